@@ -1,0 +1,140 @@
+//! Token administration: initialize a token, make keys, import certificates. Used by
+//! `kyso token init-demo`, `deploy/run` and the tests; production tokens come initialized from
+//! the CA, and their keys are generated on the token and never leave it.
+
+use crate::alg::Curve;
+use crate::error::{rv, HsmError, Result};
+use crate::module::{Module, TokenDescription};
+use cryptoki::error::RvError;
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, CertificateType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use der::Encode;
+use secrecy::SecretString;
+use x509_cert::Certificate;
+
+/// Initialize a fresh token in the first free slot with a label, SO PIN and user PIN.
+pub fn init_token(
+    module: &Module,
+    label: &str,
+    so_pin: &SecretString,
+    user_pin: &SecretString,
+) -> Result<TokenDescription> {
+    let free = module
+        .tokens()?
+        .into_iter()
+        .find(|t| !t.initialized)
+        .ok_or_else(|| HsmError::Pkcs11("no free slot to initialize a token in".into()))?;
+    let slot = free.slot.expect("tokens() fills the slot");
+    module.ctx.init_token(slot, so_pin, label)?;
+    // After C_InitToken SoftHSM2 moves the token to a new slot id: find it by label.
+    let t = module.find_token(&crate::Pkcs11Uri {
+        token: Some(label.to_string()),
+        ..Default::default()
+    })?;
+    let session = module.ctx.open_rw_session(t.slot.expect("filled"))?;
+    session.login(UserType::So, Some(so_pin))?;
+    session.init_pin(user_pin)?;
+    session.logout()?;
+    Ok(t)
+}
+
+/// Log a read-write session in as the user (a no-op if it already is).
+pub fn login_user(session: &Session, pin: &SecretString) -> Result<()> {
+    match session.login(UserType::User, Some(pin)) {
+        Ok(()) => Ok(()),
+        Err(e) if rv(&e) == Some(RvError::UserAlreadyLoggedIn) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Options for a generated key pair.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub label: String,
+    pub id: Vec<u8>,
+    /// CKA_SIGN on the private key (false only to test refusals).
+    pub can_sign: bool,
+}
+
+impl KeySpec {
+    pub fn new(label: &str, id: &[u8]) -> Self {
+        KeySpec {
+            label: label.into(),
+            id: id.to_vec(),
+            can_sign: true,
+        }
+    }
+
+    fn public(&self) -> Vec<Attribute> {
+        vec![
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::Label(self.label.as_bytes().to_vec()),
+            Attribute::Id(self.id.clone()),
+        ]
+    }
+
+    fn private(&self) -> Vec<Attribute> {
+        vec![
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(self.can_sign),
+            Attribute::Label(self.label.as_bytes().to_vec()),
+            Attribute::Id(self.id.clone()),
+        ]
+    }
+}
+
+/// Generate an RSA key pair on the token (public exponent 65537).
+pub fn generate_rsa(
+    session: &Session,
+    spec: &KeySpec,
+    bits: u64,
+) -> Result<(ObjectHandle, ObjectHandle)> {
+    let mut public = spec.public();
+    public.push(Attribute::ModulusBits(bits.into()));
+    public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
+    Ok(session.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &spec.private())?)
+}
+
+/// Generate an EC key pair on a named curve.
+pub fn generate_ec(
+    session: &Session,
+    spec: &KeySpec,
+    curve: Curve,
+) -> Result<(ObjectHandle, ObjectHandle)> {
+    let mut public = spec.public();
+    let params = curve
+        .oid()
+        .to_der()
+        .map_err(|e| HsmError::Pkcs11(e.to_string()))?;
+    public.push(Attribute::EcParams(params));
+    Ok(session.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &spec.private())?)
+}
+
+/// Store an X.509 certificate on the token under a label and CKA_ID.
+pub fn import_certificate(
+    session: &Session,
+    label: &str,
+    id: &[u8],
+    cert: &Certificate,
+) -> Result<ObjectHandle> {
+    let enc = |e: der::Error| HsmError::Pkcs11(format!("certificate encoding: {e}"));
+    let t = &cert.tbs_certificate;
+    Ok(session.create_object(&[
+        Attribute::Class(ObjectClass::CERTIFICATE),
+        Attribute::CertificateType(CertificateType::X_509),
+        Attribute::Token(true),
+        Attribute::Private(false),
+        Attribute::Label(label.as_bytes().to_vec()),
+        Attribute::Id(id.to_vec()),
+        Attribute::Subject(t.subject.to_der().map_err(enc)?),
+        Attribute::Issuer(t.issuer.to_der().map_err(enc)?),
+        Attribute::SerialNumber(t.serial_number.to_der().map_err(enc)?),
+        Attribute::Value(cert.to_der().map_err(enc)?),
+    ])?)
+}

@@ -1,0 +1,575 @@
+//! Keys and certificates on a token, and the small signing trait the rest of kyso sees.
+
+use crate::alg::{check_len, digest_info, ecdsa_raw_to_der, Curve, KeyKind, SignatureAlgorithm};
+use crate::error::{HsmError, Result};
+use crate::token::{OpError, Token};
+use crate::uri::{ObjectType, Pkcs11Uri};
+use cryptoki::mechanism::rsa::PkcsPssParams;
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::Session;
+use der::{Decode, Encode};
+use spki::SubjectPublicKeyInfoOwned;
+use std::sync::{Arc, Mutex};
+use x509_cert::Certificate;
+
+/// Something that signs digests with one key. All that `signer/` and `archive/` see of a key.
+pub trait SignDigest: Send + Sync {
+    /// The algorithm this key signs with (scheme and digest).
+    fn algorithm(&self) -> SignatureAlgorithm;
+    /// The public key, as it goes into a certificate.
+    fn public_key_info(&self) -> &SubjectPublicKeyInfoOwned;
+    /// Sign a digest made with `algorithm().hash()`. The result is what goes into a CMS
+    /// SignerInfo or an X.509 signature: PKCS#1 / PSS bytes, or DER `ECDSA-Sig-Value`.
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>>;
+    /// Hash `msg` with the algorithm's digest and sign it.
+    fn sign_message(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        self.sign_digest(&self.algorithm().hash().digest(msg))
+    }
+}
+
+/// A signing key with its certificate and the chain above it.
+pub trait SigningKey: SignDigest {
+    /// The signer's certificate.
+    fn certificate(&self) -> &Certificate;
+    /// Certificates above the signer's, nearest first (issuer, its issuer, …), as found.
+    fn chain(&self) -> &[Certificate];
+}
+
+/// A private key on a token, found by URI; it may or may not have a certificate yet.
+pub struct KeyPair {
+    token: Arc<Token>,
+    id: Vec<u8>,
+    label: String,
+    kind: KeyKind,
+    algorithm: SignatureAlgorithm,
+    spki: SubjectPublicKeyInfoOwned,
+    /// (pool generation, handle): handles are only good until the token reconnects.
+    handle: Mutex<Option<(u64, ObjectHandle)>>,
+}
+
+impl std::fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("label", &self.label)
+            .field("id", &hex::encode(&self.id))
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// A private key with its certificate: what `kyso sign --key URI` uses.
+#[derive(Debug)]
+pub struct TokenKey {
+    pair: KeyPair,
+    certificate: Certificate,
+    chain: Vec<Certificate>,
+}
+
+/// One object on the token, as `kyso token objects` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjectDescription {
+    #[serde(rename = "type")]
+    pub object_type: ObjectType,
+    pub label: String,
+    /// CKA_ID, hex.
+    pub id: String,
+    pub key: Option<KeyKind>,
+    /// For certificates: subject, issuer, serial, validity.
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub serial: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub uri: String,
+}
+
+fn key_template(uri: &Pkcs11Uri, class: ObjectClass) -> Vec<Attribute> {
+    let mut t = vec![Attribute::Class(class)];
+    if let Some(l) = &uri.object {
+        t.push(Attribute::Label(l.as_bytes().to_vec()));
+    }
+    if let Some(id) = &uri.id {
+        t.push(Attribute::Id(id.clone()));
+    }
+    t
+}
+
+fn attr_bytes(attrs: &[Attribute], want: AttributeType) -> Option<Vec<u8>> {
+    attrs.iter().find_map(|a| match (a, want) {
+        (Attribute::Id(v), AttributeType::Id)
+        | (Attribute::Label(v), AttributeType::Label)
+        | (Attribute::Value(v), AttributeType::Value)
+        | (Attribute::Modulus(v), AttributeType::Modulus)
+        | (Attribute::PublicExponent(v), AttributeType::PublicExponent)
+        | (Attribute::EcParams(v), AttributeType::EcParams)
+        | (Attribute::EcPoint(v), AttributeType::EcPoint) => Some(v.clone()),
+        _ => None,
+    })
+}
+
+fn attr_key_type(attrs: &[Attribute]) -> Option<KeyType> {
+    attrs.iter().find_map(|a| match a {
+        Attribute::KeyType(k) => Some(*k),
+        _ => None,
+    })
+}
+
+/// Read the kind of a private or public key object.
+fn key_kind(
+    session: &Session,
+    h: ObjectHandle,
+    label: &str,
+) -> std::result::Result<KeyKind, OpError> {
+    let attrs = session.get_attributes(h, &[AttributeType::KeyType])?;
+    match attr_key_type(&attrs) {
+        Some(KeyType::RSA) => {
+            let a = session.get_attributes(h, &[AttributeType::Modulus])?;
+            let n = attr_bytes(&a, AttributeType::Modulus).unwrap_or_default();
+            let bits = rsa::BigUint::from_bytes_be(&n).bits();
+            Ok(KeyKind::Rsa { bits })
+        }
+        Some(KeyType::EC) => {
+            let a = session.get_attributes(h, &[AttributeType::EcParams])?;
+            let params = attr_bytes(&a, AttributeType::EcParams).unwrap_or_default();
+            let curve = spki::ObjectIdentifier::from_der(&params)
+                .ok()
+                .and_then(|oid| Curve::from_oid(&oid))
+                .ok_or_else(|| HsmError::UnsupportedKey {
+                    key: label.to_string(),
+                    reason: "EC key on a curve kyso does not sign with (P-256 and P-384 only)"
+                        .into(),
+                })?;
+            Ok(KeyKind::Ec { curve })
+        }
+        other => Err(HsmError::UnsupportedKey {
+            key: label.to_string(),
+            reason: format!("key type {other:?} cannot sign here (RSA and EC only)"),
+        }
+        .into()),
+    }
+}
+
+/// The certificate objects on the token: (CKA_ID, label, parsed certificate).
+fn certificates(
+    session: &Session,
+) -> std::result::Result<Vec<(Vec<u8>, String, Certificate)>, OpError> {
+    let mut out = Vec::new();
+    for h in session.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])? {
+        let a = session.get_attributes(
+            h,
+            &[
+                AttributeType::Id,
+                AttributeType::Label,
+                AttributeType::Value,
+            ],
+        )?;
+        let label =
+            String::from_utf8_lossy(&attr_bytes(&a, AttributeType::Label).unwrap_or_default())
+                .into_owned();
+        let value = attr_bytes(&a, AttributeType::Value).unwrap_or_default();
+        let cert = Certificate::from_der(&value).map_err(|e| HsmError::BadCertificate {
+            label: label.clone(),
+            reason: e.to_string(),
+        })?;
+        out.push((
+            attr_bytes(&a, AttributeType::Id).unwrap_or_default(),
+            label,
+            cert,
+        ));
+    }
+    Ok(out)
+}
+
+/// Certificates above `leaf`, nearest first, chosen from `pool` by issuer = subject.
+pub fn chain_for(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    let mut chain: Vec<Certificate> = Vec::new();
+    let mut cur = leaf.clone();
+    while cur.tbs_certificate.issuer != cur.tbs_certificate.subject && chain.len() < 10 {
+        let next = pool.iter().find(|c| {
+            c.tbs_certificate.subject == cur.tbs_certificate.issuer
+                && *c != &cur
+                && !chain.contains(c)
+        });
+        match next {
+            Some(c) => {
+                chain.push(c.clone());
+                cur = c.clone();
+            }
+            None => break,
+        }
+    }
+    chain
+}
+
+impl KeyPair {
+    /// Find the one private key the URI names on `token`.
+    pub fn find(token: Arc<Token>, uri: &Pkcs11Uri) -> Result<KeyPair> {
+        if let Some(t) = uri.object_type {
+            if t != ObjectType::Private {
+                return Err(HsmError::BadUri(format!(
+                    "the URI asks for type={t:?}; a signing key is type=private"
+                )));
+            }
+        }
+        let label = token.label();
+        let (id, key_label, kind, spki) = token.with_session(|s, _| {
+            let hits = s.find_objects(&key_template(uri, ObjectClass::PRIVATE_KEY))?;
+            let h = match hits.len() {
+                1 => hits[0],
+                0 => {
+                    return Err(HsmError::NoObject {
+                        what: "private key",
+                        token: label.clone(),
+                        uri: uri.to_string(),
+                    }
+                    .into())
+                }
+                n => {
+                    return Err(HsmError::AmbiguousKey {
+                        count: n,
+                        token: label.clone(),
+                        uri: uri.to_string(),
+                    }
+                    .into())
+                }
+            };
+            let a = s.get_attributes(h, &[AttributeType::Id, AttributeType::Label])?;
+            let id = attr_bytes(&a, AttributeType::Id).unwrap_or_default();
+            let key_label =
+                String::from_utf8_lossy(&attr_bytes(&a, AttributeType::Label).unwrap_or_default())
+                    .into_owned();
+            let kind = key_kind(s, h, &key_label)?;
+            let spki = public_key_info(s, h, &id, kind, &key_label)?;
+            Ok((id, key_label, kind, spki))
+        })?;
+        let algorithm = kind.default_algorithm();
+        Ok(KeyPair {
+            token,
+            id,
+            label: key_label,
+            kind,
+            algorithm,
+            spki,
+            handle: Mutex::new(None),
+        })
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn id(&self) -> &[u8] {
+        &self.id
+    }
+
+    pub fn token(&self) -> &Arc<Token> {
+        &self.token
+    }
+
+    /// The URI that names exactly this key.
+    pub fn uri(&self) -> Pkcs11Uri {
+        let d = self.token.description();
+        Pkcs11Uri {
+            token: Some(d.label),
+            serial: Some(d.serial),
+            object: Some(self.label.clone()),
+            id: Some(self.id.clone()),
+            object_type: Some(ObjectType::Private),
+            ..Default::default()
+        }
+    }
+
+    /// Use another algorithm with this key (e.g. RSA-PSS, or SHA-384). Refused if the key cannot
+    /// make it, or if the token does not offer the mechanism.
+    pub fn set_algorithm(&mut self, alg: SignatureAlgorithm) -> Result<()> {
+        if !alg.fits(self.kind) {
+            return Err(HsmError::MechanismNotSupported {
+                token: self.token.label(),
+                mechanism: format!("{alg} with the {} key {:?}", self.kind, self.label),
+            });
+        }
+        let wanted = match alg {
+            SignatureAlgorithm::RsaPkcs1v15(_) => cryptoki::mechanism::MechanismType::RSA_PKCS,
+            SignatureAlgorithm::RsaPss(_) => cryptoki::mechanism::MechanismType::RSA_PKCS_PSS,
+            SignatureAlgorithm::Ecdsa(_) => cryptoki::mechanism::MechanismType::ECDSA,
+        };
+        if !self.token.mechanisms()?.contains(&wanted) {
+            return Err(HsmError::MechanismNotSupported {
+                token: self.token.label(),
+                mechanism: format!("{alg} ({wanted})"),
+            });
+        }
+        self.algorithm = alg;
+        Ok(())
+    }
+
+    fn handle(&self, s: &Session, generation: u64) -> std::result::Result<ObjectHandle, OpError> {
+        let mut cached = self.handle.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, h)) = *cached {
+            if g == generation {
+                return Ok(h);
+            }
+        }
+        let hits = s.find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Id(self.id.clone()),
+            Attribute::Label(self.label.as_bytes().to_vec()),
+        ])?;
+        let h = *hits.first().ok_or_else(|| HsmError::NoObject {
+            what: "private key",
+            token: self.token.label(),
+            uri: self.uri().to_string(),
+        })?;
+        *cached = Some((generation, h));
+        Ok(h)
+    }
+
+    /// Find the certificate with the key's CKA_ID and the chain certificates on the token.
+    pub fn with_certificate(self) -> Result<TokenKey> {
+        let certs = self.token.with_session(|s, _| certificates(s))?;
+        let (_, _, leaf) = certs
+            .iter()
+            .find(|(id, _, _)| *id == self.id)
+            .cloned()
+            .ok_or_else(|| HsmError::KeyWithoutCertificate {
+                key: self.uri().to_string(),
+                token: self.token.label(),
+            })?;
+        if leaf.tbs_certificate.subject_public_key_info != self.spki {
+            return Err(HsmError::BadCertificate {
+                label: self.label.clone(),
+                reason: "the certificate with this key's CKA_ID holds a different public key"
+                    .into(),
+            });
+        }
+        let others: Vec<Certificate> = certs.into_iter().map(|(_, _, c)| c).collect();
+        let chain = chain_for(&leaf, &others);
+        Ok(TokenKey {
+            pair: self,
+            certificate: leaf,
+            chain,
+        })
+    }
+}
+
+/// The public key of a private key object: from the RSA modulus and exponent on the private
+/// key, or from the EC public key object with the same CKA_ID.
+fn public_key_info(
+    s: &Session,
+    h: ObjectHandle,
+    id: &[u8],
+    kind: KeyKind,
+    label: &str,
+) -> std::result::Result<SubjectPublicKeyInfoOwned, OpError> {
+    let unsupported = |reason: String| -> OpError {
+        HsmError::UnsupportedKey {
+            key: label.to_string(),
+            reason,
+        }
+        .into()
+    };
+    let der = match kind {
+        KeyKind::Rsa { .. } => {
+            let a =
+                s.get_attributes(h, &[AttributeType::Modulus, AttributeType::PublicExponent])?;
+            let n = rsa::BigUint::from_bytes_be(
+                &attr_bytes(&a, AttributeType::Modulus).unwrap_or_default(),
+            );
+            let e = rsa::BigUint::from_bytes_be(
+                &attr_bytes(&a, AttributeType::PublicExponent).unwrap_or_default(),
+            );
+            let pk = rsa::RsaPublicKey::new(n, e)
+                .map_err(|e| unsupported(format!("RSA public key: {e}")))?;
+            rsa::pkcs8::EncodePublicKey::to_public_key_der(&pk)
+                .map_err(|e| unsupported(e.to_string()))?
+                .into_vec()
+        }
+        KeyKind::Ec { curve } => {
+            let pubs = s.find_objects(&[
+                Attribute::Class(ObjectClass::PUBLIC_KEY),
+                Attribute::Id(id.to_vec()),
+            ])?;
+            let ph = *pubs.first().ok_or_else(|| {
+                unsupported("no EC public key object with the same CKA_ID on the token".into())
+            })?;
+            let a = s.get_attributes(ph, &[AttributeType::EcPoint])?;
+            let wrapped = attr_bytes(&a, AttributeType::EcPoint).unwrap_or_default();
+            // CKA_EC_POINT is DER OCTET STRING(ECPoint); some tokens omit the wrapper.
+            let point = der::asn1::OctetString::from_der(&wrapped)
+                .map(|o| o.into_bytes())
+                .unwrap_or(wrapped);
+            let der = match curve {
+                Curve::P256 => p256::PublicKey::from_sec1_bytes(&point)
+                    .map_err(|e| unsupported(format!("EC point: {e}")))
+                    .and_then(|k| {
+                        p256::pkcs8::EncodePublicKey::to_public_key_der(&k)
+                            .map_err(|e| unsupported(e.to_string()))
+                    })?,
+                Curve::P384 => p384::PublicKey::from_sec1_bytes(&point)
+                    .map_err(|e| unsupported(format!("EC point: {e}")))
+                    .and_then(|k| {
+                        p384::pkcs8::EncodePublicKey::to_public_key_der(&k)
+                            .map_err(|e| unsupported(e.to_string()))
+                    })?,
+            };
+            der.into_vec()
+        }
+    };
+    SubjectPublicKeyInfoOwned::from_der(&der).map_err(|e| unsupported(e.to_string()))
+}
+
+impl SignDigest for KeyPair {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    fn public_key_info(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        let alg = self.algorithm;
+        let hash = alg.hash();
+        check_len(hash, digest)?;
+        let (mechanism, input) = match alg {
+            SignatureAlgorithm::RsaPkcs1v15(h) => (Mechanism::RsaPkcs, digest_info(h, digest)?),
+            SignatureAlgorithm::RsaPss(h) => (
+                Mechanism::RsaPkcsPss(PkcsPssParams {
+                    hash_alg: h.mechanism(),
+                    mgf: h.mgf1(),
+                    s_len: (h.output_len() as u64).into(),
+                }),
+                digest.to_vec(),
+            ),
+            SignatureAlgorithm::Ecdsa(_) => (Mechanism::Ecdsa, digest.to_vec()),
+        };
+        let raw = self.token.with_session(|s, generation| {
+            let h = self.handle(s, generation)?;
+            Ok(s.sign(&mechanism, h, &input)?)
+        })?;
+        match self.kind {
+            KeyKind::Ec { curve } => ecdsa_raw_to_der(curve, &raw),
+            KeyKind::Rsa { .. } => Ok(raw),
+        }
+    }
+}
+
+impl TokenKey {
+    /// Find the key the URI names, with its certificate and chain.
+    pub fn find(token: Arc<Token>, uri: &Pkcs11Uri) -> Result<TokenKey> {
+        KeyPair::find(token, uri)?.with_certificate()
+    }
+
+    pub fn key(&self) -> &KeyPair {
+        &self.pair
+    }
+
+    /// Use another algorithm with this key; see [`KeyPair::set_algorithm`].
+    pub fn set_algorithm(&mut self, alg: SignatureAlgorithm) -> Result<()> {
+        self.pair.set_algorithm(alg)
+    }
+}
+
+impl SignDigest for TokenKey {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.pair.algorithm
+    }
+    fn public_key_info(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.pair.spki
+    }
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        self.pair.sign_digest(digest)
+    }
+}
+
+impl SigningKey for TokenKey {
+    fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+    fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+}
+
+/// Every object on the token (private objects only when logged in).
+pub fn list_objects(token: &Token) -> Result<Vec<ObjectDescription>> {
+    let d = token.description();
+    token.with_session(|s, _| {
+        let mut out = Vec::new();
+        for (class, ty) in [
+            (ObjectClass::PRIVATE_KEY, ObjectType::Private),
+            (ObjectClass::PUBLIC_KEY, ObjectType::Public),
+            (ObjectClass::CERTIFICATE, ObjectType::Cert),
+            (ObjectClass::SECRET_KEY, ObjectType::SecretKey),
+            (ObjectClass::DATA, ObjectType::Data),
+        ] {
+            for h in s.find_objects(&[Attribute::Class(class)])? {
+                let a = s.get_attributes(h, &[AttributeType::Id, AttributeType::Label])?;
+                let id = attr_bytes(&a, AttributeType::Id).unwrap_or_default();
+                let label = String::from_utf8_lossy(
+                    &attr_bytes(&a, AttributeType::Label).unwrap_or_default(),
+                )
+                .into_owned();
+                let key = match ty {
+                    ObjectType::Private | ObjectType::Public => key_kind(s, h, &label).ok(),
+                    _ => None,
+                };
+                let mut o = ObjectDescription {
+                    object_type: ty,
+                    uri: Pkcs11Uri {
+                        token: Some(d.label.clone()),
+                        object: Some(label.clone()),
+                        id: Some(id.clone()),
+                        object_type: Some(ty),
+                        ..Default::default()
+                    }
+                    .to_string(),
+                    label,
+                    id: hex::encode(&id),
+                    key,
+                    subject: None,
+                    issuer: None,
+                    serial: None,
+                    not_before: None,
+                    not_after: None,
+                };
+                if ty == ObjectType::Cert {
+                    let v = s.get_attributes(h, &[AttributeType::Value])?;
+                    if let Ok(c) = Certificate::from_der(
+                        &attr_bytes(&v, AttributeType::Value).unwrap_or_default(),
+                    ) {
+                        let t = &c.tbs_certificate;
+                        o.subject = Some(t.subject.to_string());
+                        o.issuer = Some(t.issuer.to_string());
+                        o.serial = Some(hex::encode(t.serial_number.as_bytes()));
+                        o.not_before = Some(t.validity.not_before.to_string());
+                        o.not_after = Some(t.validity.not_after.to_string());
+                    }
+                }
+                out.push(o);
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// DER of a certificate, for writing out.
+pub fn certificate_der(c: &Certificate) -> Result<Vec<u8>> {
+    c.to_der().map_err(|e| HsmError::BadCertificate {
+        label: c.tbs_certificate.subject.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// PEM of a certificate, for writing out.
+pub fn certificate_pem(c: &Certificate) -> Result<String> {
+    der::EncodePem::to_pem(c, der::pem::LineEnding::LF).map_err(|e| HsmError::BadCertificate {
+        label: c.tbs_certificate.subject.to_string(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,48 @@
+//! kyso-hsm: signing through PKCS#11 tokens — government-issued USB tokens and network HSMs,
+//! with SoftHSM2 as the real token in development and tests.
+//!
+//! - [`Module`] loads a PKCS#11 library and lists its tokens;
+//! - [`Pkcs11Uri`] selects tokens and objects (RFC 7512);
+//! - [`pin`] gets a PIN from a file, `KYSO_PIN` or a prompt — never argv;
+//! - [`Token`] is a logged-in token with a session pool that survives removal;
+//! - [`TokenKey`] is a private key with its certificate and chain, found by URI;
+//! - [`SignDigest`] / [`SigningKey`] are all that the rest of kyso sees of a key;
+//! - [`adapter`] plugs a token key into RustCrypto's `x509-cert` and `cms` builders;
+//! - [`admin`] and [`demo`] make keys and certificates on a token.
+
+pub mod adapter;
+pub mod admin;
+pub mod alg;
+pub mod demo;
+pub mod error;
+pub mod key;
+pub mod module;
+pub mod pin;
+pub mod token;
+pub mod uri;
+
+pub use alg::{Curve, HashAlg, KeyKind, SignatureAlgorithm};
+pub use error::{HsmError, Result};
+pub use key::{KeyPair, ObjectDescription, SignDigest, SigningKey, TokenKey};
+pub use module::{Module, TokenDescription};
+pub use token::Token;
+pub use uri::{ObjectType, Pkcs11Uri};
+
+/// Open the token a key URI names and find the key with its certificate: the one call most
+/// users need. `sessions` is the pool size (1 for the CLI, more for batches and the service).
+pub fn open_key(
+    module: Option<&std::path::Path>,
+    uri: &Pkcs11Uri,
+    pin_file: Option<std::path::PathBuf>,
+    sessions: usize,
+) -> Result<TokenKey> {
+    let module = Module::for_uri(module, uri)?;
+    let desc = module.find_token(&uri.token_only())?;
+    if desc.pin_locked {
+        return Err(HsmError::PinLocked { token: desc.label });
+    }
+    let sources = pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
+    let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let token = std::sync::Arc::new(Token::open(&module, uri, pin, sessions)?);
+    TokenKey::find(token, uri)
+}

@@ -1,0 +1,224 @@
+//! Loading a PKCS#11 module and describing its slots and tokens.
+
+use crate::error::{rv, HsmError, Result};
+use crate::uri::Pkcs11Uri;
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::slot::Slot;
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming the module when neither the command line nor the URI does.
+pub const MODULE_ENV: &str = "KYSO_PKCS11_MODULE";
+/// SoftHSM2's module as Debian installs it: the default.
+pub const DEFAULT_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+/// Where p11-kit-aware distributions keep modules, searched for a URI's `module-name`.
+const MODULE_DIRS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/pkcs11",
+    "/usr/lib/aarch64-linux-gnu/pkcs11",
+    "/usr/lib/pkcs11",
+    "/usr/lib64/pkcs11",
+    "/usr/lib/softhsm",
+];
+
+/// A loaded and initialized PKCS#11 module.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) ctx: Pkcs11,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("path", &self.path).finish()
+    }
+}
+
+/// One slot with a token in it, as `kyso token list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenDescription {
+    pub slot_id: u64,
+    pub slot_description: String,
+    pub label: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub initialized: bool,
+    pub login_required: bool,
+    pub user_pin_initialized: bool,
+    pub removable: bool,
+    pub hardware_slot: bool,
+    pub write_protected: bool,
+    /// CKF_USER_PIN_COUNT_LOW: a wrong PIN was given since the last good login.
+    pub pin_count_low: bool,
+    /// CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks the token.
+    pub pin_final_try: bool,
+    /// CKF_USER_PIN_LOCKED.
+    pub pin_locked: bool,
+    /// The URI that selects this token.
+    pub uri: String,
+    #[serde(skip)]
+    pub(crate) slot: Option<Slot>,
+}
+
+impl Module {
+    /// Which module to load: the explicit path, else the URI's `module-path` or `module-name`,
+    /// else `KYSO_PKCS11_MODULE`, else SoftHSM2.
+    pub fn resolve_path(explicit: Option<&Path>, uri: Option<&Pkcs11Uri>) -> PathBuf {
+        if let Some(p) = explicit {
+            return p.to_path_buf();
+        }
+        if let Some(u) = uri {
+            if let Some(p) = &u.module_path {
+                return PathBuf::from(p);
+            }
+            if let Some(name) = &u.module_name {
+                for dir in MODULE_DIRS {
+                    for file in [format!("{name}.so"), format!("lib{name}.so"), name.clone()] {
+                        let p = Path::new(dir).join(file);
+                        if p.is_file() {
+                            return p;
+                        }
+                    }
+                }
+                return PathBuf::from(format!("{name}.so"));
+            }
+        }
+        match std::env::var_os(MODULE_ENV) {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => PathBuf::from(DEFAULT_MODULE),
+        }
+    }
+
+    /// Load and initialize the module at `path`.
+    pub fn load(path: &Path) -> Result<Module> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(HsmError::ModuleNotFound { path: shown });
+        }
+        let ctx = Pkcs11::new(path).map_err(|e| HsmError::NotPkcs11 {
+            path: shown.clone(),
+            reason: match e {
+                CkError::LibraryLoading(e) => e.to_string(),
+                CkError::MissingSymbol(s) => format!("it has no {s}"),
+                other => other.to_string(),
+            },
+        })?;
+        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) => {}
+            Err(e) if rv(&e) == Some(RvError::CryptokiAlreadyInitialized) => {}
+            Err(e) => {
+                return Err(HsmError::NotPkcs11 {
+                    path: shown,
+                    reason: format!("C_Initialize failed: {e}"),
+                })
+            }
+        }
+        Ok(Module {
+            ctx,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Load the module a URI (or the environment) calls for.
+    pub fn for_uri(explicit: Option<&Path>, uri: &Pkcs11Uri) -> Result<Module> {
+        Module::load(&Module::resolve_path(explicit, Some(uri)))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every slot that holds a token.
+    pub fn tokens(&self) -> Result<Vec<TokenDescription>> {
+        let mut out = Vec::new();
+        for slot in self.ctx.get_slots_with_token()? {
+            match self.describe(slot) {
+                Ok(d) => out.push(d),
+                // A token pulled out between the two calls is simply not there.
+                Err(HsmError::TokenRemoved { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn describe(&self, slot: Slot) -> Result<TokenDescription> {
+        let gone = |e: CkError| {
+            if crate::error::is_removal(&e) {
+                HsmError::TokenRemoved {
+                    token: format!("slot {}", slot.id()),
+                }
+            } else {
+                HsmError::from(e)
+            }
+        };
+        let si = self.ctx.get_slot_info(slot).map_err(gone)?;
+        let ti = self.ctx.get_token_info(slot).map_err(gone)?;
+        let label = ti.label().trim_end().to_string();
+        let serial = ti.serial_number().trim_end().to_string();
+        let uri = Pkcs11Uri {
+            token: Some(label.clone()),
+            serial: Some(serial.clone()),
+            manufacturer: Some(ti.manufacturer_id().trim_end().to_string()),
+            model: Some(ti.model().trim_end().to_string()),
+            ..Default::default()
+        };
+        Ok(TokenDescription {
+            slot_id: slot.id(),
+            slot_description: si.slot_description().trim_end().to_string(),
+            manufacturer: ti.manufacturer_id().trim_end().to_string(),
+            model: ti.model().trim_end().to_string(),
+            initialized: ti.token_initialized(),
+            login_required: ti.login_required(),
+            user_pin_initialized: ti.user_pin_initialized(),
+            removable: si.removable_device(),
+            hardware_slot: si.hardware_slot(),
+            write_protected: ti.write_protected(),
+            pin_count_low: ti.user_pin_count_low(),
+            pin_final_try: ti.user_pin_final_try(),
+            pin_locked: ti.user_pin_locked(),
+            uri: uri.to_string(),
+            label,
+            serial,
+            slot: Some(slot),
+        })
+    }
+
+    /// The one initialized token that matches the URI's token attributes.
+    pub fn find_token(&self, uri: &Pkcs11Uri) -> Result<TokenDescription> {
+        let all = self.tokens()?;
+        let mut hits: Vec<TokenDescription> = all
+            .iter()
+            .filter(|t| t.initialized && uri.matches_token(t))
+            .cloned()
+            .collect();
+        match hits.len() {
+            1 => Ok(hits.remove(0)),
+            0 => Err(HsmError::NoToken {
+                uri: uri.token_only().to_string(),
+                present: present(&all),
+            }),
+            _ => Err(HsmError::NoToken {
+                uri: format!(
+                    "{} (it matches {} tokens; add token= or serial=)",
+                    uri.token_only(),
+                    hits.len()
+                ),
+                present: present(&all),
+            }),
+        }
+    }
+}
+
+fn present(all: &[TokenDescription]) -> String {
+    let v: Vec<String> = all
+        .iter()
+        .filter(|t| t.initialized)
+        .map(|t| format!("{:?} serial {}", t.label, t.serial))
+        .collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}

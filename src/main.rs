@@ -1,0 +1,50 @@
+//! The `kyso` binary: thin wiring from the command line to the kyso crates.
+
+mod token_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// kyso — signing and e-archive appliance (ký số).
+#[derive(Parser)]
+#[command(name = "kyso", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// See tokens and keys, sign a test digest, make a demo token.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
+}
+
+/// Exit status for usage and I/O errors (as `kyso verify` defines it).
+pub const EXIT_USAGE: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Token(t) => token_cmd::run(t),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kyso: {e}");
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! `kyso token …`: list tokens and objects, sign a test digest, make a demo token.
+
+use clap::{Args, Subcommand};
+use kyso_hsm::demo::{self, DemoLayout};
+use kyso_hsm::{
+    key, pin, HashAlg, HsmError, Module, Pkcs11Uri, Result, SignDigest, SignatureAlgorithm,
+    SigningKey, Token,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Clone)]
+pub struct ModuleArg {
+    /// PKCS#11 module (default: the URI's module-path, $KYSO_PKCS11_MODULE, or SoftHSM2).
+    #[arg(long, value_name = "PATH")]
+    pub module: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+pub struct PinArg {
+    /// File whose first line is the user PIN (else the URI's pin-source, $KYSO_PIN, or a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// List slots with a token: label, maker, model, serial, flags and PIN state.
+    List {
+        #[command(flatten)]
+        module: ModuleArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the objects on the token a URI names (private keys only after login).
+    Objects {
+        /// PKCS#11 URI (RFC 7512) selecting the token, e.g. pkcs11:token=kyso-dev
+        uri: String,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[command(flatten)]
+        pin: PinArg,
+        /// List only public objects; do not log in.
+        #[arg(long)]
+        no_login: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign one digest with a key on the token and print the signature (a test of the token).
+    SignDigest {
+        /// PKCS#11 URI of the private key, e.g. pkcs11:token=kyso-dev;object=signer-rsa
+        #[arg(long, value_name = "URI")]
+        key: String,
+        /// The digest, hex. Without it, the digest of --input, or of a fixed test message.
+        #[arg(long, value_name = "HEX", conflicts_with = "input")]
+        digest: Option<String>,
+        /// A file to hash and sign.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Signature algorithm: rsa-pkcs1-sha256 (default for RSA), rsa-pss-sha256,
+        /// ecdsa-sha256 (default for P-256), … with sha256, sha384 or sha512.
+        #[arg(long, value_name = "ALG")]
+        alg: Option<String>,
+        /// Write the signature bytes (DER for ECDSA) to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write the signer's certificate (PEM) to this file.
+        #[arg(long, value_name = "FILE")]
+        cert_out: Option<PathBuf>,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[command(flatten)]
+        pin: PinArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a demo SoftHSM2 token in DIR (its own config; never the system's token store):
+    /// a demo CA, an RSA-2048 and an ECDSA P-256 signer with certificates, random PINs in files.
+    InitDemo {
+        dir: PathBuf,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
+    match cmd {
+        TokenCommand::List { module, json } => list(module, json),
+        TokenCommand::Objects {
+            uri,
+            module,
+            pin,
+            no_login,
+            json,
+        } => objects(&uri, module, pin, no_login, json),
+        TokenCommand::SignDigest {
+            key,
+            digest,
+            input,
+            alg,
+            out,
+            cert_out,
+            module,
+            pin,
+            json,
+        } => sign_digest(SignDigestArgs {
+            key,
+            digest,
+            input,
+            alg,
+            out,
+            cert_out,
+            module,
+            pin,
+            json,
+        }),
+        TokenCommand::InitDemo { dir, module, json } => init_demo(&dir, module, json),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+}
+
+fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
+    let m = Module::load(&Module::resolve_path(module.module.as_deref(), None))?;
+    let tokens = m.tokens()?;
+    if json {
+        print_json(&serde_json::json!({ "module": m.path(), "tokens": tokens }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("module {}", m.path().display());
+    for t in &tokens {
+        if !t.initialized {
+            println!(
+                "slot {:#x}: uninitialized token ({})",
+                t.slot_id, t.slot_description
+            );
+            continue;
+        }
+        let pin = if t.pin_locked {
+            "PIN LOCKED"
+        } else if t.pin_final_try {
+            "PIN: final try"
+        } else if t.pin_count_low {
+            "PIN: count low"
+        } else {
+            "PIN: ok"
+        };
+        println!(
+            "slot {:#x}: {:?}  {} / {}  serial {}  {}{}",
+            t.slot_id,
+            t.label,
+            t.manufacturer,
+            t.model,
+            t.serial,
+            pin,
+            if t.removable { "  removable" } else { "" }
+        );
+        println!("  {}", t.uri);
+    }
+    if tokens.iter().all(|t| !t.initialized) {
+        println!("no initialized token");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_uri(s: &str) -> Result<Pkcs11Uri> {
+    Pkcs11Uri::parse(s)
+}
+
+fn objects(
+    uri: &str,
+    module: ModuleArg,
+    pin: PinArg,
+    no_login: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let uri = parse_uri(uri)?;
+    let m = Module::for_uri(module.module.as_deref(), &uri)?;
+    let desc = m.find_token(&uri.token_only())?;
+    let token = if no_login {
+        None
+    } else {
+        let sources = pin::PinSource::chain(pin.pin_file, uri.pin_source.as_deref());
+        match pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label)) {
+            Ok(p) => Some(Token::open(&m, &uri, p, 1)?),
+            Err(HsmError::NoPin) => None,
+            Err(e) => return Err(e),
+        }
+    };
+    let logged_in = token.is_some();
+    let objects = match &token {
+        Some(t) => key::list_objects(t)?,
+        None => key::list_objects(&Token::open_public(&m, &uri)?)?,
+    };
+    let objects: Vec<_> = objects
+        .into_iter()
+        .filter(|o| uri.object.as_ref().is_none_or(|l| *l == o.label))
+        .filter(|o| uri.object_type.is_none_or(|t| t == o.object_type))
+        .collect();
+    if json {
+        print_json(
+            &serde_json::json!({ "token": desc, "logged_in": logged_in, "objects": objects }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "token {:?} serial {}{}",
+        desc.label,
+        desc.serial,
+        if logged_in {
+            ""
+        } else {
+            " (not logged in: public objects only)"
+        }
+    );
+    for o in &objects {
+        let what = match (&o.key, &o.subject) {
+            (Some(k), _) => k.to_string(),
+            (None, Some(s)) => format!(
+                "subject {s}, valid {} – {}",
+                o.not_before.as_deref().unwrap_or("?"),
+                o.not_after.as_deref().unwrap_or("?")
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "{:<8} {:<14} id {:<6} {}",
+            format!("{:?}", o.object_type).to_lowercase(),
+            o.label,
+            o.id,
+            what
+        );
+        println!("         {}", o.uri);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct SignDigestArgs {
+    key: String,
+    digest: Option<String>,
+    input: Option<PathBuf>,
+    alg: Option<String>,
+    out: Option<PathBuf>,
+    cert_out: Option<PathBuf>,
+    module: ModuleArg,
+    pin: PinArg,
+    json: bool,
+}
+
+/// The message `kyso token sign-digest` signs when given nothing else.
+pub const TEST_MESSAGE: &[u8] = b"kyso token test: k\xc3\xbd s\xe1\xbb\x91";
+
+fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
+    let uri = parse_uri(&a.key)?;
+    let alg = match &a.alg {
+        Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
+            HsmError::BadUri(format!(
+                "unknown --alg {s:?} (try rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256)"
+            ))
+        })?),
+        None => None,
+    };
+    let mut key = kyso_hsm::open_key(a.module.module.as_deref(), &uri, a.pin.pin_file, 1)?;
+    if let Some(alg) = alg {
+        key.set_algorithm(alg)?;
+    }
+    let hash: HashAlg = key.algorithm().hash();
+    let digest = match (&a.digest, &a.input) {
+        (Some(h), _) => hex::decode(h.trim())
+            .map_err(|e| HsmError::BadUri(format!("--digest is not hex: {e}")))?,
+        (None, Some(f)) => {
+            let data = std::fs::read(f).map_err(|e| HsmError::Io {
+                what: format!("read {}", f.display()),
+                source: e,
+            })?;
+            hash.digest(&data)
+        }
+        (None, None) => hash.digest(TEST_MESSAGE),
+    };
+    let sig = key.sign_digest(&digest)?;
+    if let Some(p) = &a.out {
+        std::fs::write(p, &sig).map_err(|e| HsmError::Io {
+            what: format!("write {}", p.display()),
+            source: e,
+        })?;
+    }
+    let cert_pem = key::certificate_pem(key.certificate())?;
+    if let Some(p) = &a.cert_out {
+        std::fs::write(p, &cert_pem).map_err(|e| HsmError::Io {
+            what: format!("write {}", p.display()),
+            source: e,
+        })?;
+    }
+    let alg_id = key.algorithm().algorithm_identifier_der();
+    let report = serde_json::json!({
+        "key": key.key().uri().to_string(),
+        "key_type": key.key().kind().to_string(),
+        "algorithm": key.algorithm().name(),
+        "algorithm_identifier": hex::encode(alg_id),
+        "digest_algorithm": hash.name(),
+        "digest": hex::encode(&digest),
+        "signature": hex::encode(&sig),
+        "signer": key.certificate().tbs_certificate.subject.to_string(),
+        "issuer": key.certificate().tbs_certificate.issuer.to_string(),
+        "chain": key.chain().iter().map(|c| c.tbs_certificate.subject.to_string()).collect::<Vec<_>>(),
+    });
+    if a.json {
+        print_json(&report);
+    } else {
+        println!(
+            "signed with {} ({})",
+            report["key"].as_str().unwrap_or(""),
+            key.key().kind()
+        );
+        println!("  signer    {}", report["signer"].as_str().unwrap_or(""));
+        println!("  algorithm {}", key.algorithm());
+        println!("  digest    {} {}", hash.name(), hex::encode(&digest));
+        println!(
+            "  signature {} bytes: {}…",
+            sig.len(),
+            &hex::encode(&sig)[..32.min(sig.len() * 2)]
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).map_err(|e| HsmError::Io {
+        what: format!("create {}", dir.display()),
+        source: e,
+    })?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| HsmError::Io {
+        what: format!("resolve {}", dir.display()),
+        source: e,
+    })?;
+    let layout = DemoLayout::new(&dir);
+    if !layout.conf.exists() {
+        layout.write_conf()?;
+    }
+    if !layout.is_active() {
+        // SoftHSM2 reads SOFTHSM2_CONF once, when the module is initialized: run again with it set.
+        let exe = std::env::current_exe().map_err(|e| HsmError::Io {
+            what: "find own executable".into(),
+            source: e,
+        })?;
+        let status = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(demo::SOFTHSM2_CONF, &layout.conf)
+            .status()
+            .map_err(|e| HsmError::Io {
+                what: "run kyso again with SOFTHSM2_CONF".into(),
+                source: e,
+            })?;
+        return Ok(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        ));
+    }
+    let module_path = Module::resolve_path(module.module.as_deref(), None);
+    let made = demo::init_demo(&layout, &module_path)?;
+    if json {
+        print_json(&made);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} demo token {:?} in {}",
+        if made.created { "created" } else { "found" },
+        demo::DEMO_TOKEN,
+        dir.display()
+    );
+    println!("  export SOFTHSM2_CONF={}", layout.conf.display());
+    println!(
+        "  user PIN in {} (mode 0600)",
+        layout.user_pin_file.display()
+    );
+    println!("  demo CA certificate: {}", layout.ca_pem.display());
+    for k in &made.keys {
+        println!("  key {}  {}", k.uri, k.subject);
+    }
+    Ok(ExitCode::SUCCESS)
+}
