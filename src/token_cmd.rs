@@ -1,7 +1,9 @@
 //! `kyso token …`: list tokens and objects, sign a test digest, make a demo token.
 
 use clap::{Args, Subcommand};
+use kyso_hsm::cryptoki_session;
 use kyso_hsm::demo::{self, DemoLayout};
+use kyso_hsm::{admin, Curve};
 use kyso_hsm::{
     key, pin, HashAlg, HsmError, Module, Pkcs11Uri, Result, SignDigest, SignatureAlgorithm,
     SigningKey, Token,
@@ -75,6 +77,42 @@ pub enum TokenCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Generate a key pair on the token (non-extractable private key).
+    Keygen {
+        /// PKCS#11 URI of the token, e.g. pkcs11:token=kyso-dev
+        #[arg(long, value_name = "URI")]
+        token: String,
+        /// CKA_LABEL of the new key.
+        #[arg(long)]
+        label: String,
+        /// CKA_ID of the new key, hex (default: random 8 bytes).
+        #[arg(long, value_name = "HEX")]
+        id: Option<String>,
+        /// rsa-2048, rsa-3072, rsa-4096, p-256 or p-384.
+        #[arg(long = "type", value_name = "TYPE", default_value = "rsa-2048")]
+        key_type: String,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[command(flatten)]
+        pin: PinArg,
+    },
+    /// Store a certificate (PEM or DER) on the token, under the CKA_ID of its key.
+    ImportCert {
+        /// PKCS#11 URI of the token.
+        #[arg(long, value_name = "URI")]
+        token: String,
+        #[arg(long)]
+        label: String,
+        /// CKA_ID, hex: the same as the private key's.
+        #[arg(long, value_name = "HEX")]
+        id: String,
+        /// The certificate file.
+        cert: PathBuf,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[command(flatten)]
+        pin: PinArg,
+    },
     /// Create a demo SoftHSM2 token in DIR (its own config; never the system's token store):
     /// a demo CA, an RSA-2048 and an ECDSA P-256 signer with certificates, random PINs in files.
     InitDemo {
@@ -118,6 +156,22 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
             json,
         }),
         TokenCommand::InitDemo { dir, module, json } => init_demo(&dir, module, json),
+        TokenCommand::Keygen {
+            token,
+            label,
+            id,
+            key_type,
+            module,
+            pin,
+        } => keygen(&token, &label, id.as_deref(), &key_type, module, pin),
+        TokenCommand::ImportCert {
+            token,
+            label,
+            id,
+            cert,
+            module,
+            pin,
+        } => import_cert(&token, &label, &id, &cert, module, pin),
     }
 }
 
@@ -381,5 +435,94 @@ fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<Exi
     for k in &made.keys {
         println!("  key {}  {}", k.uri, k.subject);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Open the token a URI names with a read-write session logged in as the user.
+fn admin_session(
+    uri: &Pkcs11Uri,
+    module: ModuleArg,
+    pin: PinArg,
+) -> Result<(Token, cryptoki_session::Session)> {
+    let m = Module::for_uri(module.module.as_deref(), uri)?;
+    let desc = m.find_token(&uri.token_only())?;
+    let sources = pin::PinSource::chain(pin.pin_file, uri.pin_source.as_deref());
+    let p = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let token = Token::open(&m, uri, p, 1)?;
+    let s = token.admin_session()?;
+    Ok((token, s))
+}
+
+fn parse_id(id: &str) -> Result<Vec<u8>> {
+    hex::decode(id.trim()).map_err(|e| HsmError::BadUri(format!("--id is not hex: {e}")))
+}
+
+fn keygen(
+    token: &str,
+    label: &str,
+    id: Option<&str>,
+    key_type: &str,
+    module: ModuleArg,
+    pin: PinArg,
+) -> Result<ExitCode> {
+    let uri = parse_uri(token)?;
+    let id = match id {
+        Some(h) => parse_id(h)?,
+        None => {
+            let d = HashAlg::Sha256
+                .digest(format!("{label}{:?}", std::time::SystemTime::now()).as_bytes());
+            d[..8].to_vec()
+        }
+    };
+    let spec = admin::KeySpec::new(label, &id);
+    let (token, s) = admin_session(&uri, module, pin)?;
+    match key_type.to_ascii_lowercase().as_str() {
+        "rsa-2048" | "rsa2048" => admin::generate_rsa(&s, &spec, 2048)?,
+        "rsa-3072" | "rsa3072" => admin::generate_rsa(&s, &spec, 3072)?,
+        "rsa-4096" | "rsa4096" => admin::generate_rsa(&s, &spec, 4096)?,
+        "p-256" | "p256" | "ec" => admin::generate_ec(&s, &spec, Curve::P256)?,
+        "p-384" | "p384" => admin::generate_ec(&s, &spec, Curve::P384)?,
+        other => {
+            return Err(HsmError::BadUri(format!(
+                "unknown --type {other:?} (rsa-2048, rsa-3072, rsa-4096, p-256, p-384)"
+            )))
+        }
+    };
+    let made = Pkcs11Uri {
+        token: Some(token.label()),
+        object: Some(label.to_string()),
+        id: Some(id),
+        object_type: Some(kyso_hsm::ObjectType::Private),
+        ..Default::default()
+    };
+    println!("{made}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_cert(
+    token: &str,
+    label: &str,
+    id: &str,
+    cert: &std::path::Path,
+    module: ModuleArg,
+    pin: PinArg,
+) -> Result<ExitCode> {
+    let uri = parse_uri(token)?;
+    let id = parse_id(id)?;
+    let bytes = std::fs::read(cert).map_err(|e| HsmError::Io {
+        what: format!("read {}", cert.display()),
+        source: e,
+    })?;
+    let c = key::parse_certificate(&bytes).map_err(|reason| HsmError::BadCertificate {
+        label: cert.display().to_string(),
+        reason,
+    })?;
+    let (_token, s) = admin_session(&uri, module, pin)?;
+    admin::import_certificate(&s, label, &id, &c)?;
+    println!(
+        "imported {} as {label:?} id {}",
+        c.tbs_certificate.subject,
+        hex::encode(&id)
+    );
     Ok(ExitCode::SUCCESS)
 }

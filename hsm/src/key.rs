@@ -573,3 +573,12 @@ pub fn certificate_pem(c: &Certificate) -> Result<String> {
         reason: e.to_string(),
     })
 }
+
+/// Parse a certificate given as PEM or DER.
+pub fn parse_certificate(bytes: &[u8]) -> std::result::Result<Certificate, String> {
+    if bytes.starts_with(b"-----BEGIN") {
+        der::DecodePem::from_pem(bytes).map_err(|e| format!("PEM certificate: {e}"))
+    } else {
+        Certificate::from_der(bytes).map_err(|e| format!("DER certificate: {e}"))
+    }
+}

@@ -22,6 +22,8 @@ pub mod token;
 pub mod uri;
 
 pub use alg::{Curve, HashAlg, KeyKind, SignatureAlgorithm};
+/// The cryptoki session type, for callers of [`Token::admin_session`] and [`admin`].
+pub use cryptoki::session as cryptoki_session;
 pub use error::{HsmError, Result};
 pub use key::{KeyPair, ObjectDescription, SignDigest, SigningKey, TokenKey};
 pub use module::{Module, TokenDescription};

@@ -1,0 +1,149 @@
+//! Shared test fixtures: a real SoftHSM2 demo token in a temporary directory, and a way to
+//! run the `kyso` binary against it. Every test gets its own token store (its own
+//! SOFTHSM2_CONF), so tests run in parallel and leave nothing behind.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Demo {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn kyso_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kyso")
+}
+
+/// A `kyso` command with a clean environment as far as tokens and PINs go.
+pub fn kyso_cmd() -> Command {
+    let mut c = Command::new(kyso_bin());
+    c.env_remove("KYSO_PIN")
+        .env_remove("KYSO_PKCS11_MODULE")
+        .env_remove("SOFTHSM2_CONF")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+impl Demo {
+    /// `kyso token init-demo` into a fresh temporary directory.
+    pub fn new() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let r: Run = kyso_cmd()
+            .args(["token", "init-demo"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "init-demo failed: {}\n{}", r.stdout, r.stderr);
+        Demo { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn conf(&self) -> PathBuf {
+        self.path().join("softhsm2.conf")
+    }
+
+    pub fn pin_file(&self) -> PathBuf {
+        self.path().join("user.pin")
+    }
+
+    pub fn pin(&self) -> String {
+        std::fs::read_to_string(self.pin_file())
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    pub fn ca_pem(&self) -> PathBuf {
+        self.path().join("ca.pem")
+    }
+
+    /// A `kyso` command pointed at this demo token.
+    pub fn cmd(&self) -> Command {
+        let mut c = kyso_cmd();
+        c.env("SOFTHSM2_CONF", self.conf());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd().args(args).output().unwrap().into()
+    }
+
+    /// Run with the demo PIN file.
+    pub fn run_pin(&self, args: &[&str]) -> Run {
+        let pin = self.pin_file();
+        self.cmd()
+            .args(args)
+            .arg("--pin-file")
+            .arg(&pin)
+            .output()
+            .unwrap()
+            .into()
+    }
+
+    /// Set token flags the way a real token does after failed logins (SoftHSM2 keeps them in
+    /// its token file as CKA_VENDOR_DEFINED 0x8000534B, a big-endian CK_ULONG).
+    pub fn set_token_flags(&self, set: u64) {
+        let tokens = self.path().join("tokens");
+        for entry in std::fs::read_dir(tokens).unwrap() {
+            let p = entry.unwrap().path().join("token.object");
+            let mut b = std::fs::read(&p).unwrap();
+            let tag = hex_bytes("000000008000534b0000000000000002");
+            let i = b
+                .windows(tag.len())
+                .position(|w| w == tag)
+                .expect("token flags attribute in SoftHSM2 token file");
+            let at = i + tag.len();
+            let v = u64::from_be_bytes(b[at..at + 8].try_into().unwrap()) | set;
+            b[at..at + 8].copy_from_slice(&v.to_be_bytes());
+            std::fs::write(&p, b).unwrap();
+        }
+    }
+}
+
+pub fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+pub fn openssl(args: &[&str]) -> Run {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl on PATH")
+        .into()
+}
+
+pub const RSA_KEY: &str = "pkcs11:token=kyso-dev;object=signer-rsa";
+pub const EC_KEY: &str = "pkcs11:token=kyso-dev;object=signer-ec";
+/// CKF_USER_PIN_FINAL_TRY and CKF_USER_PIN_LOCKED (PKCS#11 v2.40 §5.3, CK_TOKEN_INFO flags).
+pub const CKF_USER_PIN_FINAL_TRY: u64 = 0x0002_0000;
+pub const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;

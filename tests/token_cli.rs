@@ -1,0 +1,541 @@
+//! `kyso token …` end to end: the binary against a real SoftHSM2 token, checked by OpenSSL.
+
+mod common;
+use common::*;
+
+#[test]
+fn official_sees_the_demo_token_with_its_pin_state() {
+    let demo = Demo::new();
+    let r = demo.run(&["token", "list", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let tokens = j["tokens"].as_array().unwrap();
+    let t = tokens
+        .iter()
+        .find(|t| t["label"] == "kyso-dev")
+        .expect("demo token listed");
+    assert_eq!(t["manufacturer"], "SoftHSM project");
+    assert_eq!(t["pin_locked"], false);
+    assert_eq!(t["pin_count_low"], false);
+    assert!(t["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("pkcs11:token=kyso-dev;"));
+    let human = demo.run(&["token", "list"]);
+    assert!(
+        human.stdout.contains("\"kyso-dev\"") && human.stdout.contains("PIN: ok"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn init_demo_twice_keeps_the_same_token_and_keys() {
+    let demo = Demo::new();
+    let before = std::fs::read(demo.path().join("signer-rsa.pem")).unwrap();
+    let r = kyso_cmd()
+        .args(["token", "init-demo"])
+        .arg(demo.path())
+        .arg("--json")
+        .output()
+        .unwrap();
+    let r: Run = r.into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["created"], false);
+    assert_eq!(
+        std::fs::read(demo.path().join("signer-rsa.pem")).unwrap(),
+        before
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(demo.pin_file()).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "PIN file readable by others");
+}
+
+#[test]
+fn objects_show_keys_only_after_login() {
+    let demo = Demo::new();
+    let r = demo.run_pin(&["token", "objects", "pkcs11:token=kyso-dev", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let objs = r.json()["objects"].as_array().unwrap().clone();
+    let count = |t: &str| objs.iter().filter(|o| o["type"] == t).count();
+    assert_eq!(count("private"), 3, "CA, RSA and EC keys");
+    assert_eq!(count("cert"), 3);
+    let rsa = objs
+        .iter()
+        .find(|o| o["type"] == "private" && o["label"] == "signer-rsa")
+        .unwrap();
+    assert_eq!(rsa["key"]["type"], "RSA");
+    assert_eq!(rsa["key"]["bits"], 2048);
+    let ec = objs
+        .iter()
+        .find(|o| o["type"] == "private" && o["label"] == "signer-ec")
+        .unwrap();
+    assert_eq!(ec["key"]["curve"], "P-256");
+
+    let r = demo.run(&[
+        "token",
+        "objects",
+        "pkcs11:token=kyso-dev",
+        "--no-login",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["logged_in"], false);
+    assert!(j["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["type"] != "private"));
+}
+
+#[test]
+fn demo_certificates_chain_to_the_demo_ca_for_openssl() {
+    let demo = Demo::new();
+    for leaf in ["signer-rsa.pem", "signer-ec.pem"] {
+        let r = openssl(&[
+            "verify",
+            "-CAfile",
+            demo.ca_pem().to_str().unwrap(),
+            demo.path().join(leaf).to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{leaf}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains(": OK"), "{}", r.stdout);
+    }
+}
+
+/// Sign a file's digest on the token, then let OpenSSL verify the signature over the file
+/// with the public key from the certificate kyso wrote.
+fn openssl_accepts(demo: &Demo, key: &str, alg: &str, dgst: &str, extra: &[&str]) {
+    let dir = demo.path();
+    let input = dir.join("hồ-sơ.txt");
+    std::fs::write(&input, "Quyết định cấp giấy phép xây dựng số 123/QĐ-UBND").unwrap();
+    let sig = dir.join(format!("{alg}.sig"));
+    let cert = dir.join(format!("{alg}.pem"));
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        key,
+        "--alg",
+        alg,
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        sig.to_str().unwrap(),
+        "--cert-out",
+        cert.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
+    let pubkey = dir.join(format!("{alg}.pub"));
+    let x = openssl(&[
+        "x509",
+        "-in",
+        cert.to_str().unwrap(),
+        "-pubkey",
+        "-noout",
+        "-out",
+        pubkey.to_str().unwrap(),
+    ]);
+    assert_eq!(x.code, 0, "{}", x.stderr);
+    let mut args = vec![
+        "dgst",
+        dgst,
+        "-verify",
+        pubkey.to_str().unwrap(),
+        "-signature",
+        sig.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(input.to_str().unwrap());
+    let v = openssl(&args);
+    assert!(
+        v.code == 0 && v.stdout.contains("Verified OK"),
+        "{alg}: openssl says {}{}",
+        v.stdout,
+        v.stderr
+    );
+
+    // And a signature over other bytes must not verify: the check can fail.
+    std::fs::write(&input, "Quyết định cấp giấy phép xây dựng số 124/QĐ-UBND").unwrap();
+    let mut args = vec![
+        "dgst",
+        dgst,
+        "-verify",
+        pubkey.to_str().unwrap(),
+        "-signature",
+        sig.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(input.to_str().unwrap());
+    let v = openssl(&args);
+    assert_ne!(
+        v.code, 0,
+        "{alg}: openssl accepted a signature over other bytes"
+    );
+}
+
+#[test]
+fn openssl_accepts_rsa_pkcs1_pss_and_ecdsa_signatures_from_the_token() {
+    let demo = Demo::new();
+    openssl_accepts(&demo, RSA_KEY, "rsa-pkcs1-sha256", "-sha256", &[]);
+    openssl_accepts(&demo, RSA_KEY, "rsa-pkcs1-sha384", "-sha384", &[]);
+    openssl_accepts(&demo, RSA_KEY, "rsa-pkcs1-sha512", "-sha512", &[]);
+    openssl_accepts(
+        &demo,
+        RSA_KEY,
+        "rsa-pss-sha256",
+        "-sha256",
+        &[
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+        ],
+    );
+    openssl_accepts(
+        &demo,
+        RSA_KEY,
+        "rsa-pss-sha512",
+        "-sha512",
+        &[
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:64",
+        ],
+    );
+    openssl_accepts(&demo, EC_KEY, "ecdsa-sha256", "-sha256", &[]);
+    openssl_accepts(&demo, EC_KEY, "ecdsa-sha384", "-sha384", &[]);
+}
+
+#[test]
+fn sign_digest_reports_the_algorithm_identifier_to_use() {
+    let demo = Demo::new();
+    let digest = "00".repeat(32);
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        RSA_KEY,
+        "--digest",
+        &digest,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    // sha256WithRSAEncryption with NULL parameters (RFC 4055 §5).
+    assert_eq!(j["algorithm_identifier"], "300d06092a864886f70d01010b0500");
+    assert_eq!(
+        j["chain"][0],
+        "CN=kyso Demo Root CA,O=kyso demo (not a real CA),C=VN"
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        EC_KEY,
+        "--digest",
+        &digest,
+        "--json",
+    ]);
+    assert_eq!(r.json()["algorithm_identifier"], "300a06082a8648ce3d040302");
+    // A digest of the wrong length for the algorithm is refused.
+    let r = demo.run_pin(&["token", "sign-digest", "--key", RSA_KEY, "--digest", "abcd"]);
+    assert_eq!(r.code, 19, "{}", r.stderr);
+    assert!(r.stderr.contains("digest is 2 bytes"), "{}", r.stderr);
+}
+
+#[test]
+fn pin_from_environment_works_and_never_shows_up_in_output() {
+    let demo = Demo::new();
+    let pin = demo.pin();
+    let r: Run = demo
+        .cmd()
+        .args(["token", "sign-digest", "--key", RSA_KEY, "--json"])
+        .env("KYSO_PIN", &pin)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(&pin) && !r.stderr.contains(&pin));
+    // A wrong PIN is not echoed either.
+    let r: Run = demo
+        .cmd()
+        .args(["token", "sign-digest", "--key", RSA_KEY])
+        .env("KYSO_PIN", "97531864")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 13);
+    assert!(!r.stdout.contains("97531864") && !r.stderr.contains("97531864"));
+}
+
+#[test]
+fn module_that_is_missing_or_not_pkcs11_is_a_clear_error() {
+    let demo = Demo::new();
+    let r = demo.run(&[
+        "token",
+        "list",
+        "--module",
+        "/nonexistent/libvendor-pkcs11.so",
+    ]);
+    assert_eq!(r.code, 10);
+    assert!(
+        r.stderr
+            .contains("PKCS#11 module not found: /nonexistent/libvendor-pkcs11.so"),
+        "{}",
+        r.stderr
+    );
+    let not_pkcs11 = demo.path().join("not-a-module.so");
+    std::fs::write(&not_pkcs11, b"\x7fELF but not really").unwrap();
+    let r = demo.run(&["token", "list", "--module", not_pkcs11.to_str().unwrap()]);
+    assert_eq!(r.code, 10);
+    assert!(
+        r.stderr.contains("is not a PKCS#11 library"),
+        "{}",
+        r.stderr
+    );
+    // A real shared library that is not PKCS#11.
+    let libz = [
+        "/lib/x86_64-linux-gnu/libz.so.1",
+        "/usr/lib/x86_64-linux-gnu/libz.so.1",
+        "/lib/aarch64-linux-gnu/libz.so.1",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists());
+    if let Some(libz) = libz {
+        let r = demo.run(&["token", "list", "--module", libz]);
+        assert_eq!(r.code, 10);
+        assert!(
+            r.stderr.contains("it has no C_GetFunctionList")
+                || r.stderr.contains("not a PKCS#11 library"),
+            "{}",
+            r.stderr
+        );
+    }
+    // The module can also come from the environment and from the URI.
+    let r: Run = demo
+        .cmd()
+        .args(["token", "list"])
+        .env("KYSO_PKCS11_MODULE", "/nonexistent/env.so")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 10);
+    assert!(r.stderr.contains("/nonexistent/env.so"));
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=kyso-dev;object=signer-rsa?module-path=/nonexistent/uri.so",
+    ]);
+    assert_eq!(r.code, 10);
+    assert!(r.stderr.contains("/nonexistent/uri.so"));
+}
+
+#[test]
+fn uri_that_matches_no_token_or_no_key_says_what_is_there() {
+    let demo = Demo::new();
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=VNPT-CA%20token;object=x",
+    ]);
+    assert_eq!(r.code, 11, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no token matches pkcs11:token=VNPT-CA%20token"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("\"kyso-dev\""),
+        "lists the tokens that are present: {}",
+        r.stderr
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=kyso-dev;object=nobody",
+    ]);
+    assert_eq!(r.code, 12, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no private key on token \"kyso-dev\""),
+        "{}",
+        r.stderr
+    );
+    let r = demo.run_pin(&["token", "sign-digest", "--key", "pkcs11:token=kyso-dev"]);
+    assert_eq!(r.code, 12, "{}", r.stderr);
+    assert!(r.stderr.contains("3 private keys"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_uris_and_pins_in_uris_are_refused() {
+    let demo = Demo::new();
+    let r = demo.run(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=kyso-dev;object=signer-rsa?pin-value=1234",
+    ]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("pin-value is refused"), "{}", r.stderr);
+    let r = demo.run(&["token", "objects", "token=kyso-dev"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("does not start with \"pkcs11:\""),
+        "{}",
+        r.stderr
+    );
+    let r = demo.run(&["token", "frobnicate"]);
+    assert_eq!(r.code, 3, "usage errors exit 3");
+}
+
+#[test]
+fn pin_source_in_the_uri_is_read() {
+    let demo = Demo::new();
+    let key = format!("{RSA_KEY}?pin-source=file:{}", demo.pin_file().display());
+    let r = demo.run(&["token", "sign-digest", "--key", &key]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn no_pin_anywhere_is_a_clear_error() {
+    let demo = Demo::new();
+    let r = demo.run(&["token", "sign-digest", "--key", RSA_KEY]);
+    assert_eq!(r.code, 18, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no PIN: give --pin-file FILE, set KYSO_PIN"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn wrong_pin_says_how_many_tries_the_token_reports() {
+    let demo = Demo::new();
+    let bad = demo.path().join("bad.pin");
+    std::fs::write(&bad, "00000000\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let r = demo.run(&["token", "sign-digest", "--key", RSA_KEY, "--pin-file", bad]);
+    assert_eq!(r.code, 13, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrong PIN for token \"kyso-dev\""),
+        "{}",
+        r.stderr
+    );
+    // SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a failure, as real tokens do.
+    assert!(r.stderr.contains("few tries are left"), "{}", r.stderr);
+    let list = demo.run(&["token", "list"]);
+    assert!(list.stdout.contains("PIN: count low"), "{}", list.stdout);
+    // A token that reports its final try.
+    demo.set_token_flags(CKF_USER_PIN_FINAL_TRY);
+    let r = demo.run(&["token", "sign-digest", "--key", RSA_KEY, "--pin-file", bad]);
+    assert_eq!(r.code, 13);
+    assert!(r.stderr.contains("ONE try is left"), "{}", r.stderr);
+    // The right PIN still works, and clears the count.
+    let r = demo.run_pin(&["token", "sign-digest", "--key", RSA_KEY]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn locked_pin_is_reported_and_no_pin_is_sent() {
+    let demo = Demo::new();
+    demo.set_token_flags(CKF_USER_PIN_LOCKED);
+    let list = demo.run(&["token", "list"]);
+    assert!(list.stdout.contains("PIN LOCKED"), "{}", list.stdout);
+    // Even the right PIN is not sent to a locked token.
+    let r = demo.run_pin(&["token", "sign-digest", "--key", RSA_KEY]);
+    assert_eq!(r.code, 14, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is locked after too many wrong tries"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn key_without_certificate_is_refused_until_its_certificate_is_imported() {
+    let demo = Demo::new();
+    let r = demo.run_pin(&[
+        "token",
+        "keygen",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "new-official",
+        "--id",
+        "0a0b",
+        "--type",
+        "p-256",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout.trim(),
+        "pkcs11:token=kyso-dev;object=new-official;id=%0A%0B;type=private"
+    );
+    let key = "pkcs11:token=kyso-dev;object=new-official";
+    let r = demo.run_pin(&["token", "sign-digest", "--key", key]);
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("has no certificate with the same CKA_ID"),
+        "{}",
+        r.stderr
+    );
+    // Importing someone else's certificate under this key's id is caught too.
+    let r = demo.run_pin(&[
+        "token",
+        "import-cert",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "new-official",
+        "--id",
+        "0a0b",
+        demo.path().join("signer-ec.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = demo.run_pin(&["token", "sign-digest", "--key", key]);
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds a different public key"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn mechanism_the_key_cannot_do_is_refused() {
+    let demo = Demo::new();
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        RSA_KEY,
+        "--alg",
+        "ecdsa-sha256",
+    ]);
+    assert_eq!(r.code, 16, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not support ECDSA with SHA-256"),
+        "{}",
+        r.stderr
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        EC_KEY,
+        "--alg",
+        "rsa-pss-sha256",
+    ]);
+    assert_eq!(r.code, 16, "{}", r.stderr);
+    let r = demo.run_pin(&["token", "sign-digest", "--key", EC_KEY, "--alg", "md5-rsa"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+}
