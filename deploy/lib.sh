@@ -1,0 +1,38 @@
+# Shared by deploy/run and deploy/test: install what is missing on a Debian machine.
+# shellcheck shell=bash
+
+# apt packages kyso needs, keyed by the command that proves they are there.
+#   softhsm2-util → softhsm2 (the PKCS#11 token used in development and tests)
+#   pkcs11-tool   → opensc   (a second, independent PKCS#11 client for checks by hand)
+#   openssl       → openssl  (interop peer: verifies what kyso signs)
+#   cc            → build-essential (linker for cargo)
+kyso_install_missing() {
+    local missing=()
+    command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+    [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
+    command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    if [ ${#missing[@]} -gt 0 ]; then
+        local sudo=""
+        if [ "$(id -u)" -ne 0 ]; then
+            if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+                echo "kyso: need root or sudo to install: ${missing[*]}" >&2; return 1
+            fi
+        fi
+        echo "kyso: installing ${missing[*]}" >&2
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        for c in "$HOME/.cargo/bin/cargo" /usr/local/cargo/bin/cargo; do
+            if [ -x "$c" ]; then PATH="$(dirname "$c"):$PATH"; export PATH; break; fi
+        done
+    fi
+    command -v cargo >/dev/null 2>&1 || {
+        echo "kyso: cargo not found: install the Rust toolchain (rustup) first" >&2
+        return 1
+    }
+}
