@@ -36,3 +36,20 @@ kyso_install_missing() {
         return 1
     }
 }
+
+# Peers for interop tests, in a venv of our own (never the system's site-packages):
+# pyHanko judges the PDFs kyso signs.
+KYSO_VENV="${KYSO_VENV:-$HOME/.cache/kyso/venv}"
+kyso_python_peers() {
+    if [ -x "$KYSO_VENV/bin/pyhanko" ]; then return 0; fi
+    if ! command -v python3 >/dev/null 2>&1 || ! python3 -m venv --help >/dev/null 2>&1; then
+        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip >/dev/null
+    fi
+    echo "kyso: installing pyHanko into $KYSO_VENV" >&2
+    rm -rf "$KYSO_VENV"
+    python3 -m venv "$KYSO_VENV"
+    "$KYSO_VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$KYSO_VENV/bin/pip" install -q 'pyhanko[pkcs11]' pyhanko-cli
+}

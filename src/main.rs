@@ -1,5 +1,6 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
+mod sign_cmd;
 mod token_cmd;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,8 @@ enum Command {
     /// See tokens and keys, sign a test digest, make a demo token.
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
+    /// Sign PDFs (PAdES) or any files (CAdES), one or a batch, with a key on a token.
+    Sign(sign_cmd::SignArgs),
 }
 
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
@@ -38,7 +41,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Token(t) => token_cmd::run(t),
+        Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
+        Command::Sign(a) => sign_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,12 @@
-//! kyso-signer: CAdES (CMS) and PAdES (PDF) signature creation and RFC 3161 timestamps.
+//! kyso-signer: CAdES (CMS) and PAdES (PDF) signature creation.
 //!
-//! Not built yet (issue 3). It will see keys only through [`kyso_hsm::SigningKey`]: the
-//! certificate, the chain, the algorithm and `sign_digest` — nothing of PKCS#11.
+//! It sees keys only through [`kyso_hsm::SigningKey`]: the certificate, the chain, the
+//! algorithm and `sign_digest` — nothing of PKCS#11.
 
+pub mod cades;
+pub mod error;
+pub mod pades;
+
+pub use error::{Result, SignError};
 pub use kyso_hsm::{SignDigest, SigningKey};
+pub use pades::PadesOptions;

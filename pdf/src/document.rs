@@ -1,0 +1,691 @@
+//! A PDF file as written: its revisions (each ending in `startxref` … `%%EOF`), the
+//! cross-reference data of §7.5.4 (tables) and §7.5.8 (streams), and objects by reference,
+//! including objects inside object streams (§7.5.7).
+
+use crate::error::{syntax, PdfError, Result};
+use crate::object::{Dict, ObjRef, Object, Stream};
+use crate::parse::Parser;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Largest decoded stream kyso will inflate (object and xref streams).
+pub const MAX_DECODED: usize = 64 << 20;
+/// Most revisions followed through /Prev.
+pub const MAX_REVISIONS: usize = 10_000;
+
+/// Where an object lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrefEntry {
+    Free,
+    /// At a byte offset in the file.
+    Offset {
+        offset: usize,
+        gen: u16,
+    },
+    /// Inside an object stream (§7.5.7), always generation 0.
+    InStream {
+        stream: u32,
+        index: u32,
+    },
+}
+
+/// One cross-reference section and its trailer: what one revision added.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Byte offset of this section (`xref` keyword or the xref stream object).
+    pub offset: usize,
+    /// Whether it is a cross-reference stream.
+    pub is_stream: bool,
+    pub trailer: Dict,
+    pub entries: Vec<(u32, XrefEntry)>,
+}
+
+/// The objects of one decoded object stream: (number, object).
+type ObjStm = std::sync::Arc<Vec<(u32, Object)>>;
+
+/// A parsed PDF file.
+pub struct Document<'a> {
+    data: &'a [u8],
+    /// Newest first, following /Prev.
+    sections: Vec<Section>,
+    /// The merged view: newest entry wins.
+    xref: HashMap<u32, XrefEntry>,
+    objstm_cache: Mutex<HashMap<u32, ObjStm>>,
+}
+
+impl std::fmt::Debug for Document<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("len", &self.data.len())
+            .field("sections", &self.sections.len())
+            .field("objects", &self.xref.len())
+            .finish()
+    }
+}
+
+/// Find the last `startxref` in `data[..end]` and return the offset it names.
+pub fn find_startxref(data: &[u8], end: usize) -> Result<usize> {
+    let end = end.min(data.len());
+    let from = end.saturating_sub(2048);
+    let tail = &data[from..end];
+    let at = tail
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .ok_or(PdfError::NoStartXref)?;
+    let mut p = Parser::new(data, from + at + 9);
+    let off = p.uint().map_err(|_| PdfError::NoStartXref)? as usize;
+    if off >= data.len() {
+        return Err(PdfError::BrokenXref {
+            offset: off,
+            what: "startxref points past the end of the file".into(),
+        });
+    }
+    Ok(off)
+}
+
+impl<'a> Document<'a> {
+    /// Parse the file's cross-reference chain. Refuses encrypted files, and files whose
+    /// cross-reference data is broken (kyso does not guess at a damaged file it is to sign).
+    pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
+        let head = &data[..data.len().min(1024)];
+        if !head.windows(5).any(|w| w == b"%PDF-") {
+            return Err(PdfError::NotPdf);
+        }
+        let start = find_startxref(data, data.len())?;
+        let mut sections = Vec::new();
+        let mut next = Some(start);
+        let mut seen = std::collections::HashSet::new();
+        while let Some(off) = next {
+            if !seen.insert(off) {
+                return Err(PdfError::BrokenXref {
+                    offset: off,
+                    what: "/Prev chain loops".into(),
+                });
+            }
+            if sections.len() >= MAX_REVISIONS {
+                return Err(PdfError::Limit("too many revisions".into()));
+            }
+            let section = read_section(data, off)?;
+            // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
+            let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
+            next = section
+                .trailer
+                .get("Prev")
+                .and_then(Object::as_int)
+                .map(|p| p as usize);
+            if let Some(p) = next {
+                if p >= data.len() {
+                    return Err(PdfError::BrokenXref {
+                        offset: off,
+                        what: "/Prev points past the end of the file".into(),
+                    });
+                }
+            }
+            sections.push(section);
+            if let Some(s) = stm {
+                let s = s as usize;
+                if s < data.len() && seen.insert(s) {
+                    let mut extra = read_section(data, s)?;
+                    // Entries of the table take precedence over the stream's (§7.5.8.4).
+                    let last = sections.last_mut().expect("just pushed");
+                    extra
+                        .entries
+                        .retain(|(n, _)| !last.entries.iter().any(|(m, _)| m == n));
+                    last.entries.extend(extra.entries);
+                }
+            }
+        }
+        let mut xref = HashMap::new();
+        for s in sections.iter().rev() {
+            for (n, e) in &s.entries {
+                xref.insert(*n, *e);
+            }
+        }
+        let doc = Document {
+            data,
+            sections,
+            xref,
+            objstm_cache: Mutex::new(HashMap::new()),
+        };
+        if doc.trailer().get("Encrypt").is_some() {
+            return Err(PdfError::Encrypted);
+        }
+        if doc.trailer().get("Root").and_then(Object::as_ref).is_none() {
+            return Err(PdfError::Structure("the trailer has no /Root".into()));
+        }
+        Ok(doc)
+    }
+
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The newest trailer.
+    pub fn trailer(&self) -> &Dict {
+        &self.sections[0].trailer
+    }
+
+    /// Cross-reference sections, newest first.
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// `/Size` of the newest trailer: the next free object number.
+    pub fn size(&self) -> u32 {
+        let declared = self
+            .trailer()
+            .get("Size")
+            .and_then(Object::as_int)
+            .unwrap_or(0);
+        let max = self.xref.keys().max().map(|m| m + 1).unwrap_or(0) as i64;
+        declared.max(max).clamp(0, u32::MAX as i64) as u32
+    }
+
+    pub fn entry(&self, num: u32) -> Option<XrefEntry> {
+        self.xref.get(&num).copied()
+    }
+
+    /// The catalog reference.
+    pub fn root(&self) -> ObjRef {
+        self.trailer()
+            .get("Root")
+            .and_then(Object::as_ref)
+            .expect("checked in parse")
+    }
+
+    /// Read an object by reference. A reference to a free or missing object is `null` per
+    /// §7.3.10, but kyso treats it as an error where it needs the object.
+    pub fn get(&self, r: ObjRef) -> Result<Object> {
+        self.get_depth(r, 0)
+    }
+
+    fn get_depth(&self, r: ObjRef, depth: usize) -> Result<Object> {
+        if depth > 8 {
+            return Err(PdfError::Structure(format!("reference loop at {r}")));
+        }
+        match self.xref.get(&r.num) {
+            Some(XrefEntry::Offset { offset, gen }) if *gen == r.gen => {
+                let (got, obj) = self.read_at(*offset, depth)?;
+                if got != r {
+                    return Err(PdfError::BrokenXref {
+                        offset: *offset,
+                        what: format!("expected object {r}, found {got}"),
+                    });
+                }
+                Ok(obj)
+            }
+            Some(XrefEntry::InStream { stream, index }) if r.gen == 0 => {
+                let objs = self.object_stream(*stream, depth)?;
+                objs.iter()
+                    .find(|(n, _)| *n == r.num)
+                    .or_else(|| objs.get(*index as usize))
+                    .filter(|(n, _)| *n == r.num)
+                    .map(|(_, o)| o.clone())
+                    .ok_or(PdfError::MissingObject(r.num, r.gen))
+            }
+            _ => Err(PdfError::MissingObject(r.num, r.gen)),
+        }
+    }
+
+    /// Follow a reference one level (direct objects come back as they are).
+    pub fn resolve(&self, o: &Object) -> Result<Object> {
+        match o {
+            Object::Ref(r) => self.get(*r),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// A dictionary by reference.
+    pub fn dict(&self, r: ObjRef) -> Result<Dict> {
+        match self.get(r)? {
+            Object::Dict(d) => Ok(d),
+            Object::Stream(s) => Ok(s.dict),
+            _ => Err(PdfError::Structure(format!(
+                "object {r} is not a dictionary"
+            ))),
+        }
+    }
+
+    /// Parse `num gen obj … endobj` at an offset.
+    pub fn read_at(&self, offset: usize, depth: usize) -> Result<(ObjRef, Object)> {
+        read_indirect(self.data, offset, &|r| {
+            self.get_depth(r, depth + 1).ok().and_then(|o| o.as_int())
+        })
+    }
+
+    fn object_stream(&self, num: u32, depth: usize) -> Result<ObjStm> {
+        if let Some(v) = self
+            .objstm_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&num)
+        {
+            return Ok(v.clone());
+        }
+        let obj = self.get_depth(ObjRef::new(num, 0), depth + 1)?;
+        let Object::Stream(s) = obj else {
+            return Err(PdfError::Structure(format!(
+                "object stream {num} is not a stream"
+            )));
+        };
+        let data = decode_stream(&s)?;
+        let n = s.dict.get("N").and_then(Object::as_int).unwrap_or(0).max(0) as usize;
+        let first = s
+            .dict
+            .get("First")
+            .and_then(Object::as_int)
+            .unwrap_or(0)
+            .max(0) as usize;
+        if n > 1_000_000 || first > data.len() {
+            return Err(PdfError::Structure(format!(
+                "object stream {num} has bad /N or /First"
+            )));
+        }
+        let mut p = Parser::new(&data, 0);
+        let mut heads = Vec::with_capacity(n);
+        for _ in 0..n {
+            let on = p.uint()? as u32;
+            let off = p.uint()? as usize;
+            heads.push((on, off));
+        }
+        let mut objs = Vec::with_capacity(n);
+        for (on, off) in heads {
+            let mut q = Parser::new(&data, first.saturating_add(off).min(data.len()));
+            objs.push((on, q.object(0)?));
+        }
+        let arc = std::sync::Arc::new(objs);
+        self.objstm_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(num, arc.clone());
+        Ok(arc)
+    }
+
+    /// The page objects in order (§7.7.3), walking the page tree.
+    pub fn pages(&self) -> Result<Vec<ObjRef>> {
+        let root = self.dict(self.root())?;
+        let top = root
+            .get("Pages")
+            .and_then(Object::as_ref)
+            .ok_or_else(|| PdfError::Structure("the catalog has no /Pages".into()))?;
+        let mut out = Vec::new();
+        let mut stack = vec![(top, 0usize)];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((r, depth)) = stack.pop() {
+            if depth > 64 || !seen.insert(r) || out.len() > 1_000_000 {
+                return Err(PdfError::Structure(
+                    "the page tree loops or is too deep".into(),
+                ));
+            }
+            let d = self.dict(r)?;
+            match d.type_name() {
+                Some(b"Pages") => {
+                    let kids = self.resolve(d.get("Kids").unwrap_or(&Object::Null))?;
+                    let kids = kids.as_array().unwrap_or(&[]);
+                    for k in kids.iter().rev() {
+                        if let Some(kr) = k.as_ref() {
+                            stack.push((kr, depth + 1));
+                        }
+                    }
+                }
+                _ => out.push(r),
+            }
+        }
+        if out.is_empty() {
+            return Err(PdfError::Structure("the document has no pages".into()));
+        }
+        Ok(out)
+    }
+}
+
+/// Parse an indirect object at `offset`; `length_of` resolves an indirect stream /Length.
+pub fn read_indirect(
+    data: &[u8],
+    offset: usize,
+    length_of: &dyn Fn(ObjRef) -> Option<i64>,
+) -> Result<(ObjRef, Object)> {
+    if offset >= data.len() {
+        return Err(PdfError::BrokenXref {
+            offset,
+            what: "object offset past the end of the file".into(),
+        });
+    }
+    let mut p = Parser::new(data, offset);
+    let num = p.uint().map_err(|_| PdfError::BrokenXref {
+        offset,
+        what: "no object at this offset".into(),
+    })?;
+    let gen = p.uint()?;
+    p.keyword(b"obj")?;
+    let r = ObjRef::new(
+        u32::try_from(num).map_err(|_| syntax(offset, "object number out of range"))?,
+        u16::try_from(gen).map_err(|_| syntax(offset, "generation out of range"))?,
+    );
+    let obj = p.object(0)?;
+    if let Object::Dict(d) = &obj {
+        if let Some(start) = p.stream_start() {
+            let declared = match d.get("Length") {
+                Some(Object::Int(n)) => Some(*n),
+                Some(Object::Ref(lr)) => length_of(*lr),
+                _ => None,
+            };
+            let end = declared
+                .filter(|&n| n >= 0)
+                .map(|n| start.saturating_add(n as usize))
+                .filter(|&e| e <= data.len() && ends_with_endstream(data, e));
+            let end = match end {
+                Some(e) => e,
+                None => {
+                    // A wrong /Length: take the data up to `endstream`, as readers do.
+                    let rel = data[start..]
+                        .windows(9)
+                        .position(|w| w == b"endstream")
+                        .ok_or_else(|| syntax(start, "stream without endstream"))?;
+                    let mut e = start + rel;
+                    if e > start && data[e - 1] == b'\n' {
+                        e -= 1;
+                        if e > start && data[e - 1] == b'\r' {
+                            e -= 1;
+                        }
+                    } else if e > start && data[e - 1] == b'\r' {
+                        e -= 1;
+                    }
+                    e
+                }
+            };
+            return Ok((
+                r,
+                Object::Stream(Stream {
+                    dict: d.clone(),
+                    data: data[start..end].to_vec(),
+                }),
+            ));
+        }
+    }
+    Ok((r, obj))
+}
+
+fn ends_with_endstream(data: &[u8], end: usize) -> bool {
+    let mut p = Parser::new(data, end);
+    p.skip_ws();
+    data[p.pos..].starts_with(b"endstream")
+}
+
+/// Decode a stream's data: no filter or FlateDecode (with PNG predictors), as cross-reference
+/// and object streams use. Other filters are not needed for the file structure.
+pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
+    let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
+        None => vec![],
+        Some(Object::Name(n)) => vec![n.clone()],
+        Some(Object::Array(a)) => a
+            .iter()
+            .filter_map(|f| f.as_name().map(<[u8]>::to_vec))
+            .collect(),
+        Some(_) => {
+            return Err(PdfError::Unsupported(
+                "stream /Filter of unknown form".into(),
+            ))
+        }
+    };
+    let mut data = s.data.clone();
+    for (i, f) in filters.iter().enumerate() {
+        match f.as_slice() {
+            b"FlateDecode" | b"Fl" => {
+                use std::io::Read;
+                let mut out = Vec::new();
+                let mut z = flate2::read::ZlibDecoder::new(&data[..]).take(MAX_DECODED as u64 + 1);
+                if z.read_to_end(&mut out).is_err() && out.is_empty() {
+                    return Err(PdfError::Structure("stream does not inflate".into()));
+                }
+                if out.len() > MAX_DECODED {
+                    return Err(PdfError::Limit("decoded stream larger than 64 MiB".into()));
+                }
+                let parms = match s.dict.get("DecodeParms") {
+                    Some(Object::Array(a)) => a.get(i).cloned(),
+                    other => other.cloned(),
+                };
+                data = match parms.as_ref().and_then(Object::as_dict) {
+                    Some(p) => unpredict(out, p)?,
+                    None => out,
+                };
+            }
+            other => {
+                return Err(PdfError::Unsupported(format!(
+                    "filter /{} on a structural stream",
+                    String::from_utf8_lossy(other)
+                )))
+            }
+        }
+    }
+    Ok(data)
+}
+
+/// Undo PNG predictors (§7.4.4.4, predictors 10–15).
+fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
+    let predictor = parms.get("Predictor").and_then(Object::as_int).unwrap_or(1);
+    if predictor < 10 {
+        if predictor == 1 {
+            return Ok(data);
+        }
+        return Err(PdfError::Unsupported(format!("predictor {predictor}")));
+    }
+    let colors = parms
+        .get("Colors")
+        .and_then(Object::as_int)
+        .unwrap_or(1)
+        .clamp(1, 32) as usize;
+    let bpc = parms
+        .get("BitsPerComponent")
+        .and_then(Object::as_int)
+        .unwrap_or(8)
+        .clamp(1, 16) as usize;
+    let columns = parms
+        .get("Columns")
+        .and_then(Object::as_int)
+        .unwrap_or(1)
+        .clamp(1, 1 << 20) as usize;
+    let bpp = (colors * bpc).div_ceil(8).max(1);
+    let row = (colors * bpc * columns).div_ceil(8);
+    let mut out = Vec::with_capacity(data.len());
+    let mut prev = vec![0u8; row];
+    for chunk in data.chunks(row + 1) {
+        if chunk.len() < row + 1 {
+            break;
+        }
+        let (ty, src) = (chunk[0], &chunk[1..]);
+        let mut cur = vec![0u8; row];
+        for i in 0..row {
+            let a = if i >= bpp { cur[i - bpp] } else { 0 };
+            let b = prev[i];
+            let c = if i >= bpp { prev[i - bpp] } else { 0 };
+            cur[i] = src[i].wrapping_add(match ty {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((a as u16 + b as u16) / 2) as u8,
+                4 => {
+                    let p = a as i16 + b as i16 - c as i16;
+                    let (pa, pb, pc) = (
+                        (p - a as i16).abs(),
+                        (p - b as i16).abs(),
+                        (p - c as i16).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                _ => {
+                    return Err(PdfError::Structure(format!(
+                        "bad PNG predictor row type {ty}"
+                    )))
+                }
+            });
+        }
+        out.extend_from_slice(&cur);
+        prev = cur;
+    }
+    Ok(out)
+}
+
+/// Read one cross-reference section at `off`: a table (`xref`) or a stream.
+fn read_section(data: &[u8], off: usize) -> Result<Section> {
+    let mut p = Parser::new(data, off);
+    p.skip_ws();
+    if data[p.pos..].starts_with(b"xref") {
+        read_table(data, off)
+    } else {
+        read_xref_stream(data, off)
+    }
+}
+
+/// §7.5.4: `xref`, subsections `first count` with 20-byte entries, then `trailer` << … >>.
+fn read_table(data: &[u8], off: usize) -> Result<Section> {
+    let broken = |what: &str| PdfError::BrokenXref {
+        offset: off,
+        what: what.into(),
+    };
+    let mut p = Parser::new(data, off);
+    p.keyword(b"xref")?;
+    let mut entries = Vec::new();
+    loop {
+        p.skip_ws();
+        if data[p.pos..].starts_with(b"trailer") {
+            p.pos += 7;
+            break;
+        }
+        let first = p.uint().map_err(|_| broken("bad subsection header"))?;
+        let count = p.uint().map_err(|_| broken("bad subsection header"))?;
+        if count > 10_000_000 || first.saturating_add(count) > u32::MAX as u64 {
+            return Err(broken("subsection too large"));
+        }
+        for i in 0..count {
+            let o = p.uint().map_err(|_| broken("bad entry offset"))?;
+            let g = p.uint().map_err(|_| broken("bad entry generation"))?;
+            p.skip_ws();
+            let kind = p.token();
+            let num = (first + i) as u32;
+            let e = match kind {
+                b"n" => XrefEntry::Offset {
+                    offset: o as usize,
+                    gen: u16::try_from(g).map_err(|_| broken("generation out of range"))?,
+                },
+                b"f" => XrefEntry::Free,
+                _ => return Err(broken("entry is neither n nor f")),
+            };
+            if let XrefEntry::Offset { offset, .. } = e {
+                if offset >= data.len() {
+                    return Err(broken(&format!(
+                        "object {num} is said to be past the end of the file"
+                    )));
+                }
+            }
+            entries.push((num, e));
+        }
+    }
+    let trailer = match p.object(0)? {
+        Object::Dict(d) => d,
+        _ => return Err(broken("trailer is not a dictionary")),
+    };
+    Ok(Section {
+        offset: off,
+        is_stream: false,
+        trailer,
+        entries,
+    })
+}
+
+/// §7.5.8: a cross-reference stream object.
+fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
+    let broken = |what: String| PdfError::BrokenXref { offset: off, what };
+    let (_, obj) = read_indirect(data, off, &|_| None)
+        .map_err(|e| broken(format!("no xref table or stream here ({e})")))?;
+    let Object::Stream(s) = obj else {
+        return Err(broken("not a cross-reference stream".into()));
+    };
+    if !s.dict.get("Type").is_some_and(|t| t.is_name("XRef")) {
+        return Err(broken("stream is not /Type /XRef".into()));
+    }
+    let w: Vec<usize> = s
+        .dict
+        .get("W")
+        .and_then(Object::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_int().unwrap_or(-1).clamp(-1, 8) as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    if w.len() != 3 || w.iter().any(|&x| x > 8) {
+        return Err(broken("bad /W".into()));
+    }
+    let size = s
+        .dict
+        .get("Size")
+        .and_then(Object::as_int)
+        .unwrap_or(0)
+        .max(0) as u64;
+    let index: Vec<u64> = match s.dict.get("Index").and_then(Object::as_array) {
+        Some(a) => a
+            .iter()
+            .map(|x| x.as_int().unwrap_or(0).max(0) as u64)
+            .collect(),
+        None => vec![0, size],
+    };
+    if index.len() % 2 != 0 {
+        return Err(broken("bad /Index".into()));
+    }
+    let body = decode_stream(&s)?;
+    let rec = w[0] + w[1] + w[2];
+    if rec == 0 {
+        return Err(broken("/W is all zero".into()));
+    }
+    let field = |b: &[u8]| b.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64);
+    let mut entries = Vec::new();
+    let mut at = 0usize;
+    for pair in index.chunks(2) {
+        let (first, count) = (pair[0], pair[1]);
+        if count > 10_000_000 || first.saturating_add(count) > u32::MAX as u64 {
+            return Err(broken("subsection too large".into()));
+        }
+        for i in 0..count {
+            let Some(r) = body.get(at..at + rec) else {
+                return Err(broken("stream shorter than /Index says".into()));
+            };
+            at += rec;
+            let ty = if w[0] == 0 { 1 } else { field(&r[..w[0]]) };
+            let f2 = field(&r[w[0]..w[0] + w[1]]);
+            let f3 = field(&r[w[0] + w[1]..]);
+            let num = (first + i) as u32;
+            let e = match ty {
+                0 => XrefEntry::Free,
+                1 => {
+                    if f2 as usize >= data.len() {
+                        return Err(broken(format!(
+                            "object {num} is said to be past the end of the file"
+                        )));
+                    }
+                    XrefEntry::Offset {
+                        offset: f2 as usize,
+                        gen: f3.min(u16::MAX as u64) as u16,
+                    }
+                }
+                2 => XrefEntry::InStream {
+                    stream: f2.min(u32::MAX as u64) as u32,
+                    index: f3.min(u32::MAX as u64) as u32,
+                },
+                _ => continue,
+            };
+            entries.push((num, e));
+        }
+    }
+    Ok(Section {
+        offset: off,
+        is_stream: true,
+        trailer: s.dict,
+        entries,
+    })
+}

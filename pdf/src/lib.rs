@@ -1,0 +1,17 @@
+//! kyso-pdf: the file structure of PDF (ISO 32000-1 §7) as signing and verification need it —
+//! objects, cross-reference tables and streams, object streams, revisions, the page tree — and
+//! an incremental-update writer that keeps the original bytes as an exact prefix.
+//!
+//! It reads structure, not content: no fonts, no rendering. Every parser here takes outside
+//! bytes and returns an error, never a panic.
+
+pub mod document;
+pub mod error;
+pub mod object;
+pub mod parse;
+pub mod write;
+
+pub use document::{Document, Section, XrefEntry};
+pub use error::{PdfError, Result};
+pub use object::{Dict, ObjRef, Object, Stream};
+pub use write::Update;

@@ -1,0 +1,412 @@
+//! The object syntax of ISO 32000-1 §7.2–7.3: a parser over the file's bytes that never
+//! panics and never recurses deeper than [`MAX_DEPTH`].
+
+use crate::error::{syntax, Result};
+use crate::object::{Dict, ObjRef, Object};
+
+/// Deepest nesting of arrays and dictionaries accepted.
+pub const MAX_DEPTH: usize = 64;
+
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, 0 | 9 | 10 | 12 | 13 | 32)
+}
+
+pub(crate) fn is_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
+}
+
+/// A cursor over the file.
+pub struct Parser<'a> {
+    pub data: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(data: &'a [u8], pos: usize) -> Self {
+        Parser { data, pos }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.data.get(self.pos).copied()
+    }
+
+    /// Skip white space and comments.
+    pub fn skip_ws(&mut self) {
+        while let Some(b) = self.peek() {
+            if is_ws(b) {
+                self.pos += 1;
+            } else if b == b'%' {
+                while let Some(c) = self.peek() {
+                    if c == b'\n' || c == b'\r' {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// A run of regular characters (a keyword or a number).
+    pub fn token(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if is_ws(b) || is_delim(b) {
+                break;
+            }
+            self.pos += 1;
+        }
+        &self.data[start..self.pos]
+    }
+
+    /// Expect a keyword after optional white space.
+    pub fn keyword(&mut self, kw: &[u8]) -> Result<()> {
+        self.skip_ws();
+        let at = self.pos;
+        let t = self.token();
+        if t == kw {
+            Ok(())
+        } else {
+            Err(syntax(
+                at,
+                format!(
+                    "expected {:?}, found {:?}",
+                    String::from_utf8_lossy(kw),
+                    String::from_utf8_lossy(&t[..t.len().min(20)])
+                ),
+            ))
+        }
+    }
+
+    /// An unsigned integer token.
+    pub fn uint(&mut self) -> Result<u64> {
+        self.skip_ws();
+        let at = self.pos;
+        let t = self.token();
+        if t.is_empty() || t.len() > 19 || !t.iter().all(u8::is_ascii_digit) {
+            return Err(syntax(at, "expected an unsigned integer"));
+        }
+        std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| syntax(at, "integer out of range"))
+    }
+
+    /// Parse one direct object (streams are handled by the caller, who knows about `stream`).
+    pub fn object(&mut self, depth: usize) -> Result<Object> {
+        if depth > MAX_DEPTH {
+            return Err(syntax(self.pos, "objects nested too deeply"));
+        }
+        self.skip_ws();
+        let at = self.pos;
+        match self.peek() {
+            None => Err(syntax(at, "unexpected end of file")),
+            Some(b'/') => {
+                self.pos += 1;
+                Ok(Object::Name(self.name_body()?))
+            }
+            Some(b'(') => Ok(Object::String(self.literal_string()?)),
+            Some(b'<') => {
+                if self.data.get(self.pos + 1) == Some(&b'<') {
+                    self.pos += 2;
+                    Ok(Object::Dict(self.dict_body(depth)?))
+                } else {
+                    Ok(Object::String(self.hex_string()?))
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut v = Vec::new();
+                loop {
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Object::Array(v));
+                        }
+                        None => return Err(syntax(at, "unterminated array")),
+                        _ => v.push(self.object(depth + 1)?),
+                    }
+                }
+            }
+            Some(b) if is_delim(b) => Err(syntax(at, format!("unexpected {:?}", b as char))),
+            Some(_) => {
+                let t = self.token();
+                match t {
+                    b"true" => Ok(Object::Bool(true)),
+                    b"false" => Ok(Object::Bool(false)),
+                    b"null" => Ok(Object::Null),
+                    _ => self.number_or_ref(t, at),
+                }
+            }
+        }
+    }
+
+    fn number_or_ref(&mut self, t: &[u8], at: usize) -> Result<Object> {
+        let s = std::str::from_utf8(t).map_err(|_| syntax(at, "bad token"))?;
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            // Maybe `num gen R`.
+            let save = self.pos;
+            self.skip_ws();
+            let gen_start = self.pos;
+            let g = self.token();
+            if !g.is_empty() && g.len() <= 5 && g.iter().all(u8::is_ascii_digit) {
+                self.skip_ws();
+                if self.peek() == Some(b'R')
+                    && self
+                        .data
+                        .get(self.pos + 1)
+                        .is_none_or(|&c| is_ws(c) || is_delim(c))
+                {
+                    self.pos += 1;
+                    let num = s
+                        .parse::<u32>()
+                        .map_err(|_| syntax(at, "object number out of range"))?;
+                    let gen = std::str::from_utf8(g)
+                        .ok()
+                        .and_then(|g| g.parse::<u16>().ok())
+                        .ok_or_else(|| syntax(gen_start, "generation out of range"))?;
+                    return Ok(Object::Ref(ObjRef::new(num, gen)));
+                }
+            }
+            self.pos = save;
+        }
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(Object::Int(i));
+        }
+        // Reals: [+-]digits.digits, also "-.5", "5."; PDF has no exponents.
+        let ok = !s.is_empty()
+            && s.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+'))
+            })
+            && s.bytes().filter(|&b| b == b'.').count() <= 1
+            && s.bytes().any(|b| b.is_ascii_digit());
+        if ok {
+            let norm = s.strip_prefix('+').unwrap_or(s);
+            if let Ok(r) = norm.parse::<f64>() {
+                return Ok(Object::Real(r));
+            }
+        }
+        Err(syntax(
+            at,
+            format!("unexpected token {:?}", &s[..s.len().min(20)]),
+        ))
+    }
+
+    fn name_body(&mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(b) = self.peek() {
+            if is_ws(b) || is_delim(b) {
+                break;
+            }
+            self.pos += 1;
+            if b == b'#' {
+                let h = self.data.get(self.pos..self.pos + 2);
+                match h
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        self.pos += 2;
+                    }
+                    None => out.push(b'#'),
+                }
+            } else {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
+    fn literal_string(&mut self) -> Result<Vec<u8>> {
+        let at = self.pos;
+        self.pos += 1;
+        let mut out = Vec::new();
+        let mut depth = 1usize;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(syntax(at, "unterminated string"));
+            };
+            self.pos += 1;
+            match b {
+                b'(' => {
+                    depth += 1;
+                    out.push(b);
+                }
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(out);
+                    }
+                    out.push(b);
+                }
+                b'\\' => {
+                    let Some(c) = self.peek() else {
+                        return Err(syntax(at, "unterminated string"));
+                    };
+                    self.pos += 1;
+                    match c {
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'\r' => {
+                            if self.peek() == Some(b'\n') {
+                                self.pos += 1;
+                            }
+                        }
+                        b'\n' => {}
+                        b'0'..=b'7' => {
+                            let mut v: u32 = (c - b'0') as u32;
+                            for _ in 0..2 {
+                                match self.peek() {
+                                    Some(d @ b'0'..=b'7') => {
+                                        v = v * 8 + (d - b'0') as u32;
+                                        self.pos += 1;
+                                    }
+                                    _ => break,
+                                }
+                            }
+                            out.push((v & 0xff) as u8);
+                        }
+                        other => out.push(other),
+                    }
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+
+    fn hex_string(&mut self) -> Result<Vec<u8>> {
+        let at = self.pos;
+        self.pos += 1;
+        let mut out = Vec::new();
+        let mut hi: Option<u8> = None;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(syntax(at, "unterminated hex string"));
+            };
+            self.pos += 1;
+            let v = match b {
+                b'>' => {
+                    if let Some(h) = hi {
+                        out.push(h << 4);
+                    }
+                    return Ok(out);
+                }
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                b if is_ws(b) => continue,
+                _ => return Err(syntax(self.pos - 1, "bad character in hex string")),
+            };
+            match hi.take() {
+                Some(h) => out.push(h << 4 | v),
+                None => hi = Some(v),
+            }
+        }
+    }
+
+    fn dict_body(&mut self, depth: usize) -> Result<Dict> {
+        let at = self.pos;
+        let mut d = Dict::new();
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'>') if self.data.get(self.pos + 1) == Some(&b'>') => {
+                    self.pos += 2;
+                    return Ok(d);
+                }
+                Some(b'/') => {
+                    self.pos += 1;
+                    let k = self.name_body()?;
+                    let v = self.object(depth + 1)?;
+                    d.0.push((k, v));
+                }
+                None => return Err(syntax(at, "unterminated dictionary")),
+                _ => return Err(syntax(self.pos, "dictionary key is not a name")),
+            }
+        }
+    }
+
+    /// After a stream dictionary: `stream` EOL. Returns the offset of the first data byte.
+    pub fn stream_start(&mut self) -> Option<usize> {
+        let save = self.pos;
+        self.skip_ws();
+        if self.data[self.pos.min(self.data.len())..].starts_with(b"stream") {
+            self.pos += 6;
+            match (self.peek(), self.data.get(self.pos + 1)) {
+                (Some(b'\r'), Some(b'\n')) => self.pos += 2,
+                (Some(b'\n'), _) | (Some(b'\r'), _) => self.pos += 1,
+                _ => {}
+            }
+            Some(self.pos)
+        } else {
+            self.pos = save;
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Object> {
+        Parser::new(s.as_bytes(), 0).object(0)
+    }
+
+    #[test]
+    fn objects_of_section_7_3_parse() {
+        assert_eq!(p("  -42 ").unwrap(), Object::Int(-42));
+        assert_eq!(p("3.25").unwrap(), Object::Real(3.25));
+        assert_eq!(p("-.5").unwrap(), Object::Real(-0.5));
+        assert_eq!(p("12 0 R").unwrap(), Object::Ref(ObjRef::new(12, 0)));
+        assert_eq!(p("/A#20B").unwrap(), Object::Name(b"A B".to_vec()));
+        assert_eq!(
+            p("(a\\(b\\)c\\101\\\nd (e))").unwrap(),
+            Object::String(b"a(b)cAd (e)".to_vec())
+        );
+        assert_eq!(
+            p("<48 65 6c6c6f7>").unwrap(),
+            Object::String(b"Hellop".to_vec())
+        );
+        let d = p("<</Type/Sig /ByteRange[0 10 20 30]/M(D:2026)/Sub<</X 1 0 R>>>>").unwrap();
+        let d = d.as_dict().unwrap();
+        assert!(d.get("Type").unwrap().is_name("Sig"));
+        assert_eq!(d.get("ByteRange").unwrap().as_array().unwrap().len(), 4);
+        // `[1 2 R 3]` is the reference 1 2 R followed by 3.
+        assert_eq!(
+            p("[1 2 R 3]").unwrap(),
+            Object::Array(vec![Object::Ref(ObjRef::new(1, 2)), Object::Int(3)])
+        );
+    }
+
+    #[test]
+    fn hostile_input_is_an_error_not_a_panic() {
+        for bad in [
+            "",
+            "(",
+            "<",
+            "<<",
+            "<</A",
+            "[",
+            "<zz>",
+            ")",
+            "1.2.3",
+            "99999999999999999999 0 R",
+            "<</A 1 0 R",
+            "{",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} parsed");
+        }
+        let deep = "[".repeat(10_000);
+        assert!(p(&deep).is_err());
+    }
+}

@@ -1,0 +1,353 @@
+//! PAdES baseline signatures (ETSI EN 319 142-1) as an incremental update of the PDF
+//! (ISO 32000-1 §12.8): the original bytes stay an exact prefix, so a PDF/A file stays PDF/A.
+//!
+//! The update adds a signature dictionary (`/SubFilter /ETSI.CAdES.detached`, `/ByteRange`
+//! covering everything but the `/Contents` hex string, `/M`, reason, location, contact), a
+//! signature field merged with its widget annotation on a page, and the AcroForm entries
+//! (`/Fields`, `/SigFlags 3`). Co-signatures are further updates of the same kind.
+
+use crate::cades;
+use crate::error::{Result, SignError};
+use kyso_hsm::SigningKey;
+use kyso_pdf::{Dict, Document, ObjRef, Object, Update};
+use std::time::SystemTime;
+
+const MARK_BYTE_RANGE: u32 = 1;
+const MARK_CONTENTS: u32 = 2;
+/// Width reserved for each number of /ByteRange.
+const BR_WIDTH: usize = 12;
+
+/// What the signer asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PadesOptions {
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    pub contact: Option<String>,
+    /// Field name; default `Signature<N>`.
+    pub field_name: Option<String>,
+    /// Bytes reserved for the CMS; default: estimated from the chain.
+    pub reserve: Option<usize>,
+    /// Offset of local time from UTC in minutes, for `/M` (Vietnam: +420).
+    pub utc_offset_minutes: i32,
+}
+
+impl PadesOptions {
+    pub fn vietnam() -> Self {
+        PadesOptions {
+            utc_offset_minutes: 7 * 60,
+            ..Default::default()
+        }
+    }
+}
+
+/// A PDF date `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4) for `t` at `offset` minutes.
+pub fn pdf_date(t: SystemTime, offset_minutes: i32) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+        + offset_minutes as i64 * 60;
+    let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs.max(0) as u64))
+        .unwrap_or(der::DateTime::INFINITY);
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let off = offset_minutes.unsigned_abs();
+    format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minutes(),
+        dt.seconds(),
+        off / 60,
+        off % 60
+    )
+}
+
+/// The PDF prepared for signing: bytes with a zeroed /Contents, the ranges, and their digest.
+#[derive(Debug, Clone)]
+pub struct PreparedPdf {
+    pub bytes: Vec<u8>,
+    /// Offsets of the `<` and after the `>` of /Contents.
+    pub contents: (usize, usize),
+    pub byte_range: [usize; 4],
+    /// Length of the original file (its bytes are a prefix of `bytes`).
+    pub original_len: usize,
+}
+
+impl PreparedPdf {
+    /// Digest of the signed byte ranges.
+    pub fn digest(&self, hash: kyso_hsm::HashAlg) -> Vec<u8> {
+        use sha2::Digest;
+        let (a, b) = (
+            &self.bytes[..self.contents.0],
+            &self.bytes[self.contents.1..],
+        );
+        match hash {
+            kyso_hsm::HashAlg::Sha256 => {
+                let mut h = sha2::Sha256::new();
+                h.update(a);
+                h.update(b);
+                h.finalize().to_vec()
+            }
+            kyso_hsm::HashAlg::Sha384 => {
+                let mut h = sha2::Sha384::new();
+                h.update(a);
+                h.update(b);
+                h.finalize().to_vec()
+            }
+            kyso_hsm::HashAlg::Sha512 => {
+                let mut h = sha2::Sha512::new();
+                h.update(a);
+                h.update(b);
+                h.finalize().to_vec()
+            }
+        }
+    }
+
+    /// Put the CMS into /Contents. Fails if it does not fit.
+    pub fn embed(mut self, cms: &[u8]) -> Result<Vec<u8>> {
+        let have = (self.contents.1 - self.contents.0 - 2) / 2;
+        if cms.len() > have {
+            return Err(SignError::TooLarge {
+                need: cms.len(),
+                have,
+            });
+        }
+        let hex = hex::encode_upper(cms);
+        let start = self.contents.0 + 1;
+        self.bytes[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(self.bytes)
+    }
+}
+
+/// Bytes to reserve for the CMS of `key`: certificates, signature, attributes, margin.
+pub fn estimate_reserve(key: &dyn SigningKey) -> usize {
+    use der::Encode;
+    let certs: usize = std::iter::once(key.certificate())
+        .chain(key.chain())
+        .map(|c| {
+            c.encoded_len()
+                .map(|l| u32::from(l) as usize)
+                .unwrap_or(4096)
+        })
+        .sum();
+    let sig = match key.public_key_info().subject_public_key.raw_bytes().len() {
+        n if n > 200 => n, // RSA: about the modulus size
+        _ => 150,          // ECDSA
+    };
+    (certs + sig * 2 + 2048).next_multiple_of(1024)
+}
+
+fn text_of(o: Option<&Object>) -> Option<Vec<u8>> {
+    o.and_then(Object::as_string).map(<[u8]>::to_vec)
+}
+
+/// Build the incremental update with placeholders. `signer_name` goes into /Name.
+pub fn prepare_pdf(
+    pdf: &[u8],
+    signer_name: Option<&str>,
+    now: SystemTime,
+    reserve: usize,
+    opts: &PadesOptions,
+) -> Result<PreparedPdf> {
+    let doc = Document::parse(pdf)?;
+    let pages = doc.pages()?;
+    let page_ref = pages[0];
+    let mut page = doc.dict(page_ref)?;
+    let root_ref = doc.root();
+    let mut root = doc.dict(root_ref)?;
+    let mut up = Update::new(&doc);
+
+    // The signature dictionary, with placeholders patched after writing.
+    let mut sig = Dict::new()
+        .with("Type", Object::name("Sig"))
+        .with("Filter", Object::name("Adobe.PPKLite"))
+        .with("SubFilter", Object::name("ETSI.CAdES.detached"));
+    let br_placeholder = format!("[0 {:>w$} {:>w$} {:>w$}]", 0, 0, 0, w = BR_WIDTH);
+    sig.set(
+        "ByteRange",
+        Object::Raw(br_placeholder.into_bytes(), Some(MARK_BYTE_RANGE)),
+    );
+    let mut contents = Vec::with_capacity(reserve * 2 + 2);
+    contents.push(b'<');
+    contents.resize(reserve * 2 + 1, b'0');
+    contents.push(b'>');
+    sig.set("Contents", Object::Raw(contents, Some(MARK_CONTENTS)));
+    sig.set("M", Object::string(&pdf_date(now, opts.utc_offset_minutes)));
+    if let Some(n) = signer_name {
+        sig.set("Name", Object::text(n));
+    }
+    if let Some(r) = &opts.reason {
+        sig.set("Reason", Object::text(r));
+    }
+    if let Some(l) = &opts.location {
+        sig.set("Location", Object::text(l));
+    }
+    if let Some(c) = &opts.contact {
+        sig.set("ContactInfo", Object::text(c));
+    }
+    let sig_ref = up.add(Object::Dict(sig));
+
+    // The AcroForm: indirect, inline, or missing.
+    let (mut acro, acro_ref) = match root.get("AcroForm") {
+        Some(Object::Ref(r)) => (doc.dict(*r)?, Some(*r)),
+        Some(Object::Dict(d)) => (d.clone(), None),
+        _ => (Dict::new(), None),
+    };
+    let (mut fields, fields_ref): (Vec<Object>, Option<ObjRef>) = match acro.get("Fields") {
+        Some(Object::Ref(r)) => (
+            doc.get(*r)?
+                .as_array()
+                .ok_or_else(|| SignError::Input("/AcroForm /Fields is not an array".into()))?
+                .to_vec(),
+            Some(*r),
+        ),
+        Some(Object::Array(a)) => (a.clone(), None),
+        _ => (Vec::new(), None),
+    };
+    let names: Vec<Vec<u8>> = fields
+        .iter()
+        .filter_map(|f| f.as_ref().and_then(|r| doc.dict(r).ok()))
+        .filter_map(|d| text_of(d.get("T")))
+        .collect();
+    let name = match &opts.field_name {
+        Some(n) => {
+            if names.iter().any(|x| x == n.as_bytes()) {
+                return Err(SignError::Input(format!(
+                    "the PDF already has a field named {n:?}"
+                )));
+            }
+            n.clone()
+        }
+        None => (1..)
+            .map(|i| format!("Signature{i}"))
+            .find(|n| !names.iter().any(|x| x == n.as_bytes()))
+            .expect("some name is free"),
+    };
+    let widget = Dict::new()
+        .with("Type", Object::name("Annot"))
+        .with("Subtype", Object::name("Widget"))
+        .with("FT", Object::name("Sig"))
+        .with("T", Object::text(&name))
+        .with("V", Object::Ref(sig_ref))
+        // Print + Locked: an invisible signature that cannot be moved or deleted by hand.
+        .with("F", Object::Int(132))
+        .with("Rect", Object::Array(vec![Object::Int(0); 4]))
+        .with("P", Object::Ref(page_ref));
+    let widget_ref = up.add(Object::Dict(widget));
+    fields.push(Object::Ref(widget_ref));
+    match fields_ref {
+        Some(r) => up.replace(r, Object::Array(fields)),
+        None => acro.set("Fields", Object::Array(fields)),
+    }
+    acro.set("SigFlags", Object::Int(3));
+    match acro_ref {
+        Some(r) => up.replace(r, Object::Dict(acro)),
+        None => {
+            let r = up.add(Object::Dict(acro));
+            root.set("AcroForm", Object::Ref(r));
+            up.replace(root_ref, Object::Dict(root));
+        }
+    }
+
+    // The widget on the page's /Annots.
+    match page.get("Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let mut a = doc
+                .get(r)?
+                .as_array()
+                .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
+                .to_vec();
+            a.push(Object::Ref(widget_ref));
+            up.replace(r, Object::Array(a));
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::Ref(widget_ref));
+            page.set("Annots", Object::Array(a));
+            up.replace(page_ref, Object::Dict(page));
+        }
+        _ => {
+            page.set("Annots", Object::Array(vec![Object::Ref(widget_ref)]));
+            up.replace(page_ref, Object::Dict(page));
+        }
+    }
+
+    let w = up.write();
+    let find = |m: u32| {
+        w.marks
+            .iter()
+            .find(|(k, _, _)| *k == m)
+            .map(|&(_, s, e)| (s, e))
+    };
+    let (br_start, br_end) = find(MARK_BYTE_RANGE).expect("byte range written");
+    let (c_start, c_end) = find(MARK_CONTENTS).expect("contents written");
+    let mut bytes = w.bytes;
+    let byte_range = [0, c_start, c_end, bytes.len() - c_end];
+    let text = format!(
+        "[0 {:<w$} {:<w$} {:<w$}]",
+        byte_range[1],
+        byte_range[2],
+        byte_range[3],
+        w = BR_WIDTH
+    );
+    debug_assert_eq!(text.len(), br_end - br_start);
+    bytes[br_start..br_end].copy_from_slice(text.as_bytes());
+    Ok(PreparedPdf {
+        bytes,
+        contents: (c_start, c_end),
+        byte_range,
+        original_len: pdf.len(),
+    })
+}
+
+/// PAdES-B-B: sign `pdf` with `key` as an incremental update.
+pub fn sign_pdf(
+    key: &dyn SigningKey,
+    pdf: &[u8],
+    now: SystemTime,
+    opts: &PadesOptions,
+) -> Result<Vec<u8>> {
+    let reserve = opts.reserve.unwrap_or_else(|| estimate_reserve(key));
+    let name = common_name(key.certificate());
+    let prepared = prepare_pdf(pdf, name.as_deref(), now, reserve, opts)?;
+    let digest = prepared.digest(key.algorithm().hash());
+    let cms = cades::sign_digest_for_pdf(key, &digest)?;
+    prepared.embed(&cms)
+}
+
+/// The certificate subject's commonName, if any.
+pub fn common_name(cert: &x509_cert::Certificate) -> Option<String> {
+    use der::Decode;
+    let cn = const_oid::db::rfc4519::CN;
+    cert.tbs_certificate
+        .subject
+        .0
+        .iter()
+        .rev()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == cn)
+        .and_then(|atv| {
+            der::asn1::Utf8StringRef::from_der(&der::Encode::to_der(&atv.value).ok()?)
+                .map(|s| s.as_str().to_string())
+                .ok()
+                .or_else(|| {
+                    der::asn1::PrintableStringRef::try_from(&atv.value)
+                        .ok()
+                        .map(|s| s.as_str().to_string())
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates_carry_the_offset() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        // 2026-11-18T11:06:40Z (date -u -d @1795000000)
+        assert_eq!(pdf_date(t, 0), "D:20261118110640+00'00'");
+        assert_eq!(pdf_date(t, 420), "D:20261118180640+07'00'");
+    }
+}

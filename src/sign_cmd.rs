@@ -1,0 +1,350 @@
+//! `kyso sign`: one file or a batch, PAdES or CAdES, with one login for the whole batch.
+
+use clap::{Args, ValueEnum};
+use kyso_hsm::{HsmError, Pkcs11Uri, SignDigest, SignatureAlgorithm, SigningKey};
+use kyso_signer::{cades, pades, PadesOptions, SignError};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// PDF signature as an incremental update (ETSI.CAdES.detached).
+    Pades,
+    /// CMS SignedData (.p7s detached, .p7m attached).
+    Cades,
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// PKCS#11 URI of the signing key, e.g. pkcs11:token=kyso-dev;object=signer-rsa
+    #[arg(long, value_name = "URI")]
+    key: String,
+    /// pades (PDF) or cades (any file).
+    #[arg(long, value_enum, default_value = "pades")]
+    format: Format,
+    /// CAdES: detached signature in FILE.p7s (default).
+    #[arg(long, conflicts_with = "attached")]
+    detached: bool,
+    /// CAdES: the content inside the signature, FILE.p7m.
+    #[arg(long)]
+    attached: bool,
+    /// Signature algorithm (default: RSA PKCS#1 v1.5 SHA-256 for RSA keys, ECDSA for EC keys):
+    /// rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha384, …
+    #[arg(long, value_name = "ALG")]
+    alg: Option<String>,
+    /// PAdES: reason shown in the signature.
+    #[arg(long)]
+    reason: Option<String>,
+    /// PAdES: where it was signed.
+    #[arg(long)]
+    location: Option<String>,
+    /// PAdES: how to reach the signer.
+    #[arg(long)]
+    contact: Option<String>,
+    /// Write outputs here (default: next to each input).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Replace outputs that already exist (default: refuse, the file is reported and skipped).
+    #[arg(long)]
+    overwrite: bool,
+    /// Write the JSON summary to this file.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+    /// Print the JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Sessions (and worker threads) for a batch; default: the number of CPUs.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// PKCS#11 module (default: the URI's module-path, $KYSO_PKCS11_MODULE, or SoftHSM2).
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
+    /// File whose first line is the PIN (else the URI's pin-source, $KYSO_PIN, or a prompt).
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+    /// Files or directories (a directory means the files in it; for PAdES, its *.pdf).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+/// One line of the batch summary.
+#[derive(serde::Serialize, Clone)]
+pub struct Outcome {
+    pub file: PathBuf,
+    pub output: Option<PathBuf>,
+    /// Hex digest of what the signature covers (the PDF byte ranges, or the file).
+    pub digest: Option<String>,
+    pub signer: Option<String>,
+    /// RFC 3339 UTC time of signing.
+    pub time: Option<String>,
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub exit_code: i32,
+}
+
+/// Exit status when some files of a batch were signed and some were not.
+pub const EXIT_PARTIAL: u8 = 4;
+
+fn expand(inputs: &[PathBuf], format: Format) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            v.retain(|f| {
+                f.is_file()
+                    && (format == Format::Cades
+                        || f.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")))
+            });
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn output_path(input: &Path, out_dir: Option<&Path>, format: Format, attached: bool) -> PathBuf {
+    let dir = out_dir
+        .map(Path::to_path_buf)
+        .or_else(|| input.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = match format {
+        Format::Pades => {
+            let stem = input
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(name);
+            format!("{stem}.signed.pdf")
+        }
+        Format::Cades if attached => format!("{name}.p7m"),
+        Format::Cades => format!("{name}.p7s"),
+    };
+    dir.join(out)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map(|d| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minutes(),
+                d.seconds()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed into
+/// place. Nothing partial is ever left under the output name.
+fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kyso-sign-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
+    Ok(())
+}
+
+fn sign_one(key: &dyn SigningKey, a: &SignArgs, opts: &PadesOptions, input: &Path) -> Outcome {
+    let output = output_path(input, a.out_dir.as_deref(), a.format, a.attached);
+    let mut o = Outcome {
+        file: input.to_path_buf(),
+        output: None,
+        digest: None,
+        signer: Some(key.certificate().tbs_certificate.subject.to_string()),
+        time: None,
+        error: None,
+        exit_code: 0,
+    };
+    let fail = |mut o: Outcome, msg: String, code: i32| {
+        o.error = Some(msg);
+        o.exit_code = code;
+        o
+    };
+    if !a.overwrite && output.exists() {
+        return fail(
+            o,
+            format!(
+                "{} exists; not replaced (use --overwrite)",
+                output.display()
+            ),
+            5,
+        );
+    }
+    let data = match std::fs::read(input) {
+        Ok(d) => d,
+        Err(e) => return fail(o, format!("read {}: {e}", input.display()), 3),
+    };
+    let now = SystemTime::now();
+    let hash = key.algorithm().hash();
+    let signed = match a.format {
+        Format::Pades => {
+            let reserve = opts.reserve.unwrap_or_else(|| pades::estimate_reserve(key));
+            let name = pades::common_name(key.certificate());
+            pades::prepare_pdf(&data, name.as_deref(), now, reserve, opts).and_then(|p| {
+                let digest = p.digest(hash);
+                o.digest = Some(hex::encode(&digest));
+                let cms = cades::sign_digest_for_pdf(key, &digest)?;
+                p.embed(&cms)
+            })
+        }
+        Format::Cades => {
+            o.digest = Some(hex::encode(hash.digest(&data)));
+            cades::sign_cades(key, &data, a.attached, now)
+        }
+    };
+    let signed = match signed {
+        Ok(s) => s,
+        Err(e) => {
+            let code = e.exit_code();
+            return fail(o, format!("{}: {e}", input.display()), code);
+        }
+    };
+    if let Err(e) = write_atomic(&output, &signed, a.overwrite) {
+        return fail(o, format!("write {}: {e}", output.display()), 3);
+    }
+    o.output = Some(output);
+    o.time = Some(rfc3339(now));
+    o
+}
+
+pub fn run(a: SignArgs) -> Result<ExitCode, SignError> {
+    let uri = Pkcs11Uri::parse(&a.key)?;
+    let alg = match &a.alg {
+        Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
+            HsmError::BadUri(format!(
+                "unknown --alg {s:?} (try rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256)"
+            ))
+        })?),
+        None => None,
+    };
+    if a.format == Format::Pades && a.attached {
+        return Err(SignError::Input("--attached is for --format cades".into()));
+    }
+    let files = expand(&a.files, a.format);
+    if files.is_empty() {
+        return Err(SignError::Input("no files to sign".into()));
+    }
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .clamp(1, 64)
+        .min(files.len());
+    if let Some(d) = &a.out_dir {
+        std::fs::create_dir_all(d).map_err(|e| HsmError::Io {
+            what: format!("create {}", d.display()),
+            source: e,
+        })?;
+    }
+    // One login for the whole batch; `jobs` sessions keep the token busy.
+    let mut key = kyso_hsm::open_key(a.module.as_deref(), &uri, a.pin_file.clone(), jobs)?;
+    if let Some(alg) = alg {
+        key.set_algorithm(alg)?;
+    }
+    let opts = PadesOptions {
+        reason: a.reason.clone(),
+        location: a.location.clone(),
+        contact: a.contact.clone(),
+        ..PadesOptions::vietnam()
+    };
+    let bar = (std::io::stderr().is_terminal() && files.len() > 1).then(|| {
+        let b = indicatif::ProgressBar::new(files.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(f) = files.get(i) else { break };
+                let o = sign_one(&key, &a, &opts, f);
+                match &bar {
+                    Some(b) => {
+                        b.inc(1);
+                        if let Some(e) = &o.error {
+                            b.println(format!("error: {e}"));
+                        }
+                    }
+                    None => match (&o.output, &o.error) {
+                        (Some(out), _) => eprintln!("signed {} -> {}", f.display(), out.display()),
+                        (_, Some(e)) => eprintln!("error: {e}"),
+                        _ => {}
+                    },
+                }
+                results
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, o));
+            });
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let outcomes: Vec<Outcome> = results.into_iter().map(|(_, o)| o).collect();
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    let summary = serde_json::json!({
+        "signed": outcomes.len() - failed,
+        "failed": failed,
+        "key": key.key().uri().to_string(),
+        "algorithm": key.algorithm().name(),
+        "format": match a.format { Format::Pades => "PAdES-B-B", Format::Cades => "CAdES-B-B" },
+        "files": outcomes,
+    });
+    let text = serde_json::to_string_pretty(&summary).expect("serializable");
+    if let Some(p) = &a.summary {
+        std::fs::write(p, &text).map_err(|e| HsmError::Io {
+            what: format!("write {}", p.display()),
+            source: e,
+        })?;
+    }
+    if a.json {
+        println!("{text}");
+    }
+    eprintln!("{} signed, {} failed", outcomes.len() - failed, failed);
+    Ok(match (failed, outcomes.len()) {
+        (0, _) => ExitCode::SUCCESS,
+        (_, 1) => ExitCode::from(u8::try_from(outcomes[0].exit_code).unwrap_or(1)),
+        _ => ExitCode::from(EXIT_PARTIAL),
+    })
+}

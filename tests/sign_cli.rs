@@ -1,0 +1,541 @@
+//! `kyso sign` end to end: PAdES and CAdES made with a real SoftHSM2 key, judged by tools we
+//! did not write — pyHanko for PDFs, OpenSSL for CMS.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// pyHanko's CLI: $KYSO_PYHANKO, else the venv deploy/test makes, else PATH.
+fn pyhanko() -> PathBuf {
+    if let Some(p) = std::env::var_os("KYSO_PYHANKO") {
+        return p.into();
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let venv = home.join(".cache/kyso/venv/bin/pyhanko");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("pyhanko")
+}
+
+/// `pyhanko sign validate` in its machine-readable form: one line per signature,
+/// `field:fingerprint:INTACT:TRUSTED,...`.
+fn pyhanko_validate(demo: &Demo, pdf: &Path) -> (i32, Vec<String>) {
+    let out = Command::new(pyhanko())
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(demo.ca_pem())
+        .arg(pdf)
+        .output()
+        .unwrap_or_else(|e| panic!("pyhanko not runnable ({e}); deploy/test installs it"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    (
+        out.status.code().unwrap_or(-1),
+        text.lines()
+            .filter(|l| l.starts_with("Signature"))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+fn sign(demo: &Demo, args: &[&str]) -> Run {
+    let mut v = vec!["sign"];
+    v.extend_from_slice(args);
+    demo.run_pin(&v)
+}
+
+#[test]
+fn official_signs_pdfs_and_pyhanko_finds_them_intact_and_trusted() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    for (key, alg, tag) in [
+        (RSA_KEY, "rsa-pkcs1-sha256", "rsa"),
+        (RSA_KEY, "rsa-pss-sha256", "pss"),
+        (EC_KEY, "ecdsa-sha256", "ec"),
+        (RSA_KEY, "rsa-pkcs1-sha512", "rsa512"),
+    ] {
+        for input in ["giay-phep.pdf", "giay-phep-objstm.pdf", "three-pages.pdf"] {
+            let dir = out.join(tag);
+            let r = sign(
+                &demo,
+                &[
+                    "--key",
+                    key,
+                    "--alg",
+                    alg,
+                    "--out-dir",
+                    dir.to_str().unwrap(),
+                    "--reason",
+                    "Phê duyệt kết quả",
+                    "--location",
+                    "Hà Nội",
+                    fixture(input).to_str().unwrap(),
+                ],
+            );
+            assert_eq!(r.code, 0, "{tag} {input}: {}", r.stderr);
+            let signed = dir.join(input.replace(".pdf", ".signed.pdf"));
+            let original = std::fs::read(fixture(input)).unwrap();
+            let bytes = std::fs::read(&signed).unwrap();
+            assert!(
+                bytes.starts_with(&original),
+                "{tag} {input}: the original is not a prefix"
+            );
+            let (code, sigs) = pyhanko_validate(&demo, &signed);
+            assert_eq!(code, 0, "{tag} {input}: pyhanko: {sigs:?}");
+            assert_eq!(sigs.len(), 1, "{sigs:?}");
+            assert!(
+                sigs[0].contains(":INTACT:TRUSTED"),
+                "{tag} {input}: {}",
+                sigs[0]
+            );
+            assert!(
+                sigs[0].contains("UNTOUCHED"),
+                "covers the whole file: {}",
+                sigs[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn three_officials_cosign_and_every_signature_stays_valid() {
+    let demo = Demo::new();
+    let dir = demo.path();
+    let first = dir.join("a.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &first).unwrap();
+    let r = sign(&demo, &["--key", RSA_KEY, first.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let second = dir.join("a.signed.pdf");
+    let r = sign(&demo, &["--key", EC_KEY, second.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let third = dir.join("a.signed.signed.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--alg",
+            "rsa-pss-sha256",
+            third.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = dir.join("a.signed.signed.signed.pdf");
+    for (earlier, later) in [(&first, &second), (&second, &third), (&third, &last)] {
+        let a = std::fs::read(earlier).unwrap();
+        assert!(std::fs::read(later).unwrap().starts_with(&a));
+    }
+    let (code, sigs) = pyhanko_validate(&demo, &last);
+    assert_eq!(code, 0, "{sigs:?}");
+    assert_eq!(sigs.len(), 3, "{sigs:?}");
+    for (i, s) in sigs.iter().enumerate() {
+        assert!(s.starts_with(&format!("Signature{}:", i + 1)), "{s}");
+        assert!(s.contains(":INTACT:TRUSTED"), "{s}");
+    }
+}
+
+fn openssl_cms_verify(demo: &Demo, sig: &Path, content: Option<&Path>) -> Run {
+    let ca = demo.ca_pem();
+    let mut args = vec![
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig.to_str().unwrap(),
+        "-CAfile",
+        ca.to_str().unwrap(),
+        "-out",
+        "/dev/null",
+    ];
+    if let Some(c) = content {
+        args.extend_from_slice(&["-content", c.to_str().unwrap()]);
+    }
+    openssl(&args)
+}
+
+#[test]
+fn openssl_accepts_cades_detached_and_attached_and_rejects_changed_content() {
+    let demo = Demo::new();
+    let doc = demo.path().join("quyet-dinh.xml");
+    std::fs::write(
+        &doc,
+        "<QuyetDinh so=\"123/QĐ-UBND\">Cấp giấy phép</QuyetDinh>\n",
+    )
+    .unwrap();
+    for (key, alg) in [
+        (RSA_KEY, "rsa-pkcs1-sha256"),
+        (RSA_KEY, "rsa-pss-sha256"),
+        (EC_KEY, "ecdsa-sha256"),
+        (EC_KEY, "ecdsa-sha384"),
+        (RSA_KEY, "rsa-pkcs1-sha384"),
+    ] {
+        let r = sign(
+            &demo,
+            &[
+                "--format",
+                "cades",
+                "--key",
+                key,
+                "--alg",
+                alg,
+                "--overwrite",
+                doc.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
+        let p7s = demo.path().join("quyet-dinh.xml.p7s");
+        let v = openssl_cms_verify(&demo, &p7s, Some(&doc));
+        assert_eq!(v.code, 0, "{alg} detached: {}", v.stderr);
+        assert!(v.stderr.contains("Verification successful"), "{}", v.stderr);
+        let r = sign(
+            &demo,
+            &[
+                "--format",
+                "cades",
+                "--attached",
+                "--key",
+                key,
+                "--alg",
+                alg,
+                "--overwrite",
+                doc.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
+        let v = openssl_cms_verify(&demo, &demo.path().join("quyet-dinh.xml.p7m"), None);
+        assert_eq!(v.code, 0, "{alg} attached: {}", v.stderr);
+    }
+    // The same signature over changed content fails.
+    let changed = demo.path().join("changed.xml");
+    std::fs::write(
+        &changed,
+        "<QuyetDinh so=\"124/QĐ-UBND\">Cấp giấy phép</QuyetDinh>\n",
+    )
+    .unwrap();
+    let v = openssl_cms_verify(
+        &demo,
+        &demo.path().join("quyet-dinh.xml.p7s"),
+        Some(&changed),
+    );
+    assert_ne!(v.code, 0, "openssl accepted changed content");
+}
+
+#[test]
+fn signed_attributes_are_what_cades_and_pades_baselines_require() {
+    let demo = Demo::new();
+    let doc = demo.path().join("doc.txt");
+    std::fs::write(&doc, "kết quả thủ tục hành chính").unwrap();
+    let before = std::time::SystemTime::now();
+    let r = sign(
+        &demo,
+        &["--format", "cades", "--key", RSA_KEY, doc.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let print = openssl(&[
+        "cms",
+        "-cmsout",
+        "-print",
+        "-inform",
+        "DER",
+        "-in",
+        demo.path().join("doc.txt.p7s").to_str().unwrap(),
+    ]);
+    let t = &print.stdout;
+    assert!(t.contains("contentType"), "{t}");
+    assert!(t.contains("messageDigest"), "{t}");
+    assert!(t.contains("id-smime-aa-signingCertificateV2"), "{t}");
+    assert!(t.contains("signingTime"), "CAdES-B-B has signing-time: {t}");
+    // The signing time is UTC and now (tools that write local time flagged as UTC are off by 7 h).
+    let line = t
+        .lines()
+        .skip_while(|l| !l.contains("signingTime"))
+        .find(|l| l.contains("UTCTIME"))
+        .unwrap();
+    let stamp = line.split("UTCTIME:").nth(1).unwrap().trim().to_string();
+    let now = openssl_date(&stamp);
+    let secs = before
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now - secs).abs() < 120,
+        "signing-time {stamp} is not now (UTC)"
+    );
+
+    // PAdES: no signing-time in the CMS (EN 319 142-1); the time is /M.
+    let pdf = demo.path().join("p.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = sign(&demo, &["--key", RSA_KEY, pdf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = std::fs::read(demo.path().join("p.signed.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&signed);
+    assert!(
+        text.contains("/SubFilter /ETSI.CAdES.detached"),
+        "SubFilter"
+    );
+    assert!(
+        text.contains("/M (D:") && text.contains("+07'00')"),
+        "/M with the Vietnam offset"
+    );
+    let start = text.find("/Contents <").unwrap() + "/Contents <".len();
+    let end = start + text[start..].find('>').unwrap();
+    let padded = hex_bytes(&text[start..end]);
+    let der = &padded[..der_len(&padded)];
+    assert!(
+        padded[der.len()..].iter().all(|&b| b == 0),
+        "zero padding after the CMS"
+    );
+    let p = demo.path().join("pades.der");
+    std::fs::write(&p, der).unwrap();
+    let full = openssl(&[
+        "cms",
+        "-cmsout",
+        "-print",
+        "-inform",
+        "DER",
+        "-in",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    assert!(
+        full.stdout.contains("id-smime-aa-signingCertificateV2"),
+        "{}",
+        full.stderr
+    );
+    assert!(
+        !full.stdout.contains("signingTime"),
+        "PAdES CMS must not carry signing-time"
+    );
+}
+
+/// Length of the DER element at the start of `b` (tag, length, contents).
+fn der_len(b: &[u8]) -> usize {
+    match b[1] {
+        n if n < 0x80 => 2 + n as usize,
+        n => {
+            let k = (n & 0x7f) as usize;
+            2 + k
+                + b[2..2 + k]
+                    .iter()
+                    .fold(0usize, |a, &x| (a << 8) | x as usize)
+        }
+    }
+}
+
+/// Seconds since the epoch of an OpenSSL-printed time like "Nov 22 09:17:12 2026 GMT".
+fn openssl_date(s: &str) -> i64 {
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let mon = months.iter().position(|m| *m == parts[0]).unwrap() as i64 + 1;
+    let day: i64 = parts[1].parse().unwrap();
+    let hms: Vec<i64> = parts[2].split(':').map(|x| x.parse().unwrap()).collect();
+    let year: i64 = parts[3].parse().unwrap();
+    // days from civil (Howard Hinnant)
+    let (y, m) = if mon <= 2 {
+        (year - 1, mon + 9)
+    } else {
+        (year, mon - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
+}
+
+#[test]
+fn bad_pdfs_get_clear_errors_and_leave_no_output() {
+    let demo = Demo::new();
+    let dir = demo.path().join("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read(fixture("giay-phep.pdf")).unwrap();
+    std::fs::write(
+        dir.join("not-a-pdf.pdf"),
+        b"this is a scanned JPEG renamed to .pdf",
+    )
+    .unwrap();
+    std::fs::copy(fixture("encrypted.pdf"), dir.join("encrypted.pdf")).unwrap();
+    std::fs::write(dir.join("truncated.pdf"), &good[..good.len() / 2]).unwrap();
+    let mut broken = good.clone();
+    let x = broken.windows(5).rposition(|w| w == b"\nxref").unwrap() + 1;
+    broken[x..x + 4].copy_from_slice(b"XREF");
+    std::fs::write(dir.join("broken-xref.pdf"), &broken).unwrap();
+    let cases = [
+        ("not-a-pdf.pdf", "not a PDF file"),
+        ("encrypted.pdf", "the PDF is encrypted"),
+        ("truncated.pdf", "truncated"),
+        ("broken-xref.pdf", "broken cross-reference"),
+    ];
+    let out = demo.path().join("out");
+    for (name, msg) in cases {
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                "--out-dir",
+                out.to_str().unwrap(),
+                dir.join(name).to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 5, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(msg), "{name}: {}", r.stderr);
+    }
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "no output, not even a temporary file"
+    );
+
+    // In a batch, the bad files are reported and skipped; the good one is signed.
+    std::fs::write(dir.join("good.pdf"), &good).unwrap();
+    let summary = demo.path().join("summary.json");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 4, "partial batch: {}", r.stderr);
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(j["signed"], 1);
+    assert_eq!(j["failed"], 4);
+    let files = j["files"].as_array().unwrap();
+    let good_row = files
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with("good.pdf"))
+        .unwrap();
+    assert!(good_row["error"].is_null());
+    assert_eq!(good_row["digest"].as_str().unwrap().len(), 64);
+    assert!(good_row["signer"]
+        .as_str()
+        .unwrap()
+        .contains("Nguyễn Văn An"));
+    for (name, msg) in cases {
+        let row = files
+            .iter()
+            .find(|f| f["file"].as_str().unwrap().ends_with(name))
+            .unwrap();
+        assert!(row["output"].is_null());
+        assert!(row["error"].as_str().unwrap().contains(msg), "{row}");
+    }
+    let outputs: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(outputs, vec![std::ffi::OsString::from("good.signed.pdf")]);
+    // Running again does not overwrite what was signed.
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--out-dir",
+            out.to_str().unwrap(),
+            dir.join("good.pdf").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 5);
+    assert!(r.stderr.contains("exists; not replaced"), "{}", r.stderr);
+}
+
+#[test]
+fn key_that_matches_nothing_or_wrong_pin_signs_nothing() {
+    let demo = Demo::new();
+    let pdf = demo.path().join("x.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            "pkcs11:token=kyso-dev;object=nobody",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 12, "{}", r.stderr);
+    let bad = demo.path().join("bad.pin");
+    std::fs::write(&bad, "11111111").unwrap();
+    let r: Run = demo
+        .cmd()
+        .args([
+            "sign",
+            "--key",
+            RSA_KEY,
+            "--pin-file",
+            bad.to_str().unwrap(),
+            pdf.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 13, "{}", r.stderr);
+    assert!(!demo.path().join("x.signed.pdf").exists());
+}
+
+#[test]
+fn batch_of_many_pdfs_logs_in_once_and_signs_them_all() {
+    let demo = Demo::new();
+    let dir = demo.path().join("batch");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..24 {
+        std::fs::copy(
+            fixture(if i % 2 == 0 {
+                "giay-phep.pdf"
+            } else {
+                "giay-phep-objstm.pdf"
+            }),
+            dir.join(format!("hs-{i:03}.pdf")),
+        )
+        .unwrap();
+    }
+    let out = demo.path().join("signed");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            EC_KEY,
+            "--jobs",
+            "3",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--json",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["signed"], 24);
+    assert_eq!(j["format"], "PAdES-B-B");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 24);
+    // Spot-check two outputs with pyHanko.
+    for n in ["hs-000.signed.pdf", "hs-017.signed.pdf"] {
+        let (code, sigs) = pyhanko_validate(&demo, &out.join(n));
+        assert_eq!(code, 0, "{n}: {sigs:?}");
+        assert!(sigs[0].contains(":INTACT:TRUSTED"), "{n}: {sigs:?}");
+    }
+}
