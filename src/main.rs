@@ -1,6 +1,7 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
 mod sign_cmd;
+mod timestamp_cmd;
 mod token_cmd;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ enum Command {
     Token(token_cmd::TokenCommand),
     /// Sign PDFs (PAdES) or any files (CAdES), one or a batch, with a key on a token.
     Sign(sign_cmd::SignArgs),
+    /// Act as an RFC 3161 time-stamping authority with a key on the token: request in, response out.
+    Timestamp(timestamp_cmd::TimestampArgs),
 }
 
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
         Command::Sign(a) => sign_cmd::run(a),
+        Command::Timestamp(a) => timestamp_cmd::run(a),
     };
     match result {
         Ok(code) => code,

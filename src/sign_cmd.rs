@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use kyso_hsm::{HsmError, Pkcs11Uri, SignDigest, SignatureAlgorithm, SigningKey};
+use kyso_signer::tsp::{TimestampSource, Tsa};
 use kyso_signer::{cades, pades, PadesOptions, SignError};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -18,8 +19,27 @@ pub enum Format {
     Cades,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    /// Basic signature.
+    #[value(name = "B-B")]
+    BB,
+    /// With a signature time-stamp (RFC 3161) from --tsa.
+    #[value(name = "B-T")]
+    BT,
+}
+
 #[derive(Args)]
 pub struct SignArgs {
+    /// Baseline level: B-B, or B-T (adds a time-stamp from --tsa).
+    #[arg(long, value_enum, default_value = "B-B")]
+    level: Level,
+    /// For B-T: `internal` (kyso's TSA with --tsa-key) or the URL of an RFC 3161 TSA.
+    #[arg(long, value_name = "internal|URL")]
+    tsa: Option<String>,
+    /// The internal TSA's key (default: object=tsa on the signing key's token).
+    #[arg(long, value_name = "URI")]
+    tsa_key: Option<String>,
     /// PKCS#11 URI of the signing key, e.g. pkcs11:token=kyso-dev;object=signer-rsa
     #[arg(long, value_name = "URI")]
     key: String,
@@ -174,7 +194,13 @@ fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<(
     Ok(())
 }
 
-fn sign_one(key: &dyn SigningKey, a: &SignArgs, opts: &PadesOptions, input: &Path) -> Outcome {
+fn sign_one(
+    key: &dyn SigningKey,
+    a: &SignArgs,
+    opts: &PadesOptions,
+    tsa: Option<&TimestampSource>,
+    input: &Path,
+) -> Outcome {
     let output = output_path(input, a.out_dir.as_deref(), a.format, a.attached);
     let mut o = Outcome {
         file: input.to_path_buf(),
@@ -208,18 +234,20 @@ fn sign_one(key: &dyn SigningKey, a: &SignArgs, opts: &PadesOptions, input: &Pat
     let hash = key.algorithm().hash();
     let signed = match a.format {
         Format::Pades => {
-            let reserve = opts.reserve.unwrap_or_else(|| pades::estimate_reserve(key));
+            let reserve = opts
+                .reserve
+                .unwrap_or_else(|| pades::estimate_reserve(key, tsa.is_some()));
             let name = pades::common_name(key.certificate());
             pades::prepare_pdf(&data, name.as_deref(), now, reserve, opts).and_then(|p| {
                 let digest = p.digest(hash);
                 o.digest = Some(hex::encode(&digest));
-                let cms = cades::sign_digest_for_pdf(key, &digest)?;
+                let cms = cades::sign_digest_for_pdf(key, &digest, tsa)?;
                 p.embed(&cms)
             })
         }
         Format::Cades => {
             o.digest = Some(hex::encode(hash.digest(&data)));
-            cades::sign_cades(key, &data, a.attached, now)
+            cades::sign_cades(key, &data, a.attached, now, tsa)
         }
     };
     let signed = match signed {
@@ -274,6 +302,37 @@ pub fn run(a: SignArgs) -> Result<ExitCode, SignError> {
     if let Some(alg) = alg {
         key.set_algorithm(alg)?;
     }
+    let tsa = match (a.level, a.tsa.as_deref()) {
+        (Level::BB, None) => None,
+        (Level::BB, Some(_)) => {
+            return Err(SignError::Input("--tsa is for --level B-T".into()));
+        }
+        (Level::BT, Some(url)) if url != "internal" => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SignError::Input(format!(
+                    "--tsa {url:?}: give `internal` or an http(s) URL"
+                )));
+            }
+            Some(TimestampSource::Url(url.to_string()))
+        }
+        (Level::BT, _) => {
+            let tsa_uri = match &a.tsa_key {
+                Some(u) => Pkcs11Uri::parse(u)?,
+                None => Pkcs11Uri {
+                    object: Some("tsa".into()),
+                    id: None,
+                    object_type: None,
+                    ..uri.clone()
+                },
+            };
+            let tsa_key =
+                kyso_hsm::open_key(a.module.as_deref(), &tsa_uri, a.pin_file.clone(), jobs)?;
+            Some(TimestampSource::Internal(std::sync::Arc::new(Tsa::new(
+                std::sync::Arc::new(tsa_key),
+                kyso_signer::tsp::DEMO_POLICY,
+            )?)))
+        }
+    };
     let opts = PadesOptions {
         reason: a.reason.clone(),
         location: a.location.clone(),
@@ -295,7 +354,7 @@ pub fn run(a: SignArgs) -> Result<ExitCode, SignError> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
-                let o = sign_one(&key, &a, &opts, f);
+                let o = sign_one(&key, &a, &opts, tsa.as_ref(), f);
                 match &bar {
                     Some(b) => {
                         b.inc(1);
@@ -328,7 +387,11 @@ pub fn run(a: SignArgs) -> Result<ExitCode, SignError> {
         "failed": failed,
         "key": key.key().uri().to_string(),
         "algorithm": key.algorithm().name(),
-        "format": match a.format { Format::Pades => "PAdES-B-B", Format::Cades => "CAdES-B-B" },
+        "format": format!(
+            "{}-{}",
+            match a.format { Format::Pades => "PAdES", Format::Cades => "CAdES" },
+            match a.level { Level::BB => "B-B", Level::BT => "B-T" }
+        ),
         "files": outcomes,
     });
     let text = serde_json::to_string_pretty(&summary).expect("serializable");

@@ -75,6 +75,8 @@ impl DemoLayout {
 pub struct DemoToken {
     pub layout: DemoLayout,
     pub created: bool,
+    /// Keys made in this run.
+    pub added: Vec<String>,
     pub token_uri: String,
     pub keys: Vec<DemoKey>,
 }
@@ -87,19 +89,45 @@ pub struct DemoKey {
     pub subject: String,
 }
 
-/// Keys the demo token holds: (label, CKA_ID, kind, subject).
-const DEMO_KEYS: &[(&str, &[u8], &str)] = &[
+/// What a demo key is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Signer,
+    /// A time-stamping authority: extendedKeyUsage timeStamping, critical (RFC 3161 §2.3).
+    Tsa,
+}
+
+/// Keys the demo token holds below its CA: label, CKA_ID, key, subject, role.
+const DEMO_KEYS: &[(&str, &[u8], DemoKind, &str, Role)] = &[
     (
         "signer-rsa",
         b"\x01",
+        DemoKind::Rsa(2048),
         "CN=Nguyễn Văn An,title=Phó Giám đốc,O=Sở Tư pháp tỉnh Demo,L=Hà Nội,C=VN",
+        Role::Signer,
     ),
     (
         "signer-ec",
         b"\x02",
+        DemoKind::Ec(Curve::P256),
         "CN=Trần Thị Bình,title=Chuyên viên,O=Sở Tư pháp tỉnh Demo,L=Hà Nội,C=VN",
+        Role::Signer,
+    ),
+    (
+        "tsa",
+        b"\x03",
+        DemoKind::Rsa(2048),
+        "CN=kyso Demo TSA,O=kyso demo (not a real TSA),C=VN",
+        Role::Tsa,
     ),
 ];
+
+#[derive(Clone, Copy)]
+enum DemoKind {
+    Rsa(u64),
+    Ec(Curve),
+}
+
 const CA_LABEL: &str = "demo-ca";
 const CA_ID: &[u8] = b"\xca";
 const CA_SUBJECT: &str = "CN=kyso Demo Root CA,O=kyso demo (not a real CA),C=VN";
@@ -159,6 +187,49 @@ pub fn issue(
     subject_key: &dyn SignDigest,
     years: u64,
 ) -> Result<Certificate> {
+    issue_with(
+        ca,
+        ca_name,
+        profile_leaf,
+        subject,
+        subject_key,
+        years,
+        false,
+    )
+}
+
+/// `extendedKeyUsage` with only id-kp-timeStamping, marked critical (RFC 3161 §2.3).
+struct TimeStampingOnly(x509_cert::ext::pkix::ExtendedKeyUsage);
+
+impl const_oid::AssociatedOid for TimeStampingOnly {
+    const OID: const_oid::ObjectIdentifier = const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE;
+}
+
+impl der::Encode for TimeStampingOnly {
+    fn encoded_len(&self) -> der::Result<der::Length> {
+        self.0.encoded_len()
+    }
+    fn encode(&self, w: &mut impl der::Writer) -> der::Result<()> {
+        self.0.encode(w)
+    }
+}
+
+impl x509_cert::ext::AsExtension for TimeStampingOnly {
+    fn critical(&self, _: &Name, _: &[x509_cert::ext::Extension]) -> bool {
+        true
+    }
+}
+
+/// [`issue`], optionally for a time-stamping authority.
+pub fn issue_with(
+    ca: &KeyPair,
+    ca_name: &Name,
+    profile_leaf: bool,
+    subject: &Name,
+    subject_key: &dyn SignDigest,
+    years: u64,
+    tsa: bool,
+) -> Result<Certificate> {
     let profile = if profile_leaf {
         Profile::Leaf {
             issuer: ca_name.clone(),
@@ -178,6 +249,13 @@ pub fn issue(
         &signer,
     )
     .map_err(cert_err)?;
+    let mut b = b;
+    if tsa {
+        b.add_extension(&TimeStampingOnly(x509_cert::ext::pkix::ExtendedKeyUsage(
+            vec![const_oid::db::rfc5912::ID_KP_TIME_STAMPING],
+        )))
+        .map_err(cert_err)?;
+    }
     b.build::<TokenSignature>().map_err(cert_err)
 }
 
@@ -216,35 +294,53 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
         "",
     )?;
     let token = Arc::new(Token::open(&module, &token_uri, pin.clone(), 1)?);
+    let key_uri = |label: &str| Pkcs11Uri {
+        token: Some(DEMO_TOKEN.into()),
+        object: Some(label.into()),
+        ..Default::default()
+    };
+    let s = token.admin_session()?;
+    admin::login_user(&s, &pin)?;
     if !exists {
-        let s = token.admin_session()?;
-        admin::login_user(&s, &pin)?;
         admin::generate_rsa(&s, &KeySpec::new(CA_LABEL, CA_ID), 3072)?;
-        admin::generate_rsa(&s, &KeySpec::new(DEMO_KEYS[0].0, DEMO_KEYS[0].1), 2048)?;
-        admin::generate_ec(
-            &s,
-            &KeySpec::new(DEMO_KEYS[1].0, DEMO_KEYS[1].1),
-            Curve::P256,
-        )?;
-        let key_uri = |label: &str| Pkcs11Uri {
-            token: Some(DEMO_TOKEN.into()),
-            object: Some(label.into()),
-            ..Default::default()
-        };
         let ca = KeyPair::find(token.clone(), &key_uri(CA_LABEL))?;
         let ca_name = name(CA_SUBJECT)?;
         let ca_cert = issue(&ca, &ca_name, false, &ca_name, &ca, 10)?;
         admin::import_certificate(&s, CA_LABEL, CA_ID, &ca_cert)?;
         write_pem(&layout.ca_pem, &ca_cert)?;
-        for (label, id, subject) in DEMO_KEYS {
-            let key = KeyPair::find(token.clone(), &key_uri(label))?;
-            let cert = issue(&ca, &ca_name, true, &name(subject)?, &key, 3)?;
-            admin::import_certificate(&s, label, id, &cert)?;
-            write_pem(&layout.dir.join(format!("{label}.pem")), &cert)?;
-        }
     }
+    // Keys added to the demo in later versions of kyso are made on an older demo token too.
+    let mut created = Vec::new();
+    for (label, id, kind, subject, role) in DEMO_KEYS {
+        match KeyPair::find(token.clone(), &key_uri(label)) {
+            Ok(_) => continue,
+            Err(HsmError::NoObject { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let spec = KeySpec::new(label, id);
+        match kind {
+            DemoKind::Rsa(bits) => admin::generate_rsa(&s, &spec, *bits)?,
+            DemoKind::Ec(curve) => admin::generate_ec(&s, &spec, *curve)?,
+        };
+        let ca = KeyPair::find(token.clone(), &key_uri(CA_LABEL))?;
+        let ca_name = name(CA_SUBJECT)?;
+        let key = KeyPair::find(token.clone(), &key_uri(label))?;
+        let cert = issue_with(
+            &ca,
+            &ca_name,
+            true,
+            &name(subject)?,
+            &key,
+            3,
+            *role == Role::Tsa,
+        )?;
+        admin::import_certificate(&s, label, id, &cert)?;
+        write_pem(&layout.dir.join(format!("{label}.pem")), &cert)?;
+        created.push(label.to_string());
+    }
+    drop(s);
     let mut keys = Vec::new();
-    for (label, _, _) in DEMO_KEYS {
+    for (label, ..) in DEMO_KEYS {
         let key = crate::key::TokenKey::find(
             token.clone(),
             &Pkcs11Uri {
@@ -271,6 +367,7 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
     Ok(DemoToken {
         layout: layout.clone(),
         created: !exists,
+        added: created,
         token_uri: token_uri.to_string(),
         keys,
     })

@@ -136,16 +136,21 @@ pub fn data_to_be_signed(attrs: &Attributes) -> Result<Vec<u8>> {
     Ok(attrs.to_der()?)
 }
 
-/// Assemble ContentInfo(SignedData) around one signer.
+/// Assemble ContentInfo(SignedData) around one signer. `include` is the signer's certificate
+/// to embed (None leaves the certificates out, as a TSA may); `signer` identifies the signer.
+#[allow(clippy::too_many_arguments)]
 pub fn assemble(
-    cert: &Certificate,
+    include: Option<&Certificate>,
+    signer: &Certificate,
     chain: &[Certificate],
     algorithm: SignatureAlgorithm,
     attrs: Attributes,
     signature: Vec<u8>,
     content: Option<&[u8]>,
     content_type: ObjectIdentifier,
+    unsigned: Option<Attributes>,
 ) -> Result<Vec<u8>> {
+    let cert = signer;
     let hash = algorithm.hash();
     let signer = SignerInfo {
         version: CmsVersion::V1,
@@ -157,10 +162,12 @@ pub fn assemble(
         signed_attrs: Some(attrs),
         signature_algorithm: algorithm.algorithm_identifier(),
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs: unsigned,
     };
     let mut certs = SetOfVec::new();
-    certs.insert(CertificateChoices::Certificate(cert.clone()))?;
+    if let Some(c) = include {
+        certs.insert(CertificateChoices::Certificate(c.clone()))?;
+    }
     for c in chain {
         // A chain certificate equal to the signer's is not added twice (a SET has no duplicates).
         if c != cert {
@@ -170,7 +177,12 @@ pub fn assemble(
     let mut digest_algorithms = SetOfVec::new();
     digest_algorithms.insert(hash.algorithm_identifier())?;
     let sd = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 §5.1: version 3 when the content is not id-data (a TSTInfo, say).
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: content_type,
@@ -179,7 +191,7 @@ pub fn assemble(
                 None => None,
             },
         },
-        certificates: Some(CertificateSet(certs)),
+        certificates: (!certs.is_empty()).then_some(CertificateSet(certs)),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer])?),
     };
@@ -217,12 +229,49 @@ pub fn prepare(
     })
 }
 
-/// CAdES-B-B over `data`: detached (the p7s holds no content) or attached.
+/// The unsigned attributes of B-T: a time-stamp over the signature value, when asked for.
+fn unsigned_for(
+    tsa: Option<&crate::tsp::TimestampSource>,
+    hash: HashAlg,
+    signature: &[u8],
+) -> Result<Option<Attributes>> {
+    let Some(tsa) = tsa else { return Ok(None) };
+    let token = tsa.stamp(hash, &hash.digest(signature))?;
+    let mut set = SetOfVec::new();
+    set.insert(crate::tsp::signature_timestamp_attribute(&token)?)?;
+    Ok(Some(set))
+}
+
+/// Sign prepared attributes with `key` and assemble the SignedData (B-T with `tsa`).
+fn finish(
+    key: &dyn SigningKey,
+    p: Prepared,
+    content: Option<&[u8]>,
+    tsa: Option<&crate::tsp::TimestampSource>,
+) -> Result<Vec<u8>> {
+    let alg = key.algorithm();
+    let sig = key.sign_digest(&p.dtbs_digest)?;
+    let unsigned = unsigned_for(tsa, alg.hash(), &sig)?;
+    assemble(
+        Some(key.certificate()),
+        key.certificate(),
+        key.chain(),
+        alg,
+        p.attrs,
+        sig,
+        content,
+        ID_DATA,
+        unsigned,
+    )
+}
+
+/// CAdES-B-B over `data` (B-T with `tsa`): detached (the p7s holds no content) or attached.
 pub fn sign_cades(
     key: &dyn SigningKey,
     data: &[u8],
     attached: bool,
     now: std::time::SystemTime,
+    tsa: Option<&crate::tsp::TimestampSource>,
 ) -> Result<Vec<u8>> {
     let alg = key.algorithm();
     let digest = alg.hash().digest(data);
@@ -235,40 +284,26 @@ pub fn sign_cades(
             signing_time: Some(now),
         },
     )?;
-    let sig = key.sign_digest(&p.dtbs_digest)?;
-    assemble(
-        key.certificate(),
-        key.chain(),
-        alg,
-        p.attrs,
-        sig,
-        attached.then_some(data),
-        ID_DATA,
-    )
+    finish(key, p, attached.then_some(data), tsa)
 }
 
-/// A CMS detached signature over an external digest, as PAdES embeds it (no signing-time).
-pub fn sign_digest_for_pdf(key: &dyn SigningKey, digest: &[u8]) -> Result<Vec<u8>> {
-    let alg = key.algorithm();
+/// A CMS detached signature over an external digest, as PAdES embeds it (no signing-time);
+/// B-T with `tsa`.
+pub fn sign_digest_for_pdf(
+    key: &dyn SigningKey,
+    digest: &[u8],
+    tsa: Option<&crate::tsp::TimestampSource>,
+) -> Result<Vec<u8>> {
     let p = prepare(
         key.certificate(),
-        alg,
+        key.algorithm(),
         &AttributeInput {
             content_type: ID_DATA,
             content_digest: digest,
             signing_time: None,
         },
     )?;
-    let sig = key.sign_digest(&p.dtbs_digest)?;
-    assemble(
-        key.certificate(),
-        key.chain(),
-        alg,
-        p.attrs,
-        sig,
-        None,
-        ID_DATA,
-    )
+    finish(key, p, None, tsa)
 }
 
 /// Is this DER a CMS ContentInfo(SignedData)? (A cheap check for inputs and tests.)

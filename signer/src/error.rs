@@ -17,6 +17,9 @@ pub enum SignError {
     /// The signature did not fit the space reserved for it.
     #[error("the signature is {need} bytes but only {have} were reserved")]
     TooLarge { need: usize, have: usize },
+    /// A time-stamp could not be had.
+    #[error("time-stamp: {0}")]
+    Timestamp(String),
     /// The input is not what the chosen format signs.
     #[error("{0}")]
     Input(String),
@@ -35,6 +38,7 @@ impl SignError {
             SignError::Token(e) => e.exit_code(),
             SignError::Pdf(_) | SignError::Input(_) => 5,
             SignError::Encoding(_) | SignError::TooLarge { .. } => 19,
+            SignError::Timestamp(_) => 6,
         }
     }
 }

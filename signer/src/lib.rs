@@ -6,6 +6,7 @@
 pub mod cades;
 pub mod error;
 pub mod pades;
+pub mod tsp;
 
 pub use error::{Result, SignError};
 pub use kyso_hsm::{SignDigest, SigningKey};

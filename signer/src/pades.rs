@@ -121,8 +121,9 @@ impl PreparedPdf {
     }
 }
 
-/// Bytes to reserve for the CMS of `key`: certificates, signature, attributes, margin.
-pub fn estimate_reserve(key: &dyn SigningKey) -> usize {
+/// Bytes to reserve for the CMS of `key`: certificates, signature, attributes, margin, and a
+/// time-stamp token (its TSA's certificates included) for B-T.
+pub fn estimate_reserve(key: &dyn SigningKey, timestamped: bool) -> usize {
     use der::Encode;
     let certs: usize = std::iter::once(key.certificate())
         .chain(key.chain())
@@ -136,7 +137,8 @@ pub fn estimate_reserve(key: &dyn SigningKey) -> usize {
         n if n > 200 => n, // RSA: about the modulus size
         _ => 150,          // ECDSA
     };
-    (certs + sig * 2 + 2048).next_multiple_of(1024)
+    let ts = if timestamped { 8192 } else { 0 };
+    (certs + sig * 2 + 2048 + ts).next_multiple_of(1024)
 }
 
 fn text_of(o: Option<&Object>) -> Option<Vec<u8>> {
@@ -307,12 +309,15 @@ pub fn sign_pdf(
     pdf: &[u8],
     now: SystemTime,
     opts: &PadesOptions,
+    tsa: Option<&crate::tsp::TimestampSource>,
 ) -> Result<Vec<u8>> {
-    let reserve = opts.reserve.unwrap_or_else(|| estimate_reserve(key));
+    let reserve = opts
+        .reserve
+        .unwrap_or_else(|| estimate_reserve(key, tsa.is_some()));
     let name = common_name(key.certificate());
     let prepared = prepare_pdf(pdf, name.as_deref(), now, reserve, opts)?;
     let digest = prepared.digest(key.algorithm().hash());
-    let cms = cades::sign_digest_for_pdf(key, &digest)?;
+    let cms = cades::sign_digest_for_pdf(key, &digest, tsa)?;
     prepared.embed(&cms)
 }
 
