@@ -1,5 +1,6 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
+mod remote_cmd;
 mod sign_cmd;
 mod timestamp_cmd;
 mod token_cmd;
@@ -21,7 +22,7 @@ enum Command {
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
     /// Sign PDFs (PAdES) or any files (CAdES), one or a batch, with a key on a token.
-    Sign(sign_cmd::SignArgs),
+    Sign(sign_cmd::SignCmd),
     /// Act as an RFC 3161 time-stamping authority with a key on the token: request in, response out.
     Timestamp(timestamp_cmd::TimestampArgs),
 }

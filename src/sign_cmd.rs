@@ -29,6 +29,16 @@ pub enum Level {
     BT,
 }
 
+/// `kyso sign`: sign files, or one step of two-phase remote signing.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SignCmd {
+    #[command(subcommand)]
+    pub step: Option<crate::remote_cmd::RemoteStep>,
+    #[command(flatten)]
+    pub args: SignArgs,
+}
+
 #[derive(Args)]
 pub struct SignArgs {
     /// Baseline level: B-B, or B-T (adds a time-stamp from --tsa).
@@ -41,8 +51,8 @@ pub struct SignArgs {
     #[arg(long, value_name = "URI")]
     tsa_key: Option<String>,
     /// PKCS#11 URI of the signing key, e.g. pkcs11:token=kyso-dev;object=signer-rsa
-    #[arg(long, value_name = "URI")]
-    key: String,
+    #[arg(long, value_name = "URI", required = true)]
+    key: Option<String>,
     /// pades (PDF) or cades (any file).
     #[arg(long, value_enum, default_value = "pades")]
     format: Format,
@@ -175,7 +185,7 @@ fn rfc3339(t: SystemTime) -> String {
 
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed into
 /// place. Nothing partial is ever left under the output name.
-fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -265,8 +275,12 @@ fn sign_one(
     o
 }
 
-pub fn run(a: SignArgs) -> Result<ExitCode, SignError> {
-    let uri = Pkcs11Uri::parse(&a.key)?;
+pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
+    if let Some(step) = cmd.step {
+        return crate::remote_cmd::run(step);
+    }
+    let a = cmd.args;
+    let uri = Pkcs11Uri::parse(a.key.as_deref().unwrap_or_default())?;
     let alg = match &a.alg {
         Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
             HsmError::BadUri(format!(

@@ -1,0 +1,352 @@
+//! Two-phase remote signing: the document stays where it is, only a digest travels.
+//!
+//! 1. `prepare` (where the document is): build the signed attributes — and for PAdES the
+//!    incremental update with an empty `/Contents` — and hand out the digest of the
+//!    data-to-be-signed with a [`Pending`] state.
+//! 2. The holder of the token signs that digest (`kyso sign digest`, or any PKCS#11 client).
+//! 3. `finalize` (where the document is): check the signature against the certificate's public
+//!    key over the same digest — a wrong or foreign signature is refused, nothing is written —
+//!    then embed it (and, for B-T, a time-stamp over it).
+//!
+//! The protocol, for other clients: docs/remote-signing.md.
+
+use crate::cades::{self, AttributeInput, ID_DATA};
+use crate::error::{Result, SignError};
+use crate::pades::{self, PadesOptions, PreparedPdf};
+use der::{Decode, Encode};
+use kyso_hsm::{HashAlg, SignatureAlgorithm};
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+use x509_cert::Certificate;
+
+/// What is being signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoteFormat {
+    Pades,
+    Cades,
+}
+
+/// The state kept between prepare and finalize. Holds no secret: certificates, the signed
+/// attributes and offsets. For PAdES the prepared PDF is kept beside it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub version: u32,
+    pub format: RemoteFormat,
+    /// e.g. `rsa-pkcs1-sha256`.
+    pub algorithm: String,
+    /// Hex DER of the signer's certificate and the chain above it.
+    pub certificate: String,
+    pub chain: Vec<String>,
+    /// Hex DER of the signed attributes (SET OF).
+    pub signed_attributes: String,
+    /// Hex digest of the signed attributes: what the token signs.
+    pub digest: String,
+    pub digest_algorithm: String,
+    /// PAdES: offsets of `/Contents` `<` and after `>` in the prepared PDF.
+    pub contents: Option<(usize, usize)>,
+    /// CAdES attached: the content is embedded at finalize (hex).
+    pub attached_content: Option<String>,
+}
+
+fn alg_name(a: SignatureAlgorithm) -> String {
+    match a {
+        SignatureAlgorithm::RsaPkcs1v15(h) => {
+            format!("rsa-pkcs1-{}", h.name().to_lowercase().replace('-', ""))
+        }
+        SignatureAlgorithm::RsaPss(h) => {
+            format!("rsa-pss-{}", h.name().to_lowercase().replace('-', ""))
+        }
+        SignatureAlgorithm::Ecdsa(h) => {
+            format!("ecdsa-{}", h.name().to_lowercase().replace('-', ""))
+        }
+    }
+}
+
+fn unhex(what: &str, s: &str) -> Result<Vec<u8>> {
+    hex::decode(s).map_err(|e| SignError::Input(format!("pending state: {what} is not hex: {e}")))
+}
+
+/// The algorithm to use with a certificate's key unless told otherwise.
+pub fn default_algorithm(cert: &Certificate) -> Result<SignatureAlgorithm> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    let rsa = const_oid::db::rfc5912::RSA_ENCRYPTION;
+    let ec = const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
+    if spki.algorithm.oid == rsa {
+        return Ok(SignatureAlgorithm::RsaPkcs1v15(HashAlg::Sha256));
+    }
+    if spki.algorithm.oid == ec {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+        return match curve.and_then(|c| kyso_hsm::Curve::from_oid(&c)) {
+            Some(kyso_hsm::Curve::P256) => Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha256)),
+            Some(kyso_hsm::Curve::P384) => Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha384)),
+            None => Err(SignError::Input(
+                "the certificate's EC curve is not P-256 or P-384".into(),
+            )),
+        };
+    }
+    Err(SignError::Input(
+        "the certificate's key is neither RSA nor EC".into(),
+    ))
+}
+
+fn pending(
+    format: RemoteFormat,
+    alg: SignatureAlgorithm,
+    cert: &Certificate,
+    chain: &[Certificate],
+    p: &cades::Prepared,
+) -> Result<Pending> {
+    Ok(Pending {
+        version: 1,
+        format,
+        algorithm: alg_name(alg),
+        certificate: hex::encode(cert.to_der()?),
+        chain: chain
+            .iter()
+            .map(|c| c.to_der().map(hex::encode))
+            .collect::<der::Result<_>>()?,
+        signed_attributes: hex::encode(&p.dtbs),
+        digest: hex::encode(&p.dtbs_digest),
+        digest_algorithm: alg.hash().name().into(),
+        contents: None,
+        attached_content: None,
+    })
+}
+
+/// Phase one for a PDF: the prepared PDF (keep it) and the pending state.
+pub fn prepare_pades(
+    pdf: &[u8],
+    cert: &Certificate,
+    chain: &[Certificate],
+    alg: SignatureAlgorithm,
+    now: SystemTime,
+    opts: &PadesOptions,
+    timestamped: bool,
+) -> Result<(Vec<u8>, Pending)> {
+    let certs: usize = std::iter::once(cert)
+        .chain(chain)
+        .map(|c| c.to_der().map(|d| d.len()).unwrap_or(4096))
+        .sum();
+    let reserve = opts.reserve.unwrap_or(
+        (certs + 1024 + 2048 + if timestamped { 8192 } else { 0 }).next_multiple_of(1024),
+    );
+    let name = pades::common_name(cert);
+    let prepared = pades::prepare_pdf(pdf, name.as_deref(), now, reserve, opts)?;
+    let digest = prepared.digest(alg.hash());
+    let p = cades::prepare(
+        cert,
+        alg,
+        &AttributeInput {
+            content_type: ID_DATA,
+            content_digest: &digest,
+            signing_time: None,
+        },
+    )?;
+    let mut pend = pending(RemoteFormat::Pades, alg, cert, chain, &p)?;
+    pend.contents = Some(prepared.contents);
+    Ok((prepared.bytes, pend))
+}
+
+/// Phase one for CAdES over `data`.
+pub fn prepare_cades(
+    data: &[u8],
+    attached: bool,
+    cert: &Certificate,
+    chain: &[Certificate],
+    alg: SignatureAlgorithm,
+    now: SystemTime,
+) -> Result<Pending> {
+    let digest = alg.hash().digest(data);
+    let p = cades::prepare(
+        cert,
+        alg,
+        &AttributeInput {
+            content_type: ID_DATA,
+            content_digest: &digest,
+            signing_time: Some(now),
+        },
+    )?;
+    let mut pend = pending(RemoteFormat::Cades, alg, cert, chain, &p)?;
+    pend.attached_content = attached.then(|| hex::encode(data));
+    Ok(pend)
+}
+
+/// Check `signature` over `digest` with the certificate's public key (RustCrypto verifiers).
+pub fn check_signature(
+    cert: &Certificate,
+    alg: SignatureAlgorithm,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    use signature::hazmat::PrehashVerifier;
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der()?;
+    let bad = || {
+        SignError::Input("the signature does not verify with the certificate's public key over the prepared digest (wrong key, wrong digest, or corrupted)".into())
+    };
+    let ok = match alg {
+        SignatureAlgorithm::RsaPkcs1v15(h) | SignatureAlgorithm::RsaPss(h) => {
+            use rsa::pkcs8::DecodePublicKey;
+            let pk = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| bad())?;
+            let pss = matches!(alg, SignatureAlgorithm::RsaPss(_));
+            match (pss, h) {
+                (false, HashAlg::Sha256) => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+                (false, HashAlg::Sha384) => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+                (false, HashAlg::Sha512) => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+                (true, HashAlg::Sha256) => rsa::pss::VerifyingKey::<sha2::Sha256>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+                (true, HashAlg::Sha384) => rsa::pss::VerifyingKey::<sha2::Sha384>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+                (true, HashAlg::Sha512) => rsa::pss::VerifyingKey::<sha2::Sha512>::new(pk)
+                    .verify_prehash(digest, &signature.try_into().map_err(|_| bad())?)
+                    .is_ok(),
+            }
+        }
+        SignatureAlgorithm::Ecdsa(_) => {
+            if let Ok(vk) =
+                <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_der(
+                    &spki,
+                )
+            {
+                let sig = p256::ecdsa::DerSignature::try_from(signature).map_err(|_| bad())?;
+                vk.verify_prehash(digest, &sig).is_ok()
+            } else if let Ok(vk) =
+                <p384::ecdsa::VerifyingKey as p384::pkcs8::DecodePublicKey>::from_public_key_der(
+                    &spki,
+                )
+            {
+                let sig = p384::ecdsa::DerSignature::try_from(signature).map_err(|_| bad())?;
+                vk.verify_prehash(digest, &sig).is_ok()
+            } else {
+                false
+            }
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Phase three: check the signature, then embed it. `prepared_pdf` is the PDF from
+/// [`prepare_pades`] (PAdES only); the result is the signed PDF or the CMS.
+pub fn finalize(
+    pending: &Pending,
+    prepared_pdf: Option<Vec<u8>>,
+    signature: &[u8],
+    tsa: Option<&crate::tsp::TimestampSource>,
+) -> Result<Vec<u8>> {
+    if pending.version != 1 {
+        return Err(SignError::Input(format!(
+            "pending state version {} is not supported",
+            pending.version
+        )));
+    }
+    let alg = SignatureAlgorithm::parse(&pending.algorithm).ok_or_else(|| {
+        SignError::Input(format!(
+            "pending state: unknown algorithm {:?}",
+            pending.algorithm
+        ))
+    })?;
+    let cert = Certificate::from_der(&unhex("certificate", &pending.certificate)?)?;
+    let chain = pending
+        .chain
+        .iter()
+        .map(|c| Ok(Certificate::from_der(&unhex("chain", c)?)?))
+        .collect::<Result<Vec<_>>>()?;
+    let dtbs = unhex("signed_attributes", &pending.signed_attributes)?;
+    let digest = alg.hash().digest(&dtbs);
+    if hex::encode(&digest) != pending.digest {
+        return Err(SignError::Input(
+            "pending state: the digest does not match the signed attributes".into(),
+        ));
+    }
+    check_signature(&cert, alg, &digest, signature)?;
+    let attrs = x509_cert::attr::Attributes::from_der(&dtbs)?;
+    let unsigned = match tsa {
+        Some(t) => {
+            let token = t.stamp(alg.hash(), &alg.hash().digest(signature))?;
+            let mut set = der::asn1::SetOfVec::new();
+            set.insert(crate::tsp::signature_timestamp_attribute(&token)?)?;
+            Some(set)
+        }
+        None => None,
+    };
+    let content = match &pending.attached_content {
+        Some(h) => Some(unhex("attached_content", h)?),
+        None => None,
+    };
+    let cms = cades::assemble(
+        Some(&cert),
+        &cert,
+        &chain,
+        alg,
+        attrs,
+        signature.to_vec(),
+        content.as_deref(),
+        ID_DATA,
+        unsigned,
+    )?;
+    match pending.format {
+        RemoteFormat::Cades => Ok(cms),
+        RemoteFormat::Pades => {
+            let bytes = prepared_pdf
+                .ok_or_else(|| SignError::Input("finalize needs the prepared PDF".into()))?;
+            let contents = pending
+                .contents
+                .ok_or_else(|| SignError::Input("pending state has no /Contents offsets".into()))?;
+            if contents.1 > bytes.len()
+                || contents.0 + 2 > contents.1
+                || bytes.get(contents.0) != Some(&b'<')
+                || bytes.get(contents.1 - 1) != Some(&b'>')
+            {
+                return Err(SignError::Input(
+                    "the prepared PDF does not match the pending state".into(),
+                ));
+            }
+            let prepared = PreparedPdf {
+                byte_range: [0, contents.0, contents.1, bytes.len() - contents.1],
+                contents,
+                original_len: 0,
+                bytes,
+            };
+            // The document must be the one whose digest went into the signed attributes.
+            let want = prepared.digest(alg.hash());
+            let attrs_digest = message_digest_of(&dtbs)?;
+            if want != attrs_digest {
+                return Err(SignError::Input(
+                    "the prepared PDF is not the one that was prepared (its digest differs)".into(),
+                ));
+            }
+            prepared.embed(&cms)
+        }
+    }
+}
+
+/// The message-digest attribute's value in DER signed attributes.
+fn message_digest_of(dtbs: &[u8]) -> Result<Vec<u8>> {
+    let attrs = x509_cert::attr::Attributes::from_der(dtbs)?;
+    let a = attrs
+        .iter()
+        .find(|a| a.oid == const_oid::db::rfc6268::ID_MESSAGE_DIGEST)
+        .ok_or_else(|| SignError::Input("signed attributes without message-digest".into()))?;
+    let v = a
+        .values
+        .iter()
+        .next()
+        .ok_or_else(|| SignError::Input("empty message-digest".into()))?;
+    Ok(v.decode_as::<der::asn1::OctetString>()?.into_bytes())
+}

@@ -1,0 +1,237 @@
+//! `kyso sign prepare | digest | finalize`: two-phase remote signing on the command line.
+
+use clap::{Args, Subcommand};
+use kyso_hsm::{HsmError, Pkcs11Uri, SignDigest, SignatureAlgorithm};
+use kyso_signer::remote::{self, Pending, RemoteFormat};
+use kyso_signer::tsp::{TimestampSource, Tsa};
+use kyso_signer::{PadesOptions, SignError};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+use x509_cert::Certificate;
+
+#[derive(Subcommand)]
+pub enum RemoteStep {
+    /// Phase 1, where the document is: prepare it and print the digest the token must sign.
+    Prepare(PrepareArgs),
+    /// Phase 2, on the machine with the token: sign a digest, print the signature (hex).
+    Digest(DigestArgs),
+    /// Phase 3, where the document is: check the signature and embed it.
+    Finalize(FinalizeArgs),
+}
+
+#[derive(Args)]
+pub struct PrepareArgs {
+    /// pades or cades.
+    #[arg(long, default_value = "pades")]
+    format: String,
+    /// CAdES: put the content inside the signature.
+    #[arg(long)]
+    attached: bool,
+    /// The signer's certificate (PEM or DER), e.g. from `kyso token sign-digest --cert-out`.
+    #[arg(long, value_name = "PEM")]
+    cert: PathBuf,
+    /// Certificates above the signer's (PEM, one or more per file).
+    #[arg(long, value_name = "PEM")]
+    chain: Vec<PathBuf>,
+    /// Signature algorithm (default from the certificate's key).
+    #[arg(long, value_name = "ALG")]
+    alg: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    location: Option<String>,
+    /// Reserve room for a time-stamp (finalize with --level B-T).
+    #[arg(long)]
+    timestamped: bool,
+    /// Write BASE.json (the pending state) and, for PAdES, BASE.pdf (the prepared PDF).
+    #[arg(long, value_name = "BASE")]
+    out: PathBuf,
+    /// The document.
+    file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DigestArgs {
+    /// PKCS#11 URI of the signing key.
+    #[arg(long, value_name = "URI")]
+    key: String,
+    /// The digest from `prepare`, hex.
+    #[arg(long, value_name = "HEX")]
+    digest: String,
+    /// The algorithm from `prepare` (e.g. rsa-pkcs1-sha256).
+    #[arg(long, value_name = "ALG")]
+    alg: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct FinalizeArgs {
+    /// BASE.json from `prepare`.
+    #[arg(long, value_name = "JSON")]
+    pending: PathBuf,
+    /// The signature from `digest`, hex.
+    #[arg(long, value_name = "HEX", conflicts_with = "signature_file")]
+    signature: Option<String>,
+    /// The signature, raw bytes.
+    #[arg(long, value_name = "FILE")]
+    signature_file: Option<PathBuf>,
+    /// B-T: a time-stamp from this TSA URL, or `internal` with --tsa-key.
+    #[arg(long, value_name = "internal|URL")]
+    tsa: Option<String>,
+    #[arg(long, value_name = "URI")]
+    tsa_key: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+    /// The signed document (PAdES) or signature (CAdES) to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> SignError {
+    move |e| SignError::Token(HsmError::Io { what, source: e })
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, SignError> {
+    std::fs::read(p).map_err(io(format!("read {}", p.display())))
+}
+
+fn certs(p: &Path) -> Result<Vec<Certificate>, SignError> {
+    let bytes = read(p)?;
+    if bytes.starts_with(b"-----BEGIN") {
+        Certificate::load_pem_chain(&bytes)
+            .map_err(|e| SignError::Input(format!("{}: {e}", p.display())))
+    } else {
+        kyso_hsm::key::parse_certificate(&bytes)
+            .map(|c| vec![c])
+            .map_err(|e| SignError::Input(format!("{}: {e}", p.display())))
+    }
+}
+
+fn parse_alg(s: &str) -> Result<SignatureAlgorithm, SignError> {
+    SignatureAlgorithm::parse(s).ok_or_else(|| SignError::Input(format!("unknown algorithm {s:?}")))
+}
+
+pub fn run(step: RemoteStep) -> Result<ExitCode, SignError> {
+    match step {
+        RemoteStep::Prepare(a) => prepare(a),
+        RemoteStep::Digest(a) => digest(a),
+        RemoteStep::Finalize(a) => finalize(a),
+    }
+}
+
+fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
+    let cert = certs(&a.cert)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| SignError::Input(format!("no certificate in {}", a.cert.display())))?;
+    let mut chain = Vec::new();
+    for c in &a.chain {
+        chain.extend(certs(c)?);
+    }
+    let alg = match &a.alg {
+        Some(s) => parse_alg(s)?,
+        None => remote::default_algorithm(&cert)?,
+    };
+    let data = read(&a.file)?;
+    let now = SystemTime::now();
+    let json = a.out.with_extension("json");
+    let (pending, pdf) = match a.format.as_str() {
+        "pades" => {
+            let opts = PadesOptions {
+                reason: a.reason,
+                location: a.location,
+                ..PadesOptions::vietnam()
+            };
+            let (bytes, p) =
+                remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, a.timestamped)?;
+            (p, Some(bytes))
+        }
+        "cades" => (
+            remote::prepare_cades(&data, a.attached, &cert, &chain, alg, now)?,
+            None,
+        ),
+        other => {
+            return Err(SignError::Input(format!(
+                "--format {other:?}: pades or cades"
+            )))
+        }
+    };
+    if let Some(bytes) = pdf {
+        let p = a.out.with_extension("pdf");
+        std::fs::write(&p, bytes).map_err(io(format!("write {}", p.display())))?;
+    }
+    let text = serde_json::to_string_pretty(&pending).expect("serializable");
+    std::fs::write(&json, text).map_err(io(format!("write {}", json.display())))?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "pending": json,
+            "digest": pending.digest,
+            "digest_algorithm": pending.digest_algorithm,
+            "algorithm": pending.algorithm,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
+    let uri = Pkcs11Uri::parse(&a.key)?;
+    let mut key = kyso_hsm::open_key(a.module.as_deref(), &uri, a.pin_file, 1)?;
+    if let Some(s) = &a.alg {
+        key.set_algorithm(parse_alg(s)?)?;
+    }
+    let d = hex::decode(a.digest.trim())
+        .map_err(|e| SignError::Input(format!("--digest is not hex: {e}")))?;
+    println!("{}", hex::encode(key.sign_digest(&d)?));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn finalize(a: FinalizeArgs) -> Result<ExitCode, SignError> {
+    let text = read(&a.pending)?;
+    let pending: Pending = serde_json::from_slice(&text).map_err(|e| {
+        SignError::Input(format!(
+            "{} is not a pending state: {e}",
+            a.pending.display()
+        ))
+    })?;
+    let signature = match (&a.signature, &a.signature_file) {
+        (Some(h), _) => hex::decode(h.trim())
+            .map_err(|e| SignError::Input(format!("--signature is not hex: {e}")))?,
+        (None, Some(f)) => read(f)?,
+        (None, None) => {
+            return Err(SignError::Input(
+                "give --signature HEX or --signature-file FILE".into(),
+            ))
+        }
+    };
+    let pdf = match pending.format {
+        RemoteFormat::Pades => Some(read(&a.pending.with_extension("pdf"))?),
+        RemoteFormat::Cades => None,
+    };
+    let tsa = match a.tsa.as_deref() {
+        None => None,
+        Some("internal") => {
+            let uri =
+                Pkcs11Uri::parse(a.tsa_key.as_deref().ok_or_else(|| {
+                    SignError::Input("--tsa internal needs --tsa-key URI".into())
+                })?)?;
+            let key = kyso_hsm::open_key(a.module.as_deref(), &uri, a.pin_file.clone(), 1)?;
+            Some(TimestampSource::Internal(std::sync::Arc::new(Tsa::new(
+                std::sync::Arc::new(key),
+                kyso_signer::tsp::DEMO_POLICY,
+            )?)))
+        }
+        Some(url) => Some(TimestampSource::Url(url.to_string())),
+    };
+    let out = remote::finalize(&pending, pdf, &signature, tsa.as_ref())?;
+    crate::sign_cmd::write_atomic(&a.out, &out, false)
+        .map_err(io(format!("write {}", a.out.display())))?;
+    eprintln!("signed: {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}

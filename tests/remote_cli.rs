@@ -1,0 +1,262 @@
+//! Two-phase remote signing end to end: the document never reaches the token's machine, only
+//! a digest does; the result is judged by pyHanko and OpenSSL.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn pyhanko_lines(demo: &Demo, pdf: &Path) -> Vec<String> {
+    let py = std::env::var_os("KYSO_PYHANKO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kyso/venv/bin/pyhanko")
+        });
+    let out = std::process::Command::new(py)
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(demo.ca_pem())
+        .arg(pdf)
+        .output()
+        .expect("pyhanko runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("Signature"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Phase 1 in the "service" directory, phase 2 with only the digest, phase 3 back again.
+fn three_phases(
+    demo: &Demo,
+    key: &str,
+    cert: &str,
+    prepare_extra: &[&str],
+    finalize_extra: &[&str],
+    doc: &Path,
+    out: &Path,
+) -> Run {
+    let base = demo.path().join("pending");
+    let cert = demo.path().join(cert);
+    let ca = demo.ca_pem();
+    let mut args = vec![
+        "sign",
+        "prepare",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--chain",
+        ca.to_str().unwrap(),
+        "--out",
+        base.to_str().unwrap(),
+    ];
+    args.extend_from_slice(prepare_extra);
+    args.push(doc.to_str().unwrap());
+    let p = demo.run(&args);
+    assert_eq!(p.code, 0, "prepare: {}", p.stderr);
+    let j = p.json();
+    let digest = j["digest"].as_str().unwrap().to_string();
+    let alg = j["algorithm"].as_str().unwrap().to_string();
+    let s = demo.run_pin(&[
+        "sign", "digest", "--key", key, "--alg", &alg, "--digest", &digest,
+    ]);
+    assert_eq!(s.code, 0, "digest: {}", s.stderr);
+    let pending = base.with_extension("json");
+    let mut args = vec![
+        "sign",
+        "finalize",
+        "--pending",
+        pending.to_str().unwrap(),
+        "--signature",
+        s.stdout.trim(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(finalize_extra);
+    demo.run_pin(&args)
+}
+
+#[test]
+fn official_signs_a_pdf_held_by_the_service_with_only_a_digest_travelling() {
+    let demo = Demo::new();
+    for (key, cert, input) in [
+        (RSA_KEY, "signer-rsa.pem", "giay-phep.pdf"),
+        (EC_KEY, "signer-ec.pem", "three-pages.pdf"),
+    ] {
+        let out = demo.path().join(format!("{cert}.signed.pdf"));
+        let r = three_phases(
+            &demo,
+            key,
+            cert,
+            &["--reason", "Phê duyệt từ xa"],
+            &[],
+            &fixture(input),
+            &out,
+        );
+        assert_eq!(r.code, 0, "finalize: {}", r.stderr);
+        let original = std::fs::read(fixture(input)).unwrap();
+        assert!(std::fs::read(&out).unwrap().starts_with(&original));
+        let lines = pyhanko_lines(&demo, &out);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains(":INTACT:TRUSTED"), "{}", lines[0]);
+    }
+}
+
+#[test]
+fn remote_b_t_and_cades_detached_and_attached() {
+    let demo = Demo::new();
+    let out = demo.path().join("bt.pdf");
+    let tsa = [
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa",
+    ];
+    let r = three_phases(
+        &demo,
+        RSA_KEY,
+        "signer-rsa.pem",
+        &["--timestamped"],
+        &tsa,
+        &fixture("giay-phep-objstm.pdf"),
+        &out,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = pyhanko_lines(&demo, &out);
+    assert!(
+        lines[0].contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+        "{lines:?}"
+    );
+
+    let doc = demo.path().join("quyet-dinh.txt");
+    std::fs::write(&doc, "Quyết định số 77/QĐ-UBND").unwrap();
+    for (extra, name) in [
+        (vec!["--format", "cades"], "d.p7s"),
+        (vec!["--format", "cades", "--attached"], "a.p7m"),
+    ] {
+        let out = demo.path().join(name);
+        let r = three_phases(&demo, EC_KEY, "signer-ec.pem", &extra, &[], &doc, &out);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let ca = demo.ca_pem();
+        let mut args = vec![
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            out.to_str().unwrap(),
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-out",
+            "/dev/null",
+        ];
+        if name.ends_with("p7s") {
+            args.extend_from_slice(&["-content", doc.to_str().unwrap()]);
+        }
+        let v = openssl(&args);
+        assert_eq!(v.code, 0, "{name}: {}", v.stderr);
+    }
+}
+
+#[test]
+fn a_foreign_or_damaged_signature_or_document_is_refused_and_nothing_is_written() {
+    let demo = Demo::new();
+    let base = demo.path().join("job");
+    let cert = demo.path().join("signer-rsa.pem");
+    let p = demo.run(&[
+        "sign",
+        "prepare",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--out",
+        base.to_str().unwrap(),
+        fixture("giay-phep.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let digest = p.json()["digest"].as_str().unwrap().to_string();
+    let pending = base.with_extension("json");
+    let out = demo.path().join("out.pdf");
+    let finalize = |sig: &str| {
+        demo.run(&[
+            "sign",
+            "finalize",
+            "--pending",
+            pending.to_str().unwrap(),
+            "--signature",
+            sig,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+
+    // Signed by another official's key: refused.
+    let other = demo.run_pin(&["sign", "digest", "--key", EC_KEY, "--digest", &digest]);
+    assert_eq!(other.code, 0, "{}", other.stderr);
+    let r = finalize(other.stdout.trim());
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("does not verify with the certificate's public key"),
+        "{}",
+        r.stderr
+    );
+    // The right key over another digest: refused.
+    let wrong = demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        RSA_KEY,
+        "--digest",
+        &"11".repeat(32),
+    ]);
+    let r = finalize(wrong.stdout.trim());
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(!out.exists());
+
+    // The right signature, but the prepared PDF was changed meanwhile: refused.
+    let good = demo.run_pin(&["sign", "digest", "--key", RSA_KEY, "--digest", &digest]);
+    let pdf = base.with_extension("pdf");
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    let i = bytes.windows(3).position(|w| w == b"Hoa").unwrap_or(200);
+    bytes[i] ^= 0x20;
+    std::fs::write(&pdf, &bytes).unwrap();
+    let r = finalize(good.stdout.trim());
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not the one that was prepared"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    bytes[i] ^= 0x20;
+    std::fs::write(&pdf, &bytes).unwrap();
+    let r = finalize(good.stdout.trim());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.exists());
+
+    // Garbage in the pending state or signature: clear errors.
+    std::fs::write(&pending, "{not json").unwrap();
+    let r = demo.run(&[
+        "sign",
+        "finalize",
+        "--pending",
+        pending.to_str().unwrap(),
+        "--signature",
+        "00",
+        "--out",
+        demo.path().join("x.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5);
+    assert!(r.stderr.contains("is not a pending state"), "{}", r.stderr);
+}
