@@ -22,7 +22,7 @@ enum Command {
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
     /// Sign PDFs (PAdES) or any files (CAdES), one or a batch, with a key on a token.
-    Sign(sign_cmd::SignCmd),
+    Sign(Box<sign_cmd::SignCmd>),
     /// Act as an RFC 3161 time-stamping authority with a key on the token: request in, response out.
     Timestamp(timestamp_cmd::TimestampArgs),
 }
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
-        Command::Sign(a) => sign_cmd::run(a),
+        Command::Sign(a) => sign_cmd::run(*a),
         Command::Timestamp(a) => timestamp_cmd::run(a),
     };
     match result {
