@@ -3,7 +3,10 @@
 //! the CPU can do without PKCS#11), all in one run. Prints a Markdown table for
 //! docs/benchmarks.md.
 //!
-//! Usage: `cargo run --release -p kyso-benches -- hsm [--seconds N]`
+//! `kyso-bench sign`: PAdES-B-B on a 50 KB and a 5 MB PDF and CAdES detached on 1 MB through
+//! kyso, beside pyHanko in-process with the same SoftHSM2 key and the bare token sign rate.
+//!
+//! Usage: `cargo run --release -p kyso-benches -- hsm|sign [--seconds N]`
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
@@ -65,8 +68,9 @@ struct Row {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) != Some("hsm") {
-        eprintln!("usage: kyso-bench hsm [--seconds N]");
+    let mode = args.first().cloned().unwrap_or_default();
+    if mode != "hsm" && mode != "sign" {
+        eprintln!("usage: kyso-bench hsm|sign [--seconds N]");
         std::process::exit(3);
     }
     let seconds: f64 = args
@@ -88,6 +92,11 @@ fn main() {
     let user_pin = std::fs::read_to_string(&layout.user_pin_file).unwrap();
     let user_pin = user_pin.trim().to_string();
 
+    if mode == "sign" {
+        sign_bench(&module_path, &layout, &user_pin, run);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let mut rows = Vec::new();
     for (key, label, ossl) in [
         ("RSA-2048", "signer-rsa", "rsa2048"),
@@ -258,4 +267,100 @@ fn openssl_speed(alg: &str, multi: usize, seconds: f64) -> Option<f64> {
         .collect();
     // The last two numbers are sign/s and verify/s.
     nums.len().checked_sub(2).map(|i| nums[i])
+}
+
+/// Operations per second of `f` on one thread for `run` (after three warm-up calls).
+fn rate(run: Duration, mut f: impl FnMut()) -> f64 {
+    for _ in 0..3 {
+        f();
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < run {
+        f();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run: Duration) {
+    use kyso_signer::{cades, pades};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var_os("KYSO_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kyso/venv"));
+    let python = venv.join("bin/python");
+    let inputs = layout.dir.join("inputs");
+    let st = std::process::Command::new(&python)
+        .arg(root.join("peers/make_bench_pdfs.py"))
+        .arg(&inputs)
+        .status()
+        .expect("python with fpdf2 and pillow (deploy/bench installs them)");
+    assert!(st.success(), "making the benchmark PDFs failed");
+    let small = inputs.join("bench-50k.pdf");
+    let large = inputs.join("bench-5m.pdf");
+    let blob = inputs.join("bench-1m.bin");
+
+    let m = Module::load(module).unwrap();
+    let uri = Pkcs11Uri::parse(&format!("pkcs11:token={};object=signer-rsa", demo::DEMO_TOKEN)).unwrap();
+    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
+    let token = Arc::new(Token::open(&m, &uri, p, 2).unwrap());
+    let key = Arc::new(TokenKey::find(token, &uri).unwrap());
+    let opts = kyso_signer::PadesOptions::vietnam();
+    let now = std::time::SystemTime::now();
+
+    let mut kyso = Vec::new();
+    for f in [&small, &large] {
+        let data = std::fs::read(f).unwrap();
+        let r = rate(run, || {
+            let out = pades::sign_pdf(&*key, &data, now, &opts, None).unwrap();
+            std::hint::black_box(out);
+        });
+        eprintln!("kyso PAdES {}: {r:.1}/s", f.display());
+        kyso.push(r);
+    }
+    let data = std::fs::read(&blob).unwrap();
+    let cades_rate = rate(run, || {
+        std::hint::black_box(cades::sign_cades(&*key, &data, false, now, None).unwrap());
+    });
+    eprintln!("kyso CAdES 1 MB: {cades_rate:.1}/s");
+    // Two threads sharing the pool of two sessions, on the small PDF.
+    let small_data = Arc::new(std::fs::read(&small).unwrap());
+    let k2 = key.clone();
+    let d2 = small_data.clone();
+    let pades2 = timed(2, run, move || (k2.clone(), d2.clone()), move |(k, d)| {
+        let o = kyso_signer::PadesOptions::vietnam();
+        std::hint::black_box(pades::sign_pdf(&**k, d, std::time::SystemTime::now(), &o, None).unwrap());
+    });
+    eprintln!("kyso PAdES 50 KB, 2 threads: {pades2:.1}/s");
+
+    let bare1 = bare_loop(module, "signer-rsa", user_pin, 1, run);
+    let bare2 = bare_loop(module, "signer-rsa", user_pin, 2, run);
+
+    let out = std::process::Command::new(&python)
+        .arg(root.join("peers/pyhanko_sign.py"))
+        .arg(module)
+        .arg(&layout.user_pin_file)
+        .arg("signer-rsa")
+        .arg(run.as_secs_f64().to_string())
+        .arg(&small)
+        .arg(&large)
+        .arg("--cades")
+        .arg(&blob)
+        .output()
+        .expect("pyHanko peer");
+    assert!(out.status.success(), "pyHanko peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let py = |kind: &str, f: &std::path::Path| j[kind][f.to_str().unwrap()].as_f64().unwrap();
+    let py_small = py("pades", &small);
+    let py_large = py("pades", &large);
+    let py_cades = py("cades", &blob);
+
+    let size = |f: &std::path::Path| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+    println!("| what (RSA-2048, SoftHSM2, 1 thread unless said) | kyso /s | pyHanko in-process /s | kyso ÷ pyHanko | bare token /s (same threads) | kyso ÷ bare |");
+    println!("|---|---|---|---|---|---|");
+    println!("| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&small), kyso[0], py_small, kyso[0] / py_small, bare1, kyso[0] / bare1);
+    println!("| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&large), kyso[1], py_large, kyso[1] / py_large, bare1, kyso[1] / bare1);
+    println!("| CAdES-B-B detached, {} B | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&blob), cades_rate, py_cades, cades_rate / py_cades, bare1, cades_rate / bare1);
+    println!("| PAdES-B-B, {} B PDF, 2 threads / 2 sessions | {:.0} | — | — | {:.0} | {:.2} |", size(&small), pades2, bare2, pades2 / bare2);
 }
