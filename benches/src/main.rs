@@ -288,7 +288,10 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv = std::env::var_os("KYSO_VENV")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kyso/venv"));
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kyso/venv")
+        });
     let python = venv.join("bin/python");
     let inputs = layout.dir.join("inputs");
     let st = std::process::Command::new(&python)
@@ -302,7 +305,11 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
     let blob = inputs.join("bench-1m.bin");
 
     let m = Module::load(module).unwrap();
-    let uri = Pkcs11Uri::parse(&format!("pkcs11:token={};object=signer-rsa", demo::DEMO_TOKEN)).unwrap();
+    let uri = Pkcs11Uri::parse(&format!(
+        "pkcs11:token={};object=signer-rsa",
+        demo::DEMO_TOKEN
+    ))
+    .unwrap();
     let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
     let token = Arc::new(Token::open(&m, &uri, p, 2).unwrap());
     let key = Arc::new(TokenKey::find(token, &uri).unwrap());
@@ -328,10 +335,17 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
     let small_data = Arc::new(std::fs::read(&small).unwrap());
     let k2 = key.clone();
     let d2 = small_data.clone();
-    let pades2 = timed(2, run, move || (k2.clone(), d2.clone()), move |(k, d)| {
-        let o = kyso_signer::PadesOptions::vietnam();
-        std::hint::black_box(pades::sign_pdf(&**k, d, std::time::SystemTime::now(), &o, None).unwrap());
-    });
+    let pades2 = timed(
+        2,
+        run,
+        move || (k2.clone(), d2.clone()),
+        move |(k, d)| {
+            let o = kyso_signer::PadesOptions::vietnam();
+            std::hint::black_box(
+                pades::sign_pdf(&**k, d, std::time::SystemTime::now(), &o, None).unwrap(),
+            );
+        },
+    );
     eprintln!("kyso PAdES 50 KB, 2 threads: {pades2:.1}/s");
 
     let bare1 = bare_loop(module, "signer-rsa", user_pin, 1, run);
@@ -349,7 +363,11 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
         .arg(&blob)
         .output()
         .expect("pyHanko peer");
-    assert!(out.status.success(), "pyHanko peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pyHanko peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py = |kind: &str, f: &std::path::Path| j[kind][f.to_str().unwrap()].as_f64().unwrap();
     let py_small = py("pades", &small);
@@ -359,8 +377,38 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
     let size = |f: &std::path::Path| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
     println!("| what (RSA-2048, SoftHSM2, 1 thread unless said) | kyso /s | pyHanko in-process /s | kyso ÷ pyHanko | bare token /s (same threads) | kyso ÷ bare |");
     println!("|---|---|---|---|---|---|");
-    println!("| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&small), kyso[0], py_small, kyso[0] / py_small, bare1, kyso[0] / bare1);
-    println!("| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&large), kyso[1], py_large, kyso[1] / py_large, bare1, kyso[1] / bare1);
-    println!("| CAdES-B-B detached, {} B | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |", size(&blob), cades_rate, py_cades, cades_rate / py_cades, bare1, cades_rate / bare1);
-    println!("| PAdES-B-B, {} B PDF, 2 threads / 2 sessions | {:.0} | — | — | {:.0} | {:.2} |", size(&small), pades2, bare2, pades2 / bare2);
+    println!(
+        "| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |",
+        size(&small),
+        kyso[0],
+        py_small,
+        kyso[0] / py_small,
+        bare1,
+        kyso[0] / bare1
+    );
+    println!(
+        "| PAdES-B-B, {} B PDF | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |",
+        size(&large),
+        kyso[1],
+        py_large,
+        kyso[1] / py_large,
+        bare1,
+        kyso[1] / bare1
+    );
+    println!(
+        "| CAdES-B-B detached, {} B | {:.0} | {:.1} | {:.1}× | {:.0} | {:.2} |",
+        size(&blob),
+        cades_rate,
+        py_cades,
+        cades_rate / py_cades,
+        bare1,
+        cades_rate / bare1
+    );
+    println!(
+        "| PAdES-B-B, {} B PDF, 2 threads / 2 sessions | {:.0} | — | — | {:.0} | {:.2} |",
+        size(&small),
+        pades2,
+        bare2,
+        pades2 / bare2
+    );
 }
