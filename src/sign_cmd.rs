@@ -75,6 +75,10 @@ pub struct SignArgs {
     /// PAdES: how to reach the signer.
     #[arg(long)]
     contact: Option<String>,
+    /// PAdES: a certification signature (DocMDP) allowing 1 no changes, 2 form filling and
+    /// signing, 3 also annotations. Only as the first signature.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(1..=3))]
+    certify: Option<u8>,
     /// Write outputs here (default: next to each input).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
@@ -351,6 +355,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         reason: a.reason.clone(),
         location: a.location.clone(),
         contact: a.contact.clone(),
+        certify: a.certify,
         ..PadesOptions::vietnam()
     };
     let bar = (std::io::stderr().is_terminal() && files.len() > 1).then(|| {

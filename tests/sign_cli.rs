@@ -539,3 +539,104 @@ fn batch_of_many_pdfs_logs_in_once_and_signs_them_all() {
         assert!(sigs[0].contains(":INTACT:TRUSTED"), "{n}: {sigs:?}");
     }
 }
+
+/// DocMDP levels pyHanko reads from each signature, e.g. ["FILL_FORMS", "None"].
+fn pyhanko_docmdp_levels(pdf: &Path) -> Vec<String> {
+    let python = pyhanko().with_file_name("python");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(
+            "import sys\nfrom pyhanko.pdf_utils.reader import PdfFileReader\n\
+             r = PdfFileReader(open(sys.argv[1], 'rb'))\n\
+             print(' '.join(str(s.docmdp_level.name if s.docmdp_level else None) for s in r.embedded_signatures))",
+        )
+        .arg(pdf)
+        .output()
+        .expect("pyHanko's python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn agency_certifies_and_later_signatures_follow_the_docmdp_permission() {
+    let demo = Demo::new();
+    let d = demo.path();
+    for p in ["1", "2", "3"] {
+        let f = d.join(format!("p{p}.pdf"));
+        std::fs::copy(fixture("three-pages.pdf"), &f).unwrap();
+        let r = sign(
+            &demo,
+            &["--certify", p, "--key", RSA_KEY, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let names = ["NO_CHANGES", "FILL_FORMS", "ANNOTATE"];
+    for (i, p) in ["1", "2", "3"].iter().enumerate() {
+        let f = d.join(format!("p{p}.signed.pdf"));
+        assert_eq!(pyhanko_docmdp_levels(&f), vec![names[i].to_string()]);
+        let (code, sigs) = pyhanko_validate(&demo, &f);
+        assert_eq!(code, 0, "{sigs:?}");
+        assert!(sigs[0].contains(":INTACT:TRUSTED"), "{sigs:?}");
+    }
+    // P=2: an official co-signs; pyHanko accepts both, the certification still FILL_FORMS.
+    let r = sign(
+        &demo,
+        &["--key", EC_KEY, d.join("p2.signed.pdf").to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let both = d.join("p2.signed.signed.pdf");
+    let (code, sigs) = pyhanko_validate(&demo, &both);
+    assert_eq!(code, 0, "{sigs:?}");
+    assert_eq!(sigs.len(), 2);
+    assert!(
+        sigs.iter().all(|s| s.contains(":INTACT:TRUSTED")),
+        "{sigs:?}"
+    );
+    assert_eq!(
+        pyhanko_docmdp_levels(&both),
+        vec!["FILL_FORMS".to_string(), "None".to_string()]
+    );
+    // P=1: kyso will not break the certification.
+    let r = sign(
+        &demo,
+        &["--key", EC_KEY, d.join("p1.signed.pdf").to_str().unwrap()],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("DocMDP P=1"), "{}", r.stderr);
+    // A certification only as the first signature, and only one.
+    let r = sign(
+        &demo,
+        &["--certify", "2", "--key", EC_KEY, both.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("already certified"), "{}", r.stderr);
+    let plain = d.join("plain.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &plain).unwrap();
+    assert_eq!(
+        sign(&demo, &["--key", EC_KEY, plain.to_str().unwrap()]).code,
+        0
+    );
+    let r = sign(
+        &demo,
+        &[
+            "--certify",
+            "2",
+            "--key",
+            RSA_KEY,
+            d.join("plain.signed.pdf").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("must be the document's first signature"),
+        "{}",
+        r.stderr
+    );
+}

@@ -29,6 +29,9 @@ pub struct PadesOptions {
     pub reserve: Option<usize>,
     /// Offset of local time from UTC in minutes, for `/M` (Vietnam: +420).
     pub utc_offset_minutes: i32,
+    /// Make a certification signature (DocMDP, ISO 32000-1 §12.8.2.2) allowing: 1 no changes,
+    /// 2 form filling and signing, 3 also annotations. Only as the document's first signature.
+    pub certify: Option<u8>,
 }
 
 impl PadesOptions {
@@ -145,6 +148,77 @@ fn text_of(o: Option<&Object>) -> Option<Vec<u8>> {
     o.and_then(Object::as_string).map(<[u8]>::to_vec)
 }
 
+/// The DocMDP permission the document is certified with, if any (ISO 32000-1 §12.8.2.2).
+pub fn docmdp_permission(doc: &Document<'_>) -> Result<Option<i64>> {
+    let root = doc.dict(doc.root())?;
+    let perms = match root.get("Perms") {
+        Some(o) => doc.resolve(o)?,
+        None => return Ok(None),
+    };
+    let Some(sig) = perms.as_dict().and_then(|d| d.get("DocMDP")).cloned() else {
+        return Ok(None);
+    };
+    let sig = doc.resolve(&sig)?;
+    let refs = sig
+        .as_dict()
+        .and_then(|d| d.get("Reference"))
+        .cloned()
+        .unwrap_or(Object::Null);
+    let refs = doc.resolve(&refs)?;
+    for r in refs.as_array().unwrap_or(&[]) {
+        let r = doc.resolve(r)?;
+        let Some(d) = r.as_dict() else { continue };
+        if d.get("TransformMethod")
+            .is_some_and(|m| m.is_name("DocMDP"))
+        {
+            let params = doc.resolve(d.get("TransformParams").unwrap_or(&Object::Null))?;
+            // §12.8.2.2: P defaults to 2.
+            let p = params
+                .as_dict()
+                .and_then(|p| p.get("P"))
+                .and_then(Object::as_int)
+                .unwrap_or(2);
+            return Ok(Some(p));
+        }
+    }
+    Ok(Some(2))
+}
+
+/// Does the document already carry a signature (a signature field with a value)?
+fn has_signatures(doc: &Document<'_>) -> Result<bool> {
+    let root = doc.dict(doc.root())?;
+    let Some(acro) = root.get("AcroForm") else {
+        return Ok(false);
+    };
+    let acro = doc.resolve(acro)?;
+    let fields = doc.resolve(
+        acro.as_dict()
+            .and_then(|a| a.get("Fields"))
+            .unwrap_or(&Object::Null),
+    )?;
+    for f in fields.as_array().unwrap_or(&[]) {
+        let f = doc.resolve(f)?;
+        if let Some(d) = f.as_dict() {
+            if d.get("FT").is_some_and(|t| t.is_name("Sig")) && d.get("V").is_some() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Refuse what a certification forbids: a second certification, a certification after other
+/// signatures, and any signature on a document certified with P=1.
+fn check_docmdp(doc: &Document<'_>, certify: bool) -> Result<()> {
+    match docmdp_permission(doc)? {
+        Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
+        Some(1) => Err(SignError::Input("the document is certified with no changes allowed (DocMDP P=1): another signature would break its certification".into())),
+        Some(_) => Ok(()),
+        None if certify && has_signatures(doc)? => Err(SignError::Input("a certification signature must be the document's first signature".into())),
+        None => Ok(()),
+    }
+}
+
 /// Build the incremental update with placeholders. `signer_name` goes into /Name.
 pub fn prepare_pdf(
     pdf: &[u8],
@@ -154,6 +228,14 @@ pub fn prepare_pdf(
     opts: &PadesOptions,
 ) -> Result<PreparedPdf> {
     let doc = Document::parse(pdf)?;
+    if let Some(p) = opts.certify {
+        if !(1..=3).contains(&p) {
+            return Err(SignError::Input(format!(
+                "DocMDP permission {p}: give 1, 2 or 3"
+            )));
+        }
+    }
+    check_docmdp(&doc, opts.certify.is_some())?;
     let pages = doc.pages()?;
     let page_ref = pages[0];
     let mut page = doc.dict(page_ref)?;
@@ -189,7 +271,27 @@ pub fn prepare_pdf(
     if let Some(c) = &opts.contact {
         sig.set("ContactInfo", Object::text(c));
     }
+    if let Some(p) = opts.certify {
+        let params = Dict::new()
+            .with("Type", Object::name("TransformParams"))
+            .with("P", Object::Int(p as i64))
+            .with("V", Object::name("1.2"));
+        let reference = Dict::new()
+            .with("Type", Object::name("SigRef"))
+            .with("TransformMethod", Object::name("DocMDP"))
+            .with("TransformParams", Object::Dict(params));
+        sig.set("Reference", Object::Array(vec![Object::Dict(reference)]));
+    }
     let sig_ref = up.add(Object::Dict(sig));
+    if opts.certify.is_some() {
+        let mut perms = match root.get("Perms") {
+            Some(Object::Ref(r)) => doc.dict(*r)?,
+            Some(Object::Dict(d)) => d.clone(),
+            _ => Dict::new(),
+        };
+        perms.set("DocMDP", Object::Ref(sig_ref));
+        root.set("Perms", Object::Dict(perms));
+    }
 
     // The AcroForm: indirect, inline, or missing.
     let (mut acro, acro_ref) = match root.get("AcroForm") {
@@ -245,7 +347,12 @@ pub fn prepare_pdf(
     }
     acro.set("SigFlags", Object::Int(3));
     match acro_ref {
-        Some(r) => up.replace(r, Object::Dict(acro)),
+        Some(r) => {
+            up.replace(r, Object::Dict(acro));
+            if opts.certify.is_some() {
+                up.replace(root_ref, Object::Dict(root));
+            }
+        }
         None => {
             let r = up.add(Object::Dict(acro));
             root.set("AcroForm", Object::Ref(r));
