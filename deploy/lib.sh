@@ -6,6 +6,7 @@
 #   pkcs11-tool   → opensc   (a second, independent PKCS#11 client for checks by hand)
 #   openssl       → openssl  (interop peer: verifies what kyso signs)
 #   cc            → build-essential (linker for cargo)
+#   fonts-liberation2, mupdf-tools, poppler-utils → visible stamps and their checks
 kyso_install_missing() {
     local missing=()
     command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
@@ -14,6 +15,11 @@ kyso_install_missing() {
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v cc >/dev/null 2>&1 || missing+=(build-essential)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    # the Times-metric face for visible stamps, with the Vietnamese letters
+    [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+    # pdftoppm and mutool: tools we did not write that render and read stamped PDFs in tests
+    command -v mutool >/dev/null 2>&1 || missing+=(mupdf-tools)
+    command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
     if [ ${#missing[@]} -gt 0 ]; then
         local sudo=""
         if [ "$(id -u)" -ne 0 ]; then

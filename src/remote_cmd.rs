@@ -41,9 +41,15 @@ pub struct PrepareArgs {
     reason: Option<String>,
     #[arg(long)]
     location: Option<String>,
-    /// Reserve room for a time-stamp (finalize with --level B-T).
+    /// Reserve room for a time-stamp (finalize with --tsa).
     #[arg(long)]
     timestamped: bool,
+    /// A visible signer's stamp at PAGE,X,Y,W,H (points), as for `kyso sign`.
+    #[arg(long, value_name = "PAGE,X,Y,W,H")]
+    stamp: Option<kyso_signer::pades::StampPlace>,
+    /// The digitized-copy stamp at the top right of page 1.
+    #[arg(long)]
+    copy_stamp: bool,
     /// Write BASE.json (the pending state) and, for PAdES, BASE.pdf (the prepared PDF).
     #[arg(long, value_name = "BASE")]
     out: PathBuf,
@@ -146,6 +152,8 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
             let opts = PadesOptions {
                 reason: a.reason,
                 location: a.location,
+                stamp: a.stamp,
+                copy_stamp: a.copy_stamp,
                 ..PadesOptions::vietnam()
             };
             let (bytes, p) =

@@ -79,6 +79,16 @@ pub struct SignArgs {
     /// signing, 3 also annotations. Only as the first signature.
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(1..=3))]
     certify: Option<u8>,
+    /// PAdES: a visible signer's stamp (name, title, agency, time) at PAGE,X,Y,W,H in points
+    /// from the page's lower left corner, e.g. 1,340,60,230,62.
+    #[arg(long, value_name = "PAGE,X,Y,W,H")]
+    stamp: Option<kyso_signer::pades::StampPlace>,
+    /// PAdES: the digitized-copy stamp (agency, time) at the top right of page 1.
+    #[arg(long)]
+    copy_stamp: bool,
+    /// TrueType font for stamps (default: Liberation Serif, Debian fonts-liberation).
+    #[arg(long, value_name = "TTF")]
+    stamp_font: Option<PathBuf>,
     /// Write outputs here (default: next to each input).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
@@ -197,6 +207,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Resu
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".kyso-sign-")
+        // As readable as a file written the usual way (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -251,8 +263,7 @@ fn sign_one(
             let reserve = opts
                 .reserve
                 .unwrap_or_else(|| pades::estimate_reserve(key, tsa.is_some()));
-            let name = pades::common_name(key.certificate());
-            pades::prepare_pdf(&data, name.as_deref(), now, reserve, opts).and_then(|p| {
+            pades::prepare_pdf(&data, Some(key.certificate()), now, reserve, opts).and_then(|p| {
                 let digest = p.digest(hash);
                 o.digest = Some(hex::encode(&digest));
                 let cms = cades::sign_digest_for_pdf(key, &digest, tsa)?;
@@ -356,6 +367,15 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         location: a.location.clone(),
         contact: a.contact.clone(),
         certify: a.certify,
+        stamp: a.stamp,
+        copy_stamp: a.copy_stamp,
+        stamp_font: match (&a.stamp_font, a.stamp.is_some() || a.copy_stamp) {
+            (_, false) => None,
+            (Some(p), true) => Some(std::sync::Arc::new(kyso_signer::stamp::StampFont::load(p)?)),
+            (None, true) => Some(std::sync::Arc::new(kyso_signer::stamp::StampFont::load(
+                std::path::Path::new(kyso_signer::stamp::DEFAULT_FONT),
+            )?)),
+        },
         ..PadesOptions::vietnam()
     };
     let bar = (std::io::stderr().is_terminal() && files.len() > 1).then(|| {

@@ -640,3 +640,157 @@ fn agency_certifies_and_later_signatures_follow_the_docmdp_permission() {
         r.stderr
     );
 }
+
+/// Text of a page as MuPDF renders it, annotations and stamps included.
+fn mutool_text(pdf: &Path, page: u32) -> String {
+    let out = Command::new("mutool")
+        .args(["draw", "-q", "-F", "txt"])
+        .arg(pdf)
+        .arg(page.to_string())
+        .output()
+        .expect("mutool (mupdf-tools)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// (x0, y0, x1, y1) from the top left of the page of the first line whose text contains `needle`,
+/// from MuPDF's structured text.
+fn mutool_line_box(pdf: &Path, page: u32, needle: &str) -> Option<[f64; 4]> {
+    let out = Command::new("mutool")
+        .args(["draw", "-q", "-F", "stext"])
+        .arg(pdf)
+        .arg(page.to_string())
+        .output()
+        .ok()?;
+    let xml = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in xml.split("<line ").skip(1) {
+        let text: String = line
+            .split("c=\"")
+            .skip(1)
+            .filter_map(|c| c.split('"').next())
+            .map(
+                |c| match c.strip_prefix("&#x").and_then(|h| h.strip_suffix(';')) {
+                    Some(h) => u32::from_str_radix(h, 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    None => c
+                        .replace("&amp;", "&")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\""),
+                },
+            )
+            .collect();
+        if text.contains(needle) {
+            let bbox = line.split("bbox=\"").nth(1)?.split('"').next()?;
+            let v: Vec<f64> = bbox
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            return Some([v[0], v[1], v[2], v[3]]);
+        }
+    }
+    None
+}
+
+#[test]
+fn visible_stamps_show_vietnamese_text_where_decree_30_puts_them() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let f = d.join("gp.pdf");
+    std::fs::copy(fixture("three-pages.pdf"), &f).unwrap();
+    let r = sign(
+        &demo,
+        &[
+            "--stamp",
+            "2,330,60,240,62",
+            "--copy-stamp",
+            "--key",
+            RSA_KEY,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = d.join("gp.signed.pdf");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&signed).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o644);
+    let (code, sigs) = pyhanko_validate(&demo, &signed);
+    assert_eq!(code, 0, "{sigs:?}");
+    assert!(
+        sigs[0].contains(":INTACT:TRUSTED,UNTOUCHED"),
+        "the stamps are inside the signed revision: {sigs:?}"
+    );
+
+    // The signer's stamp on page 2, in Vietnamese, read back by MuPDF through the ToUnicode map.
+    let p2 = mutool_text(&signed, 2);
+    for want in [
+        "Ký bởi: Nguyễn Văn An",
+        "Chức vụ: Phó Giám đốc",
+        "Cơ quan: Sở Tư pháp tỉnh Demo",
+        "Thời gian ký: ",
+    ] {
+        assert!(p2.contains(want), "page 2 lacks {want:?}:\n{p2}");
+    }
+    let time_line = p2
+        .lines()
+        .find(|l| l.starts_with("Thời gian ký: "))
+        .unwrap();
+    let when = time_line.trim_start_matches("Thời gian ký: ").trim();
+    assert!(
+        when.len() == 25 && when.ends_with("+07:00") && when.as_bytes()[10] == b'T',
+        "ISO 8601 +07:00: {when}"
+    );
+    // Where it was asked for: x from 330 pt, bottom at 60 pt of an 842 pt page (top-left origin here).
+    let b = mutool_line_box(&signed, 2, "Ký bởi").unwrap();
+    assert!(
+        b[0] >= 330.0 && b[0] < 345.0 && b[1] > 842.0 - 130.0,
+        "{b:?}"
+    );
+    // The digitized-copy stamp: top right of page 1, agency and the same time.
+    let p1 = mutool_text(&signed, 1);
+    assert!(
+        p1.contains("Sở Tư pháp tỉnh Demo") && p1.contains(when),
+        "{p1}"
+    );
+    let b = mutool_line_box(&signed, 1, "Sở Tư pháp").unwrap();
+    assert!(
+        b[0] > 595.0 / 2.0 && b[2] < 595.0 - 19.0 && b[1] < 40.0,
+        "copy stamp is not top right: {b:?}"
+    );
+    // The page without stamps has none.
+    assert!(!mutool_text(&signed, 3).contains("Ký bởi"));
+
+    // Mistakes are clear errors with nothing written.
+    let out = d.join("out");
+    for (args, msg) in [
+        (
+            vec!["--stamp", "9,10,10,200,60"],
+            "the stamp is for page 9 but the document has 3 pages",
+        ),
+        (vec!["--stamp", "1,10,10,40,20"], "is too small for"),
+        (
+            vec!["--stamp-font", "/nonexistent.ttf", "--copy-stamp"],
+            "stamp font /nonexistent.ttf",
+        ),
+    ] {
+        let mut a = args.clone();
+        a.extend_from_slice(&[
+            "--key",
+            RSA_KEY,
+            "--out-dir",
+            out.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ]);
+        let r = sign(&demo, &a);
+        assert_eq!(r.code, 5, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(msg), "{args:?}: {}", r.stderr);
+    }
+    let r = sign(
+        &demo,
+        &["--stamp", "1,10,10", "--key", RSA_KEY, f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+}

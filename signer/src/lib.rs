@@ -7,6 +7,7 @@ pub mod cades;
 pub mod error;
 pub mod pades;
 pub mod remote;
+pub mod stamp;
 pub mod tsp;
 
 pub use error::{Result, SignError};

@@ -8,6 +8,7 @@
 
 use crate::cades;
 use crate::error::{Result, SignError};
+use crate::stamp::{FontWriter, StampBox, StampFont};
 use kyso_hsm::SigningKey;
 use kyso_pdf::{Dict, Document, ObjRef, Object, Update};
 use std::time::SystemTime;
@@ -32,6 +33,51 @@ pub struct PadesOptions {
     /// Make a certification signature (DocMDP, ISO 32000-1 §12.8.2.2) allowing: 1 no changes,
     /// 2 form filling and signing, 3 also annotations. Only as the document's first signature.
     pub certify: Option<u8>,
+    /// A visible signer's stamp (Decree 30/2020): page (1-based) and rectangle.
+    pub stamp: Option<StampPlace>,
+    /// The digitized-copy stamp at the top right of page 1.
+    pub copy_stamp: bool,
+    /// The font for stamps (default: Liberation Serif).
+    pub stamp_font: Option<std::sync::Arc<crate::stamp::StampFont>>,
+}
+
+/// Where the signer's stamp goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StampPlace {
+    /// 1-based page number.
+    pub page: usize,
+    /// [x1, y1, x2, y2] in points from the page's lower left corner.
+    pub rect: [f64; 4],
+}
+
+impl std::str::FromStr for StampPlace {
+    type Err = String;
+    /// `PAGE,X,Y,W,H`, e.g. `1,350,60,220,60`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("{s:?}: expected PAGE,X,Y,W,H"))
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        if v.len() != 5
+            || v[0] < 1.0
+            || v[0].fract() != 0.0
+            || v[3] <= 0.0
+            || v[4] <= 0.0
+            || v.iter().any(|x| !x.is_finite())
+        {
+            return Err(format!(
+                "{s:?}: expected PAGE,X,Y,W,H with PAGE ≥ 1 and W, H > 0"
+            ));
+        }
+        Ok(StampPlace {
+            page: v[0] as usize,
+            rect: [v[1], v[2], v[1] + v[3], v[2] + v[4]],
+        })
+    }
 }
 
 impl PadesOptions {
@@ -148,6 +194,65 @@ fn text_of(o: Option<&Object>) -> Option<Vec<u8>> {
     o.and_then(Object::as_string).map(<[u8]>::to_vec)
 }
 
+/// Append annotations to a page's /Annots (a direct array, an indirect one, or none yet).
+fn add_annots(doc: &Document<'_>, up: &mut Update, page_ref: ObjRef, new: &[ObjRef]) -> Result<()> {
+    let mut page = doc.dict(page_ref)?;
+    let refs = new.iter().map(|r| Object::Ref(*r));
+    match page.get("Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let mut a = doc
+                .get(r)?
+                .as_array()
+                .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
+                .to_vec();
+            a.extend(refs);
+            up.replace(r, Object::Array(a));
+        }
+        Some(Object::Array(mut a)) => {
+            a.extend(refs);
+            page.set("Annots", Object::Array(a));
+            up.replace(page_ref, Object::Dict(page));
+        }
+        _ => {
+            page.set("Annots", Object::Array(refs.collect()));
+            up.replace(page_ref, Object::Dict(page));
+        }
+    }
+    Ok(())
+}
+
+/// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).
+fn media_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
+    let mut cur = Some(page);
+    for _ in 0..64 {
+        let Some(r) = cur else { break };
+        let d = doc.dict(r)?;
+        if let Some(mb) = d.get("MediaBox") {
+            let mb = doc.resolve(mb)?;
+            let v: Vec<f64> = mb
+                .as_array()
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Int(i) => Some(*i as f64),
+                    Object::Real(f) => Some(*f),
+                    _ => None,
+                })
+                .collect();
+            if v.len() == 4 {
+                return Ok([
+                    v[0].min(v[2]),
+                    v[1].min(v[3]),
+                    v[0].max(v[2]),
+                    v[1].max(v[3]),
+                ]);
+            }
+        }
+        cur = d.get("Parent").and_then(Object::as_ref);
+    }
+    Err(SignError::Input("the page has no /MediaBox".into()))
+}
+
 /// The DocMDP permission the document is certified with, if any (ISO 32000-1 §12.8.2.2).
 pub fn docmdp_permission(doc: &Document<'_>) -> Result<Option<i64>> {
     let root = doc.dict(doc.root())?;
@@ -222,7 +327,7 @@ fn check_docmdp(doc: &Document<'_>, certify: bool) -> Result<()> {
 /// Build the incremental update with placeholders. `signer_name` goes into /Name.
 pub fn prepare_pdf(
     pdf: &[u8],
-    signer_name: Option<&str>,
+    signer: Option<&x509_cert::Certificate>,
     now: SystemTime,
     reserve: usize,
     opts: &PadesOptions,
@@ -237,8 +342,17 @@ pub fn prepare_pdf(
     }
     check_docmdp(&doc, opts.certify.is_some())?;
     let pages = doc.pages()?;
-    let page_ref = pages[0];
-    let mut page = doc.dict(page_ref)?;
+    let signer_name = signer.and_then(common_name);
+    let widget_page = match opts.stamp {
+        Some(p) => *pages.get(p.page - 1).ok_or_else(|| {
+            SignError::Input(format!(
+                "the stamp is for page {} but the document has {} pages",
+                p.page,
+                pages.len()
+            ))
+        })?,
+        None => pages[0],
+    };
     let root_ref = doc.root();
     let mut root = doc.dict(root_ref)?;
     let mut up = Update::new(&doc);
@@ -259,7 +373,7 @@ pub fn prepare_pdf(
     contents.push(b'>');
     sig.set("Contents", Object::Raw(contents, Some(MARK_CONTENTS)));
     sig.set("M", Object::string(&pdf_date(now, opts.utc_offset_minutes)));
-    if let Some(n) = signer_name {
+    if let Some(n) = &signer_name {
         sig.set("Name", Object::text(n));
     }
     if let Some(r) = &opts.reason {
@@ -338,8 +452,72 @@ pub fn prepare_pdf(
         // Print + Locked: an invisible signature that cannot be moved or deleted by hand.
         .with("F", Object::Int(132))
         .with("Rect", Object::Array(vec![Object::Int(0); 4]))
-        .with("P", Object::Ref(page_ref));
+        .with("P", Object::Ref(widget_page));
+    let mut widget = widget;
+    let mut annots: Vec<(ObjRef, ObjRef)> = Vec::new();
+    if opts.stamp.is_some() || opts.copy_stamp {
+        let cert = signer.ok_or_else(|| {
+            SignError::Input("a visible stamp needs the signer's certificate".into())
+        })?;
+        let font = match &opts.stamp_font {
+            Some(f) => f.clone(),
+            None => std::sync::Arc::new(StampFont::load(std::path::Path::new(
+                crate::stamp::DEFAULT_FONT,
+            ))?),
+        };
+        let when = crate::stamp::iso8601(now, opts.utc_offset_minutes);
+        let mut fw = FontWriter::new(&font, &mut up)?;
+        if let Some(place) = opts.stamp {
+            let b = StampBox {
+                rect: place.rect,
+                lines: crate::stamp::signer_lines(cert, &when),
+                border: true,
+            };
+            let ap = up.add(fw.appearance(&b)?);
+            widget.set(
+                "Rect",
+                Object::Array(place.rect.iter().map(|v| Object::Real(*v)).collect()),
+            );
+            widget.set("AP", Object::Dict(Dict::new().with("N", Object::Ref(ap))));
+        }
+        if opts.copy_stamp {
+            let lines = crate::stamp::copy_lines(cert, &when);
+            let w = lines
+                .iter()
+                .map(|l| crate::stamp::text_width(&font, l))
+                .fold(0.0, f64::max)
+                + 12.0;
+            let h = lines.len() as f64 * 12.0 + 10.0;
+            let mb = media_box(&doc, pages[0])?;
+            let rect = [
+                mb[2] - 20.0 - w,
+                mb[3] - 20.0 - h,
+                mb[2] - 20.0,
+                mb[3] - 20.0,
+            ];
+            let ap = up.add(fw.appearance(&StampBox {
+                rect,
+                lines: lines.clone(),
+                border: false,
+            })?);
+            let stamp = Dict::new()
+                .with("Type", Object::name("Annot"))
+                .with("Subtype", Object::name("Stamp"))
+                .with(
+                    "Rect",
+                    Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
+                )
+                .with("Contents", Object::text(&lines.join(" ")))
+                .with("F", Object::Int(132))
+                .with("P", Object::Ref(pages[0]))
+                .with("AP", Object::Dict(Dict::new().with("N", Object::Ref(ap))));
+            let r = up.add(Object::Dict(stamp));
+            annots.push((pages[0], r));
+        }
+        fw.finish(&mut up)?;
+    }
     let widget_ref = up.add(Object::Dict(widget));
+    annots.push((widget_page, widget_ref));
     fields.push(Object::Ref(widget_ref));
     match fields_ref {
         Some(r) => up.replace(r, Object::Array(fields)),
@@ -360,26 +538,16 @@ pub fn prepare_pdf(
         }
     }
 
-    // The widget on the page's /Annots.
-    match page.get("Annots").cloned() {
-        Some(Object::Ref(r)) => {
-            let mut a = doc
-                .get(r)?
-                .as_array()
-                .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
-                .to_vec();
-            a.push(Object::Ref(widget_ref));
-            up.replace(r, Object::Array(a));
+    // The widget (and stamps) on their pages' /Annots.
+    let mut by_page: Vec<(ObjRef, Vec<ObjRef>)> = Vec::new();
+    for (p, a) in annots {
+        match by_page.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, v)) => v.push(a),
+            None => by_page.push((p, vec![a])),
         }
-        Some(Object::Array(mut a)) => {
-            a.push(Object::Ref(widget_ref));
-            page.set("Annots", Object::Array(a));
-            up.replace(page_ref, Object::Dict(page));
-        }
-        _ => {
-            page.set("Annots", Object::Array(vec![Object::Ref(widget_ref)]));
-            up.replace(page_ref, Object::Dict(page));
-        }
+    }
+    for (page_ref, new) in by_page {
+        add_annots(&doc, &mut up, page_ref, &new)?;
     }
 
     let w = up.write();
@@ -421,8 +589,7 @@ pub fn sign_pdf(
     let reserve = opts
         .reserve
         .unwrap_or_else(|| estimate_reserve(key, tsa.is_some()));
-    let name = common_name(key.certificate());
-    let prepared = prepare_pdf(pdf, name.as_deref(), now, reserve, opts)?;
+    let prepared = prepare_pdf(pdf, Some(key.certificate()), now, reserve, opts)?;
     let digest = prepared.digest(key.algorithm().hash());
     let cms = cades::sign_digest_for_pdf(key, &digest, tsa)?;
     prepared.embed(&cms)

@@ -135,8 +135,7 @@ pub fn prepare_pades(
     let reserve = opts.reserve.unwrap_or(
         (certs + 1024 + 2048 + if timestamped { 8192 } else { 0 }).next_multiple_of(1024),
     );
-    let name = pades::common_name(cert);
-    let prepared = pades::prepare_pdf(pdf, name.as_deref(), now, reserve, opts)?;
+    let prepared = pades::prepare_pdf(pdf, Some(cert), now, reserve, opts)?;
     let digest = prepared.digest(alg.hash());
     let p = cades::prepare(
         cert,

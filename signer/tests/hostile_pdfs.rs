@@ -20,7 +20,7 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
 fn try_prepare(bytes: &[u8]) {
     if let Ok(p) = prepare_pdf(
         bytes,
-        Some("Nguyễn Văn An"),
+        None,
         SystemTime::now(),
         4096,
         &PadesOptions::vietnam(),
