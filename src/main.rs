@@ -4,6 +4,7 @@ mod remote_cmd;
 mod sign_cmd;
 mod timestamp_cmd;
 mod token_cmd;
+mod verify_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,9 @@ enum Command {
     Sign(Box<sign_cmd::SignCmd>),
     /// Act as an RFC 3161 time-stamping authority with a key on the token: request in, response out.
     Timestamp(timestamp_cmd::TimestampArgs),
+    /// Validate signatures (PDF, CMS attached or detached) per ETSI EN 319 102-1.
+    /// Exit: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE or NO_SIGNATURE, 3 usage/I-O.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
@@ -44,10 +48,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Command::Verify(a) = cli.command {
+        return verify_cmd::run(a);
+    }
     let result = match cli.command {
         Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
         Command::Sign(a) => sign_cmd::run(*a),
         Command::Timestamp(a) => timestamp_cmd::run(a),
+        Command::Verify(_) => unreachable!("handled above"),
     };
     match result {
         Ok(code) => code,

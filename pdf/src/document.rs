@@ -301,6 +301,61 @@ impl<'a> Document<'a> {
         Ok(arc)
     }
 
+    /// The DocMDP permission the document is certified with, if any (§12.8.2.2): 1 no
+    /// changes, 2 form filling and signing, 3 also annotations. `/P` defaults to 2.
+    pub fn docmdp_permission(&self) -> Result<Option<i64>> {
+        let root = self.dict(self.root())?;
+        let perms = match root.get("Perms") {
+            Some(o) => self.resolve(o)?,
+            None => return Ok(None),
+        };
+        let Some(sig) = perms.as_dict().and_then(|d| d.get("DocMDP")).cloned() else {
+            return Ok(None);
+        };
+        let sig = self.resolve(&sig)?;
+        let refs = sig
+            .as_dict()
+            .and_then(|d| d.get("Reference"))
+            .cloned()
+            .unwrap_or(Object::Null);
+        let refs = self.resolve(&refs)?;
+        for r in refs.as_array().unwrap_or(&[]) {
+            let r = self.resolve(r)?;
+            let Some(d) = r.as_dict() else { continue };
+            if d.get("TransformMethod")
+                .is_some_and(|m| m.is_name("DocMDP"))
+            {
+                let params = self.resolve(d.get("TransformParams").unwrap_or(&Object::Null))?;
+                let p = params
+                    .as_dict()
+                    .and_then(|p| p.get("P"))
+                    .and_then(Object::as_int)
+                    .unwrap_or(2);
+                return Ok(Some(p));
+            }
+        }
+        Ok(Some(2))
+    }
+
+    /// Byte offsets just past each `%%EOF` marker (and its end of line): where revisions end.
+    pub fn revision_ends(&self) -> Vec<usize> {
+        let d = self.data;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(p) = d[i..].windows(5).position(|w| w == b"%%EOF") {
+            let mut e = i + p + 5;
+            if d.get(e) == Some(&b'\r') {
+                e += 1;
+            }
+            if d.get(e) == Some(&b'\n') {
+                e += 1;
+            }
+            out.push(e);
+            i = i + p + 5;
+        }
+        out
+    }
+
     /// The page objects in order (§7.7.3), walking the page tree.
     pub fn pages(&self) -> Result<Vec<ObjRef>> {
         let root = self.dict(self.root())?;

@@ -253,42 +253,6 @@ fn media_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
     Err(SignError::Input("the page has no /MediaBox".into()))
 }
 
-/// The DocMDP permission the document is certified with, if any (ISO 32000-1 §12.8.2.2).
-pub fn docmdp_permission(doc: &Document<'_>) -> Result<Option<i64>> {
-    let root = doc.dict(doc.root())?;
-    let perms = match root.get("Perms") {
-        Some(o) => doc.resolve(o)?,
-        None => return Ok(None),
-    };
-    let Some(sig) = perms.as_dict().and_then(|d| d.get("DocMDP")).cloned() else {
-        return Ok(None);
-    };
-    let sig = doc.resolve(&sig)?;
-    let refs = sig
-        .as_dict()
-        .and_then(|d| d.get("Reference"))
-        .cloned()
-        .unwrap_or(Object::Null);
-    let refs = doc.resolve(&refs)?;
-    for r in refs.as_array().unwrap_or(&[]) {
-        let r = doc.resolve(r)?;
-        let Some(d) = r.as_dict() else { continue };
-        if d.get("TransformMethod")
-            .is_some_and(|m| m.is_name("DocMDP"))
-        {
-            let params = doc.resolve(d.get("TransformParams").unwrap_or(&Object::Null))?;
-            // §12.8.2.2: P defaults to 2.
-            let p = params
-                .as_dict()
-                .and_then(|p| p.get("P"))
-                .and_then(Object::as_int)
-                .unwrap_or(2);
-            return Ok(Some(p));
-        }
-    }
-    Ok(Some(2))
-}
-
 /// Does the document already carry a signature (a signature field with a value)?
 fn has_signatures(doc: &Document<'_>) -> Result<bool> {
     let root = doc.dict(doc.root())?;
@@ -315,7 +279,7 @@ fn has_signatures(doc: &Document<'_>) -> Result<bool> {
 /// Refuse what a certification forbids: a second certification, a certification after other
 /// signatures, and any signature on a document certified with P=1.
 fn check_docmdp(doc: &Document<'_>, certify: bool) -> Result<()> {
-    match docmdp_permission(doc)? {
+    match doc.docmdp_permission()? {
         Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
         Some(1) => Err(SignError::Input("the document is certified with no changes allowed (DocMDP P=1): another signature would break its certification".into())),
         Some(_) => Ok(()),

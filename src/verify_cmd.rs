@@ -1,0 +1,128 @@
+//! `kyso verify`: the stable interface of DESIGN.md.
+//!
+//! ```text
+//! kyso verify FILE [--detached SIG] [--trust PEM]... [--certs PEM]... [--crl FILE]... [--json]
+//! ```
+//! Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE or NO_SIGNATURE, 3 usage or I/O.
+
+use clap::{Args, ValueEnum};
+use kyso_verify::{path, Lang, Validator};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Largest file `kyso verify` reads (a scanned dossier can be large; a bomb cannot).
+const MAX_INPUT: u64 = 512 << 20;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Vi,
+    En,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The signed file: a PDF, a CMS (.p7m), or the content of a detached signature.
+    file: PathBuf,
+    /// A detached CMS signature (.p7s) over FILE.
+    #[arg(long, value_name = "SIG")]
+    detached: Option<PathBuf>,
+    /// Trust anchors: PEM/DER certificates, or a directory of them (repeatable).
+    #[arg(long, value_name = "PEM|DIR")]
+    trust: Vec<PathBuf>,
+    /// More certificates for building paths (intermediates).
+    #[arg(long, value_name = "PEM")]
+    certs: Vec<PathBuf>,
+    /// Certificate revocation lists (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    crl: Vec<PathBuf>,
+    /// Print the JSON report.
+    #[arg(long)]
+    json: bool,
+    /// Language of the human summary.
+    #[arg(long, value_enum, default_value = "vi")]
+    lang: LangArg,
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).map_err(|e| format!("read {}: {e}", p.display()))?;
+    let mut v = Vec::new();
+    f.take(MAX_INPUT + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| format!("read {}: {e}", p.display()))?;
+    if v.len() as u64 > MAX_INPUT {
+        return Err(format!(
+            "{} is larger than {} MiB",
+            p.display(),
+            MAX_INPUT >> 20
+        ));
+    }
+    Ok(v)
+}
+
+fn certs_from(p: &Path) -> Result<Vec<x509_cert::Certificate>, String> {
+    if p.is_dir() {
+        let mut out = Vec::new();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| format!("read {}: {e}", p.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.is_file())
+            .collect();
+        entries.sort();
+        for f in entries {
+            // A trust store directory may hold other files; certificates are what parse.
+            if let Ok(c) = path::load_certificates(&read(&f)?) {
+                out.extend(c);
+            }
+        }
+        return Ok(out);
+    }
+    path::load_certificates(&read(p)?)
+        .map_err(|e| format!("{}: not a certificate: {e}", p.display()))
+}
+
+fn setup(a: &VerifyArgs) -> Result<Validator, String> {
+    let mut v = Validator::default();
+    for t in &a.trust {
+        v.anchors.extend(certs_from(t)?);
+    }
+    for c in &a.certs {
+        v.certs.extend(certs_from(c)?);
+    }
+    for c in &a.crl {
+        v.crls.push(
+            path::load_crl(&read(c)?).map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
+        );
+    }
+    Ok(v)
+}
+
+pub fn run(a: VerifyArgs) -> ExitCode {
+    let go = || -> Result<kyso_verify::Report, String> {
+        let v = setup(&a)?;
+        let data = read(&a.file)?;
+        let detached = match &a.detached {
+            Some(p) => Some(read(p)?),
+            None => None,
+        };
+        Ok(v.verify_file(&data, detached.as_deref()))
+    };
+    match go() {
+        Ok(report) => {
+            if a.json {
+                println!("{}", report.to_json());
+            } else {
+                let lang = match a.lang {
+                    LangArg::Vi => Lang::Vi,
+                    LangArg::En => Lang::En,
+                };
+                print!("{}", report.summary(lang));
+            }
+            ExitCode::from(report.indication.exit_code() as u8)
+        }
+        Err(e) => {
+            eprintln!("kyso: {e}");
+            ExitCode::from(crate::EXIT_USAGE)
+        }
+    }
+}

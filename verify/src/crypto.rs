@@ -1,0 +1,250 @@
+//! Signature verification over SubjectPublicKeyInfo and AlgorithmIdentifier, with the
+//! cryptographic policy of Decree 23/2025 / Circular 15/2025 as kyso reads it: RSA ≥ 2048,
+//! ECDSA ≥ 256 (P-256, P-384), SHA-2; SHA-1 and MD5 are refused as too weak.
+
+use const_oid::db::rfc5912;
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use signature::hazmat::PrehashVerifier;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// A digest algorithm kyso knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Hash> {
+        Some(match *oid {
+            rfc5912::ID_SHA_1 => Hash::Sha1,
+            rfc5912::ID_SHA_256 => Hash::Sha256,
+            rfc5912::ID_SHA_384 => Hash::Sha384,
+            rfc5912::ID_SHA_512 => Hash::Sha512,
+            _ => return None,
+        })
+    }
+
+    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        use sha2::Digest;
+        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut h = D::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().to_vec()
+        }
+        match self {
+            Hash::Sha1 => run::<sha1::Sha1>(parts),
+            Hash::Sha256 => run::<sha2::Sha256>(parts),
+            Hash::Sha384 => run::<sha2::Sha384>(parts),
+            Hash::Sha512 => run::<sha2::Sha512>(parts),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Hash::Sha1 => "SHA-1",
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// Why a signature does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CryptoFail {
+    /// The algorithm or key is not one kyso verifies (FORMAT_FAILURE).
+    Unsupported(String),
+    /// Too weak by policy (CRYPTO_CONSTRAINTS_FAILURE).
+    Weak(String),
+    /// The signature value does not match (SIG_CRYPTO_FAILURE).
+    Invalid(String),
+}
+
+impl std::fmt::Display for CryptoFail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CryptoFail::Unsupported(s) | CryptoFail::Weak(s) | CryptoFail::Invalid(s) => {
+                f.write_str(s)
+            }
+        }
+    }
+}
+
+/// `RSASSA-PSS-params` (RFC 4055 §3.1); only the hash matters for verification (MGF1 with the
+/// same hash is what kyso accepts; the salt length is read from the signature).
+#[derive(der::Sequence)]
+struct PssParams {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    hash: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    mgf: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    salt: Option<u32>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    trailer: Option<u32>,
+}
+
+enum Scheme {
+    Pkcs1(Hash),
+    Pss(Hash),
+    Ecdsa(Hash),
+}
+
+/// Work out the scheme from a signature algorithm identifier, falling back to `digest` for
+/// the bare `rsaEncryption` / `id-ecPublicKey` that CMS allows (RFC 3370 §3.2, RFC 5753).
+fn scheme(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Result<Scheme, CryptoFail> {
+    let need =
+        |d: Option<Hash>| d.ok_or_else(|| CryptoFail::Unsupported("no digest algorithm".into()));
+    Ok(match alg.oid {
+        rfc5912::RSA_ENCRYPTION => Scheme::Pkcs1(need(digest)?),
+        rfc5912::SHA_1_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha1),
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha256),
+        rfc5912::SHA_384_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha384),
+        rfc5912::SHA_512_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha512),
+        rfc5912::ID_RSASSA_PSS => {
+            let params = alg
+                .parameters
+                .as_ref()
+                .and_then(|p| p.to_der().ok())
+                .and_then(|d| PssParams::from_der(&d).ok())
+                .ok_or_else(|| {
+                    CryptoFail::Unsupported("RSASSA-PSS without readable parameters".into())
+                })?;
+            let h = match params.hash {
+                None => Hash::Sha1, // RFC 4055 default
+                Some(h) => Hash::from_oid(&h.oid)
+                    .ok_or_else(|| CryptoFail::Unsupported(format!("PSS hash {}", h.oid)))?,
+            };
+            if let Some(m) = &params.mgf {
+                let inner = m
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok())
+                    .and_then(|a| Hash::from_oid(&a.oid));
+                if m.oid != rfc5912::ID_MGF_1 || inner != Some(h) {
+                    return Err(CryptoFail::Unsupported(
+                        "PSS with a mask generation other than MGF1 over the same hash".into(),
+                    ));
+                }
+            }
+            Scheme::Pss(h)
+        }
+        rfc5912::ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256),
+        rfc5912::ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384),
+        rfc5912::ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512),
+        rfc5912::ECDSA_WITH_SHA_224 => return Err(CryptoFail::Weak("ECDSA with SHA-224".into())),
+        rfc5912::ID_EC_PUBLIC_KEY => Scheme::Ecdsa(need(digest)?),
+        o if o == ObjectIdentifier::new_unwrap("1.2.840.10045.4.1") => Scheme::Ecdsa(Hash::Sha1),
+        rfc5912::MD_5_WITH_RSA_ENCRYPTION => return Err(CryptoFail::Weak("RSA with MD5".into())),
+        other => {
+            return Err(CryptoFail::Unsupported(format!(
+                "signature algorithm {other}"
+            )))
+        }
+    })
+}
+
+/// The hash a signature algorithm uses (for a time-stamp imprint check, say).
+pub fn scheme_hash(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Option<Hash> {
+    match scheme(alg, digest).ok()? {
+        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => Some(h),
+    }
+}
+
+/// Verify `signature` over `message` with `spki`. The message is hashed here.
+pub fn verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    digest: Option<Hash>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoFail> {
+    let s = scheme(alg, digest)?;
+    let h = match s {
+        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => h,
+    };
+    if h == Hash::Sha1 {
+        return Err(CryptoFail::Weak(
+            "SHA-1 signatures are not accepted (SHA-2 required)".into(),
+        ));
+    }
+    let d = h.digest(&[message]);
+    let spki_der = spki
+        .to_der()
+        .map_err(|e| CryptoFail::Unsupported(e.to_string()))?;
+    let invalid = || {
+        CryptoFail::Invalid(
+            "the signature value does not match the signed data and the public key".into(),
+        )
+    };
+    match s {
+        Scheme::Pkcs1(_) | Scheme::Pss(_) => {
+            use rsa::pkcs8::DecodePublicKey;
+            use rsa::traits::PublicKeyParts;
+            let pk = rsa::RsaPublicKey::from_public_key_der(&spki_der).map_err(|_| {
+                CryptoFail::Unsupported("the key is not an RSA key this algorithm can use".into())
+            })?;
+            let bits = pk.n().bits();
+            if bits < 2048 {
+                return Err(CryptoFail::Weak(format!(
+                    "RSA-{bits} is below the 2048 bits required"
+                )));
+            }
+            let ok = match (s, h) {
+                (Scheme::Pkcs1(_), Hash::Sha256) => {
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
+                (Scheme::Pkcs1(_), Hash::Sha384) => {
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
+                (Scheme::Pkcs1(_), Hash::Sha512) => {
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
+                (Scheme::Pss(_), Hash::Sha256) => rsa::pss::VerifyingKey::<sha2::Sha256>::new(pk)
+                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                    .is_ok(),
+                (Scheme::Pss(_), Hash::Sha384) => rsa::pss::VerifyingKey::<sha2::Sha384>::new(pk)
+                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                    .is_ok(),
+                (Scheme::Pss(_), Hash::Sha512) => rsa::pss::VerifyingKey::<sha2::Sha512>::new(pk)
+                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                    .is_ok(),
+                _ => false,
+            };
+            ok.then_some(()).ok_or_else(invalid)
+        }
+        Scheme::Ecdsa(_) => {
+            if let Ok(vk) =
+                <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_der(
+                    &spki_der,
+                )
+            {
+                let sig = p256::ecdsa::DerSignature::try_from(signature).map_err(|_| invalid())?;
+                vk.verify_prehash(&d, &sig).map_err(|_| invalid())
+            } else if let Ok(vk) =
+                <p384::ecdsa::VerifyingKey as p384::pkcs8::DecodePublicKey>::from_public_key_der(
+                    &spki_der,
+                )
+            {
+                let sig = p384::ecdsa::DerSignature::try_from(signature).map_err(|_| invalid())?;
+                vk.verify_prehash(&d, &sig).map_err(|_| invalid())
+            } else {
+                Err(CryptoFail::Unsupported(
+                    "EC key on a curve other than P-256 or P-384".into(),
+                ))
+            }
+        }
+    }
+}
