@@ -352,6 +352,54 @@ fn ess_v1_matches(v: &der::Any, cert_der: &[u8]) -> bool {
         .is_some_and(|c| Hash::Sha1.digest(&[cert_der]) == c.cert_hash.as_bytes())
 }
 
+/// `TSTInfo` (RFC 3161 §2.4.2), with genTime read as it is: RFC 3161 allows fractional
+/// seconds there, which DER GeneralizedTime in `der` does not.
+#[derive(der::Sequence)]
+struct TstInfo {
+    version: u8,
+    policy: ObjectIdentifier,
+    message_imprint: x509_tsp::MessageImprint,
+    serial_number: der::asn1::Int,
+    gen_time: der::Any,
+    #[asn1(optional = "true")]
+    _accuracy: Option<x509_tsp::Accuracy>,
+    #[asn1(default = "Default::default")]
+    _ordering: bool,
+    #[asn1(optional = "true")]
+    _nonce: Option<der::asn1::Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    _tsa: Option<der::Any>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    _extensions: Option<x509_cert::ext::Extensions>,
+}
+
+/// `YYYYMMDDHHMMSS[.f*]Z` to a time.
+fn generalized_time(a: &der::Any) -> Option<SystemTime> {
+    if der::Tagged::tag(a) != der::Tag::GeneralizedTime {
+        return None;
+    }
+    let s = std::str::from_utf8(a.value()).ok()?;
+    let s = s.strip_suffix('Z')?;
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.len() != 14
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let n = |a: usize, b: usize| whole[a..b].parse::<u16>().ok();
+    let dt = der::DateTime::new(
+        n(0, 4)?,
+        n(4, 6)? as u8,
+        n(6, 8)? as u8,
+        n(8, 10)? as u8,
+        n(10, 12)? as u8,
+        n(12, 14)? as u8,
+    )
+    .ok()?;
+    Some(dt.to_system_time())
+}
+
 /// Verify an RFC 3161 token over `data` (the parts concatenated). Returns genTime and the
 /// TSA's name.
 pub fn check_timestamp(
@@ -370,8 +418,7 @@ pub fn check_timestamp(
         .as_ref()
         .and_then(|e| e.decode_as::<OctetString>().ok())
         .ok_or("the time-stamp token has no TSTInfo")?;
-    let tst =
-        x509_tsp::TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| format!("TSTInfo: {e}"))?;
+    let tst = TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| format!("TSTInfo: {e}"))?;
     let h = Hash::from_oid(&tst.message_imprint.hash_algorithm.oid)
         .ok_or("time-stamp imprint with an unknown hash")?;
     if h == Hash::Sha1 {
@@ -384,7 +431,7 @@ pub fn check_timestamp(
     pool.extend(extra.iter().cloned());
     let signer = check_signer(&sd, &[tst_bytes.as_bytes()], &pool)
         .map_err(|f| format!("time-stamp token: {}", f.2))?;
-    let gen = tst.gen_time.to_system_time();
+    let gen = generalized_time(&tst.gen_time).ok_or("TSTInfo genTime is not a GeneralizedTime")?;
     let mut all = embedded_certificates(&sd);
     all.extend(pool);
     let path = path::build(&signer.cert, &all, &v.anchors).ok_or_else(|| {

@@ -92,7 +92,8 @@ struct PssParams {
 
 enum Scheme {
     Pkcs1(Hash),
-    Pss(Hash),
+    /// Hash and salt length (RFC 4055 §3.1: default 20).
+    Pss(Hash, usize),
     Ecdsa(Hash),
 }
 
@@ -133,7 +134,7 @@ fn scheme(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Result<Scheme
                     ));
                 }
             }
-            Scheme::Pss(h)
+            Scheme::Pss(h, params.salt.unwrap_or(20) as usize)
         }
         rfc5912::ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256),
         rfc5912::ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384),
@@ -153,7 +154,7 @@ fn scheme(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Result<Scheme
 /// The hash a signature algorithm uses (for a time-stamp imprint check, say).
 pub fn scheme_hash(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Option<Hash> {
     match scheme(alg, digest).ok()? {
-        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => Some(h),
+        Scheme::Pkcs1(h) | Scheme::Pss(h, _) | Scheme::Ecdsa(h) => Some(h),
     }
 }
 
@@ -167,7 +168,7 @@ pub fn verify(
 ) -> Result<(), CryptoFail> {
     let s = scheme(alg, digest)?;
     let h = match s {
-        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => h,
+        Scheme::Pkcs1(h) | Scheme::Pss(h, _) | Scheme::Ecdsa(h) => h,
     };
     if h == Hash::Sha1 {
         return Err(CryptoFail::Weak(
@@ -184,7 +185,7 @@ pub fn verify(
         )
     };
     match s {
-        Scheme::Pkcs1(_) | Scheme::Pss(_) => {
+        Scheme::Pkcs1(_) | Scheme::Pss(..) => {
             use rsa::pkcs8::DecodePublicKey;
             use rsa::traits::PublicKeyParts;
             let pk = rsa::RsaPublicKey::from_public_key_der(&spki_der).map_err(|_| {
@@ -212,15 +213,21 @@ pub fn verify(
                         .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
                         .is_ok()
                 }
-                (Scheme::Pss(_), Hash::Sha256) => rsa::pss::VerifyingKey::<sha2::Sha256>::new(pk)
-                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                    .is_ok(),
-                (Scheme::Pss(_), Hash::Sha384) => rsa::pss::VerifyingKey::<sha2::Sha384>::new(pk)
-                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                    .is_ok(),
-                (Scheme::Pss(_), Hash::Sha512) => rsa::pss::VerifyingKey::<sha2::Sha512>::new(pk)
-                    .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                    .is_ok(),
+                (Scheme::Pss(_, salt), Hash::Sha256) => {
+                    rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, salt)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
+                (Scheme::Pss(_, salt), Hash::Sha384) => {
+                    rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(pk, salt)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
+                (Scheme::Pss(_, salt), Hash::Sha512) => {
+                    rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(pk, salt)
+                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
+                        .is_ok()
+                }
                 _ => false,
             };
             ok.then_some(()).ok_or_else(invalid)

@@ -712,7 +712,12 @@ fn changes_after(
         if r == old.root() {
             let bad: Vec<&String> = keys
                 .iter()
-                .filter(|k| !matches!(k.as_str(), "AcroForm" | "DSS" | "Extensions" | "Metadata"))
+                .filter(|k| {
+                    !matches!(
+                        k.as_str(),
+                        "AcroForm" | "DSS" | "Extensions" | "Metadata" | "Version"
+                    )
+                })
                 .collect();
             if !bad.is_empty() {
                 problems.push(format!(

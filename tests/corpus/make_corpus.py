@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Make kyso's verification corpus with tools we did not write: a test PKI made with pyca
+`cryptography`, PDFs signed by pyHanko, CMS signatures made by the OpenSSL CLI, and the
+attack variants made from them by byte surgery. Each case is a directory with the input and a
+case.json saying what `kyso verify` must answer.
+
+    python3 -m venv v && v/bin/pip install 'pyhanko[pkcs11]' pyhanko-cli fpdf2
+    v/bin/python tests/corpus/make_corpus.py
+
+No private key is written into the repository: keys live in a temporary directory.
+"""
+import asyncio
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from asn1crypto import cms as acms
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures")
+UTC = dt.timezone.utc
+KEYS = tempfile.mkdtemp(prefix="kyso-corpus-keys-")
+
+
+def name(cn, o="Kyso Test PKI"):
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, o),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def cert(subject, key, issuer_name, issuer_key, nb, na, ca=False, pathlen=None, tsa=False, ku=None):
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(nb).not_valid_after(na)
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=pathlen), critical=True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if ca:
+        b = b.add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                          encipher_only=False, decipher_only=False), critical=True)
+    else:
+        b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                          encipher_only=False, decipher_only=False), critical=True)
+    if tsa:
+        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    return b.sign(issuer_key, hashes.SHA256())
+
+
+def save_key(label, key):
+    p = os.path.join(KEYS, label + ".key.pem")
+    with open(p, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return p
+
+
+def save_cert(path, c):
+    with open(path, "wb") as f:
+        f.write(c.public_bytes(serialization.Encoding.PEM))
+
+
+def make_pki():
+    pki = os.path.join(HERE, "pki")
+    os.makedirs(pki, exist_ok=True)
+    t0, t_end = dt.datetime(2020, 1, 1, tzinfo=UTC), dt.datetime(2045, 1, 1, tzinfo=UTC)
+    P = {}
+    root_k = rsa.generate_private_key(65537, 3072)
+    root = cert(name("Kyso Test Root CA"), root_k, name("Kyso Test Root CA"), root_k, t0, t_end, ca=True)
+    inter_k = rsa.generate_private_key(65537, 2048)
+    inter = cert(name("Kyso Test Issuing CA"), inter_k, root.subject, root_k, t0, t_end, ca=True, pathlen=0)
+    other_k = rsa.generate_private_key(65537, 2048)
+    other = cert(name("Unrelated Root CA", "Somebody Else"), other_k, name("Unrelated Root CA", "Somebody Else"), other_k, t0, t_end, ca=True)
+    P["root"], P["inter"], P["other"] = (root, root_k), (inter, inter_k), (other, other_k)
+    now_nb, now_na = dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2036, 1, 1, tzinfo=UTC)
+    for label, key, nb, na in [
+        ("rsa", rsa.generate_private_key(65537, 2048), now_nb, now_na),
+        ("ec", ec.generate_private_key(ec.SECP256R1()), now_nb, now_na),
+        ("revoked", rsa.generate_private_key(65537, 2048), now_nb, now_na),
+        ("expired", rsa.generate_private_key(65537, 2048), dt.datetime(2020, 1, 1, tzinfo=UTC), dt.datetime(2021, 1, 1, tzinfo=UTC)),
+    ]:
+        c = cert(name(f"Signer {label}", "Sở Tư pháp (test)"), key, inter.subject, inter_k, nb, na)
+        P[label] = (c, key)
+    tsa_k = rsa.generate_private_key(65537, 2048)
+    P["tsa"] = (cert(name("Kyso Test TSA"), tsa_k, root.subject, root_k, t0, t_end, tsa=True), tsa_k)
+    for label, (c, k) in P.items():
+        save_cert(os.path.join(pki, f"{label}.pem"), c)
+        save_key(label, k)
+    # The revoked signer, revoked 2024-06-01 by the issuing CA.
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(inter.subject)
+           .last_update(dt.datetime(2026, 1, 1, tzinfo=UTC)).next_update(dt.datetime(2036, 1, 1, tzinfo=UTC))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(P["revoked"][0].serial_number)
+                                    .revocation_date(dt.datetime(2024, 6, 1, tzinfo=UTC)).build())
+           .sign(inter_k, hashes.SHA256()))
+    with open(os.path.join(pki, "issuing-ca.crl.pem"), "wb") as f:
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
+    return pki
+
+
+def signer(label, with_chain=True, pss=False):
+    c = load_cert_from_pemder(os.path.join(HERE, "pki", f"{label}.pem"))
+    k = load_private_key_from_pemder(os.path.join(KEYS, f"{label}.key.pem"), passphrase=None)
+    reg = SimpleCertificateStore.from_certs([load_cert_from_pemder(os.path.join(HERE, "pki", "inter.pem"))] if with_chain else [])
+    return signers.SimpleSigner(c, k, reg, prefer_pss=pss)
+
+
+def tsa(fixed=None):
+    c = load_cert_from_pemder(os.path.join(HERE, "pki", "tsa.pem"))
+    k = load_private_key_from_pemder(os.path.join(KEYS, "tsa.key.pem"), passphrase=None)
+    return timestamps.DummyTimeStamper(tsa_cert=c, tsa_key=k, fixed_dt=fixed)
+
+
+def sign_pdf(data, s, field="Signature1", certify=False, perm=None, ts=None, subfilter=None):
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    meta = signers.PdfSignatureMetadata(field_name=field, certify=certify, subfilter=subfilter,
+                                        docmdp_permissions=perm or MDPPerm.FILL_FORMS)
+    out = io.BytesIO()
+    signers.sign_pdf(w, meta, signer=s, timestamper=ts, output=out)
+    return out.getvalue()
+
+
+def case(slug, data, expect, description, made_with, trust=("pki/root.pem",), certs=(), crl=(), detached=None, filename="doc.pdf"):
+    d = os.path.join(HERE, slug)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, filename), "wb") as f:
+        f.write(data)
+    c = {"description": description, "made_with": made_with, "file": filename,
+         "trust": list(trust), "certs": list(certs), "crl": list(crl),
+         "expect": {"indication": expect[0], "subindication": expect[1]}}
+    if detached is not None:
+        with open(os.path.join(d, "sig.p7s"), "wb") as f:
+            f.write(detached)
+        c["detached"] = "sig.p7s"
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(c, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+def contents_span(data, nth=-1):
+    """(start, end) of the hex digits inside the nth /Contents <...> of a signature."""
+    spans = [(m.start(1), m.end(1)) for m in re.finditer(rb"/Contents\s*<([0-9A-Fa-f]+)>", data)]
+    return spans[nth]
+
+
+def with_contents(data, new_der, nth=-1):
+    s, e = contents_span(data, nth)
+    h = new_der.hex().encode()
+    h = h + b"0" * ((e - s) - len(h))
+    assert len(h) == e - s
+    return data[:s] + h + data[e:]
+
+
+def cms_of(data, nth=-1):
+    s, e = contents_span(data, nth)
+    raw = bytes.fromhex(data[s:e].decode())
+    return acms.ContentInfo.load(raw.rstrip(b"\x00") + b"\x00" * 0, strict=False)
+
+
+def openssl_cms(content, label, extra=()):
+    d = tempfile.mkdtemp()
+    src = os.path.join(d, "in")
+    with open(src, "wb") as f:
+        f.write(content)
+    out = os.path.join(d, "out")
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-in", src, "-signer", os.path.join(HERE, "pki", f"{label}.pem"),
+                    "-inkey", os.path.join(KEYS, f"{label}.key.pem"), "-certfile", os.path.join(HERE, "pki", "inter.pem"),
+                    "-outform", "DER", "-out", out, *extra], check=True)
+    return open(out, "rb").read()
+
+
+def main():
+    for d in os.listdir(HERE):
+        if os.path.isdir(os.path.join(HERE, d)) and d not in ("__pycache__",):
+            shutil.rmtree(os.path.join(HERE, d))
+    make_pki()
+    base = open(os.path.join(FIXTURES, "giay-phep.pdf"), "rb").read()
+    three = open(os.path.join(FIXTURES, "three-pages.pdf"), "rb").read()
+    from importlib.metadata import version
+    py = "pyHanko " + version("pyhanko")
+
+    valid = sign_pdf(base, signer("rsa"))
+    case("pades-rsa-valid", valid, ("TOTAL-PASSED", None), "PAdES-B-B, RSA-2048, chain root → issuing CA → signer", py)
+    case("pades-ec-valid", sign_pdf(base, signer("ec")), ("TOTAL-PASSED", None), "PAdES-B-B, ECDSA P-256", py)
+    case("pades-rsa-pss", sign_pdf(base, signer("rsa", pss=True)), ("TOTAL-PASSED", None), "PAdES-B-B, RSASSA-PSS", py)
+    case("pades-adbe-pkcs7-detached", sign_pdf(base, signer("rsa"), subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED),
+         ("TOTAL-PASSED", None), "/SubFilter /adbe.pkcs7.detached: accepted and reported as such", py)
+    case("pades-untrusted-root", valid, ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+         "a valid signature checked against an unrelated root", py, trust=("pki/other.pem",))
+    case("pades-missing-intermediate", sign_pdf(base, signer("rsa", with_chain=False)), ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+         "the issuing CA is neither in the signature nor given", py)
+    case("pades-missing-intermediate-given", sign_pdf(base, signer("rsa", with_chain=False)), ("TOTAL-PASSED", None),
+         "the issuing CA given with --certs", py, certs=("pki/inter.pem",))
+
+    # Byte surgery on a valid signature.
+    s, e = contents_span(valid)
+    flipped = bytearray(valid)
+    at = valid.find(b"GI") if valid.find(b"GI") > 0 and valid.find(b"GI") < s else 300
+    flipped[at] ^= 0x01
+    case("pades-byte-flipped", bytes(flipped), ("TOTAL-FAILED", "HASH_FAILURE"), "one byte of the signed content flipped", py + " + byte flip")
+    ci = cms_of(valid)
+    sd = ci["content"]
+    sig = bytearray(sd["signer_infos"][0]["signature"].native)
+    sig[-1] ^= 0x01
+    sd["signer_infos"][0]["signature"] = bytes(sig)
+    case("pades-signature-value-flipped", with_contents(valid, ci.dump(force=True)), ("TOTAL-FAILED", "SIG_CRYPTO_FAILURE"),
+         "the last byte of the RSA signature value flipped", py + " + asn1crypto")
+    garbage = valid[:s] + (b"DEADBEEF" * ((e - s) // 8 + 1))[: e - s] + valid[e:]
+    case("pades-garbage-contents", garbage, ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "universal signature forgery: /Contents replaced by garbage", py + " + byte surgery")
+    zeros = valid[:s] + b"0" * (e - s) + valid[e:]
+    case("usf-zero-contents", zeros, ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "universal signature forgery: /Contents all zeros", py + " + byte surgery")
+    m = re.search(rb"/ByteRange\s*\[\s*0\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", valid)
+    b1, b2, b3 = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    new = f"/ByteRange [0 {b1 - 1} {b2} {b3}]".encode()
+    new = new + b" " * (len(m.group(0)) - len(new))
+    case("pades-byterange-gap", valid[:m.start()] + new + valid[m.end():], ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "signature wrapping: /ByteRange leaves out one byte more than /Contents", py + " + byte surgery")
+
+    # Incremental update changing page content (incremental saving attack).
+    w = IncrementalPdfFileWriter(io.BytesIO(valid))
+    page = w.root["/Pages"]["/Kids"][0].get_object()
+    stream = generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 500 Td (GIA MAO) Tj ET")
+    ref = w.add_object(stream)
+    contents = page["/Contents"]
+    page["/Contents"] = generic.ArrayObject([contents, ref]) if not isinstance(contents, generic.ArrayObject) else generic.ArrayObject(list(contents) + [ref])
+    w.update_container(page)
+    out = io.BytesIO()
+    w.write(out)
+    case("isa-page-content-added", out.getvalue(), ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "incremental saving attack: a later revision adds text to page 1", py + " incremental writer")
+
+    two = sign_pdf(valid, signer("ec"), field="Signature2")
+    case("pades-two-signatures", two, ("TOTAL-PASSED", None), "two sequential signatures, both valid", py)
+
+    certified = sign_pdf(three, signer("rsa"), certify=True, perm=MDPPerm.FILL_FORMS)
+    case("certified-p2-then-signed", sign_pdf(certified, signer("ec"), field="Signature2"), ("TOTAL-PASSED", None),
+         "certification DocMDP P=2, then an approval signature: allowed", py)
+    w = IncrementalPdfFileWriter(io.BytesIO(certified))
+    page = w.root["/Pages"]["/Kids"][0].get_object()
+    annot = generic.DictionaryObject({generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                                      generic.pdf_name("/Subtype"): generic.pdf_name("/FreeText"),
+                                      generic.pdf_name("/Rect"): generic.ArrayObject([generic.FloatObject(x) for x in (50, 600, 400, 650)]),
+                                      generic.pdf_name("/Contents"): generic.TextStringObject("ĐÃ HỦY"),
+                                      generic.pdf_name("/DA"): generic.pdf_string("/Helv 24 Tf 1 0 0 rg")})
+    aref = w.add_object(annot)
+    annots = page.get("/Annots")
+    annots = annots.get_object() if annots is not None else generic.ArrayObject()
+    page["/Annots"] = generic.ArrayObject(list(annots) + [aref])
+    w.update_container(page)
+    out = io.BytesIO()
+    w.write(out)
+    case("evil-annotation-after-certification-p2", out.getvalue(), ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "evil annotation attack: a FreeText annotation added after a P=2 certification", py + " incremental writer")
+
+    case("unsigned-pdf", base, ("NO_SIGNATURE", None), "a PDF without signatures", "fpdf2")
+    w = IncrementalPdfFileWriter(io.BytesIO(base))
+    fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name="Signature1"))
+    out = io.BytesIO()
+    w.write(out)
+    case("empty-signature-field", out.getvalue(), ("NO_SIGNATURE", None), "an empty signature field is not a signature", py)
+
+    case("revoked-with-crl", sign_pdf(base, signer("revoked")), ("TOTAL-FAILED", "REVOKED"),
+         "signer revoked on 2024-06-01, signed after; CRL given", py, crl=("pki/issuing-ca.crl.pem",))
+    case("expired-no-timestamp", sign_pdf(base, signer("expired")), ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE"),
+         "signer certificate expired 2021-01-01, no time-stamp", py)
+    case("expired-with-timestamp", sign_pdf(base, signer("expired"), ts=tsa(dt.datetime(2020, 6, 1, tzinfo=UTC))),
+         ("TOTAL-PASSED", None), "expired signer, time-stamp of 2020-06-01 proves the signature existed while valid", py)
+    case("pades-b-t", sign_pdf(base, signer("rsa"), ts=tsa()), ("TOTAL-PASSED", None), "PAdES-B-T with a TSA chained to the root", py)
+
+    # CMS from OpenSSL.
+    content = "Quyết định số 123/QĐ-UBND — bản điện tử\n".encode()
+    osl = "OpenSSL " + subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    det = openssl_cms(content, "rsa", ["-cades"])
+    case("cms-detached-valid", content, ("TOTAL-PASSED", None), "CAdES-B-B detached (openssl cms -sign -cades)", osl, detached=det, filename="doc.txt")
+    case("cms-detached-modified", content.replace(b"123", b"124"), ("TOTAL-FAILED", "HASH_FAILURE"),
+         "detached signature over content that was changed", osl, detached=det, filename="doc.txt")
+    att = openssl_cms(content, "ec", ["-cades", "-nodetach"])
+    case("cms-attached-valid", att, ("TOTAL-PASSED", None), "CAdES-B-B attached, ECDSA (openssl cms -sign -nodetach)", osl, filename="doc.p7m")
+    i = att.find(b"123")
+    bad = att[:i] + b"124" + att[i + 3:]
+    case("cms-attached-modified", bad, ("TOTAL-FAILED", "HASH_FAILURE"), "attached content changed inside the CMS", osl, filename="doc.p7m")
+    case("cms-truncated", att[: len(att) // 2], ("TOTAL-FAILED", "FORMAT_FAILURE"), "truncated DER", osl, filename="doc.p7m")
+    case("cms-sha1", openssl_cms(content, "rsa", ["-md", "sha1", "-nodetach"]), ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE"),
+         "SHA-1 digest: refused by policy", osl, filename="doc.p7m")
+    shutil.rmtree(KEYS)
+    print("corpus written to", HERE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+//! `kyso verify` on what kyso signs, its exit codes, and the human summary of Circular 15/2025.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let pdf = d.join("gp.pdf");
+    std::fs::copy(fixture("three-pages.pdf"), &pdf).unwrap();
+    assert_eq!(
+        demo.run_pin(&[
+            "sign",
+            "--level",
+            "B-T",
+            "--key",
+            RSA_KEY,
+            pdf.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let signed = d.join("gp.signed.pdf");
+    assert_eq!(
+        demo.run_pin(&["sign", "--key", EC_KEY, signed.to_str().unwrap()])
+            .code,
+        0
+    );
+    let both = d.join("gp.signed.signed.pdf");
+    let ca = demo.ca_pem();
+    let r = demo.run(&[
+        "verify",
+        both.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["indication"], "TOTAL-PASSED");
+    let sigs = j["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2);
+    assert_eq!(sigs[0]["format"], "PAdES-B-T");
+    assert!(sigs[0]["timestamp"].is_string());
+    assert_eq!(sigs[0]["covers_whole_document"], false);
+    assert_eq!(sigs[1]["format"], "PAdES-B-B");
+    assert_eq!(sigs[1]["covers_whole_document"], true);
+    assert!(sigs[0]["signer"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Nguyễn Văn An"));
+    assert_eq!(sigs[0]["signer"]["sha256"].as_str().unwrap().len(), 64);
+
+    // The human summary in Vietnamese shows the eight items, and the missing revocation warning.
+    let r = demo.run(&[
+        "verify",
+        both.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+    ]);
+    for item in [
+        "Kết quả: HỢP LỆ",
+        "1. Tình trạng chữ ký",
+        "2. Tổ chức cấp chứng thư",
+        "3. Người ký",
+        "4. Tổ chức quản lý chứng thư",
+        "5. Thời gian ký",
+        "6. Toàn vẹn nội dung: có",
+        "7. Chứng thư còn hiệu lực khi ký: có",
+        "8. Thời hạn chứng thư",
+        "không kiểm tra được tình trạng thu hồi",
+    ] {
+        assert!(r.stdout.contains(item), "missing {item:?}:\n{}", r.stdout);
+    }
+    let r = demo.run(&[
+        "verify",
+        both.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
+    assert!(
+        r.stdout.contains("Result: VALID") && r.stdout.contains("8. Certificate validity period"),
+        "{}",
+        r.stdout
+    );
+
+    // A CAdES detached signature by kyso, and the same over other bytes.
+    let doc = d.join("doc.xml");
+    std::fs::write(&doc, "<KetQua/>").unwrap();
+    assert_eq!(
+        demo.run_pin(&[
+            "sign",
+            "--format",
+            "cades",
+            "--key",
+            RSA_KEY,
+            doc.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let p7s = d.join("doc.xml.p7s");
+    let r = demo.run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--detached",
+        p7s.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    std::fs::write(&doc, "<KetQua>sửa</KetQua>").unwrap();
+    let r = demo.run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--detached",
+        p7s.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["subindication"], "HASH_FAILURE");
+}
+
+#[test]
+fn verify_exit_codes_follow_design_md() {
+    let demo = Demo::new();
+    let d = demo.path();
+    // 2: no signature
+    let r = demo.run(&["verify", fixture("giay-phep.pdf").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.contains("KHÔNG CÓ CHỮ KÝ SỐ"), "{}", r.stdout);
+    // 2: signed, but no trust anchor given
+    let pdf = d.join("x.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    assert_eq!(
+        demo.run_pin(&["sign", "--key", RSA_KEY, pdf.to_str().unwrap()])
+            .code,
+        0
+    );
+    let r = demo.run(&["verify", d.join("x.signed.pdf").to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["subindication"], "NO_CERTIFICATE_CHAIN_FOUND");
+    // 1: garbage that claims to be a PDF
+    let junk = d.join("junk.pdf");
+    std::fs::write(&junk, b"%PDF-1.7\n garbage").unwrap();
+    let r = demo.run(&["verify", junk.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["subindication"], "FORMAT_FAILURE");
+    // 3: usage and I/O
+    assert_eq!(demo.run(&["verify", "/nonexistent.pdf"]).code, 3);
+    assert_eq!(
+        demo.run(&[
+            "verify",
+            junk.to_str().unwrap(),
+            "--trust",
+            junk.to_str().unwrap()
+        ])
+        .code,
+        3
+    );
+    assert_eq!(demo.run(&["verify"]).code, 3);
+}
+
+#[test]
+fn truncations_and_byte_changes_of_a_signed_pdf_never_pass_and_never_crash() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let pdf = d.join("x.pdf");
+    std::fs::copy(fixture("giay-phep-objstm.pdf"), &pdf).unwrap();
+    assert_eq!(
+        demo.run_pin(&["sign", "--key", EC_KEY, pdf.to_str().unwrap()])
+            .code,
+        0
+    );
+    let signed = std::fs::read(d.join("x.signed.pdf")).unwrap();
+    let ca = demo.ca_pem();
+    let target = d.join("t.pdf");
+    let original_len = std::fs::metadata(fixture("giay-phep-objstm.pdf"))
+        .unwrap()
+        .len() as usize;
+    // Changes inside the signed bytes: every 997th position of the original part.
+    for pos in (0..original_len).step_by(997) {
+        let mut b = signed.clone();
+        b[pos] ^= 0x04;
+        std::fs::write(&target, &b).unwrap();
+        let r = demo.run(&[
+            "verify",
+            target.to_str().unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            r.code == 1 || r.code == 2,
+            "byte {pos} changed: exit {} {}",
+            r.code,
+            r.stdout
+        );
+        assert_ne!(r.json()["indication"], "TOTAL-PASSED");
+    }
+    for cut in [signed.len() - 1, signed.len() - 10, signed.len() / 2, 100] {
+        std::fs::write(&target, &signed[..cut]).unwrap();
+        let r = demo.run(&[
+            "verify",
+            target.to_str().unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            matches!(r.code, 1 | 2),
+            "cut at {cut}: exit {} {}",
+            r.code,
+            r.stderr
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The verification corpus (made by tests/corpus/make_corpus.py with pyHanko, OpenSSL and
+//! pyca/cryptography) and the public PDF-signature attack samples of Ruhr University Bochum
+//! (../shared/attacks/rub): every case gets the verdict its case.json expects, and no
+//! manipulated attack sample is TOTAL-PASSED or judged like its signed original.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+fn verify(args: &[String]) -> (Run, serde_json::Value) {
+    let r: Run = kyso_cmd()
+        .arg("verify")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap()
+        .into();
+    let j = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {} {}", r.stdout, r.stderr));
+    (r, j)
+}
+
+#[test]
+fn every_corpus_case_gets_its_expected_verdict() {
+    let root = corpus();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("case.json").exists())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 25, "the corpus has {} cases", cases.len());
+    let mut failures = Vec::new();
+    for dir in &cases {
+        let case: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("case.json")).unwrap()).unwrap();
+        let mut args = vec![dir
+            .join(case["file"].as_str().unwrap())
+            .display()
+            .to_string()];
+        for (flag, key) in [("--trust", "trust"), ("--certs", "certs"), ("--crl", "crl")] {
+            for p in case[key].as_array().unwrap() {
+                args.push(flag.into());
+                args.push(root.join(p.as_str().unwrap()).display().to_string());
+            }
+        }
+        if let Some(d) = case["detached"].as_str() {
+            args.push("--detached".into());
+            args.push(dir.join(d).display().to_string());
+        }
+        let (r, j) = verify(&args);
+        let want = (
+            &case["expect"]["indication"],
+            &case["expect"]["subindication"],
+        );
+        let got = (&j["indication"], &j["subindication"]);
+        let code = match want.0.as_str().unwrap() {
+            "TOTAL-PASSED" => 0,
+            "TOTAL-FAILED" => 1,
+            _ => 2,
+        };
+        if got != want || r.code != code {
+            failures.push(format!(
+                "{}: want {want:?} exit {code}, got {got:?} exit {}: {}",
+                dir.file_name().unwrap().to_string_lossy(),
+                r.code,
+                j["signatures"]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn bochum_attack_samples_are_never_passed_and_never_judged_like_their_originals() {
+    let rub = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/attacks/rub");
+    let pairs: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(rub.join("pairs.json")).expect("../shared/attacks/rub/pairs.json"),
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for p in pairs["pairs"].as_array().unwrap() {
+        let trust = rub.join(p["trust"].as_str().unwrap()).display().to_string();
+        let run = |f: &str| {
+            verify(&[
+                rub.join(f).display().to_string(),
+                "--trust".into(),
+                trust.clone(),
+            ])
+            .1
+        };
+        let o = run(p["original"].as_str().unwrap());
+        for m in p["manipulated"].as_array().unwrap() {
+            let j = run(m.as_str().unwrap());
+            checked += 1;
+            let same =
+                j["indication"] == o["indication"] && j["subindication"] == o["subindication"];
+            if j["indication"] == "TOTAL-PASSED" || same {
+                failures.push(format!(
+                    "{}: {} / {} (original {} / {})",
+                    m, j["indication"], j["subindication"], o["indication"], o["subindication"]
+                ));
+            }
+        }
+    }
+    assert_eq!(checked, 11, "the manipulated samples of pairs.json");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
