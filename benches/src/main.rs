@@ -69,8 +69,8 @@ struct Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_default();
-    if mode != "hsm" && mode != "sign" {
-        eprintln!("usage: kyso-bench hsm|sign [--seconds N]");
+    if mode != "hsm" && mode != "sign" && mode != "verify" {
+        eprintln!("usage: kyso-bench hsm|sign|verify [--seconds N]");
         std::process::exit(3);
     }
     let seconds: f64 = args
@@ -92,6 +92,11 @@ fn main() {
     let user_pin = std::fs::read_to_string(&layout.user_pin_file).unwrap();
     let user_pin = user_pin.trim().to_string();
 
+    if mode == "verify" {
+        verify_bench(&module_path, &layout, run);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if mode == "sign" {
         sign_bench(&module_path, &layout, &user_pin, run);
         let _ = std::fs::remove_dir_all(&dir);
@@ -411,4 +416,162 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
         bare2,
         pades2 / bare2
     );
+}
+
+/// Runs per second of a whole command (process start included), over `run`.
+fn command_rate(run: Duration, mut make: impl FnMut() -> std::process::Command) -> f64 {
+    let st = make().output().expect("peer command runs");
+    assert!(
+        st.status.success() || st.status.code() == Some(0),
+        "peer failed: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    rate(run, || {
+        let o = make().output().unwrap();
+        std::hint::black_box(o);
+    })
+}
+
+fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
+    use kyso_signer::{cades, pades};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var_os("KYSO_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kyso/venv")
+        });
+    let python = venv.join("bin/python");
+    let inputs = layout.dir.join("inputs");
+    let st = std::process::Command::new(&python)
+        .arg(root.join("peers/make_bench_pdfs.py"))
+        .arg(&inputs)
+        .status()
+        .expect("python with fpdf2 and pillow");
+    assert!(st.success());
+    // Sign the inputs once with kyso.
+    let m = Module::load(module).unwrap();
+    let uri = Pkcs11Uri::parse(&format!(
+        "pkcs11:token={};object=signer-rsa",
+        demo::DEMO_TOKEN
+    ))
+    .unwrap();
+    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
+    let token = Arc::new(Token::open(&m, &uri, p, 1).unwrap());
+    let key = TokenKey::find(token, &uri).unwrap();
+    let now = std::time::SystemTime::now();
+    let pdf = pades::sign_pdf(
+        &key,
+        &std::fs::read(inputs.join("bench-50k.pdf")).unwrap(),
+        now,
+        &kyso_signer::PadesOptions::vietnam(),
+        None,
+    )
+    .unwrap();
+    let signed = inputs.join("signed-50k.pdf");
+    std::fs::write(&signed, &pdf).unwrap();
+    let content = std::fs::read(inputs.join("bench-1m.bin")).unwrap();
+    let p7s = cades::sign_cades(&key, &content, false, now, None).unwrap();
+    let p7s_path = inputs.join("bench-1m.bin.p7s");
+    std::fs::write(&p7s_path, &p7s).unwrap();
+    let ca = layout.ca_pem.clone();
+
+    let v = kyso_verify::Validator {
+        anchors: kyso_verify::path::load_certificates(&std::fs::read(&ca).unwrap()).unwrap(),
+        ..Default::default()
+    };
+    assert_eq!(
+        v.verify_pdf(&pdf).indication,
+        kyso_verify::Indication::TotalPassed
+    );
+    assert_eq!(
+        v.verify_cms(&p7s, Some(&content)).indication,
+        kyso_verify::Indication::TotalPassed
+    );
+    let kyso_pdf = rate(run, || {
+        std::hint::black_box(v.verify_pdf(&pdf));
+    });
+    let kyso_cms = rate(run, || {
+        std::hint::black_box(v.verify_cms(&p7s, Some(&content)));
+    });
+    let kyso_bin = std::env::current_exe().unwrap().with_file_name("kyso");
+    let kyso_cli_pdf = if kyso_bin.exists() {
+        Some(command_rate(run, || {
+            let mut c = std::process::Command::new(&kyso_bin);
+            c.arg("verify")
+                .arg(&signed)
+                .arg("--trust")
+                .arg(&ca)
+                .arg("--json");
+            c
+        }))
+    } else {
+        None
+    };
+    let out = std::process::Command::new(&python)
+        .arg(root.join("peers/pyhanko_validate.py"))
+        .arg(&ca)
+        .arg(run.as_secs_f64().to_string())
+        .arg(&signed)
+        .output()
+        .expect("pyHanko peer");
+    assert!(
+        out.status.success(),
+        "pyHanko: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let py_pdf = j["per_second"].as_f64().unwrap();
+    eprintln!("pyHanko says: {}", j["last"]);
+    let pyhanko_cli = venv.join("bin/pyhanko");
+    let py_cli = command_rate(run.max(Duration::from_secs(3)), || {
+        let mut c = std::process::Command::new(&pyhanko_cli);
+        c.args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(&ca)
+        .arg(&signed);
+        c
+    });
+    let openssl_cli = command_rate(run, || {
+        let mut c = std::process::Command::new("openssl");
+        c.args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
+            .arg(&p7s_path)
+            .arg("-content")
+            .arg(inputs.join("bench-1m.bin"))
+            .arg("-CAfile")
+            .arg(&ca)
+            .args(["-out", "/dev/null"]);
+        c
+    });
+    let kyso_cli_cms = if kyso_bin.exists() {
+        Some(command_rate(run, || {
+            let mut c = std::process::Command::new(&kyso_bin);
+            c.arg("verify")
+                .arg(inputs.join("bench-1m.bin"))
+                .arg("--detached")
+                .arg(&p7s_path)
+                .arg("--trust")
+                .arg(&ca)
+                .arg("--json");
+            c
+        }))
+    } else {
+        None
+    };
+    let f = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into());
+    println!("| what | kyso in-process /s | kyso CLI /s | peer | peer /s | kyso in-process ÷ peer | kyso CLI ÷ peer |");
+    println!("|---|---|---|---|---|---|---|");
+    println!("| PAdES-B-B RSA-2048, 50 KB PDF | {kyso_pdf:.0} | {} | pyHanko 0.38 in-process (`validate_pdf_signature`) | {py_pdf:.1} | {:.0}× | — |", f(kyso_cli_pdf), kyso_pdf / py_pdf);
+    println!(
+        "| same | | | `pyhanko sign validate` CLI | {py_cli:.2} | — | {} |",
+        kyso_cli_pdf
+            .map(|k| format!("{:.0}×", k / py_cli))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    println!("| CAdES detached RSA-2048, 1 MiB | {kyso_cms:.0} | {} | `openssl cms -verify` CLI | {openssl_cli:.0} | {:.1}× | {} |", f(kyso_cli_cms), kyso_cms / openssl_cli, kyso_cli_cms.map(|k| format!("{:.2}×", k / openssl_cli)).unwrap_or_else(|| "n/a".into()));
 }

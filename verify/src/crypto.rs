@@ -175,6 +175,13 @@ pub fn verify(
             "SHA-1 signatures are not accepted (SHA-2 required)".into(),
         ));
     }
+    if let Some(ok) = ring_verify(spki, &s, message, signature) {
+        return ok.then_some(()).ok_or_else(|| {
+            CryptoFail::Invalid(
+                "the signature value does not match the signed data and the public key".into(),
+            )
+        });
+    }
     let d = h.digest(&[message]);
     let spki_der = spki
         .to_der()
@@ -254,4 +261,91 @@ pub fn verify(
             }
         }
     }
+}
+
+/// Verify with ring (BoringSSL's assembly, the provider rustls uses) where it has the exact
+/// algorithm: RSA PKCS#1 v1.5 and PSS with salt = hash length (2048–8192 bits), ECDSA P-256 and
+/// P-384 with SHA-256/384. `None` means ring cannot judge it and RustCrypto does.
+fn ring_verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    s: &Scheme,
+    message: &[u8],
+    signature: &[u8],
+) -> Option<bool> {
+    use ring::signature as rs;
+    let key = spki.subject_public_key.as_bytes()?;
+    let alg: &dyn rs::VerificationAlgorithm = match (spki.algorithm.oid, s) {
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pkcs1(Hash::Sha256)) => &rs::RSA_PKCS1_2048_8192_SHA256,
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pkcs1(Hash::Sha384)) => &rs::RSA_PKCS1_2048_8192_SHA384,
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pkcs1(Hash::Sha512)) => &rs::RSA_PKCS1_2048_8192_SHA512,
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pss(Hash::Sha256, 32)) => &rs::RSA_PSS_2048_8192_SHA256,
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pss(Hash::Sha384, 48)) => &rs::RSA_PSS_2048_8192_SHA384,
+        (rfc5912::RSA_ENCRYPTION, Scheme::Pss(Hash::Sha512, 64)) => &rs::RSA_PSS_2048_8192_SHA512,
+        (rfc5912::ID_EC_PUBLIC_KEY, Scheme::Ecdsa(h)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()?
+                .decode_as::<ObjectIdentifier>()
+                .ok()?;
+            match (curve, h) {
+                (rfc5912::SECP_256_R_1, Hash::Sha256) => &rs::ECDSA_P256_SHA256_ASN1,
+                (rfc5912::SECP_256_R_1, Hash::Sha384) => &rs::ECDSA_P256_SHA384_ASN1,
+                (rfc5912::SECP_384_R_1, Hash::Sha256) => &rs::ECDSA_P384_SHA256_ASN1,
+                (rfc5912::SECP_384_R_1, Hash::Sha384) => &rs::ECDSA_P384_SHA384_ASN1,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION {
+        // Below 2048 bits ring refuses; let the policy check below say why.
+        let n_bits = rsa_modulus_bits(key)?;
+        if !(2048..=8192).contains(&n_bits) {
+            return None;
+        }
+    }
+    Some(
+        rs::UnparsedPublicKey::new(alg, key)
+            .verify(message, signature)
+            .is_ok(),
+    )
+}
+
+/// Bits of the modulus of a PKCS#1 RSAPublicKey.
+fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
+    #[derive(der::Sequence)]
+    struct RsaPublicKey<'a> {
+        modulus: der::asn1::UintRef<'a>,
+        _public_exponent: der::asn1::UintRef<'a>,
+    }
+    let k = RsaPublicKey::from_der(key).ok()?;
+    let b = k.modulus.as_bytes();
+    let lead = b
+        .first()
+        .map(|x| 8 - x.leading_zeros() as usize)
+        .unwrap_or(0);
+    Some(b.len().saturating_sub(1) * 8 + lead)
+}
+
+/// Why a signature made with `alg` under `spki` is too weak by policy, without verifying it:
+/// SHA-1 or MD5, or RSA below 2048 bits.
+pub fn weakness(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+) -> Option<String> {
+    match scheme(alg, None) {
+        Err(CryptoFail::Weak(w)) => return Some(w),
+        Ok(Scheme::Pkcs1(Hash::Sha1) | Scheme::Pss(Hash::Sha1, _) | Scheme::Ecdsa(Hash::Sha1)) => {
+            return Some("SHA-1 signatures are not accepted (SHA-2 required)".into())
+        }
+        _ => {}
+    }
+    if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION {
+        let bits = rsa_modulus_bits(spki.subject_public_key.as_bytes()?)?;
+        if bits < 2048 {
+            return Some(format!("RSA-{bits} is below the 2048 bits required"));
+        }
+    }
+    None
 }

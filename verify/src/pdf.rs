@@ -116,31 +116,41 @@ fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
 }
 
 /// Signature dictionaries (with /ByteRange and /Contents) in use in the newest revision that
-/// no field refers to.
+/// no field refers to. Only objects whose bytes contain `/ByteRange` are parsed: a signature
+/// dictionary cannot sit in an object stream, since its /Contents is written in place.
 fn orphan_signatures(doc: &Document<'_>, known: &HashSet<ObjRef>) -> Vec<ObjRef> {
-    let mut nums: Vec<u32> = (0..doc.size()).collect();
-    nums.retain(|n| {
-        matches!(
-            doc.entry(*n),
-            Some(XrefEntry::Offset { .. }) | Some(XrefEntry::InStream { .. })
-        )
-    });
+    let data = doc.data();
+    let hits: Vec<usize> = data
+        .windows(10)
+        .enumerate()
+        .filter(|(_, w)| *w == b"/ByteRange")
+        .map(|(i, _)| i)
+        .collect();
+    if hits.len() <= known.len() {
+        return Vec::new();
+    }
+    // Objects in use, by file offset.
+    let mut by_offset: Vec<(usize, ObjRef)> = (0..doc.size())
+        .filter_map(|n| match doc.entry(n) {
+            Some(XrefEntry::Offset { offset, gen }) => Some((offset, ObjRef::new(n, gen))),
+            _ => None,
+        })
+        .collect();
+    by_offset.sort_unstable();
     let mut out = Vec::new();
-    for n in nums {
-        let gen = match doc.entry(n) {
-            Some(XrefEntry::Offset { gen, .. }) => gen,
-            _ => 0,
+    for h in hits {
+        let i = by_offset.partition_point(|(o, _)| *o <= h);
+        let Some(&(_, r)) = i.checked_sub(1).and_then(|i| by_offset.get(i)) else {
+            continue;
         };
-        let r = ObjRef::new(n, gen);
-        if known.contains(&r) {
+        if known.contains(&r) || out.contains(&r) {
             continue;
         }
         if let Ok(Object::Dict(d)) = doc.get(r) {
             let is_sig = d.get("ByteRange").is_some()
                 && d.get("Contents").and_then(Object::as_string).is_some()
-                && (d
-                    .type_name()
-                    .is_none_or(|t| t == b"Sig" || t == b"DocTimeStamp"));
+                && d.type_name()
+                    .is_none_or(|t| t == b"Sig" || t == b"DocTimeStamp");
             if is_sig {
                 out.push(r);
             }
@@ -329,7 +339,14 @@ fn certification_level(
     if !is_docmdp {
         return Ok(None);
     }
-    let signed = Document::parse(&data[..end]).map_err(|e| e.to_string())?;
+    let reparsed;
+    let signed = if end == data.len() {
+        doc
+    } else {
+        reparsed = Document::parse(&data[..end])
+            .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
+        &reparsed
+    };
     signed.docmdp_permission().map_err(|e| e.to_string())
 }
 
@@ -389,8 +406,14 @@ fn check_one(
         return Err("the signed range does not end at the end of a revision".into());
     }
     // The signature dictionary must be part of what it signs.
-    let signed = Document::parse(&data[..end])
-        .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
+    let reparsed;
+    let signed = if end == data.len() {
+        doc
+    } else {
+        reparsed = Document::parse(&data[..end])
+            .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
+        &reparsed
+    };
     if let Some(r) = f.sig_ref {
         let in_signed = signed.get(r).ok();
         let same = in_signed
