@@ -284,6 +284,33 @@ def main():
          ("TOTAL-PASSED", None), "expired signer, time-stamp of 2020-06-01 proves the signature existed while valid", py)
     case("pades-b-t", sign_pdf(base, signer("rsa"), ts=tsa()), ("TOTAL-PASSED", None), "PAdES-B-T with a TSA chained to the root", py)
 
+    # OCSP responses from the issuing CA, in the PDF's Document Security Store (pyHanko).
+    from asn1crypto import ocsp as aocsp
+    from cryptography.x509 import ocsp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    inter_c = x509.load_pem_x509_certificate(open(os.path.join(HERE, "pki", "inter.pem"), "rb").read())
+    inter_k = serialization.load_pem_private_key(open(os.path.join(KEYS, "inter.key.pem"), "rb").read(), None)
+
+    def ocsp_for(label, revoked):
+        c = x509.load_pem_x509_certificate(open(os.path.join(HERE, "pki", f"{label}.pem"), "rb").read())
+        b = ocsp.OCSPResponseBuilder().add_response(
+            cert=c, issuer=inter_c, algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+            this_update=dt.datetime(2026, 1, 1, tzinfo=UTC), next_update=dt.datetime(2036, 1, 1, tzinfo=UTC),
+            revocation_time=dt.datetime(2024, 6, 1, tzinfo=UTC) if revoked else None, revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, inter_c)
+        return aocsp.OCSPResponse.load(b.sign(inter_k, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+
+    for label, revoked, expect, desc in [
+        ("revoked", True, ("TOTAL-FAILED", "REVOKED"), "signer revoked 2024-06-01; the issuing CA's OCSP response in the DSS says so"),
+        ("rsa", False, ("TOTAL-PASSED", None), "OCSP 'good' for the signer in the DSS: revocation checked"),
+    ]:
+        signed = sign_pdf(base, signer(label))
+        buf = io.BytesIO(signed)
+        cms_bytes = cms_of(signed).dump()
+        DocumentSecurityStore.add_dss(buf, cms_bytes, ocsps=[ocsp_for(label, revoked)], force_write=True)
+        case(f"ocsp-in-dss-{'revoked' if revoked else 'good'}", buf.getvalue(), expect, desc, py + " DSS + pyca OCSP")
+
     # CMS from OpenSSL.
     content = "Quyết định số 123/QĐ-UBND — bản điện tử\n".encode()
     osl = "OpenSSL " + subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]

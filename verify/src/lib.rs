@@ -64,6 +64,7 @@ impl Validator {
             claimed_time: None,
             extra_certs: &[],
             extra_crls: &[],
+            extra_ocsps: &[],
         };
         let r = cms::validate(self, cms_der, &ctx);
         Report::from_signatures(vec![r], Vec::new())

@@ -291,6 +291,98 @@ pub fn crl_status(
     (status, notes)
 }
 
+/// id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
+const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+
+/// Parse an OCSPResponse (RFC 6960 §4.2.1) down to its BasicOCSPResponse.
+pub fn load_ocsp(der: &[u8]) -> Result<x509_ocsp::BasicOcspResponse, String> {
+    let r = x509_ocsp::OcspResponse::from_der(der).map_err(|e| e.to_string())?;
+    let bytes = r.response_bytes.ok_or("OCSP response without a body")?;
+    x509_ocsp::BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// The certificate's status in OCSP responses whose signer is its issuer or a responder the
+/// issuer delegated (extendedKeyUsage OCSPSigning) — RFC 6960 §4.2.2.2, §3.2.
+pub fn ocsp_status(
+    cert: &Certificate,
+    issuer: &Certificate,
+    responses: &[x509_ocsp::BasicOcspResponse],
+    now: SystemTime,
+) -> (Revocation, Vec<String>) {
+    use x509_ocsp::CertStatus;
+    let mut notes = Vec::new();
+    for resp in responses {
+        for single in &resp.tbs_response_data.responses {
+            let id = &single.cert_id;
+            if id.serial_number != cert.tbs_certificate.serial_number {
+                continue;
+            }
+            let Some(h) = crypto::Hash::from_oid(&id.hash_algorithm.oid) else {
+                continue;
+            };
+            let name_der = issuer.tbs_certificate.subject.to_der().unwrap_or_default();
+            let key = issuer
+                .tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes();
+            if h.digest(&[&name_der]) != id.issuer_name_hash.as_bytes()
+                || h.digest(&[key]) != id.issuer_key_hash.as_bytes()
+            {
+                continue;
+            }
+            // Who signed the response: the issuer itself, or a delegated responder.
+            let tbs = resp.tbs_response_data.to_der().unwrap_or_default();
+            let sig = resp.signature.as_bytes().unwrap_or_default();
+            let by_issuer = crypto::verify(
+                &issuer.tbs_certificate.subject_public_key_info,
+                &resp.signature_algorithm,
+                None,
+                &tbs,
+                sig,
+            )
+            .is_ok();
+            let by_delegate = !by_issuer
+                && resp.certs.iter().flatten().any(|r| {
+                    let eku = find_ext(r, ext::ID_CE_EXT_KEY_USAGE)
+                        .and_then(|e| ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok());
+                    eku.is_some_and(|u| u.0.contains(&ID_KP_OCSP_SIGNING))
+                        && signed_by(r, issuer).is_ok()
+                        && crypto::verify(
+                            &r.tbs_certificate.subject_public_key_info,
+                            &resp.signature_algorithm,
+                            None,
+                            &tbs,
+                            sig,
+                        )
+                        .is_ok()
+                });
+            if !by_issuer && !by_delegate {
+                notes.push(format!("an OCSP response for {} is not signed by its issuer or a delegated responder; ignored", subject(cert)));
+                continue;
+            }
+            if single.this_update.0.to_system_time() > now + std::time::Duration::from_secs(300) {
+                notes.push("an OCSP response is dated in the future; ignored".into());
+                continue;
+            }
+            match &single.cert_status {
+                CertStatus::Good(_) => return (Revocation::Good, notes),
+                CertStatus::Revoked(info) => {
+                    return (
+                        Revocation::Revoked(info.revocation_time.0.to_system_time()),
+                        notes,
+                    )
+                }
+                CertStatus::Unknown(_) => notes.push(format!(
+                    "the OCSP responder does not know {}",
+                    subject(cert)
+                )),
+            }
+        }
+    }
+    (Revocation::Unknown, notes)
+}
+
 /// PEM blocks (RFC 7468) read leniently: any line length, any white space, as OpenSSL
 /// accepts them — certificates from the field come with 76-character lines and CRLF.
 pub fn pem_blocks(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {

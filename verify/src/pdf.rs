@@ -190,19 +190,23 @@ pub fn parse_pdf_date(s: &str) -> Option<SystemTime> {
     Some(t)
 }
 
-/// Certificates and CRLs from the Document Security Store (EN 319 142-1 §5.4).
-fn dss(doc: &Document<'_>) -> (Vec<Certificate>, Vec<CertificateList>) {
-    let mut certs = Vec::new();
-    let mut crls = Vec::new();
+/// Validation data from the Document Security Store (EN 319 142-1 §5.4).
+#[derive(Default)]
+struct Dss {
+    certs: Vec<Certificate>,
+    crls: Vec<CertificateList>,
+    ocsps: Vec<x509_ocsp::BasicOcspResponse>,
+}
+
+fn dss(doc: &Document<'_>) -> Dss {
+    let mut out = Dss::default();
     let Ok(root) = doc.dict(doc.root()) else {
-        return (certs, crls);
+        return out;
     };
     let Some(dss) = root.get("DSS").and_then(|d| doc.resolve(d).ok()) else {
-        return (certs, crls);
+        return out;
     };
-    let Some(dss) = dss.as_dict() else {
-        return (certs, crls);
-    };
+    let Some(dss) = dss.as_dict() else { return out };
     let streams = |key: &str| -> Vec<Vec<u8>> {
         dss.get(key)
             .and_then(|a| doc.resolve(a).ok())
@@ -217,15 +221,20 @@ fn dss(doc: &Document<'_>) -> (Vec<Certificate>, Vec<CertificateList>) {
     };
     for b in streams("Certs") {
         if let Ok(c) = crate::path::load_certificates(&b) {
-            certs.extend(c);
+            out.certs.extend(c);
         }
     }
     for b in streams("CRLs") {
         if let Ok(c) = crate::path::load_crl(&b) {
-            crls.push(c);
+            out.crls.push(c);
         }
     }
-    (certs, crls)
+    for b in streams("OCSPs") {
+        if let Ok(o) = crate::path::load_ocsp(&b) {
+            out.ocsps.push(o);
+        }
+    }
+    out
 }
 
 /// Validate every signature in a PDF.
@@ -257,7 +266,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         return Report::from_signatures(Vec::new(), messages);
     }
     let ends = doc.revision_ends();
-    let (dss_certs, dss_crls) = dss(&doc);
+    let dss = dss(&doc);
     let mut reports = Vec::new();
     // (signed end, DocMDP permission from a certification signature) to apply to later revisions.
     let mut certification: Option<(usize, i64)> = None;
@@ -265,7 +274,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
     for f in &found {
         let mut r = SignatureReport::new("PAdES");
         r.field = Some(f.name.clone());
-        match check_one(v, &doc, data, f, &ends, &dss_certs, &dss_crls) {
+        match check_one(v, &doc, data, f, &ends, &dss) {
             Ok((end, rep)) => {
                 let mut rep = rep;
                 rep.field = Some(f.name.clone());
@@ -357,8 +366,7 @@ fn check_one(
     data: &[u8],
     f: &Found,
     ends: &[usize],
-    dss_certs: &[Certificate],
-    dss_crls: &[CertificateList],
+    dss: &Dss,
 ) -> Result<(usize, SignatureReport), String> {
     let br: Vec<i64> = f
         .sig
@@ -448,7 +456,7 @@ fn check_one(
     let parts: [&[u8]; 2] = [&data[..b], &data[c..end]];
     if sub == b"ETSI.RFC3161" {
         let mut r = SignatureReport::new(format);
-        match cms::check_timestamp(v, contents, &parts, dss_certs) {
+        match cms::check_timestamp(v, contents, &parts, &dss.certs) {
             Ok((t, tsa)) => {
                 r.timestamp = Some(cms::rfc3339(t));
                 r.facts.integrity = Some(true);
@@ -475,8 +483,9 @@ fn check_one(
         format,
         baseline,
         claimed_time: claimed,
-        extra_certs: dss_certs,
-        extra_crls: dss_crls,
+        extra_certs: &dss.certs,
+        extra_crls: &dss.crls,
+        extra_ocsps: &dss.ocsps,
     };
     Ok((end, cms::validate(v, contents, &ctx)))
 }

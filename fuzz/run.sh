@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fuzz every parser that takes outside bytes, SECONDS each (default 180).
+#   fuzz/run.sh [SECONDS] [TARGET...]
+# cargo-fuzz needs nightly features; with the stable toolchain RUSTC_BOOTSTRAP=1 enables them.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-180}"; shift || true
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf}")
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# Seeds: the project's own fixtures and verification corpus.
+mkdir -p corpus/{pdf_document,verify_pdf,prepare_pdf,cms_signed_data,certificate}
+cp ../tests/fixtures/*.pdf corpus/pdf_document/
+cp ../tests/fixtures/*.pdf corpus/prepare_pdf/
+for d in ../tests/corpus/*/; do
+    n=$(basename "$d")
+    [ -f "$d/doc.pdf" ] && cp "$d/doc.pdf" "corpus/verify_pdf/$n.pdf"
+    [ -f "$d/doc.p7m" ] && cp "$d/doc.p7m" "corpus/cms_signed_data/$n.p7m"
+    [ -f "$d/sig.p7s" ] && cp "$d/sig.p7s" "corpus/cms_signed_data/$n.p7s"
+done
+cp ../tests/corpus/pki/*.pem corpus/certificate/
+for t in ${targets[@]}; do
+    echo "== $t for ${secs}s"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 2>&1 | tail -4
+done
