@@ -269,6 +269,88 @@ def main():
     case("evil-annotation-after-certification-p2", out.getvalue(), ("TOTAL-FAILED", "FORMAT_FAILURE"),
          "evil annotation attack: a FreeText annotation added after a P=2 certification", py + " incremental writer")
 
+    # Shadow attacks, rebuilt: what the signer saw is changed by a later revision.
+    def shadow(signed, mutate):
+        w = IncrementalPdfFileWriter(io.BytesIO(signed))
+        mutate(w)
+        out = io.BytesIO()
+        w.write(out)
+        return out.getvalue()
+
+    def overwrite_content(w):
+        page = w.root["/Pages"]["/Kids"][0].get_object()
+        ref = page.raw_get("/Contents")
+        stream = generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 700 Td (GIAY PHEP DA BI THU HOI) Tj ET")
+        w.mark_update(ref)
+        w.objects[(ref.generation, ref.idnum)] = stream
+
+    case("shadow-replace-via-overwrite", shadow(valid, overwrite_content), ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "shadow replace via overwrite: a later revision redefines the page's content stream object", py + " incremental writer")
+    # Hide via referenced object: the signed document already holds a hidden content stream;
+    # the later revision only points the page at it.
+    def with_hidden(w):
+        hidden = w.add_object(generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 650 Td (DA THANH TOAN) Tj ET"))
+        w.root["/KysoHidden"] = hidden
+        w.update_root()
+    prepared = shadow(base, with_hidden)
+    signed_hidden = sign_pdf(prepared, signer("rsa"))
+
+    def reveal(w):
+        page = w.root["/Pages"]["/Kids"][0].get_object()
+        page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), w.root.raw_get("/KysoHidden")])
+        w.update_container(page)
+    case("shadow-hide-via-referenced-object", shadow(signed_hidden, reveal), ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "shadow hide: content present but unused when signed, shown by a later revision", py + " incremental writer")
+    case("shadow-original-before-reveal", signed_hidden, ("TOTAL-PASSED", None),
+         "the shadow document as signed (its hidden object is not shown): valid", py)
+
+    # Sneaky signature: after a P=2 certification, a signer nobody trusts adds a visible signature
+    # whose appearance covers the page.
+    atk_k = rsa.generate_private_key(65537, 2048)
+    atk = cert(name("Attacker", "Nobody"), atk_k, name("Attacker", "Nobody"), atk_k,
+               dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2036, 1, 1, tzinfo=UTC))
+    save_cert(os.path.join(KEYS, "attacker.pem"), atk)
+    save_key("attacker", atk_k)
+    atk_signer = signers.SimpleSigner(load_cert_from_pemder(os.path.join(KEYS, "attacker.pem")),
+                                      load_private_key_from_pemder(os.path.join(KEYS, "attacker.key.pem"), passphrase=None),
+                                      SimpleCertificateStore())
+    w = IncrementalPdfFileWriter(io.BytesIO(certified))
+    fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name="Sneaky", on_page=0, box=(40, 500, 560, 800)))
+    mid = io.BytesIO()
+    w.write(mid)
+    sneaky = sign_pdf(mid.getvalue(), atk_signer, field="Sneaky")
+    case("sneaky-signature-after-certification", sneaky, ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+         "sneaky signature: an untrusted signer adds a visible signature over the page after a P=2 certification; "
+         "the certification stays intact (P=2 allows signing) but the document as a whole is not trusted, "
+         "and the report says a later signature put an appearance on page 1", py)
+
+    # FieldMDP: a P=2 certification that locks the dossier number; filling it afterwards breaks
+    # the lock, filling it under a certification without a lock is allowed.
+    def fill(signed_bytes):
+        w = IncrementalPdfFileWriter(io.BytesIO(signed_bytes))
+        for fref in w.root["/AcroForm"]["/Fields"]:
+            f = fref.get_object()
+            if f.get("/T") == "so_ho_so":
+                f["/V"] = generic.TextStringObject("HS-2026-9999")
+                w.update_container(f)
+        out = io.BytesIO()
+        w.write(out)
+        return out.getvalue()
+
+    def certify_with(lock):
+        w = IncrementalPdfFileWriter(io.BytesIO(three))
+        meta = signers.PdfSignatureMetadata(field_name="Signature1", certify=True, docmdp_permissions=MDPPerm.FILL_FORMS)
+        spec = fields.SigFieldSpec(sig_field_name="Signature1",
+                                   field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, ["so_ho_so"]) if lock else None)
+        out = io.BytesIO()
+        signers.sign_pdf(w, meta, signer=signer("rsa"), new_field_spec=spec, output=out)
+        return out.getvalue()
+
+    case("fieldmdp-locked-field-filled", fill(certify_with(True)), ("TOTAL-FAILED", "FORMAT_FAILURE"),
+         "P=2 certification with FieldMDP locking so_ho_so; the field is filled afterwards", py)
+    case("certified-p2-form-filled", fill(certify_with(False)), ("TOTAL-PASSED", None),
+         "P=2 certification without a field lock; filling a form field afterwards is allowed", py)
+
     case("unsigned-pdf", base, ("NO_SIGNATURE", None), "a PDF without signatures", "fpdf2")
     w = IncrementalPdfFileWriter(io.BytesIO(base))
     fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name="Signature1"))

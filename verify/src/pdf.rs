@@ -304,7 +304,14 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         rep.covers_whole_document = Some(covers);
         if !covers {
             let p = certification.and_then(|(cend, p)| (cend <= end).then_some(p));
-            match changes_after(data, &doc, end, p) {
+            for n in later_visible_signatures(data, &doc, end) {
+                rep.note(n);
+            }
+            let lock = found
+                .iter()
+                .find(|f| rep.field.as_deref() == Some(f.name.as_str()))
+                .and_then(|f| field_lock(&doc, &f.sig));
+            match changes_after(data, &doc, end, p, lock.as_ref()) {
                 Ok(problems) if problems.is_empty() => rep.note("later revisions add only what the signature allows (signatures, validation data, permitted changes)"),
                 Ok(problems) => {
                     let first = problems[0].clone();
@@ -586,12 +593,14 @@ fn list_grows(
 }
 
 /// What changes later revisions make to the objects of the revision that ends at `end`,
-/// and which of them the signature does not allow. `docmdp` is the certification's P.
+/// and which of them the signature does not allow. `docmdp` is the certification's P, `lock`
+/// the signature's own FieldMDP.
 fn changes_after(
     data: &[u8],
     last: &Document<'_>,
     end: usize,
     docmdp: Option<i64>,
+    lock: Option<&FieldLock>,
 ) -> Result<Vec<String>, String> {
     let old = Document::parse(&data[..end]).map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
@@ -816,6 +825,11 @@ fn changes_after(
                     text(bd.get("T"))
                 ));
             }
+        } else if bd.get("FT").is_some() && lock.is_some_and(|l| l.locks(&text(bd.get("T")))) {
+            problems.push(format!(
+                "form field {:?} is locked by this signature (FieldMDP) and was changed",
+                text(bd.get("T"))
+            ));
         } else if bd.get("FT").is_some() && docmdp.is_some_and(|p| p >= 2) {
             let bad: Vec<&String> = keys
                 .iter()
@@ -930,4 +944,114 @@ fn page_resource_refs(doc: &Document<'_>, page: ObjRef) -> Vec<ObjRef> {
         cur = d.get("Parent").and_then(Object::as_ref);
     }
     out
+}
+
+/// Signature widgets with a visible area added after the revision ending at `end`: allowed, but
+/// what they show was not signed by the earlier signer (the "sneaky signature" class).
+fn later_visible_signatures(data: &[u8], last: &Document<'_>, end: usize) -> Vec<String> {
+    let Ok(old) = Document::parse(&data[..end]) else {
+        return Vec::new();
+    };
+    let (Ok(old_pages), Ok(new_pages)) = (old.pages(), last.pages()) else {
+        return Vec::new();
+    };
+    let annots = |doc: &Document<'_>, p: ObjRef| -> Vec<Object> {
+        doc.dict(p)
+            .ok()
+            .and_then(|d| d.get("Annots").cloned())
+            .and_then(|a| doc.resolve(&a).ok())
+            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
+            .unwrap_or_default()
+    };
+    let mut notes = Vec::new();
+    for (i, p) in new_pages.iter().enumerate() {
+        let before: Vec<Object> = old_pages
+            .get(i)
+            .map(|op| annots(&old, *op))
+            .unwrap_or_default();
+        for a in annots(last, *p) {
+            if before.iter().any(|b| same(b, &a)) || !is_signature_widget(last, &a) {
+                continue;
+            }
+            let area = last
+                .resolve(&a)
+                .ok()
+                .and_then(|d| d.as_dict().and_then(|d| d.get("Rect").cloned()))
+                .and_then(|r| r.as_array().map(<[Object]>::to_vec))
+                .map(|r| {
+                    let v: Vec<f64> = r
+                        .iter()
+                        .filter_map(|o| match o {
+                            Object::Int(i) => Some(*i as f64),
+                            Object::Real(f) => Some(*f),
+                            _ => None,
+                        })
+                        .collect();
+                    if v.len() == 4 {
+                        ((v[2] - v[0]) * (v[3] - v[1])).abs()
+                    } else {
+                        0.0
+                    }
+                })
+                .unwrap_or(0.0);
+            if area > 1.0 {
+                notes.push(format!("a later signature put a visible appearance on page {}: what it shows was not signed by this signature", i + 1));
+            }
+        }
+    }
+    notes
+}
+
+/// A FieldMDP lock (ISO 32000-1 §12.8.2.4): which fields a signature forbids changing.
+struct FieldLock {
+    action: Vec<u8>,
+    fields: Vec<String>,
+}
+
+impl FieldLock {
+    fn locks(&self, name: &str) -> bool {
+        match self.action.as_slice() {
+            b"All" => true,
+            b"Include" => self
+                .fields
+                .iter()
+                .any(|f| f == name || f.rsplit('.').next() == Some(name)),
+            b"Exclude" => !self
+                .fields
+                .iter()
+                .any(|f| f == name || f.rsplit('.').next() == Some(name)),
+            _ => true,
+        }
+    }
+}
+
+fn field_lock(doc: &Document<'_>, sig: &Dict) -> Option<FieldLock> {
+    let refs = doc.resolve(sig.get("Reference")?).ok()?;
+    for r in refs.as_array().unwrap_or(&[]) {
+        let r = doc.resolve(r).ok()?;
+        let d = r.as_dict()?;
+        if !d
+            .get("TransformMethod")
+            .is_some_and(|m| m.is_name("FieldMDP"))
+        {
+            continue;
+        }
+        let params = doc.resolve(d.get("TransformParams")?).ok()?;
+        let p = params.as_dict()?;
+        let action = p
+            .get("Action")
+            .and_then(Object::as_name)
+            .unwrap_or(b"All")
+            .to_vec();
+        let fields = p
+            .get("Fields")
+            .and_then(|f| doc.resolve(f).ok())
+            .and_then(|f| {
+                f.as_array()
+                    .map(|a| a.iter().map(|x| text(Some(x))).collect())
+            })
+            .unwrap_or_default();
+        return Some(FieldLock { action, fields });
+    }
+    None
 }
