@@ -15,6 +15,11 @@ kyso_install_missing() {
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v cc >/dev/null 2>&1 || missing+=(build-essential)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    # RocksDB for the archive: Debian's library, linked by the rocksdb crate (.cargo/config.toml);
+    # its bindgen needs clang
+    [ -e /usr/lib/x86_64-linux-gnu/librocksdb.so ] || missing+=(librocksdb-dev)
+    command -v clang >/dev/null 2>&1 || missing+=(clang)
+    [ -n "$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null | head -1)" ] || missing+=(libclang-dev)
     # the Times-metric face for visible stamps, with the Vietnamese letters
     [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
     # pdftoppm and mutool: tools we did not write that render and read stamped PDFs in tests

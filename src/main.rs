@@ -1,5 +1,6 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
+mod archive_cmd;
 mod remote_cmd;
 mod sign_cmd;
 mod timestamp_cmd;
@@ -29,6 +30,31 @@ enum Command {
     /// Validate signatures (PDF, CMS attached or detached) per ETSI EN 319 102-1.
     /// Exit: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE or NO_SIGNATURE, 3 usage/I-O.
     Verify(verify_cmd::VerifyArgs),
+    /// Keep and look up signed results in the archive.
+    #[command(subcommand)]
+    Archive(Box<archive_cmd::ArchiveCommand>),
+    /// The archive's Merkle log: checkpoints and proofs.
+    #[command(subcommand)]
+    Log(archive_cmd::LogCommand),
+    /// Check that the archive's history has not been rewritten.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// A consistent copy of the archive that opens and verifies on its own.
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        db: std::path::PathBuf,
+        #[arg(long, value_name = "DIR")]
+        to: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every leaf, the tree, every record and checkpoint; report the first inconsistency.
+    Verify {
+        #[arg(long, value_name = "DIR")]
+        db: std::path::PathBuf,
+    },
 }
 
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
@@ -48,14 +74,25 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    if let Command::Verify(a) = cli.command {
-        return verify_cmd::run(a);
-    }
+    let cli = match cli.command {
+        Command::Verify(a) => return verify_cmd::run(a),
+        Command::Archive(a) => return archive_cmd::run_archive(*a),
+        Command::Log(l) => return archive_cmd::run_log(l),
+        Command::Audit(AuditCommand::Verify { db }) => return archive_cmd::run_audit(&db),
+        Command::Backup { db, to } => return archive_cmd::run_backup(&db, &to),
+        other => Cli { command: other },
+    };
     let result = match cli.command {
         Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
         Command::Sign(a) => sign_cmd::run(*a),
         Command::Timestamp(a) => timestamp_cmd::run(a),
-        Command::Verify(_) => unreachable!("handled above"),
+        Command::Verify(_)
+        | Command::Archive(_)
+        | Command::Log(_)
+        | Command::Audit(_)
+        | Command::Backup { .. } => {
+            unreachable!("handled above")
+        }
     };
     match result {
         Ok(code) => code,

@@ -114,6 +114,13 @@ const DEMO_KEYS: &[(&str, &[u8], DemoKind, &str, Role)] = &[
         Role::Signer,
     ),
     (
+        "log",
+        b"\x04",
+        DemoKind::Ec(Curve::P256),
+        "CN=kyso Demo Archive Log,O=kyso demo,C=VN",
+        Role::Signer,
+    ),
+    (
         "tsa",
         b"\x03",
         DemoKind::Rsa(2048),
