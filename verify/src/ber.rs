@@ -207,10 +207,7 @@ mod tests {
         ] {
             assert!(to_der(bad).is_err(), "{bad:?}");
         }
-        let deep: Vec<u8> = std::iter::repeat([0x30, 0x80])
-            .take(200)
-            .flatten()
-            .collect();
+        let deep: Vec<u8> = std::iter::repeat_n([0x30, 0x80], 200).flatten().collect();
         assert!(to_der(&deep).is_err());
     }
 }
