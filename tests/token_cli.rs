@@ -59,8 +59,8 @@ fn objects_show_keys_only_after_login() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let objs = r.json()["objects"].as_array().unwrap().clone();
     let count = |t: &str| objs.iter().filter(|o| o["type"] == t).count();
-    assert_eq!(count("private"), 4, "CA, RSA, EC and TSA keys");
-    assert_eq!(count("cert"), 4);
+    assert_eq!(count("private"), 5, "CA, RSA, EC, log and TSA keys");
+    assert_eq!(count("cert"), 5);
     let rsa = objs
         .iter()
         .find(|o| o["type"] == "private" && o["label"] == "signer-rsa")
@@ -371,7 +371,7 @@ fn uri_that_matches_no_token_or_no_key_says_what_is_there() {
     );
     let r = demo.run_pin(&["token", "sign-digest", "--key", "pkcs11:token=kyso-dev"]);
     assert_eq!(r.code, 12, "{}", r.stderr);
-    assert!(r.stderr.contains("4 private keys"), "{}", r.stderr);
+    assert!(r.stderr.contains("5 private keys"), "{}", r.stderr);
 }
 
 #[test]
