@@ -150,7 +150,7 @@ mod tests {
         for (bad, why) in [
             ("001099012345", "must be <subject id>.<document type code>"),
             ("999099012345.GP", "province code 999"),
-            ("0010990123.GP", "check digit"),
+            ("0100109107.GP", "check digit"),
             ("12345.GP", "neither a 12-digit"),
             ("001099012345.", "document type code"),
             ("001099012345.a b", "document type code"),
