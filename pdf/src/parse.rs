@@ -193,7 +193,7 @@ impl<'a> Parser<'a> {
         }
         Err(syntax(
             at,
-            format!("unexpected token {:?}", &s[..s.len().min(20)]),
+            format!("unexpected token {:?}", s.chars().take(20).collect::<String>()),
         ))
     }
 
@@ -408,5 +408,7 @@ mod tests {
         }
         let deep = "[".repeat(10_000);
         assert!(p(&deep).is_err());
+        // Found by cargo fuzz (prepare_pdf): an error message cut inside a UTF-8 character.
+        assert!(p("LLLLLLLLLLLLLLLKѣԍ").is_err());
     }
 }
