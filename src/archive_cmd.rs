@@ -78,6 +78,9 @@ pub enum ArchiveCommand {
         /// Sign a checkpoint every N puts (with --checkpoint-key).
         #[arg(long, default_value_t = 25)]
         checkpoint_every: u64,
+        /// Instead, publish checkpoints in the background every MS milliseconds.
+        #[arg(long, value_name = "MS")]
+        checkpoint_interval_ms: Option<u64>,
         #[command(flatten)]
         key: KeyArgs,
     },
@@ -267,8 +270,16 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             count,
             size,
             checkpoint_every,
+            checkpoint_interval_ms,
             key,
-        } => stress(&db.db, count, size, checkpoint_every, &key),
+        } => stress(
+            &db.db,
+            count,
+            size,
+            checkpoint_every,
+            checkpoint_interval_ms,
+            &key,
+        ),
         ArchiveCommand::Status {
             db,
             id,
@@ -298,14 +309,21 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
     }
 }
 
-fn stress(db: &Path, count: u64, size: usize, every: u64, key: &KeyArgs) -> ExitCode {
+fn stress(
+    db: &Path,
+    count: u64,
+    size: usize,
+    every: u64,
+    interval_ms: Option<u64>,
+    key: &KeyArgs,
+) -> ExitCode {
     use sha2::Digest;
     use std::io::Write;
     let ar = match Archive::open(db) {
-        Ok(a) => a,
+        Ok(a) => std::sync::Arc::new(a),
         Err(e) => return fail(e),
     };
-    let signer = match &key.key {
+    let mut signer = match &key.key {
         Some(uri) => match Pkcs11Uri::parse(uri)
             .map_err(|e| e.to_string())
             .and_then(|u| {
@@ -317,6 +335,15 @@ fn stress(db: &Path, count: u64, size: usize, every: u64, key: &KeyArgs) -> Exit
         },
         None => None,
     };
+    let mut background = None;
+    if let (Some(ms), Some(k)) = (interval_ms, signer.take()) {
+        background = Some(ar.start_checkpointer(
+            std::sync::Arc::new(k),
+            key.origin.clone(),
+            key.key_name.clone(),
+            std::time::Duration::from_millis(ms),
+        ));
+    }
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -341,13 +368,18 @@ fn stress(db: &Path, count: u64, size: usize, every: u64, key: &KeyArgs) -> Exit
             Err(e) => return fail(e),
         }
         if let Some(k) = &signer {
-            if (i + 1) % every.max(1) == 0 {
+            if background.is_none() && (i + 1) % every.max(1) == 0 {
                 if let Err(e) = ar.sign_checkpoint(&key.origin, &key.key_name, k) {
                     return fail(e);
                 }
             }
         }
     }
+    // Let the background publisher cover the last puts before it stops.
+    if let Some(ms) = interval_ms.filter(|_| background.is_some()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms * 2 + 50));
+    }
+    drop(background);
     ExitCode::SUCCESS
 }
 

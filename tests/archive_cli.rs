@@ -634,3 +634,109 @@ fn crash_at_random_moments_loses_no_acknowledged_record() {
             .len()
     );
 }
+
+#[test]
+fn checkpoints_are_published_in_the_background_while_entries_arrive() {
+    let s = Setup::new();
+    let pin = s.demo.pin_file();
+    let r: Run = s
+        .demo
+        .cmd()
+        .args([
+            "archive",
+            "stress",
+            "--db",
+            s.db.to_str().unwrap(),
+            "--count",
+            "40",
+            "--checkpoint-interval-ms",
+            "150",
+            "--checkpoint-key",
+            LOG_KEY,
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = s.kyso(&["audit", "verify"]).json();
+    assert_eq!(a["tree_size"], 40);
+    assert!(a["checkpoints"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        a["last_checkpoint"], 40,
+        "the publisher covered every acknowledged entry"
+    );
+}
+
+/// A small tmpfs, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn new(dir: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok.then(|| SmallDisk(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_no_partial_record() {
+    let demo = Demo::new();
+    let mnt = demo.path().join("small");
+    let Some(_disk) = SmallDisk::new(&mnt, "6m") else {
+        panic!("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
+    };
+    let db = mnt.join("archive");
+    let mut acked = 0u64;
+    let mut failure = None;
+    for _ in 0..40 {
+        let r: Run = demo
+            .cmd()
+            .args([
+                "archive",
+                "stress",
+                "--db",
+                db.to_str().unwrap(),
+                "--count",
+                "20",
+                "--size",
+                "65536",
+            ])
+            .output()
+            .unwrap()
+            .into();
+        acked += r.stdout.lines().filter(|l| l.starts_with("ack ")).count() as u64;
+        if r.code != 0 {
+            failure = Some(r);
+            break;
+        }
+    }
+    let r = failure.expect("the 6 MiB disk never filled");
+    assert_eq!(r.code, 21, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("No space left on device") || r.stderr.contains("space"),
+        "{}",
+        r.stderr
+    );
+    // Everything acknowledged is intact; nothing partial was left behind.
+    let a: Run = demo
+        .cmd()
+        .args(["audit", "verify", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(a.json()["records"], acked);
+}

@@ -16,6 +16,8 @@ pub struct AuditReport {
     pub root: String,
     pub records: u64,
     pub checkpoints: usize,
+    /// Size of the newest checkpoint.
+    pub last_checkpoint: Option<u64>,
 }
 
 fn corrupt(m: impl Into<String>) -> ArchiveError {
@@ -180,6 +182,7 @@ pub fn verify(dir: &Path) -> Result<AuditReport> {
     }
     let nodes = Verified(&node);
     let mut count = 0;
+    let mut last_checkpoint = None;
     for item in db.iterator_cf(cf(CF_CHECKPOINTS)?, rocksdb::IteratorMode::Start) {
         let (k, v) = item.map_err(|e| ArchiveError::Db(e.to_string()))?;
         let csize = u64::from_be_bytes(
@@ -222,11 +225,13 @@ pub fn verify(dir: &Path) -> Result<AuditReport> {
             return Err(corrupt(format!("checkpoint {csize} does not match the log: its root differs from the recomputed tree")));
         }
         count += 1;
+        last_checkpoint = Some(csize);
     }
     Ok(AuditReport {
         tree_size: size,
         root: hex::encode(root),
         records,
         checkpoints: count,
+        last_checkpoint,
     })
 }

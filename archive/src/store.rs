@@ -247,6 +247,21 @@ struct Writer {
     next_id: u64,
 }
 
+/// The background checkpoint publisher; stops (after its current round) when dropped.
+pub struct Checkpointer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// The open archive.
 pub struct Archive {
     db: Arc<DB>,
@@ -613,6 +628,38 @@ impl Archive {
         wo.set_sync(true);
         self.db.write_opt(b, &wo).map_err(db_err)?;
         Ok(note)
+    }
+
+    /// Publish checkpoints in the background: every `every`, if the log grew since the last
+    /// signed checkpoint, sign one (c2sp.org/tlog-checkpoint asks for at least one a second
+    /// while there are new entries). Stops when the returned handle is dropped.
+    pub fn start_checkpointer(
+        self: &Arc<Self>,
+        signer: Arc<dyn kyso_hsm::SignDigest>,
+        origin: String,
+        key_name: String,
+        every: std::time::Duration,
+    ) -> Checkpointer {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (a, s) = (self.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(every);
+                let grew = match (a.size(), read_u64(&a.db, META_SIGNED)) {
+                    (Ok(size), Ok(last)) => size > last,
+                    _ => false,
+                };
+                if grew {
+                    if let Err(e) = a.sign_checkpoint(&origin, &key_name, signer.as_ref()) {
+                        eprintln!("kyso: checkpoint: {e}");
+                    }
+                }
+            }
+        });
+        Checkpointer {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// The stored checkpoints, oldest first: (size, note).

@@ -193,7 +193,10 @@ impl<'a> Parser<'a> {
         }
         Err(syntax(
             at,
-            format!("unexpected token {:?}", s.chars().take(20).collect::<String>()),
+            format!(
+                "unexpected token {:?}",
+                s.chars().take(20).collect::<String>()
+            ),
         ))
     }
 
