@@ -69,8 +69,8 @@ struct Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_default();
-    if mode != "hsm" && mode != "sign" && mode != "verify" {
-        eprintln!("usage: kyso-bench hsm|sign|verify [--seconds N]");
+    if !matches!(mode.as_str(), "hsm" | "sign" | "verify" | "archive") {
+        eprintln!("usage: kyso-bench hsm|sign|verify|archive [--seconds N] [--leaves N,M]");
         std::process::exit(3);
     }
     let seconds: f64 = args
@@ -92,6 +92,11 @@ fn main() {
     let user_pin = std::fs::read_to_string(&layout.user_pin_file).unwrap();
     let user_pin = user_pin.trim().to_string();
 
+    if mode == "archive" {
+        archive_bench(run, &args, &module_path, &layout);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if mode == "verify" {
         verify_bench(&module_path, &layout, run);
         let _ = std::fs::remove_dir_all(&dir);
@@ -574,4 +579,199 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
             .unwrap_or_else(|| "n/a".into())
     );
     println!("| CAdES detached RSA-2048, 1 MiB | {kyso_cms:.0} | {} | `openssl cms -verify` CLI | {openssl_cli:.0} | {:.1}× | {} |", f(kyso_cli_cms), kyso_cms / openssl_cli, kyso_cli_cms.map(|k| format!("{:.2}×", k / openssl_cli)).unwrap_or_else(|| "n/a".into()));
+}
+
+/// Durable puts per second, proof latency on large synthetic logs, and the delay from an
+/// acknowledged put to a signed checkpoint that covers it.
+fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layout: &DemoLayout) {
+    use kyso_archive::{Archive, NewRecord};
+    let base = tempfile_dir();
+    println!("| document size | writers | durable puts /s | batches are shared by |");
+    println!("|---|---|---|---|");
+    for size in [1024usize, 50 * 1024, 1024 * 1024] {
+        for writers in [1usize, 16] {
+            let dir = base.join(format!("puts-{size}-{writers}"));
+            let ar = Arc::new(Archive::open(&dir).unwrap());
+            let start = Instant::now();
+            let handles: Vec<_> = (0..writers)
+                .map(|w| {
+                    let ar = ar.clone();
+                    std::thread::spawn(move || {
+                        let mut n = 0u64;
+                        while start.elapsed() < run {
+                            let mut doc = format!("writer {w} document {n} ").into_bytes();
+                            doc.resize(size, b'x');
+                            let rec = NewRecord {
+                                code: "001099012345.BENCH".into(),
+                                media_type: "application/pdf".into(),
+                                user: "bench".into(),
+                                ..Default::default()
+                            };
+                            ar.put(rec, doc).unwrap();
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+            let rate = total as f64 / start.elapsed().as_secs_f64();
+            println!(
+                "| {} | {writers} | {rate:.0} | {} |",
+                if size >= 1 << 20 {
+                    format!("{} MiB", size >> 20)
+                } else {
+                    format!("{} KiB", size >> 10)
+                },
+                if writers > 1 {
+                    "up to 512 writers per fsync"
+                } else {
+                    "—"
+                }
+            );
+            drop(ar);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+
+    // Proofs on synthetic logs: leaves written straight into the documented node layout.
+    let leaves: Vec<u64> = args
+        .iter()
+        .position(|a| a == "--leaves")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000_000, 10_000_000]);
+    println!();
+    println!(
+        "| leaves | build (synthetic) | inclusion proof p50 | p99 | max | consistency proof p50 |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for n in leaves {
+        let dir = base.join(format!("log-{n}"));
+        let t0 = Instant::now();
+        synthetic_log(&dir, n);
+        let build = t0.elapsed();
+        let ar = Archive::open(&dir).unwrap();
+        let mut lat = Vec::new();
+        let mut x: u64 = 0x2545F4914F6CDD1D;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let i = x % n;
+            let t = Instant::now();
+            let p = ar.inclusion_proof(i, n).unwrap();
+            lat.push(t.elapsed());
+            std::hint::black_box(p);
+        }
+        lat.sort();
+        let mut clat = Vec::new();
+        for _ in 0..500 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = 1 + x % (n - 1);
+            let t = Instant::now();
+            std::hint::black_box(ar.consistency_proof(m, n).unwrap());
+            clat.push(t.elapsed());
+        }
+        clat.sort();
+        let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+        println!(
+            "| {n} | {:.0} s | {} | {} | {} | {} |",
+            build.as_secs_f64(),
+            us(lat[lat.len() / 2]),
+            us(lat[lat.len() * 99 / 100]),
+            us(lat[lat.len() - 1]),
+            us(clat[clat.len() / 2])
+        );
+        drop(ar);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // From an acknowledged put to a signed checkpoint covering it, with the background
+    // publisher at its one-second interval and the log key on the token.
+    let m = Module::load(module).unwrap();
+    let uri = Pkcs11Uri::parse(&format!("pkcs11:token={};object=log", demo::DEMO_TOKEN)).unwrap();
+    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
+    let token = Arc::new(Token::open(&m, &uri, p, 1).unwrap());
+    let key: Arc<dyn kyso_hsm::SignDigest> = Arc::new(TokenKey::find(token, &uri).unwrap());
+    let dir = base.join("checkpoints");
+    let ar = Arc::new(Archive::open(&dir).unwrap());
+    let _publisher = ar.start_checkpointer(
+        key,
+        "kyso.bench/log".into(),
+        "kyso.bench/log".into(),
+        kyso_archive::store::CHECKPOINT_INTERVAL,
+    );
+    let mut delays = Vec::new();
+    for i in 0..12u64 {
+        std::thread::sleep(Duration::from_millis(137 * (i % 7)));
+        let rec = NewRecord {
+            code: "001099012345.BENCH".into(),
+            media_type: "application/pdf".into(),
+            user: "bench".into(),
+            ..Default::default()
+        };
+        let (_, leaf) = ar.put(rec, vec![b'x'; 50 * 1024]).unwrap();
+        let acked = Instant::now();
+        loop {
+            let covered = ar
+                .checkpoints()
+                .unwrap()
+                .last()
+                .is_some_and(|(size, _)| *size > leaf);
+            if covered {
+                delays.push(acked.elapsed());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    delays.sort();
+    println!();
+    println!("| put acknowledged → covered by a signed checkpoint (publisher every 500 ms) | p50 | max |");
+    println!("|---|---|---|");
+    println!(
+        "| 12 puts at scattered times | {:.0} ms | {:.0} ms |",
+        delays[delays.len() / 2].as_secs_f64() * 1e3,
+        delays[delays.len() - 1].as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Write `n` synthetic leaves and their perfect-subtree nodes in the archive's layout
+/// (docs/archive.md: CF `nodes`, key level ‖ index BE; `meta` tree_size).
+fn synthetic_log(dir: &std::path::Path, n: u64) {
+    use kyso_archive::merkle::{leaf_hash, Frontier};
+    drop(kyso_archive::Archive::open(dir).unwrap()); // create the column families
+    let names = [
+        "content",
+        "records",
+        "status",
+        "index",
+        "events",
+        "nodes",
+        "checkpoints",
+        "meta",
+    ];
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, names).unwrap();
+    let nodes = db.cf_handle("nodes").unwrap();
+    let mut f = Frontier::default();
+    let mut b = rocksdb::WriteBatch::default();
+    for i in 0..n {
+        for (level, idx, h) in f.push(leaf_hash(&i.to_be_bytes())) {
+            let mut k = [0u8; 9];
+            k[0] = level;
+            k[1..].copy_from_slice(&idx.to_be_bytes());
+            b.put_cf(nodes, k, h);
+        }
+        if b.len() >= 200_000 {
+            db.write(std::mem::take(&mut b)).unwrap();
+        }
+    }
+    db.write(b).unwrap();
+    db.put_cf(db.cf_handle("meta").unwrap(), b"tree_size", n.to_be_bytes())
+        .unwrap();
+    db.flush_cf(nodes).unwrap();
 }
