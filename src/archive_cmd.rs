@@ -336,7 +336,7 @@ fn stress(
         None => None,
     };
     let mut background = None;
-    if let (Some(ms), Some(k)) = (interval_ms, signer.take()) {
+    if let Some((ms, k)) = interval_ms.and_then(|ms| signer.take().map(|k| (ms, k))) {
         background = Some(ar.start_checkpointer(
             std::sync::Arc::new(k),
             key.origin.clone(),

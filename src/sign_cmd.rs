@@ -177,26 +177,6 @@ fn output_path(input: &Path, out_dir: Option<&Path>, format: Format, attached: b
     dir.join(out)
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| {
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                d.year(),
-                d.month(),
-                d.day(),
-                d.hour(),
-                d.minutes(),
-                d.seconds()
-            )
-        })
-        .unwrap_or_default()
-}
-
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed into
 /// place. Nothing partial is ever left under the output name.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
@@ -286,7 +266,7 @@ fn sign_one(
         return fail(o, format!("write {}: {e}", output.display()), 3);
     }
     o.output = Some(output);
-    o.time = Some(rfc3339(now));
+    o.time = Some(kyso_verify::rfc3339(now));
     o
 }
 

@@ -8,12 +8,6 @@ use std::path::{Path, PathBuf};
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 /// A demo token and a directory of signed PDFs to archive.
 struct Setup {
     demo: Demo,

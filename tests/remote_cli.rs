@@ -3,39 +3,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn pyhanko_lines(demo: &Demo, pdf: &Path) -> Vec<String> {
-    let py = std::env::var_os("KYSO_PYHANKO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kyso/venv/bin/pyhanko")
-        });
-    let out = std::process::Command::new(py)
-        .args([
-            "sign",
-            "validate",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-        ])
-        .arg(demo.ca_pem())
-        .arg(pdf)
-        .output()
-        .expect("pyhanko runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("Signature"))
-        .map(str::to_string)
-        .collect()
-}
+use std::path::Path;
 
 /// Phase 1 in the "service" directory, phase 2 with only the digest, phase 3 back again.
 fn three_phases(
@@ -106,7 +74,7 @@ fn official_signs_a_pdf_held_by_the_service_with_only_a_digest_travelling() {
         assert_eq!(r.code, 0, "finalize: {}", r.stderr);
         let original = std::fs::read(fixture(input)).unwrap();
         assert!(std::fs::read(&out).unwrap().starts_with(&original));
-        let lines = pyhanko_lines(&demo, &out);
+        let lines = pyhanko_validate(&demo, &out).1;
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(lines[0].contains(":INTACT:TRUSTED"), "{}", lines[0]);
     }
@@ -132,7 +100,7 @@ fn remote_b_t_and_cades_detached_and_attached() {
         &out,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let lines = pyhanko_lines(&demo, &out);
+    let lines = pyhanko_validate(&demo, &out).1;
     assert!(
         lines[0].contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
         "{lines:?}"

@@ -3,54 +3,8 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// pyHanko's CLI: $KYSO_PYHANKO, else the venv deploy/test makes, else PATH.
-fn pyhanko() -> PathBuf {
-    if let Some(p) = std::env::var_os("KYSO_PYHANKO") {
-        return p.into();
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let venv = home.join(".cache/kyso/venv/bin/pyhanko");
-    if venv.exists() {
-        return venv;
-    }
-    PathBuf::from("pyhanko")
-}
-
-/// `pyhanko sign validate` in its machine-readable form: one line per signature,
-/// `field:fingerprint:INTACT:TRUSTED,...`.
-fn pyhanko_validate(demo: &Demo, pdf: &Path) -> (i32, Vec<String>) {
-    let out = Command::new(pyhanko())
-        .args([
-            "sign",
-            "validate",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-        ])
-        .arg(demo.ca_pem())
-        .arg(pdf)
-        .output()
-        .unwrap_or_else(|e| panic!("pyhanko not runnable ({e}); deploy/test installs it"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    (
-        out.status.code().unwrap_or(-1),
-        text.lines()
-            .filter(|l| l.starts_with("Signature"))
-            .map(str::to_string)
-            .collect(),
-    )
-}
 
 fn sign(demo: &Demo, args: &[&str]) -> Run {
     let mut v = vec!["sign"];

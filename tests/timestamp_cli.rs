@@ -4,50 +4,9 @@
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn pyhanko() -> PathBuf {
-    std::env::var_os("KYSO_PYHANKO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let venv = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kyso/venv/bin/pyhanko");
-            if venv.exists() {
-                venv
-            } else {
-                PathBuf::from("pyhanko")
-            }
-        })
-}
-
-fn pyhanko_lines(demo: &Demo, pdf: &Path) -> Vec<String> {
-    let out = Command::new(pyhanko())
-        .args([
-            "sign",
-            "validate",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-        ])
-        .arg(demo.ca_pem())
-        .arg(pdf)
-        .output()
-        .expect("pyhanko runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("Signature"))
-        .map(str::to_string)
-        .collect()
-}
 
 #[test]
 fn internal_tsa_answers_openssl_requests_and_openssl_verifies_the_reply() {
@@ -201,7 +160,7 @@ fn pades_and_cades_b_t_with_the_internal_tsa_are_accepted_by_pyhanko_and_openssl
             pdf.to_str().unwrap(),
         ]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let lines = pyhanko_lines(&demo, &d.join("gp.signed.pdf"));
+        let lines = pyhanko_validate(&demo, &d.join("gp.signed.pdf")).1;
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(
             lines[0].contains(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
@@ -346,7 +305,7 @@ fn b_t_with_an_external_tsa_over_http_on_loopback() {
             .any(|l| l == "content-type: application/timestamp-query"),
         "{seen:?}"
     );
-    let lines = pyhanko_lines(&demo, &d.join("gp.signed.pdf"));
+    let lines = pyhanko_validate(&demo, &d.join("gp.signed.pdf")).1;
     assert!(
         lines[0].contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
         "{lines:?}"

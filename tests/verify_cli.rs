@@ -2,13 +2,6 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 #[test]
 fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {

@@ -21,7 +21,7 @@ pub const CF_EVENTS: &str = "events";
 pub const CF_NODES: &str = "nodes";
 pub const CF_CHECKPOINTS: &str = "checkpoints";
 pub const CF_META: &str = "meta";
-const CFS: [&str; 8] = [
+pub const CFS: [&str; 8] = [
     CF_CONTENT,
     CF_RECORDS,
     CF_STATUS,
@@ -201,23 +201,7 @@ pub enum Event {
 }
 
 fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| {
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                d.year(),
-                d.month(),
-                d.day(),
-                d.hour(),
-                d.minutes(),
-                d.seconds()
-            )
-        })
-        .unwrap_or_default()
+    kyso_verify::rfc3339(std::time::SystemTime::now())
 }
 
 fn be(n: u64) -> [u8; 8] {

@@ -356,6 +356,21 @@ impl<'a> Document<'a> {
         out
     }
 
+    /// A page attribute, from the page or inherited from its ancestors in the page tree
+    /// (§7.7.3.4: Resources, MediaBox, CropBox, Rotate), resolved.
+    pub fn inherited(&self, page: ObjRef, key: &str) -> Result<Option<Object>> {
+        let mut cur = Some(page);
+        for _ in 0..64 {
+            let Some(r) = cur else { break };
+            let d = self.dict(r)?;
+            if let Some(v) = d.get(key) {
+                return Ok(Some(self.resolve(v)?));
+            }
+            cur = d.get("Parent").and_then(Object::as_ref);
+        }
+        Ok(None)
+    }
+
     /// The page objects in order (§7.7.3), walking the page tree.
     pub fn pages(&self) -> Result<Vec<ObjRef>> {
         let root = self.dict(self.root())?;

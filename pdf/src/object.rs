@@ -121,6 +121,32 @@ impl Object {
         }
     }
 
+    /// A number, integer or real.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Object::Int(i) => Some(*i as f64),
+            Object::Real(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    /// A rectangle (§7.9.5), normalized to [llx, lly, urx, ury].
+    pub fn as_rect(&self) -> Option<[f64; 4]> {
+        let v: Vec<f64> = self
+            .as_array()?
+            .iter()
+            .filter_map(Object::as_number)
+            .collect();
+        (v.len() == 4).then(|| {
+            [
+                v[0].min(v[2]),
+                v[1].min(v[3]),
+                v[0].max(v[2]),
+                v[1].max(v[3]),
+            ]
+        })
+    }
+
     pub fn as_name(&self) -> Option<&[u8]> {
         match self {
             Object::Name(n) => Some(n),

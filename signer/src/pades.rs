@@ -223,34 +223,9 @@ fn add_annots(doc: &Document<'_>, up: &mut Update, page_ref: ObjRef, new: &[ObjR
 
 /// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).
 fn media_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
-    let mut cur = Some(page);
-    for _ in 0..64 {
-        let Some(r) = cur else { break };
-        let d = doc.dict(r)?;
-        if let Some(mb) = d.get("MediaBox") {
-            let mb = doc.resolve(mb)?;
-            let v: Vec<f64> = mb
-                .as_array()
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|o| match o {
-                    Object::Int(i) => Some(*i as f64),
-                    Object::Real(f) => Some(*f),
-                    _ => None,
-                })
-                .collect();
-            if v.len() == 4 {
-                return Ok([
-                    v[0].min(v[2]),
-                    v[1].min(v[3]),
-                    v[0].max(v[2]),
-                    v[1].max(v[3]),
-                ]);
-            }
-        }
-        cur = d.get("Parent").and_then(Object::as_ref);
-    }
-    Err(SignError::Input("the page has no /MediaBox".into()))
+    doc.inherited(page, "MediaBox")?
+        .and_then(|m| m.as_rect())
+        .ok_or_else(|| SignError::Input("the page has no /MediaBox".into()))
 }
 
 /// Does the document already carry a signature (a signature field with a value)?

@@ -147,3 +147,49 @@ pub const EC_KEY: &str = "pkcs11:token=kyso-dev;object=signer-ec";
 /// CKF_USER_PIN_FINAL_TRY and CKF_USER_PIN_LOCKED (PKCS#11 v2.40 §5.3, CK_TOKEN_INFO flags).
 pub const CKF_USER_PIN_FINAL_TRY: u64 = 0x0002_0000;
 pub const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;
+
+/// A file of tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// pyHanko's CLI: $KYSO_PYHANKO, else the venv deploy/test makes, else PATH.
+pub fn pyhanko() -> PathBuf {
+    if let Some(p) = std::env::var_os("KYSO_PYHANKO") {
+        return p.into();
+    }
+    let venv = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+        .join(".cache/kyso/venv/bin/pyhanko");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("pyhanko")
+    }
+}
+
+/// `pyhanko sign validate` against the demo root, machine-readable: its exit status and one
+/// line per signature, `field:fingerprint:INTACT:TRUSTED,...`.
+pub fn pyhanko_validate(demo: &Demo, pdf: &Path) -> (i32, Vec<String>) {
+    let out = Command::new(pyhanko())
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(demo.ca_pem())
+        .arg(pdf)
+        .output()
+        .unwrap_or_else(|e| panic!("pyhanko not runnable ({e}); deploy/test installs it"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    (
+        out.status.code().unwrap_or(-1),
+        text.lines()
+            .filter(|l| l.starts_with("Signature"))
+            .map(str::to_string)
+            .collect(),
+    )
+}

@@ -488,7 +488,8 @@ pub fn check_timestamp(
     Ok((gen, signer.cert.tbs_certificate.subject.to_string()))
 }
 
-pub(crate) fn rfc3339(t: SystemTime) -> String {
+/// RFC 3339 in UTC, whole seconds: how kyso writes times in reports and records.
+pub fn rfc3339(t: SystemTime) -> String {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -11,6 +11,7 @@ pub mod path;
 pub mod pdf;
 pub mod report;
 
+pub use cms::rfc3339;
 pub use report::{Indication, Lang, Report, SignatureReport, SubIndication};
 
 use std::time::SystemTime;

@@ -924,26 +924,24 @@ fn acroform_ok(old: &Dict, new: &Dict, last: &Document<'_>, problems: &mut Vec<S
 
 /// References in a page's resources (its own or inherited): fonts and XObjects.
 fn page_resource_refs(doc: &Document<'_>, page: ObjRef) -> Vec<ObjRef> {
-    let mut out = Vec::new();
-    let mut cur = Some(page);
-    for _ in 0..32 {
-        let Some(r) = cur else { break };
-        let Ok(d) = doc.dict(r) else { break };
-        if let Some(res) = d.get("Resources").and_then(|x| doc.resolve(x).ok()) {
-            if let Some(res) = res.as_dict() {
-                for key in ["Font", "XObject"] {
-                    if let Some(m) = res.get(key).and_then(|x| doc.resolve(x).ok()) {
-                        if let Some(m) = m.as_dict() {
-                            out.extend(m.0.iter().filter_map(|(_, v)| v.as_ref()));
-                        }
-                    }
-                }
-            }
-            break;
-        }
-        cur = d.get("Parent").and_then(Object::as_ref);
-    }
-    out
+    let Ok(Some(res)) = doc.inherited(page, "Resources") else {
+        return Vec::new();
+    };
+    let Some(res) = res.as_dict() else {
+        return Vec::new();
+    };
+    ["Font", "XObject"]
+        .iter()
+        .filter_map(|k| res.get(k).and_then(|m| doc.resolve(m).ok()))
+        .filter_map(|m| {
+            m.as_dict().map(|d| {
+                d.0.iter()
+                    .filter_map(|(_, v)| v.as_ref())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .flatten()
+        .collect()
 }
 
 /// Signature widgets with a visible area added after the revision ending at `end`: allowed, but
@@ -978,21 +976,8 @@ fn later_visible_signatures(data: &[u8], last: &Document<'_>, end: usize) -> Vec
                 .ok()
                 .and_then(|d| d.as_dict().and_then(|d| d.get("Rect").cloned()))
                 .and_then(|r| r.as_array().map(<[Object]>::to_vec))
-                .map(|r| {
-                    let v: Vec<f64> = r
-                        .iter()
-                        .filter_map(|o| match o {
-                            Object::Int(i) => Some(*i as f64),
-                            Object::Real(f) => Some(*f),
-                            _ => None,
-                        })
-                        .collect();
-                    if v.len() == 4 {
-                        ((v[2] - v[0]) * (v[3] - v[1])).abs()
-                    } else {
-                        0.0
-                    }
-                })
+                .and_then(|r| Object::Array(r).as_rect())
+                .map(|v| (v[2] - v[0]) * (v[3] - v[1]))
                 .unwrap_or(0.0);
             if area > 1.0 {
                 notes.push(format!("a later signature put a visible appearance on page {}: what it shows was not signed by this signature", i + 1));
