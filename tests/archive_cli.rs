@@ -734,3 +734,36 @@ fn a_full_disk_is_a_clear_error_and_leaves_no_partial_record() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_eq!(a.json()["records"], acked);
 }
+
+#[test]
+fn the_same_document_archived_twice_is_stored_once() {
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
+    assert_eq!(s.put("0100109106.A", &a, &[]).code, 0);
+    let names = [
+        "content",
+        "records",
+        "status",
+        "index",
+        "events",
+        "nodes",
+        "checkpoints",
+        "meta",
+    ];
+    let db = rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), &s.db, names, false)
+        .unwrap();
+    let contents = db
+        .iterator_cf(
+            db.cf_handle("content").unwrap(),
+            rocksdb::IteratorMode::Start,
+        )
+        .count();
+    let records = db
+        .iterator_cf(
+            db.cf_handle("records").unwrap(),
+            rocksdb::IteratorMode::Start,
+        )
+        .count();
+    assert_eq!((contents, records), (1, 2));
+}
