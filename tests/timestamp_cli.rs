@@ -336,3 +336,78 @@ fn b_t_with_an_external_tsa_over_http_on_loopback() {
     );
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
 }
+
+#[test]
+fn cades_b_t_for_every_algorithm_passes_openssl_and_kyso_verify() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let doc = d.join("kq.txt");
+    std::fs::write(&doc, "Kết quả giải quyết thủ tục hành chính").unwrap();
+    let ca = demo.ca_pem();
+    for (key, alg) in [
+        (RSA_KEY, "rsa-pkcs1-sha256"),
+        (RSA_KEY, "rsa-pss-sha256"),
+        (EC_KEY, "ecdsa-sha256"),
+        (EC_KEY, "ecdsa-sha384"),
+    ] {
+        for attached in [false, true] {
+            let mut args = vec![
+                "sign",
+                "--format",
+                "cades",
+                "--level",
+                "B-T",
+                "--key",
+                key,
+                "--alg",
+                alg,
+                "--overwrite",
+            ];
+            if attached {
+                args.push("--attached");
+            }
+            args.push(doc.to_str().unwrap());
+            let r = demo.run_pin(&args);
+            assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
+            let sig = d.join(if attached { "kq.txt.p7m" } else { "kq.txt.p7s" });
+            let mut o = vec![
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                sig.to_str().unwrap(),
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-out",
+                "/dev/null",
+            ];
+            if !attached {
+                o.extend_from_slice(&["-content", doc.to_str().unwrap()]);
+            }
+            let v = openssl(&o);
+            assert_eq!(v.code, 0, "{alg} attached={attached}: {}", v.stderr);
+            let mut k = vec![
+                "verify",
+                if attached {
+                    sig.to_str().unwrap()
+                } else {
+                    doc.to_str().unwrap()
+                },
+                "--trust",
+                ca.to_str().unwrap(),
+                "--json",
+            ];
+            if !attached {
+                k.extend_from_slice(&["--detached", sig.to_str().unwrap()]);
+            }
+            let j = demo.run(&k).json();
+            assert_eq!(
+                j["indication"], "TOTAL-PASSED",
+                "{alg} attached={attached}: {j}"
+            );
+            assert_eq!(j["signatures"][0]["format"], "CAdES-B-T");
+        }
+    }
+}
