@@ -280,10 +280,6 @@ fn options() -> Options {
 
 fn cf_options(name: &str) -> Options {
     let mut o = Options::default();
-    // Bloom filters: a put asks whether its document is already stored, almost always "no".
-    let mut t = rocksdb::BlockBasedOptions::default();
-    t.set_bloom_filter(10.0, false);
-    o.set_block_based_table_factory(&t);
     if name == CF_CONTENT {
         // Documents are large values: keep them in blob files (integrated BlobDB).
         o.set_enable_blob_files(true);
