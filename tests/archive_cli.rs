@@ -767,3 +767,45 @@ fn the_same_document_archived_twice_is_stored_once() {
         .count();
     assert_eq!((contents, records), (1, 2));
 }
+
+#[test]
+fn no_checkpoint_is_signed_for_a_log_that_went_backwards() {
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    for i in 0..3 {
+        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
+    }
+    let pin = s.demo.pin_file();
+    let cp = |s: &Setup| {
+        s.kyso(&[
+            "log",
+            "checkpoint",
+            "--checkpoint-key",
+            LOG_KEY,
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(cp(&s).code, 0);
+    // Someone rolls the log back on disk; the appliance restarts and is asked to sign again.
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "meta"), b"tree_size", 2u64.to_be_bytes())
+            .unwrap();
+        d.delete_cf(cf(d, "events"), 2u64.to_be_bytes()).unwrap();
+    });
+    let r = cp(&s);
+    assert_eq!(r.code, 21, "{}", r.stderr);
+    assert!(r.stderr.contains("the log went backwards"), "{}", r.stderr);
+    // It grows back to the signed size with other entries: still no checkpoint, since it would
+    // contradict the one already signed.
+    assert_eq!(s.put("0100109106.OTHER", &a, &[]).code, 0);
+    assert_eq!(s.put("0100109106.MORE", &a, &[]).code, 0);
+    let r = cp(&s);
+    assert_eq!(r.code, 21, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no longer match the last signed checkpoint"),
+        "{}",
+        r.stderr
+    );
+}

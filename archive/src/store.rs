@@ -34,6 +34,7 @@ pub const CFS: [&str; 8] = [
 const META_SIZE: &[u8] = b"tree_size";
 const META_NEXT_ID: &[u8] = b"next_record_id";
 const META_SIGNED: &[u8] = b"last_signed_size";
+const META_SIGNED_ROOT: &[u8] = b"last_signed_root";
 /// How often the background publisher looks for new entries: half a second, so that an
 /// acknowledged put is covered by a signed checkpoint within a second.
 pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -608,12 +609,33 @@ impl Archive {
         if size < last {
             return Err(ArchiveError::Checkpoint(format!("the log has {size} entries but a checkpoint for {last} was signed: the log went backwards")));
         }
+        // The tree must still extend the last signed one: same root at that size.
+        if last > 0 {
+            let signed_root = self
+                .db
+                .get_cf(self.cf(CF_META)?, META_SIGNED_ROOT)
+                .map_err(db_err)?
+                .ok_or_else(|| {
+                    ArchiveError::Checkpoint("the last signed root is missing".into())
+                })?;
+            let now_root = self.root(last).map_err(|e| {
+                ArchiveError::Checkpoint(format!(
+                    "the log no longer holds the last signed tree: {e}"
+                ))
+            })?;
+            if signed_root.as_slice() != now_root.as_slice() {
+                return Err(ArchiveError::Checkpoint(format!(
+                    "the log's first {last} entries no longer match the last signed checkpoint: refusing to sign an inconsistent one"
+                )));
+            }
+        }
         let root = self.root(size)?;
         let note = checkpoint::sign(&checkpoint::body(origin, size, &root), key_name, signer)
             .map_err(ArchiveError::Checkpoint)?;
         let mut b = WriteBatch::default();
         b.put_cf(self.cf(CF_CHECKPOINTS)?, be(size), note.as_bytes());
         b.put_cf(self.cf(CF_META)?, META_SIGNED, be(size));
+        b.put_cf(self.cf(CF_META)?, META_SIGNED_ROOT, root);
         let spki = der::Encode::to_der(signer.public_key_info())
             .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
         b.put_cf(
