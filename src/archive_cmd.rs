@@ -389,42 +389,10 @@ fn put(a: PutArgs) -> ExitCode {
         Ok(d) => d,
         Err(e) => return usage(format!("read {}: {e}", a.file.display())),
     };
-    let mut v = kyso_verify::Validator::default();
-    for (list, into) in [(&a.trust, 0), (&a.certs, 1)] {
-        for p in list {
-            let certs = if p.is_dir() {
-                let mut out = Vec::new();
-                for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
-                    if let Ok(b) = std::fs::read(e.path()) {
-                        out.extend(kyso_verify::path::load_certificates(&b).unwrap_or_default());
-                    }
-                }
-                out
-            } else {
-                match std::fs::read(p)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| kyso_verify::path::load_certificates(&b))
-                {
-                    Ok(c) => c,
-                    Err(e) => return usage(format!("{}: {e}", p.display())),
-                }
-            };
-            if into == 0 {
-                v.anchors.extend(certs)
-            } else {
-                v.certs.extend(certs)
-            }
-        }
-    }
-    for c in &a.crl {
-        match std::fs::read(c)
-            .map_err(|e| e.to_string())
-            .and_then(|b| kyso_verify::path::load_crl(&b))
-        {
-            Ok(crl) => v.crls.push(crl),
-            Err(e) => return usage(format!("{}: {e}", c.display())),
-        }
-    }
+    let v = match crate::verify_cmd::validator(&a.trust, &a.certs, &a.crl) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
+    };
     let report = v.verify_file(&data, None);
     let passed = report.indication == kyso_verify::Indication::TotalPassed;
     if !passed && a.allow_unsigned.is_none() {

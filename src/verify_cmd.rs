@@ -81,15 +81,21 @@ fn certs_from(p: &Path) -> Result<Vec<x509_cert::Certificate>, String> {
         .map_err(|e| format!("{}: not a certificate: {e}", p.display()))
 }
 
-fn setup(a: &VerifyArgs) -> Result<Validator, String> {
+/// A validator from trust anchors (files or directories), intermediates and CRLs: what
+/// `kyso verify` and `kyso archive put` are given.
+pub fn validator(
+    trust: &[PathBuf],
+    certs: &[PathBuf],
+    crls: &[PathBuf],
+) -> Result<Validator, String> {
     let mut v = Validator::default();
-    for t in &a.trust {
+    for t in trust {
         v.anchors.extend(certs_from(t)?);
     }
-    for c in &a.certs {
+    for c in certs {
         v.certs.extend(certs_from(c)?);
     }
-    for c in &a.crl {
+    for c in crls {
         v.crls.push(
             path::load_crl(&read(c)?).map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
         );
@@ -99,7 +105,7 @@ fn setup(a: &VerifyArgs) -> Result<Validator, String> {
 
 pub fn run(a: VerifyArgs) -> ExitCode {
     let go = || -> Result<kyso_verify::Report, String> {
-        let v = setup(&a)?;
+        let v = validator(&a.trust, &a.certs, &a.crl)?;
         let data = read(&a.file)?;
         let detached = match &a.detached {
             Some(p) => Some(read(p)?),

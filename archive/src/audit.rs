@@ -26,17 +26,7 @@ fn corrupt(m: impl Into<String>) -> ArchiveError {
 
 /// Audit the archive in `dir` (opened read-only: the service may keep running).
 pub fn verify(dir: &Path) -> Result<AuditReport> {
-    let names = [
-        CF_CONTENT,
-        CF_RECORDS,
-        CF_STATUS,
-        CF_INDEX,
-        CF_EVENTS,
-        CF_NODES,
-        CF_CHECKPOINTS,
-        CF_META,
-    ];
-    let db = DB::open_cf_for_read_only(&Options::default(), dir, names, false)
+    let db = DB::open_cf_for_read_only(&Options::default(), dir, CFS, false)
         .map_err(|e| ArchiveError::Db(format!("open {} read-only: {e}", dir.display())))?;
     let cf = |n: &str| {
         db.cf_handle(n)

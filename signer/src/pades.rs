@@ -536,25 +536,7 @@ pub fn sign_pdf(
 
 /// The certificate subject's commonName, if any.
 pub fn common_name(cert: &x509_cert::Certificate) -> Option<String> {
-    use der::Decode;
-    let cn = const_oid::db::rfc4519::CN;
-    cert.tbs_certificate
-        .subject
-        .0
-        .iter()
-        .rev()
-        .flat_map(|rdn| rdn.0.iter())
-        .find(|atv| atv.oid == cn)
-        .and_then(|atv| {
-            der::asn1::Utf8StringRef::from_der(&der::Encode::to_der(&atv.value).ok()?)
-                .map(|s| s.as_str().to_string())
-                .ok()
-                .or_else(|| {
-                    der::asn1::PrintableStringRef::try_from(&atv.value)
-                        .ok()
-                        .map(|s| s.as_str().to_string())
-                })
-        })
+    crate::stamp::subject_attribute(cert, const_oid::db::rfc4519::CN)
 }
 
 #[cfg(test)]
