@@ -115,24 +115,7 @@ fn remote_b_t_and_cades_detached_and_attached() {
         let out = demo.path().join(name);
         let r = three_phases(&demo, EC_KEY, "signer-ec.pem", &extra, &[], &doc, &out);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
-        let ca = demo.ca_pem();
-        let mut args = vec![
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            out.to_str().unwrap(),
-            "-CAfile",
-            ca.to_str().unwrap(),
-            "-out",
-            "/dev/null",
-        ];
-        if name.ends_with("p7s") {
-            args.extend_from_slice(&["-content", doc.to_str().unwrap()]);
-        }
-        let v = openssl(&args);
+        let v = openssl_cms_verify(&demo, &out, name.ends_with("p7s").then_some(doc.as_path()));
         assert_eq!(v.code, 0, "{name}: {}", v.stderr);
     }
 }

@@ -102,27 +102,6 @@ fn three_officials_cosign_and_every_signature_stays_valid() {
     }
 }
 
-fn openssl_cms_verify(demo: &Demo, sig: &Path, content: Option<&Path>) -> Run {
-    let ca = demo.ca_pem();
-    let mut args = vec![
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        sig.to_str().unwrap(),
-        "-CAfile",
-        ca.to_str().unwrap(),
-        "-out",
-        "/dev/null",
-    ];
-    if let Some(c) = content {
-        args.extend_from_slice(&["-content", c.to_str().unwrap()]);
-    }
-    openssl(&args)
-}
-
 #[test]
 fn openssl_accepts_cades_detached_and_attached_and_rejects_changed_content() {
     let demo = Demo::new();

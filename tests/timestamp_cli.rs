@@ -182,21 +182,7 @@ fn pades_and_cades_b_t_with_the_internal_tsa_are_accepted_by_pyhanko_and_openssl
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let p7s = d.join("doc.xml.p7s");
-    let v = openssl(&[
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        p7s.to_str().unwrap(),
-        "-content",
-        doc.to_str().unwrap(),
-        "-CAfile",
-        demo.ca_pem().to_str().unwrap(),
-        "-out",
-        "/dev/null",
-    ]);
+    let v = openssl_cms_verify(&demo, &p7s, Some(&doc));
     assert_eq!(v.code, 0, "{}", v.stderr);
     let p = openssl(&[
         "cms",
@@ -370,23 +356,7 @@ fn cades_b_t_for_every_algorithm_passes_openssl_and_kyso_verify() {
             let r = demo.run_pin(&args);
             assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
             let sig = d.join(if attached { "kq.txt.p7m" } else { "kq.txt.p7s" });
-            let mut o = vec![
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                sig.to_str().unwrap(),
-                "-CAfile",
-                ca.to_str().unwrap(),
-                "-out",
-                "/dev/null",
-            ];
-            if !attached {
-                o.extend_from_slice(&["-content", doc.to_str().unwrap()]);
-            }
-            let v = openssl(&o);
+            let v = openssl_cms_verify(&demo, &sig, (!attached).then_some(doc.as_path()));
             assert_eq!(v.code, 0, "{alg} attached={attached}: {}", v.stderr);
             let mut k = vec![
                 "verify",

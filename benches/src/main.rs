@@ -237,12 +237,7 @@ fn kyso_loop(
     threads: usize,
     run: Duration,
 ) -> f64 {
-    let m = Module::load(module).unwrap();
-    let uri =
-        Pkcs11Uri::parse(&format!("pkcs11:token={};object={label}", demo::DEMO_TOKEN)).unwrap();
-    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
-    let token = Arc::new(Token::open(&m, &uri, p, threads).unwrap());
-    let key = Arc::new(TokenKey::find(token, &uri).unwrap());
+    let key = Arc::new(demo_key(module, layout, label, threads));
     let d = digest();
     key.sign_digest(&d).unwrap();
     timed(
@@ -295,34 +290,13 @@ fn rate(run: Duration, mut f: impl FnMut()) -> f64 {
 
 fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run: Duration) {
     use kyso_signer::{cades, pades};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("KYSO_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kyso/venv")
-        });
+    let (root, venv, inputs) = bench_inputs(layout);
     let python = venv.join("bin/python");
-    let inputs = layout.dir.join("inputs");
-    let st = std::process::Command::new(&python)
-        .arg(root.join("peers/make_bench_pdfs.py"))
-        .arg(&inputs)
-        .status()
-        .expect("python with fpdf2 and pillow (deploy/bench installs them)");
-    assert!(st.success(), "making the benchmark PDFs failed");
     let small = inputs.join("bench-50k.pdf");
     let large = inputs.join("bench-5m.pdf");
     let blob = inputs.join("bench-1m.bin");
 
-    let m = Module::load(module).unwrap();
-    let uri = Pkcs11Uri::parse(&format!(
-        "pkcs11:token={};object=signer-rsa",
-        demo::DEMO_TOKEN
-    ))
-    .unwrap();
-    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
-    let token = Arc::new(Token::open(&m, &uri, p, 2).unwrap());
-    let key = Arc::new(TokenKey::find(token, &uri).unwrap());
+    let key = Arc::new(demo_key(module, layout, "signer-rsa", 2));
     let opts = kyso_signer::PadesOptions::vietnam();
     let now = std::time::SystemTime::now();
 
@@ -439,31 +413,10 @@ fn command_rate(run: Duration, mut make: impl FnMut() -> std::process::Command) 
 
 fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
     use kyso_signer::{cades, pades};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("KYSO_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kyso/venv")
-        });
+    let (root, venv, inputs) = bench_inputs(layout);
     let python = venv.join("bin/python");
-    let inputs = layout.dir.join("inputs");
-    let st = std::process::Command::new(&python)
-        .arg(root.join("peers/make_bench_pdfs.py"))
-        .arg(&inputs)
-        .status()
-        .expect("python with fpdf2 and pillow");
-    assert!(st.success());
     // Sign the inputs once with kyso.
-    let m = Module::load(module).unwrap();
-    let uri = Pkcs11Uri::parse(&format!(
-        "pkcs11:token={};object=signer-rsa",
-        demo::DEMO_TOKEN
-    ))
-    .unwrap();
-    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
-    let token = Arc::new(Token::open(&m, &uri, p, 1).unwrap());
-    let key = TokenKey::find(token, &uri).unwrap();
+    let key = demo_key(module, layout, "signer-rsa", 1);
     let now = std::time::SystemTime::now();
     let pdf = pades::sign_pdf(
         &key,
@@ -691,11 +644,7 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
 
     // From an acknowledged put to a signed checkpoint covering it, with the background
     // publisher at its one-second interval and the log key on the token.
-    let m = Module::load(module).unwrap();
-    let uri = Pkcs11Uri::parse(&format!("pkcs11:token={};object=log", demo::DEMO_TOKEN)).unwrap();
-    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
-    let token = Arc::new(Token::open(&m, &uri, p, 1).unwrap());
-    let key: Arc<dyn kyso_hsm::SignDigest> = Arc::new(TokenKey::find(token, &uri).unwrap());
+    let key: Arc<dyn kyso_hsm::SignDigest> = Arc::new(demo_key(module, layout, "log", 1));
     let dir = base.join("checkpoints");
     let ar = Arc::new(Archive::open(&dir).unwrap());
     let _publisher = ar.start_checkpointer(
@@ -774,4 +723,41 @@ fn synthetic_log(dir: &std::path::Path, n: u64) {
     db.put_cf(db.cf_handle("meta").unwrap(), b"tree_size", n.to_be_bytes())
         .unwrap();
     db.flush_cf(nodes).unwrap();
+}
+
+/// The demo token's key `label`, with its certificate, on a pool of `sessions`.
+fn demo_key(
+    module: &std::path::Path,
+    layout: &DemoLayout,
+    label: &str,
+    sessions: usize,
+) -> TokenKey {
+    let m = Module::load(module).unwrap();
+    let uri =
+        Pkcs11Uri::parse(&format!("pkcs11:token={};object={label}", demo::DEMO_TOKEN)).unwrap();
+    let p = pin::resolve(&[pin::PinSource::File(layout.user_pin_file.clone())], "").unwrap();
+    let token = Arc::new(Token::open(&m, &uri, p, sessions).unwrap());
+    TokenKey::find(token, &uri).unwrap()
+}
+
+/// The benchmark inputs, made by `peers/make_bench_pdfs.py` in the peers' venv:
+/// (benches dir, venv, inputs dir).
+fn bench_inputs(
+    layout: &DemoLayout,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    let venv = std::env::var_os("KYSO_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kyso/venv")
+        });
+    let inputs = layout.dir.join("inputs");
+    let st = std::process::Command::new(venv.join("bin/python"))
+        .arg(root.join("peers/make_bench_pdfs.py"))
+        .arg(&inputs)
+        .status()
+        .expect("python with fpdf2 and pillow (benches/run installs them)");
+    assert!(st.success(), "making the benchmark inputs failed");
+    (root, venv, inputs)
 }

@@ -193,3 +193,25 @@ pub fn pyhanko_validate(demo: &Demo, pdf: &Path) -> (i32, Vec<String>) {
             .collect(),
     )
 }
+
+/// `openssl cms -verify` of a DER CMS against the demo root; detached when `content` is given.
+pub fn openssl_cms_verify(demo: &Demo, sig: &Path, content: Option<&Path>) -> Run {
+    let ca = demo.ca_pem();
+    let mut args = vec![
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig.to_str().unwrap(),
+        "-CAfile",
+        ca.to_str().unwrap(),
+        "-out",
+        "/dev/null",
+    ];
+    if let Some(c) = content {
+        args.extend_from_slice(&["-content", c.to_str().unwrap()]);
+    }
+    openssl(&args)
+}
