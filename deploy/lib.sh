@@ -5,7 +5,8 @@
 #   softhsm2-util → softhsm2 (the PKCS#11 token used in development and tests)
 #   pkcs11-tool   → opensc   (a second, independent PKCS#11 client for checks by hand)
 #   openssl       → openssl  (interop peer: verifies what kyso signs)
-#   cc            → build-essential (linker for cargo)
+#   cc, c++       → build-essential (linker for cargo; RocksDB's C++)
+#   libssl-dev    → OpenSSL's libcrypto for SHA-512 of archived documents (openssl crate)
 #   fonts-liberation2, mupdf-tools, poppler-utils → visible stamps and their checks
 kyso_install_missing() {
     local missing=()
@@ -14,10 +15,11 @@ kyso_install_missing() {
     command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+    command -v c++ >/dev/null 2>&1 || missing+=(build-essential)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-    # RocksDB for the archive: Debian's library, linked by the rocksdb crate (.cargo/config.toml);
-    # its bindgen needs clang
-    [ -e /usr/lib/x86_64-linux-gnu/librocksdb.so ] || missing+=(librocksdb-dev)
+    pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+    # RocksDB for the archive is compiled from the rocksdb crate's bundled source
+    # (.cargo/config.toml, docs/build.md); its bindgen needs clang
     command -v clang >/dev/null 2>&1 || missing+=(clang)
     [ -n "$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null | head -1)" ] || missing+=(libclang-dev)
     # the Times-metric face for visible stamps, with the Vietnamese letters
@@ -46,6 +48,34 @@ kyso_install_missing() {
         echo "kyso: cargo not found: install the Rust toolchain (rustup) first" >&2
         return 1
     }
+    kyso_rocksdb
+}
+
+# RocksDB 7.9.2 from librocksdb-sys's bundled source, with hardware CRC32C, built once per
+# machine (about ten minutes on two cores) and linked statically by every later build, whatever
+# the profile or tool (clippy included). Without these variables cargo compiles the same source
+# with the same flags itself (.cargo/config.toml), once per profile. docs/build.md.
+kyso_rocksdb() {
+    local root dir out
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    dir="${KYSO_ROCKSDB_DIR:-$HOME/.cache/kyso/rocksdb-0.10.0+7.9.2-sse42}"
+    if [ ! -e "$dir/librocksdb.a" ]; then
+        echo "kyso: building RocksDB 7.9.2 for this machine into $dir (once; ~10 min on 2 cores)" >&2
+        mkdir -p "$dir"
+        (cd "$root" && CARGO_TARGET_DIR="$dir/build" ROCKSDB_COMPILE=1 \
+            CXXFLAGS_x86_64_unknown_linux_gnu="-msse4.2 -mpclmul -DHAVE_SSE42 -DHAVE_PCLMUL" \
+            cargo build --release --locked --manifest-path deploy/rocksdb/Cargo.toml) >&2
+        out="$(ls -t "$dir"/build/release/build/librocksdb-sys-*/out/librocksdb.a | head -1)"
+        # RocksDB falls back to table-driven CRC32C silently when the macros are missing.
+        if ! nm -C "$out" 2>/dev/null | grep -q 'crc32c::crc32c_3way'; then
+            echo "kyso: RocksDB was built without hardware CRC32C (crc32c_3way missing)" >&2
+            return 1
+        fi
+        cp "$out" "$dir/librocksdb.a.part"
+        mv "$dir/librocksdb.a.part" "$dir/librocksdb.a"
+        rm -rf "$dir/build"
+    fi
+    export ROCKSDB_LIB_DIR="$dir" ROCKSDB_STATIC=1
 }
 
 # Peers for interop tests, in a venv of our own (never the system's site-packages):
