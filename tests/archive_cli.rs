@@ -663,6 +663,18 @@ fn checkpoints_are_published_in_the_background_while_entries_arrive() {
     );
 }
 
+/// `kyso audit verify` on `db`, which must pass.
+fn audit_clean(demo: &Demo, db: &Path) -> Run {
+    let a: Run = demo
+        .cmd()
+        .args(["audit", "verify", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    a
+}
+
 /// A small tmpfs, unmounted when dropped.
 struct SmallDisk(PathBuf);
 
@@ -679,6 +691,17 @@ impl SmallDisk {
     }
 }
 
+impl SmallDisk {
+    /// A tmpfs of `size` in the demo's directory, and where it is mounted.
+    fn under(demo: &Demo, size: &str) -> (SmallDisk, PathBuf) {
+        let mnt = demo.path().join("small");
+        let Some(disk) = SmallDisk::new(&mnt, size) else {
+            panic!("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
+        };
+        (disk, mnt)
+    }
+}
+
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
@@ -686,12 +709,60 @@ impl Drop for SmallDisk {
 }
 
 #[test]
+fn after_a_failed_write_the_archive_refuses_writes_until_reopened() {
+    let demo = Demo::new();
+    let (_disk, mnt) = SmallDisk::under(&demo, "4m");
+    let db = mnt.join("archive");
+    let rec = || kyso_archive::NewRecord {
+        code: "001099012345.STRESS".into(),
+        media_type: "application/octet-stream".into(),
+        user: "test".into(),
+        ..Default::default()
+    };
+    let ar = kyso_archive::Archive::open(&db).unwrap();
+    let mut acked = 0u64;
+    let err = loop {
+        let mut doc = format!("document {acked}\n").into_bytes();
+        doc.resize(64 * 1024, b'.');
+        match ar.put(rec(), doc) {
+            Ok(_) => acked += 1,
+            Err(e) => break e,
+        }
+        assert!(acked < 1000, "the 4 MiB disk never filled");
+    };
+    assert_eq!(err.exit_code(), 21, "{err}");
+    // Even a write that would fit is refused now: what reached the disk is only known after a
+    // reopen recovers it.
+    let again = ar.put(rec(), b"tiny".to_vec()).unwrap_err();
+    assert!(
+        again.to_string().contains("until it is reopened"),
+        "{again}"
+    );
+    assert!(ar.size().unwrap() >= acked);
+    drop(ar);
+    // Give the disk room, reopen: every acknowledged entry is there and the log verifies.
+    let grown = std::process::Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    let ar = kyso_archive::Archive::open(&db).unwrap();
+    let size = ar.size().unwrap();
+    assert!(
+        size >= acked,
+        "{size} entries on disk, {acked} acknowledged"
+    );
+    ar.put(rec(), b"after the reopen".to_vec()).unwrap();
+    drop(ar);
+    let a = audit_clean(&demo, &db);
+    assert!(a.json()["records"].as_u64().unwrap() > acked);
+}
+
+#[test]
 fn a_full_disk_is_a_clear_error_and_leaves_no_partial_record() {
     let demo = Demo::new();
-    let mnt = demo.path().join("small");
-    let Some(_disk) = SmallDisk::new(&mnt, "6m") else {
-        panic!("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
-    };
+    let (_disk, mnt) = SmallDisk::under(&demo, "6m");
     let db = mnt.join("archive");
     let mut acked = 0u64;
     let mut failure = None;
@@ -725,13 +796,7 @@ fn a_full_disk_is_a_clear_error_and_leaves_no_partial_record() {
         r.stderr
     );
     // Everything acknowledged is intact; nothing partial was left behind.
-    let a: Run = demo
-        .cmd()
-        .args(["audit", "verify", "--db", db.to_str().unwrap()])
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(a.code, 0, "{}", a.stderr);
+    let a = audit_clean(&demo, &db);
     assert_eq!(a.json()["records"], acked);
 }
 
