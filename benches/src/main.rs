@@ -70,7 +70,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_default();
     if !matches!(mode.as_str(), "hsm" | "sign" | "verify" | "archive") {
-        eprintln!("usage: kyso-bench hsm|sign|verify|archive [--seconds N] [--leaves N,M]");
+        eprintln!(
+            "usage: kyso-bench hsm|sign|verify|archive [--seconds N] [--leaves N,M] \
+             [--sizes BYTES,…] [--writers N,…] [--puts-only]"
+        );
         std::process::exit(3);
     }
     let seconds: f64 = args
@@ -80,6 +83,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
     let run = Duration::from_secs_f64(seconds);
+    if mode == "archive" && args.iter().any(|a| a == "--puts-only") {
+        archive_puts(run, &args); // needs no token
+        return;
+    }
 
     let dir = tempfile_dir();
     let layout = DemoLayout::new(&dir);
@@ -154,6 +161,15 @@ fn main() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// User + system CPU time of this process so far.
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
@@ -536,56 +552,144 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
 
 /// Durable puts per second, proof latency on large synthetic logs, and the delay from an
 /// acknowledged put to a signed checkpoint that covers it.
-fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layout: &DemoLayout) {
+/// Run `writers` threads calling `op(writer, n)` until `run` is over: (operations, wall seconds,
+/// process CPU seconds).
+fn run_writers(
+    writers: usize,
+    run: Duration,
+    op: impl Fn(usize, u64) + Send + Sync + 'static,
+) -> (u64, f64, f64) {
+    let op = Arc::new(op);
+    let cpu0 = process_cpu();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let op = op.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while start.elapsed() < run {
+                    op(w, n);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let wall = start.elapsed().as_secs_f64();
+    (total, wall, (process_cpu() - cpu0).as_secs_f64())
+}
+
+fn document(size: usize, w: usize, n: u64) -> Vec<u8> {
+    let mut doc = format!("writer {w} document {n} ").into_bytes();
+    doc.resize(size, b'x');
+    doc
+}
+
+/// Durable puts per second, CPU per put and cores busy, per document size and writer count;
+/// then, for 50 KiB, the two limits measured in the same run: RocksDB alone (synced puts of the
+/// same documents into a blob-file column family, RocksDB's own group commit, no records, log
+/// or digests) and the two digests alone on every core.
+fn archive_puts(run: Duration, args: &[String]) {
     use kyso_archive::{Archive, NewRecord};
-    let base = tempfile_dir();
-    println!("| document size | writers | durable puts /s | batches are shared by |");
-    println!("|---|---|---|---|");
-    for size in [1024usize, 50 * 1024, 1024 * 1024] {
-        for writers in [1usize, 16] {
+    // Not the whole temporary directory: the demo token lives there too.
+    let base = tempfile_dir().join("puts");
+    println!("| document size | writers | durable puts /s | CPU per put | cores busy | puts per WAL sync |");
+    println!("|---|---|---|---|---|---|");
+    let list = |flag: &str, default: Vec<usize>| -> Vec<usize> {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or(default)
+    };
+    let sizes = list("--sizes", vec![1024, 50 * 1024, 1024 * 1024]);
+    let writer_counts = list("--writers", vec![1, 16, 64]);
+    let name = |size: usize| {
+        if size >= 1 << 20 {
+            format!("{} MiB", size >> 20)
+        } else {
+            format!("{} KiB", size >> 10)
+        }
+    };
+    for &size in &sizes {
+        for &writers in &writer_counts {
             let dir = base.join(format!("puts-{size}-{writers}"));
             let ar = Arc::new(Archive::open(&dir).unwrap());
-            let start = Instant::now();
-            let handles: Vec<_> = (0..writers)
-                .map(|w| {
-                    let ar = ar.clone();
-                    std::thread::spawn(move || {
-                        let mut n = 0u64;
-                        while start.elapsed() < run {
-                            let mut doc = format!("writer {w} document {n} ").into_bytes();
-                            doc.resize(size, b'x');
-                            let rec = NewRecord {
-                                code: "001099012345.BENCH".into(),
-                                media_type: "application/pdf".into(),
-                                user: "bench".into(),
-                                ..Default::default()
-                            };
-                            ar.put(rec, doc).unwrap();
-                            n += 1;
-                        }
-                        n
-                    })
-                })
-                .collect();
-            let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
-            let rate = total as f64 / start.elapsed().as_secs_f64();
+            let a = ar.clone();
+            let (total, wall, cpu) = run_writers(writers, run, move |w, n| {
+                let rec = NewRecord {
+                    code: "001099012345.BENCH".into(),
+                    media_type: "application/pdf".into(),
+                    user: "bench".into(),
+                    ..Default::default()
+                };
+                a.put(rec, document(size, w, n)).unwrap();
+            });
             println!(
-                "| {} | {writers} | {rate:.0} | {} |",
-                if size >= 1 << 20 {
-                    format!("{} MiB", size >> 20)
-                } else {
-                    format!("{} KiB", size >> 10)
-                },
-                if writers > 1 {
-                    "up to 512 writers per fsync"
-                } else {
-                    "—"
-                }
+                "| {} | {writers} | {:.0} | {:.0} µs | {:.2} | {:.1} |",
+                name(size),
+                total as f64 / wall,
+                cpu / total as f64 * 1e6,
+                cpu / wall,
+                total as f64 / ar.wal_syncs().max(1) as f64
             );
             drop(ar);
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
+    if !sizes.contains(&(50 * 1024)) {
+        let _ = std::fs::remove_dir_all(&base);
+        return;
+    }
+    println!();
+    println!(
+        "| 50 KiB, limits in the same run | writers | per second | CPU per put | cores busy |"
+    );
+    println!("|---|---|---|---|---|");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for &writers in &writer_counts {
+        let dir = base.join(format!("rocksdb-{writers}"));
+        let mut o = rocksdb::Options::default();
+        o.create_if_missing(true);
+        o.set_enable_blob_files(true);
+        o.set_min_blob_size(4096);
+        let db = Arc::new(rocksdb::DB::open(&o, &dir).unwrap());
+        let d = db.clone();
+        let (total, wall, cpu) = run_writers(writers, run, move |w, n| {
+            let mut wo = rocksdb::WriteOptions::default();
+            wo.set_sync(true);
+            let key = format!("{w}/{n}");
+            d.put_opt(key.as_bytes(), document(50 * 1024, w, n), &wo)
+                .unwrap();
+        });
+        println!(
+            "| RocksDB alone: synced puts, blob files | {writers} | {:.0} | {:.0} µs | {:.2} |",
+            total as f64 / wall,
+            cpu / total as f64 * 1e6,
+            cpu / wall
+        );
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let (total, wall, cpu) = run_writers(cores, run, |w, n| {
+        let doc = document(50 * 1024, w, n);
+        std::hint::black_box(ring::digest::digest(&ring::digest::SHA256, &doc));
+        std::hint::black_box(openssl::sha::sha512(&doc));
+    });
+    println!(
+        "| SHA-256 + SHA-512 alone (ring, OpenSSL) | {cores} | {:.0} | {:.0} µs | {:.2} |",
+        total as f64 / wall,
+        cpu / total as f64 * 1e6,
+        cpu / wall
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layout: &DemoLayout) {
+    use kyso_archive::{Archive, NewRecord};
+    archive_puts(run, args);
+    let base = tempfile_dir();
 
     // Proofs on synthetic logs: leaves written straight into the documented node layout.
     let leaves: Vec<u64> = args
@@ -596,49 +700,55 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
         .unwrap_or_else(|| vec![1_000_000, 10_000_000]);
     println!();
     println!(
-        "| leaves | build (synthetic) | inclusion proof p50 | p99 | max | consistency proof p50 |"
+        "| leaves | build (synthetic) | caches | inclusion proof p50 | p99 | max | consistency proof p50 |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for n in leaves {
         let dir = base.join(format!("log-{n}"));
         let t0 = Instant::now();
         synthetic_log(&dir, n);
         let build = t0.elapsed();
-        let ar = Archive::open(&dir).unwrap();
-        let mut lat = Vec::new();
+        // First as written (the tables are in the kernel's page cache, RocksDB's block cache is
+        // empty), then cold: reopened after dropping the page cache (root only).
         let mut x: u64 = 0x2545F4914F6CDD1D;
-        for _ in 0..2000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let i = x % n;
-            let t = Instant::now();
-            let p = ar.inclusion_proof(i, n).unwrap();
-            lat.push(t.elapsed());
-            std::hint::black_box(p);
+        for pass in ["tables in page cache", "cold (page cache dropped)"] {
+            if pass.starts_with("cold") && std::fs::write("/proc/sys/vm/drop_caches", "3").is_err()
+            {
+                continue;
+            }
+            let ar = Archive::open(&dir).unwrap();
+            let mut next = || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut lat = Vec::new();
+            for _ in 0..2000 {
+                let i = next() % n;
+                let t = Instant::now();
+                std::hint::black_box(ar.inclusion_proof(i, n).unwrap());
+                lat.push(t.elapsed());
+            }
+            lat.sort();
+            let mut clat = Vec::new();
+            for _ in 0..500 {
+                let m = 1 + next() % (n - 1);
+                let t = Instant::now();
+                std::hint::black_box(ar.consistency_proof(m, n).unwrap());
+                clat.push(t.elapsed());
+            }
+            clat.sort();
+            let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+            println!(
+                "| {n} | {:.0} s | {pass} | {} | {} | {} | {} |",
+                build.as_secs_f64(),
+                us(lat[lat.len() / 2]),
+                us(lat[lat.len() * 99 / 100]),
+                us(lat[lat.len() - 1]),
+                us(clat[clat.len() / 2])
+            );
         }
-        lat.sort();
-        let mut clat = Vec::new();
-        for _ in 0..500 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let m = 1 + x % (n - 1);
-            let t = Instant::now();
-            std::hint::black_box(ar.consistency_proof(m, n).unwrap());
-            clat.push(t.elapsed());
-        }
-        clat.sort();
-        let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
-        println!(
-            "| {n} | {:.0} s | {} | {} | {} | {} |",
-            build.as_secs_f64(),
-            us(lat[lat.len() / 2]),
-            us(lat[lat.len() * 99 / 100]),
-            us(lat[lat.len() - 1]),
-            us(clat[clat.len() / 2])
-        );
-        drop(ar);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -723,6 +833,8 @@ fn synthetic_log(dir: &std::path::Path, n: u64) {
     db.put_cf(db.cf_handle("meta").unwrap(), b"tree_size", n.to_be_bytes())
         .unwrap();
     db.flush_cf(nodes).unwrap();
+    // A log of this size has long been compacted: no compaction may run while proofs are timed.
+    db.compact_range_cf(nodes, None::<&[u8]>, None::<&[u8]>);
 }
 
 /// The demo token's key `label`, with its certificate, on a pool of `sessions`.
