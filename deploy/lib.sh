@@ -67,7 +67,8 @@ kyso_rocksdb() {
             cargo build --release --locked --manifest-path deploy/rocksdb/Cargo.toml) >&2
         out="$(ls -t "$dir"/build/release/build/librocksdb-sys-*/out/librocksdb.a | head -1)"
         # RocksDB falls back to table-driven CRC32C silently when the macros are missing.
-        if ! nm -C "$out" 2>/dev/null | grep -q 'crc32c::crc32c_3way'; then
+        # (grep reads everything: with -q, nm could die of SIGPIPE and fail the pipeline)
+        if ! nm -C "$out" 2>/dev/null | grep 'crc32c::crc32c_3way' >/dev/null; then
             echo "kyso: RocksDB was built without hardware CRC32C (crc32c_3way missing)" >&2
             return 1
         fi
