@@ -163,6 +163,14 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The comma-separated numbers after `flag`, if given.
+fn list_arg<T: std::str::FromStr>(args: &[String], flag: &str) -> Option<Vec<T>> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+}
+
 /// User + system CPU time of this process so far.
 fn process_cpu() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
@@ -596,15 +604,8 @@ fn archive_puts(run: Duration, args: &[String]) {
     let base = tempfile_dir().join("puts");
     println!("| document size | writers | durable puts /s | CPU per put | cores busy | puts per WAL sync |");
     println!("|---|---|---|---|---|---|");
-    let list = |flag: &str, default: Vec<usize>| -> Vec<usize> {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
-            .unwrap_or(default)
-    };
-    let sizes = list("--sizes", vec![1024, 50 * 1024, 1024 * 1024]);
-    let writer_counts = list("--writers", vec![1, 16, 64]);
+    let sizes = list_arg(args, "--sizes").unwrap_or_else(|| vec![1024, 50 * 1024, 1024 * 1024]);
+    let writer_counts = list_arg(args, "--writers").unwrap_or_else(|| vec![1, 16, 64]);
     let name = |size: usize| {
         if size >= 1 << 20 {
             format!("{} MiB", size >> 20)
@@ -692,12 +693,8 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
     let base = tempfile_dir();
 
     // Proofs on synthetic logs: leaves written straight into the documented node layout.
-    let leaves: Vec<u64> = args
-        .iter()
-        .position(|a| a == "--leaves")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
-        .unwrap_or_else(|| vec![1_000_000, 10_000_000]);
+    let leaves: Vec<u64> =
+        list_arg(args, "--leaves").unwrap_or_else(|| vec![1_000_000, 10_000_000]);
     println!();
     println!(
         "| leaves | build (synthetic) | caches | inclusion proof p50 | p99 | max | consistency proof p50 |"
