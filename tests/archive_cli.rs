@@ -382,16 +382,7 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
 
 /// Open the archive's RocksDB directly (as an attacker with disk access would) and change it.
 fn tamper(db: &Path, f: impl FnOnce(&rocksdb::DB)) {
-    let names = [
-        "content",
-        "records",
-        "status",
-        "index",
-        "events",
-        "nodes",
-        "checkpoints",
-        "meta",
-    ];
+    let names = kyso_archive::store::CFS;
     let mut o = rocksdb::Options::default();
     o.create_if_missing(false);
     let d = rocksdb::DB::open_cf(&o, db, names).unwrap();
@@ -526,16 +517,7 @@ fn a_database_held_by_another_process_is_a_clear_error() {
     let s = Setup::new();
     let a = s.signed("a.pdf", "giay-phep.pdf");
     assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
-    let names = [
-        "content",
-        "records",
-        "status",
-        "index",
-        "events",
-        "nodes",
-        "checkpoints",
-        "meta",
-    ];
+    let names = kyso_archive::store::CFS;
     let held = rocksdb::DB::open_cf(&rocksdb::Options::default(), &s.db, names).unwrap();
     let r = s.put("001099012345.B", &a, &[]);
     assert_eq!(r.code, 9, "{}", r.stderr);
@@ -806,16 +788,7 @@ fn the_same_document_archived_twice_is_stored_once() {
     let a = s.signed("a.pdf", "giay-phep.pdf");
     assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
     assert_eq!(s.put("0100109106.A", &a, &[]).code, 0);
-    let names = [
-        "content",
-        "records",
-        "status",
-        "index",
-        "events",
-        "nodes",
-        "checkpoints",
-        "meta",
-    ];
+    let names = kyso_archive::store::CFS;
     let db = rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), &s.db, names, false)
         .unwrap();
     let contents = db

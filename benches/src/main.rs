@@ -801,16 +801,7 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
 fn synthetic_log(dir: &std::path::Path, n: u64) {
     use kyso_archive::merkle::{leaf_hash, Frontier};
     drop(kyso_archive::Archive::open(dir).unwrap()); // create the column families
-    let names = [
-        "content",
-        "records",
-        "status",
-        "index",
-        "events",
-        "nodes",
-        "checkpoints",
-        "meta",
-    ];
+    let names = kyso_archive::store::CFS;
     let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, names).unwrap();
     let nodes = db.cf_handle("nodes").unwrap();
     let mut f = Frontier::default();
