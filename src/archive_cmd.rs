@@ -107,13 +107,9 @@ pub struct PutArgs {
     /// Document code: <personal id or tax code>.<document type code>
     #[arg(long)]
     code: String,
-    /// Trust anchors for verifying the document's signatures.
-    #[arg(long, value_name = "PEM|DIR")]
-    trust: Vec<PathBuf>,
-    #[arg(long, value_name = "PEM")]
-    certs: Vec<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    crl: Vec<PathBuf>,
+    /// For verifying the document's signatures.
+    #[command(flatten)]
+    trust: crate::verify_cmd::TrustArgs,
     /// Store even if unsigned or not TOTAL-PASSED, with this reason (logged in the record).
     #[arg(long, value_name = "REASON")]
     allow_unsigned: Option<String>,
@@ -389,7 +385,7 @@ fn put(a: PutArgs) -> ExitCode {
         Ok(d) => d,
         Err(e) => return usage(format!("read {}: {e}", a.file.display())),
     };
-    let v = match crate::verify_cmd::validator(&a.trust, &a.certs, &a.crl) {
+    let v = match a.trust.validator() {
         Ok(v) => v,
         Err(e) => return usage(e),
     };

@@ -19,13 +19,9 @@ pub enum LangArg {
     En,
 }
 
+/// What a validation is given: `kyso verify` and `kyso archive put` take the same flags.
 #[derive(Args)]
-pub struct VerifyArgs {
-    /// The signed file: a PDF, a CMS (.p7m), or the content of a detached signature.
-    file: PathBuf,
-    /// A detached CMS signature (.p7s) over FILE.
-    #[arg(long, value_name = "SIG")]
-    detached: Option<PathBuf>,
+pub struct TrustArgs {
     /// Trust anchors: PEM/DER certificates, or a directory of them (repeatable).
     #[arg(long, value_name = "PEM|DIR")]
     trust: Vec<PathBuf>,
@@ -35,6 +31,17 @@ pub struct VerifyArgs {
     /// Certificate revocation lists (PEM or DER).
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The signed file: a PDF, a CMS (.p7m), or the content of a detached signature.
+    file: PathBuf,
+    /// A detached CMS signature (.p7s) over FILE.
+    #[arg(long, value_name = "SIG")]
+    detached: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Print the JSON report.
     #[arg(long)]
     json: bool,
@@ -81,31 +88,29 @@ fn certs_from(p: &Path) -> Result<Vec<x509_cert::Certificate>, String> {
         .map_err(|e| format!("{}: not a certificate: {e}", p.display()))
 }
 
-/// A validator from trust anchors (files or directories), intermediates and CRLs: what
-/// `kyso verify` and `kyso archive put` are given.
-pub fn validator(
-    trust: &[PathBuf],
-    certs: &[PathBuf],
-    crls: &[PathBuf],
-) -> Result<Validator, String> {
-    let mut v = Validator::default();
-    for t in trust {
-        v.anchors.extend(certs_from(t)?);
+impl TrustArgs {
+    /// A validator from trust anchors (files or directories), intermediates and CRLs.
+    pub fn validator(&self) -> Result<Validator, String> {
+        let mut v = Validator::default();
+        for t in &self.trust {
+            v.anchors.extend(certs_from(t)?);
+        }
+        for c in &self.certs {
+            v.certs.extend(certs_from(c)?);
+        }
+        for c in &self.crl {
+            v.crls.push(
+                path::load_crl(&read(c)?)
+                    .map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
+            );
+        }
+        Ok(v)
     }
-    for c in certs {
-        v.certs.extend(certs_from(c)?);
-    }
-    for c in crls {
-        v.crls.push(
-            path::load_crl(&read(c)?).map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
-        );
-    }
-    Ok(v)
 }
 
 pub fn run(a: VerifyArgs) -> ExitCode {
     let go = || -> Result<kyso_verify::Report, String> {
-        let v = validator(&a.trust, &a.certs, &a.crl)?;
+        let v = a.trust.validator()?;
         let data = read(&a.file)?;
         let detached = match &a.detached {
             Some(p) => Some(read(p)?),

@@ -146,24 +146,21 @@ pub fn embedded_crls(sd: &SignedData) -> Vec<CertificateList> {
         .collect()
 }
 
+/// The first value of a signed attribute.
 fn attr(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&der::Any> {
-    si.signed_attrs
-        .as_ref()?
-        .iter()
-        .find(|a| a.oid == oid)?
-        .values
-        .iter()
-        .next()
+    first_value(si.signed_attrs.as_ref(), oid)
 }
 
+/// The first value of an unsigned attribute.
 fn unsigned_attr(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&der::Any> {
-    si.unsigned_attrs
-        .as_ref()?
-        .iter()
-        .find(|a| a.oid == oid)?
-        .values
-        .iter()
-        .next()
+    first_value(si.unsigned_attrs.as_ref(), oid)
+}
+
+fn first_value(
+    attrs: Option<&x509_cert::attr::Attributes>,
+    oid: ObjectIdentifier,
+) -> Option<&der::Any> {
+    attrs?.iter().find(|a| a.oid == oid)?.values.iter().next()
 }
 
 fn find_signer(si: &SignerInfo, pool: &[Certificate]) -> Option<Certificate> {

@@ -329,6 +329,22 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
 }
 
 /// The DocMDP permission if this signature is the certification signature.
+/// The document as it was signed: `doc` itself when the signature covers the whole file,
+/// otherwise the revision that ends at `end`, parsed into `slot`.
+fn signed_revision<'a, 'd>(
+    doc: &'a Document<'d>,
+    data: &'d [u8],
+    end: usize,
+    slot: &'a mut Option<Document<'d>>,
+) -> Result<&'a Document<'d>, String> {
+    if end == data.len() {
+        return Ok(doc);
+    }
+    let parsed = Document::parse(&data[..end])
+        .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
+    Ok(slot.insert(parsed))
+}
+
 fn certification_level(
     doc: &Document<'_>,
     data: &[u8],
@@ -355,14 +371,8 @@ fn certification_level(
     if !is_docmdp {
         return Ok(None);
     }
-    let reparsed;
-    let signed = if end == data.len() {
-        doc
-    } else {
-        reparsed = Document::parse(&data[..end])
-            .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
-        &reparsed
-    };
+    let mut reparsed = None;
+    let signed = signed_revision(doc, data, end, &mut reparsed)?;
     signed.docmdp_permission().map_err(|e| e.to_string())
 }
 
@@ -421,14 +431,8 @@ fn check_one(
         return Err("the signed range does not end at the end of a revision".into());
     }
     // The signature dictionary must be part of what it signs.
-    let reparsed;
-    let signed = if end == data.len() {
-        doc
-    } else {
-        reparsed = Document::parse(&data[..end])
-            .map_err(|e| format!("the signed revision cannot be read: {e}"))?;
-        &reparsed
-    };
+    let mut reparsed = None;
+    let signed = signed_revision(doc, data, end, &mut reparsed)?;
     if let Some(r) = f.sig_ref {
         let in_signed = signed.get(r).ok();
         let same = in_signed
