@@ -52,6 +52,16 @@ fn every_corpus_case_gets_its_expected_verdict() {
             args.push("--detached".into());
             args.push(dir.join(d).display().to_string());
         }
+        // Further arguments; a value naming a file of the corpus is made absolute.
+        for a in case["args"].as_array().into_iter().flatten() {
+            let a = a.as_str().unwrap();
+            let p = root.join(a);
+            args.push(if !a.starts_with('-') && p.exists() {
+                p.display().to_string()
+            } else {
+                a.to_string()
+            });
+        }
         let (r, j) = verify(&args);
         let want = (
             &case["expect"]["indication"],

@@ -135,7 +135,11 @@ def sign_pdf(data, s, field="Signature1", certify=False, perm=None, ts=None, sub
     return out.getvalue()
 
 
-def case(slug, data, expect, description, made_with, trust=("pki/root.pem",), certs=(), crl=(), detached=None, filename="doc.pdf"):
+def case(slug, data, expect, description, made_with, trust=("pki/root.pem",), certs=(), crl=(), detached=None, filename="doc.pdf",
+         attack_class=None, before=None, extra_args=()):
+    """One corpus case. `attack_class` names the class of issue 9 it exercises, `before` the
+    verdict kyso gave before that class was closed (indication, subindication), `extra_args`
+    further `kyso verify` arguments (paths relative to tests/corpus)."""
     d = os.path.join(HERE, slug)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, filename), "wb") as f:
@@ -143,6 +147,12 @@ def case(slug, data, expect, description, made_with, trust=("pki/root.pem",), ce
     c = {"description": description, "made_with": made_with, "file": filename,
          "trust": list(trust), "certs": list(certs), "crl": list(crl),
          "expect": {"indication": expect[0], "subindication": expect[1]}}
+    if attack_class is not None:
+        c["class"] = attack_class
+    if before is not None:
+        c["before"] = {"indication": before[0], "subindication": before[1]}
+    if extra_args:
+        c["args"] = list(extra_args)
     if detached is not None:
         with open(os.path.join(d, "sig.p7s"), "wb") as f:
             f.write(detached)
@@ -408,6 +418,13 @@ def main():
     case("cms-truncated", att[: len(att) // 2], ("TOTAL-FAILED", "FORMAT_FAILURE"), "truncated DER", osl, filename="doc.p7m")
     case("cms-sha1", openssl_cms(content, "rsa", ["-md", "sha1", "-nodetach"]), ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE"),
          "SHA-1 digest: refused by policy", osl, filename="doc.p7m")
+    # The attack classes of issue 9, one module each (they use this module's helpers).
+    sys.path.insert(0, HERE)
+    import attacks_pdf
+    import attacks_pki
+    this = sys.modules[__name__]
+    attacks_pdf.make(this, py)
+    attacks_pki.make(this, py)
     shutil.rmtree(KEYS)
     print("corpus written to", HERE)
 

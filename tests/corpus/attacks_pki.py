@@ -1,0 +1,5 @@
+"""Attack-class cases of issue 9 (pki); called by make_corpus.py with its own module as `mc`."""
+
+
+def make(mc, made_with):
+    pass
