@@ -6,7 +6,7 @@
 //! Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE or NO_SIGNATURE, 3 usage or I/O.
 
 use clap::{Args, ValueEnum};
-use kyso_verify::{path, Lang, Validator};
+use kyso_verify::{x509, CertRef, Lang, Validator};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,6 +31,9 @@ pub struct TrustArgs {
     /// Certificate revocation lists (PEM or DER).
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// OCSP responses (DER OCSPResponse, as `openssl ocsp -respout` writes them).
+    #[arg(long, value_name = "FILE")]
+    ocsp: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -67,7 +70,7 @@ fn read(p: &Path) -> Result<Vec<u8>, String> {
     Ok(v)
 }
 
-fn certs_from(p: &Path) -> Result<Vec<x509_cert::Certificate>, String> {
+fn certs_from(p: &Path) -> Result<Vec<CertRef>, String> {
     if p.is_dir() {
         let mut out = Vec::new();
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
@@ -78,13 +81,13 @@ fn certs_from(p: &Path) -> Result<Vec<x509_cert::Certificate>, String> {
         entries.sort();
         for f in entries {
             // A trust store directory may hold other files; certificates are what parse.
-            if let Ok(c) = path::load_certificates(&read(&f)?) {
+            if let Ok(c) = x509::load_certificates(&read(&f)?) {
                 out.extend(c);
             }
         }
         return Ok(out);
     }
-    path::load_certificates(&read(p)?)
+    x509::load_certificates(&read(p)?)
         .map_err(|e| format!("{}: not a certificate: {e}", p.display()))
 }
 
@@ -100,8 +103,14 @@ impl TrustArgs {
         }
         for c in &self.crl {
             v.crls.push(
-                path::load_crl(&read(c)?)
+                x509::load_crl(&read(c)?)
                     .map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
+            );
+        }
+        for o in &self.ocsp {
+            v.ocsps.push(
+                x509::load_ocsp(&read(o)?)
+                    .map_err(|e| format!("{}: not an OCSP response: {e}", o.display()))?,
             );
         }
         Ok(v)
@@ -120,14 +129,26 @@ pub fn run(a: VerifyArgs) -> ExitCode {
     };
     match go() {
         Ok(report) => {
-            if a.json {
-                println!("{}", report.to_json());
+            let text = if a.json {
+                format!("{}\n", report.to_json())
             } else {
                 let lang = match a.lang {
                     LangArg::Vi => Lang::Vi,
                     LangArg::En => Lang::En,
                 };
-                print!("{}", report.summary(lang));
+                report.summary(lang)
+            };
+            // A reader that stops early (`kyso verify … | head`) is not an error of the
+            // verdict: the exit status still says it.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    eprintln!("kyso: write the report: {e}");
+                    return ExitCode::from(crate::EXIT_USAGE);
+                }
             }
             ExitCode::from(report.indication.exit_code() as u8)
         }

@@ -220,3 +220,36 @@ fn truncations_and_byte_changes_of_a_signed_pdf_never_pass_and_never_crash() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_gets_no_panic_and_the_verdict_stays_in_the_exit_status() {
+    // `kyso verify … | head -1`: head closes the pipe after its line; kyso must not panic on
+    // the closed pipe, and its exit status still tells the verdict.
+    let demo = Demo::new();
+    let pdf = demo.path().join("gp.pdf");
+    std::fs::copy(fixture("three-pages.pdf"), &pdf).unwrap();
+    assert_eq!(
+        demo.run_pin(&["sign", "--key", RSA_KEY, pdf.to_str().unwrap()])
+            .code,
+        0
+    );
+    let signed = demo.path().join("gp.signed.pdf");
+    for json in [true, false] {
+        let mut cmd = kyso_cmd();
+        cmd.args(["verify", signed.to_str().unwrap(), "--trust"])
+            .arg(demo.ca_pem());
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before kyso writes
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "json={json}: {stderr}");
+    }
+}

@@ -459,7 +459,7 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
     let ca = layout.ca_pem.clone();
 
     let v = kyso_verify::Validator {
-        anchors: kyso_verify::path::load_certificates(&std::fs::read(&ca).unwrap()).unwrap(),
+        anchors: kyso_verify::x509::load_certificates(&std::fs::read(&ca).unwrap()).unwrap(),
         ..Default::default()
     };
     assert_eq!(

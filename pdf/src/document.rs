@@ -38,6 +38,9 @@ pub struct Section {
     pub is_stream: bool,
     pub trailer: Dict,
     pub entries: Vec<(u32, XrefEntry)>,
+    /// A hybrid-reference file's cross-reference stream (`/XRefStm`, §7.5.8.4) merged into
+    /// this section: its offset.
+    pub xref_stm: Option<usize>,
 }
 
 /// The objects of one decoded object stream: (number, object).
@@ -73,7 +76,11 @@ pub fn find_startxref(data: &[u8], end: usize) -> Result<usize> {
         .rposition(|w| w == b"startxref")
         .ok_or(PdfError::NoStartXref)?;
     let mut p = Parser::new(data, from + at + 9);
-    let off = p.uint().map_err(|_| PdfError::NoStartXref)? as usize;
+    let off = p
+        .uint()
+        .ok()
+        .and_then(|o| usize::try_from(o).ok())
+        .ok_or(PdfError::NoStartXref)?;
     if off >= data.len() {
         return Err(PdfError::BrokenXref {
             offset: off,
@@ -108,11 +115,17 @@ impl<'a> Document<'a> {
             let section = read_section(data, off)?;
             // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
             let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
-            next = section
-                .trailer
-                .get("Prev")
-                .and_then(Object::as_int)
-                .map(|p| p as usize);
+            next = match section.trailer.get("Prev") {
+                None => None,
+                Some(p) => Some(
+                    p.as_int()
+                        .and_then(|p| usize::try_from(p).ok())
+                        .ok_or_else(|| PdfError::BrokenXref {
+                            offset: off,
+                            what: "/Prev is not an offset".into(),
+                        })?,
+                ),
+            };
             if let Some(p) = next {
                 if p >= data.len() {
                     return Err(PdfError::BrokenXref {
@@ -123,16 +136,25 @@ impl<'a> Document<'a> {
             }
             sections.push(section);
             if let Some(s) = stm {
-                let s = s as usize;
-                if s < data.len() && seen.insert(s) {
-                    let mut extra = read_section(data, s)?;
-                    // Entries of the table take precedence over the stream's (§7.5.8.4).
-                    let last = sections.last_mut().expect("just pushed");
-                    extra
-                        .entries
-                        .retain(|(n, _)| !last.entries.iter().any(|(m, _)| m == n));
-                    last.entries.extend(extra.entries);
+                let s = usize::try_from(s).map_err(|_| PdfError::BrokenXref {
+                    offset: off,
+                    what: "/XRefStm is not an offset".into(),
+                })?;
+                if s >= data.len() || !seen.insert(s) {
+                    return Err(PdfError::BrokenXref {
+                        offset: off,
+                        what: "/XRefStm points past the end of the file or back into the chain"
+                            .into(),
+                    });
                 }
+                let mut extra = read_section(data, s)?;
+                // Entries of the table take precedence over the stream's (§7.5.8.4).
+                let last = sections.last_mut().expect("just pushed");
+                let listed: std::collections::HashSet<u32> =
+                    last.entries.iter().map(|(n, _)| *n).collect();
+                extra.entries.retain(|(n, _)| !listed.contains(n));
+                last.entries.extend(extra.entries);
+                last.xref_stm = Some(s);
             }
         }
         let mut xref = HashMap::new();
@@ -168,6 +190,34 @@ impl<'a> Document<'a> {
     /// Cross-reference sections, newest first.
     pub fn sections(&self) -> &[Section] {
         &self.sections
+    }
+
+    /// Where the cross-reference data of the chain lies, newest first: each section's offset,
+    /// followed by its `/XRefStm` when it has one. A later revision keeps an earlier one's
+    /// chain as its own tail (§7.5.6).
+    pub fn chain_offsets(&self) -> Vec<usize> {
+        self.sections
+            .iter()
+            .flat_map(|s| std::iter::once(s.offset).chain(s.xref_stm))
+            .collect()
+    }
+
+    /// Every object any section of the chain places at a byte offset, with that offset — also
+    /// objects a newer section replaced or freed (a signature dictionary hidden by a later
+    /// revision is still in the file).
+    pub fn all_offsets(&self) -> Vec<(ObjRef, usize)> {
+        let mut out: Vec<(ObjRef, usize)> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.entries.iter())
+            .filter_map(|(n, e)| match e {
+                XrefEntry::Offset { offset, gen } => Some((ObjRef::new(*n, *gen), *offset)),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable_by_key(|(r, o)| (*o, *r));
+        out.dedup();
+        out
     }
 
     /// `/Size` of the newest trailer: the next free object number.
@@ -276,7 +326,9 @@ impl<'a> Document<'a> {
             .and_then(Object::as_int)
             .unwrap_or(0)
             .max(0) as usize;
-        if n > 1_000_000 || first > data.len() {
+        // Each entry takes at least four bytes (`1 0 `): /N cannot promise more objects than the
+        // decoded data can hold, whatever it says.
+        if n > 1_000_000 || n > data.len() / 4 + 1 || first > data.len() {
             return Err(PdfError::Structure(format!(
                 "object stream {num} has bad /N or /First"
             )));
@@ -284,8 +336,12 @@ impl<'a> Document<'a> {
         let mut p = Parser::new(&data, 0);
         let mut heads = Vec::with_capacity(n);
         for _ in 0..n {
-            let on = p.uint()? as u32;
-            let off = p.uint()? as usize;
+            let on = u32::try_from(p.uint()?).map_err(|_| {
+                PdfError::Structure(format!("object stream {num}: object number out of range"))
+            })?;
+            let off = usize::try_from(p.uint()?).map_err(|_| {
+                PdfError::Structure(format!("object stream {num}: offset out of range"))
+            })?;
             heads.push((on, off));
         }
         let mut objs = Vec::with_capacity(n);
@@ -556,6 +612,16 @@ fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
         .clamp(1, 1 << 20) as usize;
     let bpp = (colors * bpc).div_ceil(8).max(1);
     let row = (colors * bpc * columns).div_ceil(8);
+    // A row longer than the data cannot be complete: nothing to decode (and nothing to allocate).
+    if row == 0 || row >= data.len() {
+        return if data.is_empty() {
+            Ok(data)
+        } else {
+            Err(PdfError::Structure(
+                "predictor row longer than the stream".into(),
+            ))
+        };
+    }
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row];
     for chunk in data.chunks(row + 1) {
@@ -640,7 +706,7 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
             let num = (first + i) as u32;
             let e = match kind {
                 b"n" => XrefEntry::Offset {
-                    offset: o as usize,
+                    offset: usize::try_from(o).map_err(|_| broken("offset out of range"))?,
                     gen: u16::try_from(g).map_err(|_| broken("generation out of range"))?,
                 },
                 b"f" => XrefEntry::Free,
@@ -665,6 +731,7 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
         is_stream: false,
         trailer,
         entries,
+        xref_stm: None,
     })
 }
 
@@ -733,13 +800,16 @@ fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
             let e = match ty {
                 0 => XrefEntry::Free,
                 1 => {
-                    if f2 as usize >= data.len() {
-                        return Err(broken(format!(
-                            "object {num} is said to be past the end of the file"
-                        )));
-                    }
+                    let offset = usize::try_from(f2)
+                        .ok()
+                        .filter(|o| *o < data.len())
+                        .ok_or_else(|| {
+                            broken(format!(
+                                "object {num} is said to be past the end of the file"
+                            ))
+                        })?;
                     XrefEntry::Offset {
-                        offset: f2 as usize,
+                        offset,
                         gen: f3.min(u16::MAX as u64) as u16,
                     }
                 }
@@ -757,5 +827,6 @@ fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
         is_stream: true,
         trailer: s.dict,
         entries,
+        xref_stm: None,
     })
 }

@@ -5,6 +5,7 @@
 //! It reads structure, not content: no fonts, no rendering. Every parser here takes outside
 //! bytes and returns an error, never a panic.
 
+pub mod date;
 pub mod document;
 pub mod error;
 pub mod object;

@@ -7,7 +7,8 @@ use crate::object::{Dict, ObjRef, Object};
 /// Deepest nesting of arrays and dictionaries accepted.
 pub const MAX_DEPTH: usize = 64;
 
-pub(crate) fn is_ws(b: u8) -> bool {
+/// PDF white space (§7.2.2).
+pub fn is_ws(b: u8) -> bool {
     matches!(b, 0 | 9 | 10 | 12 | 13 | 32)
 }
 

@@ -90,28 +90,7 @@ impl PadesOptions {
 }
 
 /// A PDF date `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4) for `t` at `offset` minutes.
-pub fn pdf_date(t: SystemTime, offset_minutes: i32) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-        + offset_minutes as i64 * 60;
-    let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs.max(0) as u64))
-        .unwrap_or(der::DateTime::INFINITY);
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minutes(),
-        dt.seconds(),
-        off / 60,
-        off % 60
-    )
-}
+pub use kyso_pdf::date::format as pdf_date;
 
 /// The PDF prepared for signing: bytes with a zeroed /Contents, the ranges, and their digest.
 #[derive(Debug, Clone)]

@@ -319,22 +319,15 @@ pub fn subject_attribute(
 
 /// ISO 8601 local time with offset, e.g. `2026-11-22T16:30:00+07:00`.
 pub fn iso8601(t: std::time::SystemTime, offset_minutes: i32) -> String {
-    let d = crate::pades::pdf_date(t, offset_minutes);
-    // D:YYYYMMDDHHmmSS+HH'mm'
-    let b = d.as_bytes();
-    let s = |a: usize, z: usize| std::str::from_utf8(&b[a..z]).unwrap_or("00");
-    format!(
-        "{}-{}-{}T{}:{}:{}{}{}:{}",
-        s(2, 6),
-        s(6, 8),
-        s(8, 10),
-        s(10, 12),
-        s(12, 14),
-        s(14, 16),
-        s(16, 17),
-        s(17, 19),
-        s(20, 22)
-    )
+    let offset = time::UtcOffset::from_whole_seconds(offset_minutes.clamp(-23 * 60, 23 * 60) * 60)
+        .unwrap_or(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    time::OffsetDateTime::from(t)
+        .to_offset(offset)
+        .format(format)
+        .unwrap_or_default()
 }
 
 /// The signer's stamp text: name, title, agency, time.

@@ -1,89 +1,193 @@
-//! BER to DER (X.690 §8 → §10): signatures from the field are often BER — indefinite lengths
-//! and constructed OCTET STRINGs from streaming encoders (Adobe, Java, some VGCA tools). The
-//! RustCrypto types read DER only, so kyso normalizes first: definite minimal lengths,
-//! constructed strings joined into primitive ones, SET OF elements sorted. The signed
-//! attributes are re-encoded as DER for verification anyway (RFC 5652 §5.4).
+//! BER (X.690 §8) as signatures from the field carry it — indefinite lengths and constructed
+//! OCTET STRINGs from streaming encoders (Adobe, Java, some VGCA tools) — read without
+//! recursion deeper than [`MAX_DEPTH`], and normalized to DER (§10) for the RustCrypto types,
+//! which read DER only: definite minimal lengths, constructed strings joined into primitive
+//! ones, SET OF elements sorted. The signed attributes are re-encoded as DER for verification
+//! anyway (RFC 5652 §5.4); certificates, CRLs and OCSP responses keep the bytes they arrived in
+//! (see `x509`).
+//!
+//! Hostile input is bounded: nesting beyond [`MAX_DEPTH`] is an error found by a loop, not by
+//! the stack, and every length is checked against the bytes present.
 
-/// Deepest nesting accepted.
-const MAX_DEPTH: usize = 64;
+/// Deepest nesting accepted (certificates and CMS need about 12).
+pub const MAX_DEPTH: usize = 64;
 
-#[derive(Debug)]
-pub struct BerError(pub String);
-
-fn err<T>(m: &str) -> Result<T, BerError> {
-    Err(BerError(m.into()))
+/// What is wrong with an encoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BerError {
+    #[error("the encoding ends early ({0})")]
+    Truncated(&'static str),
+    #[error("a tag number is longer than kyso reads")]
+    TagTooLong,
+    #[error("a length is longer than kyso reads")]
+    LengthTooLong,
+    #[error("an indefinite length on a primitive value")]
+    IndefinitePrimitive,
+    #[error("values nested more than {MAX_DEPTH} deep")]
+    TooDeep,
 }
 
-struct Tlv<'a> {
-    /// Identifier octets as read.
-    tag: &'a [u8],
+/// A length as encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    Definite(usize),
+    Indefinite,
+}
+
+/// An identifier and a length (X.690 §8.1.2–8.1.3).
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    tag_len: usize,
     constructed: bool,
-    /// Contents (for indefinite length: up to, not including, the end-of-contents).
-    contents: &'a [u8],
-    /// Total bytes consumed.
+    /// Identifier and length octets.
     len: usize,
+    length: Length,
 }
 
-fn read_tlv(b: &[u8]) -> Result<Tlv<'_>, BerError> {
-    let first = *b.first().ok_or(BerError("truncated".into()))?;
+fn header(b: &[u8]) -> Result<Header, BerError> {
+    let first = *b.first().ok_or(BerError::Truncated("identifier"))?;
     let mut i = 1;
     if first & 0x1f == 0x1f {
         // high tag number form
         loop {
-            let x = *b.get(i).ok_or(BerError("truncated tag".into()))?;
+            let x = *b.get(i).ok_or(BerError::Truncated("identifier"))?;
             i += 1;
             if x & 0x80 == 0 {
                 break;
             }
             if i > 6 {
-                return err("tag too long");
+                return Err(BerError::TagTooLong);
             }
         }
     }
-    let tag = &b[..i];
+    let tag_len = i;
     let constructed = first & 0x20 != 0;
-    let l0 = *b.get(i).ok_or(BerError("truncated length".into()))?;
+    let l0 = *b.get(i).ok_or(BerError::Truncated("length"))?;
     i += 1;
-    if l0 == 0x80 {
+    let length = if l0 == 0x80 {
         if !constructed {
-            return err("indefinite length on a primitive value");
+            return Err(BerError::IndefinitePrimitive);
         }
-        // Contents run until a matching end-of-contents (00 00).
-        let start = i;
-        let mut pos = i;
-        loop {
-            if b.get(pos..pos + 2) == Some(&[0, 0]) {
-                return Ok(Tlv {
-                    tag,
-                    constructed,
-                    contents: &b[start..pos],
-                    len: pos + 2,
-                });
-            }
-            let inner = read_tlv(&b[pos..])?;
-            pos += inner.len;
-        }
-    }
-    let len = if l0 & 0x80 == 0 {
-        l0 as usize
+        Length::Indefinite
+    } else if l0 & 0x80 == 0 {
+        Length::Definite(l0 as usize)
     } else {
         let n = (l0 & 0x7f) as usize;
         if n > 4 {
-            return err("length too long");
+            return Err(BerError::LengthTooLong);
         }
-        let bytes = b.get(i..i + n).ok_or(BerError("truncated length".into()))?;
+        let bytes = b.get(i..i + n).ok_or(BerError::Truncated("length"))?;
         i += n;
-        bytes.iter().fold(0usize, |a, &x| (a << 8) | x as usize)
+        Length::Definite(bytes.iter().fold(0usize, |a, &x| (a << 8) | x as usize))
     };
-    let end = i
-        .checked_add(len)
-        .ok_or(BerError("length overflow".into()))?;
-    let contents = b.get(i..end).ok_or(BerError("truncated contents".into()))?;
-    Ok(Tlv {
-        tag,
+    Ok(Header {
+        tag_len,
         constructed,
-        contents,
-        len: end,
+        len: i,
+        length,
+    })
+}
+
+/// One value: its identifier octets, its contents and all the bytes it took.
+#[derive(Debug, Clone, Copy)]
+pub struct Tlv<'a> {
+    /// Identifier octets as read.
+    pub tag: &'a [u8],
+    pub constructed: bool,
+    /// Contents (for indefinite length: up to, not including, the end-of-contents).
+    pub contents: &'a [u8],
+    /// The whole encoding, identifier to end (end-of-contents included).
+    pub raw: &'a [u8],
+}
+
+impl<'a> Tlv<'a> {
+    /// The first identifier octet (class, constructed bit, low tag number).
+    pub fn tag_byte(&self) -> u8 {
+        self.tag[0]
+    }
+
+    /// The values inside a constructed value, in order.
+    pub fn children(&self) -> Children<'a> {
+        Children {
+            rest: if self.constructed { self.contents } else { &[] },
+        }
+    }
+}
+
+/// Iterator over the values in a constructed value's contents.
+pub struct Children<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Result<Tlv<'a>, BerError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match read(self.rest) {
+            Ok(t) => {
+                self.rest = &self.rest[t.raw.len()..];
+                Some(Ok(t))
+            }
+            Err(e) => {
+                self.rest = &[];
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Read the first value of `b` (trailing bytes, such as PDF zero padding, are left). An
+/// indefinite length's end is found by a loop over the nested headers, at most [`MAX_DEPTH`]
+/// open at once.
+pub fn read(b: &[u8]) -> Result<Tlv<'_>, BerError> {
+    let h = header(b)?;
+    let (contents_end, end) = match h.length {
+        Length::Definite(n) => {
+            let end = h.len.checked_add(n).ok_or(BerError::LengthTooLong)?;
+            if end > b.len() {
+                return Err(BerError::Truncated("contents"));
+            }
+            (end, end)
+        }
+        Length::Indefinite => {
+            let mut pos = h.len;
+            let mut open = 1usize;
+            loop {
+                if b.get(pos..pos + 2) == Some(&[0, 0]) {
+                    pos += 2;
+                    open -= 1;
+                    if open == 0 {
+                        break (pos - 2, pos);
+                    }
+                    continue;
+                }
+                let inner = header(b.get(pos..).unwrap_or(&[]))?;
+                pos += inner.len;
+                match inner.length {
+                    Length::Definite(n) => {
+                        pos = pos.checked_add(n).ok_or(BerError::LengthTooLong)?;
+                        if pos > b.len() {
+                            return Err(BerError::Truncated("contents"));
+                        }
+                    }
+                    Length::Indefinite => {
+                        open += 1;
+                        if open > MAX_DEPTH {
+                            return Err(BerError::TooDeep);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Tlv {
+        tag: &b[..h.tag_len],
+        constructed: h.constructed,
+        contents: &b[h.len..contents_end],
+        raw: &b[..end],
     })
 }
 
@@ -103,49 +207,45 @@ fn is_string_type(tag: u8) -> bool {
     matches!(tag & 0x1f, 3 | 4 | 12 | 19 | 20 | 22 | 26 | 28 | 30) && tag & 0xc0 == 0
 }
 
-fn join_pieces(b: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<(), BerError> {
+fn join_pieces(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerError> {
     if depth > MAX_DEPTH {
-        return err("nested too deeply");
+        return Err(BerError::TooDeep);
     }
-    let mut pos = 0;
-    while pos < b.len() {
-        let t = read_tlv(&b[pos..])?;
-        if t.constructed {
-            join_pieces(t.contents, depth + 1, out)?;
+    for c in t.children() {
+        let c = c?;
+        if c.constructed {
+            join_pieces(&c, depth + 1, out)?;
         } else {
-            out.extend_from_slice(t.contents);
+            out.extend_from_slice(c.contents);
         }
-        pos += t.len;
     }
     Ok(())
 }
 
-fn convert(b: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, BerError> {
+fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerError> {
     if depth > MAX_DEPTH {
-        return err("nested too deeply");
+        return Err(BerError::TooDeep);
     }
-    let t = read_tlv(b)?;
     if !t.constructed {
         out.extend_from_slice(t.tag);
         write_len(out, t.contents.len());
         out.extend_from_slice(t.contents);
-        return Ok(t.len);
+        return Ok(());
     }
     let first = t.tag[0];
     if t.tag.len() == 1 && is_string_type(first) {
         let mut joined = Vec::new();
-        join_pieces(t.contents, depth + 1, &mut joined)?;
+        join_pieces(t, depth + 1, &mut joined)?;
         out.push(first & !0x20);
         write_len(out, joined.len());
         out.extend_from_slice(&joined);
-        return Ok(t.len);
+        return Ok(());
     }
     let mut children: Vec<Vec<u8>> = Vec::new();
-    let mut pos = 0;
-    while pos < t.contents.len() {
-        let mut c = Vec::new();
-        pos += convert(&t.contents[pos..], depth + 1, &mut c)?;
-        children.push(c);
+    for c in t.children() {
+        let mut v = Vec::new();
+        convert(&c?, depth + 1, &mut v)?;
+        children.push(v);
     }
     if t.tag == [0x31] {
         children.sort();
@@ -156,13 +256,13 @@ fn convert(b: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, BerError>
     for c in children {
         out.extend_from_slice(&c);
     }
-    Ok(t.len)
+    Ok(())
 }
 
-/// DER for the first element of `b` (trailing bytes, such as PDF zero padding, are ignored).
+/// DER for the first value of `b` (trailing bytes, such as PDF zero padding, are ignored).
 pub fn to_der(b: &[u8]) -> Result<Vec<u8>, BerError> {
-    let mut out = Vec::with_capacity(b.len());
-    convert(b, 0, &mut out)?;
+    let mut out = Vec::with_capacity(b.len().min(1 << 20));
+    convert(&read(b)?, 0, &mut out)?;
     Ok(out)
 }
 
@@ -182,6 +282,7 @@ mod tests {
             der,
             [0x30, 0x08, 0x04, 0x03, 0xaa, 0xbb, 0xcc, 0x02, 0x01, 0x05]
         );
+        assert_eq!(read(&ber).unwrap().raw.len(), ber.len() - 2);
     }
 
     #[test]
@@ -204,10 +305,36 @@ mod tests {
             &[0x04, 0x80, 0x00, 0x00],
             &[0x30, 0x85, 1, 1, 1, 1, 1],
             &[0x30, 0x05, 0x02],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
         ] {
             assert!(to_der(bad).is_err(), "{bad:?}");
         }
         let deep: Vec<u8> = std::iter::repeat_n([0x30, 0x80], 200).flatten().collect();
-        assert!(to_der(&deep).is_err());
+        assert_eq!(to_der(&deep).unwrap_err(), BerError::TooDeep);
+    }
+
+    #[test]
+    fn a_400_kib_nesting_bomb_is_refused_without_exhausting_the_stack() {
+        // What aborted `kyso verify` before: 200,000 nested indefinite-length SEQUENCEs, read
+        // on a thread with a small stack to show no recursion follows the nesting.
+        let bomb: Vec<u8> = std::iter::repeat_n([0x30, 0x80], 200_000)
+            .flatten()
+            .collect();
+        let t = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || (read(&bomb).map(|_| ()), to_der(&bomb).map(|_| ())))
+            .unwrap();
+        let (r, d) = t.join().unwrap();
+        assert_eq!(r.unwrap_err(), BerError::TooDeep);
+        assert_eq!(d.unwrap_err(), BerError::TooDeep);
+        // Nested definite lengths (each SEQUENCE holding the next) are bounded the same way.
+        let mut nested = vec![0x05, 0x00];
+        for _ in 0..200 {
+            let mut v = vec![0x30];
+            write_len(&mut v, nested.len());
+            v.extend_from_slice(&nested);
+            nested = v;
+        }
+        assert_eq!(to_der(&nested).unwrap_err(), BerError::TooDeep);
     }
 }

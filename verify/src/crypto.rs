@@ -90,6 +90,10 @@ struct PssParams {
     trailer: Option<u32>,
 }
 
+/// id-Ed25519 and id-Ed448 (RFC 8410).
+const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+
 enum Scheme {
     Pkcs1(Hash),
     /// Hash and salt length (RFC 4055 §3.1: default 20).
@@ -139,10 +143,23 @@ fn scheme(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Result<Scheme
         rfc5912::ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256),
         rfc5912::ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384),
         rfc5912::ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512),
-        rfc5912::ECDSA_WITH_SHA_224 => return Err(CryptoFail::Weak("ECDSA with SHA-224".into())),
+        rfc5912::ECDSA_WITH_SHA_224 => {
+            return Err(CryptoFail::Unsupported(
+                "ECDSA with SHA-224 is not verified".into(),
+            ))
+        }
         rfc5912::ID_EC_PUBLIC_KEY => Scheme::Ecdsa(need(digest)?),
         o if o == ObjectIdentifier::new_unwrap("1.2.840.10045.4.1") => Scheme::Ecdsa(Hash::Sha1),
-        rfc5912::MD_5_WITH_RSA_ENCRYPTION => return Err(CryptoFail::Weak("RSA with MD5".into())),
+        rfc5912::MD_5_WITH_RSA_ENCRYPTION => {
+            return Err(CryptoFail::Unsupported(
+                "RSA with MD5 is not verified".into(),
+            ))
+        }
+        o if o == ID_ED25519 || o == ID_ED448 => {
+            return Err(CryptoFail::Unsupported(
+                "EdDSA signatures are not verified by kyso".into(),
+            ))
+        }
         other => {
             return Err(CryptoFail::Unsupported(format!(
                 "signature algorithm {other}"
@@ -159,6 +176,11 @@ pub fn scheme_hash(alg: &AlgorithmIdentifierOwned, digest: Option<Hash>) -> Opti
 }
 
 /// Verify `signature` over `message` with `spki`. The message is hashed here.
+///
+/// The mathematics come first: a signature that does not verify is `Invalid` whatever its
+/// algorithm, and only a sound one made with a weak algorithm (SHA-1, RSA below 2048 bits) is
+/// `Weak`. Algorithms kyso cannot verify (Ed25519, P-521, RSA above 8192 bits, MD5) are
+/// `Unsupported`.
 pub fn verify(
     spki: &SubjectPublicKeyInfoOwned,
     alg: &AlgorithmIdentifierOwned,
@@ -170,74 +192,100 @@ pub fn verify(
     let h = match s {
         Scheme::Pkcs1(h) | Scheme::Pss(h, _) | Scheme::Ecdsa(h) => h,
     };
-    if h == Hash::Sha1 {
-        return Err(CryptoFail::Weak(
-            "SHA-1 signatures are not accepted (SHA-2 required)".into(),
-        ));
-    }
-    if let Some(ok) = ring_verify(spki, &s, message, signature) {
-        return ok.then_some(()).ok_or_else(|| {
-            CryptoFail::Invalid(
-                "the signature value does not match the signed data and the public key".into(),
-            )
-        });
-    }
-    let d = h.digest(&[message]);
-    let spki_der = spki
-        .to_der()
-        .map_err(|e| CryptoFail::Unsupported(e.to_string()))?;
     let invalid = || {
         CryptoFail::Invalid(
             "the signature value does not match the signed data and the public key".into(),
         )
     };
+    let sound = match ring_verify(spki, &s, message, signature) {
+        Some(ok) => ok,
+        None => rustcrypto_verify(spki, &s, h, message, signature)?,
+    };
+    if !sound {
+        return Err(invalid());
+    }
+    if let Some(w) = weakness(spki, alg).or_else(|| {
+        (h == Hash::Sha1).then(|| "SHA-1 signatures are not accepted (SHA-2 required)".into())
+    }) {
+        return Err(CryptoFail::Weak(format!(
+            "{w} (the signature itself is sound)"
+        )));
+    }
+    Ok(())
+}
+
+/// Largest RSA modulus kyso verifies (ring's limit too).
+const RSA_MAX_BITS: usize = 8192;
+
+/// RustCrypto for what ring does not do: RSA below 2048 bits (to tell a sound weak signature
+/// from a broken one), PSS with other salt lengths, SHA-1.
+fn rustcrypto_verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    s: &Scheme,
+    h: Hash,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, CryptoFail> {
+    let d = h.digest(&[message]);
+    let spki_der = spki
+        .to_der()
+        .map_err(|e| CryptoFail::Unsupported(e.to_string()))?;
     match s {
         Scheme::Pkcs1(_) | Scheme::Pss(..) => {
-            use rsa::pkcs8::DecodePublicKey;
+            use rsa::pkcs1::DecodeRsaPublicKey;
             use rsa::traits::PublicKeyParts;
-            let pk = rsa::RsaPublicKey::from_public_key_der(&spki_der).map_err(|_| {
-                CryptoFail::Unsupported("the key is not an RSA key this algorithm can use".into())
-            })?;
-            let bits = pk.n().bits();
-            if bits < 2048 {
-                return Err(CryptoFail::Weak(format!(
-                    "RSA-{bits} is below the 2048 bits required"
+            if spki.algorithm.oid != rfc5912::RSA_ENCRYPTION
+                && spki.algorithm.oid != rfc5912::ID_RSASSA_PSS
+            {
+                return Err(CryptoFail::Unsupported(format!(
+                    "an RSA signature algorithm with a {} key",
+                    spki.algorithm.oid
                 )));
             }
-            let ok = match (s, h) {
-                (Scheme::Pkcs1(_), Hash::Sha256) => {
-                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                (Scheme::Pkcs1(_), Hash::Sha384) => {
-                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                (Scheme::Pkcs1(_), Hash::Sha512) => {
-                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                (Scheme::Pss(_, salt), Hash::Sha256) => {
-                    rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, salt)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                (Scheme::Pss(_, salt), Hash::Sha384) => {
-                    rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(pk, salt)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                (Scheme::Pss(_, salt), Hash::Sha512) => {
-                    rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(pk, salt)
-                        .verify_prehash(&d, &signature.try_into().map_err(|_| invalid())?)
-                        .is_ok()
-                }
-                _ => false,
+            let key = spki
+                .subject_public_key
+                .as_bytes()
+                .ok_or_else(|| CryptoFail::Unsupported("RSA key is not whole bytes".into()))?;
+            let bits = rsa_modulus_bits(key).unwrap_or(0);
+            if bits > RSA_MAX_BITS {
+                return Err(CryptoFail::Unsupported(format!(
+                    "RSA-{bits}: keys above {RSA_MAX_BITS} bits are not verified"
+                )));
+            }
+            let pk = rsa::RsaPublicKey::from_pkcs1_der(key)
+                .ok()
+                .and_then(|k| {
+                    rsa::RsaPublicKey::new_with_max_size(k.n().clone(), k.e().clone(), RSA_MAX_BITS)
+                        .ok()
+                })
+                .ok_or_else(|| {
+                    CryptoFail::Unsupported("the RSA public key does not parse".into())
+                })?;
+            let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else {
+                return Ok(false);
             };
-            ok.then_some(()).ok_or_else(invalid)
+            let pss = rsa::pss::Signature::try_from(signature).ok();
+            macro_rules! both {
+                ($d:ty) => {
+                    match s {
+                        Scheme::Pkcs1(_) => rsa::pkcs1v15::VerifyingKey::<$d>::new(pk)
+                            .verify_prehash(&d, &sig)
+                            .is_ok(),
+                        Scheme::Pss(_, salt) => pss.is_some_and(|p| {
+                            rsa::pss::VerifyingKey::<$d>::new_with_salt_len(pk, *salt)
+                                .verify_prehash(&d, &p)
+                                .is_ok()
+                        }),
+                        Scheme::Ecdsa(_) => false,
+                    }
+                };
+            }
+            Ok(match h {
+                Hash::Sha1 => both!(sha1::Sha1),
+                Hash::Sha256 => both!(sha2::Sha256),
+                Hash::Sha384 => both!(sha2::Sha384),
+                Hash::Sha512 => both!(sha2::Sha512),
+            })
         }
         Scheme::Ecdsa(_) => {
             if let Ok(vk) =
@@ -245,18 +293,22 @@ pub fn verify(
                     &spki_der,
                 )
             {
-                let sig = p256::ecdsa::DerSignature::try_from(signature).map_err(|_| invalid())?;
-                vk.verify_prehash(&d, &sig).map_err(|_| invalid())
+                let Ok(sig) = p256::ecdsa::DerSignature::try_from(signature) else {
+                    return Ok(false);
+                };
+                Ok(vk.verify_prehash(&d, &sig).is_ok())
             } else if let Ok(vk) =
                 <p384::ecdsa::VerifyingKey as p384::pkcs8::DecodePublicKey>::from_public_key_der(
                     &spki_der,
                 )
             {
-                let sig = p384::ecdsa::DerSignature::try_from(signature).map_err(|_| invalid())?;
-                vk.verify_prehash(&d, &sig).map_err(|_| invalid())
+                let Ok(sig) = p384::ecdsa::DerSignature::try_from(signature) else {
+                    return Ok(false);
+                };
+                Ok(vk.verify_prehash(&d, &sig).is_ok())
             } else {
                 Err(CryptoFail::Unsupported(
-                    "EC key on a curve other than P-256 or P-384".into(),
+                    "an EC key on a curve other than P-256 or P-384".into(),
                 ))
             }
         }

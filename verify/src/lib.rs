@@ -2,31 +2,37 @@
 //! a report a relying agency can act on.
 //!
 //! It depends on no other kyso crate but the PDF file structure (`kyso-pdf`): relying agencies
-//! can run it without tokens or archives.
+//! can run it without tokens or archives. Every parser here takes outside bytes: none panics,
+//! none recurses without a bound, and every allocation is bounded by the input's size.
 
 pub mod ber;
 pub mod cms;
 pub mod crypto;
+pub mod dates;
 pub mod path;
 pub mod pdf;
 pub mod report;
+pub mod tsp;
+pub mod x509;
 
-pub use cms::rfc3339;
+pub use dates::rfc3339;
 pub use report::{Indication, Lang, Report, SignatureReport, SubIndication};
+pub use x509::{Cert, CertRef, Crl, Ocsp};
 
 use std::time::SystemTime;
-use x509_cert::crl::CertificateList;
-use x509_cert::Certificate;
 
 /// What a validation trusts and knows.
 #[derive(Debug, Clone)]
 pub struct Validator {
-    /// Trust anchors (`--trust`): roots, or any certificate the agency trusts directly.
-    pub anchors: Vec<Certificate>,
+    /// Trust anchors (`--trust`): roots, or any certificate the agency trusts directly (a
+    /// signer's or a TSA's).
+    pub anchors: Vec<CertRef>,
     /// Further certificates for building paths (`--certs`).
-    pub certs: Vec<Certificate>,
+    pub certs: Vec<CertRef>,
     /// CRLs (`--crl`).
-    pub crls: Vec<CertificateList>,
+    pub crls: Vec<Crl>,
+    /// OCSP responses (`--ocsp`).
+    pub ocsps: Vec<Ocsp>,
     /// The current time of the validation.
     pub now: SystemTime,
 }
@@ -37,16 +43,38 @@ impl Default for Validator {
             anchors: Vec::new(),
             certs: Vec::new(),
             crls: Vec::new(),
+            ocsps: Vec::new(),
             now: SystemTime::now(),
         }
     }
 }
 
-/// Is this a PDF (a `%PDF-` header in the first 1024 bytes)?
+/// Is this a PDF: a `%PDF-` header in the first 1024 bytes (ISO 32000-1 §7.5.2 lets readers
+/// accept it there), and not a CMS that carries a PDF inside it?
 pub fn looks_like_pdf(data: &[u8]) -> bool {
-    data[..data.len().min(1024)]
-        .windows(5)
-        .any(|w| w == b"%PDF-")
+    !looks_like_cms(data)
+        && data[..data.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+}
+
+/// Does the file start with a ContentInfo of SignedData (an attached `.p7m`, DER or BER)?
+pub fn looks_like_cms(data: &[u8]) -> bool {
+    const SIGNED_DATA_OID: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+    ];
+    let Ok(ci) = ber::read(data) else {
+        return data.first() == Some(&0x30)
+            && data
+                .get(..32)
+                .is_some_and(|h| h.windows(11).any(|w| w == SIGNED_DATA_OID));
+    };
+    ci.tag_byte() == 0x30
+        && ci
+            .children()
+            .next()
+            .and_then(Result::ok)
+            .is_some_and(|t| t.raw == SIGNED_DATA_OID)
 }
 
 impl Validator {
@@ -56,22 +84,24 @@ impl Validator {
     }
 
     /// Validate a CMS signature: attached when `content` is `None`, detached over `content`.
+    /// Every SignerInfo is validated and reported.
     pub fn verify_cms(&self, cms_der: &[u8], content: Option<&[u8]>) -> Report {
         let parts: Vec<&[u8]> = content.into_iter().collect();
         let ctx = cms::Context {
             content: &parts,
             format: "CAdES",
             baseline: true,
+            require_ess: false,
             claimed_time: None,
             extra_certs: &[],
             extra_crls: &[],
             extra_ocsps: &[],
         };
-        let r = cms::validate(self, cms_der, &ctx);
-        Report::from_signatures(vec![r], Vec::new())
+        Report::from_signatures(cms::validate(self, cms_der, &ctx), Vec::new())
     }
 
-    /// Validate a file: a PDF, an attached CMS (`.p7m`), or `file` with a detached signature.
+    /// Validate a file: an attached CMS (`.p7m`, whatever it wraps), a PDF, or `file` with a
+    /// detached signature.
     pub fn verify_file(&self, data: &[u8], detached: Option<&[u8]>) -> Report {
         match detached {
             Some(sig) => self.verify_cms(sig, Some(data)),

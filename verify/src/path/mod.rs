@@ -1,0 +1,334 @@
+//! Certification paths (RFC 5280 §6): built from the signature's certificates, extra
+//! certificates and the trust anchors with a bounded amount of work, then checked at a time —
+//! validity periods, signatures (over the bytes received), basicConstraints and
+//! pathLenConstraint, keyUsage, extendedKeyUsage for the purpose, name constraints (`names`),
+//! certificate policies (`policy`), unknown critical extensions. Revocation is `revocation`.
+
+pub mod names;
+pub mod policy;
+pub mod revocation;
+
+use crate::crypto::{self, CryptoFail};
+use crate::x509::{Cert, CertRef};
+use const_oid::db::rfc5280 as ext;
+use const_oid::ObjectIdentifier;
+use std::collections::HashMap;
+use std::time::SystemTime;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+
+/// What a path is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A document signer: keyUsage digitalSignature or nonRepudiation, not a CA, and an
+    /// extendedKeyUsage (when present) that allows signing documents.
+    Signer,
+    /// A time-stamping authority: EKU id-kp-timeStamping (RFC 3161 §2.3).
+    Tsa,
+    /// A delegated OCSP responder: EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
+    OcspResponder,
+}
+
+/// What is wrong with a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathProblem {
+    Expired(String),
+    NotYetValid(String),
+    /// A CA flag, a path length, a key usage, a name or policy constraint, a critical extension.
+    Constraints(String),
+    /// Weak algorithms in the chain.
+    Crypto(String),
+}
+
+/// Why no path was built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("no certification path to a trusted root")]
+    NoPath,
+    #[error("path building gave up after {0} signature checks (too many candidate certificates)")]
+    TooMuchWork(usize),
+}
+
+/// Signature checks path building may spend on one leaf (rustls-webpki caps at 100 too).
+pub const MAX_SIGNATURE_CHECKS: usize = 100;
+/// Longest path considered, anchor included.
+pub const MAX_PATH_LEN: usize = 10;
+
+/// id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
+pub const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+/// id-kp-documentSigning (RFC 9336).
+const ID_KP_DOCUMENT_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.36");
+/// Adobe authenticDocumentsTrust, Microsoft document signing.
+const ADOBE_AUTHENTIC_DOCUMENTS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.5");
+const MS_DOCUMENT_SIGNING: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.10.3.12");
+/// anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
+const ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
+pub const ID_PKIX_OCSP_NOCHECK: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
+
+/// Extended key usages that allow signing documents: the document-signing ones, and the
+/// e-mail protection and client authentication that Vietnamese CAs put in signing certificates.
+const SIGNING_EKUS: [ObjectIdentifier; 6] = [
+    ANY_EKU,
+    const_oid::db::rfc5912::ID_KP_CLIENT_AUTH,
+    const_oid::db::rfc5912::ID_KP_EMAIL_PROTECTION,
+    ID_KP_DOCUMENT_SIGNING,
+    ADOBE_AUTHENTIC_DOCUMENTS,
+    MS_DOCUMENT_SIGNING,
+];
+
+/// Extensions kyso processes; any other marked critical fails the path.
+const KNOWN: [ObjectIdentifier; 16] = [
+    ext::ID_CE_BASIC_CONSTRAINTS,
+    ext::ID_CE_KEY_USAGE,
+    ext::ID_CE_EXT_KEY_USAGE,
+    ext::ID_CE_SUBJECT_KEY_IDENTIFIER,
+    ext::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+    ext::ID_CE_SUBJECT_ALT_NAME,
+    ext::ID_CE_ISSUER_ALT_NAME,
+    ext::ID_CE_CERTIFICATE_POLICIES,
+    ext::ID_CE_CRL_DISTRIBUTION_POINTS,
+    const_oid::db::rfc5912::ID_PE_AUTHORITY_INFO_ACCESS,
+    ext::ID_CE_FRESHEST_CRL,
+    ext::ID_CE_NAME_CONSTRAINTS,
+    ext::ID_CE_POLICY_CONSTRAINTS,
+    ext::ID_CE_POLICY_MAPPINGS,
+    ext::ID_CE_INHIBIT_ANY_POLICY,
+    ID_PKIX_OCSP_NOCHECK,
+];
+
+/// Build a path from `leaf` to one of `anchors`, using `pool` for intermediates: leaf first,
+/// anchor last. Candidates are tried by name and confirmed by signature (over the bytes
+/// received), each pair checked at most once, at most [`MAX_SIGNATURE_CHECKS`] checks.
+pub fn build(
+    leaf: &CertRef,
+    pool: &[CertRef],
+    anchors: &[CertRef],
+) -> Result<Vec<CertRef>, BuildError> {
+    struct Walk<'a> {
+        pool: &'a [CertRef],
+        anchors: &'a [CertRef],
+        checked: HashMap<([u8; 32], [u8; 32]), bool>,
+        budget_hit: bool,
+    }
+    impl Walk<'_> {
+        fn links(&mut self, child: &Cert, issuer: &Cert) -> bool {
+            let key = (child.fingerprint(), issuer.fingerprint());
+            if let Some(ok) = self.checked.get(&key) {
+                return *ok;
+            }
+            if self.checked.len() >= MAX_SIGNATURE_CHECKS {
+                self.budget_hit = true;
+                return false;
+            }
+            // A weak but sound signature links; the policy on it is `check`'s.
+            let ok = !matches!(
+                child.signed_by(issuer),
+                Err(CryptoFail::Invalid(_) | CryptoFail::Unsupported(_))
+            );
+            self.checked.insert(key, ok);
+            ok
+        }
+
+        fn walk(&mut self, path: &mut Vec<CertRef>) -> bool {
+            let cur = path.last().expect("non-empty").clone();
+            if self.anchors.iter().any(|a| **a == *cur) {
+                return true;
+            }
+            if path.len() >= MAX_PATH_LEN || self.budget_hit {
+                return false;
+            }
+            let (anchors, pool) = (self.anchors, self.pool);
+            for cand in anchors.iter().chain(pool.iter()) {
+                if cand.tbs().subject != cur.tbs().issuer || path.iter().any(|p| **p == **cand) {
+                    continue;
+                }
+                if !self.links(&cur, cand) {
+                    continue;
+                }
+                path.push(cand.clone());
+                if self.walk(path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+    }
+    let mut w = Walk {
+        pool,
+        anchors,
+        checked: HashMap::new(),
+        budget_hit: false,
+    };
+    let mut path = vec![leaf.clone()];
+    if w.walk(&mut path) {
+        Ok(path)
+    } else if w.budget_hit {
+        Err(BuildError::TooMuchWork(MAX_SIGNATURE_CHECKS))
+    } else {
+        Err(BuildError::NoPath)
+    }
+}
+
+/// Does the certificate allow signing documents (its extendedKeyUsage, if it has one)?
+fn eku(c: &Cert) -> Result<Option<Vec<ObjectIdentifier>>, String> {
+    c.extension::<ExtendedKeyUsage>()
+        .map(|e| e.map(|(_, u)| u.0))
+        .map_err(|e| {
+            format!(
+                "certificate {}: unreadable extendedKeyUsage ({e})",
+                c.subject_string()
+            )
+        })
+}
+
+/// Check a built path at time `at`. The anchor (the last element) is trusted as it is, its
+/// dates included — unless it is the end-entity itself, trusted directly.
+pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProblem> {
+    let mut problems = Vec::new();
+    let n = path.len();
+    for (i, c) in path.iter().enumerate() {
+        let is_anchor = i == n - 1;
+        let name = c.subject_string();
+        if !is_anchor || i == 0 {
+            let v = &c.tbs().validity;
+            if at > v.not_after.to_system_time() {
+                problems.push(PathProblem::Expired(format!(
+                    "certificate {name} expired on {}",
+                    v.not_after
+                )));
+            }
+            if at < v.not_before.to_system_time() {
+                problems.push(PathProblem::NotYetValid(format!(
+                    "certificate {name} is valid only from {}",
+                    v.not_before
+                )));
+            }
+        }
+        // Signatures were verified by `build`, which links certificates only through them;
+        // what remains is the policy on their algorithms.
+        if !is_anchor {
+            let issuer = &path[i + 1];
+            if let Some(w) = crypto::weakness(
+                &issuer.tbs().subject_public_key_info,
+                &c.x509.signature_algorithm,
+            ) {
+                problems.push(PathProblem::Crypto(format!("certificate {name}: {w}")));
+            }
+        }
+        for e in c.tbs().extensions.iter().flatten() {
+            if e.critical && !KNOWN.contains(&e.extn_id) {
+                problems.push(PathProblem::Constraints(format!(
+                    "certificate {name} has an unknown critical extension {}",
+                    e.extn_id
+                )));
+            }
+        }
+        let ku = match c.extension::<KeyUsage>() {
+            Ok(k) => k.map(|(_, k)| k),
+            Err(e) => {
+                problems.push(PathProblem::Constraints(format!(
+                    "certificate {name}: unreadable keyUsage ({e})"
+                )));
+                None
+            }
+        };
+        let bc = match c.extension::<BasicConstraints>() {
+            Ok(b) => b.map(|(_, b)| b),
+            Err(e) => {
+                problems.push(PathProblem::Constraints(format!(
+                    "certificate {name}: unreadable basicConstraints ({e})"
+                )));
+                None
+            }
+        };
+        if i > 0 {
+            // An issuer: a CA with keyCertSign, within its pathLenConstraint (§6.1.4).
+            let v1_self_signed_anchor = is_anchor && c.tbs().extensions.is_none();
+            match &bc {
+                Some(b) if b.ca => {
+                    if let Some(max) = b.path_len_constraint {
+                        // certificates below this one that are not self-issued, excluding the leaf
+                        let below = path[1..i].iter().filter(|x| !x.is_self_issued()).count();
+                        if below > max as usize {
+                            problems.push(PathProblem::Constraints(format!(
+                                "certificate {name} allows {max} CA(s) below it, the path has {below}"
+                            )));
+                        }
+                    }
+                }
+                _ if v1_self_signed_anchor => {}
+                _ => problems.push(PathProblem::Constraints(format!(
+                    "certificate {name} issues certificates but is not a CA (basicConstraints)"
+                ))),
+            }
+            if let Some(k) = ku {
+                if !k.0.contains(KeyUsages::KeyCertSign) {
+                    problems.push(PathProblem::Constraints(format!(
+                        "certificate {name} may not sign certificates (keyUsage lacks keyCertSign)"
+                    )));
+                }
+            }
+            continue;
+        }
+        // The end-entity.
+        let usages = match eku(c) {
+            Ok(u) => u,
+            Err(m) => {
+                problems.push(PathProblem::Constraints(m));
+                None
+            }
+        };
+        match purpose {
+            Purpose::Signer => {
+                if bc.as_ref().is_some_and(|b| b.ca) {
+                    problems.push(PathProblem::Constraints(format!(
+                        "certificate {name} is a CA certificate (basicConstraints cA): a CA key does not sign documents"
+                    )));
+                }
+                if let Some(k) = ku {
+                    if !(k.0.contains(KeyUsages::DigitalSignature)
+                        || k.0.contains(KeyUsages::NonRepudiation))
+                    {
+                        problems.push(PathProblem::Constraints(format!(
+                            "certificate {name} may not sign documents (keyUsage has neither digitalSignature nor nonRepudiation)"
+                        )));
+                    }
+                }
+                if let Some(u) = usages {
+                    if !u.iter().any(|o| SIGNING_EKUS.contains(o)) {
+                        problems.push(PathProblem::Constraints(format!(
+                            "certificate {name} may not sign documents (its extendedKeyUsage allows only {})",
+                            u.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", ")
+                        )));
+                    }
+                }
+            }
+            Purpose::Tsa => {
+                if !usages.is_some_and(|u| u.contains(&const_oid::db::rfc5912::ID_KP_TIME_STAMPING))
+                {
+                    problems.push(PathProblem::Constraints(format!(
+                        "certificate {name} is not a TSA certificate (no extendedKeyUsage timeStamping)"
+                    )));
+                }
+            }
+            Purpose::OcspResponder => {
+                if !usages.is_some_and(|u| u.contains(&ID_KP_OCSP_SIGNING)) {
+                    problems.push(PathProblem::Constraints(format!(
+                        "certificate {name} is not an OCSP responder (no extendedKeyUsage OCSPSigning)"
+                    )));
+                }
+            }
+        }
+    }
+    problems.extend(names::check(path).into_iter().map(PathProblem::Constraints));
+    problems.extend(
+        policy::check(path)
+            .into_iter()
+            .map(PathProblem::Constraints),
+    );
+    problems
+}

@@ -1,0 +1,408 @@
+//! Revocation (RFC 5280 §6.3, RFC 6960) judged at a control time: the signature time-stamp's
+//! genTime when one proves when the signature existed, else the claimed signing time.
+//!
+//! - A CRL counts only if the certificate's issuer signed it (direct CRLs), the issuer may sign
+//!   CRLs, it is complete for the certificate (not a delta CRL; an issuingDistributionPoint that
+//!   covers the certificate and all reasons; no critical extension kyso does not process) and it
+//!   is not dated in the future.
+//! - An OCSP response counts if the issuer signed it, or a responder the issuer certified for
+//!   OCSPSigning, valid when the response was produced, whose own status is not "revoked" in the
+//!   CRLs at hand (unless it carries id-pkix-ocsp-nocheck).
+//! - "Revoked" from any source wins over "good" from another. "Good" proves the certificate
+//!   was not revoked at the control time only if the CRL or response was issued at or after it
+//!   (fresh); older data is reported and not used.
+
+use super::{Purpose, ID_KP_OCSP_SIGNING, ID_PKIX_OCSP_NOCHECK};
+use crate::crypto::Hash;
+use crate::x509::{Cert, CertRef, Crl, Ocsp};
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use std::time::{Duration, SystemTime};
+use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{
+    AuthorityInfoAccessSyntax, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+};
+
+/// Clock skew tolerated for "dated in the future".
+const SKEW: Duration = Duration::from_secs(300);
+
+const ID_CE_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
+const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
+const ID_CE_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.28");
+const ID_CE_AUTHORITY_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+const ID_CE_ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
+const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
+const ID_CE_EXPIRED_CERTS_ON_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.60");
+const ID_CE_CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+const ID_CE_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
+/// id-ad-ocsp (RFC 5280 §4.2.2.1).
+const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+
+/// A certificate's revocation status, as the data at hand tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Fresh data from the issuer says it was not revoked at the control time.
+    Good,
+    /// Revoked at this time (whenever that is relative to the control time).
+    Revoked(SystemTime),
+    /// No usable, fresh data.
+    Unknown,
+}
+
+/// Revocation data at hand.
+#[derive(Clone, Copy)]
+pub struct Data<'a> {
+    pub crls: &'a [Crl],
+    pub ocsps: &'a [Ocsp],
+}
+
+/// Where a certificate says its status can be had: CRL distribution point and OCSP URLs.
+pub fn status_sources(c: &Cert) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(Some((_, dps))) = c.extension::<CrlDistributionPoints>() {
+        for dp in dps.0 {
+            match dp.distribution_point {
+                Some(DistributionPointName::FullName(names)) => {
+                    out.extend(names.into_iter().map(|n| general_name_text(&n)))
+                }
+                Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                    out.push("a CRL distribution point relative to the CRL issuer".into())
+                }
+                None => out.push("a CRL from the CRL issuer".into()),
+            }
+        }
+    }
+    if let Ok(Some((_, aia))) = c.extension::<AuthorityInfoAccessSyntax>() {
+        for ad in aia.0 {
+            if ad.access_method == ID_AD_OCSP {
+                out.push(format!("OCSP {}", general_name_text(&ad.access_location)));
+            }
+        }
+    }
+    out
+}
+
+fn general_name_text(n: &GeneralName) -> String {
+    match n {
+        GeneralName::UniformResourceIdentifier(u) => u.to_string(),
+        GeneralName::DirectoryName(d) => d.to_string(),
+        GeneralName::DnsName(d) => d.to_string(),
+        GeneralName::Rfc822Name(e) => e.to_string(),
+        _ => "a name".into(),
+    }
+}
+
+fn is_ca(c: &Cert) -> bool {
+    c.extension::<x509_cert::ext::pkix::BasicConstraints>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, b)| b.ca)
+}
+
+/// Is the CRL complete for `cert` (§6.3.3 (b)), and why not?
+fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), String> {
+    let t = &crl.list.tbs_cert_list;
+    for e in t.crl_extensions.iter().flatten() {
+        match e.extn_id {
+            ID_CE_DELTA_CRL_INDICATOR => return Err("it is a delta CRL".into()),
+            ID_CE_ISSUING_DISTRIBUTION_POINT => {
+                let idp = IssuingDistributionPoint::from_der(e.extn_value.as_bytes())
+                    .map_err(|e| format!("its issuingDistributionPoint is unreadable ({e})"))?;
+                if idp.indirect_crl {
+                    return Err("it is an indirect CRL".into());
+                }
+                if idp.only_some_reasons.is_some() {
+                    return Err("it covers only some revocation reasons".into());
+                }
+                if idp.only_contains_attribute_certs {
+                    return Err("it covers attribute certificates only".into());
+                }
+                if idp.only_contains_user_certs && is_ca(cert) {
+                    return Err("it covers end-entity certificates only".into());
+                }
+                if idp.only_contains_ca_certs && !is_ca(cert) {
+                    return Err("it covers CA certificates only".into());
+                }
+                match idp.distribution_point {
+                    None => {}
+                    Some(DistributionPointName::FullName(names)) => {
+                        let dps: Vec<GeneralName> = cert
+                            .extension::<CrlDistributionPoints>()
+                            .ok()
+                            .flatten()
+                            .map(|(_, d)| d.0)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|d| match d.distribution_point {
+                                Some(DistributionPointName::FullName(n)) => Some(n),
+                                _ => None,
+                            })
+                            .flatten()
+                            .collect();
+                        if !names.iter().any(|n| dps.contains(n)) {
+                            return Err("it is a partitioned CRL for another distribution point than the certificate's".into());
+                        }
+                    }
+                    Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                        return Err(
+                            "its distribution point is relative to the issuer (not processed)"
+                                .into(),
+                        )
+                    }
+                }
+            }
+            ID_CE_CRL_NUMBER
+            | ID_CE_AUTHORITY_KEY_IDENTIFIER
+            | ID_CE_ISSUER_ALT_NAME
+            | ID_CE_FRESHEST_CRL
+            | ID_CE_EXPIRED_CERTS_ON_CRL => {}
+            other if e.critical => {
+                return Err(format!("it has an unknown critical extension {other}"))
+            }
+            _ => {}
+        }
+    }
+    for entry in t.revoked_certificates.iter().flatten() {
+        for e in entry.crl_entry_extensions.iter().flatten() {
+            if e.critical && !matches!(e.extn_id, ID_CE_CRL_REASONS | ID_CE_INVALIDITY_DATE) {
+                return Err(format!(
+                    "an entry has an unknown critical extension {}",
+                    e.extn_id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What one CRL says of `cert`.
+fn from_crl(
+    crl: &Crl,
+    cert: &Cert,
+    issuer: &Cert,
+    control: SystemTime,
+    now: SystemTime,
+    notes: &mut Vec<String>,
+) -> Option<Status> {
+    let t = &crl.list.tbs_cert_list;
+    if t.issuer != cert.tbs().issuer {
+        return None;
+    }
+    let from = t.issuer.to_string();
+    if let Err(e) = crl.signed_by(issuer) {
+        notes.push(format!(
+            "a CRL from {from} does not verify with its issuer's key ({e}); ignored"
+        ));
+        return None;
+    }
+    if let Ok(Some((_, ku))) = issuer.extension::<KeyUsage>() {
+        if !ku.0.contains(KeyUsages::CRLSign) {
+            notes.push(format!(
+                "a CRL from {from}, whose key may not sign CRLs (keyUsage); ignored"
+            ));
+            return None;
+        }
+    }
+    if let Err(why) = crl_scope(crl, cert) {
+        notes.push(format!(
+            "a CRL from {from} is not a complete CRL for {}: {why}; ignored",
+            cert.subject_string()
+        ));
+        return None;
+    }
+    let this_update = t.this_update.to_system_time();
+    if this_update > now + SKEW {
+        notes.push(format!("a CRL from {from} is dated in the future; ignored"));
+        return None;
+    }
+    let entry = t
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .find(|r| r.serial_number == cert.tbs().serial_number);
+    if let Some(r) = entry {
+        return Some(Status::Revoked(r.revocation_date.to_system_time()));
+    }
+    if this_update < control {
+        notes.push(format!(
+            "the CRL from {from} of {} was issued before the signing time ({}): it cannot show {} was not revoked then; not used",
+            crate::rfc3339(this_update),
+            crate::rfc3339(control),
+            cert.subject_string()
+        ));
+        return None;
+    }
+    Some(Status::Good)
+}
+
+/// Does the CertID of a single response name `cert` issued by `issuer` (RFC 6960 §4.1.1)?
+fn cert_id_matches(id: &x509_ocsp::CertId, cert: &Cert, issuer: &Cert) -> bool {
+    if id.serial_number != cert.tbs().serial_number {
+        return false;
+    }
+    let Some(h) = Hash::from_oid(&id.hash_algorithm.oid) else {
+        return false;
+    };
+    let name_der = issuer.tbs().subject.to_der().unwrap_or_default();
+    let key = issuer
+        .tbs()
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    h.digest(&[&name_der]) == id.issuer_name_hash.as_bytes()
+        && h.digest(&[key]) == id.issuer_key_hash.as_bytes()
+}
+
+/// Who may have signed a response for certificates of `issuer`: the issuer itself, or a
+/// delegated responder it certified. `Err` says why a response must not be believed.
+fn responder_ok(
+    resp: &Ocsp,
+    issuer: &CertRef,
+    data: Data<'_>,
+    now: SystemTime,
+    notes: &mut Vec<String>,
+) -> bool {
+    if resp.signed_by(issuer).is_ok() {
+        return true;
+    }
+    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
+    for r in resp.certificates() {
+        if r.tbs().issuer != issuer.tbs().subject || r.signed_by(issuer).is_err() {
+            continue;
+        }
+        if resp.signed_by(&r).is_err() {
+            continue;
+        }
+        let name = r.subject_string();
+        let eku = r.extension::<ExtendedKeyUsage>().ok().flatten();
+        if !eku.is_some_and(|(_, u)| u.0.contains(&ID_KP_OCSP_SIGNING)) {
+            notes.push(format!("an OCSP response is signed by {name}, which the issuer did not certify for OCSP signing; ignored"));
+            return false;
+        }
+        let problems = super::check(
+            &[r.clone(), issuer.clone()],
+            produced,
+            Purpose::OcspResponder,
+        );
+        if let Some(p) = problems.first() {
+            notes.push(format!("the OCSP responder {name} was not valid when it answered ({p:?}); its response is ignored"));
+            return false;
+        }
+        let nocheck = r
+            .tbs()
+            .extensions
+            .iter()
+            .flatten()
+            .any(|e| e.extn_id == ID_PKIX_OCSP_NOCHECK);
+        if !nocheck {
+            let mut inner = Vec::new();
+            let revoked = data
+                .crls
+                .iter()
+                .filter_map(|c| from_crl(c, &r, issuer, produced, now, &mut inner))
+                .find_map(|s| match s {
+                    Status::Revoked(at) => Some(at),
+                    _ => None,
+                });
+            match revoked {
+                Some(at) if at <= produced => {
+                    notes.push(format!("the OCSP responder {name} was revoked on {} (before it answered); its response is ignored", crate::rfc3339(at)));
+                    return false;
+                }
+                Some(_) => {}
+                None if inner.is_empty() && data.crls.is_empty() => notes.push(format!(
+                    "the OCSP responder {name} has no id-pkix-ocsp-nocheck and no CRL for it is at hand: its own status was not checked"
+                )),
+                None => {}
+            }
+        }
+        return true;
+    }
+    notes.push(format!(
+        "an OCSP response for a certificate of {} is not signed by it or by a responder it delegated; ignored",
+        issuer.subject_string()
+    ));
+    false
+}
+
+/// What the OCSP responses say of `cert`.
+fn from_ocsp(
+    resp: &Ocsp,
+    cert: &Cert,
+    issuer: &CertRef,
+    data: Data<'_>,
+    control: SystemTime,
+    now: SystemTime,
+    notes: &mut Vec<String>,
+) -> Option<Status> {
+    use x509_ocsp::CertStatus;
+    let singles: Vec<_> = resp
+        .basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .filter(|s| cert_id_matches(&s.cert_id, cert, issuer))
+        .collect();
+    if singles.is_empty() || !responder_ok(resp, issuer, data, now, notes) {
+        return None;
+    }
+    let mut out = None;
+    for single in singles {
+        let this_update = single.this_update.0.to_system_time();
+        if this_update > now + SKEW {
+            notes.push("an OCSP response is dated in the future; ignored".into());
+            continue;
+        }
+        match &single.cert_status {
+            CertStatus::Revoked(info) => {
+                return Some(Status::Revoked(info.revocation_time.0.to_system_time()))
+            }
+            CertStatus::Good(_) if this_update >= control => out = Some(Status::Good),
+            CertStatus::Good(_) => notes.push(format!(
+                "an OCSP response of {} says {} is good, but was made before the signing time ({}); not used",
+                crate::rfc3339(this_update),
+                cert.subject_string(),
+                crate::rfc3339(control)
+            )),
+            CertStatus::Unknown(_) => notes.push(format!(
+                "the OCSP responder does not know {}",
+                cert.subject_string()
+            )),
+        }
+    }
+    out
+}
+
+/// The status of `cert` (issued by `issuer`) at `control`, from every source at hand, with
+/// notes on what was not used and why.
+pub fn status(
+    cert: &Cert,
+    issuer: &CertRef,
+    data: Data<'_>,
+    control: SystemTime,
+    now: SystemTime,
+) -> (Status, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut found: Vec<Status> = Vec::new();
+    for r in data.ocsps {
+        found.extend(from_ocsp(r, cert, issuer, data, control, now, &mut notes));
+    }
+    for c in data.crls {
+        found.extend(from_crl(c, cert, issuer, control, now, &mut notes));
+    }
+    let revoked = found
+        .iter()
+        .filter_map(|s| match s {
+            Status::Revoked(at) => Some(*at),
+            _ => None,
+        })
+        .min();
+    let status = match revoked {
+        Some(at) => Status::Revoked(at),
+        None if found.contains(&Status::Good) => Status::Good,
+        None => Status::Unknown,
+    };
+    (status, notes)
+}

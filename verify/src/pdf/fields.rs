@@ -1,0 +1,281 @@
+//! Where a PDF's signatures are (ISO 32000-1 §12.7.3.1, §12.8.1): the signature fields of the
+//! form, and every signature dictionary in the file that no field shows — also one a later
+//! revision freed or removed from the form, which is still in the file's bytes.
+
+use kyso_pdf::{Dict, Document, ObjRef, Object};
+use std::collections::{HashMap, HashSet};
+
+/// Deepest field tree walked (§12.7.3.1 sets no limit; real forms use 3 or 4 levels).
+const MAX_FIELD_DEPTH: usize = 32;
+/// Most `/ByteRange` occurrences looked at for hidden signatures.
+pub const MAX_BYTERANGE_HITS: usize = 1_000;
+
+/// A file with more /ByteRange entries than kyso looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the file holds more than {MAX_BYTERANGE_HITS} /ByteRange entries")]
+pub struct TooManyByteRanges;
+
+/// A signature dictionary, as found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The field's fully qualified name, or a description of where the dictionary was found.
+    pub name: String,
+    /// The field object, when a field shows the signature.
+    pub field: Option<ObjRef>,
+    /// The signature dictionary's object, when indirect.
+    pub sig_ref: Option<ObjRef>,
+    pub sig: Dict,
+    /// No field of the final document shows this signature.
+    pub hidden: bool,
+}
+
+/// A text string (§7.9.2.2): UTF-16BE with a byte order mark, or PDFDocEncoding (read as
+/// Latin-1, which agrees with it on the characters of field names).
+pub fn text(o: Option<&Object>) -> String {
+    match o.and_then(Object::as_string) {
+        Some(b) if b.starts_with(&[0xfe, 0xff]) => {
+            let u: Vec<u16> = b[2..]
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&u)
+        }
+        Some(b) => b.iter().map(|&c| c as char).collect(),
+        None => String::new(),
+    }
+}
+
+/// One node of the form's field tree: a field, or a widget that is only a kid of one.
+#[derive(Debug, Clone)]
+pub struct FieldNode {
+    /// Fully qualified name of the field this node is or belongs to.
+    pub name: String,
+    /// `/FT`, own or inherited.
+    pub ft: Option<Vec<u8>>,
+    /// The nearest ancestor-or-self with a `/T`: the field object proper.
+    pub field: Option<ObjRef>,
+}
+
+/// Walk the form's field tree: every node reached by reference, with its field's fully
+/// qualified name and type. Loops, depth and unreadable nodes end a branch.
+pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> {
+    let mut out = Vec::new();
+    let Ok(root) = doc.dict(doc.root()) else {
+        return out;
+    };
+    let Some(acro) = root.get("AcroForm").and_then(|a| doc.resolve(a).ok()) else {
+        return out;
+    };
+    let fields = acro
+        .as_dict()
+        .and_then(|a| a.get("Fields"))
+        .and_then(|f| doc.resolve(f).ok());
+    let mut stack: Vec<(Object, Option<FieldNode>, usize)> = fields
+        .as_ref()
+        .and_then(Object::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .rev()
+        .map(|f| (f.clone(), None, 0))
+        .collect();
+    let mut seen = HashSet::new();
+    while let Some((f, parent, depth)) = stack.pop() {
+        if depth > MAX_FIELD_DEPTH || out.len() > 100_000 {
+            continue;
+        }
+        let r = f.as_ref();
+        if let Some(r) = r {
+            if !seen.insert(r) {
+                continue;
+            }
+        }
+        let Ok(obj) = doc.resolve(&f) else { continue };
+        let Some(d) = obj.as_dict() else { continue };
+        let t = d.get("T").map(|t| text(Some(t)));
+        let name = match (&parent, &t) {
+            (None, Some(t)) => t.clone(),
+            (None, None) => String::new(),
+            (Some(p), None) => p.name.clone(),
+            (Some(p), Some(t)) if p.name.is_empty() => t.clone(),
+            (Some(p), Some(t)) => format!("{}.{t}", p.name),
+        };
+        let ft = d
+            .get("FT")
+            .and_then(Object::as_name)
+            .map(<[u8]>::to_vec)
+            .or_else(|| parent.as_ref().and_then(|p| p.ft.clone()));
+        let field = if t.is_some() {
+            r
+        } else {
+            parent.as_ref().and_then(|p| p.field)
+        };
+        let node = FieldNode { name, ft, field };
+        if let Some(kids) = d.get("Kids").and_then(|k| doc.resolve(k).ok()) {
+            for k in kids.as_array().unwrap_or(&[]).iter().rev() {
+                stack.push((k.clone(), Some(node.clone()), depth + 1));
+            }
+        }
+        out.push((r, d.clone(), node));
+    }
+    out
+}
+
+/// Fully qualified names of the form's fields and widgets, by object.
+pub fn field_names(doc: &Document<'_>) -> HashMap<ObjRef, FieldNode> {
+    field_tree(doc)
+        .into_iter()
+        .filter_map(|(r, _, n)| r.map(|r| (r, n)))
+        .collect()
+}
+
+/// Signature fields with a value, and the names of empty ones.
+pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
+    let mut found: Vec<Found> = Vec::new();
+    let mut empty = Vec::new();
+    for (r, d, node) in field_tree(doc) {
+        if node.ft.as_deref() != Some(b"Sig") {
+            continue;
+        }
+        match d.get("V") {
+            Some(Object::Ref(v)) => {
+                if found.iter().any(|f| f.sig_ref == Some(*v)) {
+                    continue;
+                }
+                if let Ok(Object::Dict(sig)) = doc.get(*v) {
+                    found.push(Found {
+                        name: node.name,
+                        field: r,
+                        sig_ref: Some(*v),
+                        sig,
+                        hidden: false,
+                    });
+                }
+            }
+            Some(Object::Dict(sig)) => found.push(Found {
+                name: node.name,
+                field: r,
+                sig_ref: None,
+                sig: sig.clone(),
+                hidden: false,
+            }),
+            // A widget that is only a kid of its field carries no value of its own.
+            _ if d.get("T").is_none() && node.field != r => {}
+            _ => empty.push(node.name),
+        }
+    }
+    (found, empty)
+}
+
+fn is_signature_dict(d: &Dict) -> bool {
+    d.get("ByteRange").is_some()
+        && d.get("Contents").and_then(Object::as_string).is_some()
+        && d.type_name()
+            .is_none_or(|t| t == b"Sig" || t == b"DocTimeStamp")
+}
+
+/// The start of the indirect object (`N G obj`) whose bytes hold `at`, looking back from it.
+fn object_start_before(data: &[u8], at: usize) -> Option<usize> {
+    let mut end = at;
+    // A signature dictionary's /Contents may precede its /ByteRange: skip back over up to
+    // 1 MiB of it, one `obj` keyword at a time.
+    let floor = at.saturating_sub(1 << 20);
+    while end > floor {
+        let hit = data[floor..end].windows(3).rposition(|w| w == b"obj")? + floor;
+        // `<digits> <digits> obj` right before
+        let mut i = hit;
+        let mut fields = 0;
+        while fields < 2 {
+            while i > 0 && kyso_pdf::parse::is_ws(data[i - 1]) {
+                i -= 1;
+            }
+            let digits_end = i;
+            while i > 0 && data[i - 1].is_ascii_digit() {
+                i -= 1;
+            }
+            if i == digits_end {
+                break;
+            }
+            fields += 1;
+        }
+        if fields == 2 {
+            return Some(i);
+        }
+        end = hit;
+    }
+    None
+}
+
+/// Signature dictionaries in the file's bytes that `known` does not hold (by /Contents): a
+/// signature hidden by a later revision — its field removed, its object freed or replaced.
+/// Every object any cross-reference section placed is a candidate, and so is any `N G obj`
+/// written before a `/ByteRange`.
+pub fn hidden_signatures(
+    doc: &Document<'_>,
+    known: &[Found],
+) -> Result<Vec<Found>, TooManyByteRanges> {
+    let data = doc.data();
+    let hits: Vec<usize> = data
+        .windows(10)
+        .enumerate()
+        .filter(|(_, w)| *w == b"/ByteRange")
+        .map(|(i, _)| i)
+        .take(MAX_BYTERANGE_HITS + 1)
+        .collect();
+    if hits.len() > MAX_BYTERANGE_HITS {
+        return Err(TooManyByteRanges);
+    }
+    if hits.len() <= known.len() {
+        return Ok(Vec::new());
+    }
+    let placed = doc.all_offsets();
+    let known_contents: HashSet<Vec<u8>> = known
+        .iter()
+        .filter_map(|f| {
+            f.sig
+                .get("Contents")
+                .and_then(Object::as_string)
+                .map(<[u8]>::to_vec)
+        })
+        .collect();
+    let mut out: Vec<Found> = Vec::new();
+    let mut tried = HashSet::new();
+    for h in hits {
+        let i = placed.partition_point(|(_, o)| *o <= h);
+        let mut starts: Vec<usize> = Vec::new();
+        if let Some(&(_, o)) = i.checked_sub(1).and_then(|i| placed.get(i)) {
+            starts.push(o);
+        }
+        starts.extend(object_start_before(data, h));
+        for start in starts {
+            if !tried.insert(start) {
+                continue;
+            }
+            let Ok((r, Object::Dict(d))) = doc.read_at(start, 0) else {
+                continue;
+            };
+            let contents = d
+                .get("Contents")
+                .and_then(Object::as_string)
+                .map(<[u8]>::to_vec);
+            if !is_signature_dict(&d)
+                || contents
+                    .as_ref()
+                    .is_some_and(|c| known_contents.contains(c))
+                || out
+                    .iter()
+                    .any(|f| f.sig.get("Contents") == d.get("Contents"))
+            {
+                continue;
+            }
+            out.push(Found {
+                name: format!("(object {} — no field shows it)", r.num),
+                field: None,
+                sig_ref: Some(r),
+                sig: d,
+                hidden: true,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,117 @@
+//! Modification detection and prevention (ISO 32000-1 §12.8.2): the DocMDP permission a
+//! certification signature sets for the whole document, and the fields a FieldMDP lock
+//! forbids changing — matched to field objects by their fully qualified names.
+
+use super::fields::{text, Found};
+use kyso_pdf::{Document, Object};
+
+/// A FieldMDP lock (§12.8.2.4): which fields a signature forbids changing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLock {
+    pub action: Action,
+    /// Fully qualified field names.
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    All,
+    Include,
+    Exclude,
+}
+
+impl FieldLock {
+    /// Does the lock cover the field with this fully qualified name? (A name the lock lists
+    /// covers its descendants too: locking `a` locks `a.b`.)
+    pub fn locks(&self, name: &str) -> bool {
+        let listed = self.fields.iter().any(|f| {
+            name == f
+                || name
+                    .strip_prefix(f.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+        });
+        match self.action {
+            Action::All => true,
+            Action::Include => listed,
+            Action::Exclude => !listed,
+        }
+    }
+}
+
+/// The transform of a signature's /Reference array with this method, resolved.
+fn reference<'a>(doc: &Document<'a>, sig: &kyso_pdf::Dict, method: &str) -> Option<kyso_pdf::Dict> {
+    let refs = doc.resolve(sig.get("Reference")?).ok()?;
+    refs.as_array()?
+        .iter()
+        .take(64)
+        .filter_map(|r| doc.resolve(r).ok())
+        .filter_map(|r| r.as_dict().cloned())
+        .find(|d| d.get("TransformMethod").is_some_and(|m| m.is_name(method)))
+}
+
+/// Is this a certification signature (a DocMDP transform)? Its permission /P then, 1 to 3
+/// (default 2; a value out of range is read as the strictest, 1).
+pub fn docmdp_permission(doc: &Document<'_>, f: &Found) -> Option<i64> {
+    let d = reference(doc, &f.sig, "DocMDP")?;
+    let p = d
+        .get("TransformParams")
+        .and_then(|p| doc.resolve(p).ok())
+        .and_then(|p| {
+            p.as_dict()
+                .and_then(|p| p.get("P"))
+                .and_then(Object::as_int)
+        })
+        .unwrap_or(2);
+    Some(if (1..=3).contains(&p) { p } else { 1 })
+}
+
+/// The FieldMDP lock of a signature: from its /Reference, or else from its field's /Lock.
+pub fn field_lock(doc: &Document<'_>, f: &Found) -> Option<FieldLock> {
+    let params = match reference(doc, &f.sig, "FieldMDP") {
+        Some(d) => doc.resolve(d.get("TransformParams")?).ok()?,
+        None => {
+            let field = doc.dict(f.field?).ok()?;
+            doc.resolve(field.get("Lock")?).ok()?
+        }
+    };
+    let p = params.as_dict()?;
+    let action = match p.get("Action").and_then(Object::as_name) {
+        Some(b"Include") => Action::Include,
+        Some(b"Exclude") => Action::Exclude,
+        // /All, and anything else: the strictest reading
+        _ => Action::All,
+    };
+    let fields = p
+        .get("Fields")
+        .and_then(|f| doc.resolve(f).ok())
+        .and_then(|f| {
+            f.as_array()
+                .map(|a| a.iter().map(|x| text(Some(x))).collect())
+        })
+        .unwrap_or_default();
+    Some(FieldLock { action, fields })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_match_fully_qualified_names_only() {
+        let lock = |action, f: &[&str]| FieldLock {
+            action,
+            fields: f.iter().map(|s| s.to_string()).collect(),
+        };
+        let inc = lock(Action::Include, &["a.so_ho_so"]);
+        assert!(inc.locks("a.so_ho_so"));
+        assert!(!inc.locks("b.so_ho_so"));
+        assert!(!inc.locks("so_ho_so"));
+        let exc = lock(Action::Exclude, &["a.so_ho_so"]);
+        assert!(!exc.locks("a.so_ho_so"));
+        assert!(exc.locks("b.so_ho_so"));
+        let parent = lock(Action::Include, &["a"]);
+        assert!(parent.locks("a.x"));
+        assert!(!parent.locks("ab"));
+        assert!(lock(Action::All, &[]).locks("anything"));
+    }
+}

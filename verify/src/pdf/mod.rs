@@ -1,0 +1,318 @@
+//! PDF signatures (ISO 32000-1 §12.8, ETSI EN 319 142-1): every signature — in the form's
+//! fields, and hidden ones still in the file's bytes — its /ByteRange (`byterange`), its CMS or
+//! document time-stamp, and every change after its signed revision: the classifier (`roles`,
+//! `diff`) turns each difference into a value and the policy (`policy`, with `mdp`'s DocMDP and
+//! FieldMDP permissions) judges them. Each revision is parsed once.
+
+pub mod byterange;
+pub mod diff;
+pub mod dss;
+pub mod fields;
+pub mod mdp;
+pub mod policy;
+pub mod roles;
+
+use crate::cms::{self, Context};
+use crate::report::{Indication, Report, SignatureReport, SubIndication};
+use crate::{rfc3339, tsp, Validator};
+use fields::Found;
+use kyso_pdf::{Document, Object};
+use std::collections::HashMap;
+
+/// Most signatures validated in one file (each may analyse a whole revision).
+pub const MAX_SIGNATURES: usize = 64;
+
+/// A signature whose byte range checked out.
+struct Checked {
+    found: Found,
+    range: byterange::SignedRange,
+    reports: Vec<SignatureReport>,
+}
+
+/// Validate every signature in a PDF.
+pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
+    let doc = match Document::parse(data) {
+        Ok(d) => d,
+        Err(e) => return Report::format_failure(format!("the PDF cannot be read as it is: {e}")),
+    };
+    let (mut found, empty) = fields::signature_fields(&doc);
+    match fields::hidden_signatures(&doc, &found) {
+        Ok(hidden) => found.extend(hidden),
+        Err(e) => return Report::format_failure(e.to_string()),
+    }
+    let mut messages: Vec<String> = empty
+        .iter()
+        .map(|n| format!("signature field {n:?} is empty (not signed)"))
+        .collect();
+    if found.is_empty() {
+        messages.push("the PDF has no signature".into());
+        return Report::from_signatures(Vec::new(), messages);
+    }
+    if found.len() > MAX_SIGNATURES {
+        return Report::format_failure(format!(
+            "the PDF holds {} signatures; kyso validates at most {MAX_SIGNATURES}",
+            found.len()
+        ));
+    }
+    let ends = doc.revision_ends();
+    let dss = dss::read(&doc);
+    // Each signed revision parsed once, shared by the signatures that end there.
+    let mut revisions: HashMap<usize, Result<Document<'_>, String>> = HashMap::new();
+    let mut reports = Vec::new();
+    let mut checked: Vec<Checked> = Vec::new();
+    for f in &found {
+        let fail = |msg: String| {
+            let mut r = SignatureReport::new("PAdES");
+            r.field = Some(f.name.clone());
+            r.fail(Indication::TotalFailed, SubIndication::FormatFailure, msg);
+            r.facts.integrity = Some(false);
+            r
+        };
+        let range = match byterange::check(&doc, data, f, &ends) {
+            Ok(r) => r,
+            Err(e) => {
+                reports.push(fail(e.to_string()));
+                continue;
+            }
+        };
+        if range.end < data.len() {
+            revisions
+                .entry(range.end)
+                .or_insert_with(|| Document::parse(&data[..range.end]).map_err(|e| e.to_string()));
+        }
+        let signed = if range.end == data.len() {
+            Ok(&doc)
+        } else {
+            revisions[&range.end].as_ref().map_err(Clone::clone)
+        };
+        // The signature dictionary must be part of what it signs.
+        let part_of_signed = match (signed, f.sig_ref) {
+            (Err(e), _) => Err(format!("the signed revision cannot be read: {e}")),
+            (Ok(_), None) => Ok(()),
+            (Ok(s), Some(r)) => {
+                let same = s
+                    .get(r)
+                    .ok()
+                    .and_then(|o| o.as_dict().and_then(|d| d.get("Contents").cloned()))
+                    .is_some_and(|c| Some(&c) == f.sig.get("Contents"));
+                if same {
+                    Ok(())
+                } else {
+                    Err("the signature dictionary is not part of the revision it signs (signature wrapping)".into())
+                }
+            }
+        };
+        if let Err(e) = part_of_signed {
+            reports.push(fail(e));
+            continue;
+        }
+        let mut reps = check_one(v, f, data, &range, &dss);
+        for r in &mut reps {
+            r.field = Some(f.name.clone());
+            if f.hidden {
+                r.fail(
+                    Indication::Indeterminate,
+                    SubIndication::SigConstraintsFailure,
+                    "this signature is in the file but no signature field shows it: it may have been hidden after signing",
+                );
+            }
+        }
+        checked.push(Checked {
+            found: f.clone(),
+            range,
+            reports: reps,
+        });
+    }
+    // The certification signature, if any: its permission applies to every later revision.
+    let certification: Option<(usize, i64)> = checked
+        .iter()
+        .filter_map(|c| {
+            let signed = if c.range.end == data.len() {
+                &doc
+            } else {
+                revisions[&c.range.end].as_ref().ok()?
+            };
+            mdp::docmdp_permission(signed, &c.found).map(|p| (c.range.end, p))
+        })
+        .min_by_key(|(end, _)| *end);
+    let last_fields = fields::field_names(&doc);
+    for mut c in checked {
+        let covers = c.range.end == data.len();
+        if let Some((end, p)) = certification {
+            if end == c.range.end {
+                for r in &mut c.reports {
+                    r.note(format!("certification signature (DocMDP P={p})"));
+                }
+            }
+        }
+        let judgement = if covers {
+            None
+        } else {
+            let signed = revisions[&c.range.end].as_ref().expect("checked above");
+            let perms = policy::Permissions {
+                docmdp: certification.and_then(|(end, p)| (end <= c.range.end).then_some(p)),
+                lock: mdp::field_lock(signed, &c.found),
+            };
+            Some(later_changes(
+                signed,
+                &doc,
+                c.range.end,
+                &last_fields,
+                &perms,
+            ))
+        };
+        for mut r in c.reports {
+            r.covers_whole_document = Some(covers);
+            match &judgement {
+                None => {}
+                Some(Err(e)) => r.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!("a later revision cannot be analysed: {e}"),
+                ),
+                Some(Ok(j)) => {
+                    for n in &j.notes {
+                        r.note(n.clone());
+                    }
+                    for w in &j.warnings {
+                        r.fail(
+                            Indication::Indeterminate,
+                            SubIndication::SigConstraintsFailure,
+                            w.clone(),
+                        );
+                    }
+                    match j.violations.split_first() {
+                        None if j.warnings.is_empty() => r.note(
+                            "later revisions add only what the signature allows (signatures, validation data, permitted changes)",
+                        ),
+                        None => {}
+                        Some((first, rest)) => {
+                            r.fail(
+                                Indication::TotalFailed,
+                                SubIndication::FormatFailure,
+                                format!("the document was changed after this signature: {first}"),
+                            );
+                            for p in rest {
+                                r.note(p.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            reports.push(r);
+        }
+    }
+    Report::from_signatures(reports, messages)
+}
+
+/// Classify and judge what the revisions after `end` changed.
+fn later_changes(
+    signed: &Document<'_>,
+    last: &Document<'_>,
+    end: usize,
+    last_fields: &HashMap<kyso_pdf::ObjRef, fields::FieldNode>,
+    perms: &policy::Permissions,
+) -> Result<policy::Judgement, roles::TooLarge> {
+    let signed_fields = fields::field_names(signed);
+    let roles = roles::walk(signed, &signed_fields)?;
+    let changes = diff::Revisions {
+        signed,
+        last,
+        end,
+        roles: &roles,
+        fields: &signed_fields,
+        last_fields,
+    }
+    .changes();
+    Ok(perms.judge(&changes))
+}
+
+/// Validate one signature's CMS (or document time-stamp) over its byte ranges.
+fn check_one(
+    v: &Validator,
+    f: &Found,
+    data: &[u8],
+    range: &byterange::SignedRange,
+    dss: &dss::Dss,
+) -> Vec<SignatureReport> {
+    let contents = f
+        .sig
+        .get("Contents")
+        .and_then(Object::as_string)
+        .unwrap_or_default();
+    let sub = f
+        .sig
+        .get("SubFilter")
+        .and_then(Object::as_name)
+        .unwrap_or(b"");
+    let parts = range.parts(data);
+    let (format, baseline) = match sub {
+        b"ETSI.CAdES.detached" => ("PAdES", true),
+        b"adbe.pkcs7.detached" => ("PDF adbe.pkcs7.detached", false),
+        b"ETSI.RFC3161" => {
+            let mut r = SignatureReport::new("PAdES document time-stamp");
+            let data_at_hand = crate::path::revocation::Data {
+                crls: &dss.crls,
+                ocsps: &dss.ocsps,
+            };
+            let mut extra = dss.certs.clone();
+            extra.extend(v.certs.iter().cloned());
+            match tsp::validate(v, contents, &parts, &extra, data_at_hand) {
+                Ok(ts) => {
+                    r.timestamp = Some(rfc3339(ts.gen_time));
+                    r.facts.integrity = Some(true);
+                    r.chain = ts.chain.iter().map(|c| c.subject_string()).collect();
+                    if let Some(c) = ts.chain.first() {
+                        r.signer = Some(cms::summary(c));
+                    }
+                    r.note(format!("document time-stamp by {}", ts.tsa));
+                    for n in ts.notes {
+                        r.note(n);
+                    }
+                }
+                Err(e) => {
+                    r.facts.integrity = Some(!matches!(
+                        e.sub,
+                        SubIndication::HashFailure
+                            | SubIndication::SigCryptoFailure
+                            | SubIndication::FormatFailure
+                    ));
+                    r.fail(
+                        e.indication,
+                        e.sub,
+                        format!("the document time-stamp: {}", e.message),
+                    );
+                }
+            }
+            return vec![r];
+        }
+        other => {
+            let mut r = SignatureReport::new("PAdES");
+            r.fail(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                format!(
+                    "signature /SubFilter /{} is not supported",
+                    String::from_utf8_lossy(other)
+                ),
+            );
+            return vec![r];
+        }
+    };
+    let claimed = f
+        .sig
+        .get("M")
+        .map(|m| fields::text(Some(m)))
+        .and_then(|m| kyso_pdf::date::parse_system_time(&m));
+    let ctx = Context {
+        content: &parts,
+        format,
+        baseline,
+        require_ess: baseline,
+        claimed_time: claimed,
+        extra_certs: &dss.certs,
+        extra_crls: &dss.crls,
+        extra_ocsps: &dss.ocsps,
+    };
+    cms::validate(v, contents, &ctx)
+}

@@ -1,0 +1,329 @@
+//! The policy that judges a signature's later changes (ISO 32000-1 §12.8.2, ETSI EN 319 142-1
+//! §5.4, and what Adobe and pyHanko allow): further signatures and document time-stamps,
+//! validation data (DSS), document metadata, form filling where a certification allows it, and
+//! annotations where it allows them. Everything else fails the signature.
+//!
+//! DocMDP P=1 permits no change but validation data and document time-stamps (the updates
+//! EN 319 142-1 makes for B-LT and B-LTA, which ISO 32000-2 §12.8.2.2 does not count as
+//! changes). A signature field added later that is not signed and shows an appearance on a
+//! page is something nobody signed over the signed content: the signature becomes
+//! INDETERMINATE, with a warning naming the field.
+
+use super::diff::{AddedAnnot, AddedField, Change, ListChange};
+use super::mdp::FieldLock;
+
+/// What a signature permits after it.
+#[derive(Debug, Clone, Default)]
+pub struct Permissions {
+    /// The DocMDP permission of the document's certification signature, if any (1–3).
+    pub docmdp: Option<i64>,
+    /// This signature's FieldMDP lock.
+    pub lock: Option<FieldLock>,
+}
+
+/// The judgement of a signature's later changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Judgement {
+    /// Changes that fail the signature.
+    pub violations: Vec<String>,
+    /// Things that make the signature INDETERMINATE.
+    pub warnings: Vec<String>,
+    /// Allowed changes worth telling.
+    pub notes: Vec<String>,
+}
+
+fn keys(k: &[String]) -> String {
+    k.iter()
+        .map(|k| format!("/{k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Permissions {
+    fn frozen(&self) -> bool {
+        self.docmdp == Some(1)
+    }
+
+    fn field(&self, f: &AddedField, j: &mut Judgement) {
+        if !f.signature {
+            j.violations.push(format!(
+                "a form field that is not a signature ({:?}) was added",
+                f.name
+            ));
+        } else if self.frozen() && !f.doc_timestamp {
+            j.violations.push(format!(
+                "signature field {:?} was added, which the certification (DocMDP P=1: no changes) forbids",
+                f.name
+            ));
+        }
+    }
+
+    fn annot(&self, page: usize, a: &AddedAnnot, j: &mut Judgement) {
+        if !a.signature {
+            if self.docmdp != Some(3) {
+                j.violations.push(format!(
+                    "a {} annotation was added to page {page}",
+                    a.subtype
+                ));
+            }
+            return;
+        }
+        // Under P=1 only an invisible document time-stamp may be added.
+        let lta_update = a.doc_timestamp && !a.visible;
+        if self.frozen() && !lta_update {
+            j.violations.push(format!(
+                "a signature widget ({:?}) was added to page {page}, which the certification (DocMDP P=1: no changes) forbids",
+                a.name
+            ));
+        }
+        match (a.visible, a.signed) {
+            (true, true) => j.notes.push(format!(
+                "a later signature ({:?}) put a visible appearance on page {page}: what it shows was not signed by this signature",
+                a.name
+            )),
+            (true, false) => j.warnings.push(format!(
+                "an unsigned signature field ({:?}) added after this signature shows an appearance on page {page} that no signature covers",
+                a.name
+            )),
+            _ => {}
+        }
+    }
+
+    /// Judge the changes.
+    pub fn judge(&self, changes: &[Change]) -> Judgement {
+        let mut j = Judgement::default();
+        for c in changes {
+            match c {
+                Change::Chain(m) => j.violations.push(m.clone()),
+                Change::CatalogReplaced => {
+                    j.violations.push("the document catalog was replaced by another object".into())
+                }
+                Change::Deleted { num, .. } => j.violations.push(format!("object {num}, which the signed revision uses, was deleted")),
+                Change::Unreadable { num } => j.violations.push(format!(
+                    "object {num} was replaced by one that cannot be read"
+                )),
+                Change::DefinedAfterUnreadable { num } => j.violations.push(format!(
+                    "object {num} is used by the signed revision but could not be read there (missing, free or misplaced, which viewers repair); a later revision defines it"
+                )),
+                Change::CatalogKeys(k) => j.violations.push(format!("the document catalog's {} changed", keys(k))),
+                Change::DssReplaced { is_dict } => {
+                    if !is_dict {
+                        j.violations.push("the catalog's /DSS was replaced by something that is not a dictionary".into());
+                    }
+                }
+                Change::MetadataReplaced { is_stream } => {
+                    if self.frozen() {
+                        j.violations.push("the document metadata changed, which the certification (DocMDP P=1) forbids".into());
+                    } else if !is_stream {
+                        j.violations.push("the catalog's /Metadata was replaced by something that is not a stream".into());
+                    }
+                }
+                Change::AcroFormKeys(k) => {
+                    let bad: Vec<String> = k
+                        .iter()
+                        .filter(|k| {
+                            !(k.as_str() == "SigFlags" || (!self.frozen() && matches!(k.as_str(), "DR" | "DA")))
+                        })
+                        .cloned()
+                        .collect();
+                    if !bad.is_empty() {
+                        j.violations.push(format!("the form's {} changed", keys(&bad)));
+                    }
+                }
+                Change::Fields(ListChange::Replaced) => j
+                    .violations
+                    .push("the form's field list lost, reordered or replaced fields".into()),
+                Change::Fields(ListChange::Grew(added)) => {
+                    for f in added {
+                        self.field(f, &mut j);
+                    }
+                }
+                Change::PageKeys { page, keys: k } => {
+                    j.violations.push(format!("page {page}: {} changed", if k.is_empty() { "the page object".into() } else { keys(k) }))
+                }
+                Change::Annots { page, change: ListChange::Replaced } => {
+                    j.violations.push(format!("annotations of page {page} were removed or replaced"))
+                }
+                Change::Annots { page, change: ListChange::Grew(added) } => {
+                    for a in added {
+                        self.annot(*page, a, &mut j);
+                    }
+                }
+                Change::AnnotationModified { page, subtype } => {
+                    if self.docmdp != Some(3) {
+                        j.violations.push(format!("a {subtype} annotation of page {page} was changed"));
+                    }
+                }
+                Change::FieldChanged { name, signature, was_empty, keys: k } => {
+                    self.field_changed(name, *signature, *was_empty, k, &mut j)
+                }
+                Change::SignatureValueChanged { num } => j.violations.push(format!("signature dictionary {num} was changed")),
+                Change::ValidationData => {}
+                Change::Metadata => {
+                    if self.frozen() {
+                        j.violations.push("the document metadata changed, which the certification (DocMDP P=1) forbids".into());
+                    }
+                }
+                Change::FormFont { num } => {
+                    if self.frozen() {
+                        j.violations.push(format!("form font {num} changed, which the certification (DocMDP P=1) forbids"));
+                    }
+                }
+                Change::Extensions => {}
+                Change::Content { num, what } => j.violations.push(format!("object {num} ({what}) was changed")),
+            }
+        }
+        j
+    }
+
+    fn field_changed(
+        &self,
+        name: &str,
+        signature: bool,
+        was_empty: bool,
+        k: &[String],
+        j: &mut Judgement,
+    ) {
+        if self.lock.as_ref().is_some_and(|l| l.locks(name)) {
+            j.violations.push(format!(
+                "form field {name:?} is locked by this signature (FieldMDP) and was changed"
+            ));
+            return;
+        }
+        if signature {
+            // Signing an empty signature field: /V set once, its appearance added.
+            let ok = was_empty
+                && k.iter()
+                    .all(|k| matches!(k.as_str(), "V" | "AP" | "AS" | "F"));
+            if !ok {
+                j.violations
+                    .push(format!("signature field {name:?} was altered"));
+            } else if self.frozen() {
+                j.violations.push(format!(
+                    "signature field {name:?} was signed, which the certification (DocMDP P=1: no changes) forbids"
+                ));
+            }
+            return;
+        }
+        match self.docmdp {
+            Some(p) if p >= 2 => {
+                let bad: Vec<String> = k
+                    .iter()
+                    .filter(|k| !matches!(k.as_str(), "V" | "AS" | "AP"))
+                    .cloned()
+                    .collect();
+                if !bad.is_empty() {
+                    j.violations.push(format!("form field {name:?}: {} changed", keys(&bad)));
+                }
+            }
+            Some(_) => j.violations.push(format!(
+                "form field {name:?} was filled in or changed, which the certification (DocMDP P=1: no changes) forbids"
+            )),
+            None => j.violations.push(format!(
+                "form field {name:?} was filled in or changed, which no certification permits"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn annot(signature: bool, signed: bool, ts: bool, visible: bool) -> AddedAnnot {
+        AddedAnnot {
+            subtype: if signature { "Widget" } else { "FreeText" }.into(),
+            signature,
+            signed,
+            doc_timestamp: ts,
+            visible,
+            name: "X".into(),
+        }
+    }
+
+    fn grew(a: AddedAnnot) -> Change {
+        Change::Annots {
+            page: 1,
+            change: ListChange::Grew(vec![a]),
+        }
+    }
+
+    #[test]
+    fn docmdp_p1_admits_only_validation_data_and_document_time_stamps() {
+        let p1 = Permissions {
+            docmdp: Some(1),
+            lock: None,
+        };
+        let lta = [
+            Change::ValidationData,
+            Change::DssReplaced { is_dict: true },
+            Change::Fields(ListChange::Grew(vec![AddedField {
+                name: "ts".into(),
+                signature: true,
+                doc_timestamp: true,
+            }])),
+            grew(annot(true, true, true, false)),
+            Change::AcroFormKeys(vec!["SigFlags".into()]),
+        ];
+        assert_eq!(p1.judge(&lta), Judgement::default());
+        for bad in [
+            grew(annot(true, true, false, false)),
+            grew(annot(true, true, true, true)),
+            Change::Metadata,
+            Change::AcroFormKeys(vec!["DR".into()]),
+            Change::FieldChanged {
+                name: "s".into(),
+                signature: true,
+                was_empty: true,
+                keys: vec!["V".into()],
+            },
+        ] {
+            assert_eq!(
+                p1.judge(std::slice::from_ref(&bad)).violations.len(),
+                1,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsigned_visible_fields_are_warnings_and_annotations_need_p3() {
+        let p2 = Permissions {
+            docmdp: Some(2),
+            lock: None,
+        };
+        let j = p2.judge(&[grew(annot(true, false, false, true))]);
+        assert!(j.violations.is_empty() && j.warnings.len() == 1, "{j:?}");
+        let j = p2.judge(&[grew(annot(true, true, false, true))]);
+        assert!(j.violations.is_empty() && j.warnings.is_empty() && j.notes.len() == 1);
+        assert_eq!(
+            p2.judge(&[grew(annot(false, false, false, true))])
+                .violations
+                .len(),
+            1
+        );
+        let p3 = Permissions {
+            docmdp: Some(3),
+            lock: None,
+        };
+        assert!(p3
+            .judge(&[grew(annot(false, false, false, true))])
+            .violations
+            .is_empty());
+        // Without a certification, filling a field is not permitted; with P=2 it is.
+        let fill = Change::FieldChanged {
+            name: "so_ho_so".into(),
+            signature: false,
+            was_empty: false,
+            keys: vec!["V".into()],
+        };
+        assert_eq!(
+            Permissions::default()
+                .judge(std::slice::from_ref(&fill))
+                .violations
+                .len(),
+            1
+        );
+        assert!(p2.judge(std::slice::from_ref(&fill)).violations.is_empty());
+    }
+}

@@ -1,0 +1,226 @@
+//! RFC 3161 time-stamp tokens: the imprint over the data, the token's signature, and the TSA's
+//! own certification path and revocation at genTime — checked before genTime proves anything
+//! (EN 319 102-1 §5.4: a time-stamp is a proof of existence only if it validates).
+
+use crate::cms::{self, Finding};
+use crate::crypto::Hash;
+use crate::path::revocation::{self, Status};
+use crate::path::{self, BuildError, PathProblem, Purpose};
+use crate::report::{Indication, SubIndication};
+use crate::x509::CertRef;
+use crate::{dates, rfc3339, Validator};
+use const_oid::ObjectIdentifier;
+use der::asn1::OctetString;
+use der::Decode;
+use std::time::SystemTime;
+
+const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// `TSTInfo` (RFC 3161 §2.4.2), with genTime read as it is: RFC 3161 allows fractional
+/// seconds there, which DER GeneralizedTime in `der` does not.
+#[derive(der::Sequence)]
+struct TstInfo {
+    version: u8,
+    policy: ObjectIdentifier,
+    message_imprint: x509_tsp::MessageImprint,
+    serial_number: der::asn1::Int,
+    gen_time: der::Any,
+    #[asn1(optional = "true")]
+    _accuracy: Option<x509_tsp::Accuracy>,
+    #[asn1(default = "Default::default")]
+    _ordering: bool,
+    #[asn1(optional = "true")]
+    _nonce: Option<der::asn1::Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    _tsa: Option<der::Any>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    _extensions: Option<x509_cert::ext::Extensions>,
+}
+
+/// A time-stamp that validated.
+#[derive(Debug, Clone)]
+pub struct Timestamp {
+    pub gen_time: SystemTime,
+    /// The TSA's subject.
+    pub tsa: String,
+    pub chain: Vec<CertRef>,
+    /// What was checked and what was not (no revocation data for the TSA, say).
+    pub notes: Vec<String>,
+}
+
+fn fail(i: Indication, s: SubIndication, m: impl Into<String>) -> Finding {
+    Finding::new(i, s, m)
+}
+
+/// Validate a time-stamp token over `data` (the parts concatenated). `extra` are certificates
+/// from around the token (the signature's, a PDF's DSS); `data_at_hand` the revocation data.
+pub fn validate(
+    v: &Validator,
+    token_der: &[u8],
+    data: &[&[u8]],
+    extra: &[CertRef],
+    data_at_hand: revocation::Data<'_>,
+) -> Result<Timestamp, Finding> {
+    let tok = cms::parse(token_der)?;
+    if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err(Finding::new(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "the time-stamp token does not hold a TSTInfo",
+        ));
+    }
+    let tst_bytes = tok
+        .sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .and_then(|e| e.decode_as::<OctetString>().ok())
+        .ok_or_else(|| {
+            fail(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                "the time-stamp token has no TSTInfo",
+            )
+        })?;
+    let tst = TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!("TSTInfo: {e}"),
+        )
+    })?;
+    let h = Hash::from_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
+        fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            "time-stamp imprint with an unknown hash",
+        )
+    })?;
+    if h.digest(data) != tst.message_imprint.hashed_message.as_bytes() {
+        return Err(fail(
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            "the time-stamp is over other data (message imprint differs)",
+        ));
+    }
+    if h == Hash::Sha1 {
+        return Err(fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            "time-stamp imprint uses SHA-1",
+        ));
+    }
+    let mut pool: Vec<CertRef> = tok.certs.clone();
+    pool.extend(extra.iter().cloned());
+    pool.extend(v.certs.iter().cloned());
+    pool.extend(v.anchors.iter().cloned());
+    let si = tok.sd.signer_infos.0.iter().next().ok_or_else(|| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "the time-stamp token has no SignerInfo",
+        )
+    })?;
+    let signer =
+        cms::check_signer(&tok, si, &[tst_bytes.as_bytes()], &pool).map_err(|(f, _)| {
+            Finding::new(
+                f.indication,
+                f.sub,
+                format!("time-stamp token: {}", f.message),
+            )
+        })?;
+    if let Some(w) = signer.weak {
+        return Err(fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            format!("time-stamp token: {w}"),
+        ));
+    }
+    let gen = dates::generalized_time(&tst.gen_time).ok_or_else(|| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "TSTInfo genTime is not a GeneralizedTime",
+        )
+    })?;
+    if gen > v.now + std::time::Duration::from_secs(300) {
+        return Err(fail(
+            Indication::Indeterminate,
+            SubIndication::NotYetValid,
+            format!("the time-stamp's genTime {} is in the future", rfc3339(gen)),
+        ));
+    }
+    let tsa = signer.cert.subject_string();
+    let chain = path::build(&signer.cert, &pool, &v.anchors).map_err(|e| match e {
+        BuildError::NoPath => fail(
+            Indication::Indeterminate,
+            SubIndication::NoCertificateChainFound,
+            format!("the TSA {tsa} does not chain to a trusted root"),
+        ),
+        BuildError::TooMuchWork(_) => fail(
+            Indication::Indeterminate,
+            SubIndication::CertificateChainGeneralFailure,
+            format!("the TSA {tsa}: {e}"),
+        ),
+    })?;
+    if let Some(p) = path::check(&chain, gen, Purpose::Tsa).into_iter().next() {
+        return Err(match p {
+            PathProblem::Expired(m) => fail(
+                Indication::Indeterminate,
+                SubIndication::OutOfBoundsNoPoe,
+                format!("TSA certificate path: {m}"),
+            ),
+            PathProblem::NotYetValid(m) => fail(
+                Indication::Indeterminate,
+                SubIndication::NotYetValid,
+                format!("TSA certificate path: {m}"),
+            ),
+            PathProblem::Constraints(m) => fail(
+                Indication::Indeterminate,
+                SubIndication::ChainConstraintsFailure,
+                format!("TSA certificate path: {m}"),
+            ),
+            PathProblem::Crypto(m) => fail(
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailure,
+                format!("TSA certificate path: {m}"),
+            ),
+        });
+    }
+    // Revocation of the TSA's path at genTime.
+    let mut notes = Vec::new();
+    for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
+        let (status, more) = revocation::status(c, &chain[i + 1], data_at_hand, gen, v.now);
+        notes.extend(more);
+        let name = c.subject_string();
+        match status {
+            Status::Good => {}
+            Status::Revoked(at) if at <= gen => {
+                return Err(fail(
+                    Indication::TotalFailed,
+                    SubIndication::Revoked,
+                    format!("the TSA certificate {name} was revoked on {}, before the time-stamp's genTime {}", rfc3339(at), rfc3339(gen)),
+                ))
+            }
+            Status::Revoked(at) => notes.push(format!("{name} was revoked on {}, after the time-stamp", rfc3339(at))),
+            Status::Unknown => {
+                let sources = revocation::status_sources(c);
+                if sources.is_empty() {
+                    notes.push(format!("no revocation data for {name} (it names no place to get any)"));
+                } else {
+                    return Err(fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("no revocation status of the TSA certificate {name} issued after genTime is at hand ({})", sources.join(", ")),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Timestamp {
+        gen_time: gen,
+        tsa,
+        chain,
+        notes,
+    })
+}

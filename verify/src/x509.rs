@@ -1,0 +1,357 @@
+//! Certificates (RFC 5280 §4), CRLs (§5) and OCSP responses (RFC 6960 §4.2) as received:
+//! parsed for their fields, and kept as the bytes that arrived, so that the signature over each
+//! is checked over exactly the `tbs…` bytes its issuer signed. CAs in the field now and then
+//! write non-strict DER (an explicit `critical FALSE`, a long-form length); re-encoding those
+//! would break their signatures, and a strict parser would refuse them: such bytes are parsed
+//! after BER normalization and verified as they are.
+
+use crate::ber;
+use crate::crypto::{self, CryptoFail, Hash};
+use der::{Decode, Encode};
+use std::ops::Range;
+use std::sync::Arc;
+use x509_cert::crl::CertificateList;
+use x509_cert::Certificate;
+
+/// Why bytes are not a certificate, CRL or OCSP response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum X509Error {
+    #[error("not BER: {0}")]
+    Ber(#[from] ber::BerError),
+    #[error("not a {what}: {reason}")]
+    Parse { what: &'static str, reason: String },
+    #[error("no {0} in the PEM text")]
+    NoPemBlock(&'static str),
+    #[error("PEM: {0}")]
+    Pem(String),
+    #[error("OCSP response status is {0} (not successful)")]
+    OcspStatus(String),
+    #[error("OCSP response without a basic response body")]
+    OcspNoBody,
+}
+
+/// Parse `raw` (exactly one value) as `T`: strict DER first, then the BER-normalized bytes.
+fn parse_lenient<T: for<'a> Decode<'a>>(raw: &[u8], what: &'static str) -> Result<T, X509Error> {
+    match T::from_der(raw) {
+        Ok(t) => Ok(t),
+        Err(strict) => {
+            let der = ber::to_der(raw)?;
+            T::from_der(&der).map_err(|_| X509Error::Parse {
+                what,
+                reason: strict.to_string(),
+            })
+        }
+    }
+}
+
+/// The outer value of `b` and the range of its first component (the `tbs…` part).
+fn outer_and_tbs(b: &[u8]) -> Result<(&[u8], Range<usize>), X509Error> {
+    let outer = ber::read(b)?;
+    let tbs = outer.children().next().ok_or(X509Error::Parse {
+        what: "signed structure",
+        reason: "empty SEQUENCE".into(),
+    })??;
+    let start = tbs.raw.as_ptr() as usize - outer.raw.as_ptr() as usize;
+    Ok((outer.raw, start..start + tbs.raw.len()))
+}
+
+/// A certificate and the bytes it came in.
+pub struct Cert {
+    pub x509: Certificate,
+    der: Vec<u8>,
+    tbs: Range<usize>,
+    fingerprint: [u8; 32],
+}
+
+/// Certificates are shared between paths, pools and reports.
+pub type CertRef = Arc<Cert>;
+
+impl std::fmt::Debug for Cert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cert({})", self.subject_string())
+    }
+}
+
+impl PartialEq for Cert {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+impl Eq for Cert {}
+
+impl Cert {
+    /// Parse one certificate; bytes after it are ignored.
+    pub fn from_ber(b: &[u8]) -> Result<Cert, X509Error> {
+        let (raw, tbs) = outer_and_tbs(b)?;
+        let x509 = parse_lenient::<Certificate>(raw, "certificate")?;
+        let fingerprint: [u8; 32] = Hash::Sha256.digest(&[raw]).try_into().expect("32 bytes");
+        Ok(Cert {
+            x509,
+            der: raw.to_vec(),
+            tbs,
+            fingerprint,
+        })
+    }
+
+    /// From a parsed certificate (its DER encoding stands for the bytes received).
+    pub fn from_parsed(c: &Certificate) -> Result<Cert, X509Error> {
+        let der = c.to_der().map_err(|e| X509Error::Parse {
+            what: "certificate",
+            reason: e.to_string(),
+        })?;
+        Cert::from_ber(&der)
+    }
+
+    /// The bytes as received.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// `tbsCertificate` as received: what the issuer signed.
+    pub fn tbs_bytes(&self) -> &[u8] {
+        &self.der[self.tbs.clone()]
+    }
+
+    /// SHA-256 of the bytes as received.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    pub fn tbs(&self) -> &x509_cert::TbsCertificate {
+        &self.x509.tbs_certificate
+    }
+
+    pub fn subject_string(&self) -> String {
+        self.tbs().subject.to_string()
+    }
+
+    pub fn is_self_issued(&self) -> bool {
+        self.tbs().subject == self.tbs().issuer
+    }
+
+    /// An extension by type; `Err` when it is present but does not parse, or appears twice.
+    pub fn extension<'a, T>(&'a self) -> Result<Option<(bool, T)>, der::Error>
+    where
+        T: Decode<'a> + const_oid::AssociatedOid,
+    {
+        self.tbs().get::<T>()
+    }
+
+    /// Does `issuer`'s key verify this certificate's signature (over the bytes received)?
+    pub fn signed_by(&self, issuer: &Cert) -> Result<(), CryptoFail> {
+        let sig = self
+            .x509
+            .signature
+            .as_bytes()
+            .ok_or_else(|| CryptoFail::Unsupported("signature is not whole bytes".into()))?;
+        crypto::verify(
+            &issuer.tbs().subject_public_key_info,
+            &self.x509.signature_algorithm,
+            None,
+            self.tbs_bytes(),
+            sig,
+        )
+    }
+}
+
+/// A CRL and the bytes it came in.
+#[derive(Debug, Clone)]
+pub struct Crl {
+    pub list: CertificateList,
+    der: Vec<u8>,
+    tbs: Range<usize>,
+}
+
+impl Crl {
+    pub fn from_ber(b: &[u8]) -> Result<Crl, X509Error> {
+        let (raw, tbs) = outer_and_tbs(b)?;
+        Ok(Crl {
+            list: parse_lenient::<CertificateList>(raw, "CRL")?,
+            der: raw.to_vec(),
+            tbs,
+        })
+    }
+
+    /// `tbsCertList` as received.
+    pub fn tbs_bytes(&self) -> &[u8] {
+        &self.der[self.tbs.clone()]
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Does `issuer`'s key verify the CRL's signature?
+    pub fn signed_by(&self, issuer: &Cert) -> Result<(), CryptoFail> {
+        let sig = self
+            .list
+            .signature
+            .as_bytes()
+            .ok_or_else(|| CryptoFail::Unsupported("signature is not whole bytes".into()))?;
+        crypto::verify(
+            &issuer.tbs().subject_public_key_info,
+            &self.list.signature_algorithm,
+            None,
+            self.tbs_bytes(),
+            sig,
+        )
+    }
+}
+
+/// A BasicOCSPResponse (RFC 6960 §4.2.1) and the bytes it came in.
+#[derive(Debug, Clone)]
+pub struct Ocsp {
+    pub basic: x509_ocsp::BasicOcspResponse,
+    der: Vec<u8>,
+    tbs: Range<usize>,
+}
+
+/// id-pkix-ocsp-basic (RFC 6960 §4.2.1).
+const ID_PKIX_OCSP_BASIC: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+
+impl Ocsp {
+    /// From an OCSPResponse: status successful, a basic response.
+    pub fn from_response(b: &[u8]) -> Result<Ocsp, X509Error> {
+        let outer = ber::read(b)?;
+        let r = parse_lenient::<x509_ocsp::OcspResponse>(outer.raw, "OCSP response")?;
+        if r.response_status != x509_ocsp::OcspResponseStatus::Successful {
+            return Err(X509Error::OcspStatus(format!("{:?}", r.response_status)));
+        }
+        let body = r.response_bytes.ok_or(X509Error::OcspNoBody)?;
+        if body.response_type != ID_PKIX_OCSP_BASIC {
+            return Err(X509Error::OcspNoBody);
+        }
+        // The OCTET STRING's contents are the BasicOCSPResponse as the responder wrote it.
+        Ocsp::from_basic(body.response.as_bytes())
+    }
+
+    /// From a BasicOCSPResponse.
+    pub fn from_basic(b: &[u8]) -> Result<Ocsp, X509Error> {
+        let (raw, tbs) = outer_and_tbs(b)?;
+        Ok(Ocsp {
+            basic: parse_lenient::<x509_ocsp::BasicOcspResponse>(raw, "BasicOCSPResponse")?,
+            der: raw.to_vec(),
+            tbs,
+        })
+    }
+
+    /// `tbsResponseData` as received.
+    pub fn tbs_bytes(&self) -> &[u8] {
+        &self.der[self.tbs.clone()]
+    }
+
+    /// Does `signer`'s key verify the response's signature?
+    pub fn signed_by(&self, signer: &Cert) -> Result<(), CryptoFail> {
+        let sig = self
+            .basic
+            .signature
+            .as_bytes()
+            .ok_or_else(|| CryptoFail::Unsupported("signature is not whole bytes".into()))?;
+        crypto::verify(
+            &signer.tbs().subject_public_key_info,
+            &self.basic.signature_algorithm,
+            None,
+            self.tbs_bytes(),
+            sig,
+        )
+    }
+
+    /// The certificates the responder sent with the response.
+    pub fn certificates(&self) -> Vec<CertRef> {
+        // Their bytes as received: walk BasicOCSPResponse { tbs, alg, sig, [0] EXPLICIT SEQUENCE OF Certificate }.
+        let Ok(outer) = ber::read(&self.der) else {
+            return Vec::new();
+        };
+        outer
+            .children()
+            .filter_map(Result::ok)
+            .find(|t| t.tag_byte() == 0xa0)
+            .and_then(|t| t.children().next().and_then(Result::ok))
+            .map(|seq| {
+                seq.children()
+                    .filter_map(Result::ok)
+                    .filter_map(|c| Cert::from_ber(c.raw).ok().map(Arc::new))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn pem_blocks(bytes: &[u8]) -> Result<Vec<pem::Pem>, X509Error> {
+    pem::parse_many(bytes).map_err(|e| X509Error::Pem(e.to_string()))
+}
+
+fn is_pem(bytes: &[u8]) -> bool {
+    bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+/// Certificates from PEM (one or more blocks, read leniently: any line length, CRLF, as
+/// OpenSSL reads them) or from DER.
+pub fn load_certificates(bytes: &[u8]) -> Result<Vec<CertRef>, X509Error> {
+    if is_pem(bytes) {
+        let certs: Vec<CertRef> = pem_blocks(bytes)?
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.tag(),
+                    "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE"
+                )
+            })
+            .map(|p| Cert::from_ber(p.contents()).map(Arc::new))
+            .collect::<Result<_, _>>()?;
+        if certs.is_empty() {
+            return Err(X509Error::NoPemBlock("CERTIFICATE block"));
+        }
+        Ok(certs)
+    } else {
+        Ok(vec![Arc::new(Cert::from_ber(bytes)?)])
+    }
+}
+
+/// A CRL from PEM or DER.
+pub fn load_crl(bytes: &[u8]) -> Result<Crl, X509Error> {
+    if is_pem(bytes) {
+        let p = pem_blocks(bytes)?
+            .into_iter()
+            .find(|p| p.tag() == "X509 CRL")
+            .ok_or(X509Error::NoPemBlock("X509 CRL block"))?;
+        Crl::from_ber(p.contents())
+    } else {
+        Crl::from_ber(bytes)
+    }
+}
+
+/// An OCSP response (OCSPResponse, DER or PEM) from a file.
+pub fn load_ocsp(bytes: &[u8]) -> Result<Ocsp, X509Error> {
+    if is_pem(bytes) {
+        let p = pem_blocks(bytes)?
+            .into_iter()
+            .next()
+            .ok_or(X509Error::NoPemBlock("OCSP RESPONSE block"))?;
+        Ocsp::from_response(p.contents())
+    } else {
+        Ocsp::from_response(bytes)
+    }
+}
+
+/// The value of an attribute of a name (the first one of that type), as text.
+pub fn name_attribute(
+    name: &x509_cert::name::Name,
+    oid: const_oid::ObjectIdentifier,
+) -> Option<String> {
+    name.0
+        .iter()
+        .flat_map(|r| r.0.iter())
+        .find(|a| a.oid == oid)
+        .and_then(|a| {
+            let d = a.value.to_der().ok()?;
+            der::asn1::Utf8StringRef::from_der(&d)
+                .map(|s| s.as_str().to_string())
+                .or_else(|_| {
+                    der::asn1::PrintableStringRef::from_der(&d).map(|s| s.as_str().to_string())
+                })
+                .or_else(|_| der::asn1::Ia5StringRef::from_der(&d).map(|s| s.as_str().to_string()))
+                .ok()
+        })
+}
