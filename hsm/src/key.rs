@@ -574,10 +574,16 @@ pub fn certificate_pem(c: &Certificate) -> Result<String> {
     })
 }
 
-/// Parse a certificate given as PEM or DER.
+/// Parse a certificate given as PEM (read leniently, as OpenSSL does: any line length, CRLF)
+/// or DER.
 pub fn parse_certificate(bytes: &[u8]) -> std::result::Result<Certificate, String> {
-    if bytes.starts_with(b"-----BEGIN") {
-        der::DecodePem::from_pem(bytes).map_err(|e| format!("PEM certificate: {e}"))
+    if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        let block = pem::parse_many(bytes)
+            .map_err(|e| format!("PEM certificate: {e}"))?
+            .into_iter()
+            .find(|p| p.tag() == "CERTIFICATE")
+            .ok_or("PEM certificate: no CERTIFICATE block")?;
+        Certificate::from_der(block.contents()).map_err(|e| format!("PEM certificate: {e}"))
     } else {
         Certificate::from_der(bytes).map_err(|e| format!("DER certificate: {e}"))
     }

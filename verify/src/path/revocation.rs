@@ -101,29 +101,56 @@ fn is_ca(c: &Cert) -> bool {
         .is_some_and(|(_, b)| b.ca)
 }
 
+/// Why a CRL is not complete for a certificate (§6.3.3 (b)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NotComplete {
+    #[error("it is a delta CRL")]
+    Delta,
+    #[error("its issuingDistributionPoint is unreadable")]
+    BadIdp,
+    #[error("it is an indirect CRL")]
+    Indirect,
+    #[error("it covers only some revocation reasons")]
+    SomeReasons,
+    #[error("it covers attribute certificates only")]
+    AttributeCertsOnly,
+    #[error("it covers end-entity certificates only")]
+    UserCertsOnly,
+    #[error("it covers CA certificates only")]
+    CaCertsOnly,
+    #[error("it is a partitioned CRL for another distribution point than the certificate's")]
+    OtherPartition,
+    #[error("its distribution point is relative to the issuer (not processed)")]
+    RelativeName,
+    #[error("it has an unknown critical extension {0}")]
+    UnknownCritical(ObjectIdentifier),
+    #[error("an entry has an unknown critical extension {0}")]
+    UnknownCriticalEntry(ObjectIdentifier),
+}
+
 /// Is the CRL complete for `cert` (§6.3.3 (b)), and why not?
-fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), String> {
+fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
     let t = &crl.list.tbs_cert_list;
     for e in t.crl_extensions.iter().flatten() {
         match e.extn_id {
-            ID_CE_DELTA_CRL_INDICATOR => return Err("it is a delta CRL".into()),
+            ID_CE_DELTA_CRL_INDICATOR => return Err(NotComplete::Delta),
             ID_CE_ISSUING_DISTRIBUTION_POINT => {
                 let idp = IssuingDistributionPoint::from_der(e.extn_value.as_bytes())
-                    .map_err(|e| format!("its issuingDistributionPoint is unreadable ({e})"))?;
+                    .map_err(|_| NotComplete::BadIdp)?;
                 if idp.indirect_crl {
-                    return Err("it is an indirect CRL".into());
+                    return Err(NotComplete::Indirect);
                 }
                 if idp.only_some_reasons.is_some() {
-                    return Err("it covers only some revocation reasons".into());
+                    return Err(NotComplete::SomeReasons);
                 }
                 if idp.only_contains_attribute_certs {
-                    return Err("it covers attribute certificates only".into());
+                    return Err(NotComplete::AttributeCertsOnly);
                 }
                 if idp.only_contains_user_certs && is_ca(cert) {
-                    return Err("it covers end-entity certificates only".into());
+                    return Err(NotComplete::UserCertsOnly);
                 }
                 if idp.only_contains_ca_certs && !is_ca(cert) {
-                    return Err("it covers CA certificates only".into());
+                    return Err(NotComplete::CaCertsOnly);
                 }
                 match idp.distribution_point {
                     None => {}
@@ -142,14 +169,11 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), String> {
                             .flatten()
                             .collect();
                         if !names.iter().any(|n| dps.contains(n)) {
-                            return Err("it is a partitioned CRL for another distribution point than the certificate's".into());
+                            return Err(NotComplete::OtherPartition);
                         }
                     }
                     Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
-                        return Err(
-                            "its distribution point is relative to the issuer (not processed)"
-                                .into(),
-                        )
+                        return Err(NotComplete::RelativeName)
                     }
                 }
             }
@@ -158,19 +182,14 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), String> {
             | ID_CE_ISSUER_ALT_NAME
             | ID_CE_FRESHEST_CRL
             | ID_CE_EXPIRED_CERTS_ON_CRL => {}
-            other if e.critical => {
-                return Err(format!("it has an unknown critical extension {other}"))
-            }
+            other if e.critical => return Err(NotComplete::UnknownCritical(other)),
             _ => {}
         }
     }
     for entry in t.revoked_certificates.iter().flatten() {
         for e in entry.crl_entry_extensions.iter().flatten() {
             if e.critical && !matches!(e.extn_id, ID_CE_CRL_REASONS | ID_CE_INVALIDITY_DATE) {
-                return Err(format!(
-                    "an entry has an unknown critical extension {}",
-                    e.extn_id
-                ));
+                return Err(NotComplete::UnknownCriticalEntry(e.extn_id));
             }
         }
     }
