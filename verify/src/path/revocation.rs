@@ -24,6 +24,41 @@ use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages,
 };
 
+/// The longest window a CRL or OCSP response issued *before* the control time may claim and
+/// still count for it: a CA publishes status for end-entity certificates at least every ten
+/// days, and for CA certificates at least every twelve months (CA/Browser Forum Baseline
+/// Requirements §4.9.7, §4.10.2). A response that claims a longer window is not believed for a
+/// time before it was made.
+const MAX_WINDOW_END_ENTITY: Duration = Duration::from_secs(10 * 86_400);
+const MAX_WINDOW_CA: Duration = Duration::from_secs(366 * 86_400);
+
+/// Does status information issued at `this_update` (valid until `next_update`) tell the status
+/// at `control`? Issued at or after it: yes. Issued before: only if `control` falls within its
+/// window and the window is one a CA really publishes in (EN 319 102-1 §5.2.5.4's freshness
+/// with the Baseline Requirements' periods as the maximum).
+fn fresh(
+    this_update: SystemTime,
+    next_update: Option<SystemTime>,
+    control: SystemTime,
+    for_ca: bool,
+) -> bool {
+    if this_update >= control {
+        return true;
+    }
+    let Some(next) = next_update else {
+        return false;
+    };
+    let max = if for_ca {
+        MAX_WINDOW_CA
+    } else {
+        MAX_WINDOW_END_ENTITY
+    };
+    control <= next
+        && next
+            .duration_since(this_update)
+            .is_ok_and(|window| window <= max)
+}
+
 /// Clock skew tolerated for "dated in the future".
 const SKEW: Duration = Duration::from_secs(300);
 
@@ -244,9 +279,10 @@ fn from_crl(
     if let Some(r) = entry {
         return Some(Status::Revoked(r.revocation_date.to_system_time()));
     }
-    if this_update < control {
+    let next_update = t.next_update.as_ref().map(|n| n.to_system_time());
+    if !fresh(this_update, next_update, control, is_ca(cert)) {
         notes.push(format!(
-            "the CRL from {from} of {} was issued before the signing time ({}): it cannot show {} was not revoked then; not used",
+            "the CRL from {from} of {} does not cover the signing time ({}): it cannot show {} was not revoked then; not used",
             crate::rfc3339(this_update),
             crate::rfc3339(control),
             cert.subject_string()
@@ -378,9 +414,18 @@ fn from_ocsp(
             CertStatus::Revoked(info) => {
                 return Some(Status::Revoked(info.revocation_time.0.to_system_time()))
             }
-            CertStatus::Good(_) if this_update >= control => out = Some(Status::Good),
+            CertStatus::Good(_)
+                if fresh(
+                    this_update,
+                    single.next_update.as_ref().map(|n| n.0.to_system_time()),
+                    control,
+                    is_ca(cert),
+                ) =>
+            {
+                out = Some(Status::Good)
+            }
             CertStatus::Good(_) => notes.push(format!(
-                "an OCSP response of {} says {} is good, but was made before the signing time ({}); not used",
+                "an OCSP response of {} says {} is good, but does not cover the signing time ({}); not used",
                 crate::rfc3339(this_update),
                 cert.subject_string(),
                 crate::rfc3339(control)
@@ -424,4 +469,27 @@ pub fn status(
         None => Status::Unknown,
     };
     (status, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_follows_the_signing_time_and_believable_windows() {
+        let day = Duration::from_secs(86_400);
+        let t = SystemTime::UNIX_EPOCH + 20_000 * day;
+        // Issued after the signing time: fresh, whatever its window.
+        assert!(fresh(t + day, None, t, false));
+        // A daily CRL issued the day before, valid for two days: covers the signing time.
+        assert!(fresh(t - day, Some(t + day), t, false));
+        // Expired before the signing time, or no nextUpdate: not.
+        assert!(!fresh(t - 3 * day, Some(t - day), t, false));
+        assert!(!fresh(t - day, None, t, false));
+        // A ten-year "good" made half a year before signing: not believed for the signing time…
+        assert!(!fresh(t - 182 * day, Some(t + 3650 * day), t, false));
+        // …but a CA's yearly ARL is.
+        assert!(fresh(t - 90 * day, Some(t + 270 * day), t, true));
+        assert!(!fresh(t - 90 * day, Some(t + 400 * day), t, true));
+    }
 }
