@@ -8,6 +8,7 @@
 #   cc, c++       → build-essential (linker for cargo; RocksDB's C++)
 #   libssl-dev    → OpenSSL's libcrypto for SHA-512 of archived documents (openssl crate)
 #   fonts-liberation2, mupdf-tools, poppler-utils → visible stamps and their checks
+#   faketime       → faketime (libfaketime: long-term validation years ahead, in tests)
 kyso_install_missing() {
     local missing=()
     command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
@@ -27,6 +28,8 @@ kyso_install_missing() {
     # pdftoppm and mutool: tools we did not write that render and read stamped PDFs in tests
     command -v mutool >/dev/null 2>&1 || missing+=(mupdf-tools)
     command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    # libfaketime: the long-term signature tests move the clock years ahead (tests/ltv_cli.rs)
+    command -v faketime >/dev/null 2>&1 || missing+=(faketime)
     if [ ${#missing[@]} -gt 0 ]; then
         local sudo=""
         if [ "$(id -u)" -ne 0 ]; then

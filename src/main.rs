@@ -1,6 +1,7 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
 mod archive_cmd;
+mod extend_cmd;
 mod remote_cmd;
 mod sign_cmd;
 mod timestamp_cmd;
@@ -25,6 +26,9 @@ enum Command {
     Token(token_cmd::TokenCommand),
     /// Sign PDFs (PAdES) or any files (CAdES), one or a batch, with a key on a token.
     Sign(Box<sign_cmd::SignCmd>),
+    /// Bring signed PDFs or CMS to B-LT or B-LTA (validation data, archive time-stamp), or
+    /// renew their archive time-stamp.
+    Extend(Box<extend_cmd::ExtendArgs>),
     /// Act as an RFC 3161 time-stamping authority with a key on the token: request in, response out.
     Timestamp(timestamp_cmd::TimestampArgs),
     /// Validate signatures (PDF, CMS attached or detached) per ETSI EN 319 102-1.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Token(t) => token_cmd::run(t).map_err(kyso_signer::SignError::from),
         Command::Sign(a) => sign_cmd::run(*a),
         Command::Timestamp(a) => timestamp_cmd::run(a),
+        Command::Extend(a) => extend_cmd::run(*a),
         Command::Verify(_)
         | Command::Archive(_)
         | Command::Log(_)

@@ -27,6 +27,31 @@ pub enum Level {
     /// With a signature time-stamp (RFC 3161) from --tsa.
     #[value(name = "B-T")]
     BT,
+    /// B-T and the validation data (certificates, CRLs, OCSP) embedded.
+    #[value(name = "B-LT")]
+    BLt,
+    /// B-LT and an archive (PAdES: document) time-stamp over it all.
+    #[value(name = "B-LTA")]
+    BLta,
+}
+
+impl Level {
+    fn long_term(self) -> Option<kyso_signer::ltv::Level> {
+        match self {
+            Level::BLt => Some(kyso_signer::ltv::Level::BLt),
+            Level::BLta => Some(kyso_signer::ltv::Level::BLta),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+            Level::BLt => "B-LT",
+            Level::BLta => "B-LTA",
+        }
+    }
 }
 
 /// `kyso sign`: sign files, or one step of two-phase remote signing.
@@ -41,9 +66,15 @@ pub struct SignCmd {
 
 #[derive(Args)]
 pub struct SignArgs {
-    /// Baseline level: B-B, or B-T (adds a time-stamp from --tsa).
+    /// Baseline level: B-B; B-T adds a time-stamp from --tsa; B-LT also embeds the validation
+    /// data (fetched from what the certificates name unless --offline); B-LTA also an archive
+    /// time-stamp.
     #[arg(long, value_enum, default_value = "B-B")]
     level: Level,
+    /// For B-LT/B-LTA: how to validate what is signed (default trust: the root of the signing
+    /// key's chain on the token).
+    #[command(flatten)]
+    trust: crate::verify_cmd::TrustArgs,
     /// For B-T: `internal` (kyso's TSA with --tsa-key) or the URL of an RFC 3161 TSA.
     #[arg(long, value_name = "internal|URL")]
     tsa: Option<String>,
@@ -177,6 +208,108 @@ fn output_path(input: &Path, out_dir: Option<&Path>, format: Format, attached: b
     dir.join(out)
 }
 
+/// A signing key whose chain is completed from certificates given on the command line.
+pub struct WithChain<'k> {
+    key: &'k dyn SigningKey,
+    chain: Vec<x509_cert::Certificate>,
+}
+
+impl<'k> WithChain<'k> {
+    pub fn new(key: &'k dyn SigningKey, extra: &[kyso_verify::CertRef]) -> Self {
+        let mut pool: Vec<x509_cert::Certificate> = key.chain().to_vec();
+        pool.extend(extra.iter().map(|c| c.x509.clone()));
+        let chain = kyso_hsm::key::chain_for(key.certificate(), &pool);
+        WithChain { key, chain }
+    }
+}
+
+impl SignDigest for WithChain<'_> {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.key.algorithm()
+    }
+    fn public_key_info(&self) -> &x509_cert::spki::SubjectPublicKeyInfoOwned {
+        self.key.public_key_info()
+    }
+    fn sign_digest(&self, digest: &[u8]) -> kyso_hsm::Result<Vec<u8>> {
+        self.key.sign_digest(digest)
+    }
+}
+
+impl SigningKey for WithChain<'_> {
+    fn certificate(&self) -> &x509_cert::Certificate {
+        self.key.certificate()
+    }
+    fn chain(&self) -> &[x509_cert::Certificate] {
+        &self.chain
+    }
+}
+
+/// Where time-stamps come from: `internal` (kyso's TSA with a key on the token: `tsa_key`, or
+/// the object `tsa` on the signing key's token) or an http(s) URL.
+pub fn timestamp_source(
+    tsa: Option<&str>,
+    tsa_key: Option<&str>,
+    key_uri: &Pkcs11Uri,
+    module: Option<&Path>,
+    pin_file: Option<PathBuf>,
+    sessions: usize,
+) -> Result<TimestampSource, SignError> {
+    match tsa {
+        Some(url) if url != "internal" => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SignError::Input(format!(
+                    "--tsa {url:?}: give `internal` or an http(s) URL"
+                )));
+            }
+            Ok(TimestampSource::Url(url.to_string()))
+        }
+        _ => {
+            let tsa_uri = match tsa_key {
+                Some(u) => Pkcs11Uri::parse(u)?,
+                None => Pkcs11Uri {
+                    object: Some("tsa".into()),
+                    id: None,
+                    object_type: None,
+                    ..key_uri.clone()
+                },
+            };
+            let tsa_key = kyso_hsm::open_key(module, &tsa_uri, pin_file, sessions)?;
+            Ok(TimestampSource::Internal(std::sync::Arc::new(Tsa::new(
+                std::sync::Arc::new(tsa_key),
+                kyso_signer::tsp::DEMO_POLICY,
+            )?)))
+        }
+    }
+}
+
+/// The self-signed roots at the top of the chains the token holds for these keys (and the
+/// internal TSA's): what kyso trusts when it validates its own signatures for B-LT and no
+/// --trust is given.
+pub fn token_roots(
+    keys: &[&dyn SigningKey],
+    tsa: Option<&TimestampSource>,
+) -> Vec<kyso_verify::CertRef> {
+    let mut chains: Vec<&x509_cert::Certificate> = Vec::new();
+    for k in keys {
+        chains.extend(std::iter::once(k.certificate()).chain(k.chain()));
+    }
+    if let Some(TimestampSource::Internal(t)) = tsa {
+        chains.extend(std::iter::once(t.key().certificate()).chain(t.key().chain()));
+    }
+    let mut out: Vec<kyso_verify::CertRef> = Vec::new();
+    for c in chains {
+        if c.tbs_certificate.subject == c.tbs_certificate.issuer {
+            if let Ok(c) = kyso_verify::Cert::from_parsed(c) {
+                let c = std::sync::Arc::new(c);
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed into
 /// place. Nothing partial is ever left under the output name.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
@@ -205,6 +338,7 @@ fn sign_one(
     a: &SignArgs,
     opts: &PadesOptions,
     tsa: Option<&TimestampSource>,
+    long_term: Option<&(kyso_signer::ltv::Level, kyso_verify::Validator)>,
     input: &Path,
 ) -> Outcome {
     let output = output_path(input, a.out_dir.as_deref(), a.format, a.attached);
@@ -254,6 +388,20 @@ fn sign_one(
             o.digest = Some(hex::encode(hash.digest(&data)));
             cades::sign_cades(key, &data, a.attached, now, tsa)
         }
+    };
+    let signed = match (signed, long_term) {
+        (Ok(s), Some((level, v))) => match a.format {
+            Format::Pades => kyso_signer::ltv::extend_pdf(&s, v, *level, tsa, false, now),
+            Format::Cades => kyso_signer::ltv::extend_cms(
+                &s,
+                (!a.attached).then_some(&data[..]),
+                v,
+                *level,
+                tsa,
+                false,
+            ),
+        },
+        (other, _) => other,
     };
     let signed = match signed {
         Ok(s) => s,
@@ -314,32 +462,30 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     let tsa = match (a.level, a.tsa.as_deref()) {
         (Level::BB, None) => None,
         (Level::BB, Some(_)) => {
-            return Err(SignError::Input("--tsa is for --level B-T".into()));
+            return Err(SignError::Input(
+                "--tsa is for --level B-T, B-LT or B-LTA".into(),
+            ));
         }
-        (Level::BT, Some(url)) if url != "internal" => {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(SignError::Input(format!(
-                    "--tsa {url:?}: give `internal` or an http(s) URL"
-                )));
+        (_, t) => Some(timestamp_source(
+            t,
+            a.tsa_key.as_deref(),
+            &uri,
+            a.module.as_deref(),
+            a.pin_file.clone(),
+            jobs,
+        )?),
+    };
+    let mut v = a.trust.validator().map_err(SignError::Input)?;
+    // The signature carries the signer's whole chain: what the token holds, completed from
+    // --certs (tokens often hold the signer's certificate alone).
+    let signing = WithChain::new(&key, &v.certs);
+    let long_term = match a.level.long_term() {
+        None => None,
+        Some(l) => {
+            if v.anchors.is_empty() {
+                v.anchors = token_roots(&[&signing as &dyn SigningKey], tsa.as_ref());
             }
-            Some(TimestampSource::Url(url.to_string()))
-        }
-        (Level::BT, _) => {
-            let tsa_uri = match &a.tsa_key {
-                Some(u) => Pkcs11Uri::parse(u)?,
-                None => Pkcs11Uri {
-                    object: Some("tsa".into()),
-                    id: None,
-                    object_type: None,
-                    ..uri.clone()
-                },
-            };
-            let tsa_key =
-                kyso_hsm::open_key(a.module.as_deref(), &tsa_uri, a.pin_file.clone(), jobs)?;
-            Some(TimestampSource::Internal(std::sync::Arc::new(Tsa::new(
-                std::sync::Arc::new(tsa_key),
-                kyso_signer::tsp::DEMO_POLICY,
-            )?)))
+            Some((l, v))
         }
     };
     let opts = PadesOptions {
@@ -373,7 +519,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
-                let o = sign_one(&key, &a, &opts, tsa.as_ref(), f);
+                let o = sign_one(&signing, &a, &opts, tsa.as_ref(), long_term.as_ref(), f);
                 match &bar {
                     Some(b) => {
                         b.inc(1);
@@ -409,7 +555,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         "format": format!(
             "{}-{}",
             match a.format { Format::Pades => "PAdES", Format::Cades => "CAdES" },
-            match a.level { Level::BB => "B-B", Level::BT => "B-T" }
+            a.level.name()
         ),
         "files": outcomes,
     });

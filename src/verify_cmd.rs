@@ -34,6 +34,11 @@ pub struct TrustArgs {
     /// OCSP responses (DER OCSPResponse, as `openssl ocsp -respout` writes them).
     #[arg(long, value_name = "FILE")]
     ocsp: Vec<PathBuf>,
+    /// Use only the validation data given and embedded: fetch no CRL or OCSP response over the
+    /// network (by default kyso asks the responders and distribution points a certificate
+    /// names when nothing at hand tells its status).
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Args)]
@@ -45,6 +50,10 @@ pub struct VerifyArgs {
     detached: Option<PathBuf>,
     #[command(flatten)]
     trust: TrustArgs,
+    /// Validate as of this time (RFC 3339, or YYYY-MM-DD for the start of that day in UTC):
+    /// what the verdict would have been then.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
     /// Print the JSON report.
     #[arg(long)]
     json: bool,
@@ -107,6 +116,9 @@ impl TrustArgs {
                     .map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
             );
         }
+        if !self.offline {
+            v.fetch = Some(std::sync::Arc::new(kyso_verify::fetch::Fetcher::new()));
+        }
         for o in &self.ocsp {
             v.ocsps.push(
                 x509::load_ocsp(&read(o)?)
@@ -117,9 +129,19 @@ impl TrustArgs {
     }
 }
 
+/// RFC 3339, or a date (the start of that day, UTC).
+fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
+    kyso_verify::dates::parse_rfc3339(s)
+        .or_else(|| kyso_verify::dates::parse_rfc3339(&format!("{s}T00:00:00Z")))
+        .ok_or_else(|| format!("--at {s:?}: not an RFC 3339 time (2031-05-01T09:00:00+07:00) or a date (2031-05-01)"))
+}
+
 pub fn run(a: VerifyArgs) -> ExitCode {
     let go = || -> Result<kyso_verify::Report, String> {
-        let v = a.trust.validator()?;
+        let mut v = a.trust.validator()?;
+        if let Some(at) = &a.at {
+            v.now = parse_time(at)?;
+        }
         let data = read(&a.file)?;
         let detached = match &a.detached {
             Some(p) => Some(read(p)?),

@@ -23,6 +23,12 @@ pub enum SignError {
     /// The input is not what the chosen format signs.
     #[error("{0}")]
     Input(String),
+    /// A file could not be read or written.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 impl From<der::Error> for SignError {
@@ -39,6 +45,7 @@ impl SignError {
             SignError::Pdf(_) | SignError::Input(_) => 5,
             SignError::Encoding(_) | SignError::TooLarge { .. } => 19,
             SignError::Timestamp(_) => 6,
+            SignError::Io { .. } => 3,
         }
     }
 }

@@ -4,7 +4,10 @@
 //! algorithm and `sign_digest` — nothing of PKCS#11.
 
 pub mod cades;
+pub mod cms_edit;
+pub mod dss;
 pub mod error;
+pub mod ltv;
 pub mod pades;
 pub mod remote;
 pub mod stamp;

@@ -39,6 +39,9 @@ pub struct PadesOptions {
     pub copy_stamp: bool,
     /// The font for stamps (default: Liberation Serif).
     pub stamp_font: Option<std::sync::Arc<crate::stamp::StampFont>>,
+    /// Make a document time-stamp (ETSI EN 319 142-1 §5.4.3: `/Type /DocTimeStamp`,
+    /// `/SubFilter /ETSI.RFC3161`, the token over the byte ranges) instead of a signature.
+    pub doc_timestamp: bool,
 }
 
 /// Where the signer's stamp goes.
@@ -231,8 +234,18 @@ fn has_signatures(doc: &Document<'_>) -> Result<bool> {
 }
 
 /// Refuse what a certification forbids: a second certification, a certification after other
-/// signatures, and any signature on a document certified with P=1.
-fn check_docmdp(doc: &Document<'_>, certify: bool) -> Result<()> {
+/// signatures, and any signature on a document certified with P=1 (document time-stamps, the
+/// B-LTA update, are not changes under P=1: ISO 32000-2 §12.8.2.2).
+fn check_docmdp(doc: &Document<'_>, certify: bool, doc_timestamp: bool) -> Result<()> {
+    if doc_timestamp {
+        return if certify {
+            Err(SignError::Input(
+                "a document time-stamp cannot certify".into(),
+            ))
+        } else {
+            Ok(())
+        };
+    }
     match doc.docmdp_permission()? {
         Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
         Some(1) => Err(SignError::Input("the document is certified with no changes allowed (DocMDP P=1): another signature would break its certification".into())),
@@ -258,7 +271,7 @@ pub fn prepare_pdf(
             )));
         }
     }
-    check_docmdp(&doc, opts.certify.is_some())?;
+    check_docmdp(&doc, opts.certify.is_some(), opts.doc_timestamp)?;
     let pages = doc.pages()?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {
@@ -276,10 +289,17 @@ pub fn prepare_pdf(
     let mut up = Update::new(&doc);
 
     // The signature dictionary, with placeholders patched after writing.
-    let mut sig = Dict::new()
-        .with("Type", Object::name("Sig"))
-        .with("Filter", Object::name("Adobe.PPKLite"))
-        .with("SubFilter", Object::name("ETSI.CAdES.detached"));
+    let mut sig = if opts.doc_timestamp {
+        Dict::new()
+            .with("Type", Object::name("DocTimeStamp"))
+            .with("Filter", Object::name("Adobe.PPKLite"))
+            .with("SubFilter", Object::name("ETSI.RFC3161"))
+    } else {
+        Dict::new()
+            .with("Type", Object::name("Sig"))
+            .with("Filter", Object::name("Adobe.PPKLite"))
+            .with("SubFilter", Object::name("ETSI.CAdES.detached"))
+    };
     let br_placeholder = format!("[0 {:>w$} {:>w$} {:>w$}]", 0, 0, 0, w = BR_WIDTH);
     sig.set(
         "ByteRange",
@@ -290,7 +310,9 @@ pub fn prepare_pdf(
     contents.resize(reserve * 2 + 1, b'0');
     contents.push(b'>');
     sig.set("Contents", Object::Raw(contents, Some(MARK_CONTENTS)));
-    sig.set("M", Object::string(&pdf_date(now, opts.utc_offset_minutes)));
+    if !opts.doc_timestamp {
+        sig.set("M", Object::string(&pdf_date(now, opts.utc_offset_minutes)));
+    }
     if let Some(n) = &signer_name {
         sig.set("Name", Object::text(n));
     }
@@ -357,7 +379,13 @@ pub fn prepare_pdf(
             n.clone()
         }
         None => (1..)
-            .map(|i| format!("Signature{i}"))
+            .map(|i| {
+                if opts.doc_timestamp {
+                    format!("DocTimeStamp{i}")
+                } else {
+                    format!("Signature{i}")
+                }
+            })
             .find(|n| !names.iter().any(|x| x == n.as_bytes()))
             .expect("some name is free"),
     };
@@ -511,6 +539,26 @@ pub fn sign_pdf(
     let digest = prepared.digest(key.algorithm().hash());
     let cms = cades::sign_digest_for_pdf(key, &digest, tsa)?;
     prepared.embed(&cms)
+}
+
+/// Bytes reserved for a document time-stamp token (its TSA's certificates included).
+pub const DOC_TIMESTAMP_RESERVE: usize = 16 * 1024;
+
+/// A document time-stamp (PAdES B-LTA, EN 319 142-1 §5.4.3) over the whole of `pdf`, as an
+/// incremental update: the token's imprint is SHA-256 of the byte ranges.
+pub fn timestamp_pdf(
+    pdf: &[u8],
+    now: SystemTime,
+    tsa: &crate::tsp::TimestampSource,
+) -> Result<Vec<u8>> {
+    let opts = PadesOptions {
+        doc_timestamp: true,
+        ..Default::default()
+    };
+    let prepared = prepare_pdf(pdf, None, now, DOC_TIMESTAMP_RESERVE, &opts)?;
+    let digest = prepared.digest(kyso_hsm::HashAlg::Sha256);
+    let token = tsa.stamp(kyso_hsm::HashAlg::Sha256, &digest)?;
+    prepared.embed(&token)
 }
 
 /// The certificate subject's commonName, if any.

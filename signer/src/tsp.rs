@@ -249,6 +249,11 @@ impl Tsa {
         self.policy
     }
 
+    /// The TSA's key, with its certificate and chain.
+    pub fn key(&self) -> &dyn SigningKey {
+        self.key.as_ref()
+    }
+
     fn reject(fail: FailInfo, text: &str) -> Vec<u8> {
         let s = Utf8StringRef::new(text).expect("UTF-8 text");
         TimeStampResp {

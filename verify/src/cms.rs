@@ -466,6 +466,9 @@ pub struct Context<'a> {
     pub extra_certs: &'a [CertRef],
     pub extra_crls: &'a [Crl],
     pub extra_ocsps: &'a [Ocsp],
+    /// When the signature's time-stamp is relied on: the validation time, or the genTime of an
+    /// archive or document time-stamp that proves the signature time-stamp existed then.
+    pub ts_reliance: SystemTime,
 }
 
 /// Validate every SignerInfo of a CMS signature: one report each.
@@ -511,9 +514,99 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
         }
         None => ctx.content,
     };
+    let raw = crate::ats::parts(cms_der).ok();
     sis.into_iter()
-        .map(|si| validate_signer(v, &cms, si, content, ctx))
+        .enumerate()
+        .map(|(i, si)| {
+            let archive = raw.as_ref().map(|p| (p, i));
+            validate_signer(v, &cms, si, content, ctx, archive)
+        })
         .collect()
+}
+
+/// The archive-time-stamps-v3 of a SignerInfo (EN 319 122-1 §5.5.3), newest last: each is
+/// validated over the imprint its ats-hash-index-v3 says it covers, relied on at the genTime of
+/// the next valid one (the newest at the validation time), and everything it lists must still
+/// be there. The genTime of the earliest valid one: the proof of existence of the signature and
+/// its time-stamp. Findings go to the report.
+fn archive_timestamps(
+    v: &Validator,
+    (parts, si): (&crate::ats::Parts<'_>, usize),
+    content: &[&[u8]],
+    extra: &[CertRef],
+    data: revocation::Data<'_>,
+    reliance: SystemTime,
+    r: &mut SignatureReport,
+) -> Option<SystemTime> {
+    let signer = parts.signers.get(si)?;
+    let tokens: Vec<&[u8]> = signer
+        .unsigned
+        .iter()
+        .filter(|a| a.oid == Some(crate::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3))
+        .flat_map(|a| a.values.iter().copied())
+        .collect();
+    let detached: Vec<u8> = content.concat();
+    let mut earliest: Option<SystemTime> = None;
+    for (n, token) in tokens.iter().enumerate().rev() {
+        let at = earliest.unwrap_or(reliance);
+        let result = (|| -> Result<tsp::Timestamp, Finding> {
+            let tp = crate::ats::parts(token).map_err(|e| Finding::format(e.to_string()))?;
+            let index_tlv = tp
+                .signers
+                .first()
+                .and_then(|s| {
+                    s.unsigned
+                        .iter()
+                        .find(|a| a.oid == Some(crate::ats::ID_AA_ATS_HASH_INDEX_V3))
+                })
+                .and_then(|a| a.values.first().copied())
+                .ok_or_else(|| {
+                    Finding::format("an archive time-stamp without ats-hash-index-v3")
+                })?;
+            let index =
+                crate::ats::read_index(index_tlv).map_err(|e| Finding::format(e.to_string()))?;
+            let h = index.hash.ok_or_else(|| {
+                Finding::new(
+                    Indication::Indeterminate,
+                    SubIndication::CryptoConstraintsFailure,
+                    "the archive time-stamp's index hash is unknown",
+                )
+            })?;
+            let missing = crate::ats::missing(parts, si, &index);
+            if let Some(m) = missing.first() {
+                return Err(Finding::new(
+                    Indication::Indeterminate,
+                    SubIndication::SigConstraintsFailure,
+                    format!("{m} the archive time-stamp covered was removed"),
+                ));
+            }
+            let m = crate::ats::imprint_input(parts, si, Some(&detached), h, index_tlv)
+                .ok_or_else(|| Finding::format("no signed content for the archive time-stamp"))?;
+            tsp::validate(v, token, &[&m], extra, data, at)
+        })();
+        match result {
+            Ok(ts) => {
+                r.note(format!(
+                    "archive time-stamp {} at {} by {}",
+                    n + 1,
+                    rfc3339(ts.gen_time),
+                    ts.tsa
+                ));
+                r.evidence.merge(&ts.evidence);
+                earliest = Some(earliest.map_or(ts.gen_time, |e| e.min(ts.gen_time)));
+            }
+            Err(f) => r.fail(
+                Indication::Indeterminate,
+                SubIndication::SigConstraintsFailure,
+                format!(
+                    "archive time-stamp {} does not prove anything: {}",
+                    n + 1,
+                    f.message
+                ),
+            ),
+        }
+    }
+    earliest
 }
 
 fn validate_signer(
@@ -522,6 +615,7 @@ fn validate_signer(
     si: &SignerInfo,
     content: &[&[u8]],
     ctx: &Context<'_>,
+    archive: Option<(&crate::ats::Parts<'_>, usize)>,
 ) -> SignatureReport {
     let mut r = SignatureReport::new(ctx.format);
     let mut pool: Vec<CertRef> = v.certs.clone();
@@ -593,15 +687,21 @@ fn validate_signer(
     let mut all: Vec<CertRef> = cms.certs.clone();
     all.extend(pool.iter().cloned());
 
+    // Archive time-stamps (B-LTA): proof of existence of the signature and its time-stamp.
+    let archived = archive
+        .and_then(|a| archive_timestamps(v, a, content, &all, data, ctx.ts_reliance, &mut r));
+    let ts_reliance = archived.unwrap_or(ctx.ts_reliance);
+
     // Signature time-stamp (B-T): proof of existence at genTime.
     let mut poe = None;
     let mut level = "B-B";
     if let Some(tok) = unsigned_attr(si, ID_AA_TIME_STAMP_TOKEN) {
         let der = tok.to_der().unwrap_or_default();
-        match tsp::validate(v, &der, &[si.signature.as_bytes()], &all, data) {
+        match tsp::validate(v, &der, &[si.signature.as_bytes()], &all, data, ts_reliance) {
             Ok(ts) => {
                 poe = Some(ts.gen_time);
                 level = "B-T";
+                r.evidence.merge(&ts.evidence);
                 r.timestamp = Some(rfc3339(ts.gen_time));
                 r.note(format!(
                     "signature time-stamp at {} by {}",
@@ -658,6 +758,7 @@ fn validate_signer(
         }
     };
     r.chain = chain.iter().map(|c| c.subject_string()).collect();
+    r.evidence.add_certs(chain.iter());
     if let Some(o) = chain.get(1).and_then(|ca| organization(&ca.tbs().subject)) {
         r.facts.ca_body = Some(o);
     }
@@ -669,12 +770,14 @@ fn validate_signer(
     let mut checked_all = true;
     let mut revoked_before_signing = false;
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
-        let (status, notes) = revocation::status(c, &chain[i + 1], data, control, v.now);
-        for n in notes {
+        let out = revocation::status(c, &chain[i + 1], data, control, v.now, v.fetch.as_deref());
+        for n in out.notes {
             r.note(n);
         }
+        r.evidence.add_crls(out.crls);
+        r.evidence.add_ocsps(out.ocsps);
         let name = c.subject_string();
-        match status {
+        match out.status {
             Status::Good => {}
             Status::Unknown => {
                 let sources = revocation::status_sources(c);
@@ -719,6 +822,25 @@ fn validate_signer(
         }
     }
     r.facts.revocation_checked = checked_all;
+    // B-LT when the SignedData itself holds the validation data the verdict rested on; B-LTA
+    // when an archive time-stamp covers it too (EN 319 122-1 §6.3–6.5).
+    if baseline && level == "B-T" {
+        let e = &r.evidence;
+        let held = e
+            .certs
+            .iter()
+            .all(|c| c.is_self_issued() || cms.certs.iter().any(|x| x == c))
+            && e.crls
+                .iter()
+                .all(|c| cms.crls.iter().any(|x| x.der() == c.der()))
+            && e.ocsps
+                .iter()
+                .all(|o| cms.ocsps.iter().any(|x| x.der() == o.der()));
+        if held {
+            let lt = if archived.is_some() { "B-LTA" } else { "B-LT" };
+            r.format = format!("{}-{lt}", r.format.trim_end_matches("-B-T"));
+        }
+    }
     r.facts.valid_at_signing =
         validity_at(&check.cert, poe.or(claimed)).map(|ok| ok && !revoked_before_signing);
     r

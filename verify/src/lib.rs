@@ -5,10 +5,13 @@
 //! can run it without tokens or archives. Every parser here takes outside bytes: none panics,
 //! none recurses without a bound, and every allocation is bounded by the input's size.
 
+pub mod ats;
 pub mod ber;
 pub mod cms;
 pub mod crypto;
 pub mod dates;
+pub mod evidence;
+pub mod fetch;
 pub mod path;
 pub mod pdf;
 pub mod report;
@@ -16,6 +19,7 @@ pub mod tsp;
 pub mod x509;
 
 pub use dates::rfc3339;
+pub use evidence::Evidence;
 pub use report::{Indication, Lang, Report, SignatureReport, SubIndication};
 pub use x509::{Cert, CertRef, Crl, Ocsp};
 
@@ -33,8 +37,11 @@ pub struct Validator {
     pub crls: Vec<Crl>,
     /// OCSP responses (`--ocsp`).
     pub ocsps: Vec<Ocsp>,
-    /// The current time of the validation.
+    /// The time of the validation: now, or the time asked about (`--at`).
     pub now: SystemTime,
+    /// Fetch CRLs and OCSP responses a certificate names when none at hand gives its status;
+    /// `None`: offline, only what is given.
+    pub fetch: Option<std::sync::Arc<fetch::Fetcher>>,
 }
 
 impl Default for Validator {
@@ -45,6 +52,7 @@ impl Default for Validator {
             crls: Vec::new(),
             ocsps: Vec::new(),
             now: SystemTime::now(),
+            fetch: None,
         }
     }
 }
@@ -96,6 +104,7 @@ impl Validator {
             extra_certs: &[],
             extra_crls: &[],
             extra_ocsps: &[],
+            ts_reliance: self.now,
         };
         Report::from_signatures(cms::validate(self, cms_der, &ctx), Vec::new())
     }

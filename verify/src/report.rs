@@ -106,6 +106,9 @@ pub struct SignatureReport {
     /// Circular 15/2025 items, machine-readable, for the human summary.
     #[serde(skip)]
     pub facts: Facts,
+    /// The validation data the verdict rests on.
+    #[serde(skip)]
+    pub evidence: crate::Evidence,
 }
 
 /// What Circular 15/2025 asks a verifier to show, gathered while validating.
@@ -135,6 +138,7 @@ impl SignatureReport {
             chain: Vec::new(),
             messages: Vec::new(),
             facts: Facts::default(),
+            evidence: crate::Evidence::default(),
         }
     }
 

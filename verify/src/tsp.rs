@@ -46,6 +46,8 @@ pub struct Timestamp {
     pub chain: Vec<CertRef>,
     /// What was checked and what was not (no revocation data for the TSA, say).
     pub notes: Vec<String>,
+    /// The TSA's path and the revocation data its status rests on.
+    pub evidence: crate::Evidence,
 }
 
 fn fail(i: Indication, s: SubIndication, m: impl Into<String>) -> Finding {
@@ -53,13 +55,18 @@ fn fail(i: Indication, s: SubIndication, m: impl Into<String>) -> Finding {
 }
 
 /// Validate a time-stamp token over `data` (the parts concatenated). `extra` are certificates
-/// from around the token (the signature's, a PDF's DSS); `data_at_hand` the revocation data.
+/// from around the token (the signature's, a PDF's DSS); `data_at_hand` the revocation data;
+/// `reliance` when the token is relied on: the validation time, or the genTime of a later
+/// archive time-stamp that proves this token existed then. The TSA's certificates must be
+/// valid at genTime, and not expired at `reliance`: once a TSA certificate has expired, only a
+/// later time-stamp can keep its tokens worth anything (EN 319 102-1 §5.6.2.4).
 pub fn validate(
     v: &Validator,
     token_der: &[u8],
     data: &[&[u8]],
     extra: &[CertRef],
     data_at_hand: revocation::Data<'_>,
+    reliance: SystemTime,
 ) -> Result<Timestamp, Finding> {
     let tok = cms::parse(token_der)?;
     if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
@@ -187,13 +194,38 @@ pub fn validate(
             ),
         });
     }
+    for c in chain.iter().take(chain.len().saturating_sub(1)) {
+        let not_after = c.tbs().validity.not_after.to_system_time();
+        if reliance > not_after {
+            return Err(fail(
+                Indication::Indeterminate,
+                SubIndication::OutOfBoundsNoPoe,
+                format!(
+                    "the TSA certificate {} expired on {}, and no later time-stamp proves this time-stamp existed before",
+                    c.subject_string(),
+                    rfc3339(not_after)
+                ),
+            ));
+        }
+    }
     // Revocation of the TSA's path at genTime.
     let mut notes = Vec::new();
+    let mut evidence = crate::Evidence::default();
+    evidence.add_certs(chain.iter());
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
-        let (status, more) = revocation::status(c, &chain[i + 1], data_at_hand, gen, v.now);
-        notes.extend(more);
+        let out = revocation::status(
+            c,
+            &chain[i + 1],
+            data_at_hand,
+            gen,
+            v.now,
+            v.fetch.as_deref(),
+        );
+        notes.extend(out.notes);
+        evidence.add_crls(out.crls);
+        evidence.add_ocsps(out.ocsps);
         let name = c.subject_string();
-        match status {
+        match out.status {
             Status::Good => {}
             Status::Revoked(at) if at <= gen => {
                 return Err(fail(
@@ -222,5 +254,6 @@ pub fn validate(
         tsa,
         chain,
         notes,
+        evidence,
     })
 }

@@ -7,6 +7,7 @@
 
 use crate::ber;
 use crate::crypto::{self, CryptoFail, Hash};
+use der::asn1::OctetString;
 use der::{Decode, Encode};
 use std::ops::Range;
 use std::sync::Arc;
@@ -239,6 +240,27 @@ impl Ocsp {
     /// `tbsResponseData` as received.
     pub fn tbs_bytes(&self) -> &[u8] {
         &self.der[self.tbs.clone()]
+    }
+
+    /// The BasicOCSPResponse as received.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The OCSPResponse around it (status successful, id-pkix-ocsp-basic): what a PDF's DSS
+    /// /OCSPs and CMS revocation data hold.
+    pub fn response_der(&self) -> Vec<u8> {
+        let basic = OctetString::new(self.der.clone()).and_then(|o| {
+            x509_ocsp::OcspResponse {
+                response_status: x509_ocsp::OcspResponseStatus::Successful,
+                response_bytes: Some(x509_ocsp::ResponseBytes {
+                    response_type: ID_PKIX_OCSP_BASIC,
+                    response: o,
+                }),
+            }
+            .to_der()
+        });
+        basic.unwrap_or_default()
     }
 
     /// Does `signer`'s key verify the response's signature?

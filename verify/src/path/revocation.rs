@@ -439,22 +439,41 @@ fn from_ocsp(
     out
 }
 
-/// The status of `cert` (issued by `issuer`) at `control`, from every source at hand, with
-/// notes on what was not used and why.
-pub fn status(
+/// What a status check found, and what it rests on.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// What was not used and why, what could not be fetched.
+    pub notes: Vec<String>,
+    /// The CRLs and OCSP responses the status rests on (given or fetched): the evidence a
+    /// B-LT signature or an archive record keeps.
+    pub crls: Vec<Crl>,
+    pub ocsps: Vec<Ocsp>,
+}
+
+/// Evaluate the data at hand: the status, and which items gave one.
+fn evaluate(
     cert: &Cert,
     issuer: &CertRef,
     data: Data<'_>,
     control: SystemTime,
     now: SystemTime,
-) -> (Status, Vec<String>) {
-    let mut notes = Vec::new();
+    notes: &mut Vec<String>,
+) -> (Status, Vec<Crl>, Vec<Ocsp>) {
     let mut found: Vec<Status> = Vec::new();
+    let mut crls = Vec::new();
+    let mut ocsps = Vec::new();
     for r in data.ocsps {
-        found.extend(from_ocsp(r, cert, issuer, data, control, now, &mut notes));
+        if let Some(s) = from_ocsp(r, cert, issuer, data, control, now, notes) {
+            found.push(s);
+            ocsps.push(r.clone());
+        }
     }
     for c in data.crls {
-        found.extend(from_crl(c, cert, issuer, control, now, &mut notes));
+        if let Some(s) = from_crl(c, cert, issuer, control, now, notes) {
+            found.push(s);
+            crls.push(c.clone());
+        }
     }
     let revoked = found
         .iter()
@@ -468,7 +487,99 @@ pub fn status(
         None if found.contains(&Status::Good) => Status::Good,
         None => Status::Unknown,
     };
-    (status, notes)
+    (status, crls, ocsps)
+}
+
+/// The URLs a certificate names: (OCSP responders, CRL distribution points).
+pub fn urls(c: &Cert) -> (Vec<String>, Vec<String>) {
+    let mut ocsp = Vec::new();
+    let mut crl = Vec::new();
+    if let Ok(Some((_, aia))) = c.extension::<AuthorityInfoAccessSyntax>() {
+        for ad in aia.0 {
+            if let (ID_AD_OCSP, GeneralName::UniformResourceIdentifier(u)) =
+                (ad.access_method, &ad.access_location)
+            {
+                ocsp.push(u.to_string());
+            }
+        }
+    }
+    if let Ok(Some((_, dps))) = c.extension::<CrlDistributionPoints>() {
+        for dp in dps.0 {
+            if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
+                for n in names {
+                    if let GeneralName::UniformResourceIdentifier(u) = n {
+                        crl.push(u.to_string());
+                    }
+                }
+            }
+        }
+    }
+    (ocsp, crl)
+}
+
+/// The status of `cert` (issued by `issuer`) at `control`, from every source at hand, and —
+/// when that tells nothing and a fetcher is given — from the responders and distribution
+/// points the certificate names (OCSP first), with notes on what was not used and why.
+pub fn status(
+    cert: &Cert,
+    issuer: &CertRef,
+    data: Data<'_>,
+    control: SystemTime,
+    now: SystemTime,
+    fetcher: Option<&crate::fetch::Fetcher>,
+) -> Outcome {
+    let mut notes = Vec::new();
+    let (status, crls, ocsps) = evaluate(cert, issuer, data, control, now, &mut notes);
+    let mut out = Outcome {
+        status,
+        notes,
+        crls,
+        ocsps,
+    };
+    let Some(f) = fetcher else { return out };
+    if out.status != Status::Unknown {
+        return out;
+    }
+    let (ocsp_urls, crl_urls) = urls(cert);
+    for url in ocsp_urls.iter().take(4) {
+        match f.ocsp(url, cert, issuer) {
+            Ok(r) => {
+                let got = [r];
+                let d = Data {
+                    crls: data.crls,
+                    ocsps: &got,
+                };
+                let (s, _, used) = evaluate(cert, issuer, d, control, now, &mut out.notes);
+                if s != Status::Unknown {
+                    out.status = s;
+                    out.ocsps.extend(used);
+                    return out;
+                }
+            }
+            Err(e) => out
+                .notes
+                .push(format!("the OCSP responder could not be asked: {e}")),
+        }
+    }
+    for url in crl_urls.iter().take(4) {
+        match f.crl(url, now) {
+            Ok(c) => {
+                let got = [c];
+                let d = Data {
+                    crls: &got,
+                    ocsps: &[],
+                };
+                let (s, used, _) = evaluate(cert, issuer, d, control, now, &mut out.notes);
+                if s != Status::Unknown {
+                    out.status = s;
+                    out.crls.extend(used);
+                    return out;
+                }
+            }
+            Err(e) => out.notes.push(format!("the CRL could not be fetched: {e}")),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

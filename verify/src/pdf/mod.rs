@@ -18,6 +18,7 @@ use crate::{rfc3339, tsp, Validator};
 use fields::Found;
 use kyso_pdf::{Document, Object};
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 /// Most signatures validated in one file (each may analyse a whole revision).
 pub const MAX_SIGNATURES: usize = 64;
@@ -60,6 +61,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
     let mut revisions: HashMap<usize, Result<Document<'_>, String>> = HashMap::new();
     let mut reports = Vec::new();
     let mut checked: Vec<Checked> = Vec::new();
+    let mut pending: Vec<(&Found, byterange::SignedRange)> = Vec::new();
     for f in &found {
         let fail = |msg: String| {
             let mut r = SignatureReport::new("PAdES");
@@ -106,7 +108,45 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             reports.push(fail(e));
             continue;
         }
-        let mut reps = check_one(v, f, data, &range, &dss);
+        pending.push((f, range));
+    }
+    // Document time-stamps, newest first: each is relied on at the genTime of the newest valid
+    // one that covers it (its proof of existence), the newest at the validation time; a
+    // signature's own time-stamp likewise (EN 319 102-1 §5.6: long-term validation).
+    let is_doc_ts = |f: &Found| {
+        f.sig
+            .get("SubFilter")
+            .is_some_and(|s| s.is_name("ETSI.RFC3161"))
+    };
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|i| {
+        (
+            !is_doc_ts(pending[*i].0),
+            std::cmp::Reverse(pending[*i].1.end),
+        )
+    });
+    let mut proofs: Vec<(usize, SystemTime)> = Vec::new();
+    let mut done: Vec<Option<Vec<SignatureReport>>> = vec![None; pending.len()];
+    for i in order {
+        let (f, range) = pending[i];
+        let reliance = proofs
+            .iter()
+            .filter(|(end, _)| *end > range.end)
+            .map(|(_, t)| *t)
+            .min()
+            .unwrap_or(v.now);
+        let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance);
+        if let Some(t) = proof {
+            if t > v.now + std::time::Duration::from_secs(300) {
+                messages.push(format!(
+                    "document time-stamp {:?} was made at {}, after the validation time: not considered",
+                    f.name,
+                    rfc3339(t)
+                ));
+                continue;
+            }
+            proofs.push((range.end, t));
+        }
         for r in &mut reps {
             r.field = Some(f.name.clone());
             if f.hidden {
@@ -117,11 +157,20 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 );
             }
         }
-        checked.push(Checked {
-            found: f.clone(),
-            range,
-            reports: reps,
-        });
+        done[i] = Some(reps);
+    }
+    for (i, reps) in done.into_iter().enumerate() {
+        if let Some(mut reports) = reps {
+            let covered = proofs.iter().any(|(end, _)| *end > pending[i].1.end);
+            for r in &mut reports {
+                long_term_level(r, &dss, covered);
+            }
+            checked.push(Checked {
+                found: pending[i].0.clone(),
+                range: pending[i].1,
+                reports,
+            });
+        }
     }
     // The certification signature, if any: its permission applies to every later revision.
     let certification: Option<(usize, i64)> = checked
@@ -205,6 +254,32 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
     Report::from_signatures(reports, messages)
 }
 
+/// PAdES-B-LT when the DSS holds the validation data the signature's B-T verdict rested on
+/// (its certificates, and its revocation data when it had any); B-LTA when a valid document
+/// time-stamp also covers it (EN 319 142-1 §6.2–6.4).
+fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, covered: bool) {
+    if r.format != "PAdES-B-T" || r.indication == Indication::TotalFailed {
+        return;
+    }
+    let e = &r.evidence;
+    // Every certificate but the self-signed anchors.
+    let has_certs = !e.certs.is_empty()
+        && e.certs
+            .iter()
+            .all(|c| c.is_self_issued() || dss.certs.iter().any(|d| d == c));
+    let has_crls = e
+        .crls
+        .iter()
+        .all(|c| dss.crls.iter().any(|d| d.der() == c.der()));
+    let has_ocsps = e
+        .ocsps
+        .iter()
+        .all(|o| dss.ocsps.iter().any(|d| d.der() == o.der()));
+    if has_certs && has_crls && has_ocsps {
+        r.format = if covered { "PAdES-B-LTA" } else { "PAdES-B-LT" }.into();
+    }
+}
+
 /// Classify and judge what the revisions after `end` changed.
 fn later_changes(
     signed: &Document<'_>,
@@ -228,13 +303,16 @@ fn later_changes(
 }
 
 /// Validate one signature's CMS (or document time-stamp) over its byte ranges.
+/// With the reports, a document time-stamp's genTime when it validated (a proof of
+/// existence for what it covers). `reliance`: when time-stamps are relied on (see above).
 fn check_one(
     v: &Validator,
     f: &Found,
     data: &[u8],
     range: &byterange::SignedRange,
     dss: &dss::Dss,
-) -> Vec<SignatureReport> {
+    reliance: SystemTime,
+) -> (Vec<SignatureReport>, Option<SystemTime>) {
     let contents = f
         .sig
         .get("Contents")
@@ -257,8 +335,11 @@ fn check_one(
             };
             let mut extra = dss.certs.clone();
             extra.extend(v.certs.iter().cloned());
-            match tsp::validate(v, contents, &parts, &extra, data_at_hand) {
+            let mut proof = None;
+            match tsp::validate(v, contents, &parts, &extra, data_at_hand, reliance) {
                 Ok(ts) => {
+                    proof = Some(ts.gen_time);
+                    r.evidence.merge(&ts.evidence);
                     r.timestamp = Some(rfc3339(ts.gen_time));
                     r.facts.integrity = Some(true);
                     r.chain = ts.chain.iter().map(|c| c.subject_string()).collect();
@@ -284,7 +365,7 @@ fn check_one(
                     );
                 }
             }
-            return vec![r];
+            return (vec![r], proof);
         }
         other => {
             let mut r = SignatureReport::new("PAdES");
@@ -296,7 +377,7 @@ fn check_one(
                     String::from_utf8_lossy(other)
                 ),
             );
-            return vec![r];
+            return (vec![r], None);
         }
     };
     let claimed = f
@@ -313,6 +394,7 @@ fn check_one(
         extra_certs: &dss.certs,
         extra_crls: &dss.crls,
         extra_ocsps: &dss.ocsps,
+        ts_reliance: reliance,
     };
-    cms::validate(v, contents, &ctx)
+    (cms::validate(v, contents, &ctx), None)
 }

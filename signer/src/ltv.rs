@@ -1,0 +1,171 @@
+//! Long-term levels (ETSI EN 319 142-1 and 319 122-1): B-LT embeds the validation data a
+//! signature's verdict rests on — every certificate of its paths and of its time-stamps', and
+//! the CRLs and OCSP responses that gave their status — so the verdict can be reached again
+//! when the CAs no longer answer; B-LTA adds an archive time-stamp over all of it, renewed
+//! before its TSA's certificate expires or its algorithms weaken.
+//!
+//! The validation data is what kyso-verify used to reach a TOTAL-PASSED verdict now (fetching
+//! what the certificates name when the validator may): a signature that does not validate now
+//! is not extended.
+
+use crate::error::{Result, SignError};
+use crate::tsp::TimestampSource;
+use kyso_verify::{Evidence, Indication, Report, Validator};
+use std::time::SystemTime;
+
+/// The long-term level to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Validation data embedded.
+    BLt,
+    /// Validation data and an archive (PAdES: document) time-stamp over everything.
+    BLta,
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "B-LT" | "LT" => Ok(Level::BLt),
+            "B-LTA" | "LTA" => Ok(Level::BLta),
+            _ => Err(format!("level {s:?}: give B-LT or B-LTA")),
+        }
+    }
+}
+
+/// Every signature of the report must validate now; their evidence, merged.
+fn evidence_of(report: &Report) -> Result<Evidence> {
+    if report.signatures.is_empty() {
+        return Err(SignError::Input(
+            "the document has no signature to extend".into(),
+        ));
+    }
+    let mut all = Evidence::default();
+    for s in &report.signatures {
+        if s.indication != Indication::TotalPassed {
+            return Err(SignError::Input(format!(
+                "signature {} is {}{}: {}; only a signature that validates now can be extended (give --trust, --certs, --crl or --ocsp, or let kyso fetch)",
+                s.field.as_deref().unwrap_or("(CMS)"),
+                s.indication.as_str(),
+                s.subindication
+                    .and_then(|x| serde_json::to_value(x).ok())
+                    .and_then(|v| v.as_str().map(|v| format!("/{v}")))
+                    .unwrap_or_default(),
+                s.messages.first().cloned().unwrap_or_default()
+            )));
+        }
+        all.merge(&s.evidence);
+    }
+    Ok(all)
+}
+
+fn dss_data(e: &Evidence) -> crate::dss::DssData {
+    crate::dss::DssData {
+        certs: e.certs.iter().map(|c| c.der().to_vec()).collect(),
+        crls: e.crls.iter().map(|c| c.der().to_vec()).collect(),
+        ocsps: e.ocsps.iter().map(|o| o.response_der()).collect(),
+    }
+}
+
+/// Does the last revision end with a document time-stamp (nothing but validation data after)?
+fn newest_is_doc_timestamp(report: &Report) -> bool {
+    report
+        .signatures
+        .iter()
+        .filter(|s| s.format == "PAdES document time-stamp")
+        .any(|s| s.covers_whole_document == Some(true))
+}
+
+/// Bring a signed PDF to `level`: the DSS with every signature's (and time-stamp's) validation
+/// data; for B-LTA a document time-stamp over it all, then the DSS for that time-stamp's own
+/// path. `renew` adds a new document time-stamp even if the newest revision is one (what an
+/// archivist does before the previous time-stamp's TSA certificate expires).
+pub fn extend_pdf(
+    pdf: &[u8],
+    v: &Validator,
+    level: Level,
+    tsa: Option<&TimestampSource>,
+    renew: bool,
+    now: SystemTime,
+) -> Result<Vec<u8>> {
+    let report = v.verify_pdf(pdf);
+    let evidence = evidence_of(&report)?;
+    let mut out = crate::dss::add_dss(pdf, &dss_data(&evidence))?;
+    if level == Level::BLta && (renew || !newest_is_doc_timestamp(&report)) {
+        let tsa = tsa.ok_or_else(|| {
+            SignError::Input("B-LTA needs a time-stamping authority (--tsa internal|URL)".into())
+        })?;
+        out = crate::pades::timestamp_pdf(&out, now, tsa)?;
+        // The document time-stamp's own validation data, after it.
+        let report = v.verify_pdf(&out);
+        let evidence = evidence_of(&report)?;
+        out = crate::dss::add_dss(&out, &dss_data(&evidence))?;
+    }
+    Ok(out)
+}
+
+/// Bring a CMS signature (attached, or detached over `content`) to `level`: B-LT puts the
+/// validation data into SignedData.certificates and .crls (EN 319 122-1 §5.5.3; OCSP responses
+/// as RFC 5940 other revocation info); B-LTA adds an archive-time-stamp-v3 with its
+/// ats-hash-index-v3 to every SignerInfo, then the validation data of that time-stamp.
+/// `renew` adds a new archive time-stamp even if the signature has one.
+pub fn extend_cms(
+    cms: &[u8],
+    content: Option<&[u8]>,
+    v: &Validator,
+    level: Level,
+    tsa: Option<&TimestampSource>,
+    renew: bool,
+) -> Result<Vec<u8>> {
+    let add = |cms: &[u8]| -> Result<Vec<u8>> {
+        let report = v.verify_cms(cms, content);
+        let e = evidence_of(&report)?;
+        let d = dss_data(&e);
+        crate::cms_edit::add_validation_data(cms, &d.certs, &d.crls, &d.ocsps)
+    };
+    let mut out = add(cms)?;
+    if level == Level::BLt {
+        return Ok(out);
+    }
+    let (signers, stamped) = {
+        let parts = kyso_verify::ats::parts(&out).map_err(|e| SignError::Input(e.to_string()))?;
+        let stamped = parts.signers.iter().all(|s| {
+            s.unsigned
+                .iter()
+                .any(|a| a.oid == Some(kyso_verify::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3))
+        });
+        (parts.signers.len(), stamped)
+    };
+    if stamped && !renew {
+        return Ok(out);
+    }
+    let tsa = tsa.ok_or_else(|| {
+        SignError::Input("B-LTA needs a time-stamping authority (--tsa internal|URL)".into())
+    })?;
+    let h = kyso_verify::crypto::Hash::Sha256;
+    let sha256 = der::Encode::to_der(&spki::AlgorithmIdentifierOwned {
+        oid: const_oid::db::rfc5912::ID_SHA_256,
+        parameters: None,
+    })?;
+    out = crate::cms_edit::add_digest_algorithm(&out, &sha256)?;
+    for si in 0..signers {
+        let parts = kyso_verify::ats::parts(&out).map_err(|e| SignError::Input(e.to_string()))?;
+        let bad = || SignError::Input("the CMS signature has no such signer".into());
+        let index = kyso_verify::ats::hash_index(&parts, si, h).ok_or_else(bad)?;
+        let m =
+            kyso_verify::ats::imprint_input(&parts, si, content, h, &index).ok_or_else(|| {
+                SignError::Input(
+                    "a detached signature needs its content (--content) for B-LTA".into(),
+                )
+            })?;
+        let token = tsa.stamp(kyso_hsm::HashAlg::Sha256, &h.digest(&[&m]))?;
+        let index_attr =
+            crate::cms_edit::attribute(kyso_verify::ats::ID_AA_ATS_HASH_INDEX_V3, &index)?;
+        let token = crate::cms_edit::add_unsigned_attribute(&token, 0, &index_attr)?;
+        let ats =
+            crate::cms_edit::attribute(kyso_verify::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3, &token)?;
+        out = crate::cms_edit::add_unsigned_attribute(&out, si, &ats)?;
+    }
+    // The archive time-stamps' own validation data.
+    add(&out)
+}

@@ -1,0 +1,159 @@
+//! `kyso extend`: bring signed files to B-LT or B-LTA, or renew their archive time-stamp.
+//!
+//! ```text
+//! kyso extend FILE… --level B-LT|B-LTA [--renew] [--tsa internal|URL] [--tsa-key URI]
+//!             [--content FILE] [--trust PEM|DIR]… [--certs PEM]… [--crl FILE]… [--ocsp FILE]…
+//!             [--offline] [--out FILE] [--json]
+//! ```
+//! A PDF gets its DSS (and a document time-stamp); a CMS (`.p7m`, or `.p7s` with `--content`)
+//! its certificate and revocation values (and an archive-time-stamp-v3). Earlier revisions and
+//! signatures are never touched: PDFs grow by incremental updates, CMS by unsigned attributes.
+//! Each file is written back in place (atomically) unless `--out` names another file.
+
+use clap::Args;
+use kyso_signer::ltv::Level;
+use kyso_signer::SignError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+#[derive(Args)]
+pub struct ExtendArgs {
+    /// B-LT (validation data embedded) or B-LTA (and an archive time-stamp).
+    #[arg(long, value_name = "B-LT|B-LTA")]
+    level: Level,
+    /// Add a new archive (document) time-stamp over everything, even if the newest revision
+    /// is one: before the last time-stamp's TSA certificate expires or its algorithms weaken.
+    #[arg(long)]
+    renew: bool,
+    /// For B-LTA: `internal` (kyso's TSA, key --tsa-key) or the URL of an RFC 3161 TSA.
+    #[arg(long, value_name = "internal|URL")]
+    tsa: Option<String>,
+    /// The internal TSA's key (PKCS#11 URI).
+    #[arg(long, value_name = "URI")]
+    tsa_key: Option<String>,
+    /// PKCS#11 module for the internal TSA's token.
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
+    /// PIN file for the internal TSA's token.
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+    /// The content of a detached CMS signature (.p7s).
+    #[arg(long, value_name = "FILE")]
+    content: Option<PathBuf>,
+    /// How to validate the signatures whose validation data is embedded.
+    #[command(flatten)]
+    trust: crate::verify_cmd::TrustArgs,
+    /// Write the result here (one input only) instead of updating the file in place.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print a JSON line per file.
+    #[arg(long)]
+    json: bool,
+    /// Signed PDFs or CMS signatures.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
+    if a.out.is_some() && a.files.len() != 1 {
+        return Err(SignError::Input("--out takes one input file".into()));
+    }
+    if a.renew && a.level != Level::BLta {
+        return Err(SignError::Input("--renew is for --level B-LTA".into()));
+    }
+    let v = a.trust.validator().map_err(SignError::Input)?;
+    let tsa =
+        match (a.level, &a.tsa, &a.tsa_key) {
+            (Level::BLt, None, None) => None,
+            (Level::BLt, _, _) => {
+                return Err(SignError::Input("--tsa is for --level B-LTA".into()));
+            }
+            (Level::BLta, None, None) => return Err(SignError::Input(
+                "B-LTA needs a time-stamping authority: --tsa URL, or --tsa internal --tsa-key URI"
+                    .into(),
+            )),
+            (Level::BLta, t, k) => {
+                let key_uri = match k {
+                    Some(k) => kyso_hsm::Pkcs11Uri::parse(k)?,
+                    None => kyso_hsm::Pkcs11Uri::default(),
+                };
+                Some(crate::sign_cmd::timestamp_source(
+                    t.as_deref(),
+                    k.as_deref(),
+                    &key_uri,
+                    a.module.as_deref(),
+                    a.pin_file.clone(),
+                    1,
+                )?)
+            }
+        };
+    let content = match &a.content {
+        Some(p) => Some(std::fs::read(p).map_err(|e| SignError::Io {
+            what: format!("read {}", p.display()),
+            source: e,
+        })?),
+        None => None,
+    };
+    let mut failed = 0;
+    for f in &a.files {
+        let result = (|| -> Result<PathBuf, SignError> {
+            let data = std::fs::read(f).map_err(|e| SignError::Io {
+                what: format!("read {}", f.display()),
+                source: e,
+            })?;
+            let out = if kyso_verify::looks_like_pdf(&data) {
+                kyso_signer::ltv::extend_pdf(
+                    &data,
+                    &v,
+                    a.level,
+                    tsa.as_ref(),
+                    a.renew,
+                    SystemTime::now(),
+                )?
+            } else {
+                kyso_signer::ltv::extend_cms(
+                    &data,
+                    content.as_deref(),
+                    &v,
+                    a.level,
+                    tsa.as_ref(),
+                    a.renew,
+                )?
+            };
+            let path = a.out.clone().unwrap_or_else(|| f.clone());
+            crate::sign_cmd::write_atomic(&path, &out, true).map_err(|e| SignError::Io {
+                what: format!("write {}", path.display()),
+                source: e,
+            })?;
+            Ok(path)
+        })();
+        match result {
+            Ok(path) => {
+                if a.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": f, "output": path, "level": format!("{:?}", a.level)})
+                    );
+                } else {
+                    eprintln!("extended {} -> {}", f.display(), path.display());
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if a.json {
+                    println!("{}", serde_json::json!({"file": f, "error": e.to_string()}));
+                }
+                eprintln!("kyso: {}: {e}", f.display());
+                if a.files.len() == 1 {
+                    return Ok(ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)));
+                }
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::sign_cmd::EXIT_PARTIAL)
+    })
+}

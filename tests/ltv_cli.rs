@@ -1,0 +1,659 @@
+//! Long-term signatures (issue 13) against real responders on loopback: a CRL distribution
+//! point (Python's http.server) and an OCSP responder (`openssl ocsp`), started by the test, for
+//! a test PKI whose certificates name them (tests/ltv/make_pki.py). Time moves with libfaketime.
+
+mod common;
+use common::*;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The Python of kyso's venv (pyca/cryptography, pyHanko).
+fn python() -> PathBuf {
+    pyhanko().with_file_name("python")
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/ltv")
+        .join(name)
+}
+
+/// A test PKI in a temporary directory, and the responders its certificates name.
+struct Pki {
+    dir: tempfile::TempDir,
+    crl_port: u16,
+    ocsp_port: u16,
+    servers: Vec<Child>,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let (crl_port, ocsp_port) = (free_port(), free_port());
+        let out = Command::new(python())
+            .arg(script("make_pki.py"))
+            .arg(dir.path())
+            .args([crl_port.to_string(), ocsp_port.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut p = Pki {
+            dir,
+            crl_port,
+            ocsp_port,
+            servers: Vec::new(),
+        };
+        p.start();
+        p
+    }
+
+    fn path(&self, f: &str) -> PathBuf {
+        self.dir.path().join(f)
+    }
+
+    fn s(&self, f: &str) -> String {
+        self.path(f).display().to_string()
+    }
+
+    /// Serve the CRLs and answer OCSP until `stop`.
+    fn start(&mut self) {
+        let http = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &self.crl_port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // `openssl ocsp` answers one connection at a time: a connection that sends nothing
+        // would stall it, so readiness is read from its own words, and -timeout bounds a
+        // client that stalls.
+        let mut ocsp = Command::new("openssl")
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-port",
+                &self.ocsp_port.to_string(),
+            ])
+            .args([
+                "-rsigner",
+                "ocsp.pem",
+                "-rkey",
+                "ocsp.key.pem",
+                "-CA",
+                "ca.pem",
+            ])
+            .args(["-nmin", "60", "-timeout", "5"])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = ocsp.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains("waiting for OCSP client connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("openssl ocsp did not start");
+        let up = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::net::TcpStream::connect(("127.0.0.1", self.crl_port)).is_ok()
+        });
+        assert!(up, "the CRL server did not start");
+        self.servers = vec![http, ocsp];
+    }
+
+    /// The CA goes away: nothing answers any more.
+    fn stop(&mut self) {
+        for mut s in self.servers.drain(..) {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+    }
+
+    /// The issuing CA revokes the signer as of `when` (a new CRL and OCSP database).
+    fn revoke_signer(&mut self, when: &str) {
+        let out = Command::new(python())
+            .arg(script("make_pki.py"))
+            .arg(self.dir.path())
+            .args(["--revoke-signer-at", when])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+const LT_KEY: &str = "pkcs11:token=kyso-dev;object=signer-lt";
+
+/// Put the PKI's signer (and optionally its TSA) on the demo token, as an official's token
+/// from the CA would carry them.
+fn import(demo: &Demo, pki: &Pki, label: &str, id: &str, key: &str, cert: &str) {
+    let out = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", demo.conf())
+        .args([
+            "--import",
+            &pki.s(key),
+            "--token",
+            "kyso-dev",
+            "--label",
+            label,
+            "--id",
+            id,
+        ])
+        .args(["--pin", &demo.pin()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "import-cert",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        label,
+        "--id",
+        id,
+        &pki.s(cert),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn verify(demo: &Demo, pki: &Pki, file: &Path, faketime: Option<&str>) -> serde_json::Value {
+    let mut c = match faketime {
+        Some(f) => {
+            let mut c = Command::new("faketime");
+            c.args(["-f", f, kyso_bin()]);
+            c
+        }
+        None => kyso_cmd(),
+    };
+    let out = c
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(pki.path("root.pem"))
+        .arg("--trust")
+        .arg(demo.ca_pem())
+        .arg(file)
+        .output()
+        .unwrap();
+    let r: Run = out.into();
+    r.json()
+}
+
+fn verdicts(j: &serde_json::Value) -> Vec<(String, String)> {
+    j["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["format"].as_str().unwrap().to_string(),
+                s["indication"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_the_ca_is_gone() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let sign = |level: &str, out: &str| {
+        let r = demo.run_pin(&[
+            "sign",
+            "--level",
+            level,
+            "--tsa",
+            "internal",
+            "--tsa-key",
+            "pkcs11:token=kyso-dev;object=tsa",
+            "--key",
+            LT_KEY,
+            "--certs",
+            &pki.s("ca.pem"),
+            "--trust",
+            &pki.s("root.pem"),
+            "--trust",
+            demo.ca_pem().to_str().unwrap(),
+            "--out-dir",
+            &demo.path().join(out).display().to_string(),
+            pdf.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{level}: {}", r.stderr);
+        demo.path().join(out).join("giay-phep.signed.pdf")
+    };
+    let lta = sign("B-LTA", "lta");
+    let bt = sign("B-T", "bt");
+
+    // Now, with the CA answering: both pass; the B-LTA one offline too, from what it embeds.
+    let j = verify(&demo, &pki, &lta, None);
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert_eq!(
+        verdicts(&j),
+        [
+            ("PAdES-B-LTA".into(), "TOTAL-PASSED".into()),
+            ("PAdES document time-stamp".into(), "TOTAL-PASSED".into())
+        ]
+    );
+    // pyHanko, asked to use the revocation data embedded in the file, agrees.
+    let out = Command::new(pyhanko())
+        .args([
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--trust",
+            &pki.s("root.pem"),
+            "--trust",
+        ])
+        .arg(demo.ca_pem())
+        .arg(&lta)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("The signature is judged VALID"), "{text}");
+
+    // The B-T signature, offline, has nothing to show the signer's status: the certificate
+    // names a CRL and an OCSP responder, so it is TRY_LATER.
+    let j = verify(&demo, &pki, &bt, None);
+    assert_eq!(j["subindication"], "TRY_LATER", "{j}");
+
+    // Two years on: the signer's certificate (one year) has expired and nothing answers.
+    pki.stop();
+    let j = verify(&demo, &pki, &lta, Some("+730d"));
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    let messages = j["signatures"][0]["messages"].to_string();
+    assert!(
+        messages.contains("expired on") && messages.contains("valid at the time-stamp"),
+        "{messages}"
+    );
+    let j = verify(&demo, &pki, &bt, Some("+730d"));
+    assert_eq!(j["indication"], "INDETERMINATE", "{j}");
+}
+
+#[test]
+fn revocation_data_made_after_a_revocation_fails_the_signature() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "--level",
+        "B-LT",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa",
+        "--key",
+        LT_KEY,
+        "--certs",
+        &pki.s("ca.pem"),
+        "--trust",
+        &pki.s("root.pem"),
+        "--trust",
+        demo.ca_pem().to_str().unwrap(),
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lt = demo.path().join("giay-phep.signed.pdf");
+    assert_eq!(verify(&demo, &pki, &lt, None)["indication"], "TOTAL-PASSED");
+    // The CA later says the key was compromised years before the signature: a CRL issued now
+    // (after the revocation) lists it, and pyHanko adds that CRL to the document's DSS.
+    pki.revoke_signer("2020-01-01T00:00:00+00:00");
+    let with_crl = demo.path().join("revoked.pdf");
+    let add = "import io, sys\n\
+from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
+from asn1crypto import crl\n\
+buf = io.BytesIO(open(sys.argv[1], 'rb').read())\n\
+c = crl.CertificateList.load(open(sys.argv[2], 'rb').read())\n\
+DocumentSecurityStore.add_dss(buf, None, crls=[c], force_write=True)\n\
+open(sys.argv[3], 'wb').write(buf.getvalue())\n";
+    let out = Command::new(python())
+        .args(["-c", add])
+        .arg(&lt)
+        .arg(pki.path("crl/ca.crl"))
+        .arg(&with_crl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pki.stop();
+    let j = verify(&demo, &pki, &with_crl, None);
+    assert_eq!(
+        (j["indication"].as_str(), j["subindication"].as_str()),
+        (Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{j}"
+    );
+    // And kyso refuses to extend a signature that does not validate.
+    let r = demo.run(&[
+        "extend",
+        "--level",
+        "B-LT",
+        "--offline",
+        "--trust",
+        &pki.s("root.pem"),
+        "--trust",
+        demo.ca_pem().to_str().unwrap(),
+        with_crl.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("REVOKED"), "{}", r.stderr);
+}
+
+#[test]
+fn kyso_accepts_pyhankos_b_lta_and_renewal_outlives_the_first_tsa() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    // pyHanko signs B-LTA with the PKI's signer and TSA, fetching from the responders.
+    let py = demo.path().join("py-lta.pdf");
+    let out = Command::new(python())
+        .arg(script("pyhanko_lta.py"))
+        .arg(pki.dir.path())
+        .arg(fixture("giay-phep.pdf"))
+        .arg(&py)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pki.stop();
+    let j = verify(&demo, &pki, &py, None);
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert_eq!(verdicts(&j)[0].0, "PAdES-B-LTA");
+    let j = verify(&demo, &pki, &py, Some("+730d"));
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+
+    // A kyso B-LTA whose document time-stamp comes from the demo TSA (its certificate ends
+    // within three years), renewed with a TSA whose certificate lasts ten.
+    pki.start();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    import(&demo, &pki, "tsa-lt", "7473", "tsa.key.pem", "tsa.pem");
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let trust = [
+        "--trust".to_string(),
+        pki.s("root.pem"),
+        "--trust".to_string(),
+        demo.ca_pem().display().to_string(),
+    ];
+    let mut args = vec![
+        "sign",
+        "--level",
+        "B-LTA",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa",
+        "--key",
+        LT_KEY,
+        "--certs",
+    ];
+    let ca = pki.s("ca.pem");
+    args.push(&ca);
+    args.extend(trust.iter().map(String::as_str));
+    args.push(pdf.to_str().unwrap());
+    let r = demo.run_pin(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = demo.path().join("giay-phep.signed.pdf");
+    let renewed = demo.path().join("renewed.pdf");
+    let mut args = vec![
+        "extend",
+        "--level",
+        "B-LTA",
+        "--renew",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa-lt",
+        "--out",
+    ];
+    let renewed_s = renewed.display().to_string();
+    args.push(&renewed_s);
+    args.extend(trust.iter().map(String::as_str));
+    args.push(signed.to_str().unwrap());
+    let r = demo.run_pin(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    pki.stop();
+    // Four years on, the demo TSA's certificate has expired: only the renewal keeps it.
+    let old = verify(&demo, &pki, &signed, Some("+1500d"));
+    assert_eq!(old["indication"], "INDETERMINATE", "{old}");
+    let new = verify(&demo, &pki, &renewed, Some("+1500d"));
+    assert_eq!(new["indication"], "TOTAL-PASSED", "{new}");
+    assert_eq!(
+        verdicts(&new),
+        [
+            ("PAdES-B-LTA".into(), "TOTAL-PASSED".into()),
+            ("PAdES document time-stamp".into(), "TOTAL-PASSED".into()),
+            ("PAdES document time-stamp".into(), "TOTAL-PASSED".into())
+        ]
+    );
+}
+
+#[test]
+fn cades_b_lt_and_b_lta_stay_valid_for_openssl_and_after_expiry_and_a_removed_certificate_is_caught(
+) {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    import(&demo, &pki, "tsa-lt", "7473", "tsa.key.pem", "tsa.pem");
+    let doc = demo.path().join("quyet-dinh.txt");
+    std::fs::write(&doc, "Quyết định số 123/QĐ-UBND — bản điện tử\n").unwrap();
+    let sign = |mode: &str, level: &str, out: &str| {
+        let r = demo.run_pin(&[
+            "sign",
+            "--format",
+            "cades",
+            mode,
+            "--level",
+            level,
+            "--tsa",
+            "internal",
+            "--tsa-key",
+            "pkcs11:token=kyso-dev;object=tsa-lt",
+            "--key",
+            LT_KEY,
+            "--certs",
+            &pki.s("ca.pem"),
+            "--trust",
+            &pki.s("root.pem"),
+            "--out-dir",
+            &demo.path().join(out).display().to_string(),
+            doc.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{mode} {level}: {}", r.stderr);
+    };
+    sign("--detached", "B-LT", "lt");
+    sign("--detached", "B-LTA", "lta");
+    sign("--attached", "B-LTA", "lta");
+    let p7s_lt = demo.path().join("lt/quyet-dinh.txt.p7s");
+    let p7s = demo.path().join("lta/quyet-dinh.txt.p7s");
+    let p7m = demo.path().join("lta/quyet-dinh.txt.p7m");
+    // OpenSSL still verifies them: the validation data and archive time-stamps are in places
+    // (SignedData.certificates/crls, unsigned attributes) a CMS verifier does not mind.
+    for (sig, content) in [(&p7s_lt, Some(&doc)), (&p7s, Some(&doc)), (&p7m, None)] {
+        let mut args = vec![
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ];
+        let (s, c, ca) = (
+            sig.display().to_string(),
+            content.map(|c| c.display().to_string()),
+            pki.s("root.pem"),
+        );
+        args.extend(["-in", &s, "-CAfile", &ca, "-out", "/dev/null"]);
+        if let Some(c) = &c {
+            args.extend(["-content", c]);
+        }
+        let r = openssl(&args);
+        assert_eq!(r.code, 0, "{}: {}", s, r.stderr);
+    }
+    pki.stop();
+    let check = |sig: &Path, detached: bool, faketime: Option<&str>| -> serde_json::Value {
+        let mut c = match faketime {
+            Some(f) => {
+                let mut c = Command::new("faketime");
+                c.args(["-f", f, kyso_bin()]);
+                c
+            }
+            None => kyso_cmd(),
+        };
+        c.args([
+            "verify",
+            "--offline",
+            "--json",
+            "--trust",
+            &pki.s("root.pem"),
+        ]);
+        if detached {
+            c.arg(&doc).arg("--detached");
+        }
+        let r: Run = c.arg(sig).output().unwrap().into();
+        r.json()
+    };
+    let j = check(&p7s_lt, true, None);
+    assert_eq!(
+        verdicts(&j),
+        [("CAdES-B-LT".into(), "TOTAL-PASSED".into())],
+        "{j}"
+    );
+    for (sig, detached) in [(&p7s, true), (&p7m, false)] {
+        let j = check(sig, detached, None);
+        assert_eq!(
+            verdicts(&j),
+            [("CAdES-B-LTA".into(), "TOTAL-PASSED".into())],
+            "{j}"
+        );
+        // Two years on, the signer's certificate has expired; nothing answers.
+        let j = check(sig, detached, Some("+730d"));
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    }
+    // Renewal adds a second archive time-stamp over the first.
+    let r = demo.run_pin(&[
+        "extend",
+        "--level",
+        "B-LTA",
+        "--renew",
+        "--offline",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa-lt",
+        "--trust",
+        &pki.s("root.pem"),
+        p7m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = check(&p7m, false, None);
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j["signatures"][0]["messages"]
+            .to_string()
+            .contains("archive time-stamp 2"),
+        "{j}"
+    );
+    // An archivist's copy loses a certificate the archive time-stamps covered (asn1crypto
+    // drops the issuing CA from SignedData.certificates): caught, and not TOTAL-PASSED.
+    let cut = demo.path().join("cut.p7m");
+    let drop_ca = "import sys\n\
+from asn1crypto import cms\n\
+ci = cms.ContentInfo.load(open(sys.argv[1], 'rb').read())\n\
+sd = ci['content']\n\
+certs = [c for c in sd['certificates'] if 'Issuing CA' not in c.chosen.subject.human_friendly]\n\
+sd['certificates'] = certs\n\
+open(sys.argv[2], 'wb').write(ci.dump(force=True))\n";
+    let out = Command::new(python())
+        .args(["-c", drop_ca])
+        .arg(&p7m)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = check(&cut, false, None);
+    assert_ne!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j.to_string()
+            .contains("the archive time-stamp covered was removed"),
+        "{j}"
+    );
+}

@@ -1,0 +1,235 @@
+//! Fetching validation data (RFC 5280 §4.2.1.13 CRL distribution points, RFC 6960 OCSP over
+//! HTTP §A.1): what a certificate names, with timeouts and size limits, never blocking for long,
+//! cached until the data's nextUpdate. Offline validation simply has no fetcher.
+
+use crate::crypto::Hash;
+use crate::x509::{Cert, Crl, Ocsp, X509Error};
+use der::asn1::OctetString;
+use der::Encode;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// Largest CRL fetched (a national CA's CRL can hold hundreds of thousands of entries).
+pub const MAX_CRL_BYTES: u64 = 32 << 20;
+/// Largest OCSP response fetched.
+pub const MAX_OCSP_BYTES: u64 = 1 << 20;
+/// How long one fetch may take, all of it.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long to wait for a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// id-pkix-ocsp-nonce (RFC 6960 §4.4.1).
+const ID_PKIX_OCSP_NONCE: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+
+/// Why validation data could not be had from a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: only http and https URLs are fetched")]
+    Scheme { url: String },
+    #[error("{url}: {reason}")]
+    Http { url: String, reason: String },
+    #[error("{url}: the answer is not {what}: {reason}")]
+    Parse {
+        url: String,
+        what: &'static str,
+        reason: X509Error,
+    },
+    #[error("{url}: the OCSP response does not echo the request's nonce")]
+    Nonce { url: String },
+}
+
+/// A fetched CRL, kept until its nextUpdate.
+struct Cached {
+    crl: Crl,
+    until: SystemTime,
+}
+
+/// Fetches CRLs and OCSP responses over HTTP.
+pub struct Fetcher {
+    agent: ureq::Agent,
+    cache: Mutex<HashMap<String, Cached>>,
+    /// Send a nonce with OCSP requests and require it back (RFC 6960 §4.4.1; many responders
+    /// serve pre-produced responses and ignore nonces, so this is off by default).
+    pub nonce: bool,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("nonce", &self.nonce)
+            .finish()
+    }
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Fetcher::new()
+    }
+}
+
+fn check_scheme(url: &str) -> Result<(), FetchError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(FetchError::Scheme { url: url.into() })
+    }
+}
+
+impl Fetcher {
+    pub fn new() -> Fetcher {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .http_status_as_error(true)
+            .max_redirects(3)
+            .build()
+            .new_agent();
+        Fetcher {
+            agent,
+            cache: Mutex::new(HashMap::new()),
+            nonce: false,
+        }
+    }
+
+    /// The CRL at `url` (from the cache while it is current).
+    pub fn crl(&self, url: &str, now: SystemTime) -> Result<Crl, FetchError> {
+        check_scheme(url)?;
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+        {
+            if c.until > now {
+                return Ok(c.crl.clone());
+            }
+        }
+        let http = |reason: String| FetchError::Http {
+            url: url.into(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| http(e.to_string()))?;
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_CRL_BYTES)
+            .read_to_vec()
+            .map_err(|e| http(e.to_string()))?;
+        // A CRL distribution point serves DER (RFC 5280 §4.2.1.13); PEM is read too.
+        let crl = crate::x509::load_crl(&body).map_err(|reason| FetchError::Parse {
+            url: url.into(),
+            what: "a CRL",
+            reason,
+        })?;
+        if let Some(next) = &crl.list.tbs_cert_list.next_update {
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                url.into(),
+                Cached {
+                    crl: crl.clone(),
+                    until: next.to_system_time(),
+                },
+            );
+        }
+        Ok(crl)
+    }
+
+    /// Ask the OCSP responder at `url` for the status of `cert` (issued by `issuer`).
+    pub fn ocsp(&self, url: &str, cert: &Cert, issuer: &Cert) -> Result<Ocsp, FetchError> {
+        check_scheme(url)?;
+        let http = |reason: String| FetchError::Http {
+            url: url.into(),
+            reason,
+        };
+        let nonce = if self.nonce {
+            let mut n = [0u8; 16];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut n)
+                .map_err(|_| http("no randomness for the nonce".into()))?;
+            Some(n.to_vec())
+        } else {
+            None
+        };
+        let req = request(cert, issuer, nonce.as_deref()).map_err(|e| http(e.to_string()))?;
+        let mut resp = self
+            .agent
+            .post(url)
+            .header("Content-Type", "application/ocsp-request")
+            .send(&req[..])
+            .map_err(|e| http(e.to_string()))?;
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_OCSP_BYTES)
+            .read_to_vec()
+            .map_err(|e| http(e.to_string()))?;
+        let ocsp = Ocsp::from_response(&body).map_err(|reason| FetchError::Parse {
+            url: url.into(),
+            what: "an OCSP response",
+            reason,
+        })?;
+        if let Some(n) = nonce {
+            let echoed = ocsp
+                .basic
+                .tbs_response_data
+                .response_extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
+                .map(|e| e.extn_value.as_bytes().to_vec());
+            let want = OctetString::new(n)
+                .and_then(|o| o.to_der())
+                .map_err(|e| http(e.to_string()))?;
+            if echoed.as_deref() != Some(&want[..]) {
+                return Err(FetchError::Nonce { url: url.into() });
+            }
+        }
+        Ok(ocsp)
+    }
+}
+
+/// An OCSPRequest (RFC 6960 §4.1) for one certificate, CertID with SHA-1 (what every
+/// responder answers; RFC 5019 §2.1.1), with a nonce if given.
+pub fn request(cert: &Cert, issuer: &Cert, nonce: Option<&[u8]>) -> Result<Vec<u8>, der::Error> {
+    let name_der = issuer.tbs().subject.to_der()?;
+    let key = issuer
+        .tbs()
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    let cert_id = x509_ocsp::CertId {
+        hash_algorithm: spki::AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ID_SHA_1,
+            parameters: Some(der::asn1::Null.into()),
+        },
+        issuer_name_hash: OctetString::new(Hash::Sha1.digest(&[&name_der]))?,
+        issuer_key_hash: OctetString::new(Hash::Sha1.digest(&[key]))?,
+        serial_number: cert.tbs().serial_number.clone(),
+    };
+    let request_extensions = match nonce {
+        Some(n) => Some(vec![x509_cert::ext::Extension {
+            extn_id: ID_PKIX_OCSP_NONCE,
+            critical: false,
+            extn_value: OctetString::new(OctetString::new(n)?.to_der()?)?,
+        }]),
+        None => None,
+    };
+    x509_ocsp::OcspRequest {
+        tbs_request: x509_ocsp::TbsRequest {
+            version: x509_ocsp::Version::V1,
+            requestor_name: None,
+            request_list: vec![x509_ocsp::Request {
+                req_cert: cert_id,
+                single_request_extensions: None,
+            }],
+            request_extensions,
+        },
+        optional_signature: None,
+    }
+    .to_der()
+}
