@@ -28,12 +28,16 @@ pub struct TrustArgs {
     /// More certificates for building paths (intermediates).
     #[arg(long, value_name = "PEM")]
     certs: Vec<PathBuf>,
-    /// Certificate revocation lists (PEM or DER).
-    #[arg(long, value_name = "FILE")]
+    /// Certificate revocation lists (PEM or DER), or a directory of them.
+    #[arg(long, value_name = "FILE|DIR")]
     crl: Vec<PathBuf>,
-    /// OCSP responses (DER OCSPResponse, as `openssl ocsp -respout` writes them).
-    #[arg(long, value_name = "FILE")]
+    /// OCSP responses (DER OCSPResponse, as `openssl ocsp -respout` writes them), or a
+    /// directory of them.
+    #[arg(long, value_name = "FILE|DIR")]
     ocsp: Vec<PathBuf>,
+    /// When asking OCSP responders, send a nonce and require it back (RFC 6960 §4.4.1).
+    #[arg(long)]
+    ocsp_nonce: bool,
     /// Use only the validation data given and embedded: fetch no CRL or OCSP response over the
     /// network (by default kyso asks the responders and distribution points a certificate
     /// names when nothing at hand tells its status).
@@ -100,6 +104,25 @@ fn certs_from(p: &Path) -> Result<Vec<CertRef>, String> {
         .map_err(|e| format!("{}: not a certificate: {e}", p.display()))
 }
 
+/// The files named, a directory standing for the files in it: (path, came from a directory).
+fn files_of(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("read {}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .collect();
+            v.sort();
+            out.extend(v.into_iter().map(|f| (f, true)));
+        } else {
+            out.push((p.clone(), false));
+        }
+    }
+    Ok(out)
+}
+
 impl TrustArgs {
     /// A validator from trust anchors (files or directories), intermediates and CRLs.
     pub fn validator(&self) -> Result<Validator, String> {
@@ -110,20 +133,25 @@ impl TrustArgs {
         for c in &self.certs {
             v.certs.extend(certs_from(c)?);
         }
-        for c in &self.crl {
-            v.crls.push(
-                x509::load_crl(&read(c)?)
-                    .map_err(|e| format!("{}: not a CRL: {e}", c.display()))?,
-            );
+        // A file must be what it is given as; in a directory, what parses is taken.
+        for (p, is_dir) in files_of(&self.crl)? {
+            match x509::load_crl(&read(&p)?) {
+                Ok(c) => v.crls.push(c),
+                Err(_) if is_dir => {}
+                Err(e) => return Err(format!("{}: not a CRL: {e}", p.display())),
+            }
+        }
+        for (p, is_dir) in files_of(&self.ocsp)? {
+            match x509::load_ocsp(&read(&p)?) {
+                Ok(o) => v.ocsps.push(o),
+                Err(_) if is_dir => {}
+                Err(e) => return Err(format!("{}: not an OCSP response: {e}", p.display())),
+            }
         }
         if !self.offline {
-            v.fetch = Some(std::sync::Arc::new(kyso_verify::fetch::Fetcher::new()));
-        }
-        for o in &self.ocsp {
-            v.ocsps.push(
-                x509::load_ocsp(&read(o)?)
-                    .map_err(|e| format!("{}: not an OCSP response: {e}", o.display()))?,
-            );
+            let mut f = kyso_verify::fetch::Fetcher::new();
+            f.nonce = self.ocsp_nonce;
+            v.fetch = Some(std::sync::Arc::new(f));
         }
         Ok(v)
     }

@@ -304,9 +304,25 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     assert!(text.contains("The signature is judged VALID"), "{text}");
 
     // The B-T signature, offline, has nothing to show the signer's status: the certificate
-    // names a CRL and an OCSP responder, so it is TRY_LATER.
+    // names a CRL and an OCSP responder, so it is TRY_LATER…
     let j = verify(&demo, &pki, &bt, None);
     assert_eq!(j["subindication"], "TRY_LATER", "{j}");
+    // …online, kyso asks the responder (with a nonce it requires back) and it passes.
+    let r: Run = kyso_cmd()
+        .args([
+            "verify",
+            "--json",
+            "--ocsp-nonce",
+            "--trust",
+            &pki.s("root.pem"),
+            "--trust",
+        ])
+        .arg(demo.ca_pem())
+        .arg(&bt)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
 
     // Two years on: the signer's certificate (one year) has expired and nothing answers.
     pki.stop();
