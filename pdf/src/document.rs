@@ -54,6 +54,20 @@ pub struct Document<'a> {
     /// The merged view: newest entry wins.
     xref: HashMap<u32, XrefEntry>,
     objstm_cache: Mutex<HashMap<u32, ObjStm>>,
+    /// Bytes stream decoding may still produce for this document (see [`Document::decode`]).
+    decode_budget: std::sync::atomic::AtomicUsize,
+}
+
+/// Most bytes all the decoded streams of one document may add up to: 32 times its size, at
+/// least 256 MiB (a compression bomb of a few kilobytes must not exhaust memory).
+fn decode_budget(len: usize) -> usize {
+    len.saturating_mul(32).max(256 << 20)
+}
+
+/// Most cross-reference entries a document may have: more than its bytes could hold objects
+/// for is a bomb, not a document.
+fn max_entries(len: usize) -> usize {
+    len / 4 + 100_000
 }
 
 impl std::fmt::Debug for Document<'_> {
@@ -99,6 +113,7 @@ impl<'a> Document<'a> {
             return Err(PdfError::NotPdf);
         }
         let start = find_startxref(data, data.len())?;
+        let mut budget = decode_budget(data.len());
         let mut sections = Vec::new();
         let mut next = Some(start);
         let mut seen = std::collections::HashSet::new();
@@ -112,7 +127,7 @@ impl<'a> Document<'a> {
             if sections.len() >= MAX_REVISIONS {
                 return Err(PdfError::Limit("too many revisions".into()));
             }
-            let section = read_section(data, off)?;
+            let section = read_section(data, off, &mut budget)?;
             // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
             let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
             next = match section.trailer.get("Prev") {
@@ -147,7 +162,7 @@ impl<'a> Document<'a> {
                             .into(),
                     });
                 }
-                let mut extra = read_section(data, s)?;
+                let mut extra = read_section(data, s, &mut budget)?;
                 // Entries of the table take precedence over the stream's (§7.5.8.4).
                 let last = sections.last_mut().expect("just pushed");
                 let listed: std::collections::HashSet<u32> =
@@ -156,6 +171,13 @@ impl<'a> Document<'a> {
                 last.entries.extend(extra.entries);
                 last.xref_stm = Some(s);
             }
+        }
+        let total: usize = sections.iter().map(|s| s.entries.len()).sum();
+        if total > max_entries(data.len()) {
+            return Err(PdfError::Limit(format!(
+                "{total} cross-reference entries in {} bytes",
+                data.len()
+            )));
         }
         let mut xref = HashMap::new();
         for s in sections.iter().rev() {
@@ -168,6 +190,7 @@ impl<'a> Document<'a> {
             sections,
             xref,
             objstm_cache: Mutex::new(HashMap::new()),
+            decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
         };
         if doc.trailer().get("Encrypt").is_some() {
             return Err(PdfError::Encrypted);
@@ -265,16 +288,31 @@ impl<'a> Document<'a> {
                 Ok(obj)
             }
             Some(XrefEntry::InStream { stream, index }) if r.gen == 0 => {
+                // The entry's index decides, and the object there must be the one asked for.
                 let objs = self.object_stream(*stream, depth)?;
-                objs.iter()
-                    .find(|(n, _)| *n == r.num)
-                    .or_else(|| objs.get(*index as usize))
+                objs.get(*index as usize)
                     .filter(|(n, _)| *n == r.num)
                     .map(|(_, o)| o.clone())
                     .ok_or(PdfError::MissingObject(r.num, r.gen))
             }
             _ => Err(PdfError::MissingObject(r.num, r.gen)),
         }
+    }
+
+    /// Decode a stream of this document (see [`decode_stream`]), within the document's budget
+    /// of decoded bytes.
+    pub fn decode(&self, s: &Stream) -> Result<Vec<u8>> {
+        use std::sync::atomic::Ordering;
+        let out = decode_stream(s)?;
+        let left = self.decode_budget.load(Ordering::Relaxed);
+        if out.len() > left {
+            self.decode_budget.store(0, Ordering::Relaxed);
+            return Err(PdfError::Limit(
+                "the document's streams decode to more than it could hold".into(),
+            ));
+        }
+        self.decode_budget.fetch_sub(out.len(), Ordering::Relaxed);
+        Ok(out)
     }
 
     /// Follow a reference one level (direct objects come back as they are).
@@ -318,7 +356,7 @@ impl<'a> Document<'a> {
                 "object stream {num} is not a stream"
             )));
         };
-        let data = decode_stream(&s)?;
+        let data = self.decode(&s)?;
         let n = s.dict.get("N").and_then(Object::as_int).unwrap_or(0).max(0) as usize;
         let first = s
             .dict
@@ -343,6 +381,12 @@ impl<'a> Document<'a> {
                 PdfError::Structure(format!("object stream {num}: offset out of range"))
             })?;
             heads.push((on, off));
+        }
+        let mut numbers = std::collections::HashSet::with_capacity(n);
+        if heads.iter().any(|(on, _)| !numbers.insert(*on)) {
+            return Err(PdfError::Structure(format!(
+                "object stream {num} holds one object number twice"
+            )));
         }
         let mut objs = Vec::with_capacity(n);
         for (on, off) in heads {
@@ -444,17 +488,32 @@ impl<'a> Document<'a> {
                 ));
             }
             let d = self.dict(r)?;
-            match d.type_name() {
-                Some(b"Pages") => {
-                    let kids = self.resolve(d.get("Kids").unwrap_or(&Object::Null))?;
-                    let kids = kids.as_array().unwrap_or(&[]);
+            // An intermediate node is one with /Kids (viewers follow them whatever /Type says,
+            // or omits); a leaf is what says /Type /Page. Anything else is not a page tree a
+            // verifier can vouch for.
+            match (d.get("Kids"), d.type_name()) {
+                (Some(kids), t) if t != Some(b"Page") => {
+                    let kids = self.resolve(kids)?;
+                    let kids = kids.as_array().ok_or_else(|| {
+                        PdfError::Structure(format!(
+                            "the /Kids of page tree node {r} is not an array"
+                        ))
+                    })?;
                     for k in kids.iter().rev() {
-                        if let Some(kr) = k.as_ref() {
-                            stack.push((kr, depth + 1));
-                        }
+                        let kr = k.as_ref().ok_or_else(|| {
+                            PdfError::Structure(format!(
+                                "page tree node {r} has a kid that is not a reference"
+                            ))
+                        })?;
+                        stack.push((kr, depth + 1));
                     }
                 }
-                _ => out.push(r),
+                (None, Some(b"Page")) => out.push(r),
+                _ => {
+                    return Err(PdfError::Structure(format!(
+                        "page tree node {r} is neither /Type /Page nor a node with /Kids"
+                    )))
+                }
             }
         }
         if out.is_empty() {
@@ -667,15 +726,30 @@ fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Read one cross-reference section at `off`: a table (`xref`) or a stream.
-fn read_section(data: &[u8], off: usize) -> Result<Section> {
+/// Read one cross-reference section at `off`: a table (`xref`) or a stream. A section that
+/// lists one object twice with different entries is refused: readers disagree on which
+/// entry wins (the first for most viewers), and a verifier must not read another object than
+/// a viewer shows.
+fn read_section(data: &[u8], off: usize, budget: &mut usize) -> Result<Section> {
     let mut p = Parser::new(data, off);
     p.skip_ws();
-    if data[p.pos..].starts_with(b"xref") {
-        read_table(data, off)
+    let s = if data[p.pos..].starts_with(b"xref") {
+        read_table(data, off)?
     } else {
-        read_xref_stream(data, off)
+        read_xref_stream(data, off, budget)?
+    };
+    let mut seen: HashMap<u32, XrefEntry> = HashMap::with_capacity(s.entries.len());
+    for (n, e) in &s.entries {
+        if let Some(prev) = seen.insert(*n, *e) {
+            if prev != *e {
+                return Err(PdfError::BrokenXref {
+                    offset: off,
+                    what: format!("object {n} is listed twice with different entries"),
+                });
+            }
+        }
     }
+    Ok(s)
 }
 
 /// §7.5.4: `xref`, subsections `first count` with 20-byte entries, then `trailer` << … >>.
@@ -720,6 +794,9 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
                 }
             }
             entries.push((num, e));
+            if entries.len() > max_entries(data.len()) {
+                return Err(broken("more entries than the file could hold objects for"));
+            }
         }
     }
     let trailer = match p.object(0)? {
@@ -736,7 +813,7 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
 }
 
 /// §7.5.8: a cross-reference stream object.
-fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
+fn read_xref_stream(data: &[u8], off: usize, budget: &mut usize) -> Result<Section> {
     let broken = |what: String| PdfError::BrokenXref { offset: off, what };
     let (_, obj) = read_indirect(data, off, &|_| None)
         .map_err(|e| broken(format!("no xref table or stream here ({e})")))?;
@@ -776,6 +853,9 @@ fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
         return Err(broken("bad /Index".into()));
     }
     let body = decode_stream(&s)?;
+    *budget = budget.checked_sub(body.len()).ok_or_else(|| {
+        PdfError::Limit("cross-reference streams decode to more than the file could hold".into())
+    })?;
     let rec = w[0] + w[1] + w[2];
     if rec == 0 {
         return Err(broken("/W is all zero".into()));
@@ -820,6 +900,11 @@ fn read_xref_stream(data: &[u8], off: usize) -> Result<Section> {
                 _ => continue,
             };
             entries.push((num, e));
+            if entries.len() > max_entries(data.len()) {
+                return Err(broken(
+                    "more entries than the file could hold objects for".into(),
+                ));
+            }
         }
     }
     Ok(Section {

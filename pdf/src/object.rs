@@ -291,3 +291,60 @@ impl std::fmt::Write for HexPush<'_> {
         Ok(())
     }
 }
+
+/// PDFDocEncoding (ISO 32000-1 Annex D.2) where it differs from Latin-1: 0x18–0x1F and
+/// 0x80–0xA0.
+const PDF_DOC_HIGH: [char; 41] = [
+    '\u{2022}', '\u{2020}', '\u{2021}', '\u{2026}', '\u{2014}', '\u{2013}', '\u{0192}', '\u{2044}',
+    '\u{2039}', '\u{203A}', '\u{2212}', '\u{2030}', '\u{201E}', '\u{201C}', '\u{201D}', '\u{2018}',
+    '\u{2019}', '\u{201A}', '\u{2122}', '\u{FB01}', '\u{FB02}', '\u{0141}', '\u{0152}', '\u{0160}',
+    '\u{0178}', '\u{017D}', '\u{0131}', '\u{0142}', '\u{0153}', '\u{0161}', '\u{017E}', '\u{FFFD}',
+    '\u{20AC}', '\u{FFFD}', '\u{FFFD}', '\u{FFFD}', '\u{FFFD}', '\u{FFFD}', '\u{FFFD}', '\u{FFFD}',
+    '\u{FFFD}',
+];
+const PDF_DOC_LOW: [char; 8] = [
+    '\u{02D8}', '\u{02C7}', '\u{02C6}', '\u{02D9}', '\u{02DD}', '\u{02DB}', '\u{02DA}', '\u{02DC}',
+];
+
+/// A text string's characters (§7.9.2.2): UTF-16BE after its byte order mark, UTF-8 after
+/// its BOM (PDF 2.0), else PDFDocEncoding — so that `/T (dien_tich\x85m2)` and the same name
+/// in UTF-16 are one name.
+pub fn decode_text(b: &[u8]) -> String {
+    if let Some(u16s) = b.strip_prefix(&[0xfe, 0xff]) {
+        let u: Vec<u16> = u16s
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&u);
+    }
+    if let Some(utf8) = b.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        return String::from_utf8_lossy(utf8).into_owned();
+    }
+    b.iter()
+        .map(|&c| match c {
+            0x18..=0x1f => PDF_DOC_LOW[(c - 0x18) as usize],
+            0x80..=0xa0 => PDF_DOC_HIGH[(c - 0x80) as usize],
+            0xad => '\u{FFFD}',
+            _ => c as char,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod text_tests {
+    #[test]
+    fn text_strings_decode_in_every_encoding_the_same() {
+        let dash = "dien_tich\u{2013}m2";
+        assert_eq!(super::decode_text(b"dien_tich\x85m2"), dash);
+        let mut utf16 = vec![0xfe, 0xff];
+        for u in dash.encode_utf16() {
+            utf16.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(super::decode_text(&utf16), dash);
+        let mut utf8 = vec![0xef, 0xbb, 0xbf];
+        utf8.extend_from_slice(dash.as_bytes());
+        assert_eq!(super::decode_text(&utf8), dash);
+        assert_eq!(super::decode_text(b"Gi\xe1y"), "Gi\u{e1}y");
+    }
+}

@@ -320,6 +320,8 @@ impl<'a> Parser<'a> {
     fn dict_body(&mut self, depth: usize) -> Result<Dict> {
         let at = self.pos;
         let mut d = Dict::new();
+        // Keys seen, once the dictionary is large enough for a linear search to cost.
+        let mut index: Option<std::collections::HashMap<Vec<u8>, usize>> = None;
         loop {
             self.skip_ws();
             match self.peek() {
@@ -328,9 +330,39 @@ impl<'a> Parser<'a> {
                     return Ok(d);
                 }
                 Some(b'/') => {
+                    let key_at = self.pos;
                     self.pos += 1;
                     let k = self.name_body()?;
                     let v = self.object(depth + 1)?;
+                    // A key given twice (§7.3.7 forbids it) with different values: readers
+                    // disagree on which one counts, so none does.
+                    if d.0.len() == 16 {
+                        index = Some(
+                            d.0.iter()
+                                .enumerate()
+                                .map(|(i, (k, _))| (k.clone(), i))
+                                .collect(),
+                        );
+                    }
+                    let earlier = match &index {
+                        Some(ix) => ix.get(&k).copied(),
+                        None => d.0.iter().position(|(x, _)| *x == k),
+                    };
+                    if let Some(i) = earlier {
+                        if d.0[i].1 != v {
+                            return Err(syntax(
+                                key_at,
+                                format!(
+                                    "dictionary key /{} is given twice",
+                                    String::from_utf8_lossy(&k[..k.len().min(40)])
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
+                    if let Some(ix) = index.as_mut() {
+                        ix.insert(k.clone(), d.0.len());
+                    }
                     d.0.push((k, v));
                 }
                 None => return Err(syntax(at, "unterminated dictionary")),

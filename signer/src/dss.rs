@@ -41,7 +41,7 @@ fn existing(doc: &Document<'_>, dss: &Dict, key: &str) -> Result<(Vec<Object>, V
     let mut ders = Vec::with_capacity(refs.len());
     for r in &refs {
         if let Object::Stream(s) = doc.resolve(r)? {
-            ders.push(kyso_pdf::document::decode_stream(&s)?);
+            ders.push(doc.decode(&s)?);
         }
     }
     Ok((refs, ders))

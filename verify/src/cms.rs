@@ -766,7 +766,10 @@ fn validate_signer(
 
     // Revocation of every certificate below the anchor, at the best time the signature is known
     // to have existed.
-    let control = poe.or(claimed).unwrap_or(v.now);
+    // Without a time-stamp, nothing but the signer's word says when the signature was made:
+    // it may have been made now, so the status must be known now (a backdated claim with an
+    // old CRL proves nothing). The claimed time only tells REVOKED from REVOKED_NO_POE.
+    let control = poe.unwrap_or(v.now);
     let mut checked_all = true;
     let mut revoked_before_signing = false;
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {

@@ -377,3 +377,55 @@ pub fn name_attribute(
                 .ok()
         })
 }
+
+/// Do two names match (RFC 5280 §7.1)? Byte-equal names do; otherwise each RDN must hold the
+/// same attribute types with values equal after decoding their string type (PrintableString,
+/// UTF8String, IA5String, BMPString, TeletexString read as Latin-1), folding case and runs of
+/// white space — so a CRL whose issuer is written as PrintableString matches certificates
+/// that write it as UTF8String.
+pub fn same_name(a: &x509_cert::name::Name, b: &x509_cert::name::Name) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.0.len() != b.0.len() {
+        return false;
+    }
+    a.0.iter().zip(b.0.iter()).all(|(x, y)| {
+        let norm =
+            |r: &x509_cert::name::RelativeDistinguishedName| -> Option<Vec<(String, String)>> {
+                let mut v: Vec<(String, String)> =
+                    r.0.iter()
+                        .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value)?)))
+                        .collect::<Option<_>>()?;
+                v.sort();
+                Some(v)
+            };
+        matches!((norm(x), norm(y)), (Some(p), Some(q)) if p == q)
+    })
+}
+
+fn normalize(v: &der::Any) -> Option<String> {
+    let bytes = v.value();
+    let s = match der::Tagged::tag(v) {
+        der::Tag::PrintableString
+        | der::Tag::Utf8String
+        | der::Tag::Ia5String
+        | der::Tag::VisibleString => std::str::from_utf8(bytes).ok()?.to_string(),
+        der::Tag::TeletexString => bytes.iter().map(|&c| c as char).collect(),
+        der::Tag::BmpString => {
+            let u: Vec<u16> = bytes
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&u).ok()?
+        }
+        _ => return None,
+    };
+    Some(
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    )
+}

@@ -142,7 +142,9 @@ pub fn build(
             }
             let (anchors, pool) = (self.anchors, self.pool);
             for cand in anchors.iter().chain(pool.iter()) {
-                if cand.tbs().subject != cur.tbs().issuer || path.iter().any(|p| **p == **cand) {
+                if !crate::x509::same_name(&cand.tbs().subject, &cur.tbs().issuer)
+                    || path.iter().any(|p| **p == **cand)
+                {
                     continue;
                 }
                 if !self.links(&cur, cand) {

@@ -241,7 +241,7 @@ fn from_crl(
     notes: &mut Vec<String>,
 ) -> Option<Status> {
     let t = &crl.list.tbs_cert_list;
-    if t.issuer != cert.tbs().issuer {
+    if !crate::x509::same_name(&t.issuer, &cert.tbs().issuer) {
         return None;
     }
     let from = t.issuer.to_string();
@@ -324,7 +324,9 @@ fn responder_ok(
     }
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for r in resp.certificates() {
-        if r.tbs().issuer != issuer.tbs().subject || r.signed_by(issuer).is_err() {
+        if !crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
+            || r.signed_by(issuer).is_err()
+        {
             continue;
         }
         if resp.signed_by(&r).is_err() {

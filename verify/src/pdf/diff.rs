@@ -87,16 +87,30 @@ pub enum Change {
         signature: bool,
         /// A signature field that had no value in the signed revision.
         was_empty: bool,
+        /// Its value in the final file is a signature made after the signed revision (one
+        /// that is validated as such), not a dictionary that only looks like one.
+        value_signed: bool,
+        /// The changed widget shows something in the final file.
+        visible: bool,
         keys: Vec<String>,
     },
+    /// The form's default resources only gained entries (new fonts for new fields).
+    FormResourcesAdded,
     /// A signature dictionary changed.
     SignatureValueChanged { num: u32 },
     /// Validation data (the DSS and what it holds) changed.
     ValidationData,
     /// Document metadata (XMP /Metadata, the trailer's /Info) changed.
     Metadata,
-    /// A font of the form's default resources changed.
-    FormFont { num: u32 },
+    /// A font of the form's default resources changed; whether a viewer draws some field value
+    /// with the form's defaults (a text or choice field without an appearance, or
+    /// /NeedAppearances).
+    FormFont { num: u32, used_for_drawing: bool },
+    /// The form's /DA or /DR was rewritten (not only grown); as above.
+    FormDefaults {
+        keys: Vec<String>,
+        used_for_drawing: bool,
+    },
     /// The catalog's /Extensions changed.
     Extensions,
     /// Anything else the document uses: page content, resources, fonts, images, appearances.
@@ -169,6 +183,55 @@ pub struct Revisions<'a, 'd> {
     pub fields: &'a HashMap<ObjRef, FieldNode>,
     /// The final file's field tree nodes.
     pub last_fields: &'a HashMap<ObjRef, FieldNode>,
+    /// The signatures made after the signed revision that the form shows and kyso validates:
+    /// their /Contents, and whether each is a document time-stamp.
+    pub later_signatures: &'a [(Vec<u8>, bool)],
+}
+
+/// A rectangle's area, its numbers resolved (indirect numbers included).
+fn area(doc: &Document<'_>, rect: Option<&Object>) -> f64 {
+    let Some(r) = rect.and_then(|r| doc.resolve(r).ok()) else {
+        return 0.0;
+    };
+    let nums: Vec<f64> = r
+        .as_array()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|x| doc.resolve(x).ok().and_then(|x| x.as_number()))
+        .collect();
+    match nums[..] {
+        [a, b, c, d] if nums.iter().all(|x| x.is_finite()) => ((c - a) * (d - b)).abs(),
+        _ => 0.0,
+    }
+}
+
+/// Does an annotation show something: a non-empty rectangle, not hidden (§12.5.3 Hidden,
+/// NoView)? Whether it has an appearance stream does not matter: viewers draw some
+/// annotations without one.
+fn shows(doc: &Document<'_>, d: &Dict) -> bool {
+    let flags = d
+        .get("F")
+        .and_then(|f| doc.resolve(f).ok())
+        .and_then(|f| f.as_int())
+        .unwrap_or(0);
+    area(doc, d.get("Rect")) > 1.0 && flags & (2 | 32) == 0
+}
+
+/// The default resources only gained entries: every entry of every category kept as it was.
+fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Document<'_>) -> bool {
+    old.0.iter().all(|(k, v)| {
+        let key = String::from_utf8_lossy(k);
+        let Some(nv) = new.get(&key) else {
+            return false;
+        };
+        match (doc_old.resolve(v).ok(), doc_new.resolve(nv).ok()) {
+            (Some(Object::Dict(a)), Some(Object::Dict(b))) => a.0.iter().all(|(n, x)| {
+                b.get(&String::from_utf8_lossy(n))
+                    .is_some_and(|y| same(x, y))
+            }),
+            (a, b) => a.is_some() && a == b,
+        }
+    })
 }
 
 impl Revisions<'_, '_> {
@@ -193,24 +256,30 @@ impl Revisions<'_, '_> {
             .unwrap_or_default()
     }
 
-    /// Is the value `v` (in the final file) a signature made after the signed revision, and is
-    /// it a document time-stamp?
+    /// Is the value `v` (in the final file) one of the signatures made after the signed
+    /// revision that kyso validates, and is it a document time-stamp? A dictionary that only
+    /// looks like a signature is neither.
     fn fresh_signature(&self, v: Option<&Object>) -> (bool, bool) {
-        let Some(v) = v else { return (false, false) };
-        if let Some(r) = v.as_ref() {
-            // A signature value the signed revision already used is not a new signature.
-            if self.roles.of.contains_key(&r) || self.roles.numbers.contains(&r.num) {
-                return (false, false);
-            }
+        let contents = v
+            .and_then(|v| self.last.resolve(v).ok())
+            .and_then(|o| o.as_dict().and_then(|d| d.get("Contents").cloned()))
+            .and_then(|c| c.as_string().map(<[u8]>::to_vec));
+        match contents.and_then(|c| self.later_signatures.iter().find(|(s, _)| *s == c)) {
+            Some((_, ts)) => (true, *ts),
+            None => (false, false),
         }
-        let Some(d) = self.last.resolve(v).ok().and_then(|o| o.as_dict().cloned()) else {
-            return (false, false);
-        };
-        let signed = d.get("ByteRange").is_some() && d.get("Contents").is_some();
-        let ts = d.type_name() == Some(b"DocTimeStamp")
-            || d.get("SubFilter")
-                .is_some_and(|s| s.is_name("ETSI.RFC3161"));
-        (signed, signed && ts)
+    }
+
+    /// The value of the field a widget belongs to, in the final file.
+    fn field_value(&self, widget: Option<ObjRef>, d: &Dict) -> Option<Object> {
+        let field = widget
+            .and_then(|r| self.last_fields.get(&r))
+            .and_then(|n| n.field)
+            .and_then(|f| self.last.dict(f).ok());
+        field
+            .as_ref()
+            .and_then(|f| f.get("V").cloned())
+            .or_else(|| d.get("V").cloned())
     }
 
     fn added_annot(&self, o: &Object) -> AddedAnnot {
@@ -221,36 +290,15 @@ impl Revisions<'_, '_> {
             .and_then(|a| a.as_dict().cloned())
             .unwrap_or_default();
         let node = o.as_ref().and_then(|r| self.last_fields.get(&r));
-        let parent = d
-            .get("Parent")
-            .and_then(|p| self.last.resolve(p).ok())
-            .and_then(|p| p.as_dict().cloned());
-        let signature = node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"))
-            || d.get("FT").is_some_and(|t| t.is_name("Sig"))
-            || parent
-                .as_ref()
-                .is_some_and(|p| p.get("FT").is_some_and(|t| t.is_name("Sig")));
-        let value = d
-            .get("V")
-            .or_else(|| parent.as_ref().and_then(|p| p.get("V")));
+        // A signature widget is a widget of a signature field of the form: what the
+        // annotation says of itself decides nothing.
+        let signature = d.get("Subtype").is_some_and(|s| s.is_name("Widget"))
+            && node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
         let (signed, doc_timestamp) = if signature {
-            self.fresh_signature(value)
+            self.fresh_signature(self.field_value(o.as_ref(), &d).as_ref())
         } else {
             (false, false)
         };
-        let area = d
-            .get("Rect")
-            .and_then(|r| self.last.resolve(r).ok())
-            .and_then(|r| r.as_rect())
-            .map(|v| (v[2] - v[0]) * (v[3] - v[1]))
-            .unwrap_or(0.0);
-        let flags = d.get("F").and_then(Object::as_int).unwrap_or(0);
-        let hidden = flags & (2 | 32) != 0; // Hidden, NoView (§12.5.3)
-        let has_appearance = d
-            .get("AP")
-            .and_then(|a| self.last.resolve(a).ok())
-            .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
-            .is_some();
         AddedAnnot {
             subtype: d
                 .get("Subtype")
@@ -260,7 +308,7 @@ impl Revisions<'_, '_> {
             signature,
             signed,
             doc_timestamp,
-            visible: area > 1.0 && !hidden && has_appearance,
+            visible: shows(self.last, &d),
             name: node
                 .map(|n| n.name.clone())
                 .unwrap_or_else(|| text(d.get("T"))),
@@ -275,10 +323,9 @@ impl Revisions<'_, '_> {
             .and_then(|a| a.as_dict().cloned())
             .unwrap_or_default();
         let node = o.as_ref().and_then(|r| self.last_fields.get(&r));
-        let signature = node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"))
-            || d.get("FT").is_some_and(|t| t.is_name("Sig"));
+        let signature = node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
         let (_, doc_timestamp) = if signature {
-            self.fresh_signature(d.get("V"))
+            self.fresh_signature(self.field_value(o.as_ref(), &d).as_ref())
         } else {
             (false, false)
         };
@@ -291,9 +338,62 @@ impl Revisions<'_, '_> {
         }
     }
 
+    /// Does a viewer draw some field value of the final file from the form's defaults (/DA,
+    /// /DR): /NeedAppearances, or a text or choice field widget without a normal appearance?
+    fn drawn_from_defaults(&self) -> bool {
+        let need = self
+            .last
+            .dict(self.last.root())
+            .ok()
+            .and_then(|r| r.get("AcroForm").cloned())
+            .and_then(|a| self.last.resolve(&a).ok())
+            .and_then(|a| a.as_dict().and_then(|a| a.get("NeedAppearances").cloned()))
+            .is_some_and(|n| n == Object::Bool(true));
+        need || self.last_fields.iter().any(|(r, n)| {
+            matches!(n.ft.as_deref(), Some(b"Tx") | Some(b"Ch"))
+                && self.last.dict(*r).is_ok_and(|d| {
+                    d.get("Rect").is_some()
+                        && d.get("AP")
+                            .and_then(|a| self.last.resolve(a).ok())
+                            .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
+                            .is_none()
+                })
+        })
+    }
+
     fn acroform(&self, old: &Dict, new: &Dict, out: &mut Vec<Change>) {
         let keys = changed_keys(old, new);
-        let other: Vec<String> = keys.iter().filter(|k| *k != "Fields").cloned().collect();
+        let dr_grows = keys.iter().any(|k| k == "DR") && {
+            let o = old.get("DR").and_then(|d| self.signed.resolve(d).ok());
+            let n = new.get("DR").and_then(|d| self.last.resolve(d).ok());
+            match (
+                o.as_ref().and_then(Object::as_dict),
+                n.as_ref().and_then(Object::as_dict),
+            ) {
+                (Some(o), Some(n)) => resources_grow(o, n, self.signed, self.last),
+                (None, Some(_)) => old.get("DR").is_none(),
+                _ => false,
+            }
+        };
+        if dr_grows {
+            out.push(Change::FormResourcesAdded);
+        }
+        let defaults: Vec<String> = keys
+            .iter()
+            .filter(|k| (*k == "DR" && !dr_grows) || *k == "DA")
+            .cloned()
+            .collect();
+        if !defaults.is_empty() {
+            out.push(Change::FormDefaults {
+                keys: defaults,
+                used_for_drawing: self.drawn_from_defaults(),
+            });
+        }
+        let other: Vec<String> = keys
+            .iter()
+            .filter(|k| !matches!(k.as_str(), "Fields" | "DR" | "DA"))
+            .cloned()
+            .collect();
         if !other.is_empty() {
             out.push(Change::AcroFormKeys(other));
         }
@@ -436,12 +536,22 @@ impl Revisions<'_, '_> {
                         continue;
                     };
                     let signature = node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
+                    // The value lives on the field, which a widget may only be a kid of.
+                    let field = node.and_then(|n| n.field).unwrap_or(r);
+                    let before_value = self
+                        .signed
+                        .dict(field)
+                        .ok()
+                        .and_then(|f| f.get("V").cloned());
+                    let after_value = self.last.dict(field).ok().and_then(|f| f.get("V").cloned());
                     out.push(Change::FieldChanged {
                         name: node
                             .map(|n| n.name.clone())
                             .unwrap_or_else(|| text(bd.get("T"))),
                         signature,
-                        was_empty: signature && bd.get("V").is_none(),
+                        was_empty: signature && before_value.is_none(),
+                        value_signed: signature && self.fresh_signature(after_value.as_ref()).0,
+                        visible: shows(self.last, ad),
                         keys: changed_keys(bd, ad),
                     });
                 }
@@ -471,7 +581,10 @@ impl Revisions<'_, '_> {
                         out.push(Change::Metadata);
                     }
                 }
-                Role::FormFont => out.push(Change::FormFont { num: r.num }),
+                Role::FormFont => out.push(Change::FormFont {
+                    num: r.num,
+                    used_for_drawing: self.drawn_from_defaults(),
+                }),
                 Role::Extensions => out.push(Change::Extensions),
                 Role::PageTreeNode => out.push(Change::Content {
                     num: r.num,
@@ -501,6 +614,18 @@ impl Revisions<'_, '_> {
             return out;
         }
         let added = &last_chain[..last_chain.len() - signed_chain.len()];
+        let data = self.last.data();
+        if added.is_empty()
+            && data[self.end.min(data.len())..]
+                .iter()
+                .any(|b| !kyso_pdf::parse::is_ws(*b))
+        {
+            out.push(Change::Chain(format!(
+                "{} bytes follow the signed revision without a cross-reference section that lists them (a viewer repairing the file may read them)",
+                data.len() - self.end
+            )));
+            return out;
+        }
         if let Some(o) = added.iter().find(|o| **o < self.end) {
             out.push(Change::Chain(format!(
                 "a cross-reference section at byte {o}, inside the signed bytes, is part of the final chain: it redefines objects without appearing after the signature"

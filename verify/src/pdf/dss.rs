@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 /// Most entries read from each of /Certs, /CRLs and /OCSPs.
 const MAX_ENTRIES: usize = 10_000;
+/// Largest decoded entry: a certificate or an OCSP response is a few kilobytes, a national
+/// CA's CRL a few megabytes.
+const MAX_ENTRY: usize = 32 << 20;
 
 /// The DSS's validation data.
 #[derive(Default)]
@@ -27,30 +30,31 @@ pub fn read(doc: &Document<'_>) -> Dss {
         return out;
     };
     let Some(dss) = dss.as_dict() else { return out };
-    let streams = |key: &str| -> Vec<Vec<u8>> {
-        dss.get(key)
+    // Each entry is decoded within the document's decoding budget and parsed at once: a
+    // compression bomb in the DSS ends the reading, not the process.
+    let each = |key: &str, f: &mut dyn FnMut(&[u8])| {
+        let list = dss
+            .get(key)
             .and_then(|a| doc.resolve(a).ok())
             .and_then(|a| a.as_array().map(<[Object]>::to_vec))
-            .unwrap_or_default()
-            .iter()
-            .take(MAX_ENTRIES)
-            .filter_map(|o| match doc.resolve(o).ok()? {
-                Object::Stream(s) => kyso_pdf::document::decode_stream(&s).ok(),
-                _ => None,
-            })
-            .collect()
+            .unwrap_or_default();
+        for o in list.iter().take(MAX_ENTRIES) {
+            let Ok(Object::Stream(s)) = doc.resolve(o) else {
+                continue;
+            };
+            match doc.decode(&s) {
+                Ok(b) if b.len() <= MAX_ENTRY => f(&b),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
     };
-    out.certs = streams("Certs")
-        .iter()
-        .filter_map(|b| Cert::from_ber(b).ok().map(Arc::new))
-        .collect();
-    out.crls = streams("CRLs")
-        .iter()
-        .filter_map(|b| Crl::from_ber(b).ok())
-        .collect();
-    out.ocsps = streams("OCSPs")
-        .iter()
-        .filter_map(|b| Ocsp::from_response(b).ok())
-        .collect();
+    each("Certs", &mut |b| {
+        out.certs.extend(Cert::from_ber(b).ok().map(Arc::new))
+    });
+    each("CRLs", &mut |b| out.crls.extend(Crl::from_ber(b).ok()));
+    each("OCSPs", &mut |b| {
+        out.ocsps.extend(Ocsp::from_response(b).ok())
+    });
     out
 }

@@ -29,21 +29,11 @@ pub struct Found {
     pub hidden: bool,
 }
 
-/// A text string (§7.9.2.2): UTF-16BE with a byte order mark, or PDFDocEncoding (read as
-/// Latin-1, which agrees with it on the characters of field names).
+/// A text string (§7.9.2.2), decoded as kyso-pdf does (UTF-16BE, UTF-8, PDFDocEncoding).
 pub fn text(o: Option<&Object>) -> String {
-    match o.and_then(Object::as_string) {
-        Some(b) if b.starts_with(&[0xfe, 0xff]) => {
-            let u: Vec<u16> = b[2..]
-                .chunks(2)
-                .filter(|c| c.len() == 2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16_lossy(&u)
-        }
-        Some(b) => b.iter().map(|&c| c as char).collect(),
-        None => String::new(),
-    }
+    o.and_then(Object::as_string)
+        .map(kyso_pdf::object::decode_text)
+        .unwrap_or_default()
 }
 
 /// One node of the form's field tree: a field, or a widget that is only a kid of one.

@@ -49,13 +49,22 @@ fn reference<'a>(doc: &Document<'a>, sig: &kyso_pdf::Dict, method: &str) -> Opti
         .find(|d| d.get("TransformMethod").is_some_and(|m| m.is_name(method)))
 }
 
-/// Is this a certification signature (a DocMDP transform)? Its permission /P then, 1 to 3
-/// (default 2; a value out of range is read as the strictest, 1).
-pub fn docmdp_permission(doc: &Document<'_>, f: &Found) -> Option<i64> {
-    let d = reference(doc, &f.sig, "DocMDP")?;
+/// Is this the certification signature: the one the catalog's /Perms /DocMDP names in the
+/// revision it signed (`signed`), with a DocMDP transform there? Its permission /P then, 1 to 3
+/// (default 2; a value out of range is read as the strictest, 1). What a dictionary found later
+/// says of itself decides nothing.
+pub fn docmdp_permission(signed: &Document<'_>, f: &Found) -> Option<i64> {
+    let root = signed.dict(signed.root()).ok()?;
+    let perms = signed.resolve(root.get("Perms")?).ok()?;
+    let sig = signed.resolve(perms.as_dict()?.get("DocMDP")?).ok()?;
+    let sig = sig.as_dict()?;
+    if sig.get("Contents")? != f.sig.get("Contents")? {
+        return None;
+    }
+    let d = reference(signed, sig, "DocMDP")?;
     let p = d
         .get("TransformParams")
-        .and_then(|p| doc.resolve(p).ok())
+        .and_then(|p| signed.resolve(p).ok())
         .and_then(|p| {
             p.as_dict()
                 .and_then(|p| p.get("P"))

@@ -56,6 +56,17 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         ));
     }
     let ends = doc.revision_ends();
+    // Bytes after the last revision belong to none: a viewer repairing the file may read them.
+    let tail_start = ends.iter().copied().max().unwrap_or(0);
+    if data[tail_start.min(data.len())..]
+        .iter()
+        .any(|b| !kyso_pdf::parse::is_ws(*b))
+    {
+        return Report::format_failure(format!(
+            "{} bytes after the last %%EOF belong to no revision",
+            data.len() - tail_start
+        ));
+    }
     let dss = dss::read(&doc);
     // Each signed revision parsed once, shared by the signatures that end there.
     let mut revisions: HashMap<usize, Result<Document<'_>, String>> = HashMap::new();
@@ -90,7 +101,21 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         // The signature dictionary must be part of what it signs.
         let part_of_signed = match (signed, f.sig_ref) {
             (Err(e), _) => Err(format!("the signed revision cannot be read: {e}")),
-            (Ok(_), None) => Ok(()),
+            // An inline signature dictionary: the field that holds it must hold the same one
+            // in the signed revision (a copy of a real signature's /Contents in a new field
+            // is not that signature).
+            (Ok(s), None) => {
+                let same = f
+                    .field
+                    .and_then(|fr| s.dict(fr).ok())
+                    .and_then(|d| d.get("V").cloned())
+                    .is_some_and(|v| matches!(&v, Object::Dict(d) if diff::same(&Object::Dict(d.clone()), &Object::Dict(f.sig.clone()))));
+                if same {
+                    Ok(())
+                } else {
+                    Err("the signature dictionary is not part of the revision it signs (a copy of a signature in a later revision)".into())
+                }
+            }
             (Ok(s), Some(r)) => {
                 let same = s
                     .get(r)
@@ -185,6 +210,27 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         })
         .min_by_key(|(end, _)| *end);
     let last_fields = fields::field_names(&doc);
+    // The signatures the form shows, as checked: (end of signed revision, /Contents, whether a
+    // document time-stamp).
+    let signatures: Vec<(usize, Vec<u8>, bool)> = checked
+        .iter()
+        .filter(|c| !c.found.hidden)
+        .map(|c| {
+            let contents = c
+                .found
+                .sig
+                .get("Contents")
+                .and_then(Object::as_string)
+                .unwrap_or_default()
+                .to_vec();
+            let ts = c
+                .found
+                .sig
+                .get("SubFilter")
+                .is_some_and(|s| s.is_name("ETSI.RFC3161"));
+            (c.range.end, contents, ts)
+        })
+        .collect();
     for mut c in checked {
         let covers = c.range.end == data.len();
         if let Some((end, p)) = certification {
@@ -202,11 +248,19 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 docmdp: certification.and_then(|(end, p)| (end <= c.range.end).then_some(p)),
                 lock: mdp::field_lock(signed, &c.found),
             };
+            // The signatures made after this one that the form shows: only they may stand
+            // behind new signature fields and widgets.
+            let later: Vec<(Vec<u8>, bool)> = signatures
+                .iter()
+                .filter(|(end, _, _)| *end > c.range.end)
+                .map(|(_, contents, ts)| (contents.clone(), *ts))
+                .collect();
             Some(later_changes(
                 signed,
                 &doc,
                 c.range.end,
                 &last_fields,
+                &later,
                 &perms,
             ))
         };
@@ -286,8 +340,9 @@ fn later_changes(
     last: &Document<'_>,
     end: usize,
     last_fields: &HashMap<kyso_pdf::ObjRef, fields::FieldNode>,
+    later_signatures: &[(Vec<u8>, bool)],
     perms: &policy::Permissions,
-) -> Result<policy::Judgement, roles::TooLarge> {
+) -> Result<policy::Judgement, roles::WalkError> {
     let signed_fields = fields::field_names(signed);
     let roles = roles::walk(signed, &signed_fields)?;
     let changes = diff::Revisions {
@@ -297,6 +352,7 @@ fn later_changes(
         roles: &roles,
         fields: &signed_fields,
         last_fields,
+        later_signatures,
     }
     .changes();
     Ok(perms.judge(&changes))

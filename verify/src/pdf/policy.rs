@@ -119,15 +119,17 @@ impl Permissions {
                     }
                 }
                 Change::AcroFormKeys(k) => {
-                    let bad: Vec<String> = k
-                        .iter()
-                        .filter(|k| {
-                            !(k.as_str() == "SigFlags" || (!self.frozen() && matches!(k.as_str(), "DR" | "DA")))
-                        })
-                        .cloned()
-                        .collect();
+                    // /DA and a rewritten /DR change how field values without an appearance
+                    // are drawn; only /SigFlags may change (and /DR grow: FormResourcesAdded).
+                    let bad: Vec<String> =
+                        k.iter().filter(|k| k.as_str() != "SigFlags").cloned().collect();
                     if !bad.is_empty() {
                         j.violations.push(format!("the form's {} changed", keys(&bad)));
+                    }
+                }
+                Change::FormResourcesAdded => {
+                    if self.frozen() {
+                        j.violations.push("the form's default resources changed, which the certification (DocMDP P=1) forbids".into());
                     }
                 }
                 Change::Fields(ListChange::Replaced) => j
@@ -154,8 +156,26 @@ impl Permissions {
                         j.violations.push(format!("a {subtype} annotation of page {page} was changed"));
                     }
                 }
-                Change::FieldChanged { name, signature, was_empty, keys: k } => {
-                    self.field_changed(name, *signature, *was_empty, k, &mut j)
+                Change::FieldChanged {
+                    name,
+                    signature,
+                    was_empty,
+                    value_signed,
+                    visible,
+                    keys: k,
+                } => {
+                    if *signature {
+                        self.signature_field_changed(
+                            name,
+                            *was_empty,
+                            *value_signed,
+                            *visible,
+                            k,
+                            &mut j,
+                        )
+                    } else {
+                        self.field_changed(name, k, &mut j)
+                    }
                 }
                 Change::SignatureValueChanged { num } => j.violations.push(format!("signature dictionary {num} was changed")),
                 Change::ValidationData => {}
@@ -164,9 +184,23 @@ impl Permissions {
                         j.violations.push("the document metadata changed, which the certification (DocMDP P=1) forbids".into());
                     }
                 }
-                Change::FormFont { num } => {
-                    if self.frozen() {
-                        j.violations.push(format!("form font {num} changed, which the certification (DocMDP P=1) forbids"));
+                Change::FormFont { num, used_for_drawing } => {
+                    if *used_for_drawing {
+                        j.violations.push(format!(
+                            "font {num} of the form's default resources changed, and a viewer draws field values with it (a field without an appearance)"
+                        ))
+                    } else if self.frozen() {
+                        j.violations.push(format!("form font {num} changed, which the certification (DocMDP P=1) forbids"))
+                    }
+                }
+                Change::FormDefaults { keys: k, used_for_drawing } => {
+                    if *used_for_drawing {
+                        j.violations.push(format!(
+                            "the form's {} changed, and a viewer draws field values with them (a field without an appearance)",
+                            keys(k)
+                        ))
+                    } else if self.frozen() {
+                        j.violations.push(format!("the form's {} changed, which the certification (DocMDP P=1) forbids", keys(k)))
                     }
                 }
                 Change::Extensions => {}
@@ -176,33 +210,56 @@ impl Permissions {
         j
     }
 
-    fn field_changed(
+    /// A signature field changed: signing an empty one (its value set once to a signature
+    /// made later, its appearance added) is allowed; an appearance given to an empty field
+    /// without a signature is a warning; anything else about a signed one is a violation.
+    fn signature_field_changed(
         &self,
         name: &str,
-        signature: bool,
         was_empty: bool,
+        value_signed: bool,
+        visible: bool,
         k: &[String],
         j: &mut Judgement,
     ) {
         if self.lock.as_ref().is_some_and(|l| l.locks(name)) {
             j.violations.push(format!(
-                "form field {name:?} is locked by this signature (FieldMDP) and was changed"
+                "signature field {name:?} is locked by this signature (FieldMDP) and was changed"
             ));
             return;
         }
-        if signature {
-            // Signing an empty signature field: /V set once, its appearance added.
-            let ok = was_empty
-                && k.iter()
-                    .all(|k| matches!(k.as_str(), "V" | "AP" | "AS" | "F"));
-            if !ok {
-                j.violations
-                    .push(format!("signature field {name:?} was altered"));
-            } else if self.frozen() {
+        let appearance_only = k.iter().all(|k| matches!(k.as_str(), "AP" | "AS" | "F"));
+        let signing = k
+            .iter()
+            .all(|k| matches!(k.as_str(), "V" | "AP" | "AS" | "F"));
+        if !was_empty {
+            j.violations.push(format!(
+                "signature field {name:?}, already signed, was altered"
+            ));
+        } else if value_signed && signing {
+            if self.frozen() {
                 j.violations.push(format!(
                     "signature field {name:?} was signed, which the certification (DocMDP P=1: no changes) forbids"
                 ));
             }
+        } else if appearance_only {
+            if visible {
+                j.warnings.push(format!(
+                    "the unsigned signature field {name:?} was given an appearance after this signature that no signature covers"
+                ));
+            }
+        } else {
+            j.violations.push(format!(
+                "signature field {name:?} got a value that is not a signature made after this one"
+            ));
+        }
+    }
+
+    fn field_changed(&self, name: &str, k: &[String], j: &mut Judgement) {
+        if self.lock.as_ref().is_some_and(|l| l.locks(name)) {
+            j.violations.push(format!(
+                "form field {name:?} is locked by this signature (FieldMDP) and was changed"
+            ));
             return;
         }
         match self.docmdp {
@@ -270,11 +327,13 @@ mod tests {
             grew(annot(true, true, false, false)),
             grew(annot(true, true, true, true)),
             Change::Metadata,
-            Change::AcroFormKeys(vec!["DR".into()]),
+            Change::FormResourcesAdded,
             Change::FieldChanged {
                 name: "s".into(),
                 signature: true,
                 was_empty: true,
+                value_signed: true,
+                visible: false,
                 keys: vec!["V".into()],
             },
         ] {
@@ -315,6 +374,8 @@ mod tests {
             name: "so_ho_so".into(),
             signature: false,
             was_empty: false,
+            value_signed: false,
+            visible: true,
             keys: vec!["V".into()],
         };
         assert_eq!(

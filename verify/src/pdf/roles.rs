@@ -51,11 +51,6 @@ pub enum Role {
     Content,
 }
 
-/// A revision too large to analyse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the signed revision uses more than {MAX_OBJECTS} objects")]
-pub struct TooLarge;
-
 /// Roles of the objects of a revision.
 #[derive(Debug, Default)]
 pub struct Roles {
@@ -75,35 +70,38 @@ impl Roles {
 /// How an edge gives its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {
-    /// Not followed: back references (/Parent, /P).
+    /// Not followed: back references of the document's structure (an annotation's /P and
+    /// /Parent, a field's /Parent): the structure is walked from its root anyway.
     Skip,
-    /// The target takes the role.
+    /// The target takes the role — unless the role is content and the target has a place of
+    /// its own in the document's structure (a structure element's /Pg, an outline's /Dest
+    /// name a page; they do not make it content).
     Role(Role),
-    /// The target takes the role even if it has a place of its own in the document's structure
-    /// (a page's own content: an object that is both a page's content stream and something
-    /// else is page content).
+    /// The target takes the role whatever else it is, and so does everything below it: what a
+    /// page draws (its /Contents and /Resources, inherited ones too, and what they use) and
+    /// what an annotation shows (its /AP).
     Strong(Role),
 }
 
 /// The role a value under `key` of a dictionary with role `role` takes.
 fn child_role(role: Role, key: &[u8], sig_field: bool) -> Edge {
     use Role::*;
-    if matches!(key, b"Parent" | b"P") {
-        return Edge::Skip;
-    }
     Edge::Role(match (role, key) {
+        (Annotation(_) | Field, b"P" | b"Parent") => return Edge::Skip,
         (Catalog, b"Pages") => PageTreeNode,
         (Catalog, b"AcroForm") => AcroForm,
         (Catalog, b"DSS") => Dss,
         (Catalog, b"Metadata") => Metadata,
         (Catalog, b"Perms") => Perms,
         (Catalog, b"Extensions") => Extensions,
-        (PageTreeNode, b"Kids") => PageTreeNode,
-        (Page(_), b"Contents" | b"Resources") => return Edge::Strong(Content),
+        // A page inherits from its ancestors, whether or not the tree's /Kids reach them:
+        // a page's /Parent chain is page tree, and what it draws is content.
+        (PageTreeNode | Page(_), b"Kids" | b"Parent") => PageTreeNode,
+        (PageTreeNode | Page(_), b"Contents" | b"Resources") => return Edge::Strong(Content),
         (Page(n), b"Annots") => Annots(n),
         (Annots(n), _) => Annotation(n),
         (Annotation(_), b"V") | (Field, b"V") if sig_field => SignatureValue,
-        (Annotation(_), b"AP") | (Field, b"AP") => return Edge::Strong(Content),
+        (Annotation(_) | Field, b"AP") => return Edge::Strong(Content),
         (AcroForm, b"Fields") => FieldList,
         (AcroForm, b"DR") => FormFont,
         (FieldList, _) => Field,
@@ -117,72 +115,124 @@ fn child_role(role: Role, key: &[u8], sig_field: bool) -> Edge {
     })
 }
 
-/// Objects with a place of their own in the document's structure: the catalog, the page tree
-/// and its pages, annotations, the field tree, signature values. A reference to one of them
-/// from content (a structure element's /Pg, an outline's /Dest, an /OpenAction) does not make
-/// it content.
-fn structural(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> HashSet<ObjRef> {
-    let mut out: HashSet<ObjRef> = fields.keys().copied().collect();
+/// Annotation subtypes (ISO 32000-2 §12.5.6): what may stand in a page's /Annots as an
+/// annotation with a place of its own.
+const ANNOTATION_SUBTYPES: [&[u8]; 28] = [
+    b"Text",
+    b"Link",
+    b"FreeText",
+    b"Line",
+    b"Square",
+    b"Circle",
+    b"Polygon",
+    b"PolyLine",
+    b"Highlight",
+    b"Underline",
+    b"Squiggly",
+    b"StrikeOut",
+    b"Caret",
+    b"Stamp",
+    b"Ink",
+    b"Popup",
+    b"FileAttachment",
+    b"Sound",
+    b"Movie",
+    b"Screen",
+    b"Widget",
+    b"PrinterMark",
+    b"TrapNet",
+    b"Watermark",
+    b"3D",
+    b"Redact",
+    b"Projection",
+    b"RichMedia",
+];
+
+/// Objects with a place of their own in the document's structure: the catalog, the page
+/// tree's nodes and pages, the annotations of pages, the field tree's nodes. Each is a
+/// dictionary, never a stream, and an annotation must have an annotation subtype: an object
+/// cannot hide from being content by being listed somewhere it does not belong. A reference
+/// from content that is not what a page draws (a structure element's /Pg, an outline's /Dest,
+/// an /OpenAction) does not make such an object content.
+fn structural(
+    doc: &Document<'_>,
+    pages: &[ObjRef],
+    fields: &HashMap<ObjRef, FieldNode>,
+) -> HashSet<ObjRef> {
+    let is_dict = |r: ObjRef| matches!(doc.get(r), Ok(Object::Dict(_)));
+    let mut out: HashSet<ObjRef> = fields.keys().copied().filter(|r| is_dict(*r)).collect();
     out.insert(doc.root());
-    let Ok(root) = doc.dict(doc.root()) else {
-        return out;
-    };
-    // The page tree, nodes and leaves, with every page's annotations.
-    let mut stack: Vec<(Object, usize)> = root
-        .get("Pages")
-        .cloned()
-        .map(|p| (p, 0))
-        .into_iter()
-        .collect();
-    while let Some((o, depth)) = stack.pop() {
-        if depth > 64 || out.len() > MAX_OBJECTS {
-            break;
-        }
-        if let Some(r) = o.as_ref() {
-            if !out.insert(r) && depth > 0 {
+    out.extend(pages.iter().copied());
+    // Intermediate page tree nodes: from the root through /Kids.
+    if let Ok(root) = doc.dict(doc.root()) {
+        let mut stack: Vec<(ObjRef, usize)> = root
+            .get("Pages")
+            .and_then(Object::as_ref)
+            .map(|r| (r, 0))
+            .into_iter()
+            .collect();
+        while let Some((r, depth)) = stack.pop() {
+            if depth > 64 || out.len() > MAX_OBJECTS || (depth > 0 && out.contains(&r)) {
                 continue;
             }
-        }
-        let Ok(node) = doc.resolve(&o) else { continue };
-        let Some(d) = node.as_dict() else { continue };
-        if let Some(kids) = d.get("Kids").and_then(|k| doc.resolve(k).ok()) {
-            for k in kids.as_array().unwrap_or(&[]) {
-                stack.push((k.clone(), depth + 1));
-            }
-        }
-        if let Some(annots) = d.get("Annots").and_then(|a| doc.resolve(a).ok()) {
-            if let Some(r) = d.get("Annots").and_then(Object::as_ref) {
+            let Ok(Object::Dict(d)) = doc.get(r) else {
+                continue;
+            };
+            if let Some(kids) = d.get("Kids").and_then(|k| doc.resolve(k).ok()) {
                 out.insert(r);
+                for k in kids.as_array().unwrap_or(&[]) {
+                    if let Some(k) = k.as_ref() {
+                        stack.push((k, depth + 1));
+                    }
+                }
             }
-            out.extend(
-                annots
-                    .as_array()
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(Object::as_ref),
-            );
         }
     }
-    for (_, n) in fields.iter() {
-        if let Some(f) = n.field {
-            out.insert(f);
+    for p in pages {
+        let Ok(d) = doc.dict(*p) else { continue };
+        let Some(annots) = d.get("Annots").and_then(|a| doc.resolve(a).ok()) else {
+            continue;
+        };
+        for a in annots
+            .as_array()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Object::as_ref)
+        {
+            if let Ok(Object::Dict(ad)) = doc.get(a) {
+                let subtype = ad.get("Subtype").and_then(Object::as_name);
+                if subtype.is_some_and(|s| ANNOTATION_SUBTYPES.contains(&s)) {
+                    out.insert(a);
+                }
+            }
         }
     }
     out
 }
 
+/// Why a revision cannot be analysed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalkError {
+    #[error("the signed revision uses more than {MAX_OBJECTS} objects")]
+    TooLarge,
+    #[error("the signed revision's page tree cannot be read: {0}")]
+    PageTree(String),
+}
+
 /// Walk `doc` from its trailer. `fields`: the field tree's nodes by object (for which values
 /// are signatures).
-pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<Roles, TooLarge> {
+pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<Roles, WalkError> {
     let mut roles = Roles::default();
-    let pages: HashMap<ObjRef, usize> = doc
+    let page_list = doc
         .pages()
-        .unwrap_or_default()
-        .into_iter()
+        .map_err(|e| WalkError::PageTree(e.to_string()))?;
+    let pages: HashMap<ObjRef, usize> = page_list
+        .iter()
         .enumerate()
-        .map(|(i, p)| (p, i + 1))
+        .map(|(i, p)| (*p, i + 1))
         .collect();
-    let places = structural(doc, fields);
+    let places = structural(doc, &page_list, fields);
+    let mut seen: HashSet<(ObjRef, Role, bool)> = HashSet::new();
     let mut work: Vec<(ObjRef, Edge)> = Vec::new();
     let t = doc.trailer();
     if let Some(r) = t.get("Root").and_then(Object::as_ref) {
@@ -204,27 +254,25 @@ pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<R
                 role = Role::Page(*n);
             }
         }
-        let entry = roles.of.entry(r).or_default();
-        if !entry.insert(role) {
+        if !seen.insert((r, role, strong)) {
             continue;
         }
-        if roles.of.len() > MAX_OBJECTS {
-            return Err(TooLarge);
+        if seen.len() > MAX_OBJECTS {
+            return Err(WalkError::TooLarge);
         }
         let obj = match doc.get(r) {
             Ok(o) => o,
             Err(_) => {
-                roles.of.remove(&r);
                 roles.unreadable.insert(r);
                 continue;
             }
         };
+        roles.of.entry(r).or_default().insert(role);
         roles.numbers.insert(r.num);
         let sig_field = fields
             .get(&r)
             .is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
-        // An indirect array of a page's content streams passes the page's claim on.
-        let through = if strong && matches!(obj, Object::Array(_)) {
+        let through = if strong {
             Edge::Strong(role)
         } else {
             Edge::Role(role)
@@ -235,44 +283,38 @@ pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<R
 }
 
 /// The references in `o` (reached by `edge`), each with the edge that reaches it; inline
-/// dictionaries and arrays are looked into with the role of the key they are under.
+/// dictionaries and arrays are looked into with the role of the key they are under. Below a
+/// strong edge every key is followed and every edge is strong.
 fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(ObjRef, Edge)>) {
     if depth > kyso_pdf::parse::MAX_DEPTH {
         return;
     }
-    let (role, strong) = match edge {
-        Edge::Skip => return,
-        Edge::Role(r) => (r, false),
-        Edge::Strong(r) => (r, true),
-    };
-    let again = |r: Role| {
-        if strong {
-            Edge::Strong(r)
-        } else {
-            Edge::Role(r)
-        }
-    };
     match o {
         Object::Ref(r) => out.push((*r, edge)),
         Object::Array(a) => {
             // Elements of a list take the list's element role.
-            let element = match role {
+            let element = |r: Role| match r {
                 Role::Annots(n) => Role::Annotation(n),
                 Role::FieldList => Role::Field,
                 Role::Perms => Role::SignatureValue,
                 other => other,
             };
+            let e = match edge {
+                Edge::Skip => return,
+                Edge::Role(r) => Edge::Role(element(r)),
+                Edge::Strong(r) => Edge::Strong(element(r)),
+            };
             for x in a {
-                edges(x, again(element), sig_field, depth + 1, out);
+                edges(x, e, sig_field, depth + 1, out);
             }
         }
         Object::Dict(_) | Object::Stream(_) => {
             let d = o.as_dict().expect("dict or stream");
             for (k, v) in &d.0 {
-                let child = match child_role(role, k, sig_field) {
-                    // Inside a page's own content everything is that content.
-                    Edge::Role(r) if strong && r == Role::Content => Edge::Strong(r),
-                    e => e,
+                let child = match edge {
+                    Edge::Skip => return,
+                    Edge::Strong(_) => Edge::Strong(Role::Content),
+                    Edge::Role(role) => child_role(role, k, sig_field),
                 };
                 edges(v, child, false, depth + 1, out);
             }
