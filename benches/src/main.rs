@@ -419,6 +419,43 @@ fn sign_bench(module: &std::path::Path, layout: &DemoLayout, user_pin: &str, run
         bare2,
         pades2 / bare2
     );
+
+    // The long-term levels beside B-B and B-T, same key, same PDF, same run: B-T adds the
+    // internal TSA's token (a second token signature), B-LT a validation of the new signature
+    // and a DSS update, B-LTA a document time-stamp and its DSS.
+    use kyso_signer::ltv::{self, Level};
+    use kyso_signer::tsp::{TimestampSource, Tsa, DEMO_POLICY};
+    let tsa = TimestampSource::Internal(Arc::new(
+        Tsa::new(Arc::new(demo_key(module, layout, "tsa", 1)), DEMO_POLICY).unwrap(),
+    ));
+    let v = kyso_verify::Validator {
+        anchors: kyso_verify::x509::load_certificates(&std::fs::read(&layout.ca_pem).unwrap())
+            .unwrap(),
+        ..Default::default()
+    };
+    let data = std::fs::read(&small).unwrap();
+    let sign_bt = || pades::sign_pdf(&*key, &data, now, &opts, Some(&tsa)).unwrap();
+    let bt = rate(run, || {
+        std::hint::black_box(sign_bt());
+    });
+    let lt = |level| {
+        rate(run, || {
+            let s = sign_bt();
+            std::hint::black_box(ltv::extend_pdf(&s, &v, level, Some(&tsa), false, now).unwrap());
+        })
+    };
+    let (blt, blta) = (lt(Level::BLt), lt(Level::BLta));
+    println!();
+    println!("| level (PAdES, {} B PDF, RSA-2048, internal TSA on the same token, 1 thread) | kyso /s | ÷ B-B |", size(&small));
+    println!("|---|---|---|");
+    for (name, r) in [
+        ("B-B", kyso[0]),
+        ("B-T", bt),
+        ("B-LT", blt),
+        ("B-LTA", blta),
+    ] {
+        println!("| {name} | {r:.0} | {:.2} |", r / kyso[0]);
+    }
 }
 
 /// Runs per second of a whole command (process start included), over `run`.
