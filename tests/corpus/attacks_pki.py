@@ -469,15 +469,20 @@ def revocation(P, doc, py, pyca, a1):
          "window at the current time and accept it: `openssl ocsp -respin` says 'Response verify OK … good', "
          "pyHanko 0.38 (revocation required for the signer) TRUSTED.", mw, C)
 
-    # OCSP "good", fresh: a second after the signing time.
-    signed, t = sign(both)
-    fresh = t + dt.timedelta(seconds=1)
+    # OCSP "good", fresh: a PAdES-B-T signature (without a time-stamp the status must be known at
+    # the validation time), the response a second after the time-stamp's genTime.
+    signed = spdf(doc, pyh_signer(both, [ca]), ts=mc.tsa())
+    # Whole seconds: genTime has a fraction, which RFC 5280 times (and these OCSP times) do not.
+    fresh = (mc.gen_time(signed) + dt.timedelta(seconds=1)).replace(microsecond=0)
     settle(fresh)
     o = make_ocsp(s_both, ca_c, ca_c, ca_k, "good", fresh)
     case("ocsp-good-fresh", with_dss(signed, ocsps=[o]), ("TOTAL-PASSED", None),
-         f"control for ocsp-good-stale: same signer ({both}.pem, CRL DP and AIA OCSP), the issuing CA's OCSP "
-         f"'good' in the DSS with thisUpdate = producedAt one second after the signing time: fresh, the "
-         "signer's status at signing is known good (openssl ocsp and pyHanko agree)", mw, C)
+         f"control for ocsp-good-stale: same signer ({both}.pem, CRL DP and AIA OCSP), but a PAdES-B-T signature "
+         "(pyHanko, signature time-stamp by the corpus TSA, pki/tsa.pem) and the issuing CA's OCSP 'good' in the "
+         "DSS with thisUpdate = producedAt one second after the time-stamp's genTime. The time-stamp proves the "
+         "signature existed at genTime, and the response, issued after it, shows the signer was not revoked then "
+         "(without a time-stamp nothing but the signer's claim would date the signature, and the status would "
+         "have to be known at the validation time): TOTAL-PASSED (openssl ocsp and pyHanko agree)", mw, C)
 
     # A CRL (fresh) saying revoked beats an OCSP "good" (fresh).
     signed, t = sign(both)
@@ -569,14 +574,18 @@ def revocation(P, doc, py, pyca, a1):
          f"PAdES-B-B by pyHanko; {cdp_names}; no CRL or OCSP in the file or given: the certificate says where its "
          "status is published and none can be had (Circular 15/2025 asks for revocation checked at signing "
          "time): TRY_LATER (pyHanko 0.38 with revocation required for the signer: untrusted)", mw, C)
-    fresh = t + dt.timedelta(seconds=1)
+    signed = spdf(doc, pyh_signer(cdp_only, [ca]), ts=mc.tsa())
+    # Whole seconds: genTime has a fraction, which RFC 5280 times (and these OCSP times) do not.
+    fresh = (mc.gen_time(signed) + dt.timedelta(seconds=1)).replace(microsecond=0)
     settle(fresh)
     crl = make_crl(ca_c, ca_k, fresh, revoked=other)
     case("cdp-named-fresh-crl", signed, ("TOTAL-PASSED", None),
-         f"control for cdp-named-no-revocation-data: the same signed PDF with the issuing CA's complete CRL "
-         "(--crl; no issuingDistributionPoint, no delta) dated a second after the signing time, listing another "
-         "serial only: the signer was not revoked when it signed (`openssl verify -crl_check`: OK; pyHanko "
-         "0.38: TRUSTED)", mw, C,
+         f"control for cdp-named-no-revocation-data: the same signer ({cdp_only}.pem, CRL DP on loopback), but a "
+         "PAdES-B-T signature (pyHanko, signature time-stamp by the corpus TSA, pki/tsa.pem) given the issuing "
+         "CA's complete CRL (--crl; no issuingDistributionPoint, no delta) with thisUpdate one second after the "
+         "time-stamp's genTime, listing another serial only: the time-stamp proves the signature existed at "
+         "genTime and the CRL issued after it shows the signer was not revoked then (`openssl verify -crl_check`: "
+         "OK; pyHanko 0.38: TRUSTED)", mw, C,
          crl=(save_crl("x-rev-ca-fresh.crl.pem", crl),))
 
 

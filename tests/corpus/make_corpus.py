@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from asn1crypto import cms as acms
 from cryptography import x509
@@ -182,6 +183,14 @@ def cms_of(data, nth=-1):
     return acms.ContentInfo.load(raw.rstrip(b"\x00") + b"\x00" * 0, strict=False)
 
 
+def gen_time(pdf, nth=-1):
+    """genTime of the signature time-stamp (RFC 3161 TSTInfo) in the nth signature's CMS."""
+    for a in cms_of(pdf, nth)["content"]["signer_infos"][0]["unsigned_attrs"]:
+        if a["type"].native == "signature_time_stamp_token":
+            return a["values"][0]["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+    raise ValueError("no signature time-stamp")
+
+
 def openssl_cms(content, label, extra=()):
     d = tempfile.mkdtemp()
     src = os.path.join(d, "in")
@@ -204,17 +213,22 @@ def main():
     from importlib.metadata import version
     py = "pyHanko " + version("pyhanko")
 
-    valid = sign_pdf(base, signer("rsa"))
-    case("pades-rsa-valid", valid, ("TOTAL-PASSED", None), "PAdES-B-B, RSA-2048, chain root → issuing CA → signer", py)
-    case("pades-ec-valid", sign_pdf(base, signer("ec")), ("TOTAL-PASSED", None), "PAdES-B-B, ECDSA P-256", py)
-    case("pades-rsa-pss", sign_pdf(base, signer("rsa", pss=True)), ("TOTAL-PASSED", None), "PAdES-B-B, RSASSA-PSS", py)
+    # PAdES: /SubFilter /ETSI.CAdES.detached (pyHanko's default is adbe.pkcs7.detached).
+    pades = SigSeedSubFilter.PADES
+    valid = sign_pdf(base, signer("rsa"), subfilter=pades)
+    case("pades-rsa-valid", valid, ("TOTAL-PASSED", None),
+         "PAdES-B-B (/SubFilter /ETSI.CAdES.detached), RSA-2048, chain root → issuing CA → signer", py)
+    case("pades-ec-valid", sign_pdf(base, signer("ec"), subfilter=pades), ("TOTAL-PASSED", None),
+         "PAdES-B-B (/SubFilter /ETSI.CAdES.detached), ECDSA P-256", py)
+    case("pades-rsa-pss", sign_pdf(base, signer("rsa", pss=True), subfilter=pades), ("TOTAL-PASSED", None),
+         "PAdES-B-B (/SubFilter /ETSI.CAdES.detached), RSASSA-PSS", py)
     case("pades-adbe-pkcs7-detached", sign_pdf(base, signer("rsa"), subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED),
          ("TOTAL-PASSED", None), "/SubFilter /adbe.pkcs7.detached: accepted and reported as such", py)
     case("pades-untrusted-root", valid, ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
          "a valid signature checked against an unrelated root", py, trust=("pki/other.pem",))
-    case("pades-missing-intermediate", sign_pdf(base, signer("rsa", with_chain=False)), ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
-         "the issuing CA is neither in the signature nor given", py)
-    case("pades-missing-intermediate-given", sign_pdf(base, signer("rsa", with_chain=False)), ("TOTAL-PASSED", None),
+    case("pades-missing-intermediate", sign_pdf(base, signer("rsa", with_chain=False), subfilter=pades),
+         ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"), "the issuing CA is neither in the signature nor given", py)
+    case("pades-missing-intermediate-given", sign_pdf(base, signer("rsa", with_chain=False), subfilter=pades), ("TOTAL-PASSED", None),
          "the issuing CA given with --certs", py, certs=("pki/inter.pem",))
 
     # Byte surgery on a valid signature.
@@ -256,7 +270,7 @@ def main():
     case("isa-page-content-added", out.getvalue(), ("TOTAL-FAILED", "FORMAT_FAILURE"),
          "incremental saving attack: a later revision adds text to page 1", py + " incremental writer")
 
-    two = sign_pdf(valid, signer("ec"), field="Signature2")
+    two = sign_pdf(valid, signer("ec"), field="Signature2", subfilter=pades)
     case("pades-two-signatures", two, ("TOTAL-PASSED", None), "two sequential signatures, both valid", py)
 
     certified = sign_pdf(three, signer("rsa"), certify=True, perm=MDPPerm.FILL_FORMS)
@@ -374,7 +388,8 @@ def main():
          "signer certificate expired 2021-01-01, no time-stamp", py)
     case("expired-with-timestamp", sign_pdf(base, signer("expired"), ts=tsa(dt.datetime(2020, 6, 1, tzinfo=UTC))),
          ("TOTAL-PASSED", None), "expired signer, time-stamp of 2020-06-01 proves the signature existed while valid", py)
-    case("pades-b-t", sign_pdf(base, signer("rsa"), ts=tsa()), ("TOTAL-PASSED", None), "PAdES-B-T with a TSA chained to the root", py)
+    case("pades-b-t", sign_pdf(base, signer("rsa"), ts=tsa(), subfilter=pades), ("TOTAL-PASSED", None),
+         "PAdES-B-T (/SubFilter /ETSI.CAdES.detached) with a TSA chained to the root", py)
 
     # OCSP responses from the issuing CA, in the PDF's Document Security Store (pyHanko).
     from asn1crypto import ocsp as aocsp
@@ -383,25 +398,36 @@ def main():
     inter_c = x509.load_pem_x509_certificate(open(os.path.join(HERE, "pki", "inter.pem"), "rb").read())
     inter_k = serialization.load_pem_private_key(open(os.path.join(KEYS, "inter.key.pem"), "rb").read(), None)
 
-    def ocsp_for(label, revoked):
+    def ocsp_for(label, revoked, this_update=dt.datetime(2026, 1, 1, tzinfo=UTC)):
         c = x509.load_pem_x509_certificate(open(os.path.join(HERE, "pki", f"{label}.pem"), "rb").read())
         b = ocsp.OCSPResponseBuilder().add_response(
             cert=c, issuer=inter_c, algorithm=hashes.SHA1(),
             cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
-            this_update=dt.datetime(2026, 1, 1, tzinfo=UTC), next_update=dt.datetime(2036, 1, 1, tzinfo=UTC),
+            this_update=this_update, next_update=dt.datetime(2036, 1, 1, tzinfo=UTC),
             revocation_time=dt.datetime(2024, 6, 1, tzinfo=UTC) if revoked else None, revocation_reason=None,
         ).responder_id(ocsp.OCSPResponderEncoding.HASH, inter_c)
         return aocsp.OCSPResponse.load(b.sign(inter_k, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
 
-    for label, revoked, expect, desc in [
-        ("revoked", True, ("TOTAL-FAILED", "REVOKED"), "signer revoked 2024-06-01; the issuing CA's OCSP response in the DSS says so"),
-        ("rsa", False, ("TOTAL-PASSED", None), "OCSP 'good' for the signer in the DSS: revocation checked"),
-    ]:
-        signed = sign_pdf(base, signer(label))
+    def with_ocsp(signed, response):
         buf = io.BytesIO(signed)
-        cms_bytes = cms_of(signed).dump()
-        DocumentSecurityStore.add_dss(buf, cms_bytes, ocsps=[ocsp_for(label, revoked)], force_write=True)
-        case(f"ocsp-in-dss-{'revoked' if revoked else 'good'}", buf.getvalue(), expect, desc, py + " DSS + pyca OCSP")
+        DocumentSecurityStore.add_dss(buf, cms_of(signed).dump(), ocsps=[response], force_write=True)
+        return buf.getvalue()
+
+    case("ocsp-in-dss-revoked", with_ocsp(sign_pdf(base, signer("revoked")), ocsp_for("revoked", True)),
+         ("TOTAL-FAILED", "REVOKED"), "signer revoked 2024-06-01; the issuing CA's OCSP response in the DSS says so",
+         py + " DSS + pyca OCSP")
+    # Without a time-stamp only the signer's claim dates a signature, so a "good" must cover the
+    # validation time; with one, a response issued after its genTime covers the signature.
+    signed = sign_pdf(base, signer("rsa"), ts=tsa(), subfilter=pades)
+    # Whole seconds: genTime has a fraction, which RFC 5280 times (and these OCSP times) do not.
+    fresh = (gen_time(signed) + dt.timedelta(seconds=1)).replace(microsecond=0)
+    while dt.datetime.now(UTC) < fresh + dt.timedelta(milliseconds=200):
+        time.sleep(0.1)
+    case("ocsp-in-dss-good", with_ocsp(signed, ocsp_for("rsa", False, fresh)), ("TOTAL-PASSED", None),
+         "PAdES-B-T (pyHanko, signature time-stamp by pki/tsa.pem) with the issuing CA's OCSP 'good' for the signer "
+         "in the DSS, thisUpdate one second after the signing time (the time-stamp's genTime), producedAt when it "
+         "was made: issued after the time the signature is proven to exist, it covers it: revocation checked",
+         py + " DSS + pyca OCSP")
 
     # CMS from OpenSSL.
     content = "Quyết định số 123/QĐ-UBND — bản điện tử\n".encode()
@@ -418,13 +444,16 @@ def main():
     case("cms-truncated", att[: len(att) // 2], ("TOTAL-FAILED", "FORMAT_FAILURE"), "truncated DER", osl, filename="doc.p7m")
     case("cms-sha1", openssl_cms(content, "rsa", ["-md", "sha1", "-nodetach"]), ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE"),
          "SHA-1 digest: refused by policy", osl, filename="doc.p7m")
-    # The attack classes of issue 9, one module each (they use this module's helpers).
+    # The attack classes of issue 9, one module each, and those of the attacker review of the
+    # new verifier (attacks_review); they use this module's helpers.
     sys.path.insert(0, HERE)
     import attacks_pdf
     import attacks_pki
+    import attacks_review
     this = sys.modules[__name__]
     attacks_pdf.make(this, py)
     attacks_pki.make(this, py)
+    attacks_review.make(this, py)
     shutil.rmtree(KEYS)
     print("corpus written to", HERE)
 
