@@ -14,7 +14,7 @@ pub const MAX_DECODED: usize = 64 << 20;
 pub const MAX_REVISIONS: usize = 10_000;
 
 /// Where an object lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum XrefEntry {
     Free,
     /// At a byte offset in the file.

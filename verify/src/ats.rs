@@ -319,17 +319,21 @@ pub fn missing(p: &Parts<'_>, si: usize, index: &Index) -> Vec<&'static str> {
         return vec!["the signer"];
     };
     let mut out = Vec::new();
+    // Multiset inclusion by hash: each listed digest must be matched by a
+    // distinct item present now. Linear in the sizes, whatever their order.
     let has_all = |listed: &[Vec<u8>], now: Vec<Vec<u8>>| -> bool {
-        let mut now: Vec<Vec<u8>> = now.iter().map(|x| h.digest(&[x])).collect();
-        listed
-            .iter()
-            .all(|l| match now.iter().position(|n| n == l) {
-                Some(i) => {
-                    now.swap_remove(i);
-                    true
-                }
-                None => false,
-            })
+        let mut count: std::collections::HashMap<Vec<u8>, usize> =
+            std::collections::HashMap::with_capacity(now.len());
+        for x in &now {
+            *count.entry(h.digest(&[x])).or_default() += 1;
+        }
+        listed.iter().all(|l| match count.get_mut(l) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        })
     };
     if !has_all(
         &index.certificates,

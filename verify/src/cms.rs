@@ -172,10 +172,6 @@ fn attr(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&der::Any> {
 }
 
 /// The first value of an unsigned attribute.
-pub(crate) fn unsigned_attr(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&der::Any> {
-    first_value(si.unsigned_attrs.as_ref(), oid)
-}
-
 fn first_value(
     attrs: Option<&x509_cert::attr::Attributes>,
     oid: ObjectIdentifier,
@@ -524,11 +520,36 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
         .collect()
 }
 
+/// At most this many archive time-stamps, and signature time-stamps, are validated per
+/// SignerInfo: each costs a path build and revocation checks, and a real signature renewed
+/// every few years for a century holds far fewer.
+const MAX_TIMESTAMPS: usize = 32;
+
+/// What a valid archive time-stamp proves: at `at`, every unsigned attribute whose
+/// `hash(attrType ‖ value)` its ats-hash-index-v3 lists existed.
+struct Cover {
+    at: SystemTime,
+    hash: Hash,
+    unsigned: std::collections::HashSet<Vec<u8>>,
+}
+
+/// The earliest time a valid archive time-stamp proves an unsigned attribute value existed
+/// (`attr_type` and `value` as received), or `fallback` when none lists it.
+fn proven_at(covers: &[Cover], attr_type: &[u8], value: &[u8], fallback: SystemTime) -> SystemTime {
+    covers
+        .iter()
+        .filter(|c| c.unsigned.contains(&c.hash.digest(&[attr_type, value])))
+        .map(|c| c.at)
+        .min()
+        .unwrap_or(fallback)
+}
+
 /// The archive-time-stamps-v3 of a SignerInfo (EN 319 122-1 §5.5.3), newest last: each is
-/// validated over the imprint its ats-hash-index-v3 says it covers, relied on at the genTime of
-/// the next valid one (the newest at the validation time), and everything it lists must still
-/// be there. The genTime of the earliest valid one: the proof of existence of the signature and
-/// its time-stamp. Findings go to the report.
+/// validated over the imprint its ats-hash-index-v3 says it covers, and everything it lists
+/// must still be there. Each is relied on at the earliest genTime of a valid later one whose
+/// index lists it (the validation time when none does): an archive time-stamp added beside,
+/// rather than under, the chain proves nothing about the past. Returns what the valid ones
+/// prove; findings go to the report.
 fn archive_timestamps(
     v: &Validator,
     (parts, si): (&crate::ats::Parts<'_>, usize),
@@ -537,19 +558,32 @@ fn archive_timestamps(
     data: revocation::Data<'_>,
     reliance: SystemTime,
     r: &mut SignatureReport,
-) -> Option<SystemTime> {
-    let signer = parts.signers.get(si)?;
-    let tokens: Vec<&[u8]> = signer
+) -> Vec<Cover> {
+    let Some(signer) = parts.signers.get(si) else {
+        return Vec::new();
+    };
+    let tokens: Vec<(&[u8], &[u8])> = signer
         .unsigned
         .iter()
         .filter(|a| a.oid == Some(crate::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3))
-        .flat_map(|a| a.values.iter().copied())
+        .flat_map(|a| a.values.iter().map(|v| (a.attr_type, *v)))
         .collect();
+    if tokens.len() > MAX_TIMESTAMPS {
+        r.fail(
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            format!(
+                "{} archive time-stamps (at most {MAX_TIMESTAMPS} are validated): none relied on",
+                tokens.len()
+            ),
+        );
+        return Vec::new();
+    }
     let detached: Vec<u8> = content.concat();
-    let mut earliest: Option<SystemTime> = None;
-    for (n, token) in tokens.iter().enumerate().rev() {
-        let at = earliest.unwrap_or(reliance);
-        let result = (|| -> Result<tsp::Timestamp, Finding> {
+    let mut covers: Vec<Cover> = Vec::new();
+    for (n, (attr_type, token)) in tokens.iter().enumerate().rev() {
+        let at = proven_at(&covers, attr_type, token, reliance);
+        let result = (|| -> Result<(tsp::Timestamp, crate::ats::Index), Finding> {
             let tp = crate::ats::parts(token).map_err(|e| Finding::format(e.to_string()))?;
             let index_tlv = tp
                 .signers
@@ -582,10 +616,10 @@ fn archive_timestamps(
             }
             let m = crate::ats::imprint_input(parts, si, Some(&detached), h, index_tlv)
                 .ok_or_else(|| Finding::format("no signed content for the archive time-stamp"))?;
-            tsp::validate(v, token, &[&m], extra, data, at)
+            Ok((tsp::validate(v, token, &[&m], extra, data, at)?, index))
         })();
         match result {
-            Ok(ts) => {
+            Ok((ts, index)) => {
                 r.note(format!(
                     "archive time-stamp {} at {} by {}",
                     n + 1,
@@ -593,7 +627,13 @@ fn archive_timestamps(
                     ts.tsa
                 ));
                 r.evidence.merge(&ts.evidence);
-                earliest = Some(earliest.map_or(ts.gen_time, |e| e.min(ts.gen_time)));
+                if let Some(hash) = index.hash {
+                    covers.push(Cover {
+                        at: ts.gen_time,
+                        hash,
+                        unsigned: index.unsigned.into_iter().collect(),
+                    });
+                }
             }
             Err(f) => r.fail(
                 Indication::Indeterminate,
@@ -606,7 +646,7 @@ fn archive_timestamps(
             ),
         }
     }
-    earliest
+    covers
 }
 
 fn validate_signer(
@@ -664,22 +704,25 @@ fn validate_signer(
 
     // Revocation data at hand for this signature.
     let (adbe_crls, adbe_ocsps) = adobe_revocation(si);
-    let crls: Vec<Crl> = v
-        .crls
-        .iter()
-        .chain(&cms.crls)
-        .chain(&adbe_crls)
-        .chain(ctx.extra_crls)
-        .cloned()
-        .collect();
-    let ocsps: Vec<Ocsp> = v
-        .ocsps
-        .iter()
-        .chain(&cms.ocsps)
-        .chain(&adbe_ocsps)
-        .chain(ctx.extra_ocsps)
-        .cloned()
-        .collect();
+    // Each item once, whatever number of places hold it.
+    let mut at_hand = crate::Evidence::default();
+    at_hand.add_crls(
+        v.crls
+            .iter()
+            .chain(&cms.crls)
+            .chain(&adbe_crls)
+            .chain(ctx.extra_crls)
+            .cloned(),
+    );
+    at_hand.add_ocsps(
+        v.ocsps
+            .iter()
+            .chain(&cms.ocsps)
+            .chain(&adbe_ocsps)
+            .chain(ctx.extra_ocsps)
+            .cloned(),
+    );
+    let (crls, ocsps) = (at_hand.crls, at_hand.ocsps);
     let data = revocation::Data {
         crls: &crls,
         ocsps: &ocsps,
@@ -687,18 +730,79 @@ fn validate_signer(
     let mut all: Vec<CertRef> = cms.certs.clone();
     all.extend(pool.iter().cloned());
 
-    // Archive time-stamps (B-LTA): proof of existence of the signature and its time-stamp.
-    let archived = archive
-        .and_then(|a| archive_timestamps(v, a, content, &all, data, ctx.ts_reliance, &mut r));
-    let ts_reliance = archived.unwrap_or(ctx.ts_reliance);
+    // Archive time-stamps (B-LTA): proof of existence of the signature and its time-stamps.
+    let covers = archive
+        .map(|a| archive_timestamps(v, a, content, &all, data, ctx.ts_reliance, &mut r))
+        .unwrap_or_default();
+    let archived = covers.iter().map(|c| c.at).min();
 
-    // Signature time-stamp (B-T): proof of existence at genTime.
+    // Signature time-stamps (B-T): proof of existence at genTime. Each is validated; the
+    // earliest valid one is the proof, the others are reported. A time-stamp is relied on at
+    // the time an archive time-stamp proves it existed, or at the context's reliance time.
+    let sig_tokens: Vec<(Vec<u8>, Vec<u8>)> = match archive.and_then(|(p, i)| p.signers.get(i)) {
+        Some(sp) => sp
+            .unsigned
+            .iter()
+            .filter(|a| a.oid == Some(ID_AA_TIME_STAMP_TOKEN))
+            .flat_map(|a| a.values.iter().map(|v| (a.attr_type.to_vec(), v.to_vec())))
+            .collect(),
+        None => si
+            .unsigned_attrs
+            .iter()
+            .flat_map(|attrs| attrs.iter())
+            .filter(|a| a.oid == ID_AA_TIME_STAMP_TOKEN)
+            .flat_map(|a| {
+                let t = a.oid.to_der().unwrap_or_default();
+                a.values
+                    .iter()
+                    .map(move |v| (t.clone(), v.to_der().unwrap_or_default()))
+            })
+            .collect(),
+    };
     let mut poe = None;
     let mut level = "B-B";
-    if let Some(tok) = unsigned_attr(si, ID_AA_TIME_STAMP_TOKEN) {
-        let der = tok.to_der().unwrap_or_default();
-        match tsp::validate(v, &der, &[si.signature.as_bytes()], &all, data, ts_reliance) {
-            Ok(ts) => {
+    if sig_tokens.len() > MAX_TIMESTAMPS {
+        r.fail(
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            format!(
+                "{} signature time-stamps (at most {MAX_TIMESTAMPS} are validated): none relied on",
+                sig_tokens.len()
+            ),
+        );
+    } else if !sig_tokens.is_empty() {
+        let several = sig_tokens.len() > 1;
+        let mut best: Option<tsp::Timestamp> = None;
+        let mut failures: Vec<Finding> = Vec::new();
+        for (n, (attr_type, der)) in sig_tokens.iter().enumerate() {
+            let at = proven_at(&covers, attr_type, der, ctx.ts_reliance);
+            match tsp::validate(v, der, &[si.signature.as_bytes()], &all, data, at) {
+                Ok(ts) => {
+                    if several {
+                        r.note(format!(
+                            "signature time-stamp {} at {} by {}",
+                            n + 1,
+                            rfc3339(ts.gen_time),
+                            ts.tsa
+                        ));
+                    }
+                    if best.as_ref().is_none_or(|b| ts.gen_time < b.gen_time) {
+                        best = Some(ts);
+                    }
+                }
+                Err(mut f) => {
+                    if several {
+                        f.message = format!("signature time-stamp {}: {}", n + 1, f.message);
+                    }
+                    failures.push(f);
+                }
+            }
+        }
+        match best {
+            Some(ts) => {
+                for f in &failures {
+                    r.note(format!("{} (not relied on)", f.message));
+                }
                 poe = Some(ts.gen_time);
                 level = "B-T";
                 r.evidence.merge(&ts.evidence);
@@ -717,20 +821,22 @@ fn validate_signer(
                     }
                 }
             }
-            Err(f) => {
-                let sub = if f.sub == SubIndication::TryLater {
-                    SubIndication::TryLater
-                } else {
-                    SubIndication::SigConstraintsFailure
-                };
-                r.fail(
-                    Indication::Indeterminate,
-                    sub,
-                    format!(
-                        "the signature time-stamp does not prove anything: {}",
-                        f.message
-                    ),
-                );
+            None => {
+                for f in failures {
+                    let sub = if f.sub == SubIndication::TryLater {
+                        SubIndication::TryLater
+                    } else {
+                        SubIndication::SigConstraintsFailure
+                    };
+                    r.fail(
+                        Indication::Indeterminate,
+                        sub,
+                        format!(
+                            "the signature time-stamp does not prove anything: {}",
+                            f.message
+                        ),
+                    );
+                }
             }
         }
     }
@@ -792,7 +898,8 @@ fn validate_signer(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
                         format!(
-                            "no revocation status of {name} issued after the signing time is at hand, though the certificate names where to get one ({}): fetch a CRL or OCSP response and verify again",
+                            "no CRL or OCSP response at hand tells the status of {name} at {} (the time the signature is judged at), though the certificate names where to get one ({}): fetch a CRL or OCSP response and verify again",
+                            rfc3339(control),
                             sources.join(", ")
                         ),
                     );

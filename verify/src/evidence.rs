@@ -26,16 +26,20 @@ impl Evidence {
     }
 
     pub fn add_crls(&mut self, crls: impl IntoIterator<Item = Crl>) {
+        let mut have: std::collections::HashSet<Vec<u8>> =
+            self.crls.iter().map(|c| c.der().to_vec()).collect();
         for c in crls {
-            if !self.crls.iter().any(|x| x.der() == c.der()) {
+            if have.insert(c.der().to_vec()) {
                 self.crls.push(c);
             }
         }
     }
 
     pub fn add_ocsps(&mut self, ocsps: impl IntoIterator<Item = Ocsp>) {
+        let mut have: std::collections::HashSet<Vec<u8>> =
+            self.ocsps.iter().map(|o| o.der().to_vec()).collect();
         for o in ocsps {
-            if !self.ocsps.iter().any(|x| x.der() == o.der()) {
+            if have.insert(o.der().to_vec()) {
                 self.ocsps.push(o);
             }
         }

@@ -8,7 +8,7 @@ use der::asn1::OctetString;
 use der::Encode;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Largest CRL fetched (a national CA's CRL can hold hundreds of thousands of entries).
 pub const MAX_CRL_BYTES: u64 = 32 << 20;
@@ -18,6 +18,11 @@ pub const MAX_OCSP_BYTES: u64 = 1 << 20;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How long to wait for a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a URL that failed is not asked again: a document naming the same dead responder
+/// a thousand times costs one timeout, not a thousand.
+pub const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Most URLs remembered, failed or cached; the oldest entries go first.
+const MAX_CACHED: usize = 4096;
 
 /// id-pkix-ocsp-nonce (RFC 6960 §4.4.1).
 const ID_PKIX_OCSP_NONCE: const_oid::ObjectIdentifier =
@@ -46,10 +51,17 @@ struct Cached {
     until: SystemTime,
 }
 
+/// An OCSP answer's cache key: responder URL and the certificate's SHA-256.
+type OcspKey = (String, [u8; 32]);
+
 /// Fetches CRLs and OCSP responses over HTTP.
 pub struct Fetcher {
     agent: ureq::Agent,
     cache: Mutex<HashMap<String, Cached>>,
+    /// OCSP responses by (URL, certificate fingerprint), kept until their nextUpdate.
+    ocsp_cache: Mutex<HashMap<OcspKey, (Ocsp, SystemTime)>>,
+    /// URLs that failed, and when: not asked again for [`RETRY_AFTER`].
+    failed: Mutex<HashMap<String, (Instant, FetchError)>>,
     /// Send a nonce with OCSP requests and require it back (RFC 6960 §4.4.1; many responders
     /// serve pre-produced responses and ignore nonces, so this is off by default).
     pub nonce: bool,
@@ -90,8 +102,39 @@ impl Fetcher {
         Fetcher {
             agent,
             cache: Mutex::new(HashMap::new()),
+            ocsp_cache: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
             nonce: false,
         }
+    }
+
+    /// The error a URL gave less than [`RETRY_AFTER`] ago.
+    fn recent_failure(&self, url: &str) -> Option<FetchError> {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed
+            .get(url)
+            .filter(|(t, _)| t.elapsed() < RETRY_AFTER)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Remember the outcome of asking `url`.
+    fn remember<T>(&self, url: &str, r: Result<T, FetchError>) -> Result<T, FetchError> {
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        match &r {
+            // A missing nonce is the answer's fault, not the URL's; ask again next time.
+            Err(e) if !matches!(e, FetchError::Nonce { .. }) => {
+                if failed.len() >= MAX_CACHED {
+                    failed.retain(|_, (t, _)| t.elapsed() < RETRY_AFTER);
+                }
+                if failed.len() < MAX_CACHED {
+                    failed.insert(url.into(), (Instant::now(), e.clone()));
+                }
+            }
+            _ => {
+                failed.remove(url);
+            }
+        }
+        r
     }
 
     /// The CRL at `url` (from the cache while it is current).
@@ -107,6 +150,30 @@ impl Fetcher {
                 return Ok(c.crl.clone());
             }
         }
+        if let Some(e) = self.recent_failure(url) {
+            return Err(e);
+        }
+        let r = self.fetch_crl(url);
+        let crl = self.remember(url, r)?;
+        if let Some(next) = &crl.list.tbs_cert_list.next_update {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= MAX_CACHED {
+                cache.retain(|_, c| c.until > now);
+            }
+            if cache.len() < MAX_CACHED {
+                cache.insert(
+                    url.into(),
+                    Cached {
+                        crl: crl.clone(),
+                        until: next.to_system_time(),
+                    },
+                );
+            }
+        }
+        Ok(crl)
+    }
+
+    fn fetch_crl(&self, url: &str) -> Result<Crl, FetchError> {
         let http = |reason: String| FetchError::Http {
             url: url.into(),
             reason,
@@ -123,26 +190,53 @@ impl Fetcher {
             .read_to_vec()
             .map_err(|e| http(e.to_string()))?;
         // A CRL distribution point serves DER (RFC 5280 §4.2.1.13); PEM is read too.
-        let crl = crate::x509::load_crl(&body).map_err(|reason| FetchError::Parse {
+        crate::x509::load_crl(&body).map_err(|reason| FetchError::Parse {
             url: url.into(),
             what: "a CRL",
             reason,
-        })?;
-        if let Some(next) = &crl.list.tbs_cert_list.next_update {
-            self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(
-                url.into(),
-                Cached {
-                    crl: crl.clone(),
-                    until: next.to_system_time(),
-                },
-            );
-        }
-        Ok(crl)
+        })
     }
 
-    /// Ask the OCSP responder at `url` for the status of `cert` (issued by `issuer`).
+    /// Ask the OCSP responder at `url` for the status of `cert` (issued by `issuer`); without
+    /// a nonce, an earlier answer is reused until its nextUpdate.
     pub fn ocsp(&self, url: &str, cert: &Cert, issuer: &Cert) -> Result<Ocsp, FetchError> {
         check_scheme(url)?;
+        let key = (url.to_string(), cert.fingerprint());
+        let now = SystemTime::now();
+        if !self.nonce {
+            let cache = self.ocsp_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((o, until)) = cache.get(&key) {
+                if *until > now {
+                    return Ok(o.clone());
+                }
+            }
+        }
+        if let Some(e) = self.recent_failure(url) {
+            return Err(e);
+        }
+        let r = self.fetch_ocsp(url, cert, issuer);
+        let ocsp = self.remember(url, r)?;
+        let next = ocsp
+            .basic
+            .tbs_response_data
+            .responses
+            .iter()
+            .map(|s| s.next_update.as_ref().map(|n| n.0.to_system_time()))
+            .min()
+            .flatten();
+        if let (false, Some(until)) = (self.nonce, next) {
+            let mut cache = self.ocsp_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= MAX_CACHED {
+                cache.retain(|_, (_, u)| *u > now);
+            }
+            if cache.len() < MAX_CACHED {
+                cache.insert(key, (ocsp.clone(), until));
+            }
+        }
+        Ok(ocsp)
+    }
+
+    fn fetch_ocsp(&self, url: &str, cert: &Cert, issuer: &Cert) -> Result<Ocsp, FetchError> {
         let http = |reason: String| FetchError::Http {
             url: url.into(),
             reason,

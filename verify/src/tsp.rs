@@ -37,6 +37,21 @@ struct TstInfo {
     _extensions: Option<x509_cert::ext::Extensions>,
 }
 
+/// The genTime a token claims, unverified (to leave out time-stamps made after a past
+/// validation time before validating them).
+pub fn claimed_gen_time(token_der: &[u8]) -> Option<SystemTime> {
+    let tok = cms::parse(token_der).ok()?;
+    let tst = tok
+        .sd
+        .encap_content_info
+        .econtent
+        .as_ref()?
+        .decode_as::<OctetString>()
+        .ok()?;
+    let tst = TstInfo::from_der(tst.as_bytes()).ok()?;
+    dates::generalized_time(&tst.gen_time)
+}
+
 /// A time-stamp that validated.
 #[derive(Debug, Clone)]
 pub struct Timestamp {
@@ -234,7 +249,23 @@ pub fn validate(
                     format!("the TSA certificate {name} was revoked on {}, before the time-stamp's genTime {}", rfc3339(at), rfc3339(gen)),
                 ))
             }
-            Status::Revoked(at) => notes.push(format!("{name} was revoked on {}, after the time-stamp", rfc3339(at))),
+            // Revoked after genTime: the token stands only if something proves it existed
+            // before the revocation (a key revoked for compromise can backdate tokens).
+            Status::Revoked(at) if at <= reliance => {
+                return Err(fail(
+                    Indication::Indeterminate,
+                    SubIndication::RevokedNoPoe,
+                    format!(
+                        "the TSA certificate {name} was revoked on {}, and nothing proves the time-stamp (genTime {}) existed before that",
+                        rfc3339(at),
+                        rfc3339(gen)
+                    ),
+                ))
+            }
+            Status::Revoked(at) => notes.push(format!(
+                "{name} was revoked on {}, after a later time-stamp proves this one existed",
+                rfc3339(at)
+            )),
             Status::Unknown => {
                 let sources = revocation::status_sources(c);
                 if sources.is_empty() {
@@ -243,7 +274,7 @@ pub fn validate(
                     return Err(fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
-                        format!("no revocation status of the TSA certificate {name} issued after genTime is at hand ({})", sources.join(", ")),
+                        format!("no CRL or OCSP response at hand tells the status of the TSA certificate {name} at genTime ({})", sources.join(", ")),
                     ));
                 }
             }

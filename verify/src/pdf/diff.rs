@@ -90,6 +90,8 @@ pub enum Change {
         /// Its value in the final file is a signature made after the signed revision (one
         /// that is validated as such), not a dictionary that only looks like one.
         value_signed: bool,
+        /// That later signature is a document time-stamp (anyone can have one made).
+        value_timestamp: bool,
         /// The changed widget shows something in the final file.
         visible: bool,
         keys: Vec<String>,
@@ -339,7 +341,9 @@ impl Revisions<'_, '_> {
     }
 
     /// Does a viewer draw some field value of the final file from the form's defaults (/DA,
-    /// /DR): /NeedAppearances, or a text or choice field widget without a normal appearance?
+    /// /DR): /NeedAppearances, or a shown widget of a field other than a signature (text,
+    /// choice, button captions) whose normal appearance is missing or does not resolve to an
+    /// appearance (a dangling reference is repaired by drawing from the defaults)?
     fn drawn_from_defaults(&self) -> bool {
         let need = self
             .last
@@ -350,13 +354,15 @@ impl Revisions<'_, '_> {
             .and_then(|a| a.as_dict().and_then(|a| a.get("NeedAppearances").cloned()))
             .is_some_and(|n| n == Object::Bool(true));
         need || self.last_fields.iter().any(|(r, n)| {
-            matches!(n.ft.as_deref(), Some(b"Tx") | Some(b"Ch"))
+            n.ft.as_deref() != Some(b"Sig")
                 && self.last.dict(*r).is_ok_and(|d| {
-                    d.get("Rect").is_some()
-                        && d.get("AP")
-                            .and_then(|a| self.last.resolve(a).ok())
-                            .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
-                            .is_none()
+                    let normal = d
+                        .get("AP")
+                        .and_then(|a| self.last.resolve(a).ok())
+                        .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
+                        .and_then(|n| self.last.resolve(&n).ok());
+                    shows(self.last, &d)
+                        && !matches!(normal, Some(Object::Stream(_)) | Some(Object::Dict(_)))
                 })
         })
     }
@@ -544,13 +550,19 @@ impl Revisions<'_, '_> {
                         .ok()
                         .and_then(|f| f.get("V").cloned());
                     let after_value = self.last.dict(field).ok().and_then(|f| f.get("V").cloned());
+                    let (value_signed, value_timestamp) = if signature {
+                        self.fresh_signature(after_value.as_ref())
+                    } else {
+                        (false, false)
+                    };
                     out.push(Change::FieldChanged {
                         name: node
                             .map(|n| n.name.clone())
                             .unwrap_or_else(|| text(bd.get("T"))),
                         signature,
                         was_empty: signature && before_value.is_none(),
-                        value_signed: signature && self.fresh_signature(after_value.as_ref()).0,
+                        value_signed,
+                        value_timestamp,
                         visible: shows(self.last, ad),
                         keys: changed_keys(bd, ad),
                     });

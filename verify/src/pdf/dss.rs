@@ -1,15 +1,18 @@
 //! Validation data from the Document Security Store (ETSI EN 319 142-1 §5.4.2): certificates,
-//! CRLs and OCSP responses, as the bytes they were stored in.
+//! CRLs and OCSP responses, as the bytes they were stored in — from every revision's DSS.
 
 use crate::x509::{Cert, CertRef, Crl, Ocsp};
-use kyso_pdf::{Document, Object};
+use kyso_pdf::{Document, ObjRef, Object, XrefEntry};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Most entries read from each of /Certs, /CRLs and /OCSPs.
+/// Most entries read from each of /Certs, /CRLs and /OCSPs of one DSS.
 const MAX_ENTRIES: usize = 10_000;
 /// Largest decoded entry: a certificate or an OCSP response is a few kilobytes, a national
 /// CA's CRL a few megabytes.
 const MAX_ENTRY: usize = 32 << 20;
+/// Most revisions whose DSS is read.
+const MAX_REVISIONS: usize = 256;
 
 /// The DSS's validation data.
 #[derive(Default)]
@@ -19,31 +22,73 @@ pub struct Dss {
     pub ocsps: Vec<Ocsp>,
 }
 
+/// What has been read already: streams (by object and where the revision placed it) and
+/// decoded contents (by hash), so that each item is decoded and parsed once.
+#[derive(Default)]
+struct Seen {
+    streams: HashSet<(ObjRef, Option<XrefEntry>)>,
+    contents: HashSet<Vec<u8>>,
+}
+
+/// The validation data of every revision's DSS, each item once. A later revision cannot take
+/// away what an earlier one stored (a document time-stamp may have covered it): removing a CRL
+/// that says "revoked" from the newest DSS hides nothing.
+pub fn read_all(doc: &Document<'_>, data: &[u8], ends: &[usize]) -> Dss {
+    let mut out = Dss::default();
+    let mut seen = Seen::default();
+    read_into(doc, &mut out, &mut seen);
+    let mut ends: Vec<usize> = ends.iter().copied().filter(|e| *e < data.len()).collect();
+    ends.sort_unstable_by(|a, b| b.cmp(a));
+    for end in ends.into_iter().take(MAX_REVISIONS) {
+        if let Ok(rev) = Document::parse(&data[..end]) {
+            read_into(&rev, &mut out, &mut seen);
+        }
+    }
+    out
+}
+
 /// Read the DSS of `doc` (what cannot be read is left out: validation data is evidence, and
 /// a missing piece only means less evidence).
 pub fn read(doc: &Document<'_>) -> Dss {
     let mut out = Dss::default();
+    read_into(doc, &mut out, &mut Seen::default());
+    out
+}
+
+fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen) {
     let Ok(root) = doc.dict(doc.root()) else {
-        return out;
+        return;
     };
     let Some(dss) = root.get("DSS").and_then(|d| doc.resolve(d).ok()) else {
-        return out;
+        return;
     };
-    let Some(dss) = dss.as_dict() else { return out };
+    let Some(dss) = dss.as_dict() else { return };
     // Each entry is decoded within the document's decoding budget and parsed at once: a
     // compression bomb in the DSS ends the reading, not the process.
-    let each = |key: &str, f: &mut dyn FnMut(&[u8])| {
+    let mut each = |key: &str, f: &mut dyn FnMut(&[u8])| {
         let list = dss
             .get(key)
             .and_then(|a| doc.resolve(a).ok())
             .and_then(|a| a.as_array().map(<[Object]>::to_vec))
             .unwrap_or_default();
         for o in list.iter().take(MAX_ENTRIES) {
+            if let Some(r) = o.as_ref() {
+                if !seen.streams.insert((r, doc.entry(r.num))) {
+                    continue;
+                }
+            }
             let Ok(Object::Stream(s)) = doc.resolve(o) else {
                 continue;
             };
             match doc.decode(&s) {
-                Ok(b) if b.len() <= MAX_ENTRY => f(&b),
+                Ok(b) if b.len() <= MAX_ENTRY => {
+                    if seen
+                        .contents
+                        .insert(crate::crypto::Hash::Sha256.digest(&[&b]))
+                    {
+                        f(&b)
+                    }
+                }
                 Ok(_) => {}
                 Err(_) => break,
             }
@@ -56,5 +101,4 @@ pub fn read(doc: &Document<'_>) -> Dss {
     each("OCSPs", &mut |b| {
         out.ocsps.extend(Ocsp::from_response(b).ok())
     });
-    out
 }

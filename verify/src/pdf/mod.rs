@@ -67,7 +67,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             data.len() - tail_start
         ));
     }
-    let dss = dss::read(&doc);
+    let dss = dss::read_all(&doc, data, &ends);
     // Each signed revision parsed once, shared by the signatures that end there.
     let mut revisions: HashMap<usize, Result<Document<'_>, String>> = HashMap::new();
     let mut reports = Vec::new();
@@ -160,9 +160,15 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             .map(|(_, t)| *t)
             .min()
             .unwrap_or(v.now);
-        let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance);
-        if let Some(t) = proof {
-            if t > v.now + std::time::Duration::from_secs(300) {
+        // Validating as of a past time (--at): a document time-stamp made after it did not
+        // exist then.
+        if is_doc_ts(f) {
+            let claimed = f
+                .sig
+                .get("Contents")
+                .and_then(Object::as_string)
+                .and_then(tsp::claimed_gen_time);
+            if let Some(t) = claimed.filter(|t| *t > v.now + std::time::Duration::from_secs(300)) {
                 messages.push(format!(
                     "document time-stamp {:?} was made at {}, after the validation time: not considered",
                     f.name,
@@ -170,6 +176,9 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 ));
                 continue;
             }
+        }
+        let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance);
+        if let Some(t) = proof {
             proofs.push((range.end, t));
         }
         for r in &mut reps {
@@ -385,9 +394,11 @@ fn check_one(
         b"adbe.pkcs7.detached" => ("PDF adbe.pkcs7.detached", false),
         b"ETSI.RFC3161" => {
             let mut r = SignatureReport::new("PAdES document time-stamp");
+            let crls: Vec<crate::Crl> = dss.crls.iter().chain(&v.crls).cloned().collect();
+            let ocsps: Vec<crate::Ocsp> = dss.ocsps.iter().chain(&v.ocsps).cloned().collect();
             let data_at_hand = crate::path::revocation::Data {
-                crls: &dss.crls,
-                ocsps: &dss.ocsps,
+                crls: &crls,
+                ocsps: &ocsps,
             };
             let mut extra = dss.certs.clone();
             extra.extend(v.certs.iter().cloned());

@@ -77,6 +77,12 @@ impl Permissions {
             ));
         }
         match (a.visible, a.signed) {
+            // A TSA vouches for a time, not for what a page shows: anyone can have a document
+            // time-stamp made over content of their choosing.
+            (true, true) if a.doc_timestamp => j.warnings.push(format!(
+                "a document time-stamp ({:?}) added after this signature shows an appearance on page {page}: no signer vouches for what it shows",
+                a.name
+            )),
             (true, true) => j.notes.push(format!(
                 "a later signature ({:?}) put a visible appearance on page {page}: what it shows was not signed by this signature",
                 a.name
@@ -161,6 +167,7 @@ impl Permissions {
                     signature,
                     was_empty,
                     value_signed,
+                    value_timestamp,
                     visible,
                     keys: k,
                 } => {
@@ -168,7 +175,7 @@ impl Permissions {
                         self.signature_field_changed(
                             name,
                             *was_empty,
-                            *value_signed,
+                            (*value_signed, *value_timestamp),
                             *visible,
                             k,
                             &mut j,
@@ -217,7 +224,7 @@ impl Permissions {
         &self,
         name: &str,
         was_empty: bool,
-        value_signed: bool,
+        (value_signed, value_timestamp): (bool, bool),
         visible: bool,
         k: &[String],
         j: &mut Judgement,
@@ -240,6 +247,10 @@ impl Permissions {
             if self.frozen() {
                 j.violations.push(format!(
                     "signature field {name:?} was signed, which the certification (DocMDP P=1: no changes) forbids"
+                ));
+            } else if value_timestamp && visible {
+                j.warnings.push(format!(
+                    "signature field {name:?} was given a document time-stamp after this signature and shows an appearance: no signer vouches for what it shows"
                 ));
             }
         } else if appearance_only {
@@ -333,6 +344,7 @@ mod tests {
                 signature: true,
                 was_empty: true,
                 value_signed: true,
+                value_timestamp: false,
                 visible: false,
                 keys: vec!["V".into()],
             },
@@ -375,6 +387,7 @@ mod tests {
             signature: false,
             was_empty: false,
             value_signed: false,
+            value_timestamp: false,
             visible: true,
             keys: vec!["V".into()],
         };
@@ -386,5 +399,26 @@ mod tests {
             1
         );
         assert!(p2.judge(std::slice::from_ref(&fill)).violations.is_empty());
+    }
+
+    #[test]
+    fn a_visible_document_time_stamp_is_a_warning() {
+        let none = Permissions::default();
+        // Added as a new widget.
+        let j = none.judge(&[grew(annot(true, true, true, true))]);
+        assert!(j.violations.is_empty() && j.warnings.len() == 1, "{j:?}");
+        // Put into an existing empty signature field.
+        let stamp = |visible| Change::FieldChanged {
+            name: "ky".into(),
+            signature: true,
+            was_empty: true,
+            value_signed: true,
+            value_timestamp: true,
+            visible,
+            keys: vec!["V".into(), "AP".into()],
+        };
+        let j = none.judge(&[stamp(true)]);
+        assert!(j.violations.is_empty() && j.warnings.len() == 1, "{j:?}");
+        assert_eq!(none.judge(&[stamp(false)]), Judgement::default());
     }
 }
