@@ -222,14 +222,37 @@ fn join_pieces(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerEr
     Ok(())
 }
 
+/// A GeneralizedTime `YYYYMMDDHHMMSS.fffZ` without its fraction of a second. RFC 6960 (OCSP)
+/// and X.690 allow fractions; `der`, following RFC 5280, refuses them. Dropping them moves a
+/// time back by under a second, which the checks that compare such times tolerate.
+fn whole_seconds(c: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let fraction = c.len() > 16
+        && c[14] == b'.'
+        && c.last() == Some(&b'Z')
+        && c[..14].iter().all(u8::is_ascii_digit)
+        && c[15..c.len() - 1].iter().all(u8::is_ascii_digit);
+    if fraction {
+        let mut w = c[..14].to_vec();
+        w.push(b'Z');
+        std::borrow::Cow::Owned(w)
+    } else {
+        std::borrow::Cow::Borrowed(c)
+    }
+}
+
 fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerError> {
     if depth > MAX_DEPTH {
         return Err(BerError::TooDeep);
     }
     if !t.constructed {
+        let contents = if t.tag == [0x18] {
+            whole_seconds(t.contents)
+        } else {
+            std::borrow::Cow::Borrowed(t.contents)
+        };
         out.extend_from_slice(t.tag);
-        write_len(out, t.contents.len());
-        out.extend_from_slice(t.contents);
+        write_len(out, contents.len());
+        out.extend_from_slice(&contents);
         return Ok(());
     }
     let first = t.tag[0];
@@ -294,6 +317,22 @@ mod tests {
         );
         let der = [0x30, 0x03, 0x02, 0x01, 0x07];
         assert_eq!(to_der(&der).unwrap(), der);
+    }
+
+    #[test]
+    fn generalized_time_fractions_are_dropped() {
+        // SEQUENCE { GeneralizedTime "20261201045312.123456Z", GeneralizedTime "20261201045312Z" }
+        let mut b = vec![0x30, 41, 0x18, 22];
+        b.extend_from_slice(b"20261201045312.123456Z");
+        b.extend_from_slice(&[0x18, 15]);
+        b.extend_from_slice(b"20261201045312Z");
+        let d = to_der(&b).unwrap();
+        let mut want = vec![0x30, 34, 0x18, 15];
+        want.extend_from_slice(b"20261201045312Z");
+        want.extend_from_slice(&[0x18, 15]);
+        want.extend_from_slice(b"20261201045312Z");
+        assert_eq!(d, want);
+        assert!(<der::asn1::GeneralizedTime as der::Decode>::from_der(&d[2..19]).is_ok());
     }
 
     #[test]

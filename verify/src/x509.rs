@@ -429,3 +429,33 @@ fn normalize(v: &der::Any) -> Option<String> {
             .to_lowercase(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An OCSP response whose producedAt, thisUpdate and nextUpdate carry microseconds
+    /// (asn1crypto writes them; RFC 6960 allows them), signed by a throwaway P-256 CA.
+    const FRACTIONAL_OCSP: &str = "3082011a0a0100a08201133082010f06092b0601050507300101048201003081fd3081a4a21604143cafdb3a6f594b373858a9160c9268dfc4e9a210181632303236313230313034353732342e3132333435365a30723070303a300906052b0e03021a0500041411048cd20cb3592307d019fd0889562b62d3649204143cafdb3a6f594b373858a9160c9268dfc4e9a2100201028000181632303236313230313034353732342e3132333435365aa018181632303236313230323034353732342e3132333435365a300a06082a8648ce3d040302034800304502204a17dd3b8e60476bf56e5c96009cfc54f1beab00fca998fddac88795960bb968022100b6f63abdb25ffdc5974d1058c053a4c79ae3da9ecc4414913f6b17d198fe29bb";
+    const ITS_CA: &str = "3082011a3081c2a003020102020101300a06082a8648ce3d040302300d310b300906035504030c026361301e170d3236313133303034353732345a170d3236313231313034353732345a300d310b300906035504030c0263613059301306072a8648ce3d020106082a8648ce3d030107034200045479c3ad40e62917dc7fd22d71d3b5fb647eff8bb11909cdcd3e3921d4dfd784fa72adb4754781c5473d900f4b06389fd21ec825446986ef0b6c1250c463dbc7a3133011300f0603551d130101ff040530030101ff300a06082a8648ce3d04030203470030440220277fcbd69b120fc200294eb70281fe6adae4394a44d0eaad3a6f71d03996b04d02204d283980a1974c1469c7ba419c29977cfb373467d6bc012f66e78be8f58d5296";
+
+    #[test]
+    fn ocsp_times_with_fractions_of_a_second_are_read_and_the_signature_still_verifies() {
+        let der = hex::decode(FRACTIONAL_OCSP).unwrap();
+        assert!(der.windows(8).any(|w| w == b".123456Z"));
+        let ocsp = Ocsp::from_response(&der).expect("a response with fractional times reads");
+        let ca = load_certificates(&hex::decode(ITS_CA).unwrap()).unwrap();
+        // Verified over tbsResponseData as received, fractions included.
+        ocsp.signed_by(&ca[0]).expect("its signature verifies");
+        let t = ocsp.basic.tbs_response_data.responses[0]
+            .this_update
+            .0
+            .to_system_time();
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap();
+        assert_eq!(
+            secs.subsec_nanos(),
+            0,
+            "the fraction is dropped, not rounded up"
+        );
+    }
+}

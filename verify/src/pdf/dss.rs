@@ -20,6 +20,27 @@ pub struct Dss {
     pub certs: Vec<CertRef>,
     pub crls: Vec<Crl>,
     pub ocsps: Vec<Ocsp>,
+    /// How many entries were not read, and why (the report says so: what they held was not
+    /// used).
+    pub skipped: usize,
+    pub skipped_why: std::collections::BTreeSet<String>,
+}
+
+impl Dss {
+    /// One sentence on what was left out, if anything was.
+    pub fn skipped_note(&self) -> Option<String> {
+        if self.skipped == 0 {
+            return None;
+        }
+        let why: Vec<&str> = self.skipped_why.iter().map(String::as_str).collect();
+        Some(format!(
+            "{} DSS entr{} could not be read ({}); validation data in {} was not used",
+            self.skipped,
+            if self.skipped == 1 { "y" } else { "ies" },
+            why.join("; "),
+            if self.skipped == 1 { "it" } else { "them" },
+        ))
+    }
 }
 
 /// What has been read already: streams (by object and where the revision placed it) and
@@ -65,19 +86,32 @@ fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen) {
     let Some(dss) = dss.as_dict() else { return };
     // Each entry is decoded within the document's decoding budget and parsed at once: a
     // compression bomb in the DSS ends the reading, not the process.
-    let mut each = |key: &str, f: &mut dyn FnMut(&[u8])| {
+    let mut skipped = 0usize;
+    let mut why = std::collections::BTreeSet::new();
+    let mut skip = |n: usize, reason: String| {
+        skipped += n;
+        why.insert(reason);
+    };
+    let mut each = |key: &str, f: &mut dyn FnMut(&[u8]) -> bool| {
         let list = dss
             .get(key)
             .and_then(|a| doc.resolve(a).ok())
             .and_then(|a| a.as_array().map(<[Object]>::to_vec))
             .unwrap_or_default();
-        for o in list.iter().take(MAX_ENTRIES) {
+        if list.len() > MAX_ENTRIES {
+            skip(
+                list.len() - MAX_ENTRIES,
+                format!("/{key} beyond the first {MAX_ENTRIES}"),
+            );
+        }
+        for (i, o) in list.iter().take(MAX_ENTRIES).enumerate() {
             if let Some(r) = o.as_ref() {
                 if !seen.streams.insert((r, doc.entry(r.num))) {
                     continue;
                 }
             }
             let Ok(Object::Stream(s)) = doc.resolve(o) else {
+                skip(1, format!("a /{key} entry that is not a stream"));
                 continue;
             };
             match doc.decode(&s) {
@@ -85,20 +119,41 @@ fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen) {
                     if seen
                         .contents
                         .insert(crate::crypto::Hash::Sha256.digest(&[&b]))
+                        && !f(&b)
                     {
-                        f(&b)
+                        skip(1, format!("a /{key} entry that does not parse"));
                     }
                 }
-                Ok(_) => {}
-                Err(_) => break,
+                Ok(_) => skip(1, format!("a /{key} entry over {} MiB", MAX_ENTRY >> 20)),
+                Err(e) => {
+                    // The document's decoding budget is spent: nothing more is decoded.
+                    skip(list.len().min(MAX_ENTRIES) - i, format!("/{key}: {e}"));
+                    break;
+                }
             }
         }
     };
-    each("Certs", &mut |b| {
-        out.certs.extend(Cert::from_ber(b).ok().map(Arc::new))
+    each("Certs", &mut |b| match Cert::from_ber(b) {
+        Ok(c) => {
+            out.certs.push(Arc::new(c));
+            true
+        }
+        Err(_) => false,
     });
-    each("CRLs", &mut |b| out.crls.extend(Crl::from_ber(b).ok()));
-    each("OCSPs", &mut |b| {
-        out.ocsps.extend(Ocsp::from_response(b).ok())
+    each("CRLs", &mut |b| match Crl::from_ber(b) {
+        Ok(c) => {
+            out.crls.push(c);
+            true
+        }
+        Err(_) => false,
     });
+    each("OCSPs", &mut |b| match Ocsp::from_response(b) {
+        Ok(o) => {
+            out.ocsps.push(o);
+            true
+        }
+        Err(_) => false,
+    });
+    out.skipped += skipped;
+    out.skipped_why.extend(why);
 }

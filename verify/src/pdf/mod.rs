@@ -275,6 +275,9 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         };
         for mut r in c.reports {
             r.covers_whole_document = Some(covers);
+            if let Some(n) = dss.skipped_note() {
+                r.note(n);
+            }
             match &judgement {
                 None => {}
                 Some(Err(e)) => r.fail(
