@@ -20,5 +20,5 @@ done
 cp ../tests/corpus/pki/*.pem corpus/certificate/
 for t in ${targets[@]}; do
     echo "== $t for ${secs}s"
-    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 2>&1 | tail -4
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 2>&1 | grep -E "Done [0-9]+ runs|ERROR|panicked|SUMMARY|deadly|crash-" | tail -6
 done
