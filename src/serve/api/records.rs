@@ -141,6 +141,7 @@ pub async fn put_record(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
     /// Why the record is read (kept in the log with the caller).
@@ -207,6 +208,7 @@ pub async fn get_content(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FindQuery {
     /// A document code: every version of it, the current valid one first.

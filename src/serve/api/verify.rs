@@ -201,6 +201,7 @@ pub async fn verify_detached(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ArchivedQuery {
     /// A record id; or `code` with `sha256`.
