@@ -65,16 +65,31 @@ fn every_route_admits_exactly_its_roles_and_refuses_everyone_else() {
             assert_eq!(s, 401, "anonymous on {method} {path}");
         }
         for who in [Who::WrongToken, Who::ExpiredCert, Who::UntrustedCert] {
-            assert_eq!(call(&a.agent(who), method, path), 401, "{who:?} on {method} {path}");
+            assert_eq!(
+                call(&a.agent(who), method, path),
+                401,
+                "{who:?} on {method} {path}"
+            );
             tried += 1;
         }
     }
     assert!(tried > 250);
     // The reasons are told to the caller and logged.
     let r = a.agent(Who::ExpiredCert).get("/v1/whoami");
-    assert!(r.json()["message"].as_str().unwrap().contains("xpired"), "{}", r.text());
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("xpired"),
+        "{}",
+        r.text()
+    );
     let r = a.agent(Who::UntrustedCert).get("/v1/whoami");
-    assert!(r.json()["message"].as_str().unwrap().contains("not accepted"), "{}", r.text());
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not accepted"),
+        "{}",
+        r.text()
+    );
     let log = a.service_log();
     assert!(log.contains("client certificate refused"), "{log}");
     assert!(log.contains("\"status\":403"), "{log}");
@@ -144,7 +159,12 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
     let out = std::process::Command::new(&validator)
         .arg(&file)
         .output()
-        .unwrap_or_else(|e| panic!("{} not runnable ({e}); deploy/test installs it", validator.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} not runnable ({e}); deploy/test installs it",
+                validator.display()
+            )
+        });
     assert!(
         out.status.success(),
         "openapi-spec-validator: {}{}",
@@ -155,7 +175,9 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
     let mut table = BTreeMap::new();
     for line in doc.lines() {
-        let Some(rest) = line.strip_prefix("| `") else { continue };
+        let Some(rest) = line.strip_prefix("| `") else {
+            continue;
+        };
         let (route, roles) = rest.split_once("` | ").unwrap();
         let roles: Vec<String> = match roles.trim_end_matches(" |").trim() {
             "public" => vec![],

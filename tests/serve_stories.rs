@@ -27,7 +27,9 @@ fn events(a: &Appliance) -> Vec<serde_json::Value> {
 }
 
 fn report_of(a: &Appliance, doc: &[u8], ct: &str) -> serde_json::Value {
-    let r = a.agent(Who::Cert("verifier")).send("POST", "/v1/verify", ct, doc);
+    let r = a
+        .agent(Who::Cert("verifier"))
+        .send("POST", "/v1/verify", ct, doc);
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }
@@ -68,8 +70,15 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
-    assert_eq!((v["signed"].as_u64(), v["failed"].as_u64()), (Some(1), Some(1)), "{v}");
-    assert!(v["documents"][1]["error"].as_str().unwrap().contains("PDF"), "{v}");
+    assert_eq!(
+        (v["signed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert!(
+        v["documents"][1]["error"].as_str().unwrap().contains("PDF"),
+        "{v}"
+    );
 
     // Remote: the official's certificate is on a USB token at the desk (here the demo token's
     // EC key, used through the CLI as the desk PC would); the document stays on the service.
@@ -86,7 +95,13 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     assert_eq!(p["algorithm"], "ecdsa-sha256");
     let handle = p["handle"].as_str().unwrap();
     let sig = a.demo.run_pin(&[
-        "sign", "digest", "--key", EC_KEY, "--alg", "ecdsa-sha256", "--digest",
+        "sign",
+        "digest",
+        "--key",
+        EC_KEY,
+        "--alg",
+        "ecdsa-sha256",
+        "--digest",
         p["digest"].as_str().unwrap(),
     ]);
     assert_eq!(sig.code, 0, "{}", sig.stderr);
@@ -122,8 +137,14 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     let ev = events(&a);
     let sigs: Vec<_> = ev.iter().filter(|e| e["event"] == "signature").collect();
     assert_eq!(sigs.len(), 5, "{ev:?}");
-    assert_eq!(sigs.iter().filter(|e| e["user"] == "signer-script").count(), 4);
-    let remote: Vec<_> = sigs.iter().filter(|e| e["user"] == "signer-agency").collect();
+    assert_eq!(
+        sigs.iter().filter(|e| e["user"] == "signer-script").count(),
+        4
+    );
+    let remote: Vec<_> = sigs
+        .iter()
+        .filter(|e| e["user"] == "signer-agency")
+        .collect();
     assert_eq!(remote.len(), 1);
     assert_eq!(remote[0]["document_sha256"], sha256_hex(&signed));
 }
@@ -134,8 +155,14 @@ fn the_internal_tsa_answers_rfc3161_requests_that_openssl_accepts() {
     let d = a.dir.path();
     let q = d.join("req.tsq");
     let r = serve_support::common::openssl(&[
-        "ts", "-query", "-data", fixture("giay-phep.pdf").to_str().unwrap(), "-sha256", "-cert",
-        "-out", q.to_str().unwrap(),
+        "ts",
+        "-query",
+        "-data",
+        fixture("giay-phep.pdf").to_str().unwrap(),
+        "-sha256",
+        "-cert",
+        "-out",
+        q.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let clerk = a.agent(Who::Cert("clerk"));
@@ -150,8 +177,14 @@ fn the_internal_tsa_answers_rfc3161_requests_that_openssl_accepts() {
     let tsr = d.join("resp.tsr");
     std::fs::write(&tsr, &resp.body).unwrap();
     let v = serve_support::common::openssl(&[
-        "ts", "-verify", "-queryfile", q.to_str().unwrap(), "-in", tsr.to_str().unwrap(),
-        "-CAfile", a.demo.ca_pem().to_str().unwrap(),
+        "ts",
+        "-verify",
+        "-queryfile",
+        q.to_str().unwrap(),
+        "-in",
+        tsr.to_str().unwrap(),
+        "-CAfile",
+        a.demo.ca_pem().to_str().unwrap(),
     ]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("Verification: OK"), "{}", v.stdout);
@@ -193,7 +226,10 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     let unsigned = std::fs::read(fixture("giay-phep.pdf")).unwrap();
     let r = put("0100109106.DKKD", &unsigned, "req-3");
     assert_eq!(r.status, 422, "{}", r.text());
-    assert!(r.json()["message"].as_str().unwrap().contains("NO_SIGNATURE"));
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("NO_SIGNATURE"));
     // A wrong document code (a tax code with a wrong check digit) is refused with the reason.
     let r = put("0100109107.GPXD", &pdf, "req-4");
     assert_eq!(r.status, 400, "{}", r.text());
@@ -203,7 +239,12 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=ho%20so%2042");
     assert_eq!(r.status, 200, "{}", r.text());
     let found = r.json();
-    let ids: Vec<u64> = found["records"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = found["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids, vec![second, id], "newest valid first");
     // Supersede the first by the second; then the status says so.
     let r = clerk.put_json(
@@ -216,18 +257,38 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     assert_eq!(r.json()["status"]["state"], "superseded_by");
     assert_eq!(r.json()["record"]["ingest_user"], "clerk-agency");
     // The content, byte for byte.
-    let r = clerk.get(&format!("/v1/records/{second}/content?purpose=cap%20ban%20sao"));
+    let r = clerk.get(&format!(
+        "/v1/records/{second}/content?purpose=cap%20ban%20sao"
+    ));
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type, "application/pdf");
     assert_eq!(r.body, other);
-    assert_eq!(clerk.get(&format!("/v1/records/{second}/content")).status, 400);
+    assert_eq!(
+        clerk.get(&format!("/v1/records/{second}/content")).status,
+        400
+    );
     assert_eq!(clerk.get("/v1/records/999/content?purpose=x").status, 404);
 
     let ev = events(&a);
     let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();
-    assert!(reads.iter().any(|e| e["record"] == second && e["reason"] == "cap ban sao" && e["user"] == "clerk-agency"), "{reads:?}");
-    assert!(reads.iter().any(|e| e["record"] == id && e["reason"] == "metadata: kiem tra"), "{reads:?}");
-    assert!(reads.iter().any(|e| e["reason"] == "find by code: ho so 42"), "{reads:?}");
+    assert!(
+        reads.iter().any(|e| e["record"] == second
+            && e["reason"] == "cap ban sao"
+            && e["user"] == "clerk-agency"),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["record"] == id && e["reason"] == "metadata: kiem tra"),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["reason"] == "find by code: ho so 42"),
+        "{reads:?}"
+    );
     let ingests: Vec<_> = ev.iter().filter(|e| e["event"] == "ingest").collect();
     assert_eq!(ingests.len(), 2, "the retry stored nothing: {ev:?}");
     assert!(ingests.iter().all(|e| e["user"] == "clerk-agency"));
@@ -257,7 +318,9 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
     assert_eq!(r.json()["indication"], "TOTAL-PASSED");
     let sha = r.header("x-content-sha256").unwrap().to_string();
     assert_eq!(sha, sha256_hex(&pdf));
-    let r = agency.get(&format!("/v1/verify/archived?code=001099012345.GPXD&sha256={sha}"));
+    let r = agency.get(&format!(
+        "/v1/verify/archived?code=001099012345.GPXD&sha256={sha}"
+    ));
     assert_eq!(r.status, 200, "{}", r.text());
     let p = r.json();
     assert_eq!(p["archived"], true);
@@ -274,10 +337,24 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
     assert_eq!(ev["content_sha256"], sha);
     let leaf = leaf_hash(event.as_bytes());
     assert_eq!(hex::encode(leaf), p["leaf_hash"]);
-    let proof: Vec<[u8; 32]> = p["inclusion_proof"].as_array().unwrap().iter().map(|x| unhex32(x.as_str().unwrap())).collect();
-    assert!(verify_inclusion(leaf, p["leaf_index"].as_u64().unwrap(), size, &proof, root));
+    let proof: Vec<[u8; 32]> = p["inclusion_proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| unhex32(x.as_str().unwrap()))
+        .collect();
+    assert!(verify_inclusion(
+        leaf,
+        p["leaf_index"].as_u64().unwrap(),
+        size,
+        &proof,
+        root
+    ));
     // A document the archive does not hold.
-    let r = agency.get(&format!("/v1/verify/archived?code=001099012345.GPXD&sha256={}", "ab".repeat(32)));
+    let r = agency.get(&format!(
+        "/v1/verify/archived?code=001099012345.GPXD&sha256={}",
+        "ab".repeat(32)
+    ));
     assert_eq!(r.json()["archived"], false);
 
     // The agency keeps that checkpoint. Later the archive has grown; the new checkpoint must
@@ -297,13 +374,26 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
     assert!(size2 > size, "{size2} > {size}");
     let r = agency.get(&format!("/v1/log/consistency?old={size}&new={size2}"));
     assert_eq!(r.status, 200, "{}", r.text());
-    let c: Vec<[u8; 32]> = r.json()["proof"].as_array().unwrap().iter().map(|x| unhex32(x.as_str().unwrap())).collect();
+    let c: Vec<[u8; 32]> = r.json()["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| unhex32(x.as_str().unwrap()))
+        .collect();
     assert!(verify_consistency(size, size2, &c, root, root2));
     // A forged old root would not be consistent.
     assert!(!verify_consistency(size, size2, &c, [7; 32], root2));
     // Proofs against sizes the log does not have are refused.
-    assert_eq!(agency.get(&format!("/v1/log/consistency?old={size}&new=999999")).status, 400);
-    assert_eq!(agency.get("/v1/log/inclusion?leaf=999999&size=1").status, 400);
+    assert_eq!(
+        agency
+            .get(&format!("/v1/log/consistency?old={size}&new=999999"))
+            .status,
+        400
+    );
+    assert_eq!(
+        agency.get("/v1/log/inclusion?leaf=999999&size=1").status,
+        400
+    );
 }
 
 #[test]
@@ -325,19 +415,36 @@ fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches
     assert_eq!(size, 7);
     let r = auditor.get(&format!("/v1/log/entries?start=0&end={size}"));
     assert_eq!(r.status, 200, "{}", r.text());
-    let leaves: Vec<[u8; 32]> = r.json()["entries"].as_array().unwrap().iter().map(|e| leaf_hash(e["event"].as_str().unwrap().as_bytes())).collect();
+    let leaves: Vec<[u8; 32]> = r.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| leaf_hash(e["event"].as_str().unwrap().as_bytes()))
+        .collect();
     assert_eq!(mth(&leaves), root, "the entries hash to the signed root");
     // Every inclusion proof the service gives agrees too.
     for (i, l) in leaves.iter().enumerate() {
-        let p = auditor.get(&format!("/v1/log/inclusion?leaf={i}&size={size}")).json();
-        let proof: Vec<[u8; 32]> = p["proof"].as_array().unwrap().iter().map(|x| unhex32(x.as_str().unwrap())).collect();
+        let p = auditor
+            .get(&format!("/v1/log/inclusion?leaf={i}&size={size}"))
+            .json();
+        let proof: Vec<[u8; 32]> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| unhex32(x.as_str().unwrap()))
+            .collect();
         assert!(verify_inclusion(*l, i as u64, size, &proof, root));
     }
     // And the service's metrics show the work.
     let m = a.agent(Who::Token("admin")).get("/metrics");
     assert_eq!(m.status, 200);
     let text = m.text();
-    assert!(text.contains("kyso_http_requests_total{method=\"POST\",route=\"/v1/records\",status=\"201\"} 7"), "{text}");
+    assert!(
+        text.contains(
+            "kyso_http_requests_total{method=\"POST\",route=\"/v1/records\",status=\"201\"} 7"
+        ),
+        "{text}"
+    );
     assert!(text.contains("kyso_log_size 7"), "{text}");
     assert!(text.contains("kyso_checkpoint_age_seconds"), "{text}");
 }

@@ -167,7 +167,11 @@ impl Store {
             .signatures
             .iter()
             .map(|s| FoundSignature {
-                signer: s.signer.as_ref().map(|x| x.subject.clone()).unwrap_or_default(),
+                signer: s
+                    .signer
+                    .as_ref()
+                    .map(|x| x.subject.clone())
+                    .unwrap_or_default(),
                 time: s.timestamp.clone().or_else(|| s.signing_time.clone()),
                 format: s.format.clone(),
                 indication: s.indication.as_str().into(),
@@ -236,9 +240,10 @@ impl Store {
         let (found, how) = match by {
             Find::Code(c) => (self.archive.find_code(c)?, "find by code"),
             Find::Subject(s) => (self.archive.find_subject(s)?, "find by subject"),
-            Find::Agency { agency, from, to } => {
-                (self.archive.find_agency(agency, from, to)?, "find by agency")
-            }
+            Find::Agency { agency, from, to } => (
+                self.archive.find_agency(agency, from, to)?,
+                "find by agency",
+            ),
         };
         let truncated = found.len() > max;
         let mut out = Vec::new();
@@ -320,7 +325,9 @@ impl Store {
     pub fn consistency(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>> {
         self.check_size(new)?;
         if old > new {
-            return Err(ArchiveError::Input("old size is larger than new size".into()));
+            return Err(ArchiveError::Input(
+                "old size is larger than new size".into(),
+            ));
         }
         self.archive.consistency_proof(old, new)
     }
@@ -338,7 +345,13 @@ impl Store {
     /// The newest signed checkpoint covering at least `min_size` entries; signs one now if the
     /// newest does not (the publisher would within a second anyway).
     pub fn checkpoint(&self, min_size: u64) -> Result<(u64, String)> {
-        if let Some((size, note)) = self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        self.check_size(min_size)?;
+        if let Some((size, note)) = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             if size >= min_size && size > 0 {
                 return Ok((size, note));
             }
@@ -423,7 +436,13 @@ impl Store {
                 loop {
                     let stopping = self.stop.load(Ordering::Relaxed);
                     self.publisher_tick.store(now_secs(), Ordering::Relaxed);
-                    let signed = self.latest.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|l| l.0).unwrap_or(0);
+                    let signed = self
+                        .latest
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .as_ref()
+                        .map(|l| l.0)
+                        .unwrap_or(0);
                     match self.archive.size() {
                         Ok(size) if size > signed => {
                             if let Err(e) = self.sign_now() {

@@ -277,8 +277,8 @@ impl Config {
         let mut root: toml::Table = toml::from_str(text)
             .map_err(|e| ConfigError(format!("config: not valid TOML: {e}")))?;
         apply_env(&mut root, env)?;
-        let mut cfg: Config = serde_path_to_error::deserialize(toml::Value::Table(root))
-            .map_err(|e| {
+        let mut cfg: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
                 let path = e.path().to_string();
                 bad(&path, e.into_inner())
             })?;
@@ -344,7 +344,10 @@ impl Config {
             readable(&format!("server.client_ca[{i}]"), p)?;
         }
         if s.tls_min != "1.2" && s.tls_min != "1.3" {
-            return Err(bad("server.tls_min", format!("{:?}: give \"1.2\" or \"1.3\"", s.tls_min)));
+            return Err(bad(
+                "server.tls_min",
+                format!("{:?}: give \"1.2\" or \"1.3\"", s.tls_min),
+            ));
         }
         if !(1..=4096).contains(&s.verify_stack_mib) {
             return Err(bad("server.verify_stack_mib", "between 1 and 4096"));
@@ -357,12 +360,21 @@ impl Config {
             ("limits.batch_documents", l.batch_documents as f64),
             ("limits.rate_per_second", l.rate_per_second),
             ("limits.burst", l.burst),
-            ("limits.concurrent_per_client", l.concurrent_per_client as f64),
+            (
+                "limits.concurrent_per_client",
+                l.concurrent_per_client as f64,
+            ),
             ("limits.max_connections", l.max_connections as f64),
             ("limits.request_timeout_secs", l.request_timeout_secs as f64),
             ("limits.header_timeout_secs", l.header_timeout_secs as f64),
-            ("limits.handshake_timeout_secs", l.handshake_timeout_secs as f64),
-            ("limits.remote_pending_per_user", l.remote_pending_per_user as f64),
+            (
+                "limits.handshake_timeout_secs",
+                l.handshake_timeout_secs as f64,
+            ),
+            (
+                "limits.remote_pending_per_user",
+                l.remote_pending_per_user as f64,
+            ),
             ("limits.remote_pending_secs", l.remote_pending_secs as f64),
             ("limits.verify_queue", l.verify_queue as f64),
         ];
@@ -380,8 +392,7 @@ impl Config {
         if !(1..=64).contains(&self.token.sessions) {
             return Err(bad("token.sessions", "between 1 and 64"));
         }
-        kyso_hsm::Pkcs11Uri::parse(&self.archive.log_key)
-            .map_err(|e| bad("archive.log_key", e))?;
+        kyso_hsm::Pkcs11Uri::parse(&self.archive.log_key).map_err(|e| bad("archive.log_key", e))?;
         if self.archive.origin.trim().is_empty() || self.archive.origin.contains('\n') {
             return Err(bad("archive.origin", "one non-empty line"));
         }
@@ -410,7 +421,10 @@ impl Config {
         for (i, k) in self.keys.iter().enumerate() {
             let at = format!("keys[{i}]");
             if !names.insert(k.name.as_str()) || k.name.trim().is_empty() {
-                return Err(bad(&format!("{at}.name"), format!("{:?} is empty or used twice", k.name)));
+                return Err(bad(
+                    &format!("{at}.name"),
+                    format!("{:?} is empty or used twice", k.name),
+                ));
             }
             kyso_hsm::Pkcs11Uri::parse(&k.uri).map_err(|e| bad(&format!("{at}.uri"), e))?;
         }
@@ -467,7 +481,10 @@ fn user_name<'a>(
         ));
     }
     if !seen.insert(name) {
-        return Err(bad(key, format!("{name:?} is used by another client or token")));
+        return Err(bad(
+            key,
+            format!("{name:?} is used by another client or token"),
+        ));
     }
     Ok(())
 }

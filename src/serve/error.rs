@@ -42,7 +42,11 @@ impl ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
     pub fn unsupported_media(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
     }
 }
 
@@ -104,7 +108,9 @@ impl From<kyso_archive::ArchiveError> for ApiError {
         match &e {
             A::Input(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
             A::NoRecord(_) => ApiError::not_found(e.to_string()),
-            A::Status { .. } => ApiError::new(StatusCode::CONFLICT, "status_conflict", e.to_string()),
+            A::Status { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
+            }
             A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Checkpoint(_) => {
                 ApiError::internal(format!("archive: {e}"))
             }
@@ -116,9 +122,11 @@ impl From<kyso_signer::SignError> for ApiError {
     fn from(e: kyso_signer::SignError) -> Self {
         use kyso_signer::SignError as S;
         match &e {
-            S::Pdf(_) | S::Input(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_sign", e.to_string())
-            }
+            S::Pdf(_) | S::Input(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cannot_sign",
+                e.to_string(),
+            ),
             S::Timestamp(_) => ApiError::new(StatusCode::BAD_GATEWAY, "timestamp", e.to_string()),
             S::Token(_) => ApiError::unavailable(format!("token: {e}")),
             S::Encoding(_) | S::TooLarge { .. } => ApiError::internal(e.to_string()),

@@ -23,7 +23,10 @@ impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("kyso_http_requests_total", "HTTP requests by route, method and status"),
+            Opts::new(
+                "kyso_http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
@@ -43,11 +46,17 @@ impl Metrics {
         )?;
         let token_errors = IntCounter::new("kyso_token_errors_total", "Token (PKCS#11) failures")?;
         let auth_failures = IntCounterVec::new(
-            Opts::new("kyso_auth_failures_total", "Requests refused by authentication or roles"),
+            Opts::new(
+                "kyso_auth_failures_total",
+                "Requests refused by authentication or roles",
+            ),
             &["reason"],
         )?;
         let limited = IntCounterVec::new(
-            Opts::new("kyso_limited_total", "Requests refused by rate, concurrency or queue limits"),
+            Opts::new(
+                "kyso_limited_total",
+                "Requests refused by rate, concurrency or queue limits",
+            ),
             &["limit"],
         )?;
         let panics = IntCounter::new("kyso_panics_total", "Requests whose handler panicked")?;
@@ -56,8 +65,10 @@ impl Metrics {
             "kyso_checkpoint_age_seconds",
             "Seconds since the newest checkpoint was signed (-1: none yet)",
         )?;
-        let checkpoint_errors =
-            Gauge::new("kyso_checkpoint_errors", "Checkpoints that could not be signed")?;
+        let checkpoint_errors = Gauge::new(
+            "kyso_checkpoint_errors",
+            "Checkpoints that could not be signed",
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),

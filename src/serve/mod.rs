@@ -53,7 +53,9 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
     if let Some(ServeSub::NewToken { name, roles }) = cmd.sub {
         for r in &roles {
             if !auth::Role::ALL.iter().any(|x| x.as_str() == r) {
-                eprintln!("kyso: --role {r:?}: one of signer, clerk, verifier, archivist, auditor, admin");
+                eprintln!(
+                    "kyso: --role {r:?}: one of signer, clerk, verifier, archivist, auditor, admin"
+                );
                 return ExitCode::from(EXIT_CONFIG);
             }
         }

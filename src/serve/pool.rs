@@ -12,7 +12,12 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(name: &str, threads: usize, stack_bytes: usize, queue: usize) -> std::io::Result<Pool> {
+    pub fn new(
+        name: &str,
+        threads: usize,
+        stack_bytes: usize,
+        queue: usize,
+    ) -> std::io::Result<Pool> {
         let (tx, rx) = bounded::<Job>(queue);
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {

@@ -86,7 +86,8 @@ impl Keyring {
             code: 10,
         };
         let uri = Pkcs11Uri::parse(uri).map_err(|x| e(x.to_string()))?;
-        let module = Module::for_uri(self.module_override.as_deref(), &uri).map_err(|x| e(x.to_string()))?;
+        let module =
+            Module::for_uri(self.module_override.as_deref(), &uri).map_err(|x| e(x.to_string()))?;
         let module = match self.modules.iter().find(|m| m.path() == module.path()) {
             Some(m) => m.clone(),
             None => {
@@ -98,7 +99,9 @@ impl Keyring {
         let token = match self.tokens.iter().find(|(s, _)| *s == selector) {
             Some((_, t)) => t.clone(),
             None => {
-                let desc = module.find_token(&uri.token_only()).map_err(|x| e(x.to_string()))?;
+                let desc = module
+                    .find_token(&uri.token_only())
+                    .map_err(|x| e(x.to_string()))?;
                 if desc.pin_locked {
                     return Err(e(format!("the PIN of token {:?} is locked", desc.label)));
                 }
@@ -108,9 +111,14 @@ impl Keyring {
                 }
                 sources.push(pin::PinSource::Env(pin::PIN_ENV.into()));
                 let pin = pin::resolve(&sources, "").map_err(|_| {
-                    e("no PIN: set token.pin_file in the config or KYSO_PIN in the environment".into())
+                    e(
+                        "no PIN: set token.pin_file in the config or KYSO_PIN in the environment"
+                            .into(),
+                    )
                 })?;
-                let t = Arc::new(Token::open(&module, &uri, pin, self.sessions).map_err(|x| e(x.to_string()))?);
+                let t = Arc::new(
+                    Token::open(&module, &uri, pin, self.sessions).map_err(|x| e(x.to_string()))?,
+                );
                 self.tokens.push((selector, t.clone()));
                 t
             }
@@ -119,14 +127,20 @@ impl Keyring {
     }
 }
 
-fn load_certs(path: &std::path::Path, what: &str) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
+fn load_certs(
+    path: &std::path::Path,
+    what: &str,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
     use rustls_pki_types::pem::PemObject;
     let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("config: {what}: {}: {e}", path.display()))?
         .collect::<Result<_, _>>()
         .map_err(|e| format!("config: {what}: {}: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(format!("config: {what}: no certificate in {}", path.display()));
+        return Err(format!(
+            "config: {what}: no certificate in {}",
+            path.display()
+        ));
     }
     Ok(certs)
 }
@@ -134,8 +148,14 @@ fn load_certs(path: &std::path::Path, what: &str) -> Result<Vec<rustls_pki_types
 fn tls_config(cfg: &Config, auth: &Authenticator) -> Result<Arc<rustls::ServerConfig>, String> {
     use rustls_pki_types::pem::PemObject;
     let s = &cfg.server;
-    let cert_path = s.tls_cert.as_ref().ok_or("config: server.tls_cert: missing")?;
-    let key_path = s.tls_key.as_ref().ok_or("config: server.tls_key: missing")?;
+    let cert_path = s
+        .tls_cert
+        .as_ref()
+        .ok_or("config: server.tls_cert: missing")?;
+    let key_path = s
+        .tls_key
+        .as_ref()
+        .ok_or("config: server.tls_key: missing")?;
     let certs = load_certs(cert_path, "server.tls_cert")?;
     let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key_path)
         .map_err(|e| format!("config: server.tls_key: {}: {e}", key_path.display()))?;
@@ -196,18 +216,23 @@ fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
         for f in files {
             match path::load_certificates(&read(&key, &f)?) {
                 Ok(c) => v.anchors.extend(c),
-                Err(e) if !p.is_dir() => return Err(format!("config: {key}: {}: {e}", f.display())),
+                Err(e) if !p.is_dir() => {
+                    return Err(format!("config: {key}: {}: {e}", f.display()))
+                }
                 Err(_) => {}
             }
         }
     }
     for (i, p) in cfg.trust.certs.iter().enumerate() {
         let key = format!("trust.certs[{i}]");
-        v.certs.extend(path::load_certificates(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
+        v.certs.extend(
+            path::load_certificates(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
+        );
     }
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
-        v.crls.push(path::load_crl(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
+        v.crls
+            .push(path::load_crl(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
     }
     if v.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
@@ -236,9 +261,11 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
                 })?,
                 None => kyso_signer::tsp::DEMO_POLICY,
             };
-            Some(Arc::new(Tsa::new(Arc::new(k), policy).map_err(|e| StartError {
-                message: format!("config: tsa.key: {e}"),
-                code: 3,
+            Some(Arc::new(Tsa::new(Arc::new(k), policy).map_err(|e| {
+                StartError {
+                    message: format!("config: tsa.key: {e}"),
+                    code: 3,
+                }
             })?))
         }
         None => None,
@@ -278,18 +305,36 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         println!("configuration, token and archive are in order");
         return Ok(());
     }
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let verify_threads = if cfg.server.verify_threads == 0 { cpus } else { cfg.server.verify_threads };
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let verify_threads = if cfg.server.verify_threads == 0 {
+        cpus
+    } else {
+        cfg.server.verify_threads
+    };
     let verify_pool = Pool::new(
         "kyso-verify",
         verify_threads,
         cfg.server.verify_stack_mib << 20,
         cfg.limits.verify_queue,
     )
-    .map_err(|e| StartError { message: format!("verify threads: {e}"), code: 1 })?;
-    let metrics = Metrics::new().map_err(|e| StartError { message: format!("metrics: {e}"), code: 1 })?;
-    let limiter = Limiter::new(cfg.limits.rate_per_second, cfg.limits.burst, cfg.limits.concurrent_per_client);
-    let publisher = store.clone().run_publisher(kyso_archive::store::CHECKPOINT_INTERVAL);
+    .map_err(|e| StartError {
+        message: format!("verify threads: {e}"),
+        code: 1,
+    })?;
+    let metrics = Metrics::new().map_err(|e| StartError {
+        message: format!("metrics: {e}"),
+        code: 1,
+    })?;
+    let limiter = Limiter::new(
+        cfg.limits.rate_per_second,
+        cfg.limits.burst,
+        cfg.limits.concurrent_per_client,
+    );
+    let publisher = store
+        .clone()
+        .run_publisher(kyso_archive::store::CHECKPOINT_INTERVAL);
     let state = Arc::new(AppState {
         remote: api::sign::PendingStore::new(
             cfg.limits.remote_pending_per_user,
@@ -310,7 +355,10 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         .enable_all()
         .thread_name("kyso-http")
         .build()
-        .map_err(|e| StartError { message: format!("runtime: {e}"), code: 1 })?;
+        .map_err(|e| StartError {
+            message: format!("runtime: {e}"),
+            code: 1,
+        })?;
     let result = rt.block_on(serve(state.clone(), tls));
     // Requests are drained; stop the publisher (it signs a last checkpoint over everything
     // acknowledged), then close the archive: its writer and syncer finish their batches.
@@ -344,14 +392,22 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         message: format!("config: server.listen: cannot listen on {listen}: {e}"),
         code: 3,
     })?;
-    let local = listener.local_addr().map_err(|e| StartError { message: e.to_string(), code: 1 })?;
+    let local = listener.local_addr().map_err(|e| StartError {
+        message: e.to_string(),
+        code: 1,
+    })?;
     tracing::info!(listen = %local, tls = tls.is_some(), "kyso serve listening");
     // Tests and scripts wait for this line on stdout.
-    println!("listening on {}://{local}", if tls.is_some() { "https" } else { "http" });
+    println!(
+        "listening on {}://{local}",
+        if tls.is_some() { "https" } else { "http" }
+    );
     let router = api::router(state.clone());
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let conns = Arc::new(tokio::sync::Semaphore::new(state.cfg.limits.max_connections));
+    let conns = Arc::new(tokio::sync::Semaphore::new(
+        state.cfg.limits.max_connections,
+    ));
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let limits = &state.cfg.limits;
@@ -372,7 +428,11 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             _ = &mut shutdown => break,
         };
         let Ok(permit) = conns.clone().try_acquire_owned() else {
-            state.metrics.limited.with_label_values(&["connections"]).inc();
+            state
+                .metrics
+                .limited
+                .with_label_values(&["connections"])
+                .inc();
             drop(tcp);
             continue;
         };
@@ -387,7 +447,10 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                 .max_buf_size(64 * 1024);
             match acceptor {
                 None => {
-                    let conn = Conn { peer, cert: PeerCert::None };
+                    let conn = Conn {
+                        peer,
+                        cert: PeerCert::None,
+                    };
                     let svc = service(router, conn);
                     let c = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), svc);
                     let _ = watcher.watch(c).await;
@@ -416,10 +479,15 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         });
     }
     tracing::info!("shutting down: no new connections; draining requests in flight");
-    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     drop(listener);
     let drain = Duration::from_secs(state.cfg.server.drain_secs);
-    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("drain deadline passed with requests still in flight");
     }
     Ok(())
@@ -463,8 +531,16 @@ pub async fn gate(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("").to_string());
-    let refuse = |state: &Shared, status: StatusCode, code: &'static str, reason: &str, msg: String| {
-        state.metrics.auth_failures.with_label_values(&[reason]).inc();
+    let refuse = |state: &Shared,
+                  status: StatusCode,
+                  code: &'static str,
+                  reason: &str,
+                  msg: String| {
+        state
+            .metrics
+            .auth_failures
+            .with_label_values(&[reason])
+            .inc();
         tracing::warn!(peer = %conn.peer, path = %req.uri().path(), status = status.as_u16(), reason, message = %msg, "request refused");
         let mut r = ApiError::new(status, code, msg).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -477,7 +553,13 @@ pub async fn gate(
     };
     let identity = match (&conn.cert, bearer) {
         (PeerCert::Refused(why), _) => {
-            return refuse(&state, StatusCode::UNAUTHORIZED, "unauthenticated", "certificate", why.clone());
+            return refuse(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "certificate",
+                why.clone(),
+            );
         }
         (PeerCert::Known(_), Some(_)) => {
             return refuse(
@@ -491,11 +573,26 @@ pub async fn gate(
         (PeerCert::Known(id), None) => Some(id.clone()),
         (PeerCert::None, Some(h)) => {
             let token = h.strip_prefix("Bearer ").map(str::trim).unwrap_or("");
-            match (!token.is_empty()).then(|| state.auth.token(token)).flatten() {
+            match (!token.is_empty())
+                .then(|| state.auth.token(token))
+                .flatten()
+            {
                 Some(id) => Some(id),
                 None => {
                     // Failed tokens count against the peer's address: guessing is rate limited.
-                    let _ = state.limiter.allow(&format!("ip:{}", conn.peer.ip()));
+                    if state
+                        .limiter
+                        .allow(&format!("ip:{}", conn.peer.ip()))
+                        .is_err()
+                    {
+                        state.metrics.limited.with_label_values(&["rate"]).inc();
+                        return ApiError::new(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "rate_limited",
+                            "too many failed attempts from this address; wait",
+                        )
+                        .into_response();
+                    }
                     return refuse(
                         &state,
                         StatusCode::UNAUTHORIZED,
@@ -541,7 +638,11 @@ pub async fn gate(
                 let msg = format!(
                     "{} may not use this route (it admits: {})",
                     id.user,
-                    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 return refuse(&state, StatusCode::FORBIDDEN, "forbidden", "role", msg);
             }
@@ -549,7 +650,11 @@ pub async fn gate(
         }
     }
     let Some(_permit) = state.limiter.enter(&key) else {
-        state.metrics.limited.with_label_values(&["concurrency"]).inc();
+        state
+            .metrics
+            .limited
+            .with_label_values(&["concurrency"])
+            .inc();
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_in_flight",
@@ -581,7 +686,11 @@ pub async fn observe(State(state): State<Shared>, req: Request, next: Next) -> R
     let secs = start.elapsed().as_secs_f64();
     let labels = [route.as_str(), method.as_str(), status.as_str()];
     state.metrics.requests.with_label_values(&labels).inc();
-    state.metrics.latency.with_label_values(&labels).observe(secs);
+    state
+        .metrics
+        .latency
+        .with_label_values(&labels)
+        .observe(secs);
     let user = resp
         .extensions()
         .get::<Caller>()
@@ -608,8 +717,10 @@ pub fn on_panic(state: Shared) -> impl Fn(Box<dyn std::any::Any + Send>) -> Resp
             .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown".into());
         tracing::error!(panic = %what, "a request handler panicked");
-        ApiError::internal("the request failed inside the service (logged); nothing was changed by it")
-            .into_response()
+        ApiError::internal(
+            "the request failed inside the service (logged); nothing was changed by it",
+        )
+        .into_response()
     }
 }
 

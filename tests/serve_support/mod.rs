@@ -7,9 +7,7 @@
 pub mod common;
 
 use common::Demo;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -18,7 +16,14 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const ROLES: [&str; 6] = ["signer", "clerk", "verifier", "archivist", "auditor", "admin"];
+pub const ROLES: [&str; 6] = [
+    "signer",
+    "clerk",
+    "verifier",
+    "archivist",
+    "auditor",
+    "admin",
+];
 
 /// How a test client presents itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +55,8 @@ pub struct Pki {
 fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(DnType::CommonName, name);
-    p.distinguished_name.push(DnType::OrganizationName, "kyso test");
+    p.distinguished_name
+        .push(DnType::OrganizationName, "kyso test");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![
         rcgen::KeyUsagePurpose::KeyCertSign,
@@ -60,12 +66,7 @@ fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
     (p.self_signed(&k).unwrap(), k)
 }
 
-fn client(
-    cn: &str,
-    issuer: &rcgen::Certificate,
-    issuer_key: &KeyPair,
-    expired: bool,
-) -> Issued {
+fn client(cn: &str, issuer: &rcgen::Certificate, issuer_key: &KeyPair, expired: bool) -> Issued {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(DnType::CommonName, cn);
     p.distinguished_name
@@ -92,8 +93,7 @@ impl Pki {
     fn new(dir: &Path) -> Pki {
         let (server_ca, server_ca_key) = ca("kyso test server CA");
         let mut p =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .unwrap();
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
         p.distinguished_name.push(DnType::CommonName, "kyso.test");
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let sk = KeyPair::generate().unwrap();
@@ -199,7 +199,10 @@ uri = "pkcs11:token=kyso-dev;object=signer-rsa"
                 format!("subject = \"O=Sở Tư pháp (test),CN={r} agency\"")
             };
             cfg += &format!("\n[[clients]]\nname = \"{r}-agency\"\n{by}\nroles = [\"{r}\"]\n");
-            let token = format!("kyso_test_{r}_{}", &sha256_hex(dir.path().to_str().unwrap().as_bytes())[..16]);
+            let token = format!(
+                "kyso_test_{r}_{}",
+                &sha256_hex(dir.path().to_str().unwrap().as_bytes())[..16]
+            );
             cfg += &format!(
                 "\n[[api_tokens]]\nname = \"{r}-script\"\nsha256 = \"{}\"\nroles = [\"{r}\"]\n",
                 sha256_hex(token.as_bytes())
@@ -488,7 +491,13 @@ pub fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
     }
 }
 
-pub fn verify_inclusion(leaf: [u8; 32], index: u64, size: u64, proof: &[[u8; 32]], root: [u8; 32]) -> bool {
+pub fn verify_inclusion(
+    leaf: [u8; 32],
+    index: u64,
+    size: u64,
+    proof: &[[u8; 32]],
+    root: [u8; 32],
+) -> bool {
     if index >= size {
         return false;
     }
@@ -513,7 +522,13 @@ pub fn verify_inclusion(leaf: [u8; 32], index: u64, size: u64, proof: &[[u8; 32]
 }
 
 /// RFC 9162 §2.1.4.2.
-pub fn verify_consistency(old: u64, new: u64, proof: &[[u8; 32]], old_root: [u8; 32], new_root: [u8; 32]) -> bool {
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    proof: &[[u8; 32]],
+    old_root: [u8; 32],
+    new_root: [u8; 32],
+) -> bool {
     if old == new {
         return proof.is_empty() && old_root == new_root;
     }

@@ -26,8 +26,10 @@ pub enum Body {
     None,
     /// A small JSON request (`limits.json_bytes`).
     Json,
-    /// A document, raw or base64 in JSON (`limits.upload_bytes`).
+    /// A document as the body (`limits.upload_bytes`).
     Upload,
+    /// A document base64 in JSON (`limits.upload_bytes` as base64, plus `limits.json_bytes`).
+    UploadJson,
     /// A signing batch (`limits.batch_bytes`).
     Batch,
     /// An RFC 3161 request (64 KiB).
@@ -51,28 +53,160 @@ const PUBLIC: &[Role] = &[];
 /// The table of every route and the roles it admits (docs/api.md shows the same table; a test
 /// checks that it does).
 pub const ROUTES: &[Route] = &[
-    Route { operation: "healthz", method: Method::GET, path: "/healthz", roles: PUBLIC, body: Body::None },
-    Route { operation: "readyz", method: Method::GET, path: "/readyz", roles: PUBLIC, body: Body::None },
-    Route { operation: "metrics", method: Method::GET, path: "/metrics", roles: &[Admin, Auditor], body: Body::None },
-    Route { operation: "openapi", method: Method::GET, path: "/v1/openapi.json", roles: PUBLIC, body: Body::None },
-    Route { operation: "whoami", method: Method::GET, path: "/v1/whoami", roles: ALL, body: Body::None },
-    Route { operation: "sign", method: Method::POST, path: "/v1/sign", roles: &[Signer], body: Body::Batch },
-    Route { operation: "remote_prepare", method: Method::POST, path: "/v1/sign/remote/prepare", roles: &[Signer], body: Body::Upload },
-    Route { operation: "remote_finalize", method: Method::POST, path: "/v1/sign/remote/finalize", roles: &[Signer], body: Body::Json },
-    Route { operation: "timestamp", method: Method::POST, path: "/v1/timestamp", roles: &[Signer, Clerk], body: Body::TimestampQuery },
-    Route { operation: "put_record", method: Method::POST, path: "/v1/records", roles: &[Clerk], body: Body::Upload },
-    Route { operation: "find_records", method: Method::GET, path: "/v1/records", roles: &[Clerk, Archivist], body: Body::None },
-    Route { operation: "get_record", method: Method::GET, path: "/v1/records/{id}", roles: &[Clerk, Archivist], body: Body::None },
-    Route { operation: "get_content", method: Method::GET, path: "/v1/records/{id}/content", roles: &[Clerk, Archivist], body: Body::None },
-    Route { operation: "set_status", method: Method::PUT, path: "/v1/records/{id}/status", roles: &[Clerk, Archivist], body: Body::Json },
-    Route { operation: "verify", method: Method::POST, path: "/v1/verify", roles: &[Verifier, Clerk], body: Body::Upload },
-    Route { operation: "verify_detached", method: Method::POST, path: "/v1/verify/detached", roles: &[Verifier, Clerk], body: Body::Upload },
-    Route { operation: "archived", method: Method::GET, path: "/v1/verify/archived", roles: &[Verifier, Clerk, Auditor], body: Body::None },
-    Route { operation: "checkpoint", method: Method::GET, path: "/v1/log/checkpoint", roles: ALL, body: Body::None },
-    Route { operation: "log_key", method: Method::GET, path: "/v1/log/key", roles: ALL, body: Body::None },
-    Route { operation: "inclusion", method: Method::GET, path: "/v1/log/inclusion", roles: &[Verifier, Auditor, Archivist], body: Body::None },
-    Route { operation: "consistency", method: Method::GET, path: "/v1/log/consistency", roles: &[Verifier, Auditor, Archivist], body: Body::None },
-    Route { operation: "entries", method: Method::GET, path: "/v1/log/entries", roles: &[Auditor], body: Body::None },
+    Route {
+        operation: "healthz",
+        method: Method::GET,
+        path: "/healthz",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "readyz",
+        method: Method::GET,
+        path: "/readyz",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "metrics",
+        method: Method::GET,
+        path: "/metrics",
+        roles: &[Admin, Auditor],
+        body: Body::None,
+    },
+    Route {
+        operation: "openapi",
+        method: Method::GET,
+        path: "/v1/openapi.json",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "whoami",
+        method: Method::GET,
+        path: "/v1/whoami",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "sign",
+        method: Method::POST,
+        path: "/v1/sign",
+        roles: &[Signer],
+        body: Body::Batch,
+    },
+    Route {
+        operation: "remote_prepare",
+        method: Method::POST,
+        path: "/v1/sign/remote/prepare",
+        roles: &[Signer],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "remote_finalize",
+        method: Method::POST,
+        path: "/v1/sign/remote/finalize",
+        roles: &[Signer],
+        body: Body::Json,
+    },
+    Route {
+        operation: "timestamp",
+        method: Method::POST,
+        path: "/v1/timestamp",
+        roles: &[Signer, Clerk],
+        body: Body::TimestampQuery,
+    },
+    Route {
+        operation: "put_record",
+        method: Method::POST,
+        path: "/v1/records",
+        roles: &[Clerk],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "find_records",
+        method: Method::GET,
+        path: "/v1/records",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_record",
+        method: Method::GET,
+        path: "/v1/records/{id}",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_content",
+        method: Method::GET,
+        path: "/v1/records/{id}/content",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "set_status",
+        method: Method::PUT,
+        path: "/v1/records/{id}/status",
+        roles: &[Clerk, Archivist],
+        body: Body::Json,
+    },
+    Route {
+        operation: "verify",
+        method: Method::POST,
+        path: "/v1/verify",
+        roles: &[Verifier, Clerk],
+        body: Body::Upload,
+    },
+    Route {
+        operation: "verify_detached",
+        method: Method::POST,
+        path: "/v1/verify/detached",
+        roles: &[Verifier, Clerk],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "archived",
+        method: Method::GET,
+        path: "/v1/verify/archived",
+        roles: &[Verifier, Clerk, Auditor],
+        body: Body::None,
+    },
+    Route {
+        operation: "checkpoint",
+        method: Method::GET,
+        path: "/v1/log/checkpoint",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "log_key",
+        method: Method::GET,
+        path: "/v1/log/key",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "inclusion",
+        method: Method::GET,
+        path: "/v1/log/inclusion",
+        roles: &[Verifier, Auditor, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "consistency",
+        method: Method::GET,
+        path: "/v1/log/consistency",
+        roles: &[Verifier, Auditor, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "entries",
+        method: Method::GET,
+        path: "/v1/log/entries",
+        roles: &[Auditor],
+        body: Body::None,
+    },
 ];
 
 fn handler(operation: &str) -> MethodRouter<Shared> {
@@ -109,8 +243,9 @@ fn body_limit(state: &Shared, b: Body) -> usize {
     match b {
         Body::None => 0,
         Body::Json => l.json_bytes,
-        // base64 in JSON is 4/3 of the document, plus the other fields
-        Body::Upload => l.upload_bytes / 3 * 4 + l.json_bytes,
+        Body::Upload => l.upload_bytes,
+        // base64 is 4/3 of the document, plus the other fields
+        Body::UploadJson => l.upload_bytes.div_ceil(3) * 4 + l.json_bytes,
         Body::Batch => l.batch_bytes,
         Body::TimestampQuery => 64 << 10,
     }
@@ -125,10 +260,18 @@ async fn headers(State(tls): State<bool>, req: Request, next: Next) -> Response 
     };
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'");
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    );
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::CACHE_CONTROL, "no-store");
-    set(h, header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
     if tls {
         set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
@@ -154,6 +297,28 @@ async fn deadline(State(secs): State<u64>, req: Request, next: Next) -> Response
     }
 }
 
+/// A body announced larger than the route takes is refused from the request head, before a
+/// byte of it is read.
+async fn announced_length(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        let mut r = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than this route takes ({limit} bytes)"),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    next.run(req).await
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
 }
@@ -164,8 +329,10 @@ async fn not_found() -> ApiError {
 pub fn router(state: Shared) -> Router {
     let mut r: Router<Shared> = Router::new();
     for route in ROUTES {
+        let limit = body_limit(&state, route.body);
         let h = handler(route.operation)
-            .layer(DefaultBodyLimit::max(body_limit(&state, route.body)))
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(middleware::from_fn_with_state(limit, announced_length))
             .route_layer(middleware::from_fn_with_state(
                 (state.clone(), route.roles),
                 server::gate,
@@ -178,7 +345,10 @@ pub fn router(state: Shared) -> Router {
             state.cfg.limits.request_timeout_secs,
             deadline,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), server::observe))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            server::observe,
+        ))
         .layer(middleware::from_fn_with_state(tls, headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             server::on_panic(state.clone()),
@@ -290,7 +460,11 @@ async fn readyz(State(st): State<Shared>) -> Response {
         !st.draining.load(std::sync::atomic::Ordering::Relaxed),
     );
     let ready = checks.values().all(|v| *v);
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(Readiness { ready, checks })).into_response()
 }
 
@@ -301,14 +475,24 @@ async fn readyz(State(st): State<Shared>) -> Response {
 async fn metrics(State(st): State<Shared>) -> Response {
     let m = &st.metrics;
     let store = st.store.clone();
-    if let Ok(size) = server::blocking(move || store.size()).await.and_then(|r| r.map_err(ApiError::from)) {
+    if let Ok(size) = server::blocking(move || store.size())
+        .await
+        .and_then(|r| r.map_err(ApiError::from))
+    {
         m.log_size.set(size as f64);
     }
-    m.checkpoint_age.set(st.store.checkpoint_age().unwrap_or(-1.0));
-    m.checkpoint_errors
-        .set(st.store.checkpoint_errors.load(std::sync::atomic::Ordering::Relaxed) as f64);
+    m.checkpoint_age
+        .set(st.store.checkpoint_age().unwrap_or(-1.0));
+    m.checkpoint_errors.set(
+        st.store
+            .checkpoint_errors
+            .load(std::sync::atomic::Ordering::Relaxed) as f64,
+    );
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         m.render(),
     )
         .into_response()

@@ -99,7 +99,11 @@ pub async fn put_record(
     }
     let content = b64("content", &req.content)?;
     if content.len() > st.cfg.limits.upload_bytes {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "content is larger than limits.upload_bytes"));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "content is larger than limits.upload_bytes",
+        ));
     }
     // Cheap checks before the CPU work: the code must parse.
     req.code
@@ -126,7 +130,11 @@ pub async fn put_record(
             }
             other => other.into(),
         })?;
-    let status = if r.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if r.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((
         status,
         Json(PutResponse {
@@ -200,7 +208,10 @@ pub async fn get_content(
         [
             (header::CONTENT_TYPE, ct.to_string()),
             (header::CONTENT_DISPOSITION, "attachment".to_string()),
-            (header::HeaderName::from_static("x-content-sha256"), r.content_sha256),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                r.content_sha256,
+            ),
         ],
         bytes,
     )
@@ -256,7 +267,13 @@ pub async fn find_records(
 ) -> ApiResult<Json<FindResponse>> {
     let Query(q) = q?;
     let p = purpose(&q.purpose)?.to_string();
-    for (n, v) in [("code", &q.code), ("subject", &q.subject), ("agency", &q.agency), ("from", &q.from), ("to", &q.to)] {
+    for (n, v) in [
+        ("code", &q.code),
+        ("subject", &q.subject),
+        ("agency", &q.agency),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
         check_text(n, v.as_ref(), 128)?;
     }
     let (store, user) = (st.store.clone(), idt.user.clone());

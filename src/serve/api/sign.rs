@@ -105,7 +105,9 @@ fn format_name(f: Format, l: Level) -> String {
 fn text_field(name: &str, v: &Option<String>) -> ApiResult<()> {
     if let Some(s) = v {
         if s.len() > 256 || s.chars().any(char::is_control) {
-            return Err(ApiError::bad(format!("{name}: at most 256 characters, no control characters")));
+            return Err(ApiError::bad(format!(
+                "{name}: at most 256 characters, no control characters"
+            )));
         }
     }
     Ok(())
@@ -154,7 +156,10 @@ pub async fn sign(
     };
     let mut inputs = Vec::with_capacity(req.documents.len());
     for (i, d) in req.documents.iter().enumerate() {
-        inputs.push((d.name.clone(), b64(&format!("documents[{i}].content"), &d.content)?));
+        inputs.push((
+            d.name.clone(),
+            b64(&format!("documents[{i}].content"), &d.content)?,
+        ));
     }
     drop(req.documents);
     let opts = Arc::new(PadesOptions {
@@ -178,7 +183,9 @@ pub async fn sign(
                 let now = SystemTime::now();
                 let out = match format {
                     Format::Pades => pades::sign_pdf(k.as_ref(), &data, now, &opts, tsa.as_ref()),
-                    Format::Cades => cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref()),
+                    Format::Cades => {
+                        cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref())
+                    }
                 }
                 .map_err(|e| e.to_string())?;
                 let sha = ring::digest::digest(&ring::digest::SHA256, &out);
@@ -196,10 +203,16 @@ pub async fn sign(
         let (name, r) = t.await.map_err(ApiError::from)?;
         documents.push(match r {
             Ok(Ok(out)) => {
-                st.metrics.signatures.with_label_values(&["server_key"]).inc();
+                st.metrics
+                    .signatures
+                    .with_label_values(&["server_key"])
+                    .inc();
                 SignedDocument {
                     name,
-                    sha256: Some(hex::encode(ring::digest::digest(&ring::digest::SHA256, &out))),
+                    sha256: Some(hex::encode(ring::digest::digest(
+                        &ring::digest::SHA256,
+                        &out,
+                    ))),
                     content: Some(to_b64(&out)),
                     error: None,
                 }
@@ -208,7 +221,12 @@ pub async fn sign(
                 if e.contains("token") || e.contains("PKCS#11") {
                     st.metrics.token_errors.inc();
                 }
-                SignedDocument { name, content: None, sha256: None, error: Some(e) }
+                SignedDocument {
+                    name,
+                    content: None,
+                    sha256: None,
+                    error: Some(e),
+                }
             }
         });
     }
@@ -291,7 +309,11 @@ pub struct PendingStore {
 
 impl PendingStore {
     pub fn new(per_user: usize, ttl: Duration) -> Self {
-        PendingStore { per_user, ttl, map: Mutex::new(HashMap::new()) }
+        PendingStore {
+            per_user,
+            ttl,
+            map: Mutex::new(HashMap::new()),
+        }
     }
 
     fn insert(&self, e: Entry) -> ApiResult<String> {
@@ -306,7 +328,10 @@ impl PendingStore {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_pending",
-                format!("{} prepared signatures are waiting; finalize or let them expire", self.per_user),
+                format!(
+                    "{} prepared signatures are waiting; finalize or let them expire",
+                    self.per_user
+                ),
             ));
         }
         m.insert(handle.clone(), e);
@@ -321,7 +346,9 @@ impl PendingStore {
             Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
                 Ok(m.remove(handle).expect("present"))
             }
-            _ => Err(ApiError::not_found("no such prepared signature (unknown, expired, finalized, or not yours)")),
+            _ => Err(ApiError::not_found(
+                "no such prepared signature (unknown, expired, finalized, or not yours)",
+            )),
         }
     }
 }
@@ -360,7 +387,9 @@ pub async fn remote_prepare(
         None => remote::default_algorithm(&cert)?,
     };
     if req.timestamped && st.tsa.is_none() {
-        return Err(ApiError::bad("timestamped: this service has no TSA configured"));
+        return Err(ApiError::bad(
+            "timestamped: this service has no TSA configured",
+        ));
     }
     if req.format == Format::Pades && req.attached {
         return Err(ApiError::bad("attached is for format cades"));
@@ -376,10 +405,14 @@ pub async fn remote_prepare(
         let now = SystemTime::now();
         Ok(match format {
             Format::Pades => {
-                let (bytes, p) = remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, timestamped)?;
+                let (bytes, p) =
+                    remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, timestamped)?;
                 (p, Some(bytes))
             }
-            Format::Cades => (remote::prepare_cades(&data, attached, &cert, &chain, alg, now)?, None),
+            Format::Cades => (
+                remote::prepare_cades(&data, attached, &cert, &chain, alg, now)?,
+                None,
+            ),
         })
     })
     .await??;
@@ -420,7 +453,9 @@ pub async fn remote_finalize(
     }
     let e = st.remote.take(&req.handle, &id.user)?;
     let tsa = if e.timestamped {
-        st.tsa.clone().map(kyso_signer::tsp::TimestampSource::Internal)
+        st.tsa
+            .clone()
+            .map(kyso_signer::tsp::TimestampSource::Internal)
     } else {
         None
     };
@@ -428,7 +463,10 @@ pub async fn remote_finalize(
         RemoteFormat::Pades => "PAdES",
         RemoteFormat::Cades => "CAdES",
     };
-    let fmt = format!("{format}-{} (remote)", if e.timestamped { "B-T" } else { "B-B" });
+    let fmt = format!(
+        "{format}-{} (remote)",
+        if e.timestamped { "B-T" } else { "B-B" }
+    );
     let (store, user) = (st.store.clone(), id.user.clone());
     let handle = req.handle.clone();
     let r = blocking(move || {
@@ -485,13 +523,28 @@ pub async fn timestamp(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if ct.split(';').next().map(str::trim) != Some("application/timestamp-query") {
-        return Err(ApiError::unsupported_media("send Content-Type: application/timestamp-query"));
+        return Err(ApiError::unsupported_media(
+            "send Content-Type: application/timestamp-query",
+        ));
     }
     let body = body?;
-    let tsa = st.tsa.clone().ok_or_else(|| ApiError::unavailable("no TSA is configured"))?;
+    let tsa = st
+        .tsa
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("no TSA is configured"))?;
     let resp = blocking(move || tsa.respond(&body)).await?;
-    st.metrics.signatures.with_label_values(&["timestamp"]).inc();
-    Ok(([(header::CONTENT_TYPE, "application/timestamp-reply")], resp).into_response())
+    st.metrics
+        .signatures
+        .with_label_values(&["timestamp"])
+        .inc();
+    Ok((
+        [(header::CONTENT_TYPE, "application/timestamp-reply")],
+        resp,
+    )
+        .into_response())
 }

@@ -116,8 +116,13 @@ pub async fn run_verify(
             ))
         }
         None => {
-            st.metrics.limited.with_label_values(&["verify_queue"]).inc();
-            Err(ApiError::unavailable("too many validations queued; retry shortly"))
+            st.metrics
+                .limited
+                .with_label_values(&["verify_queue"])
+                .inc();
+            Err(ApiError::unavailable(
+                "too many validations queued; retry shortly",
+            ))
         }
     }
 }
