@@ -18,7 +18,7 @@ kyso_oha
 per="${SECONDS_PER:-30}"
 soak="${SOAK:-600}"
 conc="${CONCURRENCY:-32}"
-cargo build --release --locked --bin kyso -p kyso-benches 2>&1 | tail -1 >&2
+cargo build --release --locked -p kyso -p kyso-benches --bins 2>&1 | tail -1 >&2
 target="${CARGO_TARGET_DIR:-target}/release"
 kyso="$target/kyso"
 oha="$KYSO_TOOLS/bin/oha"
