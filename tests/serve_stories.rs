@@ -350,6 +350,20 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
         &proof,
         root
     ));
+    // By record id, the document's hash is still needed: ids cannot be walked for codes.
+    assert_eq!(
+        agency
+            .get(&format!("/v1/verify/archived?record={record}"))
+            .status,
+        400
+    );
+    let r = agency.get(&format!(
+        "/v1/verify/archived?record={record}&sha256={}",
+        "cd".repeat(32)
+    ));
+    assert_eq!(r.json()["archived"], false);
+    let r = agency.get(&format!("/v1/verify/archived?record={record}&sha256={sha}"));
+    assert_eq!(r.json()["leaf_index"], p["leaf_index"]);
     // A document the archive does not hold.
     let r = agency.get(&format!(
         "/v1/verify/archived?code=001099012345.GPXD&sha256={}",

@@ -86,8 +86,9 @@ pub struct Limits {
     pub burst: f64,
     /// Requests one client may have in flight at once.
     pub concurrent_per_client: usize,
-    /// Connections open at once (all clients).
+    /// Connections open at once (all clients), and from one address.
     pub max_connections: usize,
+    pub connections_per_address: usize,
     /// Seconds for a whole request, body included (slow clients get 408).
     pub request_timeout_secs: u64,
     /// Seconds to send the request head after connecting or after the previous request.
@@ -112,6 +113,7 @@ impl Default for Limits {
             burst: 200.0,
             concurrent_per_client: 16,
             max_connections: 1024,
+            connections_per_address: 128,
             request_timeout_secs: 60,
             header_timeout_secs: 10,
             handshake_timeout_secs: 10,
@@ -377,6 +379,10 @@ impl Config {
                 l.concurrent_per_client as f64,
             ),
             ("limits.max_connections", l.max_connections as f64),
+            (
+                "limits.connections_per_address",
+                l.connections_per_address as f64,
+            ),
             ("limits.request_timeout_secs", l.request_timeout_secs as f64),
             ("limits.header_timeout_secs", l.header_timeout_secs as f64),
             (

@@ -67,3 +67,34 @@ impl Drop for Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_that_panics_is_an_error_and_the_thread_lives_on() {
+        let pool = Pool::new("t", 1, 1 << 20, 4).unwrap();
+        let r = pool.run(|| -> u32 { panic!("inside a validation") }).await;
+        assert!(matches!(r, Some(Err(_))));
+        assert_eq!(pool.run(|| 7).await.unwrap().unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_at_once() {
+        let pool = Pool::new("t", 1, 1 << 20, 1).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let busy = pool.run(move || rx.recv().ok());
+        let queued = pool.run(|| ());
+        let refused = pool.run(|| ());
+        // Poll the first two so they are submitted, then the third finds the queue full.
+        let (b, q, r) = tokio::join!(
+            async { tokio::time::timeout(std::time::Duration::from_millis(300), busy).await },
+            async { tokio::time::timeout(std::time::Duration::from_millis(300), queued).await },
+            refused
+        );
+        assert!(r.is_none(), "the third job is refused");
+        let _ = (b, q);
+        drop(tx);
+    }
+}

@@ -45,7 +45,9 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub keys: BTreeMap<String, ServerKey>,
     pub tsa: Option<Arc<Tsa>>,
-    pub validator: kyso_verify::Validator,
+    /// The validator, its `now` refreshed at most once a second (cloning it per request would
+    /// copy every trust anchor and CRL).
+    pub validator: std::sync::Mutex<(Instant, Arc<kyso_verify::Validator>)>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
     pub remote: api::sign::PendingStore,
@@ -346,7 +348,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         store: store.clone(),
         keys,
         tsa,
-        validator,
+        validator: std::sync::Mutex::new((Instant::now(), Arc::new(validator))),
         metrics,
         verify_pool,
         draining: Default::default(),
@@ -408,6 +410,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     let conns = Arc::new(tokio::sync::Semaphore::new(
         state.cfg.limits.max_connections,
     ));
+    let per_address = Arc::new(PerAddress::default());
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let limits = &state.cfg.limits;
@@ -436,11 +439,21 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             drop(tcp);
             continue;
         };
+        let Some(slot) = per_address.enter(peer.ip(), state.cfg.limits.connections_per_address)
+        else {
+            state
+                .metrics
+                .limited
+                .with_label_values(&["connections_per_address"])
+                .inc();
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let (state, router, acceptor) = (state.clone(), router.clone(), acceptor.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _permit = (permit, slot);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_t)
@@ -491,6 +504,36 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         tracing::warn!("drain deadline passed with requests still in flight");
     }
     Ok(())
+}
+
+/// Open connections per peer address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+struct AddressSlot(Arc<PerAddress>, std::net::IpAddr);
+
+impl PerAddress {
+    fn enter(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut m = self.0 .0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
 }
 
 fn service(
@@ -572,7 +615,11 @@ pub async fn gate(
         }
         (PeerCert::Known(id), None) => Some(id.clone()),
         (PeerCert::None, Some(h)) => {
-            let token = h.strip_prefix("Bearer ").map(str::trim).unwrap_or("");
+            let token = h
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim())
+                .unwrap_or("");
             match (!token.is_empty())
                 .then(|| state.auth.token(token))
                 .flatten()
@@ -679,12 +726,21 @@ pub async fn observe(State(state): State<Shared>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
+    let method: &'static str = match req.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "PATCH" => "PATCH",
+        _ => "OTHER",
+    };
     let peer = req.extensions().get::<Conn>().map(|c| c.peer);
     let resp = next.run(req).await;
     let status = resp.status();
     let secs = start.elapsed().as_secs_f64();
-    let labels = [route.as_str(), method.as_str(), status.as_str()];
+    let labels = [route.as_str(), method, status.as_str()];
     state.metrics.requests.with_label_values(&labels).inc();
     state
         .metrics
@@ -708,9 +764,11 @@ pub async fn observe(State(state): State<Shared>, req: Request, next: Next) -> R
 }
 
 /// A handler that panicked: 500, an error log, the process stays up.
-pub fn on_panic(state: Shared) -> impl Fn(Box<dyn std::any::Any + Send>) -> Response + Clone {
+pub fn on_panic(
+    panics: prometheus::IntCounter,
+) -> impl Fn(Box<dyn std::any::Any + Send>) -> Response + Clone {
     move |err| {
-        state.metrics.panics.inc();
+        panics.inc();
         let what = err
             .downcast_ref::<String>()
             .cloned()
@@ -721,6 +779,19 @@ pub fn on_panic(state: Shared) -> impl Fn(Box<dyn std::any::Any + Send>) -> Resp
             "the request failed inside the service (logged); nothing was changed by it",
         )
         .into_response()
+    }
+}
+
+impl AppState {
+    /// The validator with a current `now` (at most a second old).
+    pub fn validator(&self) -> Arc<kyso_verify::Validator> {
+        let mut v = self.validator.lock().unwrap_or_else(|p| p.into_inner());
+        if v.0.elapsed() >= Duration::from_secs(1) {
+            let mut fresh = (*v.1).clone();
+            fresh.now = std::time::SystemTime::now();
+            *v = (Instant::now(), Arc::new(fresh));
+        }
+        v.1.clone()
     }
 }
 

@@ -351,7 +351,7 @@ pub fn router(state: Shared) -> Router {
         ))
         .layer(middleware::from_fn_with_state(tls, headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            server::on_panic(state.clone()),
+            server::on_panic(state.metrics.panics.clone()),
         ))
         .with_state(state)
 }
@@ -543,6 +543,34 @@ pub fn to_b64(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_a_500_and_the_router_keeps_serving() {
+        use tower::ServiceExt;
+        let panics = prometheus::IntCounter::new("p", "p").unwrap();
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                routing::get(|| async { panic!("boom") as &'static str }),
+            )
+            .route("/ok", routing::get(|| async { "ok" }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                server::on_panic(panics.clone()),
+            ));
+        let req = |p: &str| {
+            Request::builder()
+                .uri(p)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let r = app.clone().oneshot(req("/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("\"error\":\"internal\""));
+        assert_eq!(panics.get(), 1);
+        let r = app.oneshot(req("/ok")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 
     #[test]
     fn every_route_has_a_handler_and_an_operation_in_the_spec_and_back() {

@@ -300,6 +300,9 @@ struct Entry {
     timestamped: bool,
 }
 
+/// Most bytes of prepared documents kept in memory for all users together.
+const PENDING_BYTES: usize = 1 << 30;
+
 /// Prepared remote signatures waiting for their token signature, by handle.
 pub struct PendingStore {
     per_user: usize,
@@ -324,6 +327,18 @@ impl PendingStore {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         m.retain(|_, x| x.at.elapsed() < ttl);
+        let bytes: usize = m
+            .values()
+            .map(|x| {
+                x.pdf.as_ref().map_or(0, Vec::len)
+                    + x.pending.attached_content.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        if bytes > PENDING_BYTES {
+            return Err(ApiError::unavailable(
+                "too many prepared documents wait for their signatures; retry later",
+            ));
+        }
         if m.values().filter(|x| x.owner == e.owner).count() >= self.per_user {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -95,8 +95,7 @@ pub async fn run_verify(
             "the signature nests deeper than {MAX_BER_DEPTH} levels; not a CMS kyso validates"
         )));
     }
-    let mut v = st.validator.clone();
-    v.now = std::time::SystemTime::now();
+    let v = st.validator();
     let r = st
         .verify_pool
         .run(move || {
@@ -209,7 +208,9 @@ pub async fn verify_detached(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ArchivedQuery {
-    /// A record id; or `code` with `sha256`.
+    /// A record id with `sha256`; or `code` with `sha256`. The document's hash is always
+    /// needed: the answer is for someone who holds the document, and record ids cannot be
+    /// enumerated to collect citizens' document codes.
     pub record: Option<u64>,
     pub code: Option<String>,
     /// SHA-256 of the document, hex (the `X-Content-SHA256` of `/v1/verify`).
@@ -251,18 +252,16 @@ pub async fn archived(
     let store = st.store.clone();
     blocking(move || -> ApiResult<ArchivedResponse> {
         let rec = match (q.record, &q.code, &q.sha256) {
-            (Some(id), None, None) => match store.record_for_proof(id) {
-                Ok((r, _)) => Some(r),
-                Err(kyso_archive::ArchiveError::NoRecord(_)) => None,
+            (_, _, Some(sha)) if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                return Err(ApiError::bad("sha256: 64 hex digits"));
+            }
+            (Some(id), None, Some(sha)) => match store.record_for_proof(id) {
+                Ok((r, _)) if r.content_sha256.eq_ignore_ascii_case(sha) => Some(r),
+                Ok(_) | Err(kyso_archive::ArchiveError::NoRecord(_)) => None,
                 Err(e) => return Err(e.into()),
             },
-            (None, Some(code), Some(sha)) => {
-                if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(ApiError::bad("sha256: 64 hex digits"));
-                }
-                store.by_content(code, sha)?
-            }
-            _ => return Err(ApiError::bad("give record, or code with sha256")),
+            (None, Some(code), Some(sha)) => store.by_content(code, sha)?,
+            _ => return Err(ApiError::bad("give sha256 with record or with code")),
         };
         let Some(r) = rec else {
             return Ok(ArchivedResponse {
