@@ -72,7 +72,7 @@ name = "clerk"
 sha256 = "$(printf %s "$ctok" | sha256sum | cut -d' ' -f1)"
 roles = ["clerk"]
 CONF
-KYSO_LOG=warn "$kyso" serve --config "$w/kyso.toml" > "$w/out" 2> "$w/serve.log" &
+"$kyso" serve --config "$w/kyso.toml" > "$w/out" 2> "$w/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$w/out" 2>/dev/null && break; sleep 0.1; done
 url="$(sed -n 's/^listening on //p' "$w/out")"
