@@ -177,7 +177,7 @@ fn verify_threads(args: &[String]) {
     };
     let data = Arc::new(std::fs::read(file).unwrap());
     let v = Arc::new(kyso_verify::Validator {
-        anchors: kyso_verify::path::load_certificates(&std::fs::read(ca).unwrap()).unwrap(),
+        anchors: kyso_verify::x509::load_certificates(&std::fs::read(ca).unwrap()).unwrap(),
         ..Default::default()
     });
     assert_eq!(

@@ -168,6 +168,9 @@ pub struct Trust {
     /// CRLs.
     #[serde(default)]
     pub crls: Vec<PathBuf>,
+    /// OCSP responses (DER), e.g. fetched by a cron job.
+    #[serde(default)]
+    pub ocsps: Vec<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +320,7 @@ impl Config {
         t.anchors.iter_mut().for_each(fix);
         t.certs.iter_mut().for_each(fix);
         t.crls.iter_mut().for_each(fix);
+        t.ocsps.iter_mut().for_each(fix);
     }
 
     /// Check every key; `files`: also that the files named can be read.
@@ -431,6 +435,9 @@ impl Config {
         }
         for (i, p) in self.trust.crls.iter().enumerate() {
             readable(&format!("trust.crls[{i}]"), p)?;
+        }
+        for (i, p) in self.trust.ocsps.iter().enumerate() {
+            readable(&format!("trust.ocsps[{i}]"), p)?;
         }
         if let Some(t) = &self.tsa {
             kyso_hsm::Pkcs11Uri::parse(&t.key).map_err(|e| bad("tsa.key", e))?;

@@ -197,7 +197,7 @@ fn client_roots(cfg: &Config) -> Result<Option<Arc<rustls::RootCertStore>>, Stri
 }
 
 fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
-    use kyso_verify::path;
+    use kyso_verify::x509;
     let read = |key: &str, p: &std::path::Path| {
         std::fs::read(p).map_err(|e| format!("config: {key}: {}: {e}", p.display()))
     };
@@ -216,7 +216,7 @@ fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
             vec![p.clone()]
         };
         for f in files {
-            match path::load_certificates(&read(&key, &f)?) {
+            match x509::load_certificates(&read(&key, &f)?) {
                 Ok(c) => v.anchors.extend(c),
                 Err(e) if !p.is_dir() => {
                     return Err(format!("config: {key}: {}: {e}", f.display()))
@@ -228,13 +228,18 @@ fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
     for (i, p) in cfg.trust.certs.iter().enumerate() {
         let key = format!("trust.certs[{i}]");
         v.certs.extend(
-            path::load_certificates(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
+            x509::load_certificates(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
         );
     }
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
         v.crls
-            .push(path::load_crl(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
+            .push(x509::load_crl(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
+    }
+    for (i, p) in cfg.trust.ocsps.iter().enumerate() {
+        let key = format!("trust.ocsps[{i}]");
+        v.ocsps
+            .push(x509::load_ocsp(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
     }
     if v.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");

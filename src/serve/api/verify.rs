@@ -14,9 +14,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels;
-/// this guard keeps a nesting bomb away from recursive parsers until kyso-verify bounds its
-/// own recursion everywhere (issue 9).
+/// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels.
+/// kyso-verify bounds its own recursion (issue 9); this cheap iterative scan answers a
+/// nesting bomb with 400 before any validation work is queued for it.
 const MAX_BER_DEPTH: usize = 256;
 
 /// Does the BER/DER data in `b` nest deeper than `max`? Iterative: an explicit stack of the
