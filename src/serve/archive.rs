@@ -11,6 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 type Result<T> = std::result::Result<T, ArchiveError>;
 
+/// How often the publisher signs a checkpoint when the log grew (the archive's choice).
+pub use kyso_archive::store::CHECKPOINT_INTERVAL;
+
 /// What a clerk sends with a document to archive.
 pub struct Ingest {
     pub code: String,
@@ -428,7 +431,11 @@ impl Store {
     /// The checkpoint publisher: every `every`, sign a checkpoint if the log grew; every ten
     /// rounds, check that the token still signs. Runs until [`Store::stop`]; signs a last
     /// checkpoint on the way out.
-    pub fn run_publisher(self: Arc<Self>, every: Duration) -> std::thread::JoinHandle<()> {
+    pub fn run_publisher(
+        self: Arc<Self>,
+        every: Duration,
+        token_errors: prometheus::IntCounter,
+    ) -> std::thread::JoinHandle<()> {
         std::thread::Builder::new()
             .name("kyso-checkpointer".into())
             .spawn(move || {
@@ -455,6 +462,7 @@ impl Store {
                     if round % 10 == 0 {
                         let ok = self.key.sign_digest(&[0x5a; 32]).is_ok();
                         if !ok {
+                            token_errors.inc();
                             tracing::error!("token probe: the checkpoint key does not sign");
                         }
                         self.token_ok.store(ok, Ordering::Relaxed);

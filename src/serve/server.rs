@@ -339,9 +339,10 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         cfg.limits.burst,
         cfg.limits.concurrent_per_client,
     );
-    let publisher = store
-        .clone()
-        .run_publisher(kyso_archive::store::CHECKPOINT_INTERVAL);
+    let publisher = store.clone().run_publisher(
+        super::archive::CHECKPOINT_INTERVAL,
+        metrics.token_errors.clone(),
+    );
     let state = Arc::new(AppState {
         remote: api::sign::PendingStore::new(
             cfg.limits.remote_pending_per_user,

@@ -179,7 +179,8 @@ pub async fn sign(
         let (user, signer, fmt) = (id.user.clone(), signer.clone(), fmt.clone());
         tasks.push(tokio::spawn(async move {
             let _p = sem.acquire_owned().await;
-            let r = blocking(move || -> Result<Vec<u8>, String> {
+            // Err((the token failed, message))
+            let r = blocking(move || -> Result<Vec<u8>, (bool, String)> {
                 let now = SystemTime::now();
                 let out = match format {
                     Format::Pades => pades::sign_pdf(k.as_ref(), &data, now, &opts, tsa.as_ref()),
@@ -187,11 +188,16 @@ pub async fn sign(
                         cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref())
                     }
                 }
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| (matches!(e, kyso_signer::SignError::Token(_)), e.to_string()))?;
                 let sha = ring::digest::digest(&ring::digest::SHA256, &out);
                 store
                     .log_signature(sha.as_ref(), signer, &fmt, &user)
-                    .map_err(|e| format!("signed, but the signature could not be logged: {e}"))?;
+                    .map_err(|e| {
+                        (
+                            false,
+                            format!("signed, but the signature could not be logged: {e}"),
+                        )
+                    })?;
                 Ok(out)
             })
             .await;
@@ -217,8 +223,8 @@ pub async fn sign(
                     error: None,
                 }
             }
-            Ok(Err(e)) | Err(ApiError { message: e, .. }) => {
-                if e.contains("token") || e.contains("PKCS#11") {
+            Ok(Err((token, e))) => {
+                if token {
                     st.metrics.token_errors.inc();
                 }
                 SignedDocument {
@@ -228,6 +234,12 @@ pub async fn sign(
                     error: Some(e),
                 }
             }
+            Err(e) => SignedDocument {
+                name,
+                content: None,
+                sha256: None,
+                error: Some(e.message),
+            },
         });
     }
     let failed = documents.iter().filter(|d| d.error.is_some()).count();
