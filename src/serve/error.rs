@@ -129,7 +129,7 @@ impl From<kyso_signer::SignError> for ApiError {
             ),
             S::Timestamp(_) => ApiError::new(StatusCode::BAD_GATEWAY, "timestamp", e.to_string()),
             S::Token(_) => ApiError::unavailable(format!("token: {e}")),
-            S::Encoding(_) | S::TooLarge { .. } => ApiError::internal(e.to_string()),
+            S::Encoding(_) | S::TooLarge { .. } | S::Io { .. } => ApiError::internal(e.to_string()),
         }
     }
 }
