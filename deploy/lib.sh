@@ -98,3 +98,22 @@ kyso_python_peers() {
     "$KYSO_VENV/bin/pip" install -q --upgrade pip >/dev/null
     "$KYSO_VENV/bin/pip" install -q 'pyhanko[pkcs11]' pyhanko-cli
 }
+
+# The OpenAPI validator that judges /v1/openapi.json in the service's tests (a tool we did not
+# write), in the same venv.
+kyso_api_peers() {
+    kyso_python_peers
+    if [ -x "$KYSO_VENV/bin/openapi-spec-validator" ]; then return 0; fi
+    echo "kyso: installing openapi-spec-validator into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'openapi-spec-validator>=0.7'
+}
+
+# oha (crates.io), the HTTP load generator of benches/serve.sh, built once per machine into
+# ~/.cache/kyso/tools (a few minutes on two cores).
+KYSO_TOOLS="${KYSO_TOOLS:-$HOME/.cache/kyso/tools}"
+kyso_oha() {
+    if [ -x "$KYSO_TOOLS/bin/oha" ]; then return 0; fi
+    echo "kyso: building oha into $KYSO_TOOLS (once)" >&2
+    cargo install --locked --root "$KYSO_TOOLS" --target-dir "$KYSO_TOOLS/target" oha >&2
+    rm -rf "$KYSO_TOOLS/target"
+}

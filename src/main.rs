@@ -3,6 +3,7 @@
 mod archive_cmd;
 mod extend_cmd;
 mod remote_cmd;
+mod serve;
 mod sign_cmd;
 mod timestamp_cmd;
 mod token_cmd;
@@ -50,6 +51,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         to: std::path::PathBuf,
     },
+    /// The HTTP service: API v1 over TLS with client certificates or API tokens (docs/api.md).
+    Serve(Box<serve::ServeCmd>),
 }
 
 #[derive(Subcommand)]
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Log(l) => return archive_cmd::run_log(l),
         Command::Audit(AuditCommand::Verify { db }) => return archive_cmd::run_audit(&db),
         Command::Backup { db, to } => return archive_cmd::run_backup(&db, &to),
+        Command::Serve(s) => return serve::run(*s),
         other => Cli { command: other },
     };
     let result = match cli.command {
@@ -95,7 +99,8 @@ fn main() -> ExitCode {
         | Command::Archive(_)
         | Command::Log(_)
         | Command::Audit(_)
-        | Command::Backup { .. } => {
+        | Command::Backup { .. }
+        | Command::Serve(_) => {
             unreachable!("handled above")
         }
     };

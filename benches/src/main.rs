@@ -69,6 +69,10 @@ struct Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_default();
+    if mode == "verify-threads" {
+        verify_threads(&args);
+        return;
+    }
     if !matches!(mode.as_str(), "hsm" | "sign" | "verify" | "archive") {
         eprintln!(
             "usage: kyso-bench hsm|sign|verify|archive [--seconds N] [--leaves N,M] \
@@ -164,6 +168,33 @@ fn main() {
 }
 
 /// The comma-separated numbers after `flag`, if given.
+/// `kyso-bench verify-threads FILE CA THREADS SECONDS`: in-process validations per second of
+/// one signed file on THREADS threads (benches/serve.sh puts it beside the HTTP service's rate).
+fn verify_threads(args: &[String]) {
+    let [_, file, ca, threads, seconds] = args else {
+        eprintln!("usage: kyso-bench verify-threads FILE CA THREADS SECONDS");
+        std::process::exit(3);
+    };
+    let data = Arc::new(std::fs::read(file).unwrap());
+    let v = Arc::new(kyso_verify::Validator {
+        anchors: kyso_verify::x509::load_certificates(&std::fs::read(ca).unwrap()).unwrap(),
+        ..Default::default()
+    });
+    assert_eq!(
+        v.verify_file(&data, None).indication,
+        kyso_verify::Indication::TotalPassed
+    );
+    let rate = timed(
+        threads.parse().unwrap(),
+        Duration::from_secs_f64(seconds.parse().unwrap()),
+        move || (v.clone(), data.clone()),
+        |(v, d)| {
+            std::hint::black_box(v.verify_file(d, None));
+        },
+    );
+    println!("{rate:.0}");
+}
+
 fn list_arg<T: std::str::FromStr>(args: &[String], flag: &str) -> Option<Vec<T>> {
     args.iter()
         .position(|a| a == flag)

@@ -1,0 +1,207 @@
+//! The archive's Merkle log for relying agencies and auditors: the latest signed checkpoint
+//! (C2SP signed note), the key that signs them, inclusion and consistency proofs (RFC 9162
+//! §2.1.3–2.1.4), and the entries themselves for an auditor to recompute the tree.
+
+use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::server::{blocking, Shared};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The newest signed checkpoint of the log, as a C2SP signed note (`text/plain`). Keep the
+/// ones you see: a later one must be consistent with each (`/v1/log/consistency`).
+#[utoipa::path(get, path = "/v1/log/checkpoint", operation_id = "checkpoint", tag = "log",
+    responses((status = 200, body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn checkpoint(State(st): State<Shared>) -> ApiResult<Response> {
+    let store = st.store.clone();
+    let (_, note) = blocking(move || store.checkpoint(1)).await??;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LogKey {
+    pub origin: String,
+    /// The key name in signed notes.
+    pub key_name: String,
+    /// The ECDSA P-256 public key, DER SubjectPublicKeyInfo, base64.
+    pub public_key: String,
+    /// The same, PEM.
+    pub public_key_pem: String,
+}
+
+/// The key checkpoints are signed with (check it once against the appliance's published key).
+#[utoipa::path(get, path = "/v1/log/key", operation_id = "log_key", tag = "log",
+    responses((status = 200, body = LogKey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn log_key(State(st): State<Shared>) -> Json<LogKey> {
+    let der = st.store.log_public_key();
+    let b64 = super::to_b64(&der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(chunk));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    Json(LogKey {
+        origin: st.store.origin().into(),
+        key_name: st.store.key_name().into(),
+        public_key: b64,
+        public_key_pem: pem,
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// The leaf index.
+    pub leaf: u64,
+    /// The tree size (a checkpoint's); default: the newest checkpoint's.
+    pub size: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InclusionProof {
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// RFC 9162 leaf hash, hex.
+    pub leaf_hash: String,
+    /// Hashes from the leaf up, hex (RFC 9162 §2.1.3).
+    pub proof: Vec<String>,
+}
+
+/// Inclusion proof of a leaf in a tree of the given size.
+#[utoipa::path(get, path = "/v1/log/inclusion", operation_id = "inclusion", tag = "log",
+    params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn inclusion(
+    State(st): State<Shared>,
+    q: Result<Query<InclusionQuery>, QueryRejection>,
+) -> ApiResult<Json<InclusionProof>> {
+    let Query(q) = q?;
+    let store = st.store.clone();
+    blocking(move || -> ApiResult<InclusionProof> {
+        let size = match q.size {
+            Some(s) => s,
+            None => store.checkpoint(q.leaf.saturating_add(1))?.0,
+        };
+        let proof = store.inclusion(q.leaf, size)?;
+        Ok(InclusionProof {
+            leaf_index: q.leaf,
+            tree_size: size,
+            leaf_hash: hex::encode(store.leaf_hash(q.leaf)?),
+            proof: proof.iter().map(hex::encode).collect(),
+        })
+    })
+    .await?
+    .map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    /// The older tree size (a checkpoint you kept).
+    pub old: u64,
+    /// The newer tree size (default: the newest checkpoint's).
+    pub new: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub old_size: u64,
+    pub new_size: u64,
+    /// RFC 9162 §2.1.4 consistency proof, hex.
+    pub proof: Vec<String>,
+}
+
+/// Consistency proof between two tree sizes: the newer tree extends the older one.
+#[utoipa::path(get, path = "/v1/log/consistency", operation_id = "consistency", tag = "log",
+    params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn consistency(
+    State(st): State<Shared>,
+    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> ApiResult<Json<ConsistencyProof>> {
+    let Query(q) = q?;
+    let store = st.store.clone();
+    blocking(move || -> ApiResult<ConsistencyProof> {
+        let new = match q.new {
+            Some(n) => n,
+            None => store.checkpoint(q.old.max(1))?.0,
+        };
+        if q.old == 0 {
+            return Err(ApiError::bad("old: a tree size of at least 1"));
+        }
+        let proof = store.consistency(q.old, new)?;
+        Ok(ConsistencyProof {
+            old_size: q.old,
+            new_size: new,
+            proof: proof.iter().map(hex::encode).collect(),
+        })
+    })
+    .await?
+    .map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesQuery {
+    /// First leaf index.
+    pub start: u64,
+    /// One past the last (at most 1000 entries an answer).
+    pub end: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Entry {
+    pub index: u64,
+    /// The event's canonical JSON: the leaf is SHA-256(0x00 ‖ these bytes).
+    pub event: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Entries {
+    pub entries: Vec<Entry>,
+}
+
+/// Log entries `[start, end)`, for an auditor to recompute leaves and roots.
+#[utoipa::path(get, path = "/v1/log/entries", operation_id = "entries", tag = "log",
+    params(EntriesQuery),
+    responses((status = 200, body = Entries), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn entries(
+    State(st): State<Shared>,
+    q: Result<Query<EntriesQuery>, QueryRejection>,
+) -> ApiResult<Json<Entries>> {
+    let Query(q) = q?;
+    if q.end <= q.start || q.end - q.start > 1000 {
+        return Err(ApiError::bad("give start < end with at most 1000 entries"));
+    }
+    let store = st.store.clone();
+    blocking(move || -> ApiResult<Entries> {
+        let size = store.size()?;
+        if q.end > size {
+            return Err(ApiError::bad(format!("the log has {size} entries")));
+        }
+        let mut entries = Vec::new();
+        for i in q.start..q.end {
+            let b = store.event(i)?;
+            entries.push(Entry {
+                index: i,
+                event: String::from_utf8(b)
+                    .map_err(|_| ApiError::internal("a log entry is not UTF-8"))?,
+            });
+        }
+        Ok(Entries { entries })
+    })
+    .await?
+    .map(Json)
+}

@@ -1,0 +1,601 @@
+//! API v1: the route table (path, method, the roles each admits, its body limit), the router
+//! built from it, and the OpenAPI 3.1 document generated from the handlers' annotations with
+//! each operation's roles as `x-kyso-roles` — so docs/api.md, the spec and the code cannot drift.
+
+pub mod log;
+pub mod records;
+pub mod sign;
+pub mod verify;
+
+use super::auth::Role;
+use super::error::ApiError;
+use super::server::{self, Shared};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, MethodRouter};
+use axum::{Extension, Json, Router};
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+/// How large a route's request body may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// No body (GET).
+    None,
+    /// A small JSON request (`limits.json_bytes`).
+    Json,
+    /// A document as the body (`limits.upload_bytes`).
+    Upload,
+    /// A document base64 in JSON (`limits.upload_bytes` as base64, plus `limits.json_bytes`).
+    UploadJson,
+    /// A signing batch (`limits.batch_bytes`).
+    Batch,
+    /// An RFC 3161 request (64 KiB).
+    TimestampQuery,
+}
+
+/// One route: what it is, who may call it. Empty `roles` = public.
+pub struct Route {
+    pub operation: &'static str,
+    pub method: Method,
+    pub path: &'static str,
+    pub roles: &'static [Role],
+    pub body: Body,
+}
+
+use Role::*;
+
+const ALL: &[Role] = &[Signer, Clerk, Verifier, Archivist, Auditor, Admin];
+const PUBLIC: &[Role] = &[];
+
+/// The table of every route and the roles it admits (docs/api.md shows the same table; a test
+/// checks that it does).
+pub const ROUTES: &[Route] = &[
+    Route {
+        operation: "healthz",
+        method: Method::GET,
+        path: "/healthz",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "readyz",
+        method: Method::GET,
+        path: "/readyz",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "metrics",
+        method: Method::GET,
+        path: "/metrics",
+        roles: &[Admin, Auditor],
+        body: Body::None,
+    },
+    Route {
+        operation: "openapi",
+        method: Method::GET,
+        path: "/v1/openapi.json",
+        roles: PUBLIC,
+        body: Body::None,
+    },
+    Route {
+        operation: "whoami",
+        method: Method::GET,
+        path: "/v1/whoami",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "sign",
+        method: Method::POST,
+        path: "/v1/sign",
+        roles: &[Signer],
+        body: Body::Batch,
+    },
+    Route {
+        operation: "remote_prepare",
+        method: Method::POST,
+        path: "/v1/sign/remote/prepare",
+        roles: &[Signer],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "remote_finalize",
+        method: Method::POST,
+        path: "/v1/sign/remote/finalize",
+        roles: &[Signer],
+        body: Body::Json,
+    },
+    Route {
+        operation: "timestamp",
+        method: Method::POST,
+        path: "/v1/timestamp",
+        roles: &[Signer, Clerk],
+        body: Body::TimestampQuery,
+    },
+    Route {
+        operation: "put_record",
+        method: Method::POST,
+        path: "/v1/records",
+        roles: &[Clerk],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "find_records",
+        method: Method::GET,
+        path: "/v1/records",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_record",
+        method: Method::GET,
+        path: "/v1/records/{id}",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_content",
+        method: Method::GET,
+        path: "/v1/records/{id}/content",
+        roles: &[Clerk, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "set_status",
+        method: Method::PUT,
+        path: "/v1/records/{id}/status",
+        roles: &[Clerk, Archivist],
+        body: Body::Json,
+    },
+    Route {
+        operation: "verify",
+        method: Method::POST,
+        path: "/v1/verify",
+        roles: &[Verifier, Clerk],
+        body: Body::Upload,
+    },
+    Route {
+        operation: "verify_detached",
+        method: Method::POST,
+        path: "/v1/verify/detached",
+        roles: &[Verifier, Clerk],
+        body: Body::UploadJson,
+    },
+    Route {
+        operation: "archived",
+        method: Method::GET,
+        path: "/v1/verify/archived",
+        roles: &[Verifier, Clerk, Auditor],
+        body: Body::None,
+    },
+    Route {
+        operation: "checkpoint",
+        method: Method::GET,
+        path: "/v1/log/checkpoint",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "log_key",
+        method: Method::GET,
+        path: "/v1/log/key",
+        roles: ALL,
+        body: Body::None,
+    },
+    Route {
+        operation: "inclusion",
+        method: Method::GET,
+        path: "/v1/log/inclusion",
+        roles: &[Verifier, Auditor, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "consistency",
+        method: Method::GET,
+        path: "/v1/log/consistency",
+        roles: &[Verifier, Auditor, Archivist],
+        body: Body::None,
+    },
+    Route {
+        operation: "entries",
+        method: Method::GET,
+        path: "/v1/log/entries",
+        roles: &[Auditor],
+        body: Body::None,
+    },
+];
+
+fn handler(operation: &str) -> MethodRouter<Shared> {
+    use routing::{get, post, put};
+    match operation {
+        "healthz" => get(healthz),
+        "readyz" => get(readyz),
+        "metrics" => get(metrics),
+        "openapi" => get(openapi),
+        "whoami" => get(whoami),
+        "sign" => post(sign::sign),
+        "remote_prepare" => post(sign::remote_prepare),
+        "remote_finalize" => post(sign::remote_finalize),
+        "timestamp" => post(sign::timestamp),
+        "put_record" => post(records::put_record),
+        "find_records" => get(records::find_records),
+        "get_record" => get(records::get_record),
+        "get_content" => get(records::get_content),
+        "set_status" => put(records::set_status),
+        "verify" => post(verify::verify),
+        "verify_detached" => post(verify::verify_detached),
+        "archived" => get(verify::archived),
+        "checkpoint" => get(log::checkpoint),
+        "log_key" => get(log::log_key),
+        "inclusion" => get(log::inclusion),
+        "consistency" => get(log::consistency),
+        "entries" => get(log::entries),
+        other => unreachable!("route {other} has no handler"),
+    }
+}
+
+fn body_limit(state: &Shared, b: Body) -> usize {
+    let l = &state.cfg.limits;
+    match b {
+        Body::None => 0,
+        Body::Json => l.json_bytes,
+        Body::Upload => l.upload_bytes,
+        // base64 is 4/3 of the document, plus the other fields
+        Body::UploadJson => l.upload_bytes.div_ceil(3) * 4 + l.json_bytes,
+        Body::Batch => l.batch_bytes,
+        Body::TimestampQuery => 64 << 10,
+    }
+}
+
+/// Security headers on every answer.
+async fn headers(State(tls): State<bool>, req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    );
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    if tls {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    r
+}
+
+/// A whole request, body included, within `limits.request_timeout_secs`: a client that sends a
+/// byte a second gets 408 and its connection back.
+async fn deadline(State(secs): State<u64>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(std::time::Duration::from_secs(secs), next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            let mut r = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("the request did not complete within {secs} s"),
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            r
+        }
+    }
+}
+
+/// A body announced larger than the route takes is refused from the request head, before a
+/// byte of it is read.
+async fn announced_length(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        let mut r = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than this route takes ({limit} bytes)"),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    next.run(req).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+/// The router: every route of [`ROUTES`] with its gate and body limit, then the layers every
+/// request passes (outermost first): panic catcher, security headers, access log and metrics,
+/// deadline.
+pub fn router(state: Shared) -> Router {
+    let mut r: Router<Shared> = Router::new();
+    for route in ROUTES {
+        let limit = body_limit(&state, route.body);
+        let h = handler(route.operation)
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(middleware::from_fn_with_state(limit, announced_length))
+            .route_layer(middleware::from_fn_with_state(
+                (state.clone(), route.roles),
+                server::gate,
+            ));
+        r = r.route(route.path, h);
+    }
+    let tls = !state.cfg.server.plain_http;
+    r.fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.cfg.limits.request_timeout_secs,
+            deadline,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            server::observe,
+        ))
+        .layer(middleware::from_fn_with_state(tls, headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            server::on_panic(state.metrics.panics.clone()),
+        ))
+        .with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kyso appliance API",
+        version = "1",
+        description = "Signing, verification and the e-archive of kyso. Every operation lists the roles it admits in x-kyso-roles (empty: public). Authenticate with an agency client certificate (mutual TLS) or `Authorization: Bearer <token>`."
+    ),
+    paths(
+        healthz, readyz, metrics, openapi, whoami,
+        sign::sign, sign::remote_prepare, sign::remote_finalize, sign::timestamp,
+        records::put_record, records::find_records, records::get_record, records::get_content, records::set_status,
+        verify::verify, verify::verify_detached, verify::archived,
+        log::checkpoint, log::log_key, log::inclusion, log::consistency, log::entries,
+    ),
+    components(schemas(super::error::ErrorBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "mutual_tls",
+            SecurityScheme::MutualTls {
+                description: Some("An agency client certificate issued by a configured CA".into()),
+                extensions: None,
+            },
+        );
+    }
+}
+
+/// The OpenAPI document with each operation's roles and security from [`ROUTES`].
+pub fn spec() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::security::SecurityRequirement;
+    let mut doc = ApiDoc::openapi();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            (Method::GET, item.get.as_mut()),
+            (Method::POST, item.post.as_mut()),
+            (Method::PUT, item.put.as_mut()),
+            (Method::DELETE, item.delete.as_mut()),
+        ];
+        for (m, op) in ops {
+            let Some(op) = op else { continue };
+            let route = ROUTES.iter().find(|r| r.path == path && r.method == m);
+            let roles: Vec<&str> = route
+                .map(|r| r.roles.iter().map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            if route.is_some_and(|r| !r.roles.is_empty()) {
+                op.security = Some(vec![
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("mutual_tls", Vec::<String>::new()),
+                ]);
+            }
+            let ext = ExtensionsBuilder::new()
+                .add("x-kyso-roles", serde_json::json!(roles))
+                .build();
+            match &mut op.extensions {
+                Some(e) => e.merge(ext),
+                None => op.extensions = Some(ext),
+            }
+        }
+    }
+    doc
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "service",
+    responses((status = 200, description = "alive", body = String, content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Readiness {
+    ready: bool,
+    /// database open, checkpointer alive, token logged in and signing.
+    checks: std::collections::BTreeMap<String, bool>,
+}
+
+/// Ready to serve: database open, checkpoint publisher alive, token logged in, not draining.
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "service",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+async fn readyz(State(st): State<Shared>) -> Response {
+    let mut checks: std::collections::BTreeMap<String, bool> = st
+        .store
+        .readiness()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    checks.insert(
+        "accepting".into(),
+        !st.draining.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let ready = checks.values().all(|v| *v);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Readiness { ready, checks })).into_response()
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "service",
+    responses((status = 200, body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+async fn metrics(State(st): State<Shared>) -> Response {
+    let m = &st.metrics;
+    let store = st.store.clone();
+    if let Ok(size) = server::blocking(move || store.size())
+        .await
+        .and_then(|r| r.map_err(ApiError::from))
+    {
+        m.log_size.set(size as f64);
+    }
+    m.checkpoint_age
+        .set(st.store.checkpoint_age().unwrap_or(-1.0));
+    m.checkpoint_errors.set(
+        st.store
+            .checkpoint_errors
+            .load(std::sync::atomic::Ordering::Relaxed) as f64,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/v1/openapi.json", operation_id = "openapi", tag = "service",
+    responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+async fn openapi() -> Response {
+    static SPEC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = SPEC.get_or_init(|| spec().to_pretty_json().unwrap_or_default());
+    ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response()
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct WhoAmI {
+    /// The user name archive events record for this caller.
+    user: String,
+    roles: Vec<String>,
+    /// `certificate` or `token`.
+    method: String,
+}
+
+/// Who the service takes the caller to be.
+#[utoipa::path(get, path = "/v1/whoami", operation_id = "whoami", tag = "service",
+    responses((status = 200, body = WhoAmI), (status = 401, body = super::error::ErrorBody)))]
+async fn whoami(Extension(id): Extension<Arc<super::auth::Identity>>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        user: id.user.clone(),
+        roles: id.roles.iter().map(|r| r.as_str().to_string()).collect(),
+        method: id.method.to_string(),
+    })
+}
+
+/// Parse a base64 field of a JSON request.
+pub fn b64(field: &str, s: &str) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| ApiError::bad(format!("{field}: not base64: {e}")))
+}
+
+pub fn to_b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_a_500_and_the_router_keeps_serving() {
+        use tower::ServiceExt;
+        let panics = prometheus::IntCounter::new("p", "p").unwrap();
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                routing::get(|| async { panic!("boom") as &'static str }),
+            )
+            .route("/ok", routing::get(|| async { "ok" }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                server::on_panic(panics.clone()),
+            ));
+        let req = |p: &str| {
+            Request::builder()
+                .uri(p)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let r = app.clone().oneshot(req("/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("\"error\":\"internal\""));
+        assert_eq!(panics.get(), 1);
+        let r = app.oneshot(req("/ok")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn every_route_has_a_handler_and_an_operation_in_the_spec_and_back() {
+        let doc = spec();
+        let mut ops = 0;
+        for (path, item) in &doc.paths.paths {
+            for (m, op) in [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::DELETE, &item.delete),
+            ] {
+                if let Some(op) = op {
+                    ops += 1;
+                    let r = ROUTES
+                        .iter()
+                        .find(|r| r.path == path && r.method == m)
+                        .unwrap_or_else(|| panic!("{m} {path} is in the spec but not routed"));
+                    assert_eq!(op.operation_id.as_deref(), Some(r.operation));
+                }
+            }
+        }
+        assert_eq!(ops, ROUTES.len());
+        for r in ROUTES {
+            let _ = handler(r.operation);
+        }
+    }
+}

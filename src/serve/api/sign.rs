@@ -1,0 +1,577 @@
+//! Signing: with a key the service holds (one document or a batch), two-phase remote signing
+//! for an official's USB token on a desk PC (the handle belongs to the caller who prepared it),
+//! and the internal RFC 3161 TSA.
+
+use super::{b64, to_b64};
+use crate::serve::auth::Identity;
+use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::server::{blocking, subject, Shared};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use kyso_signer::remote::{self, Pending, RemoteFormat};
+use kyso_signer::{cades, pades, PadesOptions};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A PDF signature as an incremental update (ETSI.CAdES.detached).
+    #[default]
+    Pades,
+    /// CMS SignedData, detached (default) or attached.
+    Cades,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Level {
+    #[default]
+    #[serde(rename = "B-B")]
+    BB,
+    /// With a signature time-stamp from the service's TSA.
+    #[serde(rename = "B-T")]
+    BT,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignDocument {
+    /// A name to find this document in the answer by.
+    pub name: String,
+    /// The document, base64.
+    pub content: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {
+    /// The configured key's name (default: the only key, when there is one).
+    pub key: Option<String>,
+    #[serde(default)]
+    pub format: Format,
+    #[serde(default)]
+    pub level: Level,
+    /// CAdES: put the content inside the signature.
+    #[serde(default)]
+    pub attached: bool,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// One or more documents (at most `limits.batch_documents`).
+    pub documents: Vec<SignDocument>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedDocument {
+    pub name: String,
+    /// The signed PDF (PAdES) or the CMS (CAdES), base64; absent when signing failed.
+    pub content: Option<String>,
+    /// SHA-256 of `content`, hex.
+    pub sha256: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignResponse {
+    pub signed: usize,
+    pub failed: usize,
+    /// The signer's certificate subject.
+    pub signer: String,
+    /// e.g. `PAdES-B-T`.
+    pub format: String,
+    pub documents: Vec<SignedDocument>,
+}
+
+fn format_name(f: Format, l: Level) -> String {
+    format!(
+        "{}-{}",
+        match f {
+            Format::Pades => "PAdES",
+            Format::Cades => "CAdES",
+        },
+        match l {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+        }
+    )
+}
+
+fn text_field(name: &str, v: &Option<String>) -> ApiResult<()> {
+    if let Some(s) = v {
+        if s.len() > 256 || s.chars().any(char::is_control) {
+            return Err(ApiError::bad(format!(
+                "{name}: at most 256 characters, no control characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Sign one document or a batch with a key the service holds. Every signature is logged in the
+/// archive with the caller as its user.
+#[utoipa::path(post, path = "/v1/sign", operation_id = "sign", tag = "signing",
+    request_body = SignRequest,
+    responses((status = 200, body = SignResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sign(
+    State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    req: Result<Json<SignRequest>, JsonRejection>,
+) -> ApiResult<Json<SignResponse>> {
+    let Json(req) = req?;
+    let max = st.cfg.limits.batch_documents;
+    if req.documents.is_empty() || req.documents.len() > max {
+        return Err(ApiError::bad(format!("documents: between 1 and {max}")));
+    }
+    text_field("reason", &req.reason)?;
+    text_field("location", &req.location)?;
+    if req.format == Format::Pades && req.attached {
+        return Err(ApiError::bad("attached is for format cades"));
+    }
+    let key = match &req.key {
+        Some(k) => st.keys.get(k),
+        None if st.keys.len() == 1 => st.keys.values().next(),
+        None => None,
+    }
+    .ok_or_else(|| {
+        ApiError::bad(format!(
+            "key: one of {:?}",
+            st.keys.keys().collect::<Vec<_>>()
+        ))
+    })?;
+    let tsa = match req.level {
+        Level::BB => None,
+        Level::BT => Some(
+            key.tsa
+                .clone()
+                .ok_or_else(|| ApiError::bad("level B-T: this service has no TSA configured"))?,
+        ),
+    };
+    let mut inputs = Vec::with_capacity(req.documents.len());
+    for (i, d) in req.documents.iter().enumerate() {
+        inputs.push((
+            d.name.clone(),
+            b64(&format!("documents[{i}].content"), &d.content)?,
+        ));
+    }
+    drop(req.documents);
+    let opts = Arc::new(PadesOptions {
+        reason: req.reason,
+        location: req.location,
+        ..PadesOptions::vietnam()
+    });
+    let signer = subject(key.key.as_ref());
+    let fmt = format_name(req.format, req.level);
+    // One blocking task per document, as many at once as the key has sessions.
+    let sem = Arc::new(tokio::sync::Semaphore::new(st.cfg.token.sessions));
+    let mut tasks = Vec::new();
+    for (name, data) in inputs {
+        let (k, tsa, opts, sem) = (key.key.clone(), tsa.clone(), opts.clone(), sem.clone());
+        let (format, attached) = (req.format, req.attached);
+        let store = st.store.clone();
+        let (user, signer, fmt) = (id.user.clone(), signer.clone(), fmt.clone());
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire_owned().await;
+            // Err((the token failed, message))
+            let r = blocking(move || -> Result<Vec<u8>, (bool, String)> {
+                let now = SystemTime::now();
+                let out = match format {
+                    Format::Pades => pades::sign_pdf(k.as_ref(), &data, now, &opts, tsa.as_ref()),
+                    Format::Cades => {
+                        cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref())
+                    }
+                }
+                .map_err(|e| (matches!(e, kyso_signer::SignError::Token(_)), e.to_string()))?;
+                let sha = ring::digest::digest(&ring::digest::SHA256, &out);
+                store
+                    .log_signature(sha.as_ref(), signer, &fmt, &user)
+                    .map_err(|e| {
+                        (
+                            false,
+                            format!("signed, but the signature could not be logged: {e}"),
+                        )
+                    })?;
+                Ok(out)
+            })
+            .await;
+            (name, r)
+        }));
+    }
+    let mut documents = Vec::new();
+    for t in tasks {
+        let (name, r) = t.await.map_err(ApiError::from)?;
+        documents.push(match r {
+            Ok(Ok(out)) => {
+                st.metrics
+                    .signatures
+                    .with_label_values(&["server_key"])
+                    .inc();
+                SignedDocument {
+                    name,
+                    sha256: Some(hex::encode(ring::digest::digest(
+                        &ring::digest::SHA256,
+                        &out,
+                    ))),
+                    content: Some(to_b64(&out)),
+                    error: None,
+                }
+            }
+            Ok(Err((token, e))) => {
+                if token {
+                    st.metrics.token_errors.inc();
+                }
+                SignedDocument {
+                    name,
+                    content: None,
+                    sha256: None,
+                    error: Some(e),
+                }
+            }
+            Err(e) => SignedDocument {
+                name,
+                content: None,
+                sha256: None,
+                error: Some(e.message),
+            },
+        });
+    }
+    let failed = documents.iter().filter(|d| d.error.is_some()).count();
+    Ok(Json(SignResponse {
+        signed: documents.len() - failed,
+        failed,
+        signer,
+        format: fmt,
+        documents,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareRequest {
+    #[serde(default)]
+    pub format: Format,
+    /// CAdES: put the content inside the signature.
+    #[serde(default)]
+    pub attached: bool,
+    /// The official's certificate, PEM (from the USB token).
+    pub certificate: String,
+    /// Certificates above it, PEM.
+    #[serde(default)]
+    pub chain: Vec<String>,
+    /// e.g. `rsa-pkcs1-sha256`, `ecdsa-sha256` (default: from the certificate's key).
+    pub algorithm: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// Finalize will add a time-stamp from the service's TSA (B-T).
+    #[serde(default)]
+    pub timestamped: bool,
+    /// The document, base64.
+    pub document: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PrepareResponse {
+    /// Give this to finalize; only the caller who prepared may finalize.
+    pub handle: String,
+    /// What the token signs, hex (a pre-hashed digest: docs/remote-signing.md).
+    pub digest: String,
+    pub digest_algorithm: String,
+    pub algorithm: String,
+    /// Seconds the handle stays valid.
+    pub expires_in: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinalizeRequest {
+    pub handle: String,
+    /// The token's signature over `digest`, hex.
+    pub signature: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FinalizeResponse {
+    /// The signed PDF (PAdES) or the CMS (CAdES), base64.
+    pub content: String,
+    pub sha256: String,
+    pub format: String,
+}
+
+struct Entry {
+    owner: String,
+    at: Instant,
+    pending: Pending,
+    pdf: Option<Vec<u8>>,
+    timestamped: bool,
+}
+
+/// Most bytes of prepared documents kept in memory for all users together.
+const PENDING_BYTES: usize = 1 << 30;
+
+/// Prepared remote signatures waiting for their token signature, by handle.
+pub struct PendingStore {
+    per_user: usize,
+    ttl: Duration,
+    map: Mutex<HashMap<String, Entry>>,
+}
+
+impl PendingStore {
+    pub fn new(per_user: usize, ttl: Duration) -> Self {
+        PendingStore {
+            per_user,
+            ttl,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn insert(&self, e: Entry) -> ApiResult<String> {
+        let mut b = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+            .map_err(|_| ApiError::internal("no randomness"))?;
+        let handle = hex::encode(b);
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let ttl = self.ttl;
+        m.retain(|_, x| x.at.elapsed() < ttl);
+        let bytes: usize = m
+            .values()
+            .map(|x| {
+                x.pdf.as_ref().map_or(0, Vec::len)
+                    + x.pending.attached_content.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        if bytes > PENDING_BYTES {
+            return Err(ApiError::unavailable(
+                "too many prepared documents wait for their signatures; retry later",
+            ));
+        }
+        if m.values().filter(|x| x.owner == e.owner).count() >= self.per_user {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_pending",
+                format!(
+                    "{} prepared signatures are waiting; finalize or let them expire",
+                    self.per_user
+                ),
+            ));
+        }
+        m.insert(handle.clone(), e);
+        Ok(handle)
+    }
+
+    /// Take the entry if it exists, is fresh and belongs to `owner`. Another caller's handle
+    /// looks exactly like one that does not exist.
+    fn take(&self, handle: &str, owner: &str) -> ApiResult<Entry> {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match m.get(handle) {
+            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
+                Ok(m.remove(handle).expect("present"))
+            }
+            _ => Err(ApiError::not_found(
+                "no such prepared signature (unknown, expired, finalized, or not yours)",
+            )),
+        }
+    }
+}
+
+fn pem_certs(field: &str, s: &str) -> ApiResult<Vec<x509_cert::Certificate>> {
+    x509_cert::Certificate::load_pem_chain(s.as_bytes())
+        .map_err(|e| ApiError::bad(format!("{field}: not a PEM certificate: {e}")))
+}
+
+/// Two-phase remote signing, step 1: prepare a document for an official's token. The answer's
+/// digest is what the token signs; the handle is bound to the caller.
+#[utoipa::path(post, path = "/v1/sign/remote/prepare", operation_id = "remote_prepare", tag = "signing",
+    request_body = PrepareRequest,
+    responses((status = 200, body = PrepareResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn remote_prepare(
+    State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    req: Result<Json<PrepareRequest>, JsonRejection>,
+) -> ApiResult<Json<PrepareResponse>> {
+    let Json(req) = req?;
+    text_field("reason", &req.reason)?;
+    text_field("location", &req.location)?;
+    let cert = pem_certs("certificate", &req.certificate)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::bad("certificate: empty"))?;
+    let mut chain = Vec::new();
+    for (i, c) in req.chain.iter().enumerate() {
+        chain.extend(pem_certs(&format!("chain[{i}]"), c)?);
+    }
+    let alg = match &req.algorithm {
+        Some(a) => kyso_hsm::SignatureAlgorithm::parse(a)
+            .ok_or_else(|| ApiError::bad(format!("algorithm: unknown {a:?}")))?,
+        None => remote::default_algorithm(&cert)?,
+    };
+    if req.timestamped && st.tsa.is_none() {
+        return Err(ApiError::bad(
+            "timestamped: this service has no TSA configured",
+        ));
+    }
+    if req.format == Format::Pades && req.attached {
+        return Err(ApiError::bad("attached is for format cades"));
+    }
+    let data = b64("document", &req.document)?;
+    let (format, attached, timestamped) = (req.format, req.attached, req.timestamped);
+    let opts = PadesOptions {
+        reason: req.reason,
+        location: req.location,
+        ..PadesOptions::vietnam()
+    };
+    let (pending, pdf) = blocking(move || -> Result<_, kyso_signer::SignError> {
+        let now = SystemTime::now();
+        Ok(match format {
+            Format::Pades => {
+                let (bytes, p) =
+                    remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, timestamped)?;
+                (p, Some(bytes))
+            }
+            Format::Cades => (
+                remote::prepare_cades(&data, attached, &cert, &chain, alg, now)?,
+                None,
+            ),
+        })
+    })
+    .await??;
+    let resp = PrepareResponse {
+        handle: String::new(),
+        digest: pending.digest.clone(),
+        digest_algorithm: pending.digest_algorithm.clone(),
+        algorithm: pending.algorithm.clone(),
+        expires_in: st.remote.ttl.as_secs(),
+    };
+    let handle = st.remote.insert(Entry {
+        owner: id.user.clone(),
+        at: Instant::now(),
+        pending,
+        pdf,
+        timestamped,
+    })?;
+    Ok(Json(PrepareResponse { handle, ..resp }))
+}
+
+/// Two-phase remote signing, step 2: the token's signature in, the signed document out. The
+/// signature must verify with the prepared certificate over the prepared digest.
+#[utoipa::path(post, path = "/v1/sign/remote/finalize", operation_id = "remote_finalize", tag = "signing",
+    request_body = FinalizeRequest,
+    responses((status = 200, body = FinalizeResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn remote_finalize(
+    State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    req: Result<Json<FinalizeRequest>, JsonRejection>,
+) -> ApiResult<Json<FinalizeResponse>> {
+    let Json(req) = req?;
+    let signature = hex::decode(req.signature.trim())
+        .map_err(|e| ApiError::bad(format!("signature: not hex: {e}")))?;
+    if signature.len() > 2048 {
+        return Err(ApiError::bad("signature: too long"));
+    }
+    let e = st.remote.take(&req.handle, &id.user)?;
+    let tsa = if e.timestamped {
+        st.tsa
+            .clone()
+            .map(kyso_signer::tsp::TimestampSource::Internal)
+    } else {
+        None
+    };
+    let format = match e.pending.format {
+        RemoteFormat::Pades => "PAdES",
+        RemoteFormat::Cades => "CAdES",
+    };
+    let fmt = format!(
+        "{format}-{} (remote)",
+        if e.timestamped { "B-T" } else { "B-B" }
+    );
+    let (store, user) = (st.store.clone(), id.user.clone());
+    let handle = req.handle.clone();
+    let r = blocking(move || {
+        let out = remote::finalize(&e.pending, e.pdf.clone(), &signature, tsa.as_ref());
+        (out, e)
+    })
+    .await?;
+    let (out, e) = r;
+    let out = match out {
+        Ok(o) => o,
+        Err(err) => {
+            // Put it back: the caller may retry with the right signature until it expires.
+            let mut m = st.remote.map.lock().unwrap_or_else(|p| p.into_inner());
+            m.insert(handle, e);
+            return Err(err.into());
+        }
+    };
+    let signer = x509_cert::Certificate::from_der_hex(&e.pending.certificate);
+    let sha = ring::digest::digest(&ring::digest::SHA256, &out);
+    let sha_bytes = sha.as_ref().to_vec();
+    let fmt2 = fmt.clone();
+    blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user)).await??;
+    st.metrics.signatures.with_label_values(&["remote"]).inc();
+    Ok(Json(FinalizeResponse {
+        content: to_b64(&out),
+        sha256: hex::encode(sha),
+        format: fmt,
+    }))
+}
+
+trait FromDerHex {
+    fn from_der_hex(h: &str) -> String;
+}
+
+impl FromDerHex for x509_cert::Certificate {
+    /// The subject of a hex DER certificate (for the log), or `unknown`.
+    fn from_der_hex(h: &str) -> String {
+        hex::decode(h)
+            .ok()
+            .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(&d).ok())
+            .map(|c| c.tbs_certificate.subject.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+/// The internal TSA (RFC 3161 over HTTP, §3.4): a DER TimeStampReq in, a TimeStampResp out.
+#[utoipa::path(post, path = "/v1/timestamp", operation_id = "timestamp", tag = "signing",
+    request_body(content = Vec<u8>, content_type = "application/timestamp-query"),
+    responses((status = 200, body = Vec<u8>, content_type = "application/timestamp-reply"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn timestamp(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("application/timestamp-query") {
+        return Err(ApiError::unsupported_media(
+            "send Content-Type: application/timestamp-query",
+        ));
+    }
+    let body = body?;
+    let tsa = st
+        .tsa
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("no TSA is configured"))?;
+    let resp = blocking(move || tsa.respond(&body)).await?;
+    st.metrics
+        .signatures
+        .with_label_values(&["timestamp"])
+        .inc();
+    Ok((
+        [(header::CONTENT_TYPE, "application/timestamp-reply")],
+        resp,
+    )
+        .into_response())
+}

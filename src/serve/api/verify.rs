@@ -1,0 +1,322 @@
+//! Verification for relying agencies: a document (and a detached signature) in, kyso verify's
+//! JSON report out; and whether the archive holds a document, with its status, the inclusion
+//! proof and the signed checkpoint it is proved against.
+
+use super::b64;
+use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::server::{blocking, Shared};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels.
+/// kyso-verify bounds its own recursion (issue 9); this cheap iterative scan answers a
+/// nesting bomb with 400 before any validation work is queued for it.
+const MAX_BER_DEPTH: usize = 256;
+
+/// Does the BER/DER data in `b` nest deeper than `max`? Iterative: an explicit stack of the
+/// open constructed values (their end, or `None` for indefinite length).
+fn ber_too_deep(b: &[u8], max: usize) -> bool {
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut i = 0usize;
+    while i < b.len() {
+        while let Some(Some(end)) = open.last() {
+            if i >= *end {
+                open.pop();
+            } else {
+                break;
+            }
+        }
+        if b[i..].starts_with(&[0, 0]) && matches!(open.last(), Some(None)) {
+            open.pop();
+            i += 2;
+            continue;
+        }
+        let first = b[i];
+        i += 1;
+        if first & 0x1f == 0x1f {
+            while b.get(i).is_some_and(|x| x & 0x80 != 0) {
+                i += 1;
+            }
+            i += 1;
+        }
+        let Some(&l0) = b.get(i) else { return false };
+        i += 1;
+        let constructed = first & 0x20 != 0;
+        if l0 == 0x80 {
+            if !constructed {
+                return false;
+            }
+            open.push(None);
+        } else {
+            let len = if l0 < 0x80 {
+                l0 as usize
+            } else {
+                let n = (l0 & 0x7f) as usize;
+                if n > 8 || i + n > b.len() {
+                    return false;
+                }
+                let v = b[i..i + n].iter().fold(0u64, |a, &x| (a << 8) | x as u64);
+                i += n;
+                usize::try_from(v).unwrap_or(usize::MAX)
+            };
+            if constructed {
+                open.push(Some(i.saturating_add(len)));
+            } else {
+                i = i.saturating_add(len);
+            }
+        }
+        if open.len() > max {
+            return true;
+        }
+    }
+    false
+}
+
+/// Validate on the verification threads (CPU work, off the runtime). Returns the report and
+/// gives the document back.
+pub async fn run_verify(
+    st: &Shared,
+    data: Vec<u8>,
+    detached: Option<Vec<u8>>,
+) -> ApiResult<(kyso_verify::Report, Vec<u8>)> {
+    let cms = match &detached {
+        Some(sig) => Some(sig.as_slice()),
+        None if !kyso_verify::looks_like_pdf(&data) => Some(data.as_slice()),
+        None => None,
+    };
+    if cms.is_some_and(|c| ber_too_deep(c, MAX_BER_DEPTH)) {
+        return Err(ApiError::bad(format!(
+            "the signature nests deeper than {MAX_BER_DEPTH} levels; not a CMS kyso validates"
+        )));
+    }
+    let v = st.validator();
+    let r = st
+        .verify_pool
+        .run(move || {
+            let report = v.verify_file(&data, detached.as_deref());
+            (report, data)
+        })
+        .await;
+    match r {
+        Some(Ok(x)) => Ok(x),
+        Some(Err(_)) => {
+            st.metrics.panics.inc();
+            tracing::error!("the validator panicked on an upload");
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable",
+                "the document could not be validated (the validator failed on it; logged)",
+            ))
+        }
+        None => {
+            st.metrics
+                .limited
+                .with_label_values(&["verify_queue"])
+                .inc();
+            Err(ApiError::unavailable(
+                "too many validations queued; retry shortly",
+            ))
+        }
+    }
+}
+
+fn report_response(report: &kyso_verify::Report, data: &[u8]) -> Response {
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, data));
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::HeaderName::from_static("x-content-sha256"), sha),
+        ],
+        serde_json::to_vec(report).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+const DOCUMENT_TYPES: [&str; 4] = [
+    "application/pdf",
+    "application/pkcs7-mime",
+    "application/pkcs7-signature",
+    "application/octet-stream",
+];
+
+/// Validate a signed document: a PDF, or an attached CMS (`.p7m`), as the request body. The
+/// answer is `kyso verify --json`'s report (ETSI EN 319 102-1 indications); the header
+/// `X-Content-SHA256` carries the document's SHA-256 for `/v1/verify/archived`.
+#[utoipa::path(post, path = "/v1/verify", operation_id = "verify", tag = "verification",
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses((status = 200, description = "the validation report", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn verify(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .unwrap_or("");
+    if !DOCUMENT_TYPES.contains(&ct) {
+        return Err(ApiError::unsupported_media(format!(
+            "send the document with Content-Type one of {}",
+            DOCUMENT_TYPES.join(", ")
+        )));
+    }
+    let body = body?;
+    if body.is_empty() {
+        return Err(ApiError::bad("empty body: send the document"));
+    }
+    let (report, data) = run_verify(&st, body.to_vec(), None).await?;
+    Ok(report_response(&report, &data))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetachedRequest {
+    /// The signed content, base64.
+    pub document: String,
+    /// The detached CMS signature (.p7s), base64.
+    pub signature: String,
+}
+
+/// Validate a detached CMS signature over a document.
+#[utoipa::path(post, path = "/v1/verify/detached", operation_id = "verify_detached", tag = "verification",
+    request_body = DetachedRequest,
+    responses((status = 200, description = "the validation report", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn verify_detached(
+    State(st): State<Shared>,
+    req: Result<Json<DetachedRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(req) = req?;
+    let doc = b64("document", &req.document)?;
+    let sig = b64("signature", &req.signature)?;
+    let (report, data) = run_verify(&st, doc, Some(sig)).await?;
+    Ok(report_response(&report, &data))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedQuery {
+    /// A record id with `sha256`; or `code` with `sha256`. The document's hash is always
+    /// needed: the answer is for someone who holds the document, and record ids cannot be
+    /// enumerated to collect citizens' document codes.
+    pub record: Option<u64>,
+    pub code: Option<String>,
+    /// SHA-256 of the document, hex (the `X-Content-SHA256` of `/v1/verify`).
+    pub sha256: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ArchivedResponse {
+    pub archived: bool,
+    pub record: Option<u64>,
+    /// `valid`, `superseded`, `revoked`, `expired`.
+    pub status: Option<String>,
+    /// The full status (e.g. which record supersedes it).
+    #[schema(value_type = Object)]
+    pub status_detail: Option<serde_json::Value>,
+    /// The ingest event (its canonical JSON, the log entry's bytes).
+    pub event: Option<String>,
+    pub leaf_index: Option<u64>,
+    /// RFC 9162 leaf hash, hex.
+    pub leaf_hash: Option<String>,
+    /// The tree size of `checkpoint`, which `inclusion_proof` proves against.
+    pub tree_size: Option<u64>,
+    pub inclusion_proof: Vec<String>,
+    /// The signed checkpoint (C2SP signed note).
+    pub checkpoint: Option<String>,
+}
+
+/// Does the archive hold this document, is it still valid, and the proof: the ingest event,
+/// its inclusion proof and the signed checkpoint it proves against.
+#[utoipa::path(get, path = "/v1/verify/archived", operation_id = "archived", tag = "verification",
+    params(ArchivedQuery),
+    responses((status = 200, body = ArchivedResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn archived(
+    State(st): State<Shared>,
+    q: Result<Query<ArchivedQuery>, QueryRejection>,
+) -> ApiResult<Json<ArchivedResponse>> {
+    let Query(q) = q?;
+    let store = st.store.clone();
+    blocking(move || -> ApiResult<ArchivedResponse> {
+        let rec = match (q.record, &q.code, &q.sha256) {
+            (_, _, Some(sha)) if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                return Err(ApiError::bad("sha256: 64 hex digits"));
+            }
+            (Some(id), None, Some(sha)) => match store.record_for_proof(id) {
+                Ok((r, _)) if r.content_sha256.eq_ignore_ascii_case(sha) => Some(r),
+                Ok(_) | Err(kyso_archive::ArchiveError::NoRecord(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+            (None, Some(code), Some(sha)) => store.by_content(code, sha)?,
+            _ => return Err(ApiError::bad("give sha256 with record or with code")),
+        };
+        let Some(r) = rec else {
+            return Ok(ArchivedResponse {
+                archived: false,
+                record: None,
+                status: None,
+                status_detail: None,
+                event: None,
+                leaf_index: None,
+                leaf_hash: None,
+                tree_size: None,
+                inclusion_proof: Vec::new(),
+                checkpoint: None,
+            });
+        };
+        let (_, status) = store.record_for_proof(r.id)?;
+        let (size, note) = store.checkpoint(r.leaf + 1)?;
+        let proof = store.inclusion(r.leaf, size)?;
+        Ok(ArchivedResponse {
+            archived: true,
+            record: Some(r.id),
+            status: Some(status.name().into()),
+            status_detail: serde_json::to_value(&status).ok(),
+            event: Some(String::from_utf8_lossy(&store.event(r.leaf)?).into_owned()),
+            leaf_index: Some(r.leaf),
+            leaf_hash: Some(hex::encode(store.leaf_hash(r.leaf)?)),
+            tree_size: Some(size),
+            inclusion_proof: proof.iter().map(hex::encode).collect(),
+            checkpoint: Some(note),
+        })
+    })
+    .await?
+    .map(Json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_bombs_are_seen_and_real_nesting_is_not() {
+        let mut bomb = [0x30u8, 0x80].repeat(100_000);
+        bomb.extend([0u8, 0].repeat(100_000));
+        assert!(ber_too_deep(&bomb, 256));
+        // definite lengths, 300 deep
+        let mut d = vec![0x04, 0x00];
+        for _ in 0..300 {
+            let mut n = vec![0x30, 0x82, (d.len() >> 8) as u8, d.len() as u8];
+            n.extend(d);
+            d = n;
+        }
+        assert!(ber_too_deep(&d, 256));
+        assert!(!ber_too_deep(&d, 400));
+        // flat data and garbage are not "deep"
+        assert!(!ber_too_deep(&[0x04, 0x03, 1, 2, 3], 4));
+        assert!(!ber_too_deep(b"%PDF-1.7 not BER at all", 4));
+    }
+}

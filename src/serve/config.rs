@@ -1,0 +1,610 @@
+//! `kyso.toml` for `kyso serve`: read, overridden from `KYSO_<SECTION>_<KEY>` environment
+//! variables, and validated before anything starts. Every error names the key that is wrong.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use super::auth::Role;
+
+/// The whole file. Unknown keys are errors (a typo never silently falls back to a default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    #[serde(default)]
+    pub limits: Limits,
+    pub token: Token,
+    pub archive: Archive,
+    #[serde(default)]
+    pub trust: Trust,
+    /// The internal time-stamping authority (`/v1/timestamp`, and B-T signatures).
+    pub tsa: Option<TsaKey>,
+    /// Keys the service signs with for callers that have the `signer` role.
+    #[serde(default)]
+    pub keys: Vec<Key>,
+    /// Agencies' client certificates (mutual TLS) and their roles.
+    #[serde(default)]
+    pub clients: Vec<Client>,
+    /// Bearer API tokens for scripts, stored as SHA-256 of the token.
+    #[serde(default)]
+    pub api_tokens: Vec<ApiToken>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// PEM certificate chain of the service (leaf first).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the service (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) that issue agencies' client certificates.
+    #[serde(default)]
+    pub client_ca: Vec<PathBuf>,
+    /// Serve plain HTTP. Only on a loopback address, and only when set explicitly.
+    #[serde(default)]
+    pub plain_http: bool,
+    /// Lowest TLS version: "1.2" or "1.3".
+    #[serde(default = "default_tls_min")]
+    pub tls_min: String,
+    /// Threads that run validations (CPU work); 0 = the number of CPUs.
+    #[serde(default)]
+    pub verify_threads: usize,
+    /// Stack of each validation thread, MiB (deeply nested inputs recurse).
+    #[serde(default = "default_verify_stack")]
+    pub verify_stack_mib: usize,
+    /// Seconds a graceful shutdown waits for requests in flight.
+    #[serde(default = "default_drain")]
+    pub drain_secs: u64,
+}
+
+fn default_tls_min() -> String {
+    "1.2".into()
+}
+fn default_verify_stack() -> usize {
+    256
+}
+fn default_drain() -> u64 {
+    20
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest JSON request body (bytes) for requests without documents.
+    pub json_bytes: usize,
+    /// Largest upload (bytes): a document to verify, archive or sign; base64 in JSON counts.
+    pub upload_bytes: usize,
+    /// Largest signing batch request (bytes, base64 included).
+    pub batch_bytes: usize,
+    /// Most documents in one signing batch.
+    pub batch_documents: usize,
+    /// Sustained requests per second per client (token bucket), and the bucket's size.
+    pub rate_per_second: f64,
+    pub burst: f64,
+    /// Requests one client may have in flight at once.
+    pub concurrent_per_client: usize,
+    /// Connections open at once (all clients), and from one address.
+    pub max_connections: usize,
+    pub connections_per_address: usize,
+    /// Seconds for a whole request, body included (slow clients get 408).
+    pub request_timeout_secs: u64,
+    /// Seconds to send the request head after connecting or after the previous request.
+    pub header_timeout_secs: u64,
+    /// Seconds for the TLS handshake.
+    pub handshake_timeout_secs: u64,
+    /// Pending remote signatures kept per user, and for how long (seconds).
+    pub remote_pending_per_user: usize,
+    pub remote_pending_secs: u64,
+    /// Validations queued beyond the running ones before the service answers 503.
+    pub verify_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_bytes: 64 << 10,
+            upload_bytes: 32 << 20,
+            batch_bytes: 64 << 20,
+            batch_documents: 500,
+            rate_per_second: 50.0,
+            burst: 200.0,
+            concurrent_per_client: 16,
+            max_connections: 1024,
+            connections_per_address: 128,
+            request_timeout_secs: 60,
+            header_timeout_secs: 10,
+            handshake_timeout_secs: 10,
+            remote_pending_per_user: 100,
+            remote_pending_secs: 600,
+            verify_queue: 256,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// PKCS#11 module (default: the URIs' module-path, KYSO_PKCS11_MODULE, or SoftHSM2).
+    pub module: Option<PathBuf>,
+    /// File whose first line is the user PIN; else the KYSO_PIN environment variable. Never a
+    /// prompt, never in this file.
+    pub pin_file: Option<PathBuf>,
+    /// Sessions in the pool of each key.
+    #[serde(default = "default_sessions")]
+    pub sessions: usize,
+}
+
+fn default_sessions() -> usize {
+    4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    /// The RocksDB directory.
+    pub db: PathBuf,
+    /// The ECDSA P-256 checkpoint key (PKCS#11 URI).
+    pub log_key: String,
+    /// The log's origin line and the key's name in signed notes.
+    pub origin: String,
+    pub key_name: String,
+    /// Store documents that are not TOTAL-PASSED when the caller gives a reason.
+    #[serde(default)]
+    pub allow_unsigned_with_reason: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// Trust anchors for validation: PEM/DER files or directories.
+    #[serde(default)]
+    pub anchors: Vec<PathBuf>,
+    /// Intermediate certificates.
+    #[serde(default)]
+    pub certs: Vec<PathBuf>,
+    /// CRLs.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// OCSP responses (DER), e.g. fetched by a cron job.
+    #[serde(default)]
+    pub ocsps: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Key {
+    /// The name callers use (`"key": "…"` in a signing request).
+    pub name: String,
+    /// PKCS#11 URI of the key.
+    pub uri: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaKey {
+    /// PKCS#11 URI of the TSA key (its certificate: one critical EKU, timeStamping).
+    pub key: String,
+    /// The TSA policy OID (default: the demo policy; set your agency's).
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// The user name this client acts as: the `user` of every archive event it causes.
+    pub name: String,
+    /// The certificate's subject, RFC 4514 as kyso prints it (e.g. `CN=…,O=…,C=VN`).
+    pub subject: Option<String>,
+    /// Or the SHA-256 fingerprint of the certificate's DER, hex.
+    pub sha256: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    pub name: String,
+    /// SHA-256 of the token, hex (`kyso serve new-token` prints both).
+    pub sha256: String,
+    pub roles: Vec<Role>,
+}
+
+/// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
+const SECTIONS: [&str; 5] = ["server", "limits", "token", "archive", "trust"];
+
+/// Variables that are not overrides.
+const NOT_OVERRIDES: [&str; 3] = ["KYSO_PIN", "KYSO_PKCS11_MODULE", "KYSO_CONFIG"];
+
+/// A config error: which key, and what is wrong with it.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn bad(key: &str, what: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("config: {key}: {what}"))
+}
+
+/// Apply `KYSO_SECTION_KEY=value` overrides to the parsed file. A value is read as TOML when it
+/// parses as one (numbers, booleans, arrays, quoted strings), else as a plain string.
+fn apply_env(
+    root: &mut toml::Table,
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (k, v) in env {
+        if !k.starts_with("KYSO_") || NOT_OVERRIDES.contains(&k.as_str()) {
+            continue;
+        }
+        let rest = k["KYSO_".len()..].to_ascii_lowercase();
+        let Some((section, key)) = rest.split_once('_') else {
+            continue;
+        };
+        if !SECTIONS.contains(&section) {
+            continue;
+        }
+        let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(v));
+        let table = root
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match table {
+            toml::Value::Table(t) => {
+                t.insert(key.to_string(), value);
+            }
+            _ => return Err(bad(section, format!("is not a table (override {k})"))),
+        }
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Read `path`, apply the environment's overrides, parse and validate.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("config: cannot read {}: {e}", path.display())))?;
+        Config::from_text(&text, std::env::vars(), path.parent())
+    }
+
+    pub fn from_text(
+        text: &str,
+        env: impl Iterator<Item = (String, String)>,
+        base: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
+        Config::parse(text, env, base, true)
+    }
+
+    fn parse(
+        text: &str,
+        env: impl Iterator<Item = (String, String)>,
+        base: Option<&Path>,
+        files: bool,
+    ) -> Result<Config, ConfigError> {
+        let mut root: toml::Table = toml::from_str(text)
+            .map_err(|e| ConfigError(format!("config: not valid TOML: {e}")))?;
+        apply_env(&mut root, env)?;
+        let mut cfg: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
+                let path = e.path().to_string();
+                bad(&path, e.into_inner())
+            })?;
+        if let Some(base) = base.filter(|b| !b.as_os_str().is_empty()) {
+            cfg.resolve_paths(base);
+        }
+        cfg.validate(files)?;
+        Ok(cfg)
+    }
+
+    /// Relative paths in the file are relative to the file's directory.
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        let s = &mut self.server;
+        s.tls_cert.iter_mut().for_each(fix);
+        s.tls_key.iter_mut().for_each(fix);
+        s.client_ca.iter_mut().for_each(fix);
+        self.token.pin_file.iter_mut().for_each(fix);
+        fix(&mut self.archive.db);
+        let t = &mut self.trust;
+        t.anchors.iter_mut().for_each(fix);
+        t.certs.iter_mut().for_each(fix);
+        t.crls.iter_mut().for_each(fix);
+        t.ocsps.iter_mut().for_each(fix);
+    }
+
+    /// Check every key; `files`: also that the files named can be read.
+    fn validate(&self, files: bool) -> Result<(), ConfigError> {
+        let readable = |k: &str, p: &Path| if files { readable(k, p) } else { Ok(()) };
+        let exists = |k: &str, p: &Path| if files { exists(k, p) } else { Ok(()) };
+        let s = &self.server;
+        if s.plain_http {
+            if !s.listen.ip().is_loopback() {
+                return Err(bad(
+                    "server.plain_http",
+                    format!(
+                        "plain HTTP is allowed only on a loopback address, and server.listen is {}",
+                        s.listen
+                    ),
+                ));
+            }
+            if !s.client_ca.is_empty() {
+                return Err(bad(
+                    "server.client_ca",
+                    "client certificates need TLS; remove server.plain_http",
+                ));
+            }
+        } else {
+            let cert = s.tls_cert.as_ref().ok_or_else(|| {
+                bad(
+                    "server.tls_cert",
+                    "missing (or set server.plain_http = true on loopback)",
+                )
+            })?;
+            let key = s
+                .tls_key
+                .as_ref()
+                .ok_or_else(|| bad("server.tls_key", "missing"))?;
+            readable("server.tls_cert", cert)?;
+            readable("server.tls_key", key)?;
+        }
+        for (i, p) in s.client_ca.iter().enumerate() {
+            readable(&format!("server.client_ca[{i}]"), p)?;
+        }
+        if s.tls_min != "1.2" && s.tls_min != "1.3" {
+            return Err(bad(
+                "server.tls_min",
+                format!("{:?}: give \"1.2\" or \"1.3\"", s.tls_min),
+            ));
+        }
+        if !(1..=4096).contains(&s.verify_stack_mib) {
+            return Err(bad("server.verify_stack_mib", "between 1 and 4096"));
+        }
+        let l = &self.limits;
+        let positive = [
+            ("limits.json_bytes", l.json_bytes as f64),
+            ("limits.upload_bytes", l.upload_bytes as f64),
+            ("limits.batch_bytes", l.batch_bytes as f64),
+            ("limits.batch_documents", l.batch_documents as f64),
+            ("limits.rate_per_second", l.rate_per_second),
+            ("limits.burst", l.burst),
+            (
+                "limits.concurrent_per_client",
+                l.concurrent_per_client as f64,
+            ),
+            ("limits.max_connections", l.max_connections as f64),
+            (
+                "limits.connections_per_address",
+                l.connections_per_address as f64,
+            ),
+            ("limits.request_timeout_secs", l.request_timeout_secs as f64),
+            ("limits.header_timeout_secs", l.header_timeout_secs as f64),
+            (
+                "limits.handshake_timeout_secs",
+                l.handshake_timeout_secs as f64,
+            ),
+            (
+                "limits.remote_pending_per_user",
+                l.remote_pending_per_user as f64,
+            ),
+            ("limits.remote_pending_secs", l.remote_pending_secs as f64),
+            ("limits.verify_queue", l.verify_queue as f64),
+        ];
+        for (k, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(bad(k, "must be greater than 0"));
+            }
+        }
+        if l.burst < 1.0 {
+            return Err(bad("limits.burst", "must be at least 1"));
+        }
+        if let Some(p) = &self.token.pin_file {
+            readable("token.pin_file", p)?;
+        }
+        if !(1..=64).contains(&self.token.sessions) {
+            return Err(bad("token.sessions", "between 1 and 64"));
+        }
+        kyso_hsm::Pkcs11Uri::parse(&self.archive.log_key).map_err(|e| bad("archive.log_key", e))?;
+        if self.archive.origin.trim().is_empty() || self.archive.origin.contains('\n') {
+            return Err(bad("archive.origin", "one non-empty line"));
+        }
+        if self.archive.key_name.trim().is_empty()
+            || self.archive.key_name.contains(char::is_whitespace)
+            || self.archive.key_name.contains('+')
+        {
+            return Err(bad(
+                "archive.key_name",
+                "a non-empty name without spaces or '+' (C2SP signed note)",
+            ));
+        }
+        for (i, p) in self.trust.anchors.iter().enumerate() {
+            exists(&format!("trust.anchors[{i}]"), p)?;
+        }
+        for (i, p) in self.trust.certs.iter().enumerate() {
+            readable(&format!("trust.certs[{i}]"), p)?;
+        }
+        for (i, p) in self.trust.crls.iter().enumerate() {
+            readable(&format!("trust.crls[{i}]"), p)?;
+        }
+        for (i, p) in self.trust.ocsps.iter().enumerate() {
+            readable(&format!("trust.ocsps[{i}]"), p)?;
+        }
+        if let Some(t) = &self.tsa {
+            kyso_hsm::Pkcs11Uri::parse(&t.key).map_err(|e| bad("tsa.key", e))?;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, k) in self.keys.iter().enumerate() {
+            let at = format!("keys[{i}]");
+            if !names.insert(k.name.as_str()) || k.name.trim().is_empty() {
+                return Err(bad(
+                    &format!("{at}.name"),
+                    format!("{:?} is empty or used twice", k.name),
+                ));
+            }
+            kyso_hsm::Pkcs11Uri::parse(&k.uri).map_err(|e| bad(&format!("{at}.uri"), e))?;
+        }
+        let mut users = std::collections::BTreeSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            let at = format!("clients[{i}]");
+            user_name(&format!("{at}.name"), &c.name, &mut users)?;
+            match (&c.subject, &c.sha256) {
+                (None, None) | (Some(_), Some(_)) => {
+                    return Err(bad(&at, "give exactly one of subject or sha256"))
+                }
+                (Some(s), None) if s.trim().is_empty() => {
+                    return Err(bad(&format!("{at}.subject"), "empty"))
+                }
+                (None, Some(h)) => sha256_hex(&format!("{at}.sha256"), h)?,
+                _ => {}
+            }
+            if c.roles.is_empty() {
+                return Err(bad(&format!("{at}.roles"), "give at least one role"));
+            }
+        }
+        if !self.clients.is_empty() && (s.client_ca.is_empty() || s.plain_http) {
+            return Err(bad(
+                "server.client_ca",
+                "clients are configured but no client CA is (their certificates cannot be checked)",
+            ));
+        }
+        for (i, t) in self.api_tokens.iter().enumerate() {
+            let at = format!("api_tokens[{i}]");
+            user_name(&format!("{at}.name"), &t.name, &mut users)?;
+            sha256_hex(&format!("{at}.sha256"), &t.sha256)?;
+            if t.roles.is_empty() {
+                return Err(bad(&format!("{at}.roles"), "give at least one role"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn user_name<'a>(
+    key: &str,
+    name: &'a str,
+    seen: &mut std::collections::BTreeSet<&'a str>,
+) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if !ok {
+        return Err(bad(
+            key,
+            format!("{name:?}: 1–128 letters, digits, '.', '-', '_' or '@'"),
+        ));
+    }
+    if !seen.insert(name) {
+        return Err(bad(
+            key,
+            format!("{name:?} is used by another client or token"),
+        ));
+    }
+    Ok(())
+}
+
+fn sha256_hex(key: &str, h: &str) -> Result<(), ConfigError> {
+    if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(key, "64 hex digits (a SHA-256)"));
+    }
+    Ok(())
+}
+
+fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
+    std::fs::File::open(p)
+        .map(drop)
+        .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))
+}
+
+fn exists(key: &str, p: &Path) -> Result<(), ConfigError> {
+    if p.exists() {
+        Ok(())
+    } else {
+        Err(bad(key, format!("{} does not exist", p.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+plain_http = true
+[token]
+[archive]
+db = "/tmp/x"
+log_key = "pkcs11:token=kyso-dev;object=log"
+origin = "kyso.test/archive"
+key_name = "kyso.test"
+"#;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_text(
+            text,
+            env.iter().map(|(a, b)| (a.to_string(), b.to_string())),
+            None,
+        )
+    }
+
+    #[test]
+    fn errors_name_the_bad_key() {
+        let e = load(&MIN.replace("[token]", "[token]\nsessions = \"four\""), &[]).unwrap_err();
+        assert!(e.0.contains("token.sessions"), "{e}");
+        let e = load(&MIN.replace("[token]", "[token]\npin = \"1234\""), &[]).unwrap_err();
+        assert!(e.0.contains("pin"), "{e}");
+        let e = load(MIN, &[("KYSO_LIMITS_RATE_PER_SECOND", "0")]).unwrap_err();
+        assert!(e.0.contains("limits.rate_per_second"), "{e}");
+        let e = load(MIN, &[("KYSO_SERVER_LISTEN", "0.0.0.0:8080")]).unwrap_err();
+        assert!(e.0.contains("server.plain_http"), "{e}");
+        let bad_role = format!(
+            "{MIN}\n[[api_tokens]]\nname = \"x\"\nsha256 = \"{}\"\nroles = [\"signr\"]\n",
+            "0".repeat(64)
+        );
+        let e = load(&bad_role, &[]).unwrap_err();
+        assert!(e.0.contains("api_tokens[0].roles"), "{e}");
+    }
+
+    #[test]
+    fn the_example_province_config_is_valid() {
+        let text = include_str!("../../deploy/kyso.example.toml");
+        let c = Config::parse(text, std::iter::empty(), None, false).unwrap();
+        assert!(c.clients.len() >= 8 && c.api_tokens.len() >= 3);
+        let mut roles: Vec<Role> = c
+            .clients
+            .iter()
+            .flat_map(|x| x.roles.clone())
+            .chain(c.api_tokens.iter().flat_map(|x| x.roles.clone()))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = load(
+            MIN,
+            &[
+                ("KYSO_LIMITS_BURST", "7"),
+                ("KYSO_ARCHIVE_ORIGIN", "kyso.other/log"),
+                ("KYSO_PIN", "not an override"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.limits.burst, 7.0);
+        assert_eq!(c.archive.origin, "kyso.other/log");
+    }
+}

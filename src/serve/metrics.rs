@@ -1,0 +1,106 @@
+//! Prometheus metrics, served at `/metrics` in the text exposition format.
+
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
+};
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: IntCounterVec,
+    pub latency: HistogramVec,
+    pub signatures: IntCounterVec,
+    pub token_errors: IntCounter,
+    pub auth_failures: IntCounterVec,
+    pub limited: IntCounterVec,
+    pub panics: IntCounter,
+    pub log_size: Gauge,
+    pub checkpoint_age: Gauge,
+    pub checkpoint_errors: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "kyso_http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "kyso_http_request_duration_seconds",
+                "HTTP request latency by route, method and status",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0,
+            ]),
+            &["route", "method", "status"],
+        )?;
+        let signatures = IntCounterVec::new(
+            Opts::new("kyso_signatures_total", "Signatures made, by kind"),
+            &["kind"],
+        )?;
+        let token_errors = IntCounter::new("kyso_token_errors_total", "Token (PKCS#11) failures")?;
+        let auth_failures = IntCounterVec::new(
+            Opts::new(
+                "kyso_auth_failures_total",
+                "Requests refused by authentication or roles",
+            ),
+            &["reason"],
+        )?;
+        let limited = IntCounterVec::new(
+            Opts::new(
+                "kyso_limited_total",
+                "Requests refused by rate, concurrency or queue limits",
+            ),
+            &["limit"],
+        )?;
+        let panics = IntCounter::new("kyso_panics_total", "Requests whose handler panicked")?;
+        let log_size = Gauge::new("kyso_log_size", "Entries in the archive's Merkle log")?;
+        let checkpoint_age = Gauge::new(
+            "kyso_checkpoint_age_seconds",
+            "Seconds since the newest checkpoint was signed (-1: none yet)",
+        )?;
+        let checkpoint_errors = Gauge::new(
+            "kyso_checkpoint_errors",
+            "Checkpoints that could not be signed",
+        )?;
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(signatures.clone()),
+            Box::new(token_errors.clone()),
+            Box::new(auth_failures.clone()),
+            Box::new(limited.clone()),
+            Box::new(panics.clone()),
+            Box::new(log_size.clone()),
+            Box::new(checkpoint_age.clone()),
+            Box::new(checkpoint_errors.clone()),
+        ] {
+            registry.register(c)?;
+        }
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            signatures,
+            token_errors,
+            auth_failures,
+            limited,
+            panics,
+            log_size,
+            checkpoint_age,
+            checkpoint_errors,
+        })
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}

@@ -1,0 +1,100 @@
+//! `kyso serve --config kyso.toml`: the appliance's HTTP API v1 (docs/api.md) on axum/tokio,
+//! TLS by rustls with optional client certificates, roles per route, limits, metrics, logs.
+//!
+//! This module is wiring: every rule about signatures, validation and the archive lives in the
+//! crate that owns it; src/serve/archive.rs is the one door into kyso-archive.
+
+pub mod api;
+pub mod archive;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod pool;
+pub mod server;
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `kyso serve`.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ServeCmd {
+    #[command(subcommand)]
+    pub sub: Option<ServeSub>,
+    /// The service's configuration (TOML; KYSO_<SECTION>_<KEY> variables override it).
+    #[arg(long, value_name = "FILE", env = "KYSO_CONFIG", required = true)]
+    pub config: Option<PathBuf>,
+    /// Check the configuration, the token and the archive, then exit without serving.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ServeSub {
+    /// Make a new random API token: prints the token (give it to the script) and the
+    /// `[[api_tokens]]` entry with its SHA-256 (put it in the config).
+    NewToken {
+        /// The user name the token acts as.
+        #[arg(long)]
+        name: String,
+        /// Roles (repeatable): signer, clerk, verifier, archivist, auditor, admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+/// Exit status when the configuration is wrong.
+const EXIT_CONFIG: u8 = 3;
+
+pub fn run(cmd: ServeCmd) -> ExitCode {
+    if let Some(ServeSub::NewToken { name, roles }) = cmd.sub {
+        for r in &roles {
+            if !auth::Role::ALL.iter().any(|x| x.as_str() == r) {
+                eprintln!(
+                    "kyso: --role {r:?}: one of signer, clerk, verifier, archivist, auditor, admin"
+                );
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+        return match auth::new_token() {
+            Ok((token, hash)) => {
+                eprintln!("token (give it to the client; it is not stored anywhere):");
+                println!("{token}");
+                eprintln!("config entry:");
+                eprintln!(
+                    "[[api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\"\nroles = [{}]",
+                    roles
+                        .iter()
+                        .map(|r| format!("{r:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kyso: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let path = cmd.config.expect("clap requires --config");
+    let cfg = match config::Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kyso: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    server::init_logging();
+    match server::run(cfg, cmd.check) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e.message, "kyso serve stopped");
+            eprintln!("kyso: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! Each user's story over HTTP, against the real `kyso serve` on loopback with TLS, a SoftHSM2
+//! token and a RocksDB archive: the official signs a batch and remotely, the clerk archives and
+//! finds, the relying agency verifies and gets proofs, the auditor checks the log.
+
+mod serve_support;
+
+use serde_json::json;
+use serve_support::common::{fixture, EC_KEY};
+use serve_support::*;
+
+fn events(a: &Appliance) -> Vec<serde_json::Value> {
+    let auditor = a.agent(Who::Token("auditor"));
+    let cp = auditor.get("/v1/log/checkpoint");
+    assert_eq!(cp.status, 200, "{}", cp.text());
+    // The log may be ahead of the newest checkpoint; read what the entries endpoint allows.
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let r = auditor.get(&format!("/v1/log/entries?start={start}&end={}", start + 1));
+        if r.status != 200 {
+            break;
+        }
+        out.push(serde_json::from_str(r.json()["entries"][0]["event"].as_str().unwrap()).unwrap());
+        start += 1;
+    }
+    out
+}
+
+fn report_of(a: &Appliance, doc: &[u8], ct: &str) -> serde_json::Value {
+    let r = a
+        .agent(Who::Cert("verifier"))
+        .send("POST", "/v1/verify", ct, doc);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+#[test]
+fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_usb_token() {
+    let a = Appliance::start();
+    let official = a.agent(Who::Token("signer"));
+    // A batch of three digitized results, PAdES-B-T, and one CAdES over a PDF.
+    let docs: Vec<_> = ["giay-phep.pdf", "three-pages.pdf", "giay-phep-objstm.pdf"]
+        .iter()
+        .map(|f| json!({"name": f, "content": b64(&std::fs::read(fixture(f)).unwrap())}))
+        .collect();
+    let r = official.post_json(
+        "/v1/sign",
+        &json!({"format": "pades", "level": "B-T", "reason": "Phê duyệt", "location": "Hà Nội", "documents": docs}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["signed"], 3, "{v}");
+    assert_eq!(v["format"], "PAdES-B-T");
+    for d in v["documents"].as_array().unwrap() {
+        let pdf = unb64(d["content"].as_str().unwrap());
+        let original = std::fs::read(fixture(d["name"].as_str().unwrap())).unwrap();
+        assert!(pdf.starts_with(&original), "the original stays a prefix");
+        assert_eq!(sha256_hex(&pdf), d["sha256"]);
+        let rep = report_of(&a, &pdf, "application/pdf");
+        assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
+        assert_eq!(rep["signatures"][0]["format"], "PAdES-B-T", "{rep}");
+    }
+    // A bad document in a batch fails alone.
+    let r = official.post_json(
+        "/v1/sign",
+        &json!({"documents": [
+            {"name": "ok.pdf", "content": b64(&std::fs::read(fixture("giay-phep.pdf")).unwrap())},
+            {"name": "not-a-pdf.pdf", "content": b64(b"hello")}
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["signed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert!(
+        v["documents"][1]["error"].as_str().unwrap().contains("PDF"),
+        "{v}"
+    );
+
+    // Remote: the official's certificate is on a USB token at the desk (here the demo token's
+    // EC key, used through the CLI as the desk PC would); the document stays on the service.
+    let desk = a.agent(Who::Cert("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let ca = std::fs::read_to_string(a.demo.ca_pem()).unwrap();
+    let doc = std::fs::read(fixture("three-pages.pdf")).unwrap();
+    let r = desk.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "pades", "certificate": cert, "chain": [ca], "timestamped": true, "document": b64(&doc)}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["algorithm"], "ecdsa-sha256");
+    let handle = p["handle"].as_str().unwrap();
+    let sig = a.demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        EC_KEY,
+        "--alg",
+        "ecdsa-sha256",
+        "--digest",
+        p["digest"].as_str().unwrap(),
+    ]);
+    assert_eq!(sig.code, 0, "{}", sig.stderr);
+    // The handle is bound to whoever prepared it: another official cannot finalize it.
+    let other = official.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+    );
+    assert_eq!(other.status, 404, "{}", other.text());
+    // A signature over something else is refused, and the handle stays usable.
+    let wrong = desk.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": handle, "signature": "3006020101020101"}),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.text());
+    let r = desk.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let signed = unb64(r.json()["content"].as_str().unwrap());
+    let rep = report_of(&a, &signed, "application/pdf");
+    assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
+    assert_eq!(rep["signatures"][0]["format"], "PAdES-B-T", "{rep}");
+    // Finalized once: the handle is gone.
+    let again = desk.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+    );
+    assert_eq!(again.status, 404);
+
+    // Every signature the service made is in the log, under the caller's name.
+    let ev = events(&a);
+    let sigs: Vec<_> = ev.iter().filter(|e| e["event"] == "signature").collect();
+    assert_eq!(sigs.len(), 5, "{ev:?}");
+    assert_eq!(
+        sigs.iter().filter(|e| e["user"] == "signer-script").count(),
+        4
+    );
+    let remote: Vec<_> = sigs
+        .iter()
+        .filter(|e| e["user"] == "signer-agency")
+        .collect();
+    assert_eq!(remote.len(), 1);
+    assert_eq!(remote[0]["document_sha256"], sha256_hex(&signed));
+}
+
+#[test]
+fn the_internal_tsa_answers_rfc3161_requests_that_openssl_accepts() {
+    let a = Appliance::start();
+    let d = a.dir.path();
+    let q = d.join("req.tsq");
+    let r = serve_support::common::openssl(&[
+        "ts",
+        "-query",
+        "-data",
+        fixture("giay-phep.pdf").to_str().unwrap(),
+        "-sha256",
+        "-cert",
+        "-out",
+        q.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let clerk = a.agent(Who::Cert("clerk"));
+    let resp = clerk.send(
+        "POST",
+        "/v1/timestamp",
+        "application/timestamp-query",
+        &std::fs::read(&q).unwrap(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.content_type, "application/timestamp-reply");
+    let tsr = d.join("resp.tsr");
+    std::fs::write(&tsr, &resp.body).unwrap();
+    let v = serve_support::common::openssl(&[
+        "ts",
+        "-verify",
+        "-queryfile",
+        q.to_str().unwrap(),
+        "-in",
+        tsr.to_str().unwrap(),
+        "-CAfile",
+        a.demo.ca_pem().to_str().unwrap(),
+    ]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains("Verification: OK"), "{}", v.stdout);
+    // Not a timestamp query: 415, not a guess.
+    let r = clerk.send("POST", "/v1/timestamp", "application/octet-stream", b"x");
+    assert_eq!(r.status, 415);
+}
+
+#[test]
+fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_purpose() {
+    let a = Appliance::start();
+    let clerk = a.agent(Who::Cert("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let put = |code: &str, content: &[u8], rid: &str| {
+        clerk.post_json(
+            "/v1/records",
+            &json!({"code": code, "title": "Giấy phép xây dựng", "agency": "SXD-HN",
+                    "issue_date": "2026-11-20", "request_id": rid, "content": b64(content)}),
+        )
+    };
+    let r = put("001099012345.GPXD", &pdf, "req-1");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let first = r.json();
+    assert_eq!(first["indication"], "TOTAL-PASSED");
+    let id = first["record"].as_u64().unwrap();
+    // The network dropped the answer; the clerk's client retries with the same request id.
+    let r = put("001099012345.GPXD", &pdf, "req-1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["record"], id);
+    assert_eq!(r.json()["replayed"], true);
+    // The same request id for other content is an error, not a silent overwrite.
+    let other = signed_fixture(&a, "three-pages.pdf");
+    assert_eq!(put("001099012345.GPXD", &other, "req-1").status, 400);
+    // A second version of the result.
+    let r = put("001099012345.GPXD", &other, "req-2");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let second = r.json()["record"].as_u64().unwrap();
+    // An unsigned scan is refused unless a reason is given.
+    let unsigned = std::fs::read(fixture("giay-phep.pdf")).unwrap();
+    let r = put("0100109106.DKKD", &unsigned, "req-3");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("NO_SIGNATURE"));
+    // A wrong document code (a tax code with a wrong check digit) is refused with the reason.
+    let r = put("0100109107.GPXD", &pdf, "req-4");
+    assert_eq!(r.status, 400, "{}", r.text());
+
+    // Find by code, with a purpose; without one, nothing is read.
+    assert_eq!(clerk.get("/v1/records?code=001099012345.GPXD").status, 400);
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=ho%20so%2042");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let found = r.json();
+    let ids: Vec<u64> = found["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![second, id], "newest valid first");
+    // Supersede the first by the second; then the status says so.
+    let r = clerk.put_json(
+        &format!("/v1/records/{id}/status"),
+        &json!({"state": "superseded_by", "record": second}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = clerk.get(&format!("/v1/records/{id}?purpose=kiem%20tra"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"]["state"], "superseded_by");
+    assert_eq!(r.json()["record"]["ingest_user"], "clerk-agency");
+    // The content, byte for byte.
+    let r = clerk.get(&format!(
+        "/v1/records/{second}/content?purpose=cap%20ban%20sao"
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type, "application/pdf");
+    assert_eq!(r.body, other);
+    assert_eq!(
+        clerk.get(&format!("/v1/records/{second}/content")).status,
+        400
+    );
+    assert_eq!(clerk.get("/v1/records/999/content?purpose=x").status, 404);
+
+    let ev = events(&a);
+    let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();
+    assert!(
+        reads.iter().any(|e| e["record"] == second
+            && e["reason"] == "cap ban sao"
+            && e["user"] == "clerk-agency"),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["record"] == id && e["reason"] == "metadata: kiem tra"),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["reason"] == "find by code: ho so 42"),
+        "{reads:?}"
+    );
+    let ingests: Vec<_> = ev.iter().filter(|e| e["event"] == "ingest").collect();
+    assert_eq!(ingests.len(), 2, "the retry stored nothing: {ev:?}");
+    assert!(ingests.iter().all(|e| e["user"] == "clerk-agency"));
+}
+
+fn spki(a: &Appliance, who: Who) -> Vec<u8> {
+    let k = a.agent(who).get("/v1/log/key").json();
+    unb64(k["public_key"].as_str().unwrap())
+}
+
+#[test]
+fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consistency_proof() {
+    let a = Appliance::start();
+    let clerk = a.agent(Who::Token("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let record = r.json()["record"].as_u64().unwrap();
+
+    // The agency received a copy: it verifies it and asks whether the archive holds it.
+    let agency = a.agent(Who::Cert("verifier"));
+    let r = agency.send("POST", "/v1/verify", "application/pdf", &pdf);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED");
+    let sha = r.header("x-content-sha256").unwrap().to_string();
+    assert_eq!(sha, sha256_hex(&pdf));
+    let r = agency.get(&format!(
+        "/v1/verify/archived?code=001099012345.GPXD&sha256={sha}"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["archived"], true);
+    assert_eq!(p["record"], record);
+    assert_eq!(p["status"], "valid");
+    // Check it all with code that is not kyso's: the note with the log key, the event's hash
+    // against the document, and the inclusion proof against the signed root.
+    let key = spki(&a, Who::Cert("verifier"));
+    let (origin, size, root) = verify_note(p["checkpoint"].as_str().unwrap(), &key);
+    assert_eq!(origin, "kyso.test/archive");
+    assert_eq!(size, p["tree_size"].as_u64().unwrap());
+    let event = p["event"].as_str().unwrap();
+    let ev: serde_json::Value = serde_json::from_str(event).unwrap();
+    assert_eq!(ev["content_sha256"], sha);
+    let leaf = leaf_hash(event.as_bytes());
+    assert_eq!(hex::encode(leaf), p["leaf_hash"]);
+    let proof: Vec<[u8; 32]> = p["inclusion_proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| unhex32(x.as_str().unwrap()))
+        .collect();
+    assert!(verify_inclusion(
+        leaf,
+        p["leaf_index"].as_u64().unwrap(),
+        size,
+        &proof,
+        root
+    ));
+    // By record id, the document's hash is still needed: ids cannot be walked for codes.
+    assert_eq!(
+        agency
+            .get(&format!("/v1/verify/archived?record={record}"))
+            .status,
+        400
+    );
+    let r = agency.get(&format!(
+        "/v1/verify/archived?record={record}&sha256={}",
+        "cd".repeat(32)
+    ));
+    assert_eq!(r.json()["archived"], false);
+    let r = agency.get(&format!("/v1/verify/archived?record={record}&sha256={sha}"));
+    assert_eq!(r.json()["leaf_index"], p["leaf_index"]);
+    // A document the archive does not hold.
+    let r = agency.get(&format!(
+        "/v1/verify/archived?code=001099012345.GPXD&sha256={}",
+        "ab".repeat(32)
+    ));
+    assert_eq!(r.json()["archived"], false);
+
+    // The agency keeps that checkpoint. Later the archive has grown; the new checkpoint must
+    // extend the old one.
+    for i in 0..5 {
+        let r = clerk.post_json(
+            "/v1/records",
+            &json!({"code": format!("001099012345.T{i}"), "content": b64(&pdf), "request_id": format!("t{i}")}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let note2 = agency.get("/v1/log/checkpoint");
+    assert_eq!(note2.status, 200);
+    assert!(note2.content_type.starts_with("text/plain"));
+    let (_, size2, root2) = verify_note(&note2.text(), &key);
+    assert!(size2 > size, "{size2} > {size}");
+    let r = agency.get(&format!("/v1/log/consistency?old={size}&new={size2}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let c: Vec<[u8; 32]> = r.json()["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| unhex32(x.as_str().unwrap()))
+        .collect();
+    assert!(verify_consistency(size, size2, &c, root, root2));
+    // A forged old root would not be consistent.
+    assert!(!verify_consistency(size, size2, &c, [7; 32], root2));
+    // Proofs against sizes the log does not have are refused.
+    assert_eq!(
+        agency
+            .get(&format!("/v1/log/consistency?old={size}&new=999999"))
+            .status,
+        400
+    );
+    assert_eq!(
+        agency.get("/v1/log/inclusion?leaf=999999&size=1").status,
+        400
+    );
+}
+
+#[test]
+fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches() {
+    let a = Appliance::start();
+    let clerk = a.agent(Who::Cert("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    for i in 0..7 {
+        let r = clerk.post_json(
+            "/v1/records",
+            &json!({"code": format!("001099012345.A{i}"), "content": b64(&pdf)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let auditor = a.agent(Who::Cert("auditor"));
+    let note = auditor.get("/v1/log/checkpoint").text();
+    let (_, size, root) = verify_note(&note, &spki(&a, Who::Cert("auditor")));
+    assert_eq!(size, 7);
+    let r = auditor.get(&format!("/v1/log/entries?start=0&end={size}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let leaves: Vec<[u8; 32]> = r.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| leaf_hash(e["event"].as_str().unwrap().as_bytes()))
+        .collect();
+    assert_eq!(mth(&leaves), root, "the entries hash to the signed root");
+    // Every inclusion proof the service gives agrees too.
+    for (i, l) in leaves.iter().enumerate() {
+        let p = auditor
+            .get(&format!("/v1/log/inclusion?leaf={i}&size={size}"))
+            .json();
+        let proof: Vec<[u8; 32]> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| unhex32(x.as_str().unwrap()))
+            .collect();
+        assert!(verify_inclusion(*l, i as u64, size, &proof, root));
+    }
+    // And the service's metrics show the work.
+    let m = a.agent(Who::Token("admin")).get("/metrics");
+    assert_eq!(m.status, 200);
+    let text = m.text();
+    assert!(
+        text.contains(
+            "kyso_http_requests_total{method=\"POST\",route=\"/v1/records\",status=\"201\"} 7"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("kyso_log_size 7"), "{text}");
+    assert!(text.contains("kyso_checkpoint_age_seconds"), "{text}");
+}

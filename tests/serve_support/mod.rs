@@ -1,0 +1,609 @@
+//! The real `kyso serve` on loopback for the service's tests: a demo SoftHSM2 token, a RocksDB
+//! archive, TLS with certificates the test makes (rcgen; no key is ever committed), and for
+//! every role an agency client certificate and an API token.
+#![allow(dead_code)]
+
+#[path = "../common/mod.rs"]
+pub mod common;
+
+use common::Demo;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ROLES: [&str; 6] = [
+    "signer",
+    "clerk",
+    "verifier",
+    "archivist",
+    "auditor",
+    "admin",
+];
+
+/// How a test client presents itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// An API token of this role (user `<role>-script`).
+    Token(&'static str),
+    /// A client certificate of this role (user `<role>-agency`).
+    Cert(&'static str),
+    /// Nothing.
+    Anonymous,
+    /// A certificate from the agency CA whose validity ended in 2021.
+    ExpiredCert,
+    /// A certificate from a CA the appliance does not trust.
+    UntrustedCert,
+    /// A bearer token nobody configured.
+    WrongToken,
+}
+
+struct Issued {
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+pub struct Pki {
+    server_ca_der: Vec<u8>,
+    clients: BTreeMap<String, Issued>,
+}
+
+fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "kyso test");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let k = KeyPair::generate().unwrap();
+    (p.self_signed(&k).unwrap(), k)
+}
+
+fn client(cn: &str, issuer: &rcgen::Certificate, issuer_key: &KeyPair, expired: bool) -> Issued {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "Sở Tư pháp (test)");
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    if expired {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    let k = KeyPair::generate().unwrap();
+    let c = p.signed_by(&k, issuer, issuer_key).unwrap();
+    Issued {
+        cert_der: c.der().to_vec(),
+        key_der: k.serialize_pem().into_bytes(),
+    }
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+impl Pki {
+    /// Writes server.pem, server.key, agency-ca.pem into `dir`.
+    fn new(dir: &Path) -> Pki {
+        let (server_ca, server_ca_key) = ca("kyso test server CA");
+        let mut p =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, "kyso.test");
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let sk = KeyPair::generate().unwrap();
+        let server = p.signed_by(&sk, &server_ca, &server_ca_key).unwrap();
+        std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), sk.serialize_pem()).unwrap();
+        let (agency_ca, agency_key) = ca("Agency test CA");
+        std::fs::write(dir.join("agency-ca.pem"), agency_ca.pem()).unwrap();
+        let (rogue_ca, rogue_key) = ca("Agency test CA");
+        let mut clients = BTreeMap::new();
+        for r in ROLES {
+            clients.insert(
+                r.to_string(),
+                client(&format!("{r} agency"), &agency_ca, &agency_key, false),
+            );
+        }
+        clients.insert(
+            "expired".into(),
+            client("clerk agency", &agency_ca, &agency_key, true),
+        );
+        clients.insert(
+            "untrusted".into(),
+            client("clerk agency", &rogue_ca, &rogue_key, false),
+        );
+        Pki {
+            server_ca_der: server_ca.der().to_vec(),
+            clients,
+        }
+    }
+}
+
+pub struct Appliance {
+    pub demo: Demo,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub child: Option<Child>,
+    pki: Pki,
+    tokens: BTreeMap<String, String>,
+    pub log: PathBuf,
+}
+
+/// Extra lines for the config's `[limits]` and `[server]` sections.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub limits: Vec<String>,
+    pub server: Vec<String>,
+}
+
+impl Appliance {
+    pub fn start() -> Appliance {
+        Appliance::start_with(Options::default())
+    }
+
+    pub fn start_with(opts: Options) -> Appliance {
+        let demo = Demo::new();
+        let dir = tempfile::tempdir().unwrap();
+        let pki = Pki::new(dir.path());
+        let mut tokens = BTreeMap::new();
+        let mut cfg = format!(
+            r#"[server]
+listen = "127.0.0.1:0"
+tls_cert = "server.pem"
+tls_key = "server.key"
+client_ca = ["agency-ca.pem"]
+drain_secs = 10
+{server}
+
+[limits]
+{limits}
+
+[token]
+pin_file = "{pin}"
+sessions = 2
+
+[archive]
+db = "db"
+log_key = "pkcs11:token=kyso-dev;object=log"
+origin = "kyso.test/archive"
+key_name = "kyso.test"
+allow_unsigned_with_reason = true
+
+[trust]
+anchors = ["{ca}"]
+
+[tsa]
+key = "pkcs11:token=kyso-dev;object=tsa"
+
+[[keys]]
+name = "official-rsa"
+uri = "pkcs11:token=kyso-dev;object=signer-rsa"
+"#,
+            server = opts.server.join("\n"),
+            limits = opts.limits.join("\n"),
+            pin = demo.pin_file().display(),
+            ca = demo.ca_pem().display(),
+        );
+        for (i, r) in ROLES.iter().enumerate() {
+            let c = &pki.clients[*r];
+            // Half the agencies are known by fingerprint, half by subject.
+            let by = if i % 2 == 0 {
+                format!("sha256 = \"{}\"", sha256_hex(&c.cert_der))
+            } else {
+                format!("subject = \"O=Sở Tư pháp (test),CN={r} agency\"")
+            };
+            cfg += &format!("\n[[clients]]\nname = \"{r}-agency\"\n{by}\nroles = [\"{r}\"]\n");
+            let token = format!(
+                "kyso_test_{r}_{}",
+                &sha256_hex(dir.path().to_str().unwrap().as_bytes())[..16]
+            );
+            cfg += &format!(
+                "\n[[api_tokens]]\nname = \"{r}-script\"\nsha256 = \"{}\"\nroles = [\"{r}\"]\n",
+                sha256_hex(token.as_bytes())
+            );
+            tokens.insert(r.to_string(), token);
+        }
+        std::fs::write(dir.path().join("kyso.toml"), cfg).unwrap();
+        let log = dir.path().join("serve.log");
+        let mut a = Appliance {
+            demo,
+            dir,
+            base: String::new(),
+            child: None,
+            pki,
+            tokens,
+            log,
+        };
+        a.launch();
+        a
+    }
+
+    /// Start (or restart) the service on the same config, token and database.
+    pub fn launch(&mut self) {
+        let mut child = self
+            .demo
+            .cmd()
+            .args(["serve", "--config"])
+            .arg(self.dir.path().join("kyso.toml"))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&self.log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            panic!(
+                "kyso serve did not start: {line:?}\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        };
+        self.base = url.to_string();
+        // Keep draining stdout so the service never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = out.read_to_end(&mut sink);
+        });
+        self.child = Some(child);
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    pub fn token(&self, role: &str) -> &str {
+        &self.tokens[role]
+    }
+
+    pub fn server_ca_der(&self) -> &[u8] {
+        &self.pki.server_ca_der
+    }
+
+    /// The DER certificate and PKCS#8 PEM key a `Who` presents, if any.
+    pub fn client_cert(&self, who: Who) -> Option<(Vec<u8>, Vec<u8>)> {
+        let name = match who {
+            Who::Cert(r) => r,
+            Who::ExpiredCert => "expired",
+            Who::UntrustedCert => "untrusted",
+            _ => return None,
+        };
+        let c = &self.pki.clients[name];
+        Some((c.cert_der.clone(), c.key_der.clone()))
+    }
+
+    pub fn agent(&self, who: Who) -> Client {
+        use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+        let mut tls = TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![
+            Certificate::from_der(&self.pki.server_ca_der).to_owned(),
+        ])));
+        if let Some((cert, key)) = self.client_cert(who) {
+            tls = tls.client_cert(Some(ClientCert::new_with_certs(
+                &[Certificate::from_der(&cert).to_owned()],
+                PrivateKey::from_pem(&key).unwrap(),
+            )));
+        }
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .new_agent();
+        let bearer = match who {
+            Who::Token(r) => Some(self.tokens[r].clone()),
+            Who::WrongToken => Some("kyso_not_a_configured_token".into()),
+            _ => None,
+        };
+        Client {
+            agent,
+            base: self.base.clone(),
+            bearer,
+        }
+    }
+
+    /// SIGTERM, then wait for the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        unsafe_kill(c.id(), 15);
+        c.wait().unwrap()
+    }
+
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
+    pub fn service_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Appliance {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `kill -SIG PID` through the kill(1) command (the tests carry no libc binding).
+pub fn unsafe_kill(pid: u32, sig: i32) {
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+pub struct Client {
+    pub agent: ureq::Agent,
+    pub base: String,
+    pub bearer: Option<String>,
+}
+
+/// A response, read whole.
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    fn finish(mut r: ureq::http::Response<ureq::Body>) -> Resp {
+        let headers = r
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        Resp {
+            status: r.status().as_u16(),
+            content_type,
+            headers,
+            body: r
+                .body_mut()
+                .with_config()
+                .limit(256 << 20)
+                .read_to_vec()
+                .unwrap(),
+        }
+    }
+
+    pub fn try_get(&self, path: &str) -> Result<Resp, ureq::Error> {
+        let mut rq = self.agent.get(format!("{}{path}", self.base));
+        if let Some(b) = &self.bearer {
+            rq = rq.header("Authorization", format!("Bearer {b}"));
+        }
+        rq.call().map(Client::finish)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.try_get(path)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub fn send(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
+        self.try_send(method, path, content_type, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Resp, ureq::Error> {
+        let url = format!("{}{path}", self.base);
+        let mut rq = match method {
+            "POST" => self.agent.post(&url),
+            "PUT" => self.agent.put(&url),
+            "PATCH" => self.agent.patch(&url),
+            other => panic!("method {other}"),
+        };
+        rq = rq.header("Content-Type", content_type);
+        if let Some(b) = &self.bearer {
+            rq = rq.header("Authorization", format!("Bearer {b}"));
+        }
+        rq.send(body).map(Client::finish)
+    }
+
+    pub fn post_json(&self, path: &str, v: &serde_json::Value) -> Resp {
+        self.send("POST", path, "application/json", v.to_string().as_bytes())
+    }
+
+    pub fn put_json(&self, path: &str, v: &serde_json::Value) -> Resp {
+        self.send("PUT", path, "application/json", v.to_string().as_bytes())
+    }
+}
+
+pub fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+pub fn unb64(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+// ---- RFC 9162 §2.1, written independently of kyso-archive, to check what the service proves ----
+
+pub fn h(parts: &[&[u8]]) -> [u8; 32] {
+    let mut d = Sha256::new();
+    for p in parts {
+        d.update(p);
+    }
+    d.finalize().into()
+}
+
+pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    h(&[&[0], entry])
+}
+
+/// MTH over leaf hashes (RFC 9162 §2.1.1).
+pub fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => h(&[]),
+        1 => leaves[0],
+        n => {
+            let k = n.next_power_of_two() / 2;
+            h(&[&[1], &mth(&leaves[..k]), &mth(&leaves[k..])])
+        }
+    }
+}
+
+pub fn verify_inclusion(
+    leaf: [u8; 32],
+    index: u64,
+    size: u64,
+    proof: &[[u8; 32]],
+    root: [u8; 32],
+) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut f, mut s, mut r) = (index, size - 1, leaf);
+    for p in proof {
+        if s == 0 {
+            return false;
+        }
+        if f % 2 == 1 || f == s {
+            r = h(&[&[1], p, &r]);
+            while f % 2 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = h(&[&[1], &r, p]);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && r == root
+}
+
+/// RFC 9162 §2.1.4.2.
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    proof: &[[u8; 32]],
+    old_root: [u8; 32],
+    new_root: [u8; 32],
+) -> bool {
+    if old == new {
+        return proof.is_empty() && old_root == new_root;
+    }
+    if old == 0 || old > new || proof.is_empty() {
+        return false;
+    }
+    let mut path = proof.to_vec();
+    if old.is_power_of_two() {
+        path.insert(0, old_root);
+    }
+    let (mut f, mut s) = (old - 1, new - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            fr = h(&[&[1], c, &fr]);
+            sr = h(&[&[1], c, &sr]);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = h(&[&[1], &sr, c]);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && fr == old_root && sr == new_root
+}
+
+pub fn unhex32(s: &str) -> [u8; 32] {
+    hex::decode(s).unwrap().try_into().unwrap()
+}
+
+/// A checkpoint note checked with the log key alone (C2SP signed note, ECDSA P-256 type 0x02):
+/// (origin, size, root).
+pub fn verify_note(note: &str, spki_der: &[u8]) -> (String, u64, [u8; 32]) {
+    let (text, sigline) = note.split_once("\n\n").expect("note has a signature line");
+    let text = format!("{text}\n");
+    let lines: Vec<&str> = text.lines().collect();
+    let size: u64 = lines[1].parse().unwrap();
+    let root: [u8; 32] = unb64(lines[2]).try_into().unwrap();
+    let sig = unb64(sigline.trim().rsplit(' ').next().unwrap());
+    assert_eq!(&sig[..4], &Sha256::digest(spki_der)[..4], "key id");
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::DecodePublicKey;
+    let vk = p256::ecdsa::VerifyingKey::from_public_key_der(spki_der).unwrap();
+    vk.verify(
+        text.as_bytes(),
+        &p256::ecdsa::DerSignature::try_from(&sig[4..]).unwrap(),
+    )
+    .expect("the checkpoint's signature verifies with the log key");
+    (lines[0].to_string(), size, root)
+}
+
+/// Signed PDFs for the stories: the fixtures, signed with the demo token's RSA key by the CLI.
+pub fn signed_fixture(a: &Appliance, fixture: &str) -> Vec<u8> {
+    let out = a.dir.path().join(format!("{fixture}.signed-by-cli"));
+    std::fs::create_dir_all(&out).unwrap();
+    let src = out.join(fixture);
+    std::fs::copy(common::fixture(fixture), &src).unwrap();
+    let r = a.demo.run_pin(&[
+        "sign",
+        "--key",
+        common::RSA_KEY,
+        "--overwrite",
+        src.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stem = fixture.trim_end_matches(".pdf");
+    std::fs::read(out.join(format!("{stem}.signed.pdf"))).unwrap()
+}
