@@ -444,9 +444,11 @@ def main():
     case("cms-truncated", att[: len(att) // 2], ("TOTAL-FAILED", "FORMAT_FAILURE"), "truncated DER", osl, filename="doc.p7m")
     case("cms-sha1", openssl_cms(content, "rsa", ["-md", "sha1", "-nodetach"]), ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE"),
          "SHA-1 digest: refused by policy", osl, filename="doc.p7m")
-    # The attack classes of issue 9, one module each, and those of the attacker review of the
-    # new verifier (attacks_review); they use this module's helpers.
+    # The attack classes of issue 9, one module each, and those of the attacker reviews of the
+    # new verifier (attacks_review; attacks_lta: long-term validation, revocation, fetching);
+    # they use this module's helpers.
     sys.path.insert(0, HERE)
+    import attacks_lta
     import attacks_pdf
     import attacks_pki
     import attacks_review
@@ -454,6 +456,7 @@ def main():
     attacks_pdf.make(this, py)
     attacks_pki.make(this, py)
     attacks_review.make(this, py)
+    attacks_lta.make(this, py)
     shutil.rmtree(KEYS)
     print("corpus written to", HERE)
 

@@ -1,0 +1,313 @@
+//! Online revocation checking (`kyso verify` without `--offline`) against servers this test runs
+//! on loopback: a CRL distribution point, and a responder that accepts connections and never
+//! answers. The documents and the CRL are made by tests/corpus/attacks_lta.py with the corpus
+//! PKI (see tests/corpus/online/README.md); their certificates name fixed ports, 28517 and
+//! 28518 on 127.0.0.1, so each test binds its port and fails saying so when it is taken.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The CRL distribution point of pki/l-online.pem.
+const CRL_PORT: u16 = 28517;
+const CRL_PATH: &str = "/kyso-issuing-ca.crl";
+/// The OCSP responder and CRL distribution point of pki/l-stall.pem.
+const STALL_PORT: u16 = 28518;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+fn bind(port: u16) -> TcpListener {
+    TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| {
+        panic!(
+            "cannot listen on 127.0.0.1:{port} ({e}): the corpus certificates name this port \
+             (tests/corpus/online/README.md); stop what uses it and run the test again"
+        )
+    })
+}
+
+/// A server on a fixed loopback port: each connection accepted is counted and handed to
+/// `handle` on the server's thread; `stop` closes the port.
+struct Server {
+    accepted: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(port: u16, mut handle: impl FnMut(TcpStream) + Send + 'static) -> Server {
+        let listener = bind(port);
+        listener.set_nonblocking(true).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, s) = (accepted.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        a.fetch_add(1, Ordering::SeqCst);
+                        stream.set_nonblocking(false).unwrap();
+                        handle(stream);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+        Server {
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Stop accepting and close the port.
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Answer one HTTP/1.1 request: `body` for GET `path`, 404 otherwise.
+fn answer(mut stream: TcpStream, path: &str, body: &[u8]) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let wanted = line.starts_with(&format!("GET {path} "));
+    let (status, body) = if wanted {
+        ("200 OK", body)
+    } else {
+        ("404 Not Found", &b""[..])
+    };
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let _ = stream.write_all(body);
+}
+
+/// `kyso verify DOC --trust pki/root.pem ARGS --json`, killed (and the test failed) if it runs
+/// longer than `limit`.
+fn verify(doc: &Path, args: &[&str], limit: Duration) -> (Run, serde_json::Value) {
+    let mut child = kyso_cmd()
+        .arg("verify")
+        .arg(doc)
+        .arg("--trust")
+        .arg(corpus().join("pki/root.pem"))
+        .args(args)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "kyso verify {} did not finish within {limit:?}",
+                doc.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let r = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    let j = r.json();
+    (r, j)
+}
+
+fn messages(sig: &serde_json::Value) -> Vec<String> {
+    sig["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn says(sig: &serde_json::Value, parts: &[&str]) -> bool {
+    messages(sig)
+        .iter()
+        .any(|m| parts.iter().all(|p| m.contains(p)))
+}
+
+const LIMIT: Duration = Duration::from_secs(120);
+/// What kyso says when the status rests on data issued before the time it is needed at.
+const RESTS_ON: [&str; 3] = [
+    "CN=Signer l-online",
+    "at 2026-11-25T09:00:00Z rests on a CRL of 2026-11-19T00:00:00Z valid until 2026-11-26T00:00:00Z",
+    "issued before that time",
+];
+
+/// The signer of tests/corpus/signed-after-revocation-stale-crl was revoked on 2026-11-20; its
+/// signature time-stamp says 2026-11-25; the DSS holds only the CA's CRL of 2026-11-19, whose
+/// window covers the time-stamp. Offline that stands (EN 319 102-1's default) with a note;
+/// online, the distribution point's current CRL lists the revocation and wins (and says
+/// nothing of a signer that expired before it was issued); with the distribution point down,
+/// the stale CRL stands again, with the note.
+#[test]
+fn relying_agency_online_gets_the_current_crl_over_a_stale_embedded_one() {
+    let doc = corpus().join("signed-after-revocation-stale-crl/doc.pdf");
+    let crl = std::fs::read(corpus().join("online/kyso-issuing-ca-current.crl")).unwrap();
+
+    // Offline: the stale CRL, and a note saying what the verdict rests on.
+    let (r, j) = verify(&doc, &["--offline"], LIMIT);
+    assert_eq!(
+        (r.code, &j["indication"]),
+        (0, &serde_json::json!("TOTAL-PASSED")),
+        "{}",
+        r.stdout
+    );
+    assert!(says(&j["signatures"][0], &RESTS_ON), "{}", r.stdout);
+
+    // (a) Online, the distribution point serves the CA's current CRL: REVOKED.
+    let mut server = Server::start(CRL_PORT, move |s| answer(s, CRL_PATH, &crl));
+    let (r, j) = verify(&doc, &[], LIMIT);
+    assert!(server.accepted() >= 1, "kyso did not ask {CRL_PATH}");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(j["indication"], "TOTAL-FAILED", "{}", r.stdout);
+    assert_eq!(j["subindication"], "REVOKED", "{}", r.stdout);
+    assert!(
+        says(
+            &j["signatures"][0],
+            &["CN=Signer l-online", "was revoked on 2026-11-20"]
+        ),
+        "{}",
+        r.stdout
+    );
+
+    // The same CRL says nothing of a certificate that expired before it was issued (CAs drop
+    // expired certificates from their CRLs): a signer revoked on 2025-03-01, expired on
+    // 2025-06-30, time-stamp of 2025-04-15, no data in the file: not good, TRY_LATER.
+    let expired = corpus().join("online/revoked-expired-signer-no-data.pdf");
+    let asked = server.accepted();
+    let (r, j) = verify(&expired, &[], LIMIT);
+    assert!(server.accepted() > asked, "kyso did not ask {CRL_PATH}");
+    server.stop();
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(j["indication"], "INDETERMINATE", "{}", r.stdout);
+    assert_eq!(j["subindication"], "TRY_LATER", "{}", r.stdout);
+    assert!(
+        says(&j["signatures"][0], &["CRL", "of 2026-11-26", "not used"]),
+        "{}",
+        r.stdout
+    );
+
+    // (b) The distribution point is down: the fetch fails at once, the stale CRL stands, and
+    // the report says what it rests on and that the CRL could not be fetched.
+    drop(bind(CRL_PORT));
+    let (r, j) = verify(&doc, &[], LIMIT);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{}", r.stdout);
+    let sig = &j["signatures"][0];
+    assert!(says(sig, &RESTS_ON), "{}", r.stdout);
+    assert!(
+        says(
+            sig,
+            &[
+                "the CRL could not be fetched",
+                &format!("127.0.0.1:{CRL_PORT}{CRL_PATH}")
+            ]
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Five signatures whose certificate (pki/l-stall.pem) names an OCSP responder and a CRL
+/// distribution point on a server that accepts connections and never answers: each fetch
+/// ends at the fetcher's timeout, every signature is INDETERMINATE/TRY_LATER, and the failed
+/// URLs are remembered, so the run takes one timeout per URL, not one per signature.
+#[test]
+fn responder_that_never_answers_leaves_try_later_in_bounded_time() {
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = held.clone();
+    let server = Server::start(STALL_PORT, move |s| h.lock().unwrap().push(s));
+    let doc = corpus().join("online/stalled-responder-five-signatures.pdf");
+    let start = Instant::now();
+    let (r, j) = verify(&doc, &[], LIMIT);
+    let took = start.elapsed();
+    eprintln!(
+        "five signatures, two dead URLs: {took:?}, {} connections",
+        server.accepted()
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(j["indication"], "INDETERMINATE", "{}", r.stdout);
+    assert_eq!(j["subindication"], "TRY_LATER", "{}", r.stdout);
+    let sigs = j["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 5, "{}", r.stdout);
+    for sig in sigs {
+        assert_eq!(
+            (&sig["indication"], &sig["subindication"]),
+            (
+                &serde_json::json!("INDETERMINATE"),
+                &serde_json::json!("TRY_LATER")
+            ),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            says(sig, &[&format!("127.0.0.1:{STALL_PORT}/ocsp")]),
+            "{}",
+            r.stdout
+        );
+    }
+    // Two URLs, each asked once (a retry allowed), not once per signature (ten).
+    assert!(
+        server.accepted() <= 4,
+        "{} connections to the stalled server",
+        server.accepted()
+    );
+}
