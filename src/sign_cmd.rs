@@ -346,7 +346,9 @@ fn sign_one(
         file: input.to_path_buf(),
         output: None,
         digest: None,
-        signer: Some(key.certificate().tbs_certificate.subject.to_string()),
+        signer: Some(kyso_verify::x509::name_string(
+            &key.certificate().tbs_certificate.subject,
+        )),
         time: None,
         error: None,
         exit_code: 0,

@@ -441,9 +441,8 @@ impl<'a> Document<'a> {
     pub fn revision_ends(&self) -> Vec<usize> {
         let d = self.data;
         let mut out = Vec::new();
-        let mut i = 0;
-        while let Some(p) = d[i..].windows(5).position(|w| w == b"%%EOF") {
-            let mut e = i + p + 5;
+        for p in memchr::memmem::find_iter(d, b"%%EOF") {
+            let mut e = p + 5;
             if d.get(e) == Some(&b'\r') {
                 e += 1;
             }
@@ -451,7 +450,6 @@ impl<'a> Document<'a> {
                 e += 1;
             }
             out.push(e);
-            i = i + p + 5;
         }
         out
     }
@@ -562,9 +560,7 @@ pub fn read_indirect(
                 Some(e) => e,
                 None => {
                     // A wrong /Length: take the data up to `endstream`, as readers do.
-                    let rel = data[start..]
-                        .windows(9)
-                        .position(|w| w == b"endstream")
+                    let rel = memchr::memmem::find(&data[start..], b"endstream")
                         .ok_or_else(|| syntax(start, "stream without endstream"))?;
                     let mut e = start + rel;
                     if e > start && data[e - 1] == b'\n' {

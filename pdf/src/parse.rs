@@ -7,6 +7,37 @@ use crate::object::{Dict, ObjRef, Object};
 /// Deepest nesting of arrays and dictionaries accepted.
 pub const MAX_DEPTH: usize = 64;
 
+/// The bytes an even number of hex digits (and nothing else) stand for.
+pub fn decode_hex(digits: &[u8]) -> Option<Vec<u8>> {
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    let all_hex = digits.chunks_exact(2).all(|c| {
+        let (h, l) = (HEX[c[0] as usize], HEX[c[1] as usize]);
+        out.push(h << 4 | l);
+        (h | l) < 16
+    });
+    all_hex.then_some(out)
+}
+
+/// Hex digit values; 0xff for anything else.
+static HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// PDF white space (§7.2.2).
 pub fn is_ws(b: u8) -> bool {
     matches!(b, 0 | 9 | 10 | 12 | 13 | 32)
@@ -290,6 +321,15 @@ impl<'a> Parser<'a> {
     fn hex_string(&mut self) -> Result<Vec<u8>> {
         let at = self.pos;
         self.pos += 1;
+        // The common case, a signature's /Contents of tens of kilobytes: hex digits in pairs
+        // up to the closing `>`, decoded by table; anything else takes the general path.
+        let rest = &self.data[self.pos..];
+        if let Some(len) = memchr::memchr(b'>', rest) {
+            if let Some(out) = decode_hex(&rest[..len]) {
+                self.pos += len + 1;
+                return Ok(out);
+            }
+        }
         let mut out = Vec::new();
         let mut hi: Option<u8> = None;
         loop {

@@ -173,7 +173,7 @@ impl Authenticator {
         }
         let fp: [u8; 32] = Sha256::digest(leaf.as_ref()).into();
         let subject = <x509_cert::Certificate as der::Decode>::from_der(leaf.as_ref())
-            .map(|c| c.tbs_certificate.subject.to_string())
+            .map(|c| kyso_verify::x509::name_string(&c.tbs_certificate.subject))
             .unwrap_or_default();
         for c in &self.clients {
             let hit = match (&c.sha256, &c.subject) {

@@ -810,5 +810,5 @@ pub async fn blocking<T: Send + 'static>(
 
 /// The signing key's certificate subject, for logs and events.
 pub fn subject(k: &dyn SigningKey) -> String {
-    k.certificate().tbs_certificate.subject.to_string()
+    kyso_verify::x509::name_string(&k.certificate().tbs_certificate.subject)
 }

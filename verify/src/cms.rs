@@ -433,7 +433,7 @@ fn ess_v1_matches(v: &der::Any, cert_der: &[u8]) -> bool {
 pub(crate) fn summary(c: &Cert) -> SignerSummary {
     SignerSummary {
         subject: c.subject_string(),
-        issuer: c.tbs().issuer.to_string(),
+        issuer: crate::x509::name_string(&c.tbs().issuer),
         serial: hex::encode(c.tbs().serial_number.as_bytes()),
         sha256: hex::encode(c.fingerprint()),
         not_before: rfc3339(c.tbs().validity.not_before.to_system_time()),

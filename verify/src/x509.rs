@@ -56,12 +56,110 @@ fn outer_and_tbs(b: &[u8]) -> Result<(&[u8], Range<usize>), X509Error> {
     Ok((outer.raw, start..start + tbs.raw.len()))
 }
 
+/// A distinguished name as text (RFC 4514, most significant RDN last), exactly as
+/// x509-cert's `Display` writes it — but the attribute types names use in practice are looked
+/// up in a small table made once, not by a linear search of const-oid's whole database for
+/// every attribute (which was a seventh of a whole validation).
+pub fn name_string(name: &x509_cert::name::Name) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64);
+    for (i, rdn) in name.0.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, atv) in rdn.0.iter().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            match (attribute_name(&atv.oid), text_value(&atv.value)) {
+                (Some(key), Some(val)) => {
+                    out.push_str(key);
+                    out.push('=');
+                    let mut chars = val.char_indices().peekable();
+                    while let Some((k, c)) = chars.next() {
+                        match c {
+                            '#' if k == 0 => out.push_str("\\#"),
+                            ' ' if k == 0 || chars.peek().is_none() => out.push_str("\\ "),
+                            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                                out.push('\\');
+                                out.push(c)
+                            }
+                            '\x00'..='\x1f' | '\x7f' => {
+                                let _ = write!(out, "\\{:02x}", c as u8);
+                            }
+                            _ => out.push(c),
+                        }
+                    }
+                }
+                _ => {
+                    let _ = write!(out, "{atv}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The string value of an attribute, for the string types x509-cert prints as text.
+fn text_value(v: &der::Any) -> Option<&str> {
+    use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
+    use der::{Tag, Tagged};
+    match v.tag() {
+        Tag::PrintableString => PrintableStringRef::try_from(v).ok().map(|s| s.as_str()),
+        Tag::Utf8String => Utf8StringRef::try_from(v).ok().map(|s| s.as_str()),
+        Tag::Ia5String => Ia5StringRef::try_from(v).ok().map(|s| s.as_str()),
+        Tag::TeletexString => TeletexStringRef::try_from(v).ok().map(|s| s.as_str()),
+        _ => None,
+    }
+}
+
+/// The upper-case short name x509-cert prints for an attribute type, from a table of the
+/// common ones filled once from const-oid's database; other types are looked up there.
+fn attribute_name(oid: &const_oid::ObjectIdentifier) -> Option<&'static str> {
+    use const_oid::db::{rfc3280, rfc4519, DB};
+    use std::collections::HashMap;
+    static COMMON: std::sync::OnceLock<HashMap<const_oid::ObjectIdentifier, &'static str>> =
+        std::sync::OnceLock::new();
+    let common = COMMON.get_or_init(|| {
+        [
+            rfc4519::CN,
+            rfc4519::O,
+            rfc4519::OU,
+            rfc4519::C,
+            rfc4519::L,
+            rfc4519::ST,
+            rfc4519::STREET,
+            rfc4519::SERIAL_NUMBER,
+            rfc4519::UID,
+            rfc4519::DC,
+            rfc4519::TITLE,
+            rfc4519::GIVEN_NAME,
+            rfc4519::SN,
+            rfc4519::POSTAL_CODE,
+            const_oid::ObjectIdentifier::new_unwrap("2.5.4.97"), // organizationIdentifier
+            rfc3280::EMAIL_ADDRESS,
+        ]
+        .into_iter()
+        .filter_map(|o| {
+            // The shortest of its names, as x509-cert picks it.
+            DB.find_names_for_oid(o)
+                .min_by_key(|n| n.len())
+                .map(|n| (o, &*Box::leak(n.to_ascii_uppercase().into_boxed_str())))
+        })
+        .collect()
+    });
+    // Other types (rare) are printed by x509-cert's own Display.
+    common.get(oid).copied()
+}
+
 /// A certificate and the bytes it came in.
 pub struct Cert {
     pub x509: Certificate,
     der: Vec<u8>,
     tbs: Range<usize>,
     fingerprint: [u8; 32],
+    /// The subject as text, made once: reports and messages name certificates many times.
+    subject: std::sync::OnceLock<String>,
 }
 
 /// Certificates are shared between paths, pools and reports.
@@ -91,6 +189,7 @@ impl Cert {
             der: raw.to_vec(),
             tbs,
             fingerprint,
+            subject: std::sync::OnceLock::new(),
         })
     }
 
@@ -123,7 +222,9 @@ impl Cert {
     }
 
     pub fn subject_string(&self) -> String {
-        self.tbs().subject.to_string()
+        self.subject
+            .get_or_init(|| name_string(&self.tbs().subject))
+            .clone()
     }
 
     pub fn is_self_issued(&self) -> bool {
@@ -438,6 +539,33 @@ mod tests {
     /// (asn1crypto writes them; RFC 6960 allows them), signed by a throwaway P-256 CA.
     const FRACTIONAL_OCSP: &str = "3082011a0a0100a08201133082010f06092b0601050507300101048201003081fd3081a4a21604143cafdb3a6f594b373858a9160c9268dfc4e9a210181632303236313230313034353732342e3132333435365a30723070303a300906052b0e03021a0500041411048cd20cb3592307d019fd0889562b62d3649204143cafdb3a6f594b373858a9160c9268dfc4e9a2100201028000181632303236313230313034353732342e3132333435365aa018181632303236313230323034353732342e3132333435365a300a06082a8648ce3d040302034800304502204a17dd3b8e60476bf56e5c96009cfc54f1beab00fca998fddac88795960bb968022100b6f63abdb25ffdc5974d1058c053a4c79ae3da9ecc4414913f6b17d198fe29bb";
     const ITS_CA: &str = "3082011a3081c2a003020102020101300a06082a8648ce3d040302300d310b300906035504030c026361301e170d3236313133303034353732345a170d3236313231313034353732345a300d310b300906035504030c0263613059301306072a8648ce3d020106082a8648ce3d030107034200045479c3ad40e62917dc7fd22d71d3b5fb647eff8bb11909cdcd3e3921d4dfd784fa72adb4754781c5473d900f4b06389fd21ec825446986ef0b6c1250c463dbc7a3133011300f0603551d130101ff040530030101ff300a06082a8648ce3d04030203470030440220277fcbd69b120fc200294eb70281fe6adae4394a44d0eaad3a6f71d03996b04d02204d283980a1974c1469c7ba419c29977cfb373467d6bc012f66e78be8f58d5296";
+
+    #[test]
+    fn names_print_as_x509_cert_prints_them() {
+        use std::str::FromStr;
+        for text in [
+            "CN=Nguyễn Văn A,OU=Phòng Một cửa,O=UBND tỉnh Ninh Bình,L=Ninh Bình,C=VN",
+            "CN=a\\,b+UID=CMND:0123456789,O=x\\+y\\;z,C=VN",
+            "CN=\\ leading and trailing\\ ,SERIALNUMBER=MST:0101234567,ST=Hà Nội",
+            "CN=\\#hash,DC=gov,DC=vn,emailAddress=a@b.vn",
+            "CN=x,2.5.4.72=#0c0474657374,1.2.3.4=#13026869",
+        ] {
+            let name =
+                x509_cert::name::Name::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(name_string(&name), name.to_string(), "{text}");
+        }
+        // A BMPString value (some CAs write Vietnamese names so) prints as x509-cert does.
+        let mut name = x509_cert::name::Name::from_str("CN=x,C=VN").unwrap();
+        let bmp = der::Any::new(der::Tag::BmpString, vec![0, b'A', 0x1e, 0xa1]).unwrap();
+        let atv = x509_cert::attr::AttributeTypeAndValue {
+            oid: const_oid::db::rfc4519::O,
+            value: bmp,
+        };
+        name.0.push(x509_cert::name::RelativeDistinguishedName(
+            der::asn1::SetOfVec::try_from(vec![atv]).unwrap(),
+        ));
+        assert_eq!(name_string(&name), name.to_string());
+    }
 
     #[test]
     fn ocsp_times_with_fractions_of_a_second_are_read_and_the_signature_still_verifies() {

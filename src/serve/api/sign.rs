@@ -534,7 +534,7 @@ impl FromDerHex for x509_cert::Certificate {
         hex::decode(h)
             .ok()
             .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(&d).ok())
-            .map(|c| c.tbs_certificate.subject.to_string())
+            .map(|c| kyso_verify::x509::name_string(&c.tbs_certificate.subject))
             .unwrap_or_else(|| "unknown".into())
     }
 }

@@ -279,7 +279,7 @@ fn from_crl(
     if !crate::x509::same_name(&t.issuer, &cert.tbs().issuer) {
         return None;
     }
-    let from = t.issuer.to_string();
+    let from = crate::x509::name_string(&t.issuer);
     if let Err(e) = crl.signed_by(issuer) {
         notes.push(format!(
             "a CRL from {from} does not verify with its issuer's key ({e}); ignored"

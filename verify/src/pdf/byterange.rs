@@ -85,7 +85,7 @@ pub fn check(
         .get("Contents")
         .and_then(Object::as_string)
         .ok_or(RangeError::NoContents)?;
-    let gap_bytes = hex::decode(&gap[1..gap.len() - 1]).unwrap_or_default();
+    let gap_bytes = kyso_pdf::parse::decode_hex(&gap[1..gap.len() - 1]).unwrap_or_default();
     if gap_bytes.as_slice() != contents {
         return Err(RangeError::Wrapped);
     }

@@ -205,11 +205,7 @@ pub fn hidden_signatures(
     known: &[Found],
 ) -> Result<Vec<Found>, TooManyByteRanges> {
     let data = doc.data();
-    let hits: Vec<usize> = data
-        .windows(10)
-        .enumerate()
-        .filter(|(_, w)| *w == b"/ByteRange")
-        .map(|(i, _)| i)
+    let hits: Vec<usize> = memchr::memmem::find_iter(data, b"/ByteRange")
         .take(MAX_BYTERANGE_HITS + 1)
         .collect();
     if hits.len() > MAX_BYTERANGE_HITS {
