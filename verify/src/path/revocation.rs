@@ -87,6 +87,23 @@ fn fresh(
     }
 }
 
+/// Why a "good" issued at `this_update` says nothing at `control`, for the report.
+fn stale_why(cert: &Cert, this_update: SystemTime, control: SystemTime) -> String {
+    let not_after = cert.tbs().validity.not_after.to_system_time();
+    if this_update > not_after {
+        format!(
+            "it was issued after {} expired ({}), when its CA no longer has to list it",
+            cert.subject_string(),
+            crate::rfc3339(not_after)
+        )
+    } else {
+        format!(
+            "it was issued before {} and its validity does not reach it",
+            crate::rfc3339(control)
+        )
+    }
+}
+
 /// What one CRL or OCSP response says of a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Said {
@@ -327,10 +344,11 @@ fn from_crl(
     match fresh(cert, this_update, next_update, keeps_expired, control) {
         Freshness::Stale => {
             notes.push(format!(
-                "the CRL from {from} of {} does not cover {}: it cannot show {} was not revoked then; not used",
+                "the CRL from {from} of {} cannot show {} was not revoked at {}: {}; not used",
                 crate::rfc3339(this_update),
+                cert.subject_string(),
                 crate::rfc3339(control),
-                cert.subject_string()
+                stale_why(cert, this_update, control)
             ));
             None
         }
@@ -529,10 +547,11 @@ fn from_ocsp(
                 control,
             ) {
                 Freshness::Stale => notes.push(format!(
-                    "an OCSP response of {} says {} is good, but does not cover {}; not used",
+                    "an OCSP response of {} says {} is good, but cannot show it at {}: {}; not used",
                     crate::rfc3339(this_update),
                     cert.subject_string(),
-                    crate::rfc3339(control)
+                    crate::rfc3339(control),
+                    stale_why(cert, this_update, control)
                 )),
                 f => {
                     if !matches!(out, Some(Said::Good(g)) if g >= f) {
