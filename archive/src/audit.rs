@@ -3,8 +3,10 @@
 //! recomputed tree and its signature — and name the first inconsistency.
 
 use crate::checkpoint;
+use crate::error::{ArchiveError, Result};
 use crate::merkle::{self, Frontier, Hash, Nodes};
-use crate::store::*;
+use crate::model::Event;
+use crate::schema::*;
 use rocksdb::{Options, DB};
 use sha2::{Digest, Sha256};
 use std::path::Path;
