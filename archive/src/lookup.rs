@@ -1,166 +1,245 @@
-//! Reading the archive: records, status, content, lookups by code, subject and agency, the
-//! log's entries and proofs.
+//! Reading the archive. A record's metadata and content, and every lookup (by document code,
+//! by a citizen's ID number, by agency) are personal data: each read is logged — who, why,
+//! which records — durably, before anything is returned. The log's own entries and proofs are
+//! what auditors and relying agencies read, and are not about a person.
 
-use crate::code::DocumentCode;
+use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
 use crate::merkle::{self, Hash, Nodes};
-use crate::model::{now_rfc3339, Event, Record, Status};
+use crate::model::{check_date, check_text, Access, FindBy, ReadPart, Record, Status};
 use crate::schema::*;
 use crate::store::Archive;
+use crate::writer::{stored_record, stored_status, Job};
 use sha2::{Digest, Sha256};
-use std::sync::atomic::Ordering;
+
+/// Most records one lookup returns (the event that logs it names each of them).
+pub const MAX_FOUND: usize = 1000;
+
+/// A lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Every version of a document code, the current valid one first, then newest first.
+    Code(String),
+    /// Every record of a subject (personal id or tax code), newest first.
+    Subject(String),
+    /// Records of an agency issued between two dates (YYYY-MM-DD, inclusive), oldest first.
+    Agency {
+        agency: String,
+        from: String,
+        to: String,
+    },
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub records: Vec<(Record, Status)>,
+    /// More than [`MAX_FOUND`] matched; narrow the query.
+    pub truncated: bool,
+}
+
+/// A record's document (and its detached signature, if it has one).
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub document: Vec<u8>,
+    pub detached_signature: Option<Vec<u8>>,
+}
 
 impl Archive {
-    pub fn record(&self, id: u64) -> Result<Record> {
-        let v = self
-            .db
-            .get_cf(self.cf(CF_RECORDS)?, be(id))
-            .map_err(db_err)?
-            .ok_or(ArchiveError::NoRecord(id))?;
-        serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt(format!("record {id}: {e}")))
+    /// A record and its current status — a logged read.
+    pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
+        self.log_read(id, ReadPart::Metadata, access)?;
+        Ok((self.record(id)?, self.status(id)?))
     }
 
-    pub fn status(&self, id: u64) -> Result<Status> {
-        self.record(id)?;
-        Ok(
-            match self
-                .db
-                .get_cf(self.cf(CF_STATUS)?, be(id))
-                .map_err(db_err)?
-            {
-                Some(v) => serde_json::from_slice(&v)
-                    .map_err(|e| ArchiveError::Corrupt(format!("status {id}: {e}")))?,
-                None => Status::Valid,
-            },
-        )
-    }
-
-    /// The document's bytes. Citizens' documents are personal data: the read is logged first
-    /// (who and why), durably, and only then is the content returned.
-    pub fn read_content(&self, id: u64, user: &str, reason: &str) -> Result<Vec<u8>> {
+    /// The document's bytes — a logged read: the event is durable before the bytes are
+    /// returned. The bytes are checked against the record's SHA-256.
+    pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
+        self.log_read(id, ReadPart::Content, access)?;
         let r = self.record(id)?;
-        if reason.trim().is_empty() {
-            return Err(ArchiveError::Input(
-                "a reason for reading the document is required (it is logged)".into(),
-            ));
-        }
-        self.log(Event::Read {
+        let document = self.blob(id, &r.content_sha256)?;
+        let detached_signature = match &r.detached_signature {
+            Some(b) => Some(self.blob(id, &b.sha256)?),
+            None => None,
+        };
+        Ok(Content {
+            document,
+            detached_signature,
+        })
+    }
+
+    fn log_read(&self, id: u64, part: ReadPart, access: &Access) -> Result<u64> {
+        access.check()?;
+        self.submit(Job::Read {
             record: id,
-            user: user.into(),
-            reason: reason.into(),
-            time: now_rfc3339(),
+            part,
+            user: access.user.clone(),
+            purpose: access.purpose.clone(),
+        })
+        .map(|o| o.leaf)
+    }
+
+    fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
+        let sha = hex::decode(sha256_hex).map_err(|_| {
+            ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256"))
         })?;
-        let sha =
-            hex::decode(&r.content_sha256).map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
         let v = self
             .db
             .get_cf(self.cf(CF_CONTENT)?, &sha)
             .map_err(db_err)?
-            .ok_or_else(|| ArchiveError::Corrupt(format!("content of record {id} is missing")))?;
+            .ok_or_else(|| {
+                ArchiveError::Inconsistent(format!(
+                    "content {sha256_hex} of record {id} is missing"
+                ))
+            })?;
         if Sha256::digest(&v)[..] != sha[..] {
-            return Err(ArchiveError::Corrupt(format!(
-                "content of record {id} does not match its SHA-256"
+            return Err(ArchiveError::Inconsistent(format!(
+                "content {sha256_hex} of record {id} does not match its SHA-256"
             )));
         }
         Ok(v)
     }
 
-    fn scan_index(&self, prefix: &[u8]) -> Result<Vec<u64>> {
-        let cf = self.cf(CF_INDEX)?;
+    /// Look records up — a logged read naming every record returned.
+    pub fn find(&self, query: &Query, access: &Access) -> Result<Found> {
+        access.check()?;
+        let (by, value, mut ids) = match query {
+            Query::Code(code) => {
+                let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
+                let code = code.to_string();
+                let ids = self.scan_index(&index_prefix(b'c', &code), None)?;
+                (FindBy::Code, code, ids)
+            }
+            Query::Subject(subject) => {
+                parse_subject(subject).map_err(ArchiveError::Input)?;
+                let mut ids = self.scan_index(&index_prefix(b's', subject), None)?;
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                (FindBy::Subject, subject.clone(), ids)
+            }
+            Query::Agency { agency, from, to } => {
+                check_text("agency", agency, 200)?;
+                check_date("from", from)?;
+                check_date("to", to)?;
+                let prefix = index_prefix(b'a', agency);
+                let ids = self.scan_index(&prefix, Some((from, to)))?;
+                (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
+            }
+        };
+        let truncated = ids.len() > MAX_FOUND;
+        ids.truncate(MAX_FOUND);
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            records.push((self.record(*id)?, self.status(*id)?));
+        }
+        if by == FindBy::Code {
+            // The current valid version first, then newest first.
+            records.sort_by(|a, b| {
+                (a.1 != Status::Valid)
+                    .cmp(&(b.1 != Status::Valid))
+                    .then(b.0.id.cmp(&a.0.id))
+            });
+        }
+        self.submit(Job::Find {
+            by,
+            value,
+            records: records.iter().map(|(r, _)| r.id).collect(),
+            user: access.user.clone(),
+            purpose: access.purpose.clone(),
+        })?;
+        Ok(Found { records, truncated })
+    }
+
+    /// Record ids under an index prefix (at most one more than [`MAX_FOUND`]); for agency
+    /// entries, only those issued within `dates`.
+    fn scan_index(&self, prefix: &[u8], dates: Option<(&str, &str)>) -> Result<Vec<u64>> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
+        match dates {
+            Some((from, _)) => {
+                let mut k = prefix.to_vec();
+                k.extend_from_slice(from.as_bytes());
+                it.seek(&k);
+            }
+            None => it.seek(prefix),
+        }
         let mut out = Vec::new();
-        for item in self.db.prefix_iterator_cf(cf, prefix) {
-            let (k, _) = item.map_err(db_err)?;
+        while it.valid() && out.len() <= MAX_FOUND {
+            let Some(k) = it.key() else { break };
             if !k.starts_with(prefix) {
                 break;
             }
-            if k.len() >= 8 {
-                out.push(u64::from_be_bytes(
-                    k[k.len() - 8..].try_into().expect("8 bytes"),
-                ));
+            let key = IndexKey::parse(k).ok_or_else(|| {
+                ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
+            })?;
+            if let (Some((from, to)), IndexKey::Agency { date, .. }) = (dates, &key) {
+                if date.as_str() > to {
+                    break;
+                }
+                if date.is_empty() || date.as_str() < from {
+                    it.next();
+                    continue;
+                }
             }
+            out.push(key.id());
+            it.next();
         }
+        it.status().map_err(db_err)?;
         Ok(out)
     }
 
-    /// All versions of a document code, the current valid one first, then newest first.
-    pub fn find_code(&self, code: &str) -> Result<Vec<Record>> {
-        let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
-        let mut key = b"c".to_vec();
-        key.extend_from_slice(code.to_string().as_bytes());
-        key.push(0);
-        let mut recs: Vec<(Record, Status)> = Vec::new();
-        for id in self.scan_index(&key)? {
-            recs.push((self.record(id)?, self.status(id)?));
-        }
-        recs.sort_by(|a, b| {
-            (a.1 != Status::Valid)
-                .cmp(&(b.1 != Status::Valid))
-                .then(b.0.id.cmp(&a.0.id))
-        });
-        Ok(recs.into_iter().map(|(r, _)| r).collect())
+    /// A record as stored, not logged: for the archive's own use.
+    pub(crate) fn record(&self, id: u64) -> Result<Record> {
+        stored_record(&self.db, id)
     }
 
-    /// Every record of a subject (personal id or tax code), newest first.
-    pub fn find_subject(&self, subject: &str) -> Result<Vec<Record>> {
-        crate::code::parse_subject(subject).map_err(ArchiveError::Input)?;
-        let mut key = b"s".to_vec();
-        key.extend_from_slice(subject.as_bytes());
-        key.push(0);
-        let mut ids = self.scan_index(&key)?;
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-        ids.into_iter().map(|id| self.record(id)).collect()
+    pub(crate) fn status(&self, id: u64) -> Result<Status> {
+        self.record(id)?;
+        stored_status(&self.db, id)
     }
 
-    /// Records of an agency issued between two dates (YYYY-MM-DD, inclusive).
-    pub fn find_agency(&self, agency: &str, from: &str, to: &str) -> Result<Vec<Record>> {
-        let mut key = b"a".to_vec();
-        key.extend_from_slice(agency.as_bytes());
-        key.push(0);
-        let ids = self.scan_index(&key)?;
-        let mut out = Vec::new();
-        for id in ids {
-            let r = self.record(id)?;
-            let d = r.issue_date.clone().unwrap_or_default();
-            if d.as_str() >= from && d.as_str() <= to {
-                out.push(r);
-            }
-        }
-        Ok(out)
-    }
-
-    /// How many WAL syncs acknowledged puts and events since the archive was opened (the
-    /// benchmark reports entries per sync).
-    pub fn wal_syncs(&self) -> u64 {
-        self.syncs.load(Ordering::Relaxed)
-    }
-
-    /// The durable tree size: entries written but not yet synced are not counted.
-    pub fn size(&self) -> Result<u64> {
-        Ok(self.durable.load(Ordering::Acquire))
+    /// The log index of a record's ingest event (for `kyso log prove ID`; no personal data).
+    pub fn record_leaf(&self, id: u64) -> Result<u64> {
+        self.record(id).map(|r| r.leaf)
     }
 
     pub fn root(&self, size: u64) -> Result<Hash> {
-        merkle::mth(&DbNodes(&self.db), 0, size).map_err(ArchiveError::Corrupt)
+        let n = DbNodes::new(&self.db);
+        n.result(merkle::mth(&n, 0, size), ArchiveError::Inconsistent)
     }
 
     pub fn leaf(&self, index: u64) -> Result<Hash> {
-        DbNodes(&self.db)
-            .node(0, index)
-            .map_err(ArchiveError::Corrupt)
+        let n = DbNodes::new(&self.db);
+        n.result(n.node(0, index), ArchiveError::Inconsistent)
     }
 
     pub fn event_bytes(&self, index: u64) -> Result<Vec<u8>> {
         self.db
-            .get_cf(self.cf(CF_EVENTS)?, be(index))
+            .get_cf(self.cf(CF_EVENTS)?, u64_key(index))
             .map_err(db_err)?
-            .ok_or_else(|| ArchiveError::Corrupt(format!("event {index} is missing")))
+            .ok_or_else(|| ArchiveError::Inconsistent(format!("event {index} is missing")))
     }
 
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        merkle::inclusion_proof(&DbNodes(&self.db), index, size).map_err(ArchiveError::Input)
+        if size > self.size() {
+            return Err(ArchiveError::Input(format!(
+                "the log has {} durable entries, not {size}",
+                self.size()
+            )));
+        }
+        let n = DbNodes::new(&self.db);
+        n.result(
+            merkle::inclusion_proof(&n, index, size),
+            ArchiveError::Input,
+        )
     }
 
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
-        merkle::consistency_proof(&DbNodes(&self.db), old, new).map_err(ArchiveError::Input)
+        if new > self.size() {
+            return Err(ArchiveError::Input(format!(
+                "the log has {} durable entries, not {new}",
+                self.size()
+            )));
+        }
+        let n = DbNodes::new(&self.db);
+        n.result(merkle::consistency_proof(&n, old, new), ArchiveError::Input)
     }
 }

@@ -1,24 +1,45 @@
 //! The open archive: the RocksDB database and the writer pipeline in front of it.
 
 use crate::code::DocumentCode;
-use crate::error::{db_err, ArchiveError, Result};
+use crate::error::{open_err, ArchiveError, Result};
 use crate::merkle::Frontier;
-use crate::model::{now_rfc3339, Event, NewRecord, Status};
+use crate::model::{check_text, check_user, Activity, NewRecord, Status};
 use crate::schema::*;
-use crate::writer::{syncer_loop, writer_loop, Job, Reply, Writer, Written};
+use crate::writer::{syncer_loop, writer_loop, Hashed, Job, Outcome, Reply, Writer, Written};
 use crossbeam_channel::{bounded, Sender};
 use rocksdb::{ColumnFamilyDescriptor, DB};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use crate::checkpointer::{Checkpointer, CHECKPOINT_INTERVAL};
+pub use crate::checkpointer::{CheckpointSigner, Checkpointer, CHECKPOINT_INTERVAL};
 pub use crate::schema::CFS;
+
+/// What an appliance configures about its archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Largest document (with its detached signature) the archive takes; larger ones are
+    /// refused with [`ArchiveError::TooLarge`] before anything is stored.
+    pub max_document_bytes: u64,
+    /// A write batch stops taking documents at this many bytes (a single document larger than
+    /// this is a batch of its own): 512 documents of 20 MB never make one 10 GB batch.
+    pub max_batch_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_document_bytes: 64 << 20,
+            max_batch_bytes: 64 << 20,
+        }
+    }
+}
 
 /// The open archive.
 pub struct Archive {
     pub(crate) db: Arc<DB>,
     path: PathBuf,
+    config: Config,
     jobs: Option<Sender<(Job, Reply)>>,
     /// The writer and the syncer threads.
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -26,9 +47,11 @@ pub struct Archive {
     pub(crate) durable: Arc<AtomicU64>,
     /// WAL syncs made since the archive was opened.
     pub(crate) syncs: Arc<AtomicU64>,
+    /// The largest write batch, in bytes.
+    largest_batch: Arc<AtomicU64>,
     /// Set when a write or a sync failed: no more writes until the archive is reopened.
     pub(crate) failed: Arc<AtomicBool>,
-    /// Serializes checkpoint signing.
+    /// Serializes checkpoint signing and backups.
     pub(crate) sign_lock: Mutex<()>,
 }
 
@@ -42,8 +65,14 @@ impl Drop for Archive {
 }
 
 impl Archive {
-    /// Open (or create) the archive in `dir`.
+    /// Open (or create) the archive in `dir` with the default [`Config`].
     pub fn open(dir: &Path) -> Result<Archive> {
+        Archive::open_with(dir, Config::default())
+    }
+
+    /// Open (or create) the archive in `dir`. Refuses to open a database whose counters do not
+    /// match its last keys (a record, event or node beyond them would be overwritten).
+    pub fn open_with(dir: &Path, config: Config) -> Result<Archive> {
         let cfs = CFS
             .iter()
             .map(|n| ColumnFamilyDescriptor::new(*n, cf_options(n)));
@@ -51,24 +80,18 @@ impl Archive {
             std::fs::create_dir_all(dir)
                 .map_err(|e| ArchiveError::Db(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let db = DB::open_cf_descriptors(&options(dir), dir, cfs).map_err(|e| {
-            let m = e.to_string();
-            if m.contains("lock") || m.contains("Resource temporarily unavailable") {
-                ArchiveError::Locked {
-                    path: dir.display().to_string(),
-                }
-            } else {
-                ArchiveError::Db(m)
-            }
-        })?;
+        let db = DB::open_cf_descriptors(&options(dir), dir, cfs).map_err(|e| open_err(dir, e))?;
         let db = Arc::new(db);
         let size = read_u64(&db, META_SIZE)?;
         let next_id = read_u64(&db, META_NEXT_ID)?;
-        let frontier = Frontier::load(&DbNodes(&db), size).map_err(ArchiveError::Corrupt)?;
+        check_counters(&db, size, next_id)?;
+        let nodes = DbNodes::new(&db);
+        let frontier = nodes.result(Frontier::load(&nodes, size), ArchiveError::Inconsistent)?;
         let (tx, rx) = bounded::<(Job, Reply)>(4096);
         let (sync_tx, sync_rx) = bounded::<Written>(64);
         let durable = Arc::new(AtomicU64::new(size));
         let failed = Arc::new(AtomicBool::new(false));
+        let largest_batch = Arc::new(AtomicU64::new(0));
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())
@@ -76,9 +99,15 @@ impl Archive {
                 .map_err(|e| ArchiveError::Db(e.to_string()))
         };
         let (wdb, wfailed) = (db.clone(), failed.clone());
+        let w = Writer {
+            frontier,
+            next_id,
+            max_batch_bytes: config.max_batch_bytes,
+            largest_batch: largest_batch.clone(),
+        };
         let writer = spawn(
             "kyso-archive-writer",
-            Box::new(move || writer_loop(wdb, rx, sync_tx, wfailed, Writer { frontier, next_id })),
+            Box::new(move || writer_loop(wdb, rx, sync_tx, wfailed, w)),
         )?;
         let syncs = Arc::new(AtomicU64::new(0));
         let (sdb, sdurable, ssyncs, sfailed) =
@@ -90,10 +119,12 @@ impl Archive {
         Ok(Archive {
             db,
             path: dir.to_path_buf(),
+            config,
             jobs: Some(tx),
             threads: vec![writer, syncer],
             durable,
             syncs,
+            largest_batch,
             failed,
             sign_lock: Mutex::new(()),
         })
@@ -103,13 +134,15 @@ impl Archive {
         &self.path
     }
 
-    pub(crate) fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily> {
-        self.db
-            .cf_handle(name)
-            .ok_or_else(|| ArchiveError::Corrupt(format!("no {name} column family")))
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
-    fn submit(&self, job: Job) -> Result<(u64, u64)> {
+    pub(crate) fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily> {
+        cf(&self.db, name)
+    }
+
+    pub(crate) fn submit(&self, job: Job) -> Result<Outcome> {
         let (tx, rx) = bounded(1);
         self.jobs
             .as_ref()
@@ -120,102 +153,171 @@ impl Archive {
             .map_err(|_| ArchiveError::Db("the archive writer stopped".into()))?
     }
 
-    /// Store a document. Returns (record id, log index) once it is durable.
-    pub fn put(&self, rec: NewRecord, content: Vec<u8>) -> Result<(u64, u64)> {
-        let code: DocumentCode = rec.code.parse().map_err(ArchiveError::Input)?;
-        if let Some(d) = &rec.issue_date {
-            let ok = d.len() == 10
-                && d.as_bytes()[4] == b'-'
-                && d.as_bytes()[7] == b'-'
-                && d.bytes()
-                    .enumerate()
-                    .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
-            if !ok {
-                return Err(ArchiveError::Input(format!(
-                    "issue date {d:?} is not YYYY-MM-DD"
-                )));
-            }
+    /// Store a document the ingest policy accepted (`crate::ingest` is the only caller):
+    /// returns once it is durable.
+    pub(crate) fn put(
+        &self,
+        rec: NewRecord,
+        code: DocumentCode,
+        content: Vec<u8>,
+        signature: Option<Vec<u8>>,
+    ) -> Result<Outcome> {
+        let size = content.len() as u64 + signature.as_ref().map_or(0, |s| s.len() as u64);
+        if size > self.config.max_document_bytes {
+            return Err(ArchiveError::TooLarge {
+                size,
+                limit: self.config.max_document_bytes,
+            });
         }
-        // The two digests of every document are the largest part of a put's CPU. SHA-256: ring
-        // (SHA-NI where the CPU has it). SHA-512: OpenSSL's libcrypto, 1.4-1.8x ring's here:
-        // ring takes its AVX path on Intel CPUs only and its portable code elsewhere
-        // (docs/benchmarks.md). Both are checked against RustCrypto in the tests below.
-        let sha256: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, &content)
-            .as_ref()
-            .try_into()
-            .expect("32 bytes");
-        let sha512 = openssl::sha::sha512(&content).to_vec();
         self.submit(Job::Ingest {
             rec: Box::new(rec),
-            content: Arc::new(content),
-            sha256,
-            sha512,
             code,
+            content: Box::new(Hashed::new(content)),
+            signature: signature.map(|s| Box::new(Hashed::new(s))),
         })
     }
 
-    /// Log an event (read, export, signature, configuration). Returns its log index.
-    pub fn log(&self, e: Event) -> Result<u64> {
-        self.submit(Job::Event(e)).map(|(_, leaf)| leaf)
-    }
-
-    /// Change a record's validity: a new event; the record itself never changes.
+    /// Change a record's validity: a new event; the record itself never changes. The rules
+    /// ([`Status::check_change`]) are decided by the writer, in order with every other write.
     pub fn set_status(&self, id: u64, status: Status, user: &str) -> Result<u64> {
-        let current = self.status(id)?;
-        if let Status::Revoked { .. } = current {
-            return Err(ArchiveError::Status {
-                id,
-                status: "revoked".into(),
-                what: "a revoked record's status cannot change".into(),
-            });
-        }
-        if let Status::SupersededBy { record } = &status {
-            self.record(*record)?;
-            if *record == id {
-                return Err(ArchiveError::Input(
-                    "a record cannot supersede itself".into(),
-                ));
-            }
-        }
-        if let Status::Revoked { reason } = &status {
-            if reason.trim().is_empty() {
-                return Err(ArchiveError::Input("a revocation needs a reason".into()));
-            }
-        }
-        self.log(Event::Status {
+        check_user(user)?;
+        self.submit(Job::Status {
             record: id,
             status,
             user: user.into(),
-            time: now_rfc3339(),
         })
+        .map(|o| o.leaf)
     }
 
-    /// A consistent copy that opens on its own (RocksDB checkpoint: hard links where possible).
-    pub fn backup(&self, to: &Path) -> Result<()> {
-        if to.exists() {
-            return Err(ArchiveError::Input(format!(
-                "{} exists; give a new directory",
-                to.display()
-            )));
+    /// Log an export, a signature or a configuration change by `user`. Returns its log index.
+    pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
+        check_user(user)?;
+        match &activity {
+            Activity::Export { records, format } => {
+                check_text("export format", format, 100)?;
+                if records.len() > 100_000 {
+                    return Err(ArchiveError::Input(
+                        "an export event names at most 100000 records".into(),
+                    ));
+                }
+            }
+            Activity::Signature {
+                document_sha256,
+                signer,
+                format,
+            } => {
+                check_text("document SHA-256", document_sha256, 64)?;
+                check_text("signer", signer, 1000)?;
+                check_text("signature format", format, 100)?;
+            }
+            Activity::Config { change } => check_text("configuration change", change, 2000)?,
         }
-        rocksdb::checkpoint::Checkpoint::new(&self.db)
-            .and_then(|c| c.create_checkpoint(to))
-            .map_err(db_err)
+        self.submit(Job::Activity {
+            activity,
+            user: user.into(),
+        })
+        .map(|o| o.leaf)
     }
+
+    /// How many WAL syncs acknowledged writes since the archive was opened (the benchmark
+    /// reports entries per sync).
+    pub fn wal_syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
+    /// The largest write batch since the archive was opened, in bytes.
+    pub fn largest_batch_bytes(&self) -> u64 {
+        self.largest_batch.load(Ordering::Relaxed)
+    }
+
+    /// The durable tree size: entries written but not yet synced are not counted.
+    pub fn size(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+}
+
+/// The counters in `meta` against the last keys of the column families they number: the
+/// writer takes the next record id and leaf index from the counters and writes without
+/// looking, so a counter behind its data would overwrite a record, an event or a tree node.
+fn check_counters(db: &DB, size: u64, next_id: u64) -> Result<()> {
+    let bad = |what: String| {
+        Err(ArchiveError::Inconsistent(format!(
+            "{what}; refusing to open (the next write would overwrite it): run kyso audit verify"
+        )))
+    };
+    let last = |name: &str, upto: Option<&[u8]>| -> Result<Option<u64>> {
+        Ok(last_key(db, name, upto)?.and_then(|k| parse_u64_key(&k)))
+    };
+    let want = |n: u64| n.checked_sub(1);
+    if last(CF_EVENTS, None)? != want(size) {
+        return bad(format!(
+            "the log counter says {size} entries but the last stored event is {:?}",
+            last(CF_EVENTS, None)?
+        ));
+    }
+    if last(CF_RECORDS, None)? != want(next_id) {
+        return bad(format!(
+            "the record counter says {next_id} records but the last stored record is {:?}",
+            last(CF_RECORDS, None)?
+        ));
+    }
+    if let Some(s) = last(CF_STATUS, None)? {
+        if s >= next_id {
+            return bad(format!(
+                "a status is stored for record {s}, beyond the last record"
+            ));
+        }
+    }
+    if let Some(c) = last(CF_CHECKPOINTS, None)? {
+        if c > size {
+            return bad(format!(
+                "a checkpoint is stored for {c} entries but the log counter says {size}"
+            ));
+        }
+    }
+    // Level l holds the perfect subtrees inside the first `size` leaves: size >> l of them.
+    for level in 0..64u8 {
+        let upto = node_key(level, u64::MAX);
+        let found = last_key(db, CF_NODES, Some(&upto))?
+            .and_then(|k| parse_node_key(&k))
+            .filter(|(l, _)| *l == level)
+            .map(|(_, i)| i);
+        if found != want(size >> level) {
+            return bad(format!(
+                "the log counter says {size} entries but the last tree node of level {level} is {found:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::{ingest, Ingest};
+    use crate::model::{Access, Metadata};
     use sha2::{Digest, Sha256};
 
-    fn rec() -> NewRecord {
-        NewRecord {
-            code: "001099012345.TEST".into(),
-            media_type: "application/pdf".into(),
+    fn doc(bytes: Vec<u8>) -> Ingest {
+        Ingest {
+            document: bytes,
+            metadata: Metadata {
+                code: "001099012345.TEST".into(),
+                ..Default::default()
+            },
             user: "test".into(),
+            allow_unverified: Some("unit test".into()),
             ..Default::default()
         }
+    }
+
+    fn put(ar: &Archive, bytes: Vec<u8>) -> (u64, u64) {
+        let r = ingest(ar, &kyso_verify::Validator::default(), doc(bytes)).unwrap();
+        (r.record, r.leaf)
+    }
+
+    fn access() -> Access {
+        Access::new("test", "check")
     }
 
     #[test]
@@ -235,12 +337,12 @@ mod tests {
         if shm_is_tmpfs {
             let dir = tempfile::tempdir_in("/dev/shm").unwrap();
             let ar = Archive::open(&dir.path().join("db")).unwrap();
-            let (id, _) = ar.put(rec(), vec![7u8; 10_000]).unwrap();
-            ar.backup(&dir.path().join("backup")).unwrap();
+            let (id, _) = put(&ar, vec![7u8; 10_000]);
+            ar.backup(&dir.path().join("backup"), "test").unwrap();
             drop(ar);
             let ar = Archive::open(&dir.path().join("backup")).unwrap();
             assert_eq!(
-                ar.read_content(id, "test", "check").unwrap(),
+                ar.read_content(id, &access()).unwrap().document,
                 vec![7u8; 10_000]
             );
         }
@@ -251,13 +353,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ar = Archive::open(dir.path()).unwrap();
         for len in [0usize, 1, 111, 112, 128, 4096, 50 * 1024 + 7] {
-            let doc: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-            let (id, _) = ar.put(rec(), doc.clone()).unwrap();
-            let r = ar.record(id).unwrap();
-            assert_eq!(r.content_sha256, hex::encode(Sha256::digest(&doc)), "{len}");
+            let d: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let (id, _) = put(&ar, d.clone());
+            let (r, _) = ar.read_record(id, &access()).unwrap();
+            assert_eq!(r.content_sha256, hex::encode(Sha256::digest(&d)), "{len}");
             assert_eq!(
                 r.content_sha512,
-                hex::encode(sha2::Sha512::digest(&doc)),
+                hex::encode(sha2::Sha512::digest(&d)),
                 "{len}"
             );
         }
@@ -273,11 +375,11 @@ mod tests {
                 std::thread::spawn(move || {
                     (0..50)
                         .map(|i| {
-                            let doc = format!("thread {t} document {i}").into_bytes();
-                            let (id, leaf) = ar.put(rec(), doc.clone()).unwrap();
+                            let d = format!("thread {t} document {i}").into_bytes();
+                            let (id, leaf) = put(&ar, d.clone());
                             // Acknowledged means durable: the durable size covers the entry.
-                            assert!(ar.size().unwrap() > leaf);
-                            (id, leaf, doc)
+                            assert!(ar.size() > leaf);
+                            (id, leaf, d)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -287,17 +389,69 @@ mod tests {
             .into_iter()
             .flat_map(|t| t.join().unwrap())
             .collect();
-        assert_eq!(ar.size().unwrap(), 400);
+        assert_eq!(ar.size(), 400);
         drop(ar);
         let ar = Archive::open(dir.path()).unwrap();
-        assert_eq!(ar.size().unwrap(), 400);
+        assert_eq!(ar.size(), 400);
         let mut leaves: Vec<u64> = acked.iter().map(|a| a.1).collect();
         leaves.sort_unstable();
         assert_eq!(leaves, (0..400).collect::<Vec<_>>());
-        for (id, leaf, doc) in acked {
-            let r = ar.record(id).unwrap();
+        for (id, leaf, d) in acked {
+            let (r, _) = ar.read_record(id, &access()).unwrap();
             assert_eq!(r.leaf, leaf);
-            assert_eq!(ar.read_content(id, "test", "check").unwrap(), doc);
+            assert_eq!(ar.read_content(id, &access()).unwrap().document, d);
         }
+    }
+
+    #[test]
+    fn rocksdb_takes_every_option_kyso_sets() {
+        // RocksDB sanitizes options it finds incompatible and only says so in its LOG file:
+        // 7.9 sets recycle_log_file_num to 0 under point-in-time WAL recovery, for instance.
+        // Each option the archive relies on must be in effect.
+        let dir = tempfile::tempdir().unwrap();
+        drop(Archive::open(dir.path()).unwrap());
+        let log = std::fs::read_to_string(dir.path().join("LOG")).unwrap();
+        // `<time> <thread> Options.<name>: <value>`, database-wide first, then one section per
+        // column family ("Options for column family [content]:").
+        let opt_in = |family: Option<&str>, name: &str| {
+            let mut current: Option<String> = None;
+            for l in log.lines() {
+                if let Some(rest) = l.split("Options for column family [").nth(1) {
+                    current = rest.split(']').next().map(str::to_string);
+                    continue;
+                }
+                let Some((_, rest)) = l.split_once(&format!(" {name}: ")) else {
+                    continue;
+                };
+                if current.as_deref() == family {
+                    return rest.trim().to_string();
+                }
+            }
+            panic!("{name} of {family:?} not in LOG");
+        };
+        let opt = |name: &str| opt_in(None, name);
+        assert_eq!(opt("Options.manual_wal_flush"), "1");
+        assert_eq!(opt("Options.atomic_flush"), "1");
+        assert_eq!(opt("Options.wal_recovery_mode"), "2", "point in time");
+        let direct = if direct_io_works(dir.path()) {
+            "1"
+        } else {
+            "0"
+        };
+        assert_eq!(
+            opt("Options.use_direct_io_for_flush_and_compaction"),
+            direct
+        );
+        assert_eq!(
+            opt("Options.recycle_log_file_num"),
+            "0",
+            "not set: see docs/archive.md"
+        );
+        assert_eq!(opt_in(Some("content"), "Options.enable_blob_files"), "true");
+        assert_eq!(opt_in(Some("content"), "Options.min_blob_size"), "4096");
+        assert_eq!(
+            opt_in(Some("records"), "Options.enable_blob_files"),
+            "false"
+        );
     }
 }
