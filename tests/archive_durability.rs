@@ -105,11 +105,7 @@ fn shim(dir: &Path) -> std::path::PathBuf {
         .arg("-ldl")
         .output()
         .expect("cc (build-essential) builds the LD_PRELOAD shim");
-    assert!(
-        r.status.success(),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     so
 }
 
@@ -130,7 +126,9 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
     let mut acks = 0;
     for round in 0..3 {
         let out = kyso_cmd()
-            .args(["archive", "stress", "--count", "150", "--size", "3000", "--db"])
+            .args([
+                "archive", "stress", "--count", "150", "--size", "3000", "--db",
+            ])
             .arg(&db)
             .env("LD_PRELOAD", &so)
             .output()
@@ -167,7 +165,10 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
             }
         }
         assert_eq!(acked.len(), 150, "round {round}");
-        assert!(syncs > 0 && syncs <= 150, "round {round}: {syncs} WAL syncs");
+        assert!(
+            syncs > 0 && syncs <= 150,
+            "round {round}: {syncs} WAL syncs"
+        );
         // Where each document lies in the WAL files (they remain: nothing was flushed).
         let files: HashMap<String, Vec<u8>> = wal
             .keys()
