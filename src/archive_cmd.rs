@@ -1,13 +1,19 @@
-//! `kyso archive …`, `kyso log …`, `kyso audit verify`, `kyso backup`: the e-archive.
+//! `kyso archive …`, `kyso log …`, `kyso audit verify`, `kyso backup`, `kyso restore`: the
+//! e-archive. Wiring only: every rule (what is ingested, status changes, logged reads,
+//! checkpoints, the audit) lives in kyso-archive.
 
 use clap::{Args, Subcommand};
+use kyso_archive::audit::{self, AuditOptions, Resume};
 use kyso_archive::{
-    audit, checkpoint, merkle, Archive, ArchiveError, Event, FoundSignature, NewRecord, Status,
+    checkpoint, merkle, Access, Archive, ArchiveError, CheckpointSigner, Config, Ingest, Metadata,
+    Query, Status,
 };
 use kyso_hsm::Pkcs11Uri;
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Args, Clone)]
 pub struct DbArg {
@@ -16,11 +22,40 @@ pub struct DbArg {
     db: PathBuf,
 }
 
+/// The acting user: always given (the archive never makes one up).
+#[derive(Args, Clone)]
+pub struct UserArg {
+    /// Who acts (logged with the event).
+    #[arg(long, value_name = "USER")]
+    user: String,
+}
+
+/// Who reads personal data, and why: both logged before anything is shown.
+#[derive(Args, Clone)]
+pub struct ReaderArgs {
+    /// Who reads (logged).
+    #[arg(long, value_name = "USER")]
+    user: String,
+    /// Why (logged), e.g. "công dân xin bản sao".
+    #[arg(long, alias = "reason", value_name = "TEXT")]
+    purpose: String,
+}
+
+impl ReaderArgs {
+    fn access(&self) -> Access {
+        Access::new(self.user.clone(), self.purpose.clone())
+    }
+}
+
 #[derive(Args, Clone)]
 pub struct KeyArgs {
     /// PKCS#11 URI of the ECDSA P-256 checkpoint key.
-    #[arg(long = "checkpoint-key", value_name = "URI")]
+    #[arg(long = "checkpoint-key", value_name = "URI", requires = "state")]
     key: Option<String>,
+    /// The last signed checkpoint, kept outside the database (a restored backup cannot roll
+    /// the log back past it). Created on first use.
+    #[arg(long = "checkpoint-state", value_name = "FILE", id = "state")]
+    state: Option<PathBuf>,
     /// Name of the checkpoint key in signed notes.
     #[arg(long, default_value = "kyso.demo/archive")]
     key_name: String,
@@ -33,24 +68,55 @@ pub struct KeyArgs {
     pin_file: Option<PathBuf>,
 }
 
+#[derive(Args, Clone)]
+pub struct LimitArgs {
+    /// Largest document (with its detached signature) the archive takes: bytes, or with K, M
+    /// or G (binary).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
+    max_document_size: u64,
+}
+
+impl LimitArgs {
+    fn config(&self) -> Config {
+        Config {
+            max_document_bytes: self.max_document_size,
+            ..Config::default()
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (n, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    n.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("{s:?} is not a size (bytes, or a number with K, M or G)"))
+}
+
 #[derive(Subcommand)]
 pub enum ArchiveCommand {
     /// Store a signed document under its code (after verifying its signatures).
     Put(Box<PutArgs>),
-    /// A record: its metadata, or (--out) its content — a logged read.
+    /// A record: its metadata, or (--out) its content — a logged read either way.
     Get {
         #[command(flatten)]
         db: DbArg,
         id: u64,
-        /// Write the document's bytes here (the read is logged with --user and --reason).
+        #[command(flatten)]
+        reader: ReaderArgs,
+        /// Write the document's bytes here.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        #[arg(long, default_value = "cli")]
-        user: String,
-        #[arg(long)]
-        reason: Option<String>,
+        /// Write its detached signature here (records that have one).
+        #[arg(long, value_name = "FILE", requires = "out")]
+        signature_out: Option<PathBuf>,
     },
-    /// Find records by document code, subject, or agency and dates.
+    /// Find records by document code, subject, or agency and dates — a logged read.
     Find {
         #[command(flatten)]
         db: DbArg,
@@ -60,10 +126,12 @@ pub enum ArchiveCommand {
         subject: Option<String>,
         #[arg(long)]
         agency: Option<String>,
-        #[arg(long, default_value = "0000-01-01")]
+        #[arg(long, default_value = "0001-01-01")]
         from: String,
         #[arg(long, default_value = "9999-12-31")]
         to: String,
+        #[command(flatten)]
+        reader: ReaderArgs,
     },
     /// Ingest synthetic records, printing `ack ID SHA256` as each becomes durable (crash tests).
     #[command(hide = true)]
@@ -95,8 +163,8 @@ pub enum ArchiveCommand {
         revoke: Option<String>,
         #[arg(long, value_name = "YYYY-MM-DD")]
         expired: Option<String>,
-        #[arg(long, default_value = "cli")]
-        user: String,
+        #[command(flatten)]
+        user: UserArg,
     },
 }
 
@@ -107,10 +175,18 @@ pub struct PutArgs {
     /// Document code: <personal id or tax code>.<document type code>
     #[arg(long)]
     code: String,
+    #[command(flatten)]
+    user: UserArg,
+    /// The client's id for this request: a retry with the same id returns the record it made.
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
     /// For verifying the document's signatures.
     #[command(flatten)]
     trust: crate::verify_cmd::TrustArgs,
-    /// Store even if unsigned or not TOTAL-PASSED, with this reason (logged in the record).
+    /// A detached CMS signature over FILE (kept beside it).
+    #[arg(long, value_name = "SIG")]
+    detached: Option<PathBuf>,
+    /// Store even if unsigned or not TOTAL-PASSED, with this reason (kept in the record).
     #[arg(long, value_name = "REASON")]
     allow_unsigned: Option<String>,
     #[arg(long)]
@@ -127,11 +203,11 @@ pub struct PutArgs {
     /// Extra metadata, key=value (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     meta: Vec<String>,
-    #[arg(long, default_value = "cli")]
-    user: String,
+    #[command(flatten)]
+    limits: LimitArgs,
     #[command(flatten)]
     key: KeyArgs,
-    /// The signed document (PDF or attached CMS).
+    /// The signed document (PDF, attached CMS, or the content of --detached).
     file: PathBuf,
 }
 
@@ -162,12 +238,36 @@ pub enum LogCommand {
         db: DbArg,
         old: PathBuf,
         new: PathBuf,
-        /// The checkpoint key's public key (PEM or DER SPKI); default: the one the archive recorded.
+        /// The log key's public key or certificate (PEM or DER), from outside the archive.
         #[arg(long, value_name = "PEM")]
-        pubkey: Option<PathBuf>,
+        pubkey: PathBuf,
         #[arg(long, default_value = "kyso.demo/archive")]
         key_name: String,
     },
+}
+
+/// `kyso audit verify`.
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// A log key: its public key or certificate (PEM or DER file), or the PKCS#11 URI of its
+    /// certificate on a token (read without logging in). Repeat it for keys used before a
+    /// rotation. Never taken from the archive itself.
+    #[arg(long = "log-key", value_name = "PEM|URI", required = true)]
+    log_keys: Vec<String>,
+    /// Resume from an earlier audit: the file its --save wrote (a checkpoint it verified and
+    /// what it derived up to it). Only newer entries are read.
+    #[arg(long, value_name = "FILE")]
+    since: Option<PathBuf>,
+    /// Write where the next audit can resume (after a clean audit).
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
 }
 
 fn fail(e: ArchiveError) -> ExitCode {
@@ -180,57 +280,73 @@ fn usage(msg: String) -> ExitCode {
     ExitCode::from(crate::EXIT_USAGE)
 }
 
+fn hsm_fail(e: kyso_hsm::HsmError) -> ExitCode {
+    eprintln!("kyso: {e}");
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+}
+
 fn print(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
 }
 
-fn checkpoint_with(a: &Archive, k: &KeyArgs) -> Result<Option<String>, ExitCode> {
-    let Some(uri) = &k.key else { return Ok(None) };
-    let uri = Pkcs11Uri::parse(uri).map_err(|e| {
-        eprintln!("kyso: {e}");
-        ExitCode::from(3)
-    })?;
+/// Read a file of at most `max` bytes.
+fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).map_err(|e| usage(format!("read {}: {e}", p.display())))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max {
+        return Err(fail(ArchiveError::TooLarge { size, limit: max }));
+    }
+    let mut v = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| usage(format!("read {}: {e}", p.display())))?;
+    if v.len() as u64 > max {
+        return Err(fail(ArchiveError::TooLarge {
+            size: v.len() as u64,
+            limit: max,
+        }));
+    }
+    Ok(v)
+}
+
+/// The checkpoint signer the flags name (None without --checkpoint-key).
+fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
+    let (Some(uri), Some(state)) = (&k.key, &k.state) else {
+        return Ok(None);
+    };
+    let uri = Pkcs11Uri::parse(uri).map_err(hsm_fail)?;
     let key =
-        kyso_hsm::open_key(k.module.as_deref(), &uri, k.pin_file.clone(), 1).map_err(|e| {
-            eprintln!("kyso: {e}");
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
-        })?;
-    a.sign_checkpoint(&k.origin, &k.key_name, &key)
-        .map(Some)
-        .map_err(fail)
+        kyso_hsm::open_key(k.module.as_deref(), &uri, k.pin_file.clone(), 1).map_err(hsm_fail)?;
+    Ok(Some(CheckpointSigner {
+        origin: k.origin.clone(),
+        key_name: k.key_name.clone(),
+        key: Arc::new(key),
+        state_file: state.clone(),
+    }))
+}
+
+fn checkpoint_with(a: &Archive, k: &KeyArgs) -> Result<Option<String>, ExitCode> {
+    match signer(k)? {
+        Some(s) => a.sign_checkpoint(&s).map(Some).map_err(fail),
+        None => Ok(None),
+    }
+}
+
+fn open(db: &Path) -> Result<Archive, ExitCode> {
+    Archive::open(db).map_err(fail)
 }
 
 pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
-    match cmd {
-        ArchiveCommand::Put(a) => put(*a),
+    let r = match cmd {
+        ArchiveCommand::Put(a) => return put(*a),
         ArchiveCommand::Get {
             db,
             id,
+            reader,
             out,
-            user,
-            reason,
-        } => {
-            let ar = match Archive::open(&db.db) {
-                Ok(a) => a,
-                Err(e) => return fail(e),
-            };
-            match out {
-                None => match ar.record(id).and_then(|r| Ok((r, ar.status(id)?))) {
-                    Ok((r, s)) => {
-                        print(&serde_json::json!({ "record": r, "status": s }));
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => fail(e),
-                },
-                Some(path) => match ar.read_content(id, &user, reason.as_deref().unwrap_or("")) {
-                    Ok(bytes) => match std::fs::write(&path, bytes) {
-                        Ok(()) => ExitCode::SUCCESS,
-                        Err(e) => usage(format!("write {}: {e}", path.display())),
-                    },
-                    Err(e) => fail(e),
-                },
-            }
-        }
+            signature_out,
+        } => get(&db.db, id, &reader.access(), out, signature_out),
         ArchiveCommand::Find {
             db,
             code,
@@ -238,29 +354,8 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             agency,
             from,
             to,
-        } => {
-            let ar = match Archive::open(&db.db) {
-                Ok(a) => a,
-                Err(e) => return fail(e),
-            };
-            let r = match (code, subject, agency) {
-                (Some(c), _, _) => ar.find_code(&c),
-                (_, Some(s), _) => ar.find_subject(&s),
-                (_, _, Some(a)) => ar.find_agency(&a, &from, &to),
-                _ => return usage("give --code, --subject or --agency".into()),
-            };
-            match r {
-                Ok(recs) => {
-                    let rows: Vec<serde_json::Value> = recs
-                        .iter()
-                        .map(|r| serde_json::json!({ "id": r.id, "code": r.code, "title": r.title, "agency": r.agency, "issue_date": r.issue_date, "status": ar.status(r.id).ok(), "content_sha256": r.content_sha256 }))
-                        .collect();
-                    print(&rows);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
+            reader,
+        } => find(&db.db, code, subject, agency, from, to, &reader.access()),
         ArchiveCommand::Stress {
             db,
             count,
@@ -294,15 +389,70 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
                     )
                 }
             };
-            match Archive::open(&db.db).and_then(|a| a.set_status(id, status, &user)) {
-                Ok(leaf) => {
-                    print(&serde_json::json!({ "record": id, "leaf": leaf }));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
+            open(&db.db).and_then(|a| {
+                let leaf = a.set_status(id, status, &user.user).map_err(fail)?;
+                print(&serde_json::json!({ "record": id, "leaf": leaf }));
+                Ok(())
+            })
         }
+    };
+    r.map_or_else(|code| code, |()| ExitCode::SUCCESS)
+}
+
+fn get(
+    db: &Path,
+    id: u64,
+    access: &Access,
+    out: Option<PathBuf>,
+    signature_out: Option<PathBuf>,
+) -> Result<(), ExitCode> {
+    let ar = open(db)?;
+    let Some(path) = out else {
+        let (r, s) = ar.read_record(id, access).map_err(fail)?;
+        print(&serde_json::json!({ "record": r, "status": s }));
+        return Ok(());
+    };
+    let c = ar.read_content(id, access).map_err(fail)?;
+    std::fs::write(&path, &c.document)
+        .map_err(|e| usage(format!("write {}: {e}", path.display())))?;
+    if let Some(p) = signature_out {
+        let Some(sig) = c.detached_signature else {
+            return Err(usage(format!("record {id} has no detached signature")));
+        };
+        std::fs::write(&p, sig).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
     }
+    Ok(())
+}
+
+fn find(
+    db: &Path,
+    code: Option<String>,
+    subject: Option<String>,
+    agency: Option<String>,
+    from: String,
+    to: String,
+    access: &Access,
+) -> Result<(), ExitCode> {
+    let q = match (code, subject, agency) {
+        (Some(c), _, _) => Query::Code(c),
+        (_, Some(s), _) => Query::Subject(s),
+        (_, _, Some(agency)) => Query::Agency { agency, from, to },
+        _ => return Err(usage("give --code, --subject or --agency".into())),
+    };
+    let found = open(db)?.find(&q, access).map_err(fail)?;
+    if found.truncated {
+        eprintln!(
+            "kyso: more than {} records match; the first are shown (narrow the query)",
+            kyso_archive::lookup::MAX_FOUND
+        );
+    }
+    let rows: Vec<serde_json::Value> = found
+        .records
+        .iter()
+        .map(|(r, s)| serde_json::json!({ "id": r.id, "code": r.code, "title": r.title, "agency": r.agency, "issue_date": r.issue_date, "status": s, "content_sha256": r.content_sha256 }))
+        .collect();
+    print(&rows);
+    Ok(())
 }
 
 fn stress(
@@ -312,62 +462,46 @@ fn stress(
     every: u64,
     interval_ms: Option<u64>,
     key: &KeyArgs,
-) -> ExitCode {
+) -> Result<(), ExitCode> {
     use sha2::Digest;
     use std::io::Write;
-    let ar = match Archive::open(db) {
-        Ok(a) => std::sync::Arc::new(a),
-        Err(e) => return fail(e),
-    };
-    let mut signer = match &key.key {
-        Some(uri) => match Pkcs11Uri::parse(uri)
-            .map_err(|e| e.to_string())
-            .and_then(|u| {
-                kyso_hsm::open_key(key.module.as_deref(), &u, key.pin_file.clone(), 1)
-                    .map_err(|e| e.to_string())
-            }) {
-            Ok(k) => Some(k),
-            Err(e) => return usage(e),
-        },
-        None => None,
-    };
+    let ar = Arc::new(open(db)?);
+    let mut sign_every = signer(key)?;
     let mut background = None;
-    if let Some((ms, k)) = interval_ms.and_then(|ms| signer.take().map(|k| (ms, k))) {
-        background = Some(ar.start_checkpointer(
-            std::sync::Arc::new(k),
-            key.origin.clone(),
-            key.key_name.clone(),
-            std::time::Duration::from_millis(ms),
-        ));
+    if let Some((ms, s)) = interval_ms.and_then(|ms| sign_every.take().map(|s| (ms, s))) {
+        background = Some(ar.start_checkpointer(s, std::time::Duration::from_millis(ms)));
     }
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
+    let validator = kyso_verify::Validator::default();
     let mut out = std::io::stdout().lock();
     for i in 0..count {
-        let mut body = format!("synthetic document {seed}-{i}\n").into_bytes();
-        body.resize(size.max(body.len()), b'.');
+        // The marker fills the document, so a copy of it lies whole inside any 32 KiB block of
+        // the WAL (the durability test looks for it there).
+        let marker = format!("<synthetic document {seed}-{i}>");
+        let mut body = marker.repeat(size / marker.len() + 1).into_bytes();
+        body.truncate(size.max(marker.len()));
         let sha = hex::encode(sha2::Sha256::digest(&body));
-        let rec = NewRecord {
-            code: "001099012345.STRESS".into(),
-            media_type: "application/octet-stream".into(),
+        let req = Ingest {
+            document: body,
+            metadata: Metadata {
+                code: "001099012345.STRESS".into(),
+                ..Default::default()
+            },
             user: "stress".into(),
-            report: serde_json::json!({"stress": true}),
+            allow_unverified: Some("synthetic test document".into()),
+            media_type: Some("application/octet-stream".into()),
             ..Default::default()
         };
-        match ar.put(rec, body) {
-            Ok((id, _)) => {
-                let _ = writeln!(out, "ack {id} {sha}");
-                let _ = out.flush();
-            }
-            Err(e) => return fail(e),
-        }
-        if let Some(k) = &signer {
-            if background.is_none() && (i + 1) % every.max(1) == 0 {
-                if let Err(e) = ar.sign_checkpoint(&key.origin, &key.key_name, k) {
-                    return fail(e);
-                }
+        let got = kyso_archive::ingest(&ar, &validator, req).map_err(fail)?;
+        // One write per line, so lines from other writers to stdout never interleave with it.
+        let _ = out.write_all(format!("ack {} {sha} {marker}\n", got.record).as_bytes());
+        let _ = out.flush();
+        if let Some(s) = &sign_every {
+            if (i + 1) % every.max(1) == 0 {
+                ar.sign_checkpoint(s).map_err(fail)?;
             }
         }
     }
@@ -376,247 +510,232 @@ fn stress(
         std::thread::sleep(std::time::Duration::from_millis(ms * 2 + 50));
     }
     drop(background);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 fn put(a: PutArgs) -> ExitCode {
-    // Verify first (no archive lock held meanwhile).
-    let data = match std::fs::read(&a.file) {
-        Ok(d) => d,
-        Err(e) => return usage(format!("read {}: {e}", a.file.display())),
-    };
-    let v = match a.trust.validator() {
-        Ok(v) => v,
-        Err(e) => return usage(e),
-    };
-    let report = v.verify_file(&data, None);
-    let passed = report.indication == kyso_verify::Indication::TotalPassed;
-    if !passed && a.allow_unsigned.is_none() {
-        eprintln!(
-            "kyso: refused: the document's signatures are {} ({}); store it anyway only with --allow-unsigned REASON",
-            report.indication.as_str(),
-            report.signatures.first().and_then(|s| s.messages.first()).cloned().or_else(|| report.messages.first().cloned()).unwrap_or_default()
-        );
-        return ExitCode::from(5);
-    }
-    let mut meta = BTreeMap::new();
-    for kv in &a.meta {
-        match kv.split_once('=') {
-            Some((k, v)) if !k.is_empty() => {
-                meta.insert(k.to_string(), v.to_string());
+    let go = || -> Result<(), ExitCode> {
+        let config = a.limits.config();
+        let data = read_bounded(&a.file, config.max_document_bytes)?;
+        let detached = match &a.detached {
+            Some(p) => Some(read_bounded(p, config.max_document_bytes)?),
+            None => None,
+        };
+        let v = a.trust.validator().map_err(usage)?;
+        let mut meta = BTreeMap::new();
+        for kv in &a.meta {
+            match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => {
+                    meta.insert(k.to_string(), v.to_string());
+                }
+                _ => return Err(usage(format!("--meta {kv:?}: expected key=value"))),
             }
-            _ => return usage(format!("--meta {kv:?}: expected key=value")),
         }
-    }
-    if let Some(reason) = &a.allow_unsigned {
-        if reason.trim().is_empty() {
-            return usage("--allow-unsigned needs a reason".into());
-        }
-        meta.insert("stored_without_valid_signature".into(), reason.clone());
-    }
-    let signatures = report
-        .signatures
-        .iter()
-        .map(|s| FoundSignature {
-            signer: s
-                .signer
-                .as_ref()
-                .map(|x| x.subject.clone())
-                .unwrap_or_default(),
-            time: s.timestamp.clone().or_else(|| s.signing_time.clone()),
-            format: s.format.clone(),
-            indication: s.indication.as_str().into(),
-        })
-        .collect();
-    let rec = NewRecord {
-        code: a.code.clone(),
-        title: a.title.clone(),
-        agency: a.agency.clone(),
-        procedure: a.procedure.clone(),
-        dossier: a.dossier.clone(),
-        issue_date: a.issue_date.clone(),
-        media_type: if kyso_verify::looks_like_pdf(&data) {
-            "application/pdf".into()
-        } else {
-            "application/pkcs7-mime".into()
-        },
-        signatures,
-        report: serde_json::from_str(&report.to_json()).unwrap_or_default(),
-        user: a.user.clone(),
-        meta,
+        let req = Ingest {
+            document: data,
+            detached_signature: detached,
+            metadata: Metadata {
+                code: a.code.clone(),
+                title: a.title.clone(),
+                agency: a.agency.clone(),
+                procedure: a.procedure.clone(),
+                dossier: a.dossier.clone(),
+                issue_date: a.issue_date.clone(),
+                meta,
+            },
+            user: a.user.user.clone(),
+            allow_unverified: a.allow_unsigned.clone(),
+            request_id: a.request_id.clone(),
+            media_type: None,
+        };
+        let ar = Archive::open_with(&a.db.db, config).map_err(fail)?;
+        let got = kyso_archive::ingest(&ar, &v, req).map_err(fail)?;
+        let cp = checkpoint_with(&ar, &a.key)?;
+        print(&serde_json::json!({
+            "record": got.record,
+            "leaf": got.leaf,
+            "code": a.code,
+            "existing": got.existing,
+            "indication": got.report.as_ref().map(|r| r.indication.as_str()),
+            "checkpoint": cp,
+        }));
+        Ok(())
     };
-    let ar = match Archive::open(&a.db.db) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    match ar.put(rec, data) {
-        Ok((id, leaf)) => {
-            let cp = match checkpoint_with(&ar, &a.key) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            print(
-                &serde_json::json!({ "record": id, "leaf": leaf, "code": a.code, "indication": report.indication.as_str(), "checkpoint": cp }),
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
-    }
+    go().map_or_else(|c| c, |()| ExitCode::SUCCESS)
 }
 
 pub fn run_log(cmd: LogCommand) -> ExitCode {
-    match cmd {
-        LogCommand::Checkpoint { db, key } => {
+    let r = match cmd {
+        LogCommand::Checkpoint { db, key } => (|| {
             if key.key.is_none() {
-                return usage("give --checkpoint-key URI".into());
+                return Err(usage(
+                    "give --checkpoint-key URI and --checkpoint-state FILE".into(),
+                ));
             }
-            let ar = match Archive::open(&db.db) {
-                Ok(a) => a,
-                Err(e) => return fail(e),
-            };
-            match checkpoint_with(&ar, &key) {
-                Ok(Some(note)) => {
-                    print!("{note}");
-                    ExitCode::SUCCESS
-                }
-                Ok(None) => ExitCode::SUCCESS,
-                Err(c) => c,
+            let ar = open(&db.db)?;
+            if let Some(note) = checkpoint_with(&ar, &key)? {
+                print!("{note}");
             }
-        }
-        LogCommand::Prove { db, id, leaf, size } => {
-            let ar = match Archive::open(&db.db) {
-                Ok(a) => a,
-                Err(e) => return fail(e),
+            Ok(())
+        })(),
+        LogCommand::Prove { db, id, leaf, size } => (|| {
+            let ar = open(&db.db)?;
+            let index = match (id, leaf) {
+                (Some(id), _) => ar.record_leaf(id).map_err(fail)?,
+                (_, Some(l)) => l,
+                _ => return Err(usage("give a record id or --leaf N".into())),
             };
-            let go = || -> Result<serde_json::Value, ArchiveError> {
-                let index = match (id, leaf) {
-                    (Some(id), _) => ar.record(id)?.leaf,
-                    (_, Some(l)) => l,
-                    _ => return Err(ArchiveError::Input("give a record id or --leaf N".into())),
-                };
-                let size = match size {
-                    Some(s) => s,
-                    None => ar.size()?,
-                };
-                if size > ar.size()? {
-                    return Err(ArchiveError::Input(format!(
-                        "the log has only {} entries",
-                        ar.size()?
-                    )));
-                }
-                let proof = ar.inclusion_proof(index, size)?;
-                Ok(serde_json::json!({
-                    "leaf_index": index,
-                    "tree_size": size,
-                    "event": String::from_utf8_lossy(&ar.event_bytes(index)?),
-                    "leaf_hash": hex::encode(ar.leaf(index)?),
-                    "root": hex::encode(ar.root(size)?),
-                    "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-                }))
-            };
-            match go() {
-                Ok(v) => {
-                    print(&v);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
+            let size = size.unwrap_or(ar.size());
+            let proof = ar.inclusion_proof(index, size).map_err(fail)?;
+            let event = ar.event_bytes(index).map_err(fail)?;
+            print(&serde_json::json!({
+                "leaf_index": index,
+                "tree_size": size,
+                "event": String::from_utf8_lossy(&event),
+                "leaf_hash": hex::encode(ar.leaf(index).map_err(fail)?),
+                "root": hex::encode(ar.root(size).map_err(fail)?),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+            }));
+            Ok(())
+        })(),
         LogCommand::Consistency {
             db,
             old,
             new,
             pubkey,
             key_name,
-        } => consistency(&db.db, &old, &new, pubkey.as_deref(), &key_name),
-    }
+        } => consistency(&db.db, &old, &new, &pubkey, &key_name),
+    };
+    r.map_or_else(|c| c, |()| ExitCode::SUCCESS)
+}
+
+fn read_note(p: &Path) -> Result<String, ExitCode> {
+    let b = read_bounded(p, checkpoint::MAX_NOTE as u64)?;
+    String::from_utf8(b).map_err(|_| usage(format!("{} is not text", p.display())))
 }
 
 fn consistency(
     db: &Path,
     old: &Path,
     new: &Path,
-    pubkey: Option<&Path>,
+    pubkey: &Path,
     key_name: &str,
-) -> ExitCode {
-    let read =
-        |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()));
-    let (o, n) = match (read(old), read(new)) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(e), _) | (_, Err(e)) => return usage(e),
+) -> Result<(), ExitCode> {
+    let (o, n) = (read_note(old)?, read_note(new)?);
+    let spki = read_bounded(pubkey, 1 << 20).and_then(|b| {
+        checkpoint::public_key_der(&b).map_err(|e| usage(format!("{}: {e}", pubkey.display())))
+    })?;
+    let refused = |e: String| {
+        eprintln!("kyso: checkpoint: {e}");
+        ExitCode::from(1)
     };
-    let ar = match Archive::open(db) {
-        Ok(a) => a,
-        Err(e) => return fail(e),
-    };
-    let spki = match pubkey {
-        Some(p) => match std::fs::read(p) {
-            Ok(b) if b.starts_with(b"-----BEGIN") => match der::pem::decode_vec(&b) {
-                Ok((_, d)) => d,
-                Err(e) => return usage(format!("{}: {e}", p.display())),
-            },
-            Ok(b) => b,
-            Err(e) => return usage(format!("read {}: {e}", p.display())),
-        },
-        None => match ar.checkpoint_key(key_name) {
-            Ok(Some(k)) => k,
-            Ok(None) => return usage(format!("no key recorded for {key_name}; give --pubkey")),
-            Err(e) => return fail(e),
-        },
-    };
-    let (co, cn) = match (
-        checkpoint::verify(&o, key_name, &spki),
-        checkpoint::verify(&n, key_name, &spki),
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("kyso: checkpoint: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let co = checkpoint::verify(&o, key_name, &spki).map_err(refused)?;
+    let cn = checkpoint::verify(&n, key_name, &spki).map_err(refused)?;
     if co.origin != cn.origin {
-        eprintln!(
-            "kyso: the checkpoints are of different logs ({} and {})",
+        return Err(refused(format!(
+            "the checkpoints are of different logs ({} and {})",
             co.origin, cn.origin
-        );
-        return ExitCode::from(1);
+        )));
     }
-    let proof = match ar.consistency_proof(co.size, cn.size) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
+    let ar = open(db)?;
+    let proof = ar.consistency_proof(co.size, cn.size).map_err(fail)?;
     if merkle::verify_consistency(co.size, cn.size, &proof, &co.root, &cn.root) {
         print(
             &serde_json::json!({ "consistent": true, "old_size": co.size, "new_size": cn.size, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>() }),
         );
-        ExitCode::SUCCESS
+        Ok(())
     } else {
         eprintln!("kyso: INCONSISTENT: the checkpoint of {} entries is not a prefix of the one of {} — the log was rewritten", co.size, cn.size);
-        ExitCode::from(1)
+        Err(ExitCode::from(1))
     }
 }
 
-pub fn run_audit(db: &Path) -> ExitCode {
-    match audit::verify(db) {
-        Ok(r) => {
+/// A log key for the audit: a file (PEM or DER public key or certificate), or the PKCS#11 URI
+/// of its certificate or public key on a token.
+fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
+    if s.starts_with("pkcs11:") {
+        let uri = Pkcs11Uri::parse(s).map_err(hsm_fail)?;
+        let spki = kyso_hsm::public_key(module, &uri).map_err(hsm_fail)?;
+        return der::Encode::to_der(&spki).map_err(|e| usage(format!("{s}: {e}")));
+    }
+    let p = Path::new(s);
+    let b = read_bounded(p, 1 << 20)?;
+    checkpoint::public_key_der(&b).map_err(|e| usage(format!("{}: {e}", p.display())))
+}
+
+pub fn run_audit(a: AuditArgs) -> ExitCode {
+    let go = || -> Result<(), ExitCode> {
+        let keys = a
+            .log_keys
+            .iter()
+            .map(|k| log_key(k, a.module.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let since = match &a.since {
+            Some(p) => {
+                let b = read_bounded(p, 64 << 20)?;
+                Some(serde_json::from_slice::<Resume>(&b).map_err(|e| {
+                    usage(format!(
+                        "{}: not a file written by audit verify --save: {e}",
+                        p.display()
+                    ))
+                })?)
+            }
+            None => None,
+        };
+        let terminal = std::io::stderr().is_terminal();
+        let mut last = std::time::Instant::now();
+        let mut show = |p: audit::Progress| {
+            if terminal && (last.elapsed().as_millis() >= 200 || p.done == p.total) {
+                last = std::time::Instant::now();
+                if p.total > 0 {
+                    eprint!("\raudit: {} {}/{}        ", p.phase, p.done, p.total);
+                } else {
+                    eprint!("\raudit: {}                        ", p.phase);
+                }
+            }
+        };
+        let opts = AuditOptions {
+            keys,
+            since,
+            progress: Some(&mut show),
+        };
+        let r = audit::verify(&a.db.db, opts);
+        if terminal {
+            eprintln!();
+        }
+        let r = r.map_err(fail)?;
+        if let (Some(p), Some(resume)) = (&a.save, &r.resume) {
+            let json = serde_json::to_vec_pretty(resume).expect("serializable");
+            kyso_archive::checkpointer::write_atomically(p, &json)
+                .map_err(|e| usage(format!("write {}: {e}", p.display())))?;
+        }
+        if a.json {
             print(&r);
+        } else {
+            println!(
+                "audit: clean — {} entries ({} read), {} records, {} checkpoints verified with the given key(s), root {}",
+                r.tree_size, r.entries_read, r.records, r.checkpoints, r.root
+            );
+        }
+        Ok(())
+    };
+    go().map_or_else(|c| c, |()| ExitCode::SUCCESS)
+}
+
+pub fn run_backup(db: &Path, to: &Path, user: &str) -> ExitCode {
+    match Archive::open(db).and_then(|a| a.backup(to, user)) {
+        Ok(c) => {
+            print(&c);
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }
 }
 
-pub fn run_backup(db: &Path, to: &Path) -> ExitCode {
-    match Archive::open(db).and_then(|a| {
-        a.backup(to)?;
-        a.log(Event::Config {
-            change: format!("backup to {}", to.display()),
-            user: "cli".into(),
-            time: String::new(),
-        })
-    }) {
-        Ok(_) => {
-            println!("backup written to {}", to.display());
+pub fn run_restore(from: &Path, db: &Path, user: &str) -> ExitCode {
+    match kyso_archive::backup::restore(from, db, user, Config::default()) {
+        Ok(c) => {
+            print(&c);
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

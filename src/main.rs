@@ -44,12 +44,27 @@ enum Command {
     /// Check that the archive's history has not been rewritten.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// A consistent copy of the archive that opens and verifies on its own.
+    /// A copy of the archive (every byte copied, not linked) that opens and audits on its own.
     Backup {
         #[arg(long, value_name = "DIR")]
         db: std::path::PathBuf,
+        /// A new directory, ideally on another disk.
         #[arg(long, value_name = "DIR")]
         to: std::path::PathBuf,
+        /// Who makes the backup (logged in the archive before the copy).
+        #[arg(long)]
+        user: String,
+    },
+    /// Restore a backup into a new database directory (logged in the restored archive).
+    Restore {
+        /// The backup (a directory `kyso backup` wrote).
+        #[arg(long, value_name = "DIR")]
+        from: std::path::PathBuf,
+        /// The new database directory.
+        #[arg(long, value_name = "DIR")]
+        db: std::path::PathBuf,
+        #[arg(long)]
+        user: String,
     },
     /// The HTTP service: API v1 over TLS with client certificates or API tokens (docs/api.md).
     Serve(Box<serve::ServeCmd>),
@@ -57,11 +72,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every leaf, the tree, every record and checkpoint; report the first inconsistency.
-    Verify {
-        #[arg(long, value_name = "DIR")]
-        db: std::path::PathBuf,
-    },
+    /// Recompute the log and check every record, document, index entry, status and checkpoint
+    /// against it (with the log key given from outside); report the first inconsistency.
+    Verify(archive_cmd::AuditArgs),
 }
 
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
@@ -85,8 +98,9 @@ fn main() -> ExitCode {
         Command::Verify(a) => return verify_cmd::run(a),
         Command::Archive(a) => return archive_cmd::run_archive(*a),
         Command::Log(l) => return archive_cmd::run_log(l),
-        Command::Audit(AuditCommand::Verify { db }) => return archive_cmd::run_audit(&db),
-        Command::Backup { db, to } => return archive_cmd::run_backup(&db, &to),
+        Command::Audit(AuditCommand::Verify(a)) => return archive_cmd::run_audit(a),
+        Command::Backup { db, to, user } => return archive_cmd::run_backup(&db, &to, &user),
+        Command::Restore { from, db, user } => return archive_cmd::run_restore(&from, &db, &user),
         Command::Serve(s) => return serve::run(*s),
         other => Cli { command: other },
     };
@@ -100,6 +114,7 @@ fn main() -> ExitCode {
         | Command::Log(_)
         | Command::Audit(_)
         | Command::Backup { .. }
+        | Command::Restore { .. }
         | Command::Serve(_) => {
             unreachable!("handled above")
         }

@@ -1,7 +1,6 @@
 //! `kyso token …`: list tokens and objects, sign a test digest, make a demo token.
 
 use clap::{Args, Subcommand};
-use kyso_hsm::cryptoki_session;
 use kyso_hsm::demo::{self, DemoLayout};
 use kyso_hsm::{admin, Curve};
 use kyso_hsm::{
@@ -438,21 +437,6 @@ fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// Open the token a URI names with a read-write session logged in as the user.
-fn admin_session(
-    uri: &Pkcs11Uri,
-    module: ModuleArg,
-    pin: PinArg,
-) -> Result<(Token, cryptoki_session::Session)> {
-    let m = Module::for_uri(module.module.as_deref(), uri)?;
-    let desc = m.find_token(&uri.token_only())?;
-    let sources = pin::PinSource::chain(pin.pin_file, uri.pin_source.as_deref());
-    let p = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
-    let token = Token::open(&m, uri, p, 1)?;
-    let s = token.admin_session()?;
-    Ok((token, s))
-}
-
 fn parse_id(id: &str) -> Result<Vec<u8>> {
     hex::decode(id.trim()).map_err(|e| HsmError::BadUri(format!("--id is not hex: {e}")))
 }
@@ -475,13 +459,13 @@ fn keygen(
         }
     };
     let spec = admin::KeySpec::new(label, &id);
-    let (token, s) = admin_session(&uri, module, pin)?;
+    let (token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
     match key_type.to_ascii_lowercase().as_str() {
-        "rsa-2048" | "rsa2048" => admin::generate_rsa(&s, &spec, 2048)?,
-        "rsa-3072" | "rsa3072" => admin::generate_rsa(&s, &spec, 3072)?,
-        "rsa-4096" | "rsa4096" => admin::generate_rsa(&s, &spec, 4096)?,
-        "p-256" | "p256" | "ec" => admin::generate_ec(&s, &spec, Curve::P256)?,
-        "p-384" | "p384" => admin::generate_ec(&s, &spec, Curve::P384)?,
+        "rsa-2048" | "rsa2048" => s.generate_rsa(&spec, 2048)?,
+        "rsa-3072" | "rsa3072" => s.generate_rsa(&spec, 3072)?,
+        "rsa-4096" | "rsa4096" => s.generate_rsa(&spec, 4096)?,
+        "p-256" | "p256" | "ec" => s.generate_ec(&spec, Curve::P256)?,
+        "p-384" | "p384" => s.generate_ec(&spec, Curve::P384)?,
         other => {
             return Err(HsmError::BadUri(format!(
                 "unknown --type {other:?} (rsa-2048, rsa-3072, rsa-4096, p-256, p-384)"
@@ -517,8 +501,8 @@ fn import_cert(
         label: cert.display().to_string(),
         reason,
     })?;
-    let (_token, s) = admin_session(&uri, module, pin)?;
-    admin::import_certificate(&s, label, &id, &c)?;
+    let (_token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
+    s.import_certificate(label, &id, &c)?;
     println!(
         "imported {} as {label:?} id {}",
         c.tbs_certificate.subject,

@@ -215,9 +215,11 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["record"], id);
     assert_eq!(r.json()["replayed"], true);
-    // The same request id for other content is an error, not a silent overwrite.
+    // The same request id for other content is an error (409), not a silent overwrite.
     let other = signed_fixture(&a, "three-pages.pdf");
-    assert_eq!(put("001099012345.GPXD", &other, "req-1").status, 400);
+    let r = put("001099012345.GPXD", &other, "req-1");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.json()["error"], "request_conflict");
     // A second version of the result.
     let r = put("001099012345.GPXD", &other, "req-2");
     assert_eq!(r.status, 201, "{}", r.text());
@@ -273,21 +275,23 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();
     assert!(
         reads.iter().any(|e| e["record"] == second
-            && e["reason"] == "cap ban sao"
+            && e["part"] == "content"
+            && e["purpose"] == "cap ban sao"
             && e["user"] == "clerk-agency"),
         "{reads:?}"
     );
     assert!(
         reads
             .iter()
-            .any(|e| e["record"] == id && e["reason"] == "metadata: kiem tra"),
+            .any(|e| e["record"] == id && e["part"] == "metadata" && e["purpose"] == "kiem tra"),
         "{reads:?}"
     );
+    let finds: Vec<_> = ev.iter().filter(|e| e["event"] == "find").collect();
     assert!(
-        reads
-            .iter()
-            .any(|e| e["reason"] == "find by code: ho so 42"),
-        "{reads:?}"
+        finds.iter().any(|e| e["by"] == "code"
+            && e["purpose"] == "ho so 42"
+            && e["records"] == json!([second, id])),
+        "{finds:?}"
     );
     let ingests: Vec<_> = ev.iter().filter(|e| e["event"] == "ingest").collect();
     assert_eq!(ingests.len(), 2, "the retry stored nothing: {ev:?}");
@@ -364,6 +368,22 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
     assert_eq!(r.json()["archived"], false);
     let r = agency.get(&format!("/v1/verify/archived?record={record}&sha256={sha}"));
     assert_eq!(r.json()["leaf_index"], p["leaf_index"]);
+    // The document's hash alone is enough (the archive indexes content by SHA-256), and each
+    // such lookup is a logged find naming the caller and what it found.
+    let r = agency.get(&format!("/v1/verify/archived?sha256={sha}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["record"], record);
+    assert_eq!(r.json()["leaf_index"], p["leaf_index"]);
+    let finds: Vec<_> = events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "find" && e["by"] == "content")
+        .collect();
+    assert!(
+        finds
+            .iter()
+            .any(|e| e["value"] == sha && e["records"] == json!([record])),
+        "{finds:?}"
+    );
     // A document the archive does not hold.
     let r = agency.get(&format!(
         "/v1/verify/archived?code=001099012345.GPXD&sha256={}",

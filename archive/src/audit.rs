@@ -1,16 +1,75 @@
-//! `kyso audit verify`: recompute every leaf from the stored events and content, the whole
-//! tree, every record against its ingest event, and every stored checkpoint against the
-//! recomputed tree and its signature — and name the first inconsistency.
+//! `kyso audit verify`: recompute the log and check everything the archive stores against it,
+//! trusting nothing inside the database — and name the first inconsistency.
+//!
+//! - Checkpoints are verified with log keys given from outside ([`AuditOptions::keys`]),
+//!   never with a key read from the database; each must be consistent (RFC 9162 §2.1.4
+//!   proof) with the recomputed tree.
+//! - Every leaf is recomputed from its stored event and every tree node from the leaves.
+//! - Every ingest event: its record in ingest order (ids 0, 1, 2, … by leaf), the record's
+//!   bytes against the event's `record_sha256`, its leaf number, code, user and time; its
+//!   document (and detached signature) against SHA-256 *and* SHA-512 and size; its lookup
+//!   entries and request id.
+//! - Every status event refers to a record ingested before it and obeys the rules
+//!   ([`Status::check_change`]); reads, finds and exports refer to existing records.
+//! - Every lookup entry and request id entry points at a record that has it; every stored
+//!   status is the log's latest; nothing is stored beyond the counters.
+//!
+//! A resumed audit ([`AuditOptions::since`]) starts from a checkpoint an earlier audit
+//! verified: the checkpoint's signature (with the outside key) and a consistency proof to the
+//! current tree prove that the entries up to it are the ones that audit read, so only newer
+//! entries — and their records and documents — are read again. Older records' documents are
+//! not re-read: run a full audit now and then as well.
 
 use crate::checkpoint;
-use crate::merkle::{self, Frontier, Hash, Nodes};
-use crate::store::*;
+use crate::code::DocumentCode;
+use crate::error::{db_err, ArchiveError, Result};
+use crate::merkle::{self, Frontier, Hash};
+use crate::model::{Event, Record, Status};
+use crate::schema::*;
 use rocksdb::{Options, DB};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Largest event and record the audit reads (anything larger was not written by kyso).
+const MAX_EVENT: usize = 4 << 20;
+const MAX_RECORD: usize = 4 << 20;
+
+/// Where an audit may resume: a signed checkpoint it verified, and what it derived from the
+/// entries up to it. Kept by the auditor (`kyso audit verify --save FILE`), outside the
+/// archive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The signed note of the checkpoint.
+    pub checkpoint: String,
+    /// Records ingested by the entries up to it.
+    pub records: u64,
+    /// The latest status of each record whose status changed up to it.
+    pub statuses: BTreeMap<u64, Status>,
+}
+
+/// Progress, for a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub phase: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What the audit is given.
+#[derive(Default)]
+pub struct AuditOptions<'a> {
+    /// The log keys, as DER SubjectPublicKeyInfo, from outside the database (an old key after
+    /// a rotation, and the new one).
+    pub keys: Vec<Vec<u8>>,
+    /// Resume from an earlier audit.
+    pub since: Option<Resume>,
+    pub progress: Option<&'a mut dyn FnMut(Progress)>,
+}
+
 /// What a clean audit saw.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
     pub tree_size: u64,
     pub root: String,
@@ -18,210 +77,452 @@ pub struct AuditReport {
     pub checkpoints: usize,
     /// Size of the newest checkpoint.
     pub last_checkpoint: Option<u64>,
+    /// The checkpoint size a resumed audit started from.
+    pub resumed_from: Option<u64>,
+    /// Log entries read (all of them, or those after the resume point).
+    pub entries_read: u64,
+    /// Where the next audit can resume (what `--save` writes).
+    #[serde(skip)]
+    pub resume: Option<Resume>,
 }
 
-fn corrupt(m: impl Into<String>) -> ArchiveError {
-    ArchiveError::Corrupt(m.into())
+fn bad(m: impl Into<String>) -> ArchiveError {
+    ArchiveError::Inconsistent(m.into())
+}
+
+/// The records and statuses the log has set so far.
+#[derive(Clone)]
+struct State {
+    records: u64,
+    statuses: BTreeMap<u64, Status>,
+}
+
+struct Db<'a>(&'a DB);
+
+impl Db<'_> {
+    /// A value no larger than `max` bytes.
+    fn get(&self, cf_name: &str, key: &[u8], max: usize) -> Result<Option<Vec<u8>>> {
+        let Some(v) = self
+            .0
+            .get_pinned_cf(cf(self.0, cf_name)?, key)
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        if v.len() > max {
+            return Err(bad(format!(
+                "a value of {} bytes in {cf_name} is larger than kyso writes",
+                v.len()
+            )));
+        }
+        Ok(Some(v.to_vec()))
+    }
+
+    fn has(&self, cf_name: &str, key: &[u8]) -> Result<bool> {
+        Ok(self
+            .0
+            .get_pinned_cf(cf(self.0, cf_name)?, key)
+            .map_err(db_err)?
+            .is_some())
+    }
+
+    fn node(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
+        self.get(CF_NODES, &node_key(level, index), 32)
+    }
+
+    fn record(&self, id: u64) -> Result<Option<(Vec<u8>, Record)>> {
+        let Some(json) = self.get(CF_RECORDS, &u64_key(id), MAX_RECORD)? else {
+            return Ok(None);
+        };
+        let r: Record = serde_json::from_slice(&json)
+            .map_err(|e| bad(format!("record {id} is not a record: {e}")))?;
+        Ok(Some((json, r)))
+    }
+
+    /// Iterate a whole column family: (key, value) pairs to `f`.
+    fn each(&self, cf_name: &str, mut f: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+        let mut it = self.0.raw_iterator_cf(cf(self.0, cf_name)?);
+        it.seek_to_first();
+        while it.valid() {
+            f(it.key().unwrap_or_default(), it.value().unwrap_or_default())?;
+            it.next();
+        }
+        it.status().map_err(db_err)
+    }
 }
 
 /// Audit the archive in `dir` (opened read-only: the service may keep running).
-pub fn verify(dir: &Path) -> Result<AuditReport> {
-    let db = DB::open_cf_for_read_only(&Options::default(), dir, CFS, false)
-        .map_err(|e| ArchiveError::Db(format!("open {} read-only: {e}", dir.display())))?;
-    let cf = |n: &str| {
-        db.cf_handle(n)
-            .ok_or_else(|| corrupt(format!("no {n} column family")))
+pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
+    let raw = DB::open_cf_for_read_only(&Options::default(), dir, CFS, false)
+        .map_err(|e| crate::error::open_err(dir, e))?;
+    let db = Db(&raw);
+    let mut progress = |phase: &'static str, done: u64, total: u64| {
+        if let Some(p) = opts.progress.as_mut() {
+            p(Progress { phase, done, total });
+        }
     };
-    let get_u64 = |k: &[u8]| -> Result<u64> {
-        Ok(
-            match db
-                .get_cf(cf(CF_META)?, k)
-                .map_err(|e| ArchiveError::Db(e.to_string()))?
-            {
-                Some(v) => {
-                    u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("meta value"))?)
-                }
-                None => 0,
+    let size = read_u64(&raw, META_SIZE)?;
+    let next_id = read_u64(&raw, META_NEXT_ID)?;
+
+    // Checkpoints: signed by a key given from outside, each within the log.
+    let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
+    let mut origin: Option<String> = None;
+    db.each(CF_CHECKPOINTS, |k, v| {
+        let csize = parse_u64_key(k).ok_or_else(|| bad("a checkpoint key is not 8 bytes"))?;
+        let text = std::str::from_utf8(v)
+            .map_err(|_| bad(format!("checkpoint {csize} is not text")))?;
+        let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
+        note.verify_any(&opts.keys)
+            .map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
+        let c = note.checkpoint;
+        if c.size != csize {
+            return Err(bad(format!("checkpoint stored as {csize} says {}", c.size)));
+        }
+        if csize > size {
+            return Err(bad(format!("a checkpoint was signed for {csize} entries but the log has {size}: the log was rolled back")));
+        }
+        if origin.get_or_insert_with(|| c.origin.clone()) != &c.origin {
+            return Err(bad(format!(
+                "checkpoint {csize} is of the log {:?}, the others of {:?}",
+                c.origin,
+                origin.clone().unwrap_or_default()
+            )));
+        }
+        checkpoints.push((csize, c.root, text.to_string()));
+        Ok(())
+    })?;
+    let newest = checkpoints.last().map(|c| c.0);
+
+    // Where to start: the beginning, or a checkpoint an earlier audit verified.
+    let (start, mut state, mut frontier, since) = match &opts.since {
+        None => (
+            0,
+            State {
+                records: 0,
+                statuses: BTreeMap::new(),
             },
-        )
+            Frontier::default(),
+            None,
+        ),
+        Some(r) => {
+            let note = checkpoint::parse(&r.checkpoint)
+                .map_err(|e| ArchiveError::Input(format!("the checkpoint to resume from: {e}")))?;
+            note.verify_any(&opts.keys)
+                .map_err(|e| ArchiveError::Input(format!("the checkpoint to resume from: {e}")))?;
+            let m = note.checkpoint.size;
+            if m > size {
+                return Err(bad(format!("the audited checkpoint covers {m} entries but the log has {size}: the log was rolled back")));
+            }
+            let nodes = DbNodes::new(&raw);
+            let f = nodes.result(Frontier::load(&nodes, m), bad)?;
+            if f.root() != note.checkpoint.root {
+                return Err(bad(format!(
+                    "the log's first {m} entries are no longer those of the audited checkpoint"
+                )));
+            }
+            let state = State {
+                records: r.records,
+                statuses: r.statuses.clone(),
+            };
+            (m, state, f, Some((m, note.checkpoint.root)))
+        }
     };
-    let size = get_u64(b"tree_size")?;
-    let next_id = get_u64(b"next_record_id")?;
-    let node = |l: u8, i: u64| -> Result<Option<Vec<u8>>> {
-        let mut k = [0u8; 9];
-        k[0] = l;
-        k[1..].copy_from_slice(&i.to_be_bytes());
-        db.get_cf(cf(CF_NODES)?, k)
-            .map_err(|e| ArchiveError::Db(e.to_string()))
-    };
-    // Leaves and the tree, recomputed from the events.
-    let mut frontier = Frontier::default();
-    let mut ingested = 0u64;
-    let mut statuses: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
-    for i in 0..size {
+    let mut at_newest: Option<State> = (newest == Some(start)).then(|| state.clone());
+
+    // Every entry from `start`: its leaf and tree nodes, and what it says.
+    for i in start..size {
+        if i % 1024 == 0 {
+            progress("entries", i - start, size - start);
+        }
         let bytes = db
-            .get_cf(cf(CF_EVENTS)?, i.to_be_bytes())
-            .map_err(|e| ArchiveError::Db(e.to_string()))?
-            .ok_or_else(|| corrupt(format!("event {i} is missing")))?;
-        let leaf = merkle::leaf_hash(&bytes);
-        for (l, idx, h) in frontier.push(leaf) {
-            match node(l, idx)? {
+            .get(CF_EVENTS, &u64_key(i), MAX_EVENT)?
+            .ok_or_else(|| bad(format!("event {i} is missing")))?;
+        for (l, idx, h) in frontier.push(merkle::leaf_hash(&bytes)) {
+            match db.node(l, idx)? {
                 Some(v) if v.as_slice() == h.as_slice() => {}
-                Some(_) if l == 0 => return Err(corrupt(format!("event {i} or its leaf was changed: the stored leaf is not the hash of the stored event"))),
-                Some(_) => return Err(corrupt(format!("tree node {l}/{idx} was changed"))),
-                None => return Err(corrupt(format!("tree node {l}/{idx} is missing"))),
+                Some(_) if l == 0 => return Err(bad(format!("event {i} or its leaf was changed: the stored leaf is not the hash of the stored event"))),
+                Some(_) => return Err(bad(format!("tree node {l}/{idx} was changed"))),
+                None => return Err(bad(format!("tree node {l}/{idx} is missing"))),
             }
         }
         let event: Event = serde_json::from_slice(&bytes)
-            .map_err(|e| corrupt(format!("event {i} is not an event: {e}")))?;
-        if let Event::Status { record, status, .. } = &event {
-            statuses.insert(
-                *record,
-                serde_json::to_vec(status).map_err(|e| corrupt(e.to_string()))?,
-            );
+            .map_err(|e| bad(format!("event {i} is not an event: {e}")))?;
+        if event.user().is_empty() || event.time().is_empty() {
+            return Err(bad(format!("event {i} has no user or no time")));
         }
-        if let Event::Ingest {
-            record,
-            content_sha256,
-            record_sha256,
-            ..
-        } = event
-        {
-            ingested += 1;
-            let rec = db
-                .get_cf(cf(CF_RECORDS)?, record.to_be_bytes())
-                .map_err(|e| ArchiveError::Db(e.to_string()))?
-                .ok_or_else(|| {
-                    corrupt(format!(
-                        "record {record} (ingested at event {i}) was deleted"
-                    ))
-                })?;
-            if hex::encode(Sha256::digest(&rec)) != record_sha256 {
-                return Err(corrupt(format!(
-                    "record {record} was changed after ingest (event {i} holds its hash)"
-                )));
-            }
-            let sha = hex::decode(&content_sha256)
-                .map_err(|_| corrupt(format!("event {i}: bad content hash")))?;
-            let content = db
-                .get_cf(cf(CF_CONTENT)?, &sha)
-                .map_err(|e| ArchiveError::Db(e.to_string()))?
-                .ok_or_else(|| corrupt(format!("the content of record {record} was deleted")))?;
-            if Sha256::digest(&content)[..] != sha[..] {
-                return Err(corrupt(format!(
-                    "the content of record {record} was changed (SHA-256 differs)"
-                )));
-            }
+        check_event(&db, i, &event, &mut state)?;
+        if Some(i + 1) == newest {
+            at_newest = Some(state.clone());
         }
     }
-    if db
-        .get_cf(cf(CF_EVENTS)?, size.to_be_bytes())
-        .map_err(|e| ArchiveError::Db(e.to_string()))?
-        .is_some()
-    {
-        return Err(corrupt(format!(
+    progress("entries", size - start, size - start);
+    if db.has(CF_EVENTS, &u64_key(size))? {
+        return Err(bad(format!(
             "an event exists beyond the tree size {size}: the tree size was rolled back"
         )));
     }
-    if ingested != next_id {
-        return Err(corrupt(format!(
-            "{next_id} records were numbered but the log ingested {ingested}"
+    if state.records != next_id {
+        return Err(bad(format!(
+            "{next_id} records were numbered but the log ingested {}",
+            state.records
         )));
     }
-    let mut records = 0u64;
-    for item in db.iterator_cf(cf(CF_RECORDS)?, rocksdb::IteratorMode::Start) {
-        let (k, _) = item.map_err(|e| ArchiveError::Db(e.to_string()))?;
-        let id = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt("record key"))?);
+    if let Some(k) = last_key(&raw, CF_RECORDS, None)? {
+        let id = parse_u64_key(&k).ok_or_else(|| bad("a record key is not 8 bytes"))?;
         if id >= next_id {
-            return Err(corrupt(format!(
+            return Err(bad(format!(
                 "record {id} has no ingest event: it was added behind the log's back"
             )));
         }
-        records += 1;
-    }
-    if records != ingested {
-        return Err(corrupt(format!(
-            "{ingested} records were ingested but {records} are stored"
-        )));
-    }
-    // Record statuses are derived from the log: each stored one must be the log's latest.
-    for item in db.iterator_cf(cf(CF_STATUS)?, rocksdb::IteratorMode::Start) {
-        let (k, v) = item.map_err(|e| ArchiveError::Db(e.to_string()))?;
-        let id = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt("status key"))?);
-        match statuses.remove(&id) {
-            Some(want) if want.as_slice() == v.as_ref() => {}
-            Some(_) => return Err(corrupt(format!("the status of record {id} is not the one its last status event set"))),
-            None => return Err(corrupt(format!("record {id} has a status no event in the log set: the log was rolled back or the status forged"))),
-        }
-    }
-    if let Some((id, _)) = statuses.into_iter().next() {
-        return Err(corrupt(format!(
-            "the status of record {id} set by the log is missing"
-        )));
     }
     let root = frontier.root();
-    // Checkpoints: within the log, matching the recomputed tree, signed by their key.
-    struct Verified<'a>(&'a dyn Fn(u8, u64) -> Result<Option<Vec<u8>>>);
-    impl Nodes for Verified<'_> {
-        fn node(&self, l: u8, i: u64) -> std::result::Result<Hash, String> {
-            (self.0)(l, i)
-                .map_err(|e| e.to_string())?
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| format!("tree node {l}/{i} is missing"))
+
+    // Stored statuses are derived from the log: each must be the log's latest.
+    progress("statuses", 0, 0);
+    let mut seen = 0usize;
+    db.each(CF_STATUS, |k, v| {
+        let id = parse_u64_key(k).ok_or_else(|| bad("a status key is not 8 bytes"))?;
+        let stored: Option<Status> = serde_json::from_slice(v).ok();
+        match state.statuses.get(&id) {
+            Some(want) if Some(want) == stored.as_ref() => {
+                seen += 1;
+                Ok(())
+            }
+            Some(_) => Err(bad(format!("the status of record {id} is not the one its last status event set"))),
+            None => Err(bad(format!("record {id} has a status no event in the log set: the log was rolled back or the status forged"))),
         }
+    })?;
+    if seen != state.statuses.len() {
+        let missing = state
+            .statuses
+            .keys()
+            .find(|id| !db.has(CF_STATUS, &u64_key(**id)).unwrap_or(true));
+        return Err(bad(format!(
+            "the status of record {} set by the log is missing",
+            missing.copied().unwrap_or_default()
+        )));
     }
-    let nodes = Verified(&node);
-    let mut count = 0;
-    let mut last_checkpoint = None;
-    for item in db.iterator_cf(cf(CF_CHECKPOINTS)?, rocksdb::IteratorMode::Start) {
-        let (k, v) = item.map_err(|e| ArchiveError::Db(e.to_string()))?;
-        let csize = u64::from_be_bytes(
-            k.as_ref()
-                .try_into()
-                .map_err(|_| corrupt("checkpoint key"))?,
-        );
-        let note = String::from_utf8_lossy(&v).into_owned();
-        if csize > size {
-            return Err(corrupt(format!("a checkpoint was signed for {csize} entries but the log has {size}: the log was rolled back")));
+
+    // Lookup entries and request ids: each points at a record that has it. Records ingested
+    // before a resume point were checked by the audit that verified it.
+    progress("index", 0, 0);
+    let first_new = opts.since.as_ref().map_or(0, |r| r.records);
+    db.each(CF_INDEX, |k, _| {
+        let key = IndexKey::parse(k).ok_or_else(|| bad(format!("index entry {k:?} does not parse")))?;
+        let id = key.id();
+        if id >= next_id {
+            return Err(bad(format!("an index entry points at record {id}, which does not exist")));
         }
-        let key_name = note
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("\u{2014} ")
-                    .and_then(|r| r.split(' ').next())
-            })
-            .ok_or_else(|| corrupt(format!("checkpoint {csize} has no signature line")))?;
-        let spki = db
-            .get_cf(
-                cf(CF_META)?,
-                format!("checkpoint_key:{key_name}").as_bytes(),
-            )
-            .map_err(|e| ArchiveError::Db(e.to_string()))?
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "no public key recorded for checkpoint key {key_name}"
-                ))
-            })?;
-        let cp = checkpoint::verify(&note, key_name, &spki)
-            .map_err(|e| corrupt(format!("checkpoint {csize}: {e}")))?;
-        if cp.size != csize {
-            return Err(corrupt(format!(
-                "checkpoint stored as {csize} says {}",
-                cp.size
+        if id >= first_new {
+            let (_, r) = db.record(id)?.ok_or_else(|| bad(format!("record {id} is missing")))?;
+            if !IndexKey::of(&r).contains(&key) {
+                return Err(bad(format!("the index entry {key:?} does not match record {id}: a lookup would return it for another code, subject or agency")));
+            }
+        }
+        Ok(())
+    })?;
+    db.each(CF_REQUESTS, |k, v| {
+        let id = parse_u64_key(v).ok_or_else(|| bad("a request id entry is not 8 bytes"))?;
+        if id >= next_id {
+            return Err(bad(format!(
+                "a request id points at record {id}, which does not exist"
             )));
         }
-        let want = merkle::mth(&nodes, 0, csize).map_err(corrupt)?;
-        if cp.root != want {
-            return Err(corrupt(format!("checkpoint {csize} does not match the log: its root differs from the recomputed tree")));
+        if id >= first_new {
+            let (_, r) = db
+                .record(id)?
+                .ok_or_else(|| bad(format!("record {id} is missing")))?;
+            let want = r
+                .request_id
+                .as_ref()
+                .map(|rid| request_key(&r.ingest_user, rid));
+            if want.as_deref() != Some(k) {
+                return Err(bad(format!(
+                    "a request id entry points at record {id}, which was not made by that request"
+                )));
+            }
         }
-        count += 1;
-        last_checkpoint = Some(csize);
+        Ok(())
+    })?;
+
+    // Checkpoints against the recomputed tree: a consistency proof from each to it.
+    progress("checkpoints", 0, checkpoints.len() as u64);
+    let nodes = DbNodes::new(&raw);
+    let consistent = |m: u64, old_root: &Hash| -> Result<bool> {
+        let proof = nodes.result(merkle::consistency_proof(&nodes, m, size), bad)?;
+        Ok(merkle::verify_consistency(m, size, &proof, old_root, &root))
+    };
+    for (csize, croot, _) in &checkpoints {
+        if !consistent(*csize, croot)? {
+            return Err(bad(format!(
+                "checkpoint {csize} does not match the log: the log is not an extension of it"
+            )));
+        }
     }
+    if let Some((m, r)) = &since {
+        if !consistent(*m, r)? {
+            return Err(bad(format!(
+                "the log does not extend the audited checkpoint of {m} entries"
+            )));
+        }
+    }
+    let signed = read_u64(&raw, META_SIGNED)?;
+    if signed != newest.unwrap_or(0) {
+        return Err(bad(format!(
+            "the database says the last checkpoint signed covers {signed} entries, but the newest stored one covers {}",
+            newest.unwrap_or(0)
+        )));
+    }
+
+    let resume = match (checkpoints.last(), at_newest) {
+        (Some((c, _, note)), Some(s)) if *c >= start => Some(Resume {
+            checkpoint: note.clone(),
+            records: s.records,
+            statuses: s.statuses,
+        }),
+        _ => opts.since.clone(),
+    };
     Ok(AuditReport {
         tree_size: size,
         root: hex::encode(root),
-        records,
-        checkpoints: count,
-        last_checkpoint,
+        records: next_id,
+        checkpoints: checkpoints.len(),
+        last_checkpoint: newest,
+        resumed_from: since.map(|s| s.0),
+        entries_read: size - start,
+        resume,
     })
+}
+
+/// What one event says, against what is stored and the state the log built so far.
+fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> {
+    let exists = |id: u64, state: &State| id < state.records;
+    match event {
+        Event::Ingest {
+            record,
+            code,
+            content_sha256,
+            record_sha256,
+            user,
+            time,
+        } => {
+            if *record != state.records {
+                return Err(bad(format!("event {i} ingests record {record}, but records are numbered in ingest order and this is record {}", state.records)));
+            }
+            let (json, r) = db.record(*record)?.ok_or_else(|| {
+                bad(format!(
+                    "record {record} (ingested at event {i}) was deleted"
+                ))
+            })?;
+            if hex::encode(Sha256::digest(&json)) != *record_sha256 {
+                return Err(bad(format!(
+                    "record {record} was changed after ingest (event {i} holds its hash)"
+                )));
+            }
+            let parsed: std::result::Result<DocumentCode, _> = r.code.parse();
+            let same = r.id == *record
+                && r.leaf == i
+                && r.code == *code
+                && r.content_sha256 == *content_sha256
+                && r.ingest_user == *user
+                && r.ingest_time == *time
+                && parsed
+                    .as_ref()
+                    .is_ok_and(|c| c.subject.as_str() == r.subject && c.doc_type == r.doc_type);
+            if !same {
+                return Err(bad(format!(
+                    "record {record} does not say what its ingest event {i} says (id, leaf, code, content, user or time)"
+                )));
+            }
+            check_blob(
+                db,
+                *record,
+                "content",
+                &r.content_sha256,
+                &r.content_sha512,
+                r.size,
+            )?;
+            if let Some(b) = &r.detached_signature {
+                check_blob(
+                    db,
+                    *record,
+                    "detached signature",
+                    &b.sha256,
+                    &b.sha512,
+                    b.size,
+                )?;
+            }
+            for k in IndexKey::of(&r) {
+                if !db.has(CF_INDEX, &k.encode())? {
+                    return Err(bad(format!(
+                        "record {record}'s index entry {k:?} is missing: lookups would not find it"
+                    )));
+                }
+            }
+            if let Some(rid) = &r.request_id {
+                let v = db.get(CF_REQUESTS, &request_key(&r.ingest_user, rid), 8)?;
+                if v.as_deref() != Some(&u64_key(*record)[..]) {
+                    return Err(bad(format!(
+                        "record {record}'s request id {rid:?} does not point at it"
+                    )));
+                }
+            }
+            state.records += 1;
+        }
+        Event::Status { record, status, .. } => {
+            if !exists(*record, state) {
+                return Err(bad(format!(
+                    "event {i} changes the status of record {record}, which was not ingested before it"
+                )));
+            }
+            let current = state.statuses.get(record).cloned().unwrap_or(Status::Valid);
+            Status::check_change(*record, &current, status, |r| exists(r, state))
+                .map_err(|e| bad(format!("event {i} breaks the status rules: {e}")))?;
+            state.statuses.insert(*record, status.clone());
+        }
+        Event::Read { record, .. } => {
+            if !exists(*record, state) {
+                return Err(bad(format!(
+                    "event {i} reads record {record}, which was not ingested before it"
+                )));
+            }
+        }
+        Event::Find { records, .. } | Event::Export { records, .. } => {
+            if let Some(r) = records.iter().find(|r| !exists(**r, state)) {
+                return Err(bad(format!(
+                    "event {i} names record {r}, which was not ingested before it"
+                )));
+            }
+        }
+        Event::Signature { .. } | Event::Config { .. } => {}
+    }
+    Ok(())
+}
+
+/// A stored document (or signature) against its record's SHA-256, SHA-512 and size.
+fn check_blob(
+    db: &Db,
+    record: u64,
+    what: &str,
+    sha256: &str,
+    sha512: &str,
+    size: u64,
+) -> Result<()> {
+    let key = hex::decode(sha256)
+        .map_err(|_| bad(format!("record {record}: the {what} SHA-256 is not hex")))?;
+    let Some(v) =
+        db.0.get_pinned_cf(cf(db.0, CF_CONTENT)?, &key)
+            .map_err(db_err)?
+    else {
+        return Err(bad(format!("the {what} of record {record} was deleted")));
+    };
+    if v.len() as u64 != size
+        || Sha256::digest(&v)[..] != key[..]
+        || hex::encode(openssl::sha::sha512(&v)) != sha512
+    {
+        return Err(bad(format!(
+            "the {what} of record {record} was changed (its size, SHA-256 or SHA-512 differs)"
+        )));
+    }
+    Ok(())
 }

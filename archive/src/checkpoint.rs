@@ -9,15 +9,22 @@ use sha2::{Digest, Sha256};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+/// Largest signed note kyso reads (a checkpoint is a few hundred bytes).
+pub const MAX_NOTE: usize = 16 * 1024;
+
 /// `<origin>\n<tree size>\n<base64 root hash>\n` (c2sp.org/tlog-checkpoint).
 pub fn body(origin: &str, size: u64, root: &Hash) -> String {
     format!("{origin}\n{size}\n{}\n", B64.encode(root))
 }
 
-/// Key ID of an ECDSA key for signed notes (type 0x02).
+/// Key ID of an ECDSA key for signed notes (type 0x02): SHA-256(DER SPKI)[:4].
 pub fn key_id(spki: &spki::SubjectPublicKeyInfoOwned) -> [u8; 4] {
-    let der = spki.to_der().unwrap_or_default();
-    let h = Sha256::digest(der);
+    key_id_der(&spki.to_der().unwrap_or_default())
+}
+
+/// Key ID from the DER SPKI.
+pub fn key_id_der(spki_der: &[u8]) -> [u8; 4] {
+    let h = Sha256::digest(spki_der);
     [h[0], h[1], h[2], h[3]]
 }
 
@@ -49,7 +56,7 @@ pub fn sign(
     ))
 }
 
-/// A checkpoint read from a signed note whose signature by `key_name`/`spki` verified.
+/// A checkpoint's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     pub origin: String,
@@ -57,41 +64,49 @@ pub struct Checkpoint {
     pub root: Hash,
 }
 
-/// Verify a signed note with the public key alone and parse its checkpoint.
-pub fn verify(note: &str, key_name: &str, spki_der: &[u8]) -> Result<Checkpoint, String> {
-    use p256::ecdsa::signature::Verifier;
-    use p256::pkcs8::DecodePublicKey;
+/// One signature line of a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSignature {
+    pub key_name: String,
+    pub key_id: [u8; 4],
+    pub signature: Vec<u8>,
+}
+
+/// A signed note taken apart, its signatures not yet checked.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The signed text, up to and including its last newline.
+    pub text: String,
+    pub checkpoint: Checkpoint,
+    pub signatures: Vec<NoteSignature>,
+}
+
+/// Take a signed note apart (c2sp.org/signed-note), without checking any signature.
+pub fn parse(note: &str) -> Result<Note, String> {
+    if note.len() > MAX_NOTE {
+        return Err(format!("a signed note of {} bytes is too long", note.len()));
+    }
     let (text, sigs) = note
         .split_once("\n\n")
         .map(|(t, s)| (format!("{t}\n"), s))
         .ok_or("not a signed note (no blank line before the signatures)")?;
-    let vk = p256::ecdsa::VerifyingKey::from_public_key_der(spki_der)
-        .map_err(|e| format!("public key: {e}"))?;
-    let spki = <spki::SubjectPublicKeyInfoOwned as der::Decode>::from_der(spki_der)
-        .map_err(|e| e.to_string())?;
-    let want_id = key_id(&spki);
-    let mut verified = false;
+    let mut signatures = Vec::new();
     for line in sigs.lines() {
-        let Some(rest) = line.strip_prefix("\u{2014} ") else {
-            return Err(format!("bad signature line {line:?}"));
-        };
-        let Some((name, b64)) = rest.split_once(' ') else {
-            return Err("bad signature line".into());
-        };
+        let rest = line
+            .strip_prefix("\u{2014} ")
+            .ok_or_else(|| format!("bad signature line {line:?}"))?;
+        let (name, b64) = rest.split_once(' ').ok_or("bad signature line")?;
         let blob = B64
             .decode(b64)
             .map_err(|e| format!("signature is not base64: {e}"))?;
-        if name != key_name || blob.len() < 4 || blob[..4] != want_id {
-            continue; // another key's signature
+        if blob.len() < 5 {
+            return Err("signature too short".into());
         }
-        let sig = p256::ecdsa::DerSignature::try_from(&blob[4..])
-            .map_err(|e| format!("signature: {e}"))?;
-        vk.verify(text.as_bytes(), &sig)
-            .map_err(|_| "the checkpoint's signature does not verify".to_string())?;
-        verified = true;
-    }
-    if !verified {
-        return Err(format!("no signature by {key_name} with this key"));
+        signatures.push(NoteSignature {
+            key_name: name.to_string(),
+            key_id: blob[..4].try_into().expect("4 bytes"),
+            signature: blob[4..].to_vec(),
+        });
     }
     let mut lines = text.lines();
     let origin = lines.next().ok_or("empty checkpoint")?.to_string();
@@ -104,5 +119,91 @@ pub fn verify(note: &str, key_name: &str, spki_der: &[u8]) -> Result<Checkpoint,
         .and_then(|l| B64.decode(l).ok())
         .and_then(|v| v.try_into().ok())
         .ok_or("checkpoint root is not a base64 SHA-256")?;
-    Ok(Checkpoint { origin, size, root })
+    Ok(Note {
+        text,
+        checkpoint: Checkpoint { origin, size, root },
+        signatures,
+    })
+}
+
+impl Note {
+    /// Check the signature made with `spki_der` (a P-256 key, DER SubjectPublicKeyInfo), under
+    /// `key_name` if one is given: the note must carry one, and it must verify.
+    pub fn verify(&self, key_name: Option<&str>, spki_der: &[u8]) -> Result<(), String> {
+        use p256::ecdsa::signature::Verifier;
+        use p256::pkcs8::DecodePublicKey;
+        let vk = p256::ecdsa::VerifyingKey::from_public_key_der(spki_der)
+            .map_err(|e| format!("public key: {e}"))?;
+        let id = key_id_der(spki_der);
+        let mut found = false;
+        for s in &self.signatures {
+            if s.key_id != id || key_name.is_some_and(|n| n != s.key_name) {
+                continue; // another key's signature
+            }
+            let sig = p256::ecdsa::DerSignature::try_from(s.signature.as_slice())
+                .map_err(|e| format!("signature: {e}"))?;
+            vk.verify(self.text.as_bytes(), &sig)
+                .map_err(|_| "the checkpoint's signature does not verify".to_string())?;
+            found = true;
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(format!(
+                "no signature{} by the key with ID {}",
+                key_name.map(|n| format!(" of {n}")).unwrap_or_default(),
+                hex::encode(id)
+            ))
+        }
+    }
+
+    /// Check the note against any of `keys` (DER SPKIs given from outside): the first key
+    /// whose ID one of its signatures names must verify it. Returns that key's ID.
+    pub fn verify_any(&self, keys: &[Vec<u8>]) -> Result<[u8; 4], String> {
+        for k in keys {
+            let id = key_id_der(k);
+            if self.signatures.iter().any(|s| s.key_id == id) {
+                self.verify(None, k)?;
+                return Ok(id);
+            }
+        }
+        Err(format!(
+            "signed by key ID {} and no key given verifies it (give the log key that signed it)",
+            self.signatures
+                .iter()
+                .map(|s| format!("{} ({})", hex::encode(s.key_id), s.key_name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+/// Verify a signed note with the public key alone and parse its checkpoint.
+pub fn verify(note: &str, key_name: &str, spki_der: &[u8]) -> Result<Checkpoint, String> {
+    let n = parse(note)?;
+    n.verify(Some(key_name), spki_der)?;
+    Ok(n.checkpoint)
+}
+
+/// A public key given as PEM (a `PUBLIC KEY` or a `CERTIFICATE`) or DER (SPKI or
+/// certificate): its DER SubjectPublicKeyInfo.
+pub fn public_key_der(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use der::Decode;
+    let der = if bytes.starts_with(b"-----BEGIN") {
+        der::pem::decode_vec(bytes)
+            .map_err(|e| format!("PEM: {e}"))?
+            .1
+    } else {
+        bytes.to_vec()
+    };
+    if let Ok(c) = x509_cert::Certificate::from_der(&der) {
+        return c
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| e.to_string());
+    }
+    spki::SubjectPublicKeyInfoOwned::from_der(&der)
+        .map_err(|e| format!("neither a certificate nor a public key: {e}"))?;
+    Ok(der)
 }

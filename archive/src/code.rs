@@ -67,16 +67,60 @@ fn validate_tax10(s: &str) -> Result<(), String> {
     }
 }
 
+/// The province codes of personal identification numbers: the 63 provinces and cities of
+/// Circular 07/2016/TT-BCA (Annex, as amended by Circular 59/2021/TT-BCA), 001 Hà Nội to
+/// 096 Cà Mau. The numbering has gaps (003, 005, 007, 009, 013, 016, …, 090): no one has an
+/// ID number with those. Numbers already issued keep their code after the 2025 merger of
+/// provinces.
+pub const PROVINCE_CODES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// The current year (UTC), for "born in the future" checks.
+fn this_year() -> u32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Days since 1970-01-01 to a civil year (H. Hinnant's algorithm).
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2)) as u32
+}
+
+/// A personal identification number (số định danh cá nhân, Decree 137/2015/NĐ-CP, Circular
+/// 07/2016/TT-BCA): province of birth registration (3 digits), century and sex (1), the
+/// last two digits of the birth year (2), a serial (6). The century digit is 0/1 for a man or
+/// woman born 1900–1999, 2/3 for 2000–2099, 4/5 for 2100–2199, 6/7 for 2200–2299, 8/9 for
+/// 2300–2399; the birth year it gives may not lie in the future.
+pub fn validate_personal_id(s: &str, year_now: u32) -> Result<(), String> {
+    let province: u16 = s[..3].parse().unwrap_or(0);
+    if !PROVINCE_CODES.contains(&province) {
+        return Err(format!(
+            "personal id {s}: province code {province:03} is not assigned to any province"
+        ));
+    }
+    let century = u32::from(s.as_bytes()[3] - b'0');
+    let year = 1900 + (century / 2) * 100 + s[4..6].parse::<u32>().unwrap_or(0);
+    if year > year_now {
+        return Err(format!(
+            "personal id {s}: digits 4–6 give the birth year {year}, which is in the future"
+        ));
+    }
+    Ok(())
+}
+
 /// Parse a subject id alone.
 pub fn parse_subject(s: &str) -> Result<Subject, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let province: u32 = s[..3].parse().unwrap_or(0);
-        if !(1..=96).contains(&province) {
-            return Err(format!(
-                "personal id {s}: province code {:03} does not exist",
-                province
-            ));
-        }
+        validate_personal_id(s, this_year())?;
         return Ok(Subject::PersonalId(s.into()));
     }
     if let Some((main, branch)) = s.split_once('-') {
@@ -150,6 +194,9 @@ mod tests {
         for (bad, why) in [
             ("001099012345", "must be <subject id>.<document type code>"),
             ("999099012345.GP", "province code 999"),
+            ("003099012345.GP", "province code 003 is not assigned"),
+            ("090099012345.GP", "province code 090 is not assigned"),
+            ("001499012345.GP", "birth year 2199, which is in the future"),
             ("0100109107.GP", "check digit"),
             ("12345.GP", "neither a 12-digit"),
             ("001099012345.", "document type code"),
@@ -158,5 +205,23 @@ mod tests {
             let e = bad.parse::<DocumentCode>().unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn personal_ids_follow_circular_07_2016() {
+        assert_eq!(PROVINCE_CODES.len(), 63);
+        assert!(PROVINCE_CODES.windows(2).all(|w| w[0] < w[1]));
+        for gap in [3, 5, 7, 9, 13, 16, 90, 97] {
+            assert!(!PROVINCE_CODES.contains(&gap), "{gap:03}");
+        }
+        // Hà Nội, a man born 1999; Cà Mau, a woman born 2005; Hồ Chí Minh City, born 1900.
+        for good in ["001099012345", "096305000001", "079000123456"] {
+            validate_personal_id(good, 2026).unwrap();
+        }
+        // Born 2027 when it is 2026; any 22nd-century birth year.
+        assert!(validate_personal_id("001227000001", 2026).is_err());
+        assert!(validate_personal_id("001226000001", 2026).is_ok());
+        assert!(validate_personal_id("001400000001", 2026).is_err());
+        assert!(this_year() >= 2025);
     }
 }

@@ -1,12 +1,34 @@
 //! kyso-archive: the central e-archive ("Kho quản lý dữ liệu điện tử"). Every signed result is
 //! kept once in RocksDB under its document code, every event is a leaf of an RFC 9162 Merkle
 //! log, checkpoints are signed on the token, and anyone can check the history was not rewritten.
+//!
+//! The archive owns its rules; callers (the CLI, the HTTP service) only wire them up:
+//! - [`ingest`]: what is taken, on what terms (validation, reasons, idempotent retries);
+//! - [`store`]: the open [`Archive`]; [`writer`]: its writer/syncer pipeline, where every
+//!   rule that depends on earlier writes is decided (status rules, request ids, no overwrite);
+//! - [`lookup`]: logged reads of records, content and lookups; proofs;
+//! - [`checkpointer`]: signed checkpoints, never inconsistent with the last one signed;
+//! - [`backup`]: copies that survive the disk, and restores;
+//! - [`audit`]: recompute everything, trusting nothing inside the database;
+//! - [`schema`]: column families, keys and RocksDB options; [`model`]: records and events.
 
 pub mod audit;
+pub mod backup;
 pub mod checkpoint;
+pub mod checkpointer;
 pub mod code;
+pub mod error;
+pub mod ingest;
+pub mod lookup;
 pub mod merkle;
+pub mod model;
+pub mod schema;
 pub mod store;
+pub mod writer;
 
 pub use code::{DocumentCode, Subject};
-pub use store::{Archive, ArchiveError, Event, FoundSignature, NewRecord, Record, Status};
+pub use error::{ArchiveError, Result};
+pub use ingest::{ingest, Ingest, Ingested, Prepared};
+pub use lookup::{Content, Found, Query};
+pub use model::{Access, Activity, Event, FoundSignature, Metadata, Record, Status};
+pub use store::{Archive, CheckpointSigner, Config};

@@ -1,13 +1,17 @@
 //! Token administration: initialize a token, make keys, import certificates. Used by
-//! `kyso token init-demo`, `deploy/run` and the tests; production tokens come initialized from
-//! the CA, and their keys are generated on the token and never leave it.
+//! `kyso token init-demo`, `kyso token keygen|import-cert`, `deploy/run` and the tests;
+//! production tokens come initialized from the CA, and their keys are generated on the token
+//! and never leave it. The PKCS#11 session stays inside [`AdminSession`]: no cryptoki type is
+//! part of kyso-hsm's public API.
 
 use crate::alg::Curve;
-use crate::error::{rv, HsmError, Result};
+use crate::error::{ck, rv, HsmError, Result};
 use crate::module::{Module, TokenDescription};
+use crate::token::Token;
+use crate::uri::Pkcs11Uri;
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, CertificateType, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, CertificateType, ObjectClass};
 use cryptoki::session::{Session, UserType};
 use der::Encode;
 use secrecy::SecretString;
@@ -26,26 +30,77 @@ pub fn init_token(
         .find(|t| !t.initialized)
         .ok_or_else(|| HsmError::Pkcs11("no free slot to initialize a token in".into()))?;
     let slot = free.slot.expect("tokens() fills the slot");
-    module.ctx.init_token(slot, so_pin, label)?;
+    module.ctx.init_token(slot, so_pin, label).map_err(ck)?;
     // After C_InitToken SoftHSM2 moves the token to a new slot id: find it by label.
     let t = module.find_token(&crate::Pkcs11Uri {
         token: Some(label.to_string()),
         ..Default::default()
     })?;
-    let session = module.ctx.open_rw_session(t.slot.expect("filled"))?;
-    session.login(UserType::So, Some(so_pin))?;
-    session.init_pin(user_pin)?;
-    session.logout()?;
+    let session = module
+        .ctx
+        .open_rw_session(t.slot.expect("filled"))
+        .map_err(ck)?;
+    session.login(UserType::So, Some(so_pin)).map_err(ck)?;
+    session.init_pin(user_pin).map_err(ck)?;
+    session.logout().map_err(ck)?;
     Ok(t)
 }
 
-/// Log a read-write session in as the user (a no-op if it already is).
-pub fn login_user(session: &Session, pin: &SecretString) -> Result<()> {
-    match session.login(UserType::User, Some(pin)) {
-        Ok(()) => Ok(()),
-        Err(e) if rv(&e) == Some(RvError::UserAlreadyLoggedIn) => Ok(()),
-        Err(e) => Err(e.into()),
+/// A read-write session for administration (key generation, imports).
+pub struct AdminSession {
+    session: Session,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession").finish_non_exhaustive()
     }
+}
+
+impl AdminSession {
+    pub(crate) fn new(session: Session) -> Self {
+        AdminSession { session }
+    }
+
+    /// Log in as the user (a no-op if this application already is).
+    pub fn login_user(&self, pin: &SecretString) -> Result<()> {
+        match self.session.login(UserType::User, Some(pin)) {
+            Ok(()) => Ok(()),
+            Err(e) if rv(&e) == Some(RvError::UserAlreadyLoggedIn) => Ok(()),
+            Err(e) => Err(ck(e)),
+        }
+    }
+
+    /// Generate an RSA key pair on the token (public exponent 65537).
+    pub fn generate_rsa(&self, spec: &KeySpec, bits: u64) -> Result<()> {
+        generate_rsa(&self.session, spec, bits)
+    }
+
+    /// Generate an EC key pair on a named curve.
+    pub fn generate_ec(&self, spec: &KeySpec, curve: Curve) -> Result<()> {
+        generate_ec(&self.session, spec, curve)
+    }
+
+    /// Store an X.509 certificate on the token under a label and CKA_ID.
+    pub fn import_certificate(&self, label: &str, id: &[u8], cert: &Certificate) -> Result<()> {
+        import_certificate(&self.session, label, id, cert)
+    }
+}
+
+/// Open the token a URI names, log in as the user (PIN from `pin_file`, the URI's
+/// pin-source, `KYSO_PIN` or a prompt) and open an administration session on it.
+pub fn open(
+    module: Option<&std::path::Path>,
+    uri: &Pkcs11Uri,
+    pin_file: Option<std::path::PathBuf>,
+) -> Result<(Token, AdminSession)> {
+    let m = Module::for_uri(module, uri)?;
+    let desc = m.find_token(&uri.token_only())?;
+    let sources = crate::pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
+    let p = crate::pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let token = Token::open(&m, uri, p, 1)?;
+    let s = token.admin_session()?;
+    Ok((token, s))
 }
 
 /// Options for a generated key pair.
@@ -89,52 +144,45 @@ impl KeySpec {
     }
 }
 
-/// Generate an RSA key pair on the token (public exponent 65537).
-pub fn generate_rsa(
-    session: &Session,
-    spec: &KeySpec,
-    bits: u64,
-) -> Result<(ObjectHandle, ObjectHandle)> {
+fn generate_rsa(session: &Session, spec: &KeySpec, bits: u64) -> Result<()> {
     let mut public = spec.public();
     public.push(Attribute::ModulusBits(bits.into()));
     public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
-    Ok(session.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &spec.private())?)
+    session
+        .generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &spec.private())
+        .map_err(ck)?;
+    Ok(())
 }
 
-/// Generate an EC key pair on a named curve.
-pub fn generate_ec(
-    session: &Session,
-    spec: &KeySpec,
-    curve: Curve,
-) -> Result<(ObjectHandle, ObjectHandle)> {
+fn generate_ec(session: &Session, spec: &KeySpec, curve: Curve) -> Result<()> {
     let mut public = spec.public();
     let params = curve
         .oid()
         .to_der()
         .map_err(|e| HsmError::Pkcs11(e.to_string()))?;
     public.push(Attribute::EcParams(params));
-    Ok(session.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &spec.private())?)
+    session
+        .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &spec.private())
+        .map_err(ck)?;
+    Ok(())
 }
 
-/// Store an X.509 certificate on the token under a label and CKA_ID.
-pub fn import_certificate(
-    session: &Session,
-    label: &str,
-    id: &[u8],
-    cert: &Certificate,
-) -> Result<ObjectHandle> {
+fn import_certificate(session: &Session, label: &str, id: &[u8], cert: &Certificate) -> Result<()> {
     let enc = |e: der::Error| HsmError::Pkcs11(format!("certificate encoding: {e}"));
     let t = &cert.tbs_certificate;
-    Ok(session.create_object(&[
-        Attribute::Class(ObjectClass::CERTIFICATE),
-        Attribute::CertificateType(CertificateType::X_509),
-        Attribute::Token(true),
-        Attribute::Private(false),
-        Attribute::Label(label.as_bytes().to_vec()),
-        Attribute::Id(id.to_vec()),
-        Attribute::Subject(t.subject.to_der().map_err(enc)?),
-        Attribute::Issuer(t.issuer.to_der().map_err(enc)?),
-        Attribute::SerialNumber(t.serial_number.to_der().map_err(enc)?),
-        Attribute::Value(cert.to_der().map_err(enc)?),
-    ])?)
+    session
+        .create_object(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+            Attribute::Subject(t.subject.to_der().map_err(enc)?),
+            Attribute::Issuer(t.issuer.to_der().map_err(enc)?),
+            Attribute::SerialNumber(t.serial_number.to_der().map_err(enc)?),
+            Attribute::Value(cert.to_der().map_err(enc)?),
+        ])
+        .map_err(ck)?;
+    Ok(())
 }

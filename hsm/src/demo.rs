@@ -307,13 +307,13 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
         ..Default::default()
     };
     let s = token.admin_session()?;
-    admin::login_user(&s, &pin)?;
+    s.login_user(&pin)?;
     if !exists {
-        admin::generate_rsa(&s, &KeySpec::new(CA_LABEL, CA_ID), 3072)?;
+        s.generate_rsa(&KeySpec::new(CA_LABEL, CA_ID), 3072)?;
         let ca = KeyPair::find(token.clone(), &key_uri(CA_LABEL))?;
         let ca_name = name(CA_SUBJECT)?;
         let ca_cert = issue(&ca, &ca_name, false, &ca_name, &ca, 10)?;
-        admin::import_certificate(&s, CA_LABEL, CA_ID, &ca_cert)?;
+        s.import_certificate(CA_LABEL, CA_ID, &ca_cert)?;
         write_pem(&layout.ca_pem, &ca_cert)?;
     }
     // Keys added to the demo in later versions of kyso are made on an older demo token too.
@@ -326,8 +326,8 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
         }
         let spec = KeySpec::new(label, id);
         match kind {
-            DemoKind::Rsa(bits) => admin::generate_rsa(&s, &spec, *bits)?,
-            DemoKind::Ec(curve) => admin::generate_ec(&s, &spec, *curve)?,
+            DemoKind::Rsa(bits) => s.generate_rsa(&spec, *bits)?,
+            DemoKind::Ec(curve) => s.generate_ec(&spec, *curve)?,
         };
         let ca = KeyPair::find(token.clone(), &key_uri(CA_LABEL))?;
         let ca_name = name(CA_SUBJECT)?;
@@ -341,7 +341,7 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
             3,
             *role == Role::Tsa,
         )?;
-        admin::import_certificate(&s, label, id, &cert)?;
+        s.import_certificate(label, id, &cert)?;
         write_pem(&layout.dir.join(format!("{label}.pem")), &cert)?;
         created.push(label.to_string());
     }

@@ -151,10 +151,10 @@ pub(crate) fn is_removal(e: &CkError) -> bool {
     )
 }
 
-impl From<CkError> for HsmError {
-    fn from(e: CkError) -> Self {
-        HsmError::Pkcs11(e.to_string())
-    }
+/// A PKCS#11 failure with no more specific meaning (crate-internal: no cryptoki type is part
+/// of kyso-hsm's public API).
+pub(crate) fn ck(e: CkError) -> HsmError {
+    HsmError::Pkcs11(e.to_string())
 }
 
 pub type Result<T> = std::result::Result<T, HsmError>;

@@ -358,7 +358,9 @@ impl KeyPair {
 }
 
 /// The public key of a private key object: from the RSA modulus and exponent on the private
-/// key, or from the EC public key object with the same CKA_ID.
+/// key; for EC, from the public key object with the same CKA_ID. Keys imported from PKCS#12
+/// by vendor tools often come with no public key object (and some tokens hide the RSA
+/// attributes): then from the certificate with the same CKA_ID.
 fn public_key_info(
     s: &Session,
     h: ObjectHandle,
@@ -373,54 +375,164 @@ fn public_key_info(
         }
         .into()
     };
-    let der = match kind {
-        KeyKind::Rsa { .. } => {
-            let a =
-                s.get_attributes(h, &[AttributeType::Modulus, AttributeType::PublicExponent])?;
-            let n = rsa::BigUint::from_bytes_be(
-                &attr_bytes(&a, AttributeType::Modulus).unwrap_or_default(),
-            );
-            let e = rsa::BigUint::from_bytes_be(
-                &attr_bytes(&a, AttributeType::PublicExponent).unwrap_or_default(),
-            );
-            let pk = rsa::RsaPublicKey::new(n, e)
-                .map_err(|e| unsupported(format!("RSA public key: {e}")))?;
-            rsa::pkcs8::EncodePublicKey::to_public_key_der(&pk)
-                .map_err(|e| unsupported(e.to_string()))?
-                .into_vec()
-        }
+    let own = match kind {
+        KeyKind::Rsa { .. } => rsa_spki(s, h)?,
         KeyKind::Ec { curve } => {
             let pubs = s.find_objects(&[
                 Attribute::Class(ObjectClass::PUBLIC_KEY),
                 Attribute::Id(id.to_vec()),
             ])?;
-            let ph = *pubs.first().ok_or_else(|| {
-                unsupported("no EC public key object with the same CKA_ID on the token".into())
-            })?;
-            let a = s.get_attributes(ph, &[AttributeType::EcPoint])?;
-            let wrapped = attr_bytes(&a, AttributeType::EcPoint).unwrap_or_default();
-            // CKA_EC_POINT is DER OCTET STRING(ECPoint); some tokens omit the wrapper.
-            let point = der::asn1::OctetString::from_der(&wrapped)
-                .map(|o| o.into_bytes())
-                .unwrap_or(wrapped);
-            let der = match curve {
-                Curve::P256 => p256::PublicKey::from_sec1_bytes(&point)
-                    .map_err(|e| unsupported(format!("EC point: {e}")))
-                    .and_then(|k| {
-                        p256::pkcs8::EncodePublicKey::to_public_key_der(&k)
-                            .map_err(|e| unsupported(e.to_string()))
-                    })?,
-                Curve::P384 => p384::PublicKey::from_sec1_bytes(&point)
-                    .map_err(|e| unsupported(format!("EC point: {e}")))
-                    .and_then(|k| {
-                        p384::pkcs8::EncodePublicKey::to_public_key_der(&k)
-                            .map_err(|e| unsupported(e.to_string()))
-                    })?,
-            };
-            der.into_vec()
+            match pubs.first() {
+                Some(ph) => Some(ec_spki(s, *ph, curve).map_err(unsupported)?),
+                None => None,
+            }
         }
     };
-    SubjectPublicKeyInfoOwned::from_der(&der).map_err(|e| unsupported(e.to_string()))
+    let spki = match own {
+        Some(spki) => spki,
+        None => certificate_spki(s, id)?.ok_or_else(|| {
+            unsupported(format!(
+                "no {} public key on the token: neither a public key object nor a certificate with the same CKA_ID",
+                match kind {
+                    KeyKind::Rsa { .. } => "RSA",
+                    KeyKind::Ec { .. } => "EC",
+                }
+            ))
+        })?,
+    };
+    // A certificate's key must be of the kind of the private key it stands for.
+    let fits = match kind {
+        KeyKind::Rsa { .. } => spki.algorithm.oid == const_oid::db::rfc5912::RSA_ENCRYPTION,
+        KeyKind::Ec { curve } => {
+            spki.algorithm.oid == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY
+                && spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
+                    == Some(curve.oid())
+        }
+    };
+    if !fits {
+        return Err(unsupported(format!(
+            "the certificate with this key's CKA_ID holds a key of another type than the {kind} private key"
+        )));
+    }
+    Ok(spki)
+}
+
+/// RSA public key from the modulus and exponent attributes of a key object (None if the
+/// token does not show them).
+fn rsa_spki(
+    s: &Session,
+    h: ObjectHandle,
+) -> std::result::Result<Option<SubjectPublicKeyInfoOwned>, OpError> {
+    let a = match s.get_attributes(h, &[AttributeType::Modulus, AttributeType::PublicExponent]) {
+        Ok(a) => a,
+        Err(_) => return Ok(None),
+    };
+    let (Some(n), Some(e)) = (
+        attr_bytes(&a, AttributeType::Modulus).filter(|v| !v.is_empty()),
+        attr_bytes(&a, AttributeType::PublicExponent).filter(|v| !v.is_empty()),
+    ) else {
+        return Ok(None);
+    };
+    let pk = match rsa::RsaPublicKey::new(
+        rsa::BigUint::from_bytes_be(&n),
+        rsa::BigUint::from_bytes_be(&e),
+    ) {
+        Ok(pk) => pk,
+        Err(_) => return Ok(None),
+    };
+    let der = rsa::pkcs8::EncodePublicKey::to_public_key_der(&pk)
+        .map_err(|e| OpError::Hsm(HsmError::Pkcs11(format!("RSA public key encoding: {e}"))))?;
+    Ok(SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).ok())
+}
+
+/// EC public key from a public key object's CKA_EC_POINT.
+fn ec_spki(
+    s: &Session,
+    ph: ObjectHandle,
+    curve: Curve,
+) -> std::result::Result<SubjectPublicKeyInfoOwned, String> {
+    let a = s
+        .get_attributes(ph, &[AttributeType::EcPoint])
+        .map_err(|e| e.to_string())?;
+    let wrapped = attr_bytes(&a, AttributeType::EcPoint).unwrap_or_default();
+    // CKA_EC_POINT is DER OCTET STRING(ECPoint); some tokens omit the wrapper.
+    let point = der::asn1::OctetString::from_der(&wrapped)
+        .map(|o| o.into_bytes())
+        .unwrap_or(wrapped);
+    let der = match curve {
+        Curve::P256 => p256::PublicKey::from_sec1_bytes(&point)
+            .map_err(|e| format!("EC point: {e}"))
+            .and_then(|k| {
+                p256::pkcs8::EncodePublicKey::to_public_key_der(&k).map_err(|e| e.to_string())
+            })?,
+        Curve::P384 => p384::PublicKey::from_sec1_bytes(&point)
+            .map_err(|e| format!("EC point: {e}"))
+            .and_then(|k| {
+                p384::pkcs8::EncodePublicKey::to_public_key_der(&k).map_err(|e| e.to_string())
+            })?,
+    };
+    SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// The public key in the certificate with this CKA_ID, if the token holds one.
+fn certificate_spki(
+    s: &Session,
+    id: &[u8],
+) -> std::result::Result<Option<SubjectPublicKeyInfoOwned>, OpError> {
+    Ok(certificates(s)?
+        .into_iter()
+        .find(|(cid, _, _)| cid == id)
+        .map(|(_, _, c)| c.tbs_certificate.subject_public_key_info))
+}
+
+/// The public key an object URI names, read without logging in: from the certificate with
+/// that label or id, else from the public key object. What an auditor needs to check
+/// checkpoints signed with a key on the token.
+pub fn find_public_key(token: &Token, uri: &Pkcs11Uri) -> Result<SubjectPublicKeyInfoOwned> {
+    let label = token.label();
+    token.with_session(|s, _| {
+        let certs = s.find_objects(&key_template(uri, ObjectClass::CERTIFICATE))?;
+        if let Some(h) = certs.first() {
+            let a = s.get_attributes(*h, &[AttributeType::Value])?;
+            let c =
+                Certificate::from_der(&attr_bytes(&a, AttributeType::Value).unwrap_or_default())
+                    .map_err(|e| HsmError::BadCertificate {
+                        label: label.clone(),
+                        reason: e.to_string(),
+                    })?;
+            return Ok(c.tbs_certificate.subject_public_key_info);
+        }
+        let pubs = s.find_objects(&key_template(uri, ObjectClass::PUBLIC_KEY))?;
+        let Some(h) = pubs.first().copied() else {
+            return Err(HsmError::NoObject {
+                what: "certificate or public key",
+                token: label.clone(),
+                uri: uri.to_string(),
+            }
+            .into());
+        };
+        let obj_label = uri.object.clone().unwrap_or_default();
+        match key_kind(s, h, &obj_label)? {
+            KeyKind::Rsa { .. } => rsa_spki(s, h)?.ok_or_else(|| {
+                HsmError::UnsupportedKey {
+                    key: obj_label.clone(),
+                    reason: "the RSA public key object shows no modulus".into(),
+                }
+                .into()
+            }),
+            KeyKind::Ec { curve } => ec_spki(s, h, curve).map_err(|reason| {
+                HsmError::UnsupportedKey {
+                    key: obj_label.clone(),
+                    reason,
+                }
+                .into()
+            }),
+        }
+    })
 }
 
 impl SignDigest for KeyPair {

@@ -22,8 +22,6 @@ pub mod token;
 pub mod uri;
 
 pub use alg::{Curve, HashAlg, KeyKind, SignatureAlgorithm};
-/// The cryptoki session type, for callers of [`Token::admin_session`] and [`admin`].
-pub use cryptoki::session as cryptoki_session;
 pub use error::{HsmError, Result};
 pub use key::{KeyPair, ObjectDescription, SignDigest, SigningKey, TokenKey};
 pub use module::{Module, TokenDescription};
@@ -47,4 +45,15 @@ pub fn open_key(
     let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
     let token = std::sync::Arc::new(Token::open(&module, uri, pin, sessions)?);
     TokenKey::find(token, uri)
+}
+
+/// The public key (certificate, else public key object) an object URI names, read without
+/// logging in: an auditor checks checkpoints with it and needs no PIN.
+pub fn public_key(
+    module: Option<&std::path::Path>,
+    uri: &Pkcs11Uri,
+) -> Result<spki::SubjectPublicKeyInfoOwned> {
+    let module = Module::for_uri(module, uri)?;
+    let token = Token::open_public(&module, uri)?;
+    key::find_public_key(&token, uri)
 }

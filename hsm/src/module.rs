@@ -131,7 +131,7 @@ impl Module {
     /// Every slot that holds a token.
     pub fn tokens(&self) -> Result<Vec<TokenDescription>> {
         let mut out = Vec::new();
-        for slot in self.ctx.get_slots_with_token()? {
+        for slot in self.ctx.get_slots_with_token().map_err(crate::error::ck)? {
             match self.describe(slot) {
                 Ok(d) => out.push(d),
                 // A token pulled out between the two calls is simply not there.
@@ -149,7 +149,7 @@ impl Module {
                     token: format!("slot {}", slot.id()),
                 }
             } else {
-                HsmError::from(e)
+                crate::error::ck(e)
             }
         };
         let si = self.ctx.get_slot_info(slot).map_err(gone)?;

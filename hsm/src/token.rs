@@ -274,7 +274,7 @@ impl Token {
                 token: self.label(),
                 mechanism: e.to_string(),
             },
-            _ => HsmError::from(e),
+            _ => crate::error::ck(e),
         }
     }
 
@@ -367,7 +367,7 @@ impl Token {
     }
 
     /// Open a separate read-write session for administration (key generation, imports).
-    pub fn admin_session(&self) -> Result<Session> {
+    pub fn admin_session(&self) -> Result<crate::admin::AdminSession> {
         let slot = {
             let mut st = self.lock();
             if st.slot.is_none() {
@@ -378,11 +378,12 @@ impl Token {
         self.module
             .ctx
             .open_rw_session(slot)
+            .map(crate::admin::AdminSession::new)
             .map_err(|e| self.classify(e))
     }
 
     /// The mechanisms the token offers.
-    pub fn mechanisms(&self) -> Result<Vec<cryptoki::mechanism::MechanismType>> {
+    pub(crate) fn mechanisms(&self) -> Result<Vec<cryptoki::mechanism::MechanismType>> {
         let slot = {
             let mut st = self.lock();
             if st.slot.is_none() {

@@ -77,19 +77,22 @@ fn token_layer_signs_pools_recovers_and_refuses() {
     let token = Arc::new(Token::open(&module, &uri(""), pin.clone(), 2).unwrap());
     {
         let s = token.admin_session().unwrap();
-        admin::login_user(&s, &pin).unwrap();
-        admin::generate_rsa(&s, &KeySpec::new("ca", b"ca"), 2048).unwrap();
-        admin::generate_rsa(&s, &KeySpec::new("rsa", b"\x01"), 2048).unwrap();
-        admin::generate_ec(&s, &KeySpec::new("p256", b"\x02"), Curve::P256).unwrap();
-        admin::generate_ec(&s, &KeySpec::new("p384", b"\x03"), Curve::P384).unwrap();
+        s.login_user(&pin).unwrap();
+        s.generate_rsa(&KeySpec::new("ca", b"ca"), 2048).unwrap();
+        s.generate_rsa(&KeySpec::new("rsa", b"\x01"), 2048).unwrap();
+        s.generate_ec(&KeySpec::new("p256", b"\x02"), Curve::P256)
+            .unwrap();
+        s.generate_ec(&KeySpec::new("p384", b"\x03"), Curve::P384)
+            .unwrap();
         let mut nosign = KeySpec::new("nosign", b"\x04");
         nosign.can_sign = false;
-        admin::generate_rsa(&s, &nosign, 2048).unwrap();
-        admin::generate_rsa(&s, &KeySpec::new("orphan", b"\x05"), 2048).unwrap();
+        s.generate_rsa(&nosign, 2048).unwrap();
+        s.generate_rsa(&KeySpec::new("orphan", b"\x05"), 2048)
+            .unwrap();
         let ca = KeyPair::find(token.clone(), &uri("ca")).unwrap();
         let ca_name = x509_cert::name::Name::from_str("CN=Lib Test CA,C=VN").unwrap();
         let ca_cert = demo::issue(&ca, &ca_name, false, &ca_name, &ca, 1).unwrap();
-        admin::import_certificate(&s, "ca", b"ca", &ca_cert).unwrap();
+        s.import_certificate("ca", b"ca", &ca_cert).unwrap();
         for (label, id) in [
             ("rsa", b"\x01"),
             ("p256", b"\x02"),
@@ -99,7 +102,7 @@ fn token_layer_signs_pools_recovers_and_refuses() {
             let k = KeyPair::find(token.clone(), &uri(label)).unwrap();
             let name = x509_cert::name::Name::from_str(&format!("CN={label},C=VN")).unwrap();
             let cert = demo::issue(&ca, &ca_name, true, &name, &k, 1).unwrap();
-            admin::import_certificate(&s, label, id, &cert).unwrap();
+            s.import_certificate(label, id, &cert).unwrap();
         }
     }
 

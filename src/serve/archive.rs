@@ -2,7 +2,10 @@
 //! policy, logged metadata reads and finds, and status rules land (issue 10), this file is what
 //! changes. All functions block (RocksDB, WAL syncs, the token): call them off the runtime.
 
-use kyso_archive::{Archive, ArchiveError, Event, FoundSignature, NewRecord, Record, Status};
+use kyso_archive::{
+    Access, Activity, Archive, ArchiveError, CheckpointSigner, Metadata, Prepared, Query, Record,
+    Status,
+};
 use kyso_hsm::SignDigest;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,23 +33,12 @@ pub struct Ingest {
     pub allow_unsigned: Option<String>,
 }
 
-pub struct Ingested {
-    pub record: u64,
-    pub leaf: u64,
-    pub indication: String,
-    /// True when the request id matched a record already stored (nothing new was written).
-    pub replayed: bool,
-}
-
-/// Meta key under which the client's request id is kept in the record.
-const REQUEST_ID: &str = "client_request_id";
+pub use kyso_archive::Ingested;
 
 /// The open archive, its checkpoint key, and the state of the checkpoint publisher.
 pub struct Store {
     archive: Arc<Archive>,
-    key: Arc<dyn SignDigest>,
-    origin: String,
-    key_name: String,
+    signer: CheckpointSigner,
     allow_unsigned: bool,
     /// The newest signed checkpoint: (tree size, note).
     latest: Mutex<Option<(u64, String)>>,
@@ -55,9 +47,6 @@ pub struct Store {
     publisher_tick: AtomicU64,
     token_ok: AtomicBool,
     stop: AtomicBool,
-    /// One ingest per (code, request id) at a time, so that two concurrent retries of the same
-    /// request do not both store it.
-    ingesting: Mutex<std::collections::HashSet<(String, String)>>,
     pub checkpoint_errors: AtomicU64,
 }
 
@@ -68,10 +57,6 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-fn now_rfc3339() -> String {
-    kyso_verify::rfc3339(SystemTime::now())
-}
-
 impl Store {
     pub fn open(
         db: &std::path::Path,
@@ -79,192 +64,106 @@ impl Store {
         origin: String,
         key_name: String,
         allow_unsigned: bool,
+        state_file: std::path::PathBuf,
+        max_document_bytes: u64,
     ) -> Result<Store> {
-        let archive = Arc::new(Archive::open(db)?);
-        // The newest checkpoint, once at start (kyso-archive has no "latest" lookup yet).
+        let config = kyso_archive::Config {
+            max_document_bytes,
+            ..Default::default()
+        };
+        let archive = Arc::new(Archive::open_with(db, config)?);
+        // The newest checkpoint, once at start.
         let latest = archive.checkpoints()?.pop();
         Ok(Store {
             archive,
-            key,
-            origin,
-            key_name,
+            signer: CheckpointSigner {
+                origin,
+                key_name,
+                key,
+                state_file,
+            },
             allow_unsigned,
             latest: Mutex::new(latest),
             latest_at: Mutex::new(None),
             publisher_tick: AtomicU64::new(now_secs()),
             token_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
-            ingesting: Mutex::new(Default::default()),
             checkpoint_errors: AtomicU64::new(0),
         })
     }
 
-    /// Store a verified document under the archive's ingest policy: refuse what is not
-    /// TOTAL-PASSED unless the config allows it and the caller gives a reason.
-    pub fn ingest(
+    /// The CPU half of an ingest (validation and the archive's policy), for the validation
+    /// threads: the archive decides; the service only refuses "store anyway" when its config
+    /// does not allow it.
+    pub fn prepare(
         &self,
+        validator: &kyso_verify::Validator,
         req: Ingest,
         content: Vec<u8>,
-        report: &kyso_verify::Report,
         user: &str,
-    ) -> Result<Ingested> {
-        let passed = report.indication == kyso_verify::Indication::TotalPassed;
-        let indication = report.indication.as_str().to_string();
-        let mut meta = req.meta;
-        if meta.contains_key(REQUEST_ID) || meta.contains_key("stored_without_valid_signature") {
+    ) -> Result<Prepared> {
+        if req.allow_unsigned.is_some() && !self.allow_unsigned {
             return Err(ArchiveError::Input(
-                "meta keys client_request_id and stored_without_valid_signature are reserved"
-                    .into(),
+                "allow_unsigned: this archive does not store documents whose signatures did not pass".into(),
             ));
         }
-        if !passed {
-            match &req.allow_unsigned {
-                Some(r) if self.allow_unsigned && !r.trim().is_empty() => {
-                    meta.insert("stored_without_valid_signature".into(), r.clone());
-                }
-                Some(_) if !self.allow_unsigned => {
-                    return Err(ArchiveError::Input(format!(
-                        "refused: the document's signatures are {indication}, and this archive does not store unsigned documents"
-                    )))
-                }
-                _ => {
-                    let why = report
-                        .signatures
-                        .first()
-                        .and_then(|s| s.messages.first())
-                        .or_else(|| report.messages.first())
-                        .cloned()
-                        .unwrap_or_default();
-                    return Err(ArchiveError::Input(format!(
-                        "refused: the document's signatures are {indication} ({why}); give allow_unsigned with a reason to store it anyway"
-                    )));
-                }
-            }
-        }
-        let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &content));
-        let _guard;
-        if let Some(id) = &req.request_id {
-            if id.is_empty() || id.len() > 128 {
-                return Err(ArchiveError::Input("request_id: 1–128 characters".into()));
-            }
-            meta.insert(REQUEST_ID.into(), id.clone());
-            _guard = Some(self.ingest_guard(&req.code, id)?);
-            for r in self.archive.find_code(&req.code)? {
-                if r.meta.get(REQUEST_ID) == Some(id) {
-                    if r.content_sha256 == sha256 {
-                        return Ok(Ingested {
-                            record: r.id,
-                            leaf: r.leaf,
-                            indication,
-                            replayed: true,
-                        });
-                    }
-                    return Err(ArchiveError::Input(format!(
-                        "request_id {id:?} was already used for other content under {}",
-                        req.code
-                    )));
-                }
-            }
-        }
-        let signatures = report
-            .signatures
-            .iter()
-            .map(|s| FoundSignature {
-                signer: s
-                    .signer
-                    .as_ref()
-                    .map(|x| x.subject.clone())
-                    .unwrap_or_default(),
-                time: s.timestamp.clone().or_else(|| s.signing_time.clone()),
-                format: s.format.clone(),
-                indication: s.indication.as_str().into(),
-            })
-            .collect();
-        let rec = NewRecord {
-            code: req.code,
-            title: req.title,
-            agency: req.agency,
-            procedure: req.procedure,
-            dossier: req.dossier,
-            issue_date: req.issue_date,
-            media_type: if kyso_verify::looks_like_pdf(&content) {
-                "application/pdf".into()
-            } else {
-                "application/pkcs7-mime".into()
+        kyso_archive::ingest::prepare(
+            &self.archive,
+            validator,
+            kyso_archive::Ingest {
+                document: content,
+                detached_signature: None,
+                metadata: Metadata {
+                    code: req.code,
+                    title: req.title,
+                    agency: req.agency,
+                    procedure: req.procedure,
+                    dossier: req.dossier,
+                    issue_date: req.issue_date,
+                    meta: req.meta,
+                },
+                user: user.into(),
+                allow_unverified: req.allow_unsigned,
+                request_id: req.request_id,
+                media_type: None,
             },
-            signatures,
-            report: serde_json::to_value(report).unwrap_or_default(),
-            user: user.into(),
-            meta,
-        };
-        let (record, leaf) = self.archive.put(rec, content)?;
-        Ok(Ingested {
-            record,
-            leaf,
-            indication,
-            replayed: false,
-        })
+        )
     }
 
-    fn ingest_guard(&self, code: &str, id: &str) -> Result<IngestGuard<'_>> {
-        let key = (code.to_string(), id.to_string());
-        let mut set = self.ingesting.lock().unwrap_or_else(|p| p.into_inner());
-        if !set.insert(key.clone()) {
-            return Err(ArchiveError::Input(format!(
-                "request_id {id:?} is being stored right now; retry in a moment"
-            )));
-        }
-        Ok(IngestGuard { store: self, key })
+    /// The durable half: returns once the record is on disk.
+    pub fn store(&self, p: Prepared) -> Result<Ingested> {
+        kyso_archive::ingest::store(&self.archive, p)
     }
 
     /// A record's metadata and status. A logged read (who and why).
     pub fn record(&self, id: u64, user: &str, purpose: &str) -> Result<(Record, Status)> {
-        let r = self.archive.record(id)?;
-        let s = self.archive.status(id)?;
-        self.log_read(id, user, &format!("metadata: {purpose}"))?;
-        Ok((r, s))
+        self.archive.read_record(id, &Access::new(user, purpose))
     }
 
     /// A record's content. The archive logs the read durably before returning the bytes.
     pub fn content(&self, id: u64, user: &str, purpose: &str) -> Result<(Record, Vec<u8>)> {
-        let r = self.archive.record(id)?;
-        let bytes = self.archive.read_content(id, user, purpose)?;
-        Ok((r, bytes))
+        let c = self.archive.read_content(id, &Access::new(user, purpose))?;
+        Ok((c.record, c.document))
     }
 
-    /// Find records; every record returned is a logged read of its metadata.
+    /// Find records; the archive logs the lookup with every record returned.
     pub fn find(
         &self,
         by: Find<'_>,
         user: &str,
         purpose: &str,
-        max: usize,
     ) -> Result<(Vec<(Record, Status)>, bool)> {
-        let (found, how) = match by {
-            Find::Code(c) => (self.archive.find_code(c)?, "find by code"),
-            Find::Subject(s) => (self.archive.find_subject(s)?, "find by subject"),
-            Find::Agency { agency, from, to } => (
-                self.archive.find_agency(agency, from, to)?,
-                "find by agency",
-            ),
+        let query = match by {
+            Find::Code(c) => Query::Code(c.into()),
+            Find::Subject(s) => Query::Subject(s.into()),
+            Find::Agency { agency, from, to } => Query::Agency {
+                agency: agency.into(),
+                from: from.into(),
+                to: to.into(),
+            },
         };
-        let truncated = found.len() > max;
-        let mut out = Vec::new();
-        for r in found.into_iter().take(max) {
-            let s = self.archive.status(r.id)?;
-            self.log_read(r.id, user, &format!("{how}: {purpose}"))?;
-            out.push((r, s));
-        }
-        Ok((out, truncated))
-    }
-
-    fn log_read(&self, id: u64, user: &str, reason: &str) -> Result<u64> {
-        self.archive.log(Event::Read {
-            record: id,
-            user: user.into(),
-            reason: reason.into(),
-            time: now_rfc3339(),
-        })
+        let found = self.archive.find(&query, &Access::new(user, purpose))?;
+        Ok((found.records, found.truncated))
     }
 
     pub fn set_status(&self, id: u64, status: Status, user: &str) -> Result<u64> {
@@ -279,32 +178,37 @@ impl Store {
         format: &str,
         user: &str,
     ) -> Result<u64> {
-        self.archive.log(Event::Signature {
-            document_sha256: hex::encode(document_sha256),
-            signer,
-            format: format.into(),
-            user: user.into(),
-            time: now_rfc3339(),
-        })
+        self.archive.log(
+            Activity::Signature {
+                document_sha256: hex::encode(document_sha256),
+                signer,
+                format: format.into(),
+            },
+            user,
+        )
     }
 
-    /// The record (if any) under `code` whose content has this SHA-256, newest first.
-    pub fn by_content(&self, code: &str, sha256: &str) -> Result<Option<Record>> {
-        Ok(self
+    /// The records of exactly this document (by its SHA-256), newest first, optionally only
+    /// those under `code`: a lookup the archive logs with the caller and its purpose.
+    pub fn by_content(
+        &self,
+        sha256: &str,
+        code: Option<&str>,
+        user: &str,
+        purpose: &str,
+    ) -> Result<Vec<(Record, Status)>> {
+        let found = self
             .archive
-            .find_code(code)?
+            .find(&Query::Content(sha256.into()), &Access::new(user, purpose))?;
+        Ok(found
+            .records
             .into_iter()
-            .find(|r| r.content_sha256.eq_ignore_ascii_case(sha256)))
-    }
-
-    /// A record and its status, without logging: for proofs of records the caller already
-    /// identified by id (what is returned is the log entry, which is public to the role).
-    pub fn record_for_proof(&self, id: u64) -> Result<(Record, Status)> {
-        Ok((self.archive.record(id)?, self.archive.status(id)?))
+            .filter(|(r, _)| code.is_none_or(|c| r.code == c))
+            .collect())
     }
 
     pub fn size(&self) -> Result<u64> {
-        self.archive.size()
+        Ok(self.archive.size())
     }
 
     pub fn leaf_hash(&self, index: u64) -> Result<[u8; 32]> {
@@ -336,7 +240,7 @@ impl Store {
     }
 
     fn check_size(&self, size: u64) -> Result<()> {
-        let have = self.archive.size()?;
+        let have = self.archive.size();
         if size > have {
             return Err(ArchiveError::Input(format!(
                 "the log has {have} entries, not {size}"
@@ -369,9 +273,7 @@ impl Store {
     }
 
     fn sign_now(&self) -> Result<()> {
-        let note = self
-            .archive
-            .sign_checkpoint(&self.origin, &self.key_name, self.key.as_ref());
+        let note = self.archive.sign_checkpoint(&self.signer);
         match note {
             Ok(note) => {
                 let size = note
@@ -396,15 +298,15 @@ impl Store {
 
     /// The checkpoint key's public key (DER SubjectPublicKeyInfo).
     pub fn log_public_key(&self) -> Vec<u8> {
-        der::Encode::to_der(self.key.public_key_info()).unwrap_or_default()
+        der::Encode::to_der(self.signer.key.public_key_info()).unwrap_or_default()
     }
 
     pub fn origin(&self) -> &str {
-        &self.origin
+        &self.signer.origin
     }
 
     pub fn key_name(&self) -> &str {
-        &self.key_name
+        &self.signer.key_name
     }
 
     /// Seconds since the newest checkpoint was signed by this process (None: none yet).
@@ -419,7 +321,7 @@ impl Store {
     /// within its last probe.
     pub fn readiness(&self) -> Vec<(&'static str, bool)> {
         vec![
-            ("database", self.archive.size().is_ok()),
+            ("database", self.archive.healthy()),
             (
                 "checkpointer",
                 now_secs().saturating_sub(self.publisher_tick.load(Ordering::Relaxed)) <= 5,
@@ -450,17 +352,13 @@ impl Store {
                         .as_ref()
                         .map(|l| l.0)
                         .unwrap_or(0);
-                    match self.archive.size() {
-                        Ok(size) if size > signed => {
-                            if let Err(e) = self.sign_now() {
-                                tracing::error!(error = %e, "checkpoint not signed");
-                            }
+                    if self.archive.size() > signed {
+                        if let Err(e) = self.sign_now() {
+                            tracing::error!(error = %e, "checkpoint not signed");
                         }
-                        Ok(_) => {}
-                        Err(e) => tracing::error!(error = %e, "archive size unreadable"),
                     }
                     if round % 10 == 0 {
-                        let ok = self.key.sign_digest(&[0x5a; 32]).is_ok();
+                        let ok = self.signer.key.sign_digest(&[0x5a; 32]).is_ok();
                         if !ok {
                             token_errors.inc();
                             tracing::error!("token probe: the checkpoint key does not sign");
@@ -479,21 +377,6 @@ impl Store {
 
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-struct IngestGuard<'a> {
-    store: &'a Store,
-    key: (String, String),
-}
-
-impl Drop for IngestGuard<'_> {
-    fn drop(&mut self) {
-        self.store
-            .ingesting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.key);
     }
 }
 

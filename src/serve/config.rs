@@ -154,6 +154,26 @@ pub struct Archive {
     /// Store documents that are not TOTAL-PASSED when the caller gives a reason.
     #[serde(default)]
     pub allow_unsigned_with_reason: bool,
+    /// The last signed checkpoint, kept outside the database directory so that a restored
+    /// older database cannot fork the log (docs/archive.md); default: `<db>.checkpoint`
+    /// beside the database directory.
+    #[serde(default)]
+    pub checkpoint_state: Option<PathBuf>,
+}
+
+impl Archive {
+    /// Where the last signed checkpoint is kept outside the database.
+    pub fn checkpoint_state(&self) -> PathBuf {
+        self.checkpoint_state.clone().unwrap_or_else(|| {
+            let mut name = self
+                .db
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_else(|| "archive".into());
+            name.push(".checkpoint");
+            self.db.with_file_name(name)
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -316,6 +336,7 @@ impl Config {
         s.client_ca.iter_mut().for_each(fix);
         self.token.pin_file.iter_mut().for_each(fix);
         fix(&mut self.archive.db);
+        self.archive.checkpoint_state.iter_mut().for_each(fix);
         let t = &mut self.trust;
         t.anchors.iter_mut().for_each(fix);
         t.certs.iter_mut().for_each(fix);

@@ -111,7 +111,18 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             A::Status { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
             }
-            A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Checkpoint(_) => {
+            A::NotVerified { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_verified",
+                e.to_string(),
+            ),
+            A::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+            }
+            A::RequestConflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "request_conflict", e.to_string())
+            }
+            A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::Checkpoint(_) => {
                 ApiError::internal(format!("archive: {e}"))
             }
         }

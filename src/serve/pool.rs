@@ -82,19 +82,29 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_answers_at_once() {
+        use std::time::Duration;
         let pool = Pool::new("t", 1, 1 << 20, 1).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let busy = pool.run(move || rx.recv().ok());
-        let queued = pool.run(|| ());
-        let refused = pool.run(|| ());
-        // Poll the first two so they are submitted, then the third finds the queue full.
-        let (b, q, r) = tokio::join!(
-            async { tokio::time::timeout(std::time::Duration::from_millis(300), busy).await },
-            async { tokio::time::timeout(std::time::Duration::from_millis(300), queued).await },
-            refused
-        );
-        assert!(r.is_none(), "the third job is refused");
-        let _ = (b, q);
-        drop(tx);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        // The one thread takes the first job and blocks in it…
+        let mut busy = Box::pin(pool.run(move || {
+            let _ = started.send(());
+            wait.recv().ok()
+        }));
+        let _ = tokio::time::timeout(Duration::from_millis(1), &mut busy).await;
+        running
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the first job runs");
+        // …the second fills the queue…
+        let mut queued = Box::pin(pool.run(|| ()));
+        let _ = tokio::time::timeout(Duration::from_millis(1), &mut queued).await;
+        // …and the third is refused at once, not queued behind them.
+        let refused = tokio::time::timeout(Duration::from_secs(30), pool.run(|| ()))
+            .await
+            .expect("a full queue answers at once");
+        assert!(refused.is_none(), "the third job is refused");
+        drop(release);
+        assert!(busy.await.is_some());
+        assert!(queued.await.is_some());
     }
 }

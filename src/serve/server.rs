@@ -302,6 +302,8 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         cfg.archive.origin.clone(),
         cfg.archive.key_name.clone(),
         cfg.archive.allow_unsigned_with_reason,
+        cfg.archive.checkpoint_state(),
+        cfg.limits.upload_bytes as u64,
     )
     .map_err(|e| StartError {
         message: format!("archive.db: {e}"),

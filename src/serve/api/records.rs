@@ -2,7 +2,7 @@
 //! request id), read its metadata or content (each a logged read with the caller and a stated
 //! purpose), find records, change a record's status.
 
-use super::{b64, verify::run_verify};
+use super::b64;
 use crate::serve::archive::{Find, Ingest};
 use crate::serve::auth::Identity;
 use crate::serve::error::{ApiError, ApiResult, ErrorBody};
@@ -109,7 +109,9 @@ pub async fn put_record(
     req.code
         .parse::<kyso_archive::DocumentCode>()
         .map_err(|e| ApiError::bad(format!("code: {e}")))?;
-    let (report, content) = run_verify(&st, content, None).await?;
+    // The archive validates and applies its ingest policy on the validation threads; the
+    // durable write then waits with the other writers (group commit) off the runtime.
+    super::verify::precheck(&content, None)?;
     let ingest = Ingest {
         code: req.code.clone(),
         title: req.title,
@@ -121,16 +123,12 @@ pub async fn put_record(
         request_id: req.request_id,
         allow_unsigned: req.allow_unsigned,
     };
-    let (store, user) = (st.store.clone(), id.user.clone());
-    let r = blocking(move || store.ingest(ingest, content, &report, &user))
-        .await?
-        .map_err(|e| match e {
-            kyso_archive::ArchiveError::Input(m) if m.starts_with("refused") => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_verified", m)
-            }
-            other => other.into(),
-        })?;
-    let status = if r.replayed {
+    let (store, user, v) = (st.store.clone(), id.user.clone(), st.validator());
+    let prepared =
+        super::verify::on_pool(&st, move || store.prepare(&v, ingest, content, &user)).await??;
+    let store = st.store.clone();
+    let r = blocking(move || store.store(prepared)).await??;
+    let status = if r.existing {
         StatusCode::OK
     } else {
         StatusCode::CREATED
@@ -142,7 +140,7 @@ pub async fn put_record(
             leaf: r.leaf,
             code: req.code,
             indication: r.indication,
-            replayed: r.replayed,
+            replayed: r.existing,
         }),
     )
         .into_response())
@@ -292,7 +290,7 @@ pub async fn find_records(
                 ))
             }
         };
-        store.find(by, &user, &p, 1000)
+        store.find(by, &user, &p)
     })
     .await??;
     Ok(Json(FindResponse {

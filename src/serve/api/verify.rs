@@ -3,6 +3,7 @@
 //! proof and the signed checkpoint it is proved against.
 
 use super::b64;
+use crate::serve::auth::Identity;
 use crate::serve::error::{ApiError, ApiResult, ErrorBody};
 use crate::serve::server::{blocking, Shared};
 use axum::body::Bytes;
@@ -10,8 +11,9 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels.
@@ -78,16 +80,11 @@ fn ber_too_deep(b: &[u8], max: usize) -> bool {
     false
 }
 
-/// Validate on the verification threads (CPU work, off the runtime). Returns the report and
-/// gives the document back.
-pub async fn run_verify(
-    st: &Shared,
-    data: Vec<u8>,
-    detached: Option<Vec<u8>>,
-) -> ApiResult<(kyso_verify::Report, Vec<u8>)> {
-    let cms = match &detached {
-        Some(sig) => Some(sig.as_slice()),
-        None if !kyso_verify::looks_like_pdf(&data) => Some(data.as_slice()),
+/// Refuse what is not worth a validation thread: a CMS nested deeper than any real one.
+pub fn precheck(data: &[u8], detached: Option<&[u8]>) -> ApiResult<()> {
+    let cms = match detached {
+        Some(sig) => Some(sig),
+        None if !kyso_verify::looks_like_pdf(data) => Some(data),
         None => None,
     };
     if cms.is_some_and(|c| ber_too_deep(c, MAX_BER_DEPTH)) {
@@ -95,15 +92,16 @@ pub async fn run_verify(
             "the signature nests deeper than {MAX_BER_DEPTH} levels; not a CMS kyso validates"
         )));
     }
-    let v = st.validator();
-    let r = st
-        .verify_pool
-        .run(move || {
-            let report = v.verify_file(&data, detached.as_deref());
-            (report, data)
-        })
-        .await;
-    match r {
+    Ok(())
+}
+
+/// Run CPU work on the verification threads (off the runtime, with their large stacks and
+/// bounded queue): a panic is a 422 and counted, a full queue a 503.
+pub async fn on_pool<T: Send + 'static>(
+    st: &Shared,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    match st.verify_pool.run(f).await {
         Some(Ok(x)) => Ok(x),
         Some(Err(_)) => {
             st.metrics.panics.inc();
@@ -124,6 +122,22 @@ pub async fn run_verify(
             ))
         }
     }
+}
+
+/// Validate on the verification threads (CPU work, off the runtime). Returns the report and
+/// gives the document back.
+pub async fn run_verify(
+    st: &Shared,
+    data: Vec<u8>,
+    detached: Option<Vec<u8>>,
+) -> ApiResult<(kyso_verify::Report, Vec<u8>)> {
+    precheck(&data, detached.as_deref())?;
+    let v = st.validator();
+    on_pool(st, move || {
+        let report = v.verify_file(&data, detached.as_deref());
+        (report, data)
+    })
+    .await
 }
 
 fn report_response(report: &kyso_verify::Report, data: &[u8]) -> Response {
@@ -208,13 +222,14 @@ pub async fn verify_detached(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ArchivedQuery {
-    /// A record id with `sha256`; or `code` with `sha256`. The document's hash is always
-    /// needed: the answer is for someone who holds the document, and record ids cannot be
-    /// enumerated to collect citizens' document codes.
-    pub record: Option<u64>,
-    pub code: Option<String>,
-    /// SHA-256 of the document, hex (the `X-Content-SHA256` of `/v1/verify`).
+    /// SHA-256 of the document, hex (the `X-Content-SHA256` of `/v1/verify`): always needed —
+    /// the answer is for someone who holds the document, and record ids cannot be enumerated
+    /// to collect citizens' document codes. The lookup is logged with the caller.
     pub sha256: Option<String>,
+    /// Only this record (optional).
+    pub record: Option<u64>,
+    /// Only records under this document code (optional).
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -246,24 +261,31 @@ pub struct ArchivedResponse {
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn archived(
     State(st): State<Shared>,
+    Extension(idt): Extension<Arc<Identity>>,
     q: Result<Query<ArchivedQuery>, QueryRejection>,
 ) -> ApiResult<Json<ArchivedResponse>> {
     let Query(q) = q?;
     let store = st.store.clone();
     blocking(move || -> ApiResult<ArchivedResponse> {
-        let rec = match (q.record, &q.code, &q.sha256) {
-            (_, _, Some(sha)) if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                return Err(ApiError::bad("sha256: 64 hex digits"));
-            }
-            (Some(id), None, Some(sha)) => match store.record_for_proof(id) {
-                Ok((r, _)) if r.content_sha256.eq_ignore_ascii_case(sha) => Some(r),
-                Ok(_) | Err(kyso_archive::ArchiveError::NoRecord(_)) => None,
-                Err(e) => return Err(e.into()),
-            },
-            (None, Some(code), Some(sha)) => store.by_content(code, sha)?,
-            _ => return Err(ApiError::bad("give sha256 with record or with code")),
+        let Some(sha) = q
+            .sha256
+            .as_deref()
+            .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            return Err(ApiError::bad(
+                "sha256: the document's SHA-256, 64 hex digits",
+            ));
         };
-        let Some(r) = rec else {
+        let found = store.by_content(
+            sha,
+            q.code.as_deref(),
+            &idt.user,
+            "verification: does the archive hold this document",
+        )?;
+        let rec = found
+            .into_iter()
+            .find(|(r, _)| q.record.is_none_or(|id| r.id == id));
+        let Some((r, status)) = rec else {
             return Ok(ArchivedResponse {
                 archived: false,
                 record: None,
@@ -277,7 +299,6 @@ pub async fn archived(
                 checkpoint: None,
             });
         };
-        let (_, status) = store.record_for_proof(r.id)?;
         let (size, note) = store.checkpoint(r.leaf + 1)?;
         let proof = store.inclusion(r.leaf, size)?;
         Ok(ArchivedResponse {

@@ -1,0 +1,280 @@
+//! Signing checkpoints over the durable log, on demand or in the background — never one that
+//! contradicts a checkpoint signed before.
+//!
+//! The last signed checkpoint is kept twice: in the database (`meta`), and in a file outside
+//! the database directory ([`CheckpointSigner::state_file`]), written atomically after each
+//! signature. A database restored from an older backup brings back its own, older `meta`, but
+//! not the file: the next checkpoint must then extend the one in the file (a consistency proof
+//! from it to the new tree), so a restore followed by new entries — a fork of the log — is
+//! refused instead of signed.
+
+use crate::checkpoint;
+use crate::error::{db_err, ArchiveError, Result};
+use crate::merkle::{self, Hash};
+use crate::schema::*;
+use crate::store::Archive;
+use crate::writer::FAILED;
+use rocksdb::{WriteBatch, WriteOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// How often the background publisher looks for new entries: half a second, so that an
+/// acknowledged put is covered by a signed checkpoint within a second.
+pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// What signs checkpoints, and where the last one is kept outside the database.
+#[derive(Clone)]
+pub struct CheckpointSigner {
+    /// The log's origin line.
+    pub origin: String,
+    /// The key's name in signed notes.
+    pub key_name: String,
+    /// The log key (ECDSA P-256 on the token).
+    pub key: Arc<dyn kyso_hsm::SignDigest>,
+    /// The last signed checkpoint (the note), outside the database directory.
+    pub state_file: PathBuf,
+}
+
+/// The background checkpoint publisher; stops (after its current round) when dropped.
+pub struct Checkpointer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn refuse(m: String) -> ArchiveError {
+    ArchiveError::Checkpoint(m)
+}
+
+impl Archive {
+    /// Sign a checkpoint over the durable log (never over entries that are not durable: the
+    /// size read is the synced one), consistent with the last one signed — both the one in the
+    /// database and the one in the state file. Returns the signed note (the stored one when
+    /// the log did not grow since).
+    pub fn sign_checkpoint(&self, s: &CheckpointSigner) -> Result<String> {
+        let _g = self.sign_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.failed.load(Ordering::Acquire) {
+            return Err(ArchiveError::Db(FAILED.into()));
+        }
+        self.check_state_file_outside(&s.state_file)?;
+        let size = self.size();
+        let root = self.root(size)?;
+        let spki = der::Encode::to_der(s.key.public_key_info())
+            .map_err(|e| refuse(format!("the log key's public key: {e}")))?;
+        // The anchors: what this database says it signed last, and the state file.
+        let mut anchors: Vec<(u64, Hash, String)> = Vec::new();
+        let db_size = read_u64(&self.db, META_SIGNED)?;
+        if db_size > 0 {
+            let r = self
+                .db
+                .get_cf(self.cf(CF_META)?, META_SIGNED_ROOT)
+                .map_err(db_err)?
+                .and_then(|v| Hash::try_from(v.as_slice()).ok())
+                .ok_or_else(|| refuse("the last signed root is missing".into()))?;
+            anchors.push((db_size, r, "in the database".into()));
+        }
+        let state = read_state_file(&s.state_file, &s.origin, &spki)?;
+        if let Some(n) = &state {
+            anchors.push((n.size, n.root, format!("in {}", s.state_file.display())));
+        }
+        for (m, r, where_) in &anchors {
+            if *m > size {
+                return Err(refuse(format!(
+                    "the log has {size} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
+                )));
+            }
+            let proof = self.consistency_proof(*m, size)?;
+            if !merkle::verify_consistency(*m, size, &proof, r, &root) {
+                return Err(refuse(format!(
+                    "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one"
+                )));
+            }
+        }
+        let in_file = state.as_ref().map(|c| c.size);
+        if let Some(note) = self.stored_checkpoint(size)? {
+            if anchors.iter().any(|(m, _, _)| *m == size) {
+                // Nothing new to sign; the state file catches up if it is behind.
+                if in_file.is_none_or(|m| m < size) {
+                    write_atomically(&s.state_file, note.as_bytes())
+                        .map_err(|e| refuse(format!("write {}: {e}", s.state_file.display())))?;
+                }
+                return Ok(note);
+            }
+        }
+        let note = checkpoint::sign(
+            &checkpoint::body(&s.origin, size, &root),
+            &s.key_name,
+            s.key.as_ref(),
+        )
+        .map_err(refuse)?;
+        write_atomically(&s.state_file, note.as_bytes())
+            .map_err(|e| refuse(format!("write {}: {e}", s.state_file.display())))?;
+        let key_meta = checkpoint_key_meta(&s.key_name, &checkpoint::key_id_der(&spki));
+        match self
+            .db
+            .get_cf(self.cf(CF_META)?, &key_meta)
+            .map_err(db_err)?
+        {
+            Some(k) if k != spki => {
+                return Err(refuse(format!(
+                    "another key with the same key ID is recorded for {}; refusing to replace it",
+                    s.key_name
+                )))
+            }
+            _ => {}
+        }
+        let mut b = WriteBatch::default();
+        if self.stored_checkpoint(size)?.is_none() {
+            b.put_cf(self.cf(CF_CHECKPOINTS)?, u64_key(size), note.as_bytes());
+        }
+        b.put_cf(self.cf(CF_META)?, META_SIGNED, u64_key(size));
+        b.put_cf(self.cf(CF_META)?, META_SIGNED_ROOT, root);
+        b.put_cf(self.cf(CF_META)?, key_meta, spki);
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(b, &wo).map_err(db_err)?;
+        Ok(note)
+    }
+
+    /// The state file must not live in the database directory (a restore would bring back an
+    /// old one with it).
+    fn check_state_file_outside(&self, file: &Path) -> Result<()> {
+        let abs = |p: &Path| -> Option<PathBuf> {
+            if let Ok(c) = p.canonicalize() {
+                return Some(c);
+            }
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        };
+        let (Some(f), Some(db)) = (abs(file), abs(self.path())) else {
+            return Err(refuse(format!(
+                "the checkpoint state file {} is not in an existing directory",
+                file.display()
+            )));
+        };
+        if f.starts_with(&db) {
+            return Err(refuse(format!(
+                "the checkpoint state file {} is inside the database directory; keep it outside, where a restore does not reach",
+                file.display()
+            )));
+        }
+        Ok(())
+    }
+
+    fn stored_checkpoint(&self, size: u64) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .get_cf(self.cf(CF_CHECKPOINTS)?, u64_key(size))
+            .map_err(db_err)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Publish checkpoints in the background: every `every`, if the log grew since the last
+    /// signed checkpoint, sign one (c2sp.org/tlog-checkpoint asks for at least one a second
+    /// while there are new entries). Stops when the returned handle is dropped.
+    pub fn start_checkpointer(
+        self: &Arc<Self>,
+        signer: CheckpointSigner,
+        every: std::time::Duration,
+    ) -> Checkpointer {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (a, s) = (self.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                std::thread::sleep(every);
+                let grew = match read_u64(&a.db, META_SIGNED) {
+                    Ok(last) => a.size() > last,
+                    Err(_) => false,
+                };
+                if grew {
+                    if let Err(e) = a.sign_checkpoint(&signer) {
+                        eprintln!("kyso: checkpoint: {e}");
+                    }
+                }
+            }
+        });
+        Checkpointer {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The stored checkpoints, oldest first: (size, note).
+    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        let cf = self.cf(CF_CHECKPOINTS)?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (k, v) = item.map_err(db_err)?;
+            let size = parse_u64_key(&k).ok_or_else(|| {
+                ArchiveError::Inconsistent("a checkpoint key is not 8 bytes".into())
+            })?;
+            out.push((size, String::from_utf8_lossy(&v).into_owned()));
+        }
+        Ok(out)
+    }
+}
+
+/// The checkpoint in the state file, if there is one. A signature by the current key must
+/// verify; one by another key (before a key rotation) is taken as it is: the file's protection
+/// is where it lives, outside the database and writable only by the appliance.
+fn read_state_file(
+    file: &Path,
+    origin: &str,
+    spki: &[u8],
+) -> Result<Option<checkpoint::Checkpoint>> {
+    use std::io::Read;
+    let f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(refuse(format!("read {}: {e}", file.display()))),
+    };
+    let mut text = String::new();
+    f.take(checkpoint::MAX_NOTE as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refuse(format!("read {}: {e}", file.display())))?;
+    let bad = |e: String| refuse(format!("{}: {e}", file.display()));
+    let note = checkpoint::parse(&text).map_err(bad)?;
+    if note.checkpoint.origin != origin {
+        return Err(bad(format!(
+            "it is a checkpoint of the log {:?}, not {origin:?}",
+            note.checkpoint.origin
+        )));
+    }
+    let id = checkpoint::key_id_der(spki);
+    if note.signatures.iter().any(|s| s.key_id == id) {
+        note.verify(None, spki).map_err(bad)?;
+    }
+    Ok(Some(note.checkpoint))
+}
+
+/// Replace `file` with `bytes` so that a crash leaves the old or the new content, never a
+/// mixture: write a temporary file beside it, fsync it, rename it over, fsync the directory.
+pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, file)?;
+    std::fs::File::open(dir)?.sync_all()
+}

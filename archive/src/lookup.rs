@@ -1,0 +1,260 @@
+//! Reading the archive. A record's metadata and content, and every lookup (by document code,
+//! by a citizen's ID number, by agency) are personal data: each read is logged — who, why,
+//! which records — durably, before anything is returned. The log's own entries and proofs are
+//! what auditors and relying agencies read, and are not about a person.
+
+use crate::code::{parse_subject, DocumentCode};
+use crate::error::{db_err, ArchiveError, Result};
+use crate::merkle::{self, Hash, Nodes};
+use crate::model::{check_date, check_text, Access, FindBy, ReadPart, Record, Status};
+use crate::schema::*;
+use crate::store::Archive;
+use crate::writer::{stored_record, stored_status, Job};
+use sha2::{Digest, Sha256};
+
+/// Most records one lookup returns (the event that logs it names each of them).
+pub const MAX_FOUND: usize = 1000;
+
+/// A lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Every version of a document code, the current valid one first, then newest first.
+    Code(String),
+    /// Every record of a subject (personal id or tax code), newest first.
+    Subject(String),
+    /// Records of an agency issued between two dates (YYYY-MM-DD, inclusive), oldest first.
+    Agency {
+        agency: String,
+        from: String,
+        to: String,
+    },
+    /// Records of exactly this document (its SHA-256, hex), newest first.
+    Content(String),
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub records: Vec<(Record, Status)>,
+    /// More than [`MAX_FOUND`] matched; narrow the query.
+    pub truncated: bool,
+}
+
+/// A record's document (and its detached signature, if it has one), with the record.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub record: Record,
+    pub document: Vec<u8>,
+    pub detached_signature: Option<Vec<u8>>,
+}
+
+impl Archive {
+    /// A record and its current status — a logged read.
+    pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
+        self.log_read(id, ReadPart::Metadata, access)?;
+        Ok((self.record(id)?, self.status(id)?))
+    }
+
+    /// The document's bytes — a logged read: the event is durable before the bytes are
+    /// returned. The bytes are checked against the record's SHA-256.
+    pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
+        self.log_read(id, ReadPart::Content, access)?;
+        let r = self.record(id)?;
+        let document = self.blob(id, &r.content_sha256)?;
+        let detached_signature = match &r.detached_signature {
+            Some(b) => Some(self.blob(id, &b.sha256)?),
+            None => None,
+        };
+        Ok(Content {
+            record: r,
+            document,
+            detached_signature,
+        })
+    }
+
+    fn log_read(&self, id: u64, part: ReadPart, access: &Access) -> Result<u64> {
+        access.check()?;
+        self.submit(Job::Read {
+            record: id,
+            part,
+            user: access.user.clone(),
+            purpose: access.purpose.clone(),
+        })
+        .map(|o| o.leaf)
+    }
+
+    fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
+        let sha = hex::decode(sha256_hex).map_err(|_| {
+            ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256"))
+        })?;
+        let v = self
+            .db
+            .get_cf(self.cf(CF_CONTENT)?, &sha)
+            .map_err(db_err)?
+            .ok_or_else(|| {
+                ArchiveError::Inconsistent(format!(
+                    "content {sha256_hex} of record {id} is missing"
+                ))
+            })?;
+        if Sha256::digest(&v)[..] != sha[..] {
+            return Err(ArchiveError::Inconsistent(format!(
+                "content {sha256_hex} of record {id} does not match its SHA-256"
+            )));
+        }
+        Ok(v)
+    }
+
+    /// Look records up — a logged read naming every record returned.
+    pub fn find(&self, query: &Query, access: &Access) -> Result<Found> {
+        access.check()?;
+        let (by, value, mut ids) = match query {
+            Query::Code(code) => {
+                let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
+                let code = code.to_string();
+                let ids = self.scan_index(&index_prefix(b'c', &code), None)?;
+                (FindBy::Code, code, ids)
+            }
+            Query::Subject(subject) => {
+                parse_subject(subject).map_err(ArchiveError::Input)?;
+                let mut ids = self.scan_index(&index_prefix(b's', subject), None)?;
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                (FindBy::Subject, subject.clone(), ids)
+            }
+            Query::Agency { agency, from, to } => {
+                check_text("agency", agency, 200)?;
+                check_date("from", from)?;
+                check_date("to", to)?;
+                let prefix = index_prefix(b'a', agency);
+                let ids = self.scan_index(&prefix, Some((from, to)))?;
+                (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
+            }
+            Query::Content(sha256) => {
+                let sha256 = sha256.to_ascii_lowercase();
+                if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ArchiveError::Input(
+                        "a document's SHA-256 is 64 hex digits".into(),
+                    ));
+                }
+                let mut ids = self.scan_index(&index_prefix(b'h', &sha256), None)?;
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                (FindBy::Content, sha256, ids)
+            }
+        };
+        let truncated = ids.len() > MAX_FOUND;
+        ids.truncate(MAX_FOUND);
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            records.push((self.record(*id)?, self.status(*id)?));
+        }
+        if by == FindBy::Code {
+            // The current valid version first, then newest first.
+            records.sort_by(|a, b| {
+                (a.1 != Status::Valid)
+                    .cmp(&(b.1 != Status::Valid))
+                    .then(b.0.id.cmp(&a.0.id))
+            });
+        }
+        self.submit(Job::Find {
+            by,
+            value,
+            records: records.iter().map(|(r, _)| r.id).collect(),
+            user: access.user.clone(),
+            purpose: access.purpose.clone(),
+        })?;
+        Ok(Found { records, truncated })
+    }
+
+    /// Record ids under an index prefix (at most one more than [`MAX_FOUND`]); for agency
+    /// entries, only those issued within `dates`.
+    fn scan_index(&self, prefix: &[u8], dates: Option<(&str, &str)>) -> Result<Vec<u64>> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
+        match dates {
+            Some((from, _)) => {
+                let mut k = prefix.to_vec();
+                k.extend_from_slice(from.as_bytes());
+                it.seek(&k);
+            }
+            None => it.seek(prefix),
+        }
+        let mut out = Vec::new();
+        while it.valid() && out.len() <= MAX_FOUND {
+            let Some(k) = it.key() else { break };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            let key = IndexKey::parse(k).ok_or_else(|| {
+                ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
+            })?;
+            if let (Some((from, to)), IndexKey::Agency { date, .. }) = (dates, &key) {
+                if date.as_str() > to {
+                    break;
+                }
+                if date.is_empty() || date.as_str() < from {
+                    it.next();
+                    continue;
+                }
+            }
+            out.push(key.id());
+            it.next();
+        }
+        it.status().map_err(db_err)?;
+        Ok(out)
+    }
+
+    /// A record as stored, not logged: for the archive's own use.
+    pub(crate) fn record(&self, id: u64) -> Result<Record> {
+        stored_record(&self.db, id)
+    }
+
+    pub(crate) fn status(&self, id: u64) -> Result<Status> {
+        self.record(id)?;
+        stored_status(&self.db, id)
+    }
+
+    /// The log index of a record's ingest event (for `kyso log prove ID`; no personal data).
+    pub fn record_leaf(&self, id: u64) -> Result<u64> {
+        self.record(id).map(|r| r.leaf)
+    }
+
+    pub fn root(&self, size: u64) -> Result<Hash> {
+        let n = DbNodes::new(&self.db);
+        n.result(merkle::mth(&n, 0, size), ArchiveError::Inconsistent)
+    }
+
+    pub fn leaf(&self, index: u64) -> Result<Hash> {
+        let n = DbNodes::new(&self.db);
+        n.result(n.node(0, index), ArchiveError::Inconsistent)
+    }
+
+    pub fn event_bytes(&self, index: u64) -> Result<Vec<u8>> {
+        self.db
+            .get_cf(self.cf(CF_EVENTS)?, u64_key(index))
+            .map_err(db_err)?
+            .ok_or_else(|| ArchiveError::Inconsistent(format!("event {index} is missing")))
+    }
+
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        if size > self.size() {
+            return Err(ArchiveError::Input(format!(
+                "the log has {} durable entries, not {size}",
+                self.size()
+            )));
+        }
+        let n = DbNodes::new(&self.db);
+        n.result(
+            merkle::inclusion_proof(&n, index, size),
+            ArchiveError::Input,
+        )
+    }
+
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        if new > self.size() {
+            return Err(ArchiveError::Input(format!(
+                "the log has {} durable entries, not {new}",
+                self.size()
+            )));
+        }
+        let n = DbNodes::new(&self.db);
+        n.result(merkle::consistency_proof(&n, old, new), ArchiveError::Input)
+    }
+}

@@ -1,0 +1,464 @@
+//! What the archive keeps: records, their status and its rules, the events of the log, and
+//! what callers may say about a document, who they are and why they read.
+
+use crate::error::{ArchiveError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A record's validity (a status change is an event; the record never changes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    SupersededBy { record: u64 },
+    Revoked { reason: String },
+    Expired { on: String },
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::SupersededBy { .. } => "superseded",
+            Status::Revoked { .. } => "revoked",
+            Status::Expired { .. } => "expired",
+        }
+    }
+
+    /// The rules of a status change, checked by the writer (against every earlier write,
+    /// including its own batch) and again by the audit over the log:
+    /// - a revoked record's status is final;
+    /// - a record is valid from its ingest: no change sets "valid" again;
+    /// - a record is superseded only by another record that exists (`exists`);
+    /// - a revocation says why; an expiry is a calendar date.
+    pub fn check_change(
+        id: u64,
+        current: &Status,
+        new: &Status,
+        exists: impl Fn(u64) -> bool,
+    ) -> Result<()> {
+        if let Status::Revoked { .. } = current {
+            return Err(ArchiveError::Status {
+                id,
+                status: "revoked".into(),
+                what: "a revoked record's status is final".into(),
+            });
+        }
+        match new {
+            Status::Valid => Err(ArchiveError::Input(
+                "a record is valid from its ingest; a status change is superseded_by, revoked or expired".into(),
+            )),
+            Status::SupersededBy { record } if *record == id => Err(ArchiveError::Input(
+                "a record cannot supersede itself".into(),
+            )),
+            Status::SupersededBy { record } if !exists(*record) => {
+                Err(ArchiveError::NoRecord(*record))
+            }
+            Status::SupersededBy { .. } => Ok(()),
+            Status::Revoked { reason } => {
+                if reason.trim().is_empty() {
+                    return Err(ArchiveError::Input("a revocation needs a reason".into()));
+                }
+                check_text("revocation reason", reason, 1000)
+            }
+            Status::Expired { on } => check_date("expiry date", on),
+        }
+    }
+}
+
+/// One signature found at ingest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FoundSignature {
+    pub signer: String,
+    pub time: Option<String>,
+    pub format: String,
+    pub indication: String,
+}
+
+/// Bytes kept in the `content` column family, by their SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Blob {
+    pub sha256: String,
+    pub sha512: String,
+    pub size: u64,
+}
+
+/// A signed document and what is known of it. Written once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    pub id: u64,
+    pub code: String,
+    pub subject: String,
+    pub doc_type: String,
+    pub title: Option<String>,
+    pub agency: Option<String>,
+    pub procedure: Option<String>,
+    pub dossier: Option<String>,
+    /// YYYY-MM-DD
+    pub issue_date: Option<String>,
+    pub content_sha256: String,
+    pub content_sha512: String,
+    pub media_type: String,
+    pub size: u64,
+    /// A detached CMS signature over the content, kept beside it.
+    pub detached_signature: Option<Blob>,
+    pub signatures: Vec<FoundSignature>,
+    /// The validation report made at ingest (kyso verify's JSON).
+    pub report: serde_json::Value,
+    /// Why the record was kept although its signatures did not pass (given by the caller).
+    pub kept_unverified: Option<String>,
+    /// The client's request id (unique per ingest user).
+    pub request_id: Option<String>,
+    pub ingest_user: String,
+    pub ingest_time: String,
+    /// The log index of the ingest event.
+    pub leaf: u64,
+    pub meta: BTreeMap<String, String>,
+}
+
+/// What a caller says about a document it archives.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    /// `<subject id>.<document type code>`
+    pub code: String,
+    pub title: Option<String>,
+    pub agency: Option<String>,
+    pub procedure: Option<String>,
+    pub dossier: Option<String>,
+    /// YYYY-MM-DD
+    pub issue_date: Option<String>,
+    /// Free key=value metadata.
+    pub meta: BTreeMap<String, String>,
+}
+
+impl Metadata {
+    /// Refuse what cannot be stored: control characters (the lookup keys use 0x00), lengths
+    /// beyond what a record needs, dates that are not calendar dates.
+    pub fn check(&self) -> Result<()> {
+        for (what, v, max) in [
+            ("title", &self.title, 1000),
+            ("agency", &self.agency, 200),
+            ("procedure", &self.procedure, 200),
+            ("dossier", &self.dossier, 200),
+        ] {
+            if let Some(v) = v {
+                check_text(what, v, max)?;
+            }
+        }
+        if let Some(d) = &self.issue_date {
+            check_date("issue date", d)?;
+        }
+        if self.meta.len() > 64 {
+            return Err(ArchiveError::Input(format!(
+                "{} metadata entries; at most 64",
+                self.meta.len()
+            )));
+        }
+        for (k, v) in &self.meta {
+            if k.is_empty() {
+                return Err(ArchiveError::Input("a metadata key is empty".into()));
+            }
+            check_text("metadata key", k, 64)?;
+            check_text("metadata value", v, 1000)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the writer stores for one ingest (the caller's metadata, and what the archive found).
+#[derive(Debug, Clone)]
+pub(crate) struct NewRecord {
+    pub meta: Metadata,
+    pub media_type: String,
+    pub signatures: Vec<FoundSignature>,
+    pub report: serde_json::Value,
+    pub kept_unverified: Option<String>,
+    pub request_id: Option<String>,
+    pub user: String,
+}
+
+/// Who acts, and why: given by the caller (the service passes the authenticated identity),
+/// never made up by the archive. Reads of personal data are logged with both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub user: String,
+    pub purpose: String,
+}
+
+impl Access {
+    pub fn new(user: impl Into<String>, purpose: impl Into<String>) -> Access {
+        Access {
+            user: user.into(),
+            purpose: purpose.into(),
+        }
+    }
+
+    /// A user and a stated purpose, both required.
+    pub fn check(&self) -> Result<()> {
+        check_user(&self.user)?;
+        if self.purpose.trim().is_empty() {
+            return Err(ArchiveError::Input(
+                "a purpose is required to read personal data (it is logged)".into(),
+            ));
+        }
+        check_text("purpose", &self.purpose, 500)
+    }
+}
+
+/// Which part of a record was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPart {
+    Metadata,
+    Content,
+}
+
+/// What a lookup was by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindBy {
+    Code,
+    Subject,
+    Agency,
+    /// The document's SHA-256: whoever holds a document asks whether the archive holds it.
+    Content,
+}
+
+/// A log entry. Its canonical encoding is the JSON serde writes for this type (fields in
+/// declaration order, no insignificant white space); the leaf is SHA-256(0x00 ‖ those bytes).
+/// The writer stamps every event's time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Ingest {
+        record: u64,
+        code: String,
+        content_sha256: String,
+        record_sha256: String,
+        user: String,
+        time: String,
+    },
+    Status {
+        record: u64,
+        status: Status,
+        user: String,
+        time: String,
+    },
+    Read {
+        record: u64,
+        part: ReadPart,
+        user: String,
+        purpose: String,
+        time: String,
+    },
+    Find {
+        by: FindBy,
+        value: String,
+        records: Vec<u64>,
+        user: String,
+        purpose: String,
+        time: String,
+    },
+    Export {
+        records: Vec<u64>,
+        format: String,
+        user: String,
+        time: String,
+    },
+    Signature {
+        document_sha256: String,
+        signer: String,
+        format: String,
+        user: String,
+        time: String,
+    },
+    Config {
+        change: String,
+        user: String,
+        time: String,
+    },
+}
+
+impl Event {
+    pub fn user(&self) -> &str {
+        match self {
+            Event::Ingest { user, .. }
+            | Event::Status { user, .. }
+            | Event::Read { user, .. }
+            | Event::Find { user, .. }
+            | Event::Export { user, .. }
+            | Event::Signature { user, .. }
+            | Event::Config { user, .. } => user,
+        }
+    }
+
+    pub fn time(&self) -> &str {
+        match self {
+            Event::Ingest { time, .. }
+            | Event::Status { time, .. }
+            | Event::Read { time, .. }
+            | Event::Find { time, .. }
+            | Event::Export { time, .. }
+            | Event::Signature { time, .. }
+            | Event::Config { time, .. } => time,
+        }
+    }
+}
+
+/// What a caller may add to the log besides ingests, status changes and reads (which only
+/// the archive's own functions write, under their rules). The writer adds user and time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    Export {
+        records: Vec<u64>,
+        format: String,
+    },
+    Signature {
+        document_sha256: String,
+        signer: String,
+        format: String,
+    },
+    Config {
+        change: String,
+    },
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    kyso_verify::rfc3339(std::time::SystemTime::now())
+}
+
+/// Text the archive keeps: no control characters, at most `max` bytes.
+pub(crate) fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
+    if s.len() > max {
+        return Err(ArchiveError::Input(format!(
+            "{what} is {} bytes; at most {max}",
+            s.len()
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ArchiveError::Input(format!(
+            "{what} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+/// A user name as the caller authenticated it: 1–256 bytes, no control characters.
+pub(crate) fn check_user(user: &str) -> Result<()> {
+    if user.trim().is_empty() {
+        return Err(ArchiveError::Input(
+            "the acting user is required (the archive never makes one up)".into(),
+        ));
+    }
+    check_text("user", user, 256)
+}
+
+/// A client request id: 1–128 printable ASCII characters, no spaces.
+pub(crate) fn check_request_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Err(ArchiveError::Input(format!(
+            "request id {id:?} must be 1–128 printable ASCII characters without spaces"
+        )));
+    }
+    Ok(())
+}
+
+/// A calendar date, YYYY-MM-DD.
+pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
+    let bad = || ArchiveError::Input(format!("{what} {d:?} is not a date (YYYY-MM-DD)"));
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |s: &str| -> Result<u32> {
+        if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let (y, m, day) = (num(&d[..4])?, num(&d[5..7])?, num(&d[8..])?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if y == 0 || day == 0 || day > days {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_rules() {
+        let exists = |r: u64| r < 10;
+        let revoked = Status::Revoked { reason: "x".into() };
+        let e = Status::check_change(
+            1,
+            &revoked,
+            &Status::Expired {
+                on: "2027-01-01".into(),
+            },
+            exists,
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 8, "{e}");
+        for (new, code) in [
+            (Status::Valid, 5),
+            (Status::SupersededBy { record: 1 }, 5),
+            (Status::SupersededBy { record: 99 }, 7),
+            (Status::Revoked { reason: " ".into() }, 5),
+            (
+                Status::Expired {
+                    on: "2027-02-29".into(),
+                },
+                5,
+            ),
+        ] {
+            let e = Status::check_change(1, &Status::Valid, &new, exists).unwrap_err();
+            assert_eq!(e.exit_code(), code, "{new:?}: {e}");
+        }
+        for new in [
+            Status::SupersededBy { record: 2 },
+            revoked.clone(),
+            Status::Expired {
+                on: "2028-02-29".into(),
+            },
+        ] {
+            Status::check_change(
+                1,
+                &Status::Expired {
+                    on: "2027-01-01".into(),
+                },
+                &new,
+                exists,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn dates_are_calendar_dates() {
+        for good in ["2026-11-20", "2000-02-29", "1999-12-31"] {
+            check_date("d", good).unwrap();
+        }
+        for bad in [
+            "2026-13-01",
+            "2100-02-29",
+            "2026-04-31",
+            "2026-1-01",
+            "２026-01-01",
+            "0000-01-01",
+            "2026-00-10",
+        ] {
+            assert!(check_date("d", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! The write pipeline: one writer thread builds and applies a write batch per group of
+//! requests, one syncer thread makes the WAL durable and only then answers.
+//!
+//! The writer is the only code that writes records, events, tree nodes, statuses, lookups and
+//! request ids, and it decides every rule that depends on what was written before — "revoked
+//! is final", "supersede only by an existing record", "a request id names one document" —
+//! against the database *and* the jobs before it in its own batch, so concurrent callers
+//! cannot race past a rule. It never overwrites: record ids and leaf indexes come from its own
+//! counters, which [`crate::store::Archive::open`] checked against the last keys on disk, and a
+//! document is stored under its SHA-256 only if no bytes are there yet.
+
+use crate::code::DocumentCode;
+use crate::error::{db_err, ArchiveError, Result};
+use crate::merkle::{self, Frontier};
+use crate::model::{
+    now_rfc3339, Activity, Blob, Event, FindBy, NewRecord, ReadPart, Record, Status,
+};
+use crate::schema::*;
+use crossbeam_channel::{Receiver, Sender};
+use rocksdb::{WriteBatch, DB};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Most jobs one synced batch serves.
+const MAX_BATCH: usize = 512;
+
+/// Bytes with their digests, as the caller computed them (outside the writer thread).
+pub(crate) struct Hashed {
+    pub bytes: Vec<u8>,
+    pub sha256: [u8; 32],
+    pub sha512: [u8; 64],
+}
+
+impl Hashed {
+    pub(crate) fn new(bytes: Vec<u8>) -> Hashed {
+        // The two digests of every document are the largest part of a put's CPU. SHA-256: ring
+        // (SHA-NI where the CPU has it). SHA-512: OpenSSL's libcrypto, 1.4-1.8x ring's here:
+        // ring takes its AVX path on Intel CPUs only and its portable code elsewhere
+        // (docs/benchmarks.md). Both are checked against RustCrypto in the tests.
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, &bytes)
+            .as_ref()
+            .try_into()
+            .expect("32 bytes");
+        let sha512 = openssl::sha::sha512(&bytes);
+        Hashed {
+            bytes,
+            sha256,
+            sha512,
+        }
+    }
+
+    fn blob(&self) -> Blob {
+        Blob {
+            sha256: hex::encode(self.sha256),
+            sha512: hex::encode(self.sha512),
+            size: self.bytes.len() as u64,
+        }
+    }
+}
+
+/// What the writer thread is asked to do.
+pub(crate) enum Job {
+    Ingest {
+        rec: Box<NewRecord>,
+        code: DocumentCode,
+        content: Box<Hashed>,
+        signature: Option<Box<Hashed>>,
+    },
+    Status {
+        record: u64,
+        status: Status,
+        user: String,
+    },
+    Read {
+        record: u64,
+        part: ReadPart,
+        user: String,
+        purpose: String,
+    },
+    Find {
+        by: FindBy,
+        value: String,
+        records: Vec<u64>,
+        user: String,
+        purpose: String,
+    },
+    Activity {
+        activity: Activity,
+        user: String,
+    },
+}
+
+impl Job {
+    /// The bytes a job adds to a write batch, roughly (documents dominate).
+    fn bytes(&self) -> u64 {
+        match self {
+            Job::Ingest {
+                content, signature, ..
+            } => {
+                (content.bytes.len() + signature.as_ref().map_or(0, |s| s.bytes.len()) + 1024)
+                    as u64
+            }
+            Job::Find { records, .. } => 256 + 8 * records.len() as u64,
+            _ => 256,
+        }
+    }
+}
+
+/// What the writer answers: the record concerned (if any), the log index of the event, and
+/// whether an ingest found its record already stored (a retried request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub record: Option<u64>,
+    pub leaf: u64,
+    pub existing: bool,
+}
+
+pub(crate) type Reply = Sender<Result<Outcome>>;
+
+pub(crate) struct Writer {
+    pub frontier: Frontier,
+    pub next_id: u64,
+    /// A batch stops taking documents at this many bytes (one document may exceed it alone).
+    pub max_batch_bytes: u64,
+    /// The largest batch written, in bytes (tests and the benchmark read it).
+    pub largest_batch: Arc<AtomicU64>,
+}
+
+/// A batch the writer applied (WAL buffer and memtables) that waits for its WAL sync.
+pub(crate) struct Written {
+    replies: Vec<(Reply, Result<Outcome>)>,
+    size: u64,
+}
+
+/// Takes jobs in arrival order, assigns record ids and log indexes, and applies one write
+/// batch per group of jobs without waiting for the disk: the syncer makes them durable and
+/// answers. Building and applying batch N+1 overlaps the fsync of batch N, and the WAL keeps
+/// the batches in order, so a sync covers every batch before it.
+pub(crate) fn writer_loop(
+    db: Arc<DB>,
+    rx: Receiver<(Job, Reply)>,
+    synced: Sender<Written>,
+    failed: Arc<AtomicBool>,
+    mut w: Writer,
+) {
+    let mut carry: Option<(Job, Reply)> = None;
+    loop {
+        let first = match carry.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
+        let mut bytes = first.0.bytes();
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) if bytes + j.0.bytes() > w.max_batch_bytes => {
+                    carry = Some(j);
+                    break;
+                }
+                Ok(j) => {
+                    bytes += j.0.bytes();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        if failed.load(Ordering::Acquire) {
+            for (_, reply) in jobs {
+                let _ = reply.send(Err(ArchiveError::Db(FAILED.into())));
+            }
+            continue;
+        }
+        w.largest_batch.fetch_max(bytes, Ordering::Relaxed);
+        let saved = (w.frontier.clone(), w.next_id);
+        let (b, results) = build_batch(&db, &mut w, &jobs);
+        match b.and_then(|b| db.write(b).map_err(db_err)) {
+            Ok(()) => {
+                let replies = jobs.into_iter().map(|(_, r)| r).zip(results).collect();
+                let size = w.frontier.size;
+                if synced.send(Written { replies, size }).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                // RocksDB applied nothing of the batch to its memtables, but some of its bytes
+                // may have reached the WAL: reusing its ids and leaf indexes could leave a
+                // mixture after a restart, so no later batch is written until a reopen
+                // recovers what is on disk.
+                failed.store(true, Ordering::Release);
+                w.frontier = saved.0;
+                w.next_id = saved.1;
+                let msg = e.to_string();
+                for (_, reply) in jobs {
+                    let _ = reply.send(Err(ArchiveError::Db(msg.clone())));
+                }
+            }
+        }
+    }
+}
+
+pub(crate) const FAILED: &str = "an earlier write did not reach the disk; the archive refuses \
+     writes until it is reopened (acknowledged records are safe; a request that got an error \
+     may or may not have been stored: retry it with the same request id)";
+
+/// Syncs the WAL once for every batch written since the last sync, then advances the durable
+/// size and acknowledges. A failed sync fails its batches and stops all later writes: their
+/// entries may be visible in memory, but were never acknowledged.
+pub(crate) fn syncer_loop(
+    db: Arc<DB>,
+    rx: Receiver<Written>,
+    durable: Arc<AtomicU64>,
+    syncs: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while let Ok(w) = rx.try_recv() {
+            group.push(w);
+        }
+        let result = if failed.load(Ordering::Acquire) {
+            Err(FAILED.to_string())
+        } else {
+            db.flush_wal(true).map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(()) => {
+                syncs.fetch_add(1, Ordering::Relaxed);
+                let size = group.iter().map(|w| w.size).max().unwrap_or(0);
+                durable.fetch_max(size, Ordering::AcqRel);
+                for w in group {
+                    for (reply, r) in w.replies {
+                        let _ = reply.send(r);
+                    }
+                }
+            }
+            Err(msg) => {
+                failed.store(true, Ordering::Release);
+                for w in group {
+                    for (reply, _) in w.replies {
+                        let _ = reply.send(Err(ArchiveError::Db(msg.clone())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the jobs earlier in the batch decided, which the database does not show yet.
+#[derive(Default)]
+struct Pending {
+    status: HashMap<u64, Status>,
+    /// Request key → the record it made.
+    requests: HashMap<Vec<u8>, Record>,
+    /// Documents added by this batch (SHA-256 → index of the job holding the bytes).
+    content: HashMap<[u8; 32], usize>,
+}
+
+/// Build one write batch (not yet applied); per job its outcome or why it was refused. A
+/// refused job writes nothing; the others go ahead.
+fn build_batch(
+    db: &DB,
+    w: &mut Writer,
+    jobs: &[(Job, Reply)],
+) -> (Result<WriteBatch>, Vec<Result<Outcome>>) {
+    let mut b = WriteBatch::default();
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut p = Pending::default();
+    for (i, (job, _)) in jobs.iter().enumerate() {
+        match apply(db, w, &mut b, &mut p, jobs, i, job) {
+            Ok(o) => out.push(Ok(o)),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    let meta = match cf(db, CF_META) {
+        Ok(m) => m,
+        Err(e) => return (Err(e), out),
+    };
+    b.put_cf(meta, META_SIZE, u64_key(w.frontier.size));
+    b.put_cf(meta, META_NEXT_ID, u64_key(w.next_id));
+    (Ok(b), out)
+}
+
+/// Check one job against the database and the batch so far, and add its writes to `b`.
+fn apply(
+    db: &DB,
+    w: &mut Writer,
+    b: &mut WriteBatch,
+    p: &mut Pending,
+    jobs: &[(Job, Reply)],
+    i: usize,
+    job: &Job,
+) -> Result<Outcome> {
+    let time = now_rfc3339();
+    let next_id = w.next_id;
+    let exists = |id: u64| id < next_id;
+    let (record, event) = match job {
+        Job::Ingest {
+            rec,
+            code,
+            content,
+            signature,
+        } => {
+            // A retried request returns the record it made, once; another document under the
+            // same request id is refused.
+            let request = rec.request_id.as_ref().map(|r| request_key(&rec.user, r));
+            if let Some(key) = &request {
+                let earlier = match p.requests.get(key) {
+                    Some(r) => Some(r.clone()),
+                    None => match db.get_cf(cf(db, CF_REQUESTS)?, key).map_err(db_err)? {
+                        Some(v) => {
+                            let id = parse_u64_key(&v).ok_or_else(|| {
+                                ArchiveError::Inconsistent(
+                                    "a request id entry is not 8 bytes".into(),
+                                )
+                            })?;
+                            Some(stored_record(db, id)?)
+                        }
+                        None => None,
+                    },
+                };
+                if let Some(r) = earlier {
+                    let same = r.code == code.to_string()
+                        && r.content_sha256 == hex::encode(content.sha256)
+                        && r.content_sha512 == hex::encode(content.sha512)
+                        && r.detached_signature == signature.as_deref().map(Hashed::blob);
+                    if !same {
+                        return Err(ArchiveError::RequestConflict {
+                            user: rec.user.clone(),
+                            request_id: rec.request_id.clone().unwrap_or_default(),
+                            record: r.id,
+                            what: format!("code {}, content SHA-256 {}", r.code, r.content_sha256),
+                        });
+                    }
+                    return Ok(Outcome {
+                        record: Some(r.id),
+                        leaf: r.leaf,
+                        existing: true,
+                    });
+                }
+            }
+            // Documents are stored once, by SHA-256 — and only if the bytes there are the
+            // same bytes (a SHA-256 collision, or a stored document changed behind the
+            // archive's back, is refused rather than linked to the wrong bytes).
+            let mut store = Vec::new();
+            for h in std::iter::once(content.as_ref()).chain(signature.as_deref()) {
+                if let Some(&j) = p.content.get(&h.sha256) {
+                    if jobs_bytes(jobs, j, &h.sha256) != Some(h.bytes.as_slice()) {
+                        return Err(collision(&h.sha256));
+                    }
+                    continue;
+                }
+                match db
+                    .get_pinned_cf(cf(db, CF_CONTENT)?, h.sha256)
+                    .map_err(db_err)?
+                {
+                    Some(v) if v.as_ref() == h.bytes.as_slice() => {}
+                    Some(_) => return Err(collision(&h.sha256)),
+                    None => store.push(h),
+                }
+            }
+            let id = w.next_id;
+            let leaf = w.frontier.size;
+            let m = &rec.meta;
+            let record = Record {
+                id,
+                code: code.to_string(),
+                subject: code.subject.as_str().to_string(),
+                doc_type: code.doc_type.clone(),
+                title: m.title.clone(),
+                agency: m.agency.clone(),
+                procedure: m.procedure.clone(),
+                dossier: m.dossier.clone(),
+                issue_date: m.issue_date.clone(),
+                content_sha256: hex::encode(content.sha256),
+                content_sha512: hex::encode(content.sha512),
+                media_type: rec.media_type.clone(),
+                size: content.bytes.len() as u64,
+                detached_signature: signature.as_deref().map(Hashed::blob),
+                signatures: rec.signatures.clone(),
+                report: rec.report.clone(),
+                kept_unverified: rec.kept_unverified.clone(),
+                request_id: rec.request_id.clone(),
+                ingest_user: rec.user.clone(),
+                ingest_time: time.clone(),
+                leaf,
+                meta: m.meta.clone(),
+            };
+            let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
+            for h in store {
+                b.put_cf(cf(db, CF_CONTENT)?, h.sha256, &h.bytes);
+                p.content.insert(h.sha256, i);
+            }
+            b.put_cf(cf(db, CF_RECORDS)?, u64_key(id), &json);
+            for k in IndexKey::of(&record) {
+                b.put_cf(cf(db, CF_INDEX)?, k.encode(), []);
+            }
+            if let Some(key) = request {
+                b.put_cf(cf(db, CF_REQUESTS)?, &key, u64_key(id));
+                p.requests.insert(key, record.clone());
+            }
+            w.next_id += 1;
+            let event = Event::Ingest {
+                record: id,
+                code: record.code.clone(),
+                content_sha256: record.content_sha256.clone(),
+                record_sha256: hex::encode(Sha256::digest(&json)),
+                user: rec.user.clone(),
+                time,
+            };
+            (Some(id), event)
+        }
+        Job::Status {
+            record,
+            status,
+            user,
+        } => {
+            if !exists(*record) {
+                return Err(ArchiveError::NoRecord(*record));
+            }
+            let current = match p.status.get(record) {
+                Some(s) => s.clone(),
+                None => stored_status(db, *record)?,
+            };
+            Status::check_change(*record, &current, status, exists)?;
+            let json = serde_json::to_vec(status).map_err(|e| ArchiveError::Db(e.to_string()))?;
+            b.put_cf(cf(db, CF_STATUS)?, u64_key(*record), json);
+            p.status.insert(*record, status.clone());
+            let event = Event::Status {
+                record: *record,
+                status: status.clone(),
+                user: user.clone(),
+                time,
+            };
+            (Some(*record), event)
+        }
+        Job::Read {
+            record,
+            part,
+            user,
+            purpose,
+        } => {
+            if !exists(*record) {
+                return Err(ArchiveError::NoRecord(*record));
+            }
+            let event = Event::Read {
+                record: *record,
+                part: *part,
+                user: user.clone(),
+                purpose: purpose.clone(),
+                time,
+            };
+            (Some(*record), event)
+        }
+        Job::Find {
+            by,
+            value,
+            records,
+            user,
+            purpose,
+        } => {
+            let event = Event::Find {
+                by: *by,
+                value: value.clone(),
+                records: records.clone(),
+                user: user.clone(),
+                purpose: purpose.clone(),
+                time,
+            };
+            (None, event)
+        }
+        Job::Activity { activity, user } => {
+            let event = match activity {
+                Activity::Export { records, format } => {
+                    if let Some(r) = records.iter().find(|r| !exists(**r)) {
+                        return Err(ArchiveError::NoRecord(*r));
+                    }
+                    Event::Export {
+                        records: records.clone(),
+                        format: format.clone(),
+                        user: user.clone(),
+                        time,
+                    }
+                }
+                Activity::Signature {
+                    document_sha256,
+                    signer,
+                    format,
+                } => Event::Signature {
+                    document_sha256: document_sha256.clone(),
+                    signer: signer.clone(),
+                    format: format.clone(),
+                    user: user.clone(),
+                    time,
+                },
+                Activity::Config { change } => Event::Config {
+                    change: change.clone(),
+                    user: user.clone(),
+                    time,
+                },
+            };
+            (None, event)
+        }
+    };
+    let bytes = serde_json::to_vec(&event).map_err(|e| ArchiveError::Db(e.to_string()))?;
+    let leaf = w.frontier.size;
+    b.put_cf(cf(db, CF_EVENTS)?, u64_key(leaf), &bytes);
+    let nodes = cf(db, CF_NODES)?;
+    for (level, idx, h) in w.frontier.push(merkle::leaf_hash(&bytes)) {
+        b.put_cf(nodes, node_key(level, idx), h);
+    }
+    Ok(Outcome {
+        record,
+        leaf,
+        existing: false,
+    })
+}
+
+/// The bytes with this SHA-256 held by job `j` of the batch.
+fn jobs_bytes<'a>(jobs: &'a [(Job, Reply)], j: usize, sha256: &[u8; 32]) -> Option<&'a [u8]> {
+    match &jobs.get(j)?.0 {
+        Job::Ingest {
+            content, signature, ..
+        } => std::iter::once(content.as_ref())
+            .chain(signature.as_deref())
+            .find(|h| &h.sha256 == sha256)
+            .map(|h| h.bytes.as_slice()),
+        _ => None,
+    }
+}
+
+fn collision(sha256: &[u8; 32]) -> ArchiveError {
+    ArchiveError::Inconsistent(format!(
+        "the archive holds other bytes under SHA-256 {}: a collision, or a stored document was \
+         changed (run kyso audit verify); nothing was stored",
+        hex::encode(sha256)
+    ))
+}
+
+/// A record as stored (the writer's own view, not a logged read).
+pub(crate) fn stored_record(db: &DB, id: u64) -> Result<Record> {
+    let v = db
+        .get_cf(cf(db, CF_RECORDS)?, u64_key(id))
+        .map_err(db_err)?
+        .ok_or(ArchiveError::NoRecord(id))?;
+    serde_json::from_slice(&v)
+        .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))
+}
+
+/// A record's latest status as stored (valid when it never changed).
+pub(crate) fn stored_status(db: &DB, id: u64) -> Result<Status> {
+    match db.get_cf(cf(db, CF_STATUS)?, u64_key(id)).map_err(db_err)? {
+        Some(v) => serde_json::from_slice(&v)
+            .map_err(|e| ArchiveError::Inconsistent(format!("status of record {id}: {e}"))),
+        None => Ok(Status::Valid),
+    }
+}

@@ -1,0 +1,303 @@
+//! Tokens as CAs and vendor tools issue them: a private key imported from PKCS#8/PKCS#12 and
+//! its certificate, and *no* public key object. Made here the way an administrator would:
+//! `softhsm2-util --import` of a PKCS#8 key, `pkcs11-tool --write-object` of the certificate,
+//! then the public key object `softhsm2-util` made is deleted. kyso takes the public key from
+//! the certificate, for signing and for the archive's checkpoints.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SO_PIN: &str = "12345678";
+const USER_PIN: &str = "87654321";
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token of its own, initialized by softhsm2-util.
+struct Imported {
+    dir: tempfile::TempDir,
+}
+
+fn run(c: &mut Command) -> String {
+    let out = c.output().unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{c:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Imported {
+    fn new() -> Imported {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tokens")).unwrap();
+        std::fs::write(
+            dir.path().join("softhsm2.conf"),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                dir.path().join("tokens").display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("user.pin"), USER_PIN).unwrap();
+        let t = Imported { dir };
+        run(t.tool("softhsm2-util").args([
+            "--init-token",
+            "--free",
+            "--label",
+            "imported",
+            "--so-pin",
+            SO_PIN,
+            "--pin",
+            USER_PIN,
+        ]));
+        t
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn tool(&self, name: &str) -> Command {
+        let mut c = Command::new(name);
+        c.env("SOFTHSM2_CONF", self.path().join("softhsm2.conf"));
+        c
+    }
+
+    fn pkcs11_tool(&self, args: &[&str]) -> String {
+        run(self
+            .tool("pkcs11-tool")
+            .args([
+                "--module",
+                MODULE,
+                "--token-label",
+                "imported",
+                "--login",
+                "--pin",
+                USER_PIN,
+            ])
+            .args(args))
+    }
+
+    /// A key made outside the token (as a CA hands it over, PKCS#8) with a self-signed
+    /// certificate, imported under `label` and `id`; the public key object removed. Returns
+    /// the certificate (PEM).
+    fn import(&self, label: &str, id: &str, newkey: &[&str]) -> PathBuf {
+        let (key, cert, der) = (
+            self.path().join(format!("{label}.key")),
+            self.path().join(format!("{label}.pem")),
+            self.path().join(format!("{label}.der")),
+        );
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-nodes", "-days", "30", "-subj"])
+            .arg(format!("/CN={label}/O=So Tu phap/C=VN"))
+            .args(newkey)
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
+        assert!(
+            std::fs::read_to_string(&key)
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----"),
+            "PKCS#8"
+        );
+        run(Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .arg("-out")
+            .arg(&der));
+        run(self.tool("softhsm2-util").arg("--import").arg(&key).args([
+            "--token", "imported", "--label", label, "--id", id, "--pin", USER_PIN,
+        ]));
+        self.pkcs11_tool(&[
+            "--write-object",
+            der.to_str().unwrap(),
+            "--type",
+            "cert",
+            "--id",
+            id,
+            "--label",
+            label,
+        ]);
+        self.pkcs11_tool(&["--delete-object", "--type", "pubkey", "--id", id]);
+        cert
+    }
+
+    /// `kyso` against this token.
+    fn kyso(&self, args: &[&str]) -> Run {
+        kyso_cmd()
+            .env("SOFTHSM2_CONF", self.path().join("softhsm2.conf"))
+            .args(args)
+            .output()
+            .unwrap()
+            .into()
+    }
+
+    fn pin_file(&self) -> String {
+        self.path().join("user.pin").display().to_string()
+    }
+}
+
+#[test]
+fn keys_imported_with_only_a_certificate_sign_rsa_and_ecdsa() {
+    let t = Imported::new();
+    let rsa = t.import("rsa-imported", "0a", &["-newkey", "rsa:2048"]);
+    let ec = t.import(
+        "ec-imported",
+        "0b",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    // The token holds private keys and certificates, and no public key object.
+    let r = t.kyso(&[
+        "token",
+        "objects",
+        "pkcs11:token=imported",
+        "--pin-file",
+        &t.pin_file(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let types: Vec<String> = r.json()["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        types.iter().filter(|t| *t == "private").count(),
+        2,
+        "{types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| *t == "cert").count(),
+        2,
+        "{types:?}"
+    );
+    assert!(!types.iter().any(|t| t == "public"), "{types:?}");
+
+    let msg = t.path().join("to-sign.txt");
+    std::fs::write(&msg, "Quyết định số 12/QĐ-UBND").unwrap();
+    for (label, cert) in [("rsa-imported", &rsa), ("ec-imported", &ec)] {
+        // A digest signed with the key; OpenSSL checks it with the certificate's public key.
+        let sig = t.path().join(format!("{label}.sig"));
+        let r = t.kyso(&[
+            "token",
+            "sign-digest",
+            "--key",
+            &format!("pkcs11:token=imported;object={label}"),
+            "--pin-file",
+            &t.pin_file(),
+            "--input",
+            msg.to_str().unwrap(),
+            "--out",
+            sig.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{label}: {}", r.stderr);
+        let pubkey = t.path().join(format!("{label}.pub"));
+        run(Command::new("openssl")
+            .args(["x509", "-pubkey", "-noout", "-in"])
+            .arg(cert)
+            .arg("-out")
+            .arg(&pubkey));
+        let v = openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            pubkey.to_str().unwrap(),
+            "-signature",
+            sig.to_str().unwrap(),
+            msg.to_str().unwrap(),
+        ]);
+        assert_eq!(v.code, 0, "{label}: {}{}", v.stdout, v.stderr);
+        // And a CAdES signature over the file, which OpenSSL verifies against the certificate.
+        let r = t.kyso(&[
+            "sign",
+            "--key",
+            &format!("pkcs11:token=imported;object={label}"),
+            "--format",
+            "cades",
+            "--pin-file",
+            &t.pin_file(),
+            "--overwrite",
+            msg.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{label}: {}", r.stderr);
+        let p7s = t.path().join("to-sign.txt.p7s");
+        let v = openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            p7s.to_str().unwrap(),
+            "-content",
+            msg.to_str().unwrap(),
+            "-CAfile",
+            cert.to_str().unwrap(),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ]);
+        assert_eq!(v.code, 0, "{label}: {}", v.stderr);
+    }
+}
+
+#[test]
+fn an_imported_ec_key_without_a_public_key_object_signs_the_archives_checkpoints() {
+    let t = Imported::new();
+    let cert = t.import(
+        "log-imported",
+        "0c",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let db = t.path().join("archive");
+    let r = t.kyso(&[
+        "archive",
+        "stress",
+        "--count",
+        "5",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = "pkcs11:token=imported;object=log-imported";
+    let state = t.path().join("checkpoint-state");
+    let r = t.kyso(&[
+        "log",
+        "checkpoint",
+        "--db",
+        db.to_str().unwrap(),
+        "--checkpoint-key",
+        key,
+        "--checkpoint-state",
+        state.to_str().unwrap(),
+        "--pin-file",
+        &t.pin_file(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("kyso.demo/archive\n5\n"),
+        "{}",
+        r.stdout
+    );
+    // The auditor checks it with the certificate, or with the token's certificate by URI
+    // (no PIN needed).
+    for log_key in [cert.to_str().unwrap(), key] {
+        let r = t.kyso(&[
+            "audit",
+            "verify",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+            "--log-key",
+            log_key,
+        ]);
+        assert_eq!(r.code, 0, "{log_key}: {}", r.stderr);
+        assert_eq!(r.json()["checkpoints"], 1);
+    }
+}
