@@ -29,6 +29,20 @@ pub struct Config {
     /// Bearer API tokens for scripts, stored as SHA-256 of the token.
     #[serde(default)]
     pub api_tokens: Vec<ApiToken>,
+    /// The verification page at `/`.
+    #[serde(default)]
+    pub web: Web,
+}
+
+/// The verification page (`GET /`) and who may use it without credentials.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    /// Callers without a certificate or token get the `verifier` role (user `(public)`, rate
+    /// limited by address): anyone may verify a document, ask whether the archive holds it and
+    /// check the proof. Off by default: then the page needs an agency certificate or a token.
+    #[serde(default)]
+    pub public_verification: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,7 +227,7 @@ pub struct ApiToken {
 }
 
 /// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
-const SECTIONS: [&str; 5] = ["server", "limits", "token", "archive", "trust"];
+const SECTIONS: [&str; 6] = ["server", "limits", "token", "archive", "trust", "web"];
 
 /// Variables that are not overrides.
 const NOT_OVERRIDES: [&str; 3] = ["KYSO_PIN", "KYSO_PKCS11_MODULE", "KYSO_CONFIG"];

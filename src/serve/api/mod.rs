@@ -260,11 +260,14 @@ async fn headers(State(tls): State<bool>, req: Request, next: Next) -> Response 
     };
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
-    );
+    // The pages set their own (src/serve/web); everything else may load nothing.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            h,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        );
+    }
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::CACHE_CONTROL, "no-store");
     set(
@@ -340,7 +343,8 @@ pub fn router(state: Shared) -> Router {
         r = r.route(route.path, h);
     }
     let tls = !state.cfg.server.plain_http;
-    r.fallback(not_found)
+    r.merge(super::web::routes(state.clone()))
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.cfg.limits.request_timeout_secs,
             deadline,
