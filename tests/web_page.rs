@@ -155,6 +155,23 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         "public verification answers without credentials"
     );
 
+    // The public caller is a verifier and nothing more.
+    for (method, path) in [
+        ("POST", "/v1/records"),
+        ("GET", "/v1/records?code=001099012345.GPXD&purpose=x"),
+        ("GET", "/v1/records/0/content?purpose=x"),
+        ("GET", "/v1/log/entries?start=0&end=1"),
+        ("POST", "/v1/sign"),
+        ("GET", "/metrics"),
+    ] {
+        let r = if method == "GET" {
+            anon.get(path)
+        } else {
+            anon.send(method, path, "application/json", b"{}")
+        };
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
+    }
+
     let size_before = tree_size(&a);
     let ca = dir.join("server-ca.pem");
     std::fs::write(&ca, pem(a.server_ca_der())).unwrap();

@@ -592,6 +592,17 @@ key_name = "kyso.test"
     }
 
     #[test]
+    fn public_verification_is_off_unless_the_file_or_the_environment_turns_it_on() {
+        assert!(!load(MIN, &[]).unwrap().web.public_verification);
+        let on = format!("{MIN}\n[web]\npublic_verification = true\n");
+        assert!(load(&on, &[]).unwrap().web.public_verification);
+        let c = load(MIN, &[("KYSO_WEB_PUBLIC_VERIFICATION", "true")]).unwrap();
+        assert!(c.web.public_verification);
+        let e = load(&format!("{MIN}\n[web]\npublic = true\n"), &[]).unwrap_err();
+        assert!(e.0.contains("web.public"), "{e}");
+    }
+
+    #[test]
     fn the_example_province_config_is_valid() {
         let text = include_str!("../../deploy/kyso.example.toml");
         let c = Config::parse(text, std::iter::empty(), None, false).unwrap();
@@ -605,6 +616,7 @@ key_name = "kyso.test"
         roles.sort();
         roles.dedup();
         assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
+        assert!(c.web.public_verification);
     }
 
     #[test]

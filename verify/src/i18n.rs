@@ -22,7 +22,7 @@ fn catalogue() -> &'static BTreeMap<String, Entry> {
 
 /// The string for `key` in `lang`; the key itself when the catalogue lacks it (a test checks
 /// that every key the code uses is there).
-pub fn tr<'a>(key: &'a str, lang: Lang) -> &'a str {
+pub fn tr(key: &str, lang: Lang) -> &str {
     match catalogue().get(key) {
         Some(e) => match lang {
             Lang::Vi => &e.vi,

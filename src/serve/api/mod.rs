@@ -365,7 +365,7 @@ pub fn router(state: Shared) -> Router {
     info(
         title = "kyso appliance API",
         version = "1",
-        description = "Signing, verification and the e-archive of kyso. Every operation lists the roles it admits in x-kyso-roles (empty: public). Authenticate with an agency client certificate (mutual TLS) or `Authorization: Bearer <token>`."
+        description = "Signing, verification and the e-archive of kyso. Every operation lists the roles it admits in x-kyso-roles (empty: public). Authenticate with an agency client certificate (mutual TLS) or `Authorization: Bearer <token>`; when the appliance allows public verification (web.public_verification), a caller with neither has the verifier role. The verification page for people is at `/` (not an API operation)."
     ),
     paths(
         healthz, readyz, metrics, openapi, whoami,
