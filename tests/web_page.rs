@@ -235,7 +235,8 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
 }
 
 #[test]
-fn without_public_verification_the_page_is_served_but_the_api_asks_for_credentials() {
+fn without_public_verification_the_page_asks_for_credentials_and_works_with_an_agency_token() {
+    let modules = node_modules();
     let a = Appliance::start();
     let anon = a.agent(Who::Anonymous);
     let page = anon.get("/");
@@ -252,5 +253,27 @@ fn without_public_verification_the_page_is_served_but_the_api_asks_for_credentia
     assert_eq!(
         r.header("content-security-policy"),
         Some("default-src 'none'; frame-ancestors 'none'")
+    );
+
+    let signed = a.dir.path().join("giay-phep-da-ky.pdf");
+    std::fs::write(&signed, signed_fixture(&a, "giay-phep.pdf")).unwrap();
+    let csp = page.header("content-security-policy").unwrap();
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web/page.mjs"))
+        .env("KYSO_WEB_MODE", "private")
+        .env("KYSO_NODE_MODULES", &modules)
+        .env("KYSO_URL", &a.base)
+        .env("KYSO_WEB_SHOTS", a.dir.path())
+        .env("KYSO_WEB_EXPECT_CSP", csp)
+        .env("KYSO_WEB_SIGNED", &signed)
+        .env("KYSO_WEB_VERIFIER_TOKEN", a.token("verifier"))
+        .output()
+        .expect("node runs (deploy/test installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains(r#"{"ok":true,"checks":"#),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

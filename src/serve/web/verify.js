@@ -200,8 +200,8 @@ let runs = 0;
 let latest = 0;
 
 /** Count finished verifications, and say of which file (the browser test waits on them). */
-function finished() {
-  document.body.dataset.file = state.file ? state.file.name : "";
+function finished(name) {
+  document.body.dataset.file = name;
   document.body.dataset.runs = String(++runs);
 }
 
@@ -214,7 +214,7 @@ async function verify() {
   if (!doc) {
     state.error = t("page.error.nodoc");
     render();
-    finished();
+    finished("");
     return;
   }
   Object.assign(state, { busy: doc.name, error: null, file: null, report: null, archive: null, proof: null });
@@ -245,7 +245,7 @@ async function verify() {
   if (r.status !== 200 || !r.json) {
     state.error = t("page.error", { why: why(r) });
     render();
-    finished();
+    finished(doc.name);
     return;
   }
   state.file = { name: doc.name, size: doc.size, sha256: sha };
@@ -254,7 +254,7 @@ async function verify() {
   state.archive = code ? { kind: "checking" } : { kind: "skipped" };
   render();
   if (code) await checkArchive(code, sha, current);
-  if (current()) finished();
+  if (current()) finished(doc.name);
 }
 
 async function checkArchive(code, sha, current) {
