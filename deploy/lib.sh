@@ -117,3 +117,32 @@ kyso_oha() {
     cargo install --locked --root "$KYSO_TOOLS" --target-dir "$KYSO_TOOLS/target" oha >&2
     rm -rf "$KYSO_TOOLS/target"
 }
+
+# The browser test of the verification page (tests/web_page.rs): Debian's chromium, driven by
+# playwright-core, with axe-core judging accessibility — exactly the versions of
+# tests/web/package-lock.json, installed into ~/.cache/kyso/web (again only when the lock
+# changes). No browser build is downloaded: playwright-core drives /usr/bin/chromium.
+KYSO_WEB_TOOLS="${KYSO_WEB_TOOLS:-$HOME/.cache/kyso/web}"
+kyso_web_peers() {
+    local root missing=()
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    if [ ${#missing[@]} -gt 0 ]; then
+        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        echo "kyso: installing ${missing[*]}" >&2
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    if [ -d "$KYSO_WEB_TOOLS/node_modules/playwright-core" ] && [ -d "$KYSO_WEB_TOOLS/node_modules/axe-core" ] \
+        && cmp -s "$root/tests/web/package-lock.json" "$KYSO_WEB_TOOLS/package-lock.json"; then
+        export KYSO_NODE_MODULES="$KYSO_WEB_TOOLS/node_modules"
+        return 0
+    fi
+    echo "kyso: installing playwright-core and axe-core into $KYSO_WEB_TOOLS" >&2
+    mkdir -p "$KYSO_WEB_TOOLS"
+    cp "$root/tests/web/package.json" "$root/tests/web/package-lock.json" "$KYSO_WEB_TOOLS/"
+    (cd "$KYSO_WEB_TOOLS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    export KYSO_NODE_MODULES="$KYSO_WEB_TOOLS/node_modules"
+}

@@ -20,7 +20,7 @@ fn hostile_appliance() -> Appliance {
             "header_timeout_secs = 2".into(),
             "handshake_timeout_secs = 2".into(),
         ],
-        server: vec![],
+        ..Default::default()
     })
 }
 
@@ -365,7 +365,7 @@ fn hostile_input_gets_a_clear_4xx_never_takes_the_service_down_and_changes_nothi
 fn a_client_over_its_rate_waits_and_the_others_do_not() {
     let a = Appliance::start_with(Options {
         limits: vec!["burst = 5".into(), "rate_per_second = 0.2".into()],
-        server: vec![],
+        ..Default::default()
     });
     let agency = a.agent(Who::Cert("verifier"));
     for _ in 0..5 {

@@ -29,6 +29,20 @@ pub struct Config {
     /// Bearer API tokens for scripts, stored as SHA-256 of the token.
     #[serde(default)]
     pub api_tokens: Vec<ApiToken>,
+    /// The verification page at `/`.
+    #[serde(default)]
+    pub web: Web,
+}
+
+/// The verification page (`GET /`) and who may use it without credentials.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    /// Callers without a certificate or token get the `verifier` role (user `(public)`, rate
+    /// limited by address): anyone may verify a document, ask whether the archive holds it and
+    /// check the proof. Off by default: then the page needs an agency certificate or a token.
+    #[serde(default)]
+    pub public_verification: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,7 +247,7 @@ pub struct ApiToken {
 }
 
 /// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
-const SECTIONS: [&str; 5] = ["server", "limits", "token", "archive", "trust"];
+const SECTIONS: [&str; 6] = ["server", "limits", "token", "archive", "trust", "web"];
 
 /// Variables that are not overrides.
 const NOT_OVERRIDES: [&str; 3] = ["KYSO_PIN", "KYSO_PKCS11_MODULE", "KYSO_CONFIG"];
@@ -599,6 +613,17 @@ key_name = "kyso.test"
     }
 
     #[test]
+    fn public_verification_is_off_unless_the_file_or_the_environment_turns_it_on() {
+        assert!(!load(MIN, &[]).unwrap().web.public_verification);
+        let on = format!("{MIN}\n[web]\npublic_verification = true\n");
+        assert!(load(&on, &[]).unwrap().web.public_verification);
+        let c = load(MIN, &[("KYSO_WEB_PUBLIC_VERIFICATION", "true")]).unwrap();
+        assert!(c.web.public_verification);
+        let e = load(&format!("{MIN}\n[web]\npublic = true\n"), &[]).unwrap_err();
+        assert!(e.0.contains("web.public"), "{e}");
+    }
+
+    #[test]
     fn the_example_province_config_is_valid() {
         let text = include_str!("../../deploy/kyso.example.toml");
         let c = Config::parse(text, std::iter::empty(), None, false).unwrap();
@@ -612,6 +637,7 @@ key_name = "kyso.test"
         roles.sort();
         roles.dedup();
         assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
+        assert!(c.web.public_verification);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod pool;
 pub mod server;
+pub mod web;
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

@@ -562,6 +562,10 @@ fn service(
     hyper_util::service::TowerToHyperService::new(svc)
 }
 
+/// The user name of callers without credentials when `web.public_verification` is on (in
+/// parentheses: no configured client or token can be confused with it in the logs).
+pub const PUBLIC_USER: &str = "(public)";
+
 /// What the gate found out about the caller, for the access log (response extension).
 #[derive(Clone)]
 pub struct Caller(pub Option<Arc<Identity>>);
@@ -660,9 +664,19 @@ pub async fn gate(
         }
         (PeerCert::None, None) => None,
     };
+    // Without credentials, and when the config allows public verification: the verifier role,
+    // rate limited by address like any anonymous caller.
     let key = match &identity {
         Some(id) => format!("user:{}", id.user),
         None => format!("ip:{}", conn.peer.ip()),
+    };
+    let identity = match identity {
+        None if state.cfg.web.public_verification => Some(Arc::new(Identity {
+            user: PUBLIC_USER.into(),
+            roles: vec![Role::Verifier],
+            method: "none",
+        })),
+        other => other,
     };
     if let Err(retry) = state.limiter.allow(&key) {
         state.metrics.limited.with_label_values(&["rate"]).inc();

@@ -135,11 +135,12 @@ pub struct Appliance {
     pub log: PathBuf,
 }
 
-/// Extra lines for the config's `[limits]` and `[server]` sections.
+/// Extra lines for the config's `[limits]`, `[server]` and `[web]` sections.
 #[derive(Default, Clone)]
 pub struct Options {
     pub limits: Vec<String>,
     pub server: Vec<String>,
+    pub web: Vec<String>,
 }
 
 impl Appliance {
@@ -164,6 +165,9 @@ drain_secs = 10
 [limits]
 {limits}
 
+[web]
+{web}
+
 [token]
 pin_file = "{pin}"
 sessions = 2
@@ -187,6 +191,7 @@ uri = "pkcs11:token=kyso-dev;object=signer-rsa"
 "#,
             server = opts.server.join("\n"),
             limits = opts.limits.join("\n"),
+            web = opts.web.join("\n"),
             pin = demo.pin_file().display(),
             ca = demo.ca_pem().display(),
         );

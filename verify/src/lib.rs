@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod dates;
 pub mod evidence;
 pub mod fetch;
+pub mod i18n;
 pub mod path;
 pub mod pdf;
 pub mod report;

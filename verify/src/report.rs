@@ -104,15 +104,19 @@ pub struct SignatureReport {
     /// What was checked and what is wrong, in English; the first is the reason for the verdict.
     pub messages: Vec<String>,
     /// Circular 15/2025 items, machine-readable, for the human summary.
-    #[serde(skip)]
     pub facts: Facts,
+    /// PDF: what later revisions changed that this signature does not allow (each also in
+    /// `messages`); empty when nothing did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
     /// The validation data the verdict rests on.
     #[serde(skip)]
     pub evidence: crate::Evidence,
 }
 
-/// What Circular 15/2025 asks a verifier to show, gathered while validating.
-#[derive(Debug, Clone, Default)]
+/// What Circular 15/2025 asks a verifier to show, gathered while validating (in the JSON
+/// report as `facts`, for pages and programs that show the eight items themselves).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Facts {
     /// The bytes signed are the bytes present.
     pub integrity: Option<bool>,
@@ -138,6 +142,7 @@ impl SignatureReport {
             chain: Vec::new(),
             messages: Vec::new(),
             facts: Facts::default(),
+            changes: Vec::new(),
             evidence: crate::Evidence::default(),
         }
     }
@@ -198,36 +203,25 @@ impl Report {
         serde_json::to_string_pretty(self).expect("reports serialize")
     }
 
-    /// The human summary, Vietnamese or English, with the eight items of Circular 15/2025.
+    /// The human summary, Vietnamese or English, with the eight items of Circular 15/2025;
+    /// every label from the catalogue (`i18n.json`), times as the reader expects them.
     pub fn summary(&self, lang: Lang) -> String {
-        let t = |vi: &str, en: &str| -> String {
-            match lang {
-                Lang::Vi => vi.to_string(),
-                Lang::En => en.to_string(),
-            }
+        use crate::i18n::{display_time, tr};
+        let verdict = |i: Indication| match i {
+            Indication::TotalPassed => tr("verdict.TOTAL-PASSED", lang),
+            Indication::TotalFailed => tr("verdict.TOTAL-FAILED", lang),
+            Indication::Indeterminate => tr("verdict.INDETERMINATE", lang),
+            Indication::NoSignature => tr("verdict.NO_SIGNATURE", lang),
         };
-        let verdict = |i: Indication| match (i, lang) {
-            (Indication::TotalPassed, Lang::Vi) => "HỢP LỆ",
-            (Indication::TotalPassed, Lang::En) => "VALID",
-            (Indication::TotalFailed, Lang::Vi) => "KHÔNG HỢP LỆ",
-            (Indication::TotalFailed, Lang::En) => "INVALID",
-            (Indication::Indeterminate, Lang::Vi) => "CHƯA XÁC ĐỊNH ĐƯỢC",
-            (Indication::Indeterminate, Lang::En) => "INDETERMINATE",
-            (Indication::NoSignature, Lang::Vi) => "KHÔNG CÓ CHỮ KÝ SỐ",
-            (Indication::NoSignature, Lang::En) => "NO SIGNATURE",
-        };
-        let yes_no = |b: Option<bool>| match (b, lang) {
-            (Some(true), Lang::Vi) => "có".to_string(),
-            (Some(true), Lang::En) => "yes".to_string(),
-            (Some(false), Lang::Vi) => "không".to_string(),
-            (Some(false), Lang::En) => "no".to_string(),
-            (None, Lang::Vi) => "không xác định".to_string(),
-            (None, Lang::En) => "unknown".to_string(),
+        let yes_no = |b: Option<bool>| match b {
+            Some(true) => tr("word.yes", lang),
+            Some(false) => tr("word.no", lang),
+            None => tr("word.unknown", lang),
         };
         let mut out = String::new();
         out.push_str(&format!(
             "{}: {} ({}{})\n",
-            t("Kết quả", "Result"),
+            tr("summary.result", lang),
             verdict(self.indication),
             self.indication.as_str(),
             self.subindication
@@ -246,69 +240,47 @@ impl Report {
         for (i, s) in self.signatures.iter().enumerate() {
             out.push_str(&format!(
                 "\n{} {} — {} [{}]\n",
-                t("Chữ ký", "Signature"),
+                tr("summary.signature", lang),
                 i + 1,
                 s.field.clone().unwrap_or_default(),
                 s.format
             ));
             let signer = s.signer.clone().unwrap_or_default();
-            let rows = [
-                (
-                    t("1. Tình trạng chữ ký", "1. Signature status"),
-                    format!("{} ({})", verdict(s.indication), s.indication.as_str()),
+            let time = match (&s.timestamp, &s.signing_time) {
+                (Some(ts), _) => format!(
+                    "{} ({})",
+                    display_time(ts, lang),
+                    tr("time.timestamp", lang)
                 ),
-                (
-                    t("2. Tổ chức cấp chứng thư", "2. Certificate issuer"),
-                    signer.issuer.clone(),
-                ),
-                (t("3. Người ký", "3. Signer"), signer.subject.clone()),
-                (
-                    t(
-                        "4. Tổ chức quản lý chứng thư",
-                        "4. Body managing the certificate",
-                    ),
-                    s.facts
-                        .ca_body
-                        .clone()
-                        .unwrap_or_else(|| signer.issuer.clone()),
-                ),
-                (
-                    t("5. Thời gian ký", "5. Signing time"),
-                    match (&s.timestamp, &s.signing_time) {
-                        (Some(ts), _) => format!("{ts} ({})", t("dấu thời gian", "time-stamp")),
-                        (None, Some(st)) => {
-                            format!("{st} ({})", t("do người ký khai", "claimed by the signer"))
-                        }
-                        _ => t("không có", "none"),
-                    },
-                ),
-                (
-                    t("6. Toàn vẹn nội dung", "6. Integrity"),
-                    yes_no(s.facts.integrity),
-                ),
-                (
-                    t(
-                        "7. Chứng thư còn hiệu lực khi ký",
-                        "7. Certificate valid when signed",
-                    ),
-                    yes_no(s.facts.valid_at_signing),
-                ),
-                (
-                    t("8. Thời hạn chứng thư", "8. Certificate validity period"),
-                    format!("{} – {}", signer.not_before, signer.not_after),
+                (None, Some(st)) => {
+                    format!("{} ({})", display_time(st, lang), tr("time.claimed", lang))
+                }
+                _ => tr("word.none", lang).to_string(),
+            };
+            let values = [
+                format!("{} ({})", verdict(s.indication), s.indication.as_str()),
+                signer.issuer.clone(),
+                signer.subject.clone(),
+                s.facts
+                    .ca_body
+                    .clone()
+                    .unwrap_or_else(|| signer.issuer.clone()),
+                time,
+                yes_no(s.facts.integrity).to_string(),
+                yes_no(s.facts.valid_at_signing).to_string(),
+                format!(
+                    "{} – {}",
+                    display_time(&signer.not_before, lang),
+                    display_time(&signer.not_after, lang)
                 ),
             ];
-            for (k, v) in rows {
-                out.push_str(&format!("  {k}: {v}\n"));
+            for (n, v) in values.iter().enumerate() {
+                let key = format!("item.{}", n + 1);
+                let label = tr(&key, lang);
+                out.push_str(&format!("  {}. {label}: {v}\n", n + 1));
             }
             if !s.facts.revocation_checked {
-                out.push_str(&format!(
-                    "  {}\n",
-                    t(
-                        "Cảnh báo: không kiểm tra được tình trạng thu hồi chứng thư (không có CRL/OCSP).",
-                        "Warning: the certificate's revocation status could not be checked (no CRL/OCSP)."
-                    )
-                ));
+                out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
             }
             for m in &s.messages {
                 out.push_str(&format!("  - {m}\n"));

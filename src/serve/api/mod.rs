@@ -260,11 +260,14 @@ async fn headers(State(tls): State<bool>, req: Request, next: Next) -> Response 
     };
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
-    );
+    // The pages set their own (src/serve/web); everything else may load nothing.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            h,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        );
+    }
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::CACHE_CONTROL, "no-store");
     set(
@@ -340,7 +343,8 @@ pub fn router(state: Shared) -> Router {
         r = r.route(route.path, h);
     }
     let tls = !state.cfg.server.plain_http;
-    r.fallback(not_found)
+    r.merge(super::web::routes(state.clone()))
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.cfg.limits.request_timeout_secs,
             deadline,
@@ -361,7 +365,7 @@ pub fn router(state: Shared) -> Router {
     info(
         title = "kyso appliance API",
         version = "1",
-        description = "Signing, verification and the e-archive of kyso. Every operation lists the roles it admits in x-kyso-roles (empty: public). Authenticate with an agency client certificate (mutual TLS) or `Authorization: Bearer <token>`."
+        description = "Signing, verification and the e-archive of kyso. Every operation lists the roles it admits in x-kyso-roles (empty: public). Authenticate with an agency client certificate (mutual TLS) or `Authorization: Bearer <token>`; when the appliance allows public verification (web.public_verification), a caller with neither has the verifier role. The verification page for people is at `/` (not an API operation)."
     ),
     paths(
         healthz, readyz, metrics, openapi, whoami,

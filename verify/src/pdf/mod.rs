@@ -280,15 +280,16 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             }
             match &judgement {
                 None => {}
-                Some(Err(e)) => r.fail(
-                    Indication::TotalFailed,
-                    SubIndication::FormatFailure,
-                    format!("a later revision cannot be analysed: {e}"),
-                ),
+                Some(Err(e)) => {
+                    let m = format!("a later revision cannot be analysed: {e}");
+                    r.changes.push(m.clone());
+                    r.fail(Indication::TotalFailed, SubIndication::FormatFailure, m)
+                }
                 Some(Ok(j)) => {
                     for n in &j.notes {
                         r.note(n.clone());
                     }
+                    r.changes = j.warnings.iter().chain(&j.violations).cloned().collect();
                     for w in &j.warnings {
                         r.fail(
                             Indication::Indeterminate,

@@ -1,0 +1,111 @@
+//! Every user-facing string of the verification summary — and of the verification page that
+//! `kyso serve` shows — in Vietnamese and English, from one catalogue (`i18n.json`, compiled
+//! in); and times as each reader expects them.
+
+use crate::report::Lang;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The catalogue: `{"key": {"vi": "…", "en": "…"}, …}`. The page fetches these same bytes.
+pub const CATALOGUE: &str = include_str!("i18n.json");
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    vi: String,
+    en: String,
+}
+
+fn catalogue() -> &'static BTreeMap<String, Entry> {
+    static C: OnceLock<BTreeMap<String, Entry>> = OnceLock::new();
+    C.get_or_init(|| serde_json::from_str(CATALOGUE).expect("i18n.json is valid (tested)"))
+}
+
+/// The string for `key` in `lang`; the key itself when the catalogue lacks it (a test checks
+/// that every key the code uses is there).
+pub fn tr(key: &str, lang: Lang) -> &str {
+    match catalogue().get(key) {
+        Some(e) => match lang {
+            Lang::Vi => &e.vi,
+            Lang::En => &e.en,
+        },
+        None => key,
+    }
+}
+
+/// Vietnam's offset, in which times are shown in both languages.
+const VN: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
+    Ok(o) => o,
+    Err(_) => panic!("+07:00"),
+};
+
+/// An RFC 3339 time as a reader expects it, in Vietnam's time (+07:00): `dd/mm/yyyy HH:MM
+/// +07:00` in Vietnamese, `yyyy-mm-dd HH:MM +07:00` in English. Anything else is shown as given.
+pub fn display_time(rfc3339: &str, lang: Lang) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let Ok(t) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else {
+        return rfc3339.to_string();
+    };
+    let t = t.to_offset(VN);
+    let (y, mo, d, h, mi) = (t.year(), t.month() as u8, t.day(), t.hour(), t.minute());
+    match lang {
+        Lang::Vi => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02} +07:00"),
+        Lang::En => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} +07:00"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_has_both_languages() {
+        assert!(catalogue().len() > 50);
+        for (k, e) in catalogue() {
+            assert!(!e.vi.trim().is_empty() && !e.en.trim().is_empty(), "{k}");
+            // the same placeholders in both
+            let holes = |s: &str| {
+                let mut v: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                    .collect();
+                v.sort();
+                v
+            };
+            if k != "_about" {
+                assert_eq!(holes(&e.vi), holes(&e.en), "{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_the_summary_uses_is_in_the_catalogue() {
+        let src = include_str!("report.rs");
+        let mut n = 0;
+        for part in src.split("tr(\"").skip(1) {
+            let key = part.split('"').next().unwrap();
+            assert!(
+                catalogue().contains_key(key),
+                "{key} missing from i18n.json"
+            );
+            n += 1;
+        }
+        assert!(n >= 10);
+        for i in 1..=8 {
+            assert!(catalogue().contains_key(&format!("item.{i}")));
+        }
+    }
+
+    #[test]
+    fn times_as_each_reader_expects() {
+        assert_eq!(
+            display_time("2026-11-18T11:06:40Z", Lang::Vi),
+            "18/11/2026 18:06 +07:00"
+        );
+        assert_eq!(
+            display_time("2026-12-31T20:00:00Z", Lang::En),
+            "2027-01-01 03:00 +07:00"
+        );
+        assert_eq!(display_time("not a time", Lang::Vi), "not a time");
+    }
+}
