@@ -201,7 +201,7 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     let put = |code: &str, content: &[u8], rid: &str| {
         clerk.post_json(
             "/v1/records",
-            &json!({"code": code, "title": "Giấy phép xây dựng", "agency": "SXD-HN",
+            &json!({"code": code, "title": "Giấy phép xây dựng", "agency": AGENCY,
                     "issue_date": "2026-11-20", "request_id": rid, "content": b64(content)}),
         )
     };
@@ -217,7 +217,9 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     assert_eq!(r.json()["replayed"], true);
     // The same request id for other content is an error, not a silent overwrite.
     let other = signed_fixture(&a, "three-pages.pdf");
-    assert_eq!(put("001099012345.GPXD", &other, "req-1").status, 400);
+    let r = put("001099012345.GPXD", &other, "req-1");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.json()["error"], "request_conflict");
     // A second version of the result.
     let r = put("001099012345.GPXD", &other, "req-2");
     assert_eq!(r.status, 201, "{}", r.text());
@@ -267,7 +269,12 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
         clerk.get(&format!("/v1/records/{second}/content")).status,
         400
     );
-    assert_eq!(clerk.get("/v1/records/999/content?purpose=x").status, 404);
+    assert_eq!(
+        clerk
+            .get("/v1/records/999/content?purpose=xem%20lai")
+            .status,
+        404
+    );
 
     let ev = events(&a);
     let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();

@@ -40,6 +40,42 @@ pub struct Ingested {
 
 /// Meta key under which the client's request id is kept in the record.
 const REQUEST_ID: &str = "client_request_id";
+/// Meta key under which the reason for storing a document that did not pass is kept.
+const UNSIGNED: &str = "stored_without_valid_signature";
+
+/// Why a document was not stored.
+#[derive(Debug)]
+pub enum IngestError {
+    Archive(ArchiveError),
+    /// Its signatures do not pass, and it may not be stored anyway.
+    NotVerified(String),
+    /// A put with the same request id is being stored right now: retry in a moment.
+    InProgress(String),
+    /// The request id was used for another request (other content, metadata or user).
+    Conflict(String),
+}
+
+impl From<ArchiveError> for IngestError {
+    fn from(e: ArchiveError) -> Self {
+        IngestError::Archive(e)
+    }
+}
+
+/// Why a status change was not made.
+#[derive(Debug)]
+pub enum StatusError {
+    Archive(ArchiveError),
+    /// The record is not the caller's to change.
+    Forbidden(String),
+    /// Not a change this record may have (superseded by a record of another code, …).
+    Refused(String),
+}
+
+impl From<ArchiveError> for StatusError {
+    fn from(e: ArchiveError) -> Self {
+        StatusError::Archive(e)
+    }
+}
 
 /// The open archive, its checkpoint key, and the state of the checkpoint publisher.
 pub struct Store {
@@ -100,30 +136,33 @@ impl Store {
     }
 
     /// Store a verified document under the archive's ingest policy: refuse what is not
-    /// TOTAL-PASSED unless the config allows it and the caller gives a reason.
+    /// TOTAL-PASSED unless the config allows it and the caller gives a reason. A retry with the
+    /// request id of a stored put answers with that record if it is the same request (user,
+    /// content, metadata), and is refused naming what differs if it is not.
     pub fn ingest(
         &self,
         req: Ingest,
         content: Vec<u8>,
         report: &kyso_verify::Report,
         user: &str,
-    ) -> Result<Ingested> {
+    ) -> std::result::Result<Ingested, IngestError> {
         let passed = report.indication == kyso_verify::Indication::TotalPassed;
         let indication = report.indication.as_str().to_string();
         let mut meta = req.meta;
-        if meta.contains_key(REQUEST_ID) || meta.contains_key("stored_without_valid_signature") {
+        if meta.contains_key(REQUEST_ID) || meta.contains_key(UNSIGNED) {
             return Err(ArchiveError::Input(
                 "meta keys client_request_id and stored_without_valid_signature are reserved"
                     .into(),
-            ));
+            )
+            .into());
         }
         if !passed {
             match &req.allow_unsigned {
                 Some(r) if self.allow_unsigned && !r.trim().is_empty() => {
-                    meta.insert("stored_without_valid_signature".into(), r.clone());
+                    meta.insert(UNSIGNED.into(), r.clone());
                 }
                 Some(_) if !self.allow_unsigned => {
-                    return Err(ArchiveError::Input(format!(
+                    return Err(IngestError::NotVerified(format!(
                         "refused: the document's signatures are {indication}, and this archive does not store unsigned documents"
                     )))
                 }
@@ -135,7 +174,7 @@ impl Store {
                         .or_else(|| report.messages.first())
                         .cloned()
                         .unwrap_or_default();
-                    return Err(ArchiveError::Input(format!(
+                    return Err(IngestError::NotVerified(format!(
                         "refused: the document's signatures are {indication} ({why}); give allow_unsigned with a reason to store it anyway"
                     )));
                 }
@@ -145,25 +184,54 @@ impl Store {
         let _guard;
         if let Some(id) = &req.request_id {
             if id.is_empty() || id.len() > 128 {
-                return Err(ArchiveError::Input("request_id: 1–128 characters".into()));
+                return Err(ArchiveError::Input("request_id: 1–128 characters".into()).into());
             }
             meta.insert(REQUEST_ID.into(), id.clone());
             _guard = Some(self.ingest_guard(&req.code, id)?);
             for r in self.archive.find_code(&req.code)? {
-                if r.meta.get(REQUEST_ID) == Some(id) {
-                    if r.content_sha256 == sha256 {
-                        return Ok(Ingested {
-                            record: r.id,
-                            leaf: r.leaf,
-                            indication,
-                            replayed: true,
-                        });
-                    }
-                    return Err(ArchiveError::Input(format!(
+                if r.meta.get(REQUEST_ID) != Some(id) {
+                    continue;
+                }
+                if r.ingest_user != user {
+                    return Err(IngestError::Conflict(format!(
+                        "request_id {id:?} was used under {} by another user; choose another",
+                        req.code
+                    )));
+                }
+                if r.content_sha256 != sha256 {
+                    return Err(IngestError::Conflict(format!(
                         "request_id {id:?} was already used for other content under {}",
                         req.code
                     )));
                 }
+                let mut differ = Vec::new();
+                for (name, stored, sent) in [
+                    ("title", &r.title, &req.title),
+                    ("agency", &r.agency, &req.agency),
+                    ("procedure", &r.procedure, &req.procedure),
+                    ("dossier", &r.dossier, &req.dossier),
+                    ("issue_date", &r.issue_date, &req.issue_date),
+                ] {
+                    if stored != sent {
+                        differ.push(name.to_string());
+                    }
+                }
+                if r.meta != meta {
+                    differ.push("meta (or allow_unsigned)".into());
+                }
+                if !differ.is_empty() {
+                    return Err(IngestError::Conflict(format!(
+                        "request_id {id:?} was stored as record {} with other {}; a retry sends the same request, a new request a new request_id",
+                        r.id,
+                        differ.join(", ")
+                    )));
+                }
+                return Ok(Ingested {
+                    record: r.id,
+                    leaf: r.leaf,
+                    indication,
+                    replayed: true,
+                });
             }
         }
         let signatures = report
@@ -206,11 +274,15 @@ impl Store {
         })
     }
 
-    fn ingest_guard(&self, code: &str, id: &str) -> Result<IngestGuard<'_>> {
+    fn ingest_guard(
+        &self,
+        code: &str,
+        id: &str,
+    ) -> std::result::Result<IngestGuard<'_>, IngestError> {
         let key = (code.to_string(), id.to_string());
         let mut set = self.ingesting.lock().unwrap_or_else(|p| p.into_inner());
         if !set.insert(key.clone()) {
-            return Err(ArchiveError::Input(format!(
+            return Err(IngestError::InProgress(format!(
                 "request_id {id:?} is being stored right now; retry in a moment"
             )));
         }
@@ -267,8 +339,70 @@ impl Store {
         })
     }
 
-    pub fn set_status(&self, id: u64, status: Status, user: &str) -> Result<u64> {
-        self.archive.set_status(id, status, user)
+    /// Change a record's status for `user`, who acts for `agency`. A record of an agency is
+    /// changed by users of that agency only; one without an agency only by whoever archived
+    /// it. A record is superseded only by another version of the same document: the same code
+    /// (subject and document type), the same agency, not revoked. (kyso-archive keeps the rest:
+    /// the record exists, revoked is final, a revocation has a reason, no self-supersession.)
+    pub fn set_status(
+        &self,
+        id: u64,
+        status: Status,
+        user: &str,
+        agency: Option<&str>,
+    ) -> std::result::Result<u64, StatusError> {
+        let rec = self.archive.record(id)?;
+        match (rec.agency.as_deref(), agency) {
+            (Some(theirs), Some(mine)) if theirs == mine => {}
+            (Some(theirs), mine) => {
+                return Err(StatusError::Forbidden(format!(
+                    "record {id} is of agency {theirs:?}; {}",
+                    match mine {
+                        Some(m) => format!("you act for {m:?}"),
+                        None => "you act for no agency (agency in the configuration)".into(),
+                    }
+                )))
+            }
+            (None, _) if rec.ingest_user == user => {}
+            (None, _) => {
+                return Err(StatusError::Forbidden(format!(
+                "record {id} names no agency: only the user who archived it may change its status"
+            )))
+            }
+        }
+        if let Status::SupersededBy { record } = &status {
+            let by = match self.archive.record(*record) {
+                Ok(r) => r,
+                Err(ArchiveError::NoRecord(_)) => {
+                    return Err(StatusError::Refused(format!(
+                        "record {record} does not exist"
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if by.id == id {
+                return Err(StatusError::Refused(
+                    "a record cannot supersede itself".into(),
+                ));
+            }
+            if by.code != rec.code {
+                return Err(StatusError::Refused(format!(
+                    "record {record} is {}, record {id} is {}: a record is superseded only by another version of the same document (same subject and document type)",
+                    by.code, rec.code
+                )));
+            }
+            if by.agency != rec.agency {
+                return Err(StatusError::Refused(format!(
+                    "record {record} is of another agency than record {id}"
+                )));
+            }
+            if let Status::Revoked { .. } = self.archive.status(by.id)? {
+                return Err(StatusError::Refused(format!(
+                    "record {record} is revoked: it cannot supersede another"
+                )));
+            }
+        }
+        Ok(self.archive.set_status(id, status, user)?)
     }
 
     /// Log a signature the service made (or finalized).

@@ -3,15 +3,19 @@
 //! proof and the signed checkpoint it is proved against.
 
 use super::b64;
-use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::auth::Identity;
+use crate::serve::budget::Held;
+use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::serve::pool::Refused;
 use crate::serve::server::{blocking, Shared};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels.
@@ -78,16 +82,20 @@ fn ber_too_deep(b: &[u8], max: usize) -> bool {
     false
 }
 
-/// Validate on the verification threads (CPU work, off the runtime). Returns the report and
-/// gives the document back.
+/// Validate on the verification threads (CPU work, off the runtime), in `client`'s share of
+/// the queue. The job holds the document and its byte reservation (`held`) until it ends; if
+/// this future is dropped first (a deadline), a job not yet started is dropped unrun. Returns
+/// the report and gives the document back.
 pub async fn run_verify(
     st: &Shared,
-    data: Vec<u8>,
+    client: &str,
+    data: Bytes,
     detached: Option<Vec<u8>>,
-) -> ApiResult<(kyso_verify::Report, Vec<u8>)> {
+    held: Option<Held>,
+) -> ApiResult<(kyso_verify::Report, Bytes)> {
     let cms = match &detached {
         Some(sig) => Some(sig.as_slice()),
-        None if !kyso_verify::looks_like_pdf(&data) => Some(data.as_slice()),
+        None if !kyso_verify::looks_like_pdf(&data) => Some(&data[..]),
         None => None,
     };
     if cms.is_some_and(|c| ber_too_deep(c, MAX_BER_DEPTH)) {
@@ -98,31 +106,43 @@ pub async fn run_verify(
     let v = st.validator();
     let r = st
         .verify_pool
-        .run(move || {
+        .run(client, move || {
+            let _held = held;
             let report = v.verify_file(&data, detached.as_deref());
             (report, data)
         })
         .await;
+    let limited = |what: &str| st.metrics.limited.with_label_values(&[what]).inc();
     match r {
-        Some(Ok(x)) => Ok(x),
-        Some(Err(_)) => {
+        Ok(x) => Ok(x),
+        Err(Refused::Panicked) => {
             st.metrics.panics.inc();
             tracing::error!("the validator panicked on an upload");
             Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable",
+                Code::Unreadable,
                 "the document could not be validated (the validator failed on it; logged)",
             ))
         }
-        None => {
-            st.metrics
-                .limited
-                .with_label_values(&["verify_queue"])
-                .inc();
+        Err(Refused::ClientFull) => {
+            limited("verify_queue_client");
+            Err(ApiError::new(
+                Code::TooManyInFlight,
+                format!(
+                    "{} of your validations are queued or running (limits.verify_queue_per_client), also those whose requests timed out; wait for them",
+                    st.cfg.limits.verify_queue_per_client
+                ),
+            )
+            .retry_after(1))
+        }
+        Err(Refused::Full) => {
+            limited("verify_queue");
             Err(ApiError::unavailable(
                 "too many validations queued; retry shortly",
             ))
         }
+        Err(Refused::Stopping) => Err(ApiError::unavailable(
+            "the service is stopping; validation cancelled",
+        )),
     }
 }
 
@@ -152,9 +172,13 @@ const DOCUMENT_TYPES: [&str; 4] = [
     request_body(content = Vec<u8>, content_type = "application/pdf"),
     responses((status = 200, description = "the validation report", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn verify(
     State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
@@ -174,7 +198,7 @@ pub async fn verify(
     if body.is_empty() {
         return Err(ApiError::bad("empty body: send the document"));
     }
-    let (report, data) = run_verify(&st, body.to_vec(), None).await?;
+    let (report, data) = run_verify(&st, &id.user, body, None, held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
@@ -192,15 +216,22 @@ pub struct DetachedRequest {
     request_body = DetachedRequest,
     responses((status = 200, description = "the validation report", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn verify_detached(
     State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     req: Result<Json<DetachedRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(req) = req?;
     let doc = b64("document", &req.document)?;
+    drop(req.document);
     let sig = b64("signature", &req.signature)?;
-    let (report, data) = run_verify(&st, doc, Some(sig)).await?;
+    drop(req.signature);
+    let (report, data) =
+        run_verify(&st, &id.user, doc.into(), Some(sig), held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
