@@ -501,3 +501,83 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -d
     let r = prepare(&official, &ec);
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn a_client_certificate_its_cas_ocsp_responder_says_is_revoked_is_refused() {
+    // An agency CA whose certificates name its OCSP responder: `openssl ocsp` on loopback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"
+export OCSP_PORT={port}
+mkca ocspca "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with OCSP"
+issue ocspca good "/C=VN/O=Sở Tư pháp (test)/CN=Agency with OCSP" client_ocsp -days 30
+issue ocspca revoked "/C=VN/O=Sở Tư pháp (test)/CN=Revoked agency" client_ocsp -days 30
+revoke ocspca revoked
+"#
+        ),
+    );
+    struct Responder(std::process::Child);
+    impl Drop for Responder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _responder = Responder(
+        std::process::Command::new("openssl")
+            .args(["ocsp", "-index", "ocspca.db/index.txt", "-port"])
+            .arg(port.to_string())
+            .args(["-rsigner", "ocspca.pem", "-rkey", "ocspca.key", "-CA", "ocspca.pem"])
+            .args(["-ndays", "1"])
+            .current_dir(pki.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = |name: &str, cert: &str| {
+        format!(
+            "[[clients]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p(cert))
+        )
+    };
+    let a = Appliance::start_with(Options {
+        server: vec!["client_ocsp = true".into()],
+        client_ca: vec![p("ocspca.pem").display().to_string()],
+        extra: vec![
+            client("agency-with-ocsp", "good.pem"),
+            client("revoked-agency", "revoked.pem"),
+        ],
+        ..Default::default()
+    });
+    let whoami = |name: &str| {
+        curl_cert(
+            &a,
+            &p(&format!("{name}.pem")),
+            &p(&format!("{name}.key")),
+            "/v1/whoami",
+        )
+    };
+    // (The responder may take a moment to listen.)
+    let t = std::time::Instant::now();
+    let (s, body) = loop {
+        let (s, body) = whoami("good");
+        if s == 200 || t.elapsed() > std::time::Duration::from_secs(10) {
+            break (s, body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("agency-with-ocsp"), "{body}");
+    let (s, body) = whoami("revoked");
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
+}

@@ -774,7 +774,8 @@ pub fn python(script: &str, args: &[&str]) -> String {
 /// Shell functions for a CA made with openssl (a CA we did not write): `mkca NAME SUBJECT`
 /// makes NAME.pem, NAME.key and an `openssl ca` database; `issue CA NAME SUBJECT SECTION
 /// [openssl ca options]` issues NAME.pem/NAME.key with the extensions of SECTION (`client`,
-/// `signing`, `encipher`); `revoke CA NAME` revokes it; `crl CA OUT` writes CA's CRL.
+/// `client_ocsp` — naming an OCSP responder on 127.0.0.1:$OCSP_PORT —, `signing`,
+/// `encipher`); `revoke CA NAME` revokes it; `crl CA OUT` writes CA's CRL.
 pub const OPENSSL_CA: &str = r#"
 set -e
 mkca() {
@@ -805,6 +806,10 @@ keyUsage = critical,digitalSignature,nonRepudiation
 extendedKeyUsage = emailProtection
 [encipher]
 keyUsage = critical,keyEncipherment
+[client_ocsp]
+extendedKeyUsage = clientAuth
+keyUsage = critical,digitalSignature
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:${OCSP_PORT:-9}/
 CNF
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
     -out "$1.pem" -days 30 -utf8 -subj "$2" -addext basicConstraints=critical,CA:TRUE \
