@@ -54,6 +54,9 @@ rate_per_second = 1000000
 burst = 1000000
 concurrent_per_client = 4096
 verify_queue = 4096
+verify_queue_per_client = 4096
+inflight_bytes = 17179869184
+inflight_bytes_per_client = 17179869184
 [token]
 pin_file = "demo/user.pin"
 [archive]
@@ -71,6 +74,7 @@ roles = ["verifier"]
 name = "clerk"
 sha256 = "$(printf %s "$ctok" | sha256sum | cut -d' ' -f1)"
 roles = ["clerk"]
+agency = "bench"
 CONF
 "$kyso" serve --config "$w/kyso.toml" > "$w/out" 2> "$w/serve.log" &
 pid=$!

@@ -387,13 +387,27 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     let status = |id: &str, flag: &str, v: &str| {
         s.kyso(&["archive", "status", id, flag, v, "--user", "lanhdao.hk"])
     };
-    assert_eq!(status("0", "--superseded-by", "2").code, 0);
+    // A record is superseded only by another version of the same document (same code and
+    // agency, not revoked) — the archive's rule, for the CLI as for the service.
+    let r = status("0", "--superseded-by", "2");
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.stderr.contains("same document"), "{}", r.stderr);
+    let r = status("0", "--superseded-by", "1");
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.stderr.contains("record 1 is revoked"), "{}", r.stderr);
+    let r = s.put(
+        "001099012345.KS_KETHON",
+        &a,
+        &["--agency", "UBND-HK", "--issue-date", "2026-11-25"],
+    );
+    assert_eq!(r.json()["record"], 3, "{}", r.stderr);
+    assert_eq!(status("0", "--superseded-by", "3").code, 0);
     let r = status("1", "--superseded-by", "0");
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("revoked"), "{}", r.stderr);
     assert_eq!(s.read(&["archive", "get", "99"]).code, 7);
-    assert_eq!(status("0", "--superseded-by", "99").code, 7);
-    assert_eq!(status("2", "--superseded-by", "2").code, 5);
+    assert_eq!(status("0", "--superseded-by", "99").code, 8);
+    assert_eq!(status("2", "--superseded-by", "2").code, 8);
     assert_eq!(status("2", "--expired", "2027-02-30").code, 5);
 
     // Bad codes and documents are refused, nothing is stored.
@@ -417,12 +431,12 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         &["--allow-unsigned", "bản giấy chưa số hóa ký"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let g = s.read(&["archive", "get", "3"]).json();
+    let g = s.read(&["archive", "get", "4"]).json();
     assert_eq!(g["record"]["kept_unverified"], "bản giấy chưa số hóa ký");
     assert_eq!(g["record"]["report"]["indication"], "NO_SIGNATURE");
     let audit = s.audit();
     assert_eq!(audit.code, 0, "{}", audit.stderr);
-    assert_eq!(audit.json()["records"], 4);
+    assert_eq!(audit.json()["records"], 5);
 }
 
 #[test]

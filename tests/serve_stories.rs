@@ -201,7 +201,7 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     let put = |code: &str, content: &[u8], rid: &str| {
         clerk.post_json(
             "/v1/records",
-            &json!({"code": code, "title": "Giấy phép xây dựng", "agency": "SXD-HN",
+            &json!({"code": code, "title": "Giấy phép xây dựng", "agency": AGENCY,
                     "issue_date": "2026-11-20", "request_id": rid, "content": b64(content)}),
         )
     };
@@ -269,7 +269,12 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
         clerk.get(&format!("/v1/records/{second}/content")).status,
         400
     );
-    assert_eq!(clerk.get("/v1/records/999/content?purpose=x").status, 404);
+    assert_eq!(
+        clerk
+            .get("/v1/records/999/content?purpose=xem%20lai")
+            .status,
+        404
+    );
 
     let ev = events(&a);
     let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();

@@ -29,7 +29,7 @@ pub enum ArchiveError {
     #[error("the document is {size} bytes; this archive takes documents up to {limit} bytes (max_document_bytes)")]
     TooLarge { size: u64, limit: u64 },
     /// A client request id already used for another document or code.
-    #[error("request id {request_id:?} of user {user:?} was already used for record {record} ({what}); a retry must send the same document under the same code")]
+    #[error("request id {request_id:?} of user {user:?} was already used for record {record} ({what}); a retry sends the same request (document, code and metadata), a new request a new request id")]
     RequestConflict {
         user: String,
         request_id: String,
@@ -45,6 +45,14 @@ pub enum ArchiveError {
         status: String,
         what: String,
     },
+    /// A status change the rules refuse whatever the record's status: superseded by itself, by
+    /// a record that does not exist, by another document (another code or agency), or by a
+    /// revoked record.
+    #[error("record {id} cannot take that status: {what}")]
+    StatusRefused { id: u64, what: String },
+    /// The record is not the caller's to change (another agency's, or another user's).
+    #[error("{0}")]
+    NotYours(String),
     /// The stored data contradicts itself (found by the audit, or by the checks at open).
     #[error("the archive's stored data is inconsistent: {0}")]
     Inconsistent(String),
@@ -59,13 +67,14 @@ impl ArchiveError {
         match self {
             ArchiveError::Input(_) | ArchiveError::NotVerified { .. } => 5,
             ArchiveError::NoRecord(_) => 7,
-            ArchiveError::Status { .. } => 8,
+            ArchiveError::Status { .. } | ArchiveError::StatusRefused { .. } => 8,
             ArchiveError::Locked { .. } => 9,
             ArchiveError::Inconsistent(_) => 20,
             ArchiveError::Corrupt(_) | ArchiveError::Db(_) => 21,
             ArchiveError::Checkpoint(_) => 22,
             ArchiveError::TooLarge { .. } => 23,
             ArchiveError::RequestConflict { .. } => 24,
+            ArchiveError::NotYours(_) => 25,
         }
     }
 }

@@ -152,6 +152,15 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
                     what: format!("code {}, content SHA-256 {}", r.code, r.content_sha256),
                 });
             }
+            let differ = req.metadata.differences(&r);
+            if !differ.is_empty() {
+                return Err(ArchiveError::RequestConflict {
+                    user: req.user.clone(),
+                    request_id: rid.clone(),
+                    record: r.id,
+                    what: format!("stored with other {}", differ.join(", ")),
+                });
+            }
             return Ok(Prepared {
                 step: Step::Existing(Ingested {
                     record: r.id,

@@ -48,11 +48,15 @@ impl Status {
             Status::Valid => Err(ArchiveError::Input(
                 "a record is valid from its ingest; a status change is superseded_by, revoked or expired".into(),
             )),
-            Status::SupersededBy { record } if *record == id => Err(ArchiveError::Input(
-                "a record cannot supersede itself".into(),
-            )),
+            Status::SupersededBy { record } if *record == id => Err(ArchiveError::StatusRefused {
+                id,
+                what: "a record cannot supersede itself".into(),
+            }),
             Status::SupersededBy { record } if !exists(*record) => {
-                Err(ArchiveError::NoRecord(*record))
+                Err(ArchiveError::StatusRefused {
+                    id,
+                    what: format!("record {record}, which would supersede it, does not exist"),
+                })
             }
             Status::SupersededBy { .. } => Ok(()),
             Status::Revoked { reason } => {
@@ -162,6 +166,29 @@ impl Metadata {
             check_text("metadata value", v, 1000)?;
         }
         Ok(())
+    }
+}
+
+impl Metadata {
+    /// The fields in which `r`, a stored record, says something else than this metadata (for a
+    /// retried request: a retry sends the same request, so any difference is a conflict).
+    pub fn differences(&self, r: &Record) -> Vec<&'static str> {
+        let mut d = Vec::new();
+        for (name, stored, sent) in [
+            ("title", &r.title, &self.title),
+            ("agency", &r.agency, &self.agency),
+            ("procedure", &r.procedure, &self.procedure),
+            ("dossier", &r.dossier, &self.dossier),
+            ("issue_date", &r.issue_date, &self.issue_date),
+        ] {
+            if stored != sent {
+                d.push(name);
+            }
+        }
+        if r.meta != self.meta {
+            d.push("meta");
+        }
+        d
     }
 }
 
@@ -412,8 +439,8 @@ mod tests {
         assert_eq!(e.exit_code(), 8, "{e}");
         for (new, code) in [
             (Status::Valid, 5),
-            (Status::SupersededBy { record: 1 }, 5),
-            (Status::SupersededBy { record: 99 }, 7),
+            (Status::SupersededBy { record: 1 }, 8),
+            (Status::SupersededBy { record: 99 }, 8),
             (Status::Revoked { reason: " ".into() }, 5),
             (
                 Status::Expired {

@@ -179,12 +179,39 @@ impl Archive {
 
     /// Change a record's validity: a new event; the record itself never changes. The rules
     /// ([`Status::check_change`]) are decided by the writer, in order with every other write.
+    /// This is the appliance operator's call (`kyso archive status`): any record. A record is
+    /// superseded only by another version of the same document — the same code and agency, not
+    /// revoked.
     pub fn set_status(&self, id: u64, status: Status, user: &str) -> Result<u64> {
+        self.change_status(id, status, user, None)
+    }
+
+    /// [`Archive::set_status`] for `user` acting for `agency` (the service's callers): only a
+    /// record of that agency — or, for a record that names no agency, only one `user` archived
+    /// ([`ArchiveError::NotYours`] otherwise). Decided by the writer, like the other rules.
+    pub fn set_status_for(
+        &self,
+        id: u64,
+        status: Status,
+        user: &str,
+        agency: Option<&str>,
+    ) -> Result<u64> {
+        self.change_status(id, status, user, Some(agency.map(str::to_string)))
+    }
+
+    fn change_status(
+        &self,
+        id: u64,
+        status: Status,
+        user: &str,
+        scope: Option<Option<String>>,
+    ) -> Result<u64> {
         check_user(user)?;
         self.submit(Job::Status {
             record: id,
             status,
             user: user.into(),
+            scope,
         })
         .map(|o| o.leaf)
     }

@@ -72,6 +72,9 @@ pub(crate) enum Job {
         record: u64,
         status: Status,
         user: String,
+        /// `Some(agency)`: the user acts for that agency (or none) and may change only its
+        /// records; `None`: the operator, any record.
+        scope: Option<Option<String>>,
     },
     Read {
         record: u64,
@@ -254,10 +257,30 @@ pub(crate) fn syncer_loop(
 #[derive(Default)]
 struct Pending {
     status: HashMap<u64, Status>,
+    /// Records made by this batch: what the status rules ask of them.
+    created: HashMap<u64, Owner>,
     /// Request key → the record it made.
     requests: HashMap<Vec<u8>, Record>,
     /// Documents added by this batch (SHA-256 → index of the job holding the bytes).
     content: HashMap<[u8; 32], usize>,
+}
+
+/// What the status rules ask of a record: which document it is, whose it is.
+#[derive(Clone)]
+struct Owner {
+    code: String,
+    agency: Option<String>,
+    user: String,
+}
+
+impl Owner {
+    fn of(r: &Record) -> Owner {
+        Owner {
+            code: r.code.clone(),
+            agency: r.agency.clone(),
+            user: r.ingest_user.clone(),
+        }
+    }
 }
 
 /// Build one write batch (not yet applied); per job its outcome or why it was refused. A
@@ -328,12 +351,17 @@ fn apply(
                         && r.content_sha256 == hex::encode(content.sha256)
                         && r.content_sha512 == hex::encode(content.sha512)
                         && r.detached_signature == signature.as_deref().map(Hashed::blob);
-                    if !same {
+                    let differ = rec.meta.differences(&r);
+                    if !same || !differ.is_empty() {
                         return Err(ArchiveError::RequestConflict {
                             user: rec.user.clone(),
                             request_id: rec.request_id.clone().unwrap_or_default(),
                             record: r.id,
-                            what: format!("code {}, content SHA-256 {}", r.code, r.content_sha256),
+                            what: if same {
+                                format!("stored with other {}", differ.join(", "))
+                            } else {
+                                format!("code {}, content SHA-256 {}", r.code, r.content_sha256)
+                            },
                         });
                     }
                     return Ok(Outcome {
@@ -399,6 +427,7 @@ fn apply(
             for k in IndexKey::of(&record) {
                 b.put_cf(cf(db, CF_INDEX)?, k.encode(), []);
             }
+            p.created.insert(id, Owner::of(&record));
             if let Some(key) = request {
                 b.put_cf(cf(db, CF_REQUESTS)?, &key, u64_key(id));
                 p.requests.insert(key, record.clone());
@@ -418,15 +447,66 @@ fn apply(
             record,
             status,
             user,
+            scope,
         } => {
             if !exists(*record) {
                 return Err(ArchiveError::NoRecord(*record));
             }
-            let current = match p.status.get(record) {
-                Some(s) => s.clone(),
-                None => stored_status(db, *record)?,
+            let owner = |id: u64| -> Result<Owner> {
+                match p.created.get(&id) {
+                    Some(o) => Ok(o.clone()),
+                    None => stored_record(db, id).map(|r| Owner::of(&r)),
+                }
             };
+            let this = owner(*record)?;
+            if let Some(mine) = scope {
+                match (&this.agency, mine) {
+                    (Some(theirs), Some(mine)) if theirs == mine => {}
+                    (Some(theirs), mine) => {
+                        return Err(ArchiveError::NotYours(format!(
+                            "record {record} is of agency {theirs:?}; {}",
+                            match mine {
+                                Some(m) => format!("you act for {m:?}"),
+                                None => "you act for no agency".into(),
+                            }
+                        )))
+                    }
+                    (None, _) if this.user == *user => {}
+                    (None, _) => {
+                        return Err(ArchiveError::NotYours(format!(
+                            "record {record} names no agency: only the user who archived it may change its status"
+                        )))
+                    }
+                }
+            }
+            let status_of = |id: u64| -> Result<Status> {
+                match p.status.get(&id) {
+                    Some(s) => Ok(s.clone()),
+                    None => stored_status(db, id),
+                }
+            };
+            let current = status_of(*record)?;
             Status::check_change(*record, &current, status, exists)?;
+            if let Status::SupersededBy { record: by } = status {
+                let new = owner(*by)?;
+                let refuse = |what: String| ArchiveError::StatusRefused { id: *record, what };
+                if new.code != this.code {
+                    return Err(refuse(format!(
+                        "record {by} is {}, record {record} is {}: a record is superseded only by another version of the same document (the same subject and document type)",
+                        new.code, this.code
+                    )));
+                }
+                if new.agency != this.agency {
+                    return Err(refuse(format!(
+                        "record {by} is of another agency than record {record}"
+                    )));
+                }
+                if let Status::Revoked { .. } = status_of(*by)? {
+                    return Err(refuse(format!(
+                        "record {by} is revoked: it cannot supersede another"
+                    )));
+                }
+            }
             let json = serde_json::to_vec(status).map_err(|e| ArchiveError::Db(e.to_string()))?;
             b.put_cf(cf(db, CF_STATUS)?, u64_key(*record), json);
             p.status.insert(*record, status.clone());

@@ -1,6 +1,7 @@
-//! Every call the service makes into kyso-archive, in one place: when the archive's own ingest
-//! policy, logged metadata reads and finds, and status rules land (issue 10), this file is what
-//! changes. All functions block (RocksDB, WAL syncs, the token): call them off the runtime.
+//! Every call the service makes into kyso-archive, in one place. The archive keeps its own
+//! rules (ingest policy, logged reads and finds, status rules); this file maps the service's
+//! requests onto them. All functions block (RocksDB, WAL syncs, the token): call them off the
+//! runtime.
 
 use kyso_archive::{
     Access, Activity, Archive, ArchiveError, CheckpointSigner, Metadata, Prepared, Query, Record,
@@ -166,8 +167,17 @@ impl Store {
         Ok((found.records, found.truncated))
     }
 
-    pub fn set_status(&self, id: u64, status: Status, user: &str) -> Result<u64> {
-        self.archive.set_status(id, status, user)
+    /// Change a record's status for `user`, who acts for `agency`: the archive's writer keeps
+    /// every rule (only the agency's records — a record without one only by whoever archived
+    /// it —, superseded only by another version of the same document, revoked is final).
+    pub fn set_status(
+        &self,
+        id: u64,
+        status: Status,
+        user: &str,
+        agency: Option<&str>,
+    ) -> Result<u64> {
+        self.archive.set_status_for(id, status, user, agency)
     }
 
     /// Log a signature the service made (or finalized).

@@ -1,5 +1,6 @@
 //! Who is calling, and may they: agencies' client certificates (mutual TLS, chain checked
-//! against the configured CAs, mapped to a user by subject or SHA-256 fingerprint) and bearer
+//! against the configured CAs, revocation checked when configured, mapped to a user by SHA-256
+//! fingerprint or by subject and issuer) and bearer
 //! API tokens (kept as SHA-256, compared in constant time). The identity found here is the
 //! `user` of every archive event a request causes; nothing a client sends can change it.
 
@@ -54,11 +55,17 @@ impl Role {
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Identity {
-    /// The configured name: the `user` of archive events.
+    /// The configured name: the `user` of archive events, and the key of every per-client
+    /// limit (a certificate and a token configured under one name are one client).
     pub user: String,
     pub roles: Vec<Role>,
     /// How the caller proved it: `certificate` or `token`.
     pub method: &'static str,
+    /// The agency it acts for (`agency` in the config): records a clerk archives carry it,
+    /// and status changes are limited to records of it.
+    pub agency: Option<String>,
+    /// The certificates its official may sign with remotely.
+    pub signing_certs: Arc<Vec<CertMatch>>,
 }
 
 /// What the TLS layer saw of the client's certificate on this connection.
@@ -68,8 +75,8 @@ pub enum PeerCert {
     None,
     /// The chain verified against the client CAs and the certificate maps to a client.
     Known(Arc<Identity>),
-    /// Presented but not acceptable: expired, untrusted, or not configured. The reason is for
-    /// the log and the 401 answer.
+    /// Presented but not acceptable: expired, untrusted, revoked, or not configured. The
+    /// reason is for the log and the 401 answer.
     Refused(String),
 }
 
@@ -80,9 +87,80 @@ pub struct Conn {
     pub cert: PeerCert,
 }
 
+/// A distinguished name from its RFC 4514 text (most specific RDN first, `\XX` escapes of
+/// UTF-8 bytes allowed: what `openssl x509 -noout -subject -nameopt RFC2253` prints, and what
+/// `kyso serve client-id` prints).
+pub fn parse_dn(s: &str) -> Result<x509_cert::name::Name, String> {
+    use std::str::FromStr;
+    let n = x509_cert::name::Name::from_str(s.trim()).map_err(|e| {
+        format!("{s:?} is not an RFC 4514 distinguished name ({e}); `kyso serve client-id CERT` prints it as wanted")
+    })?;
+    let text_ok = n.0.iter().flat_map(|r| r.0.iter()).all(|a| {
+        der::Tagged::tag(&a.value) != der::Tag::Utf8String
+            || std::str::from_utf8(a.value.value()).is_ok()
+    });
+    if n.0.is_empty() || !text_ok {
+        return Err(format!(
+            "{s:?} is not an RFC 4514 distinguished name (empty, or an escape is not UTF-8)"
+        ));
+    }
+    Ok(n)
+}
+
+/// A certificate as the config names it: by the SHA-256 of its DER (that certificate only), or
+/// by subject and issuer (whatever that CA issues under that name), compared as names
+/// (RFC 5280 §7.1: kyso_verify::x509::same_name), not as text.
+#[derive(Debug, Clone)]
+pub enum CertMatch {
+    Sha256([u8; 32]),
+    Name {
+        subject: x509_cert::name::Name,
+        issuer: x509_cert::name::Name,
+    },
+}
+
+impl CertMatch {
+    /// From the config's fields; `Err((field, why))`.
+    pub fn parse(
+        sha256: Option<&str>,
+        subject: Option<&str>,
+        issuer: Option<&str>,
+    ) -> Result<CertMatch, (&'static str, String)> {
+        match (sha256, subject, issuer) {
+            (Some(h), None, None) => {
+                let v = hex::decode(h.trim())
+                    .ok()
+                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                    .ok_or(("sha256", "64 hex digits (a SHA-256)".to_string()))?;
+                Ok(CertMatch::Sha256(v))
+            }
+            (None, Some(s), Some(i)) => Ok(CertMatch::Name {
+                subject: parse_dn(s).map_err(|e| ("subject", e))?,
+                issuer: parse_dn(i).map_err(|e| ("issuer", e))?,
+            }),
+            _ => Err((
+                "sha256",
+                "give either sha256, or subject and issuer".to_string(),
+            )),
+        }
+    }
+
+    pub fn matches(&self, cert: &kyso_verify::Cert) -> bool {
+        use kyso_verify::x509::same_name;
+        match self {
+            CertMatch::Sha256(h) => bool::from(subtle::ConstantTimeEq::ct_eq(
+                &h[..],
+                &cert.fingerprint()[..],
+            )),
+            CertMatch::Name { subject, issuer } => {
+                same_name(&cert.tbs().subject, subject) && same_name(&cert.tbs().issuer, issuer)
+            }
+        }
+    }
+}
+
 struct CertClient {
-    subject: Option<String>,
-    sha256: Option<[u8; 32]>,
+    matcher: CertMatch,
     identity: Arc<Identity>,
 }
 
@@ -96,6 +174,8 @@ pub struct Authenticator {
     verifier: Option<Arc<dyn ClientCertVerifier>>,
     clients: Vec<CertClient>,
     tokens: Vec<TokenEntry>,
+    /// Revocation checks of client certificates, when configured.
+    pub revocation: Option<super::revocation::ClientRevocation>,
 }
 
 fn unhex32(h: &str) -> [u8; 32] {
@@ -119,7 +199,33 @@ impl Authenticator {
             ),
             None => None,
         };
-        let ident = |user: &str, roles: &[Role], method| {
+        // Every entry of one user signs with the certificates any of its entries names.
+        let mut signing: std::collections::BTreeMap<&str, Vec<CertMatch>> = Default::default();
+        let entries = cfg
+            .clients
+            .iter()
+            .map(|c| (c.name.as_str(), &c.signing_certs))
+            .chain(
+                cfg.api_tokens
+                    .iter()
+                    .map(|t| (t.name.as_str(), &t.signing_certs)),
+            );
+        for (name, certs) in entries {
+            let list = signing.entry(name).or_default();
+            for c in certs {
+                list.push(
+                    CertMatch::parse(
+                        c.sha256.as_deref(),
+                        c.subject.as_deref(),
+                        c.issuer.as_deref(),
+                    )
+                    .map_err(|(f, e)| format!("config: {name}: signing_certs: {f}: {e}"))?,
+                );
+            }
+        }
+        let signing: std::collections::BTreeMap<&str, Arc<Vec<CertMatch>>> =
+            signing.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let ident = |user: &str, roles: &[Role], agency: &Option<String>, method| {
             let mut roles = roles.to_vec();
             roles.sort();
             roles.dedup();
@@ -127,27 +233,40 @@ impl Authenticator {
                 user: user.to_string(),
                 roles,
                 method,
+                agency: agency.clone(),
+                signing_certs: signing.get(user).cloned().unwrap_or_default(),
             })
+        };
+        let mut clients = Vec::new();
+        for c in &cfg.clients {
+            let matcher = CertMatch::parse(
+                c.sha256.as_deref(),
+                c.subject.as_deref(),
+                c.issuer.as_deref(),
+            )
+            .map_err(|(f, e)| format!("config: client {}: {f}: {e}", c.name))?;
+            clients.push(CertClient {
+                matcher,
+                identity: ident(&c.name, &c.roles, &c.agency, "certificate"),
+            });
+        }
+        let revocation = if cfg.server.checks_client_revocation() {
+            Some(super::revocation::ClientRevocation::new(cfg)?)
+        } else {
+            None
         };
         Ok(Authenticator {
             verifier,
-            clients: cfg
-                .clients
-                .iter()
-                .map(|c| CertClient {
-                    subject: c.subject.clone(),
-                    sha256: c.sha256.as_deref().map(unhex32),
-                    identity: ident(&c.name, &c.roles, "certificate"),
-                })
-                .collect(),
+            clients,
             tokens: cfg
                 .api_tokens
                 .iter()
                 .map(|t| TokenEntry {
                     sha256: unhex32(&t.sha256),
-                    identity: ident(&t.name, &t.roles, "token"),
+                    identity: ident(&t.name, &t.roles, &t.agency, "token"),
                 })
                 .collect(),
+            revocation,
         })
     }
 
@@ -160,7 +279,9 @@ impl Authenticator {
             .map(|inner| Arc::new(DeferredChainCheck { inner }) as Arc<dyn ClientCertVerifier>)
     }
 
-    /// Judge the certificate chain a client presented on a connection.
+    /// Judge the certificate chain a client presented on a connection: the chain to a client
+    /// CA, its revocation status (when configured: this may block on OCSP, call it off the
+    /// runtime's threads), and which client it is.
     pub fn peer(&self, chain: Option<&[CertificateDer<'_>]>) -> PeerCert {
         let Some((leaf, intermediates)) = chain.and_then(|c| c.split_first()) else {
             return PeerCert::None;
@@ -171,23 +292,25 @@ impl Authenticator {
         if let Err(e) = v.verify_client_cert(leaf, intermediates, UnixTime::now()) {
             return PeerCert::Refused(format!("client certificate not accepted: {e}"));
         }
-        let fp: [u8; 32] = Sha256::digest(leaf.as_ref()).into();
-        let subject = <x509_cert::Certificate as der::Decode>::from_der(leaf.as_ref())
-            .map(|c| kyso_verify::x509::name_string(&c.tbs_certificate.subject))
-            .unwrap_or_default();
+        let cert = match kyso_verify::Cert::from_ber(leaf.as_ref()) {
+            Ok(c) => Arc::new(c),
+            Err(e) => return PeerCert::Refused(format!("client certificate unreadable: {e}")),
+        };
+        let subject = cert.subject_string();
+        if let Some(r) = &self.revocation {
+            if let Err(why) = r.check(&cert, intermediates) {
+                return PeerCert::Refused(why);
+            }
+        }
         for c in &self.clients {
-            let hit = match (&c.sha256, &c.subject) {
-                (Some(h), _) => bool::from(subtle::ConstantTimeEq::ct_eq(&h[..], &fp[..])),
-                (None, Some(s)) => *s == subject,
-                _ => false,
-            };
-            if hit {
+            if c.matcher.matches(&cert) {
                 return PeerCert::Known(c.identity.clone());
             }
         }
         PeerCert::Refused(format!(
-            "the client certificate (subject {subject}, SHA-256 {}) is trusted but not configured for any user",
-            hex::encode(fp)
+            "the client certificate (subject {subject}, issuer {}, SHA-256 {}) is trusted but not configured for any user",
+            kyso_verify::x509::name_string(&cert.tbs().issuer),
+            hex::encode(cert.fingerprint())
         ))
     }
 
@@ -264,4 +387,37 @@ pub fn new_token() -> Result<(String, String), String> {
     );
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     Ok((token, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kyso_verify::x509::same_name;
+
+    #[test]
+    fn names_as_openssl_prints_them_are_the_names_kyso_prints() {
+        // `openssl x509 -noout -subject -nameopt RFC2253` of the demo token's EC certificate,
+        // and kyso's own print of it (`kyso serve client-id`).
+        let openssl = r"CN=Tr\E1\BA\A7n Th\E1\BB\8B B\C3\ACnh,title=Chuy\C3\AAn vi\C3\AAn,O=S\E1\BB\9F T\C6\B0 ph\C3\A1p t\E1\BB\89nh Demo,L=H\C3\A0 N\E1\BB\99i,C=VN";
+        let kyso = "CN=Trần Thị Bình,TITLE=Chuyên viên,O=Sở Tư pháp tỉnh Demo,L=Hà Nội,C=VN";
+        let (a, b) = (parse_dn(openssl).unwrap(), parse_dn(kyso).unwrap());
+        assert!(same_name(&a, &b));
+        assert_eq!(kyso_verify::x509::name_string(&a), kyso);
+        // Other attribute names openssl prints; case does not matter.
+        for n in [
+            "serialNumber=CMND:012345678,emailAddress=a@b.vn,UID=x,street=1 Tr\\C3\\A0ng Ti\\E1\\BB\\81n,DC=gov,DC=vn",
+            "cn=x,o=y,c=VN",
+        ] {
+            parse_dn(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+        }
+        // The order is part of the name.
+        let reversed =
+            parse_dn("C=VN,L=Hà Nội,O=Sở Tư pháp tỉnh Demo,TITLE=Chuyên viên,CN=Trần Thị Bình")
+                .unwrap();
+        assert!(!same_name(&reversed, &b));
+        // Not names.
+        for n in ["", "no equals", r"CN=\FF\FE"] {
+            assert!(parse_dn(n).is_err(), "{n}");
+        }
+    }
 }

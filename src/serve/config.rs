@@ -32,6 +32,9 @@ pub struct Config {
     /// The verification page at `/`.
     #[serde(default)]
     pub web: Web,
+    /// What looks wrong but is not an error (logged at start).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The verification page (`GET /`) and who may use it without credentials.
@@ -69,9 +72,43 @@ pub struct Server {
     /// Stack of each validation thread, MiB (deeply nested inputs recurse).
     #[serde(default = "default_verify_stack")]
     pub verify_stack_mib: usize,
-    /// Seconds a graceful shutdown waits for requests in flight.
+    /// Seconds a graceful shutdown waits for requests in flight; then queued validations are
+    /// cancelled (503) and the process exits.
     #[serde(default = "default_drain")]
     pub drain_secs: u64,
+    /// CRLs for client certificates: PEM or DER files, or directories of them. Re-read on
+    /// SIGHUP and every `client_crl_reload_secs`.
+    #[serde(default)]
+    pub client_crls: Vec<PathBuf>,
+    /// Also ask the OCSP responders and CRL distribution points a client certificate names
+    /// (answers are cached until their nextUpdate).
+    #[serde(default)]
+    pub client_ocsp: bool,
+    /// When CRLs or OCSP are configured and none tells a client certificate's status:
+    /// `require` refuses the certificate (the default), `if_known` lets it in and logs it.
+    #[serde(default)]
+    pub client_revocation: ClientRevocation,
+    /// Seconds between re-reads of `client_crls` (SIGHUP re-reads them at once).
+    #[serde(default = "default_crl_reload")]
+    pub client_crl_reload_secs: u64,
+}
+
+/// What a client certificate whose revocation status is unknown gets.
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientRevocation {
+    /// No current CRL or OCSP answer from its CA: refused (401).
+    #[default]
+    Require,
+    /// Only a certificate known to be revoked is refused.
+    IfKnown,
+}
+
+impl Server {
+    /// Are client certificates checked for revocation at all?
+    pub fn checks_client_revocation(&self) -> bool {
+        !self.client_crls.is_empty() || self.client_ocsp
+    }
 }
 
 fn default_tls_min() -> String {
@@ -82,6 +119,9 @@ fn default_verify_stack() -> usize {
 }
 fn default_drain() -> u64 {
     20
+}
+fn default_crl_reload() -> u64 {
+    300
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,8 +152,18 @@ pub struct Limits {
     /// Pending remote signatures kept per user, and for how long (seconds).
     pub remote_pending_per_user: usize,
     pub remote_pending_secs: u64,
+    /// Bytes of prepared documents kept for remote signing: all users together, and one user.
+    pub remote_pending_bytes: usize,
+    pub remote_pending_bytes_per_user: usize,
     /// Validations queued beyond the running ones before the service answers 503.
     pub verify_queue: usize,
+    /// Validations one client may have queued or running (its share of the queue); more: 429.
+    pub verify_queue_per_client: usize,
+    /// Bytes of request bodies being received or held (until their validation ends): all
+    /// clients together (503 beyond), and one client (429 beyond). A body counts by its
+    /// Content-Length; one without (chunked) by its route's largest body.
+    pub inflight_bytes: usize,
+    pub inflight_bytes_per_client: usize,
 }
 
 impl Default for Limits {
@@ -127,14 +177,31 @@ impl Default for Limits {
             burst: 200.0,
             concurrent_per_client: 16,
             max_connections: 1024,
-            connections_per_address: 128,
+            connections_per_address: 32,
             request_timeout_secs: 60,
             header_timeout_secs: 10,
-            handshake_timeout_secs: 10,
+            handshake_timeout_secs: 3,
             remote_pending_per_user: 100,
             remote_pending_secs: 600,
+            remote_pending_bytes: 1 << 30,
+            remote_pending_bytes_per_user: 128 << 20,
             verify_queue: 256,
+            verify_queue_per_client: 16,
+            inflight_bytes: 1 << 30,
+            inflight_bytes_per_client: 128 << 20,
         }
+    }
+}
+
+impl Limits {
+    /// The largest body a route takes: `upload_bytes` as base64 in JSON, or a signing batch.
+    pub fn largest_body(&self) -> usize {
+        self.upload_json_bytes().max(self.batch_bytes)
+    }
+
+    /// A document base64 in JSON: 4/3 of the document, plus the other fields.
+    pub fn upload_json_bytes(&self) -> usize {
+        self.upload_bytes.div_ceil(3) * 4 + self.json_bytes
     }
 }
 
@@ -228,13 +295,23 @@ pub struct TsaKey {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
-    /// The user name this client acts as: the `user` of every archive event it causes.
+    /// The user name this client acts as: the `user` of every archive event it causes. Several
+    /// entries (certificates and tokens) may name one user; they must agree on roles and agency.
     pub name: String,
-    /// The certificate's subject, RFC 4514 as kyso prints it (e.g. `CN=…,O=…,C=VN`).
+    /// The certificate's subject, RFC 4514 (`CN=…,O=…,C=VN`, `\XX` escapes allowed), with
+    /// `issuer`: every certificate that CA issues with that subject (and that is not revoked).
     pub subject: Option<String>,
-    /// Or the SHA-256 fingerprint of the certificate's DER, hex.
+    /// The issuing CA's subject, RFC 4514; only with `subject`.
+    pub issuer: Option<String>,
+    /// Or the SHA-256 fingerprint of the certificate's DER, hex: that certificate only.
     pub sha256: Option<String>,
     pub roles: Vec<Role>,
+    /// The agency this client acts for (its code): the records a clerk archives carry it, and
+    /// status changes are limited to records of it. Required for clerks.
+    pub agency: Option<String>,
+    /// Certificates the official behind this client signs with remotely (its USB token's).
+    #[serde(default)]
+    pub signing_certs: Vec<CertId>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,6 +321,19 @@ pub struct ApiToken {
     /// SHA-256 of the token, hex (`kyso serve new-token` prints both).
     pub sha256: String,
     pub roles: Vec<Role>,
+    /// As for `[[clients]]`.
+    pub agency: Option<String>,
+    #[serde(default)]
+    pub signing_certs: Vec<CertId>,
+}
+
+/// A certificate named in the config: `{ sha256 = "…" }` or `{ subject = "…", issuer = "…" }`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct CertId {
+    pub sha256: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
 }
 
 /// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
@@ -334,6 +424,7 @@ impl Config {
             cfg.resolve_paths(base);
         }
         cfg.validate(files)?;
+        cfg.warnings = cfg.lint();
         Ok(cfg)
     }
 
@@ -348,6 +439,7 @@ impl Config {
         s.tls_cert.iter_mut().for_each(fix);
         s.tls_key.iter_mut().for_each(fix);
         s.client_ca.iter_mut().for_each(fix);
+        s.client_crls.iter_mut().for_each(fix);
         self.token.pin_file.iter_mut().for_each(fix);
         fix(&mut self.archive.db);
         self.archive.checkpoint_state.iter_mut().for_each(fix);
@@ -434,6 +526,24 @@ impl Config {
             ),
             ("limits.remote_pending_secs", l.remote_pending_secs as f64),
             ("limits.verify_queue", l.verify_queue as f64),
+            (
+                "limits.verify_queue_per_client",
+                l.verify_queue_per_client as f64,
+            ),
+            ("limits.remote_pending_bytes", l.remote_pending_bytes as f64),
+            (
+                "limits.remote_pending_bytes_per_user",
+                l.remote_pending_bytes_per_user as f64,
+            ),
+            ("limits.inflight_bytes", l.inflight_bytes as f64),
+            (
+                "limits.inflight_bytes_per_client",
+                l.inflight_bytes_per_client as f64,
+            ),
+            (
+                "server.client_crl_reload_secs",
+                s.client_crl_reload_secs as f64,
+            ),
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -442,6 +552,40 @@ impl Config {
         }
         if l.burst < 1.0 {
             return Err(bad("limits.burst", "must be at least 1"));
+        }
+        if l.inflight_bytes_per_client < l.largest_body() {
+            return Err(bad(
+                "limits.inflight_bytes_per_client",
+                format!(
+                    "{} is less than the largest body a route takes ({} bytes: limits.batch_bytes, or limits.upload_bytes as base64 in JSON); such a request could never be received",
+                    l.inflight_bytes_per_client,
+                    l.largest_body()
+                ),
+            ));
+        }
+        if l.inflight_bytes < l.inflight_bytes_per_client {
+            return Err(bad(
+                "limits.inflight_bytes",
+                "less than limits.inflight_bytes_per_client",
+            ));
+        }
+        if l.remote_pending_bytes < l.remote_pending_bytes_per_user {
+            return Err(bad(
+                "limits.remote_pending_bytes",
+                "less than limits.remote_pending_bytes_per_user",
+            ));
+        }
+        if l.inflight_bytes > (u32::MAX as usize) << 10 {
+            return Err(bad("limits.inflight_bytes", "at most 4 TiB"));
+        }
+        for (i, p) in s.client_crls.iter().enumerate() {
+            exists(&format!("server.client_crls[{i}]"), p)?;
+        }
+        if s.checks_client_revocation() && (s.client_ca.is_empty() || s.plain_http) {
+            return Err(bad(
+                "server.client_crls",
+                "client certificate revocation is configured but no client CA is",
+            ));
         }
         if let Some(p) = &self.token.pin_file {
             readable("token.pin_file", p)?;
@@ -488,22 +632,33 @@ impl Config {
             }
             kyso_hsm::Pkcs11Uri::parse(&k.uri).map_err(|e| bad(&format!("{at}.uri"), e))?;
         }
-        let mut users = std::collections::BTreeSet::new();
+        let mut users = std::collections::BTreeMap::new();
         for (i, c) in self.clients.iter().enumerate() {
             let at = format!("clients[{i}]");
-            user_name(&format!("{at}.name"), &c.name, &mut users)?;
-            match (&c.subject, &c.sha256) {
-                (None, None) | (Some(_), Some(_)) => {
-                    return Err(bad(&at, "give exactly one of subject or sha256"))
+            match (&c.sha256, &c.subject, &c.issuer) {
+                (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+                (None, Some(_), None) => {
+                    return Err(bad(
+                        &format!("{at}.issuer"),
+                        "a subject needs its issuer (the CA's subject): a subject alone would match a certificate another client CA issued with it (`kyso serve client-id CERT` prints both)",
+                    ))
                 }
-                (Some(s), None) if s.trim().is_empty() => {
-                    return Err(bad(&format!("{at}.subject"), "empty"))
+                _ => {
+                    return Err(bad(
+                        &at,
+                        "give either sha256, or subject and issuer (`kyso serve client-id CERT` prints them)",
+                    ))
                 }
-                (None, Some(h)) => sha256_hex(&format!("{at}.sha256"), h)?,
-                _ => {}
             }
-            if c.roles.is_empty() {
-                return Err(bad(&format!("{at}.roles"), "give at least one role"));
+            cert_id(
+                &at,
+                c.sha256.as_deref(),
+                c.subject.as_deref(),
+                c.issuer.as_deref(),
+            )?;
+            user(&at, &c.name, &c.roles, c.agency.as_deref(), &mut users)?;
+            for (j, s) in c.signing_certs.iter().enumerate() {
+                signing_cert(&format!("{at}.signing_certs[{j}]"), s)?;
             }
         }
         if !self.clients.is_empty() && (s.client_ca.is_empty() || s.plain_http) {
@@ -514,20 +669,27 @@ impl Config {
         }
         for (i, t) in self.api_tokens.iter().enumerate() {
             let at = format!("api_tokens[{i}]");
-            user_name(&format!("{at}.name"), &t.name, &mut users)?;
             sha256_hex(&format!("{at}.sha256"), &t.sha256)?;
-            if t.roles.is_empty() {
-                return Err(bad(&format!("{at}.roles"), "give at least one role"));
+            user(&at, &t.name, &t.roles, t.agency.as_deref(), &mut users)?;
+            for (j, s) in t.signing_certs.iter().enumerate() {
+                signing_cert(&format!("{at}.signing_certs[{j}]"), s)?;
             }
         }
         Ok(())
     }
 }
 
-fn user_name<'a>(
-    key: &str,
+/// One user's roles and agency, as its first entry gave them.
+type Users<'a> = std::collections::BTreeMap<&'a str, (String, &'a [Role], Option<&'a str>)>;
+
+/// Check an entry's user: a valid name, roles, an agency where the roles need one, and the same
+/// roles and agency as every other entry (certificate or token) of that user.
+fn user<'a>(
+    at: &str,
     name: &'a str,
-    seen: &mut std::collections::BTreeSet<&'a str>,
+    roles: &'a [Role],
+    agency: Option<&'a str>,
+    seen: &mut Users<'a>,
 ) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name.len() <= 128
@@ -536,17 +698,101 @@ fn user_name<'a>(
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
     if !ok {
         return Err(bad(
-            key,
+            &format!("{at}.name"),
             format!("{name:?}: 1–128 letters, digits, '.', '-', '_' or '@'"),
         ));
     }
-    if !seen.insert(name) {
+    if roles.is_empty() {
+        return Err(bad(&format!("{at}.roles"), "give at least one role"));
+    }
+    if let Some(a) = agency {
+        if a.trim().is_empty() || a.len() > 128 || a.chars().any(char::is_control) {
+            return Err(bad(
+                &format!("{at}.agency"),
+                "1–128 characters, no control characters",
+            ));
+        }
+    } else if roles.contains(&Role::Clerk) {
         return Err(bad(
-            key,
-            format!("{name:?} is used by another client or token"),
+            &format!("{at}.agency"),
+            "a clerk archives records for an agency: give its code (the records it archives carry it, and it may change the status of that agency's records only)",
         ));
     }
+    let mut sorted = roles.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    match seen.get(name) {
+        None => {
+            seen.insert(name, (at.to_string(), roles, agency));
+        }
+        Some((first, r, a)) => {
+            let mut r = r.to_vec();
+            r.sort();
+            r.dedup();
+            if r != sorted || *a != agency {
+                return Err(bad(
+                    &format!("{at}.name"),
+                    format!("{name:?} is also {first}'s name, with other roles or another agency: the entries of one user must agree"),
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+fn cert_id(
+    at: &str,
+    sha256: Option<&str>,
+    subject: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<(), ConfigError> {
+    super::auth::CertMatch::parse(sha256, subject, issuer)
+        .map(drop)
+        .map_err(|(field, why)| bad(&format!("{at}.{field}"), why))
+}
+
+fn signing_cert(at: &str, c: &CertId) -> Result<(), ConfigError> {
+    match (&c.sha256, &c.subject, &c.issuer) {
+        (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+        _ => return Err(bad(at, "give either sha256, or subject and issuer")),
+    }
+    cert_id(
+        at,
+        c.sha256.as_deref(),
+        c.subject.as_deref(),
+        c.issuer.as_deref(),
+    )
+}
+
+impl Config {
+    /// What is allowed but most likely a mistake.
+    fn lint(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut names = Vec::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            names.push((format!("clients[{i}].subject"), c.subject.as_deref()));
+            names.push((format!("clients[{i}].issuer"), c.issuer.as_deref()));
+        }
+        for (k, v) in names {
+            let Some(v) = v else { continue };
+            if super::auth::parse_dn(v).is_ok_and(|n| looks_reversed(&n)) {
+                out.push(format!(
+                    "config: {k}: {v:?} starts with the country and ends with the common name; RFC 4514 writes the most specific part first (CN=…,…,C=VN), as `kyso serve client-id CERT` prints it — as written it matches no certificate that lists C first"
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// A name whose RFC 4514 text starts with C= and ends with CN= (written in the wrong order).
+fn looks_reversed(n: &x509_cert::name::Name) -> bool {
+    let oid = |r: Option<&x509_cert::name::RelativeDistinguishedName>| {
+        r.and_then(|r| r.0.iter().next()).map(|a| a.oid)
+    };
+    n.0.len() >= 2
+        && oid(n.0.first()) == Some(const_oid::db::rfc4519::CN)
+        && oid(n.0.last()) == Some(const_oid::db::rfc4519::C)
 }
 
 fn sha256_hex(key: &str, h: &str) -> Result<(), ConfigError> {
@@ -627,6 +873,7 @@ key_name = "kyso.test"
     fn the_example_province_config_is_valid() {
         let text = include_str!("../../deploy/kyso.example.toml");
         let c = Config::parse(text, std::iter::empty(), None, false).unwrap();
+        assert_eq!(c.warnings, Vec::<String>::new());
         assert!(c.clients.len() >= 8 && c.api_tokens.len() >= 3);
         let mut roles: Vec<Role> = c
             .clients
@@ -638,6 +885,89 @@ key_name = "kyso.test"
         roles.dedup();
         assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
         assert!(c.web.public_verification);
+    }
+
+    fn with_client(entry: &str) -> String {
+        format!(
+            "{}\n[[clients]]\nname = \"a\"\nroles = [\"verifier\"]\n{entry}\n",
+            MIN.replace(
+                "plain_http = true",
+                "tls_cert = \"c\"\ntls_key = \"k\"\nclient_ca = [\"ca\"]"
+            )
+        )
+    }
+
+    fn parse_only(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, std::iter::empty(), None, false)
+    }
+
+    #[test]
+    fn a_client_named_by_subject_needs_its_issuer_and_names_parse_as_rfc_4514() {
+        let e = parse_only(&with_client("subject = \"CN=a,O=b\"")).unwrap_err();
+        assert!(e.0.contains("clients[0].issuer"), "{e}");
+        let e = parse_only(&with_client(
+            "subject = \"CN=a,O=b\"\nissuer = \"no equals sign\"",
+        ))
+        .unwrap_err();
+        assert!(e.0.contains("clients[0].issuer"), "{e}");
+        let e = parse_only(&with_client(&format!(
+            "sha256 = \"{}\"\nissuer = \"CN=x\"",
+            "0".repeat(64)
+        )))
+        .unwrap_err();
+        assert!(e.0.contains("clients[0]"), "{e}");
+        // As `openssl x509 -subject -nameopt RFC2253` prints a Vietnamese name: \XX escapes of
+        // UTF-8 bytes. The same name as the UTF-8 text.
+        let c = parse_only(&with_client(
+            "subject = \"CN=Nguy\\\\E1\\\\BB\\\\85n V\\\\C4\\\\83n A,O=S\\\\E1\\\\BB\\\\9F T\\\\C6\\\\B0 ph\\\\C3\\\\A1p,C=VN\"\nissuer = \"CN=CA\"",
+        ))
+        .unwrap();
+        let a = crate::serve::auth::parse_dn(c.clients[0].subject.as_deref().unwrap()).unwrap();
+        let b = crate::serve::auth::parse_dn("CN=Nguyễn Văn A,O=Sở Tư pháp,C=VN").unwrap();
+        assert!(kyso_verify::x509::same_name(&a, &b));
+        // Written most significant first: allowed (it is a name), but warned about.
+        let c = parse_only(&with_client(
+            "subject = \"C=VN,O=Sở Tư pháp,CN=Nguyễn Văn A\"\nissuer = \"CN=CA\"",
+        ))
+        .unwrap();
+        assert!(
+            c.warnings.iter().any(|w| w.contains("clients[0].subject")),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn clerks_need_an_agency_and_one_user_may_have_several_credentials_that_agree() {
+        let token = |name: &str, roles: &str, agency: &str| {
+            format!(
+                "\n[[api_tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [{roles}]\n{agency}",
+                "1".repeat(64)
+            )
+        };
+        let e = load(&(MIN.to_string() + &token("c", "\"clerk\"", "")), &[]).unwrap_err();
+        assert!(e.0.contains("api_tokens[0].agency"), "{e}");
+        let two = MIN.to_string()
+            + &token("c", "\"clerk\"", "agency = \"X\"")
+            + &token("c", "\"clerk\"", "agency = \"X\"");
+        assert!(load(&two, &[]).is_ok());
+        let other_agency = MIN.to_string()
+            + &token("c", "\"clerk\"", "agency = \"X\"")
+            + &token("c", "\"clerk\"", "agency = \"Y\"");
+        let e = load(&other_agency, &[]).unwrap_err();
+        assert!(e.0.contains("api_tokens[1].name"), "{e}");
+        let other_roles = MIN.to_string()
+            + &token("c", "\"clerk\"", "agency = \"X\"")
+            + &token("c", "\"clerk\", \"admin\"", "agency = \"X\"");
+        assert!(load(&other_roles, &[]).is_err());
+    }
+
+    #[test]
+    fn byte_budgets_must_fit_the_largest_body() {
+        let e = load(MIN, &[("KYSO_LIMITS_INFLIGHT_BYTES_PER_CLIENT", "1000")]).unwrap_err();
+        assert!(e.0.contains("limits.inflight_bytes_per_client"), "{e}");
+        let e = load(MIN, &[("KYSO_LIMITS_REMOTE_PENDING_BYTES", "1000")]).unwrap_err();
+        assert!(e.0.contains("limits.remote_pending_bytes"), "{e}");
     }
 
     #[test]

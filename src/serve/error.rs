@@ -1,104 +1,261 @@
-//! Errors as HTTP answers: a status and a JSON body `{"error": CODE, "message": TEXT}`. Messages
+//! Errors as HTTP answers: a status and a JSON body `{"error": CODE, "message": TEXT}`. Every
+//! code has one status ([`Code`]); docs/api.md lists the same codes (a test checks it). Messages
 //! say what was wrong with the request; they never carry a PIN, a token or document bytes.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// The machine-readable error codes, each with its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// 400: the request is wrong (a field, a value, a header).
+    BadRequest,
+    /// 400: the query string does not parse.
+    BadQuery,
+    /// 400: a path parameter does not parse.
+    BadPath,
+    /// 400: the body is not JSON.
+    MalformedJson,
+    /// 401: no credential, or one that is not accepted.
+    Unauthenticated,
+    /// 403: the credential does not allow this.
+    Forbidden,
+    /// 404
+    NotFound,
+    /// 405: the route does not take this method (`Allow` says which it takes).
+    MethodNotAllowed,
+    /// 408: the request did not arrive within the deadline.
+    Timeout,
+    /// 409: the record's status cannot change so (a revoked record).
+    StatusConflict,
+    /// 409: the `request_id` was used for another request.
+    RequestConflict,
+    /// 413
+    TooLarge,
+    /// 415
+    UnsupportedMediaType,
+    /// 422: valid JSON, wrong fields or values.
+    InvalidJson,
+    /// 422: the document's signatures do not pass and it is not stored.
+    NotVerified,
+    /// 422: the service cannot sign this (document, certificate or signature).
+    CannotSign,
+    /// 422: the validator failed on the document.
+    Unreadable,
+    /// 422: this status change is not allowed for this record.
+    StatusRefused,
+    /// 429: too many requests (`Retry-After`).
+    RateLimited,
+    /// 429: too many requests, validations or bytes in flight for this client (`Retry-After`).
+    TooManyInFlight,
+    /// 429: too many prepared remote signatures, or bytes of them, for this user (`Retry-After`).
+    TooManyPending,
+    /// 500
+    Internal,
+    /// 502: the time-stamping authority failed.
+    Timestamp,
+    /// 503: the service is busy or stopping (`Retry-After`).
+    Unavailable,
+}
+
+impl Code {
+    /// Every code (docs/api.md lists them; a test checks it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const ALL: [Code; 24] = [
+        Code::BadRequest,
+        Code::BadQuery,
+        Code::BadPath,
+        Code::MalformedJson,
+        Code::Unauthenticated,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::MethodNotAllowed,
+        Code::Timeout,
+        Code::StatusConflict,
+        Code::RequestConflict,
+        Code::TooLarge,
+        Code::UnsupportedMediaType,
+        Code::InvalidJson,
+        Code::NotVerified,
+        Code::CannotSign,
+        Code::Unreadable,
+        Code::StatusRefused,
+        Code::RateLimited,
+        Code::TooManyInFlight,
+        Code::TooManyPending,
+        Code::Internal,
+        Code::Timestamp,
+        Code::Unavailable,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        use Code::*;
+        match self {
+            BadRequest | BadQuery | BadPath | MalformedJson => StatusCode::BAD_REQUEST,
+            Unauthenticated => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Timeout => StatusCode::REQUEST_TIMEOUT,
+            StatusConflict | RequestConflict => StatusCode::CONFLICT,
+            TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InvalidJson | NotVerified | CannotSign | Unreadable | StatusRefused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RateLimited | TooManyInFlight | TooManyPending => StatusCode::TOO_MANY_REQUESTS,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Timestamp => StatusCode::BAD_GATEWAY,
+            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use Code::*;
+        match self {
+            BadRequest => "bad_request",
+            BadQuery => "bad_query",
+            BadPath => "bad_path",
+            MalformedJson => "malformed_json",
+            Unauthenticated => "unauthenticated",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            Timeout => "timeout",
+            StatusConflict => "status_conflict",
+            RequestConflict => "request_conflict",
+            TooLarge => "too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            InvalidJson => "invalid_json",
+            NotVerified => "not_verified",
+            CannotSign => "cannot_sign",
+            Unreadable => "unreadable",
+            StatusRefused => "status_refused",
+            RateLimited => "rate_limited",
+            TooManyInFlight => "too_many_in_flight",
+            TooManyPending => "too_many_pending",
+            Internal => "internal",
+            Timestamp => "timestamp",
+            Unavailable => "unavailable",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
+    /// Seconds for `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 /// The error body of every 4xx and 5xx answer.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// A stable machine-readable code, e.g. `bad_request`, `forbidden`, `too_large`.
-    pub error: String,
+    /// A stable machine-readable code; each has one HTTP status.
+    pub error: Code,
     /// What was wrong, for a person.
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         ApiError {
-            status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
+    /// Tell the client when to try again (`Retry-After`, seconds, at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
     pub fn bad(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        ApiError::new(Code::BadRequest, message)
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(Code::InvalidJson, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(Code::Forbidden, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(Code::NotFound, message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        ApiError::new(Code::Internal, message)
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        ApiError::new(Code::Unavailable, message).retry_after(1)
     }
     pub fn unsupported_media(message: impl Into<String>) -> Self {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        )
+        ApiError::new(Code::UnsupportedMediaType, message)
+    }
+    pub fn too_large(message: impl Into<String>) -> Self {
+        ApiError::new(Code::TooLarge, message)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(status = self.status.as_u16(), error = self.code, message = %self.message, "request failed");
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), error = self.code.as_str(), message = %self.message, "request failed");
         }
         let body = ErrorBody {
-            error: self.code.to_string(),
+            error: self.code,
             message: self.message,
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut r = (status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r
     }
 }
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection as J;
-        let status = r.status();
         let code = match &r {
-            J::MissingJsonContentType(_) => "unsupported_media_type",
-            J::JsonSyntaxError(_) => "malformed_json",
-            J::JsonDataError(_) => "invalid_json",
-            _ if status == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            _ => "bad_request",
+            J::MissingJsonContentType(_) => Code::UnsupportedMediaType,
+            J::JsonSyntaxError(_) => Code::MalformedJson,
+            J::JsonDataError(_) => Code::InvalidJson,
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Code::TooLarge,
+            _ => Code::BadRequest,
         };
-        ApiError::new(status, code, r.body_text())
+        ApiError::new(code, r.body_text())
     }
 }
 
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(r: axum::extract::rejection::BytesRejection) -> Self {
-        let status = r.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Code::TooLarge
         } else {
-            "bad_request"
+            Code::BadRequest
         };
-        ApiError::new(status, code, r.body_text())
+        ApiError::new(code, r.body_text())
     }
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text())
+        ApiError::new(Code::BadQuery, r.body_text())
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(r: axum::extract::rejection::PathRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_path", r.body_text())
+        ApiError::new(Code::BadPath, r.body_text())
     }
 }
 
@@ -106,22 +263,14 @@ impl From<kyso_archive::ArchiveError> for ApiError {
     fn from(e: kyso_archive::ArchiveError) -> Self {
         use kyso_archive::ArchiveError as A;
         match &e {
-            A::Input(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
+            A::Input(_) => ApiError::bad(e.to_string()),
             A::NoRecord(_) => ApiError::not_found(e.to_string()),
-            A::Status { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
-            }
-            A::NotVerified { .. } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "not_verified",
-                e.to_string(),
-            ),
-            A::TooLarge { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-            }
-            A::RequestConflict { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "request_conflict", e.to_string())
-            }
+            A::Status { .. } => ApiError::new(Code::StatusConflict, e.to_string()),
+            A::StatusRefused { .. } => ApiError::new(Code::StatusRefused, e.to_string()),
+            A::NotYours(_) => ApiError::forbidden(e.to_string()),
+            A::NotVerified { .. } => ApiError::new(Code::NotVerified, e.to_string()),
+            A::TooLarge { .. } => ApiError::new(Code::TooLarge, e.to_string()),
+            A::RequestConflict { .. } => ApiError::new(Code::RequestConflict, e.to_string()),
             A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::Checkpoint(_) => {
                 ApiError::internal(format!("archive: {e}"))
             }
@@ -133,12 +282,8 @@ impl From<kyso_signer::SignError> for ApiError {
     fn from(e: kyso_signer::SignError) -> Self {
         use kyso_signer::SignError as S;
         match &e {
-            S::Pdf(_) | S::Input(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "cannot_sign",
-                e.to_string(),
-            ),
-            S::Timestamp(_) => ApiError::new(StatusCode::BAD_GATEWAY, "timestamp", e.to_string()),
+            S::Pdf(_) | S::Input(_) => ApiError::new(Code::CannotSign, e.to_string()),
+            S::Timestamp(_) => ApiError::new(Code::Timestamp, e.to_string()),
             S::Token(_) => ApiError::unavailable(format!("token: {e}")),
             S::Encoding(_) | S::TooLarge { .. } | S::Io { .. } => ApiError::internal(e.to_string()),
         }
@@ -157,3 +302,39 @@ impl From<tokio::task::JoinError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/api.md's "Errors" section names every code with its status, and no other.
+    #[test]
+    fn docs_api_md_lists_every_error_code_with_its_status() {
+        let doc = include_str!("../../docs/api.md");
+        let start = doc.find("## Errors").expect("an Errors section");
+        let section = &doc[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        let mut listed = std::collections::BTreeMap::new();
+        for line in section.lines() {
+            // | `code` | status | meaning |
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if cells.len() >= 4 && cells[1].starts_with('`') {
+                listed.insert(cells[1].trim_matches('`').to_string(), cells[2].to_string());
+            }
+        }
+        let ours: std::collections::BTreeMap<String, String> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), c.status().as_u16().to_string()))
+            .collect();
+        assert_eq!(
+            listed, ours,
+            "docs/api.md's error table and error.rs disagree"
+        );
+        for c in Code::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::json!(c.as_str())
+            );
+        }
+    }
+}

@@ -17,6 +17,9 @@ pub struct Metrics {
     pub log_size: Gauge,
     pub checkpoint_age: Gauge,
     pub checkpoint_errors: Gauge,
+    pub inflight_bytes: Gauge,
+    pub verify_queued: Gauge,
+    pub verify_running: Gauge,
 }
 
 impl Metrics {
@@ -69,6 +72,12 @@ impl Metrics {
             "kyso_checkpoint_errors",
             "Checkpoints that could not be signed",
         )?;
+        let inflight_bytes = Gauge::new(
+            "kyso_inflight_body_bytes",
+            "Bytes of request bodies being received or held until their validation ends",
+        )?;
+        let verify_queued = Gauge::new("kyso_verify_queued", "Validations waiting for a thread")?;
+        let verify_running = Gauge::new("kyso_verify_running", "Validations running")?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -80,6 +89,9 @@ impl Metrics {
             Box::new(log_size.clone()),
             Box::new(checkpoint_age.clone()),
             Box::new(checkpoint_errors.clone()),
+            Box::new(inflight_bytes.clone()),
+            Box::new(verify_queued.clone()),
+            Box::new(verify_running.clone()),
         ] {
             registry.register(c)?;
         }
@@ -95,6 +107,9 @@ impl Metrics {
             log_size,
             checkpoint_age,
             checkpoint_errors,
+            inflight_bytes,
+            verify_queued,
+            verify_running,
         })
     }
 

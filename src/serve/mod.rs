@@ -7,11 +7,13 @@
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod budget;
 pub mod config;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod pool;
+pub mod revocation;
 pub mod server;
 pub mod web;
 
@@ -45,12 +47,58 @@ pub enum ServeSub {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
+    /// Print how the configuration names a certificate (an agency's client certificate, or an
+    /// official's signing certificate): its SHA-256 fingerprint, and its subject and issuer
+    /// exactly as `subject` and `issuer` want them.
+    ClientId {
+        /// The certificate, PEM or DER.
+        cert: PathBuf,
+    },
 }
 
 /// Exit status when the configuration is wrong.
 const EXIT_CONFIG: u8 = 3;
 
+/// `kyso serve client-id CERT`: the lines a `[[clients]]` entry (or a `signing_certs` item)
+/// takes to name this certificate. The subject and issuer are RFC 4514 as kyso compares them
+/// (parsed back, they name the same certificate: checked before printing).
+fn client_id(path: &std::path::Path) -> ExitCode {
+    let certs = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| kyso_verify::x509::load_certificates(&b).map_err(|e| e.to_string()));
+    let cert = match certs.as_deref() {
+        Ok([c, ..]) => c.clone(),
+        Ok([]) => {
+            eprintln!("kyso: {}: no certificate", path.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        Err(e) => {
+            eprintln!("kyso: {}: {e}", path.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let subject = kyso_verify::x509::name_string(&cert.tbs().subject);
+    let issuer = kyso_verify::x509::name_string(&cert.tbs().issuer);
+    let by_name = auth::CertMatch::parse(None, Some(&subject), Some(&issuer));
+    if !by_name.is_ok_and(|m| m.matches(&cert)) {
+        eprintln!(
+            "kyso: this certificate's names do not read back as themselves; name it by sha256"
+        );
+    }
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    println!("# {}", path.display());
+    println!("# this certificate only:");
+    println!("sha256 = \"{}\"", hex::encode(cert.fingerprint()));
+    println!("# or whatever its CA issues under its subject (renewals too):");
+    println!("subject = {}", q(&subject));
+    println!("issuer = {}", q(&issuer));
+    ExitCode::SUCCESS
+}
+
 pub fn run(cmd: ServeCmd) -> ExitCode {
+    if let Some(ServeSub::ClientId { cert }) = &cmd.sub {
+        return client_id(cert);
+    }
     if let Some(ServeSub::NewToken { name, roles }) = cmd.sub {
         for r in &roles {
             if !auth::Role::ALL.iter().any(|x| x.as_str() == r) {

@@ -1,14 +1,142 @@
 //! Threads for CPU work on uploads (validation): off the async runtime, with stacks large
-//! enough for deeply nested inputs, and a bounded queue — when it is full the caller gets 503
-//! at once instead of piling up work.
+//! enough for deeply nested inputs, and a bounded queue that is fair between clients.
+//!
+//! - Each client has its own queue; a free thread takes the next job round-robin over the
+//!   clients that have one waiting, so one client's backlog never stands in front of another's.
+//! - A client's jobs count against it while they wait *and* while they run, until they end —
+//!   also when its request has gone (a deadline passed): at most `per_client` at once, then
+//!   the client is refused at once. All clients together queue at most `max_queued` jobs.
+//! - A job whose requester is gone before it started never runs: it leaves the queue when the
+//!   request is dropped, and with it whatever it holds (the document, its byte reservation).
+//! - [`Pool::stop`] drops every queued job (their requesters get [`Refused::Stopping`]) and
+//!   waits a bounded time for running ones.
 
-use crossbeam_channel::{bounded, Sender, TrySendError};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Why a job was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue of all clients is full.
+    Full,
+    /// This client has its share queued or running.
+    ClientFull,
+    /// The pool is stopping (shutdown): queued jobs are dropped.
+    Stopping,
+    /// The job panicked (the thread lives on).
+    Panicked,
+}
+
+#[derive(Default)]
+struct ClientQueue {
+    jobs: VecDeque<(u64, Job)>,
+    running: usize,
+}
+
+#[derive(Default)]
+struct State {
+    clients: HashMap<String, ClientQueue>,
+    /// Clients with a job waiting, in the order they are served.
+    ready: VecDeque<String>,
+    queued: usize,
+    running: usize,
+    next_id: u64,
+    stopping: bool,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    work: Condvar,
+    max_queued: usize,
+    per_client: usize,
+}
+
 pub struct Pool {
-    tx: Option<Sender<Job>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    inner: Arc<Inner>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn worker(&self) {
+        let mut st = self.lock();
+        loop {
+            if st.stopping {
+                return;
+            }
+            let Some(client) = st.ready.pop_front() else {
+                st = self.work.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            let Some(q) = st.clients.get_mut(&client) else {
+                continue;
+            };
+            let Some((_, job)) = q.jobs.pop_front() else {
+                continue;
+            };
+            q.running += 1;
+            let more = !q.jobs.is_empty();
+            st.queued -= 1;
+            st.running += 1;
+            if more {
+                st.ready.push_back(client.clone());
+            }
+            drop(st);
+            // A panic inside a job is caught by the job itself (see `run`).
+            job();
+            st = self.lock();
+            st.running -= 1;
+            if let Some(q) = st.clients.get_mut(&client) {
+                q.running -= 1;
+                if q.running == 0 && q.jobs.is_empty() {
+                    st.clients.remove(&client);
+                }
+            }
+        }
+    }
+
+    /// Take a job out of the queue if it has not started (its requester is gone).
+    fn withdraw(&self, client: &str, id: u64) {
+        let mut st = self.lock();
+        let Some(q) = st.clients.get_mut(client) else {
+            return;
+        };
+        let Some(pos) = q.jobs.iter().position(|(i, _)| *i == id) else {
+            return;
+        };
+        let job = q.jobs.remove(pos);
+        let empty = q.jobs.is_empty();
+        let idle = empty && q.running == 0;
+        st.queued -= 1;
+        if empty {
+            st.ready.retain(|c| c != client);
+        }
+        if idle {
+            st.clients.remove(client);
+        }
+        drop(st);
+        // What the job holds (the document, its reservations) goes now, outside the lock.
+        drop(job);
+    }
+}
+
+/// Withdraws its job from the queue when the request awaiting it is dropped.
+struct Ticket<'a> {
+    inner: &'a Inner,
+    client: &'a str,
+    id: u64,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.inner.withdraw(self.client, self.id);
+    }
 }
 
 impl Pool {
@@ -16,55 +144,135 @@ impl Pool {
         name: &str,
         threads: usize,
         stack_bytes: usize,
-        queue: usize,
+        max_queued: usize,
+        per_client: usize,
     ) -> std::io::Result<Pool> {
-        let (tx, rx) = bounded::<Job>(queue);
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            max_queued,
+            per_client: per_client.max(1),
+        });
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
-            let rx = rx.clone();
+            let inner = inner.clone();
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
                     .stack_size(stack_bytes)
-                    .spawn(move || {
-                        for job in rx {
-                            // A panic inside a job is caught by the job itself (see `run`).
-                            job();
-                        }
-                    })?,
+                    .spawn(move || inner.worker())?,
             );
         }
         Ok(Pool {
-            tx: Some(tx),
-            threads: handles,
+            inner,
+            threads: Mutex::new(handles),
         })
     }
 
-    /// Run `f` on the pool. `None` when the queue is full or the pool is stopping; the
-    /// result is `Err` when `f` panicked (the thread lives on).
+    /// Run `f` on the pool for `client`. The job (and all `f` holds) is dropped unrun if this
+    /// future is dropped before a thread takes it.
     pub async fn run<T: Send + 'static>(
         &self,
+        client: &str,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<std::thread::Result<T>> {
+    ) -> Result<T, Refused> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            if tx.is_closed() {
+                return;
+            }
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             let _ = tx.send(r);
         });
-        match self.tx.as_ref()?.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => return None,
+        let id = {
+            let mut st = self.inner.lock();
+            if st.stopping {
+                return Err(Refused::Stopping);
+            }
+            let q = st.clients.entry(client.to_string()).or_default();
+            if q.jobs.len() + q.running >= self.inner.per_client {
+                let idle = q.jobs.is_empty() && q.running == 0;
+                if idle {
+                    st.clients.remove(client);
+                }
+                return Err(Refused::ClientFull);
+            }
+            if st.queued >= self.inner.max_queued {
+                return Err(Refused::Full);
+            }
+            let id = st.next_id;
+            st.next_id += 1;
+            let q = st.clients.get_mut(client).expect("just made");
+            q.jobs.push_back((id, job));
+            if q.jobs.len() == 1 {
+                st.ready.push_back(client.to_string());
+            }
+            st.queued += 1;
+            id
+        };
+        self.inner.work.notify_one();
+        let _ticket = Ticket {
+            inner: &self.inner,
+            client,
+            id,
+        };
+        match rx.await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(_)) => Err(Refused::Panicked),
+            // Dropped unrun: the pool is stopping.
+            Err(_) => Err(Refused::Stopping),
         }
-        rx.await.ok()
+    }
+
+    /// Jobs waiting and running, of all clients.
+    pub fn load(&self) -> (usize, usize) {
+        let st = self.inner.lock();
+        (st.queued, st.running)
+    }
+
+    /// Drop every queued job (their requesters get [`Refused::Stopping`]), let no new one in,
+    /// and wait at most `wait` for the running ones; threads still busy then are left to the
+    /// process's exit.
+    pub fn stop(&self, wait: Duration) {
+        let dropped: Vec<Job> = {
+            let mut st = self.inner.lock();
+            st.stopping = true;
+            st.ready.clear();
+            st.queued = 0;
+            st.clients
+                .values_mut()
+                .flat_map(|q| q.jobs.drain(..).map(|(_, j)| j))
+                .collect()
+        };
+        let n = dropped.len();
+        drop(dropped);
+        if n > 0 {
+            tracing::warn!(jobs = n, "shutdown: queued validations cancelled");
+        }
+        self.inner.work.notify_all();
+        let deadline = Instant::now() + wait;
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let busy = threads.iter().filter(|t| !t.is_finished()).count();
+        if busy > 0 {
+            tracing::warn!(
+                threads = busy,
+                "shutdown: validations still running are abandoned"
+            );
+        }
+        for t in threads.drain(..) {
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
     }
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        self.tx.take();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.stop(Duration::ZERO);
     }
 }
 
@@ -74,37 +282,129 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_that_panics_is_an_error_and_the_thread_lives_on() {
-        let pool = Pool::new("t", 1, 1 << 20, 4).unwrap();
-        let r = pool.run(|| -> u32 { panic!("inside a validation") }).await;
-        assert!(matches!(r, Some(Err(_))));
-        assert_eq!(pool.run(|| 7).await.unwrap().unwrap(), 7);
+        let pool = Pool::new("t", 1, 1 << 20, 4, 4).unwrap();
+        let r = pool
+            .run("a", || -> u32 { panic!("inside a validation") })
+            .await;
+        assert_eq!(r.err(), Some(Refused::Panicked));
+        assert_eq!(pool.run("a", || 7).await.unwrap(), 7);
     }
 
-    #[tokio::test]
-    async fn a_full_queue_answers_at_once() {
-        use std::time::Duration;
-        let pool = Pool::new("t", 1, 1 << 20, 1).unwrap();
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let (started, running) = std::sync::mpsc::channel::<()>();
-        // The one thread takes the first job and blocks in it…
-        let mut busy = Box::pin(pool.run(move || {
-            let _ = started.send(());
-            wait.recv().ok()
+    /// Block the pool's one thread until the returned sender is dropped.
+    async fn occupy(pool: &Arc<Pool>, client: &'static str) -> std::sync::mpsc::Sender<()> {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let p = pool.clone();
+        tokio::spawn(async move { p.run(client, move || rx.recv().ok()).await });
+        while pool.load().1 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tx
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_and_a_client_over_its_share_answer_at_once() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 3, 2).unwrap());
+        let gate = occupy(&pool, "a").await;
+        let p = pool.clone();
+        let queued = tokio::spawn(async move { p.run("a", || 1).await });
+        while pool.load().0 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // "a" has one running and one queued: its share.
+        assert_eq!(pool.run("a", || 2).await, Err(Refused::ClientFull));
+        // Others still get in, up to the queue.
+        let (p1, p2) = (pool.clone(), pool.clone());
+        let b = tokio::spawn(async move { p1.run("b", || 3).await });
+        let c = tokio::spawn(async move { p2.run("c", || 4).await });
+        while pool.load().0 < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(pool.run("d", || 5).await, Err(Refused::Full));
+        drop(gate);
+        assert_eq!(queued.await.unwrap(), Ok(1));
+        assert_eq!(b.await.unwrap(), Ok(3));
+        assert_eq!(c.await.unwrap(), Ok(4));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clients_are_served_in_turn_not_in_arrival_order() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 64).unwrap());
+        let gate = occupy(&pool, "flood").await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let (p, o) = (pool.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                p.run("flood", move || o.lock().unwrap().push(format!("flood{i}")))
+                    .await
+            }));
+            while pool.load().0 < i + 1 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        let (p, o) = (pool.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            p.run("other", move || o.lock().unwrap().push("other".into()))
+                .await
         }));
-        let _ = tokio::time::timeout(Duration::from_millis(1), &mut busy).await;
-        running
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the first job runs");
-        // …the second fills the queue…
-        let mut queued = Box::pin(pool.run(|| ()));
-        let _ = tokio::time::timeout(Duration::from_millis(1), &mut queued).await;
-        // …and the third is refused at once, not queued behind them.
-        let refused = tokio::time::timeout(Duration::from_secs(30), pool.run(|| ()))
+        while pool.load().0 < 11 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        drop(gate);
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let order = order.lock().unwrap();
+        let at = order.iter().position(|x| x == "other").unwrap();
+        assert!(
+            at <= 1,
+            "the other client waits for at most one flood job: {order:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_whose_requester_is_gone_never_runs_and_frees_its_place() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 1, 4).unwrap());
+        let gate = occupy(&pool, "a").await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let r = ran.clone();
+        let held = Arc::new(());
+        let h = held.clone();
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(100),
+            pool.run("a", move || {
+                let _h = h;
+                r.store(true, std::sync::atomic::Ordering::SeqCst)
+            }),
+        )
+        .await;
+        assert!(abandoned.is_err(), "timed out while queued");
+        assert_eq!(pool.load().0, 0, "its queue place is free again");
+        assert_eq!(Arc::strong_count(&held), 1, "what it held is released");
+        let p = pool.clone();
+        let next = tokio::spawn(async move { p.run("b", || 9).await });
+        drop(gate);
+        assert_eq!(next.await.unwrap(), Ok(9));
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stopping_cancels_queued_jobs_and_does_not_wait_for_a_long_one() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 8, 8).unwrap());
+        let gate = occupy(&pool, "a").await;
+        let p = pool.clone();
+        let queued = tokio::spawn(async move { p.run("b", || 1).await });
+        while pool.load().0 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let t = Instant::now();
+        let p = pool.clone();
+        tokio::task::spawn_blocking(move || p.stop(Duration::from_millis(200)))
             .await
-            .expect("a full queue answers at once");
-        assert!(refused.is_none(), "the third job is refused");
-        drop(release);
-        assert!(busy.await.is_some());
-        assert!(queued.await.is_some());
+            .unwrap();
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert_eq!(queued.await.unwrap(), Err(Refused::Stopping));
+        assert_eq!(pool.run("c", || 2).await, Err(Refused::Stopping));
+        drop(gate);
     }
 }

@@ -4,13 +4,15 @@
 use super::api;
 use super::archive::Store;
 use super::auth::{Authenticator, Conn, Identity, PeerCert, Role};
+use super::budget::{Budget, Over};
 use super::config::Config;
 use super::error::ApiError;
+use super::error::Code;
 use super::limits::Limiter;
 use super::metrics::Metrics;
 use super::pool::Pool;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kyso_hsm::{pin, Module, Pkcs11Uri, SigningKey, Token, TokenKey};
@@ -50,6 +52,8 @@ pub struct AppState {
     pub validator: std::sync::Mutex<(Instant, Arc<kyso_verify::Validator>)>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
+    /// Bytes of request bodies in flight (all clients, and each).
+    pub budget: Budget,
     pub remote: api::sign::PendingStore,
     /// True from the start of a graceful shutdown: /readyz says so.
     pub draining: std::sync::atomic::AtomicBool,
@@ -288,6 +292,12 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             },
         );
     }
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+        if check_only {
+            eprintln!("kyso: warning: {w}");
+        }
+    }
     let validator = validator(&cfg).map_err(&cfg_err)?;
     let roots = client_roots(&cfg).map_err(&cfg_err)?;
     let auth = Authenticator::new(&cfg, roots).map_err(&cfg_err)?;
@@ -327,6 +337,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         verify_threads,
         cfg.server.verify_stack_mib << 20,
         cfg.limits.verify_queue,
+        cfg.limits.verify_queue_per_client,
     )
     .map_err(|e| StartError {
         message: format!("verify threads: {e}"),
@@ -345,11 +356,13 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         super::archive::CHECKPOINT_INTERVAL,
         metrics.token_errors.clone(),
     );
+    let budget = Budget::new(
+        cfg.limits.inflight_bytes,
+        cfg.limits.inflight_bytes_per_client,
+    );
     let state = Arc::new(AppState {
-        remote: api::sign::PendingStore::new(
-            cfg.limits.remote_pending_per_user,
-            Duration::from_secs(cfg.limits.remote_pending_secs),
-        ),
+        remote: api::sign::PendingStore::new(&cfg.limits),
+        budget,
         cfg,
         auth,
         limiter,
@@ -370,11 +383,14 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             code: 1,
         })?;
     let result = rt.block_on(serve(state.clone(), tls));
-    // Requests are drained; stop the publisher (it signs a last checkpoint over everything
-    // acknowledged), then close the archive: its writer and syncer finish their batches.
+    // Requests are drained (or past the deadline: dropped). Work on blocking threads (token,
+    // RocksDB) gets a moment to end; validations still running are abandoned. Then stop the
+    // publisher (it signs a last checkpoint over everything written), then close the archive:
+    // its writer and syncer finish their batches.
+    rt.shutdown_timeout(Duration::from_secs(2));
+    state.verify_pool.stop(Duration::ZERO);
     store.stop();
     let _ = publisher.join();
-    drop(rt);
     drop(state);
     match Arc::try_unwrap(store) {
         Ok(s) => drop(s),
@@ -414,14 +430,16 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     );
     let router = api::router(state.clone());
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let conns = Arc::new(tokio::sync::Semaphore::new(
-        state.cfg.limits.max_connections,
-    ));
+    let limits = &state.cfg.limits;
+    let slots = Arc::new(Slots::new(limits.max_connections));
     let per_address = Arc::new(PerAddress::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
-    let limits = &state.cfg.limits;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut reload =
+        tokio::time::interval(Duration::from_secs(state.cfg.server.client_crl_reload_secs));
+    reload.tick().await;
     let (handshake_t, header_t) = (
         Duration::from_secs(limits.handshake_timeout_secs),
         Duration::from_secs(limits.header_timeout_secs),
@@ -437,18 +455,18 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                 }
             },
             _ = &mut shutdown => break,
+            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
+                reload_crls(&state, "SIGHUP");
+                continue;
+            }
+            _ = reload.tick() => {
+                reload_crls(&state, "timer");
+                continue;
+            }
         };
-        let Ok(permit) = conns.clone().try_acquire_owned() else {
-            state
-                .metrics
-                .limited
-                .with_label_values(&["connections"])
-                .inc();
-            drop(tcp);
-            continue;
-        };
-        let Some(slot) = per_address.enter(peer.ip(), state.cfg.limits.connections_per_address)
-        else {
+        // Per address first, before TLS and before a connection slot: one address (an IPv6
+        // /64) cannot hold more than its share of the service's connections.
+        let Some(slot) = per_address.enter(peer.ip(), limits.connections_per_address) else {
             state
                 .metrics
                 .limited
@@ -458,10 +476,26 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (state, router, acceptor) = (state.clone(), router.clone(), acceptor.clone());
-        let watcher = graceful.watcher();
+        let (state, router, acceptor, slots) = (
+            state.clone(),
+            router.clone(),
+            acceptor.clone(),
+            slots.clone(),
+        );
+        let stop = stop_rx.clone();
         tokio::spawn(async move {
-            let _permit = (permit, slot);
+            // A connection slot; when all are taken, the connection that has waited longest for
+            // its TLS handshake gives its slot up: a client that never sends a ClientHello holds
+            // a slot only until someone else needs it, and at most `handshake_timeout_secs`.
+            let Some(permit) = slots.admit().await else {
+                state
+                    .metrics
+                    .limited
+                    .with_label_values(&["connections"])
+                    .inc();
+                return;
+            };
+            let _held = (permit, slot);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_t)
@@ -472,12 +506,20 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         peer,
                         cert: PeerCert::None,
                     };
-                    let svc = service(router, conn);
-                    let c = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), svc);
-                    let _ = watcher.watch(c).await;
+                    serve_connection(&http, Lingering::new(tcp), service(router, conn), stop).await;
                 }
                 Some(acc) => {
-                    let tls = match tokio::time::timeout(handshake_t, acc.accept(tcp)).await {
+                    let (evicted, handshake) = slots.handshaking();
+                    let tls = tokio::select! {
+                        r = tokio::time::timeout(handshake_t, acc.accept(tcp)) => r,
+                        _ = evicted => {
+                            state.metrics.limited.with_label_values(&["handshake_evicted"]).inc();
+                            tracing::info!(peer = %peer, "TLS handshake dropped: its connection slot went to a newer connection");
+                            return;
+                        }
+                    };
+                    drop(handshake);
+                    let tls = match tls {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
                             tracing::info!(peer = %peer, error = %e, "TLS handshake failed");
@@ -488,13 +530,12 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                             return;
                         }
                     };
-                    let cert = state.auth.peer(tls.get_ref().1.peer_certificates());
+                    let cert = client_certificate(&state, &tls).await;
                     if let PeerCert::Refused(why) = &cert {
                         tracing::warn!(peer = %peer, reason = %why, "client certificate refused");
                     }
                     let svc = service(router, Conn { peer, cert });
-                    let c = http.serve_connection(hyper_util::rt::TokioIo::new(tls), svc);
-                    let _ = watcher.watch(c).await;
+                    serve_connection(&http, Lingering::new(tls), svc, stop).await;
                 }
             }
         });
@@ -504,24 +545,267 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         .draining
         .store(true, std::sync::atomic::Ordering::Relaxed);
     drop(listener);
+    let _ = stop_tx.send(true);
     let drain = Duration::from_secs(state.cfg.server.drain_secs);
-    if tokio::time::timeout(drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("drain deadline passed with requests still in flight");
+    if !slots.all_closed(drain).await {
+        // Past the deadline: validations still queued will not run; their requests get 503
+        // now, and the connections a moment to send it.
+        let (queued, running) = state.verify_pool.load();
+        tracing::warn!(
+            queued,
+            running,
+            "drain deadline passed with requests still in flight; queued validations cancelled"
+        );
+        state.verify_pool.stop(Duration::ZERO);
+        if !slots.all_closed(Duration::from_secs(2)).await {
+            tracing::warn!("connections still open at exit are closed");
+        }
     }
     Ok(())
 }
 
-/// Open connections per peer address.
+/// Re-read the client certificates' CRLs (off the runtime's threads).
+fn reload_crls(state: &Shared, why: &'static str) {
+    if state.auth.revocation.is_none() {
+        return;
+    }
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(r) = &st.auth.revocation else { return };
+        match r.reload() {
+            Ok(n) => tracing::info!(crls = n, trigger = why, "client certificate CRLs read"),
+            Err(e) => {
+                tracing::error!(error = %e, trigger = why, "client certificate CRLs not read; the ones read before stay in use")
+            }
+        }
+    });
+}
+
+/// Judge the certificate a client presented (its revocation may need the network: then off
+/// the runtime's threads).
+async fn client_certificate<IO>(
+    state: &Shared,
+    tls: &tokio_rustls::server::TlsStream<IO>,
+) -> PeerCert {
+    let chain: Option<Vec<rustls_pki_types::CertificateDer<'static>>> = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect());
+    let blocks = state.auth.revocation.as_ref().is_some_and(|r| r.fetches());
+    if chain.is_none() || !blocks {
+        return state.auth.peer(chain.as_deref());
+    }
+    let st = state.clone();
+    let limit = Duration::from_secs(st.cfg.limits.handshake_timeout_secs + 15);
+    match tokio::time::timeout(
+        limit,
+        tokio::task::spawn_blocking(move || st.auth.peer(chain.as_deref())),
+    )
+    .await
+    {
+        Ok(Ok(c)) => c,
+        _ => PeerCert::Refused(
+            "client certificate: its revocation status could not be had in time".into(),
+        ),
+    }
+}
+
+/// Serve HTTP/1.1 on a connection until it closes, or, once `stop` turns true, until the
+/// request in flight (if any) is answered.
+async fn serve_connection<IO>(
+    http: &hyper::server::conn::http1::Builder,
+    io: IO,
+    svc: impl hyper::service::HttpService<
+            hyper::body::Incoming,
+            ResBody = axum::body::Body,
+            Error = std::convert::Infallible,
+        > + Send
+        + 'static,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// Connection slots, and the connections still in their TLS handshake, oldest first.
+struct Slots {
+    permits: Arc<tokio::sync::Semaphore>,
+    max: u32,
+    handshaking: std::sync::Mutex<BTreeMap<u64, tokio::sync::oneshot::Sender<()>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+/// A connection's place among those in their handshake; leaves it when dropped.
+struct Handshaking<'a>(&'a Slots, u64);
+
+impl Drop for Handshaking<'_> {
+    fn drop(&mut self) {
+        self.0
+            .handshaking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
+    }
+}
+
+impl Slots {
+    fn new(max: usize) -> Slots {
+        let max = u32::try_from(max).unwrap_or(u32::MAX >> 1);
+        Slots {
+            permits: Arc::new(tokio::sync::Semaphore::new(max as usize)),
+            max,
+            handshaking: Default::default(),
+            next: Default::default(),
+        }
+    }
+
+    /// A slot: a free one, else the one of the connection longest in its handshake.
+    async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        let oldest = {
+            let mut h = self.handshaking.lock().unwrap_or_else(|p| p.into_inner());
+            h.pop_first()
+        };
+        let (_, evict) = oldest?;
+        let _ = evict.send(());
+        tokio::time::timeout(
+            Duration::from_millis(500),
+            self.permits.clone().acquire_owned(),
+        )
+        .await
+        .ok()?
+        .ok()
+    }
+
+    /// Enter the handshake list: the receiver fires when the slot is taken back.
+    fn handshaking(&self) -> (tokio::sync::oneshot::Receiver<()>, Handshaking<'_>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.handshaking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, tx);
+        (rx, Handshaking(self, id))
+    }
+
+    /// Wait at most `wait` for every connection to close.
+    async fn all_closed(&self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.permits.acquire_many(self.max))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// A connection's socket that, when the connection ends, closes the way RFC 9112 §9.6 asks:
+/// the answer is sent, the write side is shut (TLS close_notify, TCP FIN), and what the client
+/// still sends (the rest of a refused body) is read and dropped for a moment, so that the
+/// client reads the answer instead of a reset.
+struct Lingering<IO> {
+    io: IO,
+    closing: Option<(std::pin::Pin<Box<tokio::time::Sleep>>, usize)>,
+}
+
+/// How long, and how many bytes, a closing connection reads and drops.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 4 << 20;
+
+impl<IO> Lingering<IO> {
+    fn new(io: IO) -> Self {
+        Lingering { io, closing: None }
+    }
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Lingering<IO> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite
+    for Lingering<IO>
+{
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.closing.is_none() {
+            std::task::ready!(std::pin::Pin::new(&mut this.io).poll_shutdown(cx))?;
+            this.closing = Some((Box::pin(tokio::time::sleep(LINGER)), 0));
+        }
+        let Some((deadline, read)) = this.closing.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut scratch = [0u8; 8192];
+        loop {
+            if std::future::Future::poll(deadline.as_mut(), cx).is_ready() || *read >= LINGER_BYTES
+            {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+            match std::pin::Pin::new(&mut this.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => *read += buf.filled().len(),
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Open connections per peer address (an IPv6 address counts by its /64: one host has many).
 #[derive(Default)]
 struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
 
 struct AddressSlot(Arc<PerAddress>, std::net::IpAddr);
 
+fn address_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 impl PerAddress {
     fn enter(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<AddressSlot> {
+        let ip = address_key(ip);
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let n = m.entry(ip).or_insert(0);
         if *n >= max {
@@ -570,60 +854,100 @@ pub const PUBLIC_USER: &str = "(public)";
 #[derive(Clone)]
 pub struct Caller(pub Option<Arc<Identity>>);
 
+/// Does the request carry a body (announced, or chunked)?
+pub fn has_body(req: &Request) -> bool {
+    let h = req.headers();
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+}
+
+/// An answer given without reading the request's body: the connection cannot carry another
+/// request after it, so say so (the socket then closes gracefully, see `Lingering`).
+pub fn close_after(r: &mut Response) {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// What the gate lets through with a request: who, and the slots it holds until the answer.
+struct Admitted {
+    identity: Option<Arc<Identity>>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
 /// The one gate every route passes, before its handler: who is calling (certificate or bearer
-/// token; never both), the per-client rate and concurrency limits, then the roles the route
-/// admits. `roles` empty means a public route.
+/// token; never both), the per-client rate and concurrency limits, the roles the route admits
+/// (empty: public), and the bytes its body may take (reserved from the head, before a byte is
+/// read, against the service's and the client's budgets). A refusal of a request with a body
+/// closes the connection after the answer.
 pub async fn gate(
-    State((state, roles)): State<(Shared, &'static [Role])>,
+    State((state, roles, limit)): State<(Shared, &'static [Role], usize)>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let conn = req.extensions().get::<Conn>().cloned();
-    let Some(conn) = conn else {
-        return ApiError::internal("no connection facts").into_response();
+    let body = has_body(&req);
+    let admitted = match admit(&state, roles, limit, &mut req) {
+        Ok(a) => a,
+        Err(mut r) => {
+            if body {
+                close_after(&mut r);
+            }
+            return *r;
+        }
+    };
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(Caller(admitted.identity));
+    resp
+}
+
+fn admit(
+    state: &Shared,
+    roles: &'static [Role],
+    limit: usize,
+    req: &mut Request,
+) -> Result<Admitted, Box<Response>> {
+    let Some(conn) = req.extensions().get::<Conn>().cloned() else {
+        return Err(Box::new(
+            ApiError::internal("no connection facts").into_response(),
+        ));
     };
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("").to_string());
-    let refuse = |state: &Shared,
-                  status: StatusCode,
-                  code: &'static str,
-                  reason: &str,
-                  msg: String| {
+    let path = req.uri().path().to_string();
+    let refuse = |code: Code, reason: &str, msg: String| {
         state
             .metrics
             .auth_failures
             .with_label_values(&[reason])
             .inc();
-        tracing::warn!(peer = %conn.peer, path = %req.uri().path(), status = status.as_u16(), reason, message = %msg, "request refused");
-        let mut r = ApiError::new(status, code, msg).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, message = %msg, "request refused");
+        let mut r = ApiError::new(code, msg).into_response();
+        if code == Code::Unauthenticated {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"kyso\""),
             );
         }
-        r
+        Box::new(r)
+    };
+    let limited = |what: &str, e: ApiError| {
+        state.metrics.limited.with_label_values(&[what]).inc();
+        Box::new(e.into_response())
     };
     let identity = match (&conn.cert, bearer) {
         (PeerCert::Refused(why), _) => {
-            return refuse(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "certificate",
-                why.clone(),
-            );
+            return Err(refuse(Code::Unauthenticated, "certificate", why.clone()));
         }
         (PeerCert::Known(_), Some(_)) => {
-            return refuse(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
+            return Err(refuse(
+                Code::Unauthenticated,
                 "two_credentials",
                 "a client certificate and a bearer token were both presented; use one".into(),
-            );
+            ));
         }
         (PeerCert::Known(id), None) => Some(id.clone()),
         (PeerCert::None, Some(h)) => {
@@ -639,26 +963,21 @@ pub async fn gate(
                 Some(id) => Some(id),
                 None => {
                     // Failed tokens count against the peer's address: guessing is rate limited.
-                    if state
-                        .limiter
-                        .allow(&format!("ip:{}", conn.peer.ip()))
-                        .is_err()
-                    {
-                        state.metrics.limited.with_label_values(&["rate"]).inc();
-                        return ApiError::new(
-                            StatusCode::TOO_MANY_REQUESTS,
-                            "rate_limited",
-                            "too many failed attempts from this address; wait",
-                        )
-                        .into_response();
+                    if let Err(retry) = state.limiter.allow(&format!("ip:{}", conn.peer.ip())) {
+                        return Err(limited(
+                            "rate",
+                            ApiError::new(
+                                Code::RateLimited,
+                                "too many failed attempts from this address; wait",
+                            )
+                            .retry_after(retry),
+                        ));
                     }
-                    return refuse(
-                        &state,
-                        StatusCode::UNAUTHORIZED,
-                        "unauthenticated",
+                    return Err(refuse(
+                        Code::Unauthenticated,
                         "token",
                         "the Authorization header does not carry a valid bearer token".into(),
-                    );
+                    ));
                 }
             }
         }
@@ -675,33 +994,30 @@ pub async fn gate(
             user: PUBLIC_USER.into(),
             roles: vec![Role::Verifier],
             method: "none",
+            agency: None,
+            signing_certs: Arc::new(Vec::new()),
         })),
         other => other,
     };
     if let Err(retry) = state.limiter.allow(&key) {
-        state.metrics.limited.with_label_values(&["rate"]).inc();
         tracing::warn!(client = %key, "rate limit");
-        let mut r = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests; retry in {retry} s"),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+        return Err(limited(
+            "rate",
+            ApiError::new(
+                Code::RateLimited,
+                format!("too many requests; retry in {retry} s"),
+            )
+            .retry_after(retry),
+        ));
     }
     if !roles.is_empty() {
         match &identity {
             None => {
-                return refuse(
-                    &state,
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                return Err(refuse(
+                    Code::Unauthenticated,
                     "none",
                     "this route needs a client certificate or a bearer token".into(),
-                )
+                ))
             }
             Some(id) if !id.roles.iter().any(|r| roles.contains(r)) => {
                 let msg = format!(
@@ -713,30 +1029,63 @@ pub async fn gate(
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                return refuse(&state, StatusCode::FORBIDDEN, "forbidden", "role", msg);
+                return Err(refuse(Code::Forbidden, "role", msg));
             }
             Some(_) => {}
         }
     }
-    let Some(_permit) = state.limiter.enter(&key) else {
-        state
-            .metrics
-            .limited
-            .with_label_values(&["concurrency"])
-            .inc();
-        return ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_in_flight",
-            "too many requests in flight for this client; wait for some to finish",
-        )
-        .into_response();
+    let Some(permit) = state.limiter.enter(&key) else {
+        return Err(limited(
+            "concurrency",
+            ApiError::new(
+                Code::TooManyInFlight,
+                "too many requests in flight for this client; wait for some to finish",
+            )
+            .retry_after(1),
+        ));
     };
+    if limit > 0 && has_body(req) {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = match announced {
+            // Larger than the route takes: refused from the head by the route's own check.
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX).min(limit),
+            None => limit,
+        };
+        match state.budget.reserve(&key, bytes) {
+            Ok(held) => {
+                req.extensions_mut().insert(held);
+            }
+            Err(Over::Client) => {
+                return Err(limited(
+                    "inflight_bytes_client",
+                    ApiError::new(
+                        Code::TooManyInFlight,
+                        "too many bytes of your requests are in flight (limits.inflight_bytes_per_client); wait for some to finish",
+                    )
+                    .retry_after(1),
+                ));
+            }
+            Err(Over::All) => {
+                return Err(limited(
+                    "inflight_bytes",
+                    ApiError::unavailable(
+                        "the service holds as many request bytes as it takes (limits.inflight_bytes); retry shortly",
+                    ),
+                ));
+            }
+        }
+    }
     if let Some(id) = &identity {
         req.extensions_mut().insert(id.clone());
     }
-    let mut resp = next.run(req).await;
-    resp.extensions_mut().insert(Caller(identity));
-    resp
+    Ok(Admitted {
+        identity,
+        _permit: permit,
+    })
 }
 
 /// Access log and metrics for every request: route (the template, not the path), method,

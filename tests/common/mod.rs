@@ -33,8 +33,13 @@ impl From<Output> for Run {
     }
 }
 
+/// The binary under test: this build's, or `KYSO_TEST_BIN` (to run the tests against another
+/// build, e.g. the one before a fix).
 pub fn kyso_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kyso")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("KYSO_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kyso").to_string())
+    })
 }
 
 /// A `kyso` command with a clean environment as far as tokens and PINs go.

@@ -125,6 +125,33 @@ impl Pki {
     }
 }
 
+/// The config without the keys the service before the second attacker review did not know
+/// (`KYSO_TEST_LEGACY_CONFIG=1` with `KYSO_TEST_BIN` pointing at that build shows which tests
+/// fail there for what they test, not for a key it refuses).
+fn legacy_config(cfg: &str) -> String {
+    const NEW: [&str; 12] = [
+        "issuer",
+        "agency",
+        "signing_certs",
+        "client_crls",
+        "client_ocsp",
+        "client_revocation",
+        "client_crl_reload_secs",
+        "verify_queue_per_client",
+        "inflight_bytes",
+        "inflight_bytes_per_client",
+        "remote_pending_bytes",
+        "remote_pending_bytes_per_user",
+    ];
+    cfg.lines()
+        .filter(|l| {
+            let key = l.split('=').next().unwrap_or("").trim();
+            !NEW.contains(&key)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 pub struct Appliance {
     pub demo: Demo,
     pub dir: tempfile::TempDir,
@@ -135,12 +162,26 @@ pub struct Appliance {
     pub log: PathBuf,
 }
 
-/// Extra lines for the config's `[limits]`, `[server]` and `[web]` sections.
+/// Extra lines for the config's `[limits]`, `[server]` and `[web]` sections, more client CAs,
+/// and TOML appended at the end (more `[[clients]]` and `[[api_tokens]]`).
 #[derive(Default, Clone)]
 pub struct Options {
     pub limits: Vec<String>,
     pub server: Vec<String>,
     pub web: Vec<String>,
+    pub client_ca: Vec<String>,
+    pub anchors: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+/// The agency the test clerks and archivists act for.
+pub const AGENCY: &str = "000.00.12.H42";
+
+/// SHA-256 of the first certificate in a PEM file, hex.
+pub fn pem_sha256(path: &Path) -> String {
+    use rustls_pki_types::pem::PemObject;
+    let c = rustls_pki_types::CertificateDer::from_pem_file(path).unwrap();
+    sha256_hex(c.as_ref())
 }
 
 impl Appliance {
@@ -158,8 +199,8 @@ impl Appliance {
 listen = "127.0.0.1:0"
 tls_cert = "server.pem"
 tls_key = "server.key"
-client_ca = ["agency-ca.pem"]
-drain_secs = 10
+client_ca = ["agency-ca.pem"{more_ca}]
+{drain}
 {server}
 
 [limits]
@@ -180,7 +221,7 @@ key_name = "kyso.test"
 allow_unsigned_with_reason = true
 
 [trust]
-anchors = ["{ca}"]
+anchors = ["{ca}"{more_anchors}]
 
 [tsa]
 key = "pkcs11:token=kyso-dev;object=tsa"
@@ -190,29 +231,64 @@ name = "official-rsa"
 uri = "pkcs11:token=kyso-dev;object=signer-rsa"
 "#,
             server = opts.server.join("\n"),
+            drain = if opts.server.iter().any(|l| l.starts_with("drain_secs")) {
+                ""
+            } else {
+                "drain_secs = 10"
+            },
             limits = opts.limits.join("\n"),
             web = opts.web.join("\n"),
+            more_anchors = opts
+                .anchors
+                .iter()
+                .map(|c| format!(", {c:?}"))
+                .collect::<String>(),
+            more_ca = opts
+                .client_ca
+                .iter()
+                .map(|c| format!(", {c:?}"))
+                .collect::<String>(),
             pin = demo.pin_file().display(),
             ca = demo.ca_pem().display(),
         );
+        // The official behind the signer credentials signs remotely with the demo token's EC
+        // certificate (its "USB token").
+        let signing = format!(
+            "signing_certs = [{{ sha256 = \"{}\" }}]\n",
+            pem_sha256(&demo.path().join("signer-ec.pem"))
+        );
         for (i, r) in ROLES.iter().enumerate() {
             let c = &pki.clients[*r];
-            // Half the agencies are known by fingerprint, half by subject.
+            // Half the agencies are known by fingerprint, half by subject and issuer.
             let by = if i % 2 == 0 {
                 format!("sha256 = \"{}\"", sha256_hex(&c.cert_der))
             } else {
-                format!("subject = \"O=Sở Tư pháp (test),CN={r} agency\"")
+                format!("subject = \"O=Sở Tư pháp (test),CN={r} agency\"\nissuer = \"O=kyso test,CN=Agency test CA\"")
             };
-            cfg += &format!("\n[[clients]]\nname = \"{r}-agency\"\n{by}\nroles = [\"{r}\"]\n");
+            let more = match *r {
+                "clerk" | "archivist" => format!("agency = \"{AGENCY}\"\n"),
+                "signer" => signing.clone(),
+                _ => String::new(),
+            };
+            cfg +=
+                &format!("\n[[clients]]\nname = \"{r}-agency\"\n{by}\nroles = [\"{r}\"]\n{more}");
             let token = format!(
                 "kyso_test_{r}_{}",
                 &sha256_hex(dir.path().to_str().unwrap().as_bytes())[..16]
             );
             cfg += &format!(
-                "\n[[api_tokens]]\nname = \"{r}-script\"\nsha256 = \"{}\"\nroles = [\"{r}\"]\n",
+                "\n[[api_tokens]]\nname = \"{r}-script\"\nsha256 = \"{}\"\nroles = [\"{r}\"]\n{more}",
                 sha256_hex(token.as_bytes())
             );
             tokens.insert(r.to_string(), token);
+        }
+        for e in &opts.extra {
+            cfg += "\n";
+            cfg += e;
+            cfg += "\n";
+        }
+        if std::env::var_os("KYSO_TEST_LEGACY_CONFIG").is_some() {
+            cfg = legacy_config(&cfg);
         }
         std::fs::write(dir.path().join("kyso.toml"), cfg).unwrap();
         let log = dir.path().join("serve.log");
@@ -275,6 +351,28 @@ uri = "pkcs11:token=kyso-dev;object=signer-rsa"
         &self.pki.server_ca_der
     }
 
+    /// The server CA as a PEM file (for curl, openssl and python clients).
+    pub fn server_ca_pem(&self) -> PathBuf {
+        let p = self.dir.path().join("server-ca.pem");
+        if !p.exists() {
+            use base64::Engine;
+            let b = base64::engine::general_purpose::STANDARD.encode(&self.pki.server_ca_der);
+            let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+            for line in b.as_bytes().chunks(64) {
+                pem += std::str::from_utf8(line).unwrap();
+                pem += "\n";
+            }
+            pem += "-----END CERTIFICATE-----\n";
+            std::fs::write(&p, pem).unwrap();
+        }
+        p
+    }
+
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// The DER certificate and PKCS#8 PEM key a `Who` presents, if any.
     pub fn client_cert(&self, who: Who) -> Option<(Vec<u8>, Vec<u8>)> {
         let name = match who {
@@ -288,11 +386,21 @@ uri = "pkcs11:token=kyso-dev;object=signer-rsa"
     }
 
     pub fn agent(&self, who: Who) -> Client {
+        let bearer = match who {
+            Who::Token(r) => Some(self.tokens[r].clone()),
+            Who::WrongToken => Some("kyso_not_a_configured_token".into()),
+            _ => None,
+        };
+        self.agent_with(self.client_cert(who), bearer)
+    }
+
+    /// A client with this certificate (DER) and key (PEM), or this bearer token.
+    pub fn agent_with(&self, cert: Option<(Vec<u8>, Vec<u8>)>, bearer: Option<String>) -> Client {
         use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
         let mut tls = TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![
             Certificate::from_der(&self.pki.server_ca_der).to_owned(),
         ])));
-        if let Some((cert, key)) = self.client_cert(who) {
+        if let Some((cert, key)) = cert {
             tls = tls.client_cert(Some(ClientCert::new_with_certs(
                 &[Certificate::from_der(&cert).to_owned()],
                 PrivateKey::from_pem(&key).unwrap(),
@@ -304,11 +412,6 @@ uri = "pkcs11:token=kyso-dev;object=signer-rsa"
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .new_agent();
-        let bearer = match who {
-            Who::Token(r) => Some(self.tokens[r].clone()),
-            Who::WrongToken => Some("kyso_not_a_configured_token".into()),
-            _ => None,
-        };
         Client {
             agent,
             base: self.base.clone(),
@@ -611,4 +714,164 @@ pub fn signed_fixture(a: &Appliance, fixture: &str) -> Vec<u8> {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let stem = fixture.trim_end_matches(".pdf");
     std::fs::read(out.join(format!("{stem}.signed.pdf"))).unwrap()
+}
+
+/// A metric's value from `/metrics` (the first sample whose line starts with `name`, labels
+/// included in `name` when given), 0 when absent.
+pub fn metric(a: &Appliance, name: &str) -> f64 {
+    let m = a.agent(Who::Token("admin")).get("/metrics").text();
+    m.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// A PDF that is slow to read (`objects` small objects in a classic xref table): a validation
+/// that keeps a verification thread busy for a while, without any trick.
+pub fn slow_pdf(objects: usize) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    let body = |i: usize| -> Vec<u8> {
+        match i {
+            0 => b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            1 => b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+            _ => b"<< /A [1 2 3 (x)] /B /Name >>".to_vec(),
+        }
+    };
+    for i in 0..objects + 2 {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend(body(i));
+        out.extend(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+    for o in offsets.iter() {
+        out.extend(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// Run a python3 script (the standard library only: sockets and ssl, a client we did not
+/// write) with arguments; its stdout.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Shell functions for a CA made with openssl (a CA we did not write): `mkca NAME SUBJECT`
+/// makes NAME.pem, NAME.key and an `openssl ca` database; `issue CA NAME SUBJECT SECTION
+/// [openssl ca options]` issues NAME.pem/NAME.key with the extensions of SECTION (`client`,
+/// `client_ocsp` — naming an OCSP responder on 127.0.0.1:$OCSP_PORT —, `signing`,
+/// `encipher`); `revoke CA NAME` revokes it; `crl CA OUT` writes CA's CRL.
+pub const OPENSSL_CA: &str = r#"
+set -e
+mkca() {
+  mkdir -p "$1.db/new"; : > "$1.db/index.txt"; echo 1000 > "$1.db/serial"; echo 01 > "$1.db/crlnumber"
+  cat > "$1.cnf" <<CNF
+[ca]
+default_ca = d
+[d]
+dir = $1.db
+database = \$dir/index.txt
+new_certs_dir = \$dir/new
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+certificate = $1.pem
+private_key = $1.key
+default_md = sha256
+default_crl_days = 7
+policy = p
+unique_subject = no
+copy_extensions = none
+[p]
+commonName = supplied
+[client]
+extendedKeyUsage = clientAuth
+keyUsage = critical,digitalSignature
+[signing]
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = emailProtection
+[encipher]
+keyUsage = critical,keyEncipherment
+[client_ocsp]
+extendedKeyUsage = clientAuth
+keyUsage = critical,digitalSignature
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:${OCSP_PORT:-9}/
+CNF
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+    -out "$1.pem" -days 30 -utf8 -subj "$2" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+issue() {
+  ca=$1; name=$2; subj=$3; ext=$4; shift 4
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \
+    -out "$name.csr" -utf8 -subj "$subj" 2>/dev/null
+  openssl ca -batch -config "$ca.cnf" -extensions "$ext" -preserveDN -utf8 -notext \
+    -in "$name.csr" -out "$name.pem" "$@" 2>/dev/null
+}
+revoke() { openssl ca -config "$1.cnf" -revoke "$2.pem" -crl_reason keyCompromise 2>/dev/null; }
+crl() { openssl ca -config "$1.cnf" -gencrl -out "$2" 2>/dev/null; }
+"#;
+
+/// Run `OPENSSL_CA` and then `commands` with bash in `dir`.
+pub fn openssl_ca(dir: &Path, commands: &str) {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{OPENSSL_CA}\n{commands}"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `curl` over TLS to the appliance with a client certificate: (status, body).
+pub fn curl_cert(a: &Appliance, cert: &Path, key: &Path, path: &str) -> (u16, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(a.server_ca_pem())
+        .arg("--cert")
+        .arg(cert)
+        .arg("--key")
+        .arg(key)
+        .args(["-w", "\n%{http_code}"])
+        .arg(format!("{}{path}", a.base))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// The subject of a certificate as `openssl x509 -noout -subject -nameopt RFC2253` prints it.
+pub fn openssl_subject(cert: &Path, which: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", which, "-nameopt", "RFC2253", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    s.split_once('=').map(|x| x.1.to_string()).unwrap_or(s)
 }

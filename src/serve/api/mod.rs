@@ -8,9 +8,10 @@ pub mod sign;
 pub mod verify;
 
 use super::auth::Role;
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::server::{self, Shared};
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -245,7 +246,7 @@ fn body_limit(state: &Shared, b: Body) -> usize {
         Body::Json => l.json_bytes,
         Body::Upload => l.upload_bytes,
         // base64 is 4/3 of the document, plus the other fields
-        Body::UploadJson => l.upload_bytes.div_ceil(3) * 4 + l.json_bytes,
+        Body::UploadJson => l.upload_json_bytes(),
         Body::Batch => l.batch_bytes,
         Body::TimestampQuery => 64 << 10,
     }
@@ -288,13 +289,11 @@ async fn deadline(State(secs): State<u64>, req: Request, next: Next) -> Response
         Ok(r) => r,
         Err(_) => {
             let mut r = ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
+                Code::Timeout,
                 format!("the request did not complete within {secs} s"),
             )
             .into_response();
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            server::close_after(&mut r);
             r
         }
     }
@@ -309,38 +308,130 @@ async fn announced_length(State(limit): State<usize>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
-        let mut r = ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the body is larger than this route takes ({limit} bytes)"),
-        )
+        let mut r = ApiError::too_large(format!(
+            "the body is larger than this route takes ({limit} bytes)"
+        ))
         .into_response();
-        r.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        server::close_after(&mut r);
         return r;
     }
     next.run(req).await
+}
+
+/// An answer given while the request's body was not read to its end closes the connection: the
+/// unread rest cannot be taken for the next request. (A request with both Content-Length and
+/// Transfer-Encoding never gets here as such: hyper reads it by its Transfer-Encoding alone,
+/// drops the Content-Length and closes the connection after the answer, RFC 9112 §6.3.)
+async fn body_hygiene(req: Request, next: Next) -> Response {
+    if !server::has_body(&req) {
+        return next.run(req).await;
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let req = req.map(|b| axum::body::Body::new(Tracked(b, done.clone())));
+    let mut r = next.run(req).await;
+    if !done.load(std::sync::atomic::Ordering::Acquire) {
+        server::close_after(&mut r);
+    }
+    r
+}
+
+/// A request body that notes when it has been read to its end.
+struct Tracked(axum::body::Body, Arc<std::sync::atomic::AtomicBool>);
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let r = std::pin::Pin::new(&mut self.0).poll_frame(cx);
+        if let std::task::Poll::Ready(None) = r {
+            self.1.store(true, std::sync::atomic::Ordering::Release);
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.0.size_hint()
+    }
+}
+
+/// The answer to a method a route does not take, after the gate (with the roles of every
+/// method of the path): the caller learns which methods exist only if it may use the path.
+async fn method_not_allowed(State(allow): State<&'static str>) -> Response {
+    let mut r =
+        ApiError::new(Code::MethodNotAllowed, format!("this route takes {allow}")).into_response();
+    if let Ok(v) = HeaderValue::from_str(allow) {
+        r.headers_mut().insert(header::ALLOW, v);
+    }
+    r
 }
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
 }
 
-/// The router: every route of [`ROUTES`] with its gate and body limit, then the layers every
+/// The router: every route of [`ROUTES`] with its gate and body limit, a 405 for the methods
+/// a path does not take (after a gate with the roles of all its methods), then the layers every
 /// request passes (outermost first): panic catcher, security headers, access log and metrics,
-/// deadline.
+/// unread bodies close the connection, deadline.
 pub fn router(state: Shared) -> Router {
     let mut r: Router<Shared> = Router::new();
+    let mut paths: Vec<&'static str> = Vec::new();
     for route in ROUTES {
-        let limit = body_limit(&state, route.body);
-        let h = handler(route.operation)
-            .layer(DefaultBodyLimit::max(limit))
-            .layer(middleware::from_fn_with_state(limit, announced_length))
-            .route_layer(middleware::from_fn_with_state(
-                (state.clone(), route.roles),
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    for path in paths {
+        let routes: Vec<&Route> = ROUTES.iter().filter(|r| r.path == path).collect();
+        let mut methods: Option<MethodRouter<Shared>> = None;
+        let mut roles: Vec<Role> = Vec::new();
+        let mut allow: Vec<&str> = Vec::new();
+        for route in &routes {
+            let limit = body_limit(&state, route.body);
+            let h = handler(route.operation)
+                .layer(DefaultBodyLimit::max(limit))
+                .layer(middleware::from_fn_with_state(limit, announced_length))
+                .route_layer(middleware::from_fn_with_state(
+                    (state.clone(), route.roles, limit),
+                    server::gate,
+                ));
+            methods = Some(match methods {
+                None => h,
+                Some(m) => m.merge(h),
+            });
+            roles.extend(route.roles.iter().copied());
+            allow.push(route.method.as_str());
+            if route.method == Method::GET {
+                allow.push("HEAD");
+            }
+        }
+        roles.sort();
+        roles.dedup();
+        let public = routes.iter().any(|r| r.roles.is_empty());
+        let roles: &'static [Role] = if public {
+            PUBLIC
+        } else {
+            Box::leak(roles.into_boxed_slice())
+        };
+        let allow: &'static str = Box::leak(allow.join(", ").into_boxed_str());
+        let refuse = method_not_allowed
+            .layer(middleware::from_fn_with_state(
+                (state.clone(), roles, 0usize),
                 server::gate,
-            ));
-        r = r.route(route.path, h);
+            ))
+            .with_state(allow);
+        let m = methods
+            .expect("a path has a route")
+            .fallback_service(refuse);
+        r = r.route(path, m);
     }
     let tls = !state.cfg.server.plain_http;
     r.merge(super::web::routes(state.clone()))
@@ -349,6 +440,7 @@ pub fn router(state: Shared) -> Router {
             state.cfg.limits.request_timeout_secs,
             deadline,
         ))
+        .layer(middleware::from_fn(body_hygiene))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             server::observe,
@@ -492,6 +584,11 @@ async fn metrics(State(st): State<Shared>) -> Response {
             .checkpoint_errors
             .load(std::sync::atomic::Ordering::Relaxed) as f64,
     );
+    m.inflight_bytes
+        .set((st.budget.in_flight_kib() as f64) * 1024.0);
+    let (queued, running) = st.verify_pool.load();
+    m.verify_queued.set(queued as f64);
+    m.verify_running.set(running as f64);
     (
         [(
             header::CONTENT_TYPE,

@@ -5,6 +5,7 @@
 use super::b64;
 use crate::serve::archive::{Find, Ingest};
 use crate::serve::auth::Identity;
+use crate::serve::budget::Held;
 use crate::serve::error::{ApiError, ApiResult, ErrorBody};
 use crate::serve::server::{blocking, Shared};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -23,13 +24,15 @@ pub struct PutRequest {
     /// Document code `<personal id or tax code>.<document type code>`.
     pub code: String,
     pub title: Option<String>,
-    /// The issuing agency's code.
+    /// The issuing agency's code: the caller's own (`agency` in its configuration), which is
+    /// also what an absent one means.
     pub agency: Option<String>,
     pub procedure: Option<String>,
     pub dossier: Option<String>,
     /// YYYY-MM-DD
     pub issue_date: Option<String>,
-    #[serde(default)]
+    /// Further metadata; a key given twice is refused.
+    #[serde(default, deserialize_with = "unique_keys")]
     pub meta: BTreeMap<String, String>,
     /// The client's id for this request: a retry with the same id and content returns the
     /// record already stored (200) instead of storing it again.
@@ -53,6 +56,58 @@ pub struct PutResponse {
     pub replayed: bool,
 }
 
+/// A JSON object's entries, refusing a key that appears twice (serde's maps keep the last).
+fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = m.next_entry::<String, String>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Keys)
+}
+
+/// Is `d` a calendar date written YYYY-MM-DD (a real day: no 2025-02-30)?
+pub fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
+        })
+    };
+    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1900 && (1..=days).contains(&day)
+}
+
 fn check_text(name: &str, v: Option<&String>, max: usize) -> ApiResult<()> {
     if let Some(s) = v {
         if s.len() > max || s.chars().any(char::is_control) {
@@ -70,15 +125,32 @@ fn check_text(name: &str, v: Option<&String>, max: usize) -> ApiResult<()> {
 #[utoipa::path(post, path = "/v1/records", operation_id = "put_record", tag = "archive",
     request_body = PutRequest,
     responses((status = 201, body = PutResponse), (status = 200, description = "a retry of a stored request", body = PutResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "the record names another agency than the caller's", body = ErrorBody),
+        (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 409, description = "request_conflict: the request_id was used for another request", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn put_record(
     State(st): State<Shared>,
     Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     req: Result<Json<PutRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let Json(req) = req?;
+    let Json(mut req) = req?;
+    // A clerk archives for its own agency: the record carries it.
+    match (&req.agency, &id.agency) {
+        (Some(a), Some(mine)) if a != mine => {
+            return Err(ApiError::forbidden(format!(
+                "you archive for agency {mine:?}; this record names {a:?}"
+            )))
+        }
+        (None, Some(mine)) => req.agency = Some(mine.clone()),
+        _ => {}
+    }
+    if req.issue_date.as_deref().is_some_and(|d| !is_date(d)) {
+        return Err(ApiError::invalid("issue_date: not a date (YYYY-MM-DD)"));
+    }
     for (n, v, max) in [
         ("title", req.title.as_ref(), 1024),
         ("agency", req.agency.as_ref(), 128),
@@ -97,11 +169,9 @@ pub async fn put_record(
             "meta: at most 64 entries, keys 1–64 bytes, values at most 1024 bytes",
         ));
     }
-    let content = b64("content", &req.content)?;
+    let content = b64("content", &std::mem::take(&mut req.content))?;
     if content.len() > st.cfg.limits.upload_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+        return Err(ApiError::too_large(
             "content is larger than limits.upload_bytes",
         ));
     }
@@ -109,8 +179,9 @@ pub async fn put_record(
     req.code
         .parse::<kyso_archive::DocumentCode>()
         .map_err(|e| ApiError::bad(format!("code: {e}")))?;
-    // The archive validates and applies its ingest policy on the validation threads; the
-    // durable write then waits with the other writers (group commit) off the runtime.
+    // The archive validates and applies its ingest policy on the validation threads (in the
+    // caller's share of the queue, holding the body's byte reservation); the durable write then
+    // waits with the other writers (group commit) off the runtime.
     super::verify::precheck(&content, None)?;
     let ingest = Ingest {
         code: req.code.clone(),
@@ -124,8 +195,10 @@ pub async fn put_record(
         allow_unsigned: req.allow_unsigned,
     };
     let (store, user, v) = (st.store.clone(), id.user.clone(), st.validator());
-    let prepared =
-        super::verify::on_pool(&st, move || store.prepare(&v, ingest, content, &user)).await??;
+    let prepared = super::verify::on_pool(&st, &id.user, held.map(|h| h.0), move || {
+        store.prepare(&v, ingest, content, &user)
+    })
+    .await??;
     let store = st.store.clone();
     let r = blocking(move || store.store(prepared)).await??;
     let status = if r.existing {
@@ -154,12 +227,31 @@ pub struct Purpose {
     pub purpose: String,
 }
 
+/// Fewest visible characters a purpose has.
+const PURPOSE_MIN: usize = 3;
+
+/// Characters that show nothing: white space, controls, and the format characters (zero-width
+/// spaces and joiners, bidirectional controls, the BOM, fillers, tags, variation selectors)
+/// that would let a purpose look like something else, or like nothing, in the log.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c as u32,
+            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFFB | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF)
+}
+
+/// A stated purpose: at most 256 bytes, at least three visible characters, and no invisible
+/// character but the plain space.
 fn purpose(p: &str) -> ApiResult<&str> {
-    let p = p.trim();
-    if p.is_empty() || p.len() > 256 || p.chars().any(char::is_control) {
-        return Err(ApiError::bad(
-            "purpose: required, at most 256 bytes (it is logged with your name)",
-        ));
+    let p = p.trim_matches(' ');
+    let visible = p.chars().filter(|c| !invisible(*c)).count();
+    if p.len() > 256 || visible < PURPOSE_MIN || p.chars().any(|c| c != ' ' && invisible(c)) {
+        return Err(ApiError::bad(format!(
+            "purpose: required: at least {PURPOSE_MIN} visible characters, at most 256 bytes, no control or invisible characters (it is logged with your name)"
+        )));
     }
     Ok(p)
 }
@@ -311,9 +403,11 @@ pub async fn find_records(
     }))
 }
 
-/// A new status: `{"state":"valid"}`, `{"state":"superseded_by","record":N}`,
-/// `{"state":"revoked","reason":"…"}`, `{"state":"expired","on":"YYYY-MM-DD"}`.
+/// A new status: `{"state":"valid"}`, `{"state":"superseded_by","record":N}` (another
+/// record of the same code and agency), `{"state":"revoked","reason":"…"}`,
+/// `{"state":"expired","on":"YYYY-MM-DD"}`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     pub state: String,
     pub record: Option<u64>,
@@ -329,13 +423,17 @@ pub struct StatusResponse {
 }
 
 /// Change a record's validity (a logged event; the record itself never changes; revoked is
-/// final).
+/// final). Only for records of the caller's agency (a record without one: only for whoever
+/// archived it); a record is superseded only by another of the same code and agency.
 #[utoipa::path(put, path = "/v1/records/{id}/status", operation_id = "set_status", tag = "archive",
     params(("id" = u64, Path, description = "record id")),
     request_body = StatusRequest,
     responses((status = 200, body = StatusResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "the record is not of the caller's agency", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 405, body = ErrorBody),
+        (status = 409, description = "the record is revoked (final)", body = ErrorBody),
+        (status = 422, description = "invalid_json (e.g. a date that is no date), status_refused (e.g. superseded by a record of another code)", body = ErrorBody)))]
 pub async fn set_status(
     State(st): State<Shared>,
     Extension(idt): Extension<Arc<Identity>>,
@@ -344,7 +442,14 @@ pub async fn set_status(
 ) -> ApiResult<Json<StatusResponse>> {
     let (Path(id), Json(req)) = (id?, req?);
     check_text("reason", req.reason.as_ref(), 1024)?;
-    check_text("on", req.on.as_ref(), 10)?;
+    if let Some(on) = &req.on {
+        if !is_date(on) {
+            return Err(ApiError::invalid(format!(
+                "on: {:?} is not a date (YYYY-MM-DD)",
+                on.chars().take(16).collect::<String>()
+            )));
+        }
+    }
     let status = match (req.state.as_str(), req.record, req.reason, req.on) {
         ("valid", None, None, None) => kyso_archive::Status::Valid,
         ("superseded_by", Some(r), None, None) => kyso_archive::Status::SupersededBy { record: r },
@@ -356,7 +461,8 @@ pub async fn set_status(
             ))
         }
     };
-    let (store, user) = (st.store.clone(), idt.user.clone());
-    let leaf = blocking(move || store.set_status(id, status, &user)).await??;
+    let store = st.store.clone();
+    let leaf =
+        blocking(move || store.set_status(id, status, &idt.user, idt.agency.as_deref())).await??;
     Ok(Json(StatusResponse { record: id, leaf }))
 }

@@ -4,12 +4,13 @@
 
 use super::{b64, to_b64};
 use crate::serve::auth::Identity;
-use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::budget::Held;
+use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::serve::server::{blocking, subject, Shared};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use kyso_signer::remote::{self, Pending, RemoteFormat};
@@ -123,6 +124,7 @@ fn text_field(name: &str, v: &Option<String>) -> ApiResult<()> {
 pub async fn sign(
     State(st): State<Shared>,
     Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     req: Result<Json<SignRequest>, JsonRejection>,
 ) -> ApiResult<Json<SignResponse>> {
     let Json(req) = req?;
@@ -177,7 +179,10 @@ pub async fn sign(
         let (format, attached) = (req.format, req.attached);
         let store = st.store.clone();
         let (user, signer, fmt) = (id.user.clone(), signer.clone(), fmt.clone());
+        // The documents' bytes stay reserved while a task holds one.
+        let held = held.as_ref().map(|h| h.0.clone());
         tasks.push(tokio::spawn(async move {
+            let _held = held;
             let _p = sem.acquire_owned().await;
             // Err((the token failed, message))
             let r = blocking(move || -> Result<Vec<u8>, (bool, String)> {
@@ -312,23 +317,89 @@ struct Entry {
     timestamped: bool,
 }
 
-/// Most bytes of prepared documents kept in memory for all users together.
-const PENDING_BYTES: usize = 1 << 30;
+impl Entry {
+    /// Bytes it keeps in memory.
+    fn bytes(&self) -> usize {
+        self.pdf.as_ref().map_or(0, Vec::len)
+            + self
+                .pending
+                .attached_content
+                .as_ref()
+                .map_or(0, String::len)
+            + self.pending.signed_attributes.len()
+            + self.pending.certificate.len()
+            + self.pending.chain.iter().map(String::len).sum::<usize>()
+    }
+}
 
-/// Prepared remote signatures waiting for their token signature, by handle.
+/// Prepared remote signatures waiting for their token signature, by handle: at most
+/// `limits.remote_pending_per_user` of one user, `limits.remote_pending_bytes_per_user` bytes
+/// of one user, and `limits.remote_pending_bytes` of all. A user over its share gets 429 and
+/// others are not affected; only when all users together hold the whole does anyone get 503.
 pub struct PendingStore {
     per_user: usize,
+    bytes_all: usize,
+    bytes_per_user: usize,
     ttl: Duration,
     map: Mutex<HashMap<String, Entry>>,
 }
 
 impl PendingStore {
-    pub fn new(per_user: usize, ttl: Duration) -> Self {
+    pub fn new(l: &crate::serve::config::Limits) -> Self {
         PendingStore {
-            per_user,
-            ttl,
+            per_user: l.remote_pending_per_user,
+            bytes_all: l.remote_pending_bytes,
+            bytes_per_user: l.remote_pending_bytes_per_user,
+            ttl: Duration::from_secs(l.remote_pending_secs),
             map: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// May `owner` keep `more` bytes more? Refuses with Retry-After: when the oldest entry
+    /// that stands in the way expires.
+    fn room(&self, m: &HashMap<String, Entry>, owner: &str, more: usize) -> ApiResult<()> {
+        let left = |e: &Entry| self.ttl.saturating_sub(e.at.elapsed()).as_secs() + 1;
+        let mine = || m.values().filter(|x| x.owner == owner);
+        let oldest_mine = || mine().map(left).min().unwrap_or(1);
+        if mine().count() >= self.per_user {
+            return Err(ApiError::new(
+                Code::TooManyPending,
+                format!(
+                    "{} prepared signatures of yours are waiting; finalize them or let them expire",
+                    self.per_user
+                ),
+            )
+            .retry_after(oldest_mine()));
+        }
+        let my_bytes: usize = mine().map(Entry::bytes).sum();
+        if my_bytes + more > self.bytes_per_user {
+            return Err(ApiError::new(
+                Code::TooManyPending,
+                format!(
+                    "your prepared documents would hold {} bytes, more than your share ({} bytes, limits.remote_pending_bytes_per_user); finalize some or let them expire",
+                    my_bytes + more,
+                    self.bytes_per_user
+                ),
+            )
+            .retry_after(oldest_mine()));
+        }
+        let all: usize = m.values().map(Entry::bytes).sum();
+        if all + more > self.bytes_all {
+            let oldest = m.values().map(left).min().unwrap_or(1);
+            return Err(ApiError::unavailable(
+                "too many prepared documents wait for their signatures; retry later",
+            )
+            .retry_after(oldest));
+        }
+        Ok(())
+    }
+
+    /// Refuse early, before the work of preparing, a document that would not fit.
+    fn admit(&self, owner: &str, estimate: usize) -> ApiResult<()> {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let ttl = self.ttl;
+        m.retain(|_, x| x.at.elapsed() < ttl);
+        self.room(&m, owner, estimate)
     }
 
     fn insert(&self, e: Entry) -> ApiResult<String> {
@@ -339,28 +410,7 @@ impl PendingStore {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         m.retain(|_, x| x.at.elapsed() < ttl);
-        let bytes: usize = m
-            .values()
-            .map(|x| {
-                x.pdf.as_ref().map_or(0, Vec::len)
-                    + x.pending.attached_content.as_ref().map_or(0, String::len)
-            })
-            .sum();
-        if bytes > PENDING_BYTES {
-            return Err(ApiError::unavailable(
-                "too many prepared documents wait for their signatures; retry later",
-            ));
-        }
-        if m.values().filter(|x| x.owner == e.owner).count() >= self.per_user {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_pending",
-                format!(
-                    "{} prepared signatures are waiting; finalize or let them expire",
-                    self.per_user
-                ),
-            ));
-        }
+        self.room(&m, &e.owner, e.bytes())?;
         m.insert(handle.clone(), e);
         Ok(handle)
     }
@@ -380,6 +430,65 @@ impl PendingStore {
     }
 }
 
+/// May `id` sign with `cert` (the certificate its official's USB token holds)? It must be one
+/// the configuration lists for that user (`signing_certs`: else 403), chain to the appliance's
+/// trust anchors, be valid now, allow signing documents (keyUsage digitalSignature or
+/// nonRepudiation, no CA, an extendedKeyUsage for signing if any) and not be revoked by the
+/// CRLs and OCSP responses at hand (else 422) — as kyso-verify judges a signer's path.
+fn check_signing_certificate(
+    st: &Shared,
+    id: &Identity,
+    cert: &kyso_verify::CertRef,
+    chain: &[kyso_verify::CertRef],
+) -> ApiResult<()> {
+    use kyso_verify::path::{self, revocation};
+    let who = format!(
+        "the certificate {} (SHA-256 {})",
+        cert.subject_string(),
+        hex::encode(cert.fingerprint())
+    );
+    if !id.signing_certs.iter().any(|m| m.matches(cert)) {
+        return Err(ApiError::forbidden(format!(
+            "{who} is not one {} signs with (signing_certs in the configuration)",
+            id.user
+        )));
+    }
+    let v = st.validator();
+    let pool: Vec<kyso_verify::CertRef> = chain.iter().chain(v.certs.iter()).cloned().collect();
+    let found = path::build(cert, &pool, &v.anchors).map_err(|e| {
+        ApiError::new(
+            Code::CannotSign,
+            format!("{who} does not lead to the appliance's trust anchors: {e}"),
+        )
+    })?;
+    let now = SystemTime::now();
+    if let Some(p) = path::check(&found, now, path::Purpose::Signer).first() {
+        return Err(ApiError::new(
+            Code::CannotSign,
+            format!("{who} cannot sign now: {p:?}"),
+        ));
+    }
+    for pair in found.windows(2) {
+        let data = revocation::Data {
+            crls: &v.crls,
+            ocsps: &v.ocsps,
+        };
+        if let revocation::Status::Revoked(at) =
+            revocation::status(&pair[0], &pair[1], data, now, now, None).status
+        {
+            return Err(ApiError::new(
+                Code::CannotSign,
+                format!(
+                    "{} was revoked on {}",
+                    pair[0].subject_string(),
+                    kyso_verify::rfc3339(at)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn pem_certs(field: &str, s: &str) -> ApiResult<Vec<x509_cert::Certificate>> {
     x509_cert::Certificate::load_pem_chain(s.as_bytes())
         .map_err(|e| ApiError::bad(format!("{field}: not a PEM certificate: {e}")))
@@ -390,14 +499,19 @@ fn pem_certs(field: &str, s: &str) -> ApiResult<Vec<x509_cert::Certificate>> {
 #[utoipa::path(post, path = "/v1/sign/remote/prepare", operation_id = "remote_prepare", tag = "signing",
     request_body = PrepareRequest,
     responses((status = 200, body = PrepareResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
+        (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared", body = ErrorBody),
+        (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; Retry-After", body = ErrorBody),
+        (status = 503, description = "all users' prepared documents hold the service's whole store; Retry-After", body = ErrorBody)))]
 pub async fn remote_prepare(
     State(st): State<Shared>,
     Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     req: Result<Json<PrepareRequest>, JsonRejection>,
 ) -> ApiResult<Json<PrepareResponse>> {
-    let Json(req) = req?;
+    let Json(mut req) = req?;
     text_field("reason", &req.reason)?;
     text_field("location", &req.location)?;
     let cert = pem_certs("certificate", &req.certificate)?
@@ -408,6 +522,29 @@ pub async fn remote_prepare(
     for (i, c) in req.chain.iter().enumerate() {
         chain.extend(pem_certs(&format!("chain[{i}]"), c)?);
     }
+    // The certificate as kyso-verify reads it (the bytes as received), for the path check.
+    let as_received = |field: &str, pem: &str| {
+        kyso_verify::x509::load_certificates(pem.as_bytes())
+            .map_err(|e| ApiError::bad(format!("{field}: {e}")))
+    };
+    let leaf = as_received("certificate", &req.certificate)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::bad("certificate: empty"))?;
+    let mut above = Vec::new();
+    for (i, c) in req.chain.iter().enumerate() {
+        above.extend(as_received(&format!("chain[{i}]"), c)?);
+    }
+    check_signing_certificate(&st, &id, &leaf, &above)?;
+    // What the prepared signature will keep: a PAdES document about the document's size, an
+    // attached CAdES its hex; refuse now what would not be kept, before the work.
+    let size = req.document.len() / 4 * 3;
+    let keeps = match (req.format, req.attached) {
+        (Format::Pades, _) => size,
+        (Format::Cades, true) => 2 * size,
+        (Format::Cades, false) => 0,
+    };
+    st.remote.admit(&id.user, keeps)?;
     let alg = match &req.algorithm {
         Some(a) => kyso_hsm::SignatureAlgorithm::parse(a)
             .ok_or_else(|| ApiError::bad(format!("algorithm: unknown {a:?}")))?,
@@ -421,14 +558,16 @@ pub async fn remote_prepare(
     if req.format == Format::Pades && req.attached {
         return Err(ApiError::bad("attached is for format cades"));
     }
-    let data = b64("document", &req.document)?;
+    let data = b64("document", &std::mem::take(&mut req.document))?;
     let (format, attached, timestamped) = (req.format, req.attached, req.timestamped);
     let opts = PadesOptions {
         reason: req.reason,
         location: req.location,
         ..PadesOptions::vietnam()
     };
+    let held = held.map(|h| h.0);
     let (pending, pdf) = blocking(move || -> Result<_, kyso_signer::SignError> {
+        let _held = held;
         let now = SystemTime::now();
         Ok(match format {
             Format::Pades => {

@@ -4,12 +4,14 @@
 
 use super::b64;
 use crate::serve::auth::Identity;
-use crate::serve::error::{ApiError, ApiResult, ErrorBody};
+use crate::serve::budget::Held;
+use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::serve::pool::Refused;
 use crate::serve::server::{blocking, Shared};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -95,45 +97,69 @@ pub fn precheck(data: &[u8], detached: Option<&[u8]>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Run CPU work on the verification threads (off the runtime, with their large stacks and
-/// bounded queue): a panic is a 422 and counted, a full queue a 503.
+/// Run CPU work on the verification threads (off the runtime, with their large stacks), in
+/// `client`'s share of the queue. The job holds `held` (the request body's byte reservation)
+/// until it ends; if this future is dropped first (a deadline), a job not yet started is
+/// dropped unrun. A panic is a 422 and counted; a client over its share 429, a full queue 503.
 pub async fn on_pool<T: Send + 'static>(
     st: &Shared,
+    client: &str,
+    held: Option<Held>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
-    match st.verify_pool.run(f).await {
-        Some(Ok(x)) => Ok(x),
-        Some(Err(_)) => {
+    let r = st
+        .verify_pool
+        .run(client, move || {
+            let _held = held;
+            f()
+        })
+        .await;
+    let limited = |what: &str| st.metrics.limited.with_label_values(&[what]).inc();
+    match r {
+        Ok(x) => Ok(x),
+        Err(Refused::Panicked) => {
             st.metrics.panics.inc();
             tracing::error!("the validator panicked on an upload");
             Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable",
+                Code::Unreadable,
                 "the document could not be validated (the validator failed on it; logged)",
             ))
         }
-        None => {
-            st.metrics
-                .limited
-                .with_label_values(&["verify_queue"])
-                .inc();
+        Err(Refused::ClientFull) => {
+            limited("verify_queue_client");
+            Err(ApiError::new(
+                Code::TooManyInFlight,
+                format!(
+                    "{} of your validations are queued or running (limits.verify_queue_per_client), also those whose requests timed out; wait for them",
+                    st.cfg.limits.verify_queue_per_client
+                ),
+            )
+            .retry_after(1))
+        }
+        Err(Refused::Full) => {
+            limited("verify_queue");
             Err(ApiError::unavailable(
                 "too many validations queued; retry shortly",
             ))
         }
+        Err(Refused::Stopping) => Err(ApiError::unavailable(
+            "the service is stopping; validation cancelled",
+        )),
     }
 }
 
-/// Validate on the verification threads (CPU work, off the runtime). Returns the report and
-/// gives the document back.
+/// Validate on the verification threads, in `client`'s share of the queue. Returns the report
+/// and gives the document back.
 pub async fn run_verify(
     st: &Shared,
-    data: Vec<u8>,
+    client: &str,
+    data: Bytes,
     detached: Option<Vec<u8>>,
-) -> ApiResult<(kyso_verify::Report, Vec<u8>)> {
+    held: Option<Held>,
+) -> ApiResult<(kyso_verify::Report, Bytes)> {
     precheck(&data, detached.as_deref())?;
     let v = st.validator();
-    on_pool(st, move || {
+    on_pool(st, client, held, move || {
         let report = v.verify_file(&data, detached.as_deref());
         (report, data)
     })
@@ -166,9 +192,13 @@ const DOCUMENT_TYPES: [&str; 4] = [
     request_body(content = Vec<u8>, content_type = "application/pdf"),
     responses((status = 200, description = "the validation report", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn verify(
     State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
@@ -188,7 +218,7 @@ pub async fn verify(
     if body.is_empty() {
         return Err(ApiError::bad("empty body: send the document"));
     }
-    let (report, data) = run_verify(&st, body.to_vec(), None).await?;
+    let (report, data) = run_verify(&st, &id.user, body, None, held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
@@ -206,15 +236,22 @@ pub struct DetachedRequest {
     request_body = DetachedRequest,
     responses((status = 200, description = "the validation report", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn verify_detached(
     State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    held: Option<Extension<Held>>,
     req: Result<Json<DetachedRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(req) = req?;
     let doc = b64("document", &req.document)?;
+    drop(req.document);
     let sig = b64("signature", &req.signature)?;
-    let (report, data) = run_verify(&st, doc, Some(sig)).await?;
+    drop(req.signature);
+    let (report, data) =
+        run_verify(&st, &id.user, doc.into(), Some(sig), held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 

@@ -86,7 +86,7 @@ pub fn routes(state: Shared) -> Router<Shared> {
         r = r.route(a.path, get(move || async move { respond(a) }));
     }
     r.route_layer(middleware::from_fn_with_state(
-        (state, &[] as &'static [super::auth::Role]),
+        (state, &[] as &'static [super::auth::Role], 0),
         server::gate,
     ))
 }

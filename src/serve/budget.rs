@@ -1,0 +1,97 @@
+//! Bytes of request bodies in flight: reserved from the request head (its Content-Length, or
+//! the route's largest body when it has none) before a byte of the body is read, against a
+//! budget of all clients and one of the client; held until the last holder of the body (the
+//! handler, or the validation job it handed the document to) is done.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Most clients tracked before idle ones are forgotten.
+const MAX_TRACKED: usize = 10_000;
+
+/// Budgets count KiB, so that a few GiB fit a semaphore's u32.
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+}
+
+pub struct Budget {
+    all: Arc<Semaphore>,
+    per_client: u32,
+    clients: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Bytes reserved for one request's body. Clones share the reservation: it ends with the last.
+#[derive(Clone)]
+pub struct Held(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, OwnedSemaphorePermit)>);
+
+/// Why a body was not let in.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Over {
+    /// This client has its share in flight.
+    Client,
+    /// All clients together have the service's budget in flight.
+    All,
+}
+
+impl Budget {
+    pub fn new(all_bytes: usize, per_client_bytes: usize) -> Budget {
+        Budget {
+            all: Arc::new(Semaphore::new(kib(all_bytes) as usize)),
+            per_client: kib(per_client_bytes),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Reserve `bytes` for `client`'s body, or say whose budget is spent.
+    pub fn reserve(&self, client: &str, bytes: usize) -> Result<Held, Over> {
+        let n = kib(bytes).max(1);
+        let sem = {
+            let mut m = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+            if m.len() >= MAX_TRACKED && !m.contains_key(client) {
+                let full = self.per_client as usize;
+                m.retain(|_, s| s.available_permits() < full);
+            }
+            m.entry(client.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_client as usize)))
+                .clone()
+        };
+        let mine = sem.try_acquire_many_owned(n).map_err(|_| Over::Client)?;
+        let all = self
+            .all
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| Over::All)?;
+        Ok(Held(Arc::new((all, mine))))
+    }
+
+    /// KiB in flight, of all clients.
+    pub fn in_flight_kib(&self) -> usize {
+        let m = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let full = self.per_client as usize;
+        m.values().map(|s| full - s.available_permits()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_over_its_share_is_refused_and_others_are_not_until_the_whole_is_spent() {
+        let b = Budget::new(3 << 20, 2 << 20);
+        let a1 = b.reserve("a", 1 << 20).unwrap();
+        let a2 = b.reserve("a", 1 << 20).unwrap();
+        assert_eq!(b.reserve("a", 1).err(), Some(Over::Client));
+        let b1 = b.reserve("b", 1 << 20).unwrap();
+        assert_eq!(b.reserve("c", 1).err(), Some(Over::All));
+        // A clone (the job a handler queued) keeps the bytes reserved after the request.
+        let job = a1.clone();
+        drop(a1);
+        assert_eq!(b.reserve("c", 1).err(), Some(Over::All));
+        drop(job);
+        assert!(b.reserve("c", 1).is_ok());
+        drop((a2, b1));
+        assert_eq!(b.in_flight_kib(), 0);
+    }
+}

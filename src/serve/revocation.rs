@@ -1,0 +1,145 @@
+//! Revocation of agencies' client certificates: CRLs from files or directories (re-read on
+//! SIGHUP and on a timer) and, when configured, the OCSP responders and CRL distribution points
+//! a certificate names — judged by kyso-verify's revocation code (RFC 5280 §6.3, RFC 6960), the
+//! same that judges signers' certificates, so no CRL or OCSP parsing lives here.
+
+use super::config::{self, Config};
+use kyso_verify::path::revocation::{self, Data, Status};
+use kyso_verify::x509::{self, CertRef, Crl};
+use rustls_pki_types::CertificateDer;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+pub struct ClientRevocation {
+    /// The client CAs: where a client's path ends.
+    anchors: Vec<CertRef>,
+    paths: Vec<PathBuf>,
+    crls: RwLock<Arc<Vec<Crl>>>,
+    fetcher: Option<Arc<kyso_verify::fetch::Fetcher>>,
+    mode: config::ClientRevocation,
+}
+
+/// Every CRL in `paths`: a file must hold one; in a directory, files that are not CRLs are
+/// passed over.
+fn read_crls(paths: &[PathBuf]) -> Result<Vec<Crl>, String> {
+    let mut out = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let key = format!("server.client_crls[{i}]");
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{key}: {}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .collect();
+            files.sort();
+            for f in files {
+                if let Ok(c) = std::fs::read(&f)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| x509::load_crl(&b).map_err(|e| e.to_string()))
+                {
+                    out.push(c);
+                }
+            }
+        } else {
+            let b = std::fs::read(p).map_err(|e| format!("{key}: {}: {e}", p.display()))?;
+            out.push(x509::load_crl(&b).map_err(|e| format!("{key}: {}: {e}", p.display()))?);
+        }
+    }
+    Ok(out)
+}
+
+impl ClientRevocation {
+    pub fn new(cfg: &Config) -> Result<ClientRevocation, String> {
+        let mut anchors = Vec::new();
+        for (i, p) in cfg.server.client_ca.iter().enumerate() {
+            let b = std::fs::read(p)
+                .map_err(|e| format!("config: server.client_ca[{i}]: {}: {e}", p.display()))?;
+            anchors.extend(
+                x509::load_certificates(&b)
+                    .map_err(|e| format!("config: server.client_ca[{i}]: {e}"))?,
+            );
+        }
+        let crls = read_crls(&cfg.server.client_crls).map_err(|e| format!("config: {e}"))?;
+        Ok(ClientRevocation {
+            anchors,
+            paths: cfg.server.client_crls.clone(),
+            crls: RwLock::new(Arc::new(crls)),
+            fetcher: cfg
+                .server
+                .client_ocsp
+                .then(|| Arc::new(kyso_verify::fetch::Fetcher::new())),
+            mode: cfg.server.client_revocation,
+        })
+    }
+
+    /// Read the CRLs again. On an error the CRLs read before stay in use.
+    pub fn reload(&self) -> Result<usize, String> {
+        let crls = read_crls(&self.paths)?;
+        let n = crls.len();
+        *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
+        Ok(n)
+    }
+
+    /// Does the check ask the network (OCSP, CRL distribution points)? Then it blocks.
+    pub fn fetches(&self) -> bool {
+        self.fetcher.is_some()
+    }
+
+    /// Is any certificate on the path from `leaf` to a client CA revoked (or, under
+    /// `require`, of unknown status)? `Err` says why the certificate is refused.
+    pub fn check(
+        &self,
+        leaf: &CertRef,
+        intermediates: &[CertificateDer<'_>],
+    ) -> Result<(), String> {
+        let pool: Vec<CertRef> = intermediates
+            .iter()
+            .filter_map(|c| kyso_verify::Cert::from_ber(c.as_ref()).ok().map(Arc::new))
+            .collect();
+        let path = kyso_verify::path::build(leaf, &pool, &self.anchors)
+            .map_err(|e| format!("client certificate: {e}"))?;
+        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let now = SystemTime::now();
+        for pair in path.windows(2) {
+            let (cert, issuer) = (&pair[0], &pair[1]);
+            let out = revocation::status(
+                cert,
+                issuer,
+                Data {
+                    crls: &crls,
+                    ocsps: &[],
+                },
+                now,
+                now,
+                self.fetcher.as_deref(),
+            );
+            match out.status {
+                Status::Good => {}
+                Status::Revoked(at) => {
+                    return Err(format!(
+                        "client certificate revoked: {} (SHA-256 {}) was revoked on {}",
+                        cert.subject_string(),
+                        hex::encode(cert.fingerprint()),
+                        kyso_verify::rfc3339(at)
+                    ))
+                }
+                Status::Unknown if self.mode == config::ClientRevocation::IfKnown => {
+                    tracing::warn!(
+                        subject = %cert.subject_string(),
+                        "client certificate: revocation status unknown; let in (server.client_revocation = \"if_known\")"
+                    );
+                }
+                Status::Unknown => {
+                    return Err(format!(
+                        "client certificate refused: the revocation status of {} is unknown (no current CRL{} from {}); the service requires one",
+                        cert.subject_string(),
+                        if self.fetcher.is_some() { " or OCSP answer" } else { "" },
+                        issuer.subject_string()
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
