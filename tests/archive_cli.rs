@@ -813,6 +813,20 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
             "breaks the status rules: record 0 is revoked; a revoked record's status is final",
         ),
         (
+            "a supersession by another document",
+            Box::new(|d| {
+                let st = r#"{"state":"superseded_by","record":0}"#;
+                append_event(
+                    d,
+                    &format!(
+                        r#"{{"event":"status","record":1,"status":{st},"user":"insider","time":"2026-12-01T00:00:00Z"}}"#
+                    ),
+                );
+                d.put_cf(cf(d, "status"), 1u64.to_be_bytes(), st).unwrap();
+            }),
+            "record 1 superseded by record 0, which is not a version of the same document",
+        ),
+        (
             "a status for a record that does not exist",
             Box::new(|d| {
                 append_event(

@@ -478,6 +478,27 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
             let current = state.statuses.get(record).cloned().unwrap_or(Status::Valid);
             Status::check_change(*record, &current, status, |r| exists(r, state))
                 .map_err(|e| bad(format!("event {i} breaks the status rules: {e}")))?;
+            if let Status::SupersededBy { record: by } = status {
+                // Only by another version of the same document, not revoked (the writer's
+                // rule). Both records were checked against their ingest events already.
+                let this = db.record(*record)?.map(|(_, r)| r);
+                let new = db.record(*by)?.map(|(_, r)| r);
+                let same = match (&this, &new) {
+                    (Some(a), Some(b)) => a.code == b.code && a.agency == b.agency,
+                    _ => false,
+                };
+                let revoked = matches!(state.statuses.get(by), Some(Status::Revoked { .. }));
+                if !same || revoked {
+                    return Err(bad(format!(
+                        "event {i} breaks the status rules: record {record} superseded by record {by}, {}",
+                        if !same {
+                            "which is not a version of the same document (code and agency)"
+                        } else {
+                            "which is revoked"
+                        }
+                    )));
+                }
+            }
             state.statuses.insert(*record, status.clone());
         }
         Event::Read { record, .. } => {
