@@ -1129,3 +1129,77 @@ fn answers_say_what_docs_api_md_says_they_say() {
         );
     }
 }
+
+/// Anonymous uploads from one address (the flooder) and from another (a citizen), python's
+/// http.client over TLS with a chosen source address on loopback.
+const PUBLIC_FLOOD: &str = r#"
+import http.client, json, ssl, sys, threading, time
+port, ca, slow, small = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+slow, small = open(slow, "rb").read(), open(small, "rb").read()
+def post(src, body):
+    c = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=30, source_address=(src, 0))
+    try:
+        c.request("POST", "/v1/verify", body=body, headers={"Content-Type": "application/pdf"})
+        r = c.getresponse(); r.read(); return r.status
+    except Exception as e:
+        return type(e).__name__
+    finally:
+        c.close()
+flood, stop = {}, time.time() + 6
+lock = threading.Lock()
+def flooder():
+    while time.time() < stop:
+        s = post("127.0.0.2", slow)
+        with lock:
+            flood[str(s)] = flood.get(str(s), 0) + 1
+threads = [threading.Thread(target=flooder) for _ in range(8)]
+for t in threads: t.start()
+time.sleep(1.5)
+citizen = []
+for _ in range(4):
+    citizen.append(post("127.0.0.3", small))
+    time.sleep(0.3)
+for t in threads: t.join()
+print(json.dumps({"flood": flood, "citizen": citizen}))
+"#;
+
+#[test]
+fn one_address_flooding_the_public_page_cannot_take_the_queue_from_other_citizens() {
+    // Public verification on: every anonymous caller is the user "(public)", but each address
+    // has its own share of the validation queue (before, they shared one: a flooder's share was
+    // everyone's).
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "request_timeout_secs = 20",
+            "verify_queue = 64",
+            "verify_queue_per_client = 2",
+            "inflight_bytes = 4294967296",
+            "inflight_bytes_per_client = 2147483648",
+            "rate_per_second = 1000",
+            "burst = 1000",
+        ]),
+        server: lines(&["verify_threads = 1"]),
+        web: lines(&["public_verification = true"]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (slow, small) = (dir.path().join("slow.pdf"), dir.path().join("small.pdf"));
+    std::fs::write(&slow, slow_pdf(100_000)).unwrap();
+    std::fs::write(&small, signed_fixture(&a, "giay-phep.pdf")).unwrap();
+    let out = python(
+        PUBLIC_FLOOD,
+        &[
+            &a.port().to_string(),
+            a.server_ca_pem().to_str().unwrap(),
+            slow.to_str().unwrap(),
+            small.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    eprintln!("{v}");
+    // The flooder was told to wait (its share is two validations)…
+    assert!(v["flood"]["429"].as_u64().unwrap_or(0) > 0, "{v}");
+    // …and the citizen at another address was served every time.
+    assert_eq!(v["citizen"], json!([200, 200, 200, 200]), "{v}");
+}

@@ -66,6 +66,20 @@ pub struct Identity {
     pub agency: Option<String>,
     /// The certificates its official may sign with remotely.
     pub signing_certs: Arc<Vec<CertMatch>>,
+    /// For the public verifier (no credential): its address, the key of its share of the
+    /// validation queue, so that one address cannot take the share of every other citizen.
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl Identity {
+    /// The key of this caller's share of per-client limits (the validation queue): its name,
+    /// or for the public verifier its address.
+    pub fn client_key(&self) -> std::borrow::Cow<'_, str> {
+        match self.address {
+            Some(ip) => format!("ip:{ip}").into(),
+            None => self.user.as_str().into(),
+        }
+    }
 }
 
 /// What the TLS layer saw of the client's certificate on this connection.
@@ -235,6 +249,7 @@ impl Authenticator {
                 method,
                 agency: agency.clone(),
                 signing_certs: signing.get(user).cloned().unwrap_or_default(),
+                address: None,
             })
         };
         let mut clients = Vec::new();

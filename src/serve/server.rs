@@ -996,6 +996,7 @@ fn admit(
             method: "none",
             agency: None,
             signing_certs: Arc::new(Vec::new()),
+            address: Some(conn.peer.ip()),
         })),
         other => other,
     };

@@ -218,7 +218,7 @@ pub async fn verify(
     if body.is_empty() {
         return Err(ApiError::bad("empty body: send the document"));
     }
-    let (report, data) = run_verify(&st, &id.user, body, None, held.map(|h| h.0)).await?;
+    let (report, data) = run_verify(&st, &id.client_key(), body, None, held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
@@ -250,8 +250,14 @@ pub async fn verify_detached(
     drop(req.document);
     let sig = b64("signature", &req.signature)?;
     drop(req.signature);
-    let (report, data) =
-        run_verify(&st, &id.user, doc.into(), Some(sig), held.map(|h| h.0)).await?;
+    let (report, data) = run_verify(
+        &st,
+        &id.client_key(),
+        doc.into(),
+        Some(sig),
+        held.map(|h| h.0),
+    )
+    .await?;
     Ok(report_response(&report, &data))
 }
 
