@@ -390,33 +390,40 @@ pub(crate) fn check_request_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// A calendar date, YYYY-MM-DD.
-pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
-    let bad = || ArchiveError::Input(format!("{what} {d:?} is not a date (YYYY-MM-DD)"));
+/// Is `d` a calendar date written YYYY-MM-DD (a real day: no 2025-02-30, no year 0)?
+pub fn is_date(d: &str) -> bool {
     let b = d.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
+        return false;
     }
-    let num = |s: &str| -> Result<u32> {
-        if s.bytes().all(|c| c.is_ascii_digit()) {
-            s.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
-        }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
+        })
     };
-    let (y, m, day) = (num(&d[..4])?, num(&d[5..7])?, num(&d[8..])?);
+    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        _ => return Err(bad()),
+        _ => return false,
     };
-    if y == 0 || day == 0 || day > days {
-        return Err(bad());
+    y != 0 && (1..=days).contains(&day)
+}
+
+/// A calendar date, YYYY-MM-DD.
+pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
+    if is_date(d) {
+        Ok(())
+    } else {
+        Err(ArchiveError::Input(format!(
+            "{what} {d:?} is not a date (YYYY-MM-DD)"
+        )))
     }
-    Ok(())
 }
 
 #[cfg(test)]

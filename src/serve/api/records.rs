@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use kyso_archive::model::is_date;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -81,31 +82,6 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(
         }
     }
     d.deserialize_map(Keys)
-}
-
-/// Is `d` a calendar date written YYYY-MM-DD (a real day: no 2025-02-30)?
-pub fn is_date(d: &str) -> bool {
-    let b = d.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |a, &c| {
-            c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
-        })
-    };
-    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    y >= 1900 && (1..=days).contains(&day)
 }
 
 fn check_text(name: &str, v: Option<&String>, max: usize) -> ApiResult<()> {
