@@ -5,6 +5,9 @@
 //! open; the audit recomputes them from the log and finds a forged one; the CSV opens as a
 //! table in Python's csv module.
 
+mod common;
+
+use common::{kyso_cmd, Run};
 use kyso_archive::audit::{self, AuditOptions};
 use kyso_archive::stats::{By, StatsQuery, StatsReport, Total};
 use kyso_archive::{ingest, Access, Activity, Archive, Ingest, Metadata, Query, Status};
@@ -493,4 +496,132 @@ fn an_older_archive_gets_its_counters_at_open_and_the_audit_finds_a_forged_one()
     let e = audit::verify(dir.path(), AuditOptions::default()).unwrap_err();
     assert_eq!(e.exit_code(), 20);
     assert!(e.to_string().contains("statistics counter Ingested"), "{e}");
+}
+
+fn kyso(args: &[&str]) -> Run {
+    kyso_cmd().args(args).output().unwrap().into()
+}
+
+#[test]
+fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let dbs = db.to_str().unwrap();
+    {
+        let ar = Archive::open(&db).unwrap();
+        for n in 0..3 {
+            let date = format!("2026-02-0{}", n + 1);
+            put(&ar, "001099012345.GKS", "UBND Hoàn Kiếm", Some(&date), n);
+        }
+    }
+    let file = dir.path().join("totals.csv");
+    std::fs::write(
+        &file,
+        "agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,4\r\n",
+    )
+    .unwrap();
+    let r = kyso(&[
+        "stats",
+        "totals",
+        "--db",
+        dbs,
+        "--file",
+        file.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let size = || Archive::open(&db).unwrap().size();
+    let logged = size();
+
+    let r = kyso(&[
+        "stats",
+        "--db",
+        dbs,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+        "--by",
+        "agency",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["rows"][0]["agency"], "UBND Hoàn Kiếm");
+    assert_eq!(j["rows"][0]["ingested"], 3);
+    assert_eq!(j["rows"][0]["total"], 4);
+    assert_eq!(j["rows"][0]["percent"], 75.0);
+    let r = kyso(&[
+        "stats",
+        "--db",
+        dbs,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("agency,type,quarter,ingested,"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\r\nUBND Hoàn Kiếm,GKS,2026-Q1,3,0,0,0,3,0,0,4,3,75.0\r\n"),
+        "{}",
+        r.stdout
+    );
+
+    // Bad queries: a clear error and exit 5 (bad input).
+    for (args, says) in [
+        (&["--from", "2026-02-30"][..], "not a date"),
+        (&["--from", "2026-04-01", "--to", "2026-01-01"], "after"),
+        (
+            &["--from", "0001-01-01", "--to", "9999-12-31"],
+            "quarters; at most 40",
+        ),
+        (&["--by", "person"], "one of agency, type, quarter"),
+    ] {
+        let r = kyso(&[&["stats", "--db", dbs][..], args].concat());
+        assert_eq!(r.code, 5, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    // Bad totals files: nothing is logged.
+    let huge = "agency,type,quarter,total\n".to_string() + &"A,B,2026-Q1,1\n".repeat(100_000);
+    for (body, code, says) in [
+        (
+            "agency,type,quarter,total\nA,GKS,2026-Q1,x\n".to_string(),
+            5,
+            "line 2",
+        ),
+        (
+            "agency;type;quarter;total\nA;GKS;2026-Q1;1\n".to_string(),
+            5,
+            "header",
+        ),
+        (
+            "agency,type,quarter,total\nA,GKS,2026-Q1,1\nB,\"unclosed\n".to_string(),
+            5,
+            "fields",
+        ),
+        (huge, 23, "bytes"),
+    ] {
+        std::fs::write(&file, body).unwrap();
+        let r = kyso(&[
+            "stats",
+            "totals",
+            "--db",
+            dbs,
+            "--file",
+            file.to_str().unwrap(),
+            "--user",
+            "quantri",
+        ]);
+        assert_eq!(r.code, code, "{says}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
+    }
+    assert_eq!(size(), logged);
 }

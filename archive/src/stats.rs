@@ -573,7 +573,39 @@ pub struct StatsQuery {
     pub by: Option<By>,
 }
 
+/// Today in Vietnam (+07:00), YYYY-MM-DD.
+pub fn today() -> String {
+    let t = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+7));
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 impl StatsQuery {
+    /// A query with the caller's bounds; without them, the last four quarters up to today.
+    pub fn new(from: Option<&str>, to: Option<&str>, by: Option<&str>) -> Result<StatsQuery> {
+        let to = to.map_or_else(today, str::to_string);
+        let from = match from {
+            Some(f) => f.to_string(),
+            None => {
+                let q = Quarter::of_date(&to).map_err(|_| {
+                    ArchiveError::Input(format!("to {to:?} is not a date (YYYY-MM-DD)"))
+                })?;
+                let back = q.index().saturating_sub(3).max(4);
+                Quarter {
+                    year: (back / 4) as u16,
+                    q: (back % 4) as u8 + 1,
+                }
+                .first_day()
+            }
+        };
+        let q = StatsQuery {
+            from,
+            to,
+            by: by.map(str::parse).transpose()?,
+        };
+        q.quarters()?;
+        Ok(q)
+    }
+
     /// The quarters asked for, checked.
     pub fn quarters(&self) -> Result<(Quarter, Quarter)> {
         let from = Quarter::of_date(&self.from).map_err(|_| {
