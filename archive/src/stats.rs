@@ -667,6 +667,9 @@ pub struct StatsReport {
     pub all: Row,
 }
 
+/// A row's agency, type and quarter (those it is grouped by).
+type Group = (Option<String>, Option<String>, Option<Quarter>);
+
 #[derive(Default, Clone, Copy)]
 struct Counts {
     c: [u64; 7],
@@ -711,8 +714,7 @@ impl crate::store::Archive {
             }
             it.status().map_err(db_err)?;
         }
-        let mut groups: BTreeMap<(Option<String>, Option<String>, Option<Quarter>), Row> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<Group, Row> = BTreeMap::new();
         let mut all = Row::default();
         for (cell, n) in cells {
             let g = match q.by {
@@ -791,17 +793,12 @@ impl StatsReport {
             "digitized",
             "percent",
         ];
-        let dims = match self.by {
-            None => 3,
-            Some(_) => 1,
-        };
         let skip = |i: usize| match self.by {
             None => false,
             Some(By::Agency) => i == 1 || i == 2,
             Some(By::Type) => i == 0 || i == 2,
             Some(By::Quarter) => i == 0 || i == 1,
         };
-        let _ = dims;
         let line = |r: &Row, all: bool| -> Vec<String> {
             let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
             let dim = |v: &Option<String>| {

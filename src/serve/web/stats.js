@@ -155,7 +155,7 @@ function render() {
   if (!r) return;
   fill($("report-h"), t("stats.heading", { from: day(r.from), to: day(r.to) }));
   const a = r.all;
-  const fig = (k, v) => [el("dt", { text: t("stats." + k) }), el("dd", { id: "fig-" + k, text: v })];
+  const fig = (k, v) => el("div", {}, el("dt", { text: t("stats." + k) }), el("dd", { id: "fig-" + k, text: v }));
   fill($("figures"), fig("ingested", num(a.ingested)), fig("valid", num(a.valid)), fig("signatures", num(a.signatures)), fig("reused", num(a.reused)), fig("percent", pct(a.percent)));
   if (!r.rows.length) {
     fill($("chart-rows"), el("p", { text: t("stats.empty") }));
