@@ -430,8 +430,9 @@ pub(crate) fn rebuild_if_absent(db: &DB, size: u64) -> Result<bool> {
         b.put_cf(stats, k, u64_key(*v));
     }
     b.put_cf(cf(db, CF_META)?, META_STATS, u64_key(1));
+    // Not synced here: the WAL keeps batches in order, so the next acknowledged write makes
+    // this one durable too; lost before that, the next open rebuilds them again.
     db.write(b).map_err(db_err)?;
-    db.flush_wal(true).map_err(db_err)?;
     Ok(size > 0)
 }
 
