@@ -270,7 +270,7 @@ pub struct AuditArgs {
     module: Option<PathBuf>,
 }
 
-fn fail(e: ArchiveError) -> ExitCode {
+pub(crate) fn fail(e: ArchiveError) -> ExitCode {
     eprintln!("kyso: {e}");
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
 }
@@ -285,12 +285,12 @@ fn hsm_fail(e: kyso_hsm::HsmError) -> ExitCode {
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
 }
 
-fn print(v: &impl serde::Serialize) {
+pub(crate) fn print(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
 }
 
 /// Read a file of at most `max` bytes.
-fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
     use std::io::Read;
     let f = std::fs::File::open(p).map_err(|e| usage(format!("read {}: {e}", p.display())))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);

@@ -5,6 +5,7 @@ mod extend_cmd;
 mod remote_cmd;
 mod serve;
 mod sign_cmd;
+mod stats_cmd;
 mod timestamp_cmd;
 mod token_cmd;
 mod verify_cmd;
@@ -66,6 +67,10 @@ enum Command {
         #[arg(long)]
         user: String,
     },
+    /// The quarterly digitization report (records ingested, superseded, revoked; signatures;
+    /// documents reused; digitized vs total) from the archive's counters, JSON or CSV; and
+    /// `stats totals` to give the number of results issued.
+    Stats(Box<stats_cmd::StatsCmd>),
     /// The HTTP service: API v1 over TLS with client certificates or API tokens (docs/api.md).
     Serve(Box<serve::ServeCmd>),
 }
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
         Command::Backup { db, to, user } => return archive_cmd::run_backup(&db, &to, &user),
         Command::Restore { from, db, user } => return archive_cmd::run_restore(&from, &db, &user),
         Command::Serve(s) => return serve::run(*s),
+        Command::Stats(s) => return stats_cmd::run(*s),
         other => Cli { command: other },
     };
     let result = match cli.command {
@@ -115,7 +121,8 @@ fn main() -> ExitCode {
         | Command::Audit(_)
         | Command::Backup { .. }
         | Command::Restore { .. }
-        | Command::Serve(_) => {
+        | Command::Serve(_)
+        | Command::Stats(_) => {
             unreachable!("handled above")
         }
     };

@@ -26,6 +26,7 @@ use crate::error::{db_err, ArchiveError, Result};
 use crate::merkle::{self, Frontier, Hash};
 use crate::model::{Event, Record, Status};
 use crate::schema::*;
+use crate::stats::{self, Cell, StatKey, Tally, View};
 use rocksdb::{Options, DB};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -47,6 +48,10 @@ pub struct Resume {
     pub records: u64,
     /// The latest status of each record whose status changed up to it.
     pub statuses: BTreeMap<u64, Status>,
+    /// The statistics counters the entries up to it give (hex key → value); absent in a file
+    /// saved before counters existed, and then the resumed audit cannot check them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<BTreeMap<String, u64>>,
 }
 
 /// Progress, for a terminal.
@@ -81,6 +86,10 @@ pub struct AuditReport {
     pub resumed_from: Option<u64>,
     /// Log entries read (all of them, or those after the resume point).
     pub entries_read: u64,
+    /// Statistics counters recomputed from the log and found equal to the stored ones (None:
+    /// not checked — a database whose counters are not built yet, or an audit resumed from a
+    /// file saved before counters existed).
+    pub counters_checked: Option<u64>,
     /// Where the next audit can resume (what `--save` writes).
     #[serde(skip)]
     pub resume: Option<Resume>,
@@ -90,11 +99,44 @@ fn bad(m: impl Into<String>) -> ArchiveError {
     ArchiveError::Inconsistent(m.into())
 }
 
-/// The records and statuses the log has set so far.
+/// The records and statuses the log has set so far, and the statistics counters it gives.
 #[derive(Clone)]
 struct State {
     records: u64,
     statuses: BTreeMap<u64, Status>,
+    /// None when the counters are not checked.
+    tally: Option<Tally>,
+}
+
+/// The records as the log left them just before an event (for the counters).
+struct AuditView<'a, 'b> {
+    db: &'a Db<'b>,
+    state: &'a State,
+    /// A status event's record, and its status before the event.
+    before: Option<(u64, Status)>,
+}
+
+impl View for AuditView<'_, '_> {
+    fn cell(&self, id: u64) -> Result<Cell> {
+        let (_, r) = self
+            .db
+            .record(id)?
+            .ok_or_else(|| bad(format!("record {id} is missing")))?;
+        Cell::of(&r)
+    }
+    fn status(&self, id: u64) -> Result<Status> {
+        if let Some((r, s)) = &self.before {
+            if *r == id {
+                return Ok(s.clone());
+            }
+        }
+        Ok(self
+            .state
+            .statuses
+            .get(&id)
+            .cloned()
+            .unwrap_or(Status::Valid))
+    }
 }
 
 struct Db<'a>(&'a DB);
@@ -153,8 +195,21 @@ impl Db<'_> {
 
 /// Audit the archive in `dir` (opened read-only: the service may keep running).
 pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
-    let raw = DB::open_cf_for_read_only(&Options::default(), dir, CFS, false)
+    // A database made before the statistics counters has no `stats` column family until
+    // kyso opens it for writing (which builds them).
+    let present = DB::list_cf(&Options::default(), dir).unwrap_or_default();
+    let names: Vec<&str> = CFS
+        .iter()
+        .copied()
+        .filter(|n| *n != CF_STATS || present.iter().any(|p| p == CF_STATS))
+        .collect();
+    let raw = DB::open_cf_for_read_only(&Options::default(), dir, &names, false)
         .map_err(|e| crate::error::open_err(dir, e))?;
+    let counters_built = names.contains(&CF_STATS)
+        && raw
+            .get_cf(cf(&raw, CF_META)?, META_STATS)
+            .map_err(db_err)?
+            .is_some();
     let db = Db(&raw);
     let mut progress = |phase: &'static str, done: u64, total: u64| {
         if let Some(p) = opts.progress.as_mut() {
@@ -200,6 +255,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             State {
                 records: 0,
                 statuses: BTreeMap::new(),
+                tally: counters_built.then(Tally::default),
             },
             Frontier::default(),
             None,
@@ -220,9 +276,28 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
                     "the log's first {m} entries are no longer those of the audited checkpoint"
                 )));
             }
+            let tally = match (&r.stats, counters_built) {
+                (Some(m), true) => {
+                    let mut t = Tally::default();
+                    for (k, v) in m {
+                        let k = hex::decode(k)
+                            .ok()
+                            .filter(|k| StatKey::parse(k).is_some())
+                            .ok_or_else(|| {
+                                ArchiveError::Input(format!(
+                                    "the file to resume from names a counter {k:?} that is not one"
+                                ))
+                            })?;
+                        t.0.insert(k, *v);
+                    }
+                    Some(t)
+                }
+                _ => None,
+            };
             let state = State {
                 records: r.records,
                 statuses: r.statuses.clone(),
+                tally,
             };
             (m, state, f, Some((m, note.checkpoint.root)))
         }
@@ -250,7 +325,25 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         if event.user().is_empty() || event.time().is_empty() {
             return Err(bad(format!("event {i} has no user or no time")));
         }
+        let before = match &event {
+            Event::Status { record, .. } => Some((
+                *record,
+                state.statuses.get(record).cloned().unwrap_or(Status::Valid),
+            )),
+            _ => None,
+        };
+        let mut tally = state.tally.take();
         check_event(&db, i, &event, &mut state)?;
+        if let Some(t) = tally.as_mut() {
+            let view = AuditView {
+                db: &db,
+                state: &state,
+                before,
+            };
+            let ops = stats::changes(&event, &view).map_err(|e| bad(format!("event {i}: {e}")))?;
+            t.apply(ops).map_err(|e| bad(format!("event {i}: {e}")))?;
+        }
+        state.tally = tally;
         if Some(i + 1) == newest {
             at_newest = Some(state.clone());
         }
@@ -345,6 +438,42 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         Ok(())
     })?;
 
+    // Statistics counters: each as the log gives it (an absent counter is zero).
+    progress("counters", 0, 0);
+    let counters_checked = match &state.tally {
+        Some(t) => {
+            let mut stored = BTreeMap::new();
+            db.each(CF_STATS, |k, v| {
+                let n = parse_u64_key(v).ok_or_else(|| bad("a counter is not 8 bytes"))?;
+                stored.insert(k.to_vec(), n);
+                Ok(())
+            })?;
+            let keys: std::collections::BTreeSet<&Vec<u8>> =
+                stored.keys().chain(t.0.keys()).collect();
+            for k in &keys {
+                let (have, want) = (
+                    stored.get(*k).copied().unwrap_or(0),
+                    t.0.get(*k).copied().unwrap_or(0),
+                );
+                if have != want {
+                    let name = StatKey::parse(k)
+                        .map(|s| {
+                            format!(
+                                "{:?} {} {:?} {:?}",
+                                s.counter, s.cell.quarter, s.cell.agency, s.cell.doc_type
+                            )
+                        })
+                        .unwrap_or_else(|| format!("{k:?}"));
+                    return Err(bad(format!(
+                        "the statistics counter {name} says {have} but the log gives {want}: the counters were changed behind the log's back"
+                    )));
+                }
+            }
+            Some(keys.len() as u64)
+        }
+        None => None,
+    };
+
     // Checkpoints against the recomputed tree: a consistency proof from each to it.
     progress("checkpoints", 0, checkpoints.len() as u64);
     let nodes = DbNodes::new(&raw);
@@ -379,6 +508,9 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             checkpoint: note.clone(),
             records: s.records,
             statuses: s.statuses,
+            stats: s
+                .tally
+                .map(|t| t.0.into_iter().map(|(k, v)| (hex::encode(k), v)).collect()),
         }),
         _ => opts.since.clone(),
     };
@@ -390,6 +522,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         last_checkpoint: newest,
         resumed_from: since.map(|s| s.0),
         entries_read: size - start,
+        counters_checked,
         resume,
     })
 }
@@ -513,6 +646,12 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                 return Err(bad(format!(
                     "event {i} names record {r}, which was not ingested before it"
                 )));
+            }
+        }
+        Event::Totals { totals, .. } => {
+            for t in totals {
+                t.check()
+                    .map_err(|e| bad(format!("event {i} gives a total kyso refuses: {e}")))?;
             }
         }
         Event::Signature { .. } | Event::Config { .. } => {}

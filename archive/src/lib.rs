@@ -10,6 +10,7 @@
 //! - [`checkpointer`]: signed checkpoints, never inconsistent with the last one signed;
 //! - [`backup`]: copies that survive the disk, and restores;
 //! - [`audit`]: recompute everything, trusting nothing inside the database;
+//! - [`stats`]: counters for the quarterly digitization report, kept by the writer;
 //! - [`schema`]: column families, keys and RocksDB options; [`model`]: records and events.
 
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod lookup;
 pub mod merkle;
 pub mod model;
 pub mod schema;
+pub mod stats;
 pub mod store;
 pub mod writer;
 
@@ -31,4 +33,5 @@ pub use error::{ArchiveError, Result};
 pub use ingest::{ingest, Ingest, Ingested, Prepared};
 pub use lookup::{Content, Found, Query};
 pub use model::{Access, Activity, Event, FoundSignature, Metadata, Record, Status};
+pub use stats::{By, StatsQuery, StatsReport, Total};
 pub use store::{Archive, CheckpointSigner, Config};

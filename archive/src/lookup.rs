@@ -159,10 +159,18 @@ impl Archive {
         if by == FindBy::Content && records.is_empty() {
             return Ok(Found { records, truncated });
         }
+        let cells = match by {
+            FindBy::Code | FindBy::Subject => records
+                .iter()
+                .map(|(r, _)| Ok((r.id, crate::stats::Cell::of(r)?)))
+                .collect::<Result<_>>()?,
+            _ => Default::default(),
+        };
         self.submit(Job::Find {
             by,
             value,
             records: records.iter().map(|(r, _)| r.id).collect(),
+            cells,
             user: access.user.clone(),
             purpose: access.purpose.clone(),
         })?;

@@ -304,6 +304,13 @@ pub enum Event {
         user: String,
         time: String,
     },
+    /// An administrator gave the number of results issued per agency, type and quarter (the
+    /// denominator of "digitized vs total").
+    Totals {
+        totals: Vec<crate::stats::Total>,
+        user: String,
+        time: String,
+    },
 }
 
 impl Event {
@@ -315,7 +322,8 @@ impl Event {
             | Event::Find { user, .. }
             | Event::Export { user, .. }
             | Event::Signature { user, .. }
-            | Event::Config { user, .. } => user,
+            | Event::Config { user, .. }
+            | Event::Totals { user, .. } => user,
         }
     }
 
@@ -327,7 +335,8 @@ impl Event {
             | Event::Find { time, .. }
             | Event::Export { time, .. }
             | Event::Signature { time, .. }
-            | Event::Config { time, .. } => time,
+            | Event::Config { time, .. }
+            | Event::Totals { time, .. } => time,
         }
     }
 }
@@ -347,6 +356,10 @@ pub enum Activity {
     },
     Config {
         change: String,
+    },
+    /// Results issued per agency, type and quarter ([`crate::stats::parse_totals_csv`]).
+    Totals {
+        totals: Vec<crate::stats::Total>,
     },
 }
 

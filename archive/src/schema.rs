@@ -27,7 +27,10 @@ pub const CF_NODES: &str = "nodes";
 pub const CF_CHECKPOINTS: &str = "checkpoints";
 /// Counters and checkpoint keys (the `META_*` keys, [`checkpoint_key_meta`]).
 pub const CF_META: &str = "meta";
-pub const CFS: [&str; 9] = [
+/// Statistics: [`crate::stats::StatKey`] → count (u64 BE), moved by the writer in the batch of
+/// the events they count.
+pub const CF_STATS: &str = "stats";
+pub const CFS: [&str; 10] = [
     CF_CONTENT,
     CF_RECORDS,
     CF_STATUS,
@@ -37,6 +40,7 @@ pub const CFS: [&str; 9] = [
     CF_NODES,
     CF_CHECKPOINTS,
     CF_META,
+    CF_STATS,
 ];
 /// The number of log entries written (u64 BE).
 pub const META_SIZE: &[u8] = b"tree_size";
@@ -45,6 +49,9 @@ pub const META_NEXT_ID: &[u8] = b"next_record_id";
 /// The size and root of the last checkpoint signed.
 pub const META_SIGNED: &[u8] = b"last_signed_size";
 pub const META_SIGNED_ROOT: &[u8] = b"last_signed_root";
+/// Present once the `stats` column family holds the counters of every event (a database made
+/// before they existed gets them at its next open).
+pub const META_STATS: &[u8] = b"stats_built";
 
 /// A u64 key (record id, leaf index, checkpoint size): big-endian, so keys sort by number.
 pub fn u64_key(n: u64) -> [u8; 8] {

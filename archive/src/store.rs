@@ -85,6 +85,7 @@ impl Archive {
         let size = read_u64(&db, META_SIZE)?;
         let next_id = read_u64(&db, META_NEXT_ID)?;
         check_counters(&db, size, next_id)?;
+        crate::stats::rebuild_if_absent(&db, size)?;
         let nodes = DbNodes::new(&db);
         let frontier = nodes.result(Frontier::load(&nodes, size), ArchiveError::Inconsistent)?;
         let (tx, rx) = bounded::<(Job, Reply)>(4096);
@@ -216,7 +217,7 @@ impl Archive {
         .map(|o| o.leaf)
     }
 
-    /// Log an export, a signature or a configuration change by `user`. Returns its log index.
+    /// Log an export, a signature, a configuration change or totals by `user`. Returns its log index.
     pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
         check_user(user)?;
         match &activity {
@@ -238,6 +239,18 @@ impl Archive {
                 check_text("signature format", format, 100)?;
             }
             Activity::Config { change } => check_text("configuration change", change, 2000)?,
+            Activity::Totals { totals } => {
+                if totals.is_empty() || totals.len() > crate::stats::MAX_TOTALS {
+                    return Err(ArchiveError::Input(format!(
+                        "{} totals; 1 to {} at a time",
+                        totals.len(),
+                        crate::stats::MAX_TOTALS
+                    )));
+                }
+                for t in totals {
+                    t.check()?;
+                }
+            }
         }
         self.submit(Job::Activity {
             activity,

@@ -16,6 +16,7 @@ use crate::model::{
     now_rfc3339, Activity, Blob, Event, FindBy, NewRecord, ReadPart, Record, Status,
 };
 use crate::schema::*;
+use crate::stats::{self, Cell, Op, View};
 use crossbeam_channel::{Receiver, Sender};
 use rocksdb::{WriteBatch, DB};
 use sha2::{Digest, Sha256};
@@ -86,6 +87,9 @@ pub(crate) enum Job {
         by: FindBy,
         value: String,
         records: Vec<u64>,
+        /// The statistics cell of each record found (records never change: the lookup read
+        /// them, the writer need not read them again).
+        cells: HashMap<u64, Cell>,
         user: String,
         purpose: String,
     },
@@ -105,7 +109,11 @@ impl Job {
                 (content.bytes.len() + signature.as_ref().map_or(0, |s| s.bytes.len()) + 1024)
                     as u64
             }
-            Job::Find { records, .. } => 256 + 8 * records.len() as u64,
+            Job::Find { records, .. } => 256 + 64 * records.len() as u64,
+            Job::Activity {
+                activity: Activity::Totals { totals },
+                ..
+            } => 256 + 128 * totals.len() as u64,
             _ => 256,
         }
     }
@@ -263,6 +271,59 @@ struct Pending {
     requests: HashMap<Vec<u8>, Record>,
     /// Documents added by this batch (SHA-256 → index of the job holding the bytes).
     content: HashMap<[u8; 32], usize>,
+    /// Statistics counters this batch moved: key → new value.
+    stats: HashMap<Vec<u8>, u64>,
+}
+
+impl Pending {
+    /// Move the counters as `ops` say, all or none (a counter is read from the batch, else
+    /// from the database).
+    fn bump(&mut self, db: &DB, ops: Vec<Op>) -> Result<()> {
+        let mut staged: HashMap<Vec<u8>, u64> = HashMap::new();
+        for op in ops {
+            let (k, v) = stats::apply_op(op, |k| match staged.get(k).or(self.stats.get(k)) {
+                Some(v) => Ok(*v),
+                None => stats::stored(db, k),
+            })?;
+            staged.insert(k, v);
+        }
+        self.stats.extend(staged);
+        Ok(())
+    }
+}
+
+/// The records as the writer sees them before a job: the batch so far, then the database.
+struct WriterView<'a> {
+    db: &'a DB,
+    p: &'a Pending,
+    /// The record the job creates.
+    new: Option<(u64, Cell)>,
+    /// Cells the job brings (a lookup's records).
+    hint: Option<&'a HashMap<u64, Cell>>,
+}
+
+impl View for WriterView<'_> {
+    fn cell(&self, id: u64) -> Result<Cell> {
+        if let Some((n, c)) = &self.new {
+            if *n == id {
+                return Ok(c.clone());
+            }
+        }
+        if let Some(c) = self.hint.and_then(|h| h.get(&id)) {
+            return Ok(c.clone());
+        }
+        match self.p.created.get(&id) {
+            Some(o) => Ok(o.cell.clone()),
+            None => Cell::of(&stored_record(self.db, id)?),
+        }
+    }
+
+    fn status(&self, id: u64) -> Result<Status> {
+        match self.p.status.get(&id) {
+            Some(s) => Ok(s.clone()),
+            None => stored_status(self.db, id),
+        }
+    }
 }
 
 /// What the status rules ask of a record: which document it is, whose it is.
@@ -271,15 +332,18 @@ struct Owner {
     code: String,
     agency: Option<String>,
     user: String,
+    /// Its statistics cell.
+    cell: Cell,
 }
 
 impl Owner {
-    fn of(r: &Record) -> Owner {
-        Owner {
+    fn of(r: &Record) -> Result<Owner> {
+        Ok(Owner {
             code: r.code.clone(),
             agency: r.agency.clone(),
             user: r.ingest_user.clone(),
-        }
+            cell: Cell::of(r)?,
+        })
     }
 }
 
@@ -305,6 +369,13 @@ fn build_batch(
     };
     b.put_cf(meta, META_SIZE, u64_key(w.frontier.size));
     b.put_cf(meta, META_NEXT_ID, u64_key(w.next_id));
+    let counters = match cf(db, CF_STATS) {
+        Ok(c) => c,
+        Err(e) => return (Err(e), out),
+    };
+    for (k, v) in &p.stats {
+        b.put_cf(counters, k, u64_key(*v));
+    }
     (Ok(b), out)
 }
 
@@ -419,20 +490,7 @@ fn apply(
                 meta: m.meta.clone(),
             };
             let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
-            for h in store {
-                b.put_cf(cf(db, CF_CONTENT)?, h.sha256, &h.bytes);
-                p.content.insert(h.sha256, i);
-            }
-            b.put_cf(cf(db, CF_RECORDS)?, u64_key(id), &json);
-            for k in IndexKey::of(&record) {
-                b.put_cf(cf(db, CF_INDEX)?, k.encode(), []);
-            }
-            p.created.insert(id, Owner::of(&record));
-            if let Some(key) = request {
-                b.put_cf(cf(db, CF_REQUESTS)?, &key, u64_key(id));
-                p.requests.insert(key, record.clone());
-            }
-            w.next_id += 1;
+            let owner = Owner::of(&record)?;
             let event = Event::Ingest {
                 record: id,
                 code: record.code.clone(),
@@ -441,6 +499,28 @@ fn apply(
                 user: rec.user.clone(),
                 time,
             };
+            let view = WriterView {
+                db,
+                p,
+                new: Some((id, owner.cell.clone())),
+                hint: None,
+            };
+            let ops = stats::changes(&event, &view)?;
+            p.bump(db, ops)?;
+            for h in store {
+                b.put_cf(cf(db, CF_CONTENT)?, h.sha256, &h.bytes);
+                p.content.insert(h.sha256, i);
+            }
+            b.put_cf(cf(db, CF_RECORDS)?, u64_key(id), &json);
+            for k in IndexKey::of(&record) {
+                b.put_cf(cf(db, CF_INDEX)?, k.encode(), []);
+            }
+            p.created.insert(id, owner);
+            if let Some(key) = request {
+                b.put_cf(cf(db, CF_REQUESTS)?, &key, u64_key(id));
+                p.requests.insert(key, record.clone());
+            }
+            w.next_id += 1;
             (Some(id), event)
         }
         Job::Status {
@@ -455,7 +535,7 @@ fn apply(
             let owner = |id: u64| -> Result<Owner> {
                 match p.created.get(&id) {
                     Some(o) => Ok(o.clone()),
-                    None => stored_record(db, id).map(|r| Owner::of(&r)),
+                    None => stored_record(db, id).and_then(|r| Owner::of(&r)),
                 }
             };
             let this = owner(*record)?;
@@ -508,14 +588,22 @@ fn apply(
                 }
             }
             let json = serde_json::to_vec(status).map_err(|e| ArchiveError::Db(e.to_string()))?;
-            b.put_cf(cf(db, CF_STATUS)?, u64_key(*record), json);
-            p.status.insert(*record, status.clone());
             let event = Event::Status {
                 record: *record,
                 status: status.clone(),
                 user: user.clone(),
                 time,
             };
+            let view = WriterView {
+                db,
+                p,
+                new: None,
+                hint: None,
+            };
+            let ops = stats::changes(&event, &view)?;
+            p.bump(db, ops)?;
+            b.put_cf(cf(db, CF_STATUS)?, u64_key(*record), json);
+            p.status.insert(*record, status.clone());
             (Some(*record), event)
         }
         Job::Read {
@@ -540,9 +628,13 @@ fn apply(
             by,
             value,
             records,
+            cells,
             user,
             purpose,
         } => {
+            if let Some(r) = records.iter().find(|r| !exists(**r)) {
+                return Err(ArchiveError::NoRecord(*r));
+            }
             let event = Event::Find {
                 by: *by,
                 value: value.clone(),
@@ -551,6 +643,14 @@ fn apply(
                 purpose: purpose.clone(),
                 time,
             };
+            let view = WriterView {
+                db,
+                p,
+                new: None,
+                hint: Some(cells),
+            };
+            let ops = stats::changes(&event, &view)?;
+            p.bump(db, ops)?;
             (None, event)
         }
         Job::Activity { activity, user } => {
@@ -582,7 +682,20 @@ fn apply(
                     user: user.clone(),
                     time,
                 },
+                Activity::Totals { totals } => Event::Totals {
+                    totals: totals.clone(),
+                    user: user.clone(),
+                    time,
+                },
             };
+            let view = WriterView {
+                db,
+                p,
+                new: None,
+                hint: None,
+            };
+            let ops = stats::changes(&event, &view)?;
+            p.bump(db, ops)?;
             (None, event)
         }
     };

@@ -180,6 +180,11 @@ impl Store {
         self.archive.set_status_for(id, status, user, agency)
     }
 
+    /// The statistics of the quarterly report, from the archive's counters.
+    pub fn stats(&self, q: &kyso_archive::StatsQuery) -> Result<kyso_archive::StatsReport> {
+        self.archive.stats(q)
+    }
+
     /// Log a signature the service made (or finalized).
     pub fn log_signature(
         &self,

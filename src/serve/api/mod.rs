@@ -5,6 +5,7 @@
 pub mod log;
 pub mod records;
 pub mod sign;
+pub mod stats;
 pub mod verify;
 
 use super::auth::Role;
@@ -202,6 +203,13 @@ pub const ROUTES: &[Route] = &[
         body: Body::None,
     },
     Route {
+        operation: "stats",
+        method: Method::GET,
+        path: "/v1/stats",
+        roles: &[Admin, Auditor],
+        body: Body::None,
+    },
+    Route {
         operation: "entries",
         method: Method::GET,
         path: "/v1/log/entries",
@@ -235,6 +243,7 @@ fn handler(operation: &str) -> MethodRouter<Shared> {
         "inclusion" => get(log::inclusion),
         "consistency" => get(log::consistency),
         "entries" => get(log::entries),
+        "stats" => get(stats::stats),
         other => unreachable!("route {other} has no handler"),
     }
 }
@@ -465,6 +474,7 @@ pub fn router(state: Shared) -> Router {
         records::put_record, records::find_records, records::get_record, records::get_content, records::set_status,
         verify::verify, verify::verify_detached, verify::archived,
         log::checkpoint, log::log_key, log::inclusion, log::consistency, log::entries,
+        stats::stats,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Security),

@@ -1,4 +1,4 @@
-//! The verification page: plain HTML, CSS and one small script, compiled into the binary and
+//! The pages (verification at `/`, statistics at `/stats`): plain HTML, CSS and one small script, compiled into the binary and
 //! served by kyso itself (no framework, nothing fetched from elsewhere), under a strict
 //! Content-Security-Policy (no inline script or style, Trusted Types: the script builds the
 //! page with `textContent` only). The page calls the API v1 like any client; its strings come
@@ -27,12 +27,21 @@ pub struct Asset {
     pub body: &'static [u8],
 }
 
-/// The pages (HTML), each with its path. The statistics page (issue 14) joins here.
-pub const PAGES: &[Asset] = &[Asset {
-    path: "/",
-    content_type: "text/html; charset=utf-8",
-    body: include_bytes!("index.html"),
-}];
+/// The pages (HTML), each with its path: the verification page, and the statistics page for
+/// administrators and auditors (the page is public; its figures come from `/v1/stats`, which
+/// admits only those roles).
+pub const PAGES: &[Asset] = &[
+    Asset {
+        path: "/",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("index.html"),
+    },
+    Asset {
+        path: "/stats",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("stats.html"),
+    },
+];
 
 /// What the pages load.
 pub const ASSETS: &[Asset] = &[
@@ -50,6 +59,11 @@ pub const ASSETS: &[Asset] = &[
         path: "/verify.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("verify.js"),
+    },
+    Asset {
+        path: "/stats.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("stats.js"),
     },
     Asset {
         path: "/favicon.svg",
