@@ -115,6 +115,10 @@ pub enum ArchiveCommand {
         /// Write its detached signature here (records that have one).
         #[arg(long, value_name = "FILE", requires = "out")]
         signature_out: Option<PathBuf>,
+        /// Write the validation data kept at ingest into this directory (created):
+        /// `certificate-<SHA-256>.der`, `crl-<SHA-256>.der`, `ocsp-<SHA-256>.der`.
+        #[arg(long, value_name = "DIR", conflicts_with = "out")]
+        validation_data_out: Option<PathBuf>,
     },
     /// Find records by document code, subject, or agency and dates — a logged read.
     Find {
@@ -346,7 +350,11 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             reader,
             out,
             signature_out,
-        } => get(&db.db, id, &reader.access(), out, signature_out),
+            validation_data_out,
+        } => match validation_data_out {
+            Some(dir) => validation_data(&db.db, id, &reader.access(), &dir),
+            None => get(&db.db, id, &reader.access(), out, signature_out),
+        },
         ArchiveCommand::Find {
             db,
             code,
@@ -421,6 +429,26 @@ fn get(
         };
         std::fs::write(&p, sig).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
     }
+    Ok(())
+}
+
+fn validation_data(db: &Path, id: u64, access: &Access, dir: &Path) -> Result<(), ExitCode> {
+    use sha2::Digest;
+    let ar = open(db)?;
+    let e = ar.read_validation_data(id, access).map_err(fail)?;
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("create {}: {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for (kind, bytes) in &e.items {
+        let name = format!("{kind}-{}.der", hex::encode(sha2::Sha256::digest(bytes)));
+        let p = dir.join(&name);
+        std::fs::write(&p, bytes).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
+        files.push(name);
+    }
+    print(&serde_json::json!({
+        "record": id,
+        "validation_data": e.record.validation_data,
+        "files": files,
+    }));
     Ok(())
 }
 

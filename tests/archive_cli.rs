@@ -728,6 +728,24 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
             "the content of record 0 was changed",
         ),
         (
+            "validation data",
+            Box::new(move |d| {
+                // The demo CA's certificate, kept with record 0 as its validation data.
+                let rec: serde_json::Value = serde_json::from_slice(
+                    &d.get_cf(cf(d, "records"), 0u64.to_be_bytes())
+                        .unwrap()
+                        .unwrap(),
+                )
+                .unwrap();
+                let certs = rec["validation_data"]["certificates"].as_array().unwrap();
+                let key = hex::decode(certs[0]["sha256"].as_str().unwrap()).unwrap();
+                let mut v = d.get_cf(cf(d, "content"), &key).unwrap().unwrap();
+                v[40] ^= 1;
+                d.put_cf(cf(d, "content"), &key, v).unwrap();
+            }),
+            "the validation data (certificate",
+        ),
+        (
             "record",
             Box::new(|d| {
                 let v = d

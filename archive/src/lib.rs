@@ -29,6 +29,8 @@ pub mod writer;
 pub use code::{DocumentCode, Subject};
 pub use error::{ArchiveError, Result};
 pub use ingest::{ingest, Ingest, Ingested, Prepared};
-pub use lookup::{Content, Found, Query};
-pub use model::{Access, Activity, Event, FoundSignature, Metadata, Record, Status};
+pub use lookup::{Content, Evidence, Found, Query};
+pub use model::{
+    Access, Activity, Event, FoundSignature, Metadata, Record, Status, ValidationData,
+};
 pub use store::{Archive, CheckpointSigner, Config};
