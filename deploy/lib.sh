@@ -108,6 +108,15 @@ kyso_api_peers() {
     "$KYSO_VENV/bin/pip" install -q 'openapi-spec-validator>=0.7'
 }
 
+# The Library of Congress's BagIt validator (PyPI `bagit`: bagit.py --validate), which judges
+# the packages `kyso export` writes, in the same venv.
+kyso_bagit_peers() {
+    kyso_python_peers
+    if [ -x "$KYSO_VENV/bin/bagit.py" ]; then return 0; fi
+    echo "kyso: installing bagit into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'bagit>=1.8'
+}
+
 # oha (crates.io), the HTTP load generator of benches/serve.sh, built once per machine into
 # ~/.cache/kyso/tools (a few minutes on two cores).
 KYSO_TOOLS="${KYSO_TOOLS:-$HOME/.cache/kyso/tools}"

@@ -68,6 +68,18 @@ pub struct KeyArgs {
     pin_file: Option<PathBuf>,
 }
 
+impl KeyArgs {
+    pub(crate) fn key_uri(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+    pub(crate) fn module(&self) -> Option<&Path> {
+        self.module.as_deref()
+    }
+    pub(crate) fn pin_file(&self) -> Option<PathBuf> {
+        self.pin_file.clone()
+    }
+}
+
 #[derive(Args, Clone)]
 pub struct LimitArgs {
     /// Largest document (with its detached signature) the archive takes: bytes, or with K, M
@@ -274,12 +286,12 @@ pub struct AuditArgs {
     module: Option<PathBuf>,
 }
 
-fn fail(e: ArchiveError) -> ExitCode {
+pub(crate) fn fail(e: ArchiveError) -> ExitCode {
     eprintln!("kyso: {e}");
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
 }
 
-fn usage(msg: String) -> ExitCode {
+pub(crate) fn usage(msg: String) -> ExitCode {
     eprintln!("kyso: {msg}");
     ExitCode::from(crate::EXIT_USAGE)
 }
@@ -289,12 +301,12 @@ fn hsm_fail(e: kyso_hsm::HsmError) -> ExitCode {
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
 }
 
-fn print(v: &impl serde::Serialize) {
+pub(crate) fn print(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
 }
 
 /// Read a file of at most `max` bytes.
-fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
     use std::io::Read;
     let f = std::fs::File::open(p).map_err(|e| usage(format!("read {}: {e}", p.display())))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -315,7 +327,7 @@ fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
 }
 
 /// The checkpoint signer the flags name (None without --checkpoint-key).
-fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
+pub(crate) fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
     let (Some(uri), Some(state)) = (&k.key, &k.state) else {
         return Ok(None);
     };
@@ -680,7 +692,7 @@ fn consistency(
 
 /// A log key for the audit: a file (PEM or DER public key or certificate), or the PKCS#11 URI
 /// of its certificate or public key on a token.
-fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
     if s.starts_with("pkcs11:") {
         let uri = Pkcs11Uri::parse(s).map_err(hsm_fail)?;
         let spki = kyso_hsm::public_key(module, &uri).map_err(hsm_fail)?;

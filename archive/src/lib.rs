@@ -9,19 +9,25 @@
 //! - [`lookup`]: logged reads of records, content and lookups; proofs;
 //! - [`checkpointer`]: signed checkpoints, never inconsistent with the last one signed;
 //! - [`backup`]: copies that survive the disk, and restores;
+//! - [`export`], [`bag`]: logged exports to BagIt packages; [`bag_verify`]: their offline
+//!   check; [`renew`]: time-stamps over a package's evidence, renewed;
 //! - [`audit`]: recompute everything, trusting nothing inside the database;
 //! - [`schema`]: column families, keys and RocksDB options; [`model`]: records and events.
 
 pub mod audit;
 pub mod backup;
+pub mod bag;
+pub mod bag_verify;
 pub mod checkpoint;
 pub mod checkpointer;
 pub mod code;
 pub mod error;
+pub mod export;
 pub mod ingest;
 pub mod lookup;
 pub mod merkle;
 pub mod model;
+pub mod renew;
 pub mod schema;
 pub mod store;
 pub mod writer;

@@ -105,7 +105,7 @@ impl Archive {
         .map(|o| o.leaf)
     }
 
-    fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
+    pub(crate) fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
         let sha = hex::decode(sha256_hex).map_err(|_| {
             ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256"))
         })?;

@@ -339,6 +339,9 @@ pub enum Event {
     Export {
         records: Vec<u64>,
         format: String,
+        /// Why (events logged before exports had reasons have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
         user: String,
         time: String,
     },
@@ -389,6 +392,8 @@ pub enum Activity {
     Export {
         records: Vec<u64>,
         format: String,
+        /// Why the records are exported (an export by `Archive::begin_export` always says).
+        reason: Option<String>,
     },
     Signature {
         document_sha256: String,

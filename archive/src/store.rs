@@ -227,8 +227,15 @@ impl Archive {
     pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
         check_user(user)?;
         match &activity {
-            Activity::Export { records, format } => {
+            Activity::Export {
+                records,
+                format,
+                reason,
+            } => {
                 check_text("export format", format, 100)?;
+                if let Some(r) = reason {
+                    check_text("export reason", r, 500)?;
+                }
                 if records.len() > 100_000 {
                     return Err(ArchiveError::Input(
                         "an export event names at most 100000 records".into(),

@@ -618,13 +618,18 @@ fn apply(
         }
         Job::Activity { activity, user } => {
             let event = match activity {
-                Activity::Export { records, format } => {
+                Activity::Export {
+                    records,
+                    format,
+                    reason,
+                } => {
                     if let Some(r) = records.iter().find(|r| !exists(**r)) {
                         return Err(ArchiveError::NoRecord(*r));
                     }
                     Event::Export {
                         records: records.clone(),
                         format: format.clone(),
+                        reason: reason.clone(),
                         user: user.clone(),
                         time,
                     }
