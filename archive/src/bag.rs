@@ -286,9 +286,7 @@ fn write_record(p: &mut Payload, ar: &Archive, x: &Exported, size: u64) -> Resul
     let dir = format!("records/{id}");
     let d = p.root.join("data").join(&dir);
     match fs::create_dir(&d) {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-            return Err(io("create", &d, e))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io("create", &d, e)),
         _ => {}
     }
     p.put(
@@ -333,8 +331,9 @@ fn read_ids(p: &Path) -> Result<Vec<u64>> {
     let text = fs::read_to_string(p).map_err(|e| io("read", p, e))?;
     text.lines()
         .map(|l| {
-            l.parse()
-                .map_err(|_| ArchiveError::Input(format!("{}: {l:?} is not a record id", p.display())))
+            l.parse().map_err(|_| {
+                ArchiveError::Input(format!("{}: {l:?} is not a record id", p.display()))
+            })
         })
         .collect()
 }
@@ -423,8 +422,9 @@ pub fn export(
             let cp = crate::checkpoint::parse(&note).map_err(ArchiveError::Checkpoint)?;
             let spki = der::Encode::to_der(signer.key.public_key_info())
                 .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
-            let log_key_pem = der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &spki)
-                .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
+            let log_key_pem =
+                der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &spki)
+                    .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
             let checkpoint_timestamp = match o.stamper {
                 Some(stamp) => Some(B64.encode(stamp(note.as_bytes()).map_err(|e| {
                     ArchiveError::Checkpoint(format!("time-stamping the checkpoint: {e}"))
@@ -566,7 +566,10 @@ fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
         let f = root.join(name);
         fs::write(&f, text).map_err(|e| io("write", &f, e))
     };
-    put("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
+    put(
+        "bagit.txt",
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )?;
     let cp = crate::checkpoint::parse(&j.checkpoint).map_err(ArchiveError::Checkpoint)?;
     let today = &kyso_verify::rfc3339(std::time::SystemTime::now())[..10];
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");

@@ -197,14 +197,15 @@ fn read_manifest(
 
 /// SHA-256 and SHA-512 (hex) of a file, streamed.
 fn digests(p: &Path) -> Result<(String, String, u64), String> {
-    use sha2::Digest;
     let mut f = fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
     let mut a = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut b = sha2::Sha512::new();
+    let mut b = openssl::sha::Sha512::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {
-        let k = f.read(&mut buf).map_err(|e| format!("{}: {e}", p.display()))?;
+        let k = f
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
         if k == 0 {
             break;
         }
@@ -212,11 +213,7 @@ fn digests(p: &Path) -> Result<(String, String, u64), String> {
         b.update(&buf[..k]);
         n += k as u64;
     }
-    Ok((
-        hex::encode(a.finish()),
-        hex::encode(b.finalize()),
-        n,
-    ))
+    Ok((hex::encode(a.finish()), hex::encode(b.finish()), n))
 }
 
 /// Which record a payload path belongs to (`data/records/<id>/…`).
@@ -236,7 +233,11 @@ struct Fixity {
 }
 
 /// Every file under `data/` against the manifests, and every manifest entry against a file.
-fn check_fixity(root: &Path, listed: &mut HashMap<String, Listed>, package: &mut Vec<Problem>) -> Fixity {
+fn check_fixity(
+    root: &Path,
+    listed: &mut HashMap<String, Listed>,
+    package: &mut Vec<Problem>,
+) -> Fixity {
     let mut fx = Fixity {
         by_record: BTreeMap::new(),
         bytes: 0,
@@ -389,16 +390,34 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
         )),
     }
     let mut listed = HashMap::new();
-    read_manifest(&root.join("manifest-sha256.txt"), "sha256", &mut listed, &mut package);
-    read_manifest(&root.join("manifest-sha512.txt"), "sha512", &mut listed, &mut package);
+    read_manifest(
+        &root.join("manifest-sha256.txt"),
+        "sha256",
+        &mut listed,
+        &mut package,
+    );
+    read_manifest(
+        &root.join("manifest-sha512.txt"),
+        "sha512",
+        &mut listed,
+        &mut package,
+    );
     // The tag manifest covers bagit.txt, bag-info.txt and the payload manifests.
     let mut tags = HashMap::new();
-    read_manifest(&root.join("tagmanifest-sha256.txt"), "sha256", &mut tags, &mut package);
+    read_manifest(
+        &root.join("tagmanifest-sha256.txt"),
+        "sha256",
+        &mut tags,
+        &mut package,
+    );
     for (name, l) in &tags {
         match read_small(&root.join(name)) {
             Ok(b) => {
                 if l.sha256.as_deref()
-                    != Some(&hex::encode(ring::digest::digest(&ring::digest::SHA256, &b)))
+                    != Some(&hex::encode(ring::digest::digest(
+                        &ring::digest::SHA256,
+                        &b,
+                    )))
                 {
                     package.push(problem(
                         "tagmanifest",
@@ -420,15 +439,30 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
             if oxum != format!("{}.{}", fx.bytes, fx.files) {
                 package.push(problem(
                     "oxum",
-                    format!("Payload-Oxum says {oxum}; the payload is {}.{}", fx.bytes, fx.files),
-                    format!("Payload-Oxum ghi {oxum}; phần dữ liệu là {}.{}", fx.bytes, fx.files),
+                    format!(
+                        "Payload-Oxum says {oxum}; the payload is {}.{}",
+                        fx.bytes, fx.files
+                    ),
+                    format!(
+                        "Payload-Oxum ghi {oxum}; phần dữ liệu là {}.{}",
+                        fx.bytes, fx.files
+                    ),
                 ));
             }
         }
     }
     let data = root.join("data");
     let (checkpoint, cp) = check_checkpoint(&data, o);
-    verify_records(root, &data, o, checkpoint, cp, package, fx.by_record, "bagit")
+    verify_records(
+        root,
+        &data,
+        o,
+        checkpoint,
+        cp,
+        package,
+        fx.by_record,
+        "bagit",
+    )
 }
 
 type Anchor = Option<(u64, Hash)>;
@@ -503,8 +537,14 @@ pub(crate) fn verify_records(
                         Ok(Event::Export { records, .. }) => set.extend(records),
                         Ok(_) => package.push(problem(
                             "export",
-                            format!("log entry {} in log/export.json is not an export event", p.leaf),
-                            format!("mục nhật ký {} trong log/export.json không phải sự kiện xuất", p.leaf),
+                            format!(
+                                "log entry {} in log/export.json is not an export event",
+                                p.leaf
+                            ),
+                            format!(
+                                "mục nhật ký {} trong log/export.json không phải sự kiện xuất",
+                                p.leaf
+                            ),
                         )),
                         Err(e) => package.push(problem(
                             "export",
@@ -551,9 +591,11 @@ pub(crate) fn verify_records(
         ids.extend(n.iter().copied());
     }
     ids.extend(file_problems.keys().copied());
-    let mut records = Vec::with_capacity(ids.len());
-    for id in ids {
-        let mut r = RecordResult {
+    // Records are independent: checked in parallel, each read one at a time per thread.
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut results: Vec<RecordResult> = ids
+        .iter()
+        .map(|&id| RecordResult {
             id,
             ok: false,
             code: None,
@@ -561,34 +603,42 @@ pub(crate) fn verify_records(
             indication: None,
             held: Vec::new(),
             problems: file_problems.remove(&id).unwrap_or_default(),
-        };
-        let is_named = named.as_ref().map(|n| n.contains(&id));
-        if !present.contains(&id) {
-            r.problems.push(problem(
-                "missing",
-                format!("record {id} is named by the export event but missing from the package"),
-                format!("hồ sơ {id} có trong sự kiện xuất nhưng bị thiếu trong gói"),
-            ));
-        } else {
-            if is_named == Some(false) {
+        })
+        .collect();
+    {
+        use rayon::prelude::*;
+        let named = &named;
+        let present = &present;
+        results.par_iter_mut().for_each(|r| {
+            let id = r.id;
+            let is_named = named.as_ref().map(|n| n.contains(&id));
+            if !present.contains(&id) {
                 r.problems.push(problem(
-                    "not_exported",
-                    format!("record {id} is not named by the export event: the log does not say the archive exported it"),
-                    format!("hồ sơ {id} không có trong sự kiện xuất: nhật ký không xác nhận kho đã xuất hồ sơ này"),
+                    "missing",
+                    format!("record {id} is named by the export event but missing from the package"),
+                    format!("hồ sơ {id} có trong sự kiện xuất nhưng bị thiếu trong gói"),
+                ));
+            } else {
+                if is_named == Some(false) {
+                    r.problems.push(problem(
+                        "not_exported",
+                        format!("record {id} is not named by the export event: the log does not say the archive exported it"),
+                        format!("hồ sơ {id} không có trong sự kiện xuất: nhật ký không xác nhận kho đã xuất hồ sơ này"),
+                    ));
+                }
+                check_record(data, id, anchor, o, r);
+            }
+            if anchor.is_none() {
+                r.problems.push(problem(
+                    "checkpoint",
+                    format!("record {id}: its log entries cannot be proved: the package's checkpoint does not hold"),
+                    format!("hồ sơ {id}: không chứng minh được các mục nhật ký: điểm kiểm tra của gói không đạt"),
                 ));
             }
-            check_record(data, id, anchor, o, &mut r);
-        }
-        if anchor.is_none() {
-            r.problems.push(problem(
-                "checkpoint",
-                format!("record {id}: its log entries cannot be proved: the package's checkpoint does not hold"),
-                format!("hồ sơ {id}: không chứng minh được các mục nhật ký: điểm kiểm tra của gói không đạt"),
-            ));
-        }
-        r.ok = r.problems.is_empty();
-        records.push(r);
+            r.ok = r.problems.is_empty();
+        });
     }
+    let records = results;
     let records_ok = records.iter().filter(|r| r.ok).count() as u64;
     let records_failed = records.len() as u64 - records_ok;
     BagReport {
@@ -610,7 +660,11 @@ fn sha256_hex(b: &[u8]) -> String {
 fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut RecordResult) {
     let dir = data.join("records").join(id.to_string());
     let fail = |r: &mut RecordResult, kind: &'static str, en: String, vi: String| {
-        r.problems.push(problem(kind, format!("record {id}: {en}"), format!("hồ sơ {id}: {vi}")))
+        r.problems.push(problem(
+            kind,
+            format!("record {id}: {en}"),
+            format!("hồ sơ {id}: {vi}"),
+        ))
     };
     let json = match read_small(&dir.join("metadata.json")) {
         Ok(b) => b,
@@ -639,7 +693,12 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     // The log: the ingest event binds the record's bytes; status events give its status.
     if let Some((size, root)) = anchor {
         match read_log(&dir.join("log.json"), size) {
-            Err((en, vi)) => fail(r, "log", format!("log.json: {en}"), format!("log.json: {vi}")),
+            Err((en, vi)) => fail(
+                r,
+                "log",
+                format!("log.json: {en}"),
+                format!("log.json: {vi}"),
+            ),
             Ok(l) => {
                 let mut status = Status::Valid;
                 let mut ingest_ok = false;
@@ -723,11 +782,18 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
         }
         let b = fs::read(p).map_err(|e| e.to_string())?;
         if sha256_hex(&b) != sha256 || hex::encode(openssl::sha::sha512(&b)) != sha512 {
-            return Err("does not match the record's SHA-256 and SHA-512 (the log holds them)".into());
+            return Err(
+                "does not match the record's SHA-256 and SHA-512 (the log holds them)".into(),
+            );
         }
         Ok(b)
     };
-    let document = match blob(&doc_path, &rec.content_sha256, &rec.content_sha512, rec.size) {
+    let document = match blob(
+        &doc_path,
+        &rec.content_sha256,
+        &rec.content_sha512,
+        rec.size,
+    ) {
         Ok(b) => Some(b),
         Err(e) => {
             fail(
@@ -762,7 +828,9 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     let mut evidence_ok = true;
     if let Some(vd) = &rec.validation_data {
         for (kind, b) in vd.blobs() {
-            let p = data.join("evidence").join(format!("{kind}-{}.der", b.sha256));
+            let p = data
+                .join("evidence")
+                .join(format!("{kind}-{}.der", b.sha256));
             let bytes = match blob(&p, &b.sha256, &b.sha512, b.size) {
                 Ok(x) => x,
                 Err(e) => {
@@ -828,7 +896,8 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     if ind == "TOTAL-PASSED" {
         r.held.push("signatures");
     } else if rec.kept_unverified.is_some() && ind == at_ingest {
-        r.held.push("signatures (kept unverified at ingest, as then)");
+        r.held
+            .push("signatures (kept unverified at ingest, as then)");
     } else {
         let why = report
             .signatures
@@ -859,7 +928,11 @@ fn vi_blob(en: &str) -> String {
 pub fn text(r: &BagReport, vi: bool) -> String {
     let pick = |p: &Problem| if vi { p.vi.clone() } else { p.en.clone() };
     let mut s = String::new();
-    let (ok, bad) = if vi { ("ĐẠT", "KHÔNG ĐẠT") } else { ("PASSED", "FAILED") };
+    let (ok, bad) = if vi {
+        ("ĐẠT", "KHÔNG ĐẠT")
+    } else {
+        ("PASSED", "FAILED")
+    };
     s.push_str(&format!(
         "{}: {} — {}\n",
         if vi { "Gói" } else { "Package" },
@@ -869,13 +942,24 @@ pub fn text(r: &BagReport, vi: bool) -> String {
     let c = &r.checkpoint;
     s.push_str(&format!(
         "{}: {} {} {} {}\n",
-        if vi { "Điểm kiểm tra" } else { "Checkpoint" },
+        if vi {
+            "Điểm kiểm tra"
+        } else {
+            "Checkpoint"
+        },
         c.origin.as_deref().unwrap_or("?"),
         c.size.map(|x| x.to_string()).unwrap_or_default(),
         if c.ok { ok } else { bad },
         c.timestamps
             .iter()
-            .map(|t| format!("[{} {t}]", if vi { "dấu thời gian" } else { "time-stamp" }))
+            .map(|t| format!(
+                "[{} {t}]",
+                if vi {
+                    "dấu thời gian"
+                } else {
+                    "time-stamp"
+                }
+            ))
             .collect::<Vec<_>>()
             .join(" ")
     ));

@@ -80,7 +80,9 @@ impl Archive {
         records.sort_unstable();
         records.dedup();
         if records.is_empty() {
-            return Err(ArchiveError::Input("no record matches the selection".into()));
+            return Err(ArchiveError::Input(
+                "no record matches the selection".into(),
+            ));
         }
         let status_events = self.status_events_of(&records)?;
         let mut event_leaves = Vec::new();
@@ -216,11 +218,10 @@ impl ExportSession<'_> {
             )));
         }
         let a = self.archive;
-        let record_json = a
-            .db
-            .get_cf(a.cf(CF_RECORDS)?, u64_key(id))
-            .map_err(db_err)?
-            .ok_or(ArchiveError::NoRecord(id))?;
+        let record_json =
+            a.db.get_cf(a.cf(CF_RECORDS)?, u64_key(id))
+                .map_err(db_err)?
+                .ok_or(ArchiveError::NoRecord(id))?;
         let record: Record = serde_json::from_slice(&record_json)
             .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
         let status = stored_status(&a.db, id)?;

@@ -89,7 +89,8 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
         match read_bounded(p, MAX_TOKEN) {
             Ok(b) => bytes.push(b),
             Err(e) => {
-                r.problems.push(problem(format!("{name}: {e}"), format!("{name}: {e}")));
+                r.problems
+                    .push(problem(format!("{name}: {e}"), format!("{name}: {e}")));
                 return;
             }
         }
@@ -171,14 +172,13 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
 /// `kyso bag renew`: add a time-stamp over the previous evidence. The chain must hold now
 /// (renewing broken evidence would only hide it); `stamp` makes the token over the parts'
 /// concatenation. Returns the new tag file's name.
-pub fn renew(
-    root: &Path,
-    o: &VerifyOptions,
-    stamp: crate::bag::Stamper<'_>,
-) -> Result<String> {
+pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
     let data = root.join("data");
-    let note = read_bounded(&data.join("log/checkpoint.txt"), crate::checkpoint::MAX_NOTE as u64)
-        .map_err(ArchiveError::Input)?;
+    let note = read_bounded(
+        &data.join("log/checkpoint.txt"),
+        crate::checkpoint::MAX_NOTE as u64,
+    )
+    .map_err(ArchiveError::Input)?;
     let mut r = CheckpointResult::default();
     check_chain(&data, &note, o, &mut r);
     if let Some(p) = r.problems.first() {
@@ -190,7 +190,8 @@ pub fn renew(
     let toks = tokens(root);
     let mut input = note;
     input.extend(
-        read_bounded(&root.join("manifest-sha512.txt"), MAX_MANIFEST).map_err(ArchiveError::Input)?,
+        read_bounded(&root.join("manifest-sha512.txt"), MAX_MANIFEST)
+            .map_err(ArchiveError::Input)?,
     );
     for (_, p) in &toks {
         input.extend(read_bounded(p, MAX_TOKEN).map_err(ArchiveError::Input)?);
