@@ -17,8 +17,10 @@ use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// BagIt 1.0 (RFC 8493).
+    /// BagIt 1.0 (RFC 8493): a directory.
     Bagit,
+    /// E-ARK CSIP 2.x information package (METS, PREMIS v3), zipped.
+    Eark,
 }
 
 /// The time-stamping authority for the package's evidence.
@@ -104,7 +106,7 @@ pub struct TrustFlags {
 
 #[derive(Args)]
 pub struct BagVerifyArgs {
-    /// The package (a BagIt directory).
+    /// The package: a BagIt directory or an E-ARK zip.
     path: PathBuf,
     /// The log key's certificate or public key (PEM or DER), from outside the package.
     #[arg(long = "log-key", value_name = "PEM", required = true)]
@@ -214,6 +216,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
             out: a.out.clone(),
             format: match a.format {
                 FormatArg::Bagit => Format::Bagit,
+                FormatArg::Eark => Format::Eark,
             },
             selection: sel,
             access: Access::new(a.user.clone(), a.reason.clone()),
@@ -270,10 +273,16 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
                 Ok(o) => o,
                 Err(c) => return c,
             };
-            if !a.path.is_dir() {
-                return usage(format!("{}: not a package directory", a.path.display()));
-            }
-            let r = bag_verify::verify_bag(&a.path, &o);
+            let r = if a.path.is_dir() {
+                bag_verify::verify_bag(&a.path, &o)
+            } else if a.path.is_file() {
+                match bag_verify::verify_eark_zip(&a.path, &o) {
+                    Ok(r) => r,
+                    Err(e) => return usage(e),
+                }
+            } else {
+                return usage(format!("{}: no such package", a.path.display()));
+            };
             if a.json {
                 print(&r);
             } else {

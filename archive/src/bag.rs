@@ -48,14 +48,17 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// BagIt 1.0 (RFC 8493).
+    /// BagIt 1.0 (RFC 8493): a directory.
     Bagit,
+    /// E-ARK CSIP 2.x information package, zipped ([`crate::eark`]).
+    Eark,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Bagit => "bagit",
+            Format::Eark => "eark",
         }
     }
 }
@@ -110,7 +113,7 @@ struct Args {
 
 /// How far an export got (`PATH.journal`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Journal {
+pub struct Journal {
     args: Args,
     /// The export events of the first run (the package's proofs of which records it holds).
     export_events: Vec<u64>,
@@ -162,9 +165,12 @@ pub(crate) fn write_atomic(p: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| io("fsync the directory of", p, e))
 }
 
-/// The payload of a bag under construction: files, and the manifest lines for them.
+/// The payload of a package under construction: files, and the manifest lines for them.
 struct Payload {
+    /// The package root (the bag; for E-ARK the OBJID directory).
     root: PathBuf,
+    /// Where the payload is, relative to the root (`data`, or E-ARK's representation data).
+    prefix: &'static str,
     m256: BufWriter<File>,
     m512: BufWriter<File>,
     m256_len: u64,
@@ -177,9 +183,10 @@ struct Payload {
 
 impl Payload {
     /// Open the manifests, cut back to the journal's lengths.
-    fn open(root: &Path, j: &Journal) -> Result<Payload> {
+    fn open(root: &Path, prefix: &'static str, manifests: &Path, j: &Journal) -> Result<Payload> {
+        fs::create_dir_all(manifests).map_err(|e| io("create", manifests, e))?;
         let open = |name: &str, len: u64| -> Result<File> {
-            let p = root.join(name);
+            let p = manifests.join(name);
             let f = OpenOptions::new()
                 .create(true)
                 .truncate(false)
@@ -193,20 +200,21 @@ impl Payload {
                 .map_err(|e| io("seek", &p, e))?;
             Ok(f)
         };
-        for d in ["data/log", "data/records", "data/evidence"] {
-            let d = root.join(d);
+        for d in ["log", "records", "evidence"] {
+            let d = root.join(prefix).join(d);
             fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
         }
         let m256 = open("manifest-sha256.txt", j.manifest_sha256_len)?;
         let m512 = open("manifest-sha512.txt", j.manifest_sha512_len)?;
         // Evidence written before the last commit is in the manifest kept.
         let mut evidence = HashSet::new();
-        let kept = fs::read(root.join("manifest-sha256.txt"))
-            .map_err(|e| io("read", &root.join("manifest-sha256.txt"), e))?;
+        let kept = fs::read(manifests.join("manifest-sha256.txt"))
+            .map_err(|e| io("read", &manifests.join("manifest-sha256.txt"), e))?;
+        let evidence_dir = format!("{prefix}/evidence/");
         for line in kept.split(|b| *b == b'\n') {
             let line = String::from_utf8_lossy(line);
             if let Some((_, path)) = line.split_once("  ") {
-                if let Some(name) = path.strip_prefix("data/evidence/") {
+                if let Some(name) = path.strip_prefix(evidence_dir.as_str()) {
                     if let Some((_, sha)) = name.trim_end_matches(".der").rsplit_once('-') {
                         evidence.insert(sha.to_string());
                     }
@@ -215,6 +223,7 @@ impl Payload {
         }
         Ok(Payload {
             root: root.to_path_buf(),
+            prefix,
             m256: BufWriter::with_capacity(1 << 16, m256),
             m512: BufWriter::with_capacity(1 << 16, m512),
             m256_len: j.manifest_sha256_len,
@@ -225,15 +234,15 @@ impl Payload {
         })
     }
 
-    /// Write a payload file (`rel` under `data/`) and its manifest lines.
+    /// Write a payload file (`rel` under the payload directory) and its manifest lines.
     fn put(&mut self, rel: &str, data: &[u8]) -> Result<()> {
-        let p = self.root.join("data").join(rel);
+        let p = self.root.join(self.prefix).join(rel);
         let mut f = File::create(&p).map_err(|e| io("create", &p, e))?;
         f.write_all(data).map_err(|e| io("write", &p, e))?;
         let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, data));
         let sha512 = hex::encode(openssl::sha::sha512(data));
-        let l256 = format!("{sha256}  data/{rel}\n");
-        let l512 = format!("{sha512}  data/{rel}\n");
+        let l256 = format!("{sha256}  {}/{rel}\n", self.prefix);
+        let l512 = format!("{sha512}  {}/{rel}\n", self.prefix);
         self.m256
             .write_all(l256.as_bytes())
             .map_err(|e| io("write", &self.root, e))?;
@@ -284,7 +293,7 @@ pub fn document_name(media_type: &str) -> &'static str {
 fn write_record(p: &mut Payload, ar: &Archive, x: &Exported, size: u64) -> Result<()> {
     let id = x.record.id;
     let dir = format!("records/{id}");
-    let d = p.root.join("data").join(&dir);
+    let d = p.root.join(p.prefix).join(&dir);
     match fs::create_dir(&d) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io("create", &d, e)),
         _ => {}
@@ -370,6 +379,9 @@ pub fn export(
         }
         if out.exists() {
             // Complete: killed after the rename, before the journal was removed.
+            if partial.exists() {
+                fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
+            }
             let _ = fs::remove_file(&ids_path);
             fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
             return Ok(summary(o, j, true, Vec::new()));
@@ -460,8 +472,16 @@ pub fn export(
         .as_ref()
         .map(|s| s.event_leaves.clone())
         .unwrap_or_default();
-    fs::create_dir_all(partial.join("data")).map_err(|e| io("create", &partial, e))?;
-    let mut p = Payload::open(&partial, &j)?;
+    let objid = objid(&j);
+    let (root, prefix, manifests) = match o.format {
+        Format::Bagit => (partial.clone(), "data", partial.clone()),
+        Format::Eark => {
+            let root = partial.join(&objid);
+            let m = root.join(crate::eark::MANIFESTS);
+            (root, crate::eark::PAYLOAD, m)
+        }
+    };
+    let mut p = Payload::open(&root, prefix, &manifests, &j)?;
     if j.done == 0 {
         write_log_files(&mut p, ar, &j)?;
     }
@@ -491,18 +511,59 @@ pub fn export(
         }
     }
     p.flush()?;
-    finish(&mut p, &j, &partial)?;
-    syncfs(&partial)?;
-    fs::rename(&partial, out).map_err(|e| io("rename", out, e))?;
+    match o.format {
+        Format::Bagit => {
+            finish(&mut p, &j, &partial)?;
+            syncfs(&partial)?;
+            fs::rename(&partial, out).map_err(|e| io("rename", out, e))?;
+        }
+        Format::Eark => {
+            crate::eark::finish(
+                &root,
+                &objid,
+                &ids,
+                &j.args.organization,
+                &j.args.user,
+                &j.args.reason,
+            )?;
+            let zip = with_ext(out, ".zip-partial");
+            crate::eark::zip_dir(&root, &zip)?;
+            fs::rename(&zip, out).map_err(|e| io("rename", out, e))?;
+        }
+    }
     let parent = out.parent().filter(|d| !d.as_os_str().is_empty());
     File::open(parent.unwrap_or(Path::new(".")))
         .and_then(|d| d.sync_all())
         .map_err(|e| io("fsync the directory of", out, e))?;
+    if partial.exists() {
+        fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
+    }
     let _ = fs::remove_file(&ids_path);
     fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
     j.payload_bytes = p.bytes;
     j.payload_files = p.files;
     Ok(summary(o, &j, resumed, logged))
+}
+
+/// The package's identifier: the log's origin and the export event (E-ARK's OBJID and root
+/// folder name).
+pub fn objid(j: &Journal) -> String {
+    let origin: String = crate::checkpoint::parse(&j.checkpoint)
+        .map(|n| n.checkpoint.origin)
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!(
+        "{origin}-export-{}",
+        j.export_events.first().copied().unwrap_or_default()
+    )
 }
 
 fn rest_is_empty(s: &Selection) -> bool {

@@ -216,9 +216,10 @@ fn digests(p: &Path) -> Result<(String, String, u64), String> {
     Ok((hex::encode(a.finish()), hex::encode(b.finish()), n))
 }
 
-/// Which record a payload path belongs to (`data/records/<id>/…`).
-fn record_of(path: &str) -> Option<u64> {
-    path.strip_prefix("data/records/")?
+/// Which record a payload path belongs to (`<prefix>/records/<id>/…`).
+fn record_of(prefix: &str, path: &str) -> Option<u64> {
+    path.strip_prefix(prefix)?
+        .strip_prefix("/records/")?
         .split('/')
         .next()?
         .parse()
@@ -235,6 +236,7 @@ struct Fixity {
 /// Every file under `data/` against the manifests, and every manifest entry against a file.
 fn check_fixity(
     root: &Path,
+    prefix: &str,
     listed: &mut HashMap<String, Listed>,
     package: &mut Vec<Problem>,
 ) -> Fixity {
@@ -243,7 +245,7 @@ fn check_fixity(
         bytes: 0,
         files: 0,
     };
-    let mut stack = vec![(root.join("data"), "data".to_string(), 0usize)];
+    let mut stack = vec![(root.join(prefix), prefix.to_string(), 0usize)];
     while let Some((dir, rel, depth)) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -266,7 +268,7 @@ fn check_fixity(
                 }
                 continue;
             }
-            let mut report = |en: String, vi: String| match record_of(&path) {
+            let mut report = |en: String, vi: String| match record_of(prefix, &path) {
                 Some(id) => fx
                     .by_record
                     .entry(id)
@@ -301,7 +303,7 @@ fn check_fixity(
             format!("{path} is listed in the manifests but missing"),
             format!("{path} có trong bản kê nhưng bị thiếu"),
         );
-        match record_of(&path) {
+        match record_of(prefix, &path) {
             Some(id) => fx
                 .by_record
                 .entry(id)
@@ -429,7 +431,7 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
             Err(e) => package.push(problem("tagmanifest", e.clone(), e)),
         }
     }
-    let fx = check_fixity(root, &mut listed, &mut package);
+    let fx = check_fixity(root, "data", &mut listed, &mut package);
     if let Ok(info) = fs::read_to_string(root.join("bag-info.txt")) {
         if let Some(oxum) = info
             .lines()
@@ -996,4 +998,224 @@ pub fn text(r: &BagReport, vi: bool) -> String {
 /// Where a package's payload is (for callers that unpacked one).
 pub fn data_dir(root: &Path) -> PathBuf {
     root.join("data")
+}
+
+/// Largest E-ARK zip entry extracted, and most entries.
+const MAX_ENTRY: u64 = 1 << 30;
+const MAX_ENTRIES: usize = 20_000_000;
+
+/// Verify a zipped E-ARK package: unpacked into a temporary directory (entry names checked,
+/// sizes bounded), the METS root checked (OBJID, csip:OAISPACKAGETYPE, every file's SHA-256),
+/// the payload checked like a bag's, with the manifests it carries in metadata/preservation.
+pub fn verify_eark_zip(zip_path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
+    let tmp = std::env::temp_dir().join(format!(
+        "kyso-bag-verify-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let r = unpack(zip_path, &tmp).map(|objid| verify_eark_dir(&tmp.join(&objid), zip_path, o));
+    let _ = fs::remove_dir_all(&tmp);
+    r
+}
+
+fn unpack(zip_path: &Path, into: &Path) -> Result<String, String> {
+    let f = fs::File::open(zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
+    let mut z =
+        zip::ZipArchive::new(f).map_err(|e| format!("{}: not a zip: {e}", zip_path.display()))?;
+    if z.len() > MAX_ENTRIES {
+        return Err(format!(
+            "{} has more than {MAX_ENTRIES} entries",
+            zip_path.display()
+        ));
+    }
+    let mut top: Option<String> = None;
+    for i in 0..z.len() {
+        let mut e = z
+            .by_index(i)
+            .map_err(|e| format!("{}: {e}", zip_path.display()))?;
+        let Some(name) = e.enclosed_name() else {
+            return Err(format!("zip entry {:?} escapes the package", e.name()));
+        };
+        let first = name
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match &top {
+            None => top = Some(first),
+            Some(t) if *t == first => {}
+            Some(t) => {
+                return Err(format!(
+                    "the zip holds more than one package folder ({t}, {first})"
+                ))
+            }
+        }
+        let out = into.join(&name);
+        if e.is_dir() {
+            fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            continue;
+        }
+        if e.size() > MAX_ENTRY {
+            return Err(format!(
+                "zip entry {} is larger than {MAX_ENTRY} bytes",
+                name.display()
+            ));
+        }
+        if let Some(d) = out.parent() {
+            fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+        let mut w = fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let n = std::io::copy(&mut (&mut e).take(MAX_ENTRY + 1), &mut w)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        if n > MAX_ENTRY {
+            return Err(format!(
+                "zip entry {} is larger than {MAX_ENTRY} bytes",
+                name.display()
+            ));
+        }
+    }
+    top.ok_or_else(|| format!("{} is empty", zip_path.display()))
+}
+
+/// The value of `attr="…"` in `tag` (kyso's METS writes attributes with double quotes).
+fn attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
+    let k = format!(" {attr}=\"");
+    let i = tag.find(&k)? + k.len();
+    let j = tag[i..].find('"')?;
+    Some(&tag[i..i + j])
+}
+
+fn unesc(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport {
+    let prefix = crate::eark::PAYLOAD;
+    let mut package = Vec::new();
+    let mut listed: HashMap<String, Listed> = HashMap::new();
+    let pb = |en: String, vi: String| problem("mets", en, vi);
+    // The root METS: the package's identity and type, and the representation's METS by its
+    // SHA-256; the representation's METS: every payload file's SHA-256.
+    let scan = |p: &Path, f: &mut dyn FnMut(&str)| -> Result<(), String> {
+        let file = fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let mut r = std::io::BufReader::new(file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match r
+                .by_ref()
+                .take(MAX_LINE as u64 * 4)
+                .read_until(b'\n', &mut line)
+            {
+                Ok(0) => return Ok(()),
+                Ok(_) => f(&String::from_utf8_lossy(&line)),
+                Err(e) => return Err(format!("{}: {e}", p.display())),
+            }
+        }
+    };
+    let dir_name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (mut objid, mut oais, mut rep_sum) = (None, None, None);
+    let r = scan(&root.join("METS.xml"), &mut |l| {
+        if l.contains("<mets:mets ") {
+            objid = attr(l, "OBJID").map(unesc);
+        }
+        if l.contains("<mets:metsHdr ") {
+            oais = attr(l, "csip:OAISPACKAGETYPE").map(str::to_string);
+        }
+        if l.contains("<mets:file ")
+            && attr(l, "xlink:href") == Some("representations/rep1/METS.xml")
+        {
+            rep_sum = attr(l, "CHECKSUM").map(str::to_ascii_lowercase);
+        }
+    });
+    if let Err(e) = r {
+        package.push(pb(e.clone(), e));
+    }
+    match objid {
+        Some(id) if id == dir_name => {}
+        Some(id) => package.push(pb(
+            format!("METS OBJID {id:?} is not the package folder's name {dir_name:?}"),
+            format!("OBJID {id:?} của METS khác tên thư mục gói {dir_name:?}"),
+        )),
+        None => package.push(pb(
+            "METS.xml has no OBJID".into(),
+            "METS.xml không có OBJID".into(),
+        )),
+    }
+    if !matches!(oais.as_deref(), Some("SIP" | "AIP" | "DIP")) {
+        package.push(pb(
+            "METS.xml has no csip:OAISPACKAGETYPE".into(),
+            "METS.xml không có csip:OAISPACKAGETYPE".into(),
+        ));
+    }
+    let rep_mets = root.join("representations/rep1/METS.xml");
+    let actual = fs::read(&rep_mets).ok().map(|b| sha256_hex(&b));
+    if rep_sum.is_none() || rep_sum != actual {
+        package.push(pb(
+            "representations/rep1/METS.xml does not match the checksum the root METS gives it"
+                .into(),
+            "representations/rep1/METS.xml không khớp mã băm ghi trong METS gốc".into(),
+        ));
+    }
+    let r = scan(&rep_mets, &mut |l| {
+        if l.contains("<mets:file ") {
+            if let (Some(sum), Some(href)) = (attr(l, "CHECKSUM"), attr(l, "xlink:href")) {
+                listed
+                    .entry(format!("representations/rep1/{}", unesc(href)))
+                    .or_default()
+                    .sha256 = Some(sum.to_ascii_lowercase());
+            }
+        }
+    });
+    if let Err(e) = r {
+        package.push(pb(e.clone(), e));
+    }
+    // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS.
+    let mut m256 = HashMap::new();
+    let pres = root.join(crate::eark::MANIFESTS);
+    read_manifest(
+        &pres.join("manifest-sha512.txt"),
+        "sha512",
+        &mut listed,
+        &mut package,
+    );
+    read_manifest(
+        &pres.join("manifest-sha256.txt"),
+        "sha256",
+        &mut m256,
+        &mut package,
+    );
+    for (path, l) in &m256 {
+        if listed.get(path).and_then(|x| x.sha256.as_ref()) != l.sha256.as_ref() {
+            package.push(pb(
+                format!("{path}: the METS and manifest-sha256.txt disagree"),
+                format!("{path}: METS và manifest-sha256.txt không khớp"),
+            ));
+        }
+    }
+    let fx = check_fixity(root, prefix, &mut listed, &mut package);
+    let data = root.join(prefix);
+    let (checkpoint, cp) = check_checkpoint(&data, o);
+    let mut r = verify_records(
+        root,
+        &data,
+        o,
+        checkpoint,
+        cp,
+        package,
+        fx.by_record,
+        "eark",
+    );
+    r.path = zip_path.display().to_string();
+    r
 }

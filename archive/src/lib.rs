@@ -21,6 +21,7 @@ pub mod bag_verify;
 pub mod checkpoint;
 pub mod checkpointer;
 pub mod code;
+pub mod eark;
 pub mod error;
 pub mod export;
 pub mod ingest;
