@@ -6,7 +6,10 @@
 //! `kyso-bench sign`: PAdES-B-B on a 50 KB and a 5 MB PDF and CAdES detached on 1 MB through
 //! kyso, beside pyHanko in-process with the same SoftHSM2 key and the bare token sign rate.
 //!
-//! Usage: `cargo run --release -p kyso-benches -- hsm|sign [--seconds N]`
+//! `kyso-bench export`: `kyso export` of N small records beside `dd` on the same disk
+//! (docs/benchmarks.md).
+//!
+//! Usage: `cargo run --release -p kyso-benches -- hsm|sign|verify|archive|export [--seconds N]`
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
