@@ -1024,6 +1024,8 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
         }
         let out = dir.join("package");
         let start = Instant::now();
+        // Reaped by wait4 (wait_rusage), which also gives the child's own peak RSS.
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(&kyso)
             .env(demo::SOFTHSM2_CONF, &layout.conf)
             .arg("export")
