@@ -108,6 +108,28 @@ kyso_api_peers() {
     "$KYSO_VENV/bin/pip" install -q 'openapi-spec-validator>=0.7'
 }
 
+# The Library of Congress's BagIt validator (PyPI `bagit`: bagit.py --validate), which judges
+# the packages `kyso export` writes, in the same venv.
+kyso_bagit_peers() {
+    kyso_python_peers
+    if [ -x "$KYSO_VENV/bin/bagit.py" ]; then return 0; fi
+    echo "kyso: installing bagit into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'bagit>=1.8'
+}
+
+# The E-ARK validator (PyPI eark-validator, by the DILCIS Board) that judges `kyso export
+# --format eark`, in a venv of its own: it pins an lxml that pyHanko refuses.
+KYSO_EARK_VENV="${KYSO_EARK_VENV:-$HOME/.cache/kyso/venv-eark}"
+kyso_eark_peers() {
+    kyso_python_peers
+    if [ -x "$KYSO_EARK_VENV/bin/eark-validator" ]; then return 0; fi
+    echo "kyso: installing eark-validator into $KYSO_EARK_VENV" >&2
+    rm -rf "$KYSO_EARK_VENV"
+    python3 -m venv "$KYSO_EARK_VENV"
+    "$KYSO_EARK_VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$KYSO_EARK_VENV/bin/pip" install -q 'eark-validator==1.1.3'
+}
+
 # oha (crates.io), the HTTP load generator of benches/serve.sh, built once per machine into
 # ~/.cache/kyso/tools (a few minutes on two cores).
 KYSO_TOOLS="${KYSO_TOOLS:-$HOME/.cache/kyso/tools}"

@@ -68,6 +68,18 @@ pub struct KeyArgs {
     pin_file: Option<PathBuf>,
 }
 
+impl KeyArgs {
+    pub(crate) fn key_uri(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+    pub(crate) fn module(&self) -> Option<&Path> {
+        self.module.as_deref()
+    }
+    pub(crate) fn pin_file(&self) -> Option<PathBuf> {
+        self.pin_file.clone()
+    }
+}
+
 #[derive(Args, Clone)]
 pub struct LimitArgs {
     /// Largest document (with its detached signature) the archive takes: bytes, or with K, M
@@ -115,6 +127,10 @@ pub enum ArchiveCommand {
         /// Write its detached signature here (records that have one).
         #[arg(long, value_name = "FILE", requires = "out")]
         signature_out: Option<PathBuf>,
+        /// Write the validation data kept at ingest into this directory (created):
+        /// `certificate-<SHA-256>.der`, `crl-<SHA-256>.der`, `ocsp-<SHA-256>.der`.
+        #[arg(long, value_name = "DIR", conflicts_with = "out")]
+        validation_data_out: Option<PathBuf>,
     },
     /// Find records by document code, subject, or agency and dates — a logged read.
     Find {
@@ -275,7 +291,7 @@ pub(crate) fn fail(e: ArchiveError) -> ExitCode {
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
 }
 
-fn usage(msg: String) -> ExitCode {
+pub(crate) fn usage(msg: String) -> ExitCode {
     eprintln!("kyso: {msg}");
     ExitCode::from(crate::EXIT_USAGE)
 }
@@ -311,7 +327,7 @@ pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
 }
 
 /// The checkpoint signer the flags name (None without --checkpoint-key).
-fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
+pub(crate) fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
     let (Some(uri), Some(state)) = (&k.key, &k.state) else {
         return Ok(None);
     };
@@ -346,7 +362,11 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             reader,
             out,
             signature_out,
-        } => get(&db.db, id, &reader.access(), out, signature_out),
+            validation_data_out,
+        } => match validation_data_out {
+            Some(dir) => validation_data(&db.db, id, &reader.access(), &dir),
+            None => get(&db.db, id, &reader.access(), out, signature_out),
+        },
         ArchiveCommand::Find {
             db,
             code,
@@ -421,6 +441,26 @@ fn get(
         };
         std::fs::write(&p, sig).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
     }
+    Ok(())
+}
+
+fn validation_data(db: &Path, id: u64, access: &Access, dir: &Path) -> Result<(), ExitCode> {
+    use sha2::Digest;
+    let ar = open(db)?;
+    let e = ar.read_validation_data(id, access).map_err(fail)?;
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("create {}: {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for (kind, bytes) in &e.items {
+        let name = format!("{kind}-{}.der", hex::encode(sha2::Sha256::digest(bytes)));
+        let p = dir.join(&name);
+        std::fs::write(&p, bytes).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
+        files.push(name);
+    }
+    print(&serde_json::json!({
+        "record": id,
+        "validation_data": e.record.validation_data,
+        "files": files,
+    }));
     Ok(())
 }
 
@@ -652,7 +692,7 @@ fn consistency(
 
 /// A log key for the audit: a file (PEM or DER public key or certificate), or the PKCS#11 URI
 /// of its certificate or public key on a token.
-fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
     if s.starts_with("pkcs11:") {
         let uri = Pkcs11Uri::parse(s).map_err(hsm_fail)?;
         let spki = kyso_hsm::public_key(module, &uri).map_err(hsm_fail)?;

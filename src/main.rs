@@ -1,6 +1,7 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
 mod archive_cmd;
+mod export_cmd;
 mod extend_cmd;
 mod remote_cmd;
 mod serve;
@@ -45,6 +46,12 @@ enum Command {
     /// Check that the archive's history has not been rewritten.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Export records with their evidence to long-term storage (BagIt 1.0): a logged
+    /// export, streamed, resumable (rerun the same command after an interruption).
+    Export(Box<export_cmd::ExportArgs>),
+    /// Exported packages: check one offline, renew its evidence.
+    #[command(subcommand)]
+    Bag(export_cmd::BagCommand),
     /// A copy of the archive (every byte copied, not linked) that opens and audits on its own.
     Backup {
         #[arg(long, value_name = "DIR")]
@@ -108,6 +115,8 @@ fn main() -> ExitCode {
         Command::Restore { from, db, user } => return archive_cmd::run_restore(&from, &db, &user),
         Command::Serve(s) => return serve::run(*s),
         Command::Stats(s) => return stats_cmd::run(*s),
+        Command::Export(a) => return export_cmd::run_export(*a),
+        Command::Bag(b) => return export_cmd::run_bag(b),
         other => Cli { command: other },
     };
     let result = match cli.command {
@@ -122,7 +131,9 @@ fn main() -> ExitCode {
         | Command::Backup { .. }
         | Command::Restore { .. }
         | Command::Serve(_)
-        | Command::Stats(_) => {
+        | Command::Stats(_)
+        | Command::Export(_)
+        | Command::Bag(_) => {
             unreachable!("handled above")
         }
     };

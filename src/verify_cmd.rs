@@ -83,7 +83,7 @@ fn read(p: &Path) -> Result<Vec<u8>, String> {
     Ok(v)
 }
 
-fn certs_from(p: &Path) -> Result<Vec<CertRef>, String> {
+pub(crate) fn certs_from(p: &Path) -> Result<Vec<CertRef>, String> {
     if p.is_dir() {
         let mut out = Vec::new();
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)

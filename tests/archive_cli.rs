@@ -728,6 +728,24 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
             "the content of record 0 was changed",
         ),
         (
+            "validation data",
+            Box::new(move |d| {
+                // The demo CA's certificate, kept with record 0 as its validation data.
+                let rec: serde_json::Value = serde_json::from_slice(
+                    &d.get_cf(cf(d, "records"), 0u64.to_be_bytes())
+                        .unwrap()
+                        .unwrap(),
+                )
+                .unwrap();
+                let certs = rec["validation_data"]["certificates"].as_array().unwrap();
+                let key = hex::decode(certs[0]["sha256"].as_str().unwrap()).unwrap();
+                let mut v = d.get_cf(cf(d, "content"), &key).unwrap().unwrap();
+                v[40] ^= 1;
+                d.put_cf(cf(d, "content"), &key, v).unwrap();
+            }),
+            "the validation data (certificate",
+        ),
+        (
             "record",
             Box::new(|d| {
                 let v = d
@@ -1603,5 +1621,22 @@ fn the_same_document_archived_twice_is_stored_once() {
             rocksdb::IteratorMode::Start,
         )
         .count();
-    assert_eq!((contents, records), (1, 2));
+    // The document once, and each certificate of its validation data once, although both
+    // records name them.
+    let mut blobs = std::collections::BTreeSet::new();
+    for item in db.iterator_cf(
+        db.cf_handle("records").unwrap(),
+        rocksdb::IteratorMode::Start,
+    ) {
+        let r: serde_json::Value = serde_json::from_slice(&item.unwrap().1).unwrap();
+        blobs.insert(r["content_sha256"].as_str().unwrap().to_string());
+        for c in r["validation_data"]["certificates"].as_array().unwrap() {
+            blobs.insert(c["sha256"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(
+        blobs.len() >= 3,
+        "the document and at least two certificates: {blobs:?}"
+    );
+    assert_eq!((contents, records), (blobs.len(), 2));
 }

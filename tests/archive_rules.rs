@@ -342,6 +342,7 @@ fn the_log_takes_only_activities_and_every_event_carries_user_and_time() {
             Activity::Export {
                 records: vec![0, 9],
                 format: "bagit".into(),
+                reason: None,
             },
             "luutru",
         )
@@ -356,6 +357,7 @@ fn the_log_takes_only_activities_and_every_event_carries_user_and_time() {
             Activity::Export {
                 records: vec![0],
                 format: "bagit".into(),
+                reason: None,
             },
             "luutru",
         )

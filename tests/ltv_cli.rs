@@ -673,3 +673,120 @@ open(sys.argv[2], 'wb').write(ci.dump(force=True))\n";
         "{j}"
     );
 }
+
+#[test]
+fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
+    // Another agency sends a B-B PDF: no validation data inside. The clerk archives it offline
+    // with the CA's CRLs at hand; the record keeps them and the certificates of the path.
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    pki.stop();
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "--key",
+        LT_KEY,
+        "--certs",
+        &pki.s("ca.pem"),
+        "--out-dir",
+        &demo.path().join("bb").display().to_string(),
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = demo.path().join("bb/giay-phep.signed.pdf");
+    let db = demo.path().join("archive").display().to_string();
+    let r = demo.run(&[
+        "archive",
+        "put",
+        "--db",
+        &db,
+        "--code",
+        "001099012345.GIAY_PHEP",
+        "--user",
+        "canbo.motcua",
+        "--offline",
+        "--trust",
+        &pki.s("root.pem"),
+        "--crl",
+        &pki.s("crl/ca.crl"),
+        "--crl",
+        &pki.s("crl/root.crl"),
+        signed.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
+
+    let out = demo.path().join("evidence");
+    let r = demo.run(&[
+        "archive",
+        "get",
+        "--db",
+        &db,
+        "0",
+        "--user",
+        "luutru",
+        "--purpose",
+        "kiểm tra chứng cứ",
+        "--validation-data-out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let v = &j["validation_data"];
+    assert_eq!(v["mode"], "offline", "{j}");
+    assert!(v["gathered"].as_str().unwrap().ends_with('Z'), "{j}");
+    // The CA's CRL (the signer's status) is kept as given, byte for byte; the certificates of
+    // the path (signer, CA, root) too, each readable and matching its SHA-256.
+    let ca_crl = std::fs::read(pki.path("crl/ca.crl")).unwrap();
+    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+    let crls: Vec<&str> = v["crls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["sha256"].as_str().unwrap())
+        .collect();
+    assert!(crls.contains(&sha(&ca_crl).as_str()), "{j}");
+    assert_eq!(
+        std::fs::read(out.join(format!("crl-{}.der", sha(&ca_crl)))).unwrap(),
+        ca_crl
+    );
+    let certs = v["certificates"].as_array().unwrap();
+    assert!(certs.len() >= 3, "signer, CA and root: {j}");
+    let pem_der = |f: &str| {
+        let text = std::fs::read_to_string(pki.path(f)).unwrap();
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
+    };
+    for f in ["signer.pem", "ca.pem", "root.pem"] {
+        let der = pem_der(f);
+        let name = format!("certificate-{}.der", sha(&der));
+        assert_eq!(std::fs::read(out.join(&name)).unwrap(), der, "{f}");
+    }
+    for b in certs.iter().chain(v["crls"].as_array().unwrap()) {
+        let kind = if certs.contains(b) {
+            "certificate"
+        } else {
+            "crl"
+        };
+        let f = out.join(format!("{kind}-{}.der", b["sha256"].as_str().unwrap()));
+        assert_eq!(
+            std::fs::metadata(f).unwrap().len(),
+            b["size"].as_u64().unwrap()
+        );
+    }
+    // The read was logged, as a read of the validation data.
+    let p = demo.run(&["log", "prove", "--db", &db, "--leaf", "1"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let e: serde_json::Value = serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap();
+    assert_eq!(e["part"], "validation_data", "{e}");
+    assert_eq!(e["user"], "luutru", "{e}");
+}

@@ -585,6 +585,18 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                     b.size,
                 )?;
             }
+            if let Some(v) = &r.validation_data {
+                for (what, b) in v.blobs() {
+                    check_blob(
+                        db,
+                        *record,
+                        &format!("validation data ({what} {})", b.sha256),
+                        &b.sha256,
+                        &b.sha512,
+                        b.size,
+                    )?;
+                }
+            }
             for k in IndexKey::of(&r) {
                 if !db.has(CF_INDEX, &k.encode())? {
                     return Err(bad(format!(

@@ -16,7 +16,7 @@
 use crate::code::DocumentCode;
 use crate::error::{db_err, ArchiveError, Result};
 use crate::model::{
-    check_request_id, check_text, check_user, FoundSignature, Metadata, NewRecord, Record,
+    check_request_id, check_text, check_user, FoundSignature, Gathered, Metadata, NewRecord, Record,
 };
 use crate::schema::{cf, parse_u64_key, request_key, CF_REQUESTS};
 use crate::store::Archive;
@@ -224,6 +224,17 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
             "application/pkcs7-mime".into()
         }
     });
+    let mut evidence = kyso_verify::Evidence::default();
+    for s in &report.signatures {
+        evidence.merge(&s.evidence);
+    }
+    let validation = Gathered {
+        time: kyso_verify::rfc3339(validator.now),
+        online: validator.fetch.is_some(),
+        certificates: evidence.certs.iter().map(|c| c.der().to_vec()).collect(),
+        crls: evidence.crls.iter().map(|c| c.der().to_vec()).collect(),
+        ocsp_responses: evidence.ocsps.iter().map(|o| o.response_der()).collect(),
+    };
     let rec = NewRecord {
         meta: req.metadata,
         media_type,
@@ -232,6 +243,7 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
         kept_unverified,
         request_id: req.request_id,
         user: req.user,
+        validation: Some(validation),
     };
     Ok(Prepared {
         step: Step::Store {

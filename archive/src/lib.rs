@@ -9,20 +9,27 @@
 //! - [`lookup`]: logged reads of records, content and lookups; proofs;
 //! - [`checkpointer`]: signed checkpoints, never inconsistent with the last one signed;
 //! - [`backup`]: copies that survive the disk, and restores;
+//! - [`export`], [`bag`]: logged exports to BagIt packages; [`bag_verify`]: their offline
+//!   check; [`renew`]: time-stamps over a package's evidence, renewed;
 //! - [`audit`]: recompute everything, trusting nothing inside the database;
 //! - [`stats`]: counters for the quarterly digitization report, kept by the writer;
 //! - [`schema`]: column families, keys and RocksDB options; [`model`]: records and events.
 
 pub mod audit;
 pub mod backup;
+pub mod bag;
+pub mod bag_verify;
 pub mod checkpoint;
 pub mod checkpointer;
 pub mod code;
+pub mod eark;
 pub mod error;
+pub mod export;
 pub mod ingest;
 pub mod lookup;
 pub mod merkle;
 pub mod model;
+pub mod renew;
 pub mod schema;
 pub mod stats;
 pub mod store;
@@ -31,7 +38,9 @@ pub mod writer;
 pub use code::{DocumentCode, Subject};
 pub use error::{ArchiveError, Result};
 pub use ingest::{ingest, Ingest, Ingested, Prepared};
-pub use lookup::{Content, Found, Query};
-pub use model::{Access, Activity, Event, FoundSignature, Metadata, Record, Status};
+pub use lookup::{Content, Evidence, Found, Query};
+pub use model::{
+    Access, Activity, Event, FoundSignature, Metadata, Record, Status, ValidationData,
+};
 pub use stats::{By, StatsQuery, StatsReport, Total};
 pub use store::{Archive, CheckpointSigner, Config};

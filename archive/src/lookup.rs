@@ -48,6 +48,13 @@ pub struct Content {
     pub detached_signature: Option<Vec<u8>>,
 }
 
+/// A record's validation data: each item with what it is (`certificate`, `crl`, `ocsp`).
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub record: Record,
+    pub items: Vec<(&'static str, Vec<u8>)>,
+}
+
 impl Archive {
     /// A record and its current status — a logged read.
     pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
@@ -72,6 +79,21 @@ impl Archive {
         })
     }
 
+    /// The validation data kept with a record at ingest (certificates, CRLs, OCSP responses:
+    /// they name the signer) — a logged read; each item checked against its SHA-256. A record
+    /// stored before the archive kept validation data has none.
+    pub fn read_validation_data(&self, id: u64, access: &Access) -> Result<Evidence> {
+        self.log_read(id, ReadPart::ValidationData, access)?;
+        let record = self.record(id)?;
+        let mut items = Vec::new();
+        if let Some(v) = &record.validation_data {
+            for (kind, b) in v.blobs() {
+                items.push((kind, self.blob(id, &b.sha256)?));
+            }
+        }
+        Ok(Evidence { record, items })
+    }
+
     fn log_read(&self, id: u64, part: ReadPart, access: &Access) -> Result<u64> {
         access.check()?;
         self.submit(Job::Read {
@@ -83,7 +105,7 @@ impl Archive {
         .map(|o| o.leaf)
     }
 
-    fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
+    pub(crate) fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
         let sha = hex::decode(sha256_hex).map_err(|_| {
             ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256"))
         })?;

@@ -87,6 +87,50 @@ pub struct Blob {
     pub size: u64,
 }
 
+/// The validation data of a record's signatures, kept with it at ingest (issue 13 point 6):
+/// every certificate of the signers' and their time-stamps' paths, and the CRLs and OCSP
+/// responses that gave their status — taken from the document (a B-LT signature's DSS or
+/// unsigned attributes), given by the caller (`--crl`, `--ocsp`) or fetched by the validator —
+/// so the verdict can be reached again when the CAs no longer answer, even for a B-B document
+/// received from another agency. Each item is a content-addressed blob (`content` column
+/// family), checked by the audit like the document. The time-stamp tokens themselves are part
+/// of the signatures, inside the document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ValidationData {
+    /// When it was gathered (the ingest validation), RFC 3339.
+    pub gathered: String,
+    /// `online`: the validator could fetch from the responders the certificates name;
+    /// `offline`: only what the document carried and the caller gave.
+    pub mode: String,
+    /// DER certificates.
+    pub certificates: Vec<Blob>,
+    /// DER CRLs.
+    pub crls: Vec<Blob>,
+    /// DER OCSPResponse (RFC 6960 §4.2.1).
+    pub ocsp_responses: Vec<Blob>,
+}
+
+impl ValidationData {
+    /// Every blob, with what it is (`certificate`, `crl`, `ocsp`).
+    pub fn blobs(&self) -> impl Iterator<Item = (&'static str, &Blob)> {
+        self.certificates
+            .iter()
+            .map(|b| ("certificate", b))
+            .chain(self.crls.iter().map(|b| ("crl", b)))
+            .chain(self.ocsp_responses.iter().map(|b| ("ocsp", b)))
+    }
+}
+
+/// Validation data as the ingest gathered it (DER items), before the writer stores it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gathered {
+    pub time: String,
+    pub online: bool,
+    pub certificates: Vec<Vec<u8>>,
+    pub crls: Vec<Vec<u8>>,
+    pub ocsp_responses: Vec<Vec<u8>>,
+}
+
 /// A signed document and what is known of it. Written once.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Record {
@@ -118,6 +162,9 @@ pub struct Record {
     /// The log index of the ingest event.
     pub leaf: u64,
     pub meta: BTreeMap<String, String>,
+    /// The validation data kept at ingest (records stored before kyso kept it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_data: Option<ValidationData>,
 }
 
 /// What a caller says about a document it archives.
@@ -202,6 +249,7 @@ pub(crate) struct NewRecord {
     pub kept_unverified: Option<String>,
     pub request_id: Option<String>,
     pub user: String,
+    pub validation: Option<Gathered>,
 }
 
 /// Who acts, and why: given by the caller (the service passes the authenticated identity),
@@ -238,6 +286,8 @@ impl Access {
 pub enum ReadPart {
     Metadata,
     Content,
+    /// The certificates, CRLs and OCSP responses kept with the record (they name the signer).
+    ValidationData,
 }
 
 /// What a lookup was by.
@@ -289,6 +339,9 @@ pub enum Event {
     Export {
         records: Vec<u64>,
         format: String,
+        /// Why (events logged before exports had reasons have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
         user: String,
         time: String,
     },
@@ -348,6 +401,8 @@ pub enum Activity {
     Export {
         records: Vec<u64>,
         format: String,
+        /// Why the records are exported (an export by `Archive::begin_export` always says).
+        reason: Option<String>,
     },
     Signature {
         document_sha256: String,

@@ -5,7 +5,9 @@ use crate::error::{open_err, ArchiveError, Result};
 use crate::merkle::Frontier;
 use crate::model::{check_text, check_user, Activity, NewRecord, Status};
 use crate::schema::*;
-use crate::writer::{syncer_loop, writer_loop, Hashed, Job, Outcome, Reply, Writer, Written};
+use crate::writer::{
+    syncer_loop, writer_loop, Hashed, HashedEvidence, Job, Outcome, Reply, Writer, Written,
+};
 use crossbeam_channel::{bounded, Sender};
 use rocksdb::{ColumnFamilyDescriptor, DB};
 use std::path::{Path, PathBuf};
@@ -158,7 +160,7 @@ impl Archive {
     /// returns once it is durable.
     pub(crate) fn put(
         &self,
-        rec: NewRecord,
+        mut rec: NewRecord,
         code: DocumentCode,
         content: Vec<u8>,
         signature: Option<Vec<u8>>,
@@ -170,11 +172,16 @@ impl Archive {
                 limit: self.config.max_document_bytes,
             });
         }
+        let evidence = rec
+            .validation
+            .take()
+            .map(|g| Box::new(HashedEvidence::new(g)));
         self.submit(Job::Ingest {
             rec: Box::new(rec),
             code,
             content: Box::new(Hashed::new(content)),
             signature: signature.map(|s| Box::new(Hashed::new(s))),
+            evidence,
         })
     }
 
@@ -221,8 +228,15 @@ impl Archive {
     pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
         check_user(user)?;
         match &activity {
-            Activity::Export { records, format } => {
+            Activity::Export {
+                records,
+                format,
+                reason,
+            } => {
                 check_text("export format", format, 100)?;
+                if let Some(r) = reason {
+                    check_text("export reason", r, 500)?;
+                }
                 if records.len() > 100_000 {
                     return Err(ArchiveError::Input(
                         "an export event names at most 100000 records".into(),

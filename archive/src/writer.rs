@@ -13,7 +13,8 @@ use crate::code::DocumentCode;
 use crate::error::{db_err, ArchiveError, Result};
 use crate::merkle::{self, Frontier};
 use crate::model::{
-    now_rfc3339, Activity, Blob, Event, FindBy, NewRecord, ReadPart, Record, Status,
+    now_rfc3339, Activity, Blob, Event, FindBy, Gathered, NewRecord, ReadPart, Record, Status,
+    ValidationData,
 };
 use crate::schema::*;
 use crate::stats::{self, Cell, Op, View};
@@ -61,6 +62,57 @@ impl Hashed {
     }
 }
 
+/// Validation data gathered at ingest, hashed (outside the writer thread).
+pub(crate) struct HashedEvidence {
+    time: String,
+    online: bool,
+    certificates: Vec<Hashed>,
+    crls: Vec<Hashed>,
+    ocsp_responses: Vec<Hashed>,
+}
+
+impl HashedEvidence {
+    pub(crate) fn new(g: Gathered) -> HashedEvidence {
+        let h = |v: Vec<Vec<u8>>| v.into_iter().map(Hashed::new).collect();
+        HashedEvidence {
+            time: g.time,
+            online: g.online,
+            certificates: h(g.certificates),
+            crls: h(g.crls),
+            ocsp_responses: h(g.ocsp_responses),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Hashed> {
+        self.certificates
+            .iter()
+            .chain(&self.crls)
+            .chain(&self.ocsp_responses)
+    }
+
+    fn data(&self) -> ValidationData {
+        let b = |v: &[Hashed]| v.iter().map(Hashed::blob).collect();
+        ValidationData {
+            gathered: self.time.clone(),
+            mode: if self.online { "online" } else { "offline" }.into(),
+            certificates: b(&self.certificates),
+            crls: b(&self.crls),
+            ocsp_responses: b(&self.ocsp_responses),
+        }
+    }
+}
+
+/// Every blob an ingest stores: the document, its detached signature, its validation data.
+fn ingest_blobs<'a>(
+    content: &'a Hashed,
+    signature: Option<&'a Hashed>,
+    evidence: Option<&'a HashedEvidence>,
+) -> impl Iterator<Item = &'a Hashed> {
+    std::iter::once(content)
+        .chain(signature)
+        .chain(evidence.into_iter().flat_map(HashedEvidence::all))
+}
+
 /// What the writer thread is asked to do.
 pub(crate) enum Job {
     Ingest {
@@ -68,6 +120,7 @@ pub(crate) enum Job {
         code: DocumentCode,
         content: Box<Hashed>,
         signature: Option<Box<Hashed>>,
+        evidence: Option<Box<HashedEvidence>>,
     },
     Status {
         record: u64,
@@ -104,10 +157,15 @@ impl Job {
     fn bytes(&self) -> u64 {
         match self {
             Job::Ingest {
-                content, signature, ..
+                content,
+                signature,
+                evidence,
+                ..
             } => {
-                (content.bytes.len() + signature.as_ref().map_or(0, |s| s.bytes.len()) + 1024)
-                    as u64
+                ingest_blobs(content, signature.as_deref(), evidence.as_deref())
+                    .map(|h| h.bytes.len() as u64)
+                    .sum::<u64>()
+                    + 1024
             }
             Job::Find { records, .. } => 256 + 64 * records.len() as u64,
             Job::Activity {
@@ -398,6 +456,7 @@ fn apply(
             code,
             content,
             signature,
+            evidence,
         } => {
             // A retried request returns the record it made, once; another document under the
             // same request id is refused.
@@ -446,7 +505,10 @@ fn apply(
             // same bytes (a SHA-256 collision, or a stored document changed behind the
             // archive's back, is refused rather than linked to the wrong bytes).
             let mut store = Vec::new();
-            for h in std::iter::once(content.as_ref()).chain(signature.as_deref()) {
+            for h in ingest_blobs(content, signature.as_deref(), evidence.as_deref()) {
+                if store.iter().any(|s: &&Hashed| s.sha256 == h.sha256) {
+                    continue;
+                }
                 if let Some(&j) = p.content.get(&h.sha256) {
                     if jobs_bytes(jobs, j, &h.sha256) != Some(h.bytes.as_slice()) {
                         return Err(collision(&h.sha256));
@@ -488,6 +550,7 @@ fn apply(
                 ingest_time: time.clone(),
                 leaf,
                 meta: m.meta.clone(),
+                validation_data: evidence.as_deref().map(HashedEvidence::data),
             };
             let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
             let owner = Owner::of(&record)?;
@@ -655,13 +718,18 @@ fn apply(
         }
         Job::Activity { activity, user } => {
             let event = match activity {
-                Activity::Export { records, format } => {
+                Activity::Export {
+                    records,
+                    format,
+                    reason,
+                } => {
                     if let Some(r) = records.iter().find(|r| !exists(**r)) {
                         return Err(ArchiveError::NoRecord(*r));
                     }
                     Event::Export {
                         records: records.clone(),
                         format: format.clone(),
+                        reason: reason.clone(),
                         user: user.clone(),
                         time,
                     }
@@ -717,9 +785,11 @@ fn apply(
 fn jobs_bytes<'a>(jobs: &'a [(Job, Reply)], j: usize, sha256: &[u8; 32]) -> Option<&'a [u8]> {
     match &jobs.get(j)?.0 {
         Job::Ingest {
-            content, signature, ..
-        } => std::iter::once(content.as_ref())
-            .chain(signature.as_deref())
+            content,
+            signature,
+            evidence,
+            ..
+        } => ingest_blobs(content, signature.as_deref(), evidence.as_deref())
             .find(|h| &h.sha256 == sha256)
             .map(|h| h.bytes.as_slice()),
         _ => None,

@@ -6,7 +6,10 @@
 //! `kyso-bench sign`: PAdES-B-B on a 50 KB and a 5 MB PDF and CAdES detached on 1 MB through
 //! kyso, beside pyHanko in-process with the same SoftHSM2 key and the bare token sign rate.
 //!
-//! Usage: `cargo run --release -p kyso-benches -- hsm|sign [--seconds N]`
+//! `kyso-bench export`: `kyso export` of N small records beside `dd` on the same disk
+//! (docs/benchmarks.md).
+//!
+//! Usage: `cargo run --release -p kyso-benches -- hsm|sign|verify|archive|export [--seconds N]`
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
@@ -73,10 +76,13 @@ fn main() {
         verify_threads(&args);
         return;
     }
-    if !matches!(mode.as_str(), "hsm" | "sign" | "verify" | "archive") {
+    if !matches!(
+        mode.as_str(),
+        "hsm" | "sign" | "verify" | "archive" | "export"
+    ) {
         eprintln!(
-            "usage: kyso-bench hsm|sign|verify|archive [--seconds N] [--leaves N,M] \
-             [--sizes BYTES,…] [--writers N,…] [--puts-only]"
+            "usage: kyso-bench hsm|sign|verify|archive|export [--seconds N] [--leaves N,M] \
+             [--sizes BYTES,…] [--writers N,…] [--puts-only] [--records N,…]"
         );
         std::process::exit(3);
     }
@@ -103,6 +109,11 @@ fn main() {
     let user_pin = std::fs::read_to_string(&layout.user_pin_file).unwrap();
     let user_pin = user_pin.trim().to_string();
 
+    if mode == "export" {
+        export_bench(&args, &layout);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if mode == "archive" {
         archive_bench(run, &args, &module_path, &layout);
         let _ = std::fs::remove_dir_all(&dir);
@@ -952,4 +963,159 @@ fn bench_inputs(
         .expect("python with fpdf2 and pillow (benches/run installs them)");
     assert!(st.success(), "making the benchmark inputs failed");
     (root, venv, inputs)
+}
+
+/// `kyso-bench export`: `kyso export` (the release binary beside this one) of N small records
+/// (2 KiB synthetic documents, ingested through the policy with 64 writers): wall time, the
+/// export process's peak RSS (wait4), payload and package bytes per second — beside the disk's
+/// sequential write speed measured in the same run on the same file system (`dd` of as many
+/// bytes, `conv=fdatasync`, as the export also syncs before it reports) — then `kyso bag verify`.
+fn export_bench(args: &[String], layout: &DemoLayout) {
+    use kyso_archive::{ingest, Archive, Ingest, Metadata};
+    use std::process::Command;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let counts = list_arg(args, "--records").unwrap_or_else(|| vec![10_000, 100_000]);
+    let size = 2048;
+    let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
+    let base = tempfile_dir().join("export");
+    println!("| records | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | peak RSS | `bag verify` |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for &n in &counts {
+        let dir = base.join(format!("export-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("db");
+        {
+            let ar = Arc::new(Archive::open(&db).unwrap());
+            let next = Arc::new(AtomicU64::new(0));
+            let validator = Arc::new(kyso_verify::Validator::default());
+            let threads: Vec<_> = (0..64)
+                .map(|w| {
+                    let (ar, next, validator) = (ar.clone(), next.clone(), validator.clone());
+                    std::thread::spawn(move || loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            return;
+                        }
+                        ingest(
+                            &ar,
+                            &validator,
+                            Ingest {
+                                document: document(size, w, i),
+                                metadata: Metadata {
+                                    code: format!("001099{:06}.BENCH", i % 1_000_000),
+                                    title: Some(format!("Giấy phép số {i}")),
+                                    agency: Some("UBND huyện Hoài Đức".into()),
+                                    issue_date: Some("2026-11-20".into()),
+                                    ..Default::default()
+                                },
+                                user: "bench".into(),
+                                allow_unverified: Some("synthetic benchmark document".into()),
+                                media_type: Some("application/octet-stream".into()),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+        }
+        let out = dir.join("package");
+        let start = Instant::now();
+        // Reaped by wait4 (wait_rusage), which also gives the child's own peak RSS.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new(&kyso)
+            .env(demo::SOFTHSM2_CONF, &layout.conf)
+            .arg("export")
+            .arg("--db")
+            .arg(&db)
+            .arg("--out")
+            .arg(&out)
+            .args(["--all", "--user", "bench", "--reason", "benchmark"])
+            .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
+            .arg("--checkpoint-state")
+            .arg(dir.join("state"))
+            .args(["--tsa-key", "pkcs11:token=kyso-dev;object=tsa"])
+            .arg("--pin-file")
+            .arg(&layout.user_pin_file)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (ok, rss_kib) = wait_rusage(child.id() as i32);
+        let export_s = start.elapsed().as_secs_f64();
+        assert!(ok, "kyso export failed");
+        let (bytes, files) = dir_size(&out);
+        // The disk: as many bytes written sequentially and synced, same file system.
+        let dd_file = dir.join("dd.bin");
+        let mb = (bytes >> 20).max(1);
+        let t = Instant::now();
+        let st = Command::new("dd")
+            .arg("if=/dev/zero")
+            .arg(format!("of={}", dd_file.display()))
+            .args(["bs=1M", &format!("count={mb}"), "conv=fdatasync"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let dd_s = t.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&dd_file);
+        let dd_mbs = (mb << 20) as f64 / dd_s / 1e6;
+        let mbs = bytes as f64 / export_s / 1e6;
+        let t = Instant::now();
+        let st = Command::new(&kyso)
+            .arg("bag")
+            .arg("verify")
+            .arg(&out)
+            .arg("--log-key")
+            .arg(layout.dir.join("log.pem"))
+            .stdout(std::process::Stdio::null())
+            .status();
+        let verify = match st {
+            Ok(s) if s.code() == Some(0) || s.code() == Some(1) => {
+                format!("{:.0} records/s", n as f64 / t.elapsed().as_secs_f64())
+            }
+            _ => "n/a".into(),
+        };
+        println!(
+            "| {n} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {:.0} MiB | {verify} |",
+            bytes as f64 / 1e6,
+            n as f64 / export_s,
+            100.0 * mbs / dd_mbs,
+            rss_kib as f64 / 1024.0,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Wait for a child; whether it succeeded and its peak RSS in KiB (its own, from wait4).
+fn wait_rusage(pid: i32) -> (bool, i64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for the child `pid`.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    assert_eq!(r, pid);
+    (
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        ru.ru_maxrss,
+    )
+}
+
+/// Bytes and files under a directory.
+fn dir_size(p: &std::path::Path) -> (u64, u64) {
+    let (mut bytes, mut files) = (0, 0);
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                bytes += m.len();
+                files += 1;
+            }
+        }
+    }
+    (bytes, files)
 }

@@ -1,0 +1,675 @@
+//! `kyso export`: records with their evidence, as a BagIt 1.0 bag (RFC 8493) that verifies
+//! offline (`kyso bag verify`, [`crate::bag_verify`]).
+//!
+//! ```text
+//! PATH/bagit.txt, bag-info.txt, manifest-sha256.txt, manifest-sha512.txt, tagmanifest-sha256.txt
+//! PATH/data/log/checkpoint.txt       the signed checkpoint (C2SP signed note)
+//! PATH/data/log/checkpoint.tsr       its RFC 3161 time-stamp (when the export had a TSA)
+//! PATH/data/log/log-key.pem          the checkpoint key's public key (for reading; verify with
+//!                                    a key from outside: --log-key)
+//! PATH/data/log/export.json          the export's own log events, with inclusion proofs
+//! PATH/data/records/<id>/document.pdf|.p7m|.bin, signature.p7s (a detached one)
+//! PATH/data/records/<id>/metadata.json  the record exactly as stored (its SHA-256 is in the
+//!                                    ingest event): metadata, validation report made at ingest,
+//!                                    signatures found, the validation data's digests
+//! PATH/data/records/<id>/log.json    the record's ingest and status events, inclusion proofs
+//! PATH/data/evidence/<kind>-<sha256>.der  validation data (certificates, CRLs, OCSP
+//!                                    responses), each stored once for all records naming it
+//! ```
+//!
+//! Streaming: one record in memory at a time; manifests are appended as records are written.
+//! Resumable: the bag is written under `PATH.partial`; `PATH.journal` says how far it got
+//! (records done, manifest lengths, payload totals) and is replaced atomically after a
+//! `syncfs` every [`COMMIT_RECORDS`] records (by default) or [`COMMIT_BYTES`] bytes. A rerun with the same
+//! arguments cuts the manifests back to the journal's lengths and rewrites from the first record
+//! not committed (the bytes are the same); a rerun with other arguments is refused. The bag is
+//! renamed to `PATH` only once complete.
+
+use crate::checkpointer::CheckpointSigner;
+use crate::error::{ArchiveError, Result};
+use crate::export::{Exported, Selection};
+use crate::model::Access;
+use crate::store::Archive;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Records between journal commits (by default).
+pub const COMMIT_RECORDS: u64 = 2000;
+/// Payload bytes between journal commits.
+pub const COMMIT_BYTES: u64 = 256 << 20;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// The package format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// BagIt 1.0 (RFC 8493): a directory.
+    Bagit,
+    /// E-ARK CSIP 2.x information package, zipped ([`crate::eark`]).
+    Eark,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Bagit => "bagit",
+            Format::Eark => "eark",
+        }
+    }
+}
+
+/// Makes an RFC 3161 time-stamp token (DER) over the given bytes.
+pub type Stamper<'a> = &'a dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>;
+
+/// What an export is asked to do.
+pub struct ExportOptions<'a> {
+    pub out: PathBuf,
+    pub format: Format,
+    pub selection: Selection,
+    /// The archivist and the reason (logged with the export).
+    pub access: Access,
+    /// `Source-Organization` in bag-info.txt.
+    pub organization: String,
+    /// Signs the checkpoint the package's proofs lead to (needed to start an export; a resumed
+    /// one keeps the checkpoint it started with).
+    pub signer: Option<&'a CheckpointSigner>,
+    /// Time-stamps the checkpoint (RFC 3161), so the evidence outlives the checkpoint key.
+    pub stamper: Option<Stamper<'a>>,
+    /// Pause after each record (tests interrupt an export mid-way).
+    pub pace: Option<std::time::Duration>,
+    /// Records between journal commits ([`COMMIT_RECORDS`] when 0).
+    pub commit_every: u64,
+}
+
+/// What [`export`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub path: String,
+    pub format: &'static str,
+    pub records: u64,
+    pub payload_bytes: u64,
+    pub payload_files: u64,
+    pub checkpoint_size: u64,
+    /// The export continued an interrupted one.
+    pub resumed: bool,
+    /// The log index of the export event(s) this run logged.
+    pub export_events: Vec<u64>,
+}
+
+/// The arguments an export is identified by: a rerun must give the same ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Args {
+    format: Format,
+    selection: Selection,
+    user: String,
+    reason: String,
+    organization: String,
+}
+
+/// How far an export got (`PATH.journal`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journal {
+    args: Args,
+    /// The export events of the first run (the package's proofs of which records it holds).
+    export_events: Vec<u64>,
+    checkpoint: String,
+    checkpoint_size: u64,
+    /// Base64 RFC 3161 token over the checkpoint note.
+    checkpoint_timestamp: Option<String>,
+    log_key_pem: String,
+    records: u64,
+    done: u64,
+    manifest_sha256_len: u64,
+    manifest_sha512_len: u64,
+    payload_bytes: u64,
+    payload_files: u64,
+}
+
+fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
+    ArchiveError::Db(format!("{what} {}: {e}", p.display()))
+}
+
+fn with_ext(p: &Path, ext: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Flush everything written on the file system holding `dir` (one call for thousands of files).
+fn syncfs(dir: &Path) -> Result<()> {
+    let f = File::open(dir).map_err(|e| io("open", dir, e))?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs takes an open file descriptor and nothing else.
+    let r = unsafe { libc::syncfs(f.as_raw_fd()) };
+    if r != 0 {
+        return Err(io("syncfs", dir, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `p` atomically (temporary file, fsync, rename, fsync of the directory).
+pub(crate) fn write_atomic(p: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = with_ext(p, ".tmp");
+    let mut f = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+    f.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
+    f.sync_all().map_err(|e| io("fsync", &tmp, e))?;
+    fs::rename(&tmp, p).map_err(|e| io("rename", p, e))?;
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+    File::open(dir.unwrap_or(Path::new(".")))
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io("fsync the directory of", p, e))
+}
+
+/// The payload of a package under construction: files, and the manifest lines for them.
+struct Payload {
+    /// The package root (the bag; for E-ARK the OBJID directory).
+    root: PathBuf,
+    /// Where the payload is, relative to the root (`data`, or E-ARK's representation data).
+    prefix: &'static str,
+    m256: BufWriter<File>,
+    m512: BufWriter<File>,
+    m256_len: u64,
+    m512_len: u64,
+    bytes: u64,
+    files: u64,
+    /// Evidence files already written (by SHA-256).
+    evidence: HashSet<String>,
+}
+
+impl Payload {
+    /// Open the manifests, cut back to the journal's lengths.
+    fn open(root: &Path, prefix: &'static str, manifests: &Path, j: &Journal) -> Result<Payload> {
+        fs::create_dir_all(manifests).map_err(|e| io("create", manifests, e))?;
+        let open = |name: &str, len: u64| -> Result<File> {
+            let p = manifests.join(name);
+            let f = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&p)
+                .map_err(|e| io("open", &p, e))?;
+            f.set_len(len).map_err(|e| io("truncate", &p, e))?;
+            let mut f = f;
+            use std::io::Seek;
+            f.seek(std::io::SeekFrom::End(0))
+                .map_err(|e| io("seek", &p, e))?;
+            Ok(f)
+        };
+        for d in ["log", "records", "evidence"] {
+            let d = root.join(prefix).join(d);
+            fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
+        }
+        let m256 = open("manifest-sha256.txt", j.manifest_sha256_len)?;
+        let m512 = open("manifest-sha512.txt", j.manifest_sha512_len)?;
+        // Evidence written before the last commit is in the manifest kept.
+        let mut evidence = HashSet::new();
+        let kept = fs::read(manifests.join("manifest-sha256.txt"))
+            .map_err(|e| io("read", &manifests.join("manifest-sha256.txt"), e))?;
+        let evidence_dir = format!("{prefix}/evidence/");
+        for line in kept.split(|b| *b == b'\n') {
+            let line = String::from_utf8_lossy(line);
+            if let Some((_, path)) = line.split_once("  ") {
+                if let Some(name) = path.strip_prefix(evidence_dir.as_str()) {
+                    if let Some((_, sha)) = name.trim_end_matches(".der").rsplit_once('-') {
+                        evidence.insert(sha.to_string());
+                    }
+                }
+            }
+        }
+        Ok(Payload {
+            root: root.to_path_buf(),
+            prefix,
+            m256: BufWriter::with_capacity(1 << 16, m256),
+            m512: BufWriter::with_capacity(1 << 16, m512),
+            m256_len: j.manifest_sha256_len,
+            m512_len: j.manifest_sha512_len,
+            bytes: j.payload_bytes,
+            files: j.payload_files,
+            evidence,
+        })
+    }
+
+    /// Write a payload file (`rel` under the payload directory) and its manifest lines.
+    fn put(&mut self, rel: &str, data: &[u8]) -> Result<()> {
+        let p = self.root.join(self.prefix).join(rel);
+        let mut f = File::create(&p).map_err(|e| io("create", &p, e))?;
+        f.write_all(data).map_err(|e| io("write", &p, e))?;
+        let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, data));
+        let sha512 = hex::encode(openssl::sha::sha512(data));
+        let l256 = format!("{sha256}  {}/{rel}\n", self.prefix);
+        let l512 = format!("{sha512}  {}/{rel}\n", self.prefix);
+        self.m256
+            .write_all(l256.as_bytes())
+            .map_err(|e| io("write", &self.root, e))?;
+        self.m512
+            .write_all(l512.as_bytes())
+            .map_err(|e| io("write", &self.root, e))?;
+        self.m256_len += l256.len() as u64;
+        self.m512_len += l512.len() as u64;
+        self.bytes += data.len() as u64;
+        self.files += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.m256
+            .flush()
+            .and_then(|()| self.m512.flush())
+            .map_err(|e| io("write the manifests in", &self.root, e))
+    }
+}
+
+/// A record's log entries with their inclusion proofs to the checkpoint.
+fn proofs(ar: &Archive, leaves: &[u64], size: u64) -> Result<Vec<serde_json::Value>> {
+    leaves
+        .iter()
+        .map(|&leaf| {
+            let event = String::from_utf8(ar.event_bytes(leaf)?)
+                .map_err(|_| ArchiveError::Inconsistent(format!("event {leaf} is not UTF-8")))?;
+            let proof = ar.inclusion_proof(leaf, size)?;
+            Ok(serde_json::json!({
+                "leaf": leaf,
+                "event": event,
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+            }))
+        })
+        .collect()
+}
+
+/// The file name of a record's document, by its media type.
+pub fn document_name(media_type: &str) -> &'static str {
+    match media_type {
+        "application/pdf" => "document.pdf",
+        "application/pkcs7-mime" => "document.p7m",
+        _ => "document.bin",
+    }
+}
+
+fn write_record(p: &mut Payload, ar: &Archive, x: &Exported, size: u64) -> Result<()> {
+    let id = x.record.id;
+    let dir = format!("records/{id}");
+    let d = p.root.join(p.prefix).join(&dir);
+    match fs::create_dir(&d) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io("create", &d, e)),
+        _ => {}
+    }
+    p.put(
+        &format!("{dir}/{}", document_name(&x.record.media_type)),
+        &x.document,
+    )?;
+    if let Some(s) = &x.detached_signature {
+        p.put(&format!("{dir}/signature.p7s"), s)?;
+    }
+    p.put(&format!("{dir}/metadata.json"), &x.record_json)?;
+    let log = serde_json::json!({
+        "tree_size": size,
+        "status": x.status,
+        "events": proofs(ar, &x.events, size)?,
+    });
+    p.put(
+        &format!("{dir}/log.json"),
+        &serde_json::to_vec_pretty(&log).map_err(|e| ArchiveError::Db(e.to_string()))?,
+    )?;
+    for (kind, sha, bytes) in &x.validation_data {
+        if p.evidence.insert(sha.clone()) {
+            p.put(&format!("evidence/{kind}-{sha}.der"), bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_journal(p: &Path) -> Result<Option<Journal>> {
+    match fs::read(p) {
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            ArchiveError::Input(format!(
+                "{} is not an export journal ({e}); remove it and the .partial directory to start over",
+                p.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read", p, e)),
+    }
+}
+
+fn read_ids(p: &Path) -> Result<Vec<u64>> {
+    let text = fs::read_to_string(p).map_err(|e| io("read", p, e))?;
+    text.lines()
+        .map(|l| {
+            l.parse().map_err(|_| {
+                ArchiveError::Input(format!("{}: {l:?} is not a record id", p.display()))
+            })
+        })
+        .collect()
+}
+
+/// Export the selected records to `o.out` — or finish the interrupted export there.
+pub fn export(
+    ar: &Archive,
+    o: &ExportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportSummary> {
+    let out = &o.out;
+    let partial = with_ext(out, ".partial");
+    let journal_path = with_ext(out, ".journal");
+    let ids_path = with_ext(out, ".records");
+    let args = Args {
+        format: o.format,
+        selection: o.selection.clone(),
+        user: o.access.user.clone(),
+        reason: o.access.purpose.clone(),
+        organization: o.organization.clone(),
+    };
+    crate::model::check_text("organization", &o.organization, 200)?;
+    let earlier = read_journal(&journal_path)?;
+    if let Some(j) = &earlier {
+        if j.args != args {
+            return Err(ArchiveError::Input(format!(
+                "an interrupted export to {} was started with other arguments ({}); rerun it with those, or remove {}, {} and {} to start a new one",
+                out.display(),
+                serde_json::to_string(&j.args).unwrap_or_default(),
+                partial.display(),
+                journal_path.display(),
+                ids_path.display()
+            )));
+        }
+        if out.exists() {
+            // Complete: killed after the rename, before the journal was removed.
+            if partial.exists() {
+                fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
+            }
+            let _ = fs::remove_file(&ids_path);
+            fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
+            return Ok(summary(o, j, true, Vec::new()));
+        }
+    } else if out.exists() || partial.exists() {
+        return Err(ArchiveError::Input(format!(
+            "{} already exists; export to a new path",
+            if out.exists() { out } else { &partial }.display()
+        )));
+    }
+    let resumed = earlier.is_some();
+    let (mut j, ids, session) = match earlier {
+        Some(mut j) => {
+            let ids = read_ids(&ids_path)?;
+            if ids.len() as u64 != j.records || j.done > j.records {
+                return Err(ArchiveError::Input(format!(
+                    "{} and {} disagree; remove them and {} to start over",
+                    journal_path.display(),
+                    ids_path.display(),
+                    partial.display()
+                )));
+            }
+            if !partial.exists() {
+                j.done = 0;
+                j.manifest_sha256_len = 0;
+                j.manifest_sha512_len = 0;
+                j.payload_bytes = 0;
+                j.payload_files = 0;
+            }
+            // The rest is read now: logged again, naming the records this run reads.
+            let rest = Selection::Records {
+                records: ids[j.done as usize..].to_vec(),
+            };
+            let session = if rest_is_empty(&rest) {
+                None
+            } else {
+                Some(ar.begin_export(&rest, o.format.name(), &o.access)?)
+            };
+            (j, ids, session)
+        }
+        None => {
+            let signer = o.signer.ok_or_else(|| {
+                ArchiveError::Input(
+                    "an export signs a checkpoint over its own log events: give the checkpoint key"
+                        .into(),
+                )
+            })?;
+            let session = ar.begin_export(&o.selection, o.format.name(), &o.access)?;
+            let note = ar.sign_checkpoint(signer)?;
+            let cp = crate::checkpoint::parse(&note).map_err(ArchiveError::Checkpoint)?;
+            let spki = der::Encode::to_der(signer.key.public_key_info())
+                .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
+            let log_key_pem =
+                der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &spki)
+                    .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
+            let checkpoint_timestamp = match o.stamper {
+                Some(stamp) => Some(B64.encode(stamp(note.as_bytes()).map_err(|e| {
+                    ArchiveError::Checkpoint(format!("time-stamping the checkpoint: {e}"))
+                })?)),
+                None => None,
+            };
+            let ids = session.records().to_vec();
+            let mut text = String::with_capacity(ids.len() * 8);
+            for id in &ids {
+                text.push_str(&id.to_string());
+                text.push('\n');
+            }
+            write_atomic(&ids_path, text.as_bytes())?;
+            let j = Journal {
+                args: args.clone(),
+                export_events: session.event_leaves.clone(),
+                checkpoint: note,
+                checkpoint_size: cp.checkpoint.size,
+                checkpoint_timestamp,
+                log_key_pem,
+                records: ids.len() as u64,
+                done: 0,
+                manifest_sha256_len: 0,
+                manifest_sha512_len: 0,
+                payload_bytes: 0,
+                payload_files: 0,
+            };
+            write_json_atomic(&journal_path, &j)?;
+            (j, ids, Some(session))
+        }
+    };
+    let logged = session
+        .as_ref()
+        .map(|s| s.event_leaves.clone())
+        .unwrap_or_default();
+    let objid = objid(&j);
+    let (root, prefix, manifests) = match o.format {
+        Format::Bagit => (partial.clone(), "data", partial.clone()),
+        Format::Eark => {
+            let root = partial.join(&objid);
+            let m = root.join(crate::eark::MANIFESTS);
+            (root, crate::eark::PAYLOAD, m)
+        }
+    };
+    let mut p = Payload::open(&root, prefix, &manifests, &j)?;
+    if j.done == 0 {
+        write_log_files(&mut p, ar, &j)?;
+    }
+    let size = j.checkpoint_size;
+    let total = j.records;
+    progress(j.done, total);
+    let mut since = (0u64, p.bytes);
+    let first = j.done as usize;
+    for (k, id) in ids.iter().enumerate().skip(first) {
+        let Some(s) = &session else { break };
+        let x = s.read(*id)?;
+        write_record(&mut p, ar, &x, size)?;
+        since.0 += 1;
+        j.done = k as u64 + 1;
+        let every = if o.commit_every == 0 {
+            COMMIT_RECORDS
+        } else {
+            o.commit_every
+        };
+        if since.0 >= every || p.bytes - since.1 >= COMMIT_BYTES {
+            commit(&mut p, &mut j, &partial, &journal_path)?;
+            since = (0, p.bytes);
+        }
+        progress(j.done, total);
+        if let Some(d) = o.pace {
+            std::thread::sleep(d);
+        }
+    }
+    p.flush()?;
+    match o.format {
+        Format::Bagit => {
+            finish(&mut p, &j, &partial)?;
+            syncfs(&partial)?;
+            fs::rename(&partial, out).map_err(|e| io("rename", out, e))?;
+        }
+        Format::Eark => {
+            crate::eark::finish(
+                &root,
+                &objid,
+                &ids,
+                &j.args.organization,
+                &j.args.user,
+                &j.args.reason,
+            )?;
+            let zip = with_ext(out, ".zip-partial");
+            crate::eark::zip_dir(&root, &zip)?;
+            fs::rename(&zip, out).map_err(|e| io("rename", out, e))?;
+        }
+    }
+    let parent = out.parent().filter(|d| !d.as_os_str().is_empty());
+    File::open(parent.unwrap_or(Path::new(".")))
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io("fsync the directory of", out, e))?;
+    if partial.exists() {
+        fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
+    }
+    let _ = fs::remove_file(&ids_path);
+    fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
+    j.payload_bytes = p.bytes;
+    j.payload_files = p.files;
+    Ok(summary(o, &j, resumed, logged))
+}
+
+/// The package's identifier: the log's origin and the export event (E-ARK's OBJID and root
+/// folder name).
+pub fn objid(j: &Journal) -> String {
+    let origin: String = crate::checkpoint::parse(&j.checkpoint)
+        .map(|n| n.checkpoint.origin)
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!(
+        "{origin}-export-{}",
+        j.export_events.first().copied().unwrap_or_default()
+    )
+}
+
+fn rest_is_empty(s: &Selection) -> bool {
+    matches!(s, Selection::Records { records } if records.is_empty())
+}
+
+fn summary(o: &ExportOptions, j: &Journal, resumed: bool, logged: Vec<u64>) -> ExportSummary {
+    ExportSummary {
+        path: o.out.display().to_string(),
+        format: o.format.name(),
+        records: j.records,
+        payload_bytes: j.payload_bytes,
+        payload_files: j.payload_files,
+        checkpoint_size: j.checkpoint_size,
+        resumed,
+        export_events: logged,
+    }
+}
+
+fn write_json_atomic(p: &Path, v: &impl Serialize) -> Result<()> {
+    write_atomic(
+        p,
+        &serde_json::to_vec(v).map_err(|e| ArchiveError::Db(e.to_string()))?,
+    )
+}
+
+/// Make what was written durable, then say so in the journal.
+fn commit(p: &mut Payload, j: &mut Journal, partial: &Path, journal: &Path) -> Result<()> {
+    p.flush()?;
+    syncfs(partial)?;
+    j.manifest_sha256_len = p.m256_len;
+    j.manifest_sha512_len = p.m512_len;
+    j.payload_bytes = p.bytes;
+    j.payload_files = p.files;
+    write_json_atomic(journal, j)
+}
+
+/// The checkpoint, its time-stamp, the log key, and the export's own events with proofs.
+fn write_log_files(p: &mut Payload, ar: &Archive, j: &Journal) -> Result<()> {
+    p.put("log/checkpoint.txt", j.checkpoint.as_bytes())?;
+    if let Some(ts) = &j.checkpoint_timestamp {
+        let der = B64
+            .decode(ts)
+            .map_err(|e| ArchiveError::Input(format!("the journal's time-stamp: {e}")))?;
+        p.put("log/checkpoint.tsr", &der)?;
+    }
+    p.put("log/log-key.pem", j.log_key_pem.as_bytes())?;
+    let export = serde_json::json!({
+        "tree_size": j.checkpoint_size,
+        "events": proofs(ar, &j.export_events, j.checkpoint_size)?,
+    });
+    p.put(
+        "log/export.json",
+        &serde_json::to_vec_pretty(&export).map_err(|e| ArchiveError::Db(e.to_string()))?,
+    )
+}
+
+/// bagit.txt, bag-info.txt and the tag manifest (RFC 8493 §2.1–2.2).
+fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
+    let put = |name: &str, text: &str| -> Result<()> {
+        let f = root.join(name);
+        fs::write(&f, text).map_err(|e| io("write", &f, e))
+    };
+    put(
+        "bagit.txt",
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )?;
+    let cp = crate::checkpoint::parse(&j.checkpoint).map_err(ArchiveError::Checkpoint)?;
+    let today = &kyso_verify::rfc3339(std::time::SystemTime::now())[..10];
+    let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+    let info = format!(
+        "Source-Organization: {}\n\
+         Bagging-Date: {today}\n\
+         Payload-Oxum: {}.{}\n\
+         Bag-Count: 1 of 1\n\
+         Bag-Software-Agent: kyso {}\n\
+         External-Identifier: {} export at log entry {}\n\
+         Internal-Sender-Description: {} records exported by {} ({}); each verifies offline with `kyso bag verify`\n\
+         Kyso-Checkpoint-Size: {}\n\
+         Kyso-Records: {}\n",
+        one_line(&j.args.organization),
+        p.bytes,
+        p.files,
+        env!("CARGO_PKG_VERSION"),
+        one_line(&cp.checkpoint.origin),
+        j.export_events.first().copied().unwrap_or_default(),
+        j.records,
+        one_line(&j.args.user),
+        one_line(&j.args.reason),
+        j.checkpoint_size,
+        j.records,
+    );
+    put("bag-info.txt", &info)?;
+    let mut tags = String::new();
+    for name in [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "manifest-sha512.txt",
+    ] {
+        let f = root.join(name);
+        let b = fs::read(&f).map_err(|e| io("read", &f, e))?;
+        tags.push_str(&format!(
+            "{}  {name}\n",
+            hex::encode(ring::digest::digest(&ring::digest::SHA256, &b))
+        ));
+    }
+    put("tagmanifest-sha256.txt", &tags)
+}

@@ -1,0 +1,251 @@
+//! Reading records out for long-term storage: the archive's side of an export.
+//!
+//! An export reads the content of many records at once. Its rule, like every read of personal
+//! data: the read is logged — who, why, which records — durably, before any byte is returned.
+//! One export event names the records it reads (at most [`MAX_EXPORT_EVENT`] each; a larger
+//! export logs several, all before the first read), with the user and the stated reason; that
+//! event *is* the read of each record named, so an export of 100,000 records adds one entry to
+//! the log, not 100,000 (docs/export.md). An [`ExportSession`] reads only the records its
+//! events named, and only after they are durable.
+
+use crate::code::{parse_subject, DocumentCode};
+use crate::error::{db_err, ArchiveError, Result};
+use crate::model::{check_date, check_text, Access, Activity, Event, Record, Status};
+use crate::schema::*;
+use crate::store::Archive;
+use crate::writer::{stored_record, stored_status, Job};
+use std::collections::HashMap;
+
+/// Most records one export event names (its JSON stays well under the audit's event limit).
+pub const MAX_EXPORT_EVENT: usize = 100_000;
+
+/// Which records an export takes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Selection {
+    /// Every record of the archive.
+    All,
+    /// Every version of a document code.
+    Code { code: String },
+    /// Every record of a subject (personal id or tax code).
+    Subject { subject: String },
+    /// Records of an agency issued between two dates (YYYY-MM-DD, inclusive).
+    Agency {
+        agency: String,
+        from: String,
+        to: String,
+    },
+    /// These records (an interrupted export resumed: the records it had not written yet).
+    Records { records: Vec<u64> },
+}
+
+/// One record as an export reads it: the stored bytes of the record (its SHA-256 is in the
+/// ingest event), its status, its document, detached signature and validation data, and the
+/// log entries about it (its ingest and status events).
+pub struct Exported {
+    pub record: Record,
+    /// The record exactly as stored.
+    pub record_json: Vec<u8>,
+    pub status: Status,
+    pub document: Vec<u8>,
+    pub detached_signature: Option<Vec<u8>>,
+    /// Validation data: (kind, SHA-256 hex, bytes).
+    pub validation_data: Vec<(&'static str, String, Vec<u8>)>,
+    /// Log indexes of the record's ingest and status events, in log order.
+    pub events: Vec<u64>,
+}
+
+/// An export under way: its events are logged and durable; it reads only their records.
+pub struct ExportSession<'a> {
+    archive: &'a Archive,
+    records: Vec<u64>,
+    /// The log indexes of its export events.
+    pub event_leaves: Vec<u64>,
+    status_events: HashMap<u64, Vec<u64>>,
+}
+
+impl Archive {
+    /// Select records, log the export (one event per [`MAX_EXPORT_EVENT`] records: format,
+    /// reason, user), and return a session that reads them. Nothing is read before the events
+    /// are durable. An empty selection is refused and logs nothing.
+    pub fn begin_export(
+        &self,
+        selection: &Selection,
+        format: &str,
+        access: &Access,
+    ) -> Result<ExportSession<'_>> {
+        access.check()?;
+        check_text("export format", format, 100)?;
+        let mut records = self.select(selection)?;
+        records.sort_unstable();
+        records.dedup();
+        if records.is_empty() {
+            return Err(ArchiveError::Input(
+                "no record matches the selection".into(),
+            ));
+        }
+        let status_events = self.status_events_of(&records)?;
+        let mut event_leaves = Vec::new();
+        for chunk in records.chunks(MAX_EXPORT_EVENT) {
+            let o = self.submit(Job::Activity {
+                activity: Activity::Export {
+                    records: chunk.to_vec(),
+                    format: format.into(),
+                    reason: Some(access.purpose.clone()),
+                },
+                user: access.user.clone(),
+            })?;
+            event_leaves.push(o.leaf);
+        }
+        Ok(ExportSession {
+            archive: self,
+            records,
+            event_leaves,
+            status_events,
+        })
+    }
+
+    fn select(&self, s: &Selection) -> Result<Vec<u64>> {
+        let all_under = |prefix: &[u8], dates: Option<(&str, &str)>| -> Result<Vec<u64>> {
+            let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
+            let mut start = prefix.to_vec();
+            if let Some((from, _)) = dates {
+                start.extend_from_slice(from.as_bytes());
+            }
+            it.seek(&start);
+            let mut out = Vec::new();
+            while it.valid() {
+                let Some(k) = it.key() else { break };
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                let key = IndexKey::parse(k).ok_or_else(|| {
+                    ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
+                })?;
+                if let (Some((from, to)), IndexKey::Agency { date, .. }) = (dates, &key) {
+                    if date.as_str() > to {
+                        break;
+                    }
+                    if date.is_empty() || date.as_str() < from {
+                        it.next();
+                        continue;
+                    }
+                }
+                out.push(key.id());
+                it.next();
+            }
+            it.status().map_err(db_err)?;
+            Ok(out)
+        };
+        match s {
+            Selection::All => {
+                let mut it = self.db.raw_iterator_cf(self.cf(CF_RECORDS)?);
+                it.seek_to_first();
+                let mut out = Vec::new();
+                while it.valid() {
+                    if let Some(id) = it.key().and_then(parse_u64_key) {
+                        out.push(id);
+                    }
+                    it.next();
+                }
+                it.status().map_err(db_err)?;
+                Ok(out)
+            }
+            Selection::Code { code } => {
+                let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
+                all_under(&index_prefix(b'c', &code.to_string()), None)
+            }
+            Selection::Subject { subject } => {
+                parse_subject(subject).map_err(ArchiveError::Input)?;
+                all_under(&index_prefix(b's', subject), None)
+            }
+            Selection::Agency { agency, from, to } => {
+                check_text("agency", agency, 200)?;
+                check_date("from", from)?;
+                check_date("to", to)?;
+                all_under(&index_prefix(b'a', agency), Some((from, to)))
+            }
+            Selection::Records { records } => {
+                for id in records {
+                    stored_record(&self.db, *id)?;
+                }
+                Ok(records.clone())
+            }
+        }
+    }
+
+    /// The status events of these records (one pass over the log; only records whose status
+    /// changed take memory).
+    fn status_events_of(&self, records: &[u64]) -> Result<HashMap<u64, Vec<u64>>> {
+        let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_EVENTS)?);
+        it.seek_to_first();
+        let size = self.size();
+        while it.valid() {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
+            let Some(leaf) = parse_u64_key(k) else { break };
+            if leaf >= size {
+                break;
+            }
+            if v.starts_with(br#"{"event":"status""#) {
+                if let Ok(Event::Status { record, .. }) = serde_json::from_slice(v) {
+                    if records.binary_search(&record).is_ok() {
+                        out.entry(record).or_default().push(leaf);
+                    }
+                }
+            }
+            it.next();
+        }
+        it.status().map_err(db_err)?;
+        Ok(out)
+    }
+}
+
+impl ExportSession<'_> {
+    /// The records the export events named, ascending.
+    pub fn records(&self) -> &[u64] {
+        &self.records
+    }
+
+    /// One record with everything the package keeps of it. Only records the session's events
+    /// named; each blob checked against its SHA-256.
+    pub fn read(&self, id: u64) -> Result<Exported> {
+        if self.records.binary_search(&id).is_err() {
+            return Err(ArchiveError::Input(format!(
+                "record {id} is not part of this export (its events name the records it reads)"
+            )));
+        }
+        let a = self.archive;
+        let record_json =
+            a.db.get_cf(a.cf(CF_RECORDS)?, u64_key(id))
+                .map_err(db_err)?
+                .ok_or(ArchiveError::NoRecord(id))?;
+        let record: Record = serde_json::from_slice(&record_json)
+            .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
+        let status = stored_status(&a.db, id)?;
+        let document = a.blob(id, &record.content_sha256)?;
+        let detached_signature = match &record.detached_signature {
+            Some(b) => Some(a.blob(id, &b.sha256)?),
+            None => None,
+        };
+        let mut validation_data = Vec::new();
+        if let Some(v) = &record.validation_data {
+            for (kind, b) in v.blobs() {
+                validation_data.push((kind, b.sha256.clone(), a.blob(id, &b.sha256)?));
+            }
+        }
+        let mut events = vec![record.leaf];
+        events.extend(self.status_events.get(&id).into_iter().flatten());
+        Ok(Exported {
+            record,
+            record_json,
+            status,
+            document,
+            detached_signature,
+            validation_data,
+            events,
+        })
+    }
+}

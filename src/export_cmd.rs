@@ -1,0 +1,309 @@
+//! `kyso export` and `kyso bag verify|renew`: long-term export, its offline check, and the
+//! renewal of its evidence. Wiring only: the rules live in kyso-archive (`export`, `bag`,
+//! `bag_verify`, `renew`).
+
+use crate::archive_cmd::{fail, log_key, print, signer, usage, KeyArgs};
+use crate::verify_cmd::{certs_from, LangArg};
+use clap::{Args, Subcommand, ValueEnum};
+use kyso_archive::bag::{self, ExportOptions, Format};
+use kyso_archive::bag_verify::{self, VerifyOptions};
+use kyso_archive::export::Selection;
+use kyso_archive::{Access, Archive};
+use kyso_hsm::Pkcs11Uri;
+use kyso_signer::tsp::TimestampSource;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// BagIt 1.0 (RFC 8493): a directory.
+    Bagit,
+    /// E-ARK CSIP 2.x information package (METS, PREMIS v3), zipped.
+    Eark,
+}
+
+/// The time-stamping authority for the package's evidence.
+#[derive(Args, Clone)]
+pub struct TsaArgs {
+    /// `internal` (kyso's TSA with --tsa-key) or the URL of an RFC 3161 TSA.
+    #[arg(long, value_name = "internal|URL", default_value = "internal")]
+    tsa: String,
+    /// The internal TSA's key (default: object=tsa on the checkpoint key's token).
+    #[arg(long, value_name = "URI")]
+    tsa_key: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The archive's RocksDB directory.
+    #[arg(long, value_name = "DIR")]
+    db: PathBuf,
+    /// The package to write (a new path; `PATH.partial` and `PATH.journal` while it is written).
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "bagit")]
+    format: FormatArg,
+    /// Every version of a document code.
+    #[arg(long, conflicts_with_all = ["subject", "agency", "all"])]
+    code: Option<String>,
+    /// Every record of a subject (personal id or tax code).
+    #[arg(long, conflicts_with_all = ["agency", "all"])]
+    subject: Option<String>,
+    /// Records of an agency issued between --from and --to.
+    #[arg(long, conflicts_with = "all")]
+    agency: Option<String>,
+    #[arg(long, default_value = "0001-01-01", requires = "agency")]
+    from: String,
+    #[arg(long, default_value = "9999-12-31", requires = "agency")]
+    to: String,
+    /// Every record of the archive.
+    #[arg(long)]
+    all: bool,
+    /// Who exports (logged).
+    #[arg(long, value_name = "USER")]
+    user: String,
+    /// Why (logged), e.g. "nộp lưu vào Lưu trữ lịch sử tỉnh".
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+    /// The organization handing the package over (bag-info.txt Source-Organization).
+    #[arg(long, value_name = "NAME", default_value = "kyso archive")]
+    organization: String,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[command(flatten)]
+    tsa: TsaArgs,
+    /// Pause this long after each record (tests interrupt an export mid-way).
+    #[arg(long, hide = true, value_name = "MS")]
+    pace_ms: Option<u64>,
+    /// Commit the journal every N records (tests; default 2000).
+    #[arg(long, hide = true, value_name = "N", default_value_t = 0)]
+    commit_every: u64,
+}
+
+#[derive(Subcommand)]
+pub enum BagCommand {
+    /// Check an exported package with no database and no network: manifests and fixity,
+    /// every signature, every inclusion proof, the checkpoint's signature and time-stamps.
+    /// Exit: 0 everything holds, 1 something does not, 3 usage or I/O.
+    Verify(BagVerifyArgs),
+    /// Add a time-stamp over the package's evidence (before the last one's TSA certificate
+    /// expires or its hash algorithm weakens).
+    Renew(BagRenewArgs),
+}
+
+#[derive(Args)]
+pub struct TrustFlags {
+    /// Trust anchors for the signatures (default: the self-signed certificates of each
+    /// record's validation data, which the log vouches for).
+    #[arg(long, value_name = "PEM|DIR")]
+    trust: Vec<PathBuf>,
+    /// Trust anchors for the time-stamps over the checkpoint (default: --trust, else the
+    /// self-signed certificates the tokens carry).
+    #[arg(long, value_name = "PEM|DIR")]
+    tsa_trust: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BagVerifyArgs {
+    /// The package: a BagIt directory or an E-ARK zip.
+    path: PathBuf,
+    /// The log key's certificate or public key (PEM or DER), from outside the package.
+    #[arg(long = "log-key", value_name = "PEM", required = true)]
+    log_keys: Vec<String>,
+    #[command(flatten)]
+    trust: TrustFlags,
+    /// Print the JSON report.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, value_enum, default_value = "vi")]
+    lang: LangArg,
+}
+
+#[derive(Args)]
+pub struct BagRenewArgs {
+    /// The package (a BagIt directory).
+    path: PathBuf,
+    #[command(flatten)]
+    trust: TrustFlags,
+    #[command(flatten)]
+    tsa: TsaArgs,
+    #[arg(long, value_name = "PATH")]
+    module: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+}
+
+fn selection(a: &ExportArgs) -> Result<Selection, ExitCode> {
+    Ok(if let Some(c) = &a.code {
+        Selection::Code { code: c.clone() }
+    } else if let Some(s) = &a.subject {
+        Selection::Subject { subject: s.clone() }
+    } else if let Some(ag) = &a.agency {
+        Selection::Agency {
+            agency: ag.clone(),
+            from: a.from.clone(),
+            to: a.to.clone(),
+        }
+    } else if a.all {
+        Selection::All
+    } else {
+        return Err(usage(
+            "say which records: --code, --subject, --agency (with --from/--to) or --all".into(),
+        ));
+    })
+}
+
+/// The TSA the flags name; `token` is the token an internal TSA's key is looked for on.
+fn tsa_source(
+    t: &TsaArgs,
+    token: Option<&str>,
+    module: Option<&Path>,
+    pin_file: Option<PathBuf>,
+) -> Result<TimestampSource, ExitCode> {
+    let parse = |u: &str| Pkcs11Uri::parse(u).map_err(|e| usage(e.to_string()));
+    let base = match (token, t.tsa_key.as_deref()) {
+        (Some(u), _) | (None, Some(u)) => parse(u)?,
+        (None, None) if t.tsa == "internal" => {
+            return Err(usage(
+                "the internal TSA needs --tsa-key URI (or give --tsa URL)".into(),
+            ))
+        }
+        (None, None) => parse("pkcs11:")?,
+    };
+    crate::sign_cmd::timestamp_source(
+        Some(&t.tsa),
+        t.tsa_key.as_deref(),
+        &base,
+        module,
+        pin_file,
+        1,
+    )
+    .map_err(|e| {
+        eprintln!("kyso: {e}");
+        ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+    })
+}
+
+fn stamp_with(src: &TimestampSource, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    src.stamp(kyso_hsm::HashAlg::Sha256, digest.as_ref())
+        .map_err(|e| e.to_string())
+}
+
+pub fn run_export(a: ExportArgs) -> ExitCode {
+    let go = || -> Result<(), ExitCode> {
+        let sel = selection(&a)?;
+        let ar = Archive::open(&a.db).map_err(fail)?;
+        let cp = signer(&a.key)?;
+        let resuming = {
+            let mut s = a.out.as_os_str().to_owned();
+            s.push(".journal");
+            PathBuf::from(s).exists()
+        };
+        let tsa = if resuming {
+            None
+        } else {
+            Some(tsa_source(
+                &a.tsa,
+                a.key.key_uri(),
+                a.key.module(),
+                a.key.pin_file(),
+            )?)
+        };
+        let stamper = |b: &[u8]| stamp_with(tsa.as_ref().expect("a TSA for a new export"), b);
+        let opts = ExportOptions {
+            out: a.out.clone(),
+            format: match a.format {
+                FormatArg::Bagit => Format::Bagit,
+                FormatArg::Eark => Format::Eark,
+            },
+            selection: sel,
+            access: Access::new(a.user.clone(), a.reason.clone()),
+            organization: a.organization.clone(),
+            signer: cp.as_ref(),
+            stamper: tsa.as_ref().map(|_| &stamper as bag::Stamper),
+            pace: a.pace_ms.map(std::time::Duration::from_millis),
+            commit_every: a.commit_every,
+        };
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} records {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let mut progress = |done: u64, total: u64| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        };
+        let r = bag::export(&ar, &opts, &mut progress);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        print(&r.map_err(fail)?);
+        Ok(())
+    };
+    go().map_or_else(|c| c, |()| ExitCode::SUCCESS)
+}
+
+fn verify_options(t: &TrustFlags, log_keys: &[String]) -> Result<VerifyOptions, ExitCode> {
+    let mut o = VerifyOptions::default();
+    for k in log_keys {
+        o.log_keys.push(log_key(k, None)?);
+    }
+    for p in &t.trust {
+        o.trust.extend(certs_from(p).map_err(usage)?);
+    }
+    for p in &t.tsa_trust {
+        o.tsa_trust.extend(certs_from(p).map_err(usage)?);
+    }
+    Ok(o)
+}
+
+pub fn run_bag(cmd: BagCommand) -> ExitCode {
+    match cmd {
+        BagCommand::Verify(a) => {
+            let o = match verify_options(&a.trust, &a.log_keys) {
+                Ok(o) => o,
+                Err(c) => return c,
+            };
+            let r = if a.path.is_dir() {
+                bag_verify::verify_bag(&a.path, &o)
+            } else if a.path.is_file() {
+                match bag_verify::verify_eark_zip(&a.path, &o) {
+                    Ok(r) => r,
+                    Err(e) => return usage(e),
+                }
+            } else {
+                return usage(format!("{}: no such package", a.path.display()));
+            };
+            if a.json {
+                print(&r);
+            } else {
+                print!("{}", bag_verify::text(&r, matches!(a.lang, LangArg::Vi)));
+            }
+            if r.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        BagCommand::Renew(a) => {
+            let go = || -> Result<(), ExitCode> {
+                let o = verify_options(&a.trust, &[])?;
+                let tsa = tsa_source(&a.tsa, None, a.module.as_deref(), a.pin_file.clone())?;
+                let stamp = |b: &[u8]| stamp_with(&tsa, b);
+                let name = kyso_archive::renew::renew(&a.path, &o, &stamp).map_err(fail)?;
+                print(&serde_json::json!({ "path": a.path, "added": name }));
+                Ok(())
+            };
+            go().map_or_else(|c| c, |()| ExitCode::SUCCESS)
+        }
+    }
+}
