@@ -1203,3 +1203,107 @@ fn one_address_flooding_the_public_page_cannot_take_the_queue_from_other_citizen
     // …and the citizen at another address was served every time.
     assert_eq!(v["citizen"], json!([200, 200, 200, 200]), "{v}");
 }
+
+#[test]
+fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_fill_the_log() {
+    // The third attacker review (web): another agency's copy of a revoked licence hid the
+    // revocation; the public could walk record numbers for citizens' codes and read revocation
+    // reasons; every anonymous lookup was a permanent log event; a page of another site could
+    // make a clerk's browser write reads in the clerk's name.
+    let other = "kyso_test_clerk_of_another_province";
+    let a = Appliance::start_with(Options {
+        web: lines(&["public_verification = true"]),
+        limits: lines(&["rate_per_second = 1000", "burst = 1000"]),
+        extra: vec![format!(
+            "[[api_tokens]]\nname = \"clerk-other-province\"\nsha256 = \"{}\"\nroles = [\"clerk\"]\nagency = \"000.00.99.H99\"\n",
+            sha256_hex(other.as_bytes())
+        )],
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let elsewhere = a.agent_with(None, Some(other.to_string()));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let sha = sha256_hex(&pdf);
+    let put = |c: &Client| {
+        let r = c.post_json(
+            "/v1/records",
+            &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["record"].as_u64().unwrap()
+    };
+    let issued = put(&clerk);
+    let r = clerk.put_json(
+        &format!("/v1/records/{issued}/status"),
+        &json!({"state": "revoked", "reason": "công dân Nguyễn Văn A đã mất"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Another agency archives the same bytes later (as an input document, say).
+    let copy = put(&elsewhere);
+    assert!(copy > issued);
+    let anon = a.agent(Who::Anonymous);
+    let r = anon.get(&format!("/v1/verify/archived?sha256={sha}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["copies"].as_u64()
+        ),
+        (Some("revoked"), Some(issued), Some(2)),
+        "{v}"
+    );
+    assert!(
+        !r.text().contains("Nguyễn"),
+        "the reason is not for the public: {v}"
+    );
+    // Agencies see the reason.
+    let v = a
+        .agent(Who::Token("verifier"))
+        .get(&format!("/v1/verify/archived?sha256={sha}"))
+        .json();
+    assert_eq!(
+        v["status_detail"]["reason"], "công dân Nguyễn Văn A đã mất",
+        "{v}"
+    );
+    // The public cannot walk the records of a document.
+    let r = anon.get(&format!("/v1/verify/archived?sha256={sha}&record={copy}"));
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Asking again and again adds one find to the log, not one per request.
+    let public_finds = |a: &Appliance| {
+        log_events(a)
+            .into_iter()
+            .filter(|e| e["event"] == "find" && e["user"] == "(public)" && e["value"] == sha)
+            .count()
+    };
+    for _ in 0..20 {
+        assert_eq!(
+            anon.get(&format!("/v1/verify/archived?sha256={sha}"))
+                .status,
+            200
+        );
+    }
+    assert_eq!(public_finds(&a), 1);
+    // A request another site's page makes the clerk's browser send is refused; the service's
+    // own page and non-browser clients are served.
+    let read = |site: Option<&str>| {
+        let h: Vec<(&str, &str)> = site.map(|s| ("Sec-Fetch-Site", s)).into_iter().collect();
+        clerk.get_with(
+            &format!("/v1/records/{issued}?purpose=tra%20c%E1%BB%A9u"),
+            &h,
+        )
+    };
+    let before = log_events(&a).len();
+    for site in ["cross-site", "same-site"] {
+        let r = read(Some(site));
+        assert_eq!(r.status, 403, "{site}: {}", r.text());
+    }
+    assert_eq!(
+        log_events(&a).len(),
+        before,
+        "a refused read writes nothing"
+    );
+    assert_eq!(read(Some("same-origin")).status, 200);
+    assert_eq!(read(None).status, 200);
+}

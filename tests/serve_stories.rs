@@ -9,21 +9,7 @@ use serve_support::common::{fixture, EC_KEY};
 use serve_support::*;
 
 fn events(a: &Appliance) -> Vec<serde_json::Value> {
-    let auditor = a.agent(Who::Token("auditor"));
-    let cp = auditor.get("/v1/log/checkpoint");
-    assert_eq!(cp.status, 200, "{}", cp.text());
-    // The log may be ahead of the newest checkpoint; read what the entries endpoint allows.
-    let mut out = Vec::new();
-    let mut start = 0;
-    loop {
-        let r = auditor.get(&format!("/v1/log/entries?start={start}&end={}", start + 1));
-        if r.status != 200 {
-            break;
-        }
-        out.push(serde_json::from_str(r.json()["entries"][0]["event"].as_str().unwrap()).unwrap());
-        start += 1;
-    }
-    out
+    log_events(a)
 }
 
 fn report_of(a: &Appliance, doc: &[u8], ct: &str) -> serde_json::Value {

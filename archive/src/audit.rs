@@ -624,7 +624,7 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
             Status::check_change(*record, &current, status, |r| exists(r, state))
                 .map_err(|e| bad(format!("event {i} breaks the status rules: {e}")))?;
             if let Status::SupersededBy { record: by } = status {
-                // Only by another version of the same document, not revoked (the writer's
+                // Only by another version of the same document, still valid (the writer's
                 // rule). Both records were checked against their ingest events already.
                 let this = db.record(*record)?.map(|(_, r)| r);
                 let new = db.record(*by)?.map(|(_, r)| r);
@@ -632,14 +632,14 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                     (Some(a), Some(b)) => a.code == b.code && a.agency == b.agency,
                     _ => false,
                 };
-                let revoked = matches!(state.statuses.get(by), Some(Status::Revoked { .. }));
+                let revoked = !matches!(state.statuses.get(by), None | Some(Status::Valid));
                 if !same || revoked {
                     return Err(bad(format!(
                         "event {i} breaks the status rules: record {record} superseded by record {by}, {}",
                         if !same {
                             "which is not a version of the same document (code and agency)"
                         } else {
-                            "which is revoked"
+                            "which was no longer valid"
                         }
                     )));
                 }

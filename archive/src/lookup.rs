@@ -15,6 +15,13 @@ use sha2::{Digest, Sha256};
 /// Most records one lookup returns (the event that logs it names each of them).
 pub const MAX_FOUND: usize = 1000;
 
+/// A content lookup repeated by the same user with the same answer within this window is
+/// logged once.
+pub const REPEAT_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How many recent content lookups are remembered (then the expired ones are dropped, or all).
+const MAX_RECENT_LOOKUPS: usize = 100_000;
+
 /// A lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
@@ -181,6 +188,10 @@ impl Archive {
         if by == FindBy::Content && records.is_empty() {
             return Ok(Found { records, truncated });
         }
+        let named: Vec<u64> = records.iter().map(|(r, _)| r.id).collect();
+        if by == FindBy::Content && self.logged_lately(&access.user, &value, &named) {
+            return Ok(Found { records, truncated });
+        }
         let cells = match by {
             FindBy::Code | FindBy::Subject => records
                 .iter()
@@ -190,13 +201,51 @@ impl Archive {
         };
         self.submit(Job::Find {
             by,
-            value,
-            records: records.iter().map(|(r, _)| r.id).collect(),
+            value: value.clone(),
+            records: named.clone(),
             cells,
             user: access.user.clone(),
             purpose: access.purpose.clone(),
         })?;
+        if by == FindBy::Content {
+            self.remember_lookup(&access.user, value, named);
+        }
         Ok(Found { records, truncated })
+    }
+
+    /// Did `user` look this document up, with the same answer, within the last
+    /// [`REPEAT_WINDOW`]? Then the log already says so: a repeat adds no information and is not
+    /// logged again (the public page asks on every verification; a script asking in a loop
+    /// must not fill the permanent log).
+    fn logged_lately(&self, user: &str, sha256: &str, records: &[u64]) -> bool {
+        let recent = self
+            .recent_lookups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        recent
+            .get(&(user.to_string(), sha256.to_string()))
+            .is_some_and(|r| r.at.elapsed() < REPEAT_WINDOW && r.records == records)
+    }
+
+    fn remember_lookup(&self, user: &str, sha256: String, records: Vec<u64>) {
+        let mut recent = self
+            .recent_lookups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if recent.len() >= MAX_RECENT_LOOKUPS {
+            recent.retain(|_, r| r.at.elapsed() < REPEAT_WINDOW);
+            if recent.len() >= MAX_RECENT_LOOKUPS {
+                // Forgetting only makes the log say more.
+                recent.clear();
+            }
+        }
+        recent.insert(
+            (user.to_string(), sha256),
+            crate::store::RecentLookup {
+                at: std::time::Instant::now(),
+                records,
+            },
+        );
     }
 
     /// Record ids under an index prefix (at most one more than [`MAX_FOUND`]); for agency

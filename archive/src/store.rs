@@ -55,6 +55,15 @@ pub struct Archive {
     pub(crate) failed: Arc<AtomicBool>,
     /// Serializes checkpoint signing and backups.
     pub(crate) sign_lock: Mutex<()>,
+    /// Content lookups logged lately: (user, SHA-256) → when, and the records named. The same
+    /// lookup with the same answer within [`crate::lookup::REPEAT_WINDOW`] is logged once.
+    pub(crate) recent_lookups: Mutex<std::collections::HashMap<(String, String), RecentLookup>>,
+}
+
+/// A content lookup already in the log.
+pub(crate) struct RecentLookup {
+    pub(crate) at: std::time::Instant,
+    pub(crate) records: Vec<u64>,
 }
 
 impl Drop for Archive {
@@ -130,6 +139,7 @@ impl Archive {
             largest_batch,
             failed,
             sign_lock: Mutex::new(()),
+            recent_lookups: Mutex::new(Default::default()),
         })
     }
 

@@ -603,15 +603,18 @@ fn apply(
             };
             let this = owner(*record)?;
             if let Some(mine) = scope {
+                // Refusals name nothing of the record (its code or agency): a clerk must not
+                // learn other agencies' citizens from them.
                 match (&this.agency, mine) {
                     (Some(theirs), Some(mine)) if theirs == mine => {}
-                    (Some(theirs), mine) => {
+                    (Some(_), Some(mine)) => {
                         return Err(ArchiveError::NotYours(format!(
-                            "record {record} is of agency {theirs:?}; {}",
-                            match mine {
-                                Some(m) => format!("you act for {m:?}"),
-                                None => "you act for no agency".into(),
-                            }
+                            "record {record} is not of your agency ({mine:?})"
+                        )))
+                    }
+                    (Some(_), None) => {
+                        return Err(ArchiveError::NotYours(format!(
+                            "record {record} is of an agency, and you act for none"
                         )))
                     }
                     (None, _) if this.user == *user => {}
@@ -633,20 +636,19 @@ fn apply(
             if let Status::SupersededBy { record: by } = status {
                 let new = owner(*by)?;
                 let refuse = |what: String| ArchiveError::StatusRefused { id: *record, what };
-                if new.code != this.code {
+                // One answer for another agency and another code, and it names neither.
+                if new.agency != this.agency || new.code != this.code {
                     return Err(refuse(format!(
-                        "record {by} is {}, record {record} is {}: a record is superseded only by another version of the same document (the same subject and document type)",
-                        new.code, this.code
+                        "record {by} is not another version of the same document (a record is superseded only by one of the same subject, document type and agency)"
                     )));
                 }
-                if new.agency != this.agency {
+                // Only by a version still valid: no cycles, no chain that ends in a revoked or
+                // superseded record.
+                let by_status = status_of(*by)?;
+                if by_status != Status::Valid {
                     return Err(refuse(format!(
-                        "record {by} is of another agency than record {record}"
-                    )));
-                }
-                if let Status::Revoked { .. } = status_of(*by)? {
-                    return Err(refuse(format!(
-                        "record {by} is revoked: it cannot supersede another"
+                        "record {by} is {}: a record is superseded only by a valid one",
+                        by_status.name()
                     )));
                 }
             }

@@ -934,6 +934,24 @@ fn admit(
         }
         Box::new(r)
     };
+    // A browser tells where a request comes from. A page of another site must not make a
+    // clerk's browser (which presents its client certificate on its own) read records or write
+    // reads into the log in the clerk's name: requests to routes that need a role are taken
+    // only from this service's own pages or from clients that are not browsers.
+    if !roles.is_empty() {
+        let site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none");
+        if !matches!(site, "same-origin" | "none") {
+            return Err(refuse(
+                Code::Forbidden,
+                "cross_site",
+                format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
+            ));
+        }
+    }
     let limited = |what: &str, e: ApiError| {
         state.metrics.limited.with_label_values(&[what]).inc();
         Box::new(e.into_response())
@@ -963,7 +981,10 @@ fn admit(
                 Some(id) => Some(id),
                 None => {
                     // Failed tokens count against the peer's address: guessing is rate limited.
-                    if let Err(retry) = state.limiter.allow(&format!("ip:{}", conn.peer.ip())) {
+                    if let Err(retry) = state
+                        .limiter
+                        .allow(&format!("ip:{}", address_key(conn.peer.ip())))
+                    {
                         return Err(limited(
                             "rate",
                             ApiError::new(
@@ -987,7 +1008,7 @@ fn admit(
     // rate limited by address like any anonymous caller.
     let key = match &identity {
         Some(id) => format!("user:{}", id.user),
-        None => format!("ip:{}", conn.peer.ip()),
+        None => format!("ip:{}", address_key(conn.peer.ip())),
     };
     let identity = match identity {
         None if state.cfg.web.public_verification => Some(Arc::new(Identity {
@@ -996,7 +1017,7 @@ fn admit(
             method: "none",
             agency: None,
             signing_certs: Arc::new(Vec::new()),
-            address: Some(conn.peer.ip()),
+            address: Some(address_key(conn.peer.ip())),
         })),
         other => other,
     };

@@ -523,6 +523,20 @@ impl Client {
         rq.call().map(Client::finish)
     }
 
+    /// GET with extra request headers (e.g. what a browser adds: `Sec-Fetch-Site`).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut rq = self.agent.get(format!("{}{path}", self.base));
+        if let Some(b) = &self.bearer {
+            rq = rq.header("Authorization", format!("Bearer {b}"));
+        }
+        for (k, v) in headers {
+            rq = rq.header(*k, *v);
+        }
+        rq.call()
+            .map(Client::finish)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.try_get(path)
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
@@ -874,4 +888,22 @@ pub fn openssl_subject(cert: &Path, which: &str) -> String {
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     s.split_once('=').map(|x| x.1.to_string()).unwrap_or(s)
+}
+
+/// Every event of the log, parsed, read through the auditor's `/v1/log/entries`.
+pub fn log_events(a: &Appliance) -> Vec<serde_json::Value> {
+    let auditor = a.agent(Who::Token("auditor"));
+    let cp = auditor.get("/v1/log/checkpoint");
+    assert_eq!(cp.status, 200, "{}", cp.text());
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let r = auditor.get(&format!("/v1/log/entries?start={start}&end={}", start + 1));
+        if r.status != 200 {
+            break;
+        }
+        out.push(serde_json::from_str(r.json()["entries"][0]["event"].as_str().unwrap()).unwrap());
+        start += 1;
+    }
+    out
 }

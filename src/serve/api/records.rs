@@ -379,12 +379,13 @@ pub async fn find_records(
     }))
 }
 
-/// A new status: `{"state":"valid"}`, `{"state":"superseded_by","record":N}` (another
-/// record of the same code and agency), `{"state":"revoked","reason":"…"}`,
-/// `{"state":"expired","on":"YYYY-MM-DD"}`.
+/// A new status: `{"state":"superseded_by","record":N}` (another record of the same code and
+/// agency, still valid), `{"state":"revoked","reason":"…"}`, `{"state":"expired","on":"YYYY-MM-DD"}`.
+/// A record is valid from its ingest: `valid` cannot be set again (400; 409 on a revoked record).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
+    /// `superseded_by`, `revoked` or `expired`.
     pub state: String,
     pub record: Option<u64>,
     pub reason: Option<String>,
@@ -433,7 +434,7 @@ pub async fn set_status(
         ("expired", None, None, Some(on)) => kyso_archive::Status::Expired { on },
         _ => {
             return Err(ApiError::bad(
-                "state: valid | superseded_by (with record) | revoked (with reason) | expired (with on)",
+                "state: superseded_by (with record) | revoked (with reason) | expired (with on)",
             ))
         }
     };

@@ -267,9 +267,10 @@ pub async fn verify_detached(
 pub struct ArchivedQuery {
     /// SHA-256 of the document, hex (the `X-Content-SHA256` of `/v1/verify`): always needed —
     /// the answer is for someone who holds the document, and record ids cannot be enumerated
-    /// to collect citizens' document codes. The lookup is logged with the caller.
-    pub sha256: Option<String>,
-    /// Only this record (optional).
+    /// to collect citizens' document codes. A lookup that finds the document is logged with
+    /// the caller (once an hour for the same caller, document and answer).
+    pub sha256: String,
+    /// Only this record (optional; agencies only — the public asks about the document).
     pub record: Option<u64>,
     /// Only records under this document code (optional).
     pub code: Option<String>,
@@ -279,9 +280,14 @@ pub struct ArchivedQuery {
 pub struct ArchivedResponse {
     pub archived: bool,
     pub record: Option<u64>,
-    /// `valid`, `superseded`, `revoked`, `expired`.
+    /// `valid`, `superseded`, `revoked`, `expired`: of the record that decides, when the archive
+    /// holds this exact document more than once (e.g. issued by one agency, archived again by
+    /// another): a revocation of any of them first, then a supersession, then an expiry.
     pub status: Option<String>,
-    /// The full status (e.g. which record supersedes it).
+    /// How many records of this exact document matched (the one shown decides, as above).
+    pub copies: u64,
+    /// The full status (e.g. which record supersedes it; a revocation's reason only for
+    /// agencies, not for the public).
     #[schema(value_type = Object)]
     pub status_detail: Option<serde_json::Value>,
     /// The ingest event (its canonical JSON, the log entry's bytes).
@@ -301,7 +307,9 @@ pub struct ArchivedResponse {
 #[utoipa::path(get, path = "/v1/verify/archived", operation_id = "archived", tag = "verification",
     params(ArchivedQuery),
     responses((status = 200, body = ArchivedResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 500, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn archived(
     State(st): State<Shared>,
     Extension(idt): Extension<Arc<Identity>>,
@@ -310,28 +318,46 @@ pub async fn archived(
     let Query(q) = q?;
     let store = st.store.clone();
     blocking(move || -> ApiResult<ArchivedResponse> {
-        let Some(sha) = q
-            .sha256
-            .as_deref()
+        let Some(sha) = Some(q.sha256.as_str())
             .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
         else {
             return Err(ApiError::bad(
                 "sha256: the document's SHA-256, 64 hex digits",
             ));
         };
-        let found = store.by_content(
-            sha,
-            q.code.as_deref(),
-            &idt.user,
-            "verification: does the archive hold this document",
-        )?;
+        let public = idt.address.is_some();
+        if public && q.record.is_some() {
+            return Err(ApiError::bad(
+                "record: the public asks about the document (sha256, and a code if you like); record numbers are for agencies",
+            ));
+        }
+        let found: Vec<_> = store
+            .by_content(
+                sha,
+                q.code.as_deref(),
+                &idt.user,
+                "verification: does the archive hold this document",
+            )?
+            .into_iter()
+            .filter(|(r, _)| q.record.is_none_or(|id| r.id == id))
+            .collect();
+        let copies = found.len() as u64;
+        // The record that decides: a revocation of any copy of these bytes beats a newer copy
+        // archived elsewhere, then a supersession, then an expiry; among equals the newest.
+        let weight = |s: &kyso_archive::Status| match s {
+            kyso_archive::Status::Revoked { .. } => 3,
+            kyso_archive::Status::SupersededBy { .. } => 2,
+            kyso_archive::Status::Expired { .. } => 1,
+            kyso_archive::Status::Valid => 0,
+        };
         let rec = found
             .into_iter()
-            .find(|(r, _)| q.record.is_none_or(|id| r.id == id));
+            .max_by(|a, b| weight(&a.1).cmp(&weight(&b.1)).then(a.0.id.cmp(&b.0.id)));
         let Some((r, status)) = rec else {
             return Ok(ArchivedResponse {
                 archived: false,
                 record: None,
+                copies: 0,
                 status: None,
                 status_detail: None,
                 event: None,
@@ -347,8 +373,15 @@ pub async fn archived(
         Ok(ArchivedResponse {
             archived: true,
             record: Some(r.id),
+            copies,
             status: Some(status.name().into()),
-            status_detail: serde_json::to_value(&status).ok(),
+            status_detail: match &status {
+                // A reason is free text a clerk wrote; it may name a person.
+                kyso_archive::Status::Revoked { .. } if public => {
+                    Some(serde_json::json!({"state": "revoked"}))
+                }
+                s => serde_json::to_value(s).ok(),
+            },
             event: Some(String::from_utf8_lossy(&store.event(r.leaf)?).into_owned()),
             leaf_index: Some(r.leaf),
             leaf_hash: Some(hex::encode(store.leaf_hash(r.leaf)?)),

@@ -259,6 +259,11 @@ async function verify() {
 }
 
 async function checkArchive(code, sha, current) {
+  if (state.access === "public" && /^\d+$/.test(code)) {
+    state.archive = { kind: "error", why: t("page.archive.record_for_agencies") };
+    render();
+    return;
+  }
   const q = !code ? "" : /^\d+$/.test(code) ? `&record=${code}` : `&code=${encodeURIComponent(code)}`;
   const r = await api(`/v1/verify/archived?sha256=${sha}${q}`);
   if (!current()) return;
@@ -267,7 +272,7 @@ async function checkArchive(code, sha, current) {
   } else if (!r.json.archived) {
     state.archive = { kind: "absent", what: code };
   } else {
-    state.archive = { kind: "held", record: r.json.record, status: r.json.status, detail: r.json.status_detail || {} };
+    state.archive = { kind: "held", record: r.json.record, status: r.json.status, detail: r.json.status_detail || {}, copies: r.json.copies || 1 };
     let proof;
     try {
       proof = await checkProof(r.json, sha);
@@ -359,7 +364,7 @@ function archiveState(a) {
     case "superseded":
       return t("page.state.superseded", { record: d.record });
     case "revoked":
-      return t("page.state.revoked", { reason: d.reason || "" });
+      return d.reason ? t("page.state.revoked", { reason: d.reason }) : t("page.state.revoked_public");
     case "expired":
       return t("page.state.expired", { on: d.on || "" });
     default:
@@ -434,7 +439,8 @@ function render() {
             : t("page.archive.absent_any")
           : a.kind === "error"
             ? t("page.archive.error", { why: a.why })
-            : t("page.archive.held", { record: a.record, state: archiveState(a) }),
+            : t("page.archive.held", { record: a.record, state: archiveState(a) }) +
+              (a.copies > 1 ? " " + t("page.archive.copies", { copies: a.copies }) : ""),
   );
   const p = state.proof;
   const proof = $("proof");
