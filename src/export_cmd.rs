@@ -206,7 +206,7 @@ fn stamp_with(src: &TimestampSource, bytes: &[u8]) -> Result<Vec<u8>, String> {
 pub fn run_export(a: ExportArgs) -> ExitCode {
     let go = || -> Result<(), ExitCode> {
         let sel = selection(&a)?;
-        let ar = Archive::open(&a.db).map_err(fail)?;
+        let ar = Archive::open_for_export(&a.db).map_err(fail)?;
         let cp = signer(&a.key)?;
         let resuming = {
             let mut s = a.out.as_os_str().to_owned();

@@ -114,9 +114,11 @@ impl TarIndex {
             match e.header().entry_type() {
                 tar::EntryType::Directory => continue,
                 tar::EntryType::Regular | tar::EntryType::Continuous => {}
-                t => return Err(format!(
+                t => {
+                    return Err(format!(
                     "tar entry {shown_name:?} is not a file ({t:?}): links and devices are refused"
-                )),
+                ))
+                }
             }
             if parts.is_empty() {
                 return Err(format!("tar entry {shown_name:?} is a file, not a folder"));
