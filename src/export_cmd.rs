@@ -5,7 +5,7 @@
 use crate::archive_cmd::{fail, log_key, print, signer, usage, KeyArgs};
 use crate::verify_cmd::{certs_from, LangArg};
 use clap::{Args, Subcommand, ValueEnum};
-use kyso_archive::bag::{self, ExportOptions, Format};
+use kyso_archive::bag::{self, ExportOptions, Format, Serialization};
 use kyso_archive::bag_verify::{self, VerifyOptions};
 use kyso_archive::export::Selection;
 use kyso_archive::{Access, Archive};
@@ -21,6 +21,14 @@ pub enum FormatArg {
     Bagit,
     /// E-ARK CSIP 2.x information package (METS, PREMIS v3), zipped.
     Eark,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SerializeArg {
+    /// A directory: a file per payload file.
+    Dir,
+    /// One tar file (RFC 8493 §4 serialization).
+    Tar,
 }
 
 /// The time-stamping authority for the package's evidence.
@@ -44,6 +52,10 @@ pub struct ExportArgs {
     out: PathBuf,
     #[arg(long, value_enum, default_value = "bagit")]
     format: FormatArg,
+    /// A BagIt bag as a directory, or streamed into one tar file (the default when PATH ends
+    /// in `.tar`).
+    #[arg(long, value_enum)]
+    serialize: Option<SerializeArg>,
     /// Every version of a document code.
     #[arg(long, conflicts_with_all = ["subject", "agency", "all"])]
     code: Option<String>,
@@ -194,7 +206,7 @@ fn stamp_with(src: &TimestampSource, bytes: &[u8]) -> Result<Vec<u8>, String> {
 pub fn run_export(a: ExportArgs) -> ExitCode {
     let go = || -> Result<(), ExitCode> {
         let sel = selection(&a)?;
-        let ar = Archive::open(&a.db).map_err(fail)?;
+        let ar = Archive::open_for_export(&a.db).map_err(fail)?;
         let cp = signer(&a.key)?;
         let resuming = {
             let mut s = a.out.as_os_str().to_owned();
@@ -225,6 +237,16 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
             stamper: tsa.as_ref().map(|_| &stamper as bag::Stamper),
             pace: a.pace_ms.map(std::time::Duration::from_millis),
             commit_every: a.commit_every,
+            serialization: match a.serialize {
+                Some(SerializeArg::Tar) => Serialization::Tar,
+                Some(SerializeArg::Dir) => Serialization::Directory,
+                None if matches!(a.format, FormatArg::Bagit)
+                    && a.out.extension().is_some_and(|e| e == "tar") =>
+                {
+                    Serialization::Tar
+                }
+                None => Serialization::Directory,
+            },
         };
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new(0);
@@ -275,6 +297,11 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
             };
             let r = if a.path.is_dir() {
                 bag_verify::verify_bag(&a.path, &o)
+            } else if a.path.is_file() && kyso_archive::package::is_tar(&a.path) {
+                match bag_verify::verify_tar(&a.path, &o) {
+                    Ok(r) => r,
+                    Err(e) => return usage(e),
+                }
             } else if a.path.is_file() {
                 match bag_verify::verify_eark_zip(&a.path, &o) {
                     Ok(r) => r,

@@ -718,3 +718,141 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
         .count();
     assert_eq!(reads, 0);
 }
+
+#[test]
+fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify_accept_it() {
+    let s = Setup::new();
+    let tar = s.demo.path().join("nop-luu.tar");
+    let journal = s.demo.path().join("nop-luu.tar.journal");
+    let mut c = s.demo.cmd();
+    c.args(["export", "--db"])
+        .arg(&s.db)
+        .arg("--out")
+        .arg(&tar)
+        .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
+        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+        .arg(s.demo.path().join("checkpoint-state"))
+        .args(["--tsa-key", TSA_KEY, "--pin-file"])
+        .arg(s.demo.pin_file())
+        .args(["--pace-ms", "2", "--commit-every", "100"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(b) = std::fs::read(&journal) {
+            if let Ok(j) = serde_json::from_slice::<serde_json::Value>(&b) {
+                if j["done"].as_u64().unwrap_or(0) >= 300 {
+                    assert!(j["tar_offset"].as_u64().unwrap() > 300 * 1024, "{j}");
+                    break;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!tar.exists(), "a killed export leaves no package at PATH");
+    assert!(s.demo.path().join("nop-luu.tar.partial/bag.tar").exists());
+
+    // The same path as a directory bag: other arguments, refused.
+    let r = s.export(&tar, &["--serialize", "dir"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("other arguments"), "{}", r.stderr);
+
+    // The same command again: cut back to the journal's tar offset, continued, whole.
+    let r = s.export(&tar, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sum = r.json();
+    assert_eq!(sum["resumed"], true, "{sum}");
+    assert_eq!(sum["records"], RECORDS);
+    assert!(!journal.exists() && !s.demo.path().join("nop-luu.tar.partial").exists());
+
+    // bag verify reads the tar in place.
+    let j = s.verify(&tar);
+    assert_eq!(j["records_ok"], RECORDS, "{}", j["package"]);
+    assert!(package_clean(&j), "{}", j["package"]);
+
+    // GNU tar (a tool we did not write) extracts it; bagit.py validates what it extracted.
+    let x = s.demo.path().join("x");
+    std::fs::create_dir(&x).unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&x)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bag = x.join("nop-luu");
+    let (ok, log) = bagit_validate(&bag);
+    assert!(ok, "{log}");
+    assert_eq!(s.verify(&bag)["records_ok"], RECORDS);
+
+    // A byte changed inside the tar (record 17's metadata.json): named, in place.
+    let meta = std::fs::read(bag.join("data/records/17/metadata.json")).unwrap();
+    let mut bytes = std::fs::read(&tar).unwrap();
+    let at = bytes
+        .windows(meta.len())
+        .position(|w| w == meta.as_slice())
+        .unwrap();
+    let forged = s.demo.path().join("forged.tar");
+    bytes[at + meta.len() / 2] ^= 1;
+    std::fs::write(&forged, &bytes).unwrap();
+    let j = s.verify(&forged);
+    assert_eq!(failed_ids(&j), vec![17], "{j}");
+    assert!(problems_of(&j, 17).iter().any(|(_, m)| m
+        == "data/records/17/metadata.json does not match its manifest digests (changed after export)"));
+    // A tar whose entry leaves the package folder: refused before anything is read.
+    let mut evil = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path("nop-luu/bagit.txt").unwrap();
+    h.set_cksum();
+    evil.append(&h, &b"x"[..]).unwrap();
+    let mut h = tar::Header::new_old();
+    h.as_old_mut().name[..16].copy_from_slice(b"nop-luu/../../x\0");
+    h.set_size(1);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    evil.append(&h, &b"x"[..]).unwrap();
+    let evil_path = s.demo.path().join("evil.tar");
+    std::fs::write(&evil_path, evil.into_inner().unwrap()).unwrap();
+    let r = s.verify_run(&evil_path, &[]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("escapes the package"), "{}", r.stderr);
+
+    // Renewal of the tar: a new time-stamp appended; bag verify follows it, GNU tar and
+    // bagit.py still accept the package.
+    let r = s.demo.run(&[
+        "bag",
+        "renew",
+        tar.to_str().unwrap(),
+        "--tsa-key",
+        TSA_KEY,
+        "--pin-file",
+        s.demo.pin_file().to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["added"], "kyso-renewal-1.tsr");
+    let j = s.verify(&tar);
+    assert_eq!(j["ok"], true, "{}", j["checkpoint"]);
+    assert_eq!(j["checkpoint"]["timestamps"].as_array().unwrap().len(), 2);
+    let y = s.demo.path().join("y");
+    std::fs::create_dir(&y).unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&y)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (ok, log) = bagit_validate(&y.join("nop-luu"));
+    assert!(ok, "{log}");
+}

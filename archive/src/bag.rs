@@ -63,6 +63,18 @@ impl Format {
     }
 }
 
+/// How a BagIt bag is laid out (RFC 8493 §4: a bag may be serialized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Serialization {
+    /// A directory: a file per payload file, to browse record by record.
+    #[default]
+    Directory,
+    /// One tar file holding the bag's directory (`<name>/bagit.txt`, `<name>/data/…`), streamed:
+    /// one file to create instead of three per record.
+    Tar,
+}
+
 /// Makes an RFC 3161 time-stamp token (DER) over the given bytes.
 pub type Stamper<'a> = &'a dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>;
 
@@ -84,6 +96,8 @@ pub struct ExportOptions<'a> {
     pub pace: Option<std::time::Duration>,
     /// Records between journal commits ([`COMMIT_RECORDS`] when 0).
     pub commit_every: u64,
+    /// A BagIt bag as a directory or as one tar file (E-ARK packages are zipped either way).
+    pub serialization: Serialization,
 }
 
 /// What [`export`] did.
@@ -109,6 +123,12 @@ struct Args {
     user: String,
     reason: String,
     organization: String,
+    #[serde(default, skip_serializing_if = "is_directory")]
+    serialization: Serialization,
+}
+
+fn is_directory(s: &Serialization) -> bool {
+    *s == Serialization::Directory
 }
 
 /// How far an export got (`PATH.journal`).
@@ -128,6 +148,9 @@ pub struct Journal {
     manifest_sha512_len: u64,
     payload_bytes: u64,
     payload_files: u64,
+    /// A tar bag: its length at the last commit (a rerun cuts it back there).
+    #[serde(default)]
+    tar_offset: u64,
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
@@ -165,12 +188,48 @@ pub(crate) fn write_atomic(p: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| io("fsync the directory of", p, e))
 }
 
+/// A writer that counts what it wrote (the tar's length, for the journal).
+struct Counted {
+    f: BufWriter<File>,
+    n: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let k = self.f.write(b)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.f.flush()
+    }
+}
+
+/// Where payload files go.
+enum Sink {
+    /// Files under the package root.
+    Dir,
+    /// Entries of one tar file, under `top/`.
+    Tar {
+        tar: tar::Builder<Counted>,
+        path: PathBuf,
+        top: String,
+        mtime: u64,
+    },
+}
+
+/// The tar of a serialized bag under construction (in the `.partial` directory, beside the
+/// manifests).
+pub(crate) const TAR_PARTIAL: &str = "bag.tar";
+
 /// The payload of a package under construction: files, and the manifest lines for them.
 struct Payload {
-    /// The package root (the bag; for E-ARK the OBJID directory).
+    /// The package root (the bag; for E-ARK the OBJID directory; for a tar, the directory
+    /// holding the manifests and the tar while they are written).
     root: PathBuf,
     /// Where the payload is, relative to the root (`data`, or E-ARK's representation data).
     prefix: &'static str,
+    sink: Sink,
     m256: BufWriter<File>,
     m512: BufWriter<File>,
     m256_len: u64,
@@ -181,31 +240,91 @@ struct Payload {
     evidence: HashSet<String>,
 }
 
+/// A tar entry's header for a regular file of `size` bytes.
+fn tar_header(size: u64, mtime: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(mtime);
+    h
+}
+
+/// The bag's folder inside its tar: the file's name without `.tar`.
+pub fn tar_top(out: &Path) -> String {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let top = name.strip_suffix(".tar").unwrap_or(&name);
+    let top: String = top
+        .chars()
+        .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+        .collect();
+    if top.is_empty() || top == "." || top == ".." {
+        "bag".into()
+    } else {
+        top
+    }
+}
+
 impl Payload {
-    /// Open the manifests, cut back to the journal's lengths.
-    fn open(root: &Path, prefix: &'static str, manifests: &Path, j: &Journal) -> Result<Payload> {
+    /// Open the manifests, cut back to the journal's lengths (and the tar to its offset).
+    fn open(
+        root: &Path,
+        prefix: &'static str,
+        manifests: &Path,
+        j: &Journal,
+        tar_top: Option<String>,
+    ) -> Result<Payload> {
         fs::create_dir_all(manifests).map_err(|e| io("create", manifests, e))?;
-        let open = |name: &str, len: u64| -> Result<File> {
-            let p = manifests.join(name);
+        let open = |p: &Path, len: u64| -> Result<File> {
             let f = OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
-                .open(&p)
-                .map_err(|e| io("open", &p, e))?;
-            f.set_len(len).map_err(|e| io("truncate", &p, e))?;
+                .open(p)
+                .map_err(|e| io("open", p, e))?;
+            f.set_len(len).map_err(|e| io("truncate", p, e))?;
             let mut f = f;
             use std::io::Seek;
             f.seek(std::io::SeekFrom::End(0))
-                .map_err(|e| io("seek", &p, e))?;
+                .map_err(|e| io("seek", p, e))?;
             Ok(f)
         };
-        for d in ["log", "records", "evidence"] {
-            let d = root.join(prefix).join(d);
-            fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
-        }
-        let m256 = open("manifest-sha256.txt", j.manifest_sha256_len)?;
-        let m512 = open("manifest-sha512.txt", j.manifest_sha512_len)?;
+        let sink = match tar_top {
+            None => {
+                for d in ["log", "records", "evidence"] {
+                    let d = root.join(prefix).join(d);
+                    fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
+                }
+                Sink::Dir
+            }
+            Some(top) => {
+                let path = root.join(TAR_PARTIAL);
+                let f = open(&path, j.tar_offset)?;
+                Sink::Tar {
+                    tar: tar::Builder::new(Counted {
+                        f: BufWriter::with_capacity(1 << 20, f),
+                        n: j.tar_offset,
+                    }),
+                    path,
+                    top,
+                    mtime: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        let m256 = open(
+            &manifests.join("manifest-sha256.txt"),
+            j.manifest_sha256_len,
+        )?;
+        let m512 = open(
+            &manifests.join("manifest-sha512.txt"),
+            j.manifest_sha512_len,
+        )?;
         // Evidence written before the last commit is in the manifest kept.
         let mut evidence = HashSet::new();
         let kept = fs::read(manifests.join("manifest-sha256.txt"))
@@ -224,6 +343,7 @@ impl Payload {
         Ok(Payload {
             root: root.to_path_buf(),
             prefix,
+            sink,
             m256: BufWriter::with_capacity(1 << 16, m256),
             m512: BufWriter::with_capacity(1 << 16, m512),
             m256_len: j.manifest_sha256_len,
@@ -236,9 +356,23 @@ impl Payload {
 
     /// Write a payload file (`rel` under the payload directory) and its manifest lines.
     fn put(&mut self, rel: &str, data: &[u8]) -> Result<()> {
-        let p = self.root.join(self.prefix).join(rel);
-        let mut f = File::create(&p).map_err(|e| io("create", &p, e))?;
-        f.write_all(data).map_err(|e| io("write", &p, e))?;
+        match &mut self.sink {
+            Sink::Dir => {
+                let p = self.root.join(self.prefix).join(rel);
+                let mut f = File::create(&p).map_err(|e| io("create", &p, e))?;
+                f.write_all(data).map_err(|e| io("write", &p, e))?;
+            }
+            Sink::Tar {
+                tar,
+                path,
+                top,
+                mtime,
+            } => {
+                let mut h = tar_header(data.len() as u64, *mtime);
+                tar.append_data(&mut h, format!("{top}/{}/{rel}", self.prefix), data)
+                    .map_err(|e| io("write", path, e))?;
+            }
+        }
         let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, data));
         let sha512 = hex::encode(openssl::sha::sha512(data));
         let l256 = format!("{sha256}  {}/{rel}\n", self.prefix);
@@ -256,7 +390,18 @@ impl Payload {
         Ok(())
     }
 
+    /// The tar's length so far (0 for a directory).
+    fn tar_offset(&mut self) -> u64 {
+        match &mut self.sink {
+            Sink::Dir => 0,
+            Sink::Tar { tar, .. } => tar.get_mut().n,
+        }
+    }
+
     fn flush(&mut self) -> Result<()> {
+        if let Sink::Tar { tar, path, .. } = &mut self.sink {
+            tar.get_mut().flush().map_err(|e| io("write", path, e))?;
+        }
         self.m256
             .flush()
             .and_then(|()| self.m512.flush())
@@ -293,10 +438,14 @@ pub fn document_name(media_type: &str) -> &'static str {
 fn write_record(p: &mut Payload, ar: &Archive, x: &Exported, size: u64) -> Result<()> {
     let id = x.record.id;
     let dir = format!("records/{id}");
-    let d = p.root.join(p.prefix).join(&dir);
-    match fs::create_dir(&d) {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io("create", &d, e)),
-        _ => {}
+    if let Sink::Dir = p.sink {
+        let d = p.root.join(p.prefix).join(&dir);
+        match fs::create_dir(&d) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(io("create", &d, e))
+            }
+            _ => {}
+        }
     }
     p.put(
         &format!("{dir}/{}", document_name(&x.record.media_type)),
@@ -363,7 +512,14 @@ pub fn export(
         user: o.access.user.clone(),
         reason: o.access.purpose.clone(),
         organization: o.organization.clone(),
+        serialization: o.serialization,
     };
+    let tar = o.serialization == Serialization::Tar;
+    if tar && o.format != Format::Bagit {
+        return Err(ArchiveError::Input(
+            "an E-ARK package is one zip file already: tar serializes BagIt bags".into(),
+        ));
+    }
     crate::model::check_text("organization", &o.organization, 200)?;
     let earlier = read_journal(&journal_path)?;
     if let Some(j) = &earlier {
@@ -410,6 +566,7 @@ pub fn export(
                 j.manifest_sha512_len = 0;
                 j.payload_bytes = 0;
                 j.payload_files = 0;
+                j.tar_offset = 0;
             }
             // The rest is read now: logged again, naming the records this run reads.
             let rest = Selection::Records {
@@ -463,6 +620,7 @@ pub fn export(
                 manifest_sha512_len: 0,
                 payload_bytes: 0,
                 payload_files: 0,
+                tar_offset: 0,
             };
             write_json_atomic(&journal_path, &j)?;
             (j, ids, Some(session))
@@ -481,7 +639,7 @@ pub fn export(
             (root, crate::eark::PAYLOAD, m)
         }
     };
-    let mut p = Payload::open(&root, prefix, &manifests, &j)?;
+    let mut p = Payload::open(&root, prefix, &manifests, &j, tar.then(|| tar_top(out)))?;
     if j.done == 0 {
         write_log_files(&mut p, ar, &j)?;
     }
@@ -512,10 +670,19 @@ pub fn export(
     }
     p.flush()?;
     match o.format {
+        Format::Bagit if tar => {
+            let (bytes, files) = (p.bytes, p.files);
+            finish_tar(p, &j, &partial)?;
+            j.payload_bytes = bytes;
+            j.payload_files = files;
+            fs::rename(partial.join(TAR_PARTIAL), out).map_err(|e| io("rename", out, e))?;
+        }
         Format::Bagit => {
             finish(&mut p, &j, &partial)?;
             syncfs(&partial)?;
             fs::rename(&partial, out).map_err(|e| io("rename", out, e))?;
+            j.payload_bytes = p.bytes;
+            j.payload_files = p.files;
         }
         Format::Eark => {
             crate::eark::finish(
@@ -529,6 +696,8 @@ pub fn export(
             let zip = with_ext(out, ".zip-partial");
             crate::eark::zip_dir(&root, &zip)?;
             fs::rename(&zip, out).map_err(|e| io("rename", out, e))?;
+            j.payload_bytes = p.bytes;
+            j.payload_files = p.files;
         }
     }
     let parent = out.parent().filter(|d| !d.as_os_str().is_empty());
@@ -540,8 +709,6 @@ pub fn export(
     }
     let _ = fs::remove_file(&ids_path);
     fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
-    j.payload_bytes = p.bytes;
-    j.payload_files = p.files;
     Ok(summary(o, &j, resumed, logged))
 }
 
@@ -598,6 +765,7 @@ fn commit(p: &mut Payload, j: &mut Journal, partial: &Path, journal: &Path) -> R
     j.manifest_sha512_len = p.m512_len;
     j.payload_bytes = p.bytes;
     j.payload_files = p.files;
+    j.tar_offset = p.tar_offset();
     write_json_atomic(journal, j)
 }
 
@@ -621,16 +789,8 @@ fn write_log_files(p: &mut Payload, ar: &Archive, j: &Journal) -> Result<()> {
     )
 }
 
-/// bagit.txt, bag-info.txt and the tag manifest (RFC 8493 §2.1–2.2).
-fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
-    let put = |name: &str, text: &str| -> Result<()> {
-        let f = root.join(name);
-        fs::write(&f, text).map_err(|e| io("write", &f, e))
-    };
-    put(
-        "bagit.txt",
-        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-    )?;
+/// bagit.txt and bag-info.txt (RFC 8493 §2.1–2.2).
+fn tag_texts(p: &Payload, j: &Journal) -> Result<[(&'static str, String); 2]> {
     let cp = crate::checkpoint::parse(&j.checkpoint).map_err(ArchiveError::Checkpoint)?;
     let today = &kyso_verify::rfc3339(std::time::SystemTime::now())[..10];
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
@@ -656,20 +816,90 @@ fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
         j.checkpoint_size,
         j.records,
     );
-    put("bag-info.txt", &info)?;
-    let mut tags = String::new();
-    for name in [
-        "bagit.txt",
-        "bag-info.txt",
-        "manifest-sha256.txt",
-        "manifest-sha512.txt",
-    ] {
-        let f = root.join(name);
-        let b = fs::read(&f).map_err(|e| io("read", &f, e))?;
-        tags.push_str(&format!(
-            "{}  {name}\n",
-            hex::encode(ring::digest::digest(&ring::digest::SHA256, &b))
-        ));
+    Ok([
+        (
+            "bagit.txt",
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".into(),
+        ),
+        ("bag-info.txt", info),
+    ])
+}
+
+/// SHA-256 (hex) of a file, streamed.
+fn sha256_file(p: &Path) -> Result<String> {
+    let mut f = File::open(p).map_err(|e| io("open", p, e))?;
+    let mut c = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        use std::io::Read;
+        let k = f.read(&mut buf).map_err(|e| io("read", p, e))?;
+        if k == 0 {
+            break;
+        }
+        c.update(&buf[..k]);
     }
-    put("tagmanifest-sha256.txt", &tags)
+    Ok(hex::encode(c.finish()))
+}
+
+/// bagit.txt, bag-info.txt and the tag manifest (RFC 8493 §2.1–2.2), beside the manifests.
+fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
+    let mut tags = String::new();
+    for (name, text) in tag_texts(p, j)? {
+        let f = root.join(name);
+        fs::write(&f, &text).map_err(|e| io("write", &f, e))?;
+        tags.push_str(&format!("{}  {name}\n", sha256_hex(text.as_bytes())));
+    }
+    for name in ["manifest-sha256.txt", "manifest-sha512.txt"] {
+        tags.push_str(&format!("{}  {name}\n", sha256_file(&root.join(name))?));
+    }
+    let f = root.join("tagmanifest-sha256.txt");
+    fs::write(&f, &tags).map_err(|e| io("write", &f, e))
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, b))
+}
+
+/// A tar bag's tag files, appended after the payload (the manifests streamed from the
+/// `.partial` directory); then the tar's end, and the tar made durable.
+fn finish_tar(p: Payload, j: &Journal, partial: &Path) -> Result<()> {
+    let texts = tag_texts(&p, j)?;
+    let Sink::Tar {
+        mut tar,
+        path,
+        top,
+        mtime,
+    } = p.sink
+    else {
+        return Err(ArchiveError::Db("not a tar bag".into()));
+    };
+    let mut tags = String::new();
+    for (name, text) in &texts {
+        tar.append_data(
+            &mut tar_header(text.len() as u64, mtime),
+            format!("{top}/{name}"),
+            text.as_bytes(),
+        )
+        .map_err(|e| io("write", &path, e))?;
+        tags.push_str(&format!("{}  {name}\n", sha256_hex(text.as_bytes())));
+    }
+    for name in ["manifest-sha256.txt", "manifest-sha512.txt"] {
+        let m = partial.join(name);
+        let f = File::open(&m).map_err(|e| io("open", &m, e))?;
+        let len = f.metadata().map_err(|e| io("read", &m, e))?.len();
+        tar.append_data(&mut tar_header(len, mtime), format!("{top}/{name}"), f)
+            .map_err(|e| io("write", &path, e))?;
+        tags.push_str(&format!("{}  {name}\n", sha256_file(&m)?));
+    }
+    tar.append_data(
+        &mut tar_header(tags.len() as u64, mtime),
+        format!("{top}/tagmanifest-sha256.txt"),
+        tags.as_bytes(),
+    )
+    .map_err(|e| io("write", &path, e))?;
+    let c = tar.into_inner().map_err(|e| io("write", &path, e))?;
+    let f =
+        c.f.into_inner()
+            .map_err(|e| io("write", &path, e.into_error()))?;
+    f.sync_all().map_err(|e| io("fsync", &path, e))
 }

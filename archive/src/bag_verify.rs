@@ -20,6 +20,7 @@
 use crate::checkpoint;
 use crate::merkle::{self, Hash};
 use crate::model::{Event, Record, Status};
+use crate::package::{Package, TarIndex};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -108,33 +109,30 @@ struct Listed {
     sha512: Option<String>,
 }
 
-fn read_small(p: &Path) -> Result<Vec<u8>, String> {
-    let f = fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let mut v = Vec::new();
-    f.take(MAX_SMALL + 1)
-        .read_to_end(&mut v)
-        .map_err(|e| format!("{}: {e}", p.display()))?;
-    if v.len() as u64 > MAX_SMALL {
-        return Err(format!("{} is larger than {MAX_SMALL} bytes", p.display()));
+fn read_small(pk: &Package, rel: &str) -> Result<Vec<u8>, String> {
+    pk.read(rel, MAX_SMALL)
+}
+
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
     }
-    Ok(v)
 }
 
 /// Read a manifest (`<hex>  <path>` lines) into `into`, for payload paths under `data/`.
 fn read_manifest(
-    p: &Path,
+    pk: &Package,
+    rel: &str,
     alg: &str,
     into: &mut HashMap<String, Listed>,
     package: &mut Vec<Problem>,
 ) {
-    let f = match fs::File::open(p) {
-        Ok(f) => f,
+    let f = match pk.open_file(rel) {
+        Ok((f, _)) => f,
         Err(e) => {
-            package.push(problem(
-                "manifest",
-                format!("{}: {e}", p.display()),
-                format!("{}: {e}", p.display()),
-            ));
+            package.push(problem("manifest", e.clone(), e));
             return;
         }
     };
@@ -196,16 +194,15 @@ fn read_manifest(
 }
 
 /// SHA-256 and SHA-512 (hex) of a file, streamed.
-fn digests(p: &Path) -> Result<(String, String, u64), String> {
-    let mut f = fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+fn digests(pk: &Package, rel: &str) -> Result<(String, String, u64), String> {
+    let shown = || pk.shown(rel);
+    let (mut f, _) = pk.open_file(rel)?;
     let mut a = ring::digest::Context::new(&ring::digest::SHA256);
     let mut b = openssl::sha::Sha512::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {
-        let k = f
-            .read(&mut buf)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        let k = f.read(&mut buf).map_err(|e| format!("{}: {e}", shown()))?;
         if k == 0 {
             break;
         }
@@ -235,7 +232,7 @@ struct Fixity {
 
 /// Every file under `data/` against the manifests, and every manifest entry against a file.
 fn check_fixity(
-    root: &Path,
+    pk: &Package,
     prefix: &str,
     listed: &mut HashMap<String, Listed>,
     package: &mut Vec<Problem>,
@@ -245,57 +242,46 @@ fn check_fixity(
         bytes: 0,
         files: 0,
     };
-    let mut stack = vec![(root.join(prefix), prefix.to_string(), 0usize)];
-    while let Some((dir, rel, depth)) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                package.push(problem(
-                    "payload",
-                    format!("{rel}: {e}"),
-                    format!("{rel}: {e}"),
-                ));
-                continue;
-            }
+    let (files, errors) = pk.files_under(prefix);
+    for (rel, e) in errors {
+        package.push(problem(
+            "payload",
+            format!("{rel}: {e}"),
+            format!("{rel}: {e}"),
+        ));
+    }
+    for path in files {
+        let mut report = |en: String, vi: String| match record_of(prefix, &path) {
+            Some(id) => fx
+                .by_record
+                .entry(id)
+                .or_default()
+                .push(problem("fixity", en, vi)),
+            None => package.push(problem("fixity", en, vi)),
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = format!("{rel}/{name}");
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                if depth < 8 {
-                    stack.push((entry.path(), path, depth + 1));
+        let Some(l) = listed.remove(&path) else {
+            report(
+                format!("{path} is not in the manifests (a file added to the package)"),
+                format!("{path} không có trong bản kê (tệp bị thêm vào gói)"),
+            );
+            continue;
+        };
+        match digests(pk, &path) {
+            Ok((s256, s512, n)) => {
+                fx.bytes += n;
+                fx.files += 1;
+                if l.sha256.as_deref() != Some(&s256) || l.sha512.as_deref() != Some(&s512) {
+                    report(
+                        format!(
+                            "{path} does not match its manifest digests (changed after export)"
+                        ),
+                        format!(
+                            "{path} không khớp mã băm trong bản kê (đã bị thay đổi sau khi xuất)"
+                        ),
+                    );
                 }
-                continue;
             }
-            let mut report = |en: String, vi: String| match record_of(prefix, &path) {
-                Some(id) => fx
-                    .by_record
-                    .entry(id)
-                    .or_default()
-                    .push(problem("fixity", en, vi)),
-                None => package.push(problem("fixity", en, vi)),
-            };
-            let Some(l) = listed.remove(&path) else {
-                report(
-                    format!("{path} is not in the manifests (a file added to the package)"),
-                    format!("{path} không có trong bản kê (tệp bị thêm vào gói)"),
-                );
-                continue;
-            };
-            match digests(&entry.path()) {
-                Ok((s256, s512, n)) => {
-                    fx.bytes += n;
-                    fx.files += 1;
-                    if l.sha256.as_deref() != Some(&s256) || l.sha512.as_deref() != Some(&s512) {
-                        report(
-                            format!("{path} does not match its manifest digests (changed after export)"),
-                            format!("{path} không khớp mã băm trong bản kê (đã bị thay đổi sau khi xuất)"),
-                        );
-                    }
-                }
-                Err(e) => report(e.clone(), e),
-            }
+            Err(e) => report(e.clone(), e),
         }
     }
     for (path, _) in listed.drain() {
@@ -351,12 +337,12 @@ fn included(p: &Proved, size: u64, root: &Hash) -> Result<Event, String> {
     serde_json::from_str(&p.event).map_err(|e| format!("log entry {}: {e}", p.leaf))
 }
 
-fn read_log(p: &Path, size: u64) -> Result<LogFile, (String, String)> {
-    let b = read_small(p).map_err(|e| (e.clone(), e))?;
+fn read_log(pk: &Package, rel: &str, size: u64) -> Result<LogFile, (String, String)> {
+    let b = read_small(pk, rel).map_err(|e| (e.clone(), e))?;
     let l: LogFile = serde_json::from_slice(&b).map_err(|e| {
         (
-            format!("{}: {e}", p.display()),
-            format!("{}: {e}", p.display()),
+            format!("{}: {e}", pk.shown(rel)),
+            format!("{}: {e}", pk.shown(rel)),
         )
     })?;
     if l.tree_size != size {
@@ -374,11 +360,24 @@ fn read_log(p: &Path, size: u64) -> Result<LogFile, (String, String)> {
     Ok(l)
 }
 
-/// Verify the package at `root` (a BagIt bag, or the directory of an unzipped E-ARK package
-/// whose METS the caller already turned into `listed`).
+/// Verify the BagIt bag at `root` (a directory).
 pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
+    verify_package(&Package::Dir(root.to_path_buf()), o)
+}
+
+/// Verify a serialized BagIt bag (one tar file), read in place: indexed, then read with
+/// bounded positional reads; nothing is extracted.
+pub fn verify_tar(path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
+    let pk = Package::Tar(TarIndex::open(path)?);
+    let mut r = verify_package(&pk, o);
+    r.path = path.display().to_string();
+    Ok(r)
+}
+
+/// Verify a BagIt bag, a directory or a tar.
+pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
     let mut package = Vec::new();
-    match fs::read_to_string(root.join("bagit.txt")) {
+    match read_small(pk, "bagit.txt").map(|b| String::from_utf8_lossy(&b).into_owned()) {
         Ok(t) if t.lines().any(|l| l.trim() == "BagIt-Version: 1.0") => {}
         Ok(_) => package.push(problem(
             "bagit",
@@ -393,13 +392,15 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
     }
     let mut listed = HashMap::new();
     read_manifest(
-        &root.join("manifest-sha256.txt"),
+        pk,
+        "manifest-sha256.txt",
         "sha256",
         &mut listed,
         &mut package,
     );
     read_manifest(
-        &root.join("manifest-sha512.txt"),
+        pk,
+        "manifest-sha512.txt",
         "sha512",
         &mut listed,
         &mut package,
@@ -407,20 +408,16 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
     // The tag manifest covers bagit.txt, bag-info.txt and the payload manifests.
     let mut tags = HashMap::new();
     read_manifest(
-        &root.join("tagmanifest-sha256.txt"),
+        pk,
+        "tagmanifest-sha256.txt",
         "sha256",
         &mut tags,
         &mut package,
     );
     for (name, l) in &tags {
-        match read_small(&root.join(name)) {
-            Ok(b) => {
-                if l.sha256.as_deref()
-                    != Some(&hex::encode(ring::digest::digest(
-                        &ring::digest::SHA256,
-                        &b,
-                    )))
-                {
+        match digests(pk, name) {
+            Ok((sha256, _, _)) => {
+                if l.sha256.as_deref() != Some(&sha256) {
                     package.push(problem(
                         "tagmanifest",
                         format!("tag file {name} does not match tagmanifest-sha256.txt (edited after export)"),
@@ -431,8 +428,10 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
             Err(e) => package.push(problem("tagmanifest", e.clone(), e)),
         }
     }
-    let fx = check_fixity(root, "data", &mut listed, &mut package);
-    if let Ok(info) = fs::read_to_string(root.join("bag-info.txt")) {
+    let fx = check_fixity(pk, "data", &mut listed, &mut package);
+    if let Ok(info) =
+        read_small(pk, "bag-info.txt").map(|b| String::from_utf8_lossy(&b).into_owned())
+    {
         if let Some(oxum) = info
             .lines()
             .find_map(|l| l.strip_prefix("Payload-Oxum:"))
@@ -453,11 +452,10 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
             }
         }
     }
-    let data = root.join("data");
-    let (checkpoint, cp) = check_checkpoint(&data, o);
+    let (checkpoint, cp) = check_checkpoint(pk, "data", o);
     verify_records(
-        root,
-        &data,
+        pk,
+        "data",
         o,
         checkpoint,
         cp,
@@ -470,9 +468,9 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
 type Anchor = Option<(u64, Hash)>;
 
 /// The checkpoint's signature with the log keys given, and its time-stamps.
-fn check_checkpoint(data: &Path, o: &VerifyOptions) -> (CheckpointResult, Anchor) {
+fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointResult, Anchor) {
     let mut r = CheckpointResult::default();
-    let note = match read_small(&data.join("log/checkpoint.txt")) {
+    let note = match read_small(pk, &join(data, "log/checkpoint.txt")) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) => {
             r.problems.push(problem("checkpoint", e.clone(), e));
@@ -512,15 +510,15 @@ fn check_checkpoint(data: &Path, o: &VerifyOptions) -> (CheckpointResult, Anchor
             return (r, None);
         }
     }
-    crate::renew::check_chain(data, note.as_bytes(), o, &mut r);
+    crate::renew::check_chain(pk, data, note.as_bytes(), o, &mut r);
     r.ok = r.problems.is_empty();
     (r, Some((n.checkpoint.size, n.checkpoint.root)))
 }
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_records(
-    root: &Path,
-    data: &Path,
+    pk: &Package,
+    data: &str,
     o: &VerifyOptions,
     checkpoint: CheckpointResult,
     anchor: Anchor,
@@ -531,7 +529,7 @@ pub(crate) fn verify_records(
     // Which records the archive exported: the export events, proved to the checkpoint.
     let mut named: Option<BTreeSet<u64>> = None;
     if let Some((size, cproot)) = anchor {
-        match read_log(&data.join("log/export.json"), size) {
+        match read_log(pk, &join(data, "log/export.json"), size) {
             Ok(l) => {
                 let mut set = BTreeSet::new();
                 for p in &l.events {
@@ -573,9 +571,8 @@ pub(crate) fn verify_records(
     }
     // The records present.
     let mut present = BTreeSet::new();
-    if let Ok(entries) = fs::read_dir(data.join("records")) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+    {
+        for name in pk.names_in(&join(data, "records")) {
             match name.parse::<u64>() {
                 Ok(id) if id.to_string() == name => {
                     present.insert(id);
@@ -628,7 +625,7 @@ pub(crate) fn verify_records(
                         format!("hồ sơ {id} không có trong sự kiện xuất: nhật ký không xác nhận kho đã xuất hồ sơ này"),
                     ));
                 }
-                check_record(data, id, anchor, o, r);
+                check_record(pk, data, id, anchor, o, r);
             }
             if anchor.is_none() {
                 r.problems.push(problem(
@@ -645,7 +642,10 @@ pub(crate) fn verify_records(
     let records_failed = records.len() as u64 - records_ok;
     BagReport {
         ok: package.is_empty() && checkpoint.ok && records_failed == 0 && !records.is_empty(),
-        path: root.display().to_string(),
+        path: match pk {
+            Package::Dir(root) => root.display().to_string(),
+            Package::Tar(t) => t.path().display().to_string(),
+        },
         format,
         checkpoint,
         package,
@@ -659,8 +659,15 @@ fn sha256_hex(b: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, b))
 }
 
-fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut RecordResult) {
-    let dir = data.join("records").join(id.to_string());
+fn check_record(
+    pk: &Package,
+    data: &str,
+    id: u64,
+    anchor: Anchor,
+    o: &VerifyOptions,
+    r: &mut RecordResult,
+) {
+    let dir = join(data, &format!("records/{id}"));
     let fail = |r: &mut RecordResult, kind: &'static str, en: String, vi: String| {
         r.problems.push(problem(
             kind,
@@ -668,7 +675,7 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
             format!("hồ sơ {id}: {vi}"),
         ))
     };
-    let json = match read_small(&dir.join("metadata.json")) {
+    let json = match read_small(pk, &join(&dir, "metadata.json")) {
         Ok(b) => b,
         Err(e) => return fail(r, "record", e.clone(), e),
     };
@@ -694,7 +701,7 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     }
     // The log: the ingest event binds the record's bytes; status events give its status.
     if let Some((size, root)) = anchor {
-        match read_log(&dir.join("log.json"), size) {
+        match read_log(pk, &join(&dir, "log.json"), size) {
             Err((en, vi)) => fail(
                 r,
                 "log",
@@ -776,13 +783,13 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
         }
     }
     // The document and detached signature against the record's digests.
-    let doc_path = dir.join(crate::bag::document_name(&rec.media_type));
-    let blob = |p: &Path, sha256: &str, sha512: &str, size: u64| -> Result<Vec<u8>, String> {
-        let len = fs::metadata(p).map_err(|e| e.to_string())?.len();
+    let doc_path = join(&dir, crate::bag::document_name(&rec.media_type));
+    let blob = |p: &str, sha256: &str, sha512: &str, size: u64| -> Result<Vec<u8>, String> {
+        let len = pk.len(p)?;
         if len > MAX_DOCUMENT || len != size {
             return Err(format!("is {len} bytes; the record says {size}"));
         }
-        let b = fs::read(p).map_err(|e| e.to_string())?;
+        let b = pk.read(p, MAX_DOCUMENT)?;
         if sha256_hex(&b) != sha256 || hex::encode(openssl::sha::sha512(&b)) != sha512 {
             return Err(
                 "does not match the record's SHA-256 and SHA-512 (the log holds them)".into(),
@@ -809,7 +816,7 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     };
     let signature = match &rec.detached_signature {
         None => Some(None),
-        Some(b) => match blob(&dir.join("signature.p7s"), &b.sha256, &b.sha512, b.size) {
+        Some(b) => match blob(&join(&dir, "signature.p7s"), &b.sha256, &b.sha512, b.size) {
             Ok(s) => Some(Some(s)),
             Err(e) => {
                 fail(
@@ -830,9 +837,7 @@ fn check_record(data: &Path, id: u64, anchor: Anchor, o: &VerifyOptions, r: &mut
     let mut evidence_ok = true;
     if let Some(vd) = &rec.validation_data {
         for (kind, b) in vd.blobs() {
-            let p = data
-                .join("evidence")
-                .join(format!("{kind}-{}.der", b.sha256));
+            let p = join(data, &format!("evidence/{kind}-{}.der", b.sha256));
             let bytes = match blob(&p, &b.sha256, &b.sha512, b.size) {
                 Ok(x) => x,
                 Err(e) => {
@@ -1182,15 +1187,18 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
     }
     // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS.
     let mut m256 = HashMap::new();
-    let pres = root.join(crate::eark::MANIFESTS);
+    let pk = Package::Dir(root.to_path_buf());
+    let pres = crate::eark::MANIFESTS;
     read_manifest(
-        &pres.join("manifest-sha512.txt"),
+        &pk,
+        &join(pres, "manifest-sha512.txt"),
         "sha512",
         &mut listed,
         &mut package,
     );
     read_manifest(
-        &pres.join("manifest-sha256.txt"),
+        &pk,
+        &join(pres, "manifest-sha256.txt"),
         "sha256",
         &mut m256,
         &mut package,
@@ -1203,12 +1211,11 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
             ));
         }
     }
-    let fx = check_fixity(root, prefix, &mut listed, &mut package);
-    let data = root.join(prefix);
-    let (checkpoint, cp) = check_checkpoint(&data, o);
+    let fx = check_fixity(&pk, prefix, &mut listed, &mut package);
+    let (checkpoint, cp) = check_checkpoint(&pk, prefix, o);
     let mut r = verify_records(
-        root,
-        &data,
+        &pk,
+        prefix,
         o,
         checkpoint,
         cp,

@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod lookup;
 pub mod merkle;
 pub mod model;
+pub mod package;
 pub mod renew;
 pub mod schema;
 pub mod stats;

@@ -17,7 +17,8 @@
 
 use crate::bag_verify::{CheckpointResult, Problem, VerifyOptions};
 use crate::error::{ArchiveError, Result};
-use std::path::{Path, PathBuf};
+use crate::package::{Package, TarIndex};
+use std::path::Path;
 use std::time::SystemTime;
 
 /// Largest time-stamp token read.
@@ -34,32 +35,28 @@ pub fn renewal_name(n: usize) -> String {
     format!("kyso-renewal-{n}.tsr")
 }
 
-fn read_bounded(p: &Path, max: u64) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let mut v = Vec::new();
-    f.take(max + 1)
-        .read_to_end(&mut v)
-        .map_err(|e| format!("{}: {e}", p.display()))?;
-    if v.len() as u64 > max {
-        return Err(format!("{} is larger than {max} bytes", p.display()));
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
     }
-    Ok(v)
 }
 
-/// The chain's tokens, oldest first: the checkpoint's, then each renewal.
-fn tokens(root: &Path) -> Vec<(String, PathBuf)> {
+/// The chain's tokens, oldest first: the checkpoint's, then each renewal (paths in the
+/// package, under `base`: the folder holding `data/`).
+fn tokens(pk: &Package, base: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let first = root.join(FIRST);
-    if first.exists() {
-        out.push((FIRST.to_string(), first));
+    let first = join(base, FIRST);
+    if pk.exists(&first) {
+        out.push(first);
     }
     for n in 1..=MAX_RENEWALS {
-        let p = root.join(renewal_name(n));
-        if !p.exists() {
+        let p = join(base, &renewal_name(n));
+        if !pk.exists(&p) {
             break;
         }
-        out.push((renewal_name(n), p));
+        out.push(p);
     }
     out
 }
@@ -72,11 +69,17 @@ fn problem(en: String, vi: String) -> Problem {
     }
 }
 
-/// Follow the time-stamp chain over the checkpoint of the package at `data`'s parent; add
-/// each time-stamp's time to `r`, and what does not hold to its problems.
-pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut CheckpointResult) {
-    let root = data.parent().unwrap_or(Path::new("."));
-    let toks = tokens(root);
+/// Follow the time-stamp chain over the checkpoint of the package whose payload is `data`;
+/// add each time-stamp's time to `r`, and what does not hold to its problems.
+pub(crate) fn check_chain(
+    pk: &Package,
+    data: &str,
+    note: &[u8],
+    o: &VerifyOptions,
+    r: &mut CheckpointResult,
+) {
+    let base = data.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
+    let toks = tokens(pk, base);
     if toks.is_empty() {
         r.problems.push(problem(
             "the checkpoint has no time-stamp (data/log/checkpoint.tsr): its evidence lasts only as long as the log key".into(),
@@ -85,8 +88,8 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
         return;
     }
     let mut bytes = Vec::with_capacity(toks.len());
-    for (name, p) in &toks {
-        match read_bounded(p, MAX_TOKEN) {
+    for name in &toks {
+        match pk.read(name, MAX_TOKEN) {
             Ok(b) => bytes.push(b),
             Err(e) => {
                 r.problems
@@ -96,7 +99,7 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
         }
     }
     let manifest = if toks.len() > 1 {
-        match read_bounded(&root.join("manifest-sha512.txt"), MAX_MANIFEST) {
+        match pk.read(&join(base, "manifest-sha512.txt"), MAX_MANIFEST) {
             Ok(m) => m,
             Err(e) => {
                 r.problems.push(problem(e.clone(), e));
@@ -111,7 +114,7 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
         .iter()
         .map(|b| kyso_verify::tsp::claimed_gen_time(b))
         .collect();
-    for (i, (name, _)) in toks.iter().enumerate() {
+    for (i, name) in toks.iter().enumerate() {
         let mut parts: Vec<&[u8]> = vec![note];
         if i > 0 {
             parts.push(&manifest);
@@ -171,46 +174,109 @@ pub(crate) fn check_chain(data: &Path, note: &[u8], o: &VerifyOptions, r: &mut C
 
 /// `kyso bag renew`: add a time-stamp over the previous evidence. The chain must hold now
 /// (renewing broken evidence would only hide it); `stamp` makes the token over the parts'
-/// concatenation. Returns the new tag file's name.
+/// concatenation. A directory gets the token as a new tag file and its tag manifest replaced
+/// atomically; a tar gets both appended as new entries (a later entry replaces an earlier one
+/// of the same name, as `tar --append` does) in a copy renamed over it. Returns the new tag
+/// file's name.
 pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
-    let data = root.join("data");
-    let note = read_bounded(
-        &data.join("log/checkpoint.txt"),
-        crate::checkpoint::MAX_NOTE as u64,
-    )
-    .map_err(ArchiveError::Input)?;
+    let pk = Package::open(root).map_err(ArchiveError::Input)?;
+    let note = pk
+        .read(
+            "data/log/checkpoint.txt",
+            crate::checkpoint::MAX_NOTE as u64,
+        )
+        .map_err(ArchiveError::Input)?;
     let mut r = CheckpointResult::default();
-    check_chain(&data, &note, o, &mut r);
+    check_chain(&pk, "data", &note, o, &mut r);
     if let Some(p) = r.problems.first() {
         return Err(ArchiveError::Input(format!(
             "the evidence does not hold now, so it is not renewed: {}",
             p.en
         )));
     }
-    let toks = tokens(root);
+    let toks = tokens(&pk, "");
     let mut input = note;
     input.extend(
-        read_bounded(&root.join("manifest-sha512.txt"), MAX_MANIFEST)
+        pk.read("manifest-sha512.txt", MAX_MANIFEST)
             .map_err(ArchiveError::Input)?,
     );
-    for (_, p) in &toks {
-        input.extend(read_bounded(p, MAX_TOKEN).map_err(ArchiveError::Input)?);
+    for p in &toks {
+        input.extend(pk.read(p, MAX_TOKEN).map_err(ArchiveError::Input)?);
     }
     let token = stamp(&input).map_err(|e| ArchiveError::Input(format!("time-stamping: {e}")))?;
     let name = renewal_name(toks.len());
-    let path = root.join(&name);
-    if path.exists() {
-        return Err(ArchiveError::Input(format!("{} exists", path.display())));
+    if pk.exists(&name) {
+        return Err(ArchiveError::Input(format!("{} exists", pk.shown(&name))));
     }
-    crate::bag::write_atomic(&path, &token)?;
     // The tag manifest lists the new tag file.
-    let tm = root.join("tagmanifest-sha256.txt");
-    let mut text = std::fs::read_to_string(&tm)
-        .map_err(|e| ArchiveError::Input(format!("{}: {e}", tm.display())))?;
+    let mut text = String::from_utf8(
+        pk.read("tagmanifest-sha256.txt", MAX_MANIFEST)
+            .map_err(ArchiveError::Input)?,
+    )
+    .map_err(|_| ArchiveError::Input("tagmanifest-sha256.txt is not UTF-8".into()))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
     text.push_str(&format!(
         "{}  {name}\n",
         hex::encode(ring::digest::digest(&ring::digest::SHA256, &token))
     ));
-    crate::bag::write_atomic(&tm, text.as_bytes())?;
+    match &pk {
+        Package::Dir(_) => {
+            crate::bag::write_atomic(&root.join(&name), &token)?;
+            crate::bag::write_atomic(&root.join("tagmanifest-sha256.txt"), text.as_bytes())?;
+        }
+        Package::Tar(t) => append_to_tar(
+            t,
+            &[(&name, &token), ("tagmanifest-sha256.txt", text.as_bytes())],
+        )?,
+    }
     Ok(name)
+}
+
+/// Append files to a tar bag: a copy of its entries, the new ones, the end; made durable and
+/// renamed over it (a crash leaves the old tar whole).
+fn append_to_tar(t: &TarIndex, files: &[(&str, &[u8])]) -> Result<()> {
+    use std::io::{Read, Seek, Write};
+    let path = t.path();
+    let err = |what: &str, e: std::io::Error| {
+        ArchiveError::Input(format!("{what} {}: {e}", path.display()))
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".renew-partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut out = std::fs::File::create(&tmp).map_err(|e| err("create a copy of", e))?;
+    let mut src = t.file();
+    src.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| err("read", e))?;
+    let n = std::io::copy(&mut src.take(t.end), &mut out).map_err(|e| err("copy", e))?;
+    if n != t.end {
+        return Err(ArchiveError::Input(format!(
+            "{} is shorter than its entries",
+            path.display()
+        )));
+    }
+    let mtime = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut b = tar::Builder::new(std::io::BufWriter::new(out));
+    for (name, bytes) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(mtime);
+        b.append_data(&mut h, format!("{}/{name}", t.top), *bytes)
+            .map_err(|e| err("write", e))?;
+    }
+    let mut w = b.into_inner().map_err(|e| err("write", e))?;
+    w.flush().map_err(|e| err("write", e))?;
+    let f = w.into_inner().map_err(|e| err("write", e.into_error()))?;
+    f.sync_all().map_err(|e| err("fsync", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| err("replace", e))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))
+        .and_then(|d| d.sync_all())
+        .map_err(|e| err("fsync the directory of", e))
 }

@@ -1,7 +1,7 @@
 //! The open archive: the RocksDB database and the writer pipeline in front of it.
 
 use crate::code::DocumentCode;
-use crate::error::{open_err, ArchiveError, Result};
+use crate::error::{db_err, open_err, ArchiveError, Result};
 use crate::merkle::Frontier;
 use crate::model::{check_text, check_user, Activity, NewRecord, Status};
 use crate::schema::*;
@@ -72,6 +72,14 @@ impl Drop for Archive {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        // Everything written is in the WAL already; flushing the memtables now means the next
+        // open replays nothing into memory (a 100,000-record WAL replayed at open was most of
+        // an export's peak memory: docs/benchmarks.md).
+        for name in CFS {
+            if let Some(cf) = self.db.cf_handle(name) {
+                let _ = self.db.flush_cf(cf);
+            }
+        }
     }
 }
 
@@ -84,14 +92,45 @@ impl Archive {
     /// Open (or create) the archive in `dir`. Refuses to open a database whose counters do not
     /// match its last keys (a record, event or node beyond them would be overwritten).
     pub fn open_with(dir: &Path, config: Config) -> Result<Archive> {
-        let cfs = CFS
-            .iter()
-            .map(|n| ColumnFamilyDescriptor::new(*n, cf_options(n)));
+        Archive::open_opts(dir, config, false)
+    }
+
+    /// Open the archive for reading many records out (`kyso export`): memory bounded whatever
+    /// the archive's size — memtables capped at 16 MiB in all (flushed when a replayed WAL
+    /// would exceed it) and one 8 MiB block cache shared by every column family, instead of
+    /// 64 MiB of write buffers and an 8 MiB cache per column family.
+    pub fn open_for_export(dir: &Path) -> Result<Archive> {
+        Archive::open_opts(dir, Config::default(), true)
+    }
+
+    fn open_opts(dir: &Path, config: Config, lean: bool) -> Result<Archive> {
+        let cache = if lean {
+            Some(rocksdb::Cache::new_lru_cache(8 << 20).map_err(db_err)?)
+        } else {
+            None
+        };
+        let cfs = CFS.iter().map(|n| {
+            let mut o = cf_options(n);
+            if let Some(cache) = &cache {
+                let mut t = rocksdb::BlockBasedOptions::default();
+                t.set_block_cache(cache);
+                if *n == CF_CONTENT || *n == CF_REQUESTS {
+                    t.set_bloom_filter(10.0, false);
+                }
+                o.set_block_based_table_factory(&t);
+                o.set_write_buffer_size(4 << 20);
+            }
+            ColumnFamilyDescriptor::new(*n, o)
+        });
         if !dir.exists() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| ArchiveError::Db(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let db = DB::open_cf_descriptors(&options(dir), dir, cfs).map_err(|e| open_err(dir, e))?;
+        let mut opts = options(dir);
+        if lean {
+            opts.set_db_write_buffer_size(16 << 20);
+        }
+        let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| open_err(dir, e))?;
         let db = Arc::new(db);
         let size = read_u64(&db, META_SIZE)?;
         let next_id = read_u64(&db, META_NEXT_ID)?;

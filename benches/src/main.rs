@@ -978,8 +978,8 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     let size = 2048;
     let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
     let base = tempfile_dir().join("export");
-    println!("| records | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | peak RSS | `bag verify` |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | peak RSS | `bag verify` |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for &n in &counts {
         let dir = base.join(format!("export-{n}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1022,69 +1022,84 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 t.join().unwrap();
             }
         }
-        let out = dir.join("package");
-        let start = Instant::now();
-        // Reaped by wait4 (wait_rusage), which also gives the child's own peak RSS.
-        #[allow(clippy::zombie_processes)]
-        let child = Command::new(&kyso)
-            .env(demo::SOFTHSM2_CONF, &layout.conf)
-            .arg("export")
-            .arg("--db")
-            .arg(&db)
-            .arg("--out")
-            .arg(&out)
-            .args(["--all", "--user", "bench", "--reason", "benchmark"])
-            .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
-            .arg("--checkpoint-state")
-            .arg(dir.join("state"))
-            .args(["--tsa-key", "pkcs11:token=kyso-dev;object=tsa"])
-            .arg("--pin-file")
-            .arg(&layout.user_pin_file)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let (ok, rss_kib) = wait_rusage(child.id() as i32);
-        let export_s = start.elapsed().as_secs_f64();
-        assert!(ok, "kyso export failed");
-        let (bytes, files) = dir_size(&out);
-        // The disk: as many bytes written sequentially and synced, same file system.
-        let dd_file = dir.join("dd.bin");
-        let mb = (bytes >> 20).max(1);
-        let t = Instant::now();
-        let st = Command::new("dd")
-            .arg("if=/dev/zero")
-            .arg(format!("of={}", dd_file.display()))
-            .args(["bs=1M", &format!("count={mb}"), "conv=fdatasync"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let dd_s = t.elapsed().as_secs_f64();
-        let _ = std::fs::remove_file(&dd_file);
-        let dd_mbs = (mb << 20) as f64 / dd_s / 1e6;
-        let mbs = bytes as f64 / export_s / 1e6;
-        let t = Instant::now();
-        let st = Command::new(&kyso)
-            .arg("bag")
-            .arg("verify")
-            .arg(&out)
-            .arg("--log-key")
-            .arg(layout.dir.join("log.pem"))
-            .stdout(std::process::Stdio::null())
-            .status();
-        let verify = match st {
-            Ok(s) if s.code() == Some(0) || s.code() == Some(1) => {
-                format!("{:.0} records/s", n as f64 / t.elapsed().as_secs_f64())
+        for (layout_name, file, extra) in [
+            ("BagIt directory", "package", &[][..]),
+            ("BagIt tar", "package.tar", &[][..]),
+            ("E-ARK zip", "package.zip", &["--format", "eark"][..]),
+        ] {
+            let out = dir.join(file);
+            let state = dir.join(format!("state-{file}"));
+            let _ = std::fs::remove_file(&state);
+            let start = Instant::now();
+            // Reaped by wait4 (wait_rusage), which also gives the child's own peak RSS.
+            #[allow(clippy::zombie_processes)]
+            let child = Command::new(&kyso)
+                .env(demo::SOFTHSM2_CONF, &layout.conf)
+                .arg("export")
+                .arg("--db")
+                .arg(&db)
+                .arg("--out")
+                .arg(&out)
+                .args(extra)
+                .args(["--all", "--user", "bench", "--reason", "benchmark"])
+                .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
+                .arg("--checkpoint-state")
+                .arg(&state)
+                .args(["--tsa-key", "pkcs11:token=kyso-dev;object=tsa"])
+                .arg("--pin-file")
+                .arg(&layout.user_pin_file)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let (ok, rss_kib) = wait_rusage(child.id() as i32);
+            let export_s = start.elapsed().as_secs_f64();
+            assert!(ok, "kyso export failed");
+            let (bytes, files) = dir_size(&out);
+            // The disk: as many bytes written sequentially and synced, same file system.
+            let dd_file = dir.join("dd.bin");
+            let mb = (bytes >> 20).max(1);
+            let t = Instant::now();
+            let st = Command::new("dd")
+                .arg("if=/dev/zero")
+                .arg(format!("of={}", dd_file.display()))
+                .args(["bs=1M", &format!("count={mb}"), "conv=fdatasync"])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let dd_s = t.elapsed().as_secs_f64();
+            let _ = std::fs::remove_file(&dd_file);
+            let dd_mbs = (mb << 20) as f64 / dd_s / 1e6;
+            let mbs = bytes as f64 / export_s / 1e6;
+            let t = Instant::now();
+            let st = Command::new(&kyso)
+                .arg("bag")
+                .arg("verify")
+                .arg(&out)
+                .arg("--log-key")
+                .arg(layout.dir.join("log.pem"))
+                .stdout(std::process::Stdio::null())
+                .status();
+            let verify = match st {
+                Ok(s) if s.code() == Some(0) => {
+                    format!("{:.0} records/s", n as f64 / t.elapsed().as_secs_f64())
+                }
+                Ok(s) if s.code() == Some(1) => "fails".into(),
+                _ => "n/a".into(),
+            };
+            println!(
+                "| {n} | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {:.0} MiB | {verify} |",
+                bytes as f64 / 1e6,
+                n as f64 / export_s,
+                100.0 * mbs / dd_mbs,
+                rss_kib as f64 / 1024.0,
+            );
+            if out.is_dir() {
+                let _ = std::fs::remove_dir_all(&out);
+            } else {
+                let _ = std::fs::remove_file(&out);
             }
-            _ => "n/a".into(),
-        };
-        println!(
-            "| {n} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {:.0} MiB | {verify} |",
-            bytes as f64 / 1e6,
-            n as f64 / export_s,
-            100.0 * mbs / dd_mbs,
-            rss_kib as f64 / 1024.0,
-        );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
@@ -1102,8 +1117,11 @@ fn wait_rusage(pid: i32) -> (bool, i64) {
     )
 }
 
-/// Bytes and files under a directory.
+/// Bytes and files under a directory (a file: its size, 1).
 fn dir_size(p: &std::path::Path) -> (u64, u64) {
+    if p.is_file() {
+        return (std::fs::metadata(p).unwrap().len(), 1);
+    }
     let (mut bytes, mut files) = (0, 0);
     let mut stack = vec![p.to_path_buf()];
     while let Some(d) = stack.pop() {
