@@ -970,6 +970,35 @@ key_name = "kyso.test"
         roles.dedup();
         assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
         assert!(c.web.public_verification);
+        assert_eq!(c.export.map(|e| e.concurrent), Some(1));
+    }
+
+    #[test]
+    fn the_export_directory_must_exist_be_writable_and_stay_out_of_the_database() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("db")).unwrap();
+        std::fs::create_dir(d.path().join("exports")).unwrap();
+        let with = |dir: &str, more: &str| {
+            format!("{MIN}\n[export]\ndir = {dir:?}\n{more}\n")
+                .replace("db = \"/tmp/x\"", "db = \"db\"")
+        };
+        let load = |t: String| Config::parse(&t, std::iter::empty(), Some(d.path()), true);
+        let c = load(with("exports", "")).unwrap();
+        assert_eq!(c.export.unwrap().dir, d.path().join("exports"));
+        for (dir, more, key) in [
+            ("missing", "", "export.dir"),
+            ("db/exports", "", "export.dir"),
+            (".", "", "export.dir"),
+            ("exports", "concurrent = 0", "export.concurrent"),
+            ("exports", "jobs_per_user = 0", "export.jobs_per_user"),
+            ("exports", "organization = \"\"", "export.organization"),
+            ("exports", "size = 1", "export"),
+        ] {
+            let e = load(with(dir, more))
+                .err()
+                .unwrap_or_else(|| panic!("{dir} {more}"));
+            assert!(e.0.contains(key), "{dir} {more}: {e}");
+        }
     }
 
     fn with_client(entry: &str) -> String {

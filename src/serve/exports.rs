@@ -165,7 +165,8 @@ impl Exports {
             inner: Mutex::new(Inner { jobs, queue }),
             wake: Condvar::new(),
         };
-        for id in x.lock().queue.clone() {
+        let queued = x.lock().queue.clone();
+        for id in queued {
             x.save(&id)?;
         }
         Ok(x)
@@ -326,7 +327,8 @@ impl Exports {
     }
 
     /// Start `n` export threads; they run until the process ends (a job interrupted by a stop
-    /// resumes at the next start).
+    /// resumes at the next start). An idle thread holds no reference to the archive, so a stop
+    /// closes it cleanly.
     pub fn run_workers(
         self: &Arc<Self>,
         n: usize,
@@ -334,7 +336,7 @@ impl Exports {
         tsa: Option<Arc<kyso_signer::tsp::Tsa>>,
     ) -> io::Result<()> {
         for i in 0..n {
-            let (me, store, tsa) = (self.clone(), store.clone(), tsa.clone());
+            let (me, store, tsa) = (self.clone(), Arc::downgrade(&store), tsa.clone());
             std::thread::Builder::new()
                 .name(format!("kyso-export-{i}"))
                 .spawn(move || loop {
@@ -347,6 +349,7 @@ impl Exports {
                             g = me.wake.wait(g).unwrap_or_else(|p| p.into_inner());
                         }
                     };
+                    let Some(store) = store.upgrade() else { return };
                     me.run(&id, &store, tsa.as_ref());
                 })?;
         }
