@@ -311,6 +311,37 @@ impl Store {
         }
     }
 
+    /// Export records to `out` (or finish the interrupted export there: same arguments), the
+    /// archive's way: the export event(s) with `user` and `reason` logged durably before the
+    /// first read, a checkpoint signed with the log key and time-stamped by `stamper`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn export(
+        &self,
+        out: &std::path::Path,
+        format: kyso_archive::bag::Format,
+        selection: kyso_archive::export::Selection,
+        user: &str,
+        reason: &str,
+        organization: &str,
+        stamper: Option<kyso_archive::bag::Stamper<'_>>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<kyso_archive::bag::ExportSummary> {
+        let o = kyso_archive::bag::ExportOptions {
+            out: out.to_path_buf(),
+            format,
+            selection,
+            access: Access::new(user, reason),
+            organization: organization.into(),
+            signer: Some(&self.signer),
+            stamper,
+            pace: None,
+            commit_every: 0,
+            // The download streams the directory as a deterministic tar (src/serve/exports.rs).
+            serialization: kyso_archive::bag::Serialization::Directory,
+        };
+        kyso_archive::bag::export(&self.archive, &o, progress)
+    }
+
     /// The checkpoint key's public key (DER SubjectPublicKeyInfo).
     pub fn log_public_key(&self) -> Vec<u8> {
         der::Encode::to_der(self.signer.key.public_key_info()).unwrap_or_default()

@@ -32,6 +32,8 @@ pub struct Config {
     /// The verification page at `/`.
     #[serde(default)]
     pub web: Web,
+    /// Export jobs (`/v1/exports`): where packages are written, how many run at once.
+    pub export: Option<Export>,
     /// What looks wrong but is not an error (logged at start).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -46,6 +48,41 @@ pub struct Web {
     /// check the proof. Off by default: then the page needs an agency certificate or a token.
     #[serde(default)]
     pub public_verification: bool,
+}
+
+/// `[export]`: archivists' export jobs (docs/operations.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    /// The directory packages are written to (job files, bags, E-ARK zips); it must exist, be
+    /// writable, and not be inside the archive's database directory.
+    pub dir: PathBuf,
+    /// Jobs that run at once (each on a thread of its own); the others wait in order.
+    #[serde(default = "default_export_concurrent")]
+    pub concurrent: usize,
+    /// Jobs one user may hold (queued, running, done or failed, until deleted); one more is 429.
+    #[serde(default = "default_export_jobs_per_user")]
+    pub jobs_per_user: usize,
+    /// A job starts only with at least this much free space in `dir` (MiB); a job that fills
+    /// the disk fails and its partial package is removed.
+    #[serde(default = "default_export_min_free_mib")]
+    pub min_free_mib: u64,
+    /// `Source-Organization` of the packages.
+    #[serde(default = "default_export_organization")]
+    pub organization: String,
+}
+
+fn default_export_concurrent() -> usize {
+    1
+}
+fn default_export_jobs_per_user() -> usize {
+    4
+}
+fn default_export_min_free_mib() -> u64 {
+    1024
+}
+fn default_export_organization() -> String {
+    "kyso archive".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,7 +374,9 @@ pub struct CertId {
 }
 
 /// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
-const SECTIONS: [&str; 6] = ["server", "limits", "token", "archive", "trust", "web"];
+const SECTIONS: [&str; 7] = [
+    "server", "limits", "token", "archive", "trust", "web", "export",
+];
 
 /// Variables that are not overrides.
 const NOT_OVERRIDES: [&str; 3] = ["KYSO_PIN", "KYSO_PKCS11_MODULE", "KYSO_CONFIG"];
@@ -448,6 +487,9 @@ impl Config {
         t.certs.iter_mut().for_each(fix);
         t.crls.iter_mut().for_each(fix);
         t.ocsps.iter_mut().for_each(fix);
+        if let Some(e) = &mut self.export {
+            fix(&mut e.dir);
+        }
     }
 
     /// Check every key; `files`: also that the files named can be read.
@@ -621,6 +663,24 @@ impl Config {
         if let Some(t) = &self.tsa {
             kyso_hsm::Pkcs11Uri::parse(&t.key).map_err(|e| bad("tsa.key", e))?;
         }
+        if let Some(e) = &self.export {
+            if !(1..=16).contains(&e.concurrent) {
+                return Err(bad("export.concurrent", "between 1 and 16"));
+            }
+            if !(1..=1000).contains(&e.jobs_per_user) {
+                return Err(bad("export.jobs_per_user", "between 1 and 1000"));
+            }
+            let o = &e.organization;
+            if o.trim().is_empty() || o.len() > 200 || o.chars().any(char::is_control) {
+                return Err(bad(
+                    "export.organization",
+                    "1–200 bytes, no control characters",
+                ));
+            }
+            if files {
+                export_dir(&e.dir, &self.archive.db)?;
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, k) in self.keys.iter().enumerate() {
             let at = format!("keys[{i}]");
@@ -677,6 +737,31 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The export directory: an existing, writable directory outside the database directory.
+fn export_dir(dir: &Path, db: &Path) -> Result<(), ConfigError> {
+    let k = "export.dir";
+    let meta = std::fs::metadata(dir).map_err(|e| bad(k, format!("{}: {e}", dir.display())))?;
+    if !meta.is_dir() {
+        return Err(bad(k, format!("{} is not a directory", dir.display())));
+    }
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (d, db) = (canon(dir), canon(db));
+    if d.starts_with(&db) || db.starts_with(&d) {
+        return Err(bad(
+            k,
+            format!(
+                "{} and the archive's database directory {} must not contain one another",
+                d.display(),
+                db.display()
+            ),
+        ));
+    }
+    let probe = dir.join(".kyso-write-probe");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| bad(k, format!("{} is not writable: {e}", dir.display())))
 }
 
 /// One user's roles and agency, as its first entry gave them.
@@ -885,6 +970,35 @@ key_name = "kyso.test"
         roles.dedup();
         assert_eq!(roles, Role::ALL.to_vec(), "every role appears");
         assert!(c.web.public_verification);
+        assert_eq!(c.export.map(|e| e.concurrent), Some(1));
+    }
+
+    #[test]
+    fn the_export_directory_must_exist_be_writable_and_stay_out_of_the_database() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("db")).unwrap();
+        std::fs::create_dir(d.path().join("exports")).unwrap();
+        let with = |dir: &str, more: &str| {
+            format!("{MIN}\n[export]\ndir = {dir:?}\n{more}\n")
+                .replace("db = \"/tmp/x\"", "db = \"db\"")
+        };
+        let load = |t: String| Config::parse(&t, std::iter::empty(), Some(d.path()), true);
+        let c = load(with("exports", "")).unwrap();
+        assert_eq!(c.export.unwrap().dir, d.path().join("exports"));
+        for (dir, more, key) in [
+            ("missing", "", "export.dir"),
+            ("db/exports", "", "export.dir"),
+            (".", "", "export.dir"),
+            ("exports", "concurrent = 0", "export.concurrent"),
+            ("exports", "jobs_per_user = 0", "export.jobs_per_user"),
+            ("exports", "organization = \"\"", "export.organization"),
+            ("exports", "size = 1", "export"),
+        ] {
+            let e = load(with(dir, more))
+                .err()
+                .unwrap_or_else(|| panic!("{dir} {more}"));
+            assert!(e.0.contains(key), "{dir} {more}: {e}");
+        }
     }
 
     fn with_client(entry: &str) -> String {

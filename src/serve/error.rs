@@ -32,6 +32,8 @@ pub enum Code {
     StatusConflict,
     /// 409: the `request_id` was used for another request.
     RequestConflict,
+    /// 409: the export job is not done (no package yet), or running (not deleted).
+    ExportNotReady,
     /// 413
     TooLarge,
     /// 415
@@ -52,6 +54,10 @@ pub enum Code {
     TooManyInFlight,
     /// 429: too many prepared remote signatures, or bytes of them, for this user (`Retry-After`).
     TooManyPending,
+    /// 429: the user holds as many export jobs as `export.jobs_per_user`.
+    TooManyExports,
+    /// 416: the `Range` is outside the package.
+    RangeNotSatisfiable,
     /// 500
     Internal,
     /// 502: the time-stamping authority failed.
@@ -63,7 +69,7 @@ pub enum Code {
 impl Code {
     /// Every code (docs/api.md lists them; a test checks it).
     #[cfg_attr(not(test), allow(dead_code))]
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 27] = [
         Code::BadRequest,
         Code::BadQuery,
         Code::BadPath,
@@ -75,6 +81,7 @@ impl Code {
         Code::Timeout,
         Code::StatusConflict,
         Code::RequestConflict,
+        Code::ExportNotReady,
         Code::TooLarge,
         Code::UnsupportedMediaType,
         Code::InvalidJson,
@@ -85,6 +92,8 @@ impl Code {
         Code::RateLimited,
         Code::TooManyInFlight,
         Code::TooManyPending,
+        Code::TooManyExports,
+        Code::RangeNotSatisfiable,
         Code::Internal,
         Code::Timestamp,
         Code::Unavailable,
@@ -99,13 +108,16 @@ impl Code {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Timeout => StatusCode::REQUEST_TIMEOUT,
-            StatusConflict | RequestConflict => StatusCode::CONFLICT,
+            StatusConflict | RequestConflict | ExportNotReady => StatusCode::CONFLICT,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             InvalidJson | NotVerified | CannotSign | Unreadable | StatusRefused => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            RateLimited | TooManyInFlight | TooManyPending => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited | TooManyInFlight | TooManyPending | TooManyExports => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Timestamp => StatusCode::BAD_GATEWAY,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -126,6 +138,7 @@ impl Code {
             Timeout => "timeout",
             StatusConflict => "status_conflict",
             RequestConflict => "request_conflict",
+            ExportNotReady => "export_not_ready",
             TooLarge => "too_large",
             UnsupportedMediaType => "unsupported_media_type",
             InvalidJson => "invalid_json",
@@ -136,6 +149,8 @@ impl Code {
             RateLimited => "rate_limited",
             TooManyInFlight => "too_many_in_flight",
             TooManyPending => "too_many_pending",
+            TooManyExports => "too_many_exports",
+            RangeNotSatisfiable => "range_not_satisfiable",
             Internal => "internal",
             Timestamp => "timestamp",
             Unavailable => "unavailable",

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod limits;
 pub mod metrics;
 pub mod pool;

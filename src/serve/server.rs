@@ -57,6 +57,8 @@ pub struct AppState {
     pub remote: api::sign::PendingStore,
     /// True from the start of a graceful shutdown: /readyz says so.
     pub draining: std::sync::atomic::AtomicBool,
+    /// Export jobs (`[export]`), when configured.
+    pub exports: Option<Arc<super::exports::Exports>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -320,6 +322,15 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         code: u8::try_from(e.exit_code()).unwrap_or(21),
     })?;
     let store = Arc::new(store);
+    let exports = match &cfg.export {
+        Some(e) => Some(Arc::new(super::exports::Exports::open(e).map_err(|x| {
+            StartError {
+                message: format!("config: export.dir: {}: {x}", e.dir.display()),
+                code: 3,
+            }
+        })?)),
+        None => None,
+    };
     if check_only {
         println!("configuration, token and archive are in order");
         return Ok(());
@@ -360,7 +371,15 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         cfg.limits.inflight_bytes,
         cfg.limits.inflight_bytes_per_client,
     );
+    if let (Some(x), Some(e)) = (&exports, &cfg.export) {
+        x.run_workers(e.concurrent, store.clone(), tsa.clone())
+            .map_err(|e| StartError {
+                message: format!("export threads: {e}"),
+                code: 1,
+            })?;
+    }
     let state = Arc::new(AppState {
+        exports,
         remote: api::sign::PendingStore::new(&cfg.limits),
         budget,
         cfg,

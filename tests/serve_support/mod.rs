@@ -172,6 +172,8 @@ pub struct Options {
     pub client_ca: Vec<String>,
     pub anchors: Vec<String>,
     pub extra: Vec<String>,
+    /// Lines for `[export]` (after `dir = "exports"`).
+    pub export: Vec<String>,
 }
 
 /// The agency the test clerks and archivists act for.
@@ -193,6 +195,7 @@ impl Appliance {
         let demo = Demo::new();
         let dir = tempfile::tempdir().unwrap();
         let pki = Pki::new(dir.path());
+        std::fs::create_dir(dir.path().join("exports")).unwrap();
         let mut tokens = BTreeMap::new();
         let mut cfg = format!(
             r#"[server]
@@ -229,7 +232,13 @@ key = "pkcs11:token=kyso-dev;object=tsa"
 [[keys]]
 name = "official-rsa"
 uri = "pkcs11:token=kyso-dev;object=signer-rsa"
+
+[export]
+dir = "exports"
+min_free_mib = 1
+{export}
 "#,
+            export = opts.export.join("\n"),
             server = opts.server.join("\n"),
             drain = if opts.server.iter().any(|l| l.starts_with("drain_secs")) {
                 ""
@@ -555,6 +564,13 @@ impl Client {
         body: &[u8],
     ) -> Result<Resp, ureq::Error> {
         let url = format!("{}{path}", self.base);
+        if method == "DELETE" {
+            let mut rq = self.agent.delete(&url);
+            if let Some(b) = &self.bearer {
+                rq = rq.header("Authorization", format!("Bearer {b}"));
+            }
+            return rq.call().map(Client::finish);
+        }
         let mut rq = match method {
             "POST" => self.agent.post(&url),
             "PUT" => self.agent.put(&url),

@@ -2,6 +2,7 @@
 //! built from it, and the OpenAPI 3.1 document generated from the handlers' annotations with
 //! each operation's roles as `x-kyso-roles` — so docs/api.md, the spec and the code cannot drift.
 
+pub mod exports;
 pub mod log;
 pub mod records;
 pub mod sign;
@@ -216,10 +217,45 @@ pub const ROUTES: &[Route] = &[
         roles: &[Auditor],
         body: Body::None,
     },
+    Route {
+        operation: "start_export",
+        method: Method::POST,
+        path: "/v1/exports",
+        roles: &[Archivist],
+        body: Body::Json,
+    },
+    Route {
+        operation: "list_exports",
+        method: Method::GET,
+        path: "/v1/exports",
+        roles: &[Archivist, Admin],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_export",
+        method: Method::GET,
+        path: "/v1/exports/{id}",
+        roles: &[Archivist, Admin],
+        body: Body::None,
+    },
+    Route {
+        operation: "delete_export",
+        method: Method::DELETE,
+        path: "/v1/exports/{id}",
+        roles: &[Archivist, Admin],
+        body: Body::None,
+    },
+    Route {
+        operation: "get_export_package",
+        method: Method::GET,
+        path: "/v1/exports/{id}/package",
+        roles: &[Archivist],
+        body: Body::None,
+    },
 ];
 
 fn handler(operation: &str) -> MethodRouter<Shared> {
-    use routing::{get, post, put};
+    use routing::{delete, get, post, put};
     match operation {
         "healthz" => get(healthz),
         "readyz" => get(readyz),
@@ -244,6 +280,11 @@ fn handler(operation: &str) -> MethodRouter<Shared> {
         "consistency" => get(log::consistency),
         "entries" => get(log::entries),
         "stats" => get(stats::stats),
+        "start_export" => post(exports::start_export),
+        "list_exports" => get(exports::list_exports),
+        "get_export" => get(exports::get_export),
+        "delete_export" => delete(exports::delete_export),
+        "get_export_package" => get(exports::get_export_package),
         other => unreachable!("route {other} has no handler"),
     }
 }
@@ -475,6 +516,8 @@ pub fn router(state: Shared) -> Router {
         verify::verify, verify::verify_detached, verify::archived,
         log::checkpoint, log::log_key, log::inclusion, log::consistency, log::entries,
         stats::stats,
+        exports::start_export, exports::list_exports, exports::get_export, exports::delete_export,
+        exports::get_export_package,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Security),

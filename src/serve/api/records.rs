@@ -222,11 +222,16 @@ fn invisible(c: char) -> bool {
 /// A stated purpose: at most 256 bytes, at least three visible characters, and no invisible
 /// character but the plain space.
 fn purpose(p: &str) -> ApiResult<&str> {
+    stated("purpose", p)
+}
+
+/// A stated purpose or reason (`field` names it in the error): the rules of [`purpose`].
+pub fn stated<'a>(field: &str, p: &'a str) -> ApiResult<&'a str> {
     let p = p.trim_matches(' ');
     let visible = p.chars().filter(|c| !invisible(*c)).count();
     if p.len() > 256 || visible < PURPOSE_MIN || p.chars().any(|c| c != ' ' && invisible(c)) {
         return Err(ApiError::bad(format!(
-            "purpose: required: at least {PURPOSE_MIN} visible characters, at most 256 bytes, no control or invisible characters (it is logged with your name)"
+            "{field}: required: at least {PURPOSE_MIN} visible characters, at most 256 bytes, no control or invisible characters (it is logged with your name)"
         )));
     }
     Ok(p)

@@ -1,0 +1,613 @@
+//! Export jobs over HTTP: an archivist starts an export (BagIt or E-ARK) of a selection, with a
+//! reason; the job runs in the background (src/serve/exports.rs), the archivist watches its
+//! progress and downloads the package. A job is visible only to the archivist who started it,
+//! and to admins (who may see and delete it: disk housekeeping); only its archivist downloads
+//! it, since the export event logged that archivist's read. Any other id is 404, so ids cannot
+//! be probed.
+
+use super::records::stated;
+use crate::serve::auth::{Identity, Role};
+use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::serve::exports::{Exports, Job, NotDeleted, Refused, State};
+use crate::serve::server::{blocking, Shared};
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State as AxState};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use kyso_archive::bag::Format;
+use kyso_archive::export::Selection;
+use kyso_archive::model::is_date;
+use serde::{Deserialize, Serialize};
+use std::io::{self, Write};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    /// BagIt 1.0 (RFC 8493), downloaded as a tar stream of the bag's directory.
+    Bagit,
+    /// E-ARK CSIP 2.1 information package, a zip.
+    Eark,
+}
+
+/// Which records: exactly one of `code`, `subject`, `agency` (with optional `from`/`to`, issue
+/// dates YYYY-MM-DD inclusive) or `all: true`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionRequest {
+    /// Every version of a document code.
+    pub code: Option<String>,
+    /// Every record of a subject (personal id or tax code).
+    pub subject: Option<String>,
+    /// Records of an agency issued between `from` and `to`.
+    pub agency: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Every record of the archive.
+    pub all: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    pub format: FormatName,
+    pub selection: SelectionRequest,
+    /// Why (logged with the caller in the export event; the purpose rules of record reads).
+    pub reason: String,
+}
+
+/// An export job.
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    /// The archivist who started it (the export event's user).
+    pub user: String,
+    /// `bagit` or `eark`.
+    pub format: String,
+    /// The selection as the archive names it (`{"by": "code", "code": …}`, …).
+    #[schema(value_type = Object)]
+    pub selection: serde_json::Value,
+    pub reason: String,
+    /// Seconds since the epoch.
+    pub created: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<u64>,
+    /// `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Running: records written so far, of `total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Done: records in the package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// Done: the package's size in bytes, as downloaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Done: SHA-256 of the package as downloaded, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Done: where to download it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Failed: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How many times a restart of the service resumed it.
+    pub resumed: u32,
+}
+
+impl From<Job> for JobView {
+    fn from(j: Job) -> JobView {
+        let mut v = JobView {
+            package: None,
+            id: j.id.clone(),
+            user: j.user,
+            format: j.format.name().into(),
+            selection: serde_json::to_value(&j.selection).unwrap_or_default(),
+            reason: j.reason,
+            created: j.created,
+            finished: j.finished,
+            state: String::new(),
+            done: None,
+            total: None,
+            records: None,
+            size: None,
+            sha256: None,
+            error: None,
+            resumed: j.resumed,
+        };
+        v.state = match j.state {
+            State::Queued => "queued",
+            State::Running { done, total } => {
+                (v.done, v.total) = (Some(done), Some(total));
+                "running"
+            }
+            State::Done {
+                records,
+                size,
+                sha256,
+            } => {
+                (v.records, v.size, v.sha256) = (Some(records), Some(size), Some(sha256));
+                v.package = Some(format!("/v1/exports/{}/package", j.id));
+                "done"
+            }
+            State::Failed { error } => {
+                v.error = Some(error);
+                "failed"
+            }
+        }
+        .into();
+        v
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobView>,
+}
+
+fn exports(st: &Shared) -> ApiResult<Arc<Exports>> {
+    st.exports.clone().ok_or_else(|| {
+        ApiError::unavailable("exports are not configured on this appliance ([export] dir)")
+    })
+}
+
+fn admin(id: &Identity) -> bool {
+    id.roles.contains(&Role::Admin)
+}
+
+fn no_job() -> ApiError {
+    ApiError::not_found("no such export job")
+}
+
+/// The request's selection, checked as the archive will check it.
+fn selection(s: SelectionRequest) -> ApiResult<Selection> {
+    let text = |n: &str, v: &str| -> ApiResult<()> {
+        if v.is_empty() || v.len() > 128 || v.chars().any(char::is_control) {
+            return Err(ApiError::bad(format!(
+                "selection.{n}: 1–128 bytes, no control characters"
+            )));
+        }
+        Ok(())
+    };
+    let all = s.all.unwrap_or(false);
+    if s.all == Some(false) {
+        return Err(ApiError::bad(
+            "selection.all: true, or leave it out and give code, subject or agency",
+        ));
+    }
+    if (s.from.is_some() || s.to.is_some()) && s.agency.is_none() {
+        return Err(ApiError::bad("selection.from and .to go with agency"));
+    }
+    Ok(match (s.code, s.subject, s.agency, all) {
+        (Some(c), None, None, false) => {
+            text("code", &c)?;
+            c.parse::<kyso_archive::DocumentCode>()
+                .map_err(|e| ApiError::bad(format!("selection.code: {e}")))?;
+            Selection::Code { code: c }
+        }
+        (None, Some(x), None, false) => {
+            text("subject", &x)?;
+            kyso_archive::code::parse_subject(&x)
+                .map_err(|e| ApiError::bad(format!("selection.subject: {e}")))?;
+            Selection::Subject { subject: x }
+        }
+        (None, None, Some(a), false) => {
+            text("agency", &a)?;
+            let from = s.from.unwrap_or_else(|| "0001-01-01".into());
+            let to = s.to.unwrap_or_else(|| "9999-12-31".into());
+            for (n, d) in [("from", &from), ("to", &to)] {
+                if !is_date(d) {
+                    return Err(ApiError::bad(format!(
+                        "selection.{n}: not a date (YYYY-MM-DD)"
+                    )));
+                }
+            }
+            if from > to {
+                return Err(ApiError::bad("selection: from is after to"));
+            }
+            Selection::Agency {
+                agency: a,
+                from,
+                to,
+            }
+        }
+        (None, None, None, true) => Selection::All,
+        _ => {
+            return Err(ApiError::bad(
+                "selection: exactly one of code, subject, agency (with from/to) or all: true",
+            ))
+        }
+    })
+}
+
+/// Start an export: the job is queued and runs in the background (one at a time, or
+/// `export.concurrent`). The archive logs the export event — the caller, the reason, every
+/// record — durably before it reads a record. Watch it with `GET /v1/exports/{id}`.
+#[utoipa::path(post, path = "/v1/exports", operation_id = "start_export", tag = "export",
+    request_body = ExportRequest,
+    responses((status = 202, description = "queued; `Location` is the job", body = JobView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too_many_exports: the caller holds export.jobs_per_user jobs", body = ErrorBody),
+        (status = 503, description = "exports not configured, or too little free disk", body = ErrorBody)))]
+pub async fn start_export(
+    AxState(st): AxState<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    req: Result<Json<ExportRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(req) = req?;
+    let ex = exports(&st)?;
+    let reason = stated("reason", &req.reason)?.to_string();
+    let sel = selection(req.selection)?;
+    let format = match req.format {
+        FormatName::Bagit => Format::Bagit,
+        FormatName::Eark => Format::Eark,
+    };
+    let user = id.user.clone();
+    let job = blocking(move || ex.start(&user, format, sel, &reason))
+        .await?
+        .map_err(|e| match e {
+            Refused::TooMany(n) => ApiError::new(
+                Code::TooManyExports,
+                format!(
+                    "you hold {n} export jobs (export.jobs_per_user); delete finished ones first"
+                ),
+            ),
+            Refused::Disk(m) => ApiError::unavailable(m),
+            Refused::Io(m) => ApiError::internal(format!("export directory: {m}")),
+        })?;
+    let location = format!("/v1/exports/{}", job.id);
+    let mut r = (StatusCode::ACCEPTED, Json(JobView::from(job))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// The caller's export jobs (an admin: every job), oldest first.
+#[utoipa::path(get, path = "/v1/exports", operation_id = "list_exports", tag = "export",
+    responses((status = 200, body = JobList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn list_exports(
+    AxState(st): AxState<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+) -> ApiResult<Json<JobList>> {
+    let ex = exports(&st)?;
+    Ok(Json(JobList {
+        jobs: ex
+            .list(&id.user, admin(&id))
+            .into_iter()
+            .map(JobView::from)
+            .collect(),
+    }))
+}
+
+/// An export job's state: queued; running with records done of total; done with the package's
+/// size and SHA-256; failed with the reason. Another user's job is 404.
+#[utoipa::path(get, path = "/v1/exports/{id}", operation_id = "get_export", tag = "export",
+    params(("id" = String, Path, description = "the job id (32 hex digits)")),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_export(
+    AxState(st): AxState<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    job: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<JobView>> {
+    let ex = exports(&st)?;
+    let Ok(Path(job)) = job else {
+        return Err(no_job());
+    };
+    ex.get(&job, &id.user, admin(&id))
+        .map(|j| Json(j.into()))
+        .ok_or_else(no_job)
+}
+
+/// Remove a job that is not running, and its package (a queued job is cancelled). Another
+/// user's job is 404.
+#[utoipa::path(delete, path = "/v1/exports/{id}", operation_id = "delete_export", tag = "export",
+    params(("id" = String, Path, description = "the job id (32 hex digits)")),
+    responses((status = 204, description = "removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "export_not_ready: the job is running", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn delete_export(
+    AxState(st): AxState<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    job: Result<Path<String>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let ex = exports(&st)?;
+    let Ok(Path(job)) = job else {
+        return Err(no_job());
+    };
+    let (user, admin) = (id.user.clone(), admin(&id));
+    blocking(move || ex.delete(&job, &user, admin))
+        .await?
+        .map_err(|e| match e {
+            NotDeleted::NotFound => no_job(),
+            NotDeleted::Running => ApiError::new(
+                Code::ExportNotReady,
+                "the job is running; delete it when it is done or failed",
+            ),
+            NotDeleted::Io(m) => ApiError::internal(format!("export directory: {m}")),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A single byte range `bytes=a-b`, `bytes=a-` or `bytes=-n` within `size`: Some((start, len));
+/// None for no Range, or one this does not serve (several ranges: the whole package);
+/// Err when it lies outside.
+fn range(h: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(v) = h.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = v.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let num = |s: &str| s.trim().parse::<u64>().map_err(|_| ());
+    let (start, end) = match (a.trim().is_empty(), b.trim().is_empty()) {
+        (true, true) => return Ok(None),
+        (true, false) => {
+            let n = num(b)?;
+            if n == 0 || size == 0 {
+                return Err(());
+            }
+            (size.saturating_sub(n), size - 1)
+        }
+        (false, true) => (num(a)?, size.saturating_sub(1)),
+        (false, false) => (num(a)?, num(b)?.min(size.saturating_sub(1))),
+    };
+    if start >= size || end < start {
+        return Err(());
+    }
+    Ok(Some((start, end - start + 1)))
+}
+
+/// Download a finished package: the BagIt bag as a tar stream (`<id>/bagit.txt`, …), or the
+/// E-ARK zip. `Content-Length` and `X-Content-SHA256` are the package's (the job's `size` and
+/// `sha256`); a single `Range` is served (206). Only the archivist who started the job; another
+/// user's job is 404.
+#[utoipa::path(get, path = "/v1/exports/{id}/package", operation_id = "get_export_package", tag = "export",
+    params(("id" = String, Path, description = "the job id (32 hex digits)"),
+        ("Range" = Option<String>, Header, description = "one byte range, e.g. bytes=1048576-")),
+    responses((status = 200, body = Vec<u8>, content_type = "application/x-tar"),
+        (status = 206, description = "the range asked for", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "export_not_ready: queued, running or failed", body = ErrorBody),
+        (status = 416, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_export_package(
+    AxState(st): AxState<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
+    job: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let ex = exports(&st)?;
+    let Ok(Path(job)) = job else {
+        return Err(no_job());
+    };
+    // Only the owner: the export event logged the owner's read, no one else's.
+    let job = ex.get(&job, &id.user, false).ok_or_else(no_job)?;
+    let State::Done { size, sha256, .. } = job.state.clone() else {
+        return Err(ApiError::new(
+            Code::ExportNotReady,
+            "the package is not ready: see the job's state",
+        ));
+    };
+    let (start, len, partial) = match range(&headers, size) {
+        Ok(Some((s, l))) => (s, l, true),
+        Ok(None) => (0, size, false),
+        Err(()) => {
+            let mut r = ApiError::new(
+                Code::RangeNotSatisfiable,
+                format!("the package has {size} bytes"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    let (ex2, job2) = (ex.clone(), job.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut w = Chan {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+            skip: start,
+            left: len,
+        };
+        let r = match job2.format {
+            Format::Eark => {
+                // A file: seek to the range instead of reading up to it.
+                use std::io::{Read, Seek, SeekFrom};
+                std::fs::File::open(ex2.package_path(&job2)).and_then(|mut f| {
+                    f.seek(SeekFrom::Start(start))?;
+                    w.skip = 0;
+                    io::copy(&mut (&mut f).take(len), &mut w).map(|_| ())
+                })
+            }
+            Format::Bagit => ex2.write_package(&job2, &mut w),
+        };
+        let r = match r {
+            Err(_) if w.left == 0 => Ok(()),
+            r => r,
+        };
+        let r = r.and_then(|()| w.flush());
+        match r {
+            Ok(()) if w.left == 0 => {}
+            Ok(()) => {
+                let _ = tx.blocking_send(Err(io::Error::other(
+                    "the package is shorter than its size",
+                )));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "package download failed");
+                let _ = tx.blocking_send(Err(e));
+            }
+        }
+    });
+    let (ct, ext) = match job.format {
+        Format::Bagit => ("application/x-tar", "tar"),
+        Format::Eark => ("application/zip", "zip"),
+    };
+    let mut r = axum::body::Body::new(ChanBody(rx)).into_response();
+    *r.status_mut() = if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let h = r.headers_mut();
+    let mut set = |k: header::HeaderName, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    };
+    set(header::CONTENT_TYPE, ct.into());
+    set(header::CONTENT_LENGTH, len.to_string());
+    set(header::ACCEPT_RANGES, "bytes".into());
+    set(header::ETAG, format!("\"{sha256}\""));
+    set(
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{}.{ext}\"", job.id),
+    );
+    set(header::HeaderName::from_static("x-content-sha256"), sha256);
+    if partial {
+        set(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{size}", start + len - 1),
+        );
+    }
+    Ok(r)
+}
+
+const CHUNK: usize = 64 << 10;
+
+/// Writes the range `skip..skip+left` of what it is given into the channel, in chunks; past
+/// the range it refuses more (the producer stops).
+struct Chan {
+    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+    buf: Vec<u8>,
+    skip: u64,
+    left: u64,
+}
+
+impl Write for Chan {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let n = b.len();
+        let mut b = b;
+        if self.skip > 0 {
+            let k = (self.skip.min(b.len() as u64)) as usize;
+            self.skip -= k as u64;
+            b = &b[k..];
+        }
+        if b.is_empty() {
+            return Ok(n);
+        }
+        if self.left == 0 {
+            return Err(io::Error::other("past the range"));
+        }
+        let k = (self.left.min(b.len() as u64)) as usize;
+        self.buf.extend_from_slice(&b[..k]);
+        self.left -= k as u64;
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::other("the client went away"))
+    }
+}
+
+/// A response body fed by the package's producer thread.
+struct ChanBody(tokio::sync::mpsc::Receiver<io::Result<Bytes>>);
+
+impl hyper::body::Body for ChanBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, io::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|o| o.map(|r| r.map(hyper::body::Frame::data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(v: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(header::RANGE, HeaderValue::from_str(v).unwrap());
+        m
+    }
+
+    #[test]
+    fn ranges_are_single_and_inside_the_package() {
+        assert_eq!(range(&HeaderMap::new(), 10), Ok(None));
+        assert_eq!(range(&h("bytes=0-3"), 10), Ok(Some((0, 4))));
+        assert_eq!(range(&h("bytes=4-"), 10), Ok(Some((4, 6))));
+        assert_eq!(range(&h("bytes=-3"), 10), Ok(Some((7, 3))));
+        assert_eq!(range(&h("bytes=5-100"), 10), Ok(Some((5, 5))));
+        assert_eq!(range(&h("bytes=-30"), 10), Ok(Some((0, 10))));
+        assert_eq!(range(&h("bytes=0-1,4-5"), 10), Ok(None));
+        assert_eq!(range(&h("items=0-1"), 10), Ok(None));
+        assert_eq!(range(&h("bytes=10-"), 10), Err(()));
+        assert_eq!(range(&h("bytes=5-2"), 10), Err(()));
+        assert_eq!(range(&h("bytes=-0"), 10), Err(()));
+        assert_eq!(range(&h("bytes=x-2"), 10), Err(()));
+        assert_eq!(range(&h("bytes=99999999999999999999-"), 10), Err(()));
+    }
+
+    #[test]
+    fn a_selection_is_exactly_one_of_its_kinds() {
+        let s = |v: serde_json::Value| selection(serde_json::from_value(v).unwrap());
+        assert!(matches!(
+            s(serde_json::json!({"all": true})),
+            Ok(Selection::All)
+        ));
+        assert!(matches!(
+            s(serde_json::json!({"agency": "A", "from": "2024-01-01"})),
+            Ok(Selection::Agency { .. })
+        ));
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"all": false}),
+            serde_json::json!({"all": true, "code": "001099012345.GPXD"}),
+            serde_json::json!({"code": "not a code"}),
+            serde_json::json!({"subject": "12"}),
+            serde_json::json!({"from": "2024-01-01"}),
+            serde_json::json!({"agency": "A", "from": "2024-13-01"}),
+            serde_json::json!({"agency": "A", "from": "2025-01-01", "to": "2024-01-01"}),
+            serde_json::json!({"agency": "A\u{0}"}),
+        ] {
+            assert!(s(bad.clone()).is_err(), "{bad}");
+        }
+        assert!(
+            serde_json::from_value::<SelectionRequest>(serde_json::json!({"records": [1]}))
+                .is_err()
+        );
+    }
+}

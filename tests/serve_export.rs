@@ -1,0 +1,426 @@
+//! The archivist's export over HTTP, against the real `kyso serve` on loopback with TLS, a
+//! SoftHSM2 token and a RocksDB archive: records a clerk archived are exported as a job, the
+//! archivist watches it and downloads the package, and tools we did not write (GNU tar,
+//! bagit.py, Python's zipfile) and `kyso bag verify` accept what arrives. Hostile input,
+//! another user's ids, too many jobs, and a restart in the middle of a job.
+
+mod serve_support;
+
+use serde_json::json;
+use serve_support::common::kyso_cmd;
+use serve_support::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SUBJECT: &str = "001099012345";
+
+/// Archive three records of one citizen (two documents) as the clerk.
+fn archive_three(a: &Appliance) -> Vec<u64> {
+    let clerk = a.agent(Who::Cert("clerk"));
+    let mut ids = Vec::new();
+    for (code, fixture) in [
+        ("001099012345.GPXD", "giay-phep.pdf"),
+        ("001099012345.GPXD", "three-pages.pdf"),
+        ("001099012345.DKKD", "giay-phep.pdf"),
+    ] {
+        let pdf = signed_fixture(a, fixture);
+        let r = clerk.post_json(
+            "/v1/records",
+            &json!({"code": code, "title": "Giấy phép", "issue_date": "2026-11-20", "content": b64(&pdf)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(r.json()["record"].as_u64().unwrap());
+    }
+    ids
+}
+
+/// Poll a job until it is done or failed; every state seen on the way.
+fn watch(c: &Client, id: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let r = c.get(&format!("/v1/exports/{id}"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let j = r.json();
+        seen.push(j.clone());
+        if j["state"] == "done" || j["state"] == "failed" {
+            return (j, seen);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "job {id} not finished: {j}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn start(c: &Client, body: serde_json::Value) -> Resp {
+    c.post_json("/v1/exports", &body)
+}
+
+fn log_key(a: &Appliance) -> PathBuf {
+    let k = a.agent(Who::Token("auditor")).get("/v1/log/key").json();
+    let p = a.dir.path().join("log-key.pem");
+    std::fs::write(&p, k["public_key_pem"].as_str().unwrap()).unwrap();
+    p
+}
+
+fn bag_verify(a: &Appliance, package: &Path) -> serde_json::Value {
+    let out = kyso_cmd()
+        .args(["bag", "verify", "--json"])
+        .arg(package)
+        .arg("--log-key")
+        .arg(log_key(a))
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bag verify: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(out.status.code(), Some(if j["ok"] == true { 0 } else { 1 }));
+    j
+}
+
+fn bagit_py() -> PathBuf {
+    std::env::var_os("KYSO_BAGIT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/kyso/venv/bin/bagit.py")
+        })
+}
+
+/// The export events of the log, as the auditor reads them.
+fn export_events(a: &Appliance) -> Vec<serde_json::Value> {
+    let auditor = a.agent(Who::Token("auditor"));
+    let mut out = Vec::new();
+    for i in 0.. {
+        let r = auditor.get(&format!("/v1/log/entries?start={i}&end={}", i + 1));
+        if r.status != 200 {
+            break;
+        }
+        let e: serde_json::Value =
+            serde_json::from_str(r.json()["entries"][0]["event"].as_str().unwrap()).unwrap();
+        if e["event"] == "export" {
+            out.push(e);
+        }
+    }
+    out
+}
+
+#[test]
+fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_that_bag_verify_bagit_py_and_tar_accept(
+) {
+    let a = Appliance::start();
+    let ids = archive_three(&a);
+    let archivist = a.agent(Who::Cert("archivist"));
+    let reason = "Nộp lưu vào Lưu trữ lịch sử tỉnh";
+    let r = start(
+        &archivist,
+        json!({"format": "bagit", "selection": {"subject": SUBJECT}, "reason": reason}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let job = r.json();
+    let id = job["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/exports/{id}").as_str())
+    );
+    assert_eq!(job["user"], "archivist-agency");
+    assert!(
+        job["state"] == "queued" || job["state"] == "running",
+        "{job}"
+    );
+    let (done, seen) = watch(&archivist, &id);
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["records"], 3, "{done}");
+    for s in &seen {
+        if s["state"] == "running" {
+            assert!(s["done"].as_u64() <= s["total"].as_u64(), "{s}");
+        }
+    }
+    // The export event: the archivist, the reason, every record, logged before the reads.
+    let ev = export_events(&a);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0]["user"], "archivist-agency");
+    assert_eq!(ev[0]["reason"], reason);
+    assert_eq!(ev[0]["records"], json!(ids));
+
+    // The download: the size and SHA-256 the job announced.
+    let url = format!("/v1/exports/{id}/package");
+    let p = archivist.get(&url);
+    assert_eq!(p.status, 200, "{}", p.text());
+    assert_eq!(p.content_type, "application/x-tar");
+    let size = done["size"].as_u64().unwrap();
+    assert_eq!(p.body.len() as u64, size);
+    assert_eq!(p.header("content-length"), Some(size.to_string().as_str()));
+    assert_eq!(sha256_hex(&p.body), done["sha256"].as_str().unwrap());
+    assert_eq!(p.header("x-content-sha256"), done["sha256"].as_str());
+    // GNU tar unpacks it; bag verify and bagit.py accept the bag.
+    let x = a.dir.path().join("unpacked");
+    std::fs::create_dir(&x).unwrap();
+    let tar = a.dir.path().join("package.tar");
+    std::fs::write(&tar, &p.body).unwrap();
+    let out = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&x)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bag = x.join(&id);
+    let v = bag_verify(&a, &bag);
+    assert_eq!(v["ok"], true, "{v}");
+    let out = Command::new(bagit_py())
+        .arg("--validate")
+        .arg(&bag)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bagit.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A range is the same bytes again (the stream is the same every time); one outside is 416.
+    let ranged = archivist
+        .agent
+        .get(format!("{}{url}", archivist.base))
+        .header("Range", "bytes=1000-2999")
+        .call()
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(
+        ranged.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 1000-2999/{size}")
+    );
+    let body = ranged.into_body().read_to_vec().unwrap();
+    assert_eq!(body, p.body[1000..3000]);
+    let tail = archivist
+        .agent
+        .get(format!("{}{url}", archivist.base))
+        .header("Range", "bytes=-10")
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_vec()
+        .unwrap();
+    assert_eq!(tail, p.body[p.body.len() - 10..]);
+    let r = archivist
+        .agent
+        .get(format!("{}{url}", archivist.base))
+        .header("Range", format!("bytes={size}-"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 416);
+
+    // Nobody else sees the job: another archivist (its script is another user) gets 404 for
+    // the job, its package and its deletion — the same as for an id that does not exist.
+    let other = a.agent(Who::Token("archivist"));
+    for path in [format!("/v1/exports/{id}"), url.clone()] {
+        let r = other.get(&path);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+    assert_eq!(
+        other
+            .send("DELETE", &format!("/v1/exports/{id}"), "", b"")
+            .status,
+        404
+    );
+    assert_eq!(other.get("/v1/exports").json()["jobs"], json!([]));
+    // The admin sees it (housekeeping) but does not download it: the log holds no read of its.
+    let admin = a.agent(Who::Token("admin"));
+    assert_eq!(admin.get(&format!("/v1/exports/{id}")).status, 200);
+    assert_eq!(
+        admin.get("/v1/exports").json()["jobs"][0]["id"],
+        id.as_str()
+    );
+    assert_eq!(admin.get(&url).status, 403);
+
+    // E-ARK: the zip as it is; bag verify accepts it, Python's zipfile opens it.
+    let r = start(
+        &archivist,
+        json!({"format": "eark", "selection": {"agency": AGENCY, "from": "2026-01-01", "to": "2026-12-31"}, "reason": reason}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let eid = r.json()["id"].as_str().unwrap().to_string();
+    let (edone, _) = watch(&archivist, &eid);
+    assert_eq!(edone["state"], "done", "{edone}");
+    let z = archivist.get(&format!("/v1/exports/{eid}/package"));
+    assert_eq!(z.status, 200);
+    assert_eq!(z.content_type, "application/zip");
+    assert_eq!(sha256_hex(&z.body), edone["sha256"].as_str().unwrap());
+    let zip = a.dir.path().join("package.zip");
+    std::fs::write(&zip, &z.body).unwrap();
+    let v = bag_verify(&a, &zip);
+    assert_eq!(v["ok"], true, "{v}");
+    let names = python(
+        "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))",
+        &[zip.to_str().unwrap()],
+    );
+    assert!(names.trim().parse::<u32>().unwrap() > 10, "{names}");
+
+    // Deleting a finished job removes its package; the id is gone.
+    let exports = a.dir.path().join("exports");
+    assert!(exports.join(format!("{id}.bag")).is_dir());
+    let r = archivist.send("DELETE", &format!("/v1/exports/{id}"), "", b"");
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(!exports.join(format!("{id}.bag")).exists());
+    assert!(!exports.join(format!("{id}.json")).exists());
+    assert_eq!(archivist.get(&format!("/v1/exports/{id}")).status, 404);
+    assert_eq!(
+        archivist.get("/v1/exports").json()["jobs"][0]["id"],
+        eid.as_str()
+    );
+}
+
+#[test]
+fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_an_unfinished_job()
+{
+    let mut a = Appliance::start_with(Options {
+        export: vec!["jobs_per_user = 2".into()],
+        ..Options::default()
+    });
+    archive_three(&a);
+    let archivist = a.agent(Who::Token("archivist"));
+    let ok =
+        |sel: serde_json::Value| json!({"format": "bagit", "selection": sel, "reason": "nộp lưu"});
+    for (body, status) in [
+        // Unknown fields, at the top and in the selection: the caller cannot name another user.
+        (
+            json!({"format": "bagit", "selection": {"all": true}, "reason": "nộp lưu", "user": "x"}),
+            422,
+        ),
+        (ok(json!({"all": true, "records": [1, 2]})), 422),
+        (
+            json!({"format": "tar", "selection": {"all": true}, "reason": "nộp lưu"}),
+            422,
+        ),
+        (json!({"format": "bagit", "selection": {"all": true}}), 422),
+        // Bad selections.
+        (ok(json!({})), 400),
+        (ok(json!({"all": true, "subject": SUBJECT})), 400),
+        (ok(json!({"code": "../../etc/passwd"})), 400),
+        (ok(json!({"subject": "00109901"})), 400),
+        (ok(json!({"agency": AGENCY, "from": "2026-02-30"})), 400),
+        (ok(json!({"from": "2026-01-01"})), 400),
+        // A reason of invisible characters, or none.
+        (
+            json!({"format": "bagit", "selection": {"all": true}, "reason": "\u{200b}\u{200b}\u{200b}\u{200b}"}),
+            400,
+        ),
+        (
+            json!({"format": "bagit", "selection": {"all": true}, "reason": "   "}),
+            400,
+        ),
+        (
+            json!({"format": "bagit", "selection": {"all": true}, "reason": "ok\u{202e}lưu"}),
+            400,
+        ),
+    ] {
+        let r = start(&archivist, body.clone());
+        assert_eq!(r.status, status, "{body}: {}", r.text());
+    }
+    assert_eq!(
+        archivist
+            .send("POST", "/v1/exports", "application/json", b"{\"format\":")
+            .status,
+        400
+    );
+    // Ids that are not ids, or try to leave the directory: 404 like any unknown id.
+    for id in [
+        "0",
+        "..%2F..%2Fkyso.toml",
+        "..%2Fexports",
+        "%2e%2e",
+        "00000000000000000000000000000000",
+        "0000000000000000000000000000000G",
+    ] {
+        for suffix in ["", "/package"] {
+            let r = archivist.get(&format!("/v1/exports/{id}{suffix}"));
+            assert_eq!(r.status, 404, "{id}{suffix}: {}", r.text());
+        }
+        assert_eq!(
+            archivist
+                .send("DELETE", &format!("/v1/exports/{id}"), "", b"")
+                .status,
+            404
+        );
+    }
+    // Nothing was started, nothing logged.
+    assert_eq!(archivist.get("/v1/exports").json()["jobs"], json!([]));
+    assert!(export_events(&a).is_empty());
+
+    // A selection that matches nothing: a job that fails with the archive's reason.
+    let r = start(&archivist, ok(json!({"agency": "000.00.99.Z99"})));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let failed = r.json()["id"].as_str().unwrap().to_string();
+    let (j, _) = watch(&archivist, &failed);
+    assert_eq!(j["state"], "failed", "{j}");
+    assert!(
+        j["error"].as_str().unwrap().contains("no record matches"),
+        "{j}"
+    );
+    assert_eq!(
+        archivist
+            .get(&format!("/v1/exports/{failed}/package"))
+            .json()["error"],
+        "export_not_ready"
+    );
+    // Two jobs held (jobs_per_user = 2): the third is 429 until one is deleted.
+    let r = start(&archivist, ok(json!({"all": true})));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let second = r.json()["id"].as_str().unwrap().to_string();
+    let r = start(&archivist, ok(json!({"all": true})));
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_many_exports");
+    assert_eq!(watch(&archivist, &second).0["state"], "done");
+    assert_eq!(
+        archivist
+            .send("DELETE", &format!("/v1/exports/{failed}"), "", b"")
+            .status,
+        204
+    );
+
+    // A restart with a job that was running when the service died: it is resumed.
+    let dir = a.dir.path().join("exports");
+    let job_file = dir.join(format!("{second}.json"));
+    let mut j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&job_file).unwrap()).unwrap();
+    let first_sha = j["sha256"].clone();
+    a.stop();
+    std::fs::remove_dir_all(dir.join(format!("{second}.bag"))).unwrap();
+    let obj = j.as_object_mut().unwrap();
+    for k in ["records", "size", "sha256", "finished"] {
+        obj.remove(k);
+    }
+    obj.insert("state".into(), json!("running"));
+    obj.insert("done".into(), json!(1));
+    obj.insert("total".into(), json!(3));
+    std::fs::write(&job_file, serde_json::to_vec(&j).unwrap()).unwrap();
+    a.launch();
+    let archivist = a.agent(Who::Token("archivist"));
+    let (j, _) = watch(&archivist, &second);
+    assert_eq!(j["state"], "done", "{j}");
+    assert_eq!(j["resumed"], 1, "{j}");
+    assert_eq!(j["records"], 3, "{j}");
+    assert_ne!(j["sha256"], first_sha, "a new export: a new checkpoint");
+    let p = archivist.get(&format!("/v1/exports/{second}/package"));
+    assert_eq!(sha256_hex(&p.body), j["sha256"].as_str().unwrap());
+    // Each run logged its own export event, with the same user and reason.
+    let ev = export_events(&a);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(ev
+        .iter()
+        .all(|e| e["user"] == "archivist-script" && e["reason"] == "nộp lưu"));
+    assert!(a
+        .service_log()
+        .contains("unfinished export jobs queued again"));
+}
