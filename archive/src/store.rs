@@ -72,14 +72,6 @@ impl Drop for Archive {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        // Everything written is in the WAL already; flushing the memtables now means the next
-        // open replays nothing into memory (a 100,000-record WAL replayed at open was most of
-        // an export's peak memory: docs/benchmarks.md).
-        for name in CFS {
-            if let Some(cf) = self.db.cf_handle(name) {
-                let _ = self.db.flush_cf(cf);
-            }
-        }
     }
 }
 
