@@ -50,6 +50,8 @@ listen = "127.0.0.1:0"
 tls_cert = "server.pem"
 tls_key = "server.key"
 [limits]
+# oha opens all its connections from 127.0.0.1: one address, more than the default 32.
+connections_per_address = 256
 rate_per_second = 1000000
 burst = 1000000
 concurrent_per_client = 4096
@@ -97,6 +99,7 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 s = j["summary"]; p = j["latencyPercentiles"]
 codes = j.get("statusCodeDistribution", {})
+codes.update({"error: " + k: v for k, v in j.get("errorDistribution", {}).items()})
 total = sum(codes.values()) or 1
 ok = sum(v for k, v in codes.items() if k.startswith("2")) / total
 cores = int(sys.argv[2]) / int(sys.argv[3]) / float(sys.argv[4])
