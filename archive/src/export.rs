@@ -106,37 +106,9 @@ impl Archive {
     }
 
     fn select(&self, s: &Selection) -> Result<Vec<u64>> {
-        let all_under = |prefix: &[u8], dates: Option<(&str, &str)>| -> Result<Vec<u64>> {
-            let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
-            let mut start = prefix.to_vec();
-            if let Some((from, _)) = dates {
-                start.extend_from_slice(from.as_bytes());
-            }
-            it.seek(&start);
-            let mut out = Vec::new();
-            while it.valid() {
-                let Some(k) = it.key() else { break };
-                if !k.starts_with(prefix) {
-                    break;
-                }
-                let key = IndexKey::parse(k).ok_or_else(|| {
-                    ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
-                })?;
-                if let (Some((from, to)), IndexKey::Agency { date, .. }) = (dates, &key) {
-                    if date.as_str() > to {
-                        break;
-                    }
-                    if date.is_empty() || date.as_str() < from {
-                        it.next();
-                        continue;
-                    }
-                }
-                out.push(key.id());
-                it.next();
-            }
-            it.status().map_err(db_err)?;
-            Ok(out)
-        };
+        // Every record the selection names: no MAX_FOUND cut (one id is 8 bytes).
+        let all_under =
+            |prefix: &[u8], dates: Option<(&str, &str)>| self.scan_index(prefix, dates, usize::MAX);
         match s {
             Selection::All => {
                 let mut it = self.db.raw_iterator_cf(self.cf(CF_RECORDS)?);

@@ -140,12 +140,12 @@ impl Archive {
             Query::Code(code) => {
                 let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
                 let code = code.to_string();
-                let ids = self.scan_index(&index_prefix(b'c', &code), None)?;
+                let ids = self.scan_index(&index_prefix(b'c', &code), None, MAX_FOUND + 1)?;
                 (FindBy::Code, code, ids)
             }
             Query::Subject(subject) => {
                 parse_subject(subject).map_err(ArchiveError::Input)?;
-                let mut ids = self.scan_index(&index_prefix(b's', subject), None)?;
+                let mut ids = self.scan_index(&index_prefix(b's', subject), None, MAX_FOUND + 1)?;
                 ids.sort_unstable_by(|a, b| b.cmp(a));
                 (FindBy::Subject, subject.clone(), ids)
             }
@@ -154,7 +154,7 @@ impl Archive {
                 check_date("from", from)?;
                 check_date("to", to)?;
                 let prefix = index_prefix(b'a', agency);
-                let ids = self.scan_index(&prefix, Some((from, to)))?;
+                let ids = self.scan_index(&prefix, Some((from, to)), MAX_FOUND + 1)?;
                 (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
             }
             Query::Content(sha256) => {
@@ -164,7 +164,7 @@ impl Archive {
                         "a document's SHA-256 is 64 hex digits".into(),
                     ));
                 }
-                let mut ids = self.scan_index(&index_prefix(b'h', &sha256), None)?;
+                let mut ids = self.scan_index(&index_prefix(b'h', &sha256), None, MAX_FOUND + 1)?;
                 ids.sort_unstable_by(|a, b| b.cmp(a));
                 (FindBy::Content, sha256, ids)
             }
@@ -248,9 +248,14 @@ impl Archive {
         );
     }
 
-    /// Record ids under an index prefix (at most one more than [`MAX_FOUND`]); for agency
-    /// entries, only those issued within `dates`.
-    fn scan_index(&self, prefix: &[u8], dates: Option<(&str, &str)>) -> Result<Vec<u64>> {
+    /// Record ids under an index prefix (at most `limit`); for agency entries, only those
+    /// issued within `dates`.
+    pub(crate) fn scan_index(
+        &self,
+        prefix: &[u8],
+        dates: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<u64>> {
         let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
         match dates {
             Some((from, _)) => {
@@ -261,7 +266,7 @@ impl Archive {
             None => it.seek(prefix),
         }
         let mut out = Vec::new();
-        while it.valid() && out.len() <= MAX_FOUND {
+        while it.valid() && out.len() < limit {
             let Some(k) = it.key() else { break };
             if !k.starts_with(prefix) {
                 break;

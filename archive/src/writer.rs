@@ -336,6 +336,24 @@ struct Pending {
 impl Pending {
     /// Move the counters as `ops` say, all or none (a counter is read from the batch, else
     /// from the database).
+    /// Stage the statistics counters `event` changes (in the same batch as the event).
+    fn count(
+        &mut self,
+        db: &DB,
+        event: &Event,
+        new: Option<(u64, Cell)>,
+        hint: Option<&HashMap<u64, Cell>>,
+    ) -> Result<()> {
+        let view = WriterView {
+            db,
+            p: self,
+            new,
+            hint,
+        };
+        let ops = stats::changes(event, &view)?;
+        self.bump(db, ops)
+    }
+
     fn bump(&mut self, db: &DB, ops: Vec<Op>) -> Result<()> {
         let mut staged: HashMap<Vec<u8>, u64> = HashMap::new();
         for op in ops {
@@ -562,14 +580,7 @@ fn apply(
                 user: rec.user.clone(),
                 time,
             };
-            let view = WriterView {
-                db,
-                p,
-                new: Some((id, owner.cell.clone())),
-                hint: None,
-            };
-            let ops = stats::changes(&event, &view)?;
-            p.bump(db, ops)?;
+            p.count(db, &event, Some((id, owner.cell.clone())), None)?;
             for h in store {
                 b.put_cf(cf(db, CF_CONTENT)?, h.sha256, &h.bytes);
                 p.content.insert(h.sha256, i);
@@ -659,14 +670,7 @@ fn apply(
                 user: user.clone(),
                 time,
             };
-            let view = WriterView {
-                db,
-                p,
-                new: None,
-                hint: None,
-            };
-            let ops = stats::changes(&event, &view)?;
-            p.bump(db, ops)?;
+            p.count(db, &event, None, None)?;
             b.put_cf(cf(db, CF_STATUS)?, u64_key(*record), json);
             p.status.insert(*record, status.clone());
             (Some(*record), event)
@@ -708,14 +712,7 @@ fn apply(
                 purpose: purpose.clone(),
                 time,
             };
-            let view = WriterView {
-                db,
-                p,
-                new: None,
-                hint: Some(cells),
-            };
-            let ops = stats::changes(&event, &view)?;
-            p.bump(db, ops)?;
+            p.count(db, &event, None, Some(cells))?;
             (None, event)
         }
         Job::Activity { activity, user } => {
@@ -758,14 +755,7 @@ fn apply(
                     time,
                 },
             };
-            let view = WriterView {
-                db,
-                p,
-                new: None,
-                hint: None,
-            };
-            let ops = stats::changes(&event, &view)?;
-            p.bump(db, ops)?;
+            p.count(db, &event, None, None)?;
             (None, event)
         }
     };
