@@ -247,6 +247,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
                 }
                 None => Serialization::Directory,
             },
+            workers: 0,
         };
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new(0);

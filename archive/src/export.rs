@@ -10,7 +10,7 @@
 
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
-use crate::model::{check_date, check_text, Access, Activity, Event, Record, Status};
+use crate::model::{check_date, check_text, Access, Activity, Blob, Event, Record, Status};
 use crate::schema::*;
 use crate::store::Archive;
 use crate::writer::{stored_record, stored_status, Job};
@@ -49,8 +49,9 @@ pub struct Exported {
     pub status: Status,
     pub document: Vec<u8>,
     pub detached_signature: Option<Vec<u8>>,
-    /// Validation data: (kind, SHA-256 hex, bytes).
-    pub validation_data: Vec<(&'static str, String, Vec<u8>)>,
+    /// Validation data: (kind, digests). Shared by many records: read once per package, with
+    /// [`ExportSession::evidence`].
+    pub validation_data: Vec<(&'static str, Blob)>,
     /// Log indexes of the record's ingest and status events, in log order.
     pub events: Vec<u64>,
 }
@@ -202,12 +203,10 @@ impl ExportSession<'_> {
             Some(b) => Some(a.blob(id, &b.sha256)?),
             None => None,
         };
-        let mut validation_data = Vec::new();
-        if let Some(v) = &record.validation_data {
-            for (kind, b) in v.blobs() {
-                validation_data.push((kind, b.sha256.clone(), a.blob(id, &b.sha256)?));
-            }
-        }
+        let validation_data = match &record.validation_data {
+            Some(v) => v.blobs().map(|(kind, b)| (kind, b.clone())).collect(),
+            None => Vec::new(),
+        };
         let mut events = vec![record.leaf];
         events.extend(self.status_events.get(&id).into_iter().flatten());
         Ok(Exported {
@@ -219,5 +218,20 @@ impl ExportSession<'_> {
             validation_data,
             events,
         })
+    }
+
+    /// The bytes of a record's validation data item, checked against its SHA-256.
+    pub fn evidence(&self, id: u64, blob: &Blob) -> Result<Vec<u8>> {
+        if self.records.binary_search(&id).is_err() {
+            return Err(ArchiveError::Input(format!(
+                "record {id} is not part of this export (its events name the records it reads)"
+            )));
+        }
+        self.archive.blob(id, &blob.sha256)
+    }
+
+    /// The archive the session reads.
+    pub(crate) fn archive(&self) -> &Archive {
+        self.archive
     }
 }

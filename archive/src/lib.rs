@@ -32,6 +32,7 @@ pub mod model;
 pub mod package;
 pub mod renew;
 pub mod schema;
+mod seqfile;
 pub mod stats;
 pub mod store;
 pub mod writer;

@@ -323,15 +323,35 @@ impl Archive {
     }
 
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let n = DbNodes::new(&self.db);
+        self.proof_via(&n, &n, index, size)
+    }
+
+    /// An inclusion proof read through `nodes`' cache (an export proves many leaves).
+    pub(crate) fn inclusion_proof_cached(
+        &self,
+        nodes: &CachedNodes,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>> {
+        self.proof_via(nodes, &nodes.db, index, size)
+    }
+
+    fn proof_via(
+        &self,
+        nodes: &dyn Nodes,
+        db: &DbNodes,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>> {
         if size > self.size() {
             return Err(ArchiveError::Input(format!(
                 "the log has {} durable entries, not {size}",
                 self.size()
             )));
         }
-        let n = DbNodes::new(&self.db);
-        n.result(
-            merkle::inclusion_proof(&n, index, size),
+        db.result(
+            merkle::inclusion_proof(nodes, index, size),
             ArchiveError::Input,
         )
     }

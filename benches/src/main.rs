@@ -975,16 +975,28 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     use std::process::Command;
     use std::sync::atomic::{AtomicU64, Ordering};
     let counts = list_arg(args, "--records").unwrap_or_else(|| vec![10_000, 100_000]);
-    let size = 2048;
+    // --doc-kib N: the documents' size (2 KiB by default: the per-record cost at its worst).
+    let size = list_arg::<usize>(args, "--doc-kib")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(2)
+        * 1024;
     let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
-    let base = tempfile_dir().join("export");
-    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | peak RSS | `bag verify` |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    // --keep DIR: keep each archive under DIR and reuse it on the next run (profiling).
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let base = keep
+        .clone()
+        .unwrap_or_else(|| tempfile_dir().join("export"));
+    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | peak RSS | `bag verify` |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &counts {
-        let dir = base.join(format!("export-{n}"));
+        let dir = base.join(format!("export-{n}-{}k", size / 1024));
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db");
-        {
+        if !(keep.is_some() && db.exists()) {
             let ar = Arc::new(Archive::open(&db).unwrap());
             let next = Arc::new(AtomicU64::new(0));
             let validator = Arc::new(kyso_verify::Validator::default());
@@ -1027,13 +1039,41 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             ("BagIt tar", "package.tar", &[][..]),
             ("E-ARK zip", "package.zip", &["--format", "eark"][..]),
         ] {
+            // --only dir|tar|eark: one layout
+            if let Some(only) = args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1))
+            {
+                let want = match layout_name {
+                    "BagIt directory" => "dir",
+                    "BagIt tar" => "tar",
+                    _ => "eark",
+                };
+                if only != want {
+                    continue;
+                }
+            }
             let out = dir.join(file);
             let state = dir.join(format!("state-{file}"));
             let _ = std::fs::remove_file(&state);
             let start = Instant::now();
+            // KYSO_BENCH_PERF=FILE: profile the export with `perf record` (not for figures).
+            let perf = std::env::var_os("KYSO_BENCH_PERF");
+            let mut cmd = match &perf {
+                Some(f) => {
+                    let mut c = Command::new("perf");
+                    c.args(["record", "-F", "1999", "-g", "-o"])
+                        .arg(f)
+                        .arg("--")
+                        .arg(&kyso);
+                    c
+                }
+                None => Command::new(&kyso),
+            };
             // Reaped by wait4 (wait_rusage), which also gives the child's own peak RSS.
             #[allow(clippy::zombie_processes)]
-            let child = Command::new(&kyso)
+            let child = cmd
                 .env(demo::SOFTHSM2_CONF, &layout.conf)
                 .arg("export")
                 .arg("--db")
@@ -1070,6 +1110,23 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let dd_s = t.elapsed().as_secs_f64();
             let _ = std::fs::remove_file(&dd_file);
             let dd_mbs = (mb << 20) as f64 / dd_s / 1e6;
+            // The same bytes bypassing the page cache (what the tar bag's writer does).
+            let t = Instant::now();
+            let st = Command::new("dd")
+                .arg("if=/dev/zero")
+                .arg(format!("of={}", dd_file.display()))
+                .args([
+                    "bs=1M",
+                    &format!("count={mb}"),
+                    "oflag=direct",
+                    "conv=fdatasync",
+                ])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let direct_mbs = (mb << 20) as f64 / t.elapsed().as_secs_f64() / 1e6;
+            let _ = std::fs::remove_file(&dd_file);
             let mbs = bytes as f64 / export_s / 1e6;
             let t = Instant::now();
             let st = Command::new(&kyso)
@@ -1088,7 +1145,8 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 _ => "n/a".into(),
             };
             println!(
-                "| {n} | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {:.0} MiB | {verify} |",
+                "| {n} × {} KiB | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {direct_mbs:.0} | {:.0} MiB | {verify} |",
+                size / 1024,
                 bytes as f64 / 1e6,
                 n as f64 / export_s,
                 100.0 * mbs / dd_mbs,
@@ -1100,7 +1158,9 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 let _ = std::fs::remove_file(&out);
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 

@@ -338,6 +338,9 @@ impl Store {
             commit_every: 0,
             // The download streams the directory as a deterministic tar (src/serve/exports.rs).
             serialization: kyso_archive::bag::Serialization::Directory,
+            // One thread prepares records ahead of the writer: an export job must not take
+            // the cores the verification requests are served on.
+            workers: 1,
         };
         kyso_archive::bag::export(&self.archive, &o, progress)
     }

@@ -1,0 +1,192 @@
+//! A file written front to back, bypassing the page cache (O_DIRECT) where the file system
+//! allows it: the tar bag of `kyso export`.
+//!
+//! Why: on a VM the page cache is the slow part of writing a large file — `dd conv=fdatasync`
+//! spends most of its time in the kernel copying into fresh page-cache pages (0.9–2.9 s of
+//! system time for 800 MiB on the benchmark machine, 250–650 MB/s), while the same bytes
+//! written with `oflag=direct` take 0.15 s of CPU at 1.4–1.6 GB/s (docs/benchmarks.md). An
+//! export that copies every byte through the page cache spends on that copy the CPU its
+//! record preparation needs.
+//!
+//! How: bytes collect in a 4 KiB-aligned 1 MiB buffer; full buffers go out with one aligned
+//! `pwrite` on an O_DIRECT descriptor. [`SeqFile::sync`] (a journal commit) writes the aligned
+//! part the same way and the unaligned tail through an ordinary descriptor of the same file,
+//! then `fdatasync`s; the tail stays in the buffer and is written again, aligned, with what
+//! follows (the kernel keeps the two paths coherent: a direct write first writes back and drops
+//! the cached pages it covers). Where O_DIRECT is refused (tmpfs before Linux 6.6, some network
+//! file systems), or a direct write fails with EINVAL, everything goes through the ordinary
+//! descriptor.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Alignment of O_DIRECT buffers, offsets and lengths (the largest logical block size in use).
+const ALIGN: usize = 4096;
+/// The buffer: one write per MiB.
+const CAP: usize = 1 << 20;
+
+pub(crate) struct SeqFile {
+    plain: File,
+    direct: Option<File>,
+    /// `CAP + ALIGN` bytes; the buffer is `mem[off..off + CAP]`, 4 KiB-aligned.
+    mem: Vec<u8>,
+    off: usize,
+    /// Bytes in the buffer.
+    len: usize,
+    /// The file offset of the buffer's first byte (aligned when writing directly).
+    base: u64,
+}
+
+impl SeqFile {
+    /// Open `path` to continue writing at `at`: the file is cut to `at` bytes first (a resumed
+    /// export continues from its last commit).
+    pub(crate) fn open(path: &Path, at: u64) -> io::Result<SeqFile> {
+        let plain = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)?;
+        plain.set_len(at)?;
+        let direct = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(path)
+            .ok();
+        let mem = vec![0u8; CAP + ALIGN];
+        let off = mem.as_ptr().align_offset(ALIGN);
+        let mut f = SeqFile {
+            plain,
+            direct,
+            mem,
+            off,
+            len: 0,
+            base: at,
+        };
+        if f.direct.is_some() {
+            // Start at the block holding `at`: its head is read back into the buffer.
+            let head = (at % ALIGN as u64) as usize;
+            f.base = at - head as u64;
+            let off = f.off;
+            f.plain.read_exact_at(&mut f.mem[off..off + head], f.base)?;
+            f.len = head;
+        }
+        Ok(f)
+    }
+
+    /// Bytes written so far (what the file holds once synced).
+    pub(crate) fn position(&self) -> u64 {
+        self.base + self.len as u64
+    }
+
+    /// Write `n` bytes of the buffer (n aligned when direct) at `base`.
+    fn put_out(&mut self, n: usize) -> io::Result<()> {
+        let at = self.base;
+        let bytes = &self.mem[self.off..self.off + n];
+        if let Some(d) = &self.direct {
+            match d.write_all_at(bytes, at) {
+                Ok(()) => return Ok(()),
+                // The file system took the descriptor but not the write: stop trying.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.direct = None,
+                Err(e) => return Err(e),
+            }
+        }
+        self.plain.write_all_at(bytes, at)
+    }
+
+    /// Everything written goes to the file and is made durable (a journal commit).
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
+        let aligned = if self.direct.is_some() {
+            self.len - self.len % ALIGN
+        } else {
+            self.len
+        };
+        if aligned > 0 {
+            self.put_out(aligned)?;
+        }
+        let tail = self.len - aligned;
+        if tail > 0 {
+            let start = self.off + aligned;
+            self.plain
+                .write_all_at(&self.mem[start..start + tail], self.base + aligned as u64)?;
+        }
+        self.plain.sync_data()?;
+        if self.direct.is_some() {
+            // The tail is written again, aligned, with what follows it.
+            self.mem
+                .copy_within(self.off + aligned..self.off + self.len, self.off);
+            self.base += aligned as u64;
+            self.len = tail;
+        } else {
+            self.base += self.len as u64;
+            self.len = 0;
+        }
+        Ok(())
+    }
+}
+
+impl Write for SeqFile {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if self.len == CAP {
+            self.put_out(CAP)?;
+            self.base += CAP as u64;
+            self.len = 0;
+        }
+        let k = b.len().min(CAP - self.len);
+        let start = self.off + self.len;
+        self.mem[start..start + k].copy_from_slice(&b[..k]);
+        self.len += k;
+        Ok(k)
+    }
+
+    /// Buffered bytes stay buffered (a write must be whole blocks); [`SeqFile::sync`] writes them.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes of every size, syncs at unaligned points, a reopen in the middle of a block: the
+    /// file holds exactly the bytes written, read back through the page cache.
+    #[test]
+    fn writes_resumes_and_syncs_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.bin");
+        let mut want = Vec::new();
+        let mut f = SeqFile::open(&p, 0).unwrap();
+        let mut x: u32 = 1;
+        for round in 0..300usize {
+            let n = (round * 7919) % 70_000 + 1;
+            let chunk: Vec<u8> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (x >> 16) as u8
+                })
+                .collect();
+            f.write_all(&chunk).unwrap();
+            want.extend_from_slice(&chunk);
+            if round % 37 == 5 {
+                f.sync().unwrap();
+                assert_eq!(std::fs::read(&p).unwrap(), want);
+            }
+            if round == 150 {
+                // A resumed export: the file is cut back to its last commit and continued.
+                f.sync().unwrap();
+                let keep = want.len() as u64 - 1234;
+                drop(f);
+                want.truncate(keep as usize);
+                f = SeqFile::open(&p, keep).unwrap();
+                assert_eq!(f.position(), keep);
+            }
+        }
+        assert_eq!(f.position(), want.len() as u64);
+        f.sync().unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(&p).unwrap(), want);
+    }
+}
