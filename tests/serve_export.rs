@@ -2,7 +2,8 @@
 //! SoftHSM2 token and a RocksDB archive: records a clerk archived are exported as a job, the
 //! archivist watches it and downloads the package, and tools we did not write (GNU tar,
 //! bagit.py, Python's zipfile) and `kyso bag verify` accept what arrives. Hostile input,
-//! another user's ids, too many jobs, and a restart in the middle of a job.
+//! another user's ids, too many jobs, a restart in the middle of a job, and the jobs a service
+//! from before the tar serialization left (a directory bag).
 
 mod serve_support;
 
@@ -93,6 +94,112 @@ fn bagit_py() -> PathBuf {
         })
 }
 
+/// GNU tar extracts a downloaded bag into `<top>/` (and nothing else), `kyso bag verify` and
+/// bagit.py accept what it extracted, and bag verify the tar itself; how many records it found.
+fn tar_bagit_and_bag_verify_accept(a: &Appliance, body: &[u8], top: &str) -> u64 {
+    let x = a.dir.path().join(format!("unpacked-{top}"));
+    std::fs::create_dir(&x).unwrap();
+    let tar = a.dir.path().join(format!("{top}-download.tar"));
+    std::fs::write(&tar, body).unwrap();
+    let out = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&x)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tops: Vec<_> = std::fs::read_dir(&x)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(tops, [top], "one folder, named after the job");
+    let bag = x.join(top);
+    let v = bag_verify(a, &bag);
+    assert_eq!(v["ok"], true, "{v}");
+    let out = Command::new(bagit_py())
+        .arg("--validate")
+        .arg(&bag)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bagit.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // bag verify reads the downloaded tar in place too.
+    let t = bag_verify(a, &tar);
+    assert_eq!(t["ok"], true, "{t}");
+    assert_eq!(t["records_ok"], v["records_ok"]);
+    v["records_ok"].as_u64().unwrap()
+}
+
+/// `kyso export` on the stopped service's archive into `out`, with the arguments of the
+/// service's job (`{"all": true}`, the archivist's script, "nộp lưu", the service's log key,
+/// origin, checkpoint state and TSA), one record per journal commit, SIGKILLed once its journal
+/// says a record is durable: the files a service killed in the middle of that job leaves (the
+/// same export code writes them). Returns the journal at the kill.
+fn killed_export(a: &Appliance, out: &Path, serialize: &str) -> serde_json::Value {
+    let journal = PathBuf::from(format!("{}.journal", out.display()));
+    let mut child = a
+        .demo
+        .cmd()
+        .args(["export", "--db"])
+        .arg(a.db())
+        .arg("--out")
+        .arg(out)
+        .args([
+            "--serialize",
+            serialize,
+            "--all",
+            "--user",
+            "archivist-script",
+        ])
+        .args(["--reason", "nộp lưu", "--organization", "kyso archive"])
+        .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
+        .arg("--checkpoint-state")
+        .arg(a.dir.path().join("db.checkpoint"))
+        .args(["--origin", "kyso.test/archive", "--key-name", "kyso.test"])
+        .args([
+            "--tsa-key",
+            "pkcs11:token=kyso-dev;object=tsa",
+            "--pin-file",
+        ])
+        .arg(a.demo.pin_file())
+        .args(["--pace-ms", "500", "--commit-every", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let j = std::fs::read(&journal)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if j.is_some_and(|j| j["done"].as_u64().unwrap_or(0) >= 1) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the export made no progress");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed export leaves no package");
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    assert!(
+        j["done"].as_u64().unwrap() < 3,
+        "killed before the end: {j}"
+    );
+    j
+}
+
 /// The export events of the log, as the auditor reads them.
 fn export_events(a: &Appliance) -> Vec<serde_json::Value> {
     let auditor = a.agent(Who::Token("auditor"));
@@ -159,36 +266,19 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
     assert_eq!(p.header("content-length"), Some(size.to_string().as_str()));
     assert_eq!(sha256_hex(&p.body), done["sha256"].as_str().unwrap());
     assert_eq!(p.header("x-content-sha256"), done["sha256"].as_str());
-    // GNU tar unpacks it; bag verify and bagit.py accept the bag.
-    let x = a.dir.path().join("unpacked");
-    std::fs::create_dir(&x).unwrap();
-    let tar = a.dir.path().join("package.tar");
-    std::fs::write(&tar, &p.body).unwrap();
-    let out = Command::new("tar")
-        .arg("-xf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(&x)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_eq!(
+        p.header("content-disposition"),
+        Some(format!("attachment; filename=\"{id}.tar\"").as_str())
     );
-    let bag = x.join(&id);
-    let v = bag_verify(&a, &bag);
-    assert_eq!(v["ok"], true, "{v}");
-    let out = Command::new(bagit_py())
-        .arg("--validate")
-        .arg(&bag)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bagit.py: {}",
-        String::from_utf8_lossy(&out.stderr)
+    // The package is the export's tar file, served as it is: no directory bag beside it.
+    let exports = a.dir.path().join("exports");
+    assert_eq!(
+        std::fs::read(exports.join(format!("{id}.tar"))).unwrap(),
+        p.body
     );
+    assert!(!exports.join(format!("{id}.bag")).exists());
+    // GNU tar unpacks it into `<id>/`; bag verify and bagit.py accept the bag.
+    assert_eq!(tar_bagit_and_bag_verify_accept(&a, &p.body, &id), 3);
     // A range is the same bytes again (the stream is the same every time); one outside is 416.
     let ranged = archivist
         .agent
@@ -220,6 +310,17 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
         .call()
         .unwrap();
     assert_eq!(r.status(), 416);
+
+    // The spec says what a download is: the tar or the zip, whole or a range of it.
+    let spec = a.agent(Who::Anonymous).get("/v1/openapi.json").json();
+    let op = &spec["paths"]["/v1/exports/{id}/package"]["get"]["responses"];
+    for status in ["200", "206"] {
+        let c = op[status]["content"].as_object().unwrap();
+        assert!(
+            c.contains_key("application/x-tar") && c.contains_key("application/zip"),
+            "{status}: {c:?}"
+        );
+    }
 
     // Nobody else sees the job: another archivist (its script is another user) gets 404 for
     // the job, its package and its deletion — the same as for an id that does not exist.
@@ -268,11 +369,10 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
     assert!(names.trim().parse::<u32>().unwrap() > 10, "{names}");
 
     // Deleting a finished job removes its package; the id is gone.
-    let exports = a.dir.path().join("exports");
-    assert!(exports.join(format!("{id}.bag")).is_dir());
+    assert!(exports.join(format!("{id}.tar")).is_file());
     let r = archivist.send("DELETE", &format!("/v1/exports/{id}"), "", b"");
     assert_eq!(r.status, 204, "{}", r.text());
-    assert!(!exports.join(format!("{id}.bag")).exists());
+    assert!(!exports.join(format!("{id}.tar")).exists());
     assert!(!exports.join(format!("{id}.json")).exists());
     assert_eq!(archivist.get(&format!("/v1/exports/{id}")).status, 404);
     assert_eq!(
@@ -282,8 +382,8 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
 }
 
 #[test]
-fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_an_unfinished_job()
-{
+fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_a_tar_export_and_an_older_services_directory_bag(
+) {
     let mut a = Appliance::start_with(Options {
         export: vec!["jobs_per_user = 2".into()],
         ..Options::default()
@@ -389,38 +489,126 @@ fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_
         204
     );
 
-    // A restart with a job that was running when the service died: it is resumed.
+    // A restart in the middle of a tar export: the service died with `second` running, its
+    // tar written up to the journal's last commit. And a job a service from before the tar
+    // serialization was running: a directory bag `<id>.bag`, interrupted the same way.
     let dir = a.dir.path().join("exports");
     let job_file = dir.join(format!("{second}.json"));
     let mut j: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&job_file).unwrap()).unwrap();
     let first_sha = j["sha256"].clone();
+    let tar = dir.join(format!("{second}.tar"));
+    assert!(tar.is_file() && !dir.join(format!("{second}.bag")).exists());
     a.stop();
-    std::fs::remove_dir_all(dir.join(format!("{second}.bag"))).unwrap();
-    let obj = j.as_object_mut().unwrap();
-    for k in ["records", "size", "sha256", "finished"] {
-        obj.remove(k);
-    }
-    obj.insert("state".into(), json!("running"));
-    obj.insert("done".into(), json!(1));
-    obj.insert("total".into(), json!(3));
+    assert!(
+        a.dir.path().join("db.checkpoint").is_file(),
+        "the service's checkpoint state"
+    );
+    std::fs::remove_file(&tar).unwrap();
+    let tar_journal = killed_export(&a, &tar, "tar");
+    assert!(
+        tar_journal["tar_offset"].as_u64().unwrap() > 0,
+        "{tar_journal}"
+    );
+    assert!(dir.join(format!("{second}.tar.partial/bag.tar")).is_file());
+    let running = |j: &mut serde_json::Value, id: &str| {
+        let obj = j.as_object_mut().unwrap();
+        for k in ["records", "size", "sha256", "finished"] {
+            obj.remove(k);
+        }
+        obj.insert("id".into(), json!(id));
+        obj.insert("state".into(), json!("running"));
+        obj.insert("done".into(), json!(0));
+        obj.insert("total".into(), json!(0));
+    };
+    let mut legacy_job = j.clone();
+    running(&mut j, &second);
     std::fs::write(&job_file, serde_json::to_vec(&j).unwrap()).unwrap();
+    let legacy = "1e9ac1e9ac1e9ac1e9ac1e9ac1e9ac10";
+    running(&mut legacy_job, legacy);
+    legacy_job["created"] = json!(j["created"].as_u64().unwrap() + 1);
+    std::fs::write(
+        dir.join(format!("{legacy}.json")),
+        serde_json::to_vec(&legacy_job).unwrap(),
+    )
+    .unwrap();
+    let bag = dir.join(format!("{legacy}.bag"));
+    let bag_journal = killed_export(&a, &bag, "dir");
+    assert!(dir.join(format!("{legacy}.bag.partial/data")).is_dir());
     a.launch();
     let archivist = a.agent(Who::Token("archivist"));
     let (j, _) = watch(&archivist, &second);
     assert_eq!(j["state"], "done", "{j}");
     assert_eq!(j["resumed"], 1, "{j}");
     assert_eq!(j["records"], 3, "{j}");
-    assert_ne!(j["sha256"], first_sha, "a new export: a new checkpoint");
+    assert_ne!(j["sha256"], first_sha, "another export: another checkpoint");
+    // Finished as one tar file, served as it is; its size and SHA-256 are the file's.
+    let file = std::fs::read(&tar).unwrap();
+    assert!(!dir.join(format!("{second}.tar.partial")).exists());
+    assert!(!dir.join(format!("{second}.tar.journal")).exists());
+    assert_eq!(j["size"], file.len());
+    assert_eq!(j["sha256"].as_str().unwrap(), sha256_hex(&file));
     let p = archivist.get(&format!("/v1/exports/{second}/package"));
-    assert_eq!(sha256_hex(&p.body), j["sha256"].as_str().unwrap());
-    // Each run logged its own export event, with the same user and reason.
+    assert_eq!(p.status, 200);
+    assert_eq!(p.body, file);
+    assert_eq!(tar_bagit_and_bag_verify_accept(&a, &p.body, &second), 3);
+    // The older service's job: finished as the directory it was begun as, and downloaded as
+    // the tar stream older services built from it (the same bytes every time, a range of it).
+    let (lj, _) = watch(&archivist, legacy);
+    assert_eq!(lj["state"], "done", "{lj}");
+    assert_eq!(lj["resumed"], 1, "{lj}");
+    assert_eq!(lj["records"], 3, "{lj}");
+    assert!(bag.join("data").is_dir() && !dir.join(format!("{legacy}.tar")).exists());
+    let url = format!("/v1/exports/{legacy}/package");
+    let lp = archivist.get(&url);
+    assert_eq!(lp.status, 200);
+    assert_eq!(lp.content_type, "application/x-tar");
+    assert_eq!(lp.body.len() as u64, lj["size"].as_u64().unwrap());
+    assert_eq!(sha256_hex(&lp.body), lj["sha256"].as_str().unwrap());
+    assert_eq!(archivist.get(&url).body, lp.body);
+    let ranged = archivist.get_with(&url, &[("Range", "bytes=700-1799")]);
+    assert_eq!(ranged.status, 206);
+    assert_eq!(ranged.body, lp.body[700..1800]);
+    assert_eq!(tar_bagit_and_bag_verify_accept(&a, &lp.body, legacy), 3);
+    // Each run logged its own export event, with the same user and reason; a resumed one
+    // names only the records its interrupted run had not made durable.
     let ev = export_events(&a);
-    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert_eq!(ev.len(), 5, "{ev:?}");
     assert!(ev
         .iter()
         .all(|e| e["user"] == "archivist-script" && e["reason"] == "nộp lưu"));
+    let mut rest: Vec<u64> = ev[3..]
+        .iter()
+        .map(|e| e["records"].as_array().unwrap().len() as u64)
+        .collect();
+    rest.sort();
+    let mut want = vec![
+        3 - tar_journal["done"].as_u64().unwrap(),
+        3 - bag_journal["done"].as_u64().unwrap(),
+    ];
+    want.sort();
+    assert_eq!(rest, want);
     assert!(a
         .service_log()
         .contains("unfinished export jobs queued again"));
+
+    // Killed after the tar was complete, before the job file said so: measured again, the
+    // records counted from its bag-info.txt, nothing exported or logged again.
+    let done_sha = j["sha256"].clone();
+    a.stop();
+    let mut j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&job_file).unwrap()).unwrap();
+    running(&mut j, &second);
+    std::fs::write(&job_file, serde_json::to_vec(&j).unwrap()).unwrap();
+    a.launch();
+    let archivist = a.agent(Who::Token("archivist"));
+    let (j, _) = watch(&archivist, &second);
+    assert_eq!(j["state"], "done", "{j}");
+    assert_eq!(j["records"], 3, "{j}");
+    assert_eq!(j["sha256"], done_sha);
+    assert_eq!(export_events(&a).len(), 5);
+    // Deleting the older service's job removes its directory bag.
+    let r = archivist.send("DELETE", &format!("/v1/exports/{legacy}"), "", b"");
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(!bag.exists() && !dir.join(format!("{legacy}.json")).exists());
 }

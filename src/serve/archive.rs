@@ -313,12 +313,14 @@ impl Store {
 
     /// Export records to `out` (or finish the interrupted export there: same arguments), the
     /// archive's way: the export event(s) with `user` and `reason` logged durably before the
-    /// first read, a checkpoint signed with the log key and time-stamped by `stamper`.
+    /// first read, a checkpoint signed with the log key and time-stamped by `stamper`. A BagIt
+    /// bag is a directory or one tar file (`serialization`; src/serve/exports.rs chooses).
     #[allow(clippy::too_many_arguments)]
     pub fn export(
         &self,
         out: &std::path::Path,
         format: kyso_archive::bag::Format,
+        serialization: kyso_archive::bag::Serialization,
         selection: kyso_archive::export::Selection,
         user: &str,
         reason: &str,
@@ -336,8 +338,7 @@ impl Store {
             stamper,
             pace: None,
             commit_every: 0,
-            // The download streams the directory as a deterministic tar (src/serve/exports.rs).
-            serialization: kyso_archive::bag::Serialization::Directory,
+            serialization,
             // One thread prepares records ahead of the writer: an export job must not take
             // the cores the verification requests are served on.
             workers: 1,

@@ -1,18 +1,20 @@
 //! Export jobs: an archivist's export runs on a thread of its own, into `[export] dir`, never in
 //! memory, a configured few at a time; the service keeps each job's state in a file beside its
 //! package, so a restart resumes the jobs it had not finished (the export is resumable:
-//! docs/export.md). A BagIt package is a directory; it leaves as a tar stream built from the
-//! directory on the fly, the same bytes every time (sorted entries, fixed owner, mode and time),
-//! so its size and SHA-256 are known before the download starts. An E-ARK package is a zip
-//! file and leaves as it is.
+//! docs/export.md). A BagIt package is written as one tar file by the export's tar
+//! serialization (the bag under `<id>/`), an E-ARK package as a zip file; either leaves as it
+//! is, with the size and SHA-256 measured from the file when the job finished, so they are
+//! known before a download starts and a `Range` is a seek.
 //!
 //! Files in the directory, for job `<id>` (32 hex digits, random): `<id>.json` the job;
-//! `<id>.bag` (BagIt) or `<id>.zip` (E-ARK) the package; and while it is written the export's
-//! own `<package>.partial`, `.journal`, `.records` (and `.zip-partial`).
+//! `<id>.tar` (BagIt) or `<id>.zip` (E-ARK) the package; and while it is written the export's
+//! own `<package>.partial`, `.journal`, `.records` (and `.zip-partial`). A service from before
+//! the tar serialization wrote a BagIt package as a directory, `<id>.bag`: its jobs still
+//! finish and download ([`Package::LegacyBag`]).
 
 use super::archive::Store;
 use super::config;
-use kyso_archive::bag::Format;
+use kyso_archive::bag::{Format, Serialization};
 use kyso_archive::export::Selection;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -32,7 +34,7 @@ pub enum State {
     /// The package is ready.
     Done {
         records: u64,
-        /// The package's size as downloaded (the tar stream of a bag; the E-ARK zip file).
+        /// The package's size as downloaded (the bag's tar file; the E-ARK zip file).
         size: u64,
         /// SHA-256 of the package as downloaded, hex.
         sha256: String,
@@ -52,7 +54,7 @@ pub struct Job {
     pub reason: String,
     /// Seconds since the epoch.
     pub created: u64,
-    /// When it finished (seconds since the epoch; the tar entries' time).
+    /// When it finished (seconds since the epoch).
     pub finished: Option<u64>,
     /// How many times the service restarted while it was unfinished.
     #[serde(default)]
@@ -181,13 +183,21 @@ impl Exports {
         self.dir.join(format!("{id}.json"))
     }
 
-    /// The package's path.
-    pub fn package_path(&self, j: &Job) -> PathBuf {
-        let ext = match j.format {
-            Format::Bagit => "bag",
-            Format::Eark => "zip",
-        };
-        self.dir.join(format!("{}.{ext}", j.id))
+    /// Where a job's package is: `<id>.tar` or `<id>.zip`; `<id>.bag` for a BagIt job a service
+    /// from before the tar serialization started (its directory, or the journal of its
+    /// interrupted export, is there).
+    pub fn package(&self, j: &Job) -> Package {
+        match j.format {
+            Format::Eark => Package::Zip(self.dir.join(format!("{}.zip", j.id))),
+            Format::Bagit => {
+                let bag = self.dir.join(format!("{}.bag", j.id));
+                if bag.exists() || with_ext(&bag, ".journal").exists() {
+                    Package::LegacyBag(bag)
+                } else {
+                    Package::Tar(self.dir.join(format!("{}.tar", j.id)))
+                }
+            }
+        }
     }
 
     /// Write a job's file atomically (temporary file, fsync, rename).
@@ -306,22 +316,27 @@ impl Exports {
             .map_err(|e| NotDeleted::Io(e.to_string()))
     }
 
-    /// The package and whatever the export left beside it.
+    /// The package and whatever the export left beside it (under any of the package names a
+    /// job has had: a tar, a zip, or a directory bag of an older service).
     fn remove_files(&self, j: &Job) -> Result<(), String> {
-        let p = self.package_path(j);
-        for q in [
-            p.clone(),
-            with_ext(&p, ".partial"),
-            with_ext(&p, ".journal"),
-            with_ext(&p, ".records"),
-            with_ext(&p, ".zip-partial"),
-        ] {
-            let r = match fs::symlink_metadata(&q) {
-                Ok(m) if m.is_dir() => fs::remove_dir_all(&q),
-                Ok(_) => fs::remove_file(&q),
-                Err(_) => continue,
-            };
-            r.map_err(|e| format!("remove {}: {e}", q.display()))?;
+        for ext in ["tar", "zip", "bag"] {
+            let p = self.dir.join(format!("{}.{ext}", j.id));
+            for q in [
+                p.clone(),
+                with_ext(&p, ".partial"),
+                with_ext(&p, ".journal"),
+                with_ext(&p, ".journal.tmp"),
+                with_ext(&p, ".records"),
+                with_ext(&p, ".records.tmp"),
+                with_ext(&p, ".zip-partial"),
+            ] {
+                let r = match fs::symlink_metadata(&q) {
+                    Ok(m) if m.is_dir() => fs::remove_dir_all(&q),
+                    Ok(_) => fs::remove_file(&q),
+                    Err(_) => continue,
+                };
+                r.map_err(|e| format!("remove {}: {e}", q.display()))?;
+            }
         }
         Ok(())
     }
@@ -408,7 +423,8 @@ impl Exports {
         store: &Store,
         tsa: Option<&Arc<kyso_signer::tsp::Tsa>>,
     ) -> Result<(u64, u64, String), String> {
-        let out = self.package_path(job);
+        let pkg = self.package(job);
+        let out = pkg.path().to_path_buf();
         let journal = with_ext(&out, ".journal");
         let complete_already = out.exists() && !journal.exists();
         let records = if complete_already {
@@ -437,10 +453,17 @@ impl Exports {
             let mut progress = |done: u64, total: u64| {
                 self.set(&job.id, |j| j.state = State::Running { done, total });
             };
+            // A bag is one tar file; an older service's directory bag is finished as it was
+            // begun (its journal names the directory: another layout would be refused).
+            let serialization = match pkg {
+                Package::Tar(_) => Serialization::Tar,
+                Package::Zip(_) | Package::LegacyBag(_) => Serialization::Directory,
+            };
             let s = store
                 .export(
                     &out,
                     job.format,
+                    serialization,
                     job.selection.clone(),
                     &job.user,
                     &job.reason,
@@ -452,50 +475,108 @@ impl Exports {
             Some(s.records)
         };
         let mut sink = Measure::default();
-        self.write_package(job, &mut sink)
+        pkg.write(job, &mut sink)
             .map_err(|e| format!("reading the package back: {e}"))?;
         let records = match records {
             Some(r) => r,
-            None => count_records(&out, job.format),
+            None => pkg.records(&job.id),
         };
         Ok((records, sink.len, hex::encode(sink.hash.finalize())))
     }
+}
 
-    /// Write the package as downloaded: the E-ARK zip file, or the bag as a tar stream (entries
-    /// under `<id>/`, sorted, owner 0, modes 0755/0644, the job's creation time).
-    pub fn write_package(&self, job: &Job, w: &mut dyn Write) -> io::Result<()> {
-        let path = self.package_path(job);
-        match job.format {
-            Format::Eark => {
-                let mut f = fs::File::open(&path)?;
-                io::copy(&mut f, w)?;
+/// A job's package on disk, and how it leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Package {
+    /// `<id>.tar`: the bag serialized by the export as one tar file (entries under `<id>/`),
+    /// served as it is.
+    Tar(PathBuf),
+    /// `<id>.zip`: an E-ARK package, served as it is.
+    Zip(PathBuf),
+    /// `<id>.bag/`: a directory bag, from a service before the tar serialization (finished
+    /// then, or interrupted then and finished as a directory after the upgrade: its journal
+    /// names that layout). It leaves as the tar stream those services built on the fly
+    /// ([`append_tree`]: sorted entries under `<id>/`, owner 0, fixed modes, the job's creation
+    /// time), byte for byte the size and SHA-256 its job announced. Kept and streamed rather
+    /// than converted to a tar file at the upgrade: a conversion would read and write each such
+    /// package once more and need its size again in free space, for packages that go at their
+    /// archivist's next delete (`jobs_per_user` bounds them); the stream needs no disk, and its
+    /// bytes are what the job file already promises.
+    LegacyBag(PathBuf),
+}
+
+impl Package {
+    pub fn path(&self) -> &Path {
+        match self {
+            Package::Tar(p) | Package::Zip(p) | Package::LegacyBag(p) => p,
+        }
+    }
+
+    /// The package's bytes as downloaded, from the start.
+    pub fn write(&self, job: &Job, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Package::Tar(p) | Package::Zip(p) => {
+                io::copy(&mut fs::File::open(p)?, w)?;
                 Ok(())
             }
-            Format::Bagit => {
-                let mtime = job.created;
+            Package::LegacyBag(p) => {
                 let mut b = tar::Builder::new(w);
                 b.mode(tar::HeaderMode::Deterministic);
-                append_tree(&mut b, &path, Path::new(&job.id), mtime, 0)?;
+                append_tree(&mut b, p, Path::new(&job.id), job.created, 0)?;
                 b.into_inner()?;
                 Ok(())
             }
         }
     }
+
+    /// Records in a finished bag: `Kyso-Records` of its bag-info.txt (0 when it cannot be
+    /// read; an E-ARK zip: unknown, 0).
+    fn records(&self, id: &str) -> u64 {
+        let info = match self {
+            Package::Zip(_) => return 0,
+            Package::LegacyBag(p) => fs::File::open(p.join("bag-info.txt")).and_then(|f| {
+                let mut v = Vec::new();
+                f.take(MAX_BAG_INFO).read_to_end(&mut v)?;
+                Ok(v)
+            }),
+            Package::Tar(p) => tar_bag_info(p, id),
+        };
+        info.ok()
+            .and_then(|b| {
+                String::from_utf8_lossy(&b).lines().find_map(|l| {
+                    l.strip_prefix("Kyso-Records:")
+                        .and_then(|n| n.trim().parse().ok())
+                })
+            })
+            .unwrap_or(0)
+    }
 }
 
-/// Records in a finished package (its `data/records/` entries; an E-ARK zip: unknown, 0).
-fn count_records(out: &Path, format: Format) -> u64 {
-    match format {
-        Format::Bagit => fs::read_dir(out.join("data/records"))
-            .map(|d| d.count() as u64)
-            .unwrap_or(0),
-        Format::Eark => 0,
+/// Largest bag-info.txt read back (the export writes a few hundred bytes).
+const MAX_BAG_INFO: u64 = 64 << 10;
+
+/// `<id>/bag-info.txt` of a bag's tar file: its entries are walked by seeking over their data
+/// (the tag files come after the payload); a later entry of the name wins, as for GNU tar.
+fn tar_bag_info(p: &Path, id: &str) -> io::Result<Vec<u8>> {
+    let want = Path::new(id).join("bag-info.txt");
+    let mut ar = tar::Archive::new(fs::File::open(p)?);
+    let mut found = None;
+    for e in ar.entries_with_seek()? {
+        let mut e = e?;
+        if e.path()?.as_ref() == want.as_path() {
+            let mut v = Vec::new();
+            (&mut e).take(MAX_BAG_INFO).read_to_end(&mut v)?;
+            found = Some(v);
+        }
     }
+    found.ok_or_else(|| io::Error::other("no bag-info.txt in the tar"))
 }
 
 /// Deepest directory a bag has is 4 levels; refuse anything much deeper.
 const MAX_DEPTH: usize = 8;
 
+/// A directory bag as the deterministic tar stream services before the tar serialization
+/// served ([`Package::LegacyBag`]); unchanged, so that it gives the bytes they announced.
 fn append_tree<W: Write>(
     b: &mut tar::Builder<W>,
     dir: &Path,
@@ -578,3 +659,156 @@ impl Write for Measure {
 }
 
 use sha2::Digest as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    fn job(format: Format) -> Job {
+        Job {
+            id: ID.into(),
+            user: "archivist".into(),
+            format,
+            selection: Selection::All,
+            reason: "nộp lưu".into(),
+            created: 1_767_225_600,
+            finished: Some(1_767_225_700),
+            resumed: 0,
+            state: State::Queued,
+        }
+    }
+
+    fn exports(dir: &Path) -> Exports {
+        Exports {
+            dir: dir.into(),
+            jobs_per_user: 4,
+            min_free: 0,
+            organization: "kyso archive".into(),
+            inner: Mutex::new(Inner {
+                jobs: BTreeMap::new(),
+                queue: VecDeque::new(),
+            }),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// A small directory bag as an older service left it (a name longer than a tar header's
+    /// 100 bytes among them, as evidence names are).
+    fn legacy_bag(dir: &Path) -> PathBuf {
+        let bag = dir.join(format!("{ID}.bag"));
+        let evidence = format!("data/evidence/certificate-{}.der", "ab".repeat(32));
+        for (rel, body) in [
+            ("bagit.txt", &b"BagIt-Version: 1.0\n"[..]),
+            ("bag-info.txt", b"Payload-Oxum: 7.2\nKyso-Records: 1\n"),
+            ("data/records/7/document.pdf", b"%PDF-1.7 ..."),
+            ("data/records/7/metadata.json", b"{}"),
+            (evidence.as_str(), b"\x30\x03\x02\x01\x00"),
+        ] {
+            let p = bag.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, body).unwrap();
+        }
+        bag
+    }
+
+    /// The bytes an older service announced for a directory bag (its size and SHA-256) are the
+    /// bytes a download of it gives now: the stream is pinned to what it was.
+    #[test]
+    fn an_older_services_directory_bag_downloads_as_the_tar_it_announced() {
+        let d = tempfile::tempdir().unwrap();
+        let x = exports(d.path());
+        let bag = legacy_bag(d.path());
+        let j = job(Format::Bagit);
+        let pkg = x.package(&j);
+        assert_eq!(pkg, Package::LegacyBag(bag.clone()));
+        let mut m = Measure::default();
+        pkg.write(&j, &mut m).unwrap();
+        let mut bytes = Vec::new();
+        pkg.write(&j, &mut bytes).unwrap();
+        assert_eq!(bytes.len() as u64, m.len);
+        assert_eq!(
+            hex::encode(m.hash.finalize()),
+            "7bfed3d6afaeb8d1ed9de221d31ad8fd7fc07002c3f30562132d7d2c9abe9d2a",
+            "the stream of a directory bag changed: older jobs' size and SHA-256 no longer hold"
+        );
+        // Sorted, under `<id>/`, owner 0, fixed modes, the job's creation time.
+        let mut ar = tar::Archive::new(&bytes[..]);
+        let mut names = Vec::new();
+        for e in ar.entries().unwrap() {
+            let e = e.unwrap();
+            let h = e.header();
+            assert_eq!(h.mtime().unwrap(), j.created);
+            // No owner: the uid and gid fields are empty (GNU tar reads 0).
+            let old = h.as_old();
+            assert!(old.uid.iter().chain(&old.gid).all(|b| *b == 0), "{names:?}");
+            let dir = h.entry_type().is_dir();
+            assert_eq!(h.mode().unwrap(), if dir { 0o755 } else { 0o644 });
+            names.push(e.path().unwrap().display().to_string());
+        }
+        assert_eq!(names[0], ID);
+        assert!(names.iter().all(|n| n.starts_with(ID)), "{names:?}");
+        assert!(names.contains(&format!(
+            "{ID}/data/evidence/certificate-{}.der",
+            "ab".repeat(32)
+        )));
+        assert_eq!(pkg.records(ID), 1);
+    }
+
+    /// A new bag job's package is the tar file; a job whose older export left a journal for a
+    /// directory finishes as that directory; removing a job's files removes every name.
+    #[test]
+    fn a_bag_job_is_a_tar_file_unless_an_older_service_began_it_as_a_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let x = exports(d.path());
+        let j = job(Format::Bagit);
+        assert_eq!(
+            x.package(&j),
+            Package::Tar(d.path().join(format!("{ID}.tar")))
+        );
+        assert_eq!(
+            x.package(&job(Format::Eark)),
+            Package::Zip(d.path().join(format!("{ID}.zip")))
+        );
+        let journal = d.path().join(format!("{ID}.bag.journal"));
+        fs::write(&journal, b"{}").unwrap();
+        assert_eq!(
+            x.package(&j),
+            Package::LegacyBag(d.path().join(format!("{ID}.bag")))
+        );
+        let bag = legacy_bag(d.path());
+        for f in [
+            format!("{ID}.tar"),
+            format!("{ID}.tar.journal"),
+            format!("{ID}.tar.records.tmp"),
+            format!("{ID}.zip.zip-partial"),
+        ] {
+            fs::write(d.path().join(f), b"x").unwrap();
+        }
+        fs::create_dir(d.path().join(format!("{ID}.tar.partial"))).unwrap();
+        x.remove_files(&j).unwrap();
+        assert!(!bag.exists() && !journal.exists());
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+        // A tar bag's record count is read from its bag-info.txt (a finished export whose job
+        // file was not yet written when the service died).
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, body) in [
+            (format!("{ID}/data/records/1/metadata.json"), &b"{}"[..]),
+            (
+                format!("{ID}/bag-info.txt"),
+                b"Payload-Oxum: 2.1\nKyso-Records: 42\n",
+            ),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, name, body).unwrap();
+        }
+        let tar = d.path().join(format!("{ID}.tar"));
+        fs::write(&tar, b.into_inner().unwrap()).unwrap();
+        assert_eq!(x.package(&j).records(ID), 42);
+        fs::write(&tar, b"not a tar").unwrap();
+        assert_eq!(x.package(&j).records(ID), 0);
+    }
+}

@@ -8,7 +8,7 @@
 use super::records::stated;
 use crate::serve::auth::{Identity, Role};
 use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::serve::exports::{Exports, Job, NotDeleted, Refused, State};
+use crate::serve::exports::{Exports, Job, NotDeleted, Package, Refused, State};
 use crate::serve::server::{blocking, Shared};
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
 pub enum FormatName {
-    /// BagIt 1.0 (RFC 8493), downloaded as a tar stream of the bag's directory.
+    /// BagIt 1.0 (RFC 8493), downloaded as one tar file holding the bag under `<id>/`.
     Bagit,
     /// E-ARK CSIP 2.1 information package, a zip.
     Eark,
@@ -373,18 +373,22 @@ fn range(h: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end - start + 1)))
 }
 
-/// Download a finished package: the BagIt bag as a tar stream (`<id>/bagit.txt`, …), or the
-/// E-ARK zip. `Content-Length` and `X-Content-SHA256` are the package's (the job's `size` and
-/// `sha256`); a single `Range` is served (206). Only the archivist who started the job; another
-/// user's job is 404.
+/// Download a finished package: the BagIt bag as one tar file (`<id>/bagit.txt`, …), or the
+/// E-ARK zip, as the export wrote it. `Content-Length` and `X-Content-SHA256` are the package's
+/// (the job's `size` and `sha256`); a single `Range` is served (206). Only the archivist who
+/// started the job; another user's job is 404.
 #[utoipa::path(get, path = "/v1/exports/{id}/package", operation_id = "get_export_package", tag = "export",
     params(("id" = String, Path, description = "the job id (32 hex digits)"),
         ("Range" = Option<String>, Header, description = "one byte range, e.g. bytes=1048576-")),
-    responses((status = 200, body = Vec<u8>, content_type = "application/x-tar"),
-        (status = 206, description = "the range asked for", body = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, description = "the package: a bag's tar file, or an E-ARK zip",
+            content((Vec<u8> = "application/x-tar"), (Vec<u8> = "application/zip"))),
+        (status = 206, description = "the range asked for, of the tar or the zip",
+            content((Vec<u8> = "application/x-tar"), (Vec<u8> = "application/zip"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "export_not_ready: queued, running or failed", body = ErrorBody),
-        (status = 416, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 416, body = ErrorBody),
+        (status = 500, description = "internal: the package file is gone or not the size the job measured (logged)", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn get_export_package(
     AxState(st): AxState<Shared>,
     Extension(id): Extension<Arc<Identity>>,
@@ -418,8 +422,34 @@ pub async fn get_export_package(
             return Ok(r);
         }
     };
+    // A package file (a bag's tar, an E-ARK zip) is opened before the answer starts: one that
+    // is gone or not the size the job measured is a 500, not a cut stream.
+    let pkg = ex.package(&job);
+    let file = match &pkg {
+        Package::Tar(p) | Package::Zip(p) => {
+            let p = p.clone();
+            let f = blocking(move || -> io::Result<std::fs::File> {
+                let f = std::fs::File::open(&p)?;
+                let n = f.metadata()?.len();
+                if n != size {
+                    return Err(io::Error::other(format!(
+                        "{} has {n} bytes, the job measured {size}",
+                        p.display()
+                    )));
+                }
+                Ok(f)
+            })
+            .await?
+            .map_err(|e: io::Error| {
+                tracing::error!(error = %e, "export package not readable");
+                ApiError::internal("the package cannot be read; see the service log")
+            })?;
+            Some(f)
+        }
+        Package::LegacyBag(_) => None,
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
-    let (ex2, job2) = (ex.clone(), job.clone());
+    let job2 = job.clone();
     tokio::task::spawn_blocking(move || {
         let mut w = Chan {
             tx: tx.clone(),
@@ -427,17 +457,16 @@ pub async fn get_export_package(
             skip: start,
             left: len,
         };
-        let r = match job2.format {
-            Format::Eark => {
+        let r = match file {
+            Some(mut f) => {
                 // A file: seek to the range instead of reading up to it.
                 use std::io::{Read, Seek, SeekFrom};
-                std::fs::File::open(ex2.package_path(&job2)).and_then(|mut f| {
-                    f.seek(SeekFrom::Start(start))?;
-                    w.skip = 0;
-                    io::copy(&mut (&mut f).take(len), &mut w).map(|_| ())
-                })
+                w.skip = 0;
+                f.seek(SeekFrom::Start(start))
+                    .and_then(|_| io::copy(&mut (&mut f).take(len), &mut w).map(|_| ()))
             }
-            Format::Bagit => ex2.write_package(&job2, &mut w),
+            // An older service's directory bag, as the tar stream it announced.
+            None => pkg.write(&job2, &mut w),
         };
         let r = match r {
             Err(_) if w.left == 0 => Ok(()),
