@@ -118,7 +118,7 @@ pub struct TrustFlags {
 
 #[derive(Args)]
 pub struct BagVerifyArgs {
-    /// The package: a BagIt directory or an E-ARK zip.
+    /// The package: a BagIt directory or tar, or an E-ARK zip (or its unpacked folder).
     path: PathBuf,
     /// The log key's certificate or public key (PEM or DER), from outside the package.
     #[arg(long = "log-key", value_name = "PEM", required = true)]
@@ -134,7 +134,7 @@ pub struct BagVerifyArgs {
 
 #[derive(Args)]
 pub struct BagRenewArgs {
-    /// The package (a BagIt directory).
+    /// The package: a BagIt directory or tar, or an E-ARK zip.
     path: PathBuf,
     #[command(flatten)]
     trust: TrustFlags,
@@ -296,7 +296,14 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
                 Ok(o) => o,
                 Err(c) => return c,
             };
-            let r = if a.path.is_dir() {
+            let r = if a.path.is_dir()
+                && a.path.join("METS.xml").is_file()
+                && !a.path.join("bagit.txt").exists()
+            {
+                // An E-ARK package unpacked (its folder).
+                let pk = kyso_archive::package::Package::Dir(a.path.clone());
+                bag_verify::verify_eark(&pk, &o)
+            } else if a.path.is_dir() {
                 bag_verify::verify_bag(&a.path, &o)
             } else if a.path.is_file() && kyso_archive::package::is_tar(&a.path) {
                 match bag_verify::verify_tar(&a.path, &o) {

@@ -41,6 +41,56 @@ fn eark_validate(package: &Path) -> serde_json::Value {
     })
 }
 
+/// eark-validator accepts the package: structure `WellFormed`, METS schema `VALID`, and every
+/// schematron rule holds but SIP14, which asks the creator agent's note for an unprefixed
+/// NOTETYPE attribute that the METS schema itself refuses (docs/export.md).
+fn assert_eark_valid(package: &Path) {
+    let e = eark_validate(package);
+    assert_eq!(e["structure"]["status"], "WellFormed", "{e}");
+    assert_eq!(e["metadata"]["schema_results"]["status"], "VALID", "{e}");
+    let errors: Vec<&str> = e["metadata"]["schematron_results"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["severity"] == "Error")
+        .map(|m| m["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["SIP14"], "{e}");
+}
+
+/// Zip readers we did not write accept the zip: Python's zipfile (`testzip` reads every entry
+/// against its CRC-32) and Info-ZIP's `unzip -t`. Returns Python's count of entries.
+fn zip_readers_accept(zip: &Path) -> usize {
+    let out = Command::new(eark_python())
+        .arg("-c")
+        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nbad = z.testzip()\nassert bad is None, bad\nprint(len(z.infolist()))")
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zipfile: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let out = Command::new("unzip").arg("-tqq").arg(zip).output().unwrap();
+    assert!(
+        out.status.success(),
+        "unzip -t: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    n
+}
+
+/// A file of a zip package, read the way `bag verify` reads it.
+fn zip_file(zip: &Path, rel: &str) -> Vec<u8> {
+    kyso_archive::package::Package::open(zip)
+        .unwrap()
+        .read(rel, 64 << 20)
+        .unwrap()
+}
+
 /// The Library of Congress's bagit.py: $KYSO_BAGIT, else kyso's venv.
 fn bagit() -> PathBuf {
     std::env::var_os("KYSO_BAGIT")
@@ -530,23 +580,48 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
         &["--format", "eark", "--organization", "UBND huyện Hoài Đức"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let e = eark_validate(&zip);
-    assert_eq!(e["structure"]["status"], "WellFormed", "{e}");
-    assert_eq!(e["metadata"]["schema_results"]["status"], "VALID", "{e}");
-    // Every schematron rule holds but SIP14, which asks the creator agent's note for an
-    // unprefixed NOTETYPE attribute that the METS schema itself refuses (docs/export.md).
-    let errors: Vec<&str> = e["metadata"]["schematron_results"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["severity"] == "Error")
-        .map(|m| m["rule_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(errors, ["SIP14"], "{e}");
+    assert_eark_valid(&zip);
     let j = s.verify(&zip);
     assert_eq!(j["ok"], true, "{}", j["package"]);
     assert_eq!(j["format"], "eark");
     assert_eq!(j["records_ok"], RECORDS);
+    // One entry per file and folder: a folder and three files (document, metadata, log) per
+    // record, then the log and evidence files and the metadata.
+    assert!(zip_readers_accept(&zip) > 4 * RECORDS as usize);
+    // Unpacked by Info-ZIP's unzip, the package's folder verifies the same.
+    let x = s.demo.path().join("unzipped");
+    let st = Command::new("unzip")
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(&x)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let folder = std::fs::read_dir(&x)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let j = s.verify(&folder);
+    assert_eq!(j["ok"], true, "{}", j["package"]);
+    assert_eq!(
+        (j["format"].as_str(), j["records_ok"].as_u64()),
+        (Some("eark"), Some(RECORDS))
+    );
+    // Written once: the metadata names every record.
+    let premis = String::from_utf8(zip_file(&zip, "metadata/preservation/premis.xml")).unwrap();
+    assert_eq!(
+        premis.matches("<premis:eventType>ingestion<").count(),
+        RECORDS as usize
+    );
+    let dmd = String::from_utf8(zip_file(&zip, "metadata/descriptive/tt05-2025.xml")).unwrap();
+    assert_eq!(dmd.matches("<taiLieu>").count(), RECORDS as usize);
+    assert!(
+        dmd.contains("<tongSoTaiLieu>1000</tongSoTaiLieu>"),
+        "{dmd:.400}"
+    );
     // A document byte changed inside the zip: named.
     let tampered = s.demo.path().join("tampered.zip");
     let st = Command::new(eark_python())
@@ -572,6 +647,75 @@ dst.close()
     assert!(problems_of(&j, 3)
         .iter()
         .any(|(k, m)| k == "document" && m.starts_with("record 3: the document does not match")));
+
+    // Renewal of the E-ARK zip, twice: each token is preservation metadata the root METS
+    // references; eark-validator still accepts the package, the zip readers too, and bag
+    // verify follows the chain.
+    for n in 1..=2 {
+        let r = s.demo.run(&[
+            "bag",
+            "renew",
+            zip.to_str().unwrap(),
+            "--tsa-key",
+            TSA_KEY,
+            "--pin-file",
+            s.demo.pin_file().to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.json()["added"],
+            format!("metadata/preservation/kyso-renewal-{n}.tsr")
+        );
+    }
+    assert!(!s.demo.path().join("nop-luu.zip.renew-partial").exists());
+    assert_eark_valid(&zip);
+    zip_readers_accept(&zip);
+    let mets = String::from_utf8(zip_file(&zip, "METS.xml")).unwrap();
+    assert!(
+        mets.contains("xlink:href=\"metadata/preservation/kyso-renewal-2.tsr\"")
+            && mets.contains("digiprov-renewal-1 digiprov-renewal-2\"/>"),
+        "{mets}"
+    );
+    let j = s.verify(&zip);
+    assert_eq!(j["ok"], true, "{}", j["checkpoint"]);
+    assert_eq!(j["checkpoint"]["timestamps"].as_array().unwrap().len(), 3);
+    assert_eq!(j["records_ok"], RECORDS);
+    // The first renewal token changed inside the zip: the chain breaks there.
+    let token = zip_file(&zip, "metadata/preservation/kyso-renewal-1.tsr");
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let at = bytes
+        .windows(token.len())
+        .position(|w| w == token.as_slice())
+        .unwrap();
+    bytes[at + token.len() - 10] ^= 1;
+    let forged = s.demo.path().join("forged-renewal.zip");
+    std::fs::write(&forged, &bytes).unwrap();
+    let j = s.verify(&forged);
+    assert_eq!(j["ok"], false);
+    assert!(
+        j["checkpoint"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["en"]
+                .as_str()
+                .unwrap()
+                .contains("metadata/preservation/kyso-renewal-1.tsr does not hold")),
+        "{}",
+        j["checkpoint"]
+    );
+    // Nor is a package renewed over a broken chain.
+    let r = s.demo.run(&[
+        "bag",
+        "renew",
+        forged.to_str().unwrap(),
+        "--tsa-key",
+        TSA_KEY,
+        "--pin-file",
+        s.demo.pin_file().to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("does not hold now"), "{}", r.stderr);
 
     // Renewal: a new time-stamp over the evidence; bagit.py and bag verify follow it.
     let r = s.demo.run(&[
@@ -855,4 +999,140 @@ fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify
     assert!(st.success());
     let (ok, log) = bagit_validate(&y.join("nop-luu"));
     assert!(ok, "{log}");
+}
+
+#[test]
+fn an_eark_export_killed_mid_way_finishes_when_rerun_and_the_validators_accept_it() {
+    let s = Setup::new();
+    let zip = s.demo.path().join("nop-luu.zip");
+    let journal = s.demo.path().join("nop-luu.zip.journal");
+    let mut c = s.demo.cmd();
+    c.args(["export", "--db"])
+        .arg(&s.db)
+        .arg("--out")
+        .arg(&zip)
+        .args(["--format", "eark"])
+        .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
+        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+        .arg(s.demo.path().join("checkpoint-state"))
+        .args(["--tsa-key", TSA_KEY, "--pin-file"])
+        .arg(s.demo.pin_file())
+        .args(["--pace-ms", "2", "--commit-every", "100"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let committed = loop {
+        if let Ok(b) = std::fs::read(&journal) {
+            if let Ok(j) = serde_json::from_slice::<serde_json::Value>(&b) {
+                if j["done"].as_u64().unwrap_or(0) >= 300 {
+                    break j;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The journal holds the zip's and its central directory spool's lengths at the commit.
+    let at = committed["zip"]["zip"]["len"].as_u64().unwrap();
+    assert!(at > 300 * 1024, "{committed}");
+    assert!(committed["zip"]["zip"]["entries"].as_u64().unwrap() > 4 * 300);
+    assert!(!zip.exists(), "a killed export leaves no package at PATH");
+    let partial = s.demo.path().join("nop-luu.zip.partial/package.zip");
+    assert!(std::fs::metadata(&partial).unwrap().len() >= at);
+
+    // Another format to the same path: other arguments, refused.
+    let r = s.export(&zip, &[]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("other arguments"), "{}", r.stderr);
+
+    // The same command again: cut back to the journal's lengths, continued, whole.
+    let r = s.export(&zip, &["--format", "eark"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sum = r.json();
+    assert_eq!(sum["resumed"], true, "{sum}");
+    assert_eq!(sum["records"], RECORDS);
+    assert!(!journal.exists() && !s.demo.path().join("nop-luu.zip.partial").exists());
+    zip_readers_accept(&zip);
+    assert_eark_valid(&zip);
+    let j = s.verify(&zip);
+    assert_eq!(j["ok"], true, "{} {}", j["package"], j["checkpoint"]);
+    assert_eq!(j["records_ok"], RECORDS);
+    // Every record once in the metadata, although some were written twice into the zip
+    // before the cut.
+    let premis = String::from_utf8(zip_file(&zip, "metadata/preservation/premis.xml")).unwrap();
+    assert_eq!(
+        premis.matches("<premis:eventType>ingestion<").count(),
+        RECORDS as usize
+    );
+    for id in [0, 299, 300, 999] {
+        assert_eq!(
+            premis
+                .matches(&format!("<premis:eventIdentifierValue>ingest-{id}<"))
+                .count(),
+            1
+        );
+    }
+}
+
+#[test]
+fn an_eark_export_of_17000_records_is_a_zip64_that_python_unzip_and_bag_verify_accept() {
+    // More than 65,535 entries (a folder and three files per record): Zip64 end records.
+    const N: u64 = 17_000;
+    let demo = Demo::new();
+    let db = demo.path().join("archive");
+    {
+        let ar = Archive::open(&db).unwrap();
+        let v = kyso_verify::Validator::default();
+        std::thread::scope(|sc| {
+            for t in 0..8u64 {
+                let (ar, v) = (&ar, &v);
+                sc.spawn(move || {
+                    for i in (t..N).step_by(8) {
+                        kyso_archive::ingest(
+                            ar,
+                            v,
+                            Ingest {
+                                document: format!("synthetic document {i}\n").into_bytes(),
+                                metadata: Metadata {
+                                    code: format!("001099{i:06}.GIAY_PHEP"),
+                                    title: Some(format!("Giấy phép số {i}")),
+                                    dossier: Some(format!("HS-{}", i % 3000)),
+                                    issue_date: Some("2026-11-20".into()),
+                                    ..Default::default()
+                                },
+                                user: "canbo.motcua".into(),
+                                allow_unverified: Some("synthetic test document".into()),
+                                media_type: Some("application/octet-stream".into()),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+        });
+    }
+    let s = Setup { demo, db };
+    let zip = s.demo.path().join("lon.zip");
+    let r = s.export(&zip, &["--format", "eark"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(zip_readers_accept(&zip) > 65_535);
+    // The Zip64 end of central directory record and its locator are there.
+    let bytes = std::fs::read(&zip).unwrap();
+    let tail = &bytes[bytes.len() - 98..];
+    assert_eq!(&tail[..4], &0x0606_4b50u32.to_le_bytes());
+    assert_eq!(&tail[56..60], &0x0706_4b50u32.to_le_bytes());
+    let j = s.verify(&zip);
+    assert_eq!(j["ok"], true, "{} {}", j["package"], j["checkpoint"]);
+    assert_eq!(j["records_ok"], N);
+    let dmd = String::from_utf8(zip_file(&zip, "metadata/descriptive/tt05-2025.xml")).unwrap();
+    assert_eq!(dmd.matches("<hoSo>").count(), 3000);
+    assert!(dmd.contains("<maHoSo>HS-0</maHoSo>\n    <thoiGianBatDau>2026-11-20</thoiGianBatDau>\n    <thoiGianKetThuc>2026-11-20</thoiGianKetThuc>\n    <tongSoTaiLieu>6</tongSoTaiLieu>"));
+    assert_eark_valid(&zip);
 }

@@ -155,6 +155,10 @@ pub struct Journal {
     /// A tar bag: its length at the last commit (a rerun cuts it back there).
     #[serde(default)]
     tar_offset: u64,
+    /// An E-ARK zip: its length, its central directory spool's and its record spool's at the
+    /// last commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zip: Option<crate::eark::ZipJournal>,
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
@@ -203,6 +207,9 @@ enum Sink {
         top: String,
         mtime: u64,
     },
+    /// Entries of the E-ARK zip, under `<OBJID>/`, and the side files its metadata is made
+    /// from ([`crate::eark`]).
+    Zip(Box<crate::eark::ZipSink>),
 }
 
 /// The tar of a serialized bag under construction (in the `.partial` directory, beside the
@@ -276,13 +283,15 @@ pub fn tar_top(out: &Path) -> String {
 }
 
 impl Payload {
-    /// Open the manifests, cut back to the journal's lengths (and the tar to its offset).
+    /// Open the manifests, cut back to the journal's lengths (and the tar to its offset; a
+    /// zip, given, is cut back already).
     fn open(
         root: &Path,
         prefix: &'static str,
         manifests: &Path,
         j: &Journal,
         tar_top: Option<String>,
+        zip: Option<crate::eark::ZipSink>,
     ) -> Result<Payload> {
         fs::create_dir_all(manifests).map_err(|e| io("create", manifests, e))?;
         let open = |p: &Path, len: u64| -> Result<File> {
@@ -299,15 +308,16 @@ impl Payload {
                 .map_err(|e| io("seek", p, e))?;
             Ok(f)
         };
-        let sink = match tar_top {
-            None => {
+        let sink = match (tar_top, zip) {
+            (_, Some(z)) => Sink::Zip(Box::new(z)),
+            (None, None) => {
                 for d in ["log", "records", "evidence"] {
                     let d = root.join(prefix).join(d);
                     fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
                 }
                 Sink::Dir
             }
-            Some(top) => {
+            (Some(top), None) => {
                 let path = root.join(TAR_PARTIAL);
                 Sink::Tar {
                     file: SeqFile::open(&path, j.tar_offset).map_err(|e| io("open", &path, e))?,
@@ -376,6 +386,7 @@ impl Payload {
                     .map_err(|e| io("write", path, e))?;
                 file.write_all(&entry).map_err(|e| io("write", path, e))?;
             }
+            Sink::Zip(z) => z.put(&f.rel, &f.data)?,
         }
         self.lines(f)
     }
@@ -397,10 +408,13 @@ impl Payload {
         Ok(())
     }
 
-    /// Append a record a worker prepared: its tar entries, its manifest lines.
+    /// Append a record a worker prepared: its tar or zip entries, its manifest lines.
     fn add(&mut self, r: &Prepared) -> Result<()> {
         if let Sink::Tar { file, path, .. } = &mut self.sink {
             file.write_all(&r.tar).map_err(|e| io("write", path, e))?;
+        }
+        if let (Sink::Zip(z), Some(e)) = (&mut self.sink, &r.zip) {
+            z.add(e)?;
         }
         self.m256
             .write_all(r.m256.as_bytes())
@@ -420,7 +434,11 @@ impl Payload {
             dir: matches!(self.sink, Sink::Dir).then(|| self.root.join(self.prefix)),
             tar: match &self.sink {
                 Sink::Tar { top, mtime, .. } => Some((top.clone(), *mtime)),
-                Sink::Dir => None,
+                Sink::Dir | Sink::Zip(_) => None,
+            },
+            zip: match &self.sink {
+                Sink::Zip(z) => Some(z.layout()),
+                _ => None,
             },
         }
     }
@@ -428,14 +446,25 @@ impl Payload {
     /// The tar's length so far (0 for a directory).
     fn tar_offset(&mut self) -> u64 {
         match &mut self.sink {
-            Sink::Dir => 0,
+            Sink::Dir | Sink::Zip(_) => 0,
             Sink::Tar { file, .. } => file.position(),
+        }
+    }
+
+    /// How far the E-ARK zip got (valid once flushed).
+    fn zip_state(&self) -> Option<crate::eark::ZipJournal> {
+        match &self.sink {
+            Sink::Zip(z) => Some(z.state()),
+            _ => None,
         }
     }
 
     fn flush(&mut self) -> Result<()> {
         if let Sink::Tar { file, path, .. } = &mut self.sink {
             file.sync().map_err(|e| io("write", path, e))?;
+        }
+        if let Sink::Zip(z) = &mut self.sink {
+            z.flush()?;
         }
         self.m256
             .flush()
@@ -527,6 +556,8 @@ struct Prepared {
     bytes: u64,
     files: u64,
     evidence: Vec<(&'static str, crate::model::Blob)>,
+    /// An E-ARK zip: the record's entries, sizes and facts ([`crate::eark`]).
+    zip: Option<crate::eark::PreparedRecord>,
 }
 
 /// Where a worker puts a record's files.
@@ -538,6 +569,8 @@ struct Layout {
     dir: Option<PathBuf>,
     /// A tar bag: the entries' top folder and time.
     tar: Option<(String, u64)>,
+    /// An E-ARK zip: the payload folder's name in it and the entries' MS-DOS time.
+    zip: Option<(String, (u16, u16))>,
 }
 
 /// Lowercase hex, by table (hex::encode goes char by char: a tenth of an export's CPU).
@@ -610,7 +643,17 @@ fn prepare(
         bytes: 0,
         files: files.len() as u64,
         evidence: x.validation_data,
+        zip: None,
     };
+    if let Some((prefix, dos)) = &layout.zip {
+        let named: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|f| (f.rel.as_str(), f.data.as_slice()))
+            .collect();
+        p.zip = Some(crate::eark::prepare_record(
+            prefix, *dos, &x.record, &named,
+        )?);
+    }
     if let Some(dir) = &layout.dir {
         let rd = dir.join(&d);
         match fs::create_dir(&rd) {
@@ -754,13 +797,16 @@ pub fn export(
                     partial.display()
                 )));
             }
-            if !partial.exists() {
+            // Nothing to continue from: no .partial, or an E-ARK export an earlier kyso
+            // began as a folder tree (no zip in its journal).
+            if !partial.exists() || (j.args.format == Format::Eark && j.zip.is_none()) {
                 j.done = 0;
                 j.manifest_sha256_len = 0;
                 j.manifest_sha512_len = 0;
                 j.payload_bytes = 0;
                 j.payload_files = 0;
                 j.tar_offset = 0;
+                j.zip = None;
             }
             // The rest is read now: logged again, naming the records this run reads.
             let rest = Selection::Records {
@@ -815,6 +861,7 @@ pub fn export(
                 payload_bytes: 0,
                 payload_files: 0,
                 tar_offset: 0,
+                zip: None,
             };
             write_json_atomic(&journal_path, &j)?;
             (j, ids, Some(session))
@@ -825,15 +872,26 @@ pub fn export(
         .map(|s| s.event_leaves.clone())
         .unwrap_or_default();
     let objid = objid(&j);
-    let (root, prefix, manifests) = match o.format {
-        Format::Bagit => (partial.clone(), "data", partial.clone()),
-        Format::Eark => {
-            let root = partial.join(&objid);
-            let m = root.join(crate::eark::MANIFESTS);
-            (root, crate::eark::PAYLOAD, m)
-        }
+    let (prefix, zip) = match o.format {
+        Format::Bagit => ("data", None),
+        Format::Eark => (
+            crate::eark::PAYLOAD,
+            Some(crate::eark::ZipSink::open(
+                &partial,
+                &objid,
+                j.zip,
+                j.payload_files,
+            )?),
+        ),
     };
-    let mut p = Payload::open(&root, prefix, &manifests, &j, tar.then(|| tar_top(out)))?;
+    let mut p = Payload::open(
+        &partial,
+        prefix,
+        &partial,
+        &j,
+        tar.then(|| tar_top(out)),
+        zip,
+    )?;
     if j.done == 0 {
         write_log_files(&mut p, ar, &j)?;
     }
@@ -867,7 +925,8 @@ pub fn export(
                         for &id in block {
                             match prepare(s, &nodes, id, size, &layout) {
                                 Ok(r) => {
-                                    held += r.tar.len() + 512;
+                                    held +=
+                                        r.tar.len() + r.zip.as_ref().map_or(0, |z| z.len()) + 512;
                                     batch.push(r);
                                 }
                                 Err(e) => {
@@ -954,19 +1013,20 @@ pub fn export(
             j.payload_files = p.files;
         }
         Format::Eark => {
-            crate::eark::finish(
-                &root,
-                &objid,
-                &ids,
+            let (bytes, files) = (p.bytes, p.files);
+            let Sink::Zip(z) = p.sink else {
+                return Err(ArchiveError::Db("not an E-ARK zip".into()));
+            };
+            let zip = crate::eark::finish_zip(
+                *z,
+                j.records,
                 &j.args.organization,
                 &j.args.user,
                 &j.args.reason,
             )?;
-            let zip = with_ext(out, ".zip-partial");
-            crate::eark::zip_dir(&root, &zip)?;
             fs::rename(&zip, out).map_err(|e| io("rename", out, e))?;
-            j.payload_bytes = p.bytes;
-            j.payload_files = p.files;
+            j.payload_bytes = bytes;
+            j.payload_files = files;
         }
     }
     let parent = out.parent().filter(|d| !d.as_os_str().is_empty());
@@ -1035,6 +1095,7 @@ fn commit(p: &mut Payload, j: &mut Journal, partial: &Path, journal: &Path) -> R
     j.payload_bytes = p.bytes;
     j.payload_files = p.files;
     j.tar_offset = p.tar_offset();
+    j.zip = p.zip_state();
     write_json_atomic(journal, j)
 }
 

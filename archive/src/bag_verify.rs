@@ -23,7 +23,6 @@ use crate::model::{Event, Record, Status};
 use crate::package::{Package, TarIndex};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
@@ -642,10 +641,7 @@ pub(crate) fn verify_records(
     let records_failed = records.len() as u64 - records_ok;
     BagReport {
         ok: package.is_empty() && checkpoint.ok && records_failed == 0 && !records.is_empty(),
-        path: match pk {
-            Package::Dir(root) => root.display().to_string(),
-            Package::Tar(t) => t.path().display().to_string(),
-        },
+        path: pk.path().display().to_string(),
         format,
         checkpoint,
         package,
@@ -1005,84 +1001,14 @@ pub fn data_dir(root: &Path) -> PathBuf {
     root.join("data")
 }
 
-/// Largest E-ARK zip entry extracted, and most entries.
-const MAX_ENTRY: u64 = 1 << 30;
-const MAX_ENTRIES: usize = 20_000_000;
-
-/// Verify a zipped E-ARK package: unpacked into a temporary directory (entry names checked,
-/// sizes bounded), the METS root checked (OBJID, csip:OAISPACKAGETYPE, every file's SHA-256),
-/// the payload checked like a bag's, with the manifests it carries in metadata/preservation.
+/// Verify a zipped E-ARK package, read in place (indexed by its central directory, then
+/// bounded positional reads; entry names that would leave the package folder refused; nothing
+/// extracted): the METS root checked (OBJID, csip:OAISPACKAGETYPE, the representation METS's
+/// SHA-256), every payload file against the representation METS's SHA-256 and the SHA-512
+/// manifest in metadata/preservation, then everything a bag gets.
 pub fn verify_eark_zip(zip_path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
-    let tmp = std::env::temp_dir().join(format!(
-        "kyso-bag-verify-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    let r = unpack(zip_path, &tmp).map(|objid| verify_eark_dir(&tmp.join(&objid), zip_path, o));
-    let _ = fs::remove_dir_all(&tmp);
-    r
-}
-
-fn unpack(zip_path: &Path, into: &Path) -> Result<String, String> {
-    let f = fs::File::open(zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
-    let mut z =
-        zip::ZipArchive::new(f).map_err(|e| format!("{}: not a zip: {e}", zip_path.display()))?;
-    if z.len() > MAX_ENTRIES {
-        return Err(format!(
-            "{} has more than {MAX_ENTRIES} entries",
-            zip_path.display()
-        ));
-    }
-    let mut top: Option<String> = None;
-    for i in 0..z.len() {
-        let mut e = z
-            .by_index(i)
-            .map_err(|e| format!("{}: {e}", zip_path.display()))?;
-        let Some(name) = e.enclosed_name() else {
-            return Err(format!("zip entry {:?} escapes the package", e.name()));
-        };
-        let first = name
-            .components()
-            .next()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match &top {
-            None => top = Some(first),
-            Some(t) if *t == first => {}
-            Some(t) => {
-                return Err(format!(
-                    "the zip holds more than one package folder ({t}, {first})"
-                ))
-            }
-        }
-        let out = into.join(&name);
-        if e.is_dir() {
-            fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            continue;
-        }
-        if e.size() > MAX_ENTRY {
-            return Err(format!(
-                "zip entry {} is larger than {MAX_ENTRY} bytes",
-                name.display()
-            ));
-        }
-        if let Some(d) = out.parent() {
-            fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-        }
-        let mut w = fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        let n = std::io::copy(&mut (&mut e).take(MAX_ENTRY + 1), &mut w)
-            .map_err(|e| format!("{}: {e}", out.display()))?;
-        if n > MAX_ENTRY {
-            return Err(format!(
-                "zip entry {} is larger than {MAX_ENTRY} bytes",
-                name.display()
-            ));
-        }
-    }
-    top.ok_or_else(|| format!("{} is empty", zip_path.display()))
+    let pk = Package::Zip(crate::package::ZipIndex::open(zip_path)?);
+    Ok(verify_eark(&pk, o))
 }
 
 /// The value of `attr="…"` in `tag` (kyso's METS writes attributes with double quotes).
@@ -1101,15 +1027,16 @@ fn unesc(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport {
+/// Verify an E-ARK package (a zip read in place, or its unpacked folder).
+pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     let prefix = crate::eark::PAYLOAD;
     let mut package = Vec::new();
     let mut listed: HashMap<String, Listed> = HashMap::new();
     let pb = |en: String, vi: String| problem("mets", en, vi);
     // The root METS: the package's identity and type, and the representation's METS by its
     // SHA-256; the representation's METS: every payload file's SHA-256.
-    let scan = |p: &Path, f: &mut dyn FnMut(&str)| -> Result<(), String> {
-        let file = fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let scan = |rel: &str, f: &mut dyn FnMut(&str)| -> Result<(), String> {
+        let (file, _) = pk.open_file(rel)?;
         let mut r = std::io::BufReader::new(file);
         let mut line = Vec::new();
         loop {
@@ -1121,16 +1048,13 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
             {
                 Ok(0) => return Ok(()),
                 Ok(_) => f(&String::from_utf8_lossy(&line)),
-                Err(e) => return Err(format!("{}: {e}", p.display())),
+                Err(e) => return Err(format!("{}: {e}", pk.shown(rel))),
             }
         }
     };
-    let dir_name = root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir_name = pk.top();
     let (mut objid, mut oais, mut rep_sum) = (None, None, None);
-    let r = scan(&root.join("METS.xml"), &mut |l| {
+    let r = scan("METS.xml", &mut |l| {
         if l.contains("<mets:mets ") {
             objid = attr(l, "OBJID").map(unesc);
         }
@@ -1163,8 +1087,8 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
             "METS.xml không có csip:OAISPACKAGETYPE".into(),
         ));
     }
-    let rep_mets = root.join("representations/rep1/METS.xml");
-    let actual = fs::read(&rep_mets).ok().map(|b| sha256_hex(&b));
+    let rep_mets = "representations/rep1/METS.xml";
+    let actual = digests(pk, rep_mets).ok().map(|(s, _, _)| s);
     if rep_sum.is_none() || rep_sum != actual {
         package.push(pb(
             "representations/rep1/METS.xml does not match the checksum the root METS gives it"
@@ -1172,7 +1096,7 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
             "representations/rep1/METS.xml không khớp mã băm ghi trong METS gốc".into(),
         ));
     }
-    let r = scan(&rep_mets, &mut |l| {
+    let r = scan(rep_mets, &mut |l| {
         if l.contains("<mets:file ") {
             if let (Some(sum), Some(href)) = (attr(l, "CHECKSUM"), attr(l, "xlink:href")) {
                 listed
@@ -1187,17 +1111,16 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
     }
     // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS.
     let mut m256 = HashMap::new();
-    let pk = Package::Dir(root.to_path_buf());
     let pres = crate::eark::MANIFESTS;
     read_manifest(
-        &pk,
+        pk,
         &join(pres, "manifest-sha512.txt"),
         "sha512",
         &mut listed,
         &mut package,
     );
     read_manifest(
-        &pk,
+        pk,
         &join(pres, "manifest-sha256.txt"),
         "sha256",
         &mut m256,
@@ -1211,18 +1134,7 @@ fn verify_eark_dir(root: &Path, zip_path: &Path, o: &VerifyOptions) -> BagReport
             ));
         }
     }
-    let fx = check_fixity(&pk, prefix, &mut listed, &mut package);
-    let (checkpoint, cp) = check_checkpoint(&pk, prefix, o);
-    let mut r = verify_records(
-        &pk,
-        prefix,
-        o,
-        checkpoint,
-        cp,
-        package,
-        fx.by_record,
-        "eark",
-    );
-    r.path = zip_path.display().to_string();
-    r
+    let fx = check_fixity(pk, prefix, &mut listed, &mut package);
+    let (checkpoint, cp) = check_checkpoint(pk, prefix, o);
+    verify_records(pk, prefix, o, checkpoint, cp, package, fx.by_record, "eark")
 }

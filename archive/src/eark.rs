@@ -1,33 +1,62 @@
 //! E-ARK CSIP 2.x information packages (Circular 05/2025/TT-BNV asks for them): the same
 //! payload as the BagIt export, inside the CSIP structure, with a METS root, PREMIS v3
 //! preservation metadata (SHA-256 fixity of every file; ingest, validation and transfer
-//! events) and the circular's descriptive metadata, zipped.
+//! events) and the circular's descriptive metadata, in one zip.
 //!
 //! ```text
 //! <OBJID>/METS.xml                                   mets@OBJID, metsHdr@csip:OAISPACKAGETYPE="SIP"
 //! <OBJID>/metadata/descriptive/tt05-2025.xml         fonds, dossiers and documents (docs/export.md)
 //! <OBJID>/metadata/preservation/premis.xml           PREMIS v3: objects with SHA-256 fixity, events
 //! <OBJID>/metadata/preservation/manifest-sha256.txt  and -sha512.txt: the payload digests (as BagIt)
+//! <OBJID>/metadata/preservation/kyso-renewal-<n>.tsr time-stamps added by `kyso bag renew`
+//! <OBJID>/representations/rep1/METS.xml              every payload file with its SHA-256
 //! <OBJID>/representations/rep1/data/…                the payload: log/, records/<id>/, evidence/
 //! ```
 //!
-//! Everything is written streaming: METS and PREMIS are generated from the manifest and from
-//! the records' `metadata.json`, one line or one record at a time.
+//! Written once, streaming ([`crate::zipout`]): every payload file goes straight into the zip
+//! as the record is exported, and what the metadata needs of it is appended to side files in
+//! `PATH.partial` — the file's size (the manifests hold its digests), and per record the facts
+//! the descriptive metadata and PREMIS name ([`ZipSink`]). The journal cuts them back with the
+//! zip on a resume. At the end the metadata files are generated from those side files, one
+//! line at a time, straight into the zip (their CRC-32 and sizes filled in after), then the
+//! manifests, documentation, schema, the representation's METS and the root METS — last, so
+//! `kyso bag renew` can replace it — and the central directory. No directory tree, no second
+//! pass over the payload, memory flat in the number of records (the dossiers of the
+//! descriptive metadata are aggregated in bounded sorted runs on disk).
 
 use crate::error::{ArchiveError, Result};
 use crate::model::Record;
-use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use crate::zipout::{ZipOut, ZipState};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 /// The payload's place inside the package root.
 pub const PAYLOAD: &str = "representations/rep1/data";
-/// Where the payload manifests are kept.
+/// Where the payload manifests (and renewal time-stamps) are kept.
 pub const MANIFESTS: &str = "metadata/preservation";
+/// The zip under construction, in the `.partial` directory.
+pub(crate) const ZIP_PARTIAL: &str = "package.zip";
+/// Side files in the `.partial` directory: the zip's central directory records, each payload
+/// file's size (8 bytes, little-endian, in manifest order), each record's facts (JSON lines).
+const CENTRAL_SPOOL: &str = "zip-central.spool";
+const SIZES_SPOOL: &str = "eark-sizes.spool";
+const RECORDS_SPOOL: &str = "eark-records.spool";
+/// Longest facts line read back (a record's metadata is bounded far below).
+const MAX_FACTS_LINE: u64 = 4 << 20;
+/// Dossiers aggregated in memory before a sorted run is written to disk, and runs merged at
+/// once.
+const DOSSIERS_IN_MEMORY: usize = if cfg!(test) { 64 } else { 16_384 };
+const RUNS_MERGED: usize = if cfg!(test) { 8 } else { 64 };
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
     ArchiveError::Db(format!("{what} {}: {e}", p.display()))
+}
+
+fn zio(e: std::io::Error) -> ArchiveError {
+    ArchiveError::Db(e.to_string())
 }
 
 /// XML text or attribute value, escaped.
@@ -75,54 +104,532 @@ pub fn media_type(path: &str) -> &'static str {
     }
 }
 
-/// Each manifest line: (digest, path relative to the package root).
-fn manifest_lines(p: &Path) -> Result<impl Iterator<Item = (String, String)>> {
-    let f = File::open(p).map_err(|e| io("open", p, e))?;
-    Ok(BufReader::new(f)
-        .lines()
-        .map_while(|l| l.ok())
-        .filter_map(|l| {
-            l.split_once("  ")
-                .map(|(d, p)| (d.to_string(), p.to_string()))
-        }))
-}
-
 fn now() -> String {
     kyso_verify::rfc3339(std::time::SystemTime::now())
 }
 
-struct Ctx<'a> {
-    root: &'a Path,
-    ids: &'a [u64],
-    created: String,
+/// How far the E-ARK zip and its side files got (in the export's journal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZipJournal {
+    pub zip: ZipState,
+    /// Bytes of record facts spooled.
+    pub records_len: u64,
 }
 
-impl Ctx<'_> {
-    fn record(&self, id: u64) -> Result<Record> {
-        let p = self
-            .root
-            .join(PAYLOAD)
-            .join(format!("records/{id}/metadata.json"));
-        let b = fs::read(&p).map_err(|e| io("read", &p, e))?;
-        serde_json::from_slice(&b)
-            .map_err(|e| ArchiveError::Inconsistent(format!("{}: {e}", p.display())))
+/// What the descriptive metadata and PREMIS say of a record: one line of the facts spool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Facts {
+    id: u64,
+    code: String,
+    subject: String,
+    doc_type: String,
+    title: Option<String>,
+    agency: Option<String>,
+    procedure: Option<String>,
+    dossier: Option<String>,
+    issue_date: Option<String>,
+    media_type: String,
+    size: u64,
+    content_sha256: String,
+    signers: Vec<String>,
+    meta: BTreeMap<String, String>,
+    leaf: u64,
+    ingest_time: String,
+    ingest_user: String,
+    indication: String,
+    kept_unverified: Option<String>,
+    gathered: Option<String>,
+}
+
+impl Facts {
+    fn of(r: &Record) -> Facts {
+        Facts {
+            id: r.id,
+            code: r.code.clone(),
+            subject: r.subject.clone(),
+            doc_type: r.doc_type.clone(),
+            title: r.title.clone(),
+            agency: r.agency.clone(),
+            procedure: r.procedure.clone(),
+            dossier: r.dossier.clone(),
+            issue_date: r.issue_date.clone(),
+            media_type: r.media_type.clone(),
+            size: r.size,
+            content_sha256: r.content_sha256.clone(),
+            signers: r.signatures.iter().map(|s| s.signer.clone()).collect(),
+            meta: r.meta.clone(),
+            leaf: r.leaf,
+            ingest_time: r.ingest_time.clone(),
+            ingest_user: r.ingest_user.clone(),
+            indication: r
+                .report
+                .get("indication")
+                .and_then(|v| v.as_str())
+                .unwrap_or("NO_SIGNATURE")
+                .to_string(),
+            kept_unverified: r.kept_unverified.clone(),
+            gathered: r.validation_data.as_ref().map(|v| v.gathered.clone()),
+        }
+    }
+
+    /// The document's date: its issue date, else the day it was archived.
+    fn date(&self) -> String {
+        self.issue_date.clone().unwrap_or_else(|| {
+            self.ingest_time
+                .get(..10)
+                .unwrap_or(&self.ingest_time)
+                .to_string()
+        })
+    }
+
+    fn document(&self) -> String {
+        format!(
+            "{PAYLOAD}/records/{}/{}",
+            self.id,
+            crate::bag::document_name(&self.media_type)
+        )
     }
 }
 
-/// Circular 05/2025/TT-BNV descriptive metadata: the fonds, the dossiers (the records' `dossier`),
-/// and one entry per document, with the fields the record has (docs/export.md lists each).
-fn write_descriptive(c: &Ctx, organization: &str) -> Result<()> {
-    let p = c.root.join("metadata/descriptive/tt05-2025.xml");
-    let mut w = BufWriter::new(File::create(&p).map_err(|e| io("create", &p, e))?);
-    // The dossiers and the documents' time span: one pass, one record at a time.
-    let mut dossiers: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
+fn open_cut(p: &Path, len: u64) -> Result<File> {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(p)
+        .map_err(|e| io("open", p, e))?;
+    f.set_len(len).map_err(|e| io("truncate", p, e))?;
+    f.seek(SeekFrom::End(0)).map_err(|e| io("seek", p, e))?;
+    Ok(f)
+}
+
+/// Where an E-ARK export's payload goes: entries of the zip under `<OBJID>/`, and the side
+/// files its metadata is made from.
+pub(crate) struct ZipSink {
+    pub(crate) zip: ZipOut,
+    dir: PathBuf,
+    objid: String,
+    /// `<OBJID>/representations/rep1/data/`
+    prefix: String,
+    sizes: BufWriter<File>,
+    records: BufWriter<File>,
+    records_len: u64,
+}
+
+impl ZipSink {
+    /// Open the zip and side files in `dir` (the `.partial` directory), cut back to the
+    /// journal's state (`files`: payload files committed); a fresh zip starts with the
+    /// package's folders.
+    pub(crate) fn open(
+        dir: &Path,
+        objid: &str,
+        at: Option<ZipJournal>,
+        files: u64,
+    ) -> Result<ZipSink> {
+        fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        let at = at.unwrap_or_default();
+        let zip = ZipOut::open(
+            &dir.join(ZIP_PARTIAL),
+            &dir.join(CENTRAL_SPOOL),
+            at.zip,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(zio)?;
+        let sizes = open_cut(&dir.join(SIZES_SPOOL), files * 8)?;
+        let records = open_cut(&dir.join(RECORDS_SPOOL), at.records_len)?;
+        let mut z = ZipSink {
+            zip,
+            dir: dir.to_path_buf(),
+            objid: objid.to_string(),
+            prefix: format!("{objid}/{PAYLOAD}/"),
+            sizes: BufWriter::with_capacity(1 << 16, sizes),
+            records: BufWriter::with_capacity(1 << 16, records),
+            records_len: at.records_len,
+        };
+        if at.zip.len == 0 {
+            let mut f = format!("{objid}/");
+            z.zip.folder(&f).map_err(zio)?;
+            for part in ["representations/", "rep1/", "data/"] {
+                f.push_str(part);
+                z.zip.folder(&f).map_err(zio)?;
+            }
+            for d in ["log/", "records/", "evidence/"] {
+                z.zip.folder(&format!("{f}{d}")).map_err(zio)?;
+            }
+        }
+        Ok(z)
+    }
+
+    /// What an export worker needs to prepare a record's entries: the payload folder's name in
+    /// the zip and the entries' time.
+    pub(crate) fn layout(&self) -> (String, (u16, u16)) {
+        (self.prefix.clone(), self.zip.dos())
+    }
+
+    /// Append a record a worker prepared: its entries, its files' sizes, its facts.
+    pub(crate) fn add(&mut self, r: &PreparedRecord) -> Result<()> {
+        self.zip.append(&r.entries).map_err(zio)?;
+        for size in &r.sizes {
+            self.sizes
+                .write_all(&size.to_le_bytes())
+                .map_err(|e| io("write", &self.dir.join(SIZES_SPOOL), e))?;
+        }
+        self.records
+            .write_all(&r.facts)
+            .map_err(|e| io("write", &self.dir.join(RECORDS_SPOOL), e))?;
+        self.records_len += r.facts.len() as u64;
+        Ok(())
+    }
+
+    /// A payload file (`rel` under the payload folder).
+    pub(crate) fn put(&mut self, rel: &str, data: &[u8]) -> Result<()> {
+        self.zip
+            .put(&format!("{}{rel}", self.prefix), data)
+            .map_err(zio)?;
+        self.sizes
+            .write_all(&(data.len() as u64).to_le_bytes())
+            .map_err(|e| io("write", &self.dir.join(SIZES_SPOOL), e))
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.zip.flush().map_err(zio)?;
+        self.sizes
+            .flush()
+            .map_err(|e| io("write", &self.dir.join(SIZES_SPOOL), e))?;
+        self.records
+            .flush()
+            .map_err(|e| io("write", &self.dir.join(RECORDS_SPOOL), e))
+    }
+
+    /// Valid for the journal once flushed and made durable.
+    pub(crate) fn state(&self) -> ZipJournal {
+        ZipJournal {
+            zip: self.zip.state(),
+            records_len: self.records_len,
+        }
+    }
+}
+
+/// A record's part of the zip, prepared by an export worker: its folder and file entries
+/// (CRC-32s computed, headers made), the files' sizes for the sizes spool, its facts line.
+pub(crate) struct PreparedRecord {
+    entries: crate::zipout::Entries,
+    sizes: Vec<u64>,
+    facts: Vec<u8>,
+}
+
+impl PreparedRecord {
+    /// Bytes held.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len() + self.facts.len()
+    }
+}
+
+/// Prepare a record's entries (`files`: paths under the payload folder and their bytes, in
+/// manifest order) for a zip whose payload folder is `prefix`, dated `dos`
+/// ([`ZipSink::layout`]).
+pub(crate) fn prepare_record(
+    prefix: &str,
+    dos: (u16, u16),
+    record: &Record,
+    files: &[(&str, &[u8])],
+) -> Result<PreparedRecord> {
+    let room = files
+        .iter()
+        .map(|(r, d)| 50 + prefix.len() + r.len() + d.len())
+        .sum::<usize>()
+        + 64;
+    let mut entries = crate::zipout::Entries::new(dos, room);
+    entries
+        .folder(&format!("{prefix}records/{}/", record.id))
+        .map_err(zio)?;
+    for (rel, data) in files {
+        entries.file(&format!("{prefix}{rel}"), data).map_err(zio)?;
+    }
+    let mut facts =
+        serde_json::to_vec(&Facts::of(record)).map_err(|e| ArchiveError::Db(e.to_string()))?;
+    facts.push(b'\n');
+    Ok(PreparedRecord {
+        entries,
+        sizes: files.iter().map(|(_, d)| d.len() as u64).collect(),
+        facts,
+    })
+}
+
+/// The size and SHA-256 of a file written into the package (for an mdRef or a METS file).
+struct Described {
+    size: u64,
+    sha256: String,
+}
+
+/// An entry generated into the zip, its SHA-256 computed on the way.
+struct Digesting<'a> {
+    e: crate::zipout::Entry<'a>,
+    sha: ring::digest::Context,
+}
+
+impl Write for Digesting<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let k = self.e.write(b)?;
+        self.sha.update(&b[..k]);
+        Ok(k)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.e.flush()
+    }
+}
+
+/// Generate the entry `rel` (under the package folder) with `f`.
+fn generate(
+    z: &mut ZipSink,
+    rel: &str,
+    f: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<Described> {
+    let name = format!("{}/{rel}", z.objid);
+    let mut w = Digesting {
+        e: z.zip.stream(&name).map_err(zio)?,
+        sha: ring::digest::Context::new(&ring::digest::SHA256),
+    };
+    f(&mut w)?;
+    let sha256 = hex::encode(w.sha.finish());
+    let size = w.e.finish().map_err(zio)?;
+    Ok(Described { size, sha256 })
+}
+
+/// A small entry whose bytes are at hand.
+fn put_text(z: &mut ZipSink, rel: &str, text: &[u8]) -> Result<Described> {
+    z.zip
+        .put(&format!("{}/{rel}", z.objid), text)
+        .map_err(zio)?;
+    Ok(Described {
+        size: text.len() as u64,
+        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, text)),
+    })
+}
+
+/// Each facts line of the spool, in export order.
+fn each_record(dir: &Path, mut f: impl FnMut(Facts) -> Result<()>) -> Result<u64> {
+    let p = dir.join(RECORDS_SPOOL);
+    let mut r = BufReader::with_capacity(1 << 16, File::open(&p).map_err(|e| io("open", &p, e))?);
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        let k = r
+            .by_ref()
+            .take(MAX_FACTS_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io("read", &p, e))?;
+        if k == 0 {
+            return Ok(n);
+        }
+        if k as u64 > MAX_FACTS_LINE {
+            return Err(ArchiveError::Inconsistent(format!(
+                "{}: a line longer than {MAX_FACTS_LINE} bytes",
+                p.display()
+            )));
+        }
+        let facts = serde_json::from_slice(&line)
+            .map_err(|e| ArchiveError::Inconsistent(format!("{}: {e}", p.display())))?;
+        f(facts)?;
+        n += 1;
+    }
+}
+
+/// Each payload file, in manifest order: (SHA-256, path relative to the package, size).
+fn each_file(dir: &Path, mut f: impl FnMut(&str, &str, u64) -> Result<()>) -> Result<()> {
+    let mp = dir.join("manifest-sha256.txt");
+    let sp = dir.join(SIZES_SPOOL);
+    let m = BufReader::with_capacity(1 << 16, File::open(&mp).map_err(|e| io("open", &mp, e))?);
+    let mut sizes =
+        BufReader::with_capacity(1 << 16, File::open(&sp).map_err(|e| io("open", &sp, e))?);
+    for line in m.split(b'\n') {
+        let line = line.map_err(|e| io("read", &mp, e))?;
+        let line = String::from_utf8_lossy(&line);
+        let Some((sha, path)) = line.split_once("  ") else {
+            continue;
+        };
+        let mut b = [0u8; 8];
+        sizes.read_exact(&mut b).map_err(|e| {
+            ArchiveError::Inconsistent(format!("{} ends before the manifest: {e}", sp.display()))
+        })?;
+        f(sha, path, u64::from_le_bytes(b))?;
+    }
+    Ok(())
+}
+
+/// Per dossier: documents, earliest and latest date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Dossier {
+    n: u64,
+    from: String,
+    to: String,
+}
+
+impl Dossier {
+    fn add(&mut self, o: &Dossier) {
+        self.n += o.n;
+        if o.from < self.from {
+            self.from = o.from.clone();
+        }
+        if o.to > self.to {
+            self.to = o.to.clone();
+        }
+    }
+}
+
+/// The dossiers of an export, aggregated with bounded memory: at most
+/// [`DOSSIERS_IN_MEMORY`] in memory, then a sorted run written to disk; read back merged, in
+/// order.
+struct Dossiers {
+    dir: PathBuf,
+    mem: BTreeMap<String, Dossier>,
+    runs: Vec<PathBuf>,
+    made: usize,
+}
+
+impl Dossiers {
+    fn new(dir: &Path) -> Dossiers {
+        Dossiers {
+            dir: dir.to_path_buf(),
+            mem: BTreeMap::new(),
+            runs: Vec::new(),
+            made: 0,
+        }
+    }
+
+    fn add(&mut self, name: &str, date: &str) -> Result<()> {
+        let d = Dossier {
+            n: 1,
+            from: date.to_string(),
+            to: date.to_string(),
+        };
+        match self.mem.get_mut(name) {
+            Some(e) => e.add(&d),
+            None => {
+                self.mem.insert(name.to_string(), d);
+                if self.mem.len() >= DOSSIERS_IN_MEMORY {
+                    self.spill()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn new_run(&mut self) -> PathBuf {
+        self.made += 1;
+        self.dir.join(format!("eark-dossiers-{}.run", self.made))
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        let p = self.new_run();
+        let mut w = BufWriter::new(File::create(&p).map_err(|e| io("create", &p, e))?);
+        for (k, v) in std::mem::take(&mut self.mem) {
+            serde_json::to_writer(&mut w, &(k, v)).map_err(|e| ArchiveError::Db(e.to_string()))?;
+            w.write_all(b"\n").map_err(|e| io("write", &p, e))?;
+        }
+        w.flush().map_err(|e| io("write", &p, e))?;
+        self.runs.push(p);
+        Ok(())
+    }
+
+    /// Every dossier, in order, merged.
+    fn each(mut self, mut f: impl FnMut(&str, &Dossier) -> Result<()>) -> Result<()> {
+        if self.runs.is_empty() {
+            for (k, v) in &self.mem {
+                f(k, v)?;
+            }
+            return Ok(());
+        }
+        self.spill()?;
+        while self.runs.len() > RUNS_MERGED {
+            let group: Vec<PathBuf> = self.runs.drain(..RUNS_MERGED).collect();
+            let p = self.new_run();
+            let mut w = BufWriter::new(File::create(&p).map_err(|e| io("create", &p, e))?);
+            merge_runs(&group, &mut |k, v| {
+                serde_json::to_writer(&mut w, &(k, v))
+                    .map_err(|e| ArchiveError::Db(e.to_string()))?;
+                w.write_all(b"\n").map_err(|e| io("write", &p, e))
+            })?;
+            w.flush().map_err(|e| io("write", &p, e))?;
+            for g in group {
+                let _ = fs::remove_file(g);
+            }
+            self.runs.push(p);
+        }
+        merge_runs(&self.runs, &mut |k, v| f(k, v))
+    }
+}
+
+/// Merge sorted runs of (dossier, aggregate) lines, combining equal dossiers.
+fn merge_runs(runs: &[PathBuf], out: &mut dyn FnMut(&str, &Dossier) -> Result<()>) -> Result<()> {
+    let mut readers = Vec::with_capacity(runs.len());
+    for p in runs {
+        readers.push(BufReader::new(File::open(p).map_err(|e| io("open", p, e))?));
+    }
+    let read = |i: usize, r: &mut BufReader<File>| -> Result<Option<(String, Dossier)>> {
+        let mut line = Vec::new();
+        let k = r
+            .by_ref()
+            .take(MAX_FACTS_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io("read", &runs[i], e))?;
+        if k == 0 {
+            return Ok(None);
+        }
+        serde_json::from_slice(&line)
+            .map(Some)
+            .map_err(|e| ArchiveError::Inconsistent(format!("{}: {e}", runs[i].display())))
+    };
+    let mut heads: Vec<Option<Dossier>> = Vec::with_capacity(runs.len());
+    let mut heap = BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        match read(i, r)? {
+            Some((k, v)) => {
+                heap.push(std::cmp::Reverse((k, i)));
+                heads.push(Some(v));
+            }
+            None => heads.push(None),
+        }
+    }
+    let mut cur: Option<(String, Dossier)> = None;
+    while let Some(std::cmp::Reverse((k, i))) = heap.pop() {
+        let v = heads[i].take().unwrap_or(Dossier {
+            n: 0,
+            from: String::new(),
+            to: String::new(),
+        });
+        match &mut cur {
+            Some((ck, cv)) if *ck == k => cv.add(&v),
+            _ => {
+                if let Some((ck, cv)) = cur.take() {
+                    out(&ck, &cv)?;
+                }
+                cur = Some((k, v));
+            }
+        }
+        if let Some((k2, v2)) = read(i, &mut readers[i])? {
+            heap.push(std::cmp::Reverse((k2, i)));
+            heads[i] = Some(v2);
+        }
+    }
+    if let Some((ck, cv)) = cur {
+        out(&ck, &cv)?;
+    }
+    Ok(())
+}
+
+/// Circular 05/2025/TT-BNV descriptive metadata: the fonds, the dossiers (the records'
+/// `dossier`), and one entry per document, with the fields the record has (docs/export.md
+/// lists each). Two passes over the facts spool: the time span and dossiers, then the
+/// documents.
+fn write_descriptive(z: &mut ZipSink, organization: &str, records: u64) -> Result<Described> {
+    let dir = z.dir.clone();
+    let mut dossiers = Dossiers::new(&dir);
     let (mut first, mut last) = (String::new(), String::new());
-    for &id in c.ids {
-        let r = c.record(id)?;
-        let date = r
-            .issue_date
-            .clone()
-            .unwrap_or_else(|| r.ingest_time[..10].to_string());
+    let n = each_record(&dir, |r| {
+        let date = r.date();
         if first.is_empty() || date < first {
             first = date.clone();
         }
@@ -130,196 +637,191 @@ fn write_descriptive(c: &Ctx, organization: &str) -> Result<()> {
             last = date.clone();
         }
         if let Some(d) = &r.dossier {
-            let e = dossiers
-                .entry(d.clone())
-                .or_insert((0, date.clone(), date.clone()));
-            e.0 += 1;
-            if date < e.1 {
-                e.1 = date.clone();
-            }
-            if date > e.2 {
-                e.2 = date;
-            }
+            dossiers.add(d, &date)?;
         }
+        Ok(())
+    })?;
+    if n != records {
+        return Err(ArchiveError::Inconsistent(format!(
+            "{} holds {n} records; the export has {records}",
+            dir.join(RECORDS_SPOOL).display()
+        )));
     }
-    let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str("<duLieuLuuTru xmlns=\"urn:kyso:tt05-2025-tt-bnv\" thongTu=\"05/2025/TT-BNV\">\n");
-    out.push_str(&format!(
-        "  <phong>\n    <tenPhong>{}</tenPhong>\n    <thoiGianTaiLieu>{} – {}</thoiGianTaiLieu>\n    <tongSoTaiLieu>{}</tongSoTaiLieu>\n  </phong>\n",
-        esc(organization),
-        esc(&first),
-        esc(&last),
-        c.ids.len()
-    ));
-    for (d, (n, from, to)) in &dossiers {
-        out.push_str(&format!(
-            "  <hoSo>\n    <maHoSo>{}</maHoSo>\n    <thoiGianBatDau>{}</thoiGianBatDau>\n    <thoiGianKetThuc>{}</thoiGianKetThuc>\n    <tongSoTaiLieu>{n}</tongSoTaiLieu>\n  </hoSo>\n",
-            esc(d),
-            esc(from),
-            esc(to)
-        ));
-    }
-    w.write_all(out.as_bytes())
-        .map_err(|e| io("write", &p, e))?;
-    for &id in c.ids {
-        let r = c.record(id)?;
-        let mut t = String::new();
-        t.push_str("  <taiLieu>\n");
-        let mut field = |name: &str, v: Option<&str>| {
-            if let Some(v) = v {
-                t.push_str(&format!("    <{name}>{}</{name}>\n", esc(v)));
-            }
+    generate(z, "metadata/descriptive/tt05-2025.xml", |w| {
+        let wr = |w: &mut dyn Write, s: &str| {
+            w.write_all(s.as_bytes())
+                .map_err(|e| ArchiveError::Db(format!("write tt05-2025.xml: {e}")))
         };
-        field("maDinhDanh", Some(&format!("{}#{}", r.code, r.id)));
-        field("maHoSo", r.dossier.as_deref());
-        field("tenLoaiTaiLieu", Some(&r.doc_type));
-        field("trichYeuNoiDung", r.title.as_deref());
-        field("ngayThangNam", r.issue_date.as_deref());
-        field("coQuanBanHanh", r.agency.as_deref());
-        field("thuTucHanhChinh", r.procedure.as_deref());
-        field("chuTheDuLieu", Some(&r.subject));
-        for s in &r.signatures {
-            field("nguoiKy", Some(&s.signer));
-        }
-        for (k, v) in &r.meta {
+        wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+        wr(
+            w,
+            "<duLieuLuuTru xmlns=\"urn:kyso:tt05-2025-tt-bnv\" thongTu=\"05/2025/TT-BNV\">\n",
+        )?;
+        wr(w, &format!(
+            "  <phong>\n    <tenPhong>{}</tenPhong>\n    <thoiGianTaiLieu>{} – {}</thoiGianTaiLieu>\n    <tongSoTaiLieu>{}</tongSoTaiLieu>\n  </phong>\n",
+            esc(organization),
+            esc(&first),
+            esc(&last),
+            records
+        ))?;
+        dossiers.each(|d, x| {
+            wr(w, &format!(
+                "  <hoSo>\n    <maHoSo>{}</maHoSo>\n    <thoiGianBatDau>{}</thoiGianBatDau>\n    <thoiGianKetThuc>{}</thoiGianKetThuc>\n    <tongSoTaiLieu>{}</tongSoTaiLieu>\n  </hoSo>\n",
+                esc(d),
+                esc(&x.from),
+                esc(&x.to),
+                x.n
+            ))
+        })?;
+        each_record(&dir, |r| {
+            let mut t = String::new();
+            t.push_str("  <taiLieu>\n");
+            let mut field = |name: &str, v: Option<&str>| {
+                if let Some(v) = v {
+                    t.push_str(&format!("    <{name}>{}</{name}>\n", esc(v)));
+                }
+            };
+            field("maDinhDanh", Some(&format!("{}#{}", r.code, r.id)));
+            field("maHoSo", r.dossier.as_deref());
+            field("tenLoaiTaiLieu", Some(&r.doc_type));
+            field("trichYeuNoiDung", r.title.as_deref());
+            field("ngayThangNam", r.issue_date.as_deref());
+            field("coQuanBanHanh", r.agency.as_deref());
+            field("thuTucHanhChinh", r.procedure.as_deref());
+            field("chuTheDuLieu", Some(&r.subject));
+            for s in &r.signers {
+                field("nguoiKy", Some(s));
+            }
+            for (k, v) in &r.meta {
+                t.push_str(&format!(
+                    "    <truongKhac ten=\"{}\">{}</truongKhac>\n",
+                    esc(k),
+                    esc(v)
+                ));
+            }
             t.push_str(&format!(
-                "    <truongKhac ten=\"{}\">{}</truongKhac>\n",
-                esc(k),
-                esc(v)
+                "    <tepTin duongDan=\"{}\" dinhDang=\"{}\" kichThuoc=\"{}\" sha256=\"{}\"/>\n  </taiLieu>\n",
+                r.document(),
+                esc(&r.media_type),
+                r.size,
+                r.content_sha256
             ));
-        }
-        t.push_str(&format!(
-            "    <tepTin duongDan=\"{PAYLOAD}/records/{}/{}\" dinhDang=\"{}\" kichThuoc=\"{}\" sha256=\"{}\"/>\n  </taiLieu>\n",
-            r.id,
-            crate::bag::document_name(&r.media_type),
-            esc(&r.media_type),
-            r.size,
-            r.content_sha256
-        ));
-        w.write_all(t.as_bytes()).map_err(|e| io("write", &p, e))?;
-    }
-    w.write_all(b"</duLieuLuuTru>\n")
-        .and_then(|()| w.flush())
-        .map_err(|e| io("write", &p, e))
+            wr(w, &t)
+        })?;
+        wr(w, "</duLieuLuuTru>\n")
+    })
+}
+
+fn premis_event(
+    id: &str,
+    kind: &str,
+    time: &str,
+    detail: &str,
+    outcome: &str,
+    agent: &str,
+    object: Option<&str>,
+) -> String {
+    format!(
+        "  <premis:event>\n    <premis:eventIdentifier><premis:eventIdentifierType>local</premis:eventIdentifierType><premis:eventIdentifierValue>{}</premis:eventIdentifierValue></premis:eventIdentifier>\n    <premis:eventType>{kind}</premis:eventType>\n    <premis:eventDateTime>{}</premis:eventDateTime>\n    <premis:eventDetailInformation><premis:eventDetail>{}</premis:eventDetail></premis:eventDetailInformation>\n    <premis:eventOutcomeInformation><premis:eventOutcome>{}</premis:eventOutcome></premis:eventOutcomeInformation>\n    <premis:linkingAgentIdentifier><premis:linkingAgentIdentifierType>local</premis:linkingAgentIdentifierType><premis:linkingAgentIdentifierValue>{}</premis:linkingAgentIdentifierValue></premis:linkingAgentIdentifier>\n{}  </premis:event>\n",
+        esc(id),
+        esc(time),
+        esc(detail),
+        esc(outcome),
+        esc(agent),
+        object
+            .map(|o| format!("    <premis:linkingObjectIdentifier><premis:linkingObjectIdentifierType>local</premis:linkingObjectIdentifierType><premis:linkingObjectIdentifierValue>{}</premis:linkingObjectIdentifierValue></premis:linkingObjectIdentifier>\n", esc(o)))
+            .unwrap_or_default()
+    )
 }
 
 /// PREMIS v3: every payload file with its SHA-256 fixity, size and format; per record its
 /// ingest and signature-validation events; the transfer (this export).
-fn write_premis(c: &Ctx, user: &str, reason: &str) -> Result<()> {
-    let p = c.root.join("metadata/preservation/premis.xml");
-    let mut w = BufWriter::new(File::create(&p).map_err(|e| io("create", &p, e))?);
-    let mut put = |s: String| w.write_all(s.as_bytes());
-    let ioe = |e| io("write", &p, e);
-    put("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">\n".into()).map_err(ioe)?;
-    for (sha, path) in manifest_lines(&c.root.join(MANIFESTS).join("manifest-sha256.txt"))? {
-        let size = fs::metadata(c.root.join(&path))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        put(format!(
-            "  <premis:object xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"premis:file\">\n    <premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType><premis:objectIdentifierValue>{}</premis:objectIdentifierValue></premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{size}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation></premis:format></premis:objectCharacteristics>\n  </premis:object>\n",
-            esc(&path),
-            media_type(&path)
-        ))
-        .map_err(ioe)?;
-    }
-    let event = |id: &str,
-                 kind: &str,
-                 time: &str,
-                 detail: &str,
-                 outcome: &str,
-                 agent: &str,
-                 object: Option<&str>| {
-        format!(
-            "  <premis:event>\n    <premis:eventIdentifier><premis:eventIdentifierType>local</premis:eventIdentifierType><premis:eventIdentifierValue>{}</premis:eventIdentifierValue></premis:eventIdentifier>\n    <premis:eventType>{kind}</premis:eventType>\n    <premis:eventDateTime>{}</premis:eventDateTime>\n    <premis:eventDetailInformation><premis:eventDetail>{}</premis:eventDetail></premis:eventDetailInformation>\n    <premis:eventOutcomeInformation><premis:eventOutcome>{}</premis:eventOutcome></premis:eventOutcomeInformation>\n    <premis:linkingAgentIdentifier><premis:linkingAgentIdentifierType>local</premis:linkingAgentIdentifierType><premis:linkingAgentIdentifierValue>{}</premis:linkingAgentIdentifierValue></premis:linkingAgentIdentifier>\n{}  </premis:event>\n",
-            esc(id),
-            esc(time),
-            esc(detail),
-            esc(outcome),
-            esc(agent),
-            object
-                .map(|o| format!("    <premis:linkingObjectIdentifier><premis:linkingObjectIdentifierType>local</premis:linkingObjectIdentifierType><premis:linkingObjectIdentifierValue>{}</premis:linkingObjectIdentifierValue></premis:linkingObjectIdentifier>\n", esc(o)))
-                .unwrap_or_default()
-        )
-    };
-    for &id in c.ids {
-        let r = c.record(id)?;
-        let doc = format!(
-            "{PAYLOAD}/records/{id}/{}",
-            crate::bag::document_name(&r.media_type)
-        );
-        put(event(
-            &format!("ingest-{id}"),
-            "ingestion",
-            &r.ingest_time,
-            &format!("record {id} ({}) archived at log entry {}", r.code, r.leaf),
-            "success",
-            &r.ingest_user,
-            Some(&doc),
-        ))
-        .map_err(ioe)?;
-        let indication = r
-            .report
-            .get("indication")
-            .and_then(|v| v.as_str())
-            .unwrap_or("NO_SIGNATURE");
-        let detail = match &r.kept_unverified {
-            Some(why) => format!(
-                "signatures validated at ingest (ETSI EN 319 102-1); kept unverified: {why}"
-            ),
-            None => "signatures validated at ingest (ETSI EN 319 102-1)".into(),
+fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Result<Described> {
+    let dir = z.dir.clone();
+    generate(z, "metadata/preservation/premis.xml", |w| {
+        let wr = |w: &mut dyn Write, s: &str| {
+            w.write_all(s.as_bytes())
+                .map_err(|e| ArchiveError::Db(format!("write premis.xml: {e}")))
         };
-        put(event(
-            &format!("validation-{id}"),
-            "validation",
-            r.validation_data
-                .as_ref()
-                .map(|v| v.gathered.as_str())
-                .unwrap_or(&r.ingest_time),
-            &detail,
-            indication,
-            "kyso",
-            Some(&doc),
-        ))
-        .map_err(ioe)?;
-    }
-    put(event(
-        "transfer",
-        "transfer",
-        &c.created,
-        &format!("exported by kyso for long-term preservation: {reason}"),
-        "success",
-        user,
-        None,
-    ))
-    .map_err(ioe)?;
-    for (id, kind) in [(user, "person"), ("kyso", "software")] {
-        put(format!(
-            "  <premis:agent>\n    <premis:agentIdentifier><premis:agentIdentifierType>local</premis:agentIdentifierType><premis:agentIdentifierValue>{}</premis:agentIdentifierValue></premis:agentIdentifier>\n    <premis:agentName>{}</premis:agentName>\n    <premis:agentType>{kind}</premis:agentType>\n  </premis:agent>\n",
-            esc(id),
-            esc(id)
-        ))
-        .map_err(ioe)?;
-    }
-    put("</premis:premis>\n".into()).map_err(ioe)?;
-    w.flush().map_err(|e| io("write", &p, e))
+        wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">\n")?;
+        each_file(&dir, |sha, path, size| {
+            wr(w, &format!(
+                "  <premis:object xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"premis:file\">\n    <premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType><premis:objectIdentifierValue>{}</premis:objectIdentifierValue></premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{size}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation></premis:format></premis:objectCharacteristics>\n  </premis:object>\n",
+                esc(path),
+                media_type(path)
+            ))
+        })?;
+        each_record(&dir, |r| {
+            let doc = r.document();
+            wr(
+                w,
+                &premis_event(
+                    &format!("ingest-{}", r.id),
+                    "ingestion",
+                    &r.ingest_time,
+                    &format!(
+                        "record {} ({}) archived at log entry {}",
+                        r.id, r.code, r.leaf
+                    ),
+                    "success",
+                    &r.ingest_user,
+                    Some(&doc),
+                ),
+            )?;
+            let detail = match &r.kept_unverified {
+                Some(why) => format!(
+                    "signatures validated at ingest (ETSI EN 319 102-1); kept unverified: {why}"
+                ),
+                None => "signatures validated at ingest (ETSI EN 319 102-1)".into(),
+            };
+            wr(
+                w,
+                &premis_event(
+                    &format!("validation-{}", r.id),
+                    "validation",
+                    r.gathered.as_deref().unwrap_or(&r.ingest_time),
+                    &detail,
+                    &r.indication,
+                    "kyso",
+                    Some(&doc),
+                ),
+            )
+        })?;
+        wr(
+            w,
+            &premis_event(
+                "transfer",
+                "transfer",
+                created,
+                &format!("exported by kyso for long-term preservation: {reason}"),
+                "success",
+                user,
+                None,
+            ),
+        )?;
+        for (id, kind) in [(user, "person"), ("kyso", "software")] {
+            wr(w, &format!(
+                "  <premis:agent>\n    <premis:agentIdentifier><premis:agentIdentifierType>local</premis:agentIdentifierType><premis:agentIdentifierValue>{}</premis:agentIdentifierValue></premis:agentIdentifier>\n    <premis:agentName>{}</premis:agentName>\n    <premis:agentType>{kind}</premis:agentType>\n  </premis:agent>\n",
+                esc(id),
+                esc(id)
+            ))?;
+        }
+        wr(w, "</premis:premis>\n")
+    })
+}
+
+/// Copy a manifest from the `.partial` directory into the zip.
+fn copy_manifest(z: &mut ZipSink, name: &str) -> Result<Described> {
+    let p = z.dir.join(name);
+    let mut f = File::open(&p).map_err(|e| io("open", &p, e))?;
+    generate(z, &format!("{MANIFESTS}/{name}"), |w| {
+        std::io::copy(&mut f, w).map_err(|e| io("copy", &p, e))?;
+        Ok(())
+    })
 }
 
 /// The content information type of every file group (CSIP62–63: OTHER, and what it is).
 const CIT: &str = "csip:CONTENTINFORMATIONTYPE=\"OTHER\" csip:OTHERCONTENTINFORMATIONTYPE=\"kyso signed records with evidence\"";
-
-/// A fileSec entry for a file outside the payload (documentation, schemas).
-fn file_entry(root: &Path, rel: &str, id: &str, created: &str) -> Result<String> {
-    let (size, sha) = describe(&root.join(rel))?;
-    Ok(format!(
-        "      <mets:file ID=\"{id}\" MIMETYPE=\"{}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{rel}\"/></mets:file>\n",
-        if rel.ends_with(".xsd") || rel.ends_with(".xml") {
-            "text/xml"
-        } else {
-            "text/plain"
-        }
-    ))
-}
 
 /// documentation/README.txt: what the package is and how to check it.
 const README: &str = "This E-ARK information package was exported by kyso, a signing and e-archive appliance.\n\
@@ -391,28 +893,6 @@ const XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </xs:schema>
 "#;
 
-/// A file's digest and size, for an mdRef.
-fn describe(p: &Path) -> Result<(u64, String)> {
-    let b = fs::read(p).map_err(|e| io("read", p, e))?;
-    Ok((
-        b.len() as u64,
-        hex::encode(ring::digest::digest(&ring::digest::SHA256, &b)),
-    ))
-}
-
-fn md_ref(root: &Path, rel: &str, mdtype: &str, created: &str) -> Result<String> {
-    let (size, sha) = describe(&root.join(rel))?;
-    let kind = if mdtype == "PREMIS" {
-        "MDTYPE=\"PREMIS\"".to_string()
-    } else {
-        format!("MDTYPE=\"OTHER\" OTHERMDTYPE=\"{mdtype}\"")
-    };
-    let mime = media_type(rel);
-    Ok(format!(
-        "<mets:mdRef LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{rel}\" {kind} MIMETYPE=\"{mime}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha}\" CHECKSUMTYPE=\"SHA-256\"/>"
-    ))
-}
-
 const METS_NS: &str = "xmlns:mets=\"http://www.loc.gov/METS/\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:csip=\"https://DILCIS.eu/XML/METS/CSIPExtensionMETS\"";
 
 fn mets_hdr(created: &str) -> String {
@@ -422,75 +902,108 @@ fn mets_hdr(created: &str) -> String {
     )
 }
 
-/// The representation's METS: every payload file with its SHA-256 (hrefs relative to the
-/// representation folder), streamed from the manifest.
-fn write_rep_mets(c: &Ctx, objid: &str) -> Result<()> {
-    let p = c.root.join("representations/rep1/METS.xml");
-    let mut w = BufWriter::new(File::create(&p).map_err(|e| io("create", &p, e))?);
-    let ioe = |e| io("write", &p, e);
-    let created = &c.created;
-    write!(
-        w,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mets:mets {METS_NS} OBJID=\"{}/rep1\" LABEL=\"rep1\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n{}  <mets:fileSec ID=\"filesec-rep1\">\n    <mets:fileGrp ID=\"filegrp-data\" USE=\"Data\" {CIT}>\n",
-        esc(objid),
-        mets_hdr(created)
+fn md_ref(rel: &str, mdtype: &str, d: &Described, created: &str) -> String {
+    let kind = if mdtype == "PREMIS" {
+        "MDTYPE=\"PREMIS\"".to_string()
+    } else {
+        format!("MDTYPE=\"OTHER\" OTHERMDTYPE=\"{mdtype}\"")
+    };
+    let mime = media_type(rel);
+    format!(
+        "<mets:mdRef LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{rel}\" {kind} MIMETYPE=\"{mime}\" SIZE=\"{}\" CREATED=\"{created}\" CHECKSUM=\"{}\" CHECKSUMTYPE=\"SHA-256\"/>",
+        d.size, d.sha256
     )
-    .map_err(ioe)?;
-    let manifest = c.root.join(MANIFESTS).join("manifest-sha256.txt");
-    let strip = "representations/rep1/";
-    let mut n = 0u64;
-    for (sha, path) in manifest_lines(&manifest)? {
-        n += 1;
-        let size = fs::metadata(c.root.join(&path))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        let href = path.strip_prefix(strip).unwrap_or(&path);
-        writeln!(
-            w,
-            "      <mets:file ID=\"file-{n}\" MIMETYPE=\"{}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{}\"/></mets:file>",
-            media_type(&path),
-            esc(href)
-        )
-        .map_err(ioe)?;
-    }
-    w.write_all(
-        b"    </mets:fileGrp>\n  </mets:fileSec>\n  <mets:structMap ID=\"structmap-rep1\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n    <mets:div ID=\"div-rep1\" LABEL=\"rep1\">\n      <mets:div ID=\"div-data\" LABEL=\"Data\"><mets:fptr FILEID=\"filegrp-data\"/></mets:div>\n    </mets:div>\n  </mets:structMap>\n</mets:mets>\n",
-    )
-    .and_then(|()| w.flush())
-    .map_err(ioe)
 }
+
+/// A fileSec entry for a file outside the payload (documentation, schemas).
+fn file_entry(rel: &str, id: &str, d: &Described, created: &str) -> String {
+    format!(
+        "      <mets:file ID=\"{id}\" MIMETYPE=\"{}\" SIZE=\"{}\" CREATED=\"{created}\" CHECKSUM=\"{}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{rel}\"/></mets:file>\n",
+        if rel.ends_with(".xsd") || rel.ends_with(".xml") {
+            "text/xml"
+        } else {
+            "text/plain"
+        },
+        d.size,
+        d.sha256
+    )
+}
+
+/// The representation's METS: every payload file with its SHA-256 (hrefs relative to the
+/// representation folder), streamed from the manifest and the sizes.
+fn write_rep_mets(z: &mut ZipSink, objid: &str, created: &str) -> Result<Described> {
+    let dir = z.dir.clone();
+    generate(z, "representations/rep1/METS.xml", |w| {
+        let wr = |w: &mut dyn Write, s: &str| {
+            w.write_all(s.as_bytes())
+                .map_err(|e| ArchiveError::Db(format!("write representations/rep1/METS.xml: {e}")))
+        };
+        wr(w, &format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mets:mets {METS_NS} OBJID=\"{}/rep1\" LABEL=\"rep1\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n{}  <mets:fileSec ID=\"filesec-rep1\">\n    <mets:fileGrp ID=\"filegrp-data\" USE=\"Data\" {CIT}>\n",
+            esc(objid),
+            mets_hdr(created)
+        ))?;
+        let strip = "representations/rep1/";
+        let mut n = 0u64;
+        each_file(&dir, |sha, path, size| {
+            n += 1;
+            let href = path.strip_prefix(strip).unwrap_or(path);
+            wr(w, &format!(
+                "      <mets:file ID=\"file-{n}\" MIMETYPE=\"{}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{}\"/></mets:file>\n",
+                media_type(path),
+                esc(href)
+            ))
+        })?;
+        wr(w, "    </mets:fileGrp>\n  </mets:fileSec>\n  <mets:structMap ID=\"structmap-rep1\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n    <mets:div ID=\"div-rep1\" LABEL=\"rep1\">\n      <mets:div ID=\"div-data\" LABEL=\"Data\"><mets:fptr FILEID=\"filegrp-data\"/></mets:div>\n    </mets:div>\n  </mets:structMap>\n</mets:mets>\n")
+    })
+}
+
+/// The root METS's metadata division: what `kyso bag renew` adds an ADMID to.
+const METADATA_DIV: &str =
+    "<mets:div ID=\"div-metadata\" LABEL=\"Metadata\" DMDID=\"dmd-tt05\" ADMID=\"";
+/// The end of the root METS's amdSec: where `kyso bag renew` adds a digiprovMD.
+const AMDSEC_END: &str = "</mets:amdSec>";
 
 /// The root METS (CSIP 2.1): the package's identity and type, the metadata files, the
 /// documentation and schema, and the representation by its own METS.
-fn write_mets(c: &Ctx, objid: &str, label: &str) -> Result<()> {
-    write_rep_mets(c, objid)?;
-    let p = c.root.join("METS.xml");
-    let created = &c.created;
+#[allow(clippy::too_many_arguments)]
+fn root_mets(
+    objid: &str,
+    label: &str,
+    created: &str,
+    dmd: &Described,
+    premis: &Described,
+    m256: &Described,
+    m512: &Described,
+    readme: &Described,
+    xsd: &Described,
+    rep: &Described,
+) -> String {
     let dmd = md_ref(
-        c.root,
         "metadata/descriptive/tt05-2025.xml",
         "TT05-2025-TT-BNV",
+        dmd,
         created,
-    )?;
+    );
     let premis = md_ref(
-        c.root,
         "metadata/preservation/premis.xml",
         "PREMIS",
+        premis,
         created,
-    )?;
+    );
     let m256 = md_ref(
-        c.root,
         "metadata/preservation/manifest-sha256.txt",
         "BagIt manifest SHA-256",
+        m256,
         created,
-    )?;
+    );
     let m512 = md_ref(
-        c.root,
         "metadata/preservation/manifest-sha512.txt",
         "BagIt manifest SHA-512",
+        m512,
         created,
-    )?;
-    let text = format!(
+    );
+    format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
 <mets:mets {METS_NS} OBJID=\"{}\" LABEL=\"{}\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n\
 {}\
@@ -499,7 +1012,7 @@ fn write_mets(c: &Ctx, objid: &str, label: &str) -> Result<()> {
     <mets:digiprovMD ID=\"digiprov-premis\" CREATED=\"{created}\" STATUS=\"CURRENT\">{premis}</mets:digiprovMD>\n\
     <mets:digiprovMD ID=\"digiprov-manifest-sha256\" CREATED=\"{created}\" STATUS=\"CURRENT\">{m256}</mets:digiprovMD>\n\
     <mets:digiprovMD ID=\"digiprov-manifest-sha512\" CREATED=\"{created}\" STATUS=\"CURRENT\">{m512}</mets:digiprovMD>\n\
-  </mets:amdSec>\n\
+{AMDSEC_END}\n\
   <mets:fileSec ID=\"filesec\">\n\
     <mets:fileGrp ID=\"filegrp-documentation\" USE=\"Documentation\" {CIT}>\n{}    </mets:fileGrp>\n\
     <mets:fileGrp ID=\"filegrp-schemas\" USE=\"Schemas\" {CIT}>\n{}    </mets:fileGrp>\n\
@@ -507,7 +1020,7 @@ fn write_mets(c: &Ctx, objid: &str, label: &str) -> Result<()> {
   </mets:fileSec>\n\
   <mets:structMap ID=\"structmap\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n\
     <mets:div ID=\"div-root\" LABEL=\"{}\">\n\
-      <mets:div ID=\"div-metadata\" LABEL=\"Metadata\" DMDID=\"dmd-tt05\" ADMID=\"digiprov-premis digiprov-manifest-sha256 digiprov-manifest-sha512\"/>\n\
+      {METADATA_DIV}digiprov-premis digiprov-manifest-sha256 digiprov-manifest-sha512\"/>\n\
       <mets:div ID=\"div-documentation\" LABEL=\"Documentation\"><mets:fptr FILEID=\"filegrp-documentation\"/></mets:div>\n\
       <mets:div ID=\"div-schemas\" LABEL=\"Schemas\"><mets:fptr FILEID=\"filegrp-schemas\"/></mets:div>\n\
       <mets:div ID=\"div-representations\" LABEL=\"Representations\"><mets:fptr FILEID=\"filegrp-rep1\"/>\n\
@@ -519,91 +1032,169 @@ fn write_mets(c: &Ctx, objid: &str, label: &str) -> Result<()> {
         esc(objid),
         esc(label),
         mets_hdr(created),
-        file_entry(c.root, "documentation/README.txt", "file-documentation", created)?,
-        file_entry(c.root, "schemas/tt05-2025.xsd", "file-schema", created)?,
-        file_entry(c.root, "representations/rep1/METS.xml", "file-rep1-mets", created)?,
+        file_entry("documentation/README.txt", "file-documentation", readme, created),
+        file_entry("schemas/tt05-2025.xsd", "file-schema", xsd, created),
+        file_entry("representations/rep1/METS.xml", "file-rep1-mets", rep, created),
         esc(objid),
-    );
-    fs::write(&p, text).map_err(|e| io("write", &p, e))
-}
-
-/// Write the metadata files and the METS of the package at `root` (its payload and manifests
-/// complete).
-pub(crate) fn finish(
-    root: &Path,
-    objid: &str,
-    ids: &[u64],
-    organization: &str,
-    user: &str,
-    reason: &str,
-) -> Result<()> {
-    for d in [
-        "metadata/descriptive",
-        "metadata/preservation",
-        "documentation",
-        "schemas",
-    ] {
-        fs::create_dir_all(root.join(d)).map_err(|e| io("create", &root.join(d), e))?;
-    }
-    for (rel, text) in [
-        ("documentation/README.txt", README),
-        ("schemas/tt05-2025.xsd", XSD),
-    ] {
-        fs::write(root.join(rel), text).map_err(|e| io("write", &root.join(rel), e))?;
-    }
-    let c = Ctx {
-        root,
-        ids,
-        created: now(),
-    };
-    write_descriptive(&c, organization)?;
-    write_premis(&c, user, reason)?;
-    write_mets(
-        &c,
-        objid,
-        &format!("{} records exported by kyso", ids.len()),
     )
 }
 
-/// Zip the package directory `dir` (named OBJID) into `zip_path`, entries under `OBJID/`,
-/// stored (the documents are compressed already), streamed file by file.
-pub(crate) fn zip_dir(dir: &Path, zip_path: &Path) -> Result<()> {
-    let objid = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let f = File::create(zip_path).map_err(|e| io("create", zip_path, e))?;
-    let mut z = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, f));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(false);
-    let zerr =
-        |e: zip::result::ZipError| ArchiveError::Db(format!("zip {}: {e}", zip_path.display()));
-    let mut stack = vec![(dir.to_path_buf(), objid.clone())];
-    while let Some((d, rel)) = stack.pop() {
-        let mut entries: Vec<_> = fs::read_dir(&d)
-            .map_err(|e| io("read", &d, e))?
-            .flatten()
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        z.add_directory(format!("{rel}/"), opts).map_err(zerr)?;
-        for e in entries.into_iter().rev() {
-            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
-            let ft = e.file_type().map_err(|x| io("stat", &e.path(), x))?;
-            if ft.is_dir() {
-                stack.push((e.path(), name));
-            } else {
-                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
-                let o = opts.large_file(len >= u32::MAX as u64);
-                z.start_file(name, o).map_err(zerr)?;
-                let mut src = File::open(e.path()).map_err(|x| io("open", &e.path(), x))?;
-                std::io::copy(&mut src, &mut z).map_err(|x| io("zip", &e.path(), x))?;
+/// The root METS with a renewal time-stamp added (`kyso bag renew`): a digiprovMD whose
+/// mdRef gives the token's size and SHA-256, named by the metadata division's ADMID; the
+/// header's LASTMODDATE set to `created`.
+pub(crate) fn mets_with_renewal(
+    mets: &str,
+    rel: &str,
+    n: usize,
+    token: &[u8],
+    created: &str,
+) -> std::result::Result<String, String> {
+    let id = format!("digiprov-renewal-{n}");
+    if mets.contains(&format!("ID=\"{id}\"")) {
+        return Err(format!("METS.xml already has {id}"));
+    }
+    let not_kyso = |what: &str| format!("METS.xml is not as kyso writes it ({what}): not renewed");
+    let at = mets.find(AMDSEC_END).ok_or_else(|| not_kyso("no amdSec"))?;
+    let d = Described {
+        size: token.len() as u64,
+        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, token)),
+    };
+    let line = format!(
+        "    <mets:digiprovMD ID=\"{id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n",
+        md_ref(rel, "RFC 3161 time-stamp token (kyso bag renew)", &d, created)
+    );
+    let mut out = String::with_capacity(mets.len() + line.len() + 64);
+    out.push_str(&mets[..at]);
+    out.push_str(&line);
+    out.push_str(&mets[at..]);
+    let div = out
+        .find(METADATA_DIV)
+        .ok_or_else(|| not_kyso("no metadata division"))?
+        + METADATA_DIV.len();
+    let close = out[div..]
+        .find('"')
+        .ok_or_else(|| not_kyso("an unclosed ADMID"))?
+        + div;
+    out.insert_str(close, &format!(" {id}"));
+    let k = " LASTMODDATE=\"";
+    let lm = out.find(k).ok_or_else(|| not_kyso("no LASTMODDATE"))? + k.len();
+    let end = out[lm..]
+        .find('"')
+        .ok_or_else(|| not_kyso("an unclosed LASTMODDATE"))?
+        + lm;
+    out.replace_range(lm..end, created);
+    Ok(out)
+}
+
+/// Finish the package: the metadata generated from the side files, the manifests, README,
+/// schema, the representation's METS and the root METS appended, then the central directory;
+/// the zip made durable. Returns its path (in `dir`, to be renamed into place).
+pub(crate) fn finish_zip(
+    mut z: ZipSink,
+    records: u64,
+    organization: &str,
+    user: &str,
+    reason: &str,
+) -> Result<PathBuf> {
+    z.flush()?;
+    let created = now();
+    let objid = z.objid.clone();
+    for d in [
+        "metadata/",
+        "metadata/descriptive/",
+        "metadata/preservation/",
+        "documentation/",
+        "schemas/",
+    ] {
+        z.zip.folder(&format!("{objid}/{d}")).map_err(zio)?;
+    }
+    let dmd = write_descriptive(&mut z, organization, records)?;
+    let premis = write_premis(&mut z, user, reason, &created)?;
+    let m256 = copy_manifest(&mut z, "manifest-sha256.txt")?;
+    let m512 = copy_manifest(&mut z, "manifest-sha512.txt")?;
+    let readme = put_text(&mut z, "documentation/README.txt", README.as_bytes())?;
+    let xsd = put_text(&mut z, "schemas/tt05-2025.xsd", XSD.as_bytes())?;
+    let rep = write_rep_mets(&mut z, &objid, &created)?;
+    let mets = root_mets(
+        &objid,
+        &format!("{records} records exported by kyso"),
+        &created,
+        &dmd,
+        &premis,
+        &m256,
+        &m512,
+        &readme,
+        &xsd,
+        &rep,
+    );
+    put_text(&mut z, "METS.xml", mets.as_bytes())?;
+    let path = z.dir.join(ZIP_PARTIAL);
+    let f = z.zip.finish().map_err(zio)?;
+    f.sync_all().map_err(|e| io("fsync", &path, e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dossiers_spilled_to_runs_merge_to_what_memory_would_give() {
+        let d = tempfile::tempdir().unwrap();
+        let mut big = Dossiers::new(d.path());
+        let mut want: BTreeMap<String, Dossier> = BTreeMap::new();
+        // More distinct dossiers than fit in memory, runs more than merged at once.
+        let total = DOSSIERS_IN_MEMORY * (RUNS_MERGED + 3) + 17;
+        for i in 0..total {
+            let name = format!("HS-{:07}", (i * 7919) % (total / 2 + 1));
+            let date = format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+            big.add(&name, &date).unwrap();
+            let x = Dossier {
+                n: 1,
+                from: date.clone(),
+                to: date,
+            };
+            match want.get_mut(&name) {
+                Some(e) => e.add(&x),
+                None => {
+                    want.insert(name, x);
+                }
             }
         }
+        assert!(big.runs.len() > RUNS_MERGED);
+        let mut got = Vec::new();
+        big.each(|k, v| {
+            got.push((k.to_string(), v.clone()));
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<(String, Dossier)> = want.into_iter().collect();
+        assert_eq!(got.len(), want.len());
+        assert_eq!(got, want);
     }
-    let w = z.finish().map_err(zerr)?;
-    let f = w
-        .into_inner()
-        .map_err(|e| io("write", zip_path, e.into_error()))?;
-    f.sync_all().map_err(|e| io("fsync", zip_path, e))
+
+    #[test]
+    fn renewal_is_added_to_the_root_mets_once() {
+        let d = |s: &str| Described {
+            size: s.len() as u64,
+            sha256: "00".repeat(32),
+        };
+        let x = d("x");
+        let mets = root_mets("o", "l", "2026-01-01T00:00:00Z", &x, &x, &x, &x, &x, &x, &x);
+        let r = mets_with_renewal(
+            &mets,
+            "metadata/preservation/kyso-renewal-1.tsr",
+            1,
+            b"token",
+            "2027-01-01T00:00:00Z",
+        )
+        .unwrap();
+        assert!(r.contains("ADMID=\"digiprov-premis digiprov-manifest-sha256 digiprov-manifest-sha512 digiprov-renewal-1\""));
+        assert!(r.contains("<mets:digiprovMD ID=\"digiprov-renewal-1\""));
+        assert!(r.contains("xlink:href=\"metadata/preservation/kyso-renewal-1.tsr\""));
+        assert!(r.contains("LASTMODDATE=\"2027-01-01T00:00:00Z\""));
+        assert!(r.contains("CREATEDATE=\"2026-01-01T00:00:00Z\""));
+        assert!(mets_with_renewal(&r, "x", 1, b"t", "c").is_err());
+        assert!(mets_with_renewal("<mets/>", "x", 1, b"t", "c").is_err());
+    }
 }

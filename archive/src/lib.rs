@@ -9,8 +9,9 @@
 //! - [`lookup`]: logged reads of records, content and lookups; proofs;
 //! - [`checkpointer`]: signed checkpoints, never inconsistent with the last one signed;
 //! - [`backup`]: copies that survive the disk, and restores;
-//! - [`export`], [`bag`]: logged exports to BagIt packages; [`bag_verify`]: their offline
-//!   check; [`renew`]: time-stamps over a package's evidence, renewed;
+//! - [`export`], [`bag`]: logged exports to BagIt packages, [`eark`]: and to E-ARK packages,
+//!   written through [`zipout`]; [`package`]: a package read in place; [`bag_verify`]: their
+//!   offline check; [`renew`]: time-stamps over a package's evidence, renewed;
 //! - [`audit`]: recompute everything, trusting nothing inside the database;
 //! - [`stats`]: counters for the quarterly digitization report, kept by the writer;
 //! - [`schema`]: column families, keys and RocksDB options; [`model`]: records and events.
@@ -36,6 +37,7 @@ mod seqfile;
 pub mod stats;
 pub mod store;
 pub mod writer;
+pub mod zipout;
 
 pub use code::{DocumentCode, Subject};
 pub use error::{ArchiveError, Result};

@@ -1,10 +1,13 @@
-//! A package's files as `kyso bag verify` and `kyso bag renew` read them: a directory, or a
-//! serialized bag (one tar file) read in place — never extracted into the file system.
+//! A package's files as `kyso bag verify` and `kyso bag renew` read them: a directory, a
+//! serialized bag (one tar file) or an E-ARK zip, read in place — never extracted into the
+//! file system.
 //!
-//! A tar is indexed once (each entry's name, data offset and size, by seeking over the data),
-//! then read with positional reads, so records are checked in parallel as from a directory.
-//! Every read is bounded by the caller's limit; entry names must stay inside the bag's one
-//! top-level folder; links, devices and other non-file entries are refused.
+//! A tar is indexed once (each entry's name, data offset and size, by seeking over the data);
+//! a zip by one pass over its central directory (APPNOTE 6.3.10 §4.3.12, Zip64 §4.3.14–15,
+//! §4.5.3); then every file is read with positional reads, so records are checked in parallel
+//! as from a directory. Every read is bounded by the caller's limit; entry names must stay
+//! inside the package's one top-level folder; links, devices and other non-file tar entries,
+//! and compressed or encrypted zip entries (kyso writes stored ones), are refused.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -36,6 +39,7 @@ pub struct TarIndex {
 pub enum Package {
     Dir(PathBuf),
     Tar(TarIndex),
+    Zip(ZipIndex),
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -170,12 +174,14 @@ impl Read for At<'_> {
 }
 
 impl Package {
-    /// Open what `path` is: a directory, or a tar file.
+    /// Open what `path` is: a directory, a tar file, or else a zip file.
     pub fn open(path: &Path) -> Result<Package, String> {
         if path.is_dir() {
             Ok(Package::Dir(path.to_path_buf()))
-        } else {
+        } else if is_tar(path) {
             TarIndex::open(path).map(Package::Tar)
+        } else {
+            ZipIndex::open(path).map(Package::Zip)
         }
     }
 
@@ -184,6 +190,29 @@ impl Package {
         match self {
             Package::Dir(root) => root.join(rel).display().to_string(),
             Package::Tar(t) => format!("{}:{rel}", t.path.display()),
+            Package::Zip(z) => format!("{}:{rel}", z.path.display()),
+        }
+    }
+
+    /// The package file or directory.
+    pub fn path(&self) -> &Path {
+        match self {
+            Package::Dir(root) => root,
+            Package::Tar(t) => &t.path,
+            Package::Zip(z) => &z.path,
+        }
+    }
+
+    /// The name of the package's folder: a directory's own name, a tar's or zip's one
+    /// top-level folder.
+    pub fn top(&self) -> String {
+        match self {
+            Package::Dir(root) => root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Package::Tar(t) => t.top.clone(),
+            Package::Zip(z) => z.top.clone(),
         }
     }
 
@@ -213,6 +242,19 @@ impl Package {
                     size,
                 ))
             }
+            Package::Zip(z) => {
+                let (at, size) = z
+                    .data(rel)
+                    .map_err(|e| format!("{}: {e}", self.shown(rel)))?;
+                Ok((
+                    Box::new(At {
+                        f: &z.file,
+                        pos: at,
+                        end: at + size,
+                    }),
+                    size,
+                ))
+            }
         }
     }
 
@@ -227,6 +269,11 @@ impl Package {
                 .get(rel)
                 .map(|x| x.1)
                 .ok_or_else(|| "No such file in the tar".into()),
+            Package::Zip(z) => z
+                .entries
+                .get(rel)
+                .map(|x| x.1)
+                .ok_or_else(|| "No such file in the zip".into()),
         }
     }
 
@@ -234,6 +281,7 @@ impl Package {
         match self {
             Package::Dir(root) => root.join(rel).exists(),
             Package::Tar(t) => t.entries.contains_key(rel),
+            Package::Zip(z) => z.entries.contains_key(rel),
         }
     }
 
@@ -279,11 +327,11 @@ impl Package {
                     }
                 }
             }
-            Package::Tar(t) => {
+            Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
                 let prefix = format!("{rel}/");
-                out.extend(t.order.iter().filter(|p| p.starts_with(&prefix)).cloned());
+                out.extend(order.iter().filter(|p| p.starts_with(&prefix)).cloned());
                 if out.is_empty() {
-                    errors.push((rel.to_string(), "no such folder in the tar".into()));
+                    errors.push((rel.to_string(), "no such folder in the package".into()));
                 }
             }
         }
@@ -300,14 +348,349 @@ impl Package {
                         .collect()
                 })
                 .unwrap_or_default(),
-            Package::Tar(t) => {
+            Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
                 let prefix = format!("{rel}/");
-                t.order
+                order
                     .iter()
                     .filter_map(|p| p.strip_prefix(&prefix))
                     .map(|p| p.split('/').next().unwrap_or_default().to_string())
                     .collect()
             }
         }
+    }
+}
+
+/// Most entries a zip package may have.
+const MAX_ZIP_ENTRIES: u64 = 20_000_000;
+/// The end of central directory record and the longest comment it may have (§4.3.16).
+const END_LEN: u64 = 22;
+const MAX_COMMENT: u64 = u16::MAX as u64;
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+fn le64(b: &[u8], at: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(x)
+}
+
+/// Where a zip's central directory is (§4.3.16, or the Zip64 record §4.3.14 its locator
+/// §4.3.15 points to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZipEnd {
+    /// The central directory's offset, length and entries.
+    pub cd_at: u64,
+    pub cd_len: u64,
+    pub entries: u64,
+}
+
+fn read_at(f: &File, at: u64, n: usize) -> Result<Vec<u8>, String> {
+    let mut b = vec![0u8; n];
+    f.read_exact_at(&mut b, at).map_err(|e| e.to_string())?;
+    Ok(b)
+}
+
+/// Find the end of central directory record: the last one whose comment reaches the end of
+/// the file exactly; and the Zip64 record when a locator precedes it.
+fn zip_end(f: &File, len: u64) -> Result<ZipEnd, String> {
+    if len < END_LEN {
+        return Err("not a zip (too short)".into());
+    }
+    let tail_len = len.min(END_LEN + MAX_COMMENT + 20);
+    let tail = read_at(f, len - tail_len, tail_len as usize)?;
+    let mut at = None;
+    for i in (0..=tail.len() - END_LEN as usize).rev() {
+        if le32(&tail, i) == crate::zipout::END
+            && i + END_LEN as usize + le16(&tail, i + 20) as usize == tail.len()
+        {
+            at = Some(i);
+            break;
+        }
+    }
+    let i = at.ok_or("not a zip (no end of central directory record)")?;
+    let end_at = len - tail_len + i as u64;
+    let e = &tail[i..];
+    if le16(e, 4) != 0 || le16(e, 6) != 0 {
+        return Err("a zip split over several disks".into());
+    }
+    let mut end = ZipEnd {
+        cd_at: le32(e, 16) as u64,
+        cd_len: le32(e, 12) as u64,
+        entries: le16(e, 10) as u64,
+    };
+    let mut limit = end_at;
+    if i >= 20 && le32(&tail, i - 20) == crate::zipout::LOCATOR64 {
+        let l = &tail[i - 20..i];
+        let at64 = le64(l, 8);
+        if le32(l, 4) != 0 || le32(l, 16) > 1 {
+            return Err("a zip split over several disks".into());
+        }
+        if at64.checked_add(56).is_none_or(|x| x > end_at - 20) {
+            return Err("the Zip64 end record is not before its locator".into());
+        }
+        let r = read_at(f, at64, 56)?;
+        if le32(&r, 0) != crate::zipout::END64 || le64(&r, 4) < 44 {
+            return Err("the Zip64 end of central directory record is damaged".into());
+        }
+        if le32(&r, 16) != 0 || le32(&r, 20) != 0 {
+            return Err("a zip split over several disks".into());
+        }
+        end = ZipEnd {
+            cd_at: le64(&r, 48),
+            cd_len: le64(&r, 40),
+            entries: le64(&r, 32),
+        };
+        limit = at64;
+    }
+    if end.cd_at.checked_add(end.cd_len).is_none_or(|x| x > limit) {
+        return Err("the central directory is not where the end record says".into());
+    }
+    if end.entries > MAX_ZIP_ENTRIES {
+        return Err(format!("more than {MAX_ZIP_ENTRIES} entries"));
+    }
+    if end.entries.saturating_mul(46) > end.cd_len {
+        return Err("the central directory is shorter than its entries".into());
+    }
+    Ok(end)
+}
+
+/// One central directory record (§4.3.12), as read.
+pub struct CentralRecord {
+    /// The record's bytes, as they are.
+    pub raw: Vec<u8>,
+    pub name: String,
+    /// The local header's offset, the data's size (stored), and whether it is a folder.
+    pub offset: u64,
+    pub size: u64,
+    pub folder: bool,
+}
+
+/// Reads a zip's central directory records one at a time, each checked.
+pub struct CentralRecords<'a> {
+    r: std::io::BufReader<std::io::Take<&'a File>>,
+    left: u64,
+}
+
+impl<'a> CentralRecords<'a> {
+    pub fn new(f: &'a File, end: &ZipEnd) -> Result<CentralRecords<'a>, String> {
+        use std::io::{Seek, SeekFrom};
+        let mut h = f;
+        h.seek(SeekFrom::Start(end.cd_at))
+            .map_err(|e| e.to_string())?;
+        Ok(CentralRecords {
+            r: std::io::BufReader::with_capacity(1 << 16, h.take(end.cd_len)),
+            left: end.entries,
+        })
+    }
+
+    fn record(&mut self) -> Result<CentralRecord, String> {
+        let mut raw = vec![0u8; 46];
+        self.r
+            .read_exact(&mut raw)
+            .map_err(|e| format!("the central directory: {e}"))?;
+        if le32(&raw, 0) != crate::zipout::CENTRAL {
+            return Err("the central directory is damaged (a record's signature)".into());
+        }
+        let (n, m, k) = (
+            le16(&raw, 28) as usize,
+            le16(&raw, 30) as usize,
+            le16(&raw, 32) as usize,
+        );
+        raw.resize(46 + n + m + k, 0);
+        self.r
+            .read_exact(&mut raw[46..])
+            .map_err(|e| format!("the central directory: {e}"))?;
+        let name = std::str::from_utf8(&raw[46..46 + n])
+            .map_err(|_| "a zip entry name is not UTF-8".to_string())?
+            .to_string();
+        let (flags, method) = (le16(&raw, 8), le16(&raw, 10));
+        let (mut csize, mut size, mut offset) = (
+            le32(&raw, 20) as u64,
+            le32(&raw, 24) as u64,
+            le32(&raw, 42) as u64,
+        );
+        // §4.5.3: the Zip64 extra field holds, in order, the fields that are 0xFFFFFFFF.
+        let extra = &raw[46 + n..46 + n + m];
+        let mut p = 0;
+        while p + 4 <= extra.len() {
+            let (id, len) = (le16(extra, p), le16(extra, p + 2) as usize);
+            let body = extra
+                .get(p + 4..p + 4 + len)
+                .ok_or_else(|| format!("zip entry {name:?}: an extra field overruns"))?;
+            if id == crate::zipout::ZIP64_EXTRA {
+                let mut q = 0;
+                let mut next = |v: &mut u64| -> Result<(), String> {
+                    if *v == u32::MAX as u64 {
+                        let b = body
+                            .get(q..q + 8)
+                            .ok_or_else(|| format!("zip entry {name:?}: a short Zip64 field"))?;
+                        *v = le64(b, 0);
+                        q += 8;
+                    }
+                    Ok(())
+                };
+                next(&mut size)?;
+                next(&mut csize)?;
+                next(&mut offset)?;
+            }
+            p += 4 + len;
+        }
+        let folder = name.ends_with('/');
+        if flags & 1 != 0 {
+            return Err(format!("zip entry {name:?} is encrypted"));
+        }
+        if !folder && (method != 0 || csize != size) {
+            return Err(format!(
+                "zip entry {name:?} is compressed (method {method}): kyso reads stored entries, as it writes them"
+            ));
+        }
+        Ok(CentralRecord {
+            raw,
+            name,
+            offset,
+            size,
+            folder,
+        })
+    }
+}
+
+impl Iterator for CentralRecords<'_> {
+    type Item = Result<CentralRecord, String>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let r = self.record();
+        if r.is_err() {
+            self.left = 0;
+        }
+        Some(r)
+    }
+}
+
+/// A zip's stored files, by path under its top-level folder.
+pub struct ZipIndex {
+    file: File,
+    path: PathBuf,
+    /// The package's folder inside the zip.
+    pub top: String,
+    /// Path (relative to the folder) → (local header offset, size).
+    entries: HashMap<String, (u64, u64)>,
+    /// Paths in central directory order.
+    order: Vec<String>,
+    /// Where its central directory is.
+    pub end: ZipEnd,
+}
+
+impl ZipIndex {
+    /// Index the zip at `path`: one pass over its central directory.
+    pub fn open(path: &Path) -> Result<ZipIndex, String> {
+        let shown = path.display();
+        let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+        let len = file.metadata().map_err(|e| format!("{shown}: {e}"))?.len();
+        let end = zip_end(&file, len).map_err(|e| format!("{shown}: {e}"))?;
+        let mut entries = HashMap::new();
+        let mut order = Vec::new();
+        let mut top: Option<String> = None;
+        for rec in CentralRecords::new(&file, &end).map_err(|e| format!("{shown}: {e}"))? {
+            let rec = rec.map_err(|e| format!("{shown}: {e}"))?;
+            let name = rec.name.strip_suffix('/').unwrap_or(&rec.name);
+            let mut parts: Vec<&str> = name.split('/').collect();
+            if parts
+                .iter()
+                .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains(['\\', '\0']))
+            {
+                return Err(format!(
+                    "zip entry {:?} escapes the package (absolute, .. or an empty part)",
+                    rec.name
+                ));
+            }
+            if parts.len() > MAX_DEPTH {
+                return Err(format!("zip entry {:?} is too deep", rec.name));
+            }
+            let first = parts.remove(0);
+            match &top {
+                None => top = Some(first.to_string()),
+                Some(t) if t == first => {}
+                Some(t) => {
+                    return Err(format!(
+                        "the zip holds more than one package folder ({t}, {first})"
+                    ))
+                }
+            }
+            if rec.folder {
+                continue;
+            }
+            if parts.is_empty() {
+                return Err(format!("zip entry {:?} is a file, not a folder", rec.name));
+            }
+            if rec.offset >= end.cd_at {
+                return Err(format!("zip entry {:?} starts past its entries", rec.name));
+            }
+            let rel = parts.join("/");
+            if entries
+                .insert(rel.clone(), (rec.offset, rec.size))
+                .is_some()
+            {
+                return Err(format!(
+                    "zip entry {:?} is there twice (readers would differ on which one counts)",
+                    rec.name
+                ));
+            }
+            order.push(rel);
+        }
+        Ok(ZipIndex {
+            file,
+            path: path.to_path_buf(),
+            top: top.ok_or_else(|| format!("{shown} is an empty zip"))?,
+            entries,
+            order,
+            end,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Where an entry's local header starts, where its data starts and its size; the local
+    /// header checked against the central directory (its name), the data inside the entries.
+    pub fn locate(&self, rel: &str) -> Result<(u64, u64, u64), String> {
+        let &(at, size) = self.entries.get(rel).ok_or("No such file in the zip")?;
+        let h = read_at(&self.file, at, 30).map_err(|e| format!("its local header: {e}"))?;
+        if le32(&h, 0) != crate::zipout::LOCAL {
+            return Err("its local header is damaged".into());
+        }
+        let (n, m) = (le16(&h, 26) as u64, le16(&h, 28) as u64);
+        let want = format!("{}/{rel}", self.top);
+        let name = read_at(&self.file, at + 30, n as usize)
+            .map_err(|e| format!("its local header: {e}"))?;
+        if name != want.as_bytes() {
+            return Err("its local header names another file".into());
+        }
+        let data = at + 30 + n + m;
+        if data.checked_add(size).is_none_or(|x| x > self.end.cd_at) {
+            return Err("its data runs past the entries".into());
+        }
+        Ok((at, data, size))
+    }
+
+    /// An entry's data offset and size.
+    fn data(&self, rel: &str) -> Result<(u64, u64), String> {
+        self.locate(rel).map(|(_, d, s)| (d, s))
+    }
+
+    /// The central directory's records, one at a time.
+    pub fn central_records(&self) -> Result<CentralRecords<'_>, String> {
+        CentralRecords::new(&self.file, &self.end)
     }
 }

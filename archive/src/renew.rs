@@ -14,10 +14,19 @@
 //! (the SHA-512 manifest brings the whole payload under the new time-stamp: a hash-tree
 //! renewal in RFC 4998's terms, not only a time-stamp renewal). `bag verify` follows the chain:
 //! each time-stamp must be valid at the time the next one proves it existed, the newest now.
+//!
+//! An E-ARK package follows the same rule with its own places ([`Chain::eark`]): the first
+//! time-stamp is `representations/rep1/data/log/checkpoint.tsr`, the manifest
+//! `metadata/preservation/manifest-sha512.txt`, and renewals are preservation metadata,
+//! `metadata/preservation/kyso-renewal-<n>.tsr`, each referenced from the root METS by a
+//! `digiprovMD` (its size and SHA-256) that the metadata division's ADMID names. The zip gets
+//! the token and the new root METS as entries where its METS was (the last entry, as kyso
+//! writes it), then its central directory again — in a copy, made durable and renamed over it.
 
 use crate::bag_verify::{CheckpointResult, Problem, VerifyOptions};
 use crate::error::{ArchiveError, Result};
-use crate::package::{Package, TarIndex};
+use crate::package::{Package, TarIndex, ZipIndex};
+use crate::zipout::{ZipOut, ZipState};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -35,6 +44,49 @@ pub fn renewal_name(n: usize) -> String {
     format!("kyso-renewal-{n}.tsr")
 }
 
+/// Where a package keeps its time-stamp chain (paths relative to the package folder).
+pub(crate) struct Chain {
+    /// The time-stamp made at export, over the checkpoint.
+    first: String,
+    /// The folder of the renewals (`kyso-renewal-<n>.tsr`).
+    renewals: &'static str,
+    /// The SHA-512 manifest a renewal covers.
+    manifest: String,
+}
+
+impl Chain {
+    /// A BagIt bag: the renewals are tag files.
+    pub(crate) fn bagit() -> Chain {
+        Chain {
+            first: FIRST.into(),
+            renewals: "",
+            manifest: "manifest-sha512.txt".into(),
+        }
+    }
+
+    /// An E-ARK package: the renewals are preservation metadata.
+    pub(crate) fn eark() -> Chain {
+        Chain {
+            first: format!("{}/log/checkpoint.tsr", crate::eark::PAYLOAD),
+            renewals: crate::eark::MANIFESTS,
+            manifest: format!("{}/manifest-sha512.txt", crate::eark::MANIFESTS),
+        }
+    }
+
+    /// The chain of the package whose payload is at `data`.
+    pub(crate) fn of_payload(data: &str) -> Chain {
+        if data == crate::eark::PAYLOAD {
+            Chain::eark()
+        } else {
+            Chain::bagit()
+        }
+    }
+
+    fn renewal(&self, n: usize) -> String {
+        join(self.renewals, &renewal_name(n))
+    }
+}
+
 fn join(a: &str, b: &str) -> String {
     if a.is_empty() {
         b.to_string()
@@ -44,15 +96,14 @@ fn join(a: &str, b: &str) -> String {
 }
 
 /// The chain's tokens, oldest first: the checkpoint's, then each renewal (paths in the
-/// package, under `base`: the folder holding `data/`).
-fn tokens(pk: &Package, base: &str) -> Vec<String> {
+/// package).
+fn tokens(pk: &Package, c: &Chain) -> Vec<String> {
     let mut out = Vec::new();
-    let first = join(base, FIRST);
-    if pk.exists(&first) {
-        out.push(first);
+    if pk.exists(&c.first) {
+        out.push(c.first.clone());
     }
     for n in 1..=MAX_RENEWALS {
-        let p = join(base, &renewal_name(n));
+        let p = c.renewal(n);
         if !pk.exists(&p) {
             break;
         }
@@ -78,12 +129,12 @@ pub(crate) fn check_chain(
     o: &VerifyOptions,
     r: &mut CheckpointResult,
 ) {
-    let base = data.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
-    let toks = tokens(pk, base);
+    let chain = Chain::of_payload(data);
+    let toks = tokens(pk, &chain);
     if toks.is_empty() {
         r.problems.push(problem(
-            "the checkpoint has no time-stamp (data/log/checkpoint.tsr): its evidence lasts only as long as the log key".into(),
-            "điểm kiểm tra không có dấu thời gian (data/log/checkpoint.tsr): bằng chứng chỉ có giá trị khi khóa nhật ký còn giá trị".into(),
+            format!("the checkpoint has no time-stamp ({}): its evidence lasts only as long as the log key", chain.first),
+            format!("điểm kiểm tra không có dấu thời gian ({}): bằng chứng chỉ có giá trị khi khóa nhật ký còn giá trị", chain.first),
         ));
         return;
     }
@@ -99,7 +150,7 @@ pub(crate) fn check_chain(
         }
     }
     let manifest = if toks.len() > 1 {
-        match pk.read(&join(base, "manifest-sha512.txt"), MAX_MANIFEST) {
+        match pk.read(&chain.manifest, MAX_MANIFEST) {
             Ok(m) => m,
             Err(e) => {
                 r.problems.push(problem(e.clone(), e));
@@ -176,37 +227,56 @@ pub(crate) fn check_chain(
 /// (renewing broken evidence would only hide it); `stamp` makes the token over the parts'
 /// concatenation. A directory gets the token as a new tag file and its tag manifest replaced
 /// atomically; a tar gets both appended as new entries (a later entry replaces an earlier one
-/// of the same name, as `tar --append` does) in a copy renamed over it. Returns the new tag
-/// file's name.
+/// of the same name, as `tar --append` does) in a copy renamed over it; an E-ARK zip gets the
+/// token as preservation metadata and a root METS that references it, in a copy renamed over
+/// it. Returns the new token's path in the package.
 pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
     let pk = Package::open(root).map_err(ArchiveError::Input)?;
+    let (chain, data) = match &pk {
+        Package::Zip(_) => (Chain::eark(), crate::eark::PAYLOAD),
+        _ => (Chain::bagit(), "data"),
+    };
     let note = pk
         .read(
-            "data/log/checkpoint.txt",
+            &format!("{data}/log/checkpoint.txt"),
             crate::checkpoint::MAX_NOTE as u64,
         )
         .map_err(ArchiveError::Input)?;
     let mut r = CheckpointResult::default();
-    check_chain(&pk, "data", &note, o, &mut r);
+    check_chain(&pk, data, &note, o, &mut r);
     if let Some(p) = r.problems.first() {
         return Err(ArchiveError::Input(format!(
             "the evidence does not hold now, so it is not renewed: {}",
             p.en
         )));
     }
-    let toks = tokens(&pk, "");
+    let toks = tokens(&pk, &chain);
     let mut input = note;
     input.extend(
-        pk.read("manifest-sha512.txt", MAX_MANIFEST)
+        pk.read(&chain.manifest, MAX_MANIFEST)
             .map_err(ArchiveError::Input)?,
     );
     for p in &toks {
         input.extend(pk.read(p, MAX_TOKEN).map_err(ArchiveError::Input)?);
     }
     let token = stamp(&input).map_err(|e| ArchiveError::Input(format!("time-stamping: {e}")))?;
-    let name = renewal_name(toks.len());
+    let name = chain.renewal(toks.len());
     if pk.exists(&name) {
         return Err(ArchiveError::Input(format!("{} exists", pk.shown(&name))));
+    }
+    if let Package::Zip(z) = &pk {
+        let mets = String::from_utf8(pk.read("METS.xml", MAX_METS).map_err(ArchiveError::Input)?)
+            .map_err(|_| ArchiveError::Input("METS.xml is not UTF-8".into()))?;
+        let mets = crate::eark::mets_with_renewal(
+            &mets,
+            &name,
+            toks.len(),
+            &token,
+            &kyso_verify::rfc3339(SystemTime::now()),
+        )
+        .map_err(ArchiveError::Input)?;
+        append_to_zip(z, &[(&name, &token), ("METS.xml", mets.as_bytes())])?;
+        return Ok(name);
     }
     // The tag manifest lists the new tag file.
     let mut text = String::from_utf8(
@@ -230,8 +300,108 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
             t,
             &[(&name, &token), ("tagmanifest-sha256.txt", text.as_bytes())],
         )?,
+        Package::Zip(_) => {}
     }
     Ok(name)
+}
+
+/// Largest root METS read (kyso's is a few KB; the file entries are in the representation's).
+const MAX_METS: u64 = 16 << 20;
+
+/// Put files into a zip package (paths under its folder), replacing entries of the same name:
+/// a copy of its bytes up to the first entry replaced (when the replaced ones are its last
+/// entries, as kyso writes its METS; else up to its central directory, the replaced entries'
+/// bytes left unreferenced), the new entries, and the central directory — the old records
+/// streamed but for the replaced ones, then the new; made durable and renamed over it (a crash
+/// leaves the old zip whole).
+fn append_to_zip(z: &ZipIndex, files: &[(&str, &[u8])]) -> Result<()> {
+    use std::io::{Read, Seek};
+    let path = z.path();
+    let err =
+        |what: &str, e: String| ArchiveError::Input(format!("{what} {}: {e}", path.display()));
+    let full = |rel: &str| format!("{}/{rel}", z.top);
+    let replaced: Vec<String> = files.iter().map(|(n, _)| full(n)).collect();
+    // Where the copy stops: the first replaced entry, if nothing but replaced entries follow.
+    let mut cut = z.end.cd_at;
+    let mut starts = Vec::new();
+    for (rel, _) in files {
+        if let Ok((at, data, size)) = z.locate(rel) {
+            starts.push((at, data + size));
+        }
+    }
+    starts.sort();
+    if let Some(&(first, _)) = starts.first() {
+        // Contiguous and at the end: each replaced entry ends where the next begins.
+        let mut end = first;
+        let mut contiguous = true;
+        for &(at, stop) in &starts {
+            if at != end {
+                contiguous = false;
+            }
+            end = stop;
+        }
+        if contiguous && end == z.end.cd_at {
+            cut = first;
+        }
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".renew-partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut spool = path.as_os_str().to_owned();
+    spool.push(".renew-central");
+    let spool = std::path::PathBuf::from(spool);
+    {
+        let mut out =
+            std::fs::File::create(&tmp).map_err(|e| err("create a copy of", e.to_string()))?;
+        let mut src = z.file();
+        src.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| err("read", e.to_string()))?;
+        let n =
+            std::io::copy(&mut src.take(cut), &mut out).map_err(|e| err("copy", e.to_string()))?;
+        if n != cut {
+            return Err(ArchiveError::Input(format!(
+                "{} is shorter than its entries",
+                path.display()
+            )));
+        }
+    }
+    let mut w = ZipOut::open(
+        &tmp,
+        &spool,
+        ZipState {
+            len: cut,
+            cd_len: 0,
+            entries: 0,
+        },
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| err("write", e.to_string()))?;
+    for rec in z.central_records().map_err(|e| err("read", e))? {
+        let rec = rec.map_err(|e| err("read", e))?;
+        if replaced.contains(&rec.name) {
+            continue;
+        }
+        if rec.offset >= cut {
+            return Err(err(
+                "renew",
+                format!("its entry {:?} overlaps the ones replaced", rec.name),
+            ));
+        }
+        w.raw_central(&rec.raw)
+            .map_err(|e| err("write", e.to_string()))?;
+    }
+    for (rel, bytes) in files {
+        w.put(&full(rel), bytes)
+            .map_err(|e| err("write", e.to_string()))?;
+    }
+    let f = w.finish().map_err(|e| err("write", e.to_string()))?;
+    f.sync_all().map_err(|e| err("fsync", e.to_string()))?;
+    let _ = std::fs::remove_file(&spool);
+    std::fs::rename(&tmp, path).map_err(|e| err("replace", e.to_string()))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))
+        .and_then(|d| d.sync_all())
+        .map_err(|e| err("fsync the directory of", e.to_string()))
 }
 
 /// Append files to a tar bag: a copy of its entries, the new ones, the end; made durable and

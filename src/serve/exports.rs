@@ -8,7 +8,8 @@
 //!
 //! Files in the directory, for job `<id>` (32 hex digits, random): `<id>.json` the job;
 //! `<id>.tar` (BagIt) or `<id>.zip` (E-ARK) the package; and while it is written the export's
-//! own `<package>.partial`, `.journal`, `.records` (and `.zip-partial`). A service from before
+//! own `<package>.partial`, `.journal`, `.records` (and `.zip-partial`, which earlier versions
+//! wrote for E-ARK). A service from before
 //! the tar serialization wrote a BagIt package as a directory, `<id>.bag`: its jobs still
 //! finish and download ([`Package::LegacyBag`]).
 
