@@ -704,6 +704,12 @@ dst.close()
         "{}",
         j["checkpoint"]
     );
+    assert!(
+        j["package"].as_array().unwrap().iter().any(|p| p["en"]
+            == "metadata/preservation/kyso-renewal-1.tsr does not match the checksum the root METS gives it"),
+        "{}",
+        j["package"]
+    );
     // Nor is a package renewed over a broken chain.
     let r = s.demo.run(&[
         "bag",

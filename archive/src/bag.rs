@@ -218,8 +218,8 @@ pub(crate) const TAR_PARTIAL: &str = "bag.tar";
 
 /// The payload of a package under construction: files, and the manifest lines for them.
 struct Payload {
-    /// The package root (the bag; for E-ARK the OBJID directory; for a tar, the directory
-    /// holding the manifests and the tar while they are written).
+    /// The package root (the bag; for a tar or an E-ARK zip, the directory holding the
+    /// manifests and the tar or zip while they are written).
     root: PathBuf,
     /// Where the payload is, relative to the root (`data`, or E-ARK's representation data).
     prefix: &'static str,

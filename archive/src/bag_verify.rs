@@ -1003,8 +1003,9 @@ pub fn data_dir(root: &Path) -> PathBuf {
 
 /// Verify a zipped E-ARK package, read in place (indexed by its central directory, then
 /// bounded positional reads; entry names that would leave the package folder refused; nothing
-/// extracted): the METS root checked (OBJID, csip:OAISPACKAGETYPE, the representation METS's
-/// SHA-256), every payload file against the representation METS's SHA-256 and the SHA-512
+/// extracted): the METS root checked (OBJID, csip:OAISPACKAGETYPE, the SHA-256 of every file
+/// it references: the representation METS, the metadata, documentation, schema and renewal
+/// time-stamps), every payload file against the representation METS's SHA-256 and the SHA-512
 /// manifest in metadata/preservation, then everything a bag gets.
 pub fn verify_eark_zip(zip_path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
     let pk = Package::Zip(crate::package::ZipIndex::open(zip_path)?);
@@ -1054,7 +1055,16 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     };
     let dir_name = pk.top();
     let (mut objid, mut oais, mut rep_sum) = (None, None, None);
+    // The files the root METS gives a checksum (metadata, documentation, schema, renewals).
+    let mut referenced: Vec<(String, String)> = Vec::new();
     let r = scan("METS.xml", &mut |l| {
+        if (l.contains("<mets:mdRef ") || l.contains("<mets:file ")) && referenced.len() < 10_000 {
+            if let (Some(href), Some(sum)) = (attr(l, "xlink:href"), attr(l, "CHECKSUM")) {
+                if href != "representations/rep1/METS.xml" {
+                    referenced.push((unesc(href), sum.to_ascii_lowercase()));
+                }
+            }
+        }
         if l.contains("<mets:mets ") {
             objid = attr(l, "OBJID").map(unesc);
         }
@@ -1086,6 +1096,19 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             "METS.xml has no csip:OAISPACKAGETYPE".into(),
             "METS.xml không có csip:OAISPACKAGETYPE".into(),
         ));
+    }
+    for (href, sum) in &referenced {
+        match digests(pk, href) {
+            Ok((sha256, _, _)) if sha256 == *sum => {}
+            Ok(_) => package.push(pb(
+                format!("{href} does not match the checksum the root METS gives it"),
+                format!("{href} không khớp mã băm ghi trong METS gốc"),
+            )),
+            Err(e) => package.push(pb(
+                format!("{href}, which the root METS references: {e}"),
+                format!("{href}, được METS gốc tham chiếu: {e}"),
+            )),
+        }
     }
     let rep_mets = "representations/rep1/METS.xml";
     let actual = digests(pk, rep_mets).ok().map(|(s, _, _)| s);
