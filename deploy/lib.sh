@@ -30,6 +30,8 @@ kyso_install_missing() {
     command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
     # libfaketime: the long-term signature tests move the clock years ahead (tests/ltv_cli.rs)
     command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+    # Info-ZIP's unzip: a zip reader we did not write, for the E-ARK zip (unzip -t; tests)
+    command -v unzip >/dev/null 2>&1 || missing+=(unzip)
     if [ ${#missing[@]} -gt 0 ]; then
         local sudo=""
         if [ "$(id -u)" -ne 0 ]; then
