@@ -530,7 +530,7 @@ mod tests {
         z.put("p/b.txt", b"second").unwrap();
         let mut e = z.stream("p/c.xml").unwrap();
         for i in 0..1000 {
-            write!(e, "<line n=\"{i}\"/>\n").unwrap();
+            writeln!(e, "<line n=\"{i}\"/>").unwrap();
         }
         assert!(e.finish().unwrap() > 10_000);
         z.put("p/empty", b"").unwrap();
