@@ -257,13 +257,6 @@ fn tar_entry_into(out: &mut Vec<u8>, path: &str, data: &[u8], mtime: u64) -> std
     Ok(())
 }
 
-/// One tar entry as bytes.
-fn tar_entry(path: &str, data: &[u8], mtime: u64) -> std::io::Result<Vec<u8>> {
-    let mut v = Vec::with_capacity(data.len() + 1536 + 1024);
-    tar_entry_into(&mut v, path, data, mtime)?;
-    Ok(v)
-}
-
 /// The bag's folder inside its tar: the file's name without `.tar`.
 pub fn tar_top(out: &Path) -> String {
     let name = out
@@ -382,8 +375,14 @@ impl Payload {
                 top,
                 mtime,
             } => {
-                let entry = tar_entry(&format!("{top}/{}/{}", self.prefix, f.rel), &f.data, *mtime)
-                    .map_err(|e| io("write", path, e))?;
+                let mut entry = Vec::with_capacity(f.data.len() + 2048);
+                tar_entry_into(
+                    &mut entry,
+                    &format!("{top}/{}/{}", self.prefix, f.rel),
+                    &f.data,
+                    *mtime,
+                )
+                .map_err(|e| io("write", path, e))?;
                 file.write_all(&entry).map_err(|e| io("write", path, e))?;
             }
             Sink::Zip(z) => z.put(&f.rel, &f.data)?,
@@ -393,19 +392,10 @@ impl Payload {
 
     /// The manifest lines of a payload file (written already, or just now).
     fn lines(&mut self, f: &FileOut) -> Result<()> {
-        let l256 = format!("{}  {}/{}\n", f.sha256, self.prefix, f.rel);
-        let l512 = format!("{}  {}/{}\n", f.sha512, self.prefix, f.rel);
-        self.m256
-            .write_all(l256.as_bytes())
-            .map_err(|e| io("write", &self.root, e))?;
-        self.m512
-            .write_all(l512.as_bytes())
-            .map_err(|e| io("write", &self.root, e))?;
-        self.m256_len += l256.len() as u64;
-        self.m512_len += l512.len() as u64;
-        self.bytes += f.size;
-        self.files += 1;
-        Ok(())
+        let (mut m256, mut m512) = (String::new(), String::new());
+        push_line(&mut m256, &f.sha256, self.prefix, &f.rel);
+        push_line(&mut m512, &f.sha512, self.prefix, &f.rel);
+        self.append_lines(&m256, &m512, f.size, 1)
     }
 
     /// Append a record a worker prepared: its tar or zip entries, its manifest lines.
@@ -416,14 +406,19 @@ impl Payload {
         if let (Sink::Zip(z), Some(e)) = (&mut self.sink, &r.zip) {
             z.add(e)?;
         }
+        self.append_lines(&r.m256, &r.m512, r.bytes, r.files)
+    }
+
+    /// Manifest lines for `files` payload files of `bytes` bytes in all.
+    fn append_lines(&mut self, m256: &str, m512: &str, bytes: u64, files: u64) -> Result<()> {
         self.m256
-            .write_all(r.m256.as_bytes())
-            .and_then(|()| self.m512.write_all(r.m512.as_bytes()))
+            .write_all(m256.as_bytes())
+            .and_then(|()| self.m512.write_all(m512.as_bytes()))
             .map_err(|e| io("write the manifests in", &self.root, e))?;
-        self.m256_len += r.m256.len() as u64;
-        self.m512_len += r.m512.len() as u64;
-        self.bytes += r.bytes;
-        self.files += r.files;
+        self.m256_len += m256.len() as u64;
+        self.m512_len += m512.len() as u64;
+        self.bytes += bytes;
+        self.files += files;
         Ok(())
     }
 
@@ -573,6 +568,16 @@ struct Layout {
     zip: Option<(String, (u16, u16))>,
 }
 
+/// A manifest line, `<digest>  <prefix>/<rel>` (RFC 8493 §2.1.3), appended to a manifest's text.
+fn push_line(m: &mut String, digest: &str, prefix: &str, rel: &str) {
+    m.push_str(digest);
+    m.push_str("  ");
+    m.push_str(prefix);
+    m.push('/');
+    m.push_str(rel);
+    m.push('\n');
+}
+
 /// Lowercase hex, by table (hex::encode goes char by char: a tenth of an export's CPU).
 fn hex_lower(bytes: &[u8]) -> String {
     const D: &[u8; 16] = b"0123456789abcdef";
@@ -672,12 +677,8 @@ fn prepare(
             tar_entry_into(&mut p.tar, &format!("{top}/{path}"), &f.data, *mtime)
                 .map_err(|e| ArchiveError::Db(format!("a tar entry for {path}: {e}")))?;
         }
-        for (m, sha) in [(&mut p.m256, &f.sha256), (&mut p.m512, &f.sha512)] {
-            m.push_str(sha);
-            m.push_str("  ");
-            m.push_str(&path);
-            m.push('\n');
-        }
+        push_line(&mut p.m256, &f.sha256, layout.prefix, &f.rel);
+        push_line(&mut p.m512, &f.sha512, layout.prefix, &f.rel);
         p.bytes += f.size;
     }
     Ok(p)
