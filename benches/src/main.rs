@@ -990,8 +990,8 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     let base = keep
         .clone()
         .unwrap_or_else(|| tempfile_dir().join("export"));
-    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | peak RSS | `bag verify` |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | CPU µs/record | peak RSS | `bag verify` |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &counts {
         let dir = base.join(format!("export-{n}-{}k", size / 1024));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1033,6 +1033,12 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             for t in threads {
                 t.join().unwrap();
             }
+        }
+        // --ingest-only: leave the freshly ingested archive (with --keep: to copy it and study
+        // its first open).
+        if args.iter().any(|a| a == "--ingest-only") {
+            println!("ingested {n} records into {}", db.display());
+            continue;
         }
         for (layout_name, file, extra) in [
             ("BagIt directory", "package", &[][..]),
@@ -1091,7 +1097,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .unwrap();
-            let (ok, rss_kib) = wait_rusage(child.id() as i32);
+            let (ok, rss_kib, cpu_s) = wait_rusage(child.id() as i32);
             let export_s = start.elapsed().as_secs_f64();
             assert!(ok, "kyso export failed");
             let (bytes, files) = dir_size(&out);
@@ -1145,11 +1151,12 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 _ => "n/a".into(),
             };
             println!(
-                "| {n} × {} KiB | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {direct_mbs:.0} | {:.0} MiB | {verify} |",
+                "| {n} × {} KiB | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {direct_mbs:.0} | {:.0} | {:.0} MiB | {verify} |",
                 size / 1024,
                 bytes as f64 / 1e6,
                 n as f64 / export_s,
                 100.0 * mbs / dd_mbs,
+                cpu_s * 1e6 / n as f64,
                 rss_kib as f64 / 1024.0,
             );
             if out.is_dir() {
@@ -1164,8 +1171,9 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     }
 }
 
-/// Wait for a child; whether it succeeded and its peak RSS in KiB (its own, from wait4).
-fn wait_rusage(pid: i32) -> (bool, i64) {
+/// Wait for a child; whether it succeeded, its peak RSS in KiB and its CPU seconds (user +
+/// system; its own, from wait4).
+fn wait_rusage(pid: i32) -> (bool, i64, f64) {
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid; wait4 fills it for the child `pid`.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -1174,6 +1182,10 @@ fn wait_rusage(pid: i32) -> (bool, i64) {
     (
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         ru.ru_maxrss,
+        [ru.ru_utime, ru.ru_stime]
+            .iter()
+            .map(|t| t.tv_sec as f64 + t.tv_usec as f64 / 1e6)
+            .sum(),
     )
 }
 
