@@ -649,9 +649,24 @@ dst.close()
         .any(|(k, m)| k == "document" && m.starts_with("record 3: the document does not match")));
 
     // Renewal of the E-ARK zip, twice: each token is preservation metadata the root METS
-    // references; eark-validator still accepts the package, the zip readers too, and bag
-    // verify follows the chain.
+    // references, with a PREMIS file of its own that records the renewal as an event; after
+    // each, eark-validator still accepts the package, the zip readers too, and bag verify
+    // follows the chain. Before the second, what a renewal killed mid-way (SIGKILL) leaves
+    // beside the zip — a half copy and a half central directory — is there: the zip itself
+    // is whole (the copy is renamed over it only when complete), and the next renewal starts
+    // its copy afresh.
+    let premis_before = zip_file(&zip, "metadata/preservation/premis.xml");
+    let leftovers = [
+        s.demo.path().join("nop-luu.zip.renew-partial"),
+        s.demo.path().join("nop-luu.zip.renew-central"),
+    ];
     for n in 1..=2 {
+        if n == 2 {
+            for p in &leftovers {
+                std::fs::write(p, b"PK\x03\x04 half a copy, then SIGKILL").unwrap();
+            }
+            assert_eq!(s.verify(&zip)["ok"], true);
+        }
         let r = s.demo.run(&[
             "bag",
             "renew",
@@ -666,20 +681,32 @@ dst.close()
             r.json()["added"],
             format!("metadata/preservation/kyso-renewal-{n}.tsr")
         );
+        for p in &leftovers {
+            assert!(!p.exists(), "{}", p.display());
+        }
+        assert_eark_valid(&zip);
+        zip_readers_accept(&zip);
+        let j = s.verify(&zip);
+        assert_eq!(j["ok"], true, "{} {}", j["package"], j["checkpoint"]);
+        assert_eq!(
+            j["checkpoint"]["timestamps"].as_array().unwrap().len(),
+            n + 1
+        );
+        assert_eq!(j["records_ok"], RECORDS);
+        // Every renewal so far has its PREMIS event; the export's PREMIS is as exported.
+        for k in 1..=n {
+            assert_renewal_premis(&zip, k);
+        }
+        assert!(zip_file(&zip, "metadata/preservation/premis.xml") == premis_before);
     }
-    assert!(!s.demo.path().join("nop-luu.zip.renew-partial").exists());
-    assert_eark_valid(&zip);
-    zip_readers_accept(&zip);
     let mets = String::from_utf8(zip_file(&zip, "METS.xml")).unwrap();
     assert!(
         mets.contains("xlink:href=\"metadata/preservation/kyso-renewal-2.tsr\"")
-            && mets.contains("digiprov-renewal-1 digiprov-renewal-2\"/>"),
+            && mets.contains(
+                "digiprov-renewal-1 digiprov-premis-renewal-1 digiprov-renewal-2 digiprov-premis-renewal-2\"/>"
+            ),
         "{mets}"
     );
-    let j = s.verify(&zip);
-    assert_eq!(j["ok"], true, "{}", j["checkpoint"]);
-    assert_eq!(j["checkpoint"]["timestamps"].as_array().unwrap().len(), 3);
-    assert_eq!(j["records_ok"], RECORDS);
     // The first renewal token changed inside the zip: the chain breaks there.
     let token = zip_file(&zip, "metadata/preservation/kyso-renewal-1.tsr");
     let mut bytes = std::fs::read(&zip).unwrap();
@@ -753,6 +780,134 @@ dst.close()
         .unwrap()
         .iter()
         .any(|p| p["en"].as_str().unwrap().contains("kyso-renewal-1.tsr")));
+}
+
+/// Renewal `n` of an E-ARK zip is preservation metadata: `premis-renewal-<n>.xml`, read with
+/// Python's xml.etree (not kyso's writer), holds the token as a PREMIS file object with its
+/// SHA-256 fixity and size, and a `digital signature generation` event (the Library of
+/// Congress's eventType vocabulary) at the token's genTime that names the token file, succeeded,
+/// and links the token (outcome) and what it covers (source); the root METS references the
+/// PREMIS file by its SHA-256 and size as PREMIS metadata.
+fn assert_renewal_premis(zip: &Path, n: usize) {
+    let token_path = format!("metadata/preservation/kyso-renewal-{n}.tsr");
+    let premis_path = format!("metadata/preservation/premis-renewal-{n}.xml");
+    let token = zip_file(zip, &token_path);
+    let premis = zip_file(zip, &premis_path);
+    let out = Command::new(eark_python())
+        .arg("-c")
+        .arg(
+            r#"import json, sys
+import xml.etree.ElementTree as ET
+P = "{http://www.loc.gov/premis/v3}"
+root = ET.fromstring(sys.stdin.buffer.read())
+assert root.tag == P + "premis" and root.get("version") == "3.0", root.tag
+objs = [{
+    "id": o.find(P + "objectIdentifier/" + P + "objectIdentifierValue").text,
+    "type": o.get("{http://www.w3.org/2001/XMLSchema-instance}type"),
+    "algorithm": o.find(".//" + P + "fixity/" + P + "messageDigestAlgorithm").text,
+    "digest": o.find(".//" + P + "fixity/" + P + "messageDigest").text,
+    "size": int(o.find(".//" + P + "size").text),
+    "format": o.find(".//" + P + "formatName").text,
+    "event": o.find(P + "linkingEventIdentifier/" + P + "linkingEventIdentifierValue").text,
+} for o in root.findall(P + "object")]
+events = []
+for e in root.findall(P + "event"):
+    t = e.find(P + "eventType")
+    events.append({
+        "id": e.find(P + "eventIdentifier/" + P + "eventIdentifierValue").text,
+        "type": t.text,
+        "type_uri": t.get("valueURI"),
+        "time": e.find(P + "eventDateTime").text,
+        "detail": e.find(P + "eventDetailInformation/" + P + "eventDetail").text,
+        "outcome": e.find(P + "eventOutcomeInformation/" + P + "eventOutcome").text,
+        "objects": [[l.find(P + "linkingObjectIdentifierValue").text, l.find(P + "linkingObjectRole").text]
+                    for l in e.findall(P + "linkingObjectIdentifier")],
+        "agents": [l.find(P + "linkingAgentIdentifierValue").text for l in e.findall(P + "linkingAgentIdentifier")],
+    })
+agents = [a.find(P + "agentIdentifier/" + P + "agentIdentifierValue").text for a in root.findall(P + "agent")]
+print(json.dumps({"objects": objs, "events": events, "agents": agents}))
+"#,
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(&premis)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{premis_path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let event_id = format!("renewal-{n}");
+    assert_eq!(
+        p["objects"],
+        serde_json::json!([{
+            "id": token_path,
+            "type": "premis:file",
+            "algorithm": "SHA-256",
+            "digest": hex::encode(Sha256::digest(&token)),
+            "size": token.len(),
+            "format": "application/vnd.etsi.timestamp-token",
+            "event": event_id,
+        }]),
+        "{premis_path}"
+    );
+    let events = p["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{p}");
+    let e = &events[0];
+    assert_eq!(e["id"], event_id);
+    assert_eq!(e["type"], "digital signature generation");
+    assert_eq!(
+        e["type_uri"],
+        "http://id.loc.gov/vocabulary/preservation/eventType/dsg"
+    );
+    let gen_time = kyso_verify::tsp::claimed_gen_time(&token).unwrap();
+    assert_eq!(e["time"], kyso_verify::rfc3339(gen_time));
+    assert!(
+        e["detail"].as_str().unwrap().contains(&token_path),
+        "{}",
+        e["detail"]
+    );
+    assert_eq!(e["outcome"], "success");
+    // Linked to the token it made and to everything the token covers, oldest first.
+    let mut objects = vec![
+        serde_json::json!(["representations/rep1/data/log/checkpoint.txt", "source"]),
+        serde_json::json!(["metadata/preservation/manifest-sha512.txt", "source"]),
+        serde_json::json!(["representations/rep1/data/log/checkpoint.tsr", "source"]),
+    ];
+    for k in 1..n {
+        objects.push(serde_json::json!([
+            format!("metadata/preservation/kyso-renewal-{k}.tsr"),
+            "source"
+        ]));
+    }
+    objects.push(serde_json::json!([token_path, "outcome"]));
+    assert_eq!(e["objects"], serde_json::Value::from(objects), "{p}");
+    // Its agents are described: kyso and the TSA that signed the token.
+    assert_eq!(e["agents"], p["agents"], "{p}");
+    assert_eq!(e["agents"][0], "kyso");
+    assert!(e["agents"][1].as_str().unwrap().starts_with("tsa: "), "{p}");
+    let mets = String::from_utf8(zip_file(zip, "METS.xml")).unwrap();
+    let line = mets
+        .lines()
+        .find(|l| l.contains(&format!("xlink:href=\"{premis_path}\"")))
+        .unwrap_or_else(|| panic!("the root METS does not reference {premis_path}"));
+    assert!(line.contains("MDTYPE=\"PREMIS\""), "{line}");
+    assert!(
+        line.contains(&format!(
+            "SIZE=\"{}\" CREATED=\"{}\" CHECKSUM=\"{}\"",
+            premis.len(),
+            kyso_verify::rfc3339(gen_time),
+            hex::encode(Sha256::digest(&premis))
+        )),
+        "{line}"
+    );
 }
 
 /// Did `bag verify` find the package itself (manifests, tag files, Oxum) clean?

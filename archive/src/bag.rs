@@ -612,21 +612,23 @@ fn prepare(
     layout: &Layout,
 ) -> Result<Prepared> {
     let x = s.read(id)?;
+    let named = |e| crate::export::naming(e, id, Some(&x.record.code));
     let d = format!("records/{id}");
     let mut files = Vec::with_capacity(4);
-    files.push(FileOut::known(
-        format!("{d}/{}", document_name(&x.record.media_type)),
-        x.document,
-        &x.record.content_sha256,
-        &x.record.content_sha512,
-    )?);
+    files.push(
+        FileOut::known(
+            format!("{d}/{}", document_name(&x.record.media_type)),
+            x.document,
+            &x.record.content_sha256,
+            &x.record.content_sha512,
+        )
+        .map_err(named)?,
+    );
     if let (Some(sig), Some(b)) = (x.detached_signature, &x.record.detached_signature) {
-        files.push(FileOut::known(
-            format!("{d}/signature.p7s"),
-            sig,
-            &b.sha256,
-            &b.sha512,
-        )?);
+        files.push(
+            FileOut::known(format!("{d}/signature.p7s"), sig, &b.sha256, &b.sha512)
+                .map_err(named)?,
+        );
     }
     files.push(FileOut::hashed(format!("{d}/metadata.json"), x.record_json));
     let log = LogFile {
@@ -978,7 +980,9 @@ pub fn export(
                     if !p.evidence.contains(&b.sha256) {
                         let bytes = s.evidence(r.id, b)?;
                         let rel = format!("evidence/{kind}-{}.der", b.sha256);
-                        p.write(&FileOut::known(rel, bytes, &b.sha256, &b.sha512)?)?;
+                        let f = FileOut::known(rel, bytes, &b.sha256, &b.sha512)
+                            .map_err(|e| crate::export::naming(e, r.id, None))?;
+                        p.write(&f)?;
                         p.evidence.insert(b.sha256.clone());
                     }
                 }

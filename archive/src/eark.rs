@@ -1039,33 +1039,148 @@ fn root_mets(
     )
 }
 
-/// The root METS with a renewal time-stamp added (`kyso bag renew`): a digiprovMD whose
-/// mdRef gives the token's size and SHA-256, named by the metadata division's ADMID; the
+/// The PREMIS eventType of a renewal: the Library of Congress's preservation vocabulary
+/// (id.loc.gov/vocabulary/preservation/eventType), term `dsg`. A renewal is a TSA's signature
+/// (an RFC 3161 token is CMS SignedData) made over the package's evidence; docs/export.md says
+/// why not `fixity check` or `metadata modification`.
+const RENEWAL_EVENT_TYPE: &str = "<premis:eventType authority=\"eventType\" authorityURI=\"http://id.loc.gov/vocabulary/preservation/eventType\" valueURI=\"http://id.loc.gov/vocabulary/preservation/eventType/dsg\">digital signature generation</premis:eventType>";
+
+/// What `kyso bag renew` did, for its PREMIS file.
+pub(crate) struct Renewal<'a> {
+    /// Its number (`kyso-renewal-<n>.tsr`).
+    pub n: usize,
+    /// The token's path in the package.
+    pub token_path: &'a str,
+    pub token: &'a [u8],
+    /// The token's genTime (RFC 3339).
+    pub time: &'a str,
+    /// The TSA's subject, from its certificate.
+    pub tsa: &'a str,
+    /// What the token covers, in order (package paths): the checkpoint note, the SHA-512
+    /// manifest, the earlier time-stamps.
+    pub covered: &'a [String],
+    /// When each earlier time-stamp was made (genTime, RFC 3339), as validated before renewing;
+    /// the last entries of `covered` are those time-stamps.
+    pub held: &'a [String],
+}
+
+/// `metadata/preservation/premis-renewal-<n>.xml` (PREMIS v3): the new token as a file object
+/// with its SHA-256 fixity, size and format; the renewal as a `digital signature generation`
+/// event at the token's genTime, linked to what it covers (role `source`) and to the token
+/// (role `outcome`); the agents (kyso, the TSA). A file of its own per renewal, referenced from
+/// the root METS (CSIP allows preservation metadata split over several PREMIS files): the
+/// export's premis.xml stays as written, and so does its checksum in the METS.
+pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, r.token));
+    let id = |t: &str, v: &str| {
+        format!(
+            "<premis:{t}Type>local</premis:{t}Type><premis:{t}Value>{}</premis:{t}Value>",
+            esc(v)
+        )
+    };
+    let event_id = format!("renewal-{}", r.n);
+    let tsa_id = format!("tsa: {}", r.tsa);
+    let stamps = r.covered.len().saturating_sub(r.held.len());
+    let held: Vec<String> = r.covered[stamps..]
+        .iter()
+        .zip(r.held)
+        .map(|(p, t)| format!("{p} (made {t})"))
+        .collect();
+    let mut x = String::with_capacity(4096);
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" version=\"3.0\">\n");
+    x.push_str(&format!(
+        "  <premis:object xsi:type=\"premis:file\">\n    <premis:objectIdentifier>{}</premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation></premis:format></premis:objectCharacteristics>\n    <premis:linkingEventIdentifier>{}</premis:linkingEventIdentifier>\n  </premis:object>\n",
+        id("objectIdentifier", r.token_path),
+        r.token.len(),
+        media_type(r.token_path),
+        id("linkingEventIdentifier", &event_id),
+    ));
+    x.push_str(&format!(
+        "  <premis:event>\n    <premis:eventIdentifier>{}</premis:eventIdentifier>\n    {RENEWAL_EVENT_TYPE}\n    <premis:eventDateTime>{}</premis:eventDateTime>\n    <premis:eventDetailInformation><premis:eventDetail>{}</premis:eventDetail></premis:eventDetailInformation>\n    <premis:eventOutcomeInformation><premis:eventOutcome>success</premis:eventOutcome><premis:eventOutcomeDetail><premis:eventOutcomeDetailNote>{}</premis:eventOutcomeDetailNote></premis:eventOutcomeDetail></premis:eventOutcomeInformation>\n",
+        id("eventIdentifier", &event_id),
+        esc(r.time),
+        esc(&format!(
+            "kyso bag renew: RFC 3161 time-stamp {} by the TSA {} over {} (the RFC 4998 evidence-record idea: each renewal covers the evidence and every earlier time-stamp)",
+            r.token_path,
+            r.tsa,
+            r.covered.join(" ‖ ")
+        )),
+        esc(&format!(
+            "the time-stamp chain held when renewed: {}; the new time-stamp was validated over what it covers",
+            held.join(", ")
+        )),
+    ));
+    for (agent, role) in [
+        ("kyso", "executing program"),
+        (tsa_id.as_str(), "implementer"),
+    ] {
+        x.push_str(&format!(
+            "    <premis:linkingAgentIdentifier>{}<premis:linkingAgentRole>{role}</premis:linkingAgentRole></premis:linkingAgentIdentifier>\n",
+            id("linkingAgentIdentifier", agent)
+        ));
+    }
+    for p in r.covered {
+        x.push_str(&format!(
+            "    <premis:linkingObjectIdentifier>{}<premis:linkingObjectRole>source</premis:linkingObjectRole></premis:linkingObjectIdentifier>\n",
+            id("linkingObjectIdentifier", p)
+        ));
+    }
+    x.push_str(&format!(
+        "    <premis:linkingObjectIdentifier>{}<premis:linkingObjectRole>outcome</premis:linkingObjectRole></premis:linkingObjectIdentifier>\n  </premis:event>\n",
+        id("linkingObjectIdentifier", r.token_path)
+    ));
+    for (agent, name, kind, version) in [
+        ("kyso", "kyso", "software", Some(env!("CARGO_PKG_VERSION"))),
+        (tsa_id.as_str(), r.tsa, "organization", None),
+    ] {
+        x.push_str(&format!(
+            "  <premis:agent>\n    <premis:agentIdentifier>{}</premis:agentIdentifier>\n    <premis:agentName>{}</premis:agentName>\n    <premis:agentType>{kind}</premis:agentType>\n{}  </premis:agent>\n",
+            id("agentIdentifier", agent),
+            esc(name),
+            version
+                .map(|v| format!("    <premis:agentVersion>{}</premis:agentVersion>\n", esc(v)))
+                .unwrap_or_default()
+        ));
+    }
+    x.push_str("</premis:premis>\n");
+    x
+}
+
+/// The root METS with a renewal added (`kyso bag renew`): two digiprovMDs, the time-stamp
+/// token's (`digiprov-renewal-<n>`) and its PREMIS file's (`digiprov-premis-renewal-<n>`), each
+/// an mdRef with the file's size and SHA-256, both named by the metadata division's ADMID; the
 /// header's LASTMODDATE set to `created`.
 pub(crate) fn mets_with_renewal(
     mets: &str,
-    rel: &str,
     n: usize,
-    token: &[u8],
+    (rel, token): (&str, &[u8]),
+    (premis_rel, premis): (&str, &[u8]),
     created: &str,
 ) -> std::result::Result<String, String> {
     let id = format!("digiprov-renewal-{n}");
-    if mets.contains(&format!("ID=\"{id}\"")) {
+    let premis_id = format!("digiprov-premis-renewal-{n}");
+    if mets.contains(&format!("ID=\"{id}\"")) || mets.contains(&format!("ID=\"{premis_id}\"")) {
         return Err(format!("METS.xml already has {id}"));
     }
     let not_kyso = |what: &str| format!("METS.xml is not as kyso writes it ({what}): not renewed");
     let at = mets.find(AMDSEC_END).ok_or_else(|| not_kyso("no amdSec"))?;
-    let d = Described {
-        size: token.len() as u64,
-        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, token)),
+    let described = |b: &[u8]| Described {
+        size: b.len() as u64,
+        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, b)),
     };
-    let line = format!(
-        "    <mets:digiprovMD ID=\"{id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n",
-        md_ref(rel, "RFC 3161 time-stamp token (kyso bag renew)", &d, created)
+    let lines = format!(
+        "    <mets:digiprovMD ID=\"{id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n    <mets:digiprovMD ID=\"{premis_id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n",
+        md_ref(
+            rel,
+            "RFC 3161 time-stamp token (kyso bag renew)",
+            &described(token),
+            created
+        ),
+        md_ref(premis_rel, "PREMIS", &described(premis), created)
     );
-    let mut out = String::with_capacity(mets.len() + line.len() + 64);
+    let mut out = String::with_capacity(mets.len() + lines.len() + 64);
     out.push_str(&mets[..at]);
-    out.push_str(&line);
+    out.push_str(&lines);
     out.push_str(&mets[at..]);
     let div = out
         .find(METADATA_DIV)
@@ -1075,7 +1190,7 @@ pub(crate) fn mets_with_renewal(
         .find('"')
         .ok_or_else(|| not_kyso("an unclosed ADMID"))?
         + div;
-    out.insert_str(close, &format!(" {id}"));
+    out.insert_str(close, &format!(" {id} {premis_id}"));
     let k = " LASTMODDATE=\"";
     let lm = out.find(k).ok_or_else(|| not_kyso("no LASTMODDATE"))? + k.len();
     let end = out[lm..]
@@ -1183,18 +1298,23 @@ mod tests {
         let mets = root_mets("o", "l", "2026-01-01T00:00:00Z", &x, &x, &x, &x, &x, &x, &x);
         let r = mets_with_renewal(
             &mets,
-            "metadata/preservation/kyso-renewal-1.tsr",
             1,
-            b"token",
+            ("metadata/preservation/kyso-renewal-1.tsr", b"token"),
+            ("metadata/preservation/premis-renewal-1.xml", b"<premis/>"),
             "2027-01-01T00:00:00Z",
         )
         .unwrap();
-        assert!(r.contains("ADMID=\"digiprov-premis digiprov-manifest-sha256 digiprov-manifest-sha512 digiprov-renewal-1\""));
+        assert!(r.contains("ADMID=\"digiprov-premis digiprov-manifest-sha256 digiprov-manifest-sha512 digiprov-renewal-1 digiprov-premis-renewal-1\""));
         assert!(r.contains("<mets:digiprovMD ID=\"digiprov-renewal-1\""));
         assert!(r.contains("xlink:href=\"metadata/preservation/kyso-renewal-1.tsr\""));
+        assert!(r.contains("<mets:digiprovMD ID=\"digiprov-premis-renewal-1\""));
+        assert!(r.contains(
+            "xlink:href=\"metadata/preservation/premis-renewal-1.xml\" MDTYPE=\"PREMIS\""
+        ));
         assert!(r.contains("LASTMODDATE=\"2027-01-01T00:00:00Z\""));
         assert!(r.contains("CREATEDATE=\"2026-01-01T00:00:00Z\""));
-        assert!(mets_with_renewal(&r, "x", 1, b"t", "c").is_err());
-        assert!(mets_with_renewal("<mets/>", "x", 1, b"t", "c").is_err());
+        let again = |m: &str| mets_with_renewal(m, 1, ("x", b"t"), ("y", b"p"), "c");
+        assert!(again(&r).is_err());
+        assert!(again("<mets/>").is_err());
     }
 }

@@ -176,6 +176,18 @@ impl Archive {
     }
 }
 
+/// What is damaged in the stored data, with the record it was met in named by its id and, when
+/// known, its code: an archivist whose export stops must know which record to restore.
+pub(crate) fn naming(e: ArchiveError, id: u64, code: Option<&str>) -> ArchiveError {
+    match e {
+        ArchiveError::Inconsistent(m) => ArchiveError::Inconsistent(match code {
+            Some(c) => format!("{m} [record {id}, code {c}]"),
+            None => format!("{m} [record {id}]"),
+        }),
+        e => e,
+    }
+}
+
 impl ExportSession<'_> {
     /// The records the export events named, ascending.
     pub fn records(&self) -> &[u64] {
@@ -204,9 +216,10 @@ impl ExportSession<'_> {
         } else {
             Status::Valid
         };
-        let document = a.blob(id, &record.content_sha256)?;
+        let named = |e| naming(e, id, Some(&record.code));
+        let document = a.blob(id, &record.content_sha256).map_err(named)?;
         let detached_signature = match &record.detached_signature {
-            Some(b) => Some(a.blob(id, &b.sha256)?),
+            Some(b) => Some(a.blob(id, &b.sha256).map_err(named)?),
             None => None,
         };
         let validation_data = match &record.validation_data {
@@ -233,7 +246,9 @@ impl ExportSession<'_> {
                 "record {id} is not part of this export (its events name the records it reads)"
             )));
         }
-        self.archive.blob(id, &blob.sha256)
+        self.archive
+            .blob(id, &blob.sha256)
+            .map_err(|e| naming(e, id, None))
     }
 
     /// The archive the session reads.

@@ -18,10 +18,13 @@
 //! An E-ARK package follows the same rule with its own places ([`Chain::eark`]): the first
 //! time-stamp is `representations/rep1/data/log/checkpoint.tsr`, the manifest
 //! `metadata/preservation/manifest-sha512.txt`, and renewals are preservation metadata,
-//! `metadata/preservation/kyso-renewal-<n>.tsr`, each referenced from the root METS by a
-//! `digiprovMD` (its size and SHA-256) that the metadata division's ADMID names. The zip gets
-//! the token and the new root METS as entries where its METS was (the last entry, as kyso
-//! writes it), then its central directory again — in a copy, made durable and renamed over it.
+//! `metadata/preservation/kyso-renewal-<n>.tsr`, each described by a PREMIS file of its own,
+//! `metadata/preservation/premis-renewal-<n>.xml` (the token as an object with its SHA-256
+//! fixity, the renewal as a `digital signature generation` event), both referenced from the
+//! root METS by a `digiprovMD` (size and SHA-256) that the metadata division's ADMID names.
+//! The zip gets the token, its PREMIS file and the new root METS as entries where its METS was
+//! (the last entry, as kyso writes it), then its central directory again — in a copy, made
+//! durable and renamed over it.
 
 use crate::bag_verify::{CheckpointResult, Problem, VerifyOptions};
 use crate::error::{ArchiveError, Result};
@@ -84,6 +87,11 @@ impl Chain {
 
     fn renewal(&self, n: usize) -> String {
         join(self.renewals, &renewal_name(n))
+    }
+
+    /// The PREMIS file that describes renewal `n` (an E-ARK package's preservation metadata).
+    fn renewal_premis(&self, n: usize) -> String {
+        join(self.renewals, &format!("premis-renewal-{n}.xml"))
     }
 }
 
@@ -175,34 +183,7 @@ pub(crate) fn check_chain(
             Some(Some(t)) => *t,
             _ => SystemTime::now(),
         };
-        let mut v = kyso_verify::Validator {
-            anchors: o.tsa_trust.clone(),
-            now: reliance,
-            ..Default::default()
-        };
-        if v.anchors.is_empty() {
-            v.anchors = o.trust.clone();
-        }
-        let parsed = kyso_verify::cms::parse(&bytes[i]);
-        if v.anchors.is_empty() {
-            if let Ok(p) = &parsed {
-                v.anchors = p
-                    .certs
-                    .iter()
-                    .filter(|c| c.is_self_issued())
-                    .cloned()
-                    .collect();
-            }
-        }
-        let (crls, ocsps) = match &parsed {
-            Ok(p) => (p.crls.clone(), p.ocsps.clone()),
-            Err(_) => (Vec::new(), Vec::new()),
-        };
-        let data_at_hand = kyso_verify::path::revocation::Data {
-            crls: &crls,
-            ocsps: &ocsps,
-        };
-        match kyso_verify::tsp::validate(&v, &bytes[i], &parts, &[], data_at_hand, reliance) {
+        match validate_token(o, &bytes[i], &parts, reliance) {
             Ok(t) => r.timestamps.push(kyso_verify::rfc3339(t.gen_time)),
             Err(f) => {
                 r.problems.push(problem(
@@ -223,13 +204,53 @@ pub(crate) fn check_chain(
     }
 }
 
+/// Validate one time-stamp token of a chain over `parts`, relied on at `reliance`. Trust
+/// anchors: `--tsa-trust`, else `--trust`, else the self-issued certificates the token carries;
+/// the revocation data the token carries is the only revocation source.
+fn validate_token(
+    o: &VerifyOptions,
+    token: &[u8],
+    parts: &[&[u8]],
+    reliance: SystemTime,
+) -> std::result::Result<kyso_verify::tsp::Timestamp, kyso_verify::cms::Finding> {
+    let mut v = kyso_verify::Validator {
+        anchors: o.tsa_trust.clone(),
+        now: reliance,
+        ..Default::default()
+    };
+    if v.anchors.is_empty() {
+        v.anchors = o.trust.clone();
+    }
+    let parsed = kyso_verify::cms::parse(token);
+    if v.anchors.is_empty() {
+        if let Ok(p) = &parsed {
+            v.anchors = p
+                .certs
+                .iter()
+                .filter(|c| c.is_self_issued())
+                .cloned()
+                .collect();
+        }
+    }
+    let (crls, ocsps) = match &parsed {
+        Ok(p) => (p.crls.clone(), p.ocsps.clone()),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    let data_at_hand = kyso_verify::path::revocation::Data {
+        crls: &crls,
+        ocsps: &ocsps,
+    };
+    kyso_verify::tsp::validate(&v, token, parts, &[], data_at_hand, reliance)
+}
+
 /// `kyso bag renew`: add a time-stamp over the previous evidence. The chain must hold now
 /// (renewing broken evidence would only hide it); `stamp` makes the token over the parts'
 /// concatenation. A directory gets the token as a new tag file and its tag manifest replaced
 /// atomically; a tar gets both appended as new entries (a later entry replaces an earlier one
 /// of the same name, as `tar --append` does) in a copy renamed over it; an E-ARK zip gets the
-/// token as preservation metadata and a root METS that references it, in a copy renamed over
-/// it. Returns the new token's path in the package.
+/// token and its PREMIS file as preservation metadata and a root METS that references both, in
+/// a copy renamed over it. The new token must validate over what it covers before anything is
+/// written. Returns the new token's path in the package.
 pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
     let pk = Package::open(root).map_err(ArchiveError::Input)?;
     let (chain, data) = match &pk {
@@ -264,18 +285,54 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
     if pk.exists(&name) {
         return Err(ArchiveError::Input(format!("{} exists", pk.shown(&name))));
     }
+    // The new token must hold over what it covers, now: a token that does not would break
+    // the chain it was to extend.
+    let stamped = validate_token(o, &token, &[&input], SystemTime::now()).map_err(|f| {
+        ArchiveError::Input(format!(
+            "the TSA's time-stamp does not hold ({} {}), so it is not added",
+            f.indication.as_str(),
+            f.message
+        ))
+    })?;
     if let Package::Zip(z) = &pk {
+        let time = kyso_verify::rfc3339(stamped.gen_time);
         let mets = String::from_utf8(pk.read("METS.xml", MAX_METS).map_err(ArchiveError::Input)?)
             .map_err(|_| ArchiveError::Input("METS.xml is not UTF-8".into()))?;
+        // What the new token covers, oldest first (package paths, as PREMIS names them).
+        let mut covered = vec![format!("{data}/log/checkpoint.txt"), chain.manifest.clone()];
+        covered.extend(toks.iter().cloned());
+        let premis_name = chain.renewal_premis(toks.len());
+        if pk.exists(&premis_name) {
+            return Err(ArchiveError::Input(format!(
+                "{} exists",
+                pk.shown(&premis_name)
+            )));
+        }
+        let premis = crate::eark::premis_renewal(&crate::eark::Renewal {
+            n: toks.len(),
+            token_path: &name,
+            token: &token,
+            time: &time,
+            tsa: &stamped.tsa,
+            covered: &covered,
+            held: &r.timestamps,
+        });
         let mets = crate::eark::mets_with_renewal(
             &mets,
-            &name,
             toks.len(),
-            &token,
-            &kyso_verify::rfc3339(SystemTime::now()),
+            (&name, &token),
+            (&premis_name, premis.as_bytes()),
+            &time,
         )
         .map_err(ArchiveError::Input)?;
-        append_to_zip(z, &[(&name, &token), ("METS.xml", mets.as_bytes())])?;
+        append_to_zip(
+            z,
+            &[
+                (&name, &token),
+                (&premis_name, premis.as_bytes()),
+                ("METS.xml", mets.as_bytes()),
+            ],
+        )?;
         return Ok(name);
     }
     // The tag manifest lists the new tag file.
