@@ -479,6 +479,56 @@ mod tests {
     }
 
     #[test]
+    fn cached_proofs_equal_the_stored_nodes_proofs_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        // 300 leaves: windows of 64 cut at every level, a ragged right edge.
+        for i in 0..300 {
+            put(&ar, format!("document {i}").into_bytes());
+        }
+        let n = ar.size();
+        for size in [1, 63, 64, 65, 200, n] {
+            let plain: Vec<_> = (0..size)
+                .map(|l| ar.inclusion_proof(l, size).unwrap())
+                .collect();
+            // In log order, backwards and strided (an export's workers take blocks in turn).
+            let orders: [Vec<u64>; 3] = [
+                (0..size).collect(),
+                (0..size).rev().collect(),
+                (0..size).map(|l| (l * 97) % size).collect(),
+            ];
+            for order in orders {
+                let nodes = crate::schema::CachedNodes::new(&ar.db);
+                for l in order {
+                    assert_eq!(
+                        ar.inclusion_proof_cached(&nodes, l, size).unwrap(),
+                        plain[l as usize],
+                        "leaf {l} of {size}"
+                    );
+                }
+            }
+        }
+        // A node missing from the store is an error, named, not a wrong proof.
+        let cf = crate::schema::cf(&ar.db, CF_NODES).unwrap();
+        ar.db
+            .delete_cf(cf, crate::schema::node_key(0, 129))
+            .unwrap();
+        let nodes = crate::schema::CachedNodes::new(&ar.db);
+        let e = ar.inclusion_proof_cached(&nodes, 128, n).unwrap_err();
+        assert!(e.to_string().contains("tree node 0/129 is missing"), "{e}");
+        // And a node that is not 32 bytes.
+        ar.db
+            .put_cf(cf, crate::schema::node_key(0, 131), b"short")
+            .unwrap();
+        let nodes = crate::schema::CachedNodes::new(&ar.db);
+        let e = ar.inclusion_proof_cached(&nodes, 130, n).unwrap_err();
+        assert!(
+            e.to_string().contains("tree node 0/131 is not 32 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn concurrent_puts_are_all_durable_in_order_after_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let ar = Arc::new(Archive::open(dir.path()).unwrap());
