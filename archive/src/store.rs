@@ -112,11 +112,10 @@ impl Archive {
                 o.set_block_based_table_factory(&t);
                 o.set_write_buffer_size(4 << 20);
                 // An export reads: no compaction in its process (the service compacts when
-                // it next runs). After a burst of ingests an export that compacted the
-                // level-0 files peaked at 191 MiB against 62 MiB without (100,000 records,
-                // docs/benchmarks.md). With compactions off RocksDB does not stall writes on
-                // the level-0 file count (column_family.cc), so the export's few events
-                // are never held up by it.
+                // it next runs), so that compacting a burst of ingests' level-0 files takes
+                // neither the workers' CPU nor memory for its buffers. With compactions off
+                // RocksDB does not stall writes on the level-0 file count
+                // (column_family.cc), so the export's few events are never held up by it.
                 o.set_disable_auto_compactions(true);
             }
             ColumnFamilyDescriptor::new(*n, o)
@@ -128,6 +127,10 @@ impl Archive {
         let mut opts = options(dir);
         if lean {
             opts.set_db_write_buffer_size(16 << 20);
+            // An export reads the records, their events and their documents' blob files in
+            // the order they were written: let the kernel read ahead (RocksDB advises
+            // POSIX_FADV_RANDOM by default, and each document is then a synchronous read).
+            opts.set_advise_random_on_open(false);
         }
         let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| open_err(dir, e))?;
         let db = Arc::new(db);
