@@ -120,21 +120,10 @@ impl Setup {
     /// archived 500 times under a citizen's code (validated at every ingest); record 5 revoked.
     fn new() -> Setup {
         let demo = Demo::new();
-        let mut signed = Vec::new();
-        for f in ["giay-phep.pdf", "three-pages.pdf"] {
-            let p = demo.path().join(f);
-            std::fs::copy(fixture(f), &p).unwrap();
-            let r = demo.run_pin(&["sign", "--key", RSA_KEY, p.to_str().unwrap()]);
-            assert_eq!(r.code, 0, "{}", r.stderr);
-            signed.push(std::fs::read(demo.path().join(f.replace(".pdf", ".signed.pdf"))).unwrap());
-        }
+        let signed = demo.sign_fixtures(&["giay-phep.pdf", "three-pages.pdf"]);
         let db = demo.path().join("archive");
         let ar = Archive::open(&db).unwrap();
-        let v = kyso_verify::Validator {
-            anchors: kyso_verify::x509::load_certificates(&std::fs::read(demo.ca_pem()).unwrap())
-                .unwrap(),
-            ..Default::default()
-        };
+        let v = demo.validator();
         std::thread::scope(|s| {
             for t in 0..4u64 {
                 let (ar, v, signed) = (&ar, &v, &signed);

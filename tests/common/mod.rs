@@ -114,6 +114,30 @@ impl Demo {
 
     /// Set token flags the way a real token does after failed logins (SoftHSM2 keeps them in
     /// its token file as CKA_VENDOR_DEFINED 0x8000534B, a big-endian CK_ULONG).
+    /// Sign each fixture PDF in `files` on the demo token's RSA key (`kyso sign`, PAdES); the
+    /// signed files' bytes, in the same order.
+    pub fn sign_fixtures(&self, files: &[&str]) -> Vec<Vec<u8>> {
+        files
+            .iter()
+            .map(|f| {
+                let p = self.path().join(f);
+                std::fs::copy(fixture(f), &p).unwrap();
+                let r = self.run_pin(&["sign", "--key", RSA_KEY, p.to_str().unwrap()]);
+                assert_eq!(r.code, 0, "{}", r.stderr);
+                std::fs::read(self.path().join(f.replace(".pdf", ".signed.pdf"))).unwrap()
+            })
+            .collect()
+    }
+
+    /// A validator that trusts the demo CA, as an archive's ingest of the demo's signatures.
+    pub fn validator(&self) -> kyso_verify::Validator {
+        kyso_verify::Validator {
+            anchors: kyso_verify::x509::load_certificates(&std::fs::read(self.ca_pem()).unwrap())
+                .unwrap(),
+            ..Default::default()
+        }
+    }
+
     pub fn set_token_flags(&self, set: u64) {
         let tokens = self.path().join("tokens");
         for entry in std::fs::read_dir(tokens).unwrap() {
