@@ -132,18 +132,7 @@ impl Setup {
                         let got = kyso_archive::ingest(
                             ar,
                             v,
-                            Ingest {
-                                document: signed[(i % 2) as usize].clone(),
-                                metadata: Metadata {
-                                    code: format!("001099{i:06}.GIAY_PHEP"),
-                                    title: Some(format!("Giấy phép số {i}")),
-                                    agency: Some("UBND huyện Hoài Đức".into()),
-                                    issue_date: Some("2026-11-20".into()),
-                                    ..Default::default()
-                                },
-                                user: "canbo.motcua".into(),
-                                ..Default::default()
-                            },
+                            permit(i, signed[(i % 2) as usize].clone()),
                         )
                         .unwrap();
                         assert_eq!(got.indication, "TOTAL-PASSED");

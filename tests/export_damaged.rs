@@ -7,7 +7,7 @@
 
 mod common;
 use common::*;
-use kyso_archive::{Archive, Ingest, Metadata};
+use kyso_archive::Archive;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,10 +33,6 @@ struct Setup {
     sha256: Vec<u8>,
 }
 
-fn code_of(i: u64) -> String {
-    format!("001099{i:06}.GIAY_PHEP")
-}
-
 impl Setup {
     /// 300 records signed on the token and validated at ingest: two PDFs shared by all records
     /// but one, and the one in the middle with a document of its own (so that damaging its
@@ -54,23 +50,7 @@ impl Setup {
             } else {
                 signed[(i % 2) as usize].clone()
             };
-            let got = kyso_archive::ingest(
-                &ar,
-                &v,
-                Ingest {
-                    document,
-                    metadata: Metadata {
-                        code: code_of(i),
-                        title: Some(format!("Giấy phép số {i}")),
-                        agency: Some("UBND huyện Hoài Đức".into()),
-                        issue_date: Some("2026-11-20".into()),
-                        ..Default::default()
-                    },
-                    user: "canbo.motcua".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            let got = kyso_archive::ingest(&ar, &v, permit(i, document)).unwrap();
             assert_eq!(got.indication, "TOTAL-PASSED");
             assert_eq!(got.record, i, "records are numbered in ingest order");
         }
@@ -78,7 +58,7 @@ impl Setup {
         Setup {
             demo,
             db,
-            code: code_of(DAMAGED),
+            code: permit_code(DAMAGED),
             sha256: Sha256::digest(&signed[2]).to_vec(),
         }
     }

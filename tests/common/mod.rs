@@ -244,3 +244,24 @@ pub fn openssl_cms_verify(demo: &Demo, sig: &Path, content: Option<&Path>) -> Ru
     }
     openssl(&args)
 }
+
+/// The document code of permit `i` in the export tests' archives.
+pub fn permit_code(i: u64) -> String {
+    format!("001099{i:06}.GIAY_PHEP")
+}
+
+/// Permit `i` as a one-stop-shop clerk archives it (code, title, agency, issue date).
+pub fn permit(i: u64, document: Vec<u8>) -> kyso_archive::Ingest {
+    kyso_archive::Ingest {
+        document,
+        metadata: kyso_archive::Metadata {
+            code: permit_code(i),
+            title: Some(format!("Giấy phép số {i}")),
+            agency: Some("UBND huyện Hoài Đức".into()),
+            issue_date: Some("2026-11-20".into()),
+            ..Default::default()
+        },
+        user: "canbo.motcua".into(),
+        ..Default::default()
+    }
+}
