@@ -175,6 +175,19 @@ impl Setup {
         j
     }
 
+    /// `kyso bag renew` with the demo token's TSA key.
+    fn renew(&self, package: &Path) -> Run {
+        self.demo.run(&[
+            "bag",
+            "renew",
+            package.to_str().unwrap(),
+            "--tsa-key",
+            TSA_KEY,
+            "--pin-file",
+            self.demo.pin_file().to_str().unwrap(),
+        ])
+    }
+
     fn verify_run(&self, bag: &Path, extra: &[&str]) -> Run {
         kyso_cmd()
             .args(["bag", "verify"])
@@ -645,15 +658,7 @@ dst.close()
             }
             assert_eq!(s.verify(&zip)["ok"], true);
         }
-        let r = s.demo.run(&[
-            "bag",
-            "renew",
-            zip.to_str().unwrap(),
-            "--tsa-key",
-            TSA_KEY,
-            "--pin-file",
-            s.demo.pin_file().to_str().unwrap(),
-        ]);
+        let r = s.renew(&zip);
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(
             r.json()["added"],
@@ -716,28 +721,12 @@ dst.close()
         j["package"]
     );
     // Nor is a package renewed over a broken chain.
-    let r = s.demo.run(&[
-        "bag",
-        "renew",
-        forged.to_str().unwrap(),
-        "--tsa-key",
-        TSA_KEY,
-        "--pin-file",
-        s.demo.pin_file().to_str().unwrap(),
-    ]);
+    let r = s.renew(&forged);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("does not hold now"), "{}", r.stderr);
 
     // Renewal: a new time-stamp over the evidence; bagit.py and bag verify follow it.
-    let r = s.demo.run(&[
-        "bag",
-        "renew",
-        bag.to_str().unwrap(),
-        "--tsa-key",
-        TSA_KEY,
-        "--pin-file",
-        s.demo.pin_file().to_str().unwrap(),
-    ]);
+    let r = s.renew(&bag);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["added"], "kyso-renewal-1.tsr");
     let (ok, log) = bagit_validate(&bag);
@@ -1112,15 +1101,7 @@ fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify
 
     // Renewal of the tar: a new time-stamp appended; bag verify follows it, GNU tar and
     // bagit.py still accept the package.
-    let r = s.demo.run(&[
-        "bag",
-        "renew",
-        tar.to_str().unwrap(),
-        "--tsa-key",
-        TSA_KEY,
-        "--pin-file",
-        s.demo.pin_file().to_str().unwrap(),
-    ]);
+    let r = s.renew(&tar);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["added"], "kyso-renewal-1.tsr");
     let j = s.verify(&tar);

@@ -1192,7 +1192,8 @@ fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
     fs::write(&f, &tags).map_err(|e| io("write", &f, e))
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+/// SHA-256, lowercase hex (what the manifests, METS and PREMIS write).
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     hex_lower(ring::digest::digest(&ring::digest::SHA256, b).as_ref())
 }
 

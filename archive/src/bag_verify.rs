@@ -17,6 +17,7 @@
 //!    trust anchors given with `--trust`, else the self-signed certificates of the record's
 //!    validation data, which the log vouches for through the record's digests.
 
+use crate::bag::sha256_hex;
 use crate::checkpoint;
 use crate::merkle::{self, Hash};
 use crate::model::{Event, Record, Status};
@@ -649,10 +650,6 @@ pub(crate) fn verify_records(
         records_ok,
         records_failed,
     }
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, b))
 }
 
 fn check_record(

@@ -404,7 +404,7 @@ fn put_text(z: &mut ZipSink, rel: &str, text: &[u8]) -> Result<Described> {
         .map_err(zio)?;
     Ok(Described {
         size: text.len() as u64,
-        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, text)),
+        sha256: crate::bag::sha256_hex(text),
     })
 }
 
@@ -1071,7 +1071,7 @@ pub(crate) struct Renewal<'a> {
 /// the root METS (CSIP allows preservation metadata split over several PREMIS files): the
 /// export's premis.xml stays as written, and so does its checksum in the METS.
 pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
-    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, r.token));
+    let sha = crate::bag::sha256_hex(r.token);
     let id = |t: &str, v: &str| {
         format!(
             "<premis:{t}Type>local</premis:{t}Type><premis:{t}Value>{}</premis:{t}Value>",
@@ -1166,7 +1166,7 @@ pub(crate) fn mets_with_renewal(
     let at = mets.find(AMDSEC_END).ok_or_else(|| not_kyso("no amdSec"))?;
     let described = |b: &[u8]| Described {
         size: b.len() as u64,
-        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, b)),
+        sha256: crate::bag::sha256_hex(b),
     };
     let lines = format!(
         "    <mets:digiprovMD ID=\"{id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n    <mets:digiprovMD ID=\"{premis_id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n",

@@ -344,10 +344,7 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&format!(
-        "{}  {name}\n",
-        hex::encode(ring::digest::digest(&ring::digest::SHA256, &token))
-    ));
+    text.push_str(&format!("{}  {name}\n", crate::bag::sha256_hex(&token)));
     match &pk {
         Package::Dir(_) => {
             crate::bag::write_atomic(&root.join(&name), &token)?;
