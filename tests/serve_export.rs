@@ -611,4 +611,42 @@ fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_
     let r = archivist.send("DELETE", &format!("/v1/exports/{legacy}"), "", b"");
     assert_eq!(r.status, 204, "{}", r.text());
     assert!(!bag.exists() && !dir.join(format!("{legacy}.json")).exists());
+
+    // A damaged record (an insider edited its stored SHA-512 while the service was down): the
+    // job fails naming it; the archivist reads its code in the job, the service log only its
+    // number — no citizen's id reaches the operators' log.
+    a.stop();
+    {
+        let mut o = rocksdb::Options::default();
+        o.create_if_missing(false);
+        let d = rocksdb::DB::open_cf(&o, a.db(), kyso_archive::store::CFS).unwrap();
+        let cf = d.cf_handle(kyso_archive::schema::CF_RECORDS).unwrap();
+        let key = kyso_archive::schema::u64_key(1);
+        let mut r: serde_json::Value =
+            serde_json::from_slice(&d.get_cf(cf, key).unwrap().unwrap()).unwrap();
+        assert_eq!(r["code"], format!("{SUBJECT}.GPXD"));
+        r["content_sha512"] = json!("zz".repeat(64));
+        d.put_cf(cf, key, serde_json::to_vec(&r).unwrap()).unwrap();
+        d.flush_wal(true).unwrap();
+    }
+    a.launch();
+    let archivist = a.agent(Who::Token("archivist"));
+    let r = start(&archivist, ok(json!({"subject": SUBJECT})));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let (j, _) = watch(&archivist, r.json()["id"].as_str().unwrap());
+    assert_eq!(j["state"], "failed", "{j}");
+    let error = j["error"].as_str().unwrap();
+    assert!(
+        error.contains("malformed") && error.contains(&format!("[record 1, code {SUBJECT}.GPXD]")),
+        "{j}"
+    );
+    let log = a.service_log();
+    assert!(
+        log.contains("export failed") && log.contains("[record 1, code ************.GPXD]"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(SUBJECT),
+        "a citizen's id in the service log:\n{log}"
+    );
 }

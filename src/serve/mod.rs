@@ -14,6 +14,7 @@ pub mod exports;
 pub mod limits;
 pub mod metrics;
 pub mod pool;
+pub mod redact;
 pub mod revocation;
 pub mod server;
 pub mod web;

@@ -63,7 +63,8 @@ pub struct AppState {
 
 pub type Shared = Arc<AppState>;
 
-/// Structured JSON logs on stderr (`RUST_LOG` / `KYSO_LOG` filter, default `info`).
+/// Structured JSON logs on stderr (`RUST_LOG` / `KYSO_LOG` filter, default `info`), subject ids
+/// masked ([`super::redact`]).
 pub fn init_logging() {
     let filter = std::env::var("KYSO_LOG")
         .ok()
@@ -73,7 +74,7 @@ pub fn init_logging() {
         .json()
         .with_current_span(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| super::redact::RedactedStderr)
         .try_init();
 }
 
