@@ -197,9 +197,8 @@ fn tsa_source(
     })
 }
 
-fn stamp_with(src: &TimestampSource, bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    src.stamp(kyso_hsm::HashAlg::Sha256, digest.as_ref())
+fn stamp_with(src: &TimestampSource, sha256: &[u8; 32]) -> Result<Vec<u8>, String> {
+    src.stamp(kyso_hsm::HashAlg::Sha256, sha256)
         .map_err(|e| e.to_string())
 }
 
@@ -223,7 +222,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
                 a.key.pin_file(),
             )?)
         };
-        let stamper = |b: &[u8]| stamp_with(tsa.as_ref().expect("a TSA for a new export"), b);
+        let stamper = |b: &[u8; 32]| stamp_with(tsa.as_ref().expect("a TSA for a new export"), b);
         let opts = ExportOptions {
             out: a.out.clone(),
             format: match a.format {
@@ -333,7 +332,7 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
             let go = || -> Result<(), ExitCode> {
                 let o = verify_options(&a.trust, &[])?;
                 let tsa = tsa_source(&a.tsa, None, a.module.as_deref(), a.pin_file.clone())?;
-                let stamp = |b: &[u8]| stamp_with(&tsa, b);
+                let stamp = |b: &[u8; 32]| stamp_with(&tsa, b);
                 let name = kyso_archive::renew::renew(&a.path, &o, &stamp).map_err(fail)?;
                 print(&serde_json::json!({ "path": a.path, "added": name }));
                 Ok(())

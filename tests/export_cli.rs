@@ -734,6 +734,43 @@ dst.close()
     let j = s.verify(&bag);
     assert_eq!(j["ok"], true, "{}", j["checkpoint"]);
     assert_eq!(j["checkpoint"]["timestamps"].as_array().unwrap().len(), 2);
+    // OpenSSL agrees on what the renewal covers: checkpoint note ‖ manifest-sha512.txt ‖ the
+    // first time-stamp (the manifest streamed when kyso hashed it); and not without the manifest.
+    let read = |p: &str| std::fs::read(bag.join(p)).unwrap();
+    let covered = s.demo.path().join("renewal-1-covers");
+    for (data, holds) in [
+        (
+            [
+                read("data/log/checkpoint.txt"),
+                read("manifest-sha512.txt"),
+                read("data/log/checkpoint.tsr"),
+            ]
+            .concat(),
+            true,
+        ),
+        (
+            [
+                read("data/log/checkpoint.txt"),
+                read("data/log/checkpoint.tsr"),
+            ]
+            .concat(),
+            false,
+        ),
+    ] {
+        std::fs::write(&covered, data).unwrap();
+        let v = openssl(&[
+            "ts",
+            "-verify",
+            "-token_in",
+            "-in",
+            bag.join("kyso-renewal-1.tsr").to_str().unwrap(),
+            "-data",
+            covered.to_str().unwrap(),
+            "-CAfile",
+            s.demo.ca_pem().to_str().unwrap(),
+        ]);
+        assert_eq!(v.code == 0, holds, "{}{}", v.stdout, v.stderr);
+    }
     // A renewal token that does not cover the evidence (another package's) breaks the chain.
     let j = case("renewal", &|b| {
         let p = b.join("kyso-renewal-1.tsr");

@@ -77,8 +77,9 @@ pub enum Serialization {
     Tar,
 }
 
-/// Makes an RFC 3161 time-stamp token (DER) over the given bytes.
-pub type Stamper<'a> = &'a dyn Fn(&[u8]) -> std::result::Result<Vec<u8>, String>;
+/// Makes an RFC 3161 time-stamp token (DER) over the data whose SHA-256 is given (the data
+/// itself may be too large to hold: `bag renew` streams it).
+pub type Stamper<'a> = &'a dyn Fn(&[u8; 32]) -> std::result::Result<Vec<u8>, String>;
 
 /// What an export is asked to do.
 pub struct ExportOptions<'a> {
@@ -838,7 +839,7 @@ pub fn export(
                 der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &spki)
                     .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;
             let checkpoint_timestamp = match o.stamper {
-                Some(stamp) => Some(B64.encode(stamp(note.as_bytes()).map_err(|e| {
+                Some(stamp) => Some(B64.encode(stamp(&sha256(note.as_bytes())).map_err(|e| {
                     ArchiveError::Checkpoint(format!("time-stamping the checkpoint: {e}"))
                 })?)),
                 None => None,
@@ -1193,6 +1194,11 @@ fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
 }
 
 /// SHA-256, lowercase hex (what the manifests, METS and PREMIS write).
+/// SHA-256.
+pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
+    sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(b)).into()
+}
+
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
     hex_lower(ring::digest::digest(&ring::digest::SHA256, b).as_ref())
 }

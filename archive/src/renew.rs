@@ -30,13 +30,16 @@ use crate::bag_verify::{CheckpointResult, Problem, VerifyOptions};
 use crate::error::{ArchiveError, Result};
 use crate::package::{Package, TarIndex, ZipIndex};
 use crate::zipout::{ZipOut, ZipState};
+use kyso_verify::crypto::Hash;
+use sha2::digest::DynDigest;
 use std::path::Path;
 use std::time::SystemTime;
 
 /// Largest time-stamp token read.
 const MAX_TOKEN: u64 = 1 << 20;
-/// Largest SHA-512 manifest a renewal covers (about 3 million payload files).
-const MAX_MANIFEST: u64 = 512 << 20;
+/// Largest tag manifest read (it lists the tag files and renewals only). The SHA-512 payload
+/// manifest a renewal covers is streamed, whatever its size.
+const MAX_TAG_MANIFEST: u64 = 16 << 20;
 /// Most renewals followed.
 const MAX_RENEWALS: usize = 1000;
 
@@ -157,33 +160,25 @@ pub(crate) fn check_chain(
             }
         }
     }
-    let manifest = if toks.len() > 1 {
-        match pk.read(&chain.manifest, MAX_MANIFEST) {
-            Ok(m) => m,
-            Err(e) => {
-                r.problems.push(problem(e.clone(), e));
-                return;
-            }
-        }
-    } else {
-        Vec::new()
-    };
     // When each token is relied on: the time the next one proves it existed; the newest, now.
     let times: Vec<Option<SystemTime>> = bytes
         .iter()
         .map(|b| kyso_verify::tsp::claimed_gen_time(b))
         .collect();
     for (i, name) in toks.iter().enumerate() {
-        let mut parts: Vec<&[u8]> = vec![note];
-        if i > 0 {
-            parts.push(&manifest);
-            parts.extend(bytes[..i].iter().map(Vec::as_slice));
-        }
+        // The first token is over the note; each renewal over the evidence before it.
+        let digest = |h: Hash| {
+            if i == 0 {
+                Ok(h.digest(&[note]))
+            } else {
+                covered_digest(pk, &chain, note, &bytes[..i], h)
+            }
+        };
         let reliance = match times.get(i + 1) {
             Some(Some(t)) => *t,
             _ => SystemTime::now(),
         };
-        match validate_token(o, &bytes[i], &parts, reliance) {
+        match validate_token(o, &bytes[i], &digest, reliance) {
             Ok(t) => r.timestamps.push(kyso_verify::rfc3339(t.gen_time)),
             Err(f) => {
                 r.problems.push(problem(
@@ -204,13 +199,45 @@ pub(crate) fn check_chain(
     }
 }
 
-/// Validate one time-stamp token of a chain over `parts`, relied on at `reliance`. Trust
-/// anchors: `--tsa-trust`, else `--trust`, else the self-issued certificates the token carries;
-/// the revocation data the token carries is the only revocation source.
+/// What renewal `before.len()` covers — the checkpoint note ‖ the SHA-512 manifest ‖ the
+/// tokens before it — digested with `h`, the manifest streamed from the package (a package of
+/// millions of files has a manifest of hundreds of megabytes: never held whole).
+fn covered_digest(
+    pk: &Package,
+    chain: &Chain,
+    note: &[u8],
+    before: &[Vec<u8>],
+    h: Hash,
+) -> std::result::Result<Vec<u8>, String> {
+    /// A digest fed by `std::io::copy`.
+    struct Feed(Box<dyn DynDigest>);
+    impl std::io::Write for Feed {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.update(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut d = Feed(h.running());
+    d.0.update(note);
+    let (mut f, _) = pk.open_file(&chain.manifest)?;
+    std::io::copy(&mut f, &mut d).map_err(|e| format!("{}: {e}", pk.shown(&chain.manifest)))?;
+    for t in before {
+        d.0.update(t);
+    }
+    Ok(d.0.finalize().to_vec())
+}
+
+/// Validate one time-stamp token of a chain over the data `digest` gives (with the token's
+/// algorithm), relied on at `reliance`. Trust anchors: `--tsa-trust`, else `--trust`, else the
+/// self-issued certificates the token carries; the revocation data the token carries is the
+/// only revocation source.
 fn validate_token(
     o: &VerifyOptions,
     token: &[u8],
-    parts: &[&[u8]],
+    digest: &dyn Fn(Hash) -> std::result::Result<Vec<u8>, String>,
     reliance: SystemTime,
 ) -> std::result::Result<kyso_verify::tsp::Timestamp, kyso_verify::cms::Finding> {
     let mut v = kyso_verify::Validator {
@@ -240,7 +267,7 @@ fn validate_token(
         crls: &crls,
         ocsps: &ocsps,
     };
-    kyso_verify::tsp::validate(&v, token, parts, &[], data_at_hand, reliance)
+    kyso_verify::tsp::validate_imprint(&v, token, digest, &[], data_at_hand, reliance)
 }
 
 /// `kyso bag renew`: add a time-stamp over the previous evidence. The chain must hold now
@@ -272,22 +299,24 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         )));
     }
     let toks = tokens(&pk, &chain);
-    let mut input = note;
-    input.extend(
-        pk.read(&chain.manifest, MAX_MANIFEST)
-            .map_err(ArchiveError::Input)?,
-    );
-    for p in &toks {
-        input.extend(pk.read(p, MAX_TOKEN).map_err(ArchiveError::Input)?);
-    }
-    let token = stamp(&input).map_err(|e| ArchiveError::Input(format!("time-stamping: {e}")))?;
+    let before = toks
+        .iter()
+        .map(|p| pk.read(p, MAX_TOKEN))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(ArchiveError::Input)?;
+    let covered = |h: Hash| covered_digest(&pk, &chain, &note, &before, h);
+    let sha256: [u8; 32] = covered(Hash::Sha256)
+        .map_err(ArchiveError::Input)?
+        .try_into()
+        .map_err(|_| ArchiveError::Input("SHA-256 is not 32 bytes".into()))?;
+    let token = stamp(&sha256).map_err(|e| ArchiveError::Input(format!("time-stamping: {e}")))?;
     let name = chain.renewal(toks.len());
     if pk.exists(&name) {
         return Err(ArchiveError::Input(format!("{} exists", pk.shown(&name))));
     }
     // The new token must hold over what it covers, now: a token that does not would break
     // the chain it was to extend.
-    let stamped = validate_token(o, &token, &[&input], SystemTime::now()).map_err(|f| {
+    let stamped = validate_token(o, &token, &covered, SystemTime::now()).map_err(|f| {
         ArchiveError::Input(format!(
             "the TSA's time-stamp does not hold ({} {}), so it is not added",
             f.indication.as_str(),
@@ -337,7 +366,7 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
     }
     // The tag manifest lists the new tag file.
     let mut text = String::from_utf8(
-        pk.read("tagmanifest-sha256.txt", MAX_MANIFEST)
+        pk.read("tagmanifest-sha256.txt", MAX_TAG_MANIFEST)
             .map_err(ArchiveError::Input)?,
     )
     .map_err(|_| ArchiveError::Input("tagmanifest-sha256.txt is not UTF-8".into()))?;

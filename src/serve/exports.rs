@@ -444,11 +444,10 @@ impl Exports {
                     self.min_free >> 20
                 ));
             }
-            let stamp = |b: &[u8]| -> Result<Vec<u8>, String> {
+            let stamp = |sha256: &[u8; 32]| -> Result<Vec<u8>, String> {
                 let tsa = tsa.ok_or("no TSA")?;
-                let d = ring::digest::digest(&ring::digest::SHA256, b);
                 kyso_signer::tsp::TimestampSource::Internal(tsa.clone())
-                    .stamp(kyso_hsm::HashAlg::Sha256, d.as_ref())
+                    .stamp(kyso_hsm::HashAlg::Sha256, sha256)
                     .map_err(|e| e.to_string())
             };
             let mut progress = |done: u64, total: u64| {

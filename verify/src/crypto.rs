@@ -45,6 +45,17 @@ impl Hash {
         }
     }
 
+    /// A running digest of this algorithm, for data that arrives in pieces (a file read in
+    /// chunks: nothing needs to be in memory whole).
+    pub fn running(self) -> Box<dyn sha2::digest::DynDigest> {
+        match self {
+            Hash::Sha1 => Box::new(sha1::Sha1::default()),
+            Hash::Sha256 => Box::new(sha2::Sha256::default()),
+            Hash::Sha384 => Box::new(sha2::Sha384::default()),
+            Hash::Sha512 => Box::new(sha2::Sha512::default()),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Hash::Sha1 => "SHA-1",

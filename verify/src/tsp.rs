@@ -83,6 +83,27 @@ pub fn validate(
     data_at_hand: revocation::Data<'_>,
     reliance: SystemTime,
 ) -> Result<Timestamp, Finding> {
+    validate_imprint(
+        v,
+        token_der,
+        &|h: Hash| Ok(h.digest(data)),
+        extra,
+        data_at_hand,
+        reliance,
+    )
+}
+
+/// [`validate`] for data too large to hold: `digest` computes the data's digest with the
+/// algorithm the token's imprint names (streaming it from where it lies); its error is the
+/// reason the data could not be read (TOTAL-FAILED, HASH_FAILURE).
+pub fn validate_imprint(
+    v: &Validator,
+    token_der: &[u8],
+    digest: &dyn Fn(Hash) -> Result<Vec<u8>, String>,
+    extra: &[CertRef],
+    data_at_hand: revocation::Data<'_>,
+    reliance: SystemTime,
+) -> Result<Timestamp, Finding> {
     let tok = cms::parse(token_der)?;
     if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err(Finding::new(
@@ -118,7 +139,14 @@ pub fn validate(
             "time-stamp imprint with an unknown hash",
         )
     })?;
-    if h.digest(data) != tst.message_imprint.hashed_message.as_bytes() {
+    let computed = digest(h).map_err(|e| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            format!("the time-stamped data cannot be read: {e}"),
+        )
+    })?;
+    if computed != tst.message_imprint.hashed_message.as_bytes() {
         return Err(fail(
             Indication::TotalFailed,
             SubIndication::HashFailure,
