@@ -551,6 +551,8 @@ struct Prepared {
     m512: String,
     bytes: u64,
     files: u64,
+    /// The record's code, to name it if an item of its validation data is damaged.
+    code: String,
     evidence: Vec<(&'static str, crate::model::Blob)>,
     /// An E-ARK zip: the record's entries, sizes and facts ([`crate::eark`]).
     zip: Option<crate::eark::PreparedRecord>,
@@ -650,6 +652,7 @@ fn prepare(
         m512: String::with_capacity(files.len() * 184),
         bytes: 0,
         files: files.len() as u64,
+        code: x.record.code.clone(),
         evidence: x.validation_data,
         zip: None,
     };
@@ -979,10 +982,10 @@ pub fn export(
                 p.add(&r)?;
                 for (kind, b) in &r.evidence {
                     if !p.evidence.contains(&b.sha256) {
-                        let bytes = s.evidence(r.id, b)?;
+                        let bytes = s.evidence(r.id, &r.code, kind, b)?;
                         let rel = format!("evidence/{kind}-{}.der", b.sha256);
                         let f = FileOut::known(rel, bytes, &b.sha256, &b.sha512)
-                            .map_err(|e| crate::export::naming(e, r.id, None))?;
+                            .map_err(|e| crate::export::naming(e, r.id, Some(&r.code)))?;
                         p.write(&f)?;
                         p.evidence.insert(b.sha256.clone());
                     }

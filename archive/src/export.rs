@@ -10,6 +10,7 @@
 
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
+use crate::lookup::{validation_item, DETACHED_SIGNATURE, DOCUMENT};
 use crate::model::{check_date, check_text, Access, Activity, Blob, Event, Record, Status};
 use crate::schema::*;
 use crate::store::Archive;
@@ -217,9 +218,11 @@ impl ExportSession<'_> {
             Status::Valid
         };
         let named = |e| naming(e, id, Some(&record.code));
-        let document = a.blob(id, &record.content_sha256).map_err(named)?;
+        let document = a
+            .blob(id, DOCUMENT, &record.content_sha256)
+            .map_err(named)?;
         let detached_signature = match &record.detached_signature {
-            Some(b) => Some(a.blob(id, &b.sha256).map_err(named)?),
+            Some(b) => Some(a.blob(id, DETACHED_SIGNATURE, &b.sha256).map_err(named)?),
             None => None,
         };
         let validation_data = match &record.validation_data {
@@ -239,16 +242,18 @@ impl ExportSession<'_> {
         })
     }
 
-    /// The bytes of a record's validation data item, checked against its SHA-256.
-    pub fn evidence(&self, id: u64, blob: &Blob) -> Result<Vec<u8>> {
+    /// The bytes of a validation data item (`kind`: `certificate`, `crl`, `ocsp`) of record
+    /// `id` (whose code is `code`, for the message when the item is damaged), checked against
+    /// its SHA-256.
+    pub fn evidence(&self, id: u64, code: &str, kind: &str, blob: &Blob) -> Result<Vec<u8>> {
         if self.records.binary_search(&id).is_err() {
             return Err(ArchiveError::Input(format!(
                 "record {id} is not part of this export (its events name the records it reads)"
             )));
         }
         self.archive
-            .blob(id, &blob.sha256)
-            .map_err(|e| naming(e, id, None))
+            .blob(id, &validation_item(kind), &blob.sha256)
+            .map_err(|e| naming(e, id, Some(code)))
     }
 
     /// The archive the session reads.

@@ -62,6 +62,16 @@ pub struct Evidence {
     pub items: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// What a record's blobs are called when one is damaged: the document (its bytes are the
+/// `content` column family's), its detached signature, an item of its validation data.
+pub(crate) const DOCUMENT: &str = "content";
+pub(crate) const DETACHED_SIGNATURE: &str = "detached signature";
+
+/// A validation data item of this kind (`certificate`, `crl`, `ocsp`), as a damaged one is named.
+pub(crate) fn validation_item(kind: &str) -> String {
+    format!("validation data item ({kind})")
+}
+
 impl Archive {
     /// A record and its current status — a logged read.
     pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
@@ -74,9 +84,9 @@ impl Archive {
     pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
         self.log_read(id, ReadPart::Content, access)?;
         let r = self.record(id)?;
-        let document = self.blob(id, &r.content_sha256)?;
+        let document = self.blob(id, DOCUMENT, &r.content_sha256)?;
         let detached_signature = match &r.detached_signature {
-            Some(b) => Some(self.blob(id, &b.sha256)?),
+            Some(b) => Some(self.blob(id, DETACHED_SIGNATURE, &b.sha256)?),
             None => None,
         };
         Ok(Content {
@@ -95,7 +105,7 @@ impl Archive {
         let mut items = Vec::new();
         if let Some(v) = &record.validation_data {
             for (kind, b) in v.blobs() {
-                items.push((kind, self.blob(id, &b.sha256)?));
+                items.push((kind, self.blob(id, &validation_item(kind), &b.sha256)?));
             }
         }
         Ok(Evidence { record, items })
@@ -112,22 +122,22 @@ impl Archive {
         .map(|o| o.leaf)
     }
 
-    pub(crate) fn blob(&self, id: u64, sha256_hex: &str) -> Result<Vec<u8>> {
+    /// A blob of record `id` — `what` it is, for the message when it is damaged ([`DOCUMENT`],
+    /// [`DETACHED_SIGNATURE`], [`validation_item`]) — checked against its SHA-256.
+    pub(crate) fn blob(&self, id: u64, what: &str, sha256_hex: &str) -> Result<Vec<u8>> {
         let sha = hex::decode(sha256_hex).map_err(|_| {
-            ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256"))
+            ArchiveError::Inconsistent(format!("record {id} has a malformed SHA-256 of its {what}"))
         })?;
         let v = self
             .db
             .get_cf(self.cf(CF_CONTENT)?, &sha)
             .map_err(db_err)?
             .ok_or_else(|| {
-                ArchiveError::Inconsistent(format!(
-                    "content {sha256_hex} of record {id} is missing"
-                ))
+                ArchiveError::Inconsistent(format!("{what} {sha256_hex} of record {id} is missing"))
             })?;
         if Sha256::digest(&v)[..] != sha[..] {
             return Err(ArchiveError::Inconsistent(format!(
-                "content {sha256_hex} of record {id} does not match its SHA-256"
+                "{what} {sha256_hex} of record {id} does not match its SHA-256"
             )));
         }
         Ok(v)

@@ -129,6 +129,24 @@ impl Demo {
             .collect()
     }
 
+    /// Sign fixture `file` on the demo token's `key` as CAdES, detached (`kyso sign --format
+    /// cades`): the fixture's bytes and its `.p7s`.
+    pub fn sign_detached(&self, file: &str, key: &str) -> (Vec<u8>, Vec<u8>) {
+        let p = self.path().join(file);
+        std::fs::copy(fixture(file), &p).unwrap();
+        let r = self.run_pin(&[
+            "sign",
+            "--key",
+            key,
+            "--format",
+            "cades",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let sig = std::fs::read(self.path().join(format!("{file}.p7s"))).unwrap();
+        (std::fs::read(&p).unwrap(), sig)
+    }
+
     /// A validator that trusts the demo CA, as an archive's ingest of the demo's signatures.
     pub fn validator(&self) -> kyso_verify::Validator {
         kyso_verify::Validator {
