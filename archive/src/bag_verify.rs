@@ -102,11 +102,30 @@ pub struct BagReport {
     pub records_failed: u64,
 }
 
-/// Digests of a payload file as a manifest lists them.
+/// Digests of a payload file as a manifest lists them (bytes, not hex: a package of
+/// millions of files keeps one of these per file while it is verified).
 #[derive(Default, Clone)]
 struct Listed {
-    sha256: Option<String>,
-    sha512: Option<String>,
+    sha256: Option<[u8; 32]>,
+    sha512: Option<[u8; 64]>,
+}
+
+/// Hex (either case) to bytes; `None` unless exactly `2·N` hex digits.
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+/// Manifest lines into `into` ([`read_manifest`]).
+fn listing<'a>(into: &'a mut HashMap<String, Listed>) -> impl FnMut(String, &str) + 'a {
+    |path, hash| {
+        let e = into.entry(path).or_default();
+        match hash.len() {
+            64 => e.sha256 = unhex(hash),
+            _ => e.sha512 = unhex(hash),
+        }
+    }
 }
 
 fn read_small(pk: &Package, rel: &str) -> Result<Vec<u8>, String> {
@@ -121,13 +140,14 @@ fn join(a: &str, b: &str) -> String {
     }
 }
 
-/// Read a manifest (`<hex>  <path>` lines) into `into`, for payload paths under `data/`.
+/// Read a manifest (`<hex>  <path>` lines): each well-formed line's path and digest (lowercase
+/// hex of the manifest's algorithm) to `each`, what is malformed to `package`.
 fn read_manifest(
     pk: &Package,
     rel: &str,
     alg: &str,
-    into: &mut HashMap<String, Listed>,
     package: &mut Vec<Problem>,
+    each: &mut dyn FnMut(String, &str),
 ) {
     let f = match pk.open_file(rel) {
         Ok((f, _)) => f,
@@ -184,12 +204,7 @@ fn read_manifest(
             ));
             continue;
         }
-        let e = into.entry(path).or_default();
-        if alg == "sha256" {
-            e.sha256 = Some(hash);
-        } else {
-            e.sha512 = Some(hash);
-        }
+        each(path, &hash);
     }
 }
 
@@ -270,7 +285,7 @@ fn check_fixity(
             Ok((s256, s512, n)) => {
                 fx.bytes += n;
                 fx.files += 1;
-                if l.sha256.as_deref() != Some(&s256) || l.sha512.as_deref() != Some(&s512) {
+                if l.sha256 != unhex(&s256) || l.sha512 != unhex(&s512) {
                     report(
                         format!(
                             "{path} does not match its manifest digests (changed after export)"
@@ -391,33 +406,23 @@ pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
         )),
     }
     let mut listed = HashMap::new();
-    read_manifest(
-        pk,
-        "manifest-sha256.txt",
-        "sha256",
-        &mut listed,
-        &mut package,
-    );
-    read_manifest(
-        pk,
-        "manifest-sha512.txt",
-        "sha512",
-        &mut listed,
-        &mut package,
-    );
+    for alg in ["sha256", "sha512"] {
+        let rel = format!("manifest-{alg}.txt");
+        read_manifest(pk, &rel, alg, &mut package, &mut listing(&mut listed));
+    }
     // The tag manifest covers bagit.txt, bag-info.txt and the payload manifests.
     let mut tags = HashMap::new();
     read_manifest(
         pk,
         "tagmanifest-sha256.txt",
         "sha256",
-        &mut tags,
         &mut package,
+        &mut listing(&mut tags),
     );
     for (name, l) in &tags {
         match digests(pk, name) {
             Ok((sha256, _, _)) => {
-                if l.sha256.as_deref() != Some(&sha256) {
+                if l.sha256 != unhex(&sha256) {
                     package.push(problem(
                         "tagmanifest",
                         format!("tag file {name} does not match tagmanifest-sha256.txt (edited after export)"),
@@ -1122,38 +1127,39 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
                 listed
                     .entry(format!("representations/rep1/{}", unesc(href)))
                     .or_default()
-                    .sha256 = Some(sum.to_ascii_lowercase());
+                    .sha256 = unhex(sum);
             }
         }
     });
     if let Err(e) = r {
         package.push(pb(e.clone(), e));
     }
-    // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS.
-    let mut m256 = HashMap::new();
+    // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS,
+    // line by line (not held: the METS's digests are).
     let pres = crate::eark::MANIFESTS;
     read_manifest(
         pk,
         &join(pres, "manifest-sha512.txt"),
         "sha512",
-        &mut listed,
         &mut package,
+        &mut listing(&mut listed),
     );
+    let mut disagree = Vec::new();
     read_manifest(
         pk,
         &join(pres, "manifest-sha256.txt"),
         "sha256",
-        &mut m256,
         &mut package,
+        &mut |path, hash| {
+            if listed.get(&path).and_then(|x| x.sha256) != unhex(hash) {
+                disagree.push(pb(
+                    format!("{path}: the METS and manifest-sha256.txt disagree"),
+                    format!("{path}: METS và manifest-sha256.txt không khớp"),
+                ));
+            }
+        },
     );
-    for (path, l) in &m256 {
-        if listed.get(path).and_then(|x| x.sha256.as_ref()) != l.sha256.as_ref() {
-            package.push(pb(
-                format!("{path}: the METS and manifest-sha256.txt disagree"),
-                format!("{path}: METS và manifest-sha256.txt không khớp"),
-            ));
-        }
-    }
+    package.extend(disagree);
     let fx = check_fixity(pk, prefix, &mut listed, &mut package);
     let (checkpoint, cp) = check_checkpoint(pk, prefix, o);
     verify_records(pk, prefix, o, checkpoint, cp, package, fx.by_record, "eark")

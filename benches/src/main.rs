@@ -990,7 +990,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     let base = keep
         .clone()
         .unwrap_or_else(|| tempfile_dir().join("export"));
-    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | CPU µs/record | peak RSS | `bag verify` |");
+    println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | CPU µs/record | peak RSS | `bag verify` (rate, peak RSS) |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &counts {
         let dir = base.join(format!("export-{n}-{}k", size / 1024));
@@ -1136,20 +1136,26 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let _ = std::fs::remove_file(&dd_file);
             let mbs = bytes as f64 / export_s / 1e6;
             let t = Instant::now();
-            let st = Command::new(&kyso)
+            // Its peak memory too (VmHWM sampled, as for the export).
+            #[allow(clippy::zombie_processes)]
+            let child = Command::new(&kyso)
                 .arg("bag")
                 .arg("verify")
                 .arg(&out)
                 .arg("--log-key")
                 .arg(layout.dir.join("log.pem"))
                 .stdout(std::process::Stdio::null())
-                .status();
-            let verify = match st {
-                Ok(s) if s.code() == Some(0) => {
-                    format!("{:.0} records/s", n as f64 / t.elapsed().as_secs_f64())
-                }
-                Ok(s) if s.code() == Some(1) => "fails".into(),
-                _ => "n/a".into(),
+                .spawn()
+                .unwrap();
+            let (ok, verify_kib, _) = wait_rusage(child.id() as i32, "kyso");
+            let verify = if ok {
+                format!(
+                    "{:.0} records/s, {:.0} MiB",
+                    n as f64 / t.elapsed().as_secs_f64(),
+                    verify_kib as f64 / 1024.0
+                )
+            } else {
+                "fails".into()
             };
             println!(
                 "| {n} × {} KiB | {layout_name} | {:.0} MB, {files} files | {export_s:.1} s | {:.0} | {mbs:.0} | {dd_mbs:.0} | {:.0} % | {direct_mbs:.0} | {:.0} | {:.0} MiB | {verify} |",
