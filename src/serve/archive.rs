@@ -325,6 +325,7 @@ impl Store {
         user: &str,
         reason: &str,
         organization: &str,
+        workers: usize,
         stamper: Option<kyso_archive::bag::Stamper<'_>>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<kyso_archive::bag::ExportSummary> {
@@ -339,9 +340,9 @@ impl Store {
             pace: None,
             commit_every: 0,
             serialization,
-            // One thread prepares records ahead of the writer: an export job must not take
-            // the cores the verification requests are served on.
-            workers: 1,
+            // `export.workers` (1 by default): an export job must not take the cores the
+            // verification requests are served on unless the operator says so.
+            workers,
         };
         kyso_archive::bag::export(&self.archive, &o, progress)
     }

@@ -70,6 +70,14 @@ pub struct Export {
     /// `Source-Organization` of the packages.
     #[serde(default = "default_export_organization")]
     pub organization: String,
+    /// Threads that prepare a job's records ahead of its writer (1–16): more makes a job
+    /// faster and takes that many cores from the verification requests while it runs.
+    #[serde(default = "default_export_workers")]
+    pub workers: usize,
+}
+
+fn default_export_workers() -> usize {
+    1
 }
 
 fn default_export_concurrent() -> usize {
@@ -667,6 +675,9 @@ impl Config {
             if !(1..=16).contains(&e.concurrent) {
                 return Err(bad("export.concurrent", "between 1 and 16"));
             }
+            if !(1..=16).contains(&e.workers) {
+                return Err(bad("export.workers", "between 1 and 16"));
+            }
             if !(1..=1000).contains(&e.jobs_per_user) {
                 return Err(bad("export.jobs_per_user", "between 1 and 1000"));
             }
@@ -990,6 +1001,8 @@ key_name = "kyso.test"
             ("db/exports", "", "export.dir"),
             (".", "", "export.dir"),
             ("exports", "concurrent = 0", "export.concurrent"),
+            ("exports", "workers = 0", "export.workers"),
+            ("exports", "workers = 17", "export.workers"),
             ("exports", "jobs_per_user = 0", "export.jobs_per_user"),
             ("exports", "organization = \"\"", "export.organization"),
             ("exports", "size = 1", "export"),

@@ -97,6 +97,8 @@ pub struct Exports {
     jobs_per_user: usize,
     min_free: u64,
     organization: String,
+    /// Threads preparing a job's records (`export.workers`).
+    workers: usize,
     inner: Mutex<Inner>,
     wake: Condvar,
 }
@@ -165,6 +167,7 @@ impl Exports {
             jobs_per_user: cfg.jobs_per_user,
             min_free: cfg.min_free_mib << 20,
             organization: cfg.organization.clone(),
+            workers: cfg.workers,
             inner: Mutex::new(Inner { jobs, queue }),
             wake: Condvar::new(),
         };
@@ -468,6 +471,7 @@ impl Exports {
                     &job.user,
                     &job.reason,
                     &self.organization,
+                    self.workers,
                     tsa.map(|_| &stamp as kyso_archive::bag::Stamper),
                     &mut progress,
                 )
@@ -686,6 +690,7 @@ mod tests {
             jobs_per_user: 4,
             min_free: 0,
             organization: "kyso archive".into(),
+            workers: 1,
             inner: Mutex::new(Inner {
                 jobs: BTreeMap::new(),
                 queue: VecDeque::new(),
