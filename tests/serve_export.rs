@@ -385,7 +385,7 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
 fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_a_tar_export_and_an_older_services_directory_bag(
 ) {
     let mut a = Appliance::start_with(Options {
-        export: vec!["jobs_per_user = 2".into()],
+        export: vec!["jobs_per_user = 2".into(), "workers = 2".into()],
         ..Options::default()
     });
     archive_three(&a);
