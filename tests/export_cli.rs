@@ -548,6 +548,27 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
         problems_of(&j, 7)
     );
     // The checkpoint re-signed by an insider's key: it does not verify with the log key.
+    // A manifest padded by coreutils with 100,000 malformed lines: reported, and reading it
+    // stops after the first hundred (the verifier's memory stays bounded), no crash.
+    let j = case("garbage-manifest", &|b| {
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg("yes 'not-a-digest  data/records/0/document.pdf' | head -n 100000 >> manifest-sha256.txt")
+            .current_dir(b)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    let manifest_problems: Vec<&str> = j["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "manifest")
+        .map(|p| p["en"].as_str().unwrap())
+        .collect();
+    assert_eq!(manifest_problems.len(), 101, "{manifest_problems:?}");
+    assert!(manifest_problems[100].contains("more than 100 malformed lines; not read further"));
+
     let j = case("resigned", &|b| {
         let note = std::fs::read_to_string(b.join("data/log/checkpoint.txt")).unwrap();
         let body = note.split("\n\n").next().unwrap();

@@ -32,6 +32,12 @@ const MAX_SMALL: u64 = 16 << 20;
 /// Largest payload file validated (a document of the archive is at most 64 MiB by default).
 const MAX_DOCUMENT: u64 = 1 << 30;
 const MAX_LINE: usize = 8192;
+/// Most lines one manifest may list: 16 million payload files (about 4 million records; a
+/// larger export is several packages, by agency and dates). The verifier keeps ~200 bytes per
+/// listed file, so a hostile manifest of endless lines ends here, not in an out-of-memory abort.
+const MAX_MANIFEST_LINES: u64 = 16 << 20;
+/// Malformed lines reported per manifest before reading it stops.
+const MAX_MALFORMED: usize = 100;
 
 /// What the verifier is given from outside the package.
 #[derive(Default)]
@@ -159,7 +165,25 @@ fn read_manifest(
     let mut r = std::io::BufReader::new(f);
     let mut line = Vec::new();
     let want = if alg == "sha256" { 64 } else { 128 };
+    let (mut lines, mut malformed) = (0u64, 0usize);
     loop {
+        if malformed >= MAX_MALFORMED {
+            package.push(problem(
+                "manifest",
+                format!("manifest-{alg}.txt: more than {MAX_MALFORMED} malformed lines; not read further"),
+                format!("manifest-{alg}.txt: hơn {MAX_MALFORMED} dòng sai dạng; không đọc tiếp"),
+            ));
+            return;
+        }
+        lines += 1;
+        if lines > MAX_MANIFEST_LINES {
+            package.push(problem(
+                "manifest",
+                format!("manifest-{alg}.txt lists more than {MAX_MANIFEST_LINES} files; not read further (export larger archives as several packages)"),
+                format!("manifest-{alg}.txt liệt kê hơn {MAX_MANIFEST_LINES} tệp; không đọc tiếp (hãy xuất kho lớn thành nhiều gói)"),
+            ));
+            return;
+        }
         line.clear();
         match r
             .by_ref()
@@ -192,6 +216,7 @@ fn read_manifest(
                 format!("manifest-{alg}.txt: line {text:?} is not `digest path`"),
                 format!("manifest-{alg}.txt: dòng {text:?} không có dạng `mã băm đường dẫn`"),
             ));
+            malformed += 1;
             continue;
         };
         let path = path.trim_start().to_string();
@@ -202,6 +227,7 @@ fn read_manifest(
                 format!("manifest-{alg}.txt: {hash:?} for {path} is not a {alg} digest"),
                 format!("manifest-{alg}.txt: {hash:?} của {path} không phải mã băm {alg}"),
             ));
+            malformed += 1;
             continue;
         }
         each(path, &hash);
