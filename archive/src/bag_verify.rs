@@ -1147,9 +1147,15 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             "representations/rep1/METS.xml không khớp mã băm ghi trong METS gốc".into(),
         ));
     }
+    // As many file entries as a manifest may list ([`MAX_MANIFEST_LINES`]), no more.
+    let mut files = 0u64;
     let r = scan(rep_mets, &mut |l| {
-        if l.contains("<mets:file ") {
+        if l.contains("<mets:file ") && files <= MAX_MANIFEST_LINES {
             if let (Some(sum), Some(href)) = (attr(l, "CHECKSUM"), attr(l, "xlink:href")) {
+                files += 1;
+                if files > MAX_MANIFEST_LINES {
+                    return;
+                }
                 listed
                     .entry(format!("representations/rep1/{}", unesc(href)))
                     .or_default()
@@ -1159,6 +1165,12 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     });
     if let Err(e) = r {
         package.push(pb(e.clone(), e));
+    }
+    if files > MAX_MANIFEST_LINES {
+        package.push(pb(
+            format!("{rep_mets} lists more than {MAX_MANIFEST_LINES} files; not read further"),
+            format!("{rep_mets} liệt kê hơn {MAX_MANIFEST_LINES} tệp; không đọc tiếp"),
+        ));
     }
     // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS,
     // line by line (not held: the METS's digests are).
