@@ -177,15 +177,16 @@ impl Setup {
 
     /// `kyso bag renew` with the demo token's TSA key.
     fn renew(&self, package: &Path) -> Run {
-        self.demo.run(&[
-            "bag",
-            "renew",
-            package.to_str().unwrap(),
-            "--tsa-key",
-            TSA_KEY,
-            "--pin-file",
-            self.demo.pin_file().to_str().unwrap(),
-        ])
+        self.renew_cmd(package).output().unwrap().into()
+    }
+
+    fn renew_cmd(&self, package: &Path) -> Command {
+        let mut c = self.demo.cmd();
+        c.args(["bag", "renew"])
+            .arg(package)
+            .args(["--tsa-key", TSA_KEY, "--pin-file"])
+            .arg(self.demo.pin_file());
+        c
     }
 
     fn verify_run(&self, bag: &Path, extra: &[&str]) -> Run {
@@ -569,6 +570,36 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
     assert_eq!(manifest_problems.len(), 101, "{manifest_problems:?}");
     assert!(manifest_problems[100].contains("more than 100 malformed lines; not read further"));
 
+    // Names that lead out of the bag, made by coreutils: a tag manifest line naming /dev/zero
+    // and ../ paths, a payload document replaced by a symbolic link to /dev/zero. Refused, not
+    // read (reading /dev/zero would never end), and named.
+    let j = case("outside", &|b| {
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(
+                "printf '%064d  /dev/zero\n%064d  ../../../../etc/hostname\n' 0 0 >> tagmanifest-sha256.txt \
+                 && ln -sf /dev/zero data/records/5/document.pdf",
+            )
+            .current_dir(b)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    let said = j.to_string();
+    for name in [
+        "/dev/zero: not a path inside the package",
+        "../../../../etc/hostname: not a path inside the package",
+    ] {
+        assert!(said.contains(name), "{name}: {said}");
+    }
+    assert!(
+        problems_of(&j, 5)
+            .iter()
+            .any(|(_, m)| m.contains("data/records/5/document.pdf")),
+        "{:?}",
+        problems_of(&j, 5)
+    );
+
     let j = case("resigned", &|b| {
         let note = std::fs::read_to_string(b.join("data/log/checkpoint.txt")).unwrap();
         let body = note.split("\n\n").next().unwrap();
@@ -703,6 +734,59 @@ dst.close()
         }
         assert!(zip_file(&zip, "metadata/preservation/premis.xml") == premis_before);
     }
+    // Real SIGKILLs at points through a renewal of a copy: whenever it dies, the package is
+    // whole — renewed or not — and the next renewal completes the chain. Each killed run
+    // signs with a copy of the token: SoftHSM2 rewrites its token file in place, and a
+    // SIGKILL in the middle of that left a token no process could find ("present tokens:
+    // none") — SoftHSM2's file store, not kyso's files.
+    let copy = s.demo.path().join("killed.zip");
+    std::fs::copy(&zip, &copy).unwrap();
+    let mut renewals = 2;
+    for delay_ms in [5, 20, 60, 150] {
+        let store = s.demo.path().join(format!("token-copy-{delay_ms}"));
+        std::fs::create_dir(&store).unwrap();
+        copy_dir(&s.demo.path().join("tokens"), &store.join("tokens"));
+        let conf = store.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                store.join("tokens").display()
+            ),
+        )
+        .unwrap();
+        let mut child = s
+            .renew_cmd(&copy)
+            .env("SOFTHSM2_CONF", &conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL (or too late: it finished)
+        child.wait().unwrap();
+        let j = s.verify(&copy);
+        assert_eq!(
+            j["ok"], true,
+            "killed at {delay_ms} ms: {}",
+            j["checkpoint"]
+        );
+        let held = j["checkpoint"]["timestamps"].as_array().unwrap().len() - 1;
+        assert!(
+            held == renewals || held == renewals + 1,
+            "{held} renewals after {renewals} and a killed one"
+        );
+        let r = s.renew(&copy);
+        assert_eq!(r.code, 0, "after a kill at {delay_ms} ms: {}", r.stderr);
+        renewals = held + 1;
+    }
+    let j = s.verify(&copy);
+    assert_eq!(j["ok"], true, "{}", j["checkpoint"]);
+    assert_eq!(
+        j["checkpoint"]["timestamps"].as_array().unwrap().len(),
+        renewals + 1
+    );
+    zip_readers_accept(&copy);
     let mets = String::from_utf8(zip_file(&zip, "METS.xml")).unwrap();
     assert!(
         mets.contains("xlink:href=\"metadata/preservation/kyso-renewal-2.tsr\"")

@@ -32,10 +32,12 @@ const MAX_SMALL: u64 = 16 << 20;
 /// Largest payload file validated (a document of the archive is at most 64 MiB by default).
 const MAX_DOCUMENT: u64 = 1 << 30;
 const MAX_LINE: usize = 8192;
-/// Most lines one manifest may list: 16 million payload files (about 4 million records; a
-/// larger export is several packages, by agency and dates). The verifier keeps ~200 bytes per
-/// listed file, so a hostile manifest of endless lines ends here, not in an out-of-memory abort.
-const MAX_MANIFEST_LINES: u64 = 16 << 20;
+/// Most lines one manifest may list, and most bytes: 8 million payload files (about 2 million
+/// records; a larger export is several packages, by agency and dates) in 2 GiB. The verifier
+/// keeps ~200 bytes and the path per listed file, so a hostile manifest of endless or long
+/// lines ends here, with a problem, not in an out-of-memory abort.
+const MAX_MANIFEST_LINES: u64 = 8 << 20;
+const MAX_MANIFEST_BYTES: u64 = 2 << 30;
 /// Malformed lines reported per manifest before reading it stops.
 const MAX_MALFORMED: usize = 100;
 
@@ -165,25 +167,21 @@ fn read_manifest(
     let mut r = std::io::BufReader::new(f);
     let mut line = Vec::new();
     let want = if alg == "sha256" { 64 } else { 128 };
-    let (mut lines, mut malformed) = (0u64, 0usize);
-    loop {
-        if malformed >= MAX_MALFORMED {
+    let (mut lines, mut bytes, mut malformed) = (0u64, 0u64, 0usize);
+    let mut bad = |package: &mut Vec<Problem>, en: String, vi: String| -> bool {
+        malformed += 1;
+        if malformed > MAX_MALFORMED {
             package.push(problem(
                 "manifest",
                 format!("manifest-{alg}.txt: more than {MAX_MALFORMED} malformed lines; not read further"),
                 format!("manifest-{alg}.txt: hơn {MAX_MALFORMED} dòng sai dạng; không đọc tiếp"),
             ));
-            return;
+            return false;
         }
-        lines += 1;
-        if lines > MAX_MANIFEST_LINES {
-            package.push(problem(
-                "manifest",
-                format!("manifest-{alg}.txt lists more than {MAX_MANIFEST_LINES} files; not read further (export larger archives as several packages)"),
-                format!("manifest-{alg}.txt liệt kê hơn {MAX_MANIFEST_LINES} tệp; không đọc tiếp (hãy xuất kho lớn thành nhiều gói)"),
-            ));
-            return;
-        }
+        package.push(problem("manifest", en, vi));
+        true
+    };
+    loop {
         line.clear();
         match r
             .by_ref()
@@ -205,29 +203,41 @@ fn read_manifest(
             ));
             return;
         }
+        bytes += line.len() as u64;
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\n', '\r']);
         if text.is_empty() {
             continue;
         }
-        let Some((hash, path)) = text.split_once(char::is_whitespace) else {
+        lines += 1;
+        if lines > MAX_MANIFEST_LINES || bytes > MAX_MANIFEST_BYTES {
             package.push(problem(
                 "manifest",
+                format!("manifest-{alg}.txt lists more than {MAX_MANIFEST_LINES} files or {MAX_MANIFEST_BYTES} bytes; not read further (export larger archives as several packages)"),
+                format!("manifest-{alg}.txt liệt kê hơn {MAX_MANIFEST_LINES} tệp hoặc {MAX_MANIFEST_BYTES} byte; không đọc tiếp (hãy xuất kho lớn thành nhiều gói)"),
+            ));
+            return;
+        }
+        let Some((hash, path)) = text.split_once(char::is_whitespace) else {
+            if !bad(
+                package,
                 format!("manifest-{alg}.txt: line {text:?} is not `digest path`"),
                 format!("manifest-{alg}.txt: dòng {text:?} không có dạng `mã băm đường dẫn`"),
-            ));
-            malformed += 1;
+            ) {
+                return;
+            }
             continue;
         };
         let path = path.trim_start().to_string();
         let hash = hash.to_ascii_lowercase();
         if hash.len() != want || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            package.push(problem(
-                "manifest",
+            if !bad(
+                package,
                 format!("manifest-{alg}.txt: {hash:?} for {path} is not a {alg} digest"),
                 format!("manifest-{alg}.txt: {hash:?} của {path} không phải mã băm {alg}"),
-            ));
-            malformed += 1;
+            ) {
+                return;
+            }
             continue;
         }
         each(path, &hash);
@@ -1147,13 +1157,15 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             "representations/rep1/METS.xml không khớp mã băm ghi trong METS gốc".into(),
         ));
     }
-    // As many file entries as a manifest may list ([`MAX_MANIFEST_LINES`]), no more.
-    let mut files = 0u64;
+    // As many file entries, and bytes of their names, as a manifest may hold, no more.
+    let (mut files, mut names, mut full) = (0u64, 0u64, false);
     let r = scan(rep_mets, &mut |l| {
-        if l.contains("<mets:file ") && files <= MAX_MANIFEST_LINES {
+        if l.contains("<mets:file ") && !full {
             if let (Some(sum), Some(href)) = (attr(l, "CHECKSUM"), attr(l, "xlink:href")) {
                 files += 1;
-                if files > MAX_MANIFEST_LINES {
+                names += href.len() as u64;
+                if files > MAX_MANIFEST_LINES || names > MAX_MANIFEST_BYTES {
+                    full = true;
                     return;
                 }
                 listed
@@ -1166,10 +1178,10 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     if let Err(e) = r {
         package.push(pb(e.clone(), e));
     }
-    if files > MAX_MANIFEST_LINES {
+    if full {
         package.push(pb(
-            format!("{rep_mets} lists more than {MAX_MANIFEST_LINES} files; not read further"),
-            format!("{rep_mets} liệt kê hơn {MAX_MANIFEST_LINES} tệp; không đọc tiếp"),
+            format!("{rep_mets} lists more than {MAX_MANIFEST_LINES} files or {MAX_MANIFEST_BYTES} bytes of names; not read further"),
+            format!("{rep_mets} liệt kê hơn {MAX_MANIFEST_LINES} tệp hoặc {MAX_MANIFEST_BYTES} byte tên; không đọc tiếp"),
         ));
     }
     // The SHA-512 manifest the package carries; its SHA-256 one must agree with the METS,
@@ -1182,7 +1194,7 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         &mut package,
         &mut listing(&mut listed),
     );
-    let mut disagree = Vec::new();
+    let (mut disagree, mut more) = (Vec::new(), 0u64);
     read_manifest(
         pk,
         &join(pres, "manifest-sha256.txt"),
@@ -1190,14 +1202,24 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         &mut package,
         &mut |path, hash| {
             if listed.get(&path).and_then(|x| x.sha256) != unhex(hash) {
-                disagree.push(pb(
-                    format!("{path}: the METS and manifest-sha256.txt disagree"),
-                    format!("{path}: METS và manifest-sha256.txt không khớp"),
-                ));
+                if disagree.len() < MAX_MALFORMED {
+                    disagree.push(pb(
+                        format!("{path}: the METS and manifest-sha256.txt disagree"),
+                        format!("{path}: METS và manifest-sha256.txt không khớp"),
+                    ));
+                } else {
+                    more += 1;
+                }
             }
         },
     );
     package.extend(disagree);
+    if more > 0 {
+        package.push(pb(
+            format!("{more} more lines where the METS and manifest-sha256.txt disagree"),
+            format!("{more} dòng khác mà METS và manifest-sha256.txt không khớp"),
+        ));
+    }
     let fx = check_fixity(pk, prefix, &mut listed, &mut package);
     let (checkpoint, cp) = check_checkpoint(pk, prefix, o);
     verify_records(pk, prefix, o, checkpoint, cp, package, fx.by_record, "eark")

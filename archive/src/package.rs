@@ -221,12 +221,25 @@ impl Package {
         match self {
             Package::Dir(root) => {
                 let p = root.join(rel);
-                let f = File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-                let len = f
-                    .metadata()
-                    .map_err(|e| format!("{}: {e}", p.display()))?
-                    .len();
-                Ok((Box::new(f), len))
+                // Only a regular file inside the folder: a name a hostile manifest gives
+                // (`/dev/zero`, `../../etc/passwd`, a symbolic link) is refused, not read.
+                if !Path::new(rel)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)))
+                {
+                    return Err(format!("{}: not a path inside the package", p.display()));
+                }
+                use std::os::unix::fs::OpenOptionsExt;
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                    .open(&p)
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
+                let m = f.metadata().map_err(|e| format!("{}: {e}", p.display()))?;
+                if !m.is_file() {
+                    return Err(format!("{}: not a regular file", p.display()));
+                }
+                Ok((Box::new(f), m.len()))
             }
             Package::Tar(t) => {
                 let &(at, size) = t
