@@ -640,13 +640,21 @@ fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_
         error.contains("malformed") && error.contains(&format!("[record 1, code {SUBJECT}.GPXD]")),
         "{j}"
     );
+    // A refused request whose path carries the id percent-encoded: the log names the route.
+    let anon = a.agent_with(None, None);
+    let r = anon.get("/v1/exports/%30%30%31099012345");
+    assert_eq!(r.status, 401, "{}", r.text());
     let log = a.service_log();
     assert!(
         log.contains("export failed") && log.contains("[record 1, code ************.GPXD]"),
         "{log}"
     );
     assert!(
-        !log.contains(SUBJECT),
+        log.contains(r#""path":"/v1/exports/{id}""#) && log.contains("request refused"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(SUBJECT) && !log.contains("099012345"),
         "a citizen's id in the service log:\n{log}"
     );
 }

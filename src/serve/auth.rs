@@ -311,7 +311,6 @@ impl Authenticator {
             Ok(c) => Arc::new(c),
             Err(e) => return PeerCert::Refused(format!("client certificate unreadable: {e}")),
         };
-        let subject = cert.subject_string();
         if let Some(r) = &self.revocation {
             if let Err(why) = r.check(&cert, intermediates) {
                 return PeerCert::Refused(why);
@@ -322,8 +321,10 @@ impl Authenticator {
                 return PeerCert::Known(c.identity.clone());
             }
         }
+        // Not its subject: the refusal is logged, and a subject names a person (and may carry
+        // their identity number); the SHA-256 is what the configuration takes.
         PeerCert::Refused(format!(
-            "the client certificate (subject {subject}, issuer {}, SHA-256 {}) is trusted but not configured for any user",
+            "the client certificate (issuer {}, SHA-256 {}) is trusted but not configured for any user",
             kyso_verify::x509::name_string(&cert.tbs().issuer),
             hex::encode(cert.fingerprint())
         ))

@@ -144,7 +144,7 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e.message, "kyso serve stopped");
-            eprintln!("kyso: {}", e.message);
+            eprintln!("kyso: {}", redact::redact_text(&e.message));
             ExitCode::from(e.code)
         }
     }

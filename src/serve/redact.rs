@@ -1,21 +1,53 @@
-//! The service log holds no citizen's identity: every run of exactly 12 digits (a personal
-//! identification number) or 10 digits (a tax code, also the head of a branch's 10-3 code)
-//! inside a JSON string of a log line is masked before the line leaves the process.
+//! The service log holds no citizen's identity: in the text of a log line (JSON strings), a
+//! number that is or may be a subject id is masked before the line leaves the process —
+//! - a run of 9, 10, 12 or 13 digits standing alone (next to no letter or digit): a personal
+//!   identification number (12), an old identity card number (9), a tax code (10), a branch's
+//!   tax code written without its dash (13);
+//! - a run glued to letters (`CCCD001099012345`, `MST0100109106`, `…_GPXD`) only when it has
+//!   an id's shape: 12 digits with an assigned province code, or 10 (or 13) whose first ten
+//!   carry a tax code's check digit — so that hex words (job ids, digests) stay readable.
 //!
 //! The log is read by operators who may not read citizens' records; the messages it carries
 //! come from every part of kyso (a damaged record named by its code in an export job's error,
 //! a 5xx message) and a rule at each call site would be forgotten at the next. Numbers outside
-//! strings (sizes, counts, milliseconds) are left alone, and so are digit runs inside longer
-//! words (hex digests): a subject id stands alone or next to `.`, `-`, a space or a quote.
+//! strings (sizes, counts, milliseconds) are left alone.
 
+use kyso_archive::code::{tax_check_digit, PROVINCE_CODES};
 use std::io::Write;
+
+/// Whether a digit run has the shape of a subject id (see the module's text).
+fn id_shaped(d: &[u8]) -> bool {
+    let tax = |t: &[u8]| {
+        let n: Vec<u8> = t.iter().map(|b| b - b'0').collect();
+        tax_check_digit(&t[..9]) == Some(n[9])
+    };
+    match d.len() {
+        12 => {
+            let p = d[..3]
+                .iter()
+                .fold(0u16, |a, b| a * 10 + u16::from(b - b'0'));
+            PROVINCE_CODES.contains(&p)
+        }
+        10 | 13 => tax(&d[..10]),
+        _ => false,
+    }
+}
 
 /// Mask subject ids in one formatted JSON log line (see the module's text). Lines without one
 /// come back borrowed.
 pub fn redact_line(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    mask(line, true)
+}
+
+/// The same for plain text (a message printed, not logged as JSON).
+pub fn redact_text(text: &str) -> String {
+    String::from_utf8_lossy(&mask(text.as_bytes(), false)).into_owned()
+}
+
+fn mask(line: &[u8], json: bool) -> std::borrow::Cow<'_, [u8]> {
     let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
     let mut out: Option<Vec<u8>> = None;
-    let mut in_string = false;
+    let mut in_string = !json;
     // The character before `i` in the string's text ends a word (an escape counts as one).
     let mut after_break = true;
     let mut i = 0;
@@ -29,11 +61,11 @@ pub fn redact_line(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         }
         match b {
             // An escape: `\uXXXX` whole, so that its hex digits never start a run.
-            b'\\' => {
+            b'\\' if json => {
                 i += if line.get(i + 1) == Some(&b'u') { 6 } else { 2 };
                 after_break = true;
             }
-            b'"' => {
+            b'"' if json => {
                 in_string = false;
                 i += 1
             }
@@ -42,7 +74,9 @@ pub fn redact_line(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
                     .iter()
                     .position(|c| !c.is_ascii_digit())
                     .map_or(line.len(), |n| i + n);
-                if matches!(end - i, 10 | 12) && after_break && !line.get(end).is_some_and(word) {
+                let alone = after_break && !line.get(end).is_some_and(word);
+                let run = &line[i..end];
+                if (alone && matches!(run.len(), 9 | 10 | 12 | 13)) || id_shaped(run) {
                     let o = out.get_or_insert_with(|| line.to_vec());
                     o[i..end].fill(b'*');
                 }
@@ -97,16 +131,36 @@ mod tests {
             r(r#"{"m":"code 0100109106-001.GP done"}"#),
             r#"{"m":"code **********-001.GP done"}"#
         );
-        // Runs of other lengths, digits inside a hex word, an escape, numbers outside strings.
+        // Runs of other lengths, digits inside a hex word without an id's shape, an escape,
+        // numbers outside strings.
         for same in [
-            r#"{"m":"record 12345678901 of 123456789 and 1234567890123"}"#,
-            r#"{"m":"sha256 ab0100109106cd and 0100109106ab"}"#,
-            r#"{"m":"\u0030100109106"}"#,
+            r#"{"m":"record 12345678901 of 12345678 and 12345678901234"}"#,
+            r#"{"m":"job ab0100109107cd and 999099012345ab"}"#,
             r#"{"ms":001099012345,"n":0100109106}"#,
-            r#"{"m":"escaped \"quote\" then 12 digits: x001099012345"}"#,
         ] {
             assert_eq!(r(same), same);
         }
+        // Glued to letters, with an id's shape; the old 9-digit card and a 13-digit branch.
+        for (line, masked) in [
+            (r#"{"m":"CCCD001099012345"}"#, r#"{"m":"CCCD************"}"#),
+            (r#"{"m":"MST0100109106 x"}"#, r#"{"m":"MST********** x"}"#),
+            (
+                r#"{"m":"001099012345_GPXD.pdf"}"#,
+                r#"{"m":"************_GPXD.pdf"}"#,
+            ),
+            (
+                r#"{"m":"Nguyễn001099012345"}"#,
+                r#"{"m":"Nguyễn************"}"#,
+            ),
+            (r#"{"m":"CMND: 012345678"}"#, r#"{"m":"CMND: *********"}"#),
+            (r#"{"m":"0100109106001"}"#, r#"{"m":"*************"}"#),
+        ] {
+            assert_eq!(r(line), masked, "{line}");
+        }
+        assert_eq!(
+            redact_text("kyso: record 5, code 001099012345.GPXD: damaged"),
+            "kyso: record 5, code ************.GPXD: damaged"
+        );
         // An escaped quote does not end the string: the id after it is still masked.
         assert_eq!(
             r(r#"{"m":"say \"001099012345\""}"#),

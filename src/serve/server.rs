@@ -76,6 +76,11 @@ pub fn init_logging() {
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(|| super::redact::RedactedStderr)
         .try_init();
+    // A panic's message goes through the same writer (Rust's default hook prints it to
+    // stderr as it is, before the handler's own masked log line).
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panic");
+    }));
 }
 
 /// Open the keys the config names, logging in once per token. The PIN comes from
@@ -937,7 +942,13 @@ fn admit(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("").to_string());
-    let path = req.uri().path().to_string();
+    // The route's template, not the path asked for: a path can carry a code (percent-encoded
+    // past the log's masking); the template names the route as well.
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", |m| m.as_str())
+        .to_string();
     let refuse = |code: Code, reason: &str, msg: String| {
         state
             .metrics
