@@ -20,6 +20,11 @@ use std::collections::HashMap;
 /// Most records one export event names (its JSON stays well under the audit's event limit).
 pub const MAX_EXPORT_EVENT: usize = 100_000;
 
+/// Most records one package holds: its manifests (three to five files a record) must stay
+/// within what `kyso bag verify` reads (8 million lines). A larger archive is exported as
+/// several packages, by agency and dates.
+pub const MAX_PACKAGE_RECORDS: usize = 2_000_000;
+
 /// Which records an export takes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
@@ -76,6 +81,16 @@ impl Archive {
         format: &str,
         access: &Access,
     ) -> Result<ExportSession<'_>> {
+        self.begin_export_at_most(selection, format, access, MAX_PACKAGE_RECORDS)
+    }
+
+    fn begin_export_at_most(
+        &self,
+        selection: &Selection,
+        format: &str,
+        access: &Access,
+        most: usize,
+    ) -> Result<ExportSession<'_>> {
         access.check()?;
         check_text("export format", format, 100)?;
         let mut records = self.select(selection)?;
@@ -85,6 +100,12 @@ impl Archive {
             return Err(ArchiveError::Input(
                 "no record matches the selection".into(),
             ));
+        }
+        if records.len() > most {
+            return Err(ArchiveError::Input(format!(
+                "the selection has {} records; a package holds at most {most} (so that `kyso bag verify` reads it whole): export by agency and dates, as several packages",
+                records.len()
+            )));
         }
         let status_events = self.status_events_of(&records)?;
         let mut event_leaves = Vec::new();
@@ -259,5 +280,46 @@ impl ExportSession<'_> {
     /// The archive the session reads.
     pub(crate) fn archive(&self) -> &Archive {
         self.archive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A selection larger than a package may hold is refused before anything is logged.
+    #[test]
+    fn a_selection_over_the_package_limit_is_refused_and_logs_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        for i in 0..3u32 {
+            let d = crate::ingest::Ingest {
+                document: format!("tài liệu {i}").into_bytes(),
+                metadata: crate::model::Metadata {
+                    code: "001099012345.TEST".into(),
+                    ..Default::default()
+                },
+                user: "test".into(),
+                allow_unverified: Some("unit test".into()),
+                ..Default::default()
+            };
+            crate::ingest::ingest(&ar, &kyso_verify::Validator::default(), d).unwrap();
+        }
+        let size = ar.size();
+        let access = Access::new("luutru", "nộp lưu");
+        let e = ar
+            .begin_export_at_most(&Selection::All, "bagit", &access, 2)
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string()
+                .contains("the selection has 3 records; a package holds at most 2"),
+            "{e}"
+        );
+        assert_eq!(ar.size(), size, "nothing logged");
+        let s = ar
+            .begin_export_at_most(&Selection::All, "bagit", &access, 3)
+            .unwrap();
+        assert_eq!(s.records(), [0, 1, 2]);
     }
 }
