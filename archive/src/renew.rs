@@ -165,13 +165,14 @@ pub(crate) fn check_chain(
         .iter()
         .map(|b| kyso_verify::tsp::claimed_gen_time(b))
         .collect();
+    let covered = Covered::new(pk, &chain, note);
     for (i, name) in toks.iter().enumerate() {
         // The first token is over the note; each renewal over the evidence before it.
         let digest = |h: Hash| {
             if i == 0 {
                 Ok(h.digest(&[note]))
             } else {
-                covered_digest(pk, &chain, note, &bytes[..i], h)
+                covered.digest(&bytes[..i], h)
             }
         };
         let reliance = match times.get(i + 1) {
@@ -199,35 +200,59 @@ pub(crate) fn check_chain(
     }
 }
 
-/// What renewal `before.len()` covers — the checkpoint note ‖ the SHA-512 manifest ‖ the
-/// tokens before it — digested with `h`, the manifest streamed from the package (a package of
-/// millions of files has a manifest of hundreds of megabytes: never held whole).
-fn covered_digest(
-    pk: &Package,
-    chain: &Chain,
-    note: &[u8],
-    before: &[Vec<u8>],
-    h: Hash,
-) -> std::result::Result<Vec<u8>, String> {
-    /// A digest fed by `std::io::copy`.
-    struct Feed(Box<dyn DynDigest>);
-    impl std::io::Write for Feed {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.update(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+/// What the renewals cover — the checkpoint note ‖ the SHA-512 manifest ‖ the tokens before
+/// each — digested with the algorithm each token names. The manifest is streamed from the
+/// package (a package of millions of files has a manifest of hundreds of megabytes: never held
+/// whole), once per algorithm: each renewal's digest continues a copy of note ‖ manifest.
+struct Covered<'a> {
+    pk: &'a Package,
+    chain: &'a Chain,
+    note: &'a [u8],
+    /// note ‖ manifest, per algorithm read so far.
+    base: std::cell::RefCell<Vec<(Hash, Box<dyn DynDigest>)>>,
+}
+
+impl<'a> Covered<'a> {
+    fn new(pk: &'a Package, chain: &'a Chain, note: &'a [u8]) -> Self {
+        Covered {
+            pk,
+            chain,
+            note,
+            base: Default::default(),
         }
     }
-    let mut d = Feed(h.running());
-    d.0.update(note);
-    let (mut f, _) = pk.open_file(&chain.manifest)?;
-    std::io::copy(&mut f, &mut d).map_err(|e| format!("{}: {e}", pk.shown(&chain.manifest)))?;
-    for t in before {
-        d.0.update(t);
+
+    /// The digest of what the renewal after the tokens `before` covers.
+    fn digest(&self, before: &[Vec<u8>], h: Hash) -> std::result::Result<Vec<u8>, String> {
+        /// A digest fed by `std::io::copy`.
+        struct Feed(Box<dyn DynDigest>);
+        impl std::io::Write for Feed {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.update(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut base = self.base.borrow_mut();
+        let mut d = match base.iter().find(|(k, _)| *k == h) {
+            Some((_, d)) => d.box_clone(),
+            None => {
+                let mut d = Feed(h.running());
+                d.0.update(self.note);
+                let m = &self.chain.manifest;
+                let (mut f, _) = self.pk.open_file(m)?;
+                std::io::copy(&mut f, &mut d).map_err(|e| format!("{}: {e}", self.pk.shown(m)))?;
+                base.push((h, d.0.box_clone()));
+                d.0
+            }
+        };
+        for t in before {
+            d.update(t);
+        }
+        Ok(d.finalize().to_vec())
     }
-    Ok(d.0.finalize().to_vec())
 }
 
 /// Validate one time-stamp token of a chain over the data `digest` gives (with the token's
@@ -304,7 +329,8 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         .map(|p| pk.read(p, MAX_TOKEN))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(ArchiveError::Input)?;
-    let covered = |h: Hash| covered_digest(&pk, &chain, &note, &before, h);
+    let over = Covered::new(&pk, &chain, &note);
+    let covered = |h: Hash| over.digest(&before, h);
     let sha256: [u8; 32] = covered(Hash::Sha256)
         .map_err(ArchiveError::Input)?
         .try_into()
