@@ -175,4 +175,53 @@ mod tests {
         assert_eq!(r(r#"{"m":"001099012345"#), r#"{"m":"************"#);
         assert_eq!(r("\"\\"), "\"\\");
     }
+
+    /// Lines as tracing's JSON formatter writes them, from random text (digits, letters,
+    /// quotes, backslashes, control and Vietnamese characters): the mask never panics, keeps
+    /// the line's length and JSON structure (a digit only ever becomes `*` inside a string),
+    /// and leaves in the text no standalone 12-digit run and no run with an id's shape.
+    #[test]
+    fn random_log_lines_stay_json_and_keep_their_length() {
+        let alphabet: Vec<char> = "0123456789012345678901234567890123456789 .-_:/aZđ\"\\\u{1}ễ"
+            .chars()
+            .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next(60);
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let line = serde_json::json!({"fields": {"message": text, "n": 1_001_099_012_345u64}})
+                .to_string();
+            let out = redact_line(line.as_bytes());
+            assert_eq!(out.len(), line.len(), "{line}");
+            let out = std::str::from_utf8(&out).expect("still UTF-8");
+            let v: serde_json::Value = serde_json::from_str(out).expect("still JSON");
+            assert_eq!(v["fields"]["n"], 1_001_099_012_345u64, "numbers untouched");
+            let masked = v["fields"]["message"].as_str().unwrap();
+            let b = masked.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i].is_ascii_digit() {
+                    let end = b[i..]
+                        .iter()
+                        .position(|c| !c.is_ascii_digit())
+                        .map_or(b.len(), |k| i + k);
+                    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+                    let alone = (i == 0 || !word(&b[i - 1])) && !b.get(end).is_some_and(word);
+                    assert!(
+                        !(alone && end - i == 12) && !id_shaped(&b[i..end]),
+                        "{line} -> {out}"
+                    );
+                    i = end;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
 }
