@@ -633,6 +633,13 @@ fn prepare(
                 .map_err(named)?,
         );
     }
+    // An E-ARK package describes every field of the record: parsed whole for it only.
+    let full: Option<crate::model::Record> = match layout.zip {
+        Some(_) => Some(serde_json::from_slice(&x.record_json).map_err(|e| {
+            ArchiveError::Inconsistent(format!("record {id} is not a record: {e}"))
+        })?),
+        None => None,
+    };
     files.push(FileOut::hashed(format!("{d}/metadata.json"), x.record_json));
     let log = LogFile {
         tree_size: size,
@@ -661,9 +668,10 @@ fn prepare(
             .iter()
             .map(|f| (f.rel.as_str(), f.data.as_slice()))
             .collect();
-        p.zip = Some(crate::eark::prepare_record(
-            prefix, *dos, &x.record, &named,
-        )?);
+        let record = full
+            .as_ref()
+            .ok_or_else(|| ArchiveError::Db("no record".into()))?;
+        p.zip = Some(crate::eark::prepare_record(prefix, *dos, record, &named)?);
     }
     if let Some(dir) = &layout.dir {
         let rd = dir.join(&d);

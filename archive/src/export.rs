@@ -11,7 +11,7 @@
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
 use crate::lookup::{validation_item, DETACHED_SIGNATURE, DOCUMENT};
-use crate::model::{check_date, check_text, Access, Activity, Blob, Event, Record, Status};
+use crate::model::{check_date, check_text, Access, Activity, Blob, Event, Status};
 use crate::schema::*;
 use crate::store::Archive;
 use crate::writer::{stored_record, stored_status, Job};
@@ -45,11 +45,26 @@ pub enum Selection {
     Records { records: Vec<u64> },
 }
 
+/// The fields of a stored record an export needs to find and name its files (parsed without the
+/// rest — the validation report is the bulk of a record's JSON; an E-ARK package, which
+/// describes every field, parses [`Exported::record_json`] whole).
+#[derive(serde::Deserialize)]
+pub struct RecordFiles {
+    pub code: String,
+    pub content_sha256: String,
+    pub content_sha512: String,
+    pub media_type: String,
+    pub detached_signature: Option<Blob>,
+    pub leaf: u64,
+    #[serde(default)]
+    pub validation_data: Option<crate::model::ValidationData>,
+}
+
 /// One record as an export reads it: the stored bytes of the record (its SHA-256 is in the
 /// ingest event), its status, its document, detached signature and validation data, and the
 /// log entries about it (its ingest and status events).
 pub struct Exported {
-    pub record: Record,
+    pub record: RecordFiles,
     /// The record exactly as stored.
     pub record_json: Vec<u8>,
     pub status: Status,
@@ -229,7 +244,7 @@ impl ExportSession<'_> {
             a.db.get_cf(a.cf(CF_RECORDS)?, u64_key(id))
                 .map_err(db_err)?
                 .ok_or(ArchiveError::NoRecord(id))?;
-        let record: Record = serde_json::from_slice(&record_json)
+        let record: RecordFiles = serde_json::from_slice(&record_json)
             .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
         // A record no status event names is valid (the status column family is derived from
         // those events): no lookup — a miss is the costliest read, every level searched.
