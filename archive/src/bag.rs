@@ -475,7 +475,28 @@ impl Payload {
 struct Proved {
     leaf: u64,
     event: String,
-    proof: Vec<String>,
+    proof: HexHashes,
+}
+
+/// Hashes written as a JSON list of lowercase hex strings, each from a stack buffer (a proof
+/// has ~17 of them, and one allocation each was measurable per record).
+struct HexHashes(Vec<crate::merkle::Hash>);
+
+impl Serialize for HexHashes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        const D: &[u8; 16] = b"0123456789abcdef";
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for h in &self.0 {
+            let mut buf = [0u8; 64];
+            for (i, b) in h.iter().enumerate() {
+                buf[2 * i] = D[(b >> 4) as usize];
+                buf[2 * i + 1] = D[(b & 15) as usize];
+            }
+            seq.serialize_element(std::str::from_utf8(&buf).unwrap_or_default())?;
+        }
+        seq.end()
+    }
 }
 
 /// Log entries with their inclusion proofs to the checkpoint of `size` leaves.
@@ -489,7 +510,7 @@ fn proofs(ar: &Archive, nodes: &CachedNodes, leaves: &[u64], size: u64) -> Resul
             Ok(Proved {
                 leaf,
                 event,
-                proof: proof.iter().map(|h| hex_lower(h)).collect(),
+                proof: HexHashes(proof),
             })
         })
         .collect()
