@@ -485,14 +485,10 @@ struct HexHashes(Vec<crate::merkle::Hash>);
 impl Serialize for HexHashes {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        const D: &[u8; 16] = b"0123456789abcdef";
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for h in &self.0 {
             let mut buf = [0u8; 64];
-            for (i, b) in h.iter().enumerate() {
-                buf[2 * i] = D[(b >> 4) as usize];
-                buf[2 * i + 1] = D[(b & 15) as usize];
-            }
+            hex_into(h, &mut buf);
             seq.serialize_element(std::str::from_utf8(&buf).unwrap_or_default())?;
         }
         seq.end()
@@ -602,15 +598,21 @@ fn push_line(m: &mut String, digest: &str, prefix: &str, rel: &str) {
     m.push('\n');
 }
 
-/// Lowercase hex, by table (hex::encode goes char by char: a tenth of an export's CPU).
-fn hex_lower(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` into `out` (twice as long), by table (hex::encode goes char by
+/// char: a tenth of an export's CPU).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(D[(b >> 4) as usize] as char);
-        s.push(D[(b & 15) as usize] as char);
+    for (b, o) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        o[0] = D[(b >> 4) as usize];
+        o[1] = D[(b & 15) as usize];
     }
-    s
+}
+
+/// Lowercase hex.
+fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A record's `log.json`: its events with inclusion proofs, and its status.
@@ -655,10 +657,13 @@ fn prepare(
         );
     }
     // An E-ARK package describes every field of the record: parsed whole for it only.
-    let full: Option<crate::model::Record> = match layout.zip {
-        Some(_) => Some(serde_json::from_slice(&x.record_json).map_err(|e| {
-            ArchiveError::Inconsistent(format!("record {id} is not a record: {e}"))
-        })?),
+    let full = match &layout.zip {
+        Some(z) => Some((
+            z,
+            serde_json::from_slice::<crate::model::Record>(&x.record_json).map_err(|e| {
+                ArchiveError::Inconsistent(format!("record {id} is not a record: {e}"))
+            })?,
+        )),
         None => None,
     };
     files.push(FileOut::hashed(format!("{d}/metadata.json"), x.record_json));
@@ -684,14 +689,11 @@ fn prepare(
         evidence: x.validation_data,
         zip: None,
     };
-    if let Some((prefix, dos)) = &layout.zip {
+    if let Some(((prefix, dos), record)) = &full {
         let named: Vec<(&str, &[u8])> = files
             .iter()
             .map(|f| (f.rel.as_str(), f.data.as_slice()))
             .collect();
-        let record = full
-            .as_ref()
-            .ok_or_else(|| ArchiveError::Db("no record".into()))?;
         p.zip = Some(crate::eark::prepare_record(prefix, *dos, record, &named)?);
     }
     if let Some(dir) = &layout.dir {
@@ -1225,14 +1227,14 @@ fn finish(p: &mut Payload, j: &Journal, root: &Path) -> Result<()> {
     fs::write(&f, &tags).map_err(|e| io("write", &f, e))
 }
 
-/// SHA-256, lowercase hex (what the manifests, METS and PREMIS write).
 /// SHA-256.
 pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
     sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(b)).into()
 }
 
+/// SHA-256, lowercase hex (what the manifests, METS and PREMIS write).
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
-    hex_lower(ring::digest::digest(&ring::digest::SHA256, b).as_ref())
+    hex_lower(&sha256(b))
 }
 
 /// A tar bag's tag files, appended after the payload (the manifests streamed from the

@@ -141,7 +141,14 @@ pub(crate) fn check_chain(
     r: &mut CheckpointResult,
 ) {
     let chain = Chain::of_payload(data);
-    let toks = tokens(pk, &chain);
+    chain_holds(&Covered::new(pk, &chain, note), o, r);
+}
+
+/// [`check_chain`] over `covered`'s package, chain and note (whose digests of note ‖ manifest
+/// a renewal then reuses).
+fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
+    let (pk, chain, note) = (covered.pk, covered.chain, covered.note);
+    let toks = tokens(pk, chain);
     if toks.is_empty() {
         r.problems.push(problem(
             format!("the checkpoint has no time-stamp ({}): its evidence lasts only as long as the log key", chain.first),
@@ -165,7 +172,6 @@ pub(crate) fn check_chain(
         .iter()
         .map(|b| kyso_verify::tsp::claimed_gen_time(b))
         .collect();
-    let covered = Covered::new(pk, &chain, note);
     for (i, name) in toks.iter().enumerate() {
         // The first token is over the note; each renewal over the evidence before it.
         let digest = |h: Hash| {
@@ -315,8 +321,10 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
             crate::checkpoint::MAX_NOTE as u64,
         )
         .map_err(ArchiveError::Input)?;
+    // The chain must hold now; the renewal then reuses its digests of note ‖ manifest.
+    let over = Covered::new(&pk, &chain, &note);
     let mut r = CheckpointResult::default();
-    check_chain(&pk, data, &note, o, &mut r);
+    chain_holds(&over, o, &mut r);
     if let Some(p) = r.problems.first() {
         return Err(ArchiveError::Input(format!(
             "the evidence does not hold now, so it is not renewed: {}",
@@ -329,7 +337,6 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         .map(|p| pk.read(p, MAX_TOKEN))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(ArchiveError::Input)?;
-    let over = Covered::new(&pk, &chain, &note);
     let covered = |h: Hash| over.digest(&before, h);
     let sha256: [u8; 32] = covered(Hash::Sha256)
         .map_err(ArchiveError::Input)?

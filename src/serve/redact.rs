@@ -12,23 +12,16 @@
 //! a 5xx message) and a rule at each call site would be forgotten at the next. Numbers outside
 //! strings (sizes, counts, milliseconds) are left alone.
 
-use kyso_archive::code::{tax_check_digit, PROVINCE_CODES};
+use kyso_archive::code::{tax_check_digit, validate_personal_id};
 use std::io::Write;
 
-/// Whether a digit run has the shape of a subject id (see the module's text).
+/// Whether a digit run has the shape of a subject id (see the module's text): the archive's own
+/// checks of a personal id's province and birth year (any year: a log is not the place to
+/// judge it) and of a tax code's check digit.
 fn id_shaped(d: &[u8]) -> bool {
-    let tax = |t: &[u8]| {
-        let n: Vec<u8> = t.iter().map(|b| b - b'0').collect();
-        tax_check_digit(&t[..9]) == Some(n[9])
-    };
     match d.len() {
-        12 => {
-            let p = d[..3]
-                .iter()
-                .fold(0u16, |a, b| a * 10 + u16::from(b - b'0'));
-            PROVINCE_CODES.contains(&p)
-        }
-        10 | 13 => tax(&d[..10]),
+        12 => std::str::from_utf8(d).is_ok_and(|s| validate_personal_id(s, u32::MAX).is_ok()),
+        10 | 13 => tax_check_digit(&d[..9]) == Some(d[9] - b'0'),
         _ => false,
     }
 }
