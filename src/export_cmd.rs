@@ -85,6 +85,9 @@ pub struct ExportArgs {
     key: KeyArgs,
     #[command(flatten)]
     tsa: TsaArgs,
+    /// Threads preparing records ahead of the writer (1–16; default one per core, at most 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    workers: Option<u16>,
     /// Pause this long after each record (tests interrupt an export mid-way).
     #[arg(long, hide = true, value_name = "MS")]
     pace_ms: Option<u64>,
@@ -246,7 +249,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
                 }
                 None => Serialization::Directory,
             },
-            workers: 0,
+            workers: a.workers.map_or(0, usize::from),
         };
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new(0);

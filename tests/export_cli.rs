@@ -315,7 +315,12 @@ fn copy_dir(from: &Path, to: &Path) {
 fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tampering_is_named() {
     let s = Setup::new();
     let bag = s.demo.path().join("nop-luu");
-    let r = s.export(&bag, &["--organization", "UBND huyện Hoài Đức"]);
+    // Five workers (CI has two cores; the default is one per core): 16 blocks of 64 records
+    // taken back in order from five threads.
+    let r = s.export(
+        &bag,
+        &["--organization", "UBND huyện Hoài Đức", "--workers", "5"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let sum = r.json();
     assert_eq!(sum["records"], RECORDS, "{sum}");
