@@ -620,9 +620,9 @@ fn merge_runs(runs: &[PathBuf], out: &mut dyn FnMut(&str, &Dossier) -> Result<()
     Ok(())
 }
 
-/// Circular 05/2025/TT-BNV descriptive metadata: the fonds, the dossiers (the records'
-/// `dossier`), and one entry per document, with the fields the record has (docs/export.md
-/// lists each). Two passes over the facts spool: the time span and dossiers, then the
+/// The Circular 05/2025/TT-BNV fields the records have, in kyso's own file (not the annexes'
+/// `EAD.xml` / `EAD_doc` files): the fonds, the dossiers (the records' `dossier`), and one
+/// entry per document (docs/export.md lists each field, and what the record lacks). Two passes over the facts spool: the time span and dossiers, then the
 /// documents.
 fn write_descriptive(z: &mut ZipSink, organization: &str, records: u64) -> Result<Described> {
     let dir = z.dir.clone();
