@@ -80,6 +80,12 @@ impl Identity {
             None => self.user.as_str().into(),
         }
     }
+
+    /// The public verifier (no credential): its requests count against the public's share of
+    /// the validation queue and of the bytes in flight.
+    pub fn is_public(&self) -> bool {
+        self.address.is_some()
+    }
 }
 
 /// What the TLS layer saw of the client's certificate on this connection.

@@ -1,7 +1,9 @@
 //! Bytes of request bodies in flight: reserved from the request head (its Content-Length, or
 //! the route's largest body when it has none) before a byte of the body is read, against a
 //! budget of all clients and one of the client; held until the last holder of the body (the
-//! handler, or the validation job it handed the document to) is done.
+//! handler, or the validation job it handed the document to) is done. The public (anonymous
+//! callers, a client per address) together hold at most their share of the whole, so that
+//! many addresses cannot spend the agencies' room.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,13 +19,21 @@ fn kib(bytes: usize) -> u32 {
 
 pub struct Budget {
     all: Arc<Semaphore>,
+    public: Arc<Semaphore>,
     per_client: u32,
     clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 /// Bytes reserved for one request's body. Clones share the reservation: it ends with the last.
 #[derive(Clone)]
-pub struct Held(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, OwnedSemaphorePermit)>);
+pub struct Held(
+    #[allow(dead_code)]
+    Arc<(
+        OwnedSemaphorePermit,
+        OwnedSemaphorePermit,
+        Option<OwnedSemaphorePermit>,
+    )>,
+);
 
 /// Why a body was not let in.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,19 +42,24 @@ pub enum Over {
     Client,
     /// All clients together have the service's budget in flight.
     All,
+    /// The public together have their share of it in flight.
+    Public,
 }
 
 impl Budget {
-    pub fn new(all_bytes: usize, per_client_bytes: usize) -> Budget {
+    /// `public_bytes`: what the public may hold together, of `all_bytes`.
+    pub fn new(all_bytes: usize, public_bytes: usize, per_client_bytes: usize) -> Budget {
         Budget {
             all: Arc::new(Semaphore::new(kib(all_bytes) as usize)),
+            public: Arc::new(Semaphore::new(kib(public_bytes.min(all_bytes)) as usize)),
             per_client: kib(per_client_bytes),
             clients: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Reserve `bytes` for `client`'s body, or say whose budget is spent.
-    pub fn reserve(&self, client: &str, bytes: usize) -> Result<Held, Over> {
+    /// Reserve `bytes` for `client`'s body (of the public, or authenticated), or say whose
+    /// budget is spent.
+    pub fn reserve(&self, client: &str, public: bool, bytes: usize) -> Result<Held, Over> {
         let n = kib(bytes).max(1);
         let sem = {
             let mut m = self.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -57,12 +72,21 @@ impl Budget {
                 .clone()
         };
         let mine = sem.try_acquire_many_owned(n).map_err(|_| Over::Client)?;
+        let public = match public {
+            true => Some(
+                self.public
+                    .clone()
+                    .try_acquire_many_owned(n)
+                    .map_err(|_| Over::Public)?,
+            ),
+            false => None,
+        };
         let all = self
             .all
             .clone()
             .try_acquire_many_owned(n)
             .map_err(|_| Over::All)?;
-        Ok(Held(Arc::new((all, mine))))
+        Ok(Held(Arc::new((all, mine, public))))
     }
 
     /// KiB in flight, of all clients.
@@ -79,19 +103,35 @@ mod tests {
 
     #[test]
     fn a_client_over_its_share_is_refused_and_others_are_not_until_the_whole_is_spent() {
-        let b = Budget::new(3 << 20, 2 << 20);
-        let a1 = b.reserve("a", 1 << 20).unwrap();
-        let a2 = b.reserve("a", 1 << 20).unwrap();
-        assert_eq!(b.reserve("a", 1).err(), Some(Over::Client));
-        let b1 = b.reserve("b", 1 << 20).unwrap();
-        assert_eq!(b.reserve("c", 1).err(), Some(Over::All));
+        let b = Budget::new(3 << 20, 3 << 20, 2 << 20);
+        let a1 = b.reserve("a", false, 1 << 20).unwrap();
+        let a2 = b.reserve("a", false, 1 << 20).unwrap();
+        assert_eq!(b.reserve("a", false, 1).err(), Some(Over::Client));
+        let b1 = b.reserve("b", false, 1 << 20).unwrap();
+        assert_eq!(b.reserve("c", false, 1).err(), Some(Over::All));
         // A clone (the job a handler queued) keeps the bytes reserved after the request.
         let job = a1.clone();
         drop(a1);
-        assert_eq!(b.reserve("c", 1).err(), Some(Over::All));
+        assert_eq!(b.reserve("c", false, 1).err(), Some(Over::All));
         drop(job);
-        assert!(b.reserve("c", 1).is_ok());
+        assert!(b.reserve("c", false, 1).is_ok());
         drop((a2, b1));
+        assert_eq!(b.in_flight_kib(), 0);
+    }
+
+    #[test]
+    fn the_public_spends_its_share_and_agencies_keep_the_rest() {
+        // 4 MiB in all, 2 MiB of it for the public, 1 MiB a client.
+        let b = Budget::new(4 << 20, 2 << 20, 1 << 20);
+        let p1 = b.reserve("ip:10.0.0.1", true, 1 << 20).unwrap();
+        let p2 = b.reserve("ip:10.0.0.2", true, 1 << 20).unwrap();
+        assert_eq!(b.reserve("ip:10.0.0.3", true, 1).err(), Some(Over::Public));
+        let a1 = b.reserve("user:ubnd", false, 1 << 20).unwrap();
+        let a2 = b.reserve("user:sotp", false, 1 << 20).unwrap();
+        assert_eq!(b.reserve("user:x", false, 1).err(), Some(Over::All));
+        drop(p1);
+        assert!(b.reserve("ip:10.0.0.3", true, 1).is_ok());
+        drop((p2, a1, a2));
         assert_eq!(b.in_flight_kib(), 0);
     }
 }

@@ -209,6 +209,9 @@ pub struct Limits {
     /// Content-Length; one without (chunked) by its route's largest body.
     pub inflight_bytes: usize,
     pub inflight_bytes_per_client: usize,
+    /// Percent of `verify_queue` and of `inflight_bytes` the public (callers without
+    /// credentials, a client per address) may hold together; the rest stays for agencies.
+    pub public_share: usize,
 }
 
 impl Default for Limits {
@@ -234,11 +237,18 @@ impl Default for Limits {
             verify_queue_per_client: 16,
             inflight_bytes: 1 << 30,
             inflight_bytes_per_client: 128 << 20,
+            public_share: 50,
         }
     }
 }
 
 impl Limits {
+    /// The public's part of a limit (`public_share` percent of it, at least 1).
+    pub fn public_part(&self, whole: usize) -> usize {
+        let part = whole as u128 * self.public_share.min(100) as u128 / 100;
+        (part as usize).max(1)
+    }
+
     /// The largest body a route takes: `upload_bytes` as base64 in JSON, or a signing batch.
     pub fn largest_body(&self) -> usize {
         self.upload_json_bytes().max(self.batch_bytes)
@@ -609,6 +619,19 @@ impl Config {
                 format!(
                     "{} is less than the largest body a route takes ({} bytes: limits.batch_bytes, or limits.upload_bytes as base64 in JSON); such a request could never be received",
                     l.inflight_bytes_per_client,
+                    l.largest_body()
+                ),
+            ));
+        }
+        if !(1..=100).contains(&l.public_share) {
+            return Err(bad("limits.public_share", "a percent, from 1 to 100"));
+        }
+        if l.public_part(l.inflight_bytes) < l.largest_body() {
+            return Err(bad(
+                "limits.public_share",
+                format!(
+                    "{} % of limits.inflight_bytes is less than the largest body a route takes ({} bytes); a public request that large could never be received",
+                    l.public_share,
                     l.largest_body()
                 ),
             ));
@@ -1095,6 +1118,15 @@ key_name = "kyso.test"
         assert!(e.0.contains("limits.inflight_bytes_per_client"), "{e}");
         let e = load(MIN, &[("KYSO_LIMITS_REMOTE_PENDING_BYTES", "1000")]).unwrap_err();
         assert!(e.0.contains("limits.remote_pending_bytes"), "{e}");
+        // The public's share: a percent, and large enough for the largest body (1 % of 1 GiB
+        // is less than a 64 MiB signing batch).
+        for share in ["0", "101", "1"] {
+            let e = load(MIN, &[("KYSO_LIMITS_PUBLIC_SHARE", share)]).unwrap_err();
+            assert!(e.0.contains("limits.public_share"), "{share}: {e}");
+        }
+        let c = load(MIN, &[("KYSO_LIMITS_PUBLIC_SHARE", "25")]).unwrap();
+        assert_eq!(c.limits.public_part(c.limits.verify_queue), 64);
+        assert_eq!(c.limits.public_part(c.limits.inflight_bytes), 256 << 20);
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //!
 //! - Each client has its own queue; a free thread takes the next job round-robin over the
 //!   clients that have one waiting, so one client's backlog never stands in front of another's.
+//! - Clients are of two classes: the public (anonymous callers, one client per address) and
+//!   the authenticated (agencies, officials). A free thread serves the two classes in turn when
+//!   both wait, and the public together may queue at most `max_queued_public` jobs, less than
+//!   `max_queued`: many addresses can fill the public's share, never the agencies' room.
 //! - A client's jobs count against it while they wait *and* while they run, until they end —
 //!   also when its request has gone (a deadline passed): at most `per_client` at once, then
 //!   the client is refused at once. All clients together queue at most `max_queued` jobs.
@@ -22,6 +26,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub enum Refused {
     /// The queue of all clients is full.
     Full,
+    /// The public's share of the queue is full (a public client).
+    PublicFull,
     /// This client has its share queued or running.
     ClientFull,
     /// The pool is stopping (shutdown): queued jobs are dropped.
@@ -34,14 +40,31 @@ pub enum Refused {
 struct ClientQueue {
     jobs: VecDeque<(u64, Job)>,
     running: usize,
+    public: bool,
+}
+
+/// The index of a class in [`State::ready`].
+const AUTHENTICATED: usize = 0;
+const PUBLIC: usize = 1;
+
+fn class(public: bool) -> usize {
+    if public {
+        PUBLIC
+    } else {
+        AUTHENTICATED
+    }
 }
 
 #[derive(Default)]
 struct State {
     clients: HashMap<String, ClientQueue>,
-    /// Clients with a job waiting, in the order they are served.
-    ready: VecDeque<String>,
+    /// Clients with a job waiting, in the order they are served: authenticated, public.
+    ready: [VecDeque<String>; 2],
+    /// The class a thread served last (the next takes the other first).
+    last: usize,
     queued: usize,
+    /// Jobs of the public waiting.
+    queued_public: usize,
     running: usize,
     next_id: u64,
     stopping: bool,
@@ -51,6 +74,7 @@ struct Inner {
     state: Mutex<State>,
     work: Condvar,
     max_queued: usize,
+    max_queued_public: usize,
     per_client: usize,
 }
 
@@ -70,10 +94,15 @@ impl Inner {
             if st.stopping {
                 return;
             }
-            let Some(client) = st.ready.pop_front() else {
+            let first = 1 - st.last;
+            let Some((c, client)) = [first, st.last]
+                .into_iter()
+                .find_map(|c| st.ready[c].pop_front().map(|client| (c, client)))
+            else {
                 st = self.work.wait(st).unwrap_or_else(|p| p.into_inner());
                 continue;
             };
+            st.last = c;
             let Some(q) = st.clients.get_mut(&client) else {
                 continue;
             };
@@ -83,9 +112,12 @@ impl Inner {
             q.running += 1;
             let more = !q.jobs.is_empty();
             st.queued -= 1;
+            if c == PUBLIC {
+                st.queued_public -= 1;
+            }
             st.running += 1;
             if more {
-                st.ready.push_back(client.clone());
+                st.ready[c].push_back(client.clone());
             }
             drop(st);
             // A panic inside a job is caught by the job itself (see `run`).
@@ -113,9 +145,13 @@ impl Inner {
         let job = q.jobs.remove(pos);
         let empty = q.jobs.is_empty();
         let idle = empty && q.running == 0;
+        let c = class(q.public);
         st.queued -= 1;
+        if c == PUBLIC {
+            st.queued_public -= 1;
+        }
         if empty {
-            st.ready.retain(|c| c != client);
+            st.ready[c].retain(|k| k != client);
         }
         if idle {
             st.clients.remove(client);
@@ -140,17 +176,21 @@ impl Drop for Ticket<'_> {
 }
 
 impl Pool {
+    /// `max_queued_public`: what the public may queue of `max_queued` (the service sets it
+    /// below `max_queued`, so that authenticated clients always have room).
     pub fn new(
         name: &str,
         threads: usize,
         stack_bytes: usize,
         max_queued: usize,
+        max_queued_public: usize,
         per_client: usize,
     ) -> std::io::Result<Pool> {
         let inner = Arc::new(Inner {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             max_queued,
+            max_queued_public: max_queued_public.clamp(1, max_queued.max(1)),
             per_client: per_client.max(1),
         });
         let mut handles = Vec::new();
@@ -169,11 +209,12 @@ impl Pool {
         })
     }
 
-    /// Run `f` on the pool for `client`. The job (and all `f` holds) is dropped unrun if this
-    /// future is dropped before a thread takes it.
+    /// Run `f` on the pool for `client` (of the public, or authenticated). The job (and all
+    /// `f` holds) is dropped unrun if this future is dropped before a thread takes it.
     pub async fn run<T: Send + 'static>(
         &self,
         client: &str,
+        public: bool,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Refused> {
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -189,25 +230,35 @@ impl Pool {
             if st.stopping {
                 return Err(Refused::Stopping);
             }
+            let full = if st.queued >= self.inner.max_queued {
+                Some(Refused::Full)
+            } else if public && st.queued_public >= self.inner.max_queued_public {
+                Some(Refused::PublicFull)
+            } else {
+                None
+            };
             let q = st.clients.entry(client.to_string()).or_default();
-            if q.jobs.len() + q.running >= self.inner.per_client {
-                let idle = q.jobs.is_empty() && q.running == 0;
+            q.public = public;
+            let idle = q.jobs.is_empty() && q.running == 0;
+            let over = q.jobs.len() + q.running >= self.inner.per_client;
+            if let Some(refused) = over.then_some(Refused::ClientFull).or(full) {
                 if idle {
                     st.clients.remove(client);
                 }
-                return Err(Refused::ClientFull);
-            }
-            if st.queued >= self.inner.max_queued {
-                return Err(Refused::Full);
+                return Err(refused);
             }
             let id = st.next_id;
             st.next_id += 1;
             let q = st.clients.get_mut(client).expect("just made");
             q.jobs.push_back((id, job));
+            let c = class(public);
             if q.jobs.len() == 1 {
-                st.ready.push_back(client.to_string());
+                st.ready[c].push_back(client.to_string());
             }
             st.queued += 1;
+            if c == PUBLIC {
+                st.queued_public += 1;
+            }
             id
         };
         self.inner.work.notify_one();
@@ -237,8 +288,9 @@ impl Pool {
         let dropped: Vec<Job> = {
             let mut st = self.inner.lock();
             st.stopping = true;
-            st.ready.clear();
+            st.ready.iter_mut().for_each(VecDeque::clear);
             st.queued = 0;
+            st.queued_public = 0;
             st.clients
                 .values_mut()
                 .flat_map(|q| q.jobs.drain(..).map(|(_, j)| j))
@@ -282,19 +334,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_that_panics_is_an_error_and_the_thread_lives_on() {
-        let pool = Pool::new("t", 1, 1 << 20, 4, 4).unwrap();
+        let pool = Pool::new("t", 1, 1 << 20, 4, 4, 4).unwrap();
         let r = pool
-            .run("a", || -> u32 { panic!("inside a validation") })
+            .run("a", false, || -> u32 { panic!("inside a validation") })
             .await;
         assert_eq!(r.err(), Some(Refused::Panicked));
-        assert_eq!(pool.run("a", || 7).await.unwrap(), 7);
+        assert_eq!(pool.run("a", false, || 7).await.unwrap(), 7);
     }
 
     /// Block the pool's one thread until the returned sender is dropped.
     async fn occupy(pool: &Arc<Pool>, client: &'static str) -> std::sync::mpsc::Sender<()> {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let p = pool.clone();
-        tokio::spawn(async move { p.run(client, move || rx.recv().ok()).await });
+        tokio::spawn(async move { p.run(client, false, move || rx.recv().ok()).await });
         while pool.load().1 == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -303,23 +355,23 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_and_a_client_over_its_share_answer_at_once() {
-        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 3, 2).unwrap());
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 3, 3, 2).unwrap());
         let gate = occupy(&pool, "a").await;
         let p = pool.clone();
-        let queued = tokio::spawn(async move { p.run("a", || 1).await });
+        let queued = tokio::spawn(async move { p.run("a", false, || 1).await });
         while pool.load().0 == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         // "a" has one running and one queued: its share.
-        assert_eq!(pool.run("a", || 2).await, Err(Refused::ClientFull));
+        assert_eq!(pool.run("a", false, || 2).await, Err(Refused::ClientFull));
         // Others still get in, up to the queue.
         let (p1, p2) = (pool.clone(), pool.clone());
-        let b = tokio::spawn(async move { p1.run("b", || 3).await });
-        let c = tokio::spawn(async move { p2.run("c", || 4).await });
+        let b = tokio::spawn(async move { p1.run("b", false, || 3).await });
+        let c = tokio::spawn(async move { p2.run("c", false, || 4).await });
         while pool.load().0 < 3 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert_eq!(pool.run("d", || 5).await, Err(Refused::Full));
+        assert_eq!(pool.run("d", false, || 5).await, Err(Refused::Full));
         drop(gate);
         assert_eq!(queued.await.unwrap(), Ok(1));
         assert_eq!(b.await.unwrap(), Ok(3));
@@ -328,15 +380,17 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn clients_are_served_in_turn_not_in_arrival_order() {
-        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 64).unwrap());
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 64, 64).unwrap());
         let gate = occupy(&pool, "flood").await;
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..10 {
             let (p, o) = (pool.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
-                p.run("flood", move || o.lock().unwrap().push(format!("flood{i}")))
-                    .await
+                p.run("flood", false, move || {
+                    o.lock().unwrap().push(format!("flood{i}"))
+                })
+                .await
             }));
             while pool.load().0 < i + 1 {
                 tokio::time::sleep(Duration::from_millis(2)).await;
@@ -344,8 +398,10 @@ mod tests {
         }
         let (p, o) = (pool.clone(), order.clone());
         tasks.push(tokio::spawn(async move {
-            p.run("other", move || o.lock().unwrap().push("other".into()))
-                .await
+            p.run("other", false, move || {
+                o.lock().unwrap().push("other".into())
+            })
+            .await
         }));
         while pool.load().0 < 11 {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -364,7 +420,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_whose_requester_is_gone_never_runs_and_frees_its_place() {
-        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 1, 4).unwrap());
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 1, 1, 4).unwrap());
         let gate = occupy(&pool, "a").await;
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let r = ran.clone();
@@ -372,7 +428,7 @@ mod tests {
         let h = held.clone();
         let abandoned = tokio::time::timeout(
             Duration::from_millis(100),
-            pool.run("a", move || {
+            pool.run("a", false, move || {
                 let _h = h;
                 r.store(true, std::sync::atomic::Ordering::SeqCst)
             }),
@@ -382,7 +438,7 @@ mod tests {
         assert_eq!(pool.load().0, 0, "its queue place is free again");
         assert_eq!(Arc::strong_count(&held), 1, "what it held is released");
         let p = pool.clone();
-        let next = tokio::spawn(async move { p.run("b", || 9).await });
+        let next = tokio::spawn(async move { p.run("b", false, || 9).await });
         drop(gate);
         assert_eq!(next.await.unwrap(), Ok(9));
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
@@ -390,10 +446,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stopping_cancels_queued_jobs_and_does_not_wait_for_a_long_one() {
-        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 8, 8).unwrap());
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 8, 8, 8).unwrap());
         let gate = occupy(&pool, "a").await;
         let p = pool.clone();
-        let queued = tokio::spawn(async move { p.run("b", || 1).await });
+        let queued = tokio::spawn(async move { p.run("b", false, || 1).await });
         while pool.load().0 == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -404,7 +460,85 @@ mod tests {
             .unwrap();
         assert!(t.elapsed() < Duration::from_secs(2));
         assert_eq!(queued.await.unwrap(), Err(Refused::Stopping));
-        assert_eq!(pool.run("c", || 2).await, Err(Refused::Stopping));
+        assert_eq!(pool.run("c", false, || 2).await, Err(Refused::Stopping));
         drop(gate);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_public_fills_its_share_of_the_queue_never_the_agencies_room() {
+        // Four places, two of them for the public.
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 4, 2, 4).unwrap());
+        let gate = occupy(&pool, "a").await;
+        let mut queued = Vec::new();
+        for ip in ["ip:10.0.0.1", "ip:10.0.0.2"] {
+            let p = pool.clone();
+            queued.push(tokio::spawn(async move { p.run(ip, true, || 1).await }));
+            while pool.load().0 < queued.len() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        // A third address, each one under its own share: the public's share is spent.
+        assert_eq!(
+            pool.run("ip:10.0.0.3", true, || 2).await,
+            Err(Refused::PublicFull)
+        );
+        // An agency still gets in, up to the whole queue.
+        for agency in ["user:ubnd", "user:sotp"] {
+            let p = pool.clone();
+            queued.push(tokio::spawn(
+                async move { p.run(agency, false, || 3).await },
+            ));
+        }
+        while pool.load().0 < 4 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(pool.run("user:x", false, || 4).await, Err(Refused::Full));
+        drop(gate);
+        for q in queued {
+            assert!(q.await.unwrap().is_ok());
+        }
+        // Served, the public's places are free again.
+        assert_eq!(pool.run("ip:10.0.0.3", true, || 5).await, Ok(5));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_agency_waits_for_at_most_one_job_of_a_public_flood_from_many_addresses() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 32, 4).unwrap());
+        let gate = occupy(&pool, "ip:10.0.0.0").await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let (p, o) = (pool.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let ip = format!("ip:10.0.0.{}", i + 1);
+                p.run(&ip, true, move || {
+                    o.lock().unwrap().push(format!("public{i}"))
+                })
+                .await
+            }));
+            while pool.load().0 < i + 1 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        let (p, o) = (pool.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            p.run("user:ubnd", false, move || {
+                o.lock().unwrap().push("agency".into())
+            })
+            .await
+        }));
+        while pool.load().0 < 11 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        drop(gate);
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let order = order.lock().unwrap();
+        let at = order.iter().position(|x| x == "agency").unwrap();
+        assert!(
+            at <= 1,
+            "ten addresses in turn would put it eleventh: {order:?}"
+        );
     }
 }

@@ -354,6 +354,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         verify_threads,
         cfg.server.verify_stack_mib << 20,
         cfg.limits.verify_queue,
+        cfg.limits.public_part(cfg.limits.verify_queue),
         cfg.limits.verify_queue_per_client,
     )
     .map_err(|e| StartError {
@@ -375,6 +376,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     );
     let budget = Budget::new(
         cfg.limits.inflight_bytes,
+        cfg.limits.public_part(cfg.limits.inflight_bytes),
         cfg.limits.inflight_bytes_per_client,
     );
     if let (Some(x), Some(e)) = (&exports, &cfg.export) {
@@ -1108,7 +1110,8 @@ fn admit(
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX).min(limit),
             None => limit,
         };
-        match state.budget.reserve(&key, bytes) {
+        let public = identity.as_ref().is_none_or(|id| id.is_public());
+        match state.budget.reserve(&key, public, bytes) {
             Ok(held) => {
                 req.extensions_mut().insert(held);
             }
@@ -1120,6 +1123,14 @@ fn admit(
                         "too many bytes of your requests are in flight (limits.inflight_bytes_per_client); wait for some to finish",
                     )
                     .retry_after(1),
+                ));
+            }
+            Err(Over::Public) => {
+                return Err(limited(
+                    "inflight_bytes_public",
+                    ApiError::unavailable(
+                        "the service holds as many bytes of public requests as it takes (limits.public_share); retry shortly",
+                    ),
                 ));
             }
             Err(Over::All) => {

@@ -171,7 +171,7 @@ pub async fn put_record(
         allow_unsigned: req.allow_unsigned,
     };
     let (store, user, v) = (st.store.clone(), id.user.clone(), st.validator());
-    let prepared = super::verify::on_pool(&st, &id.client_key(), held.map(|h| h.0), move || {
+    let prepared = super::verify::on_pool(&st, &id, held.map(|h| h.0), move || {
         store.prepare(&v, ingest, content, &user)
     })
     .await??;

@@ -98,18 +98,19 @@ pub fn precheck(data: &[u8], detached: Option<&[u8]>) -> ApiResult<()> {
 }
 
 /// Run CPU work on the verification threads (off the runtime, with their large stacks), in
-/// `client`'s share of the queue. The job holds `held` (the request body's byte reservation)
-/// until it ends; if this future is dropped first (a deadline), a job not yet started is
-/// dropped unrun. A panic is a 422 and counted; a client over its share 429, a full queue 503.
+/// `who`'s share of the queue (the public's within theirs). The job holds `held` (the request
+/// body's byte reservation) until it ends; if this future is dropped first (a deadline), a job
+/// not yet started is dropped unrun. A panic is a 422 and counted; a client over its share
+/// 429, a full queue 503.
 pub async fn on_pool<T: Send + 'static>(
     st: &Shared,
-    client: &str,
+    who: &Identity,
     held: Option<Held>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
     let r = st
         .verify_pool
-        .run(client, move || {
+        .run(&who.client_key(), who.is_public(), move || {
             let _held = held;
             f()
         })
@@ -142,24 +143,30 @@ pub async fn on_pool<T: Send + 'static>(
                 "too many validations queued; retry shortly",
             ))
         }
+        Err(Refused::PublicFull) => {
+            limited("verify_queue_public");
+            Err(ApiError::unavailable(
+                "too many public validations queued (limits.public_share); retry shortly",
+            ))
+        }
         Err(Refused::Stopping) => Err(ApiError::unavailable(
             "the service is stopping; validation cancelled",
         )),
     }
 }
 
-/// Validate on the verification threads, in `client`'s share of the queue. Returns the report
+/// Validate on the verification threads, in `who`'s share of the queue. Returns the report
 /// and gives the document back.
 pub async fn run_verify(
     st: &Shared,
-    client: &str,
+    who: &Identity,
     data: Bytes,
     detached: Option<Vec<u8>>,
     held: Option<Held>,
 ) -> ApiResult<(kyso_verify::Report, Bytes)> {
     precheck(&data, detached.as_deref())?;
     let v = st.validator();
-    on_pool(st, client, held, move || {
+    on_pool(st, who, held, move || {
         let report = v.verify_file(&data, detached.as_deref());
         (report, data)
     })
@@ -218,7 +225,7 @@ pub async fn verify(
     if body.is_empty() {
         return Err(ApiError::bad("empty body: send the document"));
     }
-    let (report, data) = run_verify(&st, &id.client_key(), body, None, held.map(|h| h.0)).await?;
+    let (report, data) = run_verify(&st, &id, body, None, held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
@@ -250,14 +257,7 @@ pub async fn verify_detached(
     drop(req.document);
     let sig = b64("signature", &req.signature)?;
     drop(req.signature);
-    let (report, data) = run_verify(
-        &st,
-        &id.client_key(),
-        doc.into(),
-        Some(sig),
-        held.map(|h| h.0),
-    )
-    .await?;
+    let (report, data) = run_verify(&st, &id, doc.into(), Some(sig), held.map(|h| h.0)).await?;
     Ok(report_response(&report, &data))
 }
 
