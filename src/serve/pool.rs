@@ -378,43 +378,45 @@ mod tests {
         assert_eq!(c.await.unwrap(), Ok(4));
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn clients_are_served_in_turn_not_in_arrival_order() {
-        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 64, 64).unwrap());
-        let gate = occupy(&pool, "flood").await;
+    /// With the pool's one thread busy, queue one job for each of `flood` (client, public),
+    /// then one for `other`; free the thread. Where `other`'s job ran among them all.
+    async fn turn_after_flood(
+        pool: &Arc<Pool>,
+        flood: &[(String, bool)],
+        other: &str,
+        public: bool,
+    ) -> usize {
+        let gate = occupy(pool, "busy").await;
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for i in 0..10 {
+        let jobs = flood.iter().cloned().chain([(other.to_string(), public)]);
+        for (i, (client, public)) in jobs.enumerate() {
             let (p, o) = (pool.clone(), order.clone());
+            let name = client.clone();
             tasks.push(tokio::spawn(async move {
-                p.run("flood", false, move || {
-                    o.lock().unwrap().push(format!("flood{i}"))
-                })
-                .await
+                p.run(&client, public, move || o.lock().unwrap().push(name))
+                    .await
             }));
             while pool.load().0 < i + 1 {
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
-        }
-        let (p, o) = (pool.clone(), order.clone());
-        tasks.push(tokio::spawn(async move {
-            p.run("other", false, move || {
-                o.lock().unwrap().push("other".into())
-            })
-            .await
-        }));
-        while pool.load().0 < 11 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
         }
         drop(gate);
         for t in tasks {
             t.await.unwrap().unwrap();
         }
         let order = order.lock().unwrap();
-        let at = order.iter().position(|x| x == "other").unwrap();
+        order.iter().position(|x| x == other).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clients_are_served_in_turn_not_in_arrival_order() {
+        let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 64, 64).unwrap());
+        let flood = vec![("flood".to_string(), false); 10];
+        let at = turn_after_flood(&pool, &flood, "other", false).await;
         assert!(
             at <= 1,
-            "the other client waits for at most one flood job: {order:?}"
+            "the other client waits for at most one flood job: {at}"
         );
     }
 
@@ -504,41 +506,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_agency_waits_for_at_most_one_job_of_a_public_flood_from_many_addresses() {
         let pool = Arc::new(Pool::new("t", 1, 1 << 20, 64, 32, 4).unwrap());
-        let gate = occupy(&pool, "ip:10.0.0.0").await;
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
-        for i in 0..10 {
-            let (p, o) = (pool.clone(), order.clone());
-            tasks.push(tokio::spawn(async move {
-                let ip = format!("ip:10.0.0.{}", i + 1);
-                p.run(&ip, true, move || {
-                    o.lock().unwrap().push(format!("public{i}"))
-                })
-                .await
-            }));
-            while pool.load().0 < i + 1 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        }
-        let (p, o) = (pool.clone(), order.clone());
-        tasks.push(tokio::spawn(async move {
-            p.run("user:ubnd", false, move || {
-                o.lock().unwrap().push("agency".into())
-            })
-            .await
-        }));
-        while pool.load().0 < 11 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        drop(gate);
-        for t in tasks {
-            t.await.unwrap().unwrap();
-        }
-        let order = order.lock().unwrap();
-        let at = order.iter().position(|x| x == "agency").unwrap();
+        let flood: Vec<_> = (1..=10).map(|i| (format!("ip:10.0.0.{i}"), true)).collect();
+        let at = turn_after_flood(&pool, &flood, "user:ubnd", false).await;
         assert!(
             at <= 1,
-            "ten addresses in turn would put it eleventh: {order:?}"
+            "served by client in arrival order it would run after all ten: {at}"
         );
     }
 }
