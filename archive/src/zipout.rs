@@ -14,10 +14,10 @@
 //! Resumable: [`ZipState`] (the zip's length, the spool's length, the entries) is what a
 //! journal keeps at a commit; [`ZipOut::open`] cuts both files back to it and continues.
 
+use crate::seqfile::SeqFile;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// §4.3.7 local file header signature.
@@ -55,9 +55,10 @@ pub struct ZipState {
     pub entries: u64,
 }
 
-/// A zip under construction.
+/// A zip under construction (written past the page cache where the file system allows it, as
+/// the tar bag is: [`SeqFile`]).
 pub struct ZipOut {
-    zip: BufWriter<File>,
+    zip: SeqFile,
     zip_path: PathBuf,
     cd: BufWriter<File>,
     cd_path: PathBuf,
@@ -260,10 +261,10 @@ impl ZipOut {
         at: ZipState,
         when: time::OffsetDateTime,
     ) -> io::Result<ZipOut> {
-        let z = open_at(zip, at.len).map_err(|e| err("open", zip, e))?;
+        let z = SeqFile::open(zip, at.len).map_err(|e| err("open", zip, e))?;
         let c = open_at(cd, at.cd_len).map_err(|e| err("open", cd, e))?;
         Ok(ZipOut {
-            zip: BufWriter::with_capacity(1 << 20, z),
+            zip: z,
             zip_path: zip.to_path_buf(),
             cd: BufWriter::with_capacity(1 << 16, c),
             cd_path: cd.to_path_buf(),
@@ -361,25 +362,24 @@ impl ZipOut {
         })
     }
 
-    /// Write out the buffered bytes of the zip and of the spool.
+    /// Write out the buffered bytes of the zip, made durable, and of the spool.
     pub fn flush(&mut self) -> io::Result<()> {
         self.zip
-            .flush()
+            .sync()
             .map_err(|e| err("write", &self.zip_path, e))?;
         self.cd.flush().map_err(|e| err("write", &self.cd_path, e))
     }
 
     /// The central directory (copied from the spool) and its end records after the last
-    /// entry; returns the zip file, complete, not yet made durable.
+    /// entry; returns the zip file, complete and durable.
     pub fn finish(mut self) -> io::Result<File> {
-        self.flush()?;
+        self.cd
+            .flush()
+            .map_err(|e| err("write", &self.cd_path, e))?;
         let cd_at = self.st.len;
         let cd_len = self.st.cd_len;
         let entries = self.st.entries;
-        let mut zip = self
-            .zip
-            .into_inner()
-            .map_err(|e| err("write", &self.zip_path, e.into_error()))?;
+        let mut zip = self.zip;
         let mut spool = self
             .cd
             .into_inner()
@@ -433,7 +433,7 @@ impl ZipOut {
         end.extend_from_slice(&0u16.to_le_bytes()); // comment
         zip.write_all(&end)
             .map_err(|e| err("write", &self.zip_path, e))?;
-        Ok(zip)
+        zip.into_file().map_err(|e| err("write", &self.zip_path, e))
     }
 }
 
@@ -453,8 +453,9 @@ impl Write for Entry<'_> {
         self.size += k as u64;
         Ok(k)
     }
+    /// The bytes stay buffered until the zip is flushed (whole blocks go out as they fill).
     fn flush(&mut self) -> io::Result<()> {
-        self.z.zip.flush()
+        Ok(())
     }
 }
 
@@ -470,14 +471,14 @@ impl Entry<'_> {
             size,
         } = self;
         let crc = crc.finalize();
-        z.zip.flush().map_err(|e| err("write", &z.zip_path, e))?;
-        let f = z.zip.get_ref();
-        f.write_all_at(&crc.to_le_bytes(), header_at + 14)
+        z.zip
+            .patch(header_at + 14, &crc.to_le_bytes())
             .map_err(|e| err("write", &z.zip_path, e))?;
         let mut sizes = [0u8; 16];
         sizes[..8].copy_from_slice(&size.to_le_bytes());
         sizes[8..].copy_from_slice(&size.to_le_bytes());
-        f.write_all_at(&sizes, header_at + 30 + name.len() as u64 + 4)
+        z.zip
+            .patch(header_at + 30 + name.len() as u64 + 4, &sizes)
             .map_err(|e| err("write", &z.zip_path, e))?;
         z.st.len += size;
         z.central(central_record(
