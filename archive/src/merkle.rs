@@ -37,6 +37,15 @@ fn split(n: u64) -> u64 {
 /// `[index·2^level, (index+1)·2^level)`.
 pub trait Nodes {
     fn node(&self, level: u8, index: u64) -> Result<Hash, String>;
+
+    /// The MTH of `[lo, lo + n)`, not a perfect subtree (the tree's right edge), if this
+    /// store remembers one: proofs of many leaves against one tree size recompute the same few.
+    fn edge(&self, _lo: u64, _n: u64) -> Option<Hash> {
+        None
+    }
+
+    /// Remember the MTH of `[lo, lo + n)` ([`Nodes::edge`]).
+    fn keep_edge(&self, _lo: u64, _n: u64, _h: Hash) {}
 }
 
 /// `MTH(D[lo : lo+n])` for a range the RFC recursion produces (lo aligned to the split).
@@ -47,8 +56,13 @@ pub fn mth(nodes: &dyn Nodes, lo: u64, n: u64) -> Result<Hash, String> {
     if n.is_power_of_two() && lo % n == 0 {
         return nodes.node(n.trailing_zeros() as u8, lo / n);
     }
+    if let Some(h) = nodes.edge(lo, n) {
+        return Ok(h);
+    }
     let k = split(n);
-    Ok(node_hash(&mth(nodes, lo, k)?, &mth(nodes, lo + k, n - k)?))
+    let h = node_hash(&mth(nodes, lo, k)?, &mth(nodes, lo + k, n - k)?);
+    nodes.keep_edge(lo, n, h);
+    Ok(h)
 }
 
 /// `PATH(m, D[0:n])` (§2.1.3.1): the audit path of leaf `m` in a tree of `n` leaves.
@@ -319,5 +333,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A store that remembers right-edge MTHs (as an export's does) across proofs of many
+    /// tree sizes, in an order that mixes them: every proof is the one the plain store gives,
+    /// and the edges were used.
+    #[test]
+    fn remembered_edges_give_the_same_proofs_for_every_size_and_leaf() {
+        struct Remembering {
+            plain: Mem,
+            edges: std::cell::RefCell<HashMap<(u64, u64), Hash>>,
+            used: std::cell::Cell<u64>,
+        }
+        impl Nodes for Remembering {
+            fn node(&self, l: u8, i: u64) -> Result<Hash, String> {
+                self.plain.node(l, i)
+            }
+            fn edge(&self, lo: u64, n: u64) -> Option<Hash> {
+                let h = self.edges.borrow().get(&(lo, n)).copied();
+                self.used.set(self.used.get() + h.is_some() as u64);
+                h
+            }
+            fn keep_edge(&self, lo: u64, n: u64, h: Hash) {
+                self.edges.borrow_mut().insert((lo, n), h);
+            }
+        }
+        let mut f = Frontier::default();
+        let mut plain = Mem(HashMap::new());
+        for i in 0..100u64 {
+            for (lv, idx, h) in f.push(leaf_hash(&i.to_le_bytes())) {
+                plain.0.insert((lv, idx), h);
+            }
+        }
+        let remembering = Remembering {
+            plain: Mem(plain.0.clone()),
+            edges: Default::default(),
+            used: Default::default(),
+        };
+        for n in (1..=100u64).rev().chain(1..=100) {
+            for m in 0..n {
+                assert_eq!(
+                    inclusion_proof(&remembering, m, n).unwrap(),
+                    inclusion_proof(&plain, m, n).unwrap(),
+                    "leaf {m} of {n}"
+                );
+            }
+            for m in 0..=n {
+                assert_eq!(
+                    consistency_proof(&remembering, m, n).unwrap(),
+                    consistency_proof(&plain, m, n).unwrap(),
+                    "{m} → {n}"
+                );
+            }
+        }
+        assert!(
+            remembering.used.get() > 10_000,
+            "{}",
+            remembering.used.get()
+        );
     }
 }

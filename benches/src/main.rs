@@ -1064,12 +1064,21 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let state = dir.join(format!("state-{file}"));
             let _ = std::fs::remove_file(&state);
             let start = Instant::now();
-            // KYSO_BENCH_PERF=FILE: profile the export with `perf record` (not for figures).
+            // KYSO_BENCH_PERF=FILE: profile the export with `perf record` (not for figures);
+            // with KYSO_BENCH_PERF_DWARF=1, call stacks from DWARF (the release build keeps no
+            // frame pointers).
             let perf = std::env::var_os("KYSO_BENCH_PERF");
+            let stacks: &[&str] = if std::env::var_os("KYSO_BENCH_PERF_DWARF").is_some() {
+                &["-F", "499", "--call-graph", "dwarf,16384"]
+            } else {
+                &["-F", "1999", "-g"]
+            };
             let mut cmd = match &perf {
                 Some(f) => {
                     let mut c = Command::new("perf");
-                    c.args(["record", "-F", "1999", "-g", "-o"])
+                    c.arg("record")
+                        .args(stacks)
+                        .arg("-o")
                         .arg(f)
                         .arg("--")
                         .arg(&kyso);
