@@ -221,8 +221,13 @@ pub(crate) fn options(dir: &Path) -> Options {
     o.set_atomic_flush(true);
     // Blob and table files bypass the page cache where the file system allows it.
     o.set_use_direct_io_for_flush_and_compaction(direct_io_works(dir));
+    // Every open (each CLI command) starts a new info log; RocksDB keeps 1,000 old ones.
+    o.set_keep_log_file_num(KEEP_INFO_LOGS);
     o
 }
+
+/// RocksDB info logs (`LOG`, `LOG.old.*`) kept in the archive directory.
+pub(crate) const KEEP_INFO_LOGS: usize = 8;
 
 /// Whether files in `dir` can be opened with O_DIRECT (tmpfs before Linux 6.6 refuses, and
 /// RocksDB would then fail at its first flush).

@@ -492,6 +492,26 @@ mod tests {
         );
     }
 
+    /// Each open starts a new RocksDB info log: years of CLI commands keep only the last few.
+    #[test]
+    fn reopening_keeps_a_bounded_number_of_info_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            drop(Archive::open(dir.path()).unwrap());
+        }
+        let logs = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with("LOG")
+            })
+            .count();
+        assert!(
+            (2..=crate::schema::KEEP_INFO_LOGS + 1).contains(&logs),
+            "{logs} info logs after 20 opens"
+        );
+    }
+
     #[test]
     fn direct_io_is_probed_and_flushes_work_on_tmpfs_too() {
         // The source tree is on a disk file system (ext4 here and in CI); the probe leaves
