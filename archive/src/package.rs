@@ -7,9 +7,12 @@
 //! §4.5.3); then every file is read with positional reads, so records are checked in parallel
 //! as from a directory. Every read is bounded by the caller's limit; entry names must stay
 //! inside the package's one top-level folder; links, devices and other non-file tar entries,
-//! and compressed or encrypted zip entries (kyso writes stored ones), are refused.
+//! and compressed or encrypted zip entries (kyso writes stored ones), are refused. So is a
+//! zip that another reader — Info-ZIP's unzip, Python's zipfile — would read
+//! otherwise (another member under a name, other bytes for an entry): what they extract is
+//! what a verdict is about.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
@@ -285,7 +288,7 @@ impl Package {
             Package::Zip(z) => z
                 .entries
                 .get(rel)
-                .map(|x| x.1)
+                .map(|x| x.2)
                 .ok_or_else(|| "No such file in the zip".into()),
         }
     }
@@ -407,27 +410,34 @@ fn read_at(f: &File, at: u64, n: usize) -> Result<Vec<u8>, String> {
     Ok(b)
 }
 
-/// Find the end of central directory record: the last one whose comment reaches the end of
-/// the file exactly; and the Zip64 record when a locator precedes it.
+/// Find the end of central directory record and the Zip64 record when a locator precedes it,
+/// where every reader finds them: the last end record signature in the file's tail (Python's
+/// zipfile and Info-ZIP's unzip take the last one), its comment ending the file; the Zip64
+/// record right before its locator (Python reads it there, unzip where the locator says); the
+/// central directory right before them (both readers shift every offset by any gap there).
+/// A zip that another reader would read another way is refused, not read kyso's way.
 fn zip_end(f: &File, len: u64) -> Result<ZipEnd, String> {
     if len < END_LEN {
         return Err("not a zip (too short)".into());
     }
     let tail_len = len.min(END_LEN + MAX_COMMENT + 20);
     let tail = read_at(f, len - tail_len, tail_len as usize)?;
-    let mut at = None;
-    for i in (0..=tail.len() - END_LEN as usize).rev() {
-        if le32(&tail, i) == crate::zipout::END
-            && i + END_LEN as usize + le16(&tail, i + 20) as usize == tail.len()
-        {
-            at = Some(i);
-            break;
-        }
+    let sig = crate::zipout::END.to_le_bytes();
+    let i = tail
+        .windows(4)
+        .rposition(|w| w == sig)
+        .ok_or("not a zip (no end of central directory record)")?;
+    if i + END_LEN as usize > tail.len()
+        || i + END_LEN as usize + le16(&tail, i + 20) as usize != tail.len()
+    {
+        return Err(refusal(
+            "the zip's end record is not where every reader finds it (its comment does not end the file, or holds another end record)",
+            "bản ghi kết thúc của zip không nằm ở chỗ mọi trình đọc tìm thấy (chú thích không kết thúc tệp, hoặc chứa một bản ghi kết thúc khác)",
+        ));
     }
-    let i = at.ok_or("not a zip (no end of central directory record)")?;
     let end_at = len - tail_len + i as u64;
     let e = &tail[i..];
-    if le16(e, 4) != 0 || le16(e, 6) != 0 {
+    if le16(e, 4) != 0 || le16(e, 6) != 0 || le16(e, 8) != le16(e, 10) {
         return Err("a zip split over several disks".into());
     }
     let mut end = ZipEnd {
@@ -442,14 +452,17 @@ fn zip_end(f: &File, len: u64) -> Result<ZipEnd, String> {
         if le32(l, 4) != 0 || le32(l, 16) > 1 {
             return Err("a zip split over several disks".into());
         }
-        if at64.checked_add(56).is_none_or(|x| x > end_at - 20) {
-            return Err("the Zip64 end record is not before its locator".into());
+        if end_at < 20 + 56 || at64 != end_at - 20 - 56 {
+            return Err(refusal(
+                "the Zip64 end record is not right before its locator (readers would differ on where the central directory is)",
+                "bản ghi kết thúc Zip64 không nằm ngay trước bộ định vị của nó (các trình đọc sẽ hiểu khác nhau về vị trí thư mục trung tâm)",
+            ));
         }
         let r = read_at(f, at64, 56)?;
-        if le32(&r, 0) != crate::zipout::END64 || le64(&r, 4) < 44 {
+        if le32(&r, 0) != crate::zipout::END64 || le64(&r, 4) != 44 {
             return Err("the Zip64 end of central directory record is damaged".into());
         }
-        if le32(&r, 16) != 0 || le32(&r, 20) != 0 {
+        if le32(&r, 16) != 0 || le32(&r, 20) != 0 || le64(&r, 24) != le64(&r, 32) {
             return Err("a zip split over several disks".into());
         }
         end = ZipEnd {
@@ -459,8 +472,11 @@ fn zip_end(f: &File, len: u64) -> Result<ZipEnd, String> {
         };
         limit = at64;
     }
-    if end.cd_at.checked_add(end.cd_len).is_none_or(|x| x > limit) {
-        return Err("the central directory is not where the end record says".into());
+    if end.cd_at.checked_add(end.cd_len) != Some(limit) {
+        return Err(refusal(
+            "the central directory does not end where the end record is (readers would shift every entry by the gap)",
+            "thư mục trung tâm không kết thúc ở chỗ bản ghi kết thúc (các trình đọc sẽ dịch mọi mục theo khoảng trống đó)",
+        ));
     }
     if end.entries > MAX_ZIP_ENTRIES {
         return Err(format!("more than {MAX_ZIP_ENTRIES} entries"));
@@ -469,6 +485,11 @@ fn zip_end(f: &File, len: u64) -> Result<ZipEnd, String> {
         return Err("the central directory is shorter than its entries".into());
     }
     Ok(end)
+}
+
+/// A refusal of a package that readers would read differently, in English and Vietnamese.
+fn refusal(en: &str, vi: &str) -> String {
+    format!("{en} — {vi}")
 }
 
 /// One central directory record (§4.3.12), as read.
@@ -486,6 +507,8 @@ pub struct CentralRecord {
 pub struct CentralRecords<'a> {
     r: std::io::BufReader<std::io::Take<&'a File>>,
     left: u64,
+    /// Bytes of the central directory not read yet: none once its last record is.
+    rest: u64,
 }
 
 impl<'a> CentralRecords<'a> {
@@ -497,6 +520,7 @@ impl<'a> CentralRecords<'a> {
         Ok(CentralRecords {
             r: std::io::BufReader::with_capacity(1 << 16, h.take(end.cd_len)),
             left: end.entries,
+            rest: end.cd_len,
         })
     }
 
@@ -517,6 +541,7 @@ impl<'a> CentralRecords<'a> {
         self.r
             .read_exact(&mut raw[46..])
             .map_err(|e| format!("the central directory: {e}"))?;
+        self.rest -= raw.len() as u64;
         let name = std::str::from_utf8(&raw[46..46 + n])
             .map_err(|_| "a zip entry name is not UTF-8".to_string())?
             .to_string();
@@ -556,10 +581,13 @@ impl<'a> CentralRecords<'a> {
         if flags & 1 != 0 {
             return Err(format!("zip entry {name:?} is encrypted"));
         }
-        if !folder && (method != 0 || csize != size) {
+        if method != 0 || csize != size {
             return Err(format!(
                 "zip entry {name:?} is compressed (method {method}): kyso reads stored entries, as it writes them"
             ));
+        }
+        if folder && size != 0 {
+            return Err(format!("zip folder entry {name:?} holds data"));
         }
         Ok(CentralRecord {
             raw,
@@ -575,6 +603,15 @@ impl Iterator for CentralRecords<'_> {
     type Item = Result<CentralRecord, String>;
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
+            // Python's zipfile reads records to the directory's end, unzip as many as the end
+            // record counts: both must find the same ones.
+            if self.rest != 0 {
+                self.rest = 0;
+                return Some(Err(refusal(
+                    "the central directory holds more than the records its end record counts (readers would differ on which files the zip holds)",
+                    "thư mục trung tâm chứa nhiều hơn số bản ghi mà bản ghi kết thúc khai báo (các trình đọc sẽ hiểu khác nhau về các tệp trong zip)",
+                )));
+            }
             return None;
         }
         self.left -= 1;
@@ -586,14 +623,78 @@ impl Iterator for CentralRecords<'_> {
     }
 }
 
+/// Where the data of `rec`'s entry starts, its local header (§4.3.7) checked against `rec`:
+/// the same name, flags, method, CRC-32 and sizes (Info-ZIP's unzip reads the sizes of the
+/// local header: it must read the bytes kyso reads).
+fn local_data(f: &File, rec: &CentralRecord) -> Result<u64, String> {
+    let h = read_at(f, rec.offset, 30).map_err(|e| format!("its local header: {e}"))?;
+    if le32(&h, 0) != crate::zipout::LOCAL {
+        return Err("its local header is damaged".into());
+    }
+    let (n, m) = (le16(&h, 26) as usize, le16(&h, 28) as usize);
+    let rest = read_at(f, rec.offset + 30, n + m).map_err(|e| format!("its local header: {e}"))?;
+    if &rest[..n] != rec.name.as_bytes() {
+        return Err("its local header names another file".into());
+    }
+    let c = &rec.raw;
+    let full = u32::MAX as u64;
+    let mut sizes = (le32(&h, 22) as u64, le32(&h, 18) as u64);
+    if sizes == (full, full) {
+        // §4.5.3: in a local header the Zip64 extra field holds both sizes.
+        let extra = &rest[n..];
+        let mut p = 0;
+        while p + 4 <= extra.len() {
+            let (id, len) = (le16(extra, p), le16(extra, p + 2) as usize);
+            if id == crate::zipout::ZIP64_EXTRA && len >= 16 && p + 4 + 16 <= extra.len() {
+                sizes = (le64(extra, p + 4), le64(extra, p + 12));
+                break;
+            }
+            p += 4 + len;
+        }
+    }
+    if le16(&h, 6) != le16(c, 8)
+        || le16(&h, 8) != le16(c, 10)
+        || le32(&h, 14) != le32(c, 16)
+        || sizes != (rec.size, rec.size)
+    {
+        return Err(refusal(
+            "its local header disagrees with the central directory (flags, method, CRC-32 or sizes): readers would read other bytes",
+            "tiêu đề cục bộ không khớp thư mục trung tâm (cờ, phương thức, CRC-32 hoặc kích thước): các trình đọc sẽ đọc các byte khác",
+        ));
+    }
+    Ok(rec.offset + 30 + (n + m) as u64)
+}
+
+/// A name that is a file and a folder at once — a file with entries under it, or a folder
+/// entry of a file's name — if there is one: extracted, one of them would be missing.
+fn file_and_folder<V>(files: &HashMap<String, V>, folders: &HashSet<String>) -> Option<String> {
+    for rel in files.keys() {
+        let mut p = rel.as_str();
+        while let Some((up, _)) = p.rsplit_once('/') {
+            if files.contains_key(up) {
+                return Some(up.to_string());
+            }
+            p = up;
+        }
+    }
+    folders.iter().find(|f| files.contains_key(*f)).cloned()
+}
+
+fn both(rel: &str) -> String {
+    refusal(
+        &format!("{rel:?} is both a file and a folder in the package (extracted, one of them would be missing)"),
+        &format!("{rel:?} vừa là tệp vừa là thư mục trong gói (khi giải nén sẽ thiếu một trong hai)"),
+    )
+}
+
 /// A zip's stored files, by path under its top-level folder.
 pub struct ZipIndex {
     file: File,
     path: PathBuf,
     /// The package's folder inside the zip.
     pub top: String,
-    /// Path (relative to the folder) → (local header offset, size).
-    entries: HashMap<String, (u64, u64)>,
+    /// Path (relative to the folder) → (local header offset, data offset, size).
+    entries: HashMap<String, (u64, u64, u64)>,
     /// Paths in central directory order.
     order: Vec<String>,
     /// Where its central directory is.
@@ -608,8 +709,12 @@ impl ZipIndex {
         let len = file.metadata().map_err(|e| format!("{shown}: {e}"))?.len();
         let end = zip_end(&file, len).map_err(|e| format!("{shown}: {e}"))?;
         let mut entries = HashMap::new();
+        let mut folders = HashSet::new();
         let mut order = Vec::new();
         let mut top: Option<String> = None;
+        // Where the entry before ends: each starts at or after it (none inside another, as
+        // unzip also refuses).
+        let mut next = 0u64;
         for rec in CentralRecords::new(&file, &end).map_err(|e| format!("{shown}: {e}"))? {
             let rec = rec.map_err(|e| format!("{shown}: {e}"))?;
             let name = rec.name.strip_suffix('/').unwrap_or(&rec.name);
@@ -636,18 +741,36 @@ impl ZipIndex {
                     ))
                 }
             }
-            if rec.folder {
-                continue;
-            }
-            if parts.is_empty() {
-                return Err(format!("zip entry {:?} is a file, not a folder", rec.name));
-            }
             if rec.offset >= end.cd_at {
                 return Err(format!("zip entry {:?} starts past its entries", rec.name));
             }
+            let data = local_data(&file, &rec)
+                .map_err(|e| format!("{shown}: zip entry {:?}: {e}", rec.name))?;
+            if rec.offset < next {
+                return Err(format!(
+                    "{shown}: {}",
+                    refusal(
+                        &format!("zip entry {:?} starts inside the entry before it, or before it (overlapping entries)", rec.name),
+                        &format!("mục zip {:?} bắt đầu bên trong hoặc trước mục đứng trước nó (các mục chồng lên nhau)", rec.name),
+                    )
+                ));
+            }
+            next = data
+                .checked_add(rec.size)
+                .filter(|&x| x <= end.cd_at)
+                .ok_or_else(|| {
+                    format!("zip entry {:?}: its data runs past the entries", rec.name)
+                })?;
             let rel = parts.join("/");
+            if rec.folder {
+                folders.insert(rel);
+                continue;
+            }
+            if rel.is_empty() {
+                return Err(format!("zip entry {:?} is a file, not a folder", rec.name));
+            }
             if entries
-                .insert(rel.clone(), (rec.offset, rec.size))
+                .insert(rel.clone(), (rec.offset, data, rec.size))
                 .is_some()
             {
                 return Err(format!(
@@ -656,6 +779,9 @@ impl ZipIndex {
                 ));
             }
             order.push(rel);
+        }
+        if let Some(p) = file_and_folder(&entries, &folders) {
+            return Err(format!("{shown}: {}", both(&p)));
         }
         Ok(ZipIndex {
             file,
@@ -675,26 +801,13 @@ impl ZipIndex {
         &self.file
     }
 
-    /// Where an entry's local header starts, where its data starts and its size; the local
-    /// header checked against the central directory (its name), the data inside the entries.
+    /// Where an entry's local header starts, where its data starts and its size (its local
+    /// header checked against the central directory when the zip was indexed).
     pub fn locate(&self, rel: &str) -> Result<(u64, u64, u64), String> {
-        let &(at, size) = self.entries.get(rel).ok_or("No such file in the zip")?;
-        let h = read_at(&self.file, at, 30).map_err(|e| format!("its local header: {e}"))?;
-        if le32(&h, 0) != crate::zipout::LOCAL {
-            return Err("its local header is damaged".into());
-        }
-        let (n, m) = (le16(&h, 26) as u64, le16(&h, 28) as u64);
-        let want = format!("{}/{rel}", self.top);
-        let name = read_at(&self.file, at + 30, n as usize)
-            .map_err(|e| format!("its local header: {e}"))?;
-        if name != want.as_bytes() {
-            return Err("its local header names another file".into());
-        }
-        let data = at + 30 + n + m;
-        if data.checked_add(size).is_none_or(|x| x > self.end.cd_at) {
-            return Err("its data runs past the entries".into());
-        }
-        Ok((at, data, size))
+        self.entries
+            .get(rel)
+            .copied()
+            .ok_or_else(|| "No such file in the zip".into())
     }
 
     /// An entry's data offset and size.
