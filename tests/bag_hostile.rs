@@ -1,8 +1,8 @@
 //! Packages from outside, made hostile: an archivist hands `kyso bag verify` a tar or zip from
 //! long-term storage decades later, and an attacker or a damaged medium controls every byte.
 //! Each package here is made from one real export (SoftHSM2 keys, RocksDB) by tools we did not
-//! write — Python's struct and zipfile (tests/hostile/packages.py) — and each is one that another
-//! reader (Info-ZIP's unzip, Python's zipfile) reads
+//! write — Python's struct, zipfile and tarfile (tests/hostile/packages.py), GNU tar, coreutils
+//! — and each is one that another reader (Info-ZIP's unzip, Python's zipfile, GNU tar) reads
 //! otherwise than kyso read it: a document other than the one kyso checked comes out under the
 //! same name. kyso must refuse it, never call it valid.
 
@@ -14,7 +14,8 @@ use std::process::Command;
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
 const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
-/// The document a forger replaces, in an E-ARK package.
+/// The document a forger replaces, in a bag and in an E-ARK package.
+const BAG_DOC: &str = "data/records/0/document.pdf";
 const EARK_DOC: &str = "representations/rep1/data/records/0/document.pdf";
 
 struct Setup {
@@ -138,6 +139,20 @@ fn unzip_reads(zip: &Path, rel: &str) -> Vec<u8> {
         .stdout
 }
 
+/// What GNU tar extracts as `member` (None: not a file once extracted).
+fn gnu_tar_extracts(tar: &Path, member: &str) -> Option<Vec<u8>> {
+    let to = tempfile::tempdir().unwrap();
+    Command::new("tar")
+        .arg("-xf")
+        .arg(tar)
+        .arg("-C")
+        .arg(to.path())
+        .output()
+        .unwrap();
+    let p = to.path().join(member);
+    p.is_file().then(|| std::fs::read(p).unwrap())
+}
+
 /// `kyso bag verify` refused the package before reading any record, saying why.
 fn assert_refused(r: &Run, why: &str, case: &str) {
     assert_eq!(r.code, 3, "{case}: not refused:\n{}{}", r.stdout, r.stderr);
@@ -208,4 +223,90 @@ fn zips_that_unzip_or_python_read_otherwise_than_kyso_are_refused() {
     let bad = s.hostile("zip-deflated", &zip, EARK_DOC);
     assert_eq!(python_reads(&bad, EARK_DOC), doc);
     assert_refused(&s.verify(&bad), "is compressed (method 8)", "zip-deflated");
+}
+
+#[test]
+fn tars_that_gnu_tar_reads_otherwise_than_kyso_are_refused() {
+    let s = Setup::new();
+    let tar = s.export("nop-luu.tar", "bagit");
+    assert_eq!(s.verify(&tar).json()["ok"], true);
+    let member = format!("nop-luu/{BAG_DOC}");
+    let doc = gnu_tar_extracts(&tar, &member).unwrap();
+    let forged = forged(&doc);
+    // Each adds a member kyso took for a tag file it does not read (`notes.txt`) and GNU tar
+    // extracts as the document, forged.
+    for (kind, why) in [
+        // Two PAX path records: the tar crate took the first, GNU tar takes the last.
+        ("tar-pax-path-twice", "the PAX key \"path\" twice"),
+        // A GNU long name and a PAX path for one member, in either order.
+        (
+            "tar-long-name-and-pax-path",
+            "both a GNU long name and a PAX path",
+        ),
+        (
+            "tar-pax-path-and-long-name",
+            "both a GNU long name and a PAX path",
+        ),
+        // A PAX sparse member: GNU tar names it by GNU.sparse.name.
+        (
+            "tar-pax-sparse-name",
+            "GNU sparse files and volumes are refused",
+        ),
+        // A base-256 size too large for GNU tar, which then skips to the forged member
+        // hidden in the data the tar crate read as the member's.
+        (
+            "tar-size-base256-too-large",
+            "its size or checksum field is not a plain number",
+        ),
+    ] {
+        let bad = s.hostile(kind, &tar, BAG_DOC);
+        assert_eq!(
+            gnu_tar_extracts(&bad, &member).as_deref(),
+            Some(&forged[..]),
+            "{kind}"
+        );
+        assert_refused(&s.verify(&bad), why, kind);
+    }
+    // A folder member named like the document, after it: GNU tar's extraction has no document.
+    let bad = s.hostile("tar-folder-over-file", &tar, BAG_DOC);
+    assert_eq!(gnu_tar_extracts(&bad, &member), None);
+    assert_refused(
+        &s.verify(&bad),
+        "is both a file and a folder in the package",
+        "tar-folder-over-file",
+    );
+    // A GNU long name of 1 GiB: refused from its header, not read into memory (the verifier
+    // runs in 600 MB of address space).
+    let bad = s.hostile("tar-long-name-of-1-gib", &tar, BAG_DOC);
+    assert_refused(
+        &s.verify(&bad),
+        "a GNU long name or PAX header of 1073741824 bytes (at most 4096 are read)",
+        "tar-long-name-of-1-gib",
+    );
+    // A forged document appended with GNU tar (`tar --append`): the tar has the name twice,
+    // GNU tar extracts the later one, and that is the one kyso checks.
+    let appended = s.demo.path().join("appended.tar");
+    std::fs::copy(&tar, &appended).unwrap();
+    let dir = s.demo.path().join("forger");
+    std::fs::create_dir_all(dir.join("nop-luu/data/records/0")).unwrap();
+    std::fs::write(dir.join(&member), &forged).unwrap();
+    let st = Command::new("tar")
+        .arg("--append")
+        .arg("-f")
+        .arg(&appended)
+        .arg("-C")
+        .arg(&dir)
+        .arg(&member)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(gnu_tar_extracts(&appended, &member), Some(forged));
+    let r = s.verify(&appended);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["records"][0]["ok"], false, "{j}");
+    assert!(
+        j["records"][0]["problems"].to_string().contains(BAG_DOC),
+        "{j}"
+    );
 }

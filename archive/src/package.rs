@@ -8,7 +8,7 @@
 //! as from a directory. Every read is bounded by the caller's limit; entry names must stay
 //! inside the package's one top-level folder; links, devices and other non-file tar entries,
 //! and compressed or encrypted zip entries (kyso writes stored ones), are refused. So is a
-//! zip that another reader — Info-ZIP's unzip, Python's zipfile — would read
+//! tar or zip that another reader — GNU tar, Info-ZIP's unzip, Python's zipfile — would read
 //! otherwise (another member under a name, other bytes for an entry): what they extract is
 //! what a verdict is about.
 
@@ -62,28 +62,222 @@ pub fn is_tar(path: &Path) -> bool {
         && &b[257..262] == b"ustar"
 }
 
+/// Longest name a GNU long-name entry may give (PATH_MAX), and most bytes of a PAX header.
+const MAX_LONG_NAME: u64 = 4096;
+const MAX_PAX: u64 = 64 << 10;
+
+/// A numeric field of a tar header in the one form every reader reads alike: octal digits
+/// (after spaces), then only NULs or spaces; or base-256 (first byte 0x80) within 64 bits.
+/// The tar crate also takes a sign, which GNU tar reads as its old base-64, and drops the
+/// high bytes of a base-256 value GNU tar finds too large — after which GNU tar skips to
+/// whatever looks like the next header, inside the data kyso read.
+fn tar_number(f: &[u8]) -> Option<u64> {
+    if f.first() == Some(&0x80) {
+        let (high, low) = f[1..].split_at(f.len().checked_sub(9)?);
+        let low: [u8; 8] = low.try_into().ok()?;
+        return high
+            .iter()
+            .all(|&b| b == 0)
+            .then(|| u64::from_be_bytes(low));
+    }
+    let f = &f[f.iter().take_while(|&&b| b == b' ').count()..];
+    let digits = f.iter().take_while(|b| (b'0'..=b'7').contains(*b)).count();
+    if digits == 0 || !f[digits..].iter().all(|&b| b == 0 || b == b' ') {
+        return None;
+    }
+    u64::from_str_radix(std::str::from_utf8(&f[..digits]).ok()?, 8).ok()
+}
+
+/// What a header gives of itself that readers could read differently: its size and checksum
+/// fields in another form than [`tar_number`]'s, or the POSIX magic with another version (the
+/// tar crate then ignores the name prefix GNU tar puts before the name).
+fn tar_header_check(h: &tar::Header) -> Result<(), Why> {
+    let b = h.as_bytes();
+    if tar_number(&b[124..136]) != h.entry_size().ok()
+        || tar_number(&b[148..156]).map(|x| x as u32) != h.cksum().ok()
+    {
+        return Err(why(
+            "its size or checksum field is not a plain number",
+            "trường kích thước hoặc tổng kiểm tra không phải một số thông thường",
+        ));
+    }
+    if &b[257..263] == b"ustar\0" && &b[263..265] != b"00" {
+        return Err(why(
+            "a POSIX header of another version",
+            "tiêu đề POSIX của phiên bản khác",
+        ));
+    }
+    Ok(())
+}
+
+/// What is wrong, in English and Vietnamese.
+type Why = (String, String);
+
+fn why(en: impl Into<String>, vi: impl Into<String>) -> Why {
+    (en.into(), vi.into())
+}
+
+/// A GNU long-name entry's or a PAX header's data, at most `max` bytes.
+fn tar_meta(e: &mut impl Read, size: u64, max: u64) -> Result<Vec<u8>, Why> {
+    if size > max {
+        return Err(why(
+            format!("a GNU long name or PAX header of {size} bytes (at most {max} are read)"),
+            format!("tên dài GNU hoặc tiêu đề PAX dài {size} byte (chỉ đọc tối đa {max})"),
+        ));
+    }
+    let mut v = Vec::new();
+    e.take(max)
+        .read_to_end(&mut v)
+        .map_err(|e| why(e.to_string(), e.to_string()))?;
+    Ok(v)
+}
+
+/// A PAX extended header's records (POSIX.1-2008 pax, "length key=value\n"): the path and the
+/// size it gives. Readers differ on a key given twice (the tar crate takes the first, GNU tar
+/// and Python the last) and on GNU's keys (sparse files, named by `GNU.sparse.name`, which the
+/// tar crate does not read): refused.
+fn pax_records(mut b: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), Why> {
+    let (mut path, mut size) = (None, None);
+    let mut seen = HashSet::new();
+    let malformed = || why("a malformed PAX record", "một bản ghi PAX sai dạng");
+    while !b.is_empty() {
+        let sp = b.iter().position(|&c| c == b' ').ok_or_else(malformed)?;
+        let len: usize = std::str::from_utf8(&b[..sp])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|&n| n > sp + 1 && n <= b.len())
+            .ok_or_else(malformed)?;
+        let rec = &b[sp + 1..len];
+        b = &b[len..];
+        let rec = rec.strip_suffix(b"\n").ok_or_else(malformed)?;
+        let eq = rec.iter().position(|&c| c == b'=').ok_or_else(malformed)?;
+        let (key, value) = (&rec[..eq], &rec[eq + 1..]);
+        let k = String::from_utf8_lossy(key);
+        if !seen.insert(key) {
+            return Err(why(
+                format!("the PAX key {k:?} twice"),
+                format!("khóa PAX {k:?} xuất hiện hai lần"),
+            ));
+        }
+        if key.starts_with(b"GNU.") {
+            return Err(why(
+                format!("the PAX key {k:?} (GNU sparse files and volumes are refused)"),
+                format!("khóa PAX {k:?} (tệp thưa và tập đa phần của GNU bị từ chối)"),
+            ));
+        }
+        match key {
+            b"path" => path = Some(value.to_vec()),
+            b"size" => {
+                size = Some(
+                    std::str::from_utf8(value)
+                        .ok()
+                        .filter(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()))
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(malformed)?,
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok((path, size))
+}
+
 impl TarIndex {
-    /// Index the tar at `path`: one pass over its headers.
+    /// Index the tar at `path`: one pass over its headers. GNU long names and PAX headers are
+    /// read here, bounded, the way GNU tar reads them; what readers would read differently is
+    /// refused (see [`tar_number`], [`pax_records`]).
     pub fn open(path: &Path) -> Result<TarIndex, String> {
         let shown = path.display();
         let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
         let mut ar = tar::Archive::new(&file);
         let mut entries = HashMap::new();
+        let mut folders = HashSet::new();
         let mut order = Vec::new();
         let mut top: Option<String> = None;
         let mut end = 0u64;
         let it = ar
             .entries_with_seek()
-            .map_err(|e| format!("{shown}: not a tar: {e}"))?;
+            .map_err(|e| format!("{shown}: not a tar: {e}"))?
+            .raw(true);
+        // What a GNU long-name entry and a PAX header said of the entry after them.
+        let (mut long_name, mut pax): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
         for (n, e) in it.enumerate() {
             if n >= MAX_ENTRIES {
                 return Err(format!("{shown} has more than {MAX_ENTRIES} entries"));
             }
-            let e = e.map_err(|e| format!("{shown}: a damaged tar entry: {e}"))?;
-            let name = e
-                .path()
-                .map_err(|e| format!("{shown}: an entry name: {e}"))?
-                .into_owned();
+            let mut e = e.map_err(|e| format!("{shown}: a damaged tar entry: {e}"))?;
+            let at_header = e.raw_header_position();
+            let bad = |(en, vi): Why| {
+                format!(
+                    "{shown}: {}",
+                    refusal(
+                        &format!("the tar header at byte {at_header}: {en} (readers would read the tar differently)"),
+                        &format!("tiêu đề tar tại byte {at_header}: {vi} (các trình đọc sẽ đọc tar khác nhau)"),
+                    )
+                )
+            };
+            tar_header_check(e.header()).map_err(&bad)?;
+            let (at, size) = (e.raw_file_position(), e.size());
+            end = at
+                .checked_add(size.div_ceil(512) * 512)
+                .ok_or_else(|| format!("{shown}: a tar entry's size is impossible"))?;
+            match e.header().entry_type() {
+                tar::EntryType::GNULongName if long_name.is_none() => {
+                    let v = tar_meta(&mut e, size, MAX_LONG_NAME).map_err(bad)?;
+                    long_name = Some(v);
+                    continue;
+                }
+                tar::EntryType::XHeader if pax.is_none() => {
+                    let v = tar_meta(&mut e, size, MAX_PAX).map_err(bad)?;
+                    pax = Some(v);
+                    continue;
+                }
+                tar::EntryType::GNULongName | tar::EntryType::XHeader => {
+                    return Err(bad(why(
+                        "two long names or PAX headers for one entry",
+                        "hai tên dài hoặc hai tiêu đề PAX cho một mục",
+                    )))
+                }
+                _ => {}
+            }
+            let (pax_path, pax_size) = match pax.take() {
+                Some(p) => pax_records(&p).map_err(&bad)?,
+                None => (None, None),
+            };
+            if pax_size.is_some_and(|s| s != size) {
+                return Err(bad(why(
+                    "a PAX size other than its header's",
+                    "kích thước PAX khác kích thước trong tiêu đề",
+                )));
+            }
+            // GNU tar takes a PAX path over a GNU long name, the tar crate the long name:
+            // never both. A long name ends at its first NUL for GNU tar: one NUL, at its end.
+            let name = match (long_name.take(), pax_path) {
+                (Some(_), Some(_)) => {
+                    return Err(bad(why(
+                        "both a GNU long name and a PAX path (GNU tar takes one, the tar crate the other)",
+                        "vừa có tên dài GNU vừa có đường dẫn PAX (GNU tar lấy một, thư viện tar lấy cái kia)",
+                    )))
+                }
+                (Some(mut l), None) => {
+                    if l.last() == Some(&0) {
+                        l.pop();
+                    }
+                    l
+                }
+                (None, Some(p)) => p,
+                (None, None) => e.header().path_bytes().into_owned(),
+            };
+            if name.contains(&0) {
+                return Err(bad(why(
+                    "a NUL in its name (GNU tar cuts the name there)",
+                    "ký tự NUL trong tên (GNU tar cắt tên tại đó)",
+                )));
+            }
+            let name = PathBuf::from(
+                <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(name),
+            );
+            let slash = name.as_os_str().as_encoded_bytes().ends_with(b"/");
             let shown_name = name.display().to_string();
             let mut parts = Vec::new();
             for c in name.components() {
@@ -114,12 +308,17 @@ impl TarIndex {
                     ))
                 }
             }
-            let (at, size) = (e.raw_file_position(), e.size());
-            end = at
-                .checked_add(size.div_ceil(512) * 512)
-                .ok_or_else(|| format!("tar entry {shown_name:?}: its size is impossible"))?;
             match e.header().entry_type() {
-                tar::EntryType::Directory => continue,
+                tar::EntryType::Directory => {
+                    folders.insert(parts.join("/"));
+                    continue;
+                }
+                tar::EntryType::Regular | tar::EntryType::Continuous if slash => {
+                    return Err(bad(why(
+                        "a file whose name ends with '/' (GNU tar makes a folder of it)",
+                        "một tệp có tên kết thúc bằng '/' (GNU tar tạo thư mục từ nó)",
+                    )))
+                }
                 tar::EntryType::Regular | tar::EntryType::Continuous => {}
                 t => {
                     return Err(format!(
@@ -134,6 +333,14 @@ impl TarIndex {
             if entries.insert(rel.clone(), (at, size)).is_none() {
                 order.push(rel);
             }
+        }
+        if long_name.is_some() || pax.is_some() {
+            return Err(format!(
+                "{shown}: a GNU long name or PAX header describes no entry"
+            ));
+        }
+        if let Some(p) = file_and_folder(&entries, &folders) {
+            return Err(format!("{shown}: {}", both(&p)));
         }
         Ok(TarIndex {
             file,

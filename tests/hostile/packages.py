@@ -10,6 +10,7 @@ document under the same name. Prints nothing; exits non-zero on a KIND it does n
 """
 import struct
 import sys
+import tarfile
 import zlib
 
 kind, source, out, document = sys.argv[1:5]
@@ -163,7 +164,90 @@ def zip_case():
     return None
 
 
-made = zip_case()
+# ---- tar (POSIX.1-1988 ustar headers, GNU long names, POSIX.1-2001 pax headers) ----
+
+def tar_end():
+    t = tarfile.open(source)
+    last = t.getmembers()[-1]
+    top = t.getmembers()[0].name.split('/')[0]
+    return (last.offset_data + last.size + 511) // 512 * 512, top, t
+
+
+def header(name, size_field, typ=b'0'):
+    """One 512-byte header as GNU tar writes it (its magic), the size field as given."""
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[100:108] = b'0000644\0'
+    h[108:116] = h[116:124] = b'0000000\0'
+    h[124:136] = size_field
+    h[136:148] = b'00000000000\0'
+    h[156:157] = typ
+    h[257:265] = b'ustar  \0'
+    h[148:156] = b' ' * 8
+    h[148:156] = b'%06o\0 ' % sum(h)
+    return bytes(h)
+
+
+def octal(n): return b'%011o\0' % n
+def padded(b): return b + bytes(-len(b) % 512)
+def member(name, data, typ=b'0'): return header(name, octal(len(data)), typ) + padded(data)
+
+
+def pax(*records):
+    out = b''
+    for k, v in records:
+        r = b' %s=%s\n' % (k.encode(), v.encode())
+        n = len(r) + len(str(len(r)))
+        n = len(r) + len(str(n))
+        out += b'%d' % n + r
+    return member(b'././@PaxHeader', out, b'x')
+
+
+def tar_case():
+    end, top, t = tar_end()
+    doc = ('%s/%s' % (top, document)).encode()
+    forged = forge(t.extractfile(doc.decode()).read())
+    aside = ('%s/notes.txt' % top).encode()  # a tag file kyso does not read
+    body = src[:end]
+    if kind == 'tar-pax-path-twice':
+        # Two path records: the tar crate takes the first, GNU tar and Python the last.
+        add = pax(('path', aside.decode()), ('path', doc.decode())) + member(aside, forged)
+    elif kind == 'tar-long-name-and-pax-path':
+        # A GNU long name (the tar crate's name) and a PAX path (GNU tar's) for one member.
+        add = member(b'././@LongLink', aside + b'\0', b'L') + pax(('path', doc.decode()))
+        add += member(aside, forged)
+    elif kind == 'tar-pax-path-and-long-name':
+        add = pax(('path', doc.decode())) + member(b'././@LongLink', aside + b'\0', b'L')
+        add += member(aside, forged)
+    elif kind == 'tar-pax-sparse-name':
+        # A PAX sparse member (format 0.1, as GNU tar writes it): GNU tar names it by
+        # GNU.sparse.name, which the tar crate does not read.
+        add = pax(('GNU.sparse.major', '0'), ('GNU.sparse.minor', '1'),
+                  ('GNU.sparse.name', doc.decode()), ('GNU.sparse.realsize', str(len(forged))),
+                  ('GNU.sparse.numblocks', '1'), ('GNU.sparse.map', '0,%d' % len(forged)))
+        add += member(('%s/GNUSparseFile.0/notes' % top).encode(), forged)
+    elif kind == 'tar-size-base256-too-large':
+        # A base-256 size with a high byte set: the tar crate keeps its low 64 bits, GNU tar
+        # finds it out of range and skips to the next thing that looks like a header -- the
+        # forged member inside the data kyso read.
+        inner = padded(member(doc, forged))
+        add = header(aside, b'\x80\x00\x00\x01' + struct.pack('>Q', len(inner))) + inner
+    elif kind == 'tar-folder-over-file':
+        # A folder member named like the document, after it: GNU tar replaces the file.
+        add = header(doc + b'/', octal(0), b'5')
+    elif kind == 'tar-long-name-of-1-gib':
+        # A GNU long name of 1 GiB (a hole: no disk used), which the tar crate read whole.
+        add = header(b'././@LongLink', octal(1 << 30), b'L')
+        open(out, 'wb').write(body + add)
+        import os
+        os.truncate(out, len(body) + len(add) + (1 << 30) + 1024)
+        return b''
+    else:
+        return None
+    return body + add + bytes(1024)
+
+
+made = zip_case() if kind.startswith('zip') else tar_case()
 if made is None:
     sys.exit('unknown kind ' + kind)
 if made:
