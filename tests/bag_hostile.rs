@@ -4,7 +4,8 @@
 //! write — Python's struct, zipfile and tarfile (tests/hostile/packages.py), GNU tar, coreutils
 //! — and each is one that another reader (Info-ZIP's unzip, Python's zipfile, GNU tar) reads
 //! otherwise than kyso read it: a document other than the one kyso checked comes out under the
-//! same name. kyso must refuse it, never call it valid.
+//! same name. kyso must refuse it, never call it valid. And `kyso bag renew`, which writes into
+//! packages, writes nothing outside the package it renews.
 
 mod common;
 use common::*;
@@ -81,6 +82,16 @@ impl Setup {
             .output()
             .unwrap()
             .into()
+    }
+
+    fn renew(&self, package: &Path) -> Run {
+        self.demo.run_pin(&[
+            "bag",
+            "renew",
+            package.to_str().unwrap(),
+            "--tsa-key",
+            TSA_KEY,
+        ])
     }
 
     /// A hostile copy of `package`, made by tests/hostile/packages.py.
@@ -309,4 +320,91 @@ fn tars_that_gnu_tar_reads_otherwise_than_kyso_are_refused() {
         j["records"][0]["problems"].to_string().contains(BAG_DOC),
         "{j}"
     );
+}
+
+/// `ln -s TARGET LINK`.
+fn ln_s(target: &Path, link: &Path) {
+    let st = Command::new("ln")
+        .arg("-s")
+        .arg(target)
+        .arg(link)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn renew_writes_only_into_its_package_and_a_folder_is_read_only_inside_itself() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let tar = s.export("nop-luu.tar", "bagit");
+    let zip = s.export("nop-luu.zip", "eark");
+    let outside = s.demo.path().join("outside.txt");
+    let untouched = || assert_eq!(std::fs::read(&outside).unwrap(), b"not the package's\n");
+
+    // A folder bag whose `data` is a symbolic link to a copy elsewhere: read from outside
+    // the package, it verified; now the link is named, and nothing behind it read.
+    let linked = s.demo.path().join("linked");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(&bag)
+        .arg(&linked)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let elsewhere = s.demo.path().join("elsewhere");
+    std::fs::rename(linked.join("data"), &elsewhere).unwrap();
+    ln_s(&elsewhere, &linked.join("data"));
+    let r = s.verify(&linked);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert!(
+        j["package"]
+            .to_string()
+            .contains("a symbolic link inside the package"),
+        "{j}"
+    );
+
+    // What an interrupted renewal leaves beside its files — or a forger plants — is a
+    // symbolic link to a file outside: the renewal removes it and writes its own file.
+    for (package, planted) in [
+        (&bag, bag.join("tagmanifest-sha256.txt.tmp")),
+        (&bag, bag.join("kyso-renewal-2.tsr.tmp")),
+        (&tar, s.demo.path().join("nop-luu.tar.renew-partial")),
+        (&zip, s.demo.path().join("nop-luu.zip.renew-partial")),
+        (&zip, s.demo.path().join("nop-luu.zip.renew-central")),
+    ] {
+        std::fs::write(&outside, b"not the package's\n").unwrap();
+        ln_s(&outside, &planted);
+        let r = s.renew(package);
+        assert_eq!(r.code, 0, "{}: {}", planted.display(), r.stderr);
+        untouched();
+        assert!(!planted.exists(), "{}", planted.display());
+        let j = s.verify(package).json();
+        assert_eq!(j["ok"], true, "{}: {j}", planted.display());
+        assert!(std::fs::symlink_metadata(package).unwrap().is_dir() || package.is_file());
+        assert!(!std::fs::symlink_metadata(package)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert!(
+        std::fs::symlink_metadata(bag.join("tagmanifest-sha256.txt"))
+            .unwrap()
+            .is_file()
+    );
+
+    // A symbolic link to a tar: renewing in a copy renamed over the link would leave the
+    // package it names as it was; refused, the link and the tar as they were.
+    let link = s.demo.path().join("current.tar");
+    ln_s(&tar, &link);
+    let before = std::fs::read(&tar).unwrap();
+    let r = s.renew(&link);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is a symbolic link"), "{}", r.stderr);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&tar).unwrap(), before);
 }

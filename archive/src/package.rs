@@ -10,7 +10,7 @@
 //! and compressed or encrypted zip entries (kyso writes stored ones), are refused. So is a
 //! tar or zip that another reader — GNU tar, Info-ZIP's unzip, Python's zipfile — would read
 //! otherwise (another member under a name, other bytes for an entry): what they extract is
-//! what a verdict is about.
+//! what a verdict is about. A folder is read only inside itself: no symbolic link is followed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
@@ -43,6 +43,36 @@ pub enum Package {
     Dir(PathBuf),
     Tar(TarIndex),
     Zip(ZipIndex),
+}
+
+/// `rel` in the package folder `root`: plain names only, and no symbolic link on the way (a
+/// folder of the package linked elsewhere would have the package read from outside it) — nor
+/// at the end when `folder`; a file at the end is opened without following a link.
+fn inside(root: &Path, rel: &str, folder: bool) -> Result<PathBuf, String> {
+    let mut p = root.to_path_buf();
+    let mut parts = Path::new(rel).components().peekable();
+    while let Some(c) = parts.next() {
+        let Component::Normal(name) = c else {
+            return Err(format!(
+                "{}: not a path inside the package",
+                root.join(rel).display()
+            ));
+        };
+        p.push(name);
+        if (folder || parts.peek().is_some())
+            && std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(format!(
+                "{}: {}",
+                p.display(),
+                refusal(
+                    "a symbolic link inside the package (what it points to is outside the package, and not read)",
+                    "một liên kết tượng trưng trong gói (đích của nó nằm ngoài gói và không được đọc)",
+                )
+            ));
+        }
+    }
+    Ok(p)
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -430,15 +460,9 @@ impl Package {
     pub fn open_file(&self, rel: &str) -> Result<(Box<dyn Read + '_>, u64), String> {
         match self {
             Package::Dir(root) => {
-                let p = root.join(rel);
                 // Only a regular file inside the folder: a name a hostile manifest gives
                 // (`/dev/zero`, `../../etc/passwd`, a symbolic link) is refused, not read.
-                if !Path::new(rel)
-                    .components()
-                    .all(|c| matches!(c, Component::Normal(_)))
-                {
-                    return Err(format!("{}: not a path inside the package", p.display()));
-                }
+                let p = inside(root, rel, false)?;
                 use std::os::unix::fs::OpenOptionsExt;
                 let f = std::fs::OpenOptions::new()
                     .read(true)
@@ -484,7 +508,7 @@ impl Package {
     /// A file's size.
     pub fn len(&self, rel: &str) -> Result<u64, String> {
         match self {
-            Package::Dir(root) => std::fs::metadata(root.join(rel))
+            Package::Dir(root) => std::fs::symlink_metadata(inside(root, rel, false)?)
                 .map(|m| m.len())
                 .map_err(|e| e.to_string()),
             Package::Tar(t) => t
@@ -502,7 +526,9 @@ impl Package {
 
     pub fn exists(&self, rel: &str) -> bool {
         match self {
-            Package::Dir(root) => root.join(rel).exists(),
+            Package::Dir(root) => {
+                inside(root, rel, false).is_ok_and(|p| std::fs::symlink_metadata(p).is_ok())
+            }
             Package::Tar(t) => t.entries.contains_key(rel),
             Package::Zip(z) => z.entries.contains_key(rel),
         }
@@ -528,6 +554,12 @@ impl Package {
         let mut errors = Vec::new();
         match self {
             Package::Dir(root) => {
+                if let Err(e) = inside(root, rel, true) {
+                    errors.push((rel.to_string(), e));
+                    return (out, errors);
+                }
+                // Below `rel`, a linked folder is not followed: it is listed as a file, whose
+                // opening (O_NOFOLLOW) fails.
                 let mut stack = vec![(rel.to_string(), 0usize)];
                 while let Some((dir, depth)) = stack.pop() {
                     let entries = match std::fs::read_dir(root.join(&dir)) {
@@ -564,7 +596,8 @@ impl Package {
     /// The names directly inside the folder `rel` (files and folders).
     pub fn names_in(&self, rel: &str) -> BTreeSet<String> {
         match self {
-            Package::Dir(root) => std::fs::read_dir(root.join(rel))
+            Package::Dir(root) => inside(root, rel, true)
+                .and_then(|p| std::fs::read_dir(p).map_err(|e| e.to_string()))
                 .map(|it| {
                     it.flatten()
                         .map(|e| e.file_name().to_string_lossy().into_owned())
