@@ -1060,3 +1060,91 @@ impl ZipIndex {
         CentralRecords::new(&self.file, &self.end)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small bag as a tar: a GNU long name, a PAX path and a plain member.
+    fn small_tar() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let long = format!("p/data/{}.txt", "x".repeat(150));
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        b.append_data(&mut h, &long, &b"hello"[..]).unwrap();
+        let rec = "21 path=p/data/b.txt\n";
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::XHeader);
+        h.set_path("p/PaxHeader").unwrap();
+        h.set_size(rec.len() as u64);
+        h.set_cksum();
+        b.append(&h, rec.as_bytes()).unwrap();
+        let mut h = tar::Header::new_ustar();
+        h.set_path("p/short-name").unwrap();
+        h.set_size(3);
+        h.set_cksum();
+        b.append(&h, &b"abc"[..]).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        b.append_data(&mut h, "p/bagit.txt", &b"ok"[..]).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn damaged_tars_are_refused_without_a_panic() {
+        let d = tempfile::tempdir().unwrap();
+        let good = small_tar();
+        let p = d.path().join("a.tar");
+        std::fs::write(&p, &good).unwrap();
+        let pk = Package::open(&p).unwrap();
+        assert_eq!(pk.read("data/b.txt", 10).unwrap(), b"abc");
+        assert_eq!(
+            pk.read(&format!("data/{}.txt", "x".repeat(150)), 10)
+                .unwrap(),
+            b"hello"
+        );
+        // Every truncation, and every byte of a header flipped: an error or a package, never a
+        // panic (and the long name and PAX records after a header).
+        let bad = d.path().join("bad.tar");
+        let headers: Vec<usize> = (0..good.len())
+            .step_by(512)
+            .filter(|&h| &good[h + 257..h + 262] == b"ustar")
+            .flat_map(|h| h..h + 512 + 192)
+            .collect();
+        for &n in headers.iter().chain(&[good.len() - 512]) {
+            std::fs::write(&bad, &good[..n]).unwrap();
+            if let Ok(pk) = Package::open(&bad) {
+                let _ = pk.read("data/b.txt", 10);
+            }
+        }
+        for &i in &headers {
+            for bit in [0x01u8, 0xff] {
+                let mut b = good.clone();
+                b[i] ^= bit;
+                std::fs::write(&bad, &b).unwrap();
+                if let Ok(pk) = Package::open(&bad) {
+                    let _ = pk.read("data/b.txt", 10);
+                    let _ = pk.read("bagit.txt", 10);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tar_numbers_in_one_form_only() {
+        assert_eq!(tar_number(b"00000000012\0"), Some(10));
+        assert_eq!(tar_number(b"     12 \0\0\0\0"), Some(10));
+        assert_eq!(tar_number(b"\x80\0\0\0\0\0\0\0\0\0\x01\0"), Some(256));
+        for f in [
+            &b"+0000000012\0"[..],
+            b"0000000001 2",
+            b"\0\0\0\0\0\0\0\0\0\0\0\0",
+            b"\x80\0\0\x01\0\0\0\0\0\0\x01\0",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"\x80\0\0\0\0\0\0\0",
+            b"77777777777777777777777",
+        ] {
+            assert_eq!(tar_number(f), None, "{f:?}");
+        }
+    }
+}
