@@ -184,10 +184,25 @@ fn syncfs(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Create `p` anew: what an interrupted run left there is removed first (a symbolic link
+/// itself, never what it points to), and the file is created exclusively — nothing is written
+/// through a link planted in its place (in a package from outside, or beside it).
+pub(crate) fn create_fresh(p: &Path) -> std::io::Result<File> {
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(p)
+}
+
 /// Write `bytes` to `p` atomically (temporary file, fsync, rename, fsync of the directory).
 pub(crate) fn write_atomic(p: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = with_ext(p, ".tmp");
-    let mut f = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+    let mut f = create_fresh(&tmp).map_err(|e| io("create", &tmp, e))?;
     f.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
     f.sync_all().map_err(|e| io("fsync", &tmp, e))?;
     fs::rename(&tmp, p).map_err(|e| io("rename", p, e))?;

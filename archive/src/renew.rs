@@ -310,6 +310,17 @@ fn validate_token(
 /// a copy renamed over it. The new token must validate over what it covers before anything is
 /// written. Returns the new token's path in the package.
 pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
+    // A tar or zip is renewed in a copy renamed over it: over a symbolic link, that would
+    // replace the link and leave the package it names as it was.
+    if let (false, Ok(to)) = (root.is_dir(), std::fs::read_link(root)) {
+        return Err(ArchiveError::Input(format!(
+            "{} is a symbolic link: renew the package it points to, {} — {} là liên kết tượng trưng: hãy gia hạn gói mà nó trỏ tới, {}",
+            root.display(),
+            to.display(),
+            root.display(),
+            to.display()
+        )));
+    }
     let pk = Package::open(root).map_err(ArchiveError::Input)?;
     let (chain, data) = match &pk {
         Package::Zip(_) => (Chain::eark(), crate::eark::PAYLOAD),
@@ -468,7 +479,8 @@ fn append_to_zip(z: &ZipIndex, files: &[(&str, &[u8])]) -> Result<()> {
     let spool = std::path::PathBuf::from(spool);
     {
         let mut out =
-            std::fs::File::create(&tmp).map_err(|e| err("create a copy of", e.to_string()))?;
+            crate::bag::create_fresh(&tmp).map_err(|e| err("create a copy of", e.to_string()))?;
+        crate::bag::create_fresh(&spool).map_err(|e| err("create a copy of", e.to_string()))?;
         let mut src = z.file();
         src.seek(std::io::SeekFrom::Start(0))
             .map_err(|e| err("read", e.to_string()))?;
@@ -531,7 +543,7 @@ fn append_to_tar(t: &TarIndex, files: &[(&str, &[u8])]) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".renew-partial");
     let tmp = std::path::PathBuf::from(tmp);
-    let mut out = std::fs::File::create(&tmp).map_err(|e| err("create a copy of", e))?;
+    let mut out = crate::bag::create_fresh(&tmp).map_err(|e| err("create a copy of", e))?;
     let mut src = t.file();
     src.seek(std::io::SeekFrom::Start(0))
         .map_err(|e| err("read", e))?;
