@@ -43,16 +43,18 @@ impl SeqFile {
     /// Open `path` to continue writing at `at`: the file is cut to `at` bytes first (a resumed
     /// export continues from its last commit).
     pub(crate) fn open(path: &Path, at: u64) -> io::Result<SeqFile> {
+        // Never through a symbolic link (one planted beside a package `bag renew` rewrites).
         let plain = OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)?;
         plain.set_len(at)?;
         let direct = OpenOptions::new()
             .write(true)
-            .custom_flags(libc::O_DIRECT)
+            .custom_flags(libc::O_DIRECT | libc::O_NOFOLLOW)
             .open(path)
             .ok();
         let mem = vec![0u8; CAP + ALIGN];
@@ -263,6 +265,19 @@ mod tests {
         let file = f.into_file().unwrap();
         drop(file);
         assert_eq!(std::fs::read(&p).unwrap(), want);
+    }
+
+    /// A symbolic link where the file goes (planted beside a package `bag renew` rewrites) is
+    /// refused, and what it points to is left as it was.
+    #[test]
+    fn a_symbolic_link_in_its_place_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, b"not yours").unwrap();
+        let p = dir.path().join("t.bin");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        assert!(SeqFile::open(&p, 0).is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
     }
 
     /// A direct write the file system refuses with EINVAL in the middle of a file (here the

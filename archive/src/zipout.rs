@@ -18,6 +18,7 @@ use crate::seqfile::SeqFile;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// §4.3.7 local file header signature.
@@ -85,6 +86,7 @@ fn open_at(p: &Path, len: u64) -> io::Result<File> {
         .truncate(false)
         .read(true)
         .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(p)?;
     f.set_len(len)?;
     f.seek(SeekFrom::End(0))?;
