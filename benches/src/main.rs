@@ -981,6 +981,15 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
         .unwrap_or(2)
         * 1024;
     let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
+    // --workers N: `kyso export --workers N` (the default is one per core, at most 4).
+    let workers: Option<String> = args
+        .iter()
+        .position(|a| a == "--workers")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    // --drop-caches: drop the page cache before each export (root; the archive read cold, as
+    // an export of older records reads it).
+    let drop_caches = args.iter().any(|a| a == "--drop-caches");
     // --keep DIR: keep each archive under DIR and reuse it on the next run (profiling).
     let keep = args
         .iter()
@@ -1063,6 +1072,11 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let out = dir.join(file);
             let state = dir.join(format!("state-{file}"));
             let _ = std::fs::remove_file(&state);
+            if drop_caches {
+                let st = Command::new("sync").status().unwrap();
+                assert!(st.success());
+                std::fs::write("/proc/sys/vm/drop_caches", "3").expect("--drop-caches needs root");
+            }
             let start = Instant::now();
             // KYSO_BENCH_PERF=FILE: profile the export with `perf record` (not for figures);
             // with KYSO_BENCH_PERF_DWARF=1, call stacks from DWARF (the release build keeps no
@@ -1097,6 +1111,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 .arg(&out)
                 .args(extra)
                 .args(["--all", "--user", "bench", "--reason", "benchmark"])
+                .args(workers.iter().flat_map(|w| ["--workers", w.as_str()]))
                 .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
                 .arg("--checkpoint-state")
                 .arg(&state)
