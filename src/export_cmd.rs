@@ -85,7 +85,7 @@ pub struct ExportArgs {
     key: KeyArgs,
     #[command(flatten)]
     tsa: TsaArgs,
-    /// Threads preparing records ahead of the writer (1–16; default two per core, 2 to 8).
+    /// Threads preparing records ahead of the writer (1–16; default two per core, 2 to 4).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     workers: Option<u16>,
     /// Pause this long after each record (tests interrupt an export mid-way).

@@ -315,7 +315,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tampering_is_named() {
     let s = Setup::new();
     let bag = s.demo.path().join("nop-luu");
-    // Five workers (CI has two cores; the default is one per core): 16 blocks of 64 records
+    // Five workers (CI has two cores; the default is two per core): 16 blocks of 64 records
     // taken back in order from five threads.
     let r = s.export(
         &bag,

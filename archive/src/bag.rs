@@ -101,7 +101,7 @@ pub struct ExportOptions<'a> {
     pub commit_every: u64,
     /// A BagIt bag as a directory or as one tar file (E-ARK packages are zipped either way).
     pub serialization: Serialization,
-    /// Threads preparing records ahead of the writer (0: two per core, 2 to 8).
+    /// Threads preparing records ahead of the writer (0: two per core, 2 to 4).
     pub workers: usize,
 }
 
@@ -743,9 +743,10 @@ const BLOCK: usize = 64;
 const BATCH_BYTES: usize = 4 << 20;
 
 /// How many worker threads prepare records ahead of the writer (0 = two per core, from 2 to
-/// 8: a record read from an archive not in the page cache waits on the disk, and on two cores
+/// 4: a record read from an archive not in the page cache waits on the disk, and on two cores
 /// four workers exported 100,000 cold 16 KiB records 25-35 % faster than two, warm 2 KiB ones
-/// as fast; docs/benchmarks.md).
+/// as fast; docs/benchmarks.md). At most 4 by default: each worker may hold three batches,
+/// a batch being one record when the record is larger than 4 MiB.
 fn worker_count(asked: usize) -> usize {
     if asked > 0 {
         return asked.min(16);
@@ -753,7 +754,7 @@ fn worker_count(asked: usize) -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get() * 2)
         .unwrap_or(2)
-        .clamp(2, 8)
+        .clamp(2, 4)
 }
 
 /// The file name of a record's document, by its media type.

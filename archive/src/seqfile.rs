@@ -57,6 +57,17 @@ impl SeqFile {
             .custom_flags(libc::O_DIRECT | libc::O_NOFOLLOW)
             .open(path)
             .ok();
+        // Both descriptors must be the one file (not another renamed in between the opens).
+        if let Some(d) = &direct {
+            use std::os::unix::fs::MetadataExt;
+            let (a, b) = (plain.metadata()?, d.metadata()?);
+            if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+                return Err(io::Error::other(format!(
+                    "{} changed while it was opened",
+                    path.display()
+                )));
+            }
+        }
         let mem = vec![0u8; CAP + ALIGN];
         let off = mem.as_ptr().align_offset(ALIGN);
         let mut f = SeqFile {
@@ -103,7 +114,7 @@ impl SeqFile {
     /// before the buffer are never written again by a direct write (the buffer starts at an
     /// aligned offset past them), so the plain write stands.
     pub(crate) fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
-        let end = at + bytes.len() as u64;
+        let end = at.saturating_add(bytes.len() as u64);
         if end > self.position() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

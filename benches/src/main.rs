@@ -981,7 +981,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
         .unwrap_or(2)
         * 1024;
     let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
-    // --workers N: `kyso export --workers N` (the default is one per core, at most 4).
+    // --workers N: `kyso export --workers N` (the default is two per core, 2 to 4).
     let workers: Option<String> = args
         .iter()
         .position(|a| a == "--workers")

@@ -243,10 +243,16 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The public's part of a limit (`public_share` percent of it, at least 1).
+    /// The public's part of a limit: `public_share` percent of it, at least 1, and below the
+    /// whole unless the share is 100 (something is kept for agencies).
     pub fn public_part(&self, whole: usize) -> usize {
-        let part = whole as u128 * self.public_share.min(100) as u128 / 100;
-        (part as usize).max(1)
+        let part = (whole as u128 * self.public_share.min(100) as u128 / 100) as usize;
+        let part = if self.public_share < 100 {
+            part.min(whole.saturating_sub(1))
+        } else {
+            part
+        };
+        part.max(1)
     }
 
     /// The largest body a route takes: `upload_bytes` as base64 in JSON, or a signing batch.
@@ -626,14 +632,21 @@ impl Config {
         if !(1..=100).contains(&l.public_share) {
             return Err(bad("limits.public_share", "a percent, from 1 to 100"));
         }
-        if l.public_part(l.inflight_bytes) < l.largest_body() {
+        // The public's routes take a document (raw, or base64 in JSON), never a signing batch.
+        if self.web.public_verification && l.public_part(l.inflight_bytes) < l.upload_json_bytes() {
             return Err(bad(
                 "limits.public_share",
                 format!(
-                    "{} % of limits.inflight_bytes is less than the largest body a route takes ({} bytes); a public request that large could never be received",
+                    "{} % of limits.inflight_bytes is less than the largest document the public may send ({} bytes: limits.upload_bytes as base64 in JSON); such a request could never be received",
                     l.public_share,
-                    l.largest_body()
+                    l.upload_json_bytes()
                 ),
+            ));
+        }
+        if self.web.public_verification && l.public_share < 100 && l.verify_queue < 2 {
+            return Err(bad(
+                "limits.verify_queue",
+                "at least 2 with public verification on: one place is kept for agencies (or set limits.public_share = 100)",
             ));
         }
         if l.inflight_bytes < l.inflight_bytes_per_client {
@@ -1120,9 +1133,26 @@ key_name = "kyso.test"
         assert!(e.0.contains("limits.remote_pending_bytes"), "{e}");
         // The public's share: a percent, and large enough for the largest body (1 % of 1 GiB
         // is less than a 64 MiB signing batch).
+        let public = [("KYSO_WEB_PUBLIC_VERIFICATION", "true")];
         for share in ["0", "101", "1"] {
-            let e = load(MIN, &[("KYSO_LIMITS_PUBLIC_SHARE", share)]).unwrap_err();
+            let e = load(MIN, &[public[0], ("KYSO_LIMITS_PUBLIC_SHARE", share)]).unwrap_err();
             assert!(e.0.contains("limits.public_share"), "{share}: {e}");
+        }
+        // Without public verification the public sends no body: 1 % is no error.
+        assert!(load(MIN, &[("KYSO_LIMITS_PUBLIC_SHARE", "1")]).is_ok());
+        // One place in the queue cannot be shared and kept for agencies at once.
+        let e = load(MIN, &[public[0], ("KYSO_LIMITS_VERIFY_QUEUE", "1")]).unwrap_err();
+        assert!(e.0.contains("limits.verify_queue"), "{e}");
+        let mut l = Limits::default();
+        for (whole, share, part) in [
+            (1, 50, 1),
+            (2, 50, 1),
+            (3, 99, 2),
+            (3, 100, 3),
+            (256, 50, 128),
+        ] {
+            l.public_share = share;
+            assert_eq!(l.public_part(whole), part, "{share} % of {whole}");
         }
         let c = load(MIN, &[("KYSO_LIMITS_PUBLIC_SHARE", "25")]).unwrap();
         assert_eq!(c.limits.public_part(c.limits.verify_queue), 64);

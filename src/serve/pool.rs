@@ -237,8 +237,17 @@ impl Pool {
             } else {
                 None
             };
-            let q = st.clients.entry(client.to_string()).or_default();
-            q.public = public;
+            let q = st
+                .clients
+                .entry(client.to_string())
+                .or_insert_with(|| ClientQueue {
+                    public,
+                    ..ClientQueue::default()
+                });
+            // A client keeps its class (keys differ: `ip:…` for the public, user names without
+            // `:`); the counters are decremented by the class stored here.
+            debug_assert_eq!(q.public, public, "client {client} changed class");
+            let public = q.public;
             let idle = q.jobs.is_empty() && q.running == 0;
             let over = q.jobs.len() + q.running >= self.inner.per_client;
             if let Some(refused) = over.then_some(Refused::ClientFull).or(full) {
