@@ -29,8 +29,8 @@ use crate::model::Record;
 use crate::zipout::{ZipOut, ZipState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BinaryHeap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The payload's place inside the package root.
@@ -192,16 +192,7 @@ impl Facts {
 }
 
 fn open_cut(p: &Path, len: u64) -> Result<File> {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(p)
-        .map_err(|e| io("open", p, e))?;
-    f.set_len(len).map_err(|e| io("truncate", p, e))?;
-    f.seek(SeekFrom::End(0)).map_err(|e| io("seek", p, e))?;
-    Ok(f)
+    crate::zipout::open_at(p, len).map_err(|e| io("open", p, e))
 }
 
 /// Where an E-ARK export's payload goes: entries of the zip under `<OBJID>/`, and the side

@@ -80,7 +80,9 @@ pub fn dos_time(t: time::OffsetDateTime) -> (u16, u16) {
     (time, date)
 }
 
-fn open_at(p: &Path, len: u64) -> io::Result<File> {
+/// Open `p` (created if missing, never through a symbolic link), cut to `len` bytes, positioned
+/// at its end: a spool continued from a journal's commit.
+pub(crate) fn open_at(p: &Path, len: u64) -> io::Result<File> {
     let mut f = OpenOptions::new()
         .create(true)
         .truncate(false)
