@@ -9,7 +9,7 @@
 
 mod common;
 use common::*;
-use kyso_archive::Archive;
+use kyso_archive::{Archive, Status};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,7 +25,8 @@ struct Setup {
 }
 
 impl Setup {
-    /// A demo token and an archive of two records (one PDF signed on the token).
+    /// A demo token and an archive of two records (one PDF signed on the token); record 1
+    /// expired, then revoked (two status events).
     fn new() -> Setup {
         let demo = Demo::new();
         let signed = demo.sign_fixtures(&["giay-phep.pdf"]);
@@ -36,6 +37,11 @@ impl Setup {
             let got = kyso_archive::ingest(&ar, &v, permit(i, signed[0].clone())).unwrap();
             assert_eq!(got.indication, "TOTAL-PASSED");
         }
+        let on = "2026-12-31".to_string();
+        ar.set_status(1, Status::Expired { on }, "lanhdao").unwrap();
+        let reason = "cấp sai đối tượng".to_string();
+        ar.set_status(1, Status::Revoked { reason }, "lanhdao")
+            .unwrap();
         drop(ar);
         Setup { demo, db }
     }
@@ -407,4 +413,522 @@ fn renew_writes_only_into_its_package_and_a_folder_is_read_only_inside_itself() 
         .file_type()
         .is_symlink());
     assert_eq!(std::fs::read(&tar).unwrap(), before);
+}
+
+/// A file added to a folder bag nine folders below `data/` (by `mkdir -p` and `cp`): the
+/// verifier read eight levels and never saw it, so the bag passed with a file in its payload
+/// that no manifest lists. It is now a problem of the package; the same folder tarred by GNU
+/// tar is refused as too deep.
+#[test]
+fn a_file_hidden_deep_in_the_payload_fails_the_bag() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    assert_eq!(s.verify(&bag).json()["ok"], true);
+    let deep = bag.join("data/records/0/a/b/c/d/e/f/g/h/i");
+    let st = Command::new("mkdir").arg("-p").arg(&deep).status().unwrap();
+    assert!(st.success());
+    let st = Command::new("cp")
+        .arg(bag.join(BAG_DOC))
+        .arg(deep.join("document.pdf"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r = s.verify(&bag);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["ok"], false, "{j}");
+    let said = format!("{}{}", j["package"], j["records"]);
+    assert!(said.contains("data/records/0/a/b/c/d/e/f/g"), "{j}");
+    assert!(said.contains("nested deeper than"), "{j}");
+
+    let tar = s.demo.path().join("deep.tar");
+    let st = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(s.demo.path())
+        .arg("nop-luu")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_refused(&s.verify(&tar), "too deep", "deep tar");
+}
+
+/// A copy of the folder package `from`, named `name` beside it (`cp -a`).
+fn copy_of(from: &Path, name: &str) -> PathBuf {
+    let to = from.with_file_name(name);
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(&to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    to
+}
+
+/// tests/hostile/rebag.py: the folder bag's manifests, Payload-Oxum and tag manifest made to
+/// agree with what is on disk again (`tags`: tag files the tag manifest lists besides kyso's).
+fn rebag(bag: &Path, tags: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/rebag.py");
+    let r: Run = Command::new("python3")
+        .arg(script)
+        .arg(bag)
+        .args(tags)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "rebag: {}", r.stderr);
+}
+
+/// The Library of Congress's bagit.py (`$KYSO_BAGIT`, else kyso's venv): does it call the
+/// bag valid?
+fn bagit_py_accepts(bag: &Path) -> bool {
+    let bagit = std::env::var_os("KYSO_BAGIT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| pyhanko().with_file_name("bagit.py"));
+    Command::new(bagit)
+        .arg("--validate")
+        .arg(bag)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// `python3 -c CODE ARGS…`, which must succeed.
+fn python(code: &str, args: &[&Path]) {
+    let r: Run = Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "python: {}", r.stderr);
+}
+
+/// The verdict of record `id` in a `bag verify --json` report.
+fn record(j: &serde_json::Value, id: u64) -> &serde_json::Value {
+    j["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no record {id}: {j}"))
+}
+
+/// The package failed, and `what` is named where it belongs: record `id`'s problems, or the
+/// package's (`None`).
+fn assert_named(s: &Setup, package: &Path, id: Option<u64>, what: &str, case: &str) {
+    let r = s.verify(package);
+    assert_eq!(r.code, 1, "{case}: {}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["ok"], false, "{case}: {j}");
+    let said = match id {
+        Some(id) => {
+            assert_eq!(record(&j, id)["ok"], false, "{case}: {j}");
+            record(&j, id)["problems"].to_string()
+        }
+        None => j["package"].to_string(),
+    };
+    assert!(said.contains(what), "{case}: {what} not named: {j}");
+}
+
+/// Files added to a folder bag that a reader takes for content — another document in a
+/// record's folder, one whose name differs by case only, a detached signature the record does
+/// not have, a certificate no record names, a file beside the records, a second checkpoint, a
+/// `fetch.txt` naming remote payload, a tag file, a renewal the chain does not reach — each
+/// listed in both manifests with the tag manifest and Payload-Oxum made to match (by
+/// tests/hostile/rebag.py, as any BagIt tool would). bagit.py calls each bag valid; kyso
+/// checked only the files it reads, so every record still passed. Now every file must be one
+/// kyso writes for what the package holds, and one that is not is named.
+#[test]
+fn files_kyso_did_not_write_fail_a_bag_even_when_its_manifests_list_them() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let j = s.verify(&bag).json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(record(&j, 1)["status"], "revoked", "{j}");
+    let doc = std::fs::read(bag.join(BAG_DOC)).unwrap();
+    let forged = forged(&doc);
+    let checkpoint = std::fs::read(bag.join("data/log/checkpoint.txt")).unwrap();
+    let token = std::fs::read(bag.join("data/log/checkpoint.tsr")).unwrap();
+    let cert = format!("data/evidence/certificate-{}.der", "ab".repeat(32));
+    let fetch = b"https://example.invalid/phu-luc.pdf 1234 data/records/0/phu-luc.pdf\n";
+    // (file added, its bytes, the record whose verdict names it — None: the package's).
+    let cases: [(&str, &[u8], Option<u64>); 12] = [
+        ("data/records/0/phu-luc.pdf", &forged, Some(0)),
+        ("data/records/0/Document.pdf", &forged, Some(0)),
+        ("data/records/0/document.bin", &forged, Some(0)),
+        ("data/records/0/cu/document.pdf", &forged, Some(0)),
+        ("data/records/1/signature.p7s", b"0\x80", Some(1)),
+        (&cert, &forged, None),
+        ("data/huong-dan.pdf", &forged, None),
+        ("data/log/checkpoint-2.txt", &checkpoint, None),
+        ("data/records/\u{ff10}/document.pdf", &forged, None),
+        ("fetch.txt", fetch, None),
+        ("ghi-chu.txt", b"Ban sao co chinh sua\n", None),
+        ("kyso-renewal-2.tsr", &token, None),
+    ];
+    for (i, (rel, bytes, id)) in cases.into_iter().enumerate() {
+        let b = copy_of(&bag, &format!("extra-{i}"));
+        let p = b.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        // (rebag.py lists the renewals in the tag manifest itself.)
+        let tags: &[&str] = if rel.contains('/') || rel.starts_with("kyso-renewal") {
+            &[]
+        } else {
+            &[rel]
+        };
+        rebag(&b, tags);
+        if rel != "fetch.txt" {
+            assert!(bagit_py_accepts(&b), "{rel}: bagit.py refuses it");
+        }
+        assert_named(&s, &b, id, rel, rel);
+    }
+    // Tag files edited to say something else, the tag manifest made to match.
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    let edits: [(&str, &str, String); 6] = [
+        (
+            "bagit.txt",
+            "bagit.txt",
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding: ISO-8859-1\n".into(),
+        ),
+        (
+            "bag-info.txt",
+            "Kyso-Records",
+            info.replace("Kyso-Records: 2", "Kyso-Records: 3"),
+        ),
+        (
+            "bag-info.txt",
+            "External-Identifier",
+            info.replace("export at log entry", "export at log entry 1"),
+        ),
+        (
+            "bag-info.txt",
+            "Internal-Sender-Description",
+            info.replace("nộp lưu lịch sử", "tiêu hủy"),
+        ),
+        (
+            "bag-info.txt",
+            "Bag-Count",
+            info.replace("Bag-Count: 1 of 1", "Bag-Count: 1 of 2"),
+        ),
+        (
+            "bag-info.txt",
+            "External-Description",
+            format!("{info}External-Description: bản duy nhất, bản gốc đã hủy\n"),
+        ),
+    ];
+    for (i, (file, what, text)) in edits.into_iter().enumerate() {
+        let b = copy_of(&bag, &format!("tags-{i}"));
+        std::fs::write(b.join(file), text).unwrap();
+        rebag(&b, &[]);
+        assert!(bagit_py_accepts(&b), "{what}: bagit.py refuses it");
+        assert_named(&s, &b, None, what, what);
+    }
+}
+
+/// A revoked record presented as valid: its revocation left out of its `log.json` (or every
+/// status event, or the events put out of order so that an earlier status is the last one
+/// read, or the file's `status` field set to valid), the manifests made to match. kyso
+/// reported the status the events it was given said — "valid", "expired" — and the record
+/// passed. The export event now names each record's status events (the log's own list, made
+/// before the export read anything): a package must carry exactly those, in log order, and
+/// `log.json`'s `status` must be what they say.
+#[test]
+fn a_status_change_left_out_of_a_package_or_reordered_is_caught() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let j = s.verify(&bag).json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(record(&j, 1)["status"], "revoked", "{j}");
+    let edit = r#"
+import json, sys
+kind, path = sys.argv[1], sys.argv[2]
+log = json.load(open(path, encoding='utf-8'))
+ev = log['events']
+kind_of = lambda e: json.loads(e['event'])['event']
+state_of = lambda e: json.loads(e['event'])['status']
+if kind == 'revocation-left-out':
+    ev[:] = [e for e in ev if kind_of(e) != 'status' or state_of(e)['state'] != 'revoked']
+    log['status'] = state_of(ev[-1])
+elif kind == 'every-status-left-out':
+    ev[:] = [e for e in ev if kind_of(e) != 'status']
+    log['status'] = {'state': 'valid'}
+elif kind == 'reordered':
+    ev[1], ev[2] = ev[2], ev[1]
+elif kind == 'status-field-valid':
+    log['status'] = {'state': 'valid'}
+text = json.dumps(log, ensure_ascii=False, indent=2)
+if kind == 'status-key-twice':
+    text = '{\n  "status": {"state": "valid"},' + text[1:]
+open(path, 'w', encoding='utf-8').write(text)
+"#;
+    // The export event names record 1's two status events, and says it is the whole export.
+    let export: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/log/export.json")).unwrap()).unwrap();
+    let event: serde_json::Value =
+        serde_json::from_str(export["events"][0]["event"].as_str().unwrap()).unwrap();
+    let statuses = event["status_events"].as_array().unwrap();
+    assert_eq!(statuses.len(), 2, "{event}");
+    assert!(statuses.iter().all(|p| p[0] == 1), "{event}");
+    assert_eq!(event["part"], serde_json::json!([1, 1]), "{event}");
+    for (kind, why) in [
+        (
+            "revocation-left-out",
+            "a status change left out of the package",
+        ),
+        (
+            "every-status-left-out",
+            "a status change left out of the package",
+        ),
+        ("reordered", "not in log order"),
+        (
+            "status-field-valid",
+            "log.json says its status is valid; its status events say revoked",
+        ),
+        ("status-key-twice", "duplicate field `status`"),
+    ] {
+        let b = copy_of(&bag, kind);
+        let log = b.join("data/records/1/log.json");
+        python(edit, &[Path::new(kind), &log]);
+        rebag(&b, &[]);
+        assert!(bagit_py_accepts(&b), "{kind}: bagit.py refuses it");
+        let r = s.verify(&b);
+        assert_eq!(r.code, 1, "{kind}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(record(&j, 1)["ok"], false, "{kind}: {j}");
+        assert!(
+            record(&j, 1)["problems"].to_string().contains(why),
+            "{kind}: {j}"
+        );
+        assert_eq!(record(&j, 0)["ok"], true, "{kind}: {j}");
+    }
+}
+
+/// Entries added to an E-ARK zip (rezipped by Python's zipfile, stored, every other entry as
+/// it was): a second representation with a forged document, a document under documentation/,
+/// descriptive metadata the METS does not reference. The root METS and every file it
+/// references still matched, and the payload was as exported, so kyso called the package
+/// valid; `unzip` extracts the forged files beside the real ones. Now every entry must be one
+/// kyso writes.
+#[test]
+fn entries_kyso_did_not_write_fail_an_eark_zip() {
+    let s = Setup::new();
+    let zip = s.export("nop-luu.zip", "eark");
+    assert_eq!(s.verify(&zip).json()["ok"], true);
+    let add = r#"
+import sys, zipfile
+src, out, rel = sys.argv[1:4]
+zin = zipfile.ZipFile(src)
+top = zin.namelist()[0].split('/')[0]
+zout = zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED)
+for i in zin.infolist():
+    if not i.is_dir():
+        zout.writestr(zipfile.ZipInfo(i.filename, i.date_time), zin.read(i))
+doc = [n for n in zin.namelist() if n.endswith('/records/0/document.pdf')][0]
+b = bytearray(zin.read(doc)); b[len(b) // 2] ^= 0x20
+if rel != '-':
+    zout.writestr(zipfile.ZipInfo(top + '/' + rel, (2026, 12, 1, 0, 0, 0)), bytes(b))
+zout.close()
+"#;
+    // The same entries rezipped, nothing added: still valid (the rezipping is not the finding).
+    let same = s.demo.path().join("same.zip");
+    python(add, &[&zip, &same, Path::new("-")]);
+    let j = s.verify(&same).json();
+    assert_eq!(j["ok"], true, "{j}");
+    for (i, rel) in [
+        "representations/rep2/data/records/0/document.pdf",
+        "documentation/phu-luc.pdf",
+        "metadata/descriptive/EAD.xml",
+        "METS.xml.bak",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = s.demo.path().join(format!("added-{i}.zip"));
+        python(add, &[&zip, &out, Path::new(rel)]);
+        assert!(
+            !unzip_reads(&out, rel).is_empty(),
+            "{rel}: unzip reads nothing"
+        );
+        assert_named(&s, &out, None, rel, rel);
+    }
+}
+
+/// `diff -r` of two folders: None when the same.
+fn differs(a: &Path, b: &Path) -> Option<String> {
+    let out = Command::new("diff")
+        .arg("-rq")
+        .arg(a)
+        .arg(b)
+        .output()
+        .unwrap();
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// What GNU tar (a tar) or Info-ZIP's unzip (a zip) extracts of `package` into `to`, and
+/// whether it read it without an error.
+fn extract(package: &Path, to: &Path) -> bool {
+    std::fs::create_dir_all(to).unwrap();
+    let zip = package.to_string_lossy().ends_with(".zip") || {
+        let mut m = [0u8; 4];
+        std::io::Read::read_exact(&mut std::fs::File::open(package).unwrap(), &mut m).is_ok()
+            && &m == b"PK\x03\x04"
+    };
+    let st = if zip {
+        Command::new("unzip")
+            .arg("-qq")
+            .arg(package)
+            .arg("-d")
+            .arg(to)
+            .output()
+    } else {
+        Command::new("tar")
+            .arg("-xf")
+            .arg(package)
+            .arg("-C")
+            .arg(to)
+            .output()
+    };
+    st.unwrap().status.success()
+}
+
+/// Hundreds of mutants of a real tar and zip (tests/hostile/mutants.py: header bytes flipped or
+/// set to extremes, the file cut short, a stretch doubled): the verifier never crashes or
+/// aborts (exit 0, 1 or 3 only, in 600 MB of address space), and a mutant it calls valid is
+/// one that GNU tar or unzip extracts whole and byte for byte as the original.
+#[test]
+fn mutated_packages_never_crash_the_verifier_nor_pass_with_other_content() {
+    let s = Setup::new();
+    let count = std::env::var("KYSO_MUTANTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300u32);
+    // KYSO_MUTANTS_SEED: another corpus (to hunt; the suite keeps its own).
+    let shift: u64 = std::env::var("KYSO_MUTANTS_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    for (name, format, seed) in [("nop-luu.tar", "bagit", 11), ("nop-luu.zip", "eark", 12)] {
+        let seed = seed + shift;
+        let package = s.export(name, format);
+        let original = s.demo.path().join(format!("{name}.extracted"));
+        assert!(extract(&package, &original), "{name}");
+        let dir = s.demo.path().join(format!("{name}.mutants"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/mutants.py");
+        let made: Run = Command::new("python3")
+            .arg(script)
+            .arg(&package)
+            .arg(&dir)
+            .arg(count.to_string())
+            .arg(seed.to_string())
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(made.code, 0, "{}", made.stderr);
+        let mut verdicts = std::collections::BTreeMap::new();
+        for line in made.stdout.lines() {
+            let (file, what) = line.split_once(' ').unwrap();
+            let mutant = dir.join(file);
+            let r = s.verify(&mutant);
+            assert!(
+                matches!(r.code, 0 | 1 | 3),
+                "{name}, {what}: exit {}\n{}{}",
+                r.code,
+                r.stdout,
+                r.stderr
+            );
+            if r.code == 0 {
+                let to = dir.join(format!("{file}.extracted"));
+                let whole = extract(&mutant, &to);
+                assert!(
+                    whole && differs(&original, &to).is_none(),
+                    "{name}, {what}: bag verify says valid, but the extraction {}: {:?}",
+                    if whole { "differs" } else { "failed" },
+                    differs(&original, &to)
+                );
+                std::fs::remove_dir_all(&to).unwrap();
+            }
+            std::fs::remove_file(&mutant).unwrap();
+            *verdicts.entry(r.code).or_insert(0u32) += 1;
+        }
+        // The mutations bite: most are refused or fail.
+        let passed = verdicts.get(&0).copied().unwrap_or(0);
+        assert!(passed * 4 < count, "{name}: {verdicts:?}");
+        eprintln!("{name}: exit code → mutants {verdicts:?}");
+    }
+}
+
+/// The descriptive metadata (what a receiving archive catalogues) and PREMIS edited, the root
+/// METS's checksum of the file made to match (tests/hostile/metadata.py, Python's zipfile): a
+/// document's subject id changed, a `taiLieu` dropped, one twice, an element kyso does not
+/// write, a DOCTYPE with an entity; a file's SHA-256 in PREMIS, a validation outcome. The root
+/// METS agreed with every file it references, the records held, so kyso called each package
+/// valid. Now both files are read and held to the records the log proves and the payload
+/// files as read, and each is named, with its record; the same values rewritten otherwise
+/// (ElementTree: prefixes renamed, attributes reordered, no XML declaration) still pass.
+#[test]
+fn descriptive_metadata_and_premis_edited_with_their_checksum_fail_an_eark_zip() {
+    let s = Setup::new();
+    let zip = s.export("nop-luu.zip", "eark");
+    let j = s.verify(&zip).json();
+    assert_eq!(j["ok"], true, "{j}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/metadata.py");
+    let edited = |kind: &str| {
+        let out = s.demo.path().join(format!("meta-{kind}.zip"));
+        let r: Run = Command::new("python3")
+            .arg(&script)
+            .arg(&zip)
+            .arg(&out)
+            .arg(kind)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
+        out
+    };
+    let same = edited("reformat");
+    let j = s.verify(&same).json();
+    assert_eq!(j["ok"], true, "reformat: {j}");
+    // (edit, the record named — None: the package —, what is said)
+    let cases: [(&str, Option<u64>, &str); 7] = [
+        (
+            "subject",
+            Some(0),
+            "tt05-2025.xml: record 0: <chuTheDuLieu> says \\\"001099999999\\\"; the record gives \\\"001099000000\\\"",
+        ),
+        ("drop", Some(1), "tt05-2025.xml: record 1 has no <taiLieu>"),
+        (
+            "duplicate",
+            Some(0),
+            "tt05-2025.xml: a <taiLieu> of record 0 out of place: there twice, out of ascending order, or of a record not in the package",
+        ),
+        ("unknown", Some(0), "tt05-2025.xml: record 0: <ghiChu>"),
+        ("doctype", None, "tt05-2025.xml: has a DOCTYPE"),
+        (
+            "digest",
+            Some(0),
+            "premis.xml: the object of representations/rep1/data/records/0/document.pdf: <objectCharacteristics/fixity/messageDigest> says",
+        ),
+        (
+            "outcome",
+            Some(0),
+            "premis.xml: record 0, event validation-0: <eventOutcomeInformation/eventOutcome> says \\\"TOTAL-FAILED\\\"; the record gives \\\"TOTAL-PASSED\\\"",
+        ),
+    ];
+    for (kind, id, what) in cases {
+        let out = edited(kind);
+        assert_named(&s, &out, id, what, kind);
+        // The records' own checks still hold: only the description is named.
+        let j = s.verify(&out).json();
+        for r in j["records"].as_array().unwrap() {
+            if Some(r["id"].as_u64().unwrap()) != id {
+                assert_eq!(r["ok"], true, "{kind}: {j}");
+            }
+        }
+    }
 }

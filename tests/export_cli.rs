@@ -14,6 +14,28 @@ const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
 const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
 const RECORDS: u64 = 1000;
 
+/// Python: set the CRC-32 of the zip entry whose name ends with `/ARGV[2]` (in its local
+/// header and central record) to that of its stored bytes.
+const FIX_CRC: &str = r#"
+import struct, sys, zlib
+path, rel = sys.argv[1], sys.argv[2]
+b = bytearray(open(path, 'rb').read())
+p = b.find(b'PK\x01\x02')
+while p >= 0 and b[p:p + 4] == b'PK\x01\x02':
+    n, m, k = struct.unpack_from('<HHH', b, p + 28)
+    name = bytes(b[p + 46:p + 46 + n]).decode()
+    if name.endswith('/' + rel):
+        size = struct.unpack_from('<I', b, p + 24)[0]
+        local = struct.unpack_from('<I', b, p + 42)[0]
+        ln, lm = struct.unpack_from('<HH', b, local + 26)
+        data = bytes(b[local + 30 + ln + lm:local + 30 + ln + lm + size])
+        crc = zlib.crc32(data)
+        struct.pack_into('<I', b, p + 16, crc)
+        struct.pack_into('<I', b, local + 14, crc)
+    p += 46 + n + m + k
+open(path, 'wb').write(b)
+"#;
+
 /// The Python of eark-validator's own venv (it pins an lxml pyHanko refuses).
 fn eark_python() -> PathBuf {
     std::env::var_os("KYSO_EARK_PYTHON")
@@ -26,9 +48,12 @@ fn eark_python() -> PathBuf {
 
 /// eark-validator's JSON report on a package (tests/eark/validate.py runs it offline).
 fn eark_validate(package: &Path) -> serde_json::Value {
+    // It unzips the package under the temporary folder and leaves it there: one of its own.
+    let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(eark_python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eark/validate.py"))
         .arg(package)
+        .env("TMPDIR", tmp.path())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -810,6 +835,16 @@ dst.close()
     bytes[at + token.len() - 10] ^= 1;
     let forged = s.demo.path().join("forged-renewal.zip");
     std::fs::write(&forged, &bytes).unwrap();
+    // As a forger would, with the entry's CRC-32 made to match (Python's zlib; else the
+    // CRC check, not the chain, is what fails).
+    let st = Command::new("python3")
+        .arg("-c")
+        .arg(FIX_CRC)
+        .arg(&forged)
+        .arg("metadata/preservation/kyso-renewal-1.tsr")
+        .status()
+        .unwrap();
+    assert!(st.success());
     let j = s.verify(&forged);
     assert_eq!(j["ok"], false);
     assert!(

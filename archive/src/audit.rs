@@ -10,7 +10,8 @@
 //!   document (and detached signature) against SHA-256 *and* SHA-512 and size; its lookup
 //!   entries and request id.
 //! - Every status event refers to a record ingested before it and obeys the rules
-//!   ([`Status::check_change`]); reads, finds and exports refer to existing records.
+//!   ([`Status::check_change`]); reads, finds and exports refer to existing records; an
+//!   export event's status events are exactly its records' up to where it says it looked.
 //! - Every lookup entry and request id entry points at a record that has it; every stored
 //!   status is the log's latest; nothing is stored beyond the counters.
 //!
@@ -52,6 +53,10 @@ pub struct Resume {
     /// saved before counters existed, and then the resumed audit cannot check them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<BTreeMap<String, u64>>,
+    /// The log indexes of each record's status events up to it; absent in a file saved before
+    /// export events named status events, and then the resumed audit cannot check those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_leaves: Option<BTreeMap<u64, Vec<u64>>>,
 }
 
 /// Progress, for a terminal.
@@ -104,6 +109,9 @@ fn bad(m: impl Into<String>) -> ArchiveError {
 struct State {
     records: u64,
     statuses: BTreeMap<u64, Status>,
+    /// The log indexes of each record's status events (None: not known, a resumed audit from
+    /// a file saved before they were kept; export events' status lists are then not checked).
+    status_leaves: Option<BTreeMap<u64, Vec<u64>>>,
     /// None when the counters are not checked.
     tally: Option<Tally>,
 }
@@ -255,6 +263,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             State {
                 records: 0,
                 statuses: BTreeMap::new(),
+                status_leaves: Some(BTreeMap::new()),
                 tally: counters_built.then(Tally::default),
             },
             Frontier::default(),
@@ -297,6 +306,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             let state = State {
                 records: r.records,
                 statuses: r.statuses.clone(),
+                status_leaves: r.status_leaves.clone(),
                 tally,
             };
             (m, state, f, Some((m, note.checkpoint.root)))
@@ -508,6 +518,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             checkpoint: note.clone(),
             records: s.records,
             statuses: s.statuses,
+            status_leaves: s.status_leaves,
             stats: s
                 .tally
                 .map(|t| t.0.into_iter().map(|(k, v)| (hex::encode(k), v)).collect()),
@@ -645,6 +656,9 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                 }
             }
             state.statuses.insert(*record, status.clone());
+            if let Some(l) = state.status_leaves.as_mut() {
+                l.entry(*record).or_default().push(i);
+            }
         }
         Event::Read { record, .. } => {
             if !exists(*record, state) {
@@ -659,6 +673,14 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                     "event {i} names record {r}, which was not ingested before it"
                 )));
             }
+            if let Event::Export {
+                status_events,
+                status_upto,
+                ..
+            } = event
+            {
+                check_export_statuses(i, records, status_events, status_upto, state)?;
+            }
         }
         Event::Totals { totals, .. } => {
             for t in totals {
@@ -667,6 +689,60 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
             }
         }
         Event::Signature { .. } | Event::Config { .. } => {}
+    }
+    Ok(())
+}
+
+/// An export event's status events (what a package of its records must carry) are exactly
+/// the status events of its records among the log's first `status_upto` entries, in log order,
+/// `status_upto` not past the event itself.
+fn check_export_statuses(
+    i: u64,
+    records: &[u64],
+    named: &Option<Vec<[u64; 2]>>,
+    upto: &Option<u64>,
+    state: &State,
+) -> Result<()> {
+    let (named, upto) = match (named, upto) {
+        (None, None) => return Ok(()),
+        (Some(n), Some(u)) if *u <= i => (n, *u),
+        (Some(_), Some(u)) => {
+            return Err(bad(format!(
+                "export event {i} names the status events up to log entry {u}, past itself"
+            )))
+        }
+        _ => {
+            return Err(bad(format!(
+                "export event {i} has status_events without status_upto, or the reverse"
+            )))
+        }
+    };
+    let Some(leaves) = &state.status_leaves else {
+        return Ok(());
+    };
+    let mut want: Vec<[u64; 2]> = Vec::new();
+    for r in records {
+        for &l in leaves.get(r).into_iter().flatten() {
+            if l < upto {
+                want.push([*r, l]);
+            }
+        }
+    }
+    want.sort_unstable_by_key(|&[_, l]| l);
+    want.dedup();
+    if *named != want {
+        let first = named
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(named.len().min(want.len()));
+        return Err(bad(format!(
+            "export event {i} names {} status events of its records before log entry {upto}; the log has {} (first difference at {first}: {:?} against {:?}): a package of that export would show statuses the log does not",
+            named.len(),
+            want.len(),
+            named.get(first),
+            want.get(first)
+        )));
     }
     Ok(())
 }

@@ -651,8 +651,16 @@ fn prepare(
     id: u64,
     size: u64,
     layout: &Layout,
+    bound: Option<&Bound>,
 ) -> Result<Prepared> {
-    let x = s.read(id)?;
+    let mut x = s.read(id)?;
+    // The status events the package's export events name for the record (a resumed run
+    // too: its own session may have seen later ones, which the package's checkpoint does
+    // not cover and its export events do not name).
+    if let Some(b) = bound {
+        x.events.truncate(1);
+        x.events.extend(b.get(&id).into_iter().flatten());
+    }
     let named = |e| crate::export::naming(e, id, Some(&x.record.code));
     let d = format!("records/{id}");
     let mut files = Vec::with_capacity(4);
@@ -682,10 +690,20 @@ fn prepare(
         None => None,
     };
     files.push(FileOut::hashed(format!("{d}/metadata.json"), x.record_json));
+    let events = proofs(s.archive(), nodes, &x.events, size)?;
+    // The status the package's events give (the last one), which `bag verify` checks
+    // `status` against — not the stored status, which may have changed since the export
+    // began.
+    let mut status = crate::model::Status::Valid;
+    for p in events.iter().skip(1) {
+        if let Ok(crate::model::Event::Status { status: st, .. }) = serde_json::from_str(&p.event) {
+            status = st;
+        }
+    }
     let log = LogFile {
         tree_size: size,
-        status: &x.status,
-        events: proofs(s.archive(), nodes, &x.events, size)?,
+        status: &status,
+        events,
     };
     let log = serde_json::to_vec_pretty(&log).map_err(|e| ArchiveError::Db(e.to_string()))?;
     files.push(FileOut::hashed(format!("{d}/log.json"), log));
@@ -734,6 +752,36 @@ fn prepare(
         p.bytes += f.size;
     }
     Ok(p)
+}
+
+/// Per record, the log indexes of the status events the package's export events name.
+type Bound = std::collections::HashMap<u64, Vec<u64>>;
+
+/// The status events the export events at `leaves` name, per record (`None`: an export
+/// event kyso logged before they named them).
+fn bound_status_events(ar: &Archive, leaves: &[u64]) -> Result<Option<Bound>> {
+    let mut out = Bound::new();
+    for &leaf in leaves {
+        let e: crate::model::Event = serde_json::from_slice(&ar.event_bytes(leaf)?)
+            .map_err(|e| ArchiveError::Inconsistent(format!("event {leaf}: {e}")))?;
+        match e {
+            crate::model::Event::Export {
+                status_events: Some(s),
+                ..
+            } => {
+                for [record, at] in s {
+                    out.entry(record).or_default().push(at);
+                }
+            }
+            crate::model::Event::Export { .. } => return Ok(None),
+            _ => {
+                return Err(ArchiveError::Inconsistent(format!(
+                    "event {leaf}, which the export's journal names, is not an export event"
+                )))
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Records a worker prepares in a row (consecutive records share most proof nodes).
@@ -957,8 +1005,10 @@ pub fn export(
     progress(j.done, total);
     let mut since = (0u64, p.bytes);
     let first = j.done as usize;
+    let bound = bound_status_events(ar, &j.export_events)?;
     if let Some(s) = &session {
         let pending = &ids[first..];
+        let bound = bound.as_ref();
         let workers = worker_count(o.workers);
         let layout = p.layout();
         let every = if o.commit_every == 0 {
@@ -980,7 +1030,7 @@ pub fn export(
                         let mut batch = Vec::new();
                         let mut held = 0;
                         for &id in block {
-                            match prepare(s, &nodes, id, size, &layout) {
+                            match prepare(s, &nodes, id, size, &layout, bound) {
                                 Ok(r) => {
                                     held +=
                                         r.tar.len() + r.zip.as_ref().map_or(0, |z| z.len()) + 512;

@@ -4,18 +4,22 @@
 //! What is trusted comes from outside the package: the log key (`--log-key`), and optionally
 //! trust anchors (`--trust`). Everything else is checked against it:
 //! 1. the package: manifests and fixity (every payload file against SHA-256 and SHA-512; no
-//!    file missing, none unlisted), the tag manifest, Payload-Oxum;
+//!    file missing, none unlisted), the tag manifest, bag-info.txt (Payload-Oxum, and the
+//!    fields the log holds), and no file kyso does not write — listed in the manifests or not;
 //! 2. the checkpoint's signature with the log key given (and its RFC 3161 time-stamp chain);
-//! 3. the export's own log events, each with its inclusion proof to the checkpoint: which
-//!    records the archive exported. A record missing from the package, or one in it that the
-//!    export event does not name, fails;
-//! 4. per record: its ingest (and status) events' inclusion proofs to the checkpoint; the record
+//! 3. the export's own log events, each with its inclusion proof to the checkpoint, each part
+//!    of the export once: which records the archive exported, and their status events. A
+//!    record missing from the package, or one in it that the export event does not name, fails;
+//! 4. per record: its ingest and status events' inclusion proofs to the checkpoint, in log
+//!    order, the status events exactly those the export event names, `status` what they say; the record
 //!    (`metadata.json`) against the SHA-256 its ingest event holds; the document and detached
 //!    signature against the record's SHA-256 and SHA-512; the validation data against the
 //!    record's digests; and every signature, validated as of the ingest (when the log proves
 //!    the archive held it) with the package's validation data as the only revocation source —
 //!    trust anchors given with `--trust`, else the self-signed certificates of the record's
-//!    validation data, which the log vouches for through the record's digests.
+//!    validation data, which the log vouches for through the record's digests;
+//! 5. for an E-ARK package, what its descriptive metadata (`tt05-2025.xml`) and PREMIS say,
+//!    against the records proved and the payload files as read (archive/src/eark_check.rs).
 
 use crate::bag::sha256_hex;
 use crate::checkpoint;
@@ -23,7 +27,7 @@ use crate::merkle::{self, Hash};
 use crate::model::{Event, Record, Status};
 use crate::package::{Package, TarIndex};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
@@ -277,8 +281,82 @@ fn record_of(prefix: &str, path: &str) -> Option<u64> {
 struct Fixity {
     /// Per record: file problems.
     by_record: BTreeMap<u64, Vec<Problem>>,
+    /// Per record: which of [`RECORD_FILES`] its folder holds (bits).
+    seen: HashMap<u64, u8>,
+    /// The validation data files present (`<kind>-<sha256>.der`).
+    evidence: HashSet<String>,
     bytes: u64,
     files: u64,
+}
+
+/// The files kyso writes in a record's folder (a record has one document, named by its media
+/// type, and a detached signature only when it has one).
+const RECORD_FILES: [&str; 6] = [
+    "metadata.json",
+    "log.json",
+    "document.pdf",
+    "document.p7m",
+    "document.bin",
+    "signature.p7s",
+];
+
+/// The files kyso writes in the payload's `log/` folder.
+const LOG_FILES: [&str; 4] = [
+    "checkpoint.txt",
+    "checkpoint.tsr",
+    "log-key.pem",
+    "export.json",
+];
+
+/// What a payload file is, by its path: a file kyso writes, or not.
+enum PayloadFile {
+    Log,
+    /// One of [`RECORD_FILES`] (its bit) in a record's folder.
+    Record(u64, u8),
+    /// Anything else in a record's folder.
+    InRecord(u64),
+    /// `evidence/<kind>-<sha256>.der`: its name.
+    Evidence(String),
+    Other,
+}
+
+/// A record id as kyso writes it (decimal, no leading zero).
+fn record_id(name: &str) -> Option<u64> {
+    name.parse::<u64>().ok().filter(|id| id.to_string() == name)
+}
+
+fn payload_file(prefix: &str, path: &str) -> PayloadFile {
+    let Some(rest) = path.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
+        return PayloadFile::Other;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts[..] {
+        ["log", name] if LOG_FILES.contains(&name) => PayloadFile::Log,
+        ["records", id, ref more @ ..] if !more.is_empty() => match record_id(id) {
+            Some(id) => match (more, RECORD_FILES.iter().position(|f| more == [*f])) {
+                (_, Some(i)) => PayloadFile::Record(id, 1 << i),
+                _ => PayloadFile::InRecord(id),
+            },
+            None => PayloadFile::Other,
+        },
+        ["evidence", name] if evidence_name(name) => PayloadFile::Evidence(name.to_string()),
+        _ => PayloadFile::Other,
+    }
+}
+
+/// `<kind>-<sha256, lowercase hex>.der`, as kyso names validation data.
+fn evidence_name(name: &str) -> bool {
+    let Some((kind, rest)) = name.split_once('-') else {
+        return false;
+    };
+    let Some(hash) = rest.strip_suffix(".der") else {
+        return false;
+    };
+    ["certificate", "crl", "ocsp"].contains(&kind)
+        && hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Every file under `data/` against the manifests, and every manifest entry against a file.
@@ -287,9 +365,12 @@ fn check_fixity(
     prefix: &str,
     listed: &mut HashMap<String, Listed>,
     package: &mut Vec<Problem>,
+    mut keep: Option<&mut HashMap<String, ([u8; 32], u64)>>,
 ) -> Fixity {
     let mut fx = Fixity {
         by_record: BTreeMap::new(),
+        seen: HashMap::new(),
+        evidence: HashSet::new(),
         bytes: 0,
         files: 0,
     };
@@ -302,6 +383,25 @@ fn check_fixity(
         ));
     }
     for path in files {
+        // Only files kyso writes: another one, listed in the manifests or not, is what a
+        // reader would take for content the log does not vouch for.
+        match payload_file(prefix, &path) {
+            PayloadFile::Log => {}
+            PayloadFile::Record(id, bit) => *fx.seen.entry(id).or_default() |= bit,
+            PayloadFile::Evidence(name) => {
+                fx.evidence.insert(name);
+            }
+            PayloadFile::InRecord(id) => fx.by_record.entry(id).or_default().push(problem(
+                "unexpected",
+                format!("record {id}: {path} is not a file kyso writes in a record's folder (the record, its log entries, its document, a detached signature): content the log does not vouch for"),
+                format!("hồ sơ {id}: {path} không phải tệp kyso ghi trong thư mục hồ sơ (hồ sơ, các mục nhật ký, tài liệu, chữ ký rời): nội dung không được nhật ký xác nhận"),
+            )),
+            PayloadFile::Other => package.push(problem(
+                "unexpected",
+                format!("{path} is not a file kyso writes in a package: content the log does not vouch for"),
+                format!("{path} không phải tệp kyso ghi trong gói: nội dung không được nhật ký xác nhận"),
+            )),
+        }
         let mut report = |en: String, vi: String| match record_of(prefix, &path) {
             Some(id) => fx
                 .by_record
@@ -321,6 +421,10 @@ fn check_fixity(
             Ok((s256, s512, n)) => {
                 fx.bytes += n;
                 fx.files += 1;
+                // What PREMIS must say of the file: its SHA-256 and size as read.
+                if let (Some(keep), Some(sha)) = (keep.as_deref_mut(), unhex(&s256)) {
+                    keep.insert(path.clone(), (sha, n));
+                }
                 if l.sha256 != unhex(&s256) || l.sha512 != unhex(&s512) {
                     report(
                         format!(
@@ -352,17 +456,23 @@ fn check_fixity(
     fx
 }
 
-/// An event with its inclusion proof, as the package carries it.
+/// An event with its inclusion proof, as the package carries it (no other field, none twice:
+/// what a reader of the file sees is what was checked).
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Proved {
     leaf: u64,
     event: String,
     proof: Vec<String>,
 }
 
+/// `log/export.json`, or a record's `log.json` (which has its status too).
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LogFile {
     tree_size: u64,
+    #[serde(default)]
+    status: Option<Status>,
     events: Vec<Proved>,
 }
 
@@ -429,11 +539,13 @@ pub fn verify_tar(path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
 pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
     let mut package = Vec::new();
     match read_small(pk, "bagit.txt").map(|b| String::from_utf8_lossy(&b).into_owned()) {
-        Ok(t) if t.lines().any(|l| l.trim() == "BagIt-Version: 1.0") => {}
+        // Exactly what kyso writes: a reader takes the first version line, or another
+        // encoding, where kyso would have taken any line.
+        Ok(t) if t.lines().map(|l| l.trim_end_matches('\r')).eq(BAGIT_TXT) => {}
         Ok(_) => package.push(problem(
             "bagit",
-            "bagit.txt does not declare BagIt-Version: 1.0".into(),
-            "bagit.txt không khai báo BagIt-Version: 1.0".into(),
+            "bagit.txt is not the one kyso writes (BagIt-Version: 1.0 and Tag-File-Character-Encoding: UTF-8, nothing else)".into(),
+            "bagit.txt không phải tệp kyso ghi (BagIt-Version: 1.0 và Tag-File-Character-Encoding: UTF-8, không gì khác)".into(),
         )),
         Err(e) => package.push(problem(
             "bagit",
@@ -469,31 +581,27 @@ pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
             Err(e) => package.push(problem("tagmanifest", e.clone(), e)),
         }
     }
-    let fx = check_fixity(pk, "data", &mut listed, &mut package);
-    if let Ok(info) =
-        read_small(pk, "bag-info.txt").map(|b| String::from_utf8_lossy(&b).into_owned())
-    {
-        if let Some(oxum) = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Payload-Oxum:"))
-            .map(str::trim)
-        {
-            if oxum != format!("{}.{}", fx.bytes, fx.files) {
-                package.push(problem(
-                    "oxum",
-                    format!(
-                        "Payload-Oxum says {oxum}; the payload is {}.{}",
-                        fx.bytes, fx.files
-                    ),
-                    format!(
-                        "Payload-Oxum ghi {oxum}; phần dữ liệu là {}.{}",
-                        fx.bytes, fx.files
-                    ),
-                ));
-            }
+    let fx = check_fixity(pk, "data", &mut listed, &mut package, None);
+    let renewals = renewals_present(pk, "");
+    check_outside(pk, "data", &mut package, &|p| {
+        BAG_TAG_FILES.contains(&p) || renewals.contains(p)
+    });
+    let info = match read_small(pk, "bag-info.txt") {
+        Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Err(e) => {
+            package.push(problem(
+                "bag_info",
+                format!("bag-info.txt: {e}"),
+                format!("bag-info.txt: {e}"),
+            ));
+            None
         }
-    }
+    };
     let (checkpoint, cp) = check_checkpoint(pk, "data", o);
+    let info = info.map(|text| BagInfo {
+        text,
+        oxum: format!("{}.{}", fx.bytes, fx.files),
+    });
     verify_records(
         pk,
         "data",
@@ -501,9 +609,189 @@ pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
         checkpoint,
         cp,
         package,
-        fx.by_record,
+        fx,
+        info.as_ref(),
         "bagit",
+        None,
     )
+}
+
+/// The lines of `bagit.txt` kyso writes.
+const BAGIT_TXT: [&str; 2] = ["BagIt-Version: 1.0", "Tag-File-Character-Encoding: UTF-8"];
+
+/// The tag files of a bag kyso writes (and `kyso-renewal-<n>.tsr`, each renewal).
+const BAG_TAG_FILES: [&str; 5] = [
+    "bagit.txt",
+    "bag-info.txt",
+    "manifest-sha256.txt",
+    "manifest-sha512.txt",
+    "tagmanifest-sha256.txt",
+];
+
+/// The files of an E-ARK package kyso writes outside its payload (and, in
+/// `metadata/preservation`, each renewal's time-stamp and PREMIS file).
+const EARK_FILES: [&str; 8] = [
+    "METS.xml",
+    "representations/rep1/METS.xml",
+    "metadata/descriptive/tt05-2025.xml",
+    "metadata/preservation/premis.xml",
+    "metadata/preservation/manifest-sha256.txt",
+    "metadata/preservation/manifest-sha512.txt",
+    "documentation/README.txt",
+    "schemas/tt05-2025.xsd",
+];
+
+/// The renewals the time-stamp chain follows (`kyso-renewal-1.tsr`, `-2`, … up to the first
+/// missing one) in the folder `dir`, and for an E-ARK package each one's PREMIS file.
+fn renewals_present(pk: &Package, dir: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for n in 1..=crate::renew::MAX_RENEWALS {
+        let p = join(dir, &crate::renew::renewal_name(n));
+        if !pk.exists(&p) {
+            break;
+        }
+        out.insert(p);
+        if !dir.is_empty() {
+            out.insert(join(dir, &format!("premis-renewal-{n}.xml")));
+        }
+    }
+    out
+}
+
+/// Every file outside the payload must be one kyso writes (`allowed`): a `fetch.txt` naming
+/// payload elsewhere, a second representation, a note, a renewal the chain does not reach
+/// are what a reader sees and nothing vouches for.
+fn check_outside(
+    pk: &Package,
+    payload: &str,
+    package: &mut Vec<Problem>,
+    allowed: &dyn Fn(&str) -> bool,
+) {
+    let (files, errors) = pk.files_except(payload);
+    for (rel, e) in errors {
+        package.push(problem(
+            "unexpected",
+            format!("{rel}: {e}"),
+            format!("{rel}: {e}"),
+        ));
+    }
+    for rel in files {
+        if rel == "fetch.txt" {
+            package.push(problem(
+                "unexpected",
+                "fetch.txt: the bag says part of its payload is to be fetched from elsewhere; kyso writes complete bags, and nothing fetched is vouched for".into(),
+                "fetch.txt: gói nói một phần dữ liệu phải tải từ nơi khác; kyso chỉ ghi gói đầy đủ, và không gì tải về được xác nhận".into(),
+            ));
+        } else if !allowed(&rel) {
+            package.push(problem(
+                "unexpected",
+                format!("{rel} is not a file kyso writes in a package (nor a renewal the time-stamp chain reaches): content nothing vouches for"),
+                format!("{rel} không phải tệp kyso ghi trong gói (cũng không phải lần gia hạn mà chuỗi dấu thời gian dẫn tới): nội dung không được xác nhận"),
+            ));
+        }
+    }
+}
+
+/// `bag-info.txt` and the Payload-Oxum of the payload as found.
+struct BagInfo {
+    text: String,
+    oxum: String,
+}
+
+/// The fields kyso writes in `bag-info.txt`, each once.
+const BAG_INFO_FIELDS: [&str; 9] = [
+    "Source-Organization",
+    "Bagging-Date",
+    "Payload-Oxum",
+    "Bag-Count",
+    "Bag-Software-Agent",
+    "External-Identifier",
+    "Internal-Sender-Description",
+    "Kyso-Checkpoint-Size",
+    "Kyso-Records",
+];
+
+/// `bag-info.txt` against what the verified package says: every field kyso writes, once, no
+/// other; Payload-Oxum, Bag-Count, the checkpoint's size, the records, the identifier (log
+/// origin and export event) and the description (records, user, reason of the export event)
+/// as the package and the log give them. Source-Organization and Bagging-Date are the
+/// exporter's word (nothing in the log holds them).
+fn check_bag_info(info: &BagInfo, want: &[(&str, Option<String>)], package: &mut Vec<Problem>) {
+    let pb = |package: &mut Vec<Problem>, en: String, vi: String| {
+        package.push(problem("bag_info", en, vi))
+    };
+    let mut fields: HashMap<&str, &str> = HashMap::new();
+    for line in info.text.lines().map(|l| l.trim_end_matches('\r')) {
+        let Some((k, v)) = line.split_once(':') else {
+            pb(
+                package,
+                format!("bag-info.txt: line {line:?} is not `Field: value`"),
+                format!("bag-info.txt: dòng {line:?} không có dạng `Trường: giá trị`"),
+            );
+            continue;
+        };
+        if !BAG_INFO_FIELDS.contains(&k) {
+            pb(
+                package,
+                format!("bag-info.txt: {k} is not a field kyso writes"),
+                format!("bag-info.txt: {k} không phải trường kyso ghi"),
+            );
+        } else if fields.insert(k, v.trim()).is_some() {
+            pb(
+                package,
+                format!("bag-info.txt: {k} is there twice (readers differ on which counts)"),
+                format!(
+                    "bag-info.txt: {k} xuất hiện hai lần (các chương trình đọc hiểu khác nhau)"
+                ),
+            );
+        }
+    }
+    let date_like = |v: &str| {
+        v.len() == 10
+            && v.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    };
+    for k in BAG_INFO_FIELDS {
+        let Some(v) = fields.get(k) else {
+            pb(
+                package,
+                format!("bag-info.txt has no {k}"),
+                format!("bag-info.txt không có {k}"),
+            );
+            continue;
+        };
+        if k == "Payload-Oxum" && *v != info.oxum {
+            package.push(problem(
+                "oxum",
+                format!("Payload-Oxum says {v}; the payload is {}", info.oxum),
+                format!("Payload-Oxum ghi {v}; phần dữ liệu là {}", info.oxum),
+            ));
+            continue;
+        }
+        let expected = match k {
+            "Bag-Count" => Some("1 of 1".to_string()),
+            "Bagging-Date" if !date_like(v) => Some("a date (YYYY-MM-DD)".into()),
+            "Bag-Software-Agent" if !v.starts_with("kyso ") => Some("kyso <version>".into()),
+            _ => want
+                .iter()
+                .find(|(w, _)| *w == k)
+                .and_then(|(_, x)| x.clone()),
+        };
+        if let Some(e) = expected {
+            if *v != e {
+                pb(
+                    package,
+                    format!("bag-info.txt: {k} says {v:?}; the package and its log say {e:?}"),
+                    format!("bag-info.txt: {k} ghi {v:?}; gói và nhật ký của gói cho biết {e:?}"),
+                );
+            }
+        }
+    }
 }
 
 type Anchor = Option<(u64, Hash)>;
@@ -557,25 +845,73 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn verify_records(
+fn verify_records(
     pk: &Package,
     data: &str,
     o: &VerifyOptions,
     checkpoint: CheckpointResult,
     anchor: Anchor,
     mut package: Vec<Problem>,
-    mut file_problems: BTreeMap<u64, Vec<Problem>>,
+    fx: Fixity,
+    info: Option<&BagInfo>,
     format: &'static str,
+    mut known: Option<&mut crate::eark_check::Known>,
 ) -> BagReport {
+    let Fixity {
+        by_record: mut file_problems,
+        seen,
+        evidence,
+        ..
+    } = fx;
     // Which records the archive exported: the export events, proved to the checkpoint.
     let mut named: Option<BTreeSet<u64>> = None;
+    // The first export event: its log index, user and reason.
+    let mut first: Option<(u64, String, Option<String>)> = None;
+    // The status events the export events name, per record; the records named by an export
+    // event kyso logged before they named them (nothing to hold their log.json to).
+    let mut bound: HashMap<u64, Vec<u64>> = HashMap::new();
+    let mut unbound: BTreeSet<u64> = BTreeSet::new();
+    // Each event's `[part, of]`, when it says.
+    let mut parts: Vec<(u64, Option<[u64; 2]>)> = Vec::new();
     if let Some((size, cproot)) = anchor {
         match read_log(pk, &join(data, "log/export.json"), size) {
             Ok(l) => {
                 let mut set = BTreeSet::new();
                 for p in &l.events {
                     match included(p, size, &cproot) {
-                        Ok(Event::Export { records, .. }) => set.extend(records),
+                        Ok(Event::Export {
+                            records,
+                            user,
+                            reason,
+                            status_events,
+                            part,
+                            format: exported_as,
+                            ..
+                        }) => {
+                            if exported_as != format {
+                                package.push(problem(
+                                    "export",
+                                    format!("log entry {} exported records as {exported_as:?}; this package is {format:?} (another export's event)", p.leaf),
+                                    format!("mục nhật ký {} xuất hồ sơ dạng {exported_as:?}; gói này là {format:?} (sự kiện của lần xuất khác)", p.leaf),
+                                ));
+                            }
+                            match status_events {
+                                Some(s) => {
+                                    for [record, at] in s {
+                                        bound.entry(record).or_default().push(at);
+                                    }
+                                }
+                                None => unbound.extend(records.iter().copied()),
+                            }
+                            parts.push((p.leaf, part));
+                            set.extend(records);
+                            if first.is_none() {
+                                if let Some(k) = known.as_deref_mut() {
+                                    k.export = Some((user.clone(), reason.clone()));
+                                }
+                            }
+                            first.get_or_insert((p.leaf, user, reason));
+                        }
                         Ok(_) => package.push(problem(
                             "export",
                             format!(
@@ -601,6 +937,15 @@ pub(crate) fn verify_records(
                         "log/export.json không có sự kiện xuất".into(),
                     ));
                 }
+                check_parts(&parts, &mut package);
+                if l.status.is_some() {
+                    package.push(problem(
+                        "export",
+                        "log/export.json has a status, which kyso does not write there".into(),
+                        "log/export.json có trường trạng thái, kyso không ghi trường này ở đó"
+                            .into(),
+                    ));
+                }
                 named = Some(set);
             }
             Err((en, vi)) => package.push(problem(
@@ -609,6 +954,38 @@ pub(crate) fn verify_records(
                 format!("log/export.json: {vi}"),
             )),
         }
+    }
+    if let Some(info) = info {
+        let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+        let records = named.as_ref().map(|n| n.len());
+        let want = [
+            (
+                "External-Identifier",
+                checkpoint
+                    .origin
+                    .as_ref()
+                    .zip(first.as_ref())
+                    .map(|(o, (leaf, _, _))| format!("{} export at log entry {leaf}", one_line(o))),
+            ),
+            (
+                "Internal-Sender-Description",
+                records.zip(first.as_ref()).and_then(|(n, (_, user, reason))| {
+                    reason.as_ref().map(|r| {
+                        format!(
+                            "{n} records exported by {} ({}); each verifies offline with `kyso bag verify`",
+                            one_line(user),
+                            one_line(r)
+                        )
+                    })
+                }),
+            ),
+            (
+                "Kyso-Checkpoint-Size",
+                anchor.map(|(size, _)| size.to_string()),
+            ),
+            ("Kyso-Records", records.map(|n| n.to_string())),
+        ];
+        check_bag_info(info, &want, &mut package);
     }
     // The records present.
     let mut present = BTreeSet::new();
@@ -645,11 +1022,31 @@ pub(crate) fn verify_records(
             problems: file_problems.remove(&id).unwrap_or_default(),
         })
         .collect();
-    {
+    // For an E-ARK package: per record what its metadata files must say (when its
+    // metadata.json is proved), and the aggregates of the descriptive file.
+    let want_facts = known.is_some();
+    let mut bounds: Vec<Option<crate::eark_check::Bound>> = if want_facts {
+        vec![None; results.len()]
+    } else {
+        Vec::new()
+    };
+    type Agg = crate::eark_check::Aggregates;
+    let (referenced, agg) = {
         use rayon::prelude::*;
         let named = &named;
         let present = &present;
-        results.par_iter_mut().for_each(|r| {
+        let seen = &seen;
+        let (bound, unbound) = (&bound, &unbound);
+        let mut none = Vec::new();
+        let slots: Vec<&mut Option<crate::eark_check::Bound>> = if want_facts {
+            bounds.iter_mut().collect()
+        } else {
+            none.resize_with(results.len(), || None);
+            none.iter_mut().collect()
+        };
+        results.par_iter_mut().zip(slots).map(|(r, slot)| {
+            let mut refs = Vec::new();
+            let mut agg = Agg::default();
             let id = r.id;
             let is_named = named.as_ref().map(|n| n.contains(&id));
             if !present.contains(&id) {
@@ -666,7 +1063,20 @@ pub(crate) fn verify_records(
                         format!("hồ sơ {id} không có trong sự kiện xuất: nhật ký không xác nhận kho đã xuất hồ sơ này"),
                     ));
                 }
-                check_record(pk, data, id, anchor, o, r);
+                let files = seen.get(&id).copied().unwrap_or_default();
+                // The status events the package must hold for the record: those its export
+                // event names (none named: none).
+                let statuses = (named.is_some() && !unbound.contains(&id)).then(|| {
+                    let mut v = bound.get(&id).cloned().unwrap_or_default();
+                    v.sort_unstable();
+                    v
+                });
+                let facts;
+                (refs, facts) = check_record(pk, data, id, anchor, o, files, statuses, want_facts, r);
+                if let Some(f) = facts {
+                    *slot = Some(crate::eark_check::Bound::of(&f));
+                    agg.add(&f);
+                }
             }
             if anchor.is_none() {
                 r.problems.push(problem(
@@ -676,7 +1086,32 @@ pub(crate) fn verify_records(
                 ));
             }
             r.ok = r.problems.is_empty();
-        });
+            (refs, agg)
+        })
+        .fold(|| (HashSet::new(), Agg::default()), |(mut a, g), (refs, agg)| {
+            a.extend(refs);
+            (a, g.merge(agg))
+        })
+        .reduce(|| (HashSet::new(), Agg::default()), |(mut a, g), (b, h)| {
+            a.extend(b);
+            (a, g.merge(h))
+        })
+    };
+    if let Some(k) = known {
+        k.bound = bounds;
+        k.agg = agg;
+    }
+    // Validation data no record of the package names: a certificate a reader would take for
+    // evidence, which no record's digests (and so no log entry) vouch for.
+    let mut unnamed: Vec<&String> = evidence.difference(&referenced).collect();
+    unnamed.sort();
+    for name in unnamed {
+        let path = join(data, &format!("evidence/{name}"));
+        package.push(problem(
+            "unexpected",
+            format!("{path} is validation data no record of the package names (nothing vouches for it)"),
+            format!("{path} là dữ liệu xác thực không hồ sơ nào trong gói nêu tên (không gì xác nhận nó)"),
+        ));
     }
     let records = results;
     let records_ok = records.iter().filter(|r| r.ok).count() as u64;
@@ -693,14 +1128,57 @@ pub(crate) fn verify_records(
     }
 }
 
+/// The export events of `log/export.json` are the parts of one export, each once: a part
+/// left out, with its records, is seen (`[part, of]` of each event, by log index; events kyso
+/// logged before they said have none).
+fn check_parts(parts: &[(u64, Option<[u64; 2]>)], package: &mut Vec<Problem>) {
+    if parts.iter().all(|(_, p)| p.is_none()) {
+        return;
+    }
+    let of = parts
+        .iter()
+        .find_map(|(_, p)| p.map(|[_, n]| n))
+        .unwrap_or(0);
+    let mut got = BTreeSet::new();
+    let mut ok = true;
+    for (leaf, p) in parts {
+        match p {
+            Some([i, n]) if *n == of && (1..=of).contains(i) && got.insert(*i) => {}
+            _ => {
+                ok = false;
+                package.push(problem(
+                    "export",
+                    format!("log/export.json: log entry {leaf} is not one more part of the export whose events are there ({p:?}; of {of} parts)"),
+                    format!("log/export.json: mục nhật ký {leaf} không phải một phần khác của lần xuất có các sự kiện trong gói ({p:?}; trong {of} phần)"),
+                ));
+            }
+        }
+    }
+    if ok && got.len() as u64 != of {
+        let missing: Vec<u64> = (1..=of).filter(|i| !got.contains(i)).collect();
+        package.push(problem(
+            "export",
+            format!("log/export.json lacks part(s) {missing:?} of the export's {of} export events: records it exported may be missing from the package, unnamed"),
+            format!("log/export.json thiếu phần {missing:?} trong {of} sự kiện xuất: các hồ sơ đã xuất có thể bị thiếu khỏi gói mà không được nêu tên"),
+        ));
+    }
+}
+
+/// Check one record; the validation data files it names (`<kind>-<sha256>.der`). `files`:
+/// which of [`RECORD_FILES`] its folder holds; `statuses`: the log indexes of the status
+/// events its export event names (ascending), which its `log.json` must hold, no more.
+#[allow(clippy::too_many_arguments)]
 fn check_record(
     pk: &Package,
     data: &str,
     id: u64,
     anchor: Anchor,
     o: &VerifyOptions,
+    files: u8,
+    statuses: Option<Vec<u64>>,
+    want_facts: bool,
     r: &mut RecordResult,
-) {
+) -> (Vec<String>, Option<crate::eark::Facts>) {
     let dir = join(data, &format!("records/{id}"));
     let fail = |r: &mut RecordResult, kind: &'static str, en: String, vi: String| {
         r.problems.push(problem(
@@ -711,20 +1189,54 @@ fn check_record(
     };
     let json = match read_small(pk, &join(&dir, "metadata.json")) {
         Ok(b) => b,
-        Err(e) => return fail(r, "record", e.clone(), e),
+        Err(e) => {
+            fail(r, "record", e.clone(), e);
+            return (Vec::new(), None);
+        }
     };
     let rec: Record = match serde_json::from_slice(&json) {
         Ok(rec) => rec,
         Err(e) => {
-            return fail(
+            fail(
                 r,
                 "record",
                 format!("metadata.json is not a record: {e}"),
                 format!("metadata.json không phải hồ sơ: {e}"),
-            )
+            );
+            return (Vec::new(), None);
         }
     };
     r.code = Some(rec.code.clone());
+    let refs: Vec<String> = rec
+        .validation_data
+        .iter()
+        .flat_map(|vd| vd.blobs().map(|(k, b)| format!("{k}-{}.der", b.sha256)))
+        .collect();
+    // Only the files kyso writes for this record: one document, named by its media type, and
+    // a detached signature only when the record has one (a second document, or a signature
+    // file beside a record that has none, is what a reader would open instead).
+    let bit = |name: &str| {
+        RECORD_FILES
+            .iter()
+            .position(|f| *f == name)
+            .map_or(0u8, |i| 1 << i)
+    };
+    let mut expected =
+        bit("metadata.json") | bit("log.json") | bit(crate::bag::document_name(&rec.media_type));
+    if rec.detached_signature.is_some() {
+        expected |= bit("signature.p7s");
+    }
+    for (i, name) in RECORD_FILES.iter().enumerate() {
+        if files & !expected & (1 << i) != 0 {
+            let path = join(&dir, name);
+            fail(
+                r,
+                "unexpected",
+                format!("{path} is not a file of this record (its document is {}{}): content the log does not vouch for", crate::bag::document_name(&rec.media_type), if rec.detached_signature.is_some() { ", with signature.p7s" } else { ", with no detached signature" }),
+                format!("{path} không phải tệp của hồ sơ này (tài liệu của hồ sơ là {}{}): nội dung không được nhật ký xác nhận", crate::bag::document_name(&rec.media_type), if rec.detached_signature.is_some() { ", kèm signature.p7s" } else { ", không có chữ ký rời" }),
+            );
+        }
+    }
     if rec.id != id {
         fail(
             r,
@@ -734,6 +1246,7 @@ fn check_record(
         );
     }
     // The log: the ingest event binds the record's bytes; status events give its status.
+    let mut proved = false;
     if let Some((size, root)) = anchor {
         match read_log(pk, &join(&dir, "log.json"), size) {
             Err((en, vi)) => fail(
@@ -746,7 +1259,20 @@ fn check_record(
                 let mut status = Status::Valid;
                 let mut ingest_ok = false;
                 let mut log_ok = true;
+                let mut status_leaves = Vec::new();
+                let mut prev: Option<u64> = None;
                 for p in &l.events {
+                    // In log order: the status read last is the latest one.
+                    if prev.is_some_and(|x| p.leaf <= x) {
+                        log_ok = false;
+                        fail(
+                            r,
+                            "log",
+                            format!("log.json's entries are not in log order (entry {} after {}): the status read last would not be the latest", p.leaf, prev.unwrap_or_default()),
+                            format!("các mục của log.json không theo thứ tự nhật ký (mục {} sau {}): trạng thái đọc sau cùng sẽ không phải trạng thái mới nhất", p.leaf, prev.unwrap_or_default()),
+                        );
+                    }
+                    prev = Some(p.leaf);
                     match included(p, size, &root) {
                         Err(e) => {
                             log_ok = false;
@@ -785,11 +1311,15 @@ fn check_record(
                                 );
                             } else {
                                 ingest_ok = true;
+                                proved = true;
                             }
                         }
                         Ok(Event::Status {
                             record, status: s, ..
-                        }) if record == id => status = s,
+                        }) if record == id => {
+                            status_leaves.push(p.leaf);
+                            status = s;
+                        }
                         Ok(_) => {
                             log_ok = false;
                             fail(
@@ -809,6 +1339,33 @@ fn check_record(
                         "log.json không có sự kiện lưu trữ của hồ sơ".into(),
                     );
                 }
+                // Exactly the status events the export event names: one left out (a
+                // revocation) would have the record read as valid.
+                if let Some(want) = &statuses {
+                    status_leaves.sort_unstable();
+                    if *want != status_leaves {
+                        log_ok = false;
+                        fail(
+                            r,
+                            "status",
+                            format!("the export event names its status events at log entries {want:?}; log.json holds {status_leaves:?} (a status change left out of the package, or added)"),
+                            format!("sự kiện xuất nêu các sự kiện trạng thái của hồ sơ tại mục nhật ký {want:?}; log.json có {status_leaves:?} (một thay đổi trạng thái bị bỏ khỏi gói, hoặc bị thêm)"),
+                        );
+                    }
+                }
+                match &l.status {
+                    Some(said) if *said == status => {}
+                    said => {
+                        log_ok = false;
+                        let said = said.as_ref().map_or("nothing", Status::name);
+                        fail(
+                            r,
+                            "status",
+                            format!("log.json says its status is {said}; its status events say {}", status.name()),
+                            format!("log.json ghi trạng thái {said}; các sự kiện trạng thái cho biết {}", status.name()),
+                        );
+                    }
+                }
                 if ingest_ok && log_ok {
                     r.held.push("log");
                 }
@@ -816,6 +1373,8 @@ fn check_record(
             }
         }
     }
+    // What the E-ARK metadata files must say of it: only of a record the log proves.
+    let facts = (want_facts && proved && rec.id == id).then(|| crate::eark::Facts::of(&rec));
     // The document and detached signature against the record's digests.
     let doc_path = join(&dir, crate::bag::document_name(&rec.media_type));
     let blob = |p: &str, sha256: &str, sha512: &str, size: u64| -> Result<Vec<u8>, String> {
@@ -913,7 +1472,7 @@ fn check_record(
         r.held.push("validation_data");
     }
     let (Some(document), Some(signature)) = (document, signature) else {
-        return;
+        return (refs, facts);
     };
     r.held.push("document");
     // The signatures, as of the ingest: the log proves the archive held the document then.
@@ -955,6 +1514,7 @@ fn check_record(
             format!("chữ ký là {ind} theo dữ liệu xác thực trong gói (khi lưu trữ: {at_ingest}): {why}"),
         );
     }
+    (refs, facts)
 }
 
 fn vi_blob(en: &str) -> String {
@@ -1044,7 +1604,8 @@ pub fn data_dir(root: &Path) -> PathBuf {
 /// extracted): the METS root checked (OBJID, csip:OAISPACKAGETYPE, the SHA-256 of every file
 /// it references: the representation METS, the metadata, documentation, schema and renewal
 /// time-stamps), every payload file against the representation METS's SHA-256 and the SHA-512
-/// manifest in metadata/preservation, then everything a bag gets.
+/// manifest in metadata/preservation, then everything a bag gets, and what tt05-2025.xml and
+/// premis.xml say against the records and files verified (archive/src/eark_check.rs).
 pub fn verify_eark_zip(zip_path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
     let pk = Package::Zip(crate::package::ZipIndex::open(zip_path)?);
     Ok(verify_eark(&pk, o))
@@ -1220,7 +1781,103 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             format!("{more} dòng khác mà METS và manifest-sha256.txt không khớp"),
         ));
     }
-    let fx = check_fixity(pk, prefix, &mut listed, &mut package);
+    // The payload files as read, for PREMIS's objects: checked as soon as the files are
+    // read, the map dropped before the records are.
+    let mut files = HashMap::new();
+    let fx = check_fixity(pk, prefix, &mut listed, &mut package, Some(&mut files));
+    let mut findings = crate::eark_check::Findings::default();
+    let premis = crate::eark_check::check_premis_objects(pk, files, &mut findings);
+    let renewals = renewals_present(pk, pres);
+    check_outside(pk, prefix, &mut package, &|p| {
+        EARK_FILES.contains(&p) || renewals.contains(p)
+    });
     let (checkpoint, cp) = check_checkpoint(pk, prefix, o);
-    verify_records(pk, prefix, o, checkpoint, cp, package, fx.by_record, "eark")
+    let mut known = crate::eark_check::Known::default();
+    let mut report = verify_records(
+        pk,
+        prefix,
+        o,
+        checkpoint,
+        cp,
+        package,
+        fx,
+        None,
+        "eark",
+        Some(&mut known),
+    );
+    // What tt05-2025.xml and premis.xml say, against the records just verified: the two
+    // files read at once, each on a core.
+    let ids: Vec<u64> = report.records.iter().map(|r| r.id).collect();
+    let mut descriptive = crate::eark_check::Findings::default();
+    std::thread::scope(|s| {
+        s.spawn(|| crate::eark_check::check_descriptive(pk, &ids, &known, &mut descriptive));
+        if let Some(rest) = premis {
+            crate::eark_check::check_premis_events(pk, rest, &ids, &known, &mut findings);
+        }
+    });
+    // tt05-2025.xml's findings first, then PREMIS's.
+    descriptive.extend(findings);
+    let findings = descriptive;
+    findings.apply(&mut report);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(parts: &[(u64, Option<[u64; 2]>)]) -> String {
+        let mut p = Vec::new();
+        check_parts(parts, &mut p);
+        p.iter()
+            .map(|x| x.en.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The export events of a package are the parts of one export, each once: a part left
+    /// out with its records (an export of more than 100,000 records has several) is named.
+    #[test]
+    fn an_export_event_left_out_of_a_package_is_named() {
+        assert_eq!(said(&[(7, Some([1, 2])), (8, Some([2, 2]))]), "");
+        assert_eq!(said(&[(7, None), (8, None)]), "");
+        assert!(said(&[(7, Some([1, 2]))]).contains("lacks part(s) [2]"));
+        assert!(said(&[(8, Some([2, 2]))]).contains("lacks part(s) [1]"));
+        assert!(said(&[(7, Some([1, 2])), (9, Some([1, 2]))])
+            .contains("log entry 9 is not one more part"));
+        assert!(said(&[(7, Some([1, 1])), (9, Some([1, 2]))])
+            .contains("log entry 9 is not one more part"));
+        assert!(said(&[(7, Some([1, 1])), (3, None)]).contains("log entry 3 is not one more part"));
+    }
+
+    /// Only the names kyso writes are taken for files of a record, the log or the evidence.
+    #[test]
+    fn payload_files_are_known_by_their_exact_names() {
+        let kind = |p: &str| match payload_file("data", p) {
+            PayloadFile::Log => "log".to_string(),
+            PayloadFile::Record(id, bit) => format!("record {id} {bit}"),
+            PayloadFile::InRecord(id) => format!("in {id}"),
+            PayloadFile::Evidence(n) => format!("evidence {n}"),
+            PayloadFile::Other => "other".into(),
+        };
+        assert_eq!(kind("data/log/export.json"), "log");
+        assert_eq!(kind("data/log/Export.json"), "other");
+        assert_eq!(kind("data/records/12/metadata.json"), "record 12 1");
+        assert_eq!(kind("data/records/12/signature.p7s"), "record 12 32");
+        assert_eq!(kind("data/records/12/Document.pdf"), "in 12");
+        assert_eq!(kind("data/records/12/x/document.pdf"), "in 12");
+        assert_eq!(kind("data/records/012/document.pdf"), "other");
+        assert_eq!(kind("data/records/12"), "other");
+        let h = "0a".repeat(32);
+        assert_eq!(
+            kind(&format!("data/evidence/crl-{h}.der")),
+            format!("evidence crl-{h}.der")
+        );
+        assert_eq!(
+            kind(&format!("data/evidence/crl-{}.der", h.to_uppercase())),
+            "other"
+        );
+        assert_eq!(kind(&format!("data/evidence/key-{h}.der")), "other");
+        assert_eq!(kind("data/README.txt"), "other");
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! An export reads the content of many records at once. Its rule, like every read of personal
 //! data: the read is logged — who, why, which records — durably, before any byte is returned.
-//! One export event names the records it reads (at most [`MAX_EXPORT_EVENT`] each; a larger
-//! export logs several, all before the first read), with the user and the stated reason; that
+//! One export event names the records it reads (at most [`MAX_EXPORT_EVENT`] each, fewer when
+//! they have status events, which it names too; a larger export logs several, each saying which
+//! part of how many it is, all before the first read), with the user and the stated reason; that
 //! event *is* the read of each record named, so an export of 100,000 records adds one entry to
 //! the log, not 100,000 (docs/export.md). An [`ExportSession`] reads only the records its
 //! events named, and only after they are durable.
@@ -11,7 +12,7 @@
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
 use crate::lookup::{validation_item, DETACHED_SIGNATURE, DOCUMENT};
-use crate::model::{check_date, check_text, Access, Activity, Blob, Event, Status};
+use crate::model::{check_date, check_text, Access, Blob, Event, Status};
 use crate::schema::*;
 use crate::store::Archive;
 use crate::writer::{stored_record, stored_status, Job};
@@ -87,8 +88,9 @@ pub struct ExportSession<'a> {
 }
 
 impl Archive {
-    /// Select records, log the export (one event per [`MAX_EXPORT_EVENT`] records: format,
-    /// reason, user), and return a session that reads them. Nothing is read before the events
+    /// Select records, log the export (one event per [`MAX_EXPORT_EVENT`] records and status
+    /// events: format, reason, the records' status events, which part of how many, user), and
+    /// return a session that reads them. Nothing is read before the events
     /// are durable. An empty selection is refused and logs nothing.
     pub fn begin_export(
         &self,
@@ -122,15 +124,38 @@ impl Archive {
                 records.len()
             )));
         }
-        let status_events = self.status_events_of(&records)?;
+        let (status_events, status_upto) = self.status_events_of(&records)?;
+        // Each event names its records and their status events: at most MAX_EXPORT_EVENT
+        // numbers' worth (a status event is two), so that its JSON stays well under the
+        // audit's limit whatever the statuses.
+        let mut chunks: Vec<(&[u64], Vec<[u64; 2]>)> = Vec::new();
+        let mut rest = &records[..];
+        while !rest.is_empty() {
+            let (mut n, mut weight, mut statuses) = (0, 0, Vec::new());
+            while n < rest.len() {
+                let s = status_events.get(&rest[n]).map_or(&[][..], |v| &v[..]);
+                let w = 1 + 2 * s.len();
+                if n > 0 && weight + w > MAX_EXPORT_EVENT {
+                    break;
+                }
+                weight += w;
+                statuses.extend(s.iter().map(|&leaf| [rest[n], leaf]));
+                n += 1;
+            }
+            statuses.sort_unstable_by_key(|&[_, leaf]| leaf);
+            chunks.push((&rest[..n], statuses));
+            rest = &rest[n..];
+        }
+        let parts = chunks.len() as u64;
         let mut event_leaves = Vec::new();
-        for chunk in records.chunks(MAX_EXPORT_EVENT) {
-            let o = self.submit(Job::Activity {
-                activity: Activity::Export {
-                    records: chunk.to_vec(),
-                    format: format.into(),
-                    reason: Some(access.purpose.clone()),
-                },
+        for (i, (chunk, statuses)) in chunks.into_iter().enumerate() {
+            let o = self.submit(Job::Export {
+                records: chunk.to_vec(),
+                format: format.into(),
+                reason: access.purpose.clone(),
+                status_events: statuses,
+                status_upto,
+                part: [i as u64 + 1, parts],
                 user: access.user.clone(),
             })?;
             event_leaves.push(o.leaf);
@@ -184,9 +209,9 @@ impl Archive {
         }
     }
 
-    /// The status events of these records (one pass over the log; only records whose status
-    /// changed take memory).
-    fn status_events_of(&self, records: &[u64]) -> Result<HashMap<u64, Vec<u64>>> {
+    /// The status events of these records among the log's first N entries, and N (one pass
+    /// over the log; only records whose status changed take memory).
+    fn status_events_of(&self, records: &[u64]) -> Result<(HashMap<u64, Vec<u64>>, u64)> {
         let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
         let mut it = self.db.raw_iterator_cf(self.cf(CF_EVENTS)?);
         it.seek_to_first();
@@ -209,7 +234,7 @@ impl Archive {
             it.next();
         }
         it.status().map_err(db_err)?;
-        Ok(out)
+        Ok((out, size))
     }
 }
 
@@ -302,9 +327,8 @@ impl ExportSession<'_> {
 mod tests {
     use super::*;
 
-    /// A selection larger than a package may hold is refused before anything is logged.
-    #[test]
-    fn a_selection_over_the_package_limit_is_refused_and_logs_nothing() {
+    /// An archive of three records (kept unverified: plain text).
+    fn three_records() -> (tempfile::TempDir, Archive) {
         let dir = tempfile::tempdir().unwrap();
         let ar = Archive::open(dir.path()).unwrap();
         for i in 0..3u32 {
@@ -320,6 +344,13 @@ mod tests {
             };
             crate::ingest::ingest(&ar, &kyso_verify::Validator::default(), d).unwrap();
         }
+        (dir, ar)
+    }
+
+    /// A selection larger than a package may hold is refused before anything is logged.
+    #[test]
+    fn a_selection_over_the_package_limit_is_refused_and_logs_nothing() {
+        let (_dir, ar) = three_records();
         let size = ar.size();
         let access = Access::new("luutru", "nộp lưu");
         let e = ar
@@ -336,5 +367,80 @@ mod tests {
             .begin_export_at_most(&Selection::All, "bagit", &access, 3)
             .unwrap();
         assert_eq!(s.records(), [0, 1, 2]);
+    }
+
+    /// An export event names its records' status events up to the pass over the log made
+    /// before it; a status change logged after that pass is in neither, and the audit agrees.
+    /// A list that is not the log's — a revocation left out, or counted up to the event itself
+    /// when it was not — fails the audit.
+    #[test]
+    fn the_audit_holds_an_export_events_status_events_to_the_log() {
+        let (dir, ar) = three_records();
+        let revoked = |why: &str| Status::Revoked { reason: why.into() };
+        let first = ar.set_status(1, revoked("sai sót"), "canbo").unwrap();
+        let access = Access::new("luutru", "nộp lưu");
+        let s = ar.begin_export(&Selection::All, "bagit", &access).unwrap();
+        let e: Event = serde_json::from_slice(&ar.event_bytes(s.event_leaves[0]).unwrap()).unwrap();
+        let Event::Export {
+            status_events,
+            status_upto,
+            ..
+        } = e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(status_events, Some(vec![[1, first]]));
+        assert_eq!(status_upto, Some(s.event_leaves[0]));
+        drop(s);
+        // The pass over the log, then a revocation, then the event: the event names what the
+        // pass saw, up to where it looked.
+        let records = [0u64, 1, 2];
+        let (seen, upto) = ar.status_events_of(&records).unwrap();
+        let second = ar.set_status(2, revoked("thu hồi"), "canbo").unwrap();
+        let export = |named: Vec<[u64; 2]>, upto: u64| Job::Export {
+            records: records.to_vec(),
+            format: "bagit".into(),
+            reason: "nộp lưu".into(),
+            status_events: named,
+            status_upto: upto,
+            part: [1, 1],
+            user: "luutru".into(),
+        };
+        assert_eq!(seen.get(&2), None);
+        ar.submit(export(vec![[1, first]], upto)).unwrap();
+        drop(ar);
+        crate::audit::verify(dir.path(), Default::default()).unwrap();
+
+        for (named, upto, why) in [
+            // The revocation of record 1 left out.
+            (
+                vec![],
+                upto,
+                "names 0 status events of its records before log entry",
+            ),
+            // Record 2's revocation was logged before the entry the list claims to cover.
+            (
+                vec![[1, first]],
+                second + 1,
+                "names 1 status events of its records before log entry",
+            ),
+            // A list said to cover the log past the event itself.
+            (vec![[1, first], [2, second]], u64::MAX, "past itself"),
+        ] {
+            let copy = tempfile::tempdir().unwrap();
+            let st = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", dir.path().display()))
+                .arg(copy.path())
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let ar = Archive::open(copy.path()).unwrap();
+            ar.submit(export(named, upto)).unwrap();
+            drop(ar);
+            let e =
+                crate::audit::verify(copy.path(), Default::default()).expect_err("the audit fails");
+            assert!(e.to_string().contains(why), "{why}: {e}");
+        }
     }
 }

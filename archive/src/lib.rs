@@ -24,6 +24,7 @@ pub mod checkpoint;
 pub mod checkpointer;
 pub mod code;
 pub mod eark;
+mod eark_check;
 pub mod error;
 pub mod export;
 pub mod ingest;

@@ -342,6 +342,22 @@ pub enum Event {
         /// Why (events logged before exports had reasons have none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The status events of these records logged before the export began, as `[record,
+        /// log index]` pairs in log order: what the package must carry of each record, so that
+        /// a revocation left out of it is seen (`kyso bag verify`). Export events logged before
+        /// kyso wrote them have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_events: Option<Vec<[u64; 2]>>,
+        /// `status_events` are those among the log's first `status_upto` entries (the pass
+        /// over the log made before the export's events): a status change logged after it, and
+        /// before this event, is in neither (`kyso audit verify` checks the list against the
+        /// log up to there). With `status_events`, never without.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_upto: Option<u64>,
+        /// `[i, n]`: this event is the i-th of the n events of one export (one per 100,000
+        /// records at most): a package left with fewer is seen. Older export events have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        part: Option<[u64; 2]>,
         user: String,
         time: String,
     },

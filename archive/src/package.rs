@@ -22,6 +22,8 @@ use std::path::{Component, Path, PathBuf};
 const MAX_ENTRIES: usize = 20_000_000;
 /// Deepest path taken.
 const MAX_DEPTH: usize = 10;
+/// Most folders below the folder a folder package's files are listed from ([`Package::files_under`]).
+const MAX_FOLDER_DEPTH: usize = 8;
 
 /// A tar's regular files, by path under its top-level folder.
 pub struct TarIndex {
@@ -129,6 +131,18 @@ fn tar_header_check(h: &tar::Header) -> Result<(), Why> {
         return Err(why(
             "its size or checksum field is not a plain number",
             "trường kích thước hoặc tổng kiểm tra không phải một số thông thường",
+        ));
+    }
+    // Mode, owner, group and time: GNU tar refuses the member (and fails) when one is not a
+    // number; all NULs it reads as 0 (kyso leaves the owner and group so).
+    let number_or_nuls = |f: &[u8]| f.iter().all(|&x| x == 0) || tar_number(f).is_some();
+    if ![&b[100..108], &b[108..116], &b[116..124], &b[136..148]]
+        .into_iter()
+        .all(number_or_nuls)
+    {
+        return Err(why(
+            "its mode, owner, group or time field is not a number (GNU tar refuses the member)",
+            "trường quyền, chủ sở hữu, nhóm hoặc thời gian không phải một số (GNU tar từ chối mục này)",
         ));
     }
     if &b[257..263] == b"ustar\0" && &b[263..265] != b"00" {
@@ -413,6 +427,38 @@ impl Read for At<'_> {
     }
 }
 
+/// A zip entry's data, its CRC-32 checked against the central record's when read to the end:
+/// a byte changed in an entry whose digest nothing else holds (the root METS) is what unzip
+/// and Python refuse (`bad CRC`), so it is an error here too.
+struct Crc32Checked<'a> {
+    at: At<'a>,
+    crc: crc32fast::Hasher,
+    want: u32,
+    /// The end was reached and the CRC-32 found right.
+    checked: bool,
+}
+
+impl Read for Crc32Checked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.at.read(buf)?;
+        if k == 0 && !buf.is_empty() && !self.checked {
+            let got = self.crc.clone().finalize();
+            if got != self.want {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    refusal(
+                        &format!("its CRC-32 is {got:08x}, its central record says {:08x}: the entry was changed (unzip refuses it)", self.want),
+                        &format!("CRC-32 là {got:08x}, bản ghi trung tâm ghi {:08x}: mục đã bị thay đổi (unzip từ chối mục này)", self.want),
+                    ),
+                ));
+            }
+            self.checked = true;
+        }
+        self.crc.update(&buf[..k]);
+        Ok(k)
+    }
+}
+
 impl Package {
     /// Open what `path` is: a directory, a tar file, or else a zip file.
     pub fn open(path: &Path) -> Result<Package, String> {
@@ -490,14 +536,19 @@ impl Package {
                 ))
             }
             Package::Zip(z) => {
-                let (at, size) = z
+                let (at, size, crc) = z
                     .data(rel)
                     .map_err(|e| format!("{}: {e}", self.shown(rel)))?;
                 Ok((
-                    Box::new(At {
-                        f: &z.file,
-                        pos: at,
-                        end: at + size,
+                    Box::new(Crc32Checked {
+                        at: At {
+                            f: &z.file,
+                            pos: at,
+                            end: at + size,
+                        },
+                        crc: crc32fast::Hasher::new(),
+                        want: crc,
+                        checked: false,
                     }),
                     size,
                 ))
@@ -560,27 +611,7 @@ impl Package {
                 }
                 // Below `rel`, a linked folder is not followed: it is listed as a file, whose
                 // opening (O_NOFOLLOW) fails.
-                let mut stack = vec![(rel.to_string(), 0usize)];
-                while let Some((dir, depth)) = stack.pop() {
-                    let entries = match std::fs::read_dir(root.join(&dir)) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            errors.push((dir, e.to_string()));
-                            continue;
-                        }
-                    };
-                    for entry in entries.flatten() {
-                        let path = join(&dir, &entry.file_name().to_string_lossy());
-                        let Ok(ft) = entry.file_type() else { continue };
-                        if ft.is_dir() {
-                            if depth < 8 {
-                                stack.push((path, depth + 1));
-                            }
-                        } else {
-                            out.push(path);
-                        }
-                    }
-                }
+                walk(root, rel, &|_| false, &mut out, &mut errors);
             }
             Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
                 let prefix = format!("{rel}/");
@@ -588,6 +619,22 @@ impl Package {
                 if out.is_empty() {
                     errors.push((rel.to_string(), "no such folder in the package".into()));
                 }
+            }
+        }
+        (out, errors)
+    }
+
+    /// Every regular file of the package outside the folder `skip` (the payload, which
+    /// [`Package::files_under`] lists), depth bounded; and the folders that could not be read.
+    /// What a reader sees besides the payload: each must be a tag or metadata file kyso writes.
+    pub fn files_except(&self, skip: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        let under = |p: &str| p == skip || p.starts_with(&format!("{skip}/"));
+        match self {
+            Package::Dir(root) => walk(root, "", &under, &mut out, &mut errors),
+            Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
+                out.extend(order.iter().filter(|p| !under(p)).cloned());
             }
         }
         (out, errors)
@@ -611,6 +658,56 @@ impl Package {
                     .filter_map(|p| p.strip_prefix(&prefix))
                     .map(|p| p.split('/').next().unwrap_or_default().to_string())
                     .collect()
+            }
+        }
+    }
+}
+
+/// Every regular file (and link, listed as a file: it is opened with O_NOFOLLOW) in the
+/// folder `start` of the folder package `root` and below it, but those `skip` names; the
+/// folders and entries that could not be read. Folders more than [`MAX_FOLDER_DEPTH`] below
+/// `start` are named, not skipped: a file hidden there would be one no manifest lists, unseen.
+fn walk(
+    root: &Path,
+    start: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+    errors: &mut Vec<(String, String)>,
+) {
+    let below = if start.is_empty() {
+        "the package"
+    } else {
+        start
+    };
+    let mut stack = vec![(start.to_string(), 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        let entries = match std::fs::read_dir(root.join(&dir)) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push((dir, e.to_string()));
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    errors.push((dir.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let path = join(&dir, &entry.file_name().to_string_lossy());
+            if skip(&path) {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && depth < MAX_FOLDER_DEPTH => stack.push((path, depth + 1)),
+                Ok(t) if t.is_dir() => errors.push((
+                    path,
+                    format!("a folder nested deeper than {MAX_FOLDER_DEPTH} folders below {below}: not read — thư mục lồng sâu hơn {MAX_FOLDER_DEPTH} cấp dưới {below}: không đọc"),
+                )),
+                Ok(_) => out.push(path),
+                Err(e) => errors.push((path, e.to_string())),
             }
         }
     }
@@ -741,6 +838,8 @@ pub struct CentralRecord {
     pub offset: u64,
     pub size: u64,
     pub folder: bool,
+    /// The CRC-32 of the data, as the record gives it.
+    pub crc: u32,
 }
 
 /// Reads a zip's central directory records one at a time, each checked.
@@ -817,7 +916,15 @@ impl<'a> CentralRecords<'a> {
             }
             p += 4 + len;
         }
+        if p != extra.len() {
+            return Err(format!(
+                "zip entry {name:?}: its extra fields do not fill its extra area exactly"
+            ));
+        }
         let folder = name.ends_with('/');
+        if raw[6] > MAX_VERSION_NEEDED || raw[7] != 0 {
+            return Err(version_refused(&name, raw[6], raw[7]));
+        }
         if flags & 1 != 0 {
             return Err(format!("zip entry {name:?} is encrypted"));
         }
@@ -829,12 +936,14 @@ impl<'a> CentralRecords<'a> {
         if folder && size != 0 {
             return Err(format!("zip folder entry {name:?} holds data"));
         }
+        let crc = u32::from_le_bytes([raw[16], raw[17], raw[18], raw[19]]);
         Ok(CentralRecord {
             raw,
             name,
             offset,
             size,
             folder,
+            crc,
         })
     }
 }
@@ -866,6 +975,19 @@ impl Iterator for CentralRecords<'_> {
 /// Where the data of `rec`'s entry starts, its local header (§4.3.7) checked against `rec`:
 /// the same name, flags, method, CRC-32 and sizes (Info-ZIP's unzip reads the sizes of the
 /// local header: it must read the bytes kyso reads).
+/// The highest "version needed to extract" taken (4.6: what Info-ZIP's unzip 6 extracts; it
+/// skips an entry that asks for more, and Python refuses above 6.3). kyso writes 2.0 and 4.5
+/// (Zip64). The field's high byte is unused by the specification, and unzip reads it as the
+/// system the entry is for (2: it asks whether to extract a VMS file): it must be 0.
+const MAX_VERSION_NEEDED: u8 = 46;
+
+fn version_refused(name: &str, v: u8, system: u8) -> String {
+    refusal(
+        &format!("zip entry {name:?} needs version {}.{} (system {system}) to be extracted, which unzip does not extract as it is", v / 10, v % 10),
+        &format!("mục zip {name:?} cần phiên bản {}.{} (hệ {system}) để giải nén, unzip không giải nén nguyên trạng", v / 10, v % 10),
+    )
+}
+
 fn local_data(f: &File, rec: &CentralRecord) -> Result<u64, String> {
     let h = read_at(f, rec.offset, 30).map_err(|e| format!("its local header: {e}"))?;
     if le32(&h, 0) != crate::zipout::LOCAL {
@@ -876,8 +998,25 @@ fn local_data(f: &File, rec: &CentralRecord) -> Result<u64, String> {
     if &rest[..n] != rec.name.as_bytes() {
         return Err("its local header names another file".into());
     }
+    if h[4] > MAX_VERSION_NEEDED || h[5] != 0 {
+        return Err(version_refused(&rec.name, h[4], h[5]));
+    }
     let c = &rec.raw;
     let full = u32::MAX as u64;
+    // Its extra fields must fill the extra area exactly: one overrunning it (a length with a
+    // bit set) has unzip read past it and misplace the data, where kyso took the sizes.
+    let extra = &rest[n..];
+    let mut p = 0;
+    while p < extra.len() {
+        let fits = extra.len() - p >= 4 && extra.len() - p - 4 >= le16(extra, p + 2) as usize;
+        if !fits {
+            return Err(refusal(
+                "its local header's extra fields do not fill its extra area exactly (one overruns it): unzip would read the entry elsewhere",
+                "các trường mở rộng của tiêu đề cục bộ không lấp đúng vùng mở rộng (một trường tràn ra ngoài): unzip sẽ đọc mục ở chỗ khác",
+            ));
+        }
+        p += 4 + le16(extra, p + 2) as usize;
+    }
     let mut sizes = (le32(&h, 22) as u64, le32(&h, 18) as u64);
     if sizes == (full, full) {
         // §4.5.3: in a local header the Zip64 extra field holds both sizes.
@@ -933,8 +1072,8 @@ pub struct ZipIndex {
     path: PathBuf,
     /// The package's folder inside the zip.
     pub top: String,
-    /// Path (relative to the folder) → (local header offset, data offset, size).
-    entries: HashMap<String, (u64, u64, u64)>,
+    /// Path (relative to the folder) → (local header offset, data offset, size, CRC-32).
+    entries: HashMap<String, (u64, u64, u64, u32)>,
     /// Paths in central directory order.
     order: Vec<String>,
     /// Where its central directory is.
@@ -1010,7 +1149,7 @@ impl ZipIndex {
                 return Err(format!("zip entry {:?} is a file, not a folder", rec.name));
             }
             if entries
-                .insert(rel.clone(), (rec.offset, data, rec.size))
+                .insert(rel.clone(), (rec.offset, data, rec.size, rec.crc))
                 .is_some()
             {
                 return Err(format!(
@@ -1046,13 +1185,16 @@ impl ZipIndex {
     pub fn locate(&self, rel: &str) -> Result<(u64, u64, u64), String> {
         self.entries
             .get(rel)
-            .copied()
+            .map(|&(l, d, s, _)| (l, d, s))
             .ok_or_else(|| "No such file in the zip".into())
     }
 
-    /// An entry's data offset and size.
-    fn data(&self, rel: &str) -> Result<(u64, u64), String> {
-        self.locate(rel).map(|(_, d, s)| (d, s))
+    /// An entry's data offset, size and CRC-32.
+    fn data(&self, rel: &str) -> Result<(u64, u64, u32), String> {
+        self.entries
+            .get(rel)
+            .map(|&(_, d, s, c)| (d, s, c))
+            .ok_or_else(|| "No such file in the zip".into())
     }
 
     /// The central directory's records, one at a time.

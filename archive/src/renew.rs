@@ -41,7 +41,7 @@ const MAX_TOKEN: u64 = 1 << 20;
 /// manifest a renewal covers is streamed, whatever its size.
 const MAX_TAG_MANIFEST: u64 = 16 << 20;
 /// Most renewals followed.
-const MAX_RENEWALS: usize = 1000;
+pub(crate) const MAX_RENEWALS: usize = 1000;
 
 /// The first time-stamp, over the checkpoint (payload).
 pub const FIRST: &str = "data/log/checkpoint.tsr";

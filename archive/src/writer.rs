@@ -150,6 +150,17 @@ pub(crate) enum Job {
         activity: Activity,
         user: String,
     },
+    /// One event of an export ([`crate::Archive::begin_export`]): its records, with their
+    /// status events and which part of the export it is.
+    Export {
+        records: Vec<u64>,
+        format: String,
+        reason: String,
+        status_events: Vec<[u64; 2]>,
+        status_upto: u64,
+        part: [u64; 2],
+        user: String,
+    },
 }
 
 impl Job {
@@ -168,6 +179,11 @@ impl Job {
                     + 1024
             }
             Job::Find { records, .. } => 256 + 64 * records.len() as u64,
+            Job::Export {
+                records,
+                status_events,
+                ..
+            } => 256 + 24 * (records.len() + 2 * status_events.len()) as u64,
             Job::Activity {
                 activity: Activity::Totals { totals },
                 ..
@@ -715,6 +731,31 @@ fn apply(
             p.count(db, &event, None, Some(cells))?;
             (None, event)
         }
+        Job::Export {
+            records,
+            format,
+            reason,
+            status_events,
+            status_upto,
+            part,
+            user,
+        } => {
+            if let Some(r) = records.iter().find(|r| !exists(**r)) {
+                return Err(ArchiveError::NoRecord(*r));
+            }
+            let event = Event::Export {
+                records: records.clone(),
+                format: format.clone(),
+                reason: Some(reason.clone()),
+                status_events: Some(status_events.clone()),
+                status_upto: Some(*status_upto),
+                part: Some(*part),
+                user: user.clone(),
+                time,
+            };
+            p.count(db, &event, None, None)?;
+            (None, event)
+        }
         Job::Activity { activity, user } => {
             let event = match activity {
                 Activity::Export {
@@ -729,6 +770,9 @@ fn apply(
                         records: records.clone(),
                         format: format.clone(),
                         reason: reason.clone(),
+                        status_events: None,
+                        status_upto: None,
+                        part: None,
                         user: user.clone(),
                         time,
                     }

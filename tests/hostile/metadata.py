@@ -1,0 +1,107 @@
+"""An E-ARK zip whose descriptive metadata (tt05-2025.xml) or PREMIS (premis.xml) a forger
+edited, the root METS's checksum (and size) of that file made to match, rezipped with Python's
+zipfile (stored; every other entry as it was). tests/bag_hostile.rs.
+
+    metadata.py SRC.zip OUT.zip KIND
+
+KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
+reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
+another order, no XML declaration — not a forgery).
+"""
+
+import hashlib
+import re
+import sys
+import zipfile
+import xml.etree.ElementTree as ET
+
+src, out, kind = sys.argv[1:4]
+zin = zipfile.ZipFile(src)
+names = [i.filename for i in zin.infolist()]
+top = names[0].split("/")[0]
+TT05 = top + "/metadata/descriptive/tt05-2025.xml"
+PREMIS = top + "/metadata/preservation/premis.xml"
+METS = top + "/METS.xml"
+
+
+def one(pattern, text, repl, flags=0):
+    new, n = re.subn(pattern, repl, text, count=1, flags=flags)
+    assert n == 1, (kind, pattern)
+    return new
+
+
+def tai_lieu(text, rid):
+    """The span of record rid's <taiLieu> (with its line's indentation and newline)."""
+    m = re.search(r"  <taiLieu>\n    <maDinhDanh>[^<]*#%d</maDinhDanh>.*?</taiLieu>\n" % rid, text, re.S)
+    assert m, rid
+    return m
+
+
+def reformat(text):
+    root = ET.fromstring(text)
+    for el in root.iter():
+        items = list(el.attrib.items())
+        el.attrib.clear()
+        el.attrib.update(reversed(items))
+    return ET.tostring(root, encoding="unicode")
+
+
+edits = {}
+tt05 = zin.read(TT05).decode("utf-8")
+premis = zin.read(PREMIS).decode("utf-8")
+if kind == "subject":
+    m = tai_lieu(tt05, 0)
+    t = one(r"<chuTheDuLieu>[^<]*</chuTheDuLieu>", m.group(0), "<chuTheDuLieu>001099999999</chuTheDuLieu>")
+    edits[TT05] = tt05[: m.start()] + t + tt05[m.end():]
+elif kind == "drop":
+    m = tai_lieu(tt05, 1)
+    edits[TT05] = tt05[: m.start()] + tt05[m.end():]
+elif kind == "duplicate":
+    m = tai_lieu(tt05, 0)
+    edits[TT05] = tt05[: m.end()] + m.group(0) + tt05[m.end():]
+elif kind == "unknown":
+    m = tai_lieu(tt05, 0)
+    t = one(r"(</maDinhDanh>\n)", m.group(0), r"\1    <ghiChu>bản sao đã chỉnh sửa</ghiChu>\n")
+    edits[TT05] = tt05[: m.start()] + t + tt05[m.end():]
+elif kind == "doctype":
+    t = one(r"(<\?xml[^>]*\?>\n)", tt05, r'\1<!DOCTYPE duLieuLuuTru [<!ENTITY cq "UBND tỉnh Hà Nội">]>\n')
+    m = tai_lieu(t, 0)
+    u = one(r"<coQuanBanHanh>[^<]*</coQuanBanHanh>", m.group(0), "<coQuanBanHanh>&cq;</coQuanBanHanh>")
+    edits[TT05] = t[: m.start()] + u + t[m.end():]
+elif kind == "digest":
+    m = [m for m in re.finditer(r"<premis:object .*?</premis:object>", premis, re.S)
+         if "/records/0/document.pdf</premis:objectIdentifierValue>" in m.group(0)][0]
+    o = m.group(0)
+    d = re.search(r"<premis:messageDigest>([0-9a-f]+)</premis:messageDigest>", o)
+    h = d.group(1)
+    forged = ("0" if h[0] != "0" else "1") + h[1:]
+    edits[PREMIS] = premis[: m.start()] + o.replace(h, forged) + premis[m.end():]
+elif kind == "outcome":
+    m = re.search(r"<premis:eventIdentifierValue>validation-0</premis:eventIdentifierValue>.*?</premis:event>", premis, re.S)
+    assert m
+    e = one(r"<premis:eventOutcome>[^<]*</premis:eventOutcome>", m.group(0), "<premis:eventOutcome>TOTAL-FAILED</premis:eventOutcome>")
+    edits[PREMIS] = premis[: m.start()] + e + premis[m.end():]
+elif kind == "reformat":
+    edits[TT05] = reformat(tt05)
+    edits[PREMIS] = reformat(premis)
+else:
+    sys.exit("unknown kind " + kind)
+
+mets = zin.read(METS).decode("utf-8")
+for name, text in edits.items():
+    old = zin.read(name)
+    new = text.encode("utf-8")
+    old_sum, new_sum = hashlib.sha256(old).hexdigest(), hashlib.sha256(new).hexdigest()
+    assert old_sum in mets, name
+    mets = "".join(
+        l.replace(old_sum, new_sum).replace('SIZE="%d"' % len(old), 'SIZE="%d"' % len(new)) if old_sum in l else l
+        for l in mets.splitlines(keepends=True)
+    )
+edits[METS] = mets
+
+zout = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED)
+for i in zin.infolist():
+    if not i.is_dir():
+        b = edits[i.filename].encode("utf-8") if i.filename in edits else zin.read(i)
+        zout.writestr(zipfile.ZipInfo(i.filename, i.date_time), b)
+zout.close()
