@@ -932,3 +932,68 @@ fn descriptive_metadata_and_premis_edited_with_their_checksum_fail_an_eark_zip()
         }
     }
 }
+
+/// The root METS itself edited — nothing it references changed, so every checksum in it
+/// still held and kyso called each package valid: its LABEL (how many records), the creator
+/// agent, the header's CREATEDATE alone, a structural division's label
+/// (tests/hostile/metadata.py). And, in a renewed package, a renewal's PREMIS file — the
+/// event's time, the TSA's name — with the METS's checksum of it made to match. Now the METS
+/// and each renewal's PREMIS file are made again from what was verified and compared as
+/// values; each edit is named, and the records still hold.
+#[test]
+fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
+    let s = Setup::new();
+    let zip = s.export("nop-luu.zip", "eark");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/metadata.py");
+    let edited = |from: &Path, kind: &str| {
+        let out = s.demo.path().join(format!("mets-{kind}.zip"));
+        let r: Run = Command::new("python3")
+            .arg(&script)
+            .arg(from)
+            .arg(&out)
+            .arg(kind)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
+        out
+    };
+    let check = |out: &Path, kind: &str, what: &str| {
+        assert_named(&s, out, None, what, kind);
+        let j = s.verify(out).json();
+        assert_eq!(j["records_ok"], 2, "{kind}: {j}");
+        assert_eq!(j["checkpoint"]["ok"], true, "{kind}: {j}");
+    };
+    for (kind, what) in [
+        (
+            "mets-label",
+            "METS.xml: its root element: <mets> says LABEL=\\\"3 records exported by kyso\\\"",
+        ),
+        (
+            "mets-agent",
+            "METS.xml: <metsHdr>: <agent/name> says \\\"Trung tâm Lưu trữ lịch sử\\\"; what kyso writes for the package verified gives \\\"kyso\\\"",
+        ),
+        ("mets-date", "METS.xml: <dmdSec>: <dmdSec> says CREATED="),
+        (
+            "mets-div",
+            "METS.xml: <structMap>: <div/div> says",
+        ),
+    ] {
+        check(&edited(&zip, kind), kind, what);
+    }
+    let r = s.renew(&zip);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(s.verify(&zip).code, 0);
+    for (kind, what) in [
+        (
+            "renewal-time",
+            "metadata/preservation/premis-renewal-1.xml: <event>: <eventDateTime> says",
+        ),
+        (
+            "renewal-tsa",
+            "metadata/preservation/premis-renewal-1.xml: <agent> 2 of 2: <agentName> says \\\"Cục Chứng thực số\\\"",
+        ),
+    ] {
+        check(&edited(&zip, kind), kind, what);
+    }
+}

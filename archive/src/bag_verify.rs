@@ -82,6 +82,9 @@ pub struct CheckpointResult {
     /// The time-stamps over the checkpoint (the first at export, then each renewal), oldest
     /// first: each one's time.
     pub timestamps: Vec<String>,
+    /// The TSA of each of those time-stamps (its certificate's subject).
+    #[serde(skip)]
+    pub(crate) tsas: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -1604,8 +1607,9 @@ pub fn data_dir(root: &Path) -> PathBuf {
 /// extracted): the METS root checked (OBJID, csip:OAISPACKAGETYPE, the SHA-256 of every file
 /// it references: the representation METS, the metadata, documentation, schema and renewal
 /// time-stamps), every payload file against the representation METS's SHA-256 and the SHA-512
-/// manifest in metadata/preservation, then everything a bag gets, and what tt05-2025.xml and
-/// premis.xml say against the records and files verified (archive/src/eark_check.rs).
+/// manifest in metadata/preservation, then everything a bag gets, and what tt05-2025.xml,
+/// premis.xml, the root METS and each renewal's PREMIS file say against the records, files and
+/// time-stamps verified (archive/src/eark_check.rs).
 pub fn verify_eark_zip(zip_path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
     let pk = Package::Zip(crate::package::ZipIndex::open(zip_path)?);
     Ok(verify_eark(&pk, o))
@@ -1696,8 +1700,15 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             "METS.xml không có csip:OAISPACKAGETYPE".into(),
         ));
     }
+    // Each file's size and SHA-256 as read, for the root METS made again.
+    let mut described: HashMap<String, crate::eark::Described> = HashMap::new();
     for (href, sum) in &referenced {
-        match digests(pk, href) {
+        let d = digests(pk, href);
+        if let Ok((sha256, _, size)) = &d {
+            let (sha256, size) = (sha256.clone(), *size);
+            described.insert(href.clone(), crate::eark::Described { size, sha256 });
+        }
+        match d {
             Ok((sha256, _, _)) if sha256 == *sum => {}
             Ok(_) => package.push(pb(
                 format!("{href} does not match the checksum the root METS gives it"),
@@ -1710,7 +1721,16 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         }
     }
     let rep_mets = "representations/rep1/METS.xml";
-    let actual = digests(pk, rep_mets).ok().map(|(s, _, _)| s);
+    let actual = digests(pk, rep_mets).ok().map(|(sha256, _, size)| {
+        described.insert(
+            rep_mets.to_string(),
+            crate::eark::Described {
+                size,
+                sha256: sha256.clone(),
+            },
+        );
+        sha256
+    });
     if rep_sum.is_none() || rep_sum != actual {
         package.push(pb(
             "representations/rep1/METS.xml does not match the checksum the root METS gives it"
@@ -1815,9 +1835,22 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
             crate::eark_check::check_premis_events(pk, rest, &ids, &known, &mut findings);
         }
     });
-    // tt05-2025.xml's findings first, then PREMIS's.
+    // tt05-2025.xml's findings first, then PREMIS's, then the root METS's.
     descriptive.extend(findings);
-    let findings = descriptive;
+    let mut findings = descriptive;
+    let mut described = |rel: &str| match described.get(rel) {
+        Some(d) => Some(d.clone()),
+        None => digests(pk, rel)
+            .ok()
+            .map(|(sha256, _, size)| crate::eark::Described { size, sha256 }),
+    };
+    crate::eark_check::check_root_mets(
+        pk,
+        ids.len() as u64,
+        &mut described,
+        &report.checkpoint,
+        &mut findings,
+    );
     findings.apply(&mut report);
     report
 }

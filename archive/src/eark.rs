@@ -359,9 +359,19 @@ pub(crate) fn prepare_record(
 }
 
 /// The size and SHA-256 of a file written into the package (for an mdRef or a METS file).
-struct Described {
-    size: u64,
-    sha256: String,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Described {
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+}
+
+impl Described {
+    pub(crate) fn of(b: &[u8]) -> Described {
+        Described {
+            size: b.len() as u64,
+            sha256: crate::bag::sha256_hex(b),
+        }
+    }
 }
 
 /// An entry generated into the zip, its SHA-256 computed on the way.
@@ -960,10 +970,13 @@ const XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 const METS_NS: &str = "xmlns:mets=\"http://www.loc.gov/METS/\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:csip=\"https://DILCIS.eu/XML/METS/CSIPExtensionMETS\"";
 
-fn mets_hdr(created: &str) -> String {
+/// What opens the software version in a METS header (the version of kyso that exported).
+pub(crate) const VERSION_NOTE: &str = "<mets:note csip:NOTETYPE=\"SOFTWARE VERSION\">";
+
+fn mets_hdr(created: &str, version: &str) -> String {
     format!(
-        "  <mets:metsHdr CREATEDATE=\"{created}\" LASTMODDATE=\"{created}\" RECORDSTATUS=\"NEW\" csip:OAISPACKAGETYPE=\"SIP\">\n    <mets:agent ROLE=\"CREATOR\" TYPE=\"OTHER\" OTHERTYPE=\"SOFTWARE\"><mets:name>kyso</mets:name><mets:note csip:NOTETYPE=\"SOFTWARE VERSION\">{}</mets:note></mets:agent>\n  </mets:metsHdr>\n",
-        env!("CARGO_PKG_VERSION")
+        "  <mets:metsHdr CREATEDATE=\"{created}\" LASTMODDATE=\"{created}\" RECORDSTATUS=\"NEW\" csip:OAISPACKAGETYPE=\"SIP\">\n    <mets:agent ROLE=\"CREATOR\" TYPE=\"OTHER\" OTHERTYPE=\"SOFTWARE\"><mets:name>kyso</mets:name>{VERSION_NOTE}{}</mets:note></mets:agent>\n  </mets:metsHdr>\n",
+        esc(version)
     )
 }
 
@@ -1006,7 +1019,7 @@ fn write_rep_mets(z: &mut ZipSink, objid: &str, created: &str) -> Result<Describ
         wr(w, &format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mets:mets {METS_NS} OBJID=\"{}/rep1\" LABEL=\"rep1\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n{}  <mets:fileSec ID=\"filesec-rep1\">\n    <mets:fileGrp ID=\"filegrp-data\" USE=\"Data\" {CIT}>\n",
             esc(objid),
-            mets_hdr(created)
+            mets_hdr(created, env!("CARGO_PKG_VERSION"))
         ))?;
         let strip = "representations/rep1/";
         let mut n = 0u64;
@@ -1029,21 +1042,39 @@ const METADATA_DIV: &str =
 /// The end of the root METS's amdSec: where `kyso bag renew` adds a digiprovMD.
 const AMDSEC_END: &str = "</mets:amdSec>";
 
+/// The files the root METS references with a checksum (renewals aside), in the order of
+/// [`RootMets::files`].
+pub(crate) const ROOT_REFERENCED: [&str; 7] = [
+    "metadata/descriptive/tt05-2025.xml",
+    "metadata/preservation/premis.xml",
+    "metadata/preservation/manifest-sha256.txt",
+    "metadata/preservation/manifest-sha512.txt",
+    "documentation/README.txt",
+    "schemas/tt05-2025.xsd",
+    "representations/rep1/METS.xml",
+];
+
+/// Everything the root METS is made of, before any renewal: `bag verify` makes it again from
+/// what it verified and holds the package's to it, byte for byte.
+pub(crate) struct RootMets<'a> {
+    /// The package's folder.
+    pub(crate) objid: &'a str,
+    /// The records exported (the label says how many).
+    pub(crate) records: u64,
+    /// When the export finished (RFC 3339).
+    pub(crate) created: &'a str,
+    /// The version of kyso that exported.
+    pub(crate) version: &'a str,
+    /// The files of [`ROOT_REFERENCED`], in its order.
+    pub(crate) files: [Described; 7],
+}
+
 /// The root METS (CSIP 2.1): the package's identity and type, the metadata files, the
 /// documentation and schema, and the representation by its own METS.
-#[allow(clippy::too_many_arguments)]
-fn root_mets(
-    objid: &str,
-    label: &str,
-    created: &str,
-    dmd: &Described,
-    premis: &Described,
-    m256: &Described,
-    m512: &Described,
-    readme: &Described,
-    xsd: &Described,
-    rep: &Described,
-) -> String {
+pub(crate) fn root_mets(m: &RootMets<'_>) -> String {
+    let (objid, created) = (m.objid, m.created);
+    let label = format!("{} records exported by kyso", m.records);
+    let [dmd, premis, m256, m512, readme, xsd, rep] = &m.files;
     let dmd = md_ref(
         "metadata/descriptive/tt05-2025.xml",
         "TT05-2025-TT-BNV",
@@ -1095,8 +1126,8 @@ fn root_mets(
   </mets:structMap>\n\
 </mets:mets>\n",
         esc(objid),
-        esc(label),
-        mets_hdr(created),
+        esc(&label),
+        mets_hdr(created, m.version),
         file_entry("documentation/README.txt", "file-documentation", readme, created),
         file_entry("schemas/tt05-2025.xsd", "file-schema", xsd, created),
         file_entry("representations/rep1/METS.xml", "file-rep1-mets", rep, created),
@@ -1116,7 +1147,10 @@ pub(crate) struct Renewal<'a> {
     pub n: usize,
     /// The token's path in the package.
     pub token_path: &'a str,
-    pub token: &'a [u8],
+    /// The token's size and SHA-256.
+    pub token: &'a Described,
+    /// The version of kyso that renewed.
+    pub version: &'a str,
     /// The token's genTime (RFC 3339).
     pub time: &'a str,
     /// The TSA's subject, from its certificate.
@@ -1136,7 +1170,7 @@ pub(crate) struct Renewal<'a> {
 /// the root METS (CSIP allows preservation metadata split over several PREMIS files): the
 /// export's premis.xml stays as written, and so does its checksum in the METS.
 pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
-    let sha = crate::bag::sha256_hex(r.token);
+    let sha = &r.token.sha256;
     let id = |t: &str, v: &str| {
         format!(
             "<premis:{t}Type>local</premis:{t}Type><premis:{t}Value>{}</premis:{t}Value>",
@@ -1156,7 +1190,7 @@ pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
     x.push_str(&format!(
         "  <premis:object xsi:type=\"premis:file\">\n    <premis:objectIdentifier>{}</premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation></premis:format></premis:objectCharacteristics>\n    <premis:linkingEventIdentifier>{}</premis:linkingEventIdentifier>\n  </premis:object>\n",
         id("objectIdentifier", r.token_path),
-        r.token.len(),
+        r.token.size,
         media_type(r.token_path),
         id("linkingEventIdentifier", &event_id),
     ));
@@ -1195,7 +1229,7 @@ pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
         id("linkingObjectIdentifier", r.token_path)
     ));
     for (agent, name, kind, version) in [
-        ("kyso", "kyso", "software", Some(env!("CARGO_PKG_VERSION"))),
+        ("kyso", "kyso", "software", Some(r.version)),
         (tsa_id.as_str(), r.tsa, "organization", None),
     ] {
         x.push_str(&format!(
@@ -1218,8 +1252,8 @@ pub(crate) fn premis_renewal(r: &Renewal<'_>) -> String {
 pub(crate) fn mets_with_renewal(
     mets: &str,
     n: usize,
-    (rel, token): (&str, &[u8]),
-    (premis_rel, premis): (&str, &[u8]),
+    (rel, token): (&str, &Described),
+    (premis_rel, premis): (&str, &Described),
     created: &str,
 ) -> std::result::Result<String, String> {
     let id = format!("digiprov-renewal-{n}");
@@ -1229,19 +1263,15 @@ pub(crate) fn mets_with_renewal(
     }
     let not_kyso = |what: &str| format!("METS.xml is not as kyso writes it ({what}): not renewed");
     let at = mets.find(AMDSEC_END).ok_or_else(|| not_kyso("no amdSec"))?;
-    let described = |b: &[u8]| Described {
-        size: b.len() as u64,
-        sha256: crate::bag::sha256_hex(b),
-    };
     let lines = format!(
         "    <mets:digiprovMD ID=\"{id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n    <mets:digiprovMD ID=\"{premis_id}\" CREATED=\"{created}\" STATUS=\"CURRENT\">{}</mets:digiprovMD>\n",
         md_ref(
             rel,
             "RFC 3161 time-stamp token (kyso bag renew)",
-            &described(token),
+            token,
             created
         ),
-        md_ref(premis_rel, "PREMIS", &described(premis), created)
+        md_ref(premis_rel, "PREMIS", premis, created)
     );
     let mut out = String::with_capacity(mets.len() + lines.len() + 64);
     out.push_str(&mets[..at]);
@@ -1295,18 +1325,13 @@ pub(crate) fn finish_zip(
     let readme = put_text(&mut z, "documentation/README.txt", README.as_bytes())?;
     let xsd = put_text(&mut z, "schemas/tt05-2025.xsd", XSD.as_bytes())?;
     let rep = write_rep_mets(&mut z, &objid, &created)?;
-    let mets = root_mets(
-        &objid,
-        &format!("{records} records exported by kyso"),
-        &created,
-        &dmd,
-        &premis,
-        &m256,
-        &m512,
-        &readme,
-        &xsd,
-        &rep,
-    );
+    let mets = root_mets(&RootMets {
+        objid: &objid,
+        records,
+        created: &created,
+        version: env!("CARGO_PKG_VERSION"),
+        files: [dmd, premis, m256, m512, readme, xsd, rep],
+    });
     put_text(&mut z, "METS.xml", mets.as_bytes())?;
     let path = z.dir.join(ZIP_PARTIAL);
     let f = z.zip.finish().map_err(zio)?;
@@ -1360,12 +1385,21 @@ mod tests {
             sha256: "00".repeat(32),
         };
         let x = d("x");
-        let mets = root_mets("o", "l", "2026-01-01T00:00:00Z", &x, &x, &x, &x, &x, &x, &x);
+        let mets = root_mets(&RootMets {
+            objid: "o",
+            records: 2,
+            created: "2026-01-01T00:00:00Z",
+            version: "0.1.0",
+            files: std::array::from_fn(|_| x.clone()),
+        });
         let r = mets_with_renewal(
             &mets,
             1,
-            ("metadata/preservation/kyso-renewal-1.tsr", b"token"),
-            ("metadata/preservation/premis-renewal-1.xml", b"<premis/>"),
+            ("metadata/preservation/kyso-renewal-1.tsr", &d("token")),
+            (
+                "metadata/preservation/premis-renewal-1.xml",
+                &d("<premis/>"),
+            ),
             "2027-01-01T00:00:00Z",
         )
         .unwrap();
@@ -1378,7 +1412,7 @@ mod tests {
         ));
         assert!(r.contains("LASTMODDATE=\"2027-01-01T00:00:00Z\""));
         assert!(r.contains("CREATEDATE=\"2026-01-01T00:00:00Z\""));
-        let again = |m: &str| mets_with_renewal(m, 1, ("x", b"t"), ("y", b"p"), "c");
+        let again = |m: &str| mets_with_renewal(m, 1, ("x", &x), ("y", &x), "c");
         assert!(again(&r).is_err());
         assert!(again("<mets/>").is_err());
     }
@@ -1438,8 +1472,7 @@ mod tests {
                 .map_err(|e| ArchiveError::Db(e.to_string()))?;
             Err(ArchiveError::Inconsistent("a side file is damaged".into()))
         })
-        .err()
-        .expect("the maker's failure");
+        .expect_err("the maker's failure");
         assert!(e.to_string().contains("a side file is damaged"), "{e}");
     }
 }

@@ -186,7 +186,10 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
             _ => SystemTime::now(),
         };
         match validate_token(o, &bytes[i], &digest, reliance) {
-            Ok(t) => r.timestamps.push(kyso_verify::rfc3339(t.gen_time)),
+            Ok(t) => {
+                r.timestamps.push(kyso_verify::rfc3339(t.gen_time));
+                r.tsas.push(t.tsa);
+            }
             Err(f) => {
                 r.problems.push(problem(
                     format!(
@@ -204,6 +207,44 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
             }
         }
     }
+}
+
+/// A renewal of an E-ARK package as `bag renew` described it (its PREMIS file).
+pub(crate) struct RenewalFiles {
+    /// Its number: `kyso-renewal-<n>.tsr`.
+    pub(crate) n: usize,
+    /// Its token and PREMIS file (package paths).
+    pub(crate) token: String,
+    pub(crate) premis: String,
+    /// What its token covers, oldest first: the checkpoint note, the SHA-512 manifest, the
+    /// time-stamps before it.
+    pub(crate) covered: Vec<String>,
+}
+
+/// What a renewal after the time-stamps `before` covers, oldest first (package paths, as its
+/// PREMIS file names them).
+fn covered_by(data: &str, chain: &Chain, before: &[String]) -> Vec<String> {
+    let mut covered = vec![format!("{data}/log/checkpoint.txt"), chain.manifest.clone()];
+    covered.extend(before.iter().cloned());
+    covered
+}
+
+/// The renewals of the E-ARK package whose payload is `data`, oldest first (none when the
+/// chain has no first time-stamp: then nothing holds, and the chain says so).
+pub(crate) fn renewals(pk: &Package, data: &str) -> Vec<RenewalFiles> {
+    let chain = Chain::of_payload(data);
+    let toks = tokens(pk, &chain);
+    if toks.first() != Some(&chain.first) {
+        return Vec::new();
+    }
+    (1..toks.len())
+        .map(|n| RenewalFiles {
+            n,
+            token: toks[n].clone(),
+            premis: chain.renewal_premis(n),
+            covered: covered_by(data, &chain, &toks[..n]),
+        })
+        .collect()
 }
 
 /// What the renewals cover — the checkpoint note ‖ the SHA-512 manifest ‖ the tokens before
@@ -372,8 +413,7 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         let mets = String::from_utf8(pk.read("METS.xml", MAX_METS).map_err(ArchiveError::Input)?)
             .map_err(|_| ArchiveError::Input("METS.xml is not UTF-8".into()))?;
         // What the new token covers, oldest first (package paths, as PREMIS names them).
-        let mut covered = vec![format!("{data}/log/checkpoint.txt"), chain.manifest.clone()];
-        covered.extend(toks.iter().cloned());
+        let covered = covered_by(data, &chain, &toks);
         let premis_name = chain.renewal_premis(toks.len());
         if pk.exists(&premis_name) {
             return Err(ArchiveError::Input(format!(
@@ -381,10 +421,12 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
                 pk.shown(&premis_name)
             )));
         }
+        let described = crate::eark::Described::of(&token);
         let premis = crate::eark::premis_renewal(&crate::eark::Renewal {
             n: toks.len(),
             token_path: &name,
-            token: &token,
+            token: &described,
+            version: env!("CARGO_PKG_VERSION"),
             time: &time,
             tsa: &stamped.tsa,
             covered: &covered,
@@ -393,8 +435,8 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         let mets = crate::eark::mets_with_renewal(
             &mets,
             toks.len(),
-            (&name, &token),
-            (&premis_name, premis.as_bytes()),
+            (&name, &described),
+            (&premis_name, &crate::eark::Described::of(premis.as_bytes())),
             &time,
         )
         .map_err(ArchiveError::Input)?;

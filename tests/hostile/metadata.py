@@ -6,7 +6,10 @@ zipfile (stored; every other entry as it was). tests/bag_hostile.rs.
 
 KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
-another order, no XML declaration — not a forgery).
+another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
+(the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
+structural division's label); renewal-time, renewal-tsa (premis-renewal-1.xml of a renewed
+package: the event's time, the TSA agent's name).
 """
 
 import hashlib
@@ -84,10 +87,26 @@ elif kind == "outcome":
 elif kind == "reformat":
     edits[TT05] = reformat(tt05)
     edits[PREMIS] = reformat(premis)
-else:
+elif kind.startswith("renewal-"):
+    name = top + "/metadata/preservation/premis-renewal-1.xml"
+    r = zin.read(name).decode("utf-8")
+    if kind == "renewal-time":
+        r = one(r"<premis:eventDateTime>(\d{4})", r, lambda m: "<premis:eventDateTime>%d" % (int(m.group(1)) - 1))
+    else:
+        r = one(r"<premis:agentName>(?!kyso<)[^<]*</premis:agentName>", r, "<premis:agentName>Cục Chứng thực số</premis:agentName>")
+    edits[name] = r
+elif not kind.startswith("mets-"):
     sys.exit("unknown kind " + kind)
 
 mets = zin.read(METS).decode("utf-8")
+if kind == "mets-label":
+    mets = one(r'LABEL="(\d+) records exported by kyso"', mets, lambda m: 'LABEL="%d records exported by kyso"' % (int(m.group(1)) + 1))
+elif kind == "mets-agent":
+    mets = one(r"<mets:name>kyso</mets:name>", mets, "<mets:name>Trung tâm Lưu trữ lịch sử</mets:name>")
+elif kind == "mets-date":
+    mets = one(r'CREATEDATE="(\d{4})', mets, lambda m: 'CREATEDATE="%d' % (int(m.group(1)) - 1))
+elif kind == "mets-div":
+    mets = one(r'LABEL="Documentation"', mets, 'LABEL="Tài liệu"')
 for name, text in edits.items():
     old = zin.read(name)
     new = text.encode("utf-8")
