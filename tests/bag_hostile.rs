@@ -935,7 +935,8 @@ fn descriptive_metadata_and_premis_edited_with_their_checksum_fail_an_eark_zip()
 
 /// The root METS itself edited — nothing it references changed, so every checksum in it
 /// still held and kyso called each package valid: its LABEL (how many records), the creator
-/// agent, the header's CREATEDATE alone, a structural division's label
+/// agent, the header's CREATEDATE alone, a structural division's label; the representation's
+/// METS (a file's SIZE, its LABEL), the root METS's checksum of it made to match
 /// (tests/hostile/metadata.py). And, in a renewed package, a renewal's PREMIS file — the
 /// event's time, the TSA's name — with the METS's checksum of it made to match. Now the METS
 /// and each renewal's PREMIS file are made again from what was verified and compared as
@@ -977,6 +978,14 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
         (
             "mets-div",
             "METS.xml: <structMap>: <div/div> says",
+        ),
+        (
+            "rep-size",
+            "representations/rep1/METS.xml: line 8 is",
+        ),
+        (
+            "rep-label",
+            "representations/rep1/METS.xml: line 2 is",
         ),
     ] {
         check(&edited(&zip, kind), kind, what);

@@ -40,7 +40,7 @@ const MAX_LINE: usize = 8192;
 /// records; a larger export is several packages, by agency and dates) in 2 GiB. The verifier
 /// keeps ~200 bytes and the path per listed file, so a hostile manifest of endless or long
 /// lines ends here, with a problem, not in an out-of-memory abort.
-const MAX_MANIFEST_LINES: u64 = 8 << 20;
+pub(crate) const MAX_MANIFEST_LINES: u64 = 8 << 20;
 const MAX_MANIFEST_BYTES: u64 = 2 << 30;
 /// Malformed lines reported per manifest before reading it stops.
 const MAX_MALFORMED: usize = 100;

@@ -1016,25 +1016,38 @@ fn write_rep_mets(z: &mut ZipSink, objid: &str, created: &str) -> Result<Describ
             w.write_all(s.as_bytes())
                 .map_err(|e| ArchiveError::Db(format!("write representations/rep1/METS.xml: {e}")))
         };
-        wr(w, &format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mets:mets {METS_NS} OBJID=\"{}/rep1\" LABEL=\"rep1\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n{}  <mets:fileSec ID=\"filesec-rep1\">\n    <mets:fileGrp ID=\"filegrp-data\" USE=\"Data\" {CIT}>\n",
-            esc(objid),
-            mets_hdr(created, env!("CARGO_PKG_VERSION"))
-        ))?;
-        let strip = "representations/rep1/";
+        wr(w, &rep_mets_head(objid, created, env!("CARGO_PKG_VERSION")))?;
         let mut n = 0u64;
         each_file(&dir, |sha, path, size| {
             n += 1;
-            let href = path.strip_prefix(strip).unwrap_or(path);
-            wr(w, &format!(
-                "      <mets:file ID=\"file-{n}\" MIMETYPE=\"{}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{}\"/></mets:file>\n",
-                media_type(path),
-                esc(href)
-            ))
+            wr(w, &rep_mets_file(n, path, size, sha, created))
         })?;
-        wr(w, "    </mets:fileGrp>\n  </mets:fileSec>\n  <mets:structMap ID=\"structmap-rep1\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n    <mets:div ID=\"div-rep1\" LABEL=\"rep1\">\n      <mets:div ID=\"div-data\" LABEL=\"Data\"><mets:fptr FILEID=\"filegrp-data\"/></mets:div>\n    </mets:div>\n  </mets:structMap>\n</mets:mets>\n")
+        wr(w, REP_METS_END)
     })
 }
+
+/// The representation's METS up to its first file entry.
+pub(crate) fn rep_mets_head(objid: &str, created: &str, version: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mets:mets {METS_NS} OBJID=\"{}/rep1\" LABEL=\"rep1\" TYPE=\"Textual works – Digital\" csip:CONTENTINFORMATIONTYPE=\"MIXED\" PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\">\n{}  <mets:fileSec ID=\"filesec-rep1\">\n    <mets:fileGrp ID=\"filegrp-data\" USE=\"Data\" {CIT}>\n",
+        esc(objid),
+        mets_hdr(created, version)
+    )
+}
+
+/// The representation METS's entry (one line) of its `n`th payload file (1-based, in the
+/// order of manifest-sha256.txt), `path` under the package folder.
+pub(crate) fn rep_mets_file(n: u64, path: &str, size: u64, sha256: &str, created: &str) -> String {
+    let href = path.strip_prefix("representations/rep1/").unwrap_or(path);
+    format!(
+        "      <mets:file ID=\"file-{n}\" MIMETYPE=\"{}\" SIZE=\"{size}\" CREATED=\"{created}\" CHECKSUM=\"{sha256}\" CHECKSUMTYPE=\"SHA-256\"><mets:FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"{}\"/></mets:file>\n",
+        media_type(path),
+        esc(href)
+    )
+}
+
+/// The representation's METS after its last file entry.
+pub(crate) const REP_METS_END: &str = "    </mets:fileGrp>\n  </mets:fileSec>\n  <mets:structMap ID=\"structmap-rep1\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n    <mets:div ID=\"div-rep1\" LABEL=\"rep1\">\n      <mets:div ID=\"div-data\" LABEL=\"Data\"><mets:fptr FILEID=\"filegrp-data\"/></mets:div>\n    </mets:div>\n  </mets:structMap>\n</mets:mets>\n";
 
 /// The root METS's metadata division: what `kyso bag renew` adds an ADMID to.
 const METADATA_DIV: &str =

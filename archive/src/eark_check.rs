@@ -34,8 +34,8 @@
 
 use crate::bag_verify::{BagReport, CheckpointResult, Problem};
 use crate::eark::{
-    media_type, mets_with_renewal, premis_renewal, root_mets, Described, Facts, Renewal, RootMets,
-    PAYLOAD, ROOT_REFERENCED,
+    media_type, mets_with_renewal, premis_renewal, rep_mets_file, rep_mets_head, root_mets,
+    Described, Facts, Renewal, RootMets, PAYLOAD, REP_METS_END, ROOT_REFERENCED,
 };
 use crate::model::Record;
 use crate::package::Package;
@@ -1717,6 +1717,7 @@ pub(crate) fn check_root_mets(
         );
         return;
     };
+    check_rep_mets(pk, created, version, f);
     let mut files = Vec::with_capacity(ROOT_REFERENCED.len());
     for rel in ROOT_REFERENCED {
         // A file missing is named where the METS's references are checked.
@@ -1750,6 +1751,96 @@ pub(crate) fn check_root_mets(
         };
     }
     compare(file, "mets", METS_NS, want, &got, kind, f);
+}
+
+/// The representation's METS against the one kyso writes for the payload verified: its
+/// header (the package folder's name; CREATEDATE and version as the root METS gives them), one
+/// entry per line of `manifest-sha256.txt`, in its order — ID `file-<n>`, the media type kyso
+/// gives the name, the size as read, CREATED, the SHA-256, the href — and its end. Line by line
+/// in kyso's layout, as the file is read for its checksums (a package of millions of files has
+/// a METS of hundreds of megabytes: streamed, never held); the first line that differs is
+/// named. A file's SIZE, MIMETYPE or ID, a label or the header edited, the root METS's
+/// checksum of the file made to match, passed before.
+fn check_rep_mets(pk: &Package, created: &str, version: &str, f: &mut Findings) {
+    let (kind, file) = ("mets", "representations/rep1/METS.xml");
+    let manifest = format!("{}/manifest-sha256.txt", crate::eark::MANIFESTS);
+    let open = |rel: &str| {
+        pk.open_file(rel)
+            .map(|(r, _)| BufReader::with_capacity(1 << 16, r))
+    };
+    // Either file missing or unreadable is named where its checksums are checked.
+    let (Ok(mut got), Ok(mut m)) = (open(file), open(&manifest)) else {
+        return;
+    };
+    fn line(r: &mut impl BufRead) -> Result<Option<String>, String> {
+        let mut b = Vec::new();
+        match r
+            .by_ref()
+            .take(MAX_EVENT)
+            .read_until(b'\n', &mut b)
+            .map_err(|e| e.to_string())?
+        {
+            0 => Ok(None),
+            _ => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        }
+    }
+    let head = rep_mets_head(&pk.top(), created, version);
+    let mut want: std::collections::VecDeque<String> =
+        head.split_inclusive('\n').map(str::to_string).collect();
+    let (mut at, mut n, mut ended) = (0u64, 0u64, false);
+    loop {
+        if want.is_empty() && !ended {
+            // The next entry, from the manifest's next line; after its last, the end.
+            match line(&mut m) {
+                Ok(Some(l)) => {
+                    let l = l.trim_end_matches('\n');
+                    if let Some((sha, path)) = l.split_once("  ") {
+                        n += 1;
+                        if n > crate::bag_verify::MAX_MANIFEST_LINES {
+                            return;
+                        }
+                        // A file missing is named by the fixity check.
+                        let Ok(size) = pk.len(path) else { return };
+                        want.push_back(rep_mets_file(
+                            n,
+                            path,
+                            size,
+                            &sha.to_ascii_lowercase(),
+                            created,
+                        ));
+                    }
+                    continue;
+                }
+                Ok(None) => {
+                    ended = true;
+                    want.extend(REP_METS_END.split_inclusive('\n').map(str::to_string));
+                }
+                Err(_) => return,
+            }
+        }
+        let g = match line(&mut got) {
+            Ok(g) => g,
+            Err(_) => return,
+        };
+        at += 1;
+        let w = want.pop_front();
+        if g != w {
+            let show = |x: &Option<String>| match x {
+                Some(x) => clip(x.trim_end_matches('\n')),
+                None => "its end".into(),
+            };
+            f.push(
+                None,
+                kind,
+                format!("{file}: line {at} is {}; kyso writes {} there for the payload verified (a file's ID, MIMETYPE, SIZE or CREATED, a label or the header edited?)", show(&g), show(&w)),
+                format!("{file}: dòng {at} là {}; kyso ghi {} ở đó cho phần dữ liệu đã kiểm tra (ID, MIMETYPE, SIZE hoặc CREATED của một tệp, một nhãn hoặc phần đầu bị sửa?)", show(&g), show(&w)),
+            );
+            return;
+        }
+        if g.is_none() {
+            return;
+        }
+    }
 }
 
 /// `want` (kyso's own writing) read as `got` was, and the two compared.

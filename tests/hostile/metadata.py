@@ -8,7 +8,8 @@ KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcom
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
 another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
 (the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
-structural division's label); renewal-time, renewal-tsa (premis-renewal-1.xml of a renewed
+structural division's label); rep-size, rep-label (the representation's METS: a file's SIZE,
+its LABEL; the root METS's checksum of it made to match); renewal-time, renewal-tsa (premis-renewal-1.xml of a renewed
 package: the event's time, the TSA agent's name).
 """
 
@@ -94,6 +95,14 @@ elif kind.startswith("renewal-"):
         r = one(r"<premis:eventDateTime>(\d{4})", r, lambda m: "<premis:eventDateTime>%d" % (int(m.group(1)) - 1))
     else:
         r = one(r"<premis:agentName>(?!kyso<)[^<]*</premis:agentName>", r, "<premis:agentName>Cục Chứng thực số</premis:agentName>")
+    edits[name] = r
+elif kind.startswith("rep-"):
+    name = top + "/representations/rep1/METS.xml"
+    r = zin.read(name).decode("utf-8")
+    if kind == "rep-size":
+        r = one(r'SIZE="(\d+)"', r, lambda m: 'SIZE="%d"' % (int(m.group(1)) + 1))
+    else:
+        r = one(r'LABEL="rep1"', r, 'LABEL="Bản gốc"')
     edits[name] = r
 elif not kind.startswith("mets-"):
     sys.exit("unknown kind " + kind)
