@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
+. ../deploy/lib.sh
+kyso_rocksdb
 # Seeds: the project's own fixtures and verification corpus.
 mkdir -p corpus/{pdf_document,verify_pdf,prepare_pdf,cms_signed_data,certificate}
 cp ../tests/fixtures/*.pdf corpus/pdf_document/
@@ -18,6 +21,15 @@ for d in ../tests/corpus/*/; do
     [ -f "$d/sig.p7s" ] && cp "$d/sig.p7s" "corpus/cms_signed_data/$n.p7s"
 done
 cp ../tests/corpus/pki/*.pem corpus/certificate/
+# bag_package: a real export (SoftHSM2 keys, RocksDB) of two records, a tar bag and an E-ARK
+# zip, and the key that signs their checkpoint (so mutants reach the proofs and signatures).
+if [[ " ${targets[*]} " == *" bag_package "* ]]; then
+    (cd .. && kyso_install_missing >&2 &&
+        CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kyso/target-$(pwd -P | sha256sum | cut -c1-12)}" \
+        KYSO_FUZZ_SEEDS="$PWD/fuzz/corpus/bag_package" cargo test --locked --test bag_hostile \
+            write_fuzz_seeds -- --ignored --exact >&2)
+    export KYSO_FUZZ_LOG_KEY="$PWD/corpus/bag_package.log.pem"
+fi
 for t in ${targets[@]}; do
     echo "== $t for ${secs}s"
     RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 2>&1 | grep -E "Done [0-9]+ runs|ERROR|panicked|SUMMARY|deadly|crash-" | tail -6

@@ -1006,3 +1006,25 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
         check(&edited(&zip, kind), kind, what);
     }
 }
+
+/// Seeds for the fuzz target fuzz/fuzz_targets/bag_package.rs (fuzz/run.sh runs this): a tar
+/// bag and an E-ARK zip of the two records, into the folder KYSO_FUZZ_SEEDS names, and the log
+/// key that signs their checkpoint beside it (`<folder>.log.pem`). Not a check: ignored, and
+/// without the variable it writes nothing.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let Some(to) = std::env::var_os("KYSO_FUZZ_SEEDS").map(PathBuf::from) else {
+        return;
+    };
+    let s = Setup::new();
+    std::fs::create_dir_all(&to).unwrap();
+    for (name, format) in [("bag.tar", "bagit"), ("eark.zip", "eark")] {
+        let package = s.export(name, format);
+        assert_eq!(s.verify(&package).code, 0, "{name}");
+        std::fs::copy(&package, to.join(name)).unwrap();
+    }
+    let mut key = to.clone().into_os_string();
+    key.push(".log.pem");
+    std::fs::copy(s.demo.path().join("log.pem"), key).unwrap();
+}
