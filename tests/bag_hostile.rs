@@ -935,12 +935,17 @@ fn descriptive_metadata_and_premis_edited_with_their_checksum_fail_an_eark_zip()
 
 /// The root METS itself edited — nothing it references changed, so every checksum in it
 /// still held and kyso called each package valid: its LABEL (how many records), the creator
-/// agent, the header's CREATEDATE alone, a structural division's label; the representation's
-/// METS (a file's SIZE, its LABEL), the root METS's checksum of it made to match
-/// (tests/hostile/metadata.py). And, in a renewed package, a renewal's PREMIS file — the
+/// agent, the header's CREATEDATE alone, a structural division's label, an fptr moved to
+/// another division, LABEL written `mets:LABEL`, a stylesheet processing instruction, a file
+/// kyso writes taken out with its reference, a METS whose paths would take gigabytes (under
+/// the 600 MB the verifier runs with here); the representation's METS (a file's SIZE, its
+/// LABEL; with a CRLF manifest, which BagIt readers take), the root METS's checksum of it made
+/// to match (tests/hostile/metadata.py). And, in a renewed package, a renewal's PREMIS file — the
 /// event's time, the TSA's name — with the METS's checksum of it made to match. Now the METS
 /// and each renewal's PREMIS file are made again from what was verified and compared as
-/// values; each edit is named, and the records still hold.
+/// values (a renewal's token object given an xsi:type in another namespace, too); each edit
+/// is named, and the records still hold. Several of these passed the first version of the
+/// check (an attacker review by a helper).
 #[test]
 fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
     let s = Setup::new();
@@ -980,6 +985,27 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
             "METS.xml: <structMap>: <div/div> says",
         ),
         (
+            "mets-move-fptr",
+            "METS.xml: <structMap>: its elements are not where kyso writes them",
+        ),
+        (
+            "mets-prefixed-label",
+            "METS.xml: <structMap>: <div/div> says",
+        ),
+        ("mets-pi", "METS.xml: has a processing instruction: refused"),
+        (
+            "mets-bomb",
+            "METS.xml: an element name of more than 512 bytes",
+        ),
+        (
+            "rep-crlf",
+            "metadata/preservation/manifest-sha256.txt: line 1 is",
+        ),
+        (
+            "mets-drop-readme",
+            "documentation/README.txt, which kyso writes in every package (and the METS references), cannot be read",
+        ),
+        (
             "rep-size",
             "representations/rep1/METS.xml: line 8 is",
         ),
@@ -997,6 +1023,10 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
         (
             "renewal-time",
             "metadata/preservation/premis-renewal-1.xml: <event>: <eventDateTime> says",
+        ),
+        (
+            "renewal-xsi",
+            "metadata/preservation/premis-renewal-1.xml: <object>: <object> says xsi:type=\\\"{urn:example:evil}file\\\"",
         ),
         (
             "renewal-tsa",

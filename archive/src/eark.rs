@@ -1068,7 +1068,7 @@ pub(crate) const ROOT_REFERENCED: [&str; 7] = [
 ];
 
 /// Everything the root METS is made of, before any renewal: `bag verify` makes it again from
-/// what it verified and holds the package's to it, byte for byte.
+/// what it verified and holds the package's to it, as values (archive/src/eark_check.rs).
 pub(crate) struct RootMets<'a> {
     /// The package's folder.
     pub(crate) objid: &'a str,

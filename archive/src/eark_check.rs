@@ -22,12 +22,12 @@
 //! writes it: a kyso that describes records otherwise must write another namespace (or
 //! another file), and a verifier keeps the checks of every one it ever wrote.
 //!
-//! **Bounded.** A DOCTYPE is refused (kyso writes none: no DTD is read, no entity but XML's
-//! five and character references is expanded); a tag or text run longer than
-//! [`MAX_EVENT`] bytes, an element nested deeper than [`MAX_DEPTH`], one top-level element
-//! (a `taiLieu`, an object, an event) of more than [`MAX_ELEMENTS`] elements or
-//! [`MAX_ITEM_BYTES`] bytes of values end the reading of that file with a problem. Per record
-//! the verifier keeps two SHA-256 digests of what the files must say of it ([`Bound`]), made
+//! **Bounded.** A DOCTYPE and a processing instruction are refused (kyso writes neither: no
+//! DTD is read, no entity but XML's five and character references is expanded); an element
+//! name longer than [`MAX_NAME`], a tag or text run longer than [`MAX_EVENT`] bytes, an
+//! element nested deeper than [`MAX_DEPTH`], one top-level element (a `taiLieu`, an object,
+//! an event) of more than [`MAX_ELEMENTS`] elements or [`MAX_ITEM_BYTES`] bytes of values and
+//! paths end the reading of that file with a problem. Per record the verifier keeps two SHA-256 digests of what the files must say of it ([`Bound`]), made
 //! while the record is checked; a record whose entry does not match is read again (its
 //! `metadata.json`, checked against the digest kept) to name the fields that differ — at most
 //! [`MAX_REPORTED`] disagreements are named, the rest counted.
@@ -512,8 +512,8 @@ impl Findings {
         if self.more > 0 {
             r.package.push(Problem {
                 kind: "metadata",
-                en: format!("{} more disagreements between tt05-2025.xml or premis.xml and the package (not listed)", self.more),
-                vi: format!("{} điểm khác nữa giữa tt05-2025.xml hoặc premis.xml và gói (không liệt kê)", self.more),
+                en: format!("{} more disagreements between the package's metadata files (tt05-2025.xml, premis.xml, the METS files) and the package (not listed)", self.more),
+                vi: format!("{} điểm khác nữa giữa các tệp siêu dữ liệu của gói (tt05-2025.xml, premis.xml, các tệp METS) và gói (không liệt kê)", self.more),
             });
         }
         r.records_ok = r.records.iter().filter(|x| x.ok).count() as u64;
@@ -637,6 +637,9 @@ struct Xml<'a> {
     buf: Vec<u8>,
     ns: &'static str,
     done: bool,
+    /// Items in document order (attributes sorted), not [`canonical`]: a path does not say
+    /// which parent an element is under, the order of a pre-order walk does.
+    ordered: bool,
 }
 
 fn local(ns: &str, res: ResolveResult<'_>, name: &[u8]) -> String {
@@ -681,6 +684,7 @@ impl<'a> Xml<'a> {
             buf: Vec::new(),
             ns,
             done: false,
+            ordered: false,
         };
         loop {
             x.buf.clear();
@@ -701,12 +705,12 @@ impl<'a> Xml<'a> {
                     let (res, name) = x.r.resolve_element(e.name());
                     let got = local(ns, res, name.as_ref());
                     if got != root {
-                        return Err(format!("its root element is <{got}>, not <{root}>"));
+                        return Err(format!("its root element is {}, not <{root}>", clip(&got)));
                     }
                     let attrs = attributes(&x.r, ns, &e)?;
                     return Ok((x, attrs));
                 }
-                X::Comment(_) | X::PI(_) => {}
+                X::Comment(_) => {}
                 X::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
                 other => return Err(refused(&other)),
             }
@@ -735,6 +739,11 @@ impl<'a> Xml<'a> {
                 X::Start(e) => {
                     let (res, n) = self.r.resolve_element(e.name());
                     let n = local(self.ns, res, n.as_ref());
+                    if n.len() > MAX_NAME {
+                        return Err(format!(
+                            "an element name of more than {MAX_NAME} bytes (its namespace included)"
+                        ));
+                    }
                     let attrs = attributes(&self.r, self.ns, &e)?;
                     if stack.len() + 2 > MAX_DEPTH {
                         return Err(format!("elements nested deeper than {MAX_DEPTH}"));
@@ -757,6 +766,9 @@ impl<'a> Xml<'a> {
                             }
                         }
                     };
+                    // Each item holds its whole path: counted, so that long names nested
+                    // deep cannot make a small file take gigabytes.
+                    bytes += path.len();
                     if let Some(top) = stack.last_mut() {
                         top.1 = true;
                     }
@@ -789,6 +801,12 @@ impl<'a> Xml<'a> {
                     let it = &mut items[i];
                     it.text = canon_value(&it.path, None, text);
                     if stack.is_empty() {
+                        if self.ordered {
+                            for i in &mut items {
+                                i.attrs.sort();
+                            }
+                            return Ok(Some((name, items)));
+                        }
                         return Ok(Some((name, canonical(items))));
                     }
                 }
@@ -833,7 +851,7 @@ impl<'a> Xml<'a> {
                     bytes += c.len_utf8();
                     top.2.push(c);
                 }
-                X::Comment(_) | X::PI(_) => {}
+                X::Comment(_) => {}
                 X::Eof => return Err("ends before its root element does".into()),
                 other => return Err(refused(&other)),
             }
@@ -845,7 +863,7 @@ impl<'a> Xml<'a> {
         }
     }
 
-    /// After the root: only comments, processing instructions and whitespace.
+    /// After the root: only comments and whitespace.
     fn finish(&mut self) -> Result<(), String> {
         loop {
             self.buf.clear();
@@ -856,7 +874,7 @@ impl<'a> Xml<'a> {
                 .map_err(|e| e.to_string())?
             {
                 X::Eof => return Ok(()),
-                X::Comment(_) | X::PI(_) => {}
+                X::Comment(_) => {}
                 X::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
                 X::Start(_) => return Err("has an element after its root".into()),
                 other => return Err(refused(&other)),
@@ -869,6 +887,7 @@ fn refused(e: &X<'_>) -> String {
     match e {
         X::DocType(_) => "has a DOCTYPE: refused (kyso writes none; no DTD is read and no entity it declares is expanded)".into(),
         X::Decl(_) => "has an XML declaration that is not at its start".into(),
+        X::PI(_) => "has a processing instruction: refused (kyso writes none; a stylesheet one changes what a browser shows of the file)".into(),
         X::Text(t) => format!("has text {} outside its root element", clip(&String::from_utf8_lossy(t))),
         other => format!("has {other:?} where kyso writes none"),
     }
@@ -899,11 +918,22 @@ fn attributes(
             let l = String::from_utf8_lossy(l.as_ref()).into_owned();
             match res {
                 ResolveResult::Bound(n) if n.as_ref() == XSI_NS.as_bytes() && l == "type" => {
-                    let v = v.rsplit(':').next().unwrap_or_default().to_string();
+                    // A QName: in the file's namespace, its local name; in another, with it.
+                    // A prefix no declaration binds (ElementTree renames prefixes and leaves
+                    // those in values) is read by its local name.
+                    let (res, local_v) = r.resolve_element(quick_xml::name::QName(v.as_bytes()));
+                    let local_v = String::from_utf8_lossy(local_v.as_ref()).into_owned();
+                    let v = match res {
+                        ResolveResult::Bound(t) if t.as_ref() != ns.as_bytes() => {
+                            format!("{{{}}}{local_v}", String::from_utf8_lossy(t.as_ref()))
+                        }
+                        _ => local_v,
+                    };
                     out.push(("xsi:type".to_string(), v));
                     continue;
                 }
-                ResolveResult::Bound(n) if n.as_ref() == ns.as_bytes() => l,
+                // A prefixed attribute is namespaced, even in the file's own namespace:
+                // `mets:LABEL` is not the LABEL a METS reader reads (kyso writes none).
                 ResolveResult::Bound(n) => {
                     format!("{{{}}}{l}", String::from_utf8_lossy(n.as_ref()))
                 }
@@ -1571,16 +1601,24 @@ pub(crate) fn check_premis_events(
 }
 
 const METS_NS: &str = "http://www.loc.gov/METS/";
+/// Longest element name read, its namespace included (kyso's are under 64 bytes).
+const MAX_NAME: usize = 512;
+/// Largest root METS read whole (kyso's is a few KB, and 1 KB more per renewal), and
+/// renewal's PREMIS file (about 4 KB).
+const MAX_METS: u64 = 16 << 20;
+const MAX_RENEWAL_PREMIS: u64 = 1 << 20;
 /// Most top-level elements read from the root METS or a renewal's PREMIS file (kyso writes
 /// five and four).
 const MAX_CHILDREN: usize = 64;
 
 /// A whole (small) document as values: its root's attributes, sorted, and its top-level
-/// elements in order.
+/// elements in order, each element's items in document order (so which parent each element
+/// is under counts).
 type Doc = (Vec<(String, String)>, Vec<Child>);
 
 fn read_doc(opened: Result<(Xml<'_>, Vec<(String, String)>), String>) -> Result<Doc, String> {
     let (mut x, mut attrs) = opened?;
+    x.ordered = true;
     attrs.sort();
     let mut children = Vec::new();
     while let Some(c) = x.next()? {
@@ -1592,6 +1630,21 @@ fn read_doc(opened: Result<(Xml<'_>, Vec<(String, String)>), String>) -> Result<
         children.push(c);
     }
     Ok((attrs, children))
+}
+
+/// `rel`, at most `cap` bytes, read whole ([`read_doc`]).
+fn open_doc(
+    pk: &Package,
+    rel: &str,
+    ns: &'static str,
+    root: &str,
+    cap: u64,
+) -> Result<Doc, String> {
+    let len = pk.len(rel)?;
+    if len > cap {
+        return Err(format!("{len} bytes; kyso writes it smaller than {cap}"));
+    }
+    read_doc(Xml::open(pk, rel, ns, root))
 }
 
 /// Where the document `got` differs from `want`, the one kyso writes for what was verified.
@@ -1619,6 +1672,7 @@ fn diff_docs(file: &str, root: &str, want: &Doc, got: &Doc, out: &mut Vec<(Strin
         match (want.1.get(i), got.1.get(i)) {
             (Some((w, wi)), Some((g, gi))) if w == g => {
                 if wi != gi {
+                    let before = out.len();
                     let same = |c: &&Child| c.0 == *w;
                     let (k, of) = (
                         want.1[..=i].iter().filter(same).count(),
@@ -1631,6 +1685,21 @@ fn diff_docs(file: &str, root: &str, want: &Doc, got: &Doc, out: &mut Vec<(Strin
                     };
                     ws.top = w;
                     diff(&ws, wi, gi, out);
+                    if out.len() == before {
+                        // The same elements, under other parents (or interleaved otherwise).
+                        let j = wi.iter().zip(gi).take_while(|(a, b)| a == b).count();
+                        let at = |v: &[Item]| {
+                            v.get(j)
+                                .map(|x| {
+                                    format!("<{}>", if x.path.is_empty() { w } else { &x.path })
+                                })
+                                .unwrap_or_else(|| "nothing".into())
+                        };
+                        out.push((
+                            format!("{file}: {}: its elements are not where kyso writes them: element {} is {}, kyso writes {} there (an element moved under another parent?)", ws.en, j + 1, at(gi), at(wi)),
+                            format!("{file}: {}: các phần tử không ở vị trí kyso ghi: phần tử thứ {} là {}, kyso ghi {} ở đó (một phần tử bị chuyển sang phần tử cha khác?)", ws.vi, j + 1, at(gi), at(wi)),
+                        ));
+                    }
                 }
             }
             (w, g) => {
@@ -1687,7 +1756,7 @@ pub(crate) fn check_root_mets(
     f: &mut Findings,
 ) {
     let (kind, file) = ("mets", "METS.xml");
-    let got = match read_doc(Xml::open(pk, file, METS_NS, "mets")) {
+    let got = match open_doc(pk, file, METS_NS, "mets", MAX_METS) {
         Ok(d) => d,
         Err(e) => {
             f.push(
@@ -1718,13 +1787,26 @@ pub(crate) fn check_root_mets(
         return;
     };
     check_rep_mets(pk, created, version, f);
-    let mut files = Vec::with_capacity(ROOT_REFERENCED.len());
-    for rel in ROOT_REFERENCED {
-        // A file missing is named where the METS's references are checked.
-        let Some(d) = described(rel) else { return };
-        files.push(d);
+    // A file kyso writes that cannot be read: named here too (the METS may no longer
+    // reference it, and then nothing else would).
+    let missing = |f: &mut Findings, rel: &str| {
+        f.push(
+            None,
+            kind,
+            format!("{rel}, which kyso writes in every package (and the METS references), cannot be read"),
+            format!("{rel}, tệp kyso ghi trong mọi gói (và METS tham chiếu), không đọc được"),
+        )
+    };
+    let mut files: [Described; 7] = std::array::from_fn(|_| Described {
+        size: 0,
+        sha256: String::new(),
+    });
+    for (slot, rel) in files.iter_mut().zip(ROOT_REFERENCED) {
+        let Some(d) = described(rel) else {
+            return missing(f, rel);
+        };
+        *slot = d;
     }
-    let Ok(files) = files.try_into() else { return };
     let objid = pk.top();
     let mut want = root_mets(&RootMets {
         objid: &objid,
@@ -1738,8 +1820,11 @@ pub(crate) fn check_root_mets(
         let (Some(time), Some(tsa)) = (cp.timestamps.get(r.n), cp.tsas.get(r.n)) else {
             return;
         };
-        let (Some(token), Some(premis)) = (described(&r.token), described(&r.premis)) else {
-            return;
+        let Some(token) = described(&r.token) else {
+            return missing(f, &r.token);
+        };
+        let Some(premis) = described(&r.premis) else {
+            return missing(f, &r.premis);
         };
         check_renewal_premis(pk, &r, &token, time, tsa, &cp.timestamps[..r.n], f);
         want = match mets_with_renewal(&want, r.n, (&r.token, &token), (&r.premis, &premis), time) {
@@ -1768,10 +1853,6 @@ fn check_rep_mets(pk: &Package, created: &str, version: &str, f: &mut Findings) 
         pk.open_file(rel)
             .map(|(r, _)| BufReader::with_capacity(1 << 16, r))
     };
-    // Either file missing or unreadable is named where its checksums are checked.
-    let (Ok(mut got), Ok(mut m)) = (open(file), open(&manifest)) else {
-        return;
-    };
     fn line(r: &mut impl BufRead) -> Result<Option<String>, String> {
         let mut b = Vec::new();
         match r
@@ -1784,6 +1865,19 @@ fn check_rep_mets(pk: &Package, created: &str, version: &str, f: &mut Findings) 
             _ => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
         }
     }
+    let read_error = |f: &mut Findings, rel: &str, e: String| {
+        f.push(
+            None,
+            kind,
+            format!("{rel}: {e}; not read further"),
+            format!("{rel}: {e}; không đọc tiếp"),
+        )
+    };
+    let (mut got, mut m) = match (open(file), open(&manifest)) {
+        (Ok(g), Ok(m)) => (g, m),
+        (Err(e), _) => return read_error(f, file, e),
+        (_, Err(e)) => return read_error(f, &manifest, e),
+    };
     let head = rep_mets_head(&pk.top(), created, version);
     let mut want: std::collections::VecDeque<String> =
         head.split_inclusive('\n').map(str::to_string).collect();
@@ -1793,34 +1887,44 @@ fn check_rep_mets(pk: &Package, created: &str, version: &str, f: &mut Findings) 
             // The next entry, from the manifest's next line; after its last, the end.
             match line(&mut m) {
                 Ok(Some(l)) => {
-                    let l = l.trim_end_matches('\n');
-                    if let Some((sha, path)) = l.split_once("  ") {
-                        n += 1;
-                        if n > crate::bag_verify::MAX_MANIFEST_LINES {
-                            return;
-                        }
-                        // A file missing is named by the fixity check.
-                        let Ok(size) = pk.len(path) else { return };
-                        want.push_back(rep_mets_file(
-                            n,
-                            path,
-                            size,
-                            &sha.to_ascii_lowercase(),
-                            created,
-                        ));
+                    n += 1;
+                    // Exactly as kyso writes it: what a BagIt reader also takes (CRLF, more
+                    // white space) would name a file this check could not find.
+                    let entry = l
+                        .strip_suffix('\n')
+                        .and_then(|l| l.split_once("  "))
+                        .filter(|(sha, path)| {
+                            sha.len() == 64
+                                && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                                && !path.is_empty()
+                                && !path.starts_with(char::is_whitespace)
+                                && !path.contains(['\r', '\n'])
+                        });
+                    let Some((sha, path)) = entry else {
+                        let e = format!("line {n} is {}, not `<SHA-256 in lower case>  <path>` and a line feed, as kyso writes it", clip(&l));
+                        return read_error(f, &manifest, e);
+                    };
+                    if n > crate::bag_verify::MAX_MANIFEST_LINES {
+                        // Named where the manifest is read.
+                        return;
                     }
+                    let size = match pk.len(path) {
+                        Ok(size) => size,
+                        Err(e) => return read_error(f, file, format!("{path}: {e}")),
+                    };
+                    want.push_back(rep_mets_file(n, path, size, sha, created));
                     continue;
                 }
                 Ok(None) => {
                     ended = true;
                     want.extend(REP_METS_END.split_inclusive('\n').map(str::to_string));
                 }
-                Err(_) => return,
+                Err(e) => return read_error(f, &manifest, e),
             }
         }
         let g = match line(&mut got) {
             Ok(g) => g,
-            Err(_) => return,
+            Err(e) => return read_error(f, file, e),
         };
         at += 1;
         let w = want.pop_front();
@@ -1886,7 +1990,7 @@ fn check_renewal_premis(
     f: &mut Findings,
 ) {
     let (kind, file) = ("mets", r.premis.as_str());
-    let got = match read_doc(Xml::open(pk, file, PREMIS_NS, "premis")) {
+    let got = match open_doc(pk, file, PREMIS_NS, "premis", MAX_RENEWAL_PREMIS) {
         Ok(d) => d,
         Err(e) => {
             f.push(

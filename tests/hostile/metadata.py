@@ -8,9 +8,16 @@ KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcom
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
 another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
 (the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
-structural division's label); rep-size, rep-label (the representation's METS: a file's SIZE,
+structural division's label), mets-drop-readme (documentation/README.txt taken out of the zip
+and of the METS), mets-move-fptr (the documentation's fptr moved into the schemas' division),
+mets-prefixed-label (LABEL written mets:LABEL, another attribute to a METS reader), mets-pi (a
+stylesheet processing instruction), mets-bomb (a METS of a 1 MiB element name and 65,000
+elements under it: gigabytes if every path copied it); rep-crlf (manifest-sha256.txt with CRLF
+line ends, which BagIt readers take, and a file's SIZE in the representation's METS edited);
+rep-size, rep-label (the representation's METS: a file's SIZE,
 its LABEL; the root METS's checksum of it made to match); renewal-time, renewal-tsa (premis-renewal-1.xml of a renewed
-package: the event's time, the TSA agent's name).
+package: the event's time, the TSA agent's name), renewal-xsi (the token object's xsi:type in
+another namespace).
 """
 
 import hashlib
@@ -93,14 +100,19 @@ elif kind.startswith("renewal-"):
     r = zin.read(name).decode("utf-8")
     if kind == "renewal-time":
         r = one(r"<premis:eventDateTime>(\d{4})", r, lambda m: "<premis:eventDateTime>%d" % (int(m.group(1)) - 1))
+    elif kind == "renewal-xsi":
+        r = one(r'xsi:type="premis:file"', r, 'xmlns:evil="urn:example:evil" xsi:type="evil:file"')
     else:
         r = one(r"<premis:agentName>(?!kyso<)[^<]*</premis:agentName>", r, "<premis:agentName>Cục Chứng thực số</premis:agentName>")
     edits[name] = r
 elif kind.startswith("rep-"):
     name = top + "/representations/rep1/METS.xml"
     r = zin.read(name).decode("utf-8")
-    if kind == "rep-size":
+    if kind in ("rep-size", "rep-crlf"):
         r = one(r'SIZE="(\d+)"', r, lambda m: 'SIZE="%d"' % (int(m.group(1)) + 1))
+        if kind == "rep-crlf":
+            name256 = top + "/metadata/preservation/manifest-sha256.txt"
+            edits[name256] = zin.read(name256).decode("utf-8").replace("\n", "\r\n")
     else:
         r = one(r'LABEL="rep1"', r, 'LABEL="Bản gốc"')
     edits[name] = r
@@ -116,7 +128,22 @@ elif kind == "mets-date":
     mets = one(r'CREATEDATE="(\d{4})', mets, lambda m: 'CREATEDATE="%d' % (int(m.group(1)) - 1))
 elif kind == "mets-div":
     mets = one(r'LABEL="Documentation"', mets, 'LABEL="Tài liệu"')
+elif kind == "mets-move-fptr":
+    mets = one(r'(<mets:div ID="div-documentation" LABEL="Documentation">)<mets:fptr FILEID="filegrp-documentation"/>', mets, r"\1")
+    mets = one(r'(<mets:div ID="div-schemas" LABEL="Schemas">)', mets, r'\1<mets:fptr FILEID="filegrp-documentation"/>')
+elif kind == "mets-prefixed-label":
+    mets = one(r' LABEL="Documentation"', mets, ' mets:LABEL="Documentation"')
+elif kind == "mets-pi":
+    mets = one(r"(<\?xml[^>]*\?>\n)", mets, r'\1<?xml-stylesheet type="text/xsl" href="https://evil.example/fake.xsl"?>\n')
+elif kind == "mets-bomb":
+    head = mets[: mets.index("<mets:metsHdr")]
+    mets = head + "<mets:metsHdr><" + "A" * (1 << 20) + ">" + "<x/>" * 65000 + "</" + "A" * (1 << 20) + "></mets:metsHdr></mets:mets>\n"
+elif kind == "mets-drop-readme":
+    mets = one(r'[ ]*<mets:file ID="file-documentation"[^\n]*\n', mets, "")
+    edits[top + "/documentation/README.txt"] = None
 for name, text in edits.items():
+    if text is None:
+        continue
     old = zin.read(name)
     new = text.encode("utf-8")
     old_sum, new_sum = hashlib.sha256(old).hexdigest(), hashlib.sha256(new).hexdigest()
@@ -129,7 +156,7 @@ edits[METS] = mets
 
 zout = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED)
 for i in zin.infolist():
-    if not i.is_dir():
+    if not i.is_dir() and not (i.filename in edits and edits[i.filename] is None):
         b = edits[i.filename].encode("utf-8") if i.filename in edits else zin.read(i)
         zout.writestr(zipfile.ZipInfo(i.filename, i.date_time), b)
 zout.close()
