@@ -631,19 +631,6 @@ const BAG_TAG_FILES: [&str; 5] = [
     "tagmanifest-sha256.txt",
 ];
 
-/// The files of an E-ARK package kyso writes outside its payload (and, in
-/// `metadata/preservation`, each renewal's time-stamp and PREMIS file).
-const EARK_FILES: [&str; 8] = [
-    "METS.xml",
-    "representations/rep1/METS.xml",
-    "metadata/descriptive/tt05-2025.xml",
-    "metadata/preservation/premis.xml",
-    "metadata/preservation/manifest-sha256.txt",
-    "metadata/preservation/manifest-sha512.txt",
-    "documentation/README.txt",
-    "schemas/tt05-2025.xsd",
-];
-
 /// The renewals the time-stamp chain follows (`kyso-renewal-1.tsr`, `-2`, … up to the first
 /// missing one) in the folder `dir`, and for an E-ARK package each one's PREMIS file.
 fn renewals_present(pk: &Package, dir: &str) -> HashSet<String> {
@@ -1809,7 +1796,9 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     let premis = crate::eark_check::check_premis_objects(pk, files, &mut findings);
     let renewals = renewals_present(pk, pres);
     check_outside(pk, prefix, &mut package, &|p| {
-        EARK_FILES.contains(&p) || renewals.contains(p)
+        // What kyso writes outside the payload: the root METS, the files it references, and
+        // each renewal's time-stamp and PREMIS file.
+        p == "METS.xml" || crate::eark::ROOT_REFERENCED.contains(&p) || renewals.contains(p)
     });
     let (checkpoint, cp) = check_checkpoint(pk, prefix, o);
     let mut known = crate::eark_check::Known::default();

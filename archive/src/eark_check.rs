@@ -487,6 +487,22 @@ impl Findings {
     }
 
     /// Another's findings after these (the cap holds over both).
+    /// Each path where `got` differs from `want` ([`diff`]), about record `id`.
+    fn differ(
+        &mut self,
+        id: Option<u64>,
+        kind: &'static str,
+        w: &Whose,
+        want: &[Item],
+        got: &[Item],
+    ) {
+        let mut out = Vec::new();
+        diff(w, want, got, &mut out);
+        for (en, vi) in out {
+            self.push(id, kind, en, vi);
+        }
+    }
+
     pub(crate) fn extend(&mut self, o: Findings) {
         for (id, p) in o.list {
             if self.full() {
@@ -1133,11 +1149,7 @@ pub(crate) fn check_descriptive(pk: &Package, ids: &[u64], k: &Known, f: &mut Fi
                         from_en: "the records give",
                         from_vi: "các hồ sơ cho biết",
                     };
-                    let mut out = Vec::new();
-                    diff(&w, &want, &items, &mut out);
-                    for (en, vi) in out {
-                        f.push(None, kind, en, vi);
-                    }
+                    f.differ(None, kind, &w, &want, &items);
                 }
             }
             "hoSo" => {
@@ -1173,11 +1185,7 @@ pub(crate) fn check_descriptive(pk: &Package, ids: &[u64], k: &Known, f: &mut Fi
                         from_en: "the records give",
                         from_vi: "các hồ sơ cho biết",
                     };
-                    let mut out = Vec::new();
-                    diff(&w, &want, &items, &mut out);
-                    for (en, vi) in out {
-                        f.push(None, kind, en, vi);
-                    }
+                    f.differ(None, kind, &w, &want, &items);
                 }
             }
             "taiLieu" => {
@@ -1228,11 +1236,7 @@ pub(crate) fn check_descriptive(pk: &Package, ids: &[u64], k: &Known, f: &mut Fi
                             from_en: "the record gives",
                             from_vi: "hồ sơ cho biết",
                         };
-                        let mut out = Vec::new();
-                        diff(&w, &want, &items, &mut out);
-                        for (en, vi) in out {
-                            f.push(Some(id), kind, en, vi);
-                        }
+                        f.differ(Some(id), kind, &w, &want, &items);
                     }
                 }
             }
@@ -1333,11 +1337,7 @@ pub(crate) fn check_premis_objects<'a>(
                 from_en: "the file gives",
                 from_vi: "tệp cho biết",
             };
-            let mut out = Vec::new();
-            diff(&w, &want, &items, &mut out);
-            for (en, vi) in out {
-                f.push(record_of(&path), kind, en, vi);
-            }
+            f.differ(record_of(&path), kind, &w, &want, &items);
         }
     }
     let mut left: Vec<String> = files.into_keys().collect();
@@ -1535,11 +1535,7 @@ pub(crate) fn check_premis_events(
                         from_en: "the export event gives",
                         from_vi: "sự kiện xuất cho biết",
                     };
-                    let mut out = Vec::new();
-                    diff(&w, &want, &items, &mut out);
-                    for (en, vi) in out {
-                        f.push(None, kind, en, vi);
-                    }
+                    f.differ(None, kind, &w, &want, &items);
                 }
             }
             "agent" if agents.len() < MAX_AGENTS => agents.push(items),
