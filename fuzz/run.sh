@@ -30,7 +30,13 @@ if [[ " ${targets[*]} " == *" bag_package "* ]]; then
             write_fuzz_seeds -- --ignored --exact >&2)
     export KYSO_FUZZ_LOG_KEY="$PWD/corpus/bag_package.log.pem"
 fi
+export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+found=0
 for t in ${targets[@]}; do
     echo "== $t for ${secs}s"
-    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 2>&1 | grep -E "Done [0-9]+ runs|ERROR|panicked|SUMMARY|deadly|crash-" | tail -6
+    # The whole output (a finding's stack) is kept in artifacts/<target>.log; the summary shown.
+    mkdir -p artifacts
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 >"artifacts/$t.log" 2>&1 || found=1
+    grep -E "Done [0-9]+ runs|ERROR|panicked|SUMMARY|deadly|crash-|leak-" "artifacts/$t.log" | tail -6
 done
+exit "$found"
