@@ -251,23 +251,42 @@ fn read_manifest(
     }
 }
 
-/// SHA-256 and SHA-512 (hex) of a file, streamed.
-fn digests(pk: &Package, rel: &str) -> Result<(String, String, u64), String> {
-    let shown = || pk.shown(rel);
-    let (mut f, _) = pk.open_file(rel)?;
-    let mut a = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut b = openssl::sha::Sha512::new();
+/// Each chunk of the file `rel` to `f`, in order; its size.
+fn read_through(pk: &Package, rel: &str, mut f: impl FnMut(&[u8])) -> Result<u64, String> {
+    let (mut r, _) = pk.open_file(rel)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {
-        let k = f.read(&mut buf).map_err(|e| format!("{}: {e}", shown()))?;
+        let k = r
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", pk.shown(rel)))?;
         if k == 0 {
-            break;
+            return Ok(n);
         }
-        a.update(&buf[..k]);
-        b.update(&buf[..k]);
+        f(&buf[..k]);
         n += k as u64;
     }
+}
+
+/// A file's size and SHA-256 (what the METS files and tag manifest give; no SHA-512, which
+/// only payload files need: the metadata files of a large E-ARK package are hundreds of MB).
+fn sha256_of(pk: &Package, rel: &str) -> Result<crate::eark::Described, String> {
+    let mut a = ring::digest::Context::new(&ring::digest::SHA256);
+    let size = read_through(pk, rel, |b| a.update(b))?;
+    Ok(crate::eark::Described {
+        size,
+        sha256: hex::encode(a.finish()),
+    })
+}
+
+/// SHA-256 and SHA-512 (hex) of a payload file, streamed, and its size.
+fn digests(pk: &Package, rel: &str) -> Result<(String, String, u64), String> {
+    let mut a = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut b = openssl::sha::Sha512::new();
+    let n = read_through(pk, rel, |c| {
+        a.update(c);
+        b.update(c);
+    })?;
     Ok((hex::encode(a.finish()), hex::encode(b.finish()), n))
 }
 
@@ -571,9 +590,9 @@ pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
         &mut listing(&mut tags),
     );
     for (name, l) in &tags {
-        match digests(pk, name) {
-            Ok((sha256, _, _)) => {
-                if l.sha256 != unhex(&sha256) {
+        match sha256_of(pk, name) {
+            Ok(d) => {
+                if l.sha256 != unhex(&d.sha256) {
                     package.push(problem(
                         "tagmanifest",
                         format!("tag file {name} does not match tagmanifest-sha256.txt (edited after export)"),
@@ -1690,17 +1709,16 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     // Each file's size and SHA-256 as read, for the root METS made again.
     let mut described: HashMap<String, crate::eark::Described> = HashMap::new();
     for (href, sum) in &referenced {
-        let d = digests(pk, href);
-        if let Ok((sha256, _, size)) = &d {
-            let (sha256, size) = (sha256.clone(), *size);
-            described.insert(href.clone(), crate::eark::Described { size, sha256 });
-        }
-        match d {
-            Ok((sha256, _, _)) if sha256 == *sum => {}
-            Ok(_) => package.push(pb(
-                format!("{href} does not match the checksum the root METS gives it"),
-                format!("{href} không khớp mã băm ghi trong METS gốc"),
-            )),
+        match sha256_of(pk, href) {
+            Ok(d) => {
+                if d.sha256 != *sum {
+                    package.push(pb(
+                        format!("{href} does not match the checksum the root METS gives it"),
+                        format!("{href} không khớp mã băm ghi trong METS gốc"),
+                    ));
+                }
+                described.insert(href.clone(), d);
+            }
             Err(e) => package.push(pb(
                 format!("{href}, which the root METS references: {e}"),
                 format!("{href}, được METS gốc tham chiếu: {e}"),
@@ -1708,14 +1726,9 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         }
     }
     let rep_mets = "representations/rep1/METS.xml";
-    let actual = digests(pk, rep_mets).ok().map(|(sha256, _, size)| {
-        described.insert(
-            rep_mets.to_string(),
-            crate::eark::Described {
-                size,
-                sha256: sha256.clone(),
-            },
-        );
+    let actual = sha256_of(pk, rep_mets).ok().map(|d| {
+        let sha256 = d.sha256.clone();
+        described.insert(rep_mets.to_string(), d);
         sha256
     });
     if rep_sum.is_none() || rep_sum != actual {
@@ -1829,9 +1842,7 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
     let mut findings = descriptive;
     let mut described = |rel: &str| match described.get(rel) {
         Some(d) => Some(d.clone()),
-        None => digests(pk, rel)
-            .ok()
-            .map(|(sha256, _, size)| crate::eark::Described { size, sha256 }),
+        None => sha256_of(pk, rel).ok(),
     };
     crate::eark_check::check_root_mets(
         pk,
