@@ -1001,6 +1001,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
         .unwrap_or_else(|| tempfile_dir().join("export"));
     println!("| records | layout | package | export | records /s | MB/s | disk `dd` MB/s (same run) | share | `dd oflag=direct` MB/s | CPU µs/record | peak RSS | `bag verify` (rate, peak RSS) |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut peers = Vec::new();
     for &n in &counts {
         let dir = base.join(format!("export-{n}-{}k", size / 1024));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1049,6 +1050,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             println!("ingested {n} records into {}", db.display());
             continue;
         }
+        let mut peer = None;
         for (layout_name, file, extra) in [
             ("BagIt directory", "package", &[][..]),
             ("BagIt tar", "package.tar", &[][..]),
@@ -1190,6 +1192,24 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 cpu_s * 1e6 / n as f64,
                 rss_kib as f64 / 1024.0,
             );
+            // The peer, from the directory bag's payload (already on disk, warm): the Library
+            // of Congress's bagit.py making a bag of it with the same two manifests, on as many
+            // processes as cores, then GNU tar serializing that bag — what an archive without
+            // kyso would run to make the tar bag from exported files (no database reads, no
+            // proofs, no evidence), set beside kyso's tar export below.
+            if out.is_dir() {
+                peer = bagit_peer(&out, &dir);
+            }
+            if layout_name == "BagIt tar" {
+                if let Some((bagit_s, tar_s)) = peer.take() {
+                    peers.push(format!(
+                        "| {n} × {} KiB | {bagit_s:.1} s | {tar_s:.1} s | {:.1} s | {export_s:.1} s | {:.1}× |",
+                        size / 1024,
+                        bagit_s + tar_s,
+                        (bagit_s + tar_s) / export_s
+                    ));
+                }
+            }
             if out.is_dir() {
                 let _ = std::fs::remove_dir_all(&out);
             } else {
@@ -1200,6 +1220,58 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
+    if !peers.is_empty() {
+        println!();
+        println!("| records | peer: `bagit.py --sha256 --sha512` | then GNU `tar -cf` | peer total | kyso tar export | kyso's speed-up |");
+        println!("|---|---|---|---|---|---|");
+        for p in peers {
+            println!("{p}");
+        }
+    }
+}
+
+/// The peer of a tar bag export, run on the payload of the directory bag kyso exported to
+/// `bag` (moved out of it): `bagit.py --processes <cores> --sha256 --sha512` making a bag of
+/// it in place, then `tar -cf` of that bag. Their wall times in seconds; None without bagit.py
+/// (KYSO_BAGIT, or $KYSO_VENV/bin/bagit.py).
+fn bagit_peer(bag: &std::path::Path, dir: &std::path::Path) -> Option<(f64, f64)> {
+    use std::process::Command;
+    let bagit = std::env::var_os("KYSO_BAGIT")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("KYSO_VENV").map(|v| std::path::PathBuf::from(v).join("bin/bagit.py"))
+        })
+        .filter(|p| p.exists())?;
+    let peer = dir.join("peer-bag");
+    let _ = std::fs::remove_dir_all(&peer);
+    std::fs::rename(bag.join("data"), &peer).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Instant::now();
+    let st = Command::new(&bagit)
+        .args(["--quiet", "--sha256", "--sha512", "--processes"])
+        .arg(cores.to_string())
+        .arg(&peer)
+        .status()
+        .unwrap();
+    assert!(st.success(), "bagit.py failed");
+    let bagit_s = t.elapsed().as_secs_f64();
+    let tar = dir.join("peer.tar");
+    let t = Instant::now();
+    let st = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir)
+        .arg("peer-bag")
+        .status()
+        .unwrap();
+    // Synced, as kyso's export syncs its package before it reports.
+    let st2 = Command::new("sync").arg(&tar).status().unwrap();
+    assert!(st.success() && st2.success(), "tar failed");
+    let tar_s = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&tar);
+    let _ = std::fs::remove_dir_all(&peer);
+    Some((bagit_s, tar_s))
 }
 
 /// Wait for a child; whether it succeeded, its peak RSS in KiB and its CPU seconds (user +
