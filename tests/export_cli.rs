@@ -81,6 +81,46 @@ fn assert_eark_valid(package: &Path) {
         .map(|m| m["rule_id"].as_str().unwrap())
         .collect();
     assert_eq!(errors, ["SIP14"], "{e}");
+    assert_premis_schema_valid(package);
+}
+
+/// Every PREMIS file of the package (metadata/preservation/premis*.xml: the export's and each
+/// renewal's) is valid against the Library of Congress's PREMIS 3.0 schema (lxml; the schema
+/// in tests/eark/premis-v3-0.xsd) — eark-validator checks the METS files against theirs, not
+/// the PREMIS files they point to — and tt05-2025.xml against the schema the package ships
+/// for it. Returns the files checked.
+fn assert_premis_schema_valid(package: &Path) -> Vec<String> {
+    let out = Command::new(eark_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eark/xsd.py"))
+        .arg(package)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "xsd.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["errors"], serde_json::json!({}), "{j}");
+    let checked: Vec<String> = j["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        checked
+            .iter()
+            .any(|n| n.ends_with("/metadata/preservation/premis.xml")),
+        "{checked:?}"
+    );
+    assert!(
+        checked
+            .iter()
+            .any(|n| n.ends_with("/metadata/descriptive/tt05-2025.xml")),
+        "{checked:?}"
+    );
+    checked
 }
 
 /// Zip readers we did not write accept the zip: Python's zipfile (`testzip` reads every entry
@@ -654,6 +694,41 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eark_valid(&zip);
+    // The PREMIS schema check can fail: a premis.xml with an element PREMIS 3.0 lacks, put in
+    // by Python's zipfile, is named.
+    let bad_premis = s.demo.path().join("bad-premis.zip");
+    let st = Command::new(eark_python())
+        .arg("-c")
+        .arg(
+            r#"import sys, zipfile
+src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')
+for i in src.infolist():
+    b = src.read(i)
+    if i.filename.endswith('/metadata/preservation/premis.xml'):
+        b = b.replace(b'<premis:event>', b'<premis:event><premis:seal>x</premis:seal>', 1)
+    dst.writestr(i, b)
+dst.close()
+"#,
+        )
+        .arg(&zip)
+        .arg(&bad_premis)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = Command::new(eark_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eark/xsd.py"))
+        .arg(&bad_premis)
+        .output()
+        .unwrap();
+    let bad: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let named = bad["errors"].as_object().unwrap();
+    assert_eq!(named.len(), 1, "{bad}");
+    assert!(
+        named
+            .keys()
+            .all(|k| k.ends_with("/metadata/preservation/premis.xml")),
+        "{bad}"
+    );
     let j = s.verify(&zip);
     assert_eq!(j["ok"], true, "{}", j["package"]);
     assert_eq!(j["format"], "eark");
@@ -750,6 +825,11 @@ dst.close()
             assert!(!p.exists(), "{}", p.display());
         }
         assert_eark_valid(&zip);
+        let renewals_checked = assert_premis_schema_valid(&zip)
+            .iter()
+            .filter(|f| f.contains("/metadata/preservation/premis-renewal-"))
+            .count();
+        assert_eq!(renewals_checked, n);
         zip_readers_accept(&zip);
         let j = s.verify(&zip);
         assert_eq!(j["ok"], true, "{} {}", j["package"], j["checkpoint"]);
