@@ -302,7 +302,7 @@ fn hsm_fail(e: kyso_hsm::HsmError) -> ExitCode {
 }
 
 pub(crate) fn print(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+    outln!("{}", serde_json::to_string_pretty(v).expect("serializable"));
 }
 
 /// Read a file of at most `max` bytes.
@@ -614,7 +614,7 @@ pub fn run_log(cmd: LogCommand) -> ExitCode {
             }
             let ar = open(&db.db)?;
             if let Some(note) = checkpoint_with(&ar, &key)? {
-                print!("{note}");
+                out!("{note}");
             }
             Ok(())
         })(),
@@ -752,7 +752,7 @@ pub fn run_audit(a: AuditArgs) -> ExitCode {
         if a.json {
             print(&r);
         } else {
-            println!(
+            outln!(
                 "audit: clean — {} entries ({} read), {} records, {} checkpoints verified with the given key(s), root {}",
                 r.tree_size, r.entries_read, r.records, r.checkpoints, r.root
             );

@@ -323,7 +323,7 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
             if a.json {
                 print(&r);
             } else {
-                print!("{}", bag_verify::text(&r, matches!(a.lang, LangArg::Vi)));
+                out!("{}", bag_verify::text(&r, matches!(a.lang, LangArg::Vi)));
             }
             if r.ok {
                 ExitCode::SUCCESS

@@ -131,7 +131,7 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
         match result {
             Ok(path) => {
                 if a.json {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::json!({"file": f, "output": path, "level": format!("{:?}", a.level)})
                     );
@@ -142,7 +142,7 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
             Err(e) => {
                 failed += 1;
                 if a.json {
-                    println!("{}", serde_json::json!({"file": f, "error": e.to_string()}));
+                    outln!("{}", serde_json::json!({"file": f, "error": e.to_string()}));
                 }
                 eprintln!("kyso: {}: {e}", f.display());
                 if a.files.len() == 1 {

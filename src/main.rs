@@ -1,5 +1,22 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
+/// `println!` to standard output through [`emit`] (no panic when the reader has gone).
+macro_rules! outln {
+    () => {
+        $crate::emit(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` to standard output through [`emit`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!($($arg)*))
+    };
+}
+
 mod archive_cmd;
 mod export_cmd;
 mod extend_cmd;
@@ -92,7 +109,49 @@ enum AuditCommand {
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
 pub const EXIT_USAGE: u8 = 3;
 
+/// Set when standard output failed for another reason than a reader gone (a full disk): the
+/// command's output is incomplete, so its exit status becomes [`EXIT_USAGE`].
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write to standard output, as `print!` does, but without its panic: a reader that closed
+/// the pipe early (`kyso … | head`) is not an error — the rest is dropped and the command's
+/// own exit status stands, as for `kyso verify`. Any other write error is said once on stderr
+/// and makes the exit status [`EXIT_USAGE`].
+pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    emitted(out.write_fmt(args).and_then(|()| out.flush()));
+}
+
+/// Bytes to standard output, as [`emit`].
+pub(crate) fn emit_bytes(b: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    emitted(out.write_all(b).and_then(|()| out.flush()));
+}
+
+fn emitted(r: std::io::Result<()>) {
+    use std::sync::atomic::Ordering;
+    match r {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            if !STDOUT_FAILED.swap(true, Ordering::Relaxed) {
+                eprintln!("kyso: write to standard output: {e}");
+            }
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let code = run();
+    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        return ExitCode::from(EXIT_USAGE);
+    }
+    code
+}
+
+fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

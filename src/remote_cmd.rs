@@ -176,7 +176,7 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
     }
     let text = serde_json::to_string_pretty(&pending).expect("serializable");
     std::fs::write(&json, text).map_err(io(format!("write {}", json.display())))?;
-    println!(
+    outln!(
         "{}",
         serde_json::json!({
             "pending": json,
@@ -196,7 +196,7 @@ fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
     }
     let d = hex::decode(a.digest.trim())
         .map_err(|e| SignError::Input(format!("--digest is not hex: {e}")))?;
-    println!("{}", hex::encode(key.sign_digest(&d)?));
+    outln!("{}", hex::encode(key.sign_digest(&d)?));
     Ok(ExitCode::SUCCESS)
 }
 

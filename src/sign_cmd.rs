@@ -569,7 +569,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         })?;
     }
     if a.json {
-        println!("{text}");
+        outln!("{text}");
     }
     eprintln!("{} signed, {} failed", outcomes.len() - failed, failed);
     Ok(match (failed, outcomes.len()) {

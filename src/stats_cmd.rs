@@ -6,7 +6,6 @@ use crate::archive_cmd::{fail, print, read_bounded};
 use clap::{Args, Subcommand, ValueEnum};
 use kyso_archive::stats::{parse_totals_csv, StatsQuery, MAX_TOTALS_BYTES};
 use kyso_archive::{Activity, Archive};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +76,7 @@ pub fn run(cmd: StatsCmd) -> ExitCode {
                 match cmd.format {
                     Format::Json => print(&report),
                     Format::Csv => {
-                        let _ = std::io::stdout().write_all(&report.to_csv());
+                        crate::emit_bytes(&report.to_csv());
                     }
                 }
             }

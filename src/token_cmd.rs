@@ -175,7 +175,7 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
 }
 
 fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+    outln!("{}", serde_json::to_string_pretty(v).expect("serializable"));
 }
 
 fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
@@ -185,10 +185,10 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
         print_json(&serde_json::json!({ "module": m.path(), "tokens": tokens }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("module {}", m.path().display());
+    outln!("module {}", m.path().display());
     for t in &tokens {
         if !t.initialized {
-            println!(
+            outln!(
                 "slot {:#x}: uninitialized token ({})",
                 t.slot_id, t.slot_description
             );
@@ -203,7 +203,7 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
         } else {
             "PIN: ok"
         };
-        println!(
+        outln!(
             "slot {:#x}: {:?}  {} / {}  serial {}  {}{}",
             t.slot_id,
             t.label,
@@ -213,10 +213,10 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
             pin,
             if t.removable { "  removable" } else { "" }
         );
-        println!("  {}", t.uri);
+        outln!("  {}", t.uri);
     }
     if tokens.iter().all(|t| !t.initialized) {
-        println!("no initialized token");
+        outln!("no initialized token");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -261,7 +261,7 @@ fn objects(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "token {:?} serial {}{}",
         desc.label,
         desc.serial,
@@ -281,14 +281,14 @@ fn objects(
             ),
             _ => String::new(),
         };
-        println!(
+        outln!(
             "{:<8} {:<14} id {:<6} {}",
             format!("{:?}", o.object_type).to_lowercase(),
             o.label,
             o.id,
             what
         );
-        println!("         {}", o.uri);
+        outln!("         {}", o.uri);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -365,15 +365,15 @@ fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
     if a.json {
         print_json(&report);
     } else {
-        println!(
+        outln!(
             "signed with {} ({})",
             report["key"].as_str().unwrap_or(""),
             key.key().kind()
         );
-        println!("  signer    {}", report["signer"].as_str().unwrap_or(""));
-        println!("  algorithm {}", key.algorithm());
-        println!("  digest    {} {}", hash.name(), hex::encode(&digest));
-        println!(
+        outln!("  signer    {}", report["signer"].as_str().unwrap_or(""));
+        outln!("  algorithm {}", key.algorithm());
+        outln!("  digest    {} {}", hash.name(), hex::encode(&digest));
+        outln!(
             "  signature {} bytes: {}…",
             sig.len(),
             &hex::encode(&sig)[..32.min(sig.len() * 2)]
@@ -419,20 +419,20 @@ fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<Exi
         print_json(&made);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} demo token {:?} in {}",
         if made.created { "created" } else { "found" },
         demo::DEMO_TOKEN,
         dir.display()
     );
-    println!("  export SOFTHSM2_CONF={}", layout.conf.display());
-    println!(
+    outln!("  export SOFTHSM2_CONF={}", layout.conf.display());
+    outln!(
         "  user PIN in {} (mode 0600)",
         layout.user_pin_file.display()
     );
-    println!("  demo CA certificate: {}", layout.ca_pem.display());
+    outln!("  demo CA certificate: {}", layout.ca_pem.display());
     for k in &made.keys {
-        println!("  key {}  {}", k.uri, k.subject);
+        outln!("  key {}  {}", k.uri, k.subject);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -479,7 +479,7 @@ fn keygen(
         object_type: Some(kyso_hsm::ObjectType::Private),
         ..Default::default()
     };
-    println!("{made}");
+    outln!("{made}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -503,7 +503,7 @@ fn import_cert(
     })?;
     let (_token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
     s.import_certificate(label, &id, &c)?;
-    println!(
+    outln!(
         "imported {} as {label:?} id {}",
         c.tbs_certificate.subject,
         hex::encode(&id)

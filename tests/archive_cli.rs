@@ -1640,3 +1640,86 @@ fn the_same_document_archived_twice_is_stored_once() {
     );
     assert_eq!((contents, records), (blobs.len(), 2));
 }
+
+/// `kyso` with `args` (after the subcommand words, `--db` as [`Setup::kyso`] puts it), its
+/// standard output a pipe whose reader has already gone (`kyso … | head` once head has quit).
+fn run_into_closed_pipe(s: &Setup, args: &[&str]) -> Run {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    run_with_stdout(s, args, writer.into())
+}
+
+fn run_with_stdout(s: &Setup, args: &[&str], out: std::process::Stdio) -> Run {
+    let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    if let Some(pos) = v.iter().position(|a| a == "@db") {
+        v[pos] = s.db.display().to_string();
+    }
+    let o = s
+        .demo
+        .cmd()
+        .args(&v)
+        .stdout(out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    o.into()
+}
+
+#[test]
+fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error() {
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    let r = s.put("001099012345.KS_KETHON", &a, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log_pem = s.demo.path().join("log.pem");
+    let log_pem = log_pem.to_str().unwrap();
+    let reader = ["--user", "canbo.hk", "--purpose", "tra cứu hồ sơ"];
+    let find: Vec<&str> = ["archive", "find", "--db", "@db", "--code", "001099012345.KS_KETHON"]
+        .into_iter()
+        .chain(reader)
+        .collect();
+    let get: Vec<&str> = ["archive", "get", "0", "--db", "@db"]
+        .into_iter()
+        .chain(reader)
+        .collect();
+    let commands: [&[&str]; 8] = [
+        &["token", "list"],
+        &["token", "list", "--json"],
+        &["token", "objects", "pkcs11:token=kyso-dev"],
+        &find,
+        &get,
+        &["log", "prove", "--db", "@db", "--leaf", "0"],
+        &["audit", "verify", "--json", "--db", "@db", "--log-key", log_pem],
+        &["stats", "--db", "@db", "--format", "csv"],
+    ];
+    for args in commands {
+        // Each command's own status when its output is read whole: that is the reference.
+        let whole = run_with_stdout(&s, args, std::process::Stdio::piped());
+        assert_eq!(whole.code, 0, "{args:?}: {}", whole.stderr);
+        let gone = run_into_closed_pipe(&s, args);
+        assert_eq!(gone.code, whole.code, "{args:?}: {}", gone.stderr);
+        assert!(
+            !gone.stderr.contains("panicked") && !gone.stderr.contains("Broken pipe"),
+            "{args:?}: {}",
+            gone.stderr
+        );
+        // Output to a full disk is incomplete: said once, and the status is an I/O error's.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let r = run_with_stdout(&s, args, full.into());
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr
+                .matches("kyso: write to standard output: No space left on device")
+                .count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+    }
+}

@@ -88,12 +88,12 @@ fn client_id(path: &std::path::Path) -> ExitCode {
         );
     }
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-    println!("# {}", path.display());
-    println!("# this certificate only:");
-    println!("sha256 = \"{}\"", hex::encode(cert.fingerprint()));
-    println!("# or whatever its CA issues under its subject (renewals too):");
-    println!("subject = {}", q(&subject));
-    println!("issuer = {}", q(&issuer));
+    outln!("# {}", path.display());
+    outln!("# this certificate only:");
+    outln!("sha256 = \"{}\"", hex::encode(cert.fingerprint()));
+    outln!("# or whatever its CA issues under its subject (renewals too):");
+    outln!("subject = {}", q(&subject));
+    outln!("issuer = {}", q(&issuer));
     ExitCode::SUCCESS
 }
 
@@ -113,7 +113,7 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
         return match auth::new_token() {
             Ok((token, hash)) => {
                 eprintln!("token (give it to the client; it is not stored anywhere):");
-                println!("{token}");
+                outln!("{token}");
                 eprintln!("config entry:");
                 eprintln!(
                     "[[api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\"\nroles = [{}]",

@@ -338,7 +338,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         None => None,
     };
     if check_only {
-        println!("configuration, token and archive are in order");
+        outln!("configuration, token and archive are in order");
         return Ok(());
     }
     let cpus = std::thread::available_parallelism()
@@ -451,7 +451,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     })?;
     tracing::info!(listen = %local, tls = tls.is_some(), "kyso serve listening");
     // Tests and scripts wait for this line on stdout.
-    println!(
+    outln!(
         "listening on {}://{local}",
         if tls.is_some() { "https" } else { "http" }
     );
