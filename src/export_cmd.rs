@@ -37,7 +37,8 @@ pub struct TsaArgs {
     /// `internal` (kyso's TSA with --tsa-key) or the URL of an RFC 3161 TSA.
     #[arg(long, value_name = "internal|URL", default_value = "internal")]
     tsa: String,
-    /// The internal TSA's key (default: object=tsa on the checkpoint key's token).
+    /// The internal TSA's key (`kyso export`: object=tsa on the checkpoint key's token unless
+    /// given; `kyso bag renew`, which has no checkpoint key, needs it).
     #[arg(long, value_name = "URI")]
     tsa_key: Option<String>,
 }

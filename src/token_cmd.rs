@@ -190,7 +190,8 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
         if !t.initialized {
             outln!(
                 "slot {:#x}: uninitialized token ({})",
-                t.slot_id, t.slot_description
+                t.slot_id,
+                t.slot_description
             );
             continue;
         }

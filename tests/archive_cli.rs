@@ -1676,10 +1676,17 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
     let log_pem = s.demo.path().join("log.pem");
     let log_pem = log_pem.to_str().unwrap();
     let reader = ["--user", "canbo.hk", "--purpose", "tra cứu hồ sơ"];
-    let find: Vec<&str> = ["archive", "find", "--db", "@db", "--code", "001099012345.KS_KETHON"]
-        .into_iter()
-        .chain(reader)
-        .collect();
+    let find: Vec<&str> = [
+        "archive",
+        "find",
+        "--db",
+        "@db",
+        "--code",
+        "001099012345.KS_KETHON",
+    ]
+    .into_iter()
+    .chain(reader)
+    .collect();
     let get: Vec<&str> = ["archive", "get", "0", "--db", "@db"]
         .into_iter()
         .chain(reader)
@@ -1691,7 +1698,15 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
         &find,
         &get,
         &["log", "prove", "--db", "@db", "--leaf", "0"],
-        &["audit", "verify", "--json", "--db", "@db", "--log-key", log_pem],
+        &[
+            "audit",
+            "verify",
+            "--json",
+            "--db",
+            "@db",
+            "--log-key",
+            log_pem,
+        ],
         &["stats", "--db", "@db", "--format", "csv"],
     ];
     for args in commands {

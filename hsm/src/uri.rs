@@ -124,6 +124,17 @@ impl Pkcs11Uri {
                 | "library-version"
                 | "slot-manufacturer" => {}
                 n if n.starts_with("x-") => {}
+                "pin-value" => {
+                    return Err(HsmError::BadUri(
+                        "pin-value is refused: a PIN must not appear in a URI or on a command line; use pin-source, --pin-file or KYSO_PIN".into(),
+                    ))
+                }
+                // RFC 7512 puts these after '?': say so rather than "unknown".
+                q @ ("pin-source" | "module-path" | "module-name") => {
+                    return Err(HsmError::BadUri(format!(
+                        "{q} is a query attribute: write it after '?' (pkcs11:token=…;object=…?{q}=…)"
+                    )))
+                }
                 other => {
                     return Err(HsmError::BadUri(format!(
                         "unknown path attribute {other:?}"
@@ -373,6 +384,19 @@ mod tests {
             let e = Pkcs11Uri::parse(bad).unwrap_err();
             assert!(matches!(e, HsmError::BadUri(_)), "{bad}: {e}");
             assert!(!e.to_string().contains("1234"), "PIN echoed in {e}");
+        }
+        // In the path instead of the query: pin-value still refused as such, the PIN not
+        // echoed; pin-source and module-path named as query attributes.
+        let e = Pkcs11Uri::parse("pkcs11:token=a;pin-value=1234").unwrap_err();
+        assert!(e.to_string().contains("pin-value is refused"), "{e}");
+        assert!(!e.to_string().contains("1234"), "PIN echoed in {e}");
+        for q in ["pin-source", "module-path", "module-name"] {
+            let e = Pkcs11Uri::parse(&format!("pkcs11:token=a;{q}=/x")).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("{q} is a query attribute: write it after '?'")),
+                "{e}"
+            );
         }
     }
 }

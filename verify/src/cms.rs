@@ -492,6 +492,17 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
         r.facts.integrity = Some(false);
         return vec![r];
     }
+    // A detached signature given alone: its content is missing, not changed (EN 319 102-1:
+    // INDETERMINATE / SIGNED_DATA_NOT_FOUND), and nothing of it can be checked.
+    if cms.sd.encap_content_info.econtent.is_none() && ctx.content.is_empty() {
+        let mut r = SignatureReport::new(ctx.format);
+        r.fail(
+            Indication::Indeterminate,
+            SubIndication::SignedDataNotFound,
+            "the signature is detached and its signed content was not given: give the signed file with the signature (kyso verify FILE --detached SIGNATURE)",
+        );
+        return vec![r];
+    }
     // An attached signature carries its content; a detached one is given it.
     let attached: Option<Vec<u8>> =
         match (&cms.sd.encap_content_info.econtent, ctx.content.is_empty()) {
@@ -761,15 +772,18 @@ fn validate_signer(
     };
     let mut poe = None;
     let mut level = "B-B";
+    // The signature time-stamp's failures are reported after the signer's own (EN 319 102-1
+    // validates the signer's certificate path before the time-stamps that add to it): a
+    // signature with no path to a trusted root says so first, whatever its time-stamp.
+    let mut ts_failed: Vec<(SubIndication, String)> = Vec::new();
     if sig_tokens.len() > MAX_TIMESTAMPS {
-        r.fail(
-            Indication::Indeterminate,
+        ts_failed.push((
             SubIndication::SigConstraintsFailure,
             format!(
                 "{} signature time-stamps (at most {MAX_TIMESTAMPS} are validated): none relied on",
                 sig_tokens.len()
             ),
-        );
+        ));
     } else if !sig_tokens.is_empty() {
         let several = sig_tokens.len() > 1;
         let mut best: Option<tsp::Timestamp> = None;
@@ -828,14 +842,13 @@ fn validate_signer(
                     } else {
                         SubIndication::SigConstraintsFailure
                     };
-                    r.fail(
-                        Indication::Indeterminate,
+                    ts_failed.push((
                         sub,
                         format!(
                             "the signature time-stamp does not prove anything: {}",
                             f.message
                         ),
-                    );
+                    ));
                 }
             }
         }
@@ -859,6 +872,9 @@ fn validate_signer(
                 sub,
                 format!("no certification path from {} to a trusted root ({e}; give --trust, and --certs for intermediates)", check.cert.subject_string()),
             );
+            for (sub, m) in ts_failed {
+                r.fail(Indication::Indeterminate, sub, m);
+            }
             r.facts.valid_at_signing = validity_at(&check.cert, claimed.or(poe));
             return r;
         }
@@ -932,6 +948,9 @@ fn validate_signer(
         }
     }
     r.facts.revocation_checked = checked_all;
+    for (sub, m) in ts_failed {
+        r.fail(Indication::Indeterminate, sub, m);
+    }
     // B-LT when the SignedData itself holds the validation data the verdict rested on; B-LTA
     // when an archive time-stamp covers it too (EN 319 122-1 §6.3–6.5).
     if baseline && level == "B-T" {

@@ -67,6 +67,8 @@ pub enum SubIndication {
     RevokedNoPoe,
     OutOfBoundsNoPoe,
     TryLater,
+    /// A detached signature given without its content: nothing to check it over.
+    SignedDataNotFound,
 }
 
 /// The signer's certificate, as the report shows it.
@@ -238,11 +240,15 @@ impl Report {
             out.push_str(&format!("  {m}\n"));
         }
         for (i, s) in self.signatures.iter().enumerate() {
+            // "Signature 1 — Signature1 [PAdES-B-T]"; a CMS has no field: "Signature 1 [CAdES-B-B]".
+            let field = match s.field.as_deref() {
+                Some(f) if !f.is_empty() => format!(" — {f}"),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "\n{} {} — {} [{}]\n",
+                "\n{} {}{field} [{}]\n",
                 tr("summary.signature", lang),
                 i + 1,
-                s.field.clone().unwrap_or_default(),
                 s.format
             ));
             let signer = s.signer.clone().unwrap_or_default();
