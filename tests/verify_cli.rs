@@ -145,6 +145,118 @@ fn verify_exit_codes_follow_design_md() {
     let r = demo.run(&["verify", d.join("x.signed.pdf").to_str().unwrap(), "--json"]);
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["subindication"], "NO_CERTIFICATE_CHAIN_FOUND");
+    // The same with a signature time-stamp (B-T, the internal TSA, untrusted too): the
+    // signer's missing path is still the reason given first, the time-stamp's after it.
+    let bt = d.join("bt.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &bt).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "--key",
+        RSA_KEY,
+        "--level",
+        "B-T",
+        bt.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = demo.run(&[
+        "verify",
+        d.join("bt.signed.pdf").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 2);
+    let j = r.json();
+    assert_eq!(j["subindication"], "NO_CERTIFICATE_CHAIN_FOUND", "{j}");
+    let m = j["signatures"][0]["messages"].as_array().unwrap();
+    assert!(
+        m[0].as_str()
+            .unwrap()
+            .starts_with("no certification path from"),
+        "{j}"
+    );
+    assert!(
+        m.iter().any(|m| m
+            .as_str()
+            .unwrap()
+            .starts_with("the signature time-stamp does not prove")),
+        "{j}"
+    );
+    // 2: a detached signature (OpenSSL's `cms -sign`, detached by default) given without its
+    // content: the content is missing, not changed — and `--detached` is named.
+    let key = d.join("ossl.key");
+    let cert = d.join("ossl.pem");
+    let r = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=detached",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let content = d.join("qd.txt");
+    std::fs::write(&content, "Quyết định số 12/QĐ-UBND\n").unwrap();
+    let sig = d.join("qd.txt.p7s");
+    let r = openssl(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        content.to_str().unwrap(),
+        "-signer",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+        "-outform",
+        "DER",
+        "-out",
+        sig.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let alone = demo.run(&[
+        "verify",
+        sig.to_str().unwrap(),
+        "--trust",
+        cert.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(alone.code, 2, "{}", alone.stdout);
+    let j = alone.json();
+    assert_eq!(
+        (j["indication"].as_str(), j["subindication"].as_str()),
+        (Some("INDETERMINATE"), Some("SIGNED_DATA_NOT_FOUND")),
+        "{j}"
+    );
+    assert!(j.to_string().contains("--detached"), "{j}");
+    // Given its content, the same signature is judged over it (and the bytes are not refused
+    // as changed).
+    let both = demo.run(&[
+        "verify",
+        content.to_str().unwrap(),
+        "--detached",
+        sig.to_str().unwrap(),
+        "--trust",
+        cert.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_ne!(
+        both.json()["subindication"],
+        "SIGNED_DATA_NOT_FOUND",
+        "{}",
+        both.stdout
+    );
+    assert_ne!(
+        both.json()["subindication"],
+        "HASH_FAILURE",
+        "{}",
+        both.stdout
+    );
     // 1: garbage that claims to be a PDF
     let junk = d.join("junk.pdf");
     std::fs::write(&junk, b"%PDF-1.7\n garbage").unwrap();
