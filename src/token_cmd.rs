@@ -113,7 +113,8 @@ pub enum TokenCommand {
         pin: PinArg,
     },
     /// Create a demo SoftHSM2 token in DIR (its own config; never the system's token store):
-    /// a demo CA, an RSA-2048 and an ECDSA P-256 signer with certificates, random PINs in files.
+    /// a demo CA, an RSA-2048 and an ECDSA P-256 signer, the archive's log key and a TSA key,
+    /// each with its certificate on the token and in DIR/<label>.pem; random PINs in files.
     InitDemo {
         dir: PathBuf,
         #[command(flatten)]

@@ -486,6 +486,34 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
         err.contains("wrong PIN") && !err.contains("98765432"),
         "{err}"
     );
+    // `kyso serve new-token`: the entry it prints passes the check as it is pasted; a clerk's
+    // needs the agency it archives for, asked for up front rather than by the check.
+    let new_token = |args: &[&str]| {
+        let o = demo
+            .cmd()
+            .args(["serve", "new-token", "--name", "canbo.motcua"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = new_token(&["--role", "clerk"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("give --agency"), "{err}");
+    let (code, token, err) = new_token(&["--role", "clerk", "--agency", "UBND-HK"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(token.trim().len() >= 32, "{token}");
+    let entry = err.split_once("config entry:\n").unwrap().1;
+    assert!(entry.contains("agency = \"UBND-HK\""), "{entry}");
+    let (code, err) = run(
+        &format!("{base}{entry}"),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 0, "{err}");
 }
 
 fn lines(v: &[&str]) -> Vec<String> {

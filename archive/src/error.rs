@@ -23,7 +23,7 @@ pub enum ArchiveError {
     Input(String),
     /// The ingest policy refuses a document whose signatures did not pass (and no reason to
     /// keep it anyway was given).
-    #[error("refused: the document's signatures are {indication} ({detail}); it is kept only with a reason for keeping it unverified")]
+    #[error("refused: the document's signatures are {indication} ({detail}); it is kept only with a reason for keeping it unverified (`--allow-unsigned REASON`; over HTTP `allow_unsigned`, where the appliance allows it)")]
     NotVerified { indication: String, detail: String },
     /// A document larger than the configured limit.
     #[error("the document is {size} bytes; this archive takes documents up to {limit} bytes (max_document_bytes)")]

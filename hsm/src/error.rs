@@ -57,7 +57,7 @@ pub enum HsmError {
     #[error("the user PIN of token {token:?} is locked after too many wrong tries; ask the token's security officer to unblock it")]
     PinLocked { token: String },
     /// The token cannot do what was asked.
-    #[error("token {token:?} does not support {mechanism} for this key")]
+    #[error("token {token:?} does not support {mechanism}")]
     MechanismNotSupported { token: String, mechanism: String },
     /// The key's type or size is not allowed for signing.
     #[error("key {key}: {reason}")]

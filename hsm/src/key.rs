@@ -301,7 +301,10 @@ impl KeyPair {
         if !self.token.mechanisms()?.contains(&wanted) {
             return Err(HsmError::MechanismNotSupported {
                 token: self.token.label(),
-                mechanism: format!("{alg} ({wanted})"),
+                mechanism: format!(
+                    "{alg} ({wanted}) for the {} key {:?}",
+                    self.kind, self.label
+                ),
             });
         }
         self.algorithm = alg;

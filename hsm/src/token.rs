@@ -272,7 +272,7 @@ impl Token {
                 | RvError::KeySizeRange,
             ) => HsmError::MechanismNotSupported {
                 token: self.label(),
-                mechanism: e.to_string(),
+                mechanism: format!("what was asked of this key ({e})"),
             },
             _ => crate::error::ck(e),
         }

@@ -48,6 +48,9 @@ pub enum ServeSub {
         /// Roles (repeatable): signer, clerk, verifier, archivist, auditor, admin.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+        /// The agency the user archives for (its code): a clerk needs one.
+        #[arg(long)]
+        agency: Option<String>,
     },
     /// Print how the configuration names a certificate (an agency's client certificate, or an
     /// official's signing certificate): its SHA-256 fingerprint, and its subject and issuer
@@ -101,7 +104,12 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
     if let Some(ServeSub::ClientId { cert }) = &cmd.sub {
         return client_id(cert);
     }
-    if let Some(ServeSub::NewToken { name, roles }) = cmd.sub {
+    if let Some(ServeSub::NewToken {
+        name,
+        roles,
+        agency,
+    }) = cmd.sub
+    {
         for r in &roles {
             if !auth::Role::ALL.iter().any(|x| x.as_str() == r) {
                 eprintln!(
@@ -110,18 +118,27 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
                 return ExitCode::from(EXIT_CONFIG);
             }
         }
+        // The entry printed must pass `kyso serve --check` as it is.
+        if roles.iter().any(|r| r == "clerk") && agency.is_none() {
+            eprintln!("kyso: a clerk archives records for an agency: give --agency CODE");
+            return ExitCode::from(EXIT_CONFIG);
+        }
         return match auth::new_token() {
             Ok((token, hash)) => {
                 eprintln!("token (give it to the client; it is not stored anywhere):");
                 outln!("{token}");
                 eprintln!("config entry:");
                 eprintln!(
-                    "[[api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\"\nroles = [{}]",
+                    "[[api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\"\nroles = [{}]{}",
                     roles
                         .iter()
                         .map(|r| format!("{r:?}"))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    agency
+                        .as_deref()
+                        .map(|a| format!("\nagency = {a:?}"))
+                        .unwrap_or_default()
                 );
                 ExitCode::SUCCESS
             }
