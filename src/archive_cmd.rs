@@ -128,7 +128,8 @@ pub enum ArchiveCommand {
         #[arg(long, value_name = "FILE", requires = "out")]
         signature_out: Option<PathBuf>,
         /// Write the validation data kept at ingest into this directory (created):
-        /// `certificate-<SHA-256>.der`, `crl-<SHA-256>.der`, `ocsp-<SHA-256>.der`.
+        /// `certificate-<SHA-256>.der`, `crl-<SHA-256>.der`, `ocsp-<SHA-256>.der` (a read of
+        /// its own: not with --out).
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         validation_data_out: Option<PathBuf>,
     },

@@ -63,8 +63,9 @@ enum Command {
     /// Check that the archive's history has not been rewritten.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Export records with their evidence to long-term storage (BagIt 1.0): a logged
-    /// export, streamed, resumable (rerun the same command after an interruption).
+    /// Export records with their evidence to long-term storage (a BagIt 1.0 bag, or an E-ARK
+    /// CSIP zip): a logged export, streamed, resumable (rerun the same command after an
+    /// interruption).
     Export(Box<export_cmd::ExportArgs>),
     /// Exported packages: check one offline, renew its evidence.
     #[command(subcommand)]

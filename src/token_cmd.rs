@@ -12,7 +12,8 @@ use std::process::ExitCode;
 
 #[derive(Args, Clone)]
 pub struct ModuleArg {
-    /// PKCS#11 module (default: the URI's module-path, $KYSO_PKCS11_MODULE, or SoftHSM2).
+    /// PKCS#11 module (default: the URI's module-path where a URI is given,
+    /// $KYSO_PKCS11_MODULE, or SoftHSM2).
     #[arg(long, value_name = "PATH")]
     pub module: Option<PathBuf>,
 }

@@ -93,6 +93,16 @@ fn every_route_admits_exactly_its_roles_and_refuses_everyone_else() {
     let log = a.service_log();
     assert!(log.contains("client certificate refused"), "{log}");
     assert!(log.contains("\"status\":403"), "{log}");
+    // A caller refused for its role is named in the access log's request line, as it is in
+    // the refusal's own line.
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"message\":\"request\"") && l.contains("\"status\":403"))
+        .collect();
+    assert!(!refused.is_empty(), "{log}");
+    for l in &refused {
+        assert!(!l.contains("\"user\":\"-\""), "{l}");
+    }
     // Secrets never reach the log.
     assert!(!log.contains(&a.demo.pin()), "the PIN is in the log");
     for r in ROLES {

@@ -10,7 +10,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     /// Another process has the database open (RocksDB's LOCK file is held).
-    #[error("the archive at {path} is in use by another process{}; stop it or use `kyso backup` from it", holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    #[error("the archive at {path} is in use by another process{}; stop it first (a running `kyso serve` keeps it open; `kyso audit verify` reads it while it runs)", holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Locked { path: String, holder: Option<u32> },
     /// RocksDB found damaged data: a checksum mismatch, a truncated file, a missing file.
     #[error("the archive's database is corrupt: {0}; restore it from a backup (`kyso restore`)")]

@@ -316,10 +316,12 @@ impl Pool {
         while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let busy = threads.iter().filter(|t| !t.is_finished()).count();
+        // Jobs still running, not threads not yet exited: an idle thread woken by the stop
+        // may still be on its way out, and nothing of it is abandoned.
+        let busy = self.inner.lock().running;
         if busy > 0 {
             tracing::warn!(
-                threads = busy,
+                validations = busy,
                 "shutdown: validations still running are abandoned"
             );
         }

@@ -1054,25 +1054,30 @@ fn admit(
         })),
         other => other,
     };
+    // Refusals from here on know who asked: the access log names them.
+    let known = |mut r: Box<Response>| {
+        r.extensions_mut().insert(Caller(identity.clone()));
+        r
+    };
     if let Err(retry) = state.limiter.allow(&key) {
         tracing::warn!(client = %key, "rate limit");
-        return Err(limited(
+        return Err(known(limited(
             "rate",
             ApiError::new(
                 Code::RateLimited,
                 format!("too many requests; retry in {retry} s"),
             )
             .retry_after(retry),
-        ));
+        )));
     }
     if !roles.is_empty() {
         match &identity {
             None => {
-                return Err(refuse(
+                return Err(known(refuse(
                     Code::Unauthenticated,
                     "none",
                     "this route needs a client certificate or a bearer token".into(),
-                ))
+                )))
             }
             Some(id) if !id.roles.iter().any(|r| roles.contains(r)) => {
                 let msg = format!(
@@ -1084,20 +1089,20 @@ fn admit(
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                return Err(refuse(Code::Forbidden, "role", msg));
+                return Err(known(refuse(Code::Forbidden, "role", msg)));
             }
             Some(_) => {}
         }
     }
     let Some(permit) = state.limiter.enter(&key) else {
-        return Err(limited(
+        return Err(known(limited(
             "concurrency",
             ApiError::new(
                 Code::TooManyInFlight,
                 "too many requests in flight for this client; wait for some to finish",
             )
             .retry_after(1),
-        ));
+        )));
     };
     if limit > 0 && has_body(req) {
         let announced = req
@@ -1116,30 +1121,30 @@ fn admit(
                 req.extensions_mut().insert(held);
             }
             Err(Over::Client) => {
-                return Err(limited(
+                return Err(known(limited(
                     "inflight_bytes_client",
                     ApiError::new(
                         Code::TooManyInFlight,
                         "too many bytes of your requests are in flight (limits.inflight_bytes_per_client); wait for some to finish",
                     )
                     .retry_after(1),
-                ));
+                )));
             }
             Err(Over::Public) => {
-                return Err(limited(
+                return Err(known(limited(
                     "inflight_bytes_public",
                     ApiError::unavailable(
                         "the service holds as many bytes of public requests as it takes (limits.public_share); retry shortly",
                     ),
-                ));
+                )));
             }
             Err(Over::All) => {
-                return Err(limited(
+                return Err(known(limited(
                     "inflight_bytes",
                     ApiError::unavailable(
                         "the service holds as many request bytes as it takes (limits.inflight_bytes); retry shortly",
                     ),
-                ));
+                )));
             }
         }
     }
