@@ -1641,12 +1641,13 @@ fn the_same_document_archived_twice_is_stored_once() {
     assert_eq!((contents, records), (blobs.len(), 2));
 }
 
-/// `kyso` with `args` (after the subcommand words, `--db` as [`Setup::kyso`] puts it), its
-/// standard output a pipe whose reader has already gone (`kyso … | head` once head has quit).
+/// `kyso` with `args` (`@db` replaced by the archive's directory), its standard output a
+/// stream whose reader has already gone (`kyso … | head` once head has quit): a socket pair
+/// with one end closed, where a write fails with EPIPE as on a pipe.
 fn run_into_closed_pipe(s: &Setup, args: &[&str]) -> Run {
-    let (reader, writer) = std::io::pipe().unwrap();
+    let (reader, writer) = std::os::unix::net::UnixStream::pair().unwrap();
     drop(reader);
-    run_with_stdout(s, args, writer.into())
+    run_with_stdout(s, args, std::os::fd::OwnedFd::from(writer).into())
 }
 
 fn run_with_stdout(s: &Setup, args: &[&str], out: std::process::Stdio) -> Run {
