@@ -1,5 +1,23 @@
 //! The `kyso` binary: thin wiring from the command line to the kyso crates.
 
+/// `eprintln!` without its panic: std's panics when stderr cannot be written (a closed pipe,
+/// `2>&1 | head`; a full disk), and a message that cannot be written is lost, not a crash.
+/// Defined before the modules, it shadows std's in the whole binary.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!` without its panic, as [`eprintln!`] above.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// `println!` to standard output through [`emit`] (no panic when the reader has gone).
 macro_rules! outln {
     () => {
@@ -146,7 +164,9 @@ fn emitted(r: std::io::Result<()>) {
 
 fn main() -> ExitCode {
     let code = run();
-    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+    // A command that failed keeps its own status; one that succeeded but whose output was
+    // lost says so.
+    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_USAGE);
     }
     code

@@ -5,7 +5,7 @@ use clap::Args;
 use kyso_hsm::{HsmError, Pkcs11Uri};
 use kyso_signer::tsp::{Tsa, DEMO_POLICY};
 use kyso_signer::SignError;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -64,9 +64,8 @@ pub fn run(a: TimestampArgs) -> Result<ExitCode, SignError> {
     let resp = tsa.respond(&req);
     match &a.output {
         Some(p) => std::fs::write(p, &resp).map_err(io(format!("write {}", p.display())))?,
-        None => std::io::stdout()
-            .write_all(&resp)
-            .map_err(io("write stdout".into()))?,
+        // As every command's output: a reader gone early is not an error of the TSA's.
+        None => crate::emit_bytes(&resp),
     }
     Ok(ExitCode::SUCCESS)
 }

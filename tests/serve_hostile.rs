@@ -504,6 +504,10 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     let (code, _, err) = new_token(&["--role", "clerk"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("give --agency"), "{err}");
+    // An agency the config would refuse is refused here, with the config's reason.
+    let (code, _, err) = new_token(&["--role", "clerk", "--agency", "  "]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("agency"), "{err}");
     let (code, token, err) = new_token(&["--role", "clerk", "--agency", "UBND-HK"]);
     assert_eq!(code, 0, "{err}");
     assert!(token.trim().len() >= 32, "{token}");

@@ -1502,11 +1502,8 @@ fn check_record(
         .unwrap_or_default()
         .to_string();
     r.indication = Some(ind.clone());
-    if ind == "TOTAL-PASSED" {
-        r.held.push("signatures");
-    } else if rec.kept_unverified.is_some() && ind == at_ingest {
-        r.held
-            .push("signatures (kept unverified at ingest, as then)");
+    if let Some(held) = signatures_hold(&ind, &at_ingest, rec.kept_unverified.is_some()) {
+        r.held.push(held);
     } else {
         let why = report
             .signatures
@@ -1524,6 +1521,24 @@ fn check_record(
         );
     }
     (refs, facts)
+}
+
+/// What a record's signatures, validated again from the package, hold: passed; or, for a
+/// record the archive kept unverified (with a reason, logged), not passed now either. The
+/// verdict itself may differ from the one at ingest — a later verifier names the same
+/// failure otherwise (a detached signature kept without its content was TOTAL-FAILED, "content
+/// changed", before 2026-12-02 and is INDETERMINATE, "content not given", since) — and a
+/// package read decades on meets a verifier years newer than the one that ingested it.
+/// None: the signatures fail.
+fn signatures_hold(now: &str, at_ingest: &str, kept_unverified: bool) -> Option<&'static str> {
+    match (now, kept_unverified) {
+        ("TOTAL-PASSED", _) => Some("signatures"),
+        (_, true) if now == at_ingest => Some("signatures (kept unverified at ingest, as then)"),
+        (_, true) if at_ingest != "TOTAL-PASSED" => {
+            Some("signatures (kept unverified at ingest; judged otherwise now, still not passed)")
+        }
+        _ => None,
+    }
 }
 
 fn vi_blob(en: &str) -> String {
@@ -1864,6 +1879,27 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_of_a_record_kept_unverified_hold_while_they_do_not_pass() {
+        assert_eq!(
+            signatures_hold("TOTAL-PASSED", "TOTAL-PASSED", false),
+            Some("signatures")
+        );
+        assert!(signatures_hold("INDETERMINATE", "INDETERMINATE", true).is_some());
+        // A verdict named otherwise by a newer verifier: still kept, still not passed.
+        assert_eq!(
+            signatures_hold("INDETERMINATE", "TOTAL-FAILED", true),
+            Some("signatures (kept unverified at ingest; judged otherwise now, still not passed)")
+        );
+        // Verified at ingest, failing now; or never kept unverified: the signatures fail.
+        assert_eq!(signatures_hold("TOTAL-FAILED", "TOTAL-PASSED", true), None);
+        assert_eq!(
+            signatures_hold("INDETERMINATE", "INDETERMINATE", false),
+            None
+        );
+        assert_eq!(signatures_hold("TOTAL-FAILED", "TOTAL-PASSED", false), None);
+    }
 
     fn said(parts: &[(u64, Option<[u64; 2]>)]) -> String {
         let mut p = Vec::new();

@@ -78,10 +78,19 @@ pub struct Pkcs11Uri {
     pub pin_source: Option<String>,
 }
 
+const PIN_VALUE_REFUSED: &str = "pin-value is refused: a PIN must not appear in a URI or on a command line; use pin-source, --pin-file or KYSO_PIN";
+
 impl Pkcs11Uri {
     /// Parse a URI of RFC 7512 form.
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
+        // A PIN in the URI is refused before anything of the URI is read, so that no later
+        // error (a bad percent-escape, a mistyped scheme) can echo it.
+        if s.split(['?', ';', '&', ':'])
+            .any(|a| a.split('=').next().map(str::trim) == Some("pin-value"))
+        {
+            return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into()));
+        }
         let rest = match s.get(..7) {
             Some(scheme) if scheme.eq_ignore_ascii_case("pkcs11:") => &s[7..],
             _ => {
@@ -124,11 +133,7 @@ impl Pkcs11Uri {
                 | "library-version"
                 | "slot-manufacturer" => {}
                 n if n.starts_with("x-") => {}
-                "pin-value" => {
-                    return Err(HsmError::BadUri(
-                        "pin-value is refused: a PIN must not appear in a URI or on a command line; use pin-source, --pin-file or KYSO_PIN".into(),
-                    ))
-                }
+                "pin-value" => return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into())),
                 // RFC 7512 puts these after '?': say so rather than "unknown".
                 q @ ("pin-source" | "module-path" | "module-name") => {
                     return Err(HsmError::BadUri(format!(
@@ -156,11 +161,7 @@ impl Pkcs11Uri {
                 "module-path" => set(&mut uri.module_path, name, value)?,
                 "module-name" => set(&mut uri.module_name, name, value)?,
                 "pin-source" => set(&mut uri.pin_source, name, value)?,
-                "pin-value" => {
-                    return Err(HsmError::BadUri(
-                        "pin-value is refused: a PIN must not appear in a URI or on a command line; use pin-source, --pin-file or KYSO_PIN".into(),
-                    ))
-                }
+                "pin-value" => return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into())),
                 n if n.starts_with("x-") => {}
                 other => {
                     return Err(HsmError::BadUri(format!(
@@ -387,9 +388,19 @@ mod tests {
         }
         // In the path instead of the query: pin-value still refused as such, the PIN not
         // echoed; pin-source and module-path named as query attributes.
-        let e = Pkcs11Uri::parse("pkcs11:token=a;pin-value=1234").unwrap_err();
-        assert!(e.to_string().contains("pin-value is refused"), "{e}");
-        assert!(!e.to_string().contains("1234"), "PIN echoed in {e}");
+        // Nor echoed by any other error the URI has: a bad escape in the PIN, a mistyped
+        // scheme.
+        for bad in [
+            "pkcs11:token=a;pin-value=1234",
+            "pkcs11:token=a;pin-value=12%zz34",
+            "pkcs11:token=a?pin-value=12%zz34",
+            "pkcs12:token=a?pin-value=1234",
+            "pkcs11:token=a?module-path=%zz&pin-value=1234",
+        ] {
+            let e = Pkcs11Uri::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("pin-value is refused"), "{e}");
+            assert!(!e.to_string().contains("1234"), "PIN echoed in {e}");
+        }
         for q in ["pin-source", "module-path", "module-name"] {
             let e = Pkcs11Uri::parse(&format!("pkcs11:token=a;{q}=/x")).unwrap_err();
             assert!(

@@ -53,7 +53,10 @@ pub struct Document<'a> {
     sections: Vec<Section>,
     /// The merged view: newest entry wins.
     xref: HashMap<u32, XrefEntry>,
-    objstm_cache: Mutex<HashMap<u32, ObjStm>>,
+    /// Object streams read so far, and those that could not be: each is decoded once
+    /// whatever the number of references into it (a bomb referenced ten thousand times
+    /// must not be inflated ten thousand times).
+    objstm_cache: Mutex<HashMap<u32, Result<ObjStm>>>,
     /// Bytes stream decoding may still produce for this document (see [`Document::decode`]).
     decode_budget: std::sync::atomic::AtomicUsize,
 }
@@ -301,18 +304,28 @@ impl<'a> Document<'a> {
 
     /// Decode a stream of this document (see [`decode_stream`]), within the document's budget
     /// of decoded bytes.
+    /// Every byte inflated is charged, whether the stream then decodes or not (a stream
+    /// that inflates past its limit costs its limit's worth of work each time it is tried).
     pub fn decode(&self, s: &Stream) -> Result<Vec<u8>> {
         use std::sync::atomic::Ordering;
-        let out = decode_stream(s)?;
         let left = self.decode_budget.load(Ordering::Relaxed);
-        if out.len() > left {
+        let mut produced = 0;
+        let out = decode_stream_counted(s, &mut produced);
+        let charge = |n: usize| {
+            let _ = self
+                .decode_budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                    Some(b.saturating_sub(n))
+                });
+        };
+        if produced > left {
             self.decode_budget.store(0, Ordering::Relaxed);
             return Err(PdfError::Limit(
                 "the document's streams decode to more than it could hold".into(),
             ));
         }
-        self.decode_budget.fetch_sub(out.len(), Ordering::Relaxed);
-        Ok(out)
+        charge(produced);
+        out
     }
 
     /// Follow a reference one level (direct objects come back as they are).
@@ -348,15 +361,27 @@ impl<'a> Document<'a> {
             .unwrap_or_else(|p| p.into_inner())
             .get(&num)
         {
-            return Ok(v.clone());
+            return v.clone();
         }
+        // Finding the stream depends on the depth it is reached at (a reference chain too
+        // long from here may be fine from elsewhere): not remembered. What it decodes to does
+        // not: remembered, success or failure.
         let obj = self.get_depth(ObjRef::new(num, 0), depth + 1)?;
         let Object::Stream(s) = obj else {
             return Err(PdfError::Structure(format!(
                 "object stream {num} is not a stream"
             )));
         };
-        let data = self.decode(&s)?;
+        let read = self.read_object_stream(num, &s);
+        self.objstm_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(num, read.clone());
+        read
+    }
+
+    fn read_object_stream(&self, num: u32, s: &Stream) -> Result<ObjStm> {
+        let data = self.decode(s)?;
         let n = s.dict.get("N").and_then(Object::as_int).unwrap_or(0).max(0) as usize;
         let first = s
             .dict
@@ -393,12 +418,7 @@ impl<'a> Document<'a> {
             let mut q = Parser::new(&data, first.saturating_add(off).min(data.len()));
             objs.push((on, q.object(0)?));
         }
-        let arc = std::sync::Arc::new(objs);
-        self.objstm_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(num, arc.clone());
-        Ok(arc)
+        Ok(std::sync::Arc::new(objs))
     }
 
     /// The DocMDP permission the document is certified with, if any (§12.8.2.2): 1 no
@@ -595,6 +615,11 @@ fn ends_with_endstream(data: &[u8], end: usize) -> bool {
 /// Decode a stream's data: no filter or FlateDecode (with PNG predictors), as cross-reference
 /// and object streams use. Other filters are not needed for the file structure.
 pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
+    decode_stream_counted(s, &mut 0)
+}
+
+/// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too.
+fn decode_stream_counted(s: &Stream, produced: &mut usize) -> Result<Vec<u8>> {
     let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
         None => vec![],
         Some(Object::Name(n)) => vec![n.clone()],
@@ -615,7 +640,9 @@ pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
                 use std::io::Read;
                 let mut out = Vec::new();
                 let mut z = flate2::read::ZlibDecoder::new(&data[..]).take(MAX_DECODED as u64 + 1);
-                if z.read_to_end(&mut out).is_err() && out.is_empty() {
+                let inflated = z.read_to_end(&mut out);
+                *produced = produced.saturating_add(out.len());
+                if inflated.is_err() && out.is_empty() {
                     return Err(PdfError::Structure("stream does not inflate".into()));
                 }
                 if out.len() > MAX_DECODED {
@@ -910,4 +937,101 @@ fn read_xref_stream(data: &[u8], off: usize, budget: &mut usize) -> Result<Secti
         entries,
         xref_stm: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+
+    /// A PDF whose objects 10.. are all in object stream 3, which inflates to 1 MiB and then
+    /// cannot be read (its /N promises more objects than 1 MiB could hold).
+    fn unreadable_object_stream(fields: usize) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![b' '; 1 << 20]).unwrap();
+        let body = z.finish().unwrap();
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = HashMap::new();
+        let mut obj = |pdf: &mut Vec<u8>, num: u32, text: &[u8]| {
+            offsets.insert(num, pdf.len());
+            pdf.extend_from_slice(format!("{num} 0 obj\n").as_bytes());
+            pdf.extend_from_slice(text);
+            pdf.extend_from_slice(b"\nendobj\n");
+        };
+        obj(&mut pdf, 1, b"<< /Type /Catalog /Pages 2 0 R >>");
+        obj(&mut pdf, 2, b"<< /Type /Pages /Kids [] /Count 0 >>");
+        let mut s = format!(
+            "<< /Type /ObjStm /N 10000000 /First 8 /Filter /FlateDecode /Length {} >>\nstream\n",
+            body.len()
+        )
+        .into_bytes();
+        s.extend_from_slice(&body);
+        s.extend_from_slice(b"\nendstream");
+        obj(&mut pdf, 3, &s);
+        let xref_at = pdf.len();
+        let size = 10 + fields;
+        let mut rows = Vec::new();
+        for num in 0..size as u32 {
+            match offsets.get(&num) {
+                Some(&o) => {
+                    rows.extend([1u8].iter().chain(&(o as u32).to_be_bytes()).chain(&[0, 0]))
+                }
+                None if num >= 10 => rows.extend(
+                    [2u8, 0, 0, 0, 3]
+                        .iter()
+                        .chain(&((num - 10) as u16).to_be_bytes()),
+                ),
+                None => rows.extend([0u8, 0, 0, 0, 0, 0xff, 0xff]),
+            }
+        }
+        pdf.extend_from_slice(
+            format!(
+                "4 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root 1 0 R /Length {} >>\nstream\n",
+                rows.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&rows);
+        pdf.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn an_object_stream_is_inflated_once_however_often_it_is_referenced_and_fails() {
+        let pdf = unreadable_object_stream(500);
+        let doc = Document::parse(&pdf).unwrap();
+        let budget = doc.decode_budget.load(Ordering::Relaxed);
+        let first = doc.get(ObjRef::new(10, 0)).unwrap_err();
+        assert!(first.to_string().contains("bad /N"), "{first}");
+        for num in 10..510 {
+            assert_eq!(doc.get(ObjRef::new(num, 0)).unwrap_err(), first);
+        }
+        // One inflation of 1 MiB charged, not five hundred.
+        assert_eq!(budget - doc.decode_budget.load(Ordering::Relaxed), 1 << 20);
+    }
+
+    #[test]
+    fn a_stream_that_fails_to_decode_is_charged_what_it_inflated() {
+        let pdf = unreadable_object_stream(1);
+        let doc = Document::parse(&pdf).unwrap();
+        let Object::Stream(s) = doc.get(ObjRef::new(3, 0)).unwrap() else {
+            panic!("object 3 is a stream");
+        };
+        // A second filter that cannot inflate what the first gave: the first's 1 MiB of work
+        // is charged though the stream does not decode.
+        let mut twice = s.clone();
+        twice.dict.set(
+            "Filter",
+            Object::Array(vec![
+                Object::name("FlateDecode"),
+                Object::name("FlateDecode"),
+            ]),
+        );
+        let budget = doc.decode_budget.load(Ordering::Relaxed);
+        assert!(doc.decode(&twice).is_err());
+        assert_eq!(budget - doc.decode_budget.load(Ordering::Relaxed), 1 << 20);
+    }
 }

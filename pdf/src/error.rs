@@ -1,7 +1,7 @@
 //! What is wrong with a PDF file, said so that a clerk knows it is the file, not kyso.
 
 /// Errors reading or updating a PDF.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum PdfError {
     #[error("not a PDF file (no %PDF- header in the first 1024 bytes)")]
     NotPdf,

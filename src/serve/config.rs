@@ -814,6 +814,16 @@ fn export_dir(dir: &Path, db: &Path) -> Result<(), ConfigError> {
 /// One user's roles and agency, as its first entry gave them.
 type Users<'a> = std::collections::BTreeMap<&'a str, (String, &'a [Role], Option<&'a str>)>;
 
+/// Check what `kyso serve new-token` is asked to print an entry for, as the config's check
+/// will: so that the entry passes `serve --check` as it is pasted.
+pub(crate) fn check_new_user(
+    name: &str,
+    roles: &[Role],
+    agency: Option<&str>,
+) -> Result<(), ConfigError> {
+    user("api_tokens[new]", name, roles, agency, &mut Users::new())
+}
+
 /// Check an entry's user: a valid name, roles, an agency where the roles need one, and the same
 /// roles and agency as every other entry (certificate or token) of that user.
 fn user<'a>(

@@ -110,34 +110,47 @@ pub fn run(cmd: ServeCmd) -> ExitCode {
         agency,
     }) = cmd.sub
     {
+        let mut parsed = Vec::new();
         for r in &roles {
-            if !auth::Role::ALL.iter().any(|x| x.as_str() == r) {
-                eprintln!(
-                    "kyso: --role {r:?}: one of signer, clerk, verifier, archivist, auditor, admin"
-                );
-                return ExitCode::from(EXIT_CONFIG);
+            match auth::Role::ALL.iter().find(|x| x.as_str() == r) {
+                Some(x) => parsed.push(*x),
+                None => {
+                    eprintln!(
+                        "kyso: --role {r:?}: one of signer, clerk, verifier, archivist, auditor, admin"
+                    );
+                    return ExitCode::from(EXIT_CONFIG);
+                }
             }
         }
         // The entry printed must pass `kyso serve --check` as it is.
-        if roles.iter().any(|r| r == "clerk") && agency.is_none() {
+        if parsed.contains(&auth::Role::Clerk) && agency.is_none() {
             eprintln!("kyso: a clerk archives records for an agency: give --agency CODE");
             return ExitCode::from(EXIT_CONFIG);
         }
+        if let Err(e) = config::check_new_user(&name, &parsed, agency.as_deref()) {
+            eprintln!("kyso: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         return match auth::new_token() {
             Ok((token, hash)) => {
                 eprintln!("token (give it to the client; it is not stored anywhere):");
-                outln!("{token}");
+                // The token is the command's result: if it cannot be written, no entry for it.
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                if let Err(e) = writeln!(out, "{token}").and_then(|()| out.flush()) {
+                    eprintln!("kyso: the token could not be written ({e}); nothing to configure");
+                    return ExitCode::from(1);
+                }
+                drop(out);
                 eprintln!("config entry:");
                 eprintln!(
-                    "[[api_tokens]]\nname = {name:?}\nsha256 = \"{hash}\"\nroles = [{}]{}",
-                    roles
-                        .iter()
-                        .map(|r| format!("{r:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    "[[api_tokens]]\nname = {}\nsha256 = \"{hash}\"\nroles = [{}]{}",
+                    q(&name),
+                    roles.iter().map(|r| q(r)).collect::<Vec<_>>().join(", "),
                     agency
                         .as_deref()
-                        .map(|a| format!("\nagency = {a:?}"))
+                        .map(|a| format!("\nagency = {}", q(a)))
                         .unwrap_or_default()
                 );
                 ExitCode::SUCCESS

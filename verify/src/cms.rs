@@ -267,9 +267,15 @@ pub fn check_signer(
             None,
         ));
     };
+    // No content at all (a detached signature given alone): the signature value over the
+    // signed attributes can still be checked; the message-digest cannot.
+    let missing = content.is_empty();
     let content_digest = digest.digest(content);
     let signature = si.signature.as_bytes();
     let signed_bytes: Vec<u8> = match &si.signed_attrs {
+        None if missing => {
+            return Err((signed_data_not_found(), Some(first)));
+        }
         None => content.concat(),
         Some(attrs) => {
             let md = attr(si, rfc6268::ID_MESSAGE_DIGEST)
@@ -290,7 +296,7 @@ pub fn check_signer(
                     Some(first),
                 ));
             }
-            if md.as_bytes() != content_digest.as_slice() {
+            if !missing && md.as_bytes() != content_digest.as_slice() {
                 return Err((
                     Finding::new(
                         Indication::TotalFailed,
@@ -467,6 +473,17 @@ pub struct Context<'a> {
     pub ts_reliance: SystemTime,
 }
 
+/// A detached signature given alone: its content is missing, not changed (EN 319 102-1:
+/// INDETERMINATE / SIGNED_DATA_NOT_FOUND). Its signer, signature value over the signed
+/// attributes and certificate path are still checked and reported.
+fn signed_data_not_found() -> Finding {
+    Finding::new(
+        Indication::Indeterminate,
+        SubIndication::SignedDataNotFound,
+        "the signature is detached and its signed content was not given: give the signed file with the signature (kyso verify FILE --detached SIGNATURE; over HTTP, the file and the signature together)",
+    )
+}
+
 /// Validate every SignerInfo of a CMS signature: one report each.
 pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<SignatureReport> {
     let cms = match parse(cms_der) {
@@ -490,17 +507,6 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
             ),
         );
         r.facts.integrity = Some(false);
-        return vec![r];
-    }
-    // A detached signature given alone: its content is missing, not changed (EN 319 102-1:
-    // INDETERMINATE / SIGNED_DATA_NOT_FOUND), and nothing of it can be checked.
-    if cms.sd.encap_content_info.econtent.is_none() && ctx.content.is_empty() {
-        let mut r = SignatureReport::new(ctx.format);
-        r.fail(
-            Indication::Indeterminate,
-            SubIndication::SignedDataNotFound,
-            "the signature is detached and its signed content was not given: give the signed file with the signature (kyso verify FILE --detached SIGNATURE)",
-        );
         return vec![r];
     }
     // An attached signature carries its content; a detached one is given it.
@@ -569,9 +575,11 @@ fn archive_timestamps(
     data: revocation::Data<'_>,
     reliance: SystemTime,
     r: &mut SignatureReport,
-) -> Vec<Cover> {
+) -> (Vec<Cover>, Vec<(SubIndication, String)>) {
+    // The time-stamps that prove nothing, with why: reported after the signer's own findings.
+    let mut failed = Vec::new();
     let Some(signer) = parts.signers.get(si) else {
-        return Vec::new();
+        return (Vec::new(), failed);
     };
     let tokens: Vec<(&[u8], &[u8])> = signer
         .unsigned
@@ -580,15 +588,14 @@ fn archive_timestamps(
         .flat_map(|a| a.values.iter().map(|v| (a.attr_type, *v)))
         .collect();
     if tokens.len() > MAX_TIMESTAMPS {
-        r.fail(
-            Indication::Indeterminate,
+        failed.push((
             SubIndication::SigConstraintsFailure,
             format!(
                 "{} archive time-stamps (at most {MAX_TIMESTAMPS} are validated): none relied on",
                 tokens.len()
             ),
-        );
-        return Vec::new();
+        ));
+        return (Vec::new(), failed);
     }
     let detached: Vec<u8> = content.concat();
     let mut covers: Vec<Cover> = Vec::new();
@@ -646,18 +653,17 @@ fn archive_timestamps(
                     });
                 }
             }
-            Err(f) => r.fail(
-                Indication::Indeterminate,
+            Err(f) => failed.push((
                 SubIndication::SigConstraintsFailure,
                 format!(
                     "archive time-stamp {} does not prove anything: {}",
                     n + 1,
                     f.message
                 ),
-            ),
+            )),
         }
     }
-    covers
+    (covers, failed)
 }
 
 fn validate_signer(
@@ -686,7 +692,13 @@ fn validate_signer(
             return r;
         }
     };
-    r.facts.integrity = Some(true);
+    if content.is_empty() {
+        // Nothing to say of the content's integrity; the rest is checked as usual.
+        let f = signed_data_not_found();
+        r.fail(f.indication, f.sub, f.message);
+    } else {
+        r.facts.integrity = Some(true);
+    }
     r.signer = Some(summary(&check.cert));
     r.facts.ca_body = organization(&check.cert.tbs().issuer);
     let claimed = check.signing_time.or(ctx.claimed_time);
@@ -741,10 +753,25 @@ fn validate_signer(
     let mut all: Vec<CertRef> = cms.certs.clone();
     all.extend(pool.iter().cloned());
 
+    // The signature time-stamp's failures are reported after the signer's own (EN 319 102-1
+    // validates the signer's certificate path before the time-stamps that add to it): a
+    // signature with no path to a trusted root says so first, whatever its time-stamp.
+    let mut ts_failed: Vec<(SubIndication, String)> = Vec::new();
     // Archive time-stamps (B-LTA): proof of existence of the signature and its time-stamps.
-    let covers = archive
-        .map(|a| archive_timestamps(v, a, content, &all, data, ctx.ts_reliance, &mut r))
-        .unwrap_or_default();
+    let covers = match archive {
+        Some(a) => {
+            let (covers, failed) =
+                archive_timestamps(v, a, content, &all, data, ctx.ts_reliance, &mut r);
+            // An archive time-stamp that proves nothing says first: it is how a removed or
+            // altered piece of the validation data it covered shows (the signer's findings
+            // that follow may only be its consequence — a status gone with a removed CRL).
+            for (sub, m) in failed {
+                r.fail(Indication::Indeterminate, sub, m);
+            }
+            covers
+        }
+        None => Vec::new(),
+    };
     let archived = covers.iter().map(|c| c.at).min();
 
     // Signature time-stamps (B-T): proof of existence at genTime. Each is validated; the
@@ -772,10 +799,6 @@ fn validate_signer(
     };
     let mut poe = None;
     let mut level = "B-B";
-    // The signature time-stamp's failures are reported after the signer's own (EN 319 102-1
-    // validates the signer's certificate path before the time-stamps that add to it): a
-    // signature with no path to a trusted root says so first, whatever its time-stamp.
-    let mut ts_failed: Vec<(SubIndication, String)> = Vec::new();
     if sig_tokens.len() > MAX_TIMESTAMPS {
         ts_failed.push((
             SubIndication::SigConstraintsFailure,
@@ -875,7 +898,7 @@ fn validate_signer(
             for (sub, m) in ts_failed {
                 r.fail(Indication::Indeterminate, sub, m);
             }
-            r.facts.valid_at_signing = validity_at(&check.cert, claimed.or(poe));
+            r.facts.valid_at_signing = validity_at(&check.cert, poe.or(claimed));
             return r;
         }
     };
