@@ -148,6 +148,30 @@ fn zip_readers_accept(zip: &Path) -> usize {
     n
 }
 
+/// `src` rewritten by Python's zipfile into `dst`, the entry whose name ends with `suffix`
+/// replaced by the Python expression `change` of its bytes `b`.
+fn zip_with_entry_changed(src: &Path, dst: &Path, suffix: &str, change: &str) {
+    let st = Command::new(eark_python())
+        .arg("-c")
+        .arg(format!(
+            r#"import sys, zipfile
+src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')
+for i in src.infolist():
+    b = src.read(i)
+    if i.filename.endswith(sys.argv[3]):
+        b = {change}
+    dst.writestr(i, b)
+dst.close()
+"#
+        ))
+        .arg(src)
+        .arg(dst)
+        .arg(suffix)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
 /// A file of a zip package, read the way `bag verify` reads it.
 fn zip_file(zip: &Path, rel: &str) -> Vec<u8> {
     kyso_archive::package::Package::open(zip)
@@ -697,24 +721,12 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
     // The PREMIS schema check can fail: a premis.xml with an element PREMIS 3.0 lacks, put in
     // by Python's zipfile, is named.
     let bad_premis = s.demo.path().join("bad-premis.zip");
-    let st = Command::new(eark_python())
-        .arg("-c")
-        .arg(
-            r#"import sys, zipfile
-src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')
-for i in src.infolist():
-    b = src.read(i)
-    if i.filename.endswith('/metadata/preservation/premis.xml'):
-        b = b.replace(b'<premis:event>', b'<premis:event><premis:seal>x</premis:seal>', 1)
-    dst.writestr(i, b)
-dst.close()
-"#,
-        )
-        .arg(&zip)
-        .arg(&bad_premis)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    zip_with_entry_changed(
+        &zip,
+        &bad_premis,
+        "/metadata/preservation/premis.xml",
+        "b.replace(b'<premis:event>', b'<premis:event><premis:seal>x</premis:seal>', 1)",
+    );
     let out = Command::new(eark_python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eark/xsd.py"))
         .arg(&bad_premis)
@@ -772,24 +784,12 @@ dst.close()
     );
     // A document byte changed inside the zip: named.
     let tampered = s.demo.path().join("tampered.zip");
-    let st = Command::new(eark_python())
-        .arg("-c")
-        .arg(
-            r#"import sys, zipfile
-src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')
-for i in src.infolist():
-    b = src.read(i)
-    if i.filename.endswith('/records/3/document.pdf'):
-        b = b[:100] + bytes([b[100] ^ 1]) + b[101:]
-    dst.writestr(i, b)
-dst.close()
-"#,
-        )
-        .arg(&zip)
-        .arg(&tampered)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    zip_with_entry_changed(
+        &zip,
+        &tampered,
+        "/records/3/document.pdf",
+        "b[:100] + bytes([b[100] ^ 1]) + b[101:]",
+    );
     let j = s.verify(&tampered);
     assert_eq!(failed_ids(&j), [3]);
     assert!(problems_of(&j, 3)
