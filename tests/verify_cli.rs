@@ -234,6 +234,31 @@ fn verify_exit_codes_follow_design_md() {
         "{j}"
     );
     assert!(j.to_string().contains("--detached"), "{j}");
+    // Alone, its signer is still named, and a signature value that does not verify over the
+    // signed attributes is a failure, not "content not given" (OpenSSL puts the RSA value
+    // last: its last byte flipped).
+    assert_eq!(
+        j["signatures"][0]["signer"]["subject"], "CN=detached",
+        "{j}"
+    );
+    let mut forged = std::fs::read(&sig).unwrap();
+    *forged.last_mut().unwrap() ^= 1;
+    let forged_sig = d.join("forged.p7s");
+    std::fs::write(&forged_sig, &forged).unwrap();
+    let f = demo.run(&[
+        "verify",
+        forged_sig.to_str().unwrap(),
+        "--trust",
+        cert.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(f.code, 1, "{}", f.stdout);
+    assert_eq!(
+        f.json()["subindication"],
+        "SIG_CRYPTO_FAILURE",
+        "{}",
+        f.stdout
+    );
     // Given its content, the same signature is judged over it (and the bytes are not refused
     // as changed).
     let both = demo.run(&[
