@@ -451,6 +451,17 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     assert!(err.contains("server.plain_http"), "{err}");
     let (code, err) = run(&base, &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")]);
     assert_eq!(code, 0, "{err}");
+    // A validation's time limit longer than its request's deadline: the request would end
+    // first.
+    let (code, err) = run(
+        &format!("{base}[limits]\nvalidation_secs = 90\n"),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("limits.validation_secs") && err.contains("request_timeout_secs"),
+        "{err}"
+    );
     let (code, err) = run(
         &base.replace("key_name = \"k\"", "key_name = \"k\"\nretention = 5"),
         &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
@@ -620,6 +631,59 @@ fn one_client_flooding_validations_cannot_take_the_queue_from_others_even_past_i
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"verify_queue\"}"),
         0.0
+    );
+}
+
+/// A document slow in a way no parser budget covers: tests/hostile/slow_pdf.py (Python's zlib)
+/// writes sixteen 64 MiB zlib bombs, each reached by one form field, and 16 MB of padding, so
+/// the document's decode budget (32 times its size) is spent to the last byte — bounded, but
+/// about 20 s of one thread in a debug build (1.5 s in release). With `limits.validation_secs
+/// = 1` the validation is stopped, the caller told so (422 `too_slow`, not a verdict), nothing
+/// is archived, and the one validation thread serves the next caller at once.
+#[test]
+fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["validation_secs = 1"]),
+        server: lines(&["verify_threads = 1"]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow.pdf");
+    let st = std::process::Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/slow_pdf.py"))
+        .args(["inflate-budget", slow.to_str().unwrap(), "16"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let slow = std::fs::read(&slow).unwrap();
+    let small = signed_fixture(&a, "giay-phep.pdf");
+    let verifier = a.agent(Who::Token("verifier"));
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", &slow);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("limits.validation_secs") && msg.contains("not judged"),
+        "{msg}"
+    );
+    // The thread is free: the next validation is served.
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", &small);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.text());
+    // Archiving it is stopped the same way, and stores nothing.
+    let clerk = a.agent(Who::Token("clerk"));
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&slow), "request_id": "slow-1"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["records"], json!([]), "nothing archived");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
+        2.0
     );
 }
 

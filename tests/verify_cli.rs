@@ -411,3 +411,279 @@ fn an_object_stream_bomb_referenced_by_thousands_of_fields_is_judged() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.json()["indication"], "NO_SIGNATURE");
 }
+
+/// PDFs made with Python's zlib (tests/hostile/slow_pdf.py) that made one loop of the reader
+/// repeat work, found by reading verify/ and pdf/ as an attacker: the release binary before the
+/// fix ran past a minute on each (an object stream whose 2,000 entries all point at one 60 MB
+/// run of white space, or at offsets 0, 1, 2, … in it; a signature dictionary of 200,000 keys
+/// compared with a linear lookup per key). Each is now read in one pass and judged.
+#[test]
+fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
+    let demo = Demo::new();
+    let make = |shape: &str, n: &str| {
+        let pdf = demo.path().join(format!("{shape}.pdf"));
+        let st = std::process::Command::new("python3")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/slow_pdf.py"))
+            .args([shape, pdf.to_str().unwrap(), n])
+            .status()
+            .unwrap();
+        assert!(st.success(), "{shape}");
+        pdf
+    };
+    for shape in ["objstm-shared-offset", "objstm-whitespace"] {
+        let pdf = make(shape, "2000");
+        let r = demo.run(&["verify", pdf.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 2, "{shape}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.json()["indication"], "NO_SIGNATURE", "{shape}");
+    }
+    // The dictionary is compared whole (it is the one of the revision it signs), and the
+    // reader goes on to the signature itself, which is no CMS.
+    let pdf = make("sig-dict-keys", "200000");
+    let r = demo.run(&["verify", pdf.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let sig = &r.json()["signatures"][0];
+    assert_eq!(sig["subindication"], "FORMAT_FAILURE", "{sig}");
+    assert!(sig.to_string().contains("not a CMS ContentInfo"), "{sig}");
+}
+
+/// Ten CA certificates made with OpenSSL, all named "Lookalike CA" and all on one key, so each
+/// links to each other: 90 signature checks, under the 100 path building may spend, after
+/// which every ordering of them is a path to try (about a million; 4.6 s of the release binary
+/// before the bound, and a CMS may hold 16 SignerInfos, each with its time-stamps, each
+/// building again). Path building now looks at 100,000 candidates at most and says it gave up.
+#[test]
+fn look_alike_cas_that_link_to_each_other_end_path_building_early() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let p = |n: &str| d.join(n).display().to_string();
+    let ok = |r: Run| assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for k in ["ca.key", "leaf.key"] {
+        ok(openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &p(k),
+        ]));
+    }
+    let mut cas = String::new();
+    for i in 1..=10 {
+        let c = p(&format!("c{i}.pem"));
+        ok(openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &p("ca.key"),
+            "-subj",
+            "/CN=Lookalike CA",
+            "-set_serial",
+            &i.to_string(),
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            &c,
+        ]));
+        cas.push_str(&std::fs::read_to_string(&c).unwrap());
+    }
+    std::fs::write(d.join("cas.pem"), cas).unwrap();
+    std::fs::write(
+        d.join("ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+    )
+    .unwrap();
+    ok(openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &p("leaf.key"),
+        "-subj",
+        "/CN=Nguyen Van A",
+        "-out",
+        &p("leaf.csr"),
+    ]));
+    ok(openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("leaf.csr"),
+        "-CA",
+        &p("c1.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-set_serial",
+        "100",
+        "-days",
+        "365",
+        "-extfile",
+        &p("ext"),
+        "-out",
+        &p("leaf.pem"),
+    ]));
+    std::fs::write(d.join("doc.txt"), "giay phep\n").unwrap();
+    ok(openssl(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-md",
+        "sha256",
+        "-in",
+        &p("doc.txt"),
+        "-signer",
+        &p("leaf.pem"),
+        "-inkey",
+        &p("leaf.key"),
+        "-certfile",
+        &p("cas.pem"),
+        "-outform",
+        "DER",
+        "-out",
+        &p("sig.p7m"),
+    ]));
+    let r = demo.run(&["verify", &p("sig.p7m"), "--json"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let sig = &r.json()["signatures"][0];
+    assert_eq!(sig["indication"], "INDETERMINATE", "{sig}");
+    assert_eq!(
+        sig["subindication"], "CERTIFICATE_CHAIN_GENERAL_FAILURE",
+        "{sig}"
+    );
+    assert!(sig.to_string().contains("gave up"), "{sig}");
+}
+
+/// A signature made with OpenSSL (`cms -sign -cades`, so it names its certificate in a signed
+/// ESS signing-certificate-v2 attribute), to which twenty look-alike certificates were added:
+/// each with the signer's issuer and serial number (what the SignerInfo identifies it by) on a
+/// key of its own. The certificates are not signed, so anyone may add them; each would cost a
+/// signature check. At most 16 are tried, the one the signed attribute names first: the signer
+/// is still found and the signature still verifies.
+#[test]
+fn look_alike_signer_certificates_cost_a_bounded_number_of_checks_and_hide_nothing() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let p = |n: &str| d.join(n).display().to_string();
+    let ok = |r: Run| assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let newkey = |k: &str| {
+        ok(openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &p(k),
+        ]))
+    };
+    newkey("ca.key");
+    newkey("leaf.key");
+    ok(openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &p("ca.key"),
+        "-subj",
+        "/CN=Decoy Test CA",
+        "-days",
+        "3650",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-out",
+        &p("ca.pem"),
+    ]));
+    std::fs::write(
+        d.join("ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+    )
+    .unwrap();
+    // The signer, and twenty certificates with its issuer and serial, each on its own key.
+    let mut decoys = String::new();
+    for (i, name) in std::iter::once("leaf")
+        .chain((0..20).map(|_| "decoy"))
+        .enumerate()
+    {
+        let key = if i == 0 {
+            "leaf.key".to_string()
+        } else {
+            format!("decoy{i}.key")
+        };
+        if i > 0 {
+            newkey(&key);
+        }
+        ok(openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &p(&key),
+            "-subj",
+            &format!("/CN=Nguyen Van A {name} {i}"),
+            "-out",
+            &p("c.csr"),
+        ]));
+        let out = if i == 0 {
+            "leaf.pem".to_string()
+        } else {
+            format!("decoy{i}.pem")
+        };
+        ok(openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &p("c.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-set_serial",
+            "4242",
+            "-days",
+            "365",
+            "-extfile",
+            &p("ext"),
+            "-out",
+            &p(&out),
+        ]));
+        if i > 0 {
+            decoys.push_str(&std::fs::read_to_string(d.join(&out)).unwrap());
+        }
+    }
+    std::fs::write(d.join("decoys.pem"), decoys).unwrap();
+    std::fs::write(d.join("doc.txt"), "giay phep\n").unwrap();
+    ok(openssl(&[
+        "cms",
+        "-sign",
+        "-cades",
+        "-binary",
+        "-nodetach",
+        "-md",
+        "sha256",
+        "-in",
+        &p("doc.txt"),
+        "-signer",
+        &p("leaf.pem"),
+        "-inkey",
+        &p("leaf.key"),
+        "-certfile",
+        &p("decoys.pem"),
+        "-outform",
+        "DER",
+        "-out",
+        &p("sig.p7m"),
+    ]));
+    let r = demo.run(&["verify", &p("sig.p7m"), "--trust", &p("ca.pem"), "--json"]);
+    let sig = &r.json()["signatures"][0];
+    assert!(sig["signer"].to_string().contains("leaf 0"), "{sig}");
+    assert_eq!(sig["facts"]["integrity"], true, "{sig}");
+    assert_ne!(sig["subindication"], "SIG_CRYPTO_FAILURE", "{sig}");
+    assert_ne!(
+        sig["subindication"], "NO_SIGNING_CERTIFICATE_FOUND",
+        "{sig}"
+    );
+}

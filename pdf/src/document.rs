@@ -130,6 +130,7 @@ impl<'a> Document<'a> {
             if sections.len() >= MAX_REVISIONS {
                 return Err(PdfError::Limit("too many revisions".into()));
             }
+            crate::stop::check()?;
             let section = read_section(data, off, &mut budget)?;
             // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
             let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
@@ -279,6 +280,7 @@ impl<'a> Document<'a> {
         if depth > 8 {
             return Err(PdfError::Structure(format!("reference loop at {r}")));
         }
+        crate::stop::check()?;
         match self.xref.get(&r.num) {
             Some(XrefEntry::Offset { offset, gen }) if *gen == r.gen => {
                 let (got, obj) = self.read_at(*offset, depth)?;
@@ -413,9 +415,26 @@ impl<'a> Document<'a> {
                 "object stream {num} holds one object number twice"
             )));
         }
+        // Each object is read within its own bytes: from its offset to the next object's (a
+        // thousand entries pointing at one 60 MB run of white space must not each read it), and
+        // no two objects may share an offset (§7.5.7: each is written once, in its own place).
+        let start = |off: usize| first.saturating_add(off).min(data.len());
+        let mut starts: Vec<usize> = heads.iter().map(|(_, off)| start(*off)).collect();
+        starts.sort_unstable();
+        if starts.windows(2).any(|w| w[0] == w[1]) {
+            return Err(PdfError::Structure(format!(
+                "object stream {num} places two objects at one offset"
+            )));
+        }
         let mut objs = Vec::with_capacity(n);
         for (on, off) in heads {
-            let mut q = Parser::new(&data, first.saturating_add(off).min(data.len()));
+            crate::stop::check()?;
+            let at = start(off);
+            let end = starts
+                .get(starts.partition_point(|s| *s <= at))
+                .copied()
+                .unwrap_or(data.len());
+            let mut q = Parser::new(&data[..end], at);
             objs.push((on, q.object(0)?));
         }
         Ok(std::sync::Arc::new(objs))
@@ -619,6 +638,19 @@ pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
 }
 
 /// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too.
+/// A reader that ends (with an error) once the work on this thread is stopped: an inflate of
+/// 64 MiB is checked at every read, not only when it is done.
+struct Stoppable<R>(R);
+
+impl<R: std::io::Read> std::io::Read for Stoppable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if crate::stop::stopped() {
+            return Err(std::io::Error::other("stopped"));
+        }
+        self.0.read(buf)
+    }
+}
+
 fn decode_stream_counted(s: &Stream, produced: &mut usize) -> Result<Vec<u8>> {
     let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
         None => vec![],
@@ -639,9 +671,11 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize) -> Result<Vec<u8>> {
             b"FlateDecode" | b"Fl" => {
                 use std::io::Read;
                 let mut out = Vec::new();
-                let mut z = flate2::read::ZlibDecoder::new(&data[..]).take(MAX_DECODED as u64 + 1);
+                let mut z = Stoppable(flate2::read::ZlibDecoder::new(&data[..]))
+                    .take(MAX_DECODED as u64 + 1);
                 let inflated = z.read_to_end(&mut out);
                 *produced = produced.saturating_add(out.len());
+                crate::stop::check()?;
                 if inflated.is_err() && out.is_empty() {
                     return Err(PdfError::Structure("stream does not inflate".into()));
                 }

@@ -21,6 +21,10 @@ pub enum PdfError {
     Unsupported(String),
     #[error("PDF limit exceeded: {0}")]
     Limit(String),
+    /// The work was stopped from outside (its deadline passed, or its requester left): not a
+    /// fault of the file, and what was read so far is no answer (see [`crate::stop`]).
+    #[error("stopped before the PDF was read to the end (time limit)")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, PdfError>;

@@ -10,9 +10,11 @@ pub mod document;
 pub mod error;
 pub mod object;
 pub mod parse;
+pub mod stop;
 pub mod write;
 
 pub use document::{Document, Section, XrefEntry};
 pub use error::{PdfError, Result};
 pub use object::{Dict, ObjRef, Object, Stream};
+pub use stop::Stop;
 pub use write::Update;

@@ -190,6 +190,12 @@ pub struct Limits {
     pub connections_per_address: usize,
     /// Seconds for a whole request, body included (slow clients get 408).
     pub request_timeout_secs: u64,
+    /// Seconds one validation may run on a verification thread (from when it starts, queueing
+    /// not counted): past it the validation is stopped, its thread freed, and the caller
+    /// answered 422 `too_slow`. At most `request_timeout_secs`; unset: 30, or
+    /// `request_timeout_secs` if less. A validation whose request is gone (timed out, the
+    /// client left) is stopped too.
+    pub validation_secs: Option<u64>,
     /// Seconds to send the request head after connecting or after the previous request.
     pub header_timeout_secs: u64,
     /// Seconds for the TLS handshake.
@@ -227,6 +233,7 @@ impl Default for Limits {
             max_connections: 1024,
             connections_per_address: 32,
             request_timeout_secs: 60,
+            validation_secs: None,
             header_timeout_secs: 10,
             handshake_timeout_secs: 3,
             remote_pending_per_user: 100,
@@ -243,6 +250,12 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Seconds one validation may run: `validation_secs`, or 30 (at most the request's).
+    pub fn validation_secs(&self) -> u64 {
+        self.validation_secs
+            .unwrap_or_else(|| self.request_timeout_secs.min(30))
+    }
+
     /// The public's part of a limit: `public_share` percent of it, at least 1, and below the
     /// whole unless the share is 100 (something is kept for agencies).
     pub fn public_part(&self, whole: usize) -> usize {
@@ -581,6 +594,7 @@ impl Config {
                 l.connections_per_address as f64,
             ),
             ("limits.request_timeout_secs", l.request_timeout_secs as f64),
+            ("limits.validation_secs", l.validation_secs() as f64),
             ("limits.header_timeout_secs", l.header_timeout_secs as f64),
             (
                 "limits.handshake_timeout_secs",
@@ -615,6 +629,16 @@ impl Config {
             if !(v.is_finite() && v > 0.0) {
                 return Err(bad(k, "must be greater than 0"));
             }
+        }
+        if l.validation_secs() > l.request_timeout_secs {
+            return Err(bad(
+                "limits.validation_secs",
+                format!(
+                    "{} s is longer than limits.request_timeout_secs ({} s): the request would time out first",
+                    l.validation_secs(),
+                    l.request_timeout_secs
+                ),
+            ));
         }
         if l.burst < 1.0 {
             return Err(bad("limits.burst", "must be at least 1"));

@@ -46,6 +46,9 @@ pub enum Code {
     CannotSign,
     /// 422: the validator failed on the document.
     Unreadable,
+    /// 422: the validation ran past `limits.validation_secs` and was stopped: the document
+    /// was not judged (nor stored).
+    TooSlow,
     /// 422: this status change is not allowed for this record.
     StatusRefused,
     /// 429: too many requests (`Retry-After`).
@@ -69,7 +72,7 @@ pub enum Code {
 impl Code {
     /// Every code (docs/api.md lists them; a test checks it).
     #[cfg_attr(not(test), allow(dead_code))]
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 28] = [
         Code::BadRequest,
         Code::BadQuery,
         Code::BadPath,
@@ -88,6 +91,7 @@ impl Code {
         Code::NotVerified,
         Code::CannotSign,
         Code::Unreadable,
+        Code::TooSlow,
         Code::StatusRefused,
         Code::RateLimited,
         Code::TooManyInFlight,
@@ -111,7 +115,7 @@ impl Code {
             StatusConflict | RequestConflict | ExportNotReady => StatusCode::CONFLICT,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            InvalidJson | NotVerified | CannotSign | Unreadable | StatusRefused => {
+            InvalidJson | NotVerified | CannotSign | Unreadable | TooSlow | StatusRefused => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             RateLimited | TooManyInFlight | TooManyPending | TooManyExports => {
@@ -145,6 +149,7 @@ impl Code {
             NotVerified => "not_verified",
             CannotSign => "cannot_sign",
             Unreadable => "unreadable",
+            TooSlow => "too_slow",
             StatusRefused => "status_refused",
             RateLimited => "rate_limited",
             TooManyInFlight => "too_many_in_flight",

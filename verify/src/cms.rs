@@ -34,6 +34,9 @@ const ADBE_REVOCATION_INFO_ARCHIVAL: ObjectIdentifier =
 
 /// Most SignerInfos validated in one SignedData (each is a full validation).
 pub const MAX_SIGNER_INFOS: usize = 16;
+/// Most different certificates tried for one SignerInfo's identifier (a real signature has
+/// one; a certificate renewed on the same key, a few).
+pub const MAX_SIGNER_CANDIDATES: usize = 16;
 
 /// A finding that decides a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,12 +254,29 @@ pub fn check_signer(
             None,
         )
     })?;
+    // ESS signing-certificate(-v2): the certificate the signer meant (RFC 5035).
+    let ess_v2 = attr(si, ID_AA_SIGNING_CERTIFICATE_V2);
+    let ess_v1 = attr(si, ID_AA_SIGNING_CERTIFICATE);
+    let named = |c: &Cert| match (ess_v2, ess_v1) {
+        (Some(v), _) => Some(ess_v2_matches(v, c.der())),
+        (None, Some(v)) => Some(ess_v1_matches(v, c.der())),
+        (None, None) => None,
+    };
+    // Each certificate once (a set, not a scan per certificate), those the signed ESS
+    // attribute names first, and a bounded number tried: each costs a signature check, over
+    // the whole content when there are no signed attributes. The certificates are not signed:
+    // anyone may add look-alikes, which then cost a bounded amount and hide nothing the
+    // signer named.
     let mut candidates: Vec<CertRef> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in cms.certs.iter().chain(pool) {
-        if matches_sid(c, &si.sid) && !candidates.iter().any(|x| x == c) {
+        if matches_sid(c, &si.sid) && seen.insert(c.fingerprint()) {
             candidates.push(c.clone());
         }
     }
+    candidates.sort_by_key(|c| named(c) != Some(true));
+    let matching = candidates.len();
+    candidates.truncate(MAX_SIGNER_CANDIDATES);
     let Some(first) = candidates.first().cloned() else {
         return Err((
             Finding::new(
@@ -315,6 +335,9 @@ pub fn check_signer(
     let mut sound: Vec<(CertRef, Option<String>)> = Vec::new();
     let mut unsupported = None;
     for c in &candidates {
+        if kyso_pdf::stop::stopped() {
+            break; // the caller discards the result
+        }
         match crypto::verify(
             &c.tbs().subject_public_key_info,
             &si.signature_algorithm,
@@ -327,6 +350,18 @@ pub fn check_signer(
             Err(CryptoFail::Unsupported(u)) => unsupported = unsupported.or(Some(u)),
             Err(CryptoFail::Invalid(_)) => {}
         }
+    }
+    if sound.is_empty() && matching > MAX_SIGNER_CANDIDATES {
+        return Err((
+            Finding::new(
+                Indication::Indeterminate,
+                SubIndication::NoSigningCertificateFound,
+                format!(
+                    "{matching} different certificates match the signer identifier; the signature value verifies with none of the {MAX_SIGNER_CANDIDATES} tried"
+                ),
+            ),
+            Some(first),
+        ));
     }
     if sound.is_empty() {
         return Err(match unsupported {
@@ -348,14 +383,6 @@ pub fn check_signer(
             ),
         });
     }
-    // ESS signing-certificate(-v2): the certificate the signer meant (RFC 5035).
-    let ess_v2 = attr(si, ID_AA_SIGNING_CERTIFICATE_V2);
-    let ess_v1 = attr(si, ID_AA_SIGNING_CERTIFICATE);
-    let named = |c: &Cert| match (ess_v2, ess_v1) {
-        (Some(v), _) => Some(ess_v2_matches(v, c.der())),
-        (None, Some(v)) => Some(ess_v1_matches(v, c.der())),
-        (None, None) => None,
-    };
     let chosen = sound.iter().find(|(c, _)| named(c) != Some(false)).cloned();
     let Some((cert, weak)) = chosen else {
         return Err((
@@ -530,6 +557,8 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
     let raw = crate::ats::parts(cms_der).ok();
     sis.into_iter()
         .enumerate()
+        // Once the work is stopped the rest is not validated (the caller discards the report).
+        .take_while(|_| !kyso_pdf::stop::stopped())
         .map(|(i, si)| {
             let archive = raw.as_ref().map(|p| (p, i));
             validate_signer(v, &cms, si, content, ctx, archive)
@@ -600,6 +629,9 @@ fn archive_timestamps(
     let detached: Vec<u8> = content.concat();
     let mut covers: Vec<Cover> = Vec::new();
     for (n, (attr_type, token)) in tokens.iter().enumerate().rev() {
+        if kyso_pdf::stop::stopped() {
+            break; // the caller discards the result
+        }
         let at = proven_at(&covers, attr_type, token, reliance);
         let result = (|| -> Result<(tsp::Timestamp, crate::ats::Index), Finding> {
             let tp = crate::ats::parts(token).map_err(|e| Finding::format(e.to_string()))?;
@@ -812,6 +844,9 @@ fn validate_signer(
         let mut best: Option<tsp::Timestamp> = None;
         let mut failures: Vec<Finding> = Vec::new();
         for (n, (attr_type, der)) in sig_tokens.iter().enumerate() {
+            if kyso_pdf::stop::stopped() {
+                break; // the caller discards the result
+            }
             let at = proven_at(&covers, attr_type, der, ctx.ts_reliance);
             match tsp::validate(v, der, &[si.signature.as_bytes()], &all, data, at) {
                 Ok(ts) => {

@@ -380,8 +380,8 @@ impl Ocsp {
         )
     }
 
-    /// The certificates the responder sent with the response.
-    pub fn certificates(&self) -> Vec<CertRef> {
+    /// The certificates the responder sent with the response: the first `max`.
+    pub fn certificates(&self, max: usize) -> Vec<CertRef> {
         // Their bytes as received: walk BasicOCSPResponse { tbs, alg, sig, [0] EXPLICIT SEQUENCE OF Certificate }.
         let Ok(outer) = ber::read(&self.der) else {
             return Vec::new();
@@ -394,6 +394,7 @@ impl Ocsp {
             .map(|seq| {
                 seq.children()
                     .filter_map(Result::ok)
+                    .take(max)
                     .filter_map(|c| Cert::from_ber(c.raw).ok().map(Arc::new))
                     .collect()
             })

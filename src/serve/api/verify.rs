@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use utoipa::{IntoParams, ToSchema};
 
 /// Deepest BER/DER nesting handed to the validator. A CMS signature nests about 15 levels.
@@ -100,24 +101,54 @@ pub fn precheck(data: &[u8], detached: Option<&[u8]>) -> ApiResult<()> {
 /// Run CPU work on the verification threads (off the runtime, with their large stacks), in
 /// `who`'s share of the queue (the public's within theirs). The job holds `held` (the request
 /// body's byte reservation) until it ends; if this future is dropped first (a deadline), a job
-/// not yet started is dropped unrun. A panic is a 422 and counted; a client over its share
-/// 429, a full queue 503.
+/// not yet started is dropped unrun, and a running one is stopped. A job runs under a
+/// [`Stop`](kyso_verify::Stop) that fires `limits.validation_secs` after it starts: the
+/// validator's readers heed it, and a job that did is a 422 `too_slow` (what it returned is
+/// no verdict: dropped). A panic is a 422 and counted; a client over its share 429, a full
+/// queue 503.
 pub async fn on_pool<T: Send + 'static>(
     st: &Shared,
     who: &Identity,
     held: Option<Held>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
+    /// Cancels the job's stop when the request is gone (this future dropped), and when it
+    /// ends (then the job has ended too).
+    struct CancelOnDrop(kyso_verify::Stop);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let requester = kyso_verify::Stop::new(None);
+    let _cancel = CancelOnDrop(requester.clone());
+    let secs = st.cfg.limits.validation_secs();
     let r = st
         .verify_pool
         .run(&who.client_key(), who.is_public(), move || {
             let _held = held;
-            f()
+            // (A limit too far to reckon is none: the request's own deadline still ends it.)
+            let stop = requester.child(Instant::now().checked_add(Duration::from_secs(secs)));
+            let out = stop.run(f);
+            (!stop.heeded()).then_some(out)
         })
         .await;
     let limited = |what: &str| st.metrics.limited.with_label_values(&[what]).inc();
     match r {
-        Ok(x) => Ok(x),
+        Ok(Some(x)) => Ok(x),
+        Ok(None) => {
+            limited("validation_secs");
+            tracing::warn!(
+                client = %who.client_key(),
+                "a validation ran past limits.validation_secs ({secs} s) and was stopped"
+            );
+            Err(ApiError::new(
+                Code::TooSlow,
+                format!(
+                    "the validation ran past {secs} s (limits.validation_secs) and was stopped: the document was not judged, neither valid nor invalid (the operator sets the limit)"
+                ),
+            ))
+        }
         Err(Refused::Panicked) => {
             st.metrics.panics.inc();
             tracing::error!("the validator panicked on an upload");

@@ -44,12 +44,17 @@ pub enum PathProblem {
 pub enum BuildError {
     #[error("no certification path to a trusted root")]
     NoPath,
-    #[error("path building gave up after {0} signature checks (too many candidate certificates)")]
+    #[error("path building gave up after {0} signature checks, or {MAX_CANDIDATES} candidates looked at (too many candidate certificates)")]
     TooMuchWork(usize),
 }
 
 /// Signature checks path building may spend on one leaf (rustls-webpki caps at 100 too).
 pub const MAX_SIGNATURE_CHECKS: usize = 100;
+/// Candidates path building may look at for one leaf, over all the steps of its search:
+/// certificates that link without a signature check (a pair already checked) could otherwise
+/// make it walk every ordering of ten look-alikes (about a million paths), and each step
+/// compares names with every certificate at hand.
+pub const MAX_CANDIDATES: usize = 100_000;
 /// Longest path considered, anchor included.
 pub const MAX_PATH_LEN: usize = 10;
 
@@ -111,6 +116,7 @@ pub fn build(
         pool: &'a [CertRef],
         anchors: &'a [CertRef],
         checked: HashMap<([u8; 32], [u8; 32]), bool>,
+        candidates: usize,
         budget_hit: bool,
     }
     impl Walk<'_> {
@@ -119,7 +125,8 @@ pub fn build(
             if let Some(ok) = self.checked.get(&key) {
                 return *ok;
             }
-            if self.checked.len() >= MAX_SIGNATURE_CHECKS {
+            // A stopped validation checks no more signatures (the caller discards its result).
+            if self.checked.len() >= MAX_SIGNATURE_CHECKS || kyso_pdf::stop::stopped() {
                 self.budget_hit = true;
                 return false;
             }
@@ -142,6 +149,12 @@ pub fn build(
             }
             let (anchors, pool) = (self.anchors, self.pool);
             for cand in anchors.iter().chain(pool.iter()) {
+                self.candidates += 1;
+                // A stopped validation looks no further (the caller discards its result).
+                if self.candidates > MAX_CANDIDATES || kyso_pdf::stop::stopped() {
+                    self.budget_hit = true;
+                    return false;
+                }
                 if !crate::x509::same_name(&cand.tbs().subject, &cur.tbs().issuer)
                     || path.iter().any(|p| **p == **cand)
                 {
@@ -163,6 +176,7 @@ pub fn build(
         pool,
         anchors,
         checked: HashMap::new(),
+        candidates: 0,
         budget_hit: false,
     };
     let mut path = vec![leaf.clone()];

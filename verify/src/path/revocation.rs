@@ -388,7 +388,12 @@ fn responder_ok(
         return true;
     }
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
-    for r in resp.certificates() {
+    // A response carries its responder's certificate, perhaps a few more: not thousands, each
+    // costing a signature check.
+    for r in resp.certificates(MAX_RESPONDER_CERTS) {
+        if kyso_pdf::stop::stopped() {
+            return false;
+        }
         if !crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
             || r.signed_by(issuer).is_err()
         {
@@ -442,6 +447,9 @@ fn responder_ok(
             if known == Status::Unknown {
                 if let Some(f) = fetcher {
                     for url in crl_urls.iter().take(2) {
+                        if kyso_pdf::stop::stopped() {
+                            break;
+                        }
                         if let Ok(c) = f.crl(url, now) {
                             crls.push(c);
                             known = evaluate(
@@ -518,11 +526,15 @@ fn from_ocsp(
     notes: &mut Vec<String>,
 ) -> Option<Said> {
     use x509_ocsp::CertStatus;
+    // The single responses for this serial number (a real response has one, a batch a few),
+    // at most MAX_CANDIDATES of them hashed against the issuer.
     let singles: Vec<_> = resp
         .basic
         .tbs_response_data
         .responses
         .iter()
+        .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
+        .take(MAX_CANDIDATES)
         .filter(|s| cert_id_matches(&s.cert_id, cert, issuer))
         .collect();
     if singles.is_empty() || !responder_ok(resp, issuer, data, now, fetcher, notes) {
@@ -582,6 +594,8 @@ pub struct Outcome {
 
 /// Most CRLs and OCSP responses looked at for one certificate.
 const MAX_CANDIDATES: usize = 64;
+/// Certificates of an OCSP response considered as its delegated responder.
+const MAX_RESPONDER_CERTS: usize = 16;
 
 /// What the data at hand says of a certificate, and which items say it.
 struct Found {
@@ -618,6 +632,9 @@ fn evaluate(
         })
         .take(MAX_CANDIDATES);
     for r in candidates {
+        if kyso_pdf::stop::stopped() {
+            break; // the caller discards the result
+        }
         if let Some(s) = from_ocsp(r, cert, issuer, data, control, now, fetcher, notes) {
             said.push((s, None, Some(r.clone())));
         }
@@ -628,6 +645,9 @@ fn evaluate(
         .filter(|c| crate::x509::same_name(&c.list.tbs_cert_list.issuer, &cert.tbs().issuer))
         .take(MAX_CANDIDATES);
     for c in candidates {
+        if kyso_pdf::stop::stopped() {
+            break;
+        }
         if let Some(s) = from_crl(c, cert, issuer, control, now, notes) {
             said.push((s, Some(c.clone()), None));
         }
@@ -777,6 +797,9 @@ fn fetch_status(
 ) -> Option<Found> {
     let (ocsp_urls, crl_urls) = urls(cert);
     for url in ocsp_urls.iter().take(4) {
+        if kyso_pdf::stop::stopped() {
+            return None; // a stopped validation asks no one (the caller discards its result)
+        }
         match f.ocsp(url, cert, issuer) {
             Ok(r) => {
                 let got = [r];
@@ -793,6 +816,9 @@ fn fetch_status(
         }
     }
     for url in crl_urls.iter().take(4) {
+        if kyso_pdf::stop::stopped() {
+            return None;
+        }
         match f.crl(url, now) {
             Ok(c) => {
                 let got = [c];

@@ -142,21 +142,25 @@ fn same_dict(a: &Dict, b: &Dict, skip: &[&str]) -> bool {
         .all(|k| skip.iter().any(|s| s == k))
 }
 
+/// A dictionary's entries by key, the last of a repeated key winning (as [`Dict::get`]):
+/// looked up in constant time, so comparing dictionaries of a million keys is linear, not
+/// quadratic.
+fn index(d: &Dict) -> HashMap<&[u8], &Object> {
+    d.0.iter().map(|(k, v)| (k.as_slice(), v)).collect()
+}
+
 /// The keys whose values differ (a key present on one side only differs).
 pub fn changed_keys(a: &Dict, b: &Dict) -> Vec<String> {
-    let keys: HashSet<&[u8]> =
-        a.0.iter()
-            .chain(b.0.iter())
-            .map(|(k, _)| k.as_slice())
-            .collect();
+    let (ia, ib) = (index(a), index(b));
+    let keys: HashSet<&[u8]> = ia.keys().chain(ib.keys()).copied().collect();
     let mut out: Vec<String> = keys
         .into_iter()
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .filter(|k| match (a.get(k), b.get(k)) {
+        .filter(|k| match (ia.get(k), ib.get(k)) {
             (Some(x), Some(y)) => !same(x, y),
             (None, None) => false,
             _ => true,
         })
+        .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
     out.sort();
     out
@@ -221,16 +225,17 @@ fn shows(doc: &Document<'_>, d: &Dict) -> bool {
 
 /// The default resources only gained entries: every entry of every category kept as it was.
 fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Document<'_>) -> bool {
+    let new = index(new);
     old.0.iter().all(|(k, v)| {
-        let key = String::from_utf8_lossy(k);
-        let Some(nv) = new.get(&key) else {
+        let Some(nv) = new.get(k.as_slice()) else {
             return false;
         };
         match (doc_old.resolve(v).ok(), doc_new.resolve(nv).ok()) {
-            (Some(Object::Dict(a)), Some(Object::Dict(b))) => a.0.iter().all(|(n, x)| {
-                b.get(&String::from_utf8_lossy(n))
-                    .is_some_and(|y| same(x, y))
-            }),
+            (Some(Object::Dict(a)), Some(Object::Dict(b))) => {
+                let b = index(&b);
+                a.0.iter()
+                    .all(|(n, x)| b.get(n.as_slice()).is_some_and(|y| same(x, y)))
+            }
             (a, b) => a.is_some() && a == b,
         }
     })
@@ -430,6 +435,9 @@ impl Revisions<'_, '_> {
         let (bd, ad) = (before.as_dict(), after.as_dict());
         let shape_changed = std::mem::discriminant(before) != std::mem::discriminant(after);
         for role in roles {
+            if kyso_pdf::stop::stopped() {
+                return; // the caller discards the result
+            }
             match role {
                 Role::Catalog => {
                     let (Some(bd), Some(ad)) = (bd, ad) else {

