@@ -446,6 +446,22 @@ fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
     assert!(sig.to_string().contains("not a CMS ContentInfo"), "{sig}");
 }
 
+/// Run `openssl` with `args` split at white space, `{d}` standing for `dir`; it must succeed.
+fn openssl_in(dir: &std::path::Path, args: &str) {
+    let d = dir.display().to_string();
+    let args: Vec<String> = args
+        .split_whitespace()
+        .map(|a| a.replace("{d}", &d))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = openssl(&args);
+    assert_eq!(r.code, 0, "openssl {args:?}: {}{}", r.stdout, r.stderr);
+}
+
+/// A signer certificate's extensions, for `openssl x509 -extfile`.
+const SIGNER_EXT: &str =
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n";
+
 /// Ten CA certificates made with OpenSSL, all named "Lookalike CA" and all on one key, so each
 /// links to each other: 90 signature checks, under the 100 path building may spend, after
 /// which every ordering of them is a path to try (about a million; 4.6 s of the release binary
@@ -455,99 +471,28 @@ fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
 fn look_alike_cas_that_link_to_each_other_end_path_building_early() {
     let demo = Demo::new();
     let d = demo.path();
-    let p = |n: &str| d.join(n).display().to_string();
-    let ok = |r: Run| assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    for k in ["ca.key", "leaf.key"] {
-        ok(openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            &p(k),
-        ]));
+    for k in ["ca", "leaf"] {
+        openssl_in(
+            d,
+            &format!("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out {{d}}/{k}.key"),
+        );
     }
     let mut cas = String::new();
     for i in 1..=10 {
-        let c = p(&format!("c{i}.pem"));
-        ok(openssl(&[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            &p("ca.key"),
-            "-subj",
-            "/CN=Lookalike CA",
-            "-set_serial",
-            &i.to_string(),
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-out",
-            &c,
-        ]));
-        cas.push_str(&std::fs::read_to_string(&c).unwrap());
+        openssl_in(d, &format!("req -x509 -new -key {{d}}/ca.key -subj /CN=Lookalike-CA -set_serial {i} -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out {{d}}/c{i}.pem"));
+        cas.push_str(&std::fs::read_to_string(d.join(format!("c{i}.pem"))).unwrap());
     }
     std::fs::write(d.join("cas.pem"), cas).unwrap();
-    std::fs::write(
-        d.join("ext"),
-        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
-    )
-    .unwrap();
-    ok(openssl(&[
-        "req",
-        "-new",
-        "-key",
-        &p("leaf.key"),
-        "-subj",
-        "/CN=Nguyen Van A",
-        "-out",
-        &p("leaf.csr"),
-    ]));
-    ok(openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        &p("leaf.csr"),
-        "-CA",
-        &p("c1.pem"),
-        "-CAkey",
-        &p("ca.key"),
-        "-set_serial",
-        "100",
-        "-days",
-        "365",
-        "-extfile",
-        &p("ext"),
-        "-out",
-        &p("leaf.pem"),
-    ]));
+    std::fs::write(d.join("ext"), SIGNER_EXT).unwrap();
+    openssl_in(
+        d,
+        "req -new -key {d}/leaf.key -subj /CN=Nguyen-Van-A -out {d}/leaf.csr",
+    );
+    openssl_in(d, "x509 -req -in {d}/leaf.csr -CA {d}/c1.pem -CAkey {d}/ca.key -set_serial 100 -days 365 -extfile {d}/ext -out {d}/leaf.pem");
     std::fs::write(d.join("doc.txt"), "giay phep\n").unwrap();
-    ok(openssl(&[
-        "cms",
-        "-sign",
-        "-binary",
-        "-nodetach",
-        "-md",
-        "sha256",
-        "-in",
-        &p("doc.txt"),
-        "-signer",
-        &p("leaf.pem"),
-        "-inkey",
-        &p("leaf.key"),
-        "-certfile",
-        &p("cas.pem"),
-        "-outform",
-        "DER",
-        "-out",
-        &p("sig.p7m"),
-    ]));
-    let r = demo.run(&["verify", &p("sig.p7m"), "--json"]);
+    openssl_in(d, "cms -sign -binary -nodetach -md sha256 -in {d}/doc.txt -signer {d}/leaf.pem -inkey {d}/leaf.key -certfile {d}/cas.pem -outform DER -out {d}/sig.p7m");
+    let sig = d.join("sig.p7m");
+    let r = demo.run(&["verify", sig.to_str().unwrap(), "--json"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     let sig = &r.json()["signatures"][0];
     assert_eq!(sig["indication"], "INDETERMINATE", "{sig}");
@@ -568,118 +513,44 @@ fn look_alike_cas_that_link_to_each_other_end_path_building_early() {
 fn look_alike_signer_certificates_cost_a_bounded_number_of_checks_and_hide_nothing() {
     let demo = Demo::new();
     let d = demo.path();
-    let p = |n: &str| d.join(n).display().to_string();
-    let ok = |r: Run| assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let newkey = |k: &str| {
-        ok(openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &p(k),
-        ]))
+        openssl_in(
+            d,
+            &format!("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out {{d}}/{k}.key"),
+        )
     };
-    newkey("ca.key");
-    newkey("leaf.key");
-    ok(openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        &p("ca.key"),
-        "-subj",
-        "/CN=Decoy Test CA",
-        "-days",
-        "3650",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-out",
-        &p("ca.pem"),
-    ]));
-    std::fs::write(
-        d.join("ext"),
-        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
-    )
-    .unwrap();
-    // The signer, and twenty certificates with its issuer and serial, each on its own key.
+    newkey("ca");
+    openssl_in(d, "req -x509 -new -key {d}/ca.key -subj /CN=Decoy-Test-CA -days 3650 -addext basicConstraints=critical,CA:TRUE -out {d}/ca.pem");
+    std::fs::write(d.join("ext"), SIGNER_EXT).unwrap();
+    // The signer (0), and twenty certificates with its issuer and serial, each on its own key.
     let mut decoys = String::new();
-    for (i, name) in std::iter::once("leaf")
-        .chain((0..20).map(|_| "decoy"))
-        .enumerate()
-    {
-        let key = if i == 0 {
-            "leaf.key".to_string()
-        } else {
-            format!("decoy{i}.key")
-        };
+    for i in 0..=20 {
+        newkey(&format!("c{i}"));
+        openssl_in(
+            d,
+            &format!("req -new -key {{d}}/c{i}.key -subj /CN=Nguyen-Van-A-{i} -out {{d}}/c.csr"),
+        );
+        openssl_in(d, &format!("x509 -req -in {{d}}/c.csr -CA {{d}}/ca.pem -CAkey {{d}}/ca.key -set_serial 4242 -days 365 -extfile {{d}}/ext -out {{d}}/c{i}.pem"));
         if i > 0 {
-            newkey(&key);
-        }
-        ok(openssl(&[
-            "req",
-            "-new",
-            "-key",
-            &p(&key),
-            "-subj",
-            &format!("/CN=Nguyen Van A {name} {i}"),
-            "-out",
-            &p("c.csr"),
-        ]));
-        let out = if i == 0 {
-            "leaf.pem".to_string()
-        } else {
-            format!("decoy{i}.pem")
-        };
-        ok(openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &p("c.csr"),
-            "-CA",
-            &p("ca.pem"),
-            "-CAkey",
-            &p("ca.key"),
-            "-set_serial",
-            "4242",
-            "-days",
-            "365",
-            "-extfile",
-            &p("ext"),
-            "-out",
-            &p(&out),
-        ]));
-        if i > 0 {
-            decoys.push_str(&std::fs::read_to_string(d.join(&out)).unwrap());
+            decoys.push_str(&std::fs::read_to_string(d.join(format!("c{i}.pem"))).unwrap());
         }
     }
     std::fs::write(d.join("decoys.pem"), decoys).unwrap();
     std::fs::write(d.join("doc.txt"), "giay phep\n").unwrap();
-    ok(openssl(&[
-        "cms",
-        "-sign",
-        "-cades",
-        "-binary",
-        "-nodetach",
-        "-md",
-        "sha256",
-        "-in",
-        &p("doc.txt"),
-        "-signer",
-        &p("leaf.pem"),
-        "-inkey",
-        &p("leaf.key"),
-        "-certfile",
-        &p("decoys.pem"),
-        "-outform",
-        "DER",
-        "-out",
-        &p("sig.p7m"),
-    ]));
-    let r = demo.run(&["verify", &p("sig.p7m"), "--trust", &p("ca.pem"), "--json"]);
+    openssl_in(d, "cms -sign -cades -binary -nodetach -md sha256 -in {d}/doc.txt -signer {d}/c0.pem -inkey {d}/c0.key -certfile {d}/decoys.pem -outform DER -out {d}/sig.p7m");
+    let (sig, ca) = (d.join("sig.p7m"), d.join("ca.pem"));
+    let r = demo.run(&[
+        "verify",
+        sig.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+        "--json",
+    ]);
     let sig = &r.json()["signatures"][0];
-    assert!(sig["signer"].to_string().contains("leaf 0"), "{sig}");
+    assert!(
+        sig["signer"].to_string().contains("Nguyen-Van-A-0"),
+        "{sig}"
+    );
     assert_eq!(sig["facts"]["integrity"], true, "{sig}");
     assert_ne!(sig["subindication"], "SIG_CRYPTO_FAILURE", "{sig}");
     assert_ne!(

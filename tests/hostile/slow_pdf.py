@@ -45,6 +45,36 @@ def write(objs, trailer_extra=b""):
     return pdf
 
 
+def write_xref_stream(objs, xref_num, size, in_stream):
+    """A file of numbered objects and a cross-reference stream (object `xref_num`, `/Size`
+    `size`): type 1 entries for the objects written, type 2 for `in_stream`'s (number ->
+    (object stream, index)), free ones for the rest."""
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    at = {}
+    for num in sorted(objs):
+        at[num] = len(pdf)
+        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+    at[xref_num] = len(pdf)
+    rows = bytearray()
+    for num in range(size):
+        if num in at:
+            rows += bytes([1]) + at[num].to_bytes(4, "big") + (0).to_bytes(2, "big")
+        elif num in in_stream:
+            stream, index = in_stream[num]
+            rows += bytes([2]) + stream.to_bytes(4, "big") + index.to_bytes(2, "big")
+        else:
+            rows += bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")
+    x = zlib.compress(bytes(rows))
+    pdf += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (xref_num, size, len(x))
+        + x
+        + b"\nendstream\nendobj\n"
+    )
+    pdf += b"startxref\n%d\n%%%%EOF\n" % at[xref_num]
+    return pdf
+
+
 def objstm(offsets):
     """Catalog, pages, and object stream 3 holding objects 10.. at `offsets` in 60 MB of white
     space ending in `0`; the form's one field is object 10. The object stream is reached
@@ -64,31 +94,9 @@ def objstm(offsets):
         + body
         + b"\nendstream",
     }
-    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    at = {}
-    for num in sorted(objs):
-        at[num] = len(pdf)
-        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
-    xref_num = 4
-    at[xref_num] = len(pdf)
-    size = 10 + len(offsets)
-    rows = bytearray()
-    for num in range(size):
-        if num in at:
-            rows += bytes([1]) + at[num].to_bytes(4, "big") + (0).to_bytes(2, "big")
-        elif num >= 10:
-            rows += bytes([2]) + (3).to_bytes(4, "big") + (num - 10).to_bytes(2, "big")
-        else:
-            rows += bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")
-    x = zlib.compress(bytes(rows))
-    pdf += (
-        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n"
-        % (xref_num, size, len(x))
-        + x
-        + b"\nendstream\nendobj\n"
+    return write_xref_stream(
+        objs, 4, 10 + len(offsets), {10 + i: (3, i) for i in range(len(offsets))}
     )
-    pdf += b"startxref\n%d\n%%%%EOF\n" % at[xref_num]
-    return pdf
 
 
 if shape == "objstm-shared-offset":
@@ -143,30 +151,8 @@ elif shape == "inflate-budget":
             + bomb
             + b"\nendstream"
         )
-    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    at = {}
-    for num in sorted(objs):
-        at[num] = len(pdf)
-        pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
     size = first + n + 1
-    xref_num = size - 1
-    at[xref_num] = len(pdf)
-    rows = bytearray()
-    for num in range(size):
-        if num in at:
-            rows += bytes([1]) + at[num].to_bytes(4, "big") + (0).to_bytes(2, "big")
-        elif first <= num < first + n:
-            rows += bytes([2]) + (10 + num - first).to_bytes(4, "big") + (0).to_bytes(2, "big")
-        else:
-            rows += bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")
-    x = zlib.compress(bytes(rows))
-    pdf += (
-        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n"
-        % (xref_num, size, len(x))
-        + x
-        + b"\nendstream\nendobj\n"
-    )
-    pdf += b"startxref\n%d\n%%%%EOF\n" % at[xref_num]
+    pdf = write_xref_stream(objs, size - 1, size, {first + i: (10 + i, 0) for i in range(n)})
 else:
     sys.exit(f"unknown shape {shape}")
 open(out, "wb").write(pdf)
