@@ -444,6 +444,19 @@ fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
     let sig = &r.json()["signatures"][0];
     assert_eq!(sig["subindication"], "FORMAT_FAILURE", "{sig}");
     assert!(sig.to_string().contains("not a CMS ContentInfo"), "{sig}");
+    // Forty revisions after the signed one, each with a DSS of four 64 MiB zlib bombs: every
+    // revision was read with a decode budget of its own (10 GiB inflated for a 10 MB file, 12 s
+    // of the release binary); earlier revisions now spend the file's budget, and a spent
+    // budget inflates nothing more. The entries are named as unreadable.
+    let pdf = make("dss-revisions", "40");
+    let r = demo.run(&["verify", pdf.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let text = r.json()["signatures"][0]["messages"].to_string();
+    assert!(
+        text.contains("160 DSS entries could not be read")
+            && text.contains("decode to more than it could hold"),
+        "{text}"
+    );
 }
 
 /// Run `openssl` with `args` split at white space, `{d}` standing for `dir`; it must succeed.

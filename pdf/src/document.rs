@@ -57,8 +57,21 @@ pub struct Document<'a> {
     /// whatever the number of references into it (a bomb referenced ten thousand times
     /// must not be inflated ten thousand times).
     objstm_cache: Mutex<HashMap<u32, Result<ObjStm>>>,
-    /// Bytes stream decoding may still produce for this document (see [`Document::decode`]).
+    /// Bytes stream decoding may still produce for this document (see [`Document::decode`]),
+    /// and the object streams decoded so far: shared with the documents read from earlier
+    /// revisions of the same file ([`Document::parse_revision`]).
+    shared: std::sync::Arc<Shared>,
+}
+
+/// What the documents read from one file's bytes share: a file of 256 revisions, each
+/// reaching a zlib bomb of its own, inflates them within the file's budget, not 256 budgets;
+/// and an object stream every revision reaches is decoded once, not charged once per revision.
+struct Shared {
     decode_budget: std::sync::atomic::AtomicUsize,
+    /// Decoded object streams by where the stream object starts in the file and how many
+    /// bytes its data has (earlier revisions are prefixes of the same bytes: the same object
+    /// at the same offset with data of the same length is the same stream).
+    objstms: Mutex<HashMap<(usize, usize), Result<ObjStm>>>,
 }
 
 /// Most bytes all the decoded streams of one document may add up to: 32 times its size, at
@@ -111,6 +124,27 @@ impl<'a> Document<'a> {
     /// Parse the file's cross-reference chain. Refuses encrypted files, and files whose
     /// cross-reference data is broken (kyso does not guess at a damaged file it is to sign).
     pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
+        Document::parse_sharing(
+            data,
+            std::sync::Arc::new(Shared {
+                decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+                objstms: Mutex::new(HashMap::new()),
+            }),
+        )
+    }
+
+    /// Parse an earlier revision of `whole`: `prefix` is the start of `whole`'s bytes. It
+    /// spends `whole`'s budget of decoded bytes, and shares the object streams decoded.
+    pub fn parse_revision(prefix: &'a [u8], whole: &Document<'_>) -> Result<Document<'a>> {
+        if !whole.data.starts_with(prefix) {
+            return Err(PdfError::Structure(
+                "an earlier revision must be a prefix of the file".into(),
+            ));
+        }
+        Document::parse_sharing(prefix, whole.shared.clone())
+    }
+
+    fn parse_sharing(data: &'a [u8], shared: std::sync::Arc<Shared>) -> Result<Document<'a>> {
         let head = &data[..data.len().min(1024)];
         if !head.windows(5).any(|w| w == b"%PDF-") {
             return Err(PdfError::NotPdf);
@@ -194,7 +228,7 @@ impl<'a> Document<'a> {
             sections,
             xref,
             objstm_cache: Mutex::new(HashMap::new()),
-            decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+            shared,
         };
         if doc.trailer().get("Encrypt").is_some() {
             return Err(PdfError::Encrypted);
@@ -310,18 +344,17 @@ impl<'a> Document<'a> {
     /// that inflates past its limit costs its limit's worth of work each time it is tried).
     pub fn decode(&self, s: &Stream) -> Result<Vec<u8>> {
         use std::sync::atomic::Ordering;
-        let left = self.decode_budget.load(Ordering::Relaxed);
+        let budget = &self.shared.decode_budget;
+        let left = budget.load(Ordering::Relaxed);
         let mut produced = 0;
-        let out = decode_stream_counted(s, &mut produced);
+        let out = decode_stream_counted(s, &mut produced, left);
         let charge = |n: usize| {
-            let _ = self
-                .decode_budget
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                    Some(b.saturating_sub(n))
-                });
+            let _ = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(n))
+            });
         };
         if produced > left {
-            self.decode_budget.store(0, Ordering::Relaxed);
+            budget.store(0, Ordering::Relaxed);
             return Err(PdfError::Limit(
                 "the document's streams decode to more than it could hold".into(),
             ));
@@ -374,7 +407,33 @@ impl<'a> Document<'a> {
                 "object stream {num} is not a stream"
             )));
         };
-        let read = self.read_object_stream(num, &s);
+        // Decoded already by this file's other revisions?
+        let key = match self.xref.get(&num) {
+            Some(XrefEntry::Offset { offset, .. }) => Some((*offset, s.data.len())),
+            _ => None,
+        };
+        let known = key.and_then(|k| {
+            self.shared
+                .objstms
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&k)
+                .cloned()
+        });
+        let read = match known {
+            Some(r) => r,
+            None => {
+                let r = self.read_object_stream(num, &s);
+                if let Some(k) = key {
+                    self.shared
+                        .objstms
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(k, r.clone());
+                }
+                r
+            }
+        };
         self.objstm_cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -634,7 +693,7 @@ fn ends_with_endstream(data: &[u8], end: usize) -> bool {
 /// Decode a stream's data: no filter or FlateDecode (with PNG predictors), as cross-reference
 /// and object streams use. Other filters are not needed for the file structure.
 pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
-    decode_stream_counted(s, &mut 0)
+    decode_stream_counted(s, &mut 0, usize::MAX)
 }
 
 /// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too.
@@ -651,7 +710,7 @@ impl<R: std::io::Read> std::io::Read for Stoppable<R> {
     }
 }
 
-fn decode_stream_counted(s: &Stream, produced: &mut usize) -> Result<Vec<u8>> {
+fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Result<Vec<u8>> {
     let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
         None => vec![],
         Some(Object::Name(n)) => vec![n.clone()],
@@ -670,17 +729,24 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize) -> Result<Vec<u8>> {
         match f.as_slice() {
             b"FlateDecode" | b"Fl" => {
                 use std::io::Read;
+                // Inflated no further than the stream's limit, nor than what the budget has
+                // left (a spent budget inflates one byte, not 64 MiB to be refused).
+                let cap = MAX_DECODED.min(budget.saturating_sub(*produced));
                 let mut out = Vec::new();
-                let mut z = Stoppable(flate2::read::ZlibDecoder::new(&data[..]))
-                    .take(MAX_DECODED as u64 + 1);
+                let mut z =
+                    Stoppable(flate2::read::ZlibDecoder::new(&data[..])).take(cap as u64 + 1);
                 let inflated = z.read_to_end(&mut out);
                 *produced = produced.saturating_add(out.len());
                 crate::stop::check()?;
                 if inflated.is_err() && out.is_empty() {
                     return Err(PdfError::Structure("stream does not inflate".into()));
                 }
-                if out.len() > MAX_DECODED {
-                    return Err(PdfError::Limit("decoded stream larger than 64 MiB".into()));
+                if out.len() > cap {
+                    return Err(PdfError::Limit(if cap < MAX_DECODED {
+                        "the document's streams decode to more than it could hold".into()
+                    } else {
+                        "decoded stream larger than 64 MiB".into()
+                    }));
                 }
                 let parms = match s.dict.get("DecodeParms") {
                     Some(Object::Array(a)) => a.get(i).cloned(),
@@ -1037,14 +1103,47 @@ mod tests {
     fn an_object_stream_is_inflated_once_however_often_it_is_referenced_and_fails() {
         let pdf = unreadable_object_stream(500);
         let doc = Document::parse(&pdf).unwrap();
-        let budget = doc.decode_budget.load(Ordering::Relaxed);
+        let budget = doc.shared.decode_budget.load(Ordering::Relaxed);
         let first = doc.get(ObjRef::new(10, 0)).unwrap_err();
         assert!(first.to_string().contains("bad /N"), "{first}");
         for num in 10..510 {
             assert_eq!(doc.get(ObjRef::new(num, 0)).unwrap_err(), first);
         }
         // One inflation of 1 MiB charged, not five hundred.
-        assert_eq!(budget - doc.decode_budget.load(Ordering::Relaxed), 1 << 20);
+        assert_eq!(
+            budget - doc.shared.decode_budget.load(Ordering::Relaxed),
+            1 << 20
+        );
+    }
+
+    #[test]
+    fn earlier_revisions_spend_the_files_budget_and_share_its_object_streams() {
+        let pdf = unreadable_object_stream(10);
+        let doc = Document::parse(&pdf).unwrap();
+        let budget = doc.shared.decode_budget.load(Ordering::Relaxed);
+        let first = doc.get(ObjRef::new(10, 0)).unwrap_err();
+        // The file as its own earlier revision, three times: the object stream it reaches is
+        // the one already decoded (and failed), not inflated again.
+        for _ in 0..3 {
+            let rev = Document::parse_revision(&pdf, &doc).unwrap();
+            assert_eq!(rev.get(ObjRef::new(10, 0)).unwrap_err(), first);
+        }
+        assert_eq!(
+            budget - doc.shared.decode_budget.load(Ordering::Relaxed),
+            1 << 20
+        );
+        // What a revision decodes is charged to the file.
+        let rev = Document::parse_revision(&pdf, &doc).unwrap();
+        let Object::Stream(s) = rev.get(ObjRef::new(3, 0)).unwrap() else {
+            panic!("object 3 is a stream");
+        };
+        assert_eq!(rev.decode(&s).unwrap().len(), 1 << 20);
+        assert_eq!(
+            budget - doc.shared.decode_budget.load(Ordering::Relaxed),
+            2 << 20
+        );
+        // Only a prefix of the file is one of its revisions.
+        assert!(Document::parse_revision(b"%PDF-1.7 other", &doc).is_err());
     }
 
     #[test]
@@ -1064,8 +1163,11 @@ mod tests {
                 Object::name("FlateDecode"),
             ]),
         );
-        let budget = doc.decode_budget.load(Ordering::Relaxed);
+        let budget = doc.shared.decode_budget.load(Ordering::Relaxed);
         assert!(doc.decode(&twice).is_err());
-        assert_eq!(budget - doc.decode_budget.load(Ordering::Relaxed), 1 << 20);
+        assert_eq!(
+            budget - doc.shared.decode_budget.load(Ordering::Relaxed),
+            1 << 20
+        );
     }
 }

@@ -11,6 +11,9 @@ Shapes:
   objstm-whitespace     the same run, N entries at offsets 0, 1, 2, …: each read to its end.
   sig-dict-keys         a signature field whose inline signature dictionary has N extra keys:
                         compared key by key with a linear lookup, N² steps.
+  dss-revisions         a signed form, then N revisions, each adding a DSS of four CRLs that
+                        are 64 MiB zlib bombs: every revision read with a budget of its own
+                        would inflate N × 256 MiB.
   inflate-budget        N object streams, each a zlib bomb of 64 MiB that one form field
                         reaches, and N MB of padding: the document's decode budget (32 times
                         its size) spent to the last byte. Bounded, but seconds of work.
@@ -99,15 +102,12 @@ def objstm(offsets):
     )
 
 
-if shape == "objstm-shared-offset":
-    pdf = objstm([0] * n)
-elif shape == "objstm-whitespace":
-    pdf = objstm(list(range(n)))
-elif shape == "sig-dict-keys":
-    # The signature dictionary inline in its field (/V << … >>), with a /ByteRange that covers
-    # the whole file but its /Contents: structurally right, so the reader goes on to check that
-    # the dictionary is the one of the revision it signs.
-    junk = b"".join(b"/K%d %d " % (i, i) for i in range(n))
+
+def signed_form(junk):
+    """One revision: a form whose signature field holds its signature dictionary inline (/V
+    << … >>) with `junk` keys, and a /ByteRange that covers the whole file but its /Contents:
+    structurally right, so the reader goes on to check that the dictionary is the one of the
+    revision it signs (the /Contents is no CMS)."""
     contents = b"<" + b"00" * 64 + b">"
     placeholder = b"[0000000000 0000000000 0000000000 0000000000]"
     sig = (
@@ -132,7 +132,50 @@ elif shape == "sig-dict-keys":
     b = a + len(contents)
     ranges = b"[%010d %010d %010d %010d]" % (0, a, b, len(pdf) - b)
     assert len(ranges) == len(placeholder)
-    pdf = pdf.replace(placeholder, ranges, 1)
+    return pdf.replace(placeholder, ranges, 1)
+
+
+if shape == "objstm-shared-offset":
+    pdf = objstm([0] * n)
+elif shape == "objstm-whitespace":
+    pdf = objstm(list(range(n)))
+elif shape == "sig-dict-keys":
+    pdf = signed_form(b"".join(b"/K%d %d " % (i, i) for i in range(n)))
+elif shape == "dss-revisions":
+    # The signed form, then N incremental updates, each giving the catalog a DSS of four CRL
+    # streams of its own, each a zlib bomb of 64 MiB: every revision's DSS is read (a later one
+    # cannot take away what an earlier one stored).
+    pdf = signed_form(b"")
+    z = zlib.compressobj(9)
+    bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(64)) + z.flush()
+    size = 5
+    for k in range(n):
+        prev = int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0])
+        crls = list(range(size, size + 4))
+        objs = {
+            1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /SigFlags 3 >> /DSS << /CRLs [%s] >> >>"
+            % b" ".join(b"%d 0 R" % c for c in crls)
+        }
+        for c in crls:
+            objs[c] = (
+                b"<< /Filter /FlateDecode /Length %d >>\nstream\n" % len(bomb)
+                + bomb
+                + b"\nendstream"
+            )
+        size += 4
+        at = {}
+        for num in sorted(objs):
+            at[num] = len(pdf)
+            pdf += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+        xref = len(pdf)
+        pdf += b"xref\n"
+        for num in sorted(at):
+            pdf += b"%d 1\n%010d 00000 n \n" % (num, at[num])
+        pdf += b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+            size,
+            prev,
+            xref,
+        )
 elif shape == "inflate-budget":
     z = zlib.compressobj(9)
     bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(63)) + z.flush()

@@ -61,7 +61,7 @@ pub fn read_all(doc: &Document<'_>, data: &[u8], ends: &[usize]) -> Dss {
     let mut ends: Vec<usize> = ends.iter().copied().filter(|e| *e < data.len()).collect();
     ends.sort_unstable_by(|a, b| b.cmp(a));
     for end in ends.into_iter().take(MAX_REVISIONS) {
-        if let Ok(rev) = Document::parse(&data[..end]) {
+        if let Ok(rev) = Document::parse_revision(&data[..end], doc) {
             read_into(&rev, &mut out, &mut seen);
         }
     }

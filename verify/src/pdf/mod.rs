@@ -92,9 +92,9 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             }
         };
         if range.end < data.len() {
-            revisions
-                .entry(range.end)
-                .or_insert_with(|| Document::parse(&data[..range.end]).map_err(|e| e.to_string()));
+            revisions.entry(range.end).or_insert_with(|| {
+                Document::parse_revision(&data[..range.end], &doc).map_err(|e| e.to_string())
+            });
         }
         let signed = if range.end == data.len() {
             Ok(&doc)
