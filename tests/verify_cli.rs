@@ -571,3 +571,49 @@ fn look_alike_signer_certificates_cost_a_bounded_number_of_checks_and_hide_nothi
         "{sig}"
     );
 }
+
+/// A permit drawn with a font named by bytes that are not UTF-8 (/F#E9), signed, then given an
+/// update by Python (tests/hostile/font_swap.py) that puts another font under that name: the
+/// same text bytes now show other glyphs. Dictionary keys were compared as UTF-8 text, so a key
+/// that is not never matched itself and the swap went unseen (the signature stayed
+/// TOTAL-PASSED); they are compared as bytes now, and the page's resources changed after
+/// signing fail it.
+#[test]
+fn a_font_swapped_after_signing_under_a_name_that_is_not_utf8_fails_the_signature() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/font_swap.py");
+    let python = |args: &[&str]| {
+        let st = std::process::Command::new("python3")
+            .arg(&script)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args:?}");
+    };
+    let (orig, signed, forged) = (
+        d.join("permit.pdf"),
+        d.join("permit.signed.pdf"),
+        d.join("forged.pdf"),
+    );
+    python(&["original", orig.to_str().unwrap()]);
+    let r = demo.run_pin(&["sign", "--key", RSA_KEY, orig.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ca = demo.ca_pem();
+    let verify = |f: &std::path::Path| {
+        demo.run(&[
+            "verify",
+            f.to_str().unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            "--json",
+        ])
+    };
+    let r = verify(&signed);
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
+    python(&["swap", signed.to_str().unwrap(), forged.to_str().unwrap()]);
+    let r = verify(&forged);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["indication"], "TOTAL-FAILED", "{}", r.stdout);
+}
