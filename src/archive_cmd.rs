@@ -350,8 +350,10 @@ fn checkpoint_with(a: &Archive, k: &KeyArgs) -> Result<Option<String>, ExitCode>
     }
 }
 
+/// The archive a command reads or changes: it must exist (only `archive put` and the load
+/// test `archive stress` create one).
 fn open(db: &Path) -> Result<Archive, ExitCode> {
-    Archive::open(db).map_err(fail)
+    Archive::open_existing(db).map_err(fail)
 }
 
 pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
@@ -506,7 +508,8 @@ fn stress(
 ) -> Result<(), ExitCode> {
     use sha2::Digest;
     use std::io::Write;
-    let ar = Arc::new(open(db)?);
+    // A load test writes, as `archive put` does: it may start the archive.
+    let ar = Arc::new(Archive::open(db).map_err(fail)?);
     let mut sign_every = signer(key)?;
     let mut background = None;
     if let Some((ms, s)) = interval_ms.and_then(|ms| sign_every.take().map(|s| (ms, s))) {
@@ -764,7 +767,7 @@ pub fn run_audit(a: AuditArgs) -> ExitCode {
 }
 
 pub fn run_backup(db: &Path, to: &Path, user: &str) -> ExitCode {
-    match Archive::open(db).and_then(|a| a.backup(to, user)) {
+    match Archive::open_existing(db).and_then(|a| a.backup(to, user)) {
         Ok(c) => {
             print(&c);
             ExitCode::SUCCESS

@@ -209,7 +209,7 @@ fn stamp_with(src: &TimestampSource, sha256: &[u8; 32]) -> Result<Vec<u8>, Strin
 pub fn run_export(a: ExportArgs) -> ExitCode {
     let go = || -> Result<(), ExitCode> {
         let sel = selection(&a)?;
-        let ar = Archive::open_for_export(&a.db).map_err(fail)?;
+        let ar = Archive::open_existing_for_export(&a.db).map_err(fail)?;
         let cp = signer(&a.key)?;
         let resuming = {
             let mut s = a.out.as_os_str().to_owned();

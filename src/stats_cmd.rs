@@ -60,7 +60,7 @@ pub fn run(cmd: StatsCmd) -> ExitCode {
                 let bytes = read_bounded(&file, MAX_TOTALS_BYTES as u64)?;
                 let totals = parse_totals_csv(&bytes).map_err(fail)?;
                 let n = totals.len();
-                let ar = Archive::open(&db).map_err(fail)?;
+                let ar = Archive::open_existing(&db).map_err(fail)?;
                 let leaf = ar.log(Activity::Totals { totals }, &user).map_err(fail)?;
                 print(&serde_json::json!({ "totals": n, "leaf": leaf }));
             }
@@ -71,7 +71,7 @@ pub fn run(cmd: StatsCmd) -> ExitCode {
                 };
                 let q = StatsQuery::new(cmd.from.as_deref(), cmd.to.as_deref(), cmd.by.as_deref())
                     .map_err(fail)?;
-                let ar = Archive::open(&db).map_err(fail)?;
+                let ar = Archive::open_existing(&db).map_err(fail)?;
                 let report = ar.stats(&q).map_err(fail)?;
                 match cmd.format {
                     Format::Json => print(&report),

@@ -1644,13 +1644,22 @@ fn the_same_document_archived_twice_is_stored_once() {
 /// `kyso` with `args` (`@db` replaced by the archive's directory), its standard output a
 /// stream whose reader has already gone (`kyso … | head` once head has quit): a socket pair
 /// with one end closed, where a write fails with EPIPE as on a pipe.
-fn run_into_closed_pipe(s: &Setup, args: &[&str]) -> Run {
+/// One end of a socket pair whose reader has gone: writing to it fails with EPIPE.
+fn closed_pipe() -> std::process::Stdio {
     let (reader, writer) = std::os::unix::net::UnixStream::pair().unwrap();
     drop(reader);
-    run_with_stdout(s, args, std::os::fd::OwnedFd::from(writer).into())
+    std::os::fd::OwnedFd::from(writer).into()
+}
+
+fn run_into_closed_pipe(s: &Setup, args: &[&str]) -> Run {
+    run_with_stdout(s, args, closed_pipe())
 }
 
 fn run_with_stdout(s: &Setup, args: &[&str], out: std::process::Stdio) -> Run {
+    run_with(s, args, out, std::process::Stdio::piped())
+}
+
+fn run_with(s: &Setup, args: &[&str], out: std::process::Stdio, err: std::process::Stdio) -> Run {
     let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     if let Some(pos) = v.iter().position(|a| a == "@db") {
         v[pos] = s.db.display().to_string();
@@ -1660,7 +1669,7 @@ fn run_with_stdout(s: &Setup, args: &[&str], out: std::process::Stdio) -> Run {
         .cmd()
         .args(&v)
         .stdout(out)
-        .stderr(std::process::Stdio::piped())
+        .stderr(err)
         .spawn()
         .unwrap()
         .wait_with_output()
@@ -1692,7 +1701,30 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
         .into_iter()
         .chain(reader)
         .collect();
-    let commands: [&[&str]; 8] = [
+    // `kyso timestamp` answering a query OpenSSL made, on the demo token's TSA key.
+    let tsq = s.demo.path().join("q.tsq");
+    let r = openssl(&[
+        "ts",
+        "-query",
+        "-data",
+        a.to_str().unwrap(),
+        "-sha256",
+        "-cert",
+        "-out",
+        tsq.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pin = s.demo.pin_file();
+    let timestamp = [
+        "timestamp",
+        "--key",
+        "pkcs11:token=kyso-dev;object=tsa",
+        "--in",
+        tsq.to_str().unwrap(),
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ];
+    let commands: [&[&str]; 9] = [
         &["token", "list"],
         &["token", "list", "--json"],
         &["token", "objects", "pkcs11:token=kyso-dev"],
@@ -1709,6 +1741,7 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
             log_pem,
         ],
         &["stats", "--db", "@db", "--format", "csv"],
+        &timestamp,
     ];
     for args in commands {
         // Each command's own status when its output is read whole: that is the reference.
@@ -1737,5 +1770,32 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
             r.stderr
         );
         assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+    }
+    // An error said to a closed standard error (`2>&1 | head` gone): the command's own status,
+    // not a panic's 101 (`eprintln!` panics on a failed write; the binary's does not).
+    for args in [
+        &["stats", "--db", "/nonexistent/db"][..],
+        &[
+            "archive",
+            "get",
+            "0",
+            "--db",
+            "/nonexistent/db",
+            "--user",
+            "u",
+            "--purpose",
+            "xem lai",
+        ],
+        &["token", "objects", "pkcs11:token=no-such-token"],
+    ] {
+        let said = run_with(
+            &s,
+            args,
+            std::process::Stdio::null(),
+            std::process::Stdio::piped(),
+        );
+        assert!(![0, 101].contains(&said.code), "{args:?}: {}", said.stderr);
+        let unsaid = run_with(&s, args, std::process::Stdio::null(), closed_pipe());
+        assert_eq!(unsaid.code, said.code, "{args:?}: {}", said.stderr);
     }
 }

@@ -38,6 +38,9 @@ pub enum ArchiveError {
     },
     #[error("record {0} does not exist")]
     NoRecord(u64),
+    /// A command that reads or changes an archive was pointed at a place that holds none.
+    #[error("no archive at {0} (check --db; `kyso archive put` and `kyso serve` create one, `kyso restore` brings one back)")]
+    NoArchive(String),
     /// A status change that the record's status forbids.
     #[error("record {id} is {status}; {what}")]
     Status {
@@ -67,6 +70,7 @@ impl ArchiveError {
         match self {
             ArchiveError::Input(_) | ArchiveError::NotVerified { .. } => 5,
             ArchiveError::NoRecord(_) => 7,
+            ArchiveError::NoArchive(_) => 3,
             ArchiveError::Status { .. } | ArchiveError::StatusRefused { .. } => 8,
             ArchiveError::Locked { .. } => 9,
             ArchiveError::Inconsistent(_) => 20,

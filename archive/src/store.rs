@@ -87,6 +87,28 @@ impl Archive {
         Archive::open_opts(dir, config, false)
     }
 
+    /// Open the archive in `dir`, which must hold one: a mistyped `--db` is an error, not a
+    /// new empty archive created there that then finds nothing (a clerk told "no record").
+    pub fn open_existing(dir: &Path) -> Result<Archive> {
+        Archive::require(dir)?;
+        Archive::open(dir)
+    }
+
+    /// [`Archive::open_for_export`] of an archive that must exist (as [`Archive::open_existing`]).
+    pub fn open_existing_for_export(dir: &Path) -> Result<Archive> {
+        Archive::require(dir)?;
+        Archive::open_for_export(dir)
+    }
+
+    /// Does `dir` hold an archive: a RocksDB database (its CURRENT file)?
+    fn require(dir: &Path) -> Result<()> {
+        if dir.join("CURRENT").is_file() {
+            Ok(())
+        } else {
+            Err(ArchiveError::NoArchive(dir.display().to_string()))
+        }
+    }
+
     /// Open the archive for reading many records out (`kyso export`): memory bounded whatever
     /// the archive's size — memtables capped at 16 MiB in all (flushed when a replayed WAL
     /// would exceed it) and one 8 MiB block cache shared by every column family, instead of

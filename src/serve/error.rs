@@ -291,9 +291,12 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             A::NotVerified { .. } => ApiError::new(Code::NotVerified, e.to_string()),
             A::TooLarge { .. } => ApiError::new(Code::TooLarge, e.to_string()),
             A::RequestConflict { .. } => ApiError::new(Code::RequestConflict, e.to_string()),
-            A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::Checkpoint(_) => {
-                ApiError::internal(format!("archive: {e}"))
-            }
+            A::Locked { .. }
+            | A::Db(_)
+            | A::Corrupt(_)
+            | A::Inconsistent(_)
+            | A::Checkpoint(_)
+            | A::NoArchive(_) => ApiError::internal(format!("archive: {e}")),
         }
     }
 }
