@@ -519,6 +519,31 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     let (code, _, err) = new_token(&["--role", "clerk", "--agency", "  "]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("agency"), "{err}");
+    // A token that cannot be written (a full disk) was never given to anyone: no entry for it.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = demo
+        .cmd()
+        .args([
+            "serve",
+            "new-token",
+            "--name",
+            "canbo.motcua",
+            "--role",
+            "verifier",
+        ])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("could not be written"), "{err}");
+    assert!(
+        !err.contains("config entry") && !err.contains("sha256"),
+        "{err}"
+    );
     let (code, token, err) = new_token(&["--role", "clerk", "--agency", "UBND-HK"]);
     assert_eq!(code, 0, "{err}");
     assert!(token.trim().len() >= 32, "{token}");
