@@ -68,10 +68,33 @@ pub struct Document<'a> {
 /// and an object stream every revision reaches is decoded once, not charged once per revision.
 struct Shared {
     decode_budget: std::sync::atomic::AtomicUsize,
+    /// Cross-reference entries all the parses of this file may still read, 8 times what one
+    /// parse may: a file of 256 revisions, each parsed with the whole chain behind it, would
+    /// read its entries 256 times (a cross-reference stream of a million entries, inflated
+    /// and indexed again by every revision: 177 s of the release binary for a 4 MB file).
+    entries_left: std::sync::atomic::AtomicUsize,
     /// Decoded object streams by where the stream object starts in the file and how many
     /// bytes its data has (earlier revisions are prefixes of the same bytes: the same object
     /// at the same offset with data of the same length is the same stream).
     objstms: Mutex<HashMap<(usize, usize), Result<ObjStm>>>,
+}
+
+impl Shared {
+    /// Count `n` more cross-reference entries read; an error once the file's share is spent.
+    fn charge_entries(&self, n: usize) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        self.entries_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                PdfError::Limit(
+                    "the file's revisions together hold more cross-reference entries than it could"
+                        .into(),
+                )
+            })
+    }
 }
 
 /// Most bytes all the decoded streams of one document may add up to: 32 times its size, at
@@ -128,6 +151,9 @@ impl<'a> Document<'a> {
             data,
             std::sync::Arc::new(Shared {
                 decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+                entries_left: std::sync::atomic::AtomicUsize::new(
+                    max_entries(data.len()).saturating_mul(8),
+                ),
                 objstms: Mutex::new(HashMap::new()),
             }),
         )
@@ -165,7 +191,7 @@ impl<'a> Document<'a> {
                 return Err(PdfError::Limit("too many revisions".into()));
             }
             crate::stop::check()?;
-            let section = read_section(data, off, &mut budget)?;
+            let section = read_section(data, off, &mut budget, &|n| shared.charge_entries(n))?;
             // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
             let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
             next = match section.trailer.get("Prev") {
@@ -200,7 +226,7 @@ impl<'a> Document<'a> {
                             .into(),
                     });
                 }
-                let mut extra = read_section(data, s, &mut budget)?;
+                let mut extra = read_section(data, s, &mut budget, &|n| shared.charge_entries(n))?;
                 // Entries of the table take precedence over the stream's (§7.5.8.4).
                 let last = sections.last_mut().expect("just pushed");
                 let listed: std::collections::HashSet<u32> =
@@ -853,13 +879,21 @@ fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
 /// lists one object twice with different entries is refused: readers disagree on which
 /// entry wins (the first for most viewers), and a verifier must not read another object than
 /// a viewer shows.
-fn read_section(data: &[u8], off: usize, budget: &mut usize) -> Result<Section> {
+/// Read the cross-reference section at `off`. `charge` is told how many entries each part
+/// lists before they are read (it refuses once the file's share of reading is spent: a
+/// section is paid for before the work, not after).
+fn read_section(
+    data: &[u8],
+    off: usize,
+    budget: &mut usize,
+    charge: &dyn Fn(usize) -> Result<()>,
+) -> Result<Section> {
     let mut p = Parser::new(data, off);
     p.skip_ws();
     let s = if data[p.pos..].starts_with(b"xref") {
-        read_table(data, off)?
+        read_table(data, off, charge)?
     } else {
-        read_xref_stream(data, off, budget)?
+        read_xref_stream(data, off, budget, charge)?
     };
     let mut seen: HashMap<u32, XrefEntry> = HashMap::with_capacity(s.entries.len());
     for (n, e) in &s.entries {
@@ -876,7 +910,7 @@ fn read_section(data: &[u8], off: usize, budget: &mut usize) -> Result<Section> 
 }
 
 /// §7.5.4: `xref`, subsections `first count` with 20-byte entries, then `trailer` << … >>.
-fn read_table(data: &[u8], off: usize) -> Result<Section> {
+fn read_table(data: &[u8], off: usize, charge: &dyn Fn(usize) -> Result<()>) -> Result<Section> {
     let broken = |what: &str| PdfError::BrokenXref {
         offset: off,
         what: what.into(),
@@ -895,6 +929,7 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
         if count > 10_000_000 || first.saturating_add(count) > u32::MAX as u64 {
             return Err(broken("subsection too large"));
         }
+        charge(count as usize)?;
         for i in 0..count {
             let o = p.uint().map_err(|_| broken("bad entry offset"))?;
             let g = p.uint().map_err(|_| broken("bad entry generation"))?;
@@ -936,7 +971,12 @@ fn read_table(data: &[u8], off: usize) -> Result<Section> {
 }
 
 /// §7.5.8: a cross-reference stream object.
-fn read_xref_stream(data: &[u8], off: usize, budget: &mut usize) -> Result<Section> {
+fn read_xref_stream(
+    data: &[u8],
+    off: usize,
+    budget: &mut usize,
+    charge: &dyn Fn(usize) -> Result<()>,
+) -> Result<Section> {
     let broken = |what: String| PdfError::BrokenXref { offset: off, what };
     let (_, obj) = read_indirect(data, off, &|_| None)
         .map_err(|e| broken(format!("no xref table or stream here ({e})")))?;
@@ -975,6 +1015,10 @@ fn read_xref_stream(data: &[u8], off: usize, budget: &mut usize) -> Result<Secti
     if index.len() % 2 != 0 {
         return Err(broken("bad /Index".into()));
     }
+    let listed = index
+        .chunks(2)
+        .fold(0u64, |n, pair| n.saturating_add(pair[1]));
+    charge(usize::try_from(listed).unwrap_or(usize::MAX))?;
     let body = decode_stream(&s)?;
     *budget = budget.checked_sub(body.len()).ok_or_else(|| {
         PdfError::Limit("cross-reference streams decode to more than the file could hold".into())
@@ -1141,6 +1185,22 @@ mod tests {
         assert_eq!(
             budget - doc.shared.decode_budget.load(Ordering::Relaxed),
             2 << 20
+        );
+        // The entries read by every parse of the file count against one share of it.
+        let left = doc.shared.entries_left.load(Ordering::Relaxed);
+        let _ = Document::parse_revision(&pdf, &doc).unwrap();
+        assert_eq!(
+            left - doc.shared.entries_left.load(Ordering::Relaxed),
+            doc.sections()
+                .iter()
+                .map(|s| s.entries.len())
+                .sum::<usize>()
+        );
+        doc.shared.entries_left.store(1, Ordering::Relaxed);
+        let e = Document::parse_revision(&pdf, &doc).unwrap_err();
+        assert!(
+            e.to_string().contains("more cross-reference entries"),
+            "{e}"
         );
         // Only a prefix of the file is one of its revisions.
         assert!(Document::parse_revision(b"%PDF-1.7 other", &doc).is_err());

@@ -14,6 +14,9 @@ Shapes:
   dss-revisions         a signed form, then N revisions, each adding a DSS of four CRLs that
                         are 64 MiB zlib bombs: every revision read with a budget of its own
                         would inflate N × 256 MiB.
+  xref-revisions        a signed form, an update whose cross-reference stream lists a million
+                        entries, then N small updates: each revision read with the chain
+                        behind it reads the million entries again.
   inflate-budget        N object streams, each a zlib bomb of 64 MiB that one form field
                         reaches, and N MB of padding: the document's decode budget (32 times
                         its size) spent to the last byte. Bounded, but seconds of work.
@@ -172,6 +175,41 @@ elif shape == "dss-revisions":
         for num in sorted(at):
             pdf += b"%d 1\n%010d 00000 n \n" % (num, at[num])
         pdf += b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+            size,
+            prev,
+            xref,
+        )
+elif shape == "xref-revisions":
+    # The signed form; one update whose cross-reference stream lists a million entries (free
+    # ones, 7 MB inflated from a few kilobytes) beside 4 MB of padding (so the file may hold
+    # that many); then N small updates. Every revision is parsed with the whole chain behind
+    # it, so each read the million entries again.
+    pdf = signed_form(b"")
+    m = 1_000_000
+    pad = b"%" * (4 << 20)
+    prev = int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0])
+    at = len(pdf)
+    pdf += b"5 0 obj\n<< /Length %d >>\nstream\n" % len(pad) + pad + b"\nendstream\nendobj\n"
+    xref_at = len(pdf)
+    rows = bytearray()
+    rows += bytes([1]) + at.to_bytes(4, "big") + (0).to_bytes(2, "big")
+    rows += bytes([1]) + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big")
+    rows += (bytes([0]) + (0).to_bytes(4, "big") + (0xFFFF).to_bytes(2, "big")) * m
+    x = zlib.compress(bytes(rows), 9)
+    size = 7 + m
+    pdf += (
+        b"6 0 obj\n<< /Type /XRef /Size %d /Index [5 %d] /W [1 4 2] /Root 1 0 R /Prev %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (size, 2 + m, prev, len(x))
+        + x
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    )
+    for k in range(n):
+        prev = int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0])
+        at = len(pdf)
+        pdf += b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 /Rev %d >>\nendobj\n" % k
+        xref = len(pdf)
+        pdf += b"xref\n2 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+            at,
             size,
             prev,
             xref,
