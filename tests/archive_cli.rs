@@ -1798,4 +1798,39 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
         let unsaid = run_with(&s, args, std::process::Stdio::null(), closed_pipe());
         assert_eq!(unsaid.code, said.code, "{args:?}: {}", said.stderr);
     }
+    // A mistyped --db is no archive: said so (exit 3), and nothing is created there.
+    let typo = s.demo.path().join("archiv");
+    for args in [
+        &["stats", "--db", "@typo"][..],
+        &[
+            "archive",
+            "find",
+            "--db",
+            "@typo",
+            "--code",
+            "001099012345.KS_KETHON",
+        ],
+        &["audit", "verify", "--db", "@typo", "--log-key", log_pem],
+        &["log", "prove", "--db", "@typo", "--leaf", "0"],
+    ] {
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if *a == "@typo" {
+                    typo.to_str().unwrap()
+                } else {
+                    a
+                }
+            })
+            .chain(if args[0] == "archive" {
+                reader.to_vec()
+            } else {
+                vec![]
+            })
+            .collect();
+        let r = run_with_stdout(&s, &args, std::process::Stdio::piped());
+        assert_eq!(r.code, 3, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("no archive at"), "{args:?}: {}", r.stderr);
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
 }

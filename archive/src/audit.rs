@@ -211,6 +211,9 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         .copied()
         .filter(|n| *n != CF_STATS || present.iter().any(|p| p == CF_STATS))
         .collect();
+    if !dir.join("CURRENT").is_file() {
+        return Err(ArchiveError::NoArchive(dir.display().to_string()));
+    }
     let raw = DB::open_cf_for_read_only(&Options::default(), dir, &names, false)
         .map_err(|e| crate::error::open_err(dir, e))?;
     let counters_built = names.contains(&CF_STATS)
