@@ -722,7 +722,6 @@ pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
     decode_stream_counted(s, &mut 0, usize::MAX)
 }
 
-/// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too.
 /// A reader that ends (with an error) once the work on this thread is stopped: an inflate of
 /// 64 MiB is checked at every read, not only when it is done.
 struct Stoppable<R>(R);
@@ -736,6 +735,8 @@ impl<R: std::io::Read> std::io::Read for Stoppable<R> {
     }
 }
 
+/// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too —
+/// and inflating no more than `budget` bytes in all.
 fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Result<Vec<u8>> {
     let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
         None => vec![],

@@ -274,7 +274,8 @@ pub fn check_signer(
             candidates.push(c.clone());
         }
     }
-    candidates.sort_by_key(|c| named(c) != Some(true));
+    // (Each certificate's ESS digest made once, not once per comparison of the sort.)
+    candidates.sort_by_cached_key(|c| named(c) != Some(true));
     let matching = candidates.len();
     candidates.truncate(MAX_SIGNER_CANDIDATES);
     let Some(first) = candidates.first().cloned() else {

@@ -111,20 +111,6 @@ impl Validator {
         Report::from_signatures(cms::validate(self, cms_der, &ctx), Vec::new())
     }
 
-    /// [`Validator::verify_file`] under `stop` (a deadline, or a requester that can leave):
-    /// `None` when the validation saw it fire before it ended. The readers check it at every object,
-    /// every chunk inflated, every signature and every certificate signature tried, so a
-    /// stopped validation ends soon after; what it had found is no verdict and is dropped.
-    pub fn verify_file_within(
-        &self,
-        stop: &kyso_pdf::Stop,
-        data: &[u8],
-        detached: Option<&[u8]>,
-    ) -> Option<Report> {
-        let report = stop.run(|| self.verify_file(data, detached));
-        (!stop.heeded()).then_some(report)
-    }
-
     /// Validate a file: an attached CMS (`.p7m`, whatever it wraps), a PDF, or `file` with a
     /// detached signature.
     pub fn verify_file(&self, data: &[u8], detached: Option<&[u8]>) -> Report {
