@@ -121,3 +121,41 @@ fn bochum_attack_samples_are_never_passed_and_never_judged_like_their_originals(
     assert_eq!(checked, 11, "the manipulated samples of pairs.json");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// dss-update-drops-revoking-crl with one more update by Python (tests/hostile/dss_hiding.py):
+/// a stream whose data is 300 times `startxref <the first revision's offset> %%EOF`. kyso read
+/// the DSS of the revisions ending at the newest 256 `%%EOF` strings, so the fake ends (each
+/// read as the unsigned first revision) hid the earlier DSS that holds the CRL saying
+/// "revoked", and the signature passed. The revisions are now those the cross-reference chains
+/// have. (That a later update's zlib bombs cannot spend the budget that reads a signed
+/// revision's DSS is verify's unit test `a_signed_revisions_dss_is_read_before_…`.)
+#[test]
+fn fake_revision_ends_in_a_later_update_hide_no_earlier_dss() {
+    let root = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/dss_hiding.py");
+    for count in [0, 300] {
+        let out = dir.path().join(format!("fake-eofs-{count}.pdf"));
+        let st = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(root.join("dss-update-drops-revoking-crl/doc.pdf"))
+            .arg(&out)
+            .arg(count.to_string())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let (r, j) = verify(&[
+            out.display().to_string(),
+            "--trust".into(),
+            root.join("pki/root.pem").display().to_string(),
+            "--offline".into(),
+        ]);
+        assert_eq!(r.code, 1, "{count}: {}", r.stdout);
+        assert_eq!(
+            (&j["indication"], &j["subindication"]),
+            (&"TOTAL-FAILED".into(), &"REVOKED".into()),
+            "{count}: {}",
+            r.stdout
+        );
+    }
+}

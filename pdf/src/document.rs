@@ -6,7 +6,7 @@ use crate::error::{syntax, PdfError, Result};
 use crate::object::{Dict, ObjRef, Object, Stream};
 use crate::parse::Parser;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Largest decoded stream kyso will inflate (object and xref streams).
 pub const MAX_DECODED: usize = 64 << 20;
@@ -46,36 +46,48 @@ pub struct Section {
 /// The objects of one decoded object stream: (number, object).
 type ObjStm = std::sync::Arc<Vec<(u32, Object)>>;
 
-/// A parsed PDF file.
+/// Every entry of every section: (object number, section index, entry), sorted by number and
+/// section, a section listing a number twice keeping its last. An earlier revision's entry
+/// for a number is the first at or after its section index.
+type Versions = Arc<Vec<(u32, u32, XrefEntry)>>;
+
+/// A parsed PDF file, or the file as one of its earlier revisions left it
+/// ([`Document::earlier`]).
 pub struct Document<'a> {
     data: &'a [u8],
-    /// Newest first, following /Prev.
-    sections: Vec<Section>,
-    /// The merged view: newest entry wins.
+    /// Newest first, following /Prev: the whole chain, shared with the earlier revisions' views.
+    sections: Arc<Vec<Section>>,
+    /// Where this document's chain starts in `sections`: 0 for the file as it is.
+    base: usize,
+    /// Whether this is the view of an earlier revision: its entries are looked up in
+    /// `versions`, not `xref`.
+    view: bool,
+    /// The merged view: newest entry wins. Only for the file as it is.
     xref: HashMap<u32, XrefEntry>,
+    /// Every section's entries, for the earlier revisions' views: made the first time one is
+    /// asked for.
+    versions: std::sync::OnceLock<Versions>,
     /// Object streams read so far, and those that could not be: each is decoded once
     /// whatever the number of references into it (a bomb referenced ten thousand times
     /// must not be inflated ten thousand times).
     objstm_cache: Mutex<HashMap<u32, Result<ObjStm>>>,
-    /// Bytes stream decoding may still produce for this document (see [`Document::decode`]),
-    /// and the object streams decoded so far: shared with the documents read from earlier
-    /// revisions of the same file ([`Document::parse_revision`]).
-    shared: std::sync::Arc<Shared>,
+    /// Bytes stream decoding may still produce for this file, and the object streams decoded
+    /// so far: shared with the views of its earlier revisions.
+    shared: Arc<Shared>,
 }
 
-/// What the documents read from one file's bytes share: a file of 256 revisions, each
-/// reaching a zlib bomb of its own, inflates them within the file's budget, not 256 budgets;
-/// and an object stream every revision reaches is decoded once, not charged once per revision.
+/// What a file and the views of its earlier revisions share: a file of many revisions, each
+/// reaching a zlib bomb of its own, inflates them within the file's budget, not one budget
+/// per revision; and an object stream every revision reaches is decoded once.
 struct Shared {
     decode_budget: std::sync::atomic::AtomicUsize,
-    /// Cross-reference entries all the parses of this file may still read, 8 times what one
-    /// parse may: a file of 256 revisions, each parsed with the whole chain behind it, would
-    /// read its entries 256 times (a cross-reference stream of a million entries, inflated
-    /// and indexed again by every revision: 177 s of the release binary for a 4 MB file).
+    /// Cross-reference entries the parse may still read, each part paid for before it is
+    /// read: twice what the file may hold (a hybrid file's table and stream may both list
+    /// every object), so a section claiming more than that is refused before it is indexed.
     entries_left: std::sync::atomic::AtomicUsize,
     /// Decoded object streams by where the stream object starts in the file and how many
-    /// bytes its data has (earlier revisions are prefixes of the same bytes: the same object
-    /// at the same offset with data of the same length is the same stream).
+    /// bytes its data has (two revisions placing one object at one offset, with data of one
+    /// length, place the same stream).
     objstms: Mutex<HashMap<(usize, usize), Result<ObjStm>>>,
 }
 
@@ -114,7 +126,7 @@ impl std::fmt::Debug for Document<'_> {
         f.debug_struct("Document")
             .field("len", &self.data.len())
             .field("sections", &self.sections.len())
-            .field("objects", &self.xref.len())
+            .field("base", &self.base)
             .finish()
     }
 }
@@ -147,30 +159,13 @@ impl<'a> Document<'a> {
     /// Parse the file's cross-reference chain. Refuses encrypted files, and files whose
     /// cross-reference data is broken (kyso does not guess at a damaged file it is to sign).
     pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
-        Document::parse_sharing(
-            data,
-            std::sync::Arc::new(Shared {
-                decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
-                entries_left: std::sync::atomic::AtomicUsize::new(
-                    max_entries(data.len()).saturating_mul(8),
-                ),
-                objstms: Mutex::new(HashMap::new()),
-            }),
-        )
-    }
-
-    /// Parse an earlier revision of `whole`: `prefix` is the start of `whole`'s bytes. It
-    /// spends `whole`'s budget of decoded bytes, and shares the object streams decoded.
-    pub fn parse_revision(prefix: &'a [u8], whole: &Document<'_>) -> Result<Document<'a>> {
-        if !whole.data.starts_with(prefix) {
-            return Err(PdfError::Structure(
-                "an earlier revision must be a prefix of the file".into(),
-            ));
-        }
-        Document::parse_sharing(prefix, whole.shared.clone())
-    }
-
-    fn parse_sharing(data: &'a [u8], shared: std::sync::Arc<Shared>) -> Result<Document<'a>> {
+        let shared = Arc::new(Shared {
+            decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+            entries_left: std::sync::atomic::AtomicUsize::new(
+                max_entries(data.len()).saturating_mul(2),
+            ),
+            objstms: Mutex::new(HashMap::new()),
+        });
         let head = &data[..data.len().min(1024)];
         if !head.windows(5).any(|w| w == b"%PDF-") {
             return Err(PdfError::NotPdf);
@@ -251,17 +246,76 @@ impl<'a> Document<'a> {
         }
         let doc = Document {
             data,
-            sections,
+            sections: Arc::new(sections),
+            base: 0,
+            view: false,
             xref,
+            versions: std::sync::OnceLock::new(),
             objstm_cache: Mutex::new(HashMap::new()),
             shared,
         };
-        if doc.trailer().get("Encrypt").is_some() {
+        doc.check_trailer()?;
+        Ok(doc)
+    }
+
+    fn check_trailer(&self) -> Result<()> {
+        if self.trailer().get("Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
-        if doc.trailer().get("Root").and_then(Object::as_ref).is_none() {
+        if self
+            .trailer()
+            .get("Root")
+            .and_then(Object::as_ref)
+            .is_none()
+        {
             return Err(PdfError::Structure("the trailer has no /Root".into()));
         }
+        Ok(())
+    }
+
+    /// The file as the `k`-th section of its cross-reference chain left it (0: as it is; 1:
+    /// before its newest update; …): that section and the ones its /Prev chain reaches, over
+    /// the same bytes. These are the revisions the file says it has, whatever `%%EOF`
+    /// strings its bytes hold. No section is read again, and the view spends this file's
+    /// decoding budget and shares the object streams it decoded.
+    pub fn earlier(&self, k: usize) -> Result<Document<'a>> {
+        let base = self
+            .base
+            .checked_add(k)
+            .filter(|b| *b < self.sections.len())
+            .ok_or_else(|| PdfError::Structure(format!("the file has no revision {k} back")))?;
+        let versions = self
+            .versions
+            .get_or_init(|| {
+                let mut v: Vec<(u32, u32, XrefEntry)> = Vec::new();
+                for (i, s) in self.sections.iter().enumerate() {
+                    for (n, e) in &s.entries {
+                        v.push((*n, i as u32, *e));
+                    }
+                }
+                // Stable: a number a section lists twice keeps its order, and the last wins.
+                v.sort_by_key(|(n, i, _)| (*n, *i));
+                let mut out: Vec<(u32, u32, XrefEntry)> = Vec::with_capacity(v.len());
+                for x in v {
+                    match out.last_mut() {
+                        Some(last) if (last.0, last.1) == (x.0, x.1) => *last = x,
+                        _ => out.push(x),
+                    }
+                }
+                Arc::new(out)
+            })
+            .clone();
+        let doc = Document {
+            data: self.data,
+            sections: self.sections.clone(),
+            base,
+            view: true,
+            xref: HashMap::new(),
+            versions: std::sync::OnceLock::from(versions),
+            objstm_cache: Mutex::new(HashMap::new()),
+            shared: self.shared.clone(),
+        };
+        doc.check_trailer()?;
         Ok(doc)
     }
 
@@ -271,19 +325,19 @@ impl<'a> Document<'a> {
 
     /// The newest trailer.
     pub fn trailer(&self) -> &Dict {
-        &self.sections[0].trailer
+        &self.sections[self.base].trailer
     }
 
     /// Cross-reference sections, newest first.
     pub fn sections(&self) -> &[Section] {
-        &self.sections
+        &self.sections[self.base..]
     }
 
     /// Where the cross-reference data of the chain lies, newest first: each section's offset,
     /// followed by its `/XRefStm` when it has one. A later revision keeps an earlier one's
     /// chain as its own tail (§7.5.6).
     pub fn chain_offsets(&self) -> Vec<usize> {
-        self.sections
+        self.sections()
             .iter()
             .flat_map(|s| std::iter::once(s.offset).chain(s.xref_stm))
             .collect()
@@ -294,7 +348,7 @@ impl<'a> Document<'a> {
     /// revision is still in the file).
     pub fn all_offsets(&self) -> Vec<(ObjRef, usize)> {
         let mut out: Vec<(ObjRef, usize)> = self
-            .sections
+            .sections()
             .iter()
             .flat_map(|s| s.entries.iter())
             .filter_map(|(n, e)| match e {
@@ -314,12 +368,23 @@ impl<'a> Document<'a> {
             .get("Size")
             .and_then(Object::as_int)
             .unwrap_or(0);
-        let max = self.xref.keys().max().map(|m| m + 1).unwrap_or(0) as i64;
+        let max = self
+            .sections()
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|(n, _)| n + 1))
+            .max()
+            .unwrap_or(0) as i64;
         declared.max(max).clamp(0, u32::MAX as i64) as u32
     }
 
     pub fn entry(&self, num: u32) -> Option<XrefEntry> {
-        self.xref.get(&num).copied()
+        if !self.view {
+            return self.xref.get(&num).copied();
+        }
+        let v = self.versions.get()?;
+        let base = self.base as u32;
+        let i = v.partition_point(|(n, s, _)| (*n, *s) < (num, base));
+        v.get(i).filter(|(n, _, _)| *n == num).map(|(_, _, e)| *e)
     }
 
     /// The catalog reference.
@@ -341,12 +406,12 @@ impl<'a> Document<'a> {
             return Err(PdfError::Structure(format!("reference loop at {r}")));
         }
         crate::stop::check()?;
-        match self.xref.get(&r.num) {
-            Some(XrefEntry::Offset { offset, gen }) if *gen == r.gen => {
-                let (got, obj) = self.read_at(*offset, depth)?;
+        match self.entry(r.num) {
+            Some(XrefEntry::Offset { offset, gen }) if gen == r.gen => {
+                let (got, obj) = self.read_at(offset, depth)?;
                 if got != r {
                     return Err(PdfError::BrokenXref {
-                        offset: *offset,
+                        offset,
                         what: format!("expected object {r}, found {got}"),
                     });
                 }
@@ -354,8 +419,8 @@ impl<'a> Document<'a> {
             }
             Some(XrefEntry::InStream { stream, index }) if r.gen == 0 => {
                 // The entry's index decides, and the object there must be the one asked for.
-                let objs = self.object_stream(*stream, depth)?;
-                objs.get(*index as usize)
+                let objs = self.object_stream(stream, depth)?;
+                objs.get(index as usize)
                     .filter(|(n, _)| *n == r.num)
                     .map(|(_, o)| o.clone())
                     .ok_or(PdfError::MissingObject(r.num, r.gen))
@@ -434,8 +499,8 @@ impl<'a> Document<'a> {
             )));
         };
         // Decoded already by this file's other revisions?
-        let key = match self.xref.get(&num) {
-            Some(XrefEntry::Offset { offset, .. }) => Some((*offset, s.data.len())),
+        let key = match self.entry(num) {
+            Some(XrefEntry::Offset { offset, .. }) => Some((offset, s.data.len())),
             _ => None,
         };
         let known = key.and_then(|k| {
@@ -1167,10 +1232,10 @@ mod tests {
         let doc = Document::parse(&pdf).unwrap();
         let budget = doc.shared.decode_budget.load(Ordering::Relaxed);
         let first = doc.get(ObjRef::new(10, 0)).unwrap_err();
-        // The file as its own earlier revision, three times: the object stream it reaches is
-        // the one already decoded (and failed), not inflated again.
+        // The file's view of its own newest revision, three times: the object stream it
+        // reaches is the one already decoded (and failed), not inflated again.
         for _ in 0..3 {
-            let rev = Document::parse_revision(&pdf, &doc).unwrap();
+            let rev = doc.earlier(0).unwrap();
             assert_eq!(rev.get(ObjRef::new(10, 0)).unwrap_err(), first);
         }
         assert_eq!(
@@ -1178,7 +1243,7 @@ mod tests {
             1 << 20
         );
         // What a revision decodes is charged to the file.
-        let rev = Document::parse_revision(&pdf, &doc).unwrap();
+        let rev = doc.earlier(0).unwrap();
         let Object::Stream(s) = rev.get(ObjRef::new(3, 0)).unwrap() else {
             panic!("object 3 is a stream");
         };
@@ -1187,24 +1252,9 @@ mod tests {
             budget - doc.shared.decode_budget.load(Ordering::Relaxed),
             2 << 20
         );
-        // The entries read by every parse of the file count against one share of it.
-        let left = doc.shared.entries_left.load(Ordering::Relaxed);
-        let _ = Document::parse_revision(&pdf, &doc).unwrap();
-        assert_eq!(
-            left - doc.shared.entries_left.load(Ordering::Relaxed),
-            doc.sections()
-                .iter()
-                .map(|s| s.entries.len())
-                .sum::<usize>()
-        );
-        doc.shared.entries_left.store(1, Ordering::Relaxed);
-        let e = Document::parse_revision(&pdf, &doc).unwrap_err();
-        assert!(
-            e.to_string().contains("more cross-reference entries"),
-            "{e}"
-        );
-        // Only a prefix of the file is one of its revisions.
-        assert!(Document::parse_revision(b"%PDF-1.7 other", &doc).is_err());
+        // A one-section file has no revision before it.
+        assert!(doc.earlier(1).is_err());
+        assert!(rev.earlier(1).is_err());
     }
 
     #[test]

@@ -209,6 +209,26 @@ mod tests {
         let doc3 = Document::parse(&w3.bytes).unwrap();
         assert_eq!(doc3.sections().len(), 3);
         assert_eq!(doc3.get(ObjRef::new(5, 0)).unwrap(), Object::Int(7));
+        // The file as each section of its chain left it, newest first.
+        let lang = |d: &Document| d.dict(d.root()).unwrap().get("Lang").cloned();
+        let before_last = doc3.earlier(1).unwrap();
+        assert_eq!(before_last.sections().len(), 2);
+        assert_eq!(lang(&before_last), Some(Object::string("vi-VN")));
+        assert!(before_last.get(info).is_ok());
+        assert!(before_last.get(ObjRef::new(5, 0)).is_err());
+        assert_eq!(before_last.entry(5), doc2.entry(5));
+        assert_eq!(before_last.size(), 5);
+        let first = doc3.earlier(2).unwrap();
+        assert_eq!(first.sections().len(), 1);
+        assert_eq!(lang(&first), None);
+        assert!(first.get(info).is_err());
+        assert_eq!(first.size(), 4);
+        for n in 0..6 {
+            assert_eq!(first.entry(n), doc.entry(n), "object {n}");
+            assert_eq!(before_last.earlier(1).unwrap().entry(n), doc.entry(n));
+        }
+        assert!(doc3.earlier(3).is_err());
+        assert!(first.earlier(1).is_err());
     }
 
     #[test]

@@ -67,7 +67,6 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             data.len() - tail_start
         ));
     }
-    let dss = dss::read_all(&doc, data, &ends);
     // Each signed revision parsed once, shared by the signatures that end there.
     let mut revisions: HashMap<usize, Result<Document<'_>, String>> = HashMap::new();
     let mut reports = Vec::new();
@@ -142,6 +141,16 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         pending.push((f, range));
     }
+    // The DSS of every revision the signed revisions' chains and the file's have: the signed
+    // ones first, oldest first, each with a budget of its own.
+    let dss = {
+        let mut signed: Vec<(&usize, &Document<'_>)> = revisions
+            .iter()
+            .filter_map(|(end, r)| r.as_ref().ok().map(|d| (end, d)))
+            .collect();
+        signed.sort_by_key(|(end, _)| **end);
+        dss::read_all(signed.into_iter().map(|(_, d)| d).chain([&doc]))
+    };
     // Document time-stamps, newest first: each is relied on at the genTime of the newest valid
     // one that covers it (its proof of existence), the newest at the validation time; a
     // signature's own time-stamp likewise (EN 319 102-1 §5.6: long-term validation).
