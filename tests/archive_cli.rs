@@ -1329,6 +1329,120 @@ fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
     );
 }
 
+/// A note planted in the database never reaches the state file (found by an attacker's
+/// reading, 2026-12-02). The insider plants, at the log's current size, a "checkpoint" of a
+/// fork's root under a key ID that is not the log key's, with the last signed size and the true
+/// root in `meta`. `kyso log checkpoint` took the stored note as already signed and wrote it to
+/// the state file, which takes a note of another key as it is; with the fork then put in the
+/// database's place, the log key signed the fork. A stored note is now used again only if the
+/// log key signed it over the log's own root.
+#[test]
+fn a_checkpoint_planted_in_the_database_never_reaches_the_state_file() {
+    use base64::Engine;
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    for i in 0..3 {
+        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
+    }
+    let backup = s.demo.path().join("backup");
+    let r = s.kyso(&[
+        "backup",
+        "--to",
+        backup.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for i in 3..5 {
+        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
+    }
+    assert_eq!(s.checkpoint().code, 0);
+    assert_eq!(s.put("001099012345.R5", &a, &[]).code, 0);
+    use kyso_archive::Archive;
+    let size_of = |db: &Path| Archive::open_existing(db).unwrap().size();
+    let n = size_of(&s.db);
+    // The fork: the backup, with other records until it is as long.
+    let fork = s.demo.path().join("fork");
+    let r: Run = s
+        .demo
+        .cmd()
+        .args([
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--user",
+            "quantri",
+            "--db",
+        ])
+        .arg(&fork)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut i = 0;
+    while size_of(&fork) < n {
+        let ca = s.demo.ca_pem();
+        let r: Run = s
+            .demo
+            .cmd()
+            .args([
+                "archive",
+                "put",
+                "--code",
+                &format!("0100109106.F{i}"),
+                "--user",
+                "x",
+            ])
+            .args([
+                "--trust",
+                ca.to_str().unwrap(),
+                "--db",
+                fork.to_str().unwrap(),
+            ])
+            .arg(&a)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        i += 1;
+    }
+    assert_eq!(size_of(&fork), n);
+    let root_of = |db: &Path| Archive::open_existing(db).unwrap().root(n).unwrap();
+    let (real, forked) = (root_of(&s.db), root_of(&fork));
+    assert_ne!(real, forked);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let planted = format!(
+        "kyso.demo/archive\n{n}\n{}\n\n\u{2014} kyso.demo/archive {}\n",
+        b64(&forked),
+        b64(&[0u8; 74])
+    );
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &planted)
+            .unwrap();
+        d.put_cf(cf(d, "meta"), b"last_signed_size", n.to_be_bytes())
+            .unwrap();
+        d.put_cf(cf(d, "meta"), b"last_signed_root", real).unwrap();
+    });
+    let r = s.checkpoint();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_ne!(r.stdout, planted);
+    assert!(r.stdout.contains(&b64(&real)), "{}", r.stdout);
+    let state = std::fs::read_to_string(s.state()).unwrap();
+    assert_eq!(state, r.stdout);
+    // The fork in the database's place: the log key signs nothing for it.
+    std::fs::rename(&s.db, s.demo.path().join("real")).unwrap();
+    std::fs::rename(&fork, &s.db).unwrap();
+    let r = s.checkpoint();
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "the log's first {n} entries no longer match the last signed checkpoint"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn crash_at_random_moments_loses_no_acknowledged_record() {
     use std::io::{BufRead, BufReader};

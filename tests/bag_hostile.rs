@@ -28,6 +28,11 @@ impl Setup {
     /// A demo token and an archive of two records (one PDF signed on the token); record 1
     /// expired, then revoked (two status events).
     fn new() -> Setup {
+        Setup::build(true)
+    }
+
+    /// Two records, `statuses`: record 1 expired, then revoked.
+    fn build(statuses: bool) -> Setup {
         let demo = Demo::new();
         let signed = demo.sign_fixtures(&["giay-phep.pdf"]);
         let db = demo.path().join("archive");
@@ -37,11 +42,13 @@ impl Setup {
             let got = kyso_archive::ingest(&ar, &v, permit(i, signed[0].clone())).unwrap();
             assert_eq!(got.indication, "TOTAL-PASSED");
         }
-        let on = "2026-12-31".to_string();
-        ar.set_status(1, Status::Expired { on }, "lanhdao").unwrap();
-        let reason = "cấp sai đối tượng".to_string();
-        ar.set_status(1, Status::Revoked { reason }, "lanhdao")
-            .unwrap();
+        if statuses {
+            let on = "2026-12-31".to_string();
+            ar.set_status(1, Status::Expired { on }, "lanhdao").unwrap();
+            let reason = "cấp sai đối tượng".to_string();
+            ar.set_status(1, Status::Revoked { reason }, "lanhdao")
+                .unwrap();
+        }
         drop(ar);
         Setup { demo, db }
     }
@@ -240,6 +247,100 @@ fn zips_that_unzip_or_python_read_otherwise_than_kyso_are_refused() {
     let bad = s.hostile("zip-deflated", &zip, EARK_DOC);
     assert_eq!(python_reads(&bad, EARK_DOC), doc);
     assert_refused(&s.verify(&bad), "is compressed (method 8)", "zip-deflated");
+}
+
+/// What unzip and GNU tar read from fields kyso did not look at (found by an attacker's
+/// reading, 2026-12-02; each package passed `bag verify`):
+/// - an Info-ZIP Unicode Path extra field on two records' documents, naming each other: unzip
+///   extracts them swapped, so one citizen's folder holds the other's document;
+/// - a document whose external attributes say "symbolic link": unzip makes a link of it;
+/// - a tar bag with an E-ARK zip appended by Python's zipfile: GNU tar reads the bag, unzip
+///   the zip, and kyso verified the tar (whatever the file's name).
+///
+/// Now an extra field other than Zip64's, a file type other than a plain file or folder, and
+/// anything but zeros after a tar's last entry are refused, and the text report names the
+/// format it verified.
+#[test]
+fn fields_unzip_and_tar_read_that_kyso_did_not_are_refused() {
+    let s = Setup::new();
+    let zip = s.export("nop-luu.zip", "eark");
+    let other = "representations/rep1/data/records/1/document.pdf";
+    let bad = s.hostile("zip-unicode-path", &zip, EARK_DOC);
+    assert_eq!(unzip_reads(&bad, EARK_DOC), python_reads(&zip, other));
+    assert_refused(
+        &s.verify(&bad),
+        "carries an extra field kyso does not write (ID 0x7075)",
+        "zip-unicode-path",
+    );
+    let bad = s.hostile("zip-symlink-attribute", &zip, EARK_DOC);
+    assert_refused(
+        &s.verify(&bad),
+        "is not a plain file by its attributes (mode type 0o120000)",
+        "zip-symlink-attribute",
+    );
+    let tar = s.export("nop-luu.tar", "bagit");
+    let poly = s.hostile("tar-then-zip", &tar, zip.to_str().unwrap());
+    assert!(!unzip_reads(&poly, EARK_DOC).is_empty());
+    assert_refused(
+        &s.verify(&poly),
+        "after the tar's last entry and not zero",
+        "tar-then-zip",
+    );
+    // The text report names the format.
+    let r: Run = Command::new(kyso_bin())
+        .args(["bag", "verify", "--lang", "en"])
+        .arg(&tar)
+        .arg("--log-key")
+        .arg(s.demo.path().join("log.pem"))
+        .env_remove("SOFTHSM2_CONF")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(bagit) — PASSED"), "{}", r.stdout);
+}
+
+/// The log key a package carries for its reader (`data/log/log-key.pem`) replaced by another
+/// key, the manifests made to match: it was listed and hashed, never compared with the key
+/// that signed the checkpoint (found by an attacker's reading, 2026-12-02).
+#[test]
+fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    assert_eq!(s.verify(&bag).json()["ok"], true);
+    let b = copy_of(&bag, "other-key");
+    let st = Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(s.demo.path().join("other.key"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(s.demo.path().join("other.key"))
+        .arg("-out")
+        .arg(b.join("data/log/log-key.pem"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    rebag(&b, &[]);
+    assert!(bagit_py_accepts(&b));
+    let r = s.verify(&b);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert!(
+        j["checkpoint"]["problems"]
+            .to_string()
+            .contains("log/log-key.pem is not the log key that signed the checkpoint"),
+        "{j}"
+    );
 }
 
 #[test]
@@ -707,6 +808,79 @@ open(path, 'w', encoding='utf-8').write(text)
         );
         assert_eq!(record(&j, 0)["ok"], true, "{kind}: {j}");
     }
+}
+
+/// An earlier export's event proved to a later export's checkpoint (found by an attacker's
+/// reading, 2026-12-02): package 1 is exported while record 1 is valid, then record 1 is
+/// revoked and package 2 exported. The forger keeps package 2 (its checkpoint, the newest)
+/// but puts package 1's export event in it, with an inclusion proof to package 2's checkpoint
+/// (what `kyso log prove` and `/v1/log/inclusion` hand out, or what the two packages' proofs
+/// together give), drops the revocation from record 1's `log.json` (package 1's event names no
+/// status event for it) and makes the manifests match. Every check held, and record 1 read as
+/// valid. An export now signs the log exactly as its last export event left it, and `bag
+/// verify` requires that checkpoint.
+#[test]
+fn an_earlier_exports_event_proved_to_a_later_checkpoint_hides_no_revocation() {
+    let s = Setup::build(false);
+    let first = s.export("truoc", "bagit");
+    let ar = Archive::open(&s.db).unwrap();
+    let reason = "cấp sai đối tượng".to_string();
+    ar.set_status(1, Status::Revoked { reason }, "lanhdao")
+        .unwrap();
+    drop(ar);
+    let second = s.export("sau", "bagit");
+    let j = s.verify(&second).json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(record(&j, 1)["status"], "revoked", "{j}");
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let mut export = read(&first.join("data/log/export.json"));
+    let size = read(&second.join("data/log/export.json"))["tree_size"].clone();
+    let ar = Archive::open(&s.db).unwrap();
+    let mut leaves = Vec::new();
+    for e in export["events"].as_array_mut().unwrap() {
+        let leaf = e["leaf"].as_u64().unwrap();
+        leaves.push(leaf);
+        let proof = ar.inclusion_proof(leaf, size.as_u64().unwrap()).unwrap();
+        e["proof"] = proof.iter().map(hex::encode).collect();
+    }
+    drop(ar);
+    export["tree_size"] = size;
+    let b = copy_of(&second, "forged");
+    std::fs::write(
+        b.join("data/log/export.json"),
+        serde_json::to_vec_pretty(&export).unwrap(),
+    )
+    .unwrap();
+    let log = b.join("data/records/1/log.json");
+    let mut l = read(&log);
+    l["events"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !e["event"].as_str().unwrap().contains(r#""event":"status""#));
+    l["status"] = serde_json::json!({"state": "valid"});
+    std::fs::write(&log, serde_json::to_vec_pretty(&l).unwrap()).unwrap();
+    let info = std::fs::read_to_string(b.join("bag-info.txt")).unwrap();
+    let info = info
+        .lines()
+        .map(|line| match line.split_once(" export at log entry ") {
+            Some((head, _)) => format!("{head} export at log entry {}", leaves[0]),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(b.join("bag-info.txt"), info + "\n").unwrap();
+    rebag(&b, &[]);
+    assert!(bagit_py_accepts(&b), "bagit.py refuses it");
+    let r = s.verify(&b);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert!(
+        j.to_string()
+            .contains("but this package's last export event is entry"),
+        "{j}"
+    );
 }
 
 /// Entries added to an E-ARK zip (rezipped by Python's zipfile, stored, every other entry as

@@ -1218,6 +1218,35 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("other arguments"), "{}", r.stderr);
 
+    // The same arguments on another archive (found by an attacker's reading, 2026-12-02: the
+    // rerun finished the package with the other archive's records and logged reading them):
+    // refused, nothing read or logged there.
+    let other = s.demo.path().join("other-archive");
+    let signed = std::fs::read(s.demo.path().join("giay-phep.signed.pdf")).unwrap();
+    let ar = Archive::open(&other).unwrap();
+    kyso_archive::ingest(&ar, &s.demo.validator(), permit(0, signed)).unwrap();
+    let before = ar.size();
+    drop(ar);
+    let mut c = s.demo.cmd();
+    c.args(["export", "--db"])
+        .arg(&other)
+        .arg("--out")
+        .arg(&bag)
+        .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
+        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+        .arg(s.demo.path().join("checkpoint-state"))
+        .args(["--tsa-key", TSA_KEY, "--pin-file"])
+        .arg(s.demo.pin_file());
+    let r: Run = c.output().unwrap().into();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("was begun on another archive"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(Archive::open(&other).unwrap().size(), before);
+    assert!(!bag.exists());
+
     // The same command again: it continues and the package is whole.
     let r = s.export(&bag, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

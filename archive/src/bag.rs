@@ -893,6 +893,18 @@ pub fn export(
     let resumed = earlier.is_some();
     let (mut j, ids, session) = match earlier {
         Some(mut j) => {
+            // The same archive, its log as the journal's checkpoint saw it: a rerun given
+            // another --db (or a log restored and forked since) would finish the package with
+            // another archive's records, and log reading them.
+            let cp = crate::checkpoint::parse(&j.checkpoint).map_err(ArchiveError::Checkpoint)?;
+            let size = cp.checkpoint.size;
+            if size > ar.size() || ar.root(size)? != cp.checkpoint.root {
+                return Err(ArchiveError::Input(format!(
+                    "{} was begun on another archive, or on this one before its log changed: its checkpoint of {size} entries is not this log's; export anew (remove it and {})",
+                    journal_path.display(),
+                    partial.display()
+                )));
+            }
             let ids = read_ids(&ids_path)?;
             if ids.len() as u64 != j.records || j.done > j.records {
                 return Err(ArchiveError::Input(format!(
@@ -932,7 +944,9 @@ pub fn export(
                 )
             })?;
             let session = ar.begin_export(&o.selection, o.format.name(), &o.access)?;
-            let note = ar.sign_checkpoint(signer)?;
+            // The log as the last export event left it: `bag verify` requires that checkpoint.
+            let last = session.event_leaves.iter().max().copied().unwrap_or(0);
+            let note = ar.sign_checkpoint_at(signer, Some(last + 1))?;
             let cp = crate::checkpoint::parse(&note).map_err(ArchiveError::Checkpoint)?;
             let spki = der::Encode::to_der(signer.key.public_key_info())
                 .map_err(|e| ArchiveError::Checkpoint(e.to_string()))?;

@@ -838,7 +838,26 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
         return (r, None);
     }
     match n.verify_any(&o.log_keys) {
-        Ok(id) => r.key_id = Some(hex::encode(id)),
+        Ok(id) => {
+            r.key_id = Some(hex::encode(id));
+            // The public key the package carries for its reader must be the one that signed.
+            let carried = read_small(pk, &join(data, "log/log-key.pem"))
+                .and_then(|b| checkpoint::public_key_der(&b));
+            let signer = o.log_keys.iter().find(|k| checkpoint::key_id_der(k) == id);
+            if carried.as_ref().ok() != signer {
+                r.problems.push(problem(
+                    "checkpoint",
+                    format!(
+                        "log/log-key.pem is not the log key that signed the checkpoint ({})",
+                        carried.err().unwrap_or_else(|| "another key".into())
+                    ),
+                    format!(
+                        "log/log-key.pem không phải khóa nhật ký đã ký điểm kiểm tra ({})",
+                        "khóa khác"
+                    ),
+                ));
+            }
+        }
         Err(e) => {
             r.problems.push(problem(
                 "checkpoint",
@@ -947,6 +966,18 @@ fn verify_records(
                     ));
                 }
                 check_parts(&parts, &mut package);
+                // The checkpoint is the one the export signed: the log as its last export
+                // event left it. An older export's event proved to a newer checkpoint would
+                // hold the records to statuses that later events (a revocation) changed.
+                if let Some(last) = l.events.iter().map(|p| p.leaf).max() {
+                    if last.checked_add(1) != Some(size) {
+                        package.push(problem(
+                            "export",
+                            format!("the checkpoint is of {size} log entries, but this package's last export event is entry {last}: an export signs the log as its export events leave it (another export's event, or another checkpoint)"),
+                            format!("điểm kiểm tra gồm {size} mục nhật ký, nhưng sự kiện xuất cuối của gói là mục {last}: lần xuất ký nhật ký đúng như các sự kiện xuất để lại (sự kiện của lần xuất khác, hoặc điểm kiểm tra khác)"),
+                        ));
+                    }
+                }
                 if l.status.is_some() {
                     package.push(problem(
                         "export",
@@ -1384,6 +1415,18 @@ fn check_record(
     }
     // What the E-ARK metadata files must say of it: only of a record the log proves.
     let facts = (want_facts && proved && rec.id == id).then(|| crate::eark::Facts::of(&rec));
+    // Sizes and digests come from metadata.json, which only the log vouches for: a record it
+    // does not prove has its files left unread (a forged metadata.json could name a 1 GiB
+    // document per record, read whole on every thread at once).
+    if !proved {
+        fail(
+            r,
+            "document",
+            "its document, signature and validation data were not read: the log does not prove the record".into(),
+            "tài liệu, chữ ký và dữ liệu xác thực không được đọc: nhật ký không chứng minh hồ sơ".into(),
+        );
+        return (refs, facts);
+    }
     // The document and detached signature against the record's digests.
     let doc_path = join(&dir, crate::bag::document_name(&rec.media_type));
     let blob = |p: &str, sha256: &str, sha512: &str, size: u64| -> Result<Vec<u8>, String> {
@@ -1559,9 +1602,10 @@ pub fn text(r: &BagReport, vi: bool) -> String {
         ("PASSED", "FAILED")
     };
     s.push_str(&format!(
-        "{}: {} — {}\n",
+        "{}: {} ({}) — {}\n",
         if vi { "Gói" } else { "Package" },
         r.path,
+        r.format,
         if r.ok { ok } else { bad }
     ));
     let c = &r.checkpoint;

@@ -61,13 +61,37 @@ impl Archive {
     /// database and the one in the state file. Returns the signed note (the stored one when
     /// the log did not grow since).
     pub fn sign_checkpoint(&self, s: &CheckpointSigner) -> Result<String> {
+        self.sign_checkpoint_at(s, None)
+    }
+
+    /// [`Archive::sign_checkpoint`], over the log as it was at `at` entries when given (an
+    /// export signs the log as its last export event left it, whatever other callers logged
+    /// since: `kyso bag verify` requires exactly that checkpoint, so that an older export's
+    /// event cannot be proved to a newer checkpoint over events its package does not show).
+    /// The anchors are checked against the whole durable log either way; the state file and
+    /// the database's last signed size never move back.
+    pub fn sign_checkpoint_at(&self, s: &CheckpointSigner, at: Option<u64>) -> Result<String> {
         let _g = self.sign_lock.lock().unwrap_or_else(|p| p.into_inner());
         if self.failed.load(Ordering::Acquire) {
             return Err(ArchiveError::Db(FAILED.into()));
         }
         self.check_state_file_outside(&s.state_file)?;
-        let size = self.size();
-        let root = self.root(size)?;
+        let now = self.size();
+        let size = match at {
+            None => now,
+            Some(n) if n >= 1 && n <= now => n,
+            Some(n) => {
+                return Err(refuse(format!(
+                    "a checkpoint of {n} entries cannot be signed: the durable log has {now}"
+                )))
+            }
+        };
+        let root_now = self.root(now)?;
+        let root = if size == now {
+            root_now
+        } else {
+            self.root(size)?
+        };
         let spki = der::Encode::to_der(s.key.public_key_info())
             .map_err(|e| refuse(format!("the log key's public key: {e}")))?;
         // The anchors: what this database says it signed last, and the state file.
@@ -87,21 +111,29 @@ impl Archive {
             anchors.push((n.size, n.root, format!("in {}", s.state_file.display())));
         }
         for (m, r, where_) in &anchors {
-            if *m > size {
+            if *m > now {
                 return Err(refuse(format!(
-                    "the log has {size} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
+                    "the log has {now} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
                 )));
             }
-            let proof = self.consistency_proof(*m, size)?;
-            if !merkle::verify_consistency(*m, size, &proof, r, &root) {
+            let proof = self.consistency_proof(*m, now)?;
+            if !merkle::verify_consistency(*m, now, &proof, r, &root_now) {
                 return Err(refuse(format!(
                     "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one"
                 )));
             }
         }
         let in_file = state.as_ref().map(|c| c.size);
-        if let Some(note) = self.stored_checkpoint(size)? {
-            if anchors.iter().any(|(m, _, _)| *m == size) {
+        // The note stored for this size is used again only if this key signed it over this
+        // log's root: anyone who can write to the database could have put one there, and the
+        // state file must never take a note this key did not make (it anchors every later
+        // signature).
+        let stored = self.stored_checkpoint(size)?.filter(|note| {
+            checkpoint::verify(note, &s.key_name, &spki)
+                .is_ok_and(|c| c.origin == s.origin && c.size == size && c.root == root)
+        });
+        if let Some(note) = stored {
+            if size < now || anchors.iter().any(|(m, _, _)| *m == size) {
                 // Nothing new to sign; the state file catches up if it is behind.
                 if in_file.is_none_or(|m| m < size) {
                     write_atomically(&s.state_file, note.as_bytes())
@@ -116,8 +148,10 @@ impl Archive {
             s.key.as_ref(),
         )
         .map_err(refuse)?;
-        write_atomically(&s.state_file, note.as_bytes())
-            .map_err(|e| refuse(format!("write {}: {e}", s.state_file.display())))?;
+        if in_file.is_none_or(|m| m <= size) {
+            write_atomically(&s.state_file, note.as_bytes())
+                .map_err(|e| refuse(format!("write {}: {e}", s.state_file.display())))?;
+        }
         let key_meta = checkpoint_key_meta(&s.key_name, &checkpoint::key_id_der(&spki));
         match self
             .db
@@ -136,8 +170,10 @@ impl Archive {
         if self.stored_checkpoint(size)?.is_none() {
             b.put_cf(self.cf(CF_CHECKPOINTS)?, u64_key(size), note.as_bytes());
         }
-        b.put_cf(self.cf(CF_META)?, META_SIGNED, u64_key(size));
-        b.put_cf(self.cf(CF_META)?, META_SIGNED_ROOT, root);
+        if size >= db_size {
+            b.put_cf(self.cf(CF_META)?, META_SIGNED, u64_key(size));
+            b.put_cf(self.cf(CF_META)?, META_SIGNED_ROOT, root);
+        }
         b.put_cf(self.cf(CF_META)?, key_meta, spki);
         let mut wo = WriteOptions::default();
         wo.set_sync(true);

@@ -386,6 +386,25 @@ impl TarIndex {
         if let Some(p) = file_and_folder(&entries, &folders) {
             return Err(format!("{shown}: {}", both(&p)));
         }
+        // After the last entry only zeros (its end-of-archive blocks and the record's padding):
+        // anything else there is another reader's file — a zip appended to the tar, which
+        // unzip extracts while tar readers stop at the end blocks.
+        let len = file.metadata().map_err(|e| format!("{shown}: {e}"))?.len();
+        let mut at = end;
+        while at < len {
+            let n = (len - at).min(1 << 16) as usize;
+            let chunk = read_at(&file, at, n).map_err(|e| format!("{shown}: {e}"))?;
+            if let Some(i) = chunk.iter().position(|b| *b != 0) {
+                return Err(format!(
+                    "{shown}: {}",
+                    refusal(
+                        &format!("byte {} is after the tar's last entry and not zero: something else is appended (a zip reader would read that)", at + i as u64),
+                        &format!("byte {} nằm sau mục cuối của tar và khác 0: có dữ liệu khác được nối thêm (trình đọc zip sẽ đọc phần đó)", at + i as u64),
+                    )
+                ));
+            }
+            at += n as u64;
+        }
         Ok(TarIndex {
             file,
             path: path.to_path_buf(),
@@ -898,7 +917,10 @@ impl<'a> CentralRecords<'a> {
             let body = extra
                 .get(p + 4..p + 4 + len)
                 .ok_or_else(|| format!("zip entry {name:?}: an extra field overruns"))?;
-            if id == crate::zipout::ZIP64_EXTRA {
+            if id != crate::zipout::ZIP64_EXTRA {
+                return Err(foreign_extra(&name, id));
+            }
+            {
                 let mut q = 0;
                 let mut next = |v: &mut u64| -> Result<(), String> {
                     if *v == u32::MAX as u64 {
@@ -922,6 +944,18 @@ impl<'a> CentralRecords<'a> {
             ));
         }
         let folder = name.ends_with('/');
+        // §4.4.15: on Unix the high half of the external attributes is the file's mode, and
+        // unzip makes what its type says (a symbolic link whose target is the entry's data).
+        let kind = (le32(&raw, 38) >> 16) & 0o170_000;
+        if !matches!(
+            (kind, folder),
+            (0, _) | (0o100_000, false) | (0o040_000, true)
+        ) {
+            return Err(refusal(
+                &format!("zip entry {name:?} is not a plain {} by its attributes (mode type 0o{kind:o}): unzip would make something else (a symbolic link) of it", if folder { "folder" } else { "file" }),
+                &format!("mục zip {name:?} theo thuộc tính không phải {} thông thường (kiểu 0o{kind:o}): unzip sẽ tạo thứ khác (liên kết tượng trưng)", if folder { "thư mục" } else { "tệp" }),
+            ));
+        }
         if raw[6] > MAX_VERSION_NEEDED || raw[7] != 0 {
             return Err(version_refused(&name, raw[6], raw[7]));
         }
@@ -988,6 +1022,16 @@ fn version_refused(name: &str, v: u8, system: u8) -> String {
     )
 }
 
+/// An extra field other than Zip64's, which kyso never writes: readers that honour it would
+/// read another entry than kyso does (Info-ZIP's unzip takes a Unicode Path field, 0x7075,
+/// for the entry's name).
+fn foreign_extra(name: &str, id: u16) -> String {
+    refusal(
+        &format!("zip entry {name:?} carries an extra field kyso does not write (ID 0x{id:04x}): readers that honour it (unzip takes a Unicode Path field, 0x7075, for the name) would read another entry than kyso"),
+        &format!("mục zip {name:?} có trường mở rộng kyso không ghi (ID 0x{id:04x}): trình đọc dùng trường đó (unzip lấy trường Unicode Path 0x7075 làm tên) sẽ đọc mục khác với kyso"),
+    )
+}
+
 fn local_data(f: &File, rec: &CentralRecord) -> Result<u64, String> {
     let h = read_at(f, rec.offset, 30).map_err(|e| format!("its local header: {e}"))?;
     if le32(&h, 0) != crate::zipout::LOCAL {
@@ -1014,6 +1058,9 @@ fn local_data(f: &File, rec: &CentralRecord) -> Result<u64, String> {
                 "its local header's extra fields do not fill its extra area exactly (one overruns it): unzip would read the entry elsewhere",
                 "các trường mở rộng của tiêu đề cục bộ không lấp đúng vùng mở rộng (một trường tràn ra ngoài): unzip sẽ đọc mục ở chỗ khác",
             ));
+        }
+        if le16(extra, p) != crate::zipout::ZIP64_EXTRA {
+            return Err(foreign_extra(&rec.name, le16(extra, p)));
         }
         p += 4 + le16(extra, p + 2) as usize;
     }

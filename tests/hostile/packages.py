@@ -149,6 +149,35 @@ def zip_case():
             out.append(x)
         cd = b''.join(out)
         return body + cd + eocd(n, len(cd), len(body))
+    if kind in ('zip-unicode-path', 'zip-symlink-attribute'):
+        # Zipped again by Python's zipfile, stored, every entry as it was, but:
+        # - zip-unicode-path: DOCUMENT and record 1's document each carry an Info-ZIP Unicode
+        #   Path extra field (0x7075: version 1, the CRC-32 of the header's name, a name)
+        #   naming the other; unzip (built with UNICODE_SUPPORT) extracts them swapped, so one
+        #   citizen's folder holds the other's document;
+        # - zip-symlink-attribute: DOCUMENT's external attributes say a symbolic link (Unix
+        #   mode 0o120777): unzip makes a link whose target is the document's bytes.
+        import io
+        import zipfile
+        zin = zipfile.ZipFile(io.BytesIO(src))
+        names = zin.namelist()
+        a = next(n for n in names if n.endswith('/' + document))
+        other = document.replace('/0/', '/1/')
+        b = next(n for n in names if n.endswith('/' + other))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, 'w', zipfile.ZIP_STORED) as zout:
+            for i in zin.infolist():
+                z = zipfile.ZipInfo(i.filename, i.date_time)
+                z.external_attr = i.external_attr
+                z.create_system = 3
+                if kind == 'zip-unicode-path' and i.filename in (a, b):
+                    to = (b if i.filename == a else a).encode()
+                    body = struct.pack('<BI', 1, zlib.crc32(i.filename.encode())) + to
+                    z.extra = struct.pack('<HH', 0x7075, len(body)) + body
+                if kind == 'zip-symlink-attribute' and i.filename == a:
+                    z.external_attr = 0o120777 << 16
+                zout.writestr(z, zin.read(i))
+        return buf.getvalue()
     if kind == 'zip-deflated':
         # Zipped again by Python's zipfile with its documents deflated: kyso reads stored
         # entries only (no inflating, no bomb).
@@ -247,6 +276,18 @@ def tar_case():
     return body + add + bytes(1024)
 
 
+if kind == 'tar-then-zip':
+    # A tar and a zip in one file: the tar as it is, then OTHER (a zip: an E-ARK package)
+    # appended by Python's zipfile, which writes its offsets from the file's start. GNU tar
+    # stops at the tar's end blocks and unzip finds the zip's end record: each extracts its
+    # own package. DOCUMENT here names the zip to append.
+    import shutil
+    import zipfile
+    shutil.copyfile(source, out)
+    with zipfile.ZipFile(out, 'a') as z, zipfile.ZipFile(document) as other:
+        for i in other.infolist():
+            z.writestr(i, other.read(i))
+    sys.exit(0)
 made = zip_case() if kind.startswith('zip') else tar_case()
 if made is None:
     sys.exit('unknown kind ' + kind)
