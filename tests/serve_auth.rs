@@ -307,6 +307,12 @@ crl ca2 crls/ca2.crl
     let log = a.service_log();
     assert!(log.contains("client certificate CRLs read"), "{log}");
     assert!(log.contains("SIGHUP"), "{log}");
+    // The refusals are logged naming the certificates by issuer and SHA-256, never by the
+    // person's name (a subject named them until 2026-12-02).
+    assert!(log.contains("client certificate revoked"), "{log}");
+    for name in ["Lê Văn C", "Nguyễn Văn A", "Le Van C"] {
+        assert!(!log.contains(name), "{name} in the service log: {log}");
+    }
 }
 
 #[test]
@@ -556,6 +562,34 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -d
     // Its own: prepared.
     let r = prepare(&official, &ec);
     assert_eq!(r.status, 200, "{}", r.text());
+    // Its own, relabelled `TRUSTED CERTIFICATE` after a space, then another official's: one
+    // reader of the field checked the first, the signature embedded the second (found by an
+    // attacker's reading, 2026-12-02: the service signed as CN=Nguyễn Văn An for a caller whose
+    // list does not name him). One certificate, read once, or nothing.
+    let pem = |f: &std::path::Path| std::fs::read_to_string(f).unwrap();
+    let smuggled = format!(
+        " {}{}",
+        pem(&ec).replace("CERTIFICATE-----", "TRUSTED CERTIFICATE-----"),
+        pem(&a.demo.path().join("signer-rsa.pem"))
+    );
+    let r = official.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "cades", "certificate": smuggled, "document": b64(b"Quyet dinh so 1")}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("holds 2 certificates"), "{}", r.text());
+    // The same in `chain`: what is embedded is what was checked; and a chain has 8 at most.
+    let r = official.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "cades", "certificate": pem(&ec), "chain": vec![pem(&ec); 9],
+            "document": b64(b"Quyet dinh so 1")}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("more than 8 certificates"),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]

@@ -1476,3 +1476,37 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
     assert_eq!(read(Some("same-origin")).status, 200);
     assert_eq!(read(None).status, 200);
 }
+
+/// A batch the service cannot sign within the request's deadline: the caller gets 408, and
+/// the documents not begun by then are not signed. Each document was a task of its own that
+/// went on after the answer (found by an attacker's reading, 2026-12-02: thirteen batches of
+/// 3,000 answered 408 and the log grew by 15,000 signature events the callers never got).
+#[test]
+fn a_batch_past_its_deadline_stops_signing_when_its_request_is_gone() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "request_timeout_secs = 2",
+            "batch_documents = 3000",
+            "rate_per_second = 1000",
+            "burst = 1000",
+        ]),
+        ..Default::default()
+    });
+    let before = log_size(&a);
+    let official = a.agent(Who::Token("signer"));
+    let docs: Vec<_> = (0..3000)
+        .map(|i| json!({"name": format!("d{i}.txt"), "content": b64(format!("Quyet dinh so {i}").as_bytes())}))
+        .collect();
+    let r = official.post_json("/v1/sign", &json!({"format": "cades", "documents": docs}));
+    assert_eq!(r.status, 408, "{}", r.text());
+    // What was begun ends (one document per token session); nothing more is signed.
+    std::thread::sleep(Duration::from_millis(1500));
+    let settled = log_size(&a);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(log_size(&a), settled);
+    assert!(
+        settled - before < 3000,
+        "{} signed after a 408",
+        settled - before
+    );
+}

@@ -103,6 +103,15 @@ impl ClientRevocation {
         let now = SystemTime::now();
         for pair in path.windows(2) {
             let (cert, issuer) = (&pair[0], &pair[1]);
+            // Named by issuer and SHA-256, never by subject: these messages are logged, and a
+            // subject names a person (and may carry their identity number).
+            let named = || {
+                format!(
+                    "the certificate issued by {} with SHA-256 {}",
+                    issuer.subject_string(),
+                    hex::encode(cert.fingerprint())
+                )
+            };
             let out = revocation::status(
                 cert,
                 issuer,
@@ -118,22 +127,21 @@ impl ClientRevocation {
                 Status::Good => {}
                 Status::Revoked(at) => {
                     return Err(format!(
-                        "client certificate revoked: {} (SHA-256 {}) was revoked on {}",
-                        cert.subject_string(),
-                        hex::encode(cert.fingerprint()),
+                        "client certificate revoked: {} was revoked on {}",
+                        named(),
                         kyso_verify::rfc3339(at)
                     ))
                 }
                 Status::Unknown if self.mode == config::ClientRevocation::IfKnown => {
                     tracing::warn!(
-                        subject = %cert.subject_string(),
+                        certificate = %named(),
                         "client certificate: revocation status unknown; let in (server.client_revocation = \"if_known\")"
                     );
                 }
                 Status::Unknown => {
                     return Err(format!(
                         "client certificate refused: the revocation status of {} is unknown (no current CRL{} from {}); the service requires one",
-                        cert.subject_string(),
+                        named(),
                         if self.fetcher.is_some() { " or OCSP answer" } else { "" },
                         issuer.subject_string()
                     ))

@@ -173,9 +173,15 @@ pub async fn sign(
     let fmt = format_name(req.format, req.level);
     // One blocking task per document, as many at once as the key has sessions.
     let sem = Arc::new(tokio::sync::Semaphore::new(st.cfg.token.sessions));
+    // Set when this request is gone (answered, timed out, or its client left): a document
+    // not begun by then is not signed. Each signature costs token time and leaves a permanent
+    // log event; a batch whose caller gets a 408 went on signing thousands of them.
+    let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _gone = SetOnDrop(gone.clone());
     let mut tasks = Vec::new();
     for (name, data) in inputs {
         let (k, tsa, opts, sem) = (key.key.clone(), tsa.clone(), opts.clone(), sem.clone());
+        let gone = gone.clone();
         let (format, attached) = (req.format, req.attached);
         let store = st.store.clone();
         let (user, signer, fmt) = (id.user.clone(), signer.clone(), fmt.clone());
@@ -184,6 +190,10 @@ pub async fn sign(
         tasks.push(tokio::spawn(async move {
             let _held = held;
             let _p = sem.acquire_owned().await;
+            if gone.load(std::sync::atomic::Ordering::Acquire) {
+                let why = "not signed: the request was gone before it began".to_string();
+                return (name, Ok(Err((false, why))));
+            }
             // Err((the token failed, message))
             let r = blocking(move || -> Result<Vec<u8>, (bool, String)> {
                 let now = SystemTime::now();
@@ -265,9 +275,9 @@ pub struct PrepareRequest {
     /// CAdES: put the content inside the signature.
     #[serde(default)]
     pub attached: bool,
-    /// The official's certificate, PEM (from the USB token).
+    /// The official's certificate, PEM (from the USB token): exactly one.
     pub certificate: String,
-    /// Certificates above it, PEM.
+    /// Certificates above it, PEM (at most 8 in all).
     #[serde(default)]
     pub chain: Vec<String>,
     /// e.g. `rsa-pkcs1-sha256`, `ecdsa-sha256` (default: from the certificate's key).
@@ -489,9 +499,37 @@ fn check_signing_certificate(
     Ok(())
 }
 
-fn pem_certs(field: &str, s: &str) -> ApiResult<Vec<x509_cert::Certificate>> {
-    x509_cert::Certificate::load_pem_chain(s.as_bytes())
-        .map_err(|e| ApiError::bad(format!("{field}: not a PEM certificate: {e}")))
+/// Most certificates `chain` may give (a national root, a CA or two, and cross-certificates).
+const MAX_CHAIN: usize = 8;
+
+/// The certificates of a PEM field, read once: each as checked (kyso-verify's reading of the
+/// bytes received) and as embedded (decoded from those same bytes). Two readers of the text
+/// found different certificates in one field — one skipped a `TRUSTED CERTIFICATE` block the
+/// other took — so the signature embedded a certificate no check had seen.
+/// Sets its flag when dropped: with the request's future, when the request is gone.
+struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+fn pem_certs(
+    field: &str,
+    s: &str,
+) -> ApiResult<Vec<(kyso_verify::CertRef, x509_cert::Certificate)>> {
+    let certs = kyso_verify::x509::load_certificates(s.as_bytes())
+        .map_err(|e| ApiError::bad(format!("{field}: {e}")))?;
+    certs
+        .into_iter()
+        .map(|c| {
+            let x = <x509_cert::Certificate as der::Decode>::from_der(c.der()).map_err(|e| {
+                ApiError::bad(format!("{field}: not a DER-encoded certificate: {e}"))
+            })?;
+            Ok((c, x))
+        })
+        .collect()
 }
 
 /// Two-phase remote signing, step 1: prepare a document for an official's token. The answer's
@@ -514,26 +552,25 @@ pub async fn remote_prepare(
     let Json(mut req) = req?;
     text_field("reason", &req.reason)?;
     text_field("location", &req.location)?;
-    let cert = pem_certs("certificate", &req.certificate)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::bad("certificate: empty"))?;
-    let mut chain = Vec::new();
-    for (i, c) in req.chain.iter().enumerate() {
-        chain.extend(pem_certs(&format!("chain[{i}]"), c)?);
+    let mut given = pem_certs("certificate", &req.certificate)?;
+    if given.len() != 1 {
+        return Err(ApiError::bad(format!(
+            "certificate: holds {} certificates; give the signer's alone (those above it go in chain)",
+            given.len()
+        )));
     }
-    // The certificate as kyso-verify reads it (the bytes as received), for the path check.
-    let as_received = |field: &str, pem: &str| {
-        kyso_verify::x509::load_certificates(pem.as_bytes())
-            .map_err(|e| ApiError::bad(format!("{field}: {e}")))
-    };
-    let leaf = as_received("certificate", &req.certificate)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::bad("certificate: empty"))?;
-    let mut above = Vec::new();
+    let (leaf, cert) = given.remove(0);
+    let (mut above, mut chain) = (Vec::new(), Vec::new());
     for (i, c) in req.chain.iter().enumerate() {
-        above.extend(as_received(&format!("chain[{i}]"), c)?);
+        for (checked, embedded) in pem_certs(&format!("chain[{i}]"), c)? {
+            above.push(checked);
+            chain.push(embedded);
+        }
+        if above.len() > MAX_CHAIN {
+            return Err(ApiError::bad(format!(
+                "chain: more than {MAX_CHAIN} certificates"
+            )));
+        }
     }
     check_signing_certificate(&st, &id, &leaf, &above)?;
     // What the prepared signature will keep: a PAdES document about the document's size, an
