@@ -300,6 +300,42 @@ fn fields_unzip_and_tar_read_that_kyso_did_not_are_refused() {
     assert!(r.stdout.contains("(bagit) — PASSED"), "{}", r.stdout);
 }
 
+/// A record folder the log does not prove, whose `metadata.json` says its document is 1 GiB
+/// (a sparse file: nothing on disk), listed in the manifests. Its files were read whole, on
+/// every verifying thread at once, before anything said the record was not the archive's
+/// (found by an attacker's reading, 2026-12-02: 2.1 GB of memory for 164 KB on disk). The
+/// verifier runs in 600 MB of address space here: now it reads nothing of such a record.
+#[test]
+fn an_unproved_record_that_says_its_document_is_1_gib_is_not_read() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let b = copy_of(&bag, "huge");
+    let dir = b.join("data/records/7");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.join("data/records/0/metadata.json")).unwrap())
+            .unwrap();
+    meta["id"] = 7.into();
+    meta["size"] = (1u64 << 30).into();
+    std::fs::write(
+        dir.join("metadata.json"),
+        serde_json::to_vec(&meta).unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(b.join("data/records/0/log.json"), dir.join("log.json")).unwrap();
+    let f = std::fs::File::create(dir.join("document.pdf")).unwrap();
+    f.set_len(1 << 30).unwrap();
+    rebag(&b, &[]);
+    let r = s.verify(&b);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    let seven = record(&j, 7)["problems"].to_string();
+    assert!(
+        seven.contains("were not read: the log does not prove the record"),
+        "{j}"
+    );
+}
+
 /// The log key a package carries for its reader (`data/log/log-key.pem`) replaced by another
 /// key, the manifests made to match: it was listed and hashed, never compared with the key
 /// that signed the checkpoint (found by an attacker's reading, 2026-12-02).
