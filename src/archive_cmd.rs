@@ -280,6 +280,13 @@ pub struct AuditArgs {
     /// Write where the next audit can resume (after a clean audit).
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// A checkpoint kept outside the archive: the checkpoint state file (`--checkpoint-state`
+    /// of `kyso log checkpoint` and `kyso export`, `archive.checkpoint_state` of the
+    /// service) or a note a relying agency saved. The log must extend it: a database
+    /// replaced by an older copy, or rewritten past its checkpoints, brings its own stored
+    /// checkpoints, which are the database's word. Repeat it for several.
+    #[arg(long = "checkpoint", value_name = "FILE")]
+    checkpoints: Vec<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -726,6 +733,17 @@ pub fn run_audit(a: AuditArgs) -> ExitCode {
             }
             None => None,
         };
+        let outside = a
+            .checkpoints
+            .iter()
+            .map(|p| {
+                let b = read_bounded(p, kyso_archive::checkpoint::MAX_NOTE as u64)?;
+                Ok((
+                    p.display().to_string(),
+                    String::from_utf8_lossy(&b).into_owned(),
+                ))
+            })
+            .collect::<Result<Vec<_>, ExitCode>>()?;
         let terminal = std::io::stderr().is_terminal();
         let mut last = std::time::Instant::now();
         let mut show = |p: audit::Progress| {
@@ -741,6 +759,7 @@ pub fn run_audit(a: AuditArgs) -> ExitCode {
         let opts = AuditOptions {
             keys,
             since,
+            outside,
             progress: Some(&mut show),
         };
         let r = audit::verify(&a.db.db, opts);

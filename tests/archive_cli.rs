@@ -1290,6 +1290,28 @@ fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
         "{}",
         r.stderr
     );
+    // The audit of the older copy is clean on the database's word (its own checkpoints); given
+    // the state file, kept outside, it is not.
+    let audit = |outside: bool| -> Run {
+        let mut c = s.demo.cmd();
+        c.args(["audit", "verify", "--log-key"])
+            .arg(s.demo.path().join("log.pem"))
+            .arg("--db")
+            .arg(&s.db);
+        if outside {
+            c.arg("--checkpoint").arg(s.state());
+        }
+        c.output().unwrap().into()
+    };
+    assert_eq!(audit(false).code, 0);
+    let r = audit(true);
+    assert_eq!(r.code, 20, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("is a checkpoint of 6 entries but the log has 5"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("checkpoint-state"),
         "the state file says so: {}",
@@ -1305,6 +1327,14 @@ fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
     assert!(
         r.stderr
             .contains("the log's first 6 entries no longer match the last signed checkpoint"),
+        "{}",
+        r.stderr
+    );
+    let r = audit(true);
+    assert_eq!(r.code, 20, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the log does not extend the checkpoint in"),
         "{}",
         r.stderr
     );

@@ -343,7 +343,15 @@ fn an_unproved_record_that_says_its_document_is_1_gib_is_not_read() {
 fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
     let s = Setup::new();
     let bag = s.export("nop-luu", "bagit");
-    assert_eq!(s.verify(&bag).json()["ok"], true);
+    let j = s.verify(&bag).json();
+    assert_eq!(j["ok"], true);
+    // No --tsa-trust: the verdict stands, and says the time-stamps vouch only for themselves.
+    assert!(
+        j["checkpoint"]["notes"]
+            .to_string()
+            .contains("trusted by their own certificates only"),
+        "{j}"
+    );
     let b = copy_of(&bag, "other-key");
     let st = Command::new("openssl")
         .args([

@@ -75,6 +75,11 @@ pub struct AuditOptions<'a> {
     pub keys: Vec<Vec<u8>>,
     /// Resume from an earlier audit.
     pub since: Option<Resume>,
+    /// Checkpoints kept outside the database — the checkpoint state file, a note a relying
+    /// agency saved — each as (where it came from, its text): the log must extend every one.
+    /// The checkpoints stored in the database are the database's word: an older copy of it put
+    /// in its place brings its own.
+    pub outside: Vec<(String, String)>,
     pub progress: Option<&'a mut dyn FnMut(Progress)>,
 }
 
@@ -498,6 +503,30 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         if !consistent(*csize, croot)? {
             return Err(bad(format!(
                 "checkpoint {csize} does not match the log: the log is not an extension of it"
+            )));
+        }
+    }
+    for (from, text) in &opts.outside {
+        let note = checkpoint::parse(text).map_err(|e| bad(format!("{from}: {e}")))?;
+        note.verify_any(&opts.keys)
+            .map_err(|e| bad(format!("{from}: {e}")))?;
+        let c = note.checkpoint;
+        if let Some(o) = origin.as_ref().filter(|o| **o != c.origin) {
+            return Err(bad(format!(
+                "{from} is a checkpoint of the log {:?}; this archive's checkpoints are of {o:?}",
+                c.origin
+            )));
+        }
+        if c.size > size {
+            return Err(bad(format!(
+                "{from} is a checkpoint of {} entries but the log has {size}: the database is older than a checkpoint signed for it (an older copy put in its place?)",
+                c.size
+            )));
+        }
+        if !consistent(c.size, &c.root)? {
+            return Err(bad(format!(
+                "the log does not extend the checkpoint in {from} ({} entries): its history was rewritten",
+                c.size
             )));
         }
     }

@@ -86,6 +86,9 @@ pub struct CheckpointResult {
     #[serde(skip)]
     pub(crate) tsas: Vec<String>,
     pub problems: Vec<Problem>,
+    /// What holds only as far as the reader trusts it (no problem: the verdict stands).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Problem>,
 }
 
 /// One record's verdict.
@@ -1634,6 +1637,9 @@ pub fn text(r: &BagReport, vi: bool) -> String {
     ));
     for p in c.problems.iter().chain(&r.package) {
         s.push_str(&format!("  ! {}\n", pick(p)));
+    }
+    for p in &c.notes {
+        s.push_str(&format!("  - {}\n", pick(p)));
     }
     for rec in &r.records {
         s.push_str(&format!(

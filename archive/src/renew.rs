@@ -37,6 +37,8 @@ use std::time::SystemTime;
 
 /// Largest time-stamp token read.
 const MAX_TOKEN: u64 = 1 << 20;
+/// Most bytes all the tokens of a chain may hold together (each is read whole).
+const MAX_CHAIN_BYTES: u64 = 64 << 20;
 /// Largest tag manifest read (it lists the tag files and renewals only). The SHA-512 payload
 /// manifest a renewal covers is streamed, whatever its size.
 const MAX_TAG_MANIFEST: u64 = 16 << 20;
@@ -157,9 +159,20 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         return;
     }
     let mut bytes = Vec::with_capacity(toks.len());
+    let mut total = 0u64;
     for name in &toks {
         match pk.read(name, MAX_TOKEN) {
-            Ok(b) => bytes.push(b),
+            Ok(b) => {
+                total += b.len() as u64;
+                if total > MAX_CHAIN_BYTES {
+                    r.problems.push(problem(
+                        format!("{name}: the time-stamp chain holds more than {} MiB (a token is a few kilobytes)", MAX_CHAIN_BYTES >> 20),
+                        format!("{name}: chuỗi dấu thời gian lớn hơn {} MiB (mỗi dấu chỉ vài kilobyte)", MAX_CHAIN_BYTES >> 20),
+                    ));
+                    return;
+                }
+                bytes.push(b)
+            }
             Err(e) => {
                 r.problems
                     .push(problem(format!("{name}: {e}"), format!("{name}: {e}")));
@@ -172,6 +185,13 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         .iter()
         .map(|b| kyso_verify::tsp::claimed_gen_time(b))
         .collect();
+    if o.tsa_trust.is_empty() && o.trust.is_empty() {
+        r.notes.push(problem(
+            "the time-stamps are trusted by their own certificates only (no --tsa-trust or --trust): anyone can make such a time-stamp; give the TSAs' roots to rely on them".into(),
+            "các dấu thời gian chỉ được tin theo chứng thư của chính chúng (không có --tsa-trust hoặc --trust): ai cũng có thể tạo dấu thời gian như vậy; hãy cho chứng thư gốc của TSA để tin cậy".into(),
+        ));
+    }
+    let mut previous: Option<SystemTime> = None;
     for (i, name) in toks.iter().enumerate() {
         // The first token is over the note; each renewal over the evidence before it.
         let digest = |h: Hash| {
@@ -187,6 +207,25 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         };
         match validate_token(o, &bytes[i], &digest, reliance) {
             Ok(t) => {
+                // A renewal is made after what it covers: one dated earlier moves the time
+                // the tokens before it are relied on back (a back-dated renewal by a TSA of
+                // the forger's own would have an expired TSA judged when it was still good).
+                if let Some(prev) = previous.filter(|p| t.gen_time < *p) {
+                    r.problems.push(problem(
+                        format!(
+                            "time-stamp {name} is dated {}, before the time-stamp it renews ({}): a renewal is made after what it covers",
+                            kyso_verify::rfc3339(t.gen_time),
+                            kyso_verify::rfc3339(prev)
+                        ),
+                        format!(
+                            "dấu thời gian {name} ghi ngày {}, trước dấu thời gian mà nó gia hạn ({}): gia hạn phải sau điều nó bao phủ",
+                            kyso_verify::rfc3339(t.gen_time),
+                            kyso_verify::rfc3339(prev)
+                        ),
+                    ));
+                    return;
+                }
+                previous = Some(t.gen_time);
                 r.timestamps.push(kyso_verify::rfc3339(t.gen_time));
                 r.tsas.push(t.tsa);
             }
@@ -247,6 +286,9 @@ pub(crate) fn renewals(pk: &Package, data: &str) -> Vec<RenewalFiles> {
         .collect()
 }
 
+/// A digest of note ‖ manifest ‖ the first `n` tokens, its algorithm, and `n`.
+type Running = (Hash, Box<dyn DynDigest>, usize);
+
 /// What the renewals cover — the checkpoint note ‖ the SHA-512 manifest ‖ the tokens before
 /// each — digested with the algorithm each token names. The manifest is streamed from the
 /// package (a package of millions of files has a manifest of hundreds of megabytes: never held
@@ -255,8 +297,10 @@ struct Covered<'a> {
     pk: &'a Package,
     chain: &'a Chain,
     note: &'a [u8],
-    /// note ‖ manifest, per algorithm read so far.
-    base: std::cell::RefCell<Vec<(Hash, Box<dyn DynDigest>)>>,
+    /// note ‖ manifest ‖ the first `n` tokens, per algorithm read so far, with `n`: each
+    /// renewal's digest continues the one before it (digesting every earlier token again for
+    /// each renewal was quadratic: a thousand renewals of 1 MiB, half a terabyte hashed).
+    base: std::cell::RefCell<Vec<Running>>,
 }
 
 impl<'a> Covered<'a> {
@@ -283,22 +327,30 @@ impl<'a> Covered<'a> {
             }
         }
         let mut base = self.base.borrow_mut();
-        let mut d = match base.iter().find(|(k, _)| *k == h) {
-            Some((_, d)) => d.box_clone(),
+        let i = match base.iter().position(|(k, _, _)| *k == h) {
+            Some(i) => i,
             None => {
                 let mut d = Feed(h.running());
                 d.0.update(self.note);
                 let m = &self.chain.manifest;
                 let (mut f, _) = self.pk.open_file(m)?;
                 std::io::copy(&mut f, &mut d).map_err(|e| format!("{}: {e}", self.pk.shown(m)))?;
-                base.push((h, d.0.box_clone()));
-                d.0
+                base.push((h, d.0, 0));
+                base.len() - 1
             }
         };
-        for t in before {
+        let (_, d, fed) = &mut base[i];
+        if *fed > before.len() {
+            // Asked for less than fed already (not how the chain is walked): start over.
+            drop(base);
+            self.base.borrow_mut().remove(i);
+            return self.digest(before, h);
+        }
+        for t in &before[*fed..] {
             d.update(t);
         }
-        Ok(d.finalize().to_vec())
+        *fed = before.len();
+        Ok(d.box_clone().finalize().to_vec())
     }
 }
 
