@@ -287,6 +287,30 @@ crl ca2 crls/ca2.crl
     let r = a.agent(Who::Cert("clerk")).get("/v1/whoami");
     assert_eq!(r.status, 401, "{}", r.text());
     assert!(r.text().contains("unknown"), "{}", r.text());
+    // A client keeping one connection busy across the revocation (curl, a request every
+    // 300 ms): once the CRLs are read again its connection is closed, and the next one is
+    // refused. The judgement was made once per connection, and a revoked certificate kept
+    // working on a connection that never went idle (found by an attacker's reading,
+    // 2026-12-02).
+    let busy = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--rate",
+            "200/m",
+            "-w",
+            "\nCODE %{http_code}\n",
+            "--cacert",
+        ])
+        .arg(a.server_ca_pem())
+        .arg("--cert")
+        .arg(p("good.pem"))
+        .arg("--key")
+        .arg(p("good.key"))
+        .args(std::iter::repeat_n(format!("{}/v1/whoami", a.base), 40))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
     // The CA revokes a certificate in use; on SIGHUP the new CRL is read and it stops working.
     openssl_ca(pki.path(), "revoke ca1 good\ncrl ca1 crls/ca1.crl");
     unsafe_kill(a.pid(), 1);
@@ -304,7 +328,19 @@ crl ca2 crls/ca2.crl
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert_eq!(whoami("good2").0, 200);
+    let out = busy.wait_with_output().unwrap();
+    let codes: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("CODE ").map(str::to_string))
+        .collect();
+    assert_eq!(codes.len(), 40, "{codes:?}");
+    assert_eq!(codes[0], "200", "{codes:?}");
+    assert_eq!(codes[39], "401", "{codes:?}");
     let log = a.service_log();
+    assert!(
+        log.contains("client certificate refused now that the CRLs were read again"),
+        "{log}"
+    );
     assert!(log.contains("client certificate CRLs read"), "{log}");
     assert!(log.contains("SIGHUP"), "{log}");
     // The refusals are logged naming the certificates by issuer and SHA-256, never by the
@@ -312,6 +348,17 @@ crl ca2 crls/ca2.crl
     assert!(log.contains("client certificate revoked"), "{log}");
     for name in ["Lê Văn C", "Nguyễn Văn A", "Le Van C"] {
         assert!(!log.contains(name), "{name} in the service log: {log}");
+    }
+    // One `message` per line (the refusal's text is its `detail`): a JSON reader keeps the
+    // last of two keys, and alerts matching "request refused" missed the lines.
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert!(!refused.is_empty(), "{log}");
+    for l in refused {
+        assert_eq!(l.matches("\"message\"").count(), 1, "{l}");
+        assert!(l.contains("\"detail\""), "{l}");
     }
 }
 
@@ -677,4 +724,45 @@ revoke ocspca revoked
     let (s, body) = whoami("revoked");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
+}
+
+/// With several server keys, each signer signs only with the keys its entry names: an
+/// official of the Department of Justice cannot have documents signed with the provincial
+/// People's Committee's key (any signer could, until 2026-12-02: found by an attacker's
+/// reading). A signer that names none is refused at start when there are several keys.
+#[test]
+fn a_signer_signs_only_with_the_server_keys_its_entry_names() {
+    let token = "kyso_test_signer_b";
+    let a = Appliance::start_with(Options {
+        extra: vec![format!(
+            "[[keys]]\nname = \"so-tu-phap\"\nuri = \"pkcs11:token=kyso-dev;object=signer-ec\"\n\n[[api_tokens]]\nname = \"giam-doc.so-tu-phap\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nkeys = [\"so-tu-phap\"]\n",
+            sha256_hex(token.as_bytes())
+        )],
+        ..Default::default()
+    });
+    let b = a.agent_with(None, Some(token.to_string()));
+    let sign = |c: &Client, key: Option<&str>| {
+        let mut body = json!({"format": "cades", "documents": [{"name": "qd.txt", "content": b64(b"Quyet dinh so 7")}]});
+        if let Some(k) = key {
+            body["key"] = json!(k);
+        }
+        c.post_json("/v1/sign", &body)
+    };
+    let r = sign(&b, Some("official-rsa"));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("is not one giam-doc.so-tu-phap signs with"),
+        "{}",
+        r.text()
+    );
+    let r = sign(&b, Some("so-tu-phap"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["signed"], 1, "{}", r.text());
+    // Its only key is the default.
+    assert_eq!(sign(&b, None).status, 200);
+    // The province's signer names its key; the department's is not among its own.
+    let province = a.agent(Who::Token("signer"));
+    assert_eq!(sign(&province, Some("so-tu-phap")).status, 403);
+    assert_eq!(sign(&province, Some("official-rsa")).status, 200);
 }

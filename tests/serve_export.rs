@@ -338,12 +338,25 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
     assert_eq!(other.get("/v1/exports").json()["jobs"], json!([]));
     // The admin sees it (housekeeping) but does not download it: the log holds no read of its.
     let admin = a.agent(Who::Token("admin"));
-    assert_eq!(admin.get(&format!("/v1/exports/{id}")).status, 200);
+    let seen = admin.get(&format!("/v1/exports/{id}"));
+    assert_eq!(seen.status, 200);
     assert_eq!(
         admin.get("/v1/exports").json()["jobs"][0]["id"],
         id.as_str()
     );
     assert_eq!(admin.get(&url).status, 403);
+    // … nor whom it names: of the selection only how it selects, not the citizen's id; the
+    // reason is the owner's to see (an admin read both until 2026-12-02).
+    let j = seen.json();
+    let by = j["selection"]["by"].as_str().unwrap().to_string();
+    assert_eq!(
+        j["selection"].as_object().unwrap().len(),
+        if by == "agency" { 4 } else { 1 },
+        "{j}"
+    );
+    assert_eq!(j["reason"], "(the job's owner sees it)", "{j}");
+    let own = archivist.get(&format!("/v1/exports/{id}")).json();
+    assert_ne!(own["reason"], "(the job's owner sees it)", "{own}");
 
     // E-ARK: the zip as it is; bag verify accepts it, Python's zipfile opens it.
     let r = start(

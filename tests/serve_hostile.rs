@@ -462,6 +462,32 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
         err.contains("limits.validation_secs") && err.contains("request_timeout_secs"),
         "{err}"
     );
+    // Two server keys and a signer that names neither: which one may it use? Refused, as is
+    // a name no [[keys]] entry has.
+    let two = format!(
+        "{base}[[keys]]\nname = \"a\"\nuri = \"pkcs11:token=kyso-dev;object=signer-rsa\"\n[[keys]]\nname = \"b\"\nuri = \"pkcs11:token=kyso-dev;object=signer-ec\"\n[[api_tokens]]\nname = \"s\"\nsha256 = \"{}\"\nroles = [\"signer\"]\n",
+        "ab".repeat(32)
+    );
+    let (code, err) = run(&two, &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("api_tokens[0].keys") && err.contains("name the ones s may sign with"),
+        "{err}"
+    );
+    let (code, err) = run(
+        &format!("{two}keys = [\"c\"]\n"),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("api_tokens[0].keys[0]") && err.contains("no [[keys]] entry is named \"c\""),
+        "{err}"
+    );
+    let (code, err) = run(
+        &format!("{two}keys = [\"b\"]\n"),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 0, "{err}");
     let (code, err) = run(
         &base.replace("key_name = \"k\"", "key_name = \"k\"\nretention = 5"),
         &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],

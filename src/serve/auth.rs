@@ -66,6 +66,9 @@ pub struct Identity {
     pub agency: Option<String>,
     /// The certificates its official may sign with remotely.
     pub signing_certs: Arc<Vec<CertMatch>>,
+    /// The service's keys it may sign with (`keys` in the config); empty: any (the service
+    /// has one key, or the caller no signer role).
+    pub keys: Arc<Vec<String>>,
     /// For the public verifier (no credential): its address, the key of its share of the
     /// validation queue, so that one address cannot take the share of every other citizen.
     pub address: Option<std::net::IpAddr>,
@@ -245,6 +248,21 @@ impl Authenticator {
         }
         let signing: std::collections::BTreeMap<&str, Arc<Vec<CertMatch>>> =
             signing.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        // Every entry of one user signs with the keys any of its entries names.
+        let mut keys: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (name, ks) in cfg
+            .clients
+            .iter()
+            .map(|c| (c.name.as_str(), &c.keys))
+            .chain(cfg.api_tokens.iter().map(|t| (t.name.as_str(), &t.keys)))
+        {
+            let list = keys.entry(name).or_default();
+            list.extend(ks.iter().cloned());
+            list.sort();
+            list.dedup();
+        }
+        let keys: std::collections::BTreeMap<&str, Arc<Vec<String>>> =
+            keys.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         let ident = |user: &str, roles: &[Role], agency: &Option<String>, method| {
             let mut roles = roles.to_vec();
             roles.sort();
@@ -255,6 +273,7 @@ impl Authenticator {
                 method,
                 agency: agency.clone(),
                 signing_certs: signing.get(user).cloned().unwrap_or_default(),
+                keys: keys.get(user).cloned().unwrap_or_default(),
                 address: None,
             })
         };

@@ -386,6 +386,11 @@ pub struct Client {
     /// Certificates the official behind this client signs with remotely (its USB token's).
     #[serde(default)]
     pub signing_certs: Vec<CertId>,
+    /// The service's keys (`[[keys]]` names) it may sign with through `/v1/sign`: required
+    /// for a signer when the service has several keys (one agency's official must not sign
+    /// with another's key).
+    #[serde(default)]
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -399,6 +404,9 @@ pub struct ApiToken {
     pub agency: Option<String>,
     #[serde(default)]
     pub signing_certs: Vec<CertId>,
+    /// As for `[[clients]]`.
+    #[serde(default)]
+    pub keys: Vec<String>,
 }
 
 /// A certificate named in the config: `{ sha256 = "…" }` or `{ subject = "…", issuer = "…" }`.
@@ -804,6 +812,43 @@ impl Config {
             user(&at, &t.name, &t.roles, t.agency.as_deref(), &mut users)?;
             for (j, s) in t.signing_certs.iter().enumerate() {
                 signing_cert(&format!("{at}.signing_certs[{j}]"), s)?;
+            }
+        }
+        // Which server keys each signer may use: named keys only, and with several keys,
+        // every signer names its own.
+        let entries = self
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("clients[{i}]"), &c.name, &c.roles, &c.keys))
+            .chain(
+                self.api_tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("api_tokens[{i}]"), &t.name, &t.roles, &t.keys)),
+            );
+        let mut named: std::collections::BTreeSet<&str> = Default::default();
+        let mut signers: Vec<(String, &str)> = Vec::new();
+        for (at, name, roles, keys) in entries {
+            for (j, k) in keys.iter().enumerate() {
+                if !self.keys.iter().any(|x| &x.name == k) {
+                    return Err(bad(
+                        &format!("{at}.keys[{j}]"),
+                        format!("no [[keys]] entry is named {k:?}"),
+                    ));
+                }
+                named.insert(name.as_str());
+            }
+            if roles.contains(&Role::Signer) {
+                signers.push((at, name.as_str()));
+            }
+        }
+        if self.keys.len() > 1 {
+            if let Some((at, name)) = signers.iter().find(|(_, n)| !named.contains(n)) {
+                return Err(bad(
+                    &format!("{at}.keys"),
+                    format!("the service has {} keys: name the ones {name} may sign with (keys = [\"…\"]); none is given to every signer", self.keys.len()),
+                ));
             }
         }
         Ok(())

@@ -376,10 +376,17 @@ impl Exports {
     }
 
     fn run(&self, id: &str, store: &Store, tsa: Option<&Arc<kyso_signer::tsp::Tsa>>) {
-        let Some(job) = self.lock().jobs.get(id).cloned() else {
-            return;
+        // Taken and marked running under one lock: a DELETE between the two saw it queued,
+        // removed it and its files, and the export then ran anyway, leaving a package no job
+        // names (found by an attacker's reading, 2026-12-02).
+        let job = {
+            let mut g = self.lock();
+            let Some(j) = g.jobs.get_mut(id) else {
+                return;
+            };
+            j.state = State::Running { done: 0, total: 0 };
+            j.clone()
         };
-        self.set(id, |j| j.state = State::Running { done: 0, total: 0 });
         if let Err(e) = self.save(id) {
             tracing::error!(job = id, error = %e, "export job file not written");
         }

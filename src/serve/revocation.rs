@@ -18,6 +18,9 @@ pub struct ClientRevocation {
     crls: RwLock<Arc<Vec<Crl>>>,
     fetcher: Option<Arc<kyso_verify::fetch::Fetcher>>,
     mode: config::ClientRevocation,
+    /// How many times the CRLs were read again: each open connection judges its certificate
+    /// anew when it moves.
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 /// Every CRL in `paths`: a file must hold one; in a directory, files that are not CRLs are
@@ -70,7 +73,13 @@ impl ClientRevocation {
                 .client_ocsp
                 .then(|| Arc::new(kyso_verify::fetch::Fetcher::new())),
             mode: cfg.server.client_revocation,
+            generation: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Told each time the CRLs are read again.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// Read the CRLs again. On an error the CRLs read before stay in use.
@@ -78,6 +87,7 @@ impl ClientRevocation {
         let crls = read_crls(&self.paths)?;
         let n = crls.len();
         *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
+        self.generation.send_modify(|g| *g += 1);
         Ok(n)
     }
 

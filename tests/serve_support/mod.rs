@@ -263,7 +263,7 @@ min_free_mib = 1
         // The official behind the signer credentials signs remotely with the demo token's EC
         // certificate (its "USB token").
         let signing = format!(
-            "signing_certs = [{{ sha256 = \"{}\" }}]\n",
+            "signing_certs = [{{ sha256 = \"{}\" }}]\nkeys = [\"official-rsa\"]\n",
             pem_sha256(&demo.path().join("signer-ec.pem"))
         );
         for (i, r) in ROLES.iter().enumerate() {

@@ -161,6 +161,32 @@ fn admin(id: &Identity) -> bool {
     id.roles.contains(&Role::Admin)
 }
 
+/// A job as `caller` may see it: an admin sees other archivists' jobs to run the service, not
+/// the citizens they name — a selection's code or subject (personal ids), the reason, and a
+/// failure's text (which names records' codes) are for the job's owner (found by an
+/// attacker's reading, 2026-12-02).
+fn view(j: Job, caller: &str) -> JobView {
+    let own = j.user == caller;
+    let mut v = JobView::from(j);
+    if !own {
+        if let Some(by) = v.selection.get("by").cloned() {
+            let mut shown = serde_json::Map::new();
+            shown.insert("by".into(), by);
+            for k in ["agency", "from", "to"] {
+                if let Some(x) = v.selection.get(k) {
+                    shown.insert(k.into(), x.clone());
+                }
+            }
+            v.selection = serde_json::Value::Object(shown);
+        }
+        v.reason = "(the job's owner sees it)".into();
+        if v.error.is_some() {
+            v.error = Some("(the job's owner sees it)".into());
+        }
+    }
+    v
+}
+
 fn no_job() -> ApiError {
     ApiError::not_found("no such export job")
 }
@@ -283,7 +309,7 @@ pub async fn list_exports(
         jobs: ex
             .list(&id.user, admin(&id))
             .into_iter()
-            .map(JobView::from)
+            .map(|j| view(j, &id.user))
             .collect(),
     }))
 }
@@ -304,7 +330,7 @@ pub async fn get_export(
         return Err(no_job());
     };
     ex.get(&job, &id.user, admin(&id))
-        .map(|j| Json(j.into()))
+        .map(|j| Json(view(j, &id.user)))
         .ok_or_else(no_job)
 }
 

@@ -119,7 +119,8 @@ fn text_field(name: &str, v: &Option<String>) -> ApiResult<()> {
 #[utoipa::path(post, path = "/v1/sign", operation_id = "sign", tag = "signing",
     request_body = SignRequest,
     responses((status = 200, body = SignResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "the caller lacks the signer role, or the key is not one its entry names (keys)", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn sign(
     State(st): State<Shared>,
@@ -137,17 +138,25 @@ pub async fn sign(
     if req.format == Format::Pades && req.attached {
         return Err(ApiError::bad("attached is for format cades"));
     }
+    // The keys this caller may sign with (`keys` of its entry; none named: every key, which
+    // the configuration allows only when the service has one).
+    let allowed: Vec<&String> = st
+        .keys
+        .keys()
+        .filter(|k| id.keys.is_empty() || id.keys.contains(k))
+        .collect();
     let key = match &req.key {
+        Some(k) if st.keys.contains_key(k) && !allowed.contains(&k) => {
+            return Err(ApiError::forbidden(format!(
+                "key {k:?} is not one {} signs with (keys in its configuration entry)",
+                id.user
+            )))
+        }
         Some(k) => st.keys.get(k),
-        None if st.keys.len() == 1 => st.keys.values().next(),
+        None if allowed.len() == 1 => st.keys.get(allowed[0]),
         None => None,
     }
-    .ok_or_else(|| {
-        ApiError::bad(format!(
-            "key: one of {:?}",
-            st.keys.keys().collect::<Vec<_>>()
-        ))
-    })?;
+    .ok_or_else(|| ApiError::bad(format!("key: one of {allowed:?}")))?;
     let tsa = match req.level {
         Level::BB => None,
         Level::BT => Some(
