@@ -59,6 +59,46 @@ impl Setup {
         self.kyso(&a)
     }
 
+    /// Three records, a backup (its path), two more records: a backup older than the log.
+    fn backup_then_two_more(&self, a: &Path) -> PathBuf {
+        for i in 0..3 {
+            assert_eq!(self.put(&format!("001099012345.R{i}"), a, &[]).code, 0);
+        }
+        let backup = self.demo.path().join("backup");
+        let r = self.kyso(&[
+            "backup",
+            "--to",
+            backup.to_str().unwrap(),
+            "--user",
+            "quantri",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for i in 3..5 {
+            assert_eq!(self.put(&format!("001099012345.R{i}"), a, &[]).code, 0);
+        }
+        backup
+    }
+
+    /// `kyso restore` of `backup` into `to`.
+    fn restore(&self, backup: &Path, to: &Path) {
+        let r: Run = self
+            .demo
+            .cmd()
+            .args([
+                "restore",
+                "--from",
+                backup.to_str().unwrap(),
+                "--user",
+                "quantri",
+                "--db",
+            ])
+            .arg(to)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+
     /// The last signed checkpoint, kept outside the database directory.
     fn state(&self) -> PathBuf {
         self.demo.path().join("checkpoint-state")
@@ -1246,42 +1286,13 @@ fn backup_is_a_real_copy_that_survives_the_disk_and_restores() {
 fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
     let s = Setup::new();
     let a = s.signed("a.pdf", "giay-phep.pdf");
-    for i in 0..3 {
-        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
-    }
-    let backup = s.demo.path().join("backup");
-    let r = s.kyso(&[
-        "backup",
-        "--to",
-        backup.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    for i in 3..5 {
-        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
-    }
+    let backup = s.backup_then_two_more(&a);
     let r = s.checkpoint();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("\n6\n"), "{}", r.stdout);
     // The archive is replaced by the older backup: it knows nothing of the checkpoint of 6.
     std::fs::remove_dir_all(&s.db).unwrap();
-    let r: Run = s
-        .demo
-        .cmd()
-        .args([
-            "restore",
-            "--from",
-            backup.to_str().unwrap(),
-            "--user",
-            "quantri",
-            "--db",
-        ])
-        .arg(&s.db)
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.restore(&backup, &s.db);
     let r = s.checkpoint();
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(
@@ -1371,21 +1382,7 @@ fn a_checkpoint_planted_in_the_database_never_reaches_the_state_file() {
     use base64::Engine;
     let s = Setup::new();
     let a = s.signed("a.pdf", "giay-phep.pdf");
-    for i in 0..3 {
-        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
-    }
-    let backup = s.demo.path().join("backup");
-    let r = s.kyso(&[
-        "backup",
-        "--to",
-        backup.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    for i in 3..5 {
-        assert_eq!(s.put(&format!("001099012345.R{i}"), &a, &[]).code, 0);
-    }
+    let backup = s.backup_then_two_more(&a);
     assert_eq!(s.checkpoint().code, 0);
     assert_eq!(s.put("001099012345.R5", &a, &[]).code, 0);
     use kyso_archive::Archive;
@@ -1393,22 +1390,7 @@ fn a_checkpoint_planted_in_the_database_never_reaches_the_state_file() {
     let n = size_of(&s.db);
     // The fork: the backup, with other records until it is as long.
     let fork = s.demo.path().join("fork");
-    let r: Run = s
-        .demo
-        .cmd()
-        .args([
-            "restore",
-            "--from",
-            backup.to_str().unwrap(),
-            "--user",
-            "quantri",
-            "--db",
-        ])
-        .arg(&fork)
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.restore(&backup, &fork);
     let mut i = 0;
     while size_of(&fork) < n {
         let ca = s.demo.ca_pem();

@@ -242,9 +242,14 @@ impl Setup {
     }
 
     fn export(&self, out: &Path, extra: &[&str]) -> Run {
+        self.export_from(&self.db, out, extra)
+    }
+
+    /// [`Setup::export`] of the archive at `db`.
+    fn export_from(&self, db: &Path, out: &Path, extra: &[&str]) -> Run {
         let mut c = self.demo.cmd();
         c.args(["export", "--db"])
-            .arg(&self.db)
+            .arg(db)
             .arg("--out")
             .arg(out)
             .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
@@ -1227,17 +1232,7 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
     kyso_archive::ingest(&ar, &s.demo.validator(), permit(0, signed)).unwrap();
     let before = ar.size();
     drop(ar);
-    let mut c = s.demo.cmd();
-    c.args(["export", "--db"])
-        .arg(&other)
-        .arg("--out")
-        .arg(&bag)
-        .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
-        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
-        .arg(s.demo.path().join("checkpoint-state"))
-        .args(["--tsa-key", TSA_KEY, "--pin-file"])
-        .arg(s.demo.pin_file());
-    let r: Run = c.output().unwrap().into();
+    let r = s.export_from(&other, &bag, &[]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
         r.stderr.contains("was begun on another archive"),
