@@ -158,4 +158,62 @@ fn fake_revision_ends_in_a_later_update_hide_no_earlier_dss() {
             r.stdout
         );
     }
+    // The archivist's DSS revision (unsigned: the file cut before its document time-stamp),
+    // then an update placing the week-old CRL under the number of the revoking CRL's stream,
+    // the DSS that names it left as it was. The first fix read each DSS dictionary once, by
+    // where it lies, and so never read the earlier revision's CRL under that number
+    // (TOTAL-PASSED; found by a review of the fix). Each revision's entries are looked up in
+    // that revision.
+    let lta = std::fs::read(root.join("dss-revoking-crl-under-doc-timestamp/doc.pdf")).unwrap();
+    let ends: Vec<usize> = lta
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| w == b"%%EOF\n")
+        .map(|(i, _)| i + 6)
+        .collect();
+    let cut = dir.path().join("cut.pdf");
+    std::fs::write(&cut, &lta[..ends[2]]).unwrap();
+    let relisted = dir.path().join("relisted.pdf");
+    let st = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("relist")
+        .arg(&cut)
+        .arg(&relisted)
+        .arg("15")
+        .arg(root.join("dss-update-drops-revoking-crl/doc.pdf"))
+        .arg("24")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // One update whose DSS arrays are five 60 MiB zlib bombs and 10,000 references, then a
+    // thousand empty cross-reference sections: each a revision whose DSS is read again. The
+    // first fix walked every entry in every revision once the bombs had spent the budget
+    // (121 s, debug); the release before it read only the newest 256 revisions, missed the
+    // revoking CRL and said INDETERMINATE. Each document now looks at 200,000 entries at
+    // most and tries a stream its budget could not decode once.
+    let views = dir.path().join("views.pdf");
+    let st = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("views")
+        .arg(root.join("dss-update-drops-revoking-crl/doc.pdf"))
+        .arg(&views)
+        .args(["1000", "10000", "5"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for f in [&cut, &relisted, &views] {
+        let (r, j) = verify(&[
+            f.display().to_string(),
+            "--trust".into(),
+            root.join("pki/root.pem").display().to_string(),
+            "--offline".into(),
+        ]);
+        assert_eq!(
+            (&j["indication"], &j["subindication"]),
+            (&"TOTAL-FAILED".into(), &"REVOKED".into()),
+            "{}: {}",
+            f.display(),
+            r.stdout
+        );
+    }
 }

@@ -848,16 +848,14 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
                 .and_then(|b| checkpoint::public_key_der(&b));
             let signer = o.log_keys.iter().find(|k| checkpoint::key_id_der(k) == id);
             if carried.as_ref().ok() != signer {
+                let (en, vi) = match carried {
+                    Err(e) => (e.clone(), e),
+                    Ok(_) => ("another key".to_string(), "khóa khác".to_string()),
+                };
                 r.problems.push(problem(
                     "checkpoint",
-                    format!(
-                        "log/log-key.pem is not the log key that signed the checkpoint ({})",
-                        carried.err().unwrap_or_else(|| "another key".into())
-                    ),
-                    format!(
-                        "log/log-key.pem không phải khóa nhật ký đã ký điểm kiểm tra ({})",
-                        "khóa khác"
-                    ),
+                    format!("log/log-key.pem is not the log key that signed the checkpoint ({en})"),
+                    format!("log/log-key.pem không phải khóa nhật ký đã ký điểm kiểm tra ({vi})"),
                 ));
             }
         }

@@ -90,7 +90,17 @@ impl Archive {
         let root = if size == now {
             root_now
         } else {
-            self.root(size)?
+            // The past root from the stored nodes, proved consistent with the whole log's:
+            // nodes `root(now)` never reads could have been changed by someone writing to
+            // the database.
+            let r = self.root(size)?;
+            let proof = self.consistency_proof(size, now)?;
+            if !merkle::verify_consistency(size, now, &proof, &r, &root_now) {
+                return Err(refuse(format!(
+                    "the log's first {size} entries do not match the whole log's tree: refusing to sign them"
+                )));
+            }
+            r
         };
         let spki = der::Encode::to_der(s.key.public_key_info())
             .map_err(|e| refuse(format!("the log key's public key: {e}")))?;
@@ -167,9 +177,10 @@ impl Archive {
             _ => {}
         }
         let mut b = WriteBatch::default();
-        if self.stored_checkpoint(size)?.is_none() {
-            b.put_cf(self.cf(CF_CHECKPOINTS)?, u64_key(size), note.as_bytes());
-        }
+        // Stored, replacing a note at this size that did not verify with this key over this
+        // root (a planted one: left there, every audit would fail on it; `audit verify` run
+        // before this signature names it).
+        b.put_cf(self.cf(CF_CHECKPOINTS)?, u64_key(size), note.as_bytes());
         if size >= db_size {
             b.put_cf(self.cf(CF_META)?, META_SIGNED, u64_key(size));
             b.put_cf(self.cf(CF_META)?, META_SIGNED_ROOT, root);

@@ -210,7 +210,9 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
                 // A renewal is made after what it covers: one dated earlier moves the time
                 // the tokens before it are relied on back (a back-dated renewal by a TSA of
                 // the forger's own would have an expired TSA judged when it was still good).
-                if let Some(prev) = previous.filter(|p| t.gen_time < *p) {
+                // Two TSAs' clocks may differ by their accuracy: a minute is allowed.
+                let slack = std::time::Duration::from_secs(60);
+                if let Some(prev) = previous.filter(|p| t.gen_time + slack < *p) {
                     r.problems.push(problem(
                         format!(
                             "time-stamp {name} is dated {}, before the time-stamp it renews ({}): a renewal is made after what it covers",

@@ -66,9 +66,9 @@ pub struct Identity {
     pub agency: Option<String>,
     /// The certificates its official may sign with remotely.
     pub signing_certs: Arc<Vec<CertMatch>>,
-    /// The service's keys it may sign with (`keys` in the config); empty: any (the service
-    /// has one key, or the caller no signer role).
-    pub keys: Arc<Vec<String>>,
+    /// The service's keys it may sign with (`keys` in the config); `None`: any (its entries
+    /// name none: the service has one key, or the caller no signer role).
+    pub keys: Option<Arc<Vec<String>>>,
     /// For the public verifier (no credential): its address, the key of its share of the
     /// validation queue, so that one address cannot take the share of every other citizen.
     pub address: Option<std::net::IpAddr>,
@@ -256,6 +256,7 @@ impl Authenticator {
             .map(|c| (c.name.as_str(), &c.keys))
             .chain(cfg.api_tokens.iter().map(|t| (t.name.as_str(), &t.keys)))
         {
+            let Some(ks) = ks else { continue };
             let list = keys.entry(name).or_default();
             list.extend(ks.iter().cloned());
             list.sort();
@@ -273,7 +274,7 @@ impl Authenticator {
                 method,
                 agency: agency.clone(),
                 signing_certs: signing.get(user).cloned().unwrap_or_default(),
-                keys: keys.get(user).cloned().unwrap_or_default(),
+                keys: keys.get(user).cloned(),
                 address: None,
             })
         };

@@ -386,11 +386,11 @@ pub struct Client {
     /// Certificates the official behind this client signs with remotely (its USB token's).
     #[serde(default)]
     pub signing_certs: Vec<CertId>,
-    /// The service's keys (`[[keys]]` names) it may sign with through `/v1/sign`: required
-    /// for a signer when the service has several keys (one agency's official must not sign
-    /// with another's key).
-    #[serde(default)]
-    pub keys: Vec<String>,
+    /// The service's keys (`[[keys]]` names) it may sign with through `/v1/sign` (`[]`:
+    /// none, for an official who signs only remotely with a USB token): required for a signer
+    /// when the service has several keys (one agency's official must not sign with another's
+    /// key).
+    pub keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -405,8 +405,7 @@ pub struct ApiToken {
     #[serde(default)]
     pub signing_certs: Vec<CertId>,
     /// As for `[[clients]]`.
-    #[serde(default)]
-    pub keys: Vec<String>,
+    pub keys: Option<Vec<String>>,
 }
 
 /// A certificate named in the config: `{ sha256 = "…" }` or `{ subject = "…", issuer = "…" }`.
@@ -830,14 +829,16 @@ impl Config {
         let mut named: std::collections::BTreeSet<&str> = Default::default();
         let mut signers: Vec<(String, &str)> = Vec::new();
         for (at, name, roles, keys) in entries {
-            for (j, k) in keys.iter().enumerate() {
+            if keys.is_some() {
+                named.insert(name.as_str());
+            }
+            for (j, k) in keys.iter().flatten().enumerate() {
                 if !self.keys.iter().any(|x| &x.name == k) {
                     return Err(bad(
                         &format!("{at}.keys[{j}]"),
                         format!("no [[keys]] entry is named {k:?}"),
                     ));
                 }
-                named.insert(name.as_str());
             }
             if roles.contains(&Role::Signer) {
                 signers.push((at, name.as_str()));
@@ -847,7 +848,7 @@ impl Config {
             if let Some((at, name)) = signers.iter().find(|(_, n)| !named.contains(n)) {
                 return Err(bad(
                     &format!("{at}.keys"),
-                    format!("the service has {} keys: name the ones {name} may sign with (keys = [\"…\"]); none is given to every signer", self.keys.len()),
+                    format!("the service has {} keys: name the ones {name} may sign with (keys = [\"…\"], or [] for none); none is given to every signer", self.keys.len()),
                 ));
             }
         }

@@ -381,7 +381,11 @@ impl Exports {
         // names (found by an attacker's reading, 2026-12-02).
         let job = {
             let mut g = self.lock();
-            let Some(j) = g.jobs.get_mut(id) else {
+            let Some(j) = g
+                .jobs
+                .get_mut(id)
+                .filter(|j| matches!(j.state, State::Queued))
+            else {
                 return;
             };
             j.state = State::Running { done: 0, total: 0 };

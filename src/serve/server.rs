@@ -558,6 +558,8 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         }
                     };
                     let chain = peer_chain(&tls);
+                    // Told of every reading of the CRLs from before this judgement on.
+                    let generation = state.auth.revocation.as_ref().map(|r| r.subscribe());
                     let cert = client_certificate(&state, chain.clone()).await;
                     if let PeerCert::Refused(why) = &cert {
                         tracing::warn!(peer = %peer, reason = %why, "client certificate refused");
@@ -567,10 +569,8 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     // A connection kept busy keeps its certificate's judgement: judged again
                     // each time the CRLs are read, it is closed (after its request in flight)
                     // once that certificate is refused.
-                    let stop = match (&state.auth.revocation, chain) {
-                        (Some(r), Some(chain)) if known => {
-                            rejudged(&state, r.subscribe(), chain, stop, peer)
-                        }
+                    let stop = match (generation, chain) {
+                        (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
                         _ => stop,
                     };
                     serve_connection(&http, Lingering::new(tls), svc, stop).await;
@@ -1105,7 +1105,7 @@ fn admit(
             method: "none",
             agency: None,
             signing_certs: Arc::new(Vec::new()),
-            keys: Arc::new(Vec::new()),
+            keys: Some(Arc::new(Vec::new())),
             address: Some(address_key(conn.peer.ip())),
         })),
         other => other,

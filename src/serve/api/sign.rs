@@ -138,12 +138,12 @@ pub async fn sign(
     if req.format == Format::Pades && req.attached {
         return Err(ApiError::bad("attached is for format cades"));
     }
-    // The keys this caller may sign with (`keys` of its entry; none named: every key, which
+    // The keys this caller may sign with (`keys` of its entries; none said: every key, which
     // the configuration allows only when the service has one).
     let allowed: Vec<&String> = st
         .keys
         .keys()
-        .filter(|k| id.keys.is_empty() || id.keys.contains(k))
+        .filter(|k| id.keys.as_ref().is_none_or(|ks| ks.contains(k)))
         .collect();
     let key = match &req.key {
         Some(k) if st.keys.contains_key(k) && !allowed.contains(&k) => {

@@ -79,9 +79,16 @@ fn place(doc: &Document<'_>, r: ObjRef) -> Place {
     (r, e, stm)
 }
 
-/// What has been read already, by where the revision placed it, so that each catalog, DSS,
-/// array and stream is read once however many revisions name it; and decoded contents (by
-/// hash), so that each item is parsed once.
+/// Most DSS entries looked at in the revisions of one document (each revision's arrays are
+/// walked again, since an update may place other streams under the same numbers): an
+/// update of a thousand empty sections behind a DSS of ten thousand entries must not cost
+/// ten million lookups. Signed revisions are read first, each with its own count.
+const MAX_LOOKUPS: usize = 200_000;
+
+/// What has been read already. Objects are parsed once by where the revision placed them (the
+/// same bytes); each revision's entries are looked up again in that revision (an update can
+/// place another stream under a number an earlier DSS names, and must not hide the earlier
+/// one); each stream is read once per key by where it is, each content parsed once per key.
 #[derive(Default)]
 struct Seen {
     /// Cross-reference sections whose revision was read (a revision's chain is the same
@@ -89,10 +96,12 @@ struct Seen {
     sections: HashSet<usize>,
     /// Catalogs, with the DSS each names.
     catalogs: HashMap<Place, Option<Object>>,
-    /// DSS dictionaries and arrays given by reference.
-    objects: HashSet<Place>,
-    streams: HashSet<Place>,
-    contents: HashSet<Vec<u8>>,
+    /// DSS dictionaries and arrays given by reference, as parsed.
+    objects: HashMap<Place, Option<Object>>,
+    /// Arrays whose entries past MAX_ENTRIES were counted as left out.
+    counted: HashSet<(Place, Option<Place>, &'static str)>,
+    streams: HashSet<(Place, &'static str)>,
+    contents: HashSet<(Vec<u8>, &'static str)>,
 }
 
 /// The validation data of every revision's DSS, each item once. A later revision cannot take
@@ -109,6 +118,7 @@ pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) ->
     let mut out = Dss::default();
     let mut seen = Seen::default();
     for doc in docs {
+        let mut budget = Budget::new();
         for k in 0..doc.sections().len() {
             if kyso_pdf::stop::stopped() {
                 return out; // no verdict: the caller discards the report
@@ -128,7 +138,17 @@ pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) ->
                     Err(_) => continue,
                 }
             };
-            read_into(rev, &mut out, &mut seen);
+            if !read_into(rev, &mut out, &mut seen, &mut budget) {
+                out.skip(
+                    None,
+                    1,
+                    format!(
+                        "the DSS of {} earlier revisions, past the first {MAX_LOOKUPS} entries looked at",
+                        doc.sections().len() - k
+                    ),
+                );
+                break;
+            }
         }
     }
     out
@@ -138,132 +158,158 @@ pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) ->
 /// a missing piece only means less evidence).
 pub fn read(doc: &Document<'_>) -> Dss {
     let mut out = Dss::default();
-    read_into(doc, &mut out, &mut Seen::default());
+    read_into(doc, &mut out, &mut Seen::default(), &mut Budget::new());
     out
 }
 
-fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen) {
+/// What one document may still spend on its revisions' DSS.
+struct Budget {
+    /// Entries it may still look at.
+    lookups: usize,
+    /// Streams its decoding budget could not decode: not tried again in its other revisions
+    /// (another document, with a budget of its own, may).
+    failed: HashSet<Place>,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            lookups: MAX_LOOKUPS,
+            failed: HashSet::new(),
+        }
+    }
+}
+
+/// Read the DSS of `doc` into `out`; false once the budget's lookups are spent (the rest not
+/// read).
+fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen, budget: &mut Budget) -> bool {
     let catalog = place(doc, doc.root());
-    let dss = match seen.catalogs.get(&catalog) {
-        // The same catalog: a DSS it gives inline was read with it; one it names by
-        // reference is looked up again (this revision may place another object there).
-        Some(Some(Object::Ref(r))) => Object::Ref(*r),
-        Some(_) => return,
-        None => {
-            let named = doc
-                .dict(doc.root())
+    let named = seen
+        .catalogs
+        .entry(catalog)
+        .or_insert_with(|| {
+            doc.dict(doc.root())
                 .ok()
-                .and_then(|root| root.get("DSS").cloned());
-            seen.catalogs.insert(catalog, named.clone());
-            match named {
-                Some(d) => d,
-                None => return,
+                .and_then(|root| root.get("DSS").cloned())
+        })
+        .clone();
+    // An object given by reference, parsed once where this revision places it.
+    let parsed = |o: Object, seen: &mut Seen| -> (Option<Place>, Option<Object>) {
+        match o {
+            Object::Ref(r) => {
+                let at = place(doc, r);
+                let got = seen
+                    .objects
+                    .entry(at)
+                    .or_insert_with(|| doc.get(r).ok())
+                    .clone();
+                (Some(at), got)
             }
+            other => (None, Some(other)),
         }
     };
-    let dss_at = dss.as_ref().map(|r| place(doc, r));
-    if dss_at.as_ref().is_some_and(|p| seen.objects.contains(p)) {
-        return;
-    }
-    let Some(dss) = doc.resolve(&dss).ok() else {
-        return;
+    let Some(named) = named else { return true };
+    let (dss_at, dss) = parsed(named, seen);
+    let Some(Object::Dict(dss)) = dss else {
+        return true;
     };
-    let Some(dss) = dss.as_dict() else { return };
     // Each entry is decoded within the document's decoding budget and parsed at once: a
     // compression bomb in the DSS ends the reading, not the process. What a spent budget
     // left unread is not marked read: another document (a signed revision, with a budget of
     // its own) may read it.
-    let mut complete = true;
-    let mut each = |key: &str, f: &mut dyn FnMut(&[u8]) -> bool| {
-        let array_at = dss.get(key).and_then(Object::as_ref).map(|r| place(doc, r));
-        if array_at.as_ref().is_some_and(|p| seen.objects.contains(p)) {
-            return;
-        }
-        let list = dss
-            .get(key)
-            .and_then(|a| doc.resolve(a).ok())
-            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
-            .unwrap_or_default();
-        if list.len() > MAX_ENTRIES {
+    let mut each = |key: &'static str, f: &mut dyn FnMut(&[u8]) -> bool| -> bool {
+        let Some(v) = dss.get(key).cloned() else {
+            return true;
+        };
+        let (array_at, list) = parsed(v, seen);
+        let list: Vec<Object> = match list {
+            Some(Object::Array(a)) => a,
+            _ => return true,
+        };
+        // What is left out of an array is counted once, however many revisions name it.
+        let first = seen
+            .counted
+            .insert((dss_at.unwrap_or(catalog), array_at, key));
+        if list.len() > MAX_ENTRIES && first {
             out.skip(
                 None,
                 list.len() - MAX_ENTRIES,
                 format!("/{key} beyond the first {MAX_ENTRIES}"),
             );
         }
-        let mut read_all = true;
         for o in list.iter().take(MAX_ENTRIES) {
-            let at = o.as_ref().map(|r| place(doc, r));
-            if at.as_ref().is_some_and(|p| seen.streams.contains(p)) {
+            if budget.lookups == 0 {
+                return false;
+            }
+            budget.lookups -= 1;
+            let Some(r) = o.as_ref() else {
+                if first {
+                    out.skip(None, 1, format!("a /{key} entry that is not a stream"));
+                }
+                continue;
+            };
+            let at = place(doc, r);
+            if seen.streams.contains(&(at, key)) || budget.failed.contains(&at) {
                 continue;
             }
-            let Ok(Object::Stream(s)) = doc.resolve(o) else {
-                out.skip(at, 1, format!("a /{key} entry that is not a stream"));
+            let Ok(Object::Stream(s)) = doc.get(r) else {
+                out.skip(Some(at), 1, format!("a /{key} entry that is not a stream"));
+                seen.streams.insert((at, key));
                 continue;
             };
             let b = match doc.decode(&s) {
                 Ok(b) => b,
                 Err(e @ (PdfError::Limit(_) | PdfError::Stopped)) => {
-                    // The document's decoding budget is spent: nothing more is decoded.
-                    let left = list.iter().take(MAX_ENTRIES).filter(|o| {
-                        !o.as_ref()
-                            .is_some_and(|r| seen.streams.contains(&place(doc, r)))
-                    });
-                    for o in left {
-                        out.skip(o.as_ref().map(|r| place(doc, r)), 1, format!("/{key}: {e}"));
-                    }
-                    read_all = false;
-                    break;
+                    // The budget is spent (or this stream is over its limit): left unread,
+                    // not marked read.
+                    out.skip(Some(at), 1, format!("/{key}: {e}"));
+                    budget.failed.insert(at);
+                    continue;
                 }
                 Err(e) => {
-                    out.skip(at, 1, format!("a /{key} entry that does not decode ({e})"));
+                    out.skip(
+                        Some(at),
+                        1,
+                        format!("a /{key} entry that does not decode ({e})"),
+                    );
+                    seen.streams.insert((at, key));
                     continue;
                 }
             };
-            if let Some(p) = at {
-                seen.streams.insert(p);
-                out.unskip(&p);
-            }
+            seen.streams.insert((at, key));
+            out.unskip(&at);
             if b.len() > MAX_ENTRY {
                 out.skip(
-                    at,
+                    Some(at),
                     1,
                     format!("a /{key} entry over {} MiB", MAX_ENTRY >> 20),
                 );
             } else if seen
                 .contents
-                .insert(crate::crypto::Hash::Sha256.digest(&[&b]))
+                .insert((crate::crypto::Hash::Sha256.digest(&[&b]), key))
                 && !f(&b)
             {
-                out.skip(at, 1, format!("a /{key} entry that does not parse"));
+                out.skip(Some(at), 1, format!("a /{key} entry that does not parse"));
             }
         }
-        match array_at {
-            Some(p) if read_all => {
-                seen.objects.insert(p);
-            }
-            _ => {}
-        }
-        complete &= read_all;
+        true
     };
     let mut certs = Vec::new();
     let mut crls = Vec::new();
     let mut ocsps = Vec::new();
-    each("Certs", &mut |b| match Cert::from_ber(b) {
+    let done = each("Certs", &mut |b| match Cert::from_ber(b) {
         Ok(c) => {
             certs.push(Arc::new(c));
             true
         }
         Err(_) => false,
-    });
-    each("CRLs", &mut |b| match Crl::from_ber(b) {
+    }) && each("CRLs", &mut |b| match Crl::from_ber(b) {
         Ok(c) => {
             crls.push(c);
             true
         }
         Err(_) => false,
-    });
-    each("OCSPs", &mut |b| match Ocsp::from_response(b) {
+    }) && each("OCSPs", &mut |b| match Ocsp::from_response(b) {
         Ok(o) => {
             ocsps.push(o);
             true
@@ -273,16 +319,7 @@ fn read_into(doc: &Document<'_>, out: &mut Dss, seen: &mut Seen) {
     out.certs.extend(certs);
     out.crls.extend(crls);
     out.ocsps.extend(ocsps);
-    match dss_at {
-        Some(p) if complete => {
-            seen.objects.insert(p);
-        }
-        // A DSS given inline is read again with its catalog from another document.
-        None if !complete => {
-            seen.catalogs.remove(&catalog);
-        }
-        _ => {}
-    }
+    done
 }
 
 #[cfg(test)]
