@@ -80,9 +80,8 @@ impl Setup {
     }
 
     /// `kyso restore` of `backup` into `to`.
-    fn restore(&self, backup: &Path, to: &Path) {
-        let r: Run = self
-            .demo
+    fn restore_run(&self, backup: &Path, to: &Path) -> Run {
+        self.demo
             .cmd()
             .args([
                 "restore",
@@ -95,7 +94,12 @@ impl Setup {
             .arg(to)
             .output()
             .unwrap()
-            .into();
+            .into()
+    }
+
+    /// [`Setup::restore_run`], which must succeed.
+    fn restore(&self, backup: &Path, to: &Path) {
+        let r = self.restore_run(backup, to);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
 
@@ -1250,22 +1254,7 @@ fn backup_is_a_real_copy_that_survives_the_disk_and_restores() {
     assert_eq!(r.json()["tree_size"], leaf + 1);
     // Restored into a new directory: it opens, audits, serves the documents, and logs the
     // restore.
-    let restore = |to: &Path| -> Run {
-        s.demo
-            .cmd()
-            .args([
-                "restore",
-                "--from",
-                backup.to_str().unwrap(),
-                "--user",
-                "quantri",
-                "--db",
-            ])
-            .arg(to)
-            .output()
-            .unwrap()
-            .into()
-    };
+    let restore = |to: &Path| -> Run { s.restore_run(&backup, to) };
     let r = restore(&s.db);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(audit(&s.db).code, 0);
