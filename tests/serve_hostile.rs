@@ -1539,3 +1539,48 @@ fn a_batch_past_its_deadline_stops_signing_when_its_request_is_gone() {
         settled - before
     );
 }
+
+/// A client that pipelines requests for the largest public answer and never reads: its
+/// connection held the answers' memory and a connection slot forever (still open after 240 s:
+/// found by an attacker's reading, 2026-12-02). An answer the client reads nothing of for a
+/// request's deadline (here 3 s) is given up and the connection closed.
+#[test]
+fn a_client_that_never_reads_its_answers_loses_its_connection() {
+    let a = hostile_appliance();
+    let mut s = tls(&a);
+    let one = format!(
+        "GET /v1/openapi.json HTTP/1.1\r\nhost: localhost:{}\r\n\r\n",
+        a.port()
+    );
+    let size = a.agent(Who::Anonymous).get("/v1/openapi.json").text().len();
+    let n = 300;
+    s.write_all(one.repeat(n).as_bytes()).unwrap();
+    s.flush().unwrap();
+    // Read nothing for longer than the deadline, then all there is.
+    std::thread::sleep(Duration::from_secs(8));
+    let mut got = 0usize;
+    let mut b = vec![0u8; 1 << 16];
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        match s.read(&mut b) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(
+        got < n * size / 2,
+        "{got} bytes of {} answered to a client that read nothing for 8 s",
+        n * size
+    );
+    // The service still answers everyone else.
+    assert_eq!(a.agent(Who::Anonymous).get("/healthz").status, 200);
+}

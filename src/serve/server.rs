@@ -471,6 +471,8 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         Duration::from_secs(limits.handshake_timeout_secs),
         Duration::from_secs(limits.header_timeout_secs),
     );
+    // An answer the client has read nothing of for a request's whole deadline is given up.
+    let write_t = Duration::from_secs(limits.request_timeout_secs);
     loop {
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -533,7 +535,13 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         peer,
                         cert: PeerCert::None,
                     };
-                    serve_connection(&http, Lingering::new(tcp), service(router, conn), stop).await;
+                    serve_connection(
+                        &http,
+                        Lingering::new(tcp, write_t),
+                        service(router, conn),
+                        stop,
+                    )
+                    .await;
                 }
                 Some(acc) => {
                     let (evicted, handshake) = slots.handshaking();
@@ -573,7 +581,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
                         _ => stop,
                     };
-                    serve_connection(&http, Lingering::new(tls), svc, stop).await;
+                    serve_connection(&http, Lingering::new(tls, write_t), svc, stop).await;
                 }
             }
         });
@@ -790,6 +798,11 @@ impl Slots {
 struct Lingering<IO> {
     io: IO,
     closing: Option<(std::pin::Pin<Box<tokio::time::Sleep>>, usize)>,
+    /// How long a write may wait for the client to read, and since when it has: a client
+    /// that sends requests and never reads their answers held its connection (and the
+    /// answers' memory) forever (found by an attacker's reading, 2026-12-02).
+    write_timeout: Duration,
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// How long, and how many bytes, a closing connection reads and drops.
@@ -797,8 +810,42 @@ const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 4 << 20;
 
 impl<IO> Lingering<IO> {
-    fn new(io: IO) -> Self {
-        Lingering { io, closing: None }
+    fn new(io: IO, write_timeout: Duration) -> Self {
+        Lingering {
+            io,
+            closing: None,
+            write_timeout,
+            stalled: None,
+        }
+    }
+
+    /// After the inner write or flush gave `r`: progress ends a stall; waiting past the
+    /// write timeout is an error (the connection is closed).
+    fn stall<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        r: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        match r {
+            Poll::Pending => {
+                let t = self.write_timeout;
+                let deadline = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
+                if std::future::Future::poll(deadline.as_mut(), cx).is_ready() {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client read nothing of its answer in time",
+                    )));
+                }
+                Poll::Pending
+            }
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
     }
 }
 
@@ -820,14 +867,16 @@ impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncW
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+        let r = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        self.stall(cx, r)
     }
 
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+        let r = std::pin::Pin::new(&mut self.io).poll_flush(cx);
+        self.stall(cx, r)
     }
 
     fn poll_shutdown(
