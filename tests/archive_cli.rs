@@ -59,20 +59,20 @@ impl Setup {
         self.kyso(&a)
     }
 
+    /// `kyso backup --to to`, which must succeed.
+    fn backup_to(&self, to: &Path) -> Run {
+        let r = self.kyso(&["backup", "--to", to.to_str().unwrap(), "--user", "quantri"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r
+    }
+
     /// Three records, a backup (its path), two more records: a backup older than the log.
     fn backup_then_two_more(&self, a: &Path) -> PathBuf {
         for i in 0..3 {
             assert_eq!(self.put(&format!("001099012345.R{i}"), a, &[]).code, 0);
         }
         let backup = self.demo.path().join("backup");
-        let r = self.kyso(&[
-            "backup",
-            "--to",
-            backup.to_str().unwrap(),
-            "--user",
-            "quantri",
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        self.backup_to(&backup);
         for i in 3..5 {
             assert_eq!(self.put(&format!("001099012345.R{i}"), a, &[]).code, 0);
         }
@@ -737,26 +737,10 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(s.audit().code, 0);
     let backup = s.demo.path().join("backup");
-    let r = s.kyso(&[
-        "backup",
-        "--to",
-        backup.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.backup_to(&backup);
     let restore = |s: &Setup| {
         std::fs::remove_dir_all(&s.db).unwrap();
-        let r: Run = s
-            .demo
-            .cmd()
-            .args(["restore", "--from", backup.to_str().unwrap(), "--db"])
-            .arg(&s.db)
-            .args(["--user", "quantri"])
-            .output()
-            .unwrap()
-            .into();
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        s.restore(&backup, &s.db);
     };
     let sha_a = Sha256::digest(std::fs::read(&a).unwrap()).to_vec();
     use kyso_archive::schema::IndexKey;
@@ -1156,14 +1140,7 @@ fn a_corrupt_database_is_reported_as_corrupt_not_as_held_by_another_process() {
     assert_eq!(s.put("001099012345.B", &a, &[]).code, 0);
     // A backup flushes every memtable to table files.
     let backup = s.demo.path().join("backup");
-    let r = s.kyso(&[
-        "backup",
-        "--to",
-        backup.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.backup_to(&backup);
     // A bad sector: one byte flipped in the first data block of every table file.
     let mut flipped = 0;
     for e in std::fs::read_dir(&s.db).unwrap() {
@@ -1196,14 +1173,7 @@ fn backup_is_a_real_copy_that_survives_the_disk_and_restores() {
     let other_disk = s.demo.path().join("other-disk");
     std::fs::create_dir(&other_disk).unwrap();
     let backup = other_disk.join("archive-2026-12-01");
-    let r = s.kyso(&[
-        "backup",
-        "--to",
-        backup.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = s.backup_to(&backup);
     let leaf = r.json()["leaf"].as_u64().unwrap();
     assert!(r.json()["bytes"].as_u64().unwrap() > std::fs::metadata(&a).unwrap().len());
     // The backup event is in the source log, with who and when, written before the copy —

@@ -944,10 +944,9 @@ fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
 /// Read one cross-reference section at `off`: a table (`xref`) or a stream. A section that
 /// lists one object twice with different entries is refused: readers disagree on which
 /// entry wins (the first for most viewers), and a verifier must not read another object than
-/// a viewer shows.
-/// Read the cross-reference section at `off`. `charge` is told how many entries each part
-/// lists before they are read (it refuses once the file's share of reading is spent: a
-/// section is paid for before the work, not after).
+/// a viewer shows. `charge` is told how many entries each part lists before they are read (it
+/// refuses once the parse's share of reading is spent: a section is paid for before the work,
+/// not after).
 fn read_section(
     data: &[u8],
     off: usize,

@@ -154,14 +154,6 @@ pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) ->
     out
 }
 
-/// Read the DSS of `doc` (what cannot be read is left out: validation data is evidence, and
-/// a missing piece only means less evidence).
-pub fn read(doc: &Document<'_>) -> Dss {
-    let mut out = Dss::default();
-    read_into(doc, &mut out, &mut Seen::default(), &mut Budget::new());
-    out
-}
-
 /// What one document may still spend on its revisions' DSS.
 struct Budget {
     /// Entries it may still look at.
