@@ -82,6 +82,11 @@ impl Setup {
 
     /// `kyso bag verify --json`, in a shell that limits its address space to 600 MB.
     fn verify(&self, package: &Path) -> Run {
+        self.verify_with(package, &[])
+    }
+
+    /// `kyso bag verify --json` with more arguments (in the same shell).
+    fn verify_with(&self, package: &Path, more: &[&std::ffi::OsStr]) -> Run {
         Command::new("sh")
             .arg("-c")
             .arg("ulimit -v 600000; exec \"$0\" \"$@\"")
@@ -90,6 +95,7 @@ impl Setup {
             .arg(package)
             .arg("--log-key")
             .arg(self.demo.path().join("log.pem"))
+            .args(more)
             .arg("--json")
             .env_remove("SOFTHSM2_CONF")
             .output()
@@ -385,6 +391,52 @@ fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
             .contains("log/log-key.pem is not the log key that signed the checkpoint"),
         "{j}"
     );
+}
+
+/// A renewal dated before the time-stamp it renews, every byte of it right (OpenSSL's TSA under
+/// libfaketime, tests/hostile/backdated_renewal.sh): it would move back the time the export's
+/// time-stamp is relied on. Two TSAs' clocks a few seconds apart are not a forgery.
+#[test]
+fn a_renewal_dated_before_the_time_stamp_it_renews_fails() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/backdated_renewal.sh");
+    for (back, holds) in [("20", true), ("600", false)] {
+        let b = copy_of(&bag, &format!("back-{back}"));
+        let work = s.demo.path().join(format!("forger-tsa-{back}"));
+        let r: Run = Command::new("bash")
+            .arg(&script)
+            .arg(&b)
+            .arg(&work)
+            .arg(back)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "backdated_renewal.sh: {}", r.stderr);
+        assert!(bagit_py_accepts(&b));
+        // Both TSAs trusted: ours (the demo CA) and the forger's.
+        let (ours, theirs) = (s.demo.path().join("ca.pem"), work.join("tsa-root.pem"));
+        let tsa = std::ffi::OsStr::new("--tsa-trust");
+        let r = s.verify_with(&b, &[tsa, ours.as_os_str(), tsa, theirs.as_os_str()]);
+        let j = r.json();
+        let problems = j["checkpoint"]["problems"].to_string();
+        if holds {
+            assert_eq!(r.code, 0, "{j}");
+            assert_eq!(
+                j["checkpoint"]["timestamps"].as_array().unwrap().len(),
+                2,
+                "{j}"
+            );
+        } else {
+            assert_eq!(r.code, 1, "{j}");
+            assert!(
+                problems.contains("time-stamp kyso-renewal-1.tsr is dated")
+                    && problems
+                        .contains("before the time-stamp it renews (data/log/checkpoint.tsr"),
+                "{j}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -191,8 +191,24 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
             "các dấu thời gian chỉ được tin theo chứng thư của chính chúng (không có --tsa-trust hoặc --trust): ai cũng có thể tạo dấu thời gian như vậy; hãy cho chứng thư gốc của TSA để tin cậy".into(),
         ));
     }
-    let mut previous: Option<SystemTime> = None;
+    // A renewal is made after what it covers: one dated earlier moves back the time the tokens
+    // before it are relied on (a back-dated renewal by a TSA of the forger's own would have an
+    // expired TSA judged when it was still good). Two TSAs' clocks may differ by their
+    // accuracy: a minute is allowed. Judged before the token renewed is, by the dates the
+    // tokens claim: the token renewed is judged at its renewal's date.
+    let slack = std::time::Duration::from_secs(60);
     for (i, name) in toks.iter().enumerate() {
+        if let (Some(Some(this)), Some(Some(next))) = (times.get(i), times.get(i + 1)) {
+            if *next + slack < *this {
+                let renewal = &toks[i + 1];
+                let (next, this) = (kyso_verify::rfc3339(*next), kyso_verify::rfc3339(*this));
+                r.problems.push(problem(
+                    format!("time-stamp {renewal} is dated {next}, before the time-stamp it renews ({name}, {this}): a renewal is made after what it covers"),
+                    format!("dấu thời gian {renewal} ghi ngày {next}, trước dấu thời gian mà nó gia hạn ({name}, {this}): gia hạn phải sau điều nó bao phủ"),
+                ));
+                return;
+            }
+        }
         // The first token is over the note; each renewal over the evidence before it.
         let digest = |h: Hash| {
             if i == 0 {
@@ -207,27 +223,6 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         };
         match validate_token(o, &bytes[i], &digest, reliance) {
             Ok(t) => {
-                // A renewal is made after what it covers: one dated earlier moves the time
-                // the tokens before it are relied on back (a back-dated renewal by a TSA of
-                // the forger's own would have an expired TSA judged when it was still good).
-                // Two TSAs' clocks may differ by their accuracy: a minute is allowed.
-                let slack = std::time::Duration::from_secs(60);
-                if let Some(prev) = previous.filter(|p| t.gen_time + slack < *p) {
-                    r.problems.push(problem(
-                        format!(
-                            "time-stamp {name} is dated {}, before the time-stamp it renews ({}): a renewal is made after what it covers",
-                            kyso_verify::rfc3339(t.gen_time),
-                            kyso_verify::rfc3339(prev)
-                        ),
-                        format!(
-                            "dấu thời gian {name} ghi ngày {}, trước dấu thời gian mà nó gia hạn ({}): gia hạn phải sau điều nó bao phủ",
-                            kyso_verify::rfc3339(t.gen_time),
-                            kyso_verify::rfc3339(prev)
-                        ),
-                    ));
-                    return;
-                }
-                previous = Some(t.gen_time);
                 r.timestamps.push(kyso_verify::rfc3339(t.gen_time));
                 r.tsas.push(t.tsa);
             }
