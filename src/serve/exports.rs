@@ -80,6 +80,7 @@ pub enum Refused {
 }
 
 /// Why a job could not be deleted.
+#[derive(Debug)]
 pub enum NotDeleted {
     NotFound,
     Running,
@@ -101,6 +102,10 @@ pub struct Exports {
     workers: usize,
     inner: Mutex<Inner>,
     wake: Condvar,
+    /// Held while a job file is written or a job removed: a job file written from a copy taken
+    /// just before a DELETE removed the job brought it back, without its package, at the next
+    /// start.
+    files: Mutex<()>,
 }
 
 fn now() -> u64 {
@@ -170,6 +175,7 @@ impl Exports {
             workers: cfg.workers,
             inner: Mutex::new(Inner { jobs, queue }),
             wake: Condvar::new(),
+            files: Mutex::new(()),
         };
         let queued = x.lock().queue.clone();
         for id in queued {
@@ -206,6 +212,7 @@ impl Exports {
 
     /// Write a job's file atomically (temporary file, fsync, rename).
     fn save(&self, id: &str) -> io::Result<()> {
+        let _files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         let Some(j) = self.lock().jobs.get(id).cloned() else {
             return Ok(());
         };
@@ -298,6 +305,7 @@ impl Exports {
     /// Remove a job that is not running: its package and its file (a queued job is cancelled).
     pub fn delete(&self, id: &str, user: &str, admin: bool) -> Result<(), NotDeleted> {
         let j = self.get(id, user, admin).ok_or(NotDeleted::NotFound)?;
+        let _files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         {
             let mut g = self.lock();
             match g.jobs.get(id).map(|j| &j.state) {
@@ -707,6 +715,7 @@ mod tests {
                 queue: VecDeque::new(),
             }),
             wake: Condvar::new(),
+            files: Mutex::new(()),
         }
     }
 
@@ -826,5 +835,33 @@ mod tests {
         assert_eq!(x.package(&j).records(ID), 42);
         fs::write(&tar, b"not a tar").unwrap();
         assert_eq!(x.package(&j).records(ID), 0);
+    }
+
+    /// A finished job deleted while its job file is being written: the job stays deleted (the
+    /// file written from the copy taken before the DELETE brought it back at the next start,
+    /// its package gone).
+    #[test]
+    fn a_job_deleted_while_its_file_is_written_stays_deleted() {
+        let d = tempfile::tempdir().unwrap();
+        let x = std::sync::Arc::new(exports(d.path()));
+        let mut back = 0;
+        for i in 0..500u32 {
+            let mut j = job(Format::Eark);
+            j.state = State::Failed {
+                error: "disk full".into(),
+            };
+            x.lock().jobs.insert(ID.into(), j);
+            let y = x.clone();
+            let saving = std::thread::spawn(move || y.save(ID).unwrap());
+            // Deleted at moments spread over the save's course.
+            std::thread::sleep(std::time::Duration::from_micros(u64::from(i % 200)));
+            x.delete(ID, "archivist", false).unwrap();
+            saving.join().unwrap();
+            if d.path().join(format!("{ID}.json")).exists() {
+                back += 1;
+                fs::remove_file(d.path().join(format!("{ID}.json"))).unwrap();
+            }
+        }
+        assert_eq!(back, 0, "of 500 deleted jobs, {back} came back");
     }
 }
