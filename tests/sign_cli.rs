@@ -727,3 +727,147 @@ fn visible_stamps_show_vietnamese_text_where_decree_30_puts_them() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 }
+
+/// A document made by tests/hostile/signing_inputs.py (pyHanko, OpenSSL, byte edits) from a
+/// fixture, in the demo folder.
+fn signing_input(demo: &Demo, mode: &str, extra: &[&str], name: &str) -> std::path::PathBuf {
+    let out = demo.path().join(name);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
+    let r: Run = Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(mode)
+        .arg(fixture("giay-phep.pdf"))
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "signing_inputs.py {mode}: {}", r.stderr);
+    out
+}
+
+/// What a signature would break, or an update could not number, is not signed: a certification
+/// over a signature that sits in a nested field (pyHanko's `Grp.Sig1`: only the form's top
+/// level was looked at); a certification whose /P is out of range or indirect (read as 2, "may
+/// sign", where the verifier reads 1: the signature made then failed kyso's own verification);
+/// the digitized-copy stamp — an annotation — over a certification for form filling (P=2); a
+/// file whose /Size leaves no object number (the update's numbers wrapped to 0 and replaced the
+/// catalog). Each is refused with a reason, and nothing is written. (Found by an attacker's
+/// reading, 2026-12-02; each was signed, exit 0, by the release of the day before.)
+#[test]
+fn a_signature_that_would_break_what_the_document_holds_is_refused() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    let cases: Vec<(std::path::PathBuf, Vec<&str>, &str)> = vec![
+        (
+            signing_input(&demo, "nested", &[], "nested.pdf"),
+            vec!["--certify", "2"],
+            "a certification signature must be the document's first signature",
+        ),
+        (
+            signing_input(&demo, "docmdp", &["4"], "p4.pdf"),
+            vec![],
+            "DocMDP P=1",
+        ),
+        (
+            signing_input(&demo, "docmdp", &["0"], "p0.pdf"),
+            vec![],
+            "DocMDP P=1",
+        ),
+        (
+            signing_input(&demo, "docmdp", &["ONE"], "p-indirect.pdf"),
+            vec![],
+            "DocMDP P=1",
+        ),
+        (
+            signing_input(&demo, "docmdp", &["2"], "p2.pdf"),
+            vec!["--copy-stamp"],
+            "the digitized-copy stamp is an annotation",
+        ),
+        (
+            signing_input(&demo, "size", &[], "size.pdf"),
+            vec![],
+            "no number is left for an update",
+        ),
+    ];
+    for (file, flags, why) in &cases {
+        let mut args = flags.clone();
+        args.extend(["--key", RSA_KEY, "--out-dir", out.to_str().unwrap()]);
+        args.push(file.to_str().unwrap());
+        let r = sign(&demo, &args);
+        assert_eq!(r.code, 5, "{}: {}", file.display(), r.stderr);
+        assert!(r.stderr.contains(why), "{}: {}", file.display(), r.stderr);
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+    // P=2 without the copy stamp: signing is what that certification allows.
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", out.to_str().unwrap()]
+            .into_iter()
+            .chain([cases[4].0.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// An RFC 3161 TSA on loopback (OpenSSL's, tests/hostile/tsa_server.py) whose answer is changed
+/// on the way — its genTime rewritten, the imprint and nonce left right — is not embedded: the
+/// token's signature is checked before the signature is written (only the imprint and nonce
+/// were; the signed document then failed verification). The same TSA's genuine answer is.
+#[test]
+fn a_time_stamp_changed_on_its_way_from_the_tsa_is_not_embedded() {
+    let demo = Demo::new();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/tsa_server.py");
+    for (mode, signs) in [("tampered", false), ("genuine", true)] {
+        let mut tsa = Command::new(pyhanko().with_file_name("python"))
+            .arg(&script)
+            .arg(mode)
+            .arg(demo.path().join(format!("tsa-{mode}")))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut port = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(tsa.stdout.take().unwrap()),
+            &mut port,
+        )
+        .unwrap();
+        let url = format!("http://127.0.0.1:{}/", port.trim());
+        let f = demo.path().join(format!("{mode}.pdf"));
+        std::fs::copy(fixture("giay-phep.pdf"), &f).unwrap();
+        let r = sign(
+            &demo,
+            &[
+                "--level",
+                "B-T",
+                "--tsa",
+                &url,
+                "--key",
+                RSA_KEY,
+                f.to_str().unwrap(),
+            ],
+        );
+        tsa.kill().unwrap();
+        tsa.wait().unwrap();
+        let signed = demo.path().join(format!("{mode}.signed.pdf"));
+        if signs {
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            // pyHanko finds the token intact (its TSA is not among the roots it was given).
+            let (_, sigs) = pyhanko_validate(&demo, &signed);
+            assert!(
+                sigs[0].contains(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:"),
+                "{sigs:?}"
+            );
+        } else {
+            // 6: the time-stamp failed.
+            assert_eq!(r.code, 6, "{}", r.stderr);
+            assert!(
+                r.stderr.contains("its time-stamp does not hold")
+                    && r.stderr.contains("the signed content was changed"),
+                "{}",
+                r.stderr
+            );
+            assert!(!signed.exists());
+        }
+    }
+}

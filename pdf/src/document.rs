@@ -614,16 +614,28 @@ impl<'a> Document<'a> {
             if d.get("TransformMethod")
                 .is_some_and(|m| m.is_name("DocMDP"))
             {
-                let params = self.resolve(d.get("TransformParams").unwrap_or(&Object::Null))?;
-                let p = params
-                    .as_dict()
-                    .and_then(|p| p.get("P"))
-                    .and_then(Object::as_int)
-                    .unwrap_or(2);
-                return Ok(Some(p));
+                return Ok(Some(self.docmdp_level(d.get("TransformParams"))));
             }
         }
         Ok(Some(2))
+    }
+
+    /// The permission `/P` of a DocMDP transform's parameters (§12.8.2.2, Table 254): 2 when
+    /// there are no parameters or no /P; 1, the strictest, for anything but 1, 2 or 3 — out of
+    /// range, not a number, unreadable. Indirect values are resolved. The signer (what it may
+    /// add) and the verifier (what it allows) read it here, so they never disagree.
+    pub fn docmdp_level(&self, params: Option<&Object>) -> i64 {
+        let Some(params) = params else { return 2 };
+        let Ok(params) = self.resolve(params) else {
+            return 1;
+        };
+        let Some(p) = params.as_dict().and_then(|d| d.get("P")) else {
+            return if params.as_dict().is_some() { 2 } else { 1 };
+        };
+        match self.resolve(p).ok().as_ref().and_then(Object::as_int) {
+            Some(p @ 1..=3) => p,
+            _ => 1,
+        }
     }
 
     /// Byte offsets just past each `%%EOF` marker (and its end of line): where revisions end.

@@ -8,6 +8,7 @@
 pub mod date;
 pub mod document;
 pub mod error;
+pub mod form;
 pub mod object;
 pub mod parse;
 pub mod stop;

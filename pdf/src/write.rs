@@ -4,6 +4,7 @@
 //! table, and a cross-reference stream when it is a stream, as §7.5.8.4 expects.
 
 use crate::document::Document;
+use crate::error::{PdfError, Result};
 use crate::object::{write_object, Dict, ObjRef, Object, Stream};
 use std::collections::BTreeMap;
 
@@ -24,13 +25,25 @@ pub struct Written {
     pub marks: Vec<(u32, usize, usize)>,
 }
 
+/// The highest object number an update gives out (ISO 32000-1 Annex C.2: 8,388,607 indirect
+/// objects in a file). A file claiming more (`/Size 4294967295`) would have its numbers wrap,
+/// and the update's objects replace the document's own.
+pub const MAX_OBJECT_NUMBER: u32 = 8_388_607;
+
 impl<'d, 'a> Update<'d, 'a> {
-    pub fn new(doc: &'d Document<'a>) -> Self {
-        Update {
-            doc,
-            next: doc.size().max(1),
-            objects: BTreeMap::new(),
+    /// An update over `doc`; refused when the file leaves no object numbers for one.
+    pub fn new(doc: &'d Document<'a>) -> Result<Self> {
+        let size = doc.size();
+        if size > MAX_OBJECT_NUMBER {
+            return Err(PdfError::Limit(format!(
+                "the file's /Size or object numbers reach {size}: more than the {MAX_OBJECT_NUMBER} objects a PDF may hold, no number is left for an update"
+            )));
         }
+        Ok(Update {
+            doc,
+            next: size.max(1),
+            objects: BTreeMap::new(),
+        })
     }
 
     /// Add a new object; its reference.
@@ -86,12 +99,14 @@ impl<'d, 'a> Update<'d, 'a> {
             offsets.insert(me.num, (xref_at, 0));
             let mut index = Vec::new();
             let mut body = Vec::new();
+            // Offsets in 4 bytes, or 8 in a file past 4 GiB (never cut short).
+            let width: usize = if xref_at > u32::MAX as usize { 8 } else { 4 };
             for run in runs(&offsets) {
                 index.push(Object::Int(run[0].0 as i64));
                 index.push(Object::Int(run.len() as i64));
                 for (_, (off, gen)) in run {
                     body.push(1u8);
-                    body.extend_from_slice(&(off as u32).to_be_bytes());
+                    body.extend_from_slice(&(off as u64).to_be_bytes()[8 - width..]);
                     body.extend_from_slice(&gen.to_be_bytes());
                 }
             }
@@ -99,7 +114,11 @@ impl<'d, 'a> Update<'d, 'a> {
             trailer.set("Size", Object::Int(self.next as i64));
             trailer.set(
                 "W",
-                Object::Array(vec![Object::Int(1), Object::Int(4), Object::Int(2)]),
+                Object::Array(vec![
+                    Object::Int(1),
+                    Object::Int(width as i64),
+                    Object::Int(2),
+                ]),
             );
             trailer.set("Index", Object::Array(index));
             out.extend_from_slice(format!("{} 0 obj\n", me.num).as_bytes());
@@ -185,7 +204,7 @@ mod tests {
         let orig = tiny_pdf();
         let doc = Document::parse(&orig).unwrap();
         assert_eq!(doc.pages().unwrap(), vec![ObjRef::new(3, 0)]);
-        let mut u = Update::new(&doc);
+        let mut u = Update::new(&doc).unwrap();
         let info = u.add(Object::Dict(
             Dict::new().with("Title", Object::text("Giấy phép")),
         ));
@@ -203,7 +222,7 @@ mod tests {
         assert!(doc2.get(info).is_ok());
         assert_eq!(doc2.size(), 5);
         // and a second update on top of the first
-        let mut u = Update::new(&doc2);
+        let mut u = Update::new(&doc2).unwrap();
         u.add(Object::Int(7));
         let w3 = u.write();
         let doc3 = Document::parse(&w3.bytes).unwrap();

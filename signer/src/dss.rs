@@ -63,7 +63,7 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
         }
         None => (Dict::new().with("Type", Object::name("DSS")), None),
     };
-    let mut up = Update::new(&doc);
+    let mut up = Update::new(&doc)?;
     let mut added = 0;
     for (key, items) in [
         ("Certs", &data.certs),

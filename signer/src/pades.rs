@@ -11,6 +11,7 @@ use crate::error::{Result, SignError};
 use crate::stamp::{FontWriter, StampBox, StampFont};
 use kyso_hsm::SigningKey;
 use kyso_pdf::{Dict, Document, ObjRef, Object, Update};
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 const MARK_BYTE_RANGE: u32 = 1;
@@ -172,10 +173,6 @@ pub fn estimate_reserve(key: &dyn SigningKey, timestamped: bool) -> usize {
     (certs + sig * 2 + 2048 + ts).next_multiple_of(1024)
 }
 
-fn text_of(o: Option<&Object>) -> Option<Vec<u8>> {
-    o.and_then(Object::as_string).map(<[u8]>::to_vec)
-}
-
 /// Append annotations to a page's /Annots (a direct array, an indirect one, or none yet).
 fn add_annots(doc: &Document<'_>, up: &mut Update, page_ref: ObjRef, new: &[ObjRef]) -> Result<()> {
     let mut page = doc.dict(page_ref)?;
@@ -210,34 +207,21 @@ fn media_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
         .ok_or_else(|| SignError::Input("the page has no /MediaBox".into()))
 }
 
-/// Does the document already carry a signature (a signature field with a value)?
-fn has_signatures(doc: &Document<'_>) -> Result<bool> {
-    let root = doc.dict(doc.root())?;
-    let Some(acro) = root.get("AcroForm") else {
-        return Ok(false);
-    };
-    let acro = doc.resolve(acro)?;
-    let fields = doc.resolve(
-        acro.as_dict()
-            .and_then(|a| a.get("Fields"))
-            .unwrap_or(&Object::Null),
-    )?;
-    for f in fields.as_array().unwrap_or(&[]) {
-        let f = doc.resolve(f)?;
-        if let Some(d) = f.as_dict() {
-            if d.get("FT").is_some_and(|t| t.is_name("Sig")) && d.get("V").is_some() {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
+/// Does the document already carry a signature: a signature field with a value anywhere in
+/// the form's field tree (a field under another's /Kids too)?
+fn has_signatures(doc: &Document<'_>) -> bool {
+    kyso_pdf::form::field_tree(doc)
+        .iter()
+        .any(|(_, d, n)| n.ft.as_deref() == Some(b"Sig") && d.get("V").is_some())
 }
 
 /// Refuse what a certification forbids: a second certification, a certification after other
-/// signatures, and any signature on a document certified with P=1 (document time-stamps, the
-/// B-LTA update, are not changes under P=1: ISO 32000-2 §12.8.2.2).
-fn check_docmdp(doc: &Document<'_>, certify: bool, doc_timestamp: bool) -> Result<()> {
-    if doc_timestamp {
+/// signatures, any signature on a document certified with P=1 (document time-stamps, the
+/// B-LTA update, are not changes under P=1: ISO 32000-2 §12.8.2.2), and the digitized-copy
+/// stamp — an annotation — on one certified with P=2 (form filling and signing only).
+fn check_docmdp(doc: &Document<'_>, opts: &PadesOptions) -> Result<()> {
+    let certify = opts.certify.is_some();
+    if opts.doc_timestamp {
         return if certify {
             Err(SignError::Input(
                 "a document time-stamp cannot certify".into(),
@@ -249,8 +233,9 @@ fn check_docmdp(doc: &Document<'_>, certify: bool, doc_timestamp: bool) -> Resul
     match doc.docmdp_permission()? {
         Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
         Some(1) => Err(SignError::Input("the document is certified with no changes allowed (DocMDP P=1): another signature would break its certification".into())),
+        Some(2) if opts.copy_stamp => Err(SignError::Input("the document is certified for form filling and signing only (DocMDP P=2): the digitized-copy stamp is an annotation, which would break its certification; sign without it".into())),
         Some(_) => Ok(()),
-        None if certify && has_signatures(doc)? => Err(SignError::Input("a certification signature must be the document's first signature".into())),
+        None if certify && has_signatures(doc) => Err(SignError::Input("a certification signature must be the document's first signature".into())),
         None => Ok(()),
     }
 }
@@ -271,7 +256,7 @@ pub fn prepare_pdf(
             )));
         }
     }
-    check_docmdp(&doc, opts.certify.is_some(), opts.doc_timestamp)?;
+    check_docmdp(&doc, opts)?;
     let pages = doc.pages()?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {
@@ -286,7 +271,7 @@ pub fn prepare_pdf(
     };
     let root_ref = doc.root();
     let mut root = doc.dict(root_ref)?;
-    let mut up = Update::new(&doc);
+    let mut up = Update::new(&doc)?;
 
     // The signature dictionary, with placeholders patched after writing.
     let mut sig = if opts.doc_timestamp {
@@ -364,14 +349,15 @@ pub fn prepare_pdf(
         Some(Object::Array(a)) => (a.clone(), None),
         _ => (Vec::new(), None),
     };
-    let names: Vec<Vec<u8>> = fields
-        .iter()
-        .filter_map(|f| f.as_ref().and_then(|r| doc.dict(r).ok()))
-        .filter_map(|d| text_of(d.get("T")))
+    // Every field's fully qualified name, nested ones too, decoded (a name in UTF-16 is the
+    // same name): the new field must not be another field's widget.
+    let names: HashSet<String> = kyso_pdf::form::field_tree(&doc)
+        .into_iter()
+        .map(|(_, _, n)| n.name)
         .collect();
     let name = match &opts.field_name {
         Some(n) => {
-            if names.iter().any(|x| x == n.as_bytes()) {
+            if names.contains(n) {
                 return Err(SignError::Input(format!(
                     "the PDF already has a field named {n:?}"
                 )));
@@ -386,7 +372,7 @@ pub fn prepare_pdf(
                     format!("Signature{i}")
                 }
             })
-            .find(|n| !names.iter().any(|x| x == n.as_bytes()))
+            .find(|n| !names.contains(n))
             .expect("some name is free"),
     };
     let widget = Dict::new()

@@ -323,7 +323,7 @@ pub fn finalize(
                 .contents
                 .ok_or_else(|| SignError::Input("pending state has no /Contents offsets".into()))?;
             if contents.1 > bytes.len()
-                || contents.0 + 2 > contents.1
+                || contents.0.checked_add(2).is_none_or(|end| end > contents.1)
                 || bytes.get(contents.0) != Some(&b'<')
                 || bytes.get(contents.1 - 1) != Some(&b'>')
             {

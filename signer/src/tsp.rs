@@ -178,7 +178,44 @@ impl TimestampSource {
             TimestampSource::Url(url) => fetch(url, &req.to_der()?)?,
             TimestampSource::Internal(tsa) => tsa.respond(&req.to_der()?),
         };
-        token_from_response(&req, &resp)
+        let token = token_from_response(&req, &resp)?;
+        if let TimestampSource::Url(url) = self {
+            check_token(url, &token, digest)?;
+        }
+        Ok(token)
+    }
+}
+
+/// A token from a TSA over the network is checked before it is embedded (anyone on the path
+/// of an http:// URL can answer): its signature over the TSTInfo, the TSA certificate it
+/// names (one critical extendedKeyUsage, timeStamping; valid at genTime), and a genTime not
+/// ahead of this machine's clock. Whether that TSA is trusted is validation's to say (B-LT
+/// validates it before embedding its validation data; `kyso verify` reports it); its
+/// revocation status is not asked here. `digest` is the imprint the request asked for (and
+/// [`token_from_response`] found in the token).
+fn check_token(url: &str, token: &[u8], digest: &[u8]) -> Result<()> {
+    let certs = kyso_verify::cms::parse(token)
+        .map(|p| p.certs.clone())
+        .unwrap_or_default();
+    let v = kyso_verify::Validator {
+        anchors: certs,
+        now: std::time::SystemTime::now(),
+        ..Default::default()
+    };
+    let none = kyso_verify::path::revocation::Data {
+        crls: &[],
+        ocsps: &[],
+    };
+    match kyso_verify::tsp::validate_imprint(&v, token, &|_| Ok(digest.to_vec()), &[], none, v.now)
+    {
+        Ok(_) => Ok(()),
+        // Everything else held: only the TSA certificate's status is unknown here.
+        Err(f) if f.sub == kyso_verify::SubIndication::TryLater => Ok(()),
+        Err(f) => Err(SignError::Timestamp(format!(
+            "TSA {url}: its time-stamp does not hold: {} {}",
+            f.indication.as_str(),
+            f.message
+        ))),
     }
 }
 

@@ -332,7 +332,7 @@ mod tests {
     /// An update of `pdf` whose catalog names a new DSS with `crls` as its /CRLs.
     fn with_dss(pdf: &[u8], crls: Vec<Stream>) -> Vec<u8> {
         let doc = Document::parse(pdf).unwrap();
-        let mut u = Update::new(&doc);
+        let mut u = Update::new(&doc).unwrap();
         let refs = crls
             .into_iter()
             .map(|s| Object::Ref(u.add(Object::Stream(s))))

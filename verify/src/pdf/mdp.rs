@@ -62,16 +62,7 @@ pub fn docmdp_permission(signed: &Document<'_>, f: &Found) -> Option<i64> {
         return None;
     }
     let d = reference(signed, sig, "DocMDP")?;
-    let p = d
-        .get("TransformParams")
-        .and_then(|p| signed.resolve(p).ok())
-        .and_then(|p| {
-            p.as_dict()
-                .and_then(|p| p.get("P"))
-                .and_then(Object::as_int)
-        })
-        .unwrap_or(2);
-    Some(if (1..=3).contains(&p) { p } else { 1 })
+    Some(signed.docmdp_level(d.get("TransformParams")))
 }
 
 /// The FieldMDP lock of a signature: from its /Reference, or else from its field's /Lock.

@@ -1,0 +1,113 @@
+"""Documents a signer must not sign as asked, for tests/sign_cli.rs -- made with pyHanko, OpenSSL
+and byte edits, nothing of kyso's (found by an attacker's reading, 2026-12-02):
+
+    python3 signing_inputs.py nested IN OUT      IN signed by pyHanko in the field Grp.Sig1, a kid
+                                                 of the field Grp (not at the form's top level)
+    python3 signing_inputs.py docmdp IN OUT P    IN certified (OpenSSL CMS, a hand-written update)
+                                                 with its DocMDP /P written as P: 4, 0, "9 0 R"...
+    python3 signing_inputs.py size IN OUT        IN with an update whose trailer says
+                                                 /Size 4294967295
+
+Keys and certificates are made in a temporary folder (self-signed: only what the signer does
+with the document matters, not whom it trusts).
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+mode, src_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+src = open(src_path, 'rb').read()
+tmp = tempfile.mkdtemp()
+
+
+def key_and_cert():
+    key, cert = os.path.join(tmp, 'k.pem'), os.path.join(tmp, 'c.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+                    '-out', cert, '-days', '30', '-subj', '/C=VN/O=Other agency/CN=Other official'],
+                   check=True, capture_output=True)
+    return key, cert
+
+
+def obj(n):
+    m = re.search(rb'(?<![0-9])%d 0 obj\s*(.*?)\s*endobj' % n, src, re.S)
+    return m.group(1)
+
+
+def update(objs, size):
+    """An incremental update (a classic xref table) replacing or adding `objs`."""
+    body = bytearray(src if src.endswith(b'\n') else src + b'\n')
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(body)
+        body += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    prev = int(re.findall(rb'startxref\s+(\d+)', src)[-1])
+    root = re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1]
+    x = len(body)
+    body += b'xref\n'
+    for n in sorted(offs):
+        body += b'%d 1\n%010d 00000 n\r\n' % (n, offs[n])
+    body += b'trailer\n<< /Size %d /Root %s 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+        size, root, prev, x)
+    return body
+
+
+def size_of():
+    return max(int(s) for s in re.findall(rb'/Size\s+(\d+)', src))
+
+
+if mode == 'nested':
+    from pyhanko.sign import fields, signers
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    key, cert = key_and_cert()
+    signer = signers.SimpleSigner.load(key, cert)
+    w = IncrementalPdfFileWriter(open(src_path, 'rb'), strict=False)
+    res = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name='Grp.Sig1'), signer=signer,
+                           new_field_spec=fields.SigFieldSpec('Grp.Sig1'))
+    open(out, 'wb').write(res.getvalue())
+elif mode == 'docmdp':
+    p = sys.argv[4].encode()
+    root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
+    cat = obj(root_num)
+    pages = int(re.search(rb'/Pages (\d+) 0 R', cat).group(1))
+    page_num = int(re.search(rb'/Kids\s*\[\s*(\d+) 0 R', obj(pages)).group(1))
+    page = obj(page_num)
+    assert b'/Annots' not in page and b'/AcroForm' not in cat, 'a fixture without a form'
+    n = size_of()
+    sig_n, widget_n, form_n, one_n = n, n + 1, n + 2, n + 3
+    p = p.replace(b'ONE', b'%d 0 R' % one_n)
+    res = 8192
+    br = b'/ByteRange [0 0000000000 0000000000 0000000000]'
+    sig = (b'<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached ' + br +
+           b' /Contents <' + b'0' * (2 * res) + b"> /M (D:20261202120000+07'00') /Reference [ << "
+           b'/Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P '
+           + p + b' /V /1.2 >> >> ] >>')
+    body = update({
+        root_num: cat[:-2] + b' /Perms << /DocMDP %d 0 R >> /AcroForm %d 0 R >>' % (sig_n, form_n),
+        page_num: page.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % widget_n,
+        sig_n: sig,
+        widget_n: b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Cert1) /V %d 0 R /F 132 '
+                  b'/Rect [0 0 0 0] /P %d 0 R >>' % (sig_n, page_num),
+        form_n: b'<< /Fields [%d 0 R] /SigFlags 3 >>' % widget_n,
+        one_n: b'1',
+    }, one_n + 1)
+    c0 = body.index(b'/Contents <') + len(b'/Contents ')
+    c1 = c0 + 2 * res + 2
+    i = body.index(br)
+    body[i:i + len(br)] = b'/ByteRange [0 %010d %010d %010d]' % (c0, c1, len(body) - c1)
+    ranges = os.path.join(tmp, 'ranges.bin')
+    open(ranges, 'wb').write(bytes(body[:c0]) + bytes(body[c1:]))
+    key, cert = key_and_cert()
+    der = os.path.join(tmp, 'cms.der')
+    subprocess.run(['openssl', 'cms', '-sign', '-binary', '-md', 'sha256', '-cades', '-in', ranges,
+                    '-signer', cert, '-inkey', key, '-outform', 'DER', '-out', der], check=True)
+    cms = open(der, 'rb').read().hex().upper().encode()
+    body[c0 + 1:c0 + 1 + len(cms)] = cms
+    open(out, 'wb').write(bytes(body))
+elif mode == 'size':
+    root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
+    cat = obj(root_num)
+    open(out, 'wb').write(bytes(update({root_num: cat}, 4294967295)))
+else:
+    sys.exit(f'unknown mode {mode}')
