@@ -617,3 +617,140 @@ fn a_font_swapped_after_signing_under_a_name_that_is_not_utf8_fails_the_signatur
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(r.json()["indication"], "TOTAL-FAILED", "{}", r.stdout);
 }
+
+/// Runs tests/hostile/cms_attacks.py (OpenSSL, pyca/cryptography, asn1crypto, pyHanko) with
+/// `args`.
+fn cms_attacks(args: &[&std::ffi::OsStr]) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/cms_attacks.py");
+    let r: Run = std::process::Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "cms_attacks.py {args:?}: {}", r.stderr);
+}
+
+/// `kyso verify FILE --trust ROOT --offline --json` (and more); the report.
+fn verdict(demo: &Demo, file: &std::path::Path, more: &[&str]) -> serde_json::Value {
+    let mut args = vec!["verify", file.to_str().unwrap(), "--offline", "--json"];
+    args.extend_from_slice(more);
+    demo.run(&args).json()
+}
+
+/// What the report says: (indication, subindication).
+fn said(j: &serde_json::Value) -> (String, String) {
+    (
+        j["indication"].as_str().unwrap_or_default().to_string(),
+        j["subindication"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each
+/// was TOTAL-PASSED by the release of the day before): an attached .p7m around a PDF with an
+/// incremental update appended, which Poppler shows ("PAY 999999 VND") while the signature
+/// covers the original; a 1024-bit RSA-PSS key (id-RSASSA-PSS: only rsaEncryption keys were
+/// held to 2048 bits); a signer whose organization is a name its CA's nameConstraints
+/// exclude, written decomposed (NFD) or as a BMPString (compared as bytes or UTF-8 only).
+/// Beside each, what must still pass.
+#[test]
+fn cms_forgeries_that_passed_now_fail() {
+    let demo = Demo::new();
+    let d = demo.path();
+    cms_attacks(&["trailing".as_ref(), d.join("t").as_os_str()]);
+    cms_attacks(&["pss".as_ref(), d.join("p").as_os_str()]);
+    cms_attacks(&["names".as_ref(), d.join("n").as_os_str()]);
+    let passed = ("TOTAL-PASSED".to_string(), String::new());
+    for (dir, file, want, message) in [
+        ("t", "signed.p7m", passed.clone(), ""),
+        (
+            "t",
+            "forged.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "follow the signature's ContentInfo",
+        ),
+        ("p", "pss-2048.p7m", passed.clone(), ""),
+        (
+            "p",
+            "pss-1024.p7m",
+            ("INDETERMINATE".into(), "CRYPTO_CONSTRAINTS_FAILURE".into()),
+            "RSA-1024 is below the 2048 bits required",
+        ),
+        ("n", "outside.p7m", passed.clone(), ""),
+        (
+            "n",
+            "nfc.p7m",
+            ("INDETERMINATE".into(), "CHAIN_CONSTRAINTS_FAILURE".into()),
+            "",
+        ),
+        (
+            "n",
+            "nfd.p7m",
+            ("INDETERMINATE".into(), "CHAIN_CONSTRAINTS_FAILURE".into()),
+            "",
+        ),
+        (
+            "n",
+            "bmp.p7m",
+            ("INDETERMINATE".into(), "CHAIN_CONSTRAINTS_FAILURE".into()),
+            "",
+        ),
+    ] {
+        let root = d.join(dir).join("root.pem");
+        let j = verdict(
+            &demo,
+            &d.join(dir).join(file),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(said(&j), want, "{dir}/{file}: {j}");
+        assert!(j.to_string().contains(message), "{dir}/{file}: {j}");
+    }
+}
+
+/// The verifier's own CRL is read before what a document carries: 64 junk CRLs under the
+/// root's name, put first in a document time-stamped PDF's DSS by a pyHanko update, pushed
+/// `--crl` past the 64 CRLs looked at per certificate (INDETERMINATE/TRY_LATER; a CRL revoking
+/// the TSA could be hidden so). And path building has one budget for a whole validation: 32
+/// signature time-stamps, each by a TSA certificate of its own named like 70 junk RSA-8192
+/// certificates, made 2,240 RSA-8192 checks (57 s of CPU for the attacker's larger file);
+/// now the validation stops at 2,000 and says so.
+#[test]
+fn junk_a_document_carries_neither_hides_the_verifiers_data_nor_buys_unbounded_work() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let original = corpus.join("doc-timestamp-tsa-cdp-crl-given/doc.pdf");
+    let (root, crl) = (
+        corpus.join("pki/root.pem"),
+        corpus.join("pki/l-root.crl.pem"),
+    );
+    let junk = d.join("junk.pdf");
+    cms_attacks(&[
+        "dss-junk".as_ref(),
+        original.as_os_str(),
+        junk.as_os_str(),
+        root.as_os_str(),
+    ]);
+    for f in [&original, &junk] {
+        let j = verdict(
+            &demo,
+            f,
+            &[
+                "--trust",
+                root.to_str().unwrap(),
+                "--crl",
+                crl.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{}: {j}", f.display());
+    }
+    cms_attacks(&["paths".as_ref(), d.join("paths").as_os_str()]);
+    let j = verdict(&demo, &d.join("paths/paths.p7m"), &[]);
+    assert_eq!(j["indication"], "INDETERMINATE", "{j}");
+    assert!(
+        j.to_string()
+            .contains("path building gave up after 2000 signature checks"),
+        "{j}"
+    );
+}

@@ -78,6 +78,18 @@ fn oid_of(t: &Tlv<'_>) -> Option<ObjectIdentifier> {
     ObjectIdentifier::from_der(t.raw).ok()
 }
 
+/// How many bytes follow the ContentInfo that starts `bytes`, not counting zero padding and
+/// white space (which tools write after a .p7m); `None` when no ContentInfo can be read.
+pub fn trailing_bytes(bytes: &[u8]) -> Option<usize> {
+    let ci = ber::read(bytes).ok()?;
+    let rest = &bytes[ci.raw.len().min(bytes.len())..];
+    Some(
+        rest.iter()
+            .filter(|b| !matches!(b, 0 | b' ' | b'\t' | b'\r' | b'\n'))
+            .count(),
+    )
+}
+
 /// Parse ContentInfo(SignedData), DER or BER; bytes after it (PDF zero padding) are ignored.
 pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     let ber_err =
@@ -760,22 +772,27 @@ fn validate_signer(
 
     // Revocation data at hand for this signature.
     let (adbe_crls, adbe_ocsps) = adobe_revocation(si);
-    // Each item once, whatever number of places hold it.
+    // Each item once, whatever number of places hold it; in the order of who vouches for
+    // them, since at most so many are looked at per certificate: the verifier's own, the
+    // signer's (Adobe's signed attribute), the document's (a PDF's DSS, the revisions signed
+    // first), and last SignedData.crls, which anyone can fill without breaking the signature —
+    // junk there pushed the verifier's and the DSS's data past the limit (found by an
+    // attacker's reading, 2026-12-02).
     let mut at_hand = crate::Evidence::default();
     at_hand.add_crls(
         v.crls
             .iter()
-            .chain(&cms.crls)
             .chain(&adbe_crls)
             .chain(ctx.extra_crls)
+            .chain(&cms.crls)
             .cloned(),
     );
     at_hand.add_ocsps(
         v.ocsps
             .iter()
-            .chain(&cms.ocsps)
             .chain(&adbe_ocsps)
             .chain(ctx.extra_ocsps)
+            .chain(&cms.ocsps)
             .cloned(),
     );
     let (crls, ocsps) = (at_hand.crls, at_hand.ocsps);

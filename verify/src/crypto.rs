@@ -404,10 +404,21 @@ pub fn weakness(
         }
         _ => {}
     }
-    if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION {
-        let bits = rsa_modulus_bits(spki.subject_public_key.as_bytes()?)?;
-        if bits < 2048 {
-            return Some(format!("RSA-{bits} is below the 2048 bits required"));
+    // An RSA key under either identifier: rsaEncryption, or id-RSASSA-PSS (RFC 4055 §1.2), which
+    // the verification accepts too (an RSA-PSS-512 key passed, found by an attacker's reading,
+    // 2026-12-02). A modulus that cannot be read is no key to accept.
+    if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION || spki.algorithm.oid == rfc5912::ID_RSASSA_PSS
+    {
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .and_then(rsa_modulus_bits);
+        match bits {
+            Some(bits) if bits < 2048 => {
+                return Some(format!("RSA-{bits} is below the 2048 bits required"))
+            }
+            None => return Some("the RSA public key's modulus cannot be read".into()),
+            Some(_) => {}
         }
     }
     None

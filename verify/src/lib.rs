@@ -90,12 +90,28 @@ pub fn looks_like_cms(data: &[u8]) -> bool {
 impl Validator {
     /// Validate a PDF's signatures.
     pub fn verify_pdf(&self, data: &[u8]) -> Report {
+        let _budget = path::Budget::enter();
         pdf::verify_pdf(self, data)
     }
 
     /// Validate a CMS signature: attached when `content` is `None`, detached over `content`.
     /// Every SignerInfo is validated and reported.
     pub fn verify_cms(&self, cms_der: &[u8], content: Option<&[u8]>) -> Report {
+        let _budget = path::Budget::enter();
+        if let Some(n) = cms::trailing_bytes(cms_der).filter(|n| *n > 0) {
+            // A CMS that is a file of its own ends with its ContentInfo. An attached .p7m
+            // wrapping a PDF, with an update appended, is what a PDF viewer shows (its offsets
+            // counted from the embedded %PDF- header), while the signature covers what came
+            // before (found by an attacker's reading, 2026-12-02).
+            let mut r = SignatureReport::new("CAdES");
+            r.fail(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                format!("{n} bytes besides padding follow the signature's ContentInfo: a CMS file must end with it (a PDF reader shows what is appended to an attached PDF, which the signature does not cover)"),
+            );
+            r.facts.integrity = Some(false);
+            return Report::from_signatures(vec![r], Vec::new());
+        }
         let parts: Vec<&[u8]> = content.into_iter().collect();
         let ctx = cms::Context {
             content: &parts,

@@ -464,51 +464,59 @@ pub fn name_attribute(
     name: &x509_cert::name::Name,
     oid: const_oid::ObjectIdentifier,
 ) -> Option<String> {
+    name_attributes(name, oid).into_iter().next()
+}
+
+/// The values of every attribute of that type in a name, as text (each string type decoded:
+/// a BMPString or TeletexString value is as much a value as a UTF8String one).
+pub fn name_attributes(
+    name: &x509_cert::name::Name,
+    oid: const_oid::ObjectIdentifier,
+) -> Vec<String> {
     name.0
         .iter()
         .flat_map(|r| r.0.iter())
-        .find(|a| a.oid == oid)
-        .and_then(|a| {
-            let d = a.value.to_der().ok()?;
-            der::asn1::Utf8StringRef::from_der(&d)
-                .map(|s| s.as_str().to_string())
-                .or_else(|_| {
-                    der::asn1::PrintableStringRef::from_der(&d).map(|s| s.as_str().to_string())
-                })
-                .or_else(|_| der::asn1::Ia5StringRef::from_der(&d).map(|s| s.as_str().to_string()))
-                .ok()
-        })
+        .filter(|a| a.oid == oid)
+        .filter_map(|a| decode(&a.value))
+        .collect()
 }
 
 /// Do two names match (RFC 5280 §7.1)? Byte-equal names do; otherwise each RDN must hold the
 /// same attribute types with values equal after decoding their string type (PrintableString,
-/// UTF8String, IA5String, BMPString, TeletexString read as Latin-1), folding case and runs of
-/// white space — so a CRL whose issuer is written as PrintableString matches certificates
-/// that write it as UTF8String.
+/// UTF8String, IA5String, BMPString, TeletexString read as Latin-1), normalizing Unicode (NFKC,
+/// RFC 4518 §2.2), folding case and runs of white space — so a CRL whose issuer is written as
+/// PrintableString matches certificates that write it as UTF8String, and "Bộ" written
+/// decomposed (NFD) is the "Bộ" written composed.
 pub fn same_name(a: &x509_cert::name::Name, b: &x509_cert::name::Name) -> bool {
     if a == b {
         return true;
     }
-    if a.0.len() != b.0.len() {
-        return false;
-    }
-    a.0.iter().zip(b.0.iter()).all(|(x, y)| {
-        let norm =
-            |r: &x509_cert::name::RelativeDistinguishedName| -> Option<Vec<(String, String)>> {
-                let mut v: Vec<(String, String)> =
-                    r.0.iter()
-                        .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value)?)))
-                        .collect::<Option<_>>()?;
-                v.sort();
-                Some(v)
-            };
-        matches!((norm(x), norm(y)), (Some(p), Some(q)) if p == q)
-    })
+    a.0.len() == b.0.len() && a.0.iter().zip(b.0.iter()).all(|(x, y)| same_rdn(x, y))
 }
 
-fn normalize(v: &der::Any) -> Option<String> {
+/// Do two RDNs match, as [`same_name`] compares them?
+pub fn same_rdn(
+    a: &x509_cert::name::RelativeDistinguishedName,
+    b: &x509_cert::name::RelativeDistinguishedName,
+) -> bool {
+    if a == b {
+        return true;
+    }
+    let norm = |r: &x509_cert::name::RelativeDistinguishedName| -> Option<Vec<(String, String)>> {
+        let mut v: Vec<(String, String)> =
+            r.0.iter()
+                .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value)?)))
+                .collect::<Option<_>>()?;
+        v.sort();
+        Some(v)
+    };
+    matches!((norm(a), norm(b)), (Some(p), Some(q)) if p == q)
+}
+
+/// A directory string's value as text, whatever its string type.
+fn decode(v: &der::Any) -> Option<String> {
     let bytes = v.value();
-    let s = match der::Tagged::tag(v) {
+    Some(match der::Tagged::tag(v) {
         der::Tag::PrintableString
         | der::Tag::Utf8String
         | der::Tag::Ia5String
@@ -523,7 +531,13 @@ fn normalize(v: &der::Any) -> Option<String> {
             String::from_utf16(&u).ok()?
         }
         _ => return None,
-    };
+    })
+}
+
+/// A value as names are compared: decoded, NFKC, runs of white space as one space, lower case.
+fn normalize(v: &der::Any) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let s: String = decode(v)?.nfkc().collect();
     Some(
         s.split_whitespace()
             .collect::<Vec<_>>()

@@ -7,7 +7,6 @@
 //! application does not process.
 
 use crate::x509::{Cert, CertRef};
-use der::Encode;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{NameConstraints, SubjectAltName};
 use x509_cert::name::Name;
@@ -79,7 +78,8 @@ fn names_of(c: &Cert, include_dn: bool) -> Result<Vec<Subject>, String> {
     if include_dn && !dn.0.is_empty() {
         out.push(Subject::Directory(dn.clone()));
     }
-    if let Some(e) = crate::x509::name_attribute(dn, EMAIL_ADDRESS) {
+    // Every emailAddress in the DN, in whatever string type it is written.
+    for e in crate::x509::name_attributes(dn, EMAIL_ADDRESS) {
         out.push(Subject::Email(e));
     }
     let san = c.extension::<SubjectAltName>().map_err(|e| {
@@ -114,34 +114,16 @@ fn uri_host(u: &str) -> String {
     host.to_ascii_lowercase()
 }
 
-/// `name` is `base` or below it (its RDNs start with base's).
+/// `name` is `base` or below it (its RDNs start with base's, compared as RFC 5280 §7.1 asks:
+/// [`crate::x509::same_rdn`] — string types decoded, Unicode normalized, case folded; an
+/// excluded `O=Bộ Công an` written composed also excludes it written decomposed).
 fn dn_within(name: &Name, base: &Name) -> bool {
     base.0.len() <= name.0.len()
         && base
             .0
             .iter()
             .zip(name.0.iter())
-            .all(|(b, n)| b.to_der().ok() == n.to_der().ok() || rdn_equal_ignoring_case(b, n))
-}
-
-/// RDNs equal when their attribute values match case-insensitively (X.520 caseIgnoreMatch, as
-/// RFC 5280 §7.1 asks at least for printable and UTF-8 strings).
-fn rdn_equal_ignoring_case(
-    a: &x509_cert::name::RelativeDistinguishedName,
-    b: &x509_cert::name::RelativeDistinguishedName,
-) -> bool {
-    let text = |v: &der::Any| -> Option<String> {
-        std::str::from_utf8(v.value()).ok().map(|s| {
-            s.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase()
-        })
-    };
-    a.0.len() == b.0.len()
-        && a.0.iter().zip(b.0.iter()).all(|(x, y)| {
-            x.oid == y.oid && text(&x.value).is_some() && text(&x.value) == text(&y.value)
-        })
+            .all(|(b, n)| crate::x509::same_rdn(b, n))
 }
 
 /// `host` is `base` or a subdomain of it; a base starting with `.` admits subdomains only.

@@ -420,11 +420,14 @@ fn check_one(
         b"adbe.pkcs7.detached" => ("PDF adbe.pkcs7.detached", false),
         b"ETSI.RFC3161" => {
             let mut r = SignatureReport::new("PAdES document time-stamp");
-            let crls: Vec<crate::Crl> = dss.crls.iter().chain(&v.crls).cloned().collect();
-            let ocsps: Vec<crate::Ocsp> = dss.ocsps.iter().chain(&v.ocsps).cloned().collect();
+            // The verifier's own data first, then the DSS's, each item once (as for
+            // signatures: 64 junk CRLs in a DSS update pushed `--crl` past the limit).
+            let mut at_hand = crate::Evidence::default();
+            at_hand.add_crls(v.crls.iter().chain(&dss.crls).cloned());
+            at_hand.add_ocsps(v.ocsps.iter().chain(&dss.ocsps).cloned());
             let data_at_hand = crate::path::revocation::Data {
-                crls: &crls,
-                ocsps: &ocsps,
+                crls: &at_hand.crls,
+                ocsps: &at_hand.ocsps,
             };
             let mut extra = dss.certs.clone();
             extra.extend(v.certs.iter().cloned());

