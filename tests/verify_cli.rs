@@ -754,3 +754,43 @@ fn junk_a_document_carries_neither_hides_the_verifiers_data_nor_buys_unbounded_w
         "{j}"
     );
 }
+
+/// Time-stamps that were believed (same reading; each TOTAL-PASSED as PAdES-B-T by the release
+/// of the day before), made by pyHanko's DummyTimeStamper with certificates by pyca: one dated
+/// before the signer's certificate was valid — the signature was not made under it (only the
+/// certificate's expiry was held to the time-stamp); one by a TSA certificate that is a CA;
+/// one whose timeStamping EKU is not critical and names code signing too (RFC 3161 §2.3).
+#[test]
+fn time_stamps_that_prove_what_they_cannot_are_not_believed() {
+    let demo = Demo::new();
+    let d = demo.path().join("ts");
+    cms_attacks(&["time-stamps".as_ref(), d.as_os_str()]);
+    let root = d.join("root.pem");
+    let trust = ["--trust", root.to_str().unwrap()];
+    for (file, want, message) in [
+        ("good.pdf", ("TOTAL-PASSED", ""), "signature time-stamp at"),
+        (
+            "before-cert.pdf",
+            ("TOTAL-FAILED", "NOT_YET_VALID"),
+            "was not made under that certificate",
+        ),
+        (
+            "tsa-ca.pdf",
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "a TSA is not a CA",
+        ),
+        (
+            "tsa-eku.pdf",
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "must be critical and hold timeStamping only",
+        ),
+    ] {
+        let j = verdict(&demo, &d.join(file), &trust);
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{file}: {j}"
+        );
+        assert!(j.to_string().contains(message), "{file}: {j}");
+    }
+}

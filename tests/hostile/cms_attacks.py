@@ -17,6 +17,13 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               IN with a pyHanko update putting 64 junk CRLs (the
                                               issuer name of ROOT, signed by another key) first
                                               in its /DSS /CRLs
+    python3 cms_attacks.py time-stamps DIR    PAdES-B-T by pyHanko (its DummyTimeStamper at a
+                                              fixed time): DIR/before-cert.pdf, a time-stamp
+                                              dated before the signer's certificate was valid;
+                                              DIR/tsa-ca.pdf, by a TSA certificate that is a CA;
+                                              DIR/tsa-eku.pdf, by one whose timeStamping EKU is
+                                              not critical and names another purpose too;
+                                              DIR/good.pdf, as it should be
     python3 cms_attacks.py paths DIR          DIR/paths.p7m: 2 SignerInfos with 16 signature
                                               time-stamps each, every token by a TSA certificate
                                               of its own, all naming an issuer shared by 70 junk
@@ -60,10 +67,10 @@ def key_pem(path, key):
                                   serialization.NoEncryption()))
 
 
-def make_cert(subject, key, issuer, issuer_key, ca=False, extra=()):
+def make_cert(subject, key, issuer, issuer_key, ca=False, extra=(), days_back=1):
     b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+         .not_valid_before(NOW - dt.timedelta(days=days_back)).not_valid_after(NOW + dt.timedelta(days=30))
          .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
          .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
                                       key_encipherment=False, data_encipherment=False,
@@ -82,7 +89,7 @@ def root(d):
     k = rsa.generate_private_key(65537, 2048)
     n = name(x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'Kyso Hostile PKI'),
              x509.NameAttribute(NameOID.COMMON_NAME, 'Hostile Test Root'))
-    c = make_cert(n, k, n, k, ca=True)
+    c = make_cert(n, k, n, k, ca=True, days_back=30)
     pem(os.path.join(d, 'root.pem'), c)
     return c, k
 
@@ -192,6 +199,45 @@ elif mode == 'dss-junk':
         w.update_root()
     with open(out, 'wb') as f:
         w.write(f)
+elif mode == 'time-stamps':
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers, timestamps
+    from pyhanko.sign.fields import SigSeedSubFilter
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+
+    def files(tag, cert, key):
+        pem(os.path.join(d, f'{tag}.pem'), cert)
+        key_pem(os.path.join(d, f'{tag}.key'), key)
+        return os.path.join(d, f'{tag}.pem'), os.path.join(d, f'{tag}.key')
+
+    def tsa(tag, ca, eku, critical):
+        k = rsa.generate_private_key(65537, 2048)
+        # Valid from ten days back: the time-stamp two days back is within its validity.
+        c = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, f'TSA {tag}')), k, rc.subject, rk, ca=ca,
+                      extra=[(x509.ExtendedKeyUsage(eku), critical)], days_back=10)
+        cf, kf = files(f'tsa-{tag}', c, k)
+        return load_cert_from_pemder(cf), load_private_key_from_pemder(kf, None)
+
+    sk = rsa.generate_private_key(65537, 2048)
+    sc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Signer')), sk, rc.subject, rk)
+    scf, skf = files('signer', sc, sk)
+    signer = signers.SimpleSigner.load(skf, scf, ca_chain_files=[os.path.join(d, 'root.pem')])
+    ts = [ExtendedKeyUsageOID.TIME_STAMPING]
+    for out, (tcert, tkey), when in [
+        ('good.pdf', tsa('good', False, ts, True), NOW),
+        ('before-cert.pdf', tsa('early', False, ts, True), NOW - dt.timedelta(days=2)),
+        ('tsa-ca.pdf', tsa('ca', True, ts, True), NOW),
+        ('tsa-eku.pdf', tsa('eku', False, ts + [ExtendedKeyUsageOID.CODE_SIGNING], False), NOW),
+    ]:
+        stamper = timestamps.DummyTimeStamper(tsa_cert=tcert, tsa_key=tkey, fixed_dt=when)
+        w = IncrementalPdfFileWriter(open(FIXTURE, 'rb'), strict=False)
+        meta = signers.PdfSignatureMetadata(field_name='Signature1', subfilter=SigSeedSubFilter.PADES)
+        res = signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(w)
+        open(os.path.join(d, out), 'wb').write(res.getvalue())
 elif mode == 'paths':
     from asn1crypto import algos
     from asn1crypto import cms as acms

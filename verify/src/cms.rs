@@ -1059,6 +1059,24 @@ pub(crate) fn judge_path(
     poe: Option<SystemTime>,
     purpose: Purpose,
 ) {
+    // A time-stamp proving the signature existed before its signer's certificate was valid:
+    // it was not made under that certificate (EN 319 102-1 §5.6.2.4: TOTAL-FAILED,
+    // NOT_YET_VALID; only the certificate's expiry was held to the proof of existence).
+    if let (Some(t), Some(leaf)) = (poe, chain.first()) {
+        let not_before = leaf.tbs().validity.not_before.to_system_time();
+        if t < not_before {
+            r.fail(
+                Indication::TotalFailed,
+                SubIndication::NotYetValid,
+                format!(
+                    "a time-stamp proves the signature existed on {}, before its signer's certificate {} was valid (from {}): it was not made under that certificate",
+                    crate::rfc3339(t),
+                    leaf.subject_string(),
+                    crate::rfc3339(not_before)
+                ),
+            );
+        }
+    }
     let now_problems = path::check(chain, now, purpose);
     let at_poe = poe.map(|t| path::check(chain, t, purpose));
     for p in &now_problems {

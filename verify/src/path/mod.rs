@@ -405,11 +405,35 @@ pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProb
                 }
             }
             Purpose::Tsa => {
-                if !usages.is_some_and(|u| u.contains(&const_oid::db::rfc5912::ID_KP_TIME_STAMPING))
-                {
-                    problems.push(PathProblem::Constraints(format!(
+                // RFC 3161 §2.3: one extendedKeyUsage, timeStamping only, critical; and a TSA
+                // is no CA (a CA certificate given the timeStamping purpose passed).
+                let ts = const_oid::db::rfc5912::ID_KP_TIME_STAMPING;
+                let critical = matches!(c.extension::<ExtendedKeyUsage>(), Ok(Some((true, _))));
+                match &usages {
+                    Some(u) if u.contains(&ts) => {
+                        if u.len() > 1 || !critical {
+                            problems.push(PathProblem::Constraints(format!(
+                                "certificate {name} is not a TSA certificate as RFC 3161 §2.3 requires: its extendedKeyUsage must be critical and hold timeStamping only"
+                            )));
+                        }
+                    }
+                    _ => problems.push(PathProblem::Constraints(format!(
                         "certificate {name} is not a TSA certificate (no extendedKeyUsage timeStamping)"
+                    ))),
+                }
+                if bc.as_ref().is_some_and(|b| b.ca) {
+                    problems.push(PathProblem::Constraints(format!(
+                        "certificate {name} is a CA certificate (basicConstraints cA): a TSA is not a CA"
                     )));
+                }
+                if let Some(k) = ku {
+                    if !(k.0.contains(KeyUsages::DigitalSignature)
+                        || k.0.contains(KeyUsages::NonRepudiation))
+                    {
+                        problems.push(PathProblem::Constraints(format!(
+                            "certificate {name} may not sign time-stamps (keyUsage has neither digitalSignature nor nonRepudiation)"
+                        )));
+                    }
                 }
             }
             Purpose::OcspResponder => {

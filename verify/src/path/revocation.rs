@@ -303,13 +303,20 @@ fn from_crl(
         ));
         return None;
     }
-    if let Ok(Some((_, ku))) = issuer.extension::<KeyUsage>() {
-        if !ku.0.contains(KeyUsages::CRLSign) {
+    match issuer.extension::<KeyUsage>() {
+        Ok(Some((_, ku))) if !ku.0.contains(KeyUsages::CRLSign) => {
             notes.push(format!(
                 "a CRL from {from}, whose key may not sign CRLs (keyUsage); ignored"
             ));
             return None;
         }
+        Err(e) => {
+            notes.push(format!(
+                "a CRL from {from}, whose keyUsage cannot be read ({e}); ignored"
+            ));
+            return None;
+        }
+        _ => {}
     }
     if let Err(why) = crl_scope(crl, cert) {
         notes.push(format!(
