@@ -569,11 +569,21 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
     };
     let raw = crate::ats::parts(cms_der).ok();
     sis.into_iter()
-        .enumerate()
         // Once the work is stopped the rest is not validated (the caller discards the report).
         .take_while(|_| !kyso_pdf::stop::stopped())
-        .map(|(i, si)| {
-            let archive = raw.as_ref().map(|p| (p, i));
+        .map(|si| {
+            // The SignerInfo as received (its archive time-stamps are over those bytes) is the
+            // one with this signature value, not the one at this index: a BER CMS is read
+            // through its DER form, whose SET OF SignerInfo is sorted. None found (a signature
+            // value in constructed BER): its archive time-stamps are not relied on.
+            let archive = raw.as_ref().and_then(|p| {
+                let sig = si.signature.to_der().ok()?;
+                let j = p
+                    .signers
+                    .iter()
+                    .position(|s| s.fields.last().is_some_and(|f| *f == sig.as_slice()))?;
+                Some((p, j))
+            });
             validate_signer(v, &cms, si, content, ctx, archive)
         })
         .collect()
