@@ -357,6 +357,77 @@ pub fn ecdsa_raw_to_der(curve: Curve, raw: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// Does `signature` verify over the pre-hashed `digest` with `alg` under the public key
+/// `spki_der` (a DER SubjectPublicKeyInfo)? RustCrypto's verifiers. What a token signed is
+/// checked with it (a token swapped under the same label, or a faulty one), and so is a
+/// signature made elsewhere for a remote signing.
+pub fn verifies(spki_der: &[u8], alg: SignatureAlgorithm, digest: &[u8], signature: &[u8]) -> bool {
+    match alg {
+        SignatureAlgorithm::RsaPkcs1v15(h) | SignatureAlgorithm::RsaPss(h) => {
+            use rsa::pkcs8::DecodePublicKey;
+            use rsa::{pkcs1v15, pss};
+            let Ok(pk) = rsa::RsaPublicKey::from_public_key_der(spki_der) else {
+                return false;
+            };
+            let pss = matches!(alg, SignatureAlgorithm::RsaPss(_));
+            match (pss, h) {
+                (false, HashAlg::Sha256) => prehash_ok::<pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk),
+                    digest,
+                    signature,
+                ),
+                (false, HashAlg::Sha384) => prehash_ok::<pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk),
+                    digest,
+                    signature,
+                ),
+                (false, HashAlg::Sha512) => prehash_ok::<pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk),
+                    digest,
+                    signature,
+                ),
+                (true, HashAlg::Sha256) => prehash_ok::<pss::Signature>(
+                    &pss::VerifyingKey::<sha2::Sha256>::new(pk),
+                    digest,
+                    signature,
+                ),
+                (true, HashAlg::Sha384) => prehash_ok::<pss::Signature>(
+                    &pss::VerifyingKey::<sha2::Sha384>::new(pk),
+                    digest,
+                    signature,
+                ),
+                (true, HashAlg::Sha512) => prehash_ok::<pss::Signature>(
+                    &pss::VerifyingKey::<sha2::Sha512>::new(pk),
+                    digest,
+                    signature,
+                ),
+            }
+        }
+        SignatureAlgorithm::Ecdsa(_) => {
+            use p256::pkcs8::DecodePublicKey as _;
+            if let Ok(vk) = p256::ecdsa::VerifyingKey::from_public_key_der(spki_der) {
+                prehash_ok::<p256::ecdsa::DerSignature>(&vk, digest, signature)
+            } else if let Ok(vk) = p384::ecdsa::VerifyingKey::from_public_key_der(spki_der) {
+                prehash_ok::<p384::ecdsa::DerSignature>(&vk, digest, signature)
+            } else {
+                false
+            }
+        }
+    }
+}
+
+/// Does `signature` (in the encoding `S` reads) verify over the pre-hashed `digest`?
+fn prehash_ok<S>(
+    vk: &impl signature::hazmat::PrehashVerifier<S>,
+    digest: &[u8],
+    signature: &[u8],
+) -> bool
+where
+    S: for<'a> TryFrom<&'a [u8]>,
+{
+    S::try_from(signature).is_ok_and(|s| vk.verify_prehash(digest, &s).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

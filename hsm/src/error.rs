@@ -65,6 +65,13 @@ pub enum HsmError {
     /// The token was removed (or the sessions were closed under us).
     #[error("token {token:?} was removed or its session was closed; insert it again and retry")]
     TokenRemoved { token: String },
+    /// Another token took the place of the one opened (same URI, another serial number).
+    #[error("token {token:?} was replaced by another (serial {serial:?}, not {was:?}); no PIN was sent to it: insert the token kyso opened and retry")]
+    TokenReplaced {
+        token: String,
+        serial: String,
+        was: String,
+    },
     /// A certificate on the token is not valid DER.
     #[error("certificate {label:?} on the token is not valid X.509 DER: {reason}")]
     BadCertificate { label: String, reason: String },
@@ -112,7 +119,7 @@ impl HsmError {
             HsmError::PinLocked { .. } => 14,
             HsmError::KeyWithoutCertificate { .. } | HsmError::BadCertificate { .. } => 15,
             HsmError::MechanismNotSupported { .. } | HsmError::UnsupportedKey { .. } => 16,
-            HsmError::TokenRemoved { .. } => 17,
+            HsmError::TokenRemoved { .. } | HsmError::TokenReplaced { .. } => 17,
             HsmError::NoPin => 18,
             HsmError::DigestLength { .. } | HsmError::BadSignature(_) | HsmError::Pkcs11(_) => 19,
         }

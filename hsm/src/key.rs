@@ -46,6 +46,8 @@ pub struct KeyPair {
     spki: SubjectPublicKeyInfoOwned,
     /// (pool generation, handle): handles are only good until the token reconnects.
     handle: Mutex<Option<(u64, ObjectHandle)>>,
+    /// The pool generation whose first signature was checked against `spki`.
+    checked: Mutex<Option<u64>>,
 }
 
 impl std::fmt::Debug for KeyPair {
@@ -252,6 +254,7 @@ impl KeyPair {
             algorithm,
             spki,
             handle: Mutex::new(None),
+            checked: Mutex::new(None),
         })
     }
 
@@ -563,14 +566,33 @@ impl SignDigest for KeyPair {
             ),
             SignatureAlgorithm::Ecdsa(_) => (Mechanism::Ecdsa, digest.to_vec()),
         };
-        let raw = self.token.with_session(|s, generation| {
+        let (raw, generation) = self.token.with_session(|s, generation| {
             let h = self.handle(s, generation)?;
-            Ok(s.sign(&mechanism, h, &input)?)
+            Ok((s.sign(&mechanism, h, &input)?, generation))
         })?;
-        match self.kind {
-            KeyKind::Ec { curve } => ecdsa_raw_to_der(curve, &raw),
-            KeyKind::Rsa { .. } => Ok(raw),
+        let sig = match self.kind {
+            KeyKind::Ec { curve } => ecdsa_raw_to_der(curve, &raw)?,
+            KeyKind::Rsa { .. } => raw,
+        };
+        // The first signature of each connection is checked against the public key this key
+        // was found with (its certificate's): a token put in the removed one's place under the
+        // same label signs with another key, which nothing after would notice (found by an
+        // attacker's reading, 2026-12-02); a faulty token, the same.
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if *checked != Some(generation) {
+            let spki = self
+                .spki
+                .to_der()
+                .map_err(|e| HsmError::BadSignature(e.to_string()))?;
+            if !crate::alg::verifies(&spki, alg, digest, &sig) {
+                return Err(HsmError::BadSignature(format!(
+                    "the signature the token made with {:?} does not verify under that key's public key (another token in its place, or a faulty one); nothing is signed",
+                    self.label
+                )));
+            }
+            *checked = Some(generation);
         }
+        Ok(sig)
     }
 }
 

@@ -210,6 +210,21 @@ impl Token {
                 other => other,
             })?;
         let slot = desc.slot.expect("find_token fills the slot");
+        // Reconnecting: the token found must be the one first opened, not another that matches
+        // the URI (any token labelled `kyso-dev` for `pkcs11:token=kyso-dev`): the kept PIN
+        // goes to no other token.
+        if st.generation > 0 {
+            let was = self.description();
+            if (&desc.serial, &desc.manufacturer, &desc.model)
+                != (&was.serial, &was.manufacturer, &was.model)
+            {
+                return Err(HsmError::TokenReplaced {
+                    token: was.label,
+                    serial: desc.serial,
+                    was: was.serial,
+                });
+            }
+        }
         if desc.pin_locked && self.pin.is_some() {
             // Never send a PIN to a locked token: it cannot succeed and some tokens count it.
             return Err(HsmError::PinLocked { token: desc.label });

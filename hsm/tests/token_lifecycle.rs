@@ -219,6 +219,39 @@ fn token_layer_signs_pools_recovers_and_refuses() {
         ),
         "{e}"
     );
+
+    // Another token put in the removed one's place, under its label (the first one wiped and
+    // renamed away): the pool's next signature reconnects, finds a token of another serial
+    // number and sends it no PIN (it logged in to whatever matched the URI, and signed with
+    // whatever key it held under the label and id).
+    let token = Arc::new(Token::open(&module, &uri(""), pin.clone(), 1).unwrap());
+    let rsa = TokenKey::find(token.clone(), &uri("rsa")).unwrap();
+    rsa.sign_message(msg).unwrap();
+    let first = token.description();
+    close_all_sessions(&module_path, first.slot_id);
+    init_token_in_place(&module_path, first.slot_id, SO_PIN, "lib-test-old");
+    let other = admin::init_token(&module, "lib-test", &so, &pin).unwrap();
+    assert_ne!(other.serial, first.serial);
+    let e = rsa.sign_message(msg).unwrap_err();
+    assert!(matches!(e, HsmError::TokenReplaced { .. }), "{e}");
+    assert_eq!(e.exit_code(), 17);
+}
+
+/// C_InitToken on a slot whose token is initialized: SoftHSM2 wipes it and gives it `label`.
+fn init_token_in_place(module_path: &std::path::Path, slot: u64, so_pin: &str, label: &str) {
+    let mut padded = [b' '; 32];
+    padded[..label.len()].copy_from_slice(label.as_bytes());
+    // SAFETY: as in close_all_sessions; the PIN and the 32-byte label outlive the call.
+    unsafe {
+        let lib = cryptoki_sys::Pkcs11::new(module_path).unwrap();
+        let rv = lib.C_InitToken(
+            slot as cryptoki_sys::CK_SLOT_ID,
+            so_pin.as_ptr() as *mut u8,
+            so_pin.len() as cryptoki_sys::CK_ULONG,
+            padded.as_mut_ptr(),
+        );
+        assert_eq!(rv, cryptoki_sys::CKR_OK);
+    }
 }
 
 /// What a USB token's removal does to an application: every session handle becomes invalid

@@ -183,76 +183,11 @@ pub fn check_signature(
     signature: &[u8],
 ) -> Result<()> {
     let spki = cert.tbs_certificate.subject_public_key_info.to_der()?;
-    let bad = || {
-        SignError::Input("the signature does not verify with the certificate's public key over the prepared digest (wrong key, wrong digest, or corrupted)".into())
-    };
-    let ok = match alg {
-        SignatureAlgorithm::RsaPkcs1v15(h) | SignatureAlgorithm::RsaPss(h) => {
-            use rsa::pkcs8::DecodePublicKey;
-            use rsa::{pkcs1v15, pss};
-            let pk = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| bad())?;
-            let pss = matches!(alg, SignatureAlgorithm::RsaPss(_));
-            match (pss, h) {
-                (false, HashAlg::Sha256) => prehash_ok::<pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk),
-                    digest,
-                    signature,
-                ),
-                (false, HashAlg::Sha384) => prehash_ok::<pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk),
-                    digest,
-                    signature,
-                ),
-                (false, HashAlg::Sha512) => prehash_ok::<pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk),
-                    digest,
-                    signature,
-                ),
-                (true, HashAlg::Sha256) => prehash_ok::<pss::Signature>(
-                    &pss::VerifyingKey::<sha2::Sha256>::new(pk),
-                    digest,
-                    signature,
-                ),
-                (true, HashAlg::Sha384) => prehash_ok::<pss::Signature>(
-                    &pss::VerifyingKey::<sha2::Sha384>::new(pk),
-                    digest,
-                    signature,
-                ),
-                (true, HashAlg::Sha512) => prehash_ok::<pss::Signature>(
-                    &pss::VerifyingKey::<sha2::Sha512>::new(pk),
-                    digest,
-                    signature,
-                ),
-            }
-        }
-        SignatureAlgorithm::Ecdsa(_) => {
-            use p256::pkcs8::DecodePublicKey as _;
-            if let Ok(vk) = p256::ecdsa::VerifyingKey::from_public_key_der(&spki) {
-                prehash_ok::<p256::ecdsa::DerSignature>(&vk, digest, signature)
-            } else if let Ok(vk) = p384::ecdsa::VerifyingKey::from_public_key_der(&spki) {
-                prehash_ok::<p384::ecdsa::DerSignature>(&vk, digest, signature)
-            } else {
-                false
-            }
-        }
-    };
-    if ok {
+    if kyso_hsm::alg::verifies(&spki, alg, digest, signature) {
         Ok(())
     } else {
-        Err(bad())
+        Err(SignError::Input("the signature does not verify with the certificate's public key over the prepared digest (wrong key, wrong digest, or corrupted)".into()))
     }
-}
-
-/// Does `signature` (in the encoding `S` reads) verify over the pre-hashed `digest`?
-fn prehash_ok<S>(
-    vk: &impl signature::hazmat::PrehashVerifier<S>,
-    digest: &[u8],
-    signature: &[u8],
-) -> bool
-where
-    S: for<'a> TryFrom<&'a [u8]>,
-{
-    S::try_from(signature).is_ok_and(|s| vk.verify_prehash(digest, &s).is_ok())
 }
 
 /// Phase three: check the signature, then embed it. `prepared_pdf` is the PDF from
