@@ -473,3 +473,54 @@ fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches
     assert!(text.contains("kyso_log_size 7"), "{text}");
     assert!(text.contains("kyso_checkpoint_age_seconds"), "{text}");
 }
+
+/// A document prepared again while its first preparation waits — the same signed data, so the
+/// same digest, within the same second — keeps its handle: one signature made at the desk
+/// finalizes one handle and is one signature event (three prepares, one token signature and
+/// three events before; found by an attacker's reading, 2026-12-02).
+#[test]
+fn the_same_document_prepared_twice_is_one_remote_signature() {
+    let a = Appliance::start();
+    let desk = a.agent(Who::Cert("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let doc = std::fs::read(fixture("giay-phep.pdf")).unwrap();
+    let prepare = || {
+        let r = desk.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "certificate": cert, "document": b64(&doc)}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    // Two prepares within one second (the signing time has seconds): tried until they are.
+    let (first, second) = (0..5)
+        .map(|_| (prepare(), prepare()))
+        .find(|(p, q)| p["digest"] == q["digest"])
+        .expect("two prepares within one second");
+    assert_eq!(first["handle"], second["handle"], "{first} {second}");
+    let sig = a.demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        EC_KEY,
+        "--alg",
+        "ecdsa-sha256",
+        "--digest",
+        first["digest"].as_str().unwrap(),
+    ]);
+    assert_eq!(sig.code, 0, "{}", sig.stderr);
+    let finalize = |p: &serde_json::Value| {
+        desk.post_json(
+            "/v1/sign/remote/finalize",
+            &json!({"handle": p["handle"], "signature": sig.stdout.trim()}),
+        )
+        .status
+    };
+    assert_eq!(finalize(&first), 200);
+    assert_eq!(finalize(&second), 404);
+    let signatures = events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "signature")
+        .count();
+    assert_eq!(signatures, 1);
+}

@@ -429,6 +429,16 @@ impl PendingStore {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         m.retain(|_, x| x.at.elapsed() < ttl);
+        // What this caller prepared already and is waiting (the same signed data: the same
+        // document within the same second) keeps its handle: one token signature finalizes
+        // one handle, and is one signature event (found by an attacker's reading, 2026-12-02:
+        // three prepares, one signature, three events).
+        if let Some((h, _)) = m
+            .iter()
+            .find(|(_, x)| x.owner == e.owner && x.pending.digest == e.pending.digest)
+        {
+            return Ok(h.clone());
+        }
         self.room(&m, &e.owner, e.bytes())?;
         m.insert(handle.clone(), e);
         Ok(handle)
@@ -542,7 +552,8 @@ fn pem_certs(
 }
 
 /// Two-phase remote signing, step 1: prepare a document for an official's token. The answer's
-/// digest is what the token signs; the handle is bound to the caller.
+/// digest is what the token signs; the handle is bound to the caller. What the caller prepared
+/// and has not finalized, prepared again (the same digest), answers the same handle.
 #[utoipa::path(post, path = "/v1/sign/remote/prepare", operation_id = "remote_prepare", tag = "signing",
     request_body = PrepareRequest,
     responses((status = 200, body = PrepareResponse), (status = 400, body = ErrorBody),
