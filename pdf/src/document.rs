@@ -632,10 +632,12 @@ impl<'a> Document<'a> {
         let Some(p) = params.as_dict().and_then(|d| d.get("P")) else {
             return if params.as_dict().is_some() { 2 } else { 1 };
         };
-        match self.resolve(p).ok().as_ref().and_then(Object::as_int) {
-            Some(p @ 1..=3) => p,
-            _ => 1,
-        }
+        self.resolve(p)
+            .ok()
+            .as_ref()
+            .and_then(Object::as_int)
+            .filter(|p| (1..=3).contains(p))
+            .unwrap_or(1)
     }
 
     /// Byte offsets just past each `%%EOF` marker (and its end of line): where revisions end.
