@@ -163,6 +163,7 @@ fn emitted(r: std::io::Result<()>) {
 }
 
 fn main() -> ExitCode {
+    harden_process();
     let code = run();
     // A command that failed keeps its own status; one that succeeded but whose output was
     // lost says so.
@@ -170,6 +171,25 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     code
+}
+
+/// What this process writes is its user's alone — archives and their backups, export packages
+/// and job files, checkpoint state, signed documents: citizens' personal data — whatever umask
+/// it was started with (a backup under umask 022 was readable by every local user). And it
+/// leaves no core dump holding a PIN, the keys SoftHSM2 keeps in this process or the TLS key:
+/// core size 0, and not dumpable, which also keeps other processes of the same user out of
+/// its memory and its environment (`KYSO_PIN`). (Found by an attacker's reading, 2026-12-02.)
+fn harden_process() {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit};
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let _ = rustix::process::setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
 fn run() -> ExitCode {

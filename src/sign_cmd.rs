@@ -320,7 +320,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Resu
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".kyso-sign-")
-        // As readable as a file written the usual way (tempfile's default is 0600).
+        // As a file written the usual way (tempfile's default is 0600): 0644 under the process's
+        // umask, which src/main.rs sets to 077 — a signed document is its official's alone.
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;

@@ -1919,3 +1919,66 @@ fn a_reader_that_leaves_early_changes_no_exit_status_and_a_full_disk_is_an_error
         assert!(!typo.exists(), "{args:?} created {}", typo.display());
     }
 }
+
+/// Every file and folder kyso writes — the archive (its write-ahead log holds the documents),
+/// a backup of it, a signed document — is its user's alone, whatever umask kyso was started
+/// with (under umask 022 a backup's tables were readable by every local user; found by an
+/// attacker's reading, 2026-12-02).
+#[test]
+fn what_kyso_writes_is_its_users_alone_whatever_the_umask() {
+    let s = Setup::new();
+    let a = s.signed("gp.pdf", "giay-phep.pdf");
+    assert_eq!(s.put("001099012345.GP", &a, &[]).code, 0);
+    let backup = s.demo.path().join("backup");
+    // The same commands, started by a shell whose umask lets everyone read.
+    let with_umask = |args: &[&str]| -> Run {
+        let kyso = s.demo.cmd();
+        let mut c = std::process::Command::new("sh");
+        c.stdin(std::process::Stdio::null())
+            .arg("-c")
+            .arg("umask 022; exec \"$0\" \"$@\"")
+            .arg(kyso.get_program())
+            .args(args);
+        for (k, v) in kyso.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c.output().unwrap().into()
+    };
+    let r = with_umask(&[
+        "backup",
+        "--db",
+        s.db.to_str().unwrap(),
+        "--to",
+        backup.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = s.demo.path().join("cv.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &f).unwrap();
+    let pin = s.demo.path().join("user.pin");
+    let r = with_umask(&[
+        "sign",
+        "--key",
+        RSA_KEY,
+        "--pin-file",
+        pin.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut open = Vec::new();
+    let mut walk = vec![s.db.clone(), backup, s.demo.path().join("cv.signed.pdf")];
+    while let Some(p) = walk.pop() {
+        let m = std::fs::metadata(&p).unwrap();
+        if std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0 {
+            open.push(p.display().to_string());
+        }
+        if m.is_dir() {
+            walk.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(open.is_empty(), "readable or writable by others: {open:?}");
+}

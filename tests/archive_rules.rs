@@ -363,6 +363,15 @@ fn the_log_takes_only_activities_and_every_event_carries_user_and_time() {
         )
         .unwrap();
     assert_eq!(leaf, 1);
+    // A read of the log's entries is logged after them; one of entries it does not hold, not.
+    let read = |end: u64| Activity::LogRead {
+        start: 0,
+        end,
+        purpose: "kiểm tra nhật ký".into(),
+    };
+    assert_eq!(ar.log(read(2), "kiemtoan").unwrap(), 2);
+    let e = ar.log(read(9), "kiemtoan").unwrap_err();
+    assert_eq!(e.exit_code(), 5, "{e}");
     for e in events(&ar) {
         assert!(!e.user().is_empty());
         assert!(
@@ -370,6 +379,8 @@ fn the_log_takes_only_activities_and_every_event_carries_user_and_time() {
             "{e:?}"
         );
     }
+    drop(ar);
+    audit_clean(dir.path());
 }
 
 #[test]

@@ -202,20 +202,10 @@ fn killed_export(a: &Appliance, out: &Path, serialize: &str) -> serde_json::Valu
 
 /// The export events of the log, as the auditor reads them.
 fn export_events(a: &Appliance) -> Vec<serde_json::Value> {
-    let auditor = a.agent(Who::Token("auditor"));
-    let mut out = Vec::new();
-    for i in 0.. {
-        let r = auditor.get(&format!("/v1/log/entries?start={i}&end={}", i + 1));
-        if r.status != 200 {
-            break;
-        }
-        let e: serde_json::Value =
-            serde_json::from_str(r.json()["entries"][0]["event"].as_str().unwrap()).unwrap();
-        if e["event"] == "export" {
-            out.push(e);
-        }
-    }
-    out
+    log_events(a)
+        .into_iter()
+        .filter(|e| e["event"] == "export")
+        .collect()
 }
 
 #[test]

@@ -720,6 +720,14 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                     .map_err(|e| bad(format!("event {i} gives a total kyso refuses: {e}")))?;
             }
         }
+        Event::LogRead { start, end, .. } => {
+            // Entries that existed when they were read.
+            if start >= end || *end > i {
+                return Err(bad(format!(
+                    "event {i} says entries {start} to {end} of the log were read, which it did not hold then"
+                )));
+            }
+        }
         Event::Signature { .. } | Event::Config { .. } => {}
     }
     Ok(())

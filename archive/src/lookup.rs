@@ -1,7 +1,9 @@
 //! Reading the archive. A record's metadata and content, and every lookup (by document code,
 //! by a citizen's ID number, by agency) are personal data: each read is logged — who, why,
-//! which records — durably, before anything is returned. The log's own entries and proofs are
-//! what auditors and relying agencies read, and are not about a person.
+//! which records — durably, before anything is returned. Proofs and checkpoints are what
+//! relying agencies read, and are not about a person; the log's own entries name document
+//! codes (a citizen's ID number) and the values searched for, and the service logs each read
+//! of them (`log_read`, src/serve/api/log.rs).
 
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
@@ -310,7 +312,8 @@ impl Archive {
         stored_status(&self.db, id)
     }
 
-    /// The log index of a record's ingest event (for `kyso log prove ID`; no personal data).
+    /// The log index of a record's ingest event (for `kyso log prove ID`: a number, though the
+    /// event proved names the record's code).
     pub fn record_leaf(&self, id: u64) -> Result<u64> {
         self.record(id).map(|r| r.leaf)
     }

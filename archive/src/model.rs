@@ -380,6 +380,16 @@ pub enum Event {
         user: String,
         time: String,
     },
+    /// The log's entries `[start, end)` were read (an auditor recomputing it): they name every
+    /// citizen's document codes and the values searched for, so who read them, and why, is
+    /// logged as a record read is.
+    LogRead {
+        start: u64,
+        end: u64,
+        user: String,
+        purpose: String,
+        time: String,
+    },
 }
 
 impl Event {
@@ -392,7 +402,8 @@ impl Event {
             | Event::Export { user, .. }
             | Event::Signature { user, .. }
             | Event::Config { user, .. }
-            | Event::Totals { user, .. } => user,
+            | Event::Totals { user, .. }
+            | Event::LogRead { user, .. } => user,
         }
     }
 
@@ -405,7 +416,8 @@ impl Event {
             | Event::Export { time, .. }
             | Event::Signature { time, .. }
             | Event::Config { time, .. }
-            | Event::Totals { time, .. } => time,
+            | Event::Totals { time, .. }
+            | Event::LogRead { time, .. } => time,
         }
     }
 }
@@ -431,6 +443,12 @@ pub enum Activity {
     /// Results issued per agency, type and quarter ([`crate::stats::parse_totals_csv`]).
     Totals {
         totals: Vec<crate::stats::Total>,
+    },
+    /// The log's entries `[start, end)` read, and why.
+    LogRead {
+        start: u64,
+        end: u64,
+        purpose: String,
     },
 }
 

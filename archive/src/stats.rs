@@ -311,9 +311,11 @@ pub(crate) fn changes(event: &Event, view: &dyn View) -> Result<Vec<Op>> {
                 ))
             })
             .collect::<Result<_>>()?,
-        Event::Find { .. } | Event::Read { .. } | Event::Export { .. } | Event::Config { .. } => {
-            Vec::new()
-        }
+        Event::Find { .. }
+        | Event::Read { .. }
+        | Event::Export { .. }
+        | Event::Config { .. }
+        | Event::LogRead { .. } => Vec::new(),
     })
 }
 

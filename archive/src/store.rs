@@ -300,7 +300,8 @@ impl Archive {
         .map(|o| o.leaf)
     }
 
-    /// Log an export, a signature, a configuration change or totals by `user`. Returns its log index.
+    /// Log an export, a signature, a configuration change, totals or a read of the log's
+    /// entries by `user`. Returns its log index.
     pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
         check_user(user)?;
         match &activity {
@@ -329,6 +330,20 @@ impl Archive {
                 check_text("signature format", format, 100)?;
             }
             Activity::Config { change } => check_text("configuration change", change, 2000)?,
+            Activity::LogRead {
+                start,
+                end,
+                purpose,
+            } => {
+                check_text("purpose", purpose, 256)?;
+                // Entries the log holds (it only grows: so it will when the event is written).
+                if start >= end || *end > self.size() {
+                    return Err(ArchiveError::Input(format!(
+                        "a log read of entries {start} to {end}: the log holds {} (give start < end)",
+                        self.size()
+                    )));
+                }
+            }
             Activity::Totals { totals } => {
                 if totals.is_empty() || totals.len() > crate::stats::MAX_TOTALS {
                     return Err(ArchiveError::Input(format!(

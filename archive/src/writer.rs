@@ -798,6 +798,17 @@ fn apply(
                     user: user.clone(),
                     time,
                 },
+                Activity::LogRead {
+                    start,
+                    end,
+                    purpose,
+                } => Event::LogRead {
+                    start: *start,
+                    end: *end,
+                    user: user.clone(),
+                    purpose: purpose.clone(),
+                    time,
+                },
             };
             p.count(db, &event, None, None)?;
             (None, event)

@@ -226,6 +226,18 @@ impl Store {
         Ok(self.archive.size())
     }
 
+    /// Log that `user` read the log's entries `[start, end)`, for `purpose`.
+    pub fn log_read(&self, start: u64, end: u64, user: &str, purpose: String) -> Result<u64> {
+        self.archive.log(
+            Activity::LogRead {
+                start,
+                end,
+                purpose,
+            },
+            user,
+        )
+    }
+
     pub fn leaf_hash(&self, index: u64) -> Result<[u8; 32]> {
         self.archive.leaf(index)
     }

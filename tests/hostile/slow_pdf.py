@@ -20,6 +20,9 @@ Shapes:
   inflate-budget        N object streams, each a zlib bomb of 64 MiB that one form field
                         reaches, and N MB of padding: the document's decode budget (32 times
                         its size) spent to the last byte. Bounded, but seconds of work.
+  shared-kids           N form fields named by 200-byte /T strings, each with /Kids naming
+                        one array of all N: a walk of the field tree that meets a kid once per
+                        parent makes N² steps, each with a copy of a name up to 32 × 200 bytes.
 """
 import sys
 import zlib
@@ -214,6 +217,16 @@ elif shape == "xref-revisions":
             prev,
             xref,
         )
+elif shape == "shared-kids":
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 3 0 R >> >>",
+        2: b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        3: b"[" + b" ".join(b"%d 0 R" % (10 + i) for i in range(n)) + b"]",
+        4: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    }
+    for i in range(n):
+        objs[10 + i] = b"<< /T (" + b"A" * 200 + b") /Kids 3 0 R >>"
+    pdf = write(objs)
 elif shape == "inflate-budget":
     z = zlib.compressobj(9)
     bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(63)) + z.flush()

@@ -2,14 +2,17 @@
 //! (C2SP signed note), the key that signs them, inclusion and consistency proofs (RFC 9162
 //! §2.1.3–2.1.4), and the entries themselves for an auditor to recompute the tree.
 
+use super::records::stated;
+use crate::serve::auth::Identity;
 use crate::serve::error::{ApiError, ApiResult, ErrorBody};
 use crate::serve::server::{blocking, Shared};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// The newest signed checkpoint of the log, as a C2SP signed note (`text/plain`). Keep the
@@ -158,7 +161,13 @@ pub struct EntriesQuery {
     pub start: u64,
     /// One past the last (at most 1000 entries an answer).
     pub end: u64,
+    /// Why the entries are read (logged with the caller; default "audit of the log"). The
+    /// entries name citizens' document codes and what was searched for.
+    pub purpose: Option<String>,
 }
+
+/// The purpose of a log read that states none.
+const AUDIT: &str = "audit of the log";
 
 #[derive(Serialize, ToSchema)]
 pub struct Entry {
@@ -170,21 +179,30 @@ pub struct Entry {
 #[derive(Serialize, ToSchema)]
 pub struct Entries {
     pub entries: Vec<Entry>,
+    /// The log's size when they were read, before this read's own `log_read` event.
+    pub size: u64,
 }
 
-/// Log entries `[start, end)`, for an auditor to recompute leaves and roots.
+/// Log entries `[start, end)`, for an auditor to recompute leaves and roots. The read is
+/// itself an event of the log (`log_read`: the range, the caller, the purpose), appended after
+/// the entries are read.
 #[utoipa::path(get, path = "/v1/log/entries", operation_id = "entries", tag = "log",
     params(EntriesQuery),
     responses((status = 200, body = Entries), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn entries(
     State(st): State<Shared>,
+    Extension(id): Extension<Arc<Identity>>,
     q: Result<Query<EntriesQuery>, QueryRejection>,
 ) -> ApiResult<Json<Entries>> {
     let Query(q) = q?;
     if q.end <= q.start || q.end - q.start > 1000 {
         return Err(ApiError::bad("give start < end with at most 1000 entries"));
     }
+    let purpose = match &q.purpose {
+        Some(p) => stated("purpose", p)?.to_string(),
+        None => AUDIT.to_string(),
+    };
     let store = st.store.clone();
     blocking(move || -> ApiResult<Entries> {
         let size = store.size()?;
@@ -200,7 +218,9 @@ pub async fn entries(
                     .map_err(|_| ApiError::internal("a log entry is not UTF-8"))?,
             });
         }
-        Ok(Entries { entries })
+        // Nothing is answered that the log does not say was read.
+        store.log_read(q.start, q.end, &id.user, purpose)?;
+        Ok(Entries { entries, size })
     })
     .await?
     .map(Json)
