@@ -658,8 +658,8 @@ fn said(j: &serde_json::Value) -> (String, String) {
 
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each
 /// was TOTAL-PASSED by the release of the day before): an attached .p7m around a PDF with an
-/// incremental update appended, which Poppler shows ("PAY 999999 VND") while the signature
-/// covers the original; a 1024-bit RSA-PSS key (id-RSASSA-PSS: only rsaEncryption keys were
+/// incremental update appended, or put in an unsigned attribute, which Poppler shows ("PAY
+/// 999999 VND") while the signature covers the original; a 1024-bit RSA-PSS key (id-RSASSA-PSS: only rsaEncryption keys were
 /// held to 2048 bits); a signer whose organization is a name its CA's nameConstraints
 /// exclude, written decomposed (NFD) or as a BMPString (compared as bytes or UTF-8 only).
 /// Beside each, what must still pass.
@@ -678,6 +678,14 @@ fn cms_forgeries_that_passed_now_fail() {
             "forged.p7m",
             ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
             "follow the signature's ContentInfo",
+        ),
+        // The same update inside an unsigned attribute: the file ends with its ContentInfo,
+        // and Poppler still shows the update (found reading the fix above, 2026-12-02).
+        (
+            "t",
+            "forged-attr.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "outside the signed content hold a PDF cross-reference section",
         ),
         ("p", "pss-2048.p7m", passed.clone(), ""),
         (

