@@ -512,6 +512,29 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
         .find(|(p, q)| p["digest"] == q["digest"])
         .expect("two prepares within one second");
     assert_eq!(first["handle"], second["handle"], "{first} {second}");
+    assert!(second["expires_in"].as_u64() <= first["expires_in"].as_u64());
+    // The same signed data asked for attached (a CAdES digest does not show it) is refused,
+    // not answered with the detached one's handle.
+    let refused = (0..5).any(|_| {
+        let detached = prepare();
+        let attached = desk.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "attached": true, "certificate": cert, "document": b64(&doc)}),
+        );
+        match attached.status {
+            409 => true,
+            // Another second: another digest (tried again).
+            200 => {
+                assert_ne!(attached.json()["digest"], detached["digest"]);
+                false
+            }
+            s => panic!("{s}: {}", attached.text()),
+        }
+    });
+    assert!(
+        refused,
+        "an attached prepare within the same second as a detached one"
+    );
     let sig = a.demo.run_pin(&[
         "sign",
         "digest",

@@ -29,7 +29,7 @@ pub enum RemoteFormat {
 
 /// The state kept between prepare and finalize. Holds no secret: certificates, the signed
 /// attributes and offsets. For PAdES the prepared PDF is kept beside it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub version: u32,
     pub format: RemoteFormat,

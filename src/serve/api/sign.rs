@@ -421,7 +421,8 @@ impl PendingStore {
         self.room(&m, owner, estimate)
     }
 
-    fn insert(&self, e: Entry) -> ApiResult<String> {
+    /// Keep `e` under a new handle: the handle and the seconds it lives.
+    fn insert(&self, e: Entry) -> ApiResult<(String, u64)> {
         let mut b = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
             .map_err(|_| ApiError::internal("no randomness"))?;
@@ -432,16 +433,24 @@ impl PendingStore {
         // What this caller prepared already and is waiting (the same signed data: the same
         // document within the same second) keeps its handle: one token signature finalizes
         // one handle, and is one signature event (found by an attacker's reading, 2026-12-02:
-        // three prepares, one signature, three events).
-        if let Some((h, _)) = m
+        // three prepares, one signature, three events). The same signed data asked for with
+        // other options (attached, time-stamped; a CAdES digest does not show them) is refused
+        // rather than answered with a handle that would finalize otherwise than asked.
+        if let Some((h, x)) = m
             .iter()
             .find(|(_, x)| x.owner == e.owner && x.pending.digest == e.pending.digest)
         {
-            return Ok(h.clone());
+            if x.pending == e.pending && x.pdf == e.pdf && x.timestamped == e.timestamped {
+                return Ok((h.clone(), ttl.saturating_sub(x.at.elapsed()).as_secs()));
+            }
+            return Err(ApiError::new(
+                Code::RequestConflict,
+                "the same signed data is prepared and waiting with other options (attached or time-stamped): finalize that one, or prepare again in a second",
+            ));
         }
         self.room(&m, &e.owner, e.bytes())?;
         m.insert(handle.clone(), e);
-        Ok(handle)
+        Ok((handle, ttl.as_secs()))
     }
 
     /// Take the entry if it exists, is fresh and belongs to `owner`. Another caller's handle
@@ -559,6 +568,7 @@ fn pem_certs(
     responses((status = 200, body = PrepareResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
+        (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options", body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared", body = ErrorBody),
         (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; Retry-After", body = ErrorBody),
@@ -646,14 +656,18 @@ pub async fn remote_prepare(
         algorithm: pending.algorithm.clone(),
         expires_in: st.remote.ttl.as_secs(),
     };
-    let handle = st.remote.insert(Entry {
+    let (handle, expires_in) = st.remote.insert(Entry {
         owner: id.user.clone(),
         at: Instant::now(),
         pending,
         pdf,
         timestamped,
     })?;
-    Ok(Json(PrepareResponse { handle, ..resp }))
+    Ok(Json(PrepareResponse {
+        handle,
+        expires_in,
+        ..resp
+    }))
 }
 
 /// Two-phase remote signing, step 2: the token's signature in, the signed document out. The
