@@ -574,12 +574,15 @@ impl SignDigest for KeyPair {
             KeyKind::Ec { curve } => ecdsa_raw_to_der(curve, &raw)?,
             KeyKind::Rsa { .. } => raw,
         };
-        // The first signature of each connection is checked against the public key this key
-        // was found with (its certificate's): a token put in the removed one's place under the
-        // same label signs with another key, which nothing after would notice (found by an
-        // attacker's reading, 2026-12-02); a faulty token, the same.
-        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
-        if *checked != Some(generation) {
+        // A signature is checked against the public key this key was found with (its
+        // certificate's) before it leaves: every RSA one — a faulty RSA-CRT signature gives
+        // the private key away to whoever holds it (Boneh–DeMillo–Lipton), and the check costs
+        // a few hundredths of the token's signing — and the first ECDSA one of each
+        // connection: a token put in the removed one's place under the same label signs with
+        // another key, which nothing after would notice (found by an attacker's reading,
+        // 2026-12-02).
+        let checked = || self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(self.kind, KeyKind::Rsa { .. }) || *checked() != Some(generation) {
             let spki = self
                 .spki
                 .to_der()
@@ -590,7 +593,7 @@ impl SignDigest for KeyPair {
                     self.label
                 )));
             }
-            *checked = Some(generation);
+            *checked() = Some(generation);
         }
         Ok(sig)
     }
