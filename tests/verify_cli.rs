@@ -713,6 +713,14 @@ fn cms_forgeries_that_passed_now_fail() {
             ("INDETERMINATE".into(), "CHAIN_CONSTRAINTS_FAILURE".into()),
             "",
         ),
+        // Its first byte invalid UTF-8: no reader can compare it with the constraint, which
+        // then fails it (it was left out of the comparison; found reading the fix above).
+        (
+            "n",
+            "bad-utf8.p7m",
+            ("INDETERMINATE".into(), "CHAIN_CONSTRAINTS_FAILURE".into()),
+            "which cannot be read as text",
+        ),
     ] {
         let root = d.join(dir).join("root.pem");
         let j = verdict(

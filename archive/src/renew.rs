@@ -149,6 +149,8 @@ pub(crate) fn check_chain(
 /// [`check_chain`] over `covered`'s package, chain and note (whose digests of note ‖ manifest
 /// a renewal then reuses).
 fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
+    // One budget of path signature checks for the whole chain, as for one document.
+    let _budget = kyso_verify::path::Budget::enter();
     let (pk, chain, note) = (covered.pk, covered.chain, covered.note);
     let toks = tokens(pk, chain);
     if toks.is_empty() {

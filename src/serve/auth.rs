@@ -169,14 +169,16 @@ impl CertMatch {
     }
 
     pub fn matches(&self, cert: &kyso_verify::Cert) -> bool {
-        use kyso_verify::x509::same_name;
+        // Names compared as the same text (composed or decomposed letters, case, spaces), not
+        // as compatible text: a full-width or ligature look-alike is another client.
+        use kyso_verify::x509::same_name_canonical as same;
         match self {
             CertMatch::Sha256(h) => bool::from(subtle::ConstantTimeEq::ct_eq(
                 &h[..],
                 &cert.fingerprint()[..],
             )),
             CertMatch::Name { subject, issuer } => {
-                same_name(&cert.tbs().subject, subject) && same_name(&cert.tbs().issuer, issuer)
+                same(&cert.tbs().subject, subject) && same(&cert.tbs().issuer, issuer)
             }
         }
     }
@@ -457,6 +459,22 @@ mod tests {
             parse_dn("C=VN,L=Hà Nội,O=Sở Tư pháp tỉnh Demo,TITLE=Chuyên viên,CN=Trần Thị Bình")
                 .unwrap();
         assert!(!same_name(&reversed, &b));
+        // A client named by subject and issuer (CertMatch::matches): the same letters
+        // composed or decomposed (NFD) are the same client; full-width letters — the same name
+        // to RFC 4518's NFKC, which path building and name constraints use — are another.
+        let same = |x: &str, y: &str| {
+            kyso_verify::x509::same_name_canonical(&parse_dn(x).unwrap(), &parse_dn(y).unwrap())
+        };
+        let configured = "CN=Bộ phận một cửa,C=VN";
+        let nfd = "CN=Bo\u{323}\u{302} pha\u{323}\u{302}n mo\u{323}\u{302}t cu\u{31b}\u{309}a,C=VN";
+        assert!(same(nfd, configured));
+        assert!(same("cn=BỘ PHẬN MỘT CỬA,c=vn", configured));
+        let wide = "CN=Ｂộ phận một cửa,C=VN";
+        assert!(!same(wide, configured));
+        assert!(same_name(
+            &parse_dn(wide).unwrap(),
+            &parse_dn(configured).unwrap()
+        ));
         // Not names.
         for n in ["", "no equals", r"CN=\FF\FE"] {
             assert!(parse_dn(n).is_err(), "{n}");

@@ -13,7 +13,8 @@ attacker's reading of kyso's verifier, 2026-12-02):
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
                                               C=VN, O=Bộ Công an (NFC, UTF8String): leaves whose O
                                               is that name composed, decomposed (NFD), as a
-                                              BMPString, and one outside it (DIR/<leaf>.p7m)
+                                              BMPString, as invalid UTF-8, and one outside it
+                                              (DIR/<leaf>.p7m)
     python3 cms_attacks.py dss-junk IN OUT ROOT
                                               IN with a pyHanko update putting 64 junk CRLs (the
                                               issuer name of ROOT, signed by another key) first
@@ -32,6 +33,7 @@ attacker's reading of kyso's verifier, 2026-12-02):
 
 Each DIR gets root.pem, the anchor to trust.
 """
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -95,13 +97,14 @@ def root(d):
     return c, k
 
 
-def cms_sign(d, cert, key, content, out, extra=()):
+def cms_sign(d, cert, key, content, out, extra=(), cades=True):
     pem(os.path.join(d, 'signer.pem'), cert)
     key_pem(os.path.join(d, 'signer.key'), key)
     with open(os.path.join(d, 'content.bin'), 'wb') as f:
         f.write(content)
-    sh('openssl', 'cms', '-sign', '-binary', '-nodetach', '-cades', '-md', 'sha256', '-in', 'content.bin',
-       '-signer', 'signer.pem', '-inkey', 'signer.key', '-outform', 'DER', '-out', out, *extra, cwd=d)
+    sh('openssl', 'cms', '-sign', '-binary', '-nodetach', *(['-cades'] if cades else []), '-md', 'sha256',
+       '-in', 'content.bin', '-signer', 'signer.pem', '-inkey', 'signer.key', '-outform', 'DER', '-out', out,
+       *extra, cwd=d)
 
 
 if mode == 'trailing':
@@ -197,6 +200,25 @@ elif mode == 'names':
         k = rsa.generate_private_key(65537, 2048)
         c = make_cert(name(org, x509.NameAttribute(NameOID.COMMON_NAME, f'Signer {leaf}')), k, sub.subject, sk)
         cms_sign(d, c, k, 'Công văn\n'.encode(), f'{leaf}.p7m', extra=('-certfile', 'sub.pem'))
+    # The excluded name with its first byte made invalid UTF-8 (0xFF for "B"), the certificate
+    # signed again by the constrained CA: a value no reader can compare with the constraint.
+    k = rsa.generate_private_key(65537, 2048)
+    c = make_cert(name(x509.NameAttribute(NameOID.ORGANIZATION_NAME, bca),
+                       x509.NameAttribute(NameOID.COMMON_NAME, 'Signer bad-utf8')), k, sub.subject, sk)
+    der = c.public_bytes(serialization.Encoding.DER)
+    tbs = c.tbs_certificate_bytes
+    value = b'\x0c' + bytes([len(bca.encode())]) + bca.encode()
+    assert tbs.count(value) == 1
+    bad_tbs = tbs.replace(value, value[:2] + b'\xff' + value[3:])
+    sig = sk.sign(bad_tbs, padding.PKCS1v15(), hashes.SHA256())
+    assert len(sig) == len(c.signature) and der.count(c.signature) == 1
+    bad = der.replace(tbs, bad_tbs).replace(c.signature, sig)
+    # OpenSSL will not load such a certificate: it signs with the sound one (no ESS attribute
+    # naming its hash), which is then replaced by the bad one, byte for byte as long.
+    cms_sign(d, c, k, 'Công văn\n'.encode(), 'good-utf8.p7m', extra=('-certfile', 'sub.pem'), cades=False)
+    p7m = open(os.path.join(d, 'good-utf8.p7m'), 'rb').read()
+    assert p7m.count(der) == 1 and len(bad) == len(der)
+    open(os.path.join(d, 'bad-utf8.p7m'), 'wb').write(p7m.replace(der, bad))
 elif mode == 'dss-junk':
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter

@@ -680,11 +680,18 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
             // value in constructed BER): its archive time-stamps are not relied on.
             let archive = raw.as_ref().and_then(|p| {
                 let sig = si.signature.to_der().ok()?;
-                let j = p
+                let mut same = p
                     .signers
                     .iter()
-                    .position(|s| s.fields.last().is_some_and(|f| *f == sig.as_slice()))?;
-                Some((p, j))
+                    .enumerate()
+                    .filter(|(_, s)| s.fields.last().is_some_and(|f| *f == sig.as_slice()))
+                    .map(|(j, _)| j);
+                // Exactly one: two SignerInfos with one signature value (one a copy with other
+                // unsigned attributes) cannot be told apart, and neither's are relied on.
+                match (same.next(), same.next()) {
+                    (Some(j), None) => Some((p, j)),
+                    _ => None,
+                }
             });
             validate_signer(v, &cms, si, content, ctx, archive)
         })
@@ -1174,9 +1181,11 @@ pub(crate) fn judge_path(
     // A time-stamp proving the signature existed before its signer's certificate was valid:
     // it was not made under that certificate (EN 319 102-1 §5.6.2.4: TOTAL-FAILED,
     // NOT_YET_VALID; only the certificate's expiry was held to the proof of existence).
+    // A minute of slack: the TSA's clock and the CA's may differ (a certificate issued and
+    // used at once, as for a one-time remote-signing certificate).
     if let (Some(t), Some(leaf)) = (poe, chain.first()) {
         let not_before = leaf.tbs().validity.not_before.to_system_time();
-        if t < not_before {
+        if t + std::time::Duration::from_secs(60) < not_before {
             r.fail(
                 Indication::TotalFailed,
                 SubIndication::NotYetValid,

@@ -488,10 +488,28 @@ pub fn name_attributes(
 /// PrintableString matches certificates that write it as UTF8String, and "Bộ" written
 /// decomposed (NFD) is the "Bộ" written composed.
 pub fn same_name(a: &x509_cert::name::Name, b: &x509_cert::name::Name) -> bool {
+    names_match(a, b, Form::Nfkc)
+}
+
+/// [`same_name`] with canonical equivalence only (NFC: what is the same text, composed or
+/// decomposed), not compatibility (NFKC: full-width letters, ligatures): who a client
+/// certificate's names say it is (`kyso serve`'s `[[clients]]` by subject and issuer).
+pub fn same_name_canonical(a: &x509_cert::name::Name, b: &x509_cert::name::Name) -> bool {
+    names_match(a, b, Form::Nfc)
+}
+
+/// The Unicode normalization names are compared under.
+#[derive(Clone, Copy)]
+enum Form {
+    Nfc,
+    Nfkc,
+}
+
+fn names_match(a: &x509_cert::name::Name, b: &x509_cert::name::Name, f: Form) -> bool {
     if a == b {
         return true;
     }
-    a.0.len() == b.0.len() && a.0.iter().zip(b.0.iter()).all(|(x, y)| same_rdn(x, y))
+    a.0.len() == b.0.len() && a.0.iter().zip(b.0.iter()).all(|(x, y)| rdns_match(x, y, f))
 }
 
 /// Do two RDNs match, as [`same_name`] compares them?
@@ -499,13 +517,21 @@ pub fn same_rdn(
     a: &x509_cert::name::RelativeDistinguishedName,
     b: &x509_cert::name::RelativeDistinguishedName,
 ) -> bool {
+    rdns_match(a, b, Form::Nfkc)
+}
+
+fn rdns_match(
+    a: &x509_cert::name::RelativeDistinguishedName,
+    b: &x509_cert::name::RelativeDistinguishedName,
+    f: Form,
+) -> bool {
     if a == b {
         return true;
     }
     let norm = |r: &x509_cert::name::RelativeDistinguishedName| -> Option<Vec<(String, String)>> {
         let mut v: Vec<(String, String)> =
             r.0.iter()
-                .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value)?)))
+                .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value, f)?)))
                 .collect::<Option<_>>()?;
         v.sort();
         Some(v)
@@ -514,7 +540,7 @@ pub fn same_rdn(
 }
 
 /// A directory string's value as text, whatever its string type.
-fn decode(v: &der::Any) -> Option<String> {
+pub(crate) fn decode(v: &der::Any) -> Option<String> {
     let bytes = v.value();
     Some(match der::Tagged::tag(v) {
         der::Tag::PrintableString
@@ -534,10 +560,14 @@ fn decode(v: &der::Any) -> Option<String> {
     })
 }
 
-/// A value as names are compared: decoded, NFKC, runs of white space as one space, lower case.
-fn normalize(v: &der::Any) -> Option<String> {
+/// A value as names are compared: decoded, normalized (NFKC, or NFC), runs of white space as
+/// one space, lower case.
+fn normalize(v: &der::Any, f: Form) -> Option<String> {
     use unicode_normalization::UnicodeNormalization;
-    let s: String = decode(v)?.nfkc().collect();
+    let s: String = match f {
+        Form::Nfkc => decode(v)?.nfkc().collect(),
+        Form::Nfc => decode(v)?.nfc().collect(),
+    };
     Some(
         s.split_whitespace()
             .collect::<Vec<_>>()

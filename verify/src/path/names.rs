@@ -46,6 +46,10 @@ enum Subject {
     Uri(String),
     Ip(Vec<u8>),
     Other,
+    /// A name of this form whose value cannot be read as text (an invalid UTF8String, an
+    /// attribute that is no string): it cannot be compared with a constraint, so any
+    /// constraint of its form fails it.
+    Unreadable(Form, String),
 }
 
 impl Subject {
@@ -57,6 +61,7 @@ impl Subject {
             Subject::Uri(_) => Form::Uri,
             Subject::Ip(_) => Form::Ip,
             Subject::Other => Form::Other,
+            Subject::Unreadable(f, _) => *f,
         }
     }
 
@@ -68,6 +73,7 @@ impl Subject {
             Subject::Uri(h) => format!("URI host {h}"),
             Subject::Ip(a) => format!("IP address {}", hex::encode(a)),
             Subject::Other => "a name of a form kyso does not process".into(),
+            Subject::Unreadable(_, what) => format!("{what}, which cannot be read as text"),
         }
     }
 }
@@ -75,12 +81,25 @@ impl Subject {
 fn names_of(c: &Cert, include_dn: bool) -> Result<Vec<Subject>, String> {
     let mut out = Vec::new();
     let dn = &c.tbs().subject;
+    let readable =
+        |a: &&x509_cert::attr::AttributeTypeAndValue| crate::x509::decode(&a.value).is_some();
+    let atvs = || dn.0.iter().flat_map(|r| r.0.iter());
     if include_dn && !dn.0.is_empty() {
-        out.push(Subject::Directory(dn.clone()));
+        if atvs().all(|a| readable(&a)) {
+            out.push(Subject::Directory(dn.clone()));
+        } else {
+            out.push(Subject::Unreadable(
+                Form::Directory,
+                format!("directory name {dn}"),
+            ));
+        }
     }
     // Every emailAddress in the DN, in whatever string type it is written.
-    for e in crate::x509::name_attributes(dn, EMAIL_ADDRESS) {
-        out.push(Subject::Email(e));
+    for a in atvs().filter(|a| a.oid == EMAIL_ADDRESS) {
+        out.push(match crate::x509::decode(&a.value) {
+            Some(e) => Subject::Email(e),
+            None => Subject::Unreadable(Form::Email, "an emailAddress".into()),
+        });
     }
     let san = c.extension::<SubjectAltName>().map_err(|e| {
         format!(
@@ -218,6 +237,12 @@ pub fn check(path: &[CertRef]) -> Vec<String> {
                 if form(b) == Form::Other && name.form() == Form::Other {
                     problems.push(format!(
                         "certificate {} carries {} that {ca}'s name constraints cover and kyso cannot check",
+                        c.subject_string(),
+                        name.describe()
+                    ));
+                } else if matches!(name, Subject::Unreadable(f, _) if *f == form(b)) {
+                    problems.push(format!(
+                        "certificate {} carries {} that {ca}'s name constraints cover: it cannot be compared with them",
                         c.subject_string(),
                         name.describe()
                     ));
