@@ -98,7 +98,7 @@ kyso_python_peers() {
     rm -rf "$KYSO_VENV"
     python3 -m venv "$KYSO_VENV"
     "$KYSO_VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$KYSO_VENV/bin/pip" install -q 'pyhanko[pkcs11]' pyhanko-cli
+    "$KYSO_VENV/bin/pip" install -q 'pyhanko[pkcs11]==0.38.0' 'pyhanko-cli==0.6.0'
 }
 
 # The OpenAPI validator that judges /v1/openapi.json in the service's tests (a tool we did not
@@ -107,7 +107,7 @@ kyso_api_peers() {
     kyso_python_peers
     if [ -x "$KYSO_VENV/bin/openapi-spec-validator" ]; then return 0; fi
     echo "kyso: installing openapi-spec-validator into $KYSO_VENV" >&2
-    "$KYSO_VENV/bin/pip" install -q 'openapi-spec-validator>=0.7'
+    "$KYSO_VENV/bin/pip" install -q 'openapi-spec-validator==0.9.0'
 }
 
 # The Library of Congress's BagIt validator (PyPI `bagit`: bagit.py --validate), which judges
@@ -116,7 +116,7 @@ kyso_bagit_peers() {
     kyso_python_peers
     if [ -x "$KYSO_VENV/bin/bagit.py" ]; then return 0; fi
     echo "kyso: installing bagit into $KYSO_VENV" >&2
-    "$KYSO_VENV/bin/pip" install -q 'bagit>=1.8'
+    "$KYSO_VENV/bin/pip" install -q 'bagit==1.9.0'
 }
 
 # The E-ARK validator (PyPI eark-validator, by the DILCIS Board) that judges `kyso export

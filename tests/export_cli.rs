@@ -1242,6 +1242,23 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
     assert_eq!(Archive::open(&other).unwrap().size(), before);
     assert!(!bag.exists());
 
+    // What the interrupted export left, made writable by others (as another local user's
+    // planted files would be, in a shared folder): not resumed from (found by an attacker's
+    // reading, 2026-12-02). Its own files, as kyso writes them (umask 077), are.
+    let partial = s.demo.path().join("nop-luu.partial");
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
+    mode(&partial, 0o777);
+    let r = s.export(&bag, &[]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not this user's alone"),
+        "{}",
+        r.stderr
+    );
+    mode(&partial, 0o700);
+
     // The same command again: it continues and the package is whole.
     let r = s.export(&bag, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

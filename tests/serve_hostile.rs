@@ -526,6 +526,39 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
         err.contains("wrong PIN") && !err.contains("98765432"),
         "{err}"
     );
+    // A PIN file others can read is a PIN every local user has: refused, the file named.
+    let open_pin = dir.path().join("open.pin");
+    std::fs::copy(demo.pin_file(), &open_pin).unwrap();
+    std::fs::set_permissions(
+        &open_pin,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let (code, err) = run(
+        &base.replace(
+            &demo.pin_file().display().to_string(),
+            &open_pin.display().to_string(),
+        ),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("token.pin_file") && err.contains("chmod 600"),
+        "{err}"
+    );
+    // A PIN typed where a file name belongs is not repeated in the error.
+    let (code, err) = run(
+        &base.replace(
+            &format!("pin_file = \"{}\"", demo.pin_file().display()),
+            "pin_file = 55667788",
+        ),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("token.pin_file") && !err.contains("55667788"),
+        "{err}"
+    );
     // `kyso serve new-token`: the entry it prints passes the check as it is pasted; a clerk's
     // needs the agency it archives for, asked for up front rather than by the check.
     let new_token = |args: &[&str]| {

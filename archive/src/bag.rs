@@ -814,6 +814,27 @@ pub fn document_name(media_type: &str) -> &'static str {
     }
 }
 
+/// What an interrupted export left, if anything, must be this user's and no one else's to
+/// change: an export resumed from a journal and a `.partial` folder another local user made
+/// (in a shared folder, under the name the next export would use) wrote its records into
+/// their folder (found by an attacker's reading, 2026-12-02). A symbolic link is no such file.
+fn ours_alone(p: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = match fs::symlink_metadata(p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("read", p, e)),
+    };
+    let me = rustix::process::geteuid().as_raw();
+    if m.file_type().is_symlink() || m.uid() != me || m.mode() & 0o022 != 0 {
+        return Err(ArchiveError::Input(format!(
+            "{} is not this user's alone (a symbolic link, another owner, or writable by others): an export does not resume from it; remove it, or export to a folder of your own",
+            p.display()
+        )));
+    }
+    Ok(())
+}
+
 fn read_journal(p: &Path) -> Result<Option<Journal>> {
     match fs::read(p) {
         Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
@@ -863,6 +884,9 @@ pub fn export(
         ));
     }
     crate::model::check_text("organization", &o.organization, 200)?;
+    for p in [&journal_path, &ids_path, &partial] {
+        ours_alone(p)?;
+    }
     let earlier = read_journal(&journal_path)?;
     if let Some(j) = &earlier {
         if j.args != args {

@@ -86,9 +86,12 @@ impl Pkcs11Uri {
         let s = s.trim();
         // A PIN in the URI is refused before anything of the URI is read, so that no later
         // error (a bad percent-escape, a mistyped scheme) can echo it.
-        if s.split(['?', ';', '&', ':'])
-            .any(|a| a.split('=').next().map(str::trim) == Some("pin-value"))
-        {
+        // In any case: `PIN-VALUE=…` under a mistyped scheme was echoed whole.
+        if s.split(['?', ';', '&', ':']).any(|a| {
+            a.split('=')
+                .next()
+                .is_some_and(|k| k.trim().eq_ignore_ascii_case("pin-value"))
+        }) {
             return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into()));
         }
         let rest = match s.get(..7) {
@@ -392,6 +395,7 @@ mod tests {
         // scheme.
         for bad in [
             "pkcs11:token=a;pin-value=1234",
+            "pkcs12:token=a;PIN-VALUE=1234",
             "pkcs11:token=a;pin-value=12%zz34",
             "pkcs11:token=a?pin-value=12%zz34",
             "pkcs12:token=a?pin-value=1234",

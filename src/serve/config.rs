@@ -495,13 +495,29 @@ impl Config {
         base: Option<&Path>,
         files: bool,
     ) -> Result<Config, ConfigError> {
-        let mut root: toml::Table = toml::from_str(text)
-            .map_err(|e| ConfigError(format!("config: not valid TOML: {e}")))?;
+        // Errors name the place, never the text there: a PIN typed into the config (on a
+        // line that does not parse, or where a file name belongs) is not repeated to the log.
+        let mut root: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            ConfigError(match line {
+                Some(l) => format!("config: not valid TOML at line {l}: {}", e.message()),
+                None => format!("config: not valid TOML: {}", e.message()),
+            })
+        })?;
         apply_env(&mut root, env)?;
         let mut cfg: Config =
             serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
                 let path = e.path().to_string();
-                bad(&path, e.into_inner())
+                if path.starts_with("token") {
+                    bad(
+                        &path,
+                        "not what this key takes (its value is not repeated: it may be a secret)",
+                    )
+                } else {
+                    bad(&path, e.into_inner())
+                }
             })?;
         if let Some(base) = base.filter(|b| !b.as_os_str().is_empty()) {
             cfg.resolve_paths(base);
@@ -540,6 +556,7 @@ impl Config {
     fn validate(&self, files: bool) -> Result<(), ConfigError> {
         let readable = |k: &str, p: &Path| if files { readable(k, p) } else { Ok(()) };
         let exists = |k: &str, p: &Path| if files { exists(k, p) } else { Ok(()) };
+        let secret = |k: &str, p: &Path| if files { secret(k, p) } else { Ok(()) };
         let s = &self.server;
         if s.plain_http {
             if !s.listen.ip().is_loopback() {
@@ -569,7 +586,7 @@ impl Config {
                 .as_ref()
                 .ok_or_else(|| bad("server.tls_key", "missing"))?;
             readable("server.tls_cert", cert)?;
-            readable("server.tls_key", key)?;
+            secret("server.tls_key", key)?;
         }
         for (i, p) in s.client_ca.iter().enumerate() {
             readable(&format!("server.client_ca[{i}]"), p)?;
@@ -705,7 +722,7 @@ impl Config {
             ));
         }
         if let Some(p) = &self.token.pin_file {
-            readable("token.pin_file", p)?;
+            secret("token.pin_file", p)?;
         }
         if !(1..=64).contains(&self.token.sessions) {
             return Err(bad("token.sessions", "between 1 and 64"));
@@ -1018,6 +1035,28 @@ fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
     std::fs::File::open(p)
         .map(drop)
         .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))
+}
+
+/// A secret's file (the PIN, the TLS key): readable, and by its owner alone. A PIN file any
+/// local user can read is a PIN every local user has.
+fn secret(key: &str, p: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    readable(key, p)?;
+    let mode = std::fs::metadata(p)
+        .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(bad(
+            key,
+            format!(
+                "{} can be read or written by others (mode {:o}): it holds a secret; chmod 600 it",
+                p.display(),
+                mode & 0o777
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn exists(key: &str, p: &Path) -> Result<(), ConfigError> {

@@ -100,6 +100,12 @@ impl Pki {
         let server = p.signed_by(&sk, &server_ca, &server_ca_key).unwrap();
         std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
         std::fs::write(dir.join("server.key"), sk.serialize_pem()).unwrap();
+        // The service refuses a key file others can read.
+        std::fs::set_permissions(
+            dir.join("server.key"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let (agency_ca, agency_key) = ca("Agency test CA");
         std::fs::write(dir.join("agency-ca.pem"), agency_ca.pem()).unwrap();
         let (rogue_ca, rogue_key) = ca("Agency test CA");
