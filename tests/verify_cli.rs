@@ -445,6 +445,23 @@ fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
     assert_eq!(r.json()["indication"], "NO_SIGNATURE");
     let r = demo.run_pin(&["sign", "--key", RSA_KEY, pdf.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // A long chain of long names over 99,000 inline kids, a 20 KB field type at its top: each
+    // node kept its qualified name and its inherited type (2 GB for 21 KB). Judged within 600
+    // MB of address space (found by an attacker's reading, 2026-12-02).
+    let pdf = make("field-copies", "99000");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 600000; exec \"$0\" \"$@\"")
+        .arg(kyso_bin())
+        .args(["verify", pdf.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The dictionary is compared whole (it is the one of the revision it signs), and the
     // reader goes on to the signature itself, which is no CMS.
     let pdf = make("sig-dict-keys", "200000");
@@ -685,7 +702,24 @@ fn cms_forgeries_that_passed_now_fail() {
             "t",
             "forged-attr.p7m",
             ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
-            "outside the signed content hold a PDF cross-reference section",
+            "outside its signed content hold a PDF header, cross-reference section",
+        ),
+        // Its objects alone there, their headers with a comment and NULs for white space:
+        // MuPDF repairs the file into view, no cross-reference keyword needed (found reading
+        // the fix above).
+        (
+            "t",
+            "forged-lexer.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "a PDF object",
+        ),
+        // A signed text with a whole PDF of the attacker's beside it: Poppler and MuPDF show
+        // that PDF.
+        (
+            "t",
+            "text-pdf-attr.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "a PDF header",
         ),
         ("p", "pss-2048.p7m", passed.clone(), ""),
         (

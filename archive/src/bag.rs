@@ -835,6 +835,21 @@ fn ours_alone(p: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Make the `.partial` folder a fresh export writes into, failing if anything has its name:
+/// made now, at the start, by this process (0700 under its umask), so that no one else can
+/// put one there first in the time an export spends signing its checkpoint (another local
+/// user's folder, made in that window, received a whole package; found by an attacker's
+/// reading, 2026-12-02).
+fn make_partial(partial: &Path) -> Result<()> {
+    match fs::create_dir(partial) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ArchiveError::Input(
+            format!("{} already exists; export to a new path", partial.display()),
+        )),
+        Err(e) => Err(io("create", partial, e)),
+    }
+}
+
 fn read_journal(p: &Path) -> Result<Option<Journal>> {
     match fs::read(p) {
         Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
@@ -908,11 +923,13 @@ pub fn export(
             fs::remove_file(&journal_path).map_err(|e| io("remove", &journal_path, e))?;
             return Ok(summary(o, j, true, Vec::new()));
         }
-    } else if out.exists() || partial.exists() {
+    } else if out.exists() {
         return Err(ArchiveError::Input(format!(
             "{} already exists; export to a new path",
-            if out.exists() { out } else { &partial }.display()
+            out.display()
         )));
+    } else {
+        make_partial(&partial)?;
     }
     let resumed = earlier.is_some();
     let (mut j, ids, session) = match earlier {
@@ -941,6 +958,9 @@ pub fn export(
             // Nothing to continue from: no .partial, or an E-ARK export an earlier kyso
             // began as a folder tree (no zip in its journal).
             if !partial.exists() || (j.args.format == Format::Eark && j.zip.is_none()) {
+                if !partial.exists() {
+                    make_partial(&partial)?;
+                }
                 j.done = 0;
                 j.manifest_sha256_len = 0;
                 j.manifest_sha512_len = 0;

@@ -15,6 +15,10 @@ pub const MAX_FIELD_NODES: usize = 100_000;
 const MAX_FIELD_PUSHES: usize = 4 * MAX_FIELD_NODES;
 /// Longest fully qualified field name followed (bytes).
 pub const MAX_NAME_BYTES: usize = 4096;
+/// Most bytes of names the walk keeps, all nodes together.
+const MAX_NAMES_BYTES: usize = 16 << 20;
+/// Longest field type kept as it is (the types are Btn, Tx, Ch and Sig).
+const MAX_FT_BYTES: usize = 16;
 
 /// A text string (§7.9.2.2), decoded as kyso-pdf does (UTF-16BE, UTF-8, PDFDocEncoding).
 pub fn text(o: Option<&Object>) -> String {
@@ -56,6 +60,7 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
     let mut seen = HashSet::new();
     let mut seen_kids = HashSet::new();
     let mut pushes = 0usize;
+    let mut name_bytes = 0usize;
     let mut stack: Vec<(Object, Option<usize>, usize)> = Vec::new();
     let mut push = |stack: &mut Vec<(Object, Option<usize>, usize)>,
                     f: &Object,
@@ -93,14 +98,25 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
             (Some(p), Some(t)) => format!("{}.{t}", p.name),
         };
         // A fully qualified name longer than any form has ends its branch (its signatures, if
-        // any, are still found by their /ByteRange).
-        if name.len() > MAX_NAME_BYTES {
+        // any, are still found by their /ByteRange); so do names past the walk's budget (each
+        // node keeps its own: a 31-deep chain of long names over 99,000 inline kids held
+        // 440 MB; found by an attacker's reading, 2026-12-02).
+        if name.len() > MAX_NAME_BYTES || name_bytes + name.len() > MAX_NAMES_BYTES {
             continue;
         }
+        name_bytes += name.len();
+        // Field types are short names (Btn, Tx, Ch, Sig); a longer one is none of them, and
+        // is not copied to every kid (a 20 KB /FT inherited by every node held 2 GB).
         let ft = d
             .get("FT")
             .and_then(Object::as_name)
-            .map(<[u8]>::to_vec)
+            .map(|t| {
+                if t.len() <= MAX_FT_BYTES {
+                    t.to_vec()
+                } else {
+                    b"(unknown)".to_vec()
+                }
+            })
             .or_else(|| parent_node.and_then(|p| p.ft.clone()));
         let field = if t.is_some() {
             r

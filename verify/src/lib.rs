@@ -112,17 +112,15 @@ impl Validator {
             r.facts.integrity = Some(false);
             return Report::from_signatures(vec![r], Vec::new());
         }
-        if content.is_none() {
-            if let Some(what) = cms::pdf_structure_outside_content(cms_der) {
-                let mut r = SignatureReport::new("CAdES");
-                r.fail(
-                    Indication::TotalFailed,
-                    SubIndication::FormatFailure,
-                    format!("the signature wraps a PDF, and its bytes outside the signed content hold {what}: a PDF reader shows what they add, which the signature does not cover"),
-                );
-                r.facts.integrity = Some(false);
-                return Report::from_signatures(vec![r], Vec::new());
-            }
+        if let Some(what) = cms::pdf_structure_outside_content(cms_der) {
+            let mut r = SignatureReport::new("CAdES");
+            r.fail(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                format!("the signature's bytes outside its signed content hold {what}: a PDF reader shows what they make, which the signature does not cover"),
+            );
+            r.facts.integrity = Some(false);
+            return Report::from_signatures(vec![r], Vec::new());
         }
         let parts: Vec<&[u8]> = content.into_iter().collect();
         let ctx = cms::Context {

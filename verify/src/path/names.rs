@@ -109,6 +109,16 @@ fn names_of(c: &Cert, include_dn: bool) -> Result<Vec<Subject>, String> {
     })?;
     for g in san.map(|(_, s)| s.0).unwrap_or_default() {
         out.push(match g {
+            // As the subject's: a value that cannot be read cannot be compared.
+            GeneralName::DirectoryName(n)
+                if !n
+                    .0
+                    .iter()
+                    .flat_map(|r| r.0.iter())
+                    .all(|a| crate::x509::decode(&a.value).is_some()) =>
+            {
+                Subject::Unreadable(Form::Directory, format!("directory name {n}"))
+            }
             GeneralName::DirectoryName(n) => Subject::Directory(n),
             GeneralName::Rfc822Name(e) => Subject::Email(e.to_string()),
             GeneralName::DnsName(d) => Subject::Dns(d.to_string()),
