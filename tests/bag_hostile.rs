@@ -56,7 +56,14 @@ impl Setup {
     /// Export every record to `name` (in the demo folder) as `format`; its path.
     fn export(&self, name: &str, format: &str) -> PathBuf {
         let out = self.demo.path().join(name);
-        let r = self.demo.run_pin(&[
+        let r = self.export_run(&out, format);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        out
+    }
+
+    /// `kyso export` of every record to `out` (as [`Setup::export`], any outcome).
+    fn export_run(&self, out: &Path, format: &str) -> Run {
+        self.demo.run_pin(&[
             "export",
             "--db",
             self.db.to_str().unwrap(),
@@ -75,9 +82,7 @@ impl Setup {
             self.demo.path().join("checkpoint-state").to_str().unwrap(),
             "--tsa-key",
             TSA_KEY,
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        out
+        ])
     }
 
     /// `kyso bag verify --json`, in a shell that limits its address space to 600 MB.
@@ -437,6 +442,27 @@ fn a_renewal_dated_before_the_time_stamp_it_renews_fails() {
             );
         }
     }
+}
+
+/// A folder anyone may write to without the sticky bit: another local user can rename the
+/// export's folder away and put theirs in its place, so the export is refused there (found by
+/// an attacker's reading, 2026-12-02); the same folder with the sticky bit (as /tmp) is used.
+#[test]
+fn an_export_into_a_folder_anyone_can_swap_things_in_is_refused() {
+    let s = Setup::new();
+    let shared = s.demo.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let mode = |m: u32| {
+        std::fs::set_permissions(&shared, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
+    mode(0o777);
+    let r = s.export_run(&shared.join("nop-luu.tar"), "bagit");
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("has no sticky bit"), "{}", r.stderr);
+    assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 0);
+    mode(0o1777);
+    let r = s.export_run(&shared.join("nop-luu.tar"), "bagit");
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 #[test]

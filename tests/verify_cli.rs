@@ -721,6 +721,21 @@ fn cms_forgeries_that_passed_now_fail() {
             ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
             "a PDF header",
         ),
+        // Object headers with signed generation numbers (MuPDF reads `3 +0 obj`), and the
+        // embedded PDF in BER chunks, whose headers are unsigned bytes inside it (one read
+        // `%A`, a comment that hid the signed "NO"): found reading the fixes above.
+        (
+            "t",
+            "forged-sign.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "a PDF object",
+        ),
+        (
+            "t",
+            "chunked.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "re-encode the signature as DER",
+        ),
         ("p", "pss-2048.p7m", passed.clone(), ""),
         (
             "p",
@@ -765,6 +780,25 @@ fn cms_forgeries_that_passed_now_fail() {
         assert_eq!(said(&j), want, "{dir}/{file}: {j}");
         assert!(j.to_string().contains(message), "{dir}/{file}: {j}");
     }
+    // A detached signature of a text whose own (unsigned) eContent is a whole PDF: given the
+    // text it held, and a PDF reader opening the .p7s showed the PDF.
+    let t = d.join("t");
+    let j = verdict(
+        &demo,
+        &t.join("content.bin"),
+        &[
+            "--detached",
+            t.join("text-detached-pdf.p7s").to_str().unwrap(),
+            "--trust",
+            t.join("root.pem").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        said(&j),
+        ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+        "{j}"
+    );
+    assert!(j.to_string().contains("carries content of its own"), "{j}");
 }
 
 /// The verifier's own CRL is read before what a document carries: 64 junk CRLs under the

@@ -836,12 +836,27 @@ fn ours_alone(p: &Path) -> Result<()> {
 }
 
 /// Make the `.partial` folder a fresh export writes into, failing if anything has its name:
-/// made now, at the start, by this process (0700 under its umask), so that no one else can
+/// made now, at the start, by this process (0700), so that no one else can
 /// put one there first in the time an export spends signing its checkpoint (another local
 /// user's folder, made in that window, received a whole package; found by an attacker's
 /// reading, 2026-12-02).
 fn make_partial(partial: &Path) -> Result<()> {
-    match fs::create_dir(partial) {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    // In a folder others may write to without the sticky bit, another user can rename this
+    // one away and put theirs in its place: refused.
+    let parent = partial
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(m) = fs::metadata(parent) {
+        if m.mode() & 0o002 != 0 && m.mode() & 0o1000 == 0 {
+            return Err(ArchiveError::Input(format!(
+                "{} can be written by anyone and has no sticky bit: another user could take the export's place; export to a folder of your own",
+                parent.display()
+            )));
+        }
+    }
+    match fs::DirBuilder::new().mode(0o700).create(partial) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ArchiveError::Input(
             format!("{} already exists; export to a new path", partial.display()),

@@ -10,8 +10,13 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               the update inside an unsigned attribute instead;
                                               DIR/forged-lexer.p7m: its objects alone there, with
                                               a comment and NULs in their headers (MuPDF shows
-                                              them); DIR/text-pdf-attr.p7m: a signed text with a
-                                              whole PDF in an unsigned attribute
+                                              them), and with signed generation numbers
+                                              (forged-sign.p7m); DIR/text-pdf-attr.p7m: a signed
+                                              text with a whole PDF in an unsigned attribute;
+                                              DIR/text-detached-pdf.p7s: a detached signature
+                                              of the text carrying that PDF as its eContent;
+                                              DIR/chunked.p7m: signed.p7m in BER, its eContent
+                                              in two chunks
     python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
                                               RSA-PSS keys (id-RSASSA-PSS) of those sizes
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
@@ -186,6 +191,35 @@ if mode == 'trailing':
         body += b'%d 0 obj\n' % i + o + b'\nendobj\n'
     body += b'trailer\n<< /Size 5 /Root 1 0 R >>\n'
     open(os.path.join(d, 'text-pdf-attr.p7m'), 'wb').write(with_attr(body))
+    # The same objects, their generation numbers signed (`+0`: MuPDF reads them).
+    open(os.path.join(d, 'forged-sign.p7m'), 'wb').write(with_attr(
+        objects.replace(b'3 0 %c\nobj', b'3 +0 obj').replace(b'\x000\x00obj', b' +0 obj')))
+    # A detached signature over the text, its (unsigned) eContent a whole PDF: given the text,
+    # the signature holds; a PDF reader opening the .p7s shows the PDF.
+    sh('openssl', 'cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', 'content.bin',
+       '-signer', 'signer.pem', '-inkey', 'signer.key', '-outform', 'DER', '-out', 'text.p7s', cwd=d)
+    ci = acms.ContentInfo.load(open(os.path.join(d, 'text.p7s'), 'rb').read())
+    ci['content']['encap_content_info']['content'] = ac.OctetString(body)
+    open(os.path.join(d, 'text-detached-pdf.p7s'), 'wb').write(ci.dump(force=True))
+    # The attached PDF's eContent in two BER chunks (indefinite lengths around it): the chunk
+    # header is bytes inside the PDF the signature does not cover.
+    p7m = acms.ContentInfo.load(open(os.path.join(d, 'signed.p7m'), 'rb').read())
+    sd = p7m['content']
+    eci = sd['encap_content_info']
+    octets = eci['content'].native
+    half = len(octets) // 2
+
+    def prim(b):
+        return ac.OctetString(b).dump()
+
+    def indef(tag, inner):
+        return bytes([tag, 0x80]) + inner + b'\x00\x00'
+    chunked = indef(0x24, prim(octets[:half]) + prim(octets[half:]))
+    eci_ber = indef(0x30, eci['content_type'].dump() + indef(0xa0, chunked))
+    sd_ber = indef(0x30, sd['version'].dump() + sd['digest_algorithms'].dump() + eci_ber
+                   + sd['certificates'].dump() + sd['signer_infos'].dump())
+    ci_ber = indef(0x30, p7m['content_type'].dump() + indef(0xa0, sd_ber))
+    open(os.path.join(d, 'chunked.p7m'), 'wb').write(ci_ber)
 elif mode == 'pss':
     d = sys.argv[2]
     os.makedirs(d, exist_ok=True)

@@ -106,6 +106,22 @@ pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
     if econtent_segments(bytes, &mut segments).is_none() {
         segments.clear();
     }
+    // An embedded PDF in BER chunks: each chunk's header is bytes inside the PDF that the
+    // signature (over the joined octets) does not cover — `04 82 25 41` reads `%A`, a comment
+    // that hid the signed "NO" from Poppler and MuPDF (found by an attacker's reading,
+    // 2026-12-02). Such a file is re-encoded as DER (one primitive OCTET STRING).
+    if segments.len() > 1 {
+        let head: Vec<u8> = segments
+            .iter()
+            .flat_map(|r| bytes[r.clone()].iter().copied())
+            .take(1024)
+            .collect();
+        if head.windows(5).any(|w| w == b"%PDF-") {
+            return Some(
+                "the chunk headers of a BER-encoded embedded PDF (re-encode the signature as DER)",
+            );
+        }
+    }
     // Everything else, each stretch apart (a token cannot span the content it surrounds).
     let mut at = 0;
     let mut outside: Vec<&[u8]> = Vec::new();
@@ -155,11 +171,15 @@ fn back_over_space(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-/// Does `b` hold an object header, `<digits> <digits> obj`, as a PDF lexer reads one?
+/// Does `b` hold an object header, `<digits> <digits> obj`, as a PDF lexer reads one (a sign
+/// before either number included: MuPDF reads `3 +0 obj`)?
 fn object_header(b: &[u8]) -> bool {
     let digits_back = |mut i: usize| {
         let end = i;
         while i > 0 && b[i - 1].is_ascii_digit() {
+            i -= 1;
+        }
+        if i < end && i > 0 && matches!(b[i - 1], b'+' | b'-') {
             i -= 1;
         }
         (i < end).then_some(i)
@@ -671,15 +691,31 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
         return vec![r];
     }
     // An attached signature carries its content; a detached one is given it.
-    let attached: Option<Vec<u8>> =
-        match (&cms.sd.encap_content_info.econtent, ctx.content.is_empty()) {
-            (Some(e), true) => Some(
-                e.decode_as::<OctetString>()
-                    .map(|o| o.into_bytes())
-                    .unwrap_or_default(),
-            ),
-            _ => None,
-        };
+    let attached: Option<Vec<u8>> = match (
+        &cms.sd.encap_content_info.econtent,
+        ctx.content.is_empty(),
+    ) {
+        (Some(e), true) => Some(
+            e.decode_as::<OctetString>()
+                .map(|o| o.into_bytes())
+                .unwrap_or_default(),
+        ),
+        // Content given, and content of its own: the signature is over the one given, and
+        // what it carries is unsigned bytes — a PDF there showed in Poppler and MuPDF
+        // beside a TOTAL-PASSED detached signature (found by an attacker's reading,
+        // 2026-12-02). A detached signature carries none.
+        (Some(_), false) => {
+            let mut r = SignatureReport::new(ctx.format);
+            r.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    "the signature is detached (its content is given) yet carries content of its own, which it does not sign",
+                );
+            r.facts.integrity = Some(false);
+            return vec![r];
+        }
+        _ => None,
+    };
     let attached_parts: Vec<&[u8]>;
     let content: &[&[u8]] = match &attached {
         Some(a) => {
