@@ -12,6 +12,23 @@ fn events(a: &Appliance) -> Vec<serde_json::Value> {
     log_events(a)
 }
 
+/// What the official's USB token at the desk signs (the demo token's EC key, through the CLI
+/// as the desk PC runs it): the signature over `digest`, hex.
+fn desk_signs(a: &Appliance, digest: &str) -> String {
+    let sig = a.demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        EC_KEY,
+        "--alg",
+        "ecdsa-sha256",
+        "--digest",
+        digest,
+    ]);
+    assert_eq!(sig.code, 0, "{}", sig.stderr);
+    sig.stdout.trim().to_string()
+}
+
 fn report_of(a: &Appliance, doc: &[u8], ct: &str) -> serde_json::Value {
     let r = a
         .agent(Who::Cert("verifier"))
@@ -80,21 +97,11 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     let p = r.json();
     assert_eq!(p["algorithm"], "ecdsa-sha256");
     let handle = p["handle"].as_str().unwrap();
-    let sig = a.demo.run_pin(&[
-        "sign",
-        "digest",
-        "--key",
-        EC_KEY,
-        "--alg",
-        "ecdsa-sha256",
-        "--digest",
-        p["digest"].as_str().unwrap(),
-    ]);
-    assert_eq!(sig.code, 0, "{}", sig.stderr);
+    let sig = desk_signs(&a, p["digest"].as_str().unwrap());
     // The handle is bound to whoever prepared it: another official cannot finalize it.
     let other = official.post_json(
         "/v1/sign/remote/finalize",
-        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+        &json!({"handle": handle, "signature": sig}),
     );
     assert_eq!(other.status, 404, "{}", other.text());
     // A signature over something else is refused, and the handle stays usable.
@@ -105,7 +112,7 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     assert_eq!(wrong.status, 422, "{}", wrong.text());
     let r = desk.post_json(
         "/v1/sign/remote/finalize",
-        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+        &json!({"handle": handle, "signature": sig}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let signed = unb64(r.json()["content"].as_str().unwrap());
@@ -115,7 +122,7 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     // Finalized once: the handle is gone.
     let again = desk.post_json(
         "/v1/sign/remote/finalize",
-        &json!({"handle": handle, "signature": sig.stdout.trim()}),
+        &json!({"handle": handle, "signature": sig}),
     );
     assert_eq!(again.status, 404);
 
@@ -535,21 +542,11 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
         refused,
         "an attached prepare within the same second as a detached one"
     );
-    let sig = a.demo.run_pin(&[
-        "sign",
-        "digest",
-        "--key",
-        EC_KEY,
-        "--alg",
-        "ecdsa-sha256",
-        "--digest",
-        first["digest"].as_str().unwrap(),
-    ]);
-    assert_eq!(sig.code, 0, "{}", sig.stderr);
+    let sig = desk_signs(&a, first["digest"].as_str().unwrap());
     let finalize = |p: &serde_json::Value| {
         desk.post_json(
             "/v1/sign/remote/finalize",
-            &json!({"handle": p["handle"], "signature": sig.stdout.trim()}),
+            &json!({"handle": p["handle"], "signature": sig}),
         )
         .status
     };

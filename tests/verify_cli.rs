@@ -870,7 +870,7 @@ fn time_stamps_that_prove_what_they_cannot_are_not_believed() {
         (
             "tsa-ca.pdf",
             ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
-            "a TSA is not a CA",
+            "a CA key does not sign time-stamps",
         ),
         (
             "tsa-eku.pdf",

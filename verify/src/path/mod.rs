@@ -270,6 +270,29 @@ pub fn build(
     }
 }
 
+/// An end-entity that signs `what` (documents, time-stamps): no CA — a CA key signs
+/// certificates — and a keyUsage, if it has one, with digitalSignature or nonRepudiation.
+fn signs_as_end_entity(
+    problems: &mut Vec<PathProblem>,
+    name: &str,
+    bc: &Option<BasicConstraints>,
+    ku: &Option<KeyUsage>,
+    what: &str,
+) {
+    if bc.as_ref().is_some_and(|b| b.ca) {
+        problems.push(PathProblem::Constraints(format!(
+            "certificate {name} is a CA certificate (basicConstraints cA): a CA key does not sign {what}"
+        )));
+    }
+    if let Some(k) = ku {
+        if !(k.0.contains(KeyUsages::DigitalSignature) || k.0.contains(KeyUsages::NonRepudiation)) {
+            problems.push(PathProblem::Constraints(format!(
+                "certificate {name} may not sign {what} (keyUsage has neither digitalSignature nor nonRepudiation)"
+            )));
+        }
+    }
+}
+
 /// Does the certificate allow signing documents (its extendedKeyUsage, if it has one)?
 fn eku(c: &Cert) -> Result<Option<Vec<ObjectIdentifier>>, String> {
     c.extension::<ExtendedKeyUsage>()
@@ -381,20 +404,7 @@ pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProb
         };
         match purpose {
             Purpose::Signer => {
-                if bc.as_ref().is_some_and(|b| b.ca) {
-                    problems.push(PathProblem::Constraints(format!(
-                        "certificate {name} is a CA certificate (basicConstraints cA): a CA key does not sign documents"
-                    )));
-                }
-                if let Some(k) = ku {
-                    if !(k.0.contains(KeyUsages::DigitalSignature)
-                        || k.0.contains(KeyUsages::NonRepudiation))
-                    {
-                        problems.push(PathProblem::Constraints(format!(
-                            "certificate {name} may not sign documents (keyUsage has neither digitalSignature nor nonRepudiation)"
-                        )));
-                    }
-                }
+                signs_as_end_entity(&mut problems, &name, &bc, &ku, "documents");
                 if let Some(u) = usages {
                     if !u.iter().any(|o| SIGNING_EKUS.contains(o)) {
                         problems.push(PathProblem::Constraints(format!(
@@ -421,20 +431,7 @@ pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProb
                         "certificate {name} is not a TSA certificate (no extendedKeyUsage timeStamping)"
                     ))),
                 }
-                if bc.as_ref().is_some_and(|b| b.ca) {
-                    problems.push(PathProblem::Constraints(format!(
-                        "certificate {name} is a CA certificate (basicConstraints cA): a TSA is not a CA"
-                    )));
-                }
-                if let Some(k) = ku {
-                    if !(k.0.contains(KeyUsages::DigitalSignature)
-                        || k.0.contains(KeyUsages::NonRepudiation))
-                    {
-                        problems.push(PathProblem::Constraints(format!(
-                            "certificate {name} may not sign time-stamps (keyUsage has neither digitalSignature nor nonRepudiation)"
-                        )));
-                    }
-                }
+                signs_as_end_entity(&mut problems, &name, &bc, &ku, "time-stamps");
             }
             Purpose::OcspResponder => {
                 if !usages.is_some_and(|u| u.contains(&ID_KP_OCSP_SIGNING)) {
