@@ -48,6 +48,8 @@ pub struct KeyPair {
     handle: Mutex<Option<(u64, ObjectHandle)>>,
     /// The pool generation whose first signature was checked against `spki`.
     checked: Mutex<Option<u64>>,
+    /// `spki` as OpenSSL reads it, for the check of every RSA signature (read once).
+    rsa_public: std::sync::OnceLock<Option<openssl::pkey::PKey<openssl::pkey::Public>>>,
 }
 
 impl std::fmt::Debug for KeyPair {
@@ -255,6 +257,7 @@ impl KeyPair {
             spki,
             handle: Mutex::new(None),
             checked: Mutex::new(None),
+            rsa_public: std::sync::OnceLock::new(),
         })
     }
 
@@ -583,11 +586,27 @@ impl SignDigest for KeyPair {
         // 2026-12-02).
         let checked = || self.checked.lock().unwrap_or_else(|p| p.into_inner());
         if matches!(self.kind, KeyKind::Rsa { .. }) || *checked() != Some(generation) {
-            let spki = self
-                .spki
-                .to_der()
-                .map_err(|e| HsmError::BadSignature(e.to_string()))?;
-            if !crate::alg::verifies(&spki, alg, digest, &sig) {
+            let spki = || {
+                self.spki
+                    .to_der()
+                    .map_err(|e| HsmError::BadSignature(e.to_string()))
+            };
+            let sound = match self.kind {
+                KeyKind::Rsa { .. } => {
+                    let public = match self.rsa_public.get() {
+                        Some(k) => k,
+                        None => {
+                            let k = crate::alg::rsa_public_key(&spki()?);
+                            self.rsa_public.get_or_init(|| k)
+                        }
+                    };
+                    public
+                        .as_ref()
+                        .is_some_and(|k| crate::alg::rsa_verifies(k, alg, digest, &sig))
+                }
+                KeyKind::Ec { .. } => crate::alg::verifies(&spki()?, alg, digest, &sig),
+            };
+            if !sound {
                 return Err(HsmError::BadSignature(format!(
                     "the signature the token made with {:?} does not verify under that key's public key (another token in its place, or a faulty one); nothing is signed",
                     self.label
