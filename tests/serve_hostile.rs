@@ -857,18 +857,22 @@ fn one_official_cannot_take_the_prepared_signature_store_from_the_others() {
     let doc: Vec<u8> = (0..2u32 << 20)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let prepare = |c: &Client| {
+    // Each a document of its own (the same one prepared again in the same second answers
+    // its waiting handle).
+    let prepare = |c: &Client, n: u8| {
+        let mut doc = doc.clone();
+        doc[0] = n;
         c.post_json(
             "/v1/sign/remote/prepare",
             &json!({"format": "cades", "attached": true, "certificate": cert, "document": b64(&doc)}),
         )
     };
     let official = a.agent(Who::Token("signer"));
-    for _ in 0..2 {
-        let r = prepare(&official);
+    for n in 0..2 {
+        let r = prepare(&official, n);
         assert_eq!(r.status, 200, "{}", r.text());
     }
-    let r = prepare(&official);
+    let r = prepare(&official, 2);
     assert_eq!(r.status, 429, "{}", r.text());
     assert_eq!(r.json()["error"], "too_many_pending");
     assert!(
@@ -878,7 +882,7 @@ fn one_official_cannot_take_the_prepared_signature_store_from_the_others() {
         r.headers
     );
     // Another official (another user) is not affected.
-    let r = prepare(&a.agent(Who::Cert("signer")));
+    let r = prepare(&a.agent(Who::Cert("signer")), 3);
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
