@@ -98,27 +98,19 @@ impl Validator {
     /// Every SignerInfo is validated and reported.
     pub fn verify_cms(&self, cms_der: &[u8], content: Option<&[u8]>) -> Report {
         let _budget = path::Budget::enter();
-        if let Some(n) = cms::trailing_bytes(cms_der).filter(|n| *n > 0) {
-            // A CMS that is a file of its own ends with its ContentInfo. An attached .p7m
-            // wrapping a PDF, with an update appended, is what a PDF viewer shows (its offsets
-            // counted from the embedded %PDF- header), while the signature covers what came
-            // before (found by an attacker's reading, 2026-12-02).
+        // What a PDF reader opening the file would show that the signature does not cover:
+        // bytes after the ContentInfo (an attached .p7m wrapping a PDF, with an update
+        // appended, its offsets counted from the embedded %PDF- header), or PDF structure
+        // anywhere outside the signed content (found by attackers' readings, 2026-12-02).
+        let refused = cms::trailing_bytes(cms_der)
+            .filter(|n| *n > 0)
+            .map(|n| format!("{n} bytes besides padding follow the signature's ContentInfo: a CMS file must end with it (a PDF reader shows what is appended to an attached PDF, which the signature does not cover)"))
+            .or_else(|| {
+                cms::pdf_structure_outside_content(cms_der).map(|what| format!("the signature's bytes outside its signed content hold {what}: a PDF reader shows what they make, which the signature does not cover"))
+            });
+        if let Some(why) = refused {
             let mut r = SignatureReport::new("CAdES");
-            r.fail(
-                Indication::TotalFailed,
-                SubIndication::FormatFailure,
-                format!("{n} bytes besides padding follow the signature's ContentInfo: a CMS file must end with it (a PDF reader shows what is appended to an attached PDF, which the signature does not cover)"),
-            );
-            r.facts.integrity = Some(false);
-            return Report::from_signatures(vec![r], Vec::new());
-        }
-        if let Some(what) = cms::pdf_structure_outside_content(cms_der) {
-            let mut r = SignatureReport::new("CAdES");
-            r.fail(
-                Indication::TotalFailed,
-                SubIndication::FormatFailure,
-                format!("the signature's bytes outside its signed content hold {what}: a PDF reader shows what they make, which the signature does not cover"),
-            );
+            r.fail(Indication::TotalFailed, SubIndication::FormatFailure, why);
             r.facts.integrity = Some(false);
             return Report::from_signatures(vec![r], Vec::new());
         }
