@@ -548,10 +548,14 @@ pub(crate) fn decode(v: &der::Any) -> Option<String> {
         | der::Tag::Ia5String
         | der::Tag::VisibleString => std::str::from_utf8(bytes).ok()?.to_string(),
         der::Tag::TeletexString => bytes.iter().map(|&c| c as char).collect(),
+        // UCS-2 / UTF-16 big-endian: a value of an odd length is not one (its last byte was
+        // once dropped, so two different names could compare the same).
         der::Tag::BmpString => {
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
             let u: Vec<u16> = bytes
-                .chunks(2)
-                .filter(|c| c.len() == 2)
+                .chunks_exact(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 .collect();
             String::from_utf16(&u).ok()?
@@ -610,6 +614,26 @@ mod tests {
             der::asn1::SetOfVec::try_from(vec![atv]).unwrap(),
         ));
         assert_eq!(name_string(&name), name.to_string());
+    }
+
+    #[test]
+    fn directory_strings_decode_by_their_type_and_a_torn_one_is_no_value() {
+        let any = |tag, bytes: &[u8]| der::Any::new(tag, bytes.to_vec()).unwrap();
+        // "Vư" as UCS-2, and T.61 read as Latin-1 ("é" is 0xE9 there).
+        assert_eq!(
+            decode(&any(der::Tag::BmpString, &[0, b'V', 0x01, 0xb0])).as_deref(),
+            Some("Vư")
+        );
+        assert_eq!(
+            decode(&any(der::Tag::TeletexString, b"caf\xe9")).as_deref(),
+            Some("café")
+        );
+        // A BMPString with an odd byte is no value (the odd byte was once dropped, and
+        // "Vư" + 0x41 read as "Vư").
+        assert_eq!(
+            decode(&any(der::Tag::BmpString, &[0, b'V', 0x01, 0xb0, 0x41])),
+            None
+        );
     }
 
     #[test]
