@@ -711,7 +711,7 @@ fn cms_forgeries_that_passed_now_fail() {
             "t",
             "forged-lexer.p7m",
             ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
-            "a PDF object",
+            "the keyword `obj`",
         ),
         // A signed text with a whole PDF of the attacker's beside it: Poppler and MuPDF show
         // that PDF.
@@ -728,7 +728,23 @@ fn cms_forgeries_that_passed_now_fail() {
             "t",
             "forged-sign.p7m",
             ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
-            "a PDF object",
+            "the keyword `obj`",
+        ),
+        // The objects with a lone sign for generation number (`3 + obj`: MuPDF shows them),
+        // and at the end of comment lines longer than 255 bytes (Poppler shows them): found
+        // reading the rule of object headers above; now any `obj` keyword outside the signed
+        // content is refused.
+        (
+            "t",
+            "forged-lone-sign.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "the keyword `obj`",
+        ),
+        (
+            "t",
+            "forged-long-line.p7m",
+            ("TOTAL-FAILED".into(), "FORMAT_FAILURE".into()),
+            "the keyword `obj`",
         ),
         (
             "t",
@@ -799,6 +815,55 @@ fn cms_forgeries_that_passed_now_fail() {
         "{j}"
     );
     assert!(j.to_string().contains("carries content of its own"), "{j}");
+}
+
+/// Junk CRLs cannot push the one that revokes out of sight (found by an attacker's reading,
+/// 2026-12-02; the release of the day before said TOTAL-PASSED to flooded.p7s): a CAdES-B-LTA
+/// signature by a revoked signer, its revoking CRL covered by an archive time-stamp, with 63
+/// junk CRLs under the CA's name and the CA's earlier CRL put before it in SignedData.crls
+/// (which anyone may add to) is still REVOKED; past what is looked at (1,100 junk CRLs), the
+/// status is not known, never good. Made by tests/hostile/crl_flood.py (OpenSSL, pyca,
+/// asn1crypto, pyHanko).
+#[test]
+fn junk_crls_before_the_revoking_one_do_not_hide_it() {
+    let demo = Demo::new();
+    let d = demo.path().join("flood");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/crl_flood.py");
+    let r: Run = std::process::Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(&d)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "crl_flood.py: {}", r.stderr);
+    let doc = d.join("doc.txt");
+    let root = d.join("root.pem");
+    for (sig, want) in [
+        ("lta.p7s", ("TOTAL-FAILED", "REVOKED")),
+        ("flooded.p7s", ("TOTAL-FAILED", "REVOKED")),
+        ("flooded-past-cap.p7s", ("INDETERMINATE", "TRY_LATER")),
+        ("removed.p7s", ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE")),
+    ] {
+        let j = verdict(
+            &demo,
+            &doc,
+            &[
+                "--detached",
+                d.join(sig).to_str().unwrap(),
+                "--trust",
+                root.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{sig}: {j}"
+        );
+        if sig == "flooded-past-cap.p7s" {
+            assert!(j.to_string().contains("were not looked at"), "{sig}: {j}");
+        }
+    }
 }
 
 /// The verifier's own CRL is read before what a document carries: 64 junk CRLs under the

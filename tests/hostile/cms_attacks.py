@@ -16,7 +16,10 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               DIR/text-detached-pdf.p7s: a detached signature
                                               of the text carrying that PDF as its eContent;
                                               DIR/chunked.p7m: signed.p7m in BER, its eContent
-                                              in two chunks
+                                              in two chunks; DIR/forged-lone-sign.p7m (MuPDF)
+                                              and forged-long-line.p7m (Poppler): the objects
+                                              with `3 + obj` headers, or at the end of comment
+                                              lines over 255 bytes
     python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
                                               RSA-PSS keys (id-RSASSA-PSS) of those sizes
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
@@ -176,6 +179,20 @@ if mode == 'trailing':
                + b'\nendobj\n' + b'%d\x000\x00obj\n<< /Length %d >>\nstream\n' % (size, len(text)) + text
                + b'\nendstream\nendobj\n')
     open(os.path.join(d, 'forged-lexer.p7m'), 'wb').write(with_attr(objects))
+    # The same objects, each generation number a lone sign (`3 + obj`: MuPDF reads `+` as the
+    # number 0), and, for Poppler, each header at the end of a comment line longer than the
+    # 255 bytes Poppler reads of a line at once while it rebuilds a damaged cross-reference
+    # table (`%AAA…3 0` then `obj` on the next line), after 30 KB of spaces so that the signed
+    # PDF's startxref is not in the last 24 KB Poppler looks at (found by an attacker's reading
+    # of the rule above, 2026-12-02).
+    page = objects[objects.index(b'<< /Type /Page'):objects.index(b'\nendobj\n')]
+    stream = objects[objects.index(b'<< /Length'):objects.rindex(b'\nendobj\n')]
+    open(os.path.join(d, 'forged-lone-sign.p7m'), 'wb').write(with_attr(
+        b'\n3 + obj\n' + page + b'\nendobj\n%d + obj\n' % size + stream + b'\nendobj\n'))
+    long_comment = b'%' + b'A' * 254
+    open(os.path.join(d, 'forged-long-line.p7m'), 'wb').write(with_attr(
+        b' ' * 30000 + b'\n' + long_comment + b'3 0\nobj\n' + page + b'\nendobj\n' + long_comment
+        + b'%d 0\nobj\n' % size + stream + b'\nendobj\n'))
     # A signed text, and a whole PDF of the attacker's in an unsigned attribute: Poppler and
     # MuPDF find its header and show it.
     cms_sign(d, c, k, 'Công văn số 12: đồng ý cấp phép\n'.encode(), 'text.p7m')

@@ -97,9 +97,7 @@ pub fn trailing_bytes(bytes: &[u8]) -> Option<usize> {
 /// certificate or a CRL, which the signature does not cover (Poppler and MuPDF showed such
 /// forgeries; found by attackers' readings, 2026-12-02). Outside the eContent octets (the
 /// whole file, for a detached signature) there must be no `%PDF-`, `startxref`, `%%EOF`,
-/// `trailer`, `xref` nor object header `N G obj` — read as a PDF lexer reads it: white space
-/// includes NUL and form feed, comments run to the end of their line, and `obj` may follow
-/// the generation number directly (MuPDF repairs such a file into view).
+/// `trailer`, `xref` nor the keyword `obj` (see [`obj_keyword`]).
 pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
     let mut segments = Vec::new();
     // No eContent (detached) or none that reads: everything is outside.
@@ -136,8 +134,8 @@ pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
                 return Some("a PDF header, cross-reference section or end-of-file marker");
             }
         }
-        if object_header(part) {
-            return Some("a PDF object (`N G obj`)");
+        if obj_keyword(part) {
+            return Some("a PDF object (the keyword `obj`)");
         }
     }
     None
@@ -148,53 +146,34 @@ fn pdf_space(c: u8) -> bool {
     matches!(c, 0 | b'\t' | b'\n' | 0x0c | b'\r' | b' ')
 }
 
-/// From the end `i` of a stretch, back over white space and comments (a `%` to the end of its
-/// line): where the token before them ends.
-fn back_over_space(b: &[u8], mut i: usize) -> usize {
-    loop {
-        let end = i;
-        while i > 0 && pdf_space(b[i - 1]) {
-            i -= 1;
-        }
-        // A line end crossed: the line before it may end in a comment.
-        if b[i..end].iter().any(|&c| c == b'\n' || c == b'\r') {
-            let line = b[..i]
-                .iter()
-                .rposition(|&c| c == b'\n' || c == b'\r')
-                .map_or(0, |p| p + 1);
-            if let Some(p) = b[line..i].iter().position(|&c| c == b'%') {
-                i = line + p;
-                continue;
-            }
-        }
-        return i;
-    }
+/// PDF delimiters (ISO 32000-1 §7.2.2).
+fn pdf_delimiter(c: u8) -> bool {
+    matches!(
+        c,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
-/// Does `b` hold an object header, `<digits> <digits> obj`, as a PDF lexer reads one (a sign
-/// before either number included: MuPDF reads `3 +0 obj`)?
-fn object_header(b: &[u8]) -> bool {
-    let digits_back = |mut i: usize| {
-        let end = i;
-        while i > 0 && b[i - 1].is_ascii_digit() {
-            i -= 1;
-        }
-        if i < end && i > 0 && matches!(b[i - 1], b'+' | b'-') {
-            i -= 1;
-        }
-        (i < end).then_some(i)
-    };
+/// Does `b` hold the keyword `obj` as a PDF reader could take it: not inside a longer token
+/// (what follows ends a keyword: white space, a delimiter or the stretch's end), and after
+/// something that can end the token before it — white space, a delimiter, the digits or
+/// sign of a number, or the stretch's start. No object can be found without it, and no model
+/// of the readers' number and comment syntax is needed: MuPDF reads `3 + obj` as object 3
+/// generation 0 (a lone sign is the number 0), and Poppler, rebuilding a damaged xref, reads
+/// a long line in 255-byte pieces, so an object number at the end of a comment longer than
+/// that, with `obj` on the next line, is an object to it (both found by an attacker's
+/// reading, 2026-12-02, after five narrower rules had been got past). A random byte string
+/// holds such an `obj` about once in 2³¹ bytes: a national CA's CRL of a few MiB in a
+/// signature is refused about once in a thousand, where a narrower rule let forgeries pass.
+fn obj_keyword(b: &[u8]) -> bool {
     b.windows(3).enumerate().any(|(i, w)| {
-        if w != b"obj" {
-            return false;
-        }
-        // The generation number (white space before `obj` optional), white space, the object
-        // number.
-        let Some(g) = digits_back(back_over_space(b, i)) else {
-            return false;
-        };
-        let n_end = back_over_space(b, g);
-        n_end < g && digits_back(n_end).is_some()
+        w == b"obj"
+            && (i == 0 || {
+                let c = b[i - 1];
+                pdf_space(c) || pdf_delimiter(c) || c.is_ascii_digit() || b"+-.".contains(&c)
+            })
+            && b.get(i + 3)
+                .is_none_or(|&c| pdf_space(c) || pdf_delimiter(c))
     })
 }
 
@@ -1296,4 +1275,35 @@ fn validity_at(c: &Cert, t: Option<SystemTime>) -> Option<bool> {
     let t = t?;
     let v = &c.tbs().validity;
     Some(t >= v.not_before.to_system_time() && t <= v.not_after.to_system_time())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::obj_keyword;
+
+    #[test]
+    fn an_obj_keyword_is_found_however_its_header_is_written_and_words_are_not() {
+        for found in [
+            &b"3 0 obj"[..],
+            b"3 + obj\n",
+            b"3 --0 obj<<",
+            b"%AAAA3 0\nobj\n",
+            b"3 0obj",
+            b"obj",
+            b"\x00obj(",
+            b"9 0 obj%",
+        ] {
+            assert!(obj_keyword(found), "{:?}", String::from_utf8_lossy(found));
+        }
+        for not in [
+            &b"objective"[..],
+            b"CN=Subject",
+            b"Xobj ",
+            b"3 0 objX",
+            b"ob j",
+            b"\x80obj ",
+        ] {
+            assert!(!obj_keyword(not), "{:?}", String::from_utf8_lossy(not));
+        }
+    }
 }

@@ -58,7 +58,7 @@ pub const MAX_SIGNATURE_CHECKS: usize = 100;
 /// 2026-12-02); a real document with 64 signatures checks a few hundred pairs at most.
 pub const MAX_SIGNATURE_CHECKS_PER_VALIDATION: usize = 2_000;
 
-type Pair = ([u8; 32], [u8; 32]);
+pub(crate) type Pair = ([u8; 32], [u8; 32]);
 
 thread_local! {
     /// The pairs checked in the validation running on this thread (inside a [`Budget`]).
@@ -110,6 +110,20 @@ fn shared(key: &Pair) -> Shared {
             None => Shared::Allowed,
         },
     })
+}
+
+/// A signature check drawn on the validation's budget (see [`Budget`]), its result kept for the
+/// rest of the validation under `key`: what it says, or `None` when the budget is spent.
+pub(crate) fn budgeted(key: Pair, check: impl FnOnce() -> bool) -> Option<bool> {
+    match shared(&key) {
+        Shared::Known(ok) => Some(ok),
+        Shared::Spent => None,
+        Shared::Allowed => {
+            let ok = check();
+            remember(key, ok);
+            Some(ok)
+        }
+    }
 }
 
 fn remember(key: Pair, ok: bool) {

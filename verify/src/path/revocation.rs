@@ -291,17 +291,40 @@ fn from_crl(
     control: SystemTime,
     now: SystemTime,
     notes: &mut Vec<String>,
+    unread: &mut usize,
 ) -> Option<Said> {
     let t = &crl.list.tbs_cert_list;
     if !crate::x509::same_name(&t.issuer, &cert.tbs().issuer) {
         return None;
     }
     let from = crate::x509::name_string(&t.issuer);
-    if let Err(e) = crl.signed_by(issuer) {
-        notes.push(format!(
-            "a CRL from {from} does not verify with its issuer's key ({e}); ignored"
-        ));
-        return None;
+    // Each CRL's signature is checked once per validation, on its budget: junk CRLs under the
+    // CA's name cost a check each, and past the budget a CRL is counted as not read.
+    let key = (
+        Hash::Sha256
+            .digest(&[crl.der()])
+            .try_into()
+            .expect("32 bytes"),
+        issuer.fingerprint(),
+    );
+    let mut why = None;
+    match super::budgeted(key, || {
+        crl.signed_by(issuer)
+            .map_err(|e| why = Some(e.to_string()))
+            .is_ok()
+    }) {
+        None => {
+            *unread += 1;
+            return None;
+        }
+        Some(false) => {
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            notes.push(format!(
+                "a CRL from {from} does not verify with its issuer's key{why}; ignored"
+            ));
+            return None;
+        }
+        Some(true) => {}
     }
     match issuer.extension::<KeyUsage>() {
         Ok(Some((_, ku))) if !ku.0.contains(KeyUsages::CRLSign) => {
@@ -599,8 +622,11 @@ pub struct Outcome {
     pub ocsps: Vec<Ocsp>,
 }
 
-/// Most CRLs and OCSP responses looked at for one certificate.
+/// Most OCSP responses looked at for one certificate.
 const MAX_CANDIDATES: usize = 64;
+/// Most CRLs looked at for one certificate (each signature checked once per validation, on
+/// its budget of [`super::MAX_SIGNATURE_CHECKS_PER_VALIDATION`]).
+const MAX_CRL_CANDIDATES: usize = 1024;
 /// Certificates of an OCSP response considered as its delegated responder.
 const MAX_RESPONDER_CERTS: usize = 16;
 
@@ -615,8 +641,9 @@ struct Found {
 
 /// Evaluate the data at hand: the status, and which items gave one. Only items that can be
 /// about this certificate are looked at (CRLs by issuer name, OCSP responses by CertID serial),
-/// at most [`MAX_CANDIDATES`] of each. A "revoked" rests on the items saying so; a "good" on
-/// the items of the best freshness.
+/// at most [`MAX_CRL_CANDIDATES`] and [`MAX_CANDIDATES`]. A "revoked" rests on the items saying
+/// so; a "good" on the items of the best freshness, and only when every item that may be about
+/// the certificate was read.
 fn evaluate(
     cert: &Cert,
     issuer: &CertRef,
@@ -627,18 +654,17 @@ fn evaluate(
     notes: &mut Vec<String>,
 ) -> Found {
     let mut said: Vec<(Said, Option<Crl>, Option<Ocsp>)> = Vec::new();
-    let candidates = data
-        .ocsps
-        .iter()
-        .filter(|r| {
-            r.basic
-                .tbs_response_data
-                .responses
-                .iter()
-                .any(|s| s.cert_id.serial_number == cert.tbs().serial_number)
-        })
-        .take(MAX_CANDIDATES);
-    for r in candidates {
+    // Past the cap, what was not looked at may be what says "revoked": a "good" from the rest
+    // is not enough (below).
+    let mut left_unread = 0;
+    let mut candidates = data.ocsps.iter().filter(|r| {
+        r.basic
+            .tbs_response_data
+            .responses
+            .iter()
+            .any(|s| s.cert_id.serial_number == cert.tbs().serial_number)
+    });
+    for r in candidates.by_ref().take(MAX_CANDIDATES) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
@@ -646,19 +672,20 @@ fn evaluate(
             said.push((s, None, Some(r.clone())));
         }
     }
-    let candidates = data
+    left_unread += candidates.count();
+    let mut candidates = data
         .crls
         .iter()
-        .filter(|c| crate::x509::same_name(&c.list.tbs_cert_list.issuer, &cert.tbs().issuer))
-        .take(MAX_CANDIDATES);
-    for c in candidates {
+        .filter(|c| crate::x509::same_name(&c.list.tbs_cert_list.issuer, &cert.tbs().issuer));
+    for c in candidates.by_ref().take(MAX_CRL_CANDIDATES) {
         if kyso_pdf::stop::stopped() {
             break;
         }
-        if let Some(s) = from_crl(c, cert, issuer, control, now, notes) {
+        if let Some(s) = from_crl(c, cert, issuer, control, now, notes, &mut left_unread) {
             said.push((s, Some(c.clone()), None));
         }
     }
+    left_unread += candidates.count();
     let revoked = said
         .iter()
         .filter_map(|(s, ..)| match s {
@@ -676,6 +703,20 @@ fn evaluate(
         .unwrap_or(Freshness::Stale);
     let status = match revoked {
         Some(at) => Status::Revoked(at),
+        // More CRLs or OCSP responses that may be about this certificate than are looked at:
+        // anyone can put junk ones under the CA's name first (SignedData.crls is unsigned), so
+        // that the one saying "revoked" is never read — a B-LTA signature whose revoking CRL
+        // an archive time-stamp covers passed so (found by an attacker's reading, 2026-12-02).
+        None if left_unread > 0 => {
+            notes.push(format!(
+                "{left_unread} more CRLs or OCSP responses that may be about {} were not looked \
+                 at (at most {MAX_CRL_CANDIDATES} CRLs and {MAX_CANDIDATES} OCSP responses, \
+                 {} signature checks in all): its status cannot rest on part of them",
+                cert.subject_string(),
+                super::MAX_SIGNATURE_CHECKS_PER_VALIDATION
+            ));
+            Status::Unknown
+        }
         None if best > Freshness::Stale => Status::Good,
         None => Status::Unknown,
     };
