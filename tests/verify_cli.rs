@@ -412,6 +412,86 @@ fn an_object_stream_bomb_referenced_by_thousands_of_fields_is_judged() {
     assert_eq!(r.json()["indication"], "NO_SIGNATURE");
 }
 
+/// PDFs that kyso judged TOTAL-PASSED while Poppler and MuPDF showed what the signer never
+/// signed (found by an attacker's reading of the PDF layer, 2026-12-02; each passed the
+/// release of the day before): a page content no xref section lists, reached by readers that
+/// rebuilt the table because the `startxref` offset stood after a comment or more than 1,024
+/// bytes from the end ("DONG Y" where the signer signed "KHONG"); a widget whose /Parent field,
+/// outside the /Fields tree, had its value changed; an unsigned signature widget drawing over
+/// the page with an /F of 2^32 + 2 or a five-number /Rect; a field drawn from /DA (a state
+/// dictionary without /AS) whose /DA was turned white. And 2,000 form fonts changed over
+/// 2,000 fields, which took a minute (now judged within a limit of 20 s of CPU). Made by
+/// tests/hostile/pdf_differentials.py (pyHanko, pyca, hand-written updates).
+#[test]
+fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
+    let demo = Demo::new();
+    let d = demo.path().join("pd");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/pdf_differentials.py");
+    let r: Run = std::process::Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(&d)
+        .arg("2000")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "pdf_differentials.py: {}", r.stderr);
+    let root = d.join("root.pem");
+    let failed = ("TOTAL-FAILED", "FORMAT_FAILURE");
+    let shown = ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE");
+    for (case, want, message) in [
+        ("startxref-comment", failed, "has no startxref"),
+        ("tail-spaces", failed, "not within its last 1,024 bytes"),
+        (
+            "unlisted-object",
+            failed,
+            "listed by no cross-reference section",
+        ),
+        ("orphan-parent", failed, "was filled in or changed"),
+        ("parent-mismatch", failed, "was filled in or changed"),
+        ("flags-control", shown, "shows an appearance"),
+        ("flags-big", shown, "shows an appearance"),
+        ("rect-five", shown, "shows an appearance"),
+        ("ap-state-dict-da", failed, "/DA changed"),
+    ] {
+        let signed = verdict(
+            &demo,
+            &d.join(format!("{case}-signed.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(
+            signed["indication"], "TOTAL-PASSED",
+            "{case}-signed: {signed}"
+        );
+        let j = verdict(
+            &demo,
+            &d.join(format!("{case}.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{case}: {j}"
+        );
+        assert!(j.to_string().contains(message), "{case}: {j}");
+    }
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -t 20; exec \"$0\" \"$@\"")
+        .arg(kyso_bin())
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(&root)
+        .arg(d.join("fonts-fields.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// PDFs made with Python's zlib (tests/hostile/slow_pdf.py) that made one loop of the reader
 /// repeat work, found by reading verify/ and pdf/ as an attacker: the release binary before the
 /// fix ran past a minute on each (an object stream whose 2,000 entries all point at one 60 MB

@@ -140,11 +140,21 @@ pub fn find_startxref(data: &[u8], end: usize) -> Result<usize> {
         .windows(9)
         .rposition(|w| w == b"startxref")
         .ok_or(PdfError::NoStartXref)?;
-    let mut p = Parser::new(data, from + at + 9);
-    let off = p
-        .uint()
+    // The offset after white space alone, as readers take it (Poppler with strtoll, MuPDF
+    // after its white space): no comment, no NUL — kyso's lexer skipped a comment there and
+    // read an offset where readers read none and rebuilt the table (found by an attacker's
+    // reading, 2026-12-02).
+    let mut i = from + at + 9;
+    while i < end && matches!(data[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0c) {
+        i += 1;
+    }
+    let digits = data[i..end]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let off = std::str::from_utf8(&data[i..i + digits])
         .ok()
-        .and_then(|o| usize::try_from(o).ok())
+        .and_then(|t| t.parse::<usize>().ok())
         .ok_or(PdfError::NoStartXref)?;
     if off >= data.len() {
         return Err(PdfError::BrokenXref {

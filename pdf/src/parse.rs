@@ -43,11 +43,50 @@ pub fn is_ws(b: u8) -> bool {
     matches!(b, 0 | 9 | 10 | 12 | 13 | 32)
 }
 
-pub(crate) fn is_delim(b: u8) -> bool {
+pub fn is_delim(b: u8) -> bool {
     matches!(
         b,
         b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
     )
+}
+
+/// Where `b` holds the keyword `obj` as a PDF reader could take it: not inside a longer token
+/// (what follows ends a keyword: white space, a delimiter or the end of `b`), and after
+/// something that can end the token before it — white space, a delimiter, the digits or sign
+/// of a number, or the start of `b`. No object can be found without it, and no model of the
+/// readers' number and comment syntax is needed: MuPDF reads `3 + obj` as object 3 generation
+/// 0 (a lone sign is the number 0), and Poppler, rebuilding a damaged xref, reads a long line
+/// in 255-byte pieces, so an object number at the end of a comment longer than that, with
+/// `obj` on the next line, is an object to it (both found by an attacker's reading,
+/// 2026-12-02). Random bytes hold such an `obj` about once in 2³¹.
+pub fn obj_keywords(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.windows(3).enumerate().filter_map(move |(i, w)| {
+        (w == b"obj"
+            && (i == 0 || {
+                let c = b[i - 1];
+                is_ws(c) || is_delim(c) || c.is_ascii_digit() || b"+-.".contains(&c)
+            })
+            && b.get(i + 3).is_none_or(|&c| is_ws(c) || is_delim(c)))
+        .then_some(i)
+    })
+}
+
+/// Where the object header `N G obj` whose keyword is at `at` begins, read strictly (digits,
+/// white space, digits, white space): `None` when what precedes the keyword is not that.
+pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    let back = |i: &mut usize, f: fn(u8) -> bool| {
+        let end = *i;
+        while *i > 0 && f(b[*i - 1]) {
+            *i -= 1;
+        }
+        end - *i
+    };
+    back(&mut i, is_ws);
+    if back(&mut i, |c| c.is_ascii_digit()) == 0 || back(&mut i, is_ws) == 0 {
+        return None;
+    }
+    (back(&mut i, |c| c.is_ascii_digit()) > 0).then_some(i)
 }
 
 /// A cursor over the file.
@@ -433,6 +472,37 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_obj_keyword_is_found_however_its_header_is_written_and_words_are_not() {
+        let found = |b: &[u8]| obj_keywords(b).next().is_some();
+        for yes in [
+            &b"3 0 obj"[..],
+            b"3 + obj\n",
+            b"3 --0 obj<<",
+            b"%AAAA3 0\nobj\n",
+            b"3 0obj",
+            b"obj",
+            b"\x00obj(",
+            b"9 0 obj%",
+        ] {
+            assert!(found(yes), "{:?}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"objective"[..],
+            b"CN=Subject",
+            b"Xobj ",
+            b"3 0 objX",
+            b"ob j",
+            b"\x80obj ",
+            b"endobj\n",
+        ] {
+            assert!(!found(no), "{:?}", String::from_utf8_lossy(no));
+        }
+        let b = b"x\n12 0 obj\n3 + obj 7\n0\tobj";
+        let heads: Vec<_> = obj_keywords(b).map(|k| header_start(b, k)).collect();
+        assert_eq!(heads, vec![Some(2), None, Some(19)]);
+    }
 
     fn p(s: &str) -> Result<Object> {
         Parser::new(s.as_bytes(), 0).object(0)

@@ -97,7 +97,7 @@ pub fn trailing_bytes(bytes: &[u8]) -> Option<usize> {
 /// certificate or a CRL, which the signature does not cover (Poppler and MuPDF showed such
 /// forgeries; found by attackers' readings, 2026-12-02). Outside the eContent octets (the
 /// whole file, for a detached signature) there must be no `%PDF-`, `startxref`, `%%EOF`,
-/// `trailer`, `xref` nor the keyword `obj` (see [`obj_keyword`]).
+/// `trailer`, `xref` nor the keyword `obj` (see [`kyso_pdf::parse::obj_keywords`]).
 pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
     let mut segments = Vec::new();
     // No eContent (detached) or none that reads: everything is outside.
@@ -134,47 +134,11 @@ pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
                 return Some("a PDF header, cross-reference section or end-of-file marker");
             }
         }
-        if obj_keyword(part) {
+        if kyso_pdf::parse::obj_keywords(part).next().is_some() {
             return Some("a PDF object (the keyword `obj`)");
         }
     }
     None
-}
-
-/// PDF white space (ISO 32000-1 §7.2.2): NUL, tab, line feed, form feed, carriage return, space.
-fn pdf_space(c: u8) -> bool {
-    matches!(c, 0 | b'\t' | b'\n' | 0x0c | b'\r' | b' ')
-}
-
-/// PDF delimiters (ISO 32000-1 §7.2.2).
-fn pdf_delimiter(c: u8) -> bool {
-    matches!(
-        c,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
-}
-
-/// Does `b` hold the keyword `obj` as a PDF reader could take it: not inside a longer token
-/// (what follows ends a keyword: white space, a delimiter or the stretch's end), and after
-/// something that can end the token before it — white space, a delimiter, the digits or
-/// sign of a number, or the stretch's start. No object can be found without it, and no model
-/// of the readers' number and comment syntax is needed: MuPDF reads `3 + obj` as object 3
-/// generation 0 (a lone sign is the number 0), and Poppler, rebuilding a damaged xref, reads
-/// a long line in 255-byte pieces, so an object number at the end of a comment longer than
-/// that, with `obj` on the next line, is an object to it (both found by an attacker's
-/// reading, 2026-12-02, after five narrower rules had been got past). A random byte string
-/// holds such an `obj` about once in 2³¹ bytes: a national CA's CRL of a few MiB in a
-/// signature is refused about once in a thousand, where a narrower rule let forgeries pass.
-fn obj_keyword(b: &[u8]) -> bool {
-    b.windows(3).enumerate().any(|(i, w)| {
-        w == b"obj"
-            && (i == 0 || {
-                let c = b[i - 1];
-                pdf_space(c) || pdf_delimiter(c) || c.is_ascii_digit() || b"+-.".contains(&c)
-            })
-            && b.get(i + 3)
-                .is_none_or(|&c| pdf_space(c) || pdf_delimiter(c))
-    })
 }
 
 /// The ranges of `bytes` that hold the eContent octets of the ContentInfo(SignedData) at its
@@ -1275,35 +1239,4 @@ fn validity_at(c: &Cert, t: Option<SystemTime>) -> Option<bool> {
     let t = t?;
     let v = &c.tbs().validity;
     Some(t >= v.not_before.to_system_time() && t <= v.not_after.to_system_time())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::obj_keyword;
-
-    #[test]
-    fn an_obj_keyword_is_found_however_its_header_is_written_and_words_are_not() {
-        for found in [
-            &b"3 0 obj"[..],
-            b"3 + obj\n",
-            b"3 --0 obj<<",
-            b"%AAAA3 0\nobj\n",
-            b"3 0obj",
-            b"obj",
-            b"\x00obj(",
-            b"9 0 obj%",
-        ] {
-            assert!(obj_keyword(found), "{:?}", String::from_utf8_lossy(found));
-        }
-        for not in [
-            &b"objective"[..],
-            b"CN=Subject",
-            b"Xobj ",
-            b"3 0 objX",
-            b"ob j",
-            b"\x80obj ",
-        ] {
-            assert!(!obj_keyword(not), "{:?}", String::from_utf8_lossy(not));
-        }
-    }
 }

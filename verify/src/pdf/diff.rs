@@ -192,35 +192,41 @@ pub struct Revisions<'a, 'd> {
     /// The signatures made after the signed revision that the form shows and kyso validates:
     /// their /Contents, and whether each is a document time-stamp.
     pub later_signatures: &'a [(Vec<u8>, bool)],
+    /// [`Revisions::drawn_from_defaults`], once worked out: every changed form font asks it,
+    /// and it reads every field (N fonts × N fields took 72 s for a 700 KB file; found by an
+    /// attacker's reading, 2026-12-02).
+    pub drawn_from_defaults: std::cell::OnceCell<bool>,
 }
 
-/// A rectangle's area, its numbers resolved (indirect numbers included).
-fn area(doc: &Document<'_>, rect: Option<&Object>) -> f64 {
-    let Some(r) = rect.and_then(|r| doc.resolve(r).ok()) else {
-        return 0.0;
-    };
+/// A rectangle's area, its numbers resolved (indirect numbers included); `None` when it is
+/// not four finite numbers (readers still draw something for such a rectangle).
+fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
+    let r = doc.resolve(rect?).ok()?;
     let nums: Vec<f64> = r
-        .as_array()
-        .unwrap_or(&[])
+        .as_array()?
         .iter()
-        .filter_map(|x| doc.resolve(x).ok().and_then(|x| x.as_number()))
-        .collect();
+        .map(|x| doc.resolve(x).ok().and_then(|x| x.as_number()))
+        .collect::<Option<_>>()?;
     match nums[..] {
-        [a, b, c, d] if nums.iter().all(|x| x.is_finite()) => ((c - a) * (d - b)).abs(),
-        _ => 0.0,
+        [a, b, c, d] if nums.iter().all(|x| x.is_finite()) => Some(((c - a) * (d - b)).abs()),
+        _ => None,
     }
 }
 
-/// Does an annotation show something: a non-empty rectangle, not hidden (§12.5.3 Hidden,
-/// NoView)? Whether it has an appearance stream does not matter: viewers draw some
-/// annotations without one.
+/// Does an annotation show something? Yes unless it is unambiguously hidden: /F an integer
+/// flag word (0 to 2³² − 1) with Hidden or NoView set (§12.5.3), or a rectangle of four
+/// numbers with no area. Readers differ on anything else — Poppler took an /F of 2³² + 2 as
+/// 0 and drew the widget kyso counted as hidden, MuPDF drew a widget with a five-number
+/// /Rect (found by an attacker's reading, 2026-12-02) — so anything else shows. Whether it
+/// has an appearance stream does not matter: viewers draw some annotations without one.
 fn shows(doc: &Document<'_>, d: &Dict) -> bool {
-    let flags = d
+    let hidden = d
         .get("F")
         .and_then(|f| doc.resolve(f).ok())
         .and_then(|f| f.as_int())
-        .unwrap_or(0);
-    area(doc, d.get("Rect")) > 1.0 && flags & (2 | 32) == 0
+        .filter(|f| (0..=i64::from(u32::MAX)).contains(f))
+        .is_some_and(|f| f & (2 | 32) != 0);
+    !hidden && area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
 }
 
 /// The default resources only gained entries: every entry of every category kept as it was.
@@ -350,6 +356,12 @@ impl Revisions<'_, '_> {
     /// choice, button captions) whose normal appearance is missing or does not resolve to an
     /// appearance (a dangling reference is repaired by drawing from the defaults)?
     fn drawn_from_defaults(&self) -> bool {
+        *self
+            .drawn_from_defaults
+            .get_or_init(|| self.find_drawn_from_defaults())
+    }
+
+    fn find_drawn_from_defaults(&self) -> bool {
         let need = self
             .last
             .dict(self.last.root())
@@ -366,8 +378,29 @@ impl Revisions<'_, '_> {
                         .and_then(|a| self.last.resolve(a).ok())
                         .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
                         .and_then(|n| self.last.resolve(&n).ok());
-                    shows(self.last, &d)
-                        && !matches!(normal, Some(Object::Stream(_)) | Some(Object::Dict(_)))
+                    // A dictionary of appearance states draws the one /AS names; with no
+                    // /AS, or one naming no stream in it, MuPDF drew the field from /DA (a
+                    // /DA turned white after signing hid its value; found by an attacker's
+                    // reading, 2026-12-02).
+                    let drawn = match normal {
+                        Some(Object::Stream(_)) => true,
+                        Some(Object::Dict(states)) => d
+                            .get("AS")
+                            .and_then(|s| self.last.resolve(s).ok())
+                            .and_then(|s| s.as_name().map(<[u8]>::to_vec))
+                            .and_then(|s| {
+                                states
+                                    .0
+                                    .iter()
+                                    .rev()
+                                    .find(|(k, _)| *k == s)
+                                    .map(|(_, v)| v.clone())
+                            })
+                            .and_then(|v| self.last.resolve(&v).ok())
+                            .is_some_and(|v| matches!(v, Object::Stream(_))),
+                        _ => false,
+                    };
+                    shows(self.last, &d) && !drawn
                 })
         })
     }
@@ -619,6 +652,52 @@ impl Revisions<'_, '_> {
         }
     }
 
+    /// Would a PDF reader read what follows the signed revision otherwise than its
+    /// cross-reference sections say? Readers look for the last `startxref` in the last 1,024
+    /// bytes (MuPDF), and when they cannot use it they rebuild the table from every object
+    /// header they find, the last of each number winning. An update holding a new version of
+    /// the page's content that no section lists, with its `startxref` offset behind a comment
+    /// (read by kyso's lexer, not by Poppler's nor MuPDF's) or more than 1,024 bytes from the
+    /// end, showed the unlisted version in both readers while kyso judged only what the
+    /// sections list (found by an attacker's reading, 2026-12-02). So after the signed
+    /// revision every `obj` keyword a reader could take must head an object a cross-reference
+    /// section added after the signature lists at that very byte.
+    fn readers_would_repair(&self) -> Option<String> {
+        let data = self.last.data();
+        let from = data.len().saturating_sub(1024);
+        if !data[from..].windows(9).any(|w| w == b"startxref") {
+            return Some("the file's last `startxref` is not within its last 1,024 bytes, where PDF readers look for it: they rebuild its cross-reference table from what they find, which the signature does not vouch for".into());
+        }
+        let start = self.end.min(data.len());
+        let listed: std::collections::HashSet<usize> = self
+            .last
+            .sections()
+            .iter()
+            .filter(|s| s.offset >= start)
+            .flat_map(|s| {
+                s.entries
+                    .iter()
+                    .filter_map(|(_, e)| match e {
+                        XrefEntry::Offset { offset, .. } => Some(*offset),
+                        _ => None,
+                    })
+                    .chain(std::iter::once(s.offset))
+                    .chain(s.xref_stm)
+            })
+            .collect();
+        let tail = &data[start..];
+        for k in kyso_pdf::parse::obj_keywords(tail) {
+            let head = kyso_pdf::parse::header_start(tail, k).map(|h| start + h);
+            if !head.is_some_and(|h| listed.contains(&h)) {
+                return Some(format!(
+                    "an object at byte {} after the signed revision is listed by no cross-reference section (or its header is not `N G obj`): a PDF reader repairing the file reads it",
+                    head.unwrap_or(start + k)
+                ));
+            }
+        }
+        None
+    }
+
     /// Every difference.
     pub fn changes(&self) -> Vec<Change> {
         let mut out = Vec::new();
@@ -650,6 +729,10 @@ impl Revisions<'_, '_> {
             out.push(Change::Chain(format!(
                 "a cross-reference section at byte {o}, inside the signed bytes, is part of the final chain: it redefines objects without appearing after the signature"
             )));
+            return out;
+        }
+        if let Some(why) = self.readers_would_repair() {
+            out.push(Change::Chain(why));
             return out;
         }
         if self.signed.root() != self.last.root() {

@@ -388,6 +388,7 @@ fn later_changes(
         fields: &signed_fields,
         last_fields,
         later_signatures,
+        drawn_from_defaults: Default::default(),
     }
     .changes();
     Ok(perms.judge(&changes))

@@ -70,8 +70,8 @@ impl Roles {
 /// How an edge gives its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {
-    /// Not followed: back references of the document's structure (an annotation's /P and
-    /// /Parent, a field's /Parent): the structure is walked from its root anyway.
+    /// Not followed: back references of the document's structure (an annotation's /P, a
+    /// popup's /Parent): the structure is walked from its root anyway.
     Skip,
     /// The target takes the role — unless the role is content and the target has a place of
     /// its own in the document's structure (a structure element's /Pg, an outline's /Dest
@@ -84,9 +84,17 @@ enum Edge {
 }
 
 /// The role a value under `key` of a dictionary with role `role` takes.
-fn child_role(role: Role, key: &[u8], sig_field: bool) -> Edge {
+fn child_role(role: Role, key: &[u8], sig_field: bool, widget: bool) -> Edge {
     use Role::*;
     Edge::Role(match (role, key) {
+        // A field's or a widget's /Parent is a field, whether or not the /Fields tree reaches
+        // it: readers take the value, type and appearance settings a widget inherits from
+        // its /Parent chain (a widget whose /Parent no /Fields array held had that field's
+        // value changed after signing, unseen; found by an attacker's reading, 2026-12-02).
+        // A popup's /Parent is its markup annotation, an annotation's /P its page: back
+        // references of structure walked from its root anyway.
+        (Field, b"Parent") => Field,
+        (Annotation(_), b"Parent") if widget => Field,
         (Annotation(_) | Field, b"P" | b"Parent") => return Edge::Skip,
         (Catalog, b"Pages") => PageTreeNode,
         (Catalog, b"AcroForm") => AcroForm,
@@ -310,11 +318,12 @@ fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(O
         }
         Object::Dict(_) | Object::Stream(_) => {
             let d = o.as_dict().expect("dict or stream");
+            let widget = d.get("Subtype").and_then(Object::as_name) == Some(&b"Widget"[..]);
             for (k, v) in &d.0 {
                 let child = match edge {
                     Edge::Skip => return,
                     Edge::Strong(_) => Edge::Strong(Role::Content),
-                    Edge::Role(role) => child_role(role, k, sig_field),
+                    Edge::Role(role) => child_role(role, k, sig_field, widget),
                 };
                 edges(v, child, false, depth + 1, out);
             }

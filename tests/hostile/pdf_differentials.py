@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""PDFs that kyso judged TOTAL-PASSED while Poppler and MuPDF showed what the signer never
+signed, for tests/verify_cli.rs -- the documents written by this script, signed by pyHanko
+with a CA made by pyca/cryptography, nothing of kyso's (found by an attacker's reading of the
+PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
+
+    python3 pdf_differentials.py DIR [N]
+
+    DIR/startxref-comment.pdf   an update holding a new page content stream that no xref
+                                section lists, its startxref offset after a comment line:
+                                kyso's lexer read the offset, Poppler and MuPDF read none,
+                                rebuilt the table from the object headers and showed
+                                "DONG Y" where the signer signed "KHONG"
+    DIR/tail-spaces.pdf         the same with a readable startxref, and 1,500 spaces after the
+                                last %%EOF (MuPDF looks for startxref in the last 1,024 bytes)
+    DIR/unlisted-object.pdf     the same unlisted object, the update read as written
+    DIR/orphan-parent.pdf       a text widget whose /Parent field (its value inherited from
+                                it) no /Fields array reaches; the update changes that value
+    DIR/parent-mismatch.pdf     the same, the widget's /Parent naming a copy of the field the
+                                /Fields tree holds
+    DIR/flags-big.pdf           an unsigned signature field added after signing, its widget's
+                                /F 2^32+2 (Poppler takes it as 0: shown) drawing "DAT" over
+                                the page; flags-control.pdf: the same with /F 4
+    DIR/rect-five.pdf           the same with /F 4 and a /Rect of five numbers
+    DIR/ap-state-dict-da.pdf    a text field whose /AP /N is a state dictionary and has no
+                                /AS (MuPDF draws it from /DA); the update turns /AcroForm
+                                /DA white
+    DIR/fonts-fields.pdf        N fields (default 1000) and N /DR fonts, every font changed
+                                after signing (each change re-read every field: quadratic)
+
+DIR/root.pem is the anchor to trust.
+"""
+import datetime as dt
+import io
+import os
+import re
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+D = sys.argv[1]
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+os.makedirs(D, exist_ok=True)
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def cert(name, key, issuer, issuer_key, ca):
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+
+
+rk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+rn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Differentials Root')])
+root = cert(rn, rk, rn, rk, True)
+sk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+signer = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Nguyen Van A')]), sk, rn, rk, False)
+for name, data in [
+    ('root.pem', root.public_bytes(serialization.Encoding.PEM)),
+    ('signer.pem', signer.public_bytes(serialization.Encoding.PEM)),
+    ('signer.key', sk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())),
+]:
+    open(os.path.join(D, name), 'wb').write(data)
+
+
+def build(objs):
+    """A one-revision PDF of these objects (number -> body), object 1 the catalog."""
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    size = max(objs) + 1
+    x = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+    for n in range(1, size):
+        out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+    out += (b'trailer\n<< /Size %d /Root 1 0 R /ID [<0123456789abcdef0123456789abcdef>'
+            b'<0123456789abcdef0123456789abcdef>] >>\nstartxref\n%d\n%%%%EOF\n' % (size, x))
+    return bytes(out)
+
+
+def stream(data, extra=b''):
+    return b'<< /Length %d %s>>\nstream\n' % (len(data), extra) + data + b'\nendstream'
+
+
+def last_xref(pdf):
+    return (int(re.findall(rb'startxref\s+(\d+)', pdf)[-1]),
+            int(re.findall(rb'/Size (\d+)', pdf)[-1]))
+
+
+def update(pdf, objs):
+    """An incremental update with a classic xref table listing these objects."""
+    prev, size = last_xref(pdf)
+    out = bytearray(pdf)
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    x = len(out)
+    out += b'xref\n'
+    for n in sorted(offs):
+        out += b'%d 1\n%010d 00000 n \n' % (n, offs[n])
+    out += b'trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+        max(size, max(objs) + 1), prev, x)
+    return bytes(out)
+
+
+def sign(pdf):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES),
+                      signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=out)
+    return out.getvalue()
+
+
+def save(name, signed, final):
+    open(os.path.join(D, name + '-signed.pdf'), 'wb').write(signed)
+    open(os.path.join(D, name + '.pdf'), 'wb').write(final)
+
+
+def raw(pdf, n):
+    return re.findall(rb'\n%d 0 obj\s*(.*?)\s*endobj' % n, pdf, re.S)[-1]
+
+
+HELV = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+page = {
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 16 Tf 60 700 Td (Quyet dinh: KHONG cap phep xay dung.) Tj ET'),
+    5: HELV,
+}
+
+# 1. An unlisted new version of the page's content, and an update read otherwise by readers.
+signed = sign(build(page))
+prev, size = last_xref(signed)
+evil = b'4 0 obj\n' + stream(b'BT /F1 16 Tf 60 700 Td (Quyet dinh: DONG Y cap phep xay dung.) Tj ET') + b'\nendobj\n'
+
+
+def unlisted(startxref_sep, tail):
+    out = bytearray(signed) + evil
+    info = len(out)
+    out += b'%d 0 obj\n<< /Producer (x) >>\nendobj\n' % size
+    x = len(out)
+    out += (b'xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /Prev %d >>\n'
+            b'startxref%s%d\n%%%%EOF\n' % (size, info, size + 1, size, prev, startxref_sep, x))
+    return bytes(out) + tail
+
+
+save('startxref-comment', signed, unlisted(b'\n%c\n', b''))
+save('tail-spaces', signed, unlisted(b'\n', b' ' * 1500 + b'\n'))
+save('unlisted-object', signed, unlisted(b'\n', b''))
+
+# 2. A widget's /Parent outside the /Fields tree: the value it inherits is changed.
+form = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%s] /DR << /Font << /Helv 7 0 R >> >> '
+       b'/DA (/Helv 0 Tf 0 g) >> >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 7 0 R >> >> /Annots [5 0 R] >>',
+    4: stream(b'BT /F1 14 Tf 50 750 Td (Payment order. Amount:) Tj ET'),
+    5: b'<< /Type /Annot /Subtype /Widget /Rect [50 700 400 730] /F 4 /P 3 0 R /Parent %d 0 R >>',
+    6: b'<< /FT /Tx /T (amount) /V (100 VND) /DA (/Helv 14 Tf 0 g) /Kids [5 0 R] >>',
+    7: HELV,
+}
+changed = b'<< /FT /Tx /T (amount) /V (999,999,999 VND) /DA (/Helv 14 Tf 0 g) /Kids [5 0 R] >>'
+orphan = dict(form)
+orphan[1] = form[1] % b''
+orphan[5] = form[5] % 6
+signed = sign(build(orphan))
+save('orphan-parent', signed, update(signed, {6: changed}))
+mismatch = dict(form)
+mismatch[1] = form[1] % b'6 0 R'
+mismatch[5] = form[5] % 8
+mismatch[8] = form[6]
+signed = sign(build(mismatch))
+save('parent-mismatch', signed, update(signed, {8: changed}))
+
+# 3. An unsigned signature field's widget drawing over the page, hidden by a reading kyso alone
+#    makes of /F or /Rect.
+page3 = dict(page)
+page3[4] = stream(b'BT /F1 16 Tf 60 700 Td (Ket qua: KHONG DAT) Tj ET')
+signed = sign(build(page3))
+prev, size = last_xref(signed)
+cat, pg = raw(signed, 1), raw(signed, 3)
+acro = re.search(rb'/AcroForm\s*(\d+) 0 R', cat)
+for name, rect, flags in [('flags-control', b'[40 680 560 730]', b'4'),
+                          ('flags-big', b'[40 680 560 730]', b'4294967298'),
+                          ('rect-five', b'[40 680 560 730 0]', b'4')]:
+    w, f, ap = size, size + 1, size + 2
+    objs = {
+        w: b'<< /Type /Annot /Subtype /Widget /Rect %s /F %s /P 3 0 R /Parent %d 0 R /AP << /N %d 0 R >> >>'
+           % (rect, flags, f, ap),
+        f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
+        ap: stream(b'1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET',
+                   b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> '),
+    }
+    objs[3] = (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
+               if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w)
+    n = int(acro.group(1))
+    objs[n] = re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
+                     raw(signed, n), flags=re.S)
+    save(name, signed, update(signed, objs))
+
+# 4. A field drawn from /DA by MuPDF (its /AP /N a state dictionary, no /AS): /DA turned white.
+statedict = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> /Annots [7 0 R] >>',
+    4: stream(b'BT /F1 12 Tf 60 680 Td (Dien tich:) Tj ET'),
+    5: HELV,
+    6: b'<< /Fields [7 0 R] /DR << /Font << /Helv 8 0 R >> >> /DA (/Helv 12 Tf 0 g) >>',
+    7: b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (dien_tich) /V (100 m2) /Rect [120 676 300 694] '
+       b'/F 4 /P 3 0 R /Ff 1 /AP << /N << /Unused 9 0 R >> >> >>',
+    8: HELV,
+    9: stream(b'', b'/Type /XObject /Subtype /Form /BBox [0 0 180 18] '),
+}
+signed = sign(build(statedict))
+save('ap-state-dict-da', signed, update(signed, {6: raw(signed, 6).replace(b'12 Tf 0 g)', b'12 Tf 1 g)')}))
+
+# 5. N fields, N form fonts, every font changed after signing.
+many = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 12 Tf 60 680 Td (form) Tj ET'),
+    5: HELV,
+    7: stream(b'', b'/Type /XObject /Subtype /Form /BBox [0 0 10 10] '),
+}
+fields, fonts = 10, 10 + N
+for i in range(N):
+    many[fields + i] = b'<< /FT /Tx /T (f%d) /V (x) /Rect [0 0 10 10] /AP << /N 7 0 R >> >>' % i
+    many[fonts + i] = HELV
+many[6] = (b'<< /Fields [' + b' '.join(b'%d 0 R' % (fields + i) for i in range(N)) + b'] /DR << /Font << '
+           + b' '.join(b'/F%d %d 0 R' % (i, fonts + i) for i in range(N)) + b' >> >> /DA (/F0 12 Tf 0 g) >>')
+signed = sign(build(many))
+save('fonts-fields', signed, update(signed, {
+    fonts + i: b'<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>' for i in range(N)}))
