@@ -677,6 +677,45 @@ fn a_file_hidden_deep_in_the_payload_fails_the_bag() {
     assert_refused(&s.verify(&tar), "too deep", "deep tar");
 }
 
+/// A file named by Python with `ESC[2J`, a fake "ĐẠT" summary and `ESC[8m`, beside a changed
+/// document: the text report printed the name as it was, and the terminal showed the fake
+/// summary (found by an attacker's reading, 2026-12-02). Now the name is shown with visible
+/// escapes, and the package's verdict is the last line.
+#[test]
+fn names_in_a_package_cannot_write_on_the_terminal() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    python(
+        "import sys\nesc = '\\x1b'\nfake = 'Gói: nop-luu (bagit) — ĐẠT\\nTổng: 1 ĐẠT, 0 KHÔNG ĐẠT\\n'\n\
+         open(sys.argv[1] + '/data/records/0/' + esc + '[2J' + esc + '[H' + fake + esc + '[8m', 'w').write('x')\n\
+         p = sys.argv[1] + '/data/records/0/document.pdf'\nb = bytearray(open(p, 'rb').read())\n\
+         b[2000] ^= 1\nopen(p, 'wb').write(b)",
+        &[&bag],
+    );
+    let r: Run = Command::new(kyso_bin())
+        .args(["bag", "verify"])
+        .arg(&bag)
+        .arg("--log-key")
+        .arg(s.demo.path().join("log.pem"))
+        .env_remove("SOFTHSM2_CONF")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+    assert!(r.stdout.contains("\\u{1b}[2J"), "{}", r.stdout);
+    let last = r
+        .stdout
+        .lines()
+        .rfind(|l| !l.is_empty())
+        .unwrap_or_default();
+    assert!(
+        last.starts_with("Gói: ") && last.ends_with("KHÔNG ĐẠT"),
+        "{}",
+        r.stdout
+    );
+}
+
 /// A copy of the folder package `from`, named `name` beside it (`cp -a`).
 fn copy_of(from: &Path, name: &str) -> PathBuf {
     let to = from.with_file_name(name);

@@ -412,6 +412,93 @@ fn an_object_stream_bomb_referenced_by_thousands_of_fields_is_judged() {
     assert_eq!(r.json()["indication"], "NO_SIGNATURE");
 }
 
+/// What the human summary shows (found by an attacker's reading of it, 2026-12-02; files by
+/// tests/hostile/report_spoofing.py with OpenSSL, pyca and pyHanko). Outside text cannot write
+/// on the reader's terminal: an untrusted CA's O and a PDF catalog key holding `ESC[2J`, a fake
+/// "HỢP LỆ" report and `ESC[8m` cleared the screen and showed that report in place of the
+/// verdict; a CN with a right-to-left override read as another name. Now each such character
+/// is a visible `\u{…}` escape and the verdict is printed again last. And the items say no
+/// more than is known: issuer and managing body "not verified" without a trusted path, item 7
+/// "at the time the signer claims, not proven" without a time-stamp (it said "có" beside
+/// OUT_OF_BOUNDS_NO_POE), item 6 "không" for a document changed after signing (it said "có").
+#[test]
+fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
+    let demo = Demo::new();
+    let d = demo.path().join("rs");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/report_spoofing.py");
+    let r: Run = std::process::Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(&d)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "report_spoofing.py: {}", r.stderr);
+    let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let (doc, root) = (p("doc.txt"), p("root.pem"));
+    let text = |args: &[&str]| {
+        let mut all = vec!["verify"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--trust", &root, "--offline"]);
+        demo.run(&all).stdout
+    };
+    let item = |out: &str, n: usize| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("  {n}. ")))
+            .unwrap_or_else(|| panic!("no item {n}: {out}"))
+            .to_string()
+    };
+    let hiding = ['\u{1b}', '\u{202e}', '\u{200b}', '\u{2028}', '\u{8f}'];
+    for (case, out) in [
+        ("escapes", text(&[&doc, "--detached", &p("escapes.p7s")])),
+        ("bidi", text(&[&doc, "--detached", &p("bidi.p7s")])),
+        ("tampered", text(&[&p("tampered.pdf")])),
+    ] {
+        assert!(!out.contains(&hiding[..]), "{case}: {out:?}");
+        let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            lines.first(),
+            lines.last(),
+            "{case}: the verdict is last: {out}"
+        );
+        match case {
+            "escapes" => {
+                assert!(out.contains("\\u{1b}[2J"), "{out}");
+                assert!(lines[0].contains("NO_CERTIFICATE_CHAIN_FOUND"), "{out}");
+                for n in [2, 4] {
+                    assert!(item(&out, n).contains("chưa xác thực"), "{out}");
+                }
+            }
+            "bidi" => {
+                assert!(lines[0].contains("TOTAL-PASSED"), "{out}");
+                assert!(item(&out, 3).contains("\\u{202e}nahT nahP"), "{out}");
+                assert!(!item(&out, 2).contains("chưa xác thực"), "{out}");
+            }
+            _ => {
+                assert!(lines[0].contains("TOTAL-FAILED"), "{out}");
+                assert!(item(&out, 6).ends_with(": không"), "{out}");
+                assert!(out.contains("Thay đổi sau khi ký:"), "{out}");
+            }
+        }
+    }
+    let out = text(&[&p("signed.pdf")]);
+    assert!(item(&out, 6).ends_with(": có"), "{out}");
+    let out = text(&[&doc, "--detached", &p("backdated.p7s")]);
+    assert!(out.starts_with("Kết quả: CHƯA XÁC ĐỊNH ĐƯỢC"), "{out}");
+    assert!(item(&out, 7).contains("chưa được chứng minh"), "{out}");
+    let j = verdict(
+        &demo,
+        &d.join("doc.txt"),
+        &["--detached", &p("backdated.p7s"), "--trust", &root],
+    );
+    let facts = &j["signatures"][0]["facts"];
+    assert_eq!(facts["valid_at_signing"], true, "{j}");
+    assert_eq!(facts["time_proven"], false, "{j}");
+    assert_eq!(facts["chain_trusted"], true, "{j}");
+    let j = verdict(&demo, &d.join("tampered.pdf"), &["--trust", &root]);
+    assert_eq!(j["signatures"][0]["facts"]["integrity"], false, "{j}");
+}
+
 /// PDFs that kyso judged TOTAL-PASSED while Poppler and MuPDF showed what the signer never
 /// signed (found by an attacker's reading of the PDF layer, 2026-12-02; each passed the
 /// release of the day before): a page content no xref section lists, reached by readers that

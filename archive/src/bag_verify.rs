@@ -1595,20 +1595,27 @@ fn vi_blob(en: &str) -> String {
 
 /// The text summary, in Vietnamese or English.
 pub fn text(r: &BagReport, vi: bool) -> String {
-    let pick = |p: &Problem| if vi { p.vi.clone() } else { p.en.clone() };
+    // Names and messages come from the package (file names, a checkpoint's origin, a record's
+    // code): their control, bidirectional and zero-width characters are shown as escapes — a
+    // file named with `ESC[2J` and a fake "ĐẠT" report cleared the terminal and printed that
+    // report (found by an attacker's reading, 2026-12-02).
+    use kyso_verify::report::{shown, MAX_SHOWN_MESSAGE, MAX_SHOWN_VALUE};
+    let pick = |p: &Problem| shown(if vi { &p.vi } else { &p.en }, MAX_SHOWN_MESSAGE).into_owned();
+    let value = |v: &str| shown(v, MAX_SHOWN_VALUE).into_owned();
     let mut s = String::new();
     let (ok, bad) = if vi {
         ("ĐẠT", "KHÔNG ĐẠT")
     } else {
         ("PASSED", "FAILED")
     };
-    s.push_str(&format!(
+    let verdict = format!(
         "{}: {} ({}) — {}\n",
         if vi { "Gói" } else { "Package" },
-        r.path,
-        r.format,
+        value(&r.path),
+        value(r.format),
         if r.ok { ok } else { bad }
-    ));
+    );
+    s.push_str(&verdict);
     let c = &r.checkpoint;
     s.push_str(&format!(
         "{}: {} {} {} {}\n",
@@ -1617,18 +1624,19 @@ pub fn text(r: &BagReport, vi: bool) -> String {
         } else {
             "Checkpoint"
         },
-        c.origin.as_deref().unwrap_or("?"),
+        value(c.origin.as_deref().unwrap_or("?")),
         c.size.map(|x| x.to_string()).unwrap_or_default(),
         if c.ok { ok } else { bad },
         c.timestamps
             .iter()
             .map(|t| format!(
-                "[{} {t}]",
+                "[{} {}]",
                 if vi {
                     "dấu thời gian"
                 } else {
                     "time-stamp"
-                }
+                },
+                value(t)
             ))
             .collect::<Vec<_>>()
             .join(" ")
@@ -1644,11 +1652,15 @@ pub fn text(r: &BagReport, vi: bool) -> String {
             "{} {} {} {}{}\n",
             if vi { "Hồ sơ" } else { "Record" },
             rec.id,
-            rec.code.as_deref().unwrap_or("?"),
+            value(rec.code.as_deref().unwrap_or("?")),
             if rec.ok { ok } else { bad },
             rec.indication
                 .as_ref()
-                .map(|i| format!(" ({i}, {})", rec.status.as_deref().unwrap_or("?")))
+                .map(|i| format!(
+                    " ({}, {})",
+                    value(i),
+                    value(rec.status.as_deref().unwrap_or("?"))
+                ))
                 .unwrap_or_default()
         ));
         for p in &rec.problems {
@@ -1663,6 +1675,8 @@ pub fn text(r: &BagReport, vi: bool) -> String {
         r.records_failed,
         bad
     ));
+    // The verdict again, last: no line of the package's text can be the last one read.
+    s.push_str(&verdict);
     s
 }
 

@@ -1069,10 +1069,12 @@ fn validate_signer(
                 r.fail(Indication::Indeterminate, sub, m);
             }
             r.facts.valid_at_signing = validity_at(&check.cert, poe.or(claimed));
+            r.facts.time_proven = poe.is_some();
             return r;
         }
     };
     r.chain = chain.iter().map(|c| c.subject_string()).collect();
+    r.facts.chain_trusted = true;
     r.evidence.add_certs(chain.iter());
     if let Some(o) = chain.get(1).and_then(|ca| organization(&ca.tbs().subject)) {
         r.facts.ca_body = Some(o);
@@ -1165,6 +1167,7 @@ fn validate_signer(
     }
     r.facts.valid_at_signing =
         validity_at(&check.cert, poe.or(claimed)).map(|ok| ok && !revoked_before_signing);
+    r.facts.time_proven = poe.is_some();
     r
 }
 

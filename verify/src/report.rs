@@ -128,6 +128,12 @@ pub struct Facts {
     pub revocation_checked: bool,
     /// The body that manages the certificate (the issuing CA's organization, or its name).
     pub ca_body: Option<String>,
+    /// A certification path to a trust anchor was found: the issuer and the managing body
+    /// (items 2 and 4) are vouched for, not only what the signer's certificate says.
+    pub chain_trusted: bool,
+    /// The time `valid_at_signing` is judged at is proven by a time-stamp, not claimed by the
+    /// signer.
+    pub time_proven: bool,
 }
 
 impl SignatureReport {
@@ -221,7 +227,7 @@ impl Report {
             None => tr("word.unknown", lang),
         };
         let mut out = String::new();
-        out.push_str(&format!(
+        let result = format!(
             "{}: {} ({}{})\n",
             tr("summary.result", lang),
             verdict(self.indication),
@@ -235,14 +241,15 @@ impl Report {
                         .unwrap_or_default()
                 ))
                 .unwrap_or_default()
-        ));
+        );
+        out.push_str(&result);
         for m in &self.messages {
-            out.push_str(&format!("  {m}\n"));
+            out.push_str(&format!("  {}\n", shown(m, MAX_SHOWN_MESSAGE)));
         }
         for (i, s) in self.signatures.iter().enumerate() {
             // "Signature 1 — Signature1 [PAdES-B-T]"; a CMS has no field: "Signature 1 [CAdES-B-B]".
             let field = match s.field.as_deref() {
-                Some(f) if !f.is_empty() => format!(" — {f}"),
+                Some(f) if !f.is_empty() => format!(" — {}", shown(f, MAX_SHOWN_VALUE)),
                 _ => String::new(),
             };
             out.push_str(&format!(
@@ -263,17 +270,34 @@ impl Report {
                 }
                 _ => tr("word.none", lang).to_string(),
             };
+            // Items 2 and 4 are what the signer's certificate says until a path to a trust
+            // anchor vouches for them; item 7 is judged at the signer's claimed time unless
+            // a time-stamp proves it.
+            let vouched = |v: String| {
+                let v = shown(&v, MAX_SHOWN_VALUE).into_owned();
+                if s.facts.chain_trusted {
+                    v
+                } else {
+                    format!("{v} ({})", tr("word.unverified", lang))
+                }
+            };
+            let valid_at_signing = match (s.facts.valid_at_signing, s.facts.time_proven) {
+                (Some(b), false) => format!("{} ({})", yes_no(Some(b)), tr("word.claimed", lang)),
+                (b, _) => yes_no(b).to_string(),
+            };
             let values = [
                 format!("{} ({})", verdict(s.indication), s.indication.as_str()),
-                signer.issuer.clone(),
-                signer.subject.clone(),
-                s.facts
-                    .ca_body
-                    .clone()
-                    .unwrap_or_else(|| signer.issuer.clone()),
+                vouched(signer.issuer.clone()),
+                shown(&signer.subject, MAX_SHOWN_VALUE).into_owned(),
+                vouched(
+                    s.facts
+                        .ca_body
+                        .clone()
+                        .unwrap_or_else(|| signer.issuer.clone()),
+                ),
                 time,
                 yes_no(s.facts.integrity).to_string(),
-                yes_no(s.facts.valid_at_signing).to_string(),
+                valid_at_signing,
                 format!(
                     "{} – {}",
                     display_time(&signer.not_before, lang),
@@ -288,12 +312,66 @@ impl Report {
             if !s.facts.revocation_checked {
                 out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
             }
-            for m in &s.messages {
-                out.push_str(&format!("  - {m}\n"));
+            if !s.changes.is_empty() {
+                out.push_str(&format!("  {}:\n", tr("page.changes", lang)));
+                for c in &s.changes {
+                    out.push_str(&format!("    * {}\n", shown(c, MAX_SHOWN_MESSAGE)));
+                }
             }
+            for m in &s.messages {
+                out.push_str(&format!("  - {}\n", shown(m, MAX_SHOWN_MESSAGE)));
+            }
+        }
+        // The verdict again, last: what a reader's eye ends on is never a line a signature's
+        // text could have written.
+        if !self.signatures.is_empty() {
+            out.push('\n');
+            out.push_str(&result);
         }
         out
     }
+}
+
+/// Longest value (a name, a field) and message shown whole in the human summary.
+pub const MAX_SHOWN_VALUE: usize = 512;
+pub const MAX_SHOWN_MESSAGE: usize = 2048;
+
+/// Text from outside (a certificate's names, a PDF's field and key names, file names in a
+/// package, messages quoting them) as a human report shows it: every character that moves the
+/// cursor, clears or recolours a terminal, starts a line, or reorders or hides text — C0 and
+/// C1 controls, DEL, line and paragraph separators, bidirectional controls, zero-width
+/// characters — written as a visible `\u{…}` escape, and the whole cut at `max` characters.
+/// A certificate's O of `ESC[2J` and a fake "HỢP LỆ" report cleared the screen and printed
+/// that report in place of the real verdict; a PDF name did the same with no certificate at
+/// all (found by an attacker's reading, 2026-12-02). The JSON report keeps the text as it is.
+pub fn shown(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let hides = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2028}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{FEFF}'
+            )
+    };
+    if !s.chars().any(hides) && s.chars().nth(max).is_none() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(max * 4) + 16);
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if hides(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Language of the human summary.

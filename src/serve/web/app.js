@@ -48,18 +48,29 @@ export function showBytes(n) {
   return t("page.bytes", { n: n.toLocaleString(lang === "vi" ? "vi-VN" : "en-GB") });
 }
 
-/** An element with attributes and children (strings become text nodes, never markup). */
+/** Characters that hide, reorder or break text: controls, line and paragraph separators,
+ * bidirectional controls, zero-width characters. A certificate name with U+202E read "Phan Than"
+ * where the certificate says "nahT nahP" (found by an attacker's reading, 2026-12-02). */
+const HIDING = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/** Text as the page shows it: every hiding character written as a visible `\u{…}` escape. */
+export function visible(s) {
+  return String(s).replace(HIDING, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+}
+
+/** An element with attributes and children (strings become text nodes, never markup, their
+ * hiding characters shown as escapes). */
 export function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
+    else if (k === "text") e.textContent = visible(v);
     else e.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
-    e.append(typeof c === "string" ? document.createTextNode(c) : c);
+    e.append(typeof c === "string" ? document.createTextNode(visible(c)) : c);
   }
   return e;
 }

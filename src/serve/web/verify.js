@@ -309,14 +309,19 @@ function signature(s, n) {
     : s.signing_time
       ? `${showTime(s.signing_time)} (${t("time.claimed")})`
       : t("word.none");
+  // Items 2 and 4 are the certificate's word until a path to a trust anchor vouches for them;
+  // item 7 rests on the signer's claimed time unless a time-stamp proves it.
+  const vouched = (v) => (facts.chain_trusted ? v : `${v} (${t("word.unverified")})`);
   const items = [
     verdictText(s.indication, s.subindication),
-    signer.issuer || t("word.unknown"),
+    vouched(signer.issuer || t("word.unknown")),
     signer.subject || t("word.unknown"),
-    facts.ca_body || signer.issuer || t("word.unknown"),
+    vouched(facts.ca_body || signer.issuer || t("word.unknown")),
     time,
     yesNo(facts.integrity),
-    yesNo(facts.valid_at_signing),
+    typeof facts.valid_at_signing === "boolean" && !facts.time_proven
+      ? `${yesNo(facts.valid_at_signing)} (${t("word.claimed")})`
+      : yesNo(facts.valid_at_signing),
     signer.not_before ? t("page.period", { from: showTime(signer.not_before), to: showTime(signer.not_after) }) : t("word.unknown"),
   ];
   const heading = t("page.sig.heading", { n }) + (s.field ? " — " + t("page.sig.field", { field: s.field }) : "");

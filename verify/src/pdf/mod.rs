@@ -304,6 +304,8 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 None => {}
                 Some(Err(e)) => {
                     let m = format!("a later revision cannot be analysed: {e}");
+                    // Item 6 of the summary: the signed bytes are intact, the document is not.
+                    r.facts.integrity = Some(false);
                     r.changes.push(m.clone());
                     r.fail(Indication::TotalFailed, SubIndication::FormatFailure, m)
                 }
@@ -325,6 +327,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                         ),
                         None => {}
                         Some((first, rest)) => {
+                            r.facts.integrity = Some(false);
                             r.fail(
                                 Indication::TotalFailed,
                                 SubIndication::FormatFailure,
