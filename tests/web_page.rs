@@ -109,6 +109,22 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
     assert_eq!(r.code, 0, "{}", r.stderr);
     let detached_sig = dir.join("ket-qua.xml.p7s");
     assert!(detached_sig.exists());
+    // A detached signature by a signer (of a CA the service does not trust) whose name holds a
+    // right-to-left override, a zero-width space and a line separator (pyca, OpenSSL).
+    let spoof = dir.join("spoof");
+    let out = Command::new(common::pyhanko().with_file_name("python"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/hostile/report_spoofing.py"
+        ))
+        .arg(&spoof)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let changed_path = dir.join("trang-bi-sua-sau-khi-ky.pdf");
     std::fs::copy(
         concat!(
@@ -211,6 +227,8 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         .env("KYSO_WEB_DETACHED_DOC", &detached_doc)
         .env("KYSO_WEB_DETACHED_SIG", &detached_sig)
         .env("KYSO_WEB_CHANGED", &changed_path)
+        .env("KYSO_WEB_BIDI_DOC", spoof.join("doc.txt"))
+        .env("KYSO_WEB_BIDI_SIG", spoof.join("bidi.p7s"))
         .env("KYSO_WEB_CODE", code)
         .env("KYSO_WEB_RECORD", record.to_string())
         .env("KYSO_WEB_SUCCESSOR", successor.to_string())

@@ -256,10 +256,23 @@ assert.match(await page.textContent("#sig-chosen"), /ket-qua\.xml\.p7s/);
 assert.match(await page.textContent("#doc-chosen"), /ket-qua\.xml \(/);
 check(`detached signature, both files dropped on the zone: ${v.live.trim()}`);
 
+// 4b. a signer's name with a right-to-left override, a zero-width space and a line separator,
+// under a CA the service does not trust: the name is shown with visible escapes (it read as
+// another name), and the issuer is marked as not verified.
+v = await verifyFiles(page, file("KYSO_WEB_BIDI_DOC"), file("KYSO_WEB_BIDI_SIG"), "");
+assert.equal(v.indication, "INDETERMINATE");
+const signerShown = v.signatures[0].items[2][1];
+assert.ok(!/[\u202e\u200b\u2028]/.test(signerShown), signerShown);
+assert.match(signerShown, /Nguyen Van A\\u\{202e\}nahT nahP\\u\{202c\}\\u\{200b\}\\u\{2028\}x/);
+assert.match(v.signatures[0].items[1][1], /chưa xác thực/);
+assert.match(v.signatures[0].items[3][1], /chưa xác thực/);
+check(`a name with hidden characters: ${signerShown}`);
+
 // 5. a page changed after signing: the change is named
 v = await verifyFiles(page, file("KYSO_WEB_CHANGED"), null, "");
 assert.equal(v.indication, "TOTAL-FAILED");
 assert.match(v.signatures[0].changes, /Tài liệu đã bị thay đổi sau chữ ký này/);
+assert.equal(v.signatures[0].items[5][1], "không", "integrity of a document changed after signing");
 assert.equal(v.archive, "absent");
 assert.match(v.archiveText, /không giữ bản tài liệu này/);
 check(`changed after signing: ${v.signatures[0].changes.replace(/\s+/g, " ")}`);
