@@ -799,6 +799,188 @@ pub fn read_indirect(
     Ok((r, obj))
 }
 
+/// White space as writers put it between the parts of a file's structure: no comment, no NUL.
+fn plain_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c)
+}
+
+fn skip_plain_space(data: &[u8], mut at: usize) -> usize {
+    while at < data.len() && plain_space(data[at]) {
+        at += 1;
+    }
+    at
+}
+
+/// `at` past a run of ASCII digits (at least one), or `None`.
+fn digits(data: &[u8], at: usize) -> Option<usize> {
+    let n = data[at.min(data.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (n > 0).then_some(at + n)
+}
+
+/// Where an indirect object lies, read strictly as writers write one (ISO 32000-1 §7.3.10,
+/// §7.3.8): its header `N G obj` (digits and plain white space only), the object, a stream's
+/// data of exactly its /Length (direct, or resolved by `length_of`) followed by `endstream`,
+/// then `endobj`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extent {
+    pub obj: ObjRef,
+    /// From the header's first digit to just past `endobj`.
+    pub whole: std::ops::Range<usize>,
+    /// Where the keyword `obj` of the header starts.
+    pub keyword: usize,
+    /// A stream's data.
+    pub data: Option<std::ops::Range<usize>>,
+}
+
+/// The [`Extent`] of the object at `offset`, or why it is not one read strictly. Readers
+/// that find something else at an offset a cross-reference section lists rebuild the table
+/// from what they scan (Poppler did for an /Info entry naming another object's header; found
+/// by an attacker's reading, 2026-12-02).
+pub fn object_extent(
+    data: &[u8],
+    offset: usize,
+    length_of: &dyn Fn(ObjRef) -> Option<i64>,
+) -> std::result::Result<Extent, String> {
+    let num_end = digits(data, offset).ok_or("no object number")?;
+    let gen_at = skip_plain_space(data, num_end);
+    let gen_end = digits(data, gen_at)
+        .filter(|_| gen_at > num_end)
+        .ok_or("no generation number")?;
+    let keyword = skip_plain_space(data, gen_end);
+    if keyword == gen_end || !data[keyword..].starts_with(b"obj") {
+        return Err("no `obj` keyword".into());
+    }
+    let number = |r: std::ops::Range<usize>| {
+        std::str::from_utf8(&data[r])
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok())
+    };
+    let obj = match (number(offset..num_end), number(gen_at..gen_end)) {
+        (Some(n), Some(g)) => ObjRef::new(
+            u32::try_from(n).map_err(|_| "object number out of range")?,
+            u16::try_from(g).map_err(|_| "generation out of range")?,
+        ),
+        _ => return Err("unreadable numbers".into()),
+    };
+    let after_keyword = keyword + 3;
+    if data
+        .get(after_keyword)
+        .is_some_and(|&c| !crate::parse::is_ws(c) && !crate::parse::is_delim(c))
+    {
+        return Err("no `obj` keyword".into());
+    }
+    let mut p = Parser::new(data, after_keyword);
+    let o = p.object(0).map_err(|e| e.to_string())?;
+    let mut at = p.pos;
+    let mut stream = None;
+    if let Object::Dict(d) = &o {
+        if let Some(start) = p.stream_start() {
+            let declared = match d.get("Length") {
+                Some(Object::Int(n)) => Some(*n),
+                Some(Object::Ref(lr)) => length_of(*lr),
+                _ => None,
+            }
+            .ok_or("a stream without a /Length")?;
+            let end = usize::try_from(declared)
+                .ok()
+                .and_then(|n| start.checked_add(n))
+                .filter(|&e| e <= data.len())
+                .ok_or("a /Length past the end of the file")?;
+            let e = skip_plain_space(data, end);
+            if !data[e..].starts_with(b"endstream") {
+                return Err("a stream whose /Length does not end at `endstream`".into());
+            }
+            stream = Some(start..end);
+            at = e + b"endstream".len();
+        }
+    }
+    let e = skip_plain_space(data, at);
+    if !data[e..].starts_with(b"endobj") {
+        return Err("no `endobj`".into());
+    }
+    Ok(Extent {
+        obj,
+        whole: offset..e + b"endobj".len(),
+        keyword,
+        data: stream,
+    })
+}
+
+/// Where a classic cross-reference section at `offset` and its trailer end, read strictly as
+/// readers read one (ISO 32000-1 §7.5.4): `xref`, subsection headers `first count` each on a
+/// line of its own, entries of exactly 20 bytes (`nnnnnnnnnn ggggg n` and a two-byte end of
+/// line) — MuPDF reads entries as 20-byte records and rebuilt the table from the object
+/// headers it scanned when one was shorter (found by an attacker's reading, 2026-12-02) —
+/// then `trailer` and its dictionary.
+pub fn classic_section_end(data: &[u8], offset: usize) -> std::result::Result<usize, String> {
+    if !data[offset.min(data.len())..].starts_with(b"xref") {
+        return Err("no `xref` keyword".into());
+    }
+    let line_end = |mut at: usize| -> Option<usize> {
+        while data.get(at).is_some_and(|&c| c == b' ' || c == b'\t') {
+            at += 1;
+        }
+        match (data.get(at), data.get(at + 1)) {
+            (Some(b'\r'), Some(b'\n')) => Some(at + 2),
+            (Some(b'\r' | b'\n'), _) => Some(at + 1),
+            _ => None,
+        }
+    };
+    let mut at = line_end(offset + 4).ok_or("`xref` is not on a line of its own")?;
+    loop {
+        if data[at..].starts_with(b"trailer") {
+            break;
+        }
+        let first_end = digits(data, at).ok_or("a subsection without a header")?;
+        if data.get(first_end) != Some(&b' ') {
+            return Err("a subsection header that is not `first count`".into());
+        }
+        let count_end = digits(data, first_end + 1).ok_or("a subsection header without a count")?;
+        let count: usize = std::str::from_utf8(&data[first_end + 1..count_end])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or("an unreadable subsection count")?;
+        at = line_end(count_end).ok_or("a subsection header not on a line of its own")?;
+        for _ in 0..count {
+            let e = data
+                .get(at..at + 20)
+                .ok_or("the file ends inside a section")?;
+            let form = e[..10].iter().all(u8::is_ascii_digit)
+                && e[10] == b' '
+                && e[11..16].iter().all(u8::is_ascii_digit)
+                && e[16] == b' '
+                && matches!(e[17], b'n' | b'f')
+                && matches!(&e[18..20], b" \r" | b" \n" | b"\r\n");
+            if !form {
+                return Err(format!(
+                    "an entry at byte {at} is not of 20 bytes as §7.5.4 writes them"
+                ));
+            }
+            at += 20;
+        }
+    }
+    let mut p = Parser::new(data, at + b"trailer".len());
+    match p.object(0).map_err(|e| e.to_string())? {
+        Object::Dict(_) => Ok(p.pos),
+        _ => Err("a trailer that is not a dictionary".into()),
+    }
+}
+
+/// Where a revision's end, `startxref`, its offset and `%%EOF` (plain white space between),
+/// starting at `at`, ends; `None` when that is not what is there.
+pub fn revision_end_marker(data: &[u8], at: usize) -> Option<usize> {
+    let s = skip_plain_space(data, at);
+    if !data[s..].starts_with(b"startxref") {
+        return None;
+    }
+    let d = skip_plain_space(data, s + 9);
+    let e = skip_plain_space(data, digits(data, d).filter(|_| d > s + 9)?);
+    data[e..].starts_with(b"%%EOF").then_some(e + 5)
+}
+
 fn ends_with_endstream(data: &[u8], end: usize) -> bool {
     let mut p = Parser::new(data, end);
     p.skip_ws();

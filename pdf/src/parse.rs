@@ -50,43 +50,78 @@ pub fn is_delim(b: u8) -> bool {
     )
 }
 
-/// Where `b` holds the keyword `obj` as a PDF reader could take it: not inside a longer token
-/// (what follows ends a keyword: white space, a delimiter or the end of `b`), and after
-/// something that can end the token before it — white space, a delimiter, the digits or sign
-/// of a number, or the start of `b`. No object can be found without it, and no model of the
-/// readers' number and comment syntax is needed: MuPDF reads `3 + obj` as object 3 generation
-/// 0 (a lone sign is the number 0), and Poppler, rebuilding a damaged xref, reads a long line
-/// in 255-byte pieces, so an object number at the end of a comment longer than that, with
-/// `obj` on the next line, is an object to it (both found by an attacker's reading,
-/// 2026-12-02). Random bytes hold such an `obj` about once in 2³¹.
-pub fn obj_keywords(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    b.windows(3).enumerate().filter_map(move |(i, w)| {
-        (w == b"obj"
-            && (i == 0 || {
-                let c = b[i - 1];
-                is_ws(c) || is_delim(c) || c.is_ascii_digit() || b"+-.".contains(&c)
-            })
-            && b.get(i + 3).is_none_or(|&c| is_ws(c) || is_delim(c)))
-        .then_some(i)
+/// Where `b` holds one of `words` as a PDF reader could take it: the start of each token (a
+/// run of regular characters between white space and delimiters) that is the word once its
+/// `#xx` escapes are decoded and a leading number (digits, signs, points) is dropped. No model
+/// of the readers' number, comment and keyword syntax is needed, only their tokens: MuPDF
+/// reads `3 + obj` as object 3 generation 0 (a lone sign is the number 0) and decodes `o#62j`
+/// as `obj`; Poppler, rebuilding a damaged xref, reads a long line in 255-byte pieces, so an
+/// object number at the end of a comment longer than that, with `obj` on the next line, is an
+/// object to it (all found by attackers' readings, 2026-12-02). Text in comments counts too.
+/// Random bytes hold such an `obj` about once in 2³¹.
+pub fn keyword_tokens<'a>(b: &'a [u8], words: &'a [&'a [u8]]) -> impl Iterator<Item = usize> + 'a {
+    let regular = |c: u8| !is_ws(c) && !is_delim(c);
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            while i < b.len() && !regular(b[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < b.len() && regular(b[i]) {
+                i += 1;
+            }
+            let run = &b[start..i];
+            // Every word holds a letter, and every letter of a word can be written `#xx`.
+            if run.is_empty() || !run.iter().any(|c| c.is_ascii_alphabetic() || *c == b'#') {
+                continue;
+            }
+            let decoded;
+            let text: &[u8] = if run.contains(&b'#') {
+                decoded = decode_name_escapes(run);
+                &decoded
+            } else {
+                run
+            };
+            let word = &text[text
+                .iter()
+                .position(|c| !(c.is_ascii_digit() || b"+-.".contains(c)))
+                .unwrap_or(text.len())..];
+            if words.contains(&word) {
+                return Some(start);
+            }
+        }
+        None
     })
 }
 
-/// Where the object header `N G obj` whose keyword is at `at` begins, read strictly (digits,
-/// white space, digits, white space): `None` when what precedes the keyword is not that.
-pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
-    let mut i = at;
-    let back = |i: &mut usize, f: fn(u8) -> bool| {
-        let end = *i;
-        while *i > 0 && f(b[*i - 1]) {
-            *i -= 1;
+/// A token's `#xx` escapes decoded (ISO 32000-1 §7.3.5); a `#` without two hex digits stays.
+fn decode_name_escapes(run: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(run.len());
+    let mut k = 0;
+    while k < run.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            run[k],
+            run.get(k + 1).and_then(|&c| hex(c)),
+            run.get(k + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'#', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                k += 3;
+            }
+            (c, ..) => {
+                out.push(c);
+                k += 1;
+            }
         }
-        end - *i
-    };
-    back(&mut i, is_ws);
-    if back(&mut i, |c| c.is_ascii_digit()) == 0 || back(&mut i, is_ws) == 0 {
-        return None;
     }
-    (back(&mut i, |c| c.is_ascii_digit()) > 0).then_some(i)
+    out
+}
+
+/// [`keyword_tokens`] of the word `obj`: where an object could begin for a reader.
+pub fn obj_keywords(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    keyword_tokens(b, &[b"obj"])
 }
 
 /// A cursor over the file.
@@ -485,6 +520,9 @@ mod tests {
             b"obj",
             b"\x00obj(",
             b"9 0 obj%",
+            b"3 0 o#62j\n",
+            b"3 0 #6F#62#6A ",
+            b"12 0 0o#62j",
         ] {
             assert!(found(yes), "{:?}", String::from_utf8_lossy(yes));
         }
@@ -496,12 +534,17 @@ mod tests {
             b"ob j",
             b"\x80obj ",
             b"endobj\n",
+            b"o#6",
         ] {
             assert!(!found(no), "{:?}", String::from_utf8_lossy(no));
         }
         let b = b"x\n12 0 obj\n3 + obj 7\n0\tobj";
-        let heads: Vec<_> = obj_keywords(b).map(|k| header_start(b, k)).collect();
-        assert_eq!(heads, vec![Some(2), None, Some(19)]);
+        assert_eq!(obj_keywords(b).collect::<Vec<_>>(), vec![7, 15, 23]);
+        let words: [&[u8]; 2] = [b"trailer", b"xref"];
+        assert_eq!(
+            keyword_tokens(b"a tr#61iler b", &words).collect::<Vec<_>>(),
+            vec![2]
+        );
     }
 
     fn p(s: &str) -> Result<Object> {

@@ -19,7 +19,8 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               in two chunks; DIR/forged-lone-sign.p7m (MuPDF)
                                               and forged-long-line.p7m (Poppler): the objects
                                               with `3 + obj` headers, or at the end of comment
-                                              lines over 255 bytes
+                                              lines over 255 bytes; forged-escaped.p7m: with
+                                              `3 0 o#62j` headers (MuPDF)
     python3 cms_attacks.py pss DIR            DIR/pss-1024.p7m and pss-2048.p7m: OpenSSL CAdES by
                                               RSA-PSS keys (id-RSASSA-PSS) of those sizes
     python3 cms_attacks.py names DIR          under DIR/sub.pem, which excludes the subtree
@@ -189,6 +190,10 @@ if mode == 'trailing':
     stream = objects[objects.index(b'<< /Length'):objects.rindex(b'\nendobj\n')]
     open(os.path.join(d, 'forged-lone-sign.p7m'), 'wb').write(with_attr(
         b'\n3 + obj\n' + page + b'\nendobj\n%d + obj\n' % size + stream + b'\nendobj\n'))
+    # Its keyword written with a name escape (MuPDF decodes `o#62j` as `obj`; found reading
+    # the rule of the keyword).
+    open(os.path.join(d, 'forged-escaped.p7m'), 'wb').write(with_attr(
+        b'\n3 0 o#62j\n' + page + b'\nendobj\n%d 0 o#62j\n' % size + stream + b'\nendobj\n'))
     long_comment = b'%' + b'A' * 254
     open(os.path.join(d, 'forged-long-line.p7m'), 'wb').write(with_attr(
         b' ' * 30000 + b'\n' + long_comment + b'3 0\nobj\n' + page + b'\nendobj\n' + long_comment

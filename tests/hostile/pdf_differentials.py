@@ -14,6 +14,15 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/tail-spaces.pdf         the same with a readable startxref, and 1,500 spaces after the
                                 last %%EOF (MuPDF looks for startxref in the last 1,024 bytes)
     DIR/unlisted-object.pdf     the same unlisted object, the update read as written
+    DIR/escaped-keyword.pdf     the same, its `obj` written `o#62j` (MuPDF decodes it) and its
+                                update's one xref entry shorter than 20 bytes (MuPDF then
+                                rebuilds the table and shows it)
+    DIR/info-names-another.pdf  the new content listed as the /Info object: Poppler finds
+                                another object's header there, rebuilds and shows it;
+                                short-entry.pdf: the same with a short entry (MuPDF too)
+    DIR/signed-twice.pdf, stamp-says-obj.pdf
+                                pyHanko signing again, invisibly and with a stamp whose text
+                                says "obj": these must pass
     DIR/orphan-parent.pdf       a text widget whose /Parent field (its value inherited from
                                 it) no /Fields array reaches; the update changes that value
     DIR/parent-mismatch.pdf     the same, the widget's /Parent naming a copy of the field the
@@ -166,6 +175,59 @@ def unlisted(startxref_sep, tail):
 save('startxref-comment', signed, unlisted(b'\n%c\n', b''))
 save('tail-spaces', signed, unlisted(b'\n', b' ' * 1500 + b'\n'))
 save('unlisted-object', signed, unlisted(b'\n', b''))
+
+
+def update_raw(header, entry, listed_as, info=True):
+    """The forged content under `header`, an xref entry in `entry`'s form, listed as object
+    `listed_as` (None: unlisted), beside a listed /Info object (`info`), the trailer's /Info
+    naming that object's number either way."""
+    out = bytearray(signed)
+    offs = {}
+    if info:
+        offs[size] = len(out)
+        out += b'%d 0 obj\n<< /Producer (x) >>\nendobj\n' % size
+    at = len(out)
+    out += header + evil[evil.index(b'\n'):]
+    if listed_as is not None:
+        offs[listed_as] = at
+    x = len(out)
+    out += b'xref\n' + b''.join(b'%d 1\n' % n + entry % offs[n] for n in sorted(offs))
+    out += (b'trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n'
+            % (max(offs) + 1, size, prev, x))
+    return bytes(out)
+
+
+STD, SHORT = b'%010d 00000 n \n', b'%d 0 n\n'
+# The unlisted object's keyword written with a name escape (MuPDF decodes it), its xref entry
+# shorter than 20 bytes (MuPDF then rebuilds the table); the forged content listed as the
+# /Info object (Poppler rebuilds when the header names another object).
+save('escaped-keyword', signed, update_raw(b'4 0 o#62j', SHORT, None))
+save('info-names-another', signed, update_raw(b'4 0 obj', STD, size, info=False))
+save('short-entry', signed, update_raw(b'4 0 obj', SHORT, size, info=False))
+
+
+def resign(pdf, name, stamp_text=None):
+    """pyHanko signs again (visibly, with this stamp text, when given)."""
+    from pyhanko import stamp
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter, append_signature_field
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    style = None
+    if stamp_text:
+        append_signature_field(w, SigFieldSpec(name, box=(50, 50, 300, 120)))
+        style = stamp.TextStampStyle(stamp_text=stamp_text)
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name=name, subfilter=SigSeedSubFilter.PADES),
+                      signer=s, stamp_style=style).sign_pdf(w, output=out)
+    return out.getvalue()
+
+
+# What must still pass: pyHanko signing again, invisibly and with a stamp whose text says "obj".
+save('signed-twice', signed, resign(signed, 'Sig2'))
+save('stamp-says-obj', signed, resign(signed, 'Sig3', 'Ref: obj 12 / %(signer)s'))
 
 # 2. A widget's /Parent outside the /Fields tree: the value it inherits is changed.
 form = {

@@ -134,6 +134,14 @@ pub fn pdf_structure_outside_content(bytes: &[u8]) -> Option<&'static str> {
                 return Some("a PDF header, cross-reference section or end-of-file marker");
             }
         }
+        // The same words as a reader's tokens (`tr#61iler`, `o#62j`: MuPDF decodes them).
+        let words: [&[u8]; 3] = [b"startxref", b"trailer", b"xref"];
+        if kyso_pdf::parse::keyword_tokens(part, &words)
+            .next()
+            .is_some()
+        {
+            return Some("a PDF header, cross-reference section or end-of-file marker");
+        }
         if kyso_pdf::parse::obj_keywords(part).next().is_some() {
             return Some("a PDF object (the keyword `obj`)");
         }

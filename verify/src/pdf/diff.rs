@@ -653,46 +653,154 @@ impl Revisions<'_, '_> {
     }
 
     /// Would a PDF reader read what follows the signed revision otherwise than its
-    /// cross-reference sections say? Readers look for the last `startxref` in the last 1,024
-    /// bytes (MuPDF), and when they cannot use it they rebuild the table from every object
-    /// header they find, the last of each number winning. An update holding a new version of
-    /// the page's content that no section lists, with its `startxref` offset behind a comment
-    /// (read by kyso's lexer, not by Poppler's nor MuPDF's) or more than 1,024 bytes from the
-    /// end, showed the unlisted version in both readers while kyso judged only what the
-    /// sections list (found by an attacker's reading, 2026-12-02). So after the signed
-    /// revision every `obj` keyword a reader could take must head an object a cross-reference
-    /// section added after the signature lists at that very byte.
+    /// cross-reference sections say? Readers that cannot use the sections as they find them
+    /// rebuild the table from every object header they scan, the last of each number winning,
+    /// and show objects no section lists. Attackers' readings (2026-12-02) made them do so with
+    /// a `startxref` offset behind a comment or more than 1,024 bytes from the end (MuPDF
+    /// looks in the last 1,024), an entry shorter than 20 bytes (MuPDF reads 20-byte records),
+    /// an /Info entry whose offset holds another object's header (Poppler), and hid the new
+    /// page content they then showed as an unlisted object, its `obj` also written `o#62j`.
+    /// So what follows the signed revision must be what writers write and readers read alike:
+    /// strict sections, every offset they list heading the very object listed, and nothing
+    /// but those objects, the sections and their `startxref … %%EOF` between white space —
+    /// no unlisted bytes, no `obj` keyword outside an object's header but inside stream data,
+    /// and no `endstream` inside a stream's data (a repairing reader resumes after it).
     fn readers_would_repair(&self) -> Option<String> {
+        use kyso_pdf::document::{classic_section_end, object_extent, revision_end_marker};
         let data = self.last.data();
         let from = data.len().saturating_sub(1024);
         if !data[from..].windows(9).any(|w| w == b"startxref") {
             return Some("the file's last `startxref` is not within its last 1,024 bytes, where PDF readers look for it: they rebuild its cross-reference table from what they find, which the signature does not vouch for".into());
         }
         let start = self.end.min(data.len());
-        let listed: std::collections::HashSet<usize> = self
-            .last
-            .sections()
-            .iter()
-            .filter(|s| s.offset >= start)
-            .flat_map(|s| {
-                s.entries
+        let length_of = |r: ObjRef| self.last.get(r).ok().and_then(|o| o.as_int());
+        // What the sections after the signature place where: an object they list (its number
+        // and generation), a cross-reference stream, a classic section.
+        #[derive(Default)]
+        struct Placed {
+            listed: Option<ObjRef>,
+            /// A section's cross-reference stream, which `startxref … %%EOF` follows.
+            xref_stream: bool,
+            /// A hybrid file's /XRefStm, among the objects.
+            hybrid: bool,
+            classic: bool,
+        }
+        let mut placed: std::collections::BTreeMap<usize, Placed> = Default::default();
+        for s in self.last.sections().iter().filter(|s| s.offset >= start) {
+            for (num, e) in &s.entries {
+                let XrefEntry::Offset { offset, gen } = e else {
+                    continue;
+                };
+                let want = ObjRef::new(*num, *gen);
+                let p = placed.entry(*offset).or_default();
+                if p.listed.is_some_and(|r| r != want) {
+                    return Some(format!("cross-reference sections after the signature list two objects at byte {offset}: a PDF reader finds one, rebuilds the table and may show what no section lists"));
+                }
+                p.listed = Some(want);
+            }
+            let p = placed.entry(s.offset).or_default();
+            if s.is_stream {
+                p.xref_stream = true;
+            } else {
+                p.classic = true;
+            }
+            if let Some(x) = s.xref_stm {
+                placed.entry(x).or_default().hybrid = true;
+            }
+        }
+        let mut covered: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut headers = std::collections::HashSet::new();
+        let mut streams: Vec<std::ops::Range<usize>> = Vec::new();
+        // In offset order, each read once and none inside the one before it (what lies after
+        // the signature is read once in all, however its sections list it).
+        let mut frontier = start;
+        for (&offset, p) in &placed {
+            if offset >= start && offset < frontier {
+                return Some(format!("an object or cross-reference section at byte {offset} after the signed revision lies inside the one before it: readers take such bytes apart otherwise"));
+            }
+            let mut end = if p.classic {
+                if p.listed.is_some() || p.xref_stream || p.hybrid {
+                    return Some(format!("a cross-reference section after the signature lists an object at byte {offset}, where a cross-reference section is: a PDF reader rebuilds the table and may show what no section lists"));
+                }
+                match classic_section_end(data, offset) {
+                    Ok(end) => end,
+                    Err(why) => return Some(format!("the cross-reference section at byte {offset} is not written as readers read one: {why}; readers that cannot use it rebuild the table from what they scan")),
+                }
+            } else {
+                match object_extent(data, offset, &length_of) {
+                    Ok(x) if p.listed.is_none_or(|r| r == x.obj) => {
+                        if offset >= start {
+                            headers.insert(x.keyword);
+                            streams.extend(x.data.clone());
+                        }
+                        x.whole.end
+                    }
+                    Ok(x) => {
+                        let r = p.listed.unwrap_or(x.obj);
+                        return Some(format!(
+                            "a cross-reference section after the signature lists object {} {} at byte {offset}, where object {} {} is: a PDF reader rebuilds the table and may show what no section lists",
+                            r.num, r.gen, x.obj.num, x.obj.gen
+                        ));
+                    }
+                    Err(why) => return Some(format!(
+                        "a cross-reference section after the signature places an object at byte {offset}, where readers find none ({why}): they rebuild the table and may show what no section lists"
+                    )),
+                }
+            };
+            if p.classic || p.xref_stream {
+                match revision_end_marker(data, end) {
+                    Some(e) => end = e,
+                    None => return Some(format!("the revision whose cross-reference section is at byte {offset} does not end with `startxref`, its offset and `%%EOF`")),
+                }
+            }
+            if offset >= start {
+                covered.push(offset..end);
+                frontier = end;
+            }
+        }
+        covered.sort_by_key(|r| (r.start, r.end));
+        let mut at = start;
+        for r in &covered {
+            if r.start > at {
+                if let Some(k) = data[at..r.start]
                     .iter()
-                    .filter_map(|(_, e)| match e {
-                        XrefEntry::Offset { offset, .. } => Some(*offset),
-                        _ => None,
-                    })
-                    .chain(std::iter::once(s.offset))
-                    .chain(s.xref_stm)
-            })
-            .collect();
-        let tail = &data[start..];
-        for k in kyso_pdf::parse::obj_keywords(tail) {
-            let head = kyso_pdf::parse::header_start(tail, k).map(|h| start + h);
-            if !head.is_some_and(|h| listed.contains(&h)) {
-                return Some(format!(
-                    "an object at byte {} after the signed revision is listed by no cross-reference section (or its header is not `N G obj`): a PDF reader repairing the file reads it",
-                    head.unwrap_or(start + k)
-                ));
+                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c))
+                {
+                    return Some(format!("bytes at {} after the signed revision belong to no object or cross-reference section listed after it: a PDF reader repairing the file may read them", at + k));
+                }
+            }
+            at = at.max(r.end);
+        }
+        if let Some(k) = data[at.min(data.len())..]
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c))
+        {
+            return Some(format!("bytes at {} after the last revision belong to no object or cross-reference section: a PDF reader repairing the file may read them", at + k));
+        }
+        streams.sort_by_key(|r| r.start);
+        for r in &streams {
+            if memchr::memmem::find(&data[r.clone()], b"endstream").is_some() {
+                return Some(format!("a stream after the signed revision holds `endstream` inside its data (at byte {}): a PDF reader repairing the file resumes there", r.start));
+            }
+        }
+        // The `obj` keywords outside stream data: each the header of a listed object.
+        let mut gaps = Vec::new();
+        let mut p = start;
+        for r in &streams {
+            if r.start > p {
+                gaps.push(p..r.start);
+            }
+            p = p.max(r.end);
+        }
+        gaps.push(p.min(data.len())..data.len());
+        for g in gaps {
+            for k in kyso_pdf::parse::obj_keywords(&data[g.clone()]) {
+                if !headers.contains(&(g.start + k)) {
+                    return Some(format!(
+                        "an `obj` keyword at byte {} after the signed revision heads no object a cross-reference section lists: a PDF reader repairing the file reads it",
+                        g.start + k
+                    ));
+                }
             }
         }
         None
