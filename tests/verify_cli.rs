@@ -545,6 +545,27 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ),
         ("info-names-another", failed, "where object 4 0 is"),
         ("short-entry", failed, "where object 4 0 is"),
+        // Found reading the second fixes: readers rebuild for many reasons (an /Info that does
+        // not exist, for Poppler), so the rebuilt reading itself must be the table's: an
+        // object pointed back at its signed version after a forged one, a header inside a
+        // stream's data, a hidden version in the signer's own file; and a trailer key
+        // /Root#00 (Poppler cuts names at NUL).
+        (
+            "pointed-back",
+            failed,
+            "later than the one the cross-reference",
+        ),
+        (
+            "header-in-stream",
+            failed,
+            "later than the one the cross-reference",
+        ),
+        (
+            "shadow-trigger",
+            failed,
+            "later than the one the cross-reference",
+        ),
+        ("root-nul-key", failed, "NUL"),
     ] {
         let signed = verdict(
             &demo,

@@ -124,6 +124,29 @@ pub fn obj_keywords(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     keyword_tokens(b, &[b"obj"])
 }
 
+/// Where the object header `N G obj` whose keyword is at `at` begins: digits, white space,
+/// digits, and white space or none before `obj` (Poppler and MuPDF both read `4 0obj`);
+/// `None` when what precedes the keyword is not that.
+pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    let back = |i: &mut usize, f: fn(u8) -> bool| {
+        let end = *i;
+        while *i > 0 && f(b[*i - 1]) {
+            *i -= 1;
+        }
+        end - *i
+    };
+    back(&mut i, is_ws);
+    if back(&mut i, |c| c.is_ascii_digit()) == 0 {
+        return None;
+    }
+    if back(&mut i, is_ws) == 0 || back(&mut i, |c| c.is_ascii_digit()) == 0 {
+        return None;
+    }
+    // The object number is a whole token: nothing regular runs into it.
+    (i == 0 || is_ws(b[i - 1]) || is_delim(b[i - 1])).then_some(i)
+}
+
 /// A cursor over the file.
 pub struct Parser<'a> {
     pub data: &'a [u8],
@@ -314,16 +337,20 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             if b == b'#' {
-                let h = self.data.get(self.pos..self.pos + 2);
-                match h
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(v) => {
-                        out.push(v);
+                let hex = |at: usize| self.data.get(at).and_then(|&c| (c as char).to_digit(16));
+                match (hex(self.pos), hex(self.pos + 1)) {
+                    // NUL may not be in a name (ISO 32000-1 §7.3.5): Poppler cuts a name at it,
+                    // so `/Root#00` was a second /Root to Poppler and another key to kyso (a
+                    // trailer naming a forged catalog so; found by an attacker's reading,
+                    // 2026-12-02).
+                    (Some(0), Some(0)) => {
+                        return Err(syntax(self.pos - 1, "a name holding NUL (#00)"));
+                    }
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
                         self.pos += 2;
                     }
-                    None => out.push(b'#'),
+                    _ => out.push(b'#'),
                 }
             } else {
                 out.push(b);

@@ -20,6 +20,16 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/info-names-another.pdf  the new content listed as the /Info object: Poppler finds
                                 another object's header there, rebuilds and shows it;
                                 short-entry.pdf: the same with a short entry (MuPDF too)
+    DIR/pointed-back.pdf        a first update with a forged page content, a second pointing
+                                object 4 back at its signed version with an /Info that does
+                                not exist (Poppler rebuilds and shows the forged one)
+    DIR/header-in-stream.pdf    a forged object's header inside a listed stream's data, the
+                                same trigger (Poppler's line-based rebuild finds it)
+    DIR/root-nul-key.pdf        a trailer key /Root#00 naming a new catalog (Poppler cuts the
+                                name at NUL: a second /Root)
+    DIR/shadow-trigger.pdf      the signer's file already holding an unlisted later version of
+                                the page content; after signing, an update with only the
+                                trigger
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
@@ -204,6 +214,57 @@ STD, SHORT = b'%010d 00000 n \n', b'%d 0 n\n'
 save('escaped-keyword', signed, update_raw(b'4 0 o#62j', SHORT, None))
 save('info-names-another', signed, update_raw(b'4 0 obj', STD, size, info=False))
 save('short-entry', signed, update_raw(b'4 0 obj', SHORT, size, info=False))
+
+
+def append(pdf, objs, trailer, entries=None):
+    """An update of these objects ((number, body) in order) and extra xref `entries` (number ->
+    offset, or None for a free entry), its trailer's keys `trailer`."""
+    out = bytearray(pdf)
+    offs = {}
+    for num, body in objs:
+        offs[num] = len(out)
+        out += b'%d 0 obj\n' % num + body + b'\nendobj\n'
+    offs.update(entries or {})
+    x = len(out)
+    out += b'xref\n'
+    for num in sorted(offs):
+        o = offs[num]
+        out += b'%d 1\n' % num + (b'0000000000 00001 f \n' if o is None else b'%010d 00000 n \n' % o)
+    out += b'trailer\n<< ' + trailer + b' /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (last_xref(pdf)[0], x)
+    return bytes(out)
+
+
+FORGED = stream(b'BT /F1 16 Tf 60 700 Td (Quyet dinh: DONG Y cap phep xay dung.) Tj ET')
+signed_at = int(re.search(rb'\n4 0 obj', signed).start()) + 1
+# A first update puts a forged page content after the signature; a second points object 4
+# back at its signed version and names an /Info that does not exist: kyso read the signed
+# version, Poppler could not fetch /Info, rebuilt the table and showed the forged one.
+first = append(signed, [(4, FORGED)], b'/Size %d /Root 1 0 R' % size)
+save('pointed-back', signed, append(first, [], b'/Size %d /Root 1 0 R /Info 999 0 R' % size,
+                                    {4: signed_at}))
+# A header inside a listed stream's data, and the same Poppler trigger: Poppler's line-based
+# rebuild finds it.
+hidden = b'padding\n4 0 obj\n' + FORGED[:FORGED.rindex(b'\nendstream')]  # the outer endstream ends both
+save('header-in-stream', signed, append(signed, [(size, stream(hidden))],
+                                         b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
+# A trailer key `/Root#00`: Poppler cuts names at NUL and took it for /Root, a new catalog.
+catalog = [(size, b'<< /Type /Catalog /Pages %d 0 R >>' % (size + 1)),
+           (size + 1, b'<< /Type /Pages /Kids [%d 0 R] /Count 1 >>' % (size + 2)),
+           (size + 2, b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R '
+                      b'/Resources << /Font << /F1 5 0 R >> >> >>' % (size + 1, size + 3)),
+           (size + 3, FORGED)]
+save('root-nul-key', signed, append(signed, catalog, b'/Size %d /Root 1 0 R /Root#00 %d 0 R'
+                                    % (size + 4, size)))
+# The document handed to the signer holds, after the page content its table lists, an
+# unlisted later version; after signing, an update with only a trigger (an /Info that does not
+# exist) makes Poppler rebuild and show it.
+shadow = bytearray(build(page))
+at = shadow.index(b'xref\n')
+shadow[at:at] = b'4 0 obj\n' + FORGED + b'\nendobj\n'
+shadow = bytes(shadow)
+shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
+shadow_signed = sign(shadow)
+save('shadow-trigger', shadow_signed, append(shadow_signed, [], b'/Size 6 /Root 1 0 R /Info 999 0 R'))
 
 
 def resign(pdf, name, stamp_text=None):

@@ -196,6 +196,61 @@ pub struct Revisions<'a, 'd> {
     /// and it reads every field (N fonts × N fields took 72 s for a 700 KB file; found by an
     /// attacker's reading, 2026-12-02).
     pub drawn_from_defaults: std::cell::OnceCell<bool>,
+    /// Where the file's object headers are, as a reader rebuilding its table finds them (one
+    /// reading for all its signatures).
+    pub headers: &'a Headers,
+}
+
+/// The file's object headers as a reader that rebuilds the cross-reference table finds them
+/// (MuPDF by tokens, Poppler by lines — in stream data too), and the last trailer it finds.
+#[derive(Debug, Default)]
+pub struct Headers {
+    /// For each object number, where its last header in the file begins.
+    pub last: HashMap<u32, usize>,
+    /// `obj` keywords not written as `N G obj` (an escaped keyword, a lone sign, a number run
+    /// into it, a word in a string): where each is.
+    pub odd: Vec<usize>,
+    /// The last `trailer` keyword, and the /Root of the dictionary after it (`None`: none read).
+    pub trailer: Option<(usize, Option<ObjRef>)>,
+}
+
+impl Headers {
+    pub fn find(data: &[u8]) -> Headers {
+        let mut h = Headers::default();
+        for k in kyso_pdf::parse::obj_keywords(data) {
+            // `obj` itself, or run into the generation number (`4 0obj`).
+            let kw = k + data[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let strict = data[kw..]
+                .starts_with(b"obj")
+                .then(|| kyso_pdf::parse::header_start(data, kw))
+                .flatten()
+                .and_then(|at| {
+                    let n = data[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    let num = std::str::from_utf8(&data[at..at + n])
+                        .ok()?
+                        .parse::<u32>()
+                        .ok()?;
+                    Some((num, at))
+                });
+            match strict {
+                Some((num, at)) => {
+                    let e = h.last.entry(num).or_insert(at);
+                    *e = (*e).max(at);
+                }
+                None => h.odd.push(k),
+            }
+        }
+        let words: [&[u8]; 1] = [b"trailer"];
+        if let Some(t) = kyso_pdf::parse::keyword_tokens(data, &words).last() {
+            let mut p = kyso_pdf::parse::Parser::new(data, t + b"trailer".len());
+            let root = match p.object(0) {
+                Ok(Object::Dict(d)) => d.get("Root").and_then(Object::as_ref),
+                _ => None,
+            };
+            h.trailer = Some((t, root));
+        }
+        h
+    }
 }
 
 /// A rectangle's area, its numbers resolved (indirect numbers included); `None` when it is
@@ -709,7 +764,6 @@ impl Revisions<'_, '_> {
             }
         }
         let mut covered: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut headers = std::collections::HashSet::new();
         let mut streams: Vec<std::ops::Range<usize>> = Vec::new();
         // In offset order, each read once and none inside the one before it (what lies after
         // the signature is read once in all, however its sections list it).
@@ -730,7 +784,6 @@ impl Revisions<'_, '_> {
                 match object_extent(data, offset, &length_of) {
                     Ok(x) if p.listed.is_none_or(|r| r == x.obj) => {
                         if offset >= start {
-                            headers.insert(x.keyword);
                             streams.extend(x.data.clone());
                         }
                         x.whole.end
@@ -783,24 +836,48 @@ impl Revisions<'_, '_> {
                 return Some(format!("a stream after the signed revision holds `endstream` inside its data (at byte {}): a PDF reader repairing the file resumes there", r.start));
             }
         }
-        // The `obj` keywords outside stream data: each the header of a listed object.
-        let mut gaps = Vec::new();
-        let mut p = start;
-        for r in &streams {
-            if r.start > p {
-                gaps.push(p..r.start);
-            }
-            p = p.max(r.end);
+        // A reader rebuilding the table takes, for each number, the object whose header comes
+        // last in the file, in stream data too, and the /Root of the last trailer: that must
+        // be what the table says. A second update pointing an object back at its signed
+        // version, after a first one that put a forged version after it, made Poppler (an
+        // /Info it could not fetch) and MuPDF (a type-2 entry naming no object stream)
+        // rebuild and show the forged one; so did a header inside a listed stream's data, and
+        // a hidden object the signer's own file held (found by an attacker's reading,
+        // 2026-12-02). Triggers are many; the rebuilt reading is one.
+        let h = self.headers;
+        // An odd `obj` inside a listed stream's data is no header to a reader: MuPDF skips the
+        // data up to its `endstream` (none inside, above), Poppler's rebuild takes only
+        // `N G obj` at a line's start.
+        let in_stream = |k: usize| {
+            let i = streams.partition_point(|r| r.start <= k);
+            i > 0 && streams[i - 1].contains(&k)
+        };
+        if let Some(k) = h.odd.iter().find(|k| **k >= start && !in_stream(**k)) {
+            return Some(format!(
+                "an `obj` keyword at byte {k} after the signed revision is not written as `N G obj` (an escaped or run-in keyword, or the word in a string): a PDF reader rebuilding the table may read an object there"
+            ));
         }
-        gaps.push(p.min(data.len())..data.len());
-        for g in gaps {
-            for k in kyso_pdf::parse::obj_keywords(&data[g.clone()]) {
-                if !headers.contains(&(g.start + k)) {
-                    return Some(format!(
-                        "an `obj` keyword at byte {} after the signed revision heads no object a cross-reference section lists: a PDF reader repairing the file reads it",
-                        g.start + k
-                    ));
-                }
+        let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
+        numbers.sort_unstable();
+        for (&num, &at) in numbers {
+            let differs = match self.last.entry(num) {
+                Some(XrefEntry::Offset { offset, .. }) => offset < at,
+                // Freed, or in an object stream: an old plain version in the signed bytes is
+                // left as it was; a new one after the signature is what a rebuild would show.
+                _ => at >= start,
+            };
+            if differs {
+                return Some(format!(
+                    "object {num} has a definition at byte {at} later than the one the cross-reference table uses: a PDF reader rebuilding the table shows that one"
+                ));
+            }
+        }
+        if let Some((t, root)) = h.trailer {
+            let t: usize = t;
+            if root != Some(self.last.root()) && (t >= start || root.is_some()) {
+                return Some(format!(
+                    "the last trailer in the file (byte {t}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
+                ));
             }
         }
         None

@@ -238,6 +238,9 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         })
         .min_by_key(|(end, _)| *end);
     let last_fields = fields::field_names(&doc);
+    // The object headers a reader rebuilding the table would find: read once, when some
+    // signature is followed by a later revision.
+    let headers = std::cell::OnceCell::new();
     // The signatures the form shows, as checked: (end of signed revision, /Contents, whether a
     // document time-stamp).
     let signatures: Vec<(usize, Vec<u8>, bool)> = checked
@@ -293,6 +296,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 &last_fields,
                 &later,
                 &perms,
+                headers.get_or_init(|| diff::Headers::find(data)),
             ))
         };
         for mut r in c.reports {
@@ -380,6 +384,7 @@ fn later_changes(
     last_fields: &HashMap<kyso_pdf::ObjRef, fields::FieldNode>,
     later_signatures: &[(Vec<u8>, bool)],
     perms: &policy::Permissions,
+    headers: &diff::Headers,
 ) -> Result<policy::Judgement, roles::WalkError> {
     let signed_fields = fields::field_names(signed);
     let roles = roles::walk(signed, &signed_fields)?;
@@ -392,6 +397,7 @@ fn later_changes(
         last_fields,
         later_signatures,
         drawn_from_defaults: Default::default(),
+        headers,
     }
     .changes();
     Ok(perms.judge(&changes))
