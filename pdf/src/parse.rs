@@ -60,7 +60,8 @@ pub fn is_delim(b: u8) -> bool {
 /// object to it (all found by attackers' readings, 2026-12-02). Text in comments counts too.
 /// Random bytes hold such an `obj` about once in 2³¹.
 pub fn keyword_tokens<'a>(b: &'a [u8], words: &'a [&'a [u8]]) -> impl Iterator<Item = usize> + 'a {
-    let regular = |c: u8| !is_ws(c) && !is_delim(c);
+    // A vertical tab ends a token too: Poppler's rebuild reads `4\v0\vobj` as a header.
+    let regular = |c: u8| !is_ws(c) && !is_delim(c) && c != 0x0b;
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < b.len() {
@@ -136,15 +137,17 @@ pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
         }
         end - *i
     };
-    back(&mut i, is_ws);
+    // Poppler's rebuild separates a header's parts by C's white space, vertical tab included.
+    let space = |c: u8| is_ws(c) || c == 0x0b;
+    back(&mut i, space);
     if back(&mut i, |c| c.is_ascii_digit()) == 0 {
         return None;
     }
-    if back(&mut i, is_ws) == 0 || back(&mut i, |c| c.is_ascii_digit()) == 0 {
+    if back(&mut i, space) == 0 || back(&mut i, |c| c.is_ascii_digit()) == 0 {
         return None;
     }
     // The object number is a whole token: nothing regular runs into it.
-    (i == 0 || is_ws(b[i - 1]) || is_delim(b[i - 1])).then_some(i)
+    (i == 0 || space(b[i - 1]) || is_delim(b[i - 1])).then_some(i)
 }
 
 /// A cursor over the file.

@@ -30,6 +30,14 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/shadow-trigger.pdf      the signer's file already holding an unlisted later version of
                                 the page content; after signing, an update with only the
                                 trigger
+    DIR/object-stream-page.pdf  a new object stream, referenced by nothing, holding a forged
+                                page, and an entry into an object stream that does not exist
+                                (MuPDF rebuilds and loads every object stream's members)
+    DIR/higher-generation.pdf   a forged `4 1 obj`, then the signed content again as `4 0 obj`,
+                                and the /Info trigger (Poppler keeps the highest generation and
+                                draws a blank page)
+    DIR/number-past-u32.pdf     a header numbered 4294967300 inside a stream's data (Poppler
+                                wraps it onto object 4)
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
@@ -265,6 +273,66 @@ shadow = bytes(shadow)
 shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
 shadow_signed = sign(shadow)
 save('shadow-trigger', shadow_signed, append(shadow_signed, [], b'/Size 6 /Root 1 0 R /Info 999 0 R'))
+
+
+def append_xref_stream(pdf, objs, entries, trailer, num):
+    """An update of these objects ((number, body)) whose cross-reference section is a stream
+    (object `num`, §7.5.8), with extra `entries` (number -> (type, field 2, field 3))."""
+    import zlib
+    out = bytearray(pdf)
+    ent = {}
+    for n, body in objs:
+        ent[n] = (1, len(out), 0)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    ent.update(entries)
+    x = len(out)
+    ent[num] = (1, x, 0)
+    rows = b''.join(t.to_bytes(1, 'big') + a.to_bytes(4, 'big') + b.to_bytes(2, 'big')
+                    for t, a, b in (ent[n] for n in sorted(ent)))
+    index = b' '.join(b'%d 1' % n for n in sorted(ent))
+    data = zlib.compress(rows)
+    out += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] %s /Prev %d /Length %d '
+            b'/Filter /FlateDecode >>\nstream\n' % (num, max(ent) + 1, index, trailer, last_xref(pdf)[0], len(data))
+            + data + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
+    return bytes(out)
+
+
+def object_stream(members):
+    """An object stream (§7.5.7) of these (number, object) members, compressed."""
+    import zlib
+    head, body = b'', b''
+    for n, o in members:
+        head += b'%d %d ' % (n, len(body))
+        body += o + b'\n'
+    data = zlib.compress(head + body)
+    return (b'<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
+            % (len(members), len(head), len(data)) + data + b'\nendstream')
+
+
+# A new object stream, referenced by nothing, holding a forged page, and an entry into an object
+# stream that does not exist: MuPDF rebuilds the table and takes the stream's page over the
+# signed one.
+forged_page = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R '
+               b'/Resources << /Font << /F1 5 0 R >> >> >>' % (size + 1))
+save('object-stream-page', signed, append_xref_stream(
+    signed, [(size, object_stream([(3, forged_page)])), (size + 1, FORGED)],
+    {size + 2: (2, 99, 0)}, b'/Root 1 0 R', size + 3))
+# A forged `4 1 obj` listed first, the signed content listed again as `4 0 obj` after it, and
+# the /Info trigger: Poppler keeps the highest generation, then cannot fetch `4 0 R`: the page
+# is blank.
+genned = bytearray(signed)
+g_at = len(genned)
+genned += b'4 1 obj\n' + FORGED + b'\nendobj\n'
+x = len(genned)
+genned += (b'xref\n4 1\n%010d 00001 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n'
+           b'%d\n%%%%EOF\n' % (g_at, size, prev, x))
+original = raw(signed, 4)
+save('higher-generation', signed, append(bytes(genned), [(4, original)],
+                                         b'/Size %d /Root 1 0 R /Info 999 0 R' % size))
+# A header whose number is past 2^32 - 1 inside a stream's data (Poppler wraps it to 4).
+big = b'padding\n4294967300 0 obj\n' + FORGED[:FORGED.rindex(b'\nendstream')]
+save('number-past-u32', signed, append(signed, [(size, stream(big))],
+                                       b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
 
 
 def resign(pdf, name, stamp_text=None):

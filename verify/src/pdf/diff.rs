@@ -205,8 +205,14 @@ pub struct Revisions<'a, 'd> {
 /// (MuPDF by tokens, Poppler by lines — in stream data too), and the last trailer it finds.
 #[derive(Debug, Default)]
 pub struct Headers {
-    /// For each object number, where its last header in the file begins.
+    /// For each object number, where its last header in the file begins (MuPDF's rebuild
+    /// keeps the last), and where the last of its highest generation begins (Poppler's keeps
+    /// the highest generation; a forged `4 1 obj` before the signed `4 0 obj` made Poppler
+    /// drop the signed page content; found by an attacker's reading, 2026-12-02).
     pub last: HashMap<u32, usize>,
+    pub highest: HashMap<u32, (u64, usize)>,
+    /// Headers `N G obj` whose N is no object number (past 2³² − 1: Poppler wraps it).
+    pub overflow: Vec<usize>,
     /// `obj` keywords not written as `N G obj` (an escaped keyword, a lone sign, a number run
     /// into it, a word in a string): where each is.
     pub odd: Vec<usize>,
@@ -224,19 +230,38 @@ impl Headers {
                 .starts_with(b"obj")
                 .then(|| kyso_pdf::parse::header_start(data, kw))
                 .flatten()
-                .and_then(|at| {
-                    let n = data[at..].iter().take_while(|c| c.is_ascii_digit()).count();
-                    let num = std::str::from_utf8(&data[at..at + n])
-                        .ok()?
-                        .parse::<u32>()
-                        .ok()?;
-                    Some((num, at))
+                .map(|at| {
+                    let digits = |from: usize| {
+                        let n = data[from..]
+                            .iter()
+                            .take_while(|c| c.is_ascii_digit())
+                            .count();
+                        (
+                            std::str::from_utf8(&data[from..from + n])
+                                .ok()
+                                .and_then(|t| t.parse::<u64>().ok()),
+                            from + n,
+                        )
+                    };
+                    let (num, end) = digits(at);
+                    let g = end
+                        + data[end..]
+                            .iter()
+                            .take_while(|c| !c.is_ascii_digit())
+                            .count();
+                    (num.and_then(|n| u32::try_from(n).ok()), digits(g).0, at)
                 });
             match strict {
-                Some((num, at)) => {
+                Some((Some(num), gen, at)) => {
                     let e = h.last.entry(num).or_insert(at);
                     *e = (*e).max(at);
+                    let gen = gen.unwrap_or(u64::MAX);
+                    let e = h.highest.entry(num).or_insert((gen, at));
+                    if (gen, at) > *e {
+                        *e = (gen, at);
+                    }
                 }
+                Some((None, _, at)) => h.overflow.push(at),
                 None => h.odd.push(k),
             }
         }
@@ -743,6 +768,13 @@ impl Revisions<'_, '_> {
         let mut placed: std::collections::BTreeMap<usize, Placed> = Default::default();
         for s in self.last.sections().iter().filter(|s| s.offset >= start) {
             for (num, e) in &s.entries {
+                // An entry into an object stream that cannot be loaded made MuPDF rebuild the
+                // table (found by an attacker's reading, 2026-12-02).
+                if let XrefEntry::InStream { stream, .. } = e {
+                    if self.last.get(ObjRef::new(*num, 0)).is_err() {
+                        return Some(format!("a cross-reference section after the signature places object {num} in object stream {stream}, where readers cannot load it: they rebuild the table and may show what no section lists"));
+                    }
+                }
                 let XrefEntry::Offset { offset, gen } = e else {
                     continue;
                 };
@@ -784,6 +816,9 @@ impl Revisions<'_, '_> {
                 match object_extent(data, offset, &length_of) {
                     Ok(x) if p.listed.is_none_or(|r| r == x.obj) => {
                         if offset >= start {
+                            if let Some(why) = self.object_stream_differs(offset, x.obj, &length_of) {
+                                return Some(why);
+                            }
                             streams.extend(x.data.clone());
                         }
                         x.whole.end
@@ -852,6 +887,11 @@ impl Revisions<'_, '_> {
             let i = streams.partition_point(|r| r.start <= k);
             i > 0 && streams[i - 1].contains(&k)
         };
+        if let Some(k) = h.overflow.iter().find(|k| **k >= start) {
+            return Some(format!(
+                "an object header at byte {k} after the signed revision has a number past 2^32 - 1: Poppler, rebuilding the table, wraps it onto another object"
+            ));
+        }
         if let Some(k) = h.odd.iter().find(|k| **k >= start && !in_stream(**k)) {
             return Some(format!(
                 "an `obj` keyword at byte {k} after the signed revision is not written as `N G obj` (an escaped or run-in keyword, or the word in a string): a PDF reader rebuilding the table may read an object there"
@@ -861,7 +901,9 @@ impl Revisions<'_, '_> {
         numbers.sort_unstable();
         for (&num, &at) in numbers {
             let differs = match self.last.entry(num) {
-                Some(XrefEntry::Offset { offset, .. }) => offset < at,
+                Some(XrefEntry::Offset { offset, .. }) => {
+                    offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset)
+                }
                 // Freed, or in an object stream: an old plain version in the signed bytes is
                 // left as it was; a new one after the signature is what a rebuild would show.
                 _ => at >= start,
@@ -877,6 +919,62 @@ impl Revisions<'_, '_> {
             if root != Some(self.last.root()) && (t >= start || root.is_some()) {
                 return Some(format!(
                     "the last trailer in the file (byte {t}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
+                ));
+            }
+        }
+        None
+    }
+
+    /// Does an object stream written after the signature hold an object otherwise than the
+    /// cross-reference table places it? MuPDF, rebuilding the table, loads the members of every
+    /// object stream it finds over what its headers said: a new, unreferenced object stream
+    /// holding a forged page showed that page (found by an attacker's reading, 2026-12-02).
+    /// Each member must be where the final table puts it: in this stream, at its index.
+    fn object_stream_differs(
+        &self,
+        offset: usize,
+        obj: ObjRef,
+        length_of: &dyn Fn(ObjRef) -> Option<i64>,
+    ) -> Option<String> {
+        let data = self.last.data();
+        let Ok((_, Object::Stream(st))) =
+            kyso_pdf::document::read_indirect(data, offset, length_of)
+        else {
+            return None;
+        };
+        let kind = st.dict.get("Type").and_then(|t| self.last.resolve(t).ok());
+        if kind.as_ref().and_then(Object::as_name) != Some(&b"ObjStm"[..]) {
+            return None;
+        }
+        let refuse = |why: &str| {
+            Some(format!(
+                "the object stream {} {} at byte {offset}, written after the signature, {why}: a PDF reader rebuilding the table takes its objects over the table's",
+                obj.num, obj.gen
+            ))
+        };
+        let Ok(decoded) = self.last.decode(&st) else {
+            return refuse("cannot be read");
+        };
+        let n = st
+            .dict
+            .get("N")
+            .and_then(|n| self.last.resolve(n).ok())
+            .and_then(|n| n.as_int())
+            .unwrap_or(0);
+        let mut p = kyso_pdf::parse::Parser::new(&decoded, 0);
+        for index in 0..n.clamp(0, decoded.len() as i64 / 2 + 1) {
+            let Ok(num) = p.uint() else {
+                return refuse("has an unreadable index");
+            };
+            if p.uint().is_err() {
+                return refuse("has an unreadable index");
+            }
+            let here = u32::try_from(num).ok().and_then(|num| {
+                matches!(self.last.entry(num), Some(XrefEntry::InStream { stream, index: i }) if stream == obj.num && i64::from(i) == index).then_some(())
+            });
+            if here.is_none() {
+                return refuse(&format!(
+                    "holds object {num}, which the table places elsewhere"
                 ));
             }
         }
