@@ -38,6 +38,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 draws a blank page)
     DIR/number-past-u32.pdf     a header numbered 4294967300 inside a stream's data (Poppler
                                 wraps it onto object 4)
+    DIR/free-object-stream.pdf  the signer's file holding, in object stream 6, an older
+                                /Contents array naming a forged content (rewritten plainly
+                                later), and an unused object stream 11; after signing, an
+                                update freeing 11 (MuPDF rebuilds and rolls the array back)
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
@@ -333,6 +337,46 @@ save('higher-generation', signed, append(bytes(genned), [(4, original)],
 big = b'padding\n4294967300 0 obj\n' + FORGED[:FORGED.rindex(b'\nendstream')]
 save('number-past-u32', signed, append(signed, [(size, stream(big))],
                                        b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
+
+
+# The signer's file keeps its objects in object stream 6, page 3's /Contents being object 9:
+# there `[8 0 R]` (a forged content), rewritten plainly in a later revision as `[4 0 R]` (the
+# real one), and an unused object stream 11. After signing, an update that only frees 11:
+# MuPDF, checking the table as it loads it, rebuilds it and takes object stream members over
+# plain objects, rolling 9 back to the forged content.
+def xref_stream_file(objs, members, entries_extra, trailer):
+    import zlib
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    ent = {0: (0, 0, 65535)}
+    for n, body in objs:
+        ent[n] = (1, len(out), 0)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    ent.update(entries_extra)
+    xnum = max(ent) + 1
+    x = len(out)
+    ent[xnum] = (1, x, 0)
+    rows = b''.join(bytes([ent[n][0]]) + ent[n][1].to_bytes(4, 'big') + ent[n][2].to_bytes(2, 'big')
+                    if n in ent else b'\x00' + bytes(4) + b'\x00\x01' for n in range(xnum + 1))
+    data = zlib.compress(rows)
+    out += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] %s /Length %d /Filter /FlateDecode >>\nstream\n'
+            % (xnum, xnum + 1, trailer, len(data)) + data + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
+    return bytes(out)
+
+
+IDS = b'/ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]'
+GOOD = stream(b'BT /F1 16 Tf 60 700 Td (Quyet dinh: KHONG cap phep xay dung.) Tj ET')
+in_stream = [(1, b'<< /Type /Catalog /Pages 2 0 R >>'), (2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+             (3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 9 0 R '
+                 b'/Resources << /Font << /F1 5 0 R >> >> >>'),
+             (5, HELV), (9, b'[8 0 R]')]
+prepared = xref_stream_file(
+    [(4, GOOD), (8, FORGED), (6, object_stream(in_stream)), (11, object_stream([(12, b'<< /Note (spare) >>')]))],
+    in_stream, dict([(n, (2, 6, i)) for i, (n, _) in enumerate(in_stream)] + [(12, (2, 11, 0)), (10, (0, 0, 1))]),
+    b'/Root 1 0 R ' + IDS)
+prepared = append_xref_stream(prepared, [(9, b'[4 0 R]')], {}, b'/Root 1 0 R ' + IDS, 14)
+rolled = sign(prepared)
+save('free-object-stream', rolled, append(rolled, [], b'/Size %d /Root 1 0 R %s' % (last_xref(rolled)[1], IDS),
+                                          {11: None}))
 
 
 def resign(pdf, name, stamp_text=None):

@@ -795,6 +795,40 @@ impl Revisions<'_, '_> {
                 placed.entry(x).or_default().hybrid = true;
             }
         }
+        // Every object stream the final table places objects in must be one (MuPDF checks
+        // this when it loads the table and rebuilds it otherwise — freeing an unused object
+        // stream of the signer's file after signing made it rebuild and roll an object back
+        // to a version inside an older object stream; found by an attacker's reading,
+        // 2026-12-02).
+        let mut containers = std::collections::BTreeSet::new();
+        for s in self.last.sections() {
+            for (num, e) in &s.entries {
+                if matches!(e, XrefEntry::InStream { .. }) {
+                    if let Some(XrefEntry::InStream { stream, .. }) = self.last.entry(*num) {
+                        containers.insert(stream);
+                    }
+                }
+            }
+        }
+        let declared = self
+            .last
+            .trailer()
+            .get("Size")
+            .and_then(Object::as_int)
+            .unwrap_or(0);
+        for c in containers {
+            if kyso_pdf::stop::stopped() {
+                return None; // the caller discards the result
+            }
+            let ok = i64::from(c) < declared
+                && matches!(self.last.entry(c), Some(XrefEntry::Offset { .. }))
+                && matches!(self.last.get(ObjRef::new(c, 0)), Ok(Object::Stream(st))
+                    if st.dict.get("Type").and_then(|t| self.last.resolve(t).ok())
+                        .is_some_and(|t| t.as_name() == Some(&b"ObjStm"[..])));
+            if !ok {
+                return Some(format!("the cross-reference table places objects in object stream {c}, which is no object stream in the final file: a PDF reader rebuilds the table and may show what no section lists"));
+            }
+        }
         let mut covered: Vec<std::ops::Range<usize>> = Vec::new();
         let mut streams: Vec<std::ops::Range<usize>> = Vec::new();
         // In offset order, each read once and none inside the one before it (what lies after
