@@ -145,10 +145,11 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
                     "content": b64(content)}),
         );
         assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["record"].as_u64().unwrap()
+        let j = r.json();
+        (j["record"].as_u64().unwrap(), j["leaf"].as_u64().unwrap())
     };
-    let record = put(&signed, "web-1");
-    let successor = put(&std::fs::read(&cosigned_path).unwrap(), "web-2");
+    let (record, _) = put(&signed, "web-1");
+    let (successor, successor_leaf) = put(&std::fs::read(&cosigned_path).unwrap(), "web-2");
 
     // The page and its files: the strict policy, on the page and on the API alike.
     let anon = a.agent(Who::Anonymous);
@@ -201,7 +202,16 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
     }
 
-    let size_before = tree_size(&a);
+    // The checkpointer signs the log a moment after the ingest: wait until its checkpoint
+    // holds the second ingest, so that what the page does is all that follows it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let size_before = loop {
+        let size = tree_size(&a);
+        if size > successor_leaf || std::time::Instant::now() > deadline {
+            break size;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     let ca = dir.join("server-ca.pem");
     std::fs::write(&ca, pem(a.server_ca_der())).unwrap();
     let shots = std::env::var_os("KYSO_SCREENSHOTS")
