@@ -829,8 +829,6 @@ pub struct Extent {
     pub obj: ObjRef,
     /// From the header's first digit to just past `endobj`.
     pub whole: std::ops::Range<usize>,
-    /// Where the keyword `obj` of the header starts.
-    pub keyword: usize,
     /// A stream's data.
     pub data: Option<std::ops::Range<usize>>,
 }
@@ -904,7 +902,6 @@ pub fn object_extent(
     Ok(Extent {
         obj,
         whole: offset..e + b"endobj".len(),
-        keyword,
         data: stream,
     })
 }
