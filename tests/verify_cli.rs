@@ -562,6 +562,14 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         // Found reading the fourth fixes: an unused object stream of the signer's file freed
         // after signing (MuPDF then rolled an object back to a version in an object stream).
         ("free-object-stream", failed, "which is no object stream"),
+        // Left open by that fix, closed since: any update at all, once a reader rebuilds for a
+        // reason kyso does not know, rolls the object back; so every version a rebuild may
+        // take is held to what the signature covers.
+        (
+            "object-stream-rollback",
+            failed,
+            "object 9 has an earlier version in the object stream",
+        ),
     ] {
         let signed = verdict(
             &demo,
@@ -585,7 +593,14 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         assert!(j.to_string().contains(message), "{case}: {j}");
     }
     // pyHanko signing again, invisibly and with a stamp whose text says "obj", still passes.
-    for case in ["signed-twice", "stamp-says-obj"] {
+    // So do files keeping their objects in object streams, signed again by pyHanko, whose
+    // rebuilt reading lacks only the later signatures.
+    for case in [
+        "signed-twice",
+        "stamp-says-obj",
+        "object-streams-stamped",
+        "object-streams-invisible",
+    ] {
         let j = verdict(
             &demo,
             &d.join(format!("{case}.pdf")),

@@ -329,6 +329,43 @@ impl<'a> Document<'a> {
         Ok(doc)
     }
 
+    /// The same bytes read through another cross-reference table — the one a reader that
+    /// rebuilds the table makes — its catalog `root`. One section, no /Prev; the view spends
+    /// this file's decoding budget and shares the object streams it decoded.
+    pub fn rebuilt(&self, entries: HashMap<u32, XrefEntry>, root: ObjRef) -> Document<'a> {
+        let size = entries.keys().max().map_or(0, |n| i64::from(*n) + 1);
+        let section = Section {
+            offset: self.data.len(),
+            is_stream: false,
+            trailer: Dict::new()
+                .with("Root", Object::Ref(root))
+                .with("Size", Object::Int(size)),
+            entries: entries.iter().map(|(n, e)| (*n, *e)).collect(),
+            xref_stm: None,
+        };
+        Document {
+            data: self.data,
+            sections: Arc::new(vec![section]),
+            base: 0,
+            view: false,
+            xref: entries,
+            versions: std::sync::OnceLock::new(),
+            objstm_cache: Mutex::new(HashMap::new()),
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// This file's table with some entries replaced (`None` if this is an earlier revision's
+    /// view): how a reader that rebuilds the table may read it.
+    pub fn with_entries(&self, changed: &[(u32, XrefEntry)]) -> Option<Document<'a>> {
+        if self.view {
+            return None;
+        }
+        let mut entries = self.xref.clone();
+        entries.extend(changed.iter().copied());
+        Some(self.rebuilt(entries, self.root()))
+    }
+
     pub fn data(&self) -> &'a [u8] {
         self.data
     }

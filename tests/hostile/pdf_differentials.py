@@ -42,9 +42,16 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 /Contents array naming a forged content (rewritten plainly
                                 later), and an unused object stream 11; after signing, an
                                 update freeing 11 (MuPDF rebuilds and rolls the array back)
+    DIR/object-stream-rollback.pdf
+                                the same signed file, then an update with nothing kyso knows
+                                as a trigger (a new /Info): any rebuild rolls 9 back
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
+    DIR/object-streams-stamped.pdf, object-streams-invisible.pdf
+                                a file keeping catalog, pages and font in an object stream,
+                                signed by pyHanko three times with stamps, and twice
+                                invisibly (its rebuilt reading lacks only signatures): pass
     DIR/orphan-parent.pdf       a text widget whose /Parent field (its value inherited from
                                 it) no /Fields array reaches; the update changes that value
     DIR/parent-mismatch.pdf     the same, the widget's /Parent naming a copy of the field the
@@ -377,6 +384,12 @@ prepared = append_xref_stream(prepared, [(9, b'[4 0 R]')], {}, b'/Root 1 0 R ' +
 rolled = sign(prepared)
 save('free-object-stream', rolled, append(rolled, [], b'/Size %d /Root 1 0 R %s' % (last_xref(rolled)[1], IDS),
                                           {11: None}))
+# The same file after signing with an update kyso knows no trigger in (a new /Info): MuPDF,
+# once anything makes it rebuild, rolls object 9 back all the same.
+rolled_size = last_xref(rolled)[1]
+save('object-stream-rollback', rolled, append(
+    rolled, [(rolled_size, b'<< /Producer (x) >>')],
+    b'/Size %d /Root 1 0 R /Info %d 0 R %s' % (rolled_size + 1, rolled_size, IDS)))
 
 
 def resign(pdf, name, stamp_text=None):
@@ -401,6 +414,17 @@ def resign(pdf, name, stamp_text=None):
 # What must still pass: pyHanko signing again, invisibly and with a stamp whose text says "obj".
 save('signed-twice', signed, resign(signed, 'Sig2'))
 save('stamp-says-obj', signed, resign(signed, 'Sig3', 'Ref: obj 12 / %(signer)s'))
+# A file keeping its catalog, pages and font in an object stream, signed by pyHanko twice with
+# stamps and twice invisibly: pyHanko rewrites the catalog and the page plainly, and their
+# versions in the object stream (which MuPDF's rebuild takes) lack only the signatures.
+members = [(1, b'<< /Type /Catalog /Pages 2 0 R >>'), (2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+           (3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+               b'/Resources << /Font << /F1 5 0 R >> >> >>'), (5, HELV)]
+compact = xref_stream_file([(4, GOOD), (6, object_stream(members))], members,
+                           dict((n, (2, 6, i)) for i, (n, _) in enumerate(members)), b'/Root 1 0 R ' + IDS)
+save('object-streams-stamped', compact,
+     resign(resign(resign(compact, 'Sig1', 'First %(signer)s'), 'Sig2', 'Second %(signer)s'), 'Sig3'))
+save('object-streams-invisible', compact, resign(resign(compact, 'SigA'), 'SigB'))
 
 # 2. A widget's /Parent outside the /Fields tree: the value it inherits is changed.
 form = {

@@ -178,6 +178,14 @@ fn list_change<T>(
     ListChange::Grew(new[old.len()..].iter().map(&mut classify).collect())
 }
 
+/// Signatures as the classifier knows them: each one's /Contents, and whether it is a document
+/// time-stamp.
+pub type Signatures = [(Vec<u8>, bool)];
+
+/// Most earlier versions of the objects a signature covers that are compared with it (each
+/// costs a copy of the table): more is refused.
+const MAX_EARLIER_VERSIONS: usize = 512;
+
 /// What the classifier compares.
 pub struct Revisions<'a, 'd> {
     pub signed: &'a Document<'d>,
@@ -191,7 +199,10 @@ pub struct Revisions<'a, 'd> {
     pub last_fields: &'a HashMap<ObjRef, FieldNode>,
     /// The signatures made after the signed revision that the form shows and kyso validates:
     /// their /Contents, and whether each is a document time-stamp.
-    pub later_signatures: &'a [(Vec<u8>, bool)],
+    pub later_signatures: &'a Signatures,
+    /// Every signature the form shows (as `later_signatures`): an earlier version of an object
+    /// may lack any of them.
+    pub all_signatures: &'a Signatures,
     /// [`Revisions::drawn_from_defaults`], once worked out: every changed form font asks it,
     /// and it reads every field (N fonts × N fields took 72 s for a 700 KB file; found by an
     /// attacker's reading, 2026-12-02).
@@ -218,6 +229,24 @@ pub struct Headers {
     pub odd: Vec<usize>,
     /// The last `trailer` keyword, and the /Root of the dictionary after it (`None`: none read).
     pub trailer: Option<(usize, Option<ObjRef>)>,
+    /// Every header `N G obj` as above, in file order: (number, generation, where it begins).
+    pub all: Vec<(u32, u64, usize)>,
+    /// What the objects under those headers are, read once when a signature needs it.
+    pub scanned: std::cell::OnceCell<Scanned>,
+}
+
+/// What a reader rebuilding the table finds under the headers besides plain objects: the
+/// object streams (MuPDF loads every one's members over the headers), and the /Root of every
+/// cross-reference stream dictionary (MuPDF opens the last trailer's or cross-reference
+/// stream's catalog).
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// Each object stream: its number, generation, header position and members' numbers in
+    /// order (as far as its index reads).
+    pub streams: Vec<(u32, u16, usize, Vec<u32>)>,
+    /// Each cross-reference stream dictionary: where its header is, and its /Root (`None`:
+    /// none, or not a reference).
+    pub roots: Vec<(usize, Option<ObjRef>)>,
 }
 
 impl Headers {
@@ -256,6 +285,7 @@ impl Headers {
                     let e = h.last.entry(num).or_insert(at);
                     *e = (*e).max(at);
                     let gen = gen.unwrap_or(u64::MAX);
+                    h.all.push((num, gen, at));
                     let e = h.highest.entry(num).or_insert((gen, at));
                     if (gen, at) > *e {
                         *e = (gen, at);
@@ -275,6 +305,136 @@ impl Headers {
             h.trailer = Some((t, root));
         }
         h
+    }
+}
+
+impl Headers {
+    /// What lies under the headers (see [`Scanned`]), read once per file, object streams
+    /// decoded within the document's budget.
+    pub fn scan(&self, doc: &Document<'_>) -> &Scanned {
+        self.scanned.get_or_init(|| {
+            let data = doc.data();
+            let mut out = Scanned::default();
+            let length_of = |r: ObjRef| doc.get(r).ok().and_then(|o| o.as_int());
+            for &(num, gen, at) in &self.all {
+                if kyso_pdf::stop::stopped() {
+                    break; // the caller discards the result
+                }
+                let Some(kw) = memchr::memmem::find(&data[at..], b"obj") else {
+                    continue;
+                };
+                let mut p = kyso_pdf::parse::Parser::new(data, at + kw + 3);
+                let Ok(Object::Dict(d)) = p.object(0) else {
+                    continue;
+                };
+                let kind = d.get("Type").and_then(|t| doc.resolve(t).ok());
+                match kind.as_ref().and_then(Object::as_name) {
+                    Some(b"XRef") => out.roots.push((at, d.get("Root").and_then(Object::as_ref))),
+                    Some(b"ObjStm") => {
+                        let (Ok(gen), Ok((_, Object::Stream(st)))) = (
+                            u16::try_from(gen),
+                            kyso_pdf::document::read_indirect(data, at, &length_of),
+                        ) else {
+                            continue;
+                        };
+                        out.streams.push((num, gen, at, objstm_members(doc, &st).0));
+                    }
+                    _ => {}
+                }
+            }
+            out
+        })
+    }
+}
+
+/// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
+/// takes those it read before an error), and whether it read all /N of them.
+fn objstm_members(doc: &Document<'_>, st: &kyso_pdf::Stream) -> (Vec<u32>, bool) {
+    let Ok(decoded) = doc.decode(st) else {
+        return (Vec::new(), false);
+    };
+    let n = st
+        .dict
+        .get("N")
+        .and_then(|n| doc.resolve(n).ok())
+        .and_then(|n| n.as_int())
+        .unwrap_or(0);
+    let mut p = kyso_pdf::parse::Parser::new(&decoded, 0);
+    let mut out = Vec::new();
+    for _ in 0..n.clamp(0, decoded.len() as i64 / 2 + 1) {
+        match (p.uint(), p.uint()) {
+            (Ok(num), Ok(_)) => match u32::try_from(num) {
+                Ok(num) => out.push(num),
+                Err(_) => return (out, false),
+            },
+            _ => return (out, false),
+        }
+    }
+    let complete = out.len() as i64 == n;
+    (out, complete)
+}
+
+/// What a change is about, for messages.
+fn what_differs(c: &Change) -> String {
+    let keys = |k: &[String]| {
+        k.iter()
+            .map(|k| format!("/{k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match c {
+        Change::Content { what, .. } => what.clone(),
+        Change::PageKeys { page, keys: k } => format!("page {page}: {}", keys(k)),
+        Change::Annots { page, .. } => format!("the annotations of page {page}"),
+        Change::AnnotationModified { page, subtype } => {
+            format!("a {subtype} annotation of page {page}")
+        }
+        Change::FieldChanged { name, keys: k, .. } => format!("form field {name:?}: {}", keys(k)),
+        Change::Fields(_) => "the form's field list".into(),
+        Change::CatalogKeys(k) => format!("the catalog's {}", keys(k)),
+        Change::AcroFormKeys(k) => format!("the form's {}", keys(k)),
+        Change::FormDefaults { keys: k, .. } => format!("the form's {}", keys(k)),
+        Change::FormFont { num, .. } => format!("form font {num}"),
+        Change::SignatureValueChanged { num } => format!("signature dictionary {num}"),
+        _ => "its content".into(),
+    }
+}
+
+/// Does a change of the signed revision over an earlier version of an object only add what
+/// signing adds (signature fields and widgets holding signatures, the form's /SigFlags and new
+/// resources, validation data, metadata)? A reader that rebuilds the table may show that
+/// earlier version: it lacks a signature's appearance, nothing the signer saw.
+fn signing_adds(c: &Change) -> bool {
+    match c {
+        Change::Fields(ListChange::Grew(added)) => added.iter().all(|f| f.signature),
+        Change::Annots {
+            change: ListChange::Grew(added),
+            ..
+        } => added.iter().all(|a| a.signature && a.signed),
+        Change::FieldChanged {
+            signature: true,
+            was_empty: true,
+            value_signed: true,
+            keys,
+            ..
+        } => keys
+            .iter()
+            .all(|k| matches!(k.as_str(), "V" | "AP" | "AS" | "F")),
+        Change::AcroFormKeys(keys) => keys.iter().all(|k| k == "SigFlags"),
+        Change::CatalogKeys(keys) => keys.iter().all(|k| k == "Perms"),
+        Change::FormDefaults {
+            used_for_drawing, ..
+        }
+        | Change::FormFont {
+            used_for_drawing, ..
+        } => !used_for_drawing,
+        Change::DssReplaced { is_dict } => *is_dict,
+        Change::MetadataReplaced { is_stream } => *is_stream,
+        Change::FormResourcesAdded
+        | Change::ValidationData
+        | Change::Metadata
+        | Change::Extensions => true,
+        _ => false,
     }
 }
 
@@ -986,30 +1146,179 @@ impl Revisions<'_, '_> {
                 obj.num, obj.gen
             ))
         };
-        let Ok(decoded) = self.last.decode(&st) else {
-            return refuse("cannot be read");
-        };
-        let n = st
-            .dict
-            .get("N")
-            .and_then(|n| self.last.resolve(n).ok())
-            .and_then(|n| n.as_int())
-            .unwrap_or(0);
-        let mut p = kyso_pdf::parse::Parser::new(&decoded, 0);
-        for index in 0..n.clamp(0, decoded.len() as i64 / 2 + 1) {
-            let Ok(num) = p.uint() else {
-                return refuse("has an unreadable index");
-            };
-            if p.uint().is_err() {
-                return refuse("has an unreadable index");
-            }
-            let here = u32::try_from(num).ok().and_then(|num| {
-                matches!(self.last.entry(num), Some(XrefEntry::InStream { stream, index: i }) if stream == obj.num && i64::from(i) == index).then_some(())
-            });
-            if here.is_none() {
+        let (members, complete) = objstm_members(self.last, &st);
+        if !complete {
+            return refuse("cannot be read, or has an unreadable index");
+        }
+        for (index, num) in members.into_iter().enumerate() {
+            let here = matches!(self.last.entry(num), Some(XrefEntry::InStream { stream, index: i }) if stream == obj.num && i as usize == index);
+            if !here {
                 return refuse(&format!(
                     "holds object {num}, which the table places elsewhere"
                 ));
+            }
+        }
+        None
+    }
+
+    /// Would a reader that rebuilds the table show, for an object the signed revision uses, an
+    /// earlier version that differs from it? Which version wins a rebuild is the reader's:
+    /// MuPDF loads the members of every object stream over the last header of each number
+    /// (an earlier version inside an object stream of the signer's own file, rewritten plainly
+    /// later, came back after any update that made MuPDF rebuild; found by an attacker's
+    /// reading, 2026-12-02), Poppler does not load object streams and takes the plain headers
+    /// (an object moved into an object stream comes back as its earlier plain version), and
+    /// MuPDF opens the catalog of the last trailer or cross-reference stream dictionary. So
+    /// every version a rebuild may take is held to what the signature covers: the same object,
+    /// the final file's, or the signed one less what signing adds (a later signature's field,
+    /// widget and value). Triggers of a rebuild are many; these versions are all it can show.
+    /// A version that cannot be read is not compared (the reader shows less, not other).
+    fn rebuilt_shows_otherwise(&self) -> Option<String> {
+        let h = self.headers;
+        let start = self.end.min(self.last.data().len());
+        let scanned = h.scan(self.last);
+        if let Some((at, root)) = scanned
+            .roots
+            .iter()
+            .filter(|(at, _)| *at >= start)
+            .max_by_key(|(at, _)| *at)
+        {
+            if *root != Some(self.last.root()) && h.trailer.is_none_or(|(t, _)| t < *at) {
+                return Some(format!(
+                    "the last cross-reference stream dictionary in the file (byte {at}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
+                ));
+            }
+        }
+        #[derive(Clone, Copy)]
+        enum Version {
+            Plain {
+                at: usize,
+                gen: u64,
+            },
+            Member {
+                stream: u32,
+                gen: u16,
+                at: usize,
+                index: u32,
+            },
+        }
+        // Each number the signed revision uses: the references, and their roles (`None`: one
+        // it could not read).
+        type Uses<'r> = Vec<(ObjRef, Option<&'r BTreeSet<Role>>)>;
+        let mut used: HashMap<u32, Uses<'_>> = HashMap::new();
+        for (r, roles) in &self.roles.of {
+            used.entry(r.num).or_default().push((*r, Some(roles)));
+        }
+        for r in &self.roles.unreadable {
+            used.entry(r.num).or_default().push((*r, None));
+        }
+        let mut versions: Vec<(u32, Version)> = Vec::new();
+        for &(num, gen, at) in &h.all {
+            // A number the table places at an offset has its last header there, and that of
+            // its highest generation (readers_would_repair): its earlier headers lose a rebuild.
+            if used.contains_key(&num)
+                && !matches!(self.last.entry(num), Some(XrefEntry::Offset { .. }))
+            {
+                versions.push((num, Version::Plain { at, gen }));
+            }
+        }
+        for (stream, gen, at, members) in &scanned.streams {
+            let here = matches!(self.last.entry(*stream), Some(XrefEntry::Offset { offset, .. }) if offset == *at);
+            for (index, num) in members.iter().enumerate() {
+                let index = index as u32;
+                let current = here
+                    && self.last.entry(*num)
+                        == Some(XrefEntry::InStream {
+                            stream: *stream,
+                            index,
+                        });
+                if used.contains_key(num) && !current {
+                    versions.push((
+                        *num,
+                        Version::Member {
+                            stream: *stream,
+                            gen: *gen,
+                            at: *at,
+                            index,
+                        },
+                    ));
+                }
+            }
+        }
+        if versions.len() > MAX_EARLIER_VERSIONS {
+            return Some(format!(
+                "the file holds {} earlier versions of objects this signature covers, more than kyso compares ({MAX_EARLIER_VERSIONS}): a PDF reader rebuilding the table may show any of them",
+                versions.len()
+            ));
+        }
+        versions.sort_by_key(|(num, _)| *num);
+        for (num, version) in versions {
+            if kyso_pdf::stop::stopped() {
+                return None; // the caller discards the result
+            }
+            let (changed, read, place) = match version {
+                Version::Plain { at, gen } => {
+                    let gen = u16::try_from(gen).unwrap_or(u16::MAX);
+                    (
+                        vec![(num, XrefEntry::Offset { offset: at, gen })],
+                        ObjRef::new(num, gen),
+                        format!("at byte {at}"),
+                    )
+                }
+                Version::Member {
+                    stream,
+                    gen,
+                    at,
+                    index,
+                } => (
+                    vec![
+                        (stream, XrefEntry::Offset { offset: at, gen }),
+                        (num, XrefEntry::InStream { stream, index }),
+                    ],
+                    ObjRef::new(num, 0),
+                    format!("in the object stream at byte {at}"),
+                ),
+            };
+            let Some(rebuilt) = self.last.with_entries(&changed) else {
+                return Some("the file's rebuilt reading cannot be compared".into());
+            };
+            let Ok(v) = rebuilt.get(read) else {
+                continue; // a reader shows nothing there: less, not other
+            };
+            for (r, roles) in &used[&num] {
+                let differs = |why: String| {
+                    Some(format!(
+                        "object {num} has an earlier version {place} that a PDF reader rebuilding the cross-reference table may show, and it differs from what this signature covers ({why})"
+                    ))
+                };
+                let Some(roles) = roles else {
+                    return differs("the signed revision could not read the object".into());
+                };
+                let Ok(signed) = self.signed.get(*r) else {
+                    continue;
+                };
+                if same(&v, &signed) || self.last.get(*r).is_ok_and(|f| same(&v, &f)) {
+                    continue;
+                }
+                // What the signed revision changed over that version, judged as if it were an
+                // update of it.
+                let reverse = Revisions {
+                    signed: &rebuilt,
+                    last: self.signed,
+                    end: self.end,
+                    roles: self.roles,
+                    fields: self.fields,
+                    last_fields: self.fields,
+                    later_signatures: self.all_signatures,
+                    all_signatures: self.all_signatures,
+                    drawn_from_defaults: Default::default(),
+                    headers: self.headers,
+                };
+                let mut out = Vec::new();
+                reverse.object(*r, roles, &v, &signed, &mut out);
+                if let Some(c) = out.iter().find(|c| !signing_adds(c)) {
+                    return differs(what_differs(c));
+                }
             }
         }
         None
@@ -1048,7 +1357,10 @@ impl Revisions<'_, '_> {
             )));
             return out;
         }
-        if let Some(why) = self.readers_would_repair() {
+        if let Some(why) = self
+            .readers_would_repair()
+            .or_else(|| self.rebuilt_shows_otherwise())
+        {
             out.push(Change::Chain(why));
             return out;
         }

@@ -262,6 +262,10 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             (c.range.end, contents, ts)
         })
         .collect();
+    let all_signatures: Vec<(Vec<u8>, bool)> = signatures
+        .iter()
+        .map(|(_, contents, ts)| (contents.clone(), *ts))
+        .collect();
     for mut c in checked {
         if kyso_pdf::stop::stopped() {
             break; // no verdict: the caller discards the report
@@ -294,7 +298,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 &doc,
                 c.range.end,
                 &last_fields,
-                &later,
+                (&later, &all_signatures),
                 &perms,
                 headers.get_or_init(|| diff::Headers::find(data)),
             ))
@@ -382,7 +386,7 @@ fn later_changes(
     last: &Document<'_>,
     end: usize,
     last_fields: &HashMap<kyso_pdf::ObjRef, fields::FieldNode>,
-    later_signatures: &[(Vec<u8>, bool)],
+    (later_signatures, all_signatures): (&diff::Signatures, &diff::Signatures),
     perms: &policy::Permissions,
     headers: &diff::Headers,
 ) -> Result<policy::Judgement, roles::WalkError> {
@@ -396,6 +400,7 @@ fn later_changes(
         fields: &signed_fields,
         last_fields,
         later_signatures,
+        all_signatures,
         drawn_from_defaults: Default::default(),
         headers,
     }
