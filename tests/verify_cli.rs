@@ -625,6 +625,64 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
     );
 }
 
+/// Forms kyso read otherwise than readers do (found by an attacker's reading of form fields,
+/// 2026-12-02; each TOTAL-PASSED by the release before while Poppler showed another value or a
+/// printed copy another result): /NeedAppearances given indirectly; a text field under a
+/// signature field's /Kids whose /Parent is a text field (readers inherit /FT up /Parent); a
+/// FieldMDP lock on a name the field goes by up its /Parent chain only; a widget with /F 36
+/// (NoView, but printed); a free-text annotation drawn with the form's font. Made by
+/// tests/hostile/form_inheritance.py (pyHanko, pyca, hand-written updates).
+#[test]
+fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
+    let demo = Demo::new();
+    let d = demo.path().join("fi");
+    hostile("form_inheritance.py", &[d.as_os_str()]);
+    let root = d.join("root.pem");
+    let failed = ("TOTAL-FAILED", "FORMAT_FAILURE");
+    let shown = ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE");
+    let font = "font 7 of the form's default resources changed, and a viewer draws";
+    let da = "the form's /DA changed, and a viewer draws";
+    for (case, want, message) in [
+        ("needapp-indirect-font", failed, font),
+        ("needapp-indirect-da", failed, da),
+        ("kids-sig-parent-tx-font", failed, font),
+        ("kids-sig-parent-tx-da", failed, da),
+        (
+            "lock-shared-kids",
+            failed,
+            "is locked by this signature (FieldMDP)",
+        ),
+        (
+            "lock-parent-only",
+            failed,
+            "is locked by this signature (FieldMDP)",
+        ),
+        ("noview-print", shown, "shows an appearance on page 1"),
+        ("freetext-font", failed, font),
+    ] {
+        let signed = verdict(
+            &demo,
+            &d.join(format!("{case}-signed.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(
+            signed["indication"], "TOTAL-PASSED",
+            "{case}-signed: {signed}"
+        );
+        let j = verdict(
+            &demo,
+            &d.join(format!("{case}.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{case}: {j}"
+        );
+        assert!(j.to_string().contains(message), "{case}: {j}");
+    }
+}
+
 /// PDFs made with Python's zlib (tests/hostile/slow_pdf.py) that made one loop of the reader
 /// repeat work, found by reading verify/ and pdf/ as an attacker: the release binary before the
 /// fix ran past a minute on each (an object stream whose 2,000 entries all point at one 60 MB

@@ -32,10 +32,88 @@ pub fn text(o: Option<&Object>) -> String {
 pub struct FieldNode {
     /// Fully qualified name of the field this node is or belongs to.
     pub name: String,
-    /// `/FT`, own or inherited.
+    /// The name read up the node's /Parent chain, as readers read it, when that is another
+    /// (a node two fields list as a kid, or whose /Parent is not the field that lists it).
+    pub parent_name: Option<String>,
+    /// `/FT`, own or inherited — inherited down /Kids and up /Parent alike; where the two
+    /// disagree, [`DISAGREEING`] (no field type: not a signature).
     pub ft: Option<Vec<u8>>,
     /// The nearest ancestor-or-self with a `/T`: the field object proper.
     pub field: Option<ObjRef>,
+}
+
+/// The field type of a node whose /Kids ancestors and /Parent chain give it different types:
+/// kyso took a text field under a signature field's /Kids for a signature, Poppler and MuPDF
+/// read /FT /Tx through its /Parent and drew its value from the form's defaults (found by an
+/// attacker's reading, 2026-12-02).
+pub const DISAGREEING: &[u8] = b"(disagreeing)";
+
+/// Names and field types read up /Parent chains (§12.7.3.1–2: readers inherit /FT and build
+/// fully qualified names through /Parent), each ancestor read once.
+#[derive(Default)]
+pub struct ByParent {
+    memo: std::collections::HashMap<ObjRef, (String, Option<Vec<u8>>)>,
+    bytes: usize,
+}
+
+impl ByParent {
+    /// The fully qualified name and field type of node `d` (`r` when indirect) read up its
+    /// /Parent chain: (name, /FT); `None` when the chain is too deep, loops or its names grow
+    /// past what kyso keeps.
+    pub fn read(
+        &mut self,
+        doc: &Document<'_>,
+        r: Option<ObjRef>,
+        d: &Dict,
+    ) -> Option<(String, Option<Vec<u8>>)> {
+        if let Some(m) = r.and_then(|r| self.memo.get(&r)) {
+            return Some(m.clone());
+        }
+        let mut chain: Vec<(Option<ObjRef>, Dict)> = vec![(r, d.clone())];
+        let mut base = (String::new(), None);
+        while let Some(p) = chain.last().and_then(|(_, d)| d.get("Parent").cloned()) {
+            if let Some(m) = p.as_ref().and_then(|p| self.memo.get(&p)) {
+                base = m.clone();
+                break;
+            }
+            if chain.len() > MAX_FIELD_DEPTH
+                || p.as_ref()
+                    .is_some_and(|p| chain.iter().any(|(c, _)| *c == Some(p)))
+            {
+                return None;
+            }
+            match doc.resolve(&p).ok().and_then(|o| o.as_dict().cloned()) {
+                Some(pd) => chain.push((p.as_ref(), pd)),
+                None => break,
+            }
+        }
+        let (mut name, mut ft) = base;
+        for (r, d) in chain.iter().rev() {
+            if let Some(t) = d.get("T") {
+                let t = text(Some(t));
+                name = if name.is_empty() {
+                    t
+                } else {
+                    format!("{name}.{t}")
+                };
+            }
+            if let Some(own) = d.get("FT").and_then(Object::as_name) {
+                ft = Some(if own.len() <= MAX_FT_BYTES {
+                    own.to_vec()
+                } else {
+                    b"(unknown)".to_vec()
+                });
+            }
+            if name.len() > MAX_NAME_BYTES || self.bytes + name.len() > MAX_NAMES_BYTES {
+                return None;
+            }
+            if let Some(r) = r {
+                self.bytes += name.len();
+                self.memo.insert(*r, (name.clone(), ft.clone()));
+            }
+        }
+        Some((name, ft))
+    }
 }
 
 /// Walk the form's field tree: every node reached by reference, with its field's fully
@@ -59,6 +137,7 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
     // parent's place in `out`, not a copy of it.
     let mut seen = HashSet::new();
     let mut seen_kids = HashSet::new();
+    let mut by_parent = ByParent::default();
     let mut pushes = 0usize;
     let mut name_bytes = 0usize;
     let mut stack: Vec<(Object, Option<usize>, usize)> = Vec::new();
@@ -118,6 +197,18 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
                 }
             })
             .or_else(|| parent_node.and_then(|p| p.ft.clone()));
+        // Readers inherit up /Parent: where that gives another type or name, say so.
+        let (parent_name, ft) = match by_parent.read(doc, r, d) {
+            Some((n, pft)) => (
+                (n != name).then_some(n),
+                if pft == ft {
+                    ft
+                } else {
+                    Some(DISAGREEING.to_vec())
+                },
+            ),
+            None => (None, Some(DISAGREEING.to_vec())),
+        };
         let field = if t.is_some() {
             r
         } else {
@@ -128,7 +219,16 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
             Some(Object::Ref(a)) if !seen_kids.insert(*a) => None,
             k => k.and_then(|k| doc.resolve(k).ok()),
         };
-        out.push((r, d.clone(), FieldNode { name, ft, field }));
+        out.push((
+            r,
+            d.clone(),
+            FieldNode {
+                name,
+                parent_name,
+                ft,
+                field,
+            },
+        ));
         let me = out.len() - 1;
         if let Some(kids) = kids {
             for k in kids.as_array().unwrap_or(&[]).iter().rev() {

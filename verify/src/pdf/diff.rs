@@ -84,6 +84,9 @@ pub enum Change {
     /// A field (or widget) of the form changed: which keys.
     FieldChanged {
         name: String,
+        /// Other fully qualified names it goes by: read up its /Parent chain, in the signed
+        /// revision and in the final file.
+        also: Vec<String>,
         signature: bool,
         /// A signature field that had no value in the signed revision.
         was_empty: bool,
@@ -453,8 +456,10 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
     }
 }
 
-/// Does an annotation show something? Yes unless it is unambiguously hidden: /F an integer
-/// flag word (0 to 2³² − 1) with Hidden or NoView set (§12.5.3), or a rectangle of four
+/// Does an annotation show something, on screen or on paper? Yes unless it is unambiguously
+/// hidden: /F an integer flag word (0 to 2³² − 1) with Hidden set, or NoView without Print
+/// (§12.5.3: NoView hides it on screen only, and a printed copy showed a widget with /F 36
+/// over the signed text; found by an attacker's reading, 2026-12-02), or a rectangle of four
 /// numbers with no area. Readers differ on anything else — Poppler took an /F of 2³² + 2 as
 /// 0 and drew the widget kyso counted as hidden, MuPDF drew a widget with a five-number
 /// /Rect (found by an attacker's reading, 2026-12-02) — so anything else shows. Whether it
@@ -465,8 +470,38 @@ fn shows(doc: &Document<'_>, d: &Dict) -> bool {
         .and_then(|f| doc.resolve(f).ok())
         .and_then(|f| f.as_int())
         .filter(|f| (0..=i64::from(u32::MAX)).contains(f))
-        .is_some_and(|f| f & (2 | 32) != 0);
+        .is_some_and(|f| f & 2 != 0 || (f & 32 != 0 && f & 4 == 0));
     !hidden && area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
+}
+
+/// Does a reader draw the annotation from its normal appearance stream? A dictionary of
+/// appearance states draws the one /AS names; with no /AS, or one naming no stream in it,
+/// MuPDF drew the field from /DA (a /DA turned white after signing hid its value; found by an
+/// attacker's reading, 2026-12-02).
+fn drawn_by_appearance(doc: &Document<'_>, d: &Dict) -> bool {
+    let normal = d
+        .get("AP")
+        .and_then(|a| doc.resolve(a).ok())
+        .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
+        .and_then(|n| doc.resolve(&n).ok());
+    match normal {
+        Some(Object::Stream(_)) => true,
+        Some(Object::Dict(states)) => d
+            .get("AS")
+            .and_then(|s| doc.resolve(s).ok())
+            .and_then(|s| s.as_name().map(<[u8]>::to_vec))
+            .and_then(|s| {
+                states
+                    .0
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| *k == s)
+                    .map(|(_, v)| v.clone())
+            })
+            .and_then(|v| doc.resolve(&v).ok())
+            .is_some_and(|v| matches!(v, Object::Stream(_))),
+        _ => false,
+    }
 }
 
 /// The default resources only gained entries: every entry of every category kept as it was.
@@ -594,7 +629,8 @@ impl Revisions<'_, '_> {
     /// Does a viewer draw some field value of the final file from the form's defaults (/DA,
     /// /DR): /NeedAppearances, or a shown widget of a field other than a signature (text,
     /// choice, button captions) whose normal appearance is missing or does not resolve to an
-    /// appearance (a dangling reference is repaired by drawing from the defaults)?
+    /// appearance (a dangling reference is repaired by drawing from the defaults), or a shown
+    /// free-text annotation without one?
     fn drawn_from_defaults(&self) -> bool {
         *self
             .drawn_from_defaults
@@ -602,6 +638,9 @@ impl Revisions<'_, '_> {
     }
 
     fn find_drawn_from_defaults(&self) -> bool {
+        // Given indirectly too (`/NeedAppearances 10 0 R`, 10 being `true`, made Poppler
+        // redraw every field while kyso read no flag; found by an attacker's reading,
+        // 2026-12-02).
         let need = self
             .last
             .dict(self.last.root())
@@ -609,39 +648,41 @@ impl Revisions<'_, '_> {
             .and_then(|r| r.get("AcroForm").cloned())
             .and_then(|a| self.last.resolve(&a).ok())
             .and_then(|a| a.as_dict().and_then(|a| a.get("NeedAppearances").cloned()))
+            .and_then(|n| self.last.resolve(&n).ok())
             .is_some_and(|n| n == Object::Bool(true));
         need || self.last_fields.iter().any(|(r, n)| {
             n.ft.as_deref() != Some(b"Sig")
-                && self.last.dict(*r).is_ok_and(|d| {
-                    let normal = d
-                        .get("AP")
-                        .and_then(|a| self.last.resolve(a).ok())
-                        .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
-                        .and_then(|n| self.last.resolve(&n).ok());
-                    // A dictionary of appearance states draws the one /AS names; with no
-                    // /AS, or one naming no stream in it, MuPDF drew the field from /DA (a
-                    // /DA turned white after signing hid its value; found by an attacker's
-                    // reading, 2026-12-02).
-                    let drawn = match normal {
-                        Some(Object::Stream(_)) => true,
-                        Some(Object::Dict(states)) => d
-                            .get("AS")
-                            .and_then(|s| self.last.resolve(s).ok())
-                            .and_then(|s| s.as_name().map(<[u8]>::to_vec))
-                            .and_then(|s| {
-                                states
-                                    .0
-                                    .iter()
-                                    .rev()
-                                    .find(|(k, _)| *k == s)
-                                    .map(|(_, v)| v.clone())
-                            })
-                            .and_then(|v| self.last.resolve(&v).ok())
-                            .is_some_and(|v| matches!(v, Object::Stream(_))),
-                        _ => false,
-                    };
-                    shows(self.last, &d) && !drawn
-                })
+                && self
+                    .last
+                    .dict(*r)
+                    .is_ok_and(|d| shows(self.last, &d) && !drawn_by_appearance(self.last, &d))
+        }) || self.free_text_drawn_from_defaults()
+    }
+
+    /// Is a free-text annotation without an appearance shown on a page? Poppler draws its
+    /// text with the form's default resources (a /DR font swapped after signing changed
+    /// "100 VND" into "900 VND"; found by an attacker's reading, 2026-12-02).
+    fn free_text_drawn_from_defaults(&self) -> bool {
+        let Ok(pages) = self.last.pages() else {
+            return false;
+        };
+        pages.into_iter().any(|p| {
+            let annots = self
+                .last
+                .dict(p)
+                .ok()
+                .and_then(|d| d.get("Annots").cloned());
+            Self::list(self.last, annots.as_ref()).iter().any(|a| {
+                self.last
+                    .resolve(a)
+                    .ok()
+                    .and_then(|a| a.as_dict().cloned())
+                    .is_some_and(|d| {
+                        d.get("Subtype").is_some_and(|s| s.is_name("FreeText"))
+                            && shows(self.last, &d)
+                            && !drawn_by_appearance(self.last, &d)
+                    })
+            })
         })
     }
 
@@ -836,10 +877,29 @@ impl Revisions<'_, '_> {
                     } else {
                         (false, false)
                     };
+                    // Readers name a field up its /Parent chain; a node the /Fields tree does not
+                    // reach has that name alone (its partial name missed a lock on the full
+                    // one; found by an attacker's reading, 2026-12-02).
+                    let mut also: Vec<String> = node
+                        .and_then(|n| n.parent_name.clone())
+                        .into_iter()
+                        .collect();
+                    for (doc, d) in [(self.signed, bd), (self.last, ad)] {
+                        if let Some((n, _)) =
+                            kyso_pdf::form::ByParent::default().read(doc, Some(r), d)
+                        {
+                            if !also.contains(&n) {
+                                also.push(n);
+                            }
+                        }
+                    }
+                    let name = node.map(|n| n.name.clone()).unwrap_or_else(|| {
+                        also.first().cloned().unwrap_or_else(|| text(bd.get("T")))
+                    });
+                    also.retain(|n| *n != name);
                     out.push(Change::FieldChanged {
-                        name: node
-                            .map(|n| n.name.clone())
-                            .unwrap_or_else(|| text(bd.get("T"))),
+                        name,
+                        also,
                         signature,
                         was_empty: signature && before_value.is_none(),
                         value_signed,

@@ -81,14 +81,33 @@ pub fn field_lock(doc: &Document<'_>, f: &Found) -> Option<FieldLock> {
         // /All, and anything else: the strictest reading
         _ => Action::All,
     };
-    let fields = p
+    // Each name resolved: an indirect string read as "" made an /Include lock cover nothing
+    // (found by an attacker's reading, 2026-12-02). A name that is no string makes the lock
+    // the strictest reading.
+    let names: Vec<Option<String>> = p
         .get("Fields")
         .and_then(|f| doc.resolve(f).ok())
         .and_then(|f| {
-            f.as_array()
-                .map(|a| a.iter().map(|x| text(Some(x))).collect())
+            f.as_array().map(|a| {
+                a.iter()
+                    .map(|x| {
+                        let x = doc.resolve(x).ok();
+                        x.as_ref()
+                            .and_then(Object::as_string)
+                            .is_some()
+                            .then(|| text(x.as_ref()))
+                    })
+                    .collect()
+            })
         })
         .unwrap_or_default();
+    if names.iter().any(Option::is_none) {
+        return Some(FieldLock {
+            action: Action::All,
+            fields: Vec::new(),
+        });
+    }
+    let fields = names.into_iter().flatten().collect();
     Some(FieldLock { action, fields })
 }
 

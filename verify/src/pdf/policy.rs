@@ -167,6 +167,7 @@ impl Permissions {
                 }
                 Change::FieldChanged {
                     name,
+                    also,
                     signature,
                     was_empty,
                     value_signed,
@@ -174,9 +175,16 @@ impl Permissions {
                     visible,
                     keys: k,
                 } => {
+                    // Locked under any name it goes by (readers name a field up its /Parent
+                    // chain: a field two fields list as a kid passed a lock on its other
+                    // name; found by an attacker's reading, 2026-12-02).
+                    let locked = self.lock.as_ref().is_some_and(|l| {
+                        l.locks(name) || also.iter().any(|n| l.locks(n))
+                    });
                     if *signature {
                         self.signature_field_changed(
                             name,
+                            locked,
                             *was_empty,
                             (*value_signed, *value_timestamp),
                             *visible,
@@ -184,7 +192,7 @@ impl Permissions {
                             &mut j,
                         )
                     } else {
-                        self.field_changed(name, k, &mut j)
+                        self.field_changed(name, locked, k, &mut j)
                     }
                 }
                 Change::SignatureValueChanged { num } => j.violations.push(format!("signature dictionary {num} was changed")),
@@ -197,7 +205,7 @@ impl Permissions {
                 Change::FormFont { num, used_for_drawing } => {
                     if *used_for_drawing {
                         j.violations.push(format!(
-                            "font {num} of the form's default resources changed, and a viewer draws field values with it (a field without an appearance)"
+                            "font {num} of the form's default resources changed, and a viewer draws field values or annotation text with it (one without an appearance)"
                         ))
                     } else if self.frozen() {
                         j.violations.push(format!("form font {num} changed, which the certification (DocMDP P=1) forbids"))
@@ -206,7 +214,7 @@ impl Permissions {
                 Change::FormDefaults { keys: k, used_for_drawing } => {
                     if *used_for_drawing {
                         j.violations.push(format!(
-                            "the form's {} changed, and a viewer draws field values with them (a field without an appearance)",
+                            "the form's {} changed, and a viewer draws field values or annotation text with them (one without an appearance)",
                             keys(k)
                         ))
                     } else if self.frozen() {
@@ -223,16 +231,18 @@ impl Permissions {
     /// A signature field changed: signing an empty one (its value set once to a signature
     /// made later, its appearance added) is allowed; an appearance given to an empty field
     /// without a signature is a warning; anything else about a signed one is a violation.
+    #[allow(clippy::too_many_arguments)]
     fn signature_field_changed(
         &self,
         name: &str,
+        locked: bool,
         was_empty: bool,
         (value_signed, value_timestamp): (bool, bool),
         visible: bool,
         k: &[String],
         j: &mut Judgement,
     ) {
-        if self.lock.as_ref().is_some_and(|l| l.locks(name)) {
+        if locked {
             j.violations.push(format!(
                 "signature field {name:?} is locked by this signature (FieldMDP) and was changed"
             ));
@@ -269,8 +279,8 @@ impl Permissions {
         }
     }
 
-    fn field_changed(&self, name: &str, k: &[String], j: &mut Judgement) {
-        if self.lock.as_ref().is_some_and(|l| l.locks(name)) {
+    fn field_changed(&self, name: &str, locked: bool, k: &[String], j: &mut Judgement) {
+        if locked {
             j.violations.push(format!(
                 "form field {name:?} is locked by this signature (FieldMDP) and was changed"
             ));
@@ -344,6 +354,7 @@ mod tests {
             Change::FormResourcesAdded,
             Change::FieldChanged {
                 name: "s".into(),
+                also: vec![],
                 signature: true,
                 was_empty: true,
                 value_signed: true,
@@ -387,6 +398,7 @@ mod tests {
         // Without a certification, filling a field is not permitted; with P=2 it is.
         let fill = Change::FieldChanged {
             name: "so_ho_so".into(),
+            also: vec![],
             signature: false,
             was_empty: false,
             value_signed: false,
@@ -413,6 +425,7 @@ mod tests {
         // Put into an existing empty signature field.
         let stamp = |visible| Change::FieldChanged {
             name: "ky".into(),
+            also: vec![],
             signature: true,
             was_empty: true,
             value_signed: true,

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Forms that kyso read otherwise than PDF readers do, for tests/verify_cli.rs -- documents
+written by this script, signed by pyHanko with a CA made by pyca/cryptography, nothing of
+kyso's (found by an attacker's reading of form fields, 2026-12-02; each final file was
+TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; each
+"-signed.pdf" is the signed revision alone):
+
+    python3 form_inheritance.py DIR
+
+    DIR/needapp-indirect-font.pdf   /NeedAppearances given as `10 0 R` (10 being `true`):
+                                    Poppler redraws the fields; after signing a form font's
+                                    /Differences turn "100 VND" into "900 VND" ("00 VND")
+    DIR/needapp-indirect-da.pdf     the same, the form's /DA turned white
+    DIR/kids-sig-parent-tx-font.pdf a text field under a signature field's /Kids whose /Parent
+                                    is a text field (readers inherit /FT up /Parent): the
+                                    form font swapped after signing
+    DIR/kids-sig-parent-tx-da.pdf   the same, the form's /DA turned white
+    DIR/lock-shared-kids.pdf        a certification (P=2) locking "x.amount"; the field is a
+                                    kid of both "a" and "x", its /Parent "x": its value changed
+    DIR/lock-parent-only.pdf        the same lock; the field no /Kids lists, reached as a
+                                    widget's /Parent only: its value changed
+    DIR/noview-print.pdf            an unsigned signature widget added after signing with /F 36
+                                    (Print | NoView): hidden on screen, printed over the page
+    DIR/freetext-font.pdf           a free-text annotation without an appearance (Poppler draws
+                                    it with the form's /DR font), the font swapped after signing
+
+DIR/root.pem is the anchor to trust.
+"""
+import datetime as dt
+import io
+import os
+import re
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+D = sys.argv[1]
+os.makedirs(D, exist_ok=True)
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def cert(name, key, issuer, issuer_key, ca):
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+
+
+rk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+rn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Form Inheritance Root')])
+root = cert(rn, rk, rn, rk, True)
+sk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+signer_cert = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Nguyen Van A')]), sk, rn, rk, False)
+for name, data in [
+    ('root.pem', root.public_bytes(serialization.Encoding.PEM)),
+    ('signer.pem', signer_cert.public_bytes(serialization.Encoding.PEM)),
+    ('signer.key', sk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())),
+]:
+    open(os.path.join(D, name), 'wb').write(data)
+
+IDS = b'/ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]'
+HELV = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+
+
+def build(objs):
+    """A one-revision PDF of these objects (number -> body), object 1 the catalog."""
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    size = max(objs) + 1
+    x = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+    for n in range(1, size):
+        out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+    out += b'trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (size, IDS, x)
+    return bytes(out)
+
+
+def stream(data, extra=b''):
+    return b'<< /Length %d %s>>\nstream\n' % (len(data), extra) + data + b'\nendstream'
+
+
+def last_xref(pdf):
+    return (int(re.findall(rb'startxref\s+(\d+)', pdf)[-1]),
+            int(re.findall(rb'/Size (\d+)', pdf)[-1]))
+
+
+def update(pdf, objs):
+    """An incremental update with a classic xref table listing these objects."""
+    prev, size = last_xref(pdf)
+    out = bytearray(pdf)
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    x = len(out)
+    out += b'xref\n'
+    for n in sorted(offs):
+        out += b'%d 1\n%010d 00000 n \n' % (n, offs[n])
+    out += b'trailer\n<< /Size %d /Root 1 0 R /Prev %d %s >>\nstartxref\n%d\n%%%%EOF\n' % (
+        max(size, max(objs) + 1), prev, IDS, x)
+    return bytes(out)
+
+
+def raw(pdf, n):
+    return re.findall(rb'\n%d 0 obj\s*(.*?)\s*endobj' % n, pdf, re.S)[-1]
+
+
+def sign(pdf, field='Sig1', certify=None, lock=None):
+    """pyHanko signs (a certification with DocMDP P=`certify`, a FieldMDP `lock` of
+    (action, names) on a new field, when given)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    if lock is not None:
+        fields.append_signature_field(w, fields.SigFieldSpec(field, field_mdp_spec=fields.FieldMDPSpec(
+            fields.FieldMDPAction.INCLUDE, lock)))
+    kw = {}
+    if certify:
+        kw = dict(certify=True, docmdp_permissions={2: MDPPerm.FILL_FORMS}[certify])
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES, **kw),
+                      signer=s).sign_pdf(w, output=out)
+    return out.getvalue()
+
+
+def save(name, signed, final):
+    open(os.path.join(D, name + '-signed.pdf'), 'wb').write(signed)
+    open(os.path.join(D, name + '.pdf'), 'wb').write(final)
+
+
+def type3_font(first):
+    """A Type 3 font whose glyph for "1" draws a "9" (its glyph procedures objects `first`...)."""
+    glyphs = [(48, b'zero', b'0'), (49, b'one', b'9'), (32, b'space', b' '), (86, b'V', b'V'),
+              (78, b'N', b'N'), (68, b'D', b'D')]
+    objs = {first + i: stream(b'600 0 0 -200 600 800 d1 BT /H 1000 Tf 0 0 Td (' + ch + b') Tj ET')
+            for i, (_, _, ch) in enumerate(glyphs)}
+    procs = b' '.join(b'/%s %d 0 R' % (g, first + i) for i, (_, g, _) in enumerate(glyphs))
+    diffs = b' '.join(b'%d /%s' % (c, g) for c, g, _ in glyphs)
+    font = (b'<< /Type /Font /Subtype /Type3 /FontBBox [0 -200 1000 800] /FontMatrix [0.001 0 0 0.001 0 0] '
+            b'/CharProcs << ' + procs + b' >> /Encoding << /Type /Encoding /Differences [' + diffs + b'] >> '
+            b'/FirstChar 32 /LastChar 86 /Widths [' + b' '.join(b'600' for _ in range(32, 87)) + b'] '
+            b'/Resources << /Font << /H 9 0 R >> >> >>')
+    return font, objs
+
+
+def appearance(text):
+    return stream(b'/Tx BMC BT /H2 14 Tf 0 g 2 8 Td (' + text + b') Tj ET EMC',
+                  b'/Type /XObject /Subtype /Form /BBox [0 0 350 30] /Resources << /Font << /H2 9 0 R >> >> ')
+
+
+PAGE = {
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 9 0 R >> >> /Annots [%s] >>',
+    4: stream(b'BT /F1 14 Tf 50 750 Td (Payment order. Amount:) Tj ET'),
+    7: HELV,
+    9: HELV,
+}
+
+
+def page(annots, **objs):
+    out = dict(PAGE)
+    out[3] = PAGE[3] % annots
+    out.update({int(k[1:]): v for k, v in objs.items()})
+    return out
+
+
+def fonts_swapped(signed):
+    """After signing, the form's /Helv (object 7) becomes the Type 3 font."""
+    font, glyphs = type3_font(last_xref(signed)[1])
+    glyphs[7] = font
+    return update(signed, glyphs)
+
+
+# 1. /NeedAppearances given indirectly. pyHanko removes /NeedAppearances when it signs; kyso's
+#    own signer and others leave it: sign as they do.
+from pyhanko.pdf_utils import generic
+from pyhanko.sign.signers import cms_embedder
+
+
+def keep_need_appearances(writer, lock_sig_flags=True):
+    form = writer.root['/AcroForm']
+    if form.get('/SigFlags') != 3:
+        form['/SigFlags'] = generic.NumberObject(3)
+        writer.update_container(form)
+
+
+pyhanko_ensure = cms_embedder.ensure_sig_flags
+cms_embedder.ensure_sig_flags = keep_need_appearances
+signed = sign(build(page(b'5 0 R',
+    o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] /DR << /Font << /Helv 7 0 R >> >> '
+       b'/DA (/Helv 14 Tf 0 g) /NeedAppearances 10 0 R >> >>',
+    o5=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Rect [50 700 400 730] /F 4 '
+       b'/P 3 0 R /AP << /N 6 0 R >> >>',
+    o6=appearance(b'100 VND'),
+    o10=b'true')))
+cms_embedder.ensure_sig_flags = pyhanko_ensure
+save('needapp-indirect-font', signed, update(signed, {
+    7: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding '
+       b'/BaseEncoding /WinAnsiEncoding /Differences [49 /nine] >> >>'}))
+save('needapp-indirect-da', signed, update(signed, {1: raw(signed, 1).replace(b'14 Tf 0 g)', b'14 Tf 1 g)')}))
+
+# 2. A text field kyso took for a signature: under a signature field's /Kids, its /Parent a
+#    text field.
+signed = sign(build(page(b'12 0 R',
+    o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    o6=b'<< /Fields [10 0 R] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g) >>',
+    o10=b'<< /FT /Sig /T (grp) /Kids [11 0 R] >>',
+    o11=b'<< /T (amount) /V (100 VND) /Parent 13 0 R /Kids [12 0 R] >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /Rect [50 700 400 730] /F 4 /P 3 0 R /Parent 11 0 R >>',
+    o13=b'<< /FT /Tx /T (grp) /Kids [11 0 R] >>')))
+save('kids-sig-parent-tx-font', signed, fonts_swapped(signed))
+save('kids-sig-parent-tx-da', signed, update(signed, {6: raw(signed, 6).replace(b'14 Tf 0 g)', b'14 Tf 1 g)')}))
+
+# 3. A FieldMDP lock on "x.amount", the field named so up its /Parent chain only.
+for name, objs in [
+    ('lock-shared-kids', dict(
+        o6=b'<< /Fields [10 0 R 11 0 R] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g) >>',
+        o10=b'<< /T (a) /Kids [12 0 R] >>',
+        o11=b'<< /T (x) /Kids [12 0 R] >>',
+        o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Parent 11 0 R '
+            b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>')),
+    ('lock-parent-only', dict(
+        o6=b'<< /Fields [11 0 R] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g) >>',
+        o11=b'<< /T (x) /Kids [12 0 R] >>',
+        o12=b'<< /Type /Annot /Subtype /Widget /Parent 13 0 R /Rect [50 700 400 730] /F 4 /P 3 0 R '
+            b'/AP << /N 15 0 R >> >>',
+        o13=b'<< /FT /Tx /T (amount) /V (100 VND) /Parent 11 0 R /Kids [12 0 R] >>')),
+]:
+    signed = sign(build(page(b'12 0 R', o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+                             o15=appearance(b'100 VND'), **objs)),
+                  field='Cert', certify=2, lock=['x.amount'])
+    size = last_xref(signed)[1]
+    valued = 12 if name == 'lock-shared-kids' else 13
+    changed = {valued: raw(signed, valued).replace(b'/V (100 VND)', b'/V (999,999,999 VND)'),
+               size: appearance(b'999,999,999 VND')}
+    changed[12] = changed.get(12, raw(signed, 12)).replace(b'/N 15 0 R', b'/N %d 0 R' % size)
+    save(name, signed, update(signed, changed))
+
+# 4. An unsigned signature widget added after signing, /F 36: printed over the page.
+signed = sign(build({
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 16 Tf 60 700 Td (Ket qua: KHONG DAT) Tj ET'),
+    5: HELV}))
+size = last_xref(signed)[1]
+pg = raw(signed, 3)
+form = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(signed, 1)).group(1))
+w, f, ap = size, size + 1, size + 2
+save('noview-print', signed, update(signed, {
+    w: b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F 36 /P 3 0 R /Parent %d 0 R '
+       b'/AP << /N %d 0 R >> >>' % (f, ap),
+    f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
+    ap: stream(b'1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET',
+               b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> '),
+    3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
+        if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
+    form: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
+                 raw(signed, form), flags=re.S)}))
+
+# 5. A free-text annotation without an appearance, drawn with the form's /DR font.
+signed = sign(build(page(b'12 0 R',
+    o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    o6=b'<< /Fields [] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g) >>',
+    o12=b'<< /Type /Annot /Subtype /FreeText /Rect [50 700 400 730] /F 4 /P 3 0 R /Contents (100 VND) '
+        b'/DA (/Helv 14 Tf 0 g) >>')))
+save('freetext-font', signed, fonts_swapped(signed))
