@@ -250,6 +250,8 @@ pub struct Scanned {
     /// Each cross-reference stream dictionary: where its header is, and its /Root (`None`:
     /// none, or not a reference).
     pub roots: Vec<(usize, Option<ObjRef>)>,
+    /// Where object streams are whose members kyso cannot list (a reader may still load some).
+    pub unreadable: Vec<usize>,
 }
 
 impl Headers {
@@ -338,9 +340,14 @@ impl Headers {
                             u16::try_from(gen),
                             kyso_pdf::document::read_indirect(data, at, &length_of),
                         ) else {
+                            out.unreadable.push(at);
                             continue;
                         };
-                        out.streams.push((num, gen, at, objstm_members(doc, &st).0));
+                        let (members, complete) = objstm_members(doc, &st);
+                        if !complete {
+                            out.unreadable.push(at);
+                        }
+                        out.streams.push((num, gen, at, members));
                     }
                     _ => {}
                 }
@@ -1232,7 +1239,7 @@ impl Revisions<'_, '_> {
     /// every version a rebuild may take is held to what the signature covers: the same object,
     /// the final file's, or the signed one less what signing adds (a later signature's field,
     /// widget and value). Triggers of a rebuild are many; these versions are all it can show.
-    /// A version that cannot be read is not compared (the reader shows less, not other).
+    /// A version, or an object stream, kyso cannot read is refused (readers repair more).
     fn rebuilt_shows_otherwise(&self) -> Option<String> {
         let h = self.headers;
         let start = self.end.min(self.last.data().len());
@@ -1248,6 +1255,11 @@ impl Revisions<'_, '_> {
                     "the last cross-reference stream dictionary in the file (byte {at}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
                 ));
             }
+        }
+        if let Some(at) = scanned.unreadable.first() {
+            return Some(format!(
+                "the object stream at byte {at} cannot be read whole: a PDF reader rebuilding the cross-reference table may take objects from it that kyso cannot compare with what this signature covers"
+            ));
         }
         #[derive(Clone, Copy)]
         enum Version {
@@ -1342,15 +1354,16 @@ impl Revisions<'_, '_> {
             let Some(rebuilt) = self.last.with_entries(&changed) else {
                 return Some("the file's rebuilt reading cannot be compared".into());
             };
+            let differs = |why: String| {
+                Some(format!(
+                    "object {num} has an earlier version {place} that a PDF reader rebuilding the cross-reference table may show, and it differs from what this signature covers ({why})"
+                ))
+            };
+            // What kyso cannot read a reader may repair into view: not compared, refused.
             let Ok(v) = rebuilt.get(read) else {
-                continue; // a reader shows nothing there: less, not other
+                return differs("kyso cannot read that version".into());
             };
             for (r, roles) in &used[&num] {
-                let differs = |why: String| {
-                    Some(format!(
-                        "object {num} has an earlier version {place} that a PDF reader rebuilding the cross-reference table may show, and it differs from what this signature covers ({why})"
-                    ))
-                };
                 let Some(roles) = roles else {
                     return differs("the signed revision could not read the object".into());
                 };
