@@ -27,6 +27,25 @@ pub fn text(o: Option<&Object>) -> String {
         .unwrap_or_default()
 }
 
+/// A node's own /T, resolved (readers resolve a partial name given by reference: kyso read
+/// `/T 14 0 R` as no name and missed a lock on the full one; found by an attacker's reading,
+/// 2026-12-02).
+pub fn own_name(doc: &Document<'_>, d: &Dict) -> Option<String> {
+    d.get("T").map(|t| text(doc.resolve(t).ok().as_ref()))
+}
+
+/// A node's own /FT, resolved (`/FT 14 0 R`, 14 being /Tx, is a text field to readers), a
+/// long one kept as unknown.
+pub fn own_type(doc: &Document<'_>, d: &Dict) -> Option<Vec<u8>> {
+    let t = doc.resolve(d.get("FT")?).ok()?;
+    let t = t.as_name()?;
+    Some(if t.len() <= MAX_FT_BYTES {
+        t.to_vec()
+    } else {
+        b"(unknown)".to_vec()
+    })
+}
+
 /// One node of the form's field tree: a field, or a widget that is only a kid of one.
 #[derive(Debug, Clone)]
 pub struct FieldNode {
@@ -38,6 +57,9 @@ pub struct FieldNode {
     /// `/FT`, own or inherited — inherited down /Kids and up /Parent alike; where the two
     /// disagree, [`DISAGREEING`] (no field type: not a signature).
     pub ft: Option<Vec<u8>>,
+    /// Readers may name it otherwise than `name` and `parent_name` say: it (or a field above
+    /// it) is a kid of several fields, or its /Parent chain loops or is deeper than kyso reads.
+    pub unsure: bool,
     /// The nearest ancestor-or-self with a `/T`: the field object proper.
     pub field: Option<ObjRef>,
 }
@@ -89,20 +111,15 @@ impl ByParent {
         }
         let (mut name, mut ft) = base;
         for (r, d) in chain.iter().rev() {
-            if let Some(t) = d.get("T") {
-                let t = text(Some(t));
+            if let Some(t) = own_name(doc, d) {
                 name = if name.is_empty() {
                     t
                 } else {
                     format!("{name}.{t}")
                 };
             }
-            if let Some(own) = d.get("FT").and_then(Object::as_name) {
-                ft = Some(if own.len() <= MAX_FT_BYTES {
-                    own.to_vec()
-                } else {
-                    b"(unknown)".to_vec()
-                });
+            if let Some(own) = own_type(doc, d) {
+                ft = Some(own);
             }
             if name.len() > MAX_NAME_BYTES || self.bytes + name.len() > MAX_NAMES_BYTES {
                 return None;
@@ -138,14 +155,25 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
     let mut seen = HashSet::new();
     let mut seen_kids = HashSet::new();
     let mut by_parent = ByParent::default();
+    // Nodes met again from another parent (named after the first only), and each node's
+    // parent in `out`.
+    let mut again: HashSet<ObjRef> = HashSet::new();
+    let mut parents: Vec<Option<usize>> = Vec::new();
     let mut pushes = 0usize;
     let mut name_bytes = 0usize;
     let mut stack: Vec<(Object, Option<usize>, usize)> = Vec::new();
     let mut push = |stack: &mut Vec<(Object, Option<usize>, usize)>,
+                    again: &mut HashSet<ObjRef>,
                     f: &Object,
                     parent: Option<usize>,
                     depth: usize| {
-        if f.as_ref().is_some_and(|r| !seen.insert(r)) || pushes >= MAX_FIELD_PUSHES {
+        if let Some(r) = f.as_ref() {
+            if !seen.insert(r) {
+                again.insert(r);
+                return;
+            }
+        }
+        if pushes >= MAX_FIELD_PUSHES {
             return;
         }
         pushes += 1;
@@ -158,7 +186,7 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
         .iter()
         .rev()
     {
-        push(&mut stack, f, None, 0);
+        push(&mut stack, &mut again, f, None, 0);
     }
     while let Some((f, parent, depth)) = stack.pop() {
         if depth > MAX_FIELD_DEPTH || out.len() > MAX_FIELD_NODES || crate::stop::stopped() {
@@ -167,7 +195,7 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
         let r = f.as_ref();
         let Ok(obj) = doc.resolve(&f) else { continue };
         let Some(d) = obj.as_dict() else { continue };
-        let t = d.get("T").map(|t| text(Some(t)));
+        let t = own_name(doc, d);
         let parent_node = parent.map(|i| &out[i].2);
         let name = match (parent_node, &t) {
             (None, Some(t)) => t.clone(),
@@ -186,19 +214,14 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
         name_bytes += name.len();
         // Field types are short names (Btn, Tx, Ch, Sig); a longer one is none of them, and
         // is not copied to every kid (a 20 KB /FT inherited by every node held 2 GB).
-        let ft = d
-            .get("FT")
-            .and_then(Object::as_name)
-            .map(|t| {
-                if t.len() <= MAX_FT_BYTES {
-                    t.to_vec()
-                } else {
-                    b"(unknown)".to_vec()
-                }
-            })
+        let own = own_type(doc, d);
+        let ft = own
+            .clone()
             .or_else(|| parent_node.and_then(|p| p.ft.clone()));
-        // Readers inherit up /Parent: where that gives another type or name, say so.
-        let (parent_name, ft) = match by_parent.read(doc, r, d) {
+        // Readers inherit up /Parent: where that gives another type or name, say so. A chain
+        // kyso cannot read leaves a node's own type as it is (an empty signature field whose
+        // /Parent loops is still a signature field) and its name unsure.
+        let (parent_name, ft, unsure) = match by_parent.read(doc, r, d) {
             Some((n, pft)) => (
                 (n != name).then_some(n),
                 if pft == ft {
@@ -206,17 +229,24 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
                 } else {
                     Some(DISAGREEING.to_vec())
                 },
+                false,
             ),
-            None => (None, Some(DISAGREEING.to_vec())),
+            None => (None, own.or_else(|| Some(DISAGREEING.to_vec())), true),
         };
         let field = if t.is_some() {
             r
         } else {
             parent_node.and_then(|p| p.field)
         };
-        // A /Kids array by reference is read once: every kid of it is met the first time.
+        // A /Kids array by reference is read once: every kid of it is met the first time
+        // (and named after that parent only: each is unsure).
         let kids = match d.get("Kids") {
-            Some(Object::Ref(a)) if !seen_kids.insert(*a) => None,
+            Some(Object::Ref(a)) if !seen_kids.insert(*a) => {
+                if let Ok(Object::Array(shared)) = doc.get(*a) {
+                    again.extend(shared.iter().filter_map(Object::as_ref));
+                }
+                None
+            }
             k => k.and_then(|k| doc.resolve(k).ok()),
         };
         out.push((
@@ -226,14 +256,28 @@ pub fn field_tree(doc: &Document<'_>) -> Vec<(Option<ObjRef>, Dict, FieldNode)> 
                 name,
                 parent_name,
                 ft,
+                unsure,
                 field,
             },
         ));
+        parents.push(parent);
         let me = out.len() - 1;
         if let Some(kids) = kids {
-            for k in kids.as_array().unwrap_or(&[]).iter().rev() {
-                push(&mut stack, k, Some(me), depth + 1);
+            let kids = kids.as_array().unwrap_or(&[]);
+            // A branch cut at the depth limit holds fields kyso does not name.
+            if depth + 1 > MAX_FIELD_DEPTH && !kids.is_empty() {
+                out[me].2.unsure = true;
             }
+            for k in kids.iter().rev() {
+                push(&mut stack, &mut again, k, Some(me), depth + 1);
+            }
+        }
+    }
+    // Unsure below an unsure node, or one met from another parent too (parents come first).
+    for i in 0..out.len() {
+        let inherited = parents[i].is_some_and(|p| out[p].2.unsure);
+        if inherited || out[i].0.is_some_and(|r| again.contains(&r)) {
+            out[i].2.unsure = true;
         }
     }
     out

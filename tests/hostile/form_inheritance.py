@@ -24,6 +24,20 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
     DIR/freetext-font.pdf           a free-text annotation without an appearance (Poppler draws
                                     it with the form's /DR font), the font swapped after signing
 
+  found reading the fixes (each TOTAL-PASSED by the build before):
+    DIR/ft-indirect-font.pdf        case 2 with the text field's /FT given by reference
+    DIR/orphan-widget-font.pdf      a text widget without an appearance no /Fields array reaches
+    DIR/freetext-subtype-indirect-font.pdf
+                                    freetext-font with /Subtype given by reference
+    DIR/dr-font-added.pdf           a field's /DA names a font /DR lacks; the font is added after
+                                    signing (readers drew with a fallback font before)
+    DIR/lock-indirect-t.pdf, lock-shared-kids-no-parent.pdf, lock-deep.pdf
+                                    a lock on "x.amount" (or a 39-level name): the partial name
+                                    by reference, a kid of two fields without /Parent, a field
+                                    deeper than kyso walks
+    DIR/sig-parent-loop.pdf         an empty signature field whose /Parent is itself, certified
+                                    P=2, given a signature-like appearance afterwards
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -282,3 +296,78 @@ signed = sign(build(page(b'12 0 R',
     o12=b'<< /Type /Annot /Subtype /FreeText /Rect [50 700 400 730] /F 4 /P 3 0 R /Contents (100 VND) '
         b'/DA (/Helv 14 Tf 0 g) >>')))
 save('freetext-font', signed, fonts_swapped(signed))
+
+# Found reading the fixes of the above (2026-12-02), each TOTAL-PASSED by the build before.
+
+
+def value_changed(signed, valued):
+    """After signing, field object `valued` says 999,999,999 VND and widget 12 shows it."""
+    size = last_xref(signed)[1]
+    changed = {valued: raw(signed, valued).replace(b'/V (100 VND)', b'/V (999,999,999 VND)'),
+               size: appearance(b'999,999,999 VND')}
+    changed[12] = changed.get(12, raw(signed, 12)).replace(b'/N 15 0 R', b'/N %d 0 R' % size)
+    return update(signed, changed)
+
+
+FORM = b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>'
+DEFAULTS = b'<< /Fields [%s] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g) >>'
+# 6. /FT given by reference (14 is /Tx) under a signature field: readers resolve it.
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R',
+    o10=b'<< /FT /Sig /T (grp) /Kids [11 0 R] >>',
+    o11=b'<< /T (amount) /FT 14 0 R /V (100 VND) /Parent 10 0 R /Kids [12 0 R] >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /Rect [50 700 400 730] /F 4 /P 3 0 R /Parent 11 0 R >>',
+    o14=b'/Tx')))
+save('ft-indirect-font', signed, fonts_swapped(signed))
+# 7. A text widget on the page that no /Fields array reaches, without an appearance.
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'',
+    o12=b'<< /Type /Annot /Subtype /Widget /Rect [50 700 400 730] /F 4 /P 3 0 R /Parent 13 0 R >>',
+    o13=b'<< /FT /Tx /T (amount) /V (100 VND) /Kids [12 0 R] >>')))
+save('orphan-widget-font', signed, fonts_swapped(signed))
+# 8. A free-text annotation whose /Subtype is given by reference (13 is /FreeText).
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'',
+    o12=b'<< /Type /Annot /Subtype 13 0 R /Rect [50 700 400 730] /F 4 /P 3 0 R /Contents (100 VND) '
+        b'/DA (/Helv 14 Tf 0 g) >>',
+    o13=b'/FreeText')))
+save('freetext-subtype-indirect-font', signed, fonts_swapped(signed))
+# 9. A /DA naming a font /DR lacks (readers fall back to another); the font added after signing.
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Rect [50 700 400 730] '
+        b'/F 4 /P 3 0 R /DA (/Foo 14 Tf 0 g) >>')))
+size = last_xref(signed)[1]
+font, added = type3_font(size + 1)
+added[size] = font
+added[6] = raw(signed, 6).replace(b'/Helv 7 0 R', b'/Helv 7 0 R /Foo %d 0 R' % size)
+save('dr-font-added', signed, update(signed, added))
+# 10. Locks on "x.amount" the field is named so otherwise: its partial name by reference, a kid
+#     of "a" and "x" without /Parent, 39 levels deep (past what kyso walks).
+for name, objs, lock, valued in [
+    ('lock-indirect-t', dict(o6=DEFAULTS % b'11 0 R', o11=b'<< /T (x) /Kids [12 0 R] >>',
+        o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T 14 0 R /V (100 VND) /Parent 11 0 R '
+            b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>',
+        o14=b'(amount)'), 'x.amount', 12),
+    ('lock-shared-kids-no-parent', dict(o6=DEFAULTS % b'10 0 R 11 0 R',
+        o10=b'<< /T (a) /Kids [12 0 R] >>', o11=b'<< /T (x) /Kids [12 0 R] >>',
+        o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) '
+            b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>'), 'x.amount', 12),
+    ('lock-deep', dict(
+        {'o%d' % (20 + i): b'<< /T (g%d) /Kids [%d 0 R]%s >>' % (
+            i, 21 + i if i < 38 else 12, b' /Parent %d 0 R' % (19 + i) if i else b'') for i in range(39)},
+        o6=DEFAULTS % b'20 0 R',
+        o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Parent 58 0 R '
+            b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>'),
+     '.'.join('g%d' % i for i in range(39)) + '.amount', 12),
+]:
+    signed = sign(build(page(b'12 0 R', o1=FORM, o15=appearance(b'100 VND'), **objs)),
+                  field='Cert', certify=2, lock=[lock])
+    save(name, signed, value_changed(signed, valued))
+# 11. An empty signature field whose /Parent names itself, certified P=2, given a signature-like
+#     appearance after certifying: still a signature field (kyso's warning), not form filling.
+FAKE = stream(b'BT /H2 12 Tf 8 40 Td (Digitally signed by Tran Thi B, Director) Tj ET',
+              b'/Type /XObject /Subtype /Form /BBox [0 0 350 60] /Resources << /Font << /H2 9 0 R >> >> ')
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Approver) /Parent 12 0 R /Rect [50 600 400 660] '
+        b'/F 4 /P 3 0 R /AP << /N 13 0 R >> >>',
+    o13=stream(b'', b'/Type /XObject /Subtype /Form /BBox [0 0 350 60] '))), field='Cert', certify=2)
+size = last_xref(signed)[1]
+save('sig-parent-loop', signed, update(signed, {
+    12: raw(signed, 12).replace(b'/N 13 0 R', b'/N %d 0 R' % size), size: FAKE}))

@@ -9,8 +9,9 @@
 //!   file resolves for the same reference — not only the objects later sections list;
 //! - references the signed revision could not resolve, which later revisions must not define.
 
-use super::fields::{text, FieldNode};
+use super::fields::FieldNode;
 use super::roles::{Role, Roles};
+use kyso_pdf::form::own_name;
 use kyso_pdf::{Dict, Document, ObjRef, Object, XrefEntry};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -87,6 +88,9 @@ pub enum Change {
         /// Other fully qualified names it goes by: read up its /Parent chain, in the signed
         /// revision and in the final file.
         also: Vec<String>,
+        /// Readers may name it otherwise still (a kid of several fields, a chain deeper than
+        /// kyso reads or looping, a node the /Fields tree does not reach): a lock covers it.
+        unsure: bool,
         signature: bool,
         /// A signature field that had no value in the signed revision.
         was_empty: bool,
@@ -99,8 +103,11 @@ pub enum Change {
         visible: bool,
         keys: Vec<String>,
     },
-    /// The form's default resources only gained entries (new fonts for new fields).
-    FormResourcesAdded,
+    /// The form's default resources only gained entries (new fonts for new fields); whether a
+    /// viewer draws something with the defaults (a /DA naming a font the resources lacked
+    /// picks up the one added: "100 VND" became "900 VND"; found by an attacker's reading,
+    /// 2026-12-02).
+    FormResourcesAdded { used_for_drawing: bool },
     /// A signature dictionary changed.
     SignatureValueChanged { num: u32 },
     /// Validation data (the DSS and what it holds) changed.
@@ -440,7 +447,9 @@ fn signing_adds(c: &Change) -> bool {
         } => !used_for_drawing,
         Change::DssReplaced { is_dict } => *is_dict,
         Change::MetadataReplaced { is_stream } => *is_stream,
-        Change::FormResourcesAdded
+        Change::FormResourcesAdded {
+            used_for_drawing: false,
+        }
         | Change::ValidationData
         | Change::Metadata
         | Change::Extensions => true,
@@ -479,6 +488,14 @@ fn shows(doc: &Document<'_>, d: &Dict) -> bool {
         .filter(|f| (0..=i64::from(u32::MAX)).contains(f))
         .is_some_and(|f| f & 2 != 0 || (f & 32 != 0 && f & 4 == 0));
     !hidden && area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
+}
+
+/// An annotation's /Subtype, resolved.
+fn subtype(doc: &Document<'_>, d: &Dict) -> Option<Vec<u8>> {
+    doc.resolve(d.get("Subtype")?)
+        .ok()?
+        .as_name()
+        .map(<[u8]>::to_vec)
 }
 
 /// Does a reader draw the annotation from its normal appearance stream? A dictionary of
@@ -587,7 +604,8 @@ impl Revisions<'_, '_> {
         let node = o.as_ref().and_then(|r| self.last_fields.get(&r));
         // A signature widget is a widget of a signature field of the form: what the
         // annotation says of itself decides nothing.
-        let signature = d.get("Subtype").is_some_and(|s| s.is_name("Widget"))
+        let kind = subtype(self.last, &d);
+        let signature = kind.as_deref() == Some(b"Widget")
             && node.is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
         let (signed, doc_timestamp) = if signature {
             self.fresh_signature(self.field_value(o.as_ref(), &d).as_ref())
@@ -595,10 +613,8 @@ impl Revisions<'_, '_> {
             (false, false)
         };
         AddedAnnot {
-            subtype: d
-                .get("Subtype")
-                .and_then(Object::as_name)
-                .map(|n| String::from_utf8_lossy(n).into_owned())
+            subtype: kind
+                .map(|n| String::from_utf8_lossy(&n).into_owned())
                 .unwrap_or_else(|| "?".into()),
             signature,
             signed,
@@ -606,7 +622,7 @@ impl Revisions<'_, '_> {
             visible: shows(self.last, &d),
             name: node
                 .map(|n| n.name.clone())
-                .unwrap_or_else(|| text(d.get("T"))),
+                .unwrap_or_else(|| own_name(self.last, &d).unwrap_or_default()),
         }
     }
 
@@ -627,7 +643,7 @@ impl Revisions<'_, '_> {
         AddedField {
             name: node
                 .map(|n| n.name.clone())
-                .unwrap_or_else(|| text(d.get("T"))),
+                .unwrap_or_else(|| own_name(self.last, &d).unwrap_or_default()),
             signature,
             doc_timestamp,
         }
@@ -663,16 +679,20 @@ impl Revisions<'_, '_> {
                     .last
                     .dict(*r)
                     .is_ok_and(|d| shows(self.last, &d) && !drawn_by_appearance(self.last, &d))
-        }) || self.free_text_drawn_from_defaults()
+        }) || self.annotations_drawn_from_defaults()
     }
 
-    /// Is a free-text annotation without an appearance shown on a page? Poppler draws its
-    /// text with the form's default resources (a /DR font swapped after signing changed
-    /// "100 VND" into "900 VND"; found by an attacker's reading, 2026-12-02).
-    fn free_text_drawn_from_defaults(&self) -> bool {
+    /// Is an annotation on a page drawn from the form's defaults: a shown free-text
+    /// annotation or a widget of a field other than a signature (its type read up /Parent),
+    /// without an appearance? Poppler draws a free-text annotation's text with the form's
+    /// default resources (a /DR font swapped after signing changed "100 VND" into "900 VND"),
+    /// and a widget no /Fields array reaches as readily as one it does (found by attackers'
+    /// readings, 2026-12-02).
+    fn annotations_drawn_from_defaults(&self) -> bool {
         let Ok(pages) = self.last.pages() else {
             return false;
         };
+        let mut by_parent = kyso_pdf::form::ByParent::default();
         pages.into_iter().any(|p| {
             let annots = self
                 .last
@@ -680,15 +700,17 @@ impl Revisions<'_, '_> {
                 .ok()
                 .and_then(|d| d.get("Annots").cloned());
             Self::list(self.last, annots.as_ref()).iter().any(|a| {
-                self.last
-                    .resolve(a)
-                    .ok()
-                    .and_then(|a| a.as_dict().cloned())
-                    .is_some_and(|d| {
-                        d.get("Subtype").is_some_and(|s| s.is_name("FreeText"))
-                            && shows(self.last, &d)
-                            && !drawn_by_appearance(self.last, &d)
-                    })
+                let Some(d) = self.last.resolve(a).ok().and_then(|a| a.as_dict().cloned()) else {
+                    return false;
+                };
+                let drawn_from_defaults = match subtype(self.last, &d).as_deref() {
+                    Some(b"FreeText") => true,
+                    Some(b"Widget") => by_parent
+                        .read(self.last, a.as_ref(), &d)
+                        .is_none_or(|(_, ft)| ft.as_deref() != Some(b"Sig")),
+                    _ => false,
+                };
+                drawn_from_defaults && shows(self.last, &d) && !drawn_by_appearance(self.last, &d)
             })
         })
     }
@@ -708,7 +730,9 @@ impl Revisions<'_, '_> {
             }
         };
         if dr_grows {
-            out.push(Change::FormResourcesAdded);
+            out.push(Change::FormResourcesAdded {
+                used_for_drawing: self.drawn_from_defaults(),
+            });
         }
         let defaults: Vec<String> = keys
             .iter()
@@ -891,22 +915,24 @@ impl Revisions<'_, '_> {
                         .and_then(|n| n.parent_name.clone())
                         .into_iter()
                         .collect();
+                    let mut unsure = node.is_none_or(|n| n.unsure);
                     for (doc, d) in [(self.signed, bd), (self.last, ad)] {
-                        if let Some((n, _)) =
-                            kyso_pdf::form::ByParent::default().read(doc, Some(r), d)
-                        {
-                            if !also.contains(&n) {
-                                also.push(n);
-                            }
+                        match kyso_pdf::form::ByParent::default().read(doc, Some(r), d) {
+                            Some((n, _)) if !also.contains(&n) => also.push(n),
+                            Some(_) => {}
+                            None => unsure = true,
                         }
                     }
                     let name = node.map(|n| n.name.clone()).unwrap_or_else(|| {
-                        also.first().cloned().unwrap_or_else(|| text(bd.get("T")))
+                        also.first()
+                            .cloned()
+                            .unwrap_or_else(|| own_name(self.signed, bd).unwrap_or_default())
                     });
                     also.retain(|n| *n != name);
                     out.push(Change::FieldChanged {
                         name,
                         also,
+                        unsure,
                         signature,
                         was_empty: signature && before_value.is_none(),
                         value_signed,
@@ -923,9 +949,8 @@ impl Revisions<'_, '_> {
                     out.push(Change::AnnotationModified {
                         page: *n,
                         subtype: bd
-                            .and_then(|d| d.get("Subtype"))
-                            .and_then(Object::as_name)
-                            .map(|s| String::from_utf8_lossy(s).into_owned())
+                            .and_then(|d| subtype(self.signed, d))
+                            .map(|s| String::from_utf8_lossy(&s).into_owned())
                             .unwrap_or_else(|| "?".into()),
                     });
                 }

@@ -136,7 +136,10 @@ impl Permissions {
                         j.violations.push(format!("the form's {} changed", keys(&bad)));
                     }
                 }
-                Change::FormResourcesAdded => {
+                Change::FormResourcesAdded { used_for_drawing: true } => j.violations.push(
+                    "the form's default resources gained entries, and a viewer draws field values or annotation text with them (one without an appearance)".into(),
+                ),
+                Change::FormResourcesAdded { used_for_drawing: false } => {
                     if self.frozen() {
                         j.violations.push("the form's default resources changed, which the certification (DocMDP P=1) forbids".into());
                     }
@@ -168,6 +171,7 @@ impl Permissions {
                 Change::FieldChanged {
                     name,
                     also,
+                    unsure,
                     signature,
                     was_empty,
                     value_signed,
@@ -179,7 +183,7 @@ impl Permissions {
                     // chain: a field two fields list as a kid passed a lock on its other
                     // name; found by an attacker's reading, 2026-12-02).
                     let locked = self.lock.as_ref().is_some_and(|l| {
-                        l.locks(name) || also.iter().any(|n| l.locks(n))
+                        *unsure || l.locks(name) || also.iter().any(|n| l.locks(n))
                     });
                     if *signature {
                         self.signature_field_changed(
@@ -351,10 +355,13 @@ mod tests {
             grew(annot(true, true, false, false)),
             grew(annot(true, true, true, true)),
             Change::Metadata,
-            Change::FormResourcesAdded,
+            Change::FormResourcesAdded {
+                used_for_drawing: false,
+            },
             Change::FieldChanged {
                 name: "s".into(),
                 also: vec![],
+                unsure: false,
                 signature: true,
                 was_empty: true,
                 value_signed: true,
@@ -399,6 +406,7 @@ mod tests {
         let fill = Change::FieldChanged {
             name: "so_ho_so".into(),
             also: vec![],
+            unsure: false,
             signature: false,
             was_empty: false,
             value_signed: false,
@@ -426,6 +434,7 @@ mod tests {
         let stamp = |visible| Change::FieldChanged {
             name: "ky".into(),
             also: vec![],
+            unsure: false,
             signature: true,
             was_empty: true,
             value_signed: true,

@@ -318,7 +318,13 @@ fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(O
         }
         Object::Dict(_) | Object::Stream(_) => {
             let d = o.as_dict().expect("dict or stream");
-            let widget = d.get("Subtype").and_then(Object::as_name) == Some(&b"Widget"[..]);
+            // A /Subtype given by reference is whatever it resolves to: its /Parent is walked
+            // as a field, as a widget's is (a reader resolving it takes a widget's value up
+            // /Parent).
+            let widget = match d.get("Subtype") {
+                Some(Object::Name(n)) => n.as_slice() == b"Widget",
+                _ => true,
+            };
             for (k, v) in &d.0 {
                 let child = match edge {
                     Edge::Skip => return,
