@@ -570,6 +570,44 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "object 9 has an earlier version in the object stream",
         ),
+        // Found reading that rule: versions kyso's scan missed or misread, and the cost of
+        // reading them.
+        (
+            "objstm-type-other-generation",
+            failed,
+            "object 3 has an earlier version in the object stream",
+        ),
+        (
+            "objstm-real-n",
+            failed,
+            "cannot be read, or has an unreadable index",
+        ),
+        (
+            "header-after-255-bytes",
+            failed,
+            "later than the one the cross-reference table uses",
+        ),
+        (
+            "trailer-after-255-bytes",
+            failed,
+            "names another catalog than the cross-reference chain does",
+        ),
+        (
+            "signer-file-signed-number",
+            failed,
+            "later than the one the cross-reference table uses",
+        ),
+        (
+            "signer-file-comment-header",
+            failed,
+            "later than the one the cross-reference table uses",
+        ),
+        ("nested-string-headers", failed, "take more reading than"),
+        (
+            "filled-plainly",
+            shown,
+            "may show form field \\\"amount\\\" as it was before it was filled",
+        ),
     ] {
         let signed = verdict(
             &demo,
@@ -600,6 +638,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         "stamp-says-obj",
         "object-streams-stamped",
         "object-streams-invisible",
+        "filled-into-object-stream",
     ] {
         let j = verdict(
             &demo,
@@ -608,21 +647,24 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         );
         assert_eq!(j["indication"], "TOTAL-PASSED", "{case}: {j}");
     }
-    let o = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -t 20; exec \"$0\" \"$@\"")
-        .arg(kyso_bin())
-        .args(["verify", "--offline", "--json", "--trust"])
-        .arg(&root)
-        .arg(d.join("fonts-fields.pdf"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    // Judged within 20 s of CPU (a minute, and 100 s, before): 0 passed, 1 failed.
+    for (case, code) in [("fonts-fields", 0), ("nested-string-headers", 1)] {
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -t 20; exec \"$0\" \"$@\"")
+            .arg(kyso_bin())
+            .args(["verify", "--offline", "--json", "--trust"])
+            .arg(&root)
+            .arg(d.join(format!("{case}.pdf")))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{case}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 /// Forms kyso read otherwise than readers do (found by an attacker's reading of form fields,

@@ -150,6 +150,103 @@ pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
     (i == 0 || space(b[i - 1]) || is_delim(b[i - 1])).then_some(i)
 }
 
+/// Headers a reader may read for an `obj` keyword at `at` that [`header_start`] does not take:
+/// MuPDF's repair lexes tokens, skipping comments and reading signs (`+4 0 obj`,
+/// `4 0 %x⏎obj`), and Poppler's reads the file in lines of at most 255 bytes, so a number run
+/// into what precedes it (`AAA…A4 0 obj`) may start one of its lines with any tail of its
+/// digits (found by an attacker's reading, 2026-12-02). Each: (number, generation, where its
+/// number begins). A number of 0 or less is none (both readers skip it).
+pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
+    let space = |c: u8| is_ws(c) || c == 0x0b;
+    let skip_space = |mut i: usize| {
+        while i > 0 && space(b[i - 1]) {
+            i -= 1;
+        }
+        i
+    };
+    // Back over white space, and over comments when `comments`: a `%` earlier on a line makes
+    // the rest of it a comment (strings aside: both readings are taken).
+    let back = |i: usize, comments: bool| {
+        let mut i = skip_space(i);
+        while comments && i > 0 {
+            let line = b[..i]
+                .iter()
+                .rposition(|c| *c == b'\n' || *c == b'\r')
+                .map_or(0, |p| p + 1);
+            match memchr::memchr(b'%', &b[line..i]) {
+                Some(c) => i = skip_space(line + c),
+                None => break,
+            }
+        }
+        i
+    };
+    // The integer token ending at `i`: (value, where it begins), an optional sign included.
+    let int = |i: usize| -> Option<(i64, usize)> {
+        let mut j = i;
+        while j > 0 && b[j - 1].is_ascii_digit() && i - j < 19 {
+            j -= 1;
+        }
+        if j == i {
+            return None;
+        }
+        let v: i64 = std::str::from_utf8(&b[j..i]).ok()?.parse().ok()?;
+        match j.checked_sub(1).map(|k| b[k]) {
+            Some(b'+') => Some((v, j - 1)),
+            Some(b'-') => Some((-v, j - 1)),
+            _ => Some((v, j)),
+        }
+    };
+    let whole = |j: usize| j == 0 || space(b[j - 1]) || is_delim(b[j - 1]);
+    let mut out = Vec::new();
+    for comments in [false, true] {
+        let Some((gen, g)) = int(back(at, comments)) else {
+            continue;
+        };
+        let n_end = back(g, comments);
+        if n_end == g && g > 0 && !is_delim(b[g - 1]) {
+            continue; // nothing between the two numbers
+        }
+        let Some((num, n)) = int(n_end) else {
+            continue;
+        };
+        if whole(g) && whole(n) && num > 0 && gen >= 0 {
+            out.push((num as u64, gen as u64, n));
+        }
+    }
+    // Poppler's lines: digits, white space, digits, white space, `obj`, the first digits run
+    // into something regular.
+    let i = skip_space(at);
+    if i < at {
+        let mut g = i;
+        while g > 0 && b[g - 1].is_ascii_digit() {
+            g -= 1;
+        }
+        let sp = skip_space(g);
+        if g < i && sp < g {
+            let mut n = sp;
+            while n > 0 && b[n - 1].is_ascii_digit() && sp - n < 19 {
+                n -= 1;
+            }
+            let gen = std::str::from_utf8(&b[g..i])
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok());
+            for start in n..sp {
+                let num = std::str::from_utf8(&b[start..sp])
+                    .ok()
+                    .and_then(|t| t.parse::<u64>().ok());
+                if let (Some(num), Some(gen)) = (num, gen) {
+                    if num > 0 {
+                        out.push((num, gen, start));
+                    }
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A cursor over the file.
 pub struct Parser<'a> {
     pub data: &'a [u8],

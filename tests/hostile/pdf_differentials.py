@@ -48,6 +48,24 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
+    DIR/objstm-type-other-generation.pdf, objstm-real-n.pdf
+                                a new object stream holding a forged page, its /Type a
+                                reference of another generation, or its /N written 1.0
+                                (MuPDF ignores the one, rounds the other)
+    DIR/header-after-255-bytes.pdf, trailer-after-255-bytes.pdf
+                                255 bytes and then a forged header, or a trailer naming a new
+                                catalog, in a stream's data (Poppler reads 255-byte lines)
+    DIR/signer-file-signed-number.pdf, signer-file-comment-header.pdf
+                                the signer's file holding a forged version under `+4 0 obj`
+                                or `4 0 %x⏎obj` (MuPDF reads both), an update after signing
+    DIR/nested-string-headers.pdf
+                                headers inside a string nested 20,000 deep (each parse read
+                                the rest of the file: 100 s)
+    DIR/filled-into-object-stream.pdf
+                                a form filled before signing into a later object stream,
+                                signed twice: passes
+    DIR/filled-plainly.pdf      the same filled by a plain update: INDETERMINATE (a rebuild
+                                shows the field unfilled)
     DIR/object-streams-stamped.pdf, object-streams-invisible.pdf
                                 a file keeping catalog, pages and font in an object stream,
                                 signed by pyHanko three times with stamps, and twice
@@ -513,3 +531,74 @@ many[6] = (b'<< /Fields [' + b' '.join(b'%d 0 R' % (fields + i) for i in range(N
 signed = sign(build(many))
 save('fonts-fields', signed, update(signed, {
     fonts + i: b'<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>' for i in range(N)}))
+
+# 6. Found reading the rule on earlier versions (2026-12-02), each TOTAL-PASSED by the build
+#    before it, each shown by Poppler or MuPDF once they rebuild (any trigger).
+signed = sign(build(page))
+prev, size = last_xref(signed)
+forged_page = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R '
+               b'/Resources << /Font << /F1 5 0 R >> >> >>' % (size + 1))
+one = object_stream([(3, forged_page)])
+# A new object stream whose /Type is a reference of another generation (MuPDF ignores it).
+save('objstm-type-other-generation', signed, append(
+    signed, [(size, one.replace(b'/Type /ObjStm', b'/Type %d 5 R' % (size + 2))), (size + 1, FORGED),
+             (size + 2, b'/ObjStm')], b'/Size %d /Root 1 0 R' % (size + 3)))
+# ... whose /N is written 1.0 (MuPDF rounds it).
+save('objstm-real-n', signed, append(signed, [(size, one.replace(b'/N 1 ', b'/N 1.0 ')), (size + 1, FORGED)],
+                                     b'/Size %d /Root 1 0 R' % (size + 2)))
+# A stream whose data holds 255 bytes and then a forged `4 0 obj` (Poppler reads lines of at most
+# 255 bytes), and an /Info that does not exist.
+save('header-after-255-bytes', signed, append(
+    signed, [(size, stream(b'A' * 255 + b'4 0 obj\n' + FORGED[:FORGED.rindex(b'\nendstream')]))],
+    b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
+# The same for a trailer naming a new catalog, the update's section a cross-reference stream.
+c = size + 1
+save('trailer-after-255-bytes', signed, append_xref_stream(
+    signed, [(size, stream(b'A' * 255 + b'trailer\n<< /Size %d /Root %d 0 R >>\n' % (c + 4, c))),
+             (c, b'<< /Type /Catalog /Pages %d 0 R >>' % (c + 1)),
+             (c + 1, b'<< /Type /Pages /Kids [%d 0 R] /Count 1 >>' % (c + 2)),
+             (c + 2, b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R '
+                     b'/Resources << /Font << /F1 5 0 R >> >> >>' % (c + 1, c + 3)),
+             (c + 3, FORGED)], {}, b'/Root 1 0 R', c + 4))
+# The signer's file holding a forged version under a header MuPDF reads and kyso did not
+# (`+4 0 obj`, `4 0 %x⏎obj`); after signing, an update with a new /Info only.
+for name, hidden in [('signer-file-signed-number', b'+4 0 obj\n'), ('signer-file-comment-header', b'4 0 %x\nobj\n')]:
+    shadow = bytearray(build(page))
+    at = shadow.index(b'xref\n')
+    shadow[at:at] = hidden + FORGED + b'\nendobj\n'
+    shadow = bytes(shadow)
+    shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
+    shadow_signed = sign(shadow)
+    n = last_xref(shadow_signed)[1]
+    save(name, shadow_signed, append(shadow_signed, [(n, b'<< /Producer (x) >>')],
+                                     b'/Size %d /Root 1 0 R /Info %d 0 R' % (n + 1, n)))
+# Headers inside a string nested 20,000 deep: each read the rest of the file (100 s for 468 KB).
+nested = dict(page)
+nested[6] = stream(b'9999 0 obj << /S (' * 20000 + b') >> ' * 20000)
+nested_signed = sign(build(nested))
+n = last_xref(nested_signed)[1]
+save('nested-string-headers', nested_signed, append(nested_signed, [(n, b'<< /Producer (x) >>')],
+                                                    b'/Size %d /Root 1 0 R /Info %d 0 R' % (n + 1, n)))
+# A form kept in object stream 6, its field filled before signing into object stream 9 (MuPDF's
+# rebuild takes 9's, the signed one), signed twice: passes. The same field filled by a plain
+# update: a rebuild shows it unfilled (said: INDETERMINATE).
+widget = (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) %s/Rect [60 600 300 620] /F 4 /P 3 0 R '
+          b'/DA (/Helv 12 Tf 0 g) %s>>')
+form_members = [
+    (1, b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] /DA (/Helv 12 Tf 0 g) '
+        b'/DR << /Font << /Helv 5 0 R >> >> >> >>'),
+    (2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    (3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+        b'/Resources << /Font << /F1 5 0 R >> >> /Annots [7 0 R] >>'), (5, HELV),
+    (7, widget % (b'', b''))]
+form = xref_stream_file([(4, GOOD), (6, object_stream(form_members))], form_members,
+                        dict((n, (2, 6, i)) for i, (n, _) in enumerate(form_members)), b'/Root 1 0 R ' + IDS)
+field_ap = stream(b'/Tx BMC BT /Helv 12 Tf 0 g 2 5 Td (100 VND) Tj ET EMC',
+                  b'/Type /XObject /Subtype /Form /BBox [0 0 240 20] /Resources << /Font << /Helv 5 0 R >> >> ')
+in_stream = append_xref_stream(form, [(9, object_stream([(7, widget % (b'/V (100 VND) ', b'/AP << /N 11 0 R >> '))])),
+                                      (11, field_ap)], {7: (2, 9, 0)}, b'/Root 1 0 R ' + IDS, 10)
+save('filled-into-object-stream', in_stream, resign(resign(in_stream, 'Sig1'), 'Sig2'))
+plain = append_xref_stream(form, [(7, widget % (b'/V (100 VND) ', b'/AP << /N 9 0 R >> ')), (9, field_ap)],
+                           {}, b'/Root 1 0 R ' + IDS, 10)
+plain_signed = resign(plain, 'Sig1')
+save('filled-plainly', plain_signed, resign(plain_signed, 'Sig2'))

@@ -127,6 +127,9 @@ pub enum Change {
     Extensions,
     /// Anything else the document uses: page content, resources, fonts, images, appearances.
     Content { num: u32, what: String },
+    /// A reader that rebuilds the cross-reference table may show this field as it was before
+    /// it was filled (an earlier version in an object stream): which keys differ.
+    RebuiltField { name: String, keys: Vec<String> },
 }
 
 /// Equal as PDF objects (a real and an integer of the same value are equal; a stream's
@@ -239,8 +242,9 @@ pub struct Headers {
     pub odd: Vec<usize>,
     /// The last `trailer` keyword, and the /Root of the dictionary after it (`None`: none read).
     pub trailer: Option<(usize, Option<ObjRef>)>,
-    /// Every header `N G obj` as above, in file order: (number, generation, where it begins).
-    pub all: Vec<(u32, u64, usize)>,
+    /// Every header `N G obj` as above, in file order: (number, generation, where it begins,
+    /// where its `obj` keyword is).
+    pub all: Vec<(u32, u64, usize, usize)>,
     /// What the objects under those headers are, read once when a signature needs it.
     pub scanned: std::cell::OnceCell<Scanned>,
 }
@@ -259,6 +263,8 @@ pub struct Scanned {
     pub roots: Vec<(usize, Option<ObjRef>)>,
     /// Where object streams are whose members kyso cannot list (a reader may still load some).
     pub unreadable: Vec<usize>,
+    /// The objects under the headers took more reading than a file of its size can need.
+    pub exhausted: bool,
 }
 
 impl Headers {
@@ -292,23 +298,40 @@ impl Headers {
                             .count();
                     (num.and_then(|n| u32::try_from(n).ok()), digits(g).0, at)
                 });
-            match strict {
-                Some((Some(num), gen, at)) => {
+            let mut header = |num: Option<u32>, gen: Option<u64>, at: usize| match num {
+                Some(num) => {
                     let e = h.last.entry(num).or_insert(at);
                     *e = (*e).max(at);
                     let gen = gen.unwrap_or(u64::MAX);
-                    h.all.push((num, gen, at));
+                    h.all.push((num, gen, at, kw));
                     let e = h.highest.entry(num).or_insert((gen, at));
                     if (gen, at) > *e {
                         *e = (gen, at);
                     }
                 }
-                Some((None, _, at)) => h.overflow.push(at),
-                None => h.odd.push(k),
+                None => h.overflow.push(at),
+            };
+            match strict {
+                Some((num, gen, at)) => header(num, gen, at),
+                None => {
+                    // Not written as writers write it, but a reader's repair may still read a
+                    // header there (a sign, a comment between its parts, digits run into what
+                    // precedes them): each such reading counts as a header.
+                    for (num, gen, at) in kyso_pdf::parse::loose_headers(data, kw) {
+                        header(u32::try_from(num).ok(), Some(gen), at);
+                    }
+                    h.odd.push(k);
+                }
             }
         }
+        // The last `trailer` as a token, or as bytes anywhere (Poppler's rebuild reads lines of
+        // at most 255 bytes: `AAA…Atrailer` may start one; found by an attacker's reading,
+        // 2026-12-02).
         let words: [&[u8]; 1] = [b"trailer"];
-        if let Some(t) = kyso_pdf::parse::keyword_tokens(data, &words).last() {
+        let last_trailer = kyso_pdf::parse::keyword_tokens(data, &words)
+            .last()
+            .max(memchr::memmem::rfind(data, b"trailer"));
+        if let Some(t) = last_trailer {
             let mut p = kyso_pdf::parse::Parser::new(data, t + b"trailer".len());
             let root = match p.object(0) {
                 Ok(Object::Dict(d)) => d.get("Root").and_then(Object::as_ref),
@@ -328,20 +351,50 @@ impl Headers {
             let data = doc.data();
             let mut out = Scanned::default();
             let length_of = |r: ObjRef| doc.get(r).ok().and_then(|o| o.as_int());
-            for &(num, gen, at) in &self.all {
+            // Each dictionary is read within what is left of a budget of four times the file:
+            // headers inside a string nested a thousand deep each read the rest of the file
+            // (a 468 KB file took 100 s; found by an attacker's reading, 2026-12-02).
+            let mut budget = data.len().saturating_mul(4).saturating_add(1 << 20);
+            for &(num, gen, at, kw) in &self.all {
                 if kyso_pdf::stop::stopped() {
                     break; // the caller discards the result
                 }
-                let Some(kw) = memchr::memmem::find(&data[at..], b"obj") else {
+                // After the keyword, however it is written (`o#62j` is three bytes longer).
+                let from = kw
+                    + data[kw..]
+                        .iter()
+                        .take_while(|c| !kyso_pdf::parse::is_ws(**c) && !b"<[(/".contains(c))
+                        .count();
+                let end = from.saturating_add(budget).min(data.len());
+                let mut p = kyso_pdf::parse::Parser::new(&data[..end], from);
+                let parsed = p.object(0);
+                budget = budget.saturating_sub(p.pos.saturating_sub(from) + 1);
+                if budget == 0 {
+                    out.exhausted = true;
+                    break;
+                }
+                let Ok(Object::Dict(d)) = parsed else {
                     continue;
                 };
-                let mut p = kyso_pdf::parse::Parser::new(data, at + kw + 3);
-                let Ok(Object::Dict(d)) = p.object(0) else {
-                    continue;
+                // MuPDF resolves /Type ignoring generations: a reference whose generation kyso's
+                // table does not hold still names /ObjStm there (found by an attacker's
+                // reading, 2026-12-02).
+                let kind = match d.get("Type") {
+                    Some(Object::Ref(t)) => match doc.entry(t.num) {
+                        Some(XrefEntry::Offset { gen, .. }) => {
+                            doc.get(ObjRef::new(t.num, gen)).ok()
+                        }
+                        Some(XrefEntry::InStream { .. }) => doc.get(ObjRef::new(t.num, 0)).ok(),
+                        _ => None,
+                    },
+                    t => t.cloned(),
                 };
-                let kind = d.get("Type").and_then(|t| doc.resolve(t).ok());
+                let shaped = d.get("N").is_some() && d.get("First").is_some();
                 match kind.as_ref().and_then(Object::as_name) {
                     Some(b"XRef") => out.roots.push((at, d.get("Root").and_then(Object::as_ref))),
+                    // A stream shaped as an object stream whose /Type kyso cannot read may be
+                    // one to a reader.
+                    None if shaped && d.get("Type").is_some() => out.unreadable.push(at),
                     Some(b"ObjStm") => {
                         let (Ok(gen), Ok((_, Object::Stream(st)))) = (
                             u16::try_from(gen),
@@ -370,12 +423,19 @@ fn objstm_members(doc: &Document<'_>, st: &kyso_pdf::Stream) -> (Vec<u32>, bool)
     let Ok(decoded) = doc.decode(st) else {
         return (Vec::new(), false);
     };
-    let n = st
+    // An /N that is no integer is read otherwise by readers (MuPDF rounds `1.0` to 1; kyso
+    // read no member and passed a forged one; found by an attacker's reading, 2026-12-02).
+    let Some(n) = st
         .dict
         .get("N")
         .and_then(|n| doc.resolve(n).ok())
-        .and_then(|n| n.as_int())
-        .unwrap_or(0);
+        .and_then(|n| match n {
+            Object::Int(i) => Some(i),
+            _ => None,
+        })
+    else {
+        return (Vec::new(), false);
+    };
     let mut p = kyso_pdf::parse::Parser::new(&decoded, 0);
     let mut out = Vec::new();
     for _ in 0..n.clamp(0, decoded.len() as i64 / 2 + 1) {
@@ -1265,7 +1325,8 @@ impl Revisions<'_, '_> {
     /// the final file's, or the signed one less what signing adds (a later signature's field,
     /// widget and value). Triggers of a rebuild are many; these versions are all it can show.
     /// A version, or an object stream, kyso cannot read is refused (readers repair more).
-    fn rebuilt_shows_otherwise(&self) -> Option<String> {
+    fn rebuilt_shows_otherwise(&self) -> Result<Vec<Change>, String> {
+        let mut warnings = Vec::new();
         let h = self.headers;
         let start = self.end.min(self.last.data().len());
         let scanned = h.scan(self.last);
@@ -1276,13 +1337,16 @@ impl Revisions<'_, '_> {
             .max_by_key(|(at, _)| *at)
         {
             if *root != Some(self.last.root()) && h.trailer.is_none_or(|(t, _)| t < *at) {
-                return Some(format!(
+                return Err(format!(
                     "the last cross-reference stream dictionary in the file (byte {at}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
                 ));
             }
         }
+        if scanned.exhausted {
+            return Err("the objects under the file's object headers take more reading than a file of its size can need (headers inside nested strings): kyso cannot compare what a PDF reader rebuilding the table would show".into());
+        }
         if let Some(at) = scanned.unreadable.first() {
-            return Some(format!(
+            return Err(format!(
                 "the object stream at byte {at} cannot be read whole: a PDF reader rebuilding the cross-reference table may take objects from it that kyso cannot compare with what this signature covers"
             ));
         }
@@ -1310,7 +1374,7 @@ impl Revisions<'_, '_> {
             used.entry(r.num).or_default().push((*r, None));
         }
         let mut versions: Vec<(u32, Version)> = Vec::new();
-        for &(num, gen, at) in &h.all {
+        for &(num, gen, at, _) in &h.all {
             // A number the table places at an offset has its last header there, and that of
             // its highest generation (readers_would_repair): its earlier headers lose a rebuild.
             if used.contains_key(&num)
@@ -1319,31 +1383,40 @@ impl Revisions<'_, '_> {
                 versions.push((num, Version::Plain { at, gen }));
             }
         }
-        for (stream, gen, at, members) in &scanned.streams {
-            let here = matches!(self.last.entry(*stream), Some(XrefEntry::Offset { offset, .. }) if offset == *at);
+        // MuPDF loads the object streams its rebuilt table holds (the last header of each
+        // number) in the order of their numbers, each member over what came before: for each
+        // number, that one version (flagging every superseded member refused a form filled
+        // into a later object stream before signing; found by an attacker's reading).
+        let mut loaded: Vec<&(u32, u16, usize, Vec<u32>)> = scanned
+            .streams
+            .iter()
+            .filter(|(stream, _, at, _)| h.last.get(stream) == Some(at))
+            .collect();
+        loaded.sort_by_key(|(stream, ..)| *stream);
+        let mut picked: HashMap<u32, (u32, u16, usize, u32)> = HashMap::new();
+        for (stream, gen, at, members) in loaded {
             for (index, num) in members.iter().enumerate() {
-                let index = index as u32;
-                let current = here
-                    && self.last.entry(*num)
-                        == Some(XrefEntry::InStream {
-                            stream: *stream,
-                            index,
-                        });
-                if used.contains_key(num) && !current {
-                    versions.push((
-                        *num,
-                        Version::Member {
-                            stream: *stream,
-                            gen: *gen,
-                            at: *at,
-                            index,
-                        },
-                    ));
-                }
+                picked.insert(*num, (*stream, *gen, *at, index as u32));
+            }
+        }
+        for (num, (stream, gen, at, index)) in picked {
+            let here = matches!(self.last.entry(stream), Some(XrefEntry::Offset { offset, .. }) if offset == at);
+            let current =
+                here && self.last.entry(num) == Some(XrefEntry::InStream { stream, index });
+            if used.contains_key(&num) && !current {
+                versions.push((
+                    num,
+                    Version::Member {
+                        stream,
+                        gen,
+                        at,
+                        index,
+                    },
+                ));
             }
         }
         if versions.len() > MAX_EARLIER_VERSIONS {
-            return Some(format!(
+            return Err(format!(
                 "the file holds {} earlier versions of objects this signature covers, more than kyso compares ({MAX_EARLIER_VERSIONS}): a PDF reader rebuilding the table may show any of them",
                 versions.len()
             ));
@@ -1351,7 +1424,7 @@ impl Revisions<'_, '_> {
         versions.sort_by_key(|(num, _)| *num);
         for (num, version) in versions {
             if kyso_pdf::stop::stopped() {
-                return None; // the caller discards the result
+                return Ok(warnings); // the caller discards the result
             }
             let (changed, read, place) = match version {
                 Version::Plain { at, gen } => {
@@ -1377,10 +1450,10 @@ impl Revisions<'_, '_> {
                 ),
             };
             let Some(rebuilt) = self.last.with_entries(&changed) else {
-                return Some("the file's rebuilt reading cannot be compared".into());
+                return Err("the file's rebuilt reading cannot be compared".into());
             };
             let differs = |why: String| {
-                Some(format!(
+                Err(format!(
                     "object {num} has an earlier version {place} that a PDF reader rebuilding the cross-reference table may show, and it differs from what this signature covers ({why})"
                 ))
             };
@@ -1414,12 +1487,30 @@ impl Revisions<'_, '_> {
                 };
                 let mut out = Vec::new();
                 reverse.object(*r, roles, &v, &signed, &mut out);
-                if let Some(c) = out.iter().find(|c| !signing_adds(c)) {
+                let other: Vec<&Change> = out.iter().filter(|c| !signing_adds(c)).collect();
+                // A field as it was before it was filled (a form filled, then signed and
+                // signed again, is an everyday file): said, not failed.
+                let unfilled = |c: &&Change| {
+                    matches!(c, Change::FieldChanged { signature: false, keys, .. }
+                        if keys.iter().all(|k| matches!(k.as_str(), "V" | "AP" | "AS")))
+                };
+                if !other.is_empty() && other.iter().all(unfilled) {
+                    for c in other {
+                        if let Change::FieldChanged { name, keys, .. } = c {
+                            warnings.push(Change::RebuiltField {
+                                name: name.clone(),
+                                keys: keys.clone(),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                if let Some(c) = other.first() {
                     return differs(what_differs(c));
                 }
             }
         }
-        None
+        Ok(warnings)
     }
 
     /// Every difference.
@@ -1455,12 +1546,16 @@ impl Revisions<'_, '_> {
             )));
             return out;
         }
-        if let Some(why) = self
-            .readers_would_repair()
-            .or_else(|| self.rebuilt_shows_otherwise())
-        {
+        if let Some(why) = self.readers_would_repair() {
             out.push(Change::Chain(why));
             return out;
+        }
+        match self.rebuilt_shows_otherwise() {
+            Ok(warnings) => out.extend(warnings),
+            Err(why) => {
+                out.push(Change::Chain(why));
+                return out;
+            }
         }
         if self.signed.root() != self.last.root() {
             out.push(Change::CatalogReplaced);

@@ -226,6 +226,10 @@ impl Permissions {
                     }
                 }
                 Change::Extensions => {}
+                Change::RebuiltField { name, keys: k } => j.warnings.push(format!(
+                    "a PDF reader that rebuilds this file's cross-reference table (which readers do when they find it damaged) may show form field {name:?} as it was before it was filled: its {} differ from what this signature covers",
+                    keys(k)
+                )),
                 Change::Content { num, what } => j.violations.push(format!("object {num} ({what}) was changed")),
             }
         }
