@@ -169,10 +169,13 @@ pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
     let back = |i: usize, comments: bool| {
         let mut i = skip_space(i);
         while comments && i > 0 {
-            let line = b[..i]
+            // Within 4 KiB back (binary data without line ends must not be walked once per
+            // keyword): a comment line longer than that before a keyword is not seen through.
+            let floor = i.saturating_sub(4096);
+            let line = b[floor..i]
                 .iter()
                 .rposition(|c| *c == b'\n' || *c == b'\r')
-                .map_or(0, |p| p + 1);
+                .map_or(floor, |p| floor + p + 1);
             match memchr::memchr(b'%', &b[line..i]) {
                 Some(c) => i = skip_space(line + c),
                 None => break,
@@ -633,6 +636,23 @@ impl<'a> Parser<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn loose_headers_are_what_a_reader_may_read() {
+        let at = |b: &[u8]| b.windows(3).rposition(|w| w == b"obj").unwrap();
+        let h = |b: &[u8]| loose_headers(b, at(b));
+        // A sign, a comment between the parts (MuPDF's lexer); the sign's digits as a tail of
+        // a run (Poppler's line).
+        assert_eq!(h(b"x\n+4 0 obj"), vec![(4, 0, 2), (4, 0, 3)]);
+        assert_eq!(h(b"x\n4 0 %c\nobj"), vec![(4, 0, 2)]);
+        // Digits run into letters: any tail of them may start one of Poppler's lines.
+        assert_eq!(h(b"AA12 0 obj"), vec![(2, 0, 3), (12, 0, 2)]);
+        // A negative number is none to MuPDF, its digits may start a line of Poppler's.
+        assert_eq!(h(b"x -4 0 obj"), vec![(4, 0, 3)]);
+        // A word, one number only: none.
+        assert!(h(b"(see obj 7)").is_empty());
+        assert!(h(b"x 0 obj").is_empty());
+    }
+
     use super::*;
 
     #[test]
