@@ -726,6 +726,21 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             "is locked by this signature (FieldMDP)",
         ),
         (
+            "unreadable-resources-font",
+            failed,
+            "is in the file but kyso cannot read it",
+        ),
+        (
+            "unreadable-widget-da",
+            failed,
+            "is in the file but kyso cannot read it",
+        ),
+        (
+            "lock-unreadable-parent",
+            failed,
+            "is in the file but kyso cannot read it",
+        ),
+        (
             "sig-parent-loop",
             shown,
             "was given an appearance after this signature that no signature covers",

@@ -37,6 +37,11 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
                                     deeper than kyso walks
     DIR/sig-parent-loop.pdf         an empty signature field whose /Parent is itself, certified
                                     P=2, given a signature-like appearance afterwards
+    DIR/unreadable-resources-font.pdf, unreadable-widget-da.pdf, lock-unreadable-parent.pdf
+                                    a page's /Resources, a widget, a locked field's parent
+                                    holding a key twice (kyso cannot read them; readers take the
+                                    last): a font swapped, /DA turned white, a locked value
+                                    changed (certified P=3)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -145,7 +150,7 @@ def sign(pdf, field='Sig1', certify=None, lock=None):
             fields.FieldMDPAction.INCLUDE, lock)))
     kw = {}
     if certify:
-        kw = dict(certify=True, docmdp_permissions={2: MDPPerm.FILL_FORMS}[certify])
+        kw = dict(certify=True, docmdp_permissions={2: MDPPerm.FILL_FORMS, 3: MDPPerm.ANNOTATE}[certify])
     out = io.BytesIO()
     signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES, **kw),
                       signer=s).sign_pdf(w, output=out)
@@ -371,3 +376,28 @@ signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
 size = last_xref(signed)[1]
 save('sig-parent-loop', signed, update(signed, {
     12: raw(signed, 12).replace(b'/N 13 0 R', b'/N %d 0 R' % size), size: FAKE}))
+
+# 12. Objects kyso cannot read (a key given twice with two values; readers take the last): what
+#     they refer to was never walked. A page's /Resources so written, its font swapped after
+#     signing; a widget so written, the form's /DA turned white; a locked field's parent so
+#     written (certified P=3: the widget is then only an annotation to kyso).
+signed = sign(build({
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources 5 0 R >>',
+    4: stream(b'BT /F1 14 Tf 50 750 Td (Payment order. Amount: 100 VND) Tj ET'),
+    5: b'<< /Font << /F1 8 0 R >> /Foo 1 /Foo 2 >>',
+    8: HELV, 9: HELV}))
+font, glyphs = type3_font(last_xref(signed)[1])
+glyphs[8] = font
+save('unreadable-resources-font', signed, update(signed, glyphs))
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Rect [50 700 400 730] '
+        b'/F 4 /P 3 0 R /Foo 1 /Foo 2 >>')))
+save('unreadable-widget-da', signed, update(signed, {6: raw(signed, 6).replace(b'14 Tf 0 g)', b'14 Tf 1 g)')}))
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'11 0 R', o15=appearance(b'100 VND'),
+    o11=b'<< /T (x) /Kids [12 0 R] /Foo 1 /Foo 2 >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 VND) /Parent 11 0 R '
+        b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>')),
+    field='Cert', certify=3, lock=['x.amount'])
+save('lock-unreadable-parent', signed, value_changed(signed, 12))

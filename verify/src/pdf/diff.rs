@@ -761,7 +761,13 @@ impl Revisions<'_, '_> {
                 .and_then(|d| d.get("Annots").cloned());
             Self::list(self.last, annots.as_ref()).iter().any(|a| {
                 let Some(d) = self.last.resolve(a).ok().and_then(|a| a.as_dict().cloned()) else {
-                    return false;
+                    // One that is there but kyso cannot read: a reader may draw it so.
+                    return a.as_ref().is_some_and(|r| {
+                        matches!(
+                            self.last.entry(r.num),
+                            Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
+                        )
+                    });
                 };
                 let drawn_from_defaults = match subtype(self.last, &d).as_deref() {
                     Some(b"FreeText") => true,
@@ -1560,6 +1566,24 @@ impl Revisions<'_, '_> {
         if self.signed.root() != self.last.root() {
             out.push(Change::CatalogReplaced);
             return out;
+        }
+        // An object the signed revision uses that is there but that kyso cannot read (a key
+        // given twice with different values, nesting past its limits): readers read it, and
+        // what it refers to was never walked, so no later change below it can be judged (a
+        // page's /Resources with a key given twice hid a font swapped after signing; a field
+        // read so hid the parent a lock named; found by an attacker's reading, 2026-12-02).
+        for r in &self.roles.unreadable {
+            let present = matches!(
+                self.signed.entry(r.num),
+                Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
+            );
+            if let (true, Err(e)) = (present, self.signed.get(*r)) {
+                out.push(Change::Chain(format!(
+                    "object {} {}, which the signed revision uses, is in the file but kyso cannot read it ({e}): PDF readers read it, and what they draw through it cannot be compared with later revisions",
+                    r.num, r.gen
+                )));
+                return out;
+            }
         }
         let mut refs: Vec<(&ObjRef, &BTreeSet<Role>)> = self.roles.of.iter().collect();
         refs.sort_by_key(|(r, _)| **r);
