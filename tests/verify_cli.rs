@@ -603,6 +603,32 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "later than the one the cross-reference table uses",
         ),
         ("nested-string-headers", failed, "take more reading than"),
+        // Found reading those fixes.
+        (
+            "root-in-array",
+            failed,
+            "after the signed revision names another catalog",
+        ),
+        (
+            "long-number-trailer",
+            failed,
+            "a number longer than readers read",
+        ),
+        (
+            "signer-file-number-past-u32",
+            failed,
+            "has a number past 2^32 - 1",
+        ),
+        (
+            "signer-file-long-comment",
+            failed,
+            "later than the one the cross-reference table uses",
+        ),
+        (
+            "signer-file-unreadable-trailer",
+            failed,
+            "followed by a dictionary kyso cannot read",
+        ),
         (
             "filled-plainly",
             shown,

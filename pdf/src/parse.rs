@@ -97,7 +97,7 @@ pub fn keyword_tokens<'a>(b: &'a [u8], words: &'a [&'a [u8]]) -> impl Iterator<I
 }
 
 /// A token's `#xx` escapes decoded (ISO 32000-1 §7.3.5); a `#` without two hex digits stays.
-fn decode_name_escapes(run: &[u8]) -> Vec<u8> {
+pub fn decode_name_escapes(run: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.len());
     let mut k = 0;
     while k < run.len() {
@@ -157,6 +157,18 @@ pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
 /// digits (found by an attacker's reading, 2026-12-02). Each: (number, generation, where its
 /// number begins). A number of 0 or less is none (both readers skip it).
 pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
+    loose_headers_in(b, at, &std::cell::Cell::new((0, 0)))
+}
+
+/// [`loose_headers`] for keywords met in file order: `line` remembers where the line of the
+/// last position asked about starts, so a line without line ends (binary data) is walked once
+/// for all its keywords, however long its comment (a 4 KiB bound missed `4 0 %<5,000
+/// bytes>⏎obj`, which MuPDF reads; found by an attacker's reading, 2026-12-02).
+pub fn loose_headers_in(
+    b: &[u8],
+    at: usize,
+    line: &std::cell::Cell<(usize, usize)>,
+) -> Vec<(u64, u64, usize)> {
     let space = |c: u8| is_ws(c) || c == 0x0b;
     let skip_space = |mut i: usize| {
         while i > 0 && space(b[i - 1]) {
@@ -164,20 +176,33 @@ pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
         }
         i
     };
+    let newline = |c: &u8| *c == b'\n' || *c == b'\r';
+    let line_start = |i: usize| {
+        let (known, start) = line.get();
+        let ls = if known <= i {
+            b[known..i]
+                .iter()
+                .rposition(newline)
+                .map_or(start, |p| known + p + 1)
+        } else if i >= start {
+            start // back on the same line
+        } else {
+            // An earlier line: walked once, by the first keyword after it.
+            b[..i].iter().rposition(newline).map_or(0, |p| p + 1)
+        };
+        if known <= i {
+            line.set((i, ls));
+        }
+        ls
+    };
     // Back over white space, and over comments when `comments`: a `%` earlier on a line makes
     // the rest of it a comment (strings aside: both readings are taken).
     let back = |i: usize, comments: bool| {
         let mut i = skip_space(i);
         while comments && i > 0 {
-            // Within 4 KiB back (binary data without line ends must not be walked once per
-            // keyword): a comment line longer than that before a keyword is not seen through.
-            let floor = i.saturating_sub(4096);
-            let line = b[floor..i]
-                .iter()
-                .rposition(|c| *c == b'\n' || *c == b'\r')
-                .map_or(floor, |p| floor + p + 1);
-            match memchr::memchr(b'%', &b[line..i]) {
-                Some(c) => i = skip_space(line + c),
+            let ls = line_start(i);
+            match memchr::memchr(b'%', &b[ls..i]) {
+                Some(c) => i = skip_space(ls + c),
                 None => break,
             }
         }
@@ -249,6 +274,9 @@ pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
     out.dedup();
     out
 }
+
+/// Longest number token read (digits, sign, point).
+pub const MAX_NUMBER_BYTES: usize = 255;
 
 /// A cursor over the file.
 pub struct Parser<'a> {
@@ -379,6 +407,12 @@ impl<'a> Parser<'a> {
     }
 
     fn number_or_ref(&mut self, t: &[u8], at: usize) -> Result<Object> {
+        // Readers lex tokens into buffers of their own size: MuPDF split a /Size written with
+        // 70,000 leading zeros, failed to read the trailer and repaired the file on opening
+        // (found by an attacker's reading, 2026-12-02). No writer writes such a number.
+        if t.len() > MAX_NUMBER_BYTES {
+            return Err(syntax(at, "a number longer than readers read"));
+        }
         let s = std::str::from_utf8(t).map_err(|_| syntax(at, "bad token"))?;
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
             // Maybe `num gen R`.

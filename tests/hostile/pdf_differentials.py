@@ -61,6 +61,15 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/nested-string-headers.pdf
                                 headers inside a string nested 20,000 deep (each parse read
                                 the rest of the file: 100 s)
+    DIR/root-in-array.pdf, long-number-trailer.pdf
+                                a new object `[0 << /Root F 0 R >>]` naming a forged catalog
+                                (MuPDF's repair reads the dictionary), with a trailer whose
+                                /Size has 70,000 leading zeros (MuPDF repairs on opening)
+    DIR/signer-file-number-past-u32.pdf, signer-file-long-comment.pdf,
+    DIR/signer-file-unreadable-trailer.pdf
+                                the signer's file holding a forged version under a 256-digit
+                                number, under `4 0 %<5,000 bytes>⏎obj`, or a catalog named by a
+                                trailer kyso could not read; an update after signing
     DIR/filled-into-object-stream.pdf
                                 a form filled before signing into a later object stream,
                                 signed twice: passes
@@ -602,3 +611,42 @@ plain = append_xref_stream(form, [(7, widget % (b'/V (100 VND) ', b'/AP << /N 9 
                            {}, b'/Root 1 0 R ' + IDS, 10)
 plain_signed = resign(plain, 'Sig1')
 save('filled-plainly', plain_signed, resign(plain_signed, 'Sig2'))
+
+# 7. Found reading those fixes (2026-12-02): MuPDF opened, with no trigger, a catalog named by a
+#    dictionary inside an array of a new object, its repair started by a trailer whose /Size had
+#    70,000 leading zeros (the same update with a plain trailer: the hidden dictionary alone);
+#    the signer's file holding a forged version under a 256-digit number (MuPDF wraps it to 4,
+#    Poppler reads `4 0 obj` from its second 255-byte line), under `4 0 %<5,000 bytes>⏎obj`,
+#    or a catalog named by a trailer kyso could not read (`<< /Root 50 0 R 5 >>`).
+signed = sign(build(page))
+prev, size = last_xref(signed)
+f = size
+hidden_catalog = [
+    (f, b'<< /Type /Catalog /Pages %d 0 R >>' % (f + 1)),
+    (f + 1, b'<< /Type /Pages /Kids [%d 0 R] /Count 1 >>' % (f + 2)),
+    (f + 2, b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R '
+            b'/Resources << /Font << /F1 5 0 R >> >> >>' % (f + 1, f + 3)),
+    (f + 3, FORGED),
+    (f + 4, b'[0 << /Root %d 0 R >>]' % f)]
+save('root-in-array', signed, append(signed, hidden_catalog, b'/Size %d /Root 1 0 R' % (f + 5)))
+save('long-number-trailer', signed,
+     append(signed, hidden_catalog, b'/Size %s%d /Root 1 0 R' % (b'0' * 70000, f + 5)))
+for name, hidden in [('signer-file-number-past-u32', b'\n1' + b'0' * 254 + b'4 0 obj\n'),
+                     ('signer-file-long-comment', b'4 0 %' + b'A' * 5000 + b'\nobj\n')]:
+    shadow = bytearray(build(page))
+    at = shadow.index(b'xref\n')
+    shadow[at:at] = hidden + FORGED + b'\nendobj\n'
+    shadow = bytes(shadow)
+    shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
+    shadow_signed = sign(shadow)
+    save(name, shadow_signed, append(shadow_signed, [], b'/Size %d /Root 1 0 R' % last_xref(shadow_signed)[1]))
+compact_form = xref_stream_file(sorted(page.items()), [], {}, b'/Root 1 0 R ' + IDS)
+i = compact_form.rindex(b'startxref')
+hidden_trailer = (b'50 0 obj\n<< /Type /Catalog /Pages 51 0 R >>\nendobj\n'
+                  b'51 0 obj\n<< /Type /Pages /Kids [52 0 R] /Count 1 >>\nendobj\n'
+                  b'52 0 obj\n<< /Type /Page /Parent 51 0 R /MediaBox [0 0 595 842] /Contents 53 0 R '
+                  b'/Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n'
+                  b'53 0 obj\n' + FORGED + b'\nendobj\ntrailer\n<< /Root 50 0 R 5 >>\n')
+trailer_signed = sign(compact_form[:i] + hidden_trailer + compact_form[i:])
+save('signer-file-unreadable-trailer', trailer_signed, append_xref_stream(
+    trailer_signed, [], {}, b'/Root 1 0 R ' + IDS, max(int(x) for x in re.findall(rb'/Size (\d+)', trailer_signed))))

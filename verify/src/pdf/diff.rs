@@ -245,6 +245,14 @@ pub struct Headers {
     /// Every header `N G obj` as above, in file order: (number, generation, where it begins,
     /// where its `obj` keyword is).
     pub all: Vec<(u32, u64, usize, usize)>,
+    /// Every name `/Root` (escapes decoded) in the file and the reference after it (`None`: no
+    /// reference): MuPDF's repair opens the catalog of the last dictionary with /Root it reads
+    /// as it scans, wherever the dictionary is (one inside an array after an integer was read
+    /// so; found by an attacker's reading, 2026-12-02).
+    pub roots: Vec<(usize, Option<ObjRef>)>,
+    /// The last `trailer` is followed by a dictionary kyso cannot read (Poppler reads past a
+    /// key that is no name and takes its /Root).
+    pub trailer_unreadable: bool,
     /// What the objects under those headers are, read once when a signature needs it.
     pub scanned: std::cell::OnceCell<Scanned>,
 }
@@ -270,6 +278,7 @@ pub struct Scanned {
 impl Headers {
     pub fn find(data: &[u8]) -> Headers {
         let mut h = Headers::default();
+        let line = std::cell::Cell::new((0, 0));
         for k in kyso_pdf::parse::obj_keywords(data) {
             // `obj` itself, or run into the generation number (`4 0obj`).
             let kw = k + data[k..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -317,7 +326,7 @@ impl Headers {
                     // Not written as writers write it, but a reader's repair may still read a
                     // header there (a sign, a comment between its parts, digits run into what
                     // precedes them): each such reading counts as a header.
-                    for (num, gen, at) in kyso_pdf::parse::loose_headers(data, kw) {
+                    for (num, gen, at) in kyso_pdf::parse::loose_headers_in(data, kw, &line) {
                         header(u32::try_from(num).ok(), Some(gen), at);
                     }
                     h.odd.push(k);
@@ -333,11 +342,34 @@ impl Headers {
             .max(memchr::memmem::rfind(data, b"trailer"));
         if let Some(t) = last_trailer {
             let mut p = kyso_pdf::parse::Parser::new(data, t + b"trailer".len());
+            p.skip_ws();
+            let dict = data[p.pos..].starts_with(b"<<");
             let root = match p.object(0) {
                 Ok(Object::Dict(d)) => d.get("Root").and_then(Object::as_ref),
-                _ => None,
+                Ok(_) => None,
+                Err(_) => {
+                    h.trailer_unreadable = dict;
+                    None
+                }
             };
             h.trailer = Some((t, root));
+        }
+        for slash in memchr::memchr_iter(b'/', data) {
+            let end = slash
+                + 1
+                + data[slash + 1..]
+                    .iter()
+                    .take_while(|c| !kyso_pdf::parse::is_ws(**c) && !kyso_pdf::parse::is_delim(**c))
+                    .count();
+            if end - slash > 16
+                || kyso_pdf::parse::decode_name_escapes(&data[slash + 1..end]) != b"Root"
+            {
+                continue;
+            }
+            // A reference is short: the value is read within 64 bytes.
+            let mut p = kyso_pdf::parse::Parser::new(&data[..(end + 64).min(data.len())], end);
+            h.roots
+                .push((slash, p.object(0).ok().and_then(|o| o.as_ref())));
         }
         h
     }
@@ -1239,10 +1271,25 @@ impl Revisions<'_, '_> {
             let i = streams.partition_point(|r| r.start <= k);
             i > 0 && streams[i - 1].contains(&k)
         };
-        if let Some(k) = h.overflow.iter().find(|k| **k >= start) {
+        // Anywhere in the file: the signer's own file held a forged page content under a
+        // 256-digit number that MuPDF wraps and Poppler reads from a later line's start
+        // (found by an attacker's reading, 2026-12-02).
+        if let Some(k) = h.overflow.first() {
             return Some(format!(
-                "an object header at byte {k} after the signed revision has a number past 2^32 - 1: Poppler, rebuilding the table, wraps it onto another object"
+                "an object header at byte {k} has a number past 2^32 - 1: readers rebuilding the table wrap it onto another object"
             ));
+        }
+        if let Some((at, _)) = h
+            .roots
+            .iter()
+            .find(|(at, r)| *at >= start && *r != Some(self.last.root()))
+        {
+            return Some(format!(
+                "a /Root at byte {at} after the signed revision names another catalog than the cross-reference chain does: a PDF reader rebuilding the table may open that one"
+            ));
+        }
+        if h.trailer_unreadable {
+            return Some("the file's last `trailer` is followed by a dictionary kyso cannot read: a PDF reader rebuilding the table reads its /Root all the same".into());
         }
         if let Some(k) = h.odd.iter().find(|k| **k >= start && !in_stream(**k)) {
             return Some(format!(
