@@ -629,6 +629,28 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "followed by a dictionary kyso cannot read",
         ),
+        // Found reading those fixes.
+        ("size-past-mupdf", failed, "more than MuPDF keeps"),
+        (
+            "info-missing",
+            failed,
+            "names an /Info (999 0) that cannot be read",
+        ),
+        (
+            "catalog-fallback",
+            failed,
+            "the catalog is in an object stream and a /Root",
+        ),
+        (
+            "signed-header-in-stream-data",
+            failed,
+            "is not where a PDF reader rebuilding the table finds one",
+        ),
+        (
+            "signed-header-in-string",
+            failed,
+            "is not where a PDF reader rebuilding the table finds one",
+        ),
         (
             "filled-plainly",
             shown,

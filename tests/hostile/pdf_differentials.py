@@ -70,6 +70,15 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 the signer's file holding a forged version under a 256-digit
                                 number, under `4 0 %<5,000 bytes>⏎obj`, or a catalog named by a
                                 trailer kyso could not read; an update after signing
+    DIR/size-past-mupdf.pdf, info-missing.pdf
+                                an update whose /Size is past MuPDF's largest object number,
+                                or whose /Info does not exist (readers repair on opening)
+    DIR/catalog-fallback.pdf    the catalog only in an object stream, a forged one named in a
+                                dictionary inside an array (MuPDF picks its catalog before it
+                                loads object streams); an update with a new /Info
+    DIR/signed-header-in-stream-data.pdf, signed-header-in-string.pdf
+                                the signed page content's header inside another object's stream
+                                data or a string, a forged version before it; the same update
     DIR/filled-into-object-stream.pdf
                                 a form filled before signing into a later object stream,
                                 signed twice: passes
@@ -650,3 +659,57 @@ hidden_trailer = (b'50 0 obj\n<< /Type /Catalog /Pages 51 0 R >>\nendobj\n'
 trailer_signed = sign(compact_form[:i] + hidden_trailer + compact_form[i:])
 save('signer-file-unreadable-trailer', trailer_signed, append_xref_stream(
     trailer_signed, [], {}, b'/Root 1 0 R ' + IDS, max(int(x) for x in re.findall(rb'/Size (\d+)', trailer_signed))))
+
+# 8. Found reading those fixes (2026-12-02): updates that make readers repair on opening (a
+#    /Size past MuPDF's largest object number, an /Info that does not exist), and signer's
+#    files whose signed version a repairing reader does not find: a catalog only in an object
+#    stream beside a forged one named in a dictionary inside an array (MuPDF picks its catalog
+#    before loading object streams), the signed page content's header inside another object's
+#    stream data or inside a string (a forged one before it wins). Each then updated with only a
+#    new /Info.
+signed = sign(build(page))
+prev, size = last_xref(signed)
+save('size-past-mupdf', signed, append(signed, [(size, b'<< /Producer (x) >>')],
+                                       b'/Size 8388609 /Root 1 0 R /Info %d 0 R' % size))
+save('info-missing', signed, append(signed, [], b'/Size %d /Root 1 0 R /Info 999 0 R' % size))
+
+
+def new_info(pdf):
+    n = last_xref(pdf)[1]
+    return append(pdf, [(n, b'<< /Producer (x) >>')], b'/Size %d /Root 1 0 R /Info %d 0 R %s' % (n + 1, n, IDS))
+
+
+catalog_members = [
+    (1, b'<< /Type /Catalog /Pages 2 0 R /AcroForm 7 0 R /Extensions << /ESIC << /Type /DeveloperExtensions '
+        b'/BaseVersion /1.7 /ExtensionLevel 1 >> >> >>'),
+    (2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    (3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+        b'/Resources << /Font << /F1 5 0 R >> >> /Annots [8 0 R] >>'),
+    (5, HELV), (7, b'<< /Fields [8 0 R] /SigFlags 3 >>'),
+    (8, b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig1) /Rect [0 0 0 0] /F 132 /P 3 0 R >>')]
+forged_catalog = [
+    (20, b'<< /Type /Catalog /Pages 21 0 R >>'), (21, b'<< /Type /Pages /Kids [22 0 R] /Count 1 >>'),
+    (22, b'<< /Type /Page /Parent 21 0 R /MediaBox [0 0 595 842] /Contents 23 0 R '
+         b'/Resources << /Font << /F1 5 0 R >> >> >>'),
+    (23, FORGED), (24, b'[0 << /Root 20 0 R >>]')]
+fallback = sign(xref_stream_file([(4, GOOD), (6, object_stream(catalog_members))] + forged_catalog,
+                                 catalog_members, dict((n, (2, 6, i)) for i, (n, _) in enumerate(catalog_members)),
+                                 b'/Root 1 0 R ' + IDS))
+save('catalog-fallback', fallback, new_info(fallback))
+for name, wrap in [('signed-header-in-stream-data', lambda h: b'<< /Length %d >>\nstream\n' % len(h) + h + b'\nendstream'),
+                   ('signed-header-in-string', lambda h: b'[(' + h + b')]')]:
+    good4 = b'4 0 obj\n' + GOOD + b'\nendobj\n'
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {}
+    for n, body in [(1, page[1]), (2, page[2]), (3, page[3]), (4, FORGED), (5, HELV),
+                    (10, wrap(b'%% attachment ' + good4 + b'% end\n'))]:
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    offs[4] = offs[10] + out[offs[10]:].index(good4)
+    x = len(out)
+    out += b'xref\n0 11\n0000000000 65535 f \n'
+    for n in range(1, 11):
+        out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+    out += b'trailer\n<< /Size 11 /Root 1 0 R ' + IDS + b' >>\nstartxref\n%d\n%%%%EOF\n' % x
+    hidden_signed = sign(bytes(out))
+    save(name, hidden_signed, new_info(hidden_signed))

@@ -195,6 +195,9 @@ fn list_change<T>(
 /// time-stamp.
 pub type Signatures = [(Vec<u8>, bool)];
 
+/// The largest object number MuPDF keeps (PDF_MAX_OBJECT_NUMBER).
+const MAX_READER_OBJECTS: i64 = 8_388_607;
+
 /// Most earlier versions of the objects a signature covers that are compared with it (each
 /// costs a copy of the table): more is refused.
 const MAX_EARLIER_VERSIONS: usize = 512;
@@ -273,6 +276,10 @@ pub struct Scanned {
     pub unreadable: Vec<usize>,
     /// The objects under the headers took more reading than a file of its size can need.
     pub exhausted: bool,
+    /// Stream data as MuPDF's repair skips it (a direct integer /Length when `endstream`
+    /// follows it, else up to the first `endstream`), in file order: headers inside are not
+    /// read.
+    pub data: Vec<std::ops::Range<usize>>,
 }
 
 impl Headers {
@@ -408,6 +415,27 @@ impl Headers {
                 let Ok(Object::Dict(d)) = parsed else {
                     continue;
                 };
+                let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
+                if let Some(begin) = q.stream_start() {
+                    let skipped = match d.get("Length") {
+                        Some(Object::Int(n)) if *n >= 0 => {
+                            begin.checked_add(*n as usize).filter(|e| {
+                                data.get(*e..).is_some_and(|t| {
+                                    let ws = t
+                                        .iter()
+                                        .take_while(|c| kyso_pdf::parse::is_ws(**c))
+                                        .count();
+                                    t[ws..].starts_with(b"endstream")
+                                })
+                            })
+                        }
+                        _ => None,
+                    };
+                    let end = skipped.or_else(|| {
+                        memchr::memmem::find(&data[begin..], b"endstream").map(|k| begin + k)
+                    });
+                    out.data.push(begin..end.unwrap_or(data.len()));
+                }
                 // MuPDF resolves /Type ignoring generations: a reference whose generation kyso's
                 // table does not hold still names /ObjStm there (found by an attacker's
                 // reading, 2026-12-02).
@@ -481,6 +509,46 @@ fn objstm_members(doc: &Document<'_>, st: &kyso_pdf::Stream) -> (Vec<u32>, bool)
     }
     let complete = out.len() as i64 == n;
     (out, complete)
+}
+
+/// Does the object header at `at` follow what ends an object or a revision (`endobj`,
+/// `startxref N` and its `%%EOF`, the file's header lines), over white space and comment lines,
+/// with nothing else before it on its line?
+fn after_object_boundary(data: &[u8], at: usize) -> bool {
+    let newline = |c: &u8| *c == b'\n' || *c == b'\r';
+    let mut i = at;
+    let mut digits_seen = false;
+    for _ in 0..16 {
+        while i > 0 && kyso_pdf::parse::is_ws(data[i - 1]) {
+            i -= 1;
+        }
+        if i == 0 {
+            return !digits_seen;
+        }
+        let ls = data[..i].iter().rposition(newline).map_or(0, |p| p + 1);
+        let line = &data[ls..i];
+        // Up to a comment on the line.
+        let content = &line[..memchr::memchr(b'%', line).unwrap_or(line.len())];
+        let end = content
+            .iter()
+            .rposition(|c| !kyso_pdf::parse::is_ws(*c))
+            .map_or(0, |k| k + 1);
+        let content = &content[..end];
+        if content.is_empty() {
+            i = ls; // a comment line
+            continue;
+        }
+        if digits_seen {
+            return content.ends_with(b"startxref") && content.len() == b"startxref".len();
+        }
+        if content.iter().all(u8::is_ascii_digit) {
+            digits_seen = true; // the offset after `startxref`
+            i = ls;
+            continue;
+        }
+        return content.ends_with(b"endobj");
+    }
+    false
 }
 
 /// What a change is about, for messages.
@@ -1321,6 +1389,28 @@ impl Revisions<'_, '_> {
                 ));
             }
         }
+        // What makes readers rebuild the table on opening, written after the signature: a
+        // /Size or an object number past MuPDF's largest (8,388,607: "trailer Size entry out of
+        // range", then a repair), an /Info that does not exist (Poppler); found by an
+        // attacker's reading, 2026-12-02.
+        for s in self.last.sections().iter().filter(|s| s.offset >= start) {
+            let size = s.trailer.get("Size").and_then(Object::as_int).unwrap_or(0);
+            let top = s.entries.iter().map(|(n, _)| *n).max().unwrap_or(0);
+            if size > MAX_READER_OBJECTS + 1 || top > MAX_READER_OBJECTS as u32 {
+                return Some(format!(
+                    "a cross-reference section after the signature (byte {}) counts objects past {MAX_READER_OBJECTS}, more than MuPDF keeps: it rebuilds the table on opening",
+                    s.offset
+                ));
+            }
+            if let Some(info) = s.trailer.get("Info").and_then(Object::as_ref) {
+                if self.last.get(info).is_err() {
+                    return Some(format!(
+                        "a trailer after the signature (byte {}) names an /Info ({} {}) that cannot be read: Poppler rebuilds the table when it fetches it",
+                        s.offset, info.num, info.gen
+                    ));
+                }
+            }
+        }
         None
     }
 
@@ -1394,6 +1484,45 @@ impl Revisions<'_, '_> {
                     "the last cross-reference stream dictionary in the file (byte {at}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
                 ));
             }
+        }
+        // The catalog inside an object stream: MuPDF chooses its catalog before it loads
+        // object streams, and a /Root naming one without a plain header falls back to an
+        // earlier /Root anywhere in the file (a forged catalog in the signer's file, named in
+        // a dictionary inside an array; found by an attacker's reading, 2026-12-02).
+        if matches!(
+            self.last.entry(self.last.root().num),
+            Some(XrefEntry::InStream { .. })
+        ) {
+            if let Some((at, _)) = h.roots.iter().find(|(_, r)| *r != Some(self.last.root())) {
+                return Err(format!(
+                    "the catalog is in an object stream and a /Root at byte {at} names another: MuPDF, rebuilding the table, may open that one"
+                ));
+            }
+        }
+        // Each object the signed revision uses must have its header where a repairing reader
+        // finds one: not inside another object's stream data (MuPDF's repair skips it), and
+        // after an `endobj`, a revision's `%%EOF` or the file's header, on a line of its own
+        // (Poppler takes headers at a line's start; MuPDF does not look inside strings). The
+        // signed version hidden so, a forged one before it, and a trigger made both readers
+        // show the forged one (found by an attacker's reading, 2026-12-02).
+        let data = self.last.data();
+        let mut hidden_at = None;
+        for r in self.roles.of.keys() {
+            let Some(XrefEntry::Offset { offset, .. }) = self.last.entry(r.num) else {
+                continue;
+            };
+            let i = scanned.data.partition_point(|d| d.start <= offset);
+            let inside = i > 0 && scanned.data[i - 1].contains(&offset);
+            if inside || !after_object_boundary(data, offset) {
+                hidden_at = Some(
+                    hidden_at.map_or((offset, r.num), |h: (usize, u32)| h.min((offset, r.num))),
+                );
+            }
+        }
+        if let Some((offset, num)) = hidden_at {
+            return Err(format!(
+                "object {num}'s header at byte {offset} is not where a PDF reader rebuilding the table finds one (inside another object's data, a string, or after something else than an object's end): it would take another version"
+            ));
         }
         if scanned.exhausted {
             return Err("the objects under the file's object headers take more reading than a file of its size can need (headers inside nested strings): kyso cannot compare what a PDF reader rebuilding the table would show".into());
