@@ -44,7 +44,8 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 update freeing 11 (MuPDF rebuilds and rolls the array back)
     DIR/object-stream-rollback.pdf
                                 the same signed file, then an update with nothing kyso knows
-                                as a trigger (a new /Info): any rebuild rolls 9 back
+                                as a trigger (a new /Info): any rebuild rolls 9 back to the
+                                version the signer's first revision had (INDETERMINATE)
     DIR/signed-twice.pdf, stamp-says-obj.pdf
                                 pyHanko signing again, invisibly and with a stamp whose text
                                 says "obj": these must pass
@@ -82,6 +83,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/filled-into-object-stream.pdf
                                 a form filled before signing into a later object stream,
                                 signed twice: passes
+    DIR/object-streams-lang-set.pdf, object-streams-annotated.pdf
+                                compact's catalog given a /Lang, or its page a Square
+                                annotation, by pyHanko before signing, then signed twice:
+                                pass (their earlier versions are history, told in a note)
     DIR/filled-plainly.pdf      the same filled by a plain update: INDETERMINATE (a rebuild
                                 shows the field unfilled)
     DIR/object-streams-stamped.pdf, object-streams-invisible.pdf
@@ -713,3 +718,45 @@ for name, wrap in [('signed-header-in-stream-data', lambda h: b'<< /Length %d >>
     out += b'trailer\n<< /Size 11 /Root 1 0 R ' + IDS + b' >>\nstartxref\n%d\n%%%%EOF\n' % x
     hidden_signed = sign(bytes(out))
     save(name, hidden_signed, new_info(hidden_signed))
+
+# 9. What must not fail (found checking for false failures, 2026-12-02): a file keeping its
+#    catalog and page in an object stream, edited by pyHanko before signing (the catalog's
+#    /Lang set; a Square annotation added), then signed twice. Its earlier versions are the
+#    document's history: told, not failed.
+from pyhanko.pdf_utils import generic as pdf_generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+
+def edited(base, edit):
+    w = IncrementalPdfFileWriter(io.BytesIO(base), strict=False)
+    edit(w)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def set_lang(w):
+    w.root[pdf_generic.NameObject('/Lang')] = pdf_generic.pdf_string('vi-VN')
+    w.update_root()
+
+
+def add_square(w):
+    pg = w.root['/Pages']['/Kids'][0].get_object()
+    ap = w.add_object(pdf_generic.StreamObject({
+        pdf_generic.NameObject('/Type'): pdf_generic.NameObject('/XObject'),
+        pdf_generic.NameObject('/Subtype'): pdf_generic.NameObject('/Form'),
+        pdf_generic.NameObject('/BBox'): pdf_generic.ArrayObject([pdf_generic.NumberObject(x) for x in (0, 0, 100, 30)])},
+        stream_data=b'1 0 0 RG 2 2 96 26 re S'))
+    ann = w.add_object(pdf_generic.DictionaryObject({
+        pdf_generic.NameObject('/Type'): pdf_generic.NameObject('/Annot'),
+        pdf_generic.NameObject('/Subtype'): pdf_generic.NameObject('/Square'),
+        pdf_generic.NameObject('/Rect'): pdf_generic.ArrayObject([pdf_generic.NumberObject(x) for x in (300, 600, 400, 630)]),
+        pdf_generic.NameObject('/F'): pdf_generic.NumberObject(4),
+        pdf_generic.NameObject('/AP'): pdf_generic.DictionaryObject({pdf_generic.NameObject('/N'): ap})}))
+    pg[pdf_generic.NameObject('/Annots')] = pdf_generic.ArrayObject([ann])
+    w.update_container(pg)
+
+
+for name, edit in [('object-streams-lang-set', set_lang), ('object-streams-annotated', add_square)]:
+    once = resign(edited(compact, edit), 'Sig1')
+    save(name, once, resign(once, 'Sig2'))

@@ -130,6 +130,15 @@ pub enum Change {
     /// A reader that rebuilds the cross-reference table may show this field as it was before
     /// it was filled (an earlier version in an object stream): which keys differ.
     RebuiltField { name: String, keys: Vec<String> },
+    /// A reader that rebuilds the cross-reference table may show object `num` as an earlier
+    /// revision of the signer's document had it (`place`): what differs, and whether it is
+    /// what a page draws.
+    RebuiltHistory {
+        num: u32,
+        place: String,
+        what: String,
+        content: bool,
+    },
 }
 
 /// Equal as PDF objects (a real and an integer of the same value are equal; a stream's
@@ -1631,6 +1640,14 @@ impl Revisions<'_, '_> {
                     format!("in the object stream at byte {at}"),
                 ),
             };
+            // Whether a revision's table used this version: its entry, and its object
+            // stream's, in some section of the chain.
+            let historical = changed.iter().all(|(n, e)| {
+                self.last
+                    .sections()
+                    .iter()
+                    .any(|s| s.entries.iter().any(|(m, f)| m == n && f == e))
+            });
             let Some(rebuilt) = self.last.with_entries(&changed) else {
                 return Err("the file's rebuilt reading cannot be compared".into());
             };
@@ -1687,9 +1704,31 @@ impl Revisions<'_, '_> {
                     }
                     continue;
                 }
-                if let Some(c) = other.first() {
+                let Some(c) = other.first() else {
+                    continue;
+                };
+                // A version an earlier revision's table used is the document's own history,
+                // which a reader repairing the file may roll back to (and any reader shows on
+                // request); one no table ever used is a hidden version, planted. An object-
+                // stream file edited plainly before signing (a /Lang set, an annotation or a
+                // form added), then signed twice, is everyday: its catalog's history is told,
+                // not failed; page content rolled back is a warning (found checking for false
+                // failures, 2026-12-02).
+                if !historical {
                     return differs(what_differs(c));
                 }
+                let content = other.iter().any(|c| {
+                    matches!(
+                        c,
+                        Change::Content { .. } | Change::PageKeys { .. } | Change::CatalogReplaced
+                    )
+                });
+                warnings.push(Change::RebuiltHistory {
+                    num,
+                    place: place.clone(),
+                    what: what_differs(c),
+                    content,
+                });
             }
         }
         Ok(warnings)

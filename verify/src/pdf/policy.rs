@@ -226,6 +226,16 @@ impl Permissions {
                     }
                 }
                 Change::Extensions => {}
+                Change::RebuiltHistory { num, place, what, content } => {
+                    let m = format!(
+                        "a PDF reader that rebuilds this file's cross-reference table (which readers do when they find it damaged) may show object {num} as an earlier revision of the document had it ({place}): {what} differ from what this signature covers"
+                    );
+                    if *content {
+                        j.warnings.push(m)
+                    } else {
+                        j.notes.push(m)
+                    }
+                }
                 Change::RebuiltField { name, keys: k } => j.warnings.push(format!(
                     "a PDF reader that rebuilds this file's cross-reference table (which readers do when they find it damaged) may show form field {name:?} as it was before it was filled: its {} differ from what this signature covers",
                     keys(k)
