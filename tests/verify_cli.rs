@@ -657,26 +657,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "may show form field \\\"amount\\\" as it was before it was filled",
         ),
     ] {
-        let signed = verdict(
-            &demo,
-            &d.join(format!("{case}-signed.pdf")),
-            &["--trust", root.to_str().unwrap()],
-        );
-        assert_eq!(
-            signed["indication"], "TOTAL-PASSED",
-            "{case}-signed: {signed}"
-        );
-        let j = verdict(
-            &demo,
-            &d.join(format!("{case}.pdf")),
-            &["--trust", root.to_str().unwrap()],
-        );
-        assert_eq!(
-            said(&j),
-            (want.0.to_string(), want.1.to_string()),
-            "{case}: {j}"
-        );
-        assert!(j.to_string().contains(message), "{case}: {j}");
+        signed_then_judged(&demo, &d, case, want, message);
     }
     // pyHanko signing again, invisibly and with a stamp whose text says "obj", still passes.
     // So do files keeping their objects in object streams, signed again by pyHanko, whose
@@ -729,7 +710,6 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
     let demo = Demo::new();
     let d = demo.path().join("fi");
     hostile("form_inheritance.py", &[d.as_os_str()]);
-    let root = d.join("root.pem");
     let failed = ("TOTAL-FAILED", "FORMAT_FAILURE");
     let shown = ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE");
     let font = "font 7 of the form's default resources changed, and a viewer draws";
@@ -796,27 +776,7 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             "was given an appearance after this signature that no signature covers",
         ),
     ] {
-        let signed = verdict(
-            &demo,
-            &d.join(format!("{case}-signed.pdf")),
-            &["--trust", root.to_str().unwrap()],
-        );
-        // The signature itself (an empty signature field makes the document INDETERMINATE).
-        assert_eq!(
-            signed["signatures"][0]["indication"], "TOTAL-PASSED",
-            "{case}-signed: {signed}"
-        );
-        let j = verdict(
-            &demo,
-            &d.join(format!("{case}.pdf")),
-            &["--trust", root.to_str().unwrap()],
-        );
-        assert_eq!(
-            said(&j),
-            (want.0.to_string(), want.1.to_string()),
-            "{case}: {j}"
-        );
-        assert!(j.to_string().contains(message), "{case}: {j}");
+        signed_then_judged(&demo, &d, case, want, message);
     }
 }
 
@@ -1056,6 +1016,31 @@ fn a_font_swapped_after_signing_under_a_name_that_is_not_utf8_fails_the_signatur
 /// `args`.
 fn cms_attacks(args: &[&std::ffi::OsStr]) {
     hostile("cms_attacks.py", args);
+}
+
+/// A hostile script's `{case}-signed.pdf` passes (its signature: an empty signature field may
+/// make the document INDETERMINATE), and `{case}.pdf` gets `want`, its words holding `message`.
+fn signed_then_judged(
+    demo: &Demo,
+    d: &std::path::Path,
+    case: &str,
+    want: (&str, &str),
+    message: &str,
+) {
+    let root = d.join("root.pem");
+    let trust = ["--trust", root.to_str().unwrap()];
+    let signed = verdict(demo, &d.join(format!("{case}-signed.pdf")), &trust);
+    assert_eq!(
+        signed["signatures"][0]["indication"], "TOTAL-PASSED",
+        "{case}-signed: {signed}"
+    );
+    let j = verdict(demo, &d.join(format!("{case}.pdf")), &trust);
+    assert_eq!(
+        said(&j),
+        (want.0.to_string(), want.1.to_string()),
+        "{case}: {j}"
+    );
+    assert!(j.to_string().contains(message), "{case}: {j}");
 }
 
 /// Runs the script tests/hostile/`script` with kyso's Python (pyHanko's venv) and `args`; it

@@ -318,12 +318,16 @@ save('root-nul-key', signed, append(signed, catalog, b'/Size %d /Root 1 0 R /Roo
 # The document handed to the signer holds, after the page content its table lists, an
 # unlisted later version; after signing, an update with only a trigger (an /Info that does not
 # exist) makes Poppler rebuild and show it.
-shadow = bytearray(build(page))
-at = shadow.index(b'xref\n')
-shadow[at:at] = b'4 0 obj\n' + FORGED + b'\nendobj\n'
-shadow = bytes(shadow)
-shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
-shadow_signed = sign(shadow)
+def shadowed(hidden):
+    """The one-page document with `hidden` (bytes no section lists) before its xref section."""
+    shadow = bytearray(build(page))
+    at = shadow.index(b'xref\n')
+    shadow[at:at] = hidden
+    shadow = bytes(shadow)
+    return shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
+
+
+shadow_signed = sign(shadowed(b'4 0 obj\n' + FORGED + b'\nendobj\n'))
 save('shadow-trigger', shadow_signed, append(shadow_signed, [], b'/Size 6 /Root 1 0 R /Info 999 0 R'))
 
 
@@ -586,12 +590,7 @@ save('trailer-after-255-bytes', signed, append_xref_stream(
 # The signer's file holding a forged version under a header MuPDF reads and kyso did not
 # (`+4 0 obj`, `4 0 %x⏎obj`); after signing, an update with a new /Info only.
 for name, hidden in [('signer-file-signed-number', b'+4 0 obj\n'), ('signer-file-comment-header', b'4 0 %x\nobj\n')]:
-    shadow = bytearray(build(page))
-    at = shadow.index(b'xref\n')
-    shadow[at:at] = hidden + FORGED + b'\nendobj\n'
-    shadow = bytes(shadow)
-    shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
-    shadow_signed = sign(shadow)
+    shadow_signed = sign(shadowed(hidden + FORGED + b'\nendobj\n'))
     n = last_xref(shadow_signed)[1]
     save(name, shadow_signed, append(shadow_signed, [(n, b'<< /Producer (x) >>')],
                                      b'/Size %d /Root 1 0 R /Info %d 0 R' % (n + 1, n)))
@@ -647,12 +646,7 @@ save('long-number-trailer', signed,
      append(signed, hidden_catalog, b'/Size %s%d /Root 1 0 R' % (b'0' * 70000, f + 5)))
 for name, hidden in [('signer-file-number-past-u32', b'\n1' + b'0' * 254 + b'4 0 obj\n'),
                      ('signer-file-long-comment', b'4 0 %' + b'A' * 5000 + b'\nobj\n')]:
-    shadow = bytearray(build(page))
-    at = shadow.index(b'xref\n')
-    shadow[at:at] = hidden + FORGED + b'\nendobj\n'
-    shadow = bytes(shadow)
-    shadow = shadow[:shadow.rindex(b'startxref')] + b'startxref\n%d\n%%%%EOF\n' % shadow.index(b'xref\n0 ')
-    shadow_signed = sign(shadow)
+    shadow_signed = sign(shadowed(hidden + FORGED + b'\nendobj\n'))
     save(name, shadow_signed, append(shadow_signed, [], b'/Size %d /Root 1 0 R' % last_xref(shadow_signed)[1]))
 compact_form = xref_stream_file(sorted(page.items()), [], {}, b'/Root 1 0 R ' + IDS)
 i = compact_form.rindex(b'startxref')
