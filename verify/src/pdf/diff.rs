@@ -270,17 +270,13 @@ pub struct Headers {
 }
 
 /// What a reader rebuilding the table finds under the headers besides plain objects: the
-/// object streams (MuPDF loads every one's members over the headers), and the /Root of every
-/// cross-reference stream dictionary (MuPDF opens the last trailer's or cross-reference
-/// stream's catalog).
+/// object streams (MuPDF loads every one's members over the headers) and the stream data its
+/// repair skips. (The catalogs it may open are every /Root name: `Headers::roots`.)
 #[derive(Debug, Default)]
 pub struct Scanned {
     /// Each object stream: its number, generation, header position and members' numbers in
     /// order (as far as its index reads).
     pub streams: Vec<(u32, u16, usize, Vec<u32>)>,
-    /// Each cross-reference stream dictionary: where its header is, and its /Root (`None`:
-    /// none, or not a reference).
-    pub roots: Vec<(usize, Option<ObjRef>)>,
     /// Where object streams are whose members kyso cannot list (a reader may still load some).
     pub unreadable: Vec<usize>,
     /// The objects under the headers took more reading than a file of its size can need.
@@ -460,7 +456,6 @@ impl Headers {
                 };
                 let shaped = d.get("N").is_some() && d.get("First").is_some();
                 match kind.as_ref().and_then(Object::as_name) {
-                    Some(b"XRef") => out.roots.push((at, d.get("Root").and_then(Object::as_ref))),
                     // A stream shaped as an object stream whose /Type kyso cannot read may be
                     // one to a reader.
                     None if shaped && d.get("Type").is_some() => out.unreadable.push(at),
@@ -1472,7 +1467,7 @@ impl Revisions<'_, '_> {
     /// later, came back after any update that made MuPDF rebuild; found by an attacker's
     /// reading, 2026-12-02), Poppler does not load object streams and takes the plain headers
     /// (an object moved into an object stream comes back as its earlier plain version), and
-    /// MuPDF opens the catalog of the last trailer or cross-reference stream dictionary. So
+    /// MuPDF opens the catalog of the last dictionary with /Root it reads (`Headers::roots`). So
     /// every version a rebuild may take is held to what the signature covers: the same object,
     /// the final file's, or the signed one less what signing adds (a later signature's field,
     /// widget and value). Triggers of a rebuild are many; these versions are all it can show.
@@ -1480,20 +1475,7 @@ impl Revisions<'_, '_> {
     fn rebuilt_shows_otherwise(&self) -> Result<Vec<Change>, String> {
         let mut warnings = Vec::new();
         let h = self.headers;
-        let start = self.end.min(self.last.data().len());
         let scanned = h.scan(self.last);
-        if let Some((at, root)) = scanned
-            .roots
-            .iter()
-            .filter(|(at, _)| *at >= start)
-            .max_by_key(|(at, _)| *at)
-        {
-            if *root != Some(self.last.root()) && h.trailer.is_none_or(|(t, _)| t < *at) {
-                return Err(format!(
-                    "the last cross-reference stream dictionary in the file (byte {at}) names another catalog than the cross-reference chain does: a PDF reader rebuilding the table opens that one"
-                ));
-            }
-        }
         // The catalog inside an object stream: MuPDF chooses its catalog before it loads
         // object streams, and a /Root naming one without a plain header falls back to an
         // earlier /Root anywhere in the file (a forged catalog in the signer's file, named in
