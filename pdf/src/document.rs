@@ -434,6 +434,15 @@ impl<'a> Document<'a> {
         v.get(i).filter(|(n, _, _)| *n == num).map(|(_, _, e)| *e)
     }
 
+    /// Does the table place object `num` somewhere (in the file or in an object stream),
+    /// whether or not kyso can read what is there? Readers read what they find.
+    pub fn holds(&self, num: u32) -> bool {
+        matches!(
+            self.entry(num),
+            Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
+        )
+    }
+
     /// The catalog reference.
     pub fn root(&self) -> ObjRef {
         self.trailer()

@@ -3,7 +3,7 @@
 //! The verifier finds signatures with it and the signer checks what a new signature may be
 //! added to, so both see the same fields.
 
-use crate::document::{Document, XrefEntry};
+use crate::document::Document;
 use crate::object::{Dict, ObjRef, Object};
 use std::collections::HashSet;
 
@@ -109,15 +109,7 @@ impl ByParent {
                 // A parent that is there but kyso cannot read: readers name the node through
                 // it, kyso cannot (a lock on "x.amount" missed a field whose parent "x" held a
                 // key twice; found by an attacker's reading, 2026-12-02).
-                None if p.as_ref().is_some_and(|p| {
-                    matches!(
-                        doc.entry(p.num),
-                        Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
-                    )
-                }) =>
-                {
-                    return None
-                }
+                None if p.as_ref().is_some_and(|p| doc.holds(p.num)) => return None,
                 None => break,
             }
         }

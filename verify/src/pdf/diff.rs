@@ -866,12 +866,7 @@ impl Revisions<'_, '_> {
             Self::list(self.last, annots.as_ref()).iter().any(|a| {
                 let Some(d) = self.last.resolve(a).ok().and_then(|a| a.as_dict().cloned()) else {
                     // One that is there but kyso cannot read: a reader may draw it so.
-                    return a.as_ref().is_some_and(|r| {
-                        matches!(
-                            self.last.entry(r.num),
-                            Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
-                        )
-                    });
+                    return a.as_ref().is_some_and(|r| self.last.holds(r.num));
                 };
                 let drawn_from_defaults = match subtype(self.last, &d).as_deref() {
                     Some(b"FreeText") => true,
@@ -1770,10 +1765,7 @@ impl Revisions<'_, '_> {
         // page's /Resources with a key given twice hid a font swapped after signing; a field
         // read so hid the parent a lock named; found by an attacker's reading, 2026-12-02).
         for r in &self.roles.unreadable {
-            let present = matches!(
-                self.signed.entry(r.num),
-                Some(XrefEntry::Offset { .. } | XrefEntry::InStream { .. })
-            );
+            let present = self.signed.holds(r.num);
             if let (true, Err(e)) = (present, self.signed.get(*r)) {
                 out.push(Change::Chain(format!(
                     "object {} {}, which the signed revision uses, is in the file but kyso cannot read it ({e}): PDF readers read it, and what they draw through it cannot be compared with later revisions",
