@@ -483,7 +483,7 @@ pub fn name_attributes(
 
 /// Do two names match (RFC 5280 §7.1)? Byte-equal names do; otherwise each RDN must hold the
 /// same attribute types with values equal after decoding their string type (PrintableString,
-/// UTF8String, IA5String, BMPString, TeletexString read as Latin-1), normalizing Unicode (NFKC,
+/// UTF8String, IA5String, BMPString, TeletexString read as UTF-8 or else Latin-1), normalizing Unicode (NFKC,
 /// RFC 4518 §2.2), folding case and runs of white space — so a CRL whose issuer is written as
 /// PrintableString matches certificates that write it as UTF8String, and "Bộ" written
 /// decomposed (NFD) is the "Bộ" written composed.
@@ -547,7 +547,13 @@ pub(crate) fn decode(v: &der::Any) -> Option<String> {
         | der::Tag::Utf8String
         | der::Tag::Ia5String
         | der::Tag::VisibleString => std::str::from_utf8(bytes).ok()?.to_string(),
-        der::Tag::TeletexString => bytes.iter().map(|&c| c as char).collect(),
+        // T.61 in practice: UTF-8 where the bytes are UTF-8 (as Windows reads it: CryptoAPI
+        // tries UTF-8 first, so a Vietnamese name a CA wrote so shows there as written), else
+        // Latin-1 (OpenSSL's reading, and Windows' when UTF-8 fails).
+        der::Tag::TeletexString => match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => bytes.iter().map(|&c| c as char).collect(),
+        },
         // UCS-2 / UTF-16 big-endian: a value of an odd length is not one (its last byte was
         // once dropped, so two different names could compare the same).
         der::Tag::BmpString => {
@@ -627,6 +633,12 @@ mod tests {
         assert_eq!(
             decode(&any(der::Tag::TeletexString, b"caf\xe9")).as_deref(),
             Some("café")
+        );
+        // T.61 bytes that are UTF-8 read as UTF-8, as Windows shows them ("Nguyễn", not
+        // "Nguyá»\u{85}n").
+        assert_eq!(
+            decode(&any(der::Tag::TeletexString, "Nguyễn".as_bytes())).as_deref(),
+            Some("Nguyễn")
         );
         // A BMPString with an odd byte is no value (the odd byte was once dropped, and
         // "Vư" + 0x41 read as "Vư").
