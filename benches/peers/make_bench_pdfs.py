@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Make the benchmark inputs with fpdf2: a ~50 KB text PDF and a ~5 MB PDF with a scanned-page
+"""Make the benchmark inputs with fpdf2: a ~50 KB text PDF (and the same rewritten by qpdf
+through pikepdf with object streams), a ~5 MB PDF with a scanned-page
 sized image (incompressible noise, as a 200 dpi scan nearly is), and a 1 MB file for CAdES.
 
     make_bench_pdfs.py OUT_DIR
@@ -42,14 +43,24 @@ def image_pdf(path, target):
     pdf.output(path)
 
 
+def objstm_pdf(src, path):
+    """The same document as qpdf writes it (pikepdf): every object it can in object streams,
+    a cross-reference stream — the layout whose earlier versions the verifier compares when a
+    revision follows a signature."""
+    import pikepdf
+    with pikepdf.open(src) as pdf:
+        pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     text_pdf(os.path.join(out, "bench-50k.pdf"), 50_000)
+    objstm_pdf(os.path.join(out, "bench-50k.pdf"), os.path.join(out, "bench-50k-objstm.pdf"))
     image_pdf(os.path.join(out, "bench-5m.pdf"), 5_000_000)
     with open(os.path.join(out, "bench-1m.bin"), "wb") as f:
         f.write(os.urandom(1 << 20))
-    for n in ["bench-50k.pdf", "bench-5m.pdf", "bench-1m.bin"]:
+    for n in ["bench-50k.pdf", "bench-50k-objstm.pdf", "bench-5m.pdf", "bench-1m.bin"]:
         print(n, os.path.getsize(os.path.join(out, n)))
 
 

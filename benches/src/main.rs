@@ -624,6 +624,47 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
     } else {
         None
     };
+    // Files with revisions after a signature: three signatures, each an incremental update
+    // over the last, on the plain file and on the same file as qpdf writes it (object
+    // streams): what the change classifier and the earlier-version rule cost.
+    let mut later = Vec::new();
+    for (base, what) in [
+        ("bench-50k.pdf", "3 × PAdES-B-B RSA-2048, 50 KB PDF"),
+        (
+            "bench-50k-objstm.pdf",
+            "3 × PAdES-B-B RSA-2048, 50 KB PDF in object streams (qpdf)",
+        ),
+    ] {
+        let mut doc = std::fs::read(inputs.join(base)).unwrap();
+        for _ in 0..3 {
+            doc = pades::sign_pdf(&key, &doc, now, &kyso_signer::PadesOptions::vietnam(), None)
+                .unwrap();
+        }
+        let r = v.verify_pdf(&doc);
+        assert_eq!(r.signatures.len(), 3, "{base}");
+        assert_eq!(r.indication, kyso_verify::Indication::TotalPassed, "{base}");
+        let path = inputs.join(format!("signed3-{base}"));
+        std::fs::write(&path, &doc).unwrap();
+        let kyso = rate(run, || {
+            std::hint::black_box(v.verify_pdf(&doc));
+        });
+        let out = std::process::Command::new(&python)
+            .arg(root.join("peers/pyhanko_validate.py"))
+            .arg(&ca)
+            .arg(run.as_secs_f64().to_string())
+            .arg(&path)
+            .arg("--all")
+            .output()
+            .expect("pyHanko peer");
+        assert!(
+            out.status.success(),
+            "pyHanko: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        eprintln!("pyHanko says of {base}: {}", j["last"]);
+        later.push((what, kyso, j["per_second"].as_f64().unwrap()));
+    }
     let f = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into());
     println!("| what | kyso in-process /s | kyso CLI /s | peer | peer /s | kyso in-process ÷ peer | kyso CLI ÷ peer |");
     println!("|---|---|---|---|---|---|---|");
@@ -635,6 +676,9 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
             .unwrap_or_else(|| "n/a".into())
     );
     println!("| CAdES detached RSA-2048, 1 MiB | {kyso_cms:.0} | {} | `openssl cms -verify` CLI | {openssl_cli:.0} | {:.1}× | {} |", f(kyso_cli_cms), kyso_cms / openssl_cli, kyso_cli_cms.map(|k| format!("{:.2}×", k / openssl_cli)).unwrap_or_else(|| "n/a".into()));
+    for (what, kyso, py) in later {
+        println!("| {what}, every signature | {kyso:.0} | | pyHanko in-process, every signature | {py:.1} | {:.0}× | — |", kyso / py);
+    }
 }
 
 /// Durable puts per second, proof latency on large synthetic logs, and the delay from an
