@@ -5,7 +5,9 @@
 //! (`*.log` in the database directory) prints a line to the same stdout on which
 //! `kyso archive stress` prints `ack ID SHA256 MARKER` when a put returns. In that one
 //! ordered stream, every document must lie inside bytes of a WAL file that were written and
-//! then synced before its `ack` line.
+//! then synced before its `ack` line. The WAL files are read as RocksDB writes them (`wal`
+//! below): every record's checksum, batches in sequence, and each document in exactly one
+//! entry — so a WAL damaged or written twice fails here, with the files kept to look at.
 
 mod common;
 use common::*;
@@ -109,6 +111,186 @@ fn shim(dir: &Path) -> std::path::PathBuf {
     so
 }
 
+/// RocksDB's write-ahead log as this test reads it (RocksDB 7.9: db/log_format.h,
+/// db/log_writer.cc, db/write_batch.cc).
+mod wal {
+    /// The log is written in blocks of 32 KiB; a record never crosses one.
+    const BLOCK: usize = 32 * 1024;
+
+    /// CRC-32C (Castagnoli), bit by bit: the test reads a few hundred KB.
+    fn crc32c(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0x82f6_3b78
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// util/crc32c.h `Unmask`: stored checksums are rotated and offset.
+    fn unmask(masked: u32) -> u32 {
+        masked.wrapping_sub(0xa282_ead8).rotate_left(15)
+    }
+
+    /// One write batch: where its last fragment ends in the file, and its entries.
+    pub struct Batch {
+        pub end: u64,
+        pub seq: u64,
+        pub entries: Vec<Entry>,
+    }
+
+    /// A put into a column family (0: the default one).
+    pub struct Entry {
+        pub cf: u32,
+        pub key: Vec<u8>,
+        pub value: Vec<u8>,
+    }
+
+    fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn slice<'a>(b: &'a [u8], i: &mut usize) -> Option<&'a [u8]> {
+        let n = usize::try_from(varint(b, i)?).ok()?;
+        let s = b.get(*i..i.checked_add(n)?)?;
+        *i += n;
+        Some(s)
+    }
+
+    /// A batch's entries: puts are kept; anything else the archive's writer does not write
+    /// is a problem.
+    fn entries(data: &[u8]) -> Result<(u64, Vec<Entry>), String> {
+        let head = data.get(..12).ok_or("a batch shorter than its header")?;
+        let seq = u64::from_le_bytes(head[..8].try_into().unwrap());
+        let count = u32::from_le_bytes(head[8..].try_into().unwrap());
+        let mut out = Vec::new();
+        let mut i = 12;
+        while i < data.len() {
+            let tag = data[i];
+            i += 1;
+            let cf = match tag {
+                0x1 => 0,
+                0x5 => varint(data, &mut i).ok_or("a torn column family id")? as u32,
+                t => return Err(format!("seq {seq}: an entry of type {t:#x}, not a put")),
+            };
+            let key = slice(data, &mut i).ok_or("a torn key")?.to_vec();
+            let value = slice(data, &mut i).ok_or("a torn value")?.to_vec();
+            out.push(Entry { cf, key, value });
+        }
+        if out.len() != count as usize {
+            return Err(format!(
+                "seq {seq}: the batch says {count} entries and holds {}",
+                out.len()
+            ));
+        }
+        Ok((seq, out))
+    }
+
+    /// Every batch of a WAL file, checked: records tile the blocks, each checksum holds,
+    /// fragments come in order, sequence numbers follow on. Problems are said, not skipped.
+    pub fn read(file: &[u8], problems: &mut Vec<String>) -> Vec<Batch> {
+        let mut batches: Vec<Batch> = Vec::new();
+        let mut open: Option<Vec<u8>> = None;
+        let mut off = 0usize;
+        while off < file.len() {
+            let left = BLOCK - off % BLOCK;
+            if left < 7 {
+                if file[off..(off + left).min(file.len())].iter().any(|&b| b != 0) {
+                    problems.push(format!("@{off}: a block trailer that is not zeros"));
+                }
+                off += left;
+                continue;
+            }
+            let Some(h) = file.get(off..off + 7) else {
+                problems.push(format!("@{off}: a torn record header"));
+                break;
+            };
+            let (masked, len, kind) = (
+                u32::from_le_bytes(h[..4].try_into().unwrap()),
+                usize::from(u16::from_le_bytes([h[4], h[5]])),
+                h[6],
+            );
+            if masked == 0 && len == 0 && kind == 0 {
+                if file[off..].iter().any(|&b| b != 0) {
+                    problems.push(format!("@{off}: zeros, then more records"));
+                }
+                break;
+            }
+            // Types 5-8 are the recyclable forms, with the log number after the header.
+            let head = if (5..=8).contains(&kind) { 11 } else { 7 };
+            let end = off + head + len;
+            if head + len > left || end > file.len() {
+                problems.push(format!("@{off}: a record past its block or the file"));
+                break;
+            }
+            if crc32c(&file[off + 6..end]) != unmask(masked) {
+                problems.push(format!("@{off}: checksum mismatch (type {kind}, {len} bytes)"));
+            }
+            let payload = &file[off + head..end];
+            let whole = match (kind - if kind >= 5 { 4 } else { 0 }, open.take()) {
+                (1, None) => Some(payload.to_vec()),
+                (2, None) => {
+                    open = Some(payload.to_vec());
+                    None
+                }
+                (3, Some(mut b)) => {
+                    b.extend_from_slice(payload);
+                    open = Some(b);
+                    None
+                }
+                (4, Some(mut b)) => {
+                    b.extend_from_slice(payload);
+                    Some(b)
+                }
+                (k, _) => {
+                    problems.push(format!("@{off}: a fragment of type {k} out of order"));
+                    None
+                }
+            };
+            if let Some(data) = whole {
+                match entries(&data) {
+                    Ok((seq, entries)) => {
+                        if let Some(last) = batches.last() {
+                            let next = last.seq + last.entries.len() as u64;
+                            if seq != next {
+                                problems.push(format!(
+                                    "@{off}: sequence number {seq} where {next} follows"
+                                ));
+                            }
+                        }
+                        batches.push(Batch {
+                            end: end as u64,
+                            seq,
+                            entries,
+                        });
+                    }
+                    Err(e) => problems.push(format!("@{off}: {e}")),
+                }
+            }
+            off = end;
+        }
+        if open.is_some() {
+            problems.push("the file ends inside a record".into());
+        }
+        batches
+    }
+}
+
 /// Per WAL file: how far it was written, and how far of that was synced.
 #[derive(Default, Clone, Copy, Debug)]
 struct Wal {
@@ -157,10 +339,7 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
                     w.synced = w.written;
                     syncs += 1;
                 }
-                ["ack", _id, _sha, ..] => {
-                    let marker = line.splitn(4, ' ').nth(3).unwrap().to_string();
-                    acked.push((marker, wal.clone()));
-                }
+                ["ack", ..] => acked.push((line.to_string(), wal.clone())),
                 _ => panic!("unexpected line {line:?}"),
             }
         }
@@ -169,31 +348,68 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
             syncs > 0 && syncs <= 150,
             "round {round}: {syncs} WAL syncs"
         );
-        // Where each document lies in the WAL files (they remain: nothing was flushed).
-        let files: HashMap<String, Vec<u8>> = wal
-            .keys()
-            .map(|p| (p.clone(), std::fs::read(p).unwrap()))
-            .collect();
-        for (marker, seen) in &acked {
-            // The end of the first whole copy of the document: its last marker within one
-            // document's length (and the WAL's block headers) of its first. A later copy of the
-            // same bytes in the WAL (seen once under load, 2026-12-02: the last marker lay
-            // 260 KB after the first) is not what the acknowledgement promised.
-            let found = files.iter().find_map(|(p, bytes)| {
-                let m = marker.as_bytes();
-                let first = bytes.windows(m.len()).position(|w| w == m)?;
-                let window = (first + 3000 + 4096 + m.len()).min(bytes.len());
-                let last = first
-                    + bytes[first..window]
-                        .windows(m.len())
-                        .rposition(|w| w == m)?;
-                Some((p, (last + m.len()) as u64))
-            });
-            let (path, end) = found.unwrap_or_else(|| panic!("{marker} is in no WAL file"));
+        // Where each document lies in the WAL files (they remain: nothing was flushed): the
+        // entry holding its bytes, in exactly one batch of one file.
+        let mut problems = Vec::new();
+        // Entries whose value is a synthetic document, by their key.
+        let mut holders: HashMap<Vec<u8>, Vec<(String, u64, Vec<u8>)>> = HashMap::new();
+        for path in wal.keys() {
+            let mut said = Vec::new();
+            for b in wal::read(&std::fs::read(path).unwrap(), &mut said) {
+                for e in b.entries {
+                    if e.value.starts_with(b"<synthetic document ") {
+                        holders
+                            .entry(e.key)
+                            .or_default()
+                            .push((path.clone(), b.end, e.value));
+                    }
+                }
+            }
+            problems.extend(said.into_iter().map(|p| format!("{path} {p}")));
+        }
+        for (line, seen) in &acked {
+            let mut f = line.splitn(4, ' ');
+            let (_, _, sha, marker) = (f.next(), f.next(), f.next().unwrap(), f.next().unwrap());
+            // The content column family keeps a document under its SHA-256.
+            let key = hex::decode(sha).unwrap();
+            let mut body = marker.repeat(3000 / marker.len() + 1).into_bytes();
+            body.truncate(3000);
+            let places = holders.get(&key).map(Vec::as_slice).unwrap_or_default();
+            let [(path, end, value)] = places else {
+                let at: Vec<_> = places.iter().map(|(p, e, _)| format!("{p} batch ending {e}")).collect();
+                problems.push(format!("{marker}: {} entries hold it ({at:?}), not one", at.len()));
+                continue;
+            };
+            if *value != body {
+                problems.push(format!("{marker}: the entry under its digest holds other bytes"));
+            }
             let synced = seen.get(path).map_or(0, |w| w.synced);
+            if *end > synced {
+                problems.push(format!(
+                    "round {round}: {marker} was acknowledged when {path} was synced only up to byte {synced}; its batch ends at {end}"
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            let kept = dir.keep();
+            panic!(
+                "round {round}:\n{}\n(the database and WAL files are kept in {})",
+                problems.join("\n"),
+                kept.display()
+            );
+        }
+        if round == 0 {
+            // The reader sees damage: one byte changed inside the first document's batch.
+            let (line, _) = &acked[0];
+            let key = hex::decode(line.split(' ').nth(2).unwrap()).unwrap();
+            let (path, end, _) = &holders[&key][0];
+            let mut bytes = std::fs::read(path).unwrap();
+            bytes[*end as usize - 100] ^= 1;
+            let mut said = Vec::new();
+            wal::read(&bytes, &mut said);
             assert!(
-                end <= synced,
-                "round {round}: {marker} was acknowledged when {path} was synced only up to byte {synced}; the document ends at {end}"
+                said.iter().any(|p| p.contains("checksum mismatch")),
+                "{said:?}"
             );
         }
         acks += acked.len();
