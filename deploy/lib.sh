@@ -119,6 +119,16 @@ kyso_bagit_peers() {
     "$KYSO_VENV/bin/pip" install -q 'bagit==1.9.0'
 }
 
+# PyMuPDF (MuPDF's Python binding, PyPI `pymupdf`), in the same venv: it makes the form
+# documents and the incremental saves other tools make after kyso signs (tests/sign_cli.rs,
+# tests/hostile/later_writers.py).
+kyso_mupdf_peers() {
+    kyso_python_peers
+    if "$KYSO_VENV/bin/python" -c 'import pymupdf' 2>/dev/null; then return 0; fi
+    echo "kyso: installing PyMuPDF into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'pymupdf==2.0'
+}
+
 # The E-ARK validator (PyPI eark-validator, by the DILCIS Board) that judges `kyso export
 # --format eark`, in a venv of its own: it pins an lxml that pyHanko refuses.
 KYSO_EARK_VENV="${KYSO_EARK_VENV:-$HOME/.cache/kyso/venv-eark}"

@@ -872,3 +872,79 @@ fn a_time_stamp_changed_on_its_way_from_the_tsa_is_not_embedded() {
         }
     }
 }
+
+/// Runs tests/hostile/later_writers.py (PyMuPDF, mutool, pyHanko) with `args`; it must succeed.
+fn later_writers(args: &[&Path]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/later_writers.py");
+    let r: Run = Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "later_writers.py {args:?}: {}", r.stderr);
+}
+
+/// A document kyso signed keeps its signature when other tools update it as they update any
+/// PDF: MuPDF saving a new title incrementally (PyMuPDF 2.0 and mutool 1.21: a blank line
+/// before `trailer`, a comment line before the update), pyHanko countersigning. Found by a
+/// false-failure review, 2026-12-03: kyso failed its own signature on every such MuPDF save.
+/// pyHanko deletes a form's /NeedAppearances when it signs: `false` (as PyMuPDF writes it) is
+/// no change; `true` gone makes readers show the fields' stored appearances instead of
+/// redrawing them from their values, which kyso says as a warning (INDETERMINATE), no longer
+/// a failure.
+#[test]
+fn a_document_kyso_signed_keeps_its_signature_through_mupdf_saves_and_pyhanko_countersignatures() {
+    let demo = Demo::new();
+    let d = demo.path().join("later");
+    later_writers(&["bases".as_ref(), &d]);
+    let ca = demo.ca_pem();
+    let other = d.join("pyhanko");
+    let judged = |f: &Path| {
+        let r = demo.run(&[
+            "verify",
+            f.to_str().unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            "--trust",
+            other.join("root.pem").to_str().unwrap(),
+            "--offline",
+            "--json",
+        ]);
+        r.json()
+    };
+    for base in ["plain", "form", "form-needapp"] {
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                d.join(format!("{base}.pdf")).to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let signed = d.join(format!("{base}.signed.pdf"));
+        for tool in ["pymupdf", "mutool", "pyhanko"] {
+            let out = d.join(format!("{base}-{tool}.pdf"));
+            let mut args: Vec<&Path> = vec![tool.as_ref(), &signed, &out];
+            if tool == "pyhanko" {
+                args.push(&other);
+            }
+            later_writers(&args);
+            let j = judged(&out);
+            let kyso = &j["signatures"][0];
+            let (want, words) = match (base, tool) {
+                ("form-needapp", "pyhanko") => ("INDETERMINATE", "/NeedAppearances"),
+                _ => ("TOTAL-PASSED", ""),
+            };
+            assert_eq!(kyso["indication"], want, "{base} then {tool}: {j}");
+            assert!(kyso.to_string().contains(words), "{base} then {tool}: {j}");
+            if tool == "pyhanko" {
+                assert_eq!(
+                    j["signatures"][1]["indication"], "TOTAL-PASSED",
+                    "{base}: pyHanko's own signature: {j}"
+                );
+            }
+        }
+    }
+}

@@ -957,7 +957,7 @@ pub fn object_extent(
 /// line of its own, entries of exactly 20 bytes (`nnnnnnnnnn ggggg n` and a two-byte end of
 /// line) — MuPDF reads entries as 20-byte records and rebuilt the table from the object
 /// headers it scanned when one was shorter (found by an attacker's reading, 2026-12-02) —
-/// then `trailer` and its dictionary.
+/// then, over white space, `trailer` and its dictionary.
 pub fn classic_section_end(data: &[u8], offset: usize) -> std::result::Result<usize, String> {
     if !data[offset.min(data.len())..].starts_with(b"xref") {
         return Err("no `xref` keyword".into());
@@ -974,7 +974,12 @@ pub fn classic_section_end(data: &[u8], offset: usize) -> std::result::Result<us
     };
     let mut at = line_end(offset + 4).ok_or("`xref` is not on a line of its own")?;
     loop {
-        if data[at..].starts_with(b"trailer") {
+        // White space before `trailer` (MuPDF writes a blank line there): readers look for
+        // the keyword as a token. Not before a subsection header: MuPDF reads one only when a
+        // digit comes next, and otherwise expects `trailer`.
+        let t = skip_plain_space(data, at);
+        if data[t..].starts_with(b"trailer") {
+            at = t;
             break;
         }
         let first_end = digits(data, at).ok_or("a subsection without a header")?;
@@ -1402,6 +1407,17 @@ mod tests {
     use super::*;
     use std::io::Write as _;
     use std::sync::atomic::Ordering;
+
+    #[test]
+    fn a_section_may_have_white_space_before_its_trailer_and_not_before_a_subsection() {
+        // MuPDF's incremental saves put a blank line before `trailer`; its reader takes a
+        // subsection only where a digit comes next and otherwise expects `trailer`.
+        let entry = "0000000000 65535 f \n";
+        let ok = format!("xref\n0 1\n{entry}\n\ntrailer\n<< /Size 1 >>\n");
+        assert_eq!(classic_section_end(ok.as_bytes(), 0), Ok(ok.len() - 1));
+        let gap = format!("xref\n0 1\n{entry}\n3 1\n{entry}trailer\n<< /Size 4 >>\n");
+        assert!(classic_section_end(gap.as_bytes(), 0).is_err());
+    }
 
     /// A PDF whose objects 10.. are all in object stream 3, which inflates to 1 MiB and then
     /// cannot be read (its /N promises more objects than 1 MiB could hold).

@@ -108,6 +108,10 @@ pub enum Change {
     /// picks up the one added: "100 VND" became "900 VND"; found by an attacker's reading,
     /// 2026-12-02).
     FormResourcesAdded { used_for_drawing: bool },
+    /// The form's /NeedAppearances went from true to false or away (pyHanko deletes it
+    /// whenever it signs; found by a false-failure review, 2026-12-03): readers stop redrawing
+    /// field values and show the stored appearances instead.
+    NeedAppearancesCleared,
     /// A signature dictionary changed.
     SignatureValueChanged { num: u32 },
     /// Validation data (the DSS and what it holds) changed.
@@ -555,6 +559,43 @@ fn after_object_boundary(data: &[u8], at: usize) -> bool {
     false
 }
 
+/// The first byte in `data[from..to]` (between what the sections after a signature list) that
+/// a reader may take a token from: anything but white space and comment lines as writers add
+/// them (MuPDF writes `% Written by MuPDF 1.28.5` before its update; found by a false-failure
+/// review, 2026-12-03) — a `%` that begins a line, then at most 160 printable ASCII bytes up
+/// to the line's end, holding none of the words a repairing reader looks for (Poppler's
+/// rebuild reads a file in lines of 255 bytes, each from its start; MuPDF's lexer skips a
+/// comment whole).
+fn unread_byte(data: &[u8], from: usize, to: usize) -> Option<usize> {
+    const WORDS: [&[u8]; 5] = [b"obj", b"xref", b"trailer", b"stream", b"EOF"];
+    let mut i = from;
+    while i < to {
+        match data[i] {
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0c => i += 1,
+            b'%' if i > 0 && matches!(data[i - 1], b'\r' | b'\n') => {
+                let line = &data[i..to];
+                let n = line
+                    .iter()
+                    .position(|c| matches!(c, b'\r' | b'\n'))
+                    .unwrap_or(line.len());
+                let comment = &line[..n];
+                let plain = n <= 160
+                    && n < line.len()
+                    && comment.iter().all(|c| matches!(c, b' '..=b'~'))
+                    && !WORDS
+                        .iter()
+                        .any(|w| memchr::memmem::find(comment, w).is_some());
+                if !plain {
+                    return Some(i);
+                }
+                i += n;
+            }
+            _ => return Some(i),
+        }
+    }
+    None
+}
+
 /// What a change is about, for messages.
 fn what_differs(c: &Change) -> String {
     let keys = |k: &[String]| {
@@ -574,6 +615,7 @@ fn what_differs(c: &Change) -> String {
         Change::Fields(_) => "the form's field list".into(),
         Change::CatalogKeys(k) => format!("the catalog's {}", keys(k)),
         Change::AcroFormKeys(k) => format!("the form's {}", keys(k)),
+        Change::NeedAppearancesCleared => "the form's /NeedAppearances".into(),
         Change::FormDefaults { keys: k, .. } => format!("the form's {}", keys(k)),
         Change::FormFont { num, .. } => format!("form font {num}"),
         Change::SignatureValueChanged { num } => format!("signature dictionary {num}"),
@@ -881,7 +923,25 @@ impl Revisions<'_, '_> {
     }
 
     fn acroform(&self, old: &Dict, new: &Dict, out: &mut Vec<Change>) {
-        let keys = changed_keys(old, new);
+        let mut keys = changed_keys(old, new);
+        // /NeedAppearances as readers take it: true only when it is (or refers to) `true`.
+        // Written otherwise but meaning the same is no change; true to false or away is one of
+        // its own; false to true stays a change of the form's keys.
+        if keys.iter().any(|k| k == "NeedAppearances") {
+            let need = |doc: &Document, d: &Dict| {
+                d.get("NeedAppearances")
+                    .and_then(|n| doc.resolve(n).ok())
+                    .is_some_and(|n| n == Object::Bool(true))
+            };
+            match (need(self.signed, old), need(self.last, new)) {
+                (true, true) | (false, false) => keys.retain(|k| k != "NeedAppearances"),
+                (true, false) => {
+                    keys.retain(|k| k != "NeedAppearances");
+                    out.push(Change::NeedAppearancesCleared);
+                }
+                (false, true) => {}
+            }
+        }
         let dr_grows = keys.iter().any(|k| k == "DR") && {
             let o = old.get("DR").and_then(|d| self.signed.resolve(d).ok());
             let n = new.get("DR").and_then(|d| self.last.resolve(d).ok());
@@ -1301,20 +1361,14 @@ impl Revisions<'_, '_> {
         let mut at = start;
         for r in &covered {
             if r.start > at {
-                if let Some(k) = data[at..r.start]
-                    .iter()
-                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c))
-                {
-                    return Some(format!("bytes at {} after the signed revision belong to no object or cross-reference section listed after it: a PDF reader repairing the file may read them", at + k));
+                if let Some(k) = unread_byte(data, at, r.start) {
+                    return Some(format!("bytes at {k} after the signed revision belong to no object or cross-reference section listed after it: a PDF reader repairing the file may read them"));
                 }
             }
             at = at.max(r.end);
         }
-        if let Some(k) = data[at.min(data.len())..]
-            .iter()
-            .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c))
-        {
-            return Some(format!("bytes at {} after the last revision belong to no object or cross-reference section: a PDF reader repairing the file may read them", at + k));
+        if let Some(k) = unread_byte(data, at.min(data.len()), data.len()) {
+            return Some(format!("bytes at {k} after the last revision belong to no object or cross-reference section: a PDF reader repairing the file may read them"));
         }
         streams.sort_by_key(|r| r.start);
         for r in &streams {
@@ -1828,5 +1882,29 @@ pub fn describe(o: &Object) -> String {
     }) {
         Some(t) => format!("{kind} that calls itself /{}", String::from_utf8_lossy(t)),
         None => kind.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unread_byte;
+
+    #[test]
+    fn comment_lines_writers_add_between_revisions_are_read_by_no_one() {
+        let at = |gap: &[u8]| unread_byte(gap, 0, gap.len());
+        // MuPDF's incremental save, after the %%EOF of the revision before.
+        assert_eq!(at(b"\n\n% Written by MuPDF 1.28.5\n\n"), None);
+        assert_eq!(at(b"\r\n%comment\r\n \n"), None);
+        // A comment a repairing reader may read a header or a trailer from, or whose line
+        // Poppler cuts, or one not at the start of its line, is not.
+        assert_eq!(at(b"\n% 5 0 obj\n"), Some(1));
+        assert_eq!(at(b"\n%trailer << /Root 9 0 R >>\n"), Some(1));
+        assert_eq!(at(b"\n%%EOF\n"), Some(1));
+        let long = [b"\n%".as_slice(), &[b'a'; 300], b"\n"].concat();
+        assert_eq!(at(&long), Some(1));
+        assert_eq!(at(b"x\n% fine\n"), Some(0));
+        assert_eq!(at(b" % fine\n"), Some(1));
+        assert_eq!(at(b"\n% no end of line"), Some(1));
+        assert_eq!(at(b"\n% bin\x80ary\n"), Some(1));
     }
 }

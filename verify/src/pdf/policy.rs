@@ -136,6 +136,14 @@ impl Permissions {
                         j.violations.push(format!("the form's {} changed", keys(&bad)));
                     }
                 }
+                Change::NeedAppearancesCleared => {
+                    let m = "a later revision removed the form's /NeedAppearances (pyHanko does when it signs): readers now show the fields' stored appearances where, when this signature was made, they redrew each field from its value; check that the fields show what was signed";
+                    if self.frozen() {
+                        j.violations.push(format!("{m} (the certification, DocMDP P=1, forbids any change)"));
+                    } else {
+                        j.warnings.push(m.into());
+                    }
+                }
                 Change::FormResourcesAdded { used_for_drawing: true } => j.violations.push(
                     "the form's default resources gained entries, and a viewer draws field values or annotation text with them (one without an appearance)".into(),
                 ),
