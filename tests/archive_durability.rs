@@ -210,7 +210,10 @@ mod wal {
         while off < file.len() {
             let left = BLOCK - off % BLOCK;
             if left < 7 {
-                if file[off..(off + left).min(file.len())].iter().any(|&b| b != 0) {
+                if file[off..(off + left).min(file.len())]
+                    .iter()
+                    .any(|&b| b != 0)
+                {
                     problems.push(format!("@{off}: a block trailer that is not zeros"));
                 }
                 off += left;
@@ -239,7 +242,9 @@ mod wal {
                 break;
             }
             if crc32c(&file[off + 6..end]) != unmask(masked) {
-                problems.push(format!("@{off}: checksum mismatch (type {kind}, {len} bytes)"));
+                problems.push(format!(
+                    "@{off}: checksum mismatch (type {kind}, {len} bytes)"
+                ));
             }
             let payload = &file[off + head..end];
             let whole = match (kind - if kind >= 5 { 4 } else { 0 }, open.take()) {
@@ -289,6 +294,15 @@ mod wal {
         }
         batches
     }
+}
+
+/// A WAL entry holding a synthetic document: its file, where its batch ends, its column
+/// family, its bytes.
+struct Held {
+    path: String,
+    end: u64,
+    cf: u32,
+    value: Vec<u8>,
 }
 
 /// Per WAL file: how far it was written, and how far of that was synced.
@@ -352,16 +366,18 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
         // entry holding its bytes, in exactly one batch of one file.
         let mut problems = Vec::new();
         // Entries whose value is a synthetic document, by their key.
-        let mut holders: HashMap<Vec<u8>, Vec<(String, u64, Vec<u8>)>> = HashMap::new();
+        let mut holders: HashMap<Vec<u8>, Vec<Held>> = HashMap::new();
         for path in wal.keys() {
             let mut said = Vec::new();
             for b in wal::read(&std::fs::read(path).unwrap(), &mut said) {
                 for e in b.entries {
                     if e.value.starts_with(b"<synthetic document ") {
-                        holders
-                            .entry(e.key)
-                            .or_default()
-                            .push((path.clone(), b.end, e.value));
+                        holders.entry(e.key).or_default().push(Held {
+                            path: path.clone(),
+                            end: b.end,
+                            cf: e.cf,
+                            value: e.value,
+                        });
                     }
                 }
             }
@@ -375,13 +391,24 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
             let mut body = marker.repeat(3000 / marker.len() + 1).into_bytes();
             body.truncate(3000);
             let places = holders.get(&key).map(Vec::as_slice).unwrap_or_default();
-            let [(path, end, value)] = places else {
-                let at: Vec<_> = places.iter().map(|(p, e, _)| format!("{p} batch ending {e}")).collect();
-                problems.push(format!("{marker}: {} entries hold it ({at:?}), not one", at.len()));
+            let [Held {
+                path, end, value, ..
+            }] = places
+            else {
+                let at: Vec<_> = places
+                    .iter()
+                    .map(|h| format!("{} batch ending {} (column family {})", h.path, h.end, h.cf))
+                    .collect();
+                problems.push(format!(
+                    "{marker}: {} entries hold it ({at:?}), not one",
+                    at.len()
+                ));
                 continue;
             };
             if *value != body {
-                problems.push(format!("{marker}: the entry under its digest holds other bytes"));
+                problems.push(format!(
+                    "{marker}: the entry under its digest holds other bytes"
+                ));
             }
             let synced = seen.get(path).map_or(0, |w| w.synced);
             if *end > synced {
@@ -402,7 +429,7 @@ fn an_acknowledged_put_was_written_to_the_wal_and_fdatasynced_before_the_answer(
             // The reader sees damage: one byte changed inside the first document's batch.
             let (line, _) = &acked[0];
             let key = hex::decode(line.split(' ').nth(2).unwrap()).unwrap();
-            let (path, end, _) = &holders[&key][0];
+            let Held { path, end, .. } = &holders[&key][0];
             let mut bytes = std::fs::read(path).unwrap();
             bytes[*end as usize - 100] ^= 1;
             let mut said = Vec::new();
