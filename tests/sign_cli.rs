@@ -892,7 +892,8 @@ fn later_writers(args: &[&Path]) {
 /// pyHanko deletes a form's /NeedAppearances when it signs: `false` (as PyMuPDF writes it) is
 /// no change; `true` gone makes readers show the fields' stored appearances instead of
 /// redrawing them from their values, which kyso says as a warning (INDETERMINATE), no longer
-/// a failure.
+/// a failure. PyMuPDF filling a field under a certification that permits it (P=2) rewrites
+/// the widget's /DA, adds /BS and /Ff 0: allowed with the value.
 #[test]
 fn a_document_kyso_signed_keeps_its_signature_through_mupdf_saves_and_pyhanko_countersignatures() {
     let demo = Demo::new();
@@ -946,5 +947,22 @@ fn a_document_kyso_signed_keeps_its_signature_through_mupdf_saves_and_pyhanko_co
                 );
             }
         }
+    }
+    // PyMuPDF filling a field kyso's certification permits filling (P=2) passes; after an
+    // approval signature (no certification) the fill fails it, as docs/verification.md says.
+    let form = d.join("form.pdf");
+    for (certify, want) in [("2", "TOTAL-PASSED"), ("", "TOTAL-FAILED")] {
+        let out = d.join(format!("certified{certify}"));
+        let mut args = vec!["--key", RSA_KEY, "--out-dir", out.to_str().unwrap()];
+        if !certify.is_empty() {
+            args.extend(["--certify", certify]);
+        }
+        args.push(form.to_str().unwrap());
+        let r = sign(&demo, &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let filled = d.join(format!("filled{certify}.pdf"));
+        later_writers(&["fill".as_ref(), &out.join("form.signed.pdf"), &filled]);
+        let j = judged(&filled);
+        assert_eq!(j["signatures"][0]["indication"], want, "P={certify}: {j}");
     }
 }

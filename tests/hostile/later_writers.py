@@ -14,6 +14,9 @@ changes whenever it signs):
                                                "% Written by MuPDF 1.28.5" and a blank line
                                                before `trailer`
     python3 later_writers.py mutool IN OUT     mutool 1.21 (`mutool run`) does the same
+    python3 later_writers.py fill IN OUT       PyMuPDF fills the text fields ("200 VND") and
+                                               saves incrementally: a new appearance, and the
+                                               widget's /DA rewritten, /BS and /Ff 0 added
     python3 later_writers.py pyhanko IN OUT DIR
                                                pyHanko countersigns invisibly with a CA of its
                                                own (DIR/root.pem; made by pyca/cryptography
@@ -62,6 +65,24 @@ def pymupdf_update(src, out):
     data = open(out, "rb").read()
     assert len(data) > os.path.getsize(src) and data.startswith(open(src, "rb").read())
     assert b"% Written by MuPDF" in data[os.path.getsize(src):], "PyMuPDF no longer writes its comment"
+
+
+def pymupdf_fill(src, out):
+    """PyMuPDF fills every text field with "200 VND" and saves incrementally (it rewrites the
+    widget's /DA, adds /BS and /Ff 0, and writes a new appearance)."""
+    import pymupdf
+    shutil.copyfile(src, out)
+    doc = pymupdf.open(out)
+    n = 0
+    for page in doc:
+        for w in page.widgets():
+            if w.field_type == pymupdf.PDF_WIDGET_TYPE_TEXT:
+                w.field_value = "200 VND"
+                w.update()
+                n += 1
+    assert n > 0, "no text field to fill"
+    doc.saveIncr()
+    doc.close()
 
 
 def mutool_update(src, out):
@@ -135,6 +156,8 @@ def main():
         bases(sys.argv[2])
     elif cmd == "pymupdf":
         pymupdf_update(sys.argv[2], sys.argv[3])
+    elif cmd == "fill":
+        pymupdf_fill(sys.argv[2], sys.argv[3])
     elif cmd == "mutool":
         mutool_update(sys.argv[2], sys.argv[3])
     elif cmd == "pyhanko":

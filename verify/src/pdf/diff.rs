@@ -985,6 +985,26 @@ impl Revisions<'_, '_> {
         }
     }
 
+    /// The keys of a field or widget that changed, less /Ff written anew with the same flags
+    /// (absent is 0: PyMuPDF adds `/Ff 0` when it fills a field; found by a false-failure
+    /// review, 2026-12-03).
+    fn field_keys(&self, old: &Dict, new: &Dict) -> Vec<String> {
+        let mut keys = changed_keys(old, new);
+        let flags = |doc: &Document, d: &Dict| match d.get("Ff") {
+            None => Some(0),
+            Some(f) => doc.resolve(f).ok().and_then(|f| match f {
+                Object::Int(i) => Some(i),
+                _ => None,
+            }),
+        };
+        if let (Some(a), Some(b)) = (flags(self.signed, old), flags(self.last, new)) {
+            if a == b {
+                keys.retain(|k| k != "Ff");
+            }
+        }
+        keys
+    }
+
     fn annots(&self, page: usize, old: &[Object], new: &[Object], out: &mut Vec<Change>) {
         out.push(Change::Annots {
             page,
@@ -1163,7 +1183,7 @@ impl Revisions<'_, '_> {
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
-                        keys: changed_keys(bd, ad),
+                        keys: self.field_keys(bd, ad),
                     });
                 }
                 Role::Annotation(n) => {

@@ -314,9 +314,13 @@ impl Permissions {
         }
         match self.docmdp {
             Some(p) if p >= 2 => {
+                // Filling a field: its value, appearance and appearance state, and how a reader
+                // draws the value when it redraws it (/DA, /Q, /MK, /BS: PyMuPDF rewrites them
+                // when it fills; found by a false-failure review, 2026-12-03). None of these
+                // shows more than the new appearance the filler may write anyway.
                 let bad: Vec<String> = k
                     .iter()
-                    .filter(|k| !matches!(k.as_str(), "V" | "AS" | "AP"))
+                    .filter(|k| !matches!(k.as_str(), "V" | "AS" | "AP" | "DA" | "Q" | "MK" | "BS"))
                     .cloned()
                     .collect();
                 if !bad.is_empty() {
