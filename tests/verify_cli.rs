@@ -703,8 +703,13 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
 /// printed copy another result): /NeedAppearances given indirectly; a text field under a
 /// signature field's /Kids whose /Parent is a text field (readers inherit /FT up /Parent); a
 /// FieldMDP lock on a name the field goes by up its /Parent chain only; a widget with /F 36
-/// (NoView, but printed); a free-text annotation drawn with the form's font. Made by
-/// tests/hostile/form_inheritance.py (pyHanko, pyca, hand-written updates).
+/// (NoView, but printed); a free-text annotation drawn with the form's font. And, reading the
+/// fixes for other tools' updates (2026-12-03): /NeedAppearances added as a reference of
+/// another generation into an object stream (Poppler ignores it there), or rewritten into an
+/// object stream whose offsets decrease (Poppler reads none of it); a parent field's /DA
+/// drawing a fake value in its kid locked by FieldMDP; a locked combo box's /Ff written as a
+/// real (Poppler draws a list box). Made by tests/hostile/form_inheritance.py (pyHanko, pyca,
+/// hand-written updates).
 #[test]
 fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
     let demo = Demo::new();
@@ -774,6 +779,27 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             "sig-parent-loop",
             shown,
             "was given an appearance after this signature that no signature covers",
+        ),
+        // Found reading the fixes for other tools' updates (2026-12-03).
+        (
+            "needapp-generation",
+            failed,
+            "the form's /NeedAppearances changed",
+        ),
+        (
+            "needapp-objstm-order",
+            failed,
+            "where readers cannot load it",
+        ),
+        (
+            "parent-da-locked-kid",
+            failed,
+            "whose fields under it inherit what it holds: /DA changed",
+        ),
+        (
+            "ff-real-locked",
+            failed,
+            "is locked by this signature (FieldMDP)",
         ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);

@@ -473,8 +473,12 @@ impl<'a> Document<'a> {
                 }
                 Ok(obj)
             }
-            Some(XrefEntry::InStream { stream, index }) if r.gen == 0 => {
+            Some(XrefEntry::InStream { stream, index }) => {
                 // The entry's index decides, and the object there must be the one asked for.
+                // Whatever the reference's generation: Poppler ignores it for objects in object
+                // streams ("Adobe apparently ignores" it), MuPDF ignores generations (a flag given
+                // as `N 1 R`, N `true` in an object stream, was read by Poppler and not by
+                // kyso; found by an attacker's reading, 2026-12-03).
                 let objs = self.object_stream(stream, depth)?;
                 objs.get(index as usize)
                     .filter(|(n, _)| *n == r.num)
@@ -614,6 +618,13 @@ impl<'a> Document<'a> {
                 PdfError::Structure(format!("object stream {num}: offset out of range"))
             })?;
             heads.push((on, off));
+        }
+        // Poppler reads no object of a stream whose offsets decrease (MuPDF reads them all):
+        // such a stream is unreadable here too (found by an attacker's reading, 2026-12-03).
+        if heads.windows(2).any(|w| w[1].1 < w[0].1) {
+            return Err(PdfError::Structure(format!(
+                "object stream {num} lists its objects' offsets out of order"
+            )));
         }
         let mut numbers = std::collections::HashSet::with_capacity(n);
         if heads.iter().any(|(on, _)| !numbers.insert(*on)) {

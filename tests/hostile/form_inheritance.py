@@ -43,6 +43,18 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
                                     last): a font swapped, /DA turned white, a locked value
                                     changed (certified P=3)
 
+  found reading the fixes for other tools' updates (2026-12-03; the first and the last two were
+  TOTAL-PASSED by the builds before, needapp-objstm-order by one of them):
+    DIR/needapp-generation.pdf      /NeedAppearances added as `N 1 R`, N `true` in an object
+                                    stream (Poppler ignores generations there): the field
+                                    redrawn from /V "DONG Y" over the "KHONG DONG Y" signed
+    DIR/needapp-objstm-order.pdf    the preparer's `true` rewritten as a reference into an object
+                                    stream whose offsets decrease (Poppler reads none of it)
+    DIR/parent-da-locked-kid.pdf    a P=2 certification locking "grp.amount"; the parent "grp"
+                                    gets a /DA drawing "999,999,999 VND" in the locked kid
+    DIR/ff-real-locked.pdf          a locked combo box's /Ff written 131072.0 (Poppler draws a
+                                    list box)
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -401,3 +413,89 @@ signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'11 0 R', o15=appear
         b'/Rect [50 700 400 730] /F 4 /P 3 0 R /AP << /N 15 0 R >> >>')),
     field='Cert', certify=3, lock=['x.amount'])
 save('lock-unreadable-parent', signed, value_changed(signed, 12))
+
+
+# 4. Found reading the fixes for other tools' updates (2026-12-03; each TOTAL-PASSED by the build
+#    before while Poppler showed another value).
+def update_xs(pdf, objs, members, header=None):
+    """An incremental update with a cross-reference stream; `members` (number -> body) go into
+    a new object stream, written in the order given with `header` as its index when given."""
+    import struct
+    prev, size = last_xref(pdf)
+    out = bytearray(pdf)
+    top = max(list(objs) + list(members) + [size - 1]) + 1
+    osn, top = top, top + 1
+    entries = {}
+    body = b''
+    index = b''
+    for i, (n, text) in enumerate(members.items()):
+        index += b'%d %d ' % (n, len(body))
+        body += text + b'\n'
+        entries[n] = (2, osn, i)
+    if header:
+        # The cross-reference entries follow the index as written.
+        listed = [int(t) for t in header.split()[0::2]]
+        entries.update({n: (2, osn, listed.index(n)) for n in members})
+        index = header.ljust(len(index))
+    objs = dict(objs)
+    objs[osn] = stream(index + body, b'/Type /ObjStm /N %d /First %d ' % (len(members), len(index)))
+    for n in sorted(objs):
+        entries[n] = (1, len(out), 0)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    xs, top = top, top + 1
+    x = len(out)
+    entries[xs] = (1, x, 0)
+    ks = sorted(entries)
+    data = b''.join(struct.pack('>BIH', *entries[k]) for k in ks)
+    d = (b'<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] /Root 1 0 R /Prev %d %s /Length %d >>'
+         % (max(size, top), b' '.join(b'%d 1' % k for k in ks), prev, IDS, len(data)))
+    out += b'%d 0 obj\n' % xs + d + b'\nstream\n' + data + b'\nendstream\nendobj\n'
+    return bytes(out) + b'startxref\n%d\n%%%%EOF\n' % x
+
+
+#    /NeedAppearances added as `N 1 R`, N `true` in an object stream (Poppler ignores the
+#    generation of objects in object streams and redraws the field from /V "DONG Y"; its stored
+#    appearance, which the signer saw, says "KHONG DONG Y").
+def stale(need, value, shown):
+    """A text field whose /V is `value` while its stored appearance shows `shown`."""
+    return page(b'5 0 R', o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm 8 0 R >>',
+                o8=b'<< /Fields [5 0 R] /DR << /Font << /Helv 7 0 R >> >> /DA (/Helv 14 Tf 0 g)%s >>' % need,
+                o5=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (answer) /V (%s) /Rect [50 700 400 730] '
+                   b'/F 4 /P 3 0 R /AP << /N 6 0 R >> >>' % value,
+                o6=appearance(shown))
+
+
+signed = sign(build(stale(b'', b'DONG Y', b'KHONG DONG Y')))
+n = last_xref(signed)[1] + 5
+save('needapp-generation', signed, update_xs(signed, {
+    8: raw(signed, 8).rstrip()[:-2] + b' /NeedAppearances %d 1 R >>' % n}, {n: b'true'}))
+#    The preparer's flag `true` (Poppler redraws "KHONG DONG Y" from /V over the stored "DONG
+#    Y"), rewritten as a reference into an object stream whose offsets decrease: Poppler reads
+#    no member of it, so no flag, and shows the stored appearance.
+cms_embedder.ensure_sig_flags = keep_need_appearances
+signed = sign(build(stale(b' /NeedAppearances true', b'KHONG DONG Y', b'DONG Y')))
+cms_embedder.ensure_sig_flags = pyhanko_ensure
+a = last_xref(signed)[1] + 5
+save('needapp-objstm-order', signed, update_xs(
+    signed, {8: raw(signed, 8).replace(b'/NeedAppearances true', b'/NeedAppearances %d 0 R' % a)},
+    {a + 1: b'null', a: b'true'}, header=b'%d 5 %d 0 ' % (a, a + 1)))
+#    A P=2 certification locking "grp.amount"; the parent field "grp" (not locked) gets a /DA
+#    that draws "999,999,999 VND" and hides the value: its kid inherits it (Poppler draws the
+#    fake, MuPDF nothing).
+signed = sign(build(page(b'12 0 R 13 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R',
+    o10=b'<< /FT /Tx /T (grp) /DA (/Helv 14 Tf 0 g) /Kids [12 0 R 13 0 R] >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /T (amount) /V (100 VND) /Parent 10 0 R '
+        b'/Rect [50 700 400 730] /F 4 /P 3 0 R >>',
+    o13=b'<< /Type /Annot /Subtype /Widget /T (note) /Parent 10 0 R /Rect [50 650 400 680] '
+        b'/F 4 /P 3 0 R >>')),
+    field='Cert', certify=2, lock=['grp.amount'])
+save('parent-da-locked-kid', signed, update(signed, {10: raw(signed, 10).replace(
+    b'/DA (/Helv 14 Tf 0 g)', b'/DA (/Helv 14 Tf 0 g 2 9 Td (999,999,999 VND) Tj 3 Tr 1 g)')}))
+#    A locked combo box's /Ff written as a real (131072.0): Poppler ignores a flag word that is
+#    no integer and draws a list box ("APPROVED" selected-looking over "REJECTED").
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Ch /Ff 131072 /T (decision) '
+        b'/Opt [(APPROVED) (REJECTED)] /V (REJECTED) /DA (/Helv 14 Tf 0 g) /Rect [50 700 400 722] '
+        b'/F 4 /P 3 0 R >>')),
+    field='Cert', certify=2, lock=['decision'])
+save('ff-real-locked', signed, update(signed, {12: raw(signed, 12).replace(b'/Ff 131072', b'/Ff 131072.0')}))

@@ -94,6 +94,9 @@ pub enum Change {
         signature: bool,
         /// A signature field that had no value in the signed revision.
         was_empty: bool,
+        /// No field hangs under it (its /Kids, if any, are widgets without a /T), in the signed
+        /// revision and in the final file: the fields under one inherit its /DA, /Q, /V, /Ff.
+        terminal: bool,
         /// Its value in the final file is a signature made after the signed revision (one
         /// that is validated as such), not a dictionary that only looks like one.
         value_signed: bool,
@@ -175,6 +178,11 @@ fn index(d: &Dict) -> HashMap<&[u8], &Object> {
     d.0.iter().map(|(k, v)| (k.as_slice(), v)).collect()
 }
 
+/// Keys readers take only as integers (Poppler ignores a real /Ff: a combo box written
+/// `/Ff 131072.0` after signing was drawn as a list box; found by an attacker's reading,
+/// 2026-12-03): a real there is not the integer it equals.
+const INTEGER_KEYS: [&[u8]; 7] = [b"Ff", b"F", b"Q", b"MaxLen", b"Rotate", b"SigFlags", b"P"];
+
 /// The keys whose values differ (a key present on one side only differs).
 pub fn changed_keys(a: &Dict, b: &Dict) -> Vec<String> {
     let (ia, ib) = (index(a), index(b));
@@ -182,6 +190,7 @@ pub fn changed_keys(a: &Dict, b: &Dict) -> Vec<String> {
     let mut out: Vec<String> = keys
         .into_iter()
         .filter(|k| match (ia.get(k), ib.get(k)) {
+            (Some(x), Some(y)) if INTEGER_KEYS.contains(k) => x != y,
             (Some(x), Some(y)) => !same(x, y),
             (None, None) => false,
             _ => true,
@@ -596,6 +605,22 @@ fn unread_byte(data: &[u8], from: usize, to: usize) -> Option<usize> {
     None
 }
 
+/// Does a field node hold fields (a kid with a /T, or one kyso cannot read), which inherit its
+/// /DA, /Q, /V and /Ff? A parent's /DA changed drew "999,999,999 VND" in a kid locked by
+/// FieldMDP (found by an attacker's reading, 2026-12-03).
+fn holds_fields(doc: &Document<'_>, d: &Dict) -> bool {
+    let Some(kids) = d.get("Kids") else {
+        return false;
+    };
+    match doc.resolve(kids) {
+        Ok(Object::Array(a)) => a.iter().any(|k| match doc.resolve(k) {
+            Ok(Object::Dict(kd)) => kd.get("T").is_some(),
+            _ => true,
+        }),
+        _ => true,
+    }
+}
+
 /// What a change is about, for messages.
 fn what_differs(c: &Change) -> String {
     let keys = |k: &[String]| {
@@ -870,15 +895,25 @@ impl Revisions<'_, '_> {
         // Given indirectly too (`/NeedAppearances 10 0 R`, 10 being `true`, made Poppler
         // redraw every field while kyso read no flag; found by an attacker's reading,
         // 2026-12-02).
-        let need = self
+        // A form or a flag kyso cannot read counts as asking readers to redraw (they may read
+        // it; found by an attacker's reading, 2026-12-03).
+        let form = self
             .last
             .dict(self.last.root())
             .ok()
-            .and_then(|r| r.get("AcroForm").cloned())
-            .and_then(|a| self.last.resolve(&a).ok())
-            .and_then(|a| a.as_dict().and_then(|a| a.get("NeedAppearances").cloned()))
-            .and_then(|n| self.last.resolve(&n).ok())
-            .is_some_and(|n| n == Object::Bool(true));
+            .and_then(|r| r.get("AcroForm").cloned());
+        let need = match form.map(|a| self.last.resolve(&a)) {
+            None => false,
+            Some(Err(_)) => true,
+            Some(Ok(a)) => match a.as_dict().and_then(|a| a.get("NeedAppearances")) {
+                None => false,
+                Some(n) => match self.last.resolve(n) {
+                    Ok(Object::Bool(b)) => b,
+                    Ok(_) => false,
+                    Err(_) => true,
+                },
+            },
+        };
         need || self.last_fields.iter().any(|(r, n)| {
             n.ft.as_deref() != Some(b"Sig")
                 && self
@@ -924,22 +959,24 @@ impl Revisions<'_, '_> {
 
     fn acroform(&self, old: &Dict, new: &Dict, out: &mut Vec<Change>) {
         let mut keys = changed_keys(old, new);
-        // /NeedAppearances as readers take it: true only when it is (or refers to) `true`.
-        // Written otherwise but meaning the same is no change; true to false or away is one of
-        // its own; false to true stays a change of the form's keys.
+        // /NeedAppearances written directly (or absent: false): `false` written or dropped is
+        // no change, `true` turned false or dropped is one of its own. Anything else (given by
+        // reference, not a boolean) stays a change of the form's keys: readers resolve
+        // references otherwise than kyso may (Poppler ignores generations of objects in object
+        // streams; found by an attacker's reading, 2026-12-03).
         if keys.iter().any(|k| k == "NeedAppearances") {
-            let need = |doc: &Document, d: &Dict| {
-                d.get("NeedAppearances")
-                    .and_then(|n| doc.resolve(n).ok())
-                    .is_some_and(|n| n == Object::Bool(true))
+            let direct = |d: &Dict| match d.get("NeedAppearances") {
+                None => Some(false),
+                Some(Object::Bool(b)) => Some(*b),
+                Some(_) => None,
             };
-            match (need(self.signed, old), need(self.last, new)) {
-                (true, true) | (false, false) => keys.retain(|k| k != "NeedAppearances"),
-                (true, false) => {
+            match (direct(old), direct(new)) {
+                (Some(false), Some(false)) => keys.retain(|k| k != "NeedAppearances"),
+                (Some(true), Some(false)) => {
                     keys.retain(|k| k != "NeedAppearances");
                     out.push(Change::NeedAppearancesCleared);
                 }
-                (false, true) => {}
+                _ => {}
             }
         }
         let dr_grows = keys.iter().any(|k| k == "DR") && {
@@ -1180,6 +1217,7 @@ impl Revisions<'_, '_> {
                         unsure,
                         signature,
                         was_empty: signature && before_value.is_none(),
+                        terminal: !holds_fields(self.signed, bd) && !holds_fields(self.last, ad),
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),

@@ -182,6 +182,7 @@ impl Permissions {
                     unsure,
                     signature,
                     was_empty,
+                    terminal,
                     value_signed,
                     value_timestamp,
                     visible,
@@ -204,7 +205,7 @@ impl Permissions {
                             &mut j,
                         )
                     } else {
-                        self.field_changed(name, locked, k, &mut j)
+                        self.field_changed(name, locked, *terminal, k, &mut j)
                     }
                 }
                 Change::SignatureValueChanged { num } => j.violations.push(format!("signature dictionary {num} was changed")),
@@ -305,7 +306,14 @@ impl Permissions {
         }
     }
 
-    fn field_changed(&self, name: &str, locked: bool, k: &[String], j: &mut Judgement) {
+    fn field_changed(
+        &self,
+        name: &str,
+        locked: bool,
+        terminal: bool,
+        k: &[String],
+        j: &mut Judgement,
+    ) {
         if locked {
             j.violations.push(format!(
                 "form field {name:?} is locked by this signature (FieldMDP) and was changed"
@@ -313,6 +321,12 @@ impl Permissions {
             return;
         }
         match self.docmdp {
+            // Filling is of a field that holds the value; the fields under another take its
+            // /DA, /Q, /V and /Ff, locked ones too.
+            Some(p) if p >= 2 && !terminal => j.violations.push(format!(
+                "form field {name:?}, whose fields under it inherit what it holds: {} changed",
+                keys(k)
+            )),
             Some(p) if p >= 2 => {
                 // Filling a field: its value, appearance and appearance state, and how a reader
                 // draws the value when it redraws it (/DA, /Q, /MK, /BS: PyMuPDF rewrites them
@@ -393,6 +407,7 @@ mod tests {
                 value_signed: true,
                 value_timestamp: false,
                 visible: false,
+                terminal: true,
                 keys: vec!["V".into()],
             },
         ] {
@@ -435,6 +450,7 @@ mod tests {
             unsure: false,
             signature: false,
             was_empty: false,
+            terminal: true,
             value_signed: false,
             value_timestamp: false,
             visible: true,
@@ -448,6 +464,22 @@ mod tests {
             1
         );
         assert!(p2.judge(std::slice::from_ref(&fill)).violations.is_empty());
+        // How a reader draws the value may change with it; not on a field holding fields
+        // (they inherit /DA, /Q, /V: a locked kid drew another value).
+        let restyled = |terminal| Change::FieldChanged {
+            name: "so_ho_so".into(),
+            also: vec![],
+            unsure: false,
+            signature: false,
+            was_empty: false,
+            terminal,
+            value_signed: false,
+            value_timestamp: false,
+            visible: true,
+            keys: ["AP", "DA", "BS", "V"].map(String::from).to_vec(),
+        };
+        assert!(p2.judge(&[restyled(true)]).violations.is_empty());
+        assert_eq!(p2.judge(&[restyled(false)]).violations.len(), 1);
     }
 
     #[test]
@@ -463,6 +495,7 @@ mod tests {
             unsure: false,
             signature: true,
             was_empty: true,
+            terminal: true,
             value_signed: true,
             value_timestamp: true,
             visible,
