@@ -801,6 +801,23 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             failed,
             "is locked by this signature (FieldMDP)",
         ),
+        // Found reading those fixes.
+        (
+            "parent-da-untitled-node",
+            failed,
+            "whose fields under it inherit what it holds: /DA changed",
+        ),
+        (
+            "parent-da-parent-only",
+            failed,
+            "whose fields under it inherit what it holds: /DA changed",
+        ),
+        ("differences-real", failed, "was changed"),
+        (
+            "annots-generation",
+            failed,
+            "annotations of page 2 were removed or replaced",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

@@ -55,6 +55,14 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
     DIR/ff-real-locked.pdf          a locked combo box's /Ff written 131072.0 (Poppler draws a
                                     list box)
 
+  found reading those fixes (2026-12-03; each TOTAL-PASSED by the build before):
+    DIR/parent-da-untitled-node.pdf, parent-da-parent-only.pdf
+                                    the parent's /DA reaching the locked kid through a node
+                                    without /T, or by the kid's /Parent only
+    DIR/differences-real.pdf        a page font's /Differences code 57 written 57.0 ("900 VND")
+    DIR/annots-generation.pdf       a page's new /Annots `50 1 R` (MuPDF ignores generations)
+                                    painting "900 VND"
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -499,3 +507,59 @@ signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'12 0 R',
         b'/F 4 /P 3 0 R >>')),
     field='Cert', certify=2, lock=['decision'])
 save('ff-real-locked', signed, update(signed, {12: raw(signed, 12).replace(b'/Ff 131072', b'/Ff 131072.0')}))
+
+
+# 5. Found reading those fixes (2026-12-03; each TOTAL-PASSED by the build before while Poppler
+#    or MuPDF showed another value).
+FAKE = b'/Helv 14 Tf 0 g 2 9 Td (999,999,999 VND) Tj 3 Tr 1 g'
+#    The parent "grp" reaches the locked "amount" through a node without /T.
+signed = sign(build(page(b'12 0 R 13 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R',
+    o10=b'<< /FT /Tx /T (grp) /DA (/Helv 14 Tf 0 g) /Kids [11 0 R 13 0 R] >>',
+    o11=b'<< /Parent 10 0 R /Kids [12 0 R] >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /T (amount) /V (100 VND) /Parent 11 0 R '
+        b'/Rect [50 700 400 730] /F 4 /P 3 0 R >>',
+    o13=b'<< /Type /Annot /Subtype /Widget /Parent 10 0 R /Rect [50 650 400 680] /F 4 /P 3 0 R >>')),
+    field='Cert', certify=2, lock=['grp.amount'])
+save('parent-da-untitled-node', signed, update(signed, {10: raw(signed, 10).replace(
+    b'/DA (/Helv 14 Tf 0 g)', b'/DA (' + FAKE + b')')}))
+#    The locked "amount" names "grp" as /Parent only (grp, a field and widget, has no /Kids).
+signed = sign(build(page(b'12 0 R 10 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R 12 0 R',
+    o10=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (grp) /DA (/Helv 14 Tf 0 g) '
+        b'/Rect [50 650 400 680] /F 4 /P 3 0 R >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /T (amount) /V (100 VND) /Parent 10 0 R '
+        b'/Rect [50 700 400 730] /F 4 /P 3 0 R >>')),
+    field='Cert', certify=2, lock=['amount', 'grp.amount'])
+save('parent-da-parent-only', signed, update(signed, {10: raw(signed, 10).replace(
+    b'/DA (/Helv 14 Tf 0 g)', b'/DA (' + FAKE + b')')}))
+#    A page font's /Differences code written 57.0 for 57 (readers take integer codes only:
+#    /nine lands on code 49, "100 VND" reads "900 VND").
+signed = sign(build({
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 9 0 R >> >> >>',
+    4: stream(b'BT /F1 14 Tf 50 750 Td (Payment order. Amount: 100 VND) Tj ET'),
+    9: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding '
+       b'/BaseEncoding /WinAnsiEncoding /Differences [48 /zero 57 /nine] >> >>'}))
+save('differences-real', signed, update(signed, {9: raw(signed, 9).replace(b'57 /nine', b'57.0 /nine')}))
+#    A second page gets /Annots `50 1 R`, 50 (generation 0) listing a Square annotation that
+#    paints "900 VND" over "100 VND": kyso could not resolve it and read no annotation; MuPDF
+#    ignores generations and draws it.
+signed = sign(build({
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 9 0 R >> >> >>',
+    4: stream(b'BT /F1 14 Tf 50 750 Td (Payment order, page 1 of 2) Tj ET'),
+    5: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R '
+       b'/Resources << /Font << /F1 9 0 R >> >> >>',
+    6: stream(b'BT /F1 14 Tf 50 750 Td (Amount: 100 VND) Tj ET'),
+    9: HELV}))
+paint = stream(b'1 g 0 0 200 30 re f BT /F1 14 Tf 0 g 2 9 Td (Amount: 900 VND) Tj ET',
+               b'/Type /XObject /Subtype /Form /BBox [0 0 200 30] /Resources << /Font << /F1 9 0 R >> >> ')
+save('annots-generation', signed, update(signed, {
+    5: raw(signed, 5).replace(b' >> >>', b' >> >> /Annots 50 1 R', 1),
+    50: b'[51 0 R]',
+    51: b'<< /Type /Annot /Subtype /Square /Rect [48 741 248 771] /F 4 /C [] /BS << /W 0 >> '
+        b'/AP << /N 52 0 R >> >>',
+    52: paint}))

@@ -148,18 +148,29 @@ pub enum Change {
     },
 }
 
-/// Equal as PDF objects (a real and an integer of the same value are equal; a stream's
-/// /Length may differ).
+/// Equal as PDF objects (a stream's /Length may differ). A real equals the integer of its
+/// value only inside an array of numbers (a rectangle, a matrix: writers rewrite `612.0` as
+/// `612`); elsewhere readers may take only integers — a font's /Differences code or an image's
+/// /BitsPerComponent written `57.0` or `8.0` after signing made Poppler draw "900 VND" or drop
+/// an image (found by an attacker's reading, 2026-12-03).
 pub fn same(a: &Object, b: &Object) -> bool {
+    same_numbers(a, b, false)
+}
+
+fn same_numbers(a: &Object, b: &Object, numbers: bool) -> bool {
+    let number = |o: &Object| matches!(o, Object::Int(_) | Object::Real(_));
     match (a, b) {
         (Object::Dict(x), Object::Dict(y)) => same_dict(x, y, &[]),
         (Object::Stream(x), Object::Stream(y)) => {
             same_dict(&x.dict, &y.dict, &["Length"]) && x.data == y.data
         }
         (Object::Array(x), Object::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            let numbers = x.iter().chain(y).all(number);
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_numbers(p, q, numbers))
         }
-        (Object::Real(x), Object::Int(y)) | (Object::Int(y), Object::Real(x)) => *x == *y as f64,
+        (Object::Real(x), Object::Int(y)) | (Object::Int(y), Object::Real(x)) => {
+            numbers && *x == *y as f64
+        }
         _ => a == b,
     }
 }
@@ -178,10 +189,22 @@ fn index(d: &Dict) -> HashMap<&[u8], &Object> {
     d.0.iter().map(|(k, v)| (k.as_slice(), v)).collect()
 }
 
-/// Keys readers take only as integers (Poppler ignores a real /Ff: a combo box written
-/// `/Ff 131072.0` after signing was drawn as a list box; found by an attacker's reading,
-/// 2026-12-03): a real there is not the integer it equals.
-const INTEGER_KEYS: [&[u8]; 7] = [b"Ff", b"F", b"Q", b"MaxLen", b"Rotate", b"SigFlags", b"P"];
+/// Keys readers take only as integers, arrays of numbers included (Poppler ignores a real /Ff:
+/// a combo box written `/Ff 131072.0` after signing was drawn as a list box; a choice field's
+/// selected /I; found by an attacker's reading, 2026-12-03): a real there is not the integer
+/// it equals.
+const INTEGER_KEYS: [&[u8]; 10] = [
+    b"Ff",
+    b"F",
+    b"Q",
+    b"MaxLen",
+    b"Rotate",
+    b"SigFlags",
+    b"P",
+    b"I",
+    b"W",
+    b"Index",
+];
 
 /// The keys whose values differ (a key present on one side only differs).
 pub fn changed_keys(a: &Dict, b: &Dict) -> Vec<String> {
@@ -245,6 +268,8 @@ pub struct Revisions<'a, 'd> {
     /// and it reads every field (N fonts × N fields took 72 s for a 700 KB file; found by an
     /// attacker's reading, 2026-12-02).
     pub drawn_from_defaults: std::cell::OnceCell<bool>,
+    /// [`Revisions::inherited_from`], once worked out.
+    pub inherited_from: std::cell::OnceCell<HashSet<ObjRef>>,
     /// Where the file's object headers are, as a reader rebuilding its table finds them (one
     /// reading for all its signatures).
     pub headers: &'a Headers,
@@ -609,16 +634,30 @@ fn unread_byte(data: &[u8], from: usize, to: usize) -> Option<usize> {
 /// /DA, /Q, /V and /Ff? A parent's /DA changed drew "999,999,999 VND" in a kid locked by
 /// FieldMDP (found by an attacker's reading, 2026-12-03).
 fn holds_fields(doc: &Document<'_>, d: &Dict) -> bool {
-    let Some(kids) = d.get("Kids") else {
-        return false;
-    };
-    match doc.resolve(kids) {
-        Ok(Object::Array(a)) => a.iter().any(|k| match doc.resolve(k) {
-            Ok(Object::Dict(kd)) => kd.get("T").is_some(),
-            _ => true,
-        }),
-        _ => true,
+    // Down /Kids, through nodes without /T too, each node once, within the field tree's
+    // limits (past them: as if it held fields).
+    let mut seen = HashSet::new();
+    let mut stack = vec![(d.get("Kids").cloned(), 0usize)];
+    while let Some((kids, depth)) = stack.pop() {
+        let Some(kids) = kids else { continue };
+        if depth > kyso_pdf::form::MAX_FIELD_DEPTH || seen.len() > kyso_pdf::form::MAX_FIELD_NODES {
+            return true;
+        }
+        let Ok(Object::Array(a)) = doc.resolve(&kids) else {
+            return true;
+        };
+        for k in &a {
+            if k.as_ref().is_some_and(|r| !seen.insert(r)) {
+                continue;
+            }
+            match doc.resolve(k) {
+                Ok(Object::Dict(kd)) if kd.get("T").is_some() => return true,
+                Ok(Object::Dict(kd)) => stack.push((kd.get("Kids").cloned(), depth + 1)),
+                _ => return true,
+            }
+        }
     }
+    false
 }
 
 /// What a change is about, for messages.
@@ -794,9 +833,21 @@ impl Revisions<'_, '_> {
     }
 
     fn list(doc: &Document<'_>, o: Option<&Object>) -> Vec<Object> {
-        o.and_then(|a| doc.resolve(a).ok())
-            .and_then(|a| a.as_array().map(<[Object]>::to_vec))
-            .unwrap_or_default()
+        Self::read_list(doc, o).unwrap_or_default()
+    }
+
+    /// An array as readers read it: none when absent, `None` when present but kyso cannot read
+    /// it as an array (a reference of another generation, to an object no table lists: MuPDF
+    /// and Poppler may still read it, and showed an annotation added so; found by an
+    /// attacker's reading, 2026-12-03).
+    fn read_list(doc: &Document<'_>, o: Option<&Object>) -> Option<Vec<Object>> {
+        match o {
+            None => Some(Vec::new()),
+            Some(a) => doc
+                .resolve(a)
+                .ok()
+                .and_then(|a| a.as_array().map(<[Object]>::to_vec)),
+        }
     }
 
     /// Is the value `v` (in the final file) one of the signatures made after the signed
@@ -940,10 +991,14 @@ impl Revisions<'_, '_> {
                 .dict(p)
                 .ok()
                 .and_then(|d| d.get("Annots").cloned());
-            Self::list(self.last, annots.as_ref()).iter().any(|a| {
+            let Some(annots) = Self::read_list(self.last, annots.as_ref()) else {
+                return true; // a list kyso cannot read: readers may draw what it holds
+            };
+            annots.iter().any(|a| {
                 let Some(d) = self.last.resolve(a).ok().and_then(|a| a.as_dict().cloned()) else {
-                    // One that is there but kyso cannot read: a reader may draw it so.
-                    return a.as_ref().is_some_and(|r| self.last.holds(r.num));
+                    // One kyso cannot read: a reader may read it (Poppler rebuilds its table
+                    // for an object no table lists) and draw it so.
+                    return true;
                 };
                 let drawn_from_defaults = match subtype(self.last, &d).as_deref() {
                     Some(b"FreeText") => true,
@@ -1016,30 +1071,73 @@ impl Revisions<'_, '_> {
             out.push(Change::AcroFormKeys(other));
         }
         if keys.iter().any(|k| k == "Fields") {
-            let a = Self::list(self.signed, old.get("Fields"));
-            let b = Self::list(self.last, new.get("Fields"));
-            out.push(Change::Fields(list_change(&a, &b, |o| self.added_field(o))));
+            let change = match (
+                Self::read_list(self.signed, old.get("Fields")),
+                Self::read_list(self.last, new.get("Fields")),
+            ) {
+                (Some(a), Some(b)) => list_change(&a, &b, |o| self.added_field(o)),
+                _ => ListChange::Replaced,
+            };
+            out.push(Change::Fields(change));
         }
     }
 
-    /// The keys of a field or widget that changed, less /Ff written anew with the same flags
-    /// (absent is 0: PyMuPDF adds `/Ff 0` when it fills a field; found by a false-failure
-    /// review, 2026-12-03).
+    /// The keys of a field or widget that changed, less /Ff written anew, directly, with the
+    /// same flags (absent is 0: PyMuPDF adds `/Ff 0` when it fills a field; found by a
+    /// false-failure review, 2026-12-03). A reference stays a change: readers may resolve it
+    /// otherwise than kyso.
     fn field_keys(&self, old: &Dict, new: &Dict) -> Vec<String> {
         let mut keys = changed_keys(old, new);
-        let flags = |doc: &Document, d: &Dict| match d.get("Ff") {
+        let flags = |d: &Dict| match d.get("Ff") {
             None => Some(0),
-            Some(f) => doc.resolve(f).ok().and_then(|f| match f {
-                Object::Int(i) => Some(i),
-                _ => None,
-            }),
+            Some(Object::Int(i)) => Some(*i),
+            Some(_) => None,
         };
-        if let (Some(a), Some(b)) = (flags(self.signed, old), flags(self.last, new)) {
+        if let (Some(a), Some(b)) = (flags(old), flags(new)) {
             if a == b {
                 keys.retain(|k| k != "Ff");
             }
         }
         keys
+    }
+
+    /// The objects some field inherits from: every node up the /Parent chain of a node with a
+    /// /T — in either revision's field tree or on a page. Readers take /DA, /Q, /V and /Ff up
+    /// that chain (a parent reached through a node without /T, or named by a field's /Parent
+    /// only, drew a fake value in its kid locked by FieldMDP; found by an attacker's reading,
+    /// 2026-12-03).
+    fn inherited_from(&self) -> &HashSet<ObjRef> {
+        self.inherited_from.get_or_init(|| {
+            let mut set = HashSet::new();
+            for doc in [self.signed, self.last] {
+                let mut nodes: Vec<Dict> = kyso_pdf::form::field_tree(doc)
+                    .into_iter()
+                    .map(|(_, d, _)| d)
+                    .collect();
+                for p in doc.pages().unwrap_or_default() {
+                    let annots = doc.dict(p).ok().and_then(|d| d.get("Annots").cloned());
+                    for a in Self::list(doc, annots.as_ref()) {
+                        if let Some(d) = doc.resolve(&a).ok().and_then(|a| a.as_dict().cloned()) {
+                            nodes.push(d);
+                        }
+                    }
+                }
+                for d in nodes.iter().filter(|d| d.get("T").is_some()) {
+                    let mut up = d.get("Parent").and_then(Object::as_ref);
+                    for _ in 0..=kyso_pdf::form::MAX_FIELD_DEPTH {
+                        let Some(r) = up else { break };
+                        if !set.insert(r) {
+                            break;
+                        }
+                        up = doc
+                            .dict(r)
+                            .ok()
+                            .and_then(|p| p.get("Parent").and_then(Object::as_ref));
+                    }
+                }
+            }
+            set
+        })
     }
 
     fn annots(&self, page: usize, old: &[Object], new: &[Object], out: &mut Vec<Change>) {
@@ -1152,9 +1250,16 @@ impl Revisions<'_, '_> {
                         });
                     }
                     if keys.iter().any(|k| k == "Annots") {
-                        let a = Self::list(self.signed, bd.get("Annots"));
-                        let b = Self::list(self.last, ad.get("Annots"));
-                        self.annots(*n, &a, &b, out);
+                        match (
+                            Self::read_list(self.signed, bd.get("Annots")),
+                            Self::read_list(self.last, ad.get("Annots")),
+                        ) {
+                            (Some(a), Some(b)) => self.annots(*n, &a, &b, out),
+                            _ => out.push(Change::Annots {
+                                page: *n,
+                                change: ListChange::Replaced,
+                            }),
+                        }
                     }
                 }
                 Role::Annots(n) => {
@@ -1217,7 +1322,9 @@ impl Revisions<'_, '_> {
                         unsure,
                         signature,
                         was_empty: signature && before_value.is_none(),
-                        terminal: !holds_fields(self.signed, bd) && !holds_fields(self.last, ad),
+                        terminal: !holds_fields(self.signed, bd)
+                            && !holds_fields(self.last, ad)
+                            && !self.inherited_from().contains(&r),
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
@@ -1771,6 +1878,7 @@ impl Revisions<'_, '_> {
                     later_signatures: self.all_signatures,
                     all_signatures: self.all_signatures,
                     drawn_from_defaults: Default::default(),
+                    inherited_from: Default::default(),
                     headers: self.headers,
                 };
                 let mut out = Vec::new();

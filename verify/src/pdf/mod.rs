@@ -402,6 +402,7 @@ fn later_changes(
         later_signatures,
         all_signatures,
         drawn_from_defaults: Default::default(),
+        inherited_from: Default::default(),
         headers,
     }
     .changes();
