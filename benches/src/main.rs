@@ -569,21 +569,28 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
     } else {
         None
     };
-    let out = std::process::Command::new(&python)
-        .arg(root.join("peers/pyhanko_validate.py"))
-        .arg(&ca)
-        .arg(run.as_secs_f64().to_string())
-        .arg(&signed)
-        .output()
-        .expect("pyHanko peer");
-    assert!(
-        out.status.success(),
-        "pyHanko: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let py_pdf = j["per_second"].as_f64().unwrap();
-    eprintln!("pyHanko says: {}", j["last"]);
+    // pyHanko in-process (benches/peers/pyhanko_validate.py): validations per second of the
+    // first signature of `file`, or of every one.
+    let pyhanko_rate = |file: &std::path::Path, every: bool| -> f64 {
+        let mut c = std::process::Command::new(&python);
+        c.arg(root.join("peers/pyhanko_validate.py"))
+            .arg(&ca)
+            .arg(run.as_secs_f64().to_string())
+            .arg(file);
+        if every {
+            c.arg("--all");
+        }
+        let out = c.output().expect("pyHanko peer");
+        assert!(
+            out.status.success(),
+            "pyHanko: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        eprintln!("pyHanko says of {}: {}", file.display(), j["last"]);
+        j["per_second"].as_f64().unwrap()
+    };
+    let py_pdf = pyhanko_rate(&signed, false);
     let pyhanko_cli = venv.join("bin/pyhanko");
     let py_cli = command_rate(run.max(Duration::from_secs(3)), || {
         let mut c = std::process::Command::new(&pyhanko_cli);
@@ -648,22 +655,7 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
         let kyso = rate(run, || {
             std::hint::black_box(v.verify_pdf(&doc));
         });
-        let out = std::process::Command::new(&python)
-            .arg(root.join("peers/pyhanko_validate.py"))
-            .arg(&ca)
-            .arg(run.as_secs_f64().to_string())
-            .arg(&path)
-            .arg("--all")
-            .output()
-            .expect("pyHanko peer");
-        assert!(
-            out.status.success(),
-            "pyHanko: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        eprintln!("pyHanko says of {base}: {}", j["last"]);
-        later.push((what, kyso, j["per_second"].as_f64().unwrap()));
+        later.push((what, kyso, pyhanko_rate(&path, true)));
     }
     let f = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into());
     println!("| what | kyso in-process /s | kyso CLI /s | peer | peer /s | kyso in-process ÷ peer | kyso CLI ÷ peer |");
