@@ -818,6 +818,13 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             failed,
             "annotations of page 2 were removed or replaced",
         ),
+        ("function-size-real", failed, "was changed"),
+        ("colour-key-real", failed, "was changed"),
+        (
+            "direct-parent",
+            failed,
+            "whose fields under it inherit what it holds: /V changed",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

@@ -62,6 +62,11 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
     DIR/differences-real.pdf        a page font's /Differences code 57 written 57.0 ("900 VND")
     DIR/annots-generation.pdf       a page's new /Annots `50 1 R` (MuPDF ignores generations)
                                     painting "900 VND"
+  and reading those (each TOTAL-PASSED by every build before):
+    DIR/function-size-real.pdf      a shading function's /Size [2] written [2.0] (P=1)
+    DIR/colour-key-real.pdf         an image's colour-key /Mask written with reals (P=1)
+    DIR/direct-parent.pdf           a locked widget inheriting /V from "note" through a /Parent
+                                    written as a direct dictionary; "note" filled
 
 DIR/root.pem is the anchor to trust.
 """
@@ -170,7 +175,7 @@ def sign(pdf, field='Sig1', certify=None, lock=None):
             fields.FieldMDPAction.INCLUDE, lock)))
     kw = {}
     if certify:
-        kw = dict(certify=True, docmdp_permissions={2: MDPPerm.FILL_FORMS, 3: MDPPerm.ANNOTATE}[certify])
+        kw = dict(certify=True, docmdp_permissions={1: MDPPerm.NO_CHANGES, 2: MDPPerm.FILL_FORMS, 3: MDPPerm.ANNOTATE}[certify])
     out = io.BytesIO()
     signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES, **kw),
                       signer=s).sign_pdf(w, output=out)
@@ -563,3 +568,40 @@ save('annots-generation', signed, update(signed, {
     51: b'<< /Type /Annot /Subtype /Square /Rect [48 741 248 771] /F 4 /C [] /BS << /W 0 >> '
         b'/AP << /N 52 0 R >> >>',
     52: paint}))
+#    A shading's sampled function /Size [2] written [2.0] under a P=1 certification (Poppler
+#    takes only integers there and leaves the red bar out).
+shaded = {
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 9 0 R >> /Shading << /Sh1 10 0 R >> >> >>',
+    4: stream(b'q 50 600 500 100 re W n /Sh1 sh Q BT /F1 14 Tf 50 750 Td (Status: see the bar) Tj ET'),
+    9: HELV,
+    10: b'<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [50 0 550 0] /Function 11 0 R '
+        b'/Extend [true true] >>',
+    11: stream(b'\xff\x00\x00\xff\x00\x00',
+               b'/FunctionType 0 /Domain [0 1] /Range [0 1 0 1 0 1] /Size [2] /BitsPerSample 8 '),
+}
+signed = sign(build(shaded), certify=1)
+save('function-size-real', signed, update(signed, {11: raw(signed, 11).replace(b'/Size [2]', b'/Size [2.0]')}))
+#    A "VOID" image made invisible by a colour-key /Mask [0 0 0 0 0 0], rewritten with reals
+#    under a P=1 certification (MuPDF ignores such a mask and draws the black VOID).
+pixels = bytes(255 * (1 - ((x // 4 + y // 4) % 2)) for y in range(16) for x in range(64) for _ in range(3))
+masked = dict(shaded)
+masked[3] = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+             b'/Resources << /Font << /F1 9 0 R >> /XObject << /Im1 10 0 R >> >> >>')
+masked[4] = stream(b'BT /F1 14 Tf 50 750 Td (Amount: 100 VND) Tj ET q 400 0 0 100 50 600 cm /Im1 Do Q')
+masked[10] = stream(pixels, b'/Type /XObject /Subtype /Image /Width 64 /Height 16 /ColorSpace /DeviceRGB '
+                            b'/BitsPerComponent 8 /Mask [0 0 0 0 0 0] ')
+del masked[11]
+signed = sign(build(masked), certify=1)
+save('colour-key-real', signed, update(signed, {10: raw(signed, 10).replace(
+    b'/Mask [0 0 0 0 0 0]', b'/Mask [0.0 0.0 0.0 0.0 0.0 0.0]')}))
+#    A widget whose /Parent is a direct dictionary whose /Parent is the field "note": filling
+#    "note" changed the value readers draw in "amount" (locked).
+signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R 12 0 R',
+    o10=b'<< /FT /Tx /T (note) /V (100 VND) >>',
+    o12=b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /F 4 /Rect [50 600 350 630] /P 3 0 R '
+        b'/DA (/Helv 14 Tf 0 g) /Parent << /Parent 10 0 R >> >>')),
+    field='Cert', certify=2, lock=['amount'])
+save('direct-parent', signed, update(signed, {10: raw(signed, 10).replace(b'(100 VND)', b'(900000 VND)')}))

@@ -148,28 +148,43 @@ pub enum Change {
     },
 }
 
-/// Equal as PDF objects (a stream's /Length may differ). A real equals the integer of its
-/// value only inside an array of numbers (a rectangle, a matrix: writers rewrite `612.0` as
-/// `612`); elsewhere readers may take only integers — a font's /Differences code or an image's
-/// /BitsPerComponent written `57.0` or `8.0` after signing made Poppler draw "900 VND" or drop
-/// an image (found by an attacker's reading, 2026-12-03).
+/// Equal as PDF objects (a stream's /Length may differ). A real is not the integer of its
+/// value — readers take only integers in many places: a font's /Differences code, an image's
+/// /BitsPerComponent or colour-key /Mask, a function's /Size written `57.0`, `8.0` or `2.0`
+/// after signing made Poppler draw "900 VND", drop an image or a shading, MuPDF ignore a mask
+/// (found by attacker's readings, 2026-12-03) — except in the geometry of [`REAL_KEYS`].
 pub fn same(a: &Object, b: &Object) -> bool {
     same_numbers(a, b, false)
 }
 
-fn same_numbers(a: &Object, b: &Object, numbers: bool) -> bool {
-    let number = |o: &Object| matches!(o, Object::Int(_) | Object::Real(_));
+/// Keys whose numbers readers take as reals whatever they are written as (rectangles,
+/// matrices, colours): writers rewrite `612.0` as `612` there.
+const REAL_KEYS: [&[u8]; 12] = [
+    b"MediaBox",
+    b"CropBox",
+    b"BleedBox",
+    b"TrimBox",
+    b"ArtBox",
+    b"Rect",
+    b"BBox",
+    b"Matrix",
+    b"QuadPoints",
+    b"C",
+    b"IC",
+    b"RD",
+];
+
+fn same_numbers(a: &Object, b: &Object, reals: bool) -> bool {
     match (a, b) {
         (Object::Dict(x), Object::Dict(y)) => same_dict(x, y, &[]),
         (Object::Stream(x), Object::Stream(y)) => {
             same_dict(&x.dict, &y.dict, &["Length"]) && x.data == y.data
         }
         (Object::Array(x), Object::Array(y)) => {
-            let numbers = x.iter().chain(y).all(number);
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_numbers(p, q, numbers))
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_numbers(p, q, reals))
         }
         (Object::Real(x), Object::Int(y)) | (Object::Int(y), Object::Real(x)) => {
-            numbers && *x == *y as f64
+            reals && *x == *y as f64
         }
         _ => a == b,
     }
@@ -214,7 +229,7 @@ pub fn changed_keys(a: &Dict, b: &Dict) -> Vec<String> {
         .into_iter()
         .filter(|k| match (ia.get(k), ib.get(k)) {
             (Some(x), Some(y)) if INTEGER_KEYS.contains(k) => x != y,
-            (Some(x), Some(y)) => !same(x, y),
+            (Some(x), Some(y)) => !same_numbers(x, y, REAL_KEYS.contains(k)),
             (None, None) => false,
             _ => true,
         })
@@ -1123,16 +1138,21 @@ impl Revisions<'_, '_> {
                     }
                 }
                 for d in nodes.iter().filter(|d| d.get("T").is_some()) {
-                    let mut up = d.get("Parent").and_then(Object::as_ref);
+                    // Through a /Parent written as a direct dictionary too (readers climb it;
+                    // found by an attacker's reading, 2026-12-03).
+                    let mut up = d.get("Parent").cloned();
                     for _ in 0..=kyso_pdf::form::MAX_FIELD_DEPTH {
-                        let Some(r) = up else { break };
-                        if !set.insert(r) {
-                            break;
-                        }
-                        up = doc
-                            .dict(r)
-                            .ok()
-                            .and_then(|p| p.get("Parent").and_then(Object::as_ref));
+                        let parent = match up {
+                            Some(Object::Ref(r)) => {
+                                if !set.insert(r) {
+                                    break;
+                                }
+                                doc.dict(r).ok()
+                            }
+                            Some(Object::Dict(p)) => Some(p),
+                            _ => None,
+                        };
+                        up = parent.and_then(|p| p.get("Parent").cloned());
                     }
                 }
             }
@@ -1878,7 +1898,10 @@ impl Revisions<'_, '_> {
                     later_signatures: self.all_signatures,
                     all_signatures: self.all_signatures,
                     drawn_from_defaults: Default::default(),
-                    inherited_from: Default::default(),
+                    // Not asked here (whether a field holds fields matters only to a fill's
+                    // judgement), and worked out per object and version it would cost a walk
+                    // of both field trees each time.
+                    inherited_from: std::cell::OnceCell::from(HashSet::new()),
                     headers: self.headers,
                 };
                 let mut out = Vec::new();
