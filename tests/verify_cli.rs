@@ -825,6 +825,21 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             failed,
             "whose fields under it inherit what it holds: /V changed",
         ),
+        (
+            "inherit-shared-chain",
+            failed,
+            "whose fields under it inherit what it holds: /V changed",
+        ),
+        (
+            "inherit-deep-chain",
+            failed,
+            "whose fields under it inherit what it holds: /V changed",
+        ),
+        (
+            "inherit-kid-parent",
+            failed,
+            "whose fields under it inherit what it holds: /V changed",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

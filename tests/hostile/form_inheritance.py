@@ -67,6 +67,10 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
     DIR/colour-key-real.pdf         an image's colour-key /Mask written with reals (P=1)
     DIR/direct-parent.pdf           a locked widget inheriting /V from "note" through a /Parent
                                     written as a direct dictionary; "note" filled
+    DIR/inherit-shared-chain.pdf, inherit-deep-chain.pdf, inherit-kid-parent.pdf
+                                    the same through a chain shared with a longer one, a chain
+                                    33 nodes deep, an untitled kid of "amount" whose /Parent is
+                                    "note" (a fifth reading)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -605,3 +609,29 @@ signed = sign(build(page(b'12 0 R', o1=FORM, o6=DEFAULTS % b'10 0 R 12 0 R',
         b'/DA (/Helv 14 Tf 0 g) /Parent << /Parent 10 0 R >> >>')),
     field='Cert', certify=2, lock=['amount'])
 save('direct-parent', signed, update(signed, {10: raw(signed, 10).replace(b'(100 VND)', b'(900000 VND)')}))
+#    Then (a fifth reading): a locked "amount" three untitled steps below "note", its chain
+#    shared with a field "b" listed first whose longer chain ran out of walk before "note"; the
+#    same chain 33 untitled nodes deep; an untitled widget in the locked "amount"'s /Kids whose
+#    /Parent is "note". Each time "note" is filled and "amount" shows the new value.
+def chained(objs, name):
+    signed = sign(build(page(b'22 0 R', o1=b'<< /Type /Catalog /Pages 2 0 R /AcroForm 20 0 R >>', **{
+        'o%d' % n: v for n, v in objs.items()})), field='Cert', certify=2, lock=['amount'])
+    save(name, signed, update(signed, {21: raw(signed, 21).replace(b'(100 VND)', b'(900000 VND)')}))
+
+
+NOTE = b'<< /FT /Tx /T (note) /V (100 VND) >>'
+AMOUNT = (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /F 4 /Rect [50 600 350 630] '
+          b'/P 3 0 R /DA (/Helv 14 Tf 0 g) /Parent 30 0 R >>')
+shared = {20: b'<< /Fields [24 0 R 21 0 R 22 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv 7 0 R >> >> >>',
+          21: NOTE, 22: AMOUNT, 30: b'<< /Parent 31 0 R >>', 31: b'<< /Parent 21 0 R >>',
+          24: b'<< /FT /Tx /T (b) /Parent 40 0 R >>'}
+shared.update({40 + i: b'<< /Parent %d 0 R >>' % (41 + i if i < 30 else 30) for i in range(31)})
+chained(shared, 'inherit-shared-chain')
+deep = {20: b'<< /Fields [21 0 R 22 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv 7 0 R >> >> >>',
+        21: NOTE, 22: AMOUNT}
+deep.update({30 + i: b'<< /Parent %d 0 R >>' % (31 + i if i < 32 else 21) for i in range(33)})
+chained(deep, 'inherit-deep-chain')
+chained({20: b'<< /Fields [23 0 R 21 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv 7 0 R >> >> >>',
+         21: NOTE, 23: b'<< /FT /Tx /T (amount) /Kids [22 0 R] >>',
+         22: b'<< /Type /Annot /Subtype /Widget /F 4 /Rect [50 600 350 630] /P 3 0 R '
+             b'/DA (/Helv 14 Tf 0 g) /Parent 21 0 R >>'}, 'inherit-kid-parent')

@@ -284,7 +284,7 @@ pub struct Revisions<'a, 'd> {
     /// attacker's reading, 2026-12-02).
     pub drawn_from_defaults: std::cell::OnceCell<bool>,
     /// [`Revisions::inherited_from`], once worked out.
-    pub inherited_from: std::cell::OnceCell<HashSet<ObjRef>>,
+    pub inherited_from: std::cell::OnceCell<Option<HashSet<ObjRef>>>,
     /// Where the file's object headers are, as a reader rebuilding its table finds them (one
     /// reading for all its signatures).
     pub headers: &'a Headers,
@@ -1117,47 +1117,81 @@ impl Revisions<'_, '_> {
     }
 
     /// The objects some field inherits from: every node up the /Parent chain of a node with a
-    /// /T — in either revision's field tree or on a page. Readers take /DA, /Q, /V and /Ff up
-    /// that chain (a parent reached through a node without /T, or named by a field's /Parent
-    /// only, drew a fake value in its kid locked by FieldMDP; found by an attacker's reading,
-    /// 2026-12-03).
-    fn inherited_from(&self) -> &HashSet<ObjRef> {
-        self.inherited_from.get_or_init(|| {
-            let mut set = HashSet::new();
-            for doc in [self.signed, self.last] {
-                let mut nodes: Vec<Dict> = kyso_pdf::form::field_tree(doc)
-                    .into_iter()
-                    .map(|(_, d, _)| d)
-                    .collect();
-                for p in doc.pages().unwrap_or_default() {
-                    let annots = doc.dict(p).ok().and_then(|d| d.get("Annots").cloned());
-                    for a in Self::list(doc, annots.as_ref()) {
-                        if let Some(d) = doc.resolve(&a).ok().and_then(|a| a.as_dict().cloned()) {
-                            nodes.push(d);
+    /// /T — in either revision's field tree or on a page — and up the chain of an untitled
+    /// node whose /Parent chain leads to another field than the one whose /Kids list it.
+    /// Readers take /DA, /Q, /V and /Ff up that chain (a parent reached through a node without
+    /// /T, named by a field's /Parent only, written as a direct dictionary, or at the end of a
+    /// chain shared with a longer one, drew a fake value in its kid locked by FieldMDP; found
+    /// by attacker's readings, 2026-12-03). `None` when a chain is deeper than kyso walks or
+    /// the walks' budget runs out: then every field may hold others.
+    fn inherited_from(&self) -> Option<&HashSet<ObjRef>> {
+        self.inherited_from
+            .get_or_init(|| {
+                let mut set = HashSet::new();
+                let mut budget = 4 * kyso_pdf::form::MAX_FIELD_NODES;
+                for doc in [self.signed, self.last] {
+                    // (node, the field whose /Kids list it, for an untitled node of the tree)
+                    let mut nodes: Vec<(Dict, Option<ObjRef>)> = Vec::new();
+                    for (_, d, n) in kyso_pdf::form::field_tree(doc) {
+                        let lister = n.field;
+                        nodes.push((d, lister));
+                    }
+                    for p in doc.pages().unwrap_or_default() {
+                        let annots = doc.dict(p).ok().and_then(|d| d.get("Annots").cloned());
+                        for a in Self::list(doc, annots.as_ref()) {
+                            if let Some(d) = doc.resolve(&a).ok().and_then(|a| a.as_dict().cloned())
+                            {
+                                nodes.push((d, None));
+                            }
                         }
                     }
-                }
-                for d in nodes.iter().filter(|d| d.get("T").is_some()) {
-                    // Through a /Parent written as a direct dictionary too (readers climb it;
-                    // found by an attacker's reading, 2026-12-03).
-                    let mut up = d.get("Parent").cloned();
-                    for _ in 0..=kyso_pdf::form::MAX_FIELD_DEPTH {
-                        let parent = match up {
-                            Some(Object::Ref(r)) => {
-                                if !set.insert(r) {
-                                    break;
-                                }
-                                doc.dict(r).ok()
+                    for (d, lister) in &nodes {
+                        let titled = d.get("T").is_some();
+                        if !titled && lister.is_none() {
+                            continue; // a page widget: its /Parent chain is its own field's
+                        }
+                        // The chain, each node once (a loop ends it), through direct
+                        // dictionaries too.
+                        let mut chain: Vec<ObjRef> = Vec::new();
+                        let mut up = d.get("Parent").cloned();
+                        let mut first_titled: Option<ObjRef> = None;
+                        for steps in 0.. {
+                            if steps > kyso_pdf::form::MAX_FIELD_DEPTH || budget == 0 {
+                                return None;
                             }
-                            Some(Object::Dict(p)) => Some(p),
-                            _ => None,
-                        };
-                        up = parent.and_then(|p| p.get("Parent").cloned());
+                            budget -= 1;
+                            let parent = match up {
+                                Some(Object::Ref(r)) => {
+                                    if chain.contains(&r) {
+                                        break;
+                                    }
+                                    chain.push(r);
+                                    let p = doc.dict(r).ok();
+                                    if first_titled.is_none()
+                                        && p.as_ref().is_some_and(|p| p.get("T").is_some())
+                                    {
+                                        first_titled = Some(r);
+                                    }
+                                    p
+                                }
+                                Some(Object::Dict(p)) => Some(p),
+                                _ => None,
+                            };
+                            up = parent.and_then(|p| p.get("Parent").cloned());
+                            if up.is_none() {
+                                break;
+                            }
+                        }
+                        // An untitled node is its lister's widget when its chain leads there.
+                        if !titled && first_titled == *lister {
+                            continue;
+                        }
+                        set.extend(chain);
                     }
                 }
-            }
-            set
-        })
+                Some(set)
+            })
+            .as_ref()
     }
 
     fn annots(&self, page: usize, old: &[Object], new: &[Object], out: &mut Vec<Change>) {
@@ -1344,7 +1378,7 @@ impl Revisions<'_, '_> {
                         was_empty: signature && before_value.is_none(),
                         terminal: !holds_fields(self.signed, bd)
                             && !holds_fields(self.last, ad)
-                            && !self.inherited_from().contains(&r),
+                            && self.inherited_from().is_some_and(|s| !s.contains(&r)),
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
@@ -1901,7 +1935,7 @@ impl Revisions<'_, '_> {
                     // Not asked here (whether a field holds fields matters only to a fill's
                     // judgement), and worked out per object and version it would cost a walk
                     // of both field trees each time.
-                    inherited_from: std::cell::OnceCell::from(HashSet::new()),
+                    inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
                     headers: self.headers,
                 };
                 let mut out = Vec::new();
