@@ -875,14 +875,8 @@ fn a_time_stamp_changed_on_its_way_from_the_tsa_is_not_embedded() {
 
 /// Runs tests/hostile/later_writers.py (PyMuPDF, mutool, pyHanko) with `args`; it must succeed.
 fn later_writers(args: &[&Path]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/later_writers.py");
-    let r: Run = Command::new(pyhanko().with_file_name("python"))
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(r.code, 0, "later_writers.py {args:?}: {}", r.stderr);
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    hostile("later_writers.py", &args);
 }
 
 /// A document kyso signed keeps its signature when other tools update it as they update any

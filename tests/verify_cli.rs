@@ -1108,21 +1108,6 @@ fn signed_then_judged(
     assert!(j.to_string().contains(message), "{case}: {j}");
 }
 
-/// Runs the script tests/hostile/`script` with kyso's Python (pyHanko's venv) and `args`; it
-/// must succeed.
-fn hostile(script: &str, args: &[&std::ffi::OsStr]) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/hostile")
-        .join(script);
-    let r: Run = std::process::Command::new(pyhanko().with_file_name("python"))
-        .arg(path)
-        .args(args)
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(r.code, 0, "{script} {args:?}: {}", r.stderr);
-}
-
 /// `kyso verify FILE --trust ROOT --offline --json` (and more); the report.
 fn verdict(demo: &Demo, file: &std::path::Path, more: &[&str]) -> serde_json::Value {
     let mut args = vec!["verify", file.to_str().unwrap(), "--offline", "--json"];

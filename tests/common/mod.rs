@@ -283,3 +283,18 @@ pub fn permit(i: u64, document: Vec<u8>) -> kyso_archive::Ingest {
         ..Default::default()
     }
 }
+
+/// Runs the script tests/hostile/`script` with kyso's Python (pyHanko's venv) and `args`; it
+/// must succeed.
+pub fn hostile(script: &str, args: &[&std::ffi::OsStr]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/hostile")
+        .join(script);
+    let r: Run = Command::new(pyhanko().with_file_name("python"))
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{script} {args:?}: {}", r.stderr);
+}
