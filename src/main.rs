@@ -240,7 +240,13 @@ fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kyso: {e}");
+            let hint = match e {
+                kyso_signer::SignError::BrokenSignature(_) => {
+                    " (or, knowingly, give --sign-over-broken)"
+                }
+                _ => "",
+            };
+            eprintln!("kyso: {e}{hint}");
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

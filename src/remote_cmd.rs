@@ -50,6 +50,9 @@ pub struct PrepareArgs {
     /// The digitized-copy stamp at the top right of page 1.
     #[arg(long)]
     copy_stamp: bool,
+    /// Prepare even a document whose earlier signature already fails, as for `kyso sign`.
+    #[arg(long)]
+    sign_over_broken: bool,
     /// Write BASE.json (the pending state) and, for PAdES, BASE.pdf (the prepared PDF).
     #[arg(long, value_name = "BASE")]
     out: PathBuf,
@@ -154,6 +157,7 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
                 location: a.location,
                 stamp: a.stamp,
                 copy_stamp: a.copy_stamp,
+                over_broken: a.sign_over_broken,
                 ..PadesOptions::vietnam()
             };
             let (bytes, p) =

@@ -123,6 +123,11 @@ pub struct SignArgs {
     /// Write outputs here (default: next to each input).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// PAdES: sign even a document whose earlier signature already fails (its signed bytes
+    /// changed, or the document changed after it in ways it does not allow). By default such
+    /// a document is refused: the new signature would vouch for a broken one.
+    #[arg(long)]
+    sign_over_broken: bool,
     /// Replace outputs that already exist (default: refuse, the file is reported and skipped).
     #[arg(long)]
     overwrite: bool,
@@ -410,7 +415,11 @@ fn sign_one(
         Ok(s) => s,
         Err(e) => {
             let code = e.exit_code();
-            return fail(o, format!("{}: {e}", input.display()), code);
+            let hint = match e {
+                SignError::BrokenSignature(_) => " (or, knowingly, give --sign-over-broken)",
+                _ => "",
+            };
+            return fail(o, format!("{}: {e}{hint}", input.display()), code);
         }
     };
     if let Err(e) = write_atomic(&output, &signed, a.overwrite) {
@@ -498,6 +507,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         certify: a.certify,
         stamp: a.stamp,
         copy_stamp: a.copy_stamp,
+        over_broken: a.sign_over_broken,
         stamp_font: match (&a.stamp_font, a.stamp.is_some() || a.copy_stamp) {
             (_, false) => None,
             (Some(p), true) => Some(std::sync::Arc::new(kyso_signer::stamp::StampFont::load(p)?)),

@@ -63,23 +63,38 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
         assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
         assert_eq!(rep["signatures"][0]["format"], "PAdES-B-T", "{rep}");
     }
-    // A bad document in a batch fails alone.
+    // A bad document in a batch fails alone: not a PDF, or one whose earlier signature fails
+    // (a byte of the first batch's signed document changed): the official is not made to
+    // vouch for it.
+    let mut broken = unb64(v["documents"][0]["content"].as_str().unwrap());
+    let at = broken
+        .windows(6)
+        .position(|w| w == b"/Pages")
+        .expect("a catalog");
+    broken[at + 2] = b'A'; // `/PAges`, inside the signed range
     let r = official.post_json(
         "/v1/sign",
         &json!({"documents": [
             {"name": "ok.pdf", "content": b64(&std::fs::read(fixture("giay-phep.pdf")).unwrap())},
-            {"name": "not-a-pdf.pdf", "content": b64(b"hello")}
+            {"name": "not-a-pdf.pdf", "content": b64(b"hello")},
+            {"name": "broken.pdf", "content": b64(&broken)}
         ]}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(
         (v["signed"].as_u64(), v["failed"].as_u64()),
-        (Some(1), Some(1)),
+        (Some(1), Some(2)),
         "{v}"
     );
     assert!(
         v["documents"][1]["error"].as_str().unwrap().contains("PDF"),
+        "{v}"
+    );
+    let why = v["documents"][2]["error"].as_str().unwrap();
+    assert!(
+        why.contains("already in the document fails")
+            && why.contains("earlier signature is broken"),
         "{v}"
     );
 
@@ -88,6 +103,16 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     let desk = a.agent(Who::Cert("signer"));
     let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
     let ca = std::fs::read_to_string(a.demo.ca_pem()).unwrap();
+    let refused = desk.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "pades", "certificate": cert, "chain": [ca], "document": b64(&broken)}),
+    );
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.text().contains("earlier signature is broken"),
+        "{}",
+        refused.text()
+    );
     let doc = std::fs::read(fixture("three-pages.pdf")).unwrap();
     let r = desk.post_json(
         "/v1/sign/remote/prepare",

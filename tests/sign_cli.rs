@@ -960,3 +960,82 @@ fn a_document_kyso_signed_keeps_its_signature_through_mupdf_saves_and_pyhanko_co
         assert_eq!(j["signatures"][0]["indication"], want, "P={certify}: {j}");
     }
 }
+
+/// An official is not made to vouch for a document whose earlier signature already fails:
+/// `kyso sign` (and `kyso sign prepare`) refuses it, naming the signature and what broke, and
+/// writes nothing; `--sign-over-broken` signs it knowingly. The broken files are made by tools
+/// we did not write: pyHanko's signature, then PyMuPDF writing "DA THU HOI" over the page
+/// (a change no signature allows), or one byte of pyHanko's signed revision changed.
+#[test]
+fn a_document_whose_earlier_signature_fails_is_not_signed_over() {
+    let demo = Demo::new();
+    let d = demo.path().join("broken");
+    later_writers(&["bases".as_ref(), &d]);
+    let (plain, pyh) = (d.join("plain.pdf"), d.join("pyhanko"));
+    let signed = d.join("pyh.pdf");
+    later_writers(&["pyhanko".as_ref(), &plain, &signed, &pyh]);
+    let defaced = d.join("defaced.pdf");
+    later_writers(&["deface".as_ref(), &signed, &defaced]);
+    let flipped = d.join("flipped.pdf");
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"1.28.5")
+        .expect("MuPDF's producer in the signed revision");
+    bytes[at + 5] = b'6';
+    std::fs::write(&flipped, &bytes).unwrap();
+
+    // Intact: kyso countersigns pyHanko's signature.
+    let r = sign(&demo, &["--key", RSA_KEY, signed.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(d.join("pyh.signed.pdf").exists());
+
+    for (file, why) in [(&defaced, "page 1: /Contents changed"), (&flipped, "HASH")] {
+        let out = file.with_extension("signed.pdf");
+        let r = sign(&demo, &["--key", RSA_KEY, file.to_str().unwrap()]);
+        assert_eq!(r.code, 5, "{}: {} {}", file.display(), r.stdout, r.stderr);
+        let said = format!("{}{}", r.stdout, r.stderr);
+        assert!(said.contains("\"PhoiHop\""), "{said}");
+        assert!(said.contains("CN=Tran Thi B"), "{said}");
+        assert!(said.contains("earlier signature is broken"), "{said}");
+        assert!(said.contains("--sign-over-broken"), "{said}");
+        if why == "HASH" {
+            assert!(said.contains("digest") || said.contains("hash"), "{said}");
+        } else {
+            assert!(said.contains(why), "{said}");
+        }
+        assert!(!out.exists(), "{} written", out.display());
+
+        // Phase 1 of remote signing refuses it too, and leaves no pending state.
+        let base = d.join("pending");
+        let p = demo.run(&[
+            "sign",
+            "prepare",
+            "--cert",
+            demo.path().join("signer-rsa.pem").to_str().unwrap(),
+            "--out",
+            base.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(p.code, 5, "prepare: {} {}", p.stdout, p.stderr);
+        assert!(p.stderr.contains("\"PhoiHop\""), "{}", p.stderr);
+        assert!(!base.with_extension("json").exists());
+
+        // Knowingly: signed, and verify still shows the earlier signature failing.
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                "--sign-over-broken",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j = demo
+            .run(&["verify", out.to_str().unwrap(), "--offline", "--json"])
+            .json();
+        assert_eq!(j["signatures"][0]["indication"], "TOTAL-FAILED", "{j}");
+        assert_eq!(j["signatures"][1]["facts"]["integrity"], true, "{j}");
+    }
+}

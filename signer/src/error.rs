@@ -23,6 +23,10 @@ pub enum SignError {
     /// The input is not what the chosen format signs.
     #[error("{0}")]
     Input(String),
+    /// A signature already in the document fails: signing it now would vouch for a broken
+    /// document.
+    #[error("{0}; a new signature would vouch for a document whose earlier signature is broken: sign the document as it was issued")]
+    BrokenSignature(String),
     /// A file could not be read or written.
     #[error("{what}: {source}")]
     Io {
@@ -42,7 +46,7 @@ impl SignError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SignError::Token(e) => e.exit_code(),
-            SignError::Pdf(_) | SignError::Input(_) => 5,
+            SignError::Pdf(_) | SignError::Input(_) | SignError::BrokenSignature(_) => 5,
             SignError::Encoding(_) | SignError::TooLarge { .. } => 19,
             SignError::Timestamp(_) => 6,
             SignError::Io { .. } => 3,

@@ -43,6 +43,10 @@ pub struct PadesOptions {
     /// Make a document time-stamp (ETSI EN 319 142-1 §5.4.3: `/Type /DocTimeStamp`,
     /// `/SubFilter /ETSI.RFC3161`, the token over the byte ranges) instead of a signature.
     pub doc_timestamp: bool,
+    /// Sign even when a signature already in the document fails (its bytes changed, or the
+    /// document changed after it in ways it does not allow): by default such a document is
+    /// refused ([`SignError::BrokenSignature`]).
+    pub over_broken: bool,
 }
 
 /// Where the signer's stamp goes.
@@ -240,6 +244,60 @@ fn check_docmdp(doc: &Document<'_>, opts: &PadesOptions) -> Result<()> {
     }
 }
 
+/// How long checking the signatures already in a document may take; past it the document is
+/// refused (a hostile file can make validation slow, within its budgets, and signing must not
+/// hang on it).
+const EARLIER_CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Refuse to sign a document whose earlier signature (or document time-stamp) already fails:
+/// its signed bytes changed, it cannot be read, or a later revision changed the document in
+/// ways it does not allow. A signature added now would vouch for that document, and readers
+/// would show the new signature valid beside the broken one. Only what the file itself
+/// proves is judged (offline, no trust anchors): an unknown or revoked signer's certificate
+/// is the verifier's business, not a reason to refuse.
+fn check_earlier_signatures(pdf: &[u8], doc: &Document<'_>) -> Result<()> {
+    if !has_signatures(doc) && memchr::memmem::find(pdf, b"/ByteRange").is_none() {
+        return Ok(());
+    }
+    let stop = kyso_pdf::stop::Stop::new(Some(std::time::Instant::now() + EARLIER_CHECK_LIMIT));
+    let report = stop.run(|| kyso_verify::Validator::default().verify_pdf(pdf));
+    if stop.heeded() {
+        return Err(SignError::BrokenSignature(format!(
+            "the signatures already in the document could not be checked within {} s",
+            EARLIER_CHECK_LIMIT.as_secs()
+        )));
+    }
+    let Some(bad) = report
+        .signatures
+        .iter()
+        .find(|s| s.facts.integrity == Some(false))
+    else {
+        return Ok(());
+    };
+    let what = match &bad.field {
+        Some(f) => format!("the signature {:?}", kyso_verify::report::shown(f, 80)),
+        None => "a signature".to_string(),
+    };
+    let by = bad
+        .signer
+        .as_ref()
+        .map(|s| {
+            format!(
+                " (signed by {})",
+                kyso_verify::report::shown(&s.subject, 120)
+            )
+        })
+        .unwrap_or_default();
+    let why = bad
+        .messages
+        .first()
+        .map(|m| kyso_verify::report::shown(m, 400).into_owned())
+        .unwrap_or_else(|| "its integrity check failed".into());
+    Err(SignError::BrokenSignature(format!(
+        "{what}{by} already in the document fails: {why}"
+    )))
+}
+
 /// Build the incremental update with placeholders. `signer_name` goes into /Name.
 pub fn prepare_pdf(
     pdf: &[u8],
@@ -257,6 +315,9 @@ pub fn prepare_pdf(
         }
     }
     check_docmdp(&doc, opts)?;
+    if !opts.doc_timestamp && !opts.over_broken {
+        check_earlier_signatures(pdf, &doc)?;
+    }
     let pages = doc.pages()?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {

@@ -305,7 +305,9 @@ impl From<kyso_signer::SignError> for ApiError {
     fn from(e: kyso_signer::SignError) -> Self {
         use kyso_signer::SignError as S;
         match &e {
-            S::Pdf(_) | S::Input(_) => ApiError::new(Code::CannotSign, e.to_string()),
+            S::Pdf(_) | S::Input(_) | S::BrokenSignature(_) => {
+                ApiError::new(Code::CannotSign, e.to_string())
+            }
             S::Timestamp(_) => ApiError::new(Code::Timestamp, e.to_string()),
             S::Token(_) => ApiError::unavailable(format!("token: {e}")),
             S::Encoding(_) | S::TooLarge { .. } | S::Io { .. } => ApiError::internal(e.to_string()),

@@ -13,6 +13,9 @@ changes whenever it signs):
                                                document's title incrementally: a comment line
                                                "% Written by MuPDF 1.28.5" and a blank line
                                                before `trailer`
+    python3 later_writers.py deface IN OUT    PyMuPDF writes "DA THU HOI" (revoked) over page 1
+                                               and saves incrementally: a change no signature
+                                               allows (its earlier signatures now fail)
     python3 later_writers.py mutool IN OUT     mutool 1.21 (`mutool run`) does the same
     python3 later_writers.py fill IN OUT       PyMuPDF fills the text fields ("200 VND") and
                                                saves incrementally: a new appearance, and the
@@ -83,6 +86,17 @@ def pymupdf_fill(src, out):
     assert n > 0, "no text field to fill"
     doc.saveIncr()
     doc.close()
+
+
+def pymupdf_deface(src, out):
+    import pymupdf
+    shutil.copyfile(src, out)
+    doc = pymupdf.open(out)
+    doc[0].insert_text((72, 160), "DA THU HOI", fontsize=24)
+    doc.saveIncr()
+    doc.close()
+    data = open(out, "rb").read()
+    assert len(data) > os.path.getsize(src) and data.startswith(open(src, "rb").read())
 
 
 def mutool_update(src, out):
@@ -158,6 +172,8 @@ def main():
         pymupdf_update(sys.argv[2], sys.argv[3])
     elif cmd == "fill":
         pymupdf_fill(sys.argv[2], sys.argv[3])
+    elif cmd == "deface":
+        pymupdf_deface(sys.argv[2], sys.argv[3])
     elif cmd == "mutool":
         mutool_update(sys.argv[2], sys.argv[3])
     elif cmd == "pyhanko":

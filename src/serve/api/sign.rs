@@ -75,6 +75,8 @@ pub struct SignedDocument {
     pub content: Option<String>,
     /// SHA-256 of `content`, hex.
     pub sha256: Option<String>,
+    /// Why this document was not signed: not a PDF, encrypted, damaged, a signature already
+    /// in it fails (naming that signature and what broke), the token failed.
     pub error: Option<String>,
 }
 
@@ -570,7 +572,7 @@ fn pem_certs(
         (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
         (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options", body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared", body = ErrorBody),
+        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails)", body = ErrorBody),
         (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; Retry-After", body = ErrorBody),
         (status = 503, description = "all users' prepared documents hold the service's whole store; Retry-After", body = ErrorBody)))]
 pub async fn remote_prepare(
