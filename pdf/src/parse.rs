@@ -278,6 +278,9 @@ pub fn loose_headers_in(
 /// Longest number token read (digits, sign, point).
 pub const MAX_NUMBER_BYTES: usize = 255;
 
+/// Longest name read, its escapes decoded (ISO 32000-1 Annex C: 127 bytes).
+pub const MAX_NAME_BYTES: usize = 127;
+
 /// A cursor over the file.
 pub struct Parser<'a> {
     pub data: &'a [u8],
@@ -444,6 +447,20 @@ impl<'a> Parser<'a> {
         if let Ok(i) = s.parse::<i64>() {
             return Ok(Object::Int(i));
         }
+        // An integer past 64 bits: Poppler makes it a real, MuPDF wraps it, and kyso read two
+        // of them (2^64 and 2^64 + 49) as the same real — a font's /Differences code 2^64
+        // rewritten 2^64 + 49 after signing was code 49 to MuPDF ("900 VND"; found by an
+        // attacker's reading, 2026-12-03).
+        let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(syntax(
+                at,
+                format!(
+                    "the integer {:?} does not fit in 64 bits (readers read it differently)",
+                    s.chars().take(24).collect::<String>()
+                ),
+            ));
+        }
         // Reals: [+-]digits.digits, also "-.5", "5."; PDF has no exponents.
         let ok = !s.is_empty()
             && s.bytes().enumerate().all(|(i, b)| {
@@ -467,10 +484,21 @@ impl<'a> Parser<'a> {
     }
 
     fn name_body(&mut self) -> Result<Vec<u8>> {
+        let at = self.pos;
         let mut out = Vec::new();
         while let Some(b) = self.peek() {
             if is_ws(b) || is_delim(b) {
                 break;
+            }
+            // Readers cut longer names differently: MuPDF keeps the first 127 bytes, so two
+            // keys alike in those were one key to it, the last written winning — a font
+            // dictionary's two entries written in the other order after signing drew another
+            // font (found by an attacker's reading, 2026-12-03).
+            if out.len() == MAX_NAME_BYTES {
+                return Err(syntax(
+                    at,
+                    format!("a name longer than {MAX_NAME_BYTES} bytes"),
+                ));
             }
             self.pos += 1;
             if b == b'#' {
@@ -487,7 +515,17 @@ impl<'a> Parser<'a> {
                         out.push((h * 16 + l) as u8);
                         self.pos += 2;
                     }
-                    _ => out.push(b'#'),
+                    // `#4G`: Poppler takes the `4` and swallows the `G` ("@"), MuPDF and kyso
+                    // kept all three bytes: `/A#4G` and `/A#234G` were one font to kyso and
+                    // two to Poppler (found by an attacker's reading, 2026-12-03).
+                    (Some(_), None) => {
+                        return Err(syntax(
+                            self.pos - 1,
+                            "a name with a # escape of one hex digit",
+                        ));
+                    }
+                    // A `#` and no hex digit: every reader keeps it.
+                    (None, _) => out.push(b'#'),
                 }
             } else {
                 out.push(b);
@@ -688,6 +726,45 @@ mod tests {
     }
 
     use super::*;
+
+    /// Tokens readers read differently are refused, not read one way: a name with a `#`
+    /// escape of one hex digit (Poppler swallows the next byte), a name past 127 bytes (MuPDF
+    /// cuts it), an integer past 64 bits (Poppler makes it a real, MuPDF wraps it).
+    #[test]
+    fn tokens_readers_read_differently_are_refused() {
+        let read = |b: &[u8]| Parser::new(b, 0).object(0);
+        assert_eq!(read(b"/A#41B").unwrap(), Object::Name(b"AAB".to_vec()));
+        assert_eq!(read(b"/A#G ").unwrap(), Object::Name(b"A#G".to_vec()));
+        assert_eq!(read(b"/A#").unwrap(), Object::Name(b"A#".to_vec()));
+        for bad in [&b"/A#4G"[..], b"/A#4 ", b"/A#4", b"<< /#5xages 1 >>"] {
+            let e = read(bad).unwrap_err().to_string();
+            assert!(e.contains("one hex digit"), "{e}");
+        }
+        let long = |n: usize| [&b"/"[..], &vec![b'A'; n]].concat();
+        assert!(read(&long(127)).is_ok());
+        let e = read(&long(128)).unwrap_err().to_string();
+        assert!(e.contains("longer than 127 bytes"), "{e}");
+        // Decoded bytes count: 127 escapes are 381 bytes written, 127 read.
+        assert!(read(&[&b"/"[..], &b"#41".repeat(127)].concat()).is_ok());
+        assert_eq!(read(b"9223372036854775807").unwrap(), Object::Int(i64::MAX));
+        assert_eq!(
+            read(b"-9223372036854775808").unwrap(),
+            Object::Int(i64::MIN)
+        );
+        for bad in [
+            &b"9223372036854775808"[..],
+            b"18446744073709551665",
+            b"+99999999999999999999",
+            b"-9223372036854775809",
+        ] {
+            let e = read(bad).unwrap_err().to_string();
+            assert!(e.contains("does not fit in 64 bits"), "{e}");
+        }
+        assert_eq!(
+            read(b"18446744073709551616.0").unwrap(),
+            Object::Real(18446744073709551616.0)
+        );
+    }
 
     #[test]
     fn an_obj_keyword_is_found_however_its_header_is_written_and_words_are_not() {

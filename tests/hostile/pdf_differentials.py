@@ -107,6 +107,17 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/fonts-fields.pdf        N fields (default 1000) and N /DR fonts, every font changed
                                 after signing (each change re-read every field: quadratic)
 
+    DIR/name-half-escape.pdf    a page font dictionary `/A#4G 7 0 R /A#234H 8 0 R` (the
+                                content uses /A#4G) rewritten `/A#234G 7 0 R /A#4H 8 0 R`:
+                                the same to kyso's old reading, "A@" moved to the font that
+                                draws 1 as 9 for Poppler ("900 VND")
+    DIR/name-past-127.pdf       two font names alike in their first 127 bytes, written in the
+                                other order after signing (MuPDF cuts names at 127 bytes: the
+                                last one written wins)
+    DIR/integer-past-64-bits.pdf
+                                a font's /Differences code 2^64 rewritten 2^64 + 49 (the same
+                                real to kyso's old reading; code 49 to MuPDF, which wraps)
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -754,3 +765,37 @@ def add_square(w):
 for name, edit in [('object-streams-lang-set', set_lang), ('object-streams-annotated', add_square)]:
     once = resign(edited(compact, edit), 'Sig1')
     save(name, once, resign(once, 'Sig2'))
+
+# 10. Found by an attacker's reading of kyso's lexer (2026-12-03), each TOTAL-PASSED by the
+#     build before while a reader showed "900 VND" where the signer saw "100 VND": tokens
+#     readers read differently.
+NINE = (b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding '
+        b'/BaseEncoding /WinAnsiEncoding /Differences [49 /nine] >> >>')
+
+
+def amount(font_name, fonts, font_objs):
+    return {
+        1: b'<< /Type /Catalog /Pages 2 0 R >>',
+        2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+           b'/Resources << /Font 6 0 R >> >>',
+        4: stream(b'BT /' + font_name + b' 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET'),
+        6: fonts,
+        **font_objs,
+    }
+
+
+signed = sign(build(amount(b'A#4G', b'<< /A#4G 7 0 R /A#234H 8 0 R >>', {7: HELV, 8: NINE})))
+save('name-half-escape', signed, update(signed, {6: b'<< /A#234G 7 0 R /A#4H 8 0 R >>'}))
+P = b'A' * 127
+signed = sign(build(amount(P + b'X', b'<< /' + P + b'Y 8 0 R /' + P + b'X 7 0 R >>', {7: HELV, 8: NINE})))
+save('name-past-127', signed, update(signed, {6: b'<< /' + P + b'X 7 0 R /' + P + b'Y 8 0 R >>'}))
+
+
+def differences(code):
+    return (b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding '
+            b'/BaseEncoding /WinAnsiEncoding /Differences [48 /zero ' + code + b' /nine] >> >>')
+
+
+signed = sign(build(amount(b'F1', b'<< /F1 9 0 R >>', {9: differences(b'18446744073709551616')})))
+save('integer-past-64-bits', signed, update(signed, {9: differences(b'18446744073709551665')}))
