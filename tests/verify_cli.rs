@@ -498,8 +498,8 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
 /// bytes from the end ("DONG Y" where the signer signed "KHONG"); a widget whose /Parent field,
 /// outside the /Fields tree, had its value changed; an unsigned signature widget drawing over
 /// the page with an /F of 2^32 + 2 or a five-number /Rect; a field drawn from /DA (a state
-/// dictionary without /AS) whose /DA was turned white; font names and /Differences codes
-/// written as tokens readers read differently (2026-12-03). And 2,000 form fonts changed over
+/// dictionary without /AS) whose /DA was turned white; font names, /Differences codes, a
+/// form's /Matrix and the `stream` keyword written as readers read differently (2026-12-03). And 2,000 form fonts changed over
 /// 2,000 fields, which took a minute (now judged within a limit of 20 s of CPU). Made by
 /// tests/hostile/pdf_differentials.py (pyHanko, pyca, hand-written updates).
 #[test]
@@ -663,6 +663,24 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ("name-half-escape", failed, "a # escape of one hex digit"),
         ("name-past-127", failed, "a name longer than 127 bytes"),
         ("integer-past-64-bits", failed, "does not fit in 64 bits"),
+        // ... a stream's data begun elsewhere than readers begin it (`stream␠…`, `streamq`),
+        // a real whose integer part MuPDF wraps at 32 bits.
+        (
+            "stream-space",
+            failed,
+            "`stream` not followed by an end of line",
+        ),
+        (
+            "stream-space-comment",
+            failed,
+            "`stream` not followed by an end of line",
+        ),
+        (
+            "stream-run-in",
+            failed,
+            "`stream` not followed by an end of line",
+        ),
+        ("real-past-int", failed, "has an integer part past 2^31"),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

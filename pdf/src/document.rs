@@ -816,7 +816,7 @@ pub fn read_indirect(
     );
     let obj = p.object(0)?;
     if let Object::Dict(d) = &obj {
-        if let Some(start) = p.stream_start() {
+        if let Some(start) = p.stream_start()? {
             let declared = match d.get("Length") {
                 Some(Object::Int(n)) => Some(*n),
                 Some(Object::Ref(lr)) => length_of(*lr),
@@ -932,7 +932,7 @@ pub fn object_extent(
     let mut at = p.pos;
     let mut stream = None;
     if let Object::Dict(d) = &o {
-        if let Some(start) = p.stream_start() {
+        if let Some(start) = p.stream_start().map_err(|e| e.to_string())? {
             let declared = match d.get("Length") {
                 Some(Object::Int(n)) => Some(*n),
                 Some(Object::Ref(lr)) => length_of(*lr),

@@ -469,6 +469,22 @@ impl<'a> Parser<'a> {
             && s.bytes().filter(|&b| b == b'.').count() <= 1
             && s.bytes().any(|b| b.is_ascii_digit());
         if ok {
+            // A real whose integer part is past 2^31 − 1: MuPDF (as Acrobat) builds it in a
+            // 32-bit int that wraps, Poppler reads it whole — a form's /Matrix offset of
+            // 2^100 + 5000 (off the page) rewritten 2^100 after signing was the same f64 to
+            // kyso and moved the form onto the page in MuPDF ("900 VND"; found by an
+            // attacker's reading, 2026-12-03).
+            let whole = digits.split('.').next().unwrap_or_default();
+            let whole = whole.trim_start_matches('0');
+            if whole.len() > 10 || (whole.len() == 10 && whole > "2147483647") {
+                return Err(syntax(
+                    at,
+                    format!(
+                        "the real {:?} has an integer part past 2^31 − 1 (readers read it differently)",
+                        s.chars().take(24).collect::<String>()
+                    ),
+                ));
+            }
             let norm = s.strip_prefix('+').unwrap_or(s);
             if let Ok(r) = norm.parse::<f64>() {
                 return Ok(Object::Real(r));
@@ -687,22 +703,37 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After a stream dictionary: `stream` EOL. Returns the offset of the first data byte.
-    pub fn stream_start(&mut self) -> Option<usize> {
+    /// After a stream dictionary: `stream`, spaces, an end of line. Returns the offset of the
+    /// first data byte; `None` when no `stream` follows. Where readers begin the data
+    /// otherwise, an error: after `stream` Poppler skips the rest of the line, MuPDF skips
+    /// spaces and then takes one byte as the end of line, and neither reads `streamq` as the
+    /// keyword — kyso began the data right after the keyword when no end of line followed, so
+    /// a content stream rewritten `stream␠BT …` or `streamq …` after signing was the same to
+    /// kyso while Poppler lost its first line, MuPDF ran a comment, or both drew no stream
+    /// (found by an attacker's reading, 2026-12-03).
+    pub fn stream_start(&mut self) -> Result<Option<usize>> {
         let save = self.pos;
         self.skip_ws();
-        if self.data[self.pos.min(self.data.len())..].starts_with(b"stream") {
-            self.pos += 6;
-            match (self.peek(), self.data.get(self.pos + 1)) {
-                (Some(b'\r'), Some(b'\n')) => self.pos += 2,
-                (Some(b'\n'), _) | (Some(b'\r'), _) => self.pos += 1,
-                _ => {}
-            }
-            Some(self.pos)
-        } else {
+        if !self.data[self.pos.min(self.data.len())..].starts_with(b"stream") {
             self.pos = save;
-            None
+            return Ok(None);
         }
+        let at = self.pos;
+        self.pos += 6;
+        while self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        match (self.peek(), self.data.get(self.pos + 1)) {
+            (Some(b'\r'), Some(b'\n')) => self.pos += 2,
+            (Some(b'\n'), _) | (Some(b'\r'), _) => self.pos += 1,
+            _ => {
+                return Err(syntax(
+                    at,
+                    "`stream` not followed by an end of line (readers begin its data elsewhere)",
+                ))
+            }
+        }
+        Ok(Some(self.pos))
     }
 }
 
@@ -760,10 +791,43 @@ mod tests {
             let e = read(bad).unwrap_err().to_string();
             assert!(e.contains("does not fit in 64 bits"), "{e}");
         }
+        // A real's integer part past 2^31 − 1 (MuPDF wraps it at 32 bits).
+        assert_eq!(read(b"2147483647.5").unwrap(), Object::Real(2147483647.5));
         assert_eq!(
-            read(b"18446744073709551616.0").unwrap(),
-            Object::Real(18446744073709551616.0)
+            read(b"-00002147483647.0").unwrap(),
+            Object::Real(-2147483647.0)
         );
+        for bad in [
+            &b"2147483648.0"[..],
+            b"-2147483648.",
+            b"18446744073709551616.0",
+            b"99999999999.9",
+        ] {
+            let e = read(bad).unwrap_err().to_string();
+            assert!(e.contains("integer part past 2^31"), "{e}");
+        }
+    }
+
+    /// A stream's data begins after `stream`, spaces and one end of line (CRLF, LF, CR), where
+    /// Poppler and MuPDF both begin it; anything else is refused.
+    #[test]
+    fn stream_data_begins_where_readers_begin_it() {
+        let start = |b: &[u8]| Parser::new(b, 0).stream_start();
+        assert_eq!(start(b"stream\r\nBT").unwrap(), Some(8));
+        assert_eq!(start(b" stream\nBT").unwrap(), Some(8));
+        assert_eq!(start(b"stream\rBT").unwrap(), Some(7));
+        assert_eq!(start(b"stream  \r\nBT").unwrap(), Some(10));
+        assert_eq!(start(b"endobj").unwrap(), None);
+        for bad in [
+            &b"stream BT\n"[..],
+            b"streamq\n",
+            b"stream",
+            b"stream\t\n",
+            b"stream %x\n",
+        ] {
+            let e = start(bad).unwrap_err().to_string();
+            assert!(e.contains("not followed by an end of line"), "{e}");
+        }
     }
 
     #[test]

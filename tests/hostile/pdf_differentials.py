@@ -117,6 +117,16 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/integer-past-64-bits.pdf
                                 a font's /Differences code 2^64 rewritten 2^64 + 49 (the same
                                 real to kyso's old reading; code 49 to MuPDF, which wraps)
+    DIR/stream-space.pdf, stream-space-comment.pdf, stream-run-in.pdf
+                                a page content rewritten after signing as `stream␠…` on one
+                                line (Poppler skips the rest of the line: the amount gone),
+                                `stream␠%…` (MuPDF takes the byte after the spaces as the end
+                                of line: the comment runs and draws "900"), or `streamq…`
+                                (no keyword to either: the white cover over "900" is gone);
+                                the same data to kyso's old reading
+    DIR/real-past-int.pdf       a form's /Matrix offset 2^100 + 5000 (off the page) rewritten
+                                2^100: the same f64 to kyso's old reading, 5000 and 0 to MuPDF
+                                (a 32-bit integer part that wraps): the form drawn over the page
 
 DIR/root.pem is the anchor to trust.
 """
@@ -799,3 +809,49 @@ def differences(code):
 
 signed = sign(build(amount(b'F1', b'<< /F1 9 0 R >>', {9: differences(b'18446744073709551616')})))
 save('integer-past-64-bits', signed, update(signed, {9: differences(b'18446744073709551665')}))
+
+# ... and where a stream's data begins after `stream`: Poppler skips the rest of the line,
+# MuPDF skips spaces and takes the next byte as the end of line; neither reads `streamq`.
+def page_of(contents, extra=None):
+    objs = {
+        1: b'<< /Type /Catalog /Pages 2 0 R >>',
+        2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R '
+           b'/Resources << /Font << /F1 9 0 R >> >> >>',
+        4: stream(contents),
+        9: HELV,
+    }
+    objs.update(extra or {})
+    return objs
+
+
+def stream_written(n, data):
+    return update(signed, {n: b'<< /Length %d >>\nstream' % len(data) + data + b'\nendstream'})
+
+
+X = (b' BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET\n'
+     b'BT /F1 14 Tf 50 700 Td (Nguoi nop: Nguyen Van A) Tj ET')
+signed = sign(build(page_of(X)))
+save('stream-space', signed, stream_written(4, X))
+X = (b' %BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET 1 0 0 1 0 3000 cm\n'
+     b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET')
+signed = sign(build(page_of(X)))
+save('stream-space-comment', signed, stream_written(4, X))
+X = b'q\n1 1 1 rg 40 740 300 30 re f 0 g BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET\nQ'
+objs = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET', {5: stream(X)})
+objs[3] = objs[3].replace(b'/Contents 4 0 R', b'/Contents [4 0 R 5 0 R]')
+signed = sign(build(objs))
+save('stream-run-in', signed, stream_written(5, X))
+
+
+def form_at(ty):
+    return stream(b'1 1 1 rg 40 740 300 30 re f 0 g BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET',
+                  b'/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Matrix [1 0 0 1 0 %d.0] '
+                  b'/Resources << /Font << /F1 9 0 R >> >> ' % ty)
+
+
+objs = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET q /Fm Do Q', {5: form_at(2 ** 100 + 5000)})
+objs[3] = objs[3].replace(b'/Resources << /Font << /F1 9 0 R >> >>',
+                          b'/Resources << /Font << /F1 9 0 R >> /XObject << /Fm 5 0 R >> >>')
+signed = sign(build(objs))
+save('real-past-int', signed, update(signed, {5: form_at(2 ** 100)}))

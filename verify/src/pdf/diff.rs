@@ -474,7 +474,9 @@ impl Headers {
                     continue;
                 };
                 let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
-                if let Some(begin) = q.stream_start() {
+                // A `stream` readers begin elsewhere is no stream here: its data is looked
+                // through for headers, as a reader that sees none would.
+                if let Ok(Some(begin)) = q.stream_start() {
                     let skipped = match d.get("Length") {
                         Some(Object::Int(n)) if *n >= 0 => {
                             begin.checked_add(*n as usize).filter(|e| {
