@@ -499,7 +499,9 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
 /// outside the /Fields tree, had its value changed; an unsigned signature widget drawing over
 /// the page with an /F of 2^32 + 2 or a five-number /Rect; a field drawn from /DA (a state
 /// dictionary without /AS) whose /DA was turned white; font names, /Differences codes, a
-/// form's /Matrix and the `stream` keyword written as readers read differently (2026-12-03). And 2,000 form fonts changed over
+/// form's /Matrix and the `stream` keyword written as readers read differently, an object
+/// stream's /First or /DecodeParms given by reference, a linearization /L the file's length
+/// meets only after signing (2026-12-03). And 2,000 form fonts changed over
 /// 2,000 fields, which took a minute (now judged within a limit of 20 s of CPU). Made by
 /// tests/hostile/pdf_differentials.py (pyHanko, pyca, hand-written updates).
 #[test]
@@ -681,6 +683,16 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "`stream` not followed by an end of line",
         ),
         ("real-past-int", failed, "has an integer part past 2^31"),
+        // Found reading the document structure (2026-12-03): an object stream's /First or
+        // /DecodeParms given by reference (readers resolve it), a linearization /L that the
+        // file's length meets after signing (Poppler reads the first-page section alone).
+        (
+            "objstm-first-by-reference",
+            failed,
+            "/First is not an integer written directly",
+        ),
+        ("objstm-parms-by-reference", failed, "cannot be read whole"),
+        ("linearized-length", failed, "says it is linearized"),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

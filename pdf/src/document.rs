@@ -198,7 +198,12 @@ impl<'a> Document<'a> {
             crate::stop::check()?;
             let section = read_section(data, off, &mut budget, &|n| shared.charge_entries(n))?;
             // A hybrid file's table trailer points at an xref stream with more entries (§7.5.8.4).
-            let stm = section.trailer.get("XRefStm").and_then(Object::as_int);
+            let stm = direct_int(&section.trailer, "XRefStm", "the trailer").map_err(|e| {
+                PdfError::BrokenXref {
+                    offset: off,
+                    what: e.to_string(),
+                }
+            })?;
             next = match section.trailer.get("Prev") {
                 None => None,
                 Some(p) => Some(
@@ -593,14 +598,10 @@ impl<'a> Document<'a> {
     }
 
     fn read_object_stream(&self, num: u32, s: &Stream) -> Result<ObjStm> {
+        let what = format!("object stream {num}");
+        let n = direct_int(&s.dict, "N", &what)?.unwrap_or(0).max(0) as usize;
+        let first = direct_int(&s.dict, "First", &what)?.unwrap_or(0).max(0) as usize;
         let data = self.decode(s)?;
-        let n = s.dict.get("N").and_then(Object::as_int).unwrap_or(0).max(0) as usize;
-        let first = s
-            .dict
-            .get("First")
-            .and_then(Object::as_int)
-            .unwrap_or(0)
-            .max(0) as usize;
         // Each entry takes at least four bytes (`1 0 `): /N cannot promise more objects than the
         // decoded data can hold, whatever it says.
         if n > 1_000_000 || n > data.len() / 4 + 1 || first > data.len() {
@@ -1065,20 +1066,58 @@ impl<R: std::io::Read> std::io::Read for Stoppable<R> {
     }
 }
 
+/// A number of the file's structure: absent (or null), or an integer written directly.
+/// Readers resolve a reference (MuPDF rounds a real) where kyso would take a default: an
+/// object stream's /First given as `11 0 R`, that object rewritten after signing, moved every
+/// member for Poppler and MuPDF onto a forged page content (found by an attacker's reading,
+/// 2026-12-03).
+fn direct_int(d: &Dict, key: &str, what: &str) -> Result<Option<i64>> {
+    match d.get(key) {
+        None | Some(Object::Null) => Ok(None),
+        Some(Object::Int(i)) => Ok(Some(*i)),
+        Some(_) => Err(PdfError::Structure(format!(
+            "{what}: /{key} is not an integer written directly"
+        ))),
+    }
+}
+
 /// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too —
 /// and inflating no more than `budget` bytes in all.
 fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Result<Vec<u8>> {
+    // Every filter and its parameters written directly: readers resolve a reference where kyso
+    // took none (a /DecodeParms `11 0 R` rewritten after signing with a predictor changed an
+    // object stream's members for Poppler and MuPDF; found by an attacker's reading,
+    // 2026-12-03).
+    let unknown = || PdfError::Unsupported("stream /Filter of unknown form".into());
     let filters: Vec<Vec<u8>> = match s.dict.get("Filter") {
-        None => vec![],
+        None | Some(Object::Null) => vec![],
         Some(Object::Name(n)) => vec![n.clone()],
         Some(Object::Array(a)) => a
             .iter()
-            .filter_map(|f| f.as_name().map(<[u8]>::to_vec))
-            .collect(),
-        Some(_) => {
-            return Err(PdfError::Unsupported(
-                "stream /Filter of unknown form".into(),
-            ))
+            .map(|f| f.as_name().map(<[u8]>::to_vec).ok_or_else(unknown))
+            .collect::<Result<_>>()?,
+        Some(_) => return Err(unknown()),
+    };
+    let parms_of = |i: usize| -> Result<Option<&Dict>> {
+        let bad = || {
+            PdfError::Structure(
+                "a stream's /DecodeParms not written directly as dictionaries".into(),
+            )
+        };
+        let p = match s.dict.get("DecodeParms") {
+            None | Some(Object::Null) => None,
+            Some(Object::Array(a)) => a.get(i),
+            other => other.filter(|_| i == 0),
+        };
+        match p {
+            None | Some(Object::Null) => Ok(None),
+            Some(Object::Dict(d)) => {
+                if d.0.iter().any(|(_, v)| matches!(v, Object::Ref(_))) {
+                    return Err(bad());
+                }
+                Ok(Some(d))
+            }
+            Some(_) => Err(bad()),
         }
     };
     let mut data = s.data.clone();
@@ -1105,11 +1144,7 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Res
                         "decoded stream larger than 64 MiB".into()
                     }));
                 }
-                let parms = match s.dict.get("DecodeParms") {
-                    Some(Object::Array(a)) => a.get(i).cloned(),
-                    other => other.cloned(),
-                };
-                data = match parms.as_ref().and_then(Object::as_dict) {
+                data = match parms_of(i)? {
                     Some(p) => unpredict(out, p)?,
                     None => out,
                 };
@@ -1127,28 +1162,19 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Res
 
 /// Undo PNG predictors (§7.4.4.4, predictors 10–15).
 fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
-    let predictor = parms.get("Predictor").and_then(Object::as_int).unwrap_or(1);
+    let int = |key: &str, default: i64| -> Result<i64> {
+        Ok(direct_int(parms, key, "/DecodeParms")?.unwrap_or(default))
+    };
+    let predictor = int("Predictor", 1)?;
     if predictor < 10 {
         if predictor == 1 {
             return Ok(data);
         }
         return Err(PdfError::Unsupported(format!("predictor {predictor}")));
     }
-    let colors = parms
-        .get("Colors")
-        .and_then(Object::as_int)
-        .unwrap_or(1)
-        .clamp(1, 32) as usize;
-    let bpc = parms
-        .get("BitsPerComponent")
-        .and_then(Object::as_int)
-        .unwrap_or(8)
-        .clamp(1, 16) as usize;
-    let columns = parms
-        .get("Columns")
-        .and_then(Object::as_int)
-        .unwrap_or(1)
-        .clamp(1, 1 << 20) as usize;
+    let colors = int("Colors", 1)?.clamp(1, 32) as usize;
+    let bpc = int("BitsPerComponent", 8)?.clamp(1, 16) as usize;
+    let columns = int("Columns", 1)?.clamp(1, 1 << 20) as usize;
     let bpp = (colors * bpc).div_ceil(8).max(1);
     let row = (colors * bpc * columns).div_ceil(8);
     // A row longer than the data cannot be complete: nothing to decode (and nothing to allocate).
@@ -1316,31 +1342,33 @@ fn read_xref_stream(
     if !s.dict.get("Type").is_some_and(|t| t.is_name("XRef")) {
         return Err(broken("stream is not /Type /XRef".into()));
     }
-    let w: Vec<usize> = s
-        .dict
-        .get("W")
-        .and_then(Object::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| x.as_int().unwrap_or(-1).clamp(-1, 8) as usize)
-                .collect()
-        })
-        .unwrap_or_default();
+    // /W, /Size and /Index written directly, as integers (readers resolve references, where
+    // kyso took defaults).
+    let ints = |key: &str| -> Option<Vec<i64>> {
+        match s.dict.get(key) {
+            Some(Object::Array(a)) => a.iter().map(Object::as_int).collect(),
+            _ => None,
+        }
+    };
+    let w: Vec<usize> = ints("W")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|x| x.clamp(-1, 9) as usize)
+        .collect();
     if w.len() != 3 || w.iter().any(|&x| x > 8) {
         return Err(broken("bad /W".into()));
     }
-    let size = s
-        .dict
-        .get("Size")
-        .and_then(Object::as_int)
+    let size = direct_int(&s.dict, "Size", "cross-reference stream")
+        .map_err(|e| broken(e.to_string()))?
         .unwrap_or(0)
         .max(0) as u64;
-    let index: Vec<u64> = match s.dict.get("Index").and_then(Object::as_array) {
-        Some(a) => a
-            .iter()
-            .map(|x| x.as_int().unwrap_or(0).max(0) as u64)
+    let index: Vec<u64> = match s.dict.get("Index") {
+        None | Some(Object::Null) => vec![0, size],
+        Some(_) => ints("Index")
+            .ok_or_else(|| broken("bad /Index".into()))?
+            .into_iter()
+            .map(|x| x.max(0) as u64)
             .collect(),
-        None => vec![0, size],
     };
     if index.len() % 2 != 0 {
         return Err(broken("bad /Index".into()));

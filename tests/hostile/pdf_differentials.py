@@ -127,6 +127,16 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/real-past-int.pdf       a form's /Matrix offset 2^100 + 5000 (off the page) rewritten
                                 2^100: the same f64 to kyso's old reading, 5000 and 0 to MuPDF
                                 (a 32-bit integer part that wraps): the form drawn over the page
+    DIR/objstm-first-by-reference.pdf, objstm-parms-by-reference.pdf
+                                an object stream whose /First, or /DecodeParms, is a reference
+                                (kyso took 0, or no predictor; readers resolve it), that object
+                                rewritten after signing: the page's /Contents array in it now
+                                names an unused "900" stream, or a font's /Differences code
+                                in it reads 49 (both readers)
+    DIR/linearized-length.pdf   a first object `<< /Linearized 1 /L L >>` followed by a section
+                                naming a hidden "900" catalog; white space appended after
+                                signing makes the file L bytes long: Poppler takes it for
+                                linearized and reads that section, not the later revisions
 
 DIR/root.pem is the anchor to trust.
 """
@@ -855,3 +865,99 @@ objs[3] = objs[3].replace(b'/Resources << /Font << /F1 9 0 R >> >>',
                           b'/Resources << /Font << /F1 9 0 R >> /XObject << /Fm 5 0 R >> >>')
 signed = sign(build(objs))
 save('real-past-int', signed, update(signed, {5: form_at(2 ** 100)}))
+
+
+# ... and structure readers resolve or read otherwise (found by an attacker's reading of the
+# document structure, 2026-12-03).
+import zlib
+
+
+def xs_file(plain, objstms):
+    """One revision with a cross-reference stream; objstms: number -> (dictionary extra,
+    data as written, member numbers)."""
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    ent = {}
+    for n in sorted(plain):
+        ent[n] = (1, len(out), 0)
+        out += b'%d 0 obj\n' % n + plain[n] + b'\nendobj\n'
+    for n, (extra, data, members) in sorted(objstms.items()):
+        ent[n] = (1, len(out), 0)
+        out += (b'%d 0 obj\n<< /Type /ObjStm /Length %d %s >>\nstream\n' % (n, len(data), extra)
+                + data + b'\nendstream\nendobj\n')
+        for i, m in enumerate(members):
+            ent[m] = (2, n, i)
+    xs = max(ent) + 1
+    ent[xs] = (1, len(out), 0)
+    rows = b''.join(bytes([t]) + a.to_bytes(4, 'big') + g.to_bytes(2, 'big')
+                    for t, a, g in (ent.get(i, (0, 0, 65535 if i == 0 else 0)) for i in range(xs + 1)))
+    x = len(out)
+    out += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R %s /Length %d >>\nstream\n'
+            % (xs, xs + 1, IDS, len(rows))) + rows + b'\nendstream\nendobj\n'
+    return bytes(out + b'startxref\n%d\n%%%%EOF\n' % x)
+
+
+def pad(b, n):
+    return b + b' ' * (n - len(b))
+
+
+plain = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET',
+                {5: stream(b'BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET'), 11: b'20'})
+plain[3] = plain[3].replace(b'/Contents 4 0 R', b'/Contents 8 0 R')
+data = pad(b'8 20', 20) + pad(b'[4 0 R]', 20) + pad(b'[4 0 R]', 20) + pad(b'[5 0 R]', 20) + b'[5 0 R]'
+signed = sign(xs_file(plain, {10: (b'/N 1 /First 11 0 R', data, [8])}))
+save('objstm-first-by-reference', signed, update(signed, {11: b'60'}))
+
+# Inflated, two rows of C + 1 bytes each beginning with a NUL (white space): `[4<NUL>9 /nine]`
+# is [4 9 /nine]; with a PNG predictor the rows lose their first byte: [49 /nine].
+FIRST = 10
+row0 = b'\x008 0' + b' ' * (FIRST - 3) + b'<< /Type /Encoding /Differences [4'
+C = len(row0) - 1
+row1 = pad(b'\x009 /nine] >>', C + 1)
+plain = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET',
+                {9: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding 8 0 R >>', 11: b'<< >>'})
+signed = sign(xs_file(plain, {10: (b'/N 1 /First %d /Filter /FlateDecode /DecodeParms 11 0 R' % FIRST,
+                                   zlib.compress(row0 + row1), [8])}))
+save('objstm-parms-by-reference', signed, update(signed, {11: b'<< /Predictor 10 /Columns %d >>' % C}))
+
+
+def linearized(L):
+    hidden = {
+        20: b'<< /Type /Catalog /Pages 21 0 R >>',
+        21: b'<< /Type /Pages /Kids [22 0 R] /Count 1 >>',
+        22: b'<< /Type /Page /Parent 21 0 R /MediaBox [0 0 612 792] /Contents 23 0 R '
+            b'/Resources << /Font << /F1 9 0 R >> >> >>',
+        23: stream(b'BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET'),
+    }
+    real = {
+        2: b'<< /Type /Catalog /Pages 3 0 R >>',
+        3: b'<< /Type /Pages /Kids [4 0 R] /Count 1 >>',
+        4: b'<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Contents 5 0 R '
+           b'/Resources << /Font << /F1 9 0 R >> >> >>',
+        5: stream(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET'),
+        9: HELV,
+    }
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {1: len(out)}
+    out += b'1 0 obj\n<< /Linearized 1 /L %010d /N 1 >>\nendobj\n' % L
+    at = len(out)
+
+    def section(o):
+        s = b'xref\n0 1\n0000000000 65535 f \n9 1\n%010d 00000 n \n20 4\n' % o.get(9, 0)
+        s += b''.join(b'%010d 00000 n \n' % o.get(n, 0) for n in range(20, 24))
+        return s + b'trailer\n<< /Size 24 /Root 20 0 R >>\n'
+    out += section({})
+    for n, body in sorted({**hidden, **real}.items()):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    out[at:at + len(section(offs))] = section(offs)
+    x = len(out)
+    out += b'xref\n0 24\n0000000000 65535 f \n'
+    out += b''.join((b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+                    for n in range(1, 24))
+    return bytes(out + b'trailer\n<< /Size 24 /Root 2 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (IDS, x))
+
+
+L = len(sign(linearized(9999999999))) + 64
+signed = sign(linearized(L))
+assert len(signed) + 64 == L
+save('linearized-length', signed, signed + b' ' * 63 + b'\n')

@@ -536,6 +536,32 @@ impl Headers {
     }
 }
 
+/// The /L of a linearization dictionary that is the file's first object, as Poppler reads it
+/// (the first object a parser reads from the file's start, a dictionary whose /Linearized is a
+/// positive number, /L a positive integer written directly): a file of that length is
+/// linearized to Poppler, which then reads the cross-reference section after that object's
+/// `endobj` (in the first 1,024 bytes) instead of the one `startxref` names.
+fn linearized_length(data: &[u8]) -> Option<usize> {
+    let head = &data[..data.len().min(1024)];
+    let mut p = kyso_pdf::parse::Parser::new(head, 0);
+    p.skip_ws();
+    p.uint().ok()?;
+    p.uint().ok()?;
+    p.keyword(b"obj").ok()?;
+    let Ok(Object::Dict(d)) = p.object(0) else {
+        return None;
+    };
+    let positive = match d.get("Linearized") {
+        Some(Object::Int(i)) => *i > 0,
+        Some(Object::Real(r)) => *r > 0.0,
+        _ => false,
+    };
+    match d.get("L") {
+        Some(Object::Int(l)) if positive && *l > 0 => usize::try_from(*l).ok(),
+        _ => None,
+    }
+}
+
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
 /// takes those it read before an error), and whether it read all /N of them.
 fn objstm_members(doc: &Document<'_>, st: &kyso_pdf::Stream) -> (Vec<u32>, bool) {
@@ -1446,6 +1472,9 @@ impl Revisions<'_, '_> {
     fn readers_would_repair(&self) -> Option<String> {
         use kyso_pdf::document::{classic_section_end, object_extent, revision_end_marker};
         let data = self.last.data();
+        if linearized_length(data) == Some(data.len()) {
+            return Some("the file's first object says it is linearized with a length (/L) that is the whole file's: Poppler then reads only the cross-reference section after that object and shows the document as it stands there, not the revisions after it (found by an attacker's reading, 2026-12-03: a hidden catalog shown by white space appended after signing)".into());
+        }
         let from = data.len().saturating_sub(1024);
         if !data[from..].windows(9).any(|w| w == b"startxref") {
             return Some("the file's last `startxref` is not within its last 1,024 bytes, where PDF readers look for it: they rebuild its cross-reference table from what they find, which the signature does not vouch for".into());
