@@ -877,9 +877,46 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
             failed,
             "whose fields under it inherit what it holds: /V changed",
         ),
+        // Found reading what permitted changes draw: a Square annotation /Fields lists,
+        // redrawn under P=2; an empty signature field's appearance passed off as the next
+        // signature's by a /V naming that signature's object number ahead of it.
+        (
+            "square-in-fields",
+            failed,
+            "a Square annotation of page 1 was changed",
+        ),
+        (
+            "forward-value",
+            failed,
+            "got a value that is not a signature made after this one",
+        ),
+        (
+            "read-only-filled",
+            failed,
+            "read-only or a push button (no viewer fills it)",
+        ),
+        (
+            "push-button-redrawn",
+            failed,
+            "read-only or a push button (no viewer fills it)",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }
+    // The empty field signed visibly by a later signer passes, and the first signature's
+    // report says the later one drew there (as for a visible signature in a new field).
+    let root = d.join("root.pem");
+    let j = verdict(
+        &demo,
+        &d.join("empty-field-signed.pdf"),
+        &["--trust", root.to_str().unwrap()],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j.to_string()
+            .contains("put a visible appearance on an empty signature field of this one"),
+        "{j}"
+    );
 }
 
 /// PDFs made with Python's zlib (tests/hostile/slow_pdf.py) that made one loop of the reader

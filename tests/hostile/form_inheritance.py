@@ -72,6 +72,21 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
                                     33 nodes deep, an untitled kid of "amount" whose /Parent is
                                     "note" (a fifth reading)
 
+  found reading what permitted changes draw (2026-12-03):
+    DIR/square-in-fields.pdf        a Square annotation (no widget) that /Fields also lists,
+                                    certified P=2, given an appearance "900 VND" over the
+                                    amount after certifying (kyso judged it as form filling)
+    DIR/forward-value.pdf           an empty signature field over the amount given an
+                                    appearance "900 VND" and a /V naming the object number the
+                                    next signature's dictionary takes, by an update without a
+                                    signature; then pyHanko signs another field ("Seal")
+    DIR/empty-field-signed.pdf      the same empty field signed visibly by pyHanko: passes,
+                                    with a note that the later signature drew there
+    DIR/read-only-filled.pdf        a read-only text field ("so_tien", /Ff 1 on its parent)
+                                    filled "900 VND" after a P=2 certification (no viewer fills
+                                    it); push-button-redrawn.pdf: a push button over the amount,
+                                    its empty appearance replaced by "900 VND"
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -635,3 +650,59 @@ chained({20: b'<< /Fields [23 0 R 21 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << 
          21: NOTE, 23: b'<< /FT /Tx /T (amount) /Kids [22 0 R] >>',
          22: b'<< /Type /Annot /Subtype /Widget /F 4 /Rect [50 600 350 630] /P 3 0 R '
              b'/DA (/Helv 14 Tf 0 g) /Parent 21 0 R >>'}, 'inherit-kid-parent')
+
+
+# 5. Found reading what permitted changes draw (2026-12-03; each TOTAL-PASSED by the build
+#    before while both readers showed "900 VND" over the signed "100 VND").
+def cover(first):
+    """A white box and "900 VND" drawn where the amount is (objects `first`, `first` + 1)."""
+    return {first: stream(b'1 1 1 rg 0 0 300 30 re f 0 g BT /H 14 Tf 5 10 Td (900 VND) Tj ET',
+                          b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] '
+                          b'/Resources << /Font << /H %d 0 R >> >> ' % (first + 1)),
+            first + 1: HELV}
+
+
+AMOUNT_AT = b'/Rect [200 742 500 772]'
+pay = page(b'5 0 R', o4=stream(b'BT /F1 14 Tf 50 750 Td (Payment order. Amount: 100 VND) Tj ET'))
+SQUARE = b'<< /Type /Annot /Subtype /Square ' + AMOUNT_AT + b' /F 4 /C [1 1 1] /Border [0 0 0] /T (note) /AP << /N %d 0 R >> >>'
+signed = sign(build({**pay, 1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] >> >>',
+                     5: SQUARE % 6, 6: stream(b'', b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] ')}),
+              field='Cert', certify=2)
+first = last_xref(signed)[1]
+save('square-in-fields', signed, update(signed, {5: SQUARE % first, **cover(first)}))
+
+WITNESS = (b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Witness) ' + AMOUNT_AT + b' /F 4 /P 3 0 R%s >>')
+signed = sign(build({**pay, 1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] >> >>',
+                     5: WITNESS % b''}))
+first = last_xref(signed)[1]
+
+
+def forward(n):
+    return update(signed, {5: WITNESS % (b' /V %d 0 R /AP << /N %d 0 R >>' % (n, first)), **cover(first)})
+
+
+# The object number pyHanko gives the next signature's dictionary (the same for the same input).
+probe = forward(999)
+n = int(re.findall(rb'\n(\d+) 0 obj\s*<<\s*/Contents <', sign(probe, field='Seal')[len(probe):])[-1])
+save('forward-value', signed, sign(forward(n), field='Seal'))
+save('empty-field-signed', signed, sign(signed, field='Witness'))
+
+# A read-only field (its parent's /Ff 1, inherited) and a push button, under P=2.
+FIELD_AP = b'/Tx BMC BT /H 14 Tf 5 10 Td (%s) Tj ET EMC'
+form = {**pay, 1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R 12 0 R] '
+                  b'/DA (/H 12 Tf 0 g) /DR << /Font << /H 9 0 R >> >> >> >>',
+        10: b'<< /FT /Tx /T (so_tien) /Ff 1 /V (100 VND) /Kids [5 0 R] >>',
+        5: b'<< /Type /Annot /Subtype /Widget /Parent 10 0 R ' + AMOUNT_AT + b' /F 4 /P 3 0 R /AP << /N 6 0 R >> >>',
+        6: stream(FIELD_AP % b'100 VND', b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] /Resources << /Font << /H 9 0 R >> >> '),
+        12: b'<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (in) ' + AMOUNT_AT + b' /F 4 /P 3 0 R /AP << /N 13 0 R >> >>',
+        13: stream(b'', b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] ')}
+form[3] = form[3].replace(b'/Annots [5 0 R]', b'/Annots [5 0 R 12 0 R]')
+signed = sign(build(form), field='Cert', certify=2)
+first = last_xref(signed)[1]
+save('read-only-filled', signed, update(signed, {
+    10: raw(signed, 10).replace(b'(100 VND)', b'(900 VND)'),
+    5: raw(signed, 5).replace(b'/N 6 0 R', b'/N %d 0 R' % first),
+    first: stream(FIELD_AP % b'900 VND', b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] /Resources << /Font << /H 9 0 R >> >> ')}))
+save('push-button-redrawn', signed, update(signed, {
+    12: raw(signed, 12).replace(b'/N 13 0 R', b'/N %d 0 R' % first),
+    **cover(first)}))

@@ -94,6 +94,9 @@ pub enum Change {
         signature: bool,
         /// A signature field that had no value in the signed revision.
         was_empty: bool,
+        /// A viewer lets its user fill it: not read-only (/Ff, own or inherited), not a push
+        /// button (see `not_fillable`), in the signed revision.
+        fillable: bool,
         /// No field hangs under it (its /Kids, if any, are widgets without a /T), in the signed
         /// revision and in the final file: the fields under one inherit its /DA, /Q, /V, /Ff.
         terminal: bool,
@@ -671,6 +674,38 @@ fn unread_byte(data: &[u8], from: usize, to: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Is the field a node belongs to one no viewer lets its user fill: /Ff (its own or the nearest
+/// up its /Parent chain, as readers inherit it) with ReadOnly, or a push button (no value, only
+/// an appearance)? A /Ff or chain kyso cannot read counts as read-only. Under a certification
+/// that permits filling, a read-only field redrawn, or a push button's appearance replaced,
+/// passed as form filling (found by an attacker's reading, 2026-12-03).
+fn not_fillable(doc: &Document<'_>, d: &Dict, ft: Option<&[u8]>) -> bool {
+    const READ_ONLY: i64 = 1;
+    const PUSHBUTTON: i64 = 1 << 16;
+    let mut node = d.clone();
+    let mut seen = HashSet::new();
+    for _ in 0..=32 {
+        match node.get("Ff") {
+            Some(Object::Int(ff)) => {
+                return ff & READ_ONLY != 0 || (ft == Some(b"Btn") && ff & PUSHBUTTON != 0);
+            }
+            Some(_) => return true,
+            None => {}
+        }
+        let next = match node.get("Parent") {
+            None => return false,
+            Some(Object::Ref(r)) if seen.insert(*r) => doc.dict(*r).ok(),
+            Some(Object::Dict(p)) => Some(p.clone()),
+            Some(_) => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return true,
+        }
+    }
+    true
 }
 
 /// Does a field node hold fields (a kid with a /T, or one kyso cannot read), which inherit its
@@ -1404,6 +1439,11 @@ impl Revisions<'_, '_> {
                         unsure,
                         signature,
                         was_empty: signature && before_value.is_none(),
+                        fillable: !not_fillable(
+                            self.signed,
+                            bd,
+                            node.and_then(|n| n.ft.as_deref()),
+                        ),
                         terminal: !holds_fields(self.signed, bd)
                             && !holds_fields(self.last, ad)
                             && self.inherited_from().is_some_and(|s| !s.contains(&r)),
@@ -1414,8 +1454,19 @@ impl Revisions<'_, '_> {
                     });
                 }
                 Role::Annotation(n) => {
-                    // Widgets are judged as fields (the field tree reaches them too).
-                    if roles.contains(&Role::Field) {
+                    // Widgets are judged as fields (the field tree reaches them too). Any other
+                    // annotation the field tree lists stays an annotation to readers, which
+                    // draw it as one: a Square listed in /Fields, redrawn "900 VND" after a
+                    // P=2 certification, passed as form filling (found by an attacker's
+                    // reading, 2026-12-03).
+                    let widget = |doc: &Document<'_>, d: Option<&Dict>| {
+                        d.and_then(|d| subtype(doc, d))
+                            .is_some_and(|s| s == b"Widget")
+                    };
+                    if roles.contains(&Role::Field)
+                        && widget(self.signed, bd)
+                        && widget(self.last, ad)
+                    {
                         continue;
                     }
                     out.push(Change::AnnotationModified {

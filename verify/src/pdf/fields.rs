@@ -25,6 +25,12 @@ pub struct Found {
     pub sig: Dict,
     /// No field of the final document shows this signature.
     pub hidden: bool,
+    /// Other signature fields whose value is this same signature dictionary. Each signature
+    /// is made with a field of its own: a second field naming it shows an appearance its
+    /// signer never made (an empty field given an appearance and a /V pointing at the object
+    /// number the next signature would take passed as signed by it; found by an attacker's
+    /// reading, 2026-12-03).
+    pub shared_by: Vec<String>,
 }
 
 pub use kyso_pdf::form::{field_tree, text, FieldNode};
@@ -47,7 +53,11 @@ pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
         }
         match d.get("V") {
             Some(Object::Ref(v)) => {
-                if found.iter().any(|f| f.sig_ref == Some(*v)) {
+                if let Some(f) = found.iter_mut().find(|f| f.sig_ref == Some(*v)) {
+                    // (A field's widgets repeating its value are that one field.)
+                    if f.name != node.name && !f.shared_by.contains(&node.name) {
+                        f.shared_by.push(node.name);
+                    }
                     continue;
                 }
                 if let Ok(Object::Dict(sig)) = doc.get(*v) {
@@ -57,6 +67,7 @@ pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
                         sig_ref: Some(*v),
                         sig,
                         hidden: false,
+                        shared_by: Vec::new(),
                     });
                 }
             }
@@ -66,6 +77,7 @@ pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
                 sig_ref: None,
                 sig: sig.clone(),
                 hidden: false,
+                shared_by: Vec::new(),
             }),
             // A widget that is only a kid of its field carries no value of its own.
             _ if d.get("T").is_none() && node.field != r => {}
@@ -187,6 +199,7 @@ pub fn hidden_signatures(
                 sig_ref: Some(r),
                 sig: d,
                 hidden: true,
+                shared_by: Vec::new(),
             });
         }
     }

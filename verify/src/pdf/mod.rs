@@ -202,6 +202,21 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         for r in &mut reps {
             r.field = Some(f.name.clone());
+            if !f.shared_by.is_empty() {
+                r.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!(
+                        "this signature is the value of more than one signature field ({:?} and {}): each signature is made with a field of its own, and another field naming it shows an appearance its signer did not make",
+                        f.name,
+                        f.shared_by
+                            .iter()
+                            .map(|n| format!("{n:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
             if f.hidden {
                 r.fail(
                     Indication::Indeterminate,
@@ -245,7 +260,8 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
     // document time-stamp).
     let signatures: Vec<(usize, Vec<u8>, bool)> = checked
         .iter()
-        .filter(|c| !c.found.hidden)
+        // A signature two fields name stands behind neither field's appearance.
+        .filter(|c| !c.found.hidden && c.found.shared_by.is_empty())
         .map(|c| {
             let contents = c
                 .found

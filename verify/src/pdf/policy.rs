@@ -65,6 +65,12 @@ impl Permissions {
                     "a {} annotation was added to page {page}",
                     a.subtype
                 ));
+            } else if a.visible {
+                // Permitted, and said: an annotation can draw over what was certified.
+                j.notes.push(format!(
+                    "a {} annotation was added to page {page} after this signature, as the certification (DocMDP P=3) permits: what it shows was not signed by this signature",
+                    a.subtype
+                ));
             }
             return;
         }
@@ -174,6 +180,8 @@ impl Permissions {
                 Change::AnnotationModified { page, subtype } => {
                     if self.docmdp != Some(3) {
                         j.violations.push(format!("a {subtype} annotation of page {page} was changed"));
+                    } else {
+                        j.notes.push(format!("a {subtype} annotation of page {page} was changed after this signature, as the certification (DocMDP P=3) permits: what it shows was not signed by this signature"));
                     }
                 }
                 Change::FieldChanged {
@@ -182,6 +190,7 @@ impl Permissions {
                     unsure,
                     signature,
                     was_empty,
+                    fillable,
                     terminal,
                     value_signed,
                     value_timestamp,
@@ -205,7 +214,7 @@ impl Permissions {
                             &mut j,
                         )
                     } else {
-                        self.field_changed(name, locked, *terminal, k, &mut j)
+                        self.field_changed(name, locked, *fillable, *terminal, k, &mut j)
                     }
                 }
                 Change::SignatureValueChanged { num } => j.violations.push(format!("signature dictionary {num} was changed")),
@@ -292,6 +301,11 @@ impl Permissions {
                 j.warnings.push(format!(
                     "signature field {name:?} was given a document time-stamp after this signature and shows an appearance: no signer vouches for what it shows"
                 ));
+            } else if visible {
+                // As for a visible signature added in a field of its own.
+                j.notes.push(format!(
+                    "a later signature ({name:?}) put a visible appearance on an empty signature field of this one: what it shows was not signed by this signature"
+                ));
             }
         } else if appearance_only {
             if visible {
@@ -310,6 +324,7 @@ impl Permissions {
         &self,
         name: &str,
         locked: bool,
+        fillable: bool,
         terminal: bool,
         k: &[String],
         j: &mut Judgement,
@@ -321,6 +336,12 @@ impl Permissions {
             return;
         }
         match self.docmdp {
+            // No viewer lets its user fill a read-only field or a push button: a change to
+            // one is no form filling.
+            Some(p) if p >= 2 && !fillable => j.violations.push(format!(
+                "form field {name:?}, read-only or a push button (no viewer fills it), was changed: {} changed",
+                keys(k)
+            )),
             // Filling is of a field that holds the value; the fields under another take its
             // /DA, /Q, /V and /Ff, locked ones too.
             Some(p) if p >= 2 && !terminal => j.violations.push(format!(
@@ -399,6 +420,7 @@ mod tests {
                 used_for_drawing: false,
             },
             Change::FieldChanged {
+                fillable: true,
                 name: "s".into(),
                 also: vec![],
                 unsure: false,
@@ -439,12 +461,38 @@ mod tests {
             docmdp: Some(3),
             lock: None,
         };
-        assert!(p3
-            .judge(&[grew(annot(false, false, false, true))])
-            .violations
-            .is_empty());
+        let added = p3.judge(&[grew(annot(false, false, false, true))]);
+        assert!(added.violations.is_empty() && added.warnings.is_empty());
+        // Permitted, and said: what a new annotation shows was not signed.
+        assert!(
+            added
+                .notes
+                .iter()
+                .any(|n| n.contains("as the certification (DocMDP P=3) permits")),
+            "{added:?}"
+        );
+        // A field no viewer lets its user fill is not filled under P=2.
+        let p2 = Permissions {
+            docmdp: Some(2),
+            lock: None,
+        };
+        let read_only = Change::FieldChanged {
+            fillable: false,
+            name: "so_tien".into(),
+            also: vec![],
+            unsure: false,
+            signature: false,
+            was_empty: false,
+            terminal: true,
+            value_signed: false,
+            value_timestamp: false,
+            visible: true,
+            keys: vec!["V".into(), "AP".into()],
+        };
+        assert_eq!(p2.judge(&[read_only]).violations.len(), 1);
         // Without a certification, filling a field is not permitted; with P=2 it is.
         let fill = Change::FieldChanged {
+            fillable: true,
             name: "so_ho_so".into(),
             also: vec![],
             unsure: false,
@@ -467,6 +515,7 @@ mod tests {
         // How a reader draws the value may change with it; not on a field holding fields
         // (they inherit /DA, /Q, /V: a locked kid drew another value).
         let restyled = |terminal| Change::FieldChanged {
+            fillable: true,
             name: "so_ho_so".into(),
             also: vec![],
             unsure: false,
@@ -490,6 +539,7 @@ mod tests {
         assert!(j.violations.is_empty() && j.warnings.len() == 1, "{j:?}");
         // Put into an existing empty signature field.
         let stamp = |visible| Change::FieldChanged {
+            fillable: true,
             name: "ky".into(),
             also: vec![],
             unsure: false,
