@@ -693,6 +693,12 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ),
         ("objstm-parms-by-reference", failed, "cannot be read whole"),
         ("linearized-length", failed, "says it is linearized"),
+        (
+            "linearized-negative-header",
+            failed,
+            "says it is linearized",
+        ),
+        ("linearized-refused-entry", failed, "says it is linearized"),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }
@@ -897,6 +903,11 @@ fn forms_that_readers_draw_otherwise_than_kyso_read_them_fail() {
         ),
         (
             "push-button-redrawn",
+            failed,
+            "read-only or a push button (no viewer fills it)",
+        ),
+        (
+            "widget-ff-shadow",
             failed,
             "read-only or a push button (no viewer fills it)",
         ),

@@ -86,6 +86,9 @@ TOTAL-PASSED by the release before while Poppler or MuPDF showed another value; 
                                     filled "900 VND" after a P=2 certification (no viewer fills
                                     it); push-button-redrawn.pdf: a push button over the amount,
                                     its empty appearance replaced by "900 VND"
+    DIR/widget-ff-shadow.pdf        the read-only field again, its widget (no /T) carrying a
+                                    /Ff 0 of its own (Poppler reads only the field's), only the
+                                    widget's appearance replaced
 
 DIR/root.pem is the anchor to trust.
 """
@@ -706,3 +709,12 @@ save('read-only-filled', signed, update(signed, {
 save('push-button-redrawn', signed, update(signed, {
     12: raw(signed, 12).replace(b'/N 13 0 R', b'/N %d 0 R' % first),
     **cover(first)}))
+
+# ... and (reading that rule) the widget's own /Ff 0 under the read-only field.
+shadow = dict(form)
+shadow[5] = form[5].replace(b' /F 4 ', b' /Ff 0 /F 4 ')
+signed = sign(build(shadow), field='Cert', certify=2)
+first = last_xref(signed)[1]
+save('widget-ff-shadow', signed, update(signed, {
+    5: raw(signed, 5).replace(b'/N 6 0 R', b'/N %d 0 R' % first),
+    first: stream(FIELD_AP % b'900 VND', b'/Type /XObject /Subtype /Form /BBox [0 0 300 30] /Resources << /Font << /H 9 0 R >> >> ')}))

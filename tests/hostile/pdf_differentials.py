@@ -136,7 +136,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/linearized-length.pdf   a first object `<< /Linearized 1 /L L >>` followed by a section
                                 naming a hidden "900" catalog; white space appended after
                                 signing makes the file L bytes long: Poppler takes it for
-                                linearized and reads that section, not the later revisions
+                                linearized and reads that section, not the later revisions;
+                                linearized-negative-header.pdf, linearized-refused-entry.pdf:
+                                the same with a first object kyso's parser refuses (`-1 0 obj`,
+                                an integer past 64 bits beside /L)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -920,7 +923,7 @@ signed = sign(xs_file(plain, {10: (b'/N 1 /First %d /Filter /FlateDecode /Decode
 save('objstm-parms-by-reference', signed, update(signed, {11: b'<< /Predictor 10 /Columns %d >>' % C}))
 
 
-def linearized(L):
+def linearized(L, head=b'1 0 obj', extra=b''):
     hidden = {
         20: b'<< /Type /Catalog /Pages 21 0 R >>',
         21: b'<< /Type /Pages /Kids [22 0 R] /Count 1 >>',
@@ -937,8 +940,8 @@ def linearized(L):
         9: HELV,
     }
     out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
-    offs = {1: len(out)}
-    out += b'1 0 obj\n<< /Linearized 1 /L %010d /N 1 >>\nendobj\n' % L
+    offs = {1: len(out)} if head == b'1 0 obj' else {}
+    out += head + b'\n<< /Linearized 1 /L %010d /N 1 %s >>\nendobj\n' % (L, extra)
     at = len(out)
 
     def section(o):
@@ -957,7 +960,12 @@ def linearized(L):
     return bytes(out + b'trailer\n<< /Size 24 /Root 2 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (IDS, x))
 
 
-L = len(sign(linearized(9999999999))) + 64
-signed = sign(linearized(L))
-assert len(signed) + 64 == L
-save('linearized-length', signed, signed + b' ' * 63 + b'\n')
+for name, head, extra in [('linearized-length', b'1 0 obj', b''),
+                          # Found reading that fix: a first object kyso's parser refuses
+                          # (Poppler's reads on): a header `-1 0 obj`, an entry kyso refuses.
+                          ('linearized-negative-header', b'-1 0 obj', b''),
+                          ('linearized-refused-entry', b'1 0 obj', b'/X 99999999999999999999')]:
+    L = len(sign(linearized(9999999999, head, extra))) + 64
+    signed = sign(linearized(L, head, extra))
+    assert len(signed) + 64 == L
+    save(name, signed, signed + b' ' * 63 + b'\n')

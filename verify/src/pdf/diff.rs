@@ -539,30 +539,65 @@ impl Headers {
     }
 }
 
-/// The /L of a linearization dictionary that is the file's first object, as Poppler reads it
-/// (the first object a parser reads from the file's start, a dictionary whose /Linearized is a
-/// positive number, /L a positive integer written directly): a file of that length is
-/// linearized to Poppler, which then reads the cross-reference section after that object's
-/// `endobj` (in the first 1,024 bytes) instead of the one `startxref` names.
-fn linearized_length(data: &[u8]) -> Option<usize> {
-    let head = &data[..data.len().min(1024)];
-    let mut p = kyso_pdf::parse::Parser::new(head, 0);
-    p.skip_ws();
-    p.uint().ok()?;
-    p.uint().ok()?;
-    p.keyword(b"obj").ok()?;
-    let Ok(Object::Dict(d)) = p.object(0) else {
-        return None;
-    };
-    let positive = match d.get("Linearized") {
-        Some(Object::Int(i)) => *i > 0,
-        Some(Object::Real(r)) => *r > 0.0,
-        _ => false,
-    };
-    match d.get("L") {
-        Some(Object::Int(l)) if positive && *l > 0 => usize::try_from(*l).ok(),
-        _ => None,
+/// The lengths a linearization dictionary that is the file's first object may give, as Poppler
+/// reads it (the first object a parser reads from the file's start, a dictionary whose
+/// /Linearized is a positive number, its /L an integer): a file of that length is linearized
+/// to Poppler, which then reads the cross-reference section after that object's `endobj` (in
+/// the first 1,024 bytes) instead of the one `startxref` names.
+fn linearized_lengths(data: &[u8]) -> Vec<usize> {
+    // Read as Poppler's tolerant parser may read it, not as kyso's strict one: a first object
+    // kyso cannot parse (a header `-1 0 obj`, an entry beside /L that kyso refuses) hid it
+    // from the first version of this check (found by an attacker's reading, 2026-12-03). So
+    // the first 2,048 bytes are scanned as tokens (Poppler takes the section after the first
+    // object's `endobj` only when that lies in the first 1,024; the header may come after some
+    // junk; an `endobj` inside a string does not end the object): any name that decodes to
+    // `Linearized` makes every number after a name decoding to `L` (white space and comments
+    // between) a length Poppler may take.
+    use kyso_pdf::parse::{decode_name_escapes, is_delim, is_ws};
+    let head = &data[..data.len().min(2048)];
+    let mut names: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut i = 0;
+    while i < head.len() {
+        if head[i] == b'/' {
+            let start = i + 1;
+            let mut e = start;
+            while e < head.len() && !is_ws(head[e]) && !is_delim(head[e]) {
+                e += 1;
+            }
+            names.push((decode_name_escapes(&head[start..e]), e));
+            i = e;
+        } else {
+            i += 1;
+        }
     }
+    if !names.iter().any(|(n, _)| n == b"Linearized") {
+        return Vec::new();
+    }
+    names
+        .iter()
+        .filter(|(n, _)| n == b"L")
+        .filter_map(|(_, after)| {
+            let mut at = *after;
+            loop {
+                while at < head.len() && is_ws(head[at]) {
+                    at += 1;
+                }
+                if head.get(at) != Some(&b'%') {
+                    break;
+                }
+                while at < head.len() && !matches!(head[at], b'\r' | b'\n') {
+                    at += 1;
+                }
+            }
+            let digits: Vec<u8> = head[at..]
+                .iter()
+                .skip_while(|c| **c == b'+')
+                .take_while(|c| c.is_ascii_digit())
+                .copied()
+                .collect();
+            std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
+        })
+        .collect()
 }
 
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
@@ -1439,11 +1474,19 @@ impl Revisions<'_, '_> {
                         unsure,
                         signature,
                         was_empty: signature && before_value.is_none(),
-                        fillable: !not_fillable(
-                            self.signed,
-                            bd,
-                            node.and_then(|n| n.ft.as_deref()),
-                        ),
+                        // Read from the changed node and from its field (the node with the
+                        // /T): Poppler takes the field's /Ff and never a widget kid's, MuPDF
+                        // the widget's up its /Parent (a widget's own /Ff 0 under a read-only
+                        // field hid the flag; found by an attacker's reading, 2026-12-03).
+                        fillable: {
+                            let ft = node.and_then(|n| n.ft.as_deref());
+                            !not_fillable(self.signed, bd, ft)
+                                && (field == r
+                                    || self
+                                        .signed
+                                        .dict(field)
+                                        .is_ok_and(|f| !not_fillable(self.signed, &f, ft)))
+                        },
                         terminal: !holds_fields(self.signed, bd)
                             && !holds_fields(self.last, ad)
                             && self.inherited_from().is_some_and(|s| !s.contains(&r)),
@@ -1523,7 +1566,7 @@ impl Revisions<'_, '_> {
     fn readers_would_repair(&self) -> Option<String> {
         use kyso_pdf::document::{classic_section_end, object_extent, revision_end_marker};
         let data = self.last.data();
-        if linearized_length(data) == Some(data.len()) {
+        if linearized_lengths(data).contains(&data.len()) {
             return Some("the file's first object says it is linearized with a length (/L) that is the whole file's: Poppler then reads only the cross-reference section after that object and shows the document as it stands there, not the revisions after it (found by an attacker's reading, 2026-12-03: a hidden catalog shown by white space appended after signing)".into());
         }
         let from = data.len().saturating_sub(1024);
@@ -2192,7 +2235,27 @@ pub fn describe(o: &Object) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::unread_byte;
+    use super::{linearized_lengths, unread_byte};
+
+    /// The lengths a linearization dictionary may give Poppler, however kyso's parser takes
+    /// the object: names decoded, comments skipped, an `endobj` in a string no end.
+    #[test]
+    fn linearization_lengths_are_read_as_poppler_may_read_them() {
+        let l = |b: &[u8]| linearized_lengths(b);
+        assert_eq!(
+            l(b"%PDF-1.7\n1 0 obj << /Linearized 1 /L 1234 >> endobj"),
+            vec![1234]
+        );
+        assert_eq!(
+            l(b"%PDF-1.7\n-1 0 obj << /Linearized 1 /X 99999999999999999999 /L 77 >>"),
+            vec![77]
+        );
+        assert_eq!(
+            l(b"%PDF-1.7\n1 0 obj << /Lineari#7Aed 1 /S (endobj) /#4C %c\n +55 >>"),
+            vec![55]
+        );
+        assert!(l(b"%PDF-1.7\n1 0 obj << /Type /Catalog /L 12 >> endobj").is_empty());
+    }
 
     #[test]
     fn comment_lines_writers_add_between_revisions_are_read_by_no_one() {
