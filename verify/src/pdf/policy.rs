@@ -471,28 +471,14 @@ mod tests {
                 .any(|n| n.contains("as the certification (DocMDP P=3) permits")),
             "{added:?}"
         );
-        // A field no viewer lets its user fill is not filled under P=2.
+        // Without a certification, filling a field is not permitted; with P=2 it is, unless
+        // no viewer lets its user fill the field (read-only, a push button).
         let p2 = Permissions {
             docmdp: Some(2),
             lock: None,
         };
-        let read_only = Change::FieldChanged {
-            fillable: false,
-            name: "so_tien".into(),
-            also: vec![],
-            unsure: false,
-            signature: false,
-            was_empty: false,
-            terminal: true,
-            value_signed: false,
-            value_timestamp: false,
-            visible: true,
-            keys: vec!["V".into(), "AP".into()],
-        };
-        assert_eq!(p2.judge(&[read_only]).violations.len(), 1);
-        // Without a certification, filling a field is not permitted; with P=2 it is.
-        let fill = Change::FieldChanged {
-            fillable: true,
+        let filled = |fillable| Change::FieldChanged {
+            fillable,
             name: "so_ho_so".into(),
             also: vec![],
             unsure: false,
@@ -504,6 +490,8 @@ mod tests {
             visible: true,
             keys: vec!["V".into()],
         };
+        assert_eq!(p2.judge(&[filled(false)]).violations.len(), 1);
+        let fill = filled(true);
         assert_eq!(
             Permissions::default()
                 .judge(std::slice::from_ref(&fill))
