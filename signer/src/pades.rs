@@ -262,8 +262,8 @@ fn check_earlier_signatures(pdf: &[u8], doc: &Document<'_>) -> Result<()> {
     let stop = kyso_pdf::stop::Stop::new(Some(std::time::Instant::now() + EARLIER_CHECK_LIMIT));
     let report = stop.run(|| kyso_verify::Validator::default().verify_pdf(pdf));
     if stop.heeded() {
-        return Err(SignError::BrokenSignature(format!(
-            "the signatures already in the document could not be checked within {} s",
+        return Err(SignError::Input(format!(
+            "the signatures already in the document could not be checked within {} s: kyso does not sign over signatures it cannot check",
             EARLIER_CHECK_LIMIT.as_secs()
         )));
     }
