@@ -553,23 +553,15 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // junk; an `endobj` inside a string does not end the object): any name that decodes to
     // `Linearized` makes every number after a name decoding to `L` (white space and comments
     // between) a length Poppler may take.
-    use kyso_pdf::parse::{decode_name_escapes, is_delim, is_ws};
+    use kyso_pdf::parse::{decode_name_escapes, Parser};
     let head = &data[..data.len().min(2048)];
-    let mut names: Vec<(Vec<u8>, usize)> = Vec::new();
-    let mut i = 0;
-    while i < head.len() {
-        if head[i] == b'/' {
-            let start = i + 1;
-            let mut e = start;
-            while e < head.len() && !is_ws(head[e]) && !is_delim(head[e]) {
-                e += 1;
-            }
-            names.push((decode_name_escapes(&head[start..e]), e));
-            i = e;
-        } else {
-            i += 1;
-        }
-    }
+    // Every name (a `/` and the regular characters after it), decoded, and where it ends.
+    let names: Vec<(Vec<u8>, usize)> = memchr::memchr_iter(b'/', head)
+        .map(|slash| {
+            let mut p = Parser::new(head, slash + 1);
+            (decode_name_escapes(p.token()), p.pos)
+        })
+        .collect();
     if !names.iter().any(|(n, _)| n == b"Linearized") {
         return Vec::new();
     }
@@ -577,25 +569,12 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
         .iter()
         .filter(|(n, _)| n == b"L")
         .filter_map(|(_, after)| {
-            let mut at = *after;
-            loop {
-                while at < head.len() && is_ws(head[at]) {
-                    at += 1;
-                }
-                if head.get(at) != Some(&b'%') {
-                    break;
-                }
-                while at < head.len() && !matches!(head[at], b'\r' | b'\n') {
-                    at += 1;
-                }
-            }
-            let digits: Vec<u8> = head[at..]
-                .iter()
-                .skip_while(|c| **c == b'+')
-                .take_while(|c| c.is_ascii_digit())
-                .copied()
-                .collect();
-            std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
+            let mut p = Parser::new(head, *after);
+            p.skip_ws();
+            let t = p.token();
+            let t = t.strip_prefix(b"+").unwrap_or(t);
+            let digits = &t[..t.iter().take_while(|c| c.is_ascii_digit()).count()];
+            std::str::from_utf8(digits).ok()?.parse::<usize>().ok()
         })
         .collect()
 }

@@ -13,6 +13,9 @@ pub const MAX_BYTERANGE_HITS: usize = 1_000;
 #[error("the file holds more than {MAX_BYTERANGE_HITS} /ByteRange entries")]
 pub struct TooManyByteRanges;
 
+/// Most other fields named as sharing one signature dictionary (`Found::shared_by`).
+const MAX_SHARED_NAMES: usize = 8;
+
 /// A signature dictionary, as found.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -46,6 +49,9 @@ pub fn field_names(doc: &Document<'_>) -> HashMap<ObjRef, FieldNode> {
 /// Signature fields with a value, and the names of empty ones.
 pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
     let mut found: Vec<Found> = Vec::new();
+    // Where each signature dictionary is in `found`: a form of 100,000 signature fields (the
+    // field tree's limit) is looked up in linear time, not quadratic.
+    let mut at: HashMap<ObjRef, usize> = HashMap::new();
     let mut empty = Vec::new();
     for (r, d, node) in field_tree(doc) {
         if node.ft.as_deref() != Some(b"Sig") {
@@ -53,14 +59,20 @@ pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
         }
         match d.get("V") {
             Some(Object::Ref(v)) => {
-                if let Some(f) = found.iter_mut().find(|f| f.sig_ref == Some(*v)) {
-                    // (A field's widgets repeating its value are that one field.)
-                    if f.name != node.name && !f.shared_by.contains(&node.name) {
+                if let Some(&i) = at.get(v) {
+                    // (A field's widgets repeating its value are that one field.) A few
+                    // names say enough; 100,000 fields naming one signature are not listed.
+                    let f = &mut found[i];
+                    if f.name != node.name
+                        && f.shared_by.len() < MAX_SHARED_NAMES
+                        && !f.shared_by.contains(&node.name)
+                    {
                         f.shared_by.push(node.name);
                     }
                     continue;
                 }
                 if let Ok(Object::Dict(sig)) = doc.get(*v) {
+                    at.insert(*v, found.len());
                     found.push(Found {
                         name: node.name,
                         field: r,
