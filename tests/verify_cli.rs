@@ -1420,6 +1420,55 @@ fn junk_crls_before_the_revoking_one_do_not_hide_it() {
     }
 }
 
+/// A delegated OCSP responder without id-pkix-ocsp-nocheck that names no place for its own
+/// status is not believed when the certificate it answers for names its CA's CRL: that CRL is
+/// where the CA lists the responder once its key is stolen (kyso took such a "good" with a note
+/// until 2026-12-03). Only when neither names a place is its answer taken, with a note; a
+/// responder with ocsp-nocheck is believed. Made by tests/hostile/ocsp_responder.py (pyca,
+/// asn1crypto, the OpenSSL CLI).
+#[test]
+fn a_delegated_responder_whose_status_cannot_be_had_is_not_believed() {
+    let demo = Demo::new();
+    let d = demo.path().join("ocsp");
+    hostile("ocsp_responder.py", &[d.as_os_str()]);
+    let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    for (signer, responder, want, note) in [
+        (
+            "cdp",
+            "bare",
+            ("INDETERMINATE", "TRY_LATER"),
+            "its own status cannot be had",
+        ),
+        ("cdp", "nocheck", ("TOTAL-PASSED", ""), ""),
+        (
+            "aia",
+            "bare",
+            ("TOTAL-PASSED", ""),
+            "names a place for its status: the responder's own status was not checked",
+        ),
+        ("aia", "nocheck", ("TOTAL-PASSED", ""), ""),
+    ] {
+        let j = verdict(
+            &demo,
+            &d.join("doc.txt"),
+            &[
+                "--detached",
+                &p(&format!("{signer}.p7s")),
+                "--trust",
+                &p("root.pem"),
+                "--ocsp",
+                &p(&format!("{signer}-{responder}.ocsp")),
+            ],
+        );
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{signer}/{responder}: {j}"
+        );
+        assert!(j.to_string().contains(note), "{signer}/{responder}: {j}");
+    }
+}
+
 /// The verifier's own CRL is read before what a document carries: 64 junk CRLs under the
 /// root's name, put first in a document time-stamped PDF's DSS by a pyHanko update, pushed
 /// `--crl` past the 64 CRLs looked at per certificate (INDETERMINATE/TRY_LATER; a CRL revoking

@@ -6,8 +6,11 @@
 //!   covers the certificate and all reasons; no critical extension kyso does not process) and it
 //!   is not dated in the future.
 //! - An OCSP response counts if the issuer signed it, or a responder the issuer certified for
-//!   OCSPSigning, valid when the response was produced, whose own status is not "revoked" in the
-//!   CRLs at hand (unless it carries id-pkix-ocsp-nocheck).
+//!   OCSPSigning, valid when the response was produced, and — unless it carries
+//!   id-pkix-ocsp-nocheck — whose own status is known and not "revoked": from the CRLs at hand,
+//!   else from its CRL distribution points or, naming none, the asked certificate's (the same
+//!   CA's CRL). Only when neither certificate names a place is the responder taken unchecked,
+//!   with a note.
 //! - "Revoked" from any source wins over "good" from another.
 //! - "Good" tells the status at the control time if the CRL or response was issued at or after
 //!   it, while the certificate was valid; or, failing that, if it was issued before and its
@@ -404,10 +407,12 @@ fn cert_id_matches(id: &x509_ocsp::CertId, cert: &Cert, issuer: &Cert) -> bool {
         && h.digest(&[key]) == id.issuer_key_hash.as_bytes()
 }
 
-/// Who may have signed a response for certificates of `issuer`: the issuer itself, or a
-/// delegated responder it certified. `Err` says why a response must not be believed.
+/// Who may have signed a response about `cert` for certificates of `issuer`: the issuer
+/// itself, or a delegated responder it certified. `false` (with a note) when the response must
+/// not be believed.
 fn responder_ok(
     resp: &Ocsp,
+    cert: &Cert,
     issuer: &CertRef,
     data: Data<'_>,
     now: SystemTime,
@@ -455,12 +460,18 @@ fn responder_ok(
             .any(|e| e.extn_id == ID_PKIX_OCSP_NOCHECK);
         if !nocheck {
             // Without id-pkix-ocsp-nocheck the responder's own status must be known (RFC 6960
-            // §4.2.2.2.1): from the CRLs at hand, else from its CRL distribution points; a
-            // responder whose status cannot be had is not believed when it names where to
-            // look (a revoked responder's "good" is worth nothing).
+            // §4.2.2.2.1): from the CRLs at hand, else from its CRL distribution points — or,
+            // when it names none, from those of the certificate asked about: the same CA
+            // issued both, and its CRL lists the responder it revoked. A responder whose status
+            // cannot be had is not believed when either names where to look (a revoked
+            // responder's "good" is worth nothing: a delegated responder's stolen key would
+            // otherwise vouch for any certificate of its CA).
             let mut inner = Vec::new();
             let mut crls: Vec<Crl> = data.crls.to_vec();
-            let (ocsp_urls, crl_urls) = urls(&r);
+            let (ocsp_urls, mut crl_urls) = urls(&r);
+            if crl_urls.is_empty() {
+                crl_urls = urls(cert).1;
+            }
             let mut known = evaluate(
                 &r,
                 issuer,
@@ -509,7 +520,8 @@ fn responder_ok(
                 }
                 Status::Good => {}
                 Status::Unknown if ocsp_urls.is_empty() && crl_urls.is_empty() => notes.push(format!(
-                    "the OCSP responder {name} has no id-pkix-ocsp-nocheck and names no place for its own status: not checked"
+                    "the OCSP responder {name} has no id-pkix-ocsp-nocheck, and neither it nor {} names a place for its status: the responder's own status was not checked",
+                    cert.subject_string()
                 )),
                 Status::Unknown => {
                     notes.push(format!(
@@ -567,7 +579,7 @@ fn from_ocsp(
         .take(MAX_CANDIDATES)
         .filter(|s| cert_id_matches(&s.cert_id, cert, issuer))
         .collect();
-    if singles.is_empty() || !responder_ok(resp, issuer, data, now, fetcher, notes) {
+    if singles.is_empty() || !responder_ok(resp, cert, issuer, data, now, fetcher, notes) {
         return None;
     }
     let mut out: Option<Said> = None;
