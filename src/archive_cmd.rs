@@ -5,8 +5,8 @@
 use clap::{Args, Subcommand};
 use kyso_archive::audit::{self, AuditOptions, Resume};
 use kyso_archive::{
-    checkpoint, merkle, Access, Archive, ArchiveError, CheckpointSigner, Config, Ingest, Metadata,
-    Query, Status,
+    checkpoint, merkle, Access, Activity, Archive, ArchiveError, CheckpointSigner, Config, Ingest,
+    Metadata, Query, Status,
 };
 use kyso_hsm::Pkcs11Uri;
 use std::collections::BTreeMap;
@@ -237,7 +237,9 @@ pub enum LogCommand {
         #[command(flatten)]
         key: KeyArgs,
     },
-    /// Inclusion proof of a record's ingest event (or --leaf N) in the current tree.
+    /// Inclusion proof of a record's ingest event (or --leaf N) in the current tree. The
+    /// event itself (it names a citizen's document code) is shown only to a reader who says who
+    /// and why (--user, --purpose): a logged read of that log entry.
     Prove {
         #[command(flatten)]
         db: DbArg,
@@ -248,6 +250,12 @@ pub enum LogCommand {
         /// Tree size to prove against (default: the current size).
         #[arg(long)]
         size: Option<u64>,
+        /// Show the event too, read by this user (logged).
+        #[arg(long, value_name = "USER", requires = "purpose")]
+        user: Option<String>,
+        /// Why the event is read (logged).
+        #[arg(long, alias = "reason", value_name = "TEXT", requires = "user")]
+        purpose: Option<String>,
     },
     /// Check that two signed checkpoints are consistent (the newer extends the older).
     Consistency {
@@ -629,7 +637,14 @@ pub fn run_log(cmd: LogCommand) -> ExitCode {
             }
             Ok(())
         })(),
-        LogCommand::Prove { db, id, leaf, size } => (|| {
+        LogCommand::Prove {
+            db,
+            id,
+            leaf,
+            size,
+            user,
+            purpose,
+        } => (|| {
             let ar = open(&db.db)?;
             let index = match (id, leaf) {
                 (Some(id), _) => ar.record_leaf(id).map_err(fail)?,
@@ -638,15 +653,34 @@ pub fn run_log(cmd: LogCommand) -> ExitCode {
             };
             let size = size.unwrap_or(ar.size());
             let proof = ar.inclusion_proof(index, size).map_err(fail)?;
-            let event = ar.event_bytes(index).map_err(fail)?;
-            print(&serde_json::json!({
+            let mut out = serde_json::json!({
                 "leaf_index": index,
                 "tree_size": size,
-                "event": String::from_utf8_lossy(&event),
                 "leaf_hash": hex::encode(ar.leaf(index).map_err(fail)?),
                 "root": hex::encode(ar.root(size).map_err(fail)?),
                 "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-            }));
+            });
+            // The entry names a citizen's document code: its read is logged, durably, before
+            // it is shown (as the service's /v1/log/entries does).
+            if let (Some(user), Some(purpose)) = (user, purpose) {
+                Access::new(user.clone(), purpose.clone())
+                    .check()
+                    .map_err(fail)?;
+                let event = ar.event_bytes(index).map_err(fail)?;
+                let read = ar
+                    .log(
+                        Activity::LogRead {
+                            start: index,
+                            end: index + 1,
+                            purpose,
+                        },
+                        &user,
+                    )
+                    .map_err(fail)?;
+                out["event"] = String::from_utf8_lossy(&event).into();
+                out["read_event"] = read.into();
+            }
+            print(&out);
             Ok(())
         })(),
         LogCommand::Consistency {

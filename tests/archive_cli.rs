@@ -152,9 +152,9 @@ impl Setup {
         self.kyso(&v)
     }
 
-    /// The event at a leaf, as JSON.
+    /// The event at a leaf, as JSON: a logged read of that log entry (it appends one).
     fn event(&self, leaf: u64) -> serde_json::Value {
-        let p = self.kyso(&["log", "prove", "--leaf", &leaf.to_string()]);
+        let p = self.read(&["log", "prove", "--leaf", &leaf.to_string()]);
         assert_eq!(p.code, 0, "{}", p.stderr);
         serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap()
     }
@@ -307,9 +307,40 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         &["--agency", "SKHDT", "--issue-date", "2026-10-01"],
     );
     assert_eq!(r.json()["record"], 2);
+    // A proof alone does not show the entry (it names a citizen's code); showing it is a read
+    // of the log, logged with who and why before it is shown.
+    let p = s.kyso(&["log", "prove", "--leaf", "0"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert!(p.json().get("event").is_none(), "{}", p.stdout);
+    assert_eq!(p.json()["tree_size"], 3);
+    let r = s.kyso(&["log", "prove", "--leaf", "0", "--user", "canbo.hk"]);
+    assert_eq!(r.code, 3, "--purpose goes with --user: {}", r.stderr);
+    let r = s.kyso(&[
+        "log",
+        "prove",
+        "--leaf",
+        "0",
+        "--user",
+        "x",
+        "--purpose",
+        " ",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("purpose"), "{}", r.stderr);
     let ingest = s.event(0);
     assert_eq!(ingest["event"], "ingest");
     assert_eq!(ingest["user"], "canbo.motcua");
+    let read = s.event(3);
+    assert_eq!(
+        (&read["event"], &read["start"], &read["end"], &read["user"]),
+        (
+            &serde_json::json!("log_read"),
+            &serde_json::json!(0),
+            &serde_json::json!(1),
+            &serde_json::json!("canbo.hk")
+        ),
+        "{read}"
+    );
 
     // Lookups by code (current valid first), subject, agency and dates — each a logged read
     // naming who, why, and the records it returned.
@@ -324,7 +355,7 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ids(&f), vec![1, 0]);
-    let e = s.event(3);
+    let e = s.event(5);
     assert_eq!(e["event"], "find");
     assert_eq!(e["by"], "code");
     assert_eq!(e["user"], "canbo.hk");
@@ -421,7 +452,8 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&a).unwrap());
-    let e = s.event(before + 1);
+    // (before + 1: the read of the entry just above)
+    let e = s.event(before + 2);
     assert_eq!(e["event"], "read");
     assert_eq!(e["part"], "content");
     assert_eq!(e["user"], "canbo.hk");
@@ -666,13 +698,13 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
         .is_err());
 
     // Every leaf's inclusion proof, checked by the code above, against the signed root.
+    let mut leaf_hashes = Vec::new();
     for leaf in 0..size {
         let p = s
             .kyso(&["log", "prove", "--leaf", &leaf.to_string(), "--size", "9"])
             .json();
-        let event = p["event"].as_str().unwrap();
-        let leaf_hash = h(&[&[0], event.as_bytes()]);
-        assert_eq!(hex::encode(leaf_hash), p["leaf_hash"].as_str().unwrap());
+        let leaf_hash = unhex32(p["leaf_hash"].as_str().unwrap());
+        leaf_hashes.push(leaf_hash);
         let proof: Vec<[u8; 32]> = p["proof"]
             .as_array()
             .unwrap()
@@ -690,6 +722,14 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
 
     // Signing again with nothing new gives the same checkpoint, not a second one.
     assert_eq!(s.checkpoint().stdout, note);
+    // Each leaf is the hash of its event (read here: each read of an entry is logged).
+    for (leaf, want) in leaf_hashes.iter().enumerate() {
+        let p = s
+            .read(&["log", "prove", "--leaf", &leaf.to_string()])
+            .json();
+        let event = p["event"].as_str().unwrap();
+        assert_eq!(&h(&[&[0], event.as_bytes()]), want, "leaf {leaf}");
+    }
 
     // A later checkpoint is consistent with the earlier one; the relying agency checks it
     // with the log key's certificate it holds.
@@ -716,7 +756,9 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     assert_eq!(c.code, 0, "{}", c.stderr);
     assert_eq!(c.json()["consistent"], true);
     // A forged "new" checkpoint fails its signature.
-    std::fs::write(&new, cp2.stdout.replace("\n14\n", "\n15\n")).unwrap();
+    // (9 entries, the 9 reads of them above, 5 puts.)
+    assert!(cp2.stdout.contains("\n23\n"), "{}", cp2.stdout);
+    std::fs::write(&new, cp2.stdout.replace("\n23\n", "\n24\n")).unwrap();
     assert_eq!(consistency().code, 1);
 }
 

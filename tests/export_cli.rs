@@ -444,6 +444,10 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
         s.db.to_str().unwrap(),
         "--leaf",
         &leaf.to_string(),
+        "--user",
+        "kiemtra",
+        "--purpose",
+        "test",
     ]);
     let e: serde_json::Value = serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap();
     assert_eq!(e["event"], "export", "{e}");
@@ -1274,6 +1278,10 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
         s.db.to_str().unwrap(),
         "--leaf",
         &leaf.to_string(),
+        "--user",
+        "kiemtra",
+        "--purpose",
+        "test",
     ]);
     let e: serde_json::Value = serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap();
     let n = e["records"].as_array().unwrap().len() as u64;

@@ -784,7 +784,18 @@ fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
         );
     }
     // The read was logged, as a read of the validation data.
-    let p = demo.run(&["log", "prove", "--db", &db, "--leaf", "1"]);
+    let p = demo.run(&[
+        "log",
+        "prove",
+        "--db",
+        &db,
+        "--leaf",
+        "1",
+        "--user",
+        "kiemtra",
+        "--purpose",
+        "test",
+    ]);
     assert_eq!(p.code, 0, "{}", p.stderr);
     let e: serde_json::Value = serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap();
     assert_eq!(e["part"], "validation_data", "{e}");
