@@ -1420,52 +1420,86 @@ fn junk_crls_before_the_revoking_one_do_not_hide_it() {
     }
 }
 
-/// A delegated OCSP responder without id-pkix-ocsp-nocheck that names no place for its own
-/// status is not believed when the certificate it answers for names its CA's CRL: that CRL is
-/// where the CA lists the responder once its key is stolen (kyso took such a "good" with a note
-/// until 2026-12-03). Only when neither names a place is its answer taken, with a note; a
-/// responder with ocsp-nocheck is believed. Made by tests/hostile/ocsp_responder.py (pyca,
-/// asn1crypto, the OpenSSL CLI).
+/// OCSP answers by delegated responders that may not answer are not believed (each was
+/// TOTAL-PASSED by the build of 2026-12-03 08:41). Made by tests/hostile/ocsp_responder.py
+/// (pyca, asn1crypto, pyHanko's DummyTimeStamper, the OpenSSL CLI):
+/// - without id-pkix-ocsp-nocheck, naming no place for its own status, while the certificate
+///   it answers for names its CA's CRL, where the CA would list it once its key is stolen
+///   (found reviewing the last notes); only when neither names a place is its answer taken,
+///   with a note; with ocsp-nocheck it is believed;
+/// - an expired responder's key dating its response back into the responder's validity
+///   (producedAt) and its "good" after the signature time-stamp (thisUpdate); the same with
+///   honest dates is the control (an attacker's reading, 2026-12-03);
+/// - a responder whose keyUsage is keyEncipherment only (the same reading);
+/// - a responder whose own "good" rests on a CRL older than its response: taken offline with
+///   a note (tests/verify_online.rs fetches the CA's current CRL, which revokes it).
 #[test]
-fn a_delegated_responder_whose_status_cannot_be_had_is_not_believed() {
+fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     let demo = Demo::new();
     let d = demo.path().join("ocsp");
     hostile("ocsp_responder.py", &[d.as_os_str()]);
     let p = |f: &str| d.join(f).to_str().unwrap().to_string();
-    for (signer, responder, want, note) in [
+    const PASSED: (&str, &str) = ("TOTAL-PASSED", "");
+    const TRY_LATER: (&str, &str) = ("INDETERMINATE", "TRY_LATER");
+    for (sig, ocsp, more, want, note) in [
         (
             "cdp",
-            "bare",
-            ("INDETERMINATE", "TRY_LATER"),
+            "cdp-bare",
+            None,
+            TRY_LATER,
             "its own status cannot be had",
         ),
-        ("cdp", "nocheck", ("TOTAL-PASSED", ""), ""),
+        ("cdp", "cdp-nocheck", None, PASSED, ""),
         (
             "aia",
-            "bare",
-            ("TOTAL-PASSED", ""),
+            "aia-bare",
+            None,
+            PASSED,
             "names a place for its status: the responder's own status was not checked",
         ),
-        ("aia", "nocheck", ("TOTAL-PASSED", ""), ""),
+        ("aia", "aia-nocheck", None, PASSED, ""),
+        ("bt", "bt-expired", None, TRY_LATER, "dated inconsistently"),
+        (
+            "bt",
+            "bt-expired-honest",
+            None,
+            TRY_LATER,
+            "was not valid when it answered",
+        ),
+        (
+            "bt",
+            "bt-keyenc",
+            None,
+            TRY_LATER,
+            "may not sign OCSP responses",
+        ),
+        (
+            "bt",
+            "bt-stolen",
+            Some("old.crl"),
+            PASSED,
+            "rests on a CRL issued before its response was produced",
+        ),
     ] {
-        let j = verdict(
-            &demo,
-            &d.join("doc.txt"),
-            &[
-                "--detached",
-                &p(&format!("{signer}.p7s")),
-                "--trust",
-                &p("root.pem"),
-                "--ocsp",
-                &p(&format!("{signer}-{responder}.ocsp")),
-            ],
-        );
+        let mut args = vec![
+            "--detached".to_string(),
+            p(&format!("{sig}.p7s")),
+            "--trust".into(),
+            p("root.pem"),
+            "--ocsp".into(),
+            p(&format!("{ocsp}.ocsp")),
+        ];
+        if let Some(crl) = more {
+            args.extend(["--crl".to_string(), p(crl)]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let j = verdict(&demo, &d.join("doc.txt"), &args);
         assert_eq!(
             said(&j),
             (want.0.to_string(), want.1.to_string()),
-            "{signer}/{responder}: {j}"
+            "{ocsp}: {j}"
         );
-        assert!(j.to_string().contains(note), "{signer}/{responder}: {j}");
+        assert!(j.to_string().contains(note), "{ocsp}: {j}");
     }
 }
 

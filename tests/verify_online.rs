@@ -43,8 +43,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(port: u16, mut handle: impl FnMut(TcpStream) + Send + 'static) -> Server {
-        let listener = bind(port);
+    fn start(port: u16, handle: impl FnMut(TcpStream) + Send + 'static) -> Server {
+        Server::on(bind(port), handle)
+    }
+
+    /// The same on a listener already bound.
+    fn on(listener: TcpListener, mut handle: impl FnMut(TcpStream) + Send + 'static) -> Server {
         listener.set_nonblocking(true).unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -310,4 +314,53 @@ fn responder_that_never_answers_leaves_try_later_in_bounded_time() {
         "{} connections to the stalled server",
         server.accepted()
     );
+}
+
+/// A delegated OCSP responder's stolen key signs "good" for a signer the CA revoked, dated a
+/// second after the signature time-stamp, beside the CA's CRL of ten days before,
+/// which lists neither the signer nor the responder. kyso found the responder "good" in that
+/// old CRL, took the answer as issued after the time-stamp and fetched nothing: TOTAL-PASSED
+/// (an attacker's reading, 2026-12-03). Now a responder whose status rests on a CRL older than
+/// its answer has it fetched, as a signer's is: the CA's current CRL revokes the responder
+/// (and the signer): REVOKED. Made by tests/hostile/ocsp_responder.py; the test's own server
+/// is the distribution point the certificates name.
+#[test]
+fn a_stolen_responder_key_cannot_vouch_for_a_revoked_signer_online() {
+    let demo = Demo::new();
+    let d = demo.path().join("ocsp");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    hostile(
+        "ocsp_responder.py",
+        &[d.as_os_str(), std::ffi::OsStr::new(&port)],
+    );
+    let crl = std::fs::read(d.join("ca.crl")).unwrap();
+    let server = Server::on(listener, move |s| answer(s, "/ca.crl", &crl));
+    let r: Run = kyso_cmd()
+        .arg("verify")
+        .arg(d.join("doc.txt"))
+        .arg("--detached")
+        .arg(d.join("bt.p7s"))
+        .arg("--trust")
+        .arg(d.join("root.pem"))
+        .arg("--ocsp")
+        .arg(d.join("bt-stolen.ocsp"))
+        .arg("--crl")
+        .arg(d.join("old.crl"))
+        .arg("--json")
+        .output()
+        .unwrap()
+        .into();
+    let j = r.json();
+    assert_eq!(
+        (j["indication"].as_str(), j["subindication"].as_str()),
+        (Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{j}"
+    );
+    let sig = &j["signatures"][0];
+    assert!(
+        says(sig, &["the OCSP responder", "(stolen)", "was revoked on"]),
+        "{sig}"
+    );
+    assert!(server.accepted() >= 1);
 }

@@ -1,59 +1,83 @@
 #!/usr/bin/env python3
-"""OCSP "good" answers by delegated responders whose own status nobody can tell, for
-tests/verify_cli.rs -- made with pyca/cryptography (certificates, the CMS signature by the
-OpenSSL CLI) and asn1crypto (the OCSP responses), nothing of kyso's.
+"""OCSP "good" answers that must not be believed, for tests/verify_cli.rs and
+tests/verify_online.rs -- made with pyca/cryptography (certificates, CRLs; the CMS signatures by
+the OpenSSL CLI), asn1crypto (the OCSP responses) and pyHanko's DummyTimeStamper (signature
+time-stamps), nothing of kyso's.
 
-A CA delegates OCSP signing to a responder certificate (extendedKeyUsage OCSPSigning) without
-id-pkix-ocsp-nocheck and naming no CRL distribution point or OCSP responder of its own. If the
-responder's key is stolen and the CA revokes it, the thief still signs "good" for any
-certificate of the CA; kyso took such an answer with only a note ("names no place for its own
-status: not checked") while the signer's certificate named the CA's CRL -- where the revoked
-responder is listed (found reviewing the last notes, 2026-12-03).
+A CA delegates OCSP signing to a responder certificate (extendedKeyUsage OCSPSigning). Whoever
+holds a responder's key signs "good" for any certificate of the CA, so kyso must know the
+responder may answer when it answered:
+- `bare`: no id-pkix-ocsp-nocheck, naming no place for its own status. kyso took its answer
+  with a note while the signer's certificate named the CA's CRL, where a revoked responder is
+  listed (found reviewing the last notes, 2026-12-03).
+- `expired`: with ocsp-nocheck, expired 20 days ago; its answer says producedAt 25 days ago
+  (inside its validity) and thisUpdate an hour after the signature time-stamp. kyso judged the
+  responder at producedAt and the "good" as issued after the time-stamp: TOTAL-PASSED, also
+  online (an attacker's reading, 2026-12-03).
+- `stolen`: no ocsp-nocheck, its CRL distribution point the CA's (http://127.0.0.1:PORT/ca.crl);
+  the CA revoked it (keyCompromise) 5 days ago, and the signer 4 days ago, before the signature
+  time-stamp. Its answer is dated consistently, after the time-stamp; beside it the CA's CRL of
+  10 days ago, valid for 40 days, lists neither. kyso found the responder "good" in that CRL
+  and fetched nothing: TOTAL-PASSED online though the CA's current CRL revokes the signer (the
+  same reading).
+- `keyenc`: ocsp-nocheck, but keyUsage keyEncipherment only (RFC 5280 §4.2.1.12): believed.
 
-    python3 ocsp_responder.py DIR
+    python3 ocsp_responder.py DIR [PORT]
 
-DIR/root.pem (the CA, also the trust anchor), DIR/doc.txt, and for each signer a detached
-CAdES signature of doc.txt (SIGNER.p7s) and a fresh "good" for it (SIGNER-RESPONDER.ocsp):
-  signers:    cdp  -- names the CA's CRL (http://127.0.0.1:9/..., nothing serves it)
-              aia  -- names only an OCSP responder URL (same nowhere), no CRL
-  responders: bare    -- delegated, no ocsp-nocheck, names no place
-              nocheck -- delegated, with id-pkix-ocsp-nocheck
+DIR/root.pem (the CA, also the trust anchor), DIR/doc.txt, and detached CAdES signatures of it
+with a "good" for each:
+  cdp.p7s, aia.p7s (no time-stamp): signers naming the CA's CRL (http://127.0.0.1:9/..., nothing
+      serves it), or only an OCSP responder URL (same nowhere); cdp-bare.ocsp,
+      cdp-nocheck.ocsp, aia-bare.ocsp, aia-nocheck.ocsp ("nocheck": delegated, with
+      ocsp-nocheck).
+  bt.p7s: CAdES-B-T (signature time-stamp 2 days ago) by a signer whose CRL distribution point
+      is http://127.0.0.1:PORT/ca.crl; bt-expired.ocsp, bt-expired-honest.ocsp (the same
+      responder, producedAt = thisUpdate: the control), bt-stolen.ocsp, bt-keyenc.ocsp;
+      old.crl (at hand, lists no one), ca.crl (the CA's current CRL, to serve: revokes the
+      stolen responder and the signer).
 """
+import asyncio
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
 import time
 
-from asn1crypto import core as acore, ocsp as aocsp, x509 as ax509
+from asn1crypto import algos as aalgos, cms as acms, core as acore, keys as akeys, ocsp as aocsp, tsp as atsp, x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+from pyhanko.sign.timestamps import DummyTimeStamper
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 NOWHERE = "http://127.0.0.1:9"
+PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 9
 
 
 def name(cn):
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def cert(subj, key, issuer, ikey, ca=False, eku=None, cdp=None, aia=None, nocheck=False):
+def cert(subj, key, issuer, ikey, ca=False, eku=None, cdp=None, aia=None, nocheck=False,
+         nb=None, na=None, keyenc_only=False, eku_critical=False):
     b = (x509.CertificateBuilder().subject_name(subj).issuer_name(issuer).public_key(key.public_key())
          .serial_number(x509.random_serial_number())
-         .not_valid_before(NOW - dt.timedelta(days=30)).not_valid_after(NOW + dt.timedelta(days=365))
+         .not_valid_before(nb or NOW - dt.timedelta(days=30))
+         .not_valid_after(na or NOW + dt.timedelta(days=365))
          .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-         .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca and not eku,
-                                      key_encipherment=False, data_encipherment=False, key_agreement=False,
+         .add_extension(x509.KeyUsage(digital_signature=not ca and not keyenc_only,
+                                      content_commitment=not ca and not eku,
+                                      key_encipherment=keyenc_only, data_encipherment=False, key_agreement=False,
                                       key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False),
                         critical=True)
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ikey.public_key()), critical=False))
     if eku:
-        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
     if cdp:
         b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
             [x509.UniformResourceIdentifier(cdp)], None, None, None)]), critical=False)
@@ -83,18 +107,40 @@ ca = cert(name("OCSP Delegation Test CA"), ca_k, name("OCSP Delegation Test CA")
 write("root.pem", pem(ca))
 write("doc.txt", "Giấy phép số 12/GP: lệ phí 100 VND\n".encode())
 
-responders = {}
-for label, nocheck in [("bare", False), ("nocheck", True)]:
-    k = rsa.generate_private_key(65537, 2048)
-    c = cert(name(f"OCSP responder ({label})"), k, ca.subject, ca_k,
-             eku=[ExtendedKeyUsageOID.OCSP_SIGNING], nocheck=nocheck)
-    responders[label] = (c, k)
+a_ca = ax509.Certificate.load(der(ca))
 
-signers = {}
-for label, kw in [("cdp", {"cdp": f"{NOWHERE}/ocsp-test-ca.crl"}), ("aia", {"aia": f"{NOWHERE}/ocsp"})]:
+
+def good(subject, responder, responder_key, produced, this_update):
+    """An OCSP response "good" for `subject`, signed with `responder_key`."""
+    tbs = aocsp.ResponseData({
+        "responder_id": aocsp.ResponderId(name="by_key", value=ax509.Certificate.load(der(responder)).public_key.sha1),
+        "produced_at": produced,
+        "responses": [{
+            "cert_id": {"hash_algorithm": {"algorithm": "sha1"},
+                        "issuer_name_hash": a_ca.subject.sha1,
+                        "issuer_key_hash": a_ca.public_key.sha1,
+                        "serial_number": subject.serial_number},
+            "cert_status": aocsp.CertStatus(name="good", value=acore.Null()),
+            "this_update": this_update,
+            "next_update": this_update + dt.timedelta(days=7),
+        }],
+    })
+    basic = aocsp.BasicOCSPResponse({
+        "tbs_response_data": tbs,
+        "signature_algorithm": {"algorithm": "sha256_rsa"},
+        "signature": responder_key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256()),
+        "certs": [ax509.Certificate.load(der(responder))],
+    })
+    return aocsp.OCSPResponse({
+        "response_status": "successful",
+        "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+    }).dump()
+
+
+def sign(label, **kw):
+    """A signer certificate of the CA and its detached CAdES signature of doc.txt (OpenSSL)."""
     k = rsa.generate_private_key(65537, 2048)
     c = cert(name(f"Nguyen Van A ({label})"), k, ca.subject, ca_k, **kw)
-    signers[label] = (c, k)
     write(f"{label}.pem", pem(c))
     write(f"{label}.key", k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption()))
@@ -103,38 +149,67 @@ for label, kw in [("cdp", {"cdp": f"{NOWHERE}/ocsp-test-ca.crl"}), ("aia", {"aia
                     "-inkey", os.path.join(out, f"{label}.key"), "-out", os.path.join(out, f"{label}.p7s")],
                    check=True)
     os.remove(os.path.join(out, f"{label}.key"))
+    return c
 
-# The answers are produced after the signatures (their claimed signing time).
+
+def responder(label, **kw):
+    k = rsa.generate_private_key(65537, 2048)
+    return cert(name(f"OCSP responder ({label})"), k, ca.subject, ca_k, eku=[ExtendedKeyUsageOID.OCSP_SIGNING],
+                **kw), k
+
+
+# Without a time-stamp: the status is needed at the validation time.
+bare = responder("bare")
+nocheck = responder("nocheck", nocheck=True)
+signers = {"cdp": sign("cdp", cdp=f"{NOWHERE}/ocsp-test-ca.crl"), "aia": sign("aia", aia=f"{NOWHERE}/ocsp")}
 time.sleep(2)
 produced = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-a_ca = ax509.Certificate.load(der(ca))
-for s_label, (s, _) in signers.items():
-    a_s = ax509.Certificate.load(der(s))
-    for r_label, (r, rk) in responders.items():
-        a_r = ax509.Certificate.load(der(r))
-        tbs = aocsp.ResponseData({
-            "responder_id": aocsp.ResponderId(name="by_key", value=a_r.public_key.sha1),
-            "produced_at": produced,
-            "responses": [{
-                "cert_id": {"hash_algorithm": {"algorithm": "sha1"},
-                            "issuer_name_hash": a_ca.subject.sha1,
-                            "issuer_key_hash": a_ca.public_key.sha1,
-                            "serial_number": a_s.serial_number},
-                "cert_status": aocsp.CertStatus(name="good", value=acore.Null()),
-                "this_update": produced,
-                "next_update": produced + dt.timedelta(days=7),
-            }],
-        })
-        sig = rk.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256())
-        basic = aocsp.BasicOCSPResponse({
-            "tbs_response_data": tbs,
-            "signature_algorithm": {"algorithm": "sha256_rsa"},
-            "signature": sig,
-            "certs": [a_r],
-        })
-        resp = aocsp.OCSPResponse({
-            "response_status": "successful",
-            "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
-        })
-        write(f"{s_label}-{r_label}.ocsp", resp.dump())
+for s_label, subject in signers.items():
+    for r_label, (r, rk) in [("bare", bare), ("nocheck", nocheck)]:
+        write(f"{s_label}-{r_label}.ocsp", good(subject, r, rk, produced, produced))
 
+# CAdES-B-T: the signature time-stamp (by a TSA of the CA) says T, a second after signing.
+ca_crl = f"http://127.0.0.1:{PORT}/ca.crl"
+bt = sign("bt", cdp=ca_crl)
+time.sleep(1)
+T = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+tk = rsa.generate_private_key(65537, 2048)
+tsa = cert(name("OCSP Delegation Test TSA"), tk, ca.subject, ca_k, eku=[ExtendedKeyUsageOID.TIME_STAMPING],
+           eku_critical=True)
+stamper = DummyTimeStamper(
+    tsa_cert=ax509.Certificate.load(der(tsa)),
+    tsa_key=akeys.PrivateKeyInfo.load(tk.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption())),
+    certs_to_embed=[a_ca], fixed_dt=T)
+ci = acms.ContentInfo.load(open(os.path.join(out, "bt.p7s"), "rb").read())
+si = ci["content"]["signer_infos"][0]
+req = atsp.TimeStampReq({
+    "version": 1, "cert_req": True,
+    "message_imprint": {"hash_algorithm": aalgos.DigestAlgorithm({"algorithm": "sha256"}),
+                        "hashed_message": hashlib.sha256(si["signature"].native).digest()}})
+token = asyncio.run(stamper.async_request_tsa_response(req))["time_stamp_token"]
+si["unsigned_attrs"] = acms.CMSAttributes([{"type": "signature_time_stamp_token", "values": [token]}])
+write("bt.p7s", ci.dump(force=True))
+
+after = T + dt.timedelta(seconds=1)
+expired = responder("expired", nocheck=True, nb=NOW - dt.timedelta(days=30), na=NOW - dt.timedelta(days=20))
+write("bt-expired.ocsp", good(bt, *expired, NOW - dt.timedelta(days=25), after))
+write("bt-expired-honest.ocsp", good(bt, *expired, after, after))
+stolen = responder("stolen", cdp=ca_crl)
+write("bt-stolen.ocsp", good(bt, *stolen, after, after))
+keyenc = responder("keyenc", nocheck=True, keyenc_only=True)
+write("bt-keyenc.ocsp", good(bt, *keyenc, after, after))
+
+
+def crl(this, nxt, revoked=()):
+    b = x509.CertificateRevocationListBuilder().issuer_name(ca.subject).last_update(this).next_update(nxt)
+    for serial, when in revoked:
+        b = b.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False).build())
+    return b.sign(ca_k, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+write("old.crl", crl(NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30)))
+write("ca.crl", crl(NOW, NOW + dt.timedelta(days=7), [(stolen[0].serial_number, NOW - dt.timedelta(days=5)),
+                                                       (bt.serial_number, NOW - dt.timedelta(days=4))]))

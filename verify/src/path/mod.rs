@@ -39,6 +39,17 @@ pub enum PathProblem {
     Crypto(String),
 }
 
+impl std::fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathProblem::Expired(m)
+            | PathProblem::NotYetValid(m)
+            | PathProblem::Constraints(m)
+            | PathProblem::Crypto(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Why no path was built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
@@ -453,6 +464,9 @@ pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProb
                         "certificate {name} is not an OCSP responder (no extendedKeyUsage OCSPSigning)"
                     )));
                 }
+                // Its keyUsage too (RFC 5280 §4.2.1.12: both are honoured); and a CA
+                // certificate given OCSPSigning could answer for its sibling CAs' certificates.
+                signs_as_end_entity(&mut problems, &name, &bc, &ku, "OCSP responses");
             }
         }
     }

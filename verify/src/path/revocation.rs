@@ -449,7 +449,7 @@ fn responder_ok(
             Purpose::OcspResponder,
         );
         if let Some(p) = problems.first() {
-            notes.push(format!("the OCSP responder {name} was not valid when it answered ({p:?}); its response is ignored"));
+            notes.push(format!("the OCSP responder {name} was not valid when it answered ({p}); its response is ignored"));
             return false;
         }
         let nocheck = r
@@ -472,20 +472,26 @@ fn responder_ok(
             if crl_urls.is_empty() {
                 crl_urls = urls(cert).1;
             }
-            let mut known = evaluate(
-                &r,
-                issuer,
-                Data {
-                    crls: &crls,
-                    ocsps: &[],
-                },
-                produced,
-                now,
-                None,
-                &mut inner,
-            )
-            .status;
-            if known == Status::Unknown {
+            let judge = |crls: &[Crl], inner: &mut Vec<String>| {
+                evaluate(
+                    &r,
+                    issuer,
+                    Data { crls, ocsps: &[] },
+                    produced,
+                    now,
+                    None,
+                    inner,
+                )
+            };
+            let mut found = judge(&crls, &mut inner);
+            // A "good" from a CRL issued before the response is weaker: a responder revoked
+            // after that CRL (its key stolen) does not show in it, and the response's own date
+            // is the thief's to choose. Online, its status is then fetched, as a signer's is.
+            let settled = |f: &Found| {
+                f.status != Status::Unknown
+                    && (f.status != Status::Good || f.freshness == Freshness::After)
+            };
+            if !settled(&found) {
                 if let Some(f) = fetcher {
                     for url in crl_urls.iter().take(2) {
                         if kyso_pdf::stop::stopped() {
@@ -493,26 +499,23 @@ fn responder_ok(
                         }
                         if let Ok(c) = f.crl(url, now) {
                             crls.push(c);
-                            known = evaluate(
-                                &r,
-                                issuer,
-                                Data {
-                                    crls: &crls,
-                                    ocsps: &[],
-                                },
-                                produced,
-                                now,
-                                None,
-                                &mut inner,
-                            )
-                            .status;
-                            if known != Status::Unknown {
+                            let again = judge(&crls, &mut inner);
+                            if again.status != Status::Unknown {
+                                found = again;
+                            }
+                            if settled(&found) {
                                 break;
                             }
                         }
                     }
                 }
             }
+            if found.status == Status::Good && found.freshness != Freshness::After {
+                notes.push(format!(
+                    "the status of the OCSP responder {name} rests on a CRL issued before its response was produced: a revocation of the responder after that CRL would not show (verify online, or add fresher validation data, to rule that out)"
+                ));
+            }
+            let known = found.status;
             match known {
                 Status::Revoked(at) => {
                     notes.push(format!("the OCSP responder {name} was revoked on {}; its response is ignored", crate::rfc3339(at)));
@@ -583,10 +586,30 @@ fn from_ocsp(
         return None;
     }
     let mut out: Option<Said> = None;
+    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
         if this_update > now + SKEW {
             notes.push("an OCSP response is dated in the future; ignored".into());
+            continue;
+        }
+        // thisUpdate is when the responder knew the status, producedAt when it signed (RFC
+        // 6960 §4.2.1, §4.2.2.1): a status known after the signing is no honest responder's.
+        // The responder is judged valid at producedAt, so an expired responder's key dated its
+        // signature back into its validity and its "good" forward past the signing time
+        // (found by an attacker's reading, 2026-12-03).
+        if this_update > produced + SKEW
+            || single
+                .next_update
+                .as_ref()
+                .is_some_and(|n| n.0.to_system_time() < this_update)
+        {
+            notes.push(format!(
+                "an OCSP response about {} is dated inconsistently (thisUpdate {} after producedAt {}, or nextUpdate before thisUpdate); ignored",
+                cert.subject_string(),
+                crate::rfc3339(this_update),
+                crate::rfc3339(produced)
+            ));
             continue;
         }
         match &single.cert_status {
