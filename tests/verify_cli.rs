@@ -699,6 +699,28 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "says it is linearized",
         ),
         ("linearized-refused-entry", failed, "says it is linearized"),
+        ("linearized-nul-name", failed, "says it is linearized"),
+        ("linearized-nul-length", failed, "says it is linearized"),
+        (
+            "linearized-long-dictionary",
+            failed,
+            "says it is linearized",
+        ),
+        (
+            "junk-before-header",
+            failed,
+            "does not begin with its `%PDF-` header",
+        ),
+        (
+            "blank-lines-before-header",
+            failed,
+            "does not begin with its `%PDF-` header",
+        ),
+        (
+            "signature-widget-action",
+            failed,
+            "carries actions (/A, /AA)",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

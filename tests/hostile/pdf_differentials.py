@@ -139,7 +139,19 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 linearized and reads that section, not the later revisions;
                                 linearized-negative-header.pdf, linearized-refused-entry.pdf:
                                 the same with a first object kyso's parser refuses (`-1 0 obj`,
-                                an integer past 64 bits beside /L)
+                                an integer past 64 bits beside /L); linearized-nul-name.pdf,
+                                linearized-nul-length.pdf, linearized-long-dictionary.pdf:
+                                `/Linearized#00x`, `/L#00` (Poppler cuts names at NUL), the
+                                keys after a 2,100-byte string (kyso scanned 2,048 bytes)
+    DIR/junk-before-header.pdf, blank-lines-before-header.pdf
+                                200 bytes before `%PDF-`; after signing, a cross-reference
+                                stream section whose dictionary holds, 200 bytes in, a classic
+                                section counting from the header (Poppler's offsets): it
+                                places object 4 at an unlisted "900" version
+    DIR/signature-widget-action.pdf
+                                an invisible signature widget added after signing whose /AA
+                                /PO SetOCGState turns the signed "100" layer off and a "900"
+                                layer on (for viewers that run page-open actions)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -923,7 +935,7 @@ signed = sign(xs_file(plain, {10: (b'/N 1 /First %d /Filter /FlateDecode /Decode
 save('objstm-parms-by-reference', signed, update(signed, {11: b'<< /Predictor 10 /Columns %d >>' % C}))
 
 
-def linearized(L, head=b'1 0 obj', extra=b''):
+def linearized(L, head=b'1 0 obj', extra=b'', lin=b'/Linearized', lkey=b'/L', long=False):
     hidden = {
         20: b'<< /Type /Catalog /Pages 21 0 R >>',
         21: b'<< /Type /Pages /Kids [22 0 R] /Count 1 >>',
@@ -939,16 +951,24 @@ def linearized(L, head=b'1 0 obj', extra=b''):
         5: stream(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET'),
         9: HELV,
     }
-    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
-    offs = {1: len(out)} if head == b'1 0 obj' else {}
-    out += head + b'\n<< /Linearized 1 /L %010d /N 1 %s >>\nendobj\n' % (L, extra)
-    at = len(out)
-
     def section(o):
         s = b'xref\n0 1\n0000000000 65535 f \n9 1\n%010d 00000 n \n20 4\n' % o.get(9, 0)
         s += b''.join(b'%010d 00000 n \n' % o.get(n, 0) for n in range(20, 24))
         return s + b'trailer\n<< /Size 24 /Root 20 0 R >>\n'
-    out += section({})
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {1: len(out)} if head == b'1 0 obj' else {}
+    entries = b'%s 1 %s %010d /N 1 %s >>\nendobj\n' % (lin, lkey, L, extra)
+    if long:
+        # The section Poppler reads after `endobj` in a string, the keys past 2,048 bytes.
+        out += head + b'\n<< /P (endobj\n'
+        at = len(out)
+        out += section({}) + b') /Q (' + b'A' * 2100 + b') ' + entries
+    else:
+        out += head + b'\n<< ' + entries
+        at = len(out)
+
+    if not long:
+        out += section({})
     for n, body in sorted({**hidden, **real}.items()):
         offs[n] = len(out)
         out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
@@ -960,12 +980,107 @@ def linearized(L, head=b'1 0 obj', extra=b''):
     return bytes(out + b'trailer\n<< /Size 24 /Root 2 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (IDS, x))
 
 
-for name, head, extra in [('linearized-length', b'1 0 obj', b''),
-                          # Found reading that fix: a first object kyso's parser refuses
-                          # (Poppler's reads on): a header `-1 0 obj`, an entry kyso refuses.
-                          ('linearized-negative-header', b'-1 0 obj', b''),
-                          ('linearized-refused-entry', b'1 0 obj', b'/X 99999999999999999999')]:
-    L = len(sign(linearized(9999999999, head, extra))) + 64
-    signed = sign(linearized(L, head, extra))
+for name, head, extra, kw in [
+        ('linearized-length', b'1 0 obj', b'', {}),
+        # Found reading that fix: a first object kyso's parser refuses (Poppler's reads on):
+        # a header `-1 0 obj`, an entry kyso refuses.
+        ('linearized-negative-header', b'-1 0 obj', b'', {}),
+        ('linearized-refused-entry', b'1 0 obj', b'/X 99999999999999999999', {}),
+        # And reading the next fix (2026-12-03): names Poppler cuts at a decoded NUL, the
+        # keys past the first 2,048 bytes kyso scanned.
+        ('linearized-nul-name', b'1 0 obj', b'', {'lin': b'/Linearized#00x'}),
+        ('linearized-nul-length', b'1 0 obj', b'', {'lkey': b'/L#00'}),
+        ('linearized-long-dictionary', b'1 0 obj', b'', {'long': True})]:
+    L = len(sign(linearized(9999999999, head, extra, **kw))) + 64
+    signed = sign(linearized(L, head, extra, **kw))
     assert len(signed) + 64 == L
     save(name, signed, signed + b' ' * 63 + b'\n')
+
+
+# Junk before `%PDF-` (found by an attacker's reading, 2026-12-03): Poppler counts offsets from
+# the header, MuPDF rebuilds, kyso counted from byte 0. The signer's file: J bytes, then a PDF
+# whose table (offsets from byte 0) places object 4 (100 VND) after an unlisted `4 0 obj`
+# (900 VND); both readers rebuild it and, the last header winning, show 100. After signing, a
+# cross-reference stream section (read by kyso at startxref X) whose dictionary holds, J bytes
+# in, a string with a classic section counting from the header: Poppler reads it at X + J and
+# takes object 4 from the planted header.
+def junk_dual(J, fill):
+    import pyhanko.pdf_utils.reader as R
+    header = R._read_header_version
+    R._read_header_version = lambda stream: (1, 7)  # pyHanko refuses junk before the header
+    try:
+        objs = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET')
+        out = bytearray(fill * (J - 1) + b'\n' + b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+        offs, planted = {}, None
+        for n in sorted(objs):
+            if n == 4:
+                planted = len(out)
+                out += b'4 0 obj\n' + stream(b'BT /F1 14 Tf 50 750 Td (Le phi: 900 VND) Tj ET') + b'\nendobj\n'
+            offs[n] = len(out)
+            out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+        size, x = max(objs) + 1, len(out)
+        out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+        out += b''.join((b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+                        for n in range(1, size))
+        out += b'trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (size, IDS, x)
+        signed = sign(bytes(out))
+    finally:
+        R._read_header_version = header
+    last = {int(m.group(1)): m.start() for m in re.finditer(rb'(?m)^(\d+) 0 obj', signed)}
+    last[4] = planted
+    prev, M = last_xref(signed)
+    M = max(int(v) for v in re.findall(rb'/Size (\d+)', signed))
+    X = len(signed)
+    sec = b'xref\n0 %d\n0000000000 65535 f \n' % M
+    sec += b''.join((b'%010d 00000 n \n' % (last[n] - J)) if n in last else b'0000000000 00000 f \n'
+                    for n in range(1, M))
+    sec += b'trailer\n<< /Size %d /Root 1 0 R %s >>\n' % (M, IDS)
+    pre = b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d 1] /Prev %d /Root 1 0 R %s /Length 7 /Pad' % (
+        M, M + 1, M, prev, IDS)
+    head = pre + b' ' * (J - 1 - len(pre)) + b'('
+    assert len(head) == J
+    row = bytes([1]) + X.to_bytes(4, 'big') + (0).to_bytes(2, 'big')
+    return signed, signed + head + sec + b') >>\nstream\n' + row + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % X
+
+
+for name, fill in [('junk-before-header', b'X'), ('blank-lines-before-header', b'\n')]:
+    save(name, *junk_dual(200, fill))
+
+
+# An invisible signature field added after an approval signature whose widget switches the
+# signed page's layers when the page opens (/AA /PO SetOCGState): the page draws "100 VND" in
+# layer A (on) and "900 VND" in layer B (off); a viewer running the action shows 900 (found
+# by an attacker's reading, 2026-12-03; Poppler and MuPDF run no such action).
+def layered_action():
+    from pyhanko.pdf_utils import generic as g
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    objs = page_of(b'/OC /A BDC BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET EMC '
+                   b'/OC /B BDC BT /F1 14 Tf 50 730 Td (Le phi: 900 VND) Tj ET EMC',
+                   {20: b'<< /Type /OCG /Name (A) >>', 21: b'<< /Type /OCG /Name (B) >>'})
+    objs[1] = (b'<< /Type /Catalog /Pages 2 0 R /OCProperties << /OCGs [20 0 R 21 0 R] '
+               b'/D << /ON [20 0 R] /OFF [21 0 R] >> >> >>')
+    objs[3] = objs[3].replace(b'/Font << /F1 9 0 R >>', b'/Font << /F1 9 0 R >> /Properties << /A 20 0 R /B 21 0 R >>')
+    signed = sign(build(objs))
+    w = IncrementalPdfFileWriter(io.BytesIO(signed))
+    pg = w.root['/Pages']['/Kids'][0]
+    n = g.NameObject
+    act = g.DictionaryObject({n('/S'): n('/SetOCGState'), n('/State'): g.ArrayObject(
+        [n('/OFF'), g.IndirectObject(20, 0, w), n('/ON'), g.IndirectObject(21, 0, w)])})
+    wid = w.add_object(g.DictionaryObject({
+        n('/Type'): n('/Annot'), n('/Subtype'): n('/Widget'), n('/FT'): n('/Sig'),
+        n('/T'): g.pdf_string('Sig2'), n('/Rect'): g.ArrayObject([g.NumberObject(0)] * 4),
+        n('/F'): g.NumberObject(132), n('/P'): w.root['/Pages'].raw_get('/Kids')[0],
+        n('/AA'): g.DictionaryObject({n('/PO'): act})}))
+    annots = pg.get('/Annots', g.ArrayObject())
+    annots.append(wid)
+    pg['/Annots'] = annots
+    w.update_container(pg)
+    form = w.root['/AcroForm']
+    form['/Fields'].append(wid)
+    w.update_container(form)
+    out = io.BytesIO()
+    w.write(out)
+    return signed, out.getvalue()
+
+
+save('signature-widget-action', *layered_action())

@@ -29,6 +29,8 @@ pub struct AddedAnnot {
     pub visible: bool,
     /// The field's name, for messages.
     pub name: String,
+    /// It or its field carries actions (/A, /AA) a viewer may run, e.g. on opening the page.
+    pub actions: bool,
 }
 
 /// A field a later revision added to the form's field list.
@@ -548,18 +550,27 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // Read as Poppler's tolerant parser may read it, not as kyso's strict one: a first object
     // kyso cannot parse (a header `-1 0 obj`, an entry beside /L that kyso refuses) hid it
     // from the first version of this check (found by an attacker's reading, 2026-12-03). So
-    // the first 2,048 bytes are scanned as tokens (Poppler takes the section after the first
-    // object's `endobj` only when that lies in the first 1,024; the header may come after some
-    // junk; an `endobj` inside a string does not end the object): any name that decodes to
-    // `Linearized` makes every number after a name decoding to `L` (white space and comments
-    // between) a length Poppler may take.
+    // the first object is scanned as tokens up to the end of its dictionary, however long
+    // (Poppler parses it whole; it takes the section after the object's `endobj` only when
+    // that lies in the first 1,024 bytes; the header may come after some junk; an `endobj`
+    // inside a string does not end the object): any name that decodes to `Linearized` makes
+    // every number after a name decoding to `L` (white space and comments between) a length
+    // Poppler may take. A name ends at a decoded NUL for Poppler, which keeps names as C
+    // strings (`/Linearized#00x`, `/L#00`: found by the same reading).
     use kyso_pdf::parse::{decode_name_escapes, Parser};
-    let head = &data[..data.len().min(2048)];
+    let head = &data[..first_dict_end(data)];
+    let name = |run: &[u8]| {
+        let mut n = decode_name_escapes(run);
+        if let Some(nul) = memchr::memchr(0, &n) {
+            n.truncate(nul);
+        }
+        n
+    };
     // Every name (a `/` and the regular characters after it), decoded, and where it ends.
     let names: Vec<(Vec<u8>, usize)> = memchr::memchr_iter(b'/', head)
         .map(|slash| {
             let mut p = Parser::new(head, slash + 1);
-            (decode_name_escapes(p.token()), p.pos)
+            (name(p.token()), p.pos)
         })
         .collect();
     if !names.iter().any(|(n, _)| n == b"Linearized") {
@@ -577,6 +588,63 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
             std::str::from_utf8(digits).ok()?.parse::<usize>().ok()
         })
         .collect()
+}
+
+/// Where the file's first dictionary ends, for a tolerant reader: past the `>>` that closes
+/// the first `<<` in the first 2,048 bytes, strings and comments skipped; the file's end when
+/// none closes it (linear in what it reads, once per signature a revision follows).
+fn first_dict_end(data: &[u8]) -> usize {
+    let Some(open) = memchr::memmem::find(&data[..data.len().min(2048)], b"<<") else {
+        return data.len().min(2048);
+    };
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < data.len() {
+        match data[i] {
+            b'%' => {
+                while i < data.len() && data[i] != b'\n' && data[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' => {
+                // A literal string: balanced parentheses, backslash escapes.
+                let mut nest = 0usize;
+                while i < data.len() {
+                    match data[i] {
+                        b'\\' => i += 1,
+                        b'(' => nest += 1,
+                        b')' => {
+                            nest -= 1;
+                            if nest == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'<' if data.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'<' => {
+                // A hexadecimal string: its `>` closes no dictionary.
+                i += memchr::memchr(b'>', &data[i..]).unwrap_or(data.len() - i);
+            }
+            b'>' if data.get(i + 1) == Some(&b'>') => {
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    data.len()
 }
 
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
@@ -986,7 +1054,15 @@ impl Revisions<'_, '_> {
         } else {
             (false, false)
         };
+        let field = node
+            .and_then(|n| n.field)
+            .and_then(|f| self.last.dict(f).ok());
+        let actions = [Some(&d), field.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|x| x.get("A").is_some() || x.get("AA").is_some());
         AddedAnnot {
+            actions,
             subtype: kind
                 .map(|n| String::from_utf8_lossy(&n).into_owned())
                 .unwrap_or_else(|| "?".into()),
@@ -1545,6 +1621,14 @@ impl Revisions<'_, '_> {
     fn readers_would_repair(&self) -> Option<String> {
         use kyso_pdf::document::{classic_section_end, object_extent, revision_end_marker};
         let data = self.last.data();
+        // Bytes before `%PDF-`: Poppler counts every offset from the header, MuPDF refuses
+        // the header and rebuilds the table; kyso counts from the file's first byte. A later
+        // revision's string held a cross-reference section that only Poppler's offsets
+        // reached, placing an object the signed table did not list (found by an attacker's
+        // reading, 2026-12-03).
+        if !data.starts_with(b"%PDF-") {
+            return Some("the file does not begin with its `%PDF-` header: Poppler counts every offset from the header and MuPDF rebuilds the cross-reference table, so each reads other objects than the sections after the signature place".into());
+        }
         if linearized_lengths(data).contains(&data.len()) {
             return Some("the file's first object says it is linearized with a length (/L) that is the whole file's: Poppler then reads only the cross-reference section after that object and shows the document as it stands there, not the revisions after it (found by an attacker's reading, 2026-12-03: a hidden catalog shown by white space appended after signing)".into());
         }
@@ -2234,6 +2318,17 @@ mod tests {
             vec![55]
         );
         assert!(l(b"%PDF-1.7\n1 0 obj << /Type /Catalog /L 12 >> endobj").is_empty());
+        // A decoded NUL ends a name for Poppler.
+        assert_eq!(
+            l(b"%PDF-1.7\n1 0 obj << /Linearized#00x 1 /L#00 88 >> endobj"),
+            vec![88]
+        );
+        // The whole first dictionary, past 2,048 bytes, strings and hex strings skipped;
+        // not what follows it.
+        let mut long = b"%PDF-1.7\n1 0 obj << /P (endobj >> (x) \\) ) /H <4142>".to_vec();
+        long.extend(std::iter::repeat_n(b'A', 3000));
+        long.extend_from_slice(b" /Linearized 1 /L 99 >> endobj 2 0 obj << /L 5 >>");
+        assert_eq!(l(&long), vec![99]);
     }
 
     #[test]

@@ -65,14 +65,27 @@ impl Permissions {
                     "a {} annotation was added to page {page}",
                     a.subtype
                 ));
-            } else if a.visible {
-                // Permitted, and said: an annotation can draw over what was certified.
+            } else if a.visible || a.actions {
+                // Permitted, and said: an annotation can draw over what was certified, and
+                // its actions (on opening the page, say) switch layers or hide fields in
+                // viewers that run them.
                 j.notes.push(format!(
-                    "a {} annotation was added to page {page} after this signature, as the certification (DocMDP P=3) permits: what it shows was not signed by this signature",
-                    a.subtype
+                    "a {} annotation was added to page {page} after this signature, as the certification (DocMDP P=3) permits: what it shows{} was not signed by this signature",
+                    a.subtype,
+                    if a.actions { ", and the actions it carries (/A, /AA)," } else { "" }
                 ));
             }
             return;
+        }
+        // A signature field needs no action; one added with actions can, in a viewer that runs
+        // them (on opening the page, say), switch the signed content's layers off or hide
+        // fields: nothing a signature covers (an attacker's reading, 2026-12-03: /AA /PO
+        // SetOCGState on an invisible signature widget).
+        if a.actions {
+            j.violations.push(format!(
+                "a signature widget ({:?}) added to page {page} after this signature carries actions (/A, /AA) a viewer may run, which can hide or switch what the page shows",
+                a.name
+            ));
         }
         // Under P=1 only an invisible document time-stamp may be added.
         let lta_update = a.doc_timestamp && !a.visible;
@@ -384,6 +397,7 @@ mod tests {
             doc_timestamp: ts,
             visible,
             name: "X".into(),
+            actions: false,
         }
     }
 
@@ -439,6 +453,27 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn actions_on_an_added_signature_widget_fail_and_are_said_of_p3_annotations() {
+        let acting = |signature, visible| AddedAnnot {
+            actions: true,
+            ..annot(signature, false, false, visible)
+        };
+        for docmdp in [None, Some(2), Some(3)] {
+            let p = Permissions { docmdp, lock: None };
+            let j = p.judge(&[grew(acting(true, false))]);
+            assert_eq!(j.violations.len(), 1, "{docmdp:?} {j:?}");
+            assert!(j.violations[0].contains("actions"), "{j:?}");
+        }
+        let p3 = Permissions {
+            docmdp: Some(3),
+            lock: None,
+        };
+        let j = p3.judge(&[grew(acting(false, false))]);
+        assert!(j.violations.is_empty() && j.notes.len() == 1, "{j:?}");
+        assert!(j.notes[0].contains("actions it carries"), "{j:?}");
     }
 
     #[test]
