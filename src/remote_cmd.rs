@@ -1,10 +1,10 @@
 //! `kyso sign prepare | digest | finalize`: two-phase remote signing on the command line.
 
 use clap::{Args, Subcommand};
-use kyso_hsm::{HsmError, Pkcs11Uri, SignDigest, SignatureAlgorithm};
-use kyso_signer::remote::{self, Pending, RemoteFormat};
+use kyso_hsm::{HsmError, Pkcs11Uri, SignDigest, SignatureAlgorithm, SigningKey};
+use kyso_signer::remote::{self, Pending, Recipe, RemoteFormat};
 use kyso_signer::tsp::{TimestampSource, Tsa};
-use kyso_signer::{PadesOptions, SignError};
+use kyso_signer::SignError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -45,8 +45,8 @@ pub struct PrepareArgs {
     #[arg(long)]
     timestamped: bool,
     /// A visible signer's stamp at PAGE,X,Y,W,H (points), as for `kyso sign`.
-    #[arg(long, value_name = "PAGE,X,Y,W,H")]
-    stamp: Option<kyso_signer::pades::StampPlace>,
+    #[arg(long, value_name = "PAGE,X,Y,W,H", value_parser = stamp_place)]
+    stamp: Option<String>,
     /// The digitized-copy stamp at the top right of page 1.
     #[arg(long)]
     copy_stamp: bool,
@@ -60,17 +60,30 @@ pub struct PrepareArgs {
     file: PathBuf,
 }
 
+fn stamp_place(s: &str) -> Result<String, String> {
+    s.parse::<kyso_signer::pades::StampPlace>()?;
+    Ok(s.to_string())
+}
+
 #[derive(Args)]
 pub struct DigestArgs {
     /// PKCS#11 URI of the signing key.
     #[arg(long, value_name = "URI")]
     key: String,
     /// The digest from `prepare`, hex.
-    #[arg(long, value_name = "HEX")]
-    digest: String,
+    #[arg(long, value_name = "HEX", required_unless_present = "prepared")]
+    digest: Option<String>,
     /// The algorithm from `prepare` (e.g. rsa-pkcs1-sha256).
     #[arg(long, value_name = "ALG")]
     alg: Option<String>,
+    /// The desk check: what `prepare` answered (the service's JSON answer, or what `kyso sign
+    /// prepare` printed): its digest is signed only if preparing --document here, for the
+    /// token's own certificate, by the answer's recipe gives that same digest.
+    #[arg(long, value_name = "JSON", requires = "document")]
+    prepared: Option<PathBuf>,
+    /// The document the official means to sign (with --prepared).
+    #[arg(long, value_name = "FILE", requires = "prepared")]
+    document: Option<PathBuf>,
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
@@ -148,32 +161,28 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
         None => remote::default_algorithm(&cert)?,
     };
     let data = read(&a.file)?;
-    let now = SystemTime::now();
     let json = a.out.with_extension("json");
-    let (pending, pdf) = match a.format.as_str() {
-        "pades" => {
-            let opts = PadesOptions {
-                reason: a.reason,
-                location: a.location,
-                stamp: a.stamp,
-                copy_stamp: a.copy_stamp,
-                over_broken: a.sign_over_broken,
-                ..PadesOptions::vietnam()
-            };
-            let (bytes, p) =
-                remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, a.timestamped)?;
-            (p, Some(bytes))
-        }
-        "cades" => (
-            remote::prepare_cades(&data, a.attached, &cert, &chain, alg, now)?,
-            None,
-        ),
+    let format = match a.format.as_str() {
+        "pades" => RemoteFormat::Pades,
+        "cades" => RemoteFormat::Cades,
         other => {
             return Err(SignError::Input(format!(
                 "--format {other:?}: pades or cades"
             )))
         }
     };
+    let recipe = Recipe {
+        reason: a.reason,
+        location: a.location,
+        reserve: (format == RemoteFormat::Pades)
+            .then(|| remote::reserve_for(&cert, &chain, a.timestamped)),
+        stamp: a.stamp,
+        copy_stamp: a.copy_stamp,
+        sign_over_broken: a.sign_over_broken,
+        attached: a.attached,
+        ..Recipe::now(format, alg)
+    };
+    let (pdf, pending) = recipe.prepare(&data, &cert, &chain)?;
     if let Some(bytes) = pdf {
         let p = a.out.with_extension("pdf");
         std::fs::write(&p, bytes).map_err(io(format!("write {}", p.display())))?;
@@ -187,18 +196,98 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
             "digest": pending.digest,
             "digest_algorithm": pending.digest_algorithm,
             "algorithm": pending.algorithm,
+            "recipe": recipe,
         })
     );
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `prepare` answered, as the desk check reads it (other fields are ignored).
+#[derive(serde::Deserialize)]
+struct Answer {
+    digest: String,
+    recipe: Recipe,
+}
+
 fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
+    // The answer and the document are read before the token is opened; the recipe is
+    // checked with the token's own certificate, before anything is signed.
+    let checked = match (&a.prepared, &a.document) {
+        (Some(p), Some(d)) => {
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(
+                    std::fs::File::open(p).map_err(io(format!("read {}", p.display())))?,
+                    1 << 20,
+                ),
+                &mut text,
+            )
+            .map_err(io(format!("read {}", p.display())))?;
+            let answer: Answer = serde_json::from_slice(&text).map_err(|e| {
+                SignError::Input(format!(
+                    "{} is not what prepare answers (digest, recipe): {e}",
+                    p.display()
+                ))
+            })?;
+            if a.digest
+                .as_deref()
+                .is_some_and(|d| !d.trim().eq_ignore_ascii_case(answer.digest.trim()))
+            {
+                return Err(SignError::Input(format!(
+                    "--digest is not the digest in {}",
+                    p.display()
+                )));
+            }
+            if a.alg
+                .as_deref()
+                .is_some_and(|x| x != answer.recipe.algorithm)
+            {
+                return Err(SignError::Input(format!(
+                    "--alg is not the algorithm in {} ({})",
+                    p.display(),
+                    answer.recipe.algorithm
+                )));
+            }
+            Some((answer, read(d)?, d.clone()))
+        }
+        _ => None,
+    };
     let uri = Pkcs11Uri::parse(&a.key)?;
     let mut key = kyso_hsm::open_key(a.module.as_deref(), &uri, a.pin_file, 1)?;
-    if let Some(s) = &a.alg {
+    let alg = match (&checked, &a.alg) {
+        (Some((answer, ..)), _) => Some(answer.recipe.algorithm.clone()),
+        (None, alg) => alg.clone(),
+    };
+    if let Some(s) = &alg {
         key.set_algorithm(parse_alg(s)?)?;
     }
-    let d = hex::decode(a.digest.trim())
+    let hex_digest = match &checked {
+        Some((answer, document, path)) => {
+            answer
+                .recipe
+                .check(&answer.digest, document, key.certificate())?;
+            eprintln!(
+                "checked: {} (SHA-256 {}), {:?} prepared for {} at {}{}: the digest is this document's",
+                path.display(),
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document)),
+                answer.recipe.format,
+                key.certificate().tbs_certificate.subject,
+                kyso_verify::rfc3339(
+                    SystemTime::UNIX_EPOCH
+                        + std::time::Duration::from_secs(answer.recipe.signing_time)
+                ),
+                answer
+                    .recipe
+                    .reason
+                    .as_ref()
+                    .map(|r| format!(", reason {r:?}"))
+                    .unwrap_or_default()
+            );
+            answer.digest.clone()
+        }
+        None => a.digest.clone().unwrap_or_default(),
+    };
+    let d = hex::decode(hex_digest.trim())
         .map_err(|e| SignError::Input(format!("--digest is not hex: {e}")))?;
     outln!("{}", hex::encode(key.sign_digest(&d)?));
     Ok(ExitCode::SUCCESS)

@@ -32,12 +32,11 @@ fn three_phases(
     args.push(doc.to_str().unwrap());
     let p = demo.run(&args);
     assert_eq!(p.code, 0, "prepare: {}", p.stderr);
-    let j = p.json();
-    let digest = j["digest"].as_str().unwrap().to_string();
-    let alg = j["algorithm"].as_str().unwrap().to_string();
-    let s = demo.run_pin(&[
-        "sign", "digest", "--key", key, "--alg", &alg, "--digest", &digest,
-    ]);
+    // The desk check: the token's machine prepares the document by the answer's recipe and
+    // signs only if it gets the same digest.
+    let answer = demo.path().join("answer.json");
+    std::fs::write(&answer, &p.stdout).unwrap();
+    let s = desk(demo, key, &answer, doc);
     assert_eq!(s.code, 0, "digest: {}", s.stderr);
     let pending = base.with_extension("json");
     let mut args = vec![
@@ -52,6 +51,122 @@ fn three_phases(
     ];
     args.extend_from_slice(finalize_extra);
     demo.run_pin(&args)
+}
+
+/// `kyso sign digest --key KEY --prepared ANSWER --document DOC`.
+fn desk(demo: &Demo, key: &str, answer: &Path, doc: &Path) -> Run {
+    demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        key,
+        "--prepared",
+        answer.to_str().unwrap(),
+        "--document",
+        doc.to_str().unwrap(),
+    ])
+}
+
+/// The desk check refuses what the official did not mean to sign, before the token signs
+/// anything: the answer for another document, a digest swapped for another prepared
+/// document's (a service that lies), a recipe changed after the digest was made (another
+/// reason), an answer prepared for another official's certificate, a --digest beside the
+/// answer that is not its own. Without the check the token signs any digest it is given.
+#[test]
+fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
+    let demo = Demo::new();
+    let ca = demo.ca_pem();
+    let prepare = |cert: &str, doc: &Path, extra: &[&str]| -> serde_json::Value {
+        let cert = demo.path().join(cert);
+        let base = demo.path().join("p");
+        let mut args = vec![
+            "sign",
+            "prepare",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--chain",
+            ca.to_str().unwrap(),
+            "--out",
+            base.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(doc.to_str().unwrap());
+        let p = demo.run(&args);
+        assert_eq!(p.code, 0, "{}", p.stderr);
+        p.json()
+    };
+    let mine = fixture("giay-phep.pdf");
+    let other = fixture("three-pages.pdf");
+    let answer = demo.path().join("answer.json");
+    let reason = ["--reason", "Phê duyệt"];
+    let other_digest = prepare("signer-rsa.pem", &other, &reason)["digest"].clone();
+    let ec = prepare("signer-ec.pem", &mine, &reason);
+    // Last: p.json is its pending state.
+    let good = prepare("signer-rsa.pem", &mine, &reason);
+    let refused = |j: &serde_json::Value, key: &str, doc: &Path, more: &[&str], why: &str| {
+        std::fs::write(&answer, j.to_string()).unwrap();
+        let mut args = vec![
+            "sign",
+            "digest",
+            "--key",
+            key,
+            "--prepared",
+            answer.to_str().unwrap(),
+            "--document",
+            doc.to_str().unwrap(),
+        ];
+        args.extend_from_slice(more);
+        let r = demo.run_pin(&args);
+        assert_eq!(r.code, 5, "{j}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "nothing is signed: {}", r.stdout);
+        assert!(r.stderr.contains(why), "{}", r.stderr);
+    };
+    // Another document than the one prepared.
+    refused(&good, RSA_KEY, &other, &[], "not that of this document");
+    // The digest of another prepared document with this one's recipe.
+    let mut swapped = good.clone();
+    swapped["digest"] = other_digest;
+    refused(&swapped, RSA_KEY, &mine, &[], "not that of this document");
+    // The recipe told otherwise than it was prepared.
+    let mut retold = good.clone();
+    retold["recipe"]["reason"] = "Đồng ý".into();
+    refused(&retold, RSA_KEY, &mine, &[], "not that of this document");
+    // Prepared for another official's certificate (an EC one), signed with this token.
+    let mut ec_as_rsa = ec.clone();
+    ec_as_rsa["recipe"]["algorithm"] = "rsa-pkcs1-sha256".into();
+    refused(&ec_as_rsa, RSA_KEY, &mine, &[], "not that of this document");
+    // A --digest that is not the answer's.
+    refused(
+        &good,
+        RSA_KEY,
+        &mine,
+        &["--digest", ec["digest"].as_str().unwrap()],
+        "--digest is not the digest",
+    );
+    // A recipe kyso does not know.
+    let mut odd = good.clone();
+    odd["recipe"]["page"] = 2.into();
+    refused(&odd, RSA_KEY, &mine, &[], "not what prepare answers");
+    // The answer as prepared: signed, and the signature verifies over its digest.
+    std::fs::write(&answer, good.to_string()).unwrap();
+    let r = desk(&demo, RSA_KEY, &answer, &mine);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("checked:") && r.stderr.contains("Phê duyệt"),
+        "{}",
+        r.stderr
+    );
+    let f = demo.run_pin(&[
+        "sign",
+        "finalize",
+        "--pending",
+        demo.path().join("p.json").to_str().unwrap(),
+        "--signature",
+        r.stdout.trim(),
+        "--out",
+        demo.path().join("out.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(f.code, 0, "{}", f.stderr);
 }
 
 #[test]

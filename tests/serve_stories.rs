@@ -29,6 +29,25 @@ fn desk_signs(a: &Appliance, digest: &str) -> String {
     sig.stdout.trim().to_string()
 }
 
+/// The same with the desk check: `answer` is the service's answer to prepare, `doc` the
+/// document the official means to sign.
+fn desk_checks_and_signs(
+    a: &Appliance,
+    answer: &std::path::Path,
+    doc: &std::path::Path,
+) -> serve_support::common::Run {
+    a.demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        EC_KEY,
+        "--prepared",
+        answer.to_str().unwrap(),
+        "--document",
+        doc.to_str().unwrap(),
+    ])
+}
+
 fn report_of(a: &Appliance, doc: &[u8], ct: &str) -> serde_json::Value {
     let r = a
         .agent(Who::Cert("verifier"))
@@ -122,7 +141,37 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
     let p = r.json();
     assert_eq!(p["algorithm"], "ecdsa-sha256");
     let handle = p["handle"].as_str().unwrap();
-    let sig = desk_signs(&a, p["digest"].as_str().unwrap());
+    // The desk check: the desk prepares the document it holds by the answer's recipe, for its
+    // token's certificate, and signs only the digest it gets itself. A service handing out
+    // another document's digest (here: another prepare's) is refused.
+    let answer = a.dir.path().join("answer.json");
+    let doc_path = a.dir.path().join("three-pages.pdf");
+    std::fs::write(&doc_path, &doc).unwrap();
+    let other_doc = desk.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "pades", "certificate": cert, "chain": [ca], "document": b64(&std::fs::read(fixture("giay-phep.pdf")).unwrap())}),
+    );
+    assert_eq!(other_doc.status, 200, "{}", other_doc.text());
+    let mut forged = p.clone();
+    forged["digest"] = other_doc.json()["digest"].clone();
+    std::fs::write(&answer, forged.to_string()).unwrap();
+    let refused = desk_checks_and_signs(&a, &answer, &doc_path);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stdout.is_empty(),
+        "nothing signed: {}",
+        refused.stdout
+    );
+    assert!(
+        refused.stderr.contains("not that of this document"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::write(&answer, p.to_string()).unwrap();
+    let checked = desk_checks_and_signs(&a, &answer, &doc_path);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    assert!(checked.stderr.contains("checked:"), "{}", checked.stderr);
+    let sig = checked.stdout.trim().to_string();
     // The handle is bound to whoever prepared it: another official cannot finalize it.
     let other = official.post_json(
         "/v1/sign/remote/finalize",

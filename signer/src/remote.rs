@@ -118,6 +118,141 @@ fn pending(
     })
 }
 
+/// What `prepare` was given, less the document and the certificates: enough for the holder
+/// of the token to prepare the same document itself and see that the digest it is asked to
+/// sign is that document's, prepared for its own certificate (docs/remote-signing.md, "The
+/// desk check"). The same inputs give the same bytes. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub format: RemoteFormat,
+    /// e.g. `rsa-pkcs1-sha256`.
+    pub algorithm: String,
+    /// The time the signature says it was made (PAdES /M, CAdES signingTime), in seconds
+    /// since 1970-01-01 UTC.
+    pub signing_time: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// PAdES: the bytes reserved for the CMS in /Contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve: Option<usize>,
+    /// PAdES: a visible signer's stamp, `PAGE,X,Y,W,H` (drawn with the same font).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copy_stamp: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sign_over_broken: bool,
+    /// CAdES: the content goes inside the signature.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attached: bool,
+}
+
+/// The bytes a PAdES signature by `cert` (with `chain`, and a time-stamp if `timestamped`)
+/// reserves for its CMS.
+pub fn reserve_for(cert: &Certificate, chain: &[Certificate], timestamped: bool) -> usize {
+    let certs: usize = std::iter::once(cert)
+        .chain(chain)
+        .map(|c| c.to_der().map(|d| d.len()).unwrap_or(4096))
+        .sum();
+    (certs + 1024 + 2048 + if timestamped { 8192 } else { 0 }).next_multiple_of(1024)
+}
+
+impl Recipe {
+    /// A recipe for signing now (to the second: the signature keeps no more).
+    pub fn now(format: RemoteFormat, alg: SignatureAlgorithm) -> Recipe {
+        let secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Recipe {
+            format,
+            algorithm: alg_name(alg),
+            signing_time: secs,
+            reason: None,
+            location: None,
+            reserve: None,
+            stamp: None,
+            copy_stamp: false,
+            sign_over_broken: false,
+            attached: false,
+        }
+    }
+
+    fn time(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(self.signing_time)
+    }
+
+    fn alg(&self) -> Result<SignatureAlgorithm> {
+        SignatureAlgorithm::parse(&self.algorithm)
+            .ok_or_else(|| SignError::Input(format!("unknown algorithm {:?}", self.algorithm)))
+    }
+
+    /// Phase one by this recipe: the prepared PDF (PAdES; keep it) and the pending state.
+    pub fn prepare(
+        &self,
+        document: &[u8],
+        cert: &Certificate,
+        chain: &[Certificate],
+    ) -> Result<(Option<Vec<u8>>, Pending)> {
+        let alg = self.alg()?;
+        match self.format {
+            RemoteFormat::Pades => {
+                if self.attached {
+                    return Err(SignError::Input("attached is for CAdES".into()));
+                }
+                let stamp = match &self.stamp {
+                    Some(s) => Some(s.parse().map_err(SignError::Input)?),
+                    None => None,
+                };
+                let opts = PadesOptions {
+                    reason: self.reason.clone(),
+                    location: self.location.clone(),
+                    reserve: Some(
+                        self.reserve
+                            .unwrap_or_else(|| reserve_for(cert, chain, false)),
+                    ),
+                    stamp,
+                    copy_stamp: self.copy_stamp,
+                    over_broken: self.sign_over_broken,
+                    ..PadesOptions::vietnam()
+                };
+                let (pdf, p) =
+                    prepare_pades(document, cert, chain, alg, self.time(), &opts, false)?;
+                Ok((Some(pdf), p))
+            }
+            RemoteFormat::Cades => {
+                if self.reason.is_some() || self.location.is_some() || self.stamp.is_some() {
+                    return Err(SignError::Input(
+                        "reason, location and stamp are for PAdES".into(),
+                    ));
+                }
+                Ok((
+                    None,
+                    prepare_cades(document, self.attached, cert, chain, alg, self.time())?,
+                ))
+            }
+        }
+    }
+
+    /// The desk check: prepare `document` by this recipe for `cert` (the token's own) and
+    /// compare the digest with `digest`, the one the token is asked to sign. Another
+    /// document, another certificate, other attributes or another prepared PDF (a changed
+    /// page, say) give another digest: refused.
+    pub fn check(&self, digest: &str, document: &[u8], cert: &Certificate) -> Result<()> {
+        let (_, p) = self.prepare(document, cert, &[])?;
+        if !p.digest.eq_ignore_ascii_case(digest.trim()) {
+            return Err(SignError::Input(format!(
+                "the digest to sign is not that of this document prepared for this token's certificate (prepared here: {}; asked to sign: {}): another document, another certificate or other signed data was prepared; nothing was signed",
+                p.digest,
+                digest.trim()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Phase one for a PDF: the prepared PDF (keep it) and the pending state.
 pub fn prepare_pades(
     pdf: &[u8],
@@ -128,13 +263,9 @@ pub fn prepare_pades(
     opts: &PadesOptions,
     timestamped: bool,
 ) -> Result<(Vec<u8>, Pending)> {
-    let certs: usize = std::iter::once(cert)
-        .chain(chain)
-        .map(|c| c.to_der().map(|d| d.len()).unwrap_or(4096))
-        .sum();
-    let reserve = opts.reserve.unwrap_or(
-        (certs + 1024 + 2048 + if timestamped { 8192 } else { 0 }).next_multiple_of(1024),
-    );
+    let reserve = opts
+        .reserve
+        .unwrap_or_else(|| reserve_for(cert, chain, timestamped));
     let prepared = pades::prepare_pdf(pdf, Some(cert), now, reserve, opts)?;
     let digest = prepared.digest(alg.hash());
     let p = cades::prepare(

@@ -312,6 +312,12 @@ pub struct PrepareResponse {
     pub algorithm: String,
     /// Seconds the handle stays valid.
     pub expires_in: u64,
+    /// What the document was prepared with (format, algorithm, signing time, reason,
+    /// location, the bytes reserved): the desk prepares the document it holds by it, for its
+    /// token's certificate, and signs `digest` only if it gets the same (`kyso sign digest
+    /// --prepared ANSWER --document FILE`; docs/remote-signing.md, "The desk check").
+    #[schema(value_type = Object)]
+    pub recipe: remote::Recipe,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -505,7 +511,7 @@ fn check_signing_certificate(
     if let Some(p) = path::check(&found, now, path::Purpose::Signer).first() {
         return Err(ApiError::new(
             Code::CannotSign,
-            format!("{who} cannot sign now: {p:?}"),
+            format!("{who} cannot sign now: {p}"),
         ));
     }
     for pair in found.windows(2) {
@@ -628,27 +634,24 @@ pub async fn remote_prepare(
         return Err(ApiError::bad("attached is for format cades"));
     }
     let data = b64("document", &std::mem::take(&mut req.document))?;
-    let (format, attached, timestamped) = (req.format, req.attached, req.timestamped);
-    let opts = PadesOptions {
+    let timestamped = req.timestamped;
+    let format = match req.format {
+        Format::Pades => RemoteFormat::Pades,
+        Format::Cades => RemoteFormat::Cades,
+    };
+    let recipe = remote::Recipe {
         reason: req.reason,
         location: req.location,
-        ..PadesOptions::vietnam()
+        reserve: (format == RemoteFormat::Pades)
+            .then(|| remote::reserve_for(&cert, &chain, timestamped)),
+        attached: req.attached,
+        ..remote::Recipe::now(format, alg)
     };
     let held = held.map(|h| h.0);
-    let (pending, pdf) = blocking(move || -> Result<_, kyso_signer::SignError> {
+    let r = recipe.clone();
+    let (pdf, pending) = blocking(move || {
         let _held = held;
-        let now = SystemTime::now();
-        Ok(match format {
-            Format::Pades => {
-                let (bytes, p) =
-                    remote::prepare_pades(&data, &cert, &chain, alg, now, &opts, timestamped)?;
-                (p, Some(bytes))
-            }
-            Format::Cades => (
-                remote::prepare_cades(&data, attached, &cert, &chain, alg, now)?,
-                None,
-            ),
-        })
+        r.prepare(&data, &cert, &chain)
     })
     .await??;
     let resp = PrepareResponse {
@@ -657,6 +660,7 @@ pub async fn remote_prepare(
         digest_algorithm: pending.digest_algorithm.clone(),
         algorithm: pending.algorithm.clone(),
         expires_in: st.remote.ttl.as_secs(),
+        recipe,
     };
     let (handle, expires_in) = st.remote.insert(Entry {
         owner: id.user.clone(),
