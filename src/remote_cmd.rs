@@ -263,11 +263,14 @@ fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
     }
     let hex_digest = match &checked {
         Some((answer, document, path)) => {
-            answer
-                .recipe
-                .check(&answer.digest, document, key.certificate())?;
+            answer.recipe.check(
+                &answer.digest,
+                document,
+                key.certificate(),
+                SystemTime::now(),
+            )?;
             eprintln!(
-                "checked: {} (SHA-256 {}), {:?} prepared for {} at {}{}: the digest is this document's",
+                "checked: {} (SHA-256 {}), {:?} prepared for {} at {}{}{}: the digest is this document's",
                 path.display(),
                 hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document)),
                 answer.recipe.format,
@@ -281,6 +284,12 @@ fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
                     .reason
                     .as_ref()
                     .map(|r| format!(", reason {r:?}"))
+                    .unwrap_or_default(),
+                answer
+                    .recipe
+                    .stamp
+                    .as_ref()
+                    .map(|s| format!(", a visible stamp at {s}"))
                     .unwrap_or_default()
             );
             answer.digest.clone()

@@ -143,6 +143,11 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
         &["--digest", ec["digest"].as_str().unwrap()],
         "--digest is not the digest",
     );
+    // A signing time two days back (the signature would claim it).
+    let mut backdated = good.clone();
+    backdated["recipe"]["signing_time"] =
+        (good["recipe"]["signing_time"].as_u64().unwrap() - 2 * 86_400).into();
+    refused(&backdated, RSA_KEY, &mine, &[], "more than a day");
     // A recipe kyso does not know.
     let mut odd = good.clone();
     odd["recipe"]["page"] = 2.into();

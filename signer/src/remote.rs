@@ -150,6 +150,10 @@ pub struct Recipe {
     pub attached: bool,
 }
 
+/// Most bytes a recipe may reserve for a PAdES signature's CMS (a chain of 8 large
+/// certificates and a time-stamp need well under 100 KiB).
+pub const MAX_RESERVE: usize = 1 << 20;
+
 /// The bytes a PAdES signature by `cert` (with `chain`, and a time-stamp if `timestamped`)
 /// reserves for its CMS.
 pub fn reserve_for(cert: &Certificate, chain: &[Certificate], timestamped: bool) -> usize {
@@ -239,8 +243,29 @@ impl Recipe {
     /// The desk check: prepare `document` by this recipe for `cert` (the token's own) and
     /// compare the digest with `digest`, the one the token is asked to sign. Another
     /// document, another certificate, other attributes or another prepared PDF (a changed
-    /// page, say) give another digest: refused.
-    pub fn check(&self, digest: &str, document: &[u8], cert: &Certificate) -> Result<()> {
+    /// page, say) give another digest: refused. So is a recipe whose signing time is more
+    /// than a day from `now` (the signature would claim it) or that reserves more than
+    /// [`MAX_RESERVE`] (the desk would build it).
+    pub fn check(
+        &self,
+        digest: &str,
+        document: &[u8],
+        cert: &Certificate,
+        now: SystemTime,
+    ) -> Result<()> {
+        let day = std::time::Duration::from_secs(86_400);
+        let t = self.time();
+        if t > now + day || t + day < now {
+            return Err(SignError::Input(format!(
+                "the recipe's signing time ({} seconds since 1970) is more than a day from this machine's clock: the signature would claim it; nothing was signed",
+                self.signing_time
+            )));
+        }
+        if self.reserve.is_some_and(|r| r > MAX_RESERVE) {
+            return Err(SignError::Input(format!(
+                "the recipe reserves more than {MAX_RESERVE} bytes for the signature; nothing was signed"
+            )));
+        }
         let (_, p) = self.prepare(document, cert, &[])?;
         if !p.digest.eq_ignore_ascii_case(digest.trim()) {
             return Err(SignError::Input(format!(
