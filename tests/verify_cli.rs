@@ -707,6 +707,16 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "says it is linearized",
         ),
         (
+            "linearized-comment-dictionary",
+            failed,
+            "says it is linearized",
+        ),
+        (
+            "linearized-one-digit-escape",
+            failed,
+            "says it is linearized",
+        ),
+        (
             "junk-before-header",
             failed,
             "does not begin with its `%PDF-` header",

@@ -317,13 +317,15 @@ fn responder_that_never_answers_leaves_try_later_in_bounded_time() {
 }
 
 /// A delegated OCSP responder's stolen key signs "good" for a signer the CA revoked, dated a
-/// second after the signature time-stamp, beside the CA's CRL of ten days before,
-/// which lists neither the signer nor the responder. kyso found the responder "good" in that
-/// old CRL, took the answer as issued after the time-stamp and fetched nothing: TOTAL-PASSED
-/// (an attacker's reading, 2026-12-03). Now a responder whose status rests on a CRL older than
-/// its answer has it fetched, as a signer's is: the CA's current CRL revokes the responder
-/// (and the signer): REVOKED. Made by tests/hostile/ocsp_responder.py; the test's own server
-/// is the distribution point the certificates name.
+/// second after the signature time-stamp, beside the CA's CRL of ten days before, which lists
+/// neither the signer nor the responder. kyso found the responder "good" in that old CRL, took
+/// the answer as issued after the time-stamp and fetched nothing: TOTAL-PASSED (an attacker's
+/// reading, 2026-12-03). Now a responder whose status rests on a CRL older than its answer has
+/// it fetched, as a signer's is: the CA's current CRL revokes the responder (and the signer):
+/// REVOKED. The thief also answers at the signer's OCSP URL (plain HTTP): an answer kyso
+/// fetched itself was judged without fetching its responder's status (the same day's second
+/// reading); now it is. Made by tests/hostile/ocsp_responder.py; the test's own server is the
+/// distribution point and the OCSP responder the certificates name.
 #[test]
 fn a_stolen_responder_key_cannot_vouch_for_a_revoked_signer_online() {
     let demo = Demo::new();
@@ -335,32 +337,70 @@ fn a_stolen_responder_key_cannot_vouch_for_a_revoked_signer_online() {
         &[d.as_os_str(), std::ffi::OsStr::new(&port)],
     );
     let crl = std::fs::read(d.join("ca.crl")).unwrap();
-    let server = Server::on(listener, move |s| answer(s, "/ca.crl", &crl));
-    let r: Run = kyso_cmd()
-        .arg("verify")
-        .arg(d.join("doc.txt"))
-        .arg("--detached")
-        .arg(d.join("bt.p7s"))
-        .arg("--trust")
-        .arg(d.join("root.pem"))
-        .arg("--ocsp")
-        .arg(d.join("bt-stolen.ocsp"))
-        .arg("--crl")
-        .arg(d.join("old.crl"))
-        .arg("--json")
-        .output()
-        .unwrap()
-        .into();
-    let j = r.json();
-    assert_eq!(
-        (j["indication"].as_str(), j["subindication"].as_str()),
-        (Some("TOTAL-FAILED"), Some("REVOKED")),
-        "{j}"
-    );
-    let sig = &j["signatures"][0];
-    assert!(
-        says(sig, &["the OCSP responder", "(stolen)", "was revoked on"]),
-        "{sig}"
-    );
-    assert!(server.accepted() >= 1);
+    let stolen = std::fs::read(d.join("bt-stolen.ocsp")).unwrap();
+    let asked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = asked.clone();
+    let _server = Server::on(listener, move |mut s| {
+        // The request line names the path: the CRL (GET) or the OCSP responder (POST).
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let line = String::from_utf8_lossy(&head)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        log.lock().unwrap().push(line.clone());
+        let (ct, body) = if line.contains(" /ocsp") {
+            ("application/ocsp-response", &stolen[..])
+        } else if line.contains(" /ca.crl ") {
+            ("application/pkix-crl", &crl[..])
+        } else {
+            ("text/plain", &b""[..])
+        };
+        let _ = s.write_all(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        let _ = s.write_all(body);
+    });
+    for given in [true, false] {
+        let mut cmd = kyso_cmd();
+        cmd.arg("verify")
+            .arg(d.join("doc.txt"))
+            .arg("--detached")
+            .arg(d.join("bt.p7s"))
+            .arg("--trust")
+            .arg(d.join("root.pem"))
+            .arg("--crl")
+            .arg(d.join("old.crl"))
+            .arg("--json");
+        if given {
+            cmd.arg("--ocsp").arg(d.join("bt-stolen.ocsp"));
+        }
+        let r: Run = cmd.output().unwrap().into();
+        let j = r.json();
+        assert_eq!(
+            (j["indication"].as_str(), j["subindication"].as_str()),
+            (Some("TOTAL-FAILED"), Some("REVOKED")),
+            "given: {given}: {j}"
+        );
+        let sig = &j["signatures"][0];
+        assert!(
+            says(sig, &["the OCSP responder", "(stolen)", "was revoked on"]),
+            "given: {given}: {sig}"
+        );
+    }
+    let asked = asked.lock().unwrap();
+    assert!(asked.iter().any(|l| l.contains("/ca.crl")), "{asked:?}");
+    assert!(asked.iter().any(|l| l.contains("/ocsp")), "{asked:?}");
 }

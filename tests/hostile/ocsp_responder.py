@@ -30,8 +30,9 @@ with a "good" for each:
       serves it), or only an OCSP responder URL (same nowhere); cdp-bare.ocsp,
       cdp-nocheck.ocsp, aia-bare.ocsp, aia-nocheck.ocsp ("nocheck": delegated, with
       ocsp-nocheck).
-  bt.p7s: CAdES-B-T (signature time-stamp 2 days ago) by a signer whose CRL distribution point
-      is http://127.0.0.1:PORT/ca.crl; bt-expired.ocsp, bt-expired-honest.ocsp (the same
+  bt.p7s: CAdES-B-T (signature time-stamp a second after signing) by a signer whose CRL
+      distribution point is http://127.0.0.1:PORT/ca.crl and OCSP responder
+      http://127.0.0.1:PORT/ocsp; bt-expired.ocsp, bt-expired-honest.ocsp (the same
       responder, producedAt = thisUpdate: the control), bt-stolen.ocsp, bt-keyenc.ocsp;
       old.crl (at hand, lists no one), ca.crl (the CA's current CRL, to serve: revokes the
       stolen responder and the signer).
@@ -170,7 +171,9 @@ for s_label, subject in signers.items():
 
 # CAdES-B-T: the signature time-stamp (by a TSA of the CA) says T, a second after signing.
 ca_crl = f"http://127.0.0.1:{PORT}/ca.crl"
-bt = sign("bt", cdp=ca_crl)
+# Its certificate names the CA's OCSP responder too (most do): a thief holding a delegated
+# responder's key can answer there (plain HTTP).
+bt = sign("bt", cdp=ca_crl, aia=f"http://127.0.0.1:{PORT}/ocsp")
 time.sleep(1)
 T = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 tk = rsa.generate_private_key(65537, 2048)

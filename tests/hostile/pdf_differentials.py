@@ -142,7 +142,9 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 an integer past 64 bits beside /L); linearized-nul-name.pdf,
                                 linearized-nul-length.pdf, linearized-long-dictionary.pdf:
                                 `/Linearized#00x`, `/L#00` (Poppler cuts names at NUL), the
-                                keys after a 2,100-byte string (kyso scanned 2,048 bytes)
+                                keys after a 2,100-byte string (kyso scanned 2,048 bytes);
+                                linearized-comment-dictionary.pdf: a comment `%<<>>` before
+                                the first object; linearized-one-digit-escape.pdf: `/L#0G`
     DIR/junk-before-header.pdf, blank-lines-before-header.pdf
                                 200 bytes before `%PDF-`; after signing, a cross-reference
                                 stream section whose dictionary holds, 200 bytes in, a classic
@@ -935,7 +937,8 @@ signed = sign(xs_file(plain, {10: (b'/N 1 /First %d /Filter /FlateDecode /Decode
 save('objstm-parms-by-reference', signed, update(signed, {11: b'<< /Predictor 10 /Columns %d >>' % C}))
 
 
-def linearized(L, head=b'1 0 obj', extra=b'', lin=b'/Linearized', lkey=b'/L', long=False):
+def linearized(L, head=b'1 0 obj', extra=b'', lin=b'/Linearized', lkey=b'/L', long=False,
+               header=b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'):
     hidden = {
         20: b'<< /Type /Catalog /Pages 21 0 R >>',
         21: b'<< /Type /Pages /Kids [22 0 R] /Count 1 >>',
@@ -955,7 +958,7 @@ def linearized(L, head=b'1 0 obj', extra=b'', lin=b'/Linearized', lkey=b'/L', lo
         s = b'xref\n0 1\n0000000000 65535 f \n9 1\n%010d 00000 n \n20 4\n' % o.get(9, 0)
         s += b''.join(b'%010d 00000 n \n' % o.get(n, 0) for n in range(20, 24))
         return s + b'trailer\n<< /Size 24 /Root 20 0 R >>\n'
-    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    out = bytearray(header)
     offs = {1: len(out)} if head == b'1 0 obj' else {}
     entries = b'%s 1 %s %010d /N 1 %s >>\nendobj\n' % (lin, lkey, L, extra)
     if long:
@@ -990,7 +993,12 @@ for name, head, extra, kw in [
         # keys past the first 2,048 bytes kyso scanned.
         ('linearized-nul-name', b'1 0 obj', b'', {'lin': b'/Linearized#00x'}),
         ('linearized-nul-length', b'1 0 obj', b'', {'lkey': b'/L#00'}),
-        ('linearized-long-dictionary', b'1 0 obj', b'', {'long': True})]:
+        ('linearized-long-dictionary', b'1 0 obj', b'', {'long': True}),
+        # And reading that fix: `<<` in a comment before the first object (the header line
+        # is one) ended kyso's scan early; `#` with one hex digit takes the next byte in
+        # Poppler (`/L#0G` is "L" and a NUL).
+        ('linearized-comment-dictionary', b'1 0 obj', b'', {'header': b'%PDF-1.7\n%<<>>\n'}),
+        ('linearized-one-digit-escape', b'1 0 obj', b'', {'lkey': b'/L#0G'})]:
     L = len(sign(linearized(9999999999, head, extra, **kw))) + 64
     signed = sign(linearized(L, head, extra, **kw))
     assert len(signed) + 64 == L

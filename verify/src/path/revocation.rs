@@ -890,8 +890,15 @@ fn fetch_status(
                     crls: data.crls,
                     ocsps: &got,
                 };
-                let found = evaluate(cert, issuer, d, control, now, None, notes);
-                if found.status != Status::Unknown {
+                // With the fetcher: the answer fetched may be by a delegated responder whose
+                // own status must be fetched too (a stolen responder key answering at the
+                // signer's OCSP URL was believed on the strength of an old CRL at hand; found
+                // by an attacker's reading, 2026-12-03). Its check fetches CRLs only: no loop.
+                let found = evaluate(cert, issuer, d, control, now, Some(f), notes);
+                // Only what the answer itself says: the CRLs at hand are there for its
+                // responder's check, and their weaker "good" is why this fetch happens (an
+                // answer ignored left that "good" standing as if fetched; the same reading).
+                if found.status != Status::Unknown && !found.ocsps.is_empty() {
                     return Some(found);
                 }
             }

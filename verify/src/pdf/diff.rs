@@ -557,10 +557,27 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // every number after a name decoding to `L` (white space and comments between) a length
     // Poppler may take. A name ends at a decoded NUL for Poppler, which keeps names as C
     // strings (`/Linearized#00x`, `/L#00`: found by the same reading).
-    use kyso_pdf::parse::{decode_name_escapes, Parser};
+    use kyso_pdf::parse::Parser;
     let head = &data[..first_dict_end(data)];
+    // A name as Poppler's lexer decodes it: `#` and one hex digit take the next character
+    // too, whatever it is (`/L#0G` is "L" and a NUL: found by an attacker's reading,
+    // 2026-12-03), and the name ends at a NUL.
     let name = |run: &[u8]| {
-        let mut n = decode_name_escapes(run);
+        let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
+        let mut n = Vec::with_capacity(run.len());
+        let mut k = 0;
+        while k < run.len() {
+            match (run[k], hex(run.get(k + 1))) {
+                (b'#', Some(h)) => {
+                    n.push(h << 4 | hex(run.get(k + 2)).unwrap_or(0));
+                    k += 3;
+                }
+                (c, _) => {
+                    n.push(c);
+                    k += 1;
+                }
+            }
+        }
         if let Some(nul) = memchr::memchr(0, &n) {
             n.truncate(nul);
         }
@@ -591,15 +608,17 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
 }
 
 /// Where the file's first dictionary ends, for a tolerant reader: past the `>>` that closes
-/// the first `<<` in the first 2,048 bytes, strings and comments skipped; the file's end when
-/// none closes it (linear in what it reads, once per signature a revision follows).
+/// the first `<<` outside a comment (the header line is one: `%PDF-1.7 <<>>` opens nothing;
+/// found by an attacker's reading, 2026-12-03) in the first 2,048 bytes, strings and comments
+/// skipped; the file's end when none closes it (linear in what it reads, once per signature a
+/// revision follows).
 fn first_dict_end(data: &[u8]) -> usize {
-    let Some(open) = memchr::memmem::find(&data[..data.len().min(2048)], b"<<") else {
-        return data.len().min(2048);
-    };
     let mut depth = 0usize;
-    let mut i = open;
+    let mut i = 0;
     while i < data.len() {
+        if depth == 0 && i >= 2048 {
+            return i; // no dictionary began in the first 2,048 bytes
+        }
         match data[i] {
             b'%' => {
                 while i < data.len() && data[i] != b'\n' && data[i] != b'\r' {
@@ -633,7 +652,7 @@ fn first_dict_end(data: &[u8]) -> usize {
                 // A hexadecimal string: its `>` closes no dictionary.
                 i += memchr::memchr(b'>', &data[i..]).unwrap_or(data.len() - i);
             }
-            b'>' if data.get(i + 1) == Some(&b'>') => {
+            b'>' if depth > 0 && data.get(i + 1) == Some(&b'>') => {
                 depth -= 1;
                 i += 1;
                 if depth == 0 {
@@ -2318,10 +2337,19 @@ mod tests {
             vec![55]
         );
         assert!(l(b"%PDF-1.7\n1 0 obj << /Type /Catalog /L 12 >> endobj").is_empty());
-        // A decoded NUL ends a name for Poppler.
+        // A decoded NUL ends a name for Poppler; `#` and one hex digit take the next byte.
         assert_eq!(
             l(b"%PDF-1.7\n1 0 obj << /Linearized#00x 1 /L#00 88 >> endobj"),
             vec![88]
+        );
+        assert_eq!(
+            l(b"%PDF-1.7\n1 0 obj << /Linearized#0G 1 /L#0G 89 >> endobj"),
+            vec![89]
+        );
+        // `<<` in a comment (the header line is one) opens nothing.
+        assert_eq!(
+            l(b"%PDF-1.7 <<>>\n%<< >>\r1 0 obj << /X (a) /Linearized 1 /L 90 >> endobj"),
+            vec![90]
         );
         // The whole first dictionary, past 2,048 bytes, strings and hex strings skipped;
         // not what follows it.
