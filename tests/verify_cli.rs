@@ -1535,6 +1535,119 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     }
 }
 
+/// Time-stamps that proved what they must not (an attacker's reading of kyso's time-stamp and
+/// long-term validation, 2026-12-03; made by tests/hostile/timestamp_attacks.py with OpenSSL,
+/// pyca and pyHanko's DummyTimeStamper): a TSA certificate trusted directly, expired or revoked
+/// by the root beside it, back-dating a revoked signer's signature (TOTAL-PASSED, now REVOKED);
+/// a TSA key revoked after the genTime it claims, with only CRLs from just after it in the file
+/// (offline it stands, with a note that its status since is unknown; tests/verify_online.rs
+/// fetches); archive time-stamps taken in the SET's order (a renewal reordered failed); B-LTA
+/// claimed for a CRL added after the archive time-stamps; genTime ± accuracy read as genTime
+/// (a signer revoked within the accuracy after it passed); a SHA-1 ats-hash-index-v3.
+#[test]
+fn time_stamps_prove_only_what_they_can() {
+    let demo = Demo::new();
+    let d = demo.path().join("ts");
+    hostile("timestamp_attacks.py", &[d.as_os_str()]);
+    let f = |c: &str, n: &str| d.join(c).join(n).to_str().unwrap().to_string();
+    for (case, sig, anchors, want, format, message) in [
+        (
+            "tsa-anchor",
+            "sig-a.p7s",
+            &["root.pem", "tsa-a.pem"][..],
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "expired on 2025-01-01",
+        ),
+        (
+            "tsa-anchor",
+            "sig-b.p7s",
+            &["root.pem", "tsa-b.pem"][..],
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "expired on 2025-01-01",
+        ),
+        (
+            "tsa-anchor-revoked",
+            "sig.p7s",
+            &["root.pem", "tsa.pem"][..],
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "was revoked on 2023-06-01",
+        ),
+        (
+            "tsa-revoked-later",
+            "sig.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "known at the time-stamp's genTime (2024-02-01T09:00:00Z) but not since",
+        ),
+        (
+            "ats-renewal",
+            "reordered.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "archive time-stamp 1 at 2024-12-01",
+        ),
+        (
+            "ats-renewal",
+            "ok-certs.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LTA",
+            "archive time-stamp 2 at 2024-12-01",
+        ),
+        (
+            "ats-renewal",
+            "late-crl-certs.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LT",
+            "archive time-stamp 2 at 2024-12-01",
+        ),
+        (
+            "accuracy",
+            "acc.p7s",
+            &["root.pem"][..],
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-T",
+            "exact to 3600s: taken as 2024-03-01T00:50:00Z",
+        ),
+        (
+            "accuracy",
+            "noacc.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "after the time-stamp: the signature stands",
+        ),
+        (
+            "sha1-index",
+            "sig.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-T",
+            "ats-hash-index-v3 uses SHA-1",
+        ),
+    ] {
+        let mut args = vec!["--detached".to_string(), f(case, sig)];
+        for a in anchors {
+            args.extend(["--trust".to_string(), f(case, a)]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let j = verdict(&demo, &d.join(case).join("doc.txt"), &args);
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{case}/{sig}: {j}"
+        );
+        assert_eq!(j["signatures"][0]["format"], format, "{case}/{sig}: {j}");
+        assert!(j.to_string().contains(message), "{case}/{sig}: {j}");
+    }
+}
+
 /// The verifier's own CRL is read before what a document carries: 64 junk CRLs under the
 /// root's name, put first in a document time-stamped PDF's DSS by a pyHanko update, pushed
 /// `--crl` past the 64 CRLs looked at per certificate (INDETERMINATE/TRY_LATER; a CRL revoking

@@ -404,3 +404,57 @@ fn a_stolen_responder_key_cannot_vouch_for_a_revoked_signer_online() {
     assert!(asked.iter().any(|l| l.contains("/ca.crl")), "{asked:?}");
     assert!(asked.iter().any(|l| l.contains("/ocsp")), "{asked:?}");
 }
+
+/// A TSA key revoked (keyCompromise) on 2026-06-01 back-dates a signature time-stamp to
+/// 2024-02-01 over a signature by a signer revoked on 2024-03-01; the file holds only the CAs'
+/// CRLs of 2024-02-02. kyso judged the TSA at genTime, where those CRLs settle it, and fetched
+/// nothing: TOTAL-PASSED (an attacker's reading, 2026-12-03). Now the TSA's status is needed
+/// up to when the token is relied on: online, the distribution points' current CRLs revoke the
+/// TSA: the token proves nothing and the signer is revoked. Made by
+/// tests/hostile/timestamp_attacks.py; the test's server is the distribution points.
+#[test]
+fn a_time_stamp_by_a_tsa_key_revoked_later_is_found_online() {
+    let demo = Demo::new();
+    let d = demo.path().join("ts");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    hostile(
+        "timestamp_attacks.py",
+        &[d.as_os_str(), std::ffi::OsStr::new(&port)],
+    );
+    let c = d.join("tsa-revoked-later");
+    let root_crl = std::fs::read(c.join("www/root.crl")).unwrap();
+    let inter_crl = std::fs::read(c.join("www/inter.crl")).unwrap();
+    let server = Server::on(listener, move |s| {
+        let mut peek = [0u8; 64];
+        let n = s.peek(&mut peek).unwrap_or(0);
+        if String::from_utf8_lossy(&peek[..n]).contains("/root.crl") {
+            answer(s, "/root.crl", &root_crl)
+        } else {
+            answer(s, "/inter.crl", &inter_crl)
+        }
+    });
+    let r: Run = kyso_cmd()
+        .arg("verify")
+        .arg(c.join("doc.txt"))
+        .arg("--detached")
+        .arg(c.join("sig.p7s"))
+        .arg("--trust")
+        .arg(c.join("root.pem"))
+        .arg("--json")
+        .output()
+        .unwrap()
+        .into();
+    let j = r.json();
+    assert_eq!(
+        (j["indication"].as_str(), j["subindication"].as_str()),
+        (Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{j}"
+    );
+    assert!(
+        j.to_string()
+            .contains("F1 TSA (key stolen),C=VN was revoked on 2026-06-01"),
+        "{j}"
+    );
+    assert!(server.accepted() >= 1);
+}

@@ -715,6 +715,8 @@ struct Cover {
     at: SystemTime,
     hash: Hash,
     unsigned: std::collections::HashSet<Vec<u8>>,
+    /// The digests of the certificates and CRLs (revocation values) it lists.
+    validation_data: std::collections::HashSet<Vec<u8>>,
 }
 
 /// The earliest time a valid archive time-stamp proves an unsigned attribute value existed
@@ -766,7 +768,17 @@ fn archive_timestamps(
     }
     let detached: Vec<u8> = content.concat();
     let mut covers: Vec<Cover> = Vec::new();
-    for (n, (attr_type, token)) in tokens.iter().enumerate().rev() {
+    // Newest first by the genTime each claims, not by position: unsigned attributes are a SET
+    // (DER sorts it), and anyone may reorder them; taken by position, a renewal's later time-
+    // stamp put first was judged before the one it covers, whose expired TSA then failed it
+    // (found by an attacker's reading, 2026-12-03). A claim is checked when validated.
+    let mut order: Vec<(usize, Option<SystemTime>)> = tokens
+        .iter()
+        .enumerate()
+        .map(|(n, (_, t))| (n, tsp::claimed_gen_time(t)))
+        .collect();
+    order.sort_by_key(|(n, at)| (*at, *n));
+    for (n, (attr_type, token)) in order.iter().rev().map(|(n, _)| (*n, &tokens[*n])) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
@@ -794,6 +806,14 @@ fn archive_timestamps(
                     "the archive time-stamp's index hash is unknown",
                 )
             })?;
+            // As for a time-stamp's imprint: what SHA-1 binds, a collision can swap.
+            if h == crate::crypto::Hash::Sha1 {
+                return Err(Finding::new(
+                    Indication::Indeterminate,
+                    SubIndication::CryptoConstraintsFailure,
+                    "the archive time-stamp's ats-hash-index-v3 uses SHA-1",
+                ));
+            }
             let missing = crate::ats::missing(parts, si, &index);
             if let Some(m) = missing.first() {
                 return Err(Finding::new(
@@ -820,6 +840,7 @@ fn archive_timestamps(
                         at: ts.gen_time,
                         hash,
                         unsigned: index.unsigned.into_iter().collect(),
+                        validation_data: index.certificates.into_iter().chain(index.crls).collect(),
                     });
                 }
             }
@@ -1169,7 +1190,26 @@ fn validate_signer(
                 .iter()
                 .all(|o| cms.ocsps.iter().any(|x| x.der() == o.der()));
         if held {
-            let lt = if archived.is_some() { "B-LTA" } else { "B-LT" };
+            // B-LTA only when a valid archive time-stamp lists every certificate and
+            // revocation value the SignedData holds: one added after the last is not covered
+            // (a CRL the verdict rested on, added later, was called B-LTA; found by an
+            // attacker's reading, 2026-12-03).
+            let covered = |x: &[u8]| {
+                covers
+                    .iter()
+                    .any(|c| c.validation_data.contains(&c.hash.digest(&[x])))
+            };
+            let all_covered = archive.is_some_and(|(p, _)| {
+                p.certificates
+                    .iter()
+                    .chain(p.crls.iter())
+                    .all(|x| covered(x))
+            });
+            let lt = if archived.is_some() && all_covered {
+                "B-LTA"
+            } else {
+                "B-LT"
+            };
             r.format = format!("{}-{lt}", r.format.trim_end_matches("-B-T"));
         }
     }

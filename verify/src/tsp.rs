@@ -26,7 +26,7 @@ struct TstInfo {
     serial_number: der::asn1::Int,
     gen_time: der::Any,
     #[asn1(optional = "true")]
-    _accuracy: Option<x509_tsp::Accuracy>,
+    accuracy: Option<x509_tsp::Accuracy>,
     #[asn1(default = "Default::default")]
     _ordering: bool,
     #[asn1(optional = "true")]
@@ -36,6 +36,9 @@ struct TstInfo {
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
     _extensions: Option<x509_cert::ext::Extensions>,
 }
+
+/// An accuracy (RFC 3161 §2.4.2) of a year or more dates nothing.
+const MAX_ACCURACY_SECS: u64 = 366 * 86_400;
 
 /// The genTime a token claims, unverified (to leave out time-stamps made after a past
 /// validation time before validating them).
@@ -201,18 +204,30 @@ pub fn validate_imprint(
         ));
     }
     let tsa = signer.cert.subject_string();
-    let chain = path::build(&signer.cert, &pool, &v.anchors).map_err(|e| match e {
-        BuildError::NoPath => fail(
-            Indication::Indeterminate,
-            SubIndication::NoCertificateChainFound,
-            format!("the TSA {tsa} does not chain to a trusted root"),
-        ),
-        BuildError::TooMuchWork(_) => fail(
-            Indication::Indeterminate,
-            SubIndication::CertificateChainGeneralFailure,
-            format!("the TSA {tsa}: {e}"),
-        ),
-    })?;
+    // A TSA certificate trusted directly is still held to its expiry and revocation: the path
+    // to a trusted root that issued it is checked when there is one (a TSA certificate given
+    // with --trust beside its root was neither: an expired or revoked TSA's backdated token
+    // passed; found by an attacker's reading, 2026-12-03).
+    let anchors_but_tsa: Vec<CertRef> = v
+        .anchors
+        .iter()
+        .filter(|a| a.fingerprint() != signer.cert.fingerprint())
+        .cloned()
+        .collect();
+    let chain = path::build(&signer.cert, &pool, &anchors_but_tsa)
+        .or_else(|_| path::build(&signer.cert, &pool, &v.anchors))
+        .map_err(|e| match e {
+            BuildError::NoPath => fail(
+                Indication::Indeterminate,
+                SubIndication::NoCertificateChainFound,
+                format!("the TSA {tsa} does not chain to a trusted root"),
+            ),
+            BuildError::TooMuchWork(_) => fail(
+                Indication::Indeterminate,
+                SubIndication::CertificateChainGeneralFailure,
+                format!("the TSA {tsa}: {e}"),
+            ),
+        })?;
     if let Some(p) = path::check(&chain, gen, Purpose::Tsa).into_iter().next() {
         return Err(match p {
             PathProblem::Expired(m) => fail(
@@ -237,7 +252,9 @@ pub fn validate_imprint(
             ),
         });
     }
-    for c in chain.iter().take(chain.len().saturating_sub(1)) {
+    // Every certificate below the anchor, and the TSA's own even when it is the anchor.
+    let below_anchor = chain.len().saturating_sub(1).max(1);
+    for c in chain.iter().take(below_anchor) {
         let not_after = c.tbs().validity.not_after.to_system_time();
         if reliance > not_after {
             return Err(fail(
@@ -251,23 +268,45 @@ pub fn validate_imprint(
             ));
         }
     }
-    // Revocation of the TSA's path at genTime.
+    // Revocation of the TSA's path: at genTime, and up to when the token is relied on — a
+    // TSA key revoked after genTime (stolen) backdates tokens, and data issued just after the
+    // claimed genTime, all a forger keeps in the file, says nothing of that (found by an
+    // attacker's reading, 2026-12-03). The status at `reliance` is fetched online when the
+    // data at hand does not tell it; offline, a "good" at genTime stands, with a note.
     let mut notes = Vec::new();
     let mut evidence = crate::Evidence::default();
     evidence.add_certs(chain.iter());
+    if chain.len() == 1 {
+        notes.push(format!(
+            "the TSA certificate {tsa} is itself a trust anchor: no issuer to ask for its revocation status"
+        ));
+    }
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
-        let out = revocation::status(
+        let name = c.subject_string();
+        let since = revocation::status(
             c,
             &chain[i + 1],
             data_at_hand,
-            gen,
+            reliance,
             v.now,
             v.fetch.as_deref(),
         );
+        let out = match since.status {
+            Status::Unknown => {
+                let at_gen = revocation::status(c, &chain[i + 1], data_at_hand, gen, v.now, None);
+                if at_gen.status == Status::Good {
+                    notes.push(format!(
+                        "the status of the TSA certificate {name} is known at the time-stamp's genTime ({}) but not since: a revocation of the TSA's key after it (a stolen key backdates time-stamps) would not show (verify online, or add fresher validation data, to rule that out)",
+                        rfc3339(gen)
+                    ));
+                }
+                at_gen
+            }
+            _ => since,
+        };
         notes.extend(out.notes);
         evidence.add_crls(out.crls);
         evidence.add_ocsps(out.ocsps);
-        let name = c.subject_string();
         match out.status {
             Status::Good => {}
             Status::Revoked(at) if at <= gen => {
@@ -308,8 +347,36 @@ pub fn validate_imprint(
             }
         }
     }
+    // genTime is exact only within the token's accuracy (RFC 3161 §2.4.2): what it proves is
+    // that the data existed by genTime + accuracy (a revocation an hour after genTime, inside
+    // an accuracy of an hour, was taken as after the time-stamp).
+    let accuracy = tst
+        .accuracy
+        .as_ref()
+        .map_or(std::time::Duration::ZERO, |a| {
+            std::time::Duration::from_secs(a.seconds.unwrap_or(0).min(MAX_ACCURACY_SECS))
+                + std::time::Duration::from_millis(a.millis.unwrap_or(0).clamp(0, 999) as u64)
+                + std::time::Duration::from_micros(a.micros.unwrap_or(0).clamp(0, 999) as u64)
+        });
+    if accuracy.as_secs() >= MAX_ACCURACY_SECS {
+        return Err(fail(
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            format!(
+                "the time-stamp claims an accuracy of a year or more ({tsa}): it dates nothing"
+            ),
+        ));
+    }
+    if !accuracy.is_zero() {
+        notes.push(format!(
+            "the time-stamp's genTime {} is exact to {:?}: taken as {}",
+            rfc3339(gen),
+            accuracy,
+            rfc3339(gen + accuracy)
+        ));
+    }
     Ok(Timestamp {
-        gen_time: gen,
+        gen_time: gen + accuracy,
         tsa,
         chain,
         notes,
