@@ -84,6 +84,14 @@ pub struct DigestArgs {
     /// The document the official means to sign (with --prepared).
     #[arg(long, value_name = "FILE", requires = "prepared")]
     document: Option<PathBuf>,
+    /// Accept an answer that puts the digitized-copy stamp on the document (it presents the
+    /// document as a certified copy): without it such an answer is refused.
+    #[arg(long, requires = "prepared")]
+    copy_stamp: bool,
+    /// Accept an answer that signs over an earlier signature that already fails, as `kyso
+    /// sign --sign-over-broken`: without it such an answer is refused.
+    #[arg(long, requires = "prepared")]
+    sign_over_broken: bool,
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
@@ -248,6 +256,19 @@ fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
                     answer.recipe.algorithm
                 )));
             }
+            // What the official did not ask for is not signed on the service's word.
+            if answer.recipe.copy_stamp && !a.copy_stamp {
+                return Err(SignError::Input(format!(
+                    "{} puts the digitized-copy stamp on the document (a certified copy): give --copy-stamp if that is meant; nothing was signed",
+                    p.display()
+                )));
+            }
+            if answer.recipe.sign_over_broken && !a.sign_over_broken {
+                return Err(SignError::Input(format!(
+                    "{} signs over an earlier signature that fails: give --sign-over-broken if that is meant; nothing was signed",
+                    p.display()
+                )));
+            }
             Some((answer, read(d)?, d.clone()))
         }
         _ => None,
@@ -269,28 +290,39 @@ fn digest(a: DigestArgs) -> Result<ExitCode, SignError> {
                 key.certificate(),
                 SystemTime::now(),
             )?;
+            let r = &answer.recipe;
+            let mut what = vec![format!("{:?}", r.format)];
+            if let Some(x) = &r.reason {
+                what.push(format!("reason {x:?}"));
+            }
+            if let Some(x) = &r.location {
+                what.push(format!("location {x:?}"));
+            }
+            if let Some(x) = &r.stamp {
+                // As read (PAGE,X,Y,W,H), not as written: the text may hold anything.
+                if let Ok(p) = x.parse::<kyso_signer::pades::StampPlace>() {
+                    what.push(format!(
+                        "a visible stamp on page {} at {:?}",
+                        p.page, p.rect
+                    ));
+                }
+            }
+            if r.copy_stamp {
+                what.push("the digitized-copy stamp".into());
+            }
+            if r.sign_over_broken {
+                what.push("over an earlier signature that fails".into());
+            }
+            if r.attached {
+                what.push("the content inside the signature".into());
+            }
             eprintln!(
-                "checked: {} (SHA-256 {}), {:?} prepared for {} at {}{}{}: the digest is this document's",
-                path.display(),
+                "checked: {:?} (SHA-256 {}) prepared for {:?} at {}: {}; the digest is this document's",
+                path.display().to_string(),
                 hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document)),
-                answer.recipe.format,
-                key.certificate().tbs_certificate.subject,
-                kyso_verify::rfc3339(
-                    SystemTime::UNIX_EPOCH
-                        + std::time::Duration::from_secs(answer.recipe.signing_time)
-                ),
-                answer
-                    .recipe
-                    .reason
-                    .as_ref()
-                    .map(|r| format!(", reason {r:?}"))
-                    .unwrap_or_default(),
-                answer
-                    .recipe
-                    .stamp
-                    .as_ref()
-                    .map(|s| format!(", a visible stamp at {s}"))
-                    .unwrap_or_default()
+                key.certificate().tbs_certificate.subject.to_string(),
+                kyso_verify::rfc3339(r.time()?),
+                what.join(", ")
             );
             answer.digest.clone()
         }

@@ -78,7 +78,12 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     let ca = demo.ca_pem();
     let prepare = |cert: &str, doc: &Path, extra: &[&str]| -> serde_json::Value {
         let cert = demo.path().join(cert);
-        let base = demo.path().join("p");
+        // The copy-stamped prepare keeps its pending state apart: p.json stays the last plain one's.
+        let base = demo.path().join(if extra.contains(&"--copy-stamp") {
+            "q"
+        } else {
+            "p"
+        });
         let mut args = vec![
             "sign",
             "prepare",
@@ -148,6 +153,35 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     backdated["recipe"]["signing_time"] =
         (good["recipe"]["signing_time"].as_u64().unwrap() - 2 * 86_400).into();
     refused(&backdated, RSA_KEY, &mine, &[], "more than a day");
+    // A signing time no clock reaches: refused, no panic.
+    let mut far = good.clone();
+    far["recipe"]["signing_time"] = u64::MAX.into();
+    refused(&far, RSA_KEY, &mine, &[], "past the year 9999");
+    // What the official did not ask for: the digitized-copy stamp, signing over a broken
+    // signature — refused unless the desk says so itself.
+    let copy = prepare("signer-rsa.pem", &mine, &["--copy-stamp"]);
+    refused(&copy, RSA_KEY, &mine, &[], "give --copy-stamp");
+    std::fs::write(&answer, copy.to_string()).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "digest",
+        "--key",
+        RSA_KEY,
+        "--prepared",
+        answer.to_str().unwrap(),
+        "--document",
+        mine.to_str().unwrap(),
+        "--copy-stamp",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the digitized-copy stamp"),
+        "{}",
+        r.stderr
+    );
+    let mut over = good.clone();
+    over["recipe"]["sign_over_broken"] = true.into();
+    refused(&over, RSA_KEY, &mine, &[], "give --sign-over-broken");
     // A recipe kyso does not know.
     let mut odd = good.clone();
     odd["recipe"]["page"] = 2.into();

@@ -184,8 +184,20 @@ impl Recipe {
         }
     }
 
-    fn time(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(self.signing_time)
+    /// The signing time; a number no clock reaches is an input error, not a panic.
+    pub fn time(&self) -> Result<SystemTime> {
+        SystemTime::UNIX_EPOCH
+            .checked_add(std::time::Duration::from_secs(self.signing_time))
+            .filter(|t| {
+                t.duration_since(SystemTime::UNIX_EPOCH)
+                    .is_ok_and(|d| d.as_secs() < 253_402_300_800)
+            })
+            .ok_or_else(|| {
+                SignError::Input(format!(
+                    "signing_time {} is past the year 9999",
+                    self.signing_time
+                ))
+            })
     }
 
     fn alg(&self) -> Result<SignatureAlgorithm> {
@@ -223,7 +235,7 @@ impl Recipe {
                     ..PadesOptions::vietnam()
                 };
                 let (pdf, p) =
-                    prepare_pades(document, cert, chain, alg, self.time(), &opts, false)?;
+                    prepare_pades(document, cert, chain, alg, self.time()?, &opts, false)?;
                 Ok((Some(pdf), p))
             }
             RemoteFormat::Cades => {
@@ -234,7 +246,7 @@ impl Recipe {
                 }
                 Ok((
                     None,
-                    prepare_cades(document, self.attached, cert, chain, alg, self.time())?,
+                    prepare_cades(document, self.attached, cert, chain, alg, self.time()?)?,
                 ))
             }
         }
@@ -254,7 +266,7 @@ impl Recipe {
         now: SystemTime,
     ) -> Result<()> {
         let day = std::time::Duration::from_secs(86_400);
-        let t = self.time();
+        let t = self.time()?;
         if t > now + day || t + day < now {
             return Err(SignError::Input(format!(
                 "the recipe's signing time ({} seconds since 1970) is more than a day from this machine's clock: the signature would claim it; nothing was signed",
