@@ -225,7 +225,7 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         };
         match validate_token(o, &bytes[i], &digest, reliance) {
             Ok(t) => {
-                r.timestamps.push(kyso_verify::rfc3339(t.gen_time));
+                r.timestamps.push(kyso_verify::rfc3339(t.claimed));
                 r.tsas.push(t.tsa);
             }
             Err(f) => {
@@ -460,7 +460,7 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         ))
     })?;
     if let Package::Zip(z) = &pk {
-        let time = kyso_verify::rfc3339(stamped.gen_time);
+        let time = kyso_verify::rfc3339(stamped.claimed);
         let mets = String::from_utf8(pk.read("METS.xml", MAX_METS).map_err(ArchiveError::Input)?)
             .map_err(|_| ArchiveError::Input("METS.xml is not UTF-8".into()))?;
         // What the new token covers, oldest first (package paths, as PREMIS names them).

@@ -422,7 +422,11 @@ def add_field(ci, tag, items):
     existing = [k for k in kids if k[0] == tag]
     items = (children(existing[0]) if existing else []) + list(items)
     kids = [k for k in kids if k[0] != tag]
-    after = [i for i, k in enumerate(kids) if k[0] in ((0xA1, 0x31) if tag == 0xA0 else (0x31,))]
+    # RFC 5652 §5.1 order: version, digestAlgorithms, encapContentInfo, [0], [1], signerInfos
+    # (the first SET is digestAlgorithms: the insertion point is after encapContentInfo; an
+    # earlier version put the field before digestAlgorithms, which OpenSSL refuses).
+    encap = next(i for i, k in enumerate(kids) if k[0] == 0x30)
+    after = [i for i, k in enumerate(kids) if i > encap and k[0] in ((0xA1, 0x31) if tag == 0xA0 else (0x31,))]
     kids.insert(min(after), tlv(tag, b"".join(items)))
     return rebuild(ci, kids)
 

@@ -21,7 +21,11 @@ DIR/tsa-anchor-revoked/  the same TSA (tsa.pem, in --trust) revoked by the root 
 DIR/ats-renewal/         a genuine CAdES-B-LTA with renewal: ok.p7s; reordered.p7s (the two
                          archive time-stamps swapped in the SET: still valid); late-crl-certs.p7s
                          (the CRL added after the archive time-stamps: B-LT, not B-LTA);
-                         ok-certs.p7s (the control)
+                         ok-certs.p7s (the control); fields-out-of-order.p7s,
+                         fields-repeated.p7s (SignedData's [1] crls before digestAlgorithms,
+                         or twice); junk-cert.p7s (a junk certificate added: still B-LTA)
+DIR/budget-spent/        junk tokens spending the validation's signature checks before a
+                         back-dated token by a revoked TSA in --trust (attack.p7s; control.p7s)
 DIR/accuracy/            genTime 2024-02-29T23:50Z ± 1 h (acc.p7s) for a signer revoked
                          2024-03-01T00:00Z; noacc.p7s without accuracy
 DIR/sha1-index/          an archive time-stamp whose ats-hash-index-v3 uses SHA-1
@@ -275,6 +279,18 @@ def make_ats_renewal():
     withc = add_field(base, 0xA0, [der(tsa1), der(tsa2)])
     open(f'{out}/ok-certs.p7s', 'wb').write(lta(add_field(withc, 0xA1, [c])))
     open(f'{out}/late-crl-certs.p7s', 'wb').write(add_field(lta(withc), 0xA1, [c]))
+    # SignedData's fields out of RFC 5652 order ([1] crls before digestAlgorithms), or [1]
+    # twice: kyso read every one, the archive time-stamp's index the first; OpenSSL refuses.
+    good = lta(add_field(withc, 0xA1, [c]))
+    kids = sd_children(good)
+    crls_field = [k for k in kids if k[0] == 0xA1][0]
+    rest = [k for k in kids if k[0] != 0xA1]
+    open(f'{out}/fields-out-of-order.p7s', 'wb').write(rebuild(good, rest[:1] + [crls_field] + rest[1:]))
+    pos = si_pos(kids)
+    open(f'{out}/fields-repeated.p7s', 'wb').write(rebuild(good, kids[:pos] + [tlv(0xA1, c)] + kids[pos:]))
+    # A junk certificate anyone may add later: nothing the verdict rests on; still B-LTA.
+    jk = key()
+    open(f'{out}/junk-cert.p7s', 'wb').write(add_field(good, 0xA0, [der(cert(N('Junk'), jk, N('Junk'), jk, ca=True))]))
 
 
 def make_accuracy():
@@ -334,6 +350,37 @@ def make_sha1_index():
     open(f'{out}/sig.p7s', 'wb').write(add_unsigned(ci, attribute(OID_ATS3, tok)))
 
 
+def make_budget_spent():
+    """A TSA certificate in --trust that its root revoked (2023-06-01), back-dating to 2024-02-01
+    a signature by a signer whose issuing CA the root revoked (2023-07-01), the root's CRL in
+    SignedData.crls (control.p7s: REVOKED). attack.p7s puts 21 junk tokens before it: one by
+    the signer's own key, then 20 by TSA leaves of a "Burn CA" named like 100 junk
+    certificates, spending the validation's 2,000 signature checks: path building for the real
+    TSA gave up, kyso fell back to the TSA alone as an anchor (no one asked about its
+    revocation), and the root's CRL, left unread, let the CA through as "not checked":
+    TOTAL-PASSED (an attacker's reading, 2026-12-03)."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID as E
+    out = case('budget-spent')
+    rk = key(); root = cert(N('B Root'), rk, N('B Root'), rk, ca=True)
+    ik = key(); inter = cert(N('B Issuing CA'), ik, root.subject, rk, ca=True)
+    sk = key(); signer = cert(N('B Signer (expired, key leaked)'), sk, inter.subject, ik, nb=D(2024,1,1), na=D(2025,1,1))
+    tk = key(); tsa = cert(N('B TSA'), tk, root.subject, rk, eku=[E.TIME_STAMPING], cdp='http://127.0.0.1:9/root.crl')
+    open(f'{out}/root.pem','wb').write(pem(root)); open(f'{out}/tsa.pem','wb').write(pem(tsa))
+    rootcrl = crl(root, rk, D(2026,12,1), D(2027,3,1), [(tsa.serial_number, D(2023,6,1)), (inter.serial_number, D(2023,7,1))])
+    content = 'Quyết định số 94/QĐ-UBND\n'.encode()
+    base = add_field(cades(out, content, signer, sk, chain=[inter]), 0xA1, [rootcrl])
+    digest = hashlib.sha256(sigval(signer_info(base))).digest()
+    open(f'{out}/control.p7s','wb').write(add_unsigned(base, attribute(OID_TST, tst(digest, D(2024,2,1,9), tsa, tk))))
+    jk = key(); lk = key()
+    junk = [cert(N('Burn CA'), jk, N('Burn CA'), jk, ca=True) for _ in range(100)]
+    leaves = [cert(N(f'Burn TSA {i}'), lk, N('Burn CA'), lk, eku=[E.TIME_STAMPING]) for i in range(20)]
+    toks = [tst(digest, D(2024,1,2), signer, sk)]
+    toks += [tst(digest, D(2024,1,3), l, lk) for l in leaves]
+    toks += [tst(digest, D(2024,2,1,9), tsa, tk)]
+    ci = set_field(base, 0xA0, field(base, 0xA0) + [der(c) for c in junk])
+    open(f'{out}/attack.p7s','wb').write(add_unsigned(ci, attribute(OID_TST, *toks)))
+
+
 for make in (make_tsa_revoked_later, make_tsa_anchor, make_tsa_anchor_revoked, make_ats_renewal,
-             make_accuracy, make_sha1_index):
+             make_accuracy, make_sha1_index, make_budget_spent):
     make()

@@ -216,6 +216,26 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     let mut crls = Vec::new();
     let mut ocsps = Vec::new();
     let mut rest: Vec<u8> = Vec::new();
+    // SignedData's fields in RFC 5652 §5.1's order, each once: version, digestAlgorithms,
+    // encapContentInfo, [0] certificates, [1] crls, signerInfos. kyso took [0] and [1]
+    // anywhere and any number of times, the archive time-stamp's index only the first of
+    // each, and OpenSSL refuses the file: one reading for all (an attacker's reading,
+    // 2026-12-03).
+    let tags: Vec<u8> = sd_tlv
+        .children()
+        .map(|c| c.map(|c| c.tag_byte()))
+        .collect::<Result<_, _>>()
+        .map_err(ber_err)?;
+    let in_order = matches!(
+        tags.as_slice(),
+        [0x02, 0x31, 0x30, middle @ .., 0x31]
+            if matches!(middle, [] | [0xa0] | [0xa1] | [0xa0, 0xa1])
+    );
+    if !in_order {
+        return Err(Finding::format(
+            "SignedData's fields are not in the order RFC 5652 §5.1 gives (version, digestAlgorithms, encapContentInfo, [0] certificates, [1] crls, signerInfos), or one is repeated",
+        ));
+    }
     for child in sd_tlv.children() {
         let child = child.map_err(ber_err)?;
         match child.tag_byte() {
@@ -831,7 +851,7 @@ fn archive_timestamps(
                 r.note(format!(
                     "archive time-stamp {} at {} by {}",
                     n + 1,
-                    rfc3339(ts.gen_time),
+                    rfc3339(ts.claimed),
                     ts.tsa
                 ));
                 r.evidence.merge(&ts.evidence);
@@ -1018,7 +1038,7 @@ fn validate_signer(
                         r.note(format!(
                             "signature time-stamp {} at {} by {}",
                             n + 1,
-                            rfc3339(ts.gen_time),
+                            rfc3339(ts.claimed),
                             ts.tsa
                         ));
                     }
@@ -1042,10 +1062,10 @@ fn validate_signer(
                 poe = Some(ts.gen_time);
                 level = "B-T";
                 r.evidence.merge(&ts.evidence);
-                r.timestamp = Some(rfc3339(ts.gen_time));
+                r.timestamp = Some(rfc3339(ts.claimed));
                 r.note(format!(
                     "signature time-stamp at {} by {}",
-                    rfc3339(ts.gen_time),
+                    rfc3339(ts.claimed),
                     ts.tsa
                 ));
                 for n in ts.notes {
@@ -1133,7 +1153,16 @@ fn validate_signer(
                 if i == 0 {
                     checked_all = false;
                 }
-                if !sources.is_empty() {
+                // Data left unread (junk spending the budget) is not "no data": a CA revoked
+                // by a CRL in the file came back "not checked" (found by an attacker's
+                // reading, 2026-12-03).
+                if out.unread {
+                    r.fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("the status of {name} at {} cannot be told: CRLs or OCSP responses that may be about it were left unread", rfc3339(control)),
+                    );
+                } else if !sources.is_empty() {
                     r.fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
@@ -1190,20 +1219,27 @@ fn validate_signer(
                 .iter()
                 .all(|o| cms.ocsps.iter().any(|x| x.der() == o.der()));
         if held {
-            // B-LTA only when a valid archive time-stamp lists every certificate and
-            // revocation value the SignedData holds: one added after the last is not covered
-            // (a CRL the verdict rested on, added later, was called B-LTA; found by an
-            // attacker's reading, 2026-12-03).
+            // B-LTA only when valid archive time-stamps list every certificate and revocation
+            // value the verdict rested on: one added after the last is not covered (a CRL
+            // added later was called B-LTA; found by an attacker's reading, 2026-12-03); an
+            // unrelated item anyone may add does not make a signature kyso extended B-LT.
             let covered = |x: &[u8]| {
                 covers
                     .iter()
                     .any(|c| c.validation_data.contains(&c.hash.digest(&[x])))
             };
             let all_covered = archive.is_some_and(|(p, _)| {
-                p.certificates
+                e.certs
                     .iter()
-                    .chain(p.crls.iter())
-                    .all(|x| covered(x))
+                    .all(|c| c.is_self_issued() || covered(c.der()))
+                    && e.crls.iter().all(|c| covered(c.der()))
+                    // An OCSP response is held in an OtherRevocationInfoFormat: the item that
+                    // holds its bytes must be listed.
+                    && e.ocsps.iter().all(|o| {
+                        p.crls.iter().any(|x| {
+                            memchr::memmem::find(x, o.der()).is_some() && covered(x)
+                        })
+                    })
             });
             let lt = if archived.is_some() && all_covered {
                 "B-LTA"

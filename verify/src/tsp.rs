@@ -58,7 +58,10 @@ pub fn claimed_gen_time(token_der: &[u8]) -> Option<SystemTime> {
 /// A time-stamp that validated.
 #[derive(Debug, Clone)]
 pub struct Timestamp {
+    /// What the token proves: the data existed by then (genTime + its accuracy).
     pub gen_time: SystemTime,
+    /// The genTime the token states, as written (for reports and records).
+    pub claimed: SystemTime,
     /// The TSA's subject.
     pub tsa: String,
     pub chain: Vec<CertRef>,
@@ -214,8 +217,14 @@ pub fn validate_imprint(
         .filter(|a| a.fingerprint() != signer.cert.fingerprint())
         .cloned()
         .collect();
+    // Only when no such path exists: a path building that gave up (its budget spent by junk
+    // tokens) must not fall back to the TSA alone, whose revocation no one then asks about
+    // (found by an attacker's reading, 2026-12-03).
     let chain = path::build(&signer.cert, &pool, &anchors_but_tsa)
-        .or_else(|_| path::build(&signer.cert, &pool, &v.anchors))
+        .or_else(|e| match e {
+            BuildError::NoPath => path::build(&signer.cert, &pool, &v.anchors),
+            e => Err(e),
+        })
         .map_err(|e| match e {
             BuildError::NoPath => fail(
                 Indication::Indeterminate,
@@ -292,7 +301,7 @@ pub fn validate_imprint(
             v.fetch.as_deref(),
         );
         let out = match since.status {
-            Status::Unknown => {
+            Status::Unknown if !since.unread => {
                 let at_gen = revocation::status(c, &chain[i + 1], data_at_hand, gen, v.now, None);
                 if at_gen.status == Status::Good {
                     notes.push(format!(
@@ -335,7 +344,13 @@ pub fn validate_imprint(
             )),
             Status::Unknown => {
                 let sources = revocation::status_sources(c);
-                if sources.is_empty() {
+                if out.unread {
+                    return Err(fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("the status of the TSA certificate {name} cannot be told: CRLs or OCSP responses that may be about it were left unread"),
+                    ));
+                } else if sources.is_empty() {
                     notes.push(format!("no revocation data for {name} (it names no place to get any)"));
                 } else {
                     return Err(fail(
@@ -377,6 +392,7 @@ pub fn validate_imprint(
     }
     Ok(Timestamp {
         gen_time: gen + accuracy,
+        claimed: gen,
         tsa,
         chain,
         notes,

@@ -522,10 +522,14 @@ fn responder_ok(
                     return false;
                 }
                 Status::Good => {}
-                Status::Unknown if ocsp_urls.is_empty() && crl_urls.is_empty() => notes.push(format!(
+                Status::Unknown
+                    if ocsp_urls.is_empty() && crl_urls.is_empty() && !found.unread =>
+                {
+                    notes.push(format!(
                     "the OCSP responder {name} has no id-pkix-ocsp-nocheck, and neither it nor {} names a place for its status: the responder's own status was not checked",
                     cert.subject_string()
-                )),
+                ))
+                }
                 Status::Unknown => {
                     notes.push(format!(
                         "the OCSP responder {name} has no id-pkix-ocsp-nocheck and its own status cannot be had; its response is ignored"
@@ -655,6 +659,10 @@ pub struct Outcome {
     /// B-LT signature or an archive record keeps.
     pub crls: Vec<Crl>,
     pub ocsps: Vec<Ocsp>,
+    /// The status is unknown because items that may be about the certificate were left
+    /// unread (a validation's signature-check budget spent, say): never let through as "no
+    /// data".
+    pub unread: bool,
 }
 
 /// Most OCSP responses looked at for one certificate.
@@ -672,6 +680,10 @@ struct Found {
     freshness: Freshness,
     crls: Vec<Crl>,
     ocsps: Vec<Ocsp>,
+    /// Unknown because items that may be about the certificate were left unread (past the
+    /// bounds): not the same as "no data" — a certificate naming no place is let through
+    /// with a note only when nothing was left unread.
+    unread: bool,
 }
 
 /// Evaluate the data at hand: the status, and which items gave one. Only items that can be
@@ -761,6 +773,7 @@ fn evaluate(
         Status::Unknown => false,
     };
     let mut found = Found {
+        unread: status == Status::Unknown && left_unread > 0,
         status: status.clone(),
         freshness: best,
         crls: Vec::new(),
@@ -823,6 +836,7 @@ pub fn status(
             notes,
             crls: at_hand.crls,
             ocsps: at_hand.ocsps,
+            unread: at_hand.unread,
         };
     }
     if let Some(f) = fetcher {
@@ -832,6 +846,7 @@ pub fn status(
                 notes,
                 crls: got.crls,
                 ocsps: got.ocsps,
+                unread: got.unread,
             };
         }
     }
@@ -864,6 +879,7 @@ pub fn status(
         notes,
         crls: at_hand.crls,
         ocsps: at_hand.ocsps,
+        unread: at_hand.unread,
     }
 }
 

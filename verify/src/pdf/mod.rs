@@ -468,7 +468,7 @@ fn check_one(
                 Ok(ts) => {
                     proof = Some(ts.gen_time);
                     r.evidence.merge(&ts.evidence);
-                    r.timestamp = Some(rfc3339(ts.gen_time));
+                    r.timestamp = Some(rfc3339(ts.claimed));
                     r.facts.integrity = Some(true);
                     r.chain = ts.chain.iter().map(|c| c.subject_string()).collect();
                     if let Some(c) = ts.chain.first() {
