@@ -717,6 +717,11 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "says it is linearized",
         ),
         (
+            "linearized-escape-eats-delimiter",
+            failed,
+            "says it is linearized",
+        ),
+        (
             "junk-before-header",
             failed,
             "does not begin with its `%PDF-` header",

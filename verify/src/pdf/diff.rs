@@ -559,45 +559,17 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // strings (`/Linearized#00x`, `/L#00`: found by the same reading).
     use kyso_pdf::parse::Parser;
     let head = &data[..first_dict_end(data)];
-    // A name as Poppler's lexer decodes it: `#` and one hex digit take the next character
-    // too, whatever it is (`/L#0G` is "L" and a NUL: found by an attacker's reading,
-    // 2026-12-03), and the name ends at a NUL.
-    let name = |run: &[u8]| {
-        let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
-        let mut n = Vec::with_capacity(run.len());
-        let mut k = 0;
-        while k < run.len() {
-            match (run[k], hex(run.get(k + 1))) {
-                (b'#', Some(h)) => {
-                    n.push(h << 4 | hex(run.get(k + 2)).unwrap_or(0));
-                    k += 3;
-                }
-                (c, _) => {
-                    n.push(c);
-                    k += 1;
-                }
-            }
-        }
-        if let Some(nul) = memchr::memchr(0, &n) {
-            n.truncate(nul);
-        }
-        n
-    };
-    // Every name (a `/` and the regular characters after it), decoded, and where it ends.
-    let names: Vec<(Vec<u8>, usize)> = memchr::memchr_iter(b'/', head)
-        .map(|slash| {
-            let mut p = Parser::new(head, slash + 1);
-            (name(p.token()), p.pos)
-        })
-        .collect();
-    if !names.iter().any(|(n, _)| n == b"Linearized") {
+    // Every name, as Poppler reads it, lazily (a first dictionary never closed is the whole
+    // file: collecting its names took 32 times its size; found by an attacker's reading,
+    // 2026-12-03).
+    let names = || memchr::memchr_iter(b'/', head).map(|slash| poppler_name(head, slash + 1));
+    if !names().any(|(n, _)| n == b"Linearized") {
         return Vec::new();
     }
-    names
-        .iter()
+    names()
         .filter(|(n, _)| n == b"L")
         .filter_map(|(_, after)| {
-            let mut p = Parser::new(head, *after);
+            let mut p = Parser::new(head, after);
             p.skip_ws();
             let t = p.token();
             let t = t.strip_prefix(b"+").unwrap_or(t);
@@ -605,6 +577,39 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
             std::str::from_utf8(digits).ok()?.parse::<usize>().ok()
         })
         .collect()
+}
+
+/// A name as Poppler's lexer reads it, from just after its `/`: regular characters, `#` and
+/// two hex digits one byte, `#` and one hex digit one byte that swallows the next character
+/// whatever it is — a delimiter too (`/L#0G` is "L" and a NUL; `/V#0>>` is "V", a NUL, ">",
+/// then a lone `>`: found by attackers' readings, 2026-12-03) — up to white space or a
+/// delimiter; kept as a C string (it ends at a NUL). Returns its first 16 bytes so read (no
+/// longer name equals one compared here) and where it ends.
+fn poppler_name(b: &[u8], mut i: usize) -> (Vec<u8>, usize) {
+    use kyso_pdf::parse::{is_delim, is_ws};
+    let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
+    let mut n = Vec::new();
+    let mut cut = false;
+    while i < b.len() {
+        let c = b[i];
+        let byte = match hex(b.get(i + 1)) {
+            Some(h) if c == b'#' => {
+                let v = h << 4 | hex(b.get(i + 2)).unwrap_or(0);
+                i = (i + 3).min(b.len());
+                v
+            }
+            _ if is_ws(c) || is_delim(c) => break,
+            _ => {
+                i += 1;
+                c
+            }
+        };
+        cut |= byte == 0;
+        if !cut && n.len() < 16 {
+            n.push(byte);
+        }
+    }
+    (n, i)
 }
 
 /// Where the file's first dictionary ends, for a tolerant reader: past the `>>` that closes
@@ -620,6 +625,11 @@ fn first_dict_end(data: &[u8]) -> usize {
             return i; // no dictionary began in the first 2,048 bytes
         }
         match data[i] {
+            b'/' => {
+                // A name, read as Poppler reads it: a delimiter it swallows closes nothing.
+                i = poppler_name(data, i + 1).1;
+                continue;
+            }
             b'%' => {
                 while i < data.len() && data[i] != b'\n' && data[i] != b'\r' {
                     i += 1;
@@ -2345,6 +2355,11 @@ mod tests {
         assert_eq!(
             l(b"%PDF-1.7\n1 0 obj << /Linearized#0G 1 /L#0G 89 >> endobj"),
             vec![89]
+        );
+        // A delimiter swallowed by a one-digit escape closes nothing.
+        assert_eq!(
+            l(b"%PDF-1.7\n1 0 obj << /Linearized 1 /K /V#0>> /Z 1 /L 91 >> endobj"),
+            vec![91]
         );
         // `<<` in a comment (the header line is one) opens nothing.
         assert_eq!(
