@@ -20,6 +20,10 @@ changes whenever it signs):
     python3 later_writers.py fill IN OUT       PyMuPDF fills the text fields ("200 VND") and
                                                saves incrementally: a new appearance, and the
                                                widget's /DA rewritten, /BS and /Ff 0 added
+    python3 later_writers.py addfields IN OUT  `pyhanko sign addfields` adds an empty signature
+                                               field with a box, its appearance an empty
+                                               stream (a false-failure review, 2026-12-03:
+                                               kyso warned of an appearance "shown")
     python3 later_writers.py pyhanko IN OUT DIR
                                                pyHanko countersigns invisibly with a CA of its
                                                own (DIR/root.pem; made by pyca/cryptography
@@ -164,6 +168,13 @@ def pyhanko_countersign(src, out, d):
     open(out, "wb").write(buf.getvalue())
 
 
+def pyhanko_addfields(src, out):
+    # The pyHanko CLI itself, beside this interpreter: an empty signature field with a box.
+    cli = os.path.join(os.path.dirname(sys.executable), "pyhanko")
+    subprocess.run([cli, "sign", "addfields", "--field", "1/300,50,500,120/Extra", src, out],
+                   check=True)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "bases":
@@ -178,6 +189,8 @@ def main():
         mutool_update(sys.argv[2], sys.argv[3])
     elif cmd == "pyhanko":
         pyhanko_countersign(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "addfields":
+        pyhanko_addfields(sys.argv[2], sys.argv[3])
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -962,13 +962,18 @@ fn subtype(doc: &Document<'_>, d: &Dict) -> Option<Vec<u8>> {
 /// MuPDF drew the field from /DA (a /DA turned white after signing hid its value; found by an
 /// attacker's reading, 2026-12-02).
 fn drawn_by_appearance(doc: &Document<'_>, d: &Dict) -> bool {
+    normal_appearance(doc, d).is_some()
+}
+
+/// The stream a reader draws the annotation from ([`drawn_by_appearance`]), if any.
+fn normal_appearance(doc: &Document<'_>, d: &Dict) -> Option<Object> {
     let normal = d
         .get("AP")
         .and_then(|a| doc.resolve(a).ok())
         .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
         .and_then(|n| doc.resolve(&n).ok());
     match normal {
-        Some(Object::Stream(_)) => true,
+        Some(s @ Object::Stream(_)) => Some(s),
         Some(Object::Dict(states)) => d
             .get("AS")
             .and_then(|s| doc.resolve(s).ok())
@@ -982,7 +987,18 @@ fn drawn_by_appearance(doc: &Document<'_>, d: &Dict) -> bool {
                     .map(|(_, v)| v.clone())
             })
             .and_then(|v| doc.resolve(&v).ok())
-            .is_some_and(|v| matches!(v, Object::Stream(_))),
+            .filter(|v| matches!(v, Object::Stream(_))),
+        _ => None,
+    }
+}
+
+/// Is the annotation's appearance an empty stream (no data, or white space only): nothing
+/// drawn, as pyHanko's `addfields` writes a new signature field's?
+fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
+    match normal_appearance(doc, d) {
+        Some(Object::Stream(st)) => doc
+            .decode(&st)
+            .is_ok_and(|b| b.iter().all(|c| kyso_pdf::parse::is_ws(*c))),
         _ => false,
     }
 }
@@ -1098,7 +1114,9 @@ impl Revisions<'_, '_> {
             signature,
             signed,
             doc_timestamp,
-            visible: shows(self.last, &d),
+            // An empty appearance draws nothing (pyHanko's `addfields` writes one; it was a
+            // warning as "shown", a false failure pyHanko does not make).
+            visible: shows(self.last, &d) && !draws_nothing(self.last, &d),
             name: node
                 .map(|n| n.name.clone())
                 .unwrap_or_else(|| own_name(self.last, &d).unwrap_or_default()),
