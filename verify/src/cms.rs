@@ -1208,6 +1208,23 @@ fn validate_signer(
     // when an archive time-stamp covers it too (EN 319 122-1 §6.3–6.5).
     if baseline && level == "B-T" {
         let e = &r.evidence;
+        // Certificates inside the time-stamp tokens: covered, for B-LTA, with the attribute
+        // that holds them. (For B-LT kyso still asks for them in SignedData.certificates: a
+        // B-T over a PKI naming no revocation sources would otherwise be called B-LT.)
+        let archive_tokens = archive
+            .and_then(|(p, i)| p.signers.get(i))
+            .into_iter()
+            .flat_map(|sp| sp.unsigned.iter())
+            .filter(|a| a.oid == Some(crate::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3))
+            .flat_map(|a| a.values.iter().copied());
+        let in_tokens: Vec<CertRef> = sig_tokens
+            .iter()
+            .map(|(_, der)| der.as_slice())
+            .chain(archive_tokens)
+            .take(2 * MAX_TIMESTAMPS)
+            .filter_map(|der| parse(der).ok())
+            .flat_map(|t| t.certs)
+            .collect();
         let held = e
             .certs
             .iter()
@@ -1231,7 +1248,8 @@ fn validate_signer(
             let all_covered = archive.is_some_and(|(p, _)| {
                 e.certs
                     .iter()
-                    .all(|c| c.is_self_issued() || covered(c.der()))
+                    // Inside a time-stamp token: covered with the attribute that holds it.
+                    .all(|c| c.is_self_issued() || covered(c.der()) || in_tokens.contains(c))
                     && e.crls.iter().all(|c| covered(c.der()))
                     // An OCSP response is held in an OtherRevocationInfoFormat: the item that
                     // holds its bytes must be listed.
