@@ -721,6 +721,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "says it is linearized",
         ),
+        ("linearized-gt-as-value", failed, "says it is linearized"),
         (
             "junk-before-header",
             failed,

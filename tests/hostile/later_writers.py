@@ -24,6 +24,11 @@ changes whenever it signs):
                                                field with a box, its appearance an empty
                                                stream (a false-failure review, 2026-12-03:
                                                kyso warned of an appearance "shown")
+    python3 later_writers.py predicted IN OUT  the same field, its empty appearance then
+                                               rewritten by hand as a predicted Flate stream
+                                               whose incomplete last row draws "900 VND"
+                                               (kyso's decoder dropped that row: an attacker's
+                                               reading, 2026-12-03)
     python3 later_writers.py pyhanko IN OUT DIR
                                                pyHanko countersigns invisibly with a CA of its
                                                own (DIR/root.pem; made by pyca/cryptography
@@ -175,6 +180,36 @@ def pyhanko_addfields(src, out):
                    check=True)
 
 
+def predicted_appearance(src, out):
+    # pyHanko's empty field, then an update by hand (an attacker's, 2026-12-03) rewriting its
+    # empty appearance as a Flate stream with a PNG predictor: one full row of spaces, then an
+    # incomplete row drawing "900 VND" in a white box. kyso's decoder dropped the incomplete
+    # row and read white space; Poppler draws it.
+    import re
+    import zlib
+    tmp = out + ".addf.pdf"
+    pyhanko_addfields(src, tmp)
+    pdf = open(tmp, "rb").read()
+    os.remove(tmp)
+    num = int(re.findall(rb"/T \(Extra\).*?/N (\d+) 0 R", pdf, re.S)[-1])
+    draw = b"1 1 1 rg 0 0 200 70 re f BT 0 g /Helv 24 Tf 10 30 Td (Le phi: 900 VND) Tj ET"
+    data = zlib.compress(b"\0" + b" " * 120 + b"\0" + draw)
+    body = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 70] "
+            b"/Resources << /Font << /Helv << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> "
+            b"/Filter /FlateDecode /DecodeParms << /Predictor 10 /Columns 120 >> /Length %d >>\nstream\n"
+            % len(data)) + data + b"\nendstream"
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    size = max(int(x) for x in re.findall(rb"/Size (\d+)", pdf))
+    root = re.findall(rb"/Root (\d+ \d+ R)", pdf)[-1]
+    upd = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    at = len(upd)
+    upd += b"%d 0 obj\n" % num + body + b"\nendobj\n"
+    x = len(upd)
+    upd += b"xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        num, at, size, root, prev, x)
+    open(out, "wb").write(bytes(upd))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "bases":
@@ -191,6 +226,8 @@ def main():
         pyhanko_countersign(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "addfields":
         pyhanko_addfields(sys.argv[2], sys.argv[3])
+    elif cmd == "predicted":
+        predicted_appearance(sys.argv[2], sys.argv[3])
     else:
         sys.exit(f"unknown command {cmd}")
 

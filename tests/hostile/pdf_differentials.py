@@ -145,7 +145,8 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 keys after a 2,100-byte string (kyso scanned 2,048 bytes);
                                 linearized-comment-dictionary.pdf: a comment `%<<>>` before
                                 the first object; linearized-one-digit-escape.pdf: `/L#0G`;
-                                linearized-escape-eats-delimiter.pdf: `/V#0>>` before /L
+                                linearized-escape-eats-delimiter.pdf: `/V#0>>` before /L;
+                                linearized-gt-as-value.pdf: `/X >>` before /L
     DIR/junk-before-header.pdf, blank-lines-before-header.pdf
                                 200 bytes before `%PDF-`; after signing, a cross-reference
                                 stream section whose dictionary holds, 200 bytes in, a classic
@@ -1001,7 +1002,9 @@ for name, head, extra, kw in [
         ('linearized-comment-dictionary', b'1 0 obj', b'', {'header': b'%PDF-1.7\n%<<>>\n'}),
         ('linearized-one-digit-escape', b'1 0 obj', b'', {'lkey': b'/L#0G'}),
         # And reading that: the escape swallows a delimiter (`/V#0>>` closes nothing).
-        ('linearized-escape-eats-delimiter', b'1 0 obj', b'', {'lin': b'/Linearized 1 /K /V#0>> /Z'})]:
+        ('linearized-escape-eats-delimiter', b'1 0 obj', b'', {'lin': b'/Linearized 1 /K /V#0>> /Z'}),
+        # And reading that: `>>` as a value (`/X >> /L …` is one dictionary to Poppler).
+        ('linearized-gt-as-value', b'1 0 obj', b'', {'lin': b'/Linearized 1 /X >> /Y'})]:
     L = len(sign(linearized(9999999999, head, extra, **kw))) + 64
     signed = sign(linearized(L, head, extra, **kw))
     assert len(signed) + 64 == L

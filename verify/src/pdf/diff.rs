@@ -558,10 +558,13 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // Poppler may take. A name ends at a decoded NUL for Poppler, which keeps names as C
     // strings (`/Linearized#00x`, `/L#00`: found by the same reading).
     use kyso_pdf::parse::Parser;
-    let head = &data[..first_dict_end(data)];
-    // Every name, as Poppler reads it, lazily (a first dictionary never closed is the whole
-    // file: collecting its names took 32 times its size; found by an attacker's reading,
-    // 2026-12-03).
+    // Where Poppler's parser ends the first dictionary is not worth modelling: a `>>` is a
+    // value to it after a key (`/X >> /L …` is one dictionary), and each model of its end
+    // was got past (2026-12-03: a comment, an escape swallowing `>`, `>>` as a value). So
+    // every name in the file counts, read as Poppler reads names — more than Poppler reads,
+    // never less; an /L equal to the final length anywhere beside a /Linearized is not
+    // otherwise met. Lazily: collecting them took 32 times the file's size.
+    let head = data;
     let names = || memchr::memchr_iter(b'/', head).map(|slash| poppler_name(head, slash + 1));
     if !names().any(|(n, _)| n == b"Linearized") {
         return Vec::new();
@@ -610,70 +613,6 @@ fn poppler_name(b: &[u8], mut i: usize) -> (Vec<u8>, usize) {
         }
     }
     (n, i)
-}
-
-/// Where the file's first dictionary ends, for a tolerant reader: past the `>>` that closes
-/// the first `<<` outside a comment (the header line is one: `%PDF-1.7 <<>>` opens nothing;
-/// found by an attacker's reading, 2026-12-03) in the first 2,048 bytes, strings and comments
-/// skipped; the file's end when none closes it (linear in what it reads, once per signature a
-/// revision follows).
-fn first_dict_end(data: &[u8]) -> usize {
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < data.len() {
-        if depth == 0 && i >= 2048 {
-            return i; // no dictionary began in the first 2,048 bytes
-        }
-        match data[i] {
-            b'/' => {
-                // A name, read as Poppler reads it: a delimiter it swallows closes nothing.
-                i = poppler_name(data, i + 1).1;
-                continue;
-            }
-            b'%' => {
-                while i < data.len() && data[i] != b'\n' && data[i] != b'\r' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'(' => {
-                // A literal string: balanced parentheses, backslash escapes.
-                let mut nest = 0usize;
-                while i < data.len() {
-                    match data[i] {
-                        b'\\' => i += 1,
-                        b'(' => nest += 1,
-                        b')' => {
-                            nest -= 1;
-                            if nest == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'<' if data.get(i + 1) == Some(&b'<') => {
-                depth += 1;
-                i += 1;
-            }
-            b'<' => {
-                // A hexadecimal string: its `>` closes no dictionary.
-                i += memchr::memchr(b'>', &data[i..]).unwrap_or(data.len() - i);
-            }
-            b'>' if depth > 0 && data.get(i + 1) == Some(&b'>') => {
-                depth -= 1;
-                i += 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    data.len()
 }
 
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
@@ -995,10 +934,16 @@ fn normal_appearance(doc: &Document<'_>, d: &Dict) -> Option<Object> {
 /// Is the annotation's appearance an empty stream (no data, or white space only): nothing
 /// drawn, as pyHanko's `addfields` writes a new signature field's?
 fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
+    // Unfiltered only: what a filter makes of the bytes is where readers and kyso may differ
+    // (an incomplete last predictor row, which kyso's decoder drops and Poppler draws, hid
+    // "900 VND" in an appearance kyso read as white space; found by an attacker's reading,
+    // 2026-12-03).
     match normal_appearance(doc, d) {
-        Some(Object::Stream(st)) => doc
-            .decode(&st)
-            .is_ok_and(|b| b.iter().all(|c| kyso_pdf::parse::is_ws(*c))),
+        Some(Object::Stream(st)) => {
+            st.dict.get("Filter").is_none()
+                && st.dict.get("DecodeParms").is_none()
+                && st.data.iter().all(|c| kyso_pdf::parse::is_ws(*c))
+        }
         _ => false,
     }
 }
@@ -2384,12 +2329,14 @@ mod tests {
             l(b"%PDF-1.7 <<>>\n%<< >>\r1 0 obj << /X (a) /Linearized 1 /L 90 >> endobj"),
             vec![90]
         );
-        // The whole first dictionary, past 2,048 bytes, strings and hex strings skipped;
-        // not what follows it.
+        // Past 2,048 bytes, past `>>` in strings, as a value or in an array: every /L in the
+        // file counts (more than Poppler reads, never less).
         let mut long = b"%PDF-1.7\n1 0 obj << /P (endobj >> (x) \\) ) /H <4142>".to_vec();
         long.extend(std::iter::repeat_n(b'A', 3000));
-        long.extend_from_slice(b" /Linearized 1 /L 99 >> endobj 2 0 obj << /L 5 >>");
-        assert_eq!(l(&long), vec![99]);
+        long.extend_from_slice(
+            b" /Linearized 1 /X >> /Y [ >> ] /L 99 >> endobj 2 0 obj << /L 5 >>",
+        );
+        assert_eq!(l(&long), vec![99, 5]);
     }
 
     #[test]
