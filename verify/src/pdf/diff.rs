@@ -566,11 +566,11 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // otherwise met. Lazily: collecting them took 32 times the file's size.
     let head = data;
     let names = || memchr::memchr_iter(b'/', head).map(|slash| poppler_name(head, slash + 1));
-    if !names().any(|(n, _)| n == b"Linearized") {
+    if !names().any(|(n, _)| n == *b"Linearized".as_slice()) {
         return Vec::new();
     }
     names()
-        .filter(|(n, _)| n == b"L")
+        .filter(|(n, _)| *n == *b"L".as_slice())
         .filter_map(|(_, after)| {
             let mut p = Parser::new(head, after);
             p.skip_ws();
@@ -588,10 +588,10 @@ fn linearized_lengths(data: &[u8]) -> Vec<usize> {
 /// then a lone `>`: found by attackers' readings, 2026-12-03) — up to white space or a
 /// delimiter; kept as a C string (it ends at a NUL). Returns its first 16 bytes so read (no
 /// longer name equals one compared here) and where it ends.
-fn poppler_name(b: &[u8], mut i: usize) -> (Vec<u8>, usize) {
+fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, usize) {
     use kyso_pdf::parse::{is_delim, is_ws};
     let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
-    let mut n = Vec::new();
+    let mut n = PopplerName::default();
     let mut cut = false;
     while i < b.len() {
         let c = b[i];
@@ -608,11 +608,25 @@ fn poppler_name(b: &[u8], mut i: usize) -> (Vec<u8>, usize) {
             }
         };
         cut |= byte == 0;
-        if !cut && n.len() < 16 {
-            n.push(byte);
+        if !cut && n.len < n.bytes.len() {
+            n.bytes[n.len] = byte;
+            n.len += 1;
         }
     }
     (n, i)
+}
+
+/// The first 16 bytes of a name, without allocating (every name of a file is read).
+#[derive(Default)]
+struct PopplerName {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl PartialEq<[u8]> for PopplerName {
+    fn eq(&self, other: &[u8]) -> bool {
+        &self.bytes[..self.len] == other
+    }
 }
 
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
