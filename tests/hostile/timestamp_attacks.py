@@ -75,33 +75,7 @@ def crl(issuer_cert, ik, this, nxt, revoked=()):
             .add_extension(x509.CRLReason(KC), critical=False).build())
     return b.sign(ik, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
-def tlv(tag, body):
-    n = len(body)
-    l = bytes([n]) if n < 0x80 else bytes([0x80 | len(n.to_bytes((n.bit_length() + 7) // 8, 'big'))]) + n.to_bytes((n.bit_length() + 7) // 8, 'big')
-    return bytes([tag]) + l + body
-def rd(b, off=0):
-    tag, ln = b[off], b[off + 1]
-    if ln < 0x80: return tag, 2, ln
-    k = ln & 0x7f; return tag, 2 + k, int.from_bytes(b[off + 2:off + 2 + k], 'big')
-def children(b):
-    _, h, n = rd(b); out, i = [], h
-    while i < h + n:
-        _, hh, nn = rd(b, i); out.append(b[i:i + hh + nn]); i += hh + nn
-    return out
-oid_tlv = lambda o: acore.ObjectIdentifier(o).dump()
-attribute = lambda oid, *v: tlv(0x30, oid_tlv(oid) + tlv(0x31, b''.join(v)))
-sd_children = lambda ci: children(children(children(ci)[1])[0])
-rebuild = lambda ci, kids: tlv(0x30, children(ci)[0] + tlv(0xA0, tlv(0x30, b''.join(kids))))
-si_pos = lambda kids: max(i for i, k in enumerate(kids) if k[0] == 0x31)
-def edit_signer(ci, f):
-    kids = sd_children(ci); p = si_pos(kids); sis = children(kids[p]); sis[0] = f(sis[0]); kids[p] = tlv(0x31, b''.join(sis)); return rebuild(ci, kids)
-signer_info = lambda ci: children(sd_children(ci)[si_pos(sd_children(ci))])[0]
-unsigned = lambda si: [a for f in children(si) if f[0] == 0xA1 for a in children(f)]
-def set_unsigned(si, attrs):
-    fs = [f for f in children(si) if f[0] != 0xA1]
-    if attrs: fs.append(tlv(0xA1, b''.join(attrs)))
-    return tlv(0x30, b''.join(fs))
-add_unsigned = lambda ci, a: edit_signer(ci, lambda si: set_unsigned(si, unsigned(si) + [a]))
+from cms_tlv import *  # noqa: E402,F401,F403 (tlv, children, attribute, edit_signer, …)
 def set_field(ci, tag, items):
     kids = [k for k in sd_children(ci) if k[0] != tag]
     # RFC 5652 §5.1 order: ... encapContentInfo, [0] certificates, [1] crls, signerInfos
@@ -112,9 +86,6 @@ def set_field(ci, tag, items):
 def field(ci, tag):
     return [c for k in sd_children(ci) if k[0] == tag for c in children(k)]
 def add_field(ci, tag, items): return set_field(ci, tag, field(ci, tag) + list(items))
-def sigval(si):
-    v = [f for f in children(si) if f[0] == 0x04][-1]; _, h, n = rd(v); return v[h:h + n]
-
 OID_TST = '1.2.840.113549.1.9.16.2.14'; OID_ATS3 = '0.4.0.1733.2.4'; OID_IDX3 = '0.4.0.19122.1.5'
 
 def stamper(tsa_cert, tsa_key, chain=(), at=None):
