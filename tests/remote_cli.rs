@@ -5,17 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// Phase 1 in the "service" directory, phase 2 with only the digest, phase 3 back again.
-fn three_phases(
-    demo: &Demo,
-    key: &str,
-    cert: &str,
-    prepare_extra: &[&str],
-    finalize_extra: &[&str],
-    doc: &Path,
-    out: &Path,
-) -> Run {
-    let base = demo.path().join("pending");
+/// Phase 1: `kyso sign prepare --cert CERT --chain CA --out BASE EXTRA DOC` (BASE.json,
+/// BASE.pdf kept); it must succeed. Its answer (stdout) is what the desk checks.
+fn prepare(demo: &Demo, cert: &str, base: &Path, extra: &[&str], doc: &Path) -> Run {
     let cert = demo.path().join(cert);
     let ca = demo.ca_pem();
     let mut args = vec![
@@ -28,10 +20,25 @@ fn three_phases(
         "--out",
         base.to_str().unwrap(),
     ];
-    args.extend_from_slice(prepare_extra);
+    args.extend_from_slice(extra);
     args.push(doc.to_str().unwrap());
     let p = demo.run(&args);
     assert_eq!(p.code, 0, "prepare: {}", p.stderr);
+    p
+}
+
+/// Phase 1 in the "service" directory, phase 2 with only the digest, phase 3 back again.
+fn three_phases(
+    demo: &Demo,
+    key: &str,
+    cert: &str,
+    prepare_extra: &[&str],
+    finalize_extra: &[&str],
+    doc: &Path,
+    out: &Path,
+) -> Run {
+    let base = demo.path().join("pending");
+    let p = prepare(demo, cert, &base, prepare_extra, doc);
     // The desk check: the token's machine prepares the document by the answer's recipe and
     // signs only if it gets the same digest.
     let answer = demo.path().join("answer.json");
@@ -75,30 +82,14 @@ fn desk(demo: &Demo, key: &str, answer: &Path, doc: &Path) -> Run {
 #[test]
 fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     let demo = Demo::new();
-    let ca = demo.ca_pem();
     let prepare = |cert: &str, doc: &Path, extra: &[&str]| -> serde_json::Value {
-        let cert = demo.path().join(cert);
         // The copy-stamped prepare keeps its pending state apart: p.json stays the last plain one's.
         let base = demo.path().join(if extra.contains(&"--copy-stamp") {
             "q"
         } else {
             "p"
         });
-        let mut args = vec![
-            "sign",
-            "prepare",
-            "--cert",
-            cert.to_str().unwrap(),
-            "--chain",
-            ca.to_str().unwrap(),
-            "--out",
-            base.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        args.push(doc.to_str().unwrap());
-        let p = demo.run(&args);
-        assert_eq!(p.code, 0, "{}", p.stderr);
-        p.json()
+        prepare(&demo, cert, &base, extra, doc).json()
     };
     let mine = fixture("giay-phep.pdf");
     let other = fixture("three-pages.pdf");
