@@ -43,7 +43,7 @@ fn three_phases(
     // signs only if it gets the same digest.
     let answer = demo.path().join("answer.json");
     std::fs::write(&answer, &p.stdout).unwrap();
-    let s = desk(demo, key, &answer, doc);
+    let s = desk(demo, key, &answer, doc, &[]);
     assert_eq!(s.code, 0, "digest: {}", s.stderr);
     let pending = base.with_extension("json");
     let mut args = vec![
@@ -60,9 +60,9 @@ fn three_phases(
     demo.run_pin(&args)
 }
 
-/// `kyso sign digest --key KEY --prepared ANSWER --document DOC`.
-fn desk(demo: &Demo, key: &str, answer: &Path, doc: &Path) -> Run {
-    demo.run_pin(&[
+/// `kyso sign digest --key KEY --prepared ANSWER --document DOC MORE`.
+fn desk(demo: &Demo, key: &str, answer: &Path, doc: &Path, more: &[&str]) -> Run {
+    let mut args = vec![
         "sign",
         "digest",
         "--key",
@@ -71,7 +71,9 @@ fn desk(demo: &Demo, key: &str, answer: &Path, doc: &Path) -> Run {
         answer.to_str().unwrap(),
         "--document",
         doc.to_str().unwrap(),
-    ])
+    ];
+    args.extend_from_slice(more);
+    demo.run_pin(&args)
 }
 
 /// The desk check refuses what the official did not mean to sign, before the token signs
@@ -101,18 +103,7 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     let good = prepare("signer-rsa.pem", &mine, &reason);
     let refused = |j: &serde_json::Value, key: &str, doc: &Path, more: &[&str], why: &str| {
         std::fs::write(&answer, j.to_string()).unwrap();
-        let mut args = vec![
-            "sign",
-            "digest",
-            "--key",
-            key,
-            "--prepared",
-            answer.to_str().unwrap(),
-            "--document",
-            doc.to_str().unwrap(),
-        ];
-        args.extend_from_slice(more);
-        let r = demo.run_pin(&args);
+        let r = desk(&demo, key, &answer, doc, more);
         assert_eq!(r.code, 5, "{j}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "nothing is signed: {}", r.stdout);
         assert!(r.stderr.contains(why), "{}", r.stderr);
@@ -153,17 +144,7 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     let copy = prepare("signer-rsa.pem", &mine, &["--copy-stamp"]);
     refused(&copy, RSA_KEY, &mine, &[], "give --copy-stamp");
     std::fs::write(&answer, copy.to_string()).unwrap();
-    let r = demo.run_pin(&[
-        "sign",
-        "digest",
-        "--key",
-        RSA_KEY,
-        "--prepared",
-        answer.to_str().unwrap(),
-        "--document",
-        mine.to_str().unwrap(),
-        "--copy-stamp",
-    ]);
+    let r = desk(&demo, RSA_KEY, &answer, &mine, &["--copy-stamp"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr.contains("the digitized-copy stamp"),
@@ -179,7 +160,7 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
     refused(&odd, RSA_KEY, &mine, &[], "not what prepare answers");
     // The answer as prepared: signed, and the signature verifies over its digest.
     std::fs::write(&answer, good.to_string()).unwrap();
-    let r = desk(&demo, RSA_KEY, &answer, &mine);
+    let r = desk(&demo, RSA_KEY, &answer, &mine, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr.contains("checked:") && r.stderr.contains("Phê duyệt"),
