@@ -503,7 +503,7 @@ impl<'a> Document<'a> {
         let budget = &self.shared.decode_budget;
         let left = budget.load(Ordering::Relaxed);
         let mut produced = 0;
-        let out = decode_stream_counted(s, &mut produced, left);
+        let out = decode_stream_counted(s, &mut produced, left, true);
         let charge = |n: usize| {
             let _ = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
                 Some(b.saturating_sub(n))
@@ -1048,9 +1048,11 @@ fn ends_with_endstream(data: &[u8], end: usize) -> bool {
 }
 
 /// Decode a stream's data: no filter or FlateDecode (with PNG predictors), as cross-reference
-/// and object streams use. Other filters are not needed for the file structure.
+/// and object streams use. Other filters are not needed for the file structure. An incomplete
+/// last predictor row is dropped: a cross-reference stream reads whole entries only, and one
+/// the row would have completed is missing (the section is refused).
 pub fn decode_stream(s: &Stream) -> Result<Vec<u8>> {
-    decode_stream_counted(s, &mut 0, usize::MAX)
+    decode_stream_counted(s, &mut 0, usize::MAX, false)
 }
 
 /// A reader that ends (with an error) once the work on this thread is stopped: an inflate of
@@ -1082,8 +1084,14 @@ fn direct_int(d: &Dict, key: &str, what: &str) -> Result<Option<i64>> {
 }
 
 /// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too —
-/// and inflating no more than `budget` bytes in all.
-fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Result<Vec<u8>> {
+/// and inflating no more than `budget` bytes in all. `whole_rows`: a PNG predictor's
+/// incomplete last row is refused rather than dropped.
+fn decode_stream_counted(
+    s: &Stream,
+    produced: &mut usize,
+    budget: usize,
+    whole_rows: bool,
+) -> Result<Vec<u8>> {
     // Every filter and its parameters written directly: readers resolve a reference where kyso
     // took none (a /DecodeParms `11 0 R` rewritten after signing with a predictor changed an
     // object stream's members for Poppler and MuPDF; found by an attacker's reading,
@@ -1145,7 +1153,7 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Res
                     }));
                 }
                 data = match parms_of(i)? {
-                    Some(p) => unpredict(out, p)?,
+                    Some(p) => unpredict(out, p, whole_rows)?,
                     None => out,
                 };
             }
@@ -1160,8 +1168,13 @@ fn decode_stream_counted(s: &Stream, produced: &mut usize, budget: usize) -> Res
     Ok(data)
 }
 
-/// Undo PNG predictors (§7.4.4.4, predictors 10–15).
-fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
+/// Undo PNG predictors (§7.4.4.4, predictors 10–15). Data that ends inside a row is refused
+/// when `whole_rows`, else the incomplete row is dropped: readers differ on it. MuPDF decodes
+/// it as far as it goes, Poppler completes it with the row before's bytes, and an object
+/// stream's last member read either way differs from the member without it (`792` and a
+/// row `0`: 7920 for both readers, 792 for kyso, which passed a page that grew after signing
+/// to show what it had hidden; found 2026-12-03).
+fn unpredict(data: Vec<u8>, parms: &Dict, whole_rows: bool) -> Result<Vec<u8>> {
     let int = |key: &str, default: i64| -> Result<i64> {
         Ok(direct_int(parms, key, "/DecodeParms")?.unwrap_or(default))
     };
@@ -1186,6 +1199,11 @@ fn unpredict(data: Vec<u8>, parms: &Dict) -> Result<Vec<u8>> {
                 "predictor row longer than the stream".into(),
             ))
         };
+    }
+    if whole_rows && data.len() % (row + 1) != 0 {
+        return Err(PdfError::Structure(
+            "a predicted stream ends inside a row (readers differ on its last bytes)".into(),
+        ));
     }
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row];
@@ -1446,6 +1464,22 @@ mod tests {
     use super::*;
     use std::io::Write as _;
     use std::sync::atomic::Ordering;
+
+    #[test]
+    fn a_predicted_stream_ending_inside_a_row_is_refused_where_a_member_could_differ() {
+        // Rows `7 0 792` and `0` (PNG predictor, type None): MuPDF reads 7920, Poppler 7920.
+        let parms = Dict(vec![
+            (b"Predictor".to_vec(), Object::Int(12)),
+            (b"Columns".to_vec(), Object::Int(7)),
+        ]);
+        let whole = b"\x007 0 792".to_vec();
+        let partial = b"\x007 0 792\x000".to_vec();
+        assert_eq!(unpredict(whole.clone(), &parms, true).unwrap(), b"7 0 792");
+        let e = unpredict(partial.clone(), &parms, true).unwrap_err();
+        assert!(e.to_string().contains("ends inside a row"), "{e}");
+        // A cross-reference stream reads whole entries: the row is dropped there.
+        assert_eq!(unpredict(partial, &parms, false).unwrap(), b"7 0 792");
+    }
 
     #[test]
     fn a_section_may_have_white_space_before_its_trailer_and_not_before_a_subsection() {

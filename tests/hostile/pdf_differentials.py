@@ -156,6 +156,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 an invisible signature widget added after signing whose /AA
                                 /PO SetOCGState turns the signed "100" layer off and a "900"
                                 layer on (for viewers that run page-open actions)
+    DIR/objstm-partial-row.pdf  the page's height given as object 7; after signing, object 7
+                                rewritten in an object stream whose predicted rows end in an
+                                incomplete one: kyso read 792, Poppler and MuPDF 7920, and
+                                the page grew to show a "900 VND" drawn above it
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1098,3 +1102,27 @@ def layered_action():
 
 
 save('signature-widget-action', *layered_action())
+
+
+# An object stream whose PNG-predicted data ends in an incomplete row, added after signing:
+# the signed page's height is `7 0 R` (792; the forged "900 VND" drawn at y = 5000, off the
+# page); the update rewrites object 7 in an object stream whose rows are `7 0 792` and a last
+# row of one byte, `0`. kyso dropped that row and read 792, unchanged; MuPDF reads the row as
+# far as it goes (7920) and Poppler completes it from the row before (also 7920): the page
+# grows, and "900 VND" is on it (found reading the predictor's decoder, 2026-12-03).
+def partial_row():
+    objs = page_of(b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET '
+                   b'BT /F1 14 Tf 50 5000 Td (Le phi: 900 VND) Tj ET', {7: b'792'})
+    objs[3] = objs[3].replace(b'/MediaBox [0 0 612 792]', b'/MediaBox [0 0 612 7 0 R]')
+    signed = sign(build(objs))
+    rows = b'7 0 792', b'0'
+    data = zlib.compress(b''.join(b'\x00' + r for r in rows))
+    size = last_xref(signed)[1]
+    objstm = (b'<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /DecodeParms '
+              b'<< /Predictor 12 /Columns %d >> /Length %d >>\nstream\n' % (len(rows[0]), len(data))
+              + data + b'\nendstream')
+    return signed, append_xref_stream(signed, [(size, objstm)], {7: (2, size, 0)},
+                                      b'/Root 1 0 R', size + 1)
+
+
+save('objstm-partial-row', *partial_row())

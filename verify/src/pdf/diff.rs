@@ -1669,8 +1669,8 @@ impl Revisions<'_, '_> {
                 // An entry into an object stream that cannot be loaded made MuPDF rebuild the
                 // table (found by an attacker's reading, 2026-12-02).
                 if let XrefEntry::InStream { stream, .. } = e {
-                    if self.last.get(ObjRef::new(*num, 0)).is_err() {
-                        return Some(format!("a cross-reference section after the signature places object {num} in object stream {stream}, where readers cannot load it: they rebuild the table and may show what no section lists"));
+                    if let Err(e) = self.last.get(ObjRef::new(*num, 0)) {
+                        return Some(format!("a cross-reference section after the signature places object {num} in object stream {stream}, where readers cannot load it or read it otherwise ({e}): they rebuild the table or read another object, and may show what no section lists"));
                     }
                 }
                 let XrefEntry::Offset { offset, gen } = e else {
