@@ -1627,3 +1627,196 @@ fn a_client_that_never_reads_its_answers_loses_its_connection() {
     // The service still answers everyone else.
     assert_eq!(a.agent(Who::Anonymous).get("/healthz").status, 200);
 }
+
+/// Clients (python sockets and ssl, with a 4 KiB receive buffer) that send a request each and
+/// read no more than the answer's head: prints their statuses, then holds the connections until
+/// its standard input closes.
+const UNREAD: &str = r#"
+import json, socket, ssl, sys
+port, ca, token, path, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+ctx = ssl.create_default_context(cafile=ca)
+held, statuses = [], []
+for _ in range(n):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    t.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += t.recv(1)
+    statuses.append(int(head.split(b" ")[1]))
+    held.append(t)
+print(json.dumps(statuses), flush=True)
+sys.stdin.read()
+"#;
+
+/// `n` requests of `bearer` for `path` whose answers are not read (beyond their heads) until
+/// the returned process is dropped; their statuses.
+fn unread(a: &Appliance, bearer: &str, path: &str, n: usize) -> (Unread, Vec<u16>) {
+    use std::io::BufRead;
+    let ca = a.server_ca_pem();
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(UNREAD)
+        .args([
+            &a.port().to_string(),
+            ca.to_str().unwrap(),
+            bearer,
+            path,
+            &n.to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let statuses = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    (Unread(child), statuses)
+}
+
+struct Unread(std::process::Child);
+
+impl Drop for Unread {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
+
+/// An answer a client does not read holds what its request held until it is sent or the
+/// connection ends: the client's requests in flight, and the bytes of an answer kept in memory
+/// (a record's content). Before (found by an attacker's reading, 2026-12-03), both were given
+/// back as soon as the answer's head left: unread content answers grew the service by 500 MiB
+/// with no limit met, and ~500 unread package downloads each held a thread of the pool the
+/// archive and the tokens use, stalling every route for everyone.
+#[test]
+fn answers_a_client_does_not_read_count_against_its_limits_until_sent() {
+    const MIB: usize = 1 << 20;
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "upload_bytes = 8388608",
+            "batch_bytes = 8388608",
+            "inflight_bytes_per_client = 16777216",
+            "concurrent_per_client = 4",
+        ]),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    // A 6 MiB scan kept unsigned, with a reason: more than the sockets' buffers take.
+    let mut scan = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    scan.push(b'%');
+    scan.extend((0..6 * MIB as u32).map(|i| b'a' + (i.wrapping_mul(2654435761) >> 27) as u8));
+    scan.push(b'\n');
+    let code = "001099012345.GPXD";
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": code, "agency": AGENCY, "issue_date": "2026-11-20",
+                "allow_unsigned": "ban quet giay to cu", "content": b64(&scan)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["record"].as_u64().unwrap();
+    let content = format!("/v1/records/{id}/content?purpose=kiem%20tra");
+    // Two answers of 6 MiB unread: 12 MiB of the clerk's 16 MiB.
+    let (held, statuses) = unread(&a, a.token("clerk"), &content, 2);
+    assert_eq!(statuses, [200, 200]);
+    wait_inflight(&a, (12 * MIB) as f64);
+    let before = log_size(&a);
+    let r = clerk.get(&content);
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_many_in_flight");
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(log_size(&a), before, "a read refused is not logged");
+    assert_eq!(
+        a.agent(Who::Token("verifier")).get("/v1/whoami").status,
+        200
+    );
+    drop(held);
+    let t = Instant::now();
+    while metric(&a, "kyso_inflight_body_bytes") > 0.0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "answers still held");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let r = clerk.get(&content);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, scan);
+
+    // Package downloads not read: each is one of the archivist's four requests in flight.
+    let archivist = a.agent(Who::Token("archivist"));
+    let r = archivist.post_json(
+        "/v1/exports",
+        &json!({"format": "bagit", "selection": {"code": code}, "reason": "nop luu"}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let job = r.json()["id"].as_str().unwrap().to_string();
+    let t = Instant::now();
+    while archivist.get(&format!("/v1/exports/{job}")).json()["state"] != "done" {
+        assert!(t.elapsed() < Duration::from_secs(60), "export not done");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let package = format!("/v1/exports/{job}/package");
+    let (held, statuses) = unread(&a, a.token("archivist"), &package, 4);
+    assert_eq!(statuses, [200, 200, 200, 200]);
+    let r = archivist.get("/v1/exports");
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_many_in_flight");
+    // Everyone else is served, the archive and the token included.
+    assert_eq!(clerk.get(&content).status, 200);
+    assert_eq!(
+        a.agent(Who::Token("auditor"))
+            .get("/v1/log/checkpoint")
+            .status,
+        200
+    );
+    drop(held);
+    let t = Instant::now();
+    while archivist.get("/v1/exports").status != 200 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "downloads still held"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let p = archivist.get(&package);
+    assert_eq!(p.status, 200);
+    assert!(p.body.len() > 6 * MIB);
+}
+
+/// A remote prepare's certificates are counted and measured before any is parsed or checked:
+/// eight junk "certificates" of 3 MiB each took 8.8 s of the service's work, grew it by
+/// 190 MiB and answered a 25 MB reserve that no desk accepts (found by an attacker's reading,
+/// 2026-12-03); one chain entry could carry any number of certificates.
+#[test]
+fn a_remote_prepare_with_too_many_or_too_large_certificates_is_refused_before_the_work() {
+    let a = Appliance::start();
+    let official = a.agent(Who::Token("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let ca = std::fs::read_to_string(a.demo.ca_pem()).unwrap();
+    let doc = b64(&std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap());
+    let prepare = |chain: serde_json::Value| {
+        official.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "pades", "certificate": cert, "chain": chain, "document": doc}),
+        )
+    };
+    let r = prepare(json!([ca.repeat(9)]));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("more than 8 certificates"),
+        "{}",
+        r.text()
+    );
+    let junk = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        "QUFB".repeat(300 << 8)
+    );
+    let r = prepare(json!([junk]));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("bytes of PEM"), "{}", r.text());
+    // The honest chain is prepared.
+    let r = prepare(json!([ca]));
+    assert_eq!(r.status, 200, "{}", r.text());
+}

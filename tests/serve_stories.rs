@@ -637,11 +637,58 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
     };
     assert_eq!(finalize(&first), 200);
     assert_eq!(finalize(&second), 404);
-    let signatures = events(&a)
-        .into_iter()
-        .filter(|e| e["event"] == "signature")
-        .count();
-    assert_eq!(signatures, 1);
+    let signatures = || {
+        events(&a)
+            .into_iter()
+            .filter(|e| e["event"] == "signature")
+            .count()
+    };
+    assert_eq!(signatures(), 1);
+    // Prepared again after its finalize, within the same second (the same digest), the
+    // document is refused: the one token signature finalized a second handle before (two
+    // signature events; found by an attacker's reading, 2026-12-03). Tried at the start of a
+    // second until prepare, the desk's signature, finalize and the new prepare fit in one.
+    let mut made = 1;
+    let refused = (0..5).any(|_| {
+        let into = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis();
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(1010 - into)));
+        let p = prepare();
+        let sig = desk_signs(&a, p["digest"].as_str().unwrap());
+        let r = desk.post_json(
+            "/v1/sign/remote/finalize",
+            &json!({"handle": p["handle"], "signature": sig}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        made += 1;
+        let again = desk.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "certificate": cert, "document": b64(&doc)}),
+        );
+        match again.status {
+            409 => {
+                assert!(again.text().contains("finalized"), "{}", again.text());
+                assert!(again.header("retry-after").is_some());
+                true
+            }
+            // Another second: another digest, which the signature does not finalize.
+            200 => {
+                let q = again.json();
+                assert_ne!(q["digest"], p["digest"]);
+                let r = desk.post_json(
+                    "/v1/sign/remote/finalize",
+                    &json!({"handle": q["handle"], "signature": sig}),
+                );
+                assert_eq!(r.status, 422, "{}", r.text());
+                false
+            }
+            s => panic!("{s}: {}", again.text()),
+        }
+    });
+    assert!(refused, "a prepare within the second of a finalize");
+    assert_eq!(signatures(), made);
 }
 
 /// The running service can leave no core dump with its PIN, token keys or TLS key in it (its

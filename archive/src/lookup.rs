@@ -81,6 +81,13 @@ impl Archive {
         Ok((self.record(id)?, self.status(id)?))
     }
 
+    /// How many bytes [`Archive::read_content`] of record `id` returns (its document), so a
+    /// caller can make room for them before the read. Not a read: nothing of the record is
+    /// returned but that number.
+    pub fn content_size(&self, id: u64) -> Result<u64> {
+        Ok(self.record(id)?.size)
+    }
+
     /// The document's bytes — a logged read: the event is durable before the bytes are
     /// returned. The bytes are checked against the record's SHA-256.
     pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {

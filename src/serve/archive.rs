@@ -141,6 +141,11 @@ impl Store {
         self.archive.read_record(id, &Access::new(user, purpose))
     }
 
+    /// The size of a record's content (not a read: to make room for it before reading it).
+    pub fn content_size(&self, id: u64) -> Result<u64> {
+        self.archive.content_size(id)
+    }
+
     /// A record's content. The archive logs the read durably before returning the bytes.
     pub fn content(&self, id: u64, user: &str, purpose: &str) -> Result<(Record, Vec<u8>)> {
         let c = self.archive.read_content(id, &Access::new(user, purpose))?;

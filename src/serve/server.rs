@@ -4,7 +4,7 @@
 use super::api;
 use super::archive::Store;
 use super::auth::{Authenticator, Conn, Identity, PeerCert, Role};
-use super::budget::{Budget, Over};
+use super::budget::{Budget, Held, Over};
 use super::config::Config;
 use super::error::ApiError;
 use super::error::Code;
@@ -1022,9 +1022,130 @@ pub async fn gate(
             return *r;
         }
     };
+    // The request's body bytes stay reserved, and the request counts as in flight for its
+    // client, until its answer has been sent or dropped — not only until the handler returns:
+    // an answer a client does not read held its memory (a record's content) or a thread (a
+    // package download) while the client's limits said it had nothing in flight (found by an
+    // attacker's reading, 2026-12-03). An answer's own bytes, reserved by its handler
+    // ([`reserve_answer`]), are held as long.
+    let request_bytes = req.extensions().get::<Held>().cloned();
     let mut resp = next.run(req).await;
+    let answer_bytes = resp.extensions_mut().remove::<Held>();
     resp.extensions_mut().insert(Caller(admitted.identity));
-    resp
+    let held = InFlight {
+        _permit: admitted._permit,
+        _bytes: (request_bytes, answer_bytes),
+    };
+    resp.map(|inner| {
+        axum::body::Body::new(Guarded {
+            inner,
+            rest: axum::body::Bytes::new(),
+            _held: held,
+        })
+    })
+}
+
+/// What a request holds of its client's limits until its answer is sent or dropped.
+struct InFlight {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    _bytes: (Option<Held>, Option<Held>),
+}
+
+/// An answer's body, holding what its request holds until it ends. Its data goes out in
+/// chunks of at most 64 KiB, so that the end (and the release of what it holds) comes when the
+/// client has taken the answer, not when hyper has been handed all of it at once in its queue.
+struct Guarded {
+    inner: axum::body::Body,
+    rest: axum::body::Bytes,
+    _held: InFlight,
+}
+
+/// The largest piece of an answer handed to hyper at once.
+const ANSWER_CHUNK: usize = 64 << 10;
+
+impl hyper::body::Body for Guarded {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        if self.rest.is_empty() {
+            match std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => self.rest = data,
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+                other => return other,
+            }
+        }
+        let n = self.rest.len().min(ANSWER_CHUNK);
+        let piece = self.rest.split_to(n);
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        let inner = self.inner.size_hint();
+        let rest = self.rest.len() as u64;
+        let mut h = hyper::body::SizeHint::new();
+        h.set_lower(inner.lower().saturating_add(rest));
+        if let Some(u) = inner.upper() {
+            h.set_upper(u.saturating_add(rest));
+        }
+        h
+    }
+}
+
+/// Who a request's bytes are counted against: its client (a user, or an anonymous caller's
+/// address) and whether it is of the public.
+#[derive(Clone)]
+pub struct ClientKey {
+    pub key: String,
+    pub public: bool,
+}
+
+/// Reserve `bytes` for an answer the handler holds in memory (a record's content, a signed
+/// document), against the same budgets as request bodies: put the [`Held`] in the answer's
+/// extensions and it is kept until the answer is sent or dropped.
+pub fn reserve_answer(state: &Shared, who: &ClientKey, bytes: usize) -> Result<Held, ApiError> {
+    state
+        .budget
+        .reserve(&who.key, who.public, bytes)
+        .map_err(|over| over_budget(state, over))
+}
+
+/// The answer to a request whose bytes do not fit a budget.
+fn over_budget(state: &Shared, over: Over) -> ApiError {
+    let (what, e) = match over {
+        Over::Client => (
+            "inflight_bytes_client",
+            ApiError::new(
+                Code::TooManyInFlight,
+                "too many bytes of your requests are in flight (limits.inflight_bytes_per_client); wait for some to finish",
+            )
+            .retry_after(1),
+        ),
+        Over::Public => (
+            "inflight_bytes_public",
+            ApiError::unavailable(
+                "the service holds as many bytes of public requests as it takes (limits.public_share); retry shortly",
+            ),
+        ),
+        Over::All => (
+            "inflight_bytes",
+            ApiError::unavailable(
+                "the service holds as many request bytes as it takes (limits.inflight_bytes); retry shortly",
+            ),
+        ),
+    };
+    state.metrics.limited.with_label_values(&[what]).inc();
+    e
 }
 
 fn admit(
@@ -1225,34 +1346,11 @@ fn admit(
             Ok(held) => {
                 req.extensions_mut().insert(held);
             }
-            Err(Over::Client) => {
-                return Err(known(limited(
-                    "inflight_bytes_client",
-                    ApiError::new(
-                        Code::TooManyInFlight,
-                        "too many bytes of your requests are in flight (limits.inflight_bytes_per_client); wait for some to finish",
-                    )
-                    .retry_after(1),
-                )));
-            }
-            Err(Over::Public) => {
-                return Err(known(limited(
-                    "inflight_bytes_public",
-                    ApiError::unavailable(
-                        "the service holds as many bytes of public requests as it takes (limits.public_share); retry shortly",
-                    ),
-                )));
-            }
-            Err(Over::All) => {
-                return Err(known(limited(
-                    "inflight_bytes",
-                    ApiError::unavailable(
-                        "the service holds as many request bytes as it takes (limits.inflight_bytes); retry shortly",
-                    ),
-                )));
-            }
+            Err(over) => return Err(known(Box::new(over_budget(state, over).into_response()))),
         }
     }
+    let public = identity.as_ref().is_none_or(|id| id.is_public());
+    req.extensions_mut().insert(ClientKey { key, public });
     if let Some(id) = &identity {
         req.extensions_mut().insert(id.clone());
     }

@@ -474,49 +474,26 @@ pub async fn get_export_package(
         }
         Package::LegacyBag(_) => None,
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
-    let job2 = job.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut w = Chan {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(CHUNK),
-            skip: start,
+    let body = match file {
+        // A file: read a chunk when the client has taken the one before, each on a blocking
+        // thread only while it is read. A producer thread per download, blocked on a client
+        // that does not read, had held every thread of the pool the archive and the tokens
+        // use: ~500 unread downloads stalled every route for everyone (found by an attacker's
+        // reading, 2026-12-03).
+        Some(f) => axum::body::Body::new(FileBody {
+            file: Arc::new(f),
+            pos: start,
             left: len,
-        };
-        let r = match file {
-            Some(mut f) => {
-                // A file: seek to the range instead of reading up to it.
-                use std::io::{Read, Seek, SeekFrom};
-                w.skip = 0;
-                f.seek(SeekFrom::Start(start))
-                    .and_then(|_| io::copy(&mut (&mut f).take(len), &mut w).map(|_| ()))
-            }
-            // An older service's directory bag, as the tar stream it announced.
-            None => pkg.write(&job2, &mut w),
-        };
-        let r = match r {
-            Err(_) if w.left == 0 => Ok(()),
-            r => r,
-        };
-        let r = r.and_then(|()| w.flush());
-        match r {
-            Ok(()) if w.left == 0 => {}
-            Ok(()) => {
-                let _ = tx.blocking_send(Err(io::Error::other(
-                    "the package is shorter than its size",
-                )));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "package download failed");
-                let _ = tx.blocking_send(Err(e));
-            }
-        }
-    });
+            read: None,
+        }),
+        None => axum::body::Body::new(ChanBody(legacy_bag(pkg, job.clone(), start, len))),
+    };
     let (ct, ext) = match job.format {
         Format::Bagit => ("application/x-tar", "tar"),
         Format::Eark => ("application/zip", "zip"),
     };
-    let mut r = axum::body::Body::new(ChanBody(rx)).into_response();
+    let mut r = body.into_response();
+
     *r.status_mut() = if partial {
         StatusCode::PARTIAL_CONTENT
     } else {
@@ -547,6 +524,110 @@ pub async fn get_export_package(
 }
 
 const CHUNK: usize = 64 << 10;
+
+/// An older service's directory bag, streamed as the tar it announced: written on a blocking
+/// thread into a channel of a few chunks (the client's request in flight holds it: at most
+/// `limits.concurrent_per_client` of a client at once).
+fn legacy_bag(
+    pkg: Package,
+    job: Job,
+    start: u64,
+    len: u64,
+) -> tokio::sync::mpsc::Receiver<io::Result<Bytes>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = Chan {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+            skip: start,
+            left: len,
+        };
+        let r = pkg.write(&job, &mut w);
+        let r = match r {
+            Err(_) if w.left == 0 => Ok(()),
+            r => r,
+        };
+        let r = r.and_then(|()| w.flush());
+        match r {
+            Ok(()) if w.left == 0 => {}
+            Ok(()) => {
+                let _ = tx.blocking_send(Err(io::Error::other(
+                    "the package is shorter than its size",
+                )));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "package download failed");
+                let _ = tx.blocking_send(Err(e));
+            }
+        }
+    });
+    rx
+}
+
+/// The range `pos..pos+left` of a package file, read a chunk at a time as the client takes
+/// them.
+struct FileBody {
+    file: Arc<std::fs::File>,
+    pos: u64,
+    left: u64,
+    read: Option<tokio::task::JoinHandle<io::Result<Bytes>>>,
+}
+
+impl hyper::body::Body for FileBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, io::Error>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        if self.read.is_none() {
+            if self.left == 0 {
+                return Poll::Ready(None);
+            }
+            let (file, pos) = (self.file.clone(), self.pos);
+            let n = self.left.min(CHUNK as u64) as usize;
+            self.read = Some(tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; n];
+                // A file shorter than the job measured ends the answer with an error (the
+                // client sees a cut transfer, never other bytes).
+                file.read_exact_at(&mut buf, pos)?;
+                Ok(Bytes::from(buf))
+            }));
+        }
+        let Some(read) = self.read.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let done = match std::pin::Pin::new(read).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(r) => r.map_err(io::Error::other).and_then(|r| r),
+        };
+        self.read = None;
+        Poll::Ready(Some(match done {
+            Ok(b) => {
+                self.pos += b.len() as u64;
+                self.left -= b.len() as u64;
+                Ok(hyper::body::Frame::data(b))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "package download failed");
+                self.left = 0;
+                Err(e)
+            }
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0 && self.read.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.left)
+    }
+}
 
 /// Writes the range `skip..skip+left` of what it is given into the channel, in chunks; past
 /// the range it refuses more (the producer stops).

@@ -7,7 +7,7 @@ use crate::serve::archive::{Find, Ingest};
 use crate::serve::auth::Identity;
 use crate::serve::budget::Held;
 use crate::serve::error::{ApiError, ApiResult, ErrorBody};
-use crate::serve::server::{blocking, Shared};
+use crate::serve::server::{blocking, reserve_answer, ClientKey, Shared};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -260,22 +260,38 @@ pub async fn get_record(
 #[utoipa::path(get, path = "/v1/records/{id}/content", operation_id = "get_content", tag = "archive",
     params(("id" = u64, Path, description = "record id"), Purpose),
     responses((status = 200, body = Vec<u8>, content_type = "application/pdf"), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "too_many_in_flight: the caller's answers and requests not yet sent hold its share of bytes (limits.inflight_bytes_per_client); Retry-After", body = ErrorBody),
+        (status = 503, description = "the service holds as many bytes in flight as it takes (limits.inflight_bytes)", body = ErrorBody)))]
 pub async fn get_content(
     State(st): State<Shared>,
     Extension(idt): Extension<Arc<Identity>>,
+    Extension(who): Extension<ClientKey>,
     id: Result<Path<u64>, PathRejection>,
     q: Result<Query<Purpose>, QueryRejection>,
 ) -> ApiResult<Response> {
     let (Path(id), Query(q)) = (id?, q?);
     let p = purpose(&q.purpose)?.to_string();
+    // Room for the answer before the read: a client that does not read what it asked for
+    // holds it (refused with 429 past its share, 503 past the service's), and a refused read
+    // is not logged. A record that cannot be sized fails the read below, as it would.
+    let store = st.store.clone();
+    let size = blocking(move || store.content_size(id)).await?.ok();
+    let room = match size {
+        Some(n) => Some(reserve_answer(
+            &st,
+            &who,
+            usize::try_from(n).unwrap_or(usize::MAX),
+        )?),
+        None => None,
+    };
     let (store, user) = (st.store.clone(), idt.user.clone());
     let (r, bytes) = blocking(move || store.content(id, &user, &p)).await??;
     let ct = match r.media_type.as_str() {
         "application/pdf" => "application/pdf",
         _ => "application/pkcs7-mime",
     };
-    Ok((
+    let mut resp = (
         [
             (header::CONTENT_TYPE, ct.to_string()),
             (header::CONTENT_DISPOSITION, "attachment".to_string()),
@@ -286,7 +302,11 @@ pub async fn get_content(
         ],
         bytes,
     )
-        .into_response())
+        .into_response();
+    if let Some(room) = room {
+        resp.extensions_mut().insert(room);
+    }
+    Ok(resp)
 }
 
 #[derive(Deserialize, IntoParams)]

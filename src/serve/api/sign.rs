@@ -6,7 +6,7 @@ use super::{b64, to_b64};
 use crate::serve::auth::Identity;
 use crate::serve::budget::Held;
 use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::serve::server::{blocking, subject, Shared};
+use crate::serve::server::{blocking, reserve_answer, subject, ClientKey, Shared};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::State;
@@ -369,7 +369,15 @@ pub struct PendingStore {
     bytes_per_user: usize,
     ttl: Duration,
     map: Mutex<HashMap<String, Entry>>,
+    /// The signed data (owner, digest) finalized, or being finalized, within the last `ttl`:
+    /// a token signature over it finalizes once. Prepared again within the same second, the
+    /// same document has the same digest, and the one signature finalized a second handle
+    /// (two signature events; found by an attacker's reading, 2026-12-03).
+    done: Mutex<HashMap<(String, String), Instant>>,
 }
+
+/// Most finalized digests remembered (expired ones are dropped first).
+const MAX_DONE: usize = 100_000;
 
 impl PendingStore {
     pub fn new(l: &crate::serve::config::Limits) -> Self {
@@ -379,6 +387,7 @@ impl PendingStore {
             bytes_per_user: l.remote_pending_bytes_per_user,
             ttl: Duration::from_secs(l.remote_pending_secs),
             map: Mutex::new(HashMap::new()),
+            done: Mutex::new(HashMap::new()),
         }
     }
 
@@ -456,9 +465,34 @@ impl PendingStore {
                 "the same signed data is prepared and waiting with other options (attached or time-stamped): finalize that one, or prepare again in a second",
             ));
         }
+        let key = (e.owner.clone(), e.pending.digest.clone());
+        if self
+            .done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < ttl)
+        {
+            return Err(ApiError::new(
+                Code::RequestConflict,
+                "the same signed data was finalized (or is being finalized) already: one token signature signs once; prepare again in a second for another signature",
+            )
+            .retry_after(1));
+        }
         self.room(&m, &e.owner, e.bytes())?;
         m.insert(handle.clone(), e);
         Ok((handle, ttl.as_secs()))
+    }
+
+    /// Give back an entry whose finalize failed (a wrong signature): the caller may retry
+    /// until it expires.
+    fn put_back(&self, handle: String, e: Entry) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        self.done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(e.owner.clone(), e.pending.digest.clone()));
+        m.insert(handle, e);
     }
 
     /// Take the entry if it exists, is fresh and belongs to `owner`. Another caller's handle
@@ -467,7 +501,21 @@ impl PendingStore {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         match m.get(handle) {
             Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
-                Ok(m.remove(handle).expect("present"))
+                let e = m.remove(handle).expect("present");
+                let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+                if done.len() >= MAX_DONE {
+                    let ttl = self.ttl;
+                    done.retain(|_, at| at.elapsed() < ttl);
+                    if done.len() >= MAX_DONE {
+                        // All fresh: the oldest go (a same-second prepare is long past).
+                        let mut ats: Vec<Instant> = done.values().copied().collect();
+                        ats.sort_unstable();
+                        let cut = ats[ats.len() / 2];
+                        done.retain(|_, at| *at > cut);
+                    }
+                }
+                done.insert((e.owner.clone(), e.pending.digest.clone()), Instant::now());
+                Ok(e)
             }
             _ => Err(ApiError::not_found(
                 "no such prepared signature (unknown, expired, finalized, or not yours)",
@@ -538,6 +586,11 @@ fn check_signing_certificate(
 /// Most certificates `chain` may give (a national root, a CA or two, and cross-certificates).
 const MAX_CHAIN: usize = 8;
 
+/// The PEM of a signer's certificate and its chain, together, at most: certificates are a few
+/// KiB each, and what a PAdES signature reserves for them must stay within what a desk
+/// accepts (`kyso_signer::remote::MAX_RESERVE`, 1 MiB).
+const MAX_CERTIFICATE_PEM: usize = 256 << 10;
+
 /// The certificates of a PEM field, read once: each as checked (kyso-verify's reading of the
 /// bytes received) and as embedded (decoded from those same bytes). Two readers of the text
 /// found different certificates in one field — one skipped a `TRUSTED CERTIFICATE` block the
@@ -576,7 +629,7 @@ fn pem_certs(
     responses((status = 200, body = PrepareResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
-        (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options", body = ErrorBody),
+        (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options, or was finalized already (Retry-After: 1)", body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails)", body = ErrorBody),
         (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; Retry-After", body = ErrorBody),
@@ -590,6 +643,21 @@ pub async fn remote_prepare(
     let Json(mut req) = req?;
     text_field("reason", &req.reason)?;
     text_field("location", &req.location)?;
+    // Certificates are counted and measured before any is parsed or checked: eight junk
+    // "certificates" of 3 MiB each took 8.8 s of work and a 25 MB reserve no desk accepts
+    // (found by an attacker's reading, 2026-12-03).
+    let pem_blocks = |t: &str| t.matches("-----BEGIN").count();
+    if req.chain.iter().map(|c| pem_blocks(c)).sum::<usize>() > MAX_CHAIN {
+        return Err(ApiError::bad(format!(
+            "chain: more than {MAX_CHAIN} certificates"
+        )));
+    }
+    let pem_bytes = req.certificate.len() + req.chain.iter().map(String::len).sum::<usize>();
+    if pem_bytes > MAX_CERTIFICATE_PEM {
+        return Err(ApiError::bad(format!(
+            "certificate and chain: {pem_bytes} bytes of PEM, more than {MAX_CERTIFICATE_PEM}"
+        )));
+    }
     let mut given = pem_certs("certificate", &req.certificate)?;
     if given.len() != 1 {
         return Err(ApiError::bad(format!(
@@ -682,12 +750,15 @@ pub async fn remote_prepare(
     request_body = FinalizeRequest,
     responses((status = 200, body = FinalizeResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "too_many_in_flight: the caller's answers not yet sent hold its share of bytes in flight; the handle is kept; Retry-After", body = ErrorBody),
+        (status = 503, description = "the service holds as many bytes in flight as it takes", body = ErrorBody)))]
 pub async fn remote_finalize(
     State(st): State<Shared>,
     Extension(id): Extension<Arc<Identity>>,
+    Extension(who): Extension<ClientKey>,
     req: Result<Json<FinalizeRequest>, JsonRejection>,
-) -> ApiResult<Json<FinalizeResponse>> {
+) -> ApiResult<Response> {
     let Json(req) = req?;
     let signature = hex::decode(req.signature.trim())
         .map_err(|e| ApiError::bad(format!("signature: not hex: {e}")))?;
@@ -695,6 +766,15 @@ pub async fn remote_finalize(
         return Err(ApiError::bad("signature: too long"));
     }
     let e = st.remote.take(&req.handle, &id.user)?;
+    // Room for the answer (the signed document, and its base64) until it is sent: a caller
+    // that does not read it holds it.
+    let room = match reserve_answer(&st, &who, e.bytes() + (e.bytes() + (64 << 10)) / 3 * 4) {
+        Ok(r) => r,
+        Err(err) => {
+            st.remote.put_back(req.handle.clone(), e);
+            return Err(err);
+        }
+    };
     let tsa = if e.timestamped {
         st.tsa
             .clone()
@@ -722,8 +802,7 @@ pub async fn remote_finalize(
         Ok(o) => o,
         Err(err) => {
             // Put it back: the caller may retry with the right signature until it expires.
-            let mut m = st.remote.map.lock().unwrap_or_else(|p| p.into_inner());
-            m.insert(handle, e);
+            st.remote.put_back(handle, e);
             return Err(err.into());
         }
     };
@@ -733,11 +812,14 @@ pub async fn remote_finalize(
     let fmt2 = fmt.clone();
     blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user)).await??;
     st.metrics.signatures.with_label_values(&["remote"]).inc();
-    Ok(Json(FinalizeResponse {
+    let mut resp = Json(FinalizeResponse {
         content: to_b64(&out),
         sha256: hex::encode(sha),
         format: fmt,
-    }))
+    })
+    .into_response();
+    resp.extensions_mut().insert(room);
+    Ok(resp)
 }
 
 trait FromDerHex {
