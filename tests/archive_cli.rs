@@ -643,6 +643,29 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
         let r = s.put(&format!("001099012345.T{i}"), &a, &[]);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
+    // An origin of several lines would make the key sign a note that reads as another size
+    // and root (found by an insider's reading, 2026-12-03): refused, nothing signed.
+    let pin = s.demo.pin_file();
+    let forged = s.kyso(&[
+        "log",
+        "checkpoint",
+        "--checkpoint-key",
+        LOG_KEY,
+        "--checkpoint-state",
+        s.state().to_str().unwrap(),
+        "--pin-file",
+        pin.to_str().unwrap(),
+        "--origin",
+        "kyso.demo/archive\n1000\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ]);
+    assert_ne!(forged.code, 0, "{}", forged.stdout);
+    assert!(
+        forged.stderr.contains("one non-empty line"),
+        "{}",
+        forged.stderr
+    );
+    assert!(forged.stdout.is_empty());
+    assert!(!s.state().exists(), "nothing signed");
     let cp = s.checkpoint();
     assert_eq!(cp.code, 0, "{}", cp.stderr);
     let note = cp.stdout.clone();

@@ -9,7 +9,7 @@
 
 mod common;
 use common::*;
-use kyso_archive::schema::{u64_key, CF_CONTENT, CF_RECORDS};
+use kyso_archive::schema::{u64_key, CF_CONTENT, CF_EVENTS, CF_RECORDS};
 use kyso_archive::Archive;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -406,5 +406,42 @@ fn an_export_that_meets_a_damaged_record_stops_naming_it_and_leaves_no_package_t
                 s.resumes(&out(format, ext), extra, &what);
             }
         }
+    }
+
+    // The log an export reads its status events from must be the one its checkpoint signs,
+    // whole: a stray key among the events (7 bytes, before the last entry) had ended that
+    // read early, and the export then vouched for every status event while leaving a
+    // revocation out (found by an insider's reading, 2026-12-03); an event's bytes replaced
+    // do not hash to the tree's root.
+    let stray = u64_key(5)[..7].to_vec();
+    let first = u64_key(0).to_vec();
+    let event0 = s.stored(CF_EVENTS, &first);
+    for (name, damage, says) in [
+        (
+            "stray-event-key",
+            Box::new(|d: &rocksdb::DB| d.put_cf(cf(d, CF_EVENTS), &stray, b"{}").unwrap())
+                as Box<dyn Fn(&rocksdb::DB)>,
+            "not stored in order",
+        ),
+        (
+            "event-replaced",
+            Box::new(|d: &rocksdb::DB| {
+                let mut v = event0.clone();
+                v.push(b' ');
+                d.put_cf(cf(d, CF_EVENTS), &first, v).unwrap()
+            }),
+            "do not hash to its tree's root",
+        ),
+    ] {
+        s.tamper(|d| damage(d));
+        let out = s.demo.path().join(format!("{name}.tar"));
+        let r = s.export(&out, &[]);
+        assert_eq!(r.code, 20, "{name}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
+        assert!(!out.exists(), "{name}");
+        s.tamper(|d| {
+            d.delete_cf(cf(d, CF_EVENTS), &stray).unwrap();
+            d.put_cf(cf(d, CF_EVENTS), &first, &event0).unwrap();
+        });
     }
 }

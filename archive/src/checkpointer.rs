@@ -152,6 +152,15 @@ impl Archive {
                 return Ok(note);
             }
         }
+        // The origin is the note's first line: a line break in it (the CLI's `--origin`) made
+        // the log key sign a note that reads as another size and root (found by an insider's
+        // reading, 2026-12-03; the service's config refused it already).
+        if s.origin.trim().is_empty() || s.origin.contains(['\n', '\r']) {
+            return Err(refuse(format!(
+                "the log's origin {:?} must be one non-empty line",
+                s.origin
+            )));
+        }
         let note = checkpoint::sign(
             &checkpoint::body(&s.origin, size, &root),
             &s.key_name,

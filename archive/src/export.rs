@@ -210,20 +210,29 @@ impl Archive {
     }
 
     /// The status events of these records among the log's first N entries, and N (one pass
-    /// over the log; only records whose status changed take memory).
+    /// over the log; only records whose status changed take memory). The pass must read the
+    /// log the export's checkpoint signs, whole: entries 0..N in order, hashing to the tree's
+    /// root — a stray key among the events had ended the pass early, and the export then
+    /// said it held every status event up to N while a revocation was left out (found by an
+    /// insider's reading, 2026-12-03).
     fn status_events_of(&self, records: &[u64]) -> Result<(HashMap<u64, Vec<u64>>, u64)> {
         let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
         let mut it = self.db.raw_iterator_cf(self.cf(CF_EVENTS)?);
         it.seek_to_first();
         let size = self.size();
-        while it.valid() {
+        let mut read = crate::merkle::Frontier::default();
+        while it.valid() && read.size < size {
             let (Some(k), Some(v)) = (it.key(), it.value()) else {
                 break;
             };
-            let Some(leaf) = parse_u64_key(k) else { break };
-            if leaf >= size {
-                break;
+            let leaf = read.size;
+            if parse_u64_key(k) != Some(leaf) {
+                return Err(ArchiveError::Inconsistent(format!(
+                    "the log's entries are not stored in order: where entry {leaf} should be, the events hold the key {}",
+                    hex::encode(k)
+                )));
             }
+            read.push(crate::merkle::leaf_hash(v));
             if v.starts_with(br#"{"event":"status""#) {
                 if let Ok(Event::Status { record, .. }) = serde_json::from_slice(v) {
                     if records.binary_search(&record).is_ok() {
@@ -234,6 +243,17 @@ impl Archive {
             it.next();
         }
         it.status().map_err(db_err)?;
+        if read.size != size {
+            return Err(ArchiveError::Inconsistent(format!(
+                "the log's tree has {size} entries, its events {}",
+                read.size
+            )));
+        }
+        if read.root() != self.root(size)? {
+            return Err(ArchiveError::Inconsistent(format!(
+                "the log's {size} events do not hash to its tree's root"
+            )));
+        }
         Ok((out, size))
     }
 }

@@ -732,8 +732,8 @@ impl crate::store::Archive {
                 quarter: g.2.map(|q| q.to_string()),
                 ..Row::default()
             });
-            add(row, &n);
-            add(&mut all, &n);
+            add(row, &n)?;
+            add(&mut all, &n)?;
         }
         let mut rows: Vec<Row> = groups.into_values().collect();
         for r in rows.iter_mut().chain(std::iter::once(&mut all)) {
@@ -749,25 +749,39 @@ impl crate::store::Archive {
     }
 }
 
-fn add(r: &mut Row, n: &Counts) {
+/// Add a cell's counts to a row. A sum past 2^64 − 1 is damage (each count is of the log's
+/// events): refused, not wrapped (a counter set to 2^64 − 1 had panicked `kyso stats`; found
+/// by an insider's reading, 2026-12-03).
+fn add(r: &mut Row, n: &Counts) -> Result<()> {
     let c = |k: Counter| n.c[k as usize];
-    r.ingested += c(Counter::Ingested);
-    r.superseded += c(Counter::Superseded);
-    r.revoked += c(Counter::Revoked);
-    r.expired += c(Counter::Expired);
-    r.signatures += c(Counter::Signatures);
-    r.reused += c(Counter::Reused);
+    let over =
+        || ArchiveError::Inconsistent("the statistics' counters add up past 2^64 − 1".into());
+    let sum = |a: &mut u64, b: u64| -> Result<()> {
+        *a = a.checked_add(b).ok_or_else(over)?;
+        Ok(())
+    };
+    sum(&mut r.ingested, c(Counter::Ingested))?;
+    sum(&mut r.superseded, c(Counter::Superseded))?;
+    sum(&mut r.revoked, c(Counter::Revoked))?;
+    sum(&mut r.expired, c(Counter::Expired))?;
+    sum(&mut r.signatures, c(Counter::Signatures))?;
+    sum(&mut r.reused, c(Counter::Reused))?;
     if n.has_total {
-        *r.total.get_or_insert(0) += c(Counter::Total);
-        *r.digitized.get_or_insert(0) +=
-            c(Counter::Ingested).saturating_sub(c(Counter::Superseded));
+        sum(r.total.get_or_insert(0), c(Counter::Total))?;
+        sum(
+            r.digitized.get_or_insert(0),
+            c(Counter::Ingested).saturating_sub(c(Counter::Superseded)),
+        )?;
     }
+    Ok(())
 }
 
 fn finish(r: &mut Row) {
-    r.valid = r
-        .ingested
-        .saturating_sub(r.superseded + r.revoked + r.expired);
+    r.valid = r.ingested.saturating_sub(
+        r.superseded
+            .saturating_add(r.revoked)
+            .saturating_add(r.expired),
+    );
     r.percent = match (r.digitized, r.total) {
         (Some(d), Some(t)) if t > 0 => Some((d as f64 * 1000.0 / t as f64).round() / 10.0),
         _ => None,
@@ -846,6 +860,21 @@ impl StatsReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_adding_up_past_u64_are_damage_not_a_panic() {
+        let (mut r, mut n) = (Row::default(), Counts::default());
+        n.c[Counter::Ingested as usize] = u64::MAX;
+        n.c[Counter::Revoked as usize] = u64::MAX;
+        n.c[Counter::Expired as usize] = 1;
+        add(&mut r, &n).unwrap();
+        finish(&mut r);
+        assert_eq!(r.valid, 0);
+        assert!(matches!(
+            add(&mut r, &n),
+            Err(ArchiveError::Inconsistent(_))
+        ));
+    }
 
     #[test]
     fn keys_parse_back_and_sort_by_quarter() {
