@@ -900,8 +900,8 @@ fn verify_records(
     // event kyso logged before they named them (nothing to hold their log.json to).
     let mut bound: HashMap<u64, Vec<u64>> = HashMap::new();
     let mut unbound: BTreeSet<u64> = BTreeSet::new();
-    // Each event's `[part, of]`, when it says.
-    let mut parts: Vec<(u64, Option<[u64; 2]>)> = Vec::new();
+    // Each event's `[part, of]`, when it says, and what makes its parts one export's.
+    let mut parts: Vec<Part> = Vec::new();
     if let Some((size, cproot)) = anchor {
         match read_log(pk, &join(data, "log/export.json"), size) {
             Ok(l) => {
@@ -913,6 +913,7 @@ fn verify_records(
                             user,
                             reason,
                             status_events,
+                            status_upto,
                             part,
                             format: exported_as,
                             ..
@@ -932,7 +933,14 @@ fn verify_records(
                                 }
                                 None => unbound.extend(records.iter().copied()),
                             }
-                            parts.push((p.leaf, part));
+                            parts.push(Part {
+                                leaf: p.leaf,
+                                part,
+                                status_upto,
+                                user: user.clone(),
+                                reason: reason.clone(),
+                                records: records.first().copied().zip(records.last().copied()),
+                            });
                             set.extend(records);
                             if first.is_none() {
                                 if let Some(k) = known.as_deref_mut() {
@@ -1172,17 +1180,36 @@ fn verify_records(
 /// The export events of `log/export.json` are the parts of one export, each once: a part
 /// left out, with its records, is seen (`[part, of]` of each event, by log index; events kyso
 /// logged before they said have none).
-fn check_parts(parts: &[(u64, Option<[u64; 2]>)], package: &mut Vec<Problem>) {
-    if parts.iter().all(|(_, p)| p.is_none()) {
+/// An export event of a package, as [`check_parts`] holds it to the others.
+#[derive(Clone, Debug, Default)]
+struct Part {
+    leaf: u64,
+    part: Option<[u64; 2]>,
+    status_upto: Option<u64>,
+    user: String,
+    reason: Option<String>,
+    /// Its first and last record (kyso names them ascending).
+    records: Option<(u64, u64)>,
+}
+
+/// The export events of a package are the parts of one export, each once: logged in order
+/// (part i before part i + 1), after the pass over the log they name status events up to
+/// (`status_upto`, the same for all), by one user for one reason, naming ascending records.
+/// Each part alone proves only that it is some export's: a part of an earlier export of the
+/// same records, whose statuses were read before a revocation, put in place of the later
+/// export's own had a revoked record verify as valid (found by an insider's reading,
+/// 2026-12-03).
+fn check_parts(parts: &[Part], package: &mut Vec<Problem>) {
+    if parts.iter().all(|p| p.part.is_none()) {
         return;
     }
     let of = parts
         .iter()
-        .find_map(|(_, p)| p.map(|[_, n]| n))
+        .find_map(|p| p.part.map(|[_, n]| n))
         .unwrap_or(0);
     let mut got = BTreeSet::new();
     let mut ok = true;
-    for (leaf, p) in parts {
+    for Part { leaf, part: p, .. } in parts {
         match p {
             Some([i, n]) if *n == of && (1..=of).contains(i) && got.insert(*i) => {}
             _ => {
@@ -1195,13 +1222,78 @@ fn check_parts(parts: &[(u64, Option<[u64; 2]>)], package: &mut Vec<Problem>) {
             }
         }
     }
-    if ok && got.len() as u64 != of {
+    if !ok {
+        return;
+    }
+    if got.len() as u64 != of {
         let missing: Vec<u64> = (1..=of).filter(|i| !got.contains(i)).collect();
         package.push(problem(
             "export",
             format!("log/export.json lacks part(s) {missing:?} of the export's {of} export events: records it exported may be missing from the package, unnamed"),
             format!("log/export.json thiếu phần {missing:?} trong {of} sự kiện xuất: các hồ sơ đã xuất có thể bị thiếu khỏi gói mà không được nêu tên"),
         ));
+    }
+    let mut by_part = parts.to_vec();
+    by_part.sort_by_key(|p| p.part.map(|[i, _]| i));
+    let first = &by_part[0];
+    for (a, b) in by_part.iter().zip(by_part.iter().skip(1)) {
+        let mut differs = Vec::new();
+        if b.status_upto != first.status_upto {
+            differs.push(format!(
+                "the log it read statuses from ({:?} entries, part 1 {:?})",
+                b.status_upto, first.status_upto
+            ));
+        }
+        if b.user != first.user {
+            differs.push("the user".to_string());
+        }
+        if b.reason != first.reason {
+            differs.push("the reason".to_string());
+        }
+        if b.leaf <= a.leaf {
+            differs.push(format!(
+                "its place in the log (entry {}, before part {:?} at entry {})",
+                b.leaf,
+                a.part.map(|[i, _]| i),
+                a.leaf
+            ));
+        }
+        if let (Some((_, a_last)), Some((b_first, _))) = (a.records, b.records) {
+            if b_first <= a_last {
+                differs.push(format!(
+                    "its records (from {b_first}, not after part {:?}'s last, {a_last})",
+                    a.part.map(|[i, _]| i)
+                ));
+            }
+        }
+        if !differs.is_empty() {
+            package.push(problem(
+                "export",
+                format!(
+                    "log/export.json: log entry {} (part {:?}) is another export's than part 1 (entry {}): {} — parts of two exports mixed",
+                    b.leaf,
+                    b.part.map(|[i, _]| i),
+                    first.leaf,
+                    differs.join(", ")
+                ),
+                format!(
+                    "log/export.json: mục nhật ký {} (phần {:?}) thuộc lần xuất khác với phần 1 (mục {}): {} — trộn các phần của hai lần xuất",
+                    b.leaf,
+                    b.part.map(|[i, _]| i),
+                    first.leaf,
+                    differs.join(", ")
+                ),
+            ));
+        }
+    }
+    for p in &by_part {
+        if p.status_upto.is_some_and(|u| p.leaf < u) {
+            package.push(problem(
+                "export",
+                format!("log/export.json: log entry {} says its export read the statuses of the log's first {:?} entries, which it is among: it was not logged after that read", p.leaf, p.status_upto),
+                format!("log/export.json: mục nhật ký {} nói lần xuất đã đọc trạng thái trong {:?} mục đầu của nhật ký, gồm cả chính nó: nó không được ghi sau lần đọc đó", p.leaf, p.status_upto),
+            ));
+        }
     }
 }
 
@@ -1964,6 +2056,18 @@ mod tests {
     }
 
     fn said(parts: &[(u64, Option<[u64; 2]>)]) -> String {
+        let parts: Vec<Part> = parts
+            .iter()
+            .map(|&(leaf, part)| Part {
+                leaf,
+                part,
+                ..Part::default()
+            })
+            .collect();
+        said_of(&parts)
+    }
+
+    fn said_of(parts: &[Part]) -> String {
         let mut p = Vec::new();
         check_parts(parts, &mut p);
         p.iter()
@@ -1985,6 +2089,45 @@ mod tests {
         assert!(said(&[(7, Some([1, 1])), (9, Some([1, 2]))])
             .contains("log entry 9 is not one more part"));
         assert!(said(&[(7, Some([1, 1])), (3, None)]).contains("log entry 3 is not one more part"));
+    }
+
+    /// The parts of a package's export are one export's: an earlier export's part 1 (its
+    /// statuses read before a revocation) in place of the later export's own is named, as are
+    /// parts by another user or for another reason, out of order, or overlapping.
+    #[test]
+    fn parts_of_two_exports_mixed_are_named() {
+        let part = |leaf, i, upto, first, last| Part {
+            leaf,
+            part: Some([i, 2]),
+            status_upto: Some(upto),
+            user: "luutru".into(),
+            reason: Some("nop luu".into()),
+            records: Some((first, last)),
+        };
+        let one = [
+            part(200_010, 1, 200_010, 0, 99_999),
+            part(200_011, 2, 200_010, 100_000, 100_000),
+        ];
+        assert_eq!(said_of(&one), "");
+        // Export A's part 1 (logged before the revocation at 200,003) with export B's part 2.
+        let mixed = [part(100_002, 1, 100_002, 0, 99_999), one[1].clone()];
+        let s = said_of(&mixed);
+        assert!(s.contains("parts of two exports mixed"), "{s}");
+        assert!(s.contains("the log it read statuses from"), "{s}");
+        let mut other = one.clone();
+        other[1].user = "insider".into();
+        other[1].reason = None;
+        let s = said_of(&other);
+        assert!(s.contains("the user, the reason"), "{s}");
+        let mut order = one.clone();
+        order[1].leaf = 200_009;
+        order[1].status_upto = Some(200_010);
+        let s = said_of(&order);
+        assert!(s.contains("its place in the log"), "{s}");
+        assert!(s.contains("it was not logged after that read"), "{s}");
+        let mut overlap = one.clone();
+        overlap[1].records = Some((99_999, 100_000));
+        assert!(said_of(&overlap).contains("its records"));
     }
 
     /// Only the names kyso writes are taken for files of a record, the log or the evidence.
