@@ -813,6 +813,18 @@ pub fn run_audit(a: AuditArgs) -> ExitCode {
                 "audit: clean — {} entries ({} read), {} records, {} checkpoints verified with the given key(s), root {}",
                 r.tree_size, r.entries_read, r.records, r.checkpoints, r.root
             );
+            // What "clean" does not cover, said where it is read.
+            if r.outside_checkpoints == 0 {
+                outln!(
+                    "audit: no checkpoint kept outside the archive was given (--checkpoint): the log was held to the database's own stored checkpoints, which an older copy or an insider's rewrite brings along"
+                );
+            }
+            if r.unsigned_entries > 0 {
+                outln!(
+                    "audit: the newest {} entries are under no signed checkpoint yet: until one is signed (kyso log checkpoint; the service signs within seconds), they could be removed unseen",
+                    r.unsigned_entries
+                );
+            }
         }
         Ok(())
     };

@@ -666,9 +666,45 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     );
     assert!(forged.stdout.is_empty());
     assert!(!s.state().exists(), "nothing signed");
+    // The audit says what its "clean" does not cover: entries under no signed checkpoint yet
+    // (one who can write the database can still remove them unseen), and no checkpoint kept
+    // outside to hold the log to.
+    let pem = s.log_pem();
+    let text = s.kyso(&["audit", "verify", "--log-key", pem.to_str().unwrap()]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("the newest 9 entries are under no signed checkpoint yet"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("no checkpoint kept outside the archive was given"),
+        "{}",
+        text.stdout
+    );
     let cp = s.checkpoint();
     assert_eq!(cp.code, 0, "{}", cp.stderr);
     let note = cp.stdout.clone();
+    let state = s.state();
+    let audited = s.kyso(&[
+        "audit",
+        "verify",
+        "--log-key",
+        pem.to_str().unwrap(),
+        "--checkpoint",
+        state.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(audited.code, 0, "{}", audited.stderr);
+    assert_eq!(audited.json()["unsigned_entries"], 0, "{}", audited.stdout);
+    assert_eq!(
+        audited.json()["outside_checkpoints"],
+        1,
+        "{}",
+        audited.stdout
+    );
     assert_eq!(
         std::fs::read_to_string(s.state()).unwrap(),
         note,

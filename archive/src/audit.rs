@@ -92,6 +92,13 @@ pub struct AuditReport {
     pub checkpoints: usize,
     /// Size of the newest checkpoint.
     pub last_checkpoint: Option<u64>,
+    /// Entries after the newest checkpoint: under no signature yet, so one who can write the
+    /// database can still remove them unseen (found by an insider's reading, 2026-12-03: a
+    /// revocation made at the CLI, erased before any checkpoint was signed over it).
+    pub unsigned_entries: u64,
+    /// Checkpoints kept outside the archive that the log was held to (`--checkpoint`): with
+    /// none, the audit checks the database against its own stored checkpoints alone.
+    pub outside_checkpoints: usize,
     /// The checkpoint size a resumed audit started from.
     pub resumed_from: Option<u64>,
     /// Log entries read (all of them, or those after the resume point).
@@ -563,6 +570,8 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         records: next_id,
         checkpoints: checkpoints.len(),
         last_checkpoint: newest,
+        unsigned_entries: size - newest.unwrap_or(0).min(size),
+        outside_checkpoints: opts.outside.len(),
         resumed_from: since.map(|s| s.0),
         entries_read: size - start,
         counters_checked,
