@@ -444,4 +444,25 @@ fn an_export_that_meets_a_damaged_record_stops_naming_it_and_leaves_no_package_t
             d.put_cf(cf(d, CF_EVENTS), &first, &event0).unwrap();
         });
     }
+    // A record the selection is read without (its key deleted from the records, or its
+    // lookup entries) was left out of the export, which the package could not show: the log
+    // says which records were ingested, and every one the selection matches must be in it.
+    let key = u64_key(7).to_vec();
+    let record7 = s.stored(CF_RECORDS, &key);
+    s.tamper(|d| d.delete_cf(cf(d, CF_RECORDS), &key).unwrap());
+    let out = s.demo.path().join("unlisted.tar");
+    let r = s.export(&out, &[]);
+    assert_eq!(r.code, 20, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("the log holds 1 record(s) the selection matches")
+            && r.stderr.contains("record 7"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    s.tamper(|d| d.put_cf(cf(d, CF_RECORDS), &key, &record7).unwrap());
+    let r = s.export(&out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["records"], RECORDS);
 }

@@ -840,6 +840,18 @@ fn ours_alone(p: &Path) -> Result<()> {
 /// put one there first in the time an export spends signing its checkpoint (another local
 /// user's folder, made in that window, received a whole package; found by an attacker's
 /// reading, 2026-12-02).
+/// A `.partial` folder just made, removed again (if still empty) when dropped: forgotten once
+/// the export's journal is written.
+struct EmptyPartial(Option<PathBuf>);
+
+impl Drop for EmptyPartial {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = fs::remove_dir(p);
+        }
+    }
+}
+
 fn make_partial(partial: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     // In a folder others may write to without the sticky bit, another user can rename this
@@ -946,6 +958,10 @@ pub fn export(
     } else {
         make_partial(&partial)?;
     }
+    // A fresh export that fails before its journal is written (nothing selected, a damaged
+    // log, no checkpoint signed) leaves no `.partial` behind: it holds nothing, and it would
+    // refuse the rerun to the same path.
+    let mut fresh = EmptyPartial(earlier.is_none().then(|| partial.clone()));
     let resumed = earlier.is_some();
     let (mut j, ids, session) = match earlier {
         Some(mut j) => {
@@ -1042,6 +1058,7 @@ pub fn export(
                 zip: None,
             };
             write_json_atomic(&journal_path, &j)?;
+            fresh.0 = None;
             (j, ids, Some(session))
         }
     };

@@ -124,7 +124,18 @@ impl Archive {
                 records.len()
             )));
         }
-        let (status_events, status_upto) = self.status_events_of(&records)?;
+        let (status_events, status_upto, unlisted) = self.status_events_of(&records, selection)?;
+        // The selection is read from the lookup entries (or the records' keys), which one who
+        // can write the database can change: a record left out of them was left out of the
+        // export, which the package could not show (found by an insider's reading,
+        // 2026-12-03). The log, which the export's checkpoint signs, says which records were
+        // ingested under which code: every one the selection matches must be selected.
+        if let Some((id, code)) = unlisted.first() {
+            return Err(ArchiveError::Inconsistent(format!(
+                "the log holds {} record(s) the selection matches that the archive's lookup entries do not list (the first: record {id}, code {code}): they were changed; nothing was exported",
+                unlisted.len()
+            )));
+        }
         // Each event names its records and their status events: at most MAX_EXPORT_EVENT
         // numbers' worth (a status event is two), so that its JSON stays well under the
         // audit's limit whatever the statuses.
@@ -215,8 +226,34 @@ impl Archive {
     /// root — a stray key among the events had ended the pass early, and the export then
     /// said it held every status event up to N while a revocation was left out (found by an
     /// insider's reading, 2026-12-03).
-    fn status_events_of(&self, records: &[u64]) -> Result<(HashMap<u64, Vec<u64>>, u64)> {
+    /// Also returned: the records the log says were ingested under a code the selection
+    /// matches (all of them, a code, a subject) that `records` lacks.
+    #[allow(clippy::type_complexity)]
+    fn status_events_of(
+        &self,
+        records: &[u64],
+        selection: &Selection,
+    ) -> Result<(HashMap<u64, Vec<u64>>, u64, Vec<(u64, String)>)> {
         let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
+        let mut unlisted: Vec<(u64, String)> = Vec::new();
+        let wanted = match selection {
+            Selection::Code { code } => code.parse::<DocumentCode>().ok().map(|c| c.to_string()),
+            _ => None,
+        };
+        let matches = |code: &str| match selection {
+            Selection::All => true,
+            Selection::Code { .. } => wanted.as_deref() == Some(code),
+            Selection::Subject { subject } => {
+                code.split_once('.').is_some_and(|(s, _)| s == subject)
+            }
+            // The agency and dates are the record's, not the log's; a resumed export's
+            // records are its journal's.
+            Selection::Agency { .. } | Selection::Records { .. } => false,
+        };
+        let check_ingests = !matches!(
+            selection,
+            Selection::Agency { .. } | Selection::Records { .. }
+        );
         let mut it = self.db.raw_iterator_cf(self.cf(CF_EVENTS)?);
         it.seek_to_first();
         let size = self.size();
@@ -233,7 +270,13 @@ impl Archive {
                 )));
             }
             read.push(crate::merkle::leaf_hash(v));
-            if v.starts_with(br#"{"event":"status""#) {
+            if check_ingests && v.starts_with(br#"{"event":"ingest""#) {
+                if let Ok(Event::Ingest { record, code, .. }) = serde_json::from_slice(v) {
+                    if matches(&code) && records.binary_search(&record).is_err() {
+                        unlisted.push((record, code));
+                    }
+                }
+            } else if v.starts_with(br#"{"event":"status""#) {
                 if let Ok(Event::Status { record, .. }) = serde_json::from_slice(v) {
                     if records.binary_search(&record).is_ok() {
                         out.entry(record).or_default().push(leaf);
@@ -254,7 +297,7 @@ impl Archive {
                 "the log's {size} events do not hash to its tree's root"
             )));
         }
-        Ok((out, size))
+        Ok((out, size, unlisted))
     }
 }
 
