@@ -458,7 +458,14 @@ mod tests {
         // The pass over the log, then a revocation, then the event: the event names what the
         // pass saw, up to where it looked.
         let records = [0u64, 1, 2];
-        let (seen, upto) = ar.status_events_of(&records).unwrap();
+        let (seen, upto, _) = ar
+            .status_events_of(
+                &records,
+                &Selection::Records {
+                    records: records.to_vec(),
+                },
+            )
+            .unwrap();
         let second = ar.set_status(2, revoked("thu hồi"), "canbo").unwrap();
         let export = |named: Vec<[u64; 2]>, upto: u64| Job::Export {
             records: records.to_vec(),
