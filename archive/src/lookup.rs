@@ -370,9 +370,16 @@ impl Archive {
                 self.size()
             )));
         }
+        if index >= size {
+            return Err(ArchiveError::Input(format!(
+                "leaf {index} is not in a tree of {size}"
+            )));
+        }
+        // What fails past the arguments is the stored tree's (a node missing or not 32
+        // bytes): inconsistent, not the caller's input (exit 20, not 5).
         db.result(
             merkle::inclusion_proof(nodes, index, size),
-            ArchiveError::Input,
+            ArchiveError::Inconsistent,
         )
     }
 
@@ -383,7 +390,15 @@ impl Archive {
                 self.size()
             )));
         }
+        if old > new {
+            return Err(ArchiveError::Input(format!(
+                "no consistency proof from {old} entries to fewer ({new})"
+            )));
+        }
         let n = DbNodes::new(&self.db);
-        n.result(merkle::consistency_proof(&n, old, new), ArchiveError::Input)
+        n.result(
+            merkle::consistency_proof(&n, old, new),
+            ArchiveError::Inconsistent,
+        )
     }
 }
