@@ -740,6 +740,28 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         // An object stream whose predicted data ends inside a row, added after signing: kyso
         // dropped the row, Poppler and MuPDF read it, and the signed page grew.
         ("objstm-partial-row", failed, "ends inside a row"),
+        // ... and the rest of that decoder, read otherwise (2026-12-03): /DecodeParms paired
+        // with /Filter as readers do not (now read as they do: the value changed), /DP,
+        // predictor values kyso clamped, a bad Adler-32, an index past /First.
+        (
+            "dp-dict-with-filter-array",
+            failed,
+            "object 7 (content the document shows or uses",
+        ),
+        (
+            "dp-array-with-filter-name",
+            failed,
+            "object 7 (content the document shows or uses",
+        ),
+        ("dp-abbreviation", failed, "a structural stream with /DP"),
+        ("predictor-16", failed, "predictor 16"),
+        ("bpc-32", failed, "/BitsPerComponent 32"),
+        ("bpc-0", failed, "/BitsPerComponent 0"),
+        ("colors-33", failed, "/Colors 33"),
+        ("columns-0", failed, "/Columns 0,"),
+        ("columns-past-2-20", failed, "/Columns 1048577"),
+        ("bad-adler-32", failed, "does not inflate"),
+        ("first-inside-index", failed, "index runs past its /First"),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

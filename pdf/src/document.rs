@@ -620,6 +620,15 @@ impl<'a> Document<'a> {
             })?;
             heads.push((on, off));
         }
+        // Poppler reads the index within the first /First bytes only: an index running past
+        // them is an object stream it cannot load (its members null), where kyso and MuPDF
+        // read them (a page's height read 300 to kyso, and Poppler fell back to the default
+        // page and its hidden content; found by an attacker's reading, 2026-12-03).
+        if p.pos > first {
+            return Err(PdfError::Structure(format!(
+                "object stream {num}'s index runs past its /First"
+            )));
+        }
         // Poppler reads no object of a stream whose offsets decrease (MuPDF reads them all):
         // such a stream is unreadable here too (found by an attacker's reading, 2026-12-03).
         if heads.windows(2).any(|w| w[1].1 < w[0].1) {
@@ -1084,13 +1093,17 @@ fn direct_int(d: &Dict, key: &str, what: &str) -> Result<Option<i64>> {
 }
 
 /// [`decode_stream`], adding to `produced` the bytes each filter inflated — on failure too —
-/// and inflating no more than `budget` bytes in all. `whole_rows`: a PNG predictor's
-/// incomplete last row is refused rather than dropped.
+/// and inflating no more than `budget` bytes in all. `strict` (object streams, validation
+/// data): data readers decode otherwise is refused rather than read one way — a PNG
+/// predictor's incomplete last row, and an inflate that ends in an error after some output
+/// (flate2 drops the bytes of the read that meets a bad Adler-32, which Poppler and MuPDF
+/// keep: an object stream's last member read 792 to kyso and 7920 to both; found by an
+/// attacker's reading, 2026-12-03).
 fn decode_stream_counted(
     s: &Stream,
     produced: &mut usize,
     budget: usize,
-    whole_rows: bool,
+    strict: bool,
 ) -> Result<Vec<u8>> {
     // Every filter and its parameters written directly: readers resolve a reference where kyso
     // took none (a /DecodeParms `11 0 R` rewritten after signing with a predictor changed an
@@ -1106,16 +1119,33 @@ fn decode_stream_counted(
             .collect::<Result<_>>()?,
         Some(_) => return Err(unknown()),
     };
+    // Abbreviated keys (inline-image names: Poppler and MuPDF take `/DP` for /DecodeParms)
+    // and a stream's external file (/F, /FFilter, /FDecodeParms) are read otherwise by
+    // readers: refused, not ignored (found by an attacker's reading, 2026-12-03).
+    for k in ["DP", "F", "FFilter", "FDecodeParms"] {
+        if s.dict.get(k).is_some() {
+            return Err(PdfError::Structure(format!(
+                "a structural stream with /{k}, which readers read otherwise"
+            )));
+        }
+    }
+    let filter_array = matches!(s.dict.get("Filter"), Some(Object::Array(_)));
     let parms_of = |i: usize| -> Result<Option<&Dict>> {
         let bad = || {
             PdfError::Structure(
                 "a stream's /DecodeParms not written directly as dictionaries".into(),
             )
         };
-        let p = match s.dict.get("DecodeParms") {
-            None | Some(Object::Null) => None,
-            Some(Object::Array(a)) => a.get(i),
-            other => other.filter(|_| i == 0),
+        // As Poppler and MuPDF pair them: an array with a /Filter array (by position), a
+        // dictionary with a /Filter name. The other pairings they ignore, and so does kyso now
+        // (it took the dictionary, or the array's first element, and read a predictor the
+        // readers did not).
+        let p = match (s.dict.get("DecodeParms"), filter_array) {
+            (None | Some(Object::Null), _) => None,
+            (Some(Object::Array(a)), true) => a.get(i),
+            (Some(Object::Array(_)), false) | (Some(Object::Dict(_)), true) => None,
+            (other, false) => other.filter(|_| i == 0),
+            (Some(_), true) => return Err(bad()),
         };
         match p {
             None | Some(Object::Null) => Ok(None),
@@ -1142,8 +1172,10 @@ fn decode_stream_counted(
                 let inflated = z.read_to_end(&mut out);
                 *produced = produced.saturating_add(out.len());
                 crate::stop::check()?;
-                if inflated.is_err() && out.is_empty() {
-                    return Err(PdfError::Structure("stream does not inflate".into()));
+                if inflated.is_err() && (out.is_empty() || strict) {
+                    return Err(PdfError::Structure(
+                        "stream does not inflate (whole: readers differ on what it holds)".into(),
+                    ));
                 }
                 if out.len() > cap {
                     return Err(PdfError::Limit(if cap < MAX_DECODED {
@@ -1153,7 +1185,7 @@ fn decode_stream_counted(
                     }));
                 }
                 data = match parms_of(i)? {
-                    Some(p) => unpredict(out, p, whole_rows)?,
+                    Some(p) => unpredict(out, p, strict)?,
                     None => out,
                 };
             }
@@ -1179,15 +1211,29 @@ fn unpredict(data: Vec<u8>, parms: &Dict, whole_rows: bool) -> Result<Vec<u8>> {
         Ok(direct_int(parms, key, "/DecodeParms")?.unwrap_or(default))
     };
     let predictor = int("Predictor", 1)?;
-    if predictor < 10 {
-        if predictor == 1 {
-            return Ok(data);
-        }
+    if predictor == 1 {
+        return Ok(data);
+    }
+    // Only values every reader takes alike; nothing clamped. MuPDF reads a predictor past 15
+    // as none; Poppler reads the data raw when /BitsPerComponent is not 1, 2, 4, 8 or 16,
+    // /Colors not 1–32 or /Columns below 1; kyso had clamped each (and its clamped row
+    // passed the whole-row check where readers' rows did not) — found by an attacker's
+    // reading, 2026-12-03.
+    if !(10..=15).contains(&predictor) {
         return Err(PdfError::Unsupported(format!("predictor {predictor}")));
     }
-    let colors = int("Colors", 1)?.clamp(1, 32) as usize;
-    let bpc = int("BitsPerComponent", 8)?.clamp(1, 16) as usize;
-    let columns = int("Columns", 1)?.clamp(1, 1 << 20) as usize;
+    let colors = int("Colors", 1)?;
+    let bpc = int("BitsPerComponent", 8)?;
+    let columns = int("Columns", 1)?;
+    if !(1..=32).contains(&colors)
+        || ![1, 2, 4, 8, 16].contains(&bpc)
+        || !(1..=1 << 20).contains(&columns)
+    {
+        return Err(PdfError::Unsupported(format!(
+            "predictor parameters /Colors {colors} /BitsPerComponent {bpc} /Columns {columns}, which readers read otherwise"
+        )));
+    }
+    let (colors, bpc, columns) = (colors as usize, bpc as usize, columns as usize);
     let bpp = (colors * bpc).div_ceil(8).max(1);
     let row = (colors * bpc * columns).div_ceil(8);
     // A row longer than the data cannot be complete: nothing to decode (and nothing to allocate).

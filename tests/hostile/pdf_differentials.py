@@ -160,6 +160,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 rewritten in an object stream whose predicted rows end in an
                                 incomplete one: kyso read 792, Poppler and MuPDF 7920, and
                                 the page grew to show a "900 VND" drawn above it
+    DIR/dp-dict-with-filter-array.pdf, dp-array-with-filter-name.pdf, dp-abbreviation.pdf,
+        predictor-16.pdf, bpc-32.pdf, bpc-0.pdf, colors-33.pdf, columns-0.pdf,
+        columns-past-2-20.pdf, bad-adler-32.pdf, first-inside-index.pdf
+                                the same page grown by an object stream whose /DecodeParms,
+                                predictor values, Adler-32 or /First readers read otherwise
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1126,3 +1131,84 @@ def partial_row():
 
 
 save('objstm-partial-row', *partial_row())
+
+
+
+# ... and the rest of the structural decoder read otherwise (found by an attacker's reading of
+# it, 2026-12-03): the same tall page, object 7 rewritten after signing in an object stream
+# kyso decoded to 792 and Poppler and/or MuPDF to 7920 or 9792. Most rows are one PNG row
+# (type 0) `7 0  9792` with /First 6: 792 to a reader applying the predictor, and to one that
+# applies none `\0` + the row, whose member begins a byte earlier: 9792.
+def decoder_cases():
+    TALL = (b'BT /F1 14 Tf 50 750 Td (Le phi: 100 VND) Tj ET '
+            b'BT /F1 14 Tf 50 5000 Td (Le phi: 900 VND) Tj ET')
+    objs = page_of(TALL, {7: b'792'})
+    objs[3] = objs[3].replace(b'/MediaBox [0 0 612 792]', b'/MediaBox [0 0 612 7 0 R]')
+    signed = sign(build(objs))
+    size = last_xref(signed)[1]
+
+    def objstm(decoded, first, parms, z=None):
+        z = z if z is not None else zlib.compress(decoded)
+        st = (b'<< /Type /ObjStm /N 1 /First %d %s /Length %d >>\nstream\n' % (first, parms, len(z))
+              + z + b'\nendstream')
+        return append_xref_stream(signed, [(size, st)], {7: (2, size, 0)}, b'/Root 1 0 R', size + 1)
+
+    row = b'7 0  9792'
+    one = b'\x00' + row
+    n = len(row)
+    yield 'dp-dict-with-filter-array', signed, objstm(
+        one, 6, b'/Filter [/FlateDecode] /DecodeParms << /Predictor 12 /Columns %d >>' % n)
+    yield 'dp-array-with-filter-name', signed, objstm(
+        one, 6, b'/Filter /FlateDecode /DecodeParms [<< /Predictor 12 /Columns %d >>]' % n)
+    yield 'predictor-16', signed, objstm(
+        one, 6, b'/Filter /FlateDecode /DecodeParms << /Predictor 16 /Columns %d >>' % n)
+    ten = b'\x00' + b'7 0  9792 '
+    yield 'bpc-32', signed, objstm(
+        ten, 6, b'/Filter /FlateDecode /DecodeParms << /Predictor 12 /BitsPerComponent 32 /Columns 5 >>')
+    yield 'colors-33', signed, objstm(
+        b'\x00' + row.ljust(32), 6, b'/Filter /FlateDecode /DecodeParms << /Predictor 12 /Colors 33 /Columns 1 >>')
+    a, b = b'7 0'.ljust(16), b' 9792'.ljust(16)
+    yield 'bpc-0', signed, objstm(
+        b'\x00' + a + b'\x00' + b, 18,
+        b'/Filter /FlateDecode /DecodeParms << /Predictor 12 /BitsPerComponent 0 /Columns 128 >>')
+    # Readers take /DP for /DecodeParms.
+    yield 'dp-abbreviation', signed, objstm(
+        b'\x00' + b'7 0 792' + b'\x00' + b'0'.ljust(7), 4, b'/Filter /FlateDecode /DP << /Predictor 12 /Columns 7 >>')
+    # /Columns 2^20 + 1: kyso clamped to 2^20, whole rows to it, a partial last row to readers.
+    k = 1 << 20
+    yield 'columns-past-2-20', signed, objstm(
+        b'\x00' + b'7 0'.ljust(k - 1) + b'0' + b'\x00' + b'\x00' + b' ' * (k - 4) + b'792', 2 * k - 3,
+        b'/Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns %d >>' % (k + 1))
+    # A bad Adler-32: flate2 drops the bytes of the read that reports it (the last "0").
+    dec = b'7 0 ' + b' ' * (32769 - 8) + b'7920'
+    z = bytearray(zlib.compress(dec))
+    z[-1] ^= 1
+    yield 'bad-adler-32', signed, objstm(None, 4, b'/Filter /FlateDecode', z=bytes(z))
+    # /Columns 0: kyso and MuPDF took 1, Poppler no predictor, each byte apart: its object 7
+    # is [0 0 5 0 R 6 0 R], objects 5 and 6 added beside and used by nothing kyso reads.
+    objs = page_of(TALL, {7: b'[0 0 612 792]'})
+    objs[3] = objs[3].replace(b'/MediaBox [0 0 612 792]', b'/MediaBox 7 0 R')
+    s2 = sign(build(objs))
+    sz = last_xref(s2)[1]
+    pop = b'[005 0R60R]'
+    first = 8 + 2 * len(pop)
+    dk = (b'7 0 ' + b' ' * (first // 2 - 4) + pop).ljust(first) + b'[0 0 612 792]'
+    raw = zlib.compress(b''.join(b'\x00' + bytes([c]) for c in dk))
+    st = (b'<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /DecodeParms << /Predictor 12 '
+          b'/Columns 0 >> /Length %d >>\nstream\n' % (first, len(raw)) + raw + b'\nendstream')
+    yield 'columns-0', s2, append_xref_stream(s2, [(5, b'612'), (6, b'7920'), (sz, st)], {7: (2, sz, 0)},
+                                              b'/Root 1 0 R', sz + 1)
+    # /First inside the index: Poppler reads the index within /First bytes, cannot load the
+    # stream and takes the default page, showing what the signed 300-point page hid.
+    objs = page_of(b'BT /F1 14 Tf 50 250 Td (Le phi: 100 VND) Tj ET '
+                   b'BT /F1 14 Tf 50 500 Td (Le phi: 900 VND) Tj ET', {7: b'300'})
+    objs[3] = objs[3].replace(b'/MediaBox [0 0 612 792]', b'/MediaBox [0 0 612 7 0 R]')
+    s3 = sign(build(objs))
+    sz = last_xref(s3)[1]
+    z = zlib.compress(b'7 2 300')
+    st = b'<< /Type /ObjStm /N 1 /First 2 /Filter /FlateDecode /Length %d >>\nstream\n' % len(z) + z + b'\nendstream'
+    yield 'first-inside-index', s3, append_xref_stream(s3, [(sz, st)], {7: (2, sz, 0)}, b'/Root 1 0 R', sz + 1)
+
+
+for name, signed_rev, final in decoder_cases():
+    save(name, signed_rev, final)
