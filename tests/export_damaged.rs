@@ -439,6 +439,13 @@ fn an_export_that_meets_a_damaged_record_stops_naming_it_and_leaves_no_package_t
         assert_eq!(r.code, 20, "{name}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
         assert!(!out.exists(), "{name}");
+        // The audit an operator runs then says so too (it had called the stray key clean).
+        let mut c = s.demo.cmd();
+        c.args(["audit", "verify", "--db"])
+            .arg(&s.db)
+            .args(["--log-key", LOG_KEY]);
+        let a: Run = c.output().unwrap().into();
+        assert_eq!(a.code, 20, "{name}: {}{}", a.stdout, a.stderr);
         s.tamper(|d| {
             d.delete_cf(cf(d, CF_EVENTS), &stray).unwrap();
             d.put_cf(cf(d, CF_EVENTS), &first, &event0).unwrap();

@@ -59,6 +59,10 @@ pub struct RecordFiles {
     pub leaf: u64,
     #[serde(default)]
     pub validation_data: Option<crate::model::ValidationData>,
+    #[serde(default)]
+    pub agency: Option<String>,
+    #[serde(default)]
+    pub issue_date: Option<String>,
 }
 
 /// One record as an export reads it: the stored bytes of the record (its SHA-256 is in the
@@ -85,6 +89,10 @@ pub struct ExportSession<'a> {
     /// The log indexes of its export events.
     pub event_leaves: Vec<u64>,
     status_events: HashMap<u64, Vec<u64>>,
+    /// An `--agency` selection (agency, from, to): each record read must be of it. The log
+    /// does not say a record's agency, the record (bound to the log by its ingest event's
+    /// SHA-256) does: a lookup entry planted for another agency's record is found here.
+    agency: Option<(String, String, String)>,
 }
 
 impl Archive {
@@ -110,6 +118,11 @@ impl Archive {
     ) -> Result<ExportSession<'_>> {
         access.check()?;
         check_text("export format", format, 100)?;
+        // The log's size before the selection is read: every record ingested within it is
+        // visible to the selection (a record and its ingest event are one write). Read after,
+        // a service export of all records failed as "changed" whenever clerks were archiving
+        // (found by a reviewer, 2026-12-03).
+        let size = self.size();
         let mut records = self.select(selection)?;
         records.sort_unstable();
         records.dedup();
@@ -124,7 +137,8 @@ impl Archive {
                 records.len()
             )));
         }
-        let (status_events, status_upto, unlisted) = self.status_events_of(&records, selection)?;
+        let (status_events, status_upto, unlisted) =
+            self.status_events_of(&records, selection, size)?;
         // The selection is read from the lookup entries (or the records' keys), which one who
         // can write the database can change: a record left out of them was left out of the
         // export, which the package could not show (found by an insider's reading,
@@ -176,6 +190,12 @@ impl Archive {
             records,
             event_leaves,
             status_events,
+            agency: match selection {
+                Selection::Agency { agency, from, to } => {
+                    Some((agency.clone(), from.clone(), to.clone()))
+                }
+                _ => None,
+            },
         })
     }
 
@@ -228,11 +248,14 @@ impl Archive {
     /// insider's reading, 2026-12-03).
     /// Also returned: the records the log says were ingested under a code the selection
     /// matches (all of them, a code, a subject) that `records` lacks.
+    /// A selected record the log ingested under a code the selection does not match (a
+    /// lookup entry planted for it) is an error.
     #[allow(clippy::type_complexity)]
     fn status_events_of(
         &self,
         records: &[u64],
         selection: &Selection,
+        size: u64,
     ) -> Result<(HashMap<u64, Vec<u64>>, u64, Vec<(u64, String)>)> {
         let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
         let mut unlisted: Vec<(u64, String)> = Vec::new();
@@ -256,7 +279,6 @@ impl Archive {
         );
         let mut it = self.db.raw_iterator_cf(self.cf(CF_EVENTS)?);
         it.seek_to_first();
-        let size = self.size();
         let mut read = crate::merkle::Frontier::default();
         while it.valid() && read.size < size {
             let (Some(k), Some(v)) = (it.key(), it.value()) else {
@@ -272,8 +294,14 @@ impl Archive {
             read.push(crate::merkle::leaf_hash(v));
             if check_ingests && v.starts_with(br#"{"event":"ingest""#) {
                 if let Ok(Event::Ingest { record, code, .. }) = serde_json::from_slice(v) {
-                    if matches(&code) && records.binary_search(&record).is_err() {
+                    let selected = records.binary_search(&record).is_ok();
+                    if matches(&code) && !selected {
                         unlisted.push((record, code));
+                    } else if selected && !matches(&code) {
+                        // Planted: another citizen's record put in this one's export.
+                        return Err(ArchiveError::Inconsistent(format!(
+                            "the archive's lookup entries select record {record}, which the log ingested under code {code}: the selection does not match it, the lookup entries were changed; nothing was exported"
+                        )));
                     }
                 }
             } else if v.starts_with(br#"{"event":"status""#) {
@@ -334,6 +362,21 @@ impl ExportSession<'_> {
                 .ok_or(ArchiveError::NoRecord(id))?;
         let record: RecordFiles = serde_json::from_slice(&record_json)
             .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
+        if let Some((agency, from, to)) = &self.agency {
+            let issued = record.issue_date.as_deref().unwrap_or_default();
+            if record.agency.as_deref() != Some(agency.as_str())
+                || issued < from.as_str()
+                || issued > to.as_str()
+            {
+                return Err(naming(
+                    ArchiveError::Inconsistent(format!(
+                        "the archive's lookup entries select record {id} for agency {agency} and issue dates {from} to {to}, which it is not of: they were changed"
+                    )),
+                    id,
+                    Some(&record.code),
+                ));
+            }
+        }
         // A record no status event names is valid (the status column family is derived from
         // those events): no lookup — a miss is the costliest read, every level searched.
         let status = if self.status_events.contains_key(&id) {
@@ -410,6 +453,126 @@ mod tests {
         (dir, ar)
     }
 
+    fn ingest(ar: &Archive, code: &str, agency: &str, doc: String) -> u64 {
+        let d = crate::ingest::Ingest {
+            document: doc.into_bytes(),
+            metadata: crate::model::Metadata {
+                code: code.into(),
+                agency: Some(agency.into()),
+                issue_date: Some("2026-11-20".into()),
+                ..Default::default()
+            },
+            user: "test".into(),
+            allow_unverified: Some("unit test".into()),
+            ..Default::default()
+        };
+        crate::ingest::ingest(ar, &kyso_verify::Validator::default(), d)
+            .unwrap()
+            .record
+    }
+
+    /// Exports of every record while clerks archive never take the records ingested during
+    /// the selection for ones the lookup entries left out (every such export failed as
+    /// "changed" on a busy service until the log's size was read before the selection;
+    /// found by a reviewer, 2026-12-03).
+    #[test]
+    fn an_export_of_all_records_while_records_arrive_is_not_taken_for_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = std::sync::Arc::new(Archive::open(dir.path()).unwrap());
+        for i in 0..2000 {
+            ingest(&ar, "001099012345.TEST", "UBND", format!("tài liệu {i}"));
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (ar, stop) = (ar.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut i = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        ingest(&ar, "001099012346.TEST", "UBND", format!("{w} {i}"));
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        let access = Access::new("luutru", "nộp lưu");
+        for _ in 0..20 {
+            let s = ar.begin_export(&Selection::All, "bagit", &access);
+            assert!(s.is_ok(), "{:?}", s.err());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for w in writers {
+            w.join().unwrap();
+        }
+    }
+
+    /// A lookup entry planted for another citizen's record (or another agency's) does not
+    /// put it in an export by code, subject or agency: the log says under which code each
+    /// record was ingested, the record (bound to the log) of which agency (found by an
+    /// insider's reading, 2026-12-03: the package held the other citizen's record and
+    /// verified).
+    #[test]
+    fn a_lookup_entry_planted_for_another_record_does_not_export_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        let a = ingest(&ar, "001099012345.GIAY_PHEP", "UBND", "A".into());
+        let b = ingest(&ar, "001099012346.GIAY_PHEP", "SOTP", "B".into());
+        let access = Access::new("luutru", "nộp lưu");
+        let plant = |k: crate::schema::IndexKey| {
+            ar.db
+                .put_cf(ar.cf(CF_INDEX).unwrap(), k.encode(), [])
+                .unwrap();
+        };
+        use crate::schema::IndexKey;
+        plant(IndexKey::Subject {
+            subject: "001099012345".into(),
+            id: b,
+        });
+        plant(IndexKey::Code {
+            code: "001099012345.GIAY_PHEP".into(),
+            id: b,
+        });
+        plant(IndexKey::Agency {
+            agency: "UBND".into(),
+            date: "2026-11-20".into(),
+            id: b,
+        });
+        for sel in [
+            Selection::Subject {
+                subject: "001099012345".into(),
+            },
+            Selection::Code {
+                code: "001099012345.GIAY_PHEP".into(),
+            },
+        ] {
+            let e = ar
+                .begin_export(&sel, "bagit", &access)
+                .err()
+                .expect("refused");
+            assert!(
+                e.to_string().contains(&format!(
+                    "select record {b}, which the log ingested under code 001099012346.GIAY_PHEP"
+                )),
+                "{e}"
+            );
+        }
+        let s = ar
+            .begin_export(
+                &Selection::Agency {
+                    agency: "UBND".into(),
+                    from: "2026-01-01".into(),
+                    to: "2026-12-31".into(),
+                },
+                "bagit",
+                &access,
+            )
+            .unwrap();
+        assert_eq!(s.records(), [a, b]);
+        assert!(s.read(a).is_ok());
+        let e = s.read(b).err().expect("refused");
+        assert!(e.to_string().contains("which it is not of"), "{e}");
+    }
+
     /// A selection larger than a package may hold is refused before anything is logged.
     #[test]
     fn a_selection_over_the_package_limit_is_refused_and_logs_nothing() {
@@ -464,6 +627,7 @@ mod tests {
                 &Selection::Records {
                     records: records.to_vec(),
                 },
+                ar.size(),
             )
             .unwrap();
         let second = ar.set_status(2, revoked("thu hồi"), "canbo").unwrap();

@@ -405,6 +405,14 @@ fn check_counters(db: &DB, size: u64, next_id: u64) -> Result<()> {
         Ok(last_key(db, name, upto)?.and_then(|k| parse_u64_key(&k)))
     };
     let want = |n: u64| n.checked_sub(1);
+    // A counter at its largest value cannot count one more: the next write would overflow
+    // it (a panic in the writer, or a wrap onto record 0; found by an insider's reading,
+    // 2026-12-03).
+    if size == u64::MAX || next_id == u64::MAX {
+        return bad(format!(
+            "a counter is at its largest value (log {size}, records {next_id})"
+        ));
+    }
     if last(CF_EVENTS, None)? != want(size) {
         return bad(format!(
             "the log counter says {size} entries but the last stored event is {:?}",
@@ -497,6 +505,24 @@ mod tests {
 
     fn access() -> Access {
         Access::new("test", "check")
+    }
+
+    /// A counter at its largest value is refused at open: the next write would overflow it
+    /// (a writer panic, or a wrap onto record 0 in a release build).
+    #[test]
+    fn a_counter_at_its_largest_value_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let ar = Archive::open(dir.path()).unwrap();
+            put(&ar, b"one record".to_vec());
+        }
+        let ar = Archive::open(dir.path()).unwrap();
+        for (size, next_id) in [(u64::MAX, 1), (2, u64::MAX)] {
+            let e = check_counters(&ar.db, size, next_id)
+                .err()
+                .expect("refused");
+            assert!(e.to_string().contains("at its largest value"), "{e}");
+        }
     }
 
     /// Exports run one after another on one archive (no service in between to compact): the
