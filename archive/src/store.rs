@@ -518,9 +518,7 @@ mod tests {
         }
         let ar = Archive::open(dir.path()).unwrap();
         for (size, next_id) in [(u64::MAX, 1), (2, u64::MAX)] {
-            let e = check_counters(&ar.db, size, next_id)
-                .err()
-                .expect("refused");
+            let e = check_counters(&ar.db, size, next_id).expect_err("refused");
             assert!(e.to_string().contains("at its largest value"), "{e}");
         }
     }
