@@ -1634,6 +1634,7 @@ fn a_client_that_never_reads_its_answers_loses_its_connection() {
 const UNREAD: &str = r#"
 import json, socket, ssl, sys
 port, ca, token, path, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+body = open(sys.argv[6], "rb").read() if len(sys.argv) > 6 else None
 ctx = ssl.create_default_context(cafile=ca)
 held, statuses = [], []
 for _ in range(n):
@@ -1641,7 +1642,10 @@ for _ in range(n):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
     t = ctx.wrap_socket(s, server_hostname="localhost")
-    t.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    if body is None:
+        t.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    else:
+        t.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
     head = b""
     while b"\r\n\r\n" not in head:
         head += t.recv(1)
@@ -1654,6 +1658,17 @@ sys.stdin.read()
 /// `n` requests of `bearer` for `path` whose answers are not read (beyond their heads) until
 /// the returned process is dropped; their statuses.
 fn unread(a: &Appliance, bearer: &str, path: &str, n: usize) -> (Unread, Vec<u16>) {
+    unread_posts(a, bearer, path, n, None)
+}
+
+/// The same, each request a POST of the JSON in `body` when given.
+fn unread_posts(
+    a: &Appliance,
+    bearer: &str,
+    path: &str,
+    n: usize,
+    body: Option<&std::path::Path>,
+) -> (Unread, Vec<u16>) {
     use std::io::BufRead;
     let ca = a.server_ca_pem();
     let mut child = std::process::Command::new("python3")
@@ -1666,6 +1681,7 @@ fn unread(a: &Appliance, bearer: &str, path: &str, n: usize) -> (Unread, Vec<u16
             path,
             &n.to_string(),
         ])
+        .args(body)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -1819,4 +1835,115 @@ fn a_remote_prepare_with_too_many_or_too_large_certificates_is_refused_before_th
     // The honest chain is prepared.
     let r = prepare(json!([ca]));
     assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// Two clients of one address that read their answers slowly, their requests pipelined
+/// (python, 4 KiB receive buffers): 8 KiB a second each, under `limits.answer_min_rate` (64
+/// KiB here), holding the address's two connections; a third connection of the address asks
+/// /healthz every second: when it is first answered.
+const SLOW_READERS: &str = r#"
+import json, socket, ssl, sys, threading, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+def slow():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
+    t.settimeout(5)
+    end = time.time() + 70
+    while time.time() < end:
+        try:
+            if not t.recv(1024):
+                break
+        except Exception:
+            break
+        time.sleep(0.125)
+for _ in range(2):
+    threading.Thread(target=slow, daemon=True).start()
+time.sleep(2)
+start = time.time()
+free = None
+while time.time() - start < 65:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        t = ctx.wrap_socket(s, server_hostname="localhost")
+        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if t.recv(100).startswith(b"HTTP/1.1 200"):
+            free = round(time.time() - start, 1)
+            break
+    except Exception:
+        pass
+    time.sleep(1)
+print(json.dumps({"free_after": free}))
+"#;
+
+/// Clients reading their pipelined answers slower than `limits.answer_min_rate` lose their
+/// connections (with their requests in flight and their answers): slow readers of 8–16 KiB a
+/// second each never stalled a write for the whole write timeout, and 64 of them held every
+/// connection slot of a service (found by an attacker's reading, 2026-12-03).
+#[test]
+fn clients_reading_their_answers_too_slowly_lose_their_connections() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["answer_min_rate = 65536", "connections_per_address = 2"]),
+        ..Default::default()
+    });
+    let ca = a.server_ca_pem();
+    let out = python(SLOW_READERS, &[&a.port().to_string(), ca.to_str().unwrap()]);
+    let r: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let free = r["free_after"].as_f64();
+    assert!(
+        free.is_some_and(|t| t < 25.0),
+        "the address's connections were still held after {free:?} s: {}",
+        a.service_log()
+    );
+}
+
+/// A signing batch's answer (its documents signed, as base64) counts against the caller's
+/// bytes in flight from before the signing until it is sent: 18.6 MB answered a 302 KB batch
+/// and twelve unread answers took the service from 96 to 535 MiB outside every limit (found by
+/// an attacker's reading, 2026-12-03).
+#[test]
+fn a_signing_batch_answer_not_read_counts_against_its_callers_bytes() {
+    const MIB: usize = 1 << 20;
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "upload_bytes = 8388608",
+            "batch_bytes = 16777216",
+            "inflight_bytes_per_client = 41943040",
+        ]),
+        ..Default::default()
+    });
+    // Five 1 MiB documents, CAdES attached: a 7 MB request, a 7 MB answer.
+    let docs: Vec<_> = (0..5u8)
+        .map(|i| {
+            let d: Vec<u8> = (0..MIB as u32)
+                .map(|j| (j.wrapping_mul(2654435761) >> 24) as u8 ^ i)
+                .collect();
+            json!({"name": format!("d{i}.bin"), "content": b64(&d)})
+        })
+        .collect();
+    let body = json!({"format": "cades", "attached": true, "documents": docs}).to_string();
+    let path = a.dir.path().join("batch.json");
+    std::fs::write(&path, &body).unwrap();
+    let (held, statuses) = unread_posts(&a, a.token("signer"), "/v1/sign", 2, Some(&path));
+    assert_eq!(statuses, [200, 200]);
+    // Two requests and two answers held: 28 MB of the caller's 40 MiB.
+    wait_inflight(&a, (26 * MIB) as f64);
+    let official = a.agent(Who::Token("signer"));
+    let before = log_size(&a);
+    let r = official.send("POST", "/v1/sign", "application/json", body.as_bytes());
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_many_in_flight");
+    assert_eq!(log_size(&a), before, "nothing signed");
+    drop(held);
+    let t = Instant::now();
+    while metric(&a, "kyso_inflight_body_bytes") > 0.0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "answers still held");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let r = official.send("POST", "/v1/sign", "application/json", body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["signed"], 5);
 }

@@ -20,6 +20,9 @@ fn kib(bytes: usize) -> u32 {
 pub struct Budget {
     all: Arc<Semaphore>,
     public: Arc<Semaphore>,
+    /// The KiB `all` and `public` hold when nothing is in flight.
+    all_kib: u32,
+    public_kib: u32,
     per_client: u32,
     clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -52,6 +55,8 @@ impl Budget {
         Budget {
             all: Arc::new(Semaphore::new(kib(all_bytes) as usize)),
             public: Arc::new(Semaphore::new(kib(public_bytes.min(all_bytes)) as usize)),
+            all_kib: kib(all_bytes),
+            public_kib: kib(public_bytes.min(all_bytes)),
             per_client: kib(per_client_bytes),
             clients: Mutex::new(HashMap::new()),
         }
@@ -60,7 +65,29 @@ impl Budget {
     /// Reserve `bytes` for `client`'s body (of the public, or authenticated), or say whose
     /// budget is spent.
     pub fn reserve(&self, client: &str, public: bool, bytes: usize) -> Result<Held, Over> {
-        let n = kib(bytes).max(1);
+        self.reserve_beside(client, public, bytes, None)
+    }
+
+    /// [`Budget::reserve`], for an answer of a request that holds `beside` already: more than
+    /// the budgets hold beside it (a record stored larger than a client's share, a large
+    /// signing batch's documents) is reserved as all they hold beside it, not refused forever:
+    /// it is let out when nothing else of the client's (and, for the public, of the public's)
+    /// is in flight.
+    pub fn reserve_beside(
+        &self,
+        client: &str,
+        public: bool,
+        bytes: usize,
+        beside: Option<&Held>,
+    ) -> Result<Held, Over> {
+        let held = beside.map_or(0, |h| h.0 .1.num_permits() as u32);
+        let mut n = kib(bytes)
+            .min(self.per_client.saturating_sub(held))
+            .min(self.all_kib.saturating_sub(held));
+        if public {
+            n = n.min(self.public_kib.saturating_sub(held));
+        }
+        let n = n.max(1);
         let sem = {
             let mut m = self.clients.lock().unwrap_or_else(|p| p.into_inner());
             if m.len() >= MAX_TRACKED && !m.contains_key(client) {
@@ -116,6 +143,29 @@ mod tests {
         drop(job);
         assert!(b.reserve("c", false, 1).is_ok());
         drop((a2, b1));
+        assert_eq!(b.in_flight_kib(), 0);
+    }
+
+    #[test]
+    fn more_than_a_share_takes_the_whole_share_and_is_not_refused_forever() {
+        let b = Budget::new(8 << 20, 4 << 20, 2 << 20);
+        let big = b.reserve("a", false, 5 << 20).unwrap();
+        assert_eq!(b.in_flight_kib(), 2048);
+        assert_eq!(b.reserve("a", false, 1).err(), Some(Over::Client));
+        drop(big);
+        // Beside its request's own 1.5 MiB: the half MiB left.
+        let request = b.reserve("a", false, 1536 << 10).unwrap();
+        let answer = b
+            .reserve_beside("a", false, 5 << 20, Some(&request))
+            .unwrap();
+        assert_eq!(b.in_flight_kib(), 2048);
+        drop((request, answer));
+        // The public's answers too: each at most its client's share, together their share.
+        let p1 = b.reserve("ip:1", true, 16 << 20).unwrap();
+        let p2 = b.reserve("ip:2", true, 16 << 20).unwrap();
+        assert_eq!(b.in_flight_kib(), 4096);
+        assert_eq!(b.reserve("ip:3", true, 1).err(), Some(Over::Public));
+        drop((p1, p2));
         assert_eq!(b.in_flight_kib(), 0);
     }
 

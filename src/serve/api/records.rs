@@ -282,6 +282,7 @@ pub async fn get_content(
             &st,
             &who,
             usize::try_from(n).unwrap_or(usize::MAX),
+            None,
         )?),
         None => None,
     };
