@@ -92,7 +92,7 @@ impl Archive {
     /// returned. The bytes are checked against the record's SHA-256.
     pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
         self.log_read(id, ReadPart::Content, access)?;
-        let r = self.record(id)?;
+        let r = self.bound_record(id)?;
         let document = self.blob(id, DOCUMENT, &r.content_sha256)?;
         let detached_signature = match &r.detached_signature {
             Some(b) => Some(self.blob(id, DETACHED_SIGNATURE, &b.sha256)?),
@@ -312,6 +312,37 @@ impl Archive {
     /// A record as stored, not logged: for the archive's own use.
     pub(crate) fn record(&self, id: u64) -> Result<Record> {
         stored_record(&self.db, id)
+    }
+
+    /// A record as stored, held to its ingest event: the stored JSON's SHA-256 must be the one
+    /// the event at the record's leaf gives, for this record, and the event that leaf's hash.
+    /// A record pointed for a moment at another citizen's document had the log say "record 0
+    /// read" while citizen B's bytes left (found by an insider's reading, 2026-12-03).
+    fn bound_record(&self, id: u64) -> Result<Record> {
+        let json = self
+            .db
+            .get_cf(self.cf(CF_RECORDS)?, u64_key(id))
+            .map_err(db_err)?
+            .ok_or(ArchiveError::NoRecord(id))?;
+        let r: Record = serde_json::from_slice(&json)
+            .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
+        let event = self.event_bytes(r.leaf)?;
+        let bound = merkle::leaf_hash(&event) == self.leaf(r.leaf)?
+            && match serde_json::from_slice(&event) {
+                Ok(crate::model::Event::Ingest {
+                    record,
+                    record_sha256,
+                    ..
+                }) => record == id && record_sha256 == hex::encode(Sha256::digest(&json)),
+                _ => false,
+            };
+        if !bound {
+            return Err(ArchiveError::Inconsistent(format!(
+                "record {id} is not the one its ingest event (log entry {}) names: the stored record was changed",
+                r.leaf
+            )));
+        }
+        Ok(r)
     }
 
     pub(crate) fn status(&self, id: u64) -> Result<Status> {

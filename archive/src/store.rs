@@ -507,6 +507,42 @@ mod tests {
         Access::new("test", "check")
     }
 
+    /// A record's content is read only through the record its ingest event names: the stored
+    /// record pointed at another citizen's document is refused, not read under its name.
+    #[test]
+    fn a_record_pointed_at_another_document_is_not_read_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        let (a, _) = put(&ar, b"giay to cua cong dan A".to_vec());
+        let (b, _) = put(&ar, b"giay to cua cong dan B".to_vec());
+        assert!(ar.read_content(a, &access()).is_ok());
+        let cf = crate::schema::cf(&ar.db, CF_RECORDS).unwrap();
+        let key = crate::schema::u64_key(a);
+        let honest = ar.db.get_cf(cf, key).unwrap().unwrap();
+        let mut r: serde_json::Value = serde_json::from_slice(&honest).unwrap();
+        let other: serde_json::Value = serde_json::from_slice(
+            &ar.db
+                .get_cf(cf, crate::schema::u64_key(b))
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+        r["content_sha256"] = other["content_sha256"].clone();
+        ar.db
+            .put_cf(cf, key, serde_json::to_vec(&r).unwrap())
+            .unwrap();
+        let e = ar.read_content(a, &access()).expect_err("refused");
+        assert!(
+            e.to_string().contains("the stored record was changed"),
+            "{e}"
+        );
+        ar.db.put_cf(cf, key, honest).unwrap();
+        assert_eq!(
+            ar.read_content(a, &access()).unwrap().document,
+            b"giay to cua cong dan A"
+        );
+    }
+
     /// A counter at its largest value is refused at open: the next write would overflow it
     /// (a writer panic, or a wrap onto record 0 in a release build).
     #[test]
