@@ -196,11 +196,6 @@ pub struct Limits {
     /// `request_timeout_secs` if less. A validation whose request is gone (timed out, the
     /// client left) is stopped too.
     pub validation_secs: Option<u64>,
-    /// Bytes per second a client must take its answers at, at least, over each 10 seconds it
-    /// keeps the service waiting for it to read (0: no minimum). A client reading slower has
-    /// its connection closed: slow readers of pipelined answers held connection slots and
-    /// requests in flight for as long as they pleased.
-    pub answer_min_rate: usize,
     /// Seconds to send the request head after connecting or after the previous request.
     pub header_timeout_secs: u64,
     /// Seconds for the TLS handshake.
@@ -239,7 +234,6 @@ impl Default for Limits {
             connections_per_address: 32,
             request_timeout_secs: 60,
             validation_secs: None,
-            answer_min_rate: 32 << 10,
             header_timeout_secs: 10,
             handshake_timeout_secs: 3,
             remote_pending_per_user: 100,

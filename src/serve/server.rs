@@ -473,7 +473,6 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     );
     // An answer the client has read nothing of for a request's whole deadline is given up.
     let write_t = Duration::from_secs(limits.request_timeout_secs);
-    let min_rate = limits.answer_min_rate;
     loop {
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -538,7 +537,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     };
                     serve_connection(
                         &http,
-                        Lingering::new(tcp, write_t, min_rate),
+                        Lingering::new(tcp, write_t),
                         service(router, conn),
                         stop,
                     )
@@ -582,8 +581,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
                         _ => stop,
                     };
-                    serve_connection(&http, Lingering::new(tls, write_t, min_rate), svc, stop)
-                        .await;
+                    serve_connection(&http, Lingering::new(tls, write_t), svc, stop).await;
                 }
             }
         });
@@ -805,70 +803,20 @@ struct Lingering<IO> {
     /// answers' memory) forever (found by an attacker's reading, 2026-12-02).
     write_timeout: Duration,
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
-    /// Bytes per second the client must take its answers at (0: any): over each
-    /// [`RATE_WINDOW`] of time spent waiting for it to read, it must have taken that much. A
-    /// client reading a few KiB a second never stalled a write for the whole write timeout,
-    /// and kept its connection, its requests in flight and their answers' memory as long as it
-    /// pleased (found by an attacker's reading, 2026-12-03: 64 connections of 4 addresses
-    /// held every slot of a service).
-    min_rate: usize,
-    /// Since the last check: time spent waiting for the client to read, bytes it took.
-    waited: Duration,
-    taken: usize,
-    waiting_since: Option<std::time::Instant>,
 }
-
-/// The span of waiting for a client to read over which its rate is checked.
-const RATE_WINDOW: Duration = Duration::from_secs(10);
 
 /// How long, and how many bytes, a closing connection reads and drops.
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 4 << 20;
 
 impl<IO> Lingering<IO> {
-    fn new(io: IO, write_timeout: Duration, min_rate: usize) -> Self {
+    fn new(io: IO, write_timeout: Duration) -> Self {
         Lingering {
             io,
             closing: None,
             write_timeout,
             stalled: None,
-            min_rate,
-            waited: Duration::ZERO,
-            taken: 0,
-            waiting_since: None,
         }
-    }
-
-    /// Count a write's or a flush's outcome (`None`: pending; bytes written) toward the
-    /// client's reading rate; an error once it reads slower than `min_rate` over a window of
-    /// waiting.
-    fn pace(&mut self, r: Option<usize>) -> std::io::Result<()> {
-        match r {
-            None => {
-                self.waiting_since
-                    .get_or_insert_with(std::time::Instant::now);
-            }
-            Some(n) => {
-                // Only what the client takes after keeping the service waiting counts: a
-                // write the socket's buffers take at once says nothing of how fast the client
-                // reads (the first megabytes of an answer fill them).
-                if let Some(t) = self.waiting_since.take() {
-                    self.waited += t.elapsed();
-                    self.taken = self.taken.saturating_add(n);
-                }
-                if self.waited >= RATE_WINDOW {
-                    let want = (self.min_rate as f64 * self.waited.as_secs_f64()) as usize;
-                    if self.taken < want {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "the client reads its answers slower than limits.answer_min_rate",
-                        ));
-                    }
-                    (self.waited, self.taken) = (Duration::ZERO, 0);
-                }
-            }
-        }
-        Ok(())
     }
 
     /// After the inner write or flush gave `r`: progress ends a stall; waiting past the
@@ -881,22 +829,14 @@ impl<IO> Lingering<IO> {
         use std::task::Poll;
         match r {
             Poll::Pending => {
-                // Waiting past the write timeout, or past when the client's rate falls under
-                // `min_rate` if it takes nothing more (a client whose reads free the socket's
-                // buffer slower than the kernel wakes a writer never makes a write ready).
-                let mut t = self.write_timeout;
-                if self.min_rate > 0 {
-                    let owed = Duration::from_secs_f64(self.taken as f64 / self.min_rate as f64);
-                    let left = RATE_WINDOW.max(owed).saturating_sub(self.waited);
-                    t = t.min(left);
-                }
+                let t = self.write_timeout;
                 let deadline = self
                     .stalled
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
                 if std::future::Future::poll(deadline.as_mut(), cx).is_ready() {
                     return Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        "the client reads its answer too slowly (limits.answer_min_rate), or nothing of it within the write timeout",
+                        "the client read nothing of its answer in time",
                     )));
                 }
                 Poll::Pending
@@ -928,13 +868,6 @@ impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncW
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
-        if self.min_rate > 0 {
-            match &r {
-                std::task::Poll::Pending => self.pace(None)?,
-                std::task::Poll::Ready(Ok(n)) => self.pace(Some(*n))?,
-                std::task::Poll::Ready(Err(_)) => {}
-            }
-        }
         self.stall(cx, r)
     }
 
@@ -943,14 +876,6 @@ impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncW
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         let r = std::pin::Pin::new(&mut self.io).poll_flush(cx);
-        // hyper mostly waits for the client in flushes, not writes.
-        if self.min_rate > 0 {
-            match &r {
-                std::task::Poll::Pending => self.pace(None)?,
-                std::task::Poll::Ready(Ok(())) => self.pace(Some(0))?,
-                std::task::Poll::Ready(Err(_)) => {}
-            }
-        }
         self.stall(cx, r)
     }
 
