@@ -1837,6 +1837,69 @@ fn a_remote_prepare_with_too_many_or_too_large_certificates_is_refused_before_th
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+/// Two clients of one address that read their answers slowly, their requests pipelined
+/// (python, 4 KiB receive buffers): 8 KiB a second each, under `limits.answer_min_rate` (64
+/// KiB here), holding the address's two connections; a third connection of the address asks
+/// /healthz every second: when it is first answered.
+const SLOW_READERS: &str = r#"
+import json, socket, ssl, sys, threading, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+def slow():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
+    t.settimeout(5)
+    end = time.time() + 70
+    while time.time() < end:
+        try:
+            if not t.recv(1024):
+                break
+        except Exception:
+            break
+        time.sleep(0.125)
+for _ in range(2):
+    threading.Thread(target=slow, daemon=True).start()
+time.sleep(2)
+start = time.time()
+free = None
+while time.time() - start < 65:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        t = ctx.wrap_socket(s, server_hostname="localhost")
+        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if t.recv(100).startswith(b"HTTP/1.1 200"):
+            free = round(time.time() - start, 1)
+            break
+    except Exception:
+        pass
+    time.sleep(1)
+print(json.dumps({"free_after": free}))
+"#;
+
+/// Clients reading their pipelined answers slower than `limits.answer_min_rate` lose their
+/// connections (with their requests in flight and their answers): slow readers of 8–16 KiB a
+/// second each never stalled a write for the whole write timeout, and 64 of them held every
+/// connection slot of a service (found by an attacker's reading, 2026-12-03).
+#[test]
+fn clients_reading_their_answers_too_slowly_lose_their_connections() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["answer_min_rate = 65536", "connections_per_address = 2"]),
+        ..Default::default()
+    });
+    let ca = a.server_ca_pem();
+    let out = python(SLOW_READERS, &[&a.port().to_string(), ca.to_str().unwrap()]);
+    let r: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let free = r["free_after"].as_f64();
+    assert!(
+        free.is_some_and(|t| t < 25.0),
+        "the address's connections were still held after {free:?} s: {}",
+        a.service_log()
+    );
+}
+
 /// A signing batch's answer (its documents signed, as base64) counts against the caller's
 /// bytes in flight from before the signing until it is sent: 18.6 MB answered a 302 KB batch
 /// and twelve unread answers took the service from 96 to 535 MiB outside every limit (found by

@@ -196,6 +196,11 @@ pub struct Limits {
     /// `request_timeout_secs` if less. A validation whose request is gone (timed out, the
     /// client left) is stopped too.
     pub validation_secs: Option<u64>,
+    /// Bytes per second a client must take its answers at, at least, as its TCP stack
+    /// acknowledges them, over each 10 seconds in which data waits for it (0: no minimum). A
+    /// client reading slower has its connection closed: slow readers of pipelined answers had
+    /// held connection slots for as long as they pleased.
+    pub answer_min_rate: usize,
     /// Seconds to send the request head after connecting or after the previous request.
     pub header_timeout_secs: u64,
     /// Seconds for the TLS handshake.
@@ -234,6 +239,7 @@ impl Default for Limits {
             connections_per_address: 32,
             request_timeout_secs: 60,
             validation_secs: None,
+            answer_min_rate: 16 << 10,
             header_timeout_secs: 10,
             handshake_timeout_secs: 3,
             remote_pending_per_user: 100,

@@ -473,6 +473,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     );
     // An answer the client has read nothing of for a request's whole deadline is given up.
     let write_t = Duration::from_secs(limits.request_timeout_secs);
+    let min_rate = limits.answer_min_rate;
     loop {
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -525,6 +526,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                 return;
             };
             let _held = (permit, slot);
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_t)
@@ -537,7 +539,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     };
                     serve_connection(
                         &http,
-                        Lingering::new(tcp, write_t),
+                        Lingering::new(tcp, write_t).paced(fd, min_rate),
                         service(router, conn),
                         stop,
                     )
@@ -581,7 +583,8 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
                         _ => stop,
                     };
-                    serve_connection(&http, Lingering::new(tls, write_t), svc, stop).await;
+                    let io = Lingering::new(tls, write_t).paced(fd, min_rate);
+                    serve_connection(&http, io, svc, stop).await;
                 }
             }
         });
@@ -803,6 +806,43 @@ struct Lingering<IO> {
     /// answers' memory) forever (found by an attacker's reading, 2026-12-02).
     write_timeout: Duration,
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// The TCP socket, whose acknowledged bytes say how fast the client takes its answers,
+    /// and the least it must take (bytes a second; 0: any) over each [`RATE_WINDOW`] in which
+    /// data waits for it. A client reading a few KiB a second never stalled a write for the
+    /// whole write timeout: 64 such connections from 4 addresses held every slot of a service
+    /// (found by an attacker's reading, 2026-12-03). What the service wrote was no measure of
+    /// what the client read — socket buffers take megabytes at once — and a first rule on it
+    /// cut honest downloads; the bytes the client's TCP stack acknowledged are.
+    pace: Option<(std::os::fd::RawFd, u64)>,
+    /// Since when data has waited for the client, and how many bytes it had acknowledged then.
+    window: Option<(std::time::Instant, u64)>,
+    /// Wakes a write waiting for the client when a window may have ended.
+    rate_check: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// The span over which a client's reading rate is judged.
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+/// The bytes the peer has acknowledged, and whether data still waits for it (not sent, or
+/// not acknowledged); `None` where the kernel does not say.
+fn tcp_progress(fd: std::os::fd::RawFd) -> Option<(u64, bool)> {
+    // SAFETY: `info` is a plain C struct the kernel fills up to `len`; `fd` is the
+    // connection's socket, open while its `Lingering` is.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then_some((
+        info.tcpi_bytes_acked,
+        info.tcpi_notsent_bytes > 0 || info.tcpi_unacked > 0,
+    ))
 }
 
 /// How long, and how many bytes, a closing connection reads and drops.
@@ -816,7 +856,47 @@ impl<IO> Lingering<IO> {
             closing: None,
             write_timeout,
             stalled: None,
+            pace: None,
+            window: None,
+            rate_check: None,
         }
+    }
+
+    /// Judge the client's reading rate on socket `fd` (at least `min_rate` bytes a second;
+    /// 0: not judged).
+    fn paced(mut self, fd: std::os::fd::RawFd, min_rate: usize) -> Self {
+        self.pace = (min_rate > 0).then_some((fd, min_rate as u64));
+        self
+    }
+
+    /// An error once the client has acknowledged less than the minimum rate over a window in
+    /// which data waited for it; a window ends (passed) when nothing waits any more.
+    fn judge(&mut self) -> std::io::Result<()> {
+        let Some((fd, min_rate)) = self.pace else {
+            return Ok(());
+        };
+        let Some((acked, waiting)) = tcp_progress(fd) else {
+            return Ok(());
+        };
+        if !waiting {
+            self.window = None;
+            return Ok(());
+        }
+        let (since, from) = *self
+            .window
+            .get_or_insert_with(|| (std::time::Instant::now(), acked));
+        let elapsed = since.elapsed();
+        if elapsed >= RATE_WINDOW {
+            let want = (min_rate as f64 * elapsed.as_secs_f64()) as u64;
+            if acked.saturating_sub(from) < want {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client reads its answers slower than limits.answer_min_rate",
+                ));
+            }
+            self.window = Some((std::time::Instant::now(), acked));
+        }
+        Ok(())
     }
 
     /// After the inner write or flush gave `r`: progress ends a stall; waiting past the
@@ -829,6 +909,24 @@ impl<IO> Lingering<IO> {
         use std::task::Poll;
         match r {
             Poll::Pending => {
+                if let Err(e) = self.judge() {
+                    return Poll::Ready(Err(e));
+                }
+                // While data waits, the rate is judged again at the window's end.
+                if self.pace.is_some() {
+                    let mut check = self
+                        .rate_check
+                        .take()
+                        .unwrap_or_else(|| Box::pin(tokio::time::sleep(RATE_WINDOW)));
+                    if std::future::Future::poll(check.as_mut(), cx).is_ready() {
+                        if let Err(e) = self.judge() {
+                            return Poll::Ready(Err(e));
+                        }
+                        check = Box::pin(tokio::time::sleep(RATE_WINDOW));
+                        let _ = std::future::Future::poll(check.as_mut(), cx);
+                    }
+                    self.rate_check = Some(check);
+                }
                 let t = self.write_timeout;
                 let deadline = self
                     .stalled
@@ -843,6 +941,9 @@ impl<IO> Lingering<IO> {
             }
             ready => {
                 self.stalled = None;
+                if let Err(e) = self.judge() {
+                    return Poll::Ready(Err(e));
+                }
                 ready
             }
         }
