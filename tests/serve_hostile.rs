@@ -1860,8 +1860,48 @@ def slow():
         except Exception:
             break
         time.sleep(0.125)
+honest = {}
+def steady():
+    # Another address reading steadily at 512 KiB/s (8 times the minimum): served whole.
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 29
+              + b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.settimeout(10)
+    got, start = 0, time.time()
+    while True:
+        try:
+            b = t.recv(16384)
+        except Exception:
+            break
+        if not b:
+            break
+        got += len(b)
+        ahead = got / 524288 - (time.time() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+    honest["read"] = got
+polled = {}
+def poller():
+    # A keep-alive client of a third address asking small things every 3 s: never cut.
+    import http.client
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, source_address=("127.0.0.3", 0))
+    ok = 0
+    for _ in range(8):
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        r.read()
+        ok += r.status == 200
+        time.sleep(3)
+    polled["ok"] = ok
 for _ in range(2):
     threading.Thread(target=slow, daemon=True).start()
+others = [threading.Thread(target=steady), threading.Thread(target=poller)]
+for o in others:
+    o.start()
 time.sleep(2)
 start = time.time()
 free = None
@@ -1876,7 +1916,9 @@ while time.time() - start < 65:
     except Exception:
         pass
     time.sleep(1)
-print(json.dumps({"free_after": free}))
+for o in others:
+    o.join()
+print(json.dumps({"free_after": free, "steady_read": honest.get("read"), "polled": polled.get("ok")}))
 "#;
 
 /// Clients reading their pipelined answers slower than `limits.answer_min_rate` lose their
@@ -1893,6 +1935,15 @@ fn clients_reading_their_answers_too_slowly_lose_their_connections() {
     let out = python(SLOW_READERS, &[&a.port().to_string(), ca.to_str().unwrap()]);
     let r: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let free = r["free_after"].as_f64();
+    let one = a.agent(Who::Anonymous).get("/v1/openapi.json").body.len() as u64;
+    assert!(
+        r["steady_read"].as_u64().is_some_and(|n| n > 30 * one),
+        "a client reading steadily at 8 times the minimum was cut: {r}"
+    );
+    assert_eq!(
+        r["polled"], 8,
+        "a keep-alive client polling every 3 s was cut: {r}"
+    );
     assert!(
         free.is_some_and(|t| t < 25.0),
         "the address's connections were still held after {free:?} s: {}",

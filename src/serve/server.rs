@@ -818,7 +818,13 @@ struct Lingering<IO> {
     window: Option<(std::time::Instant, u64)>,
     /// Wakes a write waiting for the client when a window may have ended.
     rate_check: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// When the rate was last looked at, and whether a write was waiting for the client then:
+    /// a gap without one is the service's (no answer to send), which ends a window.
+    last: Option<(std::time::Instant, bool)>,
 }
+
+/// A gap between writes longer than this, no write waiting, is not the client's.
+const IDLE_GAP: Duration = Duration::from_millis(500);
 
 /// The span over which a client's reading rate is judged.
 const RATE_WINDOW: Duration = Duration::from_secs(10);
@@ -859,6 +865,7 @@ impl<IO> Lingering<IO> {
             pace: None,
             window: None,
             rate_check: None,
+            last: None,
         }
     }
 
@@ -871,10 +878,18 @@ impl<IO> Lingering<IO> {
 
     /// An error once the client has acknowledged less than the minimum rate over a window in
     /// which data waited for it; a window ends (passed) when nothing waits any more.
-    fn judge(&mut self) -> std::io::Result<()> {
+    fn judge(&mut self, pending: bool) -> std::io::Result<()> {
         let Some((fd, min_rate)) = self.pace else {
             return Ok(());
         };
+        // The service had nothing to write for a while (between requests of a keep-alive
+        // connection, or while a handler worked): that time is not the client's.
+        if let Some((t, false)) = self.last {
+            if t.elapsed() > IDLE_GAP {
+                self.window = None;
+            }
+        }
+        self.last = Some((std::time::Instant::now(), pending));
         let Some((acked, waiting)) = tcp_progress(fd) else {
             return Ok(());
         };
@@ -909,7 +924,7 @@ impl<IO> Lingering<IO> {
         use std::task::Poll;
         match r {
             Poll::Pending => {
-                if let Err(e) = self.judge() {
+                if let Err(e) = self.judge(true) {
                     return Poll::Ready(Err(e));
                 }
                 // While data waits, the rate is judged again at the window's end.
@@ -919,7 +934,7 @@ impl<IO> Lingering<IO> {
                         .take()
                         .unwrap_or_else(|| Box::pin(tokio::time::sleep(RATE_WINDOW)));
                     if std::future::Future::poll(check.as_mut(), cx).is_ready() {
-                        if let Err(e) = self.judge() {
+                        if let Err(e) = self.judge(true) {
                             return Poll::Ready(Err(e));
                         }
                         check = Box::pin(tokio::time::sleep(RATE_WINDOW));
@@ -941,7 +956,7 @@ impl<IO> Lingering<IO> {
             }
             ready => {
                 self.stalled = None;
-                if let Err(e) = self.judge() {
+                if let Err(e) = self.judge(false) {
                     return Poll::Ready(Err(e));
                 }
                 ready
