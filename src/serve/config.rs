@@ -197,7 +197,7 @@ pub struct Limits {
     /// client left) is stopped too.
     pub validation_secs: Option<u64>,
     /// Bytes per second a client must take its answers at, at least, as its TCP stack
-    /// acknowledges them, over each 10 seconds in which data waits for it (0: no minimum). A
+    /// acknowledges them, over each 30 seconds in which data waits for it (0: no minimum). A
     /// client reading slower has its connection closed: slow readers of pipelined answers had
     /// held connection slots for as long as they pleased.
     pub answer_min_rate: usize,
@@ -239,7 +239,7 @@ impl Default for Limits {
             connections_per_address: 32,
             request_timeout_secs: 60,
             validation_secs: None,
-            answer_min_rate: 16 << 10,
+            answer_min_rate: 8 << 10,
             header_timeout_secs: 10,
             handshake_timeout_secs: 3,
             remote_pending_per_user: 100,
