@@ -908,6 +908,15 @@ fn hold_upload(a: &Appliance, bearer: &str, length: usize) -> HeldUpload {
     HeldUpload(s)
 }
 
+/// Wait (at most 10 s) until no bytes are in flight: the held bodies and answers released.
+fn wait_released(a: &Appliance) {
+    let t = Instant::now();
+    while metric(a, "kyso_inflight_body_bytes") > 0.0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "bytes still held");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn wait_inflight(a: &Appliance, bytes: f64) {
     let t = Instant::now();
     while metric(a, "kyso_inflight_body_bytes") < bytes {
@@ -973,11 +982,7 @@ fn request_bodies_in_flight_are_bounded_per_client_and_for_all() {
     assert_eq!(clerk.get("/v1/whoami").status, 200);
     // The bytes come back when the uploads end.
     drop(held);
-    let t = Instant::now();
-    while metric(&a, "kyso_inflight_body_bytes") > 0.0 {
-        assert!(t.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_released(&a);
     let r = clerk.send("POST", "/v1/verify", "application/pdf", &small);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(metric(&a, "kyso_limited_total{limit=\"inflight_bytes\"}") >= 1.0);
@@ -1751,11 +1756,7 @@ fn answers_a_client_does_not_read_count_against_its_limits_until_sent() {
         200
     );
     drop(held);
-    let t = Instant::now();
-    while metric(&a, "kyso_inflight_body_bytes") > 0.0 {
-        assert!(t.elapsed() < Duration::from_secs(10), "answers still held");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_released(&a);
     let r = clerk.get(&content);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.body, scan);
@@ -1989,11 +1990,7 @@ fn a_signing_batch_answer_not_read_counts_against_its_callers_bytes() {
     assert_eq!(r.json()["error"], "too_many_in_flight");
     assert_eq!(log_size(&a), before, "nothing signed");
     drop(held);
-    let t = Instant::now();
-    while metric(&a, "kyso_inflight_body_bytes") > 0.0 {
-        assert!(t.elapsed() < Duration::from_secs(10), "answers still held");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_released(&a);
     let r = official.send("POST", "/v1/sign", "application/json", body.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["signed"], 5);
