@@ -765,6 +765,7 @@ fn archive_puts(run: Duration, args: &[String]) {
         }
     }
     if !sizes.contains(&(50 * 1024)) {
+        archive_reads(run, &writer_counts, &base);
         let _ = std::fs::remove_dir_all(&base);
         return;
     }
@@ -809,7 +810,71 @@ fn archive_puts(run: Duration, args: &[String]) {
         cpu / total as f64 * 1e6,
         cpu / wall
     );
+    archive_reads(run, &writer_counts, &base);
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Logged reads per second from 1, 16 or 64 threads, over 1,000 records of 50 KiB: a content
+/// read (`Archive::read_content`: the read event durable in the log before the bytes return,
+/// the stored record held to its ingest event, the document checked against its SHA-256) and,
+/// beside it, a metadata read (`Archive::read_record`: the same durable event, the record as
+/// stored). Their limit is the durable put of a small document (the 1 KiB rows above): each
+/// read appends one event to the log.
+fn archive_reads(run: Duration, writer_counts: &[usize], base: &std::path::Path) {
+    use kyso_archive::{ingest, Access, Archive, Ingest, Metadata};
+    let dir = base.join("reads");
+    let ar = Arc::new(Archive::open(&dir).unwrap());
+    let validator = kyso_verify::Validator::default();
+    let ids: Arc<Vec<u64>> = Arc::new(
+        (0..1000u64)
+            .map(|n| {
+                let req = Ingest {
+                    document: document(50 * 1024, 0, n),
+                    metadata: Metadata {
+                        code: "001099012345.BENCH".into(),
+                        ..Default::default()
+                    },
+                    user: "bench".into(),
+                    allow_unverified: Some("benchmark".into()),
+                    media_type: Some("application/pdf".into()),
+                    ..Default::default()
+                };
+                ingest(&ar, &validator, req).unwrap().record
+            })
+            .collect(),
+    );
+    println!();
+    println!("| logged read, 50 KiB documents | readers | reads /s | CPU per read | cores busy | reads per WAL sync |");
+    println!("|---|---|---|---|---|---|");
+    for content in [true, false] {
+        for &readers in writer_counts {
+            let (a, ids) = (ar.clone(), ids.clone());
+            let syncs = ar.wal_syncs();
+            let (total, wall, cpu) = run_writers(readers, run, move |w, n| {
+                let id = ids[(w * 7919 + n as usize * 104_729) % ids.len()];
+                let access = Access::new("bench", "benchmark");
+                if content {
+                    std::hint::black_box(a.read_content(id, &access).unwrap());
+                } else {
+                    std::hint::black_box(a.read_record(id, &access).unwrap());
+                }
+            });
+            println!(
+                "| {} | {readers} | {:.0} | {:.0} µs | {:.2} | {:.1} |",
+                if content {
+                    "content (`read_content`)"
+                } else {
+                    "metadata (`read_record`)"
+                },
+                total as f64 / wall,
+                cpu / total as f64 * 1e6,
+                cpu / wall,
+                total as f64 / (ar.wal_syncs() - syncs).max(1) as f64
+            );
+        }
+    }
+    drop(ar);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layout: &DemoLayout) {
