@@ -814,6 +814,8 @@ struct Lingering<IO> {
     /// what the client read — socket buffers take megabytes at once — and a first rule on it
     /// cut honest downloads; the bytes the client's TCP stack acknowledged are.
     pace: Option<(std::os::fd::RawFd, u64)>,
+    /// The TCP socket, reset when the connection is closed for its client's slowness.
+    socket: Option<std::os::fd::RawFd>,
     /// Since when data has waited for the client, and how many bytes it had acknowledged then.
     window: Option<(std::time::Instant, u64)>,
     /// Wakes a write waiting for the client when a window may have ended.
@@ -866,6 +868,7 @@ impl<IO> Lingering<IO> {
             write_timeout,
             stalled: None,
             pace: None,
+            socket: None,
             window: None,
             rate_check: None,
             last: None,
@@ -873,10 +876,36 @@ impl<IO> Lingering<IO> {
     }
 
     /// Judge the client's reading rate on socket `fd` (at least `min_rate` bytes a second;
-    /// 0: not judged).
+    /// 0: not judged), and reset `fd` when the connection is closed for its client's
+    /// slowness (this rate, or `write_timeout`).
     fn paced(mut self, fd: std::os::fd::RawFd, min_rate: usize) -> Self {
         self.pace = (min_rate > 0).then_some((fd, min_rate as u64));
+        self.socket = Some(fd);
         self
+    }
+
+    /// The connection is being closed for its client's slowness: its socket is reset when
+    /// closed. A closed socket's unsent answer otherwise stayed in the kernel (up to the send
+    /// buffer, megabytes) for minutes, sent on to a client that keeps its window shut, and
+    /// the close was nothing but a FIN queued behind it (found by an attacker's reading,
+    /// 2026-12-03).
+    fn reset_on_close(&self) {
+        let Some(fd) = self.socket else { return };
+        let l = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: `fd` is the connection's socket, open while its `Lingering` is; `l` is the
+        // plain C struct SO_LINGER takes, passed with its size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&l as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
     }
 
     /// An error once the client has acknowledged less than the minimum rate over a window in
@@ -912,6 +941,7 @@ impl<IO> Lingering<IO> {
                     seconds = elapsed.as_secs(),
                     "connection closed: the client reads its answers slower than limits.answer_min_rate"
                 );
+                self.reset_on_close();
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     "the client reads its answers slower than limits.answer_min_rate",
@@ -955,6 +985,7 @@ impl<IO> Lingering<IO> {
                     .stalled
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
                 if std::future::Future::poll(deadline.as_mut(), cx).is_ready() {
+                    self.reset_on_close();
                     return Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         "the client read nothing of its answer in time",
