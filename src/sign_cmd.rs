@@ -533,16 +533,26 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
                 let o = sign_one(&signing, &a, &opts, tsa.as_ref(), long_term.as_ref(), f);
+                // File names and messages (which quote the document) as a terminal may show
+                // them: a name holding a carriage return and escapes printed a false "signed"
+                // line over its own error (found by an attacker's reading, 2026-12-03).
+                let shown = |t: String| {
+                    kyso_verify::report::shown(&t, kyso_verify::report::MAX_SHOWN_MESSAGE)
+                        .into_owned()
+                };
                 match &bar {
                     Some(b) => {
                         b.inc(1);
                         if let Some(e) = &o.error {
-                            b.println(format!("error: {e}"));
+                            b.println(format!("error: {}", shown(e.to_string())));
                         }
                     }
                     None => match (&o.output, &o.error) {
-                        (Some(out), _) => eprintln!("signed {} -> {}", f.display(), out.display()),
-                        (_, Some(e)) => eprintln!("error: {e}"),
+                        (Some(out), _) => eprintln!(
+                            "{}",
+                            shown(format!("signed {} -> {}", f.display(), out.display()))
+                        ),
+                        (_, Some(e)) => eprintln!("error: {}", shown(e.to_string())),
                         _ => {}
                     },
                 }

@@ -337,3 +337,63 @@ fn a_foreign_or_damaged_signature_or_document_is_refused_and_nothing_is_written(
     assert_eq!(r.code, 5);
     assert!(r.stderr.contains("is not a pending state"), "{}", r.stderr);
 }
+
+/// A CAdES-attached pending state whose content was replaced after the signature was made is
+/// refused at finalize, and nothing is written: the CMS it made had the new content beside the
+/// old digest and failed verification, exit 0 (found by an attacker's reading, 2026-12-03).
+/// The state as prepared finalizes, and OpenSSL verifies the result.
+#[test]
+fn an_attached_content_replaced_in_the_pending_state_is_refused() {
+    let demo = Demo::new();
+    let doc = demo.path().join("quyet-dinh.txt");
+    std::fs::write(&doc, "Quyết định số 77/QĐ-UBND").unwrap();
+    let base = demo.path().join("pending");
+    let p = prepare(
+        &demo,
+        "signer-ec.pem",
+        &base,
+        &["--format", "cades", "--attached"],
+        &doc,
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let answer = demo.path().join("answer.json");
+    std::fs::write(&answer, &p.stdout).unwrap();
+    let s = desk(&demo, EC_KEY, &answer, &doc, &[]);
+    assert_eq!(s.code, 0, "digest: {}", s.stderr);
+    let pending = base.with_extension("json");
+    let original = std::fs::read_to_string(&pending).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let other: String = "Quyết định số 99/QĐ-UBND"
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    state["attached_content"] = serde_json::Value::String(other);
+    std::fs::write(&pending, state.to_string()).unwrap();
+    let out = demo.path().join("a.p7m");
+    let finalize = || {
+        demo.run(&[
+            "sign",
+            "finalize",
+            "--pending",
+            pending.to_str().unwrap(),
+            "--signature",
+            s.stdout.trim(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let r = finalize();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the attached content is not the content whose digest was signed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    std::fs::write(&pending, original).unwrap();
+    let r = finalize();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = openssl_cms_verify(&demo, &out, None);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+}

@@ -1045,3 +1045,106 @@ fn a_document_whose_earlier_signature_fails_is_not_signed_over() {
         assert_eq!(j["signatures"][1]["facts"]["integrity"], true, "{j}");
     }
 }
+
+/// A document PDF readers would show otherwise once the signature's update is appended is not
+/// signed: the update moves the file's end, changes its length and adds a cross-reference
+/// section counted from the first byte, so a file they open in a repair or special mode before
+/// it and plainly after it showed "pay 100 VND" to the official and another text once signed,
+/// TOTAL-PASSED (found by an attacker's reading, 2026-12-03; each was signed, exit 0, by the
+/// build before). Made by tests/hostile/signing_inputs.py (byte edits; pikepdf, which is qpdf):
+/// a startxref past the last 1,024 bytes; junk before `%PDF-`; the page content written again
+/// after the file's end; the page written as a stream; a linearized file whose /O names its
+/// second page. A linearized file as qpdf writes it is signed, and pyHanko finds the signature
+/// intact; a stamp on a page whose /Annots array another page shares appears on that page alone.
+#[test]
+fn documents_readers_would_show_otherwise_once_signed_are_refused() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    let outs = out.to_str().unwrap();
+    for (mode, why) in [
+        ("tail", "startxref is not within its last 1,024 bytes"),
+        ("prefix", "does not begin with its %PDF- header"),
+        ("twice", "object 4 is written again at byte"),
+        ("streampage", "the page (object 3) is written as a stream"),
+        ("lin-o", "linearization dictionary names another first page"),
+    ] {
+        let f = signing_input(&demo, mode, &[], &format!("{mode}.pdf"));
+        let r = sign(
+            &demo,
+            &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 5, "{mode}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{mode}: {}", r.stderr);
+        assert!(r.stderr.contains("re-save the PDF"), "{mode}: {}", r.stderr);
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+
+    let f = signing_input(&demo, "linearized", &[], "linearized.pdf");
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (code, verdicts) = pyhanko_validate(&demo, &out.join("linearized.signed.pdf"));
+    assert_eq!(code, 0, "{verdicts:?}");
+    assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+    assert!(verdicts[0].contains(":INTACT:TRUSTED"), "{verdicts:?}");
+
+    let f = signing_input(&demo, "shared", &[], "shared.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--stamp",
+            "1,340,60,230,62",
+            "--out-dir",
+            outs,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
+    let counted: Run = Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .args(["annots"])
+        .arg(out.join("shared.signed.pdf"))
+        .arg("-")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(counted.stdout.trim(), "[1, 0]", "{}", counted.stderr);
+}
+
+/// File names reach the terminal as it may show them: a name holding a carriage return and
+/// terminal escapes printed a false "signed hoso.pdf" line over its own error (found by an
+/// attacker's reading, 2026-12-03). The controls are written as visible escapes; the counts
+/// and the exit code stay what they were.
+#[test]
+fn file_names_cannot_write_over_what_a_batch_prints() {
+    let demo = Demo::new();
+    let dir = demo.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let forged = dir.join("x.pdf\r\u{1b}[2Ksigned hoso.pdf -> hoso.signed.pdf");
+    std::fs::write(&forged, b"not a PDF").unwrap();
+    std::fs::copy(fixture("giay-phep.pdf"), dir.join("hoso.pdf")).unwrap();
+    let out = demo.path().join("out");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--out-dir",
+            out.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\r') && !r.stderr.contains('\u{1b}'),
+        "{:?}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(r"\u{d}\u{1b}[2K"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 signed, 1 failed"), "{}", r.stderr);
+}

@@ -178,10 +178,37 @@ pub fn estimate_reserve(key: &dyn SigningKey, timestamped: bool) -> usize {
 }
 
 /// Append annotations to a page's /Annots (a direct array, an indirect one, or none yet).
-fn add_annots(doc: &Document<'_>, up: &mut Update, page_ref: ObjRef, new: &[ObjRef]) -> Result<()> {
-    let mut page = doc.dict(page_ref)?;
+fn add_annots(
+    doc: &Document<'_>,
+    up: &mut Update,
+    page_ref: ObjRef,
+    new: &[ObjRef],
+    pages: &[ObjRef],
+) -> Result<()> {
+    let mut page = plain_dict(doc, page_ref, "page")?;
     let refs = new.iter().map(|r| Object::Ref(*r));
+    // An /Annots array other pages name too is left to them: the page gets its own, and the
+    // stamp appears on no page the official did not choose (found by an attacker's reading,
+    // 2026-12-03).
+    let shared = |r: ObjRef| {
+        pages.iter().any(|p| {
+            *p != page_ref
+                && doc
+                    .dict(*p)
+                    .is_ok_and(|d| matches!(d.get("Annots"), Some(Object::Ref(x)) if *x == r))
+        })
+    };
     match page.get("Annots").cloned() {
+        Some(Object::Ref(r)) if shared(r) => {
+            let mut a = doc
+                .get(r)?
+                .as_array()
+                .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
+                .to_vec();
+            a.extend(refs);
+            page.set("Annots", Object::Array(a));
+            up.replace(page_ref, Object::Dict(page));
+        }
         Some(Object::Ref(r)) => {
             let mut a = doc
                 .get(r)?
@@ -199,6 +226,77 @@ fn add_annots(doc: &Document<'_>, up: &mut Update, page_ref: ObjRef, new: &[ObjR
         _ => {
             page.set("Annots", Object::Array(refs.collect()));
             up.replace(page_ref, Object::Dict(page));
+        }
+    }
+    Ok(())
+}
+
+/// Object `r`, which the update rewrites as a dictionary (`what` it is): a stream is refused.
+/// A page or catalog written as a stream is none to Poppler (a blank page, a file it does not
+/// open); rewritten as a dictionary, its content showed once signed (found by an attacker's
+/// reading, 2026-12-03).
+fn plain_dict(doc: &Document<'_>, r: ObjRef, what: &str) -> Result<Dict> {
+    if let Object::Stream(_) = doc.get(r)? {
+        return Err(SignError::Input(format!(
+            "the {what} (object {}) is written as a stream, not a dictionary: PDF readers do not take it for a {what}, and the signature's update would make it one; re-save the PDF with a PDF writer and sign that",
+            r.num
+        )));
+    }
+    Ok(doc.dict(r)?)
+}
+
+/// The document must read the same to PDF readers after the signature's update as before it,
+/// when the official saw it. The update moves the file's end, changes its length and adds a
+/// cross-reference section counted from the file's first byte: a file that readers open in a
+/// repair or special mode before it, and plainly after it, showed other content once signed
+/// ("pay 100 VND" in Poppler and MuPDF before, "pay 999999 VND" after, TOTAL-PASSED; found by
+/// an attacker's reading, 2026-12-03). So the triggers of those modes are refused, and so is
+/// an object written twice whose later version a repairing reader would show.
+fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()> {
+    let refuse = |why: String| {
+        Err(SignError::Input(format!(
+            "{why}; re-save the PDF with a PDF writer and sign that"
+        )))
+    };
+    // Poppler counts offsets from the header; kyso and MuPDF from the first byte.
+    if !pdf.starts_with(b"%PDF-") {
+        return refuse("the file does not begin with its %PDF- header: Poppler counts every offset from the header and MuPDF from the file's start, so they show other objects, and the update would change which".into());
+    }
+    // MuPDF and Poppler look for `startxref` in the last 1,024 bytes; the update brings it
+    // back within them.
+    let from = pdf.len().saturating_sub(1024);
+    if !pdf[from..].windows(9).any(|w| w == b"startxref") {
+        return refuse("the file's last startxref is not within its last 1,024 bytes, where PDF readers look for it: they rebuild the cross-reference table instead, and after the update would not".into());
+    }
+    let h = kyso_verify::pdf::diff::Headers::find(pdf);
+    let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
+    numbers.sort_unstable();
+    for (&num, &at) in numbers {
+        if let Some(kyso_pdf::XrefEntry::Offset { offset, .. }) = doc.entry(num) {
+            if offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset) {
+                return refuse(format!(
+                    "object {num} is written again at byte {at}, after (or above) the version the cross-reference table uses at byte {offset}: a PDF reader rebuilding the table shows the other"
+                ));
+            }
+        }
+    }
+    // Poppler takes a linearized file's first page and page count from its linearization
+    // dictionary while /L is the file's length, which the update changes.
+    if kyso_verify::pdf::diff::linearized_lengths(pdf).contains(&pdf.len()) {
+        let first = h.all.iter().min_by_key(|(_, _, at, _)| *at);
+        let lin = first.and_then(|&(_, _, at, _)| {
+            kyso_pdf::document::read_indirect(pdf, at, &|_| None)
+                .ok()
+                .and_then(|(_, o)| o.as_dict().cloned())
+        });
+        let int = |d: &Dict, k: &str| d.get(k).and_then(|o| o.as_int());
+        let agrees = lin.is_some_and(|d| {
+            int(&d, "L") == Some(pdf.len() as i64)
+                && int(&d, "O") == pages.first().map(|p| p.num as i64)
+                && int(&d, "N") == Some(pages.len() as i64)
+        });
+        if !agrees {
+            return refuse("the file is linearized and its linearization dictionary names another first page or page count than its page tree (or cannot be read): Poppler shows the one, and after the update, which changes the file's length, the other".into());
         }
     }
     Ok(())
@@ -319,6 +417,7 @@ pub fn prepare_pdf(
         check_earlier_signatures(pdf, &doc)?;
     }
     let pages = doc.pages()?;
+    check_reading(pdf, &doc, &pages)?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {
         Some(p) => *pages.get(p.page - 1).ok_or_else(|| {
@@ -331,7 +430,7 @@ pub fn prepare_pdf(
         None => pages[0],
     };
     let root_ref = doc.root();
-    let mut root = doc.dict(root_ref)?;
+    let mut root = plain_dict(&doc, root_ref, "catalog")?;
     let mut up = Update::new(&doc)?;
 
     // The signature dictionary, with placeholders patched after writing.
@@ -395,7 +494,7 @@ pub fn prepare_pdf(
 
     // The AcroForm: indirect, inline, or missing.
     let (mut acro, acro_ref) = match root.get("AcroForm") {
-        Some(Object::Ref(r)) => (doc.dict(*r)?, Some(*r)),
+        Some(Object::Ref(r)) => (plain_dict(&doc, *r, "form dictionary")?, Some(*r)),
         Some(Object::Dict(d)) => (d.clone(), None),
         _ => (Dict::new(), None),
     };
@@ -540,7 +639,7 @@ pub fn prepare_pdf(
         }
     }
     for (page_ref, new) in by_page {
-        add_annots(&doc, &mut up, page_ref, &new)?;
+        add_annots(&doc, &mut up, page_ref, &new, &pages)?;
     }
 
     let w = up.write();

@@ -406,6 +406,16 @@ pub fn finalize(
         Some(h) => Some(unhex("attached_content", h)?),
         None => None,
     };
+    // The content attached must be the one whose digest was signed: a pending state whose
+    // content was replaced made a CMS that failed verification, exit 0 (found by an
+    // attacker's reading, 2026-12-03).
+    if let Some(c) = &content {
+        if alg.hash().digest(c) != message_digest_of(&dtbs)? {
+            return Err(SignError::Input(
+                "pending state: the attached content is not the content whose digest was signed (its message-digest differs)".into(),
+            ));
+        }
+    }
     let cms = cades::assemble(
         Some(&cert),
         &cert,

@@ -8,6 +8,25 @@ and byte edits, nothing of kyso's (found by an attacker's reading, 2026-12-02):
     python3 signing_inputs.py size IN OUT        IN with an update whose trailer says
                                                  /Size 4294967295
 
+Documents that PDF readers show otherwise once a signature's update is appended (found by an
+attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text after):
+
+    python3 signing_inputs.py tail IN OUT        IN and 1,500 spaces: its startxref is past the
+                                                 last 1,024 bytes, where readers look for it
+    python3 signing_inputs.py prefix IN OUT      400 bytes of junk, then IN (Poppler counts
+                                                 offsets from the header)
+    python3 signing_inputs.py twice IN OUT       IN's page content written again after its end,
+                                                 unlisted (a repairing reader shows it)
+    python3 signing_inputs.py streampage IN OUT  IN with its page rewritten as a stream (no page
+                                                 to Poppler)
+    python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
+                                                 (pikepdf): an honest file
+    python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
+                                                 shows it first while /L is the file's length)
+    python3 signing_inputs.py shared IN OUT      IN with a second page, both pages naming one
+                                                 indirect /Annots array (pikepdf)
+    python3 signing_inputs.py annots IN -        prints how many annotations each page of IN has
+
 Keys and certificates are made in a temporary folder (self-signed: only what the signer does
 with the document matters, not whom it trusts).
 """
@@ -109,5 +128,52 @@ elif mode == 'size':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
     cat = obj(root_num)
     open(out, 'wb').write(bytes(update({root_num: cat}, 4294967295)))
+elif mode == 'tail':
+    open(out, 'wb').write(src + b' ' * 1500)
+elif mode == 'prefix':
+    # Offsets moved by the junk, as counted from the file's first byte (kyso, MuPDF).
+    junk = b'JUNK' * 100
+    b = re.sub(rb'(?m)^(\d{10}) (\d{5}) n', lambda m: b'%010d %s n' % (int(m.group(1)) + len(junk),
+                                                                    m.group(2)), src)
+    b = re.sub(rb'startxref\s+(\d+)', lambda m: b'startxref\n%d' % (int(m.group(1)) + len(junk)), b)
+    open(out, 'wb').write(junk + b)
+elif mode == 'twice':
+    root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
+    pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
+    page_num = int(re.search(rb'/Kids\s*\[\s*(\d+) 0 R', obj(pages)).group(1))
+    content = int(re.search(rb'/Contents (\d+) 0 R', obj(page_num)).group(1))
+    text = b'BT /F1 24 Tf 72 700 Td (pay 999999 VND) Tj ET'
+    open(out, 'wb').write(src + b'%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n'
+                          % (content, len(text), text))
+elif mode == 'streampage':
+    root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
+    pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
+    page_num = int(re.search(rb'/Kids\s*\[\s*(\d+) 0 R', obj(pages)).group(1))
+    page = obj(page_num).rstrip()
+    open(out, 'wb').write(bytes(update(
+        {page_num: page[:-2] + b' /Length 0 >>\nstream\n\nendstream'}, size_of())))
+elif mode in ('linearized', 'lin-o', 'shared'):
+    import pikepdf
+    pdf = pikepdf.open(src_path)
+    pdf.pages.append(pdf.pages[0])
+    if mode == 'shared':
+        annots = pdf.make_indirect(pikepdf.Array())
+        for pg in pdf.pages:
+            pg.obj.Annots = annots
+        pdf.save(out)
+        sys.exit(0)
+    pdf.save(out, linearize=True)
+    if mode == 'lin-o':
+        b = bytearray(open(out, 'rb').read())
+        second = pikepdf.open(out).pages[1].objgen[0]
+        m = re.search(rb'/O (\d+)', b[:1024])
+        new = b'%d' % second
+        assert len(new) <= len(m.group(1))
+        b[m.start(1):m.end(1)] = new.ljust(len(m.group(1)))
+        open(out, 'wb').write(bytes(b))
+elif mode == 'annots':
+    import json
+    import pikepdf
+    print(json.dumps([len(pg.obj.get('/Annots', [])) for pg in pikepdf.open(src_path).pages]))
 else:
     sys.exit(f'unknown mode {mode}')

@@ -549,7 +549,7 @@ impl Headers {
 /// /Linearized is a positive number, its /L an integer): a file of that length is linearized
 /// to Poppler, which then reads the cross-reference section after that object's `endobj` (in
 /// the first 1,024 bytes) instead of the one `startxref` names.
-fn linearized_lengths(data: &[u8]) -> Vec<usize> {
+pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // Read as Poppler's tolerant parser may read it, not as kyso's strict one: a first object
     // kyso cannot parse (a header `-1 0 obj`, an entry beside /L that kyso refuses) hid it
     // from the first version of this check (found by an attacker's reading, 2026-12-03). So
