@@ -1114,6 +1114,60 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         .unwrap()
         .into();
     assert_eq!(counted.stdout.trim(), "[1, 0]", "{}", counted.stderr);
+
+    // A page showing less than its /MediaBox: the copy stamp goes where readers show it, and a
+    // signer's stamp outside it is refused.
+    let f = signing_input(&demo, "crop", &[], "crop.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--stamp",
+            "1,5000,5000,230,62",
+            "--out-dir",
+            outs,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("is not within page 1's visible area [100 100 400 500]"),
+        "{}",
+        r.stderr
+    );
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--copy-stamp",
+            "--out-dir",
+            outs,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
+    let rects: Run = Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg("rects")
+        .arg(out.join("crop.signed.pdf"))
+        .arg("-")
+        .output()
+        .unwrap()
+        .into();
+    let pages: serde_json::Value = serde_json::from_str(rects.stdout.trim()).unwrap();
+    let stamp = pages[0]["annots"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r[2].as_f64() > Some(0.0)))
+        .unwrap_or_else(|| panic!("no stamp: {pages}"));
+    let [x1, y1, x2, y2] = [0, 1, 2, 3].map(|i| stamp[i].as_f64().unwrap());
+    assert!(
+        x1 >= 100.0 && y1 >= 100.0 && x2 <= 400.0 && y2 <= 500.0,
+        "the copy stamp {stamp} is not within the crop box: {pages}"
+    );
 }
 
 /// File names reach the terminal as it may show them: a name holding a carriage return and

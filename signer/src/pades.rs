@@ -309,6 +309,30 @@ fn media_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
         .ok_or_else(|| SignError::Input("the page has no /MediaBox".into()))
 }
 
+/// The part of a page readers show: its /CropBox (inherited; the /MediaBox when it has none)
+/// within its /MediaBox. A stamp placed by the /MediaBox alone fell outside a smaller /CropBox,
+/// and the document was signed as a certified copy no reader showed stamped (found by an
+/// attacker's reading, 2026-12-03).
+fn visible_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
+    let mb = media_box(doc, page)?;
+    let cb = doc
+        .inherited(page, "CropBox")?
+        .and_then(|c| c.as_rect())
+        .unwrap_or(mb);
+    let b = [
+        mb[0].max(cb[0]),
+        mb[1].max(cb[1]),
+        mb[2].min(cb[2]),
+        mb[3].min(cb[3]),
+    ];
+    if b[0] >= b[2] || b[1] >= b[3] {
+        return Err(SignError::Input(
+            "the page's /CropBox lies outside its /MediaBox: readers show nothing of it".into(),
+        ));
+    }
+    Ok(b)
+}
+
 /// Does the document already carry a signature: a signature field with a value anywhere in
 /// the form's field tree (a field under another's /Kids too)?
 fn has_signatures(doc: &Document<'_>) -> bool {
@@ -560,6 +584,19 @@ pub fn prepare_pdf(
         let when = crate::stamp::iso8601(now, opts.utc_offset_minutes);
         let mut fw = FontWriter::new(&font, &mut up)?;
         if let Some(place) = opts.stamp {
+            let vb = visible_box(&doc, widget_page)?;
+            let r = place.rect;
+            let slack = 0.01;
+            if r[0] < vb[0] - slack
+                || r[1] < vb[1] - slack
+                || r[2] > vb[2] + slack
+                || r[3] > vb[3] + slack
+            {
+                return Err(SignError::Input(format!(
+                    "the stamp's rectangle [{} {} {} {}] is not within page {}'s visible area [{} {} {} {}] (its /CropBox within its /MediaBox): readers would not show all of it",
+                    r[0], r[1], r[2], r[3], place.page, vb[0], vb[1], vb[2], vb[3]
+                )));
+            }
             let b = StampBox {
                 rect: place.rect,
                 lines: crate::stamp::signer_lines(cert, &when),
@@ -580,7 +617,7 @@ pub fn prepare_pdf(
                 .fold(0.0, f64::max)
                 + 12.0;
             let h = lines.len() as f64 * 12.0 + 10.0;
-            let mb = media_box(&doc, pages[0])?;
+            let mb = visible_box(&doc, pages[0])?;
             let rect = [
                 mb[2] - 20.0 - w,
                 mb[3] - 20.0 - h,

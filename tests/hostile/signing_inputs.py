@@ -26,6 +26,10 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
     python3 signing_inputs.py shared IN OUT      IN with a second page, both pages naming one
                                                  indirect /Annots array (pikepdf)
     python3 signing_inputs.py annots IN -        prints how many annotations each page of IN has
+    python3 signing_inputs.py crop IN OUT        IN with a /CropBox of [100 100 400 500] on its
+                                                 page (pikepdf)
+    python3 signing_inputs.py rects IN -         prints each page's /CropBox and its
+                                                 annotations' /Rect
 
 Keys and certificates are made in a temporary folder (self-signed: only what the signer does
 with the document matters, not whom it trusts).
@@ -171,6 +175,17 @@ elif mode in ('linearized', 'lin-o', 'shared'):
         assert len(new) <= len(m.group(1))
         b[m.start(1):m.end(1)] = new.ljust(len(m.group(1)))
         open(out, 'wb').write(bytes(b))
+elif mode == 'crop':
+    import pikepdf
+    pdf = pikepdf.open(src_path)
+    pdf.pages[0].obj.CropBox = pikepdf.Array([100, 100, 400, 500])
+    pdf.save(out)
+elif mode == 'rects':
+    import json
+    import pikepdf
+    print(json.dumps([{'crop': [float(v) for v in pg.obj.get('/CropBox', pg.obj.MediaBox)],
+                       'annots': [[float(v) for v in a.Rect] for a in pg.obj.get('/Annots', [])]}
+                      for pg in pikepdf.open(src_path).pages]))
 elif mode == 'annots':
     import json
     import pikepdf
