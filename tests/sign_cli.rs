@@ -588,6 +588,11 @@ fn mutool_text(pdf: &Path, page: u32) -> String {
 /// (x0, y0, x1, y1) from the top left of the page of the first line whose text contains `needle`,
 /// from MuPDF's structured text.
 fn mutool_line_box(pdf: &Path, page: u32, needle: &str) -> Option<[f64; 4]> {
+    mutool_line_box_where(pdf, page, |t| t.contains(needle))
+}
+
+/// The same, for the first line whose text `pick` takes.
+fn mutool_line_box_where(pdf: &Path, page: u32, pick: impl Fn(&str) -> bool) -> Option<[f64; 4]> {
     let out = Command::new("mutool")
         .args(["draw", "-q", "-F", "stext"])
         .arg(pdf)
@@ -615,7 +620,7 @@ fn mutool_line_box(pdf: &Path, page: u32, needle: &str) -> Option<[f64; 4]> {
                 },
             )
             .collect();
-        if text.contains(needle) {
+        if pick(&text) {
             let bbox = line.split("bbox=\"").nth(1)?.split('"').next()?;
             let v: Vec<f64> = bbox
                 .split_whitespace()
@@ -1201,4 +1206,54 @@ fn file_names_cannot_write_over_what_a_batch_prints() {
     );
     assert!(r.stderr.contains(r"\u{d}\u{1b}[2K"), "{}", r.stderr);
     assert!(r.stderr.contains("1 signed, 1 failed"), "{}", r.stderr);
+}
+
+/// On a page turned by /Rotate (a scanned page, as digitized results often are), the stamps read
+/// upright where the page is shown, and the copy stamp sits at the top right as shown: they were
+/// drawn in the page's own axes, sideways (found by an attacker's reading, 2026-12-03). Read
+/// back by MuPDF's structured text, which turns the page as readers show it.
+#[test]
+fn stamps_on_a_turned_page_read_upright_where_it_is_shown() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    for (rotate, stamp, (width, height)) in [
+        ("90", "1,100,100,62,230", (841.89, 595.28)),
+        ("180", "1,100,100,230,62", (595.28, 841.89)),
+        ("270", "1,100,100,62,230", (841.89, 595.28)),
+    ] {
+        let f = signing_input(&demo, "rotate", &[rotate], &format!("r{rotate}.pdf"));
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                "--copy-stamp",
+                "--stamp",
+                stamp,
+                "--out-dir",
+                out.to_str().unwrap(),
+                f.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "/Rotate {rotate}: {}", r.stderr);
+        let signed = out.join(format!("r{rotate}.signed.pdf"));
+        let upright = |b: [f64; 4]| b[2] - b[0] > 3.0 * (b[3] - b[1]);
+        // The copy stamp's first line is the agency alone; the signer's stamp names it after
+        // "Cơ quan: ".
+        let copy = mutool_line_box_where(&signed, 1, |t| t.trim().starts_with("Sở Tư pháp"))
+            .expect("the copy stamp's text");
+        assert!(
+            upright(copy),
+            "/Rotate {rotate}: the copy stamp reads sideways: {copy:?}"
+        );
+        assert!(
+            copy[2] > 0.7 * width && copy[1] < 0.2 * height,
+            "/Rotate {rotate}: the copy stamp is not at the top right: {copy:?}"
+        );
+        let signer = mutool_line_box(&signed, 1, "Ký bởi").expect("the signer's stamp's text");
+        assert!(
+            upright(signer),
+            "/Rotate {rotate}: the signer's stamp reads sideways: {signer:?}"
+        );
+    }
 }

@@ -333,6 +333,19 @@ fn visible_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4]> {
     Ok(b)
 }
 
+/// A page's /Rotate (inherited), as 0, 90, 180 or 270 degrees clockwise; another value is
+/// refused for a stamp (readers differ on it).
+fn rotation(doc: &Document<'_>, page: ObjRef) -> Result<u16> {
+    let r = doc
+        .inherited(page, "Rotate")?
+        .map_or(Some(0), |o| o.as_int())
+        .filter(|r| r % 90 == 0)
+        .ok_or_else(|| {
+            SignError::Input("the page's /Rotate is not a multiple of 90: readers turn it otherwise, and no stamp can be placed on it".into())
+        })?;
+    Ok(r.rem_euclid(360) as u16)
+}
+
 /// Does the document already carry a signature: a signature field with a value anywhere in
 /// the form's field tree (a field under another's /Kids too)?
 fn has_signatures(doc: &Document<'_>) -> bool {
@@ -601,6 +614,7 @@ pub fn prepare_pdf(
                 rect: place.rect,
                 lines: crate::stamp::signer_lines(cert, &when),
                 border: true,
+                rotate: rotation(&doc, widget_page)?,
             };
             let ap = up.add(fw.appearance(&b)?);
             widget.set(
@@ -617,17 +631,20 @@ pub fn prepare_pdf(
                 .fold(0.0, f64::max)
                 + 12.0;
             let h = lines.len() as f64 * 12.0 + 10.0;
-            let mb = visible_box(&doc, pages[0])?;
-            let rect = [
-                mb[2] - 20.0 - w,
-                mb[3] - 20.0 - h,
-                mb[2] - 20.0,
-                mb[3] - 20.0,
-            ];
+            let [x0, y0, x1, y1] = visible_box(&doc, pages[0])?;
+            // The top right corner as the page is shown, turned by its /Rotate.
+            let rotate = rotation(&doc, pages[0])?;
+            let rect = match rotate {
+                90 => [x0 + 20.0, y1 - 20.0 - w, x0 + 20.0 + h, y1 - 20.0],
+                180 => [x0 + 20.0, y0 + 20.0, x0 + 20.0 + w, y0 + 20.0 + h],
+                270 => [x1 - 20.0 - h, y0 + 20.0, x1 - 20.0, y0 + 20.0 + w],
+                _ => [x1 - 20.0 - w, y1 - 20.0 - h, x1 - 20.0, y1 - 20.0],
+            };
             let ap = up.add(fw.appearance(&StampBox {
                 rect,
                 lines: lines.clone(),
                 border: false,
+                rotate,
             })?);
             let stamp = Dict::new()
                 .with("Type", Object::name("Annot"))

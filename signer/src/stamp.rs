@@ -74,6 +74,9 @@ pub struct StampBox {
     pub rect: [f64; 4],
     pub lines: Vec<String>,
     pub border: bool,
+    /// The page's /Rotate (0, 90, 180 or 270): the text is drawn upright as the page is shown,
+    /// not in the page's own axes (sideways on a scanned page turned by /Rotate 90).
+    pub rotate: u16,
 }
 
 /// Lays out text in one font and writes the font when done.
@@ -129,6 +132,16 @@ impl<'f> FontWriter<'f> {
     /// The appearance stream (a form XObject, §8.10) of a stamp box.
     pub fn appearance(&mut self, b: &StampBox) -> Result<Object> {
         let (w, h) = ((b.rect[2] - b.rect[0]).abs(), (b.rect[3] - b.rect[1]).abs());
+        // On a page shown turned a quarter, the box is as wide as shown as it is high on the
+        // page; its /Matrix turns the drawing back (ISO 32000-1 §12.5.5 maps the turned /BBox
+        // onto /Rect).
+        let (w, h) = if b.rotate % 180 == 90 { (h, w) } else { (w, h) };
+        let matrix: [i64; 4] = match b.rotate {
+            90 => [0, 1, -1, 0],
+            180 => [-1, 0, 0, -1],
+            270 => [0, -1, 1, 0],
+            _ => [1, 0, 0, 1],
+        };
         let mut content = Vec::new();
         let _ = writeln!(content, "q");
         if b.border {
@@ -168,6 +181,16 @@ impl<'f> FontWriter<'f> {
                         Object::Real(w),
                         Object::Real(h),
                     ]),
+                )
+                .with(
+                    "Matrix",
+                    Object::Array(
+                        matrix
+                            .iter()
+                            .chain(&[0, 0])
+                            .map(|v| Object::Int(*v))
+                            .collect(),
+                    ),
                 )
                 .with("Resources", Object::Dict(resources)),
             data: content,

@@ -28,6 +28,7 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
     python3 signing_inputs.py annots IN -        prints how many annotations each page of IN has
     python3 signing_inputs.py crop IN OUT        IN with a /CropBox of [100 100 400 500] on its
                                                  page (pikepdf)
+    python3 signing_inputs.py rotate IN OUT R    IN with its page's /Rotate R (pikepdf)
     python3 signing_inputs.py rects IN -         prints each page's /CropBox and its
                                                  annotations' /Rect
 
@@ -179,6 +180,11 @@ elif mode == 'crop':
     import pikepdf
     pdf = pikepdf.open(src_path)
     pdf.pages[0].obj.CropBox = pikepdf.Array([100, 100, 400, 500])
+    pdf.save(out)
+elif mode == 'rotate':
+    import pikepdf
+    pdf = pikepdf.open(src_path)
+    pdf.pages[0].obj.Rotate = int(sys.argv[4])
     pdf.save(out)
 elif mode == 'rects':
     import json
