@@ -1059,7 +1059,9 @@ fn a_document_whose_earlier_signature_fails_is_not_signed_over() {
 /// build before). Made by tests/hostile/signing_inputs.py (byte edits; pikepdf, which is qpdf):
 /// a startxref past the last 1,024 bytes; junk before `%PDF-`; the page content written again
 /// after the file's end; the page written as a stream; a linearized file whose /O names its
-/// second page. A linearized file as qpdf writes it is signed, and pyHanko finds the signature
+/// second page; a trailer after the file's end naming another catalog (readers rebuilding the
+/// table open the last); a linearized file whose section after the linearization dictionary
+/// (which Poppler reads while the length holds) places the page content at an earlier version. A linearized file as qpdf writes it is signed, and pyHanko finds the signature
 /// intact; a stamp on a page whose /Annots array another page shares appears on that page alone.
 #[test]
 fn documents_readers_would_show_otherwise_once_signed_are_refused() {
@@ -1072,6 +1074,11 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         ("twice", "object 4 is written again at byte"),
         ("streampage", "the page (object 3) is written as a stream"),
         ("lin-o", "linearization dictionary names another first page"),
+        ("root", "a /Root at byte"),
+        (
+            "lin-xref",
+            "the cross-reference section after its linearization dictionary",
+        ),
     ] {
         let f = signing_input(&demo, mode, &[], &format!("{mode}.pdf"));
         let r = sign(

@@ -280,11 +280,26 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
             }
         }
     }
+    // A reader rebuilding the table opens the catalog of the last /Root it finds (MuPDF: the
+    // last dictionary holding one; Poppler: the last trailer holding one), and the update
+    // appends a trailer naming the table's: one naming another catalog, last before it, made
+    // both show another document before signing than after (found by an attacker's reading,
+    // 2026-12-03). So every /Root in the file must name the table's catalog.
+    let root = doc.root();
+    if let Some((at, _)) = h.roots.iter().find(|(_, r)| r.is_some_and(|r| r != root)) {
+        return refuse(format!(
+            "a /Root at byte {at} names another catalog than the cross-reference table does: a PDF reader rebuilding the table may open that one, and after the update would not"
+        ));
+    }
+    if h.trailer_unreadable {
+        return refuse("the file's last `trailer` is followed by a dictionary kyso cannot read: a PDF reader rebuilding the table reads its /Root all the same".into());
+    }
     // Poppler takes a linearized file's first page and page count from its linearization
-    // dictionary while /L is the file's length, which the update changes.
+    // dictionary, and its objects from the cross-reference section right after it, while /L
+    // is the file's length, which the update changes.
     if kyso_verify::pdf::diff::linearized_lengths(pdf).contains(&pdf.len()) {
-        let first = h.all.iter().min_by_key(|(_, _, at, _)| *at);
-        let lin = first.and_then(|&(_, _, at, _)| {
+        let first = h.all.iter().map(|&(_, _, at, _)| at).min();
+        let lin = first.and_then(|at| {
             kyso_pdf::document::read_indirect(pdf, at, &|_| None)
                 .ok()
                 .and_then(|(_, o)| o.as_dict().cloned())
@@ -297,6 +312,23 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
         });
         if !agrees {
             return refuse("the file is linearized and its linearization dictionary names another first page or page count than its page tree (or cannot be read): Poppler shows the one, and after the update, which changes the file's length, the other".into());
+        }
+        // The section after the dictionary must be the one kyso reads first (the last
+        // `startxref` names it in a file as linearizing writers write it): a section placing
+        // the page content at an earlier version, which Poppler alone read, showed it before
+        // signing and not after (found by an attacker's reading, 2026-12-03).
+        let after = first.and_then(|at| {
+            let e = at + memchr::memmem::find(&pdf[at..], b"endobj")? + 6;
+            Some(
+                e + pdf[e..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_whitespace() || **c == 0x0c)
+                    .count(),
+            )
+        });
+        let head = kyso_pdf::document::find_startxref(pdf, pdf.len()).ok();
+        if after.is_none() || after != head {
+            return refuse("the file is linearized and the cross-reference section after its linearization dictionary, which Poppler reads while the file keeps its length, is not the one its last startxref names: Poppler shows other objects before the update than after".into());
         }
     }
     Ok(())

