@@ -1893,6 +1893,33 @@ def steady():
         if ahead > 0:
             time.sleep(ahead)
     honest["read"] = got
+realigned = {}
+def realign():
+    # A fourth address: answers that wait, then read whole; a pause (the window ends); then
+    # answers it never reads. Cut about a window after those, not on the first window's
+    # schedule (~57 s, a reviewer's measurement).
+    import struct
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.bind(("127.0.0.4", 0))
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 30)
+    time.sleep(2)
+    t.settimeout(1.5)
+    try:
+        while t.recv(65536):
+            pass
+    except Exception:
+        pass
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
+    began = time.time()
+    while time.time() - began < 75:
+        state = t.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+        if state != 1:  # no longer ESTABLISHED
+            realigned["cut_after"] = round(time.time() - began)
+            return
+        time.sleep(0.5)
 polled = {}
 def poller():
     # A keep-alive client of a third address asking small things every 3 s: never cut.
@@ -1908,7 +1935,8 @@ def poller():
     polled["ok"] = ok
 for _ in range(2):
     threading.Thread(target=slow, daemon=True).start()
-others = [threading.Thread(target=steady), threading.Thread(target=poller)]
+others = [threading.Thread(target=steady), threading.Thread(target=poller),
+          threading.Thread(target=realign)]
 for o in others:
     o.start()
 time.sleep(2)
@@ -1928,7 +1956,8 @@ while time.time() - start < 65:
 for o in others:
     o.join()
 time.sleep(8)
-print(json.dumps({"free_after": free, "steady_read": honest.get("read"), "polled": polled.get("ok"), "slow_ends": ends}))
+print(json.dumps({"free_after": free, "steady_read": honest.get("read"), "polled": polled.get("ok"), "slow_ends": ends,
+                  "realigned_cut_after": realigned.get("cut_after")}))
 "#;
 
 /// Clients reading their pipelined answers slower than `limits.answer_min_rate` lose their
@@ -1968,6 +1997,19 @@ fn clients_reading_their_answers_too_slowly_lose_their_connections() {
                 .iter()
                 .all(|e| e[0] != "still reading" && e[1].as_u64().is_some_and(|t| t < 50)),
         "how the slow readers' connections ended ([how, seconds]): {r}"
+    );
+    // Its new window's check due a window after it began.
+    assert!(
+        r["realigned_cut_after"]
+            .as_u64()
+            .is_some_and(|t| (25..45).contains(&t)),
+        "a client reading nothing after a pause was cut after {} s: {r}",
+        r["realigned_cut_after"]
+    );
+    let log = a.service_log();
+    assert!(
+        log.contains("slower than limits.answer_min_rate") && log.contains("\"peer\":\"127.0.0.4:"),
+        "the cut is logged with its peer: {log}"
     );
 }
 
