@@ -1061,7 +1061,8 @@ fn a_document_whose_earlier_signature_fails_is_not_signed_over() {
 /// after the file's end; the page written as a stream; a linearized file whose /O names its
 /// second page; a trailer after the file's end naming another catalog (readers rebuilding the
 /// table open the last); a linearized file whose section after the linearization dictionary
-/// (which Poppler reads while the length holds) places the page content at an earlier version. A linearized file as qpdf writes it is signed, and pyHanko finds the signature
+/// (which Poppler reads while the length holds) places the page content at an earlier version;
+/// a linearized file whose hint tables order pages 2 and 3 otherwise than its page tree. A linearized file as qpdf writes it is signed, and pyHanko finds the signature
 /// intact; a stamp on a page whose /Annots array another page shares appears on that page alone.
 #[test]
 fn documents_readers_would_show_otherwise_once_signed_are_refused() {
@@ -1073,7 +1074,14 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         ("prefix", "does not begin with its %PDF- header"),
         ("twice", "object 4 is written again at byte"),
         ("streampage", "the page (object 3) is written as a stream"),
-        ("lin-o", "linearization dictionary names another first page"),
+        (
+            "lin-o",
+            "linearization dictionary or hint tables name other pages",
+        ),
+        (
+            "lin-hint",
+            "linearization dictionary or hint tables name other pages",
+        ),
         ("root", "a /Root at byte"),
         (
             "lin-xref",

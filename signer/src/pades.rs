@@ -305,13 +305,20 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
                 .and_then(|(_, o)| o.as_dict().cloned())
         });
         let int = |d: &Dict, k: &str| d.get(k).and_then(|o| o.as_int());
-        let agrees = lin.is_some_and(|d| {
-            int(&d, "L") == Some(pdf.len() as i64)
-                && int(&d, "O") == pages.first().map(|p| p.num as i64)
-                && int(&d, "N") == Some(pages.len() as i64)
+        let agrees = lin.as_ref().is_some_and(|d| {
+            int(d, "L") == Some(pdf.len() as i64)
+                && int(d, "O") == pages.first().map(|p| p.num as i64)
+                && int(d, "N") == Some(pages.len() as i64)
+                // Pages 2 and on as Poppler takes them while the length holds: from the hint
+                // tables (a file whose hints ordered its pages otherwise than its page tree
+                // showed page 2's text as page 3's before signing; found by an attacker's
+                // reading, 2026-12-03).
+                && (pages.len() < 2
+                    || hinted_pages(pdf, doc, d, pages.len()).as_deref()
+                        == Some(&pages[1..].iter().map(|p| p.num as u64).collect::<Vec<_>>()[..]))
         });
         if !agrees {
-            return refuse("the file is linearized and its linearization dictionary names another first page or page count than its page tree (or cannot be read): Poppler shows the one, and after the update, which changes the file's length, the other".into());
+            return refuse("the file is linearized and its linearization dictionary or hint tables name other pages, in another order or number, than its page tree (or cannot be read as Poppler reads them): Poppler shows those, and after the update, which changes the file's length, the page tree's".into());
         }
         // The section after the dictionary must be the one kyso reads first (the last
         // `startxref` names it in a file as linearizing writers write it): a section placing
@@ -332,6 +339,64 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// The object numbers of pages 2 to `n` of a linearized file as Poppler takes them from its page
+/// offset hint table (ISO 32000-1 Annex F.4; Poppler's `Hints`): the table's objects per page,
+/// the second page's objects numbered from 1 and each page's after the last's. `None` when the
+/// table cannot be read as Poppler reads it (then the file is refused: Poppler may read it).
+fn hinted_pages(pdf: &[u8], doc: &Document<'_>, lin: &Dict, n: usize) -> Option<Vec<u64>> {
+    // One hint stream, the first page first (/P absent or 0), as linearizing writers write.
+    let h = lin.get("H")?.as_array()?;
+    if h.len() != 2 || lin.get("P").is_some_and(|p| p.as_int() != Some(0)) {
+        return None;
+    }
+    let at = usize::try_from(h[0].as_int()?).ok()?;
+    let length_of = |r: ObjRef| doc.get(r).ok().and_then(|o| o.as_int());
+    let (_, o) = kyso_pdf::document::read_indirect(pdf, at, &length_of).ok()?;
+    let Object::Stream(st) = o else { return None };
+    if st
+        .dict
+        .get("S")
+        .and_then(|s| s.as_int())
+        .is_none_or(|s| s <= 0)
+    {
+        return None;
+    }
+    let table = kyso_pdf::document::decode_stream(&st).ok()?;
+    let mut bit = 0usize;
+    let mut read = |width: u32| -> Option<u64> {
+        if width > 32 {
+            return None;
+        }
+        let mut v = 0u64;
+        for _ in 0..width {
+            let byte = *table.get(bit / 8)?;
+            v = v << 1 | u64::from(byte >> (7 - bit % 8) & 1);
+            bit += 1;
+        }
+        Some(v)
+    };
+    let least = read(32)?;
+    read(32)?; // location of the first page's first object
+    let diff_bits = read(16)? as u32;
+    for width in [32, 16, 32, 16, 32, 16, 16, 16, 16, 16] {
+        read(width)?;
+    }
+    let mut objects = Vec::with_capacity(n.min(1 << 16));
+    for _ in 0..n {
+        objects.push(least.checked_add(read(diff_bits)?)?);
+    }
+    // The first page's count is not used: the second page's objects begin at 1.
+    let mut num = 1u64;
+    let mut out = Vec::with_capacity(n - 1);
+    for i in 1..n {
+        if i > 1 {
+            num = num.checked_add(objects[i - 1])?;
+        }
+        out.push(num);
+    }
+    Some(out)
 }
 
 /// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).

@@ -27,6 +27,10 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  reads, places the page content at an earlier
                                                  version than the section startxref names (IN
                                                  unused)
+    python3 signing_inputs.py lin-hint IN OUT    three pages linearized by qpdf (pikepdf), pages 2
+                                                 and 3 then swapped in the page tree, not in the
+                                                 hint tables (Poppler shows the hints' order;
+                                                 IN unused)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
                                                  (pikepdf): an honest file
     python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
@@ -205,6 +209,22 @@ elif mode == 'streampage':
     page = obj(page_num).rstrip()
     open(out, 'wb').write(bytes(update(
         {page_num: page[:-2] + b' /Length 0 >>\nstream\n\nendstream'}, size_of())))
+elif mode == 'lin-hint':
+    import pikepdf
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    for t in [b'page 1', b'page 2: pay 100 VND', b'page 3: pay 999999 VND']:
+        pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, MediaBox=[0, 0, 612, 792],
+            Contents=pdf.make_stream(b'BT /F1 24 Tf 72 700 Td (' + t + b') Tj ET'),
+            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)))))
+    pdf.save(out, linearize=True)
+    b = open(out, 'rb').read()
+    m = re.search(rb'/Kids \[ (\d+) 0 R (\d+) 0 R (\d+) 0 R \]', b)
+    swapped = b'/Kids [ %s 0 R %s 0 R %s 0 R ]' % (m.group(1), m.group(3), m.group(2))
+    assert len(swapped) == len(m.group(0))
+    open(out, 'wb').write(b.replace(m.group(0), swapped))
 elif mode in ('linearized', 'lin-o', 'shared'):
     import pikepdf
     pdf = pikepdf.open(src_path)
