@@ -363,7 +363,8 @@ fn hinted_pages(pdf: &[u8], doc: &Document<'_>, lin: &Dict, n: usize) -> Option<
     {
         return None;
     }
-    let table = kyso_pdf::document::decode_stream(&st).ok()?;
+    // Within the document's budget of decoded bytes (a zlib bomb of a hint stream).
+    let table = doc.decode(&st).ok()?;
     let mut bit = 0usize;
     let mut read = |width: u32| -> Option<u64> {
         if width > 32 {
