@@ -734,6 +734,19 @@ fn visible_stamps_show_vietnamese_text_where_decree_30_puts_them() {
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 }
 
+/// What tests/hostile/signing_inputs.py prints of `pdf` in a reading `mode` (`annots`, `rects`).
+fn signing_inputs_says(mode: &str, pdf: &Path) -> Run {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
+    Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(mode)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap()
+        .into()
+}
+
 /// A document made by tests/hostile/signing_inputs.py (pyHanko, OpenSSL, byte edits) from a
 /// fixture, in the demo folder.
 fn signing_input(demo: &Demo, mode: &str, extra: &[&str], name: &str) -> std::path::PathBuf {
@@ -1124,15 +1137,7 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
-    let counted: Run = Command::new(pyhanko().with_file_name("python"))
-        .arg(script)
-        .args(["annots"])
-        .arg(out.join("shared.signed.pdf"))
-        .arg("-")
-        .output()
-        .unwrap()
-        .into();
+    let counted = signing_inputs_says("annots", &out.join("shared.signed.pdf"));
     assert_eq!(counted.stdout.trim(), "[1, 0]", "{}", counted.stderr);
 
     // A page showing less than its /MediaBox: the copy stamp goes where readers show it, and a
@@ -1169,15 +1174,7 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/signing_inputs.py");
-    let rects: Run = Command::new(pyhanko().with_file_name("python"))
-        .arg(script)
-        .arg("rects")
-        .arg(out.join("crop.signed.pdf"))
-        .arg("-")
-        .output()
-        .unwrap()
-        .into();
+    let rects = signing_inputs_says("rects", &out.join("crop.signed.pdf"));
     let pages: serde_json::Value = serde_json::from_str(rects.stdout.trim()).unwrap();
     let stamp = pages[0]["annots"]
         .as_array()

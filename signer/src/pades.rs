@@ -199,16 +199,6 @@ fn add_annots(
         })
     };
     match page.get("Annots").cloned() {
-        Some(Object::Ref(r)) if shared(r) => {
-            let mut a = doc
-                .get(r)?
-                .as_array()
-                .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
-                .to_vec();
-            a.extend(refs);
-            page.set("Annots", Object::Array(a));
-            up.replace(page_ref, Object::Dict(page));
-        }
         Some(Object::Ref(r)) => {
             let mut a = doc
                 .get(r)?
@@ -216,7 +206,12 @@ fn add_annots(
                 .ok_or_else(|| SignError::Input("page /Annots is not an array".into()))?
                 .to_vec();
             a.extend(refs);
-            up.replace(r, Object::Array(a));
+            if shared(r) {
+                page.set("Annots", Object::Array(a));
+                up.replace(page_ref, Object::Dict(page));
+            } else {
+                up.replace(r, Object::Array(a));
+            }
         }
         Some(Object::Array(mut a)) => {
             a.extend(refs);
