@@ -1310,6 +1310,31 @@ fn the_update_does_not_change_what_a_rebuilding_reader_takes() {
         assert_eq!(r.code, 5, "{mode}: {}", r.stderr);
         assert!(r.stderr.contains(why), "{mode}: {}", r.stderr);
     }
+    // A page in an object stream with a plain header of its number the table does not use
+    // (a fourth reading): refused whatever makes a reader rebuild — a reference to another
+    // generation, an entry placing an object at another's header, or none yet (the update
+    // rewrites that page plainly, and a later rebuild would take it instead of the other).
+    for (trigger, why) in [
+        ("info-gen", "a reference 20 1 R names generation 1"),
+        ("wrong-header", "places object 20 0 at byte"),
+        (
+            "none",
+            "object 3, which the signature's update rewrites, is held in an object stream",
+        ),
+    ] {
+        let f = signing_input(
+            &demo,
+            "shadow",
+            &[trigger],
+            &format!("shadow-{trigger}.pdf"),
+        );
+        let r = sign(
+            &demo,
+            &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 5, "{trigger}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{trigger}: {}", r.stderr);
+    }
     let f = signing_input(&demo, "dangling", &[], "dangling.pdf");
     let r = sign(
         &demo,

@@ -59,6 +59,11 @@ impl<'d, 'a> Update<'d, 'a> {
         Ok(())
     }
 
+    /// The numbers of the objects this update writes, new or replaced.
+    pub fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.objects.keys().copied()
+    }
+
     /// Add a new object; its reference.
     pub fn add(&mut self, o: Object) -> ObjRef {
         let r = ObjRef::new(self.next, 0);

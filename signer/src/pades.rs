@@ -247,8 +247,16 @@ fn plain_dict(doc: &Document<'_>, r: ObjRef, what: &str) -> Result<Dict> {
 /// ("pay 100 VND" in Poppler and MuPDF before, "pay 999999 VND" after, TOTAL-PASSED; found by
 /// an attacker's reading, 2026-12-03). So the triggers of those modes are refused, and so is
 /// an object written twice whose later version a repairing reader would show.
-/// Returns the highest object number the file names ([`highest_number`]).
-fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<u32> {
+/// What [`check_reading`] found that the update must respect.
+struct Reading {
+    /// The highest object number the file names ([`highest_number`]).
+    highest: u32,
+    /// Numbers with a plain header in the file that the table holds otherwise (in an object
+    /// stream, or freed): a reader rebuilding the table takes that header.
+    shadowed: HashSet<u32>,
+}
+
+fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Reading> {
     let refuse = |why: String| {
         Err(SignError::Input(format!(
             "{why}; re-save the PDF with a PDF writer and sign that"
@@ -284,11 +292,32 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<u32
     }
     let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
     numbers.sort_unstable();
+    let mut shadowed = HashSet::new();
     for (&num, &at) in numbers {
-        if let Some(kyso_pdf::XrefEntry::Offset { offset, .. }) = doc.entry(num) {
-            if offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset) {
+        match doc.entry(num) {
+            Some(kyso_pdf::XrefEntry::Offset { offset, .. })
+                if offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset) =>
+            {
                 return refuse(format!(
                     "object {num} is written again at byte {at}, after (or above) the version the cross-reference table uses at byte {offset}: a PDF reader rebuilding the table shows the other"
+                ));
+            }
+            Some(kyso_pdf::XrefEntry::Offset { .. }) => {}
+            Some(_) => {
+                shadowed.insert(num);
+            }
+            None => {}
+        }
+    }
+    // Every object the table places at an offset must be written there under its own number
+    // and generation, and every reference must name the generation the table gives: Poppler
+    // rebuilds the table at either, and a rebuilt reading showed other content before signing
+    // than after (found by an attacker's reading, 2026-12-03).
+    for num in listed(doc) {
+        if let Some(kyso_pdf::XrefEntry::Offset { offset, gen }) = doc.entry(num) {
+            if header_at(pdf, offset) != Some((num, u64::from(gen))) {
+                return refuse(format!(
+                    "the cross-reference table places object {num} {gen} at byte {offset}, where it is not written: PDF readers rebuild the table from what they find"
                 ));
             }
         }
@@ -351,7 +380,35 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<u32
             return refuse("the file is linearized and the cross-reference section after its linearization dictionary, which Poppler reads while the file keeps its length, is not the one its last startxref names: Poppler shows other objects before the update than after".into());
         }
     }
-    Ok(highest_number(pdf, doc, &h))
+    Ok(Reading {
+        highest: highest_number(pdf, doc, &h)?,
+        shadowed,
+    })
+}
+
+/// The `N G obj` header at `at`, as written (digits, white space, digits, white space, `obj`).
+fn header_at(pdf: &[u8], at: usize) -> Option<(u32, u64)> {
+    let mut i = at;
+    let mut number = || {
+        let start = i;
+        while pdf.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let n = std::str::from_utf8(pdf.get(start..i)?)
+            .ok()?
+            .parse::<u64>()
+            .ok();
+        let ws = i;
+        while pdf.get(i).is_some_and(|c| kyso_pdf::parse::is_ws(*c)) {
+            i += 1;
+        }
+        (i > ws).then_some(n).flatten()
+    };
+    let num = u32::try_from(number()?).ok()?;
+    let gen = number()?;
+    pdf.get(i..i + 3)
+        .filter(|k| *k == b"obj")
+        .map(|_| (num, gen))
 }
 
 /// The object numbers of pages 2 to `n` of a linearized file as Poppler takes them from its page
@@ -431,7 +488,23 @@ fn listed(doc: &Document<'_>) -> Vec<u32> {
 /// resolve — Poppler rebuilds the table when it meets one — was resolved by the update's first
 /// new object once signed, and the rebuilt reading Poppler had shown before signing was gone
 /// (found by an attacker's reading, 2026-12-03).
-fn highest_number(pdf: &[u8], doc: &Document<'_>, h: &kyso_verify::pdf::diff::Headers) -> u32 {
+fn highest_number(
+    pdf: &[u8],
+    doc: &Document<'_>,
+    h: &kyso_verify::pdf::diff::Headers,
+) -> Result<u32> {
+    // A reference naming another generation than the table gives its number: Poppler
+    // rebuilds the table at it (MuPDF ignores generations).
+    let stale = |num: u32, gen: u64| -> Result<()> {
+        match doc.entry(num) {
+            Some(kyso_pdf::XrefEntry::Offset { gen: g, .. }) if u64::from(g) != gen => {
+                Err(SignError::Input(format!(
+                    "a reference {num} {gen} R names generation {gen} where the cross-reference table holds {num} {g}: Poppler rebuilds the table at it; re-save the PDF with a PDF writer and sign that"
+                )))
+            }
+            _ => Ok(()),
+        }
+    };
     let mut top = h.all.iter().map(|&(n, ..)| n).max().unwrap_or(0);
     let digits_before = |mut j: usize| {
         let end = j;
@@ -458,33 +531,46 @@ fn highest_number(pdf: &[u8], doc: &Document<'_>, h: &kyso_verify::pdf::diff::He
         let (j, gen) = digits_before(j);
         let (j, ws2) = ws_before(j);
         let (_, num) = digits_before(j);
-        if ws && ws2 && !gen.is_empty() && !num.is_empty() && num.len() <= 10 {
-            if let Some(n) = std::str::from_utf8(num)
-                .ok()
-                .and_then(|t| t.parse::<u32>().ok())
+        if ws && ws2 && !gen.is_empty() && !num.is_empty() && num.len() <= 10 && gen.len() <= 10 {
+            let parse = |d: &[u8]| std::str::from_utf8(d).ok()?.parse::<u64>().ok();
+            // Only the number counts here: these bytes hold superseded revisions too, whose
+            // references may name a generation since reused.
+            if let (Some(n), Some(_)) = (parse(num).and_then(|n| u32::try_from(n).ok()), parse(gen))
             {
                 top = top.max(n);
             }
         }
     }
-    fn walk(o: &Object, top: &mut u32) {
+    fn walk(o: &Object, refs: &mut Vec<ObjRef>) {
         match o {
-            Object::Ref(r) => *top = (*top).max(r.num),
-            Object::Array(a) => a.iter().for_each(|x| walk(x, top)),
-            Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, top)),
-            Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, top)),
+            Object::Ref(r) => refs.push(*r),
+            Object::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+            Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, refs)),
+            Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, refs)),
             _ => {}
         }
     }
+    let mut refs = Vec::new();
+    // The references of the objects the table holds now, and of its trailer.
+    walk(&Object::Dict(doc.trailer().clone()), &mut refs);
     for n in listed(doc) {
-        if let Some(kyso_pdf::XrefEntry::InStream { stream, .. }) = doc.entry(n) {
-            top = top.max(stream);
-            if let Ok(o) = doc.get(ObjRef::new(n, 0)) {
-                walk(&o, &mut top);
+        let gen = match doc.entry(n) {
+            Some(kyso_pdf::XrefEntry::InStream { stream, .. }) => {
+                top = top.max(stream);
+                0
             }
+            Some(kyso_pdf::XrefEntry::Offset { gen, .. }) => gen,
+            _ => continue,
+        };
+        if let Ok(o) = doc.get(ObjRef::new(n, gen)) {
+            walk(&o, &mut refs);
         }
     }
-    top
+    for r in refs {
+        top = top.max(r.num);
+        stale(r.num, u64::from(r.gen))?;
+    }
+    Ok(top)
 }
 
 /// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).
@@ -639,7 +725,7 @@ pub fn prepare_pdf(
         check_earlier_signatures(pdf, &doc)?;
     }
     let pages = doc.pages()?;
-    let highest = check_reading(pdf, &doc, &pages)?;
+    let reading = check_reading(pdf, &doc, &pages)?;
     let signer_name = signer.and_then(common_name);
     let widget_page = match opts.stamp {
         Some(p) => *pages.get(p.page - 1).ok_or_else(|| {
@@ -654,7 +740,7 @@ pub fn prepare_pdf(
     let root_ref = doc.root();
     let mut root = plain_dict(&doc, root_ref, "catalog")?;
     let mut up = Update::new(&doc)?;
-    up.skip_to(highest.saturating_add(1))?;
+    up.skip_to(reading.highest.saturating_add(1))?;
 
     // The signature dictionary, with placeholders patched after writing.
     let mut sig = if opts.doc_timestamp {
@@ -882,6 +968,15 @@ pub fn prepare_pdf(
         add_annots(&doc, &mut up, page_ref, &new, &pages)?;
     }
 
+    // An object the update rewrites that the table holds in an object stream (or frees) while
+    // a plain version is written elsewhere: a reader rebuilding the table took that version
+    // before signing, and the update's after (a page, a catalog, an /Annots array; found by
+    // an attacker's reading, 2026-12-03).
+    if let Some(num) = up.numbers().find(|n| reading.shadowed.contains(n)) {
+        return Err(SignError::Input(format!(
+            "object {num}, which the signature's update rewrites, is held in an object stream (or freed) while a plain version of it is written elsewhere in the file: a PDF reader rebuilding the table shows that version before signing and the rewritten one after; re-save the PDF with a PDF writer and sign that"
+        )));
+    }
     let w = up.write();
     let find = |m: u32| {
         w.marks

