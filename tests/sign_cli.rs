@@ -1140,6 +1140,29 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
     let counted = signing_inputs_says("annots", &out.join("shared.signed.pdf"));
     assert_eq!(counted.stdout.trim(), "[1, 0]", "{}", counted.stderr);
 
+    // Two pages in the tree, /Count 1: readers show one, and a stamp on the second is on no
+    // page they show (a fifth reading).
+    let f = signing_input(&demo, "count", &[], "count.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--stamp",
+            "2,100,100,230,62",
+            "--out-dir",
+            outs,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the page tree's /Count (1) is not the 2 pages"),
+        "{}",
+        r.stderr
+    );
+
     // A page showing less than its /MediaBox: the copy stamp goes where readers show it, and a
     // signer's stamp outside it is refused.
     let f = signing_input(&demo, "crop", &[], "crop.pdf");
@@ -1314,12 +1337,19 @@ fn the_update_does_not_change_what_a_rebuilding_reader_takes() {
     // (a fourth reading): refused whatever makes a reader rebuild — a reference to another
     // generation, an entry placing an object at another's header, or none yet (the update
     // rewrites that page plainly, and a later rebuild would take it instead of the other).
+    // And a page held only in an object stream, in a file Poppler rebuilds before and after
+    // signing for a reference its table does not hold (a fifth reading: Poppler skipped the
+    // missing page 1 and showed page 4 in its place, then page 1 once signed).
     for (trigger, why) in [
         ("info-gen", "a reference 20 1 R names generation 1"),
         ("wrong-header", "places object 20 0 at byte"),
         (
             "none",
             "object 3, which the signature's update rewrites, is held in an object stream",
+        ),
+        (
+            "objstm-only",
+            "the file names object 16, which its cross-reference table does not hold",
         ),
     ] {
         let f = signing_input(

