@@ -1087,6 +1087,121 @@ fn connections_without_a_finished_tls_handshake_cannot_keep_healthz_from_answeri
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") > 0.0);
 }
 
+/// Connections kept alive between requests (the attacker's `GET /healthz` every second, its
+/// answers read) hold every slot but one, which carries an upload in progress; newcomers come
+/// in. Python's ssl sockets: a client we did not write.
+const IDLE_KEEPALIVE_FLOOD: &str = r#"
+import socket, ssl, sys, json, threading, time
+port, ca, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+def connect(src):
+    s = socket.create_connection(("127.0.0.1", port), source_address=(src, 0), timeout=5)
+    return ctx.wrap_socket(s, server_hostname="localhost")
+def answer(t):
+    got = b""
+    while b"\r\n\r\n" not in got:
+        b = t.recv(4096)
+        if not b:
+            return None
+        got += b
+    head, rest = got.split(b"\r\n\r\n", 1)
+    n = [int(l.split(b":")[1]) for l in head.lower().split(b"\r\n") if l.startswith(b"content-length:")]
+    while n and len(rest) < n[0]:
+        b = t.recv(4096)
+        if not b:
+            return None
+        rest += b
+    return head.split(b"\r\n")[0].decode()
+# One upload in progress: its head and a part of its body sent.
+upload = connect("127.0.5.1")
+upload.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/pdf\r\nContent-Length: 20000\r\n\r\n%%PDF-1.7\n" % token.encode())
+time.sleep(0.3)
+idle = []
+for src in ["127.0.6.1"] * 4 + ["127.0.6.2"] * 3:
+    t = connect(src)
+    t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer(t) == "HTTP/1.1 200 OK"
+    idle.append(t)
+stop = False
+closed = [None] * len(idle)
+def ping(i, t):
+    while not stop and closed[i] is None:
+        try:
+            t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            if answer(t) is None:
+                closed[i] = "eof"
+        except Exception as e:
+            closed[i] = type(e).__name__
+        time.sleep(1)
+threads = [threading.Thread(target=ping, args=(i, t), daemon=True) for i, t in enumerate(idle)]
+for th in threads:
+    th.start()
+time.sleep(1.5)
+newcomers = []
+for i in range(5):
+    try:
+        t = connect("127.0.7.1")
+        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        newcomers.append(answer(t) or "closed")
+        t.close()
+    except Exception as e:
+        newcomers.append(type(e).__name__)
+    time.sleep(0.3)
+stop = True
+for th in threads:
+    th.join()
+# The upload was never given up: the rest of its body gets an answer.
+upload.settimeout(20)
+try:
+    upload.sendall(b" " * (20000 - 9))
+    uploaded = answer(upload) or "closed"
+except Exception as e:
+    uploaded = type(e).__name__
+print(json.dumps({"newcomers": newcomers, "idle_closed": closed, "upload": uploaded}))
+"#;
+
+#[test]
+fn connections_idle_between_requests_give_their_slots_to_newcomers_and_busy_ones_keep_theirs() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "max_connections = 8",
+            "connections_per_address = 4",
+            "header_timeout_secs = 5",
+        ]),
+        ..Default::default()
+    });
+    let out = python(
+        IDLE_KEEPALIVE_FLOOD,
+        &[
+            &a.port().to_string(),
+            a.server_ca_pem().to_str().unwrap(),
+            a.token("verifier"),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Every slot was held (7 idle, 1 busy), yet each newcomer was answered: each took the
+    // slot of the connection idle longest, which the service closed.
+    let newcomers: Vec<&str> = v["newcomers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(newcomers, vec!["HTTP/1.1 200 OK"; 5], "{v}");
+    let closed = v["idle_closed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c.is_null())
+        .count();
+    assert!((1..=7).contains(&closed), "{v}");
+    assert!(metric(&a, "kyso_limited_total{limit=\"idle_evicted\"}") >= 1.0);
+    assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 0.0);
+    // The connection carrying an upload kept its slot and its request was answered.
+    let upload = v["upload"].as_str().unwrap();
+    assert!(upload.starts_with("HTTP/1.1 "), "{v}");
+}
+
 /// POST bodies of several sizes to a route the caller may not use (python ssl sockets, as a
 /// client library sends them: the whole body, then read the answer to the end).
 const REFUSED_BODIES: &str = r#"

@@ -515,8 +515,9 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         let stop = stop_rx.clone();
         tokio::spawn(async move {
             // A connection slot; when all are taken, the connection that has waited longest for
-            // its TLS handshake gives its slot up: a client that never sends a ClientHello holds
-            // a slot only until someone else needs it, and at most `handshake_timeout_secs`.
+            // its client (its TLS handshake, or its next request) gives its slot up: a client
+            // that never sends a ClientHello, or keeps a connection open between requests,
+            // holds a slot only until someone else needs it.
             let Some(permit) = slots.admit().await else {
                 state
                     .metrics
@@ -526,6 +527,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                 return;
             };
             let _held = (permit, slot);
+            let activity = Activity::new(slots.clone());
             let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
@@ -539,28 +541,25 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     };
                     serve_connection(
                         &http,
-                        Lingering::new(tcp, write_t).paced(
-                            fd,
-                            min_rate,
-                            peer,
-                            &state.metrics.limited,
-                        ),
-                        service(router, conn),
+                        Lingering::new(tcp, write_t)
+                            .paced(fd, min_rate, peer, &state.metrics.limited)
+                            .of(&activity),
+                        service(router, conn, activity.clone()),
                         stop,
+                        (&activity, &state, peer),
                     )
                     .await;
                 }
                 Some(acc) => {
-                    let (evicted, handshake) = slots.handshaking();
                     let tls = tokio::select! {
                         r = tokio::time::timeout(handshake_t, acc.accept(tcp)) => r,
-                        _ = evicted => {
+                        _ = activity.evicted.notified() => {
                             state.metrics.limited.with_label_values(&["handshake_evicted"]).inc();
                             tracing::info!(peer = %peer, "TLS handshake dropped: its connection slot went to a newer connection");
                             return;
                         }
                     };
-                    drop(handshake);
+                    activity.touch();
                     let tls = match tls {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
@@ -580,7 +579,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         tracing::warn!(peer = %peer, reason = %why, "client certificate refused");
                     }
                     let known = matches!(cert, PeerCert::Known(_));
-                    let svc = service(router, Conn { peer, cert });
+                    let svc = service(router, Conn { peer, cert }, activity.clone());
                     // A connection kept busy keeps its certificate's judgement: judged again
                     // each time the CRLs are read, it is closed (after its request in flight)
                     // once that certificate is refused.
@@ -588,13 +587,10 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
                         _ => stop,
                     };
-                    let io = Lingering::new(tls, write_t).paced(
-                        fd,
-                        min_rate,
-                        peer,
-                        &state.metrics.limited,
-                    );
-                    serve_connection(&http, io, svc, stop).await;
+                    let io = Lingering::new(tls, write_t)
+                        .paced(fd, min_rate, peer, &state.metrics.limited)
+                        .of(&activity);
+                    serve_connection(&http, io, svc, stop, (&activity, &state, peer)).await;
                 }
             }
         });
@@ -708,8 +704,8 @@ async fn client_certificate(state: &Shared, chain: Option<Chain>) -> PeerCert {
     }
 }
 
-/// Serve HTTP/1.1 on a connection until it closes, or, once `stop` turns true, until the
-/// request in flight (if any) is answered.
+/// Serve HTTP/1.1 on a connection until it closes, or, once `stop` turns true or its slot went
+/// to a newcomer, until the request in flight (if any) is answered.
 async fn serve_connection<IO>(
     http: &hyper::server::conn::http1::Builder,
     io: IO,
@@ -720,6 +716,7 @@ async fn serve_connection<IO>(
         > + Send
         + 'static,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    (activity, state, peer): (&Activity, &Shared, std::net::SocketAddr),
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -728,30 +725,24 @@ async fn serve_connection<IO>(
     tokio::select! {
         _ = conn.as_mut() => return,
         _ = stop.wait_for(|s| *s) => {}
+        _ = activity.evicted.notified() => {
+            activity.hurry();
+            state.metrics.limited.with_label_values(&["idle_evicted"]).inc();
+            tracing::info!(peer = %peer, "idle connection closed: its slot went to a newer connection");
+        }
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
 }
 
-/// Connection slots, and the connections still in their TLS handshake, oldest first.
+/// Connection slots, and the connections waiting for their client, longest waiting first: in
+/// their TLS handshake, or between requests (kept alive, or not yet asked anything). When all
+/// slots are taken, a newcomer gets the slot of the connection that has waited longest.
 struct Slots {
     permits: Arc<tokio::sync::Semaphore>,
     max: u32,
-    handshaking: std::sync::Mutex<BTreeMap<u64, tokio::sync::oneshot::Sender<()>>>,
+    waiting: std::sync::Mutex<BTreeMap<u64, Arc<tokio::sync::Notify>>>,
     next: std::sync::atomic::AtomicU64,
-}
-
-/// A connection's place among those in their handshake; leaves it when dropped.
-struct Handshaking<'a>(&'a Slots, u64);
-
-impl Drop for Handshaking<'_> {
-    fn drop(&mut self) {
-        self.0
-            .handshaking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.1);
-    }
 }
 
 impl Slots {
@@ -760,22 +751,23 @@ impl Slots {
         Slots {
             permits: Arc::new(tokio::sync::Semaphore::new(max as usize)),
             max,
-            handshaking: Default::default(),
+            waiting: Default::default(),
             next: Default::default(),
         }
     }
 
-    /// A slot: a free one, else the one of the connection longest in its handshake.
+    fn waiting(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<tokio::sync::Notify>>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot: a free one, else the one of the connection that has waited longest for its
+    /// client (told to close by its [`Activity`]'s `evicted`).
     async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         if let Ok(p) = self.permits.clone().try_acquire_owned() {
             return Some(p);
         }
-        let oldest = {
-            let mut h = self.handshaking.lock().unwrap_or_else(|p| p.into_inner());
-            h.pop_first()
-        };
-        let (_, evict) = oldest?;
-        let _ = evict.send(());
+        let (_, evict) = self.waiting().pop_first()?;
+        evict.notify_one();
         tokio::time::timeout(
             Duration::from_millis(500),
             self.permits.clone().acquire_owned(),
@@ -785,22 +777,138 @@ impl Slots {
         .ok()
     }
 
-    /// Enter the handshake list: the receiver fires when the slot is taken back.
-    fn handshaking(&self) -> (tokio::sync::oneshot::Receiver<()>, Handshaking<'_>) {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.handshaking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, tx);
-        (rx, Handshaking(self, id))
-    }
-
     /// Wait at most `wait` for every connection to close.
     async fn all_closed(&self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.permits.acquire_many(self.max))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// What one connection is doing for its client: requests in flight (from the head read to the
+/// answer's last byte handed on, or dropped), and, while there are none, its place among the
+/// connections waiting for their clients. Every slot could be held by idle keep-alive
+/// connections sending `GET /healthz` every few seconds and reading nothing: their answers fit
+/// the socket buffers, so no rate or timeout ever judged them, and 32 addresses held all 1,024
+/// slots at ~130 requests/s (found by an attacker's reading, 2026-12-03). Such a connection now
+/// gives its slot up to a newcomer.
+struct Activity {
+    slots: Arc<Slots>,
+    /// Fires (once, remembered) when the connection's slot went to a newcomer.
+    evicted: Arc<tokio::sync::Notify>,
+    /// Requests in flight, and the connection's key among the waiting while there are none.
+    state: std::sync::Mutex<(usize, Option<u64>)>,
+    /// Closed idle for a newcomer: no client bytes to read and drop once closed, and the slot
+    /// is wanted now (a newcomer waits half a second for it).
+    hurried: std::sync::atomic::AtomicBool,
+}
+
+impl Activity {
+    /// A connection just accepted: waiting for its client (its handshake, or its first
+    /// request).
+    fn new(slots: Arc<Slots>) -> Arc<Activity> {
+        let a = Arc::new(Activity {
+            slots,
+            evicted: Arc::new(tokio::sync::Notify::new()),
+            state: std::sync::Mutex::new((0, None)),
+            hurried: Default::default(),
+        });
+        a.touch();
+        a
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, (usize, Option<u64>)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The client did something (finished its handshake): if the connection is waiting, it
+    /// waits from now on.
+    fn touch(&self) {
+        let mut st = self.state();
+        if st.0 == 0 {
+            let mut w = self.slots.waiting();
+            if let Some(k) = st.1.take() {
+                w.remove(&k);
+            }
+            let k = self
+                .slots
+                .next
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            w.insert(k, self.evicted.clone());
+            st.1 = Some(k);
+        }
+    }
+
+    /// Evicted: close without lingering unless a request came in meanwhile.
+    fn hurry(&self) {
+        if self.state().0 == 0 {
+            self.hurried
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn hurried(&self) -> bool {
+        self.hurried.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A request begins: the connection no longer waits until its answer has been sent.
+    fn begin(self: &Arc<Self>) -> Busy {
+        let mut st = self.state();
+        st.0 += 1;
+        if let Some(k) = st.1.take() {
+            self.slots.waiting().remove(&k);
+        }
+        Busy(self.clone())
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        if let Some(k) = self.state().1.take() {
+            self.slots.waiting().remove(&k);
+        }
+    }
+}
+
+/// A request in flight on a connection, until its answer has been handed on (or dropped).
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let idle = {
+            let mut st = self.0.state();
+            st.0 = st.0.saturating_sub(1);
+            st.0 == 0
+        };
+        if idle {
+            self.0.touch();
+        }
+    }
+}
+
+/// An answer's body, with its request's [`Busy`] until it ends.
+struct Answering {
+    inner: axum::body::Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Answering {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -837,6 +945,8 @@ struct Lingering<IO> {
     /// When the rate was last looked at, and whether a write was waiting for the client then:
     /// a gap without one is the service's (no answer to send), which ends a window.
     last: Option<(std::time::Instant, bool)>,
+    /// The connection's activity: closed idle for a newcomer, it does not linger.
+    activity: Option<Arc<Activity>>,
 }
 
 /// A gap between writes longer than this, no write waiting, is not the client's.
@@ -888,7 +998,14 @@ impl<IO> Lingering<IO> {
             window: None,
             rate_check: None,
             last: None,
+            activity: None,
         }
+    }
+
+    /// The connection's [`Activity`]: when it is closed idle for a newcomer, it closes at once.
+    fn of(mut self, activity: &Arc<Activity>) -> Self {
+        self.activity = Some(activity.clone());
+        self
     }
 
     /// Judge the client's reading rate on socket `fd` (at least `min_rate` bytes a second;
@@ -1088,6 +1205,9 @@ impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncW
         let this = &mut *self;
         if this.closing.is_none() {
             std::task::ready!(std::pin::Pin::new(&mut this.io).poll_shutdown(cx))?;
+            if this.activity.as_ref().is_some_and(|a| a.hurried()) {
+                return Poll::Ready(Ok(()));
+            }
             this.closing = Some((Box::pin(tokio::time::sleep(LINGER)), 0));
         }
         let Some((deadline, read)) = this.closing.as_mut() else {
@@ -1157,6 +1277,7 @@ impl Drop for AddressSlot {
 fn service(
     router: axum::Router,
     conn: Conn,
+    activity: Arc<Activity>,
 ) -> hyper_util::service::TowerToHyperService<
     impl tower::Service<
             hyper::Request<hyper::body::Incoming>,
@@ -1165,9 +1286,17 @@ fn service(
             Future = impl Send,
         > + Clone,
 > {
-    let svc = router.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+    let svc = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        // From the head read to the answer's end, the connection is busy, not waiting.
+        let busy = activity.begin();
         req.extensions_mut().insert(conn.clone());
-        req.map(axum::body::Body::new)
+        let answer = router.clone().oneshot(req.map(axum::body::Body::new));
+        async move {
+            let resp = answer.await?;
+            Ok::<_, std::convert::Infallible>(
+                resp.map(|inner| axum::body::Body::new(Answering { inner, _busy: busy })),
+            )
+        }
     });
     hyper_util::service::TowerToHyperService::new(svc)
 }
