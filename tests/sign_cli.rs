@@ -1157,8 +1157,7 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
     );
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
-        r.stderr
-            .contains("the page tree's /Count (1) is not the 2 pages"),
+        r.stderr.contains("/Count (1) is not the 2 pages it holds"),
         "{}",
         r.stderr
     );
@@ -1387,4 +1386,67 @@ fn the_update_does_not_change_what_a_rebuilding_reader_takes() {
         mutool_text(&f, 1).trim(),
         "MuPDF, once signed"
     );
+}
+
+/// A sixth reading (2026-12-03) found files that kyso and one reader read otherwise, or that a
+/// reader repairs onto another object, signed with exit 0 and TOTAL-PASSED, "pay 100 VND" in
+/// Poppler or MuPDF before signing and "pay 999999 VND" after: an object stream whose first
+/// offset is not 0 (Poppler reads its first object at /First, a decoy there); an object
+/// stream holding a member numbered past 2³¹ − 1 (Poppler drops the stream, page 1 with it);
+/// a header numbered past 2³² − 1 (wrapped onto object 3 by readers that repair); a line
+/// `3 0 objx` (object 3 to Poppler's rebuild); and for a stamp, a page tree node of two pages
+/// saying /Count 1 (MuPDF never shows the second). Each is refused now, nothing written. A
+/// table pointing one byte before a header, which readers read plainly, is signed and verifies.
+/// Made by tests/hostile/signing_inputs.py (byte edits); each shows "pay 100 VND" in Poppler
+/// or MuPDF (checked when written).
+#[test]
+fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
+    let demo = Demo::new();
+    let out = demo.path().join("out");
+    let outs = out.to_str().unwrap();
+    for (variant, stamp, why) in [
+        ("objstm-first", None, "first object is not at its /First"),
+        ("objstm-big", None, "an object number past 2^31 - 1"),
+        ("wrap", None, "has a number past 2^32 - 1"),
+        ("objx", None, "object 3 is written again at byte"),
+        (
+            "midcount",
+            Some("2,100,100,230,62"),
+            "the page tree node 6 0 R's /Count (1) is not the 2 pages it holds",
+        ),
+    ] {
+        let f = signing_input(&demo, "gap", &[variant], &format!("{variant}.pdf"));
+        let mut args = vec!["--key", RSA_KEY, "--out-dir", outs];
+        if let Some(s) = stamp {
+            args.extend(["--stamp", s]);
+        }
+        args.push(f.to_str().unwrap());
+        let r = sign(&demo, &args);
+        assert_eq!(r.code, 5, "{variant}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{variant}: {}", r.stderr);
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+
+    let f = signing_input(&demo, "gap", &["offws"], "offws.pdf");
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = out.join("offws.signed.pdf");
+    let (code, verdicts) = pyhanko_validate(&demo, &signed);
+    assert_eq!(code, 0, "{verdicts:?}");
+    assert!(verdicts[0].contains(":INTACT:TRUSTED"), "{verdicts:?}");
+    let ca = demo.ca_pem();
+    let j = demo
+        .run(&[
+            "verify",
+            signed.to_str().unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            "--offline",
+            "--json",
+        ])
+        .json();
+    assert_eq!(j["signatures"][0]["indication"], "TOTAL-PASSED", "{j}");
 }

@@ -494,6 +494,54 @@ impl<'a> Document<'a> {
         }
     }
 
+    /// The references object `r` holds (a stream's: its dictionary's), added to `out`: what
+    /// [`Document::get`] reads, without building the object or copying a stream's data. It
+    /// fails where `get` fails, except that a stream's data is not looked for and a dictionary
+    /// giving a key twice is read on.
+    pub fn references(&self, r: ObjRef, out: &mut Vec<ObjRef>) -> Result<()> {
+        crate::stop::check()?;
+        match self.entry(r.num) {
+            Some(XrefEntry::Offset { offset, gen }) if gen == r.gen => {
+                if offset >= self.data.len() {
+                    return Err(PdfError::BrokenXref {
+                        offset,
+                        what: "object offset past the end of the file".into(),
+                    });
+                }
+                let mut p = Parser::new(self.data, offset);
+                let num = p.uint()?;
+                let g = p.uint()?;
+                p.keyword(b"obj")?;
+                if (num, g) != (u64::from(r.num), u64::from(r.gen)) {
+                    return Err(PdfError::BrokenXref {
+                        offset,
+                        what: format!("expected object {r}, found {num} {g}"),
+                    });
+                }
+                p.references(0, out)
+            }
+            Some(XrefEntry::InStream { stream, index }) => {
+                let objs = self.object_stream(stream, 0)?;
+                let (_, o) = objs
+                    .get(index as usize)
+                    .filter(|(n, _)| *n == r.num)
+                    .ok_or(PdfError::MissingObject(r.num, r.gen))?;
+                fn walk(o: &Object, out: &mut Vec<ObjRef>) {
+                    match o {
+                        Object::Ref(r) => out.push(*r),
+                        Object::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                        Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, out)),
+                        Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, out)),
+                        _ => {}
+                    }
+                }
+                walk(o, out);
+                Ok(())
+            }
+            _ => Err(PdfError::MissingObject(r.num, r.gen)),
+        }
+    }
+
     /// Decode a stream of this document (see [`decode_stream`]), within the document's budget
     /// of decoded bytes.
     /// Every byte inflated is charged, whether the stream then decodes or not (a stream
@@ -612,9 +660,17 @@ impl<'a> Document<'a> {
         let mut p = Parser::new(&data, 0);
         let mut heads = Vec::with_capacity(n);
         for _ in 0..n {
-            let on = u32::try_from(p.uint()?).map_err(|_| {
-                PdfError::Structure(format!("object stream {num}: object number out of range"))
-            })?;
+            // Poppler takes object numbers as C ints and drops the whole stream at one past
+            // 2³¹ − 1: a page kyso and MuPDF read from it was null to Poppler, which showed the
+            // next page in its place (found by an attacker's reading, 2026-12-03).
+            let on = u32::try_from(p.uint()?)
+                .ok()
+                .filter(|n| *n <= i32::MAX as u32)
+                .ok_or_else(|| {
+                    PdfError::Structure(format!(
+                        "object stream {num}: an object number past 2^31 - 1, which Poppler cannot read (it drops the whole stream)"
+                    ))
+                })?;
             let off = usize::try_from(p.uint()?).map_err(|_| {
                 PdfError::Structure(format!("object stream {num}: offset out of range"))
             })?;
@@ -627,6 +683,14 @@ impl<'a> Document<'a> {
         if p.pos > first {
             return Err(PdfError::Structure(format!(
                 "object stream {num}'s index runs past its /First"
+            )));
+        }
+        // Poppler reads the first object from /First, whatever its offset says, and each next
+        // one after it: an offset of 200 for the first put a decoy where Poppler read, and the
+        // page kyso and MuPDF read 200 bytes on (found by an attacker's reading, 2026-12-03).
+        if heads.first().is_some_and(|(_, off)| *off != 0) {
+            return Err(PdfError::Structure(format!(
+                "object stream {num}'s first object is not at its /First: PDF readers read it at different places"
             )));
         }
         // Poppler reads no object of a stream whose offsets decrease (MuPDF reads them all):
@@ -1510,6 +1574,95 @@ mod tests {
     use super::*;
     use std::io::Write as _;
     use std::sync::atomic::Ordering;
+
+    /// `references` finds what `get` and a walk of its object find, for every object of the
+    /// repository's PDFs (fpdf2, qpdf with object streams, pyHanko-signed corpus files) and of
+    /// a file written to hold references every way the parser reads them.
+    #[test]
+    fn references_are_what_get_reads() {
+        fn walk(o: &Object, out: &mut Vec<ObjRef>) {
+            match o {
+                Object::Ref(r) => out.push(*r),
+                Object::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, out)),
+                Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut made = b"%PDF-1.7\n".to_vec();
+        let mut offs = Vec::new();
+        for body in [
+            &b"<< /Type /Catalog /Pages 2 0 R /A [3 0 R [4 0 R << /B 5 0 R >>] (6 0 R) <37> 8 %c\n0 R] >>"[..],
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 /N#61me 9 0 R /S (a\\) 10 0 R (b)) >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            b"<< /Length 11 >>\nstream\n12 0 R 13 0 R\nendstream",
+            b"[1 2 R 3 0 R 4 0 R 5 0 R true null 1.5 -2]",
+        ] {
+            offs.push(made.len());
+            writeln!(made, "{} 0 obj", offs.len()).unwrap();
+            made.extend_from_slice(body);
+            made.extend_from_slice(b"\nendobj\n");
+        }
+        let x = made.len();
+        write!(made, "xref\n0 {}\n0000000000 65535 f\r\n", offs.len() + 1).unwrap();
+        for o in &offs {
+            write!(made, "{o:010} 00000 n\r\n").unwrap();
+        }
+        write!(
+            made,
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n",
+            offs.len() + 1
+        )
+        .unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = vec![made];
+        for dir in ["tests/fixtures", "tests/corpus"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "pdf") {
+                        files.push(std::fs::read(&p).unwrap());
+                    }
+                }
+            }
+        }
+        assert!(files.len() > 10, "{} files", files.len());
+        let mut objects = 0;
+        for data in &files {
+            let Ok(doc) = Document::parse(data) else {
+                continue;
+            };
+            for num in 0..doc.size() {
+                let gen = match doc.entry(num) {
+                    Some(XrefEntry::Offset { gen, .. }) => gen,
+                    Some(XrefEntry::InStream { .. }) => 0,
+                    _ => continue,
+                };
+                let r = ObjRef::new(num, gen);
+                let mut fast = Vec::new();
+                let read = doc.references(r, &mut fast);
+                if let Ok(o) = doc.get(r) {
+                    let mut slow = Vec::new();
+                    walk(&o, &mut slow);
+                    assert!(read.is_ok(), "{r}: {read:?}");
+                    assert_eq!(fast, slow, "{r}");
+                    objects += 1;
+                }
+            }
+        }
+        assert!(objects > 1000, "{objects} objects");
+        let doc = Document::parse(&files[0]).unwrap();
+        let mut got = Vec::new();
+        doc.references(ObjRef::new(1, 0), &mut got).unwrap();
+        let want: Vec<ObjRef> = [(2, 0), (3, 0), (4, 0), (5, 0), (8, 0)]
+            .iter()
+            .map(|&(n, g)| ObjRef::new(n, g))
+            .collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn a_predicted_stream_ending_inside_a_row_is_refused_where_a_member_could_differ() {

@@ -60,6 +60,14 @@ pub fn is_delim(b: u8) -> bool {
 /// object to it (all found by attackers' readings, 2026-12-02). Text in comments counts too.
 /// Random bytes hold such an `obj` about once in 2³¹.
 pub fn keyword_tokens<'a>(b: &'a [u8], words: &'a [&'a [u8]]) -> impl Iterator<Item = usize> + 'a {
+    keyword_tokens_which(b, words).map(|(at, _)| at)
+}
+
+/// [`keyword_tokens`], each with the index in `words` of the word it reads as.
+pub fn keyword_tokens_which<'a>(
+    b: &'a [u8],
+    words: &'a [&'a [u8]],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
     // Only a token holding a word as written, or an escape, can read as one: the tokens
     // around those bytes (found with memchr) are read whole, each once and in file order, as
     // `keyword_tokens_every` reads every token of the file (which ran at ~70 MB/s over image
@@ -77,17 +85,35 @@ pub fn keyword_tokens<'a>(b: &'a [u8], words: &'a [&'a [u8]]) -> impl Iterator<I
         if p < done || !token_byte(b[p]) {
             return None;
         }
-        let mut start = p;
-        while start > 0 && token_byte(b[start - 1]) {
-            start -= 1;
-        }
         let mut end = p;
         while end < b.len() && token_byte(b[end]) {
             end += 1;
         }
         done = end;
-        is_keyword(&b[start..end], words).then_some(start)
+        // Most tokens around a `#` in binary data end as no word ends: not walked back.
+        if !ends_as_a_word(&b[..end], words) {
+            return None;
+        }
+        let mut start = p;
+        while start > 0 && token_byte(b[start - 1]) {
+            start -= 1;
+        }
+        is_keyword(&b[start..end], words).map(|w| (start, w))
     })
+}
+
+/// Can a token ending where `upto` ends read as one of `words`: does it end as one of them
+/// ends, written or as a whole `#xx` escape ([`is_keyword`]'s first test, on the token's end
+/// alone: `#` and hex digits are token bytes, so the three bytes are the token's)?
+fn ends_as_a_word(upto: &[u8], words: &[&[u8]]) -> bool {
+    let n = upto.len();
+    n >= 3
+        && upto[n - 3] == b'#'
+        && upto[n - 2].is_ascii_hexdigit()
+        && upto[n - 1].is_ascii_hexdigit()
+        || upto
+            .last()
+            .is_some_and(|c| words.iter().any(|w| w.last() == Some(c)))
 }
 
 /// A byte of a token as [`keyword_tokens`] reads them. A vertical tab ends a token too:
@@ -96,12 +122,12 @@ fn token_byte(c: u8) -> bool {
     !is_ws(c) && !is_delim(c) && c != 0x0b
 }
 
-/// Does the token `run` read as one of `words`, its `#xx` escapes decoded and a leading number
+/// Which of `words` the token `run` reads as, its `#xx` escapes decoded and a leading number
 /// dropped (`4 0obj`)?
-fn is_keyword(run: &[u8], words: &[&[u8]]) -> bool {
+fn is_keyword(run: &[u8], words: &[&[u8]]) -> Option<usize> {
     // Every word holds a letter, and every letter of a word can be written `#xx`.
     if run.is_empty() || !run.iter().any(|c| c.is_ascii_alphabetic() || *c == b'#') {
-        return false;
+        return None;
     }
     // It ends as a word ends, written or as a whole `#xx` escape (no escape to decode else).
     let n = run.len();
@@ -110,7 +136,7 @@ fn is_keyword(run: &[u8], words: &[&[u8]]) -> bool {
         && run[n - 2].is_ascii_hexdigit()
         && run[n - 1].is_ascii_hexdigit();
     if !escaped_end && !words.iter().any(|w| w.last() == run.last()) {
-        return false;
+        return None;
     }
     let decoded;
     let text: &[u8] = if run.contains(&b'#') {
@@ -123,7 +149,7 @@ fn is_keyword(run: &[u8], words: &[&[u8]]) -> bool {
         .iter()
         .position(|c| !(c.is_ascii_digit() || b"+-.".contains(c)))
         .unwrap_or(text.len())..];
-    words.contains(&word)
+    words.iter().position(|w| *w == word)
 }
 
 /// [`keyword_tokens`] by reading every token of the file: what it must find, for its tests.
@@ -142,7 +168,7 @@ fn keyword_tokens_every<'a>(
             while i < b.len() && token_byte(b[i]) {
                 i += 1;
             }
-            if is_keyword(&b[start..i], words) {
+            if is_keyword(&b[start..i], words).is_some() {
                 return Some(start);
             }
         }
@@ -329,6 +355,65 @@ pub fn loose_headers_in(
     out
 }
 
+/// Headers Poppler's rebuild reads where no lexer reads an `obj` keyword: it takes a line
+/// `N G obj…` whatever follows `obj` (`strncmp`), so `3 0 objx` is object 3 to it (found by an
+/// attacker's reading, 2026-12-03). Each: (number, generation, where the number begins, where
+/// `obj` is). A line is split every 255 bytes too: on a line that long, the digits need not
+/// begin it. The numbers are as written (a number past 2³² − 1 is wrapped by the reader).
+pub fn poppler_prefix_headers(b: &[u8]) -> Vec<(u64, u64, usize, usize)> {
+    let space = |c: u8| is_ws(c) || c == 0x0b;
+    let mut out = Vec::new();
+    for k in memchr::memmem::find_iter(b, b"obj") {
+        // `obj` as a whole token is read by every lexer (and found by [`obj_keywords`]).
+        if !b.get(k + 3).is_some_and(|&c| token_byte(c)) {
+            continue;
+        }
+        let back = |mut i: usize, f: &dyn Fn(u8) -> bool| {
+            while i > 0 && f(b[i - 1]) {
+                i -= 1;
+            }
+            i
+        };
+        let g_end = back(k, &space);
+        let g = back(g_end, &|c| c.is_ascii_digit());
+        let n_end = back(g, &space);
+        let n = back(n_end, &|c| c.is_ascii_digit());
+        if g_end == k || g == g_end || n_end == g || n == n_end {
+            continue;
+        }
+        let lead = back(n, &|c| space(c) && c != b'\n' && c != b'\r');
+        let line = b[..lead]
+            .iter()
+            .rposition(|c| *c == b'\n' || *c == b'\r')
+            .map_or(0, |p| p + 1);
+        if lead != line && n - line < 255 {
+            continue;
+        }
+        let int = |r: &[u8]| {
+            std::str::from_utf8(r)
+                .ok()?
+                .parse::<u64>()
+                .ok()
+                .or(Some(u64::MAX))
+        };
+        if let (Some(num), Some(gen)) = (int(&b[n..n_end]), int(&b[g..g_end])) {
+            if num > 0 {
+                out.push((num, gen, n, k));
+            }
+        }
+    }
+    out
+}
+
+/// Where the object a cross-reference entry places at `offset` begins for a reader: past any
+/// white space there (readers skip it; an entry pointing at the line end before its header is
+/// a writer's slip that both read plainly).
+pub fn header_from(b: &[u8], offset: usize) -> usize {
+    offset
+        + b.get(offset..)
+            .map_or(0, |t| t.iter().take_while(|c| is_ws(**c)).count())
+}
+
 /// Longest number token read (digits, sign, point).
 pub const MAX_NUMBER_BYTES: usize = 255;
 
@@ -463,6 +548,76 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The references of one direct object, in the order [`Parser::object`] reads them, added to
+    /// `out` — read as `object` reads it, without building it (names are not decoded into
+    /// buffers, dictionaries and arrays not built): an object `object` reads holds exactly
+    /// these. Where `object` would refuse a dictionary for a key given twice, this reads on.
+    pub fn references(&mut self, depth: usize, out: &mut Vec<ObjRef>) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(syntax(self.pos, "objects nested too deeply"));
+        }
+        self.skip_ws();
+        let at = self.pos;
+        match self.peek() {
+            None => Err(syntax(at, "unexpected end of file")),
+            Some(b'/') => {
+                self.pos += 1;
+                self.name_scan(|_| ())
+            }
+            Some(b'(') => self.literal_string().map(|_| ()),
+            Some(b'<') => {
+                if self.data.get(self.pos + 1) == Some(&b'<') {
+                    self.pos += 2;
+                    loop {
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b'>') if self.data.get(self.pos + 1) == Some(&b'>') => {
+                                self.pos += 2;
+                                return Ok(());
+                            }
+                            Some(b'/') => {
+                                self.pos += 1;
+                                self.name_scan(|_| ())?;
+                                self.references(depth + 1, out)?;
+                            }
+                            None => return Err(syntax(at, "unterminated dictionary")),
+                            _ => return Err(syntax(self.pos, "dictionary key is not a name")),
+                        }
+                    }
+                } else {
+                    self.hex_string().map(|_| ())
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                loop {
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        None => return Err(syntax(at, "unterminated array")),
+                        _ => self.references(depth + 1, out)?,
+                    }
+                }
+            }
+            Some(b) if is_delim(b) => Err(syntax(at, format!("unexpected {:?}", b as char))),
+            Some(_) => {
+                let t = self.token();
+                match t {
+                    b"true" | b"false" | b"null" => Ok(()),
+                    _ => {
+                        if let Object::Ref(r) = self.number_or_ref(t, at)? {
+                            out.push(r);
+                        }
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
     fn number_or_ref(&mut self, t: &[u8], at: usize) -> Result<Object> {
         // Readers lex tokens into buffers of their own size: MuPDF split a /Size written with
         // 70,000 leading zeros, failed to read the trailer and repaired the file on opening
@@ -554,8 +709,15 @@ impl<'a> Parser<'a> {
     }
 
     fn name_body(&mut self) -> Result<Vec<u8>> {
-        let at = self.pos;
         let mut out = Vec::new();
+        self.name_scan(|c| out.push(c))?;
+        Ok(out)
+    }
+
+    /// A name after its `/`, each decoded byte given to `push`.
+    fn name_scan(&mut self, mut push: impl FnMut(u8)) -> Result<()> {
+        let at = self.pos;
+        let mut len = 0usize;
         while let Some(b) = self.peek() {
             if is_ws(b) || is_delim(b) {
                 break;
@@ -564,7 +726,7 @@ impl<'a> Parser<'a> {
             // keys alike in those were one key to it, the last written winning — a font
             // dictionary's two entries written in the other order after signing drew another
             // font (found by an attacker's reading, 2026-12-03).
-            if out.len() == MAX_NAME_BYTES {
+            if len == MAX_NAME_BYTES {
                 return Err(syntax(
                     at,
                     format!("a name longer than {MAX_NAME_BYTES} bytes"),
@@ -582,7 +744,10 @@ impl<'a> Parser<'a> {
                         return Err(syntax(self.pos - 1, "a name holding NUL (#00)"));
                     }
                     (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
+                        {
+                            len += 1;
+                            push((h * 16 + l) as u8);
+                        }
                         self.pos += 2;
                     }
                     // `#4G`: Poppler takes the `4` and swallows the `G` ("@"), MuPDF and kyso
@@ -595,13 +760,19 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     // A `#` and no hex digit: every reader keeps it.
-                    (None, _) => out.push(b'#'),
+                    (None, _) => {
+                        len += 1;
+                        push(b'#');
+                    }
                 }
             } else {
-                out.push(b);
+                {
+                    len += 1;
+                    push(b);
+                }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn literal_string(&mut self) -> Result<Vec<u8>> {

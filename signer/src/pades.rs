@@ -277,6 +277,15 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
         return refuse("the file's last startxref is not within its last 1,024 bytes, where PDF readers look for it: they rebuild the cross-reference table instead, and after the update would not".into());
     }
     let h = kyso_verify::pdf::diff::Headers::find(pdf);
+    // A header numbered past 2³² − 1 is wrapped onto another number by MuPDF's lexer and
+    // Poppler's rebuild: after the table's page, `4294967299 0 obj` was object 3 to both when
+    // they repaired, before signing; once kyso's update wrote object 3 after it, they showed
+    // kyso's (found by an attacker's reading, 2026-12-03).
+    if let Some(at) = h.overflow.first() {
+        return refuse(format!(
+            "an object header at byte {at} has a number past 2^32 - 1: PDF readers rebuilding the table wrap it onto another object"
+        ));
+    }
     // MuPDF rebuilds the table on loading when an object-stream entry names a stream that is
     // no plain object of the table (or a number past it), and the update can change that (its
     // new objects; the catalog rewritten plainly): a rebuilt reading showed a plain header the
@@ -298,7 +307,14 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     numbers.sort_unstable();
     let mut shadowed = HashSet::new();
     for (&num, &at) in numbers {
-        match doc.entry(num) {
+        match doc.entry(num).map(|e| match e {
+            // An entry pointing at white space before its header is read there by all.
+            kyso_pdf::XrefEntry::Offset { offset, gen } => kyso_pdf::XrefEntry::Offset {
+                offset: kyso_pdf::parse::header_from(pdf, offset),
+                gen,
+            },
+            other => other,
+        }) {
             Some(kyso_pdf::XrefEntry::Offset { offset, .. })
                 if offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset) =>
             {
@@ -319,7 +335,9 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // than after (found by an attacker's reading, 2026-12-03).
     for num in listed(doc) {
         if let Some(kyso_pdf::XrefEntry::Offset { offset, gen }) = doc.entry(num) {
-            if header_at(pdf, offset) != Some((num, u64::from(gen))) {
+            if header_at(pdf, kyso_pdf::parse::header_from(pdf, offset))
+                != Some((num, u64::from(gen)))
+            {
                 return refuse(format!(
                     "the cross-reference table places object {num} {gen} at byte {offset}, where it is not written: PDF readers rebuild the table from what they find"
                 ));
@@ -404,6 +422,37 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
         shadowed,
         rebuilt_by_poppler: dangling.filter(|_| newest_is_table),
     })
+}
+
+/// The pages under page tree node `node`, each node's /Count checked against them: `Err` names
+/// the first node whose count is not its pages (its /Count, and what it holds). The tree was
+/// walked by `Document::pages` already: no loop, no deeper than 64.
+fn counted_pages(
+    doc: &Document<'_>,
+    node: ObjRef,
+    depth: usize,
+) -> std::result::Result<i64, (ObjRef, Option<i64>, i64)> {
+    let d = doc.dict(node).map_err(|_| (node, None, 0))?;
+    let Some(kids) = d.get("Kids") else {
+        return Ok(1);
+    };
+    let kids = doc.resolve(kids).map_err(|_| (node, None, 0))?;
+    let mut held = 0i64;
+    for k in kids.as_array().unwrap_or(&[]) {
+        let Some(k) = k.as_ref() else { continue };
+        if depth >= 64 {
+            return Err((node, None, held));
+        }
+        held = held.saturating_add(counted_pages(doc, k, depth + 1)?);
+    }
+    let count = d
+        .get("Count")
+        .and_then(|c| doc.resolve(c).ok())
+        .and_then(|c| c.as_int());
+    if count != Some(held) {
+        return Err((node, count, held));
+    }
+    Ok(held)
 }
 
 /// The `N G obj` header at `at`, as written (digits, white space, digits, white space, `obj`).
@@ -582,8 +631,11 @@ fn highest_number(
             Some(kyso_pdf::XrefEntry::Offset { gen, .. }) => gen,
             _ => continue,
         };
-        if let Ok(o) = doc.get(ObjRef::new(n, gen)) {
-            walk(&o, &mut refs);
+        // Read as `Document::get` reads it, not built (an object `get` cannot read adds
+        // none, nor does the part of one read before it failed).
+        let before = refs.len();
+        if doc.references(ObjRef::new(n, gen), &mut refs).is_err() {
+            refs.truncate(before);
         }
     }
     let mut dangling = None;
@@ -761,20 +813,20 @@ pub fn prepare_pdf(
         })?,
         None => pages[0],
     };
-    // Readers show as many pages as the page tree's /Count says: a stamp on a page past it
-    // is on no page they show (found by an attacker's reading, 2026-12-03).
+    // Readers show as many pages as the page tree's /Count says, and MuPDF finds a page by
+    // the /Count of each node on its way: a stamp on a page past a node's count is on no page
+    // they show (the root's said 1 of 2 pages; then a node's said 1 of its 2; found by
+    // attackers' readings, 2026-12-03).
     if opts.stamp.is_some() || opts.copy_stamp {
-        let count = doc
+        let top = doc
             .dict(doc.root())?
             .get("Pages")
             .and_then(|p| p.as_ref())
-            .and_then(|p| doc.dict(p).ok())
-            .and_then(|d| d.get("Count").and_then(|c| c.as_int()));
-        if count != Some(pages.len() as i64) {
+            .ok_or_else(|| SignError::Input("the catalog has no /Pages".into()))?;
+        if let Err((node, count, held)) = counted_pages(&doc, top, 0) {
             return Err(SignError::Input(format!(
-                "the page tree's /Count ({}) is not the {} pages it holds: readers show as many pages as /Count says, and a stamp could be on a page they do not show; re-save the PDF with a PDF writer and sign that",
+                "the page tree node {node}'s /Count ({}) is not the {held} pages it holds: readers show as many pages as the counts say, and a stamp could be on a page they do not show; re-save the PDF with a PDF writer and sign that",
                 count.map_or("none".to_string(), |c| c.to_string()),
-                pages.len()
             )));
         }
     }

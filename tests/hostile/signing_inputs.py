@@ -46,6 +46,17 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  trigger: none, info-gen (/Info 20 1 R, the table
                                                  holding 20 0), wrong-header (the table placing
                                                  20 at object 10's header) (IN unused)
+    python3 signing_inputs.py gap IN OUT V       a sixth reading's files (IN unused), V one of:
+                                                 objstm-first (an object stream whose first
+                                                 offset is 200, a decoy where Poppler reads),
+                                                 objstm-big (page 1 only in an object stream
+                                                 holding member 3000000000, which Poppler drops),
+                                                 wrap (`4294967299 0 obj` after page 1, object 3
+                                                 to readers that repair), objx (a line
+                                                 `3 0 objx`, a header to Poppler's rebuild),
+                                                 midcount (a node of two pages saying /Count 1),
+                                                 offws (an honest file whose table points one
+                                                 byte before a header)
     python3 signing_inputs.py count IN OUT       IN with a second page in its page tree and /Count
                                                  left at 1 (readers show one page)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
@@ -331,6 +342,90 @@ elif mode == 'shadow':
     info = b'/Info 20 1 R' if trigger == 'info-gen' else b'/Info 20 0 R'
     b += t + b'trailer\n<< /Size %d /Root 1 0 R %s /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n' % (
         size, info, xs, x)
+    open(out, 'wb').write(bytes(b))
+elif mode == 'gap':
+    import struct
+    variant = sys.argv[4]
+    size = 21
+    b, offs = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'), {}
+
+    def stream(content, extra=b''):
+        return b'<< /Length %d %s >>\nstream\n%s\nendstream' % (len(content), extra, content)
+
+    def text(t):
+        return b'BT /F1 24 Tf 72 700 Td (%s) Tj ET' % t
+
+    def put(n, body):
+        offs[n] = len(b)
+        b.extend(b'%d 0 obj\n%s\nendobj\n' % (n, body))
+
+    def page(parent, content):
+        return (b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] '
+                b'/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>' % (parent, content))
+
+    trigger = b' /OCProperties 16 0 R' if variant in ('wrap', 'objx') else b''
+    put(1, b'<< /Type /Catalog /Pages 2 0 R%s >>' % trigger)
+    if variant == 'midcount':
+        put(2, b'<< /Type /Pages /Kids [6 0 R 7 0 R] /Count 3 >>')
+        put(6, b'<< /Type /Pages /Parent 2 0 R /Kids [3 0 R 4 0 R] /Count 1 >>')
+        put(3, page(6, 10))
+        put(4, page(6, 11))
+        put(7, page(2, 12))
+        put(12, stream(text(b'page 3')))
+    elif variant == 'offws':
+        put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+        put(3, page(2, 10))
+        offs[3] -= 1
+    elif variant in ('objstm-first', 'objstm-big'):
+        put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>' if variant == 'objstm-first'
+            else b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>')
+        if variant == 'objstm-big':
+            put(4, page(2, 10))
+    else:
+        put(2, b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>')
+        put(3, page(2, 11))
+        if variant == 'wrap':
+            b.extend(b'4294967299 0 obj\n%s\nendobj\n' % page(2, 10))
+        put(4, page(2, 10))
+        if variant == 'objx':
+            put(12, stream(b'% data\n3 0 objx\n% more data'))
+    put(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>')
+    put(10, stream(text(b'pay 100 VND')))
+    put(11, stream(text(b'pay 999999 VND')))
+    put(20, b'<< /Producer (a writer) >>')
+    if variant in ('objstm-first', 'objstm-big'):
+        if variant == 'objstm-first':
+            index = b'3 200 '.ljust(200)
+            data = index + page(2, 10).ljust(200) + page(2, 11)
+        else:
+            member = page(2, 11)
+            index = b'3 0 3000000000 %d ' % (len(member) + 1)
+            data = index + member + b' null'
+        put(7, stream(data, b'/Type /ObjStm /N %d /First %d' % (
+            1 if variant == 'objstm-first' else 2, len(index))))
+        x = len(b)
+        rows = b''
+        for n in range(size):
+            if n == 0:
+                rows += struct.pack('>BIH', 0, 0, 65535)
+            elif n == 3:
+                rows += struct.pack('>BIH', 2, 7, 0)
+            elif n == 9:
+                rows += struct.pack('>BIH', 1, x, 0)
+            elif n in offs:
+                rows += struct.pack('>BIH', 1, offs[n], 0)
+            else:
+                rows += struct.pack('>BIH', 0, 0, 0)
+        b += b'9 0 obj\n%s\nendobj\n' % stream(
+            rows, b'/Type /XRef /W [1 4 2] /Size %d /Root 1 0 R /Info 20 0 R' % size)
+    else:
+        x = len(b)
+        t = b'xref\n0 1\n0000000000 65535 f\r\n'
+        for n in sorted(offs):
+            sep = b'\t' if variant == 'wrap' and n == 3 else b' '
+            t += b'%d%s1\n%010d 00000 n\r\n' % (n, sep, offs[n])
+        b += t + b'trailer\n<< /Size %d /Root 1 0 R /Info 20 0 R >>\n' % size
+    b += b'startxref\n%d\n%%%%EOF\n' % x
     open(out, 'wb').write(bytes(b))
 elif mode == 'count':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])

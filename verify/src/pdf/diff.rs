@@ -352,7 +352,14 @@ impl Headers {
     pub fn find(data: &[u8]) -> Headers {
         let mut h = Headers::default();
         let line = std::cell::Cell::new((0, 0));
-        for k in kyso_pdf::parse::obj_keywords(data) {
+        // `obj` and `trailer` tokens, found in one reading of the file.
+        let words: [&[u8]; 2] = [b"obj", b"trailer"];
+        let mut last_trailer_token = None;
+        for (k, which) in kyso_pdf::parse::keyword_tokens_which(data, &words) {
+            if which == 1 {
+                last_trailer_token = Some(k);
+                continue;
+            }
             // `obj` itself, or run into the generation number (`4 0obj`).
             let kw = k + data[k..].iter().take_while(|c| c.is_ascii_digit()).count();
             let strict = data[kw..]
@@ -406,13 +413,28 @@ impl Headers {
                 }
             }
         }
+        // Poppler's rebuild also takes `N G objx` at a line's start, which no lexer reads as a
+        // keyword: a header to it, and odd (found by an attacker's reading, 2026-12-03).
+        for (num, gen, at, kw) in kyso_pdf::parse::poppler_prefix_headers(data) {
+            match u32::try_from(num) {
+                Ok(num) => {
+                    let e = h.last.entry(num).or_insert(at);
+                    *e = (*e).max(at);
+                    h.all.push((num, gen, at, kw));
+                    let e = h.highest.entry(num).or_insert((gen, at));
+                    if (gen, at) > *e {
+                        *e = (gen, at);
+                    }
+                }
+                Err(_) => h.overflow.push(at),
+            }
+            h.odd.push(kw);
+        }
+        h.all.sort_unstable_by_key(|&(_, _, at, kw)| (kw, at));
         // The last `trailer` as a token, or as bytes anywhere (Poppler's rebuild reads lines of
         // at most 255 bytes: `AAA…Atrailer` may start one; found by an attacker's reading,
         // 2026-12-02).
-        let words: [&[u8]; 1] = [b"trailer"];
-        let last_trailer = kyso_pdf::parse::keyword_tokens(data, &words)
-            .last()
-            .max(memchr::memmem::rfind(data, b"trailer"));
+        let last_trailer = last_trailer_token.max(memchr::memmem::rfind(data, b"trailer"));
         if let Some(t) = last_trailer {
             let mut p = kyso_pdf::parse::Parser::new(data, t + b"trailer".len());
             p.skip_ws();
@@ -428,13 +450,18 @@ impl Headers {
             h.trailer = Some((t, root));
         }
         for slash in memchr::memchr_iter(b'/', data) {
+            // `Root` as written or escaped: 4 to 12 bytes, the first `R` or `#`.
+            if !matches!(data.get(slash + 1), Some(b'R' | b'#')) {
+                continue;
+            }
             let end = slash
                 + 1
                 + data[slash + 1..]
                     .iter()
+                    .take(13)
                     .take_while(|c| !kyso_pdf::parse::is_ws(**c) && !kyso_pdf::parse::is_delim(**c))
                     .count();
-            if end - slash > 16
+            if !(4..=12).contains(&(end - slash - 1))
                 || kyso_pdf::parse::decode_name_escapes(&data[slash + 1..end]) != b"Root"
             {
                 continue;
@@ -1843,6 +1870,7 @@ impl Revisions<'_, '_> {
         for (&num, &at) in numbers {
             let differs = match self.last.entry(num) {
                 Some(XrefEntry::Offset { offset, .. }) => {
+                    let offset = kyso_pdf::parse::header_from(data, offset);
                     offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset)
                 }
                 // Freed, or in an object stream: an old plain version in the signed bytes is
