@@ -413,12 +413,24 @@ pub struct PopplerRebuild {
 
 /// [`PopplerRebuild`] of `b`.
 pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
-    let endobj = memchr::memmem::Finder::new(b"endobj");
-    let endobjs: Vec<usize> = endobj.find_iter(b).collect();
+    let endobjs: Vec<usize> = memchr::memmem::find_iter(b, b"endobj").collect();
+    // The first `endobj` of the C string `cur` (beginning at byte `at` of the file) from `p`.
+    let find_endobj = |at: usize, cur: &[u8], p: usize| {
+        let k = endobjs.partition_point(|&e| e < at + p);
+        endobjs
+            .get(k)
+            .filter(|&&e| e + 6 <= at + cur.len())
+            .map(|&e| e - at)
+    };
     let mut next_endobj = 0usize;
     let mut out = PopplerRebuild::default();
-    let mut i = 0usize;
-    while let Some((line_start, whole)) = poppler_line(b, &mut i) {
+    let mut lines = PopplerLines {
+        b,
+        ends: memchr::memchr2_iter(b'\n', b'\r', b).collect(),
+        k: 0,
+        i: 0,
+    };
+    while let Some((line_start, whole)) = lines.next_line() {
         let mut pos = line_start;
         // (White space never includes the NUL that would end the C string first.)
         let mut p = whole.iter().take_while(|c| lexer_space(**c)).count();
@@ -433,15 +445,17 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
             continue;
         }
         let mut cur = c_string(whole);
+        let mut cur_at = line_start;
         let mut one_cycle = true;
         loop {
-            let token = endobj.find(&cur[p.min(cur.len())..]).map(|t| p + t);
+            let token = find_endobj(cur_at, cur, p);
             if token.is_none() && !one_cycle {
                 break;
             }
             one_cycle = token.is_some();
             // The C string ends at the `endobj` (Poppler writes a NUL over it).
             let mut line = cur;
+            let mut line_at = cur_at;
             let mut lim = token.unwrap_or(cur.len());
             let mut q = p;
             let mut continued = false;
@@ -465,10 +479,11 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
                             ok = false;
                             break;
                         }
-                        match poppler_line(b, &mut i) {
-                            Some((_, next)) => {
+                        match lines.next_line() {
+                            Some((next_at, next)) => {
                                 let next = c_string(next);
                                 line = next;
+                                line_at = next_at;
                                 lim = next.len();
                                 q = 0;
                                 continued = true;
@@ -516,6 +531,7 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
             if continued {
                 // Poppler goes on in the next line's bytes, from where the header ended.
                 cur = line;
+                cur_at = line_at;
                 p = q;
             }
             if let Some(t) = token {
@@ -557,23 +573,38 @@ fn c_string(line: &[u8]) -> &[u8] {
     memchr::memchr(0, line).map_or(line, |z| &line[..z])
 }
 
-/// The next line Poppler's `getLine(buf, 256)` reads from `i`: (where it starts, its bytes);
-/// at most 255 bytes, ended by CR, LF or CRLF (consumed), `i` moved past it.
-fn poppler_line<'a>(b: &'a [u8], i: &mut usize) -> Option<(usize, &'a [u8])> {
-    if *i >= b.len() {
-        return None;
-    }
-    let start = *i;
-    let window = &b[start..(start + 255).min(b.len())];
-    let (content, next) = match memchr::memchr2(b'\n', b'\r', window) {
-        Some(k) => {
-            let crlf = window[k] == b'\r' && b.get(start + k + 1) == Some(&b'\n');
-            (&window[..k], start + k + if crlf { 2 } else { 1 })
+/// The lines Poppler's `getLine(buf, 256)` reads: at most 255 bytes, ended by CR, LF or CRLF
+/// (consumed). `ends`: every CR and LF of the file, `k` the first not yet passed, `i` where the
+/// next line begins.
+struct PopplerLines<'a> {
+    b: &'a [u8],
+    ends: Vec<usize>,
+    k: usize,
+    i: usize,
+}
+
+impl<'a> PopplerLines<'a> {
+    /// The next line: (where it begins, its bytes).
+    fn next_line(&mut self) -> Option<(usize, &'a [u8])> {
+        let (b, start) = (self.b, self.i);
+        if start >= b.len() {
+            return None;
         }
-        None => (window, start + window.len()),
-    };
-    *i = next;
-    Some((start, content))
+        while self.ends.get(self.k).is_some_and(|&e| e < start) {
+            self.k += 1;
+        }
+        match self.ends.get(self.k) {
+            Some(&e) if e - start < 255 => {
+                let crlf = b[e] == b'\r' && b.get(e + 1) == Some(&b'\n');
+                self.i = e + if crlf { 2 } else { 1 };
+                Some((start, &b[start..e]))
+            }
+            _ => {
+                self.i = (start + 255).min(b.len());
+                Some((start, &b[start..self.i]))
+            }
+        }
+    }
 }
 
 /// Where the object a cross-reference entry places at `offset` begins for a reader: past any
