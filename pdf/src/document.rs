@@ -526,16 +526,7 @@ impl<'a> Document<'a> {
                     .get(index as usize)
                     .filter(|(n, _)| *n == r.num)
                     .ok_or(PdfError::MissingObject(r.num, r.gen))?;
-                fn walk(o: &Object, out: &mut Vec<ObjRef>) {
-                    match o {
-                        Object::Ref(r) => out.push(*r),
-                        Object::Array(a) => a.iter().for_each(|x| walk(x, out)),
-                        Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, out)),
-                        Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, out)),
-                        _ => {}
-                    }
-                }
-                walk(o, out);
+                o.references_into(out);
                 Ok(())
             }
             _ => Err(PdfError::MissingObject(r.num, r.gen)),
@@ -1580,15 +1571,6 @@ mod tests {
     /// a file written to hold references every way the parser reads them.
     #[test]
     fn references_are_what_get_reads() {
-        fn walk(o: &Object, out: &mut Vec<ObjRef>) {
-            match o {
-                Object::Ref(r) => out.push(*r),
-                Object::Array(a) => a.iter().for_each(|x| walk(x, out)),
-                Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, out)),
-                Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, out)),
-                _ => {}
-            }
-        }
         let mut made = b"%PDF-1.7\n".to_vec();
         let mut offs = Vec::new();
         for body in [
@@ -1646,7 +1628,7 @@ mod tests {
                 let read = doc.references(r, &mut fast);
                 if let Ok(o) = doc.get(r) {
                     let mut slow = Vec::new();
-                    walk(&o, &mut slow);
+                    o.references_into(&mut slow);
                     assert!(read.is_ok(), "{r}: {read:?}");
                     assert_eq!(fast, slow, "{r}");
                     objects += 1;

@@ -93,6 +93,18 @@ pub enum Object {
 }
 
 impl Object {
+    /// The references this object holds, in the order written (a stream's: its dictionary's),
+    /// added to `out`.
+    pub fn references_into(&self, out: &mut Vec<ObjRef>) {
+        match self {
+            Object::Ref(r) => out.push(*r),
+            Object::Array(a) => a.iter().for_each(|x| x.references_into(out)),
+            Object::Dict(d) => d.0.iter().for_each(|(_, x)| x.references_into(out)),
+            Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| x.references_into(out)),
+            _ => {}
+        }
+    }
+
     pub fn name(s: &str) -> Object {
         Object::Name(s.as_bytes().to_vec())
     }

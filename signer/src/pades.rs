@@ -667,18 +667,9 @@ fn highest_number(
             }
         }
     }
-    fn walk(o: &Object, refs: &mut Vec<ObjRef>) {
-        match o {
-            Object::Ref(r) => refs.push(*r),
-            Object::Array(a) => a.iter().for_each(|x| walk(x, refs)),
-            Object::Dict(d) => d.0.iter().for_each(|(_, x)| walk(x, refs)),
-            Object::Stream(s) => s.dict.0.iter().for_each(|(_, x)| walk(x, refs)),
-            _ => {}
-        }
-    }
     let mut refs = Vec::new();
     // The references of the objects the table holds now, and of its trailer.
-    walk(&Object::Dict(doc.trailer().clone()), &mut refs);
+    Object::Dict(doc.trailer().clone()).references_into(&mut refs);
     for n in listed(doc) {
         let gen = match doc.entry(n) {
             Some(kyso_pdf::XrefEntry::InStream { stream, .. }) => {
