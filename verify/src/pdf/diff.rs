@@ -419,6 +419,26 @@ impl Headers {
         // `3 0 objx`, a NUL or a 255-byte split between a header's parts, a header after an
         // `endobj` on a line; found by attackers' readings, 2026-12-03).
         h.poppler = kyso_pdf::parse::poppler_rebuild(data);
+        // Each header it reads counts as the lexical readings' do (the versions a rebuild
+        // may take are weighed by `rebuilt_shows_otherwise`; a header only Poppler reads in
+        // the signer's own file was not, 2026-12-03).
+        let known: std::collections::HashSet<(u32, usize)> =
+            h.all.iter().map(|&(n, _, at, _)| (n, at)).collect();
+        for &(num, gen, at, kw) in &h.poppler.headers {
+            if known.contains(&(num, at)) {
+                continue;
+            }
+            let gen = gen.max(0) as u64;
+            let e = h.last.entry(num).or_insert(at);
+            *e = (*e).max(at);
+            h.all.push((num, gen, at, kw));
+            let e = h.highest.entry(num).or_insert((gen, at));
+            if (gen, at) > *e {
+                *e = (gen, at);
+            }
+            h.odd.push(kw);
+        }
+        h.all.sort_unstable_by_key(|&(_, _, at, kw)| (kw, at));
         // The last `trailer` as a token, or as bytes anywhere (Poppler's rebuild reads lines of
         // at most 255 bytes: `AAA…Atrailer` may start one; found by an attacker's reading,
         // 2026-12-02).
