@@ -806,7 +806,8 @@ fn a_signature_that_would_break_what_the_document_holds_is_refused() {
         (
             signing_input(&demo, "size", &[], "size.pdf"),
             vec![],
-            "no number is left for an update",
+            // (A /Size past MuPDF's largest table is refused before numbers run out.)
+            "gives a /Size MuPDF does not take",
         ),
     ];
     for (file, flags, why) in &cases {
@@ -1399,7 +1400,9 @@ fn the_update_does_not_change_what_a_rebuilding_reader_takes() {
 /// those fixes with headers only Poppler's line-based rebuild reads (a NUL after the number, a
 /// split at its 255-byte pieces, a header after `endobj` on a line), a 20-digit number MuPDF
 /// wraps, and a node without /Type that MuPDF takes for a page; and a line holding a number
-/// just before page 1's header hides it from Poppler's rebuild. Each is refused now, nothing
+/// just before page 1's header hides it from Poppler's rebuild. An eighth reading, of MuPDF's
+/// repair: an older trailer's /Size past MuPDF's largest table, a /Root only MuPDF's repair
+/// reads, and an unused object stream whose member took the update's widget's number. Each is refused now, nothing
 /// written. A
 /// table pointing one byte before a header, which readers read plainly, is signed and verifies.
 /// Made by tests/hostile/signing_inputs.py (byte edits); each shows "pay 100 VND" in Poppler
@@ -1445,6 +1448,53 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
         assert!(r.stderr.contains(why), "{variant}: {}", r.stderr);
     }
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+
+    // An eighth reading, of MuPDF's repair: an older trailer's /Size past MuPDF's largest
+    // table (it repairs before signing and after); a /Root kyso cannot read (`8-1 0 R`,
+    // catalog 8 to MuPDF's repair).
+    for (variant, why) in [
+        ("size", "gives a /Size MuPDF does not take"),
+        ("root", "or one kyso cannot read"),
+    ] {
+        let f = signing_input(&demo, "mupdf", &[variant], &format!("mupdf-{variant}.pdf"));
+        let r = sign(
+            &demo,
+            &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 5, "{variant}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{variant}: {}", r.stderr);
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+    // An object stream no table uses, its member numbered 13 (what the update's widget would
+    // have been): the update's objects are numbered above it, so MuPDF's repair, which loads
+    // such members over its table, cannot put it in the widget's place.
+    let f = signing_input(&demo, "mupdf", &["member"], "mupdf-member.pdf");
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", outs, f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = std::fs::read(out.join("mupdf-member.signed.pdf")).unwrap();
+    // The numbers the update's cross-reference table lists (its subsection headers, `N count`).
+    let text = String::from_utf8_lossy(&signed);
+    let table = &text[text.rfind("\nxref").unwrap()..text.rfind("trailer").unwrap()];
+    let added: Vec<u32> = table
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<u32> = l
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (f.len() == 2 && l.len() < 18).then(|| f[0]..f[0] + f[1])
+        })
+        .flatten()
+        .filter(|n| *n > 7)
+        .collect();
+    assert!(
+        !added.is_empty() && added.iter().all(|n| *n > 13),
+        "{added:?}"
+    );
+    std::fs::remove_file(out.join("mupdf-member.signed.pdf")).unwrap();
 
     let f = signing_input(&demo, "gap", &["offws"], "offws.pdf");
     let r = sign(

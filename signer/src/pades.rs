@@ -386,12 +386,60 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // appends a trailer naming the table's: one naming another catalog, last before it, made
     // both show another document before signing than after (found by an attacker's reading,
     // 2026-12-03). So every /Root in the file must name the table's catalog.
+    // A /Root kyso cannot read as a reference counts too: MuPDF's repair reads values more
+    // loosely (`8-1 0 R`, `+8 0 R`, a comment first, a number wrapped at 32 bits, a direct
+    // catalog) and opened a forged catalog so before signing, and the update's trailer after
+    // (found by an attacker's reading, 2026-12-03).
     let root = doc.root();
-    if let Some((at, _)) = h.roots.iter().find(|(_, r)| r.is_some_and(|r| r != root)) {
+    if let Some((at, _)) = h.roots.iter().find(|(_, r)| *r != Some(root)) {
         return refuse(format!(
-            "a /Root at byte {at} names another catalog than the cross-reference table does: a PDF reader rebuilding the table may open that one, and after the update would not"
+            "a /Root at byte {at} names another catalog than the cross-reference table does, or one kyso cannot read: a PDF reader rebuilding the table may open that one, and after the update would not"
         ));
     }
+    // MuPDF reads the /Size of every trailer in the chain, and repairs a file one of whose
+    // sizes is past the largest table it keeps, or no integer — before signing and after, as
+    // the update keeps the chain: a trigger for all its repair takes otherwise (found by an
+    // attacker's reading, 2026-12-03).
+    for s in doc.sections() {
+        if let Some(size) = s.trailer.get("Size") {
+            let max = kyso_verify::pdf::diff::MAX_READER_OBJECTS + 1;
+            if !size.as_int().is_some_and(|n| (0..=max).contains(&n)) {
+                return refuse(format!(
+                    "the cross-reference section at byte {} gives a /Size MuPDF does not take (not an integer from 0 to {max}): it repairs the file on opening",
+                    s.offset
+                ));
+            }
+        }
+    }
+    // MuPDF's repair loads the members of every object stream it finds over its rebuilt
+    // table, each numbered below the table's length: a member numbered like the update's
+    // widget, in a stream the table does not use, covered the page once signed (found by an
+    // attacker's reading, 2026-12-03). The update is numbered above every member (in
+    // `highest_number`), and a stream kyso cannot list is refused.
+    // (A file holds an object stream only if a name in it reads `/ObjStm`: `Stm` as written,
+    // or one of its letters escaped. A file without either needs no reading of its objects.)
+    let members = if ["Stm", "#53", "#74", "#6d", "#6D"]
+        .iter()
+        .any(|w| memchr::memmem::find(pdf, w.as_bytes()).is_some())
+    {
+        let scanned = h.scan(doc);
+        if scanned.exhausted {
+            return refuse("the objects under the file's object headers take more reading than a file of its size can need: kyso cannot tell what a PDF reader rebuilding the table would take".into());
+        }
+        if let Some(at) = scanned.unreadable.first() {
+            return refuse(format!(
+                "the object stream at byte {at} cannot be read whole: a PDF reader rebuilding the table may take objects from it that kyso cannot see"
+            ));
+        }
+        scanned
+            .streams
+            .iter()
+            .flat_map(|(.., members)| members.iter().copied())
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
     if h.trailer_unreadable {
         return refuse("the file's last `trailer` is followed by a dictionary kyso cannot read: a PDF reader rebuilding the table reads its /Root all the same".into());
     }
@@ -445,6 +493,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
         }
     }
     let (highest, dangling) = highest_number(pdf, doc, &h)?;
+    let highest = highest.max(members);
     // Poppler rebuilds the table at a reference it does not resolve when the newest section
     // is a table (not a stream), and kyso's update ends with a table too: such a file is
     // rebuilt before signing and after.

@@ -64,6 +64,15 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  holding a /MediaBox: a page to MuPDF),
                                                  offws (an honest file whose table points one
                                                  byte before a header)
+    python3 signing_inputs.py mupdf IN OUT V     an eighth reading's files, of MuPDF's repair (IN
+                                                 unused), V one of: size (an older section's
+                                                 trailer saying /Size 99999999, which makes MuPDF
+                                                 repair, before signing and after), root (after
+                                                 the trailer, `<</Root 8-1 0 R>>`: catalog 8 to
+                                                 MuPDF's repair, no reference to kyso), member
+                                                 (an object stream no table uses, its member
+                                                 numbered 13, the number the update would give
+                                                 its widget: a stamp covering the page)
     python3 signing_inputs.py count IN OUT       IN with a second page in its page tree and /Count
                                                  left at 1 (readers show one page)
     python3 signing_inputs.py linearized IN OUT  IN with a second page, linearized by qpdf
@@ -441,6 +450,56 @@ elif mode == 'gap':
             sep = b'\t' if variant in wrapped and n == 3 else b' '
             t += b'%d%s1\n%010d 00000 n\r\n' % (n, sep, offs[n])
         b += t + b'trailer\n<< /Size %d /Root 1 0 R /Info 20 0 R >>\n' % size
+    b += b'startxref\n%d\n%%%%EOF\n' % x
+    open(out, 'wb').write(bytes(b))
+elif mode == 'mupdf':
+    variant = sys.argv[4]
+    b, offs = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'), {}
+
+    def stream(content, extra=b''):
+        return b'<< /Length %d %s >>\nstream\n%s\nendstream' % (len(content), extra, content)
+
+    def text(t):
+        return b'BT /F1 24 Tf 72 700 Td (%s) Tj ET' % t
+
+    def put(n, body):
+        offs[n] = len(b)
+        b.extend(b'%d 0 obj\n%s\nendobj\n' % (n, body))
+
+    def page(parent, content):
+        return (b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] '
+                b'/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>' % (parent, content))
+
+    def table(nums):
+        return b'xref\n0 1\n0000000000 65535 f\r\n' + b''.join(
+            b'%d 1\n%010d 00000 n\r\n' % (n, offs[n]) for n in nums)
+
+    put(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+    put(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+    put(3, page(2, 4))
+    put(4, stream(text(b'pay 999999 VND' if variant == 'root' else b'pay 100 VND')))
+    put(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>')
+    if variant == 'root':
+        put(8, b'<< /Type /Catalog /Pages 9 0 R >>')
+        put(9, b'<< /Type /Pages /Kids [10 0 R] /Count 1 >>')
+        put(10, page(9, 11))
+        put(11, stream(text(b'pay 100 VND')))
+    if variant == 'member':
+        member = (b'<< /Type /Annot /Subtype /Stamp /F 4 /Rect [0 0 612 792] '
+                  b'/AP << /N 7 0 R >> >>')
+        put(6, stream(b'13 0 ' + member, b'/Type /ObjStm /N 1 /First 5'))
+        put(7, stream(b'1 1 1 rg 0 0 612 792 re f 0 0 0 rg ' + text(b'pay 999999 VND'),
+                      b'/Type /XObject /Subtype /Form /BBox [0 0 612 792] '
+                      b'/Resources << /Font << /F1 5 0 R >> >>'))
+    prev = b''
+    if variant == 'size':
+        older = len(b)
+        b += table([1, 2, 3, 4, 5]) + b'trailer\n<< /Size 99999999 /Root 1 0 R >>\n'
+        prev = b' /Prev %d' % older
+    x = len(b)
+    b += table(sorted(offs)) + b'trailer\n<< /Size 12 /Root 1 0 R%s >>\n' % prev
+    if variant == 'root':
+        b += b'<< /Root 8-1 0 R >>\n'
     b += b'startxref\n%d\n%%%%EOF\n' % x
     open(out, 'wb').write(bytes(b))
 elif mode == 'count':

@@ -261,7 +261,7 @@ fn list_change<T>(
 pub type Signatures = [(Vec<u8>, bool)];
 
 /// The largest object number MuPDF keeps (PDF_MAX_OBJECT_NUMBER).
-const MAX_READER_OBJECTS: i64 = 8_388_607;
+pub const MAX_READER_OBJECTS: i64 = 8_388_607;
 
 /// Most earlier versions of the objects a signature covers that are compared with it (each
 /// costs a copy of the table): more is refused.
