@@ -559,7 +559,10 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                             return;
                         }
                     };
-                    activity.touch();
+                    // Its first request comes right after the handshake: not given up before it
+                    // (a newcomer's own slot went to the next newcomer in that moment under a
+                    // flood of handshakes; then bounded by header_timeout_secs).
+                    activity.settle();
                     let tls = match tls {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
@@ -836,6 +839,13 @@ impl Activity {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             w.insert(k, self.evicted.clone());
             st.1 = Some(k);
+        }
+    }
+
+    /// No longer waiting for its client until its next request has been answered.
+    fn settle(&self) {
+        if let Some(k) = self.state().1.take() {
+            self.slots.waiting().remove(&k);
         }
     }
 
