@@ -72,21 +72,28 @@ pub fn keyword_tokens_which<'a>(
     // around those bytes (found with memchr) are read whole, each once and in file order, as
     // `keyword_tokens_every` reads every token of the file (which ran at ~70 MB/s over image
     // data, and made signing a 5 MB scan 18 times slower; measured 2026-12-03).
-    // The words' places (few), merged in order with every `#` as memchr finds them (a `#`
-    // every 256 bytes of binary data: collecting and sorting them cost more than the scan).
-    let mut written: Vec<usize> = words
+    // The words' places, merged in order with every `#` as memchr finds them (a `#` every
+    // 256 bytes of binary data: collecting and sorting them cost more than the scan).
+    // Each word's places found as the merge reaches them (collected, a file of `obj obj …`
+    // took 2.7 bytes a byte).
+    let mut written: Vec<_> = words
         .iter()
         .filter(|w| !w.is_empty())
-        .flat_map(|w| memchr::memmem::find_iter(b, w))
+        .map(|w| memchr::memmem::find_iter(b, w).peekable())
         .collect();
-    written.sort_unstable();
-    let mut written = written.into_iter().peekable();
     let mut hashes = memchr::memchr_iter(b'#', b).peekable();
-    let at = std::iter::from_fn(move || match (hashes.peek(), written.peek()) {
-        (Some(h), Some(w)) if h <= w => hashes.next(),
-        (_, Some(_)) => written.next(),
-        (Some(_), None) => hashes.next(),
-        (None, None) => None,
+    let at = std::iter::from_fn(move || {
+        let word = written
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(k, it)| it.peek().map(|&p| (p, k)))
+            .min();
+        match (hashes.peek(), word) {
+            (Some(&h), Some((w, _))) if h <= w => hashes.next(),
+            (_, Some((_, k))) => written[k].next(),
+            (Some(_), None) => hashes.next(),
+            (None, None) => None,
+        }
     });
     // A place met twice (a `#` of a word) is read once: it is before `done` the second time.
     let mut done = 0;
@@ -416,21 +423,21 @@ pub struct PopplerRebuild {
 
 /// [`PopplerRebuild`] of `b`.
 pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
-    let endobjs: Vec<usize> = memchr::memmem::find_iter(b, b"endobj").collect();
+    // The `endobj`s and line ends of the file, found as the reading reaches them (each
+    // reading moves forward only): collected, a file of line ends took 8 bytes a byte.
+    let mut endobjs = memchr::memmem::find_iter(b, b"endobj").peekable();
     // The first `endobj` of the C string `cur` (beginning at byte `at` of the file) from `p`.
-    let find_endobj = |at: usize, cur: &[u8], p: usize| {
-        let k = endobjs.partition_point(|&e| e < at + p);
+    let mut find_endobj = |at: usize, cur: &[u8], p: usize| {
+        while endobjs.next_if(|&e| e < at + p).is_some() {}
         endobjs
-            .get(k)
+            .peek()
             .filter(|&&e| e + 6 <= at + cur.len())
             .map(|&e| e - at)
     };
-    let mut next_endobj = 0usize;
     let mut out = PopplerRebuild::default();
     let mut lines = PopplerLines {
         b,
-        ends: memchr::memchr2_iter(b'\n', b'\r', b).collect(),
-        k: 0,
+        ends: memchr::memchr2_iter(b'\n', b'\r', b).peekable(),
         i: 0,
     };
     while let Some((line_start, whole)) = lines.next_line() {
@@ -438,12 +445,7 @@ pub fn poppler_rebuild(b: &[u8]) -> PopplerRebuild {
         // (White space never includes the NUL that would end the C string first.)
         let mut p = whole.iter().take_while(|c| lexer_space(**c)).count();
         // Only a line whose first byte is a digit, or holding `endobj`, can give a header.
-        while next_endobj < endobjs.len() && endobjs[next_endobj] < line_start {
-            next_endobj += 1;
-        }
-        let holds_endobj = endobjs
-            .get(next_endobj)
-            .is_some_and(|&e| e + 6 <= line_start + whole.len());
+        let holds_endobj = find_endobj(line_start, whole, 0).is_some();
         if !holds_endobj && !whole.get(p).is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
@@ -597,8 +599,7 @@ fn c_string(line: &[u8]) -> &[u8] {
 /// next line begins.
 struct PopplerLines<'a> {
     b: &'a [u8],
-    ends: Vec<usize>,
-    k: usize,
+    ends: std::iter::Peekable<memchr::Memchr2<'a>>,
     i: usize,
 }
 
@@ -609,10 +610,8 @@ impl<'a> PopplerLines<'a> {
         if start >= b.len() {
             return None;
         }
-        while self.ends.get(self.k).is_some_and(|&e| e < start) {
-            self.k += 1;
-        }
-        match self.ends.get(self.k) {
+        while self.ends.next_if(|&e| e < start).is_some() {}
+        match self.ends.peek() {
             Some(&e) if e - start < 255 => {
                 let crlf = b[e] == b'\r' && b.get(e + 1) == Some(&b'\n');
                 self.i = e + if crlf { 2 } else { 1 };
