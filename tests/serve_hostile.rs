@@ -1202,6 +1202,131 @@ fn connections_idle_between_requests_give_their_slots_to_newcomers_and_busy_ones
     assert!(upload.starts_with("HTTP/1.1 "), "{v}");
 }
 
+/// Every slot taken: five public uploads announced and never finished (from two addresses), a
+/// connection that sent one byte of a request head, one that finished its handshake and said
+/// nothing, and an agency's upload in progress. Then agencies come, each with an upload of its
+/// own (python ssl sockets).
+const PUBLIC_SLOW_BODIES: &str = r#"
+import socket, ssl, sys, json, time
+port, ca, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+def connect(src):
+    s = socket.create_connection(("127.0.0.1", port), source_address=(src, 0), timeout=5)
+    return ctx.wrap_socket(s, server_hostname="localhost")
+def answer(t):
+    got = b""
+    try:
+        while b"\r\n\r\n" not in got:
+            b = t.recv(4096)
+            if not b:
+                return "closed"
+            got += b
+    except Exception as e:
+        return type(e).__name__
+    return got.split(b"\r\n")[0].decode()
+def upload(src, auth):
+    t = connect(src)
+    t.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/pdf\r\nContent-Length: 20000\r\n\r\n%%PDF-1.7\n" % auth)
+    return t
+def finish(t):
+    try:
+        t.settimeout(20)
+        t.sendall(b" " * (20000 - 9))
+    except Exception as e:
+        return type(e).__name__
+    return answer(t)
+def ended(t):
+    t.settimeout(5)
+    try:
+        return "closed" if t.recv(100) == b"" else "data"
+    except Exception as e:
+        return type(e).__name__
+bearer = b"Authorization: Bearer %s\r\n" % token.encode()
+public = []
+for src in ["127.0.8.1"] * 3 + ["127.0.8.2"] * 2:
+    public.append(upload(src, b""))
+    time.sleep(0.2)
+zombie = connect("127.0.8.3")
+zombie.sendall(b"P")
+silent = connect("127.0.8.3")
+agency = upload("127.0.9.1", bearer)
+time.sleep(3)
+# Each newcomer is an agency whose upload keeps its slot busy.
+newcomers = []
+for i in range(4):
+    try:
+        t = upload("127.0.10.%d" % (i + 1), bearer)
+        time.sleep(0.5)
+        newcomers.append(t)
+    except Exception as e:
+        newcomers.append(type(e).__name__)
+print(json.dumps({
+    "zombie": ended(zombie),
+    "silent": ended(silent),
+    "public": [finish(t) for t in public],
+    "agency": finish(agency),
+    "newcomers": [finish(t) if not isinstance(t, str) else t for t in newcomers],
+}))
+"#;
+
+/// Connections not known to be an agency's (no agency's client certificate, no request with an
+/// agency's credentials yet) hold at most `public_share` of the connection slots against
+/// newcomers: past it, the oldest is closed at once. With public verification on, five public
+/// uploads never finished, sent from two addresses (the most `connections_per_address` lets
+/// each hold), had held five of eight slots for `request_timeout_secs`, and no agency got one.
+/// And a connection told to give its slot up while waiting is closed at once unless it is an
+/// agency's: one that had sent a byte of a request head kept its slot until
+/// `header_timeout_secs` (a reviewer's reading, 2026-12-03). A connection that finishes its TLS
+/// handshake and says nothing waits like an idle one after two seconds.
+#[test]
+fn connections_of_the_public_beyond_its_share_give_their_slots_to_agencies_at_once() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&[
+            "max_connections = 8",
+            "connections_per_address = 3",
+            "public_share = 50",
+            "header_timeout_secs = 20",
+        ]),
+        web: lines(&["public_verification = true"]),
+        ..Default::default()
+    });
+    let out = python(
+        PUBLIC_SLOW_BODIES,
+        &[
+            &a.port().to_string(),
+            a.server_ca_pem().to_str().unwrap(),
+            a.token("verifier"),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let answered = |x: &serde_json::Value| x.as_str().is_some_and(|s| s.starts_with("HTTP/1.1 "));
+    // The connection with a byte of a head, then the silent one, gave their slots to the first
+    // two agencies; the oldest public upload its slot to the third; the public then held its
+    // share (4 of 8), and the fourth agency found no slot to take.
+    for c in ["zombie", "silent"] {
+        assert!(
+            !["data", "TimeoutError"].contains(&v[c].as_str().unwrap()),
+            "{c} still open: {v}"
+        );
+    }
+    let newcomers = v["newcomers"].as_array().unwrap();
+    assert!(newcomers[..3].iter().all(answered), "{v}");
+    assert!(!answered(&newcomers[3]), "{v}");
+    let public = v["public"].as_array().unwrap();
+    assert!(!answered(&public[0]), "{v}");
+    assert!(public[1..].iter().all(answered), "{v}");
+    assert!(answered(&v["agency"]), "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"idle_evicted\"}"),
+        2.0
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
+        1.0
+    );
+    assert!(metric(&a, "kyso_limited_total{limit=\"connections\"}") >= 1.0);
+}
+
 /// POST bodies of several sizes to a route the caller may not use (python ssl sockets, as a
 /// client library sends them: the whole body, then read the answer to the end).
 const REFUSED_BODIES: &str = r#"

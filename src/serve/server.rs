@@ -458,7 +458,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     let router = api::router(state.clone());
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let limits = &state.cfg.limits;
-    let slots = Arc::new(Slots::new(limits.max_connections));
+    let slots = Arc::new(Slots::new(limits.max_connections, limits.public_share));
     let per_address = Arc::new(PerAddress::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shutdown = shutdown_signal();
@@ -547,21 +547,23 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         service(router, conn, activity.clone()),
                         stop,
                         (&activity, &state, peer),
+                        false,
                     )
                     .await;
                 }
                 Some(acc) => {
                     let tls = tokio::select! {
                         r = tokio::time::timeout(handshake_t, acc.accept(tcp)) => r,
-                        _ = activity.evicted.notified() => {
+                        _ = activity.cut.notified() => {
                             state.metrics.limited.with_label_values(&["handshake_evicted"]).inc();
                             tracing::info!(peer = %peer, "TLS handshake dropped: its connection slot went to a newer connection");
                             return;
                         }
                     };
-                    // Its first request comes right after the handshake: not given up before it
-                    // (a newcomer's own slot went to the next newcomer in that moment under a
-                    // flood of handshakes; then bounded by header_timeout_secs).
+                    // Its first request comes right after the handshake: not given up in that
+                    // moment (a newcomer's own slot went to the next newcomer then, under a flood
+                    // of handshakes), but only for `SETTLING`: a client that finishes its
+                    // handshake and says nothing waits like any idle connection after that.
                     activity.settle();
                     let tls = match tls {
                         Ok(Ok(s)) => s,
@@ -582,6 +584,9 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         tracing::warn!(peer = %peer, reason = %why, "client certificate refused");
                     }
                     let known = matches!(cert, PeerCert::Known(_));
+                    if known {
+                        activity.agency();
+                    }
                     let svc = service(router, Conn { peer, cert }, activity.clone());
                     // A connection kept busy keeps its certificate's judgement: judged again
                     // each time the CRLs are read, it is closed (after its request in flight)
@@ -593,7 +598,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     let io = Lingering::new(tls, write_t)
                         .paced(fd, min_rate, peer, &state.metrics.limited)
                         .of(&activity);
-                    serve_connection(&http, io, svc, stop, (&activity, &state, peer)).await;
+                    serve_connection(&http, io, svc, stop, (&activity, &state, peer), true).await;
                 }
             }
         });
@@ -707,8 +712,14 @@ async fn client_certificate(state: &Shared, chain: Option<Chain>) -> PeerCert {
     }
 }
 
+/// How long a connection that has just finished its TLS handshake keeps its slot before its
+/// first request without being counted among the waiting (an honest client sends it at once).
+const SETTLING: Duration = Duration::from_secs(2);
+
 /// Serve HTTP/1.1 on a connection until it closes, or, once `stop` turns true or its slot went
-/// to a newcomer, until the request in flight (if any) is answered.
+/// to a newcomer, until the request in flight (if any) is answered; at once if its slot went to
+/// a newcomer while it held more than the public's share with a public request.
+/// `settling`: the connection has just finished its handshake ([`SETTLING`]).
 async fn serve_connection<IO>(
     http: &hyper::server::conn::http1::Builder,
     io: IO,
@@ -719,65 +730,148 @@ async fn serve_connection<IO>(
         > + Send
         + 'static,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    (activity, state, peer): (&Activity, &Shared, std::net::SocketAddr),
+    (activity, state, peer): (&Arc<Activity>, &Shared, std::net::SocketAddr),
+    mut settling: bool,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), svc);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = stop.wait_for(|s| *s) => {}
-        _ = activity.evicted.notified() => {
-            activity.hurry();
-            state.metrics.limited.with_label_values(&["idle_evicted"]).inc();
-            tracing::info!(peer = %peer, "idle connection closed: its slot went to a newer connection");
+    let settled = tokio::time::sleep(SETTLING);
+    tokio::pin!(settled);
+    // Told to give its slot up while not known to be an agency's: closed at once. A connection
+    // that has become an agency's since it was told keeps its slot (the newcomer tries the next).
+    let cut = || {
+        let why = match activity.given() {
+            Given::Waiting => "idle_evicted",
+            Given::Share => "public_evicted",
+        };
+        state.metrics.limited.with_label_values(&[why]).inc();
+        tracing::info!(peer = %peer, why, "connection closed at once, not known to be an agency's: its slot went to a newer connection");
+    };
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = activity.cut.notified() => if !activity.is_agency() {
+                return cut();
+            },
+            _ = stop.wait_for(|s| *s) => break,
+            _ = activity.evicted.notified() => {
+                activity.hurry();
+                state.metrics.limited.with_label_values(&["idle_evicted"]).inc();
+                tracing::info!(peer = %peer, "idle connection closed: its slot went to a newer connection");
+                break;
+            }
+            _ = &mut settled, if settling => {
+                settling = false;
+                activity.unsettle();
+            }
         }
     }
     conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = activity.cut.notified() => if !activity.is_agency() {
+                return cut();
+            },
+        }
+    }
 }
 
-/// Connection slots, and the connections waiting for their client, longest waiting first: in
-/// their TLS handshake, or between requests (kept alive, or not yet asked anything). When all
-/// slots are taken, a newcomer gets the slot of the connection that has waited longest.
+/// Connections by the moment they began to wait, or were accepted.
+type Queue = std::sync::Mutex<BTreeMap<u64, std::sync::Weak<Activity>>>;
+
+/// Connection slots, and two orders of the connections holding them: those waiting for their
+/// client, longest waiting first (in their TLS handshake, or between requests: kept alive, or
+/// not yet asked anything), and those not known to be an agency's, oldest first (no client
+/// certificate of a known agency, no request with an agency's credentials yet: the public's,
+/// and anyone's before their first request). When all slots are taken, a newcomer gets the
+/// slot of the connection that has waited longest; if none waits and connections not known to
+/// be an agency's hold more than `public_share` percent of the slots, the oldest of them.
 struct Slots {
     permits: Arc<tokio::sync::Semaphore>,
     max: u32,
-    waiting: std::sync::Mutex<BTreeMap<u64, Arc<tokio::sync::Notify>>>,
+    waiting: Queue,
+    unknown: Queue,
+    /// Slots connections not known to be an agency's may hold without giving them up.
+    public_max: usize,
     next: std::sync::atomic::AtomicU64,
 }
 
+fn queue(q: &Queue) -> std::sync::MutexGuard<'_, BTreeMap<u64, std::sync::Weak<Activity>>> {
+    q.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How many connections a newcomer may try to take a slot from, half a second each.
+const ADMIT_TRIES: usize = 4;
+
 impl Slots {
-    fn new(max: usize) -> Slots {
+    fn new(max: usize, public_share: usize) -> Slots {
         let max = u32::try_from(max).unwrap_or(u32::MAX >> 1);
         Slots {
             permits: Arc::new(tokio::sync::Semaphore::new(max as usize)),
             max,
             waiting: Default::default(),
+            unknown: Default::default(),
+            public_max: (max as usize).saturating_mul(public_share.min(100)) / 100,
             next: Default::default(),
         }
     }
 
-    fn waiting(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<tokio::sync::Notify>>> {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    fn key(&self) -> u64 {
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A slot: a free one, else the one of the connection that has waited longest for its
-    /// client (told to close by its [`Activity`]'s `evicted`).
+    /// client, else, while connections not known to be an agency's hold more than their share,
+    /// the one of the oldest of them; a connection told to give its slot up that has not done
+    /// so in half a second is passed over for the next.
+    ///
+    /// Without the share, request bodies announced and sent slowly or not at all to
+    /// `/v1/verify` from many addresses held every slot for `request_timeout_secs` each, and
+    /// no agency got one (the open finding of an attacker's reading, 2026-12-03); and a
+    /// connection told to close did not always: one that had sent a byte of a request head
+    /// kept its slot until `header_timeout_secs`, one whose last answer its client did not
+    /// read until the rate judged it (a reviewer's reading of this change, 2026-12-03).
+    /// Connections not known to be an agency's are now closed at once when told.
     async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        if let Ok(p) = self.permits.clone().try_acquire_owned() {
-            return Some(p);
+        for _ in 0..ADMIT_TRIES {
+            if let Ok(p) = self.permits.clone().try_acquire_owned() {
+                return Some(p);
+            }
+            self.give_one_up()?;
+            let freed = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.permits.clone().acquire_owned(),
+            )
+            .await;
+            if let Ok(Ok(p)) = freed {
+                return Some(p);
+            }
         }
-        let (_, evict) = self.waiting().pop_first()?;
-        evict.notify_one();
-        tokio::time::timeout(
-            Duration::from_millis(500),
-            self.permits.clone().acquire_owned(),
-        )
-        .await
-        .ok()?
-        .ok()
+        None
+    }
+
+    /// Tell the connection whose slot goes to a newcomer; `None` if none may be taken.
+    fn give_one_up(&self) -> Option<()> {
+        loop {
+            let waited = queue(&self.waiting).pop_first();
+            let (victim, why) = match waited {
+                Some((_, w)) => (w, Given::Waiting),
+                None => {
+                    let mut unknown = queue(&self.unknown);
+                    if unknown.len() <= self.public_max {
+                        return None;
+                    }
+                    (unknown.pop_first()?.1, Given::Share)
+                }
+            };
+            if let Some(a) = victim.upgrade() {
+                a.give_up(why);
+                return Some(());
+            }
+        }
     }
 
     /// Wait at most `wait` for every connection to close.
@@ -786,6 +880,17 @@ impl Slots {
             .await
             .is_ok_and(|r| r.is_ok())
     }
+}
+
+/// Why a connection was told to give its slot up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Given {
+    /// It had waited longest for its client.
+    Waiting = 1,
+    /// Not known to be an agency's, it was the oldest while such connections held more than
+    /// their share.
+    Share = 2,
 }
 
 /// What one connection is doing for its client: requests in flight (from the head read to the
@@ -797,8 +902,18 @@ impl Slots {
 /// gives its slot up to a newcomer.
 struct Activity {
     slots: Arc<Slots>,
-    /// Fires (once, remembered) when the connection's slot went to a newcomer.
-    evicted: Arc<tokio::sync::Notify>,
+    /// Fires (once, remembered) when an agency's connection, waiting, gave its slot up: it
+    /// closes once its request in flight, if one came meanwhile, is answered.
+    evicted: tokio::sync::Notify,
+    /// Fires when a connection not known to be an agency's gave its slot up: it closes at
+    /// once (unless it has become an agency's meanwhile), what it was doing given up.
+    cut: tokio::sync::Notify,
+    /// Why it was last told ([`Given`]), for the log and the metrics.
+    given: std::sync::atomic::AtomicU8,
+    /// A known agency's connection (client certificate, or a request with its credentials).
+    agency: std::sync::atomic::AtomicBool,
+    /// Its key among the connections not known to be an agency's.
+    unknown: u64,
     /// Requests in flight, and the connection's key among the waiting while there are none.
     state: std::sync::Mutex<(usize, Option<u64>)>,
     /// Closed idle for a newcomer: no client bytes to read and drop once closed, and the slot
@@ -808,14 +923,20 @@ struct Activity {
 
 impl Activity {
     /// A connection just accepted: waiting for its client (its handshake, or its first
-    /// request).
+    /// request), and not known to be an agency's.
     fn new(slots: Arc<Slots>) -> Arc<Activity> {
+        let unknown = slots.key();
         let a = Arc::new(Activity {
             slots,
-            evicted: Arc::new(tokio::sync::Notify::new()),
+            evicted: tokio::sync::Notify::new(),
+            cut: tokio::sync::Notify::new(),
+            given: Default::default(),
+            agency: Default::default(),
+            unknown,
             state: std::sync::Mutex::new((0, None)),
             hurried: Default::default(),
         });
+        queue(&a.slots.unknown).insert(unknown, Arc::downgrade(&a));
         a.touch();
         a
     }
@@ -824,28 +945,67 @@ impl Activity {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The client did something (finished its handshake): if the connection is waiting, it
-    /// waits from now on.
-    fn touch(&self) {
+    /// The client did something (its answer ended): if the connection is idle, it waits from
+    /// now on.
+    fn touch(self: &Arc<Self>) {
         let mut st = self.state();
         if st.0 == 0 {
-            let mut w = self.slots.waiting();
+            let mut w = queue(&self.slots.waiting);
             if let Some(k) = st.1.take() {
                 w.remove(&k);
             }
-            let k = self
-                .slots
-                .next
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            w.insert(k, self.evicted.clone());
+            let k = self.slots.key();
+            w.insert(k, Arc::downgrade(self));
             st.1 = Some(k);
         }
     }
 
-    /// No longer waiting for its client until its next request has been answered.
+    /// Not counted among the waiting until its next request has been answered, or
+    /// [`Activity::unsettle`].
     fn settle(&self) {
         if let Some(k) = self.state().1.take() {
-            self.slots.waiting().remove(&k);
+            queue(&self.slots.waiting).remove(&k);
+        }
+    }
+
+    /// Settled long enough: if it is still idle and not waiting, it waits from now on.
+    fn unsettle(self: &Arc<Self>) {
+        let mut st = self.state();
+        if st.0 == 0 && st.1.is_none() {
+            let k = self.slots.key();
+            queue(&self.slots.waiting).insert(k, Arc::downgrade(self));
+            st.1 = Some(k);
+        }
+    }
+
+    /// Known to be an agency's from now on: its slot is taken only while it waits, and
+    /// gracefully.
+    fn agency(&self) {
+        if !self.agency.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            queue(&self.slots.unknown).remove(&self.unknown);
+        }
+    }
+
+    fn is_agency(&self) -> bool {
+        self.agency.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Its slot goes to a newcomer.
+    fn give_up(&self, why: Given) {
+        self.given
+            .store(why as u8, std::sync::atomic::Ordering::SeqCst);
+        if self.is_agency() {
+            self.evicted.notify_one();
+        } else {
+            self.cut.notify_one();
+        }
+    }
+
+    /// Why it was last told to give its slot up.
+    fn given(&self) -> Given {
+        match self.given.load(std::sync::atomic::Ordering::SeqCst) {
+            2 => Given::Share,
+            _ => Given::Waiting,
         }
     }
 
@@ -866,7 +1026,7 @@ impl Activity {
         let mut st = self.state();
         st.0 += 1;
         if let Some(k) = st.1.take() {
-            self.slots.waiting().remove(&k);
+            queue(&self.slots.waiting).remove(&k);
         }
         Busy(self.clone())
     }
@@ -875,13 +1035,18 @@ impl Activity {
 impl Drop for Activity {
     fn drop(&mut self) {
         if let Some(k) = self.state().1.take() {
-            self.slots.waiting().remove(&k);
+            queue(&self.slots.waiting).remove(&k);
         }
+        queue(&self.slots.unknown).remove(&self.unknown);
     }
 }
 
 /// A request in flight on a connection, until its answer has been handed on (or dropped).
 struct Busy(Arc<Activity>);
+
+/// The connection a request came on (request extension), for the gate.
+#[derive(Clone)]
+struct OnConnection(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -1214,7 +1379,10 @@ impl<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncW
         use std::task::Poll;
         let this = &mut *self;
         if this.closing.is_none() {
-            std::task::ready!(std::pin::Pin::new(&mut this.io).poll_shutdown(cx))?;
+            // The TLS close_notify is a write too: a client that reads nothing does not hold
+            // the connection here past the write timeout or below the minimum rate.
+            let r = std::pin::Pin::new(&mut this.io).poll_shutdown(cx);
+            std::task::ready!(this.stall(cx, r))?;
             if this.activity.as_ref().is_some_and(|a| a.hurried()) {
                 return Poll::Ready(Ok(()));
             }
@@ -1300,6 +1468,7 @@ fn service(
         // From the head read to the answer's end, the connection is busy, not waiting.
         let busy = activity.begin();
         req.extensions_mut().insert(conn.clone());
+        req.extensions_mut().insert(OnConnection(activity.clone()));
         let answer = router.clone().oneshot(req.map(axum::body::Body::new));
         async move {
             let resp = answer.await?;
@@ -1369,6 +1538,16 @@ pub async fn gate(
     // attacker's reading, 2026-12-03). An answer's own bytes, reserved by its handler
     // ([`reserve_answer`]), are held as long.
     let request_bytes = req.extensions().get::<Held>().cloned();
+    // A request with an agency's credentials makes its connection an agency's.
+    if req
+        .extensions()
+        .get::<ClientKey>()
+        .is_some_and(|k| !k.public)
+    {
+        if let Some(c) = req.extensions().get::<OnConnection>() {
+            c.0.agency();
+        }
+    }
     let mut resp = next.run(req).await;
     let answer_bytes = resp.extensions_mut().remove::<Held>();
     resp.extensions_mut().insert(Caller(admitted.identity));
