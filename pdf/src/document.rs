@@ -63,7 +63,7 @@ pub struct Document<'a> {
     /// `versions`, not `xref`.
     view: bool,
     /// The merged view: newest entry wins. Only for the file as it is.
-    xref: HashMap<u32, XrefEntry>,
+    xref: crate::Map<u32, XrefEntry>,
     /// Every section's entries, for the earlier revisions' views: made the first time one is
     /// asked for.
     versions: std::sync::OnceLock<Versions>,
@@ -239,8 +239,7 @@ impl<'a> Document<'a> {
                 let mut extra = read_section(data, s, &mut budget, &|n| shared.charge_entries(n))?;
                 // Entries of the table take precedence over the stream's (§7.5.8.4).
                 let last = sections.last_mut().expect("just pushed");
-                let listed: std::collections::HashSet<u32> =
-                    last.entries.iter().map(|(n, _)| *n).collect();
+                let listed: crate::Set<u32> = last.entries.iter().map(|(n, _)| *n).collect();
                 extra.entries.retain(|(n, _)| !listed.contains(n));
                 last.entries.extend(extra.entries);
                 last.xref_stm = Some(s);
@@ -253,7 +252,8 @@ impl<'a> Document<'a> {
                 data.len()
             )));
         }
-        let mut xref = HashMap::new();
+        let mut xref = crate::Map::default();
+        xref.reserve(total);
         for s in sections.iter().rev() {
             for (n, e) in &s.entries {
                 xref.insert(*n, *e);
@@ -325,7 +325,7 @@ impl<'a> Document<'a> {
             sections: self.sections.clone(),
             base,
             view: true,
-            xref: HashMap::new(),
+            xref: crate::Map::default(),
             versions: std::sync::OnceLock::from(versions),
             objstm_cache: Mutex::new(HashMap::new()),
             shared: self.shared.clone(),
@@ -337,7 +337,7 @@ impl<'a> Document<'a> {
     /// The same bytes read through another cross-reference table — the one a reader that
     /// rebuilds the table makes — its catalog `root`. One section, no /Prev; the view spends
     /// this file's decoding budget and shares the object streams it decoded.
-    pub fn rebuilt(&self, entries: HashMap<u32, XrefEntry>, root: ObjRef) -> Document<'a> {
+    pub fn rebuilt(&self, entries: crate::Map<u32, XrefEntry>, root: ObjRef) -> Document<'a> {
         let size = entries.keys().max().map_or(0, |n| i64::from(*n) + 1);
         let section = Section {
             offset: self.data.len(),
@@ -691,7 +691,7 @@ impl<'a> Document<'a> {
                 "object stream {num} lists its objects' offsets out of order"
             )));
         }
-        let mut numbers = std::collections::HashSet::with_capacity(n);
+        let mut numbers = crate::Set::with_capacity_and_hasher(n, Default::default());
         if heads.iter().any(|(on, _)| !numbers.insert(*on)) {
             return Err(PdfError::Structure(format!(
                 "object stream {num} holds one object number twice"
@@ -1370,7 +1370,8 @@ fn read_section(
     } else {
         read_xref_stream(data, off, budget, charge)?
     };
-    let mut seen: HashMap<u32, XrefEntry> = HashMap::with_capacity(s.entries.len());
+    let mut seen: crate::Map<u32, XrefEntry> =
+        crate::Map::with_capacity_and_hasher(s.entries.len(), Default::default());
     for (n, e) in &s.entries {
         if let Some(prev) = seen.insert(*n, *e) {
             if prev != *e {

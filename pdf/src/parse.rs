@@ -38,6 +38,15 @@ static HEX: [u8; 256] = {
     t
 };
 
+/// The value of `t` if it is 1 to 19 ASCII digits (which always fit in 64 bits), as
+/// `str::parse::<u64>` reads them.
+pub fn digits_value(t: &[u8]) -> Option<u64> {
+    if t.is_empty() || t.len() > 19 || !t.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(t.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')))
+}
+
 /// PDF white space (§7.2.2).
 pub fn is_ws(b: u8) -> bool {
     matches!(b, 0 | 9 | 10 | 12 | 13 | 32)
@@ -410,7 +419,7 @@ pub fn loose_headers_in(
 #[derive(Debug, Default)]
 pub struct PopplerRebuild {
     /// Object number: (generation as Poppler's C int holds it, the place it records).
-    pub entries: std::collections::HashMap<u32, (i64, usize)>,
+    pub entries: crate::Map<u32, (i64, usize)>,
     /// Every header Poppler reads, kept or not, in file order: (number, generation, where
     /// the number is written, where `obj` is).
     pub headers: Vec<(u32, i64, usize, usize)>,
@@ -709,13 +718,7 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         let at = self.pos;
         let t = self.token();
-        if t.is_empty() || t.len() > 19 || !t.iter().all(u8::is_ascii_digit) {
-            return Err(syntax(at, "expected an unsigned integer"));
-        }
-        std::str::from_utf8(t)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| syntax(at, "integer out of range"))
+        digits_value(t).ok_or_else(|| syntax(at, "expected an unsigned integer"))
     }
 
     /// Parse one direct object (streams are handled by the caller, who knows about `stream`).
@@ -838,12 +841,49 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// After an object number `num` (read at `at`): ` gen R`, read as [`Parser::number_or_ref`]
+    /// reads it; `None` (the position left wherever) if not a reference.
+    fn reference_after(&mut self, num: u64, at: usize) -> Result<Option<Object>> {
+        self.skip_ws();
+        let gen_start = self.pos;
+        let g = self.token();
+        if !g.is_empty() && g.len() <= 5 && g.iter().all(u8::is_ascii_digit) {
+            self.skip_ws();
+            if self.peek() == Some(b'R')
+                && self
+                    .data
+                    .get(self.pos + 1)
+                    .is_none_or(|&c| is_ws(c) || is_delim(c))
+            {
+                self.pos += 1;
+                let num =
+                    u32::try_from(num).map_err(|_| syntax(at, "object number out of range"))?;
+                let gen = digits_value(g)
+                    .and_then(|g| u16::try_from(g).ok())
+                    .ok_or_else(|| syntax(gen_start, "generation out of range"))?;
+                return Ok(Some(Object::Ref(ObjRef::new(num, gen))));
+            }
+        }
+        Ok(None)
+    }
+
     fn number_or_ref(&mut self, t: &[u8], at: usize) -> Result<Object> {
         // Readers lex tokens into buffers of their own size: MuPDF split a /Size written with
         // 70,000 leading zeros, failed to read the trailer and repaired the file on opening
         // (found by an attacker's reading, 2026-12-02). No writer writes such a number.
         if t.len() > MAX_NUMBER_BYTES {
             return Err(syntax(at, "a number longer than readers read"));
+        }
+        // The common case first, without going through `str`: digits that fit in 64 bits.
+        if let Some(v) = digits_value(t) {
+            let save = self.pos;
+            if let Some(r) = self.reference_after(v, at)? {
+                return Ok(r);
+            }
+            self.pos = save;
+            if let Ok(i) = i64::try_from(v) {
+                return Ok(Object::Int(i));
+            }
         }
         let s = std::str::from_utf8(t).map_err(|_| syntax(at, "bad token"))?;
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -1199,6 +1239,71 @@ mod tests {
         // A word, one number only: none.
         assert!(h(b"(see obj 7)").is_empty());
         assert!(h(b"x 0 obj").is_empty());
+    }
+
+    /// Numbers read without `str` are the numbers `str::parse` reads, and refused where it
+    /// refuses; integers and references read as before.
+    #[test]
+    fn digits_are_read_as_str_parse_reads_them() {
+        let mut cases: Vec<Vec<u8>> = [
+            "0",
+            "7",
+            "00012",
+            "4294967295",
+            "4294967296",
+            "9223372036854775807",
+            "9223372036854775808",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+1",
+            "-1",
+            "1.5",
+            "1a",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 22) as usize;
+            cases.push(
+                (0..len)
+                    .map(|k| b'0' + ((x >> (k % 60)) % 10) as u8)
+                    .collect(),
+            );
+        }
+        for t in &cases {
+            let want = if t.len() <= 19 {
+                std::str::from_utf8(t).ok().and_then(|s| {
+                    (!s.starts_with(['+', '-']))
+                        .then(|| s.parse::<u64>().ok())
+                        .flatten()
+                })
+            } else {
+                None
+            };
+            assert_eq!(digits_value(t), want, "{:?}", String::from_utf8_lossy(t));
+            let mut text = t.clone();
+            text.extend_from_slice(b" 0 R ]");
+            let mut p = Parser::new(&text, 0);
+            let got = p.object(0);
+            let n = std::str::from_utf8(t).unwrap_or("");
+            let num = n
+                .parse::<u32>()
+                .ok()
+                .filter(|_| n.bytes().all(|b| b.is_ascii_digit()));
+            match (num.ok_or(()), got) {
+                (Ok(num), Ok(Object::Ref(r))) => assert_eq!(r, ObjRef::new(num, 0)),
+                (Ok(_), other) => panic!("{n:?}: {other:?}"),
+                (Err(_), Ok(Object::Ref(r))) => panic!("{n:?} read as {r:?}"),
+                (Err(_), _) => {}
+            }
+        }
     }
 
     use super::*;

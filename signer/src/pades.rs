@@ -651,6 +651,14 @@ fn listed(doc: &Document<'_>) -> Vec<u32> {
     v
 }
 
+/// A reference naming another generation than the table gives its number: Poppler rebuilds
+/// the table at it (MuPDF ignores generations).
+fn stale_generation(num: u32, gen: u64, g: u16) -> SignError {
+    SignError::Input(format!(
+        "a reference {num} {gen} R names generation {gen} where the cross-reference table holds {num} {g}: Poppler rebuilds the table at it; re-save the PDF with a PDF writer and sign that"
+    ))
+}
+
 /// The highest object number the file names anywhere: in an object header, in a reference
 /// (`N G R` in its bytes, or in the objects its object streams hold), or as an object stream
 /// in the table. The update's objects are numbered above it: a reference the table did not
@@ -662,18 +670,6 @@ fn highest_number(
     doc: &Document<'_>,
     h: &kyso_verify::pdf::diff::Headers,
 ) -> Result<(u32, Option<u32>)> {
-    // A reference naming another generation than the table gives its number: Poppler
-    // rebuilds the table at it (MuPDF ignores generations).
-    let stale = |num: u32, gen: u64| -> Result<()> {
-        match doc.entry(num) {
-            Some(kyso_pdf::XrefEntry::Offset { gen: g, .. }) if u64::from(g) != gen => {
-                Err(SignError::Input(format!(
-                    "a reference {num} {gen} R names generation {gen} where the cross-reference table holds {num} {g}: Poppler rebuilds the table at it; re-save the PDF with a PDF writer and sign that"
-                )))
-            }
-            _ => Ok(()),
-        }
-    };
     let mut top = h
         .all
         .iter()
@@ -707,7 +703,7 @@ fn highest_number(
         let (j, ws2) = ws_before(j);
         let (_, num) = digits_before(j);
         if ws && ws2 && !gen.is_empty() && !num.is_empty() && num.len() <= 10 && gen.len() <= 10 {
-            let parse = |d: &[u8]| std::str::from_utf8(d).ok()?.parse::<u64>().ok();
+            let parse = kyso_pdf::parse::digits_value;
             // Only the number counts here: these bytes hold superseded revisions too, whose
             // references may name a generation since reused.
             if let (Some(n), Some(_)) = (parse(num).and_then(|n| u32::try_from(n).ok()), parse(gen))
@@ -738,8 +734,19 @@ fn highest_number(
     let mut dangling = None;
     for r in refs {
         top = top.max(r.num);
-        stale(r.num, u64::from(r.gen))?;
-        if dangling.is_none() && !doc.holds(r.num) {
+        // One look into the table for both questions (`stale`, `Document::holds`).
+        let e = doc.entry(r.num);
+        if let Some(kyso_pdf::XrefEntry::Offset { gen, .. }) = e {
+            if gen != r.gen {
+                return Err(stale_generation(r.num, u64::from(r.gen), gen));
+            }
+        }
+        if dangling.is_none()
+            && !matches!(
+                e,
+                Some(kyso_pdf::XrefEntry::Offset { .. } | kyso_pdf::XrefEntry::InStream { .. })
+            )
+        {
             dangling = Some(r.num);
         }
     }

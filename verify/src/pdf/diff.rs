@@ -303,8 +303,8 @@ pub struct Headers {
     /// keeps the last), and where the last of its highest generation begins (Poppler's keeps
     /// the highest generation; a forged `4 1 obj` before the signed `4 0 obj` made Poppler
     /// drop the signed page content; found by an attacker's reading, 2026-12-02).
-    pub last: HashMap<u32, usize>,
-    pub highest: HashMap<u32, (u64, usize)>,
+    pub last: kyso_pdf::Map<u32, usize>,
+    pub highest: kyso_pdf::Map<u32, (u64, usize)>,
     /// Headers `N G obj` whose N is no object number (past 2³² − 1: Poppler wraps it).
     pub overflow: Vec<usize>,
     /// `obj` keywords not written as `N G obj` (an escaped keyword, a lone sign, a number run
