@@ -590,7 +590,9 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     let generation = state.auth.revocation.as_ref().map(|r| r.subscribe());
                     let cert = client_certificate(&state, chain.clone()).await;
                     if let PeerCert::Refused(why) = &cert {
-                        tracing::warn!(peer = %peer, reason = %why, "client certificate refused");
+                        if let Some(skipped) = CERT_REFUSED.pass() {
+                            tracing::warn!(peer = %peer, reason = %why, skipped, "client certificate refused");
+                        }
                     }
                     let known = matches!(cert, PeerCert::Known(_));
                     if known {
@@ -721,9 +723,12 @@ async fn client_certificate(state: &Shared, chain: Option<Chain>) -> PeerCert {
     }
 }
 
-/// At most one log line a second for an event a flood of connections repeats (`skipped`: the
-/// lines left out since the last; the metrics count every event). A reviewer's flood of
-/// 60,000 connects wrote 32,526 lines of dropped handshakes in 30 s (2026-12-03).
+/// At most one log line a second for an event a flood of connections or requests repeats
+/// (`skipped`: the lines left out since the last; the metrics count every event, and every
+/// request has its access line). A reviewer's flood of 60,000 connects wrote 32,526 lines of
+/// dropped handshakes in 30 s; self-signed client certificates a line per handshake, 3 MB in
+/// 10 s; 5,000 pipelined requests 4,755 lines of rate limits beside their access lines
+/// (2026-12-03).
 struct Throttle {
     second: std::sync::atomic::AtomicU64,
     skipped: std::sync::atomic::AtomicU64,
@@ -761,6 +766,8 @@ impl Throttle {
 static HANDSHAKE_DROPPED: Throttle = Throttle::new();
 static HANDSHAKE_FAILED: Throttle = Throttle::new();
 static CUT: Throttle = Throttle::new();
+static CERT_REFUSED: Throttle = Throttle::new();
+static RATE_LIMITED: Throttle = Throttle::new();
 
 /// How long a connection that has just finished its TLS handshake keeps its slot before its
 /// first request without being counted among the waiting (an honest client sends it at once).
@@ -832,7 +839,39 @@ async fn serve_connection<IO>(
 }
 
 /// Connections by the moment they began to wait, or were accepted.
-type Queue = std::sync::Mutex<BTreeMap<u64, std::sync::Weak<Activity>>>;
+type Queue = std::sync::Mutex<BTreeMap<u64, Entry>>;
+
+/// A connection in a [`Queue`]: the connection, and what a newcomer looks at to choose (read
+/// under the queue's lock without reaching the connection, whose end takes that lock).
+type Entry = (std::sync::Weak<Activity>, Arc<Known>);
+
+/// What a newcomer knows of a connection it may take a slot from.
+struct Known {
+    /// A known agency's connection (client certificate, or a request with its credentials).
+    agency: std::sync::atomic::AtomicBool,
+    /// When it was accepted.
+    born: std::time::Instant,
+}
+
+impl Known {
+    fn agency(&self) -> bool {
+        self.agency.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// May it give its slot up as one waiting for its client: an agency's unless the public
+    /// holds more than its share (its connections go first then), any other once it has been
+    /// open `SETTLING` (a newcomer's own connection, waiting in its handshake, went to the
+    /// next connect while agencies held every slot beyond the public's share and the public
+    /// its share but one: no agency got through at 20 connects a second; a reviewer's
+    /// measurement, 2026-12-03).
+    fn may_go(&self, public_over: bool) -> bool {
+        if self.agency() {
+            !public_over
+        } else {
+            self.born.elapsed() >= SETTLING
+        }
+    }
+}
 
 /// Connection slots, and two orders of the connections holding them: those waiting for their
 /// client, longest waiting first (in their TLS handshake, or between requests: kept alive, or
@@ -851,7 +890,7 @@ struct Slots {
     next: std::sync::atomic::AtomicU64,
 }
 
-fn queue(q: &Queue) -> std::sync::MutexGuard<'_, BTreeMap<u64, std::sync::Weak<Activity>>> {
+fn queue(q: &Queue) -> std::sync::MutexGuard<'_, BTreeMap<u64, Entry>> {
     q.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -912,20 +951,29 @@ impl Slots {
         None
     }
 
-    /// Tell the connection whose slot goes to a newcomer; `None` if none may be taken.
+    /// Tell the connection whose slot goes to a newcomer; `None` if none may be taken. While
+    /// connections not known to be an agency's hold more than their share: the one of them
+    /// that has waited longest for its client (idle: honest uploads of the public are not cut
+    /// while an idle connection of the public could go), else the oldest of them; otherwise
+    /// the connection that has waited longest and may go ([`Known::may_go`]).
     fn give_one_up(&self) -> Option<()> {
         loop {
-            let beyond = {
-                let mut unknown = queue(&self.unknown);
-                if unknown.len() > self.public_max {
-                    unknown.pop_first()
-                } else {
-                    None
-                }
+            let over = queue(&self.unknown).len() > self.public_max;
+            let waited = {
+                let mut w = queue(&self.waiting);
+                let key = w
+                    .iter()
+                    .find(|(_, (_, k))| k.may_go(over))
+                    .map(|(key, _)| *key);
+                key.and_then(|key| w.remove(&key))
             };
-            let (victim, why) = match beyond {
-                Some((_, u)) => (u, Given::Share),
-                None => (queue(&self.waiting).pop_first()?.1, Given::Waiting),
+            let (victim, why) = match waited {
+                Some((a, _)) => (a, Given::Waiting),
+                None if over => match queue(&self.unknown).pop_first() {
+                    Some((_, (a, _))) => (a, Given::Share),
+                    None => return None,
+                },
+                None => return None,
             };
             if let Some(a) = victim.upgrade() {
                 a.give_up(why);
@@ -970,8 +1018,8 @@ struct Activity {
     cut: tokio::sync::Notify,
     /// Why it was last told ([`Given`]), for the log and the metrics.
     given: std::sync::atomic::AtomicU8,
-    /// A known agency's connection (client certificate, or a request with its credentials).
-    agency: std::sync::atomic::AtomicBool,
+    /// Whether it is an agency's, and when it was accepted.
+    known: Arc<Known>,
     /// Its key among the connections not known to be an agency's.
     unknown: u64,
     /// Requests in flight, and the connection's key among the waiting while there are none.
@@ -991,12 +1039,15 @@ impl Activity {
             evicted: tokio::sync::Notify::new(),
             cut: tokio::sync::Notify::new(),
             given: Default::default(),
-            agency: Default::default(),
+            known: Arc::new(Known {
+                agency: Default::default(),
+                born: std::time::Instant::now(),
+            }),
             unknown,
             state: std::sync::Mutex::new((0, None)),
             hurried: Default::default(),
         });
-        queue(&a.slots.unknown).insert(unknown, Arc::downgrade(&a));
+        queue(&a.slots.unknown).insert(unknown, a.entry());
         a.touch();
         a
     }
@@ -1015,7 +1066,7 @@ impl Activity {
                 w.remove(&k);
             }
             let k = self.slots.key();
-            w.insert(k, Arc::downgrade(self));
+            w.insert(k, self.entry());
             st.1 = Some(k);
         }
     }
@@ -1033,7 +1084,7 @@ impl Activity {
         let mut st = self.state();
         if st.0 == 0 && st.1.is_none() {
             let k = self.slots.key();
-            queue(&self.slots.waiting).insert(k, Arc::downgrade(self));
+            queue(&self.slots.waiting).insert(k, self.entry());
             st.1 = Some(k);
         }
     }
@@ -1041,13 +1092,22 @@ impl Activity {
     /// Known to be an agency's from now on: its slot is taken only while it waits, and
     /// gracefully.
     fn agency(&self) {
-        if !self.agency.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if !self
+            .known
+            .agency
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             queue(&self.slots.unknown).remove(&self.unknown);
         }
     }
 
     fn is_agency(&self) -> bool {
-        self.agency.load(std::sync::atomic::Ordering::SeqCst)
+        self.known.agency()
+    }
+
+    /// The connection as a queue holds it.
+    fn entry(self: &Arc<Self>) -> Entry {
+        (Arc::downgrade(self), self.known.clone())
     }
 
     /// Its slot goes to a newcomer.
@@ -1774,6 +1834,7 @@ fn admit(
             .with_label_values(&[reason])
             .inc();
         // `detail`, not `message`: the event's own text is the JSON line's `message`.
+        // Every one logged (alerts match them); each request is rate limited by its address.
         tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
         let mut r = ApiError::new(code, msg).into_response();
         if code == Code::Unauthenticated {
@@ -1883,7 +1944,9 @@ fn admit(
         r
     };
     if let Err(retry) = state.limiter.allow(&key) {
-        tracing::warn!(client = %key, "rate limit");
+        if let Some(skipped) = RATE_LIMITED.pass() {
+            tracing::warn!(client = %key, skipped, "rate limit");
+        }
         return Err(known(limited(
             "rate",
             ApiError::new(
