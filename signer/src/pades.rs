@@ -292,7 +292,8 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // table frees before signing, and the table's reading after (found by an attacker's
     // reading, 2026-12-03).
     let size = doc.size();
-    for (num, stream) in listed(doc).into_iter().filter_map(|n| match doc.entry(n) {
+    let nums = listed(doc);
+    for (num, stream) in nums.iter().filter_map(|&n| match doc.entry(n) {
         Some(kyso_pdf::XrefEntry::InStream { stream, .. }) => Some((n, stream)),
         _ => None,
     }) {
@@ -333,7 +334,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // and generation, and every reference must name the generation the table gives: Poppler
     // rebuilds the table at either, and a rebuilt reading showed other content before signing
     // than after (found by an attacker's reading, 2026-12-03).
-    for num in listed(doc) {
+    for &num in &nums {
         if let Some(kyso_pdf::XrefEntry::Offset { offset, gen }) = doc.entry(num) {
             if header_at(pdf, kyso_pdf::parse::header_from(pdf, offset))
                 != Some((num, u64::from(gen)))
@@ -372,7 +373,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
             }
         }
     }
-    for num in listed(doc) {
+    for &num in &nums {
         if let Some(kyso_pdf::XrefEntry::Offset { offset, .. }) = doc.entry(num) {
             if !h.poppler.entries.contains_key(&num) {
                 return refuse(format!(
@@ -492,7 +493,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
             return refuse("the file is linearized and the cross-reference section after its linearization dictionary, which Poppler reads while the file keeps its length, is not the one its last startxref names: Poppler shows other objects before the update than after".into());
         }
     }
-    let (highest, dangling) = highest_number(pdf, doc, &h)?;
+    let (highest, dangling) = highest_number(pdf, doc, &h, &nums)?;
     let highest = highest.max(members);
     // Poppler rebuilds the table at a reference it does not resolve when the newest section
     // is a table (not a stream), and kyso's update ends with a table too: such a file is
@@ -669,6 +670,7 @@ fn highest_number(
     pdf: &[u8],
     doc: &Document<'_>,
     h: &kyso_verify::pdf::diff::Headers,
+    listed: &[u32],
 ) -> Result<(u32, Option<u32>)> {
     let mut top = h
         .all
@@ -715,7 +717,7 @@ fn highest_number(
     let mut refs = Vec::new();
     // The references of the objects the table holds now, and of its trailer.
     Object::Dict(doc.trailer().clone()).references_into(&mut refs);
-    for n in listed(doc) {
+    for &n in listed {
         let gen = match doc.entry(n) {
             Some(kyso_pdf::XrefEntry::InStream { stream, .. }) => {
                 top = top.max(stream);
