@@ -1208,6 +1208,29 @@ fn connections_idle_between_requests_give_their_slots_to_newcomers_and_busy_ones
     assert!(upload.starts_with("HTTP/1.1 "), "{v}");
 }
 
+/// A service with public verification on and these `[limits]`.
+fn with_public_verification(limits: &[&str]) -> Appliance {
+    Appliance::start_with(Options {
+        limits: lines(limits),
+        web: lines(&["public_verification = true"]),
+        ..Default::default()
+    })
+}
+
+/// Run a python script of clients (port, server CA, an agency's token as arguments) and read
+/// the JSON it prints.
+fn slot_clients(a: &Appliance, script: &str) -> serde_json::Value {
+    let out = python(
+        script,
+        &[
+            &a.port().to_string(),
+            a.server_ca_pem().to_str().unwrap(),
+            a.token("verifier"),
+        ],
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
 /// Every slot taken: five public uploads announced and never finished (from two addresses), a
 /// connection that sent one byte of a request head, one that finished its handshake and said
 /// nothing, and an agency's upload in progress. Then agencies come, each with an upload of its
@@ -1286,25 +1309,13 @@ print(json.dumps({
 /// handshake and says nothing waits like an idle one after two seconds.
 #[test]
 fn connections_of_the_public_beyond_its_share_give_their_slots_to_agencies_at_once() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&[
-            "max_connections = 8",
-            "connections_per_address = 3",
-            "public_share = 50",
-            "header_timeout_secs = 20",
-        ]),
-        web: lines(&["public_verification = true"]),
-        ..Default::default()
-    });
-    let out = python(
-        PUBLIC_SLOW_BODIES,
-        &[
-            &a.port().to_string(),
-            a.server_ca_pem().to_str().unwrap(),
-            a.token("verifier"),
-        ],
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 3",
+        "public_share = 50",
+        "header_timeout_secs = 20",
+    ]);
+    let v = slot_clients(&a, PUBLIC_SLOW_BODIES);
     let answered = |x: &serde_json::Value| x.as_str().is_some_and(|s| s.starts_with("HTTP/1.1 "));
     // Seven connections not known to be an agency's held 8 slots, past their share of 4: the
     // connection with a byte of a head and the silent one, waiting, gave their slots to the
@@ -1459,24 +1470,15 @@ print(json.dumps({"agency": got}))
 /// measurement). Now the oldest connections not known to be an agency's give theirs up first.
 #[test]
 fn agencies_get_through_a_flood_of_connects_beside_the_public_s_uploads() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&[
-            "max_connections = 16",
-            "connections_per_address = 4",
-            "public_share = 50",
-        ]),
-        web: lines(&["public_verification = true"]),
-        ..Default::default()
-    });
-    let out = python(
+    let a = with_public_verification(&[
+        "max_connections = 16",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
         &format!("{AGENCY_OVER_A_NETWORK}{AGENCIES_THROUGH_A_CONNECT_FLOOD}"),
-        &[
-            &a.port().to_string(),
-            a.server_ca_pem().to_str().unwrap(),
-            a.token("verifier"),
-        ],
     );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["agencies"],
         serde_json::to_value(vec!["HTTP/1.1 200 OK"; 10]).unwrap(),
@@ -1492,25 +1494,16 @@ fn agencies_get_through_a_flood_of_connects_beside_the_public_s_uploads() {
 /// 20 connects a second; a reviewer's measurement, 2026-12-03).
 #[test]
 fn an_agency_s_newcomer_keeps_its_slot_through_its_handshake() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&[
-            "max_connections = 8",
-            "connections_per_address = 4",
-            "public_share = 50",
-            "handshake_timeout_secs = 20",
-        ]),
-        web: lines(&["public_verification = true"]),
-        ..Default::default()
-    });
-    let out = python(
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+        "handshake_timeout_secs = 20",
+    ]);
+    let v = slot_clients(
+        &a,
         &format!("{AGENCY_OVER_A_NETWORK}{AGENCY_AFTER_THE_BAIT}"),
-        &[
-            &a.port().to_string(),
-            a.server_ca_pem().to_str().unwrap(),
-            a.token("verifier"),
-        ],
     );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
     // The silent connection gave its slot up; the five connects found none to take.
     assert_eq!(

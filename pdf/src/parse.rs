@@ -38,13 +38,15 @@ static HEX: [u8; 256] = {
     t
 };
 
-/// The value of `t` if it is 1 to 19 ASCII digits (which always fit in 64 bits), as
-/// `str::parse::<u64>` reads them.
+/// The value of `t` if it is ASCII digits only, as `str::parse::<u64>` reads them (leading
+/// zeros and all; `None` past 64 bits).
 pub fn digits_value(t: &[u8]) -> Option<u64> {
-    if t.is_empty() || t.len() > 19 || !t.iter().all(u8::is_ascii_digit) {
+    if t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(t.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')))
+    t.iter().try_fold(0u64, |v, &d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// PDF white space (§7.2.2).
@@ -718,6 +720,9 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         let at = self.pos;
         let t = self.token();
+        if t.len() > 19 {
+            return Err(syntax(at, "expected an unsigned integer"));
+        }
         digits_value(t).ok_or_else(|| syntax(at, "expected an unsigned integer"))
     }
 
@@ -874,7 +879,8 @@ impl<'a> Parser<'a> {
         if t.len() > MAX_NUMBER_BYTES {
             return Err(syntax(at, "a number longer than readers read"));
         }
-        // The common case first, without going through `str`: digits that fit in 64 bits.
+        // The common case first, without going through `str`: digits that fit in 64 bits (as
+        // `str::parse` reads them: leading zeros and all).
         if let Some(v) = digits_value(t) {
             let save = self.pos;
             if let Some(r) = self.reference_after(v, at)? {
@@ -886,30 +892,12 @@ impl<'a> Parser<'a> {
             }
         }
         let s = std::str::from_utf8(t).map_err(|_| syntax(at, "bad token"))?;
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            // Maybe `num gen R`.
+        if t.iter().all(u8::is_ascii_digit) && !t.is_empty() {
+            // Past 64 bits (the others were read above): as a reference's object number, out
+            // of range.
             let save = self.pos;
-            self.skip_ws();
-            let gen_start = self.pos;
-            let g = self.token();
-            if !g.is_empty() && g.len() <= 5 && g.iter().all(u8::is_ascii_digit) {
-                self.skip_ws();
-                if self.peek() == Some(b'R')
-                    && self
-                        .data
-                        .get(self.pos + 1)
-                        .is_none_or(|&c| is_ws(c) || is_delim(c))
-                {
-                    self.pos += 1;
-                    let num = s
-                        .parse::<u32>()
-                        .map_err(|_| syntax(at, "object number out of range"))?;
-                    let gen = std::str::from_utf8(g)
-                        .ok()
-                        .and_then(|g| g.parse::<u16>().ok())
-                        .ok_or_else(|| syntax(gen_start, "generation out of range"))?;
-                    return Ok(Object::Ref(ObjRef::new(num, gen)));
-                }
+            if let Some(r) = self.reference_after(u64::MAX, at)? {
+                return Ok(r);
             }
             self.pos = save;
         }
@@ -1256,6 +1244,9 @@ mod tests {
             "9999999999999999999",
             "18446744073709551615",
             "18446744073709551616",
+            "0000000000000000000000007",
+            "00000000000000000000004294967295",
+            "00000000000000000000004294967296",
             "",
             "+1",
             "-1",
@@ -1278,15 +1269,11 @@ mod tests {
             );
         }
         for t in &cases {
-            let want = if t.len() <= 19 {
-                std::str::from_utf8(t).ok().and_then(|s| {
-                    (!s.starts_with(['+', '-']))
-                        .then(|| s.parse::<u64>().ok())
-                        .flatten()
-                })
-            } else {
-                None
-            };
+            let want = std::str::from_utf8(t).ok().and_then(|s| {
+                (!s.starts_with(['+', '-']))
+                    .then(|| s.parse::<u64>().ok())
+                    .flatten()
+            });
             assert_eq!(digits_value(t), want, "{:?}", String::from_utf8_lossy(t));
             let mut text = t.clone();
             text.extend_from_slice(b" 0 R ]");
