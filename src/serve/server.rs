@@ -843,7 +843,7 @@ type Queue = std::sync::Mutex<BTreeMap<u64, Entry>>;
 
 /// A connection in a [`Queue`]: the connection, and what a newcomer looks at to choose (read
 /// under the queue's lock without reaching the connection, whose end takes that lock).
-type Entry = (std::sync::Weak<Activity>, Arc<Known>);
+type Entry = (std::sync::Weak<Activity>, Arc<Known>, std::time::Instant);
 
 /// What a newcomer knows of a connection it may take a slot from.
 struct Known {
@@ -858,15 +858,18 @@ impl Known {
         self.agency.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// May it give its slot up as one waiting for its client: an agency's unless the public
-    /// holds more than its share (its connections go first then), any other once it has been
+    /// May it give its slot up as one waiting for its client (since `since`): an agency's
+    /// unless the public holds more than its share (its connections go first then), and only
+    /// once it has waited `SETTLING` (an agency's keep-alive connection between two requests
+    /// sent back to back was closed as its next request arrived, and the request lost: a
+    /// reviewer counted 20 in 6 s, 2026-12-03); any other once it has been
     /// open `SETTLING` (a newcomer's own connection, waiting in its handshake, went to the
     /// next connect while agencies held every slot beyond the public's share and the public
     /// its share but one: no agency got through at 20 connects a second; a reviewer's
     /// measurement, 2026-12-03).
-    fn may_go(&self, public_over: bool) -> bool {
+    fn may_go(&self, public_over: bool, since: std::time::Instant) -> bool {
         if self.agency() {
-            !public_over
+            !public_over && since.elapsed() >= SETTLING
         } else {
             self.born.elapsed() >= SETTLING
         }
@@ -893,6 +896,9 @@ struct Slots {
 fn queue(q: &Queue) -> std::sync::MutexGuard<'_, BTreeMap<u64, Entry>> {
     q.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// How many of the waiting connections a newcomer looks at, longest waiting first.
+const SCAN: usize = 64;
 
 /// How many connections a newcomer may try to take a slot from, half a second each.
 const ADMIT_TRIES: usize = 4;
@@ -961,16 +967,20 @@ impl Slots {
             let over = queue(&self.unknown).len() > self.public_max;
             let waited = {
                 let mut w = queue(&self.waiting);
+                // The scan is bounded: under a flood every entry may be too young, and each
+                // newcomer walked them all under this lock (210 µs of CPU per connect at
+                // 1,024 slots; a reviewer's measurement, 2026-12-03).
                 let key = w
                     .iter()
-                    .find(|(_, (_, k))| k.may_go(over))
+                    .take(SCAN)
+                    .find(|(_, (_, k, since))| k.may_go(over, *since))
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
             };
             let (victim, why) = match waited {
-                Some((a, _)) => (a, Given::Waiting),
+                Some((a, ..)) => (a, Given::Waiting),
                 None if over => match queue(&self.unknown).pop_first() {
-                    Some((_, (a, _))) => (a, Given::Share),
+                    Some((_, (a, ..))) => (a, Given::Share),
                     None => return None,
                 },
                 None => return None,
@@ -1107,7 +1117,11 @@ impl Activity {
 
     /// The connection as a queue holds it.
     fn entry(self: &Arc<Self>) -> Entry {
-        (Arc::downgrade(self), self.known.clone())
+        (
+            Arc::downgrade(self),
+            self.known.clone(),
+            std::time::Instant::now(),
+        )
     }
 
     /// Its slot goes to a newcomer.
