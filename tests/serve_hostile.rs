@@ -382,6 +382,30 @@ fn a_client_over_its_rate_waits_and_the_others_do_not() {
     let statuses: Vec<u16> = (0..8).map(|_| guess.get("/v1/whoami").status).collect();
     assert!(statuses.contains(&401));
     assert!(statuses.contains(&429), "{statuses:?}");
+    // Every other refusal made before the caller is known is charged to the address too: with
+    // its bucket empty, a request from another site, a refused certificate and two credentials
+    // are answered 429, not refused (and logged) one by one. The clerk's own requests, counted
+    // against the clerk, still pass.
+    let refused_before = a.service_log().matches("request refused").count();
+    let clerk = a.agent(Who::Cert("clerk"));
+    let r = clerk.get_with("/v1/whoami", &[("sec-fetch-site", "cross-site")]);
+    assert_eq!(r.status, 429, "{}", r.text());
+    let r = a.agent(Who::UntrustedCert).get("/v1/whoami");
+    assert_eq!(r.status, 429, "{}", r.text());
+    let both = a.agent_with(
+        a.client_cert(Who::Cert("clerk")),
+        Some(a.token("clerk").to_string()),
+    );
+    let r = both.get("/v1/whoami");
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(clerk.get("/v1/whoami").status, 200);
+    assert_eq!(
+        a.service_log().matches("request refused").count(),
+        refused_before,
+        "{}",
+        a.service_log()
+    );
 }
 
 #[test]

@@ -1848,7 +1848,9 @@ fn admit(
             .with_label_values(&[reason])
             .inc();
         // `detail`, not `message`: the event's own text is the JSON line's `message`.
-        // Every one logged (alerts match them); each request is rate limited by its address.
+        // Every one logged (alerts match them): each was charged to its address's bucket
+        // (`refused_early`) or its client's (the limiter below) first, so a flood of them is
+        // answered 429 after the burst, logged at most once a second.
         tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
         let mut r = ApiError::new(code, msg).into_response();
         if code == Code::Unauthenticated {
@@ -1858,6 +1860,32 @@ fn admit(
             );
         }
         Box::new(r)
+    };
+    let limited = |what: &str, e: ApiError| {
+        state.metrics.limited.with_label_values(&[what]).inc();
+        Box::new(e.into_response())
+    };
+    // A refusal before the caller is known is charged to its address's bucket first, like a
+    // failed token: one connection repeating a refused request gets 429 after the burst, not
+    // a log line per request.
+    let refused_early = |code: Code, reason: &str, msg: String| {
+        if let Err(retry) = state
+            .limiter
+            .allow(&format!("ip:{}", address_key(conn.peer.ip())))
+        {
+            if let Some(skipped) = RATE_LIMITED.pass() {
+                tracing::warn!(peer = %conn.peer, reason, skipped, "rate limit");
+            }
+            return limited(
+                "rate",
+                ApiError::new(
+                    Code::RateLimited,
+                    format!("too many refused requests from this address; retry in {retry} s"),
+                )
+                .retry_after(retry),
+            );
+        }
+        refuse(code, reason, msg)
     };
     // A browser tells where a request comes from. A page of another site must not make a
     // clerk's browser (which presents its client certificate on its own) read records or write
@@ -1875,23 +1903,23 @@ fn admit(
                 "cross-site" | "same-site" => site,
                 _ => "an unknown Sec-Fetch-Site",
             };
-            return Err(refuse(
+            return Err(refused_early(
                 Code::Forbidden,
                 "cross_site",
                 format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
             ));
         }
     }
-    let limited = |what: &str, e: ApiError| {
-        state.metrics.limited.with_label_values(&[what]).inc();
-        Box::new(e.into_response())
-    };
     let identity = match (&conn.cert, bearer) {
         (PeerCert::Refused(why), _) => {
-            return Err(refuse(Code::Unauthenticated, "certificate", why.clone()));
+            return Err(refused_early(
+                Code::Unauthenticated,
+                "certificate",
+                why.clone(),
+            ));
         }
         (PeerCert::Known(_), Some(_)) => {
-            return Err(refuse(
+            return Err(refused_early(
                 Code::Unauthenticated,
                 "two_credentials",
                 "a client certificate and a bearer token were both presented; use one".into(),
@@ -1911,20 +1939,7 @@ fn admit(
                 Some(id) => Some(id),
                 None => {
                     // Failed tokens count against the peer's address: guessing is rate limited.
-                    if let Err(retry) = state
-                        .limiter
-                        .allow(&format!("ip:{}", address_key(conn.peer.ip())))
-                    {
-                        return Err(limited(
-                            "rate",
-                            ApiError::new(
-                                Code::RateLimited,
-                                "too many failed attempts from this address; wait",
-                            )
-                            .retry_after(retry),
-                        ));
-                    }
-                    return Err(refuse(
+                    return Err(refused_early(
                         Code::Unauthenticated,
                         "token",
                         "the Authorization header does not carry a valid bearer token".into(),
