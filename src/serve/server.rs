@@ -531,6 +531,9 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             };
             let _held = (permit, slot);
             let activity = Activity::new(slots.clone());
+            // Dropped before `_held`: the connection stops counting as an agency's before its
+            // slot is free.
+            let _open = Open(activity.clone());
             let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
@@ -847,15 +850,19 @@ type Entry = (std::sync::Weak<Activity>, Arc<Known>, std::time::Instant);
 
 /// What a newcomer knows of a connection it may take a slot from.
 struct Known {
-    /// A known agency's connection (client certificate, or a request with its credentials).
-    agency: std::sync::atomic::AtomicBool,
+    /// [`AGENCY`]: a known agency's connection (client certificate, or a request with its
+    /// credentials); [`CLOSED`]: its connection has ended.
+    state: std::sync::atomic::AtomicU8,
     /// When it was accepted.
     born: std::time::Instant,
 }
 
+const AGENCY: u8 = 1;
+const CLOSED: u8 = 2;
+
 impl Known {
     fn agency(&self) -> bool {
-        self.agency.load(std::sync::atomic::Ordering::SeqCst)
+        self.state.load(std::sync::atomic::Ordering::SeqCst) & AGENCY != 0
     }
 
     /// May it give its slot up as one waiting for its client (since `since`): an agency's
@@ -888,6 +895,13 @@ struct Slots {
     max: u32,
     waiting: Queue,
     unknown: Queue,
+    /// Connections open and known to be an agency's. Every other slot held is the public's:
+    /// connections not known to be an agency's, those told to give their slots up and still
+    /// closing, and newcomers given a slot and not yet counted anywhere. The public's count
+    /// was taken from [`Slots::unknown`], which a told connection leaves at once: while told
+    /// ones were closing, a burst of newcomers saw the public within its share and took
+    /// agencies' idle connections (a reviewer saw two go, 2026-12-03).
+    agencies: std::sync::atomic::AtomicUsize,
     /// Slots connections not known to be an agency's may hold without giving them up.
     public_max: usize,
     next: std::sync::atomic::AtomicU64,
@@ -913,6 +927,7 @@ impl Slots {
             max,
             waiting: Default::default(),
             unknown: Default::default(),
+            agencies: Default::default(),
             public_max,
             next: Default::default(),
         }
@@ -964,7 +979,9 @@ impl Slots {
     /// the connection that has waited longest and may go ([`Known::may_go`]).
     fn give_one_up(&self) -> Option<()> {
         loop {
-            let over = queue(&self.unknown).len() > self.public_max;
+            let held = (self.max as usize).saturating_sub(self.permits.available_permits());
+            let agencies = self.agencies.load(std::sync::atomic::Ordering::SeqCst);
+            let over = held.saturating_sub(agencies) > self.public_max;
             let waited = {
                 let mut w = queue(&self.waiting);
                 // The scan is bounded: under a flood every entry may be too young, and each
@@ -1050,7 +1067,7 @@ impl Activity {
             cut: tokio::sync::Notify::new(),
             given: Default::default(),
             known: Arc::new(Known {
-                agency: Default::default(),
+                state: Default::default(),
                 born: std::time::Instant::now(),
             }),
             unknown,
@@ -1102,12 +1119,31 @@ impl Activity {
     /// Known to be an agency's from now on: its slot is taken only while it waits, and
     /// gracefully.
     fn agency(&self) {
-        if !self
+        let was = self
             .known
-            .agency
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
+            .state
+            .fetch_or(AGENCY, std::sync::atomic::Ordering::SeqCst);
+        if was & AGENCY == 0 {
             queue(&self.slots.unknown).remove(&self.unknown);
+            if was & CLOSED == 0 {
+                self.slots
+                    .agencies
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// The connection has ended (before its slot is given back): no longer counted as an
+    /// agency's, whatever still holds this `Activity` (an answer being dropped).
+    fn closed(&self) {
+        let was = self
+            .known
+            .state
+            .fetch_or(CLOSED, std::sync::atomic::Ordering::SeqCst);
+        if was & (AGENCY | CLOSED) == AGENCY {
+            self.slots
+                .agencies
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -1172,6 +1208,15 @@ impl Drop for Activity {
             queue(&self.slots.waiting).remove(&k);
         }
         queue(&self.slots.unknown).remove(&self.unknown);
+    }
+}
+
+/// A connection's task, until it ends.
+struct Open(Arc<Activity>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.closed();
     }
 }
 
