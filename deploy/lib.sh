@@ -129,6 +129,18 @@ kyso_mupdf_peers() {
     "$KYSO_VENV/bin/pip" install -q 'pymupdf==2.0'
 }
 
+# pikepdf (qpdf's Python binding, PyPI `pikepdf`), in the same venv: qpdf writes the linearized
+# and rebuilt documents of tests/hostile/signing_inputs.py (and fpdf2 the honest writers'
+# documents of tests/peers/honest_writers.py). Found missing 2026-12-04: a fresh venv had
+# neither, and the signing tests that use them only passed where an earlier bench run had
+# installed them.
+kyso_pdf_peers() {
+    kyso_python_peers
+    if "$KYSO_VENV/bin/python" -c 'import pikepdf, fpdf' 2>/dev/null; then return 0; fi
+    echo "kyso: installing pikepdf and fpdf2 into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'pikepdf==10.18.0' 'fpdf2==2.8.9'
+}
+
 # The E-ARK validator (PyPI eark-validator, by the DILCIS Board) that judges `kyso export
 # --format eark`, in a venv of its own: it pins an lxml that pyHanko refuses.
 KYSO_EARK_VENV="${KYSO_EARK_VENV:-$HOME/.cache/kyso/venv-eark}"

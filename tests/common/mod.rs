@@ -219,14 +219,15 @@ pub fn pyhanko() -> PathBuf {
 /// `pyhanko sign validate` against the demo root, machine-readable: its exit status and one
 /// line per signature, `field:fingerprint:INTACT:TRUSTED,...`.
 pub fn pyhanko_validate(demo: &Demo, pdf: &Path) -> (i32, Vec<String>) {
+    pyhanko_validate_with(demo, pdf, &[])
+}
+
+/// [`pyhanko_validate`] with further options of `pyhanko sign validate`.
+pub fn pyhanko_validate_with(demo: &Demo, pdf: &Path, options: &[&str]) -> (i32, Vec<String>) {
     let out = Command::new(pyhanko())
-        .args([
-            "sign",
-            "validate",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-        ])
+        .args(["sign", "validate"])
+        .args(options)
+        .args(["--no-revocation-check", "--trust-replace", "--trust"])
         .arg(demo.ca_pem())
         .arg(pdf)
         .output()
