@@ -1522,7 +1522,8 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
 
 /// Documents as the common writers make them (tests/peers/honest_writers.py: fpdf2, pikepdf's
 /// qpdf in seven modes, PyMuPDF, mutool, pdftocairo, pdfunite, pyHanko) are signed, with and
-/// without stamps, and what kyso signs in them kyso and pyHanko find intact and trusted. The
+/// without stamps, and what kyso signs in them kyso and pyHanko find intact and trusted; what
+/// pyHanko signs in them kyso judges TOTAL-PASSED. The
 /// rules that refuse documents readers would show otherwise once signed must not catch these;
 /// earlier sessions checked that against files kept outside the repository, lost with the
 /// machine. The one writer whose output kyso knowingly refuses (`mutool clean -l`,
@@ -1533,15 +1534,37 @@ fn documents_the_common_writers_make_are_signed_and_found_intact() {
     let d = demo.path();
     let made = d.join("made");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/honest_writers.py");
+    let theirs = d.join("pyhanko");
     let r: Run = Command::new(pyhanko().with_file_name("python"))
         .arg(script)
         .arg(&made)
+        .arg(&theirs)
         .output()
         .unwrap()
         .into();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let files: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
     assert!(files.len() >= 20, "{files:?}");
+    // What pyHanko signs in them, kyso judges TOTAL-PASSED (the verifier's false failures).
+    let their_root = theirs.join("root.pem");
+    for f in files.iter().filter(|f| f["refused"].is_null()) {
+        let name = f["file"].as_str().unwrap().replace(".pdf", ".pyhanko.pdf");
+        let j = demo
+            .run(&[
+                "verify",
+                made.join(&name).to_str().unwrap(),
+                "--trust",
+                their_root.to_str().unwrap(),
+                "--offline",
+                "--json",
+            ])
+            .json();
+        assert_eq!(
+            j["signatures"][0]["indication"], "TOTAL-PASSED",
+            "{name} ({}): {j}",
+            f["writer"]
+        );
+    }
     let honest = d.join("honest");
     std::fs::create_dir_all(&honest).unwrap();
     for f in &files {

@@ -4,12 +4,15 @@ each must be signed. kyso refuses documents that PDF readers would show otherwis
 write: fpdf2, pikepdf (qpdf), PyMuPDF, mutool (MuPDF), pdftocairo and pdfunite (Poppler),
 pyHanko.
 
-    python3 honest_writers.py OUT_DIR
+    python3 honest_writers.py OUT_DIR [PYHANKO_DIR]
 
 writes the files into OUT_DIR and prints a JSON list of {"file", "writer", "refused",
 "lenient"}: "refused" is the documented reason kyso gives for the one writer whose output it
 knowingly refuses (`mutool clean -l`, docs/signing.md), else null; "lenient" why pyHanko's
 strict reader refuses the writer's own file (validate with --no-strict-syntax), else null.
+With PYHANKO_DIR, pyHanko also signs each file kyso signs (its CA in PYHANKO_DIR/root.pem,
+made by tests/hostile/later_writers.py) into NAME.pyhanko.pdf: what kyso must judge
+TOTAL-PASSED.
 """
 
 import json
@@ -168,5 +171,29 @@ keep("pyhanko-field.pdf", "pyHanko")
 with open(base, "rb") as f, open(path("pyhanko-rewrite.pdf"), "wb") as o:
     copy_into_new_writer(PdfFileReader(f)).write(o)
 keep("pyhanko-rewrite.pdf", "pyHanko")
+
+if len(sys.argv) > 2:
+    import io
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
+    from later_writers import ca
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    d = sys.argv[2]
+    ca(d)
+    signer = signers.SimpleSigner.load(
+        os.path.join(d, "signer.key"),
+        os.path.join(d, "signer.pem"),
+        ca_chain_files=(os.path.join(d, "root.pem"),),
+    )
+    for m in made:
+        if m["refused"]:
+            continue
+        with open(path(m["file"]), "rb") as f:
+            w = IncrementalPdfFileWriter(io.BytesIO(f.read()), strict=m["lenient"] is None)
+        meta = signers.PdfSignatureMetadata(field_name="PyHanko", subfilter=SigSeedSubFilter.PADES)
+        with open(path(m["file"].replace(".pdf", ".pyhanko.pdf")), "wb") as o:
+            signers.PdfSigner(meta, signer=signer).sign_pdf(w, output=o)
 
 print(json.dumps(made))
