@@ -9,6 +9,7 @@
 #   libssl-dev    → OpenSSL's libcrypto for SHA-512 of archived documents (openssl crate)
 #   fonts-liberation2, mupdf-tools, poppler-utils → visible stamps and their checks
 #   faketime       → faketime (libfaketime: long-term validation years ahead, in tests)
+#   gs             → ghostscript (an honest writer's documents, in tests)
 kyso_install_missing() {
     local missing=()
     command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
@@ -28,6 +29,9 @@ kyso_install_missing() {
     # pdftoppm and mutool: tools we did not write that render and read stamped PDFs in tests
     command -v mutool >/dev/null 2>&1 || missing+=(mupdf-tools)
     command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    # Ghostscript's pdfwrite: one of the honest writers whose documents must sign
+    # (tests/peers/honest_writers.py)
+    command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
     # libfaketime: the long-term signature tests move the clock years ahead (tests/ltv_cli.rs)
     command -v faketime >/dev/null 2>&1 || missing+=(faketime)
     # Info-ZIP's unzip: a zip reader we did not write, for the E-ARK zip (unzip -t; tests)
@@ -130,15 +134,15 @@ kyso_mupdf_peers() {
 }
 
 # pikepdf (qpdf's Python binding, PyPI `pikepdf`), in the same venv: qpdf writes the linearized
-# and rebuilt documents of tests/hostile/signing_inputs.py (and fpdf2 the honest writers'
-# documents of tests/peers/honest_writers.py). Found missing 2026-12-04: a fresh venv had
-# neither, and the signing tests that use them only passed where an earlier bench run had
-# installed them.
+# and rebuilt documents of tests/hostile/signing_inputs.py; with fpdf2 and img2pdf (a scan)
+# the honest writers' documents of tests/peers/honest_writers.py. Found missing 2026-12-04: a
+# fresh venv had no pikepdf, and the signing tests that use it only passed where an earlier
+# bench run had installed it.
 kyso_pdf_peers() {
     kyso_python_peers
-    if "$KYSO_VENV/bin/python" -c 'import pikepdf, fpdf' 2>/dev/null; then return 0; fi
-    echo "kyso: installing pikepdf and fpdf2 into $KYSO_VENV" >&2
-    "$KYSO_VENV/bin/pip" install -q 'pikepdf==10.18.0' 'fpdf2==2.8.9'
+    if "$KYSO_VENV/bin/python" -c 'import pikepdf, fpdf, img2pdf' 2>/dev/null; then return 0; fi
+    echo "kyso: installing pikepdf, fpdf2 and img2pdf into $KYSO_VENV" >&2
+    "$KYSO_VENV/bin/pip" install -q 'pikepdf==10.18.0' 'fpdf2==2.8.9' 'img2pdf==0.6.3'
 }
 
 # The E-ARK validator (PyPI eark-validator, by the DILCIS Board) that judges `kyso export

@@ -1521,7 +1521,8 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
 }
 
 /// Documents as the common writers make them (tests/peers/honest_writers.py: fpdf2, pikepdf's
-/// qpdf in seven modes, PyMuPDF, mutool, pdftocairo, pdfunite, pyHanko) are signed, with and
+/// qpdf in seven modes, PyMuPDF, mutool, pdftocairo, pdfunite, Ghostscript, img2pdf, pyHanko)
+/// are signed, with and
 /// without stamps, and what kyso signs in them kyso and pyHanko find intact and trusted; what
 /// pyHanko signs in them kyso judges TOTAL-PASSED. The
 /// rules that refuse documents readers would show otherwise once signed must not catch these;

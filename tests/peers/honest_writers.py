@@ -2,7 +2,7 @@
 each must be signed. kyso refuses documents that PDF readers would show otherwise once signed
 (docs/signing.md); these are the files such rules must not catch. Made by tools we did not
 write: fpdf2, pikepdf (qpdf), PyMuPDF, mutool (MuPDF), pdftocairo and pdfunite (Poppler),
-pyHanko.
+Ghostscript, img2pdf (a scan), pyHanko.
 
     python3 honest_writers.py OUT_DIR [PYHANKO_DIR]
 
@@ -154,6 +154,30 @@ keep(
     "pdfunite",
     lenient="pdfunite (Poppler 22.12) writes a trailer /Size short of its table",
 )
+
+# Ghostscript's pdfwrite (what "print to PDF" makes on many desks).
+run(
+    "gs", "-q", "-dBATCH", "-dNOPAUSE", "-dSAFER", "-sDEVICE=pdfwrite",
+    "-sOutputFile=" + path("ghostscript.pdf"), base,
+)
+keep("ghostscript.pdf", "Ghostscript pdfwrite")
+
+# A digitized paper: a page scanned at 150 dpi as a JPEG, wrapped by img2pdf (the image as
+# it is, no re-encoding), as the one-stop shops' scanners deliver results.
+import img2pdf
+from PIL import Image, ImageDraw, ImageFont
+
+scan = Image.new("L", (1240, 1754), 245)
+draw = ImageDraw.Draw(scan)
+big = ImageFont.truetype(FONT, 36)
+draw.text((150, 150), "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", font=big, fill=20)
+for i in range(30):
+    draw.text((150, 260 + 40 * i), "Dòng %d: nội dung đã số hóa từ bản giấy." % (i + 1), font=ImageFont.truetype(FONT, 24), fill=40)
+scan.save(path("scan.jpg"), quality=80, dpi=(150, 150))
+with open(path("img2pdf-scan.pdf"), "wb") as o:
+    o.write(img2pdf.convert(path("scan.jpg")))
+os.remove(path("scan.jpg"))
+keep("img2pdf-scan.pdf", "img2pdf")
 
 # pyHanko: an empty signature field appended in an update, and a full rewrite by its writer.
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
