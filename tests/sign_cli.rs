@@ -1506,18 +1506,21 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
     let (code, verdicts) = pyhanko_validate(&demo, &signed);
     assert_eq!(code, 0, "{verdicts:?}");
     assert!(verdicts[0].contains(":INTACT:TRUSTED"), "{verdicts:?}");
-    let ca = demo.ca_pem();
-    let j = demo
-        .run(&[
-            "verify",
-            signed.to_str().unwrap(),
-            "--trust",
-            ca.to_str().unwrap(),
-            "--offline",
-            "--json",
-        ])
-        .json();
+    let j = verified(&demo, &signed, &demo.ca_pem());
     assert_eq!(j["signatures"][0]["indication"], "TOTAL-PASSED", "{j}");
+}
+
+/// `kyso verify --offline --json` of `pdf` against the trust anchor `trust`.
+fn verified(demo: &Demo, pdf: &Path, trust: &Path) -> serde_json::Value {
+    demo.run(&[
+        "verify",
+        pdf.to_str().unwrap(),
+        "--trust",
+        trust.to_str().unwrap(),
+        "--offline",
+        "--json",
+    ])
+    .json()
 }
 
 /// Documents as the common writers make them (tests/peers/honest_writers.py: fpdf2, pikepdf's
@@ -1550,16 +1553,7 @@ fn documents_the_common_writers_make_are_signed_and_found_intact() {
     let their_root = theirs.join("root.pem");
     for f in files.iter().filter(|f| f["refused"].is_null()) {
         let name = f["file"].as_str().unwrap().replace(".pdf", ".pyhanko.pdf");
-        let j = demo
-            .run(&[
-                "verify",
-                made.join(&name).to_str().unwrap(),
-                "--trust",
-                their_root.to_str().unwrap(),
-                "--offline",
-                "--json",
-            ])
-            .json();
+        let j = verified(&demo, &made.join(&name), &their_root);
         assert_eq!(
             j["signatures"][0]["indication"], "TOTAL-PASSED",
             "{name} ({}): {j}",
@@ -1596,16 +1590,7 @@ fn documents_the_common_writers_make_are_signed_and_found_intact() {
         for f in files.iter().filter(|f| f["refused"].is_null()) {
             let name = f["file"].as_str().unwrap();
             let signed = out.join(name.replace(".pdf", ".signed.pdf"));
-            let j = demo
-                .run(&[
-                    "verify",
-                    signed.to_str().unwrap(),
-                    "--trust",
-                    ca.to_str().unwrap(),
-                    "--offline",
-                    "--json",
-                ])
-                .json();
+            let j = verified(&demo, &signed, &ca);
             assert_eq!(
                 j["signatures"][0]["indication"], "TOTAL-PASSED",
                 "{tag} {name} ({}): {j}",
