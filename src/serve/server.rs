@@ -771,6 +771,7 @@ static HANDSHAKE_FAILED: Throttle = Throttle::new();
 static CUT: Throttle = Throttle::new();
 static CERT_REFUSED: Throttle = Throttle::new();
 static RATE_LIMITED: Throttle = Throttle::new();
+static REFUSED_EARLY: Throttle = Throttle::new();
 
 /// How long a connection that has just finished its TLS handshake keeps its slot before its
 /// first request without being counted among the waiting (an honest client sends it at once).
@@ -866,7 +867,8 @@ impl Known {
     }
 
     /// May it give its slot up as one waiting for its client (since `since`): an agency's
-    /// unless the public holds more than its share (its connections go first then), and only
+    /// unless the public holds its share or more (the newcomer, the public's until known,
+    /// would take it past), and only
     /// once it has waited `SETTLING` (an agency's keep-alive connection between two requests
     /// sent back to back was closed as its next request arrived, and the request lost: a
     /// reviewer counted 20 in 6 s, 2026-12-03); any other once it has been
@@ -874,9 +876,9 @@ impl Known {
     /// next connect while agencies held every slot beyond the public's share and the public
     /// its share but one: no agency got through at 20 connects a second; a reviewer's
     /// measurement, 2026-12-03).
-    fn may_go(&self, public_over: bool, since: std::time::Instant) -> bool {
+    fn may_go(&self, public_at_share: bool, since: std::time::Instant) -> bool {
         if self.agency() {
-            !public_over && since.elapsed() >= SETTLING
+            !public_at_share && since.elapsed() >= SETTLING
         } else {
             self.born.elapsed() >= SETTLING
         }
@@ -979,9 +981,26 @@ impl Slots {
     /// the connection that has waited longest and may go ([`Known::may_go`]).
     fn give_one_up(&self) -> Option<()> {
         loop {
-            let held = (self.max as usize).saturating_sub(self.permits.available_permits());
+            // A slot came free since the newcomer looked: it takes that one, and nobody is
+            // told. Counted with that slot free, the public seemed within its share, and an
+            // agency's idle connection was told to go for nothing (the public closing and
+            // opening connections in the same instant aimed at that; a reviewer's reading,
+            // 2026-12-04).
+            let free = self.permits.available_permits();
+            if free > 0 {
+                return Some(());
+            }
+            let held = (self.max as usize).saturating_sub(free);
             let agencies = self.agencies.load(std::sync::atomic::Ordering::SeqCst);
-            let over = held.saturating_sub(agencies) > self.public_max;
+            let public = held.saturating_sub(agencies);
+            // The newcomer is the public's until it is known: at its share already, an
+            // agency's idle connection would give the public one slot more than its share
+            // (agencies holding the rest lost their idle connections to 20 connects a second;
+            // a reviewer's reading, 2026-12-04). The public's own connections are taken only
+            // once it is past its share: at it, newcomers are refused rather than cutting the
+            // oldest, which under a stream of connects would soon be an agency's newcomer in its
+            // handshake.
+            let (at_share, over) = (public >= self.public_max, public > self.public_max);
             let waited = {
                 let mut w = queue(&self.waiting);
                 // The scan is bounded: under a flood every entry may be too young, and each
@@ -990,7 +1009,7 @@ impl Slots {
                 let key = w
                     .iter()
                     .take(SCAN)
-                    .find(|(_, (_, k, since))| k.may_go(over, *since))
+                    .find(|(_, (_, k, since))| k.may_go(at_share, *since))
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
             };
@@ -1886,17 +1905,23 @@ fn admit(
         .get::<MatchedPath>()
         .map_or("-", |m| m.as_str())
         .to_string();
-    let refuse = |code: Code, reason: &str, msg: String| {
+    // `early`: refused before the caller is known, and before any limiter judged it.
+    let refuse = |code: Code, reason: &str, msg: String, early: bool| {
         state
             .metrics
             .auth_failures
             .with_label_values(&[reason])
             .inc();
-        // `detail`, not `message`: the event's own text is the JSON line's `message`.
-        // Every one logged (alerts match them): each was charged to its address's bucket
-        // (`refused_early`) or its client's (the limiter below) first, so a flood of them is
-        // answered 429 after the burst, logged at most once a second.
-        tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
+        // `detail`, not `message`: the event's own text is the JSON line's `message`. A
+        // refusal after the limiter is logged each time (alerts match them; the limiter bounds
+        // them per client). One before it is logged at most once a second over all clients,
+        // with the lines `skipped` (the metric counts each): 32 addresses repeating a
+        // cross-site request wrote 6,586 lines in 1.9 s (a reviewer's measurement, 2026-12-04).
+        if !early {
+            tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
+        } else if let Some(skipped) = REFUSED_EARLY.pass() {
+            tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, skipped, "request refused");
+        }
         let mut r = ApiError::new(code, msg).into_response();
         if code == Code::Unauthenticated {
             r.headers_mut().insert(
@@ -1910,9 +1935,9 @@ fn admit(
         state.metrics.limited.with_label_values(&[what]).inc();
         Box::new(e.into_response())
     };
-    // A refusal before the caller is known is charged to its address's bucket first, like a
-    // failed token: one connection repeating a refused request gets 429 after the burst, not
-    // a log line per request.
+    // Failed credentials (a token, a refused certificate, two credentials) are charged to the
+    // address's bucket first: guessing is rate limited, and one connection repeating them gets
+    // 429 after the burst.
     let refused_early = |code: Code, reason: &str, msg: String| {
         if let Err(retry) = state
             .limiter
@@ -1930,7 +1955,7 @@ fn admit(
                 .retry_after(retry),
             );
         }
-        refuse(code, reason, msg)
+        refuse(code, reason, msg, true)
     };
     // A browser tells where a request comes from. A page of another site must not make a
     // clerk's browser (which presents its client certificate on its own) read records or write
@@ -1948,10 +1973,14 @@ fn admit(
                 "cross-site" | "same-site" => site,
                 _ => "an unknown Sec-Fetch-Site",
             };
-            return Err(refused_early(
+            // Not charged to the address: the request may be an official's browser made to
+            // send it by another site's page, and the charge would refuse the others at that
+            // address (a reviewer's reading, 2026-12-04).
+            return Err(refuse(
                 Code::Forbidden,
                 "cross_site",
                 format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
+                true,
             ));
         }
     }
@@ -2037,6 +2066,7 @@ fn admit(
                     Code::Unauthenticated,
                     "none",
                     "this route needs a client certificate or a bearer token".into(),
+                    false,
                 )))
             }
             Some(id) if !id.roles.iter().any(|r| roles.contains(r)) => {
@@ -2049,7 +2079,7 @@ fn admit(
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                return Err(known(refuse(Code::Forbidden, "role", msg)));
+                return Err(known(refuse(Code::Forbidden, "role", msg, false)));
             }
             Some(_) => {}
         }
