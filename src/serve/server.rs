@@ -1961,13 +1961,14 @@ fn admit(
     // clerk's browser (which presents its client certificate on its own) read records or write
     // reads into the log in the clerk's name: requests to routes that need a role are taken
     // only from this service's own pages or from clients that are not browsers.
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    let foreign = !matches!(site, "same-origin" | "none");
     if !roles.is_empty() {
-        let site = req
-            .headers()
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("none");
-        if !matches!(site, "same-origin" | "none") {
+        if foreign {
             // Only a value the Fetch standard defines is repeated (the message is logged).
             let site = match site {
                 "cross-site" | "same-site" => site,
@@ -1984,7 +1985,12 @@ fn admit(
             ));
         }
     }
-    let identity = match (&conn.cert, bearer) {
+    // On a route open to anyone, a browser's request from another site is taken as anyone's:
+    // the client certificate the browser presents on its own does not speak for the official.
+    // Counted as the official's, another site's page could spend the official's requests
+    // (GET /healthz in a loop; a reviewer's reading, 2026-12-04).
+    let cert = if foreign { &PeerCert::None } else { &conn.cert };
+    let identity = match (cert, bearer) {
         (PeerCert::Refused(why), _) => {
             return Err(refused_early(
                 Code::Unauthenticated,
