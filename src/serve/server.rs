@@ -1967,23 +1967,21 @@ fn admit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none");
     let foreign = !matches!(site, "same-origin" | "none");
-    if !roles.is_empty() {
-        if foreign {
-            // Only a value the Fetch standard defines is repeated (the message is logged).
-            let site = match site {
-                "cross-site" | "same-site" => site,
-                _ => "an unknown Sec-Fetch-Site",
-            };
-            // Not charged to the address: the request may be an official's browser made to
-            // send it by another site's page, and the charge would refuse the others at that
-            // address (a reviewer's reading, 2026-12-04).
-            return Err(refuse(
-                Code::Forbidden,
-                "cross_site",
-                format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
-                true,
-            ));
-        }
+    if !roles.is_empty() && foreign {
+        // Only a value the Fetch standard defines is repeated (the message is logged).
+        let site = match site {
+            "cross-site" | "same-site" => site,
+            _ => "an unknown Sec-Fetch-Site",
+        };
+        // Not charged to the address: the request may be an official's browser made to
+        // send it by another site's page, and the charge would refuse the others at that
+        // address (a reviewer's reading, 2026-12-04).
+        return Err(refuse(
+            Code::Forbidden,
+            "cross_site",
+            format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
+            true,
+        ));
     }
     // On a route open to anyone, a browser's request from another site is taken as anyone's:
     // the client certificate the browser presents on its own does not speak for the official.
