@@ -771,7 +771,56 @@ static HANDSHAKE_FAILED: Throttle = Throttle::new();
 static CUT: Throttle = Throttle::new();
 static CERT_REFUSED: Throttle = Throttle::new();
 static RATE_LIMITED: Throttle = Throttle::new();
-static REFUSED_EARLY: Throttle = Throttle::new();
+static CROSS_SITE: Throttle = Throttle::new();
+static FAILED_CREDENTIALS: KeyedThrottle = KeyedThrottle::new();
+
+/// Keys a [`KeyedThrottle`] follows one by one in a second; past them, the rest share one line.
+const KEYED_MAX: usize = 64;
+
+/// At most one line a second per key (a failed credential's reason and address), for at most
+/// [`KEYED_MAX`] keys at once; past them, one line a second for all the others together. One
+/// throttle for every caller let one attacker's refusals hide another's: a loop of cross-site
+/// requests took the only line each second, and a token guesser and a holder of an untrusted
+/// certificate got none (a reviewer's reading, 2026-12-04).
+struct KeyedThrottle {
+    keys: std::sync::Mutex<Option<std::collections::HashMap<String, (u64, u64)>>>,
+    rest: Throttle,
+}
+
+impl KeyedThrottle {
+    const fn new() -> KeyedThrottle {
+        KeyedThrottle {
+            keys: std::sync::Mutex::new(None),
+            rest: Throttle::new(),
+        }
+    }
+
+    /// `Some(lines of `key` skipped since its last)` if a line may be written now.
+    fn pass(&self, key: &str) -> Option<u64> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut guard = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        let keys = guard.get_or_insert_with(std::collections::HashMap::new);
+        if let Some((second, skipped)) = keys.get_mut(key) {
+            if *second == now {
+                *skipped += 1;
+                return None;
+            }
+            *second = now;
+            return Some(std::mem::take(skipped));
+        }
+        if keys.len() >= KEYED_MAX {
+            keys.retain(|_, (second, _)| *second == now);
+            if keys.len() >= KEYED_MAX {
+                drop(guard);
+                return self.rest.pass();
+            }
+        }
+        keys.insert(key.to_string(), (now, 0));
+        Some(0)
+    }
+}
 
 /// How long a connection that has just finished its TLS handshake keeps its slot before its
 /// first request without being counted among the waiting (an honest client sends it at once).
@@ -1019,6 +1068,22 @@ impl Slots {
                     Some((_, (a, ..))) => (a, Given::Share),
                     None => return None,
                 },
+                // At its share, the public's oldest connection goes if it has been open
+                // `SETTLING`: refusing every newcomer there kept an agency's new connection out
+                // for as long as the public's uploads and agencies' keep-alive connections held
+                // every slot (0 of 8 got in; a reviewer's reading, 2026-12-04). A younger one
+                // stays: under a stream of connects it would soon be an agency's newcomer in
+                // its handshake.
+                None if at_share => {
+                    let mut u = queue(&self.unknown);
+                    match u.first_key_value() {
+                        Some((&key, (_, k, _))) if k.born.elapsed() >= SETTLING => {
+                            let (a, ..) = u.remove(&key)?;
+                            (a, Given::Share)
+                        }
+                        _ => return None,
+                    }
+                }
                 None => return None,
             };
             if let Some(a) = victim.upgrade() {
@@ -1905,8 +1970,9 @@ fn admit(
         .get::<MatchedPath>()
         .map_or("-", |m| m.as_str())
         .to_string();
-    // `early`: refused before the caller is known, and before any limiter judged it.
-    let refuse = |code: Code, reason: &str, msg: String, early: bool| {
+    // `throttled`: `None` for a refusal logged each time; `Some(pass)` for one logged at most
+    // once a second (`pass`: the throttle's verdict, with the lines skipped).
+    let refuse = |code: Code, reason: &str, msg: String, throttled: Option<Option<u64>>| {
         state
             .metrics
             .auth_failures
@@ -1914,13 +1980,18 @@ fn admit(
             .inc();
         // `detail`, not `message`: the event's own text is the JSON line's `message`. A
         // refusal after the limiter is logged each time (alerts match them; the limiter bounds
-        // them per client). One before it is logged at most once a second over all clients,
-        // with the lines `skipped` (the metric counts each): 32 addresses repeating a
-        // cross-site request wrote 6,586 lines in 1.9 s (a reviewer's measurement, 2026-12-04).
-        if !early {
-            tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
-        } else if let Some(skipped) = REFUSED_EARLY.pass() {
-            tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, skipped, "request refused");
+        // them per client). One before it is logged at most once a second — failed
+        // credentials per reason and address, cross-site requests for all together — with the
+        // lines `skipped` (the metric counts each): 32 addresses repeating a cross-site request
+        // wrote 6,586 lines in 1.9 s (a reviewer's measurement, 2026-12-04).
+        match throttled {
+            None => {
+                tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, "request refused");
+            }
+            Some(Some(skipped)) => {
+                tracing::warn!(peer = %conn.peer, path = %path, status = code.status().as_u16(), reason, detail = %msg, skipped, "request refused");
+            }
+            Some(None) => {}
         }
         let mut r = ApiError::new(code, msg).into_response();
         if code == Code::Unauthenticated {
@@ -1955,7 +2026,8 @@ fn admit(
                 .retry_after(retry),
             );
         }
-        refuse(code, reason, msg, true)
+        let pass = FAILED_CREDENTIALS.pass(&format!("{reason} {}", address_key(conn.peer.ip())));
+        refuse(code, reason, msg, Some(pass))
     };
     // A browser tells where a request comes from. A page of another site must not make a
     // clerk's browser (which presents its client certificate on its own) read records or write
@@ -1980,7 +2052,7 @@ fn admit(
             Code::Forbidden,
             "cross_site",
             format!("a request from another site ({site}) is not taken; use the service's own page or a client"),
-            true,
+            Some(CROSS_SITE.pass()),
         ));
     }
     // On a route open to anyone, a browser's request from another site is taken as anyone's:
@@ -2029,9 +2101,13 @@ fn admit(
     };
     // Without credentials, and when the config allows public verification: the verifier role,
     // rate limited by address like any anonymous caller.
-    let key = match &identity {
-        Some(id) => format!("user:{}", id.user),
-        None => format!("ip:{}", address_key(conn.peer.ip())),
+    let key = match (&identity, &conn.cert) {
+        (Some(id), _) => format!("user:{}", id.user),
+        // Anyone's, but counted apart from the address: someone at the address spending its
+        // requests got an official following a link from another site 429 (a reviewer's
+        // reading, 2026-12-04), and another site's page spends only these.
+        (None, PeerCert::Known(id)) if foreign => format!("foreign:{}", id.user),
+        (None, _) => format!("ip:{}", address_key(conn.peer.ip())),
     };
     let identity = match identity {
         None if state.cfg.web.public_verification => Some(Arc::new(Identity {
@@ -2070,7 +2146,7 @@ fn admit(
                     Code::Unauthenticated,
                     "none",
                     "this route needs a client certificate or a bearer token".into(),
-                    false,
+                    None,
                 )))
             }
             Some(id) if !id.roles.iter().any(|r| roles.contains(r)) => {
@@ -2083,7 +2159,7 @@ fn admit(
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                return Err(known(refuse(Code::Forbidden, "role", msg, false)));
+                return Err(known(refuse(Code::Forbidden, "role", msg, None)));
             }
             Some(_) => {}
         }
@@ -2216,4 +2292,41 @@ pub async fn blocking<T: Send + 'static>(
 /// The signing key's certificate subject, for logs and events.
 pub fn subject(k: &dyn SigningKey) -> String {
     kyso_verify::x509::name_string(&k.certificate().tbs_certificate.subject)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn second() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    /// One caller's refusals do not hide another's: each key gets its line each second, and
+    /// past `KEYED_MAX` keys the rest share one. Retried when a second boundary falls inside.
+    #[test]
+    fn a_keyed_throttle_gives_each_caller_its_line() {
+        for _ in 0..5 {
+            let t = KeyedThrottle::new();
+            let start = second();
+            let a1 = t.pass("token 10.0.0.1");
+            let a2 = t.pass("token 10.0.0.1");
+            let b1 = t.pass("certificate 10.0.0.2");
+            let many: Vec<_> = (0..KEYED_MAX + 5)
+                .map(|i| t.pass(&format!("token 10.1.0.{i}")))
+                .collect();
+            if second() != start {
+                continue;
+            }
+            assert_eq!((a1, a2, b1), (Some(0), None, Some(0)));
+            // Two keys were taken before: KEYED_MAX - 2 more get their own line, then the rest
+            // share one.
+            let passed = many.iter().filter(|p| p.is_some()).count();
+            assert_eq!(passed, KEYED_MAX - 2 + 1, "{many:?}");
+            return;
+        }
+        panic!("no run within one second");
+    }
 }
