@@ -172,7 +172,8 @@ kyso_oha() {
 # playwright-core, with axe-core judging accessibility — exactly the versions of
 # tests/web/package-lock.json, installed into ~/.cache/kyso/web (again only when the lock
 # changes). No browser build is downloaded: playwright-core drives /usr/bin/chromium.
-KYSO_WEB_TOOLS="${KYSO_WEB_TOOLS:-$HOME/.cache/kyso/web}"
+# (Not KYSO_WEB_…: `kyso serve` reads KYSO_<SECTION>_<KEY> as its config, and web is one.)
+KYSO_BROWSER_TOOLS="${KYSO_BROWSER_TOOLS:-$HOME/.cache/kyso/web}"
 kyso_web_peers() {
     local root missing=()
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -185,14 +186,14 @@ kyso_web_peers() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    if [ -d "$KYSO_WEB_TOOLS/node_modules/playwright-core" ] && [ -d "$KYSO_WEB_TOOLS/node_modules/axe-core" ] \
-        && cmp -s "$root/tests/web/package-lock.json" "$KYSO_WEB_TOOLS/package-lock.json"; then
-        export KYSO_NODE_MODULES="$KYSO_WEB_TOOLS/node_modules"
+    if [ -d "$KYSO_BROWSER_TOOLS/node_modules/playwright-core" ] && [ -d "$KYSO_BROWSER_TOOLS/node_modules/axe-core" ] \
+        && cmp -s "$root/tests/web/package-lock.json" "$KYSO_BROWSER_TOOLS/package-lock.json"; then
+        export KYSO_NODE_MODULES="$KYSO_BROWSER_TOOLS/node_modules"
         return 0
     fi
-    echo "kyso: installing playwright-core and axe-core into $KYSO_WEB_TOOLS" >&2
-    mkdir -p "$KYSO_WEB_TOOLS"
-    cp "$root/tests/web/package.json" "$root/tests/web/package-lock.json" "$KYSO_WEB_TOOLS/"
-    (cd "$KYSO_WEB_TOOLS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
-    export KYSO_NODE_MODULES="$KYSO_WEB_TOOLS/node_modules"
+    echo "kyso: installing playwright-core and axe-core into $KYSO_BROWSER_TOOLS" >&2
+    mkdir -p "$KYSO_BROWSER_TOOLS"
+    cp "$root/tests/web/package.json" "$root/tests/web/package-lock.json" "$KYSO_BROWSER_TOOLS/"
+    (cd "$KYSO_BROWSER_TOOLS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    export KYSO_NODE_MODULES="$KYSO_BROWSER_TOOLS/node_modules"
 }
