@@ -1592,6 +1592,26 @@ fn an_agency_s_newcomer_keeps_its_slot_through_its_handshake() {
     assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 2.0);
 }
 
+/// An appliance of `slots` connection slots (the public's share half of them) and the python
+/// `scenario` of agencies' keep-alive connections run against it: each of its `agencies` was
+/// answered when it first asked and when it asked again on the same connection.
+fn agencies_asked_again(
+    slots: usize,
+    scenario: &str,
+    agencies: usize,
+) -> (Appliance, serde_json::Value) {
+    let a = with_public_verification(&[
+        &format!("max_connections = {slots}"),
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(&a, &format!("{AGENCY_OVER_A_NETWORK}{scenario}"));
+    let ok = serde_json::to_value(vec!["HTTP/1.1 200 OK"; agencies]).unwrap();
+    assert_eq!(v["first"], ok, "{v}");
+    assert_eq!(v["again"], ok, "{v}");
+    (a, v)
+}
+
 /// Seven agencies' keep-alive connections in 16 slots, idle past two seconds; then silent
 /// connects from many addresses, 2,000 a second in fours, each closed after a second (the
 /// public over its share of 8 whenever every slot is taken); then each agency asks again on
@@ -1628,18 +1648,7 @@ print(json.dumps({"first": first, "again": [ask(t) for t in agencies], "connects
 /// go, 2026-12-03).
 #[test]
 fn agencies_idle_connections_stay_while_the_public_is_over_its_share_under_a_flood() {
-    let a = with_public_verification(&[
-        "max_connections = 16",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
-    let v = slot_clients(
-        &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{AGENCIES_IDLE_BESIDE_A_FLOOD}"),
-    );
-    let ok = serde_json::to_value(vec!["HTTP/1.1 200 OK"; 7]).unwrap();
-    assert_eq!(v["first"], ok, "{v}");
-    assert_eq!(v["again"], ok, "{v}");
+    let (a, _) = agencies_asked_again(16, AGENCIES_IDLE_BESIDE_A_FLOOD, 7);
     // The flood's connections gave their slots to each other, in their handshakes.
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") >= 100.0);
 }
@@ -1671,18 +1680,7 @@ print(json.dumps({"first": first, "again": [ask(t) for t in agencies], "newcomer
 /// same day).
 #[test]
 fn agencies_idle_connections_stay_while_the_public_holds_its_share() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
-    let v = slot_clients(
-        &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{AGENCIES_IDLE_AT_THE_PUBLIC_S_SHARE}"),
-    );
-    let ok = serde_json::to_value(vec!["HTTP/1.1 200 OK"; 4]).unwrap();
-    assert_eq!(v["first"], ok, "{v}");
-    assert_eq!(v["again"], ok, "{v}");
+    let (a, v) = agencies_asked_again(8, AGENCIES_IDLE_AT_THE_PUBLIC_S_SHARE, 4);
     assert_eq!(v["newcomer"], "HTTP/1.1 200 OK", "{v}");
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"idle_evicted\"}"),
