@@ -199,6 +199,8 @@ keep("pyhanko-rewrite.pdf", "pyHanko")
 if len(sys.argv) > 2:
     import io
 
+    # Nothing written into the source tree (a __pycache__ beside later_writers.py).
+    sys.dont_write_bytecode = True
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
     from later_writers import ca
     from pyhanko.sign import signers
