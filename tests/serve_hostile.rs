@@ -435,6 +435,29 @@ fn a_client_over_its_rate_waits_and_the_others_do_not() {
         "{lines} lines in {seconds} s: {log}"
     );
     assert!(log.contains("\"skipped\":"), "{log}");
+    // A Sec-Fetch-Site that is not text is no value a browser sends: another site's, not
+    // absent (python ssl: the byte 0xff in it).
+    let out = python(
+        r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+t.sendall(b"GET /v1/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + sys.argv[3].encode() + b"\r\nSec-Fetch-Site: cross\xffsite\r\nConnection: close\r\n\r\n")
+got = b""
+while True:
+    b = t.recv(4096)
+    if not b:
+        break
+    got += b
+print(got.split(b"\r\n")[0].decode())
+"#,
+        &[
+            &a.port().to_string(),
+            a.server_ca_pem().to_str().unwrap(),
+            a.token("verifier"),
+        ],
+    );
+    assert_eq!(out.trim(), "HTTP/1.1 403 Forbidden", "{out}");
 }
 
 #[test]

@@ -1284,17 +1284,16 @@ pub fn common_name(cert: &x509_cert::Certificate) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn hex_in_place_is_what_the_hex_crate_writes() {
         let src: Vec<u8> = (0..=255u8).chain([0, 15, 16, 255]).collect();
         let mut dst = vec![b'0'; 2 * src.len() + 1];
-        super::hex_upper_into(&mut dst[..2 * src.len()], &src);
+        hex_upper_into(&mut dst[..2 * src.len()], &src);
         assert_eq!(&dst[..2 * src.len()], hex::encode_upper(&src).as_bytes());
         assert_eq!(dst[2 * src.len()], b'0');
     }
-
-    use super::*;
 
     #[test]
     fn pdf_dates_carry_the_offset() {

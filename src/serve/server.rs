@@ -748,9 +748,7 @@ impl Throttle {
     /// `Some(lines skipped since the last)` if a line may be written now.
     fn pass(&self) -> Option<u64> {
         use std::sync::atomic::Ordering::Relaxed;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_second();
         let last = self.second.load(Relaxed);
         if last != now
             && self
@@ -764,6 +762,13 @@ impl Throttle {
             None
         }
     }
+}
+
+/// The wall clock's second, which the log throttles count in.
+fn unix_second() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 static HANDSHAKE_DROPPED: Throttle = Throttle::new();
@@ -797,10 +802,7 @@ impl KeyedThrottle {
 
     /// `Some(lines of `key` skipped since its last)` if a line may be written now.
     fn pass(&self, key: &str) -> Option<u64> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        self.pass_at(key, now)
+        self.pass_at(key, unix_second())
     }
 
     /// [`KeyedThrottle::pass`] at the second `now`.
@@ -1053,10 +1055,8 @@ impl Slots {
             // The newcomer is the public's until it is known: at its share already, an
             // agency's idle connection would give the public one slot more than its share
             // (agencies holding the rest lost their idle connections to 20 connects a second;
-            // a reviewer's reading, 2026-12-04). The public's own connections are taken only
-            // once it is past its share: at it, newcomers are refused rather than cutting the
-            // oldest, which under a stream of connects would soon be an agency's newcomer in its
-            // handshake.
+            // a reviewer's reading, 2026-12-04). Past its share the public's oldest goes
+            // whatever its age; at it, only one open `SETTLING` (below).
             let (at_share, over) = (public >= self.public_max, public > self.public_max);
             let waited = {
                 let mut w = queue(&self.waiting);
@@ -2017,11 +2017,9 @@ fn admit(
     // Failed credentials (a token, a refused certificate, two credentials) are charged to the
     // address's bucket first: guessing is rate limited, and one connection repeating them gets
     // 429 after the burst.
+    let address = address_key(conn.peer.ip());
     let refused_early = |code: Code, reason: &str, msg: String| {
-        if let Err(retry) = state
-            .limiter
-            .allow(&format!("ip:{}", address_key(conn.peer.ip())))
-        {
+        if let Err(retry) = state.limiter.allow(&format!("ip:{address}")) {
             if let Some(skipped) = RATE_LIMITED.pass() {
                 tracing::warn!(peer = %conn.peer, reason, skipped, "rate limit");
             }
@@ -2034,7 +2032,7 @@ fn admit(
                 .retry_after(retry),
             );
         }
-        let pass = FAILED_CREDENTIALS.pass(&address_key(conn.peer.ip()).to_string());
+        let pass = FAILED_CREDENTIALS.pass(&address.to_string());
         refuse(code, reason, msg, Some(pass))
     };
     // A browser tells where a request comes from. A page of another site must not make a
@@ -2044,8 +2042,9 @@ fn admit(
     let site = req
         .headers()
         .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("none");
+        // Present but not text is no value the standard defines: another site's, as any
+        // unknown value (it read as absent, a client's own request, until 2026-12-04).
+        .map_or("none", |v| v.to_str().unwrap_or("?"));
     let foreign = !matches!(site, "same-origin" | "none");
     if !roles.is_empty() && foreign {
         // Only a value the Fetch standard defines is repeated (the message is logged).
@@ -2108,14 +2107,15 @@ fn admit(
         (PeerCert::None, None) => None,
     };
     // Without credentials, and when the config allows public verification: the verifier role,
-    // rate limited by address like any anonymous caller.
+    // rate limited by address like any anonymous caller (another site's request with a known
+    // certificate: by that certificate, above).
     let key = match (&identity, &conn.cert) {
         (Some(id), _) => format!("user:{}", id.user),
         // Anyone's, but counted apart from the address: someone at the address spending its
         // requests got an official following a link from another site 429 (a reviewer's
         // reading, 2026-12-04), and another site's page spends only these.
         (None, PeerCert::Known(id)) if foreign => format!("foreign:{}", id.user),
-        (None, _) => format!("ip:{}", address_key(conn.peer.ip())),
+        (None, _) => format!("ip:{address}"),
     };
     let identity = match identity {
         None if state.cfg.web.public_verification => Some(Arc::new(Identity {
@@ -2125,7 +2125,7 @@ fn admit(
             agency: None,
             signing_certs: Arc::new(Vec::new()),
             keys: Some(Arc::new(Vec::new())),
-            address: Some(address_key(conn.peer.ip())),
+            address: Some(address),
         })),
         other => other,
     };
