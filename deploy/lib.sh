@@ -32,6 +32,12 @@ kyso_install_missing() {
     # Ghostscript's pdfwrite: one of the honest writers whose documents must sign
     # (tests/peers/honest_writers.py)
     command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
+    # Apache PDFBox Preflight on a Java runtime: a PDF/A-1b validator (ISO 19005-1) we did not
+    # write, which must find a signed PDF/A document still PDF/A (tests/sign_cli.rs)
+    command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+    [ -e /usr/share/java/preflight.jar ] || missing+=(libpdfbox2-java)
+    [ -e /usr/share/java/javax.activation.jar ] || missing+=(libactivation-java)
+    [ -e /usr/share/java/jaxb-api.jar ] || missing+=(libjaxb-api-java)
     # libfaketime: the long-term signature tests move the clock years ahead (tests/ltv_cli.rs)
     command -v faketime >/dev/null 2>&1 || missing+=(faketime)
     # Info-ZIP's unzip: a zip reader we did not write, for the E-ARK zip (unzip -t; tests)

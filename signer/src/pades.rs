@@ -10,7 +10,7 @@ use crate::cades;
 use crate::error::{Result, SignError};
 use crate::stamp::{FontWriter, StampBox, StampFont};
 use kyso_hsm::SigningKey;
-use kyso_pdf::{Dict, Document, ObjRef, Object, Update};
+use kyso_pdf::{Dict, Document, ObjRef, Object, Stream, Update};
 use std::collections::HashSet;
 use std::time::SystemTime;
 
@@ -1154,6 +1154,22 @@ pub fn prepare_pdf(
             annots.push((pages[0], r));
         }
         fw.finish(&mut up)?;
+    }
+    if widget.get("AP").is_none() {
+        // An invisible signature still gets an appearance, an empty form XObject: PDF/A-1
+        // (ISO 19005-1 §6.5.3, as Apache PDFBox Preflight reads it) wants one on every widget,
+        // and a PDF/A document must stay PDF/A when signed.
+        let empty = up.add(Object::Stream(Stream {
+            dict: Dict::new()
+                .with("Type", Object::name("XObject"))
+                .with("Subtype", Object::name("Form"))
+                .with("BBox", Object::Array(vec![Object::Int(0); 4])),
+            data: Vec::new(),
+        }));
+        widget.set(
+            "AP",
+            Object::Dict(Dict::new().with("N", Object::Ref(empty))),
+        );
     }
     let widget_ref = up.add(Object::Dict(widget));
     annots.push((widget_page, widget_ref));

@@ -79,6 +79,16 @@ pub struct StampBox {
     pub rotate: u16,
 }
 
+/// A /CIDSet stream's bytes (ISO 32000-1 §9.8.3, Table 124): bit `7 - c % 8` of byte `c / 8`
+/// set for each CID `c` below `n`.
+fn cid_set(n: u16) -> Vec<u8> {
+    let mut bits = vec![0u8; (n as usize).div_ceil(8)];
+    for c in 0..n as usize {
+        bits[c / 8] |= 0x80 >> (c % 8);
+    }
+    bits
+}
+
 /// Lays out text in one font and writes the font when done.
 pub(crate) struct FontWriter<'f> {
     font: &'f StampFont,
@@ -206,6 +216,16 @@ impl<'f> FontWriter<'f> {
         z.write_all(&subset)
             .map_err(|e| SignError::Encoding(e.to_string()))?;
         let compressed = z.finish().map_err(|e| SignError::Encoding(e.to_string()))?;
+        // The CIDs the subset holds (CID = glyph id: /CIDToGIDMap /Identity), every one of
+        // them: PDF/A-1 requires a subset CIDFont's /CIDSet (ISO 19005-1 §6.3.5), PDF/A-2 and
+        // 3 require it complete when present. The subsetter renumbers the glyphs kept from 0.
+        let glyphs = ttf_parser::Face::parse(&subset, 0)
+            .map_err(|e| SignError::Encoding(format!("the subset stamp font: {e}")))?
+            .number_of_glyphs();
+        let cid_set = up.add(Object::Stream(Stream {
+            dict: Dict::new(),
+            data: cid_set(glyphs),
+        }));
         let file = up.add(Object::Stream(Stream {
             dict: Dict::new()
                 .with("Filter", Object::name("FlateDecode"))
@@ -248,7 +268,8 @@ impl<'f> FontWriter<'f> {
                     scale(self.face.capital_height().unwrap_or(self.face.ascender())),
                 )
                 .with("StemV", Object::Int(80))
-                .with("FontFile2", Object::Ref(file)),
+                .with("FontFile2", Object::Ref(file))
+                .with("CIDSet", Object::Ref(cid_set)),
         ));
         let mut widths = Vec::new();
         for (gid, (_, w)) in &self.used {
@@ -393,6 +414,13 @@ pub fn text_width(font: &StampFont, text: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cid_set_marks_each_cid_from_the_high_bit() {
+        assert_eq!(super::cid_set(3), [0b1110_0000]);
+        assert_eq!(super::cid_set(8), [0xFF]);
+        assert_eq!(super::cid_set(9), [0xFF, 0x80]);
+    }
+
     #[test]
     fn iso8601_has_the_offset() {
         let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);

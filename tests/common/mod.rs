@@ -299,3 +299,44 @@ pub fn hostile(script: &str, args: &[&std::ffi::OsStr]) {
         .into();
     assert_eq!(r.code, 0, "{script} {args:?}: {}", r.stderr);
 }
+
+/// Apache PDFBox Preflight (Debian libpdfbox2-java; deploy/test installs it), a PDF/A-1b
+/// validator (ISO 19005-1) we did not write: `Ok` when it finds `pdf` valid, else its errors.
+pub fn preflight_pdfa1b(pdf: &Path) -> Result<(), String> {
+    let jars = [
+        "preflight",
+        "pdfbox2",
+        "fontbox2",
+        "xmpbox",
+        "commons-logging",
+        "javax.activation",
+        "jaxb-api",
+    ];
+    let cp: Vec<String> = jars
+        .iter()
+        .map(|j| format!("/usr/share/java/{j}.jar"))
+        .collect();
+    for j in &cp {
+        assert!(
+            Path::new(j).exists(),
+            "{j} missing; deploy/test installs it"
+        );
+    }
+    let out = Command::new("java")
+        .arg("-cp")
+        .arg(cp.join(":"))
+        .arg("org.apache.pdfbox.preflight.Validator_A1b")
+        .arg(pdf)
+        .output()
+        .unwrap_or_else(|e| panic!("java not runnable ({e}); deploy/test installs it"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && text.contains("is a valid PDF/A-1b file") {
+        Ok(())
+    } else {
+        Err(text)
+    }
+}
