@@ -1432,6 +1432,95 @@ fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify
     assert!(ok, "{log}");
 }
 
+/// Circular 05/2025/TT-BNV asks for documents in PDF/A. A PDF/A-1b result (Ghostscript's,
+/// signed by kyso) is archived with the declaration it makes (`pdfa_declared`), a plain one
+/// without (and Ghostscript's PDF/A-2b reads as declared PDF/A-2b); the E-ARK export gives the
+/// first a `format identification` event naming PRONOM fmt/354 and the other none, and
+/// eark-validator, the PREMIS schema and `bag verify` accept it. That event made to name
+/// another PDF/A, taken out, or copied onto the plain record — the METS's checksum of
+/// premis.xml made to match (tests/hostile/metadata.py) — is named with its record.
+#[test]
+fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
+    let demo = Demo::new();
+    let d = demo.path().to_path_buf();
+    let two = ghostscript_page(&d, "pdfa-2b", Some(2));
+    let declared =
+        |p: &Path| kyso_verify::pdfa::declared(&std::fs::read(p).unwrap()).map(|c| c.label());
+    assert_eq!(declared(&two).as_deref(), Some("PDF/A-2b"));
+    assert_eq!(declared(&ghostscript_page(&d, "plain", None)), None);
+    let page = ghostscript_page(&d, "giay-chung-nhan", Some(1));
+    let r = demo.run_pin(&["sign", "--key", RSA_KEY, page.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pdfa = std::fs::read(d.join("giay-chung-nhan.signed.pdf")).unwrap();
+    let plain = demo.sign_fixtures(&["giay-phep.pdf"]).remove(0);
+    let db = d.join("archive");
+    let ar = Archive::open(&db).unwrap();
+    let v = demo.validator();
+    for (i, doc) in [pdfa, plain].into_iter().enumerate() {
+        let got = kyso_archive::ingest(&ar, &v, permit(i as u64, doc)).unwrap();
+        assert_eq!(got.indication, "TOTAL-PASSED");
+    }
+    let access = kyso_archive::Access {
+        user: "luutru".into(),
+        purpose: "kiểm tra định dạng".into(),
+    };
+    let (rec, _) = ar.read_record(0, &access).unwrap();
+    assert_eq!(rec.pdfa_declared.as_deref(), Some("PDF/A-1b"));
+    assert_eq!(ar.read_record(1, &access).unwrap().0.pdfa_declared, None);
+    drop(ar);
+    let s = Setup { demo, db };
+    let zip = d.join("nop-luu.zip");
+    let r = s.export(&zip, &["--format", "eark"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eark_valid(&zip);
+    let j = s.verify(&zip);
+    assert_eq!(j["ok"], true, "{j}");
+    let premis = String::from_utf8(zip_file(&zip, "metadata/preservation/premis.xml")).unwrap();
+    assert!(
+        premis.contains("<premis:eventIdentifierValue>format-0<")
+            && premis.contains("<premis:eventType>format identification<")
+            && premis.contains(
+                "declares PDF/A-1b in its XMP metadata (pdfaid, ISO 19005); PRONOM fmt/354"
+            )
+            && premis.contains("<premis:eventOutcome>declared<"),
+        "{premis}"
+    );
+    assert!(!premis.contains("format-1<"), "{premis}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/metadata.py");
+    for (kind, id, what) in [
+        (
+            "format-claim",
+            0,
+            "premis.xml: record 0, event format-0: <eventDetailInformation/eventDetail> says",
+        ),
+        ("format-drop", 0, "premis.xml: record 0 has no event format-0"),
+        (
+            "format-add",
+            1,
+            "premis.xml: record 1: its events are not the ingest, validation (and format identification) events kyso writes",
+        ),
+    ] {
+        let out = d.join(format!("{kind}.zip"));
+        let r: Run = Command::new("python3")
+            .arg(&script)
+            .arg(&zip)
+            .arg(&out)
+            .arg(kind)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
+        let j = s.verify(&out);
+        assert_eq!(j["ok"], false, "{kind}: {j}");
+        let problems = problems_of(&j, id);
+        assert!(
+            problems.iter().any(|(_, en)| en.contains(what)),
+            "{kind}: {problems:?}"
+        );
+        assert_eq!(failed_ids(&j), [id], "{kind}: {j}");
+    }
+}
+
 #[test]
 fn an_eark_export_killed_mid_way_finishes_when_rerun_and_the_validators_accept_it() {
     let s = Setup::new();

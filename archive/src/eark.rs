@@ -149,6 +149,10 @@ pub(crate) struct Facts {
     pub(crate) indication: String,
     pub(crate) kept_unverified: Option<String>,
     pub(crate) gathered: Option<String>,
+    /// The PDF/A the document declares (`Record::pdfa_declared`; absent in spools written
+    /// before kyso read it).
+    #[serde(default)]
+    pub(crate) pdfa_declared: Option<String>,
 }
 
 impl Facts {
@@ -179,7 +183,21 @@ impl Facts {
                 .to_string(),
             kept_unverified: r.kept_unverified.clone(),
             gathered: r.validation_data.as_ref().map(|v| v.gathered.clone()),
+            pdfa_declared: r.pdfa_declared.clone(),
         }
+    }
+
+    /// The detail of the record's format identification event, when its document declares
+    /// a PDF/A (PREMIS eventType `format identification`, outcome `declared`).
+    pub(crate) fn format_identified(&self) -> Option<String> {
+        let label = self.pdfa_declared.as_deref()?;
+        let registry = kyso_verify::pdfa::PdfaClaim::from_label(label)
+            .and_then(|c| c.pronom())
+            .map(|p| format!("; PRONOM {p}"))
+            .unwrap_or_default();
+        Some(format!(
+            "the document declares {label} in its XMP metadata (pdfaid, ISO 19005){registry}; read at ingest, a declaration, not a validation"
+        ))
     }
 
     /// The document's date: its issue date, else the day it was archived.
@@ -860,7 +878,22 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
                     "kyso",
                     Some(&doc),
                 ),
-            )
+            )?;
+            match r.format_identified() {
+                Some(detail) => wr(
+                    w,
+                    &premis_event(
+                        &format!("format-{}", r.id),
+                        "format identification",
+                        &r.ingest_time,
+                        &detail,
+                        "declared",
+                        "kyso",
+                        Some(&doc),
+                    ),
+                ),
+                None => Ok(()),
+            }
         })?;
         wr(
             w,
@@ -1534,6 +1567,7 @@ mod metadata_round_trip {
             indication: "TOTAL-PASSED".into(),
             kept_unverified: (i == 2).then(|| "chữ ký \"hết hạn\"\r\n".into()),
             gathered: (i == 3).then(|| "2026-11-23T05:00:00Z".into()),
+            pdfa_declared: (i == 1).then(|| "PDF/A-2u".into()),
         }
     }
 

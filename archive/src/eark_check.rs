@@ -285,8 +285,9 @@ fn event(
     canonical(v)
 }
 
-/// A record's ingest and validation events (eark.rs, write_premis).
-fn record_events(f: &Facts) -> [Vec<Item>; 2] {
+/// A record's ingest and validation events, and its format identification event when its
+/// document declares a PDF/A (eark.rs, write_premis).
+fn record_events(f: &Facts) -> Vec<Vec<Item>> {
     let doc = f.document();
     let detail = match &f.kept_unverified {
         Some(why) => {
@@ -294,7 +295,7 @@ fn record_events(f: &Facts) -> [Vec<Item>; 2] {
         }
         None => "signatures validated at ingest (ETSI EN 319 102-1)".into(),
     };
-    [
+    let mut events = vec![
         event(
             &format!("ingest-{}", f.id),
             "ingestion",
@@ -316,7 +317,19 @@ fn record_events(f: &Facts) -> [Vec<Item>; 2] {
             "kyso",
             Some(&doc),
         ),
-    ]
+    ];
+    if let Some(detail) = f.format_identified() {
+        events.push(event(
+            &format!("format-{}", f.id),
+            "format identification",
+            &f.ingest_time,
+            &detail,
+            "declared",
+            "kyso",
+            Some(&doc),
+        ));
+    }
+    events
 }
 
 /// A payload file's PREMIS object.
@@ -386,10 +399,11 @@ pub(crate) struct Bound {
 
 impl Bound {
     pub(crate) fn of(f: &Facts) -> Bound {
-        let [i, v] = record_events(f);
+        let events = record_events(f);
+        let events: Vec<&[Item]> = events.iter().map(Vec::as_slice).collect();
         Bound {
             tt05: digest(&[&tai_lieu(f)]),
-            premis: digest(&[&i, &v]),
+            premis: digest(&events),
         }
     }
 }
@@ -1353,9 +1367,10 @@ pub(crate) fn check_premis_objects<'a>(
     Some(PremisRest { x, pending })
 }
 
-/// The rest of premis.xml: per record its `ingest-<id>` and `validation-<id>` events, in
-/// ascending id, each as kyso derives it from the record; the `transfer` event's agent and
-/// reason those of the export event (its time is the exporter's word); the agents.
+/// The rest of premis.xml: per record its `ingest-<id>` and `validation-<id>` events (and
+/// `format-<id>` when its document declares a PDF/A), in ascending id, each as kyso derives
+/// it from the record; the `transfer` event's agent and reason those of the export event (its
+/// time is the exporter's word); the agents.
 pub(crate) fn check_premis_events(
     pk: &Package,
     rest: PremisRest<'_>,
@@ -1442,8 +1457,8 @@ pub(crate) fn check_premis_events(
         }
         if out.is_empty() {
             out.push((
-                format!("{file}: record {id}: its events are not the ingest then the validation event kyso writes"),
-                format!("{file}: hồ sơ {id}: các sự kiện không phải sự kiện lưu trữ rồi xác thực như kyso ghi"),
+                format!("{file}: record {id}: its events are not the ingest, validation (and format identification) events kyso writes"),
+                format!("{file}: hồ sơ {id}: các sự kiện không phải sự kiện lưu trữ, xác thực (và nhận dạng định dạng) như kyso ghi"),
             ));
         }
         for (en, vi) in out {
@@ -1467,6 +1482,7 @@ pub(crate) fn check_premis_events(
                 let rec = id
                     .strip_prefix("ingest-")
                     .or_else(|| id.strip_prefix("validation-"))
+                    .or_else(|| id.strip_prefix("format-"))
                     .and_then(record_id);
                 if let Some(r) = rec {
                     match &mut group {

@@ -215,8 +215,14 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
             indication: s.indication.as_str().into(),
         })
         .collect();
+    let is_pdf = kyso_verify::looks_like_pdf(&req.document);
+    let pdfa_declared = if is_pdf {
+        kyso_verify::pdfa::declared(&req.document).map(|c| c.label())
+    } else {
+        None
+    };
     let media_type = req.media_type.clone().unwrap_or_else(|| {
-        if kyso_verify::looks_like_pdf(&req.document) {
+        if is_pdf {
             "application/pdf".into()
         } else if req.detached_signature.is_some() {
             "application/octet-stream".into()
@@ -244,6 +250,7 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
         request_id: req.request_id,
         user: req.user,
         validation: Some(validation),
+        pdfa_declared,
     };
     Ok(Prepared {
         step: Step::Store {

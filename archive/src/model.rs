@@ -165,6 +165,11 @@ pub struct Record {
     /// The validation data kept at ingest (records stored before kyso kept it have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_data: Option<ValidationData>,
+    /// The PDF/A conformance the document declares in its XMP metadata (`PDF/A-1b`), read at
+    /// ingest: a declaration, not a validation (`kyso_verify::pdfa`). None for a document that
+    /// declares none, and for records stored before kyso read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdfa_declared: Option<String>,
 }
 
 /// What a caller says about a document it archives.
@@ -250,6 +255,7 @@ pub(crate) struct NewRecord {
     pub request_id: Option<String>,
     pub user: String,
     pub validation: Option<Gathered>,
+    pub pdfa_declared: Option<String>,
 }
 
 /// Who acts, and why: given by the caller (the service passes the authenticated identity),

@@ -585,6 +585,7 @@ fn apply(
                 leaf,
                 meta: m.meta.clone(),
                 validation_data: evidence.as_deref().map(HashedEvidence::data),
+                pdfa_declared: rec.pdfa_declared.clone(),
             };
             let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
             let owner = Owner::of(&record)?;

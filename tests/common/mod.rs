@@ -340,3 +340,57 @@ pub fn preflight_pdfa1b(pdf: &Path) -> Result<(), String> {
         Err(text)
     }
 }
+
+/// Ghostscript's pdfwrite making a one-page result, a heading and a scan-like image: with
+/// `pdfa` Some(part), as PDF/A-`part`b (its own PDFA_def.ps, with the RGB profile it ships as
+/// the output intent); with None, as plain PDF.
+pub fn ghostscript_page(dir: &Path, name: &str, pdfa: Option<u8>) -> std::path::PathBuf {
+    let row: String = (0..60).map(|i| format!("{:02X}", i * 4)).collect();
+    let ps = dir.join(format!("{name}.ps"));
+    std::fs::write(
+        &ps,
+        format!(
+            "%!PS\n<< /PageSize [595 842] >> setpagedevice\n/Times-Roman findfont 16 scalefont setfont\n\
+             72 760 moveto (UBND TINH DEMO - GIAY CHUNG NHAN) show\n\
+             72 736 moveto (So 123/GCN, cap ngay 04/12/2026) show\n\
+             gsave 72 420 translate 300 200 scale\n60 40 8 [60 0 0 -40 0 40] {{<{row}>}} image\ngrestore\nshowpage\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}.pdf"));
+    let mut gs = Command::new("gs");
+    gs.args([
+        "-q",
+        "-dBATCH",
+        "-dNOPAUSE",
+        "-dNOOUTERSAVE",
+        "-sDEVICE=pdfwrite",
+    ])
+    .arg(format!("-sOutputFile={}", out.display()))
+    // The document's dates with an offset: Preflight reads Ghostscript's UTC form
+    // (`Z00'00'`) as differing from the XMP's.
+    .env("TZ", "ICT-7");
+    if let Some(part) = pdfa {
+        let gs_dir = std::fs::read_dir("/usr/share/ghostscript")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.join("lib/PDFA_def.ps").exists())
+            .expect("Ghostscript's PDFA_def.ps");
+        let icc = gs_dir.join("iccprofiles/default_rgb.icc");
+        let def = std::fs::read_to_string(gs_dir.join("lib/PDFA_def.ps"))
+            .unwrap()
+            .replace("(srgb.icc)", &format!("({})", icc.display()));
+        let def_path = dir.join(format!("{name}.PDFA_def.ps"));
+        std::fs::write(&def_path, def).unwrap();
+        gs.arg(format!("-dPDFA={part}"))
+            .args([
+                "-dPDFACompatibilityPolicy=1",
+                "-sColorConversionStrategy=RGB",
+                "-sProcessColorModel=DeviceRGB",
+            ])
+            .arg(&def_path);
+    }
+    let r: Run = gs.arg(&ps).output().unwrap().into();
+    assert_eq!(r.code, 0, "gs: {}{}", r.stdout, r.stderr);
+    out
+}

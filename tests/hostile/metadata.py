@@ -5,6 +5,9 @@ zipfile (stored; every other entry as it was). tests/bag_hostile.rs.
     metadata.py SRC.zip OUT.zip KIND
 
 KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
+format-claim, format-drop, format-add (premis.xml of a package whose record 0 declares PDF/A-1b
+and record 1 no PDF/A: record 0's format identification event made to name PDF/A-2b, or taken
+out; record 1 given a copy of it, tests/export_cli.rs);
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
 another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
 (the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
@@ -92,6 +95,21 @@ elif kind == "outcome":
     assert m
     e = one(r"<premis:eventOutcome>[^<]*</premis:eventOutcome>", m.group(0), "<premis:eventOutcome>TOTAL-FAILED</premis:eventOutcome>")
     edits[PREMIS] = premis[: m.start()] + e + premis[m.end():]
+elif kind.startswith("format-"):
+    ev = r"  <premis:event>\n    <premis:eventIdentifier><premis:eventIdentifierType>local</premis:eventIdentifierType><premis:eventIdentifierValue>format-%d</premis:eventIdentifierValue>.*?</premis:event>\n"
+    m = re.search(ev % 0, premis, re.S)
+    assert m
+    if kind == "format-claim":
+        e = one(r"declares PDF/A-1b", m.group(0), "declares PDF/A-2b")
+        edits[PREMIS] = premis[: m.start()] + e + premis[m.end():]
+    elif kind == "format-drop":
+        edits[PREMIS] = premis[: m.start()] + premis[m.end():]
+    else:
+        assert not re.search(ev % 1, premis, re.S)
+        e = m.group(0).replace("format-0<", "format-1<").replace("/records/0/", "/records/1/")
+        v = re.search(r"<premis:eventIdentifierValue>validation-1</premis:eventIdentifierValue>.*?</premis:event>\n", premis, re.S)
+        assert v
+        edits[PREMIS] = premis[: v.end()] + e + premis[v.end():]
 elif kind == "reformat":
     edits[TT05] = reformat(tt05)
     edits[PREMIS] = reformat(premis)

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod i18n;
 pub mod path;
 pub mod pdf;
+pub mod pdfa;
 pub mod report;
 pub mod tsp;
 pub mod x509;

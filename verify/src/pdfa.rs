@@ -1,0 +1,328 @@
+//! The PDF/A conformance a document declares: the `pdfaid:part` and `pdfaid:conformance`
+//! properties (namespace `http://www.aiim.org/pdfa/ns/id/`; ISO 19005-1 §6.7.11, ISO 19005-2
+//! and -3 §6.6.4, ISO 19005-4 §6.7.3) of the XMP metadata stream that the catalog's /Metadata
+//! names (ISO 32000-1 §14.3.2), in the newest revision.
+//!
+//! A declaration is what the document says of itself, not a validation: it is how format
+//! registries identify PDF/A (PRONOM's signatures for fmt/95, fmt/354, fmt/476–481 match it),
+//! and what an archive can record of a document it does not validate against ISO 19005.
+//! A declaration that is not one ISO 19005 defines (a part 1 with conformance U, a part 2 with
+//! none), or two that disagree, is no declaration.
+
+use kyso_pdf::{Document, Object};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::collections::HashMap;
+
+/// The PDF/A identification schema's namespace (ISO 19005-1 §6.7.11).
+const PDFAID: &[u8] = b"http://www.aiim.org/pdfa/ns/id/";
+/// The most metadata read: XMP packets with a thumbnail run to a few hundred KB.
+const MAX_XMP: usize = 4 << 20;
+/// The deepest element followed (an XMP packet nests five or six).
+const MAX_DEPTH: usize = 64;
+
+/// A PDF/A part (1–4) and its conformance level (`a`, `b`, `u`; `e`, `f` or none for part 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PdfaClaim {
+    pub part: u8,
+    pub conformance: Option<char>,
+}
+
+impl PdfaClaim {
+    /// `PDF/A-1b`, `PDF/A-4`, `PDF/A-4f`.
+    pub fn label(&self) -> String {
+        match self.conformance {
+            Some(c) => format!("PDF/A-{}{c}", self.part),
+            None => format!("PDF/A-{}", self.part),
+        }
+    }
+
+    /// The PRONOM identifier (The National Archives' format registry) of this PDF/A, for the
+    /// parts and levels it has long held (PDF/A-4's are left out: not checked here).
+    pub fn pronom(&self) -> Option<&'static str> {
+        Some(match (self.part, self.conformance?) {
+            (1, 'a') => "fmt/95",
+            (1, 'b') => "fmt/354",
+            (2, 'a') => "fmt/476",
+            (2, 'b') => "fmt/477",
+            (2, 'u') => "fmt/478",
+            (3, 'a') => "fmt/479",
+            (3, 'b') => "fmt/480",
+            (3, 'u') => "fmt/481",
+            _ => return None,
+        })
+    }
+
+    /// A label as [`PdfaClaim::label`] writes it, read back (`None` for anything else).
+    pub fn from_label(s: &str) -> Option<PdfaClaim> {
+        let rest = s.strip_prefix("PDF/A-")?;
+        let mut chars = rest.chars();
+        let part = chars.next()?.to_digit(10)? as u8;
+        let conformance = chars.next();
+        if chars.next().is_some() {
+            return None;
+        }
+        PdfaClaim::checked(part, conformance)
+    }
+
+    fn checked(part: u8, conformance: Option<char>) -> Option<PdfaClaim> {
+        let ok = match part {
+            1 => matches!(conformance, Some('a' | 'b')),
+            2 | 3 => matches!(conformance, Some('a' | 'b' | 'u')),
+            4 => matches!(conformance, None | Some('e' | 'f')),
+            _ => false,
+        };
+        ok.then_some(PdfaClaim { part, conformance })
+    }
+}
+
+/// The PDF/A conformance `pdf` declares, if it declares one (a file that is no PDF, or whose
+/// metadata cannot be read, declares none).
+pub fn declared(pdf: &[u8]) -> Option<PdfaClaim> {
+    let doc = Document::parse(pdf).ok()?;
+    let catalog = doc.dict(doc.root()).ok()?;
+    let Object::Stream(s) = doc.resolve(catalog.get("Metadata")?).ok()? else {
+        return None;
+    };
+    let xmp = doc.decode(&s).ok()?;
+    if xmp.len() > MAX_XMP {
+        return None;
+    }
+    in_xmp(&xmp)
+}
+
+/// The declaration an XMP packet makes: each `pdfaid:part` and `pdfaid:conformance`, as an
+/// element or an attribute (RDF's abbreviated form), must agree.
+///
+/// Namespaces are kept here, not by quick-xml's `NsReader`, and attributes read without its
+/// duplicate check: both search linearly (every binding in scope, every attribute before), so
+/// one element of 300,000 declarations in a 4 MiB packet would cost ~10^10 steps at ingest.
+/// Here each prefix's bindings are a stack in a map: linear in the packet.
+fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
+    let mut r = Reader::from_reader(xmp);
+    let mut buf = Vec::new();
+    let (mut part, mut conformance): (Option<String>, Option<String>) = (None, None);
+    // Per prefix (b"" the default namespace), whether each of its bindings in scope, innermost
+    // last, is the PDF/A identification namespace; per open element, the prefixes it bound.
+    let mut bound: HashMap<Vec<u8>, Vec<bool>> = HashMap::new();
+    let mut opened: Vec<Vec<Vec<u8>>> = Vec::new();
+    // The property whose element is open (part or conformance), and its text so far.
+    let mut open: Option<(bool, String)> = None;
+    let put = |slot: &mut Option<String>, v: &str| -> Option<()> {
+        let v = v.trim().to_string();
+        match slot {
+            Some(old) if *old != v => None,
+            _ => {
+                *slot = Some(v);
+                Some(())
+            }
+        }
+    };
+    let ours = |bound: &HashMap<Vec<u8>, Vec<bool>>, prefix: &[u8]| {
+        bound.get(prefix).and_then(|v| v.last()).copied() == Some(true)
+    };
+    let unbind = |bound: &mut HashMap<Vec<u8>, Vec<bool>>, prefixes: Vec<Vec<u8>>| {
+        for p in prefixes {
+            if let Some(v) = bound.get_mut(&p) {
+                v.pop();
+            }
+        }
+    };
+    loop {
+        buf.clear();
+        let ev = r.read_event_into(&mut buf).ok()?;
+        match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                if open.is_some() {
+                    // The property's element holds another element: no plain value.
+                    return None;
+                }
+                if !empty && opened.len() >= MAX_DEPTH {
+                    return None;
+                }
+                let mut mine = Vec::new();
+                let mut attrs = Vec::new();
+                for a in e.attributes().with_checks(false) {
+                    let a = a.ok()?;
+                    let key = a.key.as_ref();
+                    let prefix = if key == b"xmlns" {
+                        Some(&b""[..])
+                    } else {
+                        key.strip_prefix(b"xmlns:")
+                    };
+                    match prefix {
+                        Some(p) => {
+                            let is = a.unescape_value().ok()?.as_bytes() == PDFAID;
+                            bound.entry(p.to_vec()).or_default().push(is);
+                            mine.push(p.to_vec());
+                        }
+                        None => attrs.push(a),
+                    }
+                }
+                for a in attrs {
+                    // An unprefixed attribute is in no namespace.
+                    let Some((p, local)) = split(a.key.as_ref()) else {
+                        continue;
+                    };
+                    if ours(&bound, p) {
+                        let v = a.unescape_value().ok()?;
+                        match local {
+                            b"part" => put(&mut part, &v)?,
+                            b"conformance" => put(&mut conformance, &v)?,
+                            _ => {}
+                        }
+                    }
+                }
+                let name = e.name();
+                let (p, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
+                if ours(&bound, p) {
+                    let which = match local {
+                        b"part" => Some(true),
+                        b"conformance" => Some(false),
+                        _ => None,
+                    };
+                    if let Some(is_part) = which {
+                        if empty {
+                            return None;
+                        }
+                        open = Some((is_part, String::new()));
+                    }
+                }
+                if empty {
+                    unbind(&mut bound, mine);
+                } else {
+                    opened.push(mine);
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, text)) = open.as_mut() {
+                    text.push_str(&t.decode().ok()?);
+                }
+            }
+            // An entity in a property's value: not a value PDF/A defines.
+            Event::GeneralRef(_) if open.is_some() => return None,
+            Event::End(_) => {
+                if let Some((is_part, text)) = open.take() {
+                    if is_part {
+                        put(&mut part, &text)?;
+                    } else {
+                        put(&mut conformance, &text)?;
+                    }
+                }
+                unbind(&mut bound, opened.pop()?);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let part: u8 = part?.parse().ok()?;
+    let conformance = match conformance.as_deref() {
+        None => None,
+        Some(c) => {
+            let mut cs = c.chars();
+            let ch = cs.next()?.to_ascii_lowercase();
+            if cs.next().is_some() {
+                return None;
+            }
+            Some(ch)
+        }
+    };
+    PdfaClaim::checked(part, conformance)
+}
+
+/// `prefix:local` split at its colon (`None`: no prefix).
+fn split(qname: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = qname.iter().position(|&b| b == b':')?;
+    Some((&qname[..i], &qname[i + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xmp(description: &str) -> Vec<u8> {
+        format!(
+            "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+             <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n\
+             {description}\n</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn the_element_and_the_attribute_forms_are_read() {
+        let el = xmp("<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>");
+        assert_eq!(in_xmp(&el).map(|c| c.label()), Some("PDF/A-1b".to_string()));
+        let at = xmp("<rdf:Description rdf:about=\"\" xmlns:id=\"http://www.aiim.org/pdfa/ns/id/\" id:part=\"2\" id:conformance=\"U\"/>");
+        let c = in_xmp(&at).unwrap();
+        assert_eq!(
+            (c.label(), c.pronom()),
+            ("PDF/A-2u".into(), Some("fmt/478"))
+        );
+        let four = xmp("<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"4\"/>");
+        assert_eq!(in_xmp(&four).map(|c| c.label()), Some("PDF/A-4".into()));
+    }
+
+    #[test]
+    fn what_is_no_declaration_iso_19005_defines_is_none() {
+        for d in [
+            // another namespace under the usual prefix
+            "<rdf:Description xmlns:pdfaid=\"http://example.org/pdfa/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/>",
+            // levels a part does not have, parts there are not
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"U\"/>",
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"2\"/>",
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"9\" pdfaid:conformance=\"B\"/>",
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"BB\"/>",
+            // two that disagree
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"><pdfaid:part>3</pdfaid:part></rdf:Description>",
+            // a value that is an element, not text
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part><rdf:Bag/>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>",
+            // not well formed
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part>1</pdfaid:conformance>",
+        ] {
+            assert_eq!(in_xmp(&xmp(d)), None, "{d}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_ends_the_reading() {
+        let deep = format!(
+            "{}<pdfaid:part xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">1</pdfaid:part>{}",
+            "<a>".repeat(100_000),
+            "</a>".repeat(100_000)
+        );
+        assert_eq!(in_xmp(deep.as_bytes()), None);
+    }
+
+    #[test]
+    fn an_element_of_many_declarations_is_read_in_linear_time() {
+        // 4 MiB: 150,000 declarations and as many attributes on one element, the declaration
+        // after them (read with NsReader and quick-xml's duplicate check, minutes; here a
+        // fraction of a second, debug build).
+        let mut d = String::from("<rdf:Description ");
+        for i in 0..150_000 {
+            d.push_str(&format!("xmlns:n{i}=\"u\" n{i}:a=\"\" "));
+        }
+        d.push_str("xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"3\" pdfaid:conformance=\"A\"/>");
+        assert_eq!(in_xmp(&xmp(&d)).map(|c| c.label()), Some("PDF/A-3a".into()));
+    }
+
+    #[test]
+    fn a_binding_ends_with_its_element() {
+        let d = "<rdf:Description><x xmlns:p=\"http://www.aiim.org/pdfa/ns/id/\"/><p:part xmlns:p=\"urn:other\">1</p:part><y xmlns:q=\"http://www.aiim.org/pdfa/ns/id/\"></y><q:part>1</q:part></rdf:Description>";
+        assert_eq!(in_xmp(&xmp(d)), None);
+        let d = "<rdf:Description xmlns=\"http://www.aiim.org/pdfa/ns/id/\"><part>2</part><conformance>b</conformance></rdf:Description>";
+        assert_eq!(in_xmp(&xmp(d)).map(|c| c.label()), Some("PDF/A-2b".into()));
+    }
+
+    #[test]
+    fn labels_read_back() {
+        for l in ["PDF/A-1b", "PDF/A-3u", "PDF/A-4", "PDF/A-4f"] {
+            assert_eq!(PdfaClaim::from_label(l).map(|c| c.label()), Some(l.into()));
+        }
+        for l in ["PDF/A-1u", "PDF/A-", "PDF/A-2", "PDF/A-1bb", "PDF-1b"] {
+            assert_eq!(PdfaClaim::from_label(l), None, "{l}");
+        }
+    }
+}
