@@ -1273,7 +1273,9 @@ fn descriptive_metadata_and_premis_edited_with_their_checksum_fail_an_eark_zip()
 /// agent, the header's CREATEDATE alone, a structural division's label, an fptr moved to
 /// another division, LABEL written `mets:LABEL`, a stylesheet processing instruction, a file
 /// kyso writes taken out with its reference, a METS whose paths would take gigabytes (under
-/// the 600 MB the verifier runs with here); the representation's METS (a file's SIZE, its
+/// the 600 MB the verifier runs with here), a root element of 200,000 namespace declarations
+/// or of 200,000 attributes (minutes of quadratic work in quick-xml's duplicate check and name
+/// resolution, 2026-12-04); the representation's METS (a file's SIZE, its
 /// LABEL; with a CRLF manifest, which BagIt readers take), the root METS's checksum of it made
 /// to match (tests/hostile/metadata.py). And, in a renewed package, a renewal's PREMIS file — the
 /// event's time, the TSA's name — with the METS's checksum of it made to match. Now the METS
@@ -1331,6 +1333,14 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
         (
             "mets-bomb",
             "METS.xml: an element name of more than 512 bytes",
+        ),
+        (
+            "mets-xmlns",
+            "METS.xml: an element with more than 16 namespace declarations",
+        ),
+        (
+            "mets-attrs",
+            "METS.xml: an element with more than 64 attributes (namespace declarations included)",
         ),
         (
             "rep-crlf",

@@ -15,7 +15,8 @@ structural division's label), mets-drop-readme (documentation/README.txt taken o
 and of the METS), mets-move-fptr (the documentation's fptr moved into the schemas' division),
 mets-prefixed-label (LABEL written mets:LABEL, another attribute to a METS reader), mets-pi (a
 stylesheet processing instruction), mets-bomb (a METS of a 1 MiB element name and 65,000
-elements under it: gigabytes if every path copied it); rep-crlf (manifest-sha256.txt with CRLF
+elements under it: gigabytes if every path copied it), mets-xmlns, mets-attrs (200,000
+namespace declarations, or attributes, on its root element: minutes of quadratic work); rep-crlf (manifest-sha256.txt with CRLF
 line ends, which BagIt readers take, and a file's SIZE in the representation's METS edited);
 rep-size, rep-label (the representation's METS: a file's SIZE,
 its LABEL; the root METS's checksum of it made to match); renewal-time, renewal-tsa (premis-renewal-1.xml of a renewed
@@ -156,6 +157,16 @@ elif kind == "mets-pi":
 elif kind == "mets-bomb":
     head = mets[: mets.index("<mets:metsHdr")]
     mets = head + "<mets:metsHdr><" + "A" * (1 << 20) + ">" + "<x/>" * 65000 + "</" + "A" * (1 << 20) + "></mets:metsHdr></mets:mets>\n"
+elif kind == "mets-xmlns":
+    # 200,000 namespace declarations on the root element (3.4 MB, under the 4 MiB a tag may
+    # take): quick-xml's duplicate-attribute check compares each attribute with every one
+    # before it, and a name is resolved against every binding in scope.
+    decls = "".join(' xmlns:n%d="u"' % i for i in range(200000))
+    mets = one(r"(<mets:mets )", mets, lambda m: "<mets:mets" + decls + " ")
+elif kind == "mets-attrs":
+    # 200,000 attributes on the root element (3.4 MB): the duplicate check alone is quadratic.
+    attrs = "".join(' n%d="u"' % i for i in range(200000))
+    mets = one(r"(<mets:mets )", mets, lambda m: "<mets:mets" + attrs + " ")
 elif kind == "mets-drop-readme":
     mets = one(r'[ ]*<mets:file ID="file-documentation"[^\n]*\n', mets, "")
     edits[top + "/documentation/README.txt"] = None
