@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
 . ../deploy/lib.sh
@@ -21,6 +21,10 @@ for d in ../tests/corpus/*/; do
     [ -f "$d/sig.p7s" ] && cp "$d/sig.p7s" "corpus/cms_signed_data/$n.p7s"
 done
 cp ../tests/corpus/pki/*.pem corpus/certificate/
+# xmp: the PDF/A declaration in both of its forms.
+mkdir -p corpus/xmp
+printf '%s' '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"><pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>' > corpus/xmp/element.xmp
+printf '%s' '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="2" pdfaid:conformance="U"/></rdf:RDF></x:xmpmeta>' > corpus/xmp/attribute.xmp
 # bag_package: a real export (SoftHSM2 keys, RocksDB) of two records, a tar bag and an E-ARK
 # zip, and the key that signs their checkpoint (so mutants reach the proofs and signatures).
 if [[ " ${targets[*]} " == *" bag_package "* ]]; then

@@ -98,7 +98,7 @@ pub fn declared(pdf: &[u8]) -> Option<PdfaClaim> {
 /// duplicate check: both search linearly (every binding in scope, every attribute before), so
 /// one element of 300,000 declarations in a 4 MiB packet would cost ~10^10 steps at ingest.
 /// Here each prefix's bindings are a stack in a map: linear in the packet.
-fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
+pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
     let mut r = Reader::from_reader(xmp);
     let mut buf = Vec::new();
     let (mut part, mut conformance): (Option<String>, Option<String>) = (None, None);
