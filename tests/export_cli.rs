@@ -1453,6 +1453,43 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let pdfa = std::fs::read(d.join("giay-chung-nhan.signed.pdf")).unwrap();
     let plain = demo.sign_fixtures(&["giay-phep.pdf"]).remove(0);
+    // A declaration made after the last signature (tests/hostile/pdfa_claims.py: an update
+    // the signature allows) counts only where the signed revision declares the same.
+    let claims = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/pdfa_claims.py");
+    for (from, part, conformance, want) in [
+        ("giay-phep.signed.pdf", "1", "B", None),
+        ("giay-chung-nhan.signed.pdf", "3", "A", None),
+        ("giay-chung-nhan.signed.pdf", "1", "B", Some("PDF/A-1b")),
+    ] {
+        let out = d.join(format!("claims-{part}{conformance}-{from}"));
+        let r: Run = Command::new(pyhanko().with_file_name("python"))
+            .arg(&claims)
+            .arg(d.join(from))
+            .arg(&out)
+            .args([part, conformance])
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // The signature allows the update: the document verifies as before.
+        let ca = demo.ca_pem();
+        let j = demo
+            .run(&[
+                "verify",
+                out.to_str().unwrap(),
+                "--trust",
+                ca.to_str().unwrap(),
+                "--offline",
+                "--json",
+            ])
+            .json();
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+        assert_eq!(
+            declared(&out).as_deref(),
+            want,
+            "{from} + PDF/A-{part}{conformance}"
+        );
+    }
     let db = d.join("archive");
     let ar = Archive::open(&db).unwrap();
     let v = demo.validator();

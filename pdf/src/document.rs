@@ -558,6 +558,26 @@ impl<'a> Document<'a> {
         out
     }
 
+    /// [`Document::decode`], inflating no more than `max` bytes: an error past them (charged
+    /// what was inflated). For a stream of which only a small one is of use — a document's XMP
+    /// metadata — so that a stream inflating to the document's whole budget costs `max`.
+    pub fn decode_at_most(&self, s: &Stream, max: usize) -> Result<Vec<u8>> {
+        use std::sync::atomic::Ordering;
+        let budget = &self.shared.decode_budget;
+        let cap = budget.load(Ordering::Relaxed).min(max);
+        let mut produced = 0;
+        let out = decode_stream_counted(s, &mut produced, cap, true);
+        let _ = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+            Some(b.saturating_sub(produced.min(cap)))
+        });
+        if produced > cap {
+            return Err(PdfError::Limit(format!(
+                "a stream decodes to more than the {cap} bytes read of it"
+            )));
+        }
+        out
+    }
+
     /// Follow a reference one level (direct objects come back as they are).
     pub fn resolve(&self, o: &Object) -> Result<Object> {
         match o {
@@ -1799,5 +1819,21 @@ mod tests {
             budget - doc.shared.decode_budget.load(Ordering::Relaxed),
             1 << 20
         );
+    }
+
+    #[test]
+    fn a_stream_read_at_most_in_part_inflates_no_further() {
+        let pdf = unreadable_object_stream(1);
+        let doc = Document::parse(&pdf).unwrap();
+        let Object::Stream(s) = doc.get(ObjRef::new(3, 0)).unwrap() else {
+            panic!("object 3 is a stream");
+        };
+        let budget = doc.shared.decode_budget.load(Ordering::Relaxed);
+        assert!(doc.decode_at_most(&s, 1000).is_err());
+        assert_eq!(
+            budget - doc.shared.decode_budget.load(Ordering::Relaxed),
+            1000
+        );
+        assert_eq!(doc.decode_at_most(&s, 1 << 20).unwrap().len(), 1 << 20);
     }
 }

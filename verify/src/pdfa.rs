@@ -16,6 +16,8 @@ use std::collections::HashMap;
 
 /// The PDF/A identification schema's namespace (ISO 19005-1 §6.7.11).
 const PDFAID: &[u8] = b"http://www.aiim.org/pdfa/ns/id/";
+/// RDF's namespace.
+const RDF: &[u8] = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 /// The most metadata read: XMP packets with a thumbnail run to a few hundred KB.
 const MAX_XMP: usize = 4 << 20;
 /// The deepest element followed (an XMP packet nests five or six).
@@ -77,22 +79,68 @@ impl PdfaClaim {
 }
 
 /// The PDF/A conformance `pdf` declares, if it declares one (a file that is no PDF, or whose
-/// metadata cannot be read, declares none).
+/// metadata cannot be read, declares none). The newest revision's declaration, as readers take
+/// it; when revisions follow the last signature, the revision that signature covers must
+/// declare the same: a declaration made or changed where no signature reaches (an update a
+/// signature allows, metadata being no content) is the word of whoever appended it, and none.
 pub fn declared(pdf: &[u8]) -> Option<PdfaClaim> {
     let doc = Document::parse(pdf).ok()?;
+    let newest = in_document(&doc)?;
+    let (found, _) = crate::pdf::fields::signature_fields(&doc);
+    let ends = doc.revision_ends();
+    let last_signed = found
+        .iter()
+        .filter_map(|f| crate::pdf::byterange::check(&doc, pdf, f, &ends).ok())
+        .map(|r| r.end)
+        .max();
+    match last_signed {
+        Some(end) if end < pdf.len() => {
+            let signed = Document::parse(&pdf[..end]).ok()?;
+            (in_document(&signed)? == newest).then_some(newest)
+        }
+        _ => Some(newest),
+    }
+}
+
+/// The declaration of one revision's catalog's XMP metadata.
+fn in_document(doc: &Document<'_>) -> Option<PdfaClaim> {
     let catalog = doc.dict(doc.root()).ok()?;
     let Object::Stream(s) = doc.resolve(catalog.get("Metadata")?).ok()? else {
         return None;
     };
-    let xmp = doc.decode(&s).ok()?;
+    // Inflated no further than a packet may be: a stream inflating to the document's whole
+    // budget (64 MiB) cost that much before (an attacker's reading, 2026-12-04).
+    let xmp = doc.decode_at_most(&s, MAX_XMP).ok()?;
     if xmp.len() > MAX_XMP {
-        return None;
+        return None; // a stream without a filter, as large as it is written
     }
     in_xmp(&xmp)
 }
 
-/// The declaration an XMP packet makes: each `pdfaid:part` and `pdfaid:conformance`, as an
-/// element or an attribute (RDF's abbreviated form), must agree.
+/// The namespaces a declaration is read in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    Other,
+    Pdfaid,
+    Rdf,
+}
+
+/// What an open element is to the declaration.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `rdf:RDF`.
+    Rdf,
+    /// An `rdf:Description` directly under `rdf:RDF`, about the document (`rdf:about` absent
+    /// or empty): its properties are the packet's.
+    Description,
+    Other,
+}
+
+/// The declaration an XMP packet makes (ISO 16684-1's serialization, as ISO 19005 reads it):
+/// `pdfaid:part` and `pdfaid:conformance` as properties of an `rdf:Description` of the
+/// document directly under `rdf:RDF` — child elements of plain text, or attributes (RDF's
+/// abbreviated form) — each given once or always the same, the conformance in capitals as
+/// ISO 19005 writes it. A packet that does not close every element it opens declares none.
 ///
 /// Namespaces are kept here, not by quick-xml's `NsReader`, and attributes read without its
 /// duplicate check: both search linearly (every binding in scope, every attribute before), so
@@ -102,10 +150,10 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
     let mut r = Reader::from_reader(xmp);
     let mut buf = Vec::new();
     let (mut part, mut conformance): (Option<String>, Option<String>) = (None, None);
-    // Per prefix (b"" the default namespace), whether each of its bindings in scope, innermost
-    // last, is the PDF/A identification namespace; per open element, the prefixes it bound.
-    let mut bound: HashMap<Vec<u8>, Vec<bool>> = HashMap::new();
-    let mut opened: Vec<Vec<Vec<u8>>> = Vec::new();
+    // Per prefix (b"" the default namespace), the namespace of each of its bindings in scope,
+    // innermost last; per open element, its role and the prefixes it bound.
+    let mut bound: HashMap<Vec<u8>, Vec<Ns>> = HashMap::new();
+    let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
     // The property whose element is open (part or conformance), and its text so far.
     let mut open: Option<(bool, String)> = None;
     let put = |slot: &mut Option<String>, v: &str| -> Option<()> {
@@ -118,10 +166,14 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
             }
         }
     };
-    let ours = |bound: &HashMap<Vec<u8>, Vec<bool>>, prefix: &[u8]| {
-        bound.get(prefix).and_then(|v| v.last()).copied() == Some(true)
+    let ns_of = |bound: &HashMap<Vec<u8>, Vec<Ns>>, prefix: &[u8]| {
+        bound
+            .get(prefix)
+            .and_then(|v| v.last())
+            .copied()
+            .unwrap_or(Ns::Other)
     };
-    let unbind = |bound: &mut HashMap<Vec<u8>, Vec<bool>>, prefixes: Vec<Vec<u8>>| {
+    let unbind = |bound: &mut HashMap<Vec<u8>, Vec<Ns>>, prefixes: Vec<Vec<u8>>| {
         for p in prefixes {
             if let Some(v) = bound.get_mut(&p) {
                 v.pop();
@@ -153,30 +205,57 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                     };
                     match prefix {
                         Some(p) => {
-                            let is = a.unescape_value().ok()?.as_bytes() == PDFAID;
-                            bound.entry(p.to_vec()).or_default().push(is);
+                            let ns = match a.unescape_value().ok()?.as_bytes() {
+                                PDFAID => Ns::Pdfaid,
+                                RDF => Ns::Rdf,
+                                _ => Ns::Other,
+                            };
+                            bound.entry(p.to_vec()).or_default().push(ns);
                             mine.push(p.to_vec());
                         }
                         None => attrs.push(a),
                     }
                 }
-                for a in attrs {
-                    // An unprefixed attribute is in no namespace.
-                    let Some((p, local)) = split(a.key.as_ref()) else {
-                        continue;
-                    };
-                    if ours(&bound, p) {
-                        let v = a.unescape_value().ok()?;
-                        match local {
-                            b"part" => put(&mut part, &v)?,
-                            b"conformance" => put(&mut conformance, &v)?,
-                            _ => {}
-                        }
-                    }
-                }
+                let parent = opened.last().map(|(role, _)| *role);
                 let name = e.name();
                 let (p, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
-                if ours(&bound, p) {
+                let ns = ns_of(&bound, p);
+                let mut role = match (ns, local) {
+                    (Ns::Rdf, b"RDF") => Role::Rdf,
+                    (Ns::Rdf, b"Description") if parent == Some(Role::Rdf) => Role::Description,
+                    _ => Role::Other,
+                };
+                let mut seen = (false, false);
+                let mut declared = Vec::new();
+                for a in &attrs {
+                    // An unprefixed attribute is in no namespace.
+                    let Some((ap, al)) = split(a.key.as_ref()) else {
+                        continue;
+                    };
+                    match (ns_of(&bound, ap), al) {
+                        (Ns::Rdf, b"about") if !a.unescape_value().ok()?.is_empty() => {
+                            role = Role::Other; // about another resource
+                        }
+                        (Ns::Pdfaid, b"part" | b"conformance") => {
+                            let slot = if al == b"part" {
+                                &mut seen.0
+                            } else {
+                                &mut seen.1
+                            };
+                            if std::mem::replace(slot, true) {
+                                return None; // an attribute twice: not XML
+                            }
+                            declared.push((al == b"part", a.unescape_value().ok()?));
+                        }
+                        _ => {}
+                    }
+                }
+                if role == Role::Description {
+                    for (is_part, v) in declared {
+                        put(if is_part { &mut part } else { &mut conformance }, &v)?;
+                    }
+                }
+                if ns == Ns::Pdfaid && parent == Some(Role::Description) {
                     let which = match local {
                         b"part" => Some(true),
                         b"conformance" => Some(false),
@@ -192,7 +271,7 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                 if empty {
                     unbind(&mut bound, mine);
                 } else {
-                    opened.push(mine);
+                    opened.push((role, mine));
                 }
             }
             Event::Text(t) => {
@@ -210,9 +289,10 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                         put(&mut conformance, &text)?;
                     }
                 }
-                unbind(&mut bound, opened.pop()?);
+                unbind(&mut bound, opened.pop()?.1);
             }
-            Event::Eof => break,
+            Event::Eof if opened.is_empty() => break,
+            Event::Eof => return None,
             _ => {}
         }
     }
@@ -221,11 +301,11 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
         None => None,
         Some(c) => {
             let mut cs = c.chars();
-            let ch = cs.next()?.to_ascii_lowercase();
-            if cs.next().is_some() {
+            let ch = cs.next()?;
+            if cs.next().is_some() || !ch.is_ascii_uppercase() {
                 return None;
             }
-            Some(ch)
+            Some(ch.to_ascii_lowercase())
         }
     };
     PdfaClaim::checked(part, conformance)
@@ -280,8 +360,23 @@ mod tests {
             "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part><rdf:Bag/>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>",
             // not well formed
             "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part>1</pdfaid:conformance>",
+            // an attribute twice (not XML), a level in small letters (ISO 19005 writes capitals)
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/>",
+            "<rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"b\"/>",
+            // about another resource; inside another property's structure
+            "<rdf:Description rdf:about=\"urn:other\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/>",
+            "<rdf:Description xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><xmpMM:DerivedFrom rdf:parseType=\"Resource\"><pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></xmpMM:DerivedFrom></rdf:Description>",
         ] {
             assert_eq!(in_xmp(&xmp(d)), None, "{d}");
+        }
+        for packet in [
+            // outside rdf:RDF; no rdf:RDF at all
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></x:xmpmeta>",
+            "<rdf:Description xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/>",
+            // a packet cut short, its elements left open
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/>",
+        ] {
+            assert_eq!(in_xmp(packet.as_bytes()), None, "{packet}");
         }
     }
 
@@ -312,7 +407,7 @@ mod tests {
     fn a_binding_ends_with_its_element() {
         let d = "<rdf:Description><x xmlns:p=\"http://www.aiim.org/pdfa/ns/id/\"/><p:part xmlns:p=\"urn:other\">1</p:part><y xmlns:q=\"http://www.aiim.org/pdfa/ns/id/\"></y><q:part>1</q:part></rdf:Description>";
         assert_eq!(in_xmp(&xmp(d)), None);
-        let d = "<rdf:Description xmlns=\"http://www.aiim.org/pdfa/ns/id/\"><part>2</part><conformance>b</conformance></rdf:Description>";
+        let d = "<rdf:Description xmlns=\"http://www.aiim.org/pdfa/ns/id/\"><part>2</part><conformance>B</conformance></rdf:Description>";
         assert_eq!(in_xmp(&xmp(d)).map(|c| c.label()), Some("PDF/A-2b".into()));
     }
 
