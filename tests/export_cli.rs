@@ -1455,34 +1455,23 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
     let plain = demo.sign_fixtures(&["giay-phep.pdf"]).remove(0);
     // A declaration made after the last signature (tests/hostile/pdfa_claims.py: an update
     // the signature allows) counts only where the signed revision declares the same.
-    let claims = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/pdfa_claims.py");
     for (from, part, conformance, want) in [
         ("giay-phep.signed.pdf", "1", "B", None),
         ("giay-chung-nhan.signed.pdf", "3", "A", None),
         ("giay-chung-nhan.signed.pdf", "1", "B", Some("PDF/A-1b")),
     ] {
         let out = d.join(format!("claims-{part}{conformance}-{from}"));
-        let r: Run = Command::new(pyhanko().with_file_name("python"))
-            .arg(&claims)
-            .arg(d.join(from))
-            .arg(&out)
-            .args([part, conformance])
-            .output()
-            .unwrap()
-            .into();
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        hostile(
+            "pdfa_claims.py",
+            &[
+                d.join(from).as_os_str(),
+                out.as_os_str(),
+                part.as_ref(),
+                conformance.as_ref(),
+            ],
+        );
         // The signature allows the update: the document verifies as before.
-        let ca = demo.ca_pem();
-        let j = demo
-            .run(&[
-                "verify",
-                out.to_str().unwrap(),
-                "--trust",
-                ca.to_str().unwrap(),
-                "--offline",
-                "--json",
-            ])
-            .json();
+        let j = verified(&demo, &out, &demo.ca_pem());
         assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
         assert_eq!(
             declared(&out).as_deref(),
@@ -1523,7 +1512,6 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
         "{premis}"
     );
     assert!(!premis.contains("format-1<"), "{premis}");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/metadata.py");
     for (kind, id, what) in [
         (
             "format-claim",
@@ -1538,15 +1526,10 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
         ),
     ] {
         let out = d.join(format!("{kind}.zip"));
-        let r: Run = Command::new("python3")
-            .arg(&script)
-            .arg(&zip)
-            .arg(&out)
-            .arg(kind)
-            .output()
-            .unwrap()
-            .into();
-        assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
+        hostile(
+            "metadata.py",
+            &[zip.as_os_str(), out.as_os_str(), kind.as_ref()],
+        );
         let j = s.verify(&out);
         assert_eq!(j["ok"], false, "{kind}: {j}");
         let problems = problems_of(&j, id);

@@ -1510,19 +1510,6 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
     assert_eq!(j["signatures"][0]["indication"], "TOTAL-PASSED", "{j}");
 }
 
-/// `kyso verify --offline --json` of `pdf` against the trust anchor `trust`.
-fn verified(demo: &Demo, pdf: &Path, trust: &Path) -> serde_json::Value {
-    demo.run(&[
-        "verify",
-        pdf.to_str().unwrap(),
-        "--trust",
-        trust.to_str().unwrap(),
-        "--offline",
-        "--json",
-    ])
-    .json()
-}
-
 /// Digitized results arrive as PDF/A and signing must not break PDF/A (DESIGN.md, Circular
 /// 05/2025/TT-BNV). Ghostscript makes a PDF/A-1b page, Apache PDFBox Preflight finds it valid
 /// (and the same page made as plain PDF invalid: the check can fail), and finds valid every

@@ -195,6 +195,19 @@ pub const EC_KEY: &str = "pkcs11:token=kyso-dev;object=signer-ec";
 pub const CKF_USER_PIN_FINAL_TRY: u64 = 0x0002_0000;
 pub const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;
 
+/// `kyso verify --offline --json` of `pdf` against the trust anchor `trust`.
+pub fn verified(demo: &Demo, pdf: &Path, trust: &Path) -> serde_json::Value {
+    demo.run(&[
+        "verify",
+        pdf.to_str().unwrap(),
+        "--trust",
+        trust.to_str().unwrap(),
+        "--offline",
+        "--json",
+    ])
+    .json()
+}
+
 /// A file of tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
