@@ -616,6 +616,8 @@ fn put(a: PutArgs) -> ExitCode {
             "code": a.code,
             "existing": got.existing,
             "indication": got.report.as_ref().map(|r| r.indication.as_str()),
+            "pdfa_declared": got.pdfa_declared,
+            "pages": got.pages,
             "checkpoint": cp,
         }));
         Ok(())

@@ -1435,8 +1435,9 @@ fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify
 /// Circular 05/2025/TT-BNV asks for documents in PDF/A. A PDF/A-1b result (Ghostscript's,
 /// signed by kyso) is archived with the declaration it makes (`pdfa_declared`), a plain one
 /// without (and Ghostscript's PDF/A-2b reads as declared PDF/A-2b); the E-ARK export gives the
-/// first a `format identification` event naming PRONOM fmt/354 and the other none, and
-/// eark-validator, the PREMIS schema and `bag verify` accept it. That event made to name
+/// first a `format identification` event naming PRONOM fmt/354 and the other none, both
+/// their page counts (the circular's số lượng trang), and eark-validator, the PREMIS schema
+/// and `bag verify` accept it. That event made to name
 /// another PDF/A, taken out, or copied onto the plain record — the METS's checksum of
 /// premis.xml made to match (tests/hostile/metadata.py) — is named with its record.
 #[test]
@@ -1485,6 +1486,9 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
     for (i, doc) in [pdfa, plain].into_iter().enumerate() {
         let got = kyso_archive::ingest(&ar, &v, permit(i as u64, doc)).unwrap();
         assert_eq!(got.indication, "TOTAL-PASSED");
+        // What the clerk is told: what the record holds of the document.
+        assert_eq!(got.pdfa_declared.as_deref(), [Some("PDF/A-1b"), None][i]);
+        assert_eq!(got.pages, Some(1));
     }
     let access = kyso_archive::Access {
         user: "luutru".into(),
@@ -1512,6 +1516,13 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
         "{premis}"
     );
     assert!(!premis.contains("format-1<"), "{premis}");
+    // The circular's số lượng trang, counted at ingest.
+    let tt05 = String::from_utf8(zip_file(&zip, "metadata/descriptive/tt05-2025.xml")).unwrap();
+    assert_eq!(
+        tt05.matches("<soLuongTrang>1</soLuongTrang>").count(),
+        2,
+        "{tt05}"
+    );
     for (kind, id, what) in [
         (
             "format-claim",
@@ -1519,6 +1530,11 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
             "premis.xml: record 0, event format-0: <eventDetailInformation/eventDetail> says",
         ),
         ("format-drop", 0, "premis.xml: record 0 has no event format-0"),
+        (
+            "pages",
+            0,
+            "tt05-2025.xml: record 0: <soLuongTrang> says \"2\"; the record gives \"1\"",
+        ),
         (
             "format-add",
             1,

@@ -153,6 +153,9 @@ pub(crate) struct Facts {
     /// before kyso read it).
     #[serde(default)]
     pub(crate) pdfa_declared: Option<String>,
+    /// The PDF's pages (`Record::pages`; absent in spools written before kyso counted them).
+    #[serde(default)]
+    pub(crate) pages: Option<u64>,
 }
 
 impl Facts {
@@ -184,6 +187,7 @@ impl Facts {
             kept_unverified: r.kept_unverified.clone(),
             gathered: r.validation_data.as_ref().map(|v| v.gathered.clone()),
             pdfa_declared: r.pdfa_declared.clone(),
+            pages: r.pages,
         }
     }
 
@@ -782,6 +786,7 @@ fn write_descriptive(z: &mut ZipSink, organization: &str, records: u64) -> Resul
             field("coQuanBanHanh", r.agency.as_deref());
             field("thuTucHanhChinh", r.procedure.as_deref());
             field("chuTheDuLieu", Some(&r.subject));
+            field("soLuongTrang", r.pages.map(|n| n.to_string()).as_deref());
             for s in &r.signers {
                 field("nguoiKy", Some(s));
             }
@@ -978,6 +983,7 @@ const XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
             <xs:element name="coQuanBanHanh" type="xs:string" minOccurs="0"/>
             <xs:element name="thuTucHanhChinh" type="xs:string" minOccurs="0"/>
             <xs:element name="chuTheDuLieu" type="xs:string"/>
+            <xs:element name="soLuongTrang" type="xs:nonNegativeInteger" minOccurs="0"/>
             <xs:element name="nguoiKy" type="xs:string" minOccurs="0" maxOccurs="unbounded"/>
             <xs:element name="truongKhac" minOccurs="0" maxOccurs="unbounded">
               <xs:complexType><xs:simpleContent><xs:extension base="xs:string">
@@ -1568,6 +1574,7 @@ mod metadata_round_trip {
             kept_unverified: (i == 2).then(|| "chữ ký \"hết hạn\"\r\n".into()),
             gathered: (i == 3).then(|| "2026-11-23T05:00:00Z".into()),
             pdfa_declared: (i == 1).then(|| "PDF/A-2u".into()),
+            pages: (i != 2).then_some(i + 1),
         }
     }
 

@@ -221,6 +221,9 @@ fn tai_lieu(f: &Facts) -> Vec<Item> {
     opt(&mut v, "coQuanBanHanh", &f.agency);
     opt(&mut v, "thuTucHanhChinh", &f.procedure);
     v.push(item("chuTheDuLieu", &[], &f.subject));
+    if let Some(n) = f.pages {
+        v.push(item("soLuongTrang", &[], &n.to_string()));
+    }
     for s in &f.signers {
         v.push(item("nguoiKy", &[], s));
     }

@@ -54,6 +54,9 @@ pub struct Ingested {
     pub indication: String,
     /// The validation made now (`None` for an existing record: nothing was validated).
     pub report: Option<Report>,
+    /// What the record holds of the document: the PDF/A it declares, its pages.
+    pub pdfa_declared: Option<String>,
+    pub pages: Option<u64>,
 }
 
 /// A document the policy accepted, validated, not yet stored: the CPU half of [`ingest`],
@@ -92,13 +95,14 @@ pub fn store(archive: &Archive, p: Prepared) -> Result<Ingested> {
             signature,
             report,
         } => {
+            let (pdfa_declared, pages) = (rec.pdfa_declared.clone(), rec.pages);
             let o = archive.put(*rec, code, document, signature)?;
-            let indication = if o.existing {
+            let (indication, pdfa_declared, pages) = if o.existing {
                 stored_record(&archive.db, o.record.unwrap_or_default())
-                    .map(|r| indication_of(&r))
+                    .map(|r| (indication_of(&r), r.pdfa_declared, r.pages))
                     .unwrap_or_default()
             } else {
-                report.indication.as_str().to_string()
+                (report.indication.as_str().to_string(), pdfa_declared, pages)
             };
             Ok(Ingested {
                 record: o.record.unwrap_or_default(),
@@ -106,6 +110,8 @@ pub fn store(archive: &Archive, p: Prepared) -> Result<Ingested> {
                 existing: o.existing,
                 indication,
                 report: (!o.existing).then_some(*report),
+                pdfa_declared,
+                pages,
             })
         }
     }
@@ -168,6 +174,8 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
                     existing: true,
                     indication: indication_of(&r),
                     report: None,
+                    pdfa_declared: r.pdfa_declared.clone(),
+                    pages: r.pages,
                 }),
             });
         }
@@ -216,10 +224,13 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
         })
         .collect();
     let is_pdf = kyso_verify::looks_like_pdf(&req.document);
-    let pdfa_declared = if is_pdf {
-        kyso_verify::pdfa::declared(&req.document).map(|c| c.label())
+    let (pdfa_declared, pages) = if is_pdf {
+        (
+            kyso_verify::pdfa::declared(&req.document).map(|c| c.label()),
+            kyso_verify::page_count(&req.document),
+        )
     } else {
-        None
+        (None, None)
     };
     let media_type = req.media_type.clone().unwrap_or_else(|| {
         if is_pdf {
@@ -251,6 +262,7 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
         user: req.user,
         validation: Some(validation),
         pdfa_declared,
+        pages,
     };
     Ok(Prepared {
         step: Step::Store {

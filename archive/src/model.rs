@@ -170,6 +170,11 @@ pub struct Record {
     /// declares none, and for records stored before kyso read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdfa_declared: Option<String>,
+    /// The pages a PDF shows (its newest revision's page tree), counted at ingest: the
+    /// circular's số lượng trang. None for other documents, and for records stored before
+    /// kyso counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u64>,
 }
 
 /// What a caller says about a document it archives.
@@ -256,6 +261,7 @@ pub(crate) struct NewRecord {
     pub user: String,
     pub validation: Option<Gathered>,
     pub pdfa_declared: Option<String>,
+    pub pages: Option<u64>,
 }
 
 /// Who acts, and why: given by the caller (the service passes the authenticated identity),

@@ -586,6 +586,7 @@ fn apply(
                 meta: m.meta.clone(),
                 validation_data: evidence.as_deref().map(HashedEvidence::data),
                 pdfa_declared: rec.pdfa_declared.clone(),
+                pages: rec.pages,
             };
             let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
             let owner = Owner::of(&record)?;

@@ -4,7 +4,7 @@ zipfile (stored; every other entry as it was). tests/bag_hostile.rs.
 
     metadata.py SRC.zip OUT.zip KIND
 
-KIND: subject, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
+KIND: subject, pages, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
 format-claim, format-drop, format-add (premis.xml of a package whose record 0 declares PDF/A-1b
 and record 1 no PDF/A: record 0's format identification event made to name PDF/A-2b, or taken
 out; record 1 given a copy of it, tests/export_cli.rs);
@@ -68,6 +68,10 @@ premis = zin.read(PREMIS).decode("utf-8")
 if kind == "subject":
     m = tai_lieu(tt05, 0)
     t = one(r"<chuTheDuLieu>[^<]*</chuTheDuLieu>", m.group(0), "<chuTheDuLieu>001099999999</chuTheDuLieu>")
+    edits[TT05] = tt05[: m.start()] + t + tt05[m.end():]
+elif kind == "pages":
+    m = tai_lieu(tt05, 0)
+    t = one(r"<soLuongTrang>(\d+)</soLuongTrang>", m.group(0), lambda n: "<soLuongTrang>%d</soLuongTrang>" % (int(n.group(1)) + 1))
     edits[TT05] = tt05[: m.start()] + t + tt05[m.end():]
 elif kind == "drop":
     m = tai_lieu(tt05, 1)

@@ -55,6 +55,12 @@ pub struct PutResponse {
     pub indication: String,
     /// True when this was a retry of a request already stored (nothing new was written).
     pub replayed: bool,
+    /// The PDF/A conformance the document declares (read at ingest; declared, not validated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdfa_declared: Option<String>,
+    /// A PDF's pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u64>,
 }
 
 /// A JSON object's entries, refusing a key that appears twice (serde's maps keep the last).
@@ -190,6 +196,8 @@ pub async fn put_record(
             code: req.code,
             indication: r.indication,
             replayed: r.existing,
+            pdfa_declared: r.pdfa_declared,
+            pages: r.pages,
         }),
     )
         .into_response())
