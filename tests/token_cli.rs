@@ -431,7 +431,12 @@ fn wrong_pin_says_how_many_tries_the_token_reports() {
         r.stderr
     );
     // SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a failure, as real tokens do.
-    assert!(r.stderr.contains("few tries are left"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("a wrong PIN has been entered since its last good login"),
+        "{}",
+        r.stderr
+    );
     let list = demo.run(&["token", "list"]);
     assert!(list.stdout.contains("PIN: count low"), "{}", list.stdout);
     // A token that reports its final try.

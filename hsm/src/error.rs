@@ -101,7 +101,10 @@ fn tries_hint(final_try: bool, count_low: bool) -> &'static str {
     if final_try {
         " — the token says ONE try is left before the PIN locks"
     } else if count_low {
-        " — the token says few tries are left before the PIN locks"
+        // CKF_USER_PIN_COUNT_LOW: a wrong PIN since the last good login (PKCS#11 v2.40 §5.3),
+        // raised at the first failure; not "few tries left", which alarmed an official after
+        // one mistyped PIN (a new user's walk-through, 2026-12-04).
+        " — the token says a wrong PIN has been entered since its last good login; it locks the PIN after a few wrong tries"
     } else {
         ""
     }
