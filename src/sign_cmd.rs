@@ -444,8 +444,18 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         })?),
         None => None,
     };
+    // Flags that do not go together: usage errors (exit 3, docs/cli.md), said before the
+    // token is asked for its PIN (they were exit 5, after the login: a new user's
+    // walk-through, 2026-12-04).
     if a.format == Format::Pades && a.attached {
-        return Err(SignError::Input("--attached is for --format cades".into()));
+        return Ok(crate::archive_cmd::usage(
+            "--attached is for --format cades".into(),
+        ));
+    }
+    if a.level == Level::BB && a.tsa.is_some() {
+        return Ok(crate::archive_cmd::usage(
+            "--tsa is for --level B-T, B-LT or B-LTA".into(),
+        ));
     }
     let files = expand(&a.files, a.format);
     if files.is_empty() {
@@ -472,12 +482,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         key.set_algorithm(alg)?;
     }
     let tsa = match (a.level, a.tsa.as_deref()) {
-        (Level::BB, None) => None,
-        (Level::BB, Some(_)) => {
-            return Err(SignError::Input(
-                "--tsa is for --level B-T, B-LT or B-LTA".into(),
-            ));
-        }
+        (Level::BB, _) => None,
         (_, t) => Some(timestamp_source(
             t,
             a.tsa_key.as_deref(),

@@ -1226,6 +1226,29 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
     ]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("other arguments"), "{}", r.stderr);
+    // A new export without the checkpoint key: a usage error naming the flags, before any
+    // TSA is asked for.
+    let fresh = s.demo.path().join("nop-luu-2");
+    let r = s.demo.run(&[
+        "export",
+        "--db",
+        s.db.to_str().unwrap(),
+        "--out",
+        fresh.to_str().unwrap(),
+        "--all",
+        "--user",
+        "luutru",
+        "--reason",
+        "nộp lưu lịch sử",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("give --checkpoint-key URI and --checkpoint-state FILE"),
+        "{}",
+        r.stderr
+    );
+    assert!(!fresh.exists());
 
     // The same arguments on another archive (found by an attacker's reading, 2026-12-02: the
     // rerun finished the package with the other archive's records and logged reading them):

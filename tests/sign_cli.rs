@@ -1510,6 +1510,41 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
     assert_eq!(j["signatures"][0]["indication"], "TOTAL-PASSED", "{j}");
 }
 
+/// Flags that do not go together are usage errors (exit 3, docs/cli.md), said before the
+/// token is asked for its PIN: with a wrong PIN file the answer is still 3, not 13 (they were
+/// exit 5 after the login; a new user's walk-through, 2026-12-04).
+#[test]
+fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
+    let demo = Demo::new();
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let bad = demo.path().join("bad.pin");
+    std::fs::write(&bad, "00000000\n").unwrap();
+    for (extra, what) in [
+        (
+            &["--tsa", "internal"][..],
+            "--tsa is for --level B-T, B-LT or B-LTA",
+        ),
+        (&["--attached"][..], "--attached is for --format cades"),
+    ] {
+        let mut args = vec![
+            "sign",
+            "--key",
+            RSA_KEY,
+            "--pin-file",
+            bad.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(pdf.to_str().unwrap());
+        let r = demo.run(&args);
+        assert_eq!(r.code, 3, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{extra:?}: {}", r.stderr);
+    }
+    // Nothing was tried on the token: no wrong try is counted.
+    let list = demo.run(&["token", "list"]);
+    assert!(!list.stdout.contains("count low"), "{}", list.stdout);
+}
+
 /// Digitized results arrive as PDF/A and signing must not break PDF/A (DESIGN.md, Circular
 /// 05/2025/TT-BNV). Ghostscript makes a PDF/A-1b page, Apache PDFBox Preflight finds it valid
 /// (and the same page made as plain PDF invalid: the check can fail), and finds valid every
