@@ -436,6 +436,9 @@ fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<Exi
     outln!("  demo CA certificate: {}", layout.ca_pem.display());
     for k in &made.keys {
         outln!("  key {}  {}", k.uri, k.subject);
+        // Where each certificate is: the log key's is what `audit verify` and `bag verify`
+        // take as --log-key (a new user had to guess it, 2026-12-04).
+        outln!("      certificate: {}", k.certificate_pem.display());
     }
     Ok(ExitCode::SUCCESS)
 }

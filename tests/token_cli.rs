@@ -50,6 +50,16 @@ fn init_demo_twice_keeps_the_same_token_and_keys() {
         &std::fs::metadata(demo.pin_file()).unwrap().permissions(),
     );
     assert_eq!(mode & 0o777, 0o600, "PIN file readable by others");
+    // The text says where each key's certificate is: the log key's is `--log-key`.
+    let r: Run = kyso_cmd()
+        .args(["token", "init-demo"])
+        .arg(demo.path())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = format!("certificate: {}", demo.path().join("log.pem").display());
+    assert!(r.stdout.contains(&log), "{}", r.stdout);
 }
 
 #[test]
