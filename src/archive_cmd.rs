@@ -62,8 +62,10 @@ pub struct KeyArgs {
     /// The log's origin line in checkpoints.
     #[arg(long, default_value = "kyso.demo/archive")]
     origin: String,
+    /// PKCS#11 module of the checkpoint key's token (default: $KYSO_PKCS11_MODULE, else SoftHSM2).
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
+    /// File holding the PIN of the checkpoint key's token.
     #[arg(long, value_name = "FILE")]
     pin_file: Option<PathBuf>,
 }
@@ -137,10 +139,13 @@ pub enum ArchiveCommand {
     Find {
         #[command(flatten)]
         db: DbArg,
+        /// Records under this document code (<personal id or tax code>.<document type code>).
         #[arg(long, conflicts_with_all = ["subject", "agency"])]
         code: Option<String>,
+        /// Records of this citizen or organization (personal id or tax code), every type.
         #[arg(long, conflicts_with = "agency")]
         subject: Option<String>,
+        /// Records of this agency, archived between --from and --to.
         #[arg(long)]
         agency: Option<String>,
         #[arg(long, default_value = "0001-01-01")]
@@ -174,10 +179,13 @@ pub enum ArchiveCommand {
         #[command(flatten)]
         db: DbArg,
         id: u64,
+        /// Superseded by record ID (of the same document code), issued in its place.
         #[arg(long, value_name = "ID", conflicts_with_all = ["revoke", "expired"])]
         superseded_by: Option<u64>,
+        /// Revoked, for this reason.
         #[arg(long, value_name = "REASON", conflicts_with = "expired")]
         revoke: Option<String>,
+        /// Expired on this date.
         #[arg(long, value_name = "YYYY-MM-DD")]
         expired: Option<String>,
         #[command(flatten)]
@@ -206,12 +214,16 @@ pub struct PutArgs {
     /// Store even if unsigned or not TOTAL-PASSED, with this reason (kept in the record).
     #[arg(long, value_name = "REASON")]
     allow_unsigned: Option<String>,
+    /// The document's title (the circular's trích yếu nội dung).
     #[arg(long)]
     title: Option<String>,
+    /// The issuing agency (a service clerk's is its configured agency).
     #[arg(long)]
     agency: Option<String>,
+    /// The administrative procedure the result concludes.
     #[arg(long)]
     procedure: Option<String>,
+    /// The dossier (hồ sơ) the document belongs to.
     #[arg(long)]
     dossier: Option<String>,
     /// YYYY-MM-DD
@@ -245,6 +257,7 @@ pub enum LogCommand {
         db: DbArg,
         /// Record id.
         id: Option<u64>,
+        /// A log entry's index, instead of a record id.
         #[arg(long, conflicts_with = "id")]
         leaf: Option<u64>,
         /// Tree size to prove against (default: the current size).

@@ -144,8 +144,10 @@ pub struct BagRenewArgs {
     trust: TrustFlags,
     #[command(flatten)]
     tsa: TsaArgs,
+    /// PKCS#11 module of the internal TSA's token (default: $KYSO_PKCS11_MODULE, else SoftHSM2).
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
+    /// File holding the PIN of the internal TSA's token.
     #[arg(long, value_name = "FILE")]
     pin_file: Option<PathBuf>,
 }

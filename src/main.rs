@@ -90,6 +90,7 @@ enum Command {
     Bag(export_cmd::BagCommand),
     /// A copy of the archive (every byte copied, not linked) that opens and audits on its own.
     Backup {
+        /// The archive's RocksDB directory.
         #[arg(long, value_name = "DIR")]
         db: std::path::PathBuf,
         /// A new directory, ideally on another disk.
@@ -107,6 +108,7 @@ enum Command {
         /// The new database directory.
         #[arg(long, value_name = "DIR")]
         db: std::path::PathBuf,
+        /// Who restores it (logged in the restored archive).
         #[arg(long)]
         user: String,
     },

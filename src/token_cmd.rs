@@ -117,9 +117,12 @@ pub enum TokenCommand {
     /// a demo CA, an RSA-2048 and an ECDSA P-256 signer, the archive's log key and a TSA key,
     /// each with its certificate on the token and in DIR/<label>.pem; random PINs in files.
     InitDemo {
+        /// The folder for the token store, its config, PIN files and certificates (made if
+        /// missing; run again, it finds the token there).
         dir: PathBuf,
         #[command(flatten)]
         module: ModuleArg,
+        /// Print what was made (or found) as JSON.
         #[arg(long)]
         json: bool,
     },
