@@ -42,6 +42,7 @@ enum StatsCommand {
     /// Give the number of results issued per agency, type and quarter (the "total" of
     /// digitized vs total): a CSV file with the header agency,type,quarter,total. Logged.
     Totals {
+        /// The archive's RocksDB directory.
         #[arg(long, value_name = "DIR")]
         db: PathBuf,
         /// The CSV file (at most 10000 rows, 1 MiB); every row is checked, or nothing is taken.
