@@ -167,11 +167,17 @@ impl Note {
                 return Ok(id);
             }
         }
+        // The IDs of the keys given too: a wrong key file (another certificate of the demo
+        // token) read as tampering to a new auditor (a walk-through, 2026-12-04).
         Err(format!(
-            "signed by key ID {} and no key given verifies it (give the log key that signed it)",
+            "signed by key ID {} and no key given verifies it (the keys given have ID {}: give the log key that signed it)",
             self.signatures
                 .iter()
                 .map(|s| format!("{} ({})", hex::encode(s.key_id), s.key_name))
+                .collect::<Vec<_>>()
+                .join(", "),
+            keys.iter()
+                .map(|k| hex::encode(key_id_der(k)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
