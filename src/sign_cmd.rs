@@ -549,7 +549,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
                     Some(b) => {
                         b.inc(1);
                         if let Some(e) = &o.error {
-                            b.println(format!("error: {}", shown(e.to_string())));
+                            b.println(format!("kyso: {}", shown(e.to_string())));
                         }
                     }
                     None => match (&o.output, &o.error) {
@@ -557,7 +557,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
                             "{}",
                             shown(format!("signed {} -> {}", f.display(), out.display()))
                         ),
-                        (_, Some(e)) => eprintln!("error: {}", shown(e.to_string())),
+                        (_, Some(e)) => eprintln!("kyso: {}", shown(e.to_string())),
                         _ => {}
                     },
                 }

@@ -1075,7 +1075,8 @@ fn audit_trusts_only_the_log_keys_it_is_given_and_a_rotated_key_keeps_old_checkp
     let r = audit(&[pem.to_str().unwrap()]);
     assert_eq!(r.code, 20, "{}", r.stdout);
     assert!(
-        r.stderr.contains("no key given verifies it (the keys given have ID "),
+        r.stderr
+            .contains("no key given verifies it (the keys given have ID "),
         "{}",
         r.stderr
     );

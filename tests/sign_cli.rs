@@ -395,6 +395,14 @@ fn bad_pdfs_get_clear_errors_and_leave_no_output() {
     );
     assert_eq!(r.code, 5);
     assert!(r.stderr.contains("exists; not replaced"), "{}", r.stderr);
+    // As every error (docs/cli.md): one line, `kyso: …`.
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("kyso: ") && l.contains("exists; not replaced")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
