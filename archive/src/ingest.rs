@@ -225,10 +225,8 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
         .collect();
     let is_pdf = kyso_verify::looks_like_pdf(&req.document);
     let (pdfa_declared, pages) = if is_pdf {
-        (
-            kyso_verify::pdfa::declared(&req.document).map(|c| c.label()),
-            kyso_verify::page_count(&req.document),
-        )
+        let (pdfa, pages) = kyso_verify::pdfa::pdf_facts(&req.document);
+        (pdfa.map(|c| c.label()), pages)
     } else {
         (None, None)
     };

@@ -62,12 +62,6 @@ impl Default for Validator {
 
 /// Is this a PDF: a `%PDF-` header in the first 1024 bytes (ISO 32000-1 §7.5.2 lets readers
 /// accept it there), and not a CMS that carries a PDF inside it?
-/// The number of pages a PDF shows (its newest revision's page tree), if it can be read.
-pub fn page_count(pdf: &[u8]) -> Option<u64> {
-    let doc = kyso_pdf::Document::parse(pdf).ok()?;
-    doc.pages().ok().map(|p| p.len() as u64)
-}
-
 pub fn looks_like_pdf(data: &[u8]) -> bool {
     !looks_like_cms(data)
         && data[..data.len().min(1024)]

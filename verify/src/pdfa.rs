@@ -84,13 +84,29 @@ impl PdfaClaim {
 /// declare the same: a declaration made or changed where no signature reaches (an update a
 /// signature allows, metadata being no content) is the word of whoever appended it, and none.
 pub fn declared(pdf: &[u8]) -> Option<PdfaClaim> {
-    let doc = Document::parse(pdf).ok()?;
-    let newest = in_document(&doc)?;
-    let (found, _) = crate::pdf::fields::signature_fields(&doc);
+    declared_in(&Document::parse(pdf).ok()?, pdf)
+}
+
+/// What an archive keeps of a PDF besides its signatures, read in one parse: the PDF/A it
+/// declares ([`declared`]) and the pages it shows (its newest revision's page tree).
+pub fn pdf_facts(pdf: &[u8]) -> (Option<PdfaClaim>, Option<u64>) {
+    match Document::parse(pdf) {
+        Ok(doc) => (
+            declared_in(&doc, pdf),
+            doc.pages().ok().map(|p| p.len() as u64),
+        ),
+        Err(_) => (None, None),
+    }
+}
+
+/// [`declared`] of `pdf`, parsed as `doc`.
+fn declared_in(doc: &Document<'_>, pdf: &[u8]) -> Option<PdfaClaim> {
+    let newest = in_document(doc)?;
+    let (found, _) = crate::pdf::fields::signature_fields(doc);
     let ends = doc.revision_ends();
     let last_signed = found
         .iter()
-        .filter_map(|f| crate::pdf::byterange::check(&doc, pdf, f, &ends).ok())
+        .filter_map(|f| crate::pdf::byterange::check(doc, pdf, f, &ends).ok())
         .map(|r| r.end)
         .max();
     match last_signed {
