@@ -198,7 +198,7 @@ fn pades_and_cades_b_t_with_the_internal_tsa_are_accepted_by_pyhanko_and_openssl
         "B-T attribute missing"
     );
     assert!(p.stdout.contains("id-smime-ct-TSTInfo"));
-    // `--tsa` without B-T is a usage mistake.
+    // `--tsa` without B-T is a usage mistake (exit 3, docs/cli.md).
     let r = demo.run_pin(&[
         "sign",
         "--tsa",
@@ -207,7 +207,7 @@ fn pades_and_cades_b_t_with_the_internal_tsa_are_accepted_by_pyhanko_and_openssl
         RSA_KEY,
         pdf.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
 }
 
 /// A one-thread HTTP/1.1 server on loopback that hands each POSTed request to `kyso timestamp`
