@@ -63,7 +63,7 @@ const MAX_ITEM_BYTES: usize = 32 << 20;
 /// Events of one record kept while its group is read (kyso writes 2).
 const MAX_GROUP: usize = 8;
 /// The most attributes an element may have, namespace declarations included (kyso writes at
-/// most a dozen), and the most namespace declarations (kyso writes six on the root METS).
+/// most a dozen), and the most namespace declarations (kyso writes four on a METS root).
 const MAX_ATTRIBUTES: usize = 64;
 const MAX_DECLARATIONS: usize = 16;
 /// Agents kept (kyso writes 2).
@@ -941,7 +941,7 @@ fn attributes(
     // every one before it, and NsReader resolves each name against every binding in scope
     // (the declarations of the element and its ancestors), so a tag of 200,000 namespace
     // declarations (3.4 MB) took minutes (2026-12-04). kyso writes at most a dozen attributes
-    // on an element and six declarations on one.
+    // on an element and four declarations on one.
     let (mut all, mut declarations) = (0, 0);
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| e.to_string())?;
