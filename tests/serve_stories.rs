@@ -276,6 +276,9 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     assert_eq!(r.status, 201, "{}", r.text());
     let first = r.json();
     assert_eq!(first["indication"], "TOTAL-PASSED");
+    // What the record holds of the document, told to the clerk: its pages; no PDF/A declared.
+    assert_eq!(first["pages"], 1, "{first}");
+    assert!(first.get("pdfa_declared").is_none(), "{first}");
     let id = first["record"].as_u64().unwrap();
     // The network dropped the answer; the clerk's client retries with the same request id.
     let r = put("001099012345.GPXD", &pdf, "req-1");

@@ -538,24 +538,7 @@ impl<'a> Document<'a> {
     /// Every byte inflated is charged, whether the stream then decodes or not (a stream
     /// that inflates past its limit costs its limit's worth of work each time it is tried).
     pub fn decode(&self, s: &Stream) -> Result<Vec<u8>> {
-        use std::sync::atomic::Ordering;
-        let budget = &self.shared.decode_budget;
-        let left = budget.load(Ordering::Relaxed);
-        let mut produced = 0;
-        let out = decode_stream_counted(s, &mut produced, left, true);
-        let charge = |n: usize| {
-            let _ = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                Some(b.saturating_sub(n))
-            });
-        };
-        if produced > left {
-            budget.store(0, Ordering::Relaxed);
-            return Err(PdfError::Limit(
-                "the document's streams decode to more than it could hold".into(),
-            ));
-        }
-        charge(produced);
-        out
+        self.decode_at_most(s, usize::MAX)
     }
 
     /// [`Document::decode`], inflating no more than `max` bytes: an error past them (charged
@@ -564,16 +547,20 @@ impl<'a> Document<'a> {
     pub fn decode_at_most(&self, s: &Stream, max: usize) -> Result<Vec<u8>> {
         use std::sync::atomic::Ordering;
         let budget = &self.shared.decode_budget;
-        let cap = budget.load(Ordering::Relaxed).min(max);
+        let left = budget.load(Ordering::Relaxed);
+        let cap = left.min(max);
         let mut produced = 0;
         let out = decode_stream_counted(s, &mut produced, cap, true);
+        // Past the cap only by the byte that showed it: a budget spent is left at 0.
         let _ = budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
             Some(b.saturating_sub(produced.min(cap)))
         });
         if produced > cap {
-            return Err(PdfError::Limit(format!(
-                "a stream decodes to more than the {cap} bytes read of it"
-            )));
+            return Err(PdfError::Limit(if max < left {
+                format!("a stream decodes to more than the {max} bytes read of it")
+            } else {
+                "the document's streams decode to more than it could hold".into()
+            }));
         }
         out
     }
