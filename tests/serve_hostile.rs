@@ -1601,18 +1601,19 @@ fn an_agency_s_newcomer_keeps_its_slot_through_its_handshake() {
         &format!("{AGENCY_OVER_A_NETWORK}{AGENCY_AFTER_THE_BAIT}"),
     );
     assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
-    // The silent connection gave its slot up; with the public at its share, the first three
-    // connects took the public's uploads (open past 2 s), and the last two found none to
-    // take: the agency's newcomer, the oldest left, was younger than that.
+    // The silent connection gave its slot up to the agency's newcomer; with the public at its
+    // share (its three uploads and that newcomer, not yet known), the five connects were put
+    // on probation, four overflow slots for eight connection slots: four waited there, saying
+    // nothing, and the fifth found none free and none open 2 s. None took anyone's slot.
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}"),
         1.0
     );
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
-        3.0
+        0.0
     );
-    assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 2.0);
+    assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 1.0);
 }
 
 /// An appliance of `slots` connection slots (the public's share half of them) and the python
@@ -1698,9 +1699,10 @@ print(json.dumps({"first": first, "again": [ask(t) for t in agencies], "newcomer
 /// The newcomer is the public's until it is known: with the public at its share, an agency's
 /// idle connection is not given up for it (that would give the public one slot more than its
 /// share: agencies holding the rest lost their idle connections to 20 connects a second, a
-/// reviewer's reading, 2026-12-04); the public's oldest connection open past 2 s is (refusing
-/// every newcomer there kept a new agency's connection out: 0 of 8, a reviewer's reading the
-/// same day).
+/// reviewer's reading, 2026-12-04), and neither is the public's oldest: the newcomer waits on
+/// probation. Once its request shows an agency's credentials, the public's oldest connection
+/// open past 2 s gives its slot up to it (refusing every newcomer there kept a new agency's
+/// connection out: 0 of 8, a reviewer's reading the same day).
 #[test]
 fn agencies_idle_connections_stay_while_the_public_holds_its_share() {
     let (a, v) = agencies_asked_again(8, AGENCIES_IDLE_AT_THE_PUBLIC_S_SHARE, 4);
@@ -1709,9 +1711,122 @@ fn agencies_idle_connections_stay_while_the_public_holds_its_share() {
         metric(&a, "kyso_limited_total{limit=\"idle_evicted\"}"),
         0.0
     );
+    // The three silent connects waited on probation and took nothing; the agency's newcomer
+    // took the slot of one public upload.
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
-        4.0
+        1.0
+    );
+    assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 0.0);
+}
+
+/// Agencies' uploads hold their part of 8 slots (4); the public its share (4): three uploads
+/// never finished and, youngest, an honest upload that sends its body slowly. Meanwhile a
+/// client of the public opens a connection every half second and asks for /healthz; then four silent
+/// connects fill the overflow slots; 2.5 s later an agency comes, and the honest upload ends.
+const THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE: &str = r#"
+def connect(src):
+    s = socket.create_connection(("127.0.0.1", port), source_address=(src, 0), timeout=5)
+    return ctx.wrap_socket(s, server_hostname="localhost")
+def head_and_end(t):
+    got = b""
+    try:
+        while True:
+            b = t.recv(4096)
+            if not b:
+                break
+            got += b
+    except Exception as e:
+        return type(e).__name__
+    head = got.split(b"\r\n\r\n")[0].decode(errors="replace").lower()
+    return head.split("\r\n")[0] + (" close" if "connection: close" in head else "")
+held = [upload("127.0.8.1", bearer) for i in range(4)] + [upload("127.0.9.1") for i in range(3)]
+time.sleep(0.3)
+honest = upload("127.0.9.2")
+sent = 9
+time.sleep(2.5)
+trickle = []
+for i in range(12):
+    try:
+        honest.sendall(b" " * 100)
+        sent += 100
+    except Exception as e:
+        trickle.append("honest upload: " + type(e).__name__)
+        break
+    try:
+        t = connect("127.0.10.%d" % (i + 1))
+        path = b"/v1/nowhere" if i % 4 == 3 else b"/healthz"
+        t.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+        trickle.append(head_and_end(t))
+        t.close()
+    except Exception as e:
+        trickle.append(type(e).__name__)
+    time.sleep(0.5)
+silent = [socket.create_connection(("127.0.0.1", port), source_address=("127.0.12.%d" % (i + 1), 0)) for i in range(4)]
+time.sleep(2.5)
+newcomer = agency("127.0.11.1", 0.05)
+try:
+    honest.settimeout(20)
+    honest.sendall(b" " * (20000 - sent))
+    got = b""
+    while b"\r\n" not in got:
+        b = honest.recv(4096)
+        if not b:
+            break
+        got += b
+    honest_answer = got.split(b"\r\n")[0].decode() or "closed"
+except Exception as e:
+    honest_answer = type(e).__name__
+print(json.dumps({"trickle": trickle, "honest": honest_answer, "newcomer": newcomer}))
+"#;
+
+/// While the public holds its share, a newcomer waits on probation (overflow slots) through
+/// its handshake and its first request head, and takes a connection slot only once it shows
+/// an agency's credentials: the public's is answered 503 and closed. Before, the public's
+/// oldest connection open 2 s went for any newcomer, so a client of the public opening a
+/// connection every half second cut honest uploads of the public one after another (one cut
+/// after 5.8 s; a reviewer's reading, 2026-12-04).
+#[test]
+fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+        "handshake_timeout_secs = 20",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!("{AGENCY_OVER_A_NETWORK}{THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE}"),
+    );
+    let trickle = v["trickle"].as_array().unwrap();
+    assert_eq!(trickle.len(), 12, "{v}");
+    for (i, t) in trickle.iter().enumerate() {
+        // A route that does not exist is answered past the gate, and closed all the same.
+        let want = if i % 4 == 3 {
+            "404 not found"
+        } else {
+            "503 service unavailable"
+        };
+        assert_eq!(t, &format!("http/1.1 {want} close"), "{v}");
+    }
+    // The honest upload was not cut: it was answered (a report on a document with no
+    // signature).
+    assert_eq!(v["honest"], "HTTP/1.1 200 OK", "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_connections\"}"),
+        9.0
+    );
+    // The agency's newcomer took the overflow slot of the oldest silent connect (open past
+    // 2 s), then the connection slot of the public's oldest upload (not the honest one, the
+    // youngest).
+    assert_eq!(v["newcomer"], "HTTP/1.1 200 OK", "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
+        1.0
     );
     assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 0.0);
 }

@@ -521,7 +521,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             // its client (its TLS handshake, or its next request) gives its slot up: a client
             // that never sends a ClientHello, or keeps a connection open between requests,
             // holds a slot only until someone else needs it.
-            let Some(permit) = slots.admit().await else {
+            let Some((permit, probation)) = slots.admit().await else {
                 state
                     .metrics
                     .limited
@@ -529,10 +529,11 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                     .inc();
                 return;
             };
-            let _held = (permit, slot);
-            let activity = Activity::new(slots.clone());
+            let _held = slot;
+            let activity = Activity::new(slots.clone(), probation);
+            *activity.permit() = Some(permit);
             // Dropped before `_held`: the connection stops counting as an agency's before its
-            // slot is free.
+            // slot (held by the activity, given back by `Open`) is free.
             let _open = Open(activity.clone());
             let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
             let mut http = hyper::server::conn::http1::Builder::new();
@@ -865,6 +866,7 @@ async fn serve_connection<IO>(
         let why = match activity.given() {
             Given::Waiting => "idle_evicted",
             Given::Share => "public_evicted",
+            Given::Probation => "probation_evicted",
         };
         state.metrics.limited.with_label_values(&[why]).inc();
         if let Some(skipped) = CUT.pass() {
@@ -919,6 +921,9 @@ struct Known {
 
 const AGENCY: u8 = 1;
 const CLOSED: u8 = 2;
+/// On probation: it holds one of the overflow slots ([`Slots::probation`]), not a connection
+/// slot, until it proves to be an agency's ([`Activity::promote`]).
+const PROBATION: u8 = 4;
 
 impl Known {
     fn agency(&self) -> bool {
@@ -956,6 +961,17 @@ struct Slots {
     max: u32,
     waiting: Queue,
     unknown: Queue,
+    /// Overflow slots for newcomers while the public holds its share and no connection may
+    /// give its slot up ([`Slots::give_one_up`]): a newcomer waits there through its handshake
+    /// and its first request head, and takes a connection slot only once it proves to be an
+    /// agency's; the public's is answered 503 and closed. At its share, the public's oldest
+    /// connection went for any newcomer, so a client of the public opening a connection every
+    /// half second cut honest uploads of the public one after another (one cut after 5.8 s; a
+    /// reviewer's reading, 2026-12-04).
+    probation: Arc<tokio::sync::Semaphore>,
+    probation_max: u32,
+    /// The connections on probation, oldest first.
+    trial: Queue,
     /// Connections open and known to be an agency's. Every other slot held is the public's:
     /// connections not known to be an agency's, those told to give their slots up and still
     /// closing, and newcomers given a slot and not yet counted anywhere. The public's count
@@ -983,11 +999,15 @@ impl Slots {
     /// ([`crate::serve::config::Limits::public_part`] of `max`).
     fn new(max: usize, public_max: usize) -> Slots {
         let max = u32::try_from(max).unwrap_or(u32::MAX >> 1);
+        let probation_max = probation_slots(max);
         Slots {
             permits: Arc::new(tokio::sync::Semaphore::new(max as usize)),
             max,
             waiting: Default::default(),
             unknown: Default::default(),
+            probation: Arc::new(tokio::sync::Semaphore::new(probation_max as usize)),
+            probation_max,
+            trial: Default::default(),
             agencies: Default::default(),
             public_max,
             next: Default::default(),
@@ -1015,15 +1035,56 @@ impl Slots {
     /// the share, and each agency's newcomer, waiting in its own handshake, gave its slot to
     /// the next connect (no agency answered at 40 connects/s; a reviewer's measurement,
     /// 2026-12-03). Oldest first, a newcomer is cut last: after all the older ones.
-    async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    ///
+    /// While the public holds exactly its share and no connection may give its slot up, the
+    /// newcomer is put on probation instead (`true` with the permit: [`Slots::probation`]).
+    async fn admit(&self) -> Option<(tokio::sync::OwnedSemaphorePermit, bool)> {
         for _ in 0..ADMIT_TRIES {
             if let Ok(p) = self.permits.clone().try_acquire_owned() {
+                return Some((p, false));
+            }
+            if let Taken::Probation = self.give_one_up(true)? {
+                return self.on_probation().await.map(|p| (p, true));
+            }
+            if let Some(p) = self.freed().await {
+                return Some((p, false));
+            }
+        }
+        None
+    }
+
+    /// A connection slot freed within half a second.
+    async fn freed(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let freed = tokio::time::timeout(
+            Duration::from_millis(500),
+            self.permits.clone().acquire_owned(),
+        )
+        .await;
+        freed.ok().and_then(|r| r.ok())
+    }
+
+    /// An overflow slot: a free one; else the one of the connection on probation longest, if
+    /// it has been open `SETTLING` and is not known to be an agency's (a stream of silent
+    /// connects holds them only that long each).
+    async fn on_probation(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        for _ in 0..ADMIT_TRIES {
+            if let Ok(p) = self.probation.clone().try_acquire_owned() {
                 return Some(p);
             }
-            self.give_one_up()?;
+            let victim = {
+                let mut t = queue(&self.trial);
+                let key = t
+                    .iter()
+                    .find(|(_, (_, k, _))| !k.agency() && k.born.elapsed() >= SETTLING)
+                    .map(|(key, _)| *key);
+                key.and_then(|key| t.remove(&key))
+            };
+            if let Some(a) = victim?.0.upgrade() {
+                a.give_up(Given::Probation);
+            }
             let freed = tokio::time::timeout(
                 Duration::from_millis(500),
-                self.permits.clone().acquire_owned(),
+                self.probation.clone().acquire_owned(),
             )
             .await;
             if let Ok(Ok(p)) = freed {
@@ -1038,7 +1099,12 @@ impl Slots {
     /// that has waited longest for its client (idle: honest uploads of the public are not cut
     /// while an idle connection of the public could go), else the oldest of them; otherwise
     /// the connection that has waited longest and may go ([`Known::may_go`]).
-    fn give_one_up(&self) -> Option<()> {
+    ///
+    /// `probation`: for a newcomer not yet known. While the public holds exactly its share and
+    /// nothing else may go, it is put on probation ([`Taken::Probation`]) rather than cut the
+    /// public's oldest connection: that is done only for a newcomer known to be an agency's
+    /// ([`Activity::promote`]).
+    fn give_one_up(&self, probation: bool) -> Option<Taken> {
         loop {
             // A slot came free since the newcomer looked: it takes that one, and nobody is
             // told. Counted with that slot free, the public seemed within its share, and an
@@ -1047,7 +1113,7 @@ impl Slots {
             // 2026-12-04).
             let free = self.permits.available_permits();
             if free > 0 {
-                return Some(());
+                return Some(Taken::Told);
             }
             let held = (self.max as usize).saturating_sub(free);
             let agencies = self.agencies.load(std::sync::atomic::Ordering::SeqCst);
@@ -1076,8 +1142,9 @@ impl Slots {
                     Some((_, (a, ..))) => (a, Given::Share),
                     None => return None,
                 },
-                // At its share, the public's oldest connection goes if it has been open
-                // `SETTLING`: refusing every newcomer there kept an agency's new connection out
+                None if at_share && probation => return Some(Taken::Probation),
+                // At its share, the public's oldest connection goes for an agency's newcomer if
+                // it has been open `SETTLING`: refusing every newcomer there kept an agency's new connection out
                 // for as long as the public's uploads and agencies' keep-alive connections held
                 // every slot (0 of 8 got in; a reviewer's reading, 2026-12-04). A younger one
                 // stays: under a stream of connects it would soon be an agency's newcomer in
@@ -1096,17 +1163,36 @@ impl Slots {
             };
             if let Some(a) = victim.upgrade() {
                 a.give_up(why);
-                return Some(());
+                return Some(Taken::Told);
             }
         }
     }
 
     /// Wait at most `wait` for every connection to close.
     async fn all_closed(&self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.permits.acquire_many(self.max))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        let all = async {
+            self.permits.acquire_many(self.max).await.is_ok()
+                && self
+                    .probation
+                    .acquire_many(self.probation_max)
+                    .await
+                    .is_ok()
+        };
+        tokio::time::timeout(wait, all).await.unwrap_or(false)
     }
+}
+
+/// The overflow slots beside `max` connection slots: a sixteenth, at least 4 and at most 64.
+fn probation_slots(max: u32) -> u32 {
+    (max / 16).clamp(4, 64)
+}
+
+/// What [`Slots::give_one_up`] did for a newcomer.
+enum Taken {
+    /// A slot is free, or a connection was told to give its slot up.
+    Told,
+    /// Nothing may go: the newcomer is put on probation.
+    Probation,
 }
 
 /// Why a connection was told to give its slot up.
@@ -1118,6 +1204,9 @@ enum Given {
     /// Not known to be an agency's, it was the oldest while such connections held more than
     /// their share.
     Share = 2,
+    /// On probation, not known to be an agency's, it was the oldest while every overflow slot
+    /// was taken.
+    Probation = 3,
 }
 
 /// What one connection is doing for its client: requests in flight (from the head read to the
@@ -1146,12 +1235,16 @@ struct Activity {
     /// Closed idle for a newcomer: no client bytes to read and drop once closed, and the slot
     /// is wanted now (a newcomer waits half a second for it).
     hurried: std::sync::atomic::AtomicBool,
+    /// Its slot: a connection slot, or an overflow one while on probation; given back when
+    /// the connection's task ends ([`Open`]).
+    permit: std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Activity {
     /// A connection just accepted: waiting for its client (its handshake, or its first
-    /// request), and not known to be an agency's.
-    fn new(slots: Arc<Slots>) -> Arc<Activity> {
+    /// request), and not known to be an agency's. On `probation`, it is neither: it is among
+    /// the connections on probation until [`Activity::promote`].
+    fn new(slots: Arc<Slots>, probation: bool) -> Arc<Activity> {
         let unknown = slots.key();
         let a = Arc::new(Activity {
             slots,
@@ -1159,16 +1252,68 @@ impl Activity {
             cut: tokio::sync::Notify::new(),
             given: Default::default(),
             known: Arc::new(Known {
-                state: Default::default(),
+                state: std::sync::atomic::AtomicU8::new(if probation { PROBATION } else { 0 }),
                 born: std::time::Instant::now(),
             }),
             unknown,
             state: std::sync::Mutex::new((0, None)),
             hurried: Default::default(),
+            permit: Default::default(),
         });
-        queue(&a.slots.unknown).insert(unknown, a.entry());
-        a.touch();
+        if probation {
+            queue(&a.slots.trial).insert(unknown, a.entry());
+        } else {
+            queue(&a.slots.unknown).insert(unknown, a.entry());
+            a.touch();
+        }
         a
+    }
+
+    fn permit(&self) -> std::sync::MutexGuard<'_, Option<tokio::sync::OwnedSemaphorePermit>> {
+        self.permit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn on_probation(&self) -> bool {
+        self.known.state.load(std::sync::atomic::Ordering::SeqCst) & PROBATION != 0
+    }
+
+    /// Known to be an agency's while on probation: it takes a connection slot, as a newcomer
+    /// known to be an agency's would ([`Slots::give_one_up`]: with the public at its share,
+    /// the public's oldest connection open `SETTLING`), and gives its overflow slot back.
+    /// `false` if none may be taken.
+    async fn promote(self: &Arc<Self>) -> bool {
+        if !self.on_probation() {
+            return true;
+        }
+        let slots = &self.slots;
+        for _ in 0..ADMIT_TRIES {
+            let permit = match slots.permits.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => {
+                    if slots.give_one_up(false).is_none() {
+                        return false;
+                    }
+                    match slots.freed().await {
+                        Some(p) => p,
+                        None => continue,
+                    }
+                }
+            };
+            queue(&slots.trial).remove(&self.unknown);
+            let was = self
+                .known
+                .state
+                .fetch_and(!PROBATION, std::sync::atomic::Ordering::SeqCst);
+            if was & (AGENCY | CLOSED) == AGENCY {
+                slots
+                    .agencies
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            // The overflow slot goes back as the connection slot comes in.
+            *self.permit() = Some(permit);
+            return true;
+        }
+        false
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, (usize, Option<u64>)> {
@@ -1179,7 +1324,7 @@ impl Activity {
     /// now on.
     fn touch(self: &Arc<Self>) {
         let mut st = self.state();
-        if st.0 == 0 {
+        if st.0 == 0 && !self.on_probation() {
             let mut w = queue(&self.slots.waiting);
             if let Some(k) = st.1.take() {
                 w.remove(&k);
@@ -1201,7 +1346,7 @@ impl Activity {
     /// Settled long enough: if it is still idle and not waiting, it waits from now on.
     fn unsettle(self: &Arc<Self>) {
         let mut st = self.state();
-        if st.0 == 0 && st.1.is_none() {
+        if st.0 == 0 && st.1.is_none() && !self.on_probation() {
             let k = self.slots.key();
             queue(&self.slots.waiting).insert(k, self.entry());
             st.1 = Some(k);
@@ -1217,7 +1362,8 @@ impl Activity {
             .fetch_or(AGENCY, std::sync::atomic::Ordering::SeqCst);
         if was & AGENCY == 0 {
             queue(&self.slots.unknown).remove(&self.unknown);
-            if was & CLOSED == 0 {
+            // On probation it holds no connection slot yet: counted once promoted.
+            if was & (CLOSED | PROBATION) == 0 {
                 self.slots
                     .agencies
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -1232,7 +1378,7 @@ impl Activity {
             .known
             .state
             .fetch_or(CLOSED, std::sync::atomic::Ordering::SeqCst);
-        if was & (AGENCY | CLOSED) == AGENCY {
+        if was & (AGENCY | CLOSED | PROBATION) == AGENCY {
             self.slots
                 .agencies
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
@@ -1267,6 +1413,7 @@ impl Activity {
     fn given(&self) -> Given {
         match self.given.load(std::sync::atomic::Ordering::SeqCst) {
             2 => Given::Share,
+            3 => Given::Probation,
             _ => Given::Waiting,
         }
     }
@@ -1300,15 +1447,17 @@ impl Drop for Activity {
             queue(&self.slots.waiting).remove(&k);
         }
         queue(&self.slots.unknown).remove(&self.unknown);
+        queue(&self.slots.trial).remove(&self.unknown);
     }
 }
 
-/// A connection's task, until it ends.
+/// A connection's task, until it ends: it stops counting as an agency's, then its slot is free.
 struct Open(Arc<Activity>);
 
 impl Drop for Open {
     fn drop(&mut self) {
         self.0.closed();
+        drop(self.0.permit().take());
     }
 }
 
@@ -1741,8 +1890,14 @@ fn service(
         req.extensions_mut().insert(conn.clone());
         req.extensions_mut().insert(OnConnection(activity.clone()));
         let answer = router.clone().oneshot(req.map(axum::body::Body::new));
+        let on = activity.clone();
         async move {
-            let resp = answer.await?;
+            let mut resp = answer.await?;
+            // Answered past the gate (a route that does not exist) while still on probation:
+            // that connection has not earned a slot.
+            if on.on_probation() {
+                close_after(&mut resp);
+            }
             Ok::<_, std::convert::Infallible>(
                 resp.map(|inner| axum::body::Body::new(Answering { inner, _busy: busy })),
             )
@@ -1807,7 +1962,12 @@ pub async fn gate(
                     c.0.agency();
                 }
             }
-            if body {
+            // On probation, a refused request ends its connection: it has not earned a slot.
+            let probation = req
+                .extensions()
+                .get::<OnConnection>()
+                .is_some_and(|c| c.0.on_probation());
+            if body || probation {
                 close_after(&mut r);
             }
             return *r;
@@ -1830,6 +1990,13 @@ pub async fn gate(
             c.0.agency();
         }
     }
+    // A connection on probation is served only once it has proved to be an agency's and
+    // taken a connection slot; else it is answered 503 before any work, and closed.
+    if let Some(c) = req.extensions().get::<OnConnection>().cloned() {
+        if c.0.on_probation() && !(c.0.is_agency() && c.0.promote().await) {
+            return not_promoted(&state, c.0.is_agency(), admitted.identity);
+        }
+    }
     let mut resp = next.run(req).await;
     let answer_bytes = resp.extensions_mut().remove::<Held>();
     resp.extensions_mut().insert(Caller(admitted.identity));
@@ -1844,6 +2011,27 @@ pub async fn gate(
             _held: held,
         })
     })
+}
+
+/// The answer to a request on a connection on probation that may not take a connection slot:
+/// the public's (it holds its share), or an agency's when every slot is taken and none may go.
+fn not_promoted(state: &Shared, agency: bool, identity: Option<Arc<Identity>>) -> Response {
+    let (what, e) = if agency {
+        (
+            "connections",
+            ApiError::unavailable("every connection slot is taken and none may be given up (limits.max_connections); retry shortly"),
+        )
+    } else {
+        (
+            "public_connections",
+            ApiError::unavailable("the service holds as many connections of the public as it takes (limits.public_share); retry shortly"),
+        )
+    };
+    state.metrics.limited.with_label_values(&[what]).inc();
+    let mut r = e.into_response();
+    r.extensions_mut().insert(Caller(identity));
+    close_after(&mut r);
+    r
 }
 
 /// What a request holds of its client's limits until its answer is sent or dropped.
