@@ -56,12 +56,15 @@ pub struct KeyArgs {
     /// the log back past it). Created on first use.
     #[arg(long = "checkpoint-state", value_name = "FILE", id = "state")]
     state: Option<PathBuf>,
-    /// Name of the checkpoint key in signed notes.
-    #[arg(long, default_value = "kyso.demo/archive")]
-    key_name: String,
-    /// The log's origin line in checkpoints.
-    #[arg(long, default_value = "kyso.demo/archive")]
-    origin: String,
+    /// Name of the checkpoint key in signed notes (default: the one in --checkpoint-state;
+    /// for the archive's first checkpoint, --origin).
+    #[arg(long, value_name = "NAME")]
+    key_name: Option<String>,
+    /// The log's origin line in checkpoints, its name for good once the first is signed, e.g.
+    /// `archive.example.gov.vn/records` (default: the one in --checkpoint-state; required
+    /// before the first checkpoint).
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<String>,
     /// PKCS#11 module of the checkpoint key's token (default: $KYSO_PKCS11_MODULE, else SoftHSM2).
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
@@ -279,8 +282,9 @@ pub enum LogCommand {
         /// The log key's public key or certificate (PEM or DER), from outside the archive.
         #[arg(long, value_name = "PEM")]
         pubkey: PathBuf,
-        #[arg(long, default_value = "kyso.demo/archive")]
-        key_name: String,
+        /// The name the key signs under (default: any, the signature found by the key's ID).
+        #[arg(long, value_name = "NAME")]
+        key_name: Option<String>,
     },
 }
 
@@ -360,15 +364,60 @@ pub(crate) fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> 
     let (Some(uri), Some(state)) = (&k.key, &k.state) else {
         return Ok(None);
     };
+    let (origin, key_name) = log_names(k, state)?;
     let uri = Pkcs11Uri::parse(uri).map_err(hsm_fail)?;
     let key =
         kyso_hsm::open_key(k.module.as_deref(), &uri, k.pin_file.clone(), 1).map_err(hsm_fail)?;
     Ok(Some(CheckpointSigner {
-        origin: k.origin.clone(),
-        key_name: k.key_name.clone(),
+        origin,
+        key_name,
         key: Arc::new(key),
         state_file: state.clone(),
     }))
+}
+
+/// The log's origin and the key's name: as given; else as in the last checkpoint the state
+/// file holds; else (the archive's first checkpoint) the origin must be given, and names the
+/// key too. They defaulted to `kyso.demo/archive`, which the first checkpoint then fixed for
+/// the archive's life, E-ARK package identifiers included (a new user's walk-through,
+/// 2026-12-04).
+fn log_names(k: &KeyArgs, state: &Path) -> Result<(String, String), ExitCode> {
+    if let (Some(o), Some(n)) = (&k.origin, &k.key_name) {
+        return Ok((o.clone(), n.clone()));
+    }
+    let held = std::fs::File::open(state)
+        .ok()
+        .and_then(|f| {
+            use std::io::Read;
+            let mut b = Vec::new();
+            f.take(checkpoint::MAX_NOTE as u64 + 1)
+                .read_to_end(&mut b)
+                .ok()
+                .map(|_| b)
+        })
+        .filter(|b| b.len() <= checkpoint::MAX_NOTE)
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| checkpoint::parse(&t).ok())
+        .map(|n| {
+            let name = n.signatures.first().map(|s| s.key_name.clone());
+            (n.checkpoint.origin, name)
+        });
+    let origin = match (&k.origin, &held) {
+        (Some(o), _) => o.clone(),
+        (None, Some((o, _))) => o.clone(),
+        (None, None) => {
+            return Err(usage(format!(
+                "{} holds no checkpoint yet: the archive's first names its log for good; give --origin (e.g. archive.example.gov.vn/records) and, if the key's name differs, --key-name",
+                state.display()
+            )))
+        }
+    };
+    let key_name = match (&k.key_name, held) {
+        (Some(n), _) => n.clone(),
+        (None, Some((_, Some(n)))) => n,
+        _ => origin.clone(),
+    };
+    Ok((origin, key_name))
 }
 
 fn checkpoint_with(a: &Archive, k: &KeyArgs) -> Result<Option<String>, ExitCode> {
@@ -620,9 +669,15 @@ fn put(a: PutArgs) -> ExitCode {
             request_id: a.request_id.clone(),
             media_type: None,
         };
+        // The checkpoint key before the record: its flags, its PIN, its token judged before
+        // anything is stored (a missing --origin was said after the record was in).
+        let signer = signer(&a.key)?;
         let ar = Archive::open_with(&a.db.db, config).map_err(fail)?;
         let got = kyso_archive::ingest(&ar, &v, req).map_err(fail)?;
-        let cp = checkpoint_with(&ar, &a.key)?;
+        let cp = match signer {
+            Some(s) => Some(ar.sign_checkpoint(&s).map_err(fail)?),
+            None => None,
+        };
         print(&serde_json::json!({
             "record": got.record,
             "leaf": got.leaf,
@@ -704,7 +759,7 @@ pub fn run_log(cmd: LogCommand) -> ExitCode {
             new,
             pubkey,
             key_name,
-        } => consistency(&db.db, &old, &new, &pubkey, &key_name),
+        } => consistency(&db.db, &old, &new, &pubkey, key_name.as_deref()),
     };
     r.map_or_else(|c| c, |()| ExitCode::SUCCESS)
 }
@@ -719,7 +774,7 @@ fn consistency(
     old: &Path,
     new: &Path,
     pubkey: &Path,
-    key_name: &str,
+    key_name: Option<&str>,
 ) -> Result<(), ExitCode> {
     let (o, n) = (read_note(old)?, read_note(new)?);
     let spki = read_bounded(pubkey, 1 << 20).and_then(|b| {
@@ -729,8 +784,13 @@ fn consistency(
         eprintln!("kyso: checkpoint: {e}");
         ExitCode::from(1)
     };
-    let co = checkpoint::verify(&o, key_name, &spki).map_err(refused)?;
-    let cn = checkpoint::verify(&n, key_name, &spki).map_err(refused)?;
+    let verified = |note: &str| {
+        let n = checkpoint::parse(note)?;
+        n.verify(key_name, &spki)?;
+        Ok::<_, String>(n.checkpoint)
+    };
+    let co = verified(&o).map_err(refused)?;
+    let cn = verified(&n).map_err(refused)?;
     if co.origin != cn.origin {
         return Err(refused(format!(
             "the checkpoints are of different logs ({} and {})",

@@ -8,6 +8,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
+/// The log's origin the tests give for an archive's first checkpoint (and the key's name, by
+/// default the same).
+const ORIGIN: &str = "kyso.demo/archive";
 
 /// A demo token, the archive's directory, and the checkpoint state file outside it.
 struct Setup {
@@ -119,6 +122,8 @@ impl Setup {
             key,
             "--checkpoint-state",
             state.to_str().unwrap(),
+            "--origin",
+            ORIGIN,
             "--pin-file",
             pin.to_str().unwrap(),
         ])
@@ -666,6 +671,48 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     );
     assert!(forged.stdout.is_empty());
     assert!(!s.state().exists(), "nothing signed");
+    // The first checkpoint names the log for good: without --origin it is a usage error
+    // naming the flag, before the token is asked for a PIN (the origin defaulted to
+    // kyso.demo/archive, a name a production archive then kept forever).
+    let state = s.state();
+    let unnamed = |extra: &[&str]| {
+        let mut args = vec![
+            "log",
+            "checkpoint",
+            "--checkpoint-key",
+            LOG_KEY,
+            "--checkpoint-state",
+            state.to_str().unwrap(),
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        s.kyso(&args)
+    };
+    let r = unnamed(&[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds no checkpoint yet") && r.stderr.contains("give --origin"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.state().exists(), "nothing signed");
+    // Nor is a record stored by a put that would sign the first checkpoint unnamed.
+    let r = s.put(
+        "001099012345.UN",
+        &a,
+        &[
+            "--checkpoint-key",
+            LOG_KEY,
+            "--checkpoint-state",
+            state.to_str().unwrap(),
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("give --origin"), "{}", r.stderr);
+    assert_eq!(s.audit().json()["records"], 9, "nothing stored");
     // The audit says what its "clean" does not cover: entries under no signed checkpoint yet
     // (one who can write the database can still remove them unseen), and no checkpoint kept
     // outside to hold the log to.
@@ -710,6 +757,10 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
         note,
         "the state file holds it"
     );
+    // Later, the origin and the key's name are those of the state file's checkpoint.
+    let again = unnamed(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, note, "the same log, nothing new to sign");
     // Verify the note from its text and the public key alone (C2SP signed note, type 0x02).
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -1420,6 +1471,8 @@ fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
         LOG_KEY,
         "--checkpoint-state",
         inside.to_str().unwrap(),
+        "--origin",
+        ORIGIN,
         "--pin-file",
         pin.to_str().unwrap(),
     ]);
@@ -1541,6 +1594,8 @@ fn crash_at_random_moments_loses_no_acknowledged_record() {
                 LOG_KEY,
                 "--checkpoint-state",
                 state.to_str().unwrap(),
+                "--origin",
+                ORIGIN,
                 "--pin-file",
                 pin.to_str().unwrap(),
             ])
@@ -1619,6 +1674,8 @@ fn checkpoints_are_published_in_the_background_while_entries_arrive() {
             LOG_KEY,
             "--checkpoint-state",
             state.to_str().unwrap(),
+            "--origin",
+            ORIGIN,
             "--pin-file",
             pin.to_str().unwrap(),
         ])

@@ -80,6 +80,8 @@ impl Setup {
             LOG_KEY,
             "--checkpoint-state",
             self.demo.path().join("checkpoint-state").to_str().unwrap(),
+            "--origin",
+            "kyso.demo/archive",
             "--tsa-key",
             TSA_KEY,
         ])

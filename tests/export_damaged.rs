@@ -124,6 +124,7 @@ impl Setup {
             .args(["--organization", "UBND huyện Hoài Đức"])
             .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
             .arg(self.demo.path().join("checkpoint-state"))
+            .args(["--origin", "kyso.demo/archive"])
             .args(["--tsa-key", TSA_KEY, "--pin-file"])
             .arg(self.demo.pin_file())
             .args(extra);

@@ -276,6 +276,8 @@ fn an_imported_ec_key_without_a_public_key_object_signs_the_archives_checkpoints
         key,
         "--checkpoint-state",
         state.to_str().unwrap(),
+        "--origin",
+        "kyso.demo/archive",
         "--pin-file",
         &t.pin_file(),
     ]);

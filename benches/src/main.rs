@@ -1255,6 +1255,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
                 .args(["--checkpoint-key", "pkcs11:token=kyso-dev;object=log"])
                 .arg("--checkpoint-state")
                 .arg(&state)
+                .args(["--origin", "kyso.demo/archive"])
                 .args(["--tsa-key", "pkcs11:token=kyso-dev;object=tsa"])
                 .arg("--pin-file")
                 .arg(&layout.user_pin_file)
