@@ -1991,10 +1991,20 @@ pub async fn gate(
         }
     }
     // A connection on probation is served only once it has proved to be an agency's and
-    // taken a connection slot; else it is answered 503 before any work, and closed.
+    // taken a connection slot; else it is answered 503 before any work, and closed. A load
+    // balancer's health check (no credentials, a new connection) is answered on probation,
+    // and its connection closed: refused while the public held its share, it would take the
+    // appliance out of service for agencies too.
     if let Some(c) = req.extensions().get::<OnConnection>().cloned() {
-        if c.0.on_probation() && !(c.0.is_agency() && c.0.promote().await) {
-            return not_promoted(&state, c.0.is_agency(), admitted.identity);
+        if c.0.on_probation() {
+            let health = req
+                .extensions()
+                .get::<MatchedPath>()
+                .is_some_and(|m| PROBATION_OPEN.contains(&m.as_str()));
+            let promoted = c.0.is_agency() && c.0.promote().await;
+            if !promoted && !(health && !c.0.is_agency()) {
+                return not_promoted(&state, c.0.is_agency(), admitted.identity);
+            }
         }
     }
     let mut resp = next.run(req).await;
@@ -2012,6 +2022,9 @@ pub async fn gate(
         })
     })
 }
+
+/// Routes answered on a connection on probation without credentials (then closed).
+const PROBATION_OPEN: [&str; 2] = ["/healthz", "/readyz"];
 
 /// The answer to a request on a connection on probation that may not take a connection slot:
 /// the public's (it holds its share), or an agency's when every slot is taken and none may go.
