@@ -2001,9 +2001,10 @@ pub async fn gate(
                 .extensions()
                 .get::<MatchedPath>()
                 .is_some_and(|m| PROBATION_OPEN.contains(&m.as_str()));
-            let promoted = c.0.is_agency() && c.0.promote().await;
-            if !promoted && !(health && !c.0.is_agency()) {
-                return not_promoted(&state, c.0.is_agency(), admitted.identity);
+            let agency = c.0.is_agency();
+            let served = if agency { c.0.promote().await } else { health };
+            if !served {
+                return not_promoted(&state, agency, admitted.identity);
             }
         }
     }
