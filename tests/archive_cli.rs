@@ -675,8 +675,8 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     // naming the flag, before the token is asked for a PIN (the origin defaulted to
     // kyso.demo/archive, a name a production archive then kept forever).
     let state = s.state();
-    let unnamed = |extra: &[&str]| {
-        let mut args = vec![
+    let unnamed = || {
+        s.kyso(&[
             "log",
             "checkpoint",
             "--checkpoint-key",
@@ -685,11 +685,9 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
             state.to_str().unwrap(),
             "--pin-file",
             pin.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        s.kyso(&args)
+        ])
     };
-    let r = unnamed(&[]);
+    let r = unnamed();
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains("holds no checkpoint yet") && r.stderr.contains("give --origin"),
@@ -758,7 +756,7 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
         "the state file holds it"
     );
     // Later, the origin and the key's name are those of the state file's checkpoint.
-    let again = unnamed(&[]);
+    let again = unnamed();
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.stdout, note, "the same log, nothing new to sign");
     // Verify the note from its text and the public key alone (C2SP signed note, type 0x02).

@@ -11,7 +11,9 @@ fn lines(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn probe() {
-    let Ok(script_path) = std::env::var("PROBE_SCRIPT") else { return };
+    let Ok(script_path) = std::env::var("PROBE_SCRIPT") else {
+        return;
+    };
     let limits = std::env::var("PROBE_LIMITS").unwrap_or_default();
     let limits: Vec<&str> = limits.split(';').filter(|s| !s.is_empty()).collect();
     let mut a = Appliance::start_with(Options {
@@ -50,7 +52,10 @@ fn probe() {
     println!("PROBE STDERR:\n{}", String::from_utf8_lossy(&out.stderr));
     if a.alive() {
         let m = a.agent(Who::Token("admin")).get("/metrics").text();
-        for l in m.lines().filter(|l| l.starts_with("kyso_limited_total") || l.starts_with("kyso_panics")) {
+        for l in m
+            .lines()
+            .filter(|l| l.starts_with("kyso_limited_total") || l.starts_with("kyso_panics"))
+        {
             println!("METRIC {l}");
         }
         if std::env::var_os("PROBE_STOP").is_some() {
