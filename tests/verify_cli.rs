@@ -799,6 +799,23 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         );
         assert_eq!(j["indication"], "TOTAL-PASSED", "{case}: {j}");
     }
+    // The preparer's own drawing of A's signature widget ("APPROVED 900,000 VND"), in an object
+    // stream a reader rebuilding the table takes, blanked by a plain update before A signed:
+    // told in A's report (it was dropped as what signing adds; an attacker's reading,
+    // 2026-12-04). MuPDF's rebuild showed the field unsigned; no reader drew the text.
+    for case in ["prepared-widget", "prepared-widget-moved"] {
+        let j = verdict(
+            &demo,
+            &d.join(format!("{case}.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{case}: {j}");
+        let a = j["signatures"][0].to_string();
+        assert!(
+            a.contains("a PDF reader that rebuilds") && a.contains("form field \\\"SigA\\\": /AP"),
+            "{case}: {j}"
+        );
+    }
     // Judged within 20 s of CPU (a minute, and 100 s, before): 0 passed, 1 failed.
     for (case, code) in [("fonts-fields", 0), ("nested-string-headers", 1)] {
         let o = std::process::Command::new("sh")

@@ -166,6 +166,12 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 the same page grown by an object stream whose /DecodeParms,
                                 predictor values, Adler-32 or /First readers read otherwise
 
+    DIR/prepared-widget.pdf, prepared-widget-moved.pdf
+                                the preparer's own signature widget drawn "APPROVED
+                                900,000 VND" in an object stream, blanked (and moved) by a
+                                plain update before A signs it; signed again: passes, with a
+                                note naming the earlier version a rebuild may show
+
 DIR/root.pem is the anchor to trust.
 """
 import datetime as dt
@@ -1223,3 +1229,57 @@ def decoder_cases():
 
 for name, signed_rev, final in decoder_cases():
     save(name, signed_rev, final)
+
+
+# 12. Found by an attacker's reading of the signature widget (2026-12-04): the preparer's file
+#     (pikepdf, object streams) holds an empty signature field SigA whose widget draws "Signed
+#     by A: APPROVED 900,000 VND"; a plain update (pyHanko's incremental writer) blanks that
+#     appearance, and, for `prepared-widget-moved`, moves the widget; A signs SigA (pyHanko,
+#     its stamp), then pyHanko signs again invisibly. A reader rebuilding the table takes the
+#     object stream's version of the widget (MuPDF showed A's field unsigned, or where the
+#     earlier /Rect put it): kyso dropped that version as "what signing adds" without a word.
+def prepared_widget(name, first_rect):
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+    from pyhanko import stamp
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    page = Dictionary(Type=Name.Page, MediaBox=[0, 0, 612, 792], Resources=Dictionary(Font=Dictionary(F1=font)),
+                      Contents=pdf.make_stream(b'BT /F1 18 Tf 72 720 Td (Hop dong: 100 VND) Tj ET'))
+    pdf.pages.append(pikepdf.Page(page))
+    pg = pdf.pages[0].obj
+    drawn = pdf.make_stream(b'BT /F1 10 Tf 10 25 Td (Signed by A: APPROVED 900,000 VND) Tj ET',
+                            Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 228, 60],
+                            Resources=Dictionary(Font=Dictionary(F1=font)))
+    w = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Widget, FT=Name.Sig, T=pikepdf.String('SigA'),
+                                     F=4, Rect=first_rect, P=pg, AP=Dictionary(N=drawn)))
+    pg.Annots = pdf.make_indirect(Array([w]))
+    pdf.Root.AcroForm = pdf.make_indirect(Dictionary(Fields=Array([w]), SigFlags=0))
+    first = io.BytesIO()
+    pdf.save(first, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=False)
+
+    def blank(wr):
+        wd = wr.root['/AcroForm']['/Fields'][0].get_object()
+        st = pdf_generic.StreamObject({
+            pdf_generic.NameObject('/Type'): pdf_generic.NameObject('/XObject'),
+            pdf_generic.NameObject('/Subtype'): pdf_generic.NameObject('/Form'),
+            pdf_generic.NameObject('/BBox'): wd['/AP']['/N']['/BBox']}, stream_data=b'')
+        wd[pdf_generic.NameObject('/AP')] = pdf_generic.DictionaryObject({pdf_generic.NameObject('/N'): wr.add_object(st)})
+        wd[pdf_generic.NameObject('/Rect')] = pdf_generic.ArrayObject(
+            [pdf_generic.NumberObject(x) for x in (72, 600, 300, 660)])
+        wr.update_container(wd)
+
+    prepared = edited(first.getvalue(), blank)
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name='SigA', subfilter=SigSeedSubFilter.PADES), signer=s,
+                      stamp_style=stamp.TextStampStyle(stamp_text='Signed by A: 100 VND')).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(prepared), strict=False), output=out)
+    save(name, out.getvalue(), resign(out.getvalue(), 'Sig2'))
+
+
+prepared_widget('prepared-widget', [72, 600, 300, 660])
+prepared_widget('prepared-widget-moved', [72, 500, 300, 560])

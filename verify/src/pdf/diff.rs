@@ -1000,6 +1000,12 @@ fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
     }
 }
 
+/// Does the annotation draw something of its own: an appearance stream a reader draws
+/// ([`normal_appearance`]) that is not empty ([`draws_nothing`])?
+fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
+    normal_appearance(doc, d).is_some() && !draws_nothing(doc, d)
+}
+
 /// The default resources only gained entries: every entry of every category kept as it was.
 fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Document<'_>) -> bool {
     let new = index(new);
@@ -2206,7 +2212,30 @@ impl Revisions<'_, '_> {
                 };
                 let mut out = Vec::new();
                 reverse.object(*r, roles, &v, &signed, &mut out);
-                let other: Vec<&Change> = out.iter().filter(|c| !signing_adds(c)).collect();
+                // Signing an empty signature field replaces what its widget showed: that
+                // earlier version is what signing adds only if it showed nothing. A widget the
+                // preparer drew ("Signed by A: APPROVED 900,000 VND") in an object stream, then
+                // blanked in a plain update before A signed, was dropped here without a word,
+                // though a reader rebuilding the table takes the object stream's version (an
+                // attacker's reading, 2026-12-04: MuPDF then showed A's field unsigned, or
+                // where the earlier /Rect put it).
+                let drew = v
+                    .as_dict()
+                    .is_some_and(|d| shows(&rebuilt, d) && draws_something(&rebuilt, d));
+                let other: Vec<&Change> = out
+                    .iter()
+                    .filter(|c| {
+                        !signing_adds(c)
+                            || (drew
+                                && matches!(
+                                    c,
+                                    Change::FieldChanged {
+                                        signature: true,
+                                        ..
+                                    }
+                                ))
+                    })
+                    .collect();
                 // A field as it was before it was filled (a form filled, then signed and
                 // signed again, is an everyday file): said, not failed.
                 let unfilled = |c: &&Change| {
