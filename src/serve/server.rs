@@ -521,7 +521,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             // its client (its TLS handshake, or its next request) gives its slot up: a client
             // that never sends a ClientHello, or keeps a connection open between requests,
             // holds a slot only until someone else needs it.
-            let Some((permit, probation)) = slots.admit().await else {
+            let Some((permit, place)) = slots.admit().await else {
                 state
                     .metrics
                     .limited
@@ -530,12 +530,18 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                 return;
             };
             let _held = slot;
-            let activity = Activity::new(slots.clone(), probation);
+            let activity = Activity::new(slots.clone(), place);
             *activity.permit() = Some(permit);
+            // Told of the client's first byte: a connection on probation that has sent none
+            // gives its overflow slot up at any age.
+            let tcp = Heard {
+                io: tcp,
+                activity: activity.clone(),
+            };
             // Dropped before `_held`: the connection stops counting as an agency's before its
             // slot (held by the activity, given back by `Open`) is free.
             let _open = Open(activity.clone());
-            let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp.io);
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_t)
@@ -924,10 +930,16 @@ const CLOSED: u8 = 2;
 /// On probation: it holds one of the overflow slots ([`Slots::probation`]), not a connection
 /// slot, until it proves to be an agency's ([`Activity::promote`]).
 const PROBATION: u8 = 4;
+/// Its client has sent a byte ([`Heard`]).
+const HEARD: u8 = 8;
 
 impl Known {
     fn agency(&self) -> bool {
         self.state.load(std::sync::atomic::Ordering::SeqCst) & AGENCY != 0
+    }
+
+    fn heard(&self) -> bool {
+        self.state.load(std::sync::atomic::Ordering::SeqCst) & HEARD != 0
     }
 
     /// May it give its slot up as one waiting for its client (since `since`): an agency's
@@ -940,11 +952,16 @@ impl Known {
     /// next connect while agencies held every slot beyond the public's share and the public
     /// its share but one: no agency got through at 20 connects a second; a reviewer's
     /// measurement, 2026-12-03).
+    ///
+    /// A connection whose client has sent nothing yet may go at any age: a client's first
+    /// flight comes with its connect, and silent connects from many addresses, each closed
+    /// after a second, held the public's share of the slots against every agency's newcomer,
+    /// none of them ever 2 s old (a reviewer's reading, 2026-12-04).
     fn may_go(&self, public_at_share: bool, since: std::time::Instant) -> bool {
         if self.agency() {
             !public_at_share && since.elapsed() >= SETTLING
         } else {
-            self.born.elapsed() >= SETTLING
+            !self.heard() || self.born.elapsed() >= SETTLING
         }
     }
 }
@@ -972,6 +989,13 @@ struct Slots {
     probation_max: u32,
     /// The connections on probation, oldest first.
     trial: Queue,
+    /// Connections not known to be an agency's that took a free slot while the public already
+    /// held its share, oldest first: while the public holds more than its share, these go
+    /// first. A public client opening a connection every half second took the slot an
+    /// agency's closed connection freed, and its next connect, the public now over its share,
+    /// cut the public's oldest connection, an honest upload (a reviewer's reading,
+    /// 2026-12-04).
+    surplus: Queue,
     /// Connections open and known to be an agency's. Every other slot held is the public's:
     /// connections not known to be an agency's, those told to give their slots up and still
     /// closing, and newcomers given a slot and not yet counted anywhere. The public's count
@@ -1008,6 +1032,7 @@ impl Slots {
             probation: Arc::new(tokio::sync::Semaphore::new(probation_max as usize)),
             probation_max,
             trial: Default::default(),
+            surplus: Default::default(),
             agencies: Default::default(),
             public_max,
             next: Default::default(),
@@ -1038,19 +1063,30 @@ impl Slots {
     ///
     /// While the public holds exactly its share and no connection may give its slot up, the
     /// newcomer is put on probation instead (`true` with the permit: [`Slots::probation`]).
-    async fn admit(&self) -> Option<(tokio::sync::OwnedSemaphorePermit, bool)> {
+    async fn admit(&self) -> Option<(tokio::sync::OwnedSemaphorePermit, Place)> {
         for _ in 0..ADMIT_TRIES {
             if let Ok(p) = self.permits.clone().try_acquire_owned() {
-                return Some((p, false));
+                return Some((p, self.place()));
             }
             if let Taken::Probation = self.give_one_up(true)? {
-                return self.on_probation().await.map(|p| (p, true));
+                return self.on_probation().await.map(|p| (p, Place::Probation));
             }
             if let Some(p) = self.freed().await {
-                return Some((p, false));
+                return Some((p, self.place()));
             }
         }
         None
+    }
+
+    /// A connection slot just taken by a newcomer: past the public's share, it is surplus.
+    fn place(&self) -> Place {
+        let held = (self.max as usize).saturating_sub(self.permits.available_permits());
+        let agencies = self.agencies.load(std::sync::atomic::Ordering::SeqCst);
+        if held.saturating_sub(agencies) > self.public_max {
+            Place::Surplus
+        } else {
+            Place::Slot
+        }
     }
 
     /// A connection slot freed within half a second.
@@ -1063,9 +1099,14 @@ impl Slots {
         freed.ok().and_then(|r| r.ok())
     }
 
-    /// An overflow slot: a free one; else the one of the connection on probation longest, if
-    /// it has been open `SETTLING` and is not known to be an agency's (a stream of silent
-    /// connects holds them only that long each).
+    /// An overflow slot: a free one; else the one of the connection on probation longest
+    /// whose client has sent nothing yet, whatever its age; else of the one on probation
+    /// longest open `SETTLING`; never an agency's. Refused at once when all were younger, a
+    /// stream of silent connects at half the overflow slots a second kept every agency's
+    /// newcomer out (2 of 20 got in at 200 connects a second; a reviewer's reading,
+    /// 2026-12-04): a silent connect now holds its overflow slot only until the next
+    /// newcomer. A client's first flight comes with its connect; one that has spoken keeps its
+    /// slot through its handshake and first request head for `SETTLING`.
     async fn on_probation(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         for _ in 0..ADMIT_TRIES {
             if let Ok(p) = self.probation.clone().try_acquire_owned() {
@@ -1073,10 +1114,15 @@ impl Slots {
             }
             let victim = {
                 let mut t = queue(&self.trial);
-                let key = t
+                let silent = t
                     .iter()
-                    .find(|(_, (_, k, _))| !k.agency() && k.born.elapsed() >= SETTLING)
+                    .find(|(_, (_, k, _))| !k.agency() && !k.heard())
                     .map(|(key, _)| *key);
+                let key = silent.or_else(|| {
+                    t.iter()
+                        .find(|(_, (_, k, _))| !k.agency() && k.born.elapsed() >= SETTLING)
+                        .map(|(key, _)| *key)
+                });
                 key.and_then(|key| t.remove(&key))
             };
             if let Some(a) = victim?.0.upgrade() {
@@ -1136,11 +1182,31 @@ impl Slots {
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
             };
+            // Past its share, the public's surplus goes first (the connections that took a free
+            // slot while the public held its share), oldest first and once open `SETTLING`.
+            let surplus = || {
+                let mut q = queue(&self.surplus);
+                let key = q
+                    .iter()
+                    .find(|(_, (_, k, _))| k.born.elapsed() >= SETTLING)
+                    .map(|(key, _)| *key)?;
+                queue(&self.unknown).remove(&key);
+                q.remove(&key)
+            };
             let (victim, why) = match waited {
                 Some((a, ..)) => (a, Given::Waiting),
-                None if over => match queue(&self.unknown).pop_first() {
-                    Some((_, (a, ..))) => (a, Given::Share),
-                    None => return None,
+                None if over => match surplus() {
+                    Some((a, ..)) => (a, Given::Share),
+                    // A newcomer not yet known waits on probation: only an agency's cuts the
+                    // public's oldest connection.
+                    None if probation => return Some(Taken::Probation),
+                    None => match queue(&self.unknown).pop_first() {
+                        Some((key, (a, ..))) => {
+                            queue(&self.surplus).remove(&key);
+                            (a, Given::Share)
+                        }
+                        None => return None,
+                    },
                 },
                 None if at_share && probation => return Some(Taken::Probation),
                 // At its share, the public's oldest connection goes for an agency's newcomer if
@@ -1182,9 +1248,20 @@ impl Slots {
     }
 }
 
-/// The overflow slots beside `max` connection slots: a sixteenth, at least 4 and at most 64.
+/// The overflow slots beside `max` connection slots: an eighth, at least 4 and at most 128.
 fn probation_slots(max: u32) -> u32 {
-    (max / 16).clamp(4, 64)
+    (max / 8).clamp(4, 128)
+}
+
+/// Where a newcomer was admitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A connection slot.
+    Slot,
+    /// A connection slot taken while the public already held its share ([`Slots::surplus`]).
+    Surplus,
+    /// An overflow slot ([`Slots::probation`]).
+    Probation,
 }
 
 /// What [`Slots::give_one_up`] did for a newcomer.
@@ -1244,7 +1321,8 @@ impl Activity {
     /// A connection just accepted: waiting for its client (its handshake, or its first
     /// request), and not known to be an agency's. On `probation`, it is neither: it is among
     /// the connections on probation until [`Activity::promote`].
-    fn new(slots: Arc<Slots>, probation: bool) -> Arc<Activity> {
+    fn new(slots: Arc<Slots>, place: Place) -> Arc<Activity> {
+        let probation = place == Place::Probation;
         let unknown = slots.key();
         let a = Arc::new(Activity {
             slots,
@@ -1264,9 +1342,19 @@ impl Activity {
             queue(&a.slots.trial).insert(unknown, a.entry());
         } else {
             queue(&a.slots.unknown).insert(unknown, a.entry());
+            if place == Place::Surplus {
+                queue(&a.slots.surplus).insert(unknown, a.entry());
+            }
             a.touch();
         }
         a
+    }
+
+    /// Its client has sent a byte.
+    fn heard(&self) {
+        self.known
+            .state
+            .fetch_or(HEARD, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn permit(&self) -> std::sync::MutexGuard<'_, Option<tokio::sync::OwnedSemaphorePermit>> {
@@ -1362,6 +1450,7 @@ impl Activity {
             .fetch_or(AGENCY, std::sync::atomic::Ordering::SeqCst);
         if was & AGENCY == 0 {
             queue(&self.slots.unknown).remove(&self.unknown);
+            queue(&self.slots.surplus).remove(&self.unknown);
             // On probation it holds no connection slot yet: counted once promoted.
             if was & (CLOSED | PROBATION) == 0 {
                 self.slots
@@ -1448,6 +1537,65 @@ impl Drop for Activity {
         }
         queue(&self.slots.unknown).remove(&self.unknown);
         queue(&self.slots.trial).remove(&self.unknown);
+        queue(&self.slots.surplus).remove(&self.unknown);
+    }
+}
+
+/// A connection's socket, telling its [`Activity`] when the client's first byte has come.
+struct Heard<IO> {
+    io: IO,
+    activity: Arc<Activity>,
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Heard<IO> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.heard();
+        }
+        r
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Heard<IO> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 }
 
@@ -1997,12 +2145,19 @@ pub async fn gate(
     // appliance out of service for agencies too.
     if let Some(c) = req.extensions().get::<OnConnection>().cloned() {
         if c.0.on_probation() {
+            // While draining, no slot is taken: the drain holds every one given back, and a
+            // promotion would only cut the public's requests in flight for nothing.
+            let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
             let health = req
                 .extensions()
                 .get::<MatchedPath>()
                 .is_some_and(|m| PROBATION_OPEN.contains(&m.as_str()));
             let agency = c.0.is_agency();
-            let served = if agency { c.0.promote().await } else { health };
+            let served = if agency {
+                !draining && c.0.promote().await
+            } else {
+                health
+            };
             if !served {
                 return not_promoted(&state, agency, admitted.identity);
             }
