@@ -537,6 +537,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             let tcp = Heard {
                 io: tcp,
                 activity: activity.clone(),
+                told: false,
             };
             // Dropped before `_held`: the connection stops counting as an agency's before its
             // slot (held by the activity, given back by `Open`) is free.
@@ -1545,6 +1546,7 @@ impl Drop for Activity {
 struct Heard<IO> {
     io: IO,
     activity: Arc<Activity>,
+    told: bool,
 }
 
 impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Heard<IO> {
@@ -1556,7 +1558,8 @@ impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Heard<IO> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut this.io).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        if !this.told && buf.filled().len() > before {
+            this.told = true;
             this.activity.heard();
         }
         r
