@@ -1730,7 +1730,7 @@ fn agencies_idle_connections_stay_while_the_public_holds_its_share() {
 /// Agencies' uploads hold their part of 8 slots (4); the public its share (4): three uploads
 /// never finished and, youngest, an honest upload that sends its body slowly. Meanwhile a
 /// client of the public opens a connection every half second and asks for the API's
-/// description, /healthz or a route that does not exist; then four silent
+/// description, /healthz, the web page's script or a route that does not exist; then four silent
 /// connects fill the overflow slots; 2.5 s later an agency comes, and the honest upload ends.
 const THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE: &str = r#"
 def connect(src):
@@ -1763,7 +1763,7 @@ for i in range(12):
         break
     try:
         t = connect("127.0.10.%d" % (i + 1))
-        path = [b"/v1/openapi.json", b"/healthz", b"/v1/openapi.json", b"/v1/nowhere"][i % 4]
+        path = [b"/v1/openapi.json", b"/healthz", b"/app.js", b"/v1/nowhere"][i % 4]
         t.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
         trickle.append(head_and_end(t))
         t.close()
@@ -1809,12 +1809,12 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
     let trickle = v["trickle"].as_array().unwrap();
     assert_eq!(trickle.len(), 12, "{v}");
     for (i, t) in trickle.iter().enumerate() {
-        // A load balancer's health check is answered, and a route that does not exist past the
-        // gate; each connection is closed all the same.
+        // A load balancer's health check and the web page's files are answered, and a route
+        // that does not exist past the gate; each connection is closed all the same.
         let want = [
             "503 service unavailable",
             "200 ok",
-            "503 service unavailable",
+            "200 ok",
             "404 not found",
         ][i % 4];
         assert_eq!(t, &format!("http/1.1 {want} close"), "{v}");
@@ -1824,7 +1824,7 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
     assert_eq!(v["honest"], "HTTP/1.1 200 OK", "{v}");
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"public_connections\"}"),
-        6.0
+        3.0
     );
     // The agency's newcomer took the overflow slot of the oldest silent connect (open past
     // 2 s), then the connection slot of the public's oldest upload (not the honest one, the

@@ -2145,21 +2145,22 @@ pub async fn gate(
     // taken a connection slot; else it is answered 503 before any work, and closed. A load
     // balancer's health check (no credentials, a new connection) is answered on probation,
     // and its connection closed: refused while the public held its share, it would take the
-    // appliance out of service for agencies too.
+    // appliance out of service for agencies too. So are the web page's own files (bytes in
+    // memory): a citizen's browser then shows the page, and the page says the service is busy
+    // when the verification itself is answered 503.
     if let Some(c) = req.extensions().get::<OnConnection>().cloned() {
         if c.0.on_probation() {
             // While draining, no slot is taken: the drain holds every one given back, and a
             // promotion would only cut the public's requests in flight for nothing.
             let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
-            let health = req
-                .extensions()
-                .get::<MatchedPath>()
-                .is_some_and(|m| PROBATION_OPEN.contains(&m.as_str()));
+            let open = req.extensions().get::<MatchedPath>().is_some_and(|m| {
+                PROBATION_OPEN.contains(&m.as_str()) || super::web::is_file(m.as_str())
+            });
             let agency = c.0.is_agency();
             let served = if agency {
                 !draining && c.0.promote().await
             } else {
-                health
+                open
             };
             if !served {
                 return not_promoted(&state, agency, admitted.identity);

@@ -77,6 +77,11 @@ pub const ASSETS: &[Asset] = &[
     },
 ];
 
+/// Is `path` one of the page's own files (a page, or what it loads)?
+pub fn is_file(path: &str) -> bool {
+    PAGES.iter().chain(ASSETS).any(|a| a.path == path)
+}
+
 fn respond(a: &'static Asset) -> Response {
     let mut r = a.body.into_response();
     let h = r.headers_mut();
