@@ -844,6 +844,13 @@ impl KeyedThrottle {
 /// first request without being counted among the waiting (an honest client sends it at once).
 const SETTLING: Duration = Duration::from_secs(2);
 
+/// How long a connection on probation that has spoken keeps its overflow slot against
+/// newcomers: its handshake and first request head take less. With `SETTLING`, connects that
+/// sent one byte each kept every overflow slot young at the pool's size every 2 s (64 a
+/// second at the defaults) and agencies' newcomers out (5 of 16 got in at 200 a second; a
+/// reviewer's reading, 2026-12-04).
+const PROBATION_HOLD: Duration = Duration::from_millis(500);
+
 /// Serve HTTP/1.1 on a connection until it closes, or, once `stop` turns true or its slot went
 /// to a newcomer, until the request in flight (if any) is answered; at once if its slot went to
 /// a newcomer while it held more than the public's share with a public request.
@@ -933,6 +940,8 @@ const CLOSED: u8 = 2;
 const PROBATION: u8 = 4;
 /// Its client has sent a byte ([`Heard`]).
 const HEARD: u8 = 8;
+/// The public's surplus ([`Slots::surplus`]).
+const SURPLUS: u8 = 16;
 
 impl Known {
     fn agency(&self) -> bool {
@@ -941,6 +950,15 @@ impl Known {
 
     fn heard(&self) -> bool {
         self.state.load(std::sync::atomic::Ordering::SeqCst) & HEARD != 0
+    }
+
+    /// Its client has sent nothing yet. A client's first flight comes with its connect. (A
+    /// grace before silence counts, 50 ms for an agency's ClientHello read a moment after the
+    /// accept as a reviewer suggested, 2026-12-04, let a stream of connects, each taking a
+    /// silent one's slot the moment it was old enough, leave none for an agency: 2 of 10 got
+    /// 503 at 100 silent connects a second in 8 slots; found testing it.)
+    fn silent(&self) -> bool {
+        !self.heard()
     }
 
     /// May it give its slot up as one waiting for its client (since `since`): an agency's
@@ -962,7 +980,7 @@ impl Known {
         if self.agency() {
             !public_at_share && since.elapsed() >= SETTLING
         } else {
-            !self.heard() || self.born.elapsed() >= SETTLING
+            self.silent() || self.born.elapsed() >= SETTLING
         }
     }
 }
@@ -1069,11 +1087,16 @@ impl Slots {
             if let Ok(p) = self.permits.clone().try_acquire_owned() {
                 return Some((p, self.place()));
             }
-            if let Taken::Probation = self.give_one_up(true)? {
-                return self.on_probation().await.map(|p| (p, Place::Probation));
-            }
-            if let Some(p) = self.freed().await {
-                return Some((p, self.place()));
+            match self.give_one_up(true)? {
+                Taken::Free => continue,
+                Taken::Probation => {
+                    return self.on_probation().await.map(|p| (p, Place::Probation));
+                }
+                Taken::Told(heir) => {
+                    if let Some(p) = handed(heir, &self.permits).await {
+                        return Some((p, self.place()));
+                    }
+                }
             }
         }
         None
@@ -1088,16 +1111,6 @@ impl Slots {
         } else {
             Place::Slot
         }
-    }
-
-    /// A connection slot freed within half a second.
-    async fn freed(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let freed = tokio::time::timeout(
-            Duration::from_millis(500),
-            self.permits.clone().acquire_owned(),
-        )
-        .await;
-        freed.ok().and_then(|r| r.ok())
     }
 
     /// An overflow slot: a free one; else the one of the connection on probation longest
@@ -1117,24 +1130,21 @@ impl Slots {
                 let mut t = queue(&self.trial);
                 let silent = t
                     .iter()
-                    .find(|(_, (_, k, _))| !k.agency() && !k.heard())
+                    .find(|(_, (_, k, _))| !k.agency() && k.silent())
                     .map(|(key, _)| *key);
                 let key = silent.or_else(|| {
                     t.iter()
-                        .find(|(_, (_, k, _))| !k.agency() && k.born.elapsed() >= SETTLING)
+                        .find(|(_, (_, k, _))| !k.agency() && k.born.elapsed() >= PROBATION_HOLD)
                         .map(|(key, _)| *key)
                 });
                 key.and_then(|key| t.remove(&key))
             };
-            if let Some(a) = victim?.0.upgrade() {
-                a.give_up(Given::Probation);
-            }
-            let freed = tokio::time::timeout(
-                Duration::from_millis(500),
-                self.probation.clone().acquire_owned(),
-            )
-            .await;
-            if let Ok(Ok(p)) = freed {
+            // None may go yet: the newcomer waits, as for a connection slot, and looks again
+            // (refused at once, it lost to whoever connected the instant one turned old enough).
+            let heir = victim
+                .and_then(|(a, ..)| a.upgrade())
+                .map(|a| a.give_up(Given::Probation));
+            if let Some(p) = handed(heir, &self.probation).await {
                 return Some(p);
             }
         }
@@ -1151,6 +1161,11 @@ impl Slots {
     /// nothing else may go, it is put on probation ([`Taken::Probation`]) rather than cut the
     /// public's oldest connection: that is done only for a newcomer known to be an agency's
     /// ([`Activity::promote`]).
+    ///
+    /// The slot told to go is handed to the newcomer when its connection ends
+    /// ([`Taken::Told`]): given back to all, it went to whoever waited longest, and a stream of
+    /// connects, each telling the public's oldest connection to go and waiting, took every
+    /// slot an agency's promotion had freed (a reviewer's reading of this change, 2026-12-04).
     fn give_one_up(&self, probation: bool) -> Option<Taken> {
         loop {
             // A slot came free since the newcomer looked: it takes that one, and nobody is
@@ -1160,7 +1175,7 @@ impl Slots {
             // 2026-12-04).
             let free = self.permits.available_permits();
             if free > 0 {
-                return Some(Taken::Told);
+                return Some(Taken::Free);
             }
             let held = (self.max as usize).saturating_sub(free);
             let agencies = self.agencies.load(std::sync::atomic::Ordering::SeqCst);
@@ -1176,23 +1191,43 @@ impl Slots {
                 // The scan is bounded: under a flood every entry may be too young, and each
                 // newcomer walked them all under this lock (210 µs of CPU per connect at
                 // 1,024 slots; a reviewer's measurement, 2026-12-03).
+                // At the public's share no agency's connection may go: those are passed over
+                // uncounted (64 or more agencies' keep-alive connections, waiting longest,
+                // filled the window, and the public's silent connects behind them were never
+                // seen; a reviewer's reading, 2026-12-04).
                 let key = w
                     .iter()
+                    .filter(|(_, (_, k, _))| !(at_share && k.agency()))
                     .take(SCAN)
-                    .find(|(_, (_, k, since))| k.may_go(at_share, *since))
+                    // At its share, a newcomer not yet known takes only a silent one's slot:
+                    // recycling the public's connections open 2 s, a stream of connects that
+                    // each sent a byte kept them all younger than an agency's promotion could
+                    // take (503 for 2 of 12 agencies at 6 a second in 16 slots; found testing
+                    // this change, 2026-12-04).
+                    .find(|(_, (_, k, since))| {
+                        k.may_go(at_share, *since) && !(probation && at_share && k.heard())
+                    })
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
             };
             // Past its share, the public's surplus goes first (the connections that took a free
             // slot while the public held its share), oldest first and once open `SETTLING`.
+            // One queue's lock at a time: holding `surplus` while taking `unknown` here, and
+            // `unknown` while taking `surplus` below, two newcomers could each wait for the
+            // other for good, and every connection after them (a reviewer's reading,
+            // 2026-12-04).
             let surplus = || {
-                let mut q = queue(&self.surplus);
-                let key = q
-                    .iter()
-                    .find(|(_, (_, k, _))| k.born.elapsed() >= SETTLING)
-                    .map(|(key, _)| *key)?;
+                let taken = {
+                    let mut q = queue(&self.surplus);
+                    let key = q
+                        .iter()
+                        .find(|(_, (_, k, _))| k.silent() || k.born.elapsed() >= SETTLING)
+                        .map(|(key, _)| *key)?;
+                    q.remove(&key).map(|e| (key, e))
+                };
+                let (key, e) = taken?;
                 queue(&self.unknown).remove(&key);
-                q.remove(&key)
+                Some(e)
             };
             let (victim, why) = match waited {
                 Some((a, ..)) => (a, Given::Waiting),
@@ -1201,13 +1236,16 @@ impl Slots {
                     // A newcomer not yet known waits on probation: only an agency's cuts the
                     // public's oldest connection.
                     None if probation => return Some(Taken::Probation),
-                    None => match queue(&self.unknown).pop_first() {
-                        Some((key, (a, ..))) => {
-                            queue(&self.surplus).remove(&key);
-                            (a, Given::Share)
+                    None => {
+                        let popped = queue(&self.unknown).pop_first();
+                        match popped {
+                            Some((key, (a, ..))) => {
+                                queue(&self.surplus).remove(&key);
+                                (a, Given::Share)
+                            }
+                            None => return None,
                         }
-                        None => return None,
-                    },
+                    }
                 },
                 None if at_share && probation => return Some(Taken::Probation),
                 // At its share, the public's oldest connection goes for an agency's newcomer if
@@ -1217,20 +1255,26 @@ impl Slots {
                 // stays: under a stream of connects it would soon be an agency's newcomer in
                 // its handshake.
                 None if at_share => {
-                    let mut u = queue(&self.unknown);
-                    match u.first_key_value() {
-                        Some((&key, (_, k, _))) if k.born.elapsed() >= SETTLING => {
-                            let (a, ..) = u.remove(&key)?;
-                            (a, Given::Share)
+                    let taken = {
+                        let mut u = queue(&self.unknown);
+                        match u.first_key_value() {
+                            Some((&key, (_, k, _))) if k.born.elapsed() >= SETTLING => {
+                                u.remove(&key).map(|e| (key, e))
+                            }
+                            _ => None,
                         }
-                        _ => return None,
-                    }
+                    };
+                    let (key, (a, ..)) = taken?;
+                    queue(&self.surplus).remove(&key);
+                    (a, Given::Share)
                 }
                 None => return None,
             };
             if let Some(a) = victim.upgrade() {
-                a.give_up(why);
-                return Some(Taken::Told);
+                // Told once: out of the orders it could be chosen from again (one at a time).
+                queue(&self.unknown).remove(&a.unknown);
+                queue(&self.surplus).remove(&a.unknown);
+                return Some(Taken::Told(Some(a.give_up(why))));
             }
         }
     }
@@ -1267,10 +1311,36 @@ enum Place {
 
 /// What [`Slots::give_one_up`] did for a newcomer.
 enum Taken {
-    /// A slot is free, or a connection was told to give its slot up.
-    Told,
+    /// A slot is free.
+    Free,
+    /// A connection was told to give its slot up: it comes here when that connection ends.
+    Told(Option<Heir>),
     /// Nothing may go: the newcomer is put on probation.
     Probation,
+}
+
+/// Where a connection told to give its slot up hands it when it ends.
+type Heir = tokio::sync::oneshot::Receiver<tokio::sync::OwnedSemaphorePermit>;
+
+/// The slot a told connection hands on, or any of `pool` freed meanwhile, within half a second.
+async fn handed(
+    heir: Option<Heir>,
+    pool: &Arc<tokio::sync::Semaphore>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let wait = async {
+        match heir {
+            Some(heir) => tokio::select! {
+                Ok(p) = heir => Some(p),
+                Ok(p) = pool.clone().acquire_owned() => Some(p),
+                else => None,
+            },
+            None => pool.clone().acquire_owned().await.ok(),
+        }
+    };
+    tokio::time::timeout(Duration::from_millis(500), wait)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Why a connection was told to give its slot up.
@@ -1316,6 +1386,8 @@ struct Activity {
     /// Its slot: a connection slot, or an overflow one while on probation; given back when
     /// the connection's task ends ([`Open`]).
     permit: std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
+    /// The newcomer its slot goes to, once told to give it up ([`Slots::give_one_up`]).
+    heir: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<tokio::sync::OwnedSemaphorePermit>>>,
 }
 
 impl Activity {
@@ -1331,13 +1403,18 @@ impl Activity {
             cut: tokio::sync::Notify::new(),
             given: Default::default(),
             known: Arc::new(Known {
-                state: std::sync::atomic::AtomicU8::new(if probation { PROBATION } else { 0 }),
+                state: std::sync::atomic::AtomicU8::new(match place {
+                    Place::Probation => PROBATION,
+                    Place::Surplus => SURPLUS,
+                    Place::Slot => 0,
+                }),
                 born: std::time::Instant::now(),
             }),
             unknown,
             state: std::sync::Mutex::new((0, None)),
             hurried: Default::default(),
             permit: Default::default(),
+            heir: Default::default(),
         });
         if probation {
             queue(&a.slots.trial).insert(unknown, a.entry());
@@ -1378,15 +1455,14 @@ impl Activity {
         for _ in 0..ADMIT_TRIES {
             let permit = match slots.permits.clone().try_acquire_owned() {
                 Ok(p) => p,
-                Err(_) => {
-                    if slots.give_one_up(false).is_none() {
-                        return false;
-                    }
-                    match slots.freed().await {
+                Err(_) => match slots.give_one_up(false) {
+                    None => return false,
+                    Some(Taken::Told(heir)) => match handed(heir, &slots.permits).await {
                         Some(p) => p,
                         None => continue,
-                    }
-                }
+                    },
+                    Some(_) => continue,
+                },
             };
             queue(&slots.trial).remove(&self.unknown);
             let was = self
@@ -1473,6 +1549,19 @@ impl Activity {
                 .agencies
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
+        // A connection of the public within its share ended: the oldest surplus one is within
+        // the share now. Marked surplus for good, an honest upload that took a slot an agency
+        // freed was still the first to go once the public's older connections had left and a
+        // public client pushed past the share again (a reviewer's reading, 2026-12-04).
+        if was & (AGENCY | CLOSED | PROBATION) == 0 {
+            let mut q = queue(&self.slots.surplus);
+            if was & SURPLUS != 0 {
+                q.remove(&self.unknown);
+            } else if let Some((_, (_, k, _))) = q.pop_first() {
+                k.state
+                    .fetch_and(!SURPLUS, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
     }
 
     fn is_agency(&self) -> bool {
@@ -1488,8 +1577,10 @@ impl Activity {
         )
     }
 
-    /// Its slot goes to a newcomer.
-    fn give_up(&self, why: Given) {
+    /// Its slot goes to a newcomer, which waits for it here.
+    fn give_up(&self, why: Given) -> Heir {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        *self.heir.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
         self.given
             .store(why as u8, std::sync::atomic::Ordering::SeqCst);
         if self.is_agency() {
@@ -1497,6 +1588,7 @@ impl Activity {
         } else {
             self.cut.notify_one();
         }
+        rx
     }
 
     /// Why it was last told to give its slot up.
@@ -1608,7 +1700,13 @@ struct Open(Arc<Activity>);
 impl Drop for Open {
     fn drop(&mut self) {
         self.0.closed();
-        drop(self.0.permit().take());
+        // To the newcomer it was told to give its slot to, if that one still waits; else back
+        // to all (a send that fails gives the slot back to the pool it came from).
+        let permit = self.0.permit().take();
+        let heir = self.0.heir.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let (Some(p), Some(heir)) = (permit, heir) {
+            let _ = heir.send(p);
+        }
     }
 }
 
