@@ -1840,52 +1840,6 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
     assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 0.0);
 }
 
-/// Agencies' keep-alive connections hold half of 8 slots, public uploads never finished the
-/// other half (the public at its share); silent connects from many addresses, 100 a second,
-/// each closed after a second; ten agencies come one after another, their TLS Finished 50 ms
-/// late.
-const AGENCIES_BESIDE_A_SILENT_FLOOD_AT_THE_SHARE: &str = r#"
-agencies = []
-for i in range(4):
-    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i + 1), 0), timeout=5)
-    agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
-first = [ask(t) for t in agencies]
-held = [upload("127.0.8.%d" % (i + 1)) for i in range(4)]
-time.sleep(2.5)
-stop = False
-def flooder():
-    socks, n, t0 = [], 0, time.time()
-    while not stop:
-        while n < int((time.time() - t0) * 100):
-            n += 1
-            try:
-                s = socket.socket()
-                s.setblocking(False)
-                s.bind(("127.%d.%d.%d" % (100 + n % 100, (n >> 8) % 250, n % 250 + 1), 0))
-                s.connect_ex(("127.0.0.1", port))
-                socks.append((time.time(), s))
-            except Exception:
-                pass
-        while socks and time.time() - socks[0][0] > 1.0:
-            socks.pop(0)[1].close()
-        time.sleep(0.002)
-    for _, s in socks:
-        s.close()
-th = threading.Thread(target=flooder)
-th.start()
-time.sleep(3)
-res = []
-for i in range(10):
-    try:
-        res.append(agency("127.0.20.%d" % (i + 1), 0.05))
-    except Exception as e:
-        res.append(type(e).__name__)
-    time.sleep(0.25)
-stop = True
-th.join()
-print(json.dumps({"first": first, "agencies": res}))
-"#;
-
 /// A connection on probation whose client has sent nothing gives its overflow slot up to the
 /// next newcomer at any age: refused at once while every overflow slot was younger than 2 s,
 /// a stream of silent connects at half the overflow slots a second kept agencies' newcomers
@@ -1900,7 +1854,10 @@ fn agencies_get_through_a_silent_flood_while_the_public_holds_its_share() {
     ]);
     let v = slot_clients(
         &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{AGENCIES_BESIDE_A_SILENT_FLOOD_AT_THE_SHARE}"),
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{}",
+            agencies_beside_a_silent_flood(4, 4, 100, 10)
+        ),
     );
     assert_eq!(
         v["agencies"],
@@ -1910,21 +1867,17 @@ fn agencies_get_through_a_silent_flood_while_the_public_holds_its_share() {
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") >= 100.0);
 }
 
-/// `agencies` agencies' keep-alive connections hold half the slots; `uploads` public uploads
-/// never finished; then connects from many addresses, `rate` a second, each sending `first` (a
-/// python bytes literal: nothing, or a TLS record's first byte) and closed after `hold` seconds; then `tries`
-/// agencies come one after another, their TLS Finished 50 ms late.
-fn agencies_beside_a_flood(
+/// `agencies` agencies' keep-alive connections (half the slots); `uploads` public uploads never
+/// finished; then silent connects from many addresses, `rate` a second, each closed after a
+/// second; then `tries` agencies come one after another, their TLS Finished 50 ms late.
+fn agencies_beside_a_silent_flood(
     agencies: usize,
     uploads: usize,
     rate: u32,
-    first: &str,
-    hold: f64,
     tries: usize,
 ) -> String {
     format!(
         r#"
-FIRST = {first}
 agencies = []
 for i in range({agencies}):
     s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i // 4 + 1), 0), timeout=5)
@@ -1943,20 +1896,13 @@ def flooder():
                 s.setblocking(False)
                 s.bind(("127.%d.%d.%d" % (100 + n % 100, (n >> 8) % 250, n % 250 + 1), 0))
                 s.connect_ex(("127.0.0.1", port))
-                socks.append((time.time(), s, False))
+                socks.append((time.time(), s))
             except Exception:
                 pass
-        for i, (t, s, sent) in enumerate(socks):
-            if not sent and FIRST:
-                try:
-                    s.send(FIRST)
-                    socks[i] = (t, s, True)
-                except Exception:
-                    pass
-        while socks and time.time() - socks[0][0] > {hold}:
+        while socks and time.time() - socks[0][0] > 1.0:
             socks.pop(0)[1].close()
         time.sleep(0.002)
-    for _, s, _ in socks:
+    for _, s in socks:
         s.close()
 th = threading.Thread(target=flooder)
 th.start()
@@ -1991,7 +1937,7 @@ fn agencies_keep_alive_connections_do_not_hide_the_public_s_silent_ones() {
         &a,
         &format!(
             "{AGENCY_OVER_A_NETWORK}{}",
-            agencies_beside_a_flood(80, 0, 200, "b''", 1.0, 12)
+            agencies_beside_a_silent_flood(80, 0, 200, 12)
         ),
     );
     assert_eq!(
