@@ -2000,6 +2000,55 @@ fn an_agency_takes_the_overflow_slot_of_a_connect_that_sent_one_byte_and_stalled
     );
 }
 
+/// Four agencies' keep-alive connections in 8 slots, idle past two seconds; four connects each
+/// send one byte and stall (the public at its share, all younger than 2 s); an agency comes.
+const AN_AGENCY_WHILE_THE_PUBLIC_S_ARE_ALL_YOUNG: &str = r#"
+agencies = []
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i + 1), 0), timeout=5)
+    agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
+first = [ask(t) for t in agencies]
+time.sleep(2.5)
+stalled = []
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.12.%d" % (i + 1), 0), timeout=5)
+    s.send(b"\x16")
+    stalled.append(s)
+time.sleep(0.2)
+try:
+    got = agency("127.0.11.1", 0.05)
+except Exception as e:
+    got = type(e).__name__
+print(json.dumps({"first": first, "agency": got}))
+"#;
+
+/// A newcomer that proves to be an agency's takes the slot of an agency's connection waiting
+/// 2 s when none of the public's may go: its slot leaves the public at its share. It was
+/// refused 503 although agencies' idle connections could go (a reviewer's reading,
+/// 2026-12-04).
+#[test]
+fn an_agency_takes_an_agency_s_idle_slot_when_the_public_s_are_all_too_young() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+        "handshake_timeout_secs = 20",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!("{AGENCY_OVER_A_NETWORK}{AN_AGENCY_WHILE_THE_PUBLIC_S_ARE_ALL_YOUNG}"),
+    );
+    assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"idle_evicted\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
+        0.0
+    );
+}
+
 /// Four agencies' keep-alive connections in 8 slots; an honest public upload sent slowly, then
 /// three never finished (the public at its share). Two seconds on, an agency's client closes
 /// one of its connections, while a public client opens an upload every half second.

@@ -1194,7 +1194,8 @@ impl Slots {
                 // At the public's share no agency's connection may go: those are passed over
                 // uncounted (64 or more agencies' keep-alive connections, waiting longest,
                 // filled the window, and the public's silent connects behind them were never
-                // seen; a reviewer's reading, 2026-12-04).
+                // seen; a reviewer's reading, 2026-12-04). Passing one over is an atomic load,
+                // no clock: at most `max_connections` of them under this lock.
                 let key = w
                     .iter()
                     .filter(|(_, (_, k, _))| !(at_share && k.agency()))
@@ -1205,7 +1206,7 @@ impl Slots {
                     // take (503 for 2 of 12 agencies at 6 a second in 16 slots; found testing
                     // this change, 2026-12-04).
                     .find(|(_, (_, k, since))| {
-                        k.may_go(at_share, *since) && !(probation && at_share && k.heard())
+                        k.may_go(at_share, *since) && !(probation && at_share && !over && k.heard())
                     })
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
@@ -1264,16 +1265,47 @@ impl Slots {
                             _ => None,
                         }
                     };
-                    let (key, (a, ..)) = taken?;
-                    queue(&self.surplus).remove(&key);
-                    (a, Given::Share)
+                    match taken {
+                        Some((key, (a, ..))) => {
+                            queue(&self.surplus).remove(&key);
+                            (a, Given::Share)
+                        }
+                        // For an agency's newcomer (promoted), an agency's connection waiting
+                        // 2 s goes when none of the public's may: its slot leaves the public at
+                        // its share (the public's all younger, an agency got 503 while agencies'
+                        // idle connections could have gone; a reviewer's reading, 2026-12-04).
+                        None if !probation => {
+                            let mut w = queue(&self.waiting);
+                            let key = w
+                                .iter()
+                                .find(|(_, (_, k, since))| {
+                                    k.agency() && since.elapsed() >= SETTLING
+                                })
+                                .map(|(key, _)| *key)?;
+                            let (a, ..) = w.remove(&key)?;
+                            (a, Given::Waiting)
+                        }
+                        None => return None,
+                    }
                 }
                 None => return None,
             };
             if let Some(a) = victim.upgrade() {
-                // Told once: out of the orders it could be chosen from again (one at a time).
+                // Told once: out of the orders it could be chosen from again (one at a time;
+                // `waiting` after its connection's state, the order `touch` takes them in).
                 queue(&self.unknown).remove(&a.unknown);
                 queue(&self.surplus).remove(&a.unknown);
+                if let Some(k) = a.state().1.take() {
+                    queue(&self.waiting).remove(&k);
+                }
+                // Ended, or told already with a newcomer waiting for its slot: told again, the
+                // first newcomer lost it and another connection was cut for nothing (a
+                // reviewer's reading, 2026-12-04).
+                if a.known.state.load(std::sync::atomic::Ordering::SeqCst) & CLOSED != 0
+                    || a.heir_waits()
+                {
+                    continue;
+                }
                 return Some(Taken::Told(Some(a.give_up(why))));
             }
         }
@@ -1474,8 +1506,14 @@ impl Activity {
                     .agencies
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
-            // The overflow slot goes back as the connection slot comes in.
-            *self.permit() = Some(permit);
+            // The overflow slot goes back as the connection slot comes in: to the newcomer told
+            // it would get it, if one still waits (else that newcomer got this connection slot
+            // when the connection ended, and sat on probation holding one).
+            let old = self.permit().replace(permit);
+            let heir = self.heir.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let (Some(old), Some(heir)) = (old, heir) {
+                let _ = heir.send(old);
+            }
             return true;
         }
         false
@@ -1575,6 +1613,15 @@ impl Activity {
             self.known.clone(),
             std::time::Instant::now(),
         )
+    }
+
+    /// A newcomer waits for its slot ([`Activity::give_up`]).
+    fn heir_waits(&self) -> bool {
+        self.heir
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|h| !h.is_closed())
     }
 
     /// Its slot goes to a newcomer, which waits for it here.
@@ -2256,7 +2303,7 @@ pub async fn gate(
             });
             let agency = c.0.is_agency();
             let served = if agency {
-                !draining && c.0.promote().await
+                (!draining && c.0.promote().await) || open
             } else {
                 open
             };
