@@ -1947,29 +1947,33 @@ fn agencies_keep_alive_connections_do_not_hide_the_public_s_silent_ones() {
     );
 }
 
-/// Agencies' keep-alive connections hold half of 8 slots, public uploads never finished the
-/// other half (the public at its share); four connects each send one byte and stall, filling
-/// the four overflow slots; 0.7 s later an agency comes, its TLS Finished 50 ms late.
-const AGENCY_AFTER_ONE_BYTE_CONNECTS: &str = r#"
+/// Four agencies' keep-alive connections in 8 slots, idle past two seconds, and `uploads` public
+/// uploads never finished; four connects each send one byte and stall; `wait` seconds later an
+/// agency comes, its TLS Finished 50 ms late.
+fn an_agency_after_stalled_connects(uploads: usize, wait: f64) -> String {
+    format!(
+        r#"
 agencies = []
 for i in range(4):
     s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i + 1), 0), timeout=5)
     agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
 first = [ask(t) for t in agencies]
-held = [upload("127.0.8.%d" % (i + 1)) for i in range(4)]
+held = [upload("127.0.8.%d" % (i + 1)) for i in range({uploads})]
 time.sleep(2.5)
 stalled = []
 for i in range(4):
     s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.12.%d" % (i + 1), 0), timeout=5)
     s.send(b"\x16")
     stalled.append(s)
-time.sleep(0.7)
+time.sleep({wait})
 try:
     got = agency("127.0.11.1", 0.05)
 except Exception as e:
     got = type(e).__name__
-print(json.dumps({"first": first, "agency": got}))
-"#;
+print(json.dumps({{"first": first, "agency": got}}))
+"#
+    )
+}
 
 /// A connection on probation that has sent a byte keeps its overflow slot against newcomers
 /// half a second, not two: connects sending one byte each, the overflow slots' number every
@@ -1986,7 +1990,10 @@ fn an_agency_takes_the_overflow_slot_of_a_connect_that_sent_one_byte_and_stalled
     ]);
     let v = slot_clients(
         &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{AGENCY_AFTER_ONE_BYTE_CONNECTS}"),
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{}",
+            an_agency_after_stalled_connects(4, 0.7)
+        ),
     );
     assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
     // The stalled connect's overflow slot, then the public's oldest upload's connection slot.
@@ -1999,28 +2006,6 @@ fn an_agency_takes_the_overflow_slot_of_a_connect_that_sent_one_byte_and_stalled
         1.0
     );
 }
-
-/// Four agencies' keep-alive connections in 8 slots, idle past two seconds; four connects each
-/// send one byte and stall (the public at its share, all younger than 2 s); an agency comes.
-const AN_AGENCY_WHILE_THE_PUBLIC_S_ARE_ALL_YOUNG: &str = r#"
-agencies = []
-for i in range(4):
-    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i + 1), 0), timeout=5)
-    agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
-first = [ask(t) for t in agencies]
-time.sleep(2.5)
-stalled = []
-for i in range(4):
-    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.12.%d" % (i + 1), 0), timeout=5)
-    s.send(b"\x16")
-    stalled.append(s)
-time.sleep(0.2)
-try:
-    got = agency("127.0.11.1", 0.05)
-except Exception as e:
-    got = type(e).__name__
-print(json.dumps({"first": first, "agency": got}))
-"#;
 
 /// A newcomer that proves to be an agency's takes the slot of an agency's connection waiting
 /// 2 s when none of the public's may go: its slot leaves the public at its share. It was
@@ -2036,7 +2021,11 @@ fn an_agency_takes_an_agency_s_idle_slot_when_the_public_s_are_all_too_young() {
     ]);
     let v = slot_clients(
         &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{AN_AGENCY_WHILE_THE_PUBLIC_S_ARE_ALL_YOUNG}"),
+        // No uploads: the four stalled connects are the public's share, all younger than 2 s.
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{}",
+            an_agency_after_stalled_connects(0, 0.2)
+        ),
     );
     assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
     assert_eq!(

@@ -1471,6 +1471,15 @@ impl Activity {
         self.permit.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn heir(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        Option<tokio::sync::oneshot::Sender<tokio::sync::OwnedSemaphorePermit>>,
+    > {
+        self.heir.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn on_probation(&self) -> bool {
         self.known.state.load(std::sync::atomic::Ordering::SeqCst) & PROBATION != 0
     }
@@ -1510,7 +1519,7 @@ impl Activity {
             // it would get it, if one still waits (else that newcomer got this connection slot
             // when the connection ended, and sat on probation holding one).
             let old = self.permit().replace(permit);
-            let heir = self.heir.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let heir = self.heir().take();
             if let (Some(old), Some(heir)) = (old, heir) {
                 let _ = heir.send(old);
             }
@@ -1617,17 +1626,13 @@ impl Activity {
 
     /// A newcomer waits for its slot ([`Activity::give_up`]).
     fn heir_waits(&self) -> bool {
-        self.heir
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|h| !h.is_closed())
+        self.heir().as_ref().is_some_and(|h| !h.is_closed())
     }
 
     /// Its slot goes to a newcomer, which waits for it here.
     fn give_up(&self, why: Given) -> Heir {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        *self.heir.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *self.heir() = Some(tx);
         self.given
             .store(why as u8, std::sync::atomic::Ordering::SeqCst);
         if self.is_agency() {
@@ -1750,7 +1755,7 @@ impl Drop for Open {
         // To the newcomer it was told to give its slot to, if that one still waits; else back
         // to all (a send that fails gives the slot back to the pool it came from).
         let permit = self.0.permit().take();
-        let heir = self.0.heir.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let heir = self.0.heir().take();
         if let (Some(p), Some(heir)) = (permit, heir) {
             let _ = heir.send(p);
         }
@@ -2302,11 +2307,7 @@ pub async fn gate(
                 PROBATION_OPEN.contains(&m.as_str()) || super::web::is_file(m.as_str())
             });
             let agency = c.0.is_agency();
-            let served = if agency {
-                (!draining && c.0.promote().await) || open
-            } else {
-                open
-            };
+            let served = open || (agency && !draining && c.0.promote().await);
             if !served {
                 return not_promoted(&state, agency, admitted.identity);
             }
