@@ -359,15 +359,52 @@ pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
     Ok(v)
 }
 
-/// The checkpoint signer the flags name (None without --checkpoint-key).
-pub(crate) fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> {
+/// The checkpoint signer the flags name (None without --checkpoint-key), judged before
+/// anything is stored ([`Archive::check_signer`]): `ar` is the archive in `db`, `None` before
+/// its first record.
+pub(crate) fn signer(
+    k: &KeyArgs,
+    db: &Path,
+    ar: Option<&Archive>,
+) -> Result<Option<CheckpointSigner>, ExitCode> {
+    let Some(s) = unjudged_signer(k, ar)? else {
+        return Ok(None);
+    };
+    match ar {
+        Some(a) => a.check_signer(&s),
+        None => s.check_new(db),
+    }
+    .map_err(fail)?;
+    Ok(Some(s))
+}
+
+/// [`signer`] not yet judged: for a command that judges it itself first (a resumed export
+/// holds its journal's checkpoint to the archive, and says so better).
+pub(crate) fn unjudged_signer(
+    k: &KeyArgs,
+    ar: Option<&Archive>,
+) -> Result<Option<CheckpointSigner>, ExitCode> {
     let (Some(uri), Some(state)) = (&k.key, &k.state) else {
         return Ok(None);
     };
-    let (origin, key_name) = log_names(k, state)?;
+    // Before the PIN: the archive's first checkpoint names its log, and needs --origin.
+    let in_file = kyso_archive::checkpointer::read_state_note(state).map_err(fail)?;
+    let signed_before = match ar {
+        Some(a) => a.has_signed().map_err(fail)?,
+        None => false,
+    };
+    if k.origin.is_none() && in_file.is_none() && !signed_before {
+        return Err(usage(format!(
+            "{} holds no checkpoint yet: the archive's first names its log for good; give --origin (e.g. archive.example.gov.vn/records) and, if the key's name differs, --key-name",
+            state.display()
+        )));
+    }
     let uri = Pkcs11Uri::parse(uri).map_err(hsm_fail)?;
     let key =
         kyso_hsm::open_key(k.module.as_deref(), &uri, k.pin_file.clone(), 1).map_err(hsm_fail)?;
+    let spki = der::Encode::to_der(kyso_hsm::SignDigest::public_key_info(&key))
+        .map_err(|e| usage(format!("the checkpoint key's public key: {e}")))?;
+    let (origin, key_name) = log_names(k, state, &spki, in_file, ar)?;
     Ok(Some(CheckpointSigner {
         origin,
         key_name,
@@ -376,52 +413,49 @@ pub(crate) fn signer(k: &KeyArgs) -> Result<Option<CheckpointSigner>, ExitCode> 
     }))
 }
 
-/// The log's origin and the key's name: as given; else as in the last checkpoint the state
-/// file holds; else (the archive's first checkpoint) the origin must be given, and names the
-/// key too. They defaulted to `kyso.demo/archive`, which the first checkpoint then fixed for
-/// the archive's life, E-ARK package identifiers included (a new user's walk-through,
-/// 2026-12-04).
-fn log_names(k: &KeyArgs, state: &Path) -> Result<(String, String), ExitCode> {
+/// The log's origin and the key's name: as given; else as in the last checkpoint this key
+/// signed (in the state file, else in the database); else (the archive's first checkpoint)
+/// the origin must be given, and names the key too. They defaulted to `kyso.demo/archive`,
+/// which the first checkpoint then fixed for the archive's life, E-ARK package identifiers
+/// included (a new user's walk-through, 2026-12-04). Read from the state file without its
+/// signature, an edited file named the log and the key the next checkpoint was signed under
+/// (an insider's reading, 2026-12-04): only a checkpoint this key signed names them now, and
+/// [`Archive::check_signer`] holds names given to it.
+fn log_names(
+    k: &KeyArgs,
+    state: &Path,
+    spki: &[u8],
+    in_file: Option<checkpoint::Note>,
+    ar: Option<&Archive>,
+) -> Result<(String, String), ExitCode> {
     if let (Some(o), Some(n)) = (&k.origin, &k.key_name) {
         return Ok((o.clone(), n.clone()));
     }
-    let held = std::fs::File::open(state)
-        .ok()
-        .and_then(|f| {
-            use std::io::Read;
-            let mut b = Vec::new();
-            f.take(checkpoint::MAX_NOTE as u64 + 1)
-                .read_to_end(&mut b)
-                .ok()
-                .map(|_| b)
-        })
-        .filter(|b| b.len() <= checkpoint::MAX_NOTE)
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|t| checkpoint::parse(&t).ok())
-        .map(|n| {
-            let name = n.signatures.first().map(|s| s.key_name.clone());
-            (n.checkpoint.origin, name)
-        });
+    let held = match (in_file.as_ref().and_then(|n| n.signed_by(spki)), ar) {
+        (Some(name), _) => in_file.map(|n| (n.checkpoint.origin, name)),
+        (None, Some(a)) => a.signed_names(state, spki).map_err(fail)?,
+        (None, None) => None,
+    };
     let origin = match (&k.origin, &held) {
         (Some(o), _) => o.clone(),
         (None, Some((o, _))) => o.clone(),
         (None, None) => {
             return Err(usage(format!(
-                "{} holds no checkpoint yet: the archive's first names its log for good; give --origin (e.g. archive.example.gov.vn/records) and, if the key's name differs, --key-name",
+                "no checkpoint this key signed is in {} or the database: give --origin and --key-name as the log's earlier checkpoints name them (a new key for the same log keeps its origin)",
                 state.display()
             )))
         }
     };
     let key_name = match (&k.key_name, held) {
         (Some(n), _) => n.clone(),
-        (None, Some((_, Some(n)))) => n,
+        (None, Some((_, n))) => n,
         _ => origin.clone(),
     };
     Ok((origin, key_name))
 }
 
 fn checkpoint_with(a: &Archive, k: &KeyArgs) -> Result<Option<String>, ExitCode> {
-    match signer(k)? {
+    match signer(k, a.path(), Some(a))? {
         Some(s) => a.sign_checkpoint(&s).map(Some).map_err(fail),
         None => Ok(None),
     }
@@ -587,7 +621,7 @@ fn stress(
     use std::io::Write;
     // A load test writes, as `archive put` does: it may start the archive.
     let ar = Arc::new(Archive::open(db).map_err(fail)?);
-    let mut sign_every = signer(key)?;
+    let mut sign_every = signer(key, db, Some(&ar))?;
     let mut background = None;
     if let Some((ms, s)) = interval_ms.and_then(|ms| sign_every.take().map(|s| (ms, s))) {
         background = Some(ar.start_checkpointer(s, std::time::Duration::from_millis(ms)));
@@ -671,8 +705,15 @@ fn put(a: PutArgs) -> ExitCode {
         };
         // The checkpoint key before the record: its flags, its PIN, its token judged before
         // anything is stored (a missing --origin was said after the record was in).
-        let signer = signer(&a.key)?;
-        let ar = Archive::open_with(&a.db.db, config).map_err(fail)?;
+        // An archive not created yet is created only once the key is judged.
+        let (ar, signer) = if Archive::holds(&a.db.db) {
+            let ar = Archive::open_with(&a.db.db, config).map_err(fail)?;
+            let s = signer(&a.key, &a.db.db, Some(&ar))?;
+            (ar, s)
+        } else {
+            let s = signer(&a.key, &a.db.db, None)?;
+            (Archive::open_with(&a.db.db, config).map_err(fail)?, s)
+        };
         let got = kyso_archive::ingest(&ar, &v, req).map_err(fail)?;
         let cp = match signer {
             Some(s) => Some(ar.sign_checkpoint(&s).map_err(fail)?),

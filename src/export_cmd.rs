@@ -2,7 +2,7 @@
 //! renewal of its evidence. Wiring only: the rules live in kyso-archive (`export`, `bag`,
 //! `bag_verify`, `renew`).
 
-use crate::archive_cmd::{fail, log_key, print, signer, usage, KeyArgs};
+use crate::archive_cmd::{fail, log_key, print, signer, unjudged_signer, usage, KeyArgs};
 use crate::verify_cmd::{certs_from, LangArg};
 use clap::{Args, Subcommand, ValueEnum};
 use kyso_archive::bag::{self, ExportOptions, Format, Serialization};
@@ -226,7 +226,13 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
             ));
         }
         let ar = Archive::open_existing_for_export(&a.db).map_err(fail)?;
-        let cp = signer(&a.key)?;
+        // A rerun's journal is held to the archive first (another --db is named as such); the
+        // export judges the checkpoint key as it signs.
+        let cp = if resuming {
+            unjudged_signer(&a.key, Some(&ar))?
+        } else {
+            signer(&a.key, &a.db, Some(&ar))?
+        };
         let tsa = if resuming {
             None
         } else {

@@ -2139,3 +2139,154 @@ fn what_kyso_writes_is_its_users_alone_whatever_the_umask() {
     }
     assert!(open.is_empty(), "readable or writable by others: {open:?}");
 }
+
+/// The state file names nothing its own signature does not, and a checkpoint key the archive
+/// would refuse stores nothing: an insider who can write only the state file chose the origin
+/// and the key name the next checkpoint was signed under (overwriting the stored one, `audit`
+/// clean); with the state file deleted, the CLI asked for `--origin` as if for the first
+/// checkpoint and signed under a new one; `archive put` stored its record and then refused the
+/// checkpoint in eleven ways; a FIFO there held the command for good (an insider's reading,
+/// 2026-12-04).
+#[test]
+fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_stores_nothing() {
+    use kyso_archive::Archive;
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    let (pin, state) = (s.demo.pin_file(), s.state());
+    let key_flags = |key: &'static str| -> Vec<String> {
+        vec![
+            "--checkpoint-key".into(),
+            key.into(),
+            "--checkpoint-state".into(),
+            state.display().to_string(),
+            "--pin-file".into(),
+            pin.display().to_string(),
+        ]
+    };
+    let put = |code: &str, key: &'static str, extra: &[&str]| -> Run {
+        let mut v = key_flags(key);
+        v.extend(extra.iter().map(|e| e.to_string()));
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        s.put(code, &a, &v)
+    };
+    let checkpoint = |extra: &[&str]| -> Run {
+        let mut v = vec!["log".to_string(), "checkpoint".into()];
+        v.extend(key_flags(LOG_KEY));
+        v.extend(extra.iter().map(|e| e.to_string()));
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        s.kyso(&v)
+    };
+    let entries = || Archive::open_existing(&s.db).unwrap().size();
+    let stored = || {
+        Archive::open_existing(&s.db)
+            .unwrap()
+            .checkpoints()
+            .unwrap()
+    };
+    let r = put("001099012345.R0", LOG_KEY, &["--origin", ORIGIN]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let genuine = std::fs::read_to_string(&state).unwrap();
+    let (n, before) = (entries(), stored());
+    let (size, root) = {
+        let mut l = genuine.lines();
+        l.next();
+        (l.next().unwrap().to_string(), l.next().unwrap().to_string())
+    };
+
+    // An unsigned note of another log: refused, whatever the command; nothing stored, the
+    // stored checkpoint kept.
+    std::fs::write(&state, format!("evil.example/log\n{size}\n{root}\n\n")).unwrap();
+    let r = checkpoint(&[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("evil.example/log"), "{}", r.stderr);
+    let r = put("001099012345.R1", LOG_KEY, &[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!((entries(), stored()), (n, before.clone()));
+
+    // Deleted: the log's names come from the last checkpoint the key signed in the database; a
+    // new origin is refused, not taken as the first checkpoint's.
+    std::fs::remove_file(&state).unwrap();
+    let r = checkpoint(&["--origin", "new.example/log"]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("a log keeps its name"), "{}", r.stderr);
+    let r = checkpoint(&["--key-name", "other.name"]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(stored(), before);
+    let r = checkpoint(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, genuine);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), genuine);
+
+    // A signature line planted before the genuine one names no key: the next checkpoint is
+    // signed under the name the log key signed with.
+    let planted = genuine.replacen("\n\n", "\n\n\u{2014} impostor.example/key AAAAAAA=\n", 1);
+    std::fs::write(&state, &planted).unwrap();
+    let r = put("001099012345.R2", LOG_KEY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let note = r.json()["checkpoint"].as_str().unwrap().to_string();
+    assert!(note.contains(&format!("\u{2014} {ORIGIN} ")), "{note}");
+    assert!(!note.contains("impostor"), "{note}");
+    let (n, before) = (entries(), stored());
+
+    // Refused before the record: an RSA key, a key name a note cannot carry, a state file of a
+    // log longer than this one, a FIFO (which must not hold the command).
+    let r = put("001099012345.R3", RSA_KEY, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no checkpoint this key signed"),
+        "{}",
+        r.stderr
+    );
+    let r = put("001099012345.R3", RSA_KEY, &["--origin", ORIGIN]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("ECDSA P-256"), "{}", r.stderr);
+    let r = put("001099012345.R3", LOG_KEY, &["--key-name", "a+b"]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    let good = std::fs::read_to_string(&state).unwrap();
+    std::fs::write(&state, format!("{ORIGIN}\n1000000\n{root}\n\n")).unwrap();
+    let r = put("001099012345.R3", LOG_KEY, &[]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("the log went backwards"), "{}", r.stderr);
+    assert_eq!((entries(), stored()), (n, before.clone()));
+    std::fs::remove_file(&state).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&state)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut v = vec!["archive", "put", "--db", s.db.to_str().unwrap()];
+    v.extend(["--code", "001099012345.R3", "--user", "canbo.motcua"]);
+    let ca = s.demo.ca_pem();
+    v.extend(["--trust", ca.to_str().unwrap()]);
+    let flags = key_flags(LOG_KEY);
+    v.extend(flags.iter().map(String::as_str));
+    let mut child = s
+        .demo
+        .cmd()
+        .args(&v)
+        .arg(&a)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a FIFO as the state file held archive put for 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(22), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!((entries(), stored()), (n, before));
+    std::fs::remove_file(&state).unwrap();
+    std::fs::write(&state, good).unwrap();
+    assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
+}

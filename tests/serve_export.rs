@@ -661,3 +661,79 @@ fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_
         "a citizen's id in the service log:\n{log}"
     );
 }
+
+/// The service judges its checkpoint signer at start: a config that renames the log (another
+/// `archive.origin` than the last checkpoint its log key signed) is refused before the service
+/// listens, and so is a state file that is not a regular file; with the config and the file
+/// mended, it starts on the same archive (an insider's reading of the CLI, 2026-12-04, found
+/// the log renamed by an edited state file; the service's checkpointer would have logged the
+/// refusal every round instead).
+#[test]
+fn the_service_does_not_start_under_another_name_for_its_log() {
+    let mut a = Appliance::start();
+    archive_three(&a);
+    a.stop();
+    let state = a.dir.path().join("db.checkpoint");
+    let signed = std::fs::read_to_string(&state).unwrap();
+    assert!(signed.starts_with("kyso.test/archive\n"), "{signed}");
+    let conf = a.dir.path().join("kyso.toml");
+    let good = std::fs::read_to_string(&conf).unwrap();
+    // `kyso serve`, which must end by itself within 30 s (one that starts serves for good).
+    let serve = |a: &Appliance| -> (Option<i32>, String) {
+        let err_file = a.dir.path().join("refused.log");
+        let mut child = a
+            .demo
+            .cmd()
+            .args(["serve", "--config"])
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err_file).unwrap())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "kyso serve started: {}",
+                    std::fs::read_to_string(&err_file).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (status.code(), std::fs::read_to_string(&err_file).unwrap())
+    };
+    std::fs::write(
+        &conf,
+        good.replace(
+            "origin = \"kyso.test/archive\"",
+            "origin = \"kyso.test/renamed\"",
+        ),
+    )
+    .unwrap();
+    let (code, err) = serve(&a);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(
+        err.contains("a log keeps its name") || err.contains("not \"kyso.test/renamed\""),
+        "{err}"
+    );
+    std::fs::write(&conf, &good).unwrap();
+    // A FIFO in the state file's place must not hold it.
+    std::fs::remove_file(&state).unwrap();
+    let made = Command::new("mkfifo").arg(&state).status().unwrap();
+    assert!(made.success());
+    let (code, err) = serve(&a);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    // No state file: the names are the last checkpoint's the key signed in the database.
+    std::fs::remove_file(&state).unwrap();
+    a.launch();
+    let archivist = a.agent(Who::Cert("archivist"));
+    let r = archivist.get("/v1/log/checkpoint");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("kyso.test/archive"), "{}", r.text());
+}

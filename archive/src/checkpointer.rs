@@ -75,7 +75,7 @@ impl Archive {
         if self.failed.load(Ordering::Acquire) {
             return Err(ArchiveError::Db(FAILED.into()));
         }
-        self.check_state_file_outside(&s.state_file)?;
+        let (spki, state) = self.judge_signer(s)?;
         let now = self.size();
         let size = match at {
             None => now,
@@ -102,46 +102,36 @@ impl Archive {
             }
             r
         };
-        let spki = der::Encode::to_der(s.key.public_key_info())
-            .map_err(|e| refuse(format!("the log key's public key: {e}")))?;
-        // The anchors: what this database says it signed last, and the state file.
-        let mut anchors: Vec<(u64, Hash, String)> = Vec::new();
+        let anchors = self.anchors(s, state.as_ref(), now, &root_now)?;
         let db_size = read_u64(&self.db, META_SIGNED)?;
-        if db_size > 0 {
-            let r = self
-                .db
-                .get_cf(self.cf(CF_META)?, META_SIGNED_ROOT)
-                .map_err(db_err)?
-                .and_then(|v| Hash::try_from(v.as_slice()).ok())
-                .ok_or_else(|| refuse("the last signed root is missing".into()))?;
-            anchors.push((db_size, r, "in the database".into()));
-        }
-        let state = read_state_file(&s.state_file, &s.origin, &spki)?;
-        if let Some(n) = &state {
-            anchors.push((n.size, n.root, format!("in {}", s.state_file.display())));
-        }
-        for (m, r, where_) in &anchors {
-            if *m > now {
-                return Err(refuse(format!(
-                    "the log has {now} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
-                )));
-            }
-            let proof = self.consistency_proof(*m, now)?;
-            if !merkle::verify_consistency(*m, now, &proof, r, &root_now) {
-                return Err(refuse(format!(
-                    "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one"
-                )));
-            }
-        }
         let in_file = state.as_ref().map(|c| c.size);
         // The note stored for this size is used again only if this key signed it over this
         // log's root: anyone who can write to the database could have put one there, and the
         // state file must never take a note this key did not make (it anchors every later
-        // signature).
-        let stored = self.stored_checkpoint(size)?.filter(|note| {
-            checkpoint::verify(note, &s.key_name, &spki)
-                .is_ok_and(|c| c.origin == s.origin && c.size == size && c.root == root)
-        });
+        // signature). One this key signed that says otherwise is never replaced: it was
+        // overwritten by a note under the origin an edited state file named (an insider's
+        // reading, 2026-12-04).
+        let stored = match self.stored_checkpoint(size)? {
+            Some(note) => match checkpoint::parse(&note)
+                .ok()
+                .and_then(|n| n.signed_by(&spki).map(|name| (n.checkpoint, name)))
+            {
+                Some((c, name))
+                    if c.origin == s.origin && c.size == size && c.root == root && name == s.key_name =>
+                {
+                    Some(note)
+                }
+                Some((c, name)) => {
+                    return Err(refuse(format!(
+                        "the checkpoint of {size} entries stored in the database, signed by this key as {name:?}, is of the log {:?}{}: refusing to sign another over it",
+                        c.origin,
+                        if c.root == root { "" } else { " with another root" }
+                    )))
+                }
+                None => None,
+            },
+            None => None,
+        };
         if let Some(note) = stored {
             if size < now || anchors.iter().any(|(m, _, _)| *m == size) {
                 // Nothing new to sign; the state file catches up if it is behind.
@@ -151,15 +141,6 @@ impl Archive {
                 }
                 return Ok(note);
             }
-        }
-        // The origin is the note's first line: a line break in it (the CLI's `--origin`) made
-        // the log key sign a note that reads as another size and root (found by an insider's
-        // reading, 2026-12-03; the service's config refused it already).
-        if s.origin.trim().is_empty() || s.origin.contains(['\n', '\r']) {
-            return Err(refuse(format!(
-                "the log's origin {:?} must be one non-empty line",
-                s.origin
-            )));
         }
         let note = checkpoint::sign(
             &checkpoint::body(&s.origin, size, &root),
@@ -201,34 +182,146 @@ impl Archive {
         Ok(note)
     }
 
-    /// The state file must not live in the database directory (a restore would bring back an
-    /// old one with it).
-    fn check_state_file_outside(&self, file: &Path) -> Result<()> {
-        let abs = |p: &Path| -> Option<PathBuf> {
-            if let Ok(c) = p.canonicalize() {
-                return Some(c);
-            }
-            let parent = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            Some(parent.canonicalize().ok()?.join(p.file_name()?))
-        };
-        let (Some(f), Some(db)) = (abs(file), abs(self.path())) else {
-            return Err(refuse(format!(
-                "the checkpoint state file {} is not in an existing directory",
-                file.display()
-            )));
-        };
-        if f.starts_with(&db) {
-            return Err(refuse(format!(
-                "the checkpoint state file {} is inside the database directory; keep it outside, where a restore does not reach",
-                file.display()
-            )));
+    /// The anchors: what this database says it signed last, and the state file's checkpoint;
+    /// each must be at most `now` entries, and the log's first entries as each says (a
+    /// consistency proof to `root_now`).
+    fn anchors(
+        &self,
+        s: &CheckpointSigner,
+        state: Option<&checkpoint::Checkpoint>,
+        now: u64,
+        root_now: &Hash,
+    ) -> Result<Vec<(u64, Hash, String)>> {
+        let mut anchors: Vec<(u64, Hash, String)> = Vec::new();
+        let db_size = read_u64(&self.db, META_SIGNED)?;
+        if db_size > 0 {
+            let r = self
+                .db
+                .get_cf(self.cf(CF_META)?, META_SIGNED_ROOT)
+                .map_err(db_err)?
+                .and_then(|v| Hash::try_from(v.as_slice()).ok())
+                .ok_or_else(|| refuse("the last signed root is missing".into()))?;
+            anchors.push((db_size, r, "in the database".into()));
         }
-        Ok(())
+        if let Some(n) = state {
+            anchors.push((n.size, n.root, format!("in {}", s.state_file.display())));
+        }
+        for (m, r, where_) in &anchors {
+            if *m > now {
+                return Err(refuse(format!(
+                    "the log has {now} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
+                )));
+            }
+            let proof = self.consistency_proof(*m, now)?;
+            if !merkle::verify_consistency(*m, now, &proof, r, root_now) {
+                return Err(refuse(format!(
+                    "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one"
+                )));
+            }
+        }
+        Ok(anchors)
     }
 
+    /// Judge `s` as [`Archive::sign_checkpoint`] will, before anything is stored: `archive
+    /// put` stored its record, then refused the checkpoint for a bad origin or key name, an RSA
+    /// key, an edited state file or one inside the database (eleven ways; an insider's
+    /// reading, 2026-12-04).
+    pub fn check_signer(&self, s: &CheckpointSigner) -> Result<()> {
+        let (_, state) = self.judge_signer(s)?;
+        // The anchors against the log as it is: entries added since cannot mend them.
+        let now = self.size();
+        self.anchors(s, state.as_ref(), now, &self.root(now)?)
+            .map(|_| ())
+    }
+
+    /// [`Archive::check_signer`]: the key's DER public key, and the checkpoint the state file
+    /// holds.
+    fn judge_signer(
+        &self,
+        s: &CheckpointSigner,
+    ) -> Result<(Vec<u8>, Option<checkpoint::Checkpoint>)> {
+        let spki = s.judge(self.path())?;
+        let state = read_state_file(s, &spki)?;
+        // The log keeps its name: the last checkpoint this key signed in the database names
+        // it. With the state file deleted, the CLI asked for `--origin` as if for the first
+        // checkpoint, and signed under the new one given (an insider's reading, 2026-12-04).
+        let db_size = read_u64(&self.db, META_SIGNED)?;
+        if db_size > 0 {
+            if let Some((c, name)) = self
+                .stored_checkpoint(db_size)?
+                .and_then(|t| checkpoint::parse(&t).ok())
+                .and_then(|n| n.signed_by(&spki).map(|name| (n.checkpoint, name)))
+            {
+                same_names(s, &c.origin, &name, "in the database")?;
+            }
+        }
+        Ok((spki, state))
+    }
+
+    /// The origin and key name of the last checkpoint `spki` signed: the one in the state file,
+    /// else the database's last signed one; `None` if this key signed neither. Taken unsigned,
+    /// an edited state file chose the origin and the key name the next checkpoint was signed
+    /// under (an insider's reading, 2026-12-04).
+    pub fn signed_names(&self, state_file: &Path, spki: &[u8]) -> Result<Option<(String, String)>> {
+        if let Some(n) = read_state_note(state_file)? {
+            if let Some(name) = n.signed_by(spki) {
+                return Ok(Some((n.checkpoint.origin, name)));
+            }
+        }
+        let db_size = read_u64(&self.db, META_SIGNED)?;
+        if db_size == 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .stored_checkpoint(db_size)?
+            .and_then(|t| checkpoint::parse(&t).ok())
+            .and_then(|n| n.signed_by(spki).map(|name| (n.checkpoint.origin, name))))
+    }
+
+    /// Has a checkpoint been signed over this archive's log?
+    pub fn has_signed(&self) -> Result<bool> {
+        Ok(read_u64(&self.db, META_SIGNED)? > 0)
+    }
+}
+
+/// A note's origin and key name must be the log's.
+fn same_names(s: &CheckpointSigner, origin: &str, name: &str, where_: &str) -> Result<()> {
+    if origin != s.origin {
+        return Err(refuse(format!(
+            "the log is {origin:?} in the last checkpoint this key signed ({where_}), not {:?}: a log keeps its name",
+            s.origin
+        )));
+    }
+    if name != s.key_name {
+        return Err(refuse(format!(
+            "the key is named {name:?} in the last checkpoint it signed ({where_}), not {:?}: verifiers know it by that name",
+            s.key_name
+        )));
+    }
+    Ok(())
+}
+
+impl CheckpointSigner {
+    /// What needs no database: the origin and key name as a note may carry them, the key's
+    /// algorithm, the state file outside `db` (a restore would bring back an old one with
+    /// it). Returns the key's DER public key.
+    pub fn judge(&self, db: &Path) -> Result<Vec<u8>> {
+        checkpoint::check_names(&self.origin, &self.key_name).map_err(refuse)?;
+        checkpoint::check_algorithm(self.key.as_ref()).map_err(refuse)?;
+        check_state_file_outside(db, &self.state_file)?;
+        der::Encode::to_der(self.key.public_key_info())
+            .map_err(|e| refuse(format!("the log key's public key: {e}")))
+    }
+
+    /// [`CheckpointSigner::judge`] and the state file, for an archive not yet created (its
+    /// first `archive put`).
+    pub fn check_new(&self, db: &Path) -> Result<()> {
+        let spki = self.judge(db)?;
+        read_state_file(self, &spki).map(|_| ())
+    }
+}
+
+impl Archive {
     fn stored_checkpoint(&self, size: u64) -> Result<Option<String>> {
         Ok(self
             .db
@@ -282,37 +375,95 @@ impl Archive {
     }
 }
 
+/// The state file must not live in the database directory `db` (a restore would bring back an
+/// old one with it).
+fn check_state_file_outside(db: &Path, file: &Path) -> Result<()> {
+    let abs = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(parent.canonicalize().ok()?.join(p.file_name()?))
+    };
+    let Some(f) = abs(file) else {
+        return Err(refuse(format!(
+            "the checkpoint state file {} is not in an existing directory",
+            file.display()
+        )));
+    };
+    // A database not created yet holds nothing.
+    if abs(db).is_some_and(|db| f.starts_with(db)) {
+        return Err(refuse(format!(
+            "the checkpoint state file {} is inside the database directory; keep it outside, where a restore does not reach",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The checkpoint in the state file, if there is one. A signature by the current key must
 /// verify; one by another key (before a key rotation) is taken as it is: the file's protection
 /// is where it lives, outside the database and writable only by the appliance.
-fn read_state_file(
-    file: &Path,
-    origin: &str,
-    spki: &[u8],
-) -> Result<Option<checkpoint::Checkpoint>> {
-    use std::io::Read;
-    let f = match std::fs::File::open(file) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(refuse(format!("read {}: {e}", file.display()))),
+fn read_state_file(s: &CheckpointSigner, spki: &[u8]) -> Result<Option<checkpoint::Checkpoint>> {
+    let file = &s.state_file;
+    let Some(note) = read_state_note(file)? else {
+        return Ok(None);
     };
-    let mut text = String::new();
-    f.take(checkpoint::MAX_NOTE as u64 + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| refuse(format!("read {}: {e}", file.display())))?;
     let bad = |e: String| refuse(format!("{}: {e}", file.display()));
-    let note = checkpoint::parse(&text).map_err(bad)?;
-    if note.checkpoint.origin != origin {
+    if note.checkpoint.origin != s.origin {
         return Err(bad(format!(
-            "it is a checkpoint of the log {:?}, not {origin:?}",
-            note.checkpoint.origin
+            "it is a checkpoint of the log {:?}, not {:?}",
+            note.checkpoint.origin, s.origin
         )));
     }
     let id = checkpoint::key_id_der(spki);
     if note.signatures.iter().any(|s| s.key_id == id) {
         note.verify(None, spki).map_err(bad)?;
+        if let Some(name) = note.signed_by(spki) {
+            same_names(
+                s,
+                &note.checkpoint.origin,
+                &name,
+                &file.display().to_string(),
+            )?;
+        }
     }
     Ok(Some(note.checkpoint))
+}
+
+/// The signed note in the state file, its signatures not checked; `None` if there is no file.
+/// Only a regular file is read, at most [`checkpoint::MAX_NOTE`] bytes of it: a FIFO there
+/// held `log checkpoint` for good, and `archive put` after storing its record (an insider's
+/// reading, 2026-12-04).
+pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(file)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(refuse(format!("read {}: {e}", file.display()))),
+    };
+    let bad = |e: String| refuse(format!("{}: {e}", file.display()));
+    let is_file = f
+        .metadata()
+        .map_err(|e| bad(e.to_string()))?
+        .file_type()
+        .is_file();
+    if !is_file {
+        return Err(bad("not a regular file".into()));
+    }
+    let mut text = String::new();
+    f.take(checkpoint::MAX_NOTE as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| bad(e.to_string()))?;
+    checkpoint::parse(&text).map(Some).map_err(bad)
 }
 
 /// Replace `file` with `bytes` so that a crash leaves the old or the new content, never a

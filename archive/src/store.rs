@@ -101,8 +101,12 @@ impl Archive {
     }
 
     /// Does `dir` hold an archive: a RocksDB database (its CURRENT file)?
+    pub fn holds(dir: &Path) -> bool {
+        dir.join("CURRENT").is_file()
+    }
+
     fn require(dir: &Path) -> Result<()> {
-        if dir.join("CURRENT").is_file() {
+        if Archive::holds(dir) {
             Ok(())
         } else {
             Err(ArchiveError::NoArchive(dir.display().to_string()))

@@ -75,14 +75,19 @@ impl Store {
         let archive = Arc::new(Archive::open_with(db, config)?);
         // The newest checkpoint, once at start.
         let latest = archive.checkpoints()?.pop();
+        let signer = CheckpointSigner {
+            origin,
+            key_name,
+            key,
+            state_file,
+        };
+        // Judged at start, as every checkpoint will be: a config naming the log otherwise
+        // than its last checkpoint, or a state file the checkpointer cannot read, is said
+        // now rather than in the log of every round.
+        archive.check_signer(&signer)?;
         Ok(Store {
             archive,
-            signer: CheckpointSigner {
-                origin,
-                key_name,
-                key,
-                state_file,
-            },
+            signer,
             allow_unsigned,
             latest: Mutex::new(latest),
             latest_at: Mutex::new(None),
