@@ -431,10 +431,10 @@ fn log_names(
     if let (Some(o), Some(n)) = (&k.origin, &k.key_name) {
         return Ok((o.clone(), n.clone()));
     }
-    let held = match (in_file.as_ref().and_then(|n| n.signed_by(spki)), ar) {
-        (Some(name), _) => in_file.map(|n| (n.checkpoint.origin, name)),
-        (None, Some(a)) => a.signed_names(state, spki).map_err(fail)?,
-        (None, None) => None,
+    // The database's first: a note's key name is not covered by its signature.
+    let held = match ar {
+        Some(a) => a.signed_names(state, spki).map_err(fail)?,
+        None => in_file.and_then(|n| n.signed_by(spki).map(|name| (n.checkpoint.origin, name))),
     };
     let origin = match (&k.origin, &held) {
         (Some(o), _) => o.clone(),
@@ -716,7 +716,16 @@ fn put(a: PutArgs) -> ExitCode {
         };
         let got = kyso_archive::ingest(&ar, &v, req).map_err(fail)?;
         let cp = match signer {
-            Some(s) => Some(ar.sign_checkpoint(&s).map_err(fail)?),
+            // Judged before the record, it can still be refused after (a state file changed
+            // in between, the token gone): the record is in, and the message says so — exit
+            // 22 alone read as "refused, nothing stored" (an insider's reading, 2026-12-04).
+            Some(s) => Some(ar.sign_checkpoint(&s).map_err(|e| {
+                eprintln!(
+                    "kyso: record {} is stored (log entry {}), but no checkpoint covers it yet:",
+                    got.record, got.leaf
+                );
+                fail(e)
+            })?),
             None => None,
         };
         print(&serde_json::json!({

@@ -2287,6 +2287,69 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert!(err.contains("not a regular file"), "{err}");
     assert_eq!((entries(), stored()), (n, before));
     std::fs::remove_file(&state).unwrap();
-    std::fs::write(&state, good).unwrap();
+    std::fs::write(&state, &good).unwrap();
     assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
+
+    // The state file's temporary file is a new one: through a symlink at the name it had, the
+    // appliance wrote the note over the file it named.
+    let victim = s.demo.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, s.demo.path().join(".checkpoint-state.tmp")).unwrap();
+    let r = put("001099012345.R3", LOG_KEY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(&state)
+        .unwrap()
+        .file_type()
+        .is_file());
+
+    // A new log key keeps the log's name: another origin is refused; the same checkpoint is
+    // co-signed, the earlier key's signature kept (replaced, it was gone for good).
+    let rotate = |extra: &[&str]| -> Run {
+        let mut v = vec!["log".to_string(), "checkpoint".into()];
+        v.extend(key_flags(EC_KEY));
+        v.extend(extra.iter().map(|e| e.to_string()));
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        s.kyso(&v)
+    };
+    let r = rotate(&["--origin", "evil.example/log", "--key-name", "evil"]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("a log keeps its name"), "{}", r.stderr);
+    let r = rotate(&["--origin", ORIGIN, "--key-name", "kyso.demo/archive-2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('\u{2014}'))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines[0].starts_with(&format!("\u{2014} {ORIGIN} ")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[1].starts_with("\u{2014} kyso.demo/archive-2 "),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
+    // Later checkpoints by the new key need no flags.
+    let r = put("001099012345.R4", EC_KEY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let note = r.json()["checkpoint"].as_str().unwrap().to_string();
+    assert!(note.contains("\u{2014} kyso.demo/archive-2 "), "{note}");
+
+    // This state file beside a database that is not there: refused before one is created.
+    let elsewhere = s.demo.path().join("elsewhere");
+    let ca = s.demo.ca_pem();
+    let mut v = vec!["archive", "put", "--db", elsewhere.to_str().unwrap()];
+    v.extend(["--code", "001099012345.R5", "--user", "canbo.motcua"]);
+    v.extend(["--trust", ca.to_str().unwrap()]);
+    let flags = key_flags(EC_KEY);
+    v.extend(flags.iter().map(String::as_str));
+    let r: Run = s.demo.cmd().args(&v).arg(&a).output().unwrap().into();
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("is new, but"), "{}", r.stderr);
+    assert!(!elsewhere.exists());
 }

@@ -92,6 +92,15 @@ pub struct NoteSignature {
     pub signature: Vec<u8>,
 }
 
+impl NoteSignature {
+    /// The signature line, as a note carries it.
+    pub fn line(&self) -> String {
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(&self.signature);
+        format!("\u{2014} {} {}\n", self.key_name, B64.encode(blob))
+    }
+}
+
 /// A signed note taken apart, its signatures not yet checked.
 #[derive(Debug, Clone)]
 pub struct Note {

@@ -23,6 +23,9 @@ use std::sync::Arc;
 /// acknowledged put is covered by a signed checkpoint within a second.
 pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How many recorded checkpoint keys are read (a rotation a year would take centuries).
+const MAX_KEYS: usize = 256;
+
 /// What signs checkpoints, and where the last one is kept outside the database.
 #[derive(Clone)]
 pub struct CheckpointSigner {
@@ -111,23 +114,48 @@ impl Archive {
         // signature). One this key signed that says otherwise is never replaced: it was
         // overwritten by a note under the origin an edited state file named (an insider's
         // reading, 2026-12-04).
+        let body = checkpoint::body(&s.origin, size, &root);
+        // The same checkpoint signed by a key the archive recorded before this one (a
+        // rotation while the log did not grow): co-signed, its signature kept. Replaced, the
+        // earlier key's note was gone for good (an insider's reading, 2026-12-04).
+        let mut earlier: Option<String> = None;
         let stored = match self.stored_checkpoint(size)? {
-            Some(note) => match checkpoint::parse(&note)
-                .ok()
-                .and_then(|n| n.signed_by(&spki).map(|name| (n.checkpoint, name)))
-            {
-                Some((c, name))
-                    if c.origin == s.origin && c.size == size && c.root == root && name == s.key_name =>
-                {
-                    Some(note)
-                }
-                Some((c, name)) => {
-                    return Err(refuse(format!(
-                        "the checkpoint of {size} entries stored in the database, signed by this key as {name:?}, is of the log {:?}{}: refusing to sign another over it",
-                        c.origin,
-                        if c.root == root { "" } else { " with another root" }
-                    )))
-                }
+            Some(text) => match checkpoint::parse(&text).ok() {
+                Some(n) => match n.signed_by(&spki) {
+                    Some(name) if n.text == body && name == s.key_name => Some(text),
+                    Some(name) => {
+                        return Err(refuse(format!(
+                            "the checkpoint of {size} entries stored in the database, signed by this key as {name:?}, is of the log {:?}{}: refusing to sign another over it",
+                            n.checkpoint.origin,
+                            if n.checkpoint.root == root { "" } else { " with another root" }
+                        )))
+                    }
+                    None => match self
+                        .recorded_keys()?
+                        .into_iter()
+                        .find(|k| n.signed_by(k).is_some())
+                    {
+                        Some(k) if n.text == body => {
+                            let id = checkpoint::key_id_der(&k);
+                            earlier = Some(
+                                n.signatures
+                                    .iter()
+                                    .filter(|g| g.key_id == id)
+                                    .map(checkpoint::NoteSignature::line)
+                                    .collect(),
+                            );
+                            None
+                        }
+                        Some(_) => {
+                            return Err(refuse(format!(
+                                "the checkpoint of {size} entries stored in the database, signed by an earlier log key, is of the log {:?}{}: refusing to replace it",
+                                n.checkpoint.origin,
+                                if n.checkpoint.root == root { "" } else { " with another root" }
+                            )))
+                        }
+                        None => None,
+                    },
+                },
                 None => None,
             },
             None => None,
@@ -142,30 +170,15 @@ impl Archive {
                 return Ok(note);
             }
         }
-        let note = checkpoint::sign(
-            &checkpoint::body(&s.origin, size, &root),
-            &s.key_name,
-            s.key.as_ref(),
-        )
-        .map_err(refuse)?;
+        let mut note = checkpoint::sign(&body, &s.key_name, s.key.as_ref()).map_err(refuse)?;
+        if let Some(lines) = earlier {
+            note = format!("{body}\n{lines}{}", &note[body.len() + 1..]);
+        }
         if in_file.is_none_or(|m| m <= size) {
             write_atomically(&s.state_file, note.as_bytes())
                 .map_err(|e| refuse(format!("write {}: {e}", s.state_file.display())))?;
         }
         let key_meta = checkpoint_key_meta(&s.key_name, &checkpoint::key_id_der(&spki));
-        match self
-            .db
-            .get_cf(self.cf(CF_META)?, &key_meta)
-            .map_err(db_err)?
-        {
-            Some(k) if k != spki => {
-                return Err(refuse(format!(
-                    "another key with the same key ID is recorded for {}; refusing to replace it",
-                    s.key_name
-                )))
-            }
-            _ => {}
-        }
         let mut b = WriteBatch::default();
         // Stored, replacing a note at this size that did not verify with this key over this
         // root (a planted one: left there, every audit would fail on it; `audit verify` run
@@ -241,40 +254,110 @@ impl Archive {
         s: &CheckpointSigner,
     ) -> Result<(Vec<u8>, Option<checkpoint::Checkpoint>)> {
         let spki = s.judge(self.path())?;
+        // The log keeps its name: the database's last checkpoint, signed by this key or by one
+        // the archive recorded before it (a rotation), names it. With the state file deleted,
+        // the CLI asked for `--origin` as if for the first checkpoint and signed under the new
+        // one given; a new key did so even with the file kept (insiders' readings,
+        // 2026-12-04).
+        if let Some(note) = self.last_signed(&spki)? {
+            let c = &note.checkpoint;
+            if c.origin != s.origin {
+                return Err(refuse(format!(
+                    "the log is {:?} in its last checkpoint (in the database, signed by {}), not {:?}: a log keeps its name",
+                    c.origin,
+                    if note.signed_by(&spki).is_some() { "this key" } else { "an earlier log key" },
+                    s.origin
+                )));
+            }
+            // Its name on the note: the signature does not cover it (key ID =
+            // SHA-256(SPKI)[:4]), but the database's is what the key last signed with.
+            if let Some(name) = note.signed_by(&spki).filter(|n| *n != s.key_name) {
+                return Err(refuse(format!(
+                    "the key is named {name:?} in the log's last checkpoint (in the database), not {:?}: verifiers know it by that name",
+                    s.key_name
+                )));
+            }
+        }
+        // The state file after the database's names: a name given wrongly is said as such,
+        // not as a state file to move aside.
         let state = read_state_file(s, &spki)?;
-        // The log keeps its name: the last checkpoint this key signed in the database names
-        // it. With the state file deleted, the CLI asked for `--origin` as if for the first
-        // checkpoint, and signed under the new one given (an insider's reading, 2026-12-04).
-        let db_size = read_u64(&self.db, META_SIGNED)?;
-        if db_size > 0 {
-            if let Some((c, name)) = self
-                .stored_checkpoint(db_size)?
-                .and_then(|t| checkpoint::parse(&t).ok())
-                .and_then(|n| n.signed_by(&spki).map(|name| (n.checkpoint, name)))
-            {
-                same_names(s, &c.origin, &name, "in the database")?;
+        // Judged here, before the record and before the state file moves: it was found after
+        // the state file was written, and every later put was refused (an insider's reading,
+        // 2026-12-04).
+        let key_meta = checkpoint_key_meta(&s.key_name, &checkpoint::key_id_der(&spki));
+        if let Some(k) = self
+            .db
+            .get_cf(self.cf(CF_META)?, &key_meta)
+            .map_err(db_err)?
+        {
+            if k != spki {
+                return Err(refuse(format!(
+                    "another key with the same key ID is recorded for {}; refusing to replace it",
+                    s.key_name
+                )));
             }
         }
         Ok((spki, state))
     }
 
-    /// The origin and key name of the last checkpoint `spki` signed: the one in the state file,
-    /// else the database's last signed one; `None` if this key signed neither. Taken unsigned,
-    /// an edited state file chose the origin and the key name the next checkpoint was signed
-    /// under (an insider's reading, 2026-12-04).
-    pub fn signed_names(&self, state_file: &Path, spki: &[u8]) -> Result<Option<(String, String)>> {
-        if let Some(n) = read_state_note(state_file)? {
-            if let Some(name) = n.signed_by(spki) {
-                return Ok(Some((n.checkpoint.origin, name)));
+    /// The public keys (DER SPKI) of the checkpoint keys the archive recorded (every key that
+    /// signed a checkpoint here), at most [`MAX_KEYS`] of them.
+    fn recorded_keys(&self) -> Result<Vec<Vec<u8>>> {
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let prefix = b"checkpoint_key:";
+        let it = self.db.iterator_cf(
+            self.cf(CF_META)?,
+            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        );
+        for item in it.take(MAX_KEYS) {
+            let (k, v) = item.map_err(db_err)?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if !keys.iter().any(|x| **x == *v) {
+                keys.push(v.to_vec());
             }
         }
+        Ok(keys)
+    }
+
+    /// The database's last signed checkpoint, if `spki` or a key the archive recorded signed
+    /// it.
+    fn last_signed(&self, spki: &[u8]) -> Result<Option<checkpoint::Note>> {
         let db_size = read_u64(&self.db, META_SIGNED)?;
         if db_size == 0 {
             return Ok(None);
         }
-        Ok(self
+        let Some(note) = self
             .stored_checkpoint(db_size)?
             .and_then(|t| checkpoint::parse(&t).ok())
+        else {
+            return Ok(None);
+        };
+        if note.signed_by(spki).is_some()
+            || self
+                .recorded_keys()?
+                .iter()
+                .any(|k| note.signed_by(k).is_some())
+        {
+            Ok(Some(note))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The origin and key name of the last checkpoint `spki` signed: the database's last
+    /// signed one, else the state file's; `None` if this key signed neither. Taken unsigned,
+    /// an edited state file chose the origin and the key name the next checkpoint was signed
+    /// under (an insider's reading, 2026-12-04). The database's comes first: a note's key name
+    /// is not covered by its signature.
+    pub fn signed_names(&self, state_file: &Path, spki: &[u8]) -> Result<Option<(String, String)>> {
+        if let Some(note) = self.last_signed(spki)? {
+            if let Some(name) = note.signed_by(spki) {
+                return Ok(Some((note.checkpoint.origin, name)));
+            }
+        }
+        Ok(read_state_note(state_file)?
             .and_then(|n| n.signed_by(spki).map(|name| (n.checkpoint.origin, name))))
     }
 
@@ -284,21 +367,12 @@ impl Archive {
     }
 }
 
-/// A note's origin and key name must be the log's.
-fn same_names(s: &CheckpointSigner, origin: &str, name: &str, where_: &str) -> Result<()> {
-    if origin != s.origin {
-        return Err(refuse(format!(
-            "the log is {origin:?} in the last checkpoint this key signed ({where_}), not {:?}: a log keeps its name",
-            s.origin
-        )));
-    }
-    if name != s.key_name {
-        return Err(refuse(format!(
-            "the key is named {name:?} in the last checkpoint it signed ({where_}), not {:?}: verifiers know it by that name",
-            s.key_name
-        )));
-    }
-    Ok(())
+/// What to do when the state file disagrees with the log.
+fn state_file_hint(file: &Path) -> String {
+    format!(
+        "if {} was changed by hand, move it aside: the next checkpoint writes it anew from the database (docs/archive.md)",
+        file.display()
+    )
 }
 
 impl CheckpointSigner {
@@ -317,7 +391,18 @@ impl CheckpointSigner {
     /// first `archive put`).
     pub fn check_new(&self, db: &Path) -> Result<()> {
         let spki = self.judge(db)?;
-        read_state_file(self, &spki).map(|_| ())
+        // An empty log extends no checkpoint of one entry or more: refused after the first
+        // record was stored (an insider's reading, 2026-12-04).
+        match read_state_file(self, &spki)? {
+            Some(c) if c.size > 0 => Err(refuse(format!(
+                "the archive in {} is new, but {} holds a checkpoint of {} entries: it is another archive's state file, or this archive's database is missing; {}",
+                db.display(),
+                self.state_file.display(),
+                c.size,
+                state_file_hint(&self.state_file)
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -415,21 +500,16 @@ fn read_state_file(s: &CheckpointSigner, spki: &[u8]) -> Result<Option<checkpoin
     let bad = |e: String| refuse(format!("{}: {e}", file.display()));
     if note.checkpoint.origin != s.origin {
         return Err(bad(format!(
-            "it is a checkpoint of the log {:?}, not {:?}",
-            note.checkpoint.origin, s.origin
+            "it is a checkpoint of the log {:?}, not {:?}; {}",
+            note.checkpoint.origin,
+            s.origin,
+            state_file_hint(file)
         )));
     }
     let id = checkpoint::key_id_der(spki);
     if note.signatures.iter().any(|s| s.key_id == id) {
-        note.verify(None, spki).map_err(bad)?;
-        if let Some(name) = note.signed_by(spki) {
-            same_names(
-                s,
-                &note.checkpoint.origin,
-                &name,
-                &file.display().to_string(),
-            )?;
-        }
+        note.verify(None, spki)
+            .map_err(|e| bad(format!("{e}; {}", state_file_hint(file))))?;
     }
     Ok(Some(note.checkpoint))
 }
@@ -468,8 +548,15 @@ pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
 
 /// Replace `file` with `bytes` so that a crash leaves the old or the new content, never a
 /// mixture: write a temporary file beside it, fsync it, rename it over, fsync the directory.
+/// The temporary file is a new one (its name the process's and a counter's, created
+/// exclusively, no symlink followed, opened without blocking): a FIFO at the one fixed name
+/// held the checkpointer and its lock for good, a symlink there had the appliance overwrite
+/// the file it named, a directory refused every checkpoint (an insider's reading,
+/// 2026-12-04).
 pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = file
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -477,11 +564,37 @@ pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = file
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let (tmp, mut f) = {
+        let mut tries = 0;
+        loop {
+            let tmp = dir.join(format!(
+                ".{}.{}-{}.tmp",
+                name.to_string_lossy(),
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                .open(&tmp)
+            {
+                Ok(f) => break (tmp, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
-    std::fs::rename(&tmp, file)?;
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, file) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::File::open(dir)?.sync_all()
 }
