@@ -2106,6 +2106,71 @@ fn a_slot_an_agency_frees_does_not_let_the_public_cut_its_own_oldest() {
     assert!(metric(&a, "kyso_limited_total{limit=\"public_connections\"}") >= 5.0);
 }
 
+/// A connection within the public's share that proves an agency's (its first request carries
+/// an agency's credentials) leaves the share to the oldest surplus connection: an honest upload
+/// that took a free slot past the share, no longer surplus, is not the first to go when the
+/// public pushes past its share again (found reading the surplus rule, 2026-12-04).
+const AN_AGENCY_S_CONNECTION_LEAVES_THE_SHARE: &str = r#"
+x = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), source_address=("127.0.11.1", 0), timeout=5), server_hostname="localhost")
+held = [upload("127.0.8.%d" % (i + 1)) for i in range(3)]
+time.sleep(0.3)
+honest = upload("127.0.7.1")
+sent = 9
+time.sleep(0.3)
+first = [ask(x)]
+time.sleep(0.3)
+later = upload("127.0.7.2")
+agencies = []
+for i in range(2):
+    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.%d" % (i + 1), 0), timeout=5)
+    agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
+first += [ask(t) for t in agencies]
+for _ in range(5):
+    honest.sendall(b" " * 100)
+    sent += 100
+    time.sleep(0.5)
+newcomer = agency("127.0.20.1", 0.0)
+def finish(t, n):
+    try:
+        t.settimeout(20)
+        t.sendall(b" " * n)
+        got = b""
+        while b"\r\n" not in got:
+            b = t.recv(4096)
+            if not b:
+                return "closed"
+            got += b
+        return got.split(b"\r\n")[0].decode()
+    except Exception as e:
+        return type(e).__name__
+print(json.dumps({"first": first, "newcomer": newcomer, "honest": finish(honest, 20000 - sent), "later": finish(later, 20000 - 9)}))
+"#;
+
+#[test]
+fn an_agency_s_connection_leaves_its_place_in_the_public_s_share_to_the_oldest_surplus() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!("{AGENCY_OVER_A_NETWORK}{AN_AGENCY_S_CONNECTION_LEAVES_THE_SHARE}"),
+    );
+    assert_eq!(
+        v["first"],
+        serde_json::to_value(vec!["HTTP/1.1 200 OK"; 3]).unwrap(),
+        "{v}"
+    );
+    assert_eq!(v["newcomer"], "HTTP/1.1 200 OK", "{v}");
+    assert_eq!(v["honest"], "HTTP/1.1 200 OK", "{v}");
+    assert_ne!(v["later"], "HTTP/1.1 200 OK", "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
+        1.0
+    );
+}
+
 /// POST bodies of several sizes to a route the caller may not use (python ssl sockets, as a
 /// client library sends them: the whole body, then read the answer to the end).
 const REFUSED_BODIES: &str = r#"

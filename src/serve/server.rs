@@ -1574,12 +1574,14 @@ impl Activity {
             .fetch_or(AGENCY, std::sync::atomic::Ordering::SeqCst);
         if was & AGENCY == 0 {
             queue(&self.slots.unknown).remove(&self.unknown);
-            queue(&self.slots.surplus).remove(&self.unknown);
             // On probation it holds no connection slot yet: counted once promoted.
             if was & (CLOSED | PROBATION) == 0 {
+                self.leaves_the_public(was);
                 self.slots
                     .agencies
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            } else {
+                queue(&self.slots.surplus).remove(&self.unknown);
             }
         }
     }
@@ -1596,18 +1598,26 @@ impl Activity {
                 .agencies
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
-        // A connection of the public within its share ended: the oldest surplus one is within
-        // the share now. Marked surplus for good, an honest upload that took a slot an agency
-        // freed was still the first to go once the public's older connections had left and a
-        // public client pushed past the share again (a reviewer's reading, 2026-12-04).
         if was & (AGENCY | CLOSED | PROBATION) == 0 {
-            let mut q = queue(&self.slots.surplus);
-            if was & SURPLUS != 0 {
-                q.remove(&self.unknown);
-            } else if let Some((_, (_, k, _))) = q.pop_first() {
-                k.state
-                    .fetch_and(!SURPLUS, std::sync::atomic::Ordering::SeqCst);
-            }
+            self.leaves_the_public(was);
+        }
+    }
+
+    /// A connection of the public holding a connection slot leaves the public (it ended, or
+    /// proved an agency's): if it was within the share, the oldest surplus one is within the
+    /// share now. Marked surplus for good, an honest upload that took a slot an agency freed
+    /// was still the first to go once the public's older connections had left and a public
+    /// client pushed past the share again (a reviewer's reading, 2026-12-04); and when one
+    /// within the share became an agency's, the next public connect past the share left the
+    /// older upload marked, and an agency's newcomer cut it (found reading that change,
+    /// 2026-12-04).
+    fn leaves_the_public(&self, was: u8) {
+        let mut q = queue(&self.slots.surplus);
+        if was & SURPLUS != 0 {
+            q.remove(&self.unknown);
+        } else if let Some((_, (_, k, _))) = q.pop_first() {
+            k.state
+                .fetch_and(!SURPLUS, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
