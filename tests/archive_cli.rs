@@ -2169,13 +2169,14 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
         let v: Vec<&str> = v.iter().map(String::as_str).collect();
         s.put(code, &a, &v)
     };
-    let checkpoint = |extra: &[&str]| -> Run {
+    let checkpoint_by = |key: &'static str, extra: &[&str]| -> Run {
         let mut v = vec!["log".to_string(), "checkpoint".into()];
-        v.extend(key_flags(LOG_KEY));
+        v.extend(key_flags(key));
         v.extend(extra.iter().map(|e| e.to_string()));
         let v: Vec<&str> = v.iter().map(String::as_str).collect();
         s.kyso(&v)
     };
+    let checkpoint = |extra: &[&str]| checkpoint_by(LOG_KEY, extra);
     let entries = || Archive::open_existing(&s.db).unwrap().size();
     let stored = || {
         Archive::open_existing(&s.db)
@@ -2305,13 +2306,7 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
 
     // A new log key keeps the log's name: another origin is refused; the same checkpoint is
     // co-signed, the earlier key's signature kept (replaced, it was gone for good).
-    let rotate = |extra: &[&str]| -> Run {
-        let mut v = vec!["log".to_string(), "checkpoint".into()];
-        v.extend(key_flags(EC_KEY));
-        v.extend(extra.iter().map(|e| e.to_string()));
-        let v: Vec<&str> = v.iter().map(String::as_str).collect();
-        s.kyso(&v)
-    };
+    let rotate = |extra: &[&str]| checkpoint_by(EC_KEY, extra);
     let r = rotate(&["--origin", "evil.example/log", "--key-name", "evil"]);
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("a log keeps its name"), "{}", r.stderr);
