@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
 . ../deploy/lib.sh
@@ -25,6 +25,9 @@ cp ../tests/corpus/pki/*.pem corpus/certificate/
 mkdir -p corpus/xmp
 printf '%s' '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"><pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>' > corpus/xmp/element.xmp
 printf '%s' '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="2" pdfaid:conformance="U"/></rdf:RDF></x:xmpmeta>' > corpus/xmp/attribute.xmp
+# checkpoint_note: a note signed by two keys, as a rotation co-signs it.
+mkdir -p corpus/checkpoint_note
+printf 'kyso.demo/archive\n4\n1x0GOqAxiEq329BHtzLoYIv86UQJLeNe1JiZk70cR44=\n\n\xe2\x80\x94 kyso.demo/archive vagtqTBGAiEA4kL0AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\xe2\x80\x94 kyso.demo/archive-2 TfG1HTBFAiB2jZan5QcvLoPMWwXQaAd1TBkvhCXfchob\n' > corpus/checkpoint_note/cosigned.note
 # bag_package: a real export (SoftHSM2 keys, RocksDB) of two records, a tar bag and an E-ARK
 # zip, and the key that signs their checkpoint (so mutants reach the proofs and signatures).
 if [[ " ${targets[*]} " == *" bag_package "* ]]; then
