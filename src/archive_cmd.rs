@@ -441,7 +441,7 @@ fn log_names(
         (None, Some((o, _))) => o.clone(),
         (None, None) => {
             return Err(usage(format!(
-                "no checkpoint this key signed is in {} or the database: give --origin and --key-name as the log's earlier checkpoints name them (a new key for the same log keeps its origin)",
+                "the last checkpoint in {} or the database is not signed by this key: give --origin and --key-name (a new log key keeps the log's origin)",
                 state.display()
             )))
         }
@@ -449,7 +449,16 @@ fn log_names(
     let key_name = match (&k.key_name, held) {
         (Some(n), _) => n.clone(),
         (None, Some((_, n))) => n,
-        _ => origin.clone(),
+        // The archive's first checkpoint: the key is named as the log. Later, a key that
+        // signed none of them is named on purpose: defaulted, a new key took the origin an
+        // operator had been led to give as its name too (an insider's reading, 2026-12-04).
+        (None, None) if ar.is_some_and(|a| a.has_signed().unwrap_or(true)) => {
+            return Err(usage(format!(
+                "the last checkpoint in {} or the database is not signed by this key: a new log key needs --key-name (and --origin, the log's)",
+                state.display()
+            )))
+        }
+        (None, None) => origin.clone(),
     };
     Ok((origin, key_name))
 }

@@ -124,6 +124,9 @@ impl Setup {
             state.to_str().unwrap(),
             "--origin",
             ORIGIN,
+            // Named, for a rotated key (one that signed none of the log's checkpoints).
+            "--key-name",
+            ORIGIN,
             "--pin-file",
             pin.to_str().unwrap(),
         ])
@@ -2234,11 +2237,18 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     let r = put("001099012345.R3", RSA_KEY, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains("no checkpoint this key signed"),
+        r.stderr.contains("is not signed by this key"),
         "{}",
         r.stderr
     );
     let r = put("001099012345.R3", RSA_KEY, &["--origin", ORIGIN]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("needs --key-name"), "{}", r.stderr);
+    let r = put(
+        "001099012345.R3",
+        RSA_KEY,
+        &["--origin", ORIGIN, "--key-name", "rsa.example"],
+    );
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("ECDSA P-256"), "{}", r.stderr);
     let r = put("001099012345.R3", LOG_KEY, &["--key-name", "a+b"]);
@@ -2347,4 +2357,129 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("is new, but"), "{}", r.stderr);
     assert!(!elsewhere.exists());
+}
+
+/// A key and a note planted in the database, or a key's name changed on the stored note (the
+/// signature does not cover it), do not name the log: the state file and the database must
+/// agree, and a refusal then points to the audit, not to moving the state file aside (which,
+/// advised, let an insider's note name the log the real key signed next; an insider's
+/// reading, 2026-12-04). A co-signed rotation copies one line of the earlier key, however
+/// many the stored note has.
+#[test]
+fn a_key_planted_in_the_database_does_not_rename_the_log() {
+    use base64::Engine;
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    let (pin, state) = (s.demo.pin_file(), s.state());
+    let by = |key: &str, code: Option<&str>, extra: &[&str]| -> Run {
+        let mut v: Vec<String> = match code {
+            Some(_) => vec![],
+            None => vec!["log".into(), "checkpoint".into()],
+        };
+        v.extend(
+            [
+                "--checkpoint-key",
+                key,
+                "--checkpoint-state",
+                state.to_str().unwrap(),
+                "--pin-file",
+                pin.to_str().unwrap(),
+            ]
+            .map(String::from),
+        );
+        v.extend(extra.iter().map(|e| e.to_string()));
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        match code {
+            Some(c) => s.put(c, &a, &v),
+            None => s.kyso(&v),
+        }
+    };
+    let r = by(LOG_KEY, Some("001099012345.R0"), &["--origin", ORIGIN]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let genuine = std::fs::read_to_string(&state).unwrap();
+    let n: u64 = genuine.lines().nth(1).unwrap().parse().unwrap();
+    let root = genuine.lines().nth(2).unwrap().to_string();
+    let stored_note = |d: &rocksdb::DB| -> String {
+        String::from_utf8(
+            d.get_cf(cf(d, "checkpoints"), n.to_be_bytes())
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+
+    // The key's name changed on the stored note.
+    tamper(&s.db, |d| {
+        let renamed = stored_note(d).replace(
+            &format!("\u{2014} {ORIGIN} "),
+            "\u{2014} attacker.example/renamed ",
+        );
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), renamed)
+            .unwrap();
+    });
+    let r = by(LOG_KEY, None, &[]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("one of them was changed"), "{}", r.stderr);
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
+            .unwrap();
+    });
+
+    // A key of the insider's recorded, and its note of another log at the last signed size.
+    let (k, spki) = insider_key();
+    let planted = insider_note(&format!("evil.example/log\n{n}\n{root}\n"), &k, &spki);
+    tamper(&s.db, |d| {
+        let id = hex::encode(&Sha256::digest(&spki)[..4]);
+        d.put_cf(cf(d, "meta"), format!("checkpoint_key:x:{id}"), &spki)
+            .unwrap();
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &planted)
+            .unwrap();
+    });
+    for extra in [
+        &[][..],
+        &["--origin", "evil.example/log", "--key-name", ORIGIN][..],
+    ] {
+        let r = by(LOG_KEY, None, extra);
+        assert_eq!(r.code, 22, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains("one of them was changed"), "{}", r.stderr);
+        assert!(!r.stderr.contains("move it aside"), "{}", r.stderr);
+    }
+    let r = by(LOG_KEY, Some("001099012345.R1"), &[]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), genuine);
+    // The audit names the planted note.
+    assert_ne!(s.audit().code, 0);
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
+            .unwrap();
+    });
+
+    // The stored note with the log key's line three times: a rotation co-signs with one.
+    tamper(&s.db, |d| {
+        let line = genuine.split("\n\n").nth(1).unwrap().to_string();
+        let tripled = format!(
+            "{}\n\n{line}{line}{line}",
+            genuine.split("\n\n").next().unwrap()
+        );
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), tripled)
+            .unwrap();
+    });
+    let r = by(
+        EC_KEY,
+        None,
+        &["--origin", ORIGIN, "--key-name", "kyso.demo/archive-2"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('\u{2014}'))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let ids: Vec<Vec<u8>> = lines
+        .iter()
+        .map(|l| b64.decode(l.rsplit(' ').next().unwrap()).unwrap()[..4].to_vec())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
 }

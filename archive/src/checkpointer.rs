@@ -137,13 +137,18 @@ impl Archive {
                     {
                         Some(k) if n.text == body => {
                             let id = checkpoint::key_id_der(&k);
-                            earlier = Some(
-                                n.signatures
-                                    .iter()
-                                    .filter(|g| g.key_id == id)
-                                    .map(checkpoint::NoteSignature::line)
-                                    .collect(),
-                            );
+                            // One line of that key, whose name a note may carry: copied as they
+                            // were, a planted note's 101 lines of it, or a name with a tab,
+                            // made the co-signed note one other verifiers refuse whole (an
+                            // insider's reading, 2026-12-04).
+                            earlier = n
+                                .signatures
+                                .iter()
+                                .find(|g| {
+                                    g.key_id == id
+                                        && checkpoint::check_names(&s.origin, &g.key_name).is_ok()
+                                })
+                                .map(checkpoint::NoteSignature::line);
                             None
                         }
                         Some(_) => {
@@ -171,8 +176,14 @@ impl Archive {
             }
         }
         let mut note = checkpoint::sign(&body, &s.key_name, s.key.as_ref()).map_err(refuse)?;
-        if let Some(lines) = earlier {
-            note = format!("{body}\n{lines}{}", &note[body.len() + 1..]);
+        if let Some(line) = earlier {
+            note = format!("{body}\n{line}{}", &note[body.len() + 1..]);
+        }
+        if note.len() > checkpoint::MAX_NOTE {
+            return Err(refuse(format!(
+                "a checkpoint note of {} bytes would be too long to read back",
+                note.len()
+            )));
         }
         if in_file.is_none_or(|m| m <= size) {
             write_atomically(&s.state_file, note.as_bytes())
@@ -254,23 +265,52 @@ impl Archive {
         s: &CheckpointSigner,
     ) -> Result<(Vec<u8>, Option<checkpoint::Checkpoint>)> {
         let spki = s.judge(self.path())?;
+        let last = self.last_signed(&spki)?;
+        // The two places that keep the log's last checkpoint name the same log, or neither
+        // decides: an insider who planted a key and a note in the database, then had the
+        // operator move the state file aside as its refusal advised, got the log key to sign
+        // the planted origin (an insider's reading, 2026-12-04).
+        if let (Some(db), Some(st)) = (&last, read_state_note(&s.state_file)?) {
+            let (a, b) = (&db.checkpoint.origin, &st.checkpoint.origin);
+            let names = (db.signed_by(&spki), st.signed_by(&spki));
+            let named = match &names {
+                (Some(x), Some(y)) if x != y => Some((x.as_str(), y.as_str())),
+                _ => None,
+            };
+            if a != b || named.is_some() {
+                let (what, x, y) = match named {
+                    Some((x, y)) if a == b => ("the log key", x, y),
+                    _ => ("the log", a.as_str(), b.as_str()),
+                };
+                return Err(refuse(format!(
+                    "the database's last checkpoint names {what} {x:?}, {} names it {y:?}: one of them was changed; nothing is signed until they agree (`kyso audit verify --db … --log-key … --checkpoint {}` says which holds)",
+                    s.state_file.display(),
+                    s.state_file.display()
+                )));
+            }
+        }
         // The log keeps its name: the database's last checkpoint, signed by this key or by one
         // the archive recorded before it (a rotation), names it. With the state file deleted,
         // the CLI asked for `--origin` as if for the first checkpoint and signed under the new
         // one given; a new key did so even with the file kept (insiders' readings,
         // 2026-12-04).
-        if let Some(note) = self.last_signed(&spki)? {
+        if let Some(note) = &last {
             let c = &note.checkpoint;
             if c.origin != s.origin {
-                return Err(refuse(format!(
-                    "the log is {:?} in its last checkpoint (in the database, signed by {}), not {:?}: a log keeps its name",
-                    c.origin,
-                    if note.signed_by(&spki).is_some() { "this key" } else { "an earlier log key" },
-                    s.origin
-                )));
+                return Err(refuse(if note.signed_by(&spki).is_some() {
+                    format!(
+                        "the log is {:?} in its last checkpoint (in the database, signed by this key), not {:?}: a log keeps its name",
+                        c.origin, s.origin
+                    )
+                } else {
+                    format!(
+                        "the log is {:?} in its last checkpoint (in the database, signed by a key the database records, not this one), not {:?}: a log keeps its name; if the log key was not replaced, the database was changed (`kyso audit verify` names what)",
+                        c.origin, s.origin
+                    )
+                }));
             }
             // Its name on the note: the signature does not cover it (key ID =
-            // SHA-256(SPKI)[:4]), but the database's is what the key last signed with.
+            // SHA-256(SPKI)[:4]); the state file's, if this key signed it, agreed above.
             if let Some(name) = note.signed_by(&spki).filter(|n| *n != s.key_name) {
                 return Err(refuse(format!(
                     "the key is named {name:?} in the log's last checkpoint (in the database), not {:?}: verifiers know it by that name",
@@ -279,8 +319,9 @@ impl Archive {
             }
         }
         // The state file after the database's names: a name given wrongly is said as such,
-        // not as a state file to move aside.
-        let state = read_state_file(s, &spki)?;
+        // not as a state file to move aside; and moving it aside is advised only when the
+        // database names the log as given.
+        let state = read_state_file(s, &spki, last.is_some())?;
         // Judged here, before the record and before the state file moves: it was found after
         // the state file was written, and every later put was refused (an insider's reading,
         // 2026-12-04).
@@ -393,7 +434,7 @@ impl CheckpointSigner {
         let spki = self.judge(db)?;
         // An empty log extends no checkpoint of one entry or more: refused after the first
         // record was stored (an insider's reading, 2026-12-04).
-        match read_state_file(self, &spki)? {
+        match read_state_file(self, &spki, false)? {
             Some(c) if c.size > 0 => Err(refuse(format!(
                 "the archive in {} is new, but {} holds a checkpoint of {} entries: it is another archive's state file, or this archive's database is missing; {}",
                 db.display(),
@@ -492,24 +533,32 @@ fn check_state_file_outside(db: &Path, file: &Path) -> Result<()> {
 /// The checkpoint in the state file, if there is one. A signature by the current key must
 /// verify; one by another key (before a key rotation) is taken as it is: the file's protection
 /// is where it lives, outside the database and writable only by the appliance.
-fn read_state_file(s: &CheckpointSigner, spki: &[u8]) -> Result<Option<checkpoint::Checkpoint>> {
+fn read_state_file(
+    s: &CheckpointSigner,
+    spki: &[u8],
+    db_agrees: bool,
+) -> Result<Option<checkpoint::Checkpoint>> {
     let file = &s.state_file;
     let Some(note) = read_state_note(file)? else {
         return Ok(None);
     };
     let bad = |e: String| refuse(format!("{}: {e}", file.display()));
+    let hint = if db_agrees {
+        state_file_hint(file)
+    } else {
+        "the database holds no checkpoint this key or a recorded one signed to say which is right"
+            .into()
+    };
     if note.checkpoint.origin != s.origin {
         return Err(bad(format!(
-            "it is a checkpoint of the log {:?}, not {:?}; {}",
-            note.checkpoint.origin,
-            s.origin,
-            state_file_hint(file)
+            "it is a checkpoint of the log {:?}, not {:?}; {hint}",
+            note.checkpoint.origin, s.origin,
         )));
     }
     let id = checkpoint::key_id_der(spki);
     if note.signatures.iter().any(|s| s.key_id == id) {
         note.verify(None, spki)
-            .map_err(|e| bad(format!("{e}; {}", state_file_hint(file))))?;
+            .map_err(|e| bad(format!("{e}; {hint}")))?;
     }
     Ok(Some(note.checkpoint))
 }
