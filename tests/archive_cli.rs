@@ -2420,10 +2420,34 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
     let r = by(LOG_KEY, None, &[]);
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("one of them was changed"), "{}", r.stderr);
+    // The audit the refusal points to names the change (it passed on the build before: the
+    // name is under no signature, and each note verified).
+    let pem = s.log_pem();
+    let audit = |outside: &Path| {
+        s.kyso(&[
+            "audit",
+            "verify",
+            "--log-key",
+            pem.to_str().unwrap(),
+            "--checkpoint",
+            outside.to_str().unwrap(),
+        ])
+    };
+    let r = audit(&state);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("names the log key")
+            && r.stderr.contains(&format!(
+                "{ORIGIN:?}, checkpoint {n} names it \"attacker.example/renamed\""
+            )),
+        "{}",
+        r.stderr
+    );
     tamper(&s.db, |d| {
         d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
             .unwrap();
     });
+    assert_eq!(audit(&state).code, 0);
 
     // A key of the insider's recorded, and its note of another log at the last signed size.
     let (k, spki) = insider_key();

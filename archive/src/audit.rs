@@ -3,7 +3,7 @@
 //!
 //! - Checkpoints are verified with log keys given from outside ([`AuditOptions::keys`]),
 //!   never with a key read from the database; each must be consistent (RFC 9162 §2.1.4
-//!   proof) with the recomputed tree.
+//!   proof) with the recomputed tree, and each key carry one name in all of them.
 //! - Every leaf is recomputed from its stored event and every tree node from the leaves.
 //! - Every ingest event: its record in ingest order (ids 0, 1, 2, … by leaf), the record's
 //!   bytes against the event's `record_sha256`, its leaf number, code, user and time; its
@@ -114,6 +114,37 @@ pub struct AuditReport {
 
 fn bad(m: impl Into<String>) -> ArchiveError {
     ArchiveError::Inconsistent(m.into())
+}
+
+/// Each log key's name, as the first checkpoint that carries it gives it. The name on a
+/// signature line is not under the signature (type 0x02: key ID = SHA-256(SPKI)[:4]) and kyso
+/// signs under one name per key, so another name is a changed note: the checkpointer refuses
+/// to sign while the database and the state file disagree on it, and pointed here, where the
+/// change went unseen (2026-12-04).
+#[derive(Default)]
+struct KeyNames(BTreeMap<[u8; 4], (String, String)>);
+
+impl KeyNames {
+    fn hold(&mut self, note: &checkpoint::Note, keys: &[Vec<u8>], at: &str) -> Result<()> {
+        for (id, name) in note
+            .key_names(keys)
+            .map_err(|e| bad(format!("{at}: {e}")))?
+        {
+            match self.0.get(&id) {
+                None => {
+                    self.0.insert(id, (name.to_string(), at.to_string()));
+                }
+                Some((first, seen)) if first != name => {
+                    return Err(bad(format!(
+                        "{at} names the log key {} {name:?}, {seen} names it {first:?}: a key's name is not under its signature and kyso signs under one name per key, so one of them was changed",
+                        hex::encode(id)
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The records and statuses the log has set so far, and the statistics counters it gives.
@@ -245,6 +276,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
     // Checkpoints: signed by a key given from outside, each within the log.
     let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
     let mut origin: Option<String> = None;
+    let mut names = KeyNames::default();
     db.each(CF_CHECKPOINTS, |k, v| {
         let csize = parse_u64_key(k).ok_or_else(|| bad("a checkpoint key is not 8 bytes"))?;
         let text = std::str::from_utf8(v)
@@ -252,6 +284,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
         note.verify_any(&opts.keys)
             .map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
+        names.hold(&note, &opts.keys, &format!("checkpoint {csize}"))?;
         let c = note.checkpoint;
         if c.size != csize {
             return Err(bad(format!("checkpoint stored as {csize} says {}", c.size)));
@@ -539,6 +572,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let note = checkpoint::parse(text).map_err(|e| bad(format!("{from}: {e}")))?;
         note.verify_any(&opts.keys)
             .map_err(|e| bad(format!("{from}: {e}")))?;
+        names.hold(&note, &opts.keys, from)?;
         let c = note.checkpoint;
         if let Some(o) = origin.as_ref().filter(|o| **o != c.origin) {
             return Err(bad(format!(

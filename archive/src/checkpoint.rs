@@ -198,6 +198,26 @@ impl Note {
             .map(|s| s.key_name.clone())
     }
 
+    /// The names under which `keys` (DER SPKIs given from outside) signed this note: every
+    /// signature bearing one of their IDs must verify (as [`Note::verify`] without a name);
+    /// (key ID, name) of each such line. [`Note::verify_any`] checks one key's lines only.
+    pub fn key_names(&self, keys: &[Vec<u8>]) -> Result<Vec<([u8; 4], &str)>, String> {
+        let mut out = Vec::new();
+        for k in keys {
+            let id = key_id_der(k);
+            if self.signatures.iter().any(|s| s.key_id == id) {
+                self.verify(None, k)?;
+                out.extend(
+                    self.signatures
+                        .iter()
+                        .filter(|s| s.key_id == id)
+                        .map(|s| (id, s.key_name.as_str())),
+                );
+            }
+        }
+        Ok(out)
+    }
+
     /// Check the note against any of `keys` (DER SPKIs given from outside): the first key
     /// whose ID one of its signatures names must verify it. Returns that key's ID.
     pub fn verify_any(&self, keys: &[Vec<u8>]) -> Result<[u8; 4], String> {
