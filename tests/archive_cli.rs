@@ -2207,9 +2207,29 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
     assert_eq!((entries(), stored()), (n, before.clone()));
 
-    // Deleted: the log's names come from the last checkpoint the key signed in the database; a
-    // new origin is refused, not taken as the first checkpoint's.
+    // Cut short: refused, saying how to mend it (it said nothing of that before).
+    std::fs::write(&state, format!("{ORIGIN}\n{size}\n")).unwrap();
+    let r = checkpoint(&[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("then empty it"), "{}", r.stderr);
+    // Deleted (a mount that failed): refused once the archive has signed, the file being
+    // what catches a database put back from an older copy (written anew, unsaid, before).
     std::fs::remove_file(&state).unwrap();
+    let r = checkpoint(&[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("is missing, but this archive has signed checkpoints"),
+        "{}",
+        r.stderr
+    );
+    let r = put("001099012345.R1", LOG_KEY, &[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!((entries(), stored()), (n, before.clone()));
+    assert!(!state.exists());
+    // Emptied, the operator's word: the log's names come from the last checkpoint the key
+    // signed in the database; a new origin is refused, not taken as the first checkpoint's.
+    std::fs::write(&state, "").unwrap();
     let r = checkpoint(&["--origin", "new.example/log"]);
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("a log keeps its name"), "{}", r.stderr);
@@ -2356,6 +2376,31 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     let r: Run = s.demo.cmd().args(&v).arg(&a).output().unwrap().into();
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("is new, but"), "{}", r.stderr);
+    // Not "move it aside": with no database to write it from, that signed a second history
+    // under the same name.
+    assert!(!r.stderr.contains("aside"), "{}", r.stderr);
+    assert!(!elsewhere.exists());
+
+    // A state file where none can be written (in /proc here; a file system read-only or
+    // full): refused before the database is made, not after the record.
+    let mut v = vec!["archive", "put", "--db", elsewhere.to_str().unwrap()];
+    v.extend(["--code", "001099012345.R5", "--user", "canbo.motcua"]);
+    v.extend([
+        "--trust",
+        ca.to_str().unwrap(),
+        "--origin",
+        "kyso.demo/other",
+    ]);
+    v.extend([
+        "--checkpoint-key",
+        LOG_KEY,
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ]);
+    v.extend(["--checkpoint-state", "/proc/kyso-checkpoint-state"]);
+    let r: Run = s.demo.cmd().args(&v).arg(&a).output().unwrap().into();
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be written"), "{}", r.stderr);
     assert!(!elsewhere.exists());
 }
 

@@ -729,11 +729,68 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
     let (code, err) = serve(&a);
     assert_ne!(code, Some(0), "{err}");
     assert!(err.contains("not a regular file"), "{err}");
-    // No state file: the names are the last checkpoint's the key signed in the database.
+    // No state file once the archive has signed (a mount that failed): refused, the file
+    // being what catches a database put back from an older copy (written anew, unsaid,
+    // before). An empty one is the operator's word: the names are the last checkpoint's the
+    // key signed in the database.
     std::fs::remove_file(&state).unwrap();
+    let (code, err) = serve(&a);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(
+        err.contains("is missing, but this archive has signed checkpoints"),
+        "{err}"
+    );
+    std::fs::write(&state, "").unwrap();
     a.launch();
     let archivist = a.agent(Who::Cert("archivist"));
     let r = archivist.get("/v1/log/checkpoint");
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("kyso.test/archive"), "{}", r.text());
+
+    // No checkpoint can be kept (a directory in the state file's place here; a file system
+    // read-only or full): records are still taken, but within seconds the service is no
+    // longer ready, and a proof that needs a new checkpoint says "try again" without the
+    // appliance's paths (it said ready, and answered 500 with the state file's path).
+    std::fs::remove_file(&state).unwrap();
+    std::fs::create_dir(&state).unwrap();
+    let clerk = a.agent(Who::Cert("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "title": "Giấy phép", "issue_date": "2026-11-20", "content": b64(&pdf)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let leaf = r.json()["leaf"].as_u64().unwrap();
+    let anyone = a.agent(Who::Anonymous);
+    let start = Instant::now();
+    let r = loop {
+        let r = anyone.get("/readyz");
+        if r.status != 200 || start.elapsed() > Duration::from_secs(20) {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.json()["checks"]["checkpointer"], false, "{}", r.text());
+    let r = archivist.get(&format!("/v1/log/inclusion?leaf={leaf}"));
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(
+        !r.text().contains(a.dir.path().to_str().unwrap()),
+        "{}",
+        r.text()
+    );
+    // Mended: ready again once a checkpoint is signed.
+    std::fs::remove_dir(&state).unwrap();
+    std::fs::write(&state, "").unwrap();
+    let start = Instant::now();
+    while anyone.get("/readyz").status != 200 {
+        assert!(start.elapsed() < Duration::from_secs(20), "not ready again");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(
+        archivist
+            .get(&format!("/v1/log/inclusion?leaf={leaf}"))
+            .status,
+        200
+    );
 }

@@ -92,8 +92,8 @@ pub struct AuditReport {
     pub checkpoints: usize,
     /// Size of the newest checkpoint.
     pub last_checkpoint: Option<u64>,
-    /// Entries after the newest checkpoint: under no signature yet, so one who can write the
-    /// database can still remove them unseen (found by an insider's reading, 2026-12-03: a
+    /// Entries after the newest checkpoint (stored, or given outside and extended by the log):
+    /// under no signature yet, so one who can write the database can still remove them unseen (found by an insider's reading, 2026-12-03: a
     /// revocation made at the CLI, erased before any checkpoint was signed over it).
     pub unsigned_entries: u64,
     /// Checkpoints kept outside the archive that the log was held to (`--checkpoint`): with
@@ -568,10 +568,16 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             )));
         }
     }
+    // The highest checkpoint kept outside that the log extends: the entries it covers are
+    // under a signature too.
+    let mut covered = newest.unwrap_or(0);
     for (from, text) in &opts.outside {
-        let note = checkpoint::parse(text).map_err(|e| bad(format!("{from}: {e}")))?;
-        note.verify_any(&opts.keys)
-            .map_err(|e| bad(format!("{from}: {e}")))?;
+        // A note given that is no note, or not the log key's, is the file's fault, not the
+        // database's: it read "the archive's stored data is inconsistent" (an insider's
+        // reading, 2026-12-04).
+        let given = |e: String| ArchiveError::Input(format!("the checkpoint given in {from}: {e}"));
+        let note = checkpoint::parse(text).map_err(given)?;
+        note.verify_any(&opts.keys).map_err(given)?;
         names.hold(&note, &opts.keys, from)?;
         let c = note.checkpoint;
         if let Some(o) = origin.as_ref().filter(|o| **o != c.origin) {
@@ -592,6 +598,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
                 c.size
             )));
         }
+        covered = covered.max(c.size);
     }
     if let Some((m, r)) = &since {
         if !consistent(*m, r)? {
@@ -626,7 +633,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         records: next_id,
         checkpoints: checkpoints.len(),
         last_checkpoint: newest,
-        unsigned_entries: size - newest.unwrap_or(0).min(size),
+        unsigned_entries: size - covered.min(size),
         outside_checkpoints: opts.outside.len(),
         resumed_from: since.map(|s| s.0),
         entries_read: size - start,

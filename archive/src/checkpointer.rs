@@ -265,6 +265,17 @@ impl Archive {
         s: &CheckpointSigner,
     ) -> Result<(Vec<u8>, Option<checkpoint::Checkpoint>)> {
         let spki = s.judge(self.path())?;
+        // The state file is what catches a database put back from an older copy: written anew
+        // whenever it was missing, a mount that failed after a crash left the appliance with
+        // none, unsaid (an insider's reading, 2026-12-04). An empty file is the operator's
+        // word that it is to be written anew.
+        let signed = read_u64(&self.db, META_SIGNED)?;
+        if signed > 0 && !state_file_present(&s.state_file)? {
+            let f = s.state_file.display();
+            return Err(refuse(format!(
+                "the checkpoint state file {f} is missing, but this archive has signed checkpoints (the last of {signed} entries): the file is what catches a database put back from an older copy. If it was lost (a mount that failed, a new disk), check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then create it empty (`touch {f}`, as the appliance's user): the next checkpoint writes it from the database (docs/archive.md)"
+            )));
+        }
         let last = self.last_signed(&spki)?;
         // The two places that keep the log's last checkpoint name the same log, or neither
         // decides: an insider who planted a key and a note in the database, then had the
@@ -411,7 +422,7 @@ impl Archive {
 /// What to do when the state file disagrees with the log.
 fn state_file_hint(file: &Path) -> String {
     format!(
-        "if {} was changed by hand, move it aside: the next checkpoint writes it anew from the database (docs/archive.md)",
+        "if {} was changed by hand, empty it (`: > FILE`): the next checkpoint writes it anew from the database (docs/archive.md)",
         file.display()
     )
 }
@@ -424,6 +435,7 @@ impl CheckpointSigner {
         checkpoint::check_names(&self.origin, &self.key_name).map_err(refuse)?;
         checkpoint::check_algorithm(self.key.as_ref()).map_err(refuse)?;
         check_state_file_outside(db, &self.state_file)?;
+        check_state_file_writable(&self.state_file)?;
         der::Encode::to_der(self.key.public_key_info())
             .map_err(|e| refuse(format!("the log key's public key: {e}")))
     }
@@ -435,12 +447,13 @@ impl CheckpointSigner {
         // An empty log extends no checkpoint of one entry or more: refused after the first
         // record was stored (an insider's reading, 2026-12-04).
         match read_state_file(self, &spki, false)? {
+            // Not "move it aside": with no database to write it anew from, that had the log key
+            // sign a second history under the same name (an insider's reading, 2026-12-04).
             Some(c) if c.size > 0 => Err(refuse(format!(
-                "the archive in {} is new, but {} holds a checkpoint of {} entries: it is another archive's state file, or this archive's database is missing; {}",
+                "the archive in {} is new, but {} holds a checkpoint of {} entries: it is another archive's state file, or this archive's database is missing. Give the database it belongs to, or restore that database from a backup; a new archive needs a state file and an origin of its own (signing a new log under this one's name would give it two histories)",
                 db.display(),
                 self.state_file.display(),
                 c.size,
-                state_file_hint(&self.state_file)
             ))),
             _ => Ok(()),
         }
@@ -592,18 +605,55 @@ pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
     f.take(checkpoint::MAX_NOTE as u64 + 1)
         .read_to_string(&mut text)
         .map_err(|e| bad(e.to_string()))?;
-    checkpoint::parse(&text).map(Some).map_err(bad)
+    if text.is_empty() {
+        return Ok(None);
+    }
+    // A crash leaves the old note or the new one (the file is replaced whole): one cut short
+    // or emptied was refused with no word on what to do (an insider's reading, 2026-12-04).
+    checkpoint::parse(&text).map(Some).map_err(|e| {
+        bad(format!(
+            "{e}; a crash does not leave it so (it is replaced whole): if it was changed by hand, check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then empty it (`: > FILE`): the next checkpoint writes it anew from the database"
+        ))
+    })
 }
 
-/// Replace `file` with `bytes` so that a crash leaves the old or the new content, never a
-/// mixture: write a temporary file beside it, fsync it, rename it over, fsync the directory.
-/// The temporary file is a new one (its name the process's and a counter's, created
-/// exclusively, no symlink followed, opened without blocking): a FIFO at the one fixed name
-/// held the checkpointer and its lock for good, a symlink there had the appliance overwrite
-/// the file it named, a directory refused every checkpoint (an insider's reading,
-/// 2026-12-04).
-pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Is there a state file (or something else) at `file`? A symlink to nothing is none.
+fn state_file_present(file: &Path) -> Result<bool> {
+    match std::fs::metadata(file) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(refuse(format!("{}: {e}", file.display()))),
+    }
+}
+
+/// The state file's directory takes a note: a temporary file there is written (a note's
+/// largest size) and removed. A read-only or full file system passed every check before the
+/// token signed, then failed each checkpoint: `archive put` stored its record first, the
+/// service said it was ready while it signed none (an insider's reading, 2026-12-04).
+fn check_state_file_writable(file: &Path) -> Result<()> {
     use std::io::Write;
+    let (tmp, mut f) = new_temp_file(file).map_err(|e| {
+        refuse(format!(
+            "the checkpoint state file {} cannot be written: {e}",
+            file.display()
+        ))
+    })?;
+    let written = f.write_all(&[0u8; checkpoint::MAX_NOTE]);
+    drop(f);
+    let _ = std::fs::remove_file(&tmp);
+    written.map_err(|e| {
+        refuse(format!(
+            "the checkpoint state file {} cannot be written: {e}",
+            file.display()
+        ))
+    })
+}
+
+/// A new temporary file beside `file`, for its next content: its name the file's, the
+/// process's, the time's and a counter's (a process id alone repeats: in a container kyso is
+/// always process 1, and leftovers of crashes met the next run's names), created exclusively,
+/// no symlink followed, opened without blocking.
+fn new_temp_file(file: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     use std::os::unix::fs::OpenOptionsExt;
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = file
@@ -613,28 +663,50 @@ pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = file
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let (tmp, mut f) = {
-        let mut tries = 0;
-        loop {
-            let tmp = dir.join(format!(
-                ".{}.{}-{}.tmp",
-                name.to_string_lossy(),
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-                .open(&tmp)
-            {
-                Ok(f) => break (tmp, f),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
-                Err(e) => return Err(e),
+    let mut tries = 0;
+    loop {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(
+            ".{}.{}-{nanos:x}-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("the temporary file {}: {e}", tmp.display()),
+                ))
             }
         }
-    };
+    }
+}
+
+/// Replace `file` with `bytes` so that a crash leaves the old or the new content, never a
+/// mixture: write a temporary file beside it, fsync it, rename it over, fsync the directory.
+/// The temporary file is a new one ([`new_temp_file`]): a FIFO at the one fixed name it had
+/// held the checkpointer and its lock for good, a symlink there had the appliance overwrite
+/// the file it named, a directory refused every checkpoint (an insider's reading,
+/// 2026-12-04).
+pub fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (tmp, mut f) = new_temp_file(file)?;
     let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
     if let Err(e) = written {

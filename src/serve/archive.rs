@@ -49,6 +49,9 @@ pub struct Store {
     token_ok: AtomicBool,
     stop: AtomicBool,
     pub checkpoint_errors: AtomicU64,
+    /// Seconds since the epoch of the first of the checkpoint failures since the last
+    /// success (0: the last one signed).
+    failing_since: AtomicU64,
 }
 
 fn now_secs() -> u64 {
@@ -95,6 +98,7 @@ impl Store {
             token_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
             checkpoint_errors: AtomicU64::new(0),
+            failing_since: AtomicU64::new(0),
         })
     }
 
@@ -324,10 +328,17 @@ impl Store {
                 }
                 *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
                 self.token_ok.store(true, Ordering::Relaxed);
+                self.failing_since.store(0, Ordering::Relaxed);
                 Ok(())
             }
             Err(e) => {
                 self.checkpoint_errors.fetch_add(1, Ordering::Relaxed);
+                let _ = self.failing_since.compare_exchange(
+                    0,
+                    now_secs().max(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
                 Err(e)
             }
         }
@@ -390,14 +401,19 @@ impl Store {
             .map(|t| t.elapsed().as_secs_f64())
     }
 
-    /// Ready: the database answers, the checkpoint publisher ran within 5 s, the token signed
-    /// within its last probe.
+    /// Ready: the database answers, the checkpoint publisher ran within 5 s and no checkpoint
+    /// has failed for longer than 5 s, the token signed within its last probe. With the state
+    /// file's file system read-only or full, the service said it was ready while it signed no
+    /// checkpoint over the records it acknowledged (an insider's reading, 2026-12-04).
     pub fn readiness(&self) -> Vec<(&'static str, bool)> {
+        let now = now_secs();
+        let failing = self.failing_since.load(Ordering::Relaxed);
         vec![
             ("database", self.archive.healthy()),
             (
                 "checkpointer",
-                now_secs().saturating_sub(self.publisher_tick.load(Ordering::Relaxed)) <= 5,
+                now.saturating_sub(self.publisher_tick.load(Ordering::Relaxed)) <= 5
+                    && (failing == 0 || now.saturating_sub(failing) <= 5),
             ),
             ("token", self.token_ok.load(Ordering::Relaxed)),
         ]

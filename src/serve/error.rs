@@ -291,12 +291,18 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             A::NotVerified { .. } => ApiError::new(Code::NotVerified, e.to_string()),
             A::TooLarge { .. } => ApiError::new(Code::TooLarge, e.to_string()),
             A::RequestConflict { .. } => ApiError::new(Code::RequestConflict, e.to_string()),
-            A::Locked { .. }
-            | A::Db(_)
-            | A::Corrupt(_)
-            | A::Inconsistent(_)
-            | A::Checkpoint(_)
-            | A::NoArchive(_) => ApiError::internal(format!("archive: {e}")),
+            A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::NoArchive(_) => {
+                ApiError::internal(format!("archive: {e}"))
+            }
+            // The cause names the appliance's files (the state file's path, its file system's
+            // error): it is logged, and the client is told to retry (an insider's reading,
+            // 2026-12-04).
+            A::Checkpoint(_) => {
+                tracing::error!(error = %e, "no checkpoint could be signed");
+                ApiError::unavailable(
+                    "no checkpoint could be signed now (the cause is in the service's log); try again later",
+                )
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 /// ones you see: a later one must be consistent with each (`/v1/log/consistency`).
 #[utoipa::path(get, path = "/v1/log/checkpoint", operation_id = "checkpoint", tag = "log",
     responses((status = 200, body = String, content_type = "text/plain; charset=utf-8"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn checkpoint(State(st): State<Shared>) -> ApiResult<Response> {
     let store = st.store.clone();
     let (_, note) = blocking(move || store.checkpoint(1)).await??;
@@ -81,7 +82,8 @@ pub struct InclusionProof {
 #[utoipa::path(get, path = "/v1/log/inclusion", operation_id = "inclusion", tag = "log",
     params(InclusionQuery),
     responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn inclusion(
     State(st): State<Shared>,
     q: Result<Query<InclusionQuery>, QueryRejection>,
@@ -127,7 +129,8 @@ pub struct ConsistencyProof {
 #[utoipa::path(get, path = "/v1/log/consistency", operation_id = "consistency", tag = "log",
     params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn consistency(
     State(st): State<Shared>,
     q: Result<Query<ConsistencyQuery>, QueryRejection>,
