@@ -2211,7 +2211,22 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     std::fs::write(&state, format!("{ORIGIN}\n{size}\n")).unwrap();
     let r = checkpoint(&[]);
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("then empty it"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("then write `kyso: write anew from the database` in it"),
+        "{}",
+        r.stderr
+    );
+    // Emptied (a copy that failed on a full disk leaves it so): refused as well, not read as
+    // the word to write it anew (the log key then signed a restored older database).
+    std::fs::write(&state, "").unwrap();
+    let r = checkpoint(&[]);
+    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("write anew from the database"),
+        "{}",
+        r.stderr
+    );
     // Deleted (a mount that failed): refused once the archive has signed, the file being
     // what catches a database put back from an older copy (written anew, unsaid, before).
     std::fs::remove_file(&state).unwrap();
@@ -2227,9 +2242,9 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
     assert_eq!((entries(), stored()), (n, before.clone()));
     assert!(!state.exists());
-    // Emptied, the operator's word: the log's names come from the last checkpoint the key
-    // signed in the database; a new origin is refused, not taken as the first checkpoint's.
-    std::fs::write(&state, "").unwrap();
+    // The operator's word: the log's names come from the last checkpoint the key signed in
+    // the database; a new origin is refused, not taken as the first checkpoint's.
+    std::fs::write(&state, "kyso: write anew from the database\n").unwrap();
     let r = checkpoint(&["--origin", "new.example/log"]);
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("a log keeps its name"), "{}", r.stderr);
@@ -2364,6 +2379,15 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 0, "{}", r.stderr);
     let note = r.json()["checkpoint"].as_str().unwrap().to_string();
     assert!(note.contains("\u{2014} kyso.demo/archive-2 "), "{note}");
+    // The earlier key back under another name: refused (it signed, and the audit then failed
+    // the honest archive as changed).
+    let r = put(
+        "001099012345.R5",
+        LOG_KEY,
+        &["--origin", ORIGIN, "--key-name", "logkey2"],
+    );
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(r.stderr.contains("a key keeps its name"), "{}", r.stderr);
 
     // This state file beside a database that is not there: refused before one is created.
     let elsewhere = s.demo.path().join("elsewhere");

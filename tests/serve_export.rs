@@ -731,7 +731,7 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
     assert!(err.contains("not a regular file"), "{err}");
     // No state file once the archive has signed (a mount that failed): refused, the file
     // being what catches a database put back from an older copy (written anew, unsaid,
-    // before). An empty one is the operator's word: the names are the last checkpoint's the
+    // before). The operator's word to write it anew: the names are the last checkpoint's the
     // key signed in the database.
     std::fs::remove_file(&state).unwrap();
     let (code, err) = serve(&a);
@@ -740,7 +740,7 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
         err.contains("is missing, but this archive has signed checkpoints"),
         "{err}"
     );
-    std::fs::write(&state, "").unwrap();
+    std::fs::write(&state, "kyso: write anew from the database\n").unwrap();
     a.launch();
     let archivist = a.agent(Who::Cert("archivist"));
     let r = archivist.get("/v1/log/checkpoint");
@@ -781,7 +781,7 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
     );
     // Mended: ready again once a checkpoint is signed.
     std::fs::remove_dir(&state).unwrap();
-    std::fs::write(&state, "").unwrap();
+    std::fs::write(&state, "kyso: write anew from the database\n").unwrap();
     let start = Instant::now();
     while anyone.get("/readyz").status != 200 {
         assert!(start.elapsed() < Duration::from_secs(20), "not ready again");

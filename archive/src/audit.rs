@@ -125,11 +125,23 @@ fn bad(m: impl Into<String>) -> ArchiveError {
 struct KeyNames(BTreeMap<[u8; 4], (String, String)>);
 
 impl KeyNames {
-    fn hold(&mut self, note: &checkpoint::Note, keys: &[Vec<u8>], at: &str) -> Result<()> {
-        for (id, name) in note
-            .key_names(keys)
-            .map_err(|e| bad(format!("{at}: {e}")))?
-        {
+    /// `given`: a note given from outside, whose own faults are the file's (exit 5), not the
+    /// database's.
+    fn hold(
+        &mut self,
+        note: &checkpoint::Note,
+        keys: &[Vec<u8>],
+        at: &str,
+        given: bool,
+    ) -> Result<()> {
+        let names = note.key_names(keys).map_err(|e| {
+            if given {
+                ArchiveError::Input(format!("the checkpoint given in {at}: {e}"))
+            } else {
+                bad(format!("{at}: {e}"))
+            }
+        })?;
+        for (id, name) in names {
             match self.0.get(&id) {
                 None => {
                     self.0.insert(id, (name.to_string(), at.to_string()));
@@ -284,7 +296,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
         note.verify_any(&opts.keys)
             .map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
-        names.hold(&note, &opts.keys, &format!("checkpoint {csize}"))?;
+        names.hold(&note, &opts.keys, &format!("checkpoint {csize}"), false)?;
         let c = note.checkpoint;
         if c.size != csize {
             return Err(bad(format!("checkpoint stored as {csize} says {}", c.size)));
@@ -578,7 +590,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let given = |e: String| ArchiveError::Input(format!("the checkpoint given in {from}: {e}"));
         let note = checkpoint::parse(text).map_err(given)?;
         note.verify_any(&opts.keys).map_err(given)?;
-        names.hold(&note, &opts.keys, from)?;
+        names.hold(&note, &opts.keys, from, true)?;
         let c = note.checkpoint;
         if let Some(o) = origin.as_ref().filter(|o| **o != c.origin) {
             return Err(bad(format!(

@@ -267,13 +267,13 @@ impl Archive {
         let spki = s.judge(self.path())?;
         // The state file is what catches a database put back from an older copy: written anew
         // whenever it was missing, a mount that failed after a crash left the appliance with
-        // none, unsaid (an insider's reading, 2026-12-04). An empty file is the operator's
-        // word that it is to be written anew.
+        // none, unsaid (an insider's reading, 2026-12-04). [`WRITE_ANEW`] in it is the
+        // operator's word that it is to be written anew.
         let signed = read_u64(&self.db, META_SIGNED)?;
         if signed > 0 && !state_file_present(&s.state_file)? {
             let f = s.state_file.display();
             return Err(refuse(format!(
-                "the checkpoint state file {f} is missing, but this archive has signed checkpoints (the last of {signed} entries): the file is what catches a database put back from an older copy. If it was lost (a mount that failed, a new disk), check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then create it empty (`touch {f}`, as the appliance's user): the next checkpoint writes it from the database (docs/archive.md)"
+                "the checkpoint state file {f} is missing, but this archive has signed checkpoints (the last of {signed} entries): the file is what catches a database put back from an older copy. If the earlier checkpoints kept it elsewhere, give that path (--checkpoint-state, archive.checkpoint_state): every tool needs the same one. If it was lost (a mount that failed, a new disk), check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then write `kyso: write anew from the database` in it (as the appliance's user): the next checkpoint writes it from the database (docs/archive.md)"
             )));
         }
         let last = self.last_signed(&spki)?;
@@ -294,7 +294,7 @@ impl Archive {
                     _ => ("the log", a.as_str(), b.as_str()),
                 };
                 return Err(refuse(format!(
-                    "the database's last checkpoint names {what} {x:?}, {} names it {y:?}: one of them was changed; nothing is signed until they agree (`kyso audit verify --db … --log-key … --checkpoint {}` says which holds)",
+                    "the database's last checkpoint names {what} {x:?}, {} names it {y:?}: one of them was changed; nothing is signed until they agree (`kyso audit verify --db … --log-key … --checkpoint {}` checks both)",
                     s.state_file.display(),
                     s.state_file.display()
                 )));
@@ -349,7 +349,40 @@ impl Archive {
                 )));
             }
         }
+        // A key keeps its name in every checkpoint it signs here, not only against the last
+        // one: a key that came back after a rotation under a new name signed, and the audit
+        // then failed the honest archive as changed (an insider's reading, 2026-12-04).
+        if let Some(name) = self.recorded_name(&spki)?.filter(|n| *n != s.key_name) {
+            return Err(refuse(format!(
+                "this log key signed here as {name:?}, not {:?}: verifiers know it by that name (a key keeps its name)",
+                s.key_name
+            )));
+        }
         Ok((spki, state))
+    }
+
+    /// The name under which the archive recorded the key `spki` (the first of its records, at
+    /// most [`MAX_KEYS`] read), if it signed here.
+    fn recorded_name(&self, spki: &[u8]) -> Result<Option<String>> {
+        let prefix = b"checkpoint_key:";
+        let id = hex::encode(checkpoint::key_id_der(spki));
+        let it = self.db.iterator_cf(
+            self.cf(CF_META)?,
+            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        );
+        for item in it.take(MAX_KEYS) {
+            let (k, v) = item.map_err(db_err)?;
+            let Some(rest) = k.strip_prefix(prefix) else {
+                break;
+            };
+            let rest = String::from_utf8_lossy(rest);
+            if let Some((name, kid)) = rest.rsplit_once(':') {
+                if kid == id && *v == *spki {
+                    return Ok(Some(name.to_string()));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The public keys (DER SPKI) of the checkpoint keys the archive recorded (every key that
@@ -422,7 +455,7 @@ impl Archive {
 /// What to do when the state file disagrees with the log.
 fn state_file_hint(file: &Path) -> String {
     format!(
-        "if {} was changed by hand, empty it (`: > FILE`): the next checkpoint writes it anew from the database (docs/archive.md)",
+        "if {} was changed by hand, check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then write `kyso: write anew from the database` in it: the next checkpoint writes it anew from the database (docs/archive.md)",
         file.display()
     )
 }
@@ -605,17 +638,23 @@ pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
     f.take(checkpoint::MAX_NOTE as u64 + 1)
         .read_to_string(&mut text)
         .map_err(|e| bad(e.to_string()))?;
-    if text.is_empty() {
+    if text.trim_end() == WRITE_ANEW {
         return Ok(None);
     }
     // A crash leaves the old note or the new one (the file is replaced whole): one cut short
     // or emptied was refused with no word on what to do (an insider's reading, 2026-12-04).
     checkpoint::parse(&text).map(Some).map_err(|e| {
         bad(format!(
-            "{e}; a crash does not leave it so (it is replaced whole): if it was changed by hand, check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then empty it (`: > FILE`): the next checkpoint writes it anew from the database"
+            "{e}; a crash does not leave it so (it is replaced whole): if it was changed by hand, check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then write `kyso: write anew from the database` in it: the next checkpoint writes it anew from the database"
         ))
     })
 }
+
+/// What the operator writes in the state file to have the next checkpoint write it anew from
+/// the database. Not an empty file: a copy that failed on a full disk leaves one, and the log
+/// key then signed a restored older database's history beside the first (an insider's
+/// reading, 2026-12-04).
+pub const WRITE_ANEW: &str = "kyso: write anew from the database";
 
 /// Is there a state file (or something else) at `file`? A symlink to nothing is none.
 fn state_file_present(file: &Path) -> Result<bool> {
@@ -638,7 +677,11 @@ fn check_state_file_writable(file: &Path) -> Result<()> {
             file.display()
         ))
     })?;
-    let written = f.write_all(&[0u8; checkpoint::MAX_NOTE]);
+    // Not zeros (a compressing or sparse file system stores none), and synced: a full NFS
+    // or ZFS mount says so only then (an insider's reading, 2026-12-04).
+    let written = f
+        .write_all(&[b'k'; checkpoint::MAX_NOTE])
+        .and_then(|()| f.sync_all());
     drop(f);
     let _ = std::fs::remove_file(&tmp);
     written.map_err(|e| {

@@ -407,7 +407,19 @@ impl Store {
     /// checkpoint over the records it acknowledged (an insider's reading, 2026-12-04).
     pub fn readiness(&self) -> Vec<(&'static str, bool)> {
         let now = now_secs();
-        let failing = self.failing_since.load(Ordering::Relaxed);
+        // Failing only while the log is ahead of the newest checkpoint: a failure's mark set
+        // just after a concurrent success cleared it stayed on an idle log, which the
+        // publisher never signs again (an insider's reading, 2026-12-04).
+        let signed = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, |l| l.0);
+        let failing = match self.failing_since.load(Ordering::Relaxed) {
+            f if self.archive.size() > signed => f,
+            _ => 0,
+        };
         vec![
             ("database", self.archive.healthy()),
             (
