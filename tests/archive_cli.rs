@@ -2207,36 +2207,29 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
     assert_eq!((entries(), stored()), (n, before.clone()));
 
+    // The state file as given (None: none), and what the refusal of a checkpoint must say.
+    let refused = |content: Option<String>, says: &str| {
+        match content {
+            Some(c) => std::fs::write(&state, c).unwrap(),
+            None => std::fs::remove_file(&state).unwrap(),
+        }
+        let r = checkpoint(&[]);
+        assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(says), "{}", r.stderr);
+    };
     // Cut short: refused, saying how to mend it (it said nothing of that before).
-    std::fs::write(&state, format!("{ORIGIN}\n{size}\n")).unwrap();
-    let r = checkpoint(&[]);
-    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr
-            .contains("then write `kyso: write anew from the database` in it"),
-        "{}",
-        r.stderr
+    refused(
+        Some(format!("{ORIGIN}\n{size}\n")),
+        "then write `kyso: write anew from the database` in it",
     );
     // Emptied (a copy that failed on a full disk leaves it so): refused as well, not read as
     // the word to write it anew (the log key then signed a restored older database).
-    std::fs::write(&state, "").unwrap();
-    let r = checkpoint(&[]);
-    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("write anew from the database"),
-        "{}",
-        r.stderr
-    );
+    refused(Some(String::new()), "write anew from the database");
     // Deleted (a mount that failed): refused once the archive has signed, the file being
     // what catches a database put back from an older copy (written anew, unsaid, before).
-    std::fs::remove_file(&state).unwrap();
-    let r = checkpoint(&[]);
-    assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr
-            .contains("is missing, but this archive has signed checkpoints"),
-        "{}",
-        r.stderr
+    refused(
+        None,
+        "is missing or empty, but this archive has signed checkpoints",
     );
     let r = put("001099012345.R1", LOG_KEY, &[]);
     assert_eq!(r.code, 22, "{}\n{}", r.stdout, r.stderr);
@@ -2426,6 +2419,31 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("cannot be written"), "{}", r.stderr);
     assert!(!elsewhere.exists());
+
+    // An empty state file before the archive's first checkpoint (an installer's `touch`): none
+    // yet, not a refusal.
+    let fresh = s.demo.path().join("fresh.state");
+    std::fs::write(&fresh, "").unwrap();
+    let mut v = vec!["archive", "put", "--db", elsewhere.to_str().unwrap()];
+    v.extend(["--code", "001099012345.R5", "--user", "canbo.motcua"]);
+    v.extend([
+        "--trust",
+        ca.to_str().unwrap(),
+        "--origin",
+        "kyso.demo/fresh",
+    ]);
+    v.extend([
+        "--checkpoint-key",
+        LOG_KEY,
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ]);
+    v.extend(["--checkpoint-state", fresh.to_str().unwrap()]);
+    let r: Run = s.demo.cmd().args(&v).arg(&a).output().unwrap().into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::read_to_string(&fresh)
+        .unwrap()
+        .starts_with("kyso.demo/fresh\n"));
 }
 
 /// A key and a note planted in the database, or a key's name changed on the stored note (the

@@ -737,11 +737,29 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
     let (code, err) = serve(&a);
     assert_ne!(code, Some(0), "{err}");
     assert!(
-        err.contains("is missing, but this archive has signed checkpoints"),
+        err.contains("is missing or empty, but this archive has signed checkpoints"),
         "{err}"
     );
     std::fs::write(&state, "kyso: write anew from the database\n").unwrap();
     a.launch();
+    // Written at start, not at the next record's checkpoint (until then it guarded nothing).
+    let now = std::fs::read_to_string(&state).unwrap();
+    assert_eq!(
+        now.split(
+            "
+
+"
+        )
+        .next(),
+        signed
+            .split(
+                "
+
+"
+            )
+            .next(),
+        "{now}"
+    );
     let archivist = a.agent(Who::Cert("archivist"));
     let r = archivist.get("/v1/log/checkpoint");
     assert_eq!(r.status, 200, "{}", r.text());

@@ -273,7 +273,7 @@ impl Archive {
         if signed > 0 && !state_file_present(&s.state_file)? {
             let f = s.state_file.display();
             return Err(refuse(format!(
-                "the checkpoint state file {f} is missing, but this archive has signed checkpoints (the last of {signed} entries): the file is what catches a database put back from an older copy. If the earlier checkpoints kept it elsewhere, give that path (--checkpoint-state, archive.checkpoint_state): every tool needs the same one. If it was lost (a mount that failed, a new disk), check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then write `kyso: write anew from the database` in it (as the appliance's user): the next checkpoint writes it from the database (docs/archive.md)"
+                "the checkpoint state file {f} is missing or empty, but this archive has signed checkpoints (the last of {signed} entries): the file is what catches a database put back from an older copy. If the earlier checkpoints kept it elsewhere, give that path (--checkpoint-state, archive.checkpoint_state): every tool needs the same one. If it was lost (a mount that failed, a new disk), check the database against a checkpoint kept elsewhere (`kyso audit verify … --checkpoint NOTE`), then write `kyso: write anew from the database` in it (as the appliance's user): the next checkpoint writes it from the database (docs/archive.md)"
             )));
         }
         let last = self.last_signed(&spki)?;
@@ -638,7 +638,9 @@ pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
     f.take(checkpoint::MAX_NOTE as u64 + 1)
         .read_to_string(&mut text)
         .map_err(|e| bad(e.to_string()))?;
-    if text.trim_end() == WRITE_ANEW {
+    // Empty: none yet (a new archive's, made by an installer's `touch`); refused once the
+    // archive has signed ([`Archive::check_signer`]).
+    if text.is_empty() || text.trim_end() == WRITE_ANEW {
         return Ok(None);
     }
     // A crash leaves the old note or the new one (the file is replaced whole): one cut short
@@ -656,10 +658,11 @@ pub fn read_state_note(file: &Path) -> Result<Option<checkpoint::Note>> {
 /// reading, 2026-12-04).
 pub const WRITE_ANEW: &str = "kyso: write anew from the database";
 
-/// Is there a state file (or something else) at `file`? A symlink to nothing is none.
+/// Is there a state file (or something else) at `file`, not an empty regular file? A symlink
+/// to nothing is none.
 fn state_file_present(file: &Path) -> Result<bool> {
     match std::fs::metadata(file) {
-        Ok(_) => Ok(true),
+        Ok(m) => Ok(!(m.is_file() && m.len() == 0)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(refuse(format!("{}: {e}", file.display()))),
     }
@@ -677,11 +680,18 @@ fn check_state_file_writable(file: &Path) -> Result<()> {
             file.display()
         ))
     })?;
-    // Not zeros (a compressing or sparse file system stores none), and synced: a full NFS
-    // or ZFS mount says so only then (an insider's reading, 2026-12-04).
-    let written = f
-        .write_all(&[b'k'; checkpoint::MAX_NOTE])
-        .and_then(|()| f.sync_all());
+    // Bytes no file system compresses or leaves sparse, synced: a full NFS, ZFS or btrfs
+    // mount says so only then (insiders' readings, 2026-12-04).
+    let mut bytes = vec![0u8; checkpoint::MAX_NOTE];
+    let mut x =
+        tmp.as_os_str().len() as u64 ^ 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
+    for b in bytes.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = (x >> 32) as u8;
+    }
+    let written = f.write_all(&bytes).and_then(|()| f.sync_all());
     drop(f);
     let _ = std::fs::remove_file(&tmp);
     written.map_err(|e| {

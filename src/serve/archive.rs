@@ -88,6 +88,14 @@ impl Store {
         // than its last checkpoint, or a state file the checkpointer cannot read, is said
         // now rather than in the log of every round.
         archive.check_signer(&signer)?;
+        // The operator's word to write the state file anew is kept until the next checkpoint:
+        // on an idle log that was the first put, days later perhaps, with no guard against a
+        // restored database meanwhile (an insider's reading, 2026-12-04). Written now.
+        if archive.has_signed()?
+            && kyso_archive::checkpointer::read_state_note(&signer.state_file)?.is_none()
+        {
+            archive.sign_checkpoint(&signer)?;
+        }
         Ok(Store {
             archive,
             signer,
