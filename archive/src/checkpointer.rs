@@ -277,11 +277,12 @@ impl Archive {
             )));
         }
         let last = self.last_signed(&spki)?;
+        let state_note = read_state_note(&s.state_file)?;
         // The two places that keep the log's last checkpoint name the same log, or neither
         // decides: an insider who planted a key and a note in the database, then had the
         // operator move the state file aside as its refusal advised, got the log key to sign
         // the planted origin (an insider's reading, 2026-12-04).
-        if let (Some(db), Some(st)) = (&last, read_state_note(&s.state_file)?) {
+        if let (Some(db), Some(st)) = (&last, &state_note) {
             let (a, b) = (&db.checkpoint.origin, &st.checkpoint.origin);
             let names = (db.signed_by(&spki), st.signed_by(&spki));
             let named = match &names {
@@ -332,7 +333,7 @@ impl Archive {
         // The state file after the database's names: a name given wrongly is said as such,
         // not as a state file to move aside; and moving it aside is advised only when the
         // database names the log as given.
-        let state = read_state_file(s, &spki, last.is_some())?;
+        let state = read_state_file(s, &spki, last.is_some(), state_note)?;
         // Judged here, before the record and before the state file moves: it was found after
         // the state file was written, and every later put was refused (an insider's reading,
         // 2026-12-04).
@@ -361,46 +362,43 @@ impl Archive {
         Ok((spki, state))
     }
 
-    /// The name under which the archive recorded the key `spki` (the first of its records, at
-    /// most [`MAX_KEYS`] read), if it signed here.
-    fn recorded_name(&self, spki: &[u8]) -> Result<Option<String>> {
+    /// The checkpoint keys the archive recorded (every key that signed a checkpoint here), as
+    /// (name, DER SPKI), in key order, at most [`MAX_KEYS`] of them.
+    fn recorded(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let prefix = b"checkpoint_key:";
-        let id = hex::encode(checkpoint::key_id_der(spki));
         let it = self.db.iterator_cf(
             self.cf(CF_META)?,
             rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
         );
+        let mut out = Vec::new();
         for item in it.take(MAX_KEYS) {
             let (k, v) = item.map_err(db_err)?;
             let Some(rest) = k.strip_prefix(prefix) else {
                 break;
             };
             let rest = String::from_utf8_lossy(rest);
-            if let Some((name, kid)) = rest.rsplit_once(':') {
-                if kid == id && *v == *spki {
-                    return Ok(Some(name.to_string()));
-                }
-            }
+            let name = rest.rsplit_once(':').map_or(&*rest, |(name, _id)| name);
+            out.push((name.to_string(), v.to_vec()));
         }
-        Ok(None)
+        Ok(out)
     }
 
-    /// The public keys (DER SPKI) of the checkpoint keys the archive recorded (every key that
-    /// signed a checkpoint here), at most [`MAX_KEYS`] of them.
+    /// The name under which the archive recorded the key `spki` (the first of its records),
+    /// if it signed here.
+    fn recorded_name(&self, spki: &[u8]) -> Result<Option<String>> {
+        Ok(self
+            .recorded()?
+            .into_iter()
+            .find(|(_, k)| *k == *spki)
+            .map(|(name, _)| name))
+    }
+
+    /// The public keys (DER SPKI) of the checkpoint keys the archive recorded, each once.
     fn recorded_keys(&self) -> Result<Vec<Vec<u8>>> {
         let mut keys: Vec<Vec<u8>> = Vec::new();
-        let prefix = b"checkpoint_key:";
-        let it = self.db.iterator_cf(
-            self.cf(CF_META)?,
-            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
-        );
-        for item in it.take(MAX_KEYS) {
-            let (k, v) = item.map_err(db_err)?;
-            if !k.starts_with(prefix) {
-                break;
-            }
-            if !keys.iter().any(|x| **x == *v) {
-                keys.push(v.to_vec());
+        for (_, k) in self.recorded()? {
+            if !keys.contains(&k) {
+                keys.push(k);
             }
         }
         Ok(keys)
@@ -479,7 +477,7 @@ impl CheckpointSigner {
         let spki = self.judge(db)?;
         // An empty log extends no checkpoint of one entry or more: refused after the first
         // record was stored (an insider's reading, 2026-12-04).
-        match read_state_file(self, &spki, false)? {
+        match read_state_file(self, &spki, false, read_state_note(&self.state_file)?)? {
             // Not "move it aside": with no database to write it anew from, that had the log key
             // sign a second history under the same name (an insider's reading, 2026-12-04).
             Some(c) if c.size > 0 => Err(refuse(format!(
@@ -576,16 +574,18 @@ fn check_state_file_outside(db: &Path, file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The checkpoint in the state file, if there is one. A signature by the current key must
-/// verify; one by another key (before a key rotation) is taken as it is: the file's protection
-/// is where it lives, outside the database and writable only by the appliance.
+/// The checkpoint in the state file (`note`, as read), if there is one. A signature by the
+/// current key must verify; one by another key (before a key rotation) is taken as it is: the
+/// file's protection is where it lives, outside the database and writable only by the
+/// appliance.
 fn read_state_file(
     s: &CheckpointSigner,
     spki: &[u8],
     db_agrees: bool,
+    note: Option<checkpoint::Note>,
 ) -> Result<Option<checkpoint::Checkpoint>> {
     let file = &s.state_file;
-    let Some(note) = read_state_note(file)? else {
+    let Some(note) = note else {
         return Ok(None);
     };
     let bad = |e: String| refuse(format!("{}: {e}", file.display()));
