@@ -797,6 +797,21 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
         "{}",
         r.text()
     );
+    // Nor can an export job sign the checkpoint its package needs: it fails, and its error
+    // tells the archivist so without the appliance's paths (it carried the state file's).
+    let r = archivist.post_json(
+        "/v1/exports",
+        &json!({"format": "bagit", "selection": {"all": true}, "reason": "nộp lưu"}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let (j, _) = watch(&archivist, r.json()["id"].as_str().unwrap());
+    assert_eq!(j["state"], "failed", "{j}");
+    let error = j["error"].as_str().unwrap();
+    assert!(
+        error.contains("no checkpoint could be signed")
+            && !error.contains(a.dir.path().to_str().unwrap()),
+        "{j}"
+    );
     // Mended: ready again once a checkpoint is signed.
     std::fs::remove_dir(&state).unwrap();
     std::fs::write(&state, "kyso: write anew from the database\n").unwrap();

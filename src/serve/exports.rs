@@ -494,7 +494,7 @@ impl Exports {
                     tsa.map(|_| &stamp as kyso_archive::bag::Stamper),
                     &mut progress,
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| job_error(&job.id, e))?;
             Some(s.records)
         };
         let mut sink = Measure::default();
@@ -505,6 +505,22 @@ impl Exports {
             None => pkg.records(&job.id),
         };
         Ok((records, sink.len, hex::encode(sink.hash.finalize())))
+    }
+}
+
+/// What a failed job tells its archivist of the archive's error. A checkpoint that could not
+/// be signed names the appliance's files (the state file's path, its file system's error): the
+/// cause goes to the service's log, as the API's 503 does (`ApiError`'s `From`), and the
+/// archivist is told to ask again.
+fn job_error(id: &str, e: kyso_archive::ArchiveError) -> String {
+    match e {
+        kyso_archive::ArchiveError::Checkpoint(_) => {
+            tracing::error!(job = id, error = %e, "no checkpoint could be signed for an export");
+            "no checkpoint could be signed now (the cause is in the service's log); delete this \
+             job and ask again later"
+                .into()
+        }
+        e => e.to_string(),
     }
 }
 
