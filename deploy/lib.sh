@@ -11,6 +11,13 @@
 #   faketime       → faketime (libfaketime: long-term validation years ahead, in tests)
 #   gs             → ghostscript (an honest writer's documents, in tests)
 kyso_install_missing() {
+    kyso_install_packages
+    kyso_rocksdb
+}
+
+# The Debian packages and the Rust toolchain alone (deploy/test builds RocksDB beside the
+# peers' downloads).
+kyso_install_packages() {
     local missing=()
     command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
     [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
@@ -63,7 +70,6 @@ kyso_install_missing() {
         echo "kyso: cargo not found: install the Rust toolchain (rustup) first" >&2
         return 1
     }
-    kyso_rocksdb
 }
 
 # RocksDB 7.9.2 from librocksdb-sys's bundled source, with hardware CRC32C, built once per

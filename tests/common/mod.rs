@@ -52,9 +52,118 @@ pub fn kyso_cmd() -> Command {
     c
 }
 
+/// The demo made once for this nextest run and this `kyso` binary (by the first test process
+/// that needs it; a process that loses the race to put its own in place uses the winner's),
+/// under the system's temporary directory. None outside nextest (`cargo test`: every demo is
+/// made afresh) or when it cannot be made (then [`Demo::fresh`] says why).
+fn run_template() -> Option<PathBuf> {
+    use sha2::Digest;
+    let run = std::env::var("NEXTEST_RUN_ID").ok()?;
+    let bin = kyso_bin();
+    let meta = std::fs::metadata(bin).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let key = sha2::Sha256::digest(format!("{run}\n{bin}\n{mtime}\n{}", meta.len()));
+    let root = std::env::temp_dir().join("kyso-test-demos");
+    let dir = root.join(hex_of(&key[..8]));
+    if dir.join("softhsm2.conf").is_file() {
+        return Some(dir);
+    }
+    std::fs::create_dir_all(&root).ok()?;
+    // Earlier runs' templates (a day old) go.
+    for e in std::fs::read_dir(&root).ok()?.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(86_400));
+        if old {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let new = tempfile::Builder::new()
+        .prefix(".new-")
+        .tempdir_in(&root)
+        .ok()?;
+    let made = kyso_cmd()
+        .args(["token", "init-demo"])
+        .arg(new.path())
+        .output()
+        .ok()?;
+    if !made.status.success() {
+        return None;
+    }
+    // A rename onto a directory another process put there first fails: theirs is used.
+    let _ = std::fs::rename(new.path(), &dir);
+    dir.join("softhsm2.conf").is_file().then_some(dir)
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Copy a demo's files into `to` (an empty directory), modes kept, its SoftHSM2 configuration
+/// pointed at the copy's token directory (the one file that names a path).
+fn copy_demo(from: &Path, to: &Path) {
+    fn copy_tree(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let (src, dst) = (e.path(), to.join(e.file_name()));
+            if e.file_type().unwrap().is_dir() {
+                std::fs::create_dir(&dst).unwrap();
+                copy_tree(&src, &dst);
+                std::fs::set_permissions(&dst, e.metadata().unwrap().permissions()).unwrap();
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    copy_tree(from, to);
+    let conf = to.join("softhsm2.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let tokens = to.join("tokens");
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("directories.tokendir") {
+            out.push_str(&format!("directories.tokendir = {}", tokens.display()));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert!(
+        out.contains(&tokens.display().to_string()),
+        "the demo's softhsm2.conf names no token directory: {text}"
+    );
+    std::fs::write(&conf, out).unwrap();
+}
+
 impl Demo {
-    /// `kyso token init-demo` into a fresh temporary directory.
+    /// A demo token of its own: for the first demo a test process asks for under nextest, a
+    /// file copy of one `kyso token init-demo` made once per test run ([`run_template`]);
+    /// for every later one, [`Demo::fresh`]. So the demos of one test never share keys (a
+    /// test may make a second demo to stand for another agency or a foreign CA), while the
+    /// suite generates its RSA keys once instead of once per test: SoftHSM2's RSA key
+    /// generation was a fifth of the suite's CPU (docs/build.md).
     pub fn new() -> Demo {
+        static FIRST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+        if FIRST.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            if let Some(t) = run_template() {
+                let dir = tempfile::tempdir().unwrap();
+                copy_demo(&t, dir.path());
+                return Demo { dir };
+            }
+        }
+        Demo::fresh()
+    }
+
+    /// `kyso token init-demo` into a fresh temporary directory: new keys.
+    pub fn fresh() -> Demo {
         let dir = tempfile::tempdir().unwrap();
         let r: Run = kyso_cmd()
             .args(["token", "init-demo"])
