@@ -2564,6 +2564,70 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
         d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
             .unwrap();
     });
+    // The insider's key record stays behind the note put back: no checkpoint it signed is
+    // stored, and the audit names the record (it passed on the build before).
+    let insider_id = hex::encode(&Sha256::digest(&spki)[..4]);
+    let r = s.audit();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "records the log key {insider_id} as \"x\", but no stored checkpoint"
+        )),
+        "{}",
+        r.stderr
+    );
+    tamper(&s.db, |d| {
+        d.delete_cf(cf(d, "meta"), format!("checkpoint_key:x:{insider_id}"))
+            .unwrap()
+    });
+    assert_eq!(s.audit().code, 0);
+    // The log key recorded under a name of the insider's as well, one that sorts first: the
+    // checkpointer takes it as the name the key must keep and refuses to sign; the audit
+    // names the record, and with it gone both go on.
+    let log_id = {
+        let d = rocksdb::DB::open_cf_for_read_only(
+            &rocksdb::Options::default(),
+            &s.db,
+            rocksdb::DB::list_cf(&rocksdb::Options::default(), &s.db).unwrap(),
+            false,
+        )
+        .unwrap();
+        let prefix = format!("checkpoint_key:{ORIGIN}:");
+        let (k, v) = d
+            .prefix_iterator_cf(cf(&d, "meta"), prefix.as_bytes())
+            .map(Result::unwrap)
+            .next()
+            .unwrap();
+        let id = String::from_utf8(k[prefix.len()..].to_vec()).unwrap();
+        assert_eq!(id, hex::encode(&Sha256::digest(&v)[..4]));
+        (id, v.to_vec())
+    };
+    let planted_name = format!("checkpoint_key:a.example/planted:{}", log_id.0);
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "meta"), &planted_name, &log_id.1).unwrap()
+    });
+    let r = by(LOG_KEY, None, &[]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("signed here as \"a.example/planted\""),
+        "{}",
+        r.stderr
+    );
+    let r = s.audit();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "records the log key {} as \"a.example/planted\", but its checkpoints name it {ORIGIN:?}",
+            log_id.0
+        )),
+        "{}",
+        r.stderr
+    );
+    tamper(&s.db, |d| {
+        d.delete_cf(cf(d, "meta"), &planted_name).unwrap()
+    });
+    assert_eq!(s.audit().code, 0);
+    assert_eq!(by(LOG_KEY, None, &[]).code, 0);
 
     // The stored note with the log key's line three times: a rotation co-signs with one.
     tamper(&s.db, |d| {

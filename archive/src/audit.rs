@@ -166,6 +166,40 @@ impl KeyNames {
     }
 }
 
+/// At most this many recorded log keys are read (the checkpointer reads 256).
+const MAX_RECORDED_KEYS: usize = 4096;
+
+/// A log key the database records: its name, key ID and DER SPKI.
+type RecordedKey = (String, [u8; 4], Vec<u8>);
+
+/// The log keys the database records (`checkpoint_key:<name>:<key ID>` → DER SPKI).
+fn recorded_keys(raw: &DB) -> Result<Vec<RecordedKey>> {
+    let prefix = b"checkpoint_key:";
+    let mut out = Vec::new();
+    let mut it = raw.raw_iterator_cf(cf(raw, CF_META)?);
+    it.seek(prefix);
+    while let (Some(k), Some(v)) = (it.key(), it.value()) {
+        let Some(rest) = k.strip_prefix(prefix) else {
+            break;
+        };
+        if out.len() == MAX_RECORDED_KEYS {
+            return Err(bad(format!(
+                "the database records more than {MAX_RECORDED_KEYS} log keys: planted"
+            )));
+        }
+        let rest = String::from_utf8_lossy(rest);
+        let id = checkpoint::key_id_der(v);
+        // `<name>:<key ID>`; a kyso before 2026-12-01 wrote `<name>` alone. Anything else is
+        // read whole as a name, which no checkpoint then carries.
+        let suffix = format!(":{}", hex::encode(id));
+        let name = rest.strip_suffix(suffix.as_str()).unwrap_or(&rest);
+        out.push((name.to_string(), id, v.to_vec()));
+        it.next();
+    }
+    it.status().map_err(db_err)?;
+    Ok(out)
+}
+
 /// The records and statuses the log has set so far, and the statistics counters it gives.
 #[derive(Clone)]
 struct State {
@@ -296,12 +330,29 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
     let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
     let mut origin: Option<String> = None;
     let mut names = KeyNames::default();
+    // The log keys the database records, and the names under which the stored checkpoints
+    // show those the auditor did not give signing (each line verified with the recorded key).
+    let recorded = recorded_keys(&raw)?;
+    let others: Vec<Vec<u8>> = recorded
+        .iter()
+        .filter(|(_, _, k)| !opts.keys.contains(k))
+        .map(|(_, _, k)| k.clone())
+        .collect();
+    let mut others_seen: Vec<([u8; 4], String)> = Vec::new();
     db.each(CF_CHECKPOINTS, |k, v| {
         let csize = parse_u64_key(k).ok_or_else(|| bad("a checkpoint key is not 8 bytes"))?;
         let text = std::str::from_utf8(v)
             .map_err(|_| bad(format!("checkpoint {csize} is not text")))?;
         let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
         names.hold(&note, &opts.keys, &format!("checkpoint {csize}"), false)?;
+        for (id, name) in note
+            .key_names(&others)
+            .map_err(|e| bad(format!("checkpoint {csize}, by a log key the database records: {e}")))?
+        {
+            if !others_seen.iter().any(|(i, n)| *i == id && n == name) {
+                others_seen.push((id, name.to_string()));
+            }
+        }
         let c = note.checkpoint;
         if c.size != csize {
             return Err(bad(format!("checkpoint stored as {csize} says {}", c.size)));
@@ -629,6 +680,36 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             "the database says the last checkpoint signed covers {signed} entries, but the newest stored one covers {}",
             newest.unwrap_or(0)
         )));
+    }
+    // Each recorded key under the name its checkpoints carry (stored and given, which agree by
+    // now): a record is written with the checkpoint it signs (one batch), and the checkpointer
+    // takes a key's recorded name as the one it must keep, so a record no checkpoint made
+    // (planted by whoever can write the database) stopped the key from signing again, and this
+    // audit did not see it.
+    for (name, id, key) in &recorded {
+        let found = if opts.keys.contains(key) {
+            names.0.get(id).map(|(n, _)| n.as_str())
+        } else {
+            others_seen
+                .iter()
+                .find(|(i, n)| i == id && n == name)
+                .map(|(_, n)| n.as_str())
+        };
+        match found {
+            Some(n) if n == name => {}
+            Some(n) => {
+                return Err(bad(format!(
+                    "the database records the log key {} as {name:?}, but its checkpoints name it {n:?}: a record no checkpoint made",
+                    hex::encode(id)
+                )))
+            }
+            None => {
+                return Err(bad(format!(
+                    "the database records the log key {} as {name:?}, but no stored checkpoint carries its signature under that name: a record no checkpoint made",
+                    hex::encode(id)
+                )))
+            }
+        }
     }
 
     let resume = match (checkpoints.last(), at_newest) {
