@@ -187,13 +187,11 @@ fn recorded_keys(raw: &DB) -> Result<Vec<RecordedKey>> {
                 "the database records more than {MAX_RECORDED_KEYS} log keys: planted"
             )));
         }
-        let rest = String::from_utf8_lossy(rest);
-        let id = checkpoint::key_id_der(v);
-        // `<name>:<key ID>`; a kyso before 2026-12-01 wrote `<name>` alone. Anything else is
-        // read whole as a name, which no checkpoint then carries.
-        let suffix = format!(":{}", hex::encode(id));
-        let name = rest.strip_suffix(suffix.as_str()).unwrap_or(&rest);
-        out.push((name.to_string(), id, v.to_vec()));
+        out.push((
+            checkpoint_key_name(rest, v),
+            checkpoint::key_id_der(v),
+            v.to_vec(),
+        ));
         it.next();
     }
     it.status().map_err(db_err)?;

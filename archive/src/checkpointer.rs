@@ -376,9 +376,7 @@ impl Archive {
             let Some(rest) = k.strip_prefix(prefix) else {
                 break;
             };
-            let rest = String::from_utf8_lossy(rest);
-            let name = rest.rsplit_once(':').map_or(&*rest, |(name, _id)| name);
-            out.push((name.to_string(), v.to_vec()));
+            out.push((checkpoint_key_name(rest, &v), v.to_vec()));
         }
         Ok(out)
     }

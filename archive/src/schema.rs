@@ -87,6 +87,19 @@ pub fn checkpoint_key_meta(name: &str, key_id: &[u8; 4]) -> Vec<u8> {
     format!("checkpoint_key:{name}:{}", hex::encode(key_id)).into_bytes()
 }
 
+/// The name a `checkpoint_key:` record (`rest`: what follows the prefix) gives its key
+/// `spki`: `<name>:<key ID>`, or `<name>` alone as a kyso before 2026-12-01 wrote it. Anything
+/// else is read whole as a name, one no checkpoint carries (the audit names such a record).
+/// One reading for the signer and the audit: the signer read `log:v2` (a name with a colon,
+/// recorded the old way) as `log`, and refused its own key's name.
+pub fn checkpoint_key_name(rest: &[u8], spki: &[u8]) -> String {
+    let rest = String::from_utf8_lossy(rest);
+    let suffix = format!(":{}", hex::encode(crate::checkpoint::key_id_der(spki)));
+    rest.strip_suffix(suffix.as_str())
+        .unwrap_or(&rest)
+        .to_string()
+}
+
 /// A client request id: user 0x00 request id.
 pub fn request_key(user: &str, request_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(user.len() + request_id.len() + 1);
@@ -408,6 +421,22 @@ pub(crate) fn last_key(db: &DB, name: &str, upto: Option<&[u8]>) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_key_s_name_is_read_back_as_it_was_written() {
+        let spki = b"any DER SPKI";
+        let id = crate::checkpoint::key_id_der(spki);
+        let rest = |k: Vec<u8>| k["checkpoint_key:".len()..].to_vec();
+        // As kyso writes it, a colon in the name included.
+        for name in ["kyso.demo/archive", "log:v2"] {
+            let k = rest(checkpoint_key_meta(name, &id));
+            assert_eq!(checkpoint_key_name(&k, spki), name);
+        }
+        // As a kyso before 2026-12-01 wrote it: the name alone (`log:v2` was read as `log`).
+        assert_eq!(checkpoint_key_name(b"log:v2", spki), "log:v2");
+        // Another key's ID after the name is no ID of this key's: all of it is the name.
+        assert_eq!(checkpoint_key_name(b"x:deadbeef", spki), "x:deadbeef");
+    }
 
     #[test]
     fn index_keys_parse_back() {
