@@ -2367,6 +2367,71 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
         r.stdout
     );
     assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
+    // A second rotation while the log still did not grow: every earlier key's signature is
+    // kept, not the first found (the first key's was dropped, and the audit with that key
+    // alone failed the honest archive: no given key verified the newest checkpoint).
+    // (A third P-256 key: made by OpenSSL with its certificate, imported by softhsm2-util.)
+    let (k3, c3) = (
+        s.demo.path().join("log3.key"),
+        s.demo.path().join("log3.pem"),
+    );
+    let ok = |c: &mut std::process::Command| {
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{c:?}: {o:?}");
+    };
+    ok(std::process::Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=log3"])
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-keyout",
+        ])
+        .arg(&k3)
+        .arg("-out")
+        .arg(&c3));
+    ok(std::process::Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", s.demo.conf())
+        .arg("--import")
+        .arg(&k3)
+        .args([
+            "--token", "kyso-dev", "--label", "log3", "--id", "0c0d", "--pin",
+        ])
+        .arg(s.demo.pin()));
+    let r = s.demo.run_pin(&[
+        "token",
+        "import-cert",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "log3",
+        "--id",
+        "0c0d",
+        c3.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = checkpoint_by(
+        "pkcs11:token=kyso-dev;object=log3",
+        &["--origin", ORIGIN, "--key-name", "kyso.demo/archive-3"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('\u{2014}'))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    for name in [ORIGIN, "kyso.demo/archive-2", "kyso.demo/archive-3"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("\u{2014} {name} "))),
+            "{name}: {}",
+            r.stdout
+        );
+    }
+    assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
     // Later checkpoints by the new key need no flags.
     let r = put("001099012345.R4", EC_KEY, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -2628,6 +2693,51 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
     });
     assert_eq!(s.audit().code, 0);
     assert_eq!(by(LOG_KEY, None, &[]).code, 0);
+    // The log key's own record made to hold the insider's key: the signer refuses every
+    // checkpoint, and the audit names the record (read whole as a name, it passed beside a
+    // note line of the insider's key under that whole string).
+    let genuine_record = format!("checkpoint_key:{ORIGIN}:{}", log_id.0);
+    let body = format!("{}\n", genuine.split("\n\n").next().unwrap());
+    let line = insider_note(&body, &k, &spki)
+        .lines()
+        .last()
+        .unwrap()
+        .replace(
+            "\u{2014} kyso.demo/archive ",
+            &format!("\u{2014} {ORIGIN}:{} ", log_id.0),
+        );
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "meta"), &genuine_record, &spki).unwrap();
+        d.put_cf(
+            cf(d, "checkpoints"),
+            n.to_be_bytes(),
+            format!("{genuine}{line}\n"),
+        )
+        .unwrap();
+    });
+    let r = by(LOG_KEY, Some("001099012345.R2"), &[]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another key with the same key ID"),
+        "{}",
+        r.stderr
+    );
+    let r = s.audit();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "under the key ID {} as {ORIGIN:?}, but that key's ID is {insider_id}",
+            log_id.0
+        )),
+        "{}",
+        r.stderr
+    );
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "meta"), &genuine_record, &log_id.1).unwrap();
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
+            .unwrap();
+    });
+    assert_eq!(s.audit().code, 0);
 
     // The stored note with the log key's line three times: a rotation co-signs with one.
     tamper(&s.db, |d| {

@@ -166,8 +166,9 @@ impl KeyNames {
     }
 }
 
-/// At most this many recorded log keys are read (the checkpointer reads 256).
-const MAX_RECORDED_KEYS: usize = 4096;
+/// At most this many recorded log keys (the signer reads no more; an archive has one per
+/// rotation).
+const MAX_RECORDED_KEYS: usize = 256;
 
 /// A log key the database records: its name, key ID and DER SPKI.
 type RecordedKey = (String, [u8; 4], Vec<u8>);
@@ -187,11 +188,27 @@ fn recorded_keys(raw: &DB) -> Result<Vec<RecordedKey>> {
                 "the database records more than {MAX_RECORDED_KEYS} log keys: planted"
             )));
         }
-        out.push((
-            checkpoint_key_name(rest, v),
-            checkpoint::key_id_der(v),
-            v.to_vec(),
-        ));
+        let id = checkpoint::key_id_der(v);
+        // The signer looks a key up under `<name>:<its key ID>`: a record there holding
+        // another key (an insider's, whose lines a note may carry under that whole string as
+        // a name) refused every checkpoint, and read whole as a name it passed (a reviewer,
+        // 2026-12-04).
+        if let Some(claimed) = rest
+            .len()
+            .checked_sub(9)
+            .filter(|&i| rest[i] == b':' && rest[i + 1..].iter().all(u8::is_ascii_hexdigit))
+            .map(|i| &rest[i + 1..])
+        {
+            if claimed != hex::encode(id).as_bytes() {
+                return Err(bad(format!(
+                    "the database records a log key under the key ID {} as {:?}, but that key's ID is {}: a record no checkpoint made",
+                    String::from_utf8_lossy(claimed),
+                    String::from_utf8_lossy(&rest[..rest.len() - 9]),
+                    hex::encode(id)
+                )));
+            }
+        }
+        out.push((checkpoint_key_name(rest, v), id, v.to_vec()));
         it.next();
     }
     it.status().map_err(db_err)?;
@@ -336,7 +353,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         .filter(|(_, _, k)| !opts.keys.contains(k))
         .map(|(_, _, k)| k.clone())
         .collect();
-    let mut others_seen: Vec<([u8; 4], String)> = Vec::new();
+    let mut others_seen: std::collections::BTreeSet<([u8; 4], String)> = Default::default();
     db.each(CF_CHECKPOINTS, |k, v| {
         let csize = parse_u64_key(k).ok_or_else(|| bad("a checkpoint key is not 8 bytes"))?;
         let text = std::str::from_utf8(v)
@@ -347,8 +364,9 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             .key_names(&others)
             .map_err(|e| bad(format!("checkpoint {csize}, by a log key the database records: {e}")))?
         {
-            if !others_seen.iter().any(|(i, n)| *i == id && n == name) {
-                others_seen.push((id, name.to_string()));
+            // Only the pairs a record names: a note's lines may carry any number of names.
+            if recorded.iter().any(|(n, i, _)| *i == id && n == name) {
+                others_seen.insert((id, name.to_string()));
             }
         }
         let c = note.checkpoint;
@@ -689,8 +707,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             names.0.get(id).map(|(n, _)| n.as_str())
         } else {
             others_seen
-                .iter()
-                .find(|(i, n)| i == id && n == name)
+                .get(&(*id, name.clone()))
                 .map(|(_, n)| n.as_str())
         };
         match found {

@@ -115,10 +115,12 @@ impl Archive {
         // overwritten by a note under the origin an edited state file named (an insider's
         // reading, 2026-12-04).
         let body = checkpoint::body(&s.origin, size, &root);
-        // The same checkpoint signed by a key the archive recorded before this one (a
-        // rotation while the log did not grow): co-signed, its signature kept. Replaced, the
-        // earlier key's note was gone for good (an insider's reading, 2026-12-04).
-        let mut earlier: Option<String> = None;
+        // The same checkpoint signed by keys the archive recorded before this one (a rotation
+        // while the log did not grow): co-signed, their signatures kept. Replaced, the earlier
+        // key's note was gone for good (an insider's reading, 2026-12-04); and all of them,
+        // not the first: a second rotation at the same size dropped the middle key's line,
+        // its record then named by no checkpoint (a reviewer, 2026-12-04).
+        let mut earlier: Vec<String> = Vec::new();
         let stored = match self.stored_checkpoint(size)? {
             Some(text) => match checkpoint::parse(&text).ok() {
                 Some(n) => match n.signed_by(&spki) {
@@ -131,34 +133,43 @@ impl Archive {
                         )))
                     }
                     None => match self
-                        .recorded_keys()?
+                        .recorded()?
                         .into_iter()
-                        .find(|k| n.signed_by(k).is_some())
+                        .filter(|(_, k)| n.signed_by(k).is_some())
+                        .collect::<Vec<_>>()
                     {
-                        Some(k) if n.text == body => {
-                            let id = checkpoint::key_id_der(&k);
-                            // One line of that key, whose name a note may carry: copied as they
-                            // were, a planted note's 101 lines of it, or a name with a tab,
-                            // made the co-signed note one other verifiers refuse whole (an
-                            // insider's reading, 2026-12-04).
-                            earlier = n
-                                .signatures
-                                .iter()
-                                .find(|g| {
-                                    g.key_id == id
-                                        && checkpoint::check_names(&s.origin, &g.key_name).is_ok()
-                                })
-                                .map(checkpoint::NoteSignature::line);
+                        by if !by.is_empty() && n.text == body => {
+                            // One line of each such key, under the name the archive recorded
+                            // for it: copied as they were, a planted note's 101 lines of a key,
+                            // or a name with a tab, made the co-signed note one other
+                            // verifiers refuse whole (an insider's reading, 2026-12-04); a
+                            // line under another name would fail the audit.
+                            for (name, k) in by {
+                                let id = checkpoint::key_id_der(&k);
+                                let line = n
+                                    .signatures
+                                    .iter()
+                                    .find(|g| {
+                                        g.key_id == id
+                                            && g.key_name == name
+                                            && checkpoint::check_names(&s.origin, &g.key_name)
+                                                .is_ok()
+                                    })
+                                    .map(checkpoint::NoteSignature::line);
+                                if let Some(line) = line.filter(|l| !earlier.contains(l)) {
+                                    earlier.push(line);
+                                }
+                            }
                             None
                         }
-                        Some(_) => {
+                        by if !by.is_empty() => {
                             return Err(refuse(format!(
                                 "the checkpoint of {size} entries stored in the database, signed by an earlier log key, is of the log {:?}{}: refusing to replace it",
                                 n.checkpoint.origin,
                                 if n.checkpoint.root == root { "" } else { " with another root" }
                             )))
                         }
-                        None => None,
+                        _ => None,
                     },
                 },
                 None => None,
@@ -176,8 +187,8 @@ impl Archive {
             }
         }
         let mut note = checkpoint::sign(&body, &s.key_name, s.key.as_ref()).map_err(refuse)?;
-        if let Some(line) = earlier {
-            note = format!("{body}\n{line}{}", &note[body.len() + 1..]);
+        if !earlier.is_empty() {
+            note = format!("{body}\n{}{}", earlier.concat(), &note[body.len() + 1..]);
         }
         if note.len() > checkpoint::MAX_NOTE {
             return Err(refuse(format!(
