@@ -93,8 +93,8 @@ kyso_rocksdb() {
             echo "kyso: RocksDB was built without hardware CRC32C (crc32c_3way missing)" >&2
             return 1
         fi
-        cp "$out" "$dir/librocksdb.a.part"
-        mv "$dir/librocksdb.a.part" "$dir/librocksdb.a"
+        cp "$out" "$dir/librocksdb.a.part.$$"
+        mv "$dir/librocksdb.a.part.$$" "$dir/librocksdb.a"
         rm -rf "$dir/build"
     fi
     export ROCKSDB_LIB_DIR="$dir" ROCKSDB_STATIC=1

@@ -808,7 +808,7 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
     assert_eq!(j["state"], "failed", "{j}");
     let error = j["error"].as_str().unwrap();
     assert!(
-        error.contains("no checkpoint could be signed")
+        error.contains("checkpoint could not be signed or time-stamped now")
             && !error.contains(a.dir.path().to_str().unwrap()),
         "{j}"
     );

@@ -509,15 +509,16 @@ impl Exports {
 }
 
 /// What a failed job tells its archivist of the archive's error. A checkpoint that could not
-/// be signed names the appliance's files (the state file's path, its file system's error): the
-/// cause goes to the service's log, as the API's 503 does (`ApiError`'s `From`), and the
-/// archivist is told to ask again.
+/// be signed or time-stamped names the appliance's files (the state file's path, its file
+/// system's error) or its TSA's: the cause goes to the service's log, as the API's 503 does
+/// (`ApiError`'s `From`), and the archivist is told to ask again. Other errors are told as
+/// the API tells them (a full disk names the package's path).
 fn job_error(id: &str, e: kyso_archive::ArchiveError) -> String {
     match e {
         kyso_archive::ArchiveError::Checkpoint(_) => {
-            tracing::error!(job = id, error = %e, "no checkpoint could be signed for an export");
-            "no checkpoint could be signed now (the cause is in the service's log); delete this \
-             job and ask again later"
+            tracing::error!(job = id, error = %e, "an export's checkpoint could not be signed or time-stamped");
+            "the package's checkpoint could not be signed or time-stamped now (the cause is in \
+             the service's log); delete this job and ask again later"
                 .into()
         }
         e => e.to_string(),
