@@ -2726,7 +2726,7 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert!(
         r.stderr.contains(&format!(
-            "under the key ID {} as {ORIGIN:?}, but that key's ID is {insider_id}",
+            "records under the log key {}'s name {ORIGIN:?} and key ID another key (ID {insider_id})",
             log_id.0
         )),
         "{}",
@@ -2734,6 +2734,43 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
     );
     tamper(&s.db, |d| {
         d.put_cf(cf(d, "meta"), &genuine_record, &log_id.1).unwrap();
+        d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
+            .unwrap();
+    });
+    assert_eq!(s.audit().code, 0);
+    // Lines added to the genuine note that standard verifiers (golang.org/x/mod/sumdb/note)
+    // refuse the whole note for — past 100 signatures, or a name with a control character —
+    // went out with it, and the audit passed (helper 114): now each is named.
+    let insider_line = |name: &str| {
+        insider_note(&body, &k, &spki)
+            .lines()
+            .last()
+            .unwrap()
+            .replace("\u{2014} kyso.demo/archive ", &format!("\u{2014} {name} "))
+    };
+    let many: String = (0..101)
+        .map(|i| insider_line(&format!("a{i}")) + "\n")
+        .collect();
+    for (junk, says) in [
+        (many, "carries 102 signatures"),
+        (
+            insider_line("a\u{1}") + "\n",
+            "carries a line no kyso signs",
+        ),
+    ] {
+        tamper(&s.db, |d| {
+            d.put_cf(
+                cf(d, "checkpoints"),
+                n.to_be_bytes(),
+                format!("{genuine}{junk}"),
+            )
+            .unwrap();
+        });
+        let r = s.audit();
+        assert_ne!(r.code, 0, "{says}: {}", r.stdout);
+        assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
+    }
+    tamper(&s.db, |d| {
         d.put_cf(cf(d, "checkpoints"), n.to_be_bytes(), &genuine)
             .unwrap();
     });

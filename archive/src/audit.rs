@@ -189,25 +189,6 @@ fn recorded_keys(raw: &DB) -> Result<Vec<RecordedKey>> {
             )));
         }
         let id = checkpoint::key_id_der(v);
-        // The signer looks a key up under `<name>:<its key ID>`: a record there holding
-        // another key (an insider's, whose lines a note may carry under that whole string as
-        // a name) refused every checkpoint, and read whole as a name it passed (a reviewer,
-        // 2026-12-04).
-        if let Some(claimed) = rest
-            .len()
-            .checked_sub(9)
-            .filter(|&i| rest[i] == b':' && rest[i + 1..].iter().all(u8::is_ascii_hexdigit))
-            .map(|i| &rest[i + 1..])
-        {
-            if claimed != hex::encode(id).as_bytes() {
-                return Err(bad(format!(
-                    "the database records a log key under the key ID {} as {:?}, but that key's ID is {}: a record no checkpoint made",
-                    String::from_utf8_lossy(claimed),
-                    String::from_utf8_lossy(&rest[..rest.len() - 9]),
-                    hex::encode(id)
-                )));
-            }
-        }
         out.push((checkpoint_key_name(rest, v), id, v.to_vec()));
         it.next();
     }
@@ -348,17 +329,32 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
     // The log keys the database records, and the names under which the stored checkpoints
     // show those the auditor did not give signing (each line verified with the recorded key).
     let recorded = recorded_keys(&raw)?;
-    let others: Vec<Vec<u8>> = recorded
-        .iter()
-        .filter(|(_, _, k)| !opts.keys.contains(k))
-        .map(|(_, _, k)| k.clone())
-        .collect();
+    let mut others: Vec<Vec<u8>> = Vec::new();
+    for (_, _, k) in &recorded {
+        if !opts.keys.contains(k) && !others.contains(k) {
+            others.push(k.clone());
+        }
+    }
     let mut others_seen: std::collections::BTreeSet<([u8; 4], String)> = Default::default();
     db.each(CF_CHECKPOINTS, |k, v| {
         let csize = parse_u64_key(k).ok_or_else(|| bad("a checkpoint key is not 8 bytes"))?;
         let text = std::str::from_utf8(v)
             .map_err(|_| bad(format!("checkpoint {csize} is not text")))?;
         let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
+        // As standard verifiers read a note (golang.org/x/mod/sumdb/note): at most 100
+        // signatures, each name one kyso could have signed under. Lines added to a genuine
+        // note went out with it, which those verifiers then refused whole (helper 114).
+        if note.signatures.len() > 100 {
+            return Err(bad(format!(
+                "checkpoint {csize} carries {} signatures: standard verifiers refuse more than 100",
+                note.signatures.len()
+            )));
+        }
+        for g in &note.signatures {
+            checkpoint::check_names(&note.checkpoint.origin, &g.key_name).map_err(|e| {
+                bad(format!("checkpoint {csize} carries a line no kyso signs: {e}"))
+            })?;
+        }
         names.hold(&note, &opts.keys, &format!("checkpoint {csize}"), false)?;
         for (id, name) in note
             .key_names(&others)
@@ -696,6 +692,24 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             "the database says the last checkpoint signed covers {signed} entries, but the newest stored one covers {}",
             newest.unwrap_or(0)
         )));
+    }
+    // The record the signer looks each given key up under (`<its name>:<its key ID>`) holds
+    // that key: another key there refused every checkpoint, and passed when a note carried
+    // that key's line under the record's whole text as a name (helper 113).
+    for k in &opts.keys {
+        let id = checkpoint::key_id_der(k);
+        if let Some((n, _)) = names.0.get(&id) {
+            let held = raw
+                .get_cf(cf(&raw, CF_META)?, checkpoint_key_meta(n, &id))
+                .map_err(db_err)?;
+            if let Some(v) = held.filter(|v| v != k) {
+                return Err(bad(format!(
+                    "the database records under the log key {}'s name {n:?} and key ID another key (ID {}): a record no checkpoint made, and the signer refuses every checkpoint while it is there",
+                    hex::encode(id),
+                    hex::encode(checkpoint::key_id_der(&v))
+                )));
+            }
+        }
     }
     // Each recorded key under the name its checkpoints carry (stored and given, which agree by
     // now): a record is written with the checkpoint it signs (one batch), and the checkpointer

@@ -38,9 +38,21 @@ pub fn check_names(origin: &str, key_name: &str) -> Result<(), String> {
             "the log's origin {origin:?} must be one non-empty line"
         ));
     }
-    if key_name.is_empty() || key_name.contains(char::is_whitespace) || key_name.contains('+') {
+    // No control character anywhere in a note (golang.org/x/mod/sumdb/note refuses the
+    // whole note for one): a recorded name with \x01 was copied into a co-signed note
+    // (helper 114, 2026-12-04).
+    if origin.contains(|c: char| c.is_control()) {
         return Err(format!(
-            "key name {key_name:?} must be non-empty, without spaces or '+'"
+            "the log's origin {origin:?} must hold no control character"
+        ));
+    }
+    if key_name.is_empty()
+        || key_name.contains(char::is_whitespace)
+        || key_name.contains('+')
+        || key_name.contains(|c: char| c.is_control())
+    {
+        return Err(format!(
+            "key name {key_name:?} must be non-empty, without spaces, '+' or control characters"
         ));
     }
     Ok(())

@@ -26,6 +26,11 @@ pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_m
 /// How many recorded checkpoint keys are read (a rotation a year would take centuries).
 const MAX_KEYS: usize = 256;
 
+/// How many earlier keys' lines a co-signed checkpoint keeps (rotations while the log did not
+/// grow): standard verifiers refuse a note of more than 100 signatures, and an insider's
+/// recorded keys, each with a line, filled one past that (helper 114, 2026-12-04).
+const MAX_COSIGNERS: usize = 8;
+
 /// What signs checkpoints, and where the last one is kept outside the database.
 #[derive(Clone)]
 pub struct CheckpointSigner {
@@ -132,12 +137,7 @@ impl Archive {
                             if n.checkpoint.root == root { "" } else { " with another root" }
                         )))
                     }
-                    None => match self
-                        .recorded()?
-                        .into_iter()
-                        .filter(|(_, k)| n.signed_by(k).is_some())
-                        .collect::<Vec<_>>()
-                    {
+                    None => match self.earlier_signers(&n)? {
                         by if !by.is_empty() && n.text == body => {
                             // One line of each such key, under the name the archive recorded
                             // for it: copied as they were, a planted note's 101 lines of a key,
@@ -158,6 +158,9 @@ impl Archive {
                                     .map(checkpoint::NoteSignature::line);
                                 if let Some(line) = line.filter(|l| !earlier.contains(l)) {
                                     earlier.push(line);
+                                }
+                                if earlier.len() == MAX_COSIGNERS {
+                                    break;
                                 }
                             }
                             None
@@ -390,6 +393,19 @@ impl Archive {
             out.push((checkpoint_key_name(rest, &v), v.to_vec()));
         }
         Ok(out)
+    }
+
+    /// The recorded keys that signed `note`, each once, under its first record's name (as
+    /// [`Self::recorded_name`] reads it): 256 records of one key were 256 verifications of
+    /// every line, and 256 lines (helper 114, 2026-12-04).
+    fn earlier_signers(&self, note: &checkpoint::Note) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut by: Vec<(String, Vec<u8>)> = Vec::new();
+        for (name, k) in self.recorded()? {
+            if !by.iter().any(|(_, b)| *b == k) && note.signed_by(&k).is_some() {
+                by.push((name, k));
+            }
+        }
+        Ok(by)
     }
 
     /// The name under which the archive recorded the key `spki` (the first of its records),
