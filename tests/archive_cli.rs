@@ -2738,6 +2738,25 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
             .unwrap();
     });
     assert_eq!(s.audit().code, 0);
+    // The log key's record deleted: the next rotation at this size would have replaced its
+    // note rather than co-signed it; the audit names the deletion.
+    tamper(&s.db, |d| {
+        d.delete_cf(cf(d, "meta"), &genuine_record).unwrap()
+    });
+    let r = s.audit();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "the log key {} signed checkpoints here, but the database records no such key",
+            log_id.0
+        )),
+        "{}",
+        r.stderr
+    );
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "meta"), &genuine_record, &log_id.1).unwrap()
+    });
+    assert_eq!(s.audit().code, 0);
     // Lines added to the genuine note that standard verifiers (golang.org/x/mod/sumdb/note)
     // refuse the whole note for — past 100 signatures, or a name with a control character —
     // went out with it, and the audit passed (helper 114): now each is named.

@@ -383,6 +383,8 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         Ok(())
     })?;
     let newest = checkpoints.last().map(|c| c.0);
+    // The given keys that signed stored checkpoints: each must be recorded (below).
+    let stored_signers: Vec<[u8; 4]> = names.0.keys().copied().collect();
 
     // Where to start: the beginning, or a checkpoint an earlier audit verified.
     let (start, mut state, mut frontier, since) = match &opts.since {
@@ -709,6 +711,19 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
                     hex::encode(checkpoint::key_id_der(&v))
                 )));
             }
+        }
+    }
+    // A key that signed stored checkpoints is recorded: with its record deleted, the next
+    // rotation at an unchanged size replaced its note instead of co-signing it (helper 114).
+    for id in &stored_signers {
+        if !recorded
+            .iter()
+            .any(|(_, i, k)| i == id && opts.keys.contains(k))
+        {
+            return Err(bad(format!(
+                "the log key {} signed checkpoints here, but the database records no such key: its record was deleted",
+                hex::encode(id)
+            )));
         }
     }
     // Each recorded key under the name its checkpoints carry (stored and given, which agree by
