@@ -93,8 +93,9 @@ pub struct AuditReport {
     /// Size of the newest checkpoint.
     pub last_checkpoint: Option<u64>,
     /// Entries after the newest checkpoint (stored, or given outside and extended by the log):
-    /// under no signature yet, so one who can write the database can still remove them unseen (found by an insider's reading, 2026-12-03: a
-    /// revocation made at the CLI, erased before any checkpoint was signed over it).
+    /// under no signature yet, so one who can write the database can still remove them unseen
+    /// (found by an insider's reading, 2026-12-03: a revocation made at the CLI, erased before
+    /// any checkpoint was signed over it).
     pub unsigned_entries: u64,
     /// Checkpoints kept outside the archive that the log was held to (`--checkpoint`): with
     /// none, the audit checks the database against its own stored checkpoints alone.
@@ -166,34 +167,22 @@ impl KeyNames {
     }
 }
 
-/// At most this many recorded log keys (the signer reads no more; an archive has one per
-/// rotation).
-const MAX_RECORDED_KEYS: usize = 256;
-
 /// A log key the database records: its name, key ID and DER SPKI.
 type RecordedKey = (String, [u8; 4], Vec<u8>);
 
-/// The log keys the database records (`checkpoint_key:<name>:<key ID>` → DER SPKI).
+/// The log keys the database records, with their key IDs; more than the signer reads are
+/// planted.
 fn recorded_keys(raw: &DB) -> Result<Vec<RecordedKey>> {
-    let prefix = b"checkpoint_key:";
-    let mut out = Vec::new();
-    let mut it = raw.raw_iterator_cf(cf(raw, CF_META)?);
-    it.seek(prefix);
-    while let (Some(k), Some(v)) = (it.key(), it.value()) {
-        let Some(rest) = k.strip_prefix(prefix) else {
-            break;
-        };
-        if out.len() == MAX_RECORDED_KEYS {
-            return Err(bad(format!(
-                "the database records more than {MAX_RECORDED_KEYS} log keys: planted"
-            )));
-        }
-        let id = checkpoint::key_id_der(v);
-        out.push((checkpoint_key_name(rest, v), id, v.to_vec()));
-        it.next();
+    let (keys, more) = recorded_log_keys(raw, MAX_LOG_KEYS)?;
+    if more {
+        return Err(bad(format!(
+            "the database records more than {MAX_LOG_KEYS} log keys: planted"
+        )));
     }
-    it.status().map_err(db_err)?;
-    Ok(out)
+    Ok(keys
+        .into_iter()
+        .map(|(name, k)| (name, checkpoint::key_id_der(&k), k))
+        .collect())
 }
 
 /// The records and statuses the log has set so far, and the statistics counters it gives.
@@ -341,20 +330,10 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let text = std::str::from_utf8(v)
             .map_err(|_| bad(format!("checkpoint {csize} is not text")))?;
         let note = checkpoint::parse(text).map_err(|e| bad(format!("checkpoint {csize}: {e}")))?;
-        // As standard verifiers read a note (golang.org/x/mod/sumdb/note): at most 100
-        // signatures, each name one kyso could have signed under. Lines added to a genuine
-        // note went out with it, which those verifiers then refused whole (helper 114).
-        if note.signatures.len() > 100 {
-            return Err(bad(format!(
-                "checkpoint {csize} carries {} signatures: standard verifiers refuse more than 100",
-                note.signatures.len()
-            )));
-        }
-        for g in &note.signatures {
-            checkpoint::check_names(&note.checkpoint.origin, &g.key_name).map_err(|e| {
-                bad(format!("checkpoint {csize} carries a line no kyso signs: {e}"))
-            })?;
-        }
+        // Lines added to a genuine note went out with it, which standard verifiers then
+        // refused whole (helper 114).
+        note.check_standard()
+            .map_err(|e| bad(format!("checkpoint {csize} {e}")))?;
         names.hold(&note, &opts.keys, &format!("checkpoint {csize}"), false)?;
         for (id, name) in note
             .key_names(&others)

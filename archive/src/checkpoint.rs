@@ -168,6 +168,23 @@ pub fn parse(note: &str) -> Result<Note, String> {
 }
 
 impl Note {
+    /// Whether standard verifiers (golang.org/x/mod/sumdb/note) take this note: at most 100
+    /// signatures, and each line's name one kyso could sign under ([`check_names`]: no
+    /// whitespace, '+' or control character, which those verifiers refuse the whole note for).
+    pub fn check_standard(&self) -> Result<(), String> {
+        if self.signatures.len() > 100 {
+            return Err(format!(
+                "carries {} signatures: standard verifiers refuse more than 100",
+                self.signatures.len()
+            ));
+        }
+        for g in &self.signatures {
+            check_names(&self.checkpoint.origin, &g.key_name)
+                .map_err(|e| format!("carries a line no kyso signs: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// Check the signature made with `spki_der` (a P-256 key, DER SubjectPublicKeyInfo), under
     /// `key_name` if one is given: the note must carry one, and it must verify.
     pub fn verify(&self, key_name: Option<&str>, spki_der: &[u8]) -> Result<(), String> {

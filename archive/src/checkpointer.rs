@@ -23,9 +23,6 @@ use std::sync::Arc;
 /// acknowledged put is covered by a signed checkpoint within a second.
 pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// How many recorded checkpoint keys are read (a rotation a year would take centuries).
-const MAX_KEYS: usize = 256;
-
 /// How many earlier keys' lines a co-signed checkpoint keeps (rotations while the log did not
 /// grow): standard verifiers refuse a note of more than 100 signatures, and an insider's
 /// recorded keys, each with a line, filled one past that (helper 114, 2026-12-04).
@@ -377,22 +374,9 @@ impl Archive {
     }
 
     /// The checkpoint keys the archive recorded (every key that signed a checkpoint here), as
-    /// (name, DER SPKI), in key order, at most [`MAX_KEYS`] of them.
+    /// (name, DER SPKI), in key order, at most [`MAX_LOG_KEYS`] of them.
     fn recorded(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let prefix = b"checkpoint_key:";
-        let it = self.db.iterator_cf(
-            self.cf(CF_META)?,
-            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
-        );
-        let mut out = Vec::new();
-        for item in it.take(MAX_KEYS) {
-            let (k, v) = item.map_err(db_err)?;
-            let Some(rest) = k.strip_prefix(prefix) else {
-                break;
-            };
-            out.push((checkpoint_key_name(rest, &v), v.to_vec()));
-        }
-        Ok(out)
+        Ok(recorded_log_keys(&self.db, MAX_LOG_KEYS)?.0)
     }
 
     /// The recorded keys that signed `note`, each once, under its first record's name (as

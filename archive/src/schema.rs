@@ -100,6 +100,35 @@ pub fn checkpoint_key_name(rest: &[u8], spki: &[u8]) -> String {
         .to_string()
 }
 
+/// How many recorded log keys are read (a rotation a year would take centuries); the audit
+/// calls more planted.
+pub(crate) const MAX_LOG_KEYS: usize = 256;
+
+/// A recorded log key: its name and DER SPKI.
+pub(crate) type NamedKey = (String, Vec<u8>);
+
+/// The log keys the database records (`checkpoint_key:<name>:<key ID>` → DER SPKI), as
+/// (name, SPKI) in key order: at most `limit` of them, and whether more are recorded. One
+/// reader for the signer and the audit.
+pub(crate) fn recorded_log_keys(db: &DB, limit: usize) -> Result<(Vec<NamedKey>, bool)> {
+    let prefix = b"checkpoint_key:";
+    let mut out = Vec::new();
+    let mut it = db.raw_iterator_cf(cf(db, CF_META)?);
+    it.seek(prefix);
+    while let (Some(k), Some(v)) = (it.key(), it.value()) {
+        let Some(rest) = k.strip_prefix(prefix) else {
+            break;
+        };
+        if out.len() == limit {
+            return Ok((out, true));
+        }
+        out.push((checkpoint_key_name(rest, v), v.to_vec()));
+        it.next();
+    }
+    it.status().map_err(db_err)?;
+    Ok((out, false))
+}
+
 /// A client request id: user 0x00 request id.
 pub fn request_key(user: &str, request_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(user.len() + request_id.len() + 1);

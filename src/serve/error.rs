@@ -298,9 +298,9 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             // error): it is logged, and the client is told to retry (an insider's reading,
             // 2026-12-04).
             A::Checkpoint(_) => {
-                tracing::error!(error = %e, "no checkpoint could be signed");
+                tracing::error!(error = %e, "no checkpoint could be signed or time-stamped");
                 ApiError::unavailable(
-                    "no checkpoint could be signed now (the cause is in the service's log); try again later",
+                    "the checkpoint could not be signed or time-stamped now (the cause is in the service's log); try again later",
                 )
             }
         }

@@ -15,6 +15,7 @@
 
 use super::archive::Store;
 use super::config;
+use super::error::ApiError;
 use kyso_archive::bag::{Format, Serialization};
 use kyso_archive::export::Selection;
 use serde::{Deserialize, Serialize};
@@ -494,7 +495,10 @@ impl Exports {
                     tsa.map(|_| &stamp as kyso_archive::bag::Stamper),
                     &mut progress,
                 )
-                .map_err(|e| job_error(&job.id, e))?;
+                // Told as the API tells it: a checkpoint that could not be signed or
+                // time-stamped names the appliance's files, so its cause is logged and the
+                // archivist told to try again (it showed the state file's path).
+                .map_err(|e| ApiError::from(e).message)?;
             Some(s.records)
         };
         let mut sink = Measure::default();
@@ -505,23 +509,6 @@ impl Exports {
             None => pkg.records(&job.id),
         };
         Ok((records, sink.len, hex::encode(sink.hash.finalize())))
-    }
-}
-
-/// What a failed job tells its archivist of the archive's error. A checkpoint that could not
-/// be signed or time-stamped names the appliance's files (the state file's path, its file
-/// system's error) or its TSA's: the cause goes to the service's log, as the API's 503 does
-/// (`ApiError`'s `From`), and the archivist is told to ask again. Other errors are told as
-/// the API tells them (a full disk names the package's path).
-fn job_error(id: &str, e: kyso_archive::ArchiveError) -> String {
-    match e {
-        kyso_archive::ArchiveError::Checkpoint(_) => {
-            tracing::error!(job = id, error = %e, "an export's checkpoint could not be signed or time-stamped");
-            "the package's checkpoint could not be signed or time-stamped now (the cause is in \
-             the service's log); delete this job and ask again later"
-                .into()
-        }
-        e => e.to_string(),
     }
 }
 
