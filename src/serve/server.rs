@@ -844,6 +844,17 @@ impl KeyedThrottle {
 /// first request without being counted among the waiting (an honest client sends it at once).
 const SETTLING: Duration = Duration::from_secs(2);
 
+/// How long a connection slot's holder not known to be an agency's keeps it, silent, against a
+/// newcomer not yet known, which waits on probation instead ([`Slots::give_one_up`]). A
+/// client's first flight comes with its connect, but not in the same instant: an agency's
+/// newcomer that had just taken the slot of a silent connect lost it, 0.1–5 ms later and its
+/// ClientHello not yet sent, to the flood's next connect (while the public held its share in
+/// 8 slots, 8 of 20 agencies whose ClientHello came 2 ms after their connect were reset at 200
+/// silent connects a second; 2 of 230 at 50 a second in a loaded suite, theirs at once;
+/// 2026-12-04). On probation, the silent one there longest still goes first, at any age
+/// ([`Slots::on_probation`]).
+const FIRST_FLIGHT: Duration = Duration::from_millis(250);
+
 /// How long a connection on probation that has spoken keeps its overflow slot against
 /// newcomers: its handshake and first request head take less. With `SETTLING`, connects that
 /// sent one byte each kept every overflow slot young at the pool's size every 2 s (64 a
@@ -972,7 +983,8 @@ impl Known {
     /// its share but one: no agency got through at 20 connects a second; a reviewer's
     /// measurement, 2026-12-03).
     ///
-    /// A connection whose client has sent nothing yet may go at any age: a client's first
+    /// A connection whose client has sent nothing yet may go at any age (for a newcomer not
+    /// yet known, once `FIRST_FLIGHT` old: [`Slots::give_one_up`]): a client's first
     /// flight comes with its connect, and silent connects from many addresses, each closed
     /// after a second, held the public's share of the slots against every agency's newcomer,
     /// none of them ever 2 s old (a reviewer's reading, 2026-12-04).
@@ -1186,6 +1198,8 @@ impl Slots {
             // a reviewer's reading, 2026-12-04). Past its share the public's oldest goes
             // whatever its age; at it, only one open `SETTLING` (below).
             let (at_share, over) = (public >= self.public_max, public > self.public_max);
+            // A silent one that has just come, passed over for a newcomer not yet known.
+            let mut spared = false;
             let waited = {
                 let mut w = queue(&self.waiting);
                 // The scan is bounded: under a flood every entry may be too young, and each
@@ -1206,7 +1220,16 @@ impl Slots {
                     // take (503 for 2 of 12 agencies at 6 a second in 16 slots; found testing
                     // this change, 2026-12-04).
                     .find(|(_, (_, k, since))| {
-                        k.may_go(at_share, *since) && !(probation && at_share && !over && k.heard())
+                        if !k.may_go(at_share, *since)
+                            || (probation && at_share && !over && k.heard())
+                        {
+                            return false;
+                        }
+                        // Nor, for a newcomer not yet known, one come less than `FIRST_FLIGHT`
+                        // ago: the newcomer waits on probation instead.
+                        let young = probation && k.born.elapsed() < FIRST_FLIGHT;
+                        spared |= young;
+                        !young
                     })
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
@@ -1222,7 +1245,10 @@ impl Slots {
                     let mut q = queue(&self.surplus);
                     let key = q
                         .iter()
-                        .find(|(_, (_, k, _))| k.silent() || k.born.elapsed() >= SETTLING)
+                        .find(|(_, (_, k, _))| {
+                            let age = k.born.elapsed();
+                            (k.silent() && !(probation && age < FIRST_FLIGHT)) || age >= SETTLING
+                        })
                         .map(|(key, _)| *key)?;
                     q.remove(&key).map(|e| (key, e))
                 };
@@ -1288,6 +1314,7 @@ impl Slots {
                         None => return None,
                     }
                 }
+                None if probation && spared => return Some(Taken::Probation),
                 None => return None,
             };
             if let Some(a) = victim.upgrade() {
