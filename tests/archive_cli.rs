@@ -2432,6 +2432,51 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
         );
     }
     assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
+    // Lines added to the stored note by whoever can write the database (101 copies of a
+    // line that verifies, a name with a tab under a key ID no key has) are not signed out
+    // again: at the same size, the note given (and written to a state file) carries each
+    // key's line once. As stored, it went out whole, a note standard verifiers refuse. The
+    // stored one is the audit's to name.
+    let three = r.stdout.clone();
+    let size_now = entries();
+    assert_eq!(stored().last(), Some(&(size_now, three.clone())));
+    tamper(&s.db, |d| {
+        use base64::Engine as _;
+        let line = format!("{}\n", signature_lines(&three)[1]);
+        let junk = format!(
+            "{three}{}\u{2014} evil\tname {}\n",
+            line.repeat(101),
+            base64::engine::general_purpose::STANDARD.encode([7u8; 40])
+        );
+        d.put_cf(cf(d, "checkpoints"), size_now.to_be_bytes(), junk)
+            .unwrap();
+    });
+    let r = checkpoint_by("pkcs11:token=kyso-dev;object=log3", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, three);
+    let audit: Run = s
+        .demo
+        .cmd()
+        .args(["audit", "verify", "--json", "--log-key"])
+        .arg(s.log_pem())
+        .arg("--db")
+        .arg(&s.db)
+        .output()
+        .unwrap()
+        .into();
+    assert_ne!(audit.code, 0, "{}", audit.stdout);
+    assert!(
+        audit
+            .stderr
+            .contains("standard verifiers refuse more than 100"),
+        "{}",
+        audit.stderr
+    );
+    tamper(&s.db, |d| {
+        d.put_cf(cf(d, "checkpoints"), size_now.to_be_bytes(), &three)
+            .unwrap();
+    });
+    assert_eq!(audit_clean(&s.demo, &s.db).code, 0);
     // Later checkpoints by the new key need no flags.
     let r = put("001099012345.R4", EC_KEY, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

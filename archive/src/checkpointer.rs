@@ -126,7 +126,22 @@ impl Archive {
         let stored = match self.stored_checkpoint(size)? {
             Some(text) => match checkpoint::parse(&text).ok() {
                 Some(n) => match n.signed_by(&spki) {
-                    Some(name) if n.text == body && name == s.key_name => Some(text),
+                    // Used again as this key and the recorded ones signed it, each line once:
+                    // as stored, lines added to it by whoever can write to the database (101
+                    // copies of this key's line, a name with a tab) went out with every
+                    // checkpoint at this size and into the state file, a note standard
+                    // verifiers refuse whole. The stored one is left for the audit to name.
+                    Some(name) if n.text == body && name == s.key_name => {
+                        let mut lines = self.earlier_lines(&n, &s.origin, Some(&spki))?;
+                        let id = checkpoint::key_id_der(&spki);
+                        lines.extend(
+                            n.signatures
+                                .iter()
+                                .find(|g| g.key_id == id && g.key_name == s.key_name)
+                                .map(checkpoint::NoteSignature::line),
+                        );
+                        Some(format!("{body}\n{}", lines.concat()))
+                    }
                     Some(name) => {
                         return Err(refuse(format!(
                             "the checkpoint of {size} entries stored in the database, signed by this key as {name:?}, is of the log {:?}{}: refusing to sign another over it",
@@ -136,30 +151,7 @@ impl Archive {
                     }
                     None => match self.earlier_signers(&n)? {
                         by if !by.is_empty() && n.text == body => {
-                            // One line of each such key, under the name the archive recorded
-                            // for it: copied as they were, a planted note's 101 lines of a key,
-                            // or a name with a tab, made the co-signed note one other
-                            // verifiers refuse whole (an insider's reading, 2026-12-04); a
-                            // line under another name would fail the audit.
-                            for (name, k) in by {
-                                let id = checkpoint::key_id_der(&k);
-                                let line = n
-                                    .signatures
-                                    .iter()
-                                    .find(|g| {
-                                        g.key_id == id
-                                            && g.key_name == name
-                                            && checkpoint::check_names(&s.origin, &g.key_name)
-                                                .is_ok()
-                                    })
-                                    .map(checkpoint::NoteSignature::line);
-                                if let Some(line) = line.filter(|l| !earlier.contains(l)) {
-                                    earlier.push(line);
-                                }
-                                if earlier.len() == MAX_COSIGNERS {
-                                    break;
-                                }
-                            }
+                            earlier = self.earlier_lines(&n, &s.origin, None)?;
                             None
                         }
                         by if !by.is_empty() => {
@@ -390,6 +382,42 @@ impl Archive {
             }
         }
         Ok(by)
+    }
+
+    /// The lines of `note` to keep beside a new one: one of each recorded key that signed it
+    /// (but `not`), under the name the archive recorded for it, at most [`MAX_COSIGNERS`].
+    /// Copied as they were, a planted note's 101 lines of a key, or a name with a tab, made
+    /// the co-signed note one other verifiers refuse whole (an insider's reading,
+    /// 2026-12-04); a line under another name would fail the audit.
+    fn earlier_lines(
+        &self,
+        note: &checkpoint::Note,
+        origin: &str,
+        not: Option<&[u8]>,
+    ) -> Result<Vec<String>> {
+        let mut lines: Vec<String> = Vec::new();
+        for (name, k) in self.earlier_signers(note)? {
+            if not.is_some_and(|n| n == k.as_slice()) {
+                continue;
+            }
+            let id = checkpoint::key_id_der(&k);
+            let line = note
+                .signatures
+                .iter()
+                .find(|g| {
+                    g.key_id == id
+                        && g.key_name == name
+                        && checkpoint::check_names(origin, &g.key_name).is_ok()
+                })
+                .map(checkpoint::NoteSignature::line);
+            if let Some(line) = line.filter(|l| !lines.contains(l)) {
+                lines.push(line);
+            }
+            if lines.len() == MAX_COSIGNERS {
+                break;
+            }
+        }
+        Ok(lines)
     }
 
     /// The name under which the archive recorded the key `spki` (the first of its records),
