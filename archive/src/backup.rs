@@ -29,7 +29,7 @@ pub struct Copied {
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    ArchiveError::Db(format!("{what} {}: {e}", p.display()))
+    crate::error::file_err(what, p.display(), e)
 }
 
 /// A sibling path of `p` with a suffix added to its name.

@@ -163,7 +163,7 @@ pub struct Journal {
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    ArchiveError::Db(format!("{what} {}: {e}", p.display()))
+    crate::error::file_err(what, p.display(), e)
 }
 
 fn with_ext(p: &Path, ext: &str) -> PathBuf {
@@ -745,7 +745,7 @@ fn prepare(
         }
         if let Some((top, mtime)) = &layout.tar {
             tar_entry_into(&mut p.tar, &format!("{top}/{path}"), &f.data, *mtime)
-                .map_err(|e| ArchiveError::Db(format!("a tar entry for {path}: {e}")))?;
+                .map_err(|e| crate::error::file_err("write a tar entry for", path, e))?;
         }
         push_line(&mut p.m256, &f.sha256, layout.prefix, &f.rel);
         push_line(&mut p.m512, &f.sha512, layout.prefix, &f.rel);

@@ -52,7 +52,7 @@ const DOSSIERS_IN_MEMORY: usize = if cfg!(test) { 64 } else { 16_384 };
 const RUNS_MERGED: usize = if cfg!(test) { 8 } else { 64 };
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    ArchiveError::Db(format!("{what} {}: {e}", p.display()))
+    crate::error::file_err(what, p.display(), e)
 }
 
 fn zio(e: std::io::Error) -> ArchiveError {
@@ -471,12 +471,12 @@ fn generate(
             };
             f(&mut c)?;
             c.flush()
-                .map_err(|e| ArchiveError::Db(format!("generate {rel}: {e}")))
+                .map_err(|e| crate::error::file_err("generate", rel, e))
         });
         let mut written = Ok(());
         for chunk in rx.iter() {
             if let Err(e) = w.write_all(&chunk) {
-                written = Err(ArchiveError::Db(format!("write {rel}: {e}")));
+                written = Err(crate::error::file_err("write", rel, e));
                 break;
             }
         }
@@ -747,7 +747,7 @@ fn write_descriptive(z: &mut ZipSink, organization: &str, records: u64) -> Resul
     generate(z, "metadata/descriptive/tt05-2025.xml", |w| {
         let wr = |w: &mut dyn Write, s: &str| {
             w.write_all(s.as_bytes())
-                .map_err(|e| ArchiveError::Db(format!("write tt05-2025.xml: {e}")))
+                .map_err(|e| crate::error::file_err("write", "tt05-2025.xml", e))
         };
         wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
         wr(
@@ -839,7 +839,7 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
     generate(z, "metadata/preservation/premis.xml", |w| {
         let wr = |w: &mut dyn Write, s: &str| {
             w.write_all(s.as_bytes())
-                .map_err(|e| ArchiveError::Db(format!("write premis.xml: {e}")))
+                .map_err(|e| crate::error::file_err("write", "premis.xml", e))
         };
         wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">\n")?;
         each_file(&dir, |sha, path, size| {
@@ -1053,7 +1053,7 @@ fn write_rep_mets(z: &mut ZipSink, objid: &str, created: &str) -> Result<Describ
     generate(z, "representations/rep1/METS.xml", |w| {
         let wr = |w: &mut dyn Write, s: &str| {
             w.write_all(s.as_bytes())
-                .map_err(|e| ArchiveError::Db(format!("write representations/rep1/METS.xml: {e}")))
+                .map_err(|e| crate::error::file_err("write", "representations/rep1/METS.xml", e))
         };
         wr(w, &rep_mets_head(objid, created, env!("CARGO_PKG_VERSION")))?;
         let mut n = 0u64;

@@ -18,6 +18,17 @@ pub enum ArchiveError {
     /// Any other database failure (I/O error, full disk, …).
     #[error("database: {0}")]
     Db(String),
+    /// A file outside the database could not be read or written: an export's, a backup's, a
+    /// directory to create (`path` as given, or a package's own path). Said as "database"
+    /// until 2026-12-04, a full disk under an export read as a database failure.
+    #[error("{what} {path}: {error}")]
+    File {
+        what: String,
+        path: String,
+        error: String,
+        /// The file system is full (ENOSPC).
+        full: bool,
+    },
     /// The caller gave something the archive refuses (with the reason).
     #[error("{0}")]
     Input(String),
@@ -74,12 +85,26 @@ impl ArchiveError {
             ArchiveError::Status { .. } | ArchiveError::StatusRefused { .. } => 8,
             ArchiveError::Locked { .. } => 9,
             ArchiveError::Inconsistent(_) => 20,
-            ArchiveError::Corrupt(_) | ArchiveError::Db(_) => 21,
+            ArchiveError::Corrupt(_) | ArchiveError::Db(_) | ArchiveError::File { .. } => 21,
             ArchiveError::Checkpoint(_) => 22,
             ArchiveError::TooLarge { .. } => 23,
             ArchiveError::RequestConflict { .. } => 24,
             ArchiveError::NotYours(_) => 25,
         }
+    }
+}
+
+/// A file outside the database that could not be `what` (read, written, created…).
+pub(crate) fn file_err(
+    what: &str,
+    path: impl std::fmt::Display,
+    e: std::io::Error,
+) -> ArchiveError {
+    ArchiveError::File {
+        what: what.to_string(),
+        path: path.to_string(),
+        full: e.kind() == std::io::ErrorKind::StorageFull,
+        error: e.to_string(),
     }
 }
 

@@ -148,7 +148,7 @@ impl Archive {
         });
         if !dir.exists() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| ArchiveError::Db(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(|e| crate::error::file_err("cannot create", dir.display(), e))?;
         }
         let mut opts = options(dir);
         if lean {

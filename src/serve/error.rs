@@ -291,8 +291,28 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             A::NotVerified { .. } => ApiError::new(Code::NotVerified, e.to_string()),
             A::TooLarge { .. } => ApiError::new(Code::TooLarge, e.to_string()),
             A::RequestConflict { .. } => ApiError::new(Code::RequestConflict, e.to_string()),
+            // RocksDB's messages, and the files', carry the appliance's paths: logged whole,
+            // told with the files' names only (a full disk under an export read to the
+            // archivist as a database failure at /var/lib/kyso/…; 2026-12-04).
             A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::NoArchive(_) => {
-                ApiError::internal(format!("archive: {e}"))
+                tracing::error!(error = %e, "the archive failed");
+                ApiError::internal(format!("archive: {}", file_names_only(&e.to_string())))
+            }
+            A::File {
+                what,
+                path,
+                error,
+                full,
+            } => {
+                tracing::error!(error = %e, "a file could not be read or written");
+                let name = file_names_only(path);
+                ApiError::internal(if *full {
+                    format!(
+                        "the appliance's disk is full ({what} {name}): nothing more can be written there until its operator frees space"
+                    )
+                } else {
+                    format!("{what} {name}: {error}")
+                })
             }
             // The cause names the appliance's files (the state file's path, its file system's
             // error): it is logged, and the client is told to retry (an insider's reading,
@@ -321,6 +341,31 @@ impl From<kyso_signer::SignError> for ApiError {
     }
 }
 
+/// `s` with each absolute path in it cut to its file's name (`/var/lib/kyso/db/000012.log:` →
+/// `000012.log:`): for a client, which has no business with the appliance's layout.
+fn file_names_only(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let quote = |c: char| matches!(c, '(' | '"' | '\'' | '`' | '[');
+        match word.find('/').filter(|&k| word[..k].chars().all(quote)) {
+            Some(k) => {
+                let path = &word[k..];
+                let end = path.trim_end_matches(|c: char| {
+                    matches!(c, ':' | ',' | ';' | ')' | ']' | '"' | '\'' | '`')
+                });
+                out.push_str(&word[..k]);
+                out.push_str(end.rsplit('/').next().unwrap_or_default());
+                out.push_str(&path[end.len()..]);
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
+}
+
 /// A blocking task that panicked or was cancelled.
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
@@ -337,6 +382,45 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client reads the archive's failures with the files' names, not the appliance's paths.
+    #[test]
+    fn archive_failures_name_files_not_paths() {
+        use kyso_archive::ArchiveError as A;
+        let e = ApiError::from(A::Db(
+            "IO error: No space left on device: While appending to file: /var/lib/kyso/db/000012.log: No space left on device".into(),
+        ));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            e.message,
+            "archive: database: IO error: No space left on device: While appending to file: 000012.log: No space left on device"
+        );
+        let e = ApiError::from(A::File {
+            what: "write".into(),
+            path: "/srv/kyso/exports/0b1c/records/1/metadata.json".into(),
+            error: "No space left on device (os error 28)".into(),
+            full: true,
+        });
+        assert!(!e.message.contains("/srv"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("the appliance's disk is full (write metadata.json)"),
+            "{}",
+            e.message
+        );
+        let e = ApiError::from(A::File {
+            what: "read".into(),
+            path: "(\"/tmp/x\")".into(),
+            error: "Permission denied (os error 13)".into(),
+            full: false,
+        });
+        assert_eq!(e.message, "read (\"x\"): Permission denied (os error 13)");
+        // Relative paths (a package's own) and slashes inside words are kept.
+        assert_eq!(
+            file_names_only("write records/1/a.pdf: and/or / //x"),
+            "write records/1/a.pdf: and/or  x"
+        );
+    }
 
     /// docs/api.md's "Errors" section names every code with its status, and no other.
     #[test]
