@@ -28,9 +28,7 @@ pub struct Copied {
     pub leaf: u64,
 }
 
-fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    crate::error::file_err(what, p.display(), e)
-}
+use crate::error::io;
 
 /// A sibling path of `p` with a suffix added to its name.
 fn sibling(p: &Path, suffix: &str) -> Result<PathBuf> {

@@ -162,9 +162,7 @@ pub struct Journal {
     zip: Option<crate::eark::ZipJournal>,
 }
 
-fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    crate::error::file_err(what, p.display(), e)
-}
+use crate::error::io;
 
 fn with_ext(p: &Path, ext: &str) -> PathBuf {
     let mut s = p.as_os_str().to_owned();

@@ -51,9 +51,7 @@ const MAX_FACTS_LINE: u64 = 4 << 20;
 const DOSSIERS_IN_MEMORY: usize = if cfg!(test) { 64 } else { 16_384 };
 const RUNS_MERGED: usize = if cfg!(test) { 8 } else { 64 };
 
-fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
-    crate::error::file_err(what, p.display(), e)
-}
+use crate::error::io;
 
 fn zio(e: std::io::Error) -> ArchiveError {
     ArchiveError::Db(e.to_string())

@@ -108,6 +108,11 @@ pub(crate) fn file_err(
     }
 }
 
+/// The file at `p` could not be `what`.
+pub(crate) fn io(what: &str, p: &Path, e: std::io::Error) -> ArchiveError {
+    file_err(what, p.display(), e)
+}
+
 /// A RocksDB error, by its kind.
 pub(crate) fn db_err(e: rocksdb::Error) -> ArchiveError {
     match e.kind() {
