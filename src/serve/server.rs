@@ -844,17 +844,6 @@ impl KeyedThrottle {
 /// first request without being counted among the waiting (an honest client sends it at once).
 const SETTLING: Duration = Duration::from_secs(2);
 
-/// How long a connection slot's holder not known to be an agency's keeps it, silent, against a
-/// newcomer not yet known, which waits on probation instead ([`Slots::give_one_up`]). A
-/// client's first flight comes with its connect, but not in the same instant: an agency's
-/// newcomer that had just taken the slot of a silent connect lost it, 0.1–5 ms later and its
-/// ClientHello not yet sent, to the flood's next connect (while the public held its share in
-/// 8 slots, 8 of 20 agencies whose ClientHello came 2 ms after their connect were reset at 200
-/// silent connects a second; 2 of 230 at 50 a second in a loaded suite, theirs at once;
-/// 2026-12-04). On probation, the silent one there longest still goes first, at any age
-/// ([`Slots::on_probation`]).
-const FIRST_FLIGHT: Duration = Duration::from_millis(250);
-
 /// How long a connection on probation that has spoken keeps its overflow slot against
 /// newcomers: its handshake and first request head take less. With `SETTLING`, connects that
 /// sent one byte each kept every overflow slot young at the pool's size every 2 s (64 a
@@ -983,9 +972,9 @@ impl Known {
     /// its share but one: no agency got through at 20 connects a second; a reviewer's
     /// measurement, 2026-12-03).
     ///
-    /// A connection whose client has sent nothing yet may go at any age (for a newcomer not
-    /// yet known, once `FIRST_FLIGHT` old: [`Slots::give_one_up`]): a client's first
-    /// flight comes with its connect, and silent connects from many addresses, each closed
+    /// A connection whose client has sent nothing yet may go at any age (at the public's
+    /// share, for a newcomer not yet known, once no silent one on probation is older:
+    /// [`Slots::give_one_up`]): a client's first flight comes with its connect, and silent connects from many addresses, each closed
     /// after a second, held the public's share of the slots against every agency's newcomer,
     /// none of them ever 2 s old (a reviewer's reading, 2026-12-04).
     fn may_go(&self, public_at_share: bool, since: std::time::Instant) -> bool {
@@ -1009,8 +998,8 @@ struct Slots {
     max: u32,
     waiting: Queue,
     unknown: Queue,
-    /// Overflow slots for newcomers while the public holds its share and no connection may
-    /// give its slot up ([`Slots::give_one_up`]): a newcomer waits there through its handshake
+    /// Overflow slots for newcomers not yet known while the public holds its share (or more)
+    /// and no connection may give its slot up to them ([`Slots::give_one_up`]): a newcomer waits there through its handshake
     /// and its first request head, and takes a connection slot only once it proves to be an
     /// agency's; the public's is answered 503 and closed. At its share, the public's oldest
     /// connection went for any newcomer, so a client of the public opening a connection every
@@ -1092,8 +1081,9 @@ impl Slots {
     /// the next connect (no agency answered at 40 connects/s; a reviewer's measurement,
     /// 2026-12-03). Oldest first, a newcomer is cut last: after all the older ones.
     ///
-    /// While the public holds exactly its share and no connection may give its slot up, the
-    /// newcomer is put on probation instead (`true` with the permit: [`Slots::probation`]).
+    /// While the public holds its share (or more) and no connection may give its slot up to a
+    /// newcomer not yet known, or the silent one that has waited longest is on probation, the
+    /// newcomer is put on probation instead ([`Place::Probation`]: [`Slots::probation`]).
     async fn admit(&self) -> Option<(tokio::sync::OwnedSemaphorePermit, Place)> {
         for _ in 0..ADMIT_TRIES {
             if let Ok(p) = self.permits.clone().try_acquire_owned() {
@@ -1169,8 +1159,9 @@ impl Slots {
     /// while an idle connection of the public could go), else the oldest of them; otherwise
     /// the connection that has waited longest and may go ([`Known::may_go`]).
     ///
-    /// `probation`: for a newcomer not yet known. While the public holds exactly its share and
-    /// nothing else may go, it is put on probation ([`Taken::Probation`]) rather than cut the
+    /// `probation`: for a newcomer not yet known. While the public holds its share (or more)
+    /// and nothing else may go, or the silent connection that has waited longest is on
+    /// probation, it is put on probation ([`Taken::Probation`]) rather than cut the
     /// public's oldest connection: that is done only for a newcomer known to be an agency's
     /// ([`Activity::promote`]).
     ///
@@ -1198,8 +1189,28 @@ impl Slots {
             // a reviewer's reading, 2026-12-04). Past its share the public's oldest goes
             // whatever its age; at it, only one open `SETTLING` (below).
             let (at_share, over) = (public >= self.public_max, public > self.public_max);
-            // A silent one that has just come, passed over for a newcomer not yet known.
-            let mut spared = false;
+            // At its share, for a newcomer not yet known, the silent connection that has waited
+            // longest goes first, whether it holds a connection slot or an overflow one: a
+            // silent slot holder younger than the silent one on probation longest (or any, with
+            // an overflow slot free) is spared, and the newcomer waits on probation. Taking the
+            // slot holder at any age, the flood's next connect took the slot of an agency's
+            // newcomer that had just taken a silent connect's, its ClientHello not sent yet
+            // 0.1–5 ms after the accept (8 of 20 agencies whose ClientHello came 2 ms after
+            // their connect reset at 200 silent connects a second in 8 slots; 2 of 230 at 50 a
+            // second in a loaded suite; 2026-12-04). Sparing those younger than 250 ms instead
+            // sent a flood past 4 connects a second per slot all to the overflow slots, at most
+            // 128: fewer connects before an agency's newcomer's turn at 1,024 slots (a
+            // reviewer's reading, 2026-12-04).
+            let on_probation = (probation && at_share).then(|| self.silent_on_probation());
+            let spared = |k: &Known| {
+                !k.agency()
+                    && k.silent()
+                    && match on_probation {
+                        Some(Some(None)) => true,
+                        Some(Some(Some(oldest))) => k.born > oldest,
+                        _ => false,
+                    }
+            };
             let waited = {
                 let mut w = queue(&self.waiting);
                 // The scan is bounded: under a flood every entry may be too young, and each
@@ -1220,16 +1231,9 @@ impl Slots {
                     // take (503 for 2 of 12 agencies at 6 a second in 16 slots; found testing
                     // this change, 2026-12-04).
                     .find(|(_, (_, k, since))| {
-                        if !k.may_go(at_share, *since)
-                            || (probation && at_share && !over && k.heard())
-                        {
-                            return false;
-                        }
-                        // Nor, for a newcomer not yet known, one come less than `FIRST_FLIGHT`
-                        // ago: the newcomer waits on probation instead.
-                        let young = probation && k.born.elapsed() < FIRST_FLIGHT;
-                        spared |= young;
-                        !young
+                        k.may_go(at_share, *since)
+                            && !(probation && at_share && !over && k.heard())
+                            && !spared(k)
                     })
                     .map(|(key, _)| *key);
                 key.and_then(|key| w.remove(&key))
@@ -1246,8 +1250,7 @@ impl Slots {
                     let key = q
                         .iter()
                         .find(|(_, (_, k, _))| {
-                            let age = k.born.elapsed();
-                            (k.silent() && !(probation && age < FIRST_FLIGHT)) || age >= SETTLING
+                            (k.silent() && !spared(k)) || k.born.elapsed() >= SETTLING
                         })
                         .map(|(key, _)| *key)?;
                     q.remove(&key).map(|e| (key, e))
@@ -1314,7 +1317,6 @@ impl Slots {
                         None => return None,
                     }
                 }
-                None if probation && spared => return Some(Taken::Probation),
                 None => return None,
             };
             if let Some(a) = victim.upgrade() {
@@ -1336,6 +1338,20 @@ impl Slots {
                 return Some(Taken::Told(Some(a.give_up(why))));
             }
         }
+    }
+
+    /// For a newcomer not yet known at the public's share ([`Slots::give_one_up`]): `Some(None)`
+    /// if an overflow slot is free, `Some(Some(t))` if every one is taken and the silent
+    /// connection on probation longest was accepted at `t` (the one [`Slots::on_probation`]
+    /// takes), `None` if none there is silent.
+    fn silent_on_probation(&self) -> Option<Option<std::time::Instant>> {
+        if self.probation.available_permits() > 0 {
+            return Some(None);
+        }
+        queue(&self.trial)
+            .values()
+            .find(|(_, k, _)| !k.agency() && k.silent())
+            .map(|(_, k, _)| Some(k.born))
     }
 
     /// Wait at most `wait` for every connection to close.
@@ -1374,7 +1390,8 @@ enum Taken {
     Free,
     /// A connection was told to give its slot up: it comes here when that connection ends.
     Told(Option<Heir>),
-    /// Nothing may go: the newcomer is put on probation.
+    /// Nothing may go for a newcomer not yet known, or the silent one that has waited longest
+    /// is on probation: the newcomer is put on probation.
     Probation,
 }
 
