@@ -1608,17 +1608,14 @@ fn an_agency_s_newcomer_keeps_its_slot_through_its_handshake() {
         &format!("{AGENCY_OVER_A_NETWORK}{AGENCY_AFTER_THE_BAIT}"),
     );
     assert_eq!(v["agency"], "HTTP/1.1 200 OK", "{v}");
-    // With the public at its share (its three uploads and the silent connection), the agency's
-    // newcomer and the first three connects were put on probation, in free overflow slots
-    // (four for eight connection slots): nobody gave a slot up for them. The fourth took the
-    // silent connection's slot, silent longest; the fifth the overflow slot of the first
-    // connect, silent there longest (the fourth, in a connection slot, was younger); the
-    // agency's newcomer, once its credentials came, took the fourth's slot. None of the
-    // public's uploads was cut. (Until 2026-12-04 the newcomer took the silent connection's
-    // slot at once, and the next connect could take it back before its ClientHello came.)
+    // The silent connection gave its slot up to the agency's newcomer; with the public at its
+    // share (its three uploads and that newcomer, not yet known), the five connects were put
+    // on probation, four overflow slots for eight connection slots: four waited there, saying
+    // nothing, and the fifth took the overflow slot of the first, which had said nothing
+    // either. None took a connection slot.
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}"),
-        3.0
+        2.0
     );
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
@@ -1736,7 +1733,9 @@ fn agencies_idle_connections_stay_while_the_public_holds_its_share() {
 /// client of the public opens a connection every half second and asks for the API's
 /// description, /healthz, the web page's script or a route that does not exist; then four silent
 /// connects fill the overflow slots; 2.5 s later an agency comes, and the honest upload ends.
-const THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE: &str = r#"
+/// A client of the public: `connect(src)` over TLS; `head_and_end(t)` reads an answer to its
+/// end and says its status line (and `close` if the connection was closed by the service).
+const THE_PUBLIC: &str = r#"
 def connect(src):
     s = socket.create_connection(("127.0.0.1", port), source_address=(src, 0), timeout=5)
     return ctx.wrap_socket(s, server_hostname="localhost")
@@ -1752,6 +1751,9 @@ def head_and_end(t):
         return type(e).__name__
     head = got.split(b"\r\n\r\n")[0].decode(errors="replace").lower()
     return head.split("\r\n")[0] + (" close" if "connection: close" in head else "")
+"#;
+
+const THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE: &str = r#"
 held = [upload("127.0.8.1", bearer) for i in range(4)] + [upload("127.0.9.1") for i in range(3)]
 time.sleep(0.3)
 honest = upload("127.0.9.2")
@@ -1808,7 +1810,7 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
     ]);
     let v = slot_clients(
         &a,
-        &format!("{AGENCY_OVER_A_NETWORK}{THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE}"),
+        &format!("{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE}"),
     );
     let trickle = v["trickle"].as_array().unwrap();
     assert_eq!(trickle.len(), 12, "{v}");
@@ -1872,9 +1874,9 @@ fn agencies_get_through_a_silent_flood_while_the_public_holds_its_share() {
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") >= 100.0);
 }
 
-/// At the public's share, the silent connection that has waited longest goes first for a
-/// newcomer not yet known, in a connection slot or on probation: taking a silent slot
-/// holder at any age, the flood's next connect took the slot of an agency's newcomer whose
+/// At the public's share, a newcomer not yet known spares a silent slot holder come less than
+/// 250 ms ago (unless every overflow slot is taken and a silent one there came before it):
+/// taking it at any age, the flood's next connect took the slot of an agency's newcomer whose
 /// ClientHello had not come yet (8 of 20 agencies reset, their ClientHello 2 ms after their
 /// connect, at 200 silent connects a second; 2 of 230 at 50 a second in a loaded suite,
 /// theirs at once; 2026-12-04).
@@ -1898,6 +1900,50 @@ fn agencies_whose_client_hello_comes_a_moment_after_the_connect_get_through_a_si
         "{v}"
     );
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") >= 500.0);
+}
+
+/// Silent connects holding the public's share keep no client of the public out while they are
+/// older than 250 ms: spared at any age while an overflow slot was free, they kept every
+/// newcomer of the public on probation, answered 503 (helper 116's reading, 2026-12-04).
+#[test]
+fn silent_connects_at_the_public_s_share_give_their_slots_to_the_public_s_newcomers() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{}",
+            r#"
+agencies = []
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.1", 0), timeout=5)
+    agencies.append(ctx.wrap_socket(s, server_hostname="localhost"))
+first = [ask(t) for t in agencies]
+silent = [socket.create_connection(("127.0.0.1", port), source_address=("127.0.12.%d" % (i + 1), 0)) for i in range(4)]
+time.sleep(1)
+t = connect("127.0.10.1")
+t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print(json.dumps({"first": first, "public": head_and_end(t)}))
+"#
+        ),
+    );
+    assert_eq!(
+        v["first"],
+        serde_json::to_value(vec!["HTTP/1.1 200 OK"; 4]).unwrap(),
+        "{v}"
+    );
+    assert_eq!(v["public"], "http/1.1 200 ok close", "{v}");
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_connections\"}"),
+        0.0
+    );
 }
 
 /// `agencies` agencies' keep-alive connections (half the slots); `uploads` public uploads never

@@ -844,6 +844,21 @@ impl KeyedThrottle {
 /// first request without being counted among the waiting (an honest client sends it at once).
 const SETTLING: Duration = Duration::from_secs(2);
 
+/// How long a connection slot's silent holder not known to be an agency's is spared, at the
+/// public's share, by a newcomer not yet known, which waits on probation instead
+/// ([`Slots::give_one_up`]) — unless every overflow slot is taken and a silent one there came
+/// before it, which goes first. A client's first flight comes with its connect, but not in
+/// the same instant: taken at any age, an agency's newcomer that had just taken a silent
+/// connect's slot lost it to the flood's next connect, its ClientHello not sent yet 0.1–5 ms
+/// after the accept (8 of 20 agencies whose ClientHello came 2 ms after their connect were
+/// reset at 200 silent connects a second in 8 slots; 2 of 230 at 50 a second in a loaded
+/// suite; 2026-12-04). Spared whatever their age while an overflow slot was free, silent
+/// connects holding the public's share kept every public newcomer on probation, answered
+/// 503 (helper 116); spared under 250 ms whatever the overflow slots held, a flood past 4
+/// connects a second per slot went all to the overflow slots, at most 128, and an agency's
+/// newcomer had fewer connects before its turn (helper 115; both readings 2026-12-04).
+const FIRST_FLIGHT: Duration = Duration::from_millis(250);
+
 /// How long a connection on probation that has spoken keeps its overflow slot against
 /// newcomers: its handshake and first request head take less. With `SETTLING`, connects that
 /// sent one byte each kept every overflow slot young at the pool's size every 2 s (64 a
@@ -973,8 +988,8 @@ impl Known {
     /// measurement, 2026-12-03).
     ///
     /// A connection whose client has sent nothing yet may go at any age (at the public's
-    /// share, for a newcomer not yet known, once no silent one on probation is older:
-    /// [`Slots::give_one_up`]): a client's first flight comes with its connect, and silent connects from many addresses, each closed
+    /// share, for a newcomer not yet known, see `FIRST_FLIGHT`): a client's first flight comes
+    /// with its connect, and silent connects from many addresses, each closed
     /// after a second, held the public's share of the slots against every agency's newcomer,
     /// none of them ever 2 s old (a reviewer's reading, 2026-12-04).
     fn may_go(&self, public_at_share: bool, since: std::time::Instant) -> bool {
@@ -1082,7 +1097,7 @@ impl Slots {
     /// 2026-12-03). Oldest first, a newcomer is cut last: after all the older ones.
     ///
     /// While the public holds its share (or more) and no connection may give its slot up to a
-    /// newcomer not yet known, or the silent one that has waited longest is on probation, the
+    /// newcomer not yet known (a silent one just come is spared: `FIRST_FLIGHT`), the
     /// newcomer is put on probation instead ([`Place::Probation`]: [`Slots::probation`]).
     async fn admit(&self) -> Option<(tokio::sync::OwnedSemaphorePermit, Place)> {
         for _ in 0..ADMIT_TRIES {
@@ -1160,8 +1175,8 @@ impl Slots {
     /// the connection that has waited longest and may go ([`Known::may_go`]).
     ///
     /// `probation`: for a newcomer not yet known. While the public holds its share (or more)
-    /// and nothing else may go, or the silent connection that has waited longest is on
-    /// probation, it is put on probation ([`Taken::Probation`]) rather than cut the
+    /// and nothing else may go (a silent one just come is spared: `FIRST_FLIGHT`), it is put
+    /// on probation ([`Taken::Probation`]) rather than cut the
     /// public's oldest connection: that is done only for a newcomer known to be an agency's
     /// ([`Activity::promote`]).
     ///
@@ -1189,27 +1204,22 @@ impl Slots {
             // a reviewer's reading, 2026-12-04). Past its share the public's oldest goes
             // whatever its age; at it, only one open `SETTLING` (below).
             let (at_share, over) = (public >= self.public_max, public > self.public_max);
-            // At its share, for a newcomer not yet known, the silent connection that has waited
-            // longest goes first, whether it holds a connection slot or an overflow one: a
-            // silent slot holder younger than the silent one on probation longest (or any, with
-            // an overflow slot free) is spared, and the newcomer waits on probation. Taking the
-            // slot holder at any age, the flood's next connect took the slot of an agency's
-            // newcomer that had just taken a silent connect's, its ClientHello not sent yet
-            // 0.1–5 ms after the accept (8 of 20 agencies whose ClientHello came 2 ms after
-            // their connect reset at 200 silent connects a second in 8 slots; 2 of 230 at 50 a
-            // second in a loaded suite; 2026-12-04). Sparing those younger than 250 ms instead
-            // sent a flood past 4 connects a second per slot all to the overflow slots, at most
-            // 128: fewer connects before an agency's newcomer's turn at 1,024 slots (a
-            // reviewer's reading, 2026-12-04).
-            let on_probation = (probation && at_share).then(|| self.silent_on_probation());
+            // At its share, a newcomer not yet known spares a silent slot holder come less than
+            // `FIRST_FLIGHT` ago, and waits on probation, unless every overflow slot is taken
+            // and a silent one there came before it: that one goes first (one order over both
+            // kinds of slot). See `FIRST_FLIGHT` for why.
+            let oldest_on_probation = if probation && at_share {
+                self.silent_on_probation()
+            } else {
+                None
+            };
             let spared = |k: &Known| {
-                !k.agency()
+                probation
+                    && at_share
+                    && !k.agency()
                     && k.silent()
-                    && match on_probation {
-                        Some(Some(None)) => true,
-                        Some(Some(Some(oldest))) => k.born > oldest,
-                        _ => false,
-                    }
+                    && k.born.elapsed() < FIRST_FLIGHT
+                    && oldest_on_probation.is_none_or(|oldest| k.born > oldest)
             };
             let waited = {
                 let mut w = queue(&self.waiting);
@@ -1340,18 +1350,17 @@ impl Slots {
         }
     }
 
-    /// For a newcomer not yet known at the public's share ([`Slots::give_one_up`]): `Some(None)`
-    /// if an overflow slot is free, `Some(Some(t))` if every one is taken and the silent
-    /// connection on probation longest was accepted at `t` (the one [`Slots::on_probation`]
-    /// takes), `None` if none there is silent.
-    fn silent_on_probation(&self) -> Option<Option<std::time::Instant>> {
+    /// When every overflow slot is taken, when the silent connection on probation longest
+    /// (the one [`Slots::on_probation`] takes) was accepted; `None` if one is free or none
+    /// there is silent.
+    fn silent_on_probation(&self) -> Option<std::time::Instant> {
         if self.probation.available_permits() > 0 {
-            return Some(None);
+            return None;
         }
         queue(&self.trial)
             .values()
             .find(|(_, k, _)| !k.agency() && k.silent())
-            .map(|(_, k, _)| Some(k.born))
+            .map(|(_, k, _)| k.born)
     }
 
     /// Wait at most `wait` for every connection to close.
@@ -1390,8 +1399,8 @@ enum Taken {
     Free,
     /// A connection was told to give its slot up: it comes here when that connection ends.
     Told(Option<Heir>),
-    /// Nothing may go for a newcomer not yet known, or the silent one that has waited longest
-    /// is on probation: the newcomer is put on probation.
+    /// Nothing may go for a newcomer not yet known (a silent one just come is spared:
+    /// `FIRST_FLIGHT`): the newcomer is put on probation.
     Probation,
 }
 
