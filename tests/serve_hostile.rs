@@ -1751,6 +1751,10 @@ def head_and_end(t):
         return type(e).__name__
     head = got.split(b"\r\n\r\n")[0].decode(errors="replace").lower()
     return head.split("\r\n")[0] + (" close" if "connection: close" in head else "")
+def public(src):
+    t = connect(src)
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    return head_and_end(t)
 "#;
 
 const THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE: &str = r#"
@@ -1902,6 +1906,35 @@ fn agencies_whose_client_hello_comes_a_moment_after_the_connect_get_through_a_si
     assert!(metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}") >= 500.0);
 }
 
+/// Under a flood of silent connects, a client of the public that was put on probation (the
+/// silent connections all younger than 250 ms) takes the slot of the one silent longest once
+/// its request has come: it was answered 503, half the public's requests at 40 silent connects
+/// a second in 8 slots (helper 117's reading, 2026-12-04).
+#[test]
+fn clients_of_the_public_get_through_a_silent_flood_at_its_share() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{}",
+            beside_a_silent_flood(4, 0, 40, 10, 0.0, true)
+        ),
+    );
+    assert_eq!(
+        v["agencies"],
+        serde_json::to_value(vec!["http/1.1 200 ok close"; 10]).unwrap(),
+        "{v}"
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"public_connections\"}"),
+        0.0
+    );
+}
+
 /// Silent connects holding the public's share keep no client of the public out while they are
 /// older than 250 ms: spared at any age while an overflow slot was free, they kept every
 /// newcomer of the public on probation, answered 503 (helper 116's reading, 2026-12-04).
@@ -1949,7 +1982,8 @@ print(json.dumps({"first": first, "public": head_and_end(t)}))
 /// `agencies` agencies' keep-alive connections (half the slots); `uploads` public uploads never
 /// finished; then silent connects from many addresses, `rate` a second, each closed after a
 /// second; then `tries` agencies come one after another, their ClientHello `hello` seconds
-/// after their connect and their TLS Finished 50 ms late.
+/// after their connect and their TLS Finished 50 ms late (with `public`, clients of the public
+/// instead, each asking for the API's description: [`THE_PUBLIC`] must be in the script).
 fn agencies_beside_a_silent_flood(
     agencies: usize,
     uploads: usize,
@@ -1957,6 +1991,22 @@ fn agencies_beside_a_silent_flood(
     tries: usize,
     hello: f64,
 ) -> String {
+    beside_a_silent_flood(agencies, uploads, rate, tries, hello, false)
+}
+
+fn beside_a_silent_flood(
+    agencies: usize,
+    uploads: usize,
+    rate: u32,
+    tries: usize,
+    hello: f64,
+    public: bool,
+) -> String {
+    let who = if public {
+        "public(\"127.0.20.%d\" % (i + 1))".to_string()
+    } else {
+        format!("agency(\"127.0.20.%d\" % (i + 1), 0.05, {hello})")
+    };
     format!(
         r#"
 agencies = []
@@ -1991,7 +2041,7 @@ time.sleep(3)
 res = []
 for i in range({tries}):
     try:
-        res.append(agency("127.0.20.%d" % (i + 1), 0.05, {hello}))
+        res.append({who})
     except Exception as e:
         res.append(type(e).__name__)
     time.sleep(0.25)

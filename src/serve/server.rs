@@ -846,8 +846,10 @@ const SETTLING: Duration = Duration::from_secs(2);
 
 /// How long a connection slot's silent holder not known to be an agency's is spared, at the
 /// public's share, by a newcomer not yet known, which waits on probation instead
-/// ([`Slots::give_one_up`]) — unless every overflow slot is taken and a silent one there came
-/// before it, which goes first. A client's first flight comes with its connect, but not in
+/// ([`Slots::give_one_up`]) — unless every overflow slot is taken and the holder came before
+/// every silent connection there: then it goes, the silent one that has waited longest (a
+/// client of the public sent there takes a silent slot holder's slot at any age once its
+/// request has come: [`Slots::take_silent`]). A client's first flight comes with its connect, but not in
 /// the same instant: taken at any age, an agency's newcomer that had just taken a silent
 /// connect's slot lost it to the flood's next connect, its ClientHello not sent yet 0.1–5 ms
 /// after the accept (8 of 20 agencies whose ClientHello came 2 ms after their connect were
@@ -1205,9 +1207,9 @@ impl Slots {
             // whatever its age; at it, only one open `SETTLING` (below).
             let (at_share, over) = (public >= self.public_max, public > self.public_max);
             // At its share, a newcomer not yet known spares a silent slot holder come less than
-            // `FIRST_FLIGHT` ago, and waits on probation, unless every overflow slot is taken
-            // and a silent one there came before it: that one goes first (one order over both
-            // kinds of slot). See `FIRST_FLIGHT` for why.
+            // `FIRST_FLIGHT` ago, and waits on probation — unless every overflow slot is taken
+            // and the holder came before every silent connection there: then it goes, the
+            // silent one that has waited longest. See `FIRST_FLIGHT` for why.
             let oldest_on_probation = if probation && at_share {
                 self.silent_on_probation()
             } else {
@@ -1329,23 +1331,50 @@ impl Slots {
                 }
                 None => return None,
             };
-            if let Some(a) = victim.upgrade() {
-                // Told once: out of the orders it could be chosen from again (one at a time;
-                // `waiting` after its connection's state, the order `touch` takes them in).
-                queue(&self.unknown).remove(&a.unknown);
-                queue(&self.surplus).remove(&a.unknown);
-                if let Some(k) = a.state().1.take() {
-                    queue(&self.waiting).remove(&k);
-                }
-                // Ended, or told already with a newcomer waiting for its slot: told again, the
-                // first newcomer lost it and another connection was cut for nothing (a
-                // reviewer's reading, 2026-12-04).
-                if a.known.state.load(std::sync::atomic::Ordering::SeqCst) & CLOSED != 0
-                    || a.heir_waits()
-                {
-                    continue;
-                }
-                return Some(Taken::Told(Some(a.give_up(why))));
+            if let Some(heir) = victim.upgrade().and_then(|a| self.tell(&a, why)) {
+                return Some(Taken::Told(Some(heir)));
+            }
+        }
+    }
+
+    /// Tell `a` to give its slot up: out of the orders it could be chosen from again (one at a
+    /// time; `waiting` after its connection's state, the order `touch` takes them in). `None`
+    /// if it has ended, or was told already with a newcomer waiting for its slot: told again,
+    /// the first newcomer lost it and another connection was cut for nothing (a reviewer's
+    /// reading, 2026-12-04).
+    fn tell(&self, a: &Arc<Activity>, why: Given) -> Option<Heir> {
+        queue(&self.unknown).remove(&a.unknown);
+        queue(&self.surplus).remove(&a.unknown);
+        if let Some(k) = a.state().1.take() {
+            queue(&self.waiting).remove(&k);
+        }
+        if a.known.state.load(std::sync::atomic::Ordering::SeqCst) & CLOSED != 0 || a.heir_waits() {
+            return None;
+        }
+        Some(a.give_up(why))
+    }
+
+    /// For a connection of the public on probation whose first request has come: the slot of
+    /// the silent connection not known to be an agency's that has waited longest, at any age
+    /// (`None` if there is none). A newcomer not yet known waits on probation while the
+    /// public's silent connections are younger than `FIRST_FLIGHT`; under a flood of silent
+    /// connects they always were, and half the public's requests were answered 503 at 40
+    /// connects a second in 8 slots (helper 117's reading, 2026-12-04). One that has spoken
+    /// and asked goes before one that has said nothing.
+    fn take_silent(&self) -> Option<Heir> {
+        loop {
+            let (victim, ..) = {
+                let mut w = queue(&self.waiting);
+                let key = w
+                    .iter()
+                    .filter(|(_, (_, k, _))| !k.agency())
+                    .take(SCAN)
+                    .find(|(_, (_, k, _))| k.silent())
+                    .map(|(key, _)| *key)?;
+                w.remove(&key)?
+            };
+            if let Some(heir) = victim.upgrade().and_then(|a| self.tell(&a, Given::Waiting)) {
+                return Some(heir);
             }
         }
     }
@@ -1558,27 +1587,55 @@ impl Activity {
                     Some(_) => continue,
                 },
             };
-            queue(&slots.trial).remove(&self.unknown);
-            let was = self
-                .known
-                .state
-                .fetch_and(!PROBATION, std::sync::atomic::Ordering::SeqCst);
-            if was & (AGENCY | CLOSED) == AGENCY {
-                slots
-                    .agencies
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-            // The overflow slot goes back as the connection slot comes in: to the newcomer told
-            // it would get it, if one still waits (else that newcomer got this connection slot
-            // when the connection ended, and sat on probation holding one).
-            let old = self.permit().replace(permit);
-            let heir = self.heir().take();
-            if let (Some(old), Some(heir)) = (old, heir) {
-                let _ = heir.send(old);
-            }
+            self.off_probation(permit);
             return true;
         }
         false
+    }
+
+    /// Of the public, on probation, its first request come: it takes the slot of the silent
+    /// connection that has waited longest ([`Slots::take_silent`]) and gives its overflow slot
+    /// back; `false` if there is none.
+    async fn promote_public(self: &Arc<Self>) -> bool {
+        if !self.on_probation() {
+            return true;
+        }
+        for _ in 0..ADMIT_TRIES {
+            let Some(heir) = self.slots.take_silent() else {
+                return false;
+            };
+            if let Some(permit) = handed(Some(heir), &self.slots.permits).await {
+                self.off_probation(permit);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Off probation with a connection slot: counted as an agency's if known to be one, else
+    /// among the public's.
+    fn off_probation(self: &Arc<Self>, permit: tokio::sync::OwnedSemaphorePermit) {
+        let slots = &self.slots;
+        queue(&slots.trial).remove(&self.unknown);
+        let was = self
+            .known
+            .state
+            .fetch_and(!PROBATION, std::sync::atomic::Ordering::SeqCst);
+        if was & (AGENCY | CLOSED) == AGENCY {
+            slots
+                .agencies
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        } else if was & (AGENCY | CLOSED) == 0 {
+            queue(&slots.unknown).insert(self.unknown, self.entry());
+        }
+        // The overflow slot goes back as the connection slot comes in: to the newcomer told it
+        // would get it, if one still waits (else that newcomer got this connection slot when
+        // the connection ended, and sat on probation holding one).
+        let old = self.permit().replace(permit);
+        let heir = self.heir().take();
+        if let (Some(old), Some(heir)) = (old, heir) {
+            let _ = heir.send(old);
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, (usize, Option<u64>)> {
@@ -2355,7 +2412,8 @@ pub async fn gate(
         }
     }
     // A connection on probation is served only once it has proved to be an agency's and
-    // taken a connection slot; else it is answered 503 before any work, and closed. A load
+    // taken a connection slot, or, the public's, taken a silent connection's slot; else it is
+    // answered 503 before any work, and closed. A load
     // balancer's health check (no credentials, a new connection) is answered on probation,
     // and its connection closed: refused while the public held its share, it would take the
     // appliance out of service for agencies too. So are the web page's own files (bytes in
@@ -2370,7 +2428,14 @@ pub async fn gate(
                 PROBATION_OPEN.contains(&m.as_str()) || super::web::is_file(m.as_str())
             });
             let agency = c.0.is_agency();
-            let served = open || (agency && !draining && c.0.promote().await);
+            // The public's takes only a silent connection's slot ([`Slots::take_silent`]).
+            let served = open
+                || (!draining
+                    && if agency {
+                        c.0.promote().await
+                    } else {
+                        c.0.promote_public().await
+                    });
             if !served {
                 return not_promoted(&state, agency, admitted.identity);
             }
