@@ -343,7 +343,7 @@ impl From<kyso_signer::SignError> for ApiError {
 
 /// `s` with each absolute path in it cut to its file's name (`/var/lib/kyso/db/000012.log:` →
 /// `000012.log:`): for a client, which has no business with the appliance's layout.
-fn file_names_only(s: &str) -> String {
+pub(crate) fn file_names_only(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, word) in s.split(' ').enumerate() {
         if i > 0 {

@@ -418,7 +418,11 @@ impl Exports {
                 if let Err(e) = self.remove_files(&job) {
                     tracing::error!(job = id, error = %e, "a failed export's files not removed");
                 }
-                State::Failed { error }
+                // Logged whole above; the archivist reads the files' names, not the
+                // appliance's paths (a leftover that could not be removed said its path).
+                State::Failed {
+                    error: super::error::file_names_only(&error),
+                }
             }
         };
         let deleted = {

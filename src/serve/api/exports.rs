@@ -359,7 +359,13 @@ pub async fn delete_export(
                 Code::ExportNotReady,
                 "the job is running; delete it when it is done or failed",
             ),
-            NotDeleted::Io(m) => ApiError::internal(format!("export directory: {m}")),
+            NotDeleted::Io(m) => {
+                tracing::error!(error = %m, "an export job's files not deleted");
+                ApiError::internal(format!(
+                    "export directory: {}",
+                    crate::serve::error::file_names_only(&m)
+                ))
+            }
         })?;
     Ok(StatusCode::NO_CONTENT)
 }
