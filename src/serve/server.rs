@@ -858,8 +858,11 @@ const SETTLING: Duration = Duration::from_secs(2);
 /// connects holding the public's share kept every public newcomer on probation, answered
 /// 503 (helper 116); spared under 250 ms whatever the overflow slots held, a flood past 4
 /// connects a second per slot went all to the overflow slots, at most 128, and an agency's
-/// newcomer had fewer connects before its turn (helper 115; both readings 2026-12-04).
-const FIRST_FLIGHT: Duration = Duration::from_millis(250);
+/// newcomer had fewer connects before its turn (helper 115; both readings 2026-12-04). 50 ms:
+/// the ClientHellos measured came within 5 ms of the accept; 250 ms at first, a flood of 40
+/// silent connects a second in 8 slots kept every slot holder younger, and a newcomer of the
+/// public waited on probation (helper 117).
+const FIRST_FLIGHT: Duration = Duration::from_millis(50);
 
 /// How long a connection on probation that has spoken keeps its overflow slot against
 /// newcomers: its handshake and first request head take less. With `SETTLING`, connects that
@@ -953,7 +956,8 @@ struct Known {
 const AGENCY: u8 = 1;
 const CLOSED: u8 = 2;
 /// On probation: it holds one of the overflow slots ([`Slots::probation`]), not a connection
-/// slot, until it proves to be an agency's ([`Activity::promote`]).
+/// slot, until it proves to be an agency's ([`Activity::promote`]) or, the public's, takes a
+/// silent connection's slot with its first request ([`Activity::promote_public`]).
 const PROBATION: u8 = 4;
 /// Its client has sent a byte ([`Heard`]).
 const HEARD: u8 = 8;
@@ -1016,9 +1020,10 @@ struct Slots {
     waiting: Queue,
     unknown: Queue,
     /// Overflow slots for newcomers not yet known while the public holds its share (or more)
-    /// and no connection may give its slot up to them ([`Slots::give_one_up`]): a newcomer waits there through its handshake
-    /// and its first request head, and takes a connection slot only once it proves to be an
-    /// agency's; the public's is answered 503 and closed. At its share, the public's oldest
+    /// and no connection may give its slot up to them ([`Slots::give_one_up`]): a newcomer
+    /// waits there through its handshake and its first request head, and takes a connection
+    /// slot only once it proves to be an agency's, or, the public's, a silent connection's
+    /// ([`Slots::take_silent`]); else it is answered 503 and closed. At its share, the public's oldest
     /// connection went for any newcomer, so a client of the public opening a connection every
     /// half second cut honest uploads of the public one after another (one cut after 5.8 s; a
     /// reviewer's reading, 2026-12-04).
@@ -1355,12 +1360,14 @@ impl Slots {
     }
 
     /// For a connection of the public on probation whose first request has come: the slot of
-    /// the silent connection not known to be an agency's that has waited longest, at any age
-    /// (`None` if there is none). A newcomer not yet known waits on probation while the
-    /// public's silent connections are younger than `FIRST_FLIGHT`; under a flood of silent
-    /// connects they always were, and half the public's requests were answered 503 at 40
-    /// connects a second in 8 slots (helper 117's reading, 2026-12-04). One that has spoken
-    /// and asked goes before one that has said nothing.
+    /// the silent connection not known to be an agency's that has waited longest among the
+    /// first [`SCAN`] waiting, once `FIRST_FLIGHT` old (`None` if there is none). A newcomer
+    /// not yet known waits on probation while the public's silent connections are younger than
+    /// `FIRST_FLIGHT`; under a flood of silent connects they often were, and half the public's
+    /// requests were answered 503 at 40 connects a second in 8 slots (helper 117's reading,
+    /// 2026-12-04). One that has spoken and asked goes before one that has said nothing; one
+    /// just come is not taken: at any age, a public request arriving in an agency newcomer's
+    /// first milliseconds cut it (helper 118's reading, 2026-12-04).
     fn take_silent(&self) -> Option<Heir> {
         loop {
             let (victim, ..) = {
@@ -1369,7 +1376,7 @@ impl Slots {
                     .iter()
                     .filter(|(_, (_, k, _))| !k.agency())
                     .take(SCAN)
-                    .find(|(_, (_, k, _))| k.silent())
+                    .find(|(_, (_, k, _))| k.silent() && k.born.elapsed() >= FIRST_FLIGHT)
                     .map(|(key, _)| *key)?;
                 w.remove(&key)?
             };
@@ -1600,6 +1607,10 @@ impl Activity {
         if !self.on_probation() {
             return true;
         }
+        // Out of the order newcomers take overflow slots from while it waits for its slot:
+        // told to go meanwhile, it was cut on promotion, its request lost and the silent one cut
+        // for nothing (helper 118). Not promoted, it is answered 503 and closed.
+        queue(&self.slots.trial).remove(&self.unknown);
         for _ in 0..ADMIT_TRIES {
             let Some(heir) = self.slots.take_silent() else {
                 return false;
@@ -1627,6 +1638,15 @@ impl Activity {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         } else if was & (AGENCY | CLOSED) == 0 {
             queue(&slots.unknown).insert(self.unknown, self.entry());
+            // Past the public's share it is surplus, as a newcomer taking a slot there is: left
+            // unmarked, the public held a slot more than its surplus said, and an agency's
+            // promotion cut an honest upload of the public instead (helper 118).
+            if slots.place() == Place::Surplus {
+                self.known
+                    .state
+                    .fetch_or(SURPLUS, std::sync::atomic::Ordering::SeqCst);
+                queue(&slots.surplus).insert(self.unknown, self.entry());
+            }
         }
         // The overflow slot goes back as the connection slot comes in: to the newcomer told it
         // would get it, if one still waits (else that newcomer got this connection slot when
