@@ -1030,6 +1030,59 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
         delays[delays.len() / 2].as_secs_f64() * 1e3,
         delays[delays.len() - 1].as_secs_f64() * 1e3
     );
+
+    // What one checkpoint costs, and the state file's probe within it: before each signature
+    // the signer writes 16 KiB beside the state file, syncs and removes it (a full or
+    // read-only file system is refused before the token signs). `CheckpointSigner::judge` is
+    // the probe and checks taking microseconds; a checkpoint is signed after each put, on
+    // another archive than the publisher's.
+    let dir = base.join("checkpoints-direct");
+    let direct = Archive::open(&dir).unwrap();
+    let signer = CheckpointSigner {
+        origin: "kyso.bench/direct".into(),
+        key_name: "kyso.bench/direct".into(),
+        key: Arc::new(demo_key(module, layout, "log", 1)),
+        state_file: base.join("checkpoint-state-direct"),
+    };
+    let (mut whole, mut probe) = (Vec::new(), Vec::new());
+    for i in 0..40u64 {
+        let mut document = vec![b'y'; 2048];
+        document[..8].copy_from_slice(&i.to_be_bytes());
+        let req = Ingest {
+            document,
+            metadata: Metadata {
+                code: "001099012345.BENCH".into(),
+                ..Default::default()
+            },
+            user: "bench".into(),
+            allow_unverified: Some("benchmark".into()),
+            ..Default::default()
+        };
+        ingest(&direct, &validator, req).unwrap();
+        let t = Instant::now();
+        signer.judge(&dir).unwrap();
+        probe.push(t.elapsed());
+        let t = Instant::now();
+        direct.sign_checkpoint(&signer).unwrap();
+        whole.push(t.elapsed());
+    }
+    whole.sort();
+    probe.sort();
+    let ms = |v: &[Duration], q: usize| v[q].as_secs_f64() * 1e3;
+    println!();
+    println!("| 40 checkpoints, each after one put | p50 | max |");
+    println!("|---|---|---|");
+    println!(
+        "| signing a checkpoint (`sign_checkpoint`: the probe, P-256 on SoftHSM2, state file and database synced) | {:.2} ms | {:.2} ms |",
+        ms(&whole, whole.len() / 2),
+        ms(&whole, whole.len() - 1)
+    );
+    println!(
+        "| the state file's probe alone (`CheckpointSigner::judge`) | {:.2} ms | {:.2} ms |",
+        ms(&probe, probe.len() / 2),
+        ms(&probe, probe.len() - 1)
+    );
+    drop(direct);
     let _ = std::fs::remove_dir_all(&base);
 }
 
