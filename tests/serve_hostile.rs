@@ -1858,18 +1858,7 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
 /// defaults; a reviewer's reading, 2026-12-04).
 #[test]
 fn agencies_get_through_a_silent_flood_while_the_public_holds_its_share() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
-    let v = slot_clients(
-        &a,
-        &format!(
-            "{AGENCY_OVER_A_NETWORK}{}",
-            agencies_beside_a_silent_flood(4, 4, 50, 10, 0.0)
-        ),
-    );
+    let (a, v) = eight_slots_beside_a_silent_flood(4, 50, 10, 0.0, false);
     assert_eq!(
         v["agencies"],
         serde_json::to_value(vec!["HTTP/1.1 200 OK"; 10]).unwrap(),
@@ -1880,25 +1869,13 @@ fn agencies_get_through_a_silent_flood_while_the_public_holds_its_share() {
 
 /// At the public's share, a newcomer not yet known spares a silent slot holder come less than
 /// 50 ms ago (unless every overflow slot is taken and the holder came before every silent one
-/// there):
-/// taking it at any age, the flood's next connect took the slot of an agency's newcomer whose
-/// ClientHello had not come yet (8 of 20 agencies reset, their ClientHello 2 ms after their
-/// connect, at 200 silent connects a second; 2 of 230 at 50 a second in a loaded suite,
-/// theirs at once; 2026-12-04).
+/// there): taking it at any age, the flood's next connect took the slot of an agency's
+/// newcomer whose ClientHello had not come yet (8 of 20 agencies reset, their ClientHello 2 ms
+/// after their connect, at 200 silent connects a second; 2 of 230 at 50 a second in a loaded
+/// suite, theirs at once; 2026-12-04).
 #[test]
 fn agencies_whose_client_hello_comes_a_moment_after_the_connect_get_through_a_silent_flood() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
-    let v = slot_clients(
-        &a,
-        &format!(
-            "{AGENCY_OVER_A_NETWORK}{}",
-            agencies_beside_a_silent_flood(4, 4, 200, 12, 0.002)
-        ),
-    );
+    let (a, v) = eight_slots_beside_a_silent_flood(4, 200, 12, 0.002, false);
     assert_eq!(
         v["agencies"],
         serde_json::to_value(vec!["HTTP/1.1 200 OK"; 12]).unwrap(),
@@ -1914,18 +1891,7 @@ fn agencies_whose_client_hello_comes_a_moment_after_the_connect_get_through_a_si
 /// slot of the silent one waiting longest, once 50 ms old.
 #[test]
 fn clients_of_the_public_get_through_a_silent_flood_at_its_share() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
-    let v = slot_clients(
-        &a,
-        &format!(
-            "{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{}",
-            beside_a_silent_flood(4, 0, 40, 10, 0.0, true)
-        ),
-    );
+    let (a, v) = eight_slots_beside_a_silent_flood(0, 40, 10, 0.0, true);
     assert_eq!(
         v["agencies"],
         serde_json::to_value(vec!["http/1.1 200 ok close"; 10]).unwrap(),
@@ -2043,6 +2009,31 @@ fn agencies_beside_a_silent_flood(
     hello: f64,
 ) -> String {
     beside_a_silent_flood(agencies, uploads, rate, tries, hello, false)
+}
+
+/// An appliance of 8 connection slots (the public's share half of them), four agencies'
+/// keep-alive connections and `uploads` public uploads in them, beside a silent flood
+/// ([`beside_a_silent_flood`]).
+fn eight_slots_beside_a_silent_flood(
+    uploads: usize,
+    rate: u32,
+    tries: usize,
+    hello: f64,
+    public: bool,
+) -> (Appliance, serde_json::Value) {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{}",
+            beside_a_silent_flood(4, uploads, rate, tries, hello, public)
+        ),
+    );
+    (a, v)
 }
 
 fn beside_a_silent_flood(

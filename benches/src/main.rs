@@ -991,10 +991,9 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
         kyso_archive::store::CHECKPOINT_INTERVAL,
     );
     let validator = kyso_verify::Validator::default();
-    let mut delays = Vec::new();
-    for i in 0..12u64 {
-        std::thread::sleep(Duration::from_millis(137 * (i % 7)));
-        let mut document = vec![b'x'; 50 * 1024];
+    // Put the `i`th document of `size` bytes (unsigned, kept with a reason): its log entry.
+    let put = |ar: &Archive, i: u64, size: usize| {
+        let mut document = vec![b'x'; size];
         document[..8].copy_from_slice(&i.to_be_bytes());
         let req = Ingest {
             document,
@@ -1006,7 +1005,12 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
             allow_unverified: Some("benchmark".into()),
             ..Default::default()
         };
-        let leaf = ingest(&ar, &validator, req).unwrap().leaf;
+        ingest(ar, &validator, req).unwrap().leaf
+    };
+    let mut delays = Vec::new();
+    for i in 0..12u64 {
+        std::thread::sleep(Duration::from_millis(137 * (i % 7)));
+        let leaf = put(&ar, i, 50 * 1024);
         let acked = Instant::now();
         loop {
             let covered = ar
@@ -1046,19 +1050,7 @@ fn archive_bench(run: Duration, args: &[String], module: &std::path::Path, layou
     };
     let (mut whole, mut probe) = (Vec::new(), Vec::new());
     for i in 0..40u64 {
-        let mut document = vec![b'y'; 2048];
-        document[..8].copy_from_slice(&i.to_be_bytes());
-        let req = Ingest {
-            document,
-            metadata: Metadata {
-                code: "001099012345.BENCH".into(),
-                ..Default::default()
-            },
-            user: "bench".into(),
-            allow_unverified: Some("benchmark".into()),
-            ..Default::default()
-        };
-        ingest(&direct, &validator, req).unwrap();
+        put(&direct, i, 2048);
         let t = Instant::now();
         signer.judge(&dir).unwrap();
         probe.push(t.elapsed());
