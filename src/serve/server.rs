@@ -848,8 +848,8 @@ const SETTLING: Duration = Duration::from_secs(2);
 /// public's share, by a newcomer not yet known, which waits on probation instead
 /// ([`Slots::give_one_up`]) — unless every overflow slot is taken and the holder came before
 /// every silent connection there: then it goes, the silent one that has waited longest (a
-/// client of the public sent there takes a silent slot holder's slot at any age once its
-/// request has come: [`Slots::take_silent`]). A client's first flight comes with its connect, but not in
+/// client of the public sent there takes, once its request has come, the slot of a silent
+/// holder `FIRST_FLIGHT` old: [`Slots::take_silent`]). A client's first flight comes with its connect, but not in
 /// the same instant: taken at any age, an agency's newcomer that had just taken a silent
 /// connect's slot lost it to the flood's next connect, its ClientHello not sent yet 0.1–5 ms
 /// after the accept (8 of 20 agencies whose ClientHello came 2 ms after their connect were
@@ -1607,18 +1607,29 @@ impl Activity {
         if !self.on_probation() {
             return true;
         }
+        // A slot came free: taken, nobody cut (a silent connection told to go for it was an
+        // agency's newcomer whose ClientHello was late, reset for nothing; helper 119).
+        if let Ok(permit) = self.slots.permits.clone().try_acquire_owned() {
+            self.off_probation(permit);
+            return true;
+        }
         // Out of the order newcomers take overflow slots from while it waits for its slot:
         // told to go meanwhile, it was cut on promotion, its request lost and the silent one cut
-        // for nothing (helper 118). Not promoted, it is answered 503 and closed.
+        // for nothing (helper 118). Back in it if not promoted: answered 503, the connection
+        // lingers up to 2 s, and out of the order nobody could take its overflow slot
+        // meanwhile (helper 119).
         queue(&self.slots.trial).remove(&self.unknown);
         for _ in 0..ADMIT_TRIES {
             let Some(heir) = self.slots.take_silent() else {
-                return false;
+                break;
             };
             if let Some(permit) = handed(Some(heir), &self.slots.permits).await {
                 self.off_probation(permit);
                 return true;
             }
+        }
+        if self.on_probation() {
+            queue(&self.slots.trial).insert(self.unknown, self.entry());
         }
         false
     }
