@@ -1165,8 +1165,16 @@ impl Slots {
             };
             // None may go yet: the newcomer waits, as for a connection slot, and looks again
             // (refused at once, it lost to whoever connected the instant one turned old enough).
+            // One that has left probation since (promoted: an agency's, or the public's with its
+            // request let through), ended, or been told already is not told: a promoted one was
+            // cut with the request it had just been let through with (helper 120).
             let heir = victim
                 .and_then(|(a, ..)| a.upgrade())
+                .filter(|a| {
+                    a.on_probation()
+                        && a.known.state.load(std::sync::atomic::Ordering::SeqCst) & CLOSED == 0
+                        && !a.heir_waits()
+                })
                 .map(|a| a.give_up(Given::Probation));
             if let Some(p) = handed(heir, &self.probation).await {
                 return Some(p);
