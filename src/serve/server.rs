@@ -1608,9 +1608,9 @@ impl Activity {
         false
     }
 
-    /// Of the public, on probation, its first request come: it takes the slot of the silent
-    /// connection that has waited longest ([`Slots::take_silent`]) and gives its overflow slot
-    /// back; `false` if there is none.
+    /// Of the public, on probation, its first request come: it takes a slot come free, else the
+    /// slot of the silent connection that has waited longest ([`Slots::take_silent`]), and
+    /// gives its overflow slot back; `false` if there is none.
     async fn promote_public(self: &Arc<Self>) -> bool {
         if !self.on_probation() {
             return true;
@@ -2451,8 +2451,8 @@ pub async fn gate(
         }
     }
     // A connection on probation is served only once it has proved to be an agency's and
-    // taken a connection slot, or, the public's, taken a silent connection's slot; else it is
-    // answered 503 before any work, and closed. A load
+    // taken a connection slot, or, the public's, taken a slot come free or a silent
+    // connection's; else it is answered 503 before any work, and closed. A load
     // balancer's health check (no credentials, a new connection) is answered on probation,
     // and its connection closed: refused while the public held its share, it would take the
     // appliance out of service for agencies too. So are the web page's own files (bytes in
@@ -2467,7 +2467,8 @@ pub async fn gate(
                 PROBATION_OPEN.contains(&m.as_str()) || super::web::is_file(m.as_str())
             });
             let agency = c.0.is_agency();
-            // The public's takes only a silent connection's slot ([`Slots::take_silent`]).
+            // The public's takes only a slot come free or a silent connection's
+            // ([`Activity::promote_public`]).
             let served = open
                 || (!draining
                     && if agency {
