@@ -2379,42 +2379,17 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
         s.demo.path().join("log3.key"),
         s.demo.path().join("log3.pem"),
     );
-    let ok = |c: &mut std::process::Command| {
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{c:?}: {o:?}");
-    };
-    ok(std::process::Command::new("openssl")
+    let made = std::process::Command::new("openssl")
         .args(["req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=log3"])
-        .args([
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-keyout",
-        ])
+        .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .arg("-keyout")
         .arg(&k3)
         .arg("-out")
-        .arg(&c3));
-    ok(std::process::Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", s.demo.conf())
-        .arg("--import")
-        .arg(&k3)
-        .args([
-            "--token", "kyso-dev", "--label", "log3", "--id", "0c0d", "--pin",
-        ])
-        .arg(s.demo.pin()));
-    let r = s.demo.run_pin(&[
-        "token",
-        "import-cert",
-        "--token",
-        "pkcs11:token=kyso-dev",
-        "--label",
-        "log3",
-        "--id",
-        "0c0d",
-        c3.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+        .arg(&c3)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    s.demo.import_key("log3", "0c0d", &k3, &c3);
     let r = checkpoint_by(
         "pkcs11:token=kyso-dev;object=log3",
         &["--origin", ORIGIN, "--key-name", "kyso.demo/archive-3"],

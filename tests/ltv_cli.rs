@@ -166,38 +166,7 @@ const LT_KEY: &str = "pkcs11:token=kyso-dev;object=signer-lt";
 /// Put the PKI's signer (and optionally its TSA) on the demo token, as an official's token
 /// from the CA would carry them.
 fn import(demo: &Demo, pki: &Pki, label: &str, id: &str, key: &str, cert: &str) {
-    let out = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", demo.conf())
-        .args([
-            "--import",
-            &pki.s(key),
-            "--token",
-            "kyso-dev",
-            "--label",
-            label,
-            "--id",
-            id,
-        ])
-        .args(["--pin", &demo.pin()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = demo.run_pin(&[
-        "token",
-        "import-cert",
-        "--token",
-        "pkcs11:token=kyso-dev",
-        "--label",
-        label,
-        "--id",
-        id,
-        &pki.s(cert),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    demo.import_key(label, id, &pki.path(key), &pki.path(cert));
 }
 
 fn verify(demo: &Demo, pki: &Pki, file: &Path, faketime: Option<&str>) -> serde_json::Value {

@@ -132,7 +132,8 @@ impl Archive {
                     // checkpoint at this size and into the state file, a note standard
                     // verifiers refuse whole. The stored one is left for the audit to name.
                     Some(name) if n.text == body && name == s.key_name => {
-                        let mut lines = self.earlier_lines(&n, &s.origin, Some(&spki))?;
+                        let by = self.earlier_signers(&n, Some(&spki))?;
+                        let mut lines = earlier_lines(&n, &s.origin, by);
                         let id = checkpoint::key_id_der(&spki);
                         lines.extend(
                             n.signatures
@@ -149,9 +150,9 @@ impl Archive {
                             if n.checkpoint.root == root { "" } else { " with another root" }
                         )))
                     }
-                    None => match self.earlier_signers(&n)? {
+                    None => match self.earlier_signers(&n, None)? {
                         by if !by.is_empty() && n.text == body => {
-                            earlier = self.earlier_lines(&n, &s.origin, None)?;
+                            earlier = earlier_lines(&n, &s.origin, by);
                             None
                         }
                         by if !by.is_empty() => {
@@ -373,51 +374,23 @@ impl Archive {
 
     /// The recorded keys that signed `note`, each once, under its first record's name (as
     /// [`Self::recorded_name`] reads it): 256 records of one key were 256 verifications of
-    /// every line, and 256 lines (helper 114, 2026-12-04).
-    fn earlier_signers(&self, note: &checkpoint::Note) -> Result<Vec<(String, Vec<u8>)>> {
+    /// every line, and 256 lines (helper 114, 2026-12-04). `not` (the signing key, whose
+    /// signature the caller verified already) is left out unverified.
+    fn earlier_signers(
+        &self,
+        note: &checkpoint::Note,
+        not: Option<&[u8]>,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut by: Vec<(String, Vec<u8>)> = Vec::new();
         for (name, k) in self.recorded()? {
-            if !by.iter().any(|(_, b)| *b == k) && note.signed_by(&k).is_some() {
+            if not != Some(k.as_slice())
+                && !by.iter().any(|(_, b)| *b == k)
+                && note.signed_by(&k).is_some()
+            {
                 by.push((name, k));
             }
         }
         Ok(by)
-    }
-
-    /// The lines of `note` to keep beside a new one: one of each recorded key that signed it
-    /// (but `not`), under the name the archive recorded for it, at most [`MAX_COSIGNERS`].
-    /// Copied as they were, a planted note's 101 lines of a key, or a name with a tab, made
-    /// the co-signed note one other verifiers refuse whole (an insider's reading,
-    /// 2026-12-04); a line under another name would fail the audit.
-    fn earlier_lines(
-        &self,
-        note: &checkpoint::Note,
-        origin: &str,
-        not: Option<&[u8]>,
-    ) -> Result<Vec<String>> {
-        let mut lines: Vec<String> = Vec::new();
-        for (name, k) in self.earlier_signers(note)? {
-            if not.is_some_and(|n| n == k.as_slice()) {
-                continue;
-            }
-            let id = checkpoint::key_id_der(&k);
-            let line = note
-                .signatures
-                .iter()
-                .find(|g| {
-                    g.key_id == id
-                        && g.key_name == name
-                        && checkpoint::check_names(origin, &g.key_name).is_ok()
-                })
-                .map(checkpoint::NoteSignature::line);
-            if let Some(line) = line.filter(|l| !lines.contains(l)) {
-                lines.push(line);
-            }
-            if lines.len() == MAX_COSIGNERS {
-                break;
-            }
-        }
-        Ok(lines)
     }
 
     /// The name under which the archive recorded the key `spki` (the first of its records),
@@ -485,6 +458,34 @@ impl Archive {
     pub fn has_signed(&self) -> Result<bool> {
         Ok(read_u64(&self.db, META_SIGNED)? > 0)
     }
+}
+
+/// The lines of `note` to keep beside a new one: one of each of `by` (recorded keys that
+/// signed it, [`Archive::earlier_signers`]), under the name the archive recorded for it, at
+/// most [`MAX_COSIGNERS`]. Copied as they were, a planted note's 101 lines of a key, or a name
+/// with a tab, made the co-signed note one other verifiers refuse whole (an insider's reading,
+/// 2026-12-04); a line under another name would fail the audit.
+fn earlier_lines(note: &checkpoint::Note, origin: &str, by: Vec<(String, Vec<u8>)>) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (name, k) in by {
+        let id = checkpoint::key_id_der(&k);
+        let line = note
+            .signatures
+            .iter()
+            .find(|g| {
+                g.key_id == id
+                    && g.key_name == name
+                    && checkpoint::check_names(origin, &g.key_name).is_ok()
+            })
+            .map(checkpoint::NoteSignature::line);
+        if let Some(line) = line.filter(|l| !lines.contains(l)) {
+            lines.push(line);
+        }
+        if lines.len() == MAX_COSIGNERS {
+            break;
+        }
+    }
+    lines
 }
 
 /// What to do when the state file disagrees with the log.

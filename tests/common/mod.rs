@@ -221,6 +221,37 @@ impl Demo {
             .into()
     }
 
+    /// Put a private key (PEM, PKCS#8) and its certificate on the demo token under `label` and
+    /// `id` (hex), as a token from a CA carries them: `softhsm2-util --import`, then `kyso
+    /// token import-cert`.
+    pub fn import_key(&self, label: &str, id: &str, key: &Path, cert: &Path) {
+        let out = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", self.conf())
+            .arg("--import")
+            .arg(key)
+            .args(["--token", "kyso-dev", "--label", label, "--id", id])
+            .args(["--pin", &self.pin()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = self.run_pin(&[
+            "token",
+            "import-cert",
+            "--token",
+            "pkcs11:token=kyso-dev",
+            "--label",
+            label,
+            "--id",
+            id,
+            cert.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+
     /// Set token flags the way a real token does after failed logins (SoftHSM2 keeps them in
     /// its token file as CKA_VENDOR_DEFINED 0x8000534B, a big-endian CK_ULONG).
     /// Sign each fixture PDF in `files` on the demo token's RSA key (`kyso sign`, PAdES); the
