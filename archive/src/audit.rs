@@ -714,9 +714,10 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         let found = if opts.keys.contains(key) {
             names.0.get(id).map(|(n, _)| n.as_str())
         } else {
+            // Seen only under the recorded name (above), or not at all.
             others_seen
-                .get(&(*id, name.clone()))
-                .map(|(_, n)| n.as_str())
+                .contains(&(*id, name.clone()))
+                .then_some(name.as_str())
         };
         match found {
             Some(n) if n == name => {}
