@@ -341,9 +341,44 @@ impl From<kyso_signer::SignError> for ApiError {
     }
 }
 
+/// The appliance's own directories (database, state file's, exports), as configured and as
+/// resolved: [`file_names_only`] cuts a path under one of them whole, even one with a space
+/// in it, which would otherwise end the word and leave the path's rest in the message.
+static DIRS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Tell [`file_names_only`] the appliance's directories (once, at start; later calls are
+/// ignored).
+pub(crate) fn hide_dirs<'a>(dirs: impl IntoIterator<Item = &'a std::path::Path>) {
+    let mut all = Vec::new();
+    for d in dirs {
+        let mut forms = vec![d.to_path_buf()];
+        if let Ok(c) = d.canonicalize() {
+            forms.push(c);
+        }
+        for f in forms {
+            let f = f.display().to_string();
+            let f = f.trim_end_matches('/');
+            if f.len() > 1 && f.starts_with('/') && !all.iter().any(|a: &String| a == f) {
+                all.push(f.to_string());
+            }
+        }
+    }
+    // The longest first: a directory inside another is cut as itself.
+    all.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    let _ = DIRS.set(all);
+}
+
 /// `s` with each absolute path in it cut to its file's name (`/var/lib/kyso/db/000012.log:` →
-/// `000012.log:`): for a client, which has no business with the appliance's layout.
+/// `000012.log:`): for a client, which has no business with the appliance's layout. A path
+/// under one of the appliance's directories ([`hide_dirs`]) is cut from that directory on, so
+/// a space in the directory's name does not leave its rest behind.
 pub(crate) fn file_names_only(s: &str) -> String {
+    let mut s = std::borrow::Cow::Borrowed(s);
+    for d in DIRS.get().map(Vec::as_slice).unwrap_or_default() {
+        if s.contains(d.as_str()) {
+            s = std::borrow::Cow::Owned(cut_dir(&s, d));
+        }
+    }
     let mut out = String::with_capacity(s.len());
     for (i, word) in s.split(' ').enumerate() {
         if i > 0 {
@@ -363,6 +398,27 @@ pub(crate) fn file_names_only(s: &str) -> String {
             None => out.push_str(word),
         }
     }
+    out
+}
+
+/// `s` with the directory `d` cut where it is a whole path or a path's start: `d/x` → `/x`
+/// (the caller cuts that to `x`), `d` alone → its own name; `d` as the start of a longer
+/// name (`/srv/kyso` in `/srv/kyso2/x`) is left as it is.
+fn cut_dir(s: &str, d: &str) -> String {
+    let name = d.rsplit('/').next().unwrap_or_default();
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(k) = rest.find(d) {
+        out.push_str(&rest[..k]);
+        let after = &rest[k + d.len()..];
+        match after.chars().next() {
+            Some('/') => {}
+            Some(c) if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') => out.push_str(d),
+            _ => out.push_str(name),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
     out
 }
 
@@ -419,6 +475,40 @@ mod tests {
         assert_eq!(
             file_names_only("write records/1/a.pdf: and/or / //x"),
             "write records/1/a.pdf: and/or  x"
+        );
+    }
+
+    /// A space in the appliance's directory does not leave the path's rest in the message:
+    /// the directories the service was told at start are cut whole.
+    #[test]
+    fn a_space_in_the_appliance_s_directory_does_not_leak_its_rest() {
+        let dir = std::path::Path::new("/srv/kyso data/archive db");
+        hide_dirs([dir, std::path::Path::new("/srv/kyso data")]);
+        let e = ApiError::from(kyso_archive::ArchiveError::Db(
+            "IO error: While appending to file: /srv/kyso data/archive db/000012.log: No space left on device".into(),
+        ));
+        assert_eq!(
+            e.message,
+            "archive: database: IO error: While appending to file: 000012.log: No space left on device"
+        );
+        let e = ApiError::from(kyso_archive::ArchiveError::File {
+            what: "write".into(),
+            path: "/srv/kyso data/exports/0b1c/records/1/metadata.json".into(),
+            error: "Permission denied (os error 13)".into(),
+            full: false,
+        });
+        assert_eq!(
+            e.message,
+            "write metadata.json: Permission denied (os error 13)"
+        );
+        assert_eq!(
+            file_names_only("lock /srv/kyso data/archive db: busy"),
+            "lock archive db: busy"
+        );
+        // A directory whose name only starts like the appliance's is not one of them.
+        assert_eq!(
+            cut_dir("/srv/kyso2/x /srv/kyso: /srv/kyso/y", "/srv/kyso"),
+            "/srv/kyso2/x kyso: /y"
         );
     }
 

@@ -328,6 +328,16 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         code: u8::try_from(e.exit_code()).unwrap_or(21),
     })?;
     let store = Arc::new(store);
+    let state = cfg.archive.checkpoint_state();
+    super::error::hide_dirs(
+        [
+            Some(cfg.archive.db.as_path()),
+            state.parent(),
+            cfg.export.as_ref().map(|e| e.dir.as_path()),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let exports = match &cfg.export {
         Some(e) => Some(Arc::new(super::exports::Exports::open(e).map_err(|x| {
             StartError {
