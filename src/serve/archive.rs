@@ -49,9 +49,49 @@ pub struct Store {
     token_ok: AtomicBool,
     stop: AtomicBool,
     pub checkpoint_errors: AtomicU64,
-    /// Seconds since the epoch of the first of the checkpoint failures since the last
-    /// success (0: the last one signed).
-    failing_since: AtomicU64,
+    /// The checkpoint failures no success has covered since.
+    failing: Failing,
+}
+
+/// Checkpoint failures not covered by a success since: when the first of them was, and the
+/// largest log size they tried to sign. A failure counts against readiness only while no
+/// checkpoint of that size or larger is signed: a failure that ended just after a concurrent
+/// success (its mark set after the success had cleared it) is covered by that success, and
+/// did not turn `/readyz` 503 for the next put's half second (an insider's reading,
+/// 2026-12-04).
+#[derive(Default)]
+struct Failing(Mutex<Option<(u64, u64)>>);
+
+impl Failing {
+    /// A checkpoint of `size` entries (or more) could not be signed at `now` (seconds);
+    /// `signed`: the newest checkpoint's size.
+    fn failed(&self, size: u64, signed: u64, now: u64) {
+        if size <= signed {
+            return;
+        }
+        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *f = Some(match *f {
+            Some((since, s)) => (since, s.max(size)),
+            None => (now, size),
+        });
+    }
+
+    /// A checkpoint of `size` entries is signed: it covers the failures that tried no more.
+    fn signed(&self, size: u64) {
+        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_some_and(|(_, s)| s <= size) {
+            *f = None;
+        }
+    }
+
+    /// Since when checkpoints have been failing, given the newest signed size and the log's
+    /// (none while the log is not ahead of the newest checkpoint: an idle log is never signed
+    /// again, so its old failure would stay).
+    fn since(&self, signed: u64, log: u64) -> Option<u64> {
+        let f = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f.filter(|&(_, s)| s > signed && log > signed)
+            .map(|(since, _)| since)
+    }
 }
 
 fn now_secs() -> u64 {
@@ -106,7 +146,7 @@ impl Store {
             token_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
             checkpoint_errors: AtomicU64::new(0),
-            failing_since: AtomicU64::new(0),
+            failing: Failing::default(),
         })
     }
 
@@ -321,7 +361,17 @@ impl Store {
             .ok_or_else(|| ArchiveError::Checkpoint("no checkpoint covers that entry yet".into()))
     }
 
+    fn signed_size(&self) -> u64 {
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, |l| l.0)
+    }
+
     fn sign_now(&self) -> Result<()> {
+        // The checkpoint signs at least the entries the log holds now.
+        let trying = self.archive.size();
         let note = self.archive.sign_checkpoint(&self.signer);
         match note {
             Ok(note) => {
@@ -330,23 +380,21 @@ impl Store {
                     .nth(1)
                     .and_then(|l| l.parse::<u64>().ok())
                     .unwrap_or(0);
-                let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-                if l.as_ref().is_none_or(|(s, _)| size >= *s) {
-                    *l = Some((size, note));
+                {
+                    let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+                    if l.as_ref().is_none_or(|(s, _)| size >= *s) {
+                        *l = Some((size, note));
+                    }
                 }
                 *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
                 self.token_ok.store(true, Ordering::Relaxed);
-                self.failing_since.store(0, Ordering::Relaxed);
+                self.failing.signed(size);
                 Ok(())
             }
             Err(e) => {
                 self.checkpoint_errors.fetch_add(1, Ordering::Relaxed);
-                let _ = self.failing_since.compare_exchange(
-                    0,
-                    now_secs().max(1),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
+                self.failing
+                    .failed(trying.max(1), self.signed_size(), now_secs());
                 Err(e)
             }
         }
@@ -415,25 +463,14 @@ impl Store {
     /// checkpoint over the records it acknowledged (an insider's reading, 2026-12-04).
     pub fn readiness(&self) -> Vec<(&'static str, bool)> {
         let now = now_secs();
-        // Failing only while the log is ahead of the newest checkpoint: a failure's mark set
-        // just after a concurrent success cleared it stayed on an idle log, which the
-        // publisher never signs again (an insider's reading, 2026-12-04).
-        let signed = self
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map_or(0, |l| l.0);
-        let failing = match self.failing_since.load(Ordering::Relaxed) {
-            f if self.archive.size() > signed => f,
-            _ => 0,
-        };
+        let signed = self.signed_size();
+        let failing = self.failing.since(signed, self.archive.size());
         vec![
             ("database", self.archive.healthy()),
             (
                 "checkpointer",
                 now.saturating_sub(self.publisher_tick.load(Ordering::Relaxed)) <= 5
-                    && (failing == 0 || now.saturating_sub(failing) <= 5),
+                    && failing.is_none_or(|since| now.saturating_sub(since) <= 5),
             ),
             ("token", self.token_ok.load(Ordering::Relaxed)),
         ]
@@ -497,4 +534,43 @@ pub enum Find<'a> {
         from: &'a str,
         to: &'a str,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failing;
+
+    /// A failure that ended after a concurrent success had cleared the mark is covered by
+    /// that success: the next put (the log one ahead) does not find checkpoints "failing"
+    /// since long before.
+    #[test]
+    fn a_failure_covered_by_a_concurrent_success_is_not_failing() {
+        let f = Failing::default();
+        // The success (size 10) cleared first; the failure that tried 10 reports after it.
+        f.signed(10);
+        f.failed(10, 10, 100);
+        assert_eq!(f.since(10, 11), None);
+        // Reported before the success, it is cleared by it.
+        f.failed(10, 9, 100);
+        assert_eq!(f.since(9, 10), Some(100));
+        f.signed(10);
+        assert_eq!(f.since(10, 11), None);
+    }
+
+    /// Failures that try more than the newest checkpoint stay failing from the first of
+    /// them, until a checkpoint covers the largest; an idle log is not "failing".
+    #[test]
+    fn failures_not_covered_stay_failing_from_the_first() {
+        let f = Failing::default();
+        f.failed(11, 10, 100);
+        f.failed(12, 10, 105);
+        assert_eq!(f.since(10, 12), Some(100));
+        // A smaller success does not cover the larger failure.
+        f.signed(11);
+        assert_eq!(f.since(11, 12), Some(100));
+        // The log not ahead of the newest checkpoint: nothing to sign, nothing failing.
+        assert_eq!(f.since(12, 12), None);
+        f.signed(12);
+        assert_eq!(f.since(12, 13), None);
+    }
 }
