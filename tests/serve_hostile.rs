@@ -1848,6 +1848,13 @@ fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
         metric(&a, "kyso_limited_total{limit=\"public_evicted\"}"),
         1.0
     );
+    assert_eq!(
+        metric(
+            &a,
+            "kyso_probation_promoted_total{slot=\"taken\",who=\"agency\"}"
+        ),
+        1.0
+    );
     assert_eq!(metric(&a, "kyso_limited_total{limit=\"connections\"}"), 0.0);
 }
 
@@ -1991,6 +1998,59 @@ print(json.dumps({"first": first, "public": head_and_end(t)}))
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"public_connections\"}"),
         0.0
+    );
+}
+
+/// The operator sees how the public's requests on probation were let through: two newcomers
+/// of the public came while the only silent connection was a moment old (spared, both put on
+/// probation); the first's request, 300 ms later, took that silent connection's slot, and the
+/// second's the slot the first left when it was answered.
+#[test]
+fn the_public_s_requests_on_probation_are_counted_by_the_slot_they_took() {
+    let a = with_public_verification(&[
+        "max_connections = 8",
+        "connections_per_address = 4",
+        "public_share = 50",
+    ]);
+    let v = slot_clients(
+        &a,
+        &format!(
+            "{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{}",
+            r#"
+held = [upload("127.0.8.1", bearer) for i in range(4)] + [upload("127.0.9.1") for i in range(3)]
+time.sleep(0.3)
+bait = socket.create_connection(("127.0.0.1", port), source_address=("127.0.9.2", 0), timeout=5)
+raw = [socket.create_connection(("127.0.0.1", port), source_address=("127.0.10.%d" % (i + 1), 0), timeout=5) for i in range(2)]
+ts = [ctx.wrap_socket(s, server_hostname="localhost") for s in raw]
+time.sleep(0.3)
+got = []
+for t in ts:
+    t.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    got.append(head_and_end(t))
+    t.close()
+    time.sleep(0.3)
+print(json.dumps({"publics": got}))
+"#
+        ),
+    );
+    assert_eq!(
+        v["publics"],
+        serde_json::to_value(vec!["http/1.1 200 ok close"; 2]).unwrap(),
+        "{v}"
+    );
+    for (slot, n) in [("taken", 1.0), ("free", 1.0)] {
+        assert_eq!(
+            metric(
+                &a,
+                &format!("kyso_probation_promoted_total{{slot=\"{slot}\",who=\"public\"}}")
+            ),
+            n,
+            "{slot}"
+        );
+    }
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"handshake_evicted\"}"),
+        1.0
     );
 }
 

@@ -13,6 +13,9 @@ pub struct Metrics {
     pub token_errors: IntCounter,
     pub auth_failures: IntCounterVec,
     pub limited: IntCounterVec,
+    /// Connections on probation given a connection slot, by `slot` (`free`, `taken`) and `who`
+    /// (`agency`, `public`).
+    pub promoted: IntCounterVec,
     pub panics: IntCounter,
     pub log_size: Gauge,
     pub checkpoint_age: Gauge,
@@ -62,6 +65,13 @@ impl Metrics {
             ),
             &["limit"],
         )?;
+        let promoted = IntCounterVec::new(
+            Opts::new(
+                "kyso_probation_promoted_total",
+                "Connections on probation that got a connection slot for their request: one come free, or one taken from a connection told to go",
+            ),
+            &["slot", "who"],
+        )?;
         let panics = IntCounter::new("kyso_panics_total", "Requests whose handler panicked")?;
         let log_size = Gauge::new("kyso_log_size", "Entries in the archive's Merkle log")?;
         let checkpoint_age = Gauge::new(
@@ -85,6 +95,7 @@ impl Metrics {
             Box::new(token_errors.clone()),
             Box::new(auth_failures.clone()),
             Box::new(limited.clone()),
+            Box::new(promoted.clone()),
             Box::new(panics.clone()),
             Box::new(log_size.clone()),
             Box::new(checkpoint_age.clone()),
@@ -103,6 +114,7 @@ impl Metrics {
             token_errors,
             auth_failures,
             limited,
+            promoted,
             panics,
             log_size,
             checkpoint_age,

@@ -1070,6 +1070,19 @@ const SCAN: usize = 64;
 /// How many connections a newcomer may try to take a slot from, half a second each.
 const ADMIT_TRIES: usize = 4;
 
+/// How a connection on probation came to be served (`kyso_probation_promoted_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Promotion {
+    /// Off probation already, or a request answered on probation (a health check).
+    Already,
+    /// A connection slot came free.
+    Free,
+    /// It took the slot of a connection told to go for it.
+    Taken,
+    /// None to take: answered 503.
+    Refused,
+}
+
 impl Slots {
     /// `public_max`: what connections not known to be an agency's may hold
     /// ([`crate::serve::config::Limits::public_part`] of `max`).
@@ -1595,41 +1608,41 @@ impl Activity {
     /// known to be an agency's would ([`Slots::give_one_up`]: with the public at its share,
     /// the public's oldest connection open `SETTLING`), and gives its overflow slot back.
     /// `false` if none may be taken.
-    async fn promote(self: &Arc<Self>) -> bool {
+    async fn promote(self: &Arc<Self>) -> Promotion {
         if !self.on_probation() {
-            return true;
+            return Promotion::Already;
         }
         let slots = &self.slots;
         for _ in 0..ADMIT_TRIES {
-            let permit = match slots.permits.clone().try_acquire_owned() {
-                Ok(p) => p,
+            let (permit, how) = match slots.permits.clone().try_acquire_owned() {
+                Ok(p) => (p, Promotion::Free),
                 Err(_) => match slots.give_one_up(false) {
-                    None => return false,
+                    None => return Promotion::Refused,
                     Some(Taken::Told(heir)) => match handed(heir, &slots.permits).await {
-                        Some(p) => p,
+                        Some(p) => (p, Promotion::Taken),
                         None => continue,
                     },
                     Some(_) => continue,
                 },
             };
             self.off_probation(permit);
-            return true;
+            return how;
         }
-        false
+        Promotion::Refused
     }
 
     /// Of the public, on probation, its first request come: it takes a slot come free, else the
     /// slot of the silent connection that has waited longest ([`Slots::take_silent`]), and
     /// gives its overflow slot back; `false` if there is none.
-    async fn promote_public(self: &Arc<Self>) -> bool {
+    async fn promote_public(self: &Arc<Self>) -> Promotion {
         if !self.on_probation() {
-            return true;
+            return Promotion::Already;
         }
         // A slot came free: taken, nobody cut (a silent connection told to go for it was an
         // agency's newcomer whose ClientHello was late, reset for nothing; helper 119).
         if let Ok(permit) = self.slots.permits.clone().try_acquire_owned() {
             self.off_probation(permit);
-            return true;
+            return Promotion::Free;
         }
         // Out of the order newcomers take overflow slots from while it waits for its slot:
         // told to go meanwhile, it was cut on promotion, its request lost and the silent one cut
@@ -1643,13 +1656,13 @@ impl Activity {
             };
             if let Some(permit) = handed(Some(heir), &self.slots.permits).await {
                 self.off_probation(permit);
-                return true;
+                return Promotion::Taken;
             }
         }
         if self.on_probation() {
             queue(&self.slots.trial).insert(self.unknown, self.entry());
         }
-        false
+        Promotion::Refused
     }
 
     /// Off probation with a connection slot: counted as an agency's if known to be one, else
@@ -2479,15 +2492,24 @@ pub async fn gate(
             let agency = c.0.is_agency();
             // The public's takes only a slot come free or a silent connection's
             // ([`Activity::promote_public`]).
-            let served = open
-                || (!draining
-                    && if agency {
-                        c.0.promote().await
-                    } else {
-                        c.0.promote_public().await
-                    });
-            if !served {
-                return not_promoted(&state, agency, admitted.identity);
+            let how = if open {
+                Promotion::Already
+            } else if draining {
+                Promotion::Refused
+            } else if agency {
+                c.0.promote().await
+            } else {
+                c.0.promote_public().await
+            };
+            let slot = match how {
+                Promotion::Refused => return not_promoted(&state, agency, admitted.identity),
+                Promotion::Already => None,
+                Promotion::Free => Some("free"),
+                Promotion::Taken => Some("taken"),
+            };
+            if let Some(slot) = slot {
+                let who = if agency { "agency" } else { "public" };
+                state.metrics.promoted.with_label_values(&[slot, who]).inc();
             }
         }
     }
