@@ -255,6 +255,15 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
             ("PAdES document time-stamp".into(), "TOTAL-PASSED".into())
         ]
     );
+    // The document time-stamp's eight items say what holds: its path reached the trusted
+    // root, the TSA's certificate was valid at genTime, which the token proves (they said
+    // "not verified" and "unknown" beside TOTAL-PASSED).
+    let facts = &j["signatures"][1]["facts"];
+    assert_eq!(facts["chain_trusted"], true, "{j}");
+    assert_eq!(facts["time_proven"], true, "{j}");
+    assert_eq!(facts["valid_at_signing"], true, "{j}");
+    assert_eq!(facts["integrity"], true, "{j}");
+    assert!(facts["ca_body"].is_string(), "{j}");
     // pyHanko, asked to use the revocation data embedded in the file, agrees.
     let out = Command::new(pyhanko())
         .args([

@@ -599,7 +599,7 @@ pub(crate) fn summary(c: &Cert) -> SignerSummary {
     }
 }
 
-fn organization(name: &x509_cert::name::Name) -> Option<String> {
+pub(crate) fn organization(name: &x509_cert::name::Name) -> Option<String> {
     crate::x509::name_attribute(name, const_oid::db::rfc4519::O)
 }
 
@@ -1340,7 +1340,7 @@ pub(crate) fn judge_path(
     }
 }
 
-fn validity_at(c: &Cert, t: Option<SystemTime>) -> Option<bool> {
+pub(crate) fn validity_at(c: &Cert, t: Option<SystemTime>) -> Option<bool> {
     let t = t?;
     let v = &c.tbs().validity;
     Some(t >= v.not_before.to_system_time() && t <= v.not_after.to_system_time())

@@ -69,6 +69,9 @@ pub struct Timestamp {
     pub notes: Vec<String>,
     /// The TSA's path and the revocation data its status rests on.
     pub evidence: crate::Evidence,
+    /// The status of every certificate of the TSA's path below its trust anchor was told by
+    /// revocation data (none is when the TSA's certificate is itself the anchor).
+    pub revocation_checked: bool,
 }
 
 fn fail(i: Indication, s: SubIndication, m: impl Into<String>) -> Finding {
@@ -290,6 +293,7 @@ pub fn validate_imprint(
             "the TSA certificate {tsa} is itself a trust anchor: no issuer to ask for its revocation status"
         ));
     }
+    let mut revocation_checked = chain.len() > 1;
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
         let name = c.subject_string();
         let since = revocation::status(
@@ -343,6 +347,7 @@ pub fn validate_imprint(
                 rfc3339(at)
             )),
             Status::Unknown => {
+                revocation_checked = false;
                 let sources = revocation::status_sources(c);
                 if out.unread {
                     return Err(fail(
@@ -397,5 +402,6 @@ pub fn validate_imprint(
         chain,
         notes,
         evidence,
+        revocation_checked,
     })
 }
