@@ -587,8 +587,10 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     assert!(err.contains("limits.burst"), "{err}");
     // No PIN: a clear error; a wrong PIN: the token's error, never the PIN itself.
     let no_pin = base.replace(&format!("pin_file = \"{}\"", demo.pin_file().display()), "");
+    // Each with the CLI's exit code, which the systemd unit does not restart on (each restart
+    // spent one more of the token's tries when all were 10).
     let (code, err) = run(&no_pin, &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 18, "{err}");
     assert!(err.contains("KYSO_PIN"), "{err}");
     let (code, err) = run(
         &no_pin,
@@ -597,9 +599,31 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
             ("KYSO_PIN", "98765432"),
         ],
     );
-    assert_ne!(code, 0);
+    assert_eq!(code, 13, "{err}");
     assert!(
         err.contains("wrong PIN") && !err.contains("98765432"),
+        "{err}"
+    );
+    let unit = include_str!("../deploy/kyso.service");
+    let prevent = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("RestartPreventExitStatus="))
+        .expect("the unit names the exit codes it does not restart on");
+    for code in ["3", "13", "14", "18"] {
+        assert!(prevent.split(' ').any(|c| c == code), "{prevent}");
+    }
+    assert!(
+        !unit.contains("ExecStartPre"),
+        "a check before each start spends a PIN try too"
+    );
+    // A module that is not there: the service's own setting is named, not the CLI's flag.
+    let (code, err) = run(
+        &base.replace("[token]", "[token]\nmodule = \"/nonexistent/libpkcs11.so\""),
+        &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
+    );
+    assert_eq!(code, 10, "{err}");
+    assert!(
+        err.contains("token.module") && !err.contains("--module"),
         "{err}"
     );
     // A PIN file others can read is a PIN every local user has: refused, the file named.

@@ -95,13 +95,24 @@ struct Keyring {
 
 impl Keyring {
     fn open(&mut self, what: &str, uri: &str) -> Result<TokenKey, StartError> {
-        let e = |m: String| StartError {
-            message: format!("{what}: {m}"),
-            code: 10,
+        // The CLI's exit codes (docs/cli.md): a wrong PIN is 13, a locked one 14, no PIN 18 —
+        // which the unit does not restart on (deploy/kyso.service): restarted, each start
+        // spent one more of the token's tries (all were 10; a new user's reading, 2026-12-04).
+        let e = |x: kyso_hsm::HsmError| StartError {
+            message: format!(
+                "{what}: {}",
+                // The service has no --module flag; its config says where the module is.
+                x.to_string()
+                    .replace("(set --module, ", "(set token.module in the config, ")
+            ),
+            code: u8::try_from(x.exit_code()).unwrap_or(10),
         };
-        let uri = Pkcs11Uri::parse(uri).map_err(|x| e(x.to_string()))?;
-        let module =
-            Module::for_uri(self.module_override.as_deref(), &uri).map_err(|x| e(x.to_string()))?;
+        let said = |m: String, code: u8| StartError {
+            message: format!("{what}: {m}"),
+            code,
+        };
+        let uri = Pkcs11Uri::parse(uri).map_err(e)?;
+        let module = Module::for_uri(self.module_override.as_deref(), &uri).map_err(e)?;
         let module = match self.modules.iter().find(|m| m.path() == module.path()) {
             Some(m) => m.clone(),
             None => {
@@ -113,31 +124,41 @@ impl Keyring {
         let token = match self.tokens.iter().find(|(s, _)| *s == selector) {
             Some((_, t)) => t.clone(),
             None => {
-                let desc = module
-                    .find_token(&uri.token_only())
-                    .map_err(|x| e(x.to_string()))?;
+                let desc = module.find_token(&uri.token_only()).map_err(e)?;
                 if desc.pin_locked {
-                    return Err(e(format!("the PIN of token {:?} is locked", desc.label)));
+                    return Err(e(kyso_hsm::HsmError::PinLocked { token: desc.label }));
+                }
+                // Unattended, the service does not spend a token's last try: if its PIN is
+                // wrong, that try locks an official's token until its security officer
+                // unblocks it.
+                if desc.pin_final_try {
+                    return Err(said(
+                        format!(
+                            "token {:?} says one more wrong PIN locks it: the service does not spend that try unattended; check the PIN file, then log in once by hand (`kyso token objects 'pkcs11:token=…' --pin-file FILE`: a right PIN resets the count) and start the service again",
+                            desc.label
+                        ),
+                        13,
+                    ));
                 }
                 let mut sources = Vec::new();
                 if let Some(f) = &self.pin_file {
                     sources.push(pin::PinSource::File(f.clone()));
                 }
                 sources.push(pin::PinSource::Env(pin::PIN_ENV.into()));
-                let pin = pin::resolve(&sources, "").map_err(|_| {
-                    e(
+                let pin = pin::resolve(&sources, "").map_err(|x| match x {
+                    kyso_hsm::HsmError::NoPin => said(
                         "no PIN: set token.pin_file in the config or KYSO_PIN in the environment"
                             .into(),
-                    )
+                        18,
+                    ),
+                    x => e(x),
                 })?;
-                let t = Arc::new(
-                    Token::open(&module, &uri, pin, self.sessions).map_err(|x| e(x.to_string()))?,
-                );
+                let t = Arc::new(Token::open(&module, &uri, pin, self.sessions).map_err(e)?);
                 self.tokens.push((selector, t.clone()));
                 t
             }
         };
-        TokenKey::find(token, &uri).map_err(|x| e(x.to_string()))
+        TokenKey::find(token, &uri).map_err(e)
     }
 }
 
