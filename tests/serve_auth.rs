@@ -748,6 +748,12 @@ fn a_signer_signs_only_with_the_server_keys_its_entry_names() {
         "{}",
         r.text()
     );
+    // A key that does not exist is answered as one that is not the caller's: the answer does
+    // not tell which names the appliance has.
+    let other = r.text().replace("official-rsa", "K");
+    let r = sign(&b, Some("no-such-key"));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.text().replace("no-such-key", "K"), other);
     let r = sign(&b, Some("so-tu-phap"));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["signed"], 1, "{}", r.text());

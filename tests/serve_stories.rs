@@ -694,6 +694,79 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
     assert_eq!(signatures(), made);
 }
 
+/// Two users who list the same official's certificate (the signer's agency and its script)
+/// prepare the same document in the same second — the same signed data: one token signature
+/// finalizes once between them. Kept apart by user, it finalized both handles: two signature
+/// events, the second naming a user the official never signed for (an attacker's reading,
+/// 2026-12-04).
+#[test]
+fn one_token_signature_finalizes_once_across_users_of_the_same_certificate() {
+    let a = Appliance::start();
+    let desk = a.agent(Who::Cert("signer"));
+    let script = a.agent(Who::Token("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let doc = std::fs::read(fixture("giay-phep.pdf")).unwrap();
+    let prepare = |c: &Client| {
+        c.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "certificate": cert, "document": b64(&doc)}),
+        )
+    };
+    let mut made = 0;
+    // Tried at the start of a second until both prepares fall in it.
+    let refused = (0..5).any(|_| {
+        let into = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis();
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(1010 - into)));
+        let p = prepare(&desk);
+        assert_eq!(p.status, 200, "{}", p.text());
+        let p = p.json();
+        let q = prepare(&script);
+        let sig = desk_signs(&a, p["digest"].as_str().unwrap());
+        let r = desk.post_json(
+            "/v1/sign/remote/finalize",
+            &json!({"handle": p["handle"], "signature": sig}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        made += 1;
+        match q.status {
+            // The other user's, waiting with the same signed data: refused, to retry.
+            409 => {
+                assert!(q.text().contains("another user"), "{}", q.text());
+                assert!(q.header("retry-after").is_some());
+                // Nor, the signature made, does the other user get a handle it would finalize.
+                let again = prepare(&script);
+                match again.status {
+                    409 => assert!(again.text().contains("finalized"), "{}", again.text()),
+                    200 => assert_ne!(again.json()["digest"], p["digest"]),
+                    s => panic!("{s}: {}", again.text()),
+                }
+                true
+            }
+            // Another second: another digest, which the signature does not finalize.
+            200 => {
+                let q = q.json();
+                assert_ne!(q["digest"], p["digest"]);
+                let r = script.post_json(
+                    "/v1/sign/remote/finalize",
+                    &json!({"handle": q["handle"], "signature": sig}),
+                );
+                assert_eq!(r.status, 422, "{}", r.text());
+                false
+            }
+            s => panic!("{s}: {}", q.text()),
+        }
+    });
+    assert!(refused, "two users' prepares within one second");
+    let signatures = events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "signature")
+        .count();
+    assert_eq!(signatures, made);
+}
+
 /// The running service can leave no core dump with its PIN, token keys or TLS key in it (its
 /// core size limit is 0, soft and hard, whatever it was started with), and it is not dumpable
 /// (other processes of its user cannot read its memory or environment; not visible to a test

@@ -151,9 +151,12 @@ pub async fn sign(
         .filter(|k| id.keys.as_ref().is_none_or(|ks| ks.contains(k)))
         .collect();
     let key = match &req.key {
-        Some(k) if st.keys.contains_key(k) && !allowed.contains(&k) => {
+        // A key that is not the caller's and one that does not exist are answered alike: a
+        // signer told the second apart learnt which key names the appliance has (an attacker's
+        // reading, 2026-12-04).
+        Some(k) if !allowed.contains(&k) => {
             return Err(ApiError::forbidden(format!(
-                "key {k:?} is not one {} signs with (keys in its configuration entry)",
+                "key {k:?} is not one {} signs with: its keys are {allowed:?} (keys in its configuration entry)",
                 id.user
             )))
         }
@@ -402,11 +405,13 @@ pub struct PendingStore {
     bytes_per_user: usize,
     ttl: Duration,
     map: Mutex<HashMap<String, Entry>>,
-    /// The signed data (owner, digest) finalized, or being finalized, within the last `ttl`:
+    /// The signed data (its digest) finalized, or being finalized, within the last `ttl`:
     /// a token signature over it finalizes once. Prepared again within the same second, the
     /// same document has the same digest, and the one signature finalized a second handle
-    /// (two signature events; found by an attacker's reading, 2026-12-03).
-    done: Mutex<HashMap<(String, String), Instant>>,
+    /// (two signature events; found by an attacker's reading, 2026-12-03) — also another
+    /// user's, who lists the same certificate (keyed by owner and digest, it did: two events,
+    /// the second naming a user the official never signed for; 2026-12-04).
+    done: Mutex<HashMap<String, Instant>>,
 }
 
 /// Most finalized digests remembered (expired ones are dropped first).
@@ -486,10 +491,15 @@ impl PendingStore {
         // three prepares, one signature, three events). The same signed data asked for with
         // other options (attached, time-stamped; a CAdES digest does not show them) is refused
         // rather than answered with a handle that would finalize otherwise than asked.
-        if let Some((h, x)) = m
-            .iter()
-            .find(|(_, x)| x.owner == e.owner && x.pending.digest == e.pending.digest)
-        {
+        if let Some((h, x)) = m.iter().find(|(_, x)| x.pending.digest == e.pending.digest) {
+            // Another user's, waiting: one token signature would finalize both.
+            if x.owner != e.owner {
+                return Err(ApiError::new(
+                    Code::RequestConflict,
+                    "the same signed data (this certificate, this document, this second) is prepared and waiting for another user: one token signature signs once; prepare again in a second",
+                )
+                .retry_after(1));
+            }
             if x.pending == e.pending && x.pdf == e.pdf && x.timestamped == e.timestamped {
                 return Ok((h.clone(), ttl.saturating_sub(x.at.elapsed()).as_secs()));
             }
@@ -498,12 +508,11 @@ impl PendingStore {
                 "the same signed data is prepared and waiting with other options (attached or time-stamped): finalize that one, or prepare again in a second",
             ));
         }
-        let key = (e.owner.clone(), e.pending.digest.clone());
         if self
             .done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(&e.pending.digest)
             .is_some_and(|at| at.elapsed() < ttl)
         {
             return Err(ApiError::new(
@@ -524,7 +533,7 @@ impl PendingStore {
         self.done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&(e.owner.clone(), e.pending.digest.clone()));
+            .remove(&e.pending.digest);
         m.insert(handle, e);
     }
 
@@ -547,7 +556,7 @@ impl PendingStore {
                         done.retain(|_, at| *at > cut);
                     }
                 }
-                done.insert((e.owner.clone(), e.pending.digest.clone()), Instant::now());
+                done.insert(e.pending.digest.clone(), Instant::now());
                 Ok(e)
             }
             _ => Err(ApiError::not_found(
