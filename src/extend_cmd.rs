@@ -133,7 +133,10 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                 if a.json {
                     outln!(
                         "{}",
-                        serde_json::json!({"file": f, "output": path, "level": format!("{:?}", a.level)})
+                        serde_json::json!({"file": f, "output": path, "level": match a.level {
+                            Level::BLt => "B-LT",
+                            Level::BLta => "B-LTA",
+                        }})
                     );
                 } else {
                     eprintln!("extended {} -> {}", f.display(), path.display());
