@@ -318,10 +318,32 @@ fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
     let uri = parse_uri(&a.key)?;
     let alg = match &a.alg {
         Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
-            HsmError::BadUri(format!(
+            HsmError::Usage(format!(
                 "unknown --alg {s:?} (try rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256)"
             ))
         })?),
+        None => None,
+    };
+    // A digest that cannot be one is said before the PIN is sent (the key's own hash is
+    // known only once it is found, after the login).
+    let given = match &a.digest {
+        Some(h) => {
+            let d = hex::decode(h.trim())
+                .map_err(|e| HsmError::Usage(format!("--digest is not hex: {e}")))?;
+            let fits = match alg {
+                Some(alg) => d.len() == alg.hash().output_len(),
+                None => [32, 48, 64].contains(&d.len()),
+            };
+            if !fits {
+                return Err(HsmError::Usage(format!(
+                    "--digest is {} bytes: a SHA-256, SHA-384 or SHA-512 digest is 32, 48 or 64{}",
+                    d.len(),
+                    alg.map(|a| format!(" ({a} takes {})", a.hash().output_len()))
+                        .unwrap_or_default()
+                )));
+            }
+            Some(d)
+        }
         None => None,
     };
     let mut key = kyso_hsm::open_key(a.module.module.as_deref(), &uri, a.pin.pin_file, 1)?;
@@ -329,9 +351,18 @@ fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
         key.set_algorithm(alg)?;
     }
     let hash: HashAlg = key.algorithm().hash();
-    let digest = match (&a.digest, &a.input) {
-        (Some(h), _) => hex::decode(h.trim())
-            .map_err(|e| HsmError::BadUri(format!("--digest is not hex: {e}")))?,
+    let digest = match (given, &a.input) {
+        (Some(d), _) => {
+            if d.len() != hash.output_len() {
+                return Err(HsmError::Usage(format!(
+                    "--digest is {} bytes; the key signs with {}, whose digest is {} (or give --alg)",
+                    d.len(),
+                    key.algorithm(),
+                    hash.output_len()
+                )));
+            }
+            d
+        }
         (None, Some(f)) => {
             let data = std::fs::read(f).map_err(|e| HsmError::Io {
                 what: format!("read {}", f.display()),
@@ -447,7 +478,7 @@ fn init_demo(dir: &std::path::Path, module: ModuleArg, json: bool) -> Result<Exi
 }
 
 fn parse_id(id: &str) -> Result<Vec<u8>> {
-    hex::decode(id.trim()).map_err(|e| HsmError::BadUri(format!("--id is not hex: {e}")))
+    hex::decode(id.trim()).map_err(|e| HsmError::Usage(format!("--id is not hex: {e}")))
 }
 
 fn keygen(
@@ -468,18 +499,34 @@ fn keygen(
         }
     };
     let spec = admin::KeySpec::new(label, &id);
-    let (token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
-    match key_type.to_ascii_lowercase().as_str() {
-        "rsa-2048" | "rsa2048" => s.generate_rsa(&spec, 2048)?,
-        "rsa-3072" | "rsa3072" => s.generate_rsa(&spec, 3072)?,
-        "rsa-4096" | "rsa4096" => s.generate_rsa(&spec, 4096)?,
-        "p-256" | "p256" | "ec" => s.generate_ec(&spec, Curve::P256)?,
-        "p-384" | "p384" => s.generate_ec(&spec, Curve::P384)?,
-        other => {
-            return Err(HsmError::BadUri(format!(
-                "unknown --type {other:?} (rsa-2048, rsa-3072, rsa-4096, p-256, p-384)"
+    // Said before the PIN is asked for.
+    let generate = match key_type.to_ascii_lowercase().as_str() {
+        "rsa-2048" | "rsa2048" => Ok(2048),
+        "rsa-3072" | "rsa3072" => Ok(3072),
+        "rsa-4096" | "rsa4096" => Ok(4096),
+        "p-256" | "p256" | "ec" => Err(Curve::P256),
+        "p-384" | "p384" => Err(Curve::P384),
+        _ => {
+            return Err(HsmError::Usage(format!(
+                "unknown --type {key_type:?} (rsa-2048, rsa-3072, rsa-4096, p-256, p-384)"
             )))
         }
+    };
+    let (token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
+    // Two keys with one label are two a key URI's object= cannot choose between, and a key
+    // given another's id takes that key's certificate: both made a key that could not sign,
+    // and said so only then (a new user's reading, 2026-12-04).
+    let there = s.objects_named(label, &id)?;
+    if !there.is_empty() {
+        return Err(HsmError::Usage(format!(
+            "token {:?} already holds {}: give the new key a label and an id of its own (--label, --id)",
+            token.label(),
+            there.join(", ")
+        )));
+    }
+    match generate {
+        Ok(bits) => s.generate_rsa(&spec, bits)?,
+        Err(curve) => s.generate_ec(&spec, curve)?,
     };
     let made = Pkcs11Uri {
         token: Some(token.label()),
@@ -506,12 +553,14 @@ fn import_cert(
         what: format!("read {}", cert.display()),
         source: e,
     })?;
-    let c = key::parse_certificate(&bytes).map_err(|reason| HsmError::BadCertificate {
-        label: cert.display().to_string(),
-        reason,
+    let c = key::parse_certificate(&bytes).map_err(|reason| {
+        HsmError::Usage(format!(
+            "{} is not an X.509 certificate (PEM or DER): {reason}",
+            cert.display()
+        ))
     })?;
-    let (_token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
-    s.import_certificate(label, &id, &c)?;
+    let (token, s) = admin::open(module.module.as_deref(), &uri, pin.pin_file)?;
+    s.import_certificate(&token.label(), label, &id, &c)?;
     outln!(
         "imported {} as {label:?} id {}",
         c.tbs_certificate.subject,

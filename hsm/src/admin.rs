@@ -81,9 +81,86 @@ impl AdminSession {
         generate_ec(&self.session, spec, curve)
     }
 
-    /// Store an X.509 certificate on the token under a label and CKA_ID.
-    pub fn import_certificate(&self, label: &str, id: &[u8], cert: &Certificate) -> Result<()> {
+    /// Store an X.509 certificate on the token under a label and CKA_ID — only beside the
+    /// private key it certifies (the key with that CKA_ID whose public key it holds): stored
+    /// under an id no key has, or over another key, it left a key that could not sign, which
+    /// nothing said until signing (a new user's reading, 2026-12-04). `token`: the token's
+    /// label, for the messages.
+    pub fn import_certificate(
+        &self,
+        token: &str,
+        label: &str,
+        id: &[u8],
+        cert: &Certificate,
+    ) -> Result<()> {
+        // A CA's certificate (the chain above the signer's, which tokens often hold) has no
+        // key on the token.
+        if is_ca(cert) {
+            return import_certificate(&self.session, label, id, cert);
+        }
+        let keys = crate::key::private_keys_with_id(&self.session, id)?;
+        if keys.is_empty() {
+            return Err(HsmError::NoObject {
+                what: "private key",
+                token: token.to_string(),
+                uri: format!(
+                    "id {} (import the certificate under its key's id: `kyso token objects` lists them)",
+                    hex::encode(id)
+                ),
+            });
+        }
+        if !keys
+            .iter()
+            .any(|(_, spki)| *spki == cert.tbs_certificate.subject_public_key_info)
+        {
+            return Err(HsmError::BadCertificate {
+                label: label.to_string(),
+                reason: format!(
+                    "it holds another public key than the private key with id {} ({:?}): not that key's certificate",
+                    hex::encode(id),
+                    keys.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>()
+                ),
+            });
+        }
         import_certificate(&self.session, label, id, cert)
+    }
+
+    /// The labels of the objects with this label or CKA_ID already on the token, for refusing
+    /// a key generated beside them: two keys with one label are two the label cannot choose
+    /// between, and a key given another's id takes that key's certificate.
+    pub fn objects_named(&self, label: &str, id: &[u8]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for t in [
+            vec![Attribute::Label(label.as_bytes().to_vec())],
+            vec![Attribute::Id(id.to_vec())],
+        ] {
+            for h in self.session.find_objects(&t).map_err(ck)? {
+                let a = self
+                    .session
+                    .get_attributes(
+                        h,
+                        &[
+                            cryptoki::object::AttributeType::Label,
+                            cryptoki::object::AttributeType::Id,
+                        ],
+                    )
+                    .map_err(ck)?;
+                let mut l = String::new();
+                let mut i = Vec::new();
+                for x in a {
+                    match x {
+                        Attribute::Label(v) => l = String::from_utf8_lossy(&v).into_owned(),
+                        Attribute::Id(v) => i = v,
+                        _ => {}
+                    }
+                }
+                let name = format!("{l:?} id {}", hex::encode(i));
+                if !found.contains(&name) {
+                    found.push(name);
+                }
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -165,6 +242,20 @@ fn generate_ec(session: &Session, spec: &KeySpec, curve: Curve) -> Result<()> {
         .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &spec.private())
         .map_err(ck)?;
     Ok(())
+}
+
+/// The certificate says it is a CA's (basicConstraints cA).
+fn is_ca(cert: &Certificate) -> bool {
+    use der::Decode;
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .filter(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS)
+        .any(|e| {
+            x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes())
+                .is_ok_and(|b| b.ca)
+        })
 }
 
 fn import_certificate(session: &Session, label: &str, id: &[u8], cert: &Certificate) -> Result<()> {

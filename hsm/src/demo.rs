@@ -313,7 +313,7 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
         let ca = KeyPair::find(token.clone(), &key_uri(CA_LABEL))?;
         let ca_name = name(CA_SUBJECT)?;
         let ca_cert = issue(&ca, &ca_name, false, &ca_name, &ca, 10)?;
-        s.import_certificate(CA_LABEL, CA_ID, &ca_cert)?;
+        s.import_certificate(DEMO_TOKEN, CA_LABEL, CA_ID, &ca_cert)?;
         write_pem(&layout.ca_pem, &ca_cert)?;
     }
     // Keys added to the demo in later versions of kyso are made on an older demo token too.
@@ -341,7 +341,7 @@ pub fn init_demo(layout: &DemoLayout, module_path: &Path) -> Result<DemoToken> {
             3,
             *role == Role::Tsa,
         )?;
-        s.import_certificate(label, id, &cert)?;
+        s.import_certificate(DEMO_TOKEN, label, id, &cert)?;
         write_pem(&layout.dir.join(format!("{label}.pem")), &cert)?;
         created.push(label.to_string());
     }

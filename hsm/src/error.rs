@@ -18,6 +18,9 @@ pub enum HsmError {
     /// A PKCS#11 URI could not be parsed.
     #[error("bad PKCS#11 URI: {0}")]
     BadUri(String),
+    /// A command's input that is not what it takes (a flag's value, an input file's bytes).
+    #[error("{0}")]
+    Usage(String),
     /// No token in any slot matches the URI.
     #[error("no token matches {uri} (present tokens: {present})")]
     NoToken { uri: String, present: String },
@@ -114,7 +117,10 @@ impl HsmError {
     /// Process exit code for this error (see docs/cli.md). 3 is usage or I/O, as for `kyso verify`.
     pub fn exit_code(&self) -> i32 {
         match self {
-            HsmError::Io { .. } | HsmError::BadUri(_) | HsmError::PinSource { .. } => 3,
+            HsmError::Io { .. }
+            | HsmError::BadUri(_)
+            | HsmError::Usage(_)
+            | HsmError::PinSource { .. } => 3,
             HsmError::ModuleNotFound { .. } | HsmError::NotPkcs11 { .. } => 10,
             HsmError::NoToken { .. } => 11,
             HsmError::NoObject { .. } | HsmError::AmbiguousKey { .. } => 12,

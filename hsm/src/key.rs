@@ -120,6 +120,38 @@ fn attr_key_type(attrs: &[Attribute]) -> Option<KeyType> {
 }
 
 /// Read the kind of a private or public key object.
+/// The public keys of the private keys with CKA_ID `id` in an administration session (those
+/// whose public key cannot be read are left out).
+pub(crate) fn private_keys_with_id(
+    s: &Session,
+    id: &[u8],
+) -> Result<Vec<(String, SubjectPublicKeyInfoOwned)>> {
+    let op = |e: OpError| match e {
+        OpError::Ck(e) => crate::error::ck(e),
+        OpError::Hsm(e) => e,
+    };
+    let hits = s
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Id(id.to_vec()),
+        ])
+        .map_err(crate::error::ck)?;
+    let mut out = Vec::new();
+    for h in hits {
+        let a = s
+            .get_attributes(h, &[AttributeType::Label])
+            .map_err(crate::error::ck)?;
+        let label =
+            String::from_utf8_lossy(&attr_bytes(&a, AttributeType::Label).unwrap_or_default())
+                .into_owned();
+        let kind = key_kind(s, h, &label).map_err(op)?;
+        if let Ok(spki) = public_key_info(s, h, id, kind, &label) {
+            out.push((label, spki));
+        }
+    }
+    Ok(out)
+}
+
 fn key_kind(
     session: &Session,
     h: ObjectHandle,

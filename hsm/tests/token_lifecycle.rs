@@ -92,7 +92,7 @@ fn token_layer_signs_pools_recovers_and_refuses() {
         let ca = KeyPair::find(token.clone(), &uri("ca")).unwrap();
         let ca_name = x509_cert::name::Name::from_str("CN=Lib Test CA,C=VN").unwrap();
         let ca_cert = demo::issue(&ca, &ca_name, false, &ca_name, &ca, 1).unwrap();
-        s.import_certificate("ca", b"ca", &ca_cert).unwrap();
+        s.import_certificate("t", "ca", b"ca", &ca_cert).unwrap();
         for (label, id) in [
             ("rsa", b"\x01"),
             ("p256", b"\x02"),
@@ -102,7 +102,7 @@ fn token_layer_signs_pools_recovers_and_refuses() {
             let k = KeyPair::find(token.clone(), &uri(label)).unwrap();
             let name = x509_cert::name::Name::from_str(&format!("CN={label},C=VN")).unwrap();
             let cert = demo::issue(&ca, &ca_name, true, &name, &k, 1).unwrap();
-            s.import_certificate(label, id, &cert).unwrap();
+            s.import_certificate("t", label, id, &cert).unwrap();
         }
     }
 
