@@ -5,8 +5,10 @@
 //!             [--content FILE] [--trust PEM|DIR]… [--certs PEM]… [--crl FILE]… [--ocsp FILE]…
 //!             [--offline] [--out FILE] [--json]
 //! ```
-//! A PDF gets its DSS (and a document time-stamp); a CMS (`.p7m`, or `.p7s` with `--content`)
-//! its certificate and revocation values (and an archive-time-stamp-v3). Earlier revisions and
+//! A signature with no time-stamp (B-B) first gets one (a PDF a document time-stamp, a CMS a
+//! signature-time-stamp). A PDF gets its DSS (and a document time-stamp); a CMS (`.p7m`, or
+//! `.p7s` with `--content`) its certificate and revocation values (and an
+//! archive-time-stamp-v3). Earlier revisions and
 //! signatures are never touched: PDFs grow by incremental updates, CMS by unsigned attributes.
 //! Each file is written back in place (atomically) unless `--out` names another file.
 
@@ -26,7 +28,8 @@ pub struct ExtendArgs {
     /// is one: before the last time-stamp's TSA certificate expires or its algorithms weaken.
     #[arg(long)]
     renew: bool,
-    /// For B-LTA: `internal` (kyso's TSA, key --tsa-key) or the URL of an RFC 3161 TSA.
+    /// `internal` (kyso's TSA, key --tsa-key) or the URL of an RFC 3161 TSA: for B-LTA, and
+    /// for signatures with no time-stamp (B-B), which get one first.
     #[arg(long, value_name = "internal|URL")]
     tsa: Option<String>,
     /// The internal TSA's key (PKCS#11 URI).
@@ -63,17 +66,15 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
         return Err(SignError::Input("--renew is for --level B-LTA".into()));
     }
     let v = a.trust.validator().map_err(SignError::Input)?;
+    // B-LT takes one too, for signatures with no time-stamp (B-B): they get one first.
     let tsa =
         match (a.level, &a.tsa, &a.tsa_key) {
             (Level::BLt, None, None) => None,
-            (Level::BLt, _, _) => {
-                return Err(SignError::Input("--tsa is for --level B-LTA".into()));
-            }
             (Level::BLta, None, None) => return Err(SignError::Input(
                 "B-LTA needs a time-stamping authority: --tsa URL, or --tsa internal --tsa-key URI"
                     .into(),
             )),
-            (Level::BLta, t, k) => {
+            (_, t, k) => {
                 let key_uri = match k {
                     Some(k) => kyso_hsm::Pkcs11Uri::parse(k)?,
                     None => kyso_hsm::Pkcs11Uri::default(),

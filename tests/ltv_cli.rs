@@ -779,3 +779,179 @@ fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
     assert_eq!(e["part"], "validation_data", "{e}");
     assert_eq!(e["user"], "luutru", "{e}");
 }
+
+/// A signature with no time-stamp (B-B — as most government PDFs are signed) is given its
+/// trusted time when extended: a document time-stamp over a PDF signature (EN 319 142-1 §6.3
+/// lets one serve), a signature-time-stamp on a CMS SignerInfo; without a time-stamping
+/// authority the command refuses. The document time-stamp is the signature's proof of
+/// existence: two years on, its certificate expired, it still verifies. (A B-B signature
+/// "extended" stayed B-B while the command said it had reached the level; a new user's
+/// reading, 2026-12-04.)
+#[test]
+fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let doc = demo.path().join("quyet-dinh.txt");
+    std::fs::write(&doc, "Quyết định số 124/QĐ-UBND\n").unwrap();
+    for (format, file) in [("pades", &pdf), ("cades", &doc)] {
+        let r = demo.run_pin(&[
+            "sign",
+            "--format",
+            format,
+            "--key",
+            LT_KEY,
+            "--certs",
+            &pki.s("ca.pem"),
+            "--trust",
+            &pki.s("root.pem"),
+            "--out-dir",
+            &demo.path().join("bb").display().to_string(),
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let signed_pdf = demo.path().join("bb/giay-phep.signed.pdf");
+    let signed_p7s = demo.path().join("bb/quyet-dinh.txt.p7s");
+    let extend = |file: &Path, level: &str, tsa: bool, out: &Path| {
+        let mut args = vec![
+            "extend".to_string(),
+            "--level".into(),
+            level.into(),
+            "--json".into(),
+            "--trust".into(),
+            pki.s("root.pem"),
+            "--trust".into(),
+            demo.ca_pem().display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if tsa {
+            args.extend([
+                "--tsa".into(),
+                "internal".into(),
+                "--tsa-key".into(),
+                "pkcs11:token=kyso-dev;object=tsa".into(),
+            ]);
+        }
+        if file.extension().is_some_and(|e| e == "p7s") {
+            args.extend(["--content".into(), doc.display().to_string()]);
+        }
+        args.push(file.display().to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        demo.run_pin(&args)
+    };
+    // No time-stamping authority: refused, saying what is missing; nothing written.
+    for file in [&signed_pdf, &signed_p7s] {
+        let out = demo.path().join("refused.out");
+        let r = extend(file, "B-LT", false, &out);
+        assert_eq!(r.code, 5, "{}", r.stderr);
+        assert!(r.stderr.contains("has no time-stamp (B-B)"), "{}", r.stderr);
+        assert!(!out.exists());
+    }
+    // PDF: B-LT is a document time-stamp (its trusted time), then the DSS; B-LTA one more
+    // document time-stamp over that DSS.
+    let lt = demo.path().join("lt.pdf");
+    let r = extend(&signed_pdf, "B-LT", true, &lt);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["level"], "B-LT", "{}", r.stdout);
+    let stamp = || {
+        (
+            "PAdES document time-stamp".to_string(),
+            "TOTAL-PASSED".to_string(),
+        )
+    };
+    let j = verify(&demo, &pki, &lt, None);
+    assert_eq!(
+        verdicts(&j),
+        [("PAdES-B-LT".into(), "TOTAL-PASSED".into()), stamp()],
+        "{j}"
+    );
+    assert_eq!(j["signatures"][0]["facts"]["time_proven"], true, "{j}");
+    let lta = demo.path().join("lta.pdf");
+    let r = extend(&signed_pdf, "B-LTA", true, &lta);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = verify(&demo, &pki, &lta, None);
+    assert_eq!(
+        verdicts(&j),
+        [
+            ("PAdES-B-LTA".into(), "TOTAL-PASSED".into()),
+            stamp(),
+            stamp()
+        ],
+        "{j}"
+    );
+    // pyHanko judges the extended file valid too.
+    let out = Command::new(pyhanko())
+        .args(["sign", "validate", "--pretty-print", "--trust"])
+        .arg(pki.path("root.pem"))
+        .arg("--trust")
+        .arg(demo.ca_pem())
+        .arg(&lta)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("The signature is judged VALID"), "{text}");
+    // CMS: a signature-time-stamp on the SignerInfo, then the validation data; OpenSSL still
+    // verifies it.
+    let p7s = demo.path().join("lt.p7s");
+    let r = extend(&signed_p7s, "B-LT", true, &p7s);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (s, c, ca) = (
+        p7s.display().to_string(),
+        doc.display().to_string(),
+        pki.s("root.pem"),
+    );
+    let r = openssl(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-purpose",
+        "any",
+        "-in",
+        &s,
+        "-content",
+        &c,
+        "-CAfile",
+        &ca,
+        "-out",
+        "/dev/null",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r: Run = kyso_cmd()
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(pki.path("root.pem"))
+        .arg("--trust")
+        .arg(demo.ca_pem())
+        .arg(&doc)
+        .arg("--detached")
+        .arg(&p7s)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(
+        verdicts(&r.json()),
+        [("CAdES-B-LT".into(), "TOTAL-PASSED".into())],
+        "{}",
+        r.stdout
+    );
+    // Two years on: the signer's certificate has expired and nothing answers. The document
+    // time-stamp proves the B-B signature existed while it was valid; the file as signed has
+    // nothing to prove it.
+    pki.stop();
+    let j = verify(&demo, &pki, &lta, Some("+730d"));
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    let j = verify(&demo, &pki, &signed_pdf, Some("+730d"));
+    assert_eq!(j["indication"], "INDETERMINATE", "{j}");
+}

@@ -10,6 +10,7 @@
 
 use crate::error::{Result, SignError};
 use crate::tsp::TimestampSource;
+use der::Decode;
 use kyso_verify::{Evidence, Indication, Report, Validator};
 use std::time::SystemTime;
 
@@ -76,10 +77,42 @@ fn newest_is_doc_timestamp(report: &Report) -> bool {
         .any(|s| s.covers_whole_document == Some(true))
 }
 
-/// Bring a signed PDF to `level`: the DSS with every signature's (and time-stamp's) validation
-/// data; for B-LTA a document time-stamp over it all, then the DSS for that time-stamp's own
-/// path. `renew` adds a new document time-stamp even if the newest revision is one (what an
-/// archivist does before the previous time-stamp's TSA certificate expires).
+/// The signatures of a report with no trusted time (B-B: no signature time-stamp, no document
+/// time-stamp over them), by name.
+fn untimed(report: &Report) -> Vec<String> {
+    report
+        .signatures
+        .iter()
+        .filter(|s| s.format.ends_with("-B-B"))
+        .map(|s| s.field.clone().unwrap_or_else(|| "(CMS)".into()))
+        .collect()
+}
+
+/// B-LT and B-LTA build on B-T: a signature with no trusted time is given one, which needs a
+/// time-stamping authority (EN 319 102-1 augmentation; a B-B signature "extended" was left
+/// B-B, and the command said it had reached the level; a new user's reading, 2026-12-04).
+fn tsa_for_untimed<'t>(
+    untimed: &[String],
+    tsa: Option<&'t TimestampSource>,
+) -> Result<Option<&'t TimestampSource>> {
+    if untimed.is_empty() {
+        return Ok(None);
+    }
+    tsa.map(Some).ok_or_else(|| {
+        SignError::Input(format!(
+            "{} {} no time-stamp (B-B): B-LT and B-LTA build on a trusted time over the signature; give a time-stamping authority (--tsa URL, or --tsa internal --tsa-key URI) and kyso adds one",
+            untimed.join(", "),
+            if untimed.len() == 1 { "has" } else { "have" }
+        ))
+    })
+}
+
+/// Bring a signed PDF to `level`: a signature with no trusted time first gets a document
+/// time-stamp over it (its B-T: EN 319 142-1 §6.3, "either by a signature-time-stamp attribute
+/// or a document-time-stamp"); then the DSS with every signature's (and time-stamp's)
+/// validation data; for B-LTA a document time-stamp over it all, then the DSS for that
+/// time-stamp's own path. `renew` adds a new document time-stamp even if the newest revision
+/// is one (what an archivist does before the previous time-stamp's TSA certificate expires).
 pub fn extend_pdf(
     pdf: &[u8],
     v: &Validator,
@@ -88,10 +121,23 @@ pub fn extend_pdf(
     renew: bool,
     now: SystemTime,
 ) -> Result<Vec<u8>> {
-    let report = v.verify_pdf(pdf);
+    let mut report = v.verify_pdf(pdf);
+    // Every signature validates now before anything is added.
+    evidence_of(&report)?;
+    let mut pdf = std::borrow::Cow::Borrowed(pdf);
+    let stamped = match tsa_for_untimed(&untimed(&report), tsa)? {
+        Some(tsa) => {
+            pdf = std::borrow::Cow::Owned(crate::pades::timestamp_pdf(&pdf, now, tsa)?);
+            report = v.verify_pdf(&pdf);
+            true
+        }
+        None => false,
+    };
     let evidence = evidence_of(&report)?;
-    let mut out = crate::dss::add_dss(pdf, &dss_data(&evidence))?;
-    if level == Level::BLta && (renew || !newest_is_doc_timestamp(&report)) {
+    let mut out = crate::dss::add_dss(&pdf, &dss_data(&evidence))?;
+    // The time-stamp just added gives the trusted time; the DSS after it is covered only by
+    // another.
+    if level == Level::BLta && (renew || stamped || !newest_is_doc_timestamp(&report)) {
         let tsa = tsa.ok_or_else(|| {
             SignError::Input("B-LTA needs a time-stamping authority (--tsa internal|URL)".into())
         })?;
@@ -123,6 +169,45 @@ pub fn extend_cms(
         let d = dss_data(&e);
         crate::cms_edit::add_validation_data(cms, &d.certs, &d.crls, &d.ocsps)
     };
+    // A SignerInfo with no signature time-stamp gets one first (B-T: EN 319 122-1 §6.3), over
+    // its signature value.
+    let report = v.verify_cms(cms, content);
+    evidence_of(&report)?;
+    let mut cms = std::borrow::Cow::Borrowed(cms);
+    if let Some(tsa) = tsa_for_untimed(&untimed(&report), tsa)? {
+        let n = kyso_verify::ats::parts(&cms)
+            .map_err(|e| SignError::Input(e.to_string()))?
+            .signers
+            .len();
+        for si in 0..n {
+            let parts =
+                kyso_verify::ats::parts(&cms).map_err(|e| SignError::Input(e.to_string()))?;
+            let signer = &parts.signers[si];
+            if signer
+                .unsigned
+                .iter()
+                .any(|a| a.oid == Some(crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
+            {
+                continue;
+            }
+            let value = signer
+                .fields
+                .last()
+                .and_then(|f| der::asn1::OctetStringRef::from_der(f).ok())
+                .ok_or_else(|| {
+                    SignError::Input(
+                        "a SignerInfo's signature value is not a DER OCTET STRING".into(),
+                    )
+                })?;
+            let h = kyso_hsm::HashAlg::Sha256;
+            let token = tsa.stamp(h, &h.digest(value.as_bytes()))?;
+            let attr =
+                crate::cms_edit::attribute(crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN, &token)?;
+            cms =
+                std::borrow::Cow::Owned(crate::cms_edit::add_unsigned_attribute(&cms, si, &attr)?);
+        }
+    }
+    let cms: &[u8] = &cms;
     let mut out = add(cms)?;
     if level == Level::BLt {
         return Ok(out);

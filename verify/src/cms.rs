@@ -623,6 +623,12 @@ pub struct Context<'a> {
     /// When the signature's time-stamp is relied on: the validation time, or the genTime of an
     /// archive or document time-stamp that proves the signature time-stamp existed then.
     pub ts_reliance: SystemTime,
+    /// PAdES: the genTime of the earliest valid document time-stamp over the signature — its
+    /// proof of existence, and its trusted time at B-T when it has no signature time-stamp of
+    /// its own (EN 319 142-1 §6.3: "either by a signature-time-stamp attribute or a
+    /// document-time-stamp"; EN 319 102-1 §5.6). A B-B signature extended with one was still
+    /// reported B-B, judged at the claimed time only (a new user's reading, 2026-12-04).
+    pub doc_ts_poe: Option<SystemTime>,
 }
 
 /// A detached signature given alone: its content is missing, not changed (EN 319 102-1:
@@ -1095,6 +1101,16 @@ fn validate_signer(
             }
         }
     }
+    if poe.is_none() {
+        if let Some(t) = ctx.doc_ts_poe {
+            poe = Some(t);
+            level = "B-T";
+            r.note(format!(
+                "trusted time: a document time-stamp proves the signature existed by {} (it has no signature time-stamp of its own)",
+                rfc3339(t)
+            ));
+        }
+    }
     r.format = if baseline {
         format!("{format}-{level}")
     } else {
@@ -1205,8 +1221,11 @@ fn validate_signer(
         r.fail(Indication::Indeterminate, sub, m);
     }
     // B-LT when the SignedData itself holds the validation data the verdict rested on; B-LTA
-    // when an archive time-stamp covers it too (EN 319 122-1 §6.3–6.5).
-    if baseline && level == "B-T" {
+    // when an archive time-stamp covers it too (EN 319 122-1 §6.3–6.5). A PAdES signature's
+    // long-term levels are its DSS's and document time-stamps' (EN 319 142-1 §6.4–6.5; the
+    // PDF reader judges them): the chain in its CMS alone made a B-B signature with a
+    // document time-stamp over it "PAdES-B-LT".
+    if baseline && level == "B-T" && ctx.format != "PAdES" {
         let e = &r.evidence;
         // Certificates inside the time-stamp tokens: covered, for B-LTA, with the attribute
         // that holds them. (For B-LT kyso still asks for them in SignedData.certificates: a

@@ -126,6 +126,7 @@ impl Validator {
             extra_crls: &[],
             extra_ocsps: &[],
             ts_reliance: self.now,
+            doc_ts_poe: None,
         };
         Report::from_signatures(cms::validate(self, cms_der, &ctx), Vec::new())
     }

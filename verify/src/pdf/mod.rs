@@ -173,12 +173,13 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             break; // no verdict: the caller discards the report
         }
         let (f, range) = pending[i];
-        let reliance = proofs
+        // The earliest valid document time-stamp over it: its proof of existence.
+        let covering = proofs
             .iter()
             .filter(|(end, _)| *end > range.end)
             .map(|(_, t)| *t)
-            .min()
-            .unwrap_or(v.now);
+            .min();
+        let reliance = covering.unwrap_or(v.now);
         // Validating as of a past time (--at): a document time-stamp made after it did not
         // exist then.
         if is_doc_ts(f) {
@@ -196,7 +197,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 continue;
             }
         }
-        let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance);
+        let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance, covering);
         if let Some(t) = proof {
             proofs.push((range.end, t));
         }
@@ -227,11 +228,32 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         done[i] = Some(reps);
     }
+    // The validation data each valid document time-stamp covers: the DSS of the revision it
+    // signs. B-LTA needs one that covers a signature's (a DSS added after the only time-stamp
+    // was called B-LTA).
+    let mut covered_dss: Vec<(usize, dss::Dss)> = Vec::new();
+    for (end, _) in &proofs {
+        if covered_dss.iter().any(|(e, _)| e == end) {
+            continue;
+        }
+        let signed = if *end == data.len() {
+            Some(&doc)
+        } else {
+            revisions.get(end).and_then(|r| r.as_ref().ok())
+        };
+        if let Some(d) = signed {
+            covered_dss.push((*end, dss::read_all([d])));
+        }
+    }
     for (i, reps) in done.into_iter().enumerate() {
         if let Some(mut reports) = reps {
-            let covered = proofs.iter().any(|(end, _)| *end > pending[i].1.end);
+            let after: Vec<&dss::Dss> = covered_dss
+                .iter()
+                .filter(|(end, _)| *end > pending[i].1.end)
+                .map(|(_, d)| d)
+                .collect();
             for r in &mut reports {
-                long_term_level(r, &dss, covered);
+                long_term_level(r, &dss, &after);
             }
             checked.push(Checked {
                 found: pending[i].0.clone(),
@@ -372,11 +394,20 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
 
 /// PAdES-B-LT when the DSS holds the validation data the signature's B-T verdict rested on
 /// (its certificates, and its revocation data when it had any); B-LTA when a valid document
-/// time-stamp also covers it (EN 319 142-1 §6.2–6.4).
-fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, covered: bool) {
+/// time-stamp also covers it — signs a revision whose DSS holds it (`time_stamped`: those
+/// revisions' DSS, of the time-stamps after the signature; EN 319 142-1 §6.2–6.4).
+fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, time_stamped: &[&dss::Dss]) {
     if r.format != "PAdES-B-T" || r.indication == Indication::TotalFailed {
         return;
     }
+    if holds(r, dss) {
+        let covered = time_stamped.iter().any(|d| holds(r, d));
+        r.format = if covered { "PAdES-B-LTA" } else { "PAdES-B-LT" }.into();
+    }
+}
+
+/// `dss` holds the validation data the signature's verdict rested on.
+fn holds(r: &SignatureReport, dss: &dss::Dss) -> bool {
     let e = &r.evidence;
     // Every certificate but the self-signed anchors.
     let has_certs = !e.certs.is_empty()
@@ -391,9 +422,7 @@ fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, covered: bool) {
         .ocsps
         .iter()
         .all(|o| dss.ocsps.iter().any(|d| d.der() == o.der()));
-    if has_certs && has_crls && has_ocsps {
-        r.format = if covered { "PAdES-B-LTA" } else { "PAdES-B-LT" }.into();
-    }
+    has_certs && has_crls && has_ocsps
 }
 
 /// Classify and judge what the revisions after `end` changed.
@@ -427,7 +456,8 @@ fn later_changes(
 
 /// Validate one signature's CMS (or document time-stamp) over its byte ranges.
 /// With the reports, a document time-stamp's genTime when it validated (a proof of
-/// existence for what it covers). `reliance`: when time-stamps are relied on (see above).
+/// existence for what it covers). `reliance`: when time-stamps are relied on (see above);
+/// `covering`: the genTime of the earliest valid document time-stamp over it.
 fn check_one(
     v: &Validator,
     f: &Found,
@@ -435,6 +465,7 @@ fn check_one(
     range: &byterange::SignedRange,
     dss: &dss::Dss,
     reliance: SystemTime,
+    covering: Option<SystemTime>,
 ) -> (Vec<SignatureReport>, Option<SystemTime>) {
     let contents = f
         .sig
@@ -536,6 +567,7 @@ fn check_one(
         extra_crls: &dss.crls,
         extra_ocsps: &dss.ocsps,
         ts_reliance: reliance,
+        doc_ts_poe: covering,
     };
     (cms::validate(v, contents, &ctx), None)
 }
