@@ -148,7 +148,8 @@ pub enum ArchiveCommand {
         /// Records of this citizen or organization (personal id or tax code), every type.
         #[arg(long, conflicts_with = "agency")]
         subject: Option<String>,
-        /// Records of this agency, archived between --from and --to.
+        /// Records of this agency issued between --from and --to (the records' issue dates,
+        /// YYYY-MM-DD, both included).
         #[arg(long)]
         agency: Option<String>,
         #[arg(long, default_value = "0001-01-01")]

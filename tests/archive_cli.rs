@@ -410,6 +410,23 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         ])
         .json();
     assert_eq!(ids(&f), vec![1]);
+    // A range that ends before it starts is said, not answered with no records.
+    let r = s.kyso(&[
+        "archive",
+        "find",
+        "--agency",
+        "UBND-HK",
+        "--from",
+        "2026-12-31",
+        "--to",
+        "2026-11-21",
+        "--user",
+        "clerk",
+        "--purpose",
+        "lookup",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("is after to"), "{}", r.stderr);
 
     // Without a purpose, or without a user, nothing is read.
     let r = s.kyso(&[

@@ -503,6 +503,10 @@ fn relying_agency_verifies_a_copy_gets_the_proof_and_a_checkpoint_then_a_consist
         agency.get("/v1/log/inclusion?leaf=999999&size=1").status,
         400
     );
+    // The entry asked for is the one the answer names (it named the tree size: "not 1000000").
+    let r = agency.get("/v1/log/inclusion?leaf=999999");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("no entry 999999 yet"), "{}", r.text());
 }
 
 #[test]

@@ -172,6 +172,12 @@ impl Archive {
                 check_text("agency", agency, 200)?;
                 check_date("from", from)?;
                 check_date("to", to)?;
+                // Said, as `stats` says it: an empty answer read as "no records".
+                if from > to {
+                    return Err(ArchiveError::Input(format!(
+                        "from ({from}) is after to ({to})"
+                    )));
+                }
                 let prefix = index_prefix(b'a', agency);
                 let ids = self.scan_index(&prefix, Some((from, to)), MAX_FOUND + 1)?;
                 (FindBy::Agency, format!("{agency} {from}..{to}"), ids)

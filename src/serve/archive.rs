@@ -309,7 +309,7 @@ impl Store {
     }
 
     pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>> {
-        self.check_size(size)?;
+        self.check_size(size, || format!("no tree of {size} entries"))?;
         if index >= size {
             return Err(ArchiveError::Input(format!(
                 "leaf {index} is not in a tree of {size} entries"
@@ -319,7 +319,7 @@ impl Store {
     }
 
     pub fn consistency(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>> {
-        self.check_size(new)?;
+        self.check_size(new, || format!("no tree of {new} entries"))?;
         if old > new {
             return Err(ArchiveError::Input(
                 "old size is larger than new size".into(),
@@ -328,11 +328,15 @@ impl Store {
         self.archive.consistency_proof(old, new)
     }
 
-    fn check_size(&self, size: u64) -> Result<()> {
+    /// `size`: the entries a proof or checkpoint needs (an entry's number + 1 for its
+    /// inclusion); `what` says it as the caller asked.
+    fn check_size(&self, size: u64, what: impl FnOnce() -> String) -> Result<()> {
         let have = self.archive.size();
         if size > have {
             return Err(ArchiveError::Input(format!(
-                "the log has {have} entries, not {size}"
+                "the log has {have} entries (0 to {}): {}",
+                have.saturating_sub(1),
+                what()
             )));
         }
         Ok(())
@@ -341,7 +345,11 @@ impl Store {
     /// The newest signed checkpoint covering at least `min_size` entries; signs one now if the
     /// newest does not (the publisher would within a second anyway).
     pub fn checkpoint(&self, min_size: u64) -> Result<(u64, String)> {
-        self.check_size(min_size)?;
+        // Asked for entry `min_size - 1` (its inclusion proof), or for a tree of `min_size`
+        // entries: said as the entry (a proof for entry 99999 said "not 100000").
+        self.check_size(min_size, || {
+            format!("no entry {} yet", min_size.saturating_sub(1))
+        })?;
         if let Some((size, note)) = self
             .latest
             .lock()
