@@ -175,6 +175,16 @@ pub fn run(a: VerifyArgs) -> ExitCode {
             Some(p) => Some(read(p)?),
             None => None,
         };
+        // An empty file holds no signature to judge (it read as a broken one, TOTAL-FAILED;
+        // a new user's reading, 2026-12-04). Empty signed content is content.
+        let empty = match &detached {
+            Some(sig) if sig.is_empty() => a.detached.as_deref(),
+            None if data.is_empty() => Some(a.file.as_path()),
+            _ => None,
+        };
+        if let Some(p) = empty {
+            return Err(format!("{} is empty: nothing to verify", p.display()));
+        }
         Ok(v.verify_file(&data, detached.as_deref()))
     };
     match go() {

@@ -301,6 +301,23 @@ fn verify_exit_codes_follow_design_md() {
         3
     );
     assert_eq!(demo.run(&["verify"]).code, 3);
+    // An empty file holds nothing to verify: said as such, not judged a broken signature.
+    let empty = d.join("empty.pdf");
+    std::fs::write(&empty, b"").unwrap();
+    let r = demo.run(&["verify", empty.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is empty: nothing to verify"),
+        "{}",
+        r.stderr
+    );
+    let r = demo.run(&[
+        "verify",
+        junk.to_str().unwrap(),
+        "--detached",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
 }
 
 #[test]
