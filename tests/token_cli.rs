@@ -341,6 +341,23 @@ fn module_that_is_missing_or_not_pkcs11_is_a_clear_error() {
             r.stderr
         );
     }
+    // SoftHSM2 whose configuration file is not there: the module loads but will not start —
+    // said so, with where SoftHSM2 looked, not as "not a PKCS#11 library".
+    let r: Run = demo
+        .cmd()
+        .args(["token", "list"])
+        .env("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 10, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("would not start")
+            && r.stderr
+                .contains("SOFTHSM2_CONF=/nonexistent/softhsm2.conf"),
+        "{}",
+        r.stderr
+    );
     // The module can also come from the environment and from the URI.
     let r: Run = demo
         .cmd()

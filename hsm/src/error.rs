@@ -15,6 +15,13 @@ pub enum HsmError {
     /// The file exists but is not a loadable PKCS#11 library.
     #[error("{path} is not a PKCS#11 library: {reason}")]
     NotPkcs11 { path: String, reason: String },
+    /// The PKCS#11 library loaded, but would not start (C_Initialize): its own configuration.
+    #[error("the PKCS#11 module {path} would not start (C_Initialize: {reason}){hint}")]
+    ModuleInit {
+        path: String,
+        reason: String,
+        hint: String,
+    },
     /// A PKCS#11 URI could not be parsed.
     #[error("bad PKCS#11 URI: {0}")]
     BadUri(String),
@@ -121,7 +128,9 @@ impl HsmError {
             | HsmError::BadUri(_)
             | HsmError::Usage(_)
             | HsmError::PinSource { .. } => 3,
-            HsmError::ModuleNotFound { .. } | HsmError::NotPkcs11 { .. } => 10,
+            HsmError::ModuleNotFound { .. }
+            | HsmError::NotPkcs11 { .. }
+            | HsmError::ModuleInit { .. } => 10,
             HsmError::NoToken { .. } => 11,
             HsmError::NoObject { .. } | HsmError::AmbiguousKey { .. } => 12,
             HsmError::WrongPin { .. } => 13,

@@ -106,10 +106,14 @@ impl Module {
         match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
             Ok(()) => {}
             Err(e) if rv(&e) == Some(RvError::CryptokiAlreadyInitialized) => {}
+            // The library loaded: it is one, and its own configuration is what failed
+            // (SoftHSM2 without its configuration file said "not a PKCS#11 library" and "some
+            // horrible, unrecoverable error"; a new user's reading, 2026-12-04).
             Err(e) => {
-                return Err(HsmError::NotPkcs11 {
+                return Err(HsmError::ModuleInit {
                     path: shown,
-                    reason: format!("C_Initialize failed: {e}"),
+                    reason: e.to_string(),
+                    hint: softhsm_hint(path),
                 })
             }
         }
@@ -196,7 +200,15 @@ impl Module {
             1 => Ok(hits.remove(0)),
             0 => Err(HsmError::NoToken {
                 uri: uri.token_only().to_string(),
-                present: present(&all),
+                present: format!(
+                    "{}{}",
+                    present(&all),
+                    if all.iter().any(|t| t.initialized) {
+                        String::new()
+                    } else {
+                        softhsm_hint(&self.path)
+                    }
+                ),
             }),
             _ => Err(HsmError::NoToken {
                 uri: format!(
@@ -207,6 +219,20 @@ impl Module {
                 present: present(&all),
             }),
         }
+    }
+}
+
+/// For SoftHSM2, where its tokens and configuration are: what a demo user gets wrong first.
+fn softhsm_hint(module: &Path) -> String {
+    if !module.to_string_lossy().contains("softhsm") {
+        return String::new();
+    }
+    match std::env::var_os("SOFTHSM2_CONF") {
+        Some(c) => format!(
+            "; SoftHSM2 reads SOFTHSM2_CONF={}: it must be readable and its directories.tokendir must exist",
+            Path::new(&c).display()
+        ),
+        None => "; SoftHSM2 reads SOFTHSM2_CONF (not set here: /etc/softhsm/softhsm2.conf) — set it to the demo's softhsm2.conf".into(),
     }
 }
 
