@@ -631,6 +631,74 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -d
     );
 }
 
+/// A certificate judged at prepare is judged again at finalize: one that expired in between
+/// (up to `remote_pending_secs` later) no longer signs (it did: an attacker's reading,
+/// 2026-12-04). The official's key signs the digest with OpenSSL, as the desk's token would.
+#[test]
+fn a_prepared_signature_whose_certificate_expired_since_is_not_finalized() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    let made = std::time::Instant::now();
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=kyso test documents/CN=Document CA"
+issue docca short "/C=VN/O=UBND tỉnh (test)/CN=Short-lived official" signing -enddate "$(date -u -d '+10 seconds' +%Y%m%d%H%M%SZ)"
+"#,
+    );
+    let token = "kyso_test_official_short";
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        extra: vec![format!(
+            "[[api_tokens]]\nname = \"official-short\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nsigning_certs = [{{ sha256 = \"{}\" }}]\n",
+            sha256_hex(token.as_bytes()),
+            pem_sha256(&p("short.pem"))
+        )],
+        ..Default::default()
+    });
+    let official = a.agent_with(None, Some(token.to_string()));
+    let r = official.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "cades", "certificate": std::fs::read_to_string(p("short.pem")).unwrap(), "document": b64(b"Quyet dinh so 9")}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let prepared = r.json();
+    std::fs::write(
+        p("digest.bin"),
+        hex::decode(prepared["digest"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            "short.key",
+            "-in",
+            "digest.bin",
+            "-out",
+            "sig.bin",
+        ])
+        .current_dir(pki.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = hex::encode(std::fs::read(p("sig.bin")).unwrap());
+    // The certificate expires 10 s after it was made.
+    std::thread::sleep(std::time::Duration::from_secs(12).saturating_sub(made.elapsed()));
+    let r = official.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": prepared["handle"], "signature": sig}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "cannot_sign", "{}", r.text());
+    assert!(r.text().contains("no longer valid"), "{}", r.text());
+}
+
 #[test]
 fn a_client_certificate_its_cas_ocsp_responder_says_is_revoked_is_refused() {
     // An agency CA whose certificates name its OCSP responder: `openssl ocsp` on loopback.
