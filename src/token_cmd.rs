@@ -96,6 +96,23 @@ pub enum TokenCommand {
         #[command(flatten)]
         pin: PinArg,
     },
+    /// Make a PKCS#10 certificate request (PEM) for a key on the token, signed by that key:
+    /// what the CA issues the key's certificate from.
+    Csr {
+        /// PKCS#11 URI of the private key, e.g. pkcs11:token=kyso-province;object=ubnd-tinh
+        #[arg(long, value_name = "URI")]
+        key: String,
+        /// The subject, RFC 4514 (most specific first): "CN=…,O=UBND tỉnh …,C=VN" (UTF-8).
+        #[arg(long, value_name = "NAME")]
+        subject: String,
+        /// Write the request here (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        module: ModuleArg,
+        #[command(flatten)]
+        pin: PinArg,
+    },
     /// Store a certificate (PEM or DER) on the token, under the CKA_ID of its key.
     ImportCert {
         /// PKCS#11 URI of the token.
@@ -176,6 +193,29 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
             module,
             pin,
         } => import_cert(&token, &label, &id, &cert, module, pin),
+        TokenCommand::Csr {
+            key,
+            subject,
+            out,
+            module,
+            pin,
+        } => {
+            let uri = parse_uri(&key)?;
+            let pem = kyso_hsm::certificate_request(
+                module.module.as_deref(),
+                &uri,
+                pin.pin_file,
+                &subject,
+            )?;
+            match out {
+                Some(p) => std::fs::write(&p, &pem).map_err(|e| HsmError::Io {
+                    what: format!("write {}", p.display()),
+                    source: e,
+                })?,
+                None => outln!("{}", pem.trim_end()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

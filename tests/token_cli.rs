@@ -720,3 +720,132 @@ fn mechanism_the_key_cannot_do_is_refused() {
     let r = demo.run_pin(&["token", "sign-digest", "--key", EC_KEY, "--alg", "md5-rsa"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
 }
+
+/// An agency generates its signing key on the HSM, makes the certificate request with kyso
+/// (signed by that key on the token), the CA (OpenSSL here) issues the certificate from it,
+/// and kyso imports it beside the key, which then signs. (No step of kyso made the request: a
+/// new user's reading, 2026-12-04.)
+#[test]
+fn an_agency_requests_a_certificate_for_its_new_key_and_imports_what_the_ca_issues() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let r = demo.run_pin(&[
+        "token",
+        "keygen",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "ubnd-tinh",
+        "--id",
+        "0e",
+        "--type",
+        "rsa-3072",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = "pkcs11:token=kyso-dev;object=ubnd-tinh";
+    let csr = d.join("ubnd-tinh.csr");
+    let r = demo.run_pin(&[
+        "token",
+        "csr",
+        "--key",
+        key,
+        "--subject",
+        "CN=Chủ tịch UBND tỉnh,O=UBND tỉnh Ninh Bình,C=VN",
+        "--out",
+        csr.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // OpenSSL checks the request's signature and reads its subject, in X.500 order.
+    let subject = openssl(&[
+        "req",
+        "-in",
+        "ubnd-tinh.csr",
+        "-verify",
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "utf8,sep_comma_plus",
+    ]);
+    assert_eq!(
+        subject.trim(),
+        "subject=C=VN,O=UBND tỉnh Ninh Bình,CN=Chủ tịch UBND tỉnh"
+    );
+    // The CA issues the certificate from it.
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/C=VN/CN=Test CA",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "keyUsage=critical,digitalSignature,nonRepudiation\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "ubnd-tinh.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "ubnd-tinh.pem",
+    ]);
+    let r = demo.run_pin(&[
+        "token",
+        "import-cert",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "ubnd-tinh",
+        "--id",
+        "0e",
+        d.join("ubnd-tinh.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = demo.run_pin(&["token", "sign-digest", "--key", key, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.json()["signer"]
+            .as_str()
+            .unwrap()
+            .contains("Chủ tịch UBND tỉnh"),
+        "{}",
+        r.stdout
+    );
+    // A subject that is no name is said before the PIN is asked for.
+    let r = demo.run(&["token", "csr", "--key", key, "--subject", "no name here"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("RFC 4514"), "{}", r.stderr);
+}

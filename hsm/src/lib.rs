@@ -47,6 +47,43 @@ pub fn open_key(
     TokenKey::find(token, uri)
 }
 
+/// A PKCS#10 certificate request (PEM) for the private key a URI names — a key generated on the
+/// token has no certificate yet: the CA issues one from this request. `subject`: an RFC 4514
+/// name, most specific first (`CN=…,O=…,C=VN`; UTF-8 values, the country printable). The
+/// request is signed on the token with the key's default algorithm.
+pub fn certificate_request(
+    module: Option<&std::path::Path>,
+    uri: &Pkcs11Uri,
+    pin_file: Option<std::path::PathBuf>,
+    subject: &str,
+) -> Result<String> {
+    use std::str::FromStr;
+    use x509_cert::builder::Builder;
+    let name = x509_cert::name::Name::from_str(subject).map_err(|e| {
+        HsmError::Usage(format!(
+            "--subject {subject:?} is not an RFC 4514 name (CN=…,O=…,C=VN): {e}"
+        ))
+    })?;
+    if name.0.is_empty() {
+        return Err(HsmError::Usage("--subject is empty".into()));
+    }
+    let module = Module::for_uri(module, uri)?;
+    let desc = module.find_token(&uri.token_only())?;
+    if desc.pin_locked {
+        return Err(HsmError::PinLocked { token: desc.label });
+    }
+    let sources = pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
+    let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let token = std::sync::Arc::new(Token::open(&module, uri, pin, 1)?);
+    let key = KeyPair::find(token, uri)?;
+    let signer = adapter::RustCryptoSigner(&key);
+    let req = x509_cert::builder::RequestBuilder::new(name, &signer)
+        .and_then(|b| b.build::<adapter::TokenSignature>())
+        .map_err(|e| HsmError::Pkcs11(format!("certificate request: {e}")))?;
+    der::EncodePem::to_pem(&req, der::pem::LineEnding::LF)
+        .map_err(|e| HsmError::Pkcs11(format!("certificate request: {e}")))
+}
+
 /// The public key (certificate, else public key object) an object URI names, read without
 /// logging in: an auditor checks checkpoints with it and needs no PIN.
 pub fn public_key(
