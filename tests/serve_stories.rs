@@ -657,11 +657,7 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
     // second until prepare, the desk's signature, finalize and the new prepare fit in one.
     let mut made = 1;
     let refused = (0..5).any(|_| {
-        let into = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_millis();
-        std::thread::sleep(std::time::Duration::from_millis(u64::from(1010 - into)));
+        at_the_start_of_a_second();
         let p = prepare();
         let sig = desk_signs(&a, p["digest"].as_str().unwrap());
         let r = desk.post_json(
@@ -680,15 +676,8 @@ fn the_same_document_prepared_twice_is_one_remote_signature() {
                 assert!(again.header("retry-after").is_some());
                 true
             }
-            // Another second: another digest, which the signature does not finalize.
             200 => {
-                let q = again.json();
-                assert_ne!(q["digest"], p["digest"]);
-                let r = desk.post_json(
-                    "/v1/sign/remote/finalize",
-                    &json!({"handle": q["handle"], "signature": sig}),
-                );
-                assert_eq!(r.status, 422, "{}", r.text());
+                another_second(&desk, &again.json(), &p, &sig);
                 false
             }
             s => panic!("{s}: {}", again.text()),
@@ -719,11 +708,7 @@ fn one_token_signature_finalizes_once_across_users_of_the_same_certificate() {
     let mut made = 0;
     // Tried at the start of a second until both prepares fall in it.
     let refused = (0..5).any(|_| {
-        let into = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_millis();
-        std::thread::sleep(std::time::Duration::from_millis(u64::from(1010 - into)));
+        at_the_start_of_a_second();
         let p = prepare(&desk);
         assert_eq!(p.status, 200, "{}", p.text());
         let p = p.json();
@@ -749,15 +734,8 @@ fn one_token_signature_finalizes_once_across_users_of_the_same_certificate() {
                 }
                 true
             }
-            // Another second: another digest, which the signature does not finalize.
             200 => {
-                let q = q.json();
-                assert_ne!(q["digest"], p["digest"]);
-                let r = script.post_json(
-                    "/v1/sign/remote/finalize",
-                    &json!({"handle": q["handle"], "signature": sig}),
-                );
-                assert_eq!(r.status, 422, "{}", r.text());
+                another_second(&script, &q.json(), &p, &sig);
                 false
             }
             s => panic!("{s}: {}", q.text()),
@@ -769,6 +747,27 @@ fn one_token_signature_finalizes_once_across_users_of_the_same_certificate() {
         .filter(|e| e["event"] == "signature")
         .count();
     assert_eq!(signatures, made);
+}
+
+/// Sleep to just past the start of the next second (a prepare's digest changes with the
+/// second of its signing time).
+fn at_the_start_of_a_second() {
+    let into = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_millis();
+    std::thread::sleep(std::time::Duration::from_millis(u64::from(1010 - into)));
+}
+
+/// `q`, prepared in another second than `p`, has another digest, which `p`'s token signature
+/// does not finalize (422).
+fn another_second(c: &Client, q: &serde_json::Value, p: &serde_json::Value, sig: &str) {
+    assert_ne!(q["digest"], p["digest"]);
+    let r = c.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": q["handle"], "signature": sig}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
 }
 
 /// The running service can leave no core dump with its PIN, token keys or TLS key in it (its
