@@ -122,7 +122,7 @@ fn text_field(name: &str, v: &Option<String>) -> ApiResult<()> {
     request_body = SignRequest,
     responses((status = 200, body = SignResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "the caller lacks the signer role, or the key is not one its entry names (keys)", body = ErrorBody),
+        (status = 403, description = "the caller lacks the signer role, or the key is not one its entry names (keys) — a name no key has is answered alike", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, description = "too_many_in_flight: the caller's answers not yet sent hold its share of bytes in flight (a batch's answer is reserved before signing); Retry-After", body = ErrorBody),
         (status = 503, description = "the service holds as many bytes in flight as it takes", body = ErrorBody)))]
@@ -792,7 +792,7 @@ pub async fn remote_prepare(
     request_body = FinalizeRequest,
     responses((status = 200, body = FinalizeResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "cannot_sign: the signature does not verify over the digest (the handle is kept), or the certificate has expired since it was prepared", body = ErrorBody),
         (status = 429, description = "too_many_in_flight: the caller's answers not yet sent hold its share of bytes in flight; the handle is kept; Retry-After", body = ErrorBody),
         (status = 503, description = "the service holds as many bytes in flight as it takes", body = ErrorBody)))]
 pub async fn remote_finalize(
