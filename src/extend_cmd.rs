@@ -98,7 +98,7 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
     };
     let mut failed = 0;
     for f in &a.files {
-        let result = (|| -> Result<PathBuf, SignError> {
+        let result = (|| -> Result<(PathBuf, Vec<String>), SignError> {
             let data = std::fs::read(f).map_err(|e| SignError::Io {
                 what: format!("read {}", f.display()),
                 source: e,
@@ -127,20 +127,36 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                 what: format!("write {}", path.display()),
                 source: e,
             })?;
-            Ok(path)
+            // What the file now is, as verify reads it: the level asked for is a baseline's,
+            // and a plain CMS or adbe.pkcs7.detached signature has none to reach.
+            let reached = match (&content, kyso_verify::looks_like_pdf(&out)) {
+                (Some(c), false) => v.verify_file(c, Some(&out)),
+                _ => v.verify_file(&out, None),
+            };
+            let formats: Vec<String> = reached
+                .signatures
+                .iter()
+                .map(|s| s.format.clone())
+                .collect();
+            Ok((path, formats))
         })();
         match result {
-            Ok(path) => {
+            Ok((path, formats)) => {
                 if a.json {
                     outln!(
                         "{}",
                         serde_json::json!({"file": f, "output": path, "level": match a.level {
                             Level::BLt => "B-LT",
                             Level::BLta => "B-LTA",
-                        }})
+                        }, "signatures": formats})
                     );
                 } else {
-                    eprintln!("extended {} -> {}", f.display(), path.display());
+                    eprintln!(
+                        "extended {} -> {} ({})",
+                        f.display(),
+                        path.display(),
+                        formats.join(", ")
+                    );
                 }
             }
             Err(e) => {

@@ -855,7 +855,7 @@ fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
         let out = demo.path().join("refused.out");
         let r = extend(file, "B-LT", false, &out);
         assert_eq!(r.code, 5, "{}", r.stderr);
-        assert!(r.stderr.contains("has no time-stamp (B-B)"), "{}", r.stderr);
+        assert!(r.stderr.contains("has no time-stamp:"), "{}", r.stderr);
         assert!(!out.exists());
     }
     // PDF: B-LT is a document time-stamp (its trusted time), then the DSS; B-LTA one more
@@ -946,6 +946,53 @@ fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
         "{}",
         r.stdout
     );
+    // A plain CMS signature (OpenSSL's, no CAdES attributes: no baseline level to reach) gets
+    // its time-stamp too, and the command says what the file now is (it was extended with no
+    // time at all, and reported "B-LT"; an attacker's reading, 2026-12-04).
+    let plain = demo.path().join("plain.p7s");
+    let (key, cert) = (pki.s("signer.key.pem"), pki.s("signer.pem"));
+    let (plain_s, ca_s) = (plain.display().to_string(), pki.s("ca.pem"));
+    let r = openssl(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-outform",
+        "DER",
+        "-in",
+        &c,
+        "-signer",
+        &cert,
+        "-inkey",
+        &key,
+        "-certfile",
+        &ca_s,
+        "-out",
+        &plain_s,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let extended = demo.path().join("plain-lt.p7s");
+    let r = extend(&plain, "B-LT", true, &extended);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["signatures"],
+        serde_json::json!(["CMS"]),
+        "{}",
+        r.stdout
+    );
+    let r: Run = kyso_cmd()
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(pki.path("root.pem"))
+        .arg("--trust")
+        .arg(demo.ca_pem())
+        .arg(&doc)
+        .arg("--detached")
+        .arg(&extended)
+        .output()
+        .unwrap()
+        .into();
+    let j = r.json();
+    assert_eq!(j["signatures"][0]["facts"]["time_proven"], true, "{j}");
+    assert!(j["signatures"][0]["timestamp"].is_string(), "{j}");
     // Two years on: the signer's certificate has expired and nothing answers. The document
     // time-stamp proves the B-B signature existed while it was valid; the file as signed has
     // nothing to prove it.
@@ -954,4 +1001,55 @@ fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
     let j = verify(&demo, &pki, &signed_pdf, Some("+730d"));
     assert_eq!(j["indication"], "INDETERMINATE", "{j}");
+}
+
+/// A B-B signature whose trusted time is a document time-stamp (pyHanko's, from a TSA a
+/// script makes) rests on that time-stamp's validation data too: a DSS holding only the
+/// signer's path is not B-LT, one that also holds the TSA's is, and a second time-stamp over
+/// it makes B-LTA. (The signer's data alone made it "B-LT", and a time-stamp on top "B-LTA",
+/// though the TSA's certificate was in no DSS; an attacker's reading, 2026-12-04.)
+#[test]
+fn a_document_time_stamp_that_gives_a_signature_its_time_must_have_its_data_for_b_lt() {
+    let demo = Demo::new();
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "--key",
+        EC_KEY,
+        "--out-dir",
+        demo.path().to_str().unwrap(),
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = Command::new(python())
+        .arg(script("doc_ts_dss.py"))
+        .arg(demo.path().join("giay-phep.signed.pdf"))
+        .arg(demo.path().join("signer-ec.pem"))
+        .arg(demo.ca_pem())
+        .arg(demo.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let format_of = |file: &str| {
+        let r: Run = kyso_cmd()
+            .args(["verify", "--offline", "--json", "--trust"])
+            .arg(demo.ca_pem())
+            .arg("--trust")
+            .arg(demo.path().join("tsa-root.pem"))
+            .arg(demo.path().join(file))
+            .output()
+            .unwrap()
+            .into();
+        let j = r.json();
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{file}: {j}");
+        j["signatures"][0]["format"].as_str().unwrap().to_string()
+    };
+    assert_eq!(format_of("bt.pdf"), "PAdES-B-T");
+    assert_eq!(format_of("lt.pdf"), "PAdES-B-LT");
+    assert_eq!(format_of("lta.pdf"), "PAdES-B-LTA");
 }

@@ -77,13 +77,14 @@ fn newest_is_doc_timestamp(report: &Report) -> bool {
         .any(|s| s.covers_whole_document == Some(true))
 }
 
-/// The signatures of a report with no trusted time (B-B: no signature time-stamp, no document
-/// time-stamp over them), by name.
+/// The signatures of a report with no trusted time (no signature time-stamp, no document
+/// time-stamp over them: B-B, and plain CMS or `adbe.pkcs7.detached` without one — left out,
+/// they were extended with no time at all; an attacker's reading, 2026-12-04), by name.
 fn untimed(report: &Report) -> Vec<String> {
     report
         .signatures
         .iter()
-        .filter(|s| s.format.ends_with("-B-B"))
+        .filter(|s| s.format != "PAdES document time-stamp" && !s.facts.time_proven)
         .map(|s| s.field.clone().unwrap_or_else(|| "(CMS)".into()))
         .collect()
 }
@@ -100,7 +101,7 @@ fn tsa_for_untimed<'t>(
     }
     tsa.map(Some).ok_or_else(|| {
         SignError::Input(format!(
-            "{} {} no time-stamp (B-B): B-LT and B-LTA build on a trusted time over the signature; give a time-stamping authority (--tsa URL, or --tsa internal --tsa-key URI) and kyso adds one",
+            "{} {} no time-stamp: B-LT and B-LTA build on a trusted time over the signature; give a time-stamping authority (--tsa URL, or --tsa internal --tsa-key URI) and kyso adds one",
             untimed.join(", "),
             if untimed.len() == 1 { "has" } else { "have" }
         ))

@@ -628,7 +628,9 @@ pub struct Context<'a> {
     /// its own (EN 319 142-1 §6.3: "either by a signature-time-stamp attribute or a
     /// document-time-stamp"; EN 319 102-1 §5.6). A B-B signature extended with one was still
     /// reported B-B, judged at the claimed time only (a new user's reading, 2026-12-04).
-    pub doc_ts_poe: Option<SystemTime>,
+    /// With it, that time-stamp's validation data: what the signature's verdict then rests on
+    /// too (B-LT needs it in the DSS, as a signature time-stamp's).
+    pub doc_ts_poe: Option<(SystemTime, &'a crate::Evidence)>,
 }
 
 /// A detached signature given alone: its content is missing, not changed (EN 319 102-1:
@@ -1102,9 +1104,10 @@ fn validate_signer(
         }
     }
     if poe.is_none() {
-        if let Some(t) = ctx.doc_ts_poe {
+        if let Some((t, evidence)) = ctx.doc_ts_poe {
             poe = Some(t);
             level = "B-T";
+            r.evidence.merge(evidence);
             r.note(format!(
                 "trusted time: a document time-stamp proves the signature existed by {} (it has no signature time-stamp of its own)",
                 rfc3339(t)

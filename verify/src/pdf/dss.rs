@@ -18,6 +18,12 @@ pub struct Dss {
     pub certs: Vec<CertRef>,
     pub crls: Vec<Crl>,
     pub ocsps: Vec<Ocsp>,
+    /// For each item of `certs`, `crls`, `ocsps`: the end of the first revision read whose
+    /// DSS (its own or an earlier one in its chain) holds it — what a document time-stamp
+    /// signing a revision that far covers.
+    pub cert_at: Vec<usize>,
+    pub crl_at: Vec<usize>,
+    pub ocsp_at: Vec<usize>,
     /// Entries not read, and why (the report says so: what they held was not used): those
     /// given by reference by where they are (one another document read after all is taken
     /// off), and the others by count.
@@ -26,6 +32,13 @@ pub struct Dss {
 }
 
 impl Dss {
+    /// Tag the items read since the last call with `end`, the end of the revision just read.
+    fn tag(&mut self, end: usize) {
+        self.cert_at.resize(self.certs.len(), end);
+        self.crl_at.resize(self.crls.len(), end);
+        self.ocsp_at.resize(self.ocsps.len(), end);
+    }
+
     fn skip(&mut self, at: Option<Place>, n: usize, why: String) {
         match at {
             Some(p) => {
@@ -114,10 +127,12 @@ struct Seen {
 /// update can write a thousand of. A signed revision is read with its own decoding budget,
 /// before the file: what a later update adds cannot spend the budget that reads what a
 /// signature covers.
-pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) -> Dss {
+/// The DSS of `docs`, each `(end of its revision, revision)`, oldest first: every item read once,
+/// tagged with the end of the first revision whose chain holds it.
+pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = (usize, &'d Document<'a>)>) -> Dss {
     let mut out = Dss::default();
     let mut seen = Seen::default();
-    for doc in docs {
+    for (end, doc) in docs {
         let mut budget = Budget::new();
         for k in 0..doc.sections().len() {
             if kyso_pdf::stop::stopped() {
@@ -150,6 +165,7 @@ pub fn read_all<'d, 'a: 'd>(docs: impl IntoIterator<Item = &'d Document<'a>>) ->
                 break;
             }
         }
+        out.tag(end);
     }
     out
 }
@@ -359,15 +375,17 @@ mod tests {
         let file = Document::parse(&whole).unwrap();
         let rev = Document::parse(&whole[..signed.len()]).unwrap();
 
-        let dss = read_all([&rev, &file]);
+        let dss = read_all([(signed.len(), &rev), (whole.len(), &file)]);
         assert_eq!(dss.crls.len(), 1);
         assert_eq!(dss.crls[0].der(), &der[..]);
+        // Held from the signed revision on: what a time-stamp over that revision covers.
+        assert_eq!(dss.crl_at, [signed.len()]);
         // The bombs are named in the report, the CRL is not.
         assert_eq!(dss.skipped(), 5, "{:?}", dss.skipped_note());
 
         // Only the file's budget: the CRL is left out, and the report says so.
         let file = Document::parse(&whole).unwrap();
-        let dss = read_all([&file]);
+        let dss = read_all([(whole.len(), &file)]);
         assert!(dss.crls.is_empty());
         assert_eq!(dss.skipped(), 6, "{:?}", dss.skipped_note());
         assert!(dss.skipped_note().unwrap().contains("decode to more"));

@@ -149,7 +149,12 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             .filter_map(|(end, r)| r.as_ref().ok().map(|d| (end, d)))
             .collect();
         signed.sort_by_key(|(end, _)| **end);
-        dss::read_all(signed.into_iter().map(|(_, d)| d).chain([&doc]))
+        dss::read_all(
+            signed
+                .into_iter()
+                .map(|(e, d)| (*e, d))
+                .chain([(data.len(), &doc)]),
+        )
     };
     // Document time-stamps, newest first: each is relied on at the genTime of the newest valid
     // one that covers it (its proof of existence), the newest at the validation time; a
@@ -166,7 +171,8 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             std::cmp::Reverse(pending[*i].1.end),
         )
     });
-    let mut proofs: Vec<(usize, SystemTime)> = Vec::new();
+    // (end of the revision it signs, genTime, its validation data)
+    let mut proofs: Vec<(usize, SystemTime, crate::Evidence)> = Vec::new();
     let mut done: Vec<Option<Vec<SignatureReport>>> = vec![None; pending.len()];
     for i in order {
         if kyso_pdf::stop::stopped() {
@@ -176,10 +182,10 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         // The earliest valid document time-stamp over it: its proof of existence.
         let covering = proofs
             .iter()
-            .filter(|(end, _)| *end > range.end)
-            .map(|(_, t)| *t)
-            .min();
-        let reliance = covering.unwrap_or(v.now);
+            .filter(|(end, _, _)| *end > range.end)
+            .min_by_key(|(_, t, _)| *t)
+            .map(|(_, t, e)| (*t, e));
+        let reliance = covering.map_or(v.now, |(t, _)| t);
         // Validating as of a past time (--at): a document time-stamp made after it did not
         // exist then.
         if is_doc_ts(f) {
@@ -199,7 +205,8 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance, covering);
         if let Some(t) = proof {
-            proofs.push((range.end, t));
+            let evidence = reps.first().map(|r| r.evidence.clone()).unwrap_or_default();
+            proofs.push((range.end, t, evidence));
         }
         for r in &mut reps {
             r.field = Some(f.name.clone());
@@ -228,32 +235,20 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         done[i] = Some(reps);
     }
-    // The validation data each valid document time-stamp covers: the DSS of the revision it
-    // signs. B-LTA needs one that covers a signature's (a DSS added after the only time-stamp
-    // was called B-LTA).
-    let mut covered_dss: Vec<(usize, dss::Dss)> = Vec::new();
-    for (end, _) in &proofs {
-        if covered_dss.iter().any(|(e, _)| e == end) {
-            continue;
-        }
-        let signed = if *end == data.len() {
-            Some(&doc)
-        } else {
-            revisions.get(end).and_then(|r| r.as_ref().ok())
-        };
-        if let Some(d) = signed {
-            covered_dss.push((*end, dss::read_all([d])));
-        }
-    }
     for (i, reps) in done.into_iter().enumerate() {
         if let Some(mut reports) = reps {
-            let after: Vec<&dss::Dss> = covered_dss
+            // The revisions valid document time-stamps after it sign: B-LTA needs one whose
+            // DSS holds the signature's data (a DSS added after the only time-stamp was called
+            // B-LTA). Each DSS item carries the first revision that holds it: read once (a
+            // DSS read again per time-stamp cost 60 time-stamps × 10,000 entries 24 s; an
+            // attacker's reading, 2026-12-04).
+            let stamped: Vec<usize> = proofs
                 .iter()
-                .filter(|(end, _)| *end > pending[i].1.end)
-                .map(|(_, d)| d)
+                .map(|(end, _, _)| *end)
+                .filter(|end| *end > pending[i].1.end)
                 .collect();
             for r in &mut reports {
-                long_term_level(r, &dss, &after);
+                long_term_level(r, &dss, &stamped);
             }
             checked.push(Checked {
                 found: pending[i].0.clone(),
@@ -396,32 +391,43 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
 /// (its certificates, and its revocation data when it had any); B-LTA when a valid document
 /// time-stamp also covers it — signs a revision whose DSS holds it (`time_stamped`: those
 /// revisions' DSS, of the time-stamps after the signature; EN 319 142-1 §6.2–6.4).
-fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, time_stamped: &[&dss::Dss]) {
+fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, time_stamped: &[usize]) {
     if r.format != "PAdES-B-T" || r.indication == Indication::TotalFailed {
         return;
     }
-    if holds(r, dss) {
-        let covered = time_stamped.iter().any(|d| holds(r, d));
+    if holds(r, dss, usize::MAX) {
+        let covered = time_stamped.iter().any(|end| holds(r, dss, *end));
         r.format = if covered { "PAdES-B-LTA" } else { "PAdES-B-LT" }.into();
     }
 }
 
-/// `dss` holds the validation data the signature's verdict rested on.
-fn holds(r: &SignatureReport, dss: &dss::Dss) -> bool {
+/// The DSS of the revision ending at `end` (or any: `usize::MAX`) holds the validation data
+/// the signature's verdict rested on.
+fn holds(r: &SignatureReport, dss: &dss::Dss, end: usize) -> bool {
     let e = &r.evidence;
+    let by = |at: &[usize], i: usize| at.get(i).is_some_and(|a| *a <= end);
     // Every certificate but the self-signed anchors.
     let has_certs = !e.certs.is_empty()
-        && e.certs
+        && e.certs.iter().all(|c| {
+            c.is_self_issued()
+                || dss
+                    .certs
+                    .iter()
+                    .enumerate()
+                    .any(|(i, d)| d == c && by(&dss.cert_at, i))
+        });
+    let has_crls = e.crls.iter().all(|c| {
+        dss.crls
             .iter()
-            .all(|c| c.is_self_issued() || dss.certs.iter().any(|d| d == c));
-    let has_crls = e
-        .crls
-        .iter()
-        .all(|c| dss.crls.iter().any(|d| d.der() == c.der()));
-    let has_ocsps = e
-        .ocsps
-        .iter()
-        .all(|o| dss.ocsps.iter().any(|d| d.der() == o.der()));
+            .enumerate()
+            .any(|(i, d)| d.der() == c.der() && by(&dss.crl_at, i))
+    });
+    let has_ocsps = e.ocsps.iter().all(|o| {
+        dss.ocsps
+            .iter()
+            .enumerate()
+            .any(|(i, d)| d.der() == o.der() && by(&dss.ocsp_at, i))
+    });
     has_certs && has_crls && has_ocsps
 }
 
@@ -457,7 +463,8 @@ fn later_changes(
 /// Validate one signature's CMS (or document time-stamp) over its byte ranges.
 /// With the reports, a document time-stamp's genTime when it validated (a proof of
 /// existence for what it covers). `reliance`: when time-stamps are relied on (see above);
-/// `covering`: the genTime of the earliest valid document time-stamp over it.
+/// `covering`: the genTime and validation data of the earliest valid document time-stamp over
+/// it.
 fn check_one(
     v: &Validator,
     f: &Found,
@@ -465,7 +472,7 @@ fn check_one(
     range: &byterange::SignedRange,
     dss: &dss::Dss,
     reliance: SystemTime,
-    covering: Option<SystemTime>,
+    covering: Option<(SystemTime, &crate::Evidence)>,
 ) -> (Vec<SignatureReport>, Option<SystemTime>) {
     let contents = f
         .sig
