@@ -113,14 +113,11 @@ impl AdminSession {
             .iter()
             .any(|(_, spki)| *spki == cert.tbs_certificate.subject_public_key_info)
         {
-            return Err(HsmError::BadCertificate {
-                label: label.to_string(),
-                reason: format!(
-                    "it holds another public key than the private key with id {} ({:?}): not that key's certificate",
-                    hex::encode(id),
-                    keys.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>()
-                ),
-            });
+            return Err(HsmError::NotTheKeysCertificate(format!(
+                "the certificate {label:?} holds another public key than the private key with id {} ({:?}): not that key's certificate",
+                hex::encode(id),
+                keys.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>()
+            )));
         }
         import_certificate(&self.session, label, id, cert)
     }

@@ -85,6 +85,10 @@ pub enum HsmError {
     /// A certificate on the token is not valid DER.
     #[error("certificate {label:?} on the token is not valid X.509 DER: {reason}")]
     BadCertificate { label: String, reason: String },
+    /// A certificate that is not the key's: it holds another public key (said as "not valid
+    /// X.509 DER" before; a new user's reading, 2026-12-04).
+    #[error("{0}")]
+    NotTheKeysCertificate(String),
     /// A digest has the wrong length for the algorithm.
     #[error("digest is {got} bytes, {alg} needs {want}")]
     DigestLength {
@@ -135,7 +139,9 @@ impl HsmError {
             HsmError::NoObject { .. } | HsmError::AmbiguousKey { .. } => 12,
             HsmError::WrongPin { .. } => 13,
             HsmError::PinLocked { .. } => 14,
-            HsmError::KeyWithoutCertificate { .. } | HsmError::BadCertificate { .. } => 15,
+            HsmError::KeyWithoutCertificate { .. }
+            | HsmError::BadCertificate { .. }
+            | HsmError::NotTheKeysCertificate(_) => 15,
             HsmError::MechanismNotSupported { .. } | HsmError::UnsupportedKey { .. } => 16,
             HsmError::TokenRemoved { .. } | HsmError::TokenReplaced { .. } => 17,
             HsmError::NoPin => 18,

@@ -382,11 +382,11 @@ impl KeyPair {
                 token: self.token.label(),
             })?;
         if leaf.tbs_certificate.subject_public_key_info != self.spki {
-            return Err(HsmError::BadCertificate {
-                label: self.label.clone(),
-                reason: "the certificate with this key's CKA_ID holds a different public key"
-                    .into(),
-            });
+            return Err(HsmError::NotTheKeysCertificate(format!(
+                "key {:?}: the certificate with its CKA_ID ({}) holds a different public key: not this key's certificate",
+                self.label,
+                leaf.tbs_certificate.subject
+            )));
         }
         let others: Vec<Certificate> = certs.into_iter().map(|(_, _, c)| c).collect();
         let chain = chain_for(&leaf, &others);

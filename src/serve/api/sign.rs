@@ -808,18 +808,25 @@ pub async fn remote_finalize(
         return Err(ApiError::bad("signature: too long"));
     }
     let e = st.remote.take(&req.handle, &id.user)?;
-    // The certificate was judged at prepare (`check_signing_certificate`); one that expired
-    // since — up to `remote_pending_secs` later — signs nothing (an attacker's reading,
-    // 2026-12-04). Its revocation data is the service's, read at start: unchanged since.
-    let not_after = hex::decode(&e.pending.certificate)
-        .ok()
-        .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(&d).ok())
-        .map(|c| c.tbs_certificate.validity.not_after.to_system_time());
+    // The certificate and its chain were judged at prepare (`check_signing_certificate`); one
+    // that expired since — up to `remote_pending_secs` later — signs nothing (an attacker's
+    // reading, 2026-12-04). The revocation data is the service's, read at start: unchanged
+    // since.
+    let not_after = std::iter::once(&e.pending.certificate)
+        .chain(&e.pending.chain)
+        .map(|c| {
+            hex::decode(c)
+                .ok()
+                .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(&d).ok())
+                .map(|c| c.tbs_certificate.validity.not_after.to_system_time())
+        })
+        .collect::<Option<Vec<_>>>()
+        .and_then(|ts| ts.into_iter().min());
     if not_after.is_none_or(|t| std::time::SystemTime::now() > t) {
         return Err(ApiError::new(
             Code::CannotSign,
             format!(
-                "the certificate is no longer valid (it expired {}): this prepared signature cannot be finalized; prepare again with a valid certificate",
+                "the certificate or a certificate of its chain is no longer valid (it expired {}): this prepared signature cannot be finalized; prepare again with a valid certificate",
                 not_after.map_or_else(|| "?".into(), kyso_verify::rfc3339)
             ),
         ));
