@@ -141,10 +141,21 @@ impl Pki {
 
     /// The issuing CA revokes the signer as of `when` (a new CRL and OCSP database).
     fn revoke_signer(&mut self, when: &str) {
+        self.revoke_signer_compromised(when, None)
+    }
+
+    /// Revoked as of `when` (ISO 8601 or `now`); with `since`, the CRL entry says keyCompromise
+    /// with that invalidityDate.
+    fn revoke_signer_compromised(&mut self, when: &str, since: Option<&str>) {
+        let mut since_args = vec![];
+        if let Some(s) = since {
+            since_args = vec!["--compromised-since", s];
+        }
         let out = Command::new(python())
             .arg(script("make_pki.py"))
             .arg(self.dir.path())
             .args(["--revoke-signer-at", when])
+            .args(since_args)
             .output()
             .unwrap();
         assert!(
@@ -315,6 +326,88 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     assert_eq!(j["indication"], "INDETERMINATE", "{j}");
 }
 
+/// pyHanko adds a CRL to a PDF's DSS: `python -c ADD_CRL_TO_DSS IN.pdf CRL OUT.pdf`.
+const ADD_CRL_TO_DSS: &str = "import io, sys\n\
+from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
+from asn1crypto import crl\n\
+buf = io.BytesIO(open(sys.argv[1], 'rb').read())\n\
+c = crl.CertificateList.load(open(sys.argv[2], 'rb').read())\n\
+DocumentSecurityStore.add_dss(buf, None, crls=[c], force_write=True)\n\
+open(sys.argv[3], 'wb').write(buf.getvalue())\n";
+
+/// A CRL that revokes the signer after the signature's time-stamp, but says its key was
+/// compromised before it (invalidityDate, RFC 5280 §5.3.2): the signature is not the
+/// holder's. Without the invalidity date the signature stands; with it, it is REVOKED (the
+/// date was ignored, and a signature proven to exist between the two passed; an attacker's
+/// reading, 2026-12-04).
+#[test]
+fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    import(
+        &demo,
+        &pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = demo.run_pin(&[
+        "sign",
+        "--level",
+        "B-LT",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        "pkcs11:token=kyso-dev;object=tsa",
+        "--key",
+        LT_KEY,
+        "--certs",
+        &pki.s("ca.pem"),
+        "--trust",
+        &pki.s("root.pem"),
+        "--trust",
+        demo.ca_pem().to_str().unwrap(),
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bt = demo.path().join("giay-phep.signed.pdf");
+    // The revocation comes after the time-stamp's genTime and its 1 s accuracy.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let with_crl = |since: Option<&str>, pki: &mut Pki| {
+        pki.revoke_signer_compromised("now", since);
+        let out_pdf = demo.path().join("revoked.pdf");
+        let out = Command::new(python())
+            .args(["-c", ADD_CRL_TO_DSS])
+            .arg(&bt)
+            .arg(pki.path("crl/ca.crl"))
+            .arg(&out_pdf)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out_pdf
+    };
+    pki.stop();
+    // Revoked after the time-stamp, for no stated compromise: it stands.
+    let f = with_crl(None, &mut pki);
+    let j = verify(&demo, &pki, &f, None);
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    // Revoked after it, the key compromised since 2020: it fails.
+    let f = with_crl(Some("2020-01-01T00:00:00+00:00"), &mut pki);
+    let j = verify(&demo, &pki, &f, None);
+    assert_eq!(
+        (j["indication"].as_str(), j["subindication"].as_str()),
+        (Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{j}"
+    );
+}
+
 #[test]
 fn revocation_data_made_after_a_revocation_fails_the_signature() {
     let demo = Demo::new();
@@ -354,15 +447,8 @@ fn revocation_data_made_after_a_revocation_fails_the_signature() {
     // (after the revocation) lists it, and pyHanko adds that CRL to the document's DSS.
     pki.revoke_signer("2020-01-01T00:00:00+00:00");
     let with_crl = demo.path().join("revoked.pdf");
-    let add = "import io, sys\n\
-from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
-from asn1crypto import crl\n\
-buf = io.BytesIO(open(sys.argv[1], 'rb').read())\n\
-c = crl.CertificateList.load(open(sys.argv[2], 'rb').read())\n\
-DocumentSecurityStore.add_dss(buf, None, crls=[c], force_write=True)\n\
-open(sys.argv[3], 'wb').write(buf.getvalue())\n";
     let out = Command::new(python())
-        .args(["-c", add])
+        .args(["-c", ADD_CRL_TO_DSS])
         .arg(&lt)
         .arg(pki.path("crl/ca.crl"))
         .arg(&with_crl)

@@ -5,7 +5,9 @@ distribution point and an OCSP URL, a signer, a delegated OCSP responder for `op
 and a TSA. Made with pyca/cryptography; private keys go to OUT (a test's temporary directory).
 
     make_pki.py OUT CRL_PORT OCSP_PORT [--signer-days N] [--revoke-signer-at ISO8601]
-    make_pki.py OUT --revoke-signer-at ISO8601     # reissue crl/ca.crl and index.txt only
+    make_pki.py OUT --revoke-signer-at ISO8601|now [--compromised-since ISO8601]
+        # reissue crl/ca.crl and index.txt only; with --compromised-since, the CRL entry says
+        # keyCompromise with that invalidityDate (RFC 5280 §5.3.2)
 
 Writes: root.pem, ca.pem, ca.key.pem, signer.pem, signer.key.pem (PKCS#8, for softhsm2-util),
 ocsp.pem, ocsp.key.pem, tsa.pem, tsa.key.pem, crl/ca.crl, crl/root.crl (DER, served over HTTP),
@@ -70,23 +72,26 @@ def pkcs8(k):
                            serialization.NoEncryption())
 
 
-def crl(issuer_cert, issuer_key, revoked, now):
+def crl(issuer_cert, issuer_key, revoked, now, compromised=None):
     b = (x509.CertificateRevocationListBuilder().issuer_name(issuer_cert.subject)
          .last_update(now - dt.timedelta(minutes=5)).next_update(now + dt.timedelta(days=7))
          .add_extension(x509.CRLNumber(1), critical=False))
     for serial, when in revoked:
-        b = b.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(serial)
-                                      .revocation_date(when).build())
+        e = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+        if compromised is not None:
+            e = (e.add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+                 .add_extension(x509.InvalidityDate(compromised.replace(tzinfo=None)), critical=False))
+        b = b.add_revoked_certificate(e.build())
     return b.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
-def revoke_only(out, when):
+def revoke_only(out, when, compromised=None):
     """The issuing CA revokes the signer as of `when`: a new CRL (issued now) and database."""
     load = lambda f: x509.load_pem_x509_certificate(open(os.path.join(out, f), "rb").read())
     ca, signer, responder = load("ca.pem"), load("signer.pem"), load("ocsp.pem")
     ca_k = serialization.load_pem_private_key(open(os.path.join(out, "ca.key.pem"), "rb").read(), None)
     now = dt.datetime.now(UTC)
-    write(out, "crl/ca.crl", crl(ca, ca_k, [(signer.serial_number, when)], now))
+    write(out, "crl/ca.crl", crl(ca, ca_k, [(signer.serial_number, when)], now, compromised))
     with open(os.path.join(out, "index.txt"), "w") as f:
         f.write(index_line(signer, when))
         f.write(index_line(responder))
@@ -104,8 +109,11 @@ def index_line(c, rev=None):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[2] == "--revoke-signer-at":
-        return revoke_only(sys.argv[1], dt.datetime.fromisoformat(sys.argv[3]))
+    if len(sys.argv) in (4, 6) and sys.argv[2] == "--revoke-signer-at":
+        when = (dt.datetime.now(UTC) if sys.argv[3] == "now"
+                else dt.datetime.fromisoformat(sys.argv[3]))
+        since = dt.datetime.fromisoformat(sys.argv[5]) if len(sys.argv) == 6 else None
+        return revoke_only(sys.argv[1], when, since)
     out, crl_port, ocsp_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     args = sys.argv[4:]
     signer_days = int(args[args.index("--signer-days") + 1]) if "--signer-days" in args else 365

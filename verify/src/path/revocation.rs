@@ -286,6 +286,22 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
     Ok(())
 }
 
+/// When a revoked certificate stopped being its holder's: the revocation date, or the
+/// invalidityDate the CRL entry (or OCSP single response) gives if earlier — "the date on which
+/// it is known or suspected that the private key was compromised" (RFC 5280 §5.3.2; RFC 6960
+/// §4.4 lets an OCSP response carry CRL entry extensions). A signature proven to exist after it
+/// but before the revocation was taken as made before the revocation (an attacker's reading,
+/// 2026-12-04); kyso fails closed on the earlier date.
+fn revoked_at<'e>(
+    revocation: SystemTime,
+    extensions: impl Iterator<Item = &'e x509_cert::ext::Extension>,
+) -> SystemTime {
+    extensions
+        .filter(|e| e.extn_id == ID_CE_INVALIDITY_DATE)
+        .find_map(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
+        .map_or(revocation, |g| g.to_system_time().min(revocation))
+}
+
 /// What one CRL says of `cert`.
 fn from_crl(
     crl: &Crl,
@@ -362,7 +378,10 @@ fn from_crl(
         .flatten()
         .find(|r| r.serial_number == cert.tbs().serial_number);
     if let Some(r) = entry {
-        return Some(Said::Revoked(r.revocation_date.to_system_time()));
+        return Some(Said::Revoked(revoked_at(
+            r.revocation_date.to_system_time(),
+            r.crl_entry_extensions.iter().flatten(),
+        )));
     }
     let next_update = t.next_update.as_ref().map(|n| n.to_system_time());
     // ExpiredCertsOnCRL (RFC 5280 §5.2.7, 2.5.29.60): the CRL keeps certificates that expired
@@ -618,7 +637,10 @@ fn from_ocsp(
         }
         match &single.cert_status {
             CertStatus::Revoked(info) => {
-                return Some(Said::Revoked(info.revocation_time.0.to_system_time()))
+                return Some(Said::Revoked(revoked_at(
+                    info.revocation_time.0.to_system_time(),
+                    single.single_extensions.iter().flatten(),
+                )))
             }
             CertStatus::Good(_) => match fresh(
                 cert,
