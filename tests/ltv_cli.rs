@@ -326,24 +326,9 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     assert_eq!(j["indication"], "INDETERMINATE", "{j}");
 }
 
-/// pyHanko adds a CRL to a PDF's DSS: `python -c ADD_CRL_TO_DSS IN.pdf CRL OUT.pdf`.
-const ADD_CRL_TO_DSS: &str = "import io, sys\n\
-from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
-from asn1crypto import crl\n\
-buf = io.BytesIO(open(sys.argv[1], 'rb').read())\n\
-c = crl.CertificateList.load(open(sys.argv[2], 'rb').read())\n\
-DocumentSecurityStore.add_dss(buf, None, crls=[c], force_write=True)\n\
-open(sys.argv[3], 'wb').write(buf.getvalue())\n";
-
-/// A CRL that revokes the signer after the signature's time-stamp, but says its key was
-/// compromised before it (invalidityDate, RFC 5280 §5.3.2): the signature is not the
-/// holder's. Without the invalidity date the signature stands; with it, it is REVOKED (the
-/// date was ignored, and a signature proven to exist between the two passed; an attacker's
-/// reading, 2026-12-04).
-#[test]
-fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
-    let demo = Demo::new();
-    let mut pki = Pki::new();
+/// The PKI's signer on the demo token signs giay-phep.pdf at B-LT (the demo's TSA), written
+/// to giay-phep.signed.pdf in the demo's folder.
+fn signed_b_lt(demo: &Demo, pki: &Pki) {
     import(
         &demo,
         &pki,
@@ -373,6 +358,27 @@ fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
         pdf.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// pyHanko adds a CRL to a PDF's DSS: `python -c ADD_CRL_TO_DSS IN.pdf CRL OUT.pdf`.
+const ADD_CRL_TO_DSS: &str = "import io, sys\n\
+from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
+from asn1crypto import crl\n\
+buf = io.BytesIO(open(sys.argv[1], 'rb').read())\n\
+c = crl.CertificateList.load(open(sys.argv[2], 'rb').read())\n\
+DocumentSecurityStore.add_dss(buf, None, crls=[c], force_write=True)\n\
+open(sys.argv[3], 'wb').write(buf.getvalue())\n";
+
+/// A CRL that revokes the signer after the signature's time-stamp, but says its key was
+/// compromised before it (invalidityDate, RFC 5280 §5.3.2): the signature is not the
+/// holder's. Without the invalidity date the signature stands; with it, it is REVOKED (the
+/// date was ignored, and a signature proven to exist between the two passed; an attacker's
+/// reading, 2026-12-04).
+#[test]
+fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
+    let demo = Demo::new();
+    let mut pki = Pki::new();
+    signed_b_lt(&demo, &pki);
     let bt = demo.path().join("giay-phep.signed.pdf");
     // The revocation comes after the time-stamp's genTime and its 1 s accuracy.
     std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -412,35 +418,7 @@ fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
 fn revocation_data_made_after_a_revocation_fails_the_signature() {
     let demo = Demo::new();
     let mut pki = Pki::new();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
-    let r = demo.run_pin(&[
-        "sign",
-        "--level",
-        "B-LT",
-        "--tsa",
-        "internal",
-        "--tsa-key",
-        "pkcs11:token=kyso-dev;object=tsa",
-        "--key",
-        LT_KEY,
-        "--certs",
-        &pki.s("ca.pem"),
-        "--trust",
-        &pki.s("root.pem"),
-        "--trust",
-        demo.ca_pem().to_str().unwrap(),
-        pdf.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    signed_b_lt(&demo, &pki);
     let lt = demo.path().join("giay-phep.signed.pdf");
     assert_eq!(verify(&demo, &pki, &lt, None)["indication"], "TOTAL-PASSED");
     // The CA later says the key was compromised years before the signature: a CRL issued now
