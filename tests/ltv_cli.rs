@@ -330,8 +330,8 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
 /// to giay-phep.signed.pdf in the demo's folder.
 fn signed_b_lt(demo: &Demo, pki: &Pki) {
     import(
-        &demo,
-        &pki,
+        demo,
+        pki,
         "signer-lt",
         "4c54",
         "signer.key.pem",
