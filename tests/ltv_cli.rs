@@ -1116,4 +1116,16 @@ fn a_document_time_stamp_that_gives_a_signature_its_time_must_have_its_data_for_
     assert_eq!(format_of("bt.pdf"), "PAdES-B-T");
     assert_eq!(format_of("lt.pdf"), "PAdES-B-LT");
     assert_eq!(format_of("lta.pdf"), "PAdES-B-LTA");
+    // A signer with no path to a trusted root has no data of its own to hold: the
+    // time-stamps' alone do not make it B-LT or B-LTA (they did; helper 125).
+    let r: Run = kyso_cmd()
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(demo.path().join("tsa-root.pem"))
+        .arg(demo.path().join("lta.pdf"))
+        .output()
+        .unwrap()
+        .into();
+    let j = r.json();
+    assert_eq!(j["indication"], "INDETERMINATE", "{j}");
+    assert_eq!(j["signatures"][0]["format"], "PAdES-B-T", "{j}");
 }

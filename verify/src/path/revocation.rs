@@ -294,12 +294,81 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
 /// 2026-12-04); kyso fails closed on the earlier date.
 fn revoked_at<'e>(
     revocation: SystemTime,
-    extensions: impl Iterator<Item = &'e x509_cert::ext::Extension>,
+    mut extensions: impl Iterator<Item = &'e x509_cert::ext::Extension>,
 ) -> SystemTime {
     extensions
-        .filter(|e| e.extn_id == ID_CE_INVALIDITY_DATE)
-        .find_map(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
-        .map_or(revocation, |g| g.to_system_time().min(revocation))
+        .find(|e| e.extn_id == ID_CE_INVALIDITY_DATE)
+        // An invalidity date kyso cannot read is taken as "compromised from the start" — a
+        // declared compromise is not dropped for its encoding (a fractional or UTCTime one
+        // was, and the signature passed; helper 125).
+        .map_or(revocation, |e| {
+            invalidity_date(e.extn_value.as_bytes())
+                .unwrap_or(SystemTime::UNIX_EPOCH)
+                .min(revocation)
+        })
+}
+
+/// An invalidityDate's value: a GeneralizedTime as RFC 5280 §4.1.2.5.2 asks
+/// (YYYYMMDDHHMMSSZ), or as CAs write it anyway — with a fraction of a second, without
+/// seconds, with an offset — or a UTCTime.
+fn invalidity_date(v: &[u8]) -> Option<SystemTime> {
+    if let Ok(t) = der::asn1::GeneralizedTime::from_der(v) {
+        return Some(t.to_system_time());
+    }
+    let (&tag, rest) = v.split_first()?;
+    let (&len, text) = rest.split_first()?;
+    if usize::from(len) != text.len() || len >= 0x80 {
+        return None;
+    }
+    let text = std::str::from_utf8(text).ok()?;
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &text[digits.len()..];
+    let n = |s: &str| s.parse::<u16>().ok();
+    let (year, body) = match tag {
+        0x18 if digits.len() >= 10 => (n(&digits[..4])?, &digits[4..]),
+        0x17 if digits.len() >= 10 => {
+            let yy = n(&digits[..2])?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &digits[2..])
+        }
+        _ => return None,
+    };
+    let field = |i: usize| body.get(i..i + 2).map_or(Some(0), n);
+    let (month, day, hour) = (field(0)?, field(2)?, field(4)?);
+    let (minute, second) = (field(6)?, field(8)?);
+    // A fraction of a second is dropped; an offset is applied; no zone is UTC.
+    let rest = rest
+        .strip_prefix(['.', ','])
+        .map_or(rest, |f| f.trim_start_matches(|c: char| c.is_ascii_digit()));
+    let offset: i64 = match rest.as_bytes().first() {
+        None | Some(b'Z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let hh = i64::from(n(rest.get(1..3)?)?);
+            let mm = rest.get(3..5).map_or(Some(0), n).map(i64::from)?;
+            let secs = hh * 3600 + mm * 60;
+            if *sign == b'+' {
+                secs
+            } else {
+                -secs
+            }
+        }
+        _ => return None,
+    };
+    let t = der::DateTime::new(
+        year,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+    )
+    .ok()?
+    .to_system_time();
+    let shift = std::time::Duration::from_secs(offset.unsigned_abs());
+    if offset >= 0 {
+        t.checked_sub(shift)
+    } else {
+        t.checked_add(shift)
+    }
 }
 
 /// What one CRL says of `cert`.
@@ -1048,5 +1117,56 @@ mod tests {
             Stale
         );
         assert_eq!(fresh(&ca, t - 3 * day, Some(t - day), None, t), Stale);
+    }
+}
+
+#[cfg(test)]
+mod invalidity_tests {
+    use super::invalidity_date;
+    use std::time::{Duration, SystemTime};
+
+    fn at(secs: u64) -> Option<SystemTime> {
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    /// Invalidity dates as CAs write them are read: DER, a fraction, no seconds, an offset,
+    /// a UTCTime; what is not a time is not.
+    #[test]
+    fn invalidity_dates_are_read_as_cas_write_them() {
+        // 2026-04-01T00:00:00Z
+        let t = 1_775_001_600;
+        let tlv = |tag: u8, s: &str| {
+            let mut v = vec![tag, s.len() as u8];
+            v.extend(s.as_bytes());
+            v
+        };
+        assert_eq!(invalidity_date(&tlv(0x18, "20260401000000Z")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x18, "20260401000000.5Z")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x18, "202604010000Z")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x18, "20260401070000+0700")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x17, "260401000000Z")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x18, "2026040100")), at(t));
+        assert_eq!(invalidity_date(&tlv(0x18, "yesterday")), None);
+        assert_eq!(invalidity_date(&tlv(0x18, "20261301000000Z")), None);
+        assert_eq!(invalidity_date(&[0x18]), None);
+        // Not a time at all: the declared compromise counts from the start, not never.
+        let garbage = x509_cert::ext::Extension {
+            extn_id: const_oid::db::rfc5280::ID_CE_INVALIDITY_DATE,
+            critical: false,
+            extn_value: der::asn1::OctetString::new(tlv(0x18, "yesterday")).unwrap(),
+        };
+        let revoked = SystemTime::UNIX_EPOCH + Duration::from_secs(t + 86_400);
+        assert_eq!(
+            super::revoked_at(revoked, [&garbage].into_iter()),
+            SystemTime::UNIX_EPOCH
+        );
+        let fraction = x509_cert::ext::Extension {
+            extn_value: der::asn1::OctetString::new(tlv(0x18, "20260401000000.5Z")).unwrap(),
+            ..garbage.clone()
+        };
+        assert_eq!(
+            super::revoked_at(revoked, [&fraction].into_iter()),
+            at(t).unwrap()
+        );
     }
 }

@@ -389,46 +389,67 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
 
 /// PAdES-B-LT when the DSS holds the validation data the signature's B-T verdict rested on
 /// (its certificates, and its revocation data when it had any); B-LTA when a valid document
-/// time-stamp also covers it — signs a revision whose DSS holds it (`time_stamped`: those
-/// revisions' DSS, of the time-stamps after the signature; EN 319 142-1 §6.2–6.4).
+/// time-stamp also covers it — signs a revision whose DSS holds it (`time_stamped`: the ends
+/// of the revisions the valid time-stamps after the signature sign; EN 319 142-1 §6.2–6.4).
+/// Only for a signature whose path reached a trust anchor.
 fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, time_stamped: &[usize]) {
-    if r.format != "PAdES-B-T" || r.indication == Indication::TotalFailed {
+    // A signature with no path to a trust anchor has no validation data of its own to hold:
+    // the time-stamps' alone made it "B-LT" (helper 125).
+    if r.format != "PAdES-B-T" || r.indication == Indication::TotalFailed || !r.facts.chain_trusted
+    {
         return;
     }
-    if holds(r, dss, usize::MAX) {
-        let covered = time_stamped.iter().any(|end| holds(r, dss, *end));
+    if let Some(held_from) = held_from(r, dss) {
+        let covered = time_stamped.iter().any(|end| *end >= held_from);
         r.format = if covered { "PAdES-B-LTA" } else { "PAdES-B-LT" }.into();
     }
 }
 
-/// The DSS of the revision ending at `end` (or any: `usize::MAX`) holds the validation data
-/// the signature's verdict rested on.
-fn holds(r: &SignatureReport, dss: &dss::Dss, end: usize) -> bool {
+/// The end of the first revision whose DSS holds all the validation data the signature's
+/// verdict rested on (`None`: the DSS does not hold it all). Each item counts from the first
+/// revision that holds it; one pass, whatever the number of time-stamps.
+fn held_from(r: &SignatureReport, dss: &dss::Dss) -> Option<usize> {
     let e = &r.evidence;
-    let by = |at: &[usize], i: usize| at.get(i).is_some_and(|a| *a <= end);
+    let first = |found: &mut dyn Iterator<Item = usize>| found.min();
+    let mut from = 0usize;
     // Every certificate but the self-signed anchors.
-    let has_certs = !e.certs.is_empty()
-        && e.certs.iter().all(|c| {
-            c.is_self_issued()
-                || dss
-                    .certs
-                    .iter()
-                    .enumerate()
-                    .any(|(i, d)| d == c && by(&dss.cert_at, i))
-        });
-    let has_crls = e.crls.iter().all(|c| {
-        dss.crls
-            .iter()
-            .enumerate()
-            .any(|(i, d)| d.der() == c.der() && by(&dss.crl_at, i))
-    });
-    let has_ocsps = e.ocsps.iter().all(|o| {
-        dss.ocsps
-            .iter()
-            .enumerate()
-            .any(|(i, d)| d.der() == o.der() && by(&dss.ocsp_at, i))
-    });
-    has_certs && has_crls && has_ocsps
+    if e.certs.is_empty() {
+        return None;
+    }
+    for c in e.certs.iter().filter(|c| !c.is_self_issued()) {
+        let at = first(
+            &mut dss
+                .certs
+                .iter()
+                .zip(&dss.cert_at)
+                .filter(|(d, _)| *d == c)
+                .map(|(_, at)| *at),
+        )?;
+        from = from.max(at);
+    }
+    for c in &e.crls {
+        let at = first(
+            &mut dss
+                .crls
+                .iter()
+                .zip(&dss.crl_at)
+                .filter(|(d, _)| d.der() == c.der())
+                .map(|(_, at)| *at),
+        )?;
+        from = from.max(at);
+    }
+    for o in &e.ocsps {
+        let at = first(
+            &mut dss
+                .ocsps
+                .iter()
+                .zip(&dss.ocsp_at)
+                .filter(|(d, _)| d.der() == o.der())
+                .map(|(_, at)| *at),
+        )?;
+        from = from.max(at);
+    }
+    Some(from)
 }
 
 /// Classify and judge what the revisions after `end` changed.
