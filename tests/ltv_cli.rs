@@ -412,6 +412,14 @@ fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
         (Some("TOTAL-FAILED"), Some("REVOKED")),
         "{j}"
     );
+    // The report names both dates: "revoked on" is the invalidity date, which the CRL gives
+    // beside a later revocation date.
+    let messages = j["signatures"][0]["messages"].to_string();
+    assert!(
+        messages.contains("was revoked on 2020-01-01T00:00:00Z")
+            && messages.contains("says its key was invalid from 2020-01-01T00:00:00Z"),
+        "{messages}"
+    );
 }
 
 #[test]

@@ -308,6 +308,29 @@ fn revoked_at<'e>(
         })
 }
 
+/// A note when a revocation takes effect before its date: the report's "revoked on" then names
+/// the invalidity date, which an auditor comparing it with the CRL would not find there.
+fn said_compromised(
+    notes: &mut Vec<String>,
+    source: &str,
+    cert: &Cert,
+    revoked: SystemTime,
+    at: SystemTime,
+) {
+    if at < revoked {
+        notes.push(format!(
+            "{source} revokes {} on {}, and says its key was invalid from {} (invalidityDate, RFC 5280 §5.3.2): it is taken as revoked from then",
+            cert.subject_string(),
+            crate::rfc3339(revoked),
+            if at == SystemTime::UNIX_EPOCH {
+                "a date kyso cannot read (taken as the start)".to_string()
+            } else {
+                crate::rfc3339(at)
+            }
+        ));
+    }
+}
+
 /// An invalidityDate's value: a GeneralizedTime as RFC 5280 §4.1.2.5.2 asks
 /// (YYYYMMDDHHMMSSZ), or as CAs write it anyway — with a fraction of a second, without
 /// seconds, with an offset — or a UTCTime.
@@ -447,10 +470,10 @@ fn from_crl(
         .flatten()
         .find(|r| r.serial_number == cert.tbs().serial_number);
     if let Some(r) = entry {
-        return Some(Said::Revoked(revoked_at(
-            r.revocation_date.to_system_time(),
-            r.crl_entry_extensions.iter().flatten(),
-        )));
+        let revoked = r.revocation_date.to_system_time();
+        let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
+        said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
+        return Some(Said::Revoked(at));
     }
     let next_update = t.next_update.as_ref().map(|n| n.to_system_time());
     // ExpiredCertsOnCRL (RFC 5280 §5.2.7, 2.5.29.60): the CRL keeps certificates that expired
@@ -706,10 +729,10 @@ fn from_ocsp(
         }
         match &single.cert_status {
             CertStatus::Revoked(info) => {
-                return Some(Said::Revoked(revoked_at(
-                    info.revocation_time.0.to_system_time(),
-                    single.single_extensions.iter().flatten(),
-                )))
+                let revoked = info.revocation_time.0.to_system_time();
+                let at = revoked_at(revoked, single.single_extensions.iter().flatten());
+                said_compromised(notes, "an OCSP response", cert, revoked, at);
+                return Some(Said::Revoked(at));
             }
             CertStatus::Good(_) => match fresh(
                 cert,
