@@ -39,16 +39,11 @@ impl Pki {
     fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let (crl_port, ocsp_port) = (free_port(), free_port());
-        let out = Command::new(python())
-            .arg(script("make_pki.py"))
-            .arg(dir.path())
-            .args([crl_port.to_string(), ocsp_port.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            Command::new(python())
+                .arg(script("make_pki.py"))
+                .arg(dir.path())
+                .args([crl_port.to_string(), ocsp_port.to_string()]),
         );
         let mut p = Pki {
             dir,
@@ -151,17 +146,12 @@ impl Pki {
         if let Some(s) = since {
             since_args = vec!["--compromised-since", s];
         }
-        let out = Command::new(python())
-            .arg(script("make_pki.py"))
-            .arg(self.dir.path())
-            .args(["--revoke-signer-at", when])
-            .args(since_args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            Command::new(python())
+                .arg(script("make_pki.py"))
+                .arg(self.dir.path())
+                .args(["--revoke-signer-at", when])
+                .args(since_args),
         );
     }
 }
@@ -178,6 +168,25 @@ const LT_KEY: &str = "pkcs11:token=kyso-dev;object=signer-lt";
 /// from the CA would carry them.
 fn import(demo: &Demo, pki: &Pki, label: &str, id: &str, key: &str, cert: &str) {
     demo.import_key(label, id, &pki.path(key), &pki.path(cert));
+}
+
+/// The PKI's signer on the demo token (`LT_KEY`).
+fn import_signer(demo: &Demo, pki: &Pki) {
+    import(
+        demo,
+        pki,
+        "signer-lt",
+        "4c54",
+        "signer.key.pem",
+        "signer.pem",
+    );
+}
+
+/// giay-phep.pdf copied into the demo's folder.
+fn giay_phep(demo: &Demo) -> PathBuf {
+    let pdf = demo.path().join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    pdf
 }
 
 fn verify(demo: &Demo, pki: &Pki, file: &Path, faketime: Option<&str>) -> serde_json::Value {
@@ -217,18 +226,9 @@ fn verdicts(j: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_the_ca_is_gone() {
-    let demo = Demo::new();
-    let mut pki = Pki::new();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let (demo, mut pki) = (Demo::new(), Pki::new());
+    import_signer(&demo, &pki);
+    let pdf = giay_phep(&demo);
     let sign = |level: &str, out: &str| {
         let r = demo.run_pin(&[
             "sign",
@@ -329,16 +329,8 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
 /// The PKI's signer on the demo token signs giay-phep.pdf at B-LT (the demo's TSA), written
 /// to giay-phep.signed.pdf in the demo's folder.
 fn signed_b_lt(demo: &Demo, pki: &Pki) {
-    import(
-        demo,
-        pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    import_signer(demo, pki);
+    let pdf = giay_phep(demo);
     let r = demo.run_pin(&[
         "sign",
         "--level",
@@ -385,17 +377,12 @@ fn a_key_compromised_before_the_signature_fails_it_though_revoked_after() {
     let with_crl = |since: Option<&str>, pki: &mut Pki| {
         pki.revoke_signer_compromised("now", since);
         let out_pdf = demo.path().join("revoked.pdf");
-        let out = Command::new(python())
-            .args(["-c", ADD_CRL_TO_DSS])
-            .arg(&bt)
-            .arg(pki.path("crl/ca.crl"))
-            .arg(&out_pdf)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            Command::new(python())
+                .args(["-c", ADD_CRL_TO_DSS])
+                .arg(&bt)
+                .arg(pki.path("crl/ca.crl"))
+                .arg(&out_pdf),
         );
         out_pdf
     };
@@ -433,17 +420,12 @@ fn revocation_data_made_after_a_revocation_fails_the_signature() {
     // (after the revocation) lists it, and pyHanko adds that CRL to the document's DSS.
     pki.revoke_signer("2020-01-01T00:00:00+00:00");
     let with_crl = demo.path().join("revoked.pdf");
-    let out = Command::new(python())
-        .args(["-c", ADD_CRL_TO_DSS])
-        .arg(&lt)
-        .arg(pki.path("crl/ca.crl"))
-        .arg(&with_crl)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        Command::new(python())
+            .args(["-c", ADD_CRL_TO_DSS])
+            .arg(&lt)
+            .arg(pki.path("crl/ca.crl"))
+            .arg(&with_crl),
     );
     pki.stop();
     let j = verify(&demo, &pki, &with_crl, None);
@@ -474,17 +456,12 @@ fn kyso_accepts_pyhankos_b_lta_and_renewal_outlives_the_first_tsa() {
     let mut pki = Pki::new();
     // pyHanko signs B-LTA with the PKI's signer and TSA, fetching from the responders.
     let py = demo.path().join("py-lta.pdf");
-    let out = Command::new(python())
-        .arg(script("pyhanko_lta.py"))
-        .arg(pki.dir.path())
-        .arg(fixture("giay-phep.pdf"))
-        .arg(&py)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        Command::new(python())
+            .arg(script("pyhanko_lta.py"))
+            .arg(pki.dir.path())
+            .arg(fixture("giay-phep.pdf"))
+            .arg(&py),
     );
     pki.stop();
     let j = verify(&demo, &pki, &py, None);
@@ -496,17 +473,9 @@ fn kyso_accepts_pyhankos_b_lta_and_renewal_outlives_the_first_tsa() {
     // A kyso B-LTA whose document time-stamp comes from the demo TSA (its certificate ends
     // within three years), renewed with a TSA whose certificate lasts ten.
     pki.start();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
+    import_signer(&demo, &pki);
     import(&demo, &pki, "tsa-lt", "7473", "tsa.key.pem", "tsa.pem");
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let pdf = giay_phep(&demo);
     let trust = [
         "--trust".to_string(),
         pki.s("root.pem"),
@@ -571,14 +540,7 @@ fn cades_b_lt_and_b_lta_stay_valid_for_openssl_and_after_expiry_and_a_removed_ce
 ) {
     let demo = Demo::new();
     let mut pki = Pki::new();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
+    import_signer(&demo, &pki);
     import(&demo, &pki, "tsa-lt", "7473", "tsa.key.pem", "tsa.pem");
     let doc = demo.path().join("quyet-dinh.txt");
     std::fs::write(&doc, "Quyết định số 123/QĐ-UBND — bản điện tử\n").unwrap();
@@ -704,16 +666,11 @@ sd = ci['content']\n\
 certs = [c for c in sd['certificates'] if 'Issuing CA' not in c.chosen.subject.human_friendly]\n\
 sd['certificates'] = certs\n\
 open(sys.argv[2], 'wb').write(ci.dump(force=True))\n";
-    let out = Command::new(python())
-        .args(["-c", drop_ca])
-        .arg(&p7m)
-        .arg(&cut)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        Command::new(python())
+            .args(["-c", drop_ca])
+            .arg(&p7m)
+            .arg(&cut),
     );
     let j = check(&cut, false, None);
     assert_ne!(j["indication"], "TOTAL-PASSED", "{j}");
@@ -730,17 +687,9 @@ fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
     // with the CA's CRLs at hand; the record keeps them and the certificates of the path.
     let demo = Demo::new();
     let mut pki = Pki::new();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
+    import_signer(&demo, &pki);
     pki.stop();
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let pdf = giay_phep(&demo);
     let r = demo.run_pin(&[
         "sign",
         "--key",
@@ -861,18 +810,9 @@ fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
 /// reading, 2026-12-04.)
 #[test]
 fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
-    let demo = Demo::new();
-    let mut pki = Pki::new();
-    import(
-        &demo,
-        &pki,
-        "signer-lt",
-        "4c54",
-        "signer.key.pem",
-        "signer.pem",
-    );
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let (demo, mut pki) = (Demo::new(), Pki::new());
+    import_signer(&demo, &pki);
+    let pdf = giay_phep(&demo);
     let doc = demo.path().join("quyet-dinh.txt");
     std::fs::write(&doc, "Quyết định số 124/QĐ-UBND\n").unwrap();
     for (format, file) in [("pades", &pdf), ("cades", &doc)] {
@@ -1083,8 +1023,7 @@ fn a_signature_without_a_time_stamp_gets_its_trusted_time_when_extended() {
 #[test]
 fn a_document_time_stamp_that_gives_a_signature_its_time_must_have_its_data_for_b_lt() {
     let demo = Demo::new();
-    let pdf = demo.path().join("giay-phep.pdf");
-    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let pdf = giay_phep(&demo);
     let r = demo.run_pin(&[
         "sign",
         "--key",
@@ -1094,18 +1033,13 @@ fn a_document_time_stamp_that_gives_a_signature_its_time_must_have_its_data_for_
         pdf.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let out = Command::new(python())
-        .arg(script("doc_ts_dss.py"))
-        .arg(demo.path().join("giay-phep.signed.pdf"))
-        .arg(demo.path().join("signer-ec.pem"))
-        .arg(demo.ca_pem())
-        .arg(demo.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        Command::new(python())
+            .arg(script("doc_ts_dss.py"))
+            .arg(demo.path().join("giay-phep.signed.pdf"))
+            .arg(demo.path().join("signer-ec.pem"))
+            .arg(demo.ca_pem())
+            .arg(demo.path()),
     );
     let format_of = |file: &str| {
         let r: Run = kyso_cmd()

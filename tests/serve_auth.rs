@@ -6,6 +6,7 @@
 mod serve_support;
 
 use serde_json::json;
+use serve_support::common::succeeded;
 use serve_support::*;
 use std::collections::BTreeMap;
 
@@ -668,24 +669,19 @@ issue docca short "/C=VN/O=UBND tỉnh (test)/CN=Short-lived official" signing -
         hex::decode(prepared["digest"].as_str().unwrap()).unwrap(),
     )
     .unwrap();
-    let out = std::process::Command::new("openssl")
-        .args([
-            "pkeyutl",
-            "-sign",
-            "-inkey",
-            "short.key",
-            "-in",
-            "digest.bin",
-            "-out",
-            "sig.bin",
-        ])
-        .current_dir(pki.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        std::process::Command::new("openssl")
+            .args([
+                "pkeyutl",
+                "-sign",
+                "-inkey",
+                "short.key",
+                "-in",
+                "digest.bin",
+                "-out",
+                "sig.bin",
+            ])
+            .current_dir(pki.path()),
     );
     let sig = hex::encode(std::fs::read(p("sig.bin")).unwrap());
     // The certificate expires 10 s after it was made.

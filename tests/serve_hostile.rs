@@ -1310,6 +1310,14 @@ fn connections_idle_between_requests_give_their_slots_to_newcomers_and_busy_ones
 }
 
 /// A service with public verification on and these `[limits]`.
+/// Eight connection slots, four per address, half of them the public's share: the small
+/// appliance the slot tests crowd.
+const EIGHT_SLOTS: [&str; 3] = [
+    "max_connections = 8",
+    "connections_per_address = 4",
+    "public_share = 50",
+];
+
 fn with_public_verification(limits: &[&str]) -> Appliance {
     Appliance::start_with(Options {
         limits: lines(limits),
@@ -1622,12 +1630,8 @@ fn agencies_get_through_a_flood_of_connects_beside_the_public_s_uploads() {
 /// 20 connects a second; a reviewer's measurement, 2026-12-03).
 #[test]
 fn an_agency_s_newcomer_keeps_its_slot_through_its_handshake() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-        "handshake_timeout_secs = 20",
-    ]);
+    let a =
+        with_public_verification(&[&EIGHT_SLOTS[..], &["handshake_timeout_secs = 20"]].concat());
     let v = slot_clients(
         &a,
         &format!("{AGENCY_OVER_A_NETWORK}{AGENCY_AFTER_THE_BAIT}"),
@@ -1831,12 +1835,8 @@ print(json.dumps({"trickle": trickle, "honest": honest_answer, "newcomer": newco
 /// after 5.8 s; a reviewer's reading, 2026-12-04).
 #[test]
 fn the_public_at_its_share_keeps_its_uploads_against_newcomers_of_the_public() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-        "handshake_timeout_secs = 20",
-    ]);
+    let a =
+        with_public_verification(&[&EIGHT_SLOTS[..], &["handshake_timeout_secs = 20"]].concat());
     let v = slot_clients(
         &a,
         &format!("{AGENCY_OVER_A_NETWORK}{THE_PUBLIC}{THE_PUBLIC_AT_ITS_SHARE_AND_A_TRICKLE}"),
@@ -1940,11 +1940,7 @@ fn clients_of_the_public_get_through_a_silent_flood_at_its_share() {
 /// yet sent, cut it (helper 118's reading, 2026-12-04).
 #[test]
 fn requests_of_the_public_on_probation_do_not_cut_an_agency_s_newcomer_in_its_first_flight() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!(
@@ -1987,11 +1983,7 @@ print(json.dumps({"agency": got, "publics": publics}))
 /// newcomer of the public on probation, answered 503 (helper 116's reading, 2026-12-04).
 #[test]
 fn silent_connects_at_the_public_s_share_give_their_slots_to_the_public_s_newcomers() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!(
@@ -2032,11 +2024,7 @@ print(json.dumps({"first": first, "public": head_and_end(t)}))
 /// second's the slot the first left when it was answered.
 #[test]
 fn the_public_s_requests_on_probation_are_counted_by_the_slot_they_took() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!(
@@ -2104,11 +2092,7 @@ fn eight_slots_beside_a_silent_flood(
     hello: f64,
     public: bool,
 ) -> (Appliance, serde_json::Value) {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!(
@@ -2238,12 +2222,8 @@ print(json.dumps({{"first": first, "agency": got}}))
 /// none to take waits for one, as for a connection slot, rather than being refused at once.
 #[test]
 fn an_agency_takes_the_overflow_slot_of_a_connect_that_sent_one_byte_and_stalled() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-        "handshake_timeout_secs = 20",
-    ]);
+    let a =
+        with_public_verification(&[&EIGHT_SLOTS[..], &["handshake_timeout_secs = 20"]].concat());
     let v = slot_clients(
         &a,
         &format!(
@@ -2269,12 +2249,8 @@ fn an_agency_takes_the_overflow_slot_of_a_connect_that_sent_one_byte_and_stalled
 /// 2026-12-04).
 #[test]
 fn an_agency_takes_an_agency_s_idle_slot_when_the_public_s_are_all_too_young() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-        "handshake_timeout_secs = 20",
-    ]);
+    let a =
+        with_public_verification(&[&EIGHT_SLOTS[..], &["handshake_timeout_secs = 20"]].concat());
     let v = slot_clients(
         &a,
         // No uploads: the four stalled connects are the public's share, all younger than 2 s.
@@ -2344,11 +2320,7 @@ print(json.dumps({"first": first, "honest": honest_answer}))
 /// public's oldest connection, an honest upload (a reviewer's reading, 2026-12-04).
 #[test]
 fn a_slot_an_agency_frees_does_not_let_the_public_cut_its_own_oldest() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!("{AGENCY_OVER_A_NETWORK}{THE_PUBLIC_OVER_ITS_SHARE_BY_A_FREED_SLOT}"),
@@ -2402,11 +2374,7 @@ print(json.dumps({"first": first, "newcomer": newcomer, "honest": finish(honest,
 
 #[test]
 fn an_agency_s_connection_leaves_its_place_in_the_public_s_share_to_the_oldest_surplus() {
-    let a = with_public_verification(&[
-        "max_connections = 8",
-        "connections_per_address = 4",
-        "public_share = 50",
-    ]);
+    let a = with_public_verification(&EIGHT_SLOTS);
     let v = slot_clients(
         &a,
         &format!("{AGENCY_OVER_A_NETWORK}{AN_AGENCY_S_CONNECTION_LEAVES_THE_SHARE}"),

@@ -582,34 +582,28 @@ fn key_without_certificate_is_refused_until_its_certificate_is_imported() {
     );
     // Another tool may still store one (OpenSC's pkcs11-tool): signing catches it.
     let der = demo.path().join("signer-ec.der");
-    let out = std::process::Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in"])
-        .arg(demo.path().join("signer-ec.pem"))
-        .arg("-out")
-        .arg(&der)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let out = std::process::Command::new("pkcs11-tool")
-        .env("SOFTHSM2_CONF", demo.conf())
-        .args([
-            "--module",
-            "/usr/lib/softhsm/libsofthsm2.so",
-            "--token-label",
-            "kyso-dev",
-            "--login",
-            "--pin",
-            &demo.pin(),
-            "--write-object",
-        ])
-        .arg(&der)
-        .args(["--type", "cert", "--id", "0a0b", "--label", "new-official"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        std::process::Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(demo.path().join("signer-ec.pem"))
+            .arg("-out")
+            .arg(&der),
+    );
+    succeeded(
+        std::process::Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", demo.conf())
+            .args([
+                "--module",
+                "/usr/lib/softhsm/libsofthsm2.so",
+                "--token-label",
+                "kyso-dev",
+                "--login",
+                "--pin",
+                &demo.pin(),
+                "--write-object",
+            ])
+            .arg(&der)
+            .args(["--type", "cert", "--id", "0a0b", "--label", "new-official"]),
     );
     let r = demo.run_pin(&["token", "sign-digest", "--key", key]);
     assert_eq!(r.code, 15, "{}", r.stderr);
@@ -756,15 +750,10 @@ fn an_agency_requests_a_certificate_for_its_new_key_and_imports_what_the_ca_issu
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeded(
+            std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(d),
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };

@@ -225,18 +225,13 @@ impl Demo {
     /// `id` (hex), as a token from a CA carries them: `softhsm2-util --import`, then `kyso
     /// token import-cert`.
     pub fn import_key(&self, label: &str, id: &str, key: &Path, cert: &Path) {
-        let out = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", self.conf())
-            .arg("--import")
-            .arg(key)
-            .args(["--token", "kyso-dev", "--label", label, "--id", id])
-            .args(["--pin", &self.pin()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            Command::new("softhsm2-util")
+                .env("SOFTHSM2_CONF", self.conf())
+                .arg("--import")
+                .arg(key)
+                .args(["--token", "kyso-dev", "--label", label, "--id", id])
+                .args(["--pin", &self.pin()]),
         );
         let r = self.run_pin(&[
             "token",
@@ -319,6 +314,18 @@ pub fn hex_bytes(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
+}
+
+/// Run a tool we did not write that must succeed (its stderr shown when it does not).
+pub fn succeeded(c: &mut Command) -> std::process::Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        c.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub fn openssl(args: &[&str]) -> Run {
