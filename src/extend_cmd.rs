@@ -66,6 +66,11 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
         return Err(SignError::Input("--renew is for --level B-LTA".into()));
     }
     let v = a.trust.validator().map_err(SignError::Input)?;
+    // What an extended file holds is read back offline (below).
+    let offline = kyso_verify::Validator {
+        fetch: None,
+        ..v.clone()
+    };
     // B-LT takes one too, for signatures with no time-stamp (B-B): they get one first.
     let tsa =
         match (a.level, &a.tsa, &a.tsa_key) {
@@ -127,11 +132,13 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                 what: format!("write {}", path.display()),
                 source: e,
             })?;
-            // What the file now is, as verify reads it: the level asked for is a baseline's,
-            // and a plain CMS or adbe.pkcs7.detached signature has none to reach.
+            // What the file now is, as verify reads it offline — from what it holds, which is
+            // what long-term levels are about (fetching again would ask the responders a
+            // third time): the level asked for is a baseline's, and a plain CMS or
+            // adbe.pkcs7.detached signature has none to reach.
             let reached = match (&content, kyso_verify::looks_like_pdf(&out)) {
-                (Some(c), false) => v.verify_file(c, Some(&out)),
-                _ => v.verify_file(&out, None),
+                (Some(c), false) => offline.verify_file(c, Some(&out)),
+                _ => offline.verify_file(&out, None),
             };
             let formats: Vec<String> = reached
                 .signatures

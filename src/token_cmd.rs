@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use kyso_hsm::demo::{self, DemoLayout};
-use kyso_hsm::{admin, Curve};
+use kyso_hsm::{admin, Curve, KeyKind};
 use kyso_hsm::{
     key, pin, HashAlg, HsmError, Module, Pkcs11Uri, Result, SignDigest, SignatureAlgorithm,
     SigningKey, Token,
@@ -541,11 +541,11 @@ fn keygen(
     let spec = admin::KeySpec::new(label, &id);
     // Said before the PIN is asked for.
     let generate = match key_type.to_ascii_lowercase().as_str() {
-        "rsa-2048" | "rsa2048" => Ok(2048),
-        "rsa-3072" | "rsa3072" => Ok(3072),
-        "rsa-4096" | "rsa4096" => Ok(4096),
-        "p-256" | "p256" | "ec" => Err(Curve::P256),
-        "p-384" | "p384" => Err(Curve::P384),
+        "rsa-2048" | "rsa2048" => KeyKind::Rsa { bits: 2048 },
+        "rsa-3072" | "rsa3072" => KeyKind::Rsa { bits: 3072 },
+        "rsa-4096" | "rsa4096" => KeyKind::Rsa { bits: 4096 },
+        "p-256" | "p256" | "ec" => KeyKind::Ec { curve: Curve::P256 },
+        "p-384" | "p384" => KeyKind::Ec { curve: Curve::P384 },
         _ => {
             return Err(HsmError::Usage(format!(
                 "unknown --type {key_type:?} (rsa-2048, rsa-3072, rsa-4096, p-256, p-384)"
@@ -565,8 +565,8 @@ fn keygen(
         )));
     }
     match generate {
-        Ok(bits) => s.generate_rsa(&spec, bits)?,
-        Err(curve) => s.generate_ec(&spec, curve)?,
+        KeyKind::Rsa { bits } => s.generate_rsa(&spec, bits as u64)?,
+        KeyKind::Ec { curve } => s.generate_ec(&spec, curve)?,
     };
     let made = Pkcs11Uri {
         token: Some(token.label()),

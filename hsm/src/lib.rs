@@ -36,6 +36,17 @@ pub fn open_key(
     pin_file: Option<std::path::PathBuf>,
     sessions: usize,
 ) -> Result<TokenKey> {
+    TokenKey::find(log_in(module, uri, pin_file, sessions)?, uri)
+}
+
+/// The token a URI names, logged in: its module loaded, a locked PIN refused before any is
+/// sent, the PIN from `pin_file`, the URI's pin-source, `KYSO_PIN` or a prompt.
+fn log_in(
+    module: Option<&std::path::Path>,
+    uri: &Pkcs11Uri,
+    pin_file: Option<std::path::PathBuf>,
+    sessions: usize,
+) -> Result<std::sync::Arc<Token>> {
     let module = Module::for_uri(module, uri)?;
     let desc = module.find_token(&uri.token_only())?;
     if desc.pin_locked {
@@ -43,8 +54,9 @@ pub fn open_key(
     }
     let sources = pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
     let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
-    let token = std::sync::Arc::new(Token::open(&module, uri, pin, sessions)?);
-    TokenKey::find(token, uri)
+    Ok(std::sync::Arc::new(Token::open(
+        &module, uri, pin, sessions,
+    )?))
 }
 
 /// A PKCS#10 certificate request (PEM) for the private key a URI names — a key generated on the
@@ -67,15 +79,7 @@ pub fn certificate_request(
     if name.0.is_empty() {
         return Err(HsmError::Usage("--subject is empty".into()));
     }
-    let module = Module::for_uri(module, uri)?;
-    let desc = module.find_token(&uri.token_only())?;
-    if desc.pin_locked {
-        return Err(HsmError::PinLocked { token: desc.label });
-    }
-    let sources = pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
-    let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
-    let token = std::sync::Arc::new(Token::open(&module, uri, pin, 1)?);
-    let key = KeyPair::find(token, uri)?;
+    let key = KeyPair::find(log_in(module, uri, pin_file, 1)?, uri)?;
     let signer = adapter::RustCryptoSigner(&key);
     let req = x509_cert::builder::RequestBuilder::new(name, &signer)
         .and_then(|b| b.build::<adapter::TokenSignature>())

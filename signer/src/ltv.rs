@@ -164,8 +164,9 @@ pub fn extend_cms(
     tsa: Option<&TimestampSource>,
     renew: bool,
 ) -> Result<Vec<u8>> {
-    let add = |cms: &[u8]| -> Result<Vec<u8>> {
-        let report = v.verify_cms(cms, content);
+    // `report`: the CMS's, when already made (validation may fetch: not done twice).
+    let add = |cms: &[u8], report: Option<Report>| -> Result<Vec<u8>> {
+        let report = report.unwrap_or_else(|| v.verify_cms(cms, content));
         let e = evidence_of(&report)?;
         let d = dss_data(&e);
         crate::cms_edit::add_validation_data(cms, &d.certs, &d.crls, &d.ocsps)
@@ -175,7 +176,11 @@ pub fn extend_cms(
     let report = v.verify_cms(cms, content);
     evidence_of(&report)?;
     let mut cms = std::borrow::Cow::Borrowed(cms);
-    if let Some(tsa) = tsa_for_untimed(&untimed(&report), tsa)? {
+    let stamp_with = tsa_for_untimed(&untimed(&report), tsa)?;
+    // Unchanged, the CMS keeps the report just made.
+    let mut report = Some(report);
+    if let Some(tsa) = stamp_with {
+        report = None;
         let n = kyso_verify::ats::parts(&cms)
             .map_err(|e| SignError::Input(e.to_string()))?
             .signers
@@ -209,7 +214,7 @@ pub fn extend_cms(
         }
     }
     let cms: &[u8] = &cms;
-    let mut out = add(cms)?;
+    let mut out = add(cms, report)?;
     if level == Level::BLt {
         return Ok(out);
     }
@@ -253,5 +258,5 @@ pub fn extend_cms(
         out = crate::cms_edit::add_unsigned_attribute(&out, si, &ats)?;
     }
     // The archive time-stamps' own validation data.
-    add(&out)
+    add(&out, None)
 }

@@ -410,43 +410,39 @@ fn long_term_level(r: &mut SignatureReport, dss: &dss::Dss, time_stamped: &[usiz
 /// revision that holds it; one pass, whatever the number of time-stamps.
 fn held_from(r: &SignatureReport, dss: &dss::Dss) -> Option<usize> {
     let e = &r.evidence;
-    let first = |found: &mut dyn Iterator<Item = usize>| found.min();
     let mut from = 0usize;
     // Every certificate but the self-signed anchors.
     if e.certs.is_empty() {
         return None;
     }
     for c in e.certs.iter().filter(|c| !c.is_self_issued()) {
-        let at = first(
-            &mut dss
-                .certs
-                .iter()
-                .zip(&dss.cert_at)
-                .filter(|(d, _)| *d == c)
-                .map(|(_, at)| *at),
-        )?;
+        let at = dss
+            .certs
+            .iter()
+            .zip(&dss.cert_at)
+            .filter(|(d, _)| *d == c)
+            .map(|(_, at)| *at)
+            .min()?;
         from = from.max(at);
     }
     for c in &e.crls {
-        let at = first(
-            &mut dss
-                .crls
-                .iter()
-                .zip(&dss.crl_at)
-                .filter(|(d, _)| d.der() == c.der())
-                .map(|(_, at)| *at),
-        )?;
+        let at = dss
+            .crls
+            .iter()
+            .zip(&dss.crl_at)
+            .filter(|(d, _)| d.der() == c.der())
+            .map(|(_, at)| *at)
+            .min()?;
         from = from.max(at);
     }
     for o in &e.ocsps {
-        let at = first(
-            &mut dss
-                .ocsps
-                .iter()
-                .zip(&dss.ocsp_at)
-                .filter(|(d, _)| d.der() == o.der())
-                .map(|(_, at)| *at),
-        )?;
+        let at = dss
+            .ocsps
+            .iter()
+            .zip(&dss.ocsp_at)
+            .filter(|(d, _)| d.der() == o.der())
+            .map(|(_, at)| *at)
+            .min()?;
         from = from.max(at);
     }
     Some(from)
