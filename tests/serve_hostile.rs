@@ -720,6 +720,15 @@ fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
         &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")],
     );
     assert_eq!(code, 0, "{err}");
+    // A token that says one more wrong PIN locks it: unattended, the service does not spend
+    // that try, with the right PIN file or not (exit 13, which the unit does not restart on).
+    demo.set_token_flags(serve_support::common::CKF_USER_PIN_FINAL_TRY);
+    let (code, err) = run(&base, &[("KYSO_SERVER_LISTEN", "127.0.0.1:0")]);
+    assert_eq!(code, 13, "{err}");
+    assert!(err.contains("one more wrong PIN locks it"), "{err}");
+    // (A real token resets its count at the next good login, which the message asks the
+    // official to make by hand; SoftHSM2 keeps the flag planted in its file, so that step
+    // is not tested here.)
 }
 
 fn lines(v: &[&str]) -> Vec<String> {
