@@ -1461,11 +1461,14 @@ fn a_tar_bag_killed_mid_way_finishes_when_rerun_and_gnu_tar_bagit_and_bag_verify
 /// Circular 05/2025/TT-BNV asks for documents in PDF/A. A PDF/A-1b result (Ghostscript's,
 /// signed by kyso) is archived with the declaration it makes (`pdfa_declared`), a plain one
 /// without (and Ghostscript's PDF/A-2b reads as declared PDF/A-2b); the E-ARK export gives the
-/// first a `format identification` event naming PRONOM fmt/354 and the other none, both
+/// first a `format identification` event and a PREMIS object naming PRONOM fmt/354 and the
+/// other neither, both
 /// their page counts (the circular's số lượng trang), and eark-validator, the PREMIS schema
 /// and `bag verify` accept it. That event made to name
-/// another PDF/A, taken out, or copied onto the plain record — the METS's checksum of
-/// premis.xml made to match (tests/hostile/metadata.py) — is named with its record.
+/// another PDF/A, taken out, or copied onto the plain record, and the same of the object's
+/// PRONOM identifier (or that moved onto another file's object) — the METS's checksum of
+/// premis.xml made to match (tests/hostile/metadata.py) — is named with its record; the
+/// identifier taken out is an older kyso's package, and verifies.
 #[test]
 fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
     let demo = Demo::new();
@@ -1542,6 +1545,14 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
         "{premis}"
     );
     assert!(!premis.contains("format-1<"), "{premis}");
+    // The document's PREMIS object names its format in PRONOM too.
+    assert_eq!(
+        premis
+            .matches("<premis:formatRegistry><premis:formatRegistryName>PRONOM</premis:formatRegistryName><premis:formatRegistryKey>fmt/354</premis:formatRegistryKey><premis:formatRegistryRole>specification</premis:formatRegistryRole></premis:formatRegistry>")
+            .count(),
+        1,
+        "{premis}"
+    );
     // The circular's số lượng trang, counted at ingest.
     let tt05 = String::from_utf8(zip_file(&zip, "metadata/descriptive/tt05-2025.xml")).unwrap();
     assert_eq!(
@@ -1549,6 +1560,16 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
         2,
         "{tt05}"
     );
+    // Its only PRONOM identifier taken out, premis.xml is what kyso wrote before 2026-12-05,
+    // and such a package still verifies (a document object without one beside others with
+    // one is named: the unit test of eark.rs).
+    let out = d.join("registry-drop.zip");
+    hostile(
+        "metadata.py",
+        &[zip.as_os_str(), out.as_os_str(), "registry-drop".as_ref()],
+    );
+    let j = s.verify(&out);
+    assert_eq!(j["ok"], true, "{j}");
     for (kind, id, what) in [
         (
             "format-claim",
@@ -1565,6 +1586,21 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
             "format-add",
             1,
             "premis.xml: record 1: its events are not the ingest, validation (and format identification) events kyso writes",
+        ),
+        (
+            "registry-key",
+            0,
+            "/records/0/document.pdf gives PRONOM fmt/477; the record's document declares the PDF/A of fmt/354",
+        ),
+        (
+            "registry-add",
+            1,
+            "/records/1/document.pdf gives PRONOM fmt/354; the record's document declares no PDF/A PRONOM identifies",
+        ),
+        (
+            "registry-move",
+            0,
+            "/records/0/metadata.json",
         ),
     ] {
         let out = d.join(format!("{kind}.zip"));

@@ -193,13 +193,19 @@ impl Facts {
     /// a PDF/A (PREMIS eventType `format identification`, outcome `declared`).
     pub(crate) fn format_identified(&self) -> Option<String> {
         let label = self.pdfa_declared.as_deref()?;
-        let registry = kyso_verify::pdfa::PdfaClaim::from_label(label)
-            .and_then(|c| c.pronom())
+        let registry = self
+            .pronom()
             .map(|p| format!("; PRONOM {p}"))
             .unwrap_or_default();
         Some(format!(
             "the document declares {label} in its XMP metadata (pdfaid, ISO 19005){registry}; read at ingest, a declaration, not a validation"
         ))
+    }
+
+    /// The PRONOM identifier of the PDF/A the document declares, if PRONOM has one: its
+    /// PREMIS object's `formatRegistry` and in its format identification event.
+    pub(crate) fn pronom(&self) -> Option<&'static str> {
+        kyso_verify::pdfa::PdfaClaim::from_label(self.pdfa_declared.as_deref()?)?.pronom()
     }
 
     /// The document's date: its issue date, else the day it was archived.
@@ -503,33 +509,56 @@ fn put_text(z: &mut ZipSink, rel: &str, text: &[u8]) -> Result<Described> {
     })
 }
 
-/// Each facts line of the spool, in export order.
-fn each_record(dir: &Path, mut f: impl FnMut(Facts) -> Result<()>) -> Result<u64> {
-    let p = dir.join(RECORDS_SPOOL);
-    let mut r = BufReader::with_capacity(1 << 16, File::open(&p).map_err(|e| io("open", &p, e))?);
-    let mut line = Vec::new();
-    let mut n = 0;
-    loop {
-        line.clear();
-        let k = r
+/// The facts lines of the spool, in export order.
+struct Spool {
+    p: PathBuf,
+    r: BufReader<File>,
+    line: Vec<u8>,
+}
+
+impl Spool {
+    fn open(dir: &Path) -> Result<Spool> {
+        let p = dir.join(RECORDS_SPOOL);
+        let r = BufReader::with_capacity(1 << 16, File::open(&p).map_err(|e| io("open", &p, e))?);
+        Ok(Spool {
+            p,
+            r,
+            line: Vec::new(),
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<Facts>> {
+        self.line.clear();
+        let k = self
+            .r
             .by_ref()
             .take(MAX_FACTS_LINE + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io("read", &p, e))?;
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| io("read", &self.p, e))?;
         if k == 0 {
-            return Ok(n);
+            return Ok(None);
         }
         if k as u64 > MAX_FACTS_LINE {
             return Err(ArchiveError::Inconsistent(format!(
                 "{}: a line longer than {MAX_FACTS_LINE} bytes",
-                p.display()
+                self.p.display()
             )));
         }
-        let facts = serde_json::from_slice(&line)
-            .map_err(|e| ArchiveError::Inconsistent(format!("{}: {e}", p.display())))?;
+        serde_json::from_slice(&self.line)
+            .map(Some)
+            .map_err(|e| ArchiveError::Inconsistent(format!("{}: {e}", self.p.display())))
+    }
+}
+
+/// Each facts line of the spool, in export order.
+fn each_record(dir: &Path, mut f: impl FnMut(Facts) -> Result<()>) -> Result<u64> {
+    let mut spool = Spool::open(dir)?;
+    let mut n = 0;
+    while let Some(facts) = spool.next()? {
         f(facts)?;
         n += 1;
     }
+    Ok(n)
 }
 
 /// Each payload file, in manifest order: (SHA-256, path relative to the package, size).
@@ -830,8 +859,9 @@ fn premis_event(
     )
 }
 
-/// PREMIS v3: every payload file with its SHA-256 fixity, size and format; per record its
-/// ingest and signature-validation events; the transfer (this export).
+/// PREMIS v3: every payload file with its SHA-256 fixity, size and format (and a document's
+/// PRONOM identifier when it declares a PDF/A PRONOM has one); per record its ingest and
+/// signature-validation events (and format identification); the transfer (this export).
 fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Result<Described> {
     let dir = z.dir.clone();
     generate(z, "metadata/preservation/premis.xml", |w| {
@@ -840,13 +870,31 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
                 .map_err(|e| crate::error::file_err("write", "premis.xml", e))
         };
         wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">\n")?;
+        // The records, read in step with the manifest: both are in export order, each
+        // record's document among its files.
+        let mut spool = Spool::open(&dir)?;
+        let mut next = spool.next()?;
         each_file(&dir, |sha, path, size| {
+            let mut registry = None;
+            if let Some(r) = next.as_ref().filter(|r| r.document() == path) {
+                registry = r.pronom();
+                next = spool.next()?;
+            }
             wr(w, &format!(
-                "  <premis:object xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"premis:file\">\n    <premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType><premis:objectIdentifierValue>{}</premis:objectIdentifierValue></premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{size}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation></premis:format></premis:objectCharacteristics>\n  </premis:object>\n",
+                "  <premis:object xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"premis:file\">\n    <premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType><premis:objectIdentifierValue>{}</premis:objectIdentifierValue></premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{size}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation>{}</premis:format></premis:objectCharacteristics>\n  </premis:object>\n",
                 esc(path),
-                media_type(path)
+                media_type(path),
+                registry.map(pronom_registry).unwrap_or_default()
             ))
         })?;
+        if let Some(r) = next {
+            return Err(ArchiveError::Inconsistent(format!(
+                "{}: record {}'s document {} is not in the manifest where the records spool has it",
+                dir.display(),
+                r.id,
+                r.document()
+            )));
+        }
         each_record(&dir, |r| {
             let doc = r.document();
             wr(
@@ -919,6 +967,12 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
         }
         wr(w, "</premis:premis>\n")
     })
+}
+
+/// A PREMIS object's `formatRegistry`: the PRONOM identifier `key`, the format's
+/// specification (the Library of Congress's formatRegistryRole vocabulary).
+fn pronom_registry(key: &str) -> String {
+    format!("<premis:formatRegistry><premis:formatRegistryName>PRONOM</premis:formatRegistryName><premis:formatRegistryKey>{}</premis:formatRegistryKey><premis:formatRegistryRole>specification</premis:formatRegistryRole></premis:formatRegistry>", esc(key))
 }
 
 /// Copy a manifest from the `.partial` directory into the zip.
@@ -1625,6 +1679,55 @@ mod metadata_round_trip {
             export: Some((user.into(), Some(reason.into()))),
         };
         assert_eq!(check(&known(&all)), vec![]);
+        // The PDF/A-2u document's object gives its PRONOM identifier, the others none.
+        let premis =
+            String::from_utf8(pk.read(crate::eark_check::PREMIS, 1 << 20).unwrap()).unwrap();
+        let registry = "<premis:formatRegistry><premis:formatRegistryName>PRONOM</premis:formatRegistryName><premis:formatRegistryKey>fmt/478</premis:formatRegistryKey><premis:formatRegistryRole>specification</premis:formatRegistryRole></premis:formatRegistry>";
+        assert_eq!(premis.matches("<premis:formatRegistry>").count(), 1);
+        let at = premis.find(registry).unwrap();
+        let object = premis[..at]
+            .rfind("<premis:objectIdentifierValue>")
+            .unwrap();
+        assert!(premis[object..at].starts_with(&format!(
+            "<premis:objectIdentifierValue>{}<",
+            all[1].document()
+        )));
+        // Facts that declare another PDF/A, or none, or one PRONOM lacks: the object is named.
+        for (declared, what) in [
+            (
+                Some("PDF/A-1b"),
+                "gives PRONOM fmt/478; the record's document declares the PDF/A of fmt/354",
+            ),
+            (
+                None,
+                "gives PRONOM fmt/478; the record's document declares no PDF/A PRONOM identifies",
+            ),
+            (
+                Some("PDF/A-4"),
+                "gives PRONOM fmt/478; the record's document declares no PDF/A PRONOM identifies",
+            ),
+        ] {
+            let mut other = all.clone();
+            other[1].pdfa_declared = declared.map(str::to_string);
+            let said = check(&known(&other));
+            assert!(
+                said.iter()
+                    .any(|(id, m)| *id == Some(3) && m.contains(what)),
+                "{declared:?}: {said:?}"
+            );
+            assert!(said.iter().all(|(id, _)| *id == Some(3)), "{said:?}");
+        }
+        let mut other = all.clone();
+        other[0].pdfa_declared = Some("PDF/A-3b".into());
+        let said = check(&known(&other));
+        assert!(
+            said.iter().any(|(id, m)| *id == Some(0)
+                && m.contains("gives no PRONOM identifier; the record's document declares the PDF/A of fmt/480")),
+            "{said:?}"
+        );
+        for m in ["application/pdf", "application/pkcs7-mime", "text/plain"] {
+            assert!(crate::eark_check::DOCUMENT_NAMES.contains(&crate::bag::document_name(m)));
+        }
         // A record whose facts are other than the files say: named (its metadata.json, read
         // again to name the field, is not there).
         let mut other = all.clone();

@@ -339,9 +339,10 @@ fn record_events(f: &Facts) -> Vec<Vec<Item>> {
     events
 }
 
-/// A payload file's PREMIS object.
-fn object(path: &str, sha256: &str, size: u64) -> Vec<Item> {
-    canonical(vec![
+/// A payload file's PREMIS object (`registry`: the document's PRONOM identifier, if it has
+/// one).
+fn object(path: &str, sha256: &str, size: u64, registry: Option<&str>) -> Vec<Item> {
+    let mut items = vec![
         item("", &[("xsi:type", "file")], ""),
         item("objectIdentifier", &[], ""),
         item("objectIdentifier/objectIdentifierType", &[], "local"),
@@ -363,8 +364,35 @@ fn object(path: &str, sha256: &str, size: u64) -> Vec<Item> {
             &[],
             media_type(path),
         ),
-    ])
+    ];
+    if let Some(key) = registry {
+        let at = "objectCharacteristics/format/formatRegistry";
+        items.extend([
+            item(at, &[], ""),
+            item(&format!("{at}/formatRegistryName"), &[], "PRONOM"),
+            item(&format!("{at}/formatRegistryKey"), &[], key),
+            item(&format!("{at}/formatRegistryRole"), &[], "specification"),
+        ]);
+    }
+    canonical(items)
 }
+
+/// Where a PREMIS object's PRONOM identifier is.
+const REGISTRY_KEY: &str = "objectCharacteristics/format/formatRegistry/formatRegistryKey";
+
+/// The name of record `id`'s document if `path` is one (`document.pdf`, `.p7m` or `.bin` in
+/// its folder).
+fn document_of(path: &str, id: u64) -> Option<&'static str> {
+    let name = path
+        .strip_prefix(PAYLOAD)?
+        .strip_prefix("/records/")?
+        .strip_prefix(&id.to_string())?
+        .strip_prefix('/')?;
+    DOCUMENT_NAMES.into_iter().find(|n| *n == name)
+}
+
+/// What a record's document is called in its folder ([`crate::bag::document_name`]).
+pub(crate) const DOCUMENT_NAMES: [&str; 3] = ["document.pdf", "document.p7m", "document.bin"];
 
 /// `items` are surely [`object`]`(path, sha256, size)` (`template`: an object's items, of
 /// any file): the quick test for the millions of objects that are as written; `false` when
@@ -397,11 +425,14 @@ fn agent(id: &str, kind: &str) -> Vec<Item> {
     ])
 }
 
-/// What the descriptive file and PREMIS must say of a record, as digests.
+/// What the descriptive file and PREMIS must say of a record: as digests, and its document's
+/// name and PRONOM identifier (its PREMIS object's `formatRegistry`).
 #[derive(Clone, Copy)]
 pub(crate) struct Bound {
     tt05: [u8; 32],
     premis: [u8; 32],
+    document: &'static str,
+    pronom: Option<&'static str>,
 }
 
 impl Bound {
@@ -411,6 +442,8 @@ impl Bound {
         Bound {
             tt05: digest(&[&tai_lieu(f)]),
             premis: digest(&events),
+            document: crate::bag::document_name(&f.media_type),
+            pronom: f.pronom(),
         }
     }
 }
@@ -1306,14 +1339,20 @@ pub(crate) fn check_descriptive(pk: &Package, ids: &[u64], k: &Known, f: &mut Fi
 }
 
 /// premis.xml, read up to its first element that is not an object (kept for
-/// [`check_premis_events`]).
+/// [`check_premis_events`]), and the PRONOM identifiers the documents' objects state (record
+/// id and document name → identifier), to be held to the records' facts once known.
 pub(crate) struct PremisRest<'a> {
     x: Xml<'a>,
     pending: Option<Child>,
+    stated: HashMap<(u64, &'static str), &'static str>,
+    /// Some object gives a `formatRegistry`: not a package of kyso before 2026-12-05.
+    registries: bool,
 }
 
 /// premis.xml's objects against the payload files as read (`files`: path → SHA-256 and size):
-/// one object per file, each with the file's SHA-256, size and format name.
+/// one object per file, each with the file's SHA-256, size and format name; a document's
+/// object may also give one of the PRONOM identifiers kyso writes, kept to be checked against
+/// its record's facts ([`check_premis_events`]).
 pub(crate) fn check_premis_objects<'a>(
     pk: &'a Package,
     mut files: HashMap<String, ([u8; 32], u64)>,
@@ -1342,7 +1381,9 @@ pub(crate) fn check_premis_objects<'a>(
         );
     }
     let mut pending = None;
-    let template = object("", "", 0);
+    let mut stated = HashMap::new();
+    let mut registries = false;
+    let template = object("", "", 0, None);
     loop {
         let Ok(next) = or_stop(x.next(), f, kind, file) else {
             return None;
@@ -1368,7 +1409,18 @@ pub(crate) fn check_premis_objects<'a>(
         if same_object(&items, &template, &path, &sha, size) {
             continue;
         }
-        let want = object(&path, &sha, size);
+        // A document's PRONOM identifier, one kyso writes: the object as kyso writes it with
+        // that identifier, which must be its record's (kept until the record is known).
+        let document = record_of(&path).and_then(|id| Some((id, document_of(&path, id)?)));
+        let stated_key = text_of(&items, REGISTRY_KEY).and_then(kyso_verify::pdfa::known_pronom);
+        registries |= items.iter().any(|i| {
+            i.path
+                .starts_with("objectCharacteristics/format/formatRegistry")
+        });
+        let want = object(&path, &sha, size, stated_key.filter(|_| document.is_some()));
+        if let (Some(doc), Some(key)) = (document, stated_key) {
+            stated.insert(doc, key);
+        }
         if want != items {
             let w = Whose {
                 file,
@@ -1391,7 +1443,59 @@ pub(crate) fn check_premis_objects<'a>(
             format!("{file}: tệp dữ liệu {path} không có đối tượng"),
         );
     }
-    Some(PremisRest { x, pending })
+    Some(PremisRest {
+        x,
+        pending,
+        stated,
+        registries,
+    })
+}
+
+/// The PRONOM identifier each proved record's document object gives (`stated`), against the
+/// one its facts give: present when and only when its document declares a PDF/A PRONOM
+/// identifies, and that one. A premis.xml in which no object gives a `formatRegistry` is
+/// one kyso wrote before 2026-12-05, and its documents' objects may lack one. What the
+/// objects of records not proved give is not checked (those records fail already); a
+/// document object of no record of the package has been named by the object check.
+fn check_registry(
+    mut stated: HashMap<(u64, &'static str), &'static str>,
+    registries: bool,
+    ids: &[u64],
+    k: &Known,
+    f: &mut Findings,
+) {
+    let file = file_name(PREMIS);
+    for (id, b) in ids.iter().zip(&k.bound) {
+        let Some(b) = b else { continue };
+        for name in DOCUMENT_NAMES.into_iter().filter(|n| *n != b.document) {
+            if let Some(g) = stated.remove(&(*id, name)) {
+                f.push(
+                    Some(*id),
+                    "premis",
+                    format!("{file}: the object of {PAYLOAD}/records/{id}/{name} gives PRONOM {g}; that file is not the record's document"),
+                    format!("{file}: đối tượng của {PAYLOAD}/records/{id}/{name} ghi PRONOM {g}; tệp đó không phải tài liệu của hồ sơ"),
+                );
+            }
+        }
+        let got = stated.remove(&(*id, b.document));
+        let path = format!("{PAYLOAD}/records/{id}/{}", b.document);
+        let (en, vi) = match (got, b.pronom) {
+            (Some(g), Some(w)) if g != w => (
+                format!("{file}: the object of {path} gives PRONOM {g}; the record's document declares the PDF/A of {w}"),
+                format!("{file}: đối tượng của {path} ghi PRONOM {g}; tài liệu của hồ sơ khai báo PDF/A ứng với {w}"),
+            ),
+            (Some(g), None) => (
+                format!("{file}: the object of {path} gives PRONOM {g}; the record's document declares no PDF/A PRONOM identifies"),
+                format!("{file}: đối tượng của {path} ghi PRONOM {g}; tài liệu của hồ sơ không khai báo PDF/A có mã PRONOM"),
+            ),
+            (None, Some(w)) if registries => (
+                format!("{file}: the object of {path} gives no PRONOM identifier; the record's document declares the PDF/A of {w}"),
+                format!("{file}: đối tượng của {path} không ghi mã PRONOM; tài liệu của hồ sơ khai báo PDF/A ứng với {w}"),
+            ),
+            _ => continue,
+        };
+        f.push(Some(*id), "premis", en, vi);
+    }
 }
 
 /// The rest of premis.xml: per record its `ingest-<id>` and `validation-<id>` events (and
@@ -1407,7 +1511,13 @@ pub(crate) fn check_premis_events(
 ) {
     let file = file_name(PREMIS);
     let kind = "premis";
-    let PremisRest { mut x, mut pending } = rest;
+    let PremisRest {
+        mut x,
+        mut pending,
+        stated,
+        registries,
+    } = rest;
+    check_registry(stated, registries, ids, k, f);
     let mut cur = Ids { ids, k, at: 0 };
     let mut group: Option<(u64, Vec<Vec<Item>>)> = None;
     let (mut transfers, mut agents) = (0, Vec::new());

@@ -7,7 +7,10 @@ zipfile (stored; every other entry as it was). tests/bag_hostile.rs.
 KIND: subject, pages, drop, duplicate, unknown, doctype (tt05-2025.xml); digest, outcome (premis.xml);
 format-claim, format-drop, format-add (premis.xml of a package whose record 0 declares PDF/A-1b
 and record 1 no PDF/A: record 0's format identification event made to name PDF/A-2b, or taken
-out; record 1 given a copy of it, tests/export_cli.rs);
+out; record 1 given a copy of it, tests/export_cli.rs); registry-key, registry-drop, registry-add,
+registry-move (that package's premis.xml: the PRONOM identifier on record 0's document object
+made fmt/477, taken out, copied onto record 1's document object, or moved onto record 0's
+metadata.json object);
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
 another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
 (the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
@@ -116,6 +119,30 @@ elif kind.startswith("format-"):
         v = re.search(r"<premis:eventIdentifierValue>validation-1</premis:eventIdentifierValue>.*?</premis:event>\n", premis, re.S)
         assert v
         edits[PREMIS] = premis[: v.end()] + e + premis[v.end():]
+elif kind.startswith("registry-"):
+    def obj(rid, name):
+        m = [m for m in re.finditer(r"<premis:object .*?</premis:object>", premis, re.S)
+             if "/records/%d/%s</premis:objectIdentifierValue>" % (rid, name) in m.group(0)]
+        assert len(m) == 1, (rid, name)
+        return m[0]
+    reg = r"<premis:formatRegistry>.*?</premis:formatRegistry>"
+    m = obj(0, "document.pdf")
+    r = re.search(reg, m.group(0)).group(0)
+    if kind == "registry-key":
+        edits[PREMIS] = premis[: m.start()] + one("fmt/354<", m.group(0), "fmt/477<") + premis[m.end():]
+    elif kind == "registry-drop":
+        edits[PREMIS] = premis[: m.start()] + one(reg, m.group(0), "") + premis[m.end():]
+    else:
+        # Record 0's registry copied onto record 1's document (add) or moved onto record 0's
+        # metadata.json (move).
+        t = obj(1, "document.pdf") if kind == "registry-add" else obj(0, "metadata.json")
+        assert "formatRegistry" not in t.group(0)
+        u = one(r"(</premis:formatDesignation>)", t.group(0), lambda x: x.group(1) + r)
+        edited = premis[: t.start()] + u + premis[t.end():]
+        if kind == "registry-move":
+            m = re.search(re.escape(m.group(0)), edited)
+            edited = edited[: m.start()] + one(reg, m.group(0), "") + edited[m.end():]
+        edits[PREMIS] = edited
 elif kind == "reformat":
     edits[TT05] = reformat(tt05)
     edits[PREMIS] = reformat(premis)

@@ -23,6 +23,24 @@ const MAX_XMP: usize = 4 << 20;
 /// The deepest element followed (an XMP packet nests five or six).
 const MAX_DEPTH: usize = 64;
 
+/// The PRONOM identifiers [`PdfaClaim::pronom`] gives: part, conformance level, identifier.
+const PRONOM: [(u8, char, &str); 8] = [
+    (1, 'a', "fmt/95"),
+    (1, 'b', "fmt/354"),
+    (2, 'a', "fmt/476"),
+    (2, 'b', "fmt/477"),
+    (2, 'u', "fmt/478"),
+    (3, 'a', "fmt/479"),
+    (3, 'b', "fmt/480"),
+    (3, 'u', "fmt/481"),
+];
+
+/// `key` if it is one of the PRONOM identifiers [`PdfaClaim::pronom`] gives (as a `'static`
+/// string), else `None`.
+pub fn known_pronom(key: &str) -> Option<&'static str> {
+    PRONOM.iter().map(|(_, _, k)| *k).find(|k| *k == key)
+}
+
 /// A PDF/A part (1–4) and its conformance level (`a`, `b`, `u`; `e`, `f` or none for part 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PdfaClaim {
@@ -42,17 +60,11 @@ impl PdfaClaim {
     /// The PRONOM identifier (The National Archives' format registry) of this PDF/A, for the
     /// parts and levels it has long held (PDF/A-4's are left out: not checked here).
     pub fn pronom(&self) -> Option<&'static str> {
-        Some(match (self.part, self.conformance?) {
-            (1, 'a') => "fmt/95",
-            (1, 'b') => "fmt/354",
-            (2, 'a') => "fmt/476",
-            (2, 'b') => "fmt/477",
-            (2, 'u') => "fmt/478",
-            (3, 'a') => "fmt/479",
-            (3, 'b') => "fmt/480",
-            (3, 'u') => "fmt/481",
-            _ => return None,
-        })
+        let c = self.conformance?;
+        PRONOM
+            .iter()
+            .find(|(part, level, _)| *part == self.part && *level == c)
+            .map(|(_, _, key)| *key)
     }
 
     /// A label as [`PdfaClaim::label`] writes it, read back (`None` for anything else).
