@@ -2843,6 +2843,33 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
         );
     }
     assert_eq!(public_finds(&a), 1);
+    // An agency's narrowed lookup is logged as answered: the record asked for, not every
+    // record of those bytes; one the narrowing leaves empty names nobody and is not logged.
+    let verifier = a.agent(Who::Token("verifier"));
+    let verifier_finds = |a: &Appliance| -> Vec<serde_json::Value> {
+        log_events(a)
+            .into_iter()
+            .filter(|e| e["event"] == "find" && e["user"] == "verifier-script" && e["value"] == sha)
+            .map(|e| e["records"].clone())
+            .collect()
+    };
+    assert_eq!(verifier_finds(&a), [json!([copy, issued])]);
+    let v = verifier
+        .get(&format!("/v1/verify/archived?sha256={sha}&record={copy}"))
+        .json();
+    assert_eq!(
+        (v["record"].as_u64(), v["copies"].as_u64()),
+        (Some(copy), Some(1)),
+        "{v}"
+    );
+    assert_eq!(verifier_finds(&a), [json!([copy, issued]), json!([copy])]);
+    let v = verifier
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha}&code=001099099999.GPXD"
+        ))
+        .json();
+    assert_eq!(v["archived"], false, "{v}");
+    assert_eq!(verifier_finds(&a).len(), 2);
     // A request another site's page makes the clerk's browser send is refused; the service's
     // own page and non-browser clients are served.
     let read = |site: Option<&str>| {

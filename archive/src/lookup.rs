@@ -37,8 +37,14 @@ pub enum Query {
         from: String,
         to: String,
     },
-    /// Records of exactly this document (its SHA-256, hex), newest first.
-    Content(String),
+    /// Records of exactly this document (its SHA-256, hex), newest first; only those under
+    /// `code`, or the record `record`, when given. The find event names the records answered,
+    /// not those the narrowing left out.
+    Content {
+        sha256: String,
+        code: Option<String>,
+        record: Option<u64>,
+    },
 }
 
 /// What a lookup found.
@@ -182,7 +188,7 @@ impl Archive {
                 let ids = self.scan_index(&prefix, Some((from, to)), MAX_FOUND + 1)?;
                 (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
             }
-            Query::Content(sha256) => {
+            Query::Content { sha256, .. } => {
                 let sha256 = sha256.to_ascii_lowercase();
                 if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(ArchiveError::Input(
@@ -191,6 +197,12 @@ impl Archive {
                 }
                 let mut ids = self.scan_index(&index_prefix(b'h', &sha256), None, MAX_FOUND + 1)?;
                 ids.sort_unstable_by(|a, b| b.cmp(a));
+                if let Query::Content {
+                    record: Some(id), ..
+                } = query
+                {
+                    ids.retain(|i| i == id);
+                }
                 (FindBy::Content, sha256, ids)
             }
         };
@@ -198,7 +210,16 @@ impl Archive {
         ids.truncate(MAX_FOUND);
         let mut records = Vec::with_capacity(ids.len());
         for id in &ids {
-            records.push((self.record(*id)?, self.status(*id)?));
+            let r = self.record(*id)?;
+            if let Query::Content {
+                code: Some(code), ..
+            } = query
+            {
+                if r.code != *code {
+                    continue;
+                }
+            }
+            records.push((r, self.status(*id)?));
         }
         if by == FindBy::Code {
             // The current valid version first, then newest first.

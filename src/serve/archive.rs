@@ -266,22 +266,25 @@ impl Store {
     }
 
     /// The records of exactly this document (by its SHA-256), newest first, optionally only
-    /// those under `code`: a lookup the archive logs with the caller and its purpose.
+    /// those under `code` or the record `record`: a lookup the archive logs with the caller,
+    /// its purpose and the records answered.
     pub fn by_content(
         &self,
         sha256: &str,
         code: Option<&str>,
+        record: Option<u64>,
         user: &str,
         purpose: &str,
     ) -> Result<Vec<(Record, Status)>> {
-        let found = self
+        let query = Query::Content {
+            sha256: sha256.into(),
+            code: code.map(str::to_string),
+            record,
+        };
+        Ok(self
             .archive
-            .find(&Query::Content(sha256.into()), &Access::new(user, purpose))?;
-        Ok(found
-            .records
-            .into_iter()
-            .filter(|(r, _)| code.is_none_or(|c| r.code == c))
-            .collect())
+            .find(&query, &Access::new(user, purpose))?
+            .records)
     }
 
     pub fn size(&self) -> Result<u64> {

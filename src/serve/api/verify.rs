@@ -362,16 +362,13 @@ pub async fn archived(
                 "record: the public asks about the document (sha256, and a code if you like); record numbers are for agencies",
             ));
         }
-        let found: Vec<_> = store
-            .by_content(
-                sha,
-                q.code.as_deref(),
-                &idt.user,
-                "verification: does the archive hold this document",
-            )?
-            .into_iter()
-            .filter(|(r, _)| q.record.is_none_or(|id| r.id == id))
-            .collect();
+        let found = store.by_content(
+            sha,
+            q.code.as_deref(),
+            q.record,
+            &idt.user,
+            "verification: does the archive hold this document",
+        )?;
         let copies = found.len() as u64;
         // The record that decides: a revocation of any copy of these bytes beats a newer copy
         // archived elsewhere, then a supersession, then an expiry; among equals the newest.
