@@ -95,9 +95,10 @@ struct Keyring {
 
 impl Keyring {
     fn open(&mut self, what: &str, uri: &str) -> Result<TokenKey, StartError> {
-        // The CLI's exit codes (docs/cli.md): a wrong PIN is 13, a locked one 14, no PIN 18 —
-        // which the unit does not restart on (deploy/kyso.service): restarted, each start
-        // spent one more of the token's tries (all were 10; a new user's reading, 2026-12-04).
+        // The CLI's exit codes (docs/cli.md): a wrong PIN is 13, a locked one 14, no PIN 18.
+        // The unit does not restart on 13 and 14 (deploy/kyso.service): restarted, each start
+        // spent one more of the token's tries (all were 10; a new user's reading, 2026-12-04);
+        // 18 it restarts on, as a PIN file not there yet may come.
         let e = |x: kyso_hsm::HsmError| StartError {
             message: format!(
                 "{what}: {}",
