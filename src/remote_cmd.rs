@@ -53,7 +53,8 @@ pub struct PrepareArgs {
     /// Prepare even a document whose earlier signature already fails, as for `kyso sign`.
     #[arg(long)]
     sign_over_broken: bool,
-    /// Write BASE.json (the pending state) and, for PAdES, BASE.pdf (the prepared PDF).
+    /// Write BASE.json (the pending state) and, for PAdES, BASE.pdf (the prepared PDF): the
+    /// extension appended to BASE, and neither file may exist yet.
     #[arg(long, value_name = "BASE")]
     out: PathBuf,
     /// The document.
@@ -168,8 +169,24 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
         Some(s) => parse_alg(s)?,
         None => remote::default_algorithm(&cert)?,
     };
+    // BASE with the extension appended (`hoso.pdf` → `hoso.pdf.json`, `hoso.pdf.pdf`): one
+    // replaced made `--out hoso.pdf hoso.pdf` write the prepared PDF over the document, and
+    // `--out job.2026` a `job.json`.
+    let named = |ext: &str| {
+        let mut s = a.out.clone().into_os_string();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    let (json, prepared) = (named(".json"), named(".pdf"));
+    for p in [&json, &prepared] {
+        if p.symlink_metadata().is_ok() {
+            return Err(SignError::Token(HsmError::Usage(format!(
+                "{} exists: a pending state is never written over (remove it, or choose another --out)",
+                p.display()
+            ))));
+        }
+    }
     let data = read(&a.file)?;
-    let json = a.out.with_extension("json");
     let format = match a.format.as_str() {
         "pades" => RemoteFormat::Pades,
         "cades" => RemoteFormat::Cades,
@@ -192,11 +209,12 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
     };
     let (pdf, pending) = recipe.prepare(&data, &cert, &chain)?;
     if let Some(bytes) = pdf {
-        let p = a.out.with_extension("pdf");
-        std::fs::write(&p, bytes).map_err(io(format!("write {}", p.display())))?;
+        crate::sign_cmd::write_atomic(&prepared, &bytes, false)
+            .map_err(io(format!("write {}", prepared.display())))?;
     }
     let text = serde_json::to_string_pretty(&pending).expect("serializable");
-    std::fs::write(&json, text).map_err(io(format!("write {}", json.display())))?;
+    crate::sign_cmd::write_atomic(&json, text.as_bytes(), false)
+        .map_err(io(format!("write {}", json.display())))?;
     outln!(
         "{}",
         serde_json::json!({

@@ -37,7 +37,11 @@ fn three_phases(
     doc: &Path,
     out: &Path,
 ) -> Run {
-    let base = demo.path().join("pending");
+    // A state per signing (one is never written over).
+    let base = demo.path().join(format!(
+        "pending-{}",
+        out.file_name().unwrap().to_str().unwrap()
+    ));
     let p = prepare(demo, cert, &base, prepare_extra, doc);
     // The desk check: the token's machine prepares the document by the answer's recipe and
     // signs only if it gets the same digest.
@@ -45,7 +49,7 @@ fn three_phases(
     std::fs::write(&answer, &p.stdout).unwrap();
     let s = desk(demo, key, &answer, doc, &[]);
     assert_eq!(s.code, 0, "digest: {}", s.stderr);
-    let pending = base.with_extension("json");
+    let pending = Path::new(&format!("{}.json", base.display())).to_path_buf();
     let mut args = vec![
         "sign",
         "finalize",
@@ -91,6 +95,10 @@ fn the_desk_signs_only_the_digest_of_the_document_it_holds() {
         } else {
             "p"
         });
+        // A state is never written over: the last one removed first, as a user would.
+        for ext in ["json", "pdf"] {
+            let _ = std::fs::remove_file(base.with_extension(ext));
+        }
         prepare(&demo, cert, &base, extra, doc).json()
     };
     let mine = fixture("giay-phep.pdf");
@@ -396,4 +404,69 @@ fn an_attached_content_replaced_in_the_pending_state_is_refused() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = openssl_cms_verify(&demo, &out, None);
     assert_eq!(v.code, 0, "{}", v.stderr);
+}
+
+/// `--out BASE` gets its extensions appended: the document's own name as BASE leaves the
+/// document as it was (with the extension replaced, `--out hoso.pdf hoso.pdf` wrote the
+/// prepared PDF over it), the state finalizes from there, and a pending state is never
+/// written over (usage, exit 3, before the document is read).
+#[test]
+fn a_pending_state_never_overwrites_the_document_or_another_state() {
+    let demo = Demo::new();
+    let doc = demo.path().join("hoso.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &doc).unwrap();
+    let before = std::fs::read(&doc).unwrap();
+    let cert = demo.path().join("signer-rsa.pem");
+    let run = || {
+        demo.run(&[
+            "sign",
+            "prepare",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--out",
+            doc.to_str().unwrap(),
+            doc.to_str().unwrap(),
+        ])
+    };
+    let p = run();
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert_eq!(
+        std::fs::read(&doc).unwrap(),
+        before,
+        "the document is untouched"
+    );
+    let state = demo.path().join("hoso.pdf.json");
+    assert_eq!(p.json()["pending"].as_str(), state.to_str(), "{}", p.stdout);
+    let prepared = std::fs::read(demo.path().join("hoso.pdf.pdf")).unwrap();
+    assert!(prepared.len() > before.len() && prepared.starts_with(&before));
+    let kept = std::fs::read(&state).unwrap();
+    let again = run();
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("hoso.pdf.json exists: a pending state is never written over"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), kept);
+    assert_eq!(std::fs::read(&doc).unwrap(), before);
+    // The state finalizes: its prepared PDF is found beside it.
+    let digest = p.json()["digest"].as_str().unwrap().to_string();
+    let s = demo.run_pin(&["sign", "digest", "--key", RSA_KEY, "--digest", &digest]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let out = demo.path().join("hoso.signed.pdf");
+    let f = demo.run(&[
+        "sign",
+        "finalize",
+        "--pending",
+        state.to_str().unwrap(),
+        "--signature",
+        s.stdout.trim(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(f.code, 0, "{}", f.stderr);
+    let j = verified(&demo, &out, &demo.ca_pem());
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
 }
