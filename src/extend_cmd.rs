@@ -59,41 +59,57 @@ pub struct ExtendArgs {
 }
 
 pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
-    if a.out.is_some() && a.files.len() != 1 {
-        return Err(SignError::Input("--out takes one input file".into()));
+    // What the flags say: usage errors (exit 3, docs/cli.md), before any PIN is asked for.
+    let tsa_url = a.tsa.as_deref().filter(|t| *t != "internal");
+    let unfit = if a.out.is_some() && a.files.len() != 1 {
+        Some("--out takes one input file".to_string())
+    } else if a.renew && a.level != Level::BLta {
+        Some("--renew is for --level B-LTA".into())
+    } else if a.level == Level::BLta && a.tsa.is_none() && a.tsa_key.is_none() {
+        Some(
+            "B-LTA needs a time-stamping authority: --tsa URL, or --tsa internal --tsa-key URI"
+                .into(),
+        )
+    } else if let Some(url) =
+        tsa_url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        Some(format!("--tsa {url:?}: give `internal` or an http(s) URL"))
+    } else if tsa_url.is_some() && a.tsa_key.is_some() {
+        Some("--tsa-key is for --tsa internal, not a TSA's URL".into())
+    } else {
+        None
+    };
+    if let Some(why) = unfit {
+        return Ok(crate::archive_cmd::usage(why));
     }
-    if a.renew && a.level != Level::BLta {
-        return Err(SignError::Input("--renew is for --level B-LTA".into()));
-    }
-    let v = a.trust.validator().map_err(SignError::Input)?;
+    let v = match a.trust.validator() {
+        Ok(v) => v,
+        Err(e) => return Ok(crate::archive_cmd::usage(e)),
+    };
     // What an extended file holds is read back offline (below).
     let offline = kyso_verify::Validator {
         fetch: None,
         ..v.clone()
     };
     // B-LT takes one too, for signatures with no time-stamp (B-B): they get one first.
-    let tsa =
-        match (a.level, &a.tsa, &a.tsa_key) {
-            (Level::BLt, None, None) => None,
-            (Level::BLta, None, None) => return Err(SignError::Input(
-                "B-LTA needs a time-stamping authority: --tsa URL, or --tsa internal --tsa-key URI"
-                    .into(),
-            )),
-            (_, t, k) => {
-                let key_uri = match k {
-                    Some(k) => kyso_hsm::Pkcs11Uri::parse(k)?,
-                    None => kyso_hsm::Pkcs11Uri::default(),
-                };
-                Some(crate::sign_cmd::timestamp_source(
-                    t.as_deref(),
-                    k.as_deref(),
-                    &key_uri,
-                    a.module.as_deref(),
-                    a.pin_file.clone(),
-                    1,
-                )?)
-            }
-        };
+    let tsa = match (a.level, &a.tsa, &a.tsa_key) {
+        // (B-LTA without one was refused above.)
+        (_, None, None) => None,
+        (_, t, k) => {
+            let key_uri = match k {
+                Some(k) => kyso_hsm::Pkcs11Uri::parse(k)?,
+                None => kyso_hsm::Pkcs11Uri::default(),
+            };
+            Some(crate::sign_cmd::timestamp_source(
+                t.as_deref(),
+                k.as_deref(),
+                &key_uri,
+                a.module.as_deref(),
+                a.pin_file.clone(),
+                1,
+            )?)
+        }
+    };
     let content = match &a.content {
         Some(p) => Some(std::fs::read(p).map_err(|e| SignError::Io {
             what: format!("read {}", p.display()),

@@ -117,7 +117,7 @@ pub struct SignArgs {
     /// PAdES: the digitized-copy stamp (agency, time) at the top right of page 1.
     #[arg(long)]
     copy_stamp: bool,
-    /// TrueType font for stamps (default: Liberation Serif, Debian fonts-liberation).
+    /// TrueType font for stamps (default: Liberation Serif, Debian fonts-liberation2).
     #[arg(long, value_name = "TTF")]
     stamp_font: Option<PathBuf>,
     /// Write outputs here (default: next to each input).
@@ -430,6 +430,44 @@ fn sign_one(
     o
 }
 
+/// The first flag given that does not fit the others, said as a usage error.
+fn unfit(a: &SignArgs) -> Option<String> {
+    let pades_only = [
+        ("--reason", a.reason.is_some()),
+        ("--location", a.location.is_some()),
+        ("--contact", a.contact.is_some()),
+        ("--certify", a.certify.is_some()),
+        ("--stamp", a.stamp.is_some()),
+        ("--copy-stamp", a.copy_stamp),
+        ("--stamp-font", a.stamp_font.is_some()),
+        ("--sign-over-broken", a.sign_over_broken),
+    ];
+    let tsa_url = a.tsa.as_deref().filter(|t| *t != "internal");
+    if a.format == Format::Pades && a.attached {
+        Some("--attached is for --format cades".into())
+    } else if a.format == Format::Pades && a.detached {
+        Some("--detached is for --format cades (a PAdES signature is inside the PDF)".into())
+    } else if let (Format::Cades, Some((flag, _))) =
+        (a.format, pades_only.iter().find(|(_, given)| *given))
+    {
+        Some(format!("{flag} is for --format pades"))
+    } else if a.level == Level::BB && a.tsa.is_some() {
+        Some("--tsa is for --level B-T, B-LT or B-LTA".into())
+    } else if a.level == Level::BB && a.tsa_key.is_some() {
+        Some("--tsa-key is for --level B-T, B-LT or B-LTA (with --tsa internal)".into())
+    } else if let Some(url) =
+        tsa_url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        Some(format!("--tsa {url:?}: give `internal` or an http(s) URL"))
+    } else if tsa_url.is_some() && a.tsa_key.is_some() {
+        Some("--tsa-key is for --tsa internal, not a TSA's URL".into())
+    } else if a.stamp_font.is_some() && a.stamp.is_none() && !a.copy_stamp {
+        Some("--stamp-font is for --stamp or --copy-stamp".into())
+    } else {
+        None
+    }
+}
+
 pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     if let Some(step) = cmd.step {
         return crate::remote_cmd::run(step);
@@ -438,29 +476,46 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     let uri = Pkcs11Uri::parse(a.key.as_deref().unwrap_or_default())?;
     let alg = match &a.alg {
         Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
-            HsmError::BadUri(format!(
+            HsmError::Usage(format!(
                 "unknown --alg {s:?} (try rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256)"
             ))
         })?),
         None => None,
     };
-    // Flags that do not go together: usage errors (exit 3, docs/cli.md), said before the
-    // token is asked for its PIN (they were exit 5, after the login: a new user's
-    // walk-through, 2026-12-04).
-    if a.format == Format::Pades && a.attached {
-        return Ok(crate::archive_cmd::usage(
-            "--attached is for --format cades".into(),
-        ));
-    }
-    if a.level == Level::BB && a.tsa.is_some() {
-        return Ok(crate::archive_cmd::usage(
-            "--tsa is for --level B-T, B-LT or B-LTA".into(),
-        ));
+    // What the flags say, checked before the token is asked for its PIN: usage errors (exit
+    // 3, docs/cli.md). Flags that do not go together were exit 5 after the login (a new
+    // user's walk-through, 2026-12-04), or silently ignored: PAdES's options with CAdES, a
+    // TSA key without a time-stamp (helper 127's reading of docs/cli.md, 2026-12-05).
+    if let Some(why) = unfit(&a) {
+        return Ok(crate::archive_cmd::usage(why));
     }
     let files = expand(&a.files, a.format);
     if files.is_empty() {
-        return Err(SignError::Input("no files to sign".into()));
+        return Ok(crate::archive_cmd::usage(format!(
+            "no files to sign{}",
+            match a.format {
+                Format::Pades => " (a directory gives its *.pdf)",
+                Format::Cades => "",
+            }
+        )));
     }
+    // The trust and the stamp font, read before the login too.
+    let mut v = match a.trust.validator() {
+        Ok(v) => v,
+        Err(e) => return Ok(crate::archive_cmd::usage(e)),
+    };
+    let stamp_font = match (&a.stamp_font, a.stamp.is_some() || a.copy_stamp) {
+        (_, false) => None,
+        (p, true) => {
+            let p = p
+                .as_deref()
+                .unwrap_or(std::path::Path::new(kyso_signer::stamp::DEFAULT_FONT));
+            match kyso_signer::stamp::StampFont::load(p) {
+                Ok(f) => Some(std::sync::Arc::new(f)),
+                Err(e) => return Ok(crate::archive_cmd::usage(e.to_string())),
+            }
+        }
+    };
     let jobs = a
         .jobs
         .unwrap_or_else(|| {
@@ -492,7 +547,6 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
             jobs,
         )?),
     };
-    let mut v = a.trust.validator().map_err(SignError::Input)?;
     // The signature carries the signer's whole chain: what the token holds, completed from
     // --certs (tokens often hold the signer's certificate alone).
     let signing = WithChain::new(&key, &v.certs);
@@ -513,13 +567,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         stamp: a.stamp,
         copy_stamp: a.copy_stamp,
         over_broken: a.sign_over_broken,
-        stamp_font: match (&a.stamp_font, a.stamp.is_some() || a.copy_stamp) {
-            (_, false) => None,
-            (Some(p), true) => Some(std::sync::Arc::new(kyso_signer::stamp::StampFont::load(p)?)),
-            (None, true) => Some(std::sync::Arc::new(kyso_signer::stamp::StampFont::load(
-                std::path::Path::new(kyso_signer::stamp::DEFAULT_FONT),
-            )?)),
-        },
+        stamp_font,
         ..PadesOptions::vietnam()
     };
     let bar = (std::io::stderr().is_terminal() && files.len() > 1).then(|| {

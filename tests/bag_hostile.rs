@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
-const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
 /// The document a forger replaces, in a bag and in an E-ARK package.
 const BAG_DOC: &str = "data/records/0/document.pdf";
 const EARK_DOC: &str = "representations/rep1/data/records/0/document.pdf";
@@ -1385,7 +1384,7 @@ fn the_root_mets_and_a_renewals_premis_edited_fail_an_eark_zip() {
 }
 
 /// Seeds for the fuzz target fuzz/fuzz_targets/bag_package.rs (fuzz/run.sh runs this): a tar
-/// bag and an E-ARK zip of the two records, into the folder KYSO_FUZZ_SEEDS names, and the log
+/// bag and an E-ARK zip of the two records and a PDF/A one, into the folder KYSO_FUZZ_SEEDS names, and the log
 /// key that signs their checkpoint beside it (`<folder>.log.pem`). Not a check: ignored, and
 /// without the variable it writes nothing.
 #[test]
@@ -1395,6 +1394,18 @@ fn write_fuzz_seeds() {
         return;
     };
     let s = Setup::new();
+    // A third record, a PDF/A-1b (Ghostscript's, signed on the token): its format
+    // identification event and its PREMIS object's PRONOM identifier are in the seeds too.
+    let page = ghostscript_page(s.demo.path(), "giay-chung-nhan", Some(1));
+    let r = s
+        .demo
+        .run_pin(&["sign", "--key", RSA_KEY, page.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = std::fs::read(s.demo.path().join("giay-chung-nhan.signed.pdf")).unwrap();
+    let ar = Archive::open(&s.db).unwrap();
+    let got = kyso_archive::ingest(&ar, &s.demo.validator(), permit(2, signed)).unwrap();
+    assert_eq!(got.pdfa_declared.as_deref(), Some("PDF/A-1b"));
+    drop(ar);
     std::fs::create_dir_all(&to).unwrap();
     for (name, format) in [("bag.tar", "bagit"), ("eark.zip", "eark")] {
         let package = s.export(name, format);

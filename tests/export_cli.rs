@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
-const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
 const RECORDS: u64 = 1000;
 
 /// Python: set the CRC-32 of the zip entry whose name ends with `/ARGV[2]` (in its local

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const LOG_KEY: &str = "pkcs11:token=kyso-dev;object=log";
-const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
 /// Records in the archive; the damaged one is in the middle.
 const RECORDS: u64 = 300;
 const DAMAGED: u64 = 150;

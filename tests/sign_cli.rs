@@ -717,10 +717,6 @@ fn visible_stamps_show_vietnamese_text_where_decree_30_puts_them() {
             "the stamp is for page 9 but the document has 3 pages",
         ),
         (vec!["--stamp", "1,10,10,40,20"], "is too small for"),
-        (
-            vec!["--stamp-font", "/nonexistent.ttf", "--copy-stamp"],
-            "stamp font /nonexistent.ttf",
-        ),
     ] {
         let mut a = args.clone();
         a.extend_from_slice(&[
@@ -734,11 +730,29 @@ fn visible_stamps_show_vietnamese_text_where_decree_30_puts_them() {
         assert_eq!(r.code, 5, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(msg), "{args:?}: {}", r.stderr);
     }
+    // A malformed place and a font that is not there: usage, before the PIN.
     let r = sign(
         &demo,
         &["--stamp", "1,10,10", "--key", RSA_KEY, f.to_str().unwrap()],
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
+    let r = sign(
+        &demo,
+        &[
+            "--stamp-font",
+            "/nonexistent.ttf",
+            "--copy-stamp",
+            "--key",
+            RSA_KEY,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("stamp font /nonexistent.ttf"),
+        "{}",
+        r.stderr
+    );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 }
 
@@ -1520,7 +1534,10 @@ fn documents_a_reader_reads_otherwise_than_kyso_are_refused() {
 
 /// Flags that do not go together are usage errors (exit 3, docs/cli.md), said before the
 /// token is asked for its PIN: with a wrong PIN file the answer is still 3, not 13 (they were
-/// exit 5 after the login; a new user's walk-through, 2026-12-04).
+/// exit 5 after the login; a new user's walk-through, 2026-12-04). So are a TSA that is no
+/// URL, trust or a stamp font that cannot be read, and PAdES's options given with CAdES or
+/// a TSA key with a TSA's URL or no time-stamp (exit 5 after the login, or silently ignored,
+/// until helper 127's reading, 2026-12-05); `kyso extend`'s the same.
 #[test]
 fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
     let demo = Demo::new();
@@ -1534,6 +1551,60 @@ fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
             "--tsa is for --level B-T, B-LT or B-LTA",
         ),
         (&["--attached"][..], "--attached is for --format cades"),
+        (&["--detached"][..], "--detached is for --format cades"),
+        (
+            &["--format", "cades", "--stamp", "1,340,60,230,62"][..],
+            "--stamp is for --format pades",
+        ),
+        (
+            &["--format", "cades", "--certify", "2"][..],
+            "--certify is for --format pades",
+        ),
+        (
+            &["--format", "cades", "--reason", "Phê duyệt"][..],
+            "--reason is for --format pades",
+        ),
+        (
+            &["--format", "cades", "--sign-over-broken"][..],
+            "--sign-over-broken is for --format pades",
+        ),
+        (
+            &["--tsa-key", TSA_KEY][..],
+            "--tsa-key is for --level B-T, B-LT or B-LTA",
+        ),
+        (
+            &["--level", "B-T", "--tsa", "ftp://tsa.example"][..],
+            "--tsa \"ftp://tsa.example\": give `internal` or an http(s) URL",
+        ),
+        (
+            &[
+                "--level",
+                "B-T",
+                "--tsa",
+                "http://127.0.0.1:9/",
+                "--tsa-key",
+                TSA_KEY,
+            ][..],
+            "--tsa-key is for --tsa internal",
+        ),
+        (
+            &["--stamp-font", "/nonexistent.ttf"][..],
+            "--stamp-font is for --stamp or --copy-stamp",
+        ),
+        (
+            &[
+                "--stamp",
+                "1,340,60,230,62",
+                "--stamp-font",
+                "/nonexistent.ttf",
+            ][..],
+            "stamp font /nonexistent.ttf",
+        ),
+        (
+            &["--level", "B-LT", "--trust", "/nonexistent.pem"][..],
+            "/nonexistent.pem",
+        ),
+        (&["--alg", "rsa-md5"][..], "unknown --alg \"rsa-md5\""),
     ] {
         let mut args = vec![
             "sign",
@@ -1544,6 +1615,38 @@ fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
         ];
         args.extend_from_slice(extra);
         args.push(pdf.to_str().unwrap());
+        let r = demo.run(&args);
+        assert_eq!(r.code, 3, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{extra:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("PKCS#11 URI"), "{extra:?}: {}", r.stderr);
+    }
+    // A directory with nothing to sign.
+    let empty = demo.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let r = demo.run(&["sign", "--key", RSA_KEY, empty.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("no files to sign"), "{}", r.stderr);
+    // `kyso extend`'s flags.
+    for (extra, what) in [
+        (
+            &["--level", "B-LT", "--out", "x.pdf", "a.pdf", "b.pdf"][..],
+            "--out takes one input file",
+        ),
+        (
+            &["--level", "B-LT", "--renew", "a.pdf"][..],
+            "--renew is for --level B-LTA",
+        ),
+        (
+            &["--level", "B-LTA", "a.pdf"][..],
+            "B-LTA needs a time-stamping authority",
+        ),
+        (
+            &["--level", "B-LT", "--tsa", "tsa.example", "a.pdf"][..],
+            "give `internal` or an http(s) URL",
+        ),
+    ] {
+        let mut args = vec!["extend", "--pin-file", bad.to_str().unwrap()];
+        args.extend_from_slice(extra);
         let r = demo.run(&args);
         assert_eq!(r.code, 3, "{extra:?}: {}", r.stderr);
         assert!(r.stderr.contains(what), "{extra:?}: {}", r.stderr);

@@ -6,8 +6,6 @@ use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
-const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
-
 #[test]
 fn internal_tsa_answers_openssl_requests_and_openssl_verifies_the_reply() {
     let demo = Demo::new();

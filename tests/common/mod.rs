@@ -337,6 +337,8 @@ pub fn openssl(args: &[&str]) -> Run {
 }
 
 pub const RSA_KEY: &str = "pkcs11:token=kyso-dev;object=signer-rsa";
+/// The demo token's internal TSA key.
+pub const TSA_KEY: &str = "pkcs11:token=kyso-dev;object=tsa";
 pub const EC_KEY: &str = "pkcs11:token=kyso-dev;object=signer-ec";
 /// CKF_USER_PIN_FINAL_TRY and CKF_USER_PIN_LOCKED (PKCS#11 v2.40 §5.3, CK_TOKEN_INFO flags).
 pub const CKF_USER_PIN_FINAL_TRY: u64 = 0x0002_0000;
