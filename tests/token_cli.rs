@@ -29,6 +29,58 @@ fn official_sees_the_demo_token_with_its_pin_state() {
     );
 }
 
+/// A URI's slot-manufacturer and library-* attributes (RFC 7512 §2.3) choose the token as
+/// its other attributes do: the values `token list` shows match, others match nothing (they
+/// were accepted and ignored: a URI naming another vendor's library signed with this one).
+#[test]
+fn a_uri_naming_the_library_or_slot_maker_matches_only_that_one() {
+    let demo = Demo::new();
+    let j = demo.run(&["token", "list", "--json"]).json();
+    let t = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == "kyso-dev")
+        .expect("demo token listed")
+        .clone();
+    let lib = &t["library"];
+    let version = format!("{}.{}", lib["version"][0], lib["version"][1]);
+    let enc = |s: &serde_json::Value| s.as_str().unwrap().replace(' ', "%20");
+    let good = [
+        format!("slot-manufacturer={}", enc(&t["slot_manufacturer"])),
+        format!("library-manufacturer={}", enc(&lib["manufacturer"])),
+        format!("library-description={}", enc(&lib["description"])),
+        format!("library-version={version}"),
+        format!("library-version={}", lib["version"][0]),
+    ];
+    let sign = |attr: &str| {
+        demo.run_pin(&[
+            "token",
+            "sign-digest",
+            "--key",
+            &format!("pkcs11:token=kyso-dev;object=signer-rsa;{attr}"),
+        ])
+    };
+    for attr in &good {
+        let r = sign(attr);
+        assert_eq!(r.code, 0, "{attr}: {}", r.stderr);
+    }
+    for attr in [
+        "slot-manufacturer=Nope",
+        "library-manufacturer=Thales",
+        "library-description=Another%20module",
+        "library-version=99",
+    ] {
+        let r = sign(attr);
+        assert_eq!(r.code, 11, "{attr}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("no token matches"),
+            "{attr}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn init_demo_twice_keeps_the_same_token_and_keys() {
     let demo = Demo::new();

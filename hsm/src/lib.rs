@@ -24,7 +24,7 @@ pub mod uri;
 pub use alg::{Curve, HashAlg, KeyKind, SignatureAlgorithm};
 pub use error::{HsmError, Result};
 pub use key::{KeyPair, ObjectDescription, SignDigest, SigningKey, TokenKey};
-pub use module::{Module, TokenDescription};
+pub use module::{LibraryInfo, Module, TokenDescription};
 pub use token::Token;
 pub use uri::{ObjectType, Pkcs11Uri};
 

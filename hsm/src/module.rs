@@ -38,6 +38,10 @@ impl std::fmt::Debug for Module {
 pub struct TokenDescription {
     pub slot_id: u64,
     pub slot_description: String,
+    /// CK_SLOT_INFO.manufacturerID
+    pub slot_manufacturer: String,
+    /// The module's CK_INFO.
+    pub library: LibraryInfo,
     pub label: String,
     pub manufacturer: String,
     pub model: String,
@@ -58,6 +62,15 @@ pub struct TokenDescription {
     pub uri: String,
     #[serde(skip)]
     pub(crate) slot: Option<Slot>,
+}
+
+/// What a module says of itself (CK_INFO): RFC 7512's `library-*` attributes match it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LibraryInfo {
+    pub manufacturer: String,
+    pub description: String,
+    /// (major, minor)
+    pub version: (u8, u8),
 }
 
 impl Module {
@@ -157,6 +170,12 @@ impl Module {
             }
         };
         let si = self.ctx.get_slot_info(slot).map_err(gone)?;
+        let li = self.ctx.get_library_info().map_err(crate::error::ck)?;
+        let library = LibraryInfo {
+            manufacturer: li.manufacturer_id().trim_end().to_string(),
+            description: li.library_description().trim_end().to_string(),
+            version: (li.library_version().major(), li.library_version().minor()),
+        };
         let ti = self.ctx.get_token_info(slot).map_err(gone)?;
         let label = ti.label().trim_end().to_string();
         let serial = ti.serial_number().trim_end().to_string();
@@ -170,6 +189,8 @@ impl Module {
         Ok(TokenDescription {
             slot_id: slot.id(),
             slot_description: si.slot_description().trim_end().to_string(),
+            slot_manufacturer: si.manufacturer_id().trim_end().to_string(),
+            library,
             manufacturer: ti.manufacturer_id().trim_end().to_string(),
             model: ti.model().trim_end().to_string(),
             initialized: ti.token_initialized(),

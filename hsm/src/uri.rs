@@ -64,6 +64,14 @@ pub struct Pkcs11Uri {
     pub slot_id: Option<u64>,
     /// `slot-description` — CK_SLOT_INFO.slotDescription
     pub slot_description: Option<String>,
+    /// `slot-manufacturer` — CK_SLOT_INFO.manufacturerID
+    pub slot_manufacturer: Option<String>,
+    /// `library-manufacturer` — CK_INFO.manufacturerID
+    pub library_manufacturer: Option<String>,
+    /// `library-description` — CK_INFO.libraryDescription
+    pub library_description: Option<String>,
+    /// `library-version` — CK_INFO.libraryVersion: major, and minor when given (`2` or `2.6`)
+    pub library_version: Option<(u8, Option<u8>)>,
     /// `object` — CKA_LABEL
     pub object: Option<String>,
     /// `id` — CKA_ID, raw bytes (percent-encoded in the URI)
@@ -131,10 +139,25 @@ impl Pkcs11Uri {
                 "object" => set(&mut uri.object, name, text()?)?,
                 "id" => set(&mut uri.id, name, bytes)?,
                 "type" => set(&mut uri.object_type, name, ObjectType::parse(&text()?)?)?,
-                "library-manufacturer"
-                | "library-description"
-                | "library-version"
-                | "slot-manufacturer" => {}
+                "slot-manufacturer" => set(&mut uri.slot_manufacturer, name, text()?)?,
+                "library-manufacturer" => set(&mut uri.library_manufacturer, name, text()?)?,
+                "library-description" => set(&mut uri.library_description, name, text()?)?,
+                "library-version" => {
+                    let v = text()?;
+                    let num = |s: &str| {
+                        s.parse::<u8>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+                    };
+                    let parsed = match v.split_once('.') {
+                        None => num(&v).map(|m| (m, None)),
+                        Some((major, minor)) => num(major).zip(num(minor)).map(|(m, n)| (m, Some(n))),
+                    }
+                    .ok_or_else(|| {
+                        HsmError::BadUri(format!(
+                            "library-version={v:?}: a version is MAJOR or MAJOR.MINOR (RFC 7512 §2.3)"
+                        ))
+                    })?;
+                    set(&mut uri.library_version, name, parsed)?
+                }
                 n if n.starts_with("x-") => {}
                 "pin-value" => return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into())),
                 // RFC 7512 puts these after '?': say so rather than "unknown".
@@ -185,11 +208,16 @@ impl Pkcs11Uri {
             serial: self.serial.clone(),
             slot_id: self.slot_id,
             slot_description: self.slot_description.clone(),
+            slot_manufacturer: self.slot_manufacturer.clone(),
+            library_manufacturer: self.library_manufacturer.clone(),
+            library_description: self.library_description.clone(),
+            library_version: self.library_version,
             ..Default::default()
         }
     }
 
-    /// Does a token with this label, manufacturer, model and serial match?
+    /// Does this token (its label, manufacturer, model and serial; its slot's; its module's)
+    /// match?
     pub fn matches_token(&self, t: &crate::TokenDescription) -> bool {
         fn eq(want: &Option<String>, have: &str) -> bool {
             want.as_deref().is_none_or(|w| w == have)
@@ -200,6 +228,12 @@ impl Pkcs11Uri {
             && eq(&self.serial, &t.serial)
             && self.slot_id.is_none_or(|s| s == t.slot_id)
             && eq(&self.slot_description, &t.slot_description)
+            && eq(&self.slot_manufacturer, &t.slot_manufacturer)
+            && eq(&self.library_manufacturer, &t.library.manufacturer)
+            && eq(&self.library_description, &t.library.description)
+            && self.library_version.is_none_or(|(major, minor)| {
+                major == t.library.version.0 && minor.is_none_or(|m| m == t.library.version.1)
+            })
     }
 }
 
@@ -281,6 +315,13 @@ impl fmt::Display for Pkcs11Uri {
             text("serial", &self.serial),
             text("slot-description", &self.slot_description),
             self.slot_id.map(|s| format!("slot-id={s}")),
+            text("slot-manufacturer", &self.slot_manufacturer),
+            text("library-manufacturer", &self.library_manufacturer),
+            text("library-description", &self.library_description),
+            self.library_version.map(|(major, minor)| match minor {
+                Some(m) => format!("library-version={major}.{m}"),
+                None => format!("library-version={major}"),
+            }),
             text("object", &self.object),
             self.id.as_ref().map(|id| {
                 let enc: String = id.iter().map(|b| format!("%{b:02X}")).collect();
@@ -319,6 +360,31 @@ impl std::str::FromStr for Pkcs11Uri {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 7512's slot-manufacturer and library-* attributes are read (they were accepted and
+    /// ignored: a URI naming another module's library matched), written back, and a version
+    /// that is not MAJOR or MAJOR.MINOR is refused.
+    #[test]
+    fn library_and_slot_attributes_are_read_and_written_back() {
+        let text = "pkcs11:token=kyso-dev;slot-manufacturer=SoftHSM%20project;library-manufacturer=SoftHSM;library-description=Implementation%20of%20PKCS11;library-version=2.6";
+        let u = Pkcs11Uri::parse(text).unwrap();
+        assert_eq!(u.slot_manufacturer.as_deref(), Some("SoftHSM project"));
+        assert_eq!(u.library_manufacturer.as_deref(), Some("SoftHSM"));
+        assert_eq!(
+            u.library_description.as_deref(),
+            Some("Implementation of PKCS11")
+        );
+        assert_eq!(u.library_version, Some((2, Some(6))));
+        assert_eq!(Pkcs11Uri::parse(&u.to_string()).unwrap(), u);
+        assert_eq!(u.token_only().library_version, Some((2, Some(6))));
+        let u = Pkcs11Uri::parse("pkcs11:library-version=3").unwrap();
+        assert_eq!(u.library_version, Some((3, None)));
+        assert_eq!(u.to_string(), "pkcs11:library-version=3");
+        for bad in ["2.", ".6", "2.6.1", "two", "+2", "256", ""] {
+            let e = Pkcs11Uri::parse(&format!("pkcs11:library-version={bad}")).unwrap_err();
+            assert!(e.to_string().contains("MAJOR or MAJOR.MINOR"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn rfc7512_examples_parse() {
