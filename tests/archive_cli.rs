@@ -1718,37 +1718,6 @@ fn checkpoints_are_published_in_the_background_while_entries_arrive() {
     );
 }
 
-/// A small tmpfs, unmounted when dropped.
-struct SmallDisk(PathBuf);
-
-impl SmallDisk {
-    fn new(dir: &Path, size: &str) -> Option<SmallDisk> {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        ok.then(|| SmallDisk(dir.to_path_buf()))
-    }
-
-    /// A tmpfs of `size` in the demo's directory, and where it is mounted.
-    fn under(demo: &Demo, size: &str) -> (SmallDisk, PathBuf) {
-        let mnt = demo.path().join("small");
-        let Some(disk) = SmallDisk::new(&mnt, size) else {
-            panic!("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
-        };
-        (disk, mnt)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 /// `kyso audit verify` (no checkpoints) on `db`, which must pass.
 fn audit_clean(demo: &Demo, db: &Path) -> Run {
     let a: Run = demo

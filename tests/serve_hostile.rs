@@ -3398,3 +3398,113 @@ fn a_signing_batch_answer_not_read_counts_against_its_callers_bytes() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["signed"], 5);
 }
+
+/// The archive's disk fills under the running service (a 6 MiB tmpfs; mounting needs root,
+/// which CI has). The put that meets it is told so (500 `internal`, "No space left on
+/// device", no path of the appliance's), the service stays up, `/readyz` turns 503 on its
+/// `database` check so a load balancer sends clerks elsewhere, and nothing more is written:
+/// not the next put, not a read of a record's content either — a read that cannot be logged
+/// is not served. Once the operator grows the disk and restarts the service, every
+/// acknowledged record reads back as sent, a retry of the failed put with its request id gives
+/// exactly one record, and new records are taken. (Until 2026-12-05 only the CLI met a full
+/// disk in the tests; the service's mapping was unit-tested alone.)
+#[test]
+fn a_full_archive_disk_is_said_refuses_what_it_cannot_log_and_loses_nothing() {
+    let outer = tempfile::tempdir().unwrap();
+    let mnt = outer.path().join("disk");
+    let disk = serve_support::common::SmallDisk::new(&mnt, "6m")
+        .expect("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
+    let mut a = Appliance::start_with(Options {
+        db: Some(mnt.join("db")),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let base = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    // Distinct scans of 256 KiB that do not compress, kept unsigned with a reason.
+    let doc = |i: u32| {
+        let mut d = base.clone();
+        d.extend(format!("%scan {i}\n%").bytes());
+        let mut x = i.wrapping_mul(0x9E37_79B9) | 1;
+        d.extend((0..256 * 1024).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            b'!' + (x % 90) as u8
+        }));
+        d.push(b'\n');
+        d
+    };
+    let put = |clerk: &Client, i: u32| {
+        clerk.post_json(
+            "/v1/records",
+            &json!({"code": "001099012345.GPXD", "agency": AGENCY, "issue_date": "2026-11-20",
+                    "allow_unsigned": "ban quet giay to cu", "request_id": format!("scan-{i}"),
+                    "content": b64(&doc(i))}),
+        )
+    };
+    let mut acked = Vec::new();
+    let mut failed = None;
+    for i in 0..200 {
+        let r = put(&clerk, i);
+        match r.status {
+            201 => acked.push((i, r.json()["record"].as_u64().unwrap())),
+            _ => {
+                failed = Some((i, r));
+                break;
+            }
+        }
+    }
+    let (lost, r) = failed.expect("the 6 MiB disk never filled");
+    assert!(!acked.is_empty(), "the disk filled before any record");
+    assert_eq!(r.status, 500, "{}", r.text());
+    let e = r.json();
+    assert_eq!(e["error"], "internal", "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(msg.contains("No space left on device"), "{msg}");
+    assert!(
+        !msg.contains(mnt.to_str().unwrap()),
+        "no path of the appliance's: {msg}"
+    );
+    // Up, not ready: the database check says why.
+    assert_eq!(clerk.get("/healthz").status, 200);
+    let ready = clerk.get("/readyz");
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    assert_eq!(
+        ready.json()["checks"]["database"],
+        false,
+        "{}",
+        ready.text()
+    );
+    // Nothing more is written: another put, and a read (which must be logged first).
+    assert_eq!(put(&clerk, lost + 1).status, 500);
+    let (_, first) = acked[0];
+    let read = clerk.get(&format!(
+        "/v1/records/{first}/content?purpose=cap%20ban%20sao"
+    ));
+    assert_eq!(
+        read.status, 500,
+        "a read that cannot be logged is not served"
+    );
+    // The operator frees space and restarts the service.
+    a.stop();
+    disk.resize("64m");
+    a.launch();
+    let clerk = a.agent(Who::Token("clerk"));
+    let ready = clerk.get("/readyz");
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    for (i, id) in &acked {
+        let r = clerk.get(&format!("/v1/records/{id}/content?purpose=cap%20ban%20sao"));
+        assert_eq!(r.status, 200, "record {id}: {}", r.text());
+        assert!(r.body == doc(*i), "record {id} reads back as sent");
+    }
+    // The failed put's retry: one record, whether or not its batch reached the disk.
+    let retry = put(&clerk, lost);
+    assert!(matches!(retry.status, 200 | 201), "{}", retry.text());
+    let again = put(&clerk, lost);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["record"], retry.json()["record"]);
+    assert_eq!(again.json()["replayed"], true);
+    assert_eq!(put(&clerk, lost + 2).status, 201);
+    drop(a);
+    drop(disk);
+}

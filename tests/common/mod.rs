@@ -556,3 +556,45 @@ pub fn ghostscript_page(dir: &Path, name: &str, pdfa: Option<u8>) -> std::path::
     assert_eq!(r.code, 0, "gs: {}{}", r.stdout, r.stderr);
     out
 }
+
+/// A small tmpfs, unmounted when dropped.
+pub struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    pub fn new(dir: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok.then(|| SmallDisk(dir.to_path_buf()))
+    }
+
+    /// Grow (or shrink) the file system to `size`: the operator freeing space.
+    pub fn resize(&self, size: &str) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "remount {} size={size}", self.0.display());
+    }
+
+    /// A tmpfs of `size` in the demo's directory, and where it is mounted.
+    pub fn under(demo: &Demo, size: &str) -> (SmallDisk, PathBuf) {
+        let mnt = demo.path().join("small");
+        let Some(disk) = SmallDisk::new(&mnt, size) else {
+            panic!("mounting a tmpfs needs root (CI runs as root); cannot stage a full disk here");
+        };
+        (disk, mnt)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}

@@ -166,6 +166,7 @@ pub struct Appliance {
     pki: Pki,
     tokens: BTreeMap<String, String>,
     pub log: PathBuf,
+    db: PathBuf,
 }
 
 /// Extra lines for the config's `[limits]`, `[server]` and `[web]` sections, more client CAs,
@@ -180,6 +181,8 @@ pub struct Options {
     pub extra: Vec<String>,
     /// Lines for `[export]` (after `dir = "exports"`).
     pub export: Vec<String>,
+    /// The archive's database directory (default `db` in the appliance's folder).
+    pub db: Option<PathBuf>,
 }
 
 /// The agency the test clerks and archivists act for.
@@ -200,6 +203,7 @@ impl Appliance {
     pub fn start_with(opts: Options) -> Appliance {
         let demo = Demo::new();
         let dir = tempfile::tempdir().unwrap();
+        let db = opts.db.clone().unwrap_or_else(|| dir.path().join("db"));
         let pki = Pki::new(dir.path());
         std::fs::create_dir(dir.path().join("exports")).unwrap();
         let mut tokens = BTreeMap::new();
@@ -223,7 +227,7 @@ pin_file = "{pin}"
 sessions = 2
 
 [archive]
-db = "db"
+db = "{db}"
 log_key = "pkcs11:token=kyso-dev;object=log"
 origin = "kyso.test/archive"
 key_name = "kyso.test"
@@ -265,6 +269,7 @@ min_free_mib = 1
                 .collect::<String>(),
             pin = demo.pin_file().display(),
             ca = demo.ca_pem().display(),
+            db = db.display(),
         );
         // The official behind the signer credentials signs remotely with the demo token's EC
         // certificate (its "USB token").
@@ -315,6 +320,7 @@ min_free_mib = 1
             pki,
             tokens,
             log,
+            db,
         };
         a.launch();
         a
@@ -355,7 +361,7 @@ min_free_mib = 1
     }
 
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("db")
+        self.db.clone()
     }
 
     pub fn token(&self, role: &str) -> &str {
