@@ -101,7 +101,8 @@ pub struct ExportArgs {
 pub enum BagCommand {
     /// Check an exported package with no database and no network: manifests and fixity,
     /// every signature, every inclusion proof, the checkpoint's signature and time-stamps.
-    /// Exit: 0 everything holds, 1 something does not, 3 usage or I/O.
+    /// Exit: 0 everything holds, 1 something does not (a tar or zip refused as it stands
+    /// too), 3 usage or I/O.
     Verify(BagVerifyArgs),
     /// Add a time-stamp over the package's evidence (before the last one's TSA certificate
     /// expires or its hash algorithm weakens).
@@ -325,15 +326,19 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
                 bag_verify::verify_eark(&pk, &o)
             } else if a.path.is_dir() {
                 bag_verify::verify_bag(&a.path, &o)
-            } else if a.path.is_file() && kyso_archive::package::is_tar(&a.path) {
-                match bag_verify::verify_tar(&a.path, &o) {
-                    Ok(r) => r,
-                    Err(e) => return usage(e),
-                }
             } else if a.path.is_file() {
-                match bag_verify::verify_eark_zip(&a.path, &o) {
-                    Ok(r) => r,
-                    Err(e) => return usage(e),
+                // A file that cannot be read is the caller's (3); one read and refused as a
+                // tar or zip fails verification (1, with a report: it was exit 3 with a line
+                // on stderr, which a script that rejects on 1 let through; helper 128).
+                if let Err(e) = std::fs::File::open(&a.path) {
+                    return usage(format!("{}: {e}", a.path.display()));
+                }
+                if kyso_archive::package::is_tar(&a.path) {
+                    bag_verify::verify_tar(&a.path, &o)
+                        .unwrap_or_else(|e| bag_verify::refused(&a.path, "bagit", &e))
+                } else {
+                    bag_verify::verify_eark_zip(&a.path, &o)
+                        .unwrap_or_else(|e| bag_verify::refused(&a.path, "eark", &e))
                 }
             } else {
                 return usage(format!("{}: no such package", a.path.display()));

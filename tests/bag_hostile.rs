@@ -189,10 +189,18 @@ fn gnu_tar_extracts(tar: &Path, member: &str) -> Option<Vec<u8>> {
     p.is_file().then(|| std::fs::read(p).unwrap())
 }
 
-/// `kyso bag verify` refused the package before reading any record, saying why.
+/// `kyso bag verify` refused the package before reading any record, saying why: it fails
+/// (exit 1, a report with no record and the reason as a package problem).
 fn assert_refused(r: &Run, why: &str, case: &str) {
-    assert_eq!(r.code, 3, "{case}: not refused:\n{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains(why), "{case}: {}", r.stderr);
+    assert_eq!(r.code, 1, "{case}: not refused:\n{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["ok"], false, "{case}: {j}");
+    assert_eq!(j["records"], serde_json::json!([]), "{case}: {j}");
+    let said = j["package"][0]["en"].as_str().unwrap_or_default();
+    assert!(
+        said.starts_with("the package is refused before any check: ") && said.contains(why),
+        "{case}: {j}"
+    );
 }
 
 #[test]

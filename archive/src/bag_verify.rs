@@ -553,6 +553,25 @@ pub fn verify_bag(root: &Path, o: &VerifyOptions) -> BagReport {
 
 /// Verify a serialized BagIt bag (one tar file), read in place: indexed, then read with
 /// bounded positional reads; nothing is extracted.
+/// A package refused before any check (a tar or zip kyso will not read as it stands: a link, a
+/// device, entries other readers would read otherwise, …): a failed report that says why.
+pub fn refused(path: &Path, format: &'static str, why: &str) -> BagReport {
+    BagReport {
+        ok: false,
+        path: path.display().to_string(),
+        format,
+        checkpoint: CheckpointResult::default(),
+        package: vec![problem(
+            "package",
+            format!("the package is refused before any check: {why}"),
+            format!("gói bị từ chối trước mọi kiểm tra: {why}"),
+        )],
+        records: Vec::new(),
+        records_ok: 0,
+        records_failed: 0,
+    }
+}
+
 pub fn verify_tar(path: &Path, o: &VerifyOptions) -> Result<BagReport, String> {
     let pk = Package::Tar(TarIndex::open(path)?);
     let mut r = verify_package(&pk, o);
