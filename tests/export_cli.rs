@@ -1569,6 +1569,22 @@ fn a_pdf_a_results_declaration_is_exported_and_a_forged_one_is_named() {
     );
     let j = s.verify(&out);
     assert_eq!(j["ok"], true, "{j}");
+    // Record 0's identifier forged behind more findings than a report lists: record 0 still
+    // fails, saying so (it was reported as passed; helper 129).
+    let out = d.join("registry-flood.zip");
+    hostile(
+        "metadata.py",
+        &[zip.as_os_str(), out.as_os_str(), "registry-flood".as_ref()],
+    );
+    let j = s.verify(&out);
+    assert_eq!(j["ok"], false, "{j}");
+    assert_eq!(failed_ids(&j), [0, 1], "{j}");
+    assert!(
+        problems_of(&j, 0)
+            .iter()
+            .any(|(_, en)| en.starts_with("the package's metadata files disagree with this record")),
+        "{j}"
+    );
     for (kind, id, what) in [
         (
             "format-claim",

@@ -520,11 +520,16 @@ pub(crate) struct Known {
     pub(crate) export: Option<(String, Option<String>)>,
 }
 
-/// Disagreements found, to be put in the report: each with the record it is about.
+/// Disagreements found, to be put in the report: each with the record it is about. Past
+/// [`MAX_REPORTED`] they are counted, not listed — but a record with one still fails: a
+/// forger who filled the list with cheap disagreements first left a record with a forged
+/// PRONOM identifier reported as passed (helper 129, 2026-12-05).
 #[derive(Default)]
 pub(crate) struct Findings {
     list: Vec<(Option<u64>, Problem)>,
     more: u64,
+    /// Records with findings past the list (one entry each, at most the package's records).
+    unlisted: std::collections::BTreeSet<u64>,
 }
 
 impl Findings {
@@ -532,9 +537,17 @@ impl Findings {
         self.list.len() >= MAX_REPORTED
     }
 
+    /// One more finding not listed, about `record`.
+    fn count(&mut self, record: Option<u64>) {
+        self.more += 1;
+        if let Some(id) = record {
+            self.unlisted.insert(id);
+        }
+    }
+
     fn push(&mut self, record: Option<u64>, kind: &'static str, en: String, vi: String) {
         if self.full() {
-            self.more += 1;
+            self.count(record);
         } else {
             self.list.push((record, Problem { kind, en, vi }));
         }
@@ -560,12 +573,13 @@ impl Findings {
     pub(crate) fn extend(&mut self, o: Findings) {
         for (id, p) in o.list {
             if self.full() {
-                self.more += 1;
+                self.count(id);
             } else {
                 self.list.push((id, p));
             }
         }
         self.more += o.more;
+        self.unlisted.extend(o.unlisted);
     }
 
     /// Each finding into the report (a record's into its problems), the verdicts recounted.
@@ -577,6 +591,16 @@ impl Findings {
                     r.records[i].ok = false;
                 }
                 None => r.package.push(p),
+            }
+        }
+        for id in &self.unlisted {
+            if let Ok(i) = r.records.binary_search_by_key(id, |x| x.id) {
+                r.records[i].problems.push(Problem {
+                    kind: "metadata",
+                    en: "the package's metadata files disagree with this record (past the first disagreements listed; counted in the package's problems)".into(),
+                    vi: "các tệp siêu dữ liệu của gói không khớp với hồ sơ này (sau những điểm đầu tiên được liệt kê; đã tính trong các vấn đề của gói)".into(),
+                });
+                r.records[i].ok = false;
             }
         }
         if self.more > 0 {
@@ -1292,7 +1316,7 @@ pub(crate) fn check_descriptive(pk: &Package, ids: &[u64], k: &Known, f: &mut Fi
                             continue;
                         }
                         if f.full() {
-                            f.more += 1;
+                            f.count(Some(id));
                             continue;
                         }
                         let want = match facts_again(pk, id) {
@@ -1549,7 +1573,7 @@ pub(crate) fn check_premis_events(
             return;
         }
         if f.full() {
-            f.more += 1;
+            f.count(Some(id));
             return;
         }
         let want = match facts_again(pk, id) {

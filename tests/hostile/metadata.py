@@ -10,7 +10,8 @@ and record 1 no PDF/A: record 0's format identification event made to name PDF/A
 out; record 1 given a copy of it, tests/export_cli.rs); registry-key, registry-drop, registry-add,
 registry-move (that package's premis.xml: the PRONOM identifier on record 0's document object
 made fmt/477, taken out, copied onto record 1's document object, or moved onto record 0's
-metadata.json object);
+metadata.json object); registry-flood (registry-key behind 120 objects of files not there, about
+record 1: more findings than a report lists);
 reformat (both files rewritten by ElementTree, same values: prefixes renamed, attributes in
 another order, no XML declaration — not a forgery); mets-label, mets-agent, mets-date, mets-div
 (the root METS itself: its LABEL, its creator agent's name, the header's CREATEDATE alone, a
@@ -128,8 +129,18 @@ elif kind.startswith("registry-"):
     reg = r"<premis:formatRegistry>.*?</premis:formatRegistry>"
     m = obj(0, "document.pdf")
     r = re.search(reg, m.group(0)).group(0)
-    if kind == "registry-key":
-        edits[PREMIS] = premis[: m.start()] + one("fmt/354<", m.group(0), "fmt/477<") + premis[m.end():]
+    if kind in ("registry-key", "registry-flood"):
+        edited = premis[: m.start()] + one("fmt/354<", m.group(0), "fmt/477<") + premis[m.end():]
+        if kind == "registry-flood":
+            # 120 objects of files that are not there, about record 1, before it: the
+            # findings listed fill up before record 0's is found.
+            bogus = "".join(
+                '  <premis:object xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="premis:file">'
+                "<premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType>"
+                "<premis:objectIdentifierValue>representations/rep1/data/records/1/x%d</premis:objectIdentifierValue>"
+                "</premis:objectIdentifier></premis:object>\n" % i for i in range(120))
+            edited = edited.replace("  <premis:object ", bogus + "  <premis:object ", 1)
+        edits[PREMIS] = edited
     elif kind == "registry-drop":
         edits[PREMIS] = premis[: m.start()] + one(reg, m.group(0), "") + premis[m.end():]
     else:
