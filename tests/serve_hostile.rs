@@ -2870,6 +2870,26 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
         .json();
     assert_eq!(v["archived"], false, "{v}");
     assert_eq!(verifier_finds(&a).len(), 2);
+    // The code is read as a code: one that is none is a bad request, not "not archived".
+    let r = verifier.get(&format!("/v1/verify/archived?sha256={sha}&code=not-a-code"));
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Narrowed to the code both copies have: both, newest first, logged as answered.
+    let v = verifier
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha}&code=001099012345.GPXD"
+        ))
+        .json();
+    assert_eq!(
+        (v["record"].as_u64(), v["copies"].as_u64()),
+        (Some(issued), Some(2)),
+        "{v}"
+    );
+    assert_eq!(
+        verifier_finds(&a).last(),
+        Some(&json!([copy, issued])),
+        "{:?}",
+        verifier_finds(&a)
+    );
     // A request another site's page makes the clerk's browser send is refused; the service's
     // own page and non-browser clients are served.
     let read = |site: Option<&str>| {
