@@ -79,6 +79,11 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
     } else {
         None
     };
+    let unfit = unfit.or_else(|| {
+        let mut inputs = a.files.clone();
+        inputs.extend(a.content.clone());
+        crate::sign_cmd::unreadable(&inputs, a.tsa_key.as_deref(), None)
+    });
     if let Some(why) = unfit {
         return Ok(crate::archive_cmd::usage(why));
     }

@@ -430,6 +430,34 @@ fn sign_one(
     o
 }
 
+/// Before any login: an input that is not there, a TSA key URI that does not parse, a summary
+/// whose folder is not there — usage errors the token's PIN was asked for first (helper 129,
+/// 2026-12-05: a wrong PIN file spent a try on `--tsa-key garbage`).
+pub fn unreadable(
+    inputs: &[PathBuf],
+    tsa_key: Option<&str>,
+    summary: Option<&Path>,
+) -> Option<String> {
+    if let Some(Err(e)) = tsa_key.map(Pkcs11Uri::parse) {
+        return Some(format!("--tsa-key: {e}"));
+    }
+    if let Some(p) = inputs.iter().find(|p| std::fs::metadata(p).is_err()) {
+        return Some(format!("{}: no such file or folder", p.display()));
+    }
+    let folder = |p: &Path| {
+        p.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .is_none_or(Path::is_dir)
+    };
+    match summary {
+        Some(p) if !folder(p) => Some(format!(
+            "--summary {}: its folder is not there",
+            p.display()
+        )),
+        _ => None,
+    }
+}
+
 /// The first flag given that does not fit the others, said as a usage error.
 fn unfit(a: &SignArgs) -> Option<String> {
     let pades_only = [
@@ -487,6 +515,9 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     // user's walk-through, 2026-12-04), or silently ignored: PAdES's options with CAdES, a
     // TSA key without a time-stamp (helper 127's reading of docs/cli.md, 2026-12-05).
     if let Some(why) = unfit(&a) {
+        return Ok(crate::archive_cmd::usage(why));
+    }
+    if let Some(why) = unreadable(&a.files, a.tsa_key.as_deref(), a.summary.as_deref()) {
         return Ok(crate::archive_cmd::usage(why));
     }
     let files = expand(&a.files, a.format);
