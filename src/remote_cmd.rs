@@ -172,21 +172,7 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
     // BASE with the extension appended (`hoso.pdf` → `hoso.pdf.json`, `hoso.pdf.pdf`): one
     // replaced made `--out hoso.pdf hoso.pdf` write the prepared PDF over the document, and
     // `--out job.2026` a `job.json`.
-    let named = |ext: &str| {
-        let mut s = a.out.clone().into_os_string();
-        s.push(ext);
-        PathBuf::from(s)
-    };
-    let (json, prepared) = (named(".json"), named(".pdf"));
-    for p in [&json, &prepared] {
-        if p.symlink_metadata().is_ok() {
-            return Err(SignError::Token(HsmError::Usage(format!(
-                "{} exists: a pending state is never written over (remove it, or choose another --out)",
-                p.display()
-            ))));
-        }
-    }
-    let data = read(&a.file)?;
+    let usage = |m: String| SignError::Token(HsmError::Usage(m));
     let format = match a.format.as_str() {
         "pades" => RemoteFormat::Pades,
         "cades" => RemoteFormat::Cades,
@@ -196,6 +182,36 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
             )))
         }
     };
+    // A base names a file: `jobs/` made `jobs/.json`, which finalize then misread (helper 129).
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let b = a.out.as_os_str().as_bytes();
+        if b.is_empty() || b.ends_with(b"/") || a.out.is_dir() {
+            return Err(usage(format!(
+                "--out {:?}: a base name for the state's files (BASE.json, BASE.pdf), not a folder",
+                a.out.display().to_string()
+            )));
+        }
+    }
+    let named = |ext: &str| {
+        let mut s = a.out.clone().into_os_string();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    let (json, prepared) = (named(".json"), named(".pdf"));
+    let ours: &[&PathBuf] = match format {
+        RemoteFormat::Pades => &[&json, &prepared],
+        RemoteFormat::Cades => &[&json],
+    };
+    for p in ours {
+        if p.symlink_metadata().is_ok() {
+            return Err(usage(format!(
+                "{} exists: a pending state is never written over (remove it, or choose another --out)",
+                p.display()
+            )));
+        }
+    }
+    let data = read(&a.file)?;
     let recipe = Recipe {
         reason: a.reason,
         location: a.location,
@@ -208,13 +224,18 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
         ..Recipe::now(format, alg)
     };
     let (pdf, pending) = recipe.prepare(&data, &cert, &chain)?;
-    if let Some(bytes) = pdf {
-        crate::sign_cmd::write_atomic(&prepared, &bytes, false)
+    if let Some(bytes) = &pdf {
+        crate::sign_cmd::write_atomic(&prepared, bytes, false)
             .map_err(io(format!("write {}", prepared.display())))?;
     }
     let text = serde_json::to_string_pretty(&pending).expect("serializable");
-    crate::sign_cmd::write_atomic(&json, text.as_bytes(), false)
-        .map_err(io(format!("write {}", json.display())))?;
+    if let Err(e) = crate::sign_cmd::write_atomic(&json, text.as_bytes(), false) {
+        // Half a state is none: the prepared PDF goes too, or the next run refuses it.
+        if pdf.is_some() {
+            let _ = std::fs::remove_file(&prepared);
+        }
+        return Err(io(format!("write {}", json.display()))(e));
+    }
     outln!(
         "{}",
         serde_json::json!({
@@ -371,7 +392,19 @@ fn finalize(a: FinalizeArgs) -> Result<ExitCode, SignError> {
         }
     };
     let pdf = match pending.format {
-        RemoteFormat::Pades => Some(read(&a.pending.with_extension("pdf"))?),
+        // BASE.json's prepared PDF is BASE.pdf (prepare appends both to BASE).
+        RemoteFormat::Pades => {
+            use std::os::unix::ffi::OsStrExt;
+            let Some(base) = a.pending.as_os_str().as_bytes().strip_suffix(b".json") else {
+                return Err(SignError::Token(HsmError::Usage(format!(
+                    "--pending {}: the BASE.json `kyso sign prepare` wrote (its prepared PDF is BASE.pdf beside it)",
+                    a.pending.display()
+                ))));
+            };
+            let mut p = std::ffi::OsStr::from_bytes(base).to_os_string();
+            p.push(".pdf");
+            Some(read(Path::new(&p))?)
+        }
         RemoteFormat::Cades => None,
     };
     let tsa = match a.tsa.as_deref() {

@@ -469,4 +469,35 @@ fn a_pending_state_never_overwrites_the_document_or_another_state() {
     assert_eq!(f.code, 0, "{}", f.stderr);
     let j = verified(&demo, &out, &demo.ca_pem());
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    // A folder is no base (`jobs/` wrote `jobs/.json`, and finalize looked for
+    // `jobs/.json.pdf`); a CAdES state writes no PDF, so a PDF of that base is no obstacle.
+    let jobs = demo.path().join("jobs");
+    std::fs::create_dir(&jobs).unwrap();
+    for base in [format!("{}/", jobs.display()), jobs.display().to_string()] {
+        let r = demo.run(&[
+            "sign",
+            "prepare",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--out",
+            &base,
+            doc.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 3, "{base}: {}", r.stderr);
+        assert!(r.stderr.contains("not a folder"), "{base}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
+    let r = demo.run(&[
+        "sign",
+        "prepare",
+        "--format",
+        "cades",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--out",
+        demo.path().join("hoso").to_str().unwrap(),
+        doc.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(demo.path().join("hoso.json").is_file());
 }
