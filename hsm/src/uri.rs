@@ -70,8 +70,9 @@ pub struct Pkcs11Uri {
     pub library_manufacturer: Option<String>,
     /// `library-description` — CK_INFO.libraryDescription
     pub library_description: Option<String>,
-    /// `library-version` — CK_INFO.libraryVersion: major, and minor when given (`2` or `2.6`)
-    pub library_version: Option<(u8, Option<u8>)>,
+    /// `library-version` — CK_INFO.libraryVersion (major, minor): `2.6`, or `2` for 2.0 (as
+    /// p11-kit reads it; matched exactly)
+    pub library_version: Option<(u8, u8)>,
     /// `object` — CKA_LABEL
     pub object: Option<String>,
     /// `id` — CKA_ID, raw bytes (percent-encoded in the URI)
@@ -148,8 +149,8 @@ impl Pkcs11Uri {
                         s.parse::<u8>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
                     };
                     let parsed = match v.split_once('.') {
-                        None => num(&v).map(|m| (m, None)),
-                        Some((major, minor)) => num(major).zip(num(minor)).map(|(m, n)| (m, Some(n))),
+                        None => num(&v).map(|m| (m, 0)),
+                        Some((major, minor)) => num(major).zip(num(minor)),
                     }
                     .ok_or_else(|| {
                         HsmError::BadUri(format!(
@@ -231,9 +232,7 @@ impl Pkcs11Uri {
             && eq(&self.slot_manufacturer, &t.slot_manufacturer)
             && eq(&self.library_manufacturer, &t.library.manufacturer)
             && eq(&self.library_description, &t.library.description)
-            && self.library_version.is_none_or(|(major, minor)| {
-                major == t.library.version.0 && minor.is_none_or(|m| m == t.library.version.1)
-            })
+            && self.library_version.is_none_or(|v| v == t.library.version)
     }
 }
 
@@ -318,10 +317,8 @@ impl fmt::Display for Pkcs11Uri {
             text("slot-manufacturer", &self.slot_manufacturer),
             text("library-manufacturer", &self.library_manufacturer),
             text("library-description", &self.library_description),
-            self.library_version.map(|(major, minor)| match minor {
-                Some(m) => format!("library-version={major}.{m}"),
-                None => format!("library-version={major}"),
-            }),
+            self.library_version
+                .map(|(major, minor)| format!("library-version={major}.{minor}")),
             text("object", &self.object),
             self.id.as_ref().map(|id| {
                 let enc: String = id.iter().map(|b| format!("%{b:02X}")).collect();
@@ -374,12 +371,13 @@ mod tests {
             u.library_description.as_deref(),
             Some("Implementation of PKCS11")
         );
-        assert_eq!(u.library_version, Some((2, Some(6))));
+        assert_eq!(u.library_version, Some((2, 6)));
         assert_eq!(Pkcs11Uri::parse(&u.to_string()).unwrap(), u);
-        assert_eq!(u.token_only().library_version, Some((2, Some(6))));
+        assert_eq!(u.token_only().library_version, Some((2, 6)));
+        // A major alone is that major's .0 (p11-kit reads it so), not any minor.
         let u = Pkcs11Uri::parse("pkcs11:library-version=3").unwrap();
-        assert_eq!(u.library_version, Some((3, None)));
-        assert_eq!(u.to_string(), "pkcs11:library-version=3");
+        assert_eq!(u.library_version, Some((3, 0)));
+        assert_eq!(u.to_string(), "pkcs11:library-version=3.0");
         for bad in ["2.", ".6", "2.6.1", "two", "+2", "256", ""] {
             let e = Pkcs11Uri::parse(&format!("pkcs11:library-version={bad}")).unwrap_err();
             assert!(e.to_string().contains("MAJOR or MAJOR.MINOR"), "{bad}: {e}");
