@@ -24,6 +24,10 @@ const MAX_XMP: usize = 4 << 20;
 const MAX_DEPTH: usize = 64;
 
 /// The PRONOM identifiers [`PdfaClaim::pronom`] gives: part, conformance level, identifier.
+/// `kyso bag verify` expects a PDF/A document's PREMIS object to give its identifier from this
+/// table (archive/src/eark_check.rs): an entry added later would fail packages exported
+/// before it that hold such a document beside another PDF/A. Add one only with a way to tell
+/// which table a package was written with.
 const PRONOM: [(u8, char, &str); 8] = [
     (1, 'a', "fmt/95"),
     (1, 'b', "fmt/354"),
