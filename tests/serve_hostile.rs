@@ -3528,3 +3528,64 @@ fn a_full_archive_disk_is_said_refuses_what_it_cannot_log_and_loses_nothing() {
     drop(a);
     drop(disk);
 }
+
+/// An insider cannot hide the issuer's revocation behind copies: a clerk of another agency
+/// archives the revoked licence's bytes 1,001 times — more than a lookup lists (1,000, newest
+/// first) — and `/v1/verify/archived` still answers with the issuer's revoked record, counting
+/// every copy; the revoked record it answers with is read, so logged. (The answer was the
+/// newest copies' "valid" until 2026-12-05: an attacker's reading.)
+#[test]
+fn a_thousand_copies_do_not_hide_the_issuers_revocation() {
+    let other = "kyso_test_clerk_of_another_province";
+    let a = Appliance::start_with(Options {
+        limits: lines(&["rate_per_second = 100000", "burst = 100000"]),
+        extra: vec![format!(
+            "[[api_tokens]]\nname = \"clerk-other-province\"\nsha256 = \"{}\"\nroles = [\"clerk\"]\nagency = \"000.00.99.H99\"\n",
+            sha256_hex(other.as_bytes())
+        )],
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let elsewhere = a.agent_with(None, Some(other.to_string()));
+    let doc = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    let sha = sha256_hex(&doc);
+    let put = |c: &Client, i: usize| {
+        let r = c.post_json(
+            "/v1/records",
+            &json!({"code": "001099012345.GPXD", "allow_unsigned": "ban quet",
+                    "request_id": format!("copy-{i}"), "content": b64(&doc)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["record"].as_u64().unwrap()
+    };
+    let issued = put(&clerk, 0);
+    let r = clerk.put_json(
+        &format!("/v1/records/{issued}/status"),
+        &json!({"state": "revoked", "reason": "cấp sai đối tượng"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    for i in 1..=1001 {
+        put(&elsewhere, i);
+    }
+    let verifier = a.agent(Who::Token("verifier"));
+    let v = verifier
+        .get(&format!("/v1/verify/archived?sha256={sha}"))
+        .json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["copies"].as_u64()
+        ),
+        (Some("revoked"), Some(issued), Some(1002)),
+        "{v}"
+    );
+    let finds: Vec<serde_json::Value> = log_events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "find" && e["user"] == "verifier-script" && e["value"] == sha)
+        .collect();
+    assert!(
+        finds.iter().any(|e| e["records"] == json!([issued])),
+        "the record answered with is logged: {finds:?}"
+    );
+}

@@ -413,6 +413,28 @@ impl Archive {
         stored_status(&self.db, id)
     }
 
+    /// The status of every record holding these bytes (their SHA-256), newest first, or
+    /// `None` when more than `limit` do: index keys and statuses only — no record is read and
+    /// nothing is logged. For deciding which copy's status holds when there are more copies
+    /// than a lookup lists; the caller reads (and so logs) the one it answers with.
+    pub fn content_statuses(
+        &self,
+        sha256: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<(u64, Status)>>> {
+        let sha256 = sha256.to_ascii_lowercase();
+        let mut ids =
+            self.scan_index(&index_prefix(b'h', &sha256), None, limit.saturating_add(1))?;
+        if ids.len() > limit {
+            return Ok(None);
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids.into_iter()
+            .map(|id| Ok((id, stored_status(&self.db, id)?)))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
     /// The log index of a record's ingest event (for `kyso log prove ID`: a number, though the
     /// event proved names the record's code).
     pub fn record_leaf(&self, id: u64) -> Result<u64> {

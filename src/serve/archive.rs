@@ -101,6 +101,20 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// The most records holding one document whose statuses a lookup reads to decide.
+pub const MAX_COPIES: usize = 100_000;
+
+/// Which copy of a document decides its status: a revocation of any copy beats a newer copy
+/// archived elsewhere, then a supersession, then an expiry (among equals, the newest).
+pub fn weight(s: &Status) -> u8 {
+    match s {
+        Status::Revoked { .. } => 3,
+        Status::SupersededBy { .. } => 2,
+        Status::Expired { .. } => 1,
+        Status::Valid => 0,
+    }
+}
+
 impl Store {
     pub fn open(
         db: &std::path::Path,
@@ -267,7 +281,11 @@ impl Store {
 
     /// The records of exactly this document (by its SHA-256), newest first, optionally only
     /// those under `code` or the record `record`: a lookup the archive logs with the caller,
-    /// its purpose and the records answered.
+    /// its purpose and the records answered; and how many records hold the document. Past the
+    /// copies a lookup lists, every copy's status is read (statuses only, up to
+    /// [`MAX_COPIES`]) and the copy that decides ([`weight`]) is answered too: a thousand
+    /// copies an insider archived after the issuer's revoked one hid its revocation (an
+    /// attacker's reading, 2026-12-05).
     pub fn by_content(
         &self,
         sha256: &str,
@@ -275,16 +293,37 @@ impl Store {
         record: Option<u64>,
         user: &str,
         purpose: &str,
-    ) -> Result<Vec<(Record, Status)>> {
+    ) -> Result<(Vec<(Record, Status)>, u64)> {
+        let access = Access::new(user, purpose);
         let query = Query::Content {
             sha256: sha256.into(),
             code: code.map(str::to_string),
             record,
         };
-        Ok(self
-            .archive
-            .find(&query, &Access::new(user, purpose))?
-            .records)
+        let found = self.archive.find(&query, &access)?;
+        let mut records = found.records;
+        if !found.truncated || code.is_some() || record.is_some() {
+            let n = records.len() as u64;
+            return Ok((records, n));
+        }
+        let Some(all) = self.archive.content_statuses(sha256, MAX_COPIES)? else {
+            return Err(ArchiveError::Input(format!(
+                "more than {MAX_COPIES} records hold this document: narrow the lookup by code"
+            )));
+        };
+        let decisive = all
+            .iter()
+            .max_by(|a, b| weight(&a.1).cmp(&weight(&b.1)).then(a.0.cmp(&b.0)))
+            .map(|(id, _)| *id);
+        if let Some(id) = decisive.filter(|id| !records.iter().any(|(r, _)| r.id == *id)) {
+            let query = Query::Content {
+                sha256: sha256.into(),
+                code: None,
+                record: Some(id),
+            };
+            records.extend(self.archive.find(&query, &access)?.records);
+        }
+        Ok((records, all.len() as u64))
     }
 
     pub fn size(&self) -> Result<u64> {

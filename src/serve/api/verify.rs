@@ -362,22 +362,15 @@ pub async fn archived(
                 "record: the public asks about the document (sha256, and a code if you like); record numbers are for agencies",
             ));
         }
-        let found = store.by_content(
+        let (found, copies) = store.by_content(
             sha,
             q.code.as_deref(),
             q.record,
             &idt.user,
             "verification: does the archive hold this document",
         )?;
-        let copies = found.len() as u64;
-        // The record that decides: a revocation of any copy of these bytes beats a newer copy
-        // archived elsewhere, then a supersession, then an expiry; among equals the newest.
-        let weight = |s: &kyso_archive::Status| match s {
-            kyso_archive::Status::Revoked { .. } => 3,
-            kyso_archive::Status::SupersededBy { .. } => 2,
-            kyso_archive::Status::Expired { .. } => 1,
-            kyso_archive::Status::Valid => 0,
-        };
+        // The record that decides (crate::serve::archive::weight).
+        let weight = crate::serve::archive::weight;
         let rec = found
             .into_iter()
             .max_by(|a, b| weight(&a.1).cmp(&weight(&b.1)).then(a.0.id.cmp(&b.0.id)));
