@@ -2762,24 +2762,31 @@ fn many_addresses_flooding_the_public_page_cannot_take_the_queue_from_an_agency(
     );
 }
 
+/// The appliance of `opts` with a clerk of another province's agency (000.00.99.H99, user
+/// `clerk-other-province`), and that clerk's client.
+fn with_a_clerk_of_another_province(mut opts: Options) -> (Appliance, Client) {
+    let token = "kyso_test_clerk_of_another_province";
+    opts.extra.push(format!(
+        "[[api_tokens]]\nname = \"clerk-other-province\"\nsha256 = \"{}\"\nroles = [\"clerk\"]\nagency = \"000.00.99.H99\"\n",
+        sha256_hex(token.as_bytes())
+    ));
+    let a = Appliance::start_with(opts);
+    let clerk = a.agent_with(None, Some(token.to_string()));
+    (a, clerk)
+}
+
 #[test]
 fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_fill_the_log() {
     // The third attacker review (web): another agency's copy of a revoked licence hid the
     // revocation; the public could walk record numbers for citizens' codes and read revocation
     // reasons; every anonymous lookup was a permanent log event; a page of another site could
     // make a clerk's browser write reads in the clerk's name.
-    let other = "kyso_test_clerk_of_another_province";
-    let a = Appliance::start_with(Options {
+    let (a, elsewhere) = with_a_clerk_of_another_province(Options {
         web: lines(&["public_verification = true"]),
         limits: lines(&["rate_per_second = 1000", "burst = 1000"]),
-        extra: vec![format!(
-            "[[api_tokens]]\nname = \"clerk-other-province\"\nsha256 = \"{}\"\nroles = [\"clerk\"]\nagency = \"000.00.99.H99\"\n",
-            sha256_hex(other.as_bytes())
-        )],
         ..Default::default()
     });
     let clerk = a.agent(Who::Token("clerk"));
-    let elsewhere = a.agent_with(None, Some(other.to_string()));
     let pdf = signed_fixture(&a, "giay-phep.pdf");
     let sha = sha256_hex(&pdf);
     let put = |c: &Client| {
@@ -3536,17 +3543,11 @@ fn a_full_archive_disk_is_said_refuses_what_it_cannot_log_and_loses_nothing() {
 /// newest copies' "valid" until 2026-12-05: an attacker's reading.)
 #[test]
 fn a_thousand_copies_do_not_hide_the_issuers_revocation() {
-    let other = "kyso_test_clerk_of_another_province";
-    let a = Appliance::start_with(Options {
+    let (a, elsewhere) = with_a_clerk_of_another_province(Options {
         limits: lines(&["rate_per_second = 100000", "burst = 100000"]),
-        extra: vec![format!(
-            "[[api_tokens]]\nname = \"clerk-other-province\"\nsha256 = \"{}\"\nroles = [\"clerk\"]\nagency = \"000.00.99.H99\"\n",
-            sha256_hex(other.as_bytes())
-        )],
         ..Default::default()
     });
     let clerk = a.agent(Who::Token("clerk"));
-    let elsewhere = a.agent_with(None, Some(other.to_string()));
     let doc = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
     let sha = sha256_hex(&doc);
     let put = |c: &Client, i: usize| {
