@@ -1631,7 +1631,10 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
 /// (a signer revoked within the accuracy after it passed); a SHA-1 ats-hash-index-v3;
 /// SignedData's fields out of order or repeated (kyso read them all, the index the first);
 /// junk tokens spending the validation's signature checks so that a revoked TSA in --trust
-/// was taken alone and a revoked CA "not checked" (a later reading the same day).
+/// was taken alone and a revoked CA "not checked" (a later reading the same day). And an
+/// archive time-stamp over a signature with no signature time-stamp proves when it existed:
+/// an expired signer's signature stamped while valid passes (it was OUT_OF_BOUNDS_NO_POE until
+/// 2026-12-05), one stamped after the expiry does not.
 #[test]
 fn time_stamps_prove_only_what_they_can() {
     let demo = Demo::new();
@@ -1758,6 +1761,22 @@ fn time_stamps_prove_only_what_they_can() {
             ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
             "CAdES-B-T",
             "ats-hash-index-v3 uses SHA-1",
+        ),
+        (
+            "ats-no-sig-ts",
+            "early.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-B",
+            "an archive time-stamp proves the signature existed by 2024-06-01T09:00:00Z",
+        ),
+        (
+            "ats-no-sig-ts",
+            "late.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE"),
+            "CAdES-B-B",
+            "an archive time-stamp proves the signature existed by 2025-06-01T09:00:00Z",
         ),
     ] {
         let mut args = vec!["--detached".to_string(), f(case, sig)];

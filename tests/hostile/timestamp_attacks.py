@@ -28,6 +28,9 @@ DIR/budget-spent/        junk tokens spending the validation's signature checks 
                          back-dated token by a revoked TSA in --trust (attack.p7s; control.p7s)
 DIR/accuracy/            genTime 2024-02-29T23:50Z ± 1 h (acc.p7s) for a signer revoked
                          2024-03-01T00:00Z; noacc.p7s without accuracy
+DIR/ats-no-sig-ts/       an archive time-stamp (2024-06-01: early.p7s; 2025-06-01: late.p7s)
+                         over a signature with no signature time-stamp, by a signer whose
+                         certificate expired 2025-01-01
 DIR/sha1-index/          an archive time-stamp whose ats-hash-index-v3 uses SHA-1
 """
 import os
@@ -352,6 +355,27 @@ def make_budget_spent():
     open(f'{out}/attack.p7s','wb').write(add_unsigned(ci, attribute(OID_TST, *toks)))
 
 
+def make_ats_without_sig_ts():
+    """An archive-time-stamp-v3 over a signature that has no signature time-stamp: its imprint
+    covers the SignerInfo's signature value, so it proves the signature existed at its genTime
+    (EN 319 102-1 §5.6.2: a proof of existence of the signature). Signer valid 2024-01-01 to
+    2025-01-01 (expired now), the CA's CRL of 2024-05-30 to 2024-06-06 (nothing revoked) in
+    SignedData.crls.
+      early.p7s   archive time-stamp of 2024-06-01, while the signer's certificate was valid
+      late.p7s    archive time-stamp of 2025-06-01, after it expired (the control)"""
+    out = case('ats-no-sig-ts')
+    rk = key(); root = cert(N('A7 Root'), rk, N('A7 Root'), rk, ca=True)
+    ik = key(); inter = cert(N('A7 Issuing CA'), ik, root.subject, rk, ca=True)
+    sk = key(); signer = cert(N('A7 Signer'), sk, inter.subject, ik, cdp='http://127.0.0.1:9/inter.crl', nb=D(2024,1,1), na=D(2025,1,1))
+    tk = key(); tsa = cert(N('A7 TSA'), tk, root.subject, rk, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
+    open(f'{out}/root.pem', 'wb').write(pem(root))
+    c = crl(inter, ik, D(2024, 5, 30), D(2024, 6, 6))
+    content = 'Quyết định số 97/QĐ-UBND\n'.encode()
+    base = add_field(cades(out, content, signer, sk, chain=[inter]), 0xA1, [c])
+    for name, at in (('early', D(2024, 6, 1, 9)), ('late', D(2025, 6, 1, 9))):
+        open(f'{out}/{name}.p7s', 'wb').write(add_ats(base, content, at, tsa, tk))
+
+
 for make in (make_tsa_revoked_later, make_tsa_anchor, make_tsa_anchor_revoked, make_ats_renewal,
-             make_accuracy, make_sha1_index, make_budget_spent):
+             make_accuracy, make_sha1_index, make_budget_spent, make_ats_without_sig_ts):
     make()

@@ -1103,6 +1103,19 @@ fn validate_signer(
             }
         }
     }
+    // No signature time-stamp relied on: a valid archive time-stamp's imprint covers the
+    // signature value, so the earliest one proves when the signature existed (EN 319 102-1
+    // §5.6.2); the level stays B-B (EN 319 122-1 builds B-LTA on B-T). Until 2026-12-05 such a
+    // signature was judged at the validation time alone.
+    if poe.is_none() {
+        if let Some(at) = covers.iter().map(|c| c.at).min() {
+            poe = Some(at);
+            r.note(format!(
+                "trusted time: an archive time-stamp proves the signature existed by {} (it has no signature time-stamp)",
+                rfc3339(at)
+            ));
+        }
+    }
     if poe.is_none() {
         if let Some((t, evidence)) = ctx.doc_ts_poe {
             poe = Some(t);
