@@ -528,9 +528,15 @@ pub(crate) struct Known {
 pub(crate) struct Findings {
     list: Vec<(Option<u64>, Problem)>,
     more: u64,
-    /// Records with findings past the list (one entry each, at most the package's records).
+    /// Records with findings past the list (one entry each; ids a hostile file names count
+    /// too, so at most [`MAX_UNLISTED`], past which every record fails).
     unlisted: std::collections::BTreeSet<u64>,
+    unlisted_past: bool,
 }
+
+/// The most records kept as having findings past the list: an export holds at most 2,000,000
+/// records; a premis.xml naming more ids than that is a forgery, and every record fails.
+const MAX_UNLISTED: usize = if cfg!(test) { 8 } else { 2_000_000 };
 
 impl Findings {
     fn full(&self) -> bool {
@@ -541,7 +547,16 @@ impl Findings {
     fn count(&mut self, record: Option<u64>) {
         self.more += 1;
         if let Some(id) = record {
+            self.mark(id);
+        }
+    }
+
+    /// Record `id` has a finding not listed.
+    fn mark(&mut self, id: u64) {
+        if self.unlisted.len() < MAX_UNLISTED {
             self.unlisted.insert(id);
+        } else if !self.unlisted.contains(&id) {
+            self.unlisted_past = true;
         }
     }
 
@@ -579,7 +594,10 @@ impl Findings {
             }
         }
         self.more += o.more;
-        self.unlisted.extend(o.unlisted);
+        for id in o.unlisted {
+            self.mark(id);
+        }
+        self.unlisted_past |= o.unlisted_past;
     }
 
     /// Each finding into the report (a record's into its problems), the verdicts recounted.
@@ -593,7 +611,14 @@ impl Findings {
                 None => r.package.push(p),
             }
         }
-        for id in &self.unlisted {
+        let all: Vec<u64>;
+        let unlisted: Box<dyn Iterator<Item = &u64>> = if self.unlisted_past {
+            all = r.records.iter().map(|x| x.id).collect();
+            Box::new(all.iter())
+        } else {
+            Box::new(self.unlisted.iter())
+        };
+        for id in unlisted {
             if let Ok(i) = r.records.binary_search_by_key(id, |x| x.id) {
                 r.records[i].problems.push(Problem {
                     kind: "metadata",
@@ -2223,6 +2248,63 @@ mod tests {
 
     /// Line ends, control characters and whitespace in attributes are compared as an XML
     /// parser reads what kyso's writer wrote, whichever way a writer escapes them.
+    /// Past the listed findings each record named still fails; past the records a findings
+    /// list can name (8 here, 2,000,000 in a build), every record does.
+    #[test]
+    fn records_with_findings_past_the_list_fail() {
+        use crate::bag_verify::{BagReport, CheckpointResult, RecordResult};
+        let report = || BagReport {
+            ok: true,
+            path: String::new(),
+            format: "eark",
+            checkpoint: CheckpointResult {
+                ok: true,
+                ..Default::default()
+            },
+            package: Vec::new(),
+            records: (0..20)
+                .map(|id| RecordResult {
+                    id,
+                    ok: true,
+                    code: None,
+                    status: None,
+                    indication: None,
+                    held: Vec::new(),
+                    problems: Vec::new(),
+                })
+                .collect(),
+            records_ok: 20,
+            records_failed: 0,
+        };
+        let full = || {
+            let mut f = Findings::default();
+            for _ in 0..MAX_REPORTED {
+                f.push(Some(0), "metadata", "x".into(), "x".into());
+            }
+            f
+        };
+        let mut f = full();
+        f.push(Some(7), "metadata", "hidden".into(), "hidden".into());
+        let mut r = report();
+        f.apply(&mut r);
+        let failed: Vec<u64> = r.records.iter().filter(|x| !x.ok).map(|x| x.id).collect();
+        assert_eq!(failed, [0, 7]);
+        assert!(r.records[7].problems[0]
+            .en
+            .starts_with("the package's metadata files disagree"));
+        // Past the cap of ids kept: every record fails. Merged findings keep their ids.
+        let mut f = full();
+        let mut other = Findings::default();
+        for id in 100..110 {
+            other.count(Some(id));
+        }
+        f.extend(other);
+        let mut r = report();
+        f.apply(&mut r);
+        assert!(r.records.iter().all(|x| !x.ok), "{:?}", r.records);
+        assert_eq!(r.records_failed, 20);
+    }
+
     #[test]
     fn values_compare_as_xml_reads_them() {
         assert_eq!(
