@@ -327,6 +327,32 @@ fn reading_a_record_and_every_lookup_are_logged_with_the_user_and_purpose() {
     // A read of a record that does not exist is refused and not logged.
     assert_eq!(ar.read_record(5000, &who).unwrap_err().exit_code(), 7);
     assert_eq!(ar.size(), size + 2);
+    // The same read and find again: each event carries 128 random bits of its own, so its
+    // leaf (whose hash inclusion proofs show anyone) cannot be recomputed from a guess of who
+    // looked up which citizen, when and why (an attacker's reading, 2026-12-05).
+    ar.read_record(7, &who).unwrap();
+    ar.find(&Query::Subject("001099012345".into()), &who)
+        .unwrap();
+    let ev = events(&ar);
+    let salt = |e: &Event| match e {
+        Event::Read { salt, .. } | Event::Find { salt, .. } => salt.clone().unwrap(),
+        e => panic!("{e:?}"),
+    };
+    let salts: Vec<String> = (size as usize..size as usize + 4)
+        .map(|i| salt(&ev[i]))
+        .collect();
+    for s in &salts {
+        assert!(
+            s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{s}"
+        );
+    }
+    assert_ne!(salts[0], salts[2]);
+    assert_ne!(salts[1], salts[3]);
+    let leaves: std::collections::BTreeSet<_> = (size..size + 4)
+        .map(|i| kyso_archive::merkle::leaf_hash(&ar.event_bytes(i).unwrap()))
+        .collect();
+    assert_eq!(leaves.len(), 4);
 }
 
 #[test]

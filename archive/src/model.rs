@@ -339,6 +339,11 @@ pub enum Event {
         user: String,
         purpose: String,
         time: String,
+        /// 128 random bits (hex), so that the leaf — whose hash the public can ask for in an
+        /// inclusion proof — cannot be recomputed from a guess of who read what, when and why
+        /// ([`new_salt`]; events logged before 2026-12-05 have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        salt: Option<String>,
     },
     Find {
         by: FindBy,
@@ -347,6 +352,11 @@ pub enum Event {
         user: String,
         purpose: String,
         time: String,
+        /// As a read's: a find names a citizen's id or code, which is easily guessed; without
+        /// it, anyone could test "was citizen X looked up, by whom, why, at about T" against
+        /// the leaf hashes the log's proofs show (an attacker's reading, 2026-12-05).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        salt: Option<String>,
     },
     Export {
         records: Vec<u64>,
@@ -462,6 +472,16 @@ pub enum Activity {
         end: u64,
         purpose: String,
     },
+}
+
+/// A salt for an event that names who looked at whose data: 128 random bits, hex.
+pub(crate) fn new_salt() -> crate::Result<String> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| crate::ArchiveError::Db("no random bytes for an event's salt".into()))?;
+    Ok(hex::encode(b))
 }
 
 pub(crate) fn now_rfc3339() -> String {

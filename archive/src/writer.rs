@@ -708,6 +708,7 @@ fn apply(
                 user: user.clone(),
                 purpose: purpose.clone(),
                 time,
+                salt: Some(crate::model::new_salt()?),
             };
             (Some(*record), event)
         }
@@ -729,6 +730,7 @@ fn apply(
                 user: user.clone(),
                 purpose: purpose.clone(),
                 time,
+                salt: Some(crate::model::new_salt()?),
             };
             p.count(db, &event, None, Some(cells))?;
             (None, event)
