@@ -371,8 +371,31 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
     );
     assert!(names.trim().parse::<u32>().unwrap() > 10, "{names}");
 
-    // Deleting a finished job removes its package; the id is gone.
-    assert!(exports.join(format!("{id}.tar")).is_file());
+    // Deleting a finished job removes its package; the id is gone. A deletion that cannot
+    // remove the package (made immutable: chattr, as root on ext4) fails and forgets nothing:
+    // the job stays, to be deleted again (it was forgotten first, its package left with no way
+    // to remove it, and back after a restart; an attacker's reading, 2026-12-05).
+    let tar = exports.join(format!("{id}.tar"));
+    assert!(tar.is_file());
+    let chattr = |flag: &str| {
+        let ok = std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&tar)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chattr {flag} needs root on ext4 (CI runs as root)");
+    };
+    chattr("+i");
+    let r = archivist.send("DELETE", &format!("/v1/exports/{id}"), "", b"");
+    chattr("-i");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        !r.text().contains(exports.to_str().unwrap()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(archivist.get(&format!("/v1/exports/{id}")).status, 200);
+    assert!(exports.join(format!("{id}.json")).is_file() && tar.is_file());
     let r = archivist.send("DELETE", &format!("/v1/exports/{id}"), "", b"");
     assert_eq!(r.status, 204, "{}", r.text());
     assert!(!exports.join(format!("{id}.tar")).exists());

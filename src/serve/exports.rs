@@ -307,26 +307,44 @@ impl Exports {
     pub fn delete(&self, id: &str, user: &str, admin: bool) -> Result<(), NotDeleted> {
         let j = self.get(id, user, admin).ok_or(NotDeleted::NotFound)?;
         let _files = self.files.lock().unwrap_or_else(|p| p.into_inner());
-        {
+        let queued = {
             let mut g = self.lock();
             match g.jobs.get(id).map(|j| &j.state) {
                 Some(State::Running { .. }) => return Err(NotDeleted::Running),
                 None => return Err(NotDeleted::NotFound),
                 _ => {}
             }
+            // Out of the queue (no thread starts it meanwhile), still a job until its files
+            // are gone: forgotten first, a deletion that failed left a package no one could
+            // remove, and the job back after a restart (an attacker's reading, 2026-12-05).
+            let queued = g.queue.contains(&id.to_string());
             g.queue.retain(|q| q != id);
-            g.jobs.remove(id);
-        }
-        self.remove_files(&j).map_err(NotDeleted::Io)?;
-        fs::remove_file(self.job_path(id))
-            .or_else(|e| {
-                if e.kind() == io::ErrorKind::NotFound {
-                    Ok(())
-                } else {
-                    Err(e)
+            queued
+        };
+        let removed = self.remove_files(&j).and_then(|()| {
+            fs::remove_file(self.job_path(id))
+                .or_else(|e| {
+                    if e.kind() == io::ErrorKind::NotFound {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| e.to_string())
+        });
+        let mut g = self.lock();
+        match removed {
+            Ok(()) => {
+                g.jobs.remove(id);
+                Ok(())
+            }
+            Err(e) => {
+                if queued {
+                    g.queue.push_back(id.to_string());
                 }
-            })
-            .map_err(|e| NotDeleted::Io(e.to_string()))
+                Err(NotDeleted::Io(e))
+            }
+        }
     }
 
     /// The package and whatever the export left beside it (under any of the package names a
