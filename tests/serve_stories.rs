@@ -328,6 +328,15 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"]["state"], "superseded_by");
     assert_eq!(r.json()["record"]["ingest_user"], "clerk-agency");
+    // The agency's records, with no dates given: all of them (`from` defaulted to year 0,
+    // which is no date, and every such search was a 400; an attacker's reading, 2026-12-05).
+    let found = clerk.get(&format!("/v1/records?agency={AGENCY}&purpose=kiem%20tra"));
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert!(
+        found.text().contains(&format!("\"id\":{id},")),
+        "{}",
+        found.text()
+    );
     // The content, byte for byte.
     let r = clerk.get(&format!(
         "/v1/records/{second}/content?purpose=cap%20ban%20sao"

@@ -383,7 +383,7 @@ pub async fn find_records(
             (None, Some(s), None) => Find::Subject(s),
             (None, None, Some(a)) => Find::Agency {
                 agency: a,
-                from: q.from.as_deref().unwrap_or("0000-01-01"),
+                from: q.from.as_deref().unwrap_or("0001-01-01"),
                 to: q.to.as_deref().unwrap_or("9999-12-31"),
             },
             _ => {
