@@ -537,6 +537,11 @@ fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches
     assert_eq!(size, 7);
     let r = auditor.get(&format!("/v1/log/entries?start=0&end={size}"));
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["end"],
+        size,
+        "all asked for: their events are small"
+    );
     let leaves: Vec<[u8; 32]> = r.json()["entries"]
         .as_array()
         .unwrap()

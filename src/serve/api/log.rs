@@ -184,6 +184,36 @@ pub struct Entries {
     pub entries: Vec<Entry>,
     /// The log's size when they were read, before this read's own `log_read` event.
     pub size: u64,
+    /// The entries given are `[start, end)`: fewer than asked for when their events pass
+    /// 16 MiB (an export event names up to 100,000 records); continue from here.
+    pub end: u64,
+}
+
+/// The most event bytes one answer of `/v1/log/entries` holds (at least one entry is given).
+const MAX_ENTRIES_BYTES: usize = 16 << 20;
+
+/// The entries from `start` while their bytes stay within `cap` (the first always), from
+/// `event(i)` for `i` in `start..end`.
+fn entries_within(
+    start: u64,
+    end: u64,
+    cap: usize,
+    mut event: impl FnMut(u64) -> ApiResult<Vec<u8>>,
+) -> ApiResult<Vec<Entry>> {
+    let (mut entries, mut bytes) = (Vec::new(), 0usize);
+    for i in start..end {
+        let b = event(i)?;
+        bytes = bytes.saturating_add(b.len());
+        if !entries.is_empty() && bytes > cap {
+            break;
+        }
+        entries.push(Entry {
+            index: i,
+            event: String::from_utf8(b)
+                .map_err(|_| ApiError::internal("a log entry is not UTF-8"))?,
+        });
+    }
+    Ok(entries)
 }
 
 /// Log entries `[start, end)`, for an auditor to recompute leaves and roots. The read is
@@ -212,19 +242,29 @@ pub async fn entries(
         if q.end > size {
             return Err(ApiError::bad(format!("the log has {size} entries")));
         }
-        let mut entries = Vec::new();
-        for i in q.start..q.end {
-            let b = store.event(i)?;
-            entries.push(Entry {
-                index: i,
-                event: String::from_utf8(b)
-                    .map_err(|_| ApiError::internal("a log entry is not UTF-8"))?,
-            });
-        }
+        let entries = entries_within(q.start, q.end, MAX_ENTRIES_BYTES, |i| Ok(store.event(i)?))?;
+        let end = q.start + entries.len() as u64;
         // Nothing is answered that the log does not say was read.
-        store.log_read(q.start, q.end, &id.user, purpose)?;
-        Ok(Entries { entries, size })
+        store.log_read(q.start, end, &id.user, purpose)?;
+        Ok(Entries { entries, size, end })
     })
     .await?
     .map(Json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer stops before the entry that would pass the cap, and always gives the first.
+    #[test]
+    fn entries_stop_within_their_bytes() {
+        let ev = |i: u64| Ok(vec![b'x'; (i as usize + 1) * 10]);
+        let got = entries_within(0, 10, 60, ev).unwrap();
+        assert_eq!(got.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 1, 2]);
+        let got = entries_within(5, 10, 10, ev).unwrap();
+        assert_eq!(got.iter().map(|e| e.index).collect::<Vec<_>>(), [5]);
+        let got = entries_within(0, 3, usize::MAX, ev).unwrap();
+        assert_eq!(got.len(), 3);
+    }
 }
