@@ -788,9 +788,22 @@ fn finish(r: &mut Row) {
     };
 }
 
+/// A text cell a spreadsheet will not read as a formula: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP's CSV injection advice). Agency
+/// names and document type codes are a clerk's text: a type `-2-3` showed as −5, an agency
+/// `=HYPERLINK(…)` would have been a link (an attacker's reading, 2026-12-05).
+fn spreadsheet_safe(s: String) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
 impl StatsReport {
     /// CSV (RFC 4180, CRLF line ends, a header line): one line per row, then the line of all
-    /// rows (its grouping columns say `all`). Empty fields are unknown.
+    /// rows (its grouping columns say `all`). Empty fields are unknown; a text cell that a
+    /// spreadsheet would read as a formula starts with `'` ([`spreadsheet_safe`]).
     pub fn to_csv(&self) -> Vec<u8> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -822,7 +835,7 @@ impl StatsReport {
                 if all {
                     "all".to_string()
                 } else {
-                    v.clone().unwrap_or_default()
+                    spreadsheet_safe(v.clone().unwrap_or_default())
                 }
             };
             vec![
@@ -860,6 +873,23 @@ impl StatsReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_cells_a_spreadsheet_would_compute_are_quoted() {
+        for (given, want) in [
+            ("-2-3", "'-2-3"),
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("GIAY_PHEP", "GIAY_PHEP"),
+            ("UBND tỉnh Hà Nội", "UBND tỉnh Hà Nội"),
+            ("2026-Q1", "2026-Q1"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(given.into()), want);
+        }
+    }
 
     #[test]
     fn counters_adding_up_past_u64_are_damage_not_a_panic() {
