@@ -405,6 +405,34 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
         archivist.get("/v1/exports").json()["jobs"][0]["id"],
         eid.as_str()
     );
+    // A start retried with its request id answers the job it started (200), not a second
+    // job and a second export event; the same id with other arguments is a 409.
+    let body = |reason: &str| {
+        json!({"format": "bagit", "selection": {"all": true}, "reason": reason,
+               "request_id": "nop-luu-2026-12"})
+    };
+    let first = start(&archivist, body("nộp lưu lần hai"));
+    assert_eq!(first.status, 202, "{}", first.text());
+    let again = start(&archivist, body("nộp lưu lần hai"));
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let other = start(&archivist, body("một lý do khác"));
+    assert_eq!(other.status, 409, "{}", other.text());
+    assert_eq!(other.json()["error"], "request_conflict");
+    assert!(other.text().contains("another reason"), "{}", other.text());
+    assert_eq!(
+        archivist.get("/v1/exports").json()["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let bad = start(
+        &archivist,
+        json!({"format": "bagit", "selection": {"all": true}, "reason": "nộp lưu",
+               "request_id": ""}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
 }
 
 #[test]

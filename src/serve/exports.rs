@@ -61,6 +61,9 @@ pub struct Job {
     /// How many times the service restarted while it was unfinished.
     #[serde(default)]
     pub resumed: u32,
+    /// The client's id for the request that started it: a retry with it answers this job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     #[serde(flatten)]
     pub state: State,
 }
@@ -78,6 +81,8 @@ pub enum Refused {
     /// Less free space than `min_free_mib`.
     Disk(String),
     Io(String),
+    /// The user's request id names a job started with other arguments (which).
+    Conflict(String),
 }
 
 /// Why a job could not be deleted.
@@ -231,14 +236,45 @@ impl Exports {
         }
     }
 
-    /// Queue a new job for `user`.
+    /// Queue a new job for `user`, or — when `request_id` names one of the user's jobs started
+    /// with the same arguments — answer that one (`true`: a replay). A client retrying a
+    /// start it got no answer to made a second job and a second export event (an attacker's
+    /// reading, 2026-12-05).
     pub fn start(
         &self,
         user: &str,
         format: Format,
         selection: Selection,
         reason: &str,
-    ) -> Result<Job, Refused> {
+        request_id: Option<&str>,
+    ) -> Result<(Job, bool), Refused> {
+        if let Some(rid) = request_id {
+            let g = self.lock();
+            let same = g
+                .jobs
+                .values()
+                .find(|j| j.user == user && j.request_id.as_deref() == Some(rid));
+            if let Some(j) = same {
+                let differs: Vec<&str> = [
+                    ("format", j.format != format),
+                    ("selection", j.selection != selection),
+                    ("reason", j.reason != reason),
+                ]
+                .into_iter()
+                .filter(|(_, d)| *d)
+                .map(|(n, _)| n)
+                .collect();
+                return if differs.is_empty() {
+                    Ok((j.clone(), true))
+                } else {
+                    Err(Refused::Conflict(format!(
+                        "request_id {rid:?} started job {} with another {}",
+                        j.id,
+                        differs.join(" and ")
+                    )))
+                };
+            }
+        }
         let free = free_bytes(&self.dir).map_err(|e| Refused::Io(e.to_string()))?;
         if free < self.min_free {
             return Err(Refused::Disk(format!(
@@ -259,10 +295,24 @@ impl Exports {
             created: now(),
             finished: None,
             resumed: 0,
+            request_id: request_id.map(str::to_string),
             state: State::Queued,
         };
         {
             let mut g = self.lock();
+            // (Two retries racing: the second finds the first's job here.)
+            if let Some(rid) = request_id {
+                if let Some(j) = g
+                    .jobs
+                    .values()
+                    .find(|j| j.user == user && j.request_id.as_deref() == Some(rid))
+                {
+                    return Err(Refused::Conflict(format!(
+                        "request_id {rid:?} is starting job {} at this moment; ask again",
+                        j.id
+                    )));
+                }
+            }
             let held = g.jobs.values().filter(|j| j.user == user).count();
             if held >= self.jobs_per_user {
                 return Err(Refused::TooMany(self.jobs_per_user));
@@ -275,7 +325,7 @@ impl Exports {
         }
         self.lock().queue.push_back(job.id.clone());
         self.wake.notify_one();
-        Ok(job)
+        Ok((job, false))
     }
 
     /// A job, if `user` may see it (its owner; every job for an admin).
@@ -725,6 +775,7 @@ mod tests {
             created: 1_767_225_600,
             finished: Some(1_767_225_700),
             resumed: 0,
+            request_id: None,
             state: State::Queued,
         }
     }

@@ -57,6 +57,10 @@ pub struct ExportRequest {
     pub selection: SelectionRequest,
     /// Why (logged with the caller in the export event; the purpose rules of record reads).
     pub reason: String,
+    /// The client's id for this request (per user): a retry with it answers the job it
+    /// started (`200`) instead of starting another; with other arguments, `409`.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// An export job.
@@ -258,6 +262,8 @@ fn selection(s: SelectionRequest) -> ApiResult<Selection> {
 #[utoipa::path(post, path = "/v1/exports", operation_id = "start_export", tag = "export",
     request_body = ExportRequest,
     responses((status = 202, description = "queued; `Location` is the job", body = JobView),
+        (status = 200, description = "a retry with the request_id of a job started with the same arguments: that job", body = JobView),
+        (status = 409, description = "request_conflict: the request_id started a job with other arguments", body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, description = "too_many_exports: the caller holds export.jobs_per_user jobs", body = ErrorBody),
@@ -275,21 +281,36 @@ pub async fn start_export(
         FormatName::Bagit => Format::Bagit,
         FormatName::Eark => Format::Eark,
     };
+    let request_id = match req.request_id {
+        Some(r) if r.is_empty() || r.len() > 200 || r.chars().any(char::is_control) => {
+            return Err(ApiError::bad(
+                "request_id: 1 to 200 bytes, no control characters",
+            ))
+        }
+        r => r,
+    };
     let user = id.user.clone();
-    let job = blocking(move || ex.start(&user, format, sel, &reason))
-        .await?
-        .map_err(|e| match e {
-            Refused::TooMany(n) => ApiError::new(
-                Code::TooManyExports,
-                format!(
+    let (job, replayed) =
+        blocking(move || ex.start(&user, format, sel, &reason, request_id.as_deref()))
+            .await?
+            .map_err(|e| match e {
+                Refused::TooMany(n) => ApiError::new(
+                    Code::TooManyExports,
+                    format!(
                     "you hold {n} export jobs (export.jobs_per_user); delete finished ones first"
                 ),
-            ),
-            Refused::Disk(m) => ApiError::unavailable(m),
-            Refused::Io(m) => ApiError::internal(format!("export directory: {m}")),
-        })?;
+                ),
+                Refused::Disk(m) => ApiError::unavailable(m),
+                Refused::Io(m) => ApiError::internal(format!("export directory: {m}")),
+                Refused::Conflict(m) => ApiError::new(Code::RequestConflict, m),
+            })?;
     let location = format!("/v1/exports/{}", job.id);
-    let mut r = (StatusCode::ACCEPTED, Json(JobView::from(job))).into_response();
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let mut r = (status, Json(JobView::from(job))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         r.headers_mut().insert(header::LOCATION, v);
     }
