@@ -407,7 +407,15 @@ fn range(h: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some((a, b)) = spec.split_once('-') else {
         return Ok(None);
     };
-    let num = |s: &str| s.trim().parse::<u64>().map_err(|_| ());
+    // 1*DIGIT (RFC 9110 §14.1.1: no sign, no space inside); a number past u64 is past any
+    // package: a last position or suffix length that large means "to the end" (§14.1.2).
+    let num = |s: &str| {
+        let s = s.trim();
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        Ok(s.parse::<u64>().unwrap_or(u64::MAX))
+    };
     let (start, end) = match (a.trim().is_empty(), b.trim().is_empty()) {
         (true, true) => return Ok(None),
         (true, false) => {
@@ -742,6 +750,17 @@ mod tests {
         assert_eq!(range(&h("bytes=-0"), 10), Err(()));
         assert_eq!(range(&h("bytes=x-2"), 10), Err(()));
         assert_eq!(range(&h("bytes=99999999999999999999-"), 10), Err(()));
+        // A last position or suffix past u64 is the rest; a sign is no digit (helper 130).
+        assert_eq!(
+            range(&h("bytes=2-99999999999999999999"), 10),
+            Ok(Some((2, 8)))
+        );
+        assert_eq!(
+            range(&h("bytes=-99999999999999999999"), 10),
+            Ok(Some((0, 10)))
+        );
+        assert_eq!(range(&h("bytes=+5-9"), 10), Err(()));
+        assert_eq!(range(&h("bytes=5-+9"), 10), Err(()));
     }
 
     #[test]
