@@ -138,13 +138,20 @@ pub async fn consistency(
     let Query(q) = q?;
     let store = st.store.clone();
     blocking(move || -> ApiResult<ConsistencyProof> {
-        let new = match q.new {
-            Some(n) => n,
-            None => store.checkpoint(q.old.max(1))?.0,
-        };
         if q.old == 0 {
             return Err(ApiError::bad("old: a tree size of at least 1"));
         }
+        // Said as the tree size asked for (it read "no entry 18446744073709551614 yet").
+        let size = store.size()?;
+        if q.old > size {
+            return Err(ApiError::bad(format!(
+                "old: a tree size of at most {size}, the log's size"
+            )));
+        }
+        let new = match q.new {
+            Some(n) => n,
+            None => store.checkpoint(q.old)?.0,
+        };
         let proof = store.consistency(q.old, new)?;
         Ok(ConsistencyProof {
             old_size: q.old,
