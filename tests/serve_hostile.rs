@@ -2878,6 +2878,13 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
         .json();
     assert_eq!(v["archived"], false, "{v}");
     assert_eq!(verifier_finds(&a).len(), 2);
+    // Both narrowings at once: the record asked for must also be of the code asked for.
+    let v = verifier
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha}&record={copy}&code=0100109106.DKKD"
+        ))
+        .json();
+    assert_eq!(v["archived"], false, "{v}");
     // The code is read as a code: one that is none is a bad request, not "not archived".
     let r = verifier.get(&format!("/v1/verify/archived?sha256={sha}&code=not-a-code"));
     assert_eq!(r.status, 400, "{}", r.text());

@@ -188,7 +188,11 @@ impl Archive {
                 let ids = self.scan_index(&prefix, Some((from, to)), MAX_FOUND + 1)?;
                 (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
             }
-            Query::Content { sha256, .. } => {
+            Query::Content {
+                sha256,
+                code,
+                record,
+            } => {
                 let sha256 = sha256.to_ascii_lowercase();
                 if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(ArchiveError::Input(
@@ -208,25 +212,37 @@ impl Archive {
                         .encode(),
                     )
                 };
-                let mut ids = match query {
-                    Query::Content {
-                        record: Some(id), ..
-                    } => {
-                        if holds(*id)? {
+                let code = match code {
+                    Some(c) => Some(
+                        c.parse::<DocumentCode>()
+                            .map_err(ArchiveError::Input)?
+                            .to_string(),
+                    ),
+                    None => None,
+                };
+                let mut ids = match (record, &code) {
+                    // The record asked for, if it holds these bytes (and is of the code given).
+                    (Some(id), _) => {
+                        let of_code = match &code {
+                            Some(c) => self.index_has(
+                                &IndexKey::Code {
+                                    code: c.clone(),
+                                    id: *id,
+                                }
+                                .encode(),
+                            )?,
+                            None => true,
+                        };
+                        if of_code && holds(*id)? {
                             vec![*id]
                         } else {
                             Vec::new()
                         }
                     }
-                    Query::Content {
-                        code: Some(code), ..
-                    } => {
-                        let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
+                    (None, Some(c)) => {
                         let mut ids = Vec::new();
                         // A code's versions are few; 100,000 bounds a hostile one's scan.
-                        for id in
-                            self.scan_index(&index_prefix(b'c', &code.to_string()), None, 100_000)?
-                        {
+                        for id in self.scan_index(&index_prefix(b'c', c), None, 100_000)? {
                             if holds(id)? {
                                 ids.push(id);
                                 if ids.len() > MAX_FOUND {
@@ -236,7 +252,9 @@ impl Archive {
                         }
                         ids
                     }
-                    _ => self.scan_index(&index_prefix(b'h', &sha256), None, MAX_FOUND + 1)?,
+                    (None, None) => {
+                        self.scan_index(&index_prefix(b'h', &sha256), None, MAX_FOUND + 1)?
+                    }
                 };
                 ids.sort_unstable_by(|a, b| b.cmp(a));
                 (FindBy::Content, sha256, ids)
@@ -321,8 +339,6 @@ impl Archive {
         );
     }
 
-    /// Record ids under an index prefix (at most `limit`); for agency entries, only those
-    /// issued within `dates`.
     /// Is this index entry there?
     fn index_has(&self, key: &[u8]) -> Result<bool> {
         Ok(self
@@ -332,6 +348,8 @@ impl Archive {
             .is_some())
     }
 
+    /// Record ids under an index prefix (at most `limit`); for agency entries, only those
+    /// issued within `dates`.
     pub(crate) fn scan_index(
         &self,
         prefix: &[u8],
