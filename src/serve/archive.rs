@@ -102,11 +102,11 @@ fn now_secs() -> u64 {
 }
 
 /// The most records holding one document whose statuses a lookup reads to decide.
-pub const MAX_COPIES: usize = 100_000;
+const MAX_COPIES: usize = 100_000;
 
 /// Which copy of a document decides its status: a revocation of any copy beats a newer copy
 /// archived elsewhere, then a supersession, then an expiry (among equals, the newest).
-pub fn weight(s: &Status) -> u8 {
+fn weight(s: &Status) -> u8 {
     match s {
         Status::Revoked { .. } => 3,
         Status::SupersededBy { .. } => 2,
@@ -279,21 +279,21 @@ impl Store {
         )
     }
 
-    /// The records of exactly this document (by its SHA-256), newest first, optionally only
-    /// those under `code` or the record `record`: a lookup the archive logs with the caller,
-    /// its purpose and the records answered; and how many records hold the document. Past the
-    /// copies a lookup lists, every copy's status is read (statuses only, up to
-    /// [`MAX_COPIES`]) and the copy that decides ([`weight`]) is answered too: a thousand
-    /// copies an insider archived after the issuer's revoked one hid its revocation (an
-    /// attacker's reading, 2026-12-05).
-    pub fn by_content(
+    /// The record of exactly this document (by its SHA-256; optionally only those under `code`
+    /// or the record `record`) whose status decides ([`weight`]; among equals the newest), and
+    /// how many records hold the document: a lookup the archive logs with the caller, its
+    /// purpose and the records it answers. Past the copies a lookup lists, every copy's status
+    /// is read (statuses only, up to [`MAX_COPIES`]) and the deciding one is read too: a
+    /// thousand copies an insider archived after the issuer's revoked one hid its revocation
+    /// (an attacker's reading, 2026-12-05).
+    pub fn deciding_copy(
         &self,
         sha256: &str,
         code: Option<&str>,
         record: Option<u64>,
         user: &str,
         purpose: &str,
-    ) -> Result<(Vec<(Record, Status)>, u64)> {
+    ) -> Result<(Option<(Record, Status)>, u64)> {
         let access = Access::new(user, purpose);
         let query = Query::Content {
             sha256: sha256.into(),
@@ -301,29 +301,42 @@ impl Store {
             record,
         };
         let found = self.archive.find(&query, &access)?;
-        let mut records = found.records;
+        let decides = |a: &(u64, &Status), b: &(u64, &Status)| {
+            weight(a.1).cmp(&weight(b.1)).then(a.0.cmp(&b.0))
+        };
+        let listed = |records: Vec<(Record, Status)>| {
+            records
+                .into_iter()
+                .max_by(|a, b| decides(&(a.0.id, &a.1), &(b.0.id, &b.1)))
+        };
         if !found.truncated || code.is_some() || record.is_some() {
-            let n = records.len() as u64;
-            return Ok((records, n));
+            let n = found.records.len() as u64;
+            return Ok((listed(found.records), n));
         }
         let Some(all) = self.archive.content_statuses(sha256, MAX_COPIES)? else {
             return Err(ArchiveError::Input(format!(
                 "more than {MAX_COPIES} records hold this document: narrow the lookup by code"
             )));
         };
-        let decisive = all
+        let copies = all.len() as u64;
+        let Some(id) = all
             .iter()
-            .max_by(|a, b| weight(&a.1).cmp(&weight(&b.1)).then(a.0.cmp(&b.0)))
-            .map(|(id, _)| *id);
-        if let Some(id) = decisive.filter(|id| !records.iter().any(|(r, _)| r.id == *id)) {
-            let query = Query::Content {
-                sha256: sha256.into(),
-                code: None,
-                record: Some(id),
-            };
-            records.extend(self.archive.find(&query, &access)?.records);
+            .map(|(id, s)| (*id, s))
+            .max_by(decides)
+            .map(|(id, _)| id)
+        else {
+            return Ok((listed(found.records), copies));
+        };
+        if let Some(hit) = found.records.into_iter().find(|(r, _)| r.id == id) {
+            return Ok((Some(hit), copies));
         }
-        Ok((records, all.len() as u64))
+        let query = Query::Content {
+            sha256: sha256.into(),
+            code: None,
+            record: Some(id),
+        };
+        let read = self.archive.find(&query, &access)?.records;
+        Ok((read.into_iter().next(), copies))
     }
 
     pub fn size(&self) -> Result<u64> {

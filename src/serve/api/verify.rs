@@ -362,18 +362,13 @@ pub async fn archived(
                 "record: the public asks about the document (sha256, and a code if you like); record numbers are for agencies",
             ));
         }
-        let (found, copies) = store.by_content(
+        let (rec, copies) = store.deciding_copy(
             sha,
             q.code.as_deref(),
             q.record,
             &idt.user,
             "verification: does the archive hold this document",
         )?;
-        // The record that decides (crate::serve::archive::weight).
-        let weight = crate::serve::archive::weight;
-        let rec = found
-            .into_iter()
-            .max_by(|a, b| weight(&a.1).cmp(&weight(&b.1)).then(a.0.id.cmp(&b.0.id)));
         let Some((r, status)) = rec else {
             return Ok(ArchivedResponse {
                 archived: false,
