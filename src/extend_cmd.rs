@@ -60,7 +60,6 @@ pub struct ExtendArgs {
 
 pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
     // What the flags say: usage errors (exit 3, docs/cli.md), before any PIN is asked for.
-    let tsa_url = a.tsa.as_deref().filter(|t| *t != "internal");
     let unfit = if a.out.is_some() && a.files.len() != 1 {
         Some("--out takes one input file".to_string())
     } else if a.renew && a.level != Level::BLta {
@@ -70,14 +69,8 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
             "B-LTA needs a time-stamping authority: --tsa URL, or --tsa internal --tsa-key URI"
                 .into(),
         )
-    } else if let Some(url) =
-        tsa_url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-    {
-        Some(format!("--tsa {url:?}: give `internal` or an http(s) URL"))
-    } else if tsa_url.is_some() && a.tsa_key.is_some() {
-        Some("--tsa-key is for --tsa internal, not a TSA's URL".into())
     } else {
-        None
+        crate::sign_cmd::tsa_unfit(a.tsa.as_deref(), a.tsa_key.as_deref())
     };
     let unfit = unfit.or_else(|| {
         let mut inputs = a.files.clone();

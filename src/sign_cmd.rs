@@ -458,6 +458,19 @@ pub fn unreadable(
     }
 }
 
+/// What `--tsa` and `--tsa-key` say together, for `kyso sign` and `kyso extend`: a TSA that is
+/// not `internal` or an http(s) URL, or an internal TSA's key beside a TSA's URL.
+pub fn tsa_unfit(tsa: Option<&str>, tsa_key: Option<&str>) -> Option<String> {
+    let url = tsa.filter(|t| *t != "internal")?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        Some(format!("--tsa {url:?}: give `internal` or an http(s) URL"))
+    } else if tsa_key.is_some() {
+        Some("--tsa-key is for --tsa internal, not a TSA's URL".into())
+    } else {
+        None
+    }
+}
+
 /// The first flag given that does not fit the others, said as a usage error.
 fn unfit(a: &SignArgs) -> Option<String> {
     let pades_only = [
@@ -470,7 +483,6 @@ fn unfit(a: &SignArgs) -> Option<String> {
         ("--stamp-font", a.stamp_font.is_some()),
         ("--sign-over-broken", a.sign_over_broken),
     ];
-    let tsa_url = a.tsa.as_deref().filter(|t| *t != "internal");
     if a.format == Format::Pades && a.attached {
         Some("--attached is for --format cades".into())
     } else if a.format == Format::Pades && a.detached {
@@ -483,16 +495,10 @@ fn unfit(a: &SignArgs) -> Option<String> {
         Some("--tsa is for --level B-T, B-LT or B-LTA".into())
     } else if a.level == Level::BB && a.tsa_key.is_some() {
         Some("--tsa-key is for --level B-T, B-LT or B-LTA (with --tsa internal)".into())
-    } else if let Some(url) =
-        tsa_url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-    {
-        Some(format!("--tsa {url:?}: give `internal` or an http(s) URL"))
-    } else if tsa_url.is_some() && a.tsa_key.is_some() {
-        Some("--tsa-key is for --tsa internal, not a TSA's URL".into())
     } else if a.stamp_font.is_some() && a.stamp.is_none() && !a.copy_stamp {
         Some("--stamp-font is for --stamp or --copy-stamp".into())
     } else {
-        None
+        tsa_unfit(a.tsa.as_deref(), a.tsa_key.as_deref())
     }
 }
 
