@@ -248,41 +248,7 @@ impl Exports {
         reason: &str,
         request_id: Option<&str>,
     ) -> Result<(Job, bool), Refused> {
-        if let Some(rid) = request_id {
-            let g = self.lock();
-            let same = g
-                .jobs
-                .values()
-                .find(|j| j.user == user && j.request_id.as_deref() == Some(rid));
-            if let Some(j) = same {
-                let differs: Vec<&str> = [
-                    ("format", j.format != format),
-                    ("selection", j.selection != selection),
-                    ("reason", j.reason != reason),
-                ]
-                .into_iter()
-                .filter(|(_, d)| *d)
-                .map(|(n, _)| n)
-                .collect();
-                return if differs.is_empty() {
-                    Ok((j.clone(), true))
-                } else {
-                    Err(Refused::Conflict(format!(
-                        "request_id {rid:?} started job {} with another {}",
-                        j.id,
-                        differs.join(" and ")
-                    )))
-                };
-            }
-        }
         let free = free_bytes(&self.dir).map_err(|e| Refused::Io(e.to_string()))?;
-        if free < self.min_free {
-            return Err(Refused::Disk(format!(
-                "the export directory has {} MiB free, less than export.min_free_mib ({} MiB)",
-                free >> 20,
-                self.min_free >> 20
-            )));
-        }
         let mut id = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id)
             .map_err(|_| Refused::Io("no randomness for a job id".into()))?;
@@ -299,19 +265,41 @@ impl Exports {
             state: State::Queued,
         };
         {
+            // The request id looked up where the job is added: two retries racing find one
+            // job between them.
             let mut g = self.lock();
-            // (Two retries racing: the second finds the first's job here.)
             if let Some(rid) = request_id {
-                if let Some(j) = g
+                let same = g
                     .jobs
                     .values()
-                    .find(|j| j.user == user && j.request_id.as_deref() == Some(rid))
-                {
-                    return Err(Refused::Conflict(format!(
-                        "request_id {rid:?} is starting job {} at this moment; ask again",
-                        j.id
-                    )));
+                    .find(|j| j.user == user && j.request_id.as_deref() == Some(rid));
+                if let Some(j) = same {
+                    let differs: Vec<&str> = [
+                        ("format", j.format != job.format),
+                        ("selection", j.selection != job.selection),
+                        ("reason", j.reason != job.reason),
+                    ]
+                    .into_iter()
+                    .filter(|(_, d)| *d)
+                    .map(|(n, _)| n)
+                    .collect();
+                    return if differs.is_empty() {
+                        Ok((j.clone(), true))
+                    } else {
+                        Err(Refused::Conflict(format!(
+                            "request_id {rid:?} started job {} with another {}",
+                            j.id,
+                            differs.join(" and ")
+                        )))
+                    };
                 }
+            }
+            if free < self.min_free {
+                return Err(Refused::Disk(format!(
+                    "the export directory has {} MiB free, less than export.min_free_mib ({} MiB)",
+                    free >> 20,
+                    self.min_free >> 20
+                )));
             }
             let held = g.jobs.values().filter(|j| j.user == user).count();
             if held >= self.jobs_per_user {
@@ -367,7 +355,7 @@ impl Exports {
             // Out of the queue (no thread starts it meanwhile), still a job until its files
             // are gone: forgotten first, a deletion that failed left a package no one could
             // remove, and the job back after a restart (an attacker's reading, 2026-12-05).
-            let queued = g.queue.contains(&id.to_string());
+            let queued = g.queue.iter().any(|q| q == id);
             g.queue.retain(|q| q != id);
             queued
         };
