@@ -872,13 +872,18 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
         wr(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">\n")?;
         // The records, read in step with the manifest: both are in export order, each
         // record's document among its files.
+        // (The next record's id, document path and identifier: a path made once per record,
+        // not once per file.)
         let mut spool = Spool::open(&dir)?;
-        let mut next = spool.next()?;
+        let ahead = |spool: &mut Spool| -> Result<Option<(u64, String, Option<&'static str>)>> {
+            Ok(spool.next()?.map(|r| (r.id, r.document(), r.pronom())))
+        };
+        let mut next = ahead(&mut spool)?;
         each_file(&dir, |sha, path, size| {
             let mut registry = None;
-            if let Some(r) = next.as_ref().filter(|r| r.document() == path) {
-                registry = r.pronom();
-                next = spool.next()?;
+            if let Some((_, _, pronom)) = next.as_ref().filter(|(_, doc, _)| doc == path) {
+                registry = *pronom;
+                next = ahead(&mut spool)?;
             }
             wr(w, &format!(
                 "  <premis:object xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"premis:file\">\n    <premis:objectIdentifier><premis:objectIdentifierType>local</premis:objectIdentifierType><premis:objectIdentifierValue>{}</premis:objectIdentifierValue></premis:objectIdentifier>\n    <premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel><premis:fixity><premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm><premis:messageDigest>{sha}</premis:messageDigest></premis:fixity><premis:size>{size}</premis:size><premis:format><premis:formatDesignation><premis:formatName>{}</premis:formatName></premis:formatDesignation>{}</premis:format></premis:objectCharacteristics>\n  </premis:object>\n",
@@ -887,12 +892,10 @@ fn write_premis(z: &mut ZipSink, user: &str, reason: &str, created: &str) -> Res
                 registry.map(pronom_registry).unwrap_or_default()
             ))
         })?;
-        if let Some(r) = next {
+        if let Some((id, doc, _)) = next {
             return Err(ArchiveError::Inconsistent(format!(
-                "{}: record {}'s document {} is not in the manifest where the records spool has it",
+                "{}: record {id}'s document {doc} is not in the manifest where the records spool has it",
                 dir.display(),
-                r.id,
-                r.document()
             )));
         }
         each_record(&dir, |r| {
