@@ -80,6 +80,26 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
     if let Some(why) = unfit {
         return Ok(crate::archive_cmd::usage(why));
     }
+    // The token flags are the internal TSA's: said when nothing reads them.
+    let internal = match a.tsa.as_deref() {
+        Some(t) => t == "internal",
+        None => a.tsa_key.is_some(),
+    };
+    if !internal {
+        let ignored: Vec<&str> = [
+            ("--module", a.module.is_some()),
+            ("--pin-file", a.pin_file.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !ignored.is_empty() {
+            eprintln!(
+                "kyso: warning: {} ignored: only the internal TSA's token (--tsa internal) reads it",
+                ignored.join(", ")
+            );
+        }
+    }
     let v = match a.trust.validator() {
         Ok(v) => v,
         Err(e) => return Ok(crate::archive_cmd::usage(e)),

@@ -526,6 +526,15 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     if let Some(why) = unreadable(&a.files, a.tsa_key.as_deref(), a.summary.as_deref()) {
         return Ok(crate::archive_cmd::usage(why));
     }
+    // Validation flags below B-LT do no harm (scripts pass the same ones at every level), but
+    // are said, so that nobody believes kyso checked the signer against them.
+    let ignored = a.trust.validation_flags();
+    if a.level.long_term().is_none() && !ignored.is_empty() {
+        eprintln!(
+            "kyso: warning: {} ignored: nothing is validated below --level B-LT",
+            ignored.join(", ")
+        );
+    }
     let files = expand(&a.files, a.format);
     if files.is_empty() {
         return Ok(crate::archive_cmd::usage(format!(

@@ -124,6 +124,21 @@ fn files_of(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
 }
 
 impl TrustArgs {
+    /// The flags given that only validation reads (all but --certs, which also completes a
+    /// signer's chain): what a command that validates nothing would ignore.
+    pub fn validation_flags(&self) -> Vec<&'static str> {
+        [
+            ("--trust", !self.trust.is_empty()),
+            ("--crl", !self.crl.is_empty()),
+            ("--ocsp", !self.ocsp.is_empty()),
+            ("--ocsp-nonce", self.ocsp_nonce),
+            ("--offline", self.offline),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
+
     /// A validator from trust anchors (files or directories), intermediates and CRLs.
     pub fn validator(&self) -> Result<Validator, String> {
         let mut v = Validator::default();

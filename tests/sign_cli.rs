@@ -1688,6 +1688,81 @@ fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
     assert!(!list.stdout.contains("count low"), "{}", list.stdout);
 }
 
+/// A flag that nothing reads at the level asked for is said on stderr, not dropped in
+/// silence: the validation flags below B-LT (a script passes the same ones at every level:
+/// not an error), and the internal TSA's token flags to `kyso extend` without it. `--certs`
+/// completes the signer's chain at every level, and B-LT reads `--trust`: neither is said.
+#[test]
+fn flags_nothing_reads_at_the_level_asked_for_are_said() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let ca = demo.ca_pem();
+    let ca = ca.to_str().unwrap();
+    let pdf = d.join("hoso.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let pdf = pdf.to_str().unwrap();
+    let r = sign(&demo, &["--key", RSA_KEY, "--trust", ca, "--offline", pdf]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "warning: --trust, --offline ignored: nothing is validated below --level B-LT"
+        ),
+        "{}",
+        r.stderr
+    );
+    let bt = d.join("bt");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--level",
+            "B-T",
+            "--tsa",
+            "internal",
+            "--certs",
+            ca,
+            "--out-dir",
+            bt.to_str().unwrap(),
+            pdf,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // `kyso extend` to B-LT with no TSA (the signature has its time-stamp): the PIN file is
+    // the internal TSA's, and nothing reads it.
+    let signed = bt.join("hoso.signed.pdf");
+    let r = demo.run_pin(&[
+        "extend",
+        "--level",
+        "B-LT",
+        "--trust",
+        ca,
+        signed.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: --pin-file ignored: only the internal TSA"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("warning").count(), 1, "{}", r.stderr);
+    // With the internal TSA (B-LTA) it is read: not said.
+    let r = demo.run_pin(&[
+        "extend",
+        "--level",
+        "B-LTA",
+        "--tsa",
+        "internal",
+        "--trust",
+        ca,
+        signed.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
 /// Digitized results arrive as PDF/A and signing must not break PDF/A (DESIGN.md, Circular
 /// 05/2025/TT-BNV). Ghostscript makes a PDF/A-1b page, Apache PDFBox Preflight finds it valid
 /// (and the same page made as plain PDF invalid: the check can fail), and finds valid every
