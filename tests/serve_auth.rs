@@ -128,6 +128,18 @@ fn the_caller_is_who_its_credential_says_and_no_one_else() {
     let mut both = a.agent(Who::Cert("clerk"));
     both.bearer = Some(a.token("admin").to_string());
     assert_eq!(both.get("/v1/whoami").status, 401);
+    // Two tokens, in two Authorization headers: which one speaks would be each reader's
+    // guess (the service took the first; a proxy in front may check the last), so neither.
+    let verifier = a.agent(Who::Token("verifier"));
+    let second = format!("Bearer {}", a.token("clerk"));
+    let r = verifier.get_with("/v1/whoami", &[("Authorization", second.as_str())]);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(
+        r.text().contains("more than one Authorization header"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(verifier.get("/v1/whoami").json()["user"], "verifier-script");
     // A body cannot name another user: unknown fields are refused.
     let clerk = a.agent(Who::Cert("clerk"));
     let pdf = signed_fixture(&a, "giay-phep.pdf");

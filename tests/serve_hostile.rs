@@ -2612,6 +2612,56 @@ fn answers_say_what_docs_api_md_says_they_say() {
         r.text()
     );
     assert!(r.text().contains("duplicate key"), "{}", r.text());
+    // A body of a million empty metadata entries, or documents, under the size limits: parsing
+    // stops at the first one too many (the whole map was built first, ~11 times the body's
+    // bytes in memory, before the count was checked; an attacker's reading, 2026-12-05).
+    let many = |n: usize, item: &str| vec![item; n].join(",");
+    let meta: String = (0..1_000_000)
+        .map(|i| format!("\"{i}\":\"\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let r = clerk.send(
+        "POST",
+        "/v1/records",
+        "application/json",
+        format!(
+            r#"{{"code":"001099012345.GPXD","meta":{{{meta}}},"content":"{}"}}"#,
+            b64(&pdf)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(
+        (r.status, err(&r).as_str()),
+        (422, "invalid_json"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("meta: at most 64 entries"),
+        "{}",
+        r.text()
+    );
+    let r = a.agent(Who::Token("signer")).send(
+        "POST",
+        "/v1/sign",
+        "application/json",
+        format!(
+            r#"{{"format":"cades","documents":[{}]}}"#,
+            many(1_000_000, r#"{"name":"","content":""}"#)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(
+        (r.status, err(&r).as_str()),
+        (422, "invalid_json"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("documents: at most 10000 items"),
+        "{}",
+        r.text()
+    );
     // A purpose must say something: not an invisible character, not two letters.
     for p in [
         "%E2%80%8B",
@@ -2620,6 +2670,14 @@ fn answers_say_what_docs_api_md_says_they_say() {
         "%20%20",
         "a%E2%80%AEbcd",
         "x%09yz",
+        // Characters that show nothing of their own, three of each (an attacker's reading,
+        // 2026-12-05): the braille blank, combining acute accents, Thai vowel signs, musical
+        // null noteheads, a conjoining Hangul jamo.
+        "%E2%A0%80%E2%A0%80%E2%A0%80",
+        "%CC%81%CC%81%CC%81",
+        "%E0%B8%B1%E0%B8%B1%E0%B8%B1",
+        "%F0%9D%85%99%F0%9D%85%99%F0%9D%85%99",
+        "%E1%85%9A%E1%85%9A%E1%85%9A",
     ] {
         let r = clerk.get(&format!("/v1/records/{rec}?purpose={p}"));
         assert_eq!(
@@ -2630,6 +2688,22 @@ fn answers_say_what_docs_api_md_says_they_say() {
     }
     let r = clerk.get(&format!("/v1/records/{rec}?purpose=ki%E1%BB%83m%20tra"));
     assert_eq!(r.status, 200, "{}", r.text());
+    // Written with combining marks (NFD), the letters still count.
+    let r = clerk.get(&format!("/v1/records/{rec}?purpose=kie%CC%82%CC%89m%20tra"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A revocation's reason follows the same rules, and a refused one changes nothing.
+    let r = clerk.put_json(
+        &format!("/v1/records/{rec}/status"),
+        &json!({"state": "revoked", "reason": "\u{200b}\u{200b}\u{200b}"}),
+    );
+    assert_eq!(
+        (r.status, err(&r).as_str()),
+        (400, "bad_request"),
+        "{}",
+        r.text()
+    );
+    let r = clerk.get(&format!("/v1/records/{rec}?purpose=ki%E1%BB%83m%20tra"));
+    assert_eq!(r.json()["status"]["state"], "valid", "{}", r.text());
     // The spec names the codes (docs/api.md lists them; a unit test checks that list).
     let spec = a.agent(Who::Anonymous).get("/v1/openapi.json").json();
     let codes = &spec["components"]["schemas"]["Code"]["enum"];
@@ -2777,7 +2851,8 @@ fn with_a_clerk_of_another_province(mut opts: Options) -> (Appliance, Client) {
 }
 
 #[test]
-fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_fill_the_log() {
+fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_personal_and_cannot_fill_the_log(
+) {
     // The third attacker review (web): another agency's copy of a revoked licence hid the
     // revocation; the public could walk record numbers for citizens' codes and read revocation
     // reasons; every anonymous lookup was a permanent log event; a page of another site could
@@ -2888,7 +2963,8 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
     // The code is read as a code: one that is none is a bad request, not "not archived".
     let r = verifier.get(&format!("/v1/verify/archived?sha256={sha}&code=not-a-code"));
     assert_eq!(r.status, 400, "{}", r.text());
-    // Narrowed to the code both copies have: both, newest first, logged as answered.
+    // Narrowed to the code both copies have: both, newest first — the answer of the first
+    // lookup, within the hour, so not logged again.
     let v = verifier
         .get(&format!(
             "/v1/verify/archived?sha256={sha}&code=001099012345.GPXD"
@@ -2900,11 +2976,73 @@ fn the_public_learns_a_revocation_by_any_agency_and_nothing_personal_and_cannot_
         "{v}"
     );
     assert_eq!(
-        verifier_finds(&a).last(),
-        Some(&json!([copy, issued])),
+        verifier_finds(&a),
+        [json!([copy, issued]), json!([copy])],
         "{:?}",
         verifier_finds(&a)
     );
+    // The other way round (an attacker's reading, 2026-12-05): the issuer's licence is valid,
+    // and another agency archives the same bytes under a code of its own and revokes its
+    // copy. Its copy speaks for it alone: the public still learns "valid", from the issuer's.
+    let pdf2 = signed_fixture(&a, "three-pages.pdf");
+    let sha2 = sha256_hex(&pdf2);
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&pdf2)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let issued2 = r.json()["record"].as_u64().unwrap();
+    let r = elsewhere.post_json(
+        "/v1/records",
+        &json!({"code": "0100109106.DKKD", "content": b64(&pdf2)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let copy2 = r.json()["record"].as_u64().unwrap();
+    let r = elsewhere.put_json(
+        &format!("/v1/records/{copy2}/status"),
+        &json!({"state": "revoked", "reason": "nhầm hồ sơ"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    for who in [&anon, &verifier] {
+        let v = who
+            .get(&format!("/v1/verify/archived?sha256={sha2}"))
+            .json();
+        assert_eq!(
+            (
+                v["status"].as_str(),
+                v["record"].as_u64(),
+                v["copies"].as_u64()
+            ),
+            (Some("valid"), Some(issued2), Some(2)),
+            "{v}"
+        );
+    }
+    // Asked about its own copy, the other agency's statement is what it says.
+    let v = verifier
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha2}&code=0100109106.DKKD"
+        ))
+        .json();
+    assert_eq!(
+        (v["status"].as_str(), v["record"].as_u64()),
+        (Some("revoked"), Some(copy2)),
+        "{v}"
+    );
+    // Two answers asked for in turn (narrowed by a code, and not) are each logged once: only
+    // the last answer was remembered, and every request of the loop was a permanent event.
+    let finds_of = |a: &Appliance, sha: &str| {
+        log_events(a)
+            .into_iter()
+            .filter(|e| e["event"] == "find" && e["user"] == "(public)" && e["value"] == sha)
+            .count()
+    };
+    for _ in 0..10 {
+        for q in ["", "&code=0100109106.DKKD"] {
+            let r = anon.get(&format!("/v1/verify/archived?sha256={sha2}{q}"));
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+    assert_eq!(finds_of(&a, &sha2), 2);
     // A request another site's page makes the clerk's browser send is refused; the service's
     // own page and non-browser clients are served.
     let read = |site: Option<&str>| {

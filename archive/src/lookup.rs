@@ -314,8 +314,8 @@ impl Archive {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         recent
-            .get(&(user.to_string(), sha256.to_string()))
-            .is_some_and(|r| r.at.elapsed() < REPEAT_WINDOW && r.records == records)
+            .get(&(user.to_string(), sha256.to_string(), answer_digest(records)))
+            .is_some_and(|at| at.elapsed() < REPEAT_WINDOW)
     }
 
     fn remember_lookup(&self, user: &str, sha256: String, records: Vec<u64>) {
@@ -324,18 +324,15 @@ impl Archive {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         if recent.len() >= MAX_RECENT_LOOKUPS {
-            recent.retain(|_, r| r.at.elapsed() < REPEAT_WINDOW);
+            recent.retain(|_, at| at.elapsed() < REPEAT_WINDOW);
             if recent.len() >= MAX_RECENT_LOOKUPS {
                 // Forgetting only makes the log say more.
                 recent.clear();
             }
         }
         recent.insert(
-            (user.to_string(), sha256),
-            crate::store::RecentLookup {
-                at: std::time::Instant::now(),
-                records,
-            },
+            (user.to_string(), sha256, answer_digest(&records)),
+            std::time::Instant::now(),
         );
     }
 
@@ -429,6 +426,12 @@ impl Archive {
     pub(crate) fn status(&self, id: u64) -> Result<Status> {
         self.record(id)?;
         stored_status(&self.db, id)
+    }
+
+    /// The agency a record names, read from the record held to its ingest event (not logged:
+    /// for deciding which copy of a document speaks for it, [`deciding_copy`]).
+    pub fn record_agency(&self, id: u64) -> Result<Option<String>> {
+        Ok(self.bound_record(id)?.agency)
     }
 
     /// The status of every record holding these bytes (their SHA-256), newest first, or
@@ -534,5 +537,115 @@ impl Archive {
             merkle::consistency_proof(&n, old, new),
             ArchiveError::Inconsistent,
         )
+    }
+}
+
+/// What a content lookup's answer is remembered by.
+fn answer_digest(records: &[u64]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for id in records {
+        h.update(id.to_be_bytes());
+    }
+    h.finalize().into()
+}
+
+/// How strongly a status speaks for a document: a revocation first, then a supersession,
+/// then an expiry.
+fn weight(s: &Status) -> u8 {
+    match s {
+        Status::Revoked { .. } => 3,
+        Status::SupersededBy { .. } => 2,
+        Status::Expired { .. } => 1,
+        Status::Valid => 0,
+    }
+}
+
+/// Which of the records holding the same bytes (`copies`: id and status, any order) speaks
+/// for the document. The first agency to archive the bytes is taken as their issuer — a
+/// result is archived by the agency that issues it, when it issues it — and only its copies
+/// decide: a revocation of any of them first, then a supersession, then an expiry (among
+/// equals, the newest), else its first copy. Another agency's copy (a citizen's licence
+/// archived again as an input to another procedure) speaks for that agency alone: archived
+/// after the issuer's revoked one, a thousand times over, it hid the revocation (an
+/// attacker's reading, 2026-12-05, and the web review before); revoked, it made the issuer's
+/// valid licence "revoked" to the public (an attacker's reading, 2026-12-05). `agency_of` is
+/// asked for the first copy and for as few others as can change the answer (none while they
+/// are all valid).
+pub fn deciding_copy(
+    copies: &[(u64, &Status)],
+    mut agency_of: impl FnMut(u64) -> Result<Option<String>>,
+) -> Result<Option<u64>> {
+    let Some(&(first, _)) = copies.iter().min_by_key(|(id, _)| *id) else {
+        return Ok(None);
+    };
+    let issuer = agency_of(first)?;
+    let mut others: Vec<(u8, u64)> = copies
+        .iter()
+        .map(|(id, s)| (weight(s), *id))
+        .filter(|&(w, id)| w > 0 && id != first)
+        .collect();
+    others.sort_unstable_by(|a, b| b.cmp(a));
+    let first_weight = copies
+        .iter()
+        .find(|(id, _)| *id == first)
+        .map_or(0, |(_, s)| weight(s));
+    for (w, id) in others {
+        if w < first_weight {
+            break;
+        }
+        if agency_of(id)? == issuer {
+            return Ok(Some(id));
+        }
+    }
+    Ok(Some(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revoked() -> Status {
+        Status::Revoked { reason: "x".into() }
+    }
+
+    /// Which copy speaks: the first archiving agency's, whatever the others say, and the
+    /// agencies of valid copies are never read.
+    #[test]
+    fn the_first_archiving_agency_s_copies_decide() {
+        let (v, r) = (Status::Valid, revoked());
+        let agencies = |ids: &[(u64, &str)]| {
+            let m: std::collections::HashMap<u64, String> =
+                ids.iter().map(|(i, a)| (*i, a.to_string())).collect();
+            move |asked: &mut Vec<u64>, id: u64| {
+                asked.push(id);
+                Ok(m.get(&id).cloned())
+            }
+        };
+        let decide = |copies: &[(u64, &Status)], map: &[(u64, &str)]| {
+            let f = agencies(map);
+            let mut asked = Vec::new();
+            let d = deciding_copy(copies, |id| f(&mut asked, id)).unwrap();
+            (d, asked)
+        };
+        // Another agency revokes its later copy of a valid licence: the issuer's first copy.
+        let (d, _) = decide(&[(9, &r), (8, &v)], &[(8, "A"), (9, "B")]);
+        assert_eq!(d, Some(8));
+        // The issuer's revocation of any of its copies decides, however many copies others
+        // archived later; only the revoked copies' agencies are read.
+        let mut copies: Vec<(u64, &Status)> = (10..2000).map(|i| (i, &v)).collect();
+        copies.push((3, &v));
+        copies.push((5, &r));
+        let map: Vec<(u64, &str)> = [(3, "A"), (5, "A")].into_iter().collect();
+        let (d, asked) = decide(&copies, &map);
+        assert_eq!((d, asked), (Some(5), vec![3, 5]));
+        // A revoked copy of another agency between them is read and passed over.
+        copies.push((4, &r));
+        let map = [(3, "A"), (4, "B"), (5, "A")];
+        let (d, asked) = decide(&copies, &map);
+        assert_eq!((d, asked), (Some(5), vec![3, 5]), "newest revoked first");
+        copies.retain(|c| c.0 != 5);
+        let (d, asked) = decide(&copies, &map);
+        assert_eq!((d, asked), (Some(3), vec![3, 4]));
+        assert_eq!(deciding_copy(&[], |_| Ok(None)).unwrap(), None);
     }
 }

@@ -55,16 +55,17 @@ pub struct Archive {
     pub(crate) failed: Arc<AtomicBool>,
     /// Serializes checkpoint signing and backups.
     pub(crate) sign_lock: Mutex<()>,
-    /// Content lookups logged lately: (user, SHA-256) → when, and the records named. The same
+    /// Content lookups logged lately: (user, SHA-256, the records named) → when. The same
     /// lookup with the same answer within [`crate::lookup::REPEAT_WINDOW`] is logged once.
-    pub(crate) recent_lookups: Mutex<std::collections::HashMap<(String, String), RecentLookup>>,
+    /// Each answer is remembered on its own: with only the last one per user and document,
+    /// two lookups of other answers (narrowed by a code, and not) taken in turn logged every
+    /// request (an attacker's reading, 2026-12-05).
+    pub(crate) recent_lookups: Mutex<std::collections::HashMap<RecentLookup, std::time::Instant>>,
 }
 
-/// A content lookup already in the log.
-pub(crate) struct RecentLookup {
-    pub(crate) at: std::time::Instant,
-    pub(crate) records: Vec<u64>,
-}
+/// A content lookup already in the log: who, which document, and the SHA-256 of the record
+/// ids answered (up to a thousand of them: 32 bytes kept, not 8 KB).
+pub(crate) type RecentLookup = (String, String, [u8; 32]);
 
 impl Drop for Archive {
     fn drop(&mut self) {

@@ -104,17 +104,6 @@ fn now_secs() -> u64 {
 /// The most records holding one document whose statuses a lookup reads to decide.
 const MAX_COPIES: usize = 100_000;
 
-/// Which copy of a document decides its status: a revocation of any copy beats a newer copy
-/// archived elsewhere, then a supersession, then an expiry (among equals, the newest).
-fn weight(s: &Status) -> u8 {
-    match s {
-        Status::Revoked { .. } => 3,
-        Status::SupersededBy { .. } => 2,
-        Status::Expired { .. } => 1,
-        Status::Valid => 0,
-    }
-}
-
 impl Store {
     pub fn open(
         db: &std::path::Path,
@@ -280,12 +269,13 @@ impl Store {
     }
 
     /// The record of exactly this document (by its SHA-256; optionally only those under `code`
-    /// or the record `record`) whose status decides ([`weight`]; among equals the newest), and
-    /// how many records hold the document: a lookup the archive logs with the caller, its
-    /// purpose and the records it answers. Past the copies a lookup lists, every copy's status
-    /// is read (statuses only, up to [`MAX_COPIES`]) and the deciding one is read too: a
-    /// thousand copies an insider archived after the issuer's revoked one hid its revocation
-    /// (an attacker's reading, 2026-12-05).
+    /// or the record `record`) whose status speaks for it ([`kyso_archive::lookup::
+    /// deciding_copy`]: the first archiving agency's copies decide), and how many records hold
+    /// the document: a lookup the archive logs with the caller, its purpose and the records it
+    /// answers. Past the copies a lookup lists, every copy's status is read (statuses only, up
+    /// to [`MAX_COPIES`], and the agencies of the few that can change the answer), and the
+    /// deciding one is read too: a thousand copies an insider archived after the issuer's
+    /// revoked one hid its revocation (an attacker's reading, 2026-12-05).
     pub fn deciding_copy(
         &self,
         sha256: &str,
@@ -301,17 +291,19 @@ impl Store {
             record,
         };
         let found = self.archive.find(&query, &access)?;
-        let decides = |a: &(u64, &Status), b: &(u64, &Status)| {
-            weight(a.1).cmp(&weight(b.1)).then(a.0.cmp(&b.0))
-        };
-        let listed = |records: Vec<(Record, Status)>| {
-            records
-                .into_iter()
-                .max_by(|a, b| decides(&(a.0.id, &a.1), &(b.0.id, &b.1)))
-        };
         if !found.truncated || code.is_some() || record.is_some() {
             let n = found.records.len() as u64;
-            return Ok((listed(found.records), n));
+            let copies: Vec<(u64, &Status)> =
+                found.records.iter().map(|(r, s)| (r.id, s)).collect();
+            let id = kyso_archive::lookup::deciding_copy(&copies, |id| {
+                Ok(found
+                    .records
+                    .iter()
+                    .find(|(r, _)| r.id == id)
+                    .and_then(|(r, _)| r.agency.clone()))
+            })?;
+            let hit = found.records.into_iter().find(|(r, _)| Some(r.id) == id);
+            return Ok((hit, n));
         }
         let Some(all) = self.archive.content_statuses(sha256, MAX_COPIES)? else {
             return Err(ArchiveError::Input(format!(
@@ -319,13 +311,11 @@ impl Store {
             )));
         };
         let copies = all.len() as u64;
-        let Some(id) = all
-            .iter()
-            .map(|(id, s)| (*id, s))
-            .max_by(decides)
-            .map(|(id, _)| id)
+        let listed: Vec<(u64, &Status)> = all.iter().map(|(id, s)| (*id, s)).collect();
+        let Some(id) =
+            kyso_archive::lookup::deciding_copy(&listed, |id| self.archive.record_agency(id))?
         else {
-            return Ok((listed(found.records), copies));
+            return Ok((None, copies));
         };
         if let Some(hit) = found.records.into_iter().find(|(r, _)| r.id == id) {
             return Ok((Some(hit), copies));

@@ -607,6 +607,10 @@ impl Config {
             return Err(bad("server.verify_stack_mib", "between 1 and 4096"));
         }
         let l = &self.limits;
+        let most = crate::serve::api::sign::MAX_BATCH_DOCUMENTS;
+        if l.batch_documents > most {
+            return Err(bad("limits.batch_documents", format!("at most {most}")));
+        }
         let positive = [
             ("limits.json_bytes", l.json_bytes as f64),
             ("limits.upload_bytes", l.upload_bytes as f64),

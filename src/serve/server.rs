@@ -2696,10 +2696,13 @@ fn admit(
             ApiError::internal("no connection facts").into_response(),
         ));
     };
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
+    let mut authorizations = req.headers().get_all(header::AUTHORIZATION).iter();
+    let bearer = authorizations
+        .next()
         .map(|v| v.to_str().unwrap_or("").to_string());
+    // Two: which one speaks is each reader's guess (the first here; a proxy may check the
+    // last), so neither does (an attacker's reading, 2026-12-05).
+    let authorizations_twice = authorizations.next().is_some();
     // The route's template, not the path asked for: a path can carry a code (percent-encoded
     // past the log's masking); the template names the route as well.
     let path = req
@@ -2796,6 +2799,13 @@ fn admit(
     // Counted as the official's, another site's page could spend the official's requests
     // (GET /healthz in a loop; a reviewer's reading, 2026-12-04).
     let cert = if foreign { &PeerCert::None } else { &conn.cert };
+    if authorizations_twice {
+        return Err(refused_early(
+            Code::Unauthenticated,
+            "two_credentials",
+            "more than one Authorization header; send one".into(),
+        ));
+    }
     let identity = match (cert, bearer) {
         (PeerCert::Refused(why), _) => {
             return Err(refused_early(

@@ -65,7 +65,21 @@ pub struct SignRequest {
     pub reason: Option<String>,
     pub location: Option<String>,
     /// One or more documents (at most `limits.batch_documents`).
+    #[serde(deserialize_with = "documents")]
     pub documents: Vec<SignDocument>,
+}
+
+/// The most documents a batch may hold, whatever `limits.batch_documents` says: parsing
+/// stops past them.
+pub const MAX_BATCH_DOCUMENTS: usize = 10_000;
+
+fn documents<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SignDocument>, D::Error> {
+    super::at_most(d, MAX_BATCH_DOCUMENTS, "documents")
+}
+
+fn chain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    // Well past MAX_CHAIN, which the handler says precisely (an item may hold several PEMs).
+    super::at_most(d, 64, "chain")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -325,7 +339,7 @@ pub struct PrepareRequest {
     /// The official's certificate, PEM (from the USB token): exactly one.
     pub certificate: String,
     /// Certificates above it, PEM (at most 8 in all).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "chain")]
     pub chain: Vec<String>,
     /// e.g. `rsa-pkcs1-sha256`, `ecdsa-sha256` (default: from the certificate's key).
     pub algorithm: Option<String>,

@@ -313,7 +313,9 @@ pub struct ArchivedResponse {
     pub record: Option<u64>,
     /// `valid`, `superseded`, `revoked`, `expired`: of the record that decides, when the archive
     /// holds this exact document more than once (e.g. issued by one agency, archived again by
-    /// another): a revocation of any of them first, then a supersession, then an expiry.
+    /// another): the copies of the first agency to archive it decide — a revocation of any of
+    /// them first, then a supersession, then an expiry, else its first copy; another agency's
+    /// copy speaks only when asked for by its `code` or `record`.
     pub status: Option<String>,
     /// How many records of this exact document matched (the one shown decides, as above).
     pub copies: u64,
