@@ -248,7 +248,15 @@ fn run() -> ExitCode {
                 }
                 _ => "",
             };
-            eprintln!("kyso: {e}{hint}");
+            // An error may quote outside text — a token's labels, a file's names — which must
+            // not write on the terminal (an attacker's reading, 2026-12-05: a key's label
+            // cleared the line and set the window title); its line breaks are kyso's own.
+            let text = e.to_string();
+            let lines: Vec<_> = text
+                .split('\n')
+                .map(|l| kyso_verify::report::shown(l, 4096))
+                .collect();
+            eprintln!("kyso: {}{hint}", lines.join("\n"));
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

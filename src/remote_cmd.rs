@@ -161,6 +161,16 @@ fn prepare(a: PrepareArgs) -> Result<ExitCode, SignError> {
         .into_iter()
         .next()
         .ok_or_else(|| SignError::Input(format!("no certificate in {}", a.cert.display())))?;
+    // As `kyso sign` and the service's prepare: a certificate that may not sign documents now
+    // prepares nothing.
+    if let Some(reason) = kyso_signer::unfit_to_sign(&cert, std::time::SystemTime::now()) {
+        return Err(kyso_hsm::HsmError::UnfitCertificate {
+            key: a.cert.display().to_string(),
+            subject: cert.tbs_certificate.subject.to_string(),
+            reason,
+        }
+        .into());
+    }
     let mut chain = Vec::new();
     for c in &a.chain {
         chain.extend(certs(c)?);

@@ -582,6 +582,16 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     if let Some(alg) = alg {
         key.set_algorithm(alg)?;
     }
+    // A certificate that may not sign documents now signs nothing: every verifier would
+    // refuse what it signed.
+    if let Some(reason) = kyso_signer::unfit_to_sign(key.certificate(), SystemTime::now()) {
+        return Err(HsmError::UnfitCertificate {
+            key: key.key().label().to_string(),
+            subject: key.certificate().tbs_certificate.subject.to_string(),
+            reason,
+        }
+        .into());
+    }
     let tsa = match (a.level, a.tsa.as_deref()) {
         (Level::BB, _) => None,
         (_, t) => Some(timestamp_source(

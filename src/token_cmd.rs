@@ -236,7 +236,7 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
             outln!(
                 "slot {:#x}: uninitialized token ({})",
                 t.slot_id,
-                t.slot_description
+                shown(&t.slot_description, 128)
             );
             continue;
         }
@@ -253,9 +253,9 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
             "slot {:#x}: {:?}  {} / {}  serial {}  {}{}",
             t.slot_id,
             t.label,
-            t.manufacturer,
-            t.model,
-            t.serial,
+            shown(&t.manufacturer, 64),
+            shown(&t.model, 64),
+            shown(&t.serial, 64),
             pin,
             if t.removable { "  removable" } else { "" }
         );
@@ -265,6 +265,13 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
         outln!("no initialized token");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token's own text (labels, manufacturer, model, serial) as it may be printed: it is
+/// anyone's who can write to the token, and its escape sequences must not reach the terminal
+/// (an attacker's reading, 2026-12-05).
+fn shown(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    kyso_verify::report::shown(s, max)
 }
 
 fn parse_uri(s: &str) -> Result<Pkcs11Uri> {
@@ -330,7 +337,7 @@ fn objects(
         outln!(
             "{:<8} {:<14} id {:<6} {}",
             format!("{:?}", o.object_type).to_lowercase(),
-            o.label,
+            shown(&o.label, 128),
             o.id,
             what
         );

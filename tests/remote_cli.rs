@@ -344,6 +344,69 @@ fn a_foreign_or_damaged_signature_or_document_is_refused_and_nothing_is_written(
     ]);
     assert_eq!(r.code, 5);
     assert!(r.stderr.contains("is not a pending state"), "{}", r.stderr);
+
+    // A certificate that may not sign documents now (OpenSSL's, expired) prepares nothing.
+    let (key, csr, expired) = (
+        demo.path().join("old.key"),
+        demo.path().join("old.csr"),
+        demo.path().join("old.pem"),
+    );
+    assert_eq!(
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            key.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            key.to_str().unwrap(),
+            "-subj",
+            "/CN=Can bo cu/C=VN",
+            "-out",
+            csr.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "-1",
+            "-in",
+            csr.to_str().unwrap(),
+            "-signkey",
+            key.to_str().unwrap(),
+            "-out",
+            expired.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let base = demo.path().join("old-prepared");
+    let r = demo.run(&[
+        "sign",
+        "prepare",
+        "--cert",
+        expired.to_str().unwrap(),
+        "--out",
+        base.to_str().unwrap(),
+        fixture("giay-phep.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(r.stderr.contains("expired"), "{}", r.stderr);
+    assert!(!base.with_extension("json").exists());
 }
 
 /// A CAdES-attached pending state whose content was replaced after the signature was made is

@@ -93,6 +93,13 @@ impl Imported {
         run(Command::new("openssl")
             .args(["req", "-x509", "-nodes", "-days", "30", "-subj"])
             .arg(format!("/CN={label}/O=So Tu phap/C=VN"))
+            // A signer's certificate, not a CA's (OpenSSL's default for -x509).
+            .args([
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-addext",
+                "keyUsage=critical,digitalSignature,nonRepudiation",
+            ])
             .args(newkey)
             .arg("-keyout")
             .arg(&key)
@@ -124,6 +131,56 @@ impl Imported {
         ]);
         self.pkcs11_tool(&["--delete-object", "--type", "pubkey", "--id", id]);
         cert
+    }
+
+    /// `pkcs11-tool` with no login: what anyone who can open a session on the token may do.
+    /// Certificates are public objects; PKCS#11 lets such a session create them.
+    fn write_public_cert(&self, der: &Path, label: &str, id: &str) {
+        run(self.tool("pkcs11-tool").args([
+            "--module",
+            MODULE,
+            "--token-label",
+            "imported",
+            "--write-object",
+            der.to_str().unwrap(),
+            "--type",
+            "cert",
+            "--label",
+            label,
+            "--id",
+            id,
+        ]));
+    }
+
+    /// A certificate of the key `label` (its PKCS#8 file from [`Imported::import`]) by
+    /// OpenSSL, `days` long from now (negative: expired), as DER.
+    fn another_certificate(&self, label: &str, cn: &str, days: &str) -> PathBuf {
+        let (csr, pem, der) = (
+            self.path().join(format!("{cn}.csr")),
+            self.path().join(format!("{cn}.pem")),
+            self.path().join(format!("{cn}.der")),
+        );
+        let key = self.path().join(format!("{label}.key"));
+        run(Command::new("openssl")
+            .args(["req", "-new", "-subj"])
+            .arg(format!("/CN={cn}/O=So Tu phap/C=VN"))
+            .arg("-key")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr));
+        run(Command::new("openssl")
+            .args(["x509", "-req", "-days", days, "-in"])
+            .arg(&csr)
+            .arg("-signkey")
+            .arg(&key)
+            .arg("-out")
+            .arg(&pem));
+        run(Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&der));
+        der
     }
 
     /// `kyso` against this token.
@@ -302,4 +359,135 @@ fn an_imported_ec_key_without_a_public_key_object_signs_the_archives_checkpoints
         assert_eq!(r.code, 0, "{log_key}: {}", r.stderr);
         assert_eq!(r.json()["checkpoints"], 1);
     }
+    // Anyone who can open a session adds a certificate of another key under the log key's
+    // label, no PIN asked: the URI then names two keys, and the audit refuses to guess
+    // (it took the first, the attacker's by the token's order; an attacker's reading,
+    // 2026-12-05). The key given as a file is not touched by it.
+    let _ = t.import("other", "0d", &["-newkey", "rsa:2048"]);
+    let forged = t.another_certificate("other", "forged-log", "30");
+    t.write_public_cert(&forged, "log-imported", "0e");
+    for (log_key, code) in [(key, 12), (cert.to_str().unwrap(), 0)] {
+        let r = t.kyso(&[
+            "audit",
+            "verify",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+            "--log-key",
+            log_key,
+        ]);
+        assert_eq!(r.code, code, "{log_key}: {}", r.stderr);
+        if code == 12 {
+            assert!(r.stderr.contains("2 different public keys"), "{}", r.stderr);
+        }
+    }
+}
+
+/// What else lies on a token does not choose what signs (an attacker's reading, 2026-12-05),
+/// each object put there by OpenSSL and OpenSC's pkcs11-tool, most with no login at all:
+/// - a certificate object that is no certificate stopped every key on the token;
+/// - of two certificates of the key under its CKA_ID, an expired one (a renewal's leftover)
+///   signed five times in six; now the one valid now signs;
+/// - a certificate of another key under the same CKA_ID made the right one "not this key's";
+/// - a key whose only certificate has expired signed, and a 1024-bit RSA key signed: kyso's
+///   own verifier refused both signatures;
+/// - a key label with terminal escapes was printed as it was.
+#[test]
+fn stray_objects_on_a_token_do_not_choose_what_signs() {
+    let t = Imported::new();
+    let signer = t.import("signer", "0a", &["-newkey", "rsa:2048"]);
+    let msg = t.path().join("to-sign.txt");
+    std::fs::write(&msg, "Quyết định số 12/QĐ-UBND").unwrap();
+    let sign = |key: &str| {
+        t.kyso(&[
+            "sign",
+            "--key",
+            &format!("pkcs11:token=imported;object={key}"),
+            "--format",
+            "cades",
+            "--pin-file",
+            &t.pin_file(),
+            "--overwrite",
+            msg.to_str().unwrap(),
+        ])
+    };
+    let verified = || {
+        t.kyso(&[
+            "verify",
+            msg.to_str().unwrap(),
+            "--detached",
+            t.path().join("to-sign.txt.p7s").to_str().unwrap(),
+            "--trust",
+            signer.to_str().unwrap(),
+            "--offline",
+            "--json",
+        ])
+        .json()["indication"]
+            .clone()
+    };
+    // OpenSSL reads it (pkcs11-tool checks that much); its 24-byte serial is past RFC 5280's
+    // 20, as older CAs issued, and kyso's X.509 reader refuses it.
+    let (old_ca, old_ca_der) = (t.path().join("old-ca.pem"), t.path().join("old-ca.der"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+        ])
+        .args(["-subj", "/CN=Old CA with a long serial", "-days", "3650"])
+        .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
+        .arg(&old_ca));
+    run(Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(&old_ca)
+        .arg("-out")
+        .arg(&old_ca_der));
+    t.write_public_cert(&old_ca_der, "leftover", "99");
+    let expired = t.another_certificate("signer", "signer-2025", "-1");
+    t.write_public_cert(&expired, "signer", "0a");
+    let _ = t.import("other", "0b", &["-newkey", "rsa:2048"]);
+    let foreign = t.another_certificate("other", "someone-else", "30");
+    t.write_public_cert(&foreign, "signer", "0a");
+    for _ in 0..3 {
+        let r = sign("signer");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(verified(), "TOTAL-PASSED");
+    }
+    // A key whose only certificate has expired signs nothing, and says why.
+    let _ = t.import("old", "0c", &["-newkey", "rsa:2048"]);
+    t.pkcs11_tool(&["--delete-object", "--type", "cert", "--id", "0c"]);
+    let old = t.another_certificate("old", "old-2025", "-1");
+    t.write_public_cert(&old, "old", "0c");
+    let r = sign("old");
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot sign documents now") && r.stderr.contains("expired"),
+        "{}",
+        r.stderr
+    );
+    // Nor does RSA-1024, which Decree 23/2025 does not allow.
+    let _ = t.import("weak", "0d", &["-newkey", "rsa:1024"]);
+    let r = sign("weak");
+    assert_eq!(r.code, 16, "{}", r.stderr);
+    assert!(r.stderr.contains("RSA-1024"), "{}", r.stderr);
+    // A label that would write on the terminal is shown escaped.
+    let _ = t.import(
+        "x\u{1b}]0;pwned\u{7}\u{1b}[2K",
+        "0f",
+        &["-newkey", "rsa:2048"],
+    );
+    let r = t.kyso(&[
+        "token",
+        "objects",
+        "pkcs11:token=imported",
+        "--pin-file",
+        &t.pin_file(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    assert!(r.stdout.contains("x\\u{1b}]0;pwned"), "{}", r.stdout);
 }

@@ -47,6 +47,16 @@ pub enum HsmError {
         token: String,
         uri: String,
     },
+    /// Public objects (certificates, public keys) that match hold different keys. Anyone who
+    /// can open a session may add one, no PIN asked.
+    #[error(
+        "{count} different public keys on token {token:?} match {uri} (certificates and public key objects; anyone may add one without the PIN): remove the one that is not the key's, or give the key as a PEM file"
+    )]
+    AmbiguousPublicKey {
+        count: usize,
+        token: String,
+        uri: String,
+    },
     /// The private key has no certificate with the same CKA_ID on the token.
     #[error("key {key} on token {token:?} has no certificate with the same CKA_ID; import the certificate first")]
     KeyWithoutCertificate { key: String, token: String },
@@ -63,6 +73,9 @@ pub enum HsmError {
         count_low: bool,
         final_try: bool,
     },
+    /// The token refused the PIN kyso holds, earlier: it is not sent again.
+    #[error("token {token:?} refused the PIN kyso was given, earlier: kyso does not send it again (each wrong try counts toward locking the PIN); restart with the right PIN")]
+    PinRefusedBefore { token: String },
     /// The PIN is locked after too many wrong tries.
     #[error("the user PIN of token {token:?} is locked after too many wrong tries; ask the token's security officer to unblock it")]
     PinLocked { token: String },
@@ -89,6 +102,13 @@ pub enum HsmError {
     /// X.509 DER" before; a new user's reading, 2026-12-04).
     #[error("{0}")]
     NotTheKeysCertificate(String),
+    /// The key's certificate may not sign documents now (expired, a CA's, its key usages).
+    #[error("the certificate of key {key:?} ({subject}) cannot sign documents now: {reason}")]
+    UnfitCertificate {
+        key: String,
+        subject: String,
+        reason: String,
+    },
     /// A digest has the wrong length for the algorithm.
     #[error("digest is {got} bytes, {alg} needs {want}")]
     DigestLength {
@@ -136,12 +156,15 @@ impl HsmError {
             | HsmError::NotPkcs11 { .. }
             | HsmError::ModuleInit { .. } => 10,
             HsmError::NoToken { .. } => 11,
-            HsmError::NoObject { .. } | HsmError::AmbiguousKey { .. } => 12,
-            HsmError::WrongPin { .. } => 13,
+            HsmError::NoObject { .. }
+            | HsmError::AmbiguousKey { .. }
+            | HsmError::AmbiguousPublicKey { .. } => 12,
+            HsmError::WrongPin { .. } | HsmError::PinRefusedBefore { .. } => 13,
             HsmError::PinLocked { .. } => 14,
             HsmError::KeyWithoutCertificate { .. }
             | HsmError::BadCertificate { .. }
-            | HsmError::NotTheKeysCertificate(_) => 15,
+            | HsmError::NotTheKeysCertificate(_)
+            | HsmError::UnfitCertificate { .. } => 15,
             HsmError::MechanismNotSupported { .. } | HsmError::UnsupportedKey { .. } => 16,
             HsmError::TokenRemoved { .. } | HsmError::TokenReplaced { .. } => 17,
             HsmError::NoPin => 18,

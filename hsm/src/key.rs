@@ -186,35 +186,86 @@ fn key_kind(
     }
 }
 
-/// The certificate objects on the token: (CKA_ID, label, parsed certificate).
+/// Largest certificate object kyso reads (a real one is a few KiB).
+const MAX_CERTIFICATE_BYTES: usize = 64 << 10;
+
+/// The RSA key sizes kyso signs with: Decree 23/2025 asks for 2048 bits or more; past 16384
+/// no verifier is expected to follow.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=16384;
+
+/// An RSA key's size, from its public key when the token hides the modulus of the private
+/// key, held to [`RSA_BITS`]: RSA-1024 and RSA-1536 keys signed, and kyso's own verifier then
+/// refused what it had made (an attacker's reading, 2026-12-05).
+fn rsa_size_checked(kind: KeyKind, spki: &SubjectPublicKeyInfoOwned, key: &str) -> Result<KeyKind> {
+    let KeyKind::Rsa { bits } = kind else {
+        return Ok(kind);
+    };
+    let bits = if bits > 0 {
+        bits
+    } else {
+        use rsa::traits::PublicKeyParts;
+        spki.to_der()
+            .ok()
+            .and_then(|d| rsa::pkcs8::DecodePublicKey::from_public_key_der(&d).ok())
+            .map_or(0, |k: rsa::RsaPublicKey| k.n().bits())
+    };
+    if !RSA_BITS.contains(&bits) {
+        return Err(HsmError::UnsupportedKey {
+            key: key.to_string(),
+            reason: format!(
+                "RSA-{bits}: kyso signs with RSA keys of {} to {} bits (Decree 23/2025 asks for 2048 or more)",
+                RSA_BITS.start(),
+                RSA_BITS.end()
+            ),
+        });
+    }
+    Ok(KeyKind::Rsa { bits })
+}
+
+/// The X.509 certificate objects on the token: (CKA_ID, label, parsed certificate), and those
+/// kyso cannot read: (CKA_ID, label, why) — not DER, or over [`MAX_CERTIFICATE_BYTES`]. One
+/// such object (a careless CA's leftover; or anyone's: a public object needs no PIN) stopped
+/// every key on the token, and a 64 MiB one was read on every lookup (an attacker's reading,
+/// 2026-12-05): it now matters only to the key whose CKA_ID it has.
+#[allow(clippy::type_complexity)]
 fn certificates(
     session: &Session,
-) -> std::result::Result<Vec<(Vec<u8>, String, Certificate)>, OpError> {
-    let mut out = Vec::new();
-    for h in session.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])? {
-        let a = session.get_attributes(
-            h,
-            &[
-                AttributeType::Id,
-                AttributeType::Label,
-                AttributeType::Value,
-            ],
-        )?;
+) -> std::result::Result<
+    (
+        Vec<(Vec<u8>, String, Certificate)>,
+        Vec<(Vec<u8>, String, String)>,
+    ),
+    OpError,
+> {
+    let (mut out, mut unreadable) = (Vec::new(), Vec::new());
+    for h in session.find_objects(&[
+        Attribute::Class(ObjectClass::CERTIFICATE),
+        Attribute::CertificateType(cryptoki::object::CertificateType::X_509),
+    ])? {
+        let a = session.get_attributes(h, &[AttributeType::Id, AttributeType::Label])?;
+        let id = attr_bytes(&a, AttributeType::Id).unwrap_or_default();
         let label =
             String::from_utf8_lossy(&attr_bytes(&a, AttributeType::Label).unwrap_or_default())
                 .into_owned();
+        let size = match session
+            .get_attribute_info(h, &[AttributeType::Value])?
+            .first()
+        {
+            Some(cryptoki::object::AttributeInfo::Available(n)) => *n,
+            _ => 0,
+        };
+        if size > MAX_CERTIFICATE_BYTES {
+            unreadable.push((id, label, format!("{size} bytes, more than a certificate")));
+            continue;
+        }
+        let a = session.get_attributes(h, &[AttributeType::Value])?;
         let value = attr_bytes(&a, AttributeType::Value).unwrap_or_default();
-        let cert = Certificate::from_der(&value).map_err(|e| HsmError::BadCertificate {
-            label: label.clone(),
-            reason: e.to_string(),
-        })?;
-        out.push((
-            attr_bytes(&a, AttributeType::Id).unwrap_or_default(),
-            label,
-            cert,
-        ));
+        match Certificate::from_der(&value) {
+            Ok(cert) => out.push((id, label, cert)),
+            Err(e) => unreadable.push((id, label, e.to_string())),
+        }
     }
-    Ok(out)
+    Ok((out, unreadable))
 }
 
 /// Certificates above `leaf`, nearest first, chosen from `pool` by issuer = subject.
@@ -279,6 +330,7 @@ impl KeyPair {
             let spki = public_key_info(s, h, &id, kind, &key_label)?;
             Ok((id, key_label, kind, spki))
         })?;
+        let kind = rsa_size_checked(kind, &spki, &key_label)?;
         let algorithm = kind.default_algorithm();
         Ok(KeyPair {
             token,
@@ -371,23 +423,48 @@ impl KeyPair {
     }
 
     /// Find the certificate with the key's CKA_ID and the chain certificates on the token.
+    /// Among the certificates with the key's CKA_ID, only those of this key's public key count
+    /// (a certificate of another key under the same id was "not this key's certificate" even
+    /// beside the right one); of several, the one valid now, else the newest; two valid now
+    /// that name different subjects are refused — which one signs is no guess to make (an
+    /// attacker's reading, 2026-12-05: an expired certificate kept on the token signed five
+    /// times in six, picked by the token's object order).
     pub fn with_certificate(self) -> Result<TokenKey> {
-        let certs = self.token.with_session(|s, _| certificates(s))?;
-        let (_, _, leaf) = certs
+        let (certs, unreadable) = self.token.with_session(|s, _| certificates(s))?;
+        let with_id: Vec<&Certificate> = certs
             .iter()
-            .find(|(id, _, _)| *id == self.id)
-            .cloned()
-            .ok_or_else(|| HsmError::KeyWithoutCertificate {
-                key: self.uri().to_string(),
-                token: self.token.label(),
-            })?;
-        if leaf.tbs_certificate.subject_public_key_info != self.spki {
-            return Err(HsmError::NotTheKeysCertificate(format!(
-                "key {:?}: the certificate with its CKA_ID ({}) holds a different public key: not this key's certificate",
-                self.label,
-                leaf.tbs_certificate.subject
-            )));
-        }
+            .filter(|(id, _, _)| *id == self.id)
+            .map(|(_, _, c)| c)
+            .collect();
+        let mine: Vec<&Certificate> = with_id
+            .iter()
+            .copied()
+            .filter(|c| c.tbs_certificate.subject_public_key_info == self.spki)
+            .collect();
+        let leaf = match (mine.as_slice(), with_id.first()) {
+            ([], Some(other)) => {
+                return Err(HsmError::NotTheKeysCertificate(format!(
+                    "key {:?}: the certificate with its CKA_ID ({}) holds a different public key: not this key's certificate",
+                    self.label,
+                    other.tbs_certificate.subject
+                )))
+            }
+            ([], None) => {
+                if let Some((_, label, why)) = unreadable.iter().find(|(id, _, _)| *id == self.id)
+                {
+                    return Err(HsmError::BadCertificate {
+                        label: label.clone(),
+                        reason: why.clone(),
+                    });
+                }
+                return Err(HsmError::KeyWithoutCertificate {
+                    key: self.uri().to_string(),
+                    token: self.token.label(),
+                });
+            }
+            ([one], _) => (*one).clone(),
+            (several, _) => choose_certificate(&self.label, several)?.clone(),
+        };
         let others: Vec<Certificate> = certs.into_iter().map(|(_, _, c)| c).collect();
         let chain = chain_for(&leaf, &others);
         Ok(TokenKey {
@@ -396,6 +473,50 @@ impl KeyPair {
             chain,
         })
     }
+}
+
+/// Of several certificates of one key: the one valid now (of several valid now, the newest if
+/// they name one subject; refused if they name different ones), else the newest.
+fn choose_certificate<'a>(key: &str, certs: &[&'a Certificate]) -> Result<&'a Certificate> {
+    let now = std::time::SystemTime::now();
+    let valid_now: Vec<&'a Certificate> = certs
+        .iter()
+        .copied()
+        .filter(|c| {
+            let v = &c.tbs_certificate.validity;
+            v.not_before.to_system_time() <= now && now <= v.not_after.to_system_time()
+        })
+        .collect();
+    let newest = |cs: &[&'a Certificate]| {
+        cs.iter()
+            .copied()
+            .max_by_key(|c| c.tbs_certificate.validity.not_before.to_system_time())
+    };
+    if let Some(first) = valid_now.first() {
+        let subject = &first.tbs_certificate.subject;
+        if valid_now
+            .iter()
+            .any(|c| c.tbs_certificate.subject != *subject)
+        {
+            return Err(HsmError::UnsupportedKey {
+                key: key.to_string(),
+                reason: format!(
+                    "{} certificates of this key with its CKA_ID are valid now and name different subjects ({}); remove the one that must not sign",
+                    valid_now.len(),
+                    valid_now
+                        .iter()
+                        .map(|c| c.tbs_certificate.subject.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            });
+        }
+        return Ok(newest(&valid_now).unwrap_or(first));
+    }
+    newest(certs).ok_or_else(|| HsmError::UnsupportedKey {
+        key: key.to_string(),
+        reason: "no certificate".into(),
+    })
 }
 
 /// The public key of a private key object: from the RSA modulus and exponent on the private
@@ -524,54 +645,100 @@ fn certificate_spki(
     s: &Session,
     id: &[u8],
 ) -> std::result::Result<Option<SubjectPublicKeyInfoOwned>, OpError> {
-    Ok(certificates(s)?
+    let mut keys: Vec<SubjectPublicKeyInfoOwned> = Vec::new();
+    for (_, _, c) in certificates(s)?
+        .0
         .into_iter()
-        .find(|(cid, _, _)| cid == id)
-        .map(|(_, _, c)| c.tbs_certificate.subject_public_key_info))
+        .filter(|(cid, _, _)| cid == id)
+    {
+        let k = c.tbs_certificate.subject_public_key_info;
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    if keys.len() > 1 {
+        return Err(HsmError::UnsupportedKey {
+            key: format!(
+                "with CKA_ID {}",
+                id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
+            reason: format!(
+                "the token shows no public key of its own, and {} certificates with its CKA_ID hold different public keys: which is this key's is no guess to make",
+                keys.len()
+            ),
+        }
+        .into());
+    }
+    Ok(keys.pop())
 }
 
-/// The public key an object URI names, read without logging in: from the certificate with
-/// that label or id, else from the public key object. What an auditor needs to check
-/// checkpoints signed with a key on the token.
+/// The public key an object URI names, read without logging in: from the certificates with
+/// that label or id, and the public key objects. What an auditor needs to check checkpoints
+/// signed with a key on the token. Certificates and public key objects are public objects,
+/// which anyone who can open a session may add, no PIN asked: objects that match and hold
+/// different keys are refused, not the first of them taken (an attacker's reading,
+/// 2026-12-05: a certificate added under the log key's label swapped the auditor's key).
 pub fn find_public_key(token: &Token, uri: &Pkcs11Uri) -> Result<SubjectPublicKeyInfoOwned> {
     let label = token.label();
     token.with_session(|s, _| {
-        let certs = s.find_objects(&key_template(uri, ObjectClass::CERTIFICATE))?;
-        if let Some(h) = certs.first() {
-            let a = s.get_attributes(*h, &[AttributeType::Value])?;
-            let c =
-                Certificate::from_der(&attr_bytes(&a, AttributeType::Value).unwrap_or_default())
-                    .map_err(|e| HsmError::BadCertificate {
-                        label: label.clone(),
-                        reason: e.to_string(),
-                    })?;
-            return Ok(c.tbs_certificate.subject_public_key_info);
+        let mut keys: Vec<SubjectPublicKeyInfoOwned> = Vec::new();
+        let mut add = |k: SubjectPublicKeyInfoOwned| {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        };
+        for h in s.find_objects(&key_template(uri, ObjectClass::CERTIFICATE))? {
+            let size = match s.get_attribute_info(h, &[AttributeType::Value])?.first() {
+                Some(cryptoki::object::AttributeInfo::Available(n)) => *n,
+                _ => 0,
+            };
+            let c = (size <= MAX_CERTIFICATE_BYTES)
+                .then(|| s.get_attributes(h, &[AttributeType::Value]))
+                .transpose()?
+                .and_then(|a| {
+                    Certificate::from_der(&attr_bytes(&a, AttributeType::Value).unwrap_or_default())
+                        .ok()
+                })
+                .ok_or_else(|| HsmError::BadCertificate {
+                    label: label.clone(),
+                    reason: format!("a certificate object matching {uri} cannot be read"),
+                })?;
+            add(c.tbs_certificate.subject_public_key_info);
         }
-        let pubs = s.find_objects(&key_template(uri, ObjectClass::PUBLIC_KEY))?;
-        let Some(h) = pubs.first().copied() else {
-            return Err(HsmError::NoObject {
+        let obj_label = uri.object.clone().unwrap_or_default();
+        for h in s.find_objects(&key_template(uri, ObjectClass::PUBLIC_KEY))? {
+            let k = match key_kind(s, h, &obj_label)? {
+                KeyKind::Rsa { .. } => rsa_spki(s, h)?.ok_or_else(|| -> OpError {
+                    HsmError::UnsupportedKey {
+                        key: obj_label.clone(),
+                        reason: "the RSA public key object shows no modulus".into(),
+                    }
+                    .into()
+                })?,
+                KeyKind::Ec { curve } => ec_spki(s, h, curve).map_err(|reason| -> OpError {
+                    HsmError::UnsupportedKey {
+                        key: obj_label.clone(),
+                        reason,
+                    }
+                    .into()
+                })?,
+            };
+            add(k);
+        }
+        match keys.len() {
+            0 => Err(HsmError::NoObject {
                 what: "certificate or public key",
                 token: label.clone(),
                 uri: uri.to_string(),
             }
-            .into());
-        };
-        let obj_label = uri.object.clone().unwrap_or_default();
-        match key_kind(s, h, &obj_label)? {
-            KeyKind::Rsa { .. } => rsa_spki(s, h)?.ok_or_else(|| {
-                HsmError::UnsupportedKey {
-                    key: obj_label.clone(),
-                    reason: "the RSA public key object shows no modulus".into(),
-                }
-                .into()
-            }),
-            KeyKind::Ec { curve } => ec_spki(s, h, curve).map_err(|reason| {
-                HsmError::UnsupportedKey {
-                    key: obj_label.clone(),
-                    reason,
-                }
-                .into()
-            }),
+            .into()),
+            1 => Ok(keys.remove(0)),
+            n => Err(HsmError::AmbiguousPublicKey {
+                count: n,
+                token: label.clone(),
+                uri: uri.to_string(),
+            }
+            .into()),
         }
     })
 }

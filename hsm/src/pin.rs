@@ -45,25 +45,42 @@ impl PinSource {
     pub fn read(&self, prompt: &str) -> Result<Option<SecretString>> {
         match self {
             PinSource::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| HsmError::PinSource {
-                    source_name: format!("file {}", p.display()),
-                    reason: e.to_string(),
-                })?;
-                let pin = text
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim_end_matches('\r')
-                    .to_string();
-                let text = zeroize::Zeroizing::new(text);
-                drop(text);
-                if pin.is_empty() {
-                    return Err(HsmError::PinSource {
-                        source_name: format!("file {}", p.display()),
-                        reason: "the file is empty".into(),
-                    });
+                let source_name = format!("file {}", p.display());
+                let bad = |reason: String| HsmError::PinSource {
+                    source_name: source_name.clone(),
+                    reason,
+                };
+                // At most MAX_PIN_FILE bytes: `--pin-file /dev/zero` read until memory ran
+                // out (an attacker's reading, 2026-12-05). A FIFO is read as it is written.
+                let mut raw = zeroize::Zeroizing::new(Vec::new());
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(
+                        std::fs::File::open(p).map_err(|e| bad(e.to_string()))?,
+                        MAX_PIN_FILE as u64 + 1,
+                    ),
+                    &mut raw,
+                )
+                .map_err(|e| bad(e.to_string()))?;
+                let first = raw.split(|b| *b == b'\n').next().unwrap_or_default();
+                if raw.len() > MAX_PIN_FILE && first.len() == raw.len() {
+                    return Err(bad(format!(
+                        "its first line is longer than {MAX_PIN_FILE} bytes: no PIN"
+                    )));
                 }
-                Ok(Some(SecretString::from(pin)))
+                let first = first.strip_suffix(b"\r").unwrap_or(first);
+                let pin = std::str::from_utf8(first)
+                    .map_err(|_| bad("the PIN is not UTF-8 text".into()))?;
+                if pin.is_empty() {
+                    return Err(bad("the file is empty".into()));
+                }
+                // Bytes an editor or a careless copy adds, which the token would count as a
+                // wrong try: said before any try is spent.
+                if let Some(why) = unlikely_pin(pin) {
+                    return Err(bad(format!(
+                        "the PIN {why}; write the PIN alone on the first line"
+                    )));
+                }
+                Ok(Some(SecretString::from(pin.to_string())))
             }
             PinSource::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.is_empty() => Ok(Some(SecretString::from(v))),
@@ -84,6 +101,23 @@ impl PinSource {
                 Ok(Some(SecretString::from(pin)))
             }
         }
+    }
+}
+
+/// The most bytes read from a PIN file (a PIN is at most a few dozen).
+const MAX_PIN_FILE: usize = 4096;
+
+/// What in a PIN read from a file is no part of a PIN: a leading byte-order mark, white space
+/// around it, NUL or other control characters.
+fn unlikely_pin(pin: &str) -> Option<&'static str> {
+    if pin.starts_with('\u{feff}') {
+        Some("starts with a byte-order mark (U+FEFF)")
+    } else if pin.trim() != pin {
+        Some("begins or ends with white space")
+    } else if pin.chars().any(char::is_control) {
+        Some("holds a control character (a NUL, a tab)")
+    } else {
+        None
     }
 }
 
@@ -121,6 +155,32 @@ mod tests {
         std::fs::write(&f, "\n").unwrap();
         let e = resolve(&[PinSource::File(f)], "").unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    /// A PIN file is read bounded, and bytes no PIN holds are said before a try is spent
+    /// (an attacker's reading, 2026-12-05: /dev/zero read until memory ran out; a trailing
+    /// space or a BOM each cost a real try).
+    #[test]
+    fn pin_files_are_read_bounded_and_stray_bytes_are_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = resolve(&[PinSource::File("/dev/zero".into())], "").unwrap_err();
+        assert!(e.to_string().contains("longer than 4096 bytes"), "{e}");
+        for (text, why) in [
+            ("1234 \n", "white space"),
+            ("\u{feff}1234\n", "byte-order mark"),
+            ("12\u{0}34\n", "control character"),
+            (" 1234", "white space"),
+        ] {
+            let f = dir.path().join("pin");
+            std::fs::write(&f, text).unwrap();
+            let e = resolve(&[PinSource::File(f)], "").unwrap_err();
+            assert!(e.to_string().contains(why), "{text:?}: {e}");
+            assert!(!e.to_string().contains("1234"), "{e}");
+        }
+        let f = dir.path().join("long");
+        std::fs::write(&f, format!("4321\n{}", "x".repeat(10_000))).unwrap();
+        let pin = resolve(&[PinSource::File(f)], "").unwrap();
+        assert_eq!(pin.expose_secret(), "4321");
     }
 
     #[test]

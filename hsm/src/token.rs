@@ -58,6 +58,11 @@ struct PoolState {
     generation: u64,
     /// The slot the token is in, or `None` while it has to be found again.
     slot: Option<Slot>,
+    /// The token refused the kept PIN once: it is never sent again. A service's pool
+    /// reconnected and logged in again on every request after a refusal — a token inserted
+    /// again with its PIN changed lost a try per request until it locked (an attacker's
+    /// reading, 2026-12-05).
+    pin_refused: bool,
 }
 
 /// A token that kyso has logged in to.
@@ -138,6 +143,7 @@ impl Token {
                 open: 0,
                 generation: 0,
                 slot: None,
+                pin_refused: false,
             }),
             returned: Condvar::new(),
         };
@@ -229,6 +235,18 @@ impl Token {
             // Never send a PIN to a locked token: it cannot succeed and some tokens count it.
             return Err(HsmError::PinLocked { token: desc.label });
         }
+        if st.pin_refused && self.pin.is_some() {
+            return Err(HsmError::PinRefusedBefore { token: desc.label });
+        }
+        // Reconnecting, nobody is there to decide to spend the last try: the kept PIN is not
+        // sent when the token says one try is left (kyso serve refuses it at start, too).
+        if st.generation > 0 && desc.pin_final_try && self.pin.is_some() {
+            return Err(HsmError::WrongPin {
+                token: desc.label,
+                count_low: true,
+                final_try: true,
+            });
+        }
         let session = self
             .module
             .ctx
@@ -238,7 +256,13 @@ impl Token {
             match session.login(UserType::User, Some(&**pin)) {
                 Ok(()) => {}
                 Err(e) if rv(&e) == Some(RvError::UserAlreadyLoggedIn) => {}
-                Err(e) => return Err(self.login_error(slot, &desc, e)),
+                Err(e) => {
+                    let e = self.login_error(slot, &desc, e);
+                    if matches!(e, HsmError::WrongPin { .. } | HsmError::PinLocked { .. }) {
+                        st.pin_refused = true;
+                    }
+                    return Err(e);
+                }
             }
         }
         st.idle.clear();

@@ -179,6 +179,18 @@ pub async fn sign(
         None => None,
     }
     .ok_or_else(|| ApiError::bad(format!("key: one of {allowed:?}")))?;
+    // Its certificate, judged now as a verifier judges a signer's: expired since the service
+    // started, say, it signs nothing that any verifier would then refuse.
+    let cert = kyso_hsm::SigningKey::certificate(key.key.as_ref());
+    if let Some(why) = kyso_signer::unfit_to_sign(cert, SystemTime::now()) {
+        return Err(ApiError::new(
+            Code::CannotSign,
+            format!(
+                "the certificate of this key ({}) cannot sign documents now: {why}",
+                cert.tbs_certificate.subject
+            ),
+        ));
+    }
     let tsa = match req.level {
         Level::BB => None,
         Level::BT => Some(
