@@ -474,6 +474,72 @@ fn stray_objects_on_a_token_do_not_choose_what_signs() {
     let r = sign("weak");
     assert_eq!(r.code, 16, "{}", r.stderr);
     assert!(r.stderr.contains("RSA-1024"), "{}", r.stderr);
+    // A key labelled in Windows-1258 (not UTF-8), as Vietnamese vendor tools may write it,
+    // chosen by its id: found, and found again to sign (it was searched for as its lossy
+    // UTF-8 text, "no private key … matches", exit 12).
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let label = std::ffi::OsStr::from_bytes(b"Nguy\xeen V\xe3n An");
+        let (key, pem, der) = (
+            t.path().join("vn.key"),
+            t.path().join("vn.pem"),
+            t.path().join("vn.der"),
+        );
+        run(Command::new("openssl")
+            .args([
+                "req", "-x509", "-nodes", "-days", "30", "-newkey", "rsa:2048",
+            ])
+            .args(["-subj", "/CN=Nguyen Van An/C=VN"])
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .args([
+                "-addext",
+                "keyUsage=critical,digitalSignature,nonRepudiation",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&pem));
+        run(Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&der));
+        run(t
+            .tool("softhsm2-util")
+            .arg("--import")
+            .arg(&key)
+            .args([
+                "--token", "imported", "--id", "10", "--pin", USER_PIN, "--label",
+            ])
+            .arg(label));
+        run(t
+            .tool("pkcs11-tool")
+            .args(["--module", MODULE, "--token-label", "imported", "--login"])
+            .args([
+                "--pin",
+                USER_PIN,
+                "--type",
+                "cert",
+                "--id",
+                "10",
+                "--write-object",
+            ])
+            .arg(&der)
+            .arg("--label")
+            .arg(label));
+        let r = t.kyso(&[
+            "sign",
+            "--key",
+            "pkcs11:token=imported;id=%10",
+            "--format",
+            "cades",
+            "--pin-file",
+            &t.pin_file(),
+            "--overwrite",
+            msg.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
     // A label that would write on the terminal is shown escaped.
     let _ = t.import(
         "x\u{1b}]0;pwned\u{7}\u{1b}[2K",

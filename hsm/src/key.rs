@@ -41,6 +41,10 @@ pub struct KeyPair {
     token: Arc<Token>,
     id: Vec<u8>,
     label: String,
+    /// The label's bytes as the token holds them, for finding the key again: one not UTF-8
+    /// (a vendor tool's Windows-1258 label) was found, then searched for as its lossy text
+    /// and never found again (an attacker's reading, 2026-12-05).
+    label_raw: Vec<u8>,
     kind: KeyKind,
     algorithm: SignatureAlgorithm,
     spki: SubjectPublicKeyInfoOwned,
@@ -300,7 +304,7 @@ impl KeyPair {
             }
         }
         let label = token.label();
-        let (id, key_label, kind, spki) = token.with_session(|s, _| {
+        let (id, key_label, label_raw, kind, spki) = token.with_session(|s, _| {
             let hits = s.find_objects(&key_template(uri, ObjectClass::PRIVATE_KEY))?;
             let h = match hits.len() {
                 1 => hits[0],
@@ -323,12 +327,11 @@ impl KeyPair {
             };
             let a = s.get_attributes(h, &[AttributeType::Id, AttributeType::Label])?;
             let id = attr_bytes(&a, AttributeType::Id).unwrap_or_default();
-            let key_label =
-                String::from_utf8_lossy(&attr_bytes(&a, AttributeType::Label).unwrap_or_default())
-                    .into_owned();
+            let label_raw = attr_bytes(&a, AttributeType::Label).unwrap_or_default();
+            let key_label = String::from_utf8_lossy(&label_raw).into_owned();
             let kind = key_kind(s, h, &key_label)?;
             let spki = public_key_info(s, h, &id, kind, &key_label)?;
-            Ok((id, key_label, kind, spki))
+            Ok((id, key_label, label_raw, kind, spki))
         })?;
         let kind = rsa_size_checked(kind, &spki, &key_label)?;
         let algorithm = kind.default_algorithm();
@@ -336,6 +339,7 @@ impl KeyPair {
             token,
             id,
             label: key_label,
+            label_raw,
             kind,
             algorithm,
             spki,
@@ -411,7 +415,7 @@ impl KeyPair {
         let hits = s.find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
             Attribute::Id(self.id.clone()),
-            Attribute::Label(self.label.as_bytes().to_vec()),
+            Attribute::Label(self.label_raw.clone()),
         ])?;
         let h = *hits.first().ok_or_else(|| HsmError::NoObject {
             what: "private key",
