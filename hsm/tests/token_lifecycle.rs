@@ -220,6 +220,27 @@ fn token_layer_signs_pools_recovers_and_refuses() {
         "{e}"
     );
 
+    // The PIN changed while the token was out (another program, the token's officer): the
+    // pool's reconnect is refused once, and the kept PIN is not sent again — it logged in
+    // anew on every call, each try counting toward locking the PIN (an attacker's reading,
+    // 2026-12-05).
+    let token = Arc::new(Token::open(&module, &uri(""), pin.clone(), 1).unwrap());
+    let rsa = TokenKey::find(token.clone(), &uri("rsa")).unwrap();
+    rsa.sign_message(msg).unwrap();
+    let slot = token.description().slot_id;
+    close_all_sessions(&module_path, slot);
+    set_user_pin(&module_path, slot, USER_PIN, "13571357");
+    let e = rsa.sign_message(msg).unwrap_err();
+    assert!(matches!(e, HsmError::WrongPin { .. }), "{e}");
+    for _ in 0..3 {
+        let e = rsa.sign_message(msg).unwrap_err();
+        assert!(matches!(e, HsmError::PinRefusedBefore { .. }), "{e}");
+        assert_eq!(e.exit_code(), 13);
+    }
+    // One wrong try was counted, not four: the right PIN still logs in.
+    set_user_pin(&module_path, slot, "13571357", USER_PIN);
+    drop((rsa, token));
+
     // Another token put in the removed one's place, under its label (the first one wiped and
     // renamed away): the pool's next signature reconnects, finds a token of another serial
     // number and sends it no PIN (it logged in to whatever matched the URI, and signed with
@@ -251,6 +272,33 @@ fn init_token_in_place(module_path: &std::path::Path, slot: u64, so_pin: &str, l
             padded.as_mut_ptr(),
         );
         assert_eq!(rv, cryptoki_sys::CKR_OK);
+    }
+}
+
+/// C_SetPIN in a session of its own, not logged in: the user PIN changed from `old` to `new`,
+/// as another program would change it.
+fn set_user_pin(module_path: &std::path::Path, slot: u64, old: &str, new: &str) {
+    // SAFETY: as in close_all_sessions; the PINs outlive the calls, the handle is ours.
+    unsafe {
+        let lib = cryptoki_sys::Pkcs11::new(module_path).unwrap();
+        let mut h: cryptoki_sys::CK_SESSION_HANDLE = 0;
+        let rv = lib.C_OpenSession(
+            slot as cryptoki_sys::CK_SLOT_ID,
+            cryptoki_sys::CKF_SERIAL_SESSION | cryptoki_sys::CKF_RW_SESSION,
+            std::ptr::null_mut(),
+            None,
+            &mut h,
+        );
+        assert_eq!(rv, cryptoki_sys::CKR_OK);
+        let rv = lib.C_SetPIN(
+            h,
+            old.as_ptr() as *mut u8,
+            old.len() as cryptoki_sys::CK_ULONG,
+            new.as_ptr() as *mut u8,
+            new.len() as cryptoki_sys::CK_ULONG,
+        );
+        assert_eq!(rv, cryptoki_sys::CKR_OK);
+        lib.C_CloseSession(h);
     }
 }
 
