@@ -2688,9 +2688,27 @@ fn answers_say_what_docs_api_md_says_they_say() {
     }
     let r = clerk.get(&format!("/v1/records/{rec}?purpose=ki%E1%BB%83m%20tra"));
     assert_eq!(r.status, 200, "{}", r.text());
-    // Written with combining marks (NFD), the letters still count.
-    let r = clerk.get(&format!("/v1/records/{rec}?purpose=kie%CC%82%CC%89m%20tra"));
-    assert_eq!(r.status, 200, "{}", r.text());
+    // Written with combining marks (NFD), the letters still count; a no-break space pasted
+    // from a word processor is a space (a reviewer's reading of the rule, 2026-12-05).
+    for p in [
+        "kie%CC%82%CC%89m%20tra",
+        "ki%E1%BB%83m%C2%A0tra",
+        "ki%E1%BB%83m%E2%80%82tra%E3%80%80",
+    ] {
+        let r = clerk.get(&format!("/v1/records/{rec}?purpose={p}"));
+        assert_eq!(r.status, 200, "{p}: {}", r.text());
+    }
+    // ... and logged as a plain one, none at the end.
+    let purposes: Vec<String> = log_events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "read")
+        .map(|e| e["purpose"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        purposes.iter().filter(|p| *p == "kiểm tra").count(),
+        3,
+        "{purposes:?}"
+    );
     // A revocation's reason follows the same rules, and a refused one changes nothing.
     let r = clerk.put_json(
         &format!("/v1/records/{rec}/status"),

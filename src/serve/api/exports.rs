@@ -275,7 +275,7 @@ pub async fn start_export(
 ) -> ApiResult<Response> {
     let Json(req) = req?;
     let ex = exports(&st)?;
-    let reason = stated("reason", &req.reason)?.to_string();
+    let reason = stated("reason", &req.reason)?;
     let sel = selection(req.selection)?;
     let format = match req.format {
         FormatName::Bagit => Format::Bagit,

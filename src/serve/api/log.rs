@@ -240,7 +240,7 @@ pub async fn entries(
         return Err(ApiError::bad("give start < end with at most 1000 entries"));
     }
     let purpose = match &q.purpose {
-        Some(p) => stated("purpose", p)?.to_string(),
+        Some(p) => stated("purpose", p)?,
         None => AUDIT.to_string(),
     };
     let store = st.store.clone();

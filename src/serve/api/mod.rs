@@ -685,14 +685,13 @@ async fn whoami(Extension(id): Extension<Arc<super::auth::Identity>>) -> Json<Wh
 /// takes every item a body holds, and an item costs more memory than its bytes: 2.6 million
 /// `{"name":"","content":""}` (65 MB) held 252 MiB before the batch's count was checked (an
 /// attacker's reading, 2026-12-05).
-pub fn at_most<'de, D, T>(d: D, max: usize, field: &'static str) -> Result<Vec<T>, D::Error>
+pub fn at_most<'de, D, T>(d: D, max: usize) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
 {
     struct Items<T> {
         max: usize,
-        field: &'static str,
         item: std::marker::PhantomData<T>,
     }
     impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
@@ -704,9 +703,10 @@ where
             let mut out = Vec::new();
             while let Some(x) = a.next_element()? {
                 if out.len() == self.max {
+                    // The error names the field already (its path).
                     return Err(serde::de::Error::custom(format!(
-                        "{}: at most {} items",
-                        self.field, self.max
+                        "at most {} items",
+                        self.max
                     )));
                 }
                 out.push(x);
@@ -716,7 +716,6 @@ where
     }
     d.deserialize_seq(Items {
         max,
-        field,
         item: std::marker::PhantomData,
     })
 }

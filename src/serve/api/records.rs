@@ -87,7 +87,7 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(
                 // attacker's reading, 2026-12-05).
                 if out.len() == MAX_META {
                     return Err(serde::de::Error::custom(format!(
-                        "meta: at most {MAX_META} entries"
+                        "at most {MAX_META} entries"
                     )));
                 }
                 if out.contains_key(&k) {
@@ -154,7 +154,7 @@ pub async fn put_record(
     }
     // Why a document whose signatures did not pass is kept: the record keeps it.
     if let Some(r) = &req.allow_unsigned {
-        stated_within("allow_unsigned", r, 1024)?;
+        req.allow_unsigned = Some(stated_within("allow_unsigned", r, 1024)?);
     }
     if req.meta.len() > MAX_META
         || req.meta.iter().any(|(k, v)| {
@@ -253,26 +253,35 @@ fn shows(c: char) -> bool {
 }
 
 /// A stated purpose: at most 256 bytes, at least three letters or digits, and no invisible
-/// character but the plain space.
-fn purpose(p: &str) -> ApiResult<&str> {
+/// character but spaces.
+fn purpose(p: &str) -> ApiResult<String> {
     stated("purpose", p)
 }
 
 /// A stated purpose or reason (`field` names it in the error): the rules of [`purpose`].
-pub fn stated<'a>(field: &str, p: &'a str) -> ApiResult<&'a str> {
+pub fn stated(field: &str, p: &str) -> ApiResult<String> {
     stated_within(field, p, 256)
 }
 
-/// The rules of [`purpose`], at most `max` bytes.
-fn stated_within<'a>(field: &str, p: &'a str, max: usize) -> ApiResult<&'a str> {
-    let p = p.trim_matches(' ');
+/// The rules of [`purpose`], at most `max` bytes; as kept: trimmed, each space a plain one.
+fn stated_within(field: &str, p: &str, max: usize) -> ApiResult<String> {
+    // Spaces of every width (a no-break space pasted from a word processor) are spaces: kept
+    // as plain ones, none at either end (a run of wide ones pushed the text out of a log
+    // viewer's sight; a reviewer's reading, 2026-12-05).
+    let space = |c: char| {
+        matches!(
+            c,
+            ' ' | '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+        )
+    };
+    let p = p.trim_matches(space);
     let visible = p.chars().filter(|c| shows(*c)).count();
-    if p.len() > max || visible < PURPOSE_MIN || p.chars().any(|c| c != ' ' && invisible(c)) {
+    if p.len() > max || visible < PURPOSE_MIN || p.chars().any(|c| !space(c) && invisible(c)) {
         return Err(ApiError::bad(format!(
             "{field}: required: at least {PURPOSE_MIN} letters or digits, at most {max} bytes, no control or invisible characters (it is logged with your name)"
         )));
     }
-    Ok(p)
+    Ok(p.chars().map(|c| if space(c) { ' ' } else { c }).collect())
 }
 
 /// A record's metadata and current status. The read is logged with the caller and purpose.
@@ -287,7 +296,7 @@ pub async fn get_record(
     q: Result<Query<Purpose>, QueryRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (Path(id), Query(q)) = (id?, q?);
-    let p = purpose(&q.purpose)?.to_string();
+    let p = purpose(&q.purpose)?;
     let (store, user) = (st.store.clone(), idt.user.clone());
     let (r, s) = blocking(move || store.record(id, &user, &p)).await??;
     Ok(Json(serde_json::json!({ "record": r, "status": s })))
@@ -309,7 +318,7 @@ pub async fn get_content(
     q: Result<Query<Purpose>, QueryRejection>,
 ) -> ApiResult<Response> {
     let (Path(id), Query(q)) = (id?, q?);
-    let p = purpose(&q.purpose)?.to_string();
+    let p = purpose(&q.purpose)?;
     // Room for the answer before the read: a client that does not read what it asked for
     // holds it (refused with 429 past its share, 503 past the service's), and a refused read
     // is not logged. A record that cannot be sized fails the read below, as it would.
@@ -396,7 +405,7 @@ pub async fn find_records(
     q: Result<Query<FindQuery>, QueryRejection>,
 ) -> ApiResult<Json<FindResponse>> {
     let Query(q) = q?;
-    let p = purpose(&q.purpose)?.to_string();
+    let p = purpose(&q.purpose)?;
     for (n, v) in [
         ("code", &q.code),
         ("subject", &q.subject),
@@ -481,9 +490,9 @@ pub async fn set_status(
     id: Result<Path<u64>, PathRejection>,
     req: Result<Json<StatusRequest>, JsonRejection>,
 ) -> ApiResult<Json<StatusResponse>> {
-    let (Path(id), Json(req)) = (id?, req?);
+    let (Path(id), Json(mut req)) = (id?, req?);
     if let Some(r) = &req.reason {
-        stated_within("reason", r, 1024)?;
+        req.reason = Some(stated_within("reason", r, 1024)?);
     }
     if let Some(on) = &req.on {
         if !is_date(on) {

@@ -74,12 +74,12 @@ pub struct SignRequest {
 pub const MAX_BATCH_DOCUMENTS: usize = 10_000;
 
 fn documents<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SignDocument>, D::Error> {
-    super::at_most(d, MAX_BATCH_DOCUMENTS, "documents")
+    super::at_most(d, MAX_BATCH_DOCUMENTS)
 }
 
 fn chain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     // Well past MAX_CHAIN, which the handler says precisely (an item may hold several PEMs).
-    super::at_most(d, 64, "chain")
+    super::at_most(d, 64)
 }
 
 #[derive(Serialize, ToSchema)]
