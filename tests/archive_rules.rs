@@ -353,6 +353,42 @@ fn reading_a_record_and_every_lookup_are_logged_with_the_user_and_purpose() {
         .map(|i| kyso_archive::merkle::leaf_hash(&ar.event_bytes(i).unwrap()))
         .collect();
     assert_eq!(leaves.len(), 4);
+    // Past the first thousand, a lookup lists the newest 1,000, the newest first, by subject,
+    // by code and by content: it listed the oldest but one (the index read oldest first, cut
+    // at the 1,001st), and a code's current version was not among them.
+    for i in 1001..1100u32 {
+        put(&ar, "001099012345.HS", &i.to_be_bytes());
+    }
+    let same = b"the same bytes, again and again".to_vec();
+    for _ in 0..1002 {
+        put(&ar, "001099012345.BS", &same);
+    }
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&same));
+    for q in [
+        Query::Subject("001099012345".into()),
+        Query::Code("001099012345.HS".into()),
+        Query::Content {
+            sha256: sha.clone(),
+            code: None,
+            record: None,
+        },
+        Query::Content {
+            sha256: sha,
+            code: Some("001099012345.BS".into()),
+            record: None,
+        },
+    ] {
+        let found = ar.find(&q, &who).unwrap();
+        let ids: Vec<u64> = found.records.iter().map(|(r, _)| r.id).collect();
+        assert!(found.truncated, "{q:?}");
+        let newest = if matches!(q, Query::Code(_)) {
+            1099
+        } else {
+            2101
+        };
+        assert_eq!(ids.len(), 1000, "{q:?}");
+        assert_eq!((ids[0], ids[999]), (newest, newest - 999), "{q:?}");
+    }
 }
 
 #[test]

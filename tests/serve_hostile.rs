@@ -2869,8 +2869,7 @@ fn with_a_clerk_of_another_province(mut opts: Options) -> (Appliance, Client) {
 }
 
 #[test]
-fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_personal_and_cannot_fill_the_log(
-) {
+fn the_public_learns_a_revocation_and_whose_it_is_and_nothing_personal_and_cannot_fill_the_log() {
     // The third attacker review (web): another agency's copy of a revoked licence hid the
     // revocation; the public could walk record numbers for citizens' codes and read revocation
     // reasons; every anonymous lookup was a permanent log event; a page of another site could
@@ -2913,6 +2912,7 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
         (Some("revoked"), Some(issued), Some(2)),
         "{v}"
     );
+    assert_eq!(v["copies_differ"], true, "{v}");
     assert!(
         !r.text().contains("Nguyễn"),
         "the reason is not for the public: {v}"
@@ -3001,7 +3001,10 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
     );
     // The other way round (an attacker's reading, 2026-12-05): the issuer's licence is valid,
     // and another agency archives the same bytes under a code of its own and revokes its
-    // copy. Its copy speaks for it alone: the public still learns "valid", from the issuer's.
+    // copy. The archive cannot tell the issuer's copy from the other's (taking the first
+    // archiving agency as the issuer hid the issuer's own revocations whenever another agency
+    // archived first), so the answer stays the conservative one — revoked — and says whose
+    // word it is, and that other copies differ; asked by the issuer's code, its copy answers.
     let pdf2 = signed_fixture(&a, "three-pages.pdf");
     let sha2 = sha256_hex(&pdf2);
     let r = clerk.post_json(
@@ -3016,6 +3019,23 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let copy2 = r.json()["record"].as_u64().unwrap();
+    // Both valid: the first archived answers, most likely the issuer's, and the public is
+    // shown its ingest event — not the newest, another agency's filed under another code (an
+    // attacker's reading, 2026-12-05).
+    let v = anon
+        .get(&format!("/v1/verify/archived?sha256={sha2}"))
+        .json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["agency"].as_str(),
+            v["copies_differ"].as_bool()
+        ),
+        (Some("valid"), Some(issued2), Some(AGENCY), Some(false)),
+        "{v}"
+    );
+    assert!(!v["event"].as_str().unwrap().contains("0100109106"), "{v}");
     let r = elsewhere.put_json(
         &format!("/v1/records/{copy2}/status"),
         &json!({"state": "revoked", "reason": "nhầm hồ sơ"}),
@@ -3029,14 +3049,41 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
             (
                 v["status"].as_str(),
                 v["record"].as_u64(),
-                v["copies"].as_u64()
+                v["agency"].as_str(),
+                v["copies"].as_u64(),
+                v["copies_differ"].as_bool()
             ),
-            (Some("valid"), Some(issued2), Some(2)),
+            (
+                Some("revoked"),
+                Some(copy2),
+                Some("000.00.99.H99"),
+                Some(2),
+                Some(true)
+            ),
             "{v}"
         );
+        assert!(v["elsewhere_status"].is_null(), "{v}");
     }
-    // Asked about its own copy, the other agency's statement is what it says.
-    let v = verifier
+    let v = anon
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha2}&code=001099012345.GPXD"
+        ))
+        .json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["copies"].as_u64(),
+            v["copies_differ"].as_bool()
+        ),
+        (Some("valid"), Some(issued2), Some(1), Some(false)),
+        "{v}"
+    );
+    // ... and says that a copy outside the code is revoked: narrowed by its own code, a copy
+    // answered "valid" and nothing more while another was revoked (an attacker's reading,
+    // 2026-12-05: a holder's link to the page with the code filled in).
+    assert_eq!(v["elsewhere_status"], "revoked", "{v}");
+    let v = anon
         .get(&format!(
             "/v1/verify/archived?sha256={sha2}&code=0100109106.DKKD"
         ))
@@ -3046,8 +3093,10 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
         (Some("revoked"), Some(copy2)),
         "{v}"
     );
-    // Two answers asked for in turn (narrowed by a code, and not) are each logged once: only
-    // the last answer was remembered, and every request of the loop was a permanent event.
+    assert!(v["elsewhere_status"].is_null(), "{v}");
+    // Answers asked for in turn (narrowed by either code, and not) are each logged once: only
+    // the last answer was remembered, and every request of such a loop was a permanent event.
+    // Three answers, three events: the one narrowed by the issuer's code above, and these two.
     let finds_of = |a: &Appliance, sha: &str| {
         log_events(a)
             .into_iter()
@@ -3060,7 +3109,7 @@ fn the_public_learns_the_issuer_s_revocation_not_another_agency_s_and_nothing_pe
             assert_eq!(r.status, 200, "{}", r.text());
         }
     }
-    assert_eq!(finds_of(&a, &sha2), 2);
+    assert_eq!(finds_of(&a, &sha2), 3);
     // A request another site's page makes the clerk's browser send is refused; the service's
     // own page and non-browser clients are served.
     let read = |site: Option<&str>| {
@@ -3745,6 +3794,23 @@ fn a_thousand_copies_do_not_hide_the_issuers_revocation() {
         (Some("revoked"), Some(issued), Some(1002)),
         "{v}"
     );
+    assert_eq!(v["copies_differ"], true, "{v}");
+    // Narrowed by the citizen's code, under which the copies were filed too: every copy under
+    // it is weighed, not the 1,000 a lookup lists (which left the issuer's first copy out).
+    let v = verifier
+        .get(&format!(
+            "/v1/verify/archived?sha256={sha}&code=001099012345.GPXD"
+        ))
+        .json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["copies"].as_u64()
+        ),
+        (Some("revoked"), Some(issued), Some(1002)),
+        "{v}"
+    );
     let finds: Vec<serde_json::Value> = log_events(&a)
         .into_iter()
         .filter(|e| e["event"] == "find" && e["user"] == "verifier-script" && e["value"] == sha)
@@ -3753,4 +3819,15 @@ fn a_thousand_copies_do_not_hide_the_issuers_revocation() {
         finds.iter().any(|e| e["records"] == json!([issued])),
         "the record answered with is logged: {finds:?}"
     );
+    // A lookup lists the newest 1,000, logged once: narrowed by the code, the same answer
+    // within the hour (it listed the oldest but one: the index read oldest first, cut at the
+    // 1,001st).
+    let listed: Vec<&Vec<serde_json::Value>> = finds
+        .iter()
+        .filter_map(|e| e["records"].as_array())
+        .filter(|r| r.len() > 1)
+        .collect();
+    assert_eq!(listed.len(), 1, "{finds:?}");
+    assert_eq!(listed[0].len(), 1000);
+    assert_eq!(listed[0][0].as_u64(), Some(issued + 1001), "newest first");
 }

@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 /// Most records one lookup returns (the event that logs it names each of them).
 pub const MAX_FOUND: usize = 1000;
 
+/// The most versions a code may have and still narrow a lookup of a document.
+pub const MAX_CODE_VERSIONS: usize = 100_000;
+
 /// A content lookup repeated by the same user with the same answer within this window is
 /// logged once.
 pub const REPEAT_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -165,12 +168,12 @@ impl Archive {
             Query::Code(code) => {
                 let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
                 let code = code.to_string();
-                let ids = self.scan_index(&index_prefix(b'c', &code), None, MAX_FOUND + 1)?;
+                let ids = self.scan_newest(&index_prefix(b'c', &code), MAX_FOUND + 1)?;
                 (FindBy::Code, code, ids)
             }
             Query::Subject(subject) => {
                 parse_subject(subject).map_err(ArchiveError::Input)?;
-                let mut ids = self.scan_index(&index_prefix(b's', subject), None, MAX_FOUND + 1)?;
+                let mut ids = self.scan_newest(&index_prefix(b's', subject), MAX_FOUND + 1)?;
                 ids.sort_unstable_by(|a, b| b.cmp(a));
                 (FindBy::Subject, subject.clone(), ids)
             }
@@ -241,8 +244,18 @@ impl Archive {
                     }
                     (None, Some(c)) => {
                         let mut ids = Vec::new();
-                        // A code's versions are few; 100,000 bounds a hostile one's scan.
-                        for id in self.scan_index(&index_prefix(b'c', c), None, 100_000)? {
+                        // A code's versions are few; 100,000 bounds a hostile one's scan, and
+                        // past it the lookup is refused: read in part, a copy past the newest
+                        // 100,000 was missed without a word (an attacker's reading,
+                        // 2026-12-05).
+                        let versions =
+                            self.scan_newest(&index_prefix(b'c', c), MAX_CODE_VERSIONS + 1)?;
+                        if versions.len() > MAX_CODE_VERSIONS {
+                            return Err(ArchiveError::Input(format!(
+                                "more than {MAX_CODE_VERSIONS} records are filed under the code {c}: it cannot narrow a lookup"
+                            )));
+                        }
+                        for id in versions {
                             if holds(id)? {
                                 ids.push(id);
                                 if ids.len() > MAX_FOUND {
@@ -253,7 +266,7 @@ impl Archive {
                         ids
                     }
                     (None, None) => {
-                        self.scan_index(&index_prefix(b'h', &sha256), None, MAX_FOUND + 1)?
+                        self.scan_newest(&index_prefix(b'h', &sha256), MAX_FOUND + 1)?
                     }
                 };
                 ids.sort_unstable_by(|a, b| b.cmp(a));
@@ -387,6 +400,32 @@ impl Archive {
         Ok(out)
     }
 
+    /// The ids under an index prefix, newest first, at most `limit`. The lookups list the
+    /// newest 1,000 of what they find; read oldest first and cut at the 1,001st, they listed
+    /// the oldest but one — a code's current version, a citizen's newest document, past the
+    /// first thousand, were not among them (found reading the lookup of 2026-12-05).
+    fn scan_newest(&self, prefix: &[u8], limit: usize) -> Result<Vec<u64>> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
+        // Past every key of the prefix: an id is 8 bytes after it.
+        let mut upper = prefix.to_vec();
+        upper.extend_from_slice(&[0xFF; 16]);
+        it.seek_for_prev(&upper);
+        let mut out = Vec::new();
+        while it.valid() && out.len() < limit {
+            let Some(k) = it.key() else { break };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            let key = IndexKey::parse(k).ok_or_else(|| {
+                ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
+            })?;
+            out.push(key.id());
+            it.prev();
+        }
+        it.status().map_err(db_err)?;
+        Ok(out)
+    }
+
     /// A record as stored, not logged: for the archive's own use.
     pub(crate) fn record(&self, id: u64) -> Result<Record> {
         stored_record(&self.db, id)
@@ -395,8 +434,9 @@ impl Archive {
     /// A record as stored, held to its ingest event: the stored JSON's SHA-256 must be the one
     /// the event at the record's leaf gives, for this record, and the event that leaf's hash.
     /// A record pointed for a moment at another citizen's document had the log say "record 0
-    /// read" while citizen B's bytes left (found by an insider's reading, 2026-12-03).
-    fn bound_record(&self, id: u64) -> Result<Record> {
+    /// read" while citizen B's bytes left (found by an insider's reading, 2026-12-03). Not
+    /// logged: outside the archive, for the answer of a lookup that logged the record.
+    pub fn bound_record(&self, id: u64) -> Result<Record> {
         let json = self
             .db
             .get_cf(self.cf(CF_RECORDS)?, u64_key(id))
@@ -428,10 +468,36 @@ impl Archive {
         stored_status(&self.db, id)
     }
 
-    /// The agency a record names, read from the record held to its ingest event (not logged:
-    /// for deciding which copy of a document speaks for it, [`deciding_copy`]).
-    pub fn record_agency(&self, id: u64) -> Result<Option<String>> {
-        Ok(self.bound_record(id)?.agency)
+    /// The status of every record holding these bytes under the document code `code`, newest
+    /// first, or `None` when the code has more than `limit` versions: index keys and statuses
+    /// only, as [`Archive::content_statuses`]. The code's index is read, not the content's: a
+    /// lookup narrowed by a code is not refused for copies held under other codes.
+    pub fn content_statuses_under(
+        &self,
+        sha256: &str,
+        code: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<(u64, Status)>>> {
+        let sha256 = sha256.to_ascii_lowercase();
+        let code = code
+            .parse::<DocumentCode>()
+            .map_err(ArchiveError::Input)?
+            .to_string();
+        let versions = self.scan_newest(&index_prefix(b'c', &code), limit.saturating_add(1))?;
+        if versions.len() > limit {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for id in versions {
+            let key = IndexKey::Content {
+                sha256: sha256.clone(),
+                id,
+            };
+            if self.index_has(&key.encode())? {
+                out.push((id, stored_status(&self.db, id)?));
+            }
+        }
+        Ok(Some(out))
     }
 
     /// The status of every record holding these bytes (their SHA-256), newest first, or
@@ -551,7 +617,7 @@ fn answer_digest(records: &[u64]) -> [u8; 32] {
 
 /// How strongly a status speaks for a document: a revocation first, then a supersession,
 /// then an expiry.
-fn weight(s: &Status) -> u8 {
+pub fn weight(s: &Status) -> u8 {
     match s {
         Status::Revoked { .. } => 3,
         Status::SupersededBy { .. } => 2,
@@ -561,91 +627,38 @@ fn weight(s: &Status) -> u8 {
 }
 
 /// Which of the records holding the same bytes (`copies`: id and status, any order) speaks
-/// for the document. The first agency to archive the bytes is taken as their issuer — a
-/// result is archived by the agency that issues it, when it issues it — and only its copies
-/// decide: a revocation of any of them first, then a supersession, then an expiry (among
-/// equals, the newest), else its first copy. Another agency's copy (a citizen's licence
-/// archived again as an input to another procedure) speaks for that agency alone: archived
-/// after the issuer's revoked one, a thousand times over, it hid the revocation (an
-/// attacker's reading, 2026-12-05, and the web review before); revoked, it made the issuer's
-/// valid licence "revoked" to the public (an attacker's reading, 2026-12-05). `agency_of` is
-/// asked for the first copy and for as few others as can change the answer (none while they
-/// are all valid).
-pub fn deciding_copy(
-    copies: &[(u64, &Status)],
-    mut agency_of: impl FnMut(u64) -> Result<Option<String>>,
-) -> Result<Option<u64>> {
-    let Some(&(first, _)) = copies.iter().min_by_key(|(id, _)| *id) else {
-        return Ok(None);
-    };
-    let issuer = agency_of(first)?;
-    let mut others: Vec<(u8, u64)> = copies
+/// for the document: a revocation of any of them first, then a supersession, then an expiry,
+/// else the first archived (among equals, the oldest). The archive cannot tell the issuer's
+/// copy from another agency's, so the answer is the conservative one, and says whose copy it
+/// is and whether other copies differ (`/v1/verify/archived`): the first archiving agency
+/// taken as the issuer (tried 2026-12-05) hid the issuer's revocation whenever another agency
+/// archived the bytes first — a citizen's licence handed in elsewhere before a day's batch was
+/// archived (an attacker's reading, 2026-12-05). Among equals the oldest, most likely the
+/// issuer's, whose ingest event the public is then shown: the newest was most often another
+/// agency's copy, filed under another citizen's code (the same reading).
+pub fn deciding_copy(copies: &[(u64, &Status)]) -> Option<u64> {
+    copies
         .iter()
-        .map(|(id, s)| (weight(s), *id))
-        .filter(|&(w, id)| w > 0 && id != first)
-        .collect();
-    others.sort_unstable_by(|a, b| b.cmp(a));
-    let first_weight = copies
-        .iter()
-        .find(|(id, _)| *id == first)
-        .map_or(0, |(_, s)| weight(s));
-    for (w, id) in others {
-        if w < first_weight {
-            break;
-        }
-        if agency_of(id)? == issuer {
-            return Ok(Some(id));
-        }
-    }
-    Ok(Some(first))
+        .max_by(|a, b| weight(a.1).cmp(&weight(b.1)).then(b.0.cmp(&a.0)))
+        .map(|(id, _)| *id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn revoked() -> Status {
-        Status::Revoked { reason: "x".into() }
-    }
-
-    /// Which copy speaks: the first archiving agency's, whatever the others say, and the
-    /// agencies of valid copies are never read.
+    /// A revocation of any copy speaks, then a supersession, then an expiry, else the first
+    /// archived; among equals the oldest.
     #[test]
-    fn the_first_archiving_agency_s_copies_decide() {
-        let (v, r) = (Status::Valid, revoked());
-        let agencies = |ids: &[(u64, &str)]| {
-            let m: std::collections::HashMap<u64, String> =
-                ids.iter().map(|(i, a)| (*i, a.to_string())).collect();
-            move |asked: &mut Vec<u64>, id: u64| {
-                asked.push(id);
-                Ok(m.get(&id).cloned())
-            }
+    fn the_copy_that_speaks() {
+        let (v, r) = (Status::Valid, Status::Revoked { reason: "x".into() });
+        let e = Status::Expired {
+            on: "2026-01-01".into(),
         };
-        let decide = |copies: &[(u64, &Status)], map: &[(u64, &str)]| {
-            let f = agencies(map);
-            let mut asked = Vec::new();
-            let d = deciding_copy(copies, |id| f(&mut asked, id)).unwrap();
-            (d, asked)
-        };
-        // Another agency revokes its later copy of a valid licence: the issuer's first copy.
-        let (d, _) = decide(&[(9, &r), (8, &v)], &[(8, "A"), (9, "B")]);
-        assert_eq!(d, Some(8));
-        // The issuer's revocation of any of its copies decides, however many copies others
-        // archived later; only the revoked copies' agencies are read.
-        let mut copies: Vec<(u64, &Status)> = (10..2000).map(|i| (i, &v)).collect();
-        copies.push((3, &v));
-        copies.push((5, &r));
-        let map: Vec<(u64, &str)> = [(3, "A"), (5, "A")].into_iter().collect();
-        let (d, asked) = decide(&copies, &map);
-        assert_eq!((d, asked), (Some(5), vec![3, 5]));
-        // A revoked copy of another agency between them is read and passed over.
-        copies.push((4, &r));
-        let map = [(3, "A"), (4, "B"), (5, "A")];
-        let (d, asked) = decide(&copies, &map);
-        assert_eq!((d, asked), (Some(5), vec![3, 5]), "newest revoked first");
-        copies.retain(|c| c.0 != 5);
-        let (d, asked) = decide(&copies, &map);
-        assert_eq!((d, asked), (Some(3), vec![3, 4]));
-        assert_eq!(deciding_copy(&[], |_| Ok(None)).unwrap(), None);
+        assert_eq!(deciding_copy(&[(9, &v), (3, &v)]), Some(3));
+        assert_eq!(deciding_copy(&[(3, &r), (9, &v), (5, &e)]), Some(3));
+        assert_eq!(deciding_copy(&[(3, &v), (9, &e)]), Some(9));
+        assert_eq!(deciding_copy(&[(9, &r), (3, &r), (5, &v)]), Some(3));
+        assert_eq!(deciding_copy(&[]), None);
     }
 }

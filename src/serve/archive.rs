@@ -104,6 +104,17 @@ fn now_secs() -> u64 {
 /// The most records holding one document whose statuses a lookup reads to decide.
 const MAX_COPIES: usize = 100_000;
 
+/// What a lookup of a document found: the record whose status speaks for it, how many records
+/// hold it, and whether any of them has another status.
+pub struct Decided {
+    pub record: Option<(Record, Status)>,
+    pub copies: u64,
+    pub copies_differ: bool,
+    /// Narrowed by a code or a record: the weightiest status of the copies outside, when it
+    /// is weightier than the answer's.
+    pub elsewhere: Option<String>,
+}
+
 impl Store {
     pub fn open(
         db: &std::path::Path,
@@ -270,12 +281,14 @@ impl Store {
 
     /// The record of exactly this document (by its SHA-256; optionally only those under `code`
     /// or the record `record`) whose status speaks for it ([`kyso_archive::lookup::
-    /// deciding_copy`]: the first archiving agency's copies decide), and how many records hold
-    /// the document: a lookup the archive logs with the caller, its purpose and the records it
-    /// answers. Past the copies a lookup lists, every copy's status is read (statuses only, up
-    /// to [`MAX_COPIES`], and the agencies of the few that can change the answer), and the
-    /// deciding one is read too: a thousand copies an insider archived after the issuer's
-    /// revoked one hid its revocation (an attacker's reading, 2026-12-05).
+    /// deciding_copy`]: a revocation of any copy first), how many records hold the document,
+    /// and whether any of them has another status than that one: a lookup the archive logs
+    /// with the caller, its purpose and the records it answers. Past the copies a lookup
+    /// lists, every copy's status is read (statuses only, up to [`MAX_COPIES`]; narrowed by a
+    /// code, those under the code), and the deciding one is read too: a thousand copies an
+    /// insider archived after the issuer's revoked one hid its revocation (an attacker's
+    /// reading, 2026-12-05). Narrowed, the weightiest status outside the narrowing is said
+    /// when it is weightier ([`Decided::elsewhere`]).
     pub fn deciding_copy(
         &self,
         sha256: &str,
@@ -283,7 +296,7 @@ impl Store {
         record: Option<u64>,
         user: &str,
         purpose: &str,
-    ) -> Result<(Option<(Record, Status)>, u64)> {
+    ) -> Result<Decided> {
         let access = Access::new(user, purpose);
         let query = Query::Content {
             sha256: sha256.into(),
@@ -291,42 +304,86 @@ impl Store {
             record,
         };
         let found = self.archive.find(&query, &access)?;
-        if !found.truncated || code.is_some() || record.is_some() {
-            let n = found.records.len() as u64;
-            let copies: Vec<(u64, &Status)> =
-                found.records.iter().map(|(r, s)| (r.id, s)).collect();
-            let id = kyso_archive::lookup::deciding_copy(&copies, |id| {
-                Ok(found
-                    .records
-                    .iter()
-                    .find(|(r, _)| r.id == id)
-                    .and_then(|(r, _)| r.agency.clone()))
-            })?;
-            let hit = found.records.into_iter().find(|(r, _)| Some(r.id) == id);
-            return Ok((hit, n));
-        }
-        let Some(all) = self.archive.content_statuses(sha256, MAX_COPIES)? else {
-            return Err(ArchiveError::Input(format!(
-                "more than {MAX_COPIES} records hold this document: narrow the lookup by code"
-            )));
+        let too_many = |under_code: bool| {
+            ArchiveError::Input(if under_code {
+                format!("more than {MAX_COPIES} records are filed under this code")
+            } else {
+                format!(
+                    "more than {MAX_COPIES} records hold this document: narrow the lookup by code"
+                )
+            })
         };
-        let copies = all.len() as u64;
+        // Listed whole, or one record: decided on what the lookup read; else on every copy's
+        // status.
+        let all: Vec<(u64, Status)> = if !found.truncated || record.is_some() {
+            found
+                .records
+                .iter()
+                .map(|(r, s)| (r.id, s.clone()))
+                .collect()
+        } else {
+            match code {
+                Some(c) => self.archive.content_statuses_under(sha256, c, MAX_COPIES)?,
+                None => self.archive.content_statuses(sha256, MAX_COPIES)?,
+            }
+            .ok_or_else(|| too_many(code.is_some()))?
+        };
         let listed: Vec<(u64, &Status)> = all.iter().map(|(id, s)| (*id, s)).collect();
-        let Some(id) =
-            kyso_archive::lookup::deciding_copy(&listed, |id| self.archive.record_agency(id))?
-        else {
-            return Ok((None, copies));
+        let copies = listed.len() as u64;
+        let Some(id) = kyso_archive::lookup::deciding_copy(&listed) else {
+            return Ok(Decided {
+                record: None,
+                copies,
+                copies_differ: false,
+                elsewhere: None,
+            });
         };
-        if let Some(hit) = found.records.into_iter().find(|(r, _)| r.id == id) {
-            return Ok((Some(hit), copies));
+        let status = all
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s.clone())
+            .unwrap_or(Status::Valid);
+        let copies_differ = listed.iter().any(|(_, s)| s.name() != status.name());
+        // Narrowed, the copies outside are weighed too (statuses only): narrowed by its own
+        // code, another agency's copy answered "valid" with no word of the issuer's
+        // revocation (an attacker's reading, 2026-12-05).
+        let elsewhere = if code.is_some() || record.is_some() {
+            let everywhere = self
+                .archive
+                .content_statuses(sha256, MAX_COPIES)?
+                .ok_or_else(|| {
+                    ArchiveError::Input(format!(
+                        "more than {MAX_COPIES} records hold this document: the copies outside the narrowing cannot be weighed"
+                    ))
+                })?;
+            let mine: std::collections::HashSet<u64> = listed.iter().map(|(i, _)| *i).collect();
+            let shown = kyso_archive::lookup::weight(&status);
+            everywhere
+                .iter()
+                .filter(|(i, s)| !mine.contains(i) && kyso_archive::lookup::weight(s) > shown)
+                .max_by_key(|(_, s)| kyso_archive::lookup::weight(s))
+                .map(|(_, s)| s.name().to_string())
+        } else {
+            None
+        };
+        // The deciding record: logged as read when the lookup did not list it, and answered as
+        // held to its ingest event (an edited record's agency or code is not the public's
+        // answer).
+        if !found.records.iter().any(|(r, _)| r.id == id) {
+            let query = Query::Content {
+                sha256: sha256.into(),
+                code: None,
+                record: Some(id),
+            };
+            self.archive.find(&query, &access)?;
         }
-        let query = Query::Content {
-            sha256: sha256.into(),
-            code: None,
-            record: Some(id),
-        };
-        let read = self.archive.find(&query, &access)?.records;
-        Ok((read.into_iter().next(), copies))
+        let held = self.archive.bound_record(id)?;
+        Ok(Decided {
+            record: Some((held, status)),
+            copies,
+            copies_differ,
+            elsewhere,
+        })
     }
 
     pub fn size(&self) -> Result<u64> {

@@ -313,12 +313,23 @@ pub struct ArchivedResponse {
     pub record: Option<u64>,
     /// `valid`, `superseded`, `revoked`, `expired`: of the record that decides, when the archive
     /// holds this exact document more than once (e.g. issued by one agency, archived again by
-    /// another): the copies of the first agency to archive it decide — a revocation of any of
-    /// them first, then a supersession, then an expiry, else its first copy; another agency's
-    /// copy speaks only when asked for by its `code` or `record`.
+    /// another): a revocation of any of them first, then a supersession, then an expiry, else
+    /// the first archived (among equals, the oldest).
     pub status: Option<String>,
+    /// The agency whose record that is (whose word the status is); absent for a record that
+    /// names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     /// How many records of this exact document matched (the one shown decides, as above).
     pub copies: u64,
+    /// Some of them have another status than the one shown (ask by `code` or, for agencies,
+    /// `record` to see each).
+    pub copies_differ: bool,
+    /// Asked with a `code` (or, for agencies, a `record`): the weightiest status among the
+    /// copies outside it (`revoked`, `superseded`, `expired`), when it is weightier than
+    /// `status` — another agency's copy of these bytes, or the issuer's, says otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elsewhere_status: Option<String>,
     /// The full status (e.g. which record supersedes it; a revocation's reason only for
     /// agencies, not for the public).
     #[schema(value_type = Object)]
@@ -364,18 +375,23 @@ pub async fn archived(
                 "record: the public asks about the document (sha256, and a code if you like); record numbers are for agencies",
             ));
         }
-        let (rec, copies) = store.deciding_copy(
+        let decided = store.deciding_copy(
             sha,
             q.code.as_deref(),
             q.record,
             &idt.user,
             "verification: does the archive hold this document",
         )?;
-        let Some((r, status)) = rec else {
+        let (copies, copies_differ, elsewhere_status) =
+            (decided.copies, decided.copies_differ, decided.elsewhere);
+        let Some((r, status)) = decided.record else {
             return Ok(ArchivedResponse {
                 archived: false,
                 record: None,
                 copies: 0,
+                copies_differ: false,
+                elsewhere_status: None,
+                agency: None,
                 status: None,
                 status_detail: None,
                 event: None,
@@ -392,6 +408,9 @@ pub async fn archived(
             archived: true,
             record: Some(r.id),
             copies,
+            copies_differ,
+            elsewhere_status,
+            agency: r.agency.clone(),
             status: Some(status.name().into()),
             status_detail: match &status {
                 // A reason is free text a clerk wrote; it may name a person.

@@ -272,7 +272,16 @@ async function checkArchive(code, sha, current) {
   } else if (!r.json.archived) {
     state.archive = { kind: "absent", what: code };
   } else {
-    state.archive = { kind: "held", record: r.json.record, status: r.json.status, detail: r.json.status_detail || {}, copies: r.json.copies || 1 };
+    state.archive = {
+      kind: "held",
+      record: r.json.record,
+      status: r.json.status,
+      detail: r.json.status_detail || {},
+      copies: r.json.copies || 1,
+      agency: r.json.agency || null,
+      differ: r.json.copies_differ === true,
+      elsewhere: r.json.elsewhere_status || null,
+    };
     let proof;
     try {
       proof = await checkProof(r.json, sha);
@@ -361,6 +370,19 @@ function signature(s, n) {
   );
 }
 
+function elsewhereState(status) {
+  switch (status) {
+    case "revoked":
+      return t("page.archive.elsewhere_revoked");
+    case "superseded":
+      return t("page.archive.elsewhere_superseded");
+    case "expired":
+      return t("page.archive.elsewhere_expired");
+    default:
+      return status;
+  }
+}
+
 function archiveState(a) {
   const d = a.detail || {};
   switch (a.status) {
@@ -445,7 +467,13 @@ function render() {
           : a.kind === "error"
             ? t("page.archive.error", { why: a.why })
             : t("page.archive.held", { record: a.record, state: archiveState(a) }) +
-              (a.copies > 1 ? " " + t("page.archive.copies", { copies: a.copies }) : ""),
+              (a.copies > 1 ? " " + t("page.archive.copies", { copies: a.copies }) : "") +
+              // Whose word the status is, and that other copies say otherwise: another
+              // agency's revocation of its own copy is shown as its, not as the issuer's.
+              (a.copies > 1 && a.agency ? " " + t("page.archive.by_agency", { agency: a.agency }) : "") +
+              (a.differ ? " " + t("page.archive.differ") : "") +
+              // Asked under a code: a copy outside it that says otherwise is not hidden.
+              (a.elsewhere ? " " + elsewhereState(a.elsewhere) : ""),
   );
   const p = state.proof;
   const proof = $("proof");
