@@ -457,6 +457,55 @@ fn stray_objects_on_a_token_do_not_choose_what_signs() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(verified(), "TOTAL-PASSED");
     }
+    // A second certificate of the key valid now, the official's own subject, from another CA,
+    // written without the PIN: which one signs is no guess to make, so neither does (taken as
+    // "the newest", it signed: a reviewer's reading of the fix, 2026-12-05).
+    let (atk_key, atk, csr, forged) = (
+        t.path().join("atk.key"),
+        t.path().join("atk.pem"),
+        t.path().join("signer-again.csr"),
+        t.path().join("signer-again.pem"),
+    );
+    run(Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/CN=Attacker CA"])
+        .arg("-keyout")
+        .arg(&atk_key)
+        .arg("-out")
+        .arg(&atk));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-subj",
+            "/CN=signer/O=So Tu phap/C=VN",
+            "-key",
+        ])
+        .arg(t.path().join("signer.key"))
+        .arg("-out")
+        .arg(&csr));
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "30", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&atk)
+        .arg("-CAkey")
+        .arg(&atk_key)
+        .arg("-outform")
+        .arg("DER")
+        .arg("-out")
+        .arg(&forged));
+    t.write_public_cert(&forged, "signer", "0a");
+    let r = sign("signer");
+    assert_eq!(r.code, 16, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 different certificates of this key")
+            && r.stderr.contains("Attacker CA"),
+        "{}",
+        r.stderr
+    );
     // A key whose only certificate has expired signs nothing, and says why.
     let _ = t.import("old", "0c", &["-newkey", "rsa:2048"]);
     t.pkcs11_tool(&["--delete-object", "--type", "cert", "--id", "0c"]);
@@ -556,4 +605,80 @@ fn stray_objects_on_a_token_do_not_choose_what_signs() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
     assert!(r.stdout.contains("x\\u{1b}]0;pwned"), "{}", r.stdout);
+}
+
+/// A public key object kyso cannot use under an EC key's CKA_ID — another curve's, written by
+/// OpenSC's pkcs11-tool from OpenSSL's key — is passed over, as an unreadable certificate is:
+/// it stopped the key, which no longer signed (an attacker's reading, 2026-12-05). The key
+/// signs, and kyso's verifier passes the signature against the certificate.
+#[test]
+fn a_public_key_object_of_another_curve_does_not_stop_an_ec_key() {
+    let t = Imported::new();
+    let cert = t.import(
+        "ec-signer",
+        "0c",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let (p384, p384_pub) = (t.path().join("p384.key"), t.path().join("p384.pub.der"));
+    run(Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt"])
+        .arg("ec_paramgen_curve:P-384")
+        .arg("-out")
+        .arg(&p384));
+    run(Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(&p384)
+        .arg("-out")
+        .arg(&p384_pub));
+    t.pkcs11_tool(&[
+        "--write-object",
+        p384_pub.to_str().unwrap(),
+        "--type",
+        "pubkey",
+        "--id",
+        "0c",
+        "--label",
+        "ec-signer",
+    ]);
+    let r = t.kyso(&[
+        "token",
+        "objects",
+        "pkcs11:token=imported",
+        "--pin-file",
+        &t.pin_file(),
+        "--json",
+    ]);
+    assert!(
+        r.json()["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["type"] == "public"),
+        "{}",
+        r.stdout
+    );
+    let msg = t.path().join("to-sign.txt");
+    std::fs::write(&msg, "Quyết định số 13/QĐ-UBND").unwrap();
+    let r = t.kyso(&[
+        "sign",
+        "--key",
+        "pkcs11:token=imported;object=ec-signer",
+        "--format",
+        "cades",
+        "--pin-file",
+        &t.pin_file(),
+        msg.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = t.kyso(&[
+        "verify",
+        msg.to_str().unwrap(),
+        "--detached",
+        t.path().join("to-sign.txt.p7s").to_str().unwrap(),
+        "--trust",
+        cert.to_str().unwrap(),
+        "--offline",
+        "--json",
+    ]);
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
 }

@@ -429,8 +429,8 @@ impl KeyPair {
     /// Find the certificate with the key's CKA_ID and the chain certificates on the token.
     /// Among the certificates with the key's CKA_ID, only those of this key's public key count
     /// (a certificate of another key under the same id was "not this key's certificate" even
-    /// beside the right one); of several, the one valid now, else the newest; two valid now
-    /// that name different subjects are refused — which one signs is no guess to make (an
+    /// beside the right one); of several, the one valid now, else the newest; two different
+    /// certificates valid now are refused — which one signs is no guess to make (an
     /// attacker's reading, 2026-12-05: an expired certificate kept on the token signed five
     /// times in six, picked by the token's object order).
     pub fn with_certificate(self) -> Result<TokenKey> {
@@ -479,48 +479,48 @@ impl KeyPair {
     }
 }
 
-/// Of several certificates of one key: the one valid now (of several valid now, the newest if
-/// they name one subject; refused if they name different ones), else the newest.
+/// Of several certificates of one key: the one valid now, else the newest. Two valid now
+/// that are not the same certificate are refused: which one signs is no guess to make, and
+/// "the newest" was anyone's to choose — a certificate of the key, the official's subject, a
+/// later date, from any CA, written to the token without the PIN, was the one kyso signed with
+/// (an attacker's reading, 2026-12-05).
 fn choose_certificate<'a>(key: &str, certs: &[&'a Certificate]) -> Result<&'a Certificate> {
     let now = std::time::SystemTime::now();
-    let valid_now: Vec<&'a Certificate> = certs
-        .iter()
-        .copied()
-        .filter(|c| {
-            let v = &c.tbs_certificate.validity;
-            v.not_before.to_system_time() <= now && now <= v.not_after.to_system_time()
-        })
-        .collect();
-    let newest = |cs: &[&'a Certificate]| {
-        cs.iter()
+    let mut valid_now: Vec<&'a Certificate> = Vec::new();
+    for c in certs.iter().copied().filter(|c| {
+        let v = &c.tbs_certificate.validity;
+        v.not_before.to_system_time() <= now && now <= v.not_after.to_system_time()
+    }) {
+        if !valid_now.contains(&c) {
+            valid_now.push(c);
+        }
+    }
+    match valid_now.as_slice() {
+        [one] => Ok(one),
+        [] => certs
+            .iter()
             .copied()
             .max_by_key(|c| c.tbs_certificate.validity.not_before.to_system_time())
-    };
-    if let Some(first) = valid_now.first() {
-        let subject = &first.tbs_certificate.subject;
-        if valid_now
-            .iter()
-            .any(|c| c.tbs_certificate.subject != *subject)
-        {
-            return Err(HsmError::UnsupportedKey {
+            .ok_or_else(|| HsmError::UnsupportedKey {
                 key: key.to_string(),
-                reason: format!(
-                    "{} certificates of this key with its CKA_ID are valid now and name different subjects ({}); remove the one that must not sign",
-                    valid_now.len(),
-                    valid_now
-                        .iter()
-                        .map(|c| c.tbs_certificate.subject.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            });
-        }
-        return Ok(newest(&valid_now).unwrap_or(first));
+                reason: "no certificate".into(),
+            }),
+        several => Err(HsmError::UnsupportedKey {
+            key: key.to_string(),
+            reason: format!(
+                "{} different certificates of this key under its CKA_ID are valid now ({}); remove the one that must not sign",
+                several.len(),
+                several
+                    .iter()
+                    .map(|c| format!(
+                        "{} by {}",
+                        c.tbs_certificate.subject, c.tbs_certificate.issuer
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }),
     }
-    newest(certs).ok_or_else(|| HsmError::UnsupportedKey {
-        key: key.to_string(),
-        reason: "no certificate".into(),
-    })
 }
 
 /// The public key of a private key object: from the RSA modulus and exponent on the private
@@ -546,12 +546,29 @@ fn public_key_info(
         KeyKind::Ec { curve } => {
             let pubs = s.find_objects(&[
                 Attribute::Class(ObjectClass::PUBLIC_KEY),
+                Attribute::KeyType(KeyType::EC),
                 Attribute::Id(id.to_vec()),
             ])?;
-            match pubs.first() {
-                Some(ph) => Some(ec_spki(s, *ph, curve).map_err(unsupported)?),
-                None => None,
+            // Public key objects are anyone's to add, no PIN asked: two that differ are
+            // refused, not the first taken. One kyso cannot read (another curve, a malformed
+            // point) is passed over, as an unreadable certificate is: it stopped the key (an
+            // attacker's reading, 2026-12-05).
+            let mut keys: Vec<SubjectPublicKeyInfoOwned> = Vec::new();
+            for ph in pubs {
+                let Ok(k) = ec_spki(s, ph, curve) else {
+                    continue;
+                };
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
             }
+            if keys.len() > 1 {
+                return Err(unsupported(format!(
+                    "{} public key objects with this key's CKA_ID hold different keys",
+                    keys.len()
+                )));
+            }
+            keys.pop()
         }
     };
     let spki = match own {
@@ -900,7 +917,11 @@ pub fn list_objects(token: &Token) -> Result<Vec<ObjectDescription>> {
                     not_before: None,
                     not_after: None,
                 };
-                if ty == ObjectType::Cert {
+                let size = match s.get_attribute_info(h, &[AttributeType::Value])?.first() {
+                    Some(cryptoki::object::AttributeInfo::Available(n)) => *n,
+                    _ => 0,
+                };
+                if ty == ObjectType::Cert && size <= MAX_CERTIFICATE_BYTES {
                     let v = s.get_attributes(h, &[AttributeType::Value])?;
                     if let Ok(c) = Certificate::from_der(
                         &attr_bytes(&v, AttributeType::Value).unwrap_or_default(),
