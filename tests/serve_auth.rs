@@ -840,3 +840,61 @@ fn a_signer_signs_only_with_the_server_keys_its_entry_names() {
     assert_eq!(sign(&province, Some("so-tu-phap")).status, 403);
     assert_eq!(sign(&province, Some("official-rsa")).status, 200);
 }
+
+/// A server key whose certificate may not sign documents now (expired: a token left in the
+/// appliance past its certificate's end) signs nothing over HTTP: 422 `cannot_sign`, naming
+/// why, and no signature event; the service's other key still signs. The certificate is
+/// OpenSSL's, the key put on the token by SoftHSM2's own tool.
+#[test]
+fn a_server_key_whose_certificate_cannot_sign_now_signs_nothing() {
+    let mut a = Appliance::start();
+    let dir = a.dir.path().to_path_buf();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out old.key 2>/dev/null \
+             && openssl req -new -key old.key -subj '/CN=Chu tich UBND (cu)/C=VN' -out old.csr \
+             && openssl x509 -req -days -1 -in old.csr -signkey old.key -out old.pem 2>/dev/null",
+        )
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    a.stop();
+    a.demo.import_key(
+        "old-signer",
+        "6f6c64",
+        &dir.join("old.key"),
+        &dir.join("old.pem"),
+    );
+    let token = "kyso_test_signer_old_key";
+    let mut cfg = std::fs::read_to_string(dir.join("kyso.toml")).unwrap();
+    cfg += &format!(
+        "\n[[keys]]\nname = \"chu-tich-cu\"\nuri = \"pkcs11:token=kyso-dev;object=old-signer\"\n\n[[api_tokens]]\nname = \"chu-tich-cu\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nkeys = [\"chu-tich-cu\", \"official-rsa\"]\n",
+        sha256_hex(token.as_bytes())
+    );
+    std::fs::write(dir.join("kyso.toml"), cfg).unwrap();
+    a.launch();
+    let c = a.agent_with(None, Some(token.to_string()));
+    let signatures = |a: &Appliance| {
+        log_events(a)
+            .into_iter()
+            .filter(|e| e["event"] == "signature")
+            .count()
+    };
+    let sign = |key: &str| {
+        c.post_json(
+            "/v1/sign",
+            &json!({"key": key, "format": "cades", "documents": [{"name": "qd.txt", "content": b64(b"Quyet dinh so 9")}]}),
+        )
+    };
+    let r = sign("official-rsa");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(signatures(&a), 1);
+    let r = sign("chu-tich-cu");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "cannot_sign", "{}", r.text());
+    assert!(r.text().contains("expired"), "{}", r.text());
+    assert!(r.text().contains("Chu tich UBND"), "{}", r.text());
+    assert_eq!(signatures(&a), 1, "nothing more was signed");
+}
