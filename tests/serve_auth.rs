@@ -898,3 +898,89 @@ fn a_server_key_whose_certificate_cannot_sign_now_signs_nothing() {
     assert!(r.text().contains("Chu tich UBND"), "{}", r.text());
     assert_eq!(signatures(&a), 1, "nothing more was signed");
 }
+
+/// A CRL a client certificate's distribution point serves is believed, and kept, only when its
+/// CA signed it. A forged one (the CA's name, another key, next update in 30 years) served once
+/// was kept unchecked until then: the revoked agency got in at every handshake after, and the
+/// genuine CRL was never asked for again (an attacker's reading, 2026-12-05: a thief on the
+/// plain-HTTP path once). Served the genuine CRL after the forged one, the service asks again
+/// and refuses the agency. The CRLs are OpenSSL's (`openssl ca -gencrl`).
+#[test]
+fn a_forged_crl_served_once_is_not_kept() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"
+export CRL_PORT={port}
+mkca crlca "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with a CRL"
+issue crlca revoked "/C=VN/O=Sở Tư pháp (test)/CN=Revoked agency" client_cdp -days 30
+revoke crlca revoked
+crl crlca genuine.crl
+mkca rogue "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with a CRL"
+openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
+"#
+        ),
+    );
+    let (forged, genuine) = (
+        std::fs::read(p("forged.crl")).unwrap(),
+        std::fs::read(p("genuine.crl")).unwrap(),
+    );
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = if n == 0 { &forged } else { &genuine };
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(body);
+        }
+    });
+    let a = Appliance::start_with(Options {
+        server: vec![
+            "client_ocsp = true".into(),
+            "client_revocation = \"if_known\"".into(),
+        ],
+        client_ca: vec![p("crlca.pem").display().to_string()],
+        extra: vec![format!(
+            "[[clients]]\nname = \"revoked-agency\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p("revoked.pem"))
+        )],
+        ..Default::default()
+    });
+    let whoami = || curl_cert(&a, &p("revoked.pem"), &p("revoked.key"), "/v1/whoami");
+    // The forged CRL is not believed: the status is unknown, which "if_known" lets in.
+    let (s, body) = whoami();
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Not kept: the next handshake asks again, and the genuine CRL says revoked.
+    let (s, body) = whoami();
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert!(
+        a.service_log()
+            .contains("signed neither by the certificate's issuer"),
+        "{}",
+        a.service_log()
+    );
+}

@@ -145,6 +145,7 @@ impl ClientRevocation {
                 Status::Unknown if self.mode == config::ClientRevocation::IfKnown => {
                     tracing::warn!(
                         certificate = %named(),
+                        why = %out.notes.join("; "),
                         "client certificate: revocation status unknown; let in (server.client_revocation = \"if_known\")"
                     );
                 }

@@ -23,6 +23,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Most URLs remembered, failed or cached; the oldest entries go first.
 const MAX_CACHED: usize = 4096;
+/// Longest an answer is kept, whatever its nextUpdate says: a CA that publishes a CRL ahead
+/// of time after an emergency revocation is heard within the hour by a service that runs for
+/// months.
+pub const MAX_KEPT: Duration = Duration::from_secs(3600);
+
+/// Most certificates of a fetched OCSP response tried as its responder's before it is kept.
+const MAX_RESPONDER_CERTS: usize = 16;
 
 /// id-pkix-ocsp-nonce (RFC 6960 §4.4.1).
 const ID_PKIX_OCSP_NONCE: const_oid::ObjectIdentifier =
@@ -43,6 +50,8 @@ pub enum FetchError {
     },
     #[error("{url}: the OCSP response does not echo the request's nonce")]
     Nonce { url: String },
+    #[error("{url}: the {what} is signed neither by the certificate's issuer nor by a responder it certified: not believed, not kept")]
+    Unsigned { url: String, what: &'static str },
 }
 
 /// A fetched CRL, kept until its nextUpdate.
@@ -54,10 +63,14 @@ struct Cached {
 /// An OCSP answer's cache key: responder URL and the certificate's SHA-256.
 type OcspKey = (String, [u8; 32]);
 
+/// A CRL's cache key: distribution point URL and the issuer's SHA-256 (two issuers naming one
+/// URL do not share an answer).
+type CrlKey = (String, [u8; 32]);
+
 /// Fetches CRLs and OCSP responses over HTTP.
 pub struct Fetcher {
     agent: ureq::Agent,
-    cache: Mutex<HashMap<String, Cached>>,
+    cache: Mutex<HashMap<CrlKey, Cached>>,
     /// OCSP responses by (URL, certificate fingerprint), kept until their nextUpdate.
     ocsp_cache: Mutex<HashMap<OcspKey, (Ocsp, SystemTime)>>,
     /// URLs that failed, and when: not asked again for [`RETRY_AFTER`].
@@ -121,8 +134,9 @@ impl Fetcher {
     fn remember<T>(&self, url: &str, r: Result<T, FetchError>) -> Result<T, FetchError> {
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         match &r {
-            // A missing nonce is the answer's fault, not the URL's; ask again next time.
-            Err(e) if !matches!(e, FetchError::Nonce { .. }) => {
+            // A missing nonce or signature is the answer's fault, not the URL's: ask again next
+            // time (a forged answer, once, must not stand for a minute either).
+            Err(e) if !matches!(e, FetchError::Nonce { .. } | FetchError::Unsigned { .. }) => {
                 if failed.len() >= MAX_CACHED {
                     failed.retain(|_, (t, _)| t.elapsed() < RETRY_AFTER);
                 }
@@ -137,14 +151,19 @@ impl Fetcher {
         r
     }
 
-    /// The CRL at `url` (from the cache while it is current).
-    pub fn crl(&self, url: &str, now: SystemTime) -> Result<Crl, FetchError> {
+    /// The CRL of `issuer`'s certificates at `url` (from the cache while it is current, and for
+    /// at most [`MAX_KEPT`]). Only a CRL `issuer` signed is returned and kept: one was kept
+    /// unchecked until whatever nextUpdate its forger wrote, and the service's client
+    /// certificate checks believed "not revoked" (or were locked out) until a restart (an
+    /// attacker's reading, 2026-12-05).
+    pub fn crl(&self, url: &str, issuer: &Cert, now: SystemTime) -> Result<Crl, FetchError> {
         check_scheme(url)?;
+        let key = (url.to_string(), issuer.fingerprint());
         if let Some(c) = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(url)
+            .get(&key)
         {
             if c.until > now {
                 return Ok(c.crl.clone());
@@ -153,7 +172,15 @@ impl Fetcher {
         if let Some(e) = self.recent_failure(url) {
             return Err(e);
         }
-        let r = self.fetch_crl(url);
+        let r = self
+            .fetch_crl(url)
+            .and_then(|crl| match crl.signed_by(issuer) {
+                Ok(()) => Ok(crl),
+                Err(_) => Err(FetchError::Unsigned {
+                    url: url.into(),
+                    what: "CRL",
+                }),
+            });
         let crl = self.remember(url, r)?;
         if let Some(next) = &crl.list.tbs_cert_list.next_update {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -162,10 +189,10 @@ impl Fetcher {
             }
             if cache.len() < MAX_CACHED {
                 cache.insert(
-                    url.into(),
+                    key,
                     Cached {
                         crl: crl.clone(),
-                        until: next.to_system_time(),
+                        until: next.to_system_time().min(now + MAX_KEPT),
                     },
                 );
             }
@@ -198,7 +225,10 @@ impl Fetcher {
     }
 
     /// Ask the OCSP responder at `url` for the status of `cert` (issued by `issuer`); without
-    /// a nonce, an earlier answer is reused until its nextUpdate.
+    /// a nonce, an earlier answer is reused until its nextUpdate (at most [`MAX_KEPT`]). Only
+    /// an answer signed by `issuer`, or by a responder certificate it carries that `issuer`
+    /// signed, is returned and kept (who may vouch is judged again at each use: the responder's
+    /// extended key usage and revocation).
     pub fn ocsp(&self, url: &str, cert: &Cert, issuer: &Cert) -> Result<Ocsp, FetchError> {
         check_scheme(url)?;
         let key = (url.to_string(), cert.fingerprint());
@@ -214,7 +244,22 @@ impl Fetcher {
         if let Some(e) = self.recent_failure(url) {
             return Err(e);
         }
-        let r = self.fetch_ocsp(url, cert, issuer);
+        let r = self.fetch_ocsp(url, cert, issuer).and_then(|o| {
+            let by_issuer = o.signed_by(issuer).is_ok()
+                || o.certificates(MAX_RESPONDER_CERTS).iter().any(|r| {
+                    crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
+                        && r.signed_by(issuer).is_ok()
+                        && o.signed_by(r).is_ok()
+                });
+            if by_issuer {
+                Ok(o)
+            } else {
+                Err(FetchError::Unsigned {
+                    url: url.into(),
+                    what: "OCSP response",
+                })
+            }
+        });
         let ocsp = self.remember(url, r)?;
         let next = ocsp
             .basic
@@ -230,7 +275,7 @@ impl Fetcher {
                 cache.retain(|_, (_, u)| *u > now);
             }
             if cache.len() < MAX_CACHED {
-                cache.insert(key, (ocsp.clone(), until));
+                cache.insert(key, (ocsp.clone(), until.min(now + MAX_KEPT)));
             }
         }
         Ok(ocsp)

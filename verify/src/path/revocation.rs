@@ -608,7 +608,7 @@ fn responder_ok(
                         if kyso_pdf::stop::stopped() {
                             break;
                         }
-                        if let Ok(c) = f.crl(url, now) {
+                        if let Ok(c) = f.crl(url, issuer, now) {
                             crls.push(c);
                             let again = judge(&crls, &mut inner);
                             if again.status != Status::Unknown {
@@ -1039,7 +1039,7 @@ fn fetch_status(
         if kyso_pdf::stop::stopped() {
             return None;
         }
-        match f.crl(url, now) {
+        match f.crl(url, issuer, now) {
             Ok(c) => {
                 let got = [c];
                 let d = Data {
