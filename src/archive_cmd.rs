@@ -132,6 +132,9 @@ pub enum ArchiveCommand {
         /// Write its detached signature here (records that have one).
         #[arg(long, value_name = "FILE", requires = "out")]
         signature_out: Option<PathBuf>,
+        /// Replace the files of --out and --signature-out if they exist.
+        #[arg(long, requires = "out")]
+        overwrite: bool,
         /// Write the validation data kept at ingest into this directory (created):
         /// `certificate-<SHA-256>.der`, `crl-<SHA-256>.der`, `ocsp-<SHA-256>.der` (a read of
         /// its own: not with --out).
@@ -486,10 +489,17 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             reader,
             out,
             signature_out,
+            overwrite,
             validation_data_out,
         } => match validation_data_out {
             Some(dir) => validation_data(&db.db, id, &reader.access(), &dir),
-            None => get(&db.db, id, &reader.access(), out, signature_out),
+            None => get(
+                &db.db,
+                id,
+                &reader.access(),
+                (out, signature_out),
+                overwrite,
+            ),
         },
         ArchiveCommand::Find {
             db,
@@ -547,9 +557,16 @@ fn get(
     db: &Path,
     id: u64,
     access: &Access,
-    out: Option<PathBuf>,
-    signature_out: Option<PathBuf>,
+    (out, signature_out): (Option<PathBuf>, Option<PathBuf>),
+    overwrite: bool,
 ) -> Result<(), ExitCode> {
+    // A file in the way is said before the read is logged.
+    if let Some(e) = crate::sign_cmd::exists_already(
+        out.iter().chain(signature_out.iter()).map(PathBuf::as_path),
+        overwrite,
+    ) {
+        return Err(usage(e));
+    }
     let ar = open(db)?;
     let Some(path) = out else {
         let (r, s) = ar.read_record(id, access).map_err(fail)?;
@@ -557,13 +574,16 @@ fn get(
         return Ok(());
     };
     let c = ar.read_content(id, access).map_err(fail)?;
-    std::fs::write(&path, &c.document)
-        .map_err(|e| usage(format!("write {}: {e}", path.display())))?;
-    if let Some(p) = signature_out {
-        let Some(sig) = c.detached_signature else {
-            return Err(usage(format!("record {id} has no detached signature")));
-        };
-        std::fs::write(&p, sig).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
+    if signature_out.is_some() && c.detached_signature.is_none() {
+        return Err(usage(format!("record {id} has no detached signature")));
+    }
+    let write = |p: &Path, bytes: &[u8]| {
+        crate::sign_cmd::write_atomic(p, bytes, overwrite)
+            .map_err(|e| usage(format!("write {}: {e}", p.display())))
+    };
+    write(&path, &c.document)?;
+    if let (Some(p), Some(sig)) = (signature_out, c.detached_signature) {
+        write(&p, &sig)?;
     }
     Ok(())
 }

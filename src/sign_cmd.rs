@@ -315,6 +315,23 @@ pub fn token_roots(
     out
 }
 
+/// The first of `paths` that exists, said as every command says it: `kyso sign` refused to
+/// replace a file, and `archive get`, `token sign-digest`, `token csr` and `timestamp` wrote
+/// over one without a word (a new user's reading, 2026-12-05). Asked before anything is read,
+/// logged or logged in to.
+pub fn exists_already<'a>(
+    paths: impl IntoIterator<Item = &'a Path>,
+    overwrite: bool,
+) -> Option<String> {
+    if overwrite {
+        return None;
+    }
+    paths
+        .into_iter()
+        .find(|p| p.exists())
+        .map(|p| format!("{} exists; not replaced (use --overwrite)", p.display()))
+}
+
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed into
 /// place. Nothing partial is ever left under the output name.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {

@@ -27,6 +27,9 @@ pub struct TimestampArgs {
     /// The response (DER); default stdout.
     #[arg(long = "out", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replace the file of --out if it exists.
+    #[arg(long, requires = "output")]
+    overwrite: bool,
     /// PKCS#11 module.
     #[arg(long, value_name = "PATH")]
     module: Option<PathBuf>,
@@ -41,6 +44,9 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> SignError {
 
 pub fn run(a: TimestampArgs) -> Result<ExitCode, SignError> {
     let uri = Pkcs11Uri::parse(&a.key)?;
+    if let Some(e) = crate::sign_cmd::exists_already(a.output.as_deref(), a.overwrite) {
+        return Err(SignError::Input(e));
+    }
     let policy = match &a.policy {
         Some(p) => p
             .parse()
@@ -63,7 +69,8 @@ pub fn run(a: TimestampArgs) -> Result<ExitCode, SignError> {
     let tsa = Tsa::new(Arc::new(key), policy)?;
     let resp = tsa.respond(&req);
     match &a.output {
-        Some(p) => std::fs::write(p, &resp).map_err(io(format!("write {}", p.display())))?,
+        Some(p) => crate::sign_cmd::write_atomic(p, &resp, a.overwrite)
+            .map_err(io(format!("write {}", p.display())))?,
         // As every command's output: a reader gone early is not an error of the TSA's.
         None => crate::emit_bytes(&resp),
     }

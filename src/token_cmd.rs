@@ -70,6 +70,9 @@ pub enum TokenCommand {
         /// Write the signer's certificate (PEM) to this file.
         #[arg(long, value_name = "FILE")]
         cert_out: Option<PathBuf>,
+        /// Replace the files of --out and --cert-out if they exist.
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         module: ModuleArg,
         #[command(flatten)]
@@ -108,6 +111,9 @@ pub enum TokenCommand {
         /// Write the request here (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace the file of --out if it exists.
+        #[arg(long, requires = "out")]
+        overwrite: bool,
         #[command(flatten)]
         module: ModuleArg,
         #[command(flatten)]
@@ -162,6 +168,7 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
             alg,
             out,
             cert_out,
+            overwrite,
             module,
             pin,
             json,
@@ -172,6 +179,7 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
             alg,
             out,
             cert_out,
+            overwrite,
             module,
             pin,
             json,
@@ -197,10 +205,14 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
             key,
             subject,
             out,
+            overwrite,
             module,
             pin,
         } => {
             let uri = parse_uri(&key)?;
+            if let Some(e) = crate::sign_cmd::exists_already(out.as_deref(), overwrite) {
+                return Err(HsmError::Usage(e));
+            }
             let pem = kyso_hsm::certificate_request(
                 module.module.as_deref(),
                 &uri,
@@ -208,10 +220,14 @@ pub fn run(cmd: TokenCommand) -> Result<ExitCode> {
                 &subject,
             )?;
             match out {
-                Some(p) => std::fs::write(&p, &pem).map_err(|e| HsmError::Io {
-                    what: format!("write {}", p.display()),
-                    source: e,
-                })?,
+                Some(p) => {
+                    crate::sign_cmd::write_atomic(&p, pem.as_bytes(), overwrite).map_err(|e| {
+                        HsmError::Io {
+                            what: format!("write {}", p.display()),
+                            source: e,
+                        }
+                    })?
+                }
                 None => outln!("{}", pem.trim_end()),
             }
             Ok(ExitCode::SUCCESS)
@@ -353,6 +369,7 @@ struct SignDigestArgs {
     alg: Option<String>,
     out: Option<PathBuf>,
     cert_out: Option<PathBuf>,
+    overwrite: bool,
     module: ModuleArg,
     pin: PinArg,
     json: bool,
@@ -363,6 +380,12 @@ pub const TEST_MESSAGE: &[u8] = b"kyso token test: k\xc3\xbd s\xe1\xbb\x91";
 
 fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
     let uri = parse_uri(&a.key)?;
+    if let Some(e) = crate::sign_cmd::exists_already(
+        a.out.iter().chain(a.cert_out.iter()).map(PathBuf::as_path),
+        a.overwrite,
+    ) {
+        return Err(HsmError::Usage(e));
+    }
     let alg = match &a.alg {
         Some(s) => Some(SignatureAlgorithm::parse(s).ok_or_else(|| {
             HsmError::Usage(format!(
@@ -421,16 +444,18 @@ fn sign_digest(a: SignDigestArgs) -> Result<ExitCode> {
     };
     let sig = key.sign_digest(&digest)?;
     if let Some(p) = &a.out {
-        std::fs::write(p, &sig).map_err(|e| HsmError::Io {
+        crate::sign_cmd::write_atomic(p, &sig, a.overwrite).map_err(|e| HsmError::Io {
             what: format!("write {}", p.display()),
             source: e,
         })?;
     }
     let cert_pem = key::certificate_pem(key.certificate())?;
     if let Some(p) = &a.cert_out {
-        std::fs::write(p, &cert_pem).map_err(|e| HsmError::Io {
-            what: format!("write {}", p.display()),
-            source: e,
+        crate::sign_cmd::write_atomic(p, cert_pem.as_bytes(), a.overwrite).map_err(|e| {
+            HsmError::Io {
+                what: format!("write {}", p.display()),
+                source: e,
+            }
         })?;
     }
     let alg_id = key.algorithm().algorithm_identifier_der();

@@ -483,6 +483,41 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(e["part"], "content");
     assert_eq!(e["user"], "canbo.hk");
     assert_eq!(e["purpose"], "công dân xin bản sao");
+    // A file in the way is not replaced, and nothing is read: it was written over without a
+    // word (a new user's reading, 2026-12-05); --overwrite replaces it.
+    let mine = s.demo.path().join("ghi-chu.txt");
+    std::fs::write(&mine, "ghi chú của cán bộ").unwrap();
+    let get_into = |extra: &[&str]| {
+        let mut args = vec![
+            "archive",
+            "get",
+            "0",
+            "--out",
+            mine.to_str().unwrap(),
+            "--user",
+            "canbo.hk",
+            "--purpose",
+            "công dân xin bản sao",
+        ];
+        args.extend_from_slice(extra);
+        s.kyso(&args)
+    };
+    let r = get_into(&[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("exists; not replaced (use --overwrite)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mine).unwrap(),
+        "ghi chú của cán bộ"
+    );
+    // (before + 3: the read of the log entry just above, not a read of the record)
+    assert_ne!(s.event(before + 3)["event"], "read");
+    let r = get_into(&["--overwrite"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&mine).unwrap(), std::fs::read(&a).unwrap());
 
     // Status rules: superseding, revoked is final, unknown ids, no self-superseding.
     let status = |id: &str, flag: &str, v: &str| {

@@ -110,16 +110,29 @@ fn tsa_rejects_bad_requests_with_a_status_not_a_crash() {
         q.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let k = demo.run_pin(&[
-        "timestamp",
-        "--key",
-        TSA_KEY,
-        "--in",
-        q.to_str().unwrap(),
-        "--out",
-        r.to_str().unwrap(),
-    ]);
-    assert_eq!(k.code, 0);
+    let answer = |extra: &[&str]| {
+        let mut args = vec![
+            "timestamp",
+            "--key",
+            TSA_KEY,
+            "--in",
+            q.to_str().unwrap(),
+            "--out",
+            r.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        demo.run_pin(&args)
+    };
+    // The earlier answer is not written over without a word (it was until 2026-12-05).
+    let k = answer(&[]);
+    assert_eq!(k.code, 5, "{}", k.stderr);
+    assert!(
+        k.stderr.contains("not replaced (use --overwrite)"),
+        "{}",
+        k.stderr
+    );
+    let k = answer(&["--overwrite"]);
+    assert_eq!(k.code, 0, "{}", k.stderr);
     let t = openssl(&["ts", "-reply", "-in", r.to_str().unwrap(), "-text"]);
     assert!(
         t.stdout.contains("Status: Rejected")

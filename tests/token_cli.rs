@@ -202,6 +202,25 @@ fn openssl_accepts(demo: &Demo, key: &str, alg: &str, dgst: &str, extra: &[&str]
         "--json",
     ]);
     assert_eq!(r.code, 0, "{alg}: {}", r.stderr);
+    // Asked again, the files are there: not replaced without --overwrite, before any login.
+    let again = demo.run(&[
+        "token",
+        "sign-digest",
+        "--key",
+        key,
+        "--alg",
+        alg,
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        sig.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 3, "{alg}: {}", again.stderr);
+    assert!(
+        again.stderr.contains("not replaced (use --overwrite)"),
+        "{}",
+        again.stderr
+    );
     let pubkey = dir.join(format!("{alg}.pub"));
     let x = openssl(&[
         "x509",
