@@ -2315,6 +2315,11 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     let r = put("001099012345.R3", LOG_KEY, &[]);
     assert_eq!(r.code, 22, "{}", r.stderr);
     assert!(r.stderr.contains("the log went backwards"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("docs/operations.md, \"Restore\""),
+        "what to do next is said: {}",
+        r.stderr
+    );
     assert_eq!((entries(), stored()), (n, before.clone()));
     std::fs::remove_file(&state).unwrap();
     let made = std::process::Command::new("mkfifo")

@@ -237,7 +237,7 @@ impl Archive {
         for (m, r, where_) in &anchors {
             if *m > now {
                 return Err(refuse(format!(
-                    "the log has {now} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign"
+                    "the log has {now} entries but a checkpoint of {m} was signed ({where_}): the log went backwards (restored from an older backup?); refusing to sign — find a copy that extends it, or see docs/operations.md, \"Restore\", for a log that lost entries"
                 )));
             }
             let proof = self.consistency_proof(*m, now)?;
