@@ -919,6 +919,7 @@ fn a_forged_crl_served_once_is_not_kept() {
 export CRL_PORT={port}
 mkca crlca "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with a CRL"
 issue crlca revoked "/C=VN/O=Sở Tư pháp (test)/CN=Revoked agency" client_cdp -days 30
+issue crlca stranger "/C=VN/O=Công ty khác (test)/CN=Someone the service does not know" client_cdp_other -days 30
 revoke crlca revoked
 crl crlca genuine.crl
 mkca rogue "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with a CRL"
@@ -983,4 +984,12 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
         "{}",
         a.service_log()
     );
+    // A certificate of the same CA configured for no client (naming another distribution
+    // point) is refused without a fetch: any holder of one made the service ask the CA's
+    // distribution point at every handshake.
+    for _ in 0..3 {
+        let (s, body) = curl_cert(&a, &p("stranger.pem"), &p("stranger.key"), "/v1/whoami");
+        assert_eq!(s, 401, "{body}");
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -861,6 +861,10 @@ authorityInfoAccess = OCSP;URI:http://127.0.0.1:${OCSP_PORT:-9}/
 extendedKeyUsage = clientAuth
 keyUsage = critical,digitalSignature
 crlDistributionPoints = URI:http://127.0.0.1:${CRL_PORT:-9}/ca.crl
+[client_cdp_other]
+extendedKeyUsage = clientAuth
+keyUsage = critical,digitalSignature
+crlDistributionPoints = URI:http://127.0.0.1:${CRL_PORT:-9}/other.crl
 CNF
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
     -out "$1.pem" -days 30 -utf8 -subj "$2" -addext basicConstraints=critical,CA:TRUE \
