@@ -756,7 +756,17 @@ fn put(a: PutArgs) -> ExitCode {
                 );
                 fail(e)
             })?),
-            None => None,
+            // Said, not only `"checkpoint": null`: until a signed checkpoint covers the record,
+            // an insider could take it out unseen (a new user's reading, 2026-12-05).
+            None => {
+                if !got.existing {
+                    eprintln!(
+                        "kyso: note: record {} is stored (log entry {}); no checkpoint was signed (no --checkpoint-key), so none covers it yet: sign one (kyso log checkpoint)",
+                        got.record, got.leaf
+                    );
+                }
+                None
+            }
         };
         print(&serde_json::json!({
             "record": got.record,

@@ -303,6 +303,14 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["record"], 0);
     assert_eq!(r.json()["indication"], "TOTAL-PASSED");
+    // No checkpoint key: stored, and said that no checkpoint covers it yet.
+    assert!(r.json()["checkpoint"].is_null());
+    assert!(
+        r.stderr
+            .contains("no checkpoint was signed (no --checkpoint-key)"),
+        "{}",
+        r.stderr
+    );
     let r = s.put(
         "001099012345.KS_KETHON",
         &b,
