@@ -278,7 +278,11 @@ fn list(module: ModuleArg, json: bool) -> Result<ExitCode> {
         outln!("  {}", t.uri);
     }
     if tokens.iter().all(|t| !t.initialized) {
-        outln!("no initialized token");
+        // As `kyso sign` says it: the demo's token is in its own SoftHSM2 configuration.
+        outln!(
+            "no initialized token{}",
+            kyso_hsm::module::softhsm_hint(m.path())
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -920,3 +920,66 @@ fn an_agency_requests_a_certificate_for_its_new_key_and_imports_what_the_ca_issu
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("RFC 4514"), "{}", r.stderr);
 }
+
+/// `token list` that finds no token says where SoftHSM2 looked, as `kyso sign` does (a new
+/// user without SOFTHSM2_CONF set read "no initialized token" and nothing more, 2026-12-05).
+#[test]
+fn token_list_finding_no_token_says_where_softhsm2_looks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tokens")).unwrap();
+    let conf = dir.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\n",
+            dir.path().join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(kyso_bin())
+        .args(["token", "list"])
+        .env("SOFTHSM2_CONF", &conf)
+        .env_remove("KYSO_PKCS11_MODULE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "no initialized token; SoftHSM2 reads SOFTHSM2_CONF={}",
+            conf.display()
+        )),
+        "{stdout}"
+    );
+}
+
+/// A PIN file others may read is used, with a warning saying so, as `kyso serve --check`
+/// refuses one (the command line took it without a word; a new user's reading, 2026-12-05).
+#[test]
+fn a_pin_file_others_may_read_is_warned_of() {
+    use std::os::unix::fs::PermissionsExt;
+    let demo = Demo::new();
+    let loose = demo.path().join("loose.pin");
+    std::fs::copy(demo.pin_file(), &loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let objects = |pin: &std::path::Path| {
+        demo.run(&[
+            "token",
+            "objects",
+            "pkcs11:token=kyso-dev",
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ])
+    };
+    let r = objects(&loose);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("can be read or written by others (mode 644)"),
+        "{}",
+        r.stderr
+    );
+    let r = objects(&demo.pin_file());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}

@@ -243,8 +243,9 @@ impl Module {
     }
 }
 
-/// For SoftHSM2, where its tokens and configuration are: what a demo user gets wrong first.
-fn softhsm_hint(module: &Path) -> String {
+/// For SoftHSM2, where its tokens and configuration are: what a demo user gets wrong first
+/// (`; SoftHSM2 reads …`, or nothing for another module).
+pub fn softhsm_hint(module: &Path) -> String {
     if !module.to_string_lossy().contains("softhsm") {
         return String::new();
     }

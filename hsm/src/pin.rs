@@ -53,11 +53,21 @@ impl PinSource {
                 // At most MAX_PIN_FILE bytes: `--pin-file /dev/zero` read until memory ran
                 // out (an attacker's reading, 2026-12-05). A FIFO is read as it is written.
                 let mut raw = zeroize::Zeroizing::new(Vec::new());
+                let file = std::fs::File::open(p).map_err(|e| bad(e.to_string()))?;
+                // Others may read it: said, as `kyso serve --check` refuses it (the command
+                // line took one of mode 644 without a word; a new user's reading, 2026-12-05).
+                if let Ok(m) = file.metadata() {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = m.permissions().mode() & 0o777;
+                    if m.is_file() && mode & 0o077 != 0 {
+                        eprintln!(
+                            "kyso: warning: the PIN file {} can be read or written by others (mode {mode:o}): it holds a secret; chmod 600 it",
+                            p.display()
+                        );
+                    }
+                }
                 std::io::Read::read_to_end(
-                    &mut std::io::Read::take(
-                        std::fs::File::open(p).map_err(|e| bad(e.to_string()))?,
-                        MAX_PIN_FILE as u64 + 1,
-                    ),
+                    &mut std::io::Read::take(file, MAX_PIN_FILE as u64 + 1),
                     &mut raw,
                 )
                 .map_err(|e| bad(e.to_string()))?;
