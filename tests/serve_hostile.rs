@@ -3041,28 +3041,48 @@ fn the_public_learns_a_revocation_and_whose_it_is_and_nothing_personal_and_canno
         &json!({"state": "revoked", "reason": "nhầm hồ sơ"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    for who in [&anon, &verifier] {
-        let v = who
-            .get(&format!("/v1/verify/archived?sha256={sha2}"))
-            .json();
-        assert_eq!(
-            (
-                v["status"].as_str(),
-                v["record"].as_u64(),
-                v["agency"].as_str(),
-                v["copies"].as_u64(),
-                v["copies_differ"].as_bool()
-            ),
-            (
-                Some("revoked"),
-                Some(copy2),
-                Some("000.00.99.H99"),
-                Some(2),
-                Some(true)
-            ),
-            "{v}"
-        );
-        assert!(v["elsewhere_status"].is_null(), "{v}");
+    // Agencies see the deciding copy, and whose it is.
+    let v = verifier
+        .get(&format!("/v1/verify/archived?sha256={sha2}"))
+        .json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["agency"].as_str(),
+            v["copies"].as_u64(),
+            v["copies_differ"].as_bool(),
+            v["another_copy_decides"].as_bool()
+        ),
+        (
+            Some("revoked"),
+            Some(copy2),
+            Some("000.00.99.H99"),
+            Some(2),
+            Some(true),
+            Some(false)
+        ),
+        "{v}"
+    );
+    assert!(v["elsewhere_status"].is_null(), "{v}");
+    // The public learns the status, and that it is another copy's, with the first copy's
+    // event and proof: the deciding copy's named another citizen's code, its clerk and its
+    // agency (an attacker's reading, 2026-12-05).
+    let r = anon.get(&format!("/v1/verify/archived?sha256={sha2}"));
+    let v = r.json();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["record"].as_u64(),
+            v["copies_differ"].as_bool(),
+            v["another_copy_decides"].as_bool()
+        ),
+        (Some("revoked"), Some(issued2), Some(true), Some(true)),
+        "{v}"
+    );
+    assert!(v["agency"].is_null(), "{v}");
+    for other in ["0100109106", "000.00.99.H99", "clerk-other-province"] {
+        assert!(!r.text().contains(other), "{other}: {v}");
     }
     let v = anon
         .get(&format!(

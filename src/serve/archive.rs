@@ -113,6 +113,8 @@ pub struct Decided {
     /// Narrowed by a code or a record: the weightiest status of the copies outside, when it
     /// is weightier than the answer's.
     pub elsewhere: Option<String>,
+    /// The status is another copy's than the record's (for the public: whose is not said).
+    pub another: bool,
 }
 
 impl Store {
@@ -289,13 +291,20 @@ impl Store {
     /// insider archived after the issuer's revoked one hid its revocation (an attacker's
     /// reading, 2026-12-05). Narrowed, the weightiest status outside the narrowing is said
     /// when it is weightier ([`Decided::elsewhere`]).
+    ///
+    /// For the public (`public`), the record shown is the first archived of those asked about
+    /// (under the code given, if any), with the deciding copy's status: the deciding copy's
+    /// ingest event named another citizen's code, its clerk and its agency — a licence
+    /// revoked as an input to someone's hospital file told anyone holding the licence who
+    /// that was (an attacker's reading, 2026-12-05). [`Decided::another`] then says the status
+    /// is another copy's.
     pub fn deciding_copy(
         &self,
         sha256: &str,
-        code: Option<&str>,
-        record: Option<u64>,
+        (code, record): (Option<&str>, Option<u64>),
         user: &str,
         purpose: &str,
+        public: bool,
     ) -> Result<Decided> {
         let access = Access::new(user, purpose);
         let query = Query::Content {
@@ -336,6 +345,7 @@ impl Store {
                 copies,
                 copies_differ: false,
                 elsewhere: None,
+                another: false,
             });
         };
         let status = all
@@ -366,23 +376,29 @@ impl Store {
         } else {
             None
         };
-        // The deciding record: logged as read when the lookup did not list it, and answered as
-        // held to its ingest event (an edited record's agency or code is not the public's
-        // answer).
-        if !found.records.iter().any(|(r, _)| r.id == id) {
+        // The record shown: the deciding one, or for the public the first archived of those
+        // asked about; logged as read when the lookup did not list it, and answered as held to
+        // its ingest event (an edited record's agency or code is not the public's answer).
+        let shown = if public {
+            listed.iter().map(|(i, _)| *i).min().unwrap_or(id)
+        } else {
+            id
+        };
+        if !found.records.iter().any(|(r, _)| r.id == shown) {
             let query = Query::Content {
                 sha256: sha256.into(),
                 code: None,
-                record: Some(id),
+                record: Some(shown),
             };
             self.archive.find(&query, &access)?;
         }
-        let held = self.archive.bound_record(id)?;
+        let held = self.archive.bound_record(shown)?;
         Ok(Decided {
             record: Some((held, status)),
             copies,
             copies_differ,
             elsewhere,
+            another: shown != id,
         })
     }
 

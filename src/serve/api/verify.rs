@@ -330,6 +330,10 @@ pub struct ArchivedResponse {
     /// `status` — another agency's copy of these bytes, or the issuer's, says otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elsewhere_status: Option<String>,
+    /// For the public: the status is another copy's than the record shown (the first archived
+    /// of those asked about, whose ingest event and proof these are); whose copy, and under
+    /// which code, is not said.
+    pub another_copy_decides: bool,
     /// The full status (e.g. which record supersedes it; a revocation's reason only for
     /// agencies, not for the public).
     #[schema(value_type = Object)]
@@ -377,11 +381,12 @@ pub async fn archived(
         }
         let decided = store.deciding_copy(
             sha,
-            q.code.as_deref(),
-            q.record,
+            (q.code.as_deref(), q.record),
             &idt.user,
             "verification: does the archive hold this document",
+            public,
         )?;
+        let another = decided.another;
         let (copies, copies_differ, elsewhere_status) =
             (decided.copies, decided.copies_differ, decided.elsewhere);
         let Some((r, status)) = decided.record else {
@@ -391,6 +396,7 @@ pub async fn archived(
                 copies: 0,
                 copies_differ: false,
                 elsewhere_status: None,
+                another_copy_decides: false,
                 agency: None,
                 status: None,
                 status_detail: None,
@@ -410,12 +416,18 @@ pub async fn archived(
             copies,
             copies_differ,
             elsewhere_status,
-            agency: r.agency.clone(),
+            another_copy_decides: another,
+            // Whose word the status is — not said to the public when it is another copy's.
+            agency: if another { None } else { r.agency.clone() },
             status: Some(status.name().into()),
             status_detail: match &status {
-                // A reason is free text a clerk wrote; it may name a person.
+                // A reason is free text a clerk wrote; it may name a person; another copy's
+                // superseding record is not the public's to learn.
                 kyso_archive::Status::Revoked { .. } if public => {
                     Some(serde_json::json!({"state": "revoked"}))
+                }
+                kyso_archive::Status::SupersededBy { .. } if public && another => {
+                    Some(serde_json::json!({"state": "superseded_by"}))
                 }
                 s => serde_json::to_value(s).ok(),
             },

@@ -281,6 +281,7 @@ async function checkArchive(code, sha, current) {
       agency: r.json.agency || null,
       differ: r.json.copies_differ === true,
       elsewhere: r.json.elsewhere_status || null,
+      another: r.json.another_copy_decides === true,
     };
     let proof;
     try {
@@ -389,7 +390,7 @@ function archiveState(a) {
     case "valid":
       return t("page.state.valid");
     case "superseded":
-      return t("page.state.superseded", { record: d.record });
+      return d.record === undefined ? t("page.state.superseded_public") : t("page.state.superseded", { record: d.record });
     case "revoked":
       return d.reason ? t("page.state.revoked", { reason: d.reason }) : t("page.state.revoked_public");
     case "expired":
@@ -453,7 +454,10 @@ function render() {
   const a = state.archive || { kind: "skipped" };
   const status = $("archive-status");
   status.dataset.archive = a.kind === "held" ? a.status : a.kind;
-  status.className = a.kind === "held" ? (a.status === "valid" ? "ok" : "bad") : a.kind === "error" ? "bad" : "";
+  // A copy outside the code asked about that says otherwise is no green answer (a reviewer's
+  // reading, 2026-12-05: the warning trailed a green box).
+  status.className =
+    a.kind === "held" ? (a.status === "valid" && !a.elsewhere && !a.another ? "ok" : "bad") : a.kind === "error" ? "bad" : "";
   fill(
     status,
     a.kind === "skipped"
@@ -471,6 +475,7 @@ function render() {
               // Whose word the status is, and that other copies say otherwise: another
               // agency's revocation of its own copy is shown as its, not as the issuer's.
               (a.copies > 1 && a.agency ? " " + t("page.archive.by_agency", { agency: a.agency }) : "") +
+              (a.another ? " " + t("page.archive.another_copy") : "") +
               (a.differ ? " " + t("page.archive.differ") : "") +
               // Asked under a code: a copy outside it that says otherwise is not hidden.
               (a.elsewhere ? " " + elsewhereState(a.elsewhere) : ""),
