@@ -124,6 +124,14 @@ fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
     ]);
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["subindication"], "HASH_FAILURE");
+    // Item 4 names the issuer's organization, as for a signature that holds (the CA's whole
+    // name was shown for a changed document).
+    assert_eq!(
+        r.json()["signatures"][0]["facts"]["ca_body"],
+        "kyso demo (not a real CA)",
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -907,6 +907,11 @@ fn validate_signer(
                 r.facts.integrity = Some(false);
             }
             r.signer = claimed.as_deref().map(summary);
+            // Item 4 as for any signature: the issuer's organization, not its whole name (a
+            // tampered PDF showed the CA's full DN; a new user's reading, 2026-12-05).
+            r.facts.ca_body = claimed
+                .as_deref()
+                .and_then(|c| organization(&c.tbs().issuer));
             r.fail(f.indication, f.sub, f.message);
             return r;
         }
