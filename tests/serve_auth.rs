@@ -973,7 +973,9 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
     let (s, body) = whoami();
     assert_eq!(s, 200, "{body}");
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
-    // Not kept: the next handshake asks again, and the genuine CRL says revoked.
+    // Not kept: the next handshake past the 5 s that an answer not believed waits for (not
+    // every handshake's fetch) asks again, and the genuine CRL says revoked.
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
     let (s, body) = whoami();
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
@@ -984,6 +986,11 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
         "{}",
         a.service_log()
     );
+    assert!(
+        !a.service_log().contains("CN=Revoked agency"),
+        "a client's subject names a person: {}",
+        a.service_log()
+    );
     // A certificate of the same CA configured for no client (naming another distribution
     // point) is refused without a fetch: any holder of one made the service ask the CA's
     // distribution point at every handshake.
@@ -992,4 +999,97 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
         assert_eq!(s, 401, "{body}");
     }
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+/// An OCSP answer signed by a certificate its CA did not certify for OCSP signing (here an
+/// agency's own client certificate, as any holder of one could) is not kept: it was kept for
+/// up to an hour, never believed, and the CA's genuine responder was not asked again (a
+/// reviewer's reading, 2026-12-05). With the genuine responder back at the address, the next
+/// handshake past the 5 s wait asks it, and the revoked agency is refused. The responders are
+/// `openssl ocsp` on loopback.
+#[test]
+fn an_ocsp_answer_by_a_responder_its_ca_did_not_certify_is_not_kept() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"
+export OCSP_PORT={port}
+mkca ocspca "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA with OCSP"
+issue ocspca other "/C=VN/O=Sở Tư pháp (test)/CN=Another agency" client_ocsp -days 30
+issue ocspca revoked "/C=VN/O=Sở Tư pháp (test)/CN=Revoked agency" client_ocsp -days 30
+revoke ocspca revoked
+"#
+        ),
+    );
+    struct Responder(std::process::Child);
+    impl Drop for Responder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let responder = |signer: &str| {
+        Responder(
+            std::process::Command::new("openssl")
+                .args(["ocsp", "-index", "ocspca.db/index.txt", "-port"])
+                .arg(port.to_string())
+                .args(["-rsigner", &format!("{signer}.pem")])
+                .args(["-rkey", &format!("{signer}.key")])
+                .args(["-CA", "ocspca.pem", "-ndays", "1"])
+                .current_dir(pki.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let a = Appliance::start_with(Options {
+        server: vec![
+            "client_ocsp = true".into(),
+            "client_revocation = \"if_known\"".into(),
+        ],
+        client_ca: vec![p("ocspca.pem").display().to_string()],
+        extra: vec![format!(
+            "[[clients]]\nname = \"revoked-agency\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p("revoked.pem"))
+        )],
+        ..Default::default()
+    });
+    let whoami = || curl_cert(&a, &p("revoked.pem"), &p("revoked.key"), "/v1/whoami");
+    let log_has = |what: &str| a.service_log().contains(what);
+    // Another agency's certificate answers at the responder's address: not believed, so the
+    // status is unknown, which "if_known" lets in.
+    let forger = responder("other");
+    let t = std::time::Instant::now();
+    while !log_has("status unknown") && t.elapsed() < std::time::Duration::from_secs(10) {
+        let (s, body) = whoami();
+        assert_eq!(s, 200, "{body}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(
+        log_has("signed neither by the certificate's issuer"),
+        "{}",
+        a.service_log()
+    );
+    drop(forger);
+    // The CA's own responder: asked at the next handshake past the wait, and believed.
+    let _genuine = responder("ocspca");
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    let t = std::time::Instant::now();
+    let (s, body) = loop {
+        let (s, body) = whoami();
+        if s == 401 || t.elapsed() > std::time::Duration::from_secs(10) {
+            break (s, body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert_eq!(s, 401, "{body}\n{}", a.service_log());
+    assert!(body.contains("revoked"), "{body}");
 }

@@ -145,7 +145,13 @@ impl ClientRevocation {
                 Status::Unknown if self.mode == config::ClientRevocation::IfKnown => {
                     tracing::warn!(
                         certificate = %named(),
-                        why = %out.notes.join("; "),
+                        // The notes name certificates by subject, and a client's names a
+                        // person: it is said as "the client certificate" (a reviewer's
+                        // reading, 2026-12-05).
+                        why = %out
+                            .notes
+                            .join("; ")
+                            .replace(&cert.subject_string(), "the client certificate"),
                         "client certificate: revocation status unknown; let in (server.client_revocation = \"if_known\")"
                     );
                 }

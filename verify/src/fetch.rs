@@ -21,6 +21,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a URL that failed is not asked again: a document naming the same dead responder
 /// a thousand times costs one timeout, not a thousand.
 pub const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long a URL whose answer was not believed is not asked again: not a minute (a forged
+/// answer, once, must not stand in for the genuine one for long), but not at every handshake
+/// either (a reviewer's reading, 2026-12-05: five handshakes, five fetches of up to 32 MiB).
+pub const RETRY_UNBELIEVED: Duration = Duration::from_secs(5);
 /// Most URLs remembered, failed or cached; the oldest entries go first.
 const MAX_CACHED: usize = 4096;
 /// Longest an answer is kept, whatever its nextUpdate says: a CA that publishes a CRL ahead
@@ -60,8 +64,8 @@ struct Cached {
     until: SystemTime,
 }
 
-/// An OCSP answer's cache key: responder URL and the certificate's SHA-256.
-type OcspKey = (String, [u8; 32]);
+/// An OCSP answer's cache key: responder URL, the certificate's and its issuer's SHA-256.
+type OcspKey = (String, [u8; 32], [u8; 32]);
 
 /// A CRL's cache key: distribution point URL and the issuer's SHA-256 (two issuers naming one
 /// URL do not share an answer).
@@ -126,7 +130,13 @@ impl Fetcher {
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         failed
             .get(url)
-            .filter(|(t, _)| t.elapsed() < RETRY_AFTER)
+            .filter(|(t, e)| {
+                t.elapsed()
+                    < match e {
+                        FetchError::Unsigned { .. } => RETRY_UNBELIEVED,
+                        _ => RETRY_AFTER,
+                    }
+            })
             .map(|(_, e)| e.clone())
     }
 
@@ -134,9 +144,9 @@ impl Fetcher {
     fn remember<T>(&self, url: &str, r: Result<T, FetchError>) -> Result<T, FetchError> {
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         match &r {
-            // A missing nonce or signature is the answer's fault, not the URL's: ask again next
-            // time (a forged answer, once, must not stand for a minute either).
-            Err(e) if !matches!(e, FetchError::Nonce { .. } | FetchError::Unsigned { .. }) => {
+            // A missing nonce is the answer's fault, not the URL's: ask again next time. An
+            // answer not believed waits RETRY_UNBELIEVED.
+            Err(e) if !matches!(e, FetchError::Nonce { .. }) => {
                 if failed.len() >= MAX_CACHED {
                     failed.retain(|_, (t, _)| t.elapsed() < RETRY_AFTER);
                 }
@@ -231,7 +241,7 @@ impl Fetcher {
     /// extended key usage and revocation).
     pub fn ocsp(&self, url: &str, cert: &Cert, issuer: &Cert) -> Result<Ocsp, FetchError> {
         check_scheme(url)?;
-        let key = (url.to_string(), cert.fingerprint());
+        let key = (url.to_string(), cert.fingerprint(), issuer.fingerprint());
         let now = SystemTime::now();
         if !self.nonce {
             let cache = self.ocsp_cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -247,7 +257,14 @@ impl Fetcher {
         let r = self.fetch_ocsp(url, cert, issuer).and_then(|o| {
             let by_issuer = o.signed_by(issuer).is_ok()
                 || o.certificates(MAX_RESPONDER_CERTS).iter().any(|r| {
+                    // A delegated responder: certified by the issuer for OCSP signing (any
+                    // certificate of the CA signed an answer that was kept for an hour and
+                    // never believed; a reviewer's reading, 2026-12-05).
                     crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
+                        && r.extension::<x509_cert::ext::pkix::ExtendedKeyUsage>()
+                            .ok()
+                            .flatten()
+                            .is_some_and(|(_, u)| u.0.contains(&crate::path::ID_KP_OCSP_SIGNING))
                         && r.signed_by(issuer).is_ok()
                         && o.signed_by(r).is_ok()
                 });
