@@ -319,16 +319,46 @@ pub fn token_roots(
 /// replace a file, and `archive get`, `token sign-digest`, `token csr` and `timestamp` wrote
 /// over one without a word (a new user's reading, 2026-12-05). Asked before anything is read,
 /// logged or logged in to.
+///
+/// Two outputs that are one file are refused, `--overwrite` or not (the second replaced the
+/// first: `--out o.txt --signature-out ./o.txt` left the signature alone). A symbolic link is
+/// there even when what it names is not (a dangling one passed, and the read was logged before
+/// the write failed). A reviewer's reading, 2026-12-05.
 pub fn exists_already<'a>(
     paths: impl IntoIterator<Item = &'a Path>,
     overwrite: bool,
 ) -> Option<String> {
+    let paths: Vec<&Path> = paths.into_iter().collect();
+    let resolved = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        dir.unwrap_or(Path::new("."))
+            .canonicalize()
+            .ok()
+            .zip(p.file_name())
+            .map(|(d, f)| d.join(f))
+    };
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[i + 1..] {
+            let one = a == b
+                || resolved(a).is_some_and(|x| Some(x) == resolved(b))
+                || std::fs::canonicalize(a)
+                    .ok()
+                    .is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x));
+            if one {
+                return Some(format!(
+                    "{} and {} are one file: give each output a name of its own",
+                    a.display(),
+                    b.display()
+                ));
+            }
+        }
+    }
     if overwrite {
         return None;
     }
     paths
         .into_iter()
-        .find(|p| p.exists())
+        .find(|p| p.symlink_metadata().is_ok())
         .map(|p| format!("{} exists; not replaced (use --overwrite)", p.display()))
 }
 
@@ -336,6 +366,21 @@ pub fn exists_already<'a>(
 /// place. Nothing partial is ever left under the output name.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
     use std::io::Write;
+    // Replacing through a link the user made, or what is no file (/dev/stdout): the rename put
+    // a file in the link's place — as root, in /dev's (a reviewer's reading, 2026-12-05). A
+    // link to a file is replaced at its target, atomically; a device or pipe is written.
+    if overwrite && path.symlink_metadata().is_ok() {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => {
+                let target = std::fs::canonicalize(path)?;
+                if target != path {
+                    return write_atomic(&target, bytes, true);
+                }
+            }
+            Ok(_) => return std::fs::write(path, bytes),
+            Err(_) => {} // a dangling link: replaced by the file
+        }
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

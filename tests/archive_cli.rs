@@ -523,6 +523,29 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     );
     // (before + 3: the read of the log entry just above, not a read of the record)
     assert_ne!(s.event(before + 3)["event"], "read");
+    // One file named twice is refused, --overwrite or not (the signature replaced the
+    // document), and so is a dangling link (it passed, and the read was logged before the
+    // write failed): a reviewer's reading, 2026-12-05.
+    let same = format!("{}/./ghi-chu.txt", s.demo.path().display());
+    let r = get_into(&["--signature-out", &same, "--overwrite"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("are one file"), "{}", r.stderr);
+    let dangling = s.demo.path().join("link-to-nothing");
+    std::os::unix::fs::symlink(s.demo.path().join("nothing-here"), &dangling).unwrap();
+    let r = s.kyso(&[
+        "archive",
+        "get",
+        "0",
+        "--out",
+        dangling.to_str().unwrap(),
+        "--user",
+        "canbo.hk",
+        "--purpose",
+        "công dân xin bản sao",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("not replaced"), "{}", r.stderr);
+    assert!(!s.demo.path().join("nothing-here").exists());
     let r = get_into(&["--overwrite"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(&mine).unwrap(), std::fs::read(&a).unwrap());
