@@ -369,16 +369,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Resu
     // Replacing through a link the user made, or what is no file (/dev/stdout): the rename put
     // a file in the link's place — as root, in /dev's (a reviewer's reading, 2026-12-05). A
     // link to a file is replaced at its target, atomically; a device or pipe is written.
-    if overwrite && path.symlink_metadata().is_ok() {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => {
-                let target = std::fs::canonicalize(path)?;
-                if target != path {
-                    return write_atomic(&target, bytes, true);
+    if let Some(m) = path.symlink_metadata().ok().filter(|_| overwrite) {
+        if m.file_type().is_symlink() {
+            match std::fs::metadata(path) {
+                Ok(t) if t.is_file() => {
+                    return write_atomic(&std::fs::canonicalize(path)?, bytes, true)
                 }
+                Ok(_) => return std::fs::write(path, bytes),
+                Err(_) => {} // a dangling link: replaced by the file
             }
-            Ok(_) => return std::fs::write(path, bytes),
-            Err(_) => {} // a dangling link: replaced by the file
+        } else if !m.is_file() {
+            return std::fs::write(path, bytes);
         }
     }
     let dir = path
@@ -426,15 +427,8 @@ fn sign_one(
         o.exit_code = code;
         o
     };
-    if !a.overwrite && output.exists() {
-        return fail(
-            o,
-            format!(
-                "{} exists; not replaced (use --overwrite)",
-                output.display()
-            ),
-            5,
-        );
+    if let Some(e) = exists_already([output.as_path()], a.overwrite) {
+        return fail(o, e, 5);
     }
     let data = match std::fs::read(input) {
         Ok(d) => d,

@@ -729,32 +729,7 @@ revoke ocspca revoked
 "#
         ),
     );
-    struct Responder(std::process::Child);
-    impl Drop for Responder {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _responder = Responder(
-        std::process::Command::new("openssl")
-            .args(["ocsp", "-index", "ocspca.db/index.txt", "-port"])
-            .arg(port.to_string())
-            .args([
-                "-rsigner",
-                "ocspca.pem",
-                "-rkey",
-                "ocspca.key",
-                "-CA",
-                "ocspca.pem",
-            ])
-            .args(["-ndays", "1"])
-            .current_dir(pki.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _responder = openssl_ocsp(pki.path(), port, "ocspca");
     let client = |name: &str, cert: &str| {
         format!(
             "[[clients]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
@@ -1028,28 +1003,7 @@ revoke ocspca revoked
 "#
         ),
     );
-    struct Responder(std::process::Child);
-    impl Drop for Responder {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let responder = |signer: &str| {
-        Responder(
-            std::process::Command::new("openssl")
-                .args(["ocsp", "-index", "ocspca.db/index.txt", "-port"])
-                .arg(port.to_string())
-                .args(["-rsigner", &format!("{signer}.pem")])
-                .args(["-rkey", &format!("{signer}.key")])
-                .args(["-CA", "ocspca.pem", "-ndays", "1"])
-                .current_dir(pki.path())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    };
+    let responder = |signer: &str| openssl_ocsp(pki.path(), port, signer);
     let a = Appliance::start_with(Options {
         server: vec![
             "client_ocsp = true".into(),

@@ -381,9 +381,7 @@ impl Archive {
             if !k.starts_with(prefix) {
                 break;
             }
-            let key = IndexKey::parse(k).ok_or_else(|| {
-                ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
-            })?;
+            let key = parsed_index_key(k)?;
             if let (Some((from, to)), IndexKey::Agency { date, .. }) = (dates, &key) {
                 if date.as_str() > to {
                     break;
@@ -416,9 +414,7 @@ impl Archive {
             if !k.starts_with(prefix) {
                 break;
             }
-            let key = IndexKey::parse(k).ok_or_else(|| {
-                ArchiveError::Inconsistent(format!("index entry {k:?} does not parse"))
-            })?;
+            let key = parsed_index_key(k)?;
             out.push(key.id());
             it.prev();
         }
@@ -613,6 +609,12 @@ fn answer_digest(records: &[u64]) -> [u8; 32] {
         h.update(id.to_be_bytes());
     }
     h.finalize().into()
+}
+
+/// An index entry's key, or why the index is inconsistent.
+fn parsed_index_key(k: &[u8]) -> Result<IndexKey> {
+    IndexKey::parse(k)
+        .ok_or_else(|| ArchiveError::Inconsistent(format!("index entry {k:?} does not parse")))
 }
 
 /// How strongly a status speaks for a document: a revocation first, then a supersession,

@@ -881,6 +881,34 @@ revoke() { openssl ca -config "$1.cnf" -revoke "$2.pem" -crl_reason keyCompromis
 crl() { openssl ca -config "$1.cnf" -gencrl -out "$2" 2>/dev/null; }
 "#;
 
+/// A child process killed when dropped.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `openssl ocsp` on 127.0.0.1:`port` answering for the `ocspca` of [`openssl_ca`] in `dir`
+/// (its index), signing with `signer` (`signer.pem`, `signer.key`), answers valid a day.
+pub fn openssl_ocsp(dir: &Path, port: u16, signer: &str) -> KillOnDrop {
+    KillOnDrop(
+        std::process::Command::new("openssl")
+            .args(["ocsp", "-index", "ocspca.db/index.txt", "-port"])
+            .arg(port.to_string())
+            .args(["-rsigner", &format!("{signer}.pem")])
+            .args(["-rkey", &format!("{signer}.key")])
+            .args(["-CA", "ocspca.pem", "-ndays", "1"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// Run `OPENSSL_CA` and then `commands` with bash in `dir`.
 pub fn openssl_ca(dir: &Path, commands: &str) {
     let out = std::process::Command::new("bash")

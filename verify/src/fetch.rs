@@ -32,9 +32,6 @@ const MAX_CACHED: usize = 4096;
 /// months.
 pub const MAX_KEPT: Duration = Duration::from_secs(3600);
 
-/// Most certificates of a fetched OCSP response tried as its responder's before it is kept.
-const MAX_RESPONDER_CERTS: usize = 16;
-
 /// id-pkix-ocsp-nonce (RFC 6960 §4.4.1).
 const ID_PKIX_OCSP_NONCE: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
@@ -255,19 +252,12 @@ impl Fetcher {
             return Err(e);
         }
         let r = self.fetch_ocsp(url, cert, issuer).and_then(|o| {
+            // A delegated responder must be certified by the issuer for OCSP signing (any
+            // certificate of the CA signed an answer that was kept for an hour and never
+            // believed; a reviewer's reading, 2026-12-05).
             let by_issuer = o.signed_by(issuer).is_ok()
-                || o.certificates(MAX_RESPONDER_CERTS).iter().any(|r| {
-                    // A delegated responder: certified by the issuer for OCSP signing (any
-                    // certificate of the CA signed an answer that was kept for an hour and
-                    // never believed; a reviewer's reading, 2026-12-05).
-                    crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
-                        && r.extension::<x509_cert::ext::pkix::ExtendedKeyUsage>()
-                            .ok()
-                            .flatten()
-                            .is_some_and(|(_, u)| u.0.contains(&crate::path::ID_KP_OCSP_SIGNING))
-                        && r.signed_by(issuer).is_ok()
-                        && o.signed_by(r).is_ok()
-                });
+                || crate::path::revocation::delegated_signers(&o, issuer)
+                    .any(|r| crate::path::revocation::certified_for_ocsp(&r));
             if by_issuer {
                 Ok(o)
             } else {

@@ -518,6 +518,31 @@ fn cert_id_matches(id: &x509_ocsp::CertId, cert: &Cert, issuer: &Cert) -> bool {
         && h.digest(&[key]) == id.issuer_key_hash.as_bytes()
 }
 
+/// The certificates a response carries that `issuer` issued and that signed the response: its
+/// delegated responder, if any. A response carries its responder's certificate, perhaps a few
+/// more: not thousands, each costing a signature check (the first [`MAX_RESPONDER_CERTS`]).
+pub(crate) fn delegated_signers<'a>(
+    resp: &'a Ocsp,
+    issuer: &'a Cert,
+) -> impl Iterator<Item = CertRef> + 'a {
+    resp.certificates(MAX_RESPONDER_CERTS)
+        .into_iter()
+        .filter(move |r| {
+            crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
+                && !kyso_pdf::stop::stopped()
+                && r.signed_by(issuer).is_ok()
+                && resp.signed_by(r).is_ok()
+        })
+}
+
+/// Its issuer certified `r` for OCSP signing (id-kp-OCSPSigning, RFC 6960 §4.2.2.2).
+pub(crate) fn certified_for_ocsp(r: &Cert) -> bool {
+    r.extension::<ExtendedKeyUsage>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, u)| u.0.contains(&ID_KP_OCSP_SIGNING))
+}
+
 /// Who may have signed a response about `cert` for certificates of `issuer`: the issuer
 /// itself, or a delegated responder it certified. `false` (with a note) when the response must
 /// not be believed.
@@ -534,23 +559,13 @@ fn responder_ok(
         return true;
     }
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
-    // A response carries its responder's certificate, perhaps a few more: not thousands, each
-    // costing a signature check.
-    for r in resp.certificates(MAX_RESPONDER_CERTS) {
+    // The first delegated signer decides (as the loop over the candidates did).
+    if let Some(r) = delegated_signers(resp, issuer).next() {
         if kyso_pdf::stop::stopped() {
             return false;
         }
-        if !crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
-            || r.signed_by(issuer).is_err()
-        {
-            continue;
-        }
-        if resp.signed_by(&r).is_err() {
-            continue;
-        }
         let name = r.subject_string();
-        let eku = r.extension::<ExtendedKeyUsage>().ok().flatten();
-        if !eku.is_some_and(|(_, u)| u.0.contains(&ID_KP_OCSP_SIGNING)) {
+        if !certified_for_ocsp(&r) {
             notes.push(format!("an OCSP response is signed by {name}, which the issuer did not certify for OCSP signing; ignored"));
             return false;
         }
