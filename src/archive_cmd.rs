@@ -597,7 +597,20 @@ fn validation_data(db: &Path, id: u64, access: &Access, dir: &Path) -> Result<()
     for (kind, bytes) in &e.items {
         let name = format!("{kind}-{}.der", hex::encode(sha2::Sha256::digest(bytes)));
         let p = dir.join(&name);
-        std::fs::write(&p, bytes).map_err(|e| usage(format!("write {}: {e}", p.display())))?;
+        // Each name is its content's hash: a file already there with those bytes is kept, and
+        // anything else under the name (another file, a link) is refused, never written
+        // through (it was `fs::write`, which followed a link planted in the folder).
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_file() && std::fs::read(&p).is_ok_and(|b| b == *bytes) => {}
+            Ok(_) => {
+                return Err(usage(format!(
+                    "{} exists and is not this item; not replaced",
+                    p.display()
+                )))
+            }
+            Err(_) => crate::sign_cmd::write_atomic(&p, bytes, false)
+                .map_err(|e| usage(format!("write {}: {e}", p.display())))?,
+        }
         files.push(name);
     }
     print(&serde_json::json!({

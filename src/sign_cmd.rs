@@ -514,6 +514,22 @@ pub fn unreadable(
     }
 }
 
+/// A `--summary` that is one of the batch's inputs or outputs, or a file already there without
+/// `--overwrite`: it was written with `fs::write` over whatever was there — a summary named like
+/// the document it reports on replaced that document (2026-12-05, left from the last reading).
+fn summary_unfit(summary: &Path, files: &[PathBuf], a: &SignArgs) -> Option<String> {
+    let outputs: Vec<PathBuf> = files
+        .iter()
+        .map(|f| output_path(f, a.out_dir.as_deref(), a.format, a.attached))
+        .collect();
+    for f in files.iter().chain(&outputs) {
+        if let Some(e) = exists_already([summary, f.as_path()], true) {
+            return Some(format!("--summary: {e}"));
+        }
+    }
+    exists_already([summary], a.overwrite).map(|e| format!("--summary: {e}"))
+}
+
 /// What `--tsa` and `--tsa-key` say together, for `kyso sign` and `kyso extend`: a TSA that is
 /// not `internal` or an http(s) URL, or an internal TSA's key beside a TSA's URL.
 pub fn tsa_unfit(tsa: Option<&str>, tsa_key: Option<&str>) -> Option<String> {
@@ -600,6 +616,13 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
                 Format::Cades => "",
             }
         )));
+    }
+    if let Some(why) = a
+        .summary
+        .as_deref()
+        .and_then(|s| summary_unfit(s, &files, &a))
+    {
+        return Ok(crate::archive_cmd::usage(why));
     }
     // The trust and the stamp font, read before the login too.
     let mut v = match a.trust.validator() {
@@ -749,7 +772,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     });
     let text = serde_json::to_string_pretty(&summary).expect("serializable");
     if let Some(p) = &a.summary {
-        std::fs::write(p, &text).map_err(|e| HsmError::Io {
+        write_atomic(p, text.as_bytes(), a.overwrite).map_err(|e| HsmError::Io {
             what: format!("write {}", p.display()),
             source: e,
         })?;

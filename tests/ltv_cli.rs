@@ -799,6 +799,43 @@ fn the_archive_keeps_the_validation_data_of_a_b_b_document_it_receives() {
     let e: serde_json::Value = serde_json::from_str(p.json()["event"].as_str().unwrap()).unwrap();
     assert_eq!(e["part"], "validation_data", "{e}");
     assert_eq!(e["user"], "luutru", "{e}");
+
+    // Into the same folder again: the files there are these items, kept. A link planted under
+    // an item's name is refused, not written through (it was `fs::write`; 2026-12-05).
+    let again = |demo: &Demo| {
+        demo.run(&[
+            "archive",
+            "get",
+            "--db",
+            &db,
+            "0",
+            "--user",
+            "luutru",
+            "--purpose",
+            "kiểm tra chứng cứ",
+            "--validation-data-out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let r = again(&demo);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let name = format!("crl-{}.der", sha(&ca_crl));
+    let victim = demo.path().join("victim.txt");
+    std::fs::write(&victim, "không được ghi đè").unwrap();
+    std::fs::remove_file(out.join(&name)).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(&name)).unwrap();
+    let r = again(&demo);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("exists and is not this item; not replaced"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "không được ghi đè"
+    );
 }
 
 /// A signature with no time-stamp (B-B — as most government PDFs are signed) is given its

@@ -1545,7 +1545,21 @@ fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
     std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
     let bad = demo.path().join("bad.pin");
     std::fs::write(&bad, "00000000\n").unwrap();
+    let (pdf_s, bad_s) = (pdf.display().to_string(), bad.display().to_string());
+    let signed_s = demo
+        .path()
+        .join("giay-phep.signed.pdf")
+        .display()
+        .to_string();
     for (extra, what) in [
+        // A summary named like an input, like an output, or over a file already there: it
+        // replaced the document it reports on (2026-12-05).
+        (&["--summary", &pdf_s][..], "are one file"),
+        (&["--summary", &signed_s][..], "are one file"),
+        (
+            &["--summary", &bad_s][..],
+            "--summary: {bad} exists; not replaced (use --overwrite)",
+        ),
         (
             &["--tsa", "internal"][..],
             "--tsa is for --level B-T, B-LT or B-LTA",
@@ -1629,7 +1643,8 @@ fn flags_that_do_not_go_together_are_usage_errors_before_the_pin_is_asked() {
         args.push(pdf.to_str().unwrap());
         let r = demo.run(&args);
         assert_eq!(r.code, 3, "{extra:?}: {}", r.stderr);
-        assert!(r.stderr.contains(what), "{extra:?}: {}", r.stderr);
+        let what = what.replace("{bad}", &bad_s);
+        assert!(r.stderr.contains(&what), "{extra:?}: {}", r.stderr);
         if what.starts_with("unknown --alg") {
             assert!(!r.stderr.contains("PKCS#11 URI"), "{extra:?}: {}", r.stderr);
         }

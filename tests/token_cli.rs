@@ -982,4 +982,19 @@ fn a_pin_file_others_may_read_is_warned_of() {
     let r = objects(&demo.pin_file());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // Mode 600, but another user's: that user reads it too (2026-12-05). Only root can give
+    // a file away, as CI runs; elsewhere this part is passed over.
+    let theirs = demo.path().join("theirs.pin");
+    std::fs::copy(demo.pin_file(), &theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if std::os::unix::fs::chown(&theirs, Some(65534), None).is_ok() {
+        let r = objects(&theirs);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("belongs to another user (uid 65534; kyso runs as uid 0)"),
+            "{}",
+            r.stderr
+        );
+    }
 }

@@ -359,6 +359,39 @@ fn an_imported_ec_key_without_a_public_key_object_signs_the_archives_checkpoints
         assert_eq!(r.code, 0, "{log_key}: {}", r.stderr);
         assert_eq!(r.json()["checkpoints"], 1);
     }
+    // A certificate kyso cannot read (OpenSSL's, with a 24-byte serial past RFC 5280's 20),
+    // written under the log key's label with no PIN: it names no key and is passed over, as
+    // when signing (it stopped the audit, 2026-12-05).
+    let (junk, junk_der) = (t.path().join("junk.pem"), t.path().join("junk.der"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+        ])
+        .args(["-subj", "/CN=Unreadable", "-days", "30"])
+        .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
+        .arg(&junk));
+    run(Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(&junk)
+        .arg("-out")
+        .arg(&junk_der));
+    t.write_public_cert(&junk_der, "log-imported", "0f");
+    let r = t.kyso(&[
+        "audit",
+        "verify",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+        "--log-key",
+        key,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     // Anyone who can open a session adds a certificate of another key under the log key's
     // label, no PIN asked: the URI then names two keys, and the audit refuses to guess
     // (it took the first, the attacker's by the token's order; an attacker's reading,

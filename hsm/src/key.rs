@@ -703,6 +703,7 @@ pub fn find_public_key(token: &Token, uri: &Pkcs11Uri) -> Result<SubjectPublicKe
     let label = token.label();
     token.with_session(|s, _| {
         let mut keys: Vec<SubjectPublicKeyInfoOwned> = Vec::new();
+        let mut unreadable = 0usize;
         let mut add = |k: SubjectPublicKeyInfoOwned| {
             if !keys.contains(&k) {
                 keys.push(k);
@@ -719,34 +720,35 @@ pub fn find_public_key(token: &Token, uri: &Pkcs11Uri) -> Result<SubjectPublicKe
                 .and_then(|a| {
                     Certificate::from_der(&attr_bytes(&a, AttributeType::Value).unwrap_or_default())
                         .ok()
-                })
-                .ok_or_else(|| HsmError::BadCertificate {
-                    label: label.clone(),
-                    reason: format!("a certificate object matching {uri} cannot be read"),
-                })?;
-            add(c.tbs_certificate.subject_public_key_info);
+                });
+            // An object that cannot be read names no key: it is passed over, as when signing,
+            // not made to stop the audit (anyone may add one without the PIN). What is read
+            // still has to agree, so passing it over swaps nothing.
+            match c {
+                Some(c) => add(c.tbs_certificate.subject_public_key_info),
+                None => unreadable += 1,
+            }
         }
         let obj_label = uri.object.clone().unwrap_or_default();
         for h in s.find_objects(&key_template(uri, ObjectClass::PUBLIC_KEY))? {
-            let k = match key_kind(s, h, &obj_label)? {
-                KeyKind::Rsa { .. } => rsa_spki(s, h)?.ok_or_else(|| -> OpError {
-                    HsmError::UnsupportedKey {
-                        key: obj_label.clone(),
-                        reason: "the RSA public key object shows no modulus".into(),
-                    }
-                    .into()
-                })?,
-                KeyKind::Ec { curve } => ec_spki(s, h, curve).map_err(|reason| -> OpError {
-                    HsmError::UnsupportedKey {
-                        key: obj_label.clone(),
-                        reason,
-                    }
-                    .into()
-                })?,
+            let k = match key_kind(s, h, &obj_label) {
+                Ok(KeyKind::Rsa { .. }) => rsa_spki(s, h).ok().flatten(),
+                Ok(KeyKind::Ec { curve }) => ec_spki(s, h, curve).ok(),
+                Err(_) => None,
             };
-            add(k);
+            match k {
+                Some(k) => add(k),
+                None => unreadable += 1,
+            }
         }
         match keys.len() {
+            0 if unreadable > 0 => Err(HsmError::BadCertificate {
+                label: label.clone(),
+                reason: format!(
+                    "{unreadable} object(s) matching {uri} cannot be read, and no other holds a public key"
+                ),
+            }
+            .into()),
             0 => Err(HsmError::NoObject {
                 what: "certificate or public key",
                 token: label.clone(),

@@ -56,15 +56,8 @@ impl PinSource {
                 let file = std::fs::File::open(p).map_err(|e| bad(e.to_string()))?;
                 // Others may read it: said, as `kyso serve --check` refuses it (the command
                 // line took one of mode 644 without a word; a new user's reading, 2026-12-05).
-                if let Ok(m) = file.metadata() {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = m.permissions().mode() & 0o777;
-                    if m.is_file() && mode & 0o077 != 0 {
-                        eprintln!(
-                            "kyso: warning: the PIN file {} can be read or written by others (mode {mode:o}): it holds a secret; chmod 600 it",
-                            p.display()
-                        );
-                    }
+                if let Some(why) = file.metadata().ok().and_then(|m| others_may_read(&m)) {
+                    eprintln!("kyso: warning: the PIN file {} {why}", p.display());
                 }
                 std::io::Read::read_to_end(
                     &mut std::io::Read::take(file, MAX_PIN_FILE as u64 + 1),
@@ -139,6 +132,29 @@ pub fn resolve(sources: &[PinSource], prompt: &str) -> Result<SecretString> {
         }
     }
     Err(HsmError::NoPin)
+}
+
+/// Why someone other than this process's user (and root) may read or change a secret's file
+/// (a PIN file, a TLS key): a mode that lets others in, or an owner who is another user — whose
+/// PIN file, mode 600, is still theirs to read (2026-12-05). `None` for what is no plain file.
+pub fn others_may_read(m: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = m.permissions().mode() & 0o777;
+    let me = rustix::process::geteuid().as_raw();
+    if !m.is_file() {
+        None
+    } else if mode & 0o077 != 0 {
+        Some(format!(
+            "can be read or written by others (mode {mode:o}): it holds a secret; chmod 600 it"
+        ))
+    } else if m.uid() != me && m.uid() != 0 {
+        Some(format!(
+            "belongs to another user (uid {}; kyso runs as uid {me}): it holds a secret; chown it",
+            m.uid()
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1050,7 +1050,6 @@ fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
 /// A secret's file (the PIN, the TLS key): readable, and by its owner alone. A PIN file any
 /// local user can read is a PIN every local user has.
 fn secret(key: &str, p: &Path) -> Result<(), ConfigError> {
-    use std::os::unix::fs::PermissionsExt;
     // The PIN file's name is not repeated: a PIN typed where its file name belongs would be
     // (`pin_file = "Secr3tPIN"`); the TLS key's path is no secret.
     let name = if key.starts_with("token.") {
@@ -1058,21 +1057,13 @@ fn secret(key: &str, p: &Path) -> Result<(), ConfigError> {
     } else {
         p.display().to_string()
     };
-    let mode = std::fs::File::open(p)
+    let m = std::fs::File::open(p)
         .and_then(|f| f.metadata())
-        .map_err(|e| bad(key, format!("cannot read {name}: {e}")))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(bad(
-            key,
-            format!(
-                "{name} can be read or written by others (mode {:o}): it holds a secret; chmod 600 it",
-                mode & 0o777
-            ),
-        ));
+        .map_err(|e| bad(key, format!("cannot read {name}: {e}")))?;
+    match kyso_hsm::pin::others_may_read(&m) {
+        Some(why) => Err(bad(key, format!("{name} {why}"))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn exists(key: &str, p: &Path) -> Result<(), ConfigError> {
