@@ -62,14 +62,16 @@ fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
     for item in [
         "Kết quả: HỢP LỆ",
         "1. Tình trạng chữ ký",
-        "2. Tổ chức cấp chứng thư",
+        "2. Tổ chức cấp chứng thư số",
         "3. Người ký",
-        "4. Tổ chức quản lý chứng thư",
+        "4. Tổ chức quản lý chứng thư số",
         "5. Thời gian ký",
-        "6. Toàn vẹn nội dung: có",
-        "7. Chứng thư còn hiệu lực khi ký: có",
-        "8. Thời hạn chứng thư",
-        "không kiểm tra được tình trạng thu hồi",
+        "6. Tính toàn vẹn của nội dung: có",
+        // Valid, but whether revoked was not known: item 7 says so itself (helper 138).
+        "7. Chứng thư số còn hiệu lực tại thời điểm ký: có (chưa kiểm tra được trạng thái thu hồi)",
+        "8. Thời hạn hiệu lực của chứng thư số: từ ",
+        "Đường dẫn tin cậy tới chứng thư gốc: ",
+        "chưa kiểm tra được trạng thái chứng thư số",
     ] {
         assert!(r.stdout.contains(item), "missing {item:?}:\n{}", r.stdout);
     }
@@ -132,6 +134,25 @@ fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
         "{}",
         r.stdout
     );
+    // In words: why, and that the path and the time were never looked at — not "no path to a
+    // trusted root" and "no signing time" (helper 138, 2026-12-05).
+    let r = demo.run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--detached",
+        p7s.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+    ]);
+    for line in [
+        "  Lý do: nội dung đã bị thay đổi sau khi ký\n",
+        "  2. Tổ chức cấp chứng thư số: ",
+        "  7. Chứng thư số còn hiệu lực tại thời điểm ký: chưa kiểm tra, vì chữ ký đã không hợp lệ\n",
+    ] {
+        assert!(r.stdout.contains(line), "missing {line:?}:\n{}", r.stdout);
+    }
+    assert!(!r.stdout.contains("đường dẫn tin cậy"), "{}", r.stdout);
+    assert!(!r.stdout.contains("Cảnh báo"), "{}", r.stdout);
 }
 
 #[test]
@@ -483,13 +504,21 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
                 assert!(out.contains("\\u{1b}[2J"), "{out}");
                 assert!(lines[0].contains("NO_CERTIFICATE_CHAIN_FOUND"), "{out}");
                 for n in [2, 4] {
-                    assert!(item(&out, n).contains("chưa xác thực"), "{out}");
+                    assert!(item(&out, n).contains("chưa được kiểm chứng"), "{out}");
                 }
+                // The reason, in Vietnamese, beside the English details.
+                assert!(
+                    out.contains(
+                        "  Lý do: không xây dựng được đường dẫn tin cậy tới chứng thư gốc\n"
+                    ),
+                    "{out}"
+                );
+                assert!(out.contains("Chi tiết kỹ thuật (tiếng Anh):"), "{out}");
             }
             "bidi" => {
                 assert!(lines[0].contains("TOTAL-PASSED"), "{out}");
                 assert!(item(&out, 3).contains("\\u{202e}nahT nahP"), "{out}");
-                assert!(!item(&out, 2).contains("chưa xác thực"), "{out}");
+                assert!(!item(&out, 2).contains("chưa được kiểm chứng"), "{out}");
             }
             _ => {
                 assert!(lines[0].contains("TOTAL-FAILED"), "{out}");
@@ -501,8 +530,27 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
     let out = text(&[&p("signed.pdf")]);
     assert!(item(&out, 6).ends_with(": có"), "{out}");
     let out = text(&[&doc, "--detached", &p("backdated.p7s")]);
-    assert!(out.starts_with("Kết quả: CHƯA XÁC ĐỊNH ĐƯỢC"), "{out}");
-    assert!(item(&out, 7).contains("chưa được chứng minh"), "{out}");
+    assert!(
+        out.starts_with("Kết quả: CHƯA XÁC ĐỊNH ĐƯỢC TÍNH HỢP LỆ"),
+        "{out}"
+    );
+    assert!(
+        item(&out, 7).contains("chưa được xác nhận bằng dấu thời gian"),
+        "{out}"
+    );
+    // A file that is no signed document: said so, not eight empty items (helper 138).
+    let junk = demo.path().join("hello.txt");
+    std::fs::write(&junk, "xin chào").unwrap();
+    let out = text(&[junk.to_str().unwrap()]);
+    assert!(
+        out.contains("Tệp không đọc được như một tài liệu đã ký (PDF hoặc CMS)."),
+        "{out}"
+    );
+    assert!(!out.contains("3. Người ký"), "{out}");
+    assert!(
+        out.contains("Lý do: tệp hoặc chữ ký không đúng định dạng"),
+        "{out}"
+    );
     let j = verdict(
         &demo,
         &d.join("doc.txt"),

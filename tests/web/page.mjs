@@ -87,6 +87,8 @@ async function verdict(page) {
       items: Array.from(a.querySelectorAll(".items dt"), (dt) => [dt.textContent, dt.nextElementSibling.textContent]),
       changes: a.querySelector(".changes") ? a.querySelector(".changes").innerText : null,
       warning: a.querySelector(".warn") ? a.querySelector(".warn").textContent : null,
+      reason: a.querySelector(".reason") ? a.querySelector(".reason").textContent : null,
+      anchor: a.querySelector(".anchor dd") ? a.querySelector(".anchor dd").textContent : null,
     })),
     archive: document.getElementById("archive-status").dataset.archive,
     archiveText: document.getElementById("archive-status").textContent,
@@ -96,9 +98,18 @@ async function verdict(page) {
   }));
 }
 
-const VI_TIME = /\d\d\/\d\d\/\d{4} \d\d:\d\d \+07:00/;
-const EN_TIME = /\d{4}-\d\d-\d\d \d\d:\d\d \+07:00/;
-const ITEMS_VI = ["Tình trạng chữ ký", "Tổ chức cấp chứng thư", "Người ký", "Tổ chức quản lý chứng thư", "Thời gian ký", "Toàn vẹn nội dung", "Chứng thư còn hiệu lực khi ký", "Thời hạn chứng thư"];
+const VI_TIME = /\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \+07:00/;
+const EN_TIME = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+07:00/;
+const ITEMS_VI = [
+  "Tình trạng chữ ký",
+  "Tổ chức cấp chứng thư số",
+  "Người ký",
+  "Tổ chức quản lý chứng thư số",
+  "Thời gian ký",
+  "Tính toàn vẹn của nội dung",
+  "Chứng thư số còn hiệu lực tại thời điểm ký",
+  "Thời hạn hiệu lực của chứng thư số",
+];
 const ITEMS_EN = ["Signature status", "Certificate issuer", "Signer", "Body managing the certificate", "Signing time", "Integrity", "Certificate valid when signed", "Certificate validity period"];
 
 function eightItems(sig, labels, yes) {
@@ -197,6 +208,8 @@ assert.match(v.signatures[0].items[0][1], /^HỢP LỆ \(TOTAL-PASSED\)$/);
 assert.match(v.signatures[0].items[4][1], VI_TIME);
 assert.match(v.signatures[0].items[7][1], VI_TIME);
 assert.match(v.signatures[0].items[2][1], /Nguyễn Văn An/);
+assert.ok(v.signatures[0].anchor, "the trust anchor the path reached is named");
+assert.equal(v.signatures[0].reason, null, "a valid signature has no reason line");
 assert.equal(v.archive, "valid");
 assert.match(v.archiveText, new RegExp(`bản ghi số ${env("KYSO_WEB_RECORD")}\\): còn hiệu lực`));
 assert.equal(v.proof, "verified", v.proofText);
@@ -228,6 +241,10 @@ v = await verifyFiles(page, file("KYSO_WEB_TAMPERED"), null, env("KYSO_WEB_CODE"
 assert.equal(v.indication, "TOTAL-FAILED");
 assert.match(v.live, /KHÔNG HỢP LỆ/);
 eightItems(v.signatures[0], ITEMS_VI, "không");
+// Why, in Vietnamese; what was never checked is not said to be missing.
+assert.match(v.signatures[0].reason, /nội dung đã bị thay đổi sau khi ký/);
+assert.match(v.signatures[0].items[1][1], /chưa kiểm tra/);
+assert.doesNotMatch(v.signatures[0].items[1][1], /đường dẫn tin cậy/);
 assert.equal(v.archive, "absent");
 assert.match(v.archiveText, /không giữ đúng bản tài liệu này/);
 assert.equal(v.proof, null);
@@ -264,8 +281,9 @@ assert.equal(v.indication, "INDETERMINATE");
 const signerShown = v.signatures[0].items[2][1];
 assert.ok(!/[\u202e\u200b\u2028]/.test(signerShown), signerShown);
 assert.match(signerShown, /Nguyen Van A\\u\{202e\}nahT nahP\\u\{202c\}\\u\{200b\}\\u\{2028\}x/);
-assert.match(v.signatures[0].items[1][1], /chưa xác thực/);
-assert.match(v.signatures[0].items[3][1], /chưa xác thực/);
+assert.match(v.signatures[0].items[1][1], /chưa được kiểm chứng/);
+assert.match(v.signatures[0].items[3][1], /chưa được kiểm chứng/);
+assert.match(v.signatures[0].reason, /không xây dựng được đường dẫn tin cậy/);
 check(`a name with hidden characters: ${signerShown}`);
 
 // 5. a page changed after signing: the change is named

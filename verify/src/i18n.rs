@@ -38,18 +38,21 @@ const VN: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
     Err(_) => panic!("+07:00"),
 };
 
-/// An RFC 3339 time as a reader expects it, in Vietnam's time (+07:00): `dd/mm/yyyy HH:MM
-/// +07:00` in Vietnamese, `yyyy-mm-dd HH:MM +07:00` in English. Anything else is shown as given.
+/// An RFC 3339 time as a reader expects it, in Vietnam's time (+07:00): `dd/mm/yyyy HH:MM:SS
+/// +07:00` in Vietnamese, `yyyy-mm-dd HH:MM:SS +07:00` in English. Anything else is shown as given.
 pub fn display_time(rfc3339: &str, lang: Lang) -> String {
     use time::format_description::well_known::Rfc3339;
     let Ok(t) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else {
         return rfc3339.to_string();
     };
     let t = t.to_offset(VN);
-    let (y, mo, d, h, mi) = (t.year(), t.month() as u8, t.day(), t.hour(), t.minute());
+    let (y, mo, d) = (t.year(), t.month() as u8, t.day());
+    let (h, mi, se) = (t.hour(), t.minute(), t.second());
+    // With seconds, as the visible stamp shows the signing time (helper 138, 2026-12-05: an
+    // official could not match the two).
     match lang {
-        Lang::Vi => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02} +07:00"),
-        Lang::En => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} +07:00"),
+        Lang::Vi => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02}:{se:02} +07:00"),
+        Lang::En => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{se:02} +07:00"),
     }
 }
 
@@ -94,17 +97,63 @@ mod tests {
         for i in 1..=8 {
             assert!(catalogue().contains_key(&format!("item.{i}")));
         }
+        // A reason in both languages for every sub-indication a report can carry.
+        use crate::report::SubIndication as S;
+        // A new sub-indication breaks this match, and so is added to the list below.
+        let _every = |s: S| match s {
+            S::FormatFailure
+            | S::HashFailure
+            | S::SigCryptoFailure
+            | S::Revoked
+            | S::NotYetValid
+            | S::Expired
+            | S::SigConstraintsFailure
+            | S::ChainConstraintsFailure
+            | S::CertificateChainGeneralFailure
+            | S::CryptoConstraintsFailure
+            | S::NoSigningCertificateFound
+            | S::NoCertificateChainFound
+            | S::RevokedNoPoe
+            | S::OutOfBoundsNoPoe
+            | S::TryLater
+            | S::SignedDataNotFound => (),
+        };
+        for sub in [
+            S::FormatFailure,
+            S::HashFailure,
+            S::SigCryptoFailure,
+            S::Revoked,
+            S::NotYetValid,
+            S::Expired,
+            S::SigConstraintsFailure,
+            S::ChainConstraintsFailure,
+            S::CertificateChainGeneralFailure,
+            S::CryptoConstraintsFailure,
+            S::NoSigningCertificateFound,
+            S::NoCertificateChainFound,
+            S::RevokedNoPoe,
+            S::OutOfBoundsNoPoe,
+            S::TryLater,
+            S::SignedDataNotFound,
+        ] {
+            let name = serde_json::to_value(sub).unwrap();
+            let key = format!("reason.{}", name.as_str().unwrap());
+            assert!(
+                catalogue().contains_key(&key),
+                "{key} missing from i18n.json"
+            );
+        }
     }
 
     #[test]
     fn times_as_each_reader_expects() {
         assert_eq!(
             display_time("2026-11-18T11:06:40Z", Lang::Vi),
-            "18/11/2026 18:06 +07:00"
+            "18/11/2026 18:06:40 +07:00"
         );
         assert_eq!(
             display_time("2026-12-31T20:00:00Z", Lang::En),
-            "2027-01-01 03:00 +07:00"
+            "2027-01-01 03:00:00 +07:00"
         );
         assert_eq!(display_time("not a time", Lang::Vi), "not a time");
     }

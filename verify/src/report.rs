@@ -214,17 +214,12 @@ impl Report {
     /// The human summary, Vietnamese or English, with the eight items of Circular 15/2025;
     /// every label from the catalogue (`i18n.json`), times as the reader expects them.
     pub fn summary(&self, lang: Lang) -> String {
-        use crate::i18n::{display_time, tr};
+        use crate::i18n::tr;
         let verdict = |i: Indication| match i {
             Indication::TotalPassed => tr("verdict.TOTAL-PASSED", lang),
             Indication::TotalFailed => tr("verdict.TOTAL-FAILED", lang),
             Indication::Indeterminate => tr("verdict.INDETERMINATE", lang),
             Indication::NoSignature => tr("verdict.NO_SIGNATURE", lang),
-        };
-        let yes_no = |b: Option<bool>| match b {
-            Some(true) => tr("word.yes", lang),
-            Some(false) => tr("word.no", lang),
-            None => tr("word.unknown", lang),
         };
         let mut out = String::new();
         let result = format!(
@@ -258,65 +253,40 @@ impl Report {
                 i + 1,
                 s.format
             ));
-            let signer = s.signer.clone().unwrap_or_default();
-            let time = match (&s.timestamp, &s.signing_time) {
-                (Some(ts), _) => format!(
-                    "{} ({})",
-                    display_time(ts, lang),
-                    tr("time.timestamp", lang)
-                ),
-                (None, Some(st)) => {
-                    format!("{} ({})", display_time(st, lang), tr("time.claimed", lang))
-                }
-                _ => tr("word.none", lang).to_string(),
-            };
-            // Items 2 and 4 are what the signer's certificate says until a path to a trust
-            // anchor vouches for them; item 7 is judged at the signer's claimed time unless
-            // a time-stamp proves it.
-            let vouched = |v: String| {
-                let v = shown(&v, MAX_SHOWN_VALUE).into_owned();
-                if s.facts.chain_trusted {
-                    v
-                } else {
-                    format!("{v} ({})", tr("word.unverified", lang))
+            let sub = s.subindication.and_then(|x| {
+                serde_json::to_value(x)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+            });
+            let reason = |out: &mut String| {
+                if let Some(sub) = sub
+                    .as_deref()
+                    .filter(|_| s.indication != Indication::TotalPassed)
+                {
+                    out.push_str(&format!(
+                        "  {}: {}\n",
+                        tr("summary.reason", lang),
+                        tr(&format!("reason.{sub}"), lang)
+                    ));
                 }
             };
-            let valid_at_signing = match (s.facts.valid_at_signing, s.facts.time_proven) {
-                (Some(b), false) => format!("{} ({})", yes_no(Some(b)), tr("word.claimed", lang)),
-                (b, _) => yes_no(b).to_string(),
-            };
-            let values = [
-                format!("{} ({})", verdict(s.indication), s.indication.as_str()),
-                vouched(signer.issuer.clone()),
-                shown(&signer.subject, MAX_SHOWN_VALUE).into_owned(),
-                vouched(
-                    s.facts
-                        .ca_body
-                        .clone()
-                        .unwrap_or_else(|| signer.issuer.clone()),
-                ),
-                time,
-                yes_no(s.facts.integrity).to_string(),
-                valid_at_signing,
-                format!(
-                    "{} – {}",
-                    display_time(&signer.not_before, lang),
-                    display_time(&signer.not_after, lang)
-                ),
-            ];
-            for (n, v) in values.iter().enumerate() {
-                let key = format!("item.{}", n + 1);
-                let label = tr(&key, lang);
-                out.push_str(&format!("  {}. {label}: {v}\n", n + 1));
-            }
-            if !s.facts.revocation_checked {
-                out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
+            // A file that is no signed document has no signer to show: not eight empty items
+            // (a helper's reading in Vietnamese, 2026-12-05).
+            if s.signer.is_none() && s.subindication == Some(SubIndication::FormatFailure) {
+                out.push_str(&format!("  {}\n", tr("summary.unreadable", lang)));
+                reason(&mut out);
+            } else {
+                self.items(s, lang, &mut out);
+                reason(&mut out);
             }
             if !s.changes.is_empty() {
                 out.push_str(&format!("  {}:\n", tr("page.changes", lang)));
                 for c in &s.changes {
                     out.push_str(&format!("    * {}\n", shown(c, MAX_SHOWN_MESSAGE)));
                 }
+            }
+            if !s.messages.is_empty() && lang == Lang::Vi {
+                out.push_str(&format!("  {}:\n", tr("summary.details", lang)));
             }
             for m in &s.messages {
                 out.push_str(&format!("  - {}\n", shown(m, MAX_SHOWN_MESSAGE)));
@@ -329,6 +299,114 @@ impl Report {
             out.push_str(&result);
         }
         out
+    }
+}
+
+impl Report {
+    /// The eight items of one signature, each line `  N. label: value`.
+    fn items(&self, s: &SignatureReport, lang: Lang, out: &mut String) {
+        use crate::i18n::{display_time, tr};
+        let verdict = |i: Indication| match i {
+            Indication::TotalPassed => tr("verdict.TOTAL-PASSED", lang),
+            Indication::TotalFailed => tr("verdict.TOTAL-FAILED", lang),
+            Indication::Indeterminate => tr("verdict.INDETERMINATE", lang),
+            Indication::NoSignature => tr("verdict.NO_SIGNATURE", lang),
+        };
+        let yes_no = |b: Option<bool>| match b {
+            Some(true) => tr("word.yes", lang),
+            Some(false) => tr("word.no", lang),
+            None => tr("word.unknown", lang),
+        };
+        // What was never looked at is said so: a signature that failed on its bytes (a changed
+        // document, a broken value) had no path built and no time judged, and items 2, 4, 5
+        // and 7 said "no path to a trusted root" and "no signing time" (2026-12-05).
+        let stopped = s.indication == Indication::TotalFailed && s.chain.is_empty();
+        let not_checked = || tr("word.not_checked", lang).to_string();
+        let known = |v: &str| {
+            if v.trim().is_empty() {
+                tr("word.unknown", lang).to_string()
+            } else {
+                shown(v, MAX_SHOWN_VALUE).into_owned()
+            }
+        };
+        let signer = s.signer.clone().unwrap_or_default();
+        let time = match (&s.timestamp, &s.signing_time) {
+            (Some(ts), _) => format!(
+                "{} ({})",
+                display_time(ts, lang),
+                tr("time.timestamp", lang)
+            ),
+            (None, Some(st)) => {
+                format!("{} ({})", display_time(st, lang), tr("time.claimed", lang))
+            }
+            _ if stopped => not_checked(),
+            _ => tr("word.none", lang).to_string(),
+        };
+        // Items 2 and 4 are what the signer's certificate says until a path to a trust anchor
+        // vouches for them; item 7 is judged at the signer's claimed time unless a time-stamp
+        // proves it, and says when revocation could not be checked.
+        let vouched = |v: &str| {
+            let v = known(v);
+            if s.facts.chain_trusted {
+                v
+            } else if stopped {
+                format!("{v} ({})", not_checked())
+            } else {
+                format!("{v} ({})", tr("word.unverified", lang))
+            }
+        };
+        let valid_at_signing = if stopped {
+            not_checked()
+        } else {
+            let mut notes = Vec::new();
+            if s.facts.valid_at_signing.is_some() && !s.facts.time_proven {
+                notes.push(tr("word.claimed", lang));
+            }
+            if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
+                notes.push(tr("word.revocation_unchecked", lang));
+            }
+            match notes.is_empty() {
+                true => yes_no(s.facts.valid_at_signing).to_string(),
+                false => format!(
+                    "{} ({})",
+                    yes_no(s.facts.valid_at_signing),
+                    notes.join("; ")
+                ),
+            }
+        };
+        let period = if signer.not_before.is_empty() {
+            tr("word.unknown", lang).to_string()
+        } else {
+            tr("page.period", lang)
+                .replace("{from}", &display_time(&signer.not_before, lang))
+                .replace("{to}", &display_time(&signer.not_after, lang))
+        };
+        let values = [
+            format!("{} ({})", verdict(s.indication), s.indication.as_str()),
+            vouched(&signer.issuer),
+            known(&signer.subject),
+            vouched(s.facts.ca_body.as_deref().unwrap_or(&signer.issuer)),
+            time,
+            yes_no(s.facts.integrity).to_string(),
+            valid_at_signing,
+            period,
+        ];
+        for (n, v) in values.iter().enumerate() {
+            let key = format!("item.{}", n + 1);
+            let label = tr(&key, lang);
+            out.push_str(&format!("  {}. {label}: {v}\n", n + 1));
+        }
+        // The trust anchor the path reached: the national root, or which other.
+        if let Some(root) = s.chain.last().filter(|_| s.facts.chain_trusted) {
+            out.push_str(&format!(
+                "  {}: {}\n",
+                tr("summary.anchor", lang),
+                shown(root, MAX_SHOWN_VALUE)
+            ));
+        }
+        if !s.facts.revocation_checked && !stopped {
+            out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
+        }
     }
 }
 

@@ -32,15 +32,16 @@ function two(n) {
 }
 
 /**
- * An RFC 3339 time in Vietnam's time (+07:00): dd/mm/yyyy HH:MM in Vietnamese, yyyy-mm-dd
- * HH:MM in English (kyso-verify's i18n::display_time writes the same).
+ * An RFC 3339 time in Vietnam's time (+07:00): dd/mm/yyyy HH:MM:SS in Vietnamese, yyyy-mm-dd
+ * HH:MM:SS in English (kyso-verify's i18n::display_time writes the same).
  */
 export function showTime(s) {
   const ms = Date.parse(s);
   if (!s || Number.isNaN(ms)) return s || "";
   const d = new Date(ms + 7 * 3600 * 1000);
-  const [y, mo, da, h, mi] = [d.getUTCFullYear(), two(d.getUTCMonth() + 1), two(d.getUTCDate()), two(d.getUTCHours()), two(d.getUTCMinutes())];
-  return lang === "vi" ? `${da}/${mo}/${y} ${h}:${mi} +07:00` : `${y}-${mo}-${da} ${h}:${mi} +07:00`;
+  const [y, mo, da] = [d.getUTCFullYear(), two(d.getUTCMonth() + 1), two(d.getUTCDate())];
+  const hms = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  return lang === "vi" ? `${da}/${mo}/${y} ${hms} +07:00` : `${y}-${mo}-${da} ${hms} +07:00`;
 }
 
 /** A number of bytes, grouped as the reader groups digits. */

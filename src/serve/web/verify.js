@@ -314,14 +314,25 @@ function pairs(list, cls) {
 function signature(s, n) {
   const signer = s.signer || {};
   const facts = s.facts || {};
+  const chain = s.chain || [];
+  // A signature that failed on its bytes had no path built and no time judged: said so, not
+  // "no path to a trusted root" (kyso-verify's report.rs writes the same).
+  const stopped = s.indication === "TOTAL-FAILED" && chain.length === 0;
+  const notChecked = t("word.not_checked");
   const time = s.timestamp
     ? `${showTime(s.timestamp)} (${t("time.timestamp")})`
     : s.signing_time
       ? `${showTime(s.signing_time)} (${t("time.claimed")})`
-      : t("word.none");
+      : stopped
+        ? notChecked
+        : t("word.none");
   // Items 2 and 4 are the certificate's word until a path to a trust anchor vouches for them;
-  // item 7 rests on the signer's claimed time unless a time-stamp proves it.
-  const vouched = (v) => (facts.chain_trusted ? v : `${v} (${t("word.unverified")})`);
+  // item 7 rests on the signer's claimed time unless a time-stamp proves it, and says when
+  // revocation could not be checked.
+  const vouched = (v) => (facts.chain_trusted ? v : `${v} (${stopped ? notChecked : t("word.unverified")})`);
+  const notes = [];
+  if (typeof facts.valid_at_signing === "boolean" && !facts.time_proven) notes.push(t("word.claimed"));
+  if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
   const items = [
     verdictText(s.indication, s.subindication),
     vouched(signer.issuer || t("word.unknown")),
@@ -329,11 +340,12 @@ function signature(s, n) {
     vouched(facts.ca_body || signer.issuer || t("word.unknown")),
     time,
     yesNo(facts.integrity),
-    typeof facts.valid_at_signing === "boolean" && !facts.time_proven
-      ? `${yesNo(facts.valid_at_signing)} (${t("word.claimed")})`
-      : yesNo(facts.valid_at_signing),
+    stopped ? notChecked : notes.length ? `${yesNo(facts.valid_at_signing)} (${notes.join("; ")})` : yesNo(facts.valid_at_signing),
     signer.not_before ? t("page.period", { from: showTime(signer.not_before), to: showTime(signer.not_after) }) : t("word.unknown"),
   ];
+  const reason = s.indication !== "TOTAL-PASSED" && s.subindication ? `${t("summary.reason")}: ${t("reason." + s.subindication)}` : null;
+  const anchor = facts.chain_trusted && chain.length ? [`${t("summary.anchor")}`, chain[chain.length - 1]] : null;
+  const unreadable = !s.signer && s.subindication === "FORMAT_FAILURE";
   const heading = t("page.sig.heading", { n }) + (s.field ? " — " + t("page.sig.field", { field: s.field }) : "");
   const id = `sig-${n}`;
   let changes = null;
@@ -349,11 +361,15 @@ function signature(s, n) {
     "article",
     { class: `sig v-${KIND[s.indication] || "none"}`, "aria-labelledby": id, "data-indication": s.indication },
     el("h3", { id }, heading),
-    pairs(
-      items.map((v, i) => [`${i + 1}. ${t("item." + (i + 1))}`, v, i === 0 ? { class: "status" } : {}]),
-      "items",
-    ),
-    facts.revocation_checked === false ? el("p", { class: "warn" }, t("warning.revocation")) : null,
+    unreadable
+      ? el("p", { class: "bad" }, t("summary.unreadable"))
+      : pairs(
+          items.map((v, i) => [`${i + 1}. ${t("item." + (i + 1))}`, v, i === 0 ? { class: "status" } : {}]),
+          "items",
+        ),
+    anchor ? pairs([anchor], "anchor") : null,
+    reason ? el("p", { class: "reason" }, reason) : null,
+    facts.revocation_checked === false && !stopped && !unreadable ? el("p", { class: "warn" }, t("warning.revocation")) : null,
     changes ? el("div", { class: "changes" }, el("h4", {}, t("page.changes")), changes) : null,
     el(
       "details",
