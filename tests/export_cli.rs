@@ -471,13 +471,18 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
     let t = s.verify_run(&bag, &[]);
     assert_eq!(t.code, 0);
     assert!(
-        t.stdout
-            .lines()
-            .any(|l| l.starts_with("Hồ sơ 999 001099") && l.ends_with("ĐẠT (TOTAL-PASSED, valid)")),
+        t.stdout.lines().any(|l| l.starts_with("Hồ sơ 999 001099")
+            && l.ends_with("ĐẠT (chữ ký: HỢP LỆ (TOTAL-PASSED); hồ sơ: còn hiệu lực)")),
         "{}",
         t.stdout
     );
-    assert!(t.stdout.contains("Hồ sơ 5 "), "{}", t.stdout);
+    // Record 5 was revoked: said in Vietnamese, not as "(TOTAL-PASSED, revoked)" (helper 138).
+    assert!(
+        t.stdout
+            .contains("(chữ ký: HỢP LỆ (TOTAL-PASSED); hồ sơ: đã bị thu hồi)"),
+        "{}",
+        t.stdout
+    );
 
     // Forgeries a BagIt-aware forger makes with the manifests kept consistent, each in another
     // record of one copy of the bag: bagit.py accepts the result, bag verify names each.
@@ -600,6 +605,16 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
     assert!(
         t.stdout
             .contains("  ! record 42: the document does not match"),
+        "{}",
+        t.stdout
+    );
+    // In Vietnamese, what a reader or parser said in English comes after a Vietnamese sentence
+    // and is named as English (it stood alone; helper 138, 2026-12-05).
+    let t = s.verify_run(b, &[]);
+    assert!(
+        t.stdout.contains(&format!(
+            "  ! hồ sơ 7: bằng chứng thuộc nhật ký không đúng (chi tiết, tiếng Anh: log entry {leaf7} does not verify"
+        )),
         "{}",
         t.stdout
     );

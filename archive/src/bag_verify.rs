@@ -170,7 +170,11 @@ fn read_manifest(
     let f = match pk.open_file(rel) {
         Ok((f, _)) => f,
         Err(e) => {
-            package.push(problem("manifest", e.clone(), e));
+            package.push(problem(
+                "manifest",
+                e.clone(),
+                vi_detail("không đọc được bản kê", &e),
+            ));
             return;
         }
     };
@@ -461,7 +465,7 @@ fn check_fixity(
                     );
                 }
             }
-            Err(e) => report(e.clone(), e),
+            Err(e) => report(e.clone(), vi_detail("không đọc được tệp", &e)),
         }
     }
     for (path, _) in listed.drain() {
@@ -524,7 +528,8 @@ fn included(p: &Proved, size: u64, root: &Hash) -> Result<Event, String> {
 }
 
 fn read_log(pk: &Package, rel: &str, size: u64) -> Result<LogFile, (String, String)> {
-    let b = read_small(pk, rel).map_err(|e| (e.clone(), e))?;
+    let b =
+        read_small(pk, rel).map_err(|e| (e.clone(), vi_detail("không đọc được nhật ký", &e)))?;
     let l: LogFile = serde_json::from_slice(&b).map_err(|e| {
         (
             format!("{}: {e}", pk.shown(rel)),
@@ -622,7 +627,11 @@ pub fn verify_package(pk: &Package, o: &VerifyOptions) -> BagReport {
                     ));
                 }
             }
-            Err(e) => package.push(problem("tagmanifest", e.clone(), e)),
+            Err(e) => package.push(problem(
+                "tagmanifest",
+                e.clone(),
+                vi_detail("không đọc được tệp thẻ", &e),
+            )),
         }
     }
     let fx = check_fixity(pk, "data", &mut listed, &mut package, None);
@@ -833,7 +842,11 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
     let note = match read_small(pk, &join(data, "log/checkpoint.txt")) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) => {
-            r.problems.push(problem("checkpoint", e.clone(), e));
+            r.problems.push(problem(
+                "checkpoint",
+                e.clone(),
+                vi_detail("không đọc được điểm kiểm tra", &e),
+            ));
             return (r, None);
         }
     };
@@ -868,7 +881,7 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
             let signer = o.log_keys.iter().find(|k| checkpoint::key_id_der(k) == id);
             if carried.as_ref().ok() != signer {
                 let (en, vi) = match carried {
-                    Err(e) => (e.clone(), e),
+                    Err(e) => (e.clone(), vi_detail("không đọc được khóa", &e)),
                     Ok(_) => ("another key".to_string(), "khóa khác".to_string()),
                 };
                 r.problems.push(problem(
@@ -882,7 +895,10 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
             r.problems.push(problem(
                 "checkpoint",
                 format!("the checkpoint's signature: {e} (a swapped or re-signed checkpoint)"),
-                format!("chữ ký của điểm kiểm tra: {e} (điểm kiểm tra bị thay hoặc ký lại)"),
+                vi_detail(
+                    "chữ ký của điểm kiểm tra không đúng: điểm kiểm tra bị thay hoặc ký lại",
+                    &e.to_string(),
+                ),
             ));
             return (r, None);
         }
@@ -1342,7 +1358,12 @@ fn check_record(
     let json = match read_small(pk, &join(&dir, "metadata.json")) {
         Ok(b) => b,
         Err(e) => {
-            fail(r, "record", e.clone(), e);
+            fail(
+                r,
+                "record",
+                e.clone(),
+                vi_detail("không đọc được metadata.json", &e),
+            );
             return (Vec::new(), None);
         }
     };
@@ -1428,7 +1449,12 @@ fn check_record(
                     match included(p, size, &root) {
                         Err(e) => {
                             log_ok = false;
-                            fail(r, "inclusion", e.clone(), e);
+                            fail(
+                                r,
+                                "inclusion",
+                                e.clone(),
+                                vi_detail("bằng chứng thuộc nhật ký không đúng", &e),
+                            );
                         }
                         Ok(Event::Ingest {
                             record,
@@ -1697,11 +1723,45 @@ fn signatures_hold(now: &str, at_ingest: &str, kept_unverified: bool) -> Option<
 }
 
 fn vi_blob(en: &str) -> String {
+    let sizes = en
+        .strip_prefix("is ")
+        .and_then(|r| r.split_once(" bytes; the record says "));
     if en.starts_with("does not match") {
         "không khớp SHA-256 và SHA-512 ghi trong hồ sơ (nhật ký giữ các mã này)".into()
+    } else if let Some((len, size)) = sizes {
+        format!("có {len} byte; hồ sơ ghi {size} byte")
     } else {
-        en.to_string()
+        vi_detail("không đọc được", en)
     }
+}
+
+/// A Vietnamese sentence with the English detail it rests on (a reader, a parser, the
+/// operating system), named as such: the Vietnamese report printed those alone (helper 138,
+/// 2026-12-05).
+fn vi_detail(lead: &str, en: &str) -> String {
+    format!("{lead} (chi tiết, tiếng Anh: {en})")
+}
+
+/// A record's verdict and status in Vietnamese, for the text report's record line.
+fn vi_state(indication: &str, status: &str) -> String {
+    let verdict = match indication {
+        "TOTAL-PASSED" | "TOTAL-FAILED" | "INDETERMINATE" | "NO_SIGNATURE" => {
+            kyso_verify::i18n::tr(
+                &format!("verdict.{indication}"),
+                kyso_verify::report::Lang::Vi,
+            )
+            .to_string()
+        }
+        other => other.to_string(),
+    };
+    let status = match status {
+        "valid" => "còn hiệu lực",
+        "superseded" => "đã được thay thế",
+        "revoked" => "đã bị thu hồi",
+        "expired" => "đã hết hiệu lực",
+        other => other,
+    };
+    format!("chữ ký: {verdict} ({indication}); hồ sơ: {status}")
 }
 
 /// The text summary, in Vietnamese or English.
@@ -1767,11 +1827,13 @@ pub fn text(r: &BagReport, vi: bool) -> String {
             if rec.ok { ok } else { bad },
             rec.indication
                 .as_ref()
-                .map(|i| format!(
-                    " ({}, {})",
-                    value(i),
-                    value(rec.status.as_deref().unwrap_or("?"))
-                ))
+                .map(|i| {
+                    let status = rec.status.as_deref().unwrap_or("?");
+                    match vi {
+                        true => format!(" ({})", value(&vi_state(i, status))),
+                        false => format!(" ({}, {})", value(i), value(status)),
+                    }
+                })
                 .unwrap_or_default()
         ));
         for p in &rec.problems {
@@ -1875,7 +1937,7 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         }
     });
     if let Err(e) = r {
-        package.push(pb(e.clone(), e));
+        package.push(pb(e.clone(), vi_detail("không đọc được METS", &e)));
     }
     match objid {
         Some(id) if id == dir_name => {}
@@ -1951,7 +2013,7 @@ pub fn verify_eark(pk: &Package, o: &VerifyOptions) -> BagReport {
         }
     });
     if let Err(e) = r {
-        package.push(pb(e.clone(), e));
+        package.push(pb(e.clone(), vi_detail("không đọc được METS", &e)));
     }
     if full {
         package.push(pb(
