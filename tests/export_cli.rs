@@ -476,6 +476,17 @@ fn archivist_exports_1000_records_that_bagit_and_bag_verify_accept_and_every_tam
         "{}",
         t.stdout
     );
+    // The checkpoint's size named, its time-stamp in Vietnam's time (helper 138).
+    let line = t
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Điểm kiểm tra: "))
+        .unwrap_or_default();
+    assert!(
+        line.contains(" mục) ĐẠT [dấu thời gian ") && line.ends_with(" +07:00]"),
+        "{}",
+        t.stdout
+    );
     // Record 5 was revoked: said in Vietnamese, not as "(TOTAL-PASSED, revoked)" (helper 138).
     assert!(
         t.stdout

@@ -1937,3 +1937,104 @@ fn time_stamps_that_prove_what_they_cannot_are_not_believed() {
         assert!(j.to_string().contains(message), "{file}: {j}");
     }
 }
+
+/// Revocation data and times kyso judged wrongly (an attacker's reading of kyso's judgement of
+/// time, helper 139, 2026-12-05; made by tests/hostile/revocation_times.py with pyca and
+/// asn1crypto): a certificateHold was a revocation for good (a signature made after the hold
+/// was lifted failed as REVOKED; one made while suspended is TRY_LATER, EN 319 102-1 §5.2.6,
+/// even when a revocation for good followed — which a reading of the first fix, helper 140,
+/// found passing); a CRL listing the serial twice was read at its first entry only; a complete
+/// CRL's removeFromCRL entry was a revocation; a signing time in 2099 passed without a word;
+/// and time-stamps out of order in a PDF (below). (The CAdES cases of the same reading — an
+/// archive time-stamp before the signature time-stamp it covers, one after `--at` — were
+/// checked with its scripts only: asn1crypto took minutes to write them.)
+#[test]
+fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
+    let demo = Demo::new();
+    let d = demo.path().join("rt");
+    hostile("revocation_times.py", &[d.as_os_str()]);
+    let root = d.join("root.pem").to_str().unwrap().to_string();
+    for (case, at, want, format, message) in [
+        ("hold-lifted", None, ("TOTAL-PASSED", ""), "CAdES-B-T", ""),
+        (
+            "hold-at-signing",
+            None,
+            ("INDETERMINATE", "TRY_LATER"),
+            "CAdES-B-T",
+            "was on hold (suspended) from 2026-03-01T00:00:00Z, and nothing at hand shows the hold lifted by 2026-06-01T00:00:00Z",
+        ),
+        ("hold-after-signing", None, ("TOTAL-PASSED", ""), "CAdES-B-T", ""),
+        (
+            "hold-invalidity",
+            None,
+            ("INDETERMINATE", "TRY_LATER"),
+            "CAdES-B-T",
+            "on hold (suspended) from 2026-05-01T00:00:00Z",
+        ),
+        (
+            "remove-from-crl",
+            None,
+            ("INDETERMINATE", "TRY_LATER"),
+            "CAdES-B-T",
+            "with reason removeFromCRL, which only a delta CRL may carry; ignored",
+        ),
+        (
+            "hold-then-revoked",
+            None,
+            ("INDETERMINATE", "TRY_LATER"),
+            "CAdES-B-T",
+            "was on hold (suspended) from 2026-03-01T00:00:00Z",
+        ),
+        (
+            "two-entries",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-T",
+            "was revoked on 2026-03-01T00:00:00Z, before the signing time",
+        ),
+        (
+            "claim-future",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-B",
+            "the claimed signing time 2099-01-01T00:00:00Z is after the validation time: it cannot be true",
+        ),
+    ] {
+        let (doc, sig) = (d.join(case).join("doc.txt"), d.join(case).join("sig.p7s"));
+        let mut more = vec!["--detached", sig.to_str().unwrap(), "--trust", &root];
+        if let Some(t) = at {
+            more.extend_from_slice(&["--at", t]);
+        }
+        let j = verdict(&demo, &doc, &more);
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{case} {at:?}: {j}"
+        );
+        assert_eq!(j["signatures"][0]["format"], format, "{case} {at:?}: {j}");
+        assert!(j.to_string().contains(message), "{case} {at:?}: {j}");
+    }
+    // Time-stamps out of order in a PDF (pyHanko's): a document time-stamp claiming an earlier
+    // time than the one it covers, or than the signature's own time-stamp, is relied on by no
+    // signature (taken as the earliest, it made a revoked signer's signature older than the
+    // revocation: TOTAL-PASSED; and B-LTA over a later signature time-stamp).
+    for (case, want, sig_format, message) in [
+        (
+            "doc-ts-out-of-order",
+            ("TOTAL-FAILED", "REVOKED"),
+            "PAdES-B-T",
+            "covers document time-stamp",
+        ),
+        (
+            "doc-ts-before-ts",
+            ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
+            "PAdES-B-LTA",
+            "a document time-stamp of 2026-03-01T00:00:00Z covers this signature's time-stamp of 2026-06-01T00:01:00Z, a later time: time-stamps out of order",
+        ),
+    ] {
+        let j = verdict(&demo, &d.join(case).join("doc.pdf"), &["--trust", &root]);
+        assert_eq!(said(&j), (want.0.to_string(), want.1.to_string()), "{case}: {j}");
+        assert_eq!(j["signatures"][0]["format"], sig_format, "{case}: {j}");
+        assert!(j.to_string().contains(message), "{case}: {j}");
+    }
+}

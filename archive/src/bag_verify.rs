@@ -1796,7 +1796,15 @@ pub fn text(r: &BagReport, vi: bool) -> String {
             "Checkpoint"
         },
         value(c.origin.as_deref().unwrap_or("?")),
-        c.size.map(|x| x.to_string()).unwrap_or_default(),
+        // The tree size, named; the time-stamps in Vietnam's time as `kyso verify` shows
+        // times (helper 138: a bare "2" and raw UTC).
+        c.size
+            .map(|x| if vi {
+                format!("({x} mục)")
+            } else {
+                format!("({x} entries)")
+            })
+            .unwrap_or_default(),
         if c.ok { ok } else { bad },
         c.timestamps
             .iter()
@@ -1807,7 +1815,14 @@ pub fn text(r: &BagReport, vi: bool) -> String {
                 } else {
                     "time-stamp"
                 },
-                value(t)
+                value(&kyso_verify::i18n::display_time(
+                    t,
+                    if vi {
+                        kyso_verify::report::Lang::Vi
+                    } else {
+                        kyso_verify::report::Lang::En
+                    }
+                ))
             ))
             .collect::<Vec<_>>()
             .join(" ")

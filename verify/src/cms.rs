@@ -741,6 +741,8 @@ const MAX_TIMESTAMPS: usize = 32;
 /// `hash(attrType ‖ value)` its ats-hash-index-v3 lists existed.
 struct Cover {
     at: SystemTime,
+    /// The archive time-stamp itself (attribute type, value), as another's index lists it.
+    own: (Vec<u8>, Vec<u8>),
     hash: Hash,
     unsigned: std::collections::HashSet<Vec<u8>>,
     /// The digests of the certificates and CRLs (revocation values) it lists.
@@ -806,6 +808,20 @@ fn archive_timestamps(
         .map(|(n, (_, t))| (n, tsp::claimed_gen_time(t)))
         .collect();
     order.sort_by_key(|(n, at)| (*at, *n));
+    // Validating as of a past time (--at): an archive time-stamp made after it did not exist
+    // then, as a PDF's later document time-stamps (it made the signature INDETERMINATE as "a
+    // genTime in the future"; helper 139, 2026-12-05).
+    let skew = std::time::Duration::from_secs(300);
+    order.retain(|(_, at)| match at {
+        Some(t) if *t > v.now + skew => {
+            r.note(format!(
+                "an archive time-stamp made at {}, after the validation time: not considered",
+                rfc3339(*t)
+            ));
+            false
+        }
+        _ => true,
+    });
     for (n, (attr_type, token)) in order.iter().rev().map(|(n, _)| (*n, &tokens[*n])) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
@@ -866,6 +882,7 @@ fn archive_timestamps(
                 if let Some(hash) = index.hash {
                     covers.push(Cover {
                         at: ts.gen_time,
+                        own: (attr_type.to_vec(), token.to_vec()),
                         hash,
                         unsigned: index.unsigned.into_iter().collect(),
                         validation_data: index.certificates.into_iter().chain(index.crls).collect(),
@@ -882,7 +899,43 @@ fn archive_timestamps(
             )),
         }
     }
+    // An archive time-stamp over another that claims an earlier time than it: one of the two
+    // TSAs is wrong, and the earlier time cannot be relied on (taken by the claimed time, the
+    // earlier one proved a revoked signer's signature older than its revocation; helper 139,
+    // 2026-12-05).
+    let skew = std::time::Duration::from_secs(300);
+    for a in &covers {
+        for b in &covers {
+            if a.at + skew < b.at && a.unsigned.contains(&a.hash.digest(&[&b.own.0, &b.own.1])) {
+                failed.push((
+                    SubIndication::TimestampOrderFailure,
+                    format!(
+                        "an archive time-stamp of {} covers one of {}, a later time: time-stamps out of order",
+                        rfc3339(a.at),
+                        rfc3339(b.at)
+                    ),
+                ));
+            }
+        }
+    }
     (covers, failed)
+}
+
+/// A valid archive time-stamp over the signature time-stamp `(attr_type, token)` that claims
+/// an earlier time than its `gen_time`.
+fn ordered_before(
+    covers: &[Cover],
+    (attr_type, token): (&[u8], &[u8]),
+    gen_time: SystemTime,
+) -> Option<SystemTime> {
+    let skew = std::time::Duration::from_secs(300);
+    covers
+        .iter()
+        .filter(|c| {
+            c.at + skew < gen_time && c.unsigned.contains(&c.hash.digest(&[attr_type, token]))
+        })
+        .map(|c| c.at)
+        .min()
 }
 
 fn validate_signer(
@@ -927,6 +980,26 @@ fn validate_signer(
     r.facts.ca_body = organization(&check.cert.tbs().issuer);
     let claimed = check.signing_time.or(ctx.claimed_time);
     r.signing_time = claimed.map(rfc3339);
+    // A claim that cannot be true is said beside the verdict: it is only a claim (EN 319
+    // 102-1), but "VALID" beside a signing time in 2099, or before the certificate existed,
+    // said nothing of it (helper 139, 2026-12-05).
+    if let Some(c) = claimed {
+        let skew = std::time::Duration::from_secs(300);
+        let validity = &check.cert.tbs().validity;
+        if c > v.now + skew {
+            r.note(format!(
+                "the claimed signing time {} is after the validation time: it cannot be true",
+                rfc3339(c)
+            ));
+        } else if c > validity.not_after.to_system_time() + skew
+            || c + skew < validity.not_before.to_system_time()
+        {
+            r.note(format!(
+                "the claimed signing time {} is outside the signer's certificate's validity period",
+                rfc3339(c)
+            ));
+        }
+    }
     let mut format = ctx.format.to_string();
     if ctx.baseline && !check.signing_certificate_attr {
         if ctx.require_ess {
@@ -1038,7 +1111,7 @@ fn validate_signer(
         ));
     } else if !sig_tokens.is_empty() {
         let several = sig_tokens.len() > 1;
-        let mut best: Option<tsp::Timestamp> = None;
+        let mut best: Option<(tsp::Timestamp, usize)> = None;
         let mut failures: Vec<Finding> = Vec::new();
         for (n, (attr_type, der)) in sig_tokens.iter().enumerate() {
             if kyso_pdf::stop::stopped() {
@@ -1055,8 +1128,8 @@ fn validate_signer(
                             ts.tsa
                         ));
                     }
-                    if best.as_ref().is_none_or(|b| ts.gen_time < b.gen_time) {
-                        best = Some(ts);
+                    if best.as_ref().is_none_or(|(b, _)| ts.gen_time < b.gen_time) {
+                        best = Some((ts, n));
                     }
                 }
                 Err(mut f) => {
@@ -1068,9 +1141,20 @@ fn validate_signer(
             }
         }
         match best {
-            Some(ts) => {
+            Some((ts, n)) => {
                 for f in &failures {
                     r.note(format!("{} (not relied on)", f.message));
+                }
+                let (attr_type, der) = &sig_tokens[n];
+                if let Some(at) = ordered_before(&covers, (attr_type, der), ts.gen_time) {
+                    ts_failed.push((
+                        SubIndication::TimestampOrderFailure,
+                        format!(
+                            "an archive time-stamp of {} covers the signature time-stamp of {}, a later time: time-stamps out of order",
+                            rfc3339(at),
+                            rfc3339(ts.gen_time)
+                        ),
+                    ));
                 }
                 poe = Some(ts.gen_time);
                 level = "B-T";
@@ -1193,7 +1277,14 @@ fn validate_signer(
                 // Data left unread (junk spending the budget) is not "no data": a CA revoked
                 // by a CRL in the file came back "not checked" (found by an attacker's
                 // reading, 2026-12-03).
-                if out.unread {
+                if let Some(since) = out.on_hold {
+                    // Suspended when judged (EN 319 102-1 §5.2.6: on hold is TRY_LATER).
+                    r.fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("{name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted by {} (the time the signature is judged at): verify again with a later CRL or OCSP response", rfc3339(since), rfc3339(control)),
+                    );
+                } else if out.unread {
                     r.fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,

@@ -116,7 +116,8 @@ mod tests {
             | S::RevokedNoPoe
             | S::OutOfBoundsNoPoe
             | S::TryLater
-            | S::SignedDataNotFound => (),
+            | S::SignedDataNotFound
+            | S::TimestampOrderFailure => (),
         };
         for sub in [
             S::FormatFailure,
@@ -135,6 +136,7 @@ mod tests {
             S::OutOfBoundsNoPoe,
             S::TryLater,
             S::SignedDataNotFound,
+            S::TimestampOrderFailure,
         ] {
             let name = serde_json::to_value(sub).unwrap();
             let key = format!("reason.{}", name.as_str().unwrap());

@@ -69,6 +69,9 @@ pub enum SubIndication {
     TryLater,
     /// A detached signature given without its content: nothing to check it over.
     SignedDataNotFound,
+    /// A time-stamp over another claims an earlier time than it: the two cannot both be
+    /// right (EN 319 102-1 §5.1.3, TIMESTAMP_ORDER_FAILURE).
+    TimestampOrderFailure,
 }
 
 /// The signer's certificate, as the report shows it.

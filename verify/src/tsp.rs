@@ -305,7 +305,7 @@ pub fn validate_imprint(
             v.fetch.as_deref(),
         );
         let out = match since.status {
-            Status::Unknown if !since.unread => {
+            Status::Unknown if !since.unread && since.on_hold.is_none() => {
                 let at_gen = revocation::status(c, &chain[i + 1], data_at_hand, gen, v.now, None);
                 if at_gen.status == Status::Good {
                     notes.push(format!(
@@ -349,7 +349,13 @@ pub fn validate_imprint(
             Status::Unknown => {
                 revocation_checked = false;
                 let sources = revocation::status_sources(c);
-                if out.unread {
+                if let Some(held) = out.on_hold {
+                    return Err(fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("the TSA certificate {name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted: verify again with a later CRL or OCSP response", rfc3339(held)),
+                    ));
+                } else if out.unread {
                     return Err(fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,

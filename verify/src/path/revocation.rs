@@ -112,6 +112,24 @@ fn stale_why(cert: &Cert, this_update: SystemTime, control: SystemTime) -> Strin
 enum Said {
     Revoked(SystemTime),
     Good(Freshness),
+    /// certificateHold since this time (RFC 5280 §5.3.1): a suspension, which a later CRL or
+    /// OCSP response may lift — not a revocation for good.
+    OnHold(SystemTime),
+}
+
+/// certificateHold and removeFromCRL (RFC 5280 §5.3.1).
+const REASON_CERTIFICATE_HOLD: u32 = 6;
+const REASON_REMOVE_FROM_CRL: u32 = 8;
+
+/// The CRLReason a CRL entry's (or an OCSP single response's) extensions give.
+fn entry_reason<'e>(
+    mut extensions: impl Iterator<Item = &'e x509_cert::ext::Extension>,
+) -> Option<u32> {
+    use x509_cert::ext::pkix::crl::CrlReason;
+    let e = extensions.find(|e| e.extn_id == ID_CE_CRL_REASONS)?;
+    CrlReason::from_der(e.extn_value.as_bytes())
+        .ok()
+        .map(|r| r as u32)
 }
 
 /// Clock skew tolerated for "dated in the future".
@@ -437,6 +455,7 @@ fn from_crl(
         }
         Some(true) => {}
     }
+    let this_update = t.this_update.to_system_time();
     match issuer.extension::<KeyUsage>() {
         Ok(Some((_, ku))) if !ku.0.contains(KeyUsages::CRLSign) => {
             notes.push(format!(
@@ -459,21 +478,56 @@ fn from_crl(
         ));
         return None;
     }
-    let this_update = t.this_update.to_system_time();
     if this_update > now + SKEW {
         notes.push(format!("a CRL from {from} is dated in the future; ignored"));
         return None;
     }
-    let entry = t
+    // Every entry for the serial (a CRL may list it twice: the first alone was read, and a
+    // hold listed before a keyCompromise hid it; helper 140, 2026-12-05). A revocation wins;
+    // then removeFromCRL, which belongs in delta CRLs only (RFC 5280 §5.3.1): kyso reads
+    // complete CRLs, so one that carries it is no CRL to rest on (it was read as a
+    // revocation); then a hold — a suspension, lifted when a later CRL no longer lists it (it
+    // was taken as a revocation for good, and a signature made after a hold was lifted failed
+    // as REVOKED; helper 139). A hold that began after the control time tells, as an unlisted
+    // serial does, that the certificate was neither suspended nor revoked then. An
+    // invalidityDate moves a hold's start earlier, as a revocation's.
+    let mut revocation: Option<(SystemTime, SystemTime)> = None;
+    let mut hold: Option<SystemTime> = None;
+    let mut removed = false;
+    for r in t
         .revoked_certificates
         .iter()
         .flatten()
-        .find(|r| r.serial_number == cert.tbs().serial_number);
-    if let Some(r) = entry {
+        .filter(|r| r.serial_number == cert.tbs().serial_number)
+    {
         let revoked = r.revocation_date.to_system_time();
         let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
+        match entry_reason(r.crl_entry_extensions.iter().flatten()) {
+            Some(REASON_CERTIFICATE_HOLD) if at <= control => {
+                hold = Some(hold.map_or(at, |h| h.min(at)));
+            }
+            Some(REASON_CERTIFICATE_HOLD) => {}
+            Some(REASON_REMOVE_FROM_CRL) => removed = true,
+            _ => {
+                if revocation.is_none_or(|(_, a)| at < a) {
+                    revocation = Some((revoked, at));
+                }
+            }
+        }
+    }
+    if let Some((revoked, at)) = revocation {
         said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
         return Some(Said::Revoked(at));
+    }
+    if removed {
+        notes.push(format!(
+            "a CRL from {from} lists {} with reason removeFromCRL, which only a delta CRL may carry; ignored",
+            cert.subject_string()
+        ));
+        return None;
+    }
+    if let Some(since) = hold {
+        return Some(Said::OnHold(since));
     }
     let next_update = t.next_update.as_ref().map(|n| n.to_system_time());
     // ExpiredCertsOnCRL (RFC 5280 §5.2.7, 2.5.29.60): the CRL keeps certificates that expired
@@ -555,10 +609,10 @@ fn responder_ok(
     fetcher: Option<&crate::fetch::Fetcher>,
     notes: &mut Vec<String>,
 ) -> bool {
+    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     if resp.signed_by(issuer).is_ok() {
         return true;
     }
-    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     // The first delegated signer decides (as the loop over the candidates did).
     if let Some(r) = delegated_signers(resp, issuer).next() {
         if kyso_pdf::stop::stopped() {
@@ -649,7 +703,10 @@ fn responder_ok(
                 }
                 Status::Good => {}
                 Status::Unknown
-                    if ocsp_urls.is_empty() && crl_urls.is_empty() && !found.unread =>
+                    if ocsp_urls.is_empty()
+                        && crl_urls.is_empty()
+                        && !found.unread
+                        && found.on_hold.is_none() =>
                 {
                     notes.push(format!(
                     "the OCSP responder {name} has no id-pkix-ocsp-nocheck, and neither it nor {} names a place for its status: the responder's own status was not checked",
@@ -742,14 +799,33 @@ fn from_ocsp(
             ));
             continue;
         }
+        // A hold (a suspension) that began after the control time tells that the certificate
+        // was good then, as a "good" does.
+        let hold = |info: &x509_ocsp::RevokedInfo| {
+            info.revocation_reason
+                .map(|r| r as u32)
+                .or_else(|| entry_reason(single.single_extensions.iter().flatten()))
+                == Some(REASON_CERTIFICATE_HOLD)
+        };
+        let since = |info: &x509_ocsp::RevokedInfo| {
+            revoked_at(
+                info.revocation_time.0.to_system_time(),
+                single.single_extensions.iter().flatten(),
+            )
+        };
+        let held_after = matches!(&single.cert_status,
+            CertStatus::Revoked(info) if hold(info) && since(info) > control);
         match &single.cert_status {
-            CertStatus::Revoked(info) => {
+            CertStatus::Revoked(info) if !held_after => {
                 let revoked = info.revocation_time.0.to_system_time();
+                if hold(info) {
+                    return Some(Said::OnHold(since(info)));
+                }
                 let at = revoked_at(revoked, single.single_extensions.iter().flatten());
                 said_compromised(notes, "an OCSP response", cert, revoked, at);
                 return Some(Said::Revoked(at));
             }
-            CertStatus::Good(_) => match fresh(
+            CertStatus::Good(_) | CertStatus::Revoked(_) => match fresh(
                 cert,
                 this_update,
                 single.next_update.as_ref().map(|n| n.0.to_system_time()),
@@ -792,6 +868,9 @@ pub struct Outcome {
     /// unread (a validation's signature-check budget spent, say): never let through as "no
     /// data".
     pub unread: bool,
+    /// The status is unknown because the certificate was on hold (certificateHold) at the
+    /// control time, since this time: never let through as "no data" either.
+    pub on_hold: Option<SystemTime>,
 }
 
 /// Most OCSP responses looked at for one certificate.
@@ -813,6 +892,9 @@ struct Found {
     /// bounds): not the same as "no data" — a certificate naming no place is let through
     /// with a note only when nothing was left unread.
     unread: bool,
+    /// Unknown because the certificate was on hold (suspended) at the control time, since
+    /// then, and nothing at hand shows the hold lifted before it.
+    on_hold: Option<SystemTime>,
 }
 
 /// Evaluate the data at hand: the status, and which items gave one. Only items that can be
@@ -877,8 +959,52 @@ fn evaluate(
         })
         .max()
         .unwrap_or(Freshness::Stale);
+    // A hold counts when it began by the control time and nothing at hand issued after the
+    // CRL or response that listed it says "good" by then: the certificate was suspended when
+    // judged. A hold lifted before the control time is passed over; one that began after it
+    // tells nothing of it.
+    // When an item knew the status: a CRL's thisUpdate, an OCSP single response's (not its
+    // producedAt: a responder working from an old CRL signs late what it knew before the hold;
+    // helper 140, 2026-12-05).
+    let issued = |c: &Option<Crl>, o: &Option<Ocsp>| {
+        c.as_ref()
+            .map(|c| c.list.tbs_cert_list.this_update.to_system_time())
+            .or_else(|| {
+                o.as_ref().and_then(|o| {
+                    o.basic
+                        .tbs_response_data
+                        .responses
+                        .iter()
+                        .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
+                        .map(|s| s.this_update.0.to_system_time())
+                        .min()
+                })
+            })
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    };
+    let on_hold = said
+        .iter()
+        .filter_map(|(s, c, o)| match s {
+            Said::OnHold(since) if *since <= control => {
+                let listed = issued(c, o);
+                let lifted = said
+                    .iter()
+                    .filter(|(g, ..)| matches!(g, Said::Good(_)))
+                    .map(|(_, c, o)| issued(c, o))
+                    .filter(|t| *t > listed)
+                    .min();
+                lifted.is_none_or(|t| t > control).then_some(*since)
+            }
+            _ => None,
+        })
+        .min();
+    // A hold in force at the control time counts over a revocation after it: suspended when
+    // it signed, then revoked for good (a lost token's pattern) is no "revoked after the
+    // time-stamp: the signature stands" (helper 140, 2026-12-05).
+    let revoked = revoked.filter(|at| *at <= control || on_hold.is_none());
     let status = match revoked {
         Some(at) => Status::Revoked(at),
+        None if on_hold.is_some() => Status::Unknown,
         // More CRLs or OCSP responses that may be about this certificate than are looked at:
         // anyone can put junk ones under the CA's name first (SignedData.crls is unsigned), so
         // that the one saying "revoked" is never read — a B-LTA signature whose revoking CRL
@@ -899,9 +1025,10 @@ fn evaluate(
     let keep = |s: &Said| match status {
         Status::Revoked(_) => matches!(s, Said::Revoked(_)),
         Status::Good => *s == Said::Good(best),
-        Status::Unknown => false,
+        Status::Unknown => on_hold.is_some() && matches!(s, Said::OnHold(_)),
     };
     let mut found = Found {
+        on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
         status: status.clone(),
         freshness: best,
@@ -966,16 +1093,19 @@ pub fn status(
             crls: at_hand.crls,
             ocsps: at_hand.ocsps,
             unread: at_hand.unread,
+            on_hold: at_hand.on_hold,
         };
     }
     if let Some(f) = fetcher {
-        if let Some(got) = fetch_status(f, cert, issuer, data, control, now, &mut notes) {
+        let held = at_hand.on_hold.is_some();
+        if let Some(got) = fetch_status(f, cert, issuer, data, control, now, held, &mut notes) {
             return Outcome {
                 status: got.status,
                 notes,
                 crls: got.crls,
                 ocsps: got.ocsps,
                 unread: got.unread,
+                on_hold: got.on_hold,
             };
         }
     }
@@ -1009,11 +1139,13 @@ pub fn status(
         crls: at_hand.crls,
         ocsps: at_hand.ocsps,
         unread: at_hand.unread,
+        on_hold: at_hand.on_hold,
     }
 }
 
 /// Ask what the certificate names: the first definite answer (revoked, or a good that tells
 /// the status at `control`).
+#[allow(clippy::too_many_arguments)]
 fn fetch_status(
     f: &crate::fetch::Fetcher,
     cert: &Cert,
@@ -1021,6 +1153,7 @@ fn fetch_status(
     data: Data<'_>,
     control: SystemTime,
     now: SystemTime,
+    held: bool,
     notes: &mut Vec<String>,
 ) -> Option<Found> {
     let (ocsp_urls, crl_urls) = urls(cert);
@@ -1043,7 +1176,11 @@ fn fetch_status(
                 // Only what the answer itself says: the CRLs at hand are there for its
                 // responder's check, and their weaker "good" is why this fetch happens (an
                 // answer ignored left that "good" standing as if fetched; the same reading).
-                if found.status != Status::Unknown && !found.ocsps.is_empty() {
+                // A hold the answer tells is an answer too (it was passed over, and an older
+                // CRL decided; helper 140, 2026-12-05).
+                if (found.status != Status::Unknown || found.on_hold.is_some())
+                    && !found.ocsps.is_empty()
+                {
                     return Some(found);
                 }
             }
@@ -1056,13 +1193,19 @@ fn fetch_status(
         }
         match f.crl(url, issuer, now) {
             Ok(c) => {
-                let got = [c];
+                // With a hold at hand, the CRL fetched is read beside it: whether it lifts the
+                // hold by the control time is theirs together to tell (read alone, a current
+                // CRL lifted a hold in force when the signature was made; helper 140).
+                let got: Vec<Crl> = match held {
+                    true => data.crls.iter().cloned().chain([c]).collect(),
+                    false => vec![c],
+                };
                 let d = Data {
                     crls: &got,
                     ocsps: &[],
                 };
                 let found = evaluate(cert, issuer, d, control, now, None, notes);
-                if found.status != Status::Unknown {
+                if found.status != Status::Unknown || found.on_hold.is_some() {
                     return Some(found);
                 }
             }

@@ -173,6 +173,9 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
     });
     // (end of the revision it signs, genTime, its validation data)
     let mut proofs: Vec<(usize, SystemTime, crate::Evidence)> = Vec::new();
+    // Document time-stamps whose time a time-stamp they cover contradicts: (end of the
+    // revision the contradicted one signs, why).
+    let mut out_of_order: Vec<(usize, String)> = Vec::new();
     let mut done: Vec<Option<Vec<SignatureReport>>> = vec![None; pending.len()];
     for i in order {
         if kyso_pdf::stop::stopped() {
@@ -205,8 +208,50 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         }
         let (mut reps, proof) = check_one(v, f, data, &range, &dss, reliance, covering);
         if let Some(t) = proof {
+            // A later document time-stamp over this one claiming an earlier time: one of the
+            // two TSAs is wrong, and the earlier time is relied on by no signature (taken as
+            // the earliest, it proved a revoked signer's signature older than the revocation;
+            // helper 139, 2026-12-05). The signatures it covered are INDETERMINATE.
+            let skew = std::time::Duration::from_secs(300);
+            proofs.retain(|(end, pt, _)| {
+                let contradicted = *end > range.end && *pt + skew < t;
+                if contradicted {
+                    out_of_order.push((
+                        *end,
+                        format!(
+                            "a document time-stamp of {} covers document time-stamp {:?} of {}, a later time: time-stamps out of order",
+                            rfc3339(*pt),
+                            f.name,
+                            rfc3339(t)
+                        ),
+                    ));
+                }
+                !contradicted
+            });
             let evidence = reps.first().map(|r| r.evidence.clone()).unwrap_or_default();
             proofs.push((range.end, t, evidence));
+        }
+        // A document time-stamp over a signature's own time-stamp claiming an earlier time:
+        // the same contradiction (helper 139's `doc_ts_before_sig_ts`, B-LTA).
+        let skew = std::time::Duration::from_secs(300);
+        for r in &mut reps {
+            let own = r.timestamp.as_deref().and_then(crate::dates::parse_rfc3339);
+            let earlier = proofs
+                .iter()
+                .filter(|(end, pt, _)| *end > range.end && own.is_some_and(|o| *pt + skew < o))
+                .map(|(_, pt, _)| *pt)
+                .min();
+            if let (Some(pt), Some(o)) = (earlier, own) {
+                r.fail(
+                    Indication::Indeterminate,
+                    SubIndication::TimestampOrderFailure,
+                    format!(
+                        "a document time-stamp of {} covers this signature's time-stamp of {}, a later time: time-stamps out of order",
+                        rfc3339(pt),
+                        rfc3339(o)
+                    ),
+                );
+            }
         }
         for r in &mut reps {
             r.field = Some(f.name.clone());
@@ -249,6 +294,16 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 .collect();
             for r in &mut reports {
                 long_term_level(r, &dss, &stamped);
+                for (_, why) in out_of_order
+                    .iter()
+                    .filter(|(end, _)| *end > pending[i].1.end)
+                {
+                    r.fail(
+                        Indication::Indeterminate,
+                        SubIndication::TimestampOrderFailure,
+                        why.clone(),
+                    );
+                }
             }
             checked.push(Checked {
                 found: pending[i].0.clone(),

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Revocation data and times that kyso judged wrongly (an attacker's reading of kyso's
+judgement of time, helper 139, 2026-12-05), for tests/verify_cli.rs: CAdES detached
+signatures and RFC 3161 tokens assembled with asn1crypto, PKI and CRLs by pyca/cryptography,
+PAdES by pyHanko -- nothing of kyso's.
+
+    python3 revocation_times.py DIR
+
+Each DIR/<case>/ holds doc.txt and sig.p7s; DIR/root.pem is the trust anchor. Every signature
+is time-stamped 2026-06-01 unless said; "current" CRLs are dated four days before the run.
+
+hold-lifted/         a CRL of 2026-03-02 lists the signer on hold (certificateHold) since
+                     2026-03-01; CRLs of 2026-05-01 (to 2026-07-01) and the current one do not
+                     (the hold was lifted before the signature): it was REVOKED
+hold-at-signing/     the current CRL lists the hold since 2026-03-01: suspended when signed
+hold-after-signing/  the current CRL lists a hold since 2026-09-01, after the time-stamp
+hold-invalidity/     a hold since 2026-09-01 whose invalidityDate is 2026-05-01
+hold-then-revoked/   on hold since 2026-03-01 (a CRL of 2026-03-02), revoked 2026-07-01 (the
+                     current CRL): suspended when signed, then revoked for good -- a reading of
+                     the first fix (helper 140) found it "revoked after the time-stamp: the
+                     signature stands"
+two-entries/         the current CRL lists the serial twice: a hold since 2026-09-01, then a
+                     keyCompromise of 2026-03-01 (the first entry alone was read)
+remove-from-crl/     a complete CRL whose entry has reason removeFromCRL (delta CRLs only): it
+                     was read as a revocation
+claim-future/        signing-time 2099-01-01, no time-stamp: TOTAL-PASSED without a word
+doc-ts-out-of-order/ doc.pdf (pyHanko): a PAdES-B-B of 2026-06-01 by a signer revoked
+                     2026-04-01 (the CRL in the DSS), a document time-stamp of 2026-08-01 and
+                     one over it claiming 2026-02-01: the earliest proved the signature older
+                     than the revocation (TOTAL-PASSED)
+doc-ts-before-ts/    doc.pdf: a PAdES-B-T (time-stamp 2026-06-01) with its DSS, and a document
+                     time-stamp claiming 2026-03-01 over it (PAdES-B-LTA, TOTAL-PASSED)
+"""
+import datetime as dt
+import hashlib
+import os
+import sys
+
+from asn1crypto import cms as acms, core as acore, crl as acrl, tsp as atsp
+from asn1crypto import x509 as ax509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+D = lambda *a: dt.datetime(*a, tzinfo=dt.timezone.utc)
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+CURRENT = NOW - dt.timedelta(days=4)
+CONTENT = 'Quyết định số 139/QĐ-UBND — thời gian\n'.encode()
+CDP = 'http://127.0.0.1:9/'
+
+
+def name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, 'VN'),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'Time Test'),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def key():
+    return rsa.generate_private_key(65537, 2048)
+
+
+def cert(subj, k, issuer, ik, ca=False, eku=None, cdp=None, nb=D(2020, 1, 1), na=D(2040, 1, 1)):
+    b = (x509.CertificateBuilder().subject_name(subj).issuer_name(issuer).public_key(k.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(nb).not_valid_after(na)
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ik.public_key()), critical=False)
+         .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                      key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                      key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False),
+                        critical=True))
+    if eku:
+        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
+    if cdp:
+        b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(cdp)], None, None, None)]), critical=False)
+    return b.sign(ik, hashes.SHA256())
+
+
+def der(c):
+    return c.public_bytes(serialization.Encoding.DER)
+
+
+def crl(issuer, ik, this, nxt, revoked=()):
+    """revoked: (serial, date, reason, invalidity date or None)"""
+    b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(this)
+         .next_update(nxt).add_extension(x509.CRLNumber(int(this.timestamp())), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ik.public_key()), critical=False))
+    for serial, when, reason, inv in revoked:
+        rb = (x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+              .add_extension(x509.CRLReason(reason), critical=False))
+        if inv is not None:
+            rb = rb.add_extension(x509.InvalidityDate(inv.replace(tzinfo=None)), critical=False)
+        b = b.add_revoked_certificate(rb.build())
+    return b.sign(ik, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def rsa_sign(k, data):
+    return k.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def attr(t, v):
+    return acms.CMSAttribute({'type': t, 'values': [v]})
+
+
+def signer_info(c, k, attrs, unsigned=None):
+    ac = ax509.Certificate.load(der(c))
+    ess = atsp.SigningCertificateV2({'certs': [{'hash_algorithm': {'algorithm': 'sha256'},
+                                                'cert_hash': hashlib.sha256(der(c)).digest()}]})
+    sattrs = acms.CMSAttributes(attrs + [attr('signing_certificate_v2', ess)])
+    return acms.SignerInfo({
+        'version': 'v1',
+        'sid': acms.SignerIdentifier({'issuer_and_serial_number': acms.IssuerAndSerialNumber(
+            {'issuer': ac.issuer, 'serial_number': ac.serial_number})}),
+        'digest_algorithm': {'algorithm': 'sha256'},
+        'signed_attrs': sattrs,
+        'signature_algorithm': {'algorithm': 'sha256_rsa'},
+        'signature': rsa_sign(k, sattrs.dump()),
+        'unsigned_attrs': unsigned,
+    })
+
+
+def signed(c, k, certs, signing_time, ts=None):
+    """A detached CAdES over CONTENT, with a signature time-stamp of `ts` when given (made
+    whole at once: asn1crypto's check of a changed structure took minutes)."""
+    t = ({'utc_time': acore.UTCTime(signing_time)} if signing_time.year < 2050
+         else {'generalized_time': acore.GeneralizedTime(signing_time)})
+    attrs = [attr('content_type', 'data'), attr('message_digest', hashlib.sha256(CONTENT).digest()),
+             attr('signing_time', acms.Time(t))]
+    si = signer_info(c, k, attrs)
+    if ts is not None:
+        # RSA PKCS#1 v1.5 is deterministic: the same signature, now with its time-stamp.
+        tok = token(hashlib.sha256(si['signature'].native).digest(), ts)
+        si = signer_info(c, k, attrs, acms.CMSAttributes([attr('signature_time_stamp_token', tok)]))
+    return settled(acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
+        'version': 'v1',
+        'digest_algorithms': [{'algorithm': 'sha256'}],
+        'encap_content_info': {'content_type': 'data', 'content': None},
+        'certificates': [ax509.Certificate.load(der(x)) for x in [c] + certs],
+        'signer_infos': [si],
+    })}))
+
+
+def token(digest, gen):
+    info = atsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.139',
+                         'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
+                                             'hashed_message': digest},
+                         'serial_number': int.from_bytes(os.urandom(8), 'big'), 'gen_time': gen})
+    data = info.dump()
+    si = signer_info(TSA, TK, [attr('content_type', 'tst_info'),
+                               attr('message_digest', hashlib.sha256(data).digest())])
+    return settled(acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
+        'version': 'v3',
+        'digest_algorithms': [{'algorithm': 'sha256'}],
+        'encap_content_info': {'content_type': 'tst_info', 'content': acore.ParsableOctetString(data)},
+        'certificates': [ax509.Certificate.load(der(TSA))],
+        'signer_infos': [si],
+    })}))
+
+
+def settled(ci):
+    """The structure re-read from its encoding: asn1crypto's check of what was changed is
+    exponential in the changes made since the last encoding (three minutes for these files)."""
+    return acms.ContentInfo.load(ci.dump())
+
+
+def add(ci, crls=()):
+    sd = ci['content']
+    cur = list(sd['crls']) if sd['crls'].native else []
+    cur += [acms.RevocationInfoChoice({'crl': acrl.CertificateList.load(c)}) for c in crls]
+    sd['crls'] = cur
+    return settled(ci)
+
+
+HOLD = x509.ReasonFlags.certificate_hold
+RK = key()
+ROOT = cert(name('Time Root'), RK, name('Time Root'), RK, ca=True)
+IK = key()
+INTER = cert(name('Time Issuing CA'), IK, ROOT.subject, RK, ca=True, cdp=CDP + 'root.crl')
+TK = key()
+TSA = cert(name('Time TSA'), TK, ROOT.subject, RK, eku=[ExtendedKeyUsageOID.TIME_STAMPING], cdp=CDP + 'root.crl')
+ROOT_CRLS = [crl(ROOT, RK, CURRENT, NOW + dt.timedelta(days=90)),
+             crl(ROOT, RK, D(2026, 6, 2), D(2026, 9, 2))]
+
+
+SK = key()
+
+
+def signer():
+    """A certificate of its own (its own serial) for each case, over one key: RSA key
+    generation is most of the script's time."""
+    return cert(name('Time Signer'), SK, INTER.subject, IK, cdp=CDP + 'inter.crl', nb=D(2025, 1, 1), na=D(2028, 1, 1)), SK
+
+
+def current_crl(revoked=()):
+    return crl(INTER, IK, CURRENT, NOW + dt.timedelta(days=10), revoked)
+
+
+def cases():
+    s, k = signer()
+    listed = crl(INTER, IK, D(2026, 3, 2), D(2026, 4, 1), [(s.serial_number, D(2026, 3, 1), HOLD, None)])
+    yield 'hold-lifted', add(signed(s, k, [INTER], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                             [listed, crl(INTER, IK, D(2026, 5, 1), D(2026, 7, 1)), current_crl()] + ROOT_CRLS)
+    for case, since, inv in [('hold-at-signing', D(2026, 3, 1), None),
+                             ('hold-after-signing', D(2026, 9, 1), None),
+                             ('hold-invalidity', D(2026, 9, 1), D(2026, 5, 1))]:
+        s, k = signer()
+        yield case, add(signed(s, k, [INTER], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                        [current_crl([(s.serial_number, since, HOLD, inv)])] + ROOT_CRLS)
+    s, k = signer()
+    yield 'remove-from-crl', add(signed(s, k, [INTER], D(2026, 6, 1), ts=D(2026, 6, 1)), [current_crl(
+        [(s.serial_number, D(2026, 3, 1), x509.ReasonFlags.remove_from_crl, None)])] + ROOT_CRLS)
+    s, k = signer()
+    yield 'hold-then-revoked', add(signed(s, k, [INTER], D(2026, 6, 1), ts=D(2026, 6, 1)), [
+        crl(INTER, IK, D(2026, 3, 2), D(2026, 4, 1), [(s.serial_number, D(2026, 3, 1), HOLD, None)]),
+        current_crl([(s.serial_number, D(2026, 7, 1), x509.ReasonFlags.superseded, None)])] + ROOT_CRLS)
+    s, k = signer()
+    yield 'two-entries', add(signed(s, k, [INTER], D(2026, 6, 1), ts=D(2026, 6, 1)), [current_crl(
+        [(s.serial_number, D(2026, 9, 1), HOLD, None),
+         (s.serial_number, D(2026, 3, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
+    s, k = signer()
+    yield 'claim-future', add(signed(s, k, [INTER], D(2099, 1, 1)), [current_crl()] + ROOT_CRLS)
+
+
+# PAdES with pyHanko: its clock pinned per signature (the signing time, /M), DummyTimeStamper's
+# fixed_dt for each genTime, PyMuPDF for the blank document.
+def pdf_cases():
+    import io
+    import warnings
+    warnings.simplefilter('ignore', FutureWarning)
+    import fitz
+    import pyhanko.sign.signers.pdf_signer as ps
+    from asn1crypto import keys as akeys
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps import DummyTimeStamper
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    def pin(t):
+        class Fixed(dt.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return t
+        ps.datetime = Fixed
+
+    acert = lambda c: ax509.Certificate.load(der(c))
+    akey = lambda k: akeys.PrivateKeyInfo.load(k.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    stamper = lambda at: DummyTimeStamper(tsa_cert=acert(TSA), tsa_key=akey(TK), fixed_dt=at)
+
+    def blank():
+        d = fitz.open()
+        d.new_page().insert_text((72, 72), 'Giay phep so 139')
+        b = d.tobytes()
+        d.close()
+        return b
+
+    def sign(s, k, when, ts_at=None):
+        pin(when)
+        signer_ = signers.SimpleSigner(signing_cert=acert(s), signing_key=akey(k),
+                                       cert_registry=SimpleCertificateStore.from_certs([acert(INTER)]))
+        meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=fields.SigSeedSubFilter.PADES,
+                                            md_algorithm='sha256')
+        w = IncrementalPdfFileWriter(io.BytesIO(blank()))
+        return signers.PdfSigner(meta, signer_, timestamper=stamper(ts_at) if ts_at else None).sign_pdf(w).getvalue()
+
+    def dss(pdf, certs, crls):
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        w = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        DocumentSecurityStore.supply_dss_in_writer(
+            w, PdfFileReader(io.BytesIO(pdf)).embedded_signatures[-1].pkcs7_content,
+            certs=[acert(c) for c in certs], crls=[acrl.CertificateList.load(c) for c in crls])
+        b = io.BytesIO()
+        w.write(b)
+        return b.getvalue()
+
+    def doc_ts(pdf, at):
+        pin(at)
+        w = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        settings = ps.TimestampDSSContentSettings(include_vri=False, skip_if_unneeded=True, update_before_ts=False)
+        return signers.PdfTimeStamper(stamper(at)).timestamp_pdf(w, 'sha256', dss_settings=settings).getvalue()
+
+    s, k = signer()
+    pdf = dss(sign(s, k, D(2026, 6, 1)), [INTER, ROOT, TSA],
+              [current_crl([(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
+    yield 'doc-ts-out-of-order', doc_ts(doc_ts(pdf, D(2026, 8, 1)), D(2026, 2, 1))
+    s, k = signer()
+    pdf = dss(sign(s, k, D(2026, 6, 1), D(2026, 6, 1, 0, 1)), [s, INTER, ROOT, TSA], [current_crl()] + ROOT_CRLS)
+    yield 'doc-ts-before-ts', doc_ts(pdf, D(2026, 3, 1))
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, 'root.pem'), 'wb') as f:
+        f.write(ROOT.public_bytes(serialization.Encoding.PEM))
+    for case, ci in cases():
+        d = os.path.join(out, case)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, 'doc.txt'), 'wb') as f:
+            f.write(CONTENT)
+        with open(os.path.join(d, 'sig.p7s'), 'wb') as f:
+            f.write(ci.dump())
+    for case, pdf in pdf_cases():
+        os.makedirs(os.path.join(out, case), exist_ok=True)
+        with open(os.path.join(out, case, 'doc.pdf'), 'wb') as f:
+            f.write(pdf)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
