@@ -152,6 +152,28 @@ impl Imported {
         ]));
     }
 
+    /// A self-signed certificate by OpenSSL with a 24-byte serial, as older CAs issued: OpenSSL
+    /// reads it (pkcs11-tool checks that much), and kyso's X.509 reader refuses it, past RFC
+    /// 5280's 20 bytes. As DER.
+    fn long_serial_certificate(&self, file: &str, cn: &str) -> PathBuf {
+        let (pem, der) = (
+            self.path().join(format!("{file}.pem")),
+            self.path().join(format!("{file}.der")),
+        );
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+            .args(["-keyout", "/dev/null", "-days", "3650", "-subj"])
+            .arg(format!("/CN={cn}"))
+            .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
+            .arg(&pem));
+        run(Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&der));
+        der
+    }
+
     /// A certificate of the key `label` (its PKCS#8 file from [`Imported::import`]) by
     /// OpenSSL, `days` long from now (negative: expired), as DER.
     fn another_certificate(&self, label: &str, cn: &str, days: &str) -> PathBuf {
@@ -362,26 +384,8 @@ fn an_imported_ec_key_without_a_public_key_object_signs_the_archives_checkpoints
     // A certificate kyso cannot read (OpenSSL's, with a 24-byte serial past RFC 5280's 20),
     // written under the log key's label with no PIN: it names no key and is passed over, as
     // when signing (it stopped the audit, 2026-12-05).
-    let (junk, junk_der) = (t.path().join("junk.pem"), t.path().join("junk.der"));
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "/dev/null",
-        ])
-        .args(["-subj", "/CN=Unreadable", "-days", "30"])
-        .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
-        .arg(&junk));
-    run(Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in"])
-        .arg(&junk)
-        .arg("-out")
-        .arg(&junk_der));
-    t.write_public_cert(&junk_der, "log-imported", "0f");
+    let junk = t.long_serial_certificate("unreadable", "Unreadable");
+    t.write_public_cert(&junk, "log-imported", "0f");
     let r = t.kyso(&[
         "audit",
         "verify",
@@ -458,27 +462,7 @@ fn stray_objects_on_a_token_do_not_choose_what_signs() {
         .json()["indication"]
             .clone()
     };
-    // OpenSSL reads it (pkcs11-tool checks that much); its 24-byte serial is past RFC 5280's
-    // 20, as older CAs issued, and kyso's X.509 reader refuses it.
-    let (old_ca, old_ca_der) = (t.path().join("old-ca.pem"), t.path().join("old-ca.der"));
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "/dev/null",
-        ])
-        .args(["-subj", "/CN=Old CA with a long serial", "-days", "3650"])
-        .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
-        .arg(&old_ca));
-    run(Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in"])
-        .arg(&old_ca)
-        .arg("-out")
-        .arg(&old_ca_der));
+    let old_ca_der = t.long_serial_certificate("old-ca", "Old CA with a long serial");
     t.write_public_cert(&old_ca_der, "leftover", "99");
     let expired = t.another_certificate("signer", "signer-2025", "-1");
     t.write_public_cert(&expired, "signer", "0a");
