@@ -1999,6 +1999,45 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             "CAdES-B-B",
             "the claimed signing time 2099-01-01T00:00:00Z is after the validation time: it cannot be true",
         ),
+        // CAdES archive time-stamps (B-LTA) out of order are set aside before any is relied
+        // on, as a PDF's document time-stamps below: the one claiming February was taken as
+        // the proof of existence (passing a revoked signer's signature) and as the time the
+        // one it covered existed.
+        (
+            "ats-before-ts",
+            None,
+            ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
+            "CAdES-B-LT",
+            "an archive time-stamp of 2026-03-01T00:00:00Z covers the signature time-stamp of 2026-06-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
+        (
+            "ats-out-of-order",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "an archive time-stamp of 2026-02-01T00:00:00Z covers one of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
+        (
+            "ats-claim-after",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-B",
+            "the claimed signing time 2026-06-01T00:00:00Z is after 2026-02-01T00:00:00Z, when a time-stamp proves the signature existed: it cannot be true",
+        ),
+        (
+            "ats-after-at",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LTA",
+            "archive time-stamp 1 at 2026-10-01T00:00:00Z",
+        ),
+        (
+            "ats-after-at",
+            Some("2026-08-01"),
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LT",
+            "an archive time-stamp made at 2026-10-01T00:00:00Z, after the validation time: not considered",
+        ),
     ] {
         let (doc, sig) = (d.join(case).join("doc.txt"), d.join(case).join("sig.p7s"));
         let mut more = vec!["--detached", sig.to_str().unwrap(), "--trust", &root];

@@ -24,6 +24,17 @@ two-entries/         the current CRL lists the serial twice: a hold since 2026-0
 remove-from-crl/     a complete CRL whose entry has reason removeFromCRL (delta CRLs only): it
                      was read as a revocation
 claim-future/        signing-time 2099-01-01, no time-stamp: TOTAL-PASSED without a word
+ats-before-ts/       a CAdES-B-LT (time-stamp 2026-06-01) under an archive-time-stamp-v3 claiming
+                     2026-03-01 (B-LTA, TOTAL-PASSED)
+ats-out-of-order/    a CAdES-B-B of 2026-06-01 by a signer revoked 2026-04-01, an archive
+                     time-stamp of 2026-08-01 and one over it claiming 2026-02-01: the earliest
+                     proved the signature older than the revocation (TOTAL-PASSED)
+ats-claim-after/     a CAdES-B-B claiming 2026-06-01 whose only archive time-stamp proves it
+                     existed on 2026-02-01: passes (the revocation of 2026-04-01 came after),
+                     but the claim went unsaid
+ats-after-at/        a CAdES-B-LT of 2026-06-01 with an archive time-stamp of 2026-10-01, judged
+                     --at 2026-08-01: the later time-stamp was judged "in the future"
+                     (INDETERMINATE)
 doc-ts-out-of-order/ doc.pdf (pyHanko): a PAdES-B-B of 2026-06-01 by a signer revoked
                      2026-04-01 (the CRL in the DSS), a document time-stamp of 2026-08-01 and
                      one over it claiming 2026-02-01: the earliest proved the signature older
@@ -133,23 +144,24 @@ def signed(c, k, certs, signing_time, ts=None):
         # RSA PKCS#1 v1.5 is deterministic: the same signature, now with its time-stamp.
         tok = token(hashlib.sha256(si['signature'].native).digest(), ts)
         si = signer_info(c, k, attrs, acms.CMSAttributes([attr('signature_time_stamp_token', tok)]))
-    return settled(acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
+    return acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
         'version': 'v1',
         'digest_algorithms': [{'algorithm': 'sha256'}],
         'encap_content_info': {'content_type': 'data', 'content': None},
         'certificates': [ax509.Certificate.load(der(x)) for x in [c] + certs],
         'signer_infos': [si],
-    })}))
+    })}).dump()
 
 
-def token(digest, gen):
+def token(digest, gen, unsigned=None):
     info = atsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.139',
                          'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
                                              'hashed_message': digest},
                          'serial_number': int.from_bytes(os.urandom(8), 'big'), 'gen_time': gen})
     data = info.dump()
     si = signer_info(TSA, TK, [attr('content_type', 'tst_info'),
-                               attr('message_digest', hashlib.sha256(data).digest())])
+                               attr('message_digest', hashlib.sha256(data).digest())],
+                     acms.CMSAttributes(unsigned) if unsigned else None)
     return settled(acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
         'version': 'v3',
         'digest_algorithms': [{'algorithm': 'sha256'}],
@@ -165,12 +177,77 @@ def settled(ci):
     return acms.ContentInfo.load(ci.dump())
 
 
+def signed_data(ci):
+    """A ContentInfo(SignedData)'s OID TLV and the children of its SignedData."""
+    (_, _, body), = children(ci)
+    oid, (_, _, explicit) = children(body)
+    (_, _, sd), = children(explicit)
+    return oid[1], children(sd)
+
+
+def assemble(oid, parts):
+    return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(parts))))
+
+
 def add(ci, crls=()):
-    sd = ci['content']
-    cur = list(sd['crls']) if sd['crls'].native else []
-    cur += [acms.RevocationInfoChoice({'crl': acrl.CertificateList.load(c)}) for c in crls]
-    sd['crls'] = cur
-    return settled(ci)
+    """The signature with more CRLs in its SignedData, spliced into its encoding (asn1crypto
+    re-encoded a structure read back now and then, taking a minute or more)."""
+    oid, parts = signed_data(ci)
+    had = [t for p in parts if p[0] == 0xa1 for (_, t, _) in children(p[2])]
+    kept = [p[1] for p in parts if p[0] != 0xa1]
+    return assemble(oid, kept[:-1] + [tlv(0xa1, b''.join(had + list(crls)))] + kept[-1:])
+
+
+def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([tag, 0x80 | len(b)]) + b + body
+
+
+def children(b):
+    """The TLVs inside a DER value's body, each as (tag, whole TLV, body)."""
+    out, i = [], 0
+    while i < len(b):
+        tag, n, j = b[i], b[i + 1], i + 2
+        if n & 0x80:
+            n, j = int.from_bytes(b[j:j + (n & 0x7f)], 'big'), j + (n & 0x7f)
+        out.append((tag, b[i:j + n], b[j:j + n]))
+        i = j + n
+    return out
+
+
+def add_ats(ci, at):
+    """An archive-time-stamp-v3 of `at` (EN 319 122-1 §5.5.3) over the signature as it is,
+    spliced into its encoding (asn1crypto's re-encoding of a changed structure took minutes):
+    its ats-hash-index-v3 lists the SHA-256 of every certificate, CRL and unsigned attribute
+    value present, and the imprint hashes the eContentType, the content's hash, the
+    SignerInfo's fields but its unsigned attributes, and that index."""
+    h = lambda x: hashlib.sha256(x).digest()
+    oid, parts = signed_data(ci)
+    (_, _, infos) = parts[-1]
+    (_, _, si), = children(infos)
+    fields = children(si)
+    unsigned = [f for f in fields if f[0] == 0xa1]
+    fields = [f for f in fields if f[0] != 0xa1]
+    listed_in = lambda tag: [t for p in parts if p[0] == tag for (_, t, _) in children(p[2])]
+    attrs = [t for (_, _, u) in unsigned for (_, t, _) in children(u)]
+    vals = []
+    for attr_ in attrs:
+        (_, _, a), = children(attr_)
+        (_, atype, _), (_, _, values) = children(a)
+        vals += [atype + v for (_, v, _) in children(values)]
+    listed = lambda items: tlv(0x30, b''.join(tlv(0x04, h(x)) for x in items))
+    index = tlv(0x30, tlv(0x30, bytes.fromhex('0609608648016503040201'))
+                + listed(listed_in(0xa0)) + listed(listed_in(0xa1)) + listed(vals))
+    (_, _, eci) = parts[2]
+    econtent_type = children(eci)[0][1]
+    imprint = h(econtent_type + h(CONTENT) + b''.join(f[1] for f in fields) + index)
+    tok = token(imprint, at, [attr('0.4.0.19122.1.5', acore.Any.load(index))]).dump()
+    ats = tlv(0x30, tlv(0x06, bytes.fromhex('04008d450204')) + tlv(0x31, tok))
+    si = tlv(0x30, b''.join(f[1] for f in fields) + tlv(0xa1, b''.join(attrs) + ats))
+    return assemble(oid, [p[1] for p in parts[:-1]] + [tlv(0x31, si)])
 
 
 HOLD = x509.ReasonFlags.certificate_hold
@@ -221,6 +298,20 @@ def cases():
          (s.serial_number, D(2026, 3, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
     s, k = signer()
     yield 'claim-future', add(signed(s, k, [INTER], D(2099, 1, 1)), [current_crl()] + ROOT_CRLS)
+    # Archive time-stamps (CAdES-B-LTA), each with the TSA's own CRL for its time.
+    tsa_crl = lambda at: crl(ROOT, RK, at + dt.timedelta(days=1), at + dt.timedelta(days=90))
+    s, k = signer()
+    yield 'ats-before-ts', add_ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                                       [current_crl()] + ROOT_CRLS), D(2026, 3, 1))
+    s, k = signer()
+    revoked = add(signed(s, k, [INTER, TSA], D(2026, 6, 1)), [current_crl(
+        [(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
+    yield 'ats-out-of-order', add_ats(add_ats(add(revoked, [tsa_crl(D(2026, 8, 1))]), D(2026, 8, 1)), D(2026, 2, 1))
+    yield 'ats-claim-after', add_ats(revoked, D(2026, 2, 1))
+    s, k = signer()
+    yield 'ats-after-at', add_ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                                      [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS
+                                      + [tsa_crl(D(2026, 10, 1))]), D(2026, 10, 1))
 
 
 # PAdES with pyHanko: its clock pinned per signature (the signing time, /M), DummyTimeStamper's
@@ -301,7 +392,7 @@ def main(out):
         with open(os.path.join(d, 'doc.txt'), 'wb') as f:
             f.write(CONTENT)
         with open(os.path.join(d, 'sig.p7s'), 'wb') as f:
-            f.write(ci.dump())
+            f.write(ci)
     for case, pdf in pdf_cases():
         os.makedirs(os.path.join(out, case), exist_ok=True)
         with open(os.path.join(out, case, 'doc.pdf'), 'wb') as f:

@@ -741,8 +741,6 @@ const MAX_TIMESTAMPS: usize = 32;
 /// `hash(attrType ‖ value)` its ats-hash-index-v3 lists existed.
 struct Cover {
     at: SystemTime,
-    /// The archive time-stamp itself (attribute type, value), as another's index lists it.
-    own: (Vec<u8>, Vec<u8>),
     hash: Hash,
     unsigned: std::collections::HashSet<Vec<u8>>,
     /// The digests of the certificates and CRLs (revocation values) it lists.
@@ -751,13 +749,42 @@ struct Cover {
 
 /// The earliest time a valid archive time-stamp proves an unsigned attribute value existed
 /// (`attr_type` and `value` as received), or `fallback` when none lists it.
+/// The value is hashed once per index algorithm, not once per archive time-stamp: a token may
+/// be megabytes, and 32 archive time-stamps are looked at.
 fn proven_at(covers: &[Cover], attr_type: &[u8], value: &[u8], fallback: SystemTime) -> SystemTime {
-    covers
-        .iter()
-        .filter(|c| c.unsigned.contains(&c.hash.digest(&[attr_type, value])))
-        .map(|c| c.at)
-        .min()
-        .unwrap_or(fallback)
+    let mut digests: Vec<(Hash, Vec<u8>)> = Vec::new();
+    let mut at = None;
+    for c in covers {
+        let n = match digests.iter().position(|(h, _)| *h == c.hash) {
+            Some(n) => n,
+            None => {
+                digests.push((c.hash, c.hash.digest(&[attr_type, value])));
+                digests.len() - 1
+            }
+        };
+        if c.unsigned.contains(&digests[n].1) && at.is_none_or(|t| c.at < t) {
+            at = Some(c.at);
+        }
+    }
+    at.unwrap_or(fallback)
+}
+
+/// An archive time-stamp's ats-hash-index-v3: its encoding (as the imprint hashes it) and what
+/// it lists.
+fn index_of(token: &[u8]) -> Result<(&[u8], crate::ats::Index), Finding> {
+    let tp = crate::ats::parts(token).map_err(|e| Finding::format(e.to_string()))?;
+    let index_tlv = tp
+        .signers
+        .first()
+        .and_then(|s| {
+            s.unsigned
+                .iter()
+                .find(|a| a.oid == Some(crate::ats::ID_AA_ATS_HASH_INDEX_V3))
+        })
+        .and_then(|a| a.values.first().copied())
+        .ok_or_else(|| Finding::format("an archive time-stamp without ats-hash-index-v3"))?;
+    let index = crate::ats::read_index(index_tlv).map_err(|e| Finding::format(e.to_string()))?;
+    Ok((index_tlv, index))
 }
 
 /// The archive-time-stamps-v3 of a SignerInfo (EN 319 122-1 §5.5.3), newest last: each is
@@ -822,27 +849,66 @@ fn archive_timestamps(
         }
         _ => true,
     });
+    // An archive time-stamp whose index lists a time-stamp claiming a later time than its own:
+    // one of the two TSAs is wrong, and the earlier time proves nothing. It is set aside
+    // before any is validated, so that no other is relied on at its time (taken as the
+    // earliest, it proved a revoked signer's signature older than its revocation; kept as the
+    // time the covered one existed, the covered one was judged at it; helper 139, 2026-12-05).
+    let timed: Vec<(bool, &[u8], &[u8], SystemTime)> = signer
+        .unsigned
+        .iter()
+        .filter(|a| {
+            a.oid == Some(crate::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+                || a.oid == Some(ID_AA_TIME_STAMP_TOKEN)
+        })
+        .flat_map(|a| {
+            a.values.iter().filter_map(move |v| {
+                tsp::claimed_gen_time(v)
+                    .map(|t| (a.oid == Some(ID_AA_TIME_STAMP_TOKEN), a.attr_type, *v, t))
+            })
+        })
+        .collect();
+    // Each listed value's digest once per index hash (an index may name its own).
+    let mut digests: Vec<(Hash, Vec<Vec<u8>>)> = Vec::new();
+    let mut set_aside = std::collections::HashSet::new();
+    for (n, at) in &order {
+        let Some(at) = at else { continue };
+        let Ok((_, index)) = index_of(tokens[*n].1) else {
+            continue; // said when validated
+        };
+        let Some(h) = index.hash else { continue };
+        if !digests.iter().any(|(d, _)| *d == h) {
+            let all = timed.iter().map(|(_, t, v, _)| h.digest(&[t, v])).collect();
+            digests.push((h, all));
+        }
+        let Some((_, of)) = digests.iter().find(|(d, _)| *d == h) else {
+            continue;
+        };
+        let listed: std::collections::HashSet<&[u8]> =
+            index.unsigned.iter().map(Vec::as_slice).collect();
+        for ((signature_ts, _, _, later), digest) in timed.iter().zip(of) {
+            if *at + skew < *later && listed.contains(digest.as_slice()) {
+                set_aside.insert(*n);
+                failed.push((
+                    SubIndication::TimestampOrderFailure,
+                    format!(
+                        "an archive time-stamp of {} covers {} of {}, a later time: time-stamps out of order",
+                        rfc3339(*at),
+                        if *signature_ts { "the signature time-stamp" } else { "one" },
+                        rfc3339(*later)
+                    ),
+                ));
+            }
+        }
+    }
+    order.retain(|(n, _)| !set_aside.contains(n));
     for (n, (attr_type, token)) in order.iter().rev().map(|(n, _)| (*n, &tokens[*n])) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
         let at = proven_at(&covers, attr_type, token, reliance);
         let result = (|| -> Result<(tsp::Timestamp, crate::ats::Index), Finding> {
-            let tp = crate::ats::parts(token).map_err(|e| Finding::format(e.to_string()))?;
-            let index_tlv = tp
-                .signers
-                .first()
-                .and_then(|s| {
-                    s.unsigned
-                        .iter()
-                        .find(|a| a.oid == Some(crate::ats::ID_AA_ATS_HASH_INDEX_V3))
-                })
-                .and_then(|a| a.values.first().copied())
-                .ok_or_else(|| {
-                    Finding::format("an archive time-stamp without ats-hash-index-v3")
-                })?;
-            let index =
-                crate::ats::read_index(index_tlv).map_err(|e| Finding::format(e.to_string()))?;
+            let (index_tlv, index) = index_of(token)?;
             let h = index.hash.ok_or_else(|| {
                 Finding::new(
                     Indication::Indeterminate,
@@ -882,7 +948,6 @@ fn archive_timestamps(
                 if let Some(hash) = index.hash {
                     covers.push(Cover {
                         at: ts.gen_time,
-                        own: (attr_type.to_vec(), token.to_vec()),
                         hash,
                         unsigned: index.unsigned.into_iter().collect(),
                         validation_data: index.certificates.into_iter().chain(index.crls).collect(),
@@ -899,43 +964,7 @@ fn archive_timestamps(
             )),
         }
     }
-    // An archive time-stamp over another that claims an earlier time than it: one of the two
-    // TSAs is wrong, and the earlier time cannot be relied on (taken by the claimed time, the
-    // earlier one proved a revoked signer's signature older than its revocation; helper 139,
-    // 2026-12-05).
-    let skew = std::time::Duration::from_secs(300);
-    for a in &covers {
-        for b in &covers {
-            if a.at + skew < b.at && a.unsigned.contains(&a.hash.digest(&[&b.own.0, &b.own.1])) {
-                failed.push((
-                    SubIndication::TimestampOrderFailure,
-                    format!(
-                        "an archive time-stamp of {} covers one of {}, a later time: time-stamps out of order",
-                        rfc3339(a.at),
-                        rfc3339(b.at)
-                    ),
-                ));
-            }
-        }
-    }
     (covers, failed)
-}
-
-/// A valid archive time-stamp over the signature time-stamp `(attr_type, token)` that claims
-/// an earlier time than its `gen_time`.
-fn ordered_before(
-    covers: &[Cover],
-    (attr_type, token): (&[u8], &[u8]),
-    gen_time: SystemTime,
-) -> Option<SystemTime> {
-    let skew = std::time::Duration::from_secs(300);
-    covers
-        .iter()
-        .filter(|c| {
-            c.at + skew < gen_time && c.unsigned.contains(&c.hash.digest(&[attr_type, token]))
-        })
-        .map(|c| c.at)
-        .min()
 }
 
 fn validate_signer(
@@ -1111,7 +1140,7 @@ fn validate_signer(
         ));
     } else if !sig_tokens.is_empty() {
         let several = sig_tokens.len() > 1;
-        let mut best: Option<(tsp::Timestamp, usize)> = None;
+        let mut best: Option<tsp::Timestamp> = None;
         let mut failures: Vec<Finding> = Vec::new();
         for (n, (attr_type, der)) in sig_tokens.iter().enumerate() {
             if kyso_pdf::stop::stopped() {
@@ -1128,8 +1157,8 @@ fn validate_signer(
                             ts.tsa
                         ));
                     }
-                    if best.as_ref().is_none_or(|(b, _)| ts.gen_time < b.gen_time) {
-                        best = Some((ts, n));
+                    if best.as_ref().is_none_or(|b| ts.gen_time < b.gen_time) {
+                        best = Some(ts);
                     }
                 }
                 Err(mut f) => {
@@ -1141,20 +1170,9 @@ fn validate_signer(
             }
         }
         match best {
-            Some((ts, n)) => {
+            Some(ts) => {
                 for f in &failures {
                     r.note(format!("{} (not relied on)", f.message));
-                }
-                let (attr_type, der) = &sig_tokens[n];
-                if let Some(at) = ordered_before(&covers, (attr_type, der), ts.gen_time) {
-                    ts_failed.push((
-                        SubIndication::TimestampOrderFailure,
-                        format!(
-                            "an archive time-stamp of {} covers the signature time-stamp of {}, a later time: time-stamps out of order",
-                            rfc3339(at),
-                            rfc3339(ts.gen_time)
-                        ),
-                    ));
                 }
                 poe = Some(ts.gen_time);
                 level = "B-T";
@@ -1167,11 +1185,6 @@ fn validate_signer(
                 ));
                 for n in ts.notes {
                     r.note(format!("time-stamp: {n}"));
-                }
-                if let Some(c) = claimed {
-                    if c > ts.gen_time + std::time::Duration::from_secs(300) {
-                        r.note("the claimed signing time is after the time-stamp");
-                    }
                 }
             }
             None => {
@@ -1213,6 +1226,18 @@ fn validate_signer(
             r.note(format!(
                 "trusted time: a document time-stamp proves the signature existed by {} (it has no signature time-stamp of its own)",
                 rfc3339(t)
+            ));
+        }
+    }
+    // A signing time claimed after the time the signature is proved to have existed cannot be
+    // true, whichever time-stamp proves it (said for the signature time-stamp alone until
+    // 2026-12-05: an archive time-stamp of February over a signature claiming June was silent).
+    if let (Some(c), Some(p)) = (claimed, poe) {
+        if c > p + std::time::Duration::from_secs(300) {
+            r.note(format!(
+                "the claimed signing time {} is after {}, when a time-stamp proves the signature existed: it cannot be true",
+                rfc3339(c),
+                rfc3339(p)
             ));
         }
     }
