@@ -1047,3 +1047,101 @@ revoke ocspca revoked
     assert_eq!(s, 401, "{body}\n{}", a.service_log());
     assert!(body.contains("revoked"), "{body}");
 }
+
+/// `[trust]` is read again on SIGHUP (and on the CRL timer): an anchor added to its directory
+/// and a CRL file a cron job renewed are used from then on, and a file that no longer parses
+/// changes nothing (they were read once, at start: a renewed CRL went unseen until a restart).
+/// The CA, the official's certificate, the CRLs and the signature are OpenSSL's.
+#[test]
+fn trust_files_are_read_again_on_sighup_and_a_broken_one_changes_nothing() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=Reloaded CA"
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Reloaded official" signing -days 30
+mkdir anchors
+crl docca docca.crl
+printf 'Quyết định số 42/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#,
+    );
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("anchors").display().to_string()],
+        trust: vec![format!("crls = [{:?}]", p("docca.crl"))],
+        ..Default::default()
+    });
+    let verifier = a.agent(Who::Token("verifier"));
+    let p7m = std::fs::read(p("doc.p7m")).unwrap();
+    let judged = || {
+        let r = verifier.send("POST", "/v1/verify", "application/pkcs7-mime", &p7m);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let s = &r.json()["signatures"][0];
+        (
+            s["indication"].as_str().unwrap_or_default().to_string(),
+            s["subindication"].as_str().unwrap_or_default().to_string(),
+            r.text(),
+        )
+    };
+    // Judged until the verdict is `want` (or anything but TOTAL-PASSED) after the n-th re-read.
+    let read_again = "trust files read again: in use from now on";
+    let until = |want: Option<&str>, n: usize| {
+        let t = std::time::Instant::now();
+        loop {
+            let (i, sub, text) = judged();
+            let verdict = match want {
+                Some(w) => i == w,
+                None => i != "TOTAL-PASSED",
+            };
+            if verdict && a.service_log().matches(read_again).count() >= n {
+                return (i, text);
+            }
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(10),
+                "still {i}/{sub}: {text}\n{}",
+                a.service_log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let (i, sub, text) = judged();
+    assert_eq!(
+        (i.as_str(), sub.as_str()),
+        ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+        "{text}"
+    );
+    // The CA's certificate put in the anchors' directory, then SIGHUP.
+    std::fs::copy(p("docca.pem"), p("anchors/docca.pem")).unwrap();
+    unsafe_kill(a.pid(), 1);
+    let (_, text) = until(Some("TOTAL-PASSED"), 1);
+    assert!(text.contains("Reloaded official"), "{text}");
+    // The CA revokes the official; the cron job's new CRL is read on SIGHUP.
+    openssl_ca(
+        pki.path(),
+        "revoke docca official\ncrl docca docca.crl.new\nmv docca.crl.new docca.crl",
+    );
+    unsafe_kill(a.pid(), 1);
+    let (revoked, text) = until(None, 2);
+    assert!(text.contains("revoked"), "{text}");
+    // A CRL file cut short: it is said, and the CRL read before stays in use.
+    let crl = std::fs::read(p("docca.crl")).unwrap();
+    std::fs::write(p("docca.crl"), &crl[..crl.len() / 2]).unwrap();
+    unsafe_kill(a.pid(), 1);
+    let t = std::time::Instant::now();
+    while !a
+        .service_log()
+        .contains("trust files not read; the ones read before stay in use")
+    {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{}",
+            a.service_log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    let log = a.service_log();
+    assert!(log.contains("trust.crls[0]"), "{log}");
+}

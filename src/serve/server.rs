@@ -50,6 +50,8 @@ pub struct AppState {
     /// The validator, its `now` refreshed at most once a second (cloning it per request would
     /// copy every trust anchor and CRL).
     pub validator: std::sync::Mutex<(Instant, Arc<kyso_verify::Validator>)>,
+    /// The SHA-256 of the `[trust]` files the validator was made of (see `reload_trust`).
+    pub trust_read: std::sync::Mutex<[u8; 32]>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
     /// Bytes of request bodies in flight (all clients, and each).
@@ -230,10 +232,19 @@ fn client_roots(cfg: &Config) -> Result<Option<Arc<rustls::RootCertStore>>, Stri
     Ok(Some(Arc::new(roots)))
 }
 
-fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
+/// The validator `[trust]` makes, and the SHA-256 of every file it read (in order), to tell a
+/// re-read that changed something from one that did not.
+fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [u8; 32]), String> {
     use kyso_verify::x509;
+    use sha2::Digest;
+    let seen = std::cell::RefCell::new(sha2::Sha256::new());
     let read = |key: &str, p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| format!("config: {key}: {}: {e}", p.display()))
+        let b = std::fs::read(p).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
+        let mut h = seen.borrow_mut();
+        h.update(p.as_os_str().as_encoded_bytes());
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(&b);
+        Ok::<_, String>(b)
     };
     let mut v = kyso_verify::Validator::default();
     for (i, p) in cfg.trust.anchors.iter().enumerate() {
@@ -275,10 +286,46 @@ fn validator(cfg: &Config) -> Result<kyso_verify::Validator, String> {
         v.ocsps
             .push(x509::load_ocsp(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
     }
-    if v.anchors.is_empty() {
-        tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
-    }
-    Ok(v)
+    let fingerprint = seen.into_inner().finalize().into();
+    Ok((v, fingerprint))
+}
+
+/// Read `[trust]` again (SIGHUP, and the CRL timer): a CRL or OCSP file a cron job renewed, an
+/// anchor added or withdrawn, is used from the next request on, without a restart (they were
+/// read once, at start, until 2026-12-05: a renewed CRL went unseen, and an expired one left
+/// every signature INDETERMINATE). Files that cannot be read or parsed then are logged, and
+/// what was read before stays in use.
+fn reload_trust(state: &Shared, why: &'static str) {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || match validator(&st.cfg) {
+        Ok((v, fingerprint)) => {
+            let mut read = st.trust_read.lock().unwrap_or_else(|p| p.into_inner());
+            if *read == fingerprint {
+                if why == "SIGHUP" {
+                    tracing::info!(trigger = why, "trust files read again: unchanged");
+                }
+                return;
+            }
+            let (anchors, crls, ocsps) = (v.anchors.len(), v.crls.len(), v.ocsps.len());
+            if anchors == 0 {
+                tracing::warn!("no trust anchors read: no signature will be TOTAL-PASSED");
+            }
+            *st.validator.lock().unwrap_or_else(|p| p.into_inner()) = (Instant::now(), Arc::new(v));
+            *read = fingerprint;
+            tracing::info!(
+                trigger = why,
+                anchors,
+                crls,
+                ocsps,
+                "trust files read again: in use from now on"
+            );
+        }
+        Err(e) => tracing::error!(
+            error = %e,
+            trigger = why,
+            "trust files not read; the ones read before stay in use"
+        ),
+    });
 }
 
 /// Build everything, then serve until SIGTERM or SIGINT.
@@ -328,7 +375,10 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             eprintln!("kyso: warning: {w}");
         }
     }
-    let validator = validator(&cfg).map_err(&cfg_err)?;
+    let (validator, trust_read) = validator(&cfg).map_err(&cfg_err)?;
+    if validator.anchors.is_empty() {
+        tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
+    }
     let roots = client_roots(&cfg).map_err(&cfg_err)?;
     let auth = Authenticator::new(&cfg, roots).map_err(&cfg_err)?;
     let tls = if cfg.server.plain_http {
@@ -429,6 +479,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         keys,
         tsa,
         validator: std::sync::Mutex::new((Instant::now(), Arc::new(validator))),
+        trust_read: std::sync::Mutex::new(trust_read),
         metrics,
         verify_pool,
         draining: Default::default(),
@@ -522,10 +573,12 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             _ = &mut shutdown => break,
             Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
                 reload_crls(&state, "SIGHUP");
+                reload_trust(&state, "SIGHUP");
                 continue;
             }
             _ = reload.tick() => {
                 reload_crls(&state, "timer");
+                reload_trust(&state, "timer");
                 continue;
             }
         };

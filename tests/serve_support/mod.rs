@@ -178,6 +178,8 @@ pub struct Options {
     pub web: Vec<String>,
     pub client_ca: Vec<String>,
     pub anchors: Vec<String>,
+    /// More lines for `[trust]` (after `anchors`).
+    pub trust: Vec<String>,
     pub extra: Vec<String>,
     /// Lines for `[export]` (after `dir = "exports"`).
     pub export: Vec<String>,
@@ -235,6 +237,7 @@ allow_unsigned_with_reason = true
 
 [trust]
 anchors = ["{ca}"{more_anchors}]
+{trust}
 
 [tsa]
 key = "pkcs11:token=kyso-dev;object=tsa"
@@ -256,6 +259,7 @@ min_free_mib = 1
                 "drain_secs = 10"
             },
             limits = opts.limits.join("\n"),
+            trust = opts.trust.join("\n"),
             web = opts.web.join("\n"),
             more_anchors = opts
                 .anchors
