@@ -1048,12 +1048,13 @@ revoke ocspca revoked
     assert!(body.contains("revoked"), "{body}");
 }
 
-/// `[trust]` is read again on SIGHUP (and on the CRL timer): an anchor added to its directory
-/// and a CRL file a cron job renewed are used from then on, and a file that no longer parses
-/// changes nothing (they were read once, at start: a renewed CRL went unseen until a restart).
-/// The CA, the official's certificate, the CRLs and the signature are OpenSSL's.
+/// `[trust]` is read again: its CRLs and OCSP responses on the CRL timer (a cron job renews
+/// them), all of it — anchors too — on SIGHUP (what the service trusts changes when an
+/// operator says so); a file that no longer parses changes nothing. They were read once, at
+/// start: a renewed CRL went unseen until a restart. The CA, the official's certificate, the
+/// CRLs and the signature are OpenSSL's.
 #[test]
-fn trust_files_are_read_again_on_sighup_and_a_broken_one_changes_nothing() {
+fn trust_files_are_read_again_anchors_on_sighup_alone_and_a_broken_one_changes_nothing() {
     let pki = tempfile::tempdir().unwrap();
     let p = |f: &str| pki.path().join(f);
     openssl_ca(
@@ -1070,6 +1071,7 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     let a = Appliance::start_with(Options {
         anchors: vec![p("anchors").display().to_string()],
         trust: vec![format!("crls = [{:?}]", p("docca.crl"))],
+        server: vec!["client_crl_reload_secs = 1".into()],
         ..Default::default()
     });
     let verifier = a.agent(Who::Token("verifier"));
@@ -1084,7 +1086,8 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
             r.text(),
         )
     };
-    // Judged until the verdict is `want` (or anything but TOTAL-PASSED) after the n-th re-read.
+    // Judged until the verdict is `want` (or anything but TOTAL-PASSED) after the n-th re-read
+    // that changed something.
     let read_again = "trust files read again: in use from now on";
     let until = |want: Option<&str>, n: usize| {
         let t = std::time::Instant::now();
@@ -1111,17 +1114,21 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
         "{text}"
     );
-    // The CA's certificate put in the anchors' directory, then SIGHUP.
+    // The CA's certificate put in the anchors' directory: the timer does not take it...
     std::fs::copy(p("docca.pem"), p("anchors/docca.pem")).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (i, _, text) = judged();
+    assert_eq!(i, "INDETERMINATE", "{text}");
+    assert!(!a.service_log().contains(read_again), "{}", a.service_log());
+    // ... SIGHUP does.
     unsafe_kill(a.pid(), 1);
     let (_, text) = until(Some("TOTAL-PASSED"), 1);
     assert!(text.contains("Reloaded official"), "{text}");
-    // The CA revokes the official; the cron job's new CRL is read on SIGHUP.
+    // The CA revokes the official; the timer reads the cron job's new CRL.
     openssl_ca(
         pki.path(),
         "revoke docca official\ncrl docca docca.crl.new\nmv docca.crl.new docca.crl",
     );
-    unsafe_kill(a.pid(), 1);
     let (revoked, text) = until(None, 2);
     assert!(text.contains("revoked"), "{text}");
     // A CRL file cut short: it is said, and the CRL read before stays in use.

@@ -133,8 +133,8 @@ pub struct Server {
     /// `require` refuses the certificate (the default), `if_known` lets it in and logs it.
     #[serde(default)]
     pub client_revocation: ClientRevocation,
-    /// Seconds between re-reads of `client_crls` and of `[trust]` (SIGHUP re-reads them at
-    /// once).
+    /// Seconds between re-reads of `client_crls` and of `[trust]`'s CRLs and OCSP responses
+    /// (SIGHUP re-reads them, and `[trust]`'s anchors and certificates, at once).
     #[serde(default = "default_crl_reload")]
     pub client_crl_reload_secs: u64,
 }
@@ -338,8 +338,9 @@ impl Archive {
     }
 }
 
-/// What signatures are judged against: read at start, and again on SIGHUP and every
-/// `server.client_crl_reload_secs` (a file that fails then changes nothing).
+/// What signatures are judged against: read at start; the CRLs and OCSP responses again every
+/// `server.client_crl_reload_secs`, all of it on SIGHUP (a file that fails then changes
+/// nothing).
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {

@@ -51,7 +51,7 @@ pub struct AppState {
     /// copy every trust anchor and CRL).
     pub validator: std::sync::Mutex<(Instant, Arc<kyso_verify::Validator>)>,
     /// The SHA-256 of the `[trust]` files the validator was made of (see `reload_trust`).
-    pub trust_read: std::sync::Mutex<[u8; 32]>,
+    pub trust_read: std::sync::Mutex<[[u8; 32]; 2]>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
     /// Bytes of request bodies in flight (all clients, and each).
@@ -232,24 +232,61 @@ fn client_roots(cfg: &Config) -> Result<Option<Arc<rustls::RootCertStore>>, Stri
     Ok(Some(Arc::new(roots)))
 }
 
-/// The validator `[trust]` makes, and the SHA-256 of every file it read (in order), to tell a
-/// re-read that changed something from one that did not.
-fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [u8; 32]), String> {
-    use kyso_verify::x509;
-    use sha2::Digest;
-    let seen = std::cell::RefCell::new(sha2::Sha256::new());
-    let read = |key: &str, p: &std::path::Path| {
+/// Reads `[trust]` files, keeping the SHA-256 of every path and content read, in order, to
+/// tell a re-read that changed something from one that did not.
+struct TrustFiles(sha2::Sha256);
+
+impl TrustFiles {
+    fn new() -> TrustFiles {
+        use sha2::Digest;
+        TrustFiles(sha2::Sha256::new())
+    }
+
+    fn read(&mut self, key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
+        use sha2::Digest;
         let b = std::fs::read(p).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
-        let mut h = seen.borrow_mut();
-        h.update(p.as_os_str().as_encoded_bytes());
-        h.update((b.len() as u64).to_be_bytes());
-        h.update(&b);
-        Ok::<_, String>(b)
-    };
+        self.0.update(p.as_os_str().as_encoded_bytes());
+        self.0.update((b.len() as u64).to_be_bytes());
+        self.0.update(&b);
+        Ok(b)
+    }
+
+    fn seen(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.0.finalize().into()
+    }
+}
+
+/// `[trust]`'s CRLs and OCSP responses, in place of `v`'s; the SHA-256 of what was read.
+fn revocation_files(cfg: &Config, v: &mut kyso_verify::Validator) -> Result<[u8; 32], String> {
+    use kyso_verify::x509;
+    let mut files = TrustFiles::new();
+    let (mut crls, mut ocsps) = (Vec::new(), Vec::new());
+    for (i, p) in cfg.trust.crls.iter().enumerate() {
+        let key = format!("trust.crls[{i}]");
+        crls.push(
+            x509::load_crl(&files.read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
+        );
+    }
+    for (i, p) in cfg.trust.ocsps.iter().enumerate() {
+        let key = format!("trust.ocsps[{i}]");
+        ocsps.push(
+            x509::load_ocsp(&files.read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
+        );
+    }
+    (v.crls, v.ocsps) = (crls, ocsps);
+    Ok(files.seen())
+}
+
+/// The validator `[trust]` makes, and the SHA-256 of what was read: of the anchors and
+/// certificates, and of the CRLs and OCSP responses.
+fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [[u8; 32]; 2]), String> {
+    use kyso_verify::x509;
+    let mut files = TrustFiles::new();
     let mut v = kyso_verify::Validator::default();
     for (i, p) in cfg.trust.anchors.iter().enumerate() {
         let key = format!("trust.anchors[{i}]");
-        let files: Vec<std::path::PathBuf> = if p.is_dir() {
+        let listed: Vec<std::path::PathBuf> = if p.is_dir() {
             let mut f: Vec<_> = std::fs::read_dir(p)
                 .map_err(|e| format!("config: {key}: {e}"))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -260,8 +297,8 @@ fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [u8; 32]), String>
         } else {
             vec![p.clone()]
         };
-        for f in files {
-            match x509::load_certificates(&read(&key, &f)?) {
+        for f in listed {
+            match x509::load_certificates(&files.read(&key, &f)?) {
                 Ok(c) => v.anchors.extend(c),
                 Err(e) if !p.is_dir() => {
                     return Err(format!("config: {key}: {}: {e}", f.display()))
@@ -273,58 +310,63 @@ fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [u8; 32]), String>
     for (i, p) in cfg.trust.certs.iter().enumerate() {
         let key = format!("trust.certs[{i}]");
         v.certs.extend(
-            x509::load_certificates(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
+            x509::load_certificates(&files.read(&key, p)?)
+                .map_err(|e| format!("config: {key}: {e}"))?,
         );
     }
-    for (i, p) in cfg.trust.crls.iter().enumerate() {
-        let key = format!("trust.crls[{i}]");
-        v.crls
-            .push(x509::load_crl(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
-    }
-    for (i, p) in cfg.trust.ocsps.iter().enumerate() {
-        let key = format!("trust.ocsps[{i}]");
-        v.ocsps
-            .push(x509::load_ocsp(&read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?);
-    }
-    let fingerprint = seen.into_inner().finalize().into();
-    Ok((v, fingerprint))
+    let revocation = revocation_files(cfg, &mut v)?;
+    Ok((v, [files.seen(), revocation]))
 }
 
-/// Read `[trust]` again (SIGHUP, and the CRL timer): a CRL or OCSP file a cron job renewed, an
-/// anchor added or withdrawn, is used from the next request on, without a restart (they were
-/// read once, at start, until 2026-12-05: a renewed CRL went unseen, and an expired one left
-/// every signature INDETERMINATE). Files that cannot be read or parsed then are logged, and
-/// what was read before stays in use.
+/// Read `[trust]` again, so that a CRL or OCSP file a cron job renewed counts from the next
+/// request on without a restart (all of it was read once, at start, until 2026-12-05: a
+/// renewed CRL went unseen, and an expired one left signatures INDETERMINATE). The timer
+/// re-reads the CRLs and OCSP responses only; SIGHUP — the operator's `systemctl reload` —
+/// the anchors and certificates too: what the service trusts changes only when an operator
+/// says so, not because a file in a directory did. Files that cannot be read or parsed then
+/// are logged, and what was read before stays in use.
 fn reload_trust(state: &Shared, why: &'static str) {
     let st = state.clone();
-    tokio::task::spawn_blocking(move || match validator(&st.cfg) {
-        Ok((v, fingerprint)) => {
-            let mut read = st.trust_read.lock().unwrap_or_else(|p| p.into_inner());
-            if *read == fingerprint {
-                if why == "SIGHUP" {
-                    tracing::info!(trigger = why, "trust files read again: unchanged");
+    tokio::task::spawn_blocking(move || {
+        // Held throughout: one re-read at a time, and the fingerprints stay those in use.
+        let mut read = st.trust_read.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = if why == "SIGHUP" {
+            validator(&st.cfg)
+        } else {
+            let mut v = (*st.validator()).clone();
+            revocation_files(&st.cfg, &mut v).map(|r| (v, [read[0], r]))
+        };
+        match fresh {
+            Ok((v, seen)) => {
+                if *read == seen {
+                    if why == "SIGHUP" {
+                        tracing::info!(trigger = why, "trust files read again: unchanged");
+                    }
+                    return;
                 }
-                return;
+                let anchors_changed = read[0] != seen[0];
+                let (anchors, crls, ocsps) = (v.anchors.len(), v.crls.len(), v.ocsps.len());
+                if anchors == 0 {
+                    tracing::warn!("no trust anchors read: no signature will be TOTAL-PASSED");
+                }
+                *st.validator.lock().unwrap_or_else(|p| p.into_inner()) =
+                    (Instant::now(), Arc::new(v));
+                *read = seen;
+                tracing::info!(
+                    trigger = why,
+                    anchors,
+                    anchors_changed,
+                    crls,
+                    ocsps,
+                    "trust files read again: in use from now on"
+                );
             }
-            let (anchors, crls, ocsps) = (v.anchors.len(), v.crls.len(), v.ocsps.len());
-            if anchors == 0 {
-                tracing::warn!("no trust anchors read: no signature will be TOTAL-PASSED");
-            }
-            *st.validator.lock().unwrap_or_else(|p| p.into_inner()) = (Instant::now(), Arc::new(v));
-            *read = fingerprint;
-            tracing::info!(
+            Err(e) => tracing::error!(
+                error = %e,
                 trigger = why,
-                anchors,
-                crls,
-                ocsps,
-                "trust files read again: in use from now on"
-            );
+                "trust files not read; the ones read before stay in use"
+            ),
         }
-        Err(e) => tracing::error!(
-            error = %e,
-            trigger = why,
-            "trust files not read; the ones read before stay in use"
-        ),
     });
 }
 
