@@ -2008,14 +2008,39 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             None,
             ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
             "CAdES-B-LT",
-            "an archive time-stamp of 2026-03-01T00:00:00Z covers the signature time-stamp of 2026-06-01T00:00:00Z, a later time: time-stamps out of order",
+            "archive time-stamp 1 of 2026-03-01T00:00:00Z covers the signature time-stamp of 2026-06-01T00:00:00Z, a later time: time-stamps out of order",
         ),
         (
             "ats-out-of-order",
             None,
             ("TOTAL-FAILED", "REVOKED"),
             "CAdES-B-B",
-            "an archive time-stamp of 2026-02-01T00:00:00Z covers one of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+            "archive time-stamp 2 of 2026-02-01T00:00:00Z covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
+        // ... and so is one that covers a set-aside one (helper 141: the March one over the
+        // February one still proved the signature older than the revocation).
+        (
+            "ats-transitive",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "archive time-stamp 3 of 2026-03-01T00:00:00Z covers one that covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
+        // Only tokens a trusted TSA signed count, within their accuracy: a planted value no
+        // TSA signed set an honest archive time-stamp aside (helper 141).
+        (
+            "ats-poisoned",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LTA",
+            "signature time-stamp 2: the time-stamp is over other data",
+        ),
+        (
+            "ats-accuracy",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LTA",
+            "archive time-stamp 1 at 2026-06-01T00:00:00Z",
         ),
         (
             "ats-claim-after",

@@ -32,6 +32,15 @@ ats-out-of-order/    a CAdES-B-B of 2026-06-01 by a signer revoked 2026-04-01, a
 ats-claim-after/     a CAdES-B-B claiming 2026-06-01 whose only archive time-stamp proves it
                      existed on 2026-02-01: passes (the revocation of 2026-04-01 came after),
                      but the claim went unsaid
+ats-transitive/      ats-out-of-order with a third archive time-stamp, of 2026-03-01, listing the
+                     February one but not the August one (helper 141: it still proved the
+                     signature older than the revocation, INDETERMINATE)
+ats-poisoned/        a good CAdES-B-T of 2026-06-01 into which anyone planted a "signature
+                     time-stamp" no TSA signed, claiming 2026-11-30, before an honest archive
+                     time-stamp of 2026-10-01 listed it (helper 141: the honest one was set
+                     aside, INDETERMINATE)
+ats-accuracy/        a signature time-stamp of 00:10 under an archive time-stamp of 00:00 with an
+                     accuracy of an hour: in order
 ats-after-at/        a CAdES-B-LT of 2026-06-01 with an archive time-stamp of 2026-10-01, judged
                      --at 2026-08-01: the later time-stamp was judged "in the future"
                      (INDETERMINATE)
@@ -153,11 +162,12 @@ def signed(c, k, certs, signing_time, ts=None):
     })}).dump()
 
 
-def token(digest, gen, unsigned=None):
+def token(digest, gen, unsigned=None, accuracy=None):
     info = atsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.139',
                          'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
                                              'hashed_message': digest},
-                         'serial_number': int.from_bytes(os.urandom(8), 'big'), 'gen_time': gen})
+                         'serial_number': int.from_bytes(os.urandom(8), 'big'), 'gen_time': gen,
+                         **({'accuracy': {'seconds': accuracy}} if accuracy else {})})
     data = info.dump()
     si = signer_info(TSA, TK, [attr('content_type', 'tst_info'),
                                attr('message_digest', hashlib.sha256(data).digest())],
@@ -218,12 +228,12 @@ def children(b):
     return out
 
 
-def add_ats(ci, at):
+def add_ats(ci, at, keep=lambda value: True, accuracy=None):
     """An archive-time-stamp-v3 of `at` (EN 319 122-1 §5.5.3) over the signature as it is,
     spliced into its encoding (asn1crypto's re-encoding of a changed structure took minutes):
     its ats-hash-index-v3 lists the SHA-256 of every certificate, CRL and unsigned attribute
-    value present, and the imprint hashes the eContentType, the content's hash, the
-    SignerInfo's fields but its unsigned attributes, and that index."""
+    value present (those `keep` accepts), and the imprint hashes the eContentType, the
+    content's hash, the SignerInfo's fields but its unsigned attributes, and that index."""
     h = lambda x: hashlib.sha256(x).digest()
     oid, parts = signed_data(ci)
     (_, _, infos) = parts[-1]
@@ -237,17 +247,41 @@ def add_ats(ci, at):
     for attr_ in attrs:
         (_, _, a), = children(attr_)
         (_, atype, _), (_, _, values) = children(a)
-        vals += [atype + v for (_, v, _) in children(values)]
+        vals += [atype + v for (_, v, _) in children(values) if keep(v)]
     listed = lambda items: tlv(0x30, b''.join(tlv(0x04, h(x)) for x in items))
     index = tlv(0x30, tlv(0x30, bytes.fromhex('0609608648016503040201'))
                 + listed(listed_in(0xa0)) + listed(listed_in(0xa1)) + listed(vals))
     (_, _, eci) = parts[2]
     econtent_type = children(eci)[0][1]
     imprint = h(econtent_type + h(CONTENT) + b''.join(f[1] for f in fields) + index)
-    tok = token(imprint, at, [attr('0.4.0.19122.1.5', acore.Any.load(index))]).dump()
+    tok = token(imprint, at, [attr('0.4.0.19122.1.5', acore.Any.load(index))], accuracy).dump()
     ats = tlv(0x30, tlv(0x06, bytes.fromhex('04008d450204')) + tlv(0x31, tok))
     si = tlv(0x30, b''.join(f[1] for f in fields) + tlv(0xa1, b''.join(attrs) + ats))
+    return assemble(oid, [p[1] for p in parts[:-1]] + [tlv(0x31, si)]), tok
+
+
+def plant(ci, value, attr_type='2a864886f70d010910020e'):
+    """The signature with one more unsigned attribute holding `value` (by default as a
+    signature time-stamp), which anyone handling the file may add."""
+    oid, parts = signed_data(ci)
+    (_, _, si), = children(parts[-1][2])
+    fields = children(si)
+    attrs = b''.join(t for (tag, _, u) in fields if tag == 0xa1 for (_, t, _) in children(u))
+    attrs += tlv(0x30, tlv(0x06, bytes.fromhex(attr_type)) + tlv(0x31, value))
+    si = tlv(0x30, b''.join(f[1] for f in fields if f[0] != 0xa1) + tlv(0xa1, attrs))
     return assemble(oid, [p[1] for p in parts[:-1]] + [tlv(0x31, si)])
+
+
+def junk_token(gen):
+    """A "time-stamp token" no TSA signed: a TSTInfo claiming `gen` (GeneralizedTime text) in a
+    SignedData with no SignerInfo."""
+    oid = lambda h: tlv(0x06, bytes.fromhex(h))
+    sha256 = tlv(0x30, oid('608648016503040201'))
+    tst = tlv(0x30, tlv(0x02, b'\x01') + oid('2a0304') + tlv(0x30, sha256 + tlv(0x04, bytes(32)))
+              + tlv(0x02, b'\x01') + tlv(0x18, gen))
+    sd = tlv(0x30, tlv(0x02, b'\x03') + tlv(0x31, sha256)
+             + tlv(0x30, oid('2a864886f70d0109100104') + tlv(0xa0, tlv(0x04, tst))) + tlv(0x31, b''))
+    return tlv(0x30, oid('2a864886f70d010702') + tlv(0xa0, sd))
 
 
 HOLD = x509.ReasonFlags.certificate_hold
@@ -300,18 +334,28 @@ def cases():
     yield 'claim-future', add(signed(s, k, [INTER], D(2099, 1, 1)), [current_crl()] + ROOT_CRLS)
     # Archive time-stamps (CAdES-B-LTA), each with the TSA's own CRL for its time.
     tsa_crl = lambda at: crl(ROOT, RK, at + dt.timedelta(days=1), at + dt.timedelta(days=90))
+    ats = lambda *a, **k: add_ats(*a, **k)[0]
     s, k = signer()
-    yield 'ats-before-ts', add_ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
-                                       [current_crl()] + ROOT_CRLS), D(2026, 3, 1))
+    yield 'ats-before-ts', ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                                   [current_crl()] + ROOT_CRLS), D(2026, 3, 1))
     s, k = signer()
     revoked = add(signed(s, k, [INTER, TSA], D(2026, 6, 1)), [current_crl(
         [(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
-    yield 'ats-out-of-order', add_ats(add_ats(add(revoked, [tsa_crl(D(2026, 8, 1))]), D(2026, 8, 1)), D(2026, 2, 1))
-    yield 'ats-claim-after', add_ats(revoked, D(2026, 2, 1))
+    august, aug_token = add_ats(add(revoked, [tsa_crl(D(2026, 8, 1))]), D(2026, 8, 1))
+    yield 'ats-out-of-order', ats(august, D(2026, 2, 1))
+    yield 'ats-transitive', ats(ats(august, D(2026, 2, 1)), D(2026, 3, 1), keep=lambda v: v != aug_token)
+    yield 'ats-claim-after', ats(revoked, D(2026, 2, 1))
     s, k = signer()
-    yield 'ats-after-at', add_ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
-                                      [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS
-                                      + [tsa_crl(D(2026, 10, 1))]), D(2026, 10, 1))
+    yield 'ats-after-at', ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+                                  [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS
+                                  + [tsa_crl(D(2026, 10, 1))]), D(2026, 10, 1))
+    s, k = signer()
+    bt = add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+             [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS + [tsa_crl(D(2026, 10, 1))])
+    yield 'ats-poisoned', ats(plant(bt, junk_token(b'20261130000000Z')), D(2026, 10, 1))
+    s, k = signer()
+    yield 'ats-accuracy', ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1, 0, 10)),
+                                  [current_crl()] + ROOT_CRLS), D(2026, 6, 1), accuracy=3600)
 
 
 # PAdES with pyHanko: its clock pinned per signature (the signing time, /M), DummyTimeStamper's

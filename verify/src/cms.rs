@@ -787,6 +787,124 @@ fn index_of(token: &[u8]) -> Result<(&[u8], crate::ats::Index), Finding> {
     Ok((index_tlv, index))
 }
 
+/// The archive time-stamps (by position in `tokens`; those in `order`, the ones considered)
+/// that list a time-stamp made later than they say they were made, directly or through
+/// another archive time-stamp they list: each with its genTime, what it covers ("the
+/// signature time-stamp" or "another archive time-stamp"), that one's genTime, and whether it
+/// lists it directly. A token counts only when a trusted TSA signed it
+/// ([`tsp::vouched_window`]); times within the tokens' accuracies and 300 s of each other are
+/// in order. At most [`MAX_TIMESTAMPS`] of each kind are looked at.
+fn out_of_order(
+    v: &Validator,
+    signer: &crate::ats::SignerParts<'_>,
+    tokens: &[(&[u8], &[u8])],
+    order: &[(usize, Option<SystemTime>)],
+    extra: &[CertRef],
+) -> std::collections::BTreeMap<usize, (SystemTime, &'static str, SystemTime, bool)> {
+    let skew = std::time::Duration::from_secs(300);
+    let mut out = std::collections::BTreeMap::new();
+    // (attribute type, value, position among the archive time-stamps or None for a signature
+    // time-stamp).
+    let mut timed: Vec<(&[u8], &[u8], Option<usize>)> = order
+        .iter()
+        .map(|(n, _)| (tokens[*n].0, tokens[*n].1, Some(*n)))
+        .collect();
+    let signature_ts: Vec<(&[u8], &[u8], Option<usize>)> = signer
+        .unsigned
+        .iter()
+        .filter(|a| a.oid == Some(ID_AA_TIME_STAMP_TOKEN))
+        .flat_map(|a| a.values.iter().map(move |v| (a.attr_type, *v, None)))
+        .collect();
+    if signature_ts.len() <= MAX_TIMESTAMPS {
+        timed.extend(signature_ts);
+    }
+    // What each archive time-stamp lists among them (each value hashed once per algorithm).
+    let mut digests: Vec<(Hash, Vec<Vec<u8>>)> = Vec::new();
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); timed.len()];
+    for (i, (_, value, n)) in timed.iter().enumerate() {
+        if n.is_none() {
+            continue;
+        }
+        let Ok((_, index)) = index_of(value) else {
+            continue; // said when validated
+        };
+        let Some(h) = index.hash else { continue };
+        if !digests.iter().any(|(d, _)| *d == h) {
+            let all = timed.iter().map(|(t, v, _)| h.digest(&[t, v])).collect();
+            digests.push((h, all));
+        }
+        let Some((_, of)) = digests.iter().find(|(d, _)| *d == h) else {
+            continue;
+        };
+        let listed: std::collections::HashSet<&[u8]> =
+            index.unsigned.iter().map(Vec::as_slice).collect();
+        lists[i] = (0..timed.len())
+            .filter(|&j| j != i && listed.contains(of[j].as_slice()))
+            .collect();
+    }
+    if lists.iter().all(Vec::is_empty) {
+        return out;
+    }
+    // When each says it was made (earliest, latest, as written), if a trusted TSA signed it.
+    let window: Vec<Option<(SystemTime, SystemTime, SystemTime)>> = timed
+        .iter()
+        .enumerate()
+        .map(|(j, (_, value, _))| {
+            let listed_or_lists = !lists[j].is_empty() || lists.iter().any(|l| l.contains(&j));
+            if listed_or_lists {
+                tsp::vouched_window(v, value, extra)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // The latest "made no earlier than" among what each lists, directly or not (through
+    // genuine tokens only), and from which one: to a fixed point, at most one pass per token.
+    let mut implied: Vec<Option<(SystemTime, usize, bool)>> = vec![None; timed.len()];
+    for _ in 0..timed.len() {
+        let mut changed = false;
+        for i in 0..timed.len() {
+            if window[i].is_none() {
+                continue;
+            }
+            for &j in &lists[i] {
+                let Some((earliest, _, _)) = window[j] else {
+                    continue;
+                };
+                let mut best = (earliest, j, true);
+                if let Some((t, k, _)) = implied[j] {
+                    if t > best.0 {
+                        best = (t, k, false);
+                    }
+                }
+                if implied[i].is_none_or(|(t, _, _)| best.0 > t) {
+                    implied[i] = Some(best);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for (i, (_, _, n)) in timed.iter().enumerate() {
+        let (Some(n), Some((_, latest, at)), Some((later, k, direct))) = (n, window[i], implied[i])
+        else {
+            continue;
+        };
+        if latest + skew < later {
+            let what = if timed[k].2.is_some() {
+                "another archive time-stamp"
+            } else {
+                "the signature time-stamp"
+            };
+            let written = window[k].map_or(later, |w| w.2);
+            out.insert(*n, (at, what, written, direct));
+        }
+    }
+    out
+}
+
 /// The archive-time-stamps-v3 of a SignerInfo (EN 319 122-1 §5.5.3), newest last: each is
 /// validated over the imprint its ats-hash-index-v3 says it covers, and everything it lists
 /// must still be there. Each is relied on at the earliest genTime of a valid later one whose
@@ -849,59 +967,28 @@ fn archive_timestamps(
         }
         _ => true,
     });
-    // An archive time-stamp whose index lists a time-stamp claiming a later time than its own:
-    // one of the two TSAs is wrong, and the earlier time proves nothing. It is set aside
-    // before any is validated, so that no other is relied on at its time (taken as the
-    // earliest, it proved a revoked signer's signature older than its revocation; kept as the
-    // time the covered one existed, the covered one was judged at it; helper 139, 2026-12-05).
-    let timed: Vec<(bool, &[u8], &[u8], SystemTime)> = signer
-        .unsigned
-        .iter()
-        .filter(|a| {
-            a.oid == Some(crate::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
-                || a.oid == Some(ID_AA_TIME_STAMP_TOKEN)
-        })
-        .flat_map(|a| {
-            a.values.iter().filter_map(move |v| {
-                tsp::claimed_gen_time(v)
-                    .map(|t| (a.oid == Some(ID_AA_TIME_STAMP_TOKEN), a.attr_type, *v, t))
-            })
-        })
-        .collect();
-    // Each listed value's digest once per index hash (an index may name its own).
-    let mut digests: Vec<(Hash, Vec<Vec<u8>>)> = Vec::new();
-    let mut set_aside = std::collections::HashSet::new();
-    for (n, at) in &order {
-        let Some(at) = at else { continue };
-        let Ok((_, index)) = index_of(tokens[*n].1) else {
-            continue; // said when validated
-        };
-        let Some(h) = index.hash else { continue };
-        if !digests.iter().any(|(d, _)| *d == h) {
-            let all = timed.iter().map(|(_, t, v, _)| h.digest(&[t, v])).collect();
-            digests.push((h, all));
-        }
-        let Some((_, of)) = digests.iter().find(|(d, _)| *d == h) else {
-            continue;
-        };
-        let listed: std::collections::HashSet<&[u8]> =
-            index.unsigned.iter().map(Vec::as_slice).collect();
-        for ((signature_ts, _, _, later), digest) in timed.iter().zip(of) {
-            if *at + skew < *later && listed.contains(digest.as_slice()) {
-                set_aside.insert(*n);
-                failed.push((
-                    SubIndication::TimestampOrderFailure,
-                    format!(
-                        "an archive time-stamp of {} covers {} of {}, a later time: time-stamps out of order",
-                        rfc3339(*at),
-                        if *signature_ts { "the signature time-stamp" } else { "one" },
-                        rfc3339(*later)
-                    ),
-                ));
-            }
-        }
+    // An archive time-stamp whose index lists — directly, or through another it lists — a
+    // time-stamp made later than it says it was made: one of the TSAs is wrong, and its time
+    // proves nothing. It is set aside before any is validated, so that no other is judged at
+    // its time (taken as the earliest, it proved a revoked signer's signature older than its
+    // revocation; helper 139, 2026-12-05). Only tokens a trusted TSA signed count, each with
+    // its accuracy: a value no TSA signed, planted before an honest archive time-stamp listed
+    // it, set that time-stamp aside (helper 141).
+    let set_aside = out_of_order(v, signer, &tokens, &order, extra);
+    for (n, (at, what, later, direct)) in &set_aside {
+        failed.push((
+            SubIndication::TimestampOrderFailure,
+            format!(
+                "archive time-stamp {} of {} covers {}{} of {}, a later time: time-stamps out of order",
+                n + 1,
+                rfc3339(*at),
+                if *direct { "" } else { "one that covers " },
+                what,
+                rfc3339(*later)
+            ),
+        ));
     }
-    order.retain(|(n, _)| !set_aside.contains(n));
+    order.retain(|(n, _)| !set_aside.contains_key(n));
     for (n, (attr_type, token)) in order.iter().rev().map(|(n, _)| (*n, &tokens[*n])) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result

@@ -102,73 +102,16 @@ pub fn validate(
     )
 }
 
-/// [`validate`] for data too large to hold: `digest` computes the data's digest with the
-/// algorithm the token's imprint names (streaming it from where it lies); its error is the
-/// reason the data could not be read (TOTAL-FAILED, HASH_FAILURE).
-pub fn validate_imprint(
+/// The token's signature by a TSA whose certificate chains to a trust anchor and was valid at
+/// the genTime it claims (not in the future): its signer's certificate, the chain and genTime.
+/// Neither the time-stamped data nor any revocation is looked at.
+fn signed_by_a_tsa(
     v: &Validator,
-    token_der: &[u8],
-    digest: &dyn Fn(Hash) -> Result<Vec<u8>, String>,
+    tok: &cms::SignedCms,
+    tst_bytes: &[u8],
+    tst: &TstInfo,
     extra: &[CertRef],
-    data_at_hand: revocation::Data<'_>,
-    reliance: SystemTime,
-) -> Result<Timestamp, Finding> {
-    let tok = cms::parse(token_der)?;
-    if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
-        return Err(Finding::new(
-            Indication::TotalFailed,
-            SubIndication::FormatFailure,
-            "the time-stamp token does not hold a TSTInfo",
-        ));
-    }
-    let tst_bytes = tok
-        .sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .and_then(|e| e.decode_as::<OctetString>().ok())
-        .ok_or_else(|| {
-            fail(
-                Indication::TotalFailed,
-                SubIndication::FormatFailure,
-                "the time-stamp token has no TSTInfo",
-            )
-        })?;
-    let tst = TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| {
-        fail(
-            Indication::TotalFailed,
-            SubIndication::FormatFailure,
-            format!("TSTInfo: {e}"),
-        )
-    })?;
-    let h = Hash::from_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
-        fail(
-            Indication::Indeterminate,
-            SubIndication::CryptoConstraintsFailure,
-            "time-stamp imprint with an unknown hash",
-        )
-    })?;
-    let computed = digest(h).map_err(|e| {
-        fail(
-            Indication::TotalFailed,
-            SubIndication::HashFailure,
-            format!("the time-stamped data cannot be read: {e}"),
-        )
-    })?;
-    if computed != tst.message_imprint.hashed_message.as_bytes() {
-        return Err(fail(
-            Indication::TotalFailed,
-            SubIndication::HashFailure,
-            "the time-stamp is over other data (message imprint differs)",
-        ));
-    }
-    if h == Hash::Sha1 {
-        return Err(fail(
-            Indication::Indeterminate,
-            SubIndication::CryptoConstraintsFailure,
-            "time-stamp imprint uses SHA-1",
-        ));
-    }
+) -> Result<(CertRef, Vec<CertRef>, SystemTime), Finding> {
     let mut pool: Vec<CertRef> = tok.certs.clone();
     pool.extend(extra.iter().cloned());
     pool.extend(v.certs.iter().cloned());
@@ -180,14 +123,13 @@ pub fn validate_imprint(
             "the time-stamp token has no SignerInfo",
         )
     })?;
-    let signer =
-        cms::check_signer(&tok, si, &[tst_bytes.as_bytes()], &pool).map_err(|(f, _)| {
-            Finding::new(
-                f.indication,
-                f.sub,
-                format!("time-stamp token: {}", f.message),
-            )
-        })?;
+    let signer = cms::check_signer(tok, si, &[tst_bytes], &pool).map_err(|(f, _)| {
+        Finding::new(
+            f.indication,
+            f.sub,
+            format!("time-stamp token: {}", f.message),
+        )
+    })?;
     if let Some(w) = signer.weak {
         return Err(fail(
             Indication::Indeterminate,
@@ -264,6 +206,119 @@ pub fn validate_imprint(
             ),
         });
     }
+    Ok((signer.cert, chain, gen))
+}
+
+/// A token's accuracy (RFC 3161 §2.4.2; zero when absent), at most [`MAX_ACCURACY_SECS`].
+fn accuracy(tst: &TstInfo) -> std::time::Duration {
+    tst.accuracy
+        .as_ref()
+        .map_or(std::time::Duration::ZERO, |a| {
+            std::time::Duration::from_secs(a.seconds.unwrap_or(0).min(MAX_ACCURACY_SECS))
+                + std::time::Duration::from_millis(a.millis.unwrap_or(0).clamp(0, 999) as u64)
+                + std::time::Duration::from_micros(a.micros.unwrap_or(0).clamp(0, 999) as u64)
+        })
+}
+
+/// When a token says it was made — genTime less and plus its accuracy, and genTime as written
+/// — if a TSA the validator trusts signed it (its certificate chaining to a trust anchor and
+/// valid at genTime, genTime not in the future): what a token tells of when it was made,
+/// whatever data it is over and whatever became of the TSA since. `None` for anything else (a
+/// value no TSA signed proves nothing about time, not even that another is out of order).
+pub fn vouched_window(
+    v: &Validator,
+    token_der: &[u8],
+    extra: &[CertRef],
+) -> Option<(SystemTime, SystemTime, SystemTime)> {
+    let tok = cms::parse(token_der).ok()?;
+    if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return None;
+    }
+    let tst_bytes = tok
+        .sd
+        .encap_content_info
+        .econtent
+        .as_ref()?
+        .decode_as::<OctetString>()
+        .ok()?;
+    let tst = TstInfo::from_der(tst_bytes.as_bytes()).ok()?;
+    let (_, _, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra).ok()?;
+    let accuracy = accuracy(&tst);
+    if accuracy.as_secs() >= MAX_ACCURACY_SECS {
+        return None;
+    }
+    Some((gen.checked_sub(accuracy)?, gen + accuracy, gen))
+}
+
+/// [`validate`] for data too large to hold: `digest` computes the data's digest with the
+/// algorithm the token's imprint names (streaming it from where it lies); its error is the
+/// reason the data could not be read (TOTAL-FAILED, HASH_FAILURE).
+pub fn validate_imprint(
+    v: &Validator,
+    token_der: &[u8],
+    digest: &dyn Fn(Hash) -> Result<Vec<u8>, String>,
+    extra: &[CertRef],
+    data_at_hand: revocation::Data<'_>,
+    reliance: SystemTime,
+) -> Result<Timestamp, Finding> {
+    let tok = cms::parse(token_der)?;
+    if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err(Finding::new(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "the time-stamp token does not hold a TSTInfo",
+        ));
+    }
+    let tst_bytes = tok
+        .sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .and_then(|e| e.decode_as::<OctetString>().ok())
+        .ok_or_else(|| {
+            fail(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                "the time-stamp token has no TSTInfo",
+            )
+        })?;
+    let tst = TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!("TSTInfo: {e}"),
+        )
+    })?;
+    let h = Hash::from_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
+        fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            "time-stamp imprint with an unknown hash",
+        )
+    })?;
+    let computed = digest(h).map_err(|e| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            format!("the time-stamped data cannot be read: {e}"),
+        )
+    })?;
+    if computed != tst.message_imprint.hashed_message.as_bytes() {
+        return Err(fail(
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            "the time-stamp is over other data (message imprint differs)",
+        ));
+    }
+    if h == Hash::Sha1 {
+        return Err(fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            "time-stamp imprint uses SHA-1",
+        ));
+    }
+    let (signer, chain, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra)?;
+    let tsa = signer.subject_string();
     // Every certificate below the anchor, and the TSA's own even when it is the anchor.
     let below_anchor = chain.len().saturating_sub(1).max(1);
     for c in chain.iter().take(below_anchor) {
@@ -376,14 +431,7 @@ pub fn validate_imprint(
     // genTime is exact only within the token's accuracy (RFC 3161 §2.4.2): what it proves is
     // that the data existed by genTime + accuracy (a revocation an hour after genTime, inside
     // an accuracy of an hour, was taken as after the time-stamp).
-    let accuracy = tst
-        .accuracy
-        .as_ref()
-        .map_or(std::time::Duration::ZERO, |a| {
-            std::time::Duration::from_secs(a.seconds.unwrap_or(0).min(MAX_ACCURACY_SECS))
-                + std::time::Duration::from_millis(a.millis.unwrap_or(0).clamp(0, 999) as u64)
-                + std::time::Duration::from_micros(a.micros.unwrap_or(0).clamp(0, 999) as u64)
-        });
+    let accuracy = accuracy(&tst);
     if accuracy.as_secs() >= MAX_ACCURACY_SECS {
         return Err(fail(
             Indication::Indeterminate,
