@@ -325,6 +325,7 @@ crl ca2 crls/ca2.crl
         .unwrap();
     std::thread::sleep(std::time::Duration::from_secs(1));
     // The CA revokes a certificate in use; on SIGHUP the new CRL is read and it stops working.
+    std::fs::copy(p("crls/ca1.crl"), p("ca1-before.crl")).unwrap();
     openssl_ca(pki.path(), "revoke ca1 good\ncrl ca1 crls/ca1.crl");
     unsafe_kill(a.pid(), 1);
     let t = std::time::Instant::now();
@@ -356,6 +357,25 @@ crl ca2 crls/ca2.crl
     );
     assert!(log.contains("client certificate CRLs read"), "{log}");
     assert!(log.contains("SIGHUP"), "{log}");
+    // The CRL of before the revocation put back (still current: a replay) un-revokes nothing
+    // (it did: helper 144, 2026-12-05).
+    std::fs::copy(p("ca1-before.crl"), p("crls/ca1.crl")).unwrap();
+    unsafe_kill(a.pid(), 1);
+    let t = std::time::Instant::now();
+    while !a
+        .service_log()
+        .contains("none read now is as new as the one in use")
+    {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{}",
+            a.service_log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (s, body) = whoami("good");
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
     // The refusals are logged naming the certificates by issuer and SHA-256, never by the
     // person's name (a subject named them until 2026-12-02).
     assert!(log.contains("client certificate revoked"), "{log}");
@@ -1049,10 +1069,12 @@ revoke ocspca revoked
 }
 
 /// `[trust]` is read again: its CRLs and OCSP responses on the CRL timer (a cron job renews
-/// them), all of it — anchors too — on SIGHUP (what the service trusts changes when an
-/// operator says so); a file that no longer parses changes nothing. They were read once, at
-/// start: a renewed CRL went unseen until a restart. The CA, the official's certificate, the
-/// CRLs and the signature are OpenSSL's.
+/// them), each file on its own, all of it — anchors too — on SIGHUP (what the service trusts
+/// changes when an operator says so). A file that cannot be read keeps what it held, an older
+/// CRL than the one in use is not taken (a replayed CRL un-revoked a signer), an anchors'
+/// bundle cut short changes nothing, and a file renamed out of `*.pem` withdraws its anchor
+/// (helper 144). They were read once, at start: a renewed CRL went unseen until a restart.
+/// The CAs, the official's certificate, the CRLs and the signature are OpenSSL's.
 #[test]
 fn trust_files_are_read_again_anchors_on_sighup_alone_and_a_broken_one_changes_nothing() {
     let pki = tempfile::tempdir().unwrap();
@@ -1061,16 +1083,24 @@ fn trust_files_are_read_again_anchors_on_sighup_alone_and_a_broken_one_changes_n
         pki.path(),
         r#"
 mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=Reloaded CA"
+mkca other "/C=VN/O=Ban Cơ yếu (test)/CN=Another CA"
 issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Reloaded official" signing -days 30
 mkdir anchors
 crl docca docca.crl
+crl other other.crl
+cp docca.crl docca-before.crl
+echo "not a certificate" > anchors/README
 printf 'Quyết định số 42/QĐ-UBND\n' > doc.txt
 openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
 "#,
     );
     let a = Appliance::start_with(Options {
         anchors: vec![p("anchors").display().to_string()],
-        trust: vec![format!("crls = [{:?}]", p("docca.crl"))],
+        trust: vec![format!(
+            "crls = [{:?}, {:?}]",
+            p("docca.crl"),
+            p("other.crl")
+        )],
         server: vec!["client_crl_reload_secs = 1".into()],
         ..Default::default()
     });
@@ -1086,33 +1116,29 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
             r.text(),
         )
     };
-    // Judged until the verdict is `want` (or anything but TOTAL-PASSED) after the n-th re-read
-    // that changed something.
-    let read_again = "trust files read again: in use from now on";
-    let until = |want: Option<&str>, n: usize| {
+    // Waits until the log says `line` (at least n times).
+    let logged = |line: &str, n: usize| {
         let t = std::time::Instant::now();
-        loop {
-            let (i, sub, text) = judged();
-            let verdict = match want {
-                Some(w) => i == w,
-                None => i != "TOTAL-PASSED",
-            };
-            if verdict && a.service_log().matches(read_again).count() >= n {
-                return (i, text);
-            }
+        while a.service_log().matches(line).count() < n {
             assert!(
                 t.elapsed() < std::time::Duration::from_secs(10),
-                "still {i}/{sub}: {text}\n{}",
+                "no {line:?} ×{n}: {}",
                 a.service_log()
             );
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     };
+    let read_again = "trust files read again: in use from now on";
     let (i, sub, text) = judged();
     assert_eq!(
         (i.as_str(), sub.as_str()),
         ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
         "{text}"
+    );
+    assert!(
+        a.service_log().contains("not read (only *.pem"),
+        "{}",
+        a.service_log()
     );
     // The CA's certificate put in the anchors' directory: the timer does not take it...
     std::fs::copy(p("docca.pem"), p("anchors/docca.pem")).unwrap();
@@ -1122,33 +1148,50 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     assert!(!a.service_log().contains(read_again), "{}", a.service_log());
     // ... SIGHUP does.
     unsafe_kill(a.pid(), 1);
-    let (_, text) = until(Some("TOTAL-PASSED"), 1);
+    logged(read_again, 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, "TOTAL-PASSED", "{text}");
     assert!(text.contains("Reloaded official"), "{text}");
-    // The CA revokes the official; the timer reads the cron job's new CRL.
+    // Another CA's CRL file goes missing; the CA revokes the official; the timer reads its new
+    // CRL all the same (one missing file held every other back).
+    std::fs::rename(p("other.crl"), p("other.crl.gone")).unwrap();
     openssl_ca(
         pki.path(),
         "revoke docca official\ncrl docca docca.crl.new\nmv docca.crl.new docca.crl",
     );
-    let (revoked, text) = until(None, 2);
+    logged(read_again, 2);
+    logged("trust file not read; what it held before stays in use", 1);
+    let (revoked, _, text) = judged();
+    assert_ne!(revoked, "TOTAL-PASSED", "{text}");
     assert!(text.contains("revoked"), "{text}");
-    // A CRL file cut short: it is said, and the CRL read before stays in use.
-    let crl = std::fs::read(p("docca.crl")).unwrap();
-    std::fs::write(p("docca.crl"), &crl[..crl.len() / 2]).unwrap();
-    unsafe_kill(a.pid(), 1);
-    let t = std::time::Instant::now();
-    while !a
-        .service_log()
-        .contains("trust files not read; the ones read before stay in use")
-    {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(10),
-            "{}",
-            a.service_log()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    // The CRL of before the revocation put back (still valid: a replay) is not taken.
+    std::fs::copy(p("docca-before.crl"), p("docca.crl")).unwrap();
+    logged("an older CRL of the same CA than the one in use", 1);
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
-    let log = a.service_log();
-    assert!(log.contains("trust.crls[0]"), "{log}");
+    // A CRL file cut short keeps the CRL read before.
+    let crl = std::fs::read(p("docca.crl")).unwrap();
+    std::fs::write(p("docca.crl"), &crl[..crl.len() / 2]).unwrap();
+    logged("config: trust.crls[0]", 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // An anchors' bundle cut short, then SIGHUP: nothing changes (a partly written bundle lost
+    // its last certificates without a word).
+    let anchor = std::fs::read(p("anchors/docca.pem")).unwrap();
+    std::fs::write(p("anchors/docca.pem"), &anchor[..anchor.len() * 3 / 4]).unwrap();
+    unsafe_kill(a.pid(), 1);
+    logged("trust anchors and certificates not read", 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // Renamed out of *.pem, the anchor is withdrawn on SIGHUP.
+    std::fs::write(p("anchors/docca.pem"), &anchor).unwrap();
+    std::fs::rename(p("anchors/docca.pem"), p("anchors/docca.pem.withdrawn")).unwrap();
+    unsafe_kill(a.pid(), 1);
+    logged("trust anchors: fewer than before", 1);
+    let (i, sub, text) = judged();
+    assert_eq!(
+        (i.as_str(), sub.as_str()),
+        ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+        "{text}"
+    );
 }

@@ -344,7 +344,8 @@ impl Archive {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
-    /// Trust anchors for validation: PEM/DER files or directories.
+    /// Trust anchors for validation: PEM/DER files, or directories of `*.pem`, `*.crt`,
+    /// `*.cer` and `*.der` files.
     #[serde(default)]
     pub anchors: Vec<PathBuf>,
     /// Intermediate certificates.

@@ -31,22 +31,26 @@ fn read_crls(paths: &[PathBuf]) -> Result<Vec<Crl>, String> {
         let key = format!("server.client_crls[{i}]");
         if p.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{key}: {}: {e}", p.display()))?
+                .map_err(|e| format!("config: {key}: {}: {e}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file())
                 .collect();
             files.sort();
             for f in files {
-                if let Ok(c) = std::fs::read(&f)
-                    .map_err(|e| e.to_string())
+                match super::server::read_trust_file(&key, &f)
                     .and_then(|b| x509::load_crl(&b).map_err(|e| e.to_string()))
                 {
-                    out.push(c);
+                    Ok(c) => out.push(c),
+                    Err(e) => {
+                        tracing::warn!(file = %f.display(), error = %e, "{key}: a file in the directory is not read")
+                    }
                 }
             }
         } else {
-            let b = std::fs::read(p).map_err(|e| format!("{key}: {}: {e}", p.display()))?;
-            out.push(x509::load_crl(&b).map_err(|e| format!("{key}: {}: {e}", p.display()))?);
+            let b = super::server::read_trust_file(&key, p)?;
+            out.push(
+                x509::load_crl(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?,
+            );
         }
     }
     Ok(out)
@@ -63,7 +67,7 @@ impl ClientRevocation {
                     .map_err(|e| format!("config: server.client_ca[{i}]: {e}"))?,
             );
         }
-        let crls = read_crls(&cfg.server.client_crls).map_err(|e| format!("config: {e}"))?;
+        let crls = read_crls(&cfg.server.client_crls)?;
         Ok(ClientRevocation {
             anchors,
             paths: cfg.server.client_crls.clone(),
@@ -82,9 +86,26 @@ impl ClientRevocation {
         self.generation.subscribe()
     }
 
-    /// Read the CRLs again. On an error the CRLs read before stay in use.
+    /// Read the CRLs again. On an error the CRLs read before stay in use; so does one newer than
+    /// every CRL of its CA now read (a replayed older CRL, or a file gone, would un-revoke a
+    /// client's certificate; helper 144, 2026-12-05).
     pub fn reload(&self) -> Result<usize, String> {
-        let crls = read_crls(&self.paths)?;
+        let mut crls = read_crls(&self.paths)?;
+        let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
+        for old in before.iter() {
+            let issuer = &old.list.tbs_cert_list.issuer;
+            let superseded = crls.iter().any(|c| {
+                c.list.tbs_cert_list.issuer == *issuer && this_update(c) >= this_update(old)
+            });
+            if !superseded {
+                tracing::warn!(
+                    issuer = %kyso_verify::x509::name_string(issuer),
+                    "client certificate CRLs: none read now is as new as the one in use for this CA; it stays in use"
+                );
+                crls.push(old.clone());
+            }
+        }
         let n = crls.len();
         *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
         self.generation.send_modify(|g| *g += 1);

@@ -51,7 +51,7 @@ pub struct AppState {
     /// copy every trust anchor and CRL).
     pub validator: std::sync::Mutex<(Instant, Arc<kyso_verify::Validator>)>,
     /// The SHA-256 of the `[trust]` files the validator was made of (see `reload_trust`).
-    pub trust_read: std::sync::Mutex<[[u8; 32]; 2]>,
+    pub trust_read: std::sync::Mutex<TrustRead>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
     /// Bytes of request bodies in flight (all clients, and each).
@@ -232,141 +232,329 @@ fn client_roots(cfg: &Config) -> Result<Option<Arc<rustls::RootCertStore>>, Stri
     Ok(Some(Arc::new(roots)))
 }
 
-/// Reads `[trust]` files, keeping the SHA-256 of every path and content read, in order, to
-/// tell a re-read that changed something from one that did not.
-struct TrustFiles(sha2::Sha256);
+/// Largest `[trust]` file read (a national CRL is a few MiB).
+const MAX_TRUST_FILE: u64 = 64 << 20;
 
-impl TrustFiles {
-    fn new() -> TrustFiles {
-        use sha2::Digest;
-        TrustFiles(sha2::Sha256::new())
+/// A `[trust]` file's bytes: a regular file (after symlinks; a FIFO would hold the reader for
+/// good) of at most [`MAX_TRUST_FILE`] bytes.
+pub(super) fn read_trust_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let what = |e: &dyn std::fmt::Display| format!("config: {key}: {}: {e}", p.display());
+    let meta = std::fs::metadata(p).map_err(|e| what(&e))?;
+    if !meta.is_file() {
+        return Err(what(&"not a regular file"));
     }
-
-    fn read(&mut self, key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
-        use sha2::Digest;
-        let b = std::fs::read(p).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
-        self.0.update(p.as_os_str().as_encoded_bytes());
-        self.0.update((b.len() as u64).to_be_bytes());
-        self.0.update(&b);
-        Ok(b)
+    if meta.len() > MAX_TRUST_FILE {
+        return Err(what(&format!("more than {MAX_TRUST_FILE} bytes")));
     }
-
-    fn seen(self) -> [u8; 32] {
-        use sha2::Digest;
-        self.0.finalize().into()
+    let mut b = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_TRUST_FILE + 1).read_to_end(&mut b))
+        .map_err(|e| what(&e))?;
+    if b.len() as u64 > MAX_TRUST_FILE {
+        return Err(what(&format!("more than {MAX_TRUST_FILE} bytes")));
     }
+    Ok(b)
 }
 
-/// `[trust]`'s CRLs and OCSP responses, in place of `v`'s; the SHA-256 of what was read.
-fn revocation_files(cfg: &Config, v: &mut kyso_verify::Validator) -> Result<[u8; 32], String> {
-    use kyso_verify::x509;
-    let mut files = TrustFiles::new();
-    let (mut crls, mut ocsps) = (Vec::new(), Vec::new());
-    for (i, p) in cfg.trust.crls.iter().enumerate() {
-        let key = format!("trust.crls[{i}]");
-        crls.push(
-            x509::load_crl(&files.read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
-        );
-    }
-    for (i, p) in cfg.trust.ocsps.iter().enumerate() {
-        let key = format!("trust.ocsps[{i}]");
-        ocsps.push(
-            x509::load_ocsp(&files.read(&key, p)?).map_err(|e| format!("config: {key}: {e}"))?,
-        );
-    }
-    (v.crls, v.ocsps) = (crls, ocsps);
-    Ok(files.seen())
+/// SHA-256 of a file's path, length and content (unambiguous: a path holds no NUL).
+fn file_print(p: &std::path::Path, b: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(p.as_os_str().as_encoded_bytes());
+    h.update([0]);
+    h.update((b.len() as u64).to_be_bytes());
+    h.update(b);
+    h.finalize().into()
 }
 
-/// The validator `[trust]` makes, and the SHA-256 of what was read: of the anchors and
-/// certificates, and of the CRLs and OCSP responses.
-fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, [[u8; 32]; 2]), String> {
+type Certs = Vec<kyso_verify::CertRef>;
+
+/// Each file of a kind, by its place in the config: what it held when last read (its
+/// [`file_print`] and content), if it was ever read.
+type TrustHeld<T> = Vec<Option<([u8; 32], T)>>;
+
+/// What `[trust]` was last read as: the anchors' and certificates' files, and each CRL and
+/// OCSP file with what it held.
+pub struct TrustRead {
+    anchors: [u8; 32],
+    crls: TrustHeld<kyso_verify::Crl>,
+    ocsps: TrustHeld<kyso_verify::Ocsp>,
+}
+
+/// The names a directory of anchors is read for: certificates, not an editor's backup or a
+/// file renamed to withdraw it.
+fn anchor_file_name(f: &std::path::Path) -> bool {
+    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+    !name.starts_with('.')
+        && ["pem", "crt", "cer", "der"]
+            .iter()
+            .any(|x| ext.eq_ignore_ascii_case(x))
+}
+
+/// The anchors and certificates `[trust]` names, and the SHA-256 of what was read. Any file
+/// that cannot be read or holds a certificate cut short fails the whole (at start, the service
+/// does not start; later, what was read before stays in use); a directory is read for its
+/// `*.pem`, `*.crt`, `*.cer` and `*.der` files, others named in a warning.
+fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     use kyso_verify::x509;
-    let mut files = TrustFiles::new();
-    let mut v = kyso_verify::Validator::default();
+    use sha2::Digest;
+    let mut seen = sha2::Sha256::new();
+    let mut read = |key: &str, p: &std::path::Path| {
+        let b = read_trust_file(key, p)?;
+        seen.update(file_print(p, &b));
+        Ok::<_, String>(b)
+    };
+    let (mut anchors, mut certs) = (Vec::new(), Vec::new());
     for (i, p) in cfg.trust.anchors.iter().enumerate() {
         let key = format!("trust.anchors[{i}]");
         let listed: Vec<std::path::PathBuf> = if p.is_dir() {
             let mut f: Vec<_> = std::fs::read_dir(p)
                 .map_err(|e| format!("config: {key}: {e}"))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file())
                 .collect();
             f.sort();
+            f.retain(|f| {
+                let take = anchor_file_name(f);
+                if !take {
+                    tracing::warn!(file = %f.display(), "{key}: not read (only *.pem, *.crt, *.cer and *.der files are anchors)");
+                }
+                take
+            });
             f
         } else {
             vec![p.clone()]
         };
         for f in listed {
-            match x509::load_certificates(&files.read(&key, &f)?) {
-                Ok(c) => v.anchors.extend(c),
-                Err(e) if !p.is_dir() => {
-                    return Err(format!("config: {key}: {}: {e}", f.display()))
-                }
-                Err(_) => {}
-            }
+            anchors.extend(
+                x509::load_certificates(&read(&key, &f)?)
+                    .map_err(|e| format!("config: {key}: {}: {e}", f.display()))?,
+            );
         }
     }
     for (i, p) in cfg.trust.certs.iter().enumerate() {
         let key = format!("trust.certs[{i}]");
-        v.certs.extend(
-            x509::load_certificates(&files.read(&key, p)?)
-                .map_err(|e| format!("config: {key}: {e}"))?,
+        certs.extend(
+            x509::load_certificates(&read(&key, p)?)
+                .map_err(|e| format!("config: {key}: {}: {e}", p.display()))?,
         );
     }
-    let revocation = revocation_files(cfg, &mut v)?;
-    Ok((v, [files.seen(), revocation]))
+    Ok((anchors, certs, seen.finalize().into()))
+}
+
+/// `[trust]`'s CRLs and OCSP responses, each file on its own. With `before` (a re-read), a file
+/// that cannot be read or parsed keeps what it held before, and so does one holding an older
+/// CRL of the same issuer (an earlier thisUpdate) or an older OCSP response (an earlier
+/// producedAt) than before — a replayed CRL would un-revoke a signer; each is logged by file.
+/// Without it (at start) any failure is an error.
+fn revocation_files(
+    cfg: &Config,
+    before: Option<&TrustRead>,
+) -> Result<(TrustHeld<kyso_verify::Crl>, TrustHeld<kyso_verify::Ocsp>), String> {
+    use kyso_verify::x509;
+    let kept = |key: &str, e: String| tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
+    let mut crls = Vec::new();
+    for (i, p) in cfg.trust.crls.iter().enumerate() {
+        let key = format!("trust.crls[{i}]");
+        let old = before.and_then(|b| b.crls.get(i).cloned().flatten());
+        let read = read_trust_file(&key, p).and_then(|b| {
+            let fp = file_print(p, &b);
+            if let Some(same) = old.as_ref().filter(|(f, _)| *f == fp) {
+                return Ok(same.clone());
+            }
+            let crl =
+                x509::load_crl(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
+            Ok((fp, crl))
+        });
+        crls.push(match (read, before) {
+            (Ok((fp, crl)), _) => match &old {
+                Some((_, o))
+                    if o.list.tbs_cert_list.issuer == crl.list.tbs_cert_list.issuer
+                        && crl.list.tbs_cert_list.this_update.to_system_time()
+                            < o.list.tbs_cert_list.this_update.to_system_time() =>
+                {
+                    tracing::warn!(
+                        file = key,
+                        path = %p.display(),
+                        "trust file holds an older CRL of the same CA than the one in use (an earlier thisUpdate): the newer stays in use"
+                    );
+                    old
+                }
+                _ => Some((fp, crl)),
+            },
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(_)) => {
+                kept(&key, e);
+                old
+            }
+        });
+    }
+    let mut ocsps = Vec::new();
+    for (i, p) in cfg.trust.ocsps.iter().enumerate() {
+        let key = format!("trust.ocsps[{i}]");
+        let old = before.and_then(|b| b.ocsps.get(i).cloned().flatten());
+        let read = read_trust_file(&key, p).and_then(|b| {
+            let fp = file_print(p, &b);
+            let ocsp =
+                x509::load_ocsp(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
+            Ok((fp, ocsp))
+        });
+        let produced =
+            |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.produced_at.0.to_system_time();
+        ocsps.push(match (read, before) {
+            (Ok((fp, ocsp)), _) => match &old {
+                Some((_, o)) if produced(&ocsp) < produced(o) => {
+                    tracing::warn!(
+                        file = key,
+                        path = %p.display(),
+                        "trust file holds an older OCSP response than the one in use (an earlier producedAt): the newer stays in use"
+                    );
+                    old
+                }
+                _ => Some((fp, ocsp)),
+            },
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(_)) => {
+                kept(&key, e);
+                old
+            }
+        });
+    }
+    Ok((crls, ocsps))
+}
+
+/// The validator `[trust]` makes, and what was read.
+fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead), String> {
+    let (anchors, certs, anchors_print) = anchor_files(cfg)?;
+    let (crls, ocsps) = revocation_files(cfg, None)?;
+    let read = TrustRead {
+        anchors: anchors_print,
+        crls,
+        ocsps,
+    };
+    let mut v = kyso_verify::Validator::default();
+    (v.anchors, v.certs) = (anchors, certs);
+    in_use(&mut v, &read);
+    Ok((v, read))
+}
+
+/// The validator's CRLs and OCSP responses: those `read` holds.
+fn in_use(v: &mut kyso_verify::Validator, read: &TrustRead) {
+    v.crls = read.crls.iter().flatten().map(|(_, c)| c.clone()).collect();
+    v.ocsps = read
+        .ocsps
+        .iter()
+        .flatten()
+        .map(|(_, o)| o.clone())
+        .collect();
 }
 
 /// Read `[trust]` again, so that a CRL or OCSP file a cron job renewed counts from the next
 /// request on without a restart (all of it was read once, at start, until 2026-12-05: a
 /// renewed CRL went unseen, and an expired one left signatures INDETERMINATE). The timer
 /// re-reads the CRLs and OCSP responses only; SIGHUP — the operator's `systemctl reload` —
-/// the anchors and certificates too: what the service trusts changes only when an operator
-/// says so, not because a file in a directory did. Files that cannot be read or parsed then
-/// are logged, and what was read before stays in use.
+/// the anchors and certificates too (not kyso.toml): what the service trusts changes only
+/// when an operator says so, not because a file in a directory did. See [`anchor_files`] and
+/// [`revocation_files`] for what a failure keeps. A CRL in use past its nextUpdate is said
+/// at every re-read.
 fn reload_trust(state: &Shared, why: &'static str) {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
-        // Held throughout: one re-read at a time, and the fingerprints stay those in use.
-        let mut read = st.trust_read.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = if why == "SIGHUP" {
-            validator(&st.cfg)
-        } else {
-            let mut v = (*st.validator()).clone();
-            revocation_files(&st.cfg, &mut v).map(|r| (v, [read[0], r]))
-        };
-        match fresh {
-            Ok((v, seen)) => {
-                if *read == seen {
-                    if why == "SIGHUP" {
-                        tracing::info!(trigger = why, "trust files read again: unchanged");
-                    }
-                    return;
-                }
-                let anchors_changed = read[0] != seen[0];
-                let (anchors, crls, ocsps) = (v.anchors.len(), v.crls.len(), v.ocsps.len());
-                if anchors == 0 {
-                    tracing::warn!("no trust anchors read: no signature will be TOTAL-PASSED");
-                }
-                *st.validator.lock().unwrap_or_else(|p| p.into_inner()) =
-                    (Instant::now(), Arc::new(v));
-                *read = seen;
-                tracing::info!(
+        // One re-read at a time; one stuck on a file (a hung mount) is not joined by another
+        // each tick.
+        let mut read = match st.trust_read.try_lock() {
+            Ok(r) => r,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                tracing::warn!(
                     trigger = why,
-                    anchors,
-                    anchors_changed,
-                    crls,
-                    ocsps,
-                    "trust files read again: in use from now on"
+                    "trust files: the last re-read has not ended; this one skipped"
+                );
+                return;
+            }
+        };
+        let current = st.validator();
+        let mut v = (*current).clone();
+        let mut anchors_print = read.anchors;
+        if why == "SIGHUP" {
+            match anchor_files(&st.cfg) {
+                Ok((anchors, certs, print)) => {
+                    if anchors.len() < v.anchors.len() {
+                        tracing::warn!(
+                            before = v.anchors.len(),
+                            now = anchors.len(),
+                            "trust anchors: fewer than before"
+                        );
+                    }
+                    (v.anchors, v.certs, anchors_print) = (anchors, certs, print);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, trigger = why, "trust anchors and certificates not read; the ones read before stay in use")
+                }
+            }
+        }
+        let (crls, ocsps) = match revocation_files(&st.cfg, Some(&read)) {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(error = %e, trigger = why, "trust files not read; the ones read before stay in use");
+                return;
+            }
+        };
+        let fresh = TrustRead {
+            anchors: anchors_print,
+            crls,
+            ocsps,
+        };
+        for (i, (_, c)) in fresh
+            .crls
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        {
+            let next = c.list.tbs_cert_list.next_update.map(|t| t.to_system_time());
+            if next.is_some_and(|n| n < std::time::SystemTime::now()) {
+                tracing::warn!(
+                    file = format!("trust.crls[{i}]"),
+                    "the CRL in use is past its nextUpdate: renew the file"
                 );
             }
-            Err(e) => tracing::error!(
-                error = %e,
-                trigger = why,
-                "trust files not read; the ones read before stay in use"
-            ),
         }
+        let prints = |r: &TrustRead| {
+            (
+                r.anchors,
+                r.crls
+                    .iter()
+                    .map(|c| c.as_ref().map(|x| x.0))
+                    .collect::<Vec<_>>(),
+                r.ocsps
+                    .iter()
+                    .map(|c| c.as_ref().map(|x| x.0))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        if prints(&read) == prints(&fresh) {
+            if why == "SIGHUP" {
+                tracing::info!(trigger = why, "trust files read again: unchanged");
+            }
+            return;
+        }
+        let anchors_changed = read.anchors != fresh.anchors;
+        in_use(&mut v, &fresh);
+        let (anchors, crls, ocsps) = (v.anchors.len(), v.crls.len(), v.ocsps.len());
+        if anchors == 0 {
+            tracing::warn!("no trust anchors read: no signature will be TOTAL-PASSED");
+        }
+        *st.validator.lock().unwrap_or_else(|p| p.into_inner()) = (Instant::now(), Arc::new(v));
+        *read = fresh;
+        tracing::info!(
+            trigger = why,
+            anchors,
+            anchors_changed,
+            crls,
+            ocsps,
+            "trust files read again: in use from now on"
+        );
     });
 }
 

@@ -403,7 +403,17 @@ impl Ocsp {
 }
 
 fn pem_blocks(bytes: &[u8]) -> Result<Vec<pem::Pem>, X509Error> {
-    pem::parse_many(bytes).map_err(|e| X509Error::Pem(e.to_string()))
+    let blocks = pem::parse_many(bytes).map_err(|e| X509Error::Pem(e.to_string()))?;
+    // `parse_many` stops quietly at a block cut short: a bundle half written (a cron job's, or
+    // a copy in progress) lost its last certificates without a word (helper 144, 2026-12-05).
+    let begun = bytes.windows(11).filter(|w| w == b"-----BEGIN ").count();
+    if blocks.len() < begun {
+        return Err(X509Error::Pem(format!(
+            "{begun} PEM blocks begin, {} end whole: a block is cut short",
+            blocks.len()
+        )));
+    }
+    Ok(blocks)
 }
 
 fn is_pem(bytes: &[u8]) -> bool {
@@ -589,6 +599,19 @@ fn normalize(v: &der::Any, f: Form) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bundle cut short in its last block is refused, not read as the blocks before it
+    /// (`pem::parse_many` stops quietly there; helper 144, 2026-12-05).
+    #[test]
+    fn a_pem_bundle_cut_short_is_refused() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/pki/");
+        let mut bundle = std::fs::read(format!("{dir}ec.pem")).unwrap();
+        bundle.extend(std::fs::read(format!("{dir}inter.pem")).unwrap());
+        assert_eq!(load_certificates(&bundle).unwrap().len(), 2);
+        let cut = &bundle[..bundle.len() * 3 / 4];
+        let e = load_certificates(cut).unwrap_err().to_string();
+        assert!(e.contains("2 PEM blocks begin, 1 end whole"), "{e}");
+    }
 
     /// An OCSP response whose producedAt, thisUpdate and nextUpdate carry microseconds
     /// (asn1crypto writes them; RFC 6960 allows them), signed by a throwaway P-256 CA.
