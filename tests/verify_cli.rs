@@ -2035,6 +2035,34 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             "CAdES-B-LTA",
             "signature time-stamp 2: the time-stamp is over other data",
         ),
+        // ... nor one whose TSA the data at hand shows revoked, at any date: a stolen key
+        // signs any time (helper 143).
+        (
+            "ats-stolen-tsa",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-LTA",
+            "was revoked on 2026-11-15T00:00:00Z, before the time-stamp's genTime 2026-11-30T00:00:00Z",
+        ),
+        // Every signature time-stamp is compared, however many come before (helper 143: the
+        // 33rd was not, and the February archive time-stamp stood).
+        (
+            "ats-hidden-33rd",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "archive time-stamp 1 of 2026-02-01T00:00:00Z covers the signature time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
+        // ... and one made after a past validation time: what an archive time-stamp lists
+        // was made before it, whenever that was (helper 143: the August one, "not
+        // considered" as of July, left the February one standing as the proof).
+        (
+            "ats-out-of-order",
+            Some("2026-07-01"),
+            ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
+            "CAdES-B-B",
+            "archive time-stamp 2 of 2026-02-01T00:00:00Z covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
         (
             "ats-accuracy",
             None,
@@ -2094,6 +2122,13 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
             "PAdES-B-LTA",
             "a document time-stamp of 2026-03-01T00:00:00Z covers this signature's time-stamp of 2026-06-01T00:01:00Z, a later time: time-stamps out of order",
+        ),
+        // Within the covered one's accuracy (helper 143: counted the wrong way).
+        (
+            "doc-ts-accuracy",
+            ("TOTAL-PASSED", ""),
+            "PAdES-B-LTA",
+            "is exact to 3600s",
         ),
     ] {
         let j = verdict(&demo, &d.join(case).join("doc.pdf"), &["--trust", &root]);

@@ -39,6 +39,13 @@ ats-poisoned/        a good CAdES-B-T of 2026-06-01 into which anyone planted a 
                      time-stamp" no TSA signed, claiming 2026-11-30, before an honest archive
                      time-stamp of 2026-10-01 listed it (helper 141: the honest one was set
                      aside, INDETERMINATE)
+ats-stolen-tsa/      ats-poisoned with the planted time-stamp signed by a second TSA, whose key
+                     was stolen and which the root revoked (helper 143: a stolen key signs any
+                     time; the honest archive time-stamp was set aside, INDETERMINATE)
+ats-hidden-33rd/     ats-out-of-order's signer with 32 values no TSA signed, then a signature
+                     time-stamp of 2026-08-01, under an archive time-stamp claiming 2026-02-01
+                     (helper 143: only 32 signature time-stamps were compared; the February one
+                     proved the signature older than the revocation, TOTAL-PASSED)
 ats-accuracy/        a signature time-stamp of 00:10 under an archive time-stamp of 00:00 with an
                      accuracy of an hour: in order
 ats-after-at/        a CAdES-B-LT of 2026-06-01 with an archive time-stamp of 2026-10-01, judged
@@ -50,6 +57,9 @@ doc-ts-out-of-order/ doc.pdf (pyHanko): a PAdES-B-B of 2026-06-01 by a signer re
                      than the revocation (TOTAL-PASSED)
 doc-ts-before-ts/    doc.pdf: a PAdES-B-T (time-stamp 2026-06-01) with its DSS, and a document
                      time-stamp claiming 2026-03-01 over it (PAdES-B-LTA, TOTAL-PASSED)
+doc-ts-accuracy/     doc.pdf: the same PAdES-B-T under a document time-stamp of 00:10 with an
+                     accuracy of an hour, and one of 00:05 over it: in order (helper 143: the
+                     accuracy was counted the wrong way, INDETERMINATE)
 """
 import datetime as dt
 import hashlib
@@ -162,21 +172,22 @@ def signed(c, k, certs, signing_time, ts=None):
     })}).dump()
 
 
-def token(digest, gen, unsigned=None, accuracy=None):
+def token(digest, gen, unsigned=None, accuracy=None, tsa=None):
+    tsa_cert, tsa_key = tsa or (TSA, TK)
     info = atsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.139',
                          'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
                                              'hashed_message': digest},
                          'serial_number': int.from_bytes(os.urandom(8), 'big'), 'gen_time': gen,
                          **({'accuracy': {'seconds': accuracy}} if accuracy else {})})
     data = info.dump()
-    si = signer_info(TSA, TK, [attr('content_type', 'tst_info'),
+    si = signer_info(tsa_cert, tsa_key, [attr('content_type', 'tst_info'),
                                attr('message_digest', hashlib.sha256(data).digest())],
                      acms.CMSAttributes(unsigned) if unsigned else None)
     return settled(acms.ContentInfo({'content_type': 'signed_data', 'content': acms.SignedData({
         'version': 'v3',
         'digest_algorithms': [{'algorithm': 'sha256'}],
         'encap_content_info': {'content_type': 'tst_info', 'content': acore.ParsableOctetString(data)},
-        'certificates': [ax509.Certificate.load(der(TSA))],
+        'certificates': [ax509.Certificate.load(der(tsa_cert))],
         'signer_infos': [si],
     })}))
 
@@ -260,6 +271,12 @@ def add_ats(ci, at, keep=lambda value: True, accuracy=None):
     return assemble(oid, [p[1] for p in parts[:-1]] + [tlv(0x31, si)]), tok
 
 
+def signature_value(ci):
+    oid, parts = signed_data(ci)
+    (_, _, si), = children(parts[-1][2])
+    return [body for (tag, _, body) in children(si) if tag == 0x04][-1]
+
+
 def plant(ci, value, attr_type='2a864886f70d010910020e'):
     """The signature with one more unsigned attribute holding `value` (by default as a
     signature time-stamp), which anyone handling the file may add."""
@@ -291,6 +308,9 @@ IK = key()
 INTER = cert(name('Time Issuing CA'), IK, ROOT.subject, RK, ca=True, cdp=CDP + 'root.crl')
 TK = key()
 TSA = cert(name('Time TSA'), TK, ROOT.subject, RK, eku=[ExtendedKeyUsageOID.TIME_STAMPING], cdp=CDP + 'root.crl')
+# A second TSA, whose key was stolen: the root revoked it on 2026-11-15.
+STOLEN_K = key()
+STOLEN = cert(name('Time TSA 2'), STOLEN_K, ROOT.subject, RK, eku=[ExtendedKeyUsageOID.TIME_STAMPING], cdp=CDP + 'root.crl')
 ROOT_CRLS = [crl(ROOT, RK, CURRENT, NOW + dt.timedelta(days=90)),
              crl(ROOT, RK, D(2026, 6, 2), D(2026, 9, 2))]
 
@@ -354,6 +374,25 @@ def cases():
              [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS + [tsa_crl(D(2026, 10, 1))])
     yield 'ats-poisoned', ats(plant(bt, junk_token(b'20261130000000Z')), D(2026, 10, 1))
     s, k = signer()
+    # The same with the poison signed by a TSA whose key was stolen: the root revoked it
+    # (helper 143: a stolen key signs any time, and its token set the honest one aside).
+    s, k = signer()
+    bt = add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
+             [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl(), ROOT_CRLS[1],
+              crl(ROOT, RK, CURRENT, NOW + dt.timedelta(days=90),
+                  [(STOLEN.serial_number, D(2026, 11, 15), x509.ReasonFlags.key_compromise, None)]),
+              tsa_crl(D(2026, 10, 1))])
+    stolen = token(hashlib.sha256(signature_value(bt)).digest(), D(2026, 11, 30), tsa=(STOLEN, STOLEN_K))
+    yield 'ats-stolen-tsa', ats(plant(bt, stolen.dump()), D(2026, 10, 1))
+    # ats-out-of-order with 32 values no TSA signed before its August signature time-stamp
+    # (helper 143: only the first 32 signature time-stamps were compared, and the February
+    # archive time-stamp proved the signature older than the revocation).
+    padded = revoked
+    for i in range(32):
+        padded = plant(padded, junk_token(b'202607010000%02dZ' % i))
+    padded = plant(padded, token(hashlib.sha256(signature_value(revoked)).digest(), D(2026, 8, 1)).dump())
+    yield 'ats-hidden-33rd', ats(add(padded, [tsa_crl(D(2026, 8, 1))]), D(2026, 2, 1))
+    s, k = signer()
     yield 'ats-accuracy', ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1, 0, 10)),
                                   [current_crl()] + ROOT_CRLS), D(2026, 6, 1), accuracy=3600)
 
@@ -383,7 +422,20 @@ def pdf_cases():
     acert = lambda c: ax509.Certificate.load(der(c))
     akey = lambda k: akeys.PrivateKeyInfo.load(k.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    stamper = lambda at: DummyTimeStamper(tsa_cert=acert(TSA), tsa_key=akey(TK), fixed_dt=at)
+
+    class Accurate(DummyTimeStamper):
+        """pyHanko's test TSA, with an accuracy in its tokens when given."""
+        def __init__(self, accuracy=None, **kw):
+            super().__init__(**kw)
+            self.accuracy = accuracy
+
+        def _build_tst_info(self, *a, **kw):
+            info = super()._build_tst_info(*a, **kw)
+            if self.accuracy:
+                info['accuracy'] = atsp.Accuracy({'seconds': self.accuracy})
+            return info
+
+    stamper = lambda at, accuracy=None: Accurate(accuracy, tsa_cert=acert(TSA), tsa_key=akey(TK), fixed_dt=at)
 
     def blank():
         d = fitz.open()
@@ -411,11 +463,11 @@ def pdf_cases():
         w.write(b)
         return b.getvalue()
 
-    def doc_ts(pdf, at):
+    def doc_ts(pdf, at, accuracy=None):
         pin(at)
         w = IncrementalPdfFileWriter(io.BytesIO(pdf))
         settings = ps.TimestampDSSContentSettings(include_vri=False, skip_if_unneeded=True, update_before_ts=False)
-        return signers.PdfTimeStamper(stamper(at)).timestamp_pdf(w, 'sha256', dss_settings=settings).getvalue()
+        return signers.PdfTimeStamper(stamper(at, accuracy)).timestamp_pdf(w, 'sha256', dss_settings=settings).getvalue()
 
     s, k = signer()
     pdf = dss(sign(s, k, D(2026, 6, 1)), [INTER, ROOT, TSA],
@@ -424,6 +476,7 @@ def pdf_cases():
     s, k = signer()
     pdf = dss(sign(s, k, D(2026, 6, 1), D(2026, 6, 1, 0, 1)), [s, INTER, ROOT, TSA], [current_crl()] + ROOT_CRLS)
     yield 'doc-ts-before-ts', doc_ts(pdf, D(2026, 3, 1))
+    yield 'doc-ts-accuracy', doc_ts(doc_ts(pdf, D(2026, 6, 1, 0, 10), 3600), D(2026, 6, 1, 0, 5))
 
 
 def main(out):

@@ -787,37 +787,40 @@ fn index_of(token: &[u8]) -> Result<(&[u8], crate::ats::Index), Finding> {
     Ok((index_tlv, index))
 }
 
-/// The archive time-stamps (by position in `tokens`; those in `order`, the ones considered)
+/// The archive time-stamps (by position in `tokens`; of those in `order`, the ones considered)
 /// that list a time-stamp made later than they say they were made, directly or through
 /// another archive time-stamp they list: each with its genTime, what it covers ("the
 /// signature time-stamp" or "another archive time-stamp"), that one's genTime, and whether it
-/// lists it directly. A token counts only when a trusted TSA signed it
-/// ([`tsp::vouched_window`]); times within the tokens' accuracies and 300 s of each other are
-/// in order. At most [`MAX_TIMESTAMPS`] of each kind are looked at.
+/// lists it directly. Every archive and signature time-stamp is compared, made after a past
+/// validation time (`--at`) or not: what one lists was made before it, whenever that was.
+/// Times within the tokens' accuracies and 300 s of each other are in order. Claims are read
+/// first; only a token on the way to a contradiction is checked ([`tsp::vouched_window`]: a
+/// trusted TSA signed it and was never revoked, in the data at hand), at most
+/// 2 × [`MAX_TIMESTAMPS`] of them — past that, what is not checked counts, which can only set
+/// more aside.
 fn out_of_order(
     v: &Validator,
     signer: &crate::ats::SignerParts<'_>,
     tokens: &[(&[u8], &[u8])],
     order: &[(usize, Option<SystemTime>)],
-    extra: &[CertRef],
+    (extra, data): (&[CertRef], revocation::Data<'_>),
 ) -> std::collections::BTreeMap<usize, (SystemTime, &'static str, SystemTime, bool)> {
     let skew = std::time::Duration::from_secs(300);
     let mut out = std::collections::BTreeMap::new();
     // (attribute type, value, position among the archive time-stamps or None for a signature
     // time-stamp).
-    let mut timed: Vec<(&[u8], &[u8], Option<usize>)> = order
+    let mut timed: Vec<(&[u8], &[u8], Option<usize>)> = tokens
         .iter()
-        .map(|(n, _)| (tokens[*n].0, tokens[*n].1, Some(*n)))
+        .enumerate()
+        .map(|(n, (t, v))| (*t, *v, Some(n)))
         .collect();
-    let signature_ts: Vec<(&[u8], &[u8], Option<usize>)> = signer
-        .unsigned
-        .iter()
-        .filter(|a| a.oid == Some(ID_AA_TIME_STAMP_TOKEN))
-        .flat_map(|a| a.values.iter().map(move |v| (a.attr_type, *v, None)))
-        .collect();
-    if signature_ts.len() <= MAX_TIMESTAMPS {
-        timed.extend(signature_ts);
-    }
+    timed.extend(
+        signer
+            .unsigned
+            .iter()
+            .filter(|a| a.oid == Some(ID_AA_TIME_STAMP_TOKEN))
+            .flat_map(|a| a.values.iter().map(move |v| (a.attr_type, *v, None))),
+    );
     // What each archive time-stamp lists among them (each value hashed once per algorithm).
     let mut digests: Vec<(Hash, Vec<Vec<u8>>)> = Vec::new();
     let mut lists: Vec<Vec<usize>> = vec![Vec::new(); timed.len()];
@@ -845,64 +848,104 @@ fn out_of_order(
     if lists.iter().all(Vec::is_empty) {
         return out;
     }
-    // When each says it was made (earliest, latest, as written), if a trusted TSA signed it.
-    let window: Vec<Option<(SystemTime, SystemTime, SystemTime)>> = timed
+    // (earliest, latest, as written), as claimed.
+    let claimed: Vec<Option<(SystemTime, SystemTime, SystemTime)>> = timed
         .iter()
-        .enumerate()
-        .map(|(j, (_, value, _))| {
-            let listed_or_lists = !lists[j].is_empty() || lists.iter().any(|l| l.contains(&j));
-            if listed_or_lists {
-                tsp::vouched_window(v, value, extra)
-            } else {
-                None
-            }
-        })
+        .map(|(_, value, _)| tsp::claimed_window(value))
         .collect();
-    // The latest "made no earlier than" among what each lists, directly or not (through
-    // genuine tokens only), and from which one: to a fixed point, at most one pass per token.
-    let mut implied: Vec<Option<(SystemTime, usize, bool)>> = vec![None; timed.len()];
-    for _ in 0..timed.len() {
-        let mut changed = false;
-        for i in 0..timed.len() {
-            if window[i].is_none() {
-                continue;
-            }
-            for &j in &lists[i] {
-                let Some((earliest, _, _)) = window[j] else {
+    let considered: std::collections::HashSet<usize> = order.iter().map(|(n, _)| *n).collect();
+    let mut genuine: Vec<Option<bool>> = vec![None; timed.len()];
+    let mut checks = 0;
+    let archive: Vec<usize> = (0..timed.len()).filter(|&i| timed[i].2.is_some()).collect();
+    loop {
+        // The latest "made no earlier than" among what each lists, directly or not, through
+        // tokens not found false: (time, the token claiming it, the one listed on the way).
+        let mut implied: Vec<Option<(SystemTime, usize, usize)>> = vec![None; timed.len()];
+        for _ in 0..=archive.len() {
+            let mut changed = false;
+            for &i in &archive {
+                if genuine[i] == Some(false) || claimed[i].is_none() {
                     continue;
-                };
-                let mut best = (earliest, j, true);
-                if let Some((t, k, _)) = implied[j] {
-                    if t > best.0 {
-                        best = (t, k, false);
+                }
+                for &j in &lists[i] {
+                    if genuine[j] == Some(false) {
+                        continue;
+                    }
+                    let Some((earliest, _, _)) = claimed[j] else {
+                        continue;
+                    };
+                    let mut best = (earliest, j, j);
+                    if let Some((t, k, _)) = implied[j] {
+                        if t > best.0 {
+                            best = (t, k, j);
+                        }
+                    }
+                    if implied[i].is_none_or(|(t, _, _)| best.0 > t) {
+                        implied[i] = Some(best);
+                        changed = true;
                     }
                 }
-                if implied[i].is_none_or(|(t, _, _)| best.0 > t) {
-                    implied[i] = Some(best);
-                    changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let flagged: Vec<usize> = (0..timed.len())
+            .filter(|&i| timed[i].2.is_some_and(|n| considered.contains(&n)))
+            .filter(|&i| match (claimed[i], implied[i]) {
+                (Some((_, latest, _)), Some((later, _, _))) => latest + skew < later,
+                _ => false,
+            })
+            .collect();
+        // Each flagged one, and every token on the way to what contradicts it, must be what it
+        // claims; one that is not is left out and the times worked out again.
+        let mut left_out = false;
+        for &i in &flagged {
+            let Some((_, k, _)) = implied[i] else {
+                continue;
+            };
+            let mut x = i;
+            for _ in 0..=timed.len() {
+                if genuine[x].is_none() {
+                    genuine[x] = Some(if checks < 2 * MAX_TIMESTAMPS {
+                        checks += 1;
+                        tsp::vouched_window(v, timed[x].1, extra, data).is_some()
+                    } else {
+                        true
+                    });
+                }
+                if genuine[x] == Some(false) {
+                    left_out = true;
+                    break;
+                }
+                if x == k {
+                    break;
+                }
+                match implied[x] {
+                    Some((_, _, next)) => x = next,
+                    None => break,
                 }
             }
         }
-        if !changed {
-            break;
-        }
-    }
-    for (i, (_, _, n)) in timed.iter().enumerate() {
-        let (Some(n), Some((_, latest, at)), Some((later, k, direct))) = (n, window[i], implied[i])
-        else {
+        if left_out {
             continue;
-        };
-        if latest + skew < later {
+        }
+        for i in flagged {
+            let (Some(n), Some((_, _, at)), Some((later, k, next))) =
+                (timed[i].2, claimed[i], implied[i])
+            else {
+                continue;
+            };
             let what = if timed[k].2.is_some() {
                 "another archive time-stamp"
             } else {
                 "the signature time-stamp"
             };
-            let written = window[k].map_or(later, |w| w.2);
-            out.insert(*n, (at, what, written, direct));
+            let written = claimed[k].map_or(later, |w| w.2);
+            out.insert(n, (at, what, written, next == k));
         }
+        return out;
     }
-    out
 }
 
 /// The archive-time-stamps-v3 of a SignerInfo (EN 319 122-1 §5.5.3), newest last: each is
@@ -974,7 +1017,7 @@ fn archive_timestamps(
     // revocation; helper 139, 2026-12-05). Only tokens a trusted TSA signed count, each with
     // its accuracy: a value no TSA signed, planted before an honest archive time-stamp listed
     // it, set that time-stamp aside (helper 141).
-    let set_aside = out_of_order(v, signer, &tokens, &order, extra);
+    let set_aside = out_of_order(v, signer, &tokens, &order, (extra, data));
     for (n, (at, what, later, direct)) in &set_aside {
         failed.push((
             SubIndication::TimestampOrderFailure,

@@ -43,16 +43,21 @@ const MAX_ACCURACY_SECS: u64 = 366 * 86_400;
 /// The genTime a token claims, unverified (to leave out time-stamps made after a past
 /// validation time before validating them).
 pub fn claimed_gen_time(token_der: &[u8]) -> Option<SystemTime> {
-    let tok = cms::parse(token_der).ok()?;
-    let tst = tok
+    let (_, tst) = tst_info(&cms::parse(token_der).ok()?)?;
+    dates::generalized_time(&tst.gen_time)
+}
+
+/// A token's TSTInfo: its encoding and what it says.
+fn tst_info(tok: &cms::SignedCms) -> Option<(OctetString, TstInfo)> {
+    let bytes = tok
         .sd
         .encap_content_info
         .econtent
         .as_ref()?
         .decode_as::<OctetString>()
         .ok()?;
-    let tst = TstInfo::from_der(tst.as_bytes()).ok()?;
-    dates::generalized_time(&tst.gen_time)
+    let tst = TstInfo::from_der(bytes.as_bytes()).ok()?;
+    Some((bytes, tst))
 }
 
 /// A time-stamp that validated.
@@ -111,6 +116,7 @@ fn signed_by_a_tsa(
     tst_bytes: &[u8],
     tst: &TstInfo,
     extra: &[CertRef],
+    now: SystemTime,
 ) -> Result<(CertRef, Vec<CertRef>, SystemTime), Finding> {
     let mut pool: Vec<CertRef> = tok.certs.clone();
     pool.extend(extra.iter().cloned());
@@ -144,7 +150,7 @@ fn signed_by_a_tsa(
             "TSTInfo genTime is not a GeneralizedTime",
         )
     })?;
-    if gen > v.now + std::time::Duration::from_secs(300) {
+    if gen > now + std::time::Duration::from_secs(300) {
         return Err(fail(
             Indication::Indeterminate,
             SubIndication::NotYetValid,
@@ -221,33 +227,48 @@ fn accuracy(tst: &TstInfo) -> std::time::Duration {
 }
 
 /// When a token says it was made — genTime less and plus its accuracy, and genTime as written
-/// — if a TSA the validator trusts signed it (its certificate chaining to a trust anchor and
-/// valid at genTime, genTime not in the future): what a token tells of when it was made,
-/// whatever data it is over and whatever became of the TSA since. `None` for anything else (a
-/// value no TSA signed proves nothing about time, not even that another is out of order).
+/// — read, not checked.
+pub fn claimed_window(token_der: &[u8]) -> Option<(SystemTime, SystemTime, SystemTime)> {
+    let (_, tst) = tst_info(&cms::parse(token_der).ok()?)?;
+    window(&tst)
+}
+
+fn window(tst: &TstInfo) -> Option<(SystemTime, SystemTime, SystemTime)> {
+    let gen = dates::generalized_time(&tst.gen_time)?;
+    let accuracy = accuracy(tst);
+    if accuracy.as_secs() >= MAX_ACCURACY_SECS {
+        return None;
+    }
+    Some((gen.checked_sub(accuracy)?, gen + accuracy, gen))
+}
+
+/// [`claimed_window`], if a TSA the validator trusts signed the token: its certificate
+/// chaining to a trust anchor and valid at genTime, genTime not after the real clock (not the
+/// validation time: a token made after a past validation time still shows what was made
+/// when), and no certificate of its path revoked, at any date, by the data at hand (a stolen
+/// key signs any time). What a token tells of when it was made, whatever data it is over. A
+/// value no trusted TSA signed proves nothing about time, not even that another is out of
+/// order.
 pub fn vouched_window(
     v: &Validator,
     token_der: &[u8],
     extra: &[CertRef],
+    data_at_hand: revocation::Data<'_>,
 ) -> Option<(SystemTime, SystemTime, SystemTime)> {
     let tok = cms::parse(token_der).ok()?;
     if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return None;
     }
-    let tst_bytes = tok
-        .sd
-        .encap_content_info
-        .econtent
-        .as_ref()?
-        .decode_as::<OctetString>()
-        .ok()?;
-    let tst = TstInfo::from_der(tst_bytes.as_bytes()).ok()?;
-    let (_, _, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra).ok()?;
-    let accuracy = accuracy(&tst);
-    if accuracy.as_secs() >= MAX_ACCURACY_SECS {
-        return None;
+    let (tst_bytes, tst) = tst_info(&tok)?;
+    let now = SystemTime::now().max(v.now);
+    let (_, chain, _) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra, now).ok()?;
+    for pair in chain.windows(2) {
+        let out = revocation::status(&pair[0], &pair[1], data_at_hand, now, now, None);
+        if matches!(out.status, Status::Revoked(_)) {
+            return None;
+        }
     }
-    Some((gen.checked_sub(accuracy)?, gen + accuracy, gen))
+    window(&tst)
 }
 
 /// [`validate`] for data too large to hold: `digest` computes the data's digest with the
@@ -317,7 +338,7 @@ pub fn validate_imprint(
             "time-stamp imprint uses SHA-1",
         ));
     }
-    let (signer, chain, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra)?;
+    let (signer, chain, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra, v.now)?;
     let tsa = signer.subject_string();
     // Every certificate below the anchor, and the TSA's own even when it is the anchor.
     let below_anchor = chain.len().saturating_sub(1).max(1);
