@@ -211,10 +211,19 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             // A later document time-stamp over this one claiming an earlier time: one of the
             // two TSAs is wrong, and the earlier time is relied on by no signature (taken as
             // the earliest, it proved a revoked signer's signature older than the revocation;
-            // helper 139, 2026-12-05). The signatures it covered are INDETERMINATE.
+            // helper 139, 2026-12-05). The signatures it covered are INDETERMINATE. Each
+            // within its accuracy: the covering one's latest time (its proof, `pt`) before
+            // this one's earliest (genTime less accuracy; compared with genTime plus
+            // accuracy, an hour's accuracy on the covered one was out of order; helper 143).
             let skew = std::time::Duration::from_secs(300);
+            let (earliest, written) = f
+                .sig
+                .get("Contents")
+                .and_then(Object::as_string)
+                .and_then(tsp::claimed_window)
+                .map_or((t, t), |(lo, _, gen)| (lo, gen));
             proofs.retain(|(end, pt, _)| {
-                let contradicted = *end > range.end && *pt + skew < t;
+                let contradicted = *end > range.end && *pt + skew < earliest;
                 if contradicted {
                     out_of_order.push((
                         *end,
@@ -222,7 +231,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                             "a document time-stamp of {} covers document time-stamp {:?} of {}, a later time: time-stamps out of order",
                             rfc3339(*pt),
                             f.name,
-                            rfc3339(t)
+                            rfc3339(written)
                         ),
                     ));
                 }
