@@ -690,6 +690,35 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
         });
         later.push((what, kyso, pyhanko_rate(&path, true)));
     }
+    // The same with a national CA's CRL held (100,000 entries, 4 MB, of another CA: every
+    // CRL at hand is part of each validation's data, whoever issued it), and what a deep copy
+    // of that CRL costs — what each validation paid before CRLs were shared (2026-12-05).
+    let big_path = inputs.join("big-100k.crl");
+    let st = std::process::Command::new(&python)
+        .arg(root.join("peers/big_crl.py"))
+        .arg("100000")
+        .arg(&big_path)
+        .status()
+        .expect("python with cryptography");
+    assert!(st.success(), "making the CRL failed");
+    let big = kyso_verify::x509::Crl::from_ber(&std::fs::read(&big_path).unwrap()).unwrap();
+    let with_crl = kyso_verify::Validator {
+        crls: vec![big.clone()],
+        ..v.clone()
+    };
+    assert_eq!(
+        with_crl.verify_pdf(&pdf).indication,
+        kyso_verify::Indication::TotalPassed
+    );
+    let crl_pdf = rate(run, || {
+        std::hint::black_box(with_crl.verify_pdf(&pdf));
+    });
+    let crl_cms = rate(run, || {
+        std::hint::black_box(with_crl.verify_cms(&p7s, Some(&content)));
+    });
+    let deep_copy = rate(run, || {
+        std::hint::black_box(big.list.clone());
+    });
     let f = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into());
     println!("| what | kyso in-process /s | kyso CLI /s | peer | peer /s | kyso in-process ÷ peer | kyso CLI ÷ peer |");
     println!("|---|---|---|---|---|---|---|");
@@ -704,6 +733,12 @@ fn verify_bench(module: &std::path::Path, layout: &DemoLayout, run: Duration) {
     for (what, kyso, py) in later {
         println!("| {what}, every signature | {kyso:.0} | | pyHanko in-process, every signature | {py:.1} | {:.0}× | — |", kyso / py);
     }
+    println!(
+        "\nHolding a 100,000-entry CRL (4 MB) of another CA: PAdES {crl_pdf:.0}/s ({:.0} % of {kyso_pdf:.0}/s without it), CAdES 1 MiB {crl_cms:.0}/s ({:.0} % of {kyso_cms:.0}/s); one deep copy of that CRL as parsed, what each validation paid before CRLs were shared: {deep_copy:.0}/s ({:.2} ms)",
+        100.0 * crl_pdf / kyso_pdf,
+        100.0 * crl_cms / kyso_cms,
+        1000.0 / deep_copy
+    );
     println!(
         "\nWhat an ingest reads of a PDF besides its signatures (`kyso_verify::pdfa::pdf_facts`: the PDF/A declaration, the pages; same 50 KB PDF): {pdfa_read:.0}/s, {:.1} % of a verification's time",
         100.0 * kyso_pdf / pdfa_read

@@ -26,20 +26,20 @@ impl Evidence {
     }
 
     pub fn add_crls(&mut self, crls: impl IntoIterator<Item = Crl>) {
-        let mut have: std::collections::HashSet<Vec<u8>> =
-            self.crls.iter().map(|c| c.der().to_vec()).collect();
+        let mut have: std::collections::HashSet<[u8; 32]> =
+            self.crls.iter().map(|c| *c.sha256()).collect();
         for c in crls {
-            if have.insert(c.der().to_vec()) {
+            if have.insert(*c.sha256()) {
                 self.crls.push(c);
             }
         }
     }
 
     pub fn add_ocsps(&mut self, ocsps: impl IntoIterator<Item = Ocsp>) {
-        let mut have: std::collections::HashSet<Vec<u8>> =
-            self.ocsps.iter().map(|o| o.der().to_vec()).collect();
+        let mut have: std::collections::HashSet<[u8; 32]> =
+            self.ocsps.iter().map(|o| *o.sha256()).collect();
         for o in ocsps {
-            if have.insert(o.der().to_vec()) {
+            if have.insert(*o.sha256()) {
                 self.ocsps.push(o);
             }
         }
