@@ -2070,6 +2070,15 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             "CAdES-B-LTA",
             "archive time-stamp 1 at 2026-06-01T00:00:00Z",
         ),
+        // ... and the chain runs through any archive time-stamp: the hashes prove the order
+        // (helper 145: one by a TSA nobody trusts, between, let the February one stand).
+        (
+            "ats-rogue-middle",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "of 2026-02-01T00:00:00Z covers one that covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
         (
             "ats-claim-after",
             None,
@@ -2110,15 +2119,27 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
     // time than the one it covers, or than the signature's own time-stamp, is relied on by no
     // signature (taken as the earliest, it made a revoked signer's signature older than the
     // revocation: TOTAL-PASSED; and B-LTA over a later signature time-stamp).
-    for (case, want, sig_format, message) in [
+    for (case, at, want, sig_format, message) in [
         (
             "doc-ts-out-of-order",
+            None,
             ("TOTAL-FAILED", "REVOKED"),
             "PAdES-B-T",
             "covers document time-stamp",
         ),
+        // A document time-stamp made after a past validation time is not considered, but the
+        // one over it claiming an earlier time is out of order all the same (helper 145: the
+        // February one proved the signature older than the revocation, TOTAL-PASSED).
+        (
+            "doc-ts-out-of-order",
+            Some("2026-07-01"),
+            ("TOTAL-FAILED", "REVOKED"),
+            "PAdES-B-B",
+            "a document time-stamp of 2026-02-01T00:00:00Z covers document time-stamp",
+        ),
         (
             "doc-ts-before-ts",
+            None,
             ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
             "PAdES-B-LTA",
             "a document time-stamp of 2026-03-01T00:00:00Z covers this signature's time-stamp of 2026-06-01T00:01:00Z, a later time: time-stamps out of order",
@@ -2126,14 +2147,23 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         // Within the covered one's accuracy (helper 143: counted the wrong way).
         (
             "doc-ts-accuracy",
+            None,
             ("TOTAL-PASSED", ""),
             "PAdES-B-LTA",
             "is exact to 3600s",
         ),
     ] {
-        let j = verdict(&demo, &d.join(case).join("doc.pdf"), &["--trust", &root]);
-        assert_eq!(said(&j), (want.0.to_string(), want.1.to_string()), "{case}: {j}");
-        assert_eq!(j["signatures"][0]["format"], sig_format, "{case}: {j}");
-        assert!(j.to_string().contains(message), "{case}: {j}");
+        let mut more = vec!["--trust", &root];
+        if let Some(t) = at {
+            more.extend_from_slice(&["--at", t]);
+        }
+        let j = verdict(&demo, &d.join(case).join("doc.pdf"), &more);
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{case} {at:?}: {j}"
+        );
+        assert_eq!(j["signatures"][0]["format"], sig_format, "{case} {at:?}: {j}");
+        assert!(j.to_string().contains(message), "{case} {at:?}: {j}");
     }
 }

@@ -29,6 +29,9 @@ ats-before-ts/       a CAdES-B-LT (time-stamp 2026-06-01) under an archive-time-
 ats-out-of-order/    a CAdES-B-B of 2026-06-01 by a signer revoked 2026-04-01, an archive
                      time-stamp of 2026-08-01 and one over it claiming 2026-02-01: the earliest
                      proved the signature older than the revocation (TOTAL-PASSED)
+ats-rogue-middle/    ats-out-of-order with an archive time-stamp between the August and February
+                     ones, by a TSA nobody trusts, claiming 2099; the February one lists only it
+                     (helper 145: TOTAL-PASSED)
 ats-claim-after/     a CAdES-B-B claiming 2026-06-01 whose only archive time-stamp proves it
                      existed on 2026-02-01: passes (the revocation of 2026-04-01 came after),
                      but the claim went unsaid
@@ -52,9 +55,10 @@ ats-after-at/        a CAdES-B-LT of 2026-06-01 with an archive time-stamp of 20
                      --at 2026-08-01: the later time-stamp was judged "in the future"
                      (INDETERMINATE)
 doc-ts-out-of-order/ doc.pdf (pyHanko): a PAdES-B-B of 2026-06-01 by a signer revoked
-                     2026-04-01 (the CRL in the DSS), a document time-stamp of 2026-08-01 and
-                     one over it claiming 2026-02-01: the earliest proved the signature older
-                     than the revocation (TOTAL-PASSED)
+                     2026-04-01 (the CRLs of 2026-06-02 and of now in the DSS), a document
+                     time-stamp of 2026-08-01 and one over it claiming 2026-02-01: the earliest
+                     proved the signature older than the revocation (TOTAL-PASSED; and judged
+                     --at 2026-07-01, with the August one not considered, helper 145)
 doc-ts-before-ts/    doc.pdf: a PAdES-B-T (time-stamp 2026-06-01) with its DSS, and a document
                      time-stamp claiming 2026-03-01 over it (PAdES-B-LTA, TOTAL-PASSED)
 doc-ts-accuracy/     doc.pdf: the same PAdES-B-T under a document time-stamp of 00:10 with an
@@ -239,7 +243,7 @@ def children(b):
     return out
 
 
-def add_ats(ci, at, keep=lambda value: True, accuracy=None):
+def add_ats(ci, at, keep=lambda value: True, accuracy=None, tsa=None):
     """An archive-time-stamp-v3 of `at` (EN 319 122-1 §5.5.3) over the signature as it is,
     spliced into its encoding (asn1crypto's re-encoding of a changed structure took minutes):
     its ats-hash-index-v3 lists the SHA-256 of every certificate, CRL and unsigned attribute
@@ -265,7 +269,7 @@ def add_ats(ci, at, keep=lambda value: True, accuracy=None):
     (_, _, eci) = parts[2]
     econtent_type = children(eci)[0][1]
     imprint = h(econtent_type + h(CONTENT) + b''.join(f[1] for f in fields) + index)
-    tok = token(imprint, at, [attr('0.4.0.19122.1.5', acore.Any.load(index))], accuracy).dump()
+    tok = token(imprint, at, [attr('0.4.0.19122.1.5', acore.Any.load(index))], accuracy, tsa).dump()
     ats = tlv(0x30, tlv(0x06, bytes.fromhex('04008d450204')) + tlv(0x31, tok))
     si = tlv(0x30, b''.join(f[1] for f in fields) + tlv(0xa1, b''.join(attrs) + ats))
     return assemble(oid, [p[1] for p in parts[:-1]] + [tlv(0x31, si)]), tok
@@ -311,6 +315,8 @@ TSA = cert(name('Time TSA'), TK, ROOT.subject, RK, eku=[ExtendedKeyUsageOID.TIME
 # A second TSA, whose key was stolen: the root revoked it on 2026-11-15.
 STOLEN_K = key()
 STOLEN = cert(name('Time TSA 2'), STOLEN_K, ROOT.subject, RK, eku=[ExtendedKeyUsageOID.TIME_STAMPING], cdp=CDP + 'root.crl')
+# A TSA nobody trusts (its certificate self-signed).
+ROGUE = cert(name('Rogue TSA'), STOLEN_K, name('Rogue TSA'), STOLEN_K, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
 ROOT_CRLS = [crl(ROOT, RK, CURRENT, NOW + dt.timedelta(days=90)),
              crl(ROOT, RK, D(2026, 6, 2), D(2026, 9, 2))]
 
@@ -365,6 +371,11 @@ def cases():
     yield 'ats-out-of-order', ats(august, D(2026, 2, 1))
     yield 'ats-transitive', ats(ats(august, D(2026, 2, 1)), D(2026, 3, 1), keep=lambda v: v != aug_token)
     yield 'ats-claim-after', ats(revoked, D(2026, 2, 1))
+    # The February one listing the August one through an archive time-stamp no trusted TSA
+    # made, claiming 2099 (helper 145: the hashes prove the order whatever the one between
+    # is; it passed the revoked signer's signature, TOTAL-PASSED).
+    middle = ats(august, D(2099, 1, 1), tsa=(ROGUE, STOLEN_K))
+    yield 'ats-rogue-middle', ats(middle, D(2026, 2, 1), keep=lambda v: v != aug_token)
     s, k = signer()
     yield 'ats-after-at', ats(add(signed(s, k, [INTER, TSA], D(2026, 6, 1), ts=D(2026, 6, 1)),
                                   [crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2)), current_crl()] + ROOT_CRLS
@@ -470,8 +481,9 @@ def pdf_cases():
         return signers.PdfTimeStamper(stamper(at, accuracy)).timestamp_pdf(w, 'sha256', dss_settings=settings).getvalue()
 
     s, k = signer()
+    gone = [(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)]
     pdf = dss(sign(s, k, D(2026, 6, 1)), [INTER, ROOT, TSA],
-              [current_crl([(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)])] + ROOT_CRLS)
+              [current_crl(gone), crl(INTER, IK, D(2026, 6, 2), D(2026, 9, 2), gone)] + ROOT_CRLS)
     yield 'doc-ts-out-of-order', doc_ts(doc_ts(pdf, D(2026, 8, 1)), D(2026, 2, 1))
     s, k = signer()
     pdf = dss(sign(s, k, D(2026, 6, 1), D(2026, 6, 1, 0, 1)), [s, INTER, ROOT, TSA], [current_crl()] + ROOT_CRLS)

@@ -203,6 +203,32 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                     f.name,
                     rfc3339(t)
                 ));
+                // Not considered, but what covers it was made after it all the same: one
+                // claiming an earlier time is out of order (helper 145: a revoked signer's
+                // signature passed as of July on a February time-stamp over an August one,
+                // which the same CAdES file did not).
+                let mut at_hand = crate::Evidence::default();
+                at_hand.add_crls(v.crls.iter().chain(&dss.crls).cloned());
+                at_hand.add_ocsps(v.ocsps.iter().chain(&dss.ocsps).cloned());
+                let mut extra = dss.certs.clone();
+                extra.extend(v.certs.iter().cloned());
+                let data_at_hand = crate::path::revocation::Data {
+                    crls: &at_hand.crls,
+                    ocsps: &at_hand.ocsps,
+                };
+                if let Some((earliest, _, written)) = f
+                    .sig
+                    .get("Contents")
+                    .and_then(Object::as_string)
+                    .and_then(|c| tsp::vouched_window(v, c, &extra, data_at_hand))
+                {
+                    set_aside_contradicted(
+                        &mut proofs,
+                        &mut out_of_order,
+                        (range.end, earliest, written),
+                        &f.name,
+                    );
+                }
                 continue;
             }
         }
@@ -215,28 +241,18 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             // within its accuracy: the covering one's latest time (its proof, `pt`) before
             // this one's earliest (genTime less accuracy; compared with genTime plus
             // accuracy, an hour's accuracy on the covered one was out of order; helper 143).
-            let skew = std::time::Duration::from_secs(300);
             let (earliest, written) = f
                 .sig
                 .get("Contents")
                 .and_then(Object::as_string)
                 .and_then(tsp::claimed_window)
                 .map_or((t, t), |(lo, _, gen)| (lo, gen));
-            proofs.retain(|(end, pt, _)| {
-                let contradicted = *end > range.end && *pt + skew < earliest;
-                if contradicted {
-                    out_of_order.push((
-                        *end,
-                        format!(
-                            "a document time-stamp of {} covers document time-stamp {:?} of {}, a later time: time-stamps out of order",
-                            rfc3339(*pt),
-                            f.name,
-                            rfc3339(written)
-                        ),
-                    ));
-                }
-                !contradicted
-            });
+            set_aside_contradicted(
+                &mut proofs,
+                &mut out_of_order,
+                (range.end, earliest, written),
+                &f.name,
+            );
             let evidence = reps.first().map(|r| r.evidence.clone()).unwrap_or_default();
             proofs.push((range.end, t, evidence));
         }
@@ -546,6 +562,35 @@ fn later_changes(
 /// existence for what it covers). `reliance`: when time-stamps are relied on (see above);
 /// `covering`: the genTime and validation data of the earliest valid document time-stamp over
 /// it.
+/// Set aside the document time-stamps over the revision ending at `covered.0` whose time
+/// (their proof: genTime plus accuracy) is before `covered.1`, the earliest the document
+/// time-stamp `name` over that revision can have been made (its genTime less its accuracy,
+/// with 300 s of skew), and say why, with `covered.2`, its genTime as written.
+fn set_aside_contradicted(
+    proofs: &mut Vec<(usize, SystemTime, crate::Evidence)>,
+    out_of_order: &mut Vec<(usize, String)>,
+    covered: (usize, SystemTime, SystemTime),
+    name: &str,
+) {
+    let skew = std::time::Duration::from_secs(300);
+    let (covered_end, earliest, written) = covered;
+    proofs.retain(|(end, pt, _)| {
+        let contradicted = *end > covered_end && *pt + skew < earliest;
+        if contradicted {
+            out_of_order.push((
+                *end,
+                format!(
+                    "a document time-stamp of {} covers document time-stamp {:?} of {}, a later time: time-stamps out of order",
+                    rfc3339(*pt),
+                    name,
+                    rfc3339(written)
+                ),
+            ));
+        }
+        !contradicted
+    });
+}
+
 fn check_one(
     v: &Validator,
     f: &Found,
