@@ -161,7 +161,17 @@ pub struct Cert {
     fingerprint: [u8; 32],
     /// The subject as text, made once: reports and messages name certificates many times.
     subject: std::sync::OnceLock<String>,
+    /// The subject's and the issuer's RDNs as [`same_name`] compares them, made once: path
+    /// building compares each certificate's names with every other's, and normalizing them at
+    /// each comparison cost 65 s of a debug build for one path among look-alike CAs named in
+    /// 2,000 full-width letters (helper 146, 2026-12-05).
+    subject_key: std::sync::OnceLock<NameKey>,
+    issuer_key: std::sync::OnceLock<NameKey>,
 }
+
+/// A name's RDNs as [`same_name`] compares them: each normalized (NFKC), or `None` when a value
+/// cannot be (such an RDN matches only itself, byte for byte).
+type NameKey = Vec<Option<Vec<(String, String)>>>;
 
 /// Certificates are shared between paths, pools and reports.
 pub type CertRef = Arc<Cert>;
@@ -191,6 +201,8 @@ impl Cert {
             tbs,
             fingerprint,
             subject: std::sync::OnceLock::new(),
+            subject_key: std::sync::OnceLock::new(),
+            issuer_key: std::sync::OnceLock::new(),
         })
     }
 
@@ -226,6 +238,24 @@ impl Cert {
         self.subject
             .get_or_init(|| name_string(&self.tbs().subject))
             .clone()
+    }
+
+    /// Is `issuer`'s subject this certificate's issuer, as [`same_name`] says, with each
+    /// name normalized once per certificate.
+    pub fn named_issuer(&self, issuer: &Cert) -> bool {
+        let (a, b) = (&self.tbs().issuer, &issuer.tbs().subject);
+        if a == b {
+            return true;
+        }
+        if a.0.len() != b.0.len() {
+            return false;
+        }
+        let ka = self.issuer_key.get_or_init(|| name_key(a));
+        let kb = issuer.subject_key.get_or_init(|| name_key(b));
+        a.0.iter()
+            .zip(b.0.iter())
+            .zip(ka.iter().zip(kb.iter()))
+            .all(|((x, y), (p, q))| x == y || (p.is_some() && p == q))
     }
 
     pub fn is_self_issued(&self) -> bool {
@@ -569,6 +599,23 @@ pub fn same_rdn(
     rdns_match(a, b, Form::Nfkc)
 }
 
+fn name_key(n: &x509_cert::name::Name) -> NameKey {
+    n.0.iter().map(|r| rdn_key(r, Form::Nfkc)).collect()
+}
+
+/// An RDN as names are compared: each value normalized, sorted; `None` if one cannot be.
+fn rdn_key(
+    r: &x509_cert::name::RelativeDistinguishedName,
+    f: Form,
+) -> Option<Vec<(String, String)>> {
+    let mut v: Vec<(String, String)> =
+        r.0.iter()
+            .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value, f)?)))
+            .collect::<Option<_>>()?;
+    v.sort();
+    Some(v)
+}
+
 fn rdns_match(
     a: &x509_cert::name::RelativeDistinguishedName,
     b: &x509_cert::name::RelativeDistinguishedName,
@@ -577,15 +624,7 @@ fn rdns_match(
     if a == b {
         return true;
     }
-    let norm = |r: &x509_cert::name::RelativeDistinguishedName| -> Option<Vec<(String, String)>> {
-        let mut v: Vec<(String, String)> =
-            r.0.iter()
-                .map(|atv| Some((atv.oid.to_string(), normalize(&atv.value, f)?)))
-                .collect::<Option<_>>()?;
-        v.sort();
-        Some(v)
-    };
-    matches!((norm(a), norm(b)), (Some(p), Some(q)) if p == q)
+    matches!((rdn_key(a, f), rdn_key(b, f)), (Some(p), Some(q)) if p == q)
 }
 
 /// A directory string's value as text, whatever its string type.
@@ -682,6 +721,57 @@ mod tests {
             der::asn1::SetOfVec::try_from(vec![atv]).unwrap(),
         ));
         assert_eq!(name_string(&name), name.to_string());
+    }
+
+    /// Path building's comparison of an issuer name, each normalized once per certificate,
+    /// says what [`same_name`] says: full-width letters, case, runs of spaces, an RDN's values
+    /// in another order match; another name, another RDN count, a torn BMPString do not.
+    #[test]
+    fn issuer_names_compare_once_normalized_as_same_name_compares_them() {
+        use std::str::FromStr;
+        let any = |tag, bytes: &[u8]| der::Any::new(tag, bytes.to_vec()).unwrap();
+        let with = |issuer: &x509_cert::name::Name, subject: &x509_cert::name::Name| {
+            let mut c = Certificate::from_der(&hex::decode(ITS_CA).unwrap()).unwrap();
+            c.tbs_certificate.issuer = issuer.clone();
+            c.tbs_certificate.subject = subject.clone();
+            Cert::from_ber(&c.to_der().unwrap()).unwrap()
+        };
+        let name = |text: &str| x509_cert::name::Name::from_str(text).unwrap();
+        let one = |tag, bytes: &[u8]| {
+            let atv = x509_cert::attr::AttributeTypeAndValue {
+                oid: const_oid::db::rfc4519::CN,
+                value: any(tag, bytes),
+            };
+            x509_cert::name::Name::from(vec![x509_cert::name::RelativeDistinguishedName(
+                der::asn1::SetOfVec::try_from(vec![atv]).unwrap(),
+            )])
+        };
+        let names = [
+            name("CN=Bộ Công an CA,O=Ban Cơ yếu Chính phủ,C=VN"),
+            name("CN=bộ  công AN ca,O=Ban Cơ yếu Chính phủ,C=VN"),
+            name("CN=Ｂộ Công an CA,O=Ban Cơ yếu Chính phủ,C=VN"),
+            name("CN=Bộ Công an CA,O=Ban Cơ yếu Chính phủ"),
+            name("CN=Bộ Tư pháp CA,O=Ban Cơ yếu Chính phủ,C=VN"),
+            name("CN=a+O=b,C=VN"),
+            name("O=b+CN=a,C=VN"),
+            one(der::Tag::BmpString, &[0, b'V', 0x01, 0xb0]),
+            one(der::Tag::Utf8String, "Vư".as_bytes()),
+            one(der::Tag::BmpString, &[0, b'V', 0x01, 0xb0, 0x41]),
+        ];
+        let mut matched = 0;
+        for a in &names {
+            for b in &names {
+                let (child, issuer) = (with(a, a), with(b, b));
+                let want = same_name(a, b);
+                assert_eq!(child.named_issuer(&issuer), want, "{a} / {b}");
+                // Asked again, from what was kept.
+                assert_eq!(child.named_issuer(&issuer), want, "{a} / {b}, again");
+                matched += usize::from(want);
+            }
+        }
+        // The first three are one name, so are the two orders and the two "Vư"; each other
+        // matches itself.
+        assert_eq!(matched, 9 + 4 + 4 + 3, "{names:?}");
     }
 
     #[test]

@@ -260,9 +260,7 @@ pub fn build(
                     self.budget_hit = true;
                     return false;
                 }
-                if !crate::x509::same_name(&cand.tbs().subject, &cur.tbs().issuer)
-                    || path.iter().any(|p| **p == **cand)
-                {
+                if !cur.named_issuer(cand) || path.iter().any(|p| **p == **cand) {
                     continue;
                 }
                 if !self.links(&cur, cand) {
