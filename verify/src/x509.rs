@@ -243,19 +243,10 @@ impl Cert {
     /// Is `issuer`'s subject this certificate's issuer, as [`same_name`] says, with each
     /// name normalized once per certificate.
     pub fn named_issuer(&self, issuer: &Cert) -> bool {
-        let (a, b) = (&self.tbs().issuer, &issuer.tbs().subject);
-        if a == b {
-            return true;
-        }
-        if a.0.len() != b.0.len() {
-            return false;
-        }
-        let ka = self.issuer_key.get_or_init(|| name_key(a));
-        let kb = issuer.subject_key.get_or_init(|| name_key(b));
-        a.0.iter()
-            .zip(b.0.iter())
-            .zip(ka.iter().zip(kb.iter()))
-            .all(|((x, y), (p, q))| x == y || (p.is_some() && p == q))
+        keyed_match(
+            (&self.tbs().issuer, &self.issuer_key),
+            (&issuer.tbs().subject, &issuer.subject_key),
+        )
     }
 
     pub fn is_self_issued(&self) -> bool {
@@ -301,6 +292,8 @@ pub struct CrlData {
     der: Vec<u8>,
     tbs: Range<usize>,
     sha256: [u8; 32],
+    /// Its issuer as [`same_name`] compares it, made once ([`Cert::named_issuer`]).
+    issuer_key: std::sync::OnceLock<NameKey>,
 }
 
 impl std::ops::Deref for Crl {
@@ -318,7 +311,16 @@ impl Crl {
             der: raw.to_vec(),
             tbs,
             sha256: Sha256::digest(raw).into(),
+            issuer_key: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// Did `cert`'s issuer, by name, issue this CRL ([`same_name`], each name normalized once)?
+    pub fn names_issuer_of(&self, cert: &Cert) -> bool {
+        keyed_match(
+            (&self.list.tbs_cert_list.issuer, &self.issuer_key),
+            (&cert.tbs().issuer, &cert.issuer_key),
+        )
     }
 
     /// The SHA-256 of its encoding: the same CRL read twice is the same CRL.
@@ -597,6 +599,27 @@ pub fn same_rdn(
     b: &x509_cert::name::RelativeDistinguishedName,
 ) -> bool {
     rdns_match(a, b, Form::Nfkc)
+}
+
+/// [`same_name`] of two names, each normalized at most once, kept in its `OnceLock`.
+fn keyed_match(
+    (a, ka): (&x509_cert::name::Name, &std::sync::OnceLock<NameKey>),
+    (b, kb): (&x509_cert::name::Name, &std::sync::OnceLock<NameKey>),
+) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.0.len() != b.0.len() {
+        return false;
+    }
+    let (ka, kb) = (
+        ka.get_or_init(|| name_key(a)),
+        kb.get_or_init(|| name_key(b)),
+    );
+    a.0.iter()
+        .zip(b.0.iter())
+        .zip(ka.iter().zip(kb.iter()))
+        .all(|((x, y), (p, q))| x == y || (p.is_some() && p == q))
 }
 
 fn name_key(n: &x509_cert::name::Name) -> NameKey {

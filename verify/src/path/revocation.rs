@@ -423,7 +423,7 @@ fn from_crl(
     unread: &mut usize,
 ) -> Option<Said> {
     let t = &crl.list.tbs_cert_list;
-    if !crate::x509::same_name(&t.issuer, &cert.tbs().issuer) {
+    if !crl.names_issuer_of(cert) {
         return None;
     }
     let from = crate::x509::name_string(&t.issuer);
@@ -582,7 +582,7 @@ pub(crate) fn delegated_signers<'a>(
     resp.certificates(MAX_RESPONDER_CERTS)
         .into_iter()
         .filter(move |r| {
-            crate::x509::same_name(&r.tbs().issuer, &issuer.tbs().subject)
+            r.named_issuer(issuer)
                 && !kyso_pdf::stop::stopped()
                 && r.signed_by(issuer).is_ok()
                 && resp.signed_by(r).is_ok()
@@ -931,10 +931,7 @@ fn evaluate(
         }
     }
     left_unread += candidates.count();
-    let mut candidates = data
-        .crls
-        .iter()
-        .filter(|c| crate::x509::same_name(&c.list.tbs_cert_list.issuer, &cert.tbs().issuer));
+    let mut candidates = data.crls.iter().filter(|c| c.names_issuer_of(cert));
     for c in candidates.by_ref().take(MAX_CRL_CANDIDATES) {
         if kyso_pdf::stop::stopped() {
             break;
