@@ -2044,6 +2044,16 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             "CAdES-B-LTA",
             "was revoked on 2026-11-15T00:00:00Z, before the time-stamp's genTime 2026-11-30T00:00:00Z",
         ),
+        // ... but the one it contradicts goes, whoever made it: a stolen key's February token
+        // over an honest August one proved a revoked signer's signature older than the
+        // revocation, validated at an honest October one over it (helper 146).
+        (
+            "ats-stolen-covered",
+            None,
+            ("TOTAL-FAILED", "REVOKED"),
+            "CAdES-B-B",
+            "of 2026-02-01T00:00:00Z covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
+        ),
         // Every signature time-stamp is compared, however many come before (helper 143: the
         // 33rd was not, and the February archive time-stamp stood).
         (

@@ -45,6 +45,9 @@ ats-poisoned/        a good CAdES-B-T of 2026-06-01 into which anyone planted a 
 ats-stolen-tsa/      ats-poisoned with the planted time-stamp signed by a second TSA, whose key
                      was stolen and which the root revoked (helper 143: a stolen key signs any
                      time; the honest archive time-stamp was set aside, INDETERMINATE)
+ats-stolen-covered/  a revoked signer's B-B under archive time-stamps of 2026-08-01, of 2026-02-01 by
+                     the stolen key over it, and of 2026-10-01 over both (helper 146: the February
+                     one proved the signature older than the revocation, TOTAL-PASSED)
 ats-hidden-33rd/     ats-out-of-order's signer with 32 values no TSA signed, then a signature
                      time-stamp of 2026-08-01, under an archive time-stamp claiming 2026-02-01
                      (helper 143: only 32 signature time-stamps were compared; the February one
@@ -395,6 +398,18 @@ def cases():
               tsa_crl(D(2026, 10, 1))])
     stolen = token(hashlib.sha256(signature_value(bt)).digest(), D(2026, 11, 30), tsa=(STOLEN, STOLEN_K))
     yield 'ats-stolen-tsa', ats(plant(bt, stolen.dump()), D(2026, 10, 1))
+    # A February archive time-stamp by the stolen key over an honest August one, and an honest
+    # one of October over both: the stolen TSA was revoked in November, after October (helper
+    # 146: found "not genuine", the February one was never set aside, then validated at the
+    # October time-stamp and passed the revoked signer, TOTAL-PASSED).
+    s, k = signer()
+    gone = add(signed(s, k, [INTER, TSA], D(2026, 6, 1)), [
+        current_crl([(s.serial_number, D(2026, 4, 1), x509.ReasonFlags.key_compromise, None)]),
+        ROOT_CRLS[1], tsa_crl(D(2026, 8, 1)), tsa_crl(D(2026, 10, 1)),
+        crl(ROOT, RK, CURRENT, NOW + dt.timedelta(days=90),
+            [(STOLEN.serial_number, D(2026, 11, 15), x509.ReasonFlags.key_compromise, None)])])
+    yield 'ats-stolen-covered', ats(ats(ats(gone, D(2026, 8, 1)), D(2026, 2, 1), tsa=(STOLEN, STOLEN_K)),
+                                    D(2026, 10, 1))
     # ats-out-of-order with 32 values no TSA signed before its August signature time-stamp
     # (helper 143: only the first 32 signature time-stamps were compared, and the February
     # archive time-stamp proved the signature older than the revocation).

@@ -798,10 +798,11 @@ fn index_of(token: &[u8]) -> Result<(&[u8], crate::ats::Index), Finding> {
 /// What lists what is proved by the hashes alone, whatever the tokens in between are (a hash
 /// of a token not yet made cannot be listed): the chain runs through any archive time-stamp.
 /// The time that contradicts is believed only of a token a trusted TSA signed and that was
-/// never revoked, in the data at hand ([`tsp::vouched_window`]), and the one set aside must
-/// be such a token too. Claims are read first and only those two ends are checked, at most
-/// 2 × [`MAX_TIMESTAMPS`] of them — past that, what is not checked counts, which can only set
-/// more aside (counted false, a contradiction could be hidden behind tokens checked first).
+/// never revoked, in the data at hand ([`tsp::vouched_window`]); the one set aside may be any
+/// token (set aside, one no trusted TSA vouches for loses nothing). Claims are read first and
+/// only that end is checked, at most 2 × [`MAX_TIMESTAMPS`] of them — past that, what is not
+/// checked counts, which can only set more aside (counted false, a contradiction could be
+/// hidden behind tokens checked first).
 fn out_of_order(
     v: &Validator,
     signer: &crate::ats::SignerParts<'_>,
@@ -916,9 +917,6 @@ fn out_of_order(
             let Some((_, latest, _)) = claimed[i] else {
                 continue;
             };
-            if genuine[i] == Some(false) {
-                continue;
-            }
             let mut top: Option<(SystemTime, usize, usize)> = None;
             for &(r, hop) in &reach[i] {
                 if let Some(&(t, k)) = sorted[r].get(cursor[r]) {
@@ -931,21 +929,24 @@ fn out_of_order(
                 flagged.push((i, later, k, hop));
             }
         }
-        // Both ends must be what they claim; one that is not is left out and the times
-        // worked out again (each round leaves one more out, or ends).
+        // The end whose time contradicts must be what it claims; one that is not is left out
+        // and the times worked out again (each round leaves one more out, or ends). The one
+        // set aside need not be: set aside, a token no trusted TSA vouches for loses nothing,
+        // and one whose TSA was revoked after the honest time-stamp over it must still go
+        // (helper 146: checked too, a stolen TSA key's February token over an August one
+        // was found "not genuine", never set aside, then validated at the honest October
+        // time-stamp over it, before the TSA's revocation, and passed a revoked signer).
         let mut left_out = false;
-        for &(i, _, k, _) in &flagged {
-            for x in [i, k] {
-                if genuine[x].is_none() {
-                    genuine[x] = Some(if checks < 2 * MAX_TIMESTAMPS {
-                        checks += 1;
-                        tsp::vouched_window(v, timed[x].1, extra, data).is_some()
-                    } else {
-                        true
-                    });
-                }
-                left_out |= genuine[x] == Some(false);
+        for &(_, _, k, _) in &flagged {
+            if genuine[k].is_none() {
+                genuine[k] = Some(if checks < 2 * MAX_TIMESTAMPS {
+                    checks += 1;
+                    tsp::vouched_window(v, timed[k].1, extra, data).is_some()
+                } else {
+                    true
+                });
             }
+            left_out |= genuine[k] == Some(false);
         }
         if left_out {
             continue;
