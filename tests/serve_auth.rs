@@ -376,6 +376,30 @@ crl ca2 crls/ca2.crl
     let (s, body) = whoami("good");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
+    // A CRL under CA 1's name signed by another key, later than the genuine one (anyone who
+    // answers the download a cron job makes): not taken, and the revoked client stays out,
+    // revoked (it superseded the genuine CRL, the status became unknown, and `if_known` let
+    // the client in; helper 147).
+    openssl_ca(
+        pki.path(),
+        "mkca rogue \"/C=VN/O=Sở Tư pháp (test)/CN=Agency CA 2\"\nopenssl ca -config rogue.cnf -gencrl -crldays 30 -out crls/ca1.crl 2>/dev/null",
+    );
+    unsafe_kill(a.pid(), 1);
+    let t = std::time::Instant::now();
+    while !a
+        .service_log()
+        .contains("it does not verify with the key of the client CA of its issuer's name")
+    {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{}",
+            a.service_log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (s, body) = whoami("good");
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
     // The refusals are logged naming the certificates by issuer and SHA-256, never by the
     // person's name (a subject named them until 2026-12-02).
     assert!(log.contains("client certificate revoked"), "{log}");
@@ -1165,8 +1189,49 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     assert_ne!(revoked, "TOTAL-PASSED", "{text}");
     assert!(text.contains("revoked"), "{text}");
     // The CRL of before the revocation put back (still valid: a replay) is not taken.
+    let older = "than a CRL of the same CA read before";
     std::fs::copy(p("docca-before.crl"), p("docca.crl")).unwrap();
-    logged("an older CRL of the same CA than the one in use", 1);
+    logged(older, 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // Nor after another CA's CRL took its place: the CA's newest CRL stays in use while no
+    // file holds it (the file compared a CRL with what it held last only, and the swap let
+    // the replay in: TOTAL-PASSED; helper 147).
+    std::fs::copy(p("other.crl.gone"), p("docca.crl")).unwrap();
+    logged(
+        "no trust file holds this CA's newest CRL read before any more",
+        1,
+    );
+    logged(read_again, 3);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    std::fs::copy(p("docca-before.crl"), p("docca.crl")).unwrap();
+    logged(older, 2);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // A CRL under the CA's name signed by another key, then one dated 2099: neither is taken,
+    // and the CA's next CRL is (unchecked, the one of 2099 outranked every genuine renewal
+    // until a restart; helper 147).
+    openssl_ca(
+        pki.path(),
+        "mkca rogue \"/C=VN/O=Ban Cơ yếu (test)/CN=Reloaded CA\"\ncrl rogue docca.crl",
+    );
+    logged(
+        "it does not verify with the key of its CA's certificate in [trust]",
+        1,
+    );
+    openssl_ca(
+        pki.path(),
+        "openssl ca -config rogue.cnf -gencrl -crl_lastupdate 20990101000000Z -crl_nextupdate 20990201000000Z -out docca.crl 2>/dev/null",
+    );
+    logged("its thisUpdate is ahead of this machine's clock", 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    openssl_ca(
+        pki.path(),
+        "crl docca docca.crl.new\nmv docca.crl.new docca.crl",
+    );
+    logged(read_again, 4);
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
     // A CRL file cut short keeps the CRL read before.

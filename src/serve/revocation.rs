@@ -21,6 +21,17 @@ pub struct ClientRevocation {
     /// How many times the CRLs were read again: each open connection judges its certificate
     /// anew when it moves.
     generation: tokio::sync::watch::Sender<u64>,
+    /// Held while the CRLs are read again: one re-read at a time (one stuck on a hung mount
+    /// was joined by another thread each tick, until the blocking pool was full; helper 147).
+    reading: std::sync::Mutex<()>,
+}
+
+/// What a re-read of the client certificate CRLs did.
+pub enum Reloaded {
+    /// The CRLs in use now, and whether they changed.
+    Read(usize, bool),
+    /// The last re-read has not ended: this one was not made.
+    Skipped,
 }
 
 /// Every CRL in `paths`: a file must hold one; in a directory, files that are not CRLs are
@@ -78,6 +89,7 @@ impl ClientRevocation {
                 .then(|| Arc::new(kyso_verify::fetch::Fetcher::new())),
             mode: cfg.server.client_revocation,
             generation: tokio::sync::watch::Sender::new(0),
+            reading: std::sync::Mutex::new(()),
         })
     }
 
@@ -88,12 +100,41 @@ impl ClientRevocation {
 
     /// Read the CRLs again. On an error the CRLs read before stay in use; so does one newer than
     /// every CRL of its CA now read (a replayed older CRL, or a file gone, would un-revoke a
-    /// client's certificate; helper 144, 2026-12-05).
-    pub fn reload(&self) -> Result<usize, String> {
-        let mut crls = read_crls(&self.paths)?;
-        let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+    /// client's certificate; helper 144, 2026-12-05). A CRL newly read is not taken when its
+    /// thisUpdate is more than 300 s ahead, or when it does not verify with the key of a
+    /// client CA of its issuer's name (a forged one under the CA's name, later than the
+    /// genuine, let a revoked client in under `if_known`; helper 147).
+    pub fn reload(&self) -> Result<Reloaded, String> {
+        let _one = match self.reading.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(Reloaded::Skipped),
+        };
+        let ahead = SystemTime::now() + std::time::Duration::from_secs(300);
         let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
-        for old in before.iter() {
+        let mut crls = read_crls(&self.paths)?;
+        crls.retain(|c| {
+            let issuer = &c.list.tbs_cert_list.issuer;
+            let cas: Vec<&CertRef> = self
+                .anchors
+                .iter()
+                .filter(|a| x509::same_name(&a.tbs().subject, issuer))
+                .collect();
+            let why = if this_update(c) > ahead {
+                "its thisUpdate is ahead of this machine's clock"
+            } else if !cas.is_empty() && !cas.iter().any(|a| c.signed_by(a).is_ok()) {
+                "it does not verify with the key of the client CA of its issuer's name"
+            } else {
+                return true;
+            };
+            tracing::warn!(
+                issuer = %x509::name_string(issuer),
+                "client certificate CRLs: a CRL not taken ({why})"
+            );
+            false
+        });
+        let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for old in before.iter().filter(|o| this_update(o) <= ahead) {
             let issuer = &old.list.tbs_cert_list.issuer;
             let superseded = crls.iter().any(|c| {
                 c.list.tbs_cert_list.issuer == *issuer && this_update(c) >= this_update(old)
@@ -107,9 +148,19 @@ impl ClientRevocation {
             }
         }
         let n = crls.len();
-        *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
-        self.generation.send_modify(|g| *g += 1);
-        Ok(n)
+        let prints = |v: &[Crl]| {
+            let mut p: Vec<[u8; 32]> = v.iter().map(|c| *c.sha256()).collect();
+            p.sort();
+            p
+        };
+        // Open connections judge their certificates anew only when the CRLs changed (each
+        // re-read, and each SIGHUP of a storm, made every one do so; helper 147).
+        let changed = prints(&before) != prints(&crls);
+        if changed {
+            *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
+            self.generation.send_modify(|g| *g += 1);
+        }
+        Ok(Reloaded::Read(n, changed))
     }
 
     /// Does the check ask the network (OCSP, CRL distribution points)? Then it blocks.

@@ -239,8 +239,17 @@ const MAX_TRUST_FILE: u64 = 64 << 20;
 /// good) of at most [`MAX_TRUST_FILE`] bytes.
 pub(super) fn read_trust_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let what = |e: &dyn std::fmt::Display| format!("config: {key}: {}: {e}", p.display());
-    let meta = std::fs::metadata(p).map_err(|e| what(&e))?;
+    // Opened without blocking, then looked at: a FIFO swapped in between a look at the path
+    // and its opening held the re-read in open() for good, and every later one was skipped
+    // (helper 147).
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(p)
+        .map_err(|e| what(&e))?;
+    let meta = f.metadata().map_err(|e| what(&e))?;
     if !meta.is_file() {
         return Err(what(&"not a regular file"));
     }
@@ -248,8 +257,8 @@ pub(super) fn read_trust_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>,
         return Err(what(&format!("more than {MAX_TRUST_FILE} bytes")));
     }
     let mut b = Vec::new();
-    std::fs::File::open(p)
-        .and_then(|f| f.take(MAX_TRUST_FILE + 1).read_to_end(&mut b))
+    f.take(MAX_TRUST_FILE + 1)
+        .read_to_end(&mut b)
         .map_err(|e| what(&e))?;
     if b.len() as u64 > MAX_TRUST_FILE {
         return Err(what(&format!("more than {MAX_TRUST_FILE} bytes")));
@@ -279,6 +288,10 @@ type TrustHeld<T> = Vec<Option<([u8; 32], T)>>;
 pub struct TrustRead {
     anchors: [u8; 32],
     crls: TrustHeld<kyso_verify::Crl>,
+    /// CRLs no file holds now that are still the newest of their CA read since the start: a
+    /// file's CRL replaced by another CA's, then by an older one of its own CA, un-revoked a
+    /// signer (helper 147).
+    retained: Vec<kyso_verify::Crl>,
     ocsps: TrustHeld<kyso_verify::Ocsp>,
 }
 
@@ -343,17 +356,77 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     Ok((anchors, certs, seen.finalize().into()))
 }
 
-/// `[trust]`'s CRLs and OCSP responses, each file on its own. With `before` (a re-read), a file
-/// that cannot be read or parsed keeps what it held before, and so does one holding an older
-/// CRL of the same issuer (an earlier thisUpdate) or an older OCSP response (an earlier
-/// producedAt) than before — a replayed CRL would un-revoke a signer; each is logged by file.
-/// Without it (at start) any failure is an error.
+/// Each CRL file's, the CRLs kept though no file holds them, each OCSP file's.
+type RevocationRead = (
+    TrustHeld<kyso_verify::Crl>,
+    Vec<kyso_verify::Crl>,
+    TrustHeld<kyso_verify::Ocsp>,
+);
+
+/// `[trust]`'s CRLs and OCSP responses, each file on its own, and the CRLs kept though no
+/// file holds them ([`TrustRead::retained`]). With `before` (a re-read), a file that cannot be
+/// read or parsed keeps what it held before, and so does one holding a CRL that
+/// - claims a thisUpdate more than 300 s ahead (a forged one dated 2099 outranked every
+///   genuine renewal until a restart; helper 147),
+/// - does not verify with the key of a certificate of its CA in `trusted` (the anchors and
+///   certificates in use; a CA whose certificate is not there cannot be told from a forger
+///   here, and its CRLs are checked when a signature is), or
+/// - is older (an earlier thisUpdate) than the newest of its CA read since the start, in any
+///   file — a replayed CRL would un-revoke a signer;
+///
+/// or an older OCSP response (an earlier producedAt) than before, or one dated ahead. Each is
+/// logged by file. Without `before` (at start) a file that cannot be read is an error.
 fn revocation_files(
     cfg: &Config,
     before: Option<&TrustRead>,
-) -> Result<(TrustHeld<kyso_verify::Crl>, TrustHeld<kyso_verify::Ocsp>), String> {
+    trusted: &[kyso_verify::CertRef],
+) -> Result<RevocationRead, String> {
     use kyso_verify::x509;
     let kept = |key: &str, e: String| tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
+    let ahead = std::time::SystemTime::now() + Duration::from_secs(300);
+    let this_update = |c: &kyso_verify::Crl| c.list.tbs_cert_list.this_update.to_system_time();
+    let same_ca = |a: &kyso_verify::Crl, b: &kyso_verify::Crl| {
+        x509::same_name(&a.list.tbs_cert_list.issuer, &b.list.tbs_cert_list.issuer)
+    };
+    // What was held before, dated no later than now (one dated ahead guards nothing).
+    let held: Vec<kyso_verify::Crl> = before
+        .map(|b| {
+            b.crls
+                .iter()
+                .flatten()
+                .map(|(_, c)| c.clone())
+                .chain(b.retained.iter().cloned())
+                .filter(|c| this_update(c) <= ahead)
+                .collect()
+        })
+        .unwrap_or_default();
+    let newest_held = |crl: &kyso_verify::Crl| {
+        held.iter()
+            .filter(|h| same_ca(h, crl))
+            .map(this_update)
+            .max()
+    };
+    // Why a CRL newly read is not taken in place of what its file held.
+    let refused = |crl: &kyso_verify::Crl| -> Option<String> {
+        if this_update(crl) > ahead {
+            return Some("its thisUpdate is ahead of this machine's clock".into());
+        }
+        let cas: Vec<&kyso_verify::CertRef> = trusted
+            .iter()
+            .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
+            .collect();
+        if !cas.is_empty() && !cas.iter().any(|c| crl.signed_by(c).is_ok()) {
+            return Some(
+                "it does not verify with the key of its CA's certificate in [trust]".into(),
+            );
+        }
+        if newest_held(crl).is_some_and(|t| this_update(crl) < t) {
+            return Some(
+                "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
+            );
+        }
+        None
+    };
     let mut crls = Vec::new();
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
@@ -368,27 +441,43 @@ fn revocation_files(
             Ok((fp, crl))
         });
         crls.push(match (read, before) {
-            (Ok((fp, crl)), _) => match &old {
-                Some((_, o))
-                    if o.list.tbs_cert_list.issuer == crl.list.tbs_cert_list.issuer
-                        && crl.list.tbs_cert_list.this_update.to_system_time()
-                            < o.list.tbs_cert_list.this_update.to_system_time() =>
-                {
-                    tracing::warn!(
-                        file = key,
-                        path = %p.display(),
-                        "trust file holds an older CRL of the same CA than the one in use (an earlier thisUpdate): the newer stays in use"
-                    );
-                    old
+            (Ok((fp, crl)), None) => Some((fp, crl)),
+            (Ok((fp, crl)), Some(_)) => {
+                let same = old.as_ref().is_some_and(|(f, _)| *f == fp);
+                match refused(&crl).filter(|_| !same) {
+                    Some(why) => {
+                        tracing::warn!(
+                            file = key,
+                            path = %p.display(),
+                            "trust file holds a CRL not taken ({why}): what the file held before stays in use"
+                        );
+                        old
+                    }
+                    None => Some((fp, crl)),
                 }
-                _ => Some((fp, crl)),
-            },
+            }
             (Err(e), None) => return Err(e),
             (Err(e), Some(_)) => {
                 kept(&key, e);
                 old
             }
         });
+    }
+    // The newest held before of each CA stays while no file holds one as new.
+    let mut retained: Vec<kyso_verify::Crl> = Vec::new();
+    for h in &held {
+        let newest = newest_held(h).is_some_and(|t| this_update(h) >= t);
+        let covered = crls
+            .iter()
+            .flatten()
+            .any(|(_, c)| same_ca(c, h) && this_update(c) >= this_update(h));
+        if newest && !covered && !retained.iter().any(|r| same_ca(r, h)) {
+            tracing::warn!(
+                issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
+                "no trust file holds this CA's newest CRL read before any more: it stays in use until a restart"
+            );
+            retained.push(h.clone());
+        }
     }
     let mut ocsps = Vec::new();
     for (i, p) in cfg.trust.ocsps.iter().enumerate() {
@@ -403,8 +492,19 @@ fn revocation_files(
         let produced =
             |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.produced_at.0.to_system_time();
         ocsps.push(match (read, before) {
-            (Ok((fp, ocsp)), _) => match &old {
-                Some((_, o)) if produced(&ocsp) < produced(o) => {
+            (Ok((fp, ocsp)), None) => Some((fp, ocsp)),
+            (Ok((fp, ocsp)), Some(_)) => match &old {
+                Some((f, _)) if *f == fp => old,
+                _ if produced(&ocsp) > ahead => {
+                    tracing::warn!(
+                        file = key,
+                        path = %p.display(),
+                        "trust file holds an OCSP response produced ahead of this machine's clock: what the file held before stays in use"
+                    );
+                    old
+                }
+                // One dated ahead, held since the start, guards nothing.
+                Some((_, o)) if produced(&ocsp) < produced(o) && produced(o) <= ahead => {
                     tracing::warn!(
                         file = key,
                         path = %p.display(),
@@ -421,16 +521,18 @@ fn revocation_files(
             }
         });
     }
-    Ok((crls, ocsps))
+    Ok((crls, retained, ocsps))
 }
 
 /// The validator `[trust]` makes, and what was read.
 fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
-    let (crls, ocsps) = revocation_files(cfg, None)?;
+    let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
+    let (crls, retained, ocsps) = revocation_files(cfg, None, &trusted)?;
     let read = TrustRead {
         anchors: anchors_print,
         crls,
+        retained,
         ocsps,
     };
     let mut v = kyso_verify::Validator::default();
@@ -441,7 +543,13 @@ fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead), String
 
 /// The validator's CRLs and OCSP responses: those `read` holds.
 fn in_use(v: &mut kyso_verify::Validator, read: &TrustRead) {
-    v.crls = read.crls.iter().flatten().map(|(_, c)| c.clone()).collect();
+    v.crls = read
+        .crls
+        .iter()
+        .flatten()
+        .map(|(_, c)| c.clone())
+        .chain(read.retained.iter().cloned())
+        .collect();
     v.ocsps = read
         .ocsps
         .iter()
@@ -494,7 +602,8 @@ fn reload_trust(state: &Shared, why: &'static str) {
                 }
             }
         }
-        let (crls, ocsps) = match revocation_files(&st.cfg, Some(&read)) {
+        let trusted: Certs = v.anchors.iter().chain(&v.certs).cloned().collect();
+        let (crls, retained, ocsps) = match revocation_files(&st.cfg, Some(&read), &trusted) {
             Ok(x) => x,
             Err(e) => {
                 tracing::error!(error = %e, trigger = why, "trust files not read; the ones read before stay in use");
@@ -504,6 +613,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
         let fresh = TrustRead {
             anchors: anchors_print,
             crls,
+            retained,
             ocsps,
         };
         for (i, (_, c)) in fresh
@@ -527,6 +637,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
                     .iter()
                     .map(|c| c.as_ref().map(|x| x.0))
                     .collect::<Vec<_>>(),
+                r.retained.iter().map(|c| *c.sha256()).collect::<Vec<_>>(),
                 r.ocsps
                     .iter()
                     .map(|c| c.as_ref().map(|x| x.0))
@@ -973,7 +1084,24 @@ fn reload_crls(state: &Shared, why: &'static str) {
     tokio::task::spawn_blocking(move || {
         let Some(r) = &st.auth.revocation else { return };
         match r.reload() {
-            Ok(n) => tracing::info!(crls = n, trigger = why, "client certificate CRLs read"),
+            Ok(super::revocation::Reloaded::Read(n, true)) => {
+                tracing::info!(
+                    crls = n,
+                    trigger = why,
+                    "client certificate CRLs read: changed"
+                )
+            }
+            Ok(super::revocation::Reloaded::Read(n, false)) => {
+                tracing::debug!(
+                    crls = n,
+                    trigger = why,
+                    "client certificate CRLs read: unchanged"
+                )
+            }
+            Ok(super::revocation::Reloaded::Skipped) => tracing::warn!(
+                trigger = why,
+                "client certificate CRLs: the last re-read has not ended; this one skipped"
+            ),
             Err(e) => {
                 tracing::error!(error = %e, trigger = why, "client certificate CRLs not read; the ones read before stay in use")
             }
