@@ -1110,6 +1110,7 @@ mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=Reloaded CA"
 mkca other "/C=VN/O=Ban Cơ yếu (test)/CN=Another CA"
 issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Reloaded official" signing -days 30
 mkdir anchors
+cp other.pem anchors/other.pem
 crl docca docca.crl
 crl other other.crl
 cp docca.crl docca-before.crl
@@ -1194,9 +1195,9 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     logged(older, 1);
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
-    // Nor after another CA's CRL took its place: the CA's newest CRL stays in use while no
-    // file holds it (the file compared a CRL with what it held last only, and the swap let
-    // the replay in: TOTAL-PASSED; helper 147).
+    // Nor after another trusted CA's CRL took its place: the CA's newest CRL stays in use
+    // while no file holds it (the file compared a CRL with what it held last only, and the
+    // swap let the replay in: TOTAL-PASSED; helper 147).
     std::fs::copy(p("other.crl.gone"), p("docca.crl")).unwrap();
     logged(
         "no trust file holds this CA's newest CRL read before any more",
@@ -1225,6 +1226,18 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         "openssl ca -config rogue.cnf -gencrl -crl_lastupdate 20990101000000Z -crl_nextupdate 20990201000000Z -out docca.crl 2>/dev/null",
     );
     logged("its thisUpdate is ahead of this machine's clock", 1);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // Nor a CRL of a CA no certificate in [trust] can verify it for (a forged one of an
+    // intermediate outranked the genuine one and passed its revoked signer; helper 148).
+    openssl_ca(
+        pki.path(),
+        "mkca stranger \"/C=VN/O=Nơi khác (test)/CN=Stranger CA\"\ncrl stranger docca.crl",
+    );
+    logged(
+        "no certificate of its CA is in [trust] to verify it with",
+        1,
+    );
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
     openssl_ca(

@@ -112,20 +112,34 @@ impl ClientRevocation {
         };
         let ahead = SystemTime::now() + std::time::Duration::from_secs(300);
         let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
+        // The client CA whose key signed a CRL (told apart by key, not by name: a forged CRL
+        // of an intermediate not in `client_ca` superseded the genuine one; helper 148).
+        let ca_of = |c: &Crl| -> Option<[u8; 32]> {
+            self.anchors
+                .iter()
+                .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
+                .find(|a| c.signed_by(a).is_ok())
+                .map(|a| a.fingerprint())
+        };
+        let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
         let mut crls = read_crls(&self.paths)?;
         crls.retain(|c| {
+            if before.iter().any(|b| b.sha256() == c.sha256()) {
+                return true; // read at start, or taken before
+            }
             let issuer = &c.list.tbs_cert_list.issuer;
-            let cas: Vec<&CertRef> = self
-                .anchors
-                .iter()
-                .filter(|a| x509::same_name(&a.tbs().subject, issuer))
-                .collect();
             let why = if this_update(c) > ahead {
                 "its thisUpdate is ahead of this machine's clock"
-            } else if !cas.is_empty() && !cas.iter().any(|a| c.signed_by(a).is_ok()) {
+            } else if ca_of(c).is_some() {
+                return true;
+            } else if self
+                .anchors
+                .iter()
+                .any(|a| x509::same_name(&a.tbs().subject, issuer))
+            {
                 "it does not verify with the key of the client CA of its issuer's name"
             } else {
-                return true;
+                "no client CA of its issuer's name is in server.client_ca to verify it with (restart to read it unverified)"
             };
             tracing::warn!(
                 issuer = %x509::name_string(issuer),
@@ -133,11 +147,12 @@ impl ClientRevocation {
             );
             false
         });
-        let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
         for old in before.iter().filter(|o| this_update(o) <= ahead) {
             let issuer = &old.list.tbs_cert_list.issuer;
+            let ca = ca_of(old);
             let superseded = crls.iter().any(|c| {
-                c.list.tbs_cert_list.issuer == *issuer && this_update(c) >= this_update(old)
+                c.sha256() == old.sha256()
+                    || (ca.is_some() && ca_of(c) == ca && this_update(c) >= this_update(old))
             });
             if !superseded {
                 tracing::warn!(

@@ -385,11 +385,19 @@ fn revocation_files(
     let kept = |key: &str, e: String| tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
     let ahead = std::time::SystemTime::now() + Duration::from_secs(300);
     let this_update = |c: &kyso_verify::Crl| c.list.tbs_cert_list.this_update.to_system_time();
-    let same_ca = |a: &kyso_verify::Crl, b: &kyso_verify::Crl| {
-        x509::same_name(&a.list.tbs_cert_list.issuer, &b.list.tbs_cert_list.issuer)
+    // The certificate in `trusted` whose key signed a CRL: its CA, told apart by key, not by
+    // name (a CA re-keyed under its name, or another of a look-alike name, is another CA; a
+    // CRL no certificate there verifies cannot be told from a forgery; helper 148).
+    let ca_of = |crl: &kyso_verify::Crl| -> Option<[u8; 32]> {
+        trusted
+            .iter()
+            .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
+            .find(|c| crl.signed_by(c).is_ok())
+            .map(|c| c.fingerprint())
     };
-    // What was held before, dated no later than now (one dated ahead guards nothing).
-    let held: Vec<kyso_verify::Crl> = before
+    // What was held before that a certificate in `trusted` verifies, dated no later than now
+    // (one dated ahead, or one nobody here can verify, guards and keeps nothing).
+    let held: Vec<(kyso_verify::Crl, [u8; 32])> = before
         .map(|b| {
             b.crls
                 .iter()
@@ -397,13 +405,14 @@ fn revocation_files(
                 .map(|(_, c)| c.clone())
                 .chain(b.retained.iter().cloned())
                 .filter(|c| this_update(c) <= ahead)
+                .filter_map(|c| ca_of(&c).map(|k| (c, k)))
                 .collect()
         })
         .unwrap_or_default();
-    let newest_held = |crl: &kyso_verify::Crl| {
+    let newest_held = |ca: [u8; 32]| {
         held.iter()
-            .filter(|h| same_ca(h, crl))
-            .map(this_update)
+            .filter(|(_, k)| *k == ca)
+            .map(|(c, _)| this_update(c))
             .max()
     };
     // Why a CRL newly read is not taken in place of what its file held.
@@ -411,16 +420,17 @@ fn revocation_files(
         if this_update(crl) > ahead {
             return Some("its thisUpdate is ahead of this machine's clock".into());
         }
-        let cas: Vec<&kyso_verify::CertRef> = trusted
-            .iter()
-            .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
-            .collect();
-        if !cas.is_empty() && !cas.iter().any(|c| crl.signed_by(c).is_ok()) {
-            return Some(
-                "it does not verify with the key of its CA's certificate in [trust]".into(),
-            );
-        }
-        if newest_held(crl).is_some_and(|t| this_update(crl) < t) {
+        let Some(ca) = ca_of(crl) else {
+            let named = trusted
+                .iter()
+                .any(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer));
+            return Some(if named {
+                "it does not verify with the key of its CA's certificate in [trust]".into()
+            } else {
+                "no certificate of its CA is in [trust] to verify it with: add the CA's certificate to trust.certs (SIGHUP), or restart".into()
+            });
+        };
+        if newest_held(ca).is_some_and(|t| this_update(crl) < t) {
             return Some(
                 "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
             );
@@ -463,19 +473,29 @@ fn revocation_files(
             }
         });
     }
-    // The newest held before of each CA stays while no file holds one as new.
+    // The newest held before of each CA (by key) stays while no file holds one as new: at
+    // most one per certificate in `trusted`.
+    let now_held: Vec<(std::time::SystemTime, [u8; 32])> = crls
+        .iter()
+        .flatten()
+        .filter_map(|(_, c)| ca_of(c).map(|k| (this_update(c), k)))
+        .collect();
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
-    for h in &held {
-        let newest = newest_held(h).is_some_and(|t| this_update(h) >= t);
-        let covered = crls
+    let mut kept_for: Vec<[u8; 32]> = Vec::new();
+    for (h, k) in &held {
+        let newest = newest_held(*k).is_some_and(|t| this_update(h) >= t);
+        let covered = now_held
             .iter()
-            .flatten()
-            .any(|(_, c)| same_ca(c, h) && this_update(c) >= this_update(h));
-        if newest && !covered && !retained.iter().any(|r| same_ca(r, h)) {
-            tracing::warn!(
-                issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
-                "no trust file holds this CA's newest CRL read before any more: it stays in use until a restart"
-            );
+            .any(|(t, kk)| kk == k && *t >= this_update(h));
+        if newest && !covered && !kept_for.contains(k) {
+            // Said once, when it starts (every tick, a log flood; helper 148).
+            if !before.is_some_and(|b| b.retained.iter().any(|r| r.sha256() == h.sha256())) {
+                tracing::warn!(
+                    issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
+                    "no trust file holds this CA's newest CRL read before any more: it stays in use until a restart"
+                );
+            }
+            kept_for.push(*k);
             retained.push(h.clone());
         }
     }
