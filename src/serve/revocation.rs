@@ -114,12 +114,16 @@ impl ClientRevocation {
         let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
         // The client CA whose key signed a CRL (told apart by key, not by name: a forged CRL
         // of an intermediate not in `client_ca` superseded the genuine one; helper 148).
+        // Each found once per re-read (a CRL kept is met as read again and as held before).
+        let checked = std::cell::RefCell::new(std::collections::HashMap::new());
         let ca_of = |c: &Crl| -> Option<[u8; 32]> {
-            self.anchors
-                .iter()
-                .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
-                .find(|a| c.signed_by(a).is_ok())
-                .map(|a| a.fingerprint())
+            *checked.borrow_mut().entry(*c.sha256()).or_insert_with(|| {
+                self.anchors
+                    .iter()
+                    .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
+                    .find(|a| c.signed_by(a).is_ok())
+                    .map(|a| a.fingerprint())
+            })
         };
         let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
         let mut crls = read_crls(&self.paths)?;
@@ -147,12 +151,15 @@ impl ClientRevocation {
             );
             false
         });
+        // Checked inside the loop below, every old CRL against every new one made a tick cost
+        // as many lookups as their product.
+        let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(ca_of).collect();
         for old in before.iter().filter(|o| this_update(o) <= ahead) {
             let issuer = &old.list.tbs_cert_list.issuer;
             let ca = ca_of(old);
-            let superseded = crls.iter().any(|c| {
+            let superseded = crls.iter().zip(&new_cas).any(|(c, k)| {
                 c.sha256() == old.sha256()
-                    || (ca.is_some() && ca_of(c) == ca && this_update(c) >= this_update(old))
+                    || (ca.is_some() && *k == ca && this_update(c) >= this_update(old))
             });
             if !superseded {
                 tracing::warn!(

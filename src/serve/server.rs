@@ -388,12 +388,20 @@ fn revocation_files(
     // The certificate in `trusted` whose key signed a CRL: its CA, told apart by key, not by
     // name (a CA re-keyed under its name, or another of a look-alike name, is another CA; a
     // CRL no certificate there verifies cannot be told from a forgery; helper 148).
+    // Each CRL's signature checked once per re-read (a file held and unchanged is met as held
+    // and as read again; each check hashes the whole CRL).
+    let checked = std::cell::RefCell::new(std::collections::HashMap::new());
     let ca_of = |crl: &kyso_verify::Crl| -> Option<[u8; 32]> {
-        trusted
-            .iter()
-            .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
-            .find(|c| crl.signed_by(c).is_ok())
-            .map(|c| c.fingerprint())
+        *checked
+            .borrow_mut()
+            .entry(*crl.sha256())
+            .or_insert_with(|| {
+                trusted
+                    .iter()
+                    .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
+                    .find(|c| crl.signed_by(c).is_ok())
+                    .map(|c| c.fingerprint())
+            })
     };
     // What was held before that a certificate in `trusted` verifies, dated no later than now
     // (one dated ahead, or one nobody here can verify, guards and keeps nothing).
