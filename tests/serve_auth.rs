@@ -221,6 +221,19 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
     assert_eq!(table, from_spec, "docs/api.md and the served spec disagree");
 }
 
+/// Waits (10 s at most) until the service has logged `line` at least `n` times.
+fn wait_logged(a: &Appliance, line: &str, n: usize) {
+    let t = std::time::Instant::now();
+    while a.service_log().matches(line).count() < n {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "no {line:?} ×{n}: {}",
+            a.service_log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_revoked_client_certificate_is_refused_and_a_subject_names_a_client_only_with_its_issuer() {
     // An agency CA and a second trusted CA, made with openssl; a CRL for each, in a directory.
@@ -361,18 +374,7 @@ crl ca2 crls/ca2.crl
     // (it did: helper 144, 2026-12-05).
     std::fs::copy(p("ca1-before.crl"), p("crls/ca1.crl")).unwrap();
     unsafe_kill(a.pid(), 1);
-    let t = std::time::Instant::now();
-    while !a
-        .service_log()
-        .contains("none read now is as new as the one in use")
-    {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(10),
-            "{}",
-            a.service_log()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_logged(&a, "none read now is as new as the one in use", 1);
     let (s, body) = whoami("good");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
@@ -385,18 +387,11 @@ crl ca2 crls/ca2.crl
         "mkca rogue \"/C=VN/O=Sở Tư pháp (test)/CN=Agency CA 2\"\nopenssl ca -config rogue.cnf -gencrl -crldays 30 -out crls/ca1.crl 2>/dev/null",
     );
     unsafe_kill(a.pid(), 1);
-    let t = std::time::Instant::now();
-    while !a
-        .service_log()
-        .contains("it does not verify with the key of the client CA of its issuer's name")
-    {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(10),
-            "{}",
-            a.service_log()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_logged(
+        &a,
+        "it does not verify with the key of the client CA of its issuer's name",
+        1,
+    );
     let (s, body) = whoami("good");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
@@ -1142,17 +1137,7 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         )
     };
     // Waits until the log says `line` (at least n times).
-    let logged = |line: &str, n: usize| {
-        let t = std::time::Instant::now();
-        while a.service_log().matches(line).count() < n {
-            assert!(
-                t.elapsed() < std::time::Duration::from_secs(10),
-                "no {line:?} ×{n}: {}",
-                a.service_log()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
+    let logged = |line: &str, n: usize| wait_logged(&a, line, n);
     let read_again = "trust files read again: in use from now on";
     let (i, sub, text) = judged();
     assert_eq!(

@@ -29,6 +29,15 @@ fn run(c: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A PEM certificate file written again as DER, by OpenSSL.
+fn pem_to_der(pem: &std::path::Path, der: &std::path::Path) {
+    run(Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(pem)
+        .arg("-out")
+        .arg(der));
+}
+
 impl Imported {
     fn new() -> Imported {
         let dir = tempfile::tempdir().unwrap();
@@ -166,11 +175,7 @@ impl Imported {
             .arg(format!("/CN={cn}"))
             .args(["-set_serial", &format!("0x{}", "7f".repeat(24)), "-out"])
             .arg(&pem));
-        run(Command::new("openssl")
-            .args(["x509", "-outform", "DER", "-in"])
-            .arg(&pem)
-            .arg("-out")
-            .arg(&der));
+        pem_to_der(&pem, &der);
         der
     }
 
@@ -197,11 +202,7 @@ impl Imported {
             .arg(&key)
             .arg("-out")
             .arg(&pem));
-        run(Command::new("openssl")
-            .args(["x509", "-outform", "DER", "-in"])
-            .arg(&pem)
-            .arg("-out")
-            .arg(&der));
+        pem_to_der(&pem, &der);
         der
     }
 
