@@ -1258,3 +1258,91 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         "{text}"
     );
 }
+
+/// `openssl ocsp` answering for `docca`'s certificate `$2` into `$3`, signed by `$1`.
+const ANSWER: &str = r#"
+answer() { openssl ocsp -index docca.db/index.txt -rsigner "$1.pem" -rkey "$1.key" -CA docca.pem \
+  -issuer docca.pem -cert "$2.pem" -respout "$3.new" -ndays 1 2>/dev/null && mv "$3.new" "$3"; }
+"#;
+
+/// `[trust]`'s OCSP files are read again as its CRLs are: a renewal counts, from the CA or
+/// the responder it certified; what would drop a "revoked" answer is not taken — a forged
+/// response, another certificate's genuine one, an older one (before, each newer one was
+/// taken unchecked, and the signature went from revoked to INDETERMINATE).
+#[test]
+fn trust_ocsp_files_read_again_take_renewals_and_nothing_that_drops_an_answer() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    let ca = |commands: &str| openssl_ca(pki.path(), &format!("{ANSWER}\n{commands}"));
+    ca(r#"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering OCSP"
+mkca rogue "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering OCSP"
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Official asked of" signing -days 30
+issue docca other "/C=VN/O=UBND tỉnh (test)/CN=Another official" signing -days 30
+issue docca responder "/C=VN/O=Ban Cơ yếu (test)/CN=Delegated responder" ocsp_signing -days 30
+issue docca uncertified "/C=VN/O=Ban Cơ yếu (test)/CN=Not a responder" signing -days 30
+answer docca official official.ocsp
+cp official.ocsp good.ocsp
+printf 'Quyết định số 43/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#);
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![format!("ocsps = [{:?}]", p("official.ocsp"))],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        ..Default::default()
+    });
+    let verifier = a.agent(Who::Token("verifier"));
+    let p7m = std::fs::read(p("doc.p7m")).unwrap();
+    let judged = || {
+        let r = verifier.send("POST", "/v1/verify", "application/pkcs7-mime", &p7m);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let s = &r.json()["signatures"][0];
+        (
+            s["indication"].as_str().unwrap_or_default().to_string(),
+            r.text(),
+        )
+    };
+    let logged = |line: &str, n: usize| wait_logged(&a, line, n);
+    let read_again = "trust files read again: in use from now on";
+    let (i, text) = judged();
+    assert_eq!(i, "TOTAL-PASSED", "{text}");
+    // The CA revokes the official and the file is renewed: the timer takes it.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    ca("revoke docca official\nanswer docca official official.ocsp");
+    logged(read_again, 1);
+    let (revoked, text) = judged();
+    assert_ne!(revoked, "TOTAL-PASSED", "{text}");
+    assert!(text.contains("revoked"), "{text}");
+    let still_revoked = |why: &str, n: usize| {
+        logged(why, n);
+        let (i, text) = judged();
+        assert_eq!(i, revoked, "{text}");
+        assert!(text.contains("revoked"), "{text}");
+    };
+    // The CA's genuine answer for another certificate in its place.
+    ca("answer docca other official.ocsp");
+    still_revoked(
+        "it does not answer for every certificate the response in use answers for",
+        1,
+    );
+    // An answer for the official under the CA's name, signed by another key; then one signed
+    // by a certificate of the CA not certified for OCSP signing.
+    let forged = "no certificate in [trust] answered in it";
+    ca("answer rogue official official.ocsp");
+    still_revoked(forged, 1);
+    ca("answer uncertified official official.ocsp");
+    still_revoked(forged, 2);
+    // The answer of before the revocation put back (a replay).
+    std::fs::copy(p("good.ocsp"), p("official.ocsp")).unwrap();
+    still_revoked(
+        "it is older (an earlier producedAt) than the response in use",
+        1,
+    );
+    // The responder the CA certified renews it: taken.
+    ca("answer responder official official.ocsp");
+    logged(read_again, 2);
+    let (i, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    assert!(text.contains("revoked"), "{text}");
+}

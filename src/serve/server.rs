@@ -374,8 +374,14 @@ type RevocationRead = (
 /// - is older (an earlier thisUpdate) than the newest of its CA read since the start, in any
 ///   file — a replayed CRL would un-revoke a signer;
 ///
-/// or an older OCSP response (an earlier producedAt) than before, or one dated ahead. Each is
-/// logged by file. Without `before` (at start) a file that cannot be read is an error.
+/// and so does one holding an OCSP response
+/// - produced more than 300 s ahead,
+/// - that no certificate in `trusted` answered in (the CA its CertIDs name, by name and key
+///   hash, signing it or certifying for OCSP signing the responder that did),
+/// - that does not answer for every certificate (CertID) the file's response answered for, or
+/// - produced before the file's response.
+///
+/// Each is logged by file. Without `before` (at start) a file that cannot be read is an error.
 fn revocation_files(
     cfg: &Config,
     before: Option<&TrustRead>,
@@ -507,6 +513,44 @@ fn revocation_files(
             retained.push(h.clone());
         }
     }
+    // OCSP responses, as CRLs: a file renewed by a cron job over plain HTTP (as OCSP is
+    // served) takes what the network gave it. A forged response, or another certificate's
+    // genuine one, in place of the one saying "revoked" dropped that answer (the signature
+    // went from REVOKED to INDETERMINATE), and so did an unreadable one at validation.
+    let produced = |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.produced_at.0.to_system_time();
+    let ca_answered = |o: &kyso_verify::Ocsp| {
+        trusted
+            .iter()
+            .any(|c| kyso_verify::path::revocation::answered_by(o, c))
+    };
+    let asked = |o: &kyso_verify::Ocsp| -> Vec<Vec<u8>> {
+        use der::Encode;
+        o.basic
+            .tbs_response_data
+            .responses
+            .iter()
+            .map(|r| r.cert_id.to_der().unwrap_or_default())
+            .collect()
+    };
+    // Why a response newly read is not taken in place of `old`, what its file held.
+    let ocsp_refused = |o: &kyso_verify::Ocsp, old: Option<&kyso_verify::Ocsp>| {
+        if produced(o) > ahead {
+            return Some("it was produced ahead of this machine's clock".to_string());
+        }
+        if !ca_answered(o) {
+            return Some("no certificate in [trust] answered in it: neither the CA its answers name nor a responder that CA certified signed it, or the CA is not in [trust] (add it to trust.certs, SIGHUP)".into());
+        }
+        // One dated ahead, or one nobody here can verify, guards nothing.
+        let old = old.filter(|h| produced(h) <= ahead && ca_answered(h))?;
+        let now = asked(o);
+        if asked(old).iter().any(|id| !now.contains(id)) {
+            return Some("it does not answer for every certificate the response in use answers for: restart to change which certificates the file is for".into());
+        }
+        if produced(o) < produced(old) {
+            return Some("it is older (an earlier producedAt) than the response in use".into());
+        }
+        None
+    };
     let mut ocsps = Vec::new();
     for (i, p) in cfg.trust.ocsps.iter().enumerate() {
         let key = format!("trust.ocsps[{i}]");
@@ -517,30 +561,21 @@ fn revocation_files(
                 x509::load_ocsp(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
             Ok((fp, ocsp))
         });
-        let produced =
-            |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.produced_at.0.to_system_time();
         ocsps.push(match (read, before) {
             (Ok((fp, ocsp)), None) => Some((fp, ocsp)),
             (Ok((fp, ocsp)), Some(_)) => match &old {
                 Some((f, _)) if *f == fp => old,
-                _ if produced(&ocsp) > ahead => {
-                    tracing::warn!(
-                        file = key,
-                        path = %p.display(),
-                        "trust file holds an OCSP response produced ahead of this machine's clock: what the file held before stays in use"
-                    );
-                    old
-                }
-                // One dated ahead, held since the start, guards nothing.
-                Some((_, o)) if produced(&ocsp) < produced(o) && produced(o) <= ahead => {
-                    tracing::warn!(
-                        file = key,
-                        path = %p.display(),
-                        "trust file holds an older OCSP response than the one in use (an earlier producedAt): the newer stays in use"
-                    );
-                    old
-                }
-                _ => Some((fp, ocsp)),
+                _ => match ocsp_refused(&ocsp, old.as_ref().map(|(_, o)| o)) {
+                    Some(why) => {
+                        tracing::warn!(
+                            file = key,
+                            path = %p.display(),
+                            "trust file holds an OCSP response not taken ({why}): what the file held before stays in use"
+                        );
+                        old
+                    }
+                    None => Some((fp, ocsp)),
+                },
             },
             (Err(e), None) => return Err(e),
             (Err(e), Some(_)) => {

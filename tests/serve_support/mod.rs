@@ -857,6 +857,9 @@ keyUsage = critical,digitalSignature,nonRepudiation
 extendedKeyUsage = emailProtection
 [encipher]
 keyUsage = critical,keyEncipherment
+[ocsp_signing]
+extendedKeyUsage = OCSPSigning
+keyUsage = critical,digitalSignature
 [client_ocsp]
 extendedKeyUsage = clientAuth
 keyUsage = critical,digitalSignature

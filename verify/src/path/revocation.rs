@@ -556,9 +556,11 @@ fn from_crl(
 
 /// Does the CertID of a single response name `cert` issued by `issuer` (RFC 6960 §4.1.1)?
 fn cert_id_matches(id: &x509_ocsp::CertId, cert: &Cert, issuer: &Cert) -> bool {
-    if id.serial_number != cert.tbs().serial_number {
-        return false;
-    }
+    id.serial_number == cert.tbs().serial_number && cert_id_names_issuer(id, issuer)
+}
+
+/// Does a CertID name `issuer` (its name and key hashes)?
+fn cert_id_names_issuer(id: &x509_ocsp::CertId, issuer: &Cert) -> bool {
     let Some(h) = Hash::from_oid(&id.hash_algorithm.oid) else {
         return false;
     };
@@ -587,6 +589,19 @@ pub(crate) fn delegated_signers<'a>(
                 && r.signed_by(issuer).is_ok()
                 && resp.signed_by(r).is_ok()
         })
+}
+
+/// Did `ca` answer in `resp`: every answer's CertID names it, and it signed the response, or a
+/// responder it issued and certified for OCSP signing did (one of the first
+/// [`MAX_RESPONDER_CERTS`] the response carries). Not whether the responder was valid or
+/// revoked when it answered: that is judged when a signature's status is. What the service
+/// asks of an OCSP response read again from a trust file before it replaces the one in use.
+pub fn answered_by(resp: &Ocsp, ca: &Cert) -> bool {
+    let answers = &resp.basic.tbs_response_data.responses;
+    !answers.is_empty()
+        && answers.iter().all(|a| cert_id_names_issuer(&a.cert_id, ca))
+        && (resp.signed_by(ca).is_ok()
+            || delegated_signers(resp, ca).any(|r| certified_for_ocsp(&r)))
 }
 
 /// Its issuer certified `r` for OCSP signing (id-kp-OCSPSigning, RFC 6960 §4.2.2.2).
