@@ -1246,8 +1246,23 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     logged("trust anchors and certificates not read", 1);
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
-    // Renamed out of *.pem, the anchor is withdrawn on SIGHUP.
+    // The anchors' directory made writable by others: nothing is read from it any more.
     std::fs::write(p("anchors/docca.pem"), &anchor).unwrap();
+    let mode = |m: u32| {
+        std::fs::set_permissions(
+            p("anchors"),
+            std::os::unix::fs::PermissionsExt::from_mode(m),
+        )
+        .unwrap()
+    };
+    mode(0o777);
+    unsafe_kill(a.pid(), 1);
+    logged("trust anchors and certificates not read", 2);
+    logged("chmod go-w it", 1);
+    mode(0o755);
+    let (i, _, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    // Renamed out of *.pem, the anchor is withdrawn on SIGHUP.
     std::fs::rename(p("anchors/docca.pem"), p("anchors/docca.pem.withdrawn")).unwrap();
     unsafe_kill(a.pid(), 1);
     logged("trust anchors: fewer than before", 1);

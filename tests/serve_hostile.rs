@@ -501,6 +501,138 @@ fn shutdown_drains_requests_in_flight_and_the_archive_reopens_clean_with_a_final
     assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
 }
 
+/// Trust anchors another user may change are refused at start (and on SIGHUP, which keeps
+/// the anchors in use: tests/serve_auth.rs): whoever may add an anchor may make a signature
+/// they forge TOTAL-PASSED. Before, any file and directory was read as it was.
+#[test]
+fn anchors_another_user_may_change_are_refused_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let demo = serve_support::common::Demo::new();
+    let dir = tempfile::tempdir().unwrap();
+    let at = |f: &str| dir.path().join(f);
+    let check = |anchors: &std::path::Path| {
+        let p = at("kyso.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\nplain_http = true\n[token]\npin_file = \"{}\"\n[archive]\ndb = \"db\"\nlog_key = \"pkcs11:token=kyso-dev;object=log\"\norigin = \"o\"\nkey_name = \"k\"\n[trust]\nanchors = [{:?}]\n",
+                demo.pin_file().display(),
+                anchors
+            ),
+        )
+        .unwrap();
+        let o = demo
+            .cmd()
+            .args(["serve", "--check", "--config"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    std::fs::create_dir(at("trust")).unwrap();
+    mode(&at("trust"), 0o755);
+    std::fs::copy(demo.ca_pem(), at("trust/ca.pem")).unwrap();
+    mode(&at("trust/ca.pem"), 0o644);
+    let (code, err) = check(&at("trust"));
+    assert_eq!(code, 0, "{err}");
+    // The directory read for its files, writable by its group: anyone in it adds an anchor.
+    mode(&at("trust"), 0o775);
+    let (code, err) = check(&at("trust"));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("trust.anchors[0]") && err.contains("mode 775") && err.contains("chmod go-w"),
+        "{err}"
+    );
+    // A file in it others may write.
+    mode(&at("trust"), 0o755);
+    mode(&at("trust/ca.pem"), 0o646);
+    let (code, err) = check(&at("trust"));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("ca.pem") && err.contains("mode 646"), "{err}");
+    // A file named on its own, in a directory others may write: they may put another in its
+    // place; unless the directory is sticky, as /tmp is.
+    mode(&at("trust/ca.pem"), 0o644);
+    mode(&at("trust"), 0o777);
+    let (code, err) = check(&at("trust/ca.pem"));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("the directory") && err.contains("mode 777"),
+        "{err}"
+    );
+    mode(&at("trust"), 0o1777);
+    let (code, err) = check(&at("trust/ca.pem"));
+    assert_eq!(code, 0, "{err}");
+    // A client CA file others may write: whoever may add one may issue themselves any
+    // agency's client certificate.
+    mode(&at("trust"), 0o755);
+    let tls = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-subj", "/CN=kyso.test", "-days", "2"])
+        .args(["-keyout", "server.key", "-out", "server.pem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(tls.status.success(), "{tls:?}");
+    mode(&at("server.key"), 0o600);
+    std::fs::copy(at("server.pem"), at("agency-ca.pem")).unwrap();
+    mode(&at("agency-ca.pem"), 0o664);
+    let toml = std::fs::read_to_string(at("kyso.toml")).unwrap().replace(
+        "plain_http = true",
+        &format!(
+            "tls_cert = {:?}\ntls_key = {:?}\nclient_ca = [{:?}]",
+            at("server.pem"),
+            at("server.key"),
+            at("agency-ca.pem")
+        ),
+    );
+    std::fs::write(at("kyso.toml"), toml).unwrap();
+    let o = demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(at("kyso.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("server.client_ca[0]") && err.contains("mode 664"),
+        "{err}"
+    );
+    mode(&at("agency-ca.pem"), 0o644);
+    let o = demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(at("kyso.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Another user's file (as root alone may give one away).
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::chown(at("trust/ca.pem"), Some(4321), None).unwrap();
+        let (code, err) = check(&at("trust"));
+        assert_eq!(code, 3, "{err}");
+        assert!(err.contains("uid 4321") && err.contains("chown"), "{err}");
+    }
+}
+
 #[test]
 fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     let demo = serve_support::common::Demo::new();

@@ -600,7 +600,7 @@ impl Config {
             secret("server.tls_key", key)?;
         }
         for (i, p) in s.client_ca.iter().enumerate() {
-            readable(&format!("server.client_ca[{i}]"), p)?;
+            trusted(&format!("server.client_ca[{i}]"), p)?;
         }
         if s.tls_min != "1.2" && s.tls_min != "1.3" {
             return Err(bad(
@@ -1050,6 +1050,18 @@ fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
     std::fs::File::open(p)
         .map(drop)
         .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))
+}
+
+/// A file that says whom the service trusts (a client CA): readable, and no other user's to
+/// change: whoever may add a client CA may issue themselves any agency's certificate.
+fn trusted(key: &str, p: &Path) -> Result<(), ConfigError> {
+    let m = std::fs::File::open(p)
+        .and_then(|f| f.metadata())
+        .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))?;
+    match super::server::trusted_file_loose(p, &m) {
+        Some(why) => Err(bad(key, why)),
+        None => Ok(()),
+    }
 }
 
 /// A secret's file (the PIN, the TLS key): readable, and by its owner alone. A PIN file any

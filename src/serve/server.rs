@@ -238,6 +238,67 @@ const MAX_TRUST_FILE: u64 = 64 << 20;
 /// A `[trust]` file's bytes: a regular file (after symlinks; a FIFO would hold the reader for
 /// good) of at most [`MAX_TRUST_FILE`] bytes.
 pub(super) fn read_trust_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
+    read_trust_file_meta(key, p).map(|(b, _)| b)
+}
+
+/// Why another user than root and this process's may change a file or directory of trust
+/// anchors (group or others may write it, or it belongs to another user): whoever may add an
+/// anchor may make any signature they forge TOTAL-PASSED, at the next SIGHUP or start. A
+/// directory with the sticky bit (/tmp) lets others add files but not replace one of another
+/// owner: `sticky_ok` for the directory a named file is in, not for one read for its files.
+fn others_may_change(m: &std::fs::Metadata, sticky_ok: bool) -> Option<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = m.permissions().mode() & 0o7777;
+    let me = rustix::process::geteuid().as_raw();
+    if m.uid() != me && m.uid() != 0 {
+        Some(format!(
+            "belongs to another user (uid {}; kyso runs as uid {me}), who may change what the service trusts: chown it",
+            m.uid()
+        ))
+    } else if mode & 0o022 != 0 && !(sticky_ok && mode & 0o1000 != 0) {
+        Some(format!(
+            "group or others may write it (mode {:o}), and so change what the service trusts: chmod go-w it",
+            mode & 0o777
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why another user may change `p`, a file whose metadata (read from the open file) is `m`, or
+/// put another in its place: [`others_may_change`] of it and of the directory it is in.
+pub(super) fn trusted_file_loose(p: &std::path::Path, m: &std::fs::Metadata) -> Option<String> {
+    if let Some(why) = others_may_change(m, false) {
+        return Some(format!("{}: {why}", p.display()));
+    }
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(std::path::Path::new("."));
+    match std::fs::metadata(dir) {
+        Err(e) => Some(format!("{}: {e}", dir.display())),
+        Ok(dm) => others_may_change(&dm, true).map(|why| {
+            format!(
+                "{} (the directory {} is in): {why}",
+                dir.display(),
+                p.display()
+            )
+        }),
+    }
+}
+
+/// [`read_trust_file`], for an anchor: refused if another user may change it or the directory
+/// it is in ([`trusted_file_loose`]).
+fn read_anchor_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>, String> {
+    let (b, meta) = read_trust_file_meta(key, p)?;
+    match trusted_file_loose(p, &meta) {
+        Some(why) => Err(format!("config: {key}: {why}")),
+        None => Ok(b),
+    }
+}
+
+fn read_trust_file_meta(
+    key: &str,
+    p: &std::path::Path,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let what = |e: &dyn std::fmt::Display| format!("config: {key}: {}: {e}", p.display());
@@ -263,7 +324,7 @@ pub(super) fn read_trust_file(key: &str, p: &std::path::Path) -> Result<Vec<u8>,
     if b.len() as u64 > MAX_TRUST_FILE {
         return Err(what(&format!("more than {MAX_TRUST_FILE} bytes")));
     }
-    Ok(b)
+    Ok((b, meta))
 }
 
 /// SHA-256 of a file's path, length and content (unambiguous: a path holds no NUL).
@@ -314,8 +375,12 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     use kyso_verify::x509;
     use sha2::Digest;
     let mut seen = sha2::Sha256::new();
-    let mut read = |key: &str, p: &std::path::Path| {
-        let b = read_trust_file(key, p)?;
+    let mut read = |key: &str, p: &std::path::Path, anchor: bool| {
+        let b = if anchor {
+            read_anchor_file(key, p)?
+        } else {
+            read_trust_file(key, p)?
+        };
         seen.update(file_print(p, &b));
         Ok::<_, String>(b)
     };
@@ -323,6 +388,11 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     for (i, p) in cfg.trust.anchors.iter().enumerate() {
         let key = format!("trust.anchors[{i}]");
         let listed: Vec<std::path::PathBuf> = if p.is_dir() {
+            // Whoever may add a file here adds an anchor.
+            let m = std::fs::metadata(p).map_err(|e| format!("config: {key}: {e}"))?;
+            if let Some(why) = others_may_change(&m, false) {
+                return Err(format!("config: {key}: {}: {why}", p.display()));
+            }
             let mut f: Vec<_> = std::fs::read_dir(p)
                 .map_err(|e| format!("config: {key}: {e}"))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -341,7 +411,7 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
         };
         for f in listed {
             anchors.extend(
-                x509::load_certificates(&read(&key, &f)?)
+                x509::load_certificates(&read(&key, &f, true)?)
                     .map_err(|e| format!("config: {key}: {}: {e}", f.display()))?,
             );
         }
@@ -349,7 +419,7 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     for (i, p) in cfg.trust.certs.iter().enumerate() {
         let key = format!("trust.certs[{i}]");
         certs.extend(
-            x509::load_certificates(&read(&key, p)?)
+            x509::load_certificates(&read(&key, p, false)?)
                 .map_err(|e| format!("config: {key}: {}: {e}", p.display()))?,
         );
     }
