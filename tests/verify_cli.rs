@@ -1605,7 +1605,10 @@ fn junk_crls_before_the_revoking_one_do_not_hide_it() {
 ///   honest dates is the control (an attacker's reading, 2026-12-03);
 /// - a responder whose keyUsage is keyEncipherment only (the same reading);
 /// - a responder whose own "good" rests on a CRL older than its response: taken offline with
-///   a note (tests/verify_online.rs fetches the CA's current CRL, which revokes it).
+///   a note (tests/verify_online.rs fetches the CA's current CRL, which revokes it);
+/// - for a signer naming no place for its status: the responder's genuine "revoked" with
+///   another certificate of its key, not certified for OCSP signing, put first; a "good" by
+///   another CA's responder; 64 "good" answers before the "revoked" one (helper 149).
 #[test]
 fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     let demo = Demo::new();
@@ -1614,6 +1617,7 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     let p = |f: &str| d.join(f).to_str().unwrap().to_string();
     const PASSED: (&str, &str) = ("TOTAL-PASSED", "");
     const TRY_LATER: (&str, &str) = ("INDETERMINATE", "TRY_LATER");
+    const REVOKED: (&str, &str) = ("TOTAL-FAILED", "REVOKED");
     for (sig, ocsp, more, want, note) in [
         (
             "cdp",
@@ -1653,6 +1657,17 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
             PASSED,
             "rests on a CRL issued before its response was produced",
         ),
+        // A signer naming no place for its status, revoked before it signed: each was
+        // TOTAL-PASSED, "not checked" (helper 149, 2026-12-05).
+        ("plain", "plain-reordered", None, REVOKED, "revoked on"),
+        (
+            "plain",
+            "plain-forged",
+            None,
+            TRY_LATER,
+            "not to be believed",
+        ),
+        ("plain", "plain-many", None, REVOKED, "revoked on"),
     ] {
         let mut args = vec![
             "--detached".to_string(),

@@ -36,6 +36,8 @@ with a "good" for each:
       responder, producedAt = thisUpdate: the control), bt-stolen.ocsp, bt-keyenc.ocsp;
       old.crl (at hand, lists no one), ca.crl (the CA's current CRL, to serve: revokes the
       stolen responder and the signer).
+  plain.p7s: a signer naming no place for its status, revoked a day ago; plain-reordered.ocsp,
+      plain-forged.ocsp, plain-many.ocsp (below).
 """
 import asyncio
 import datetime as dt
@@ -216,3 +218,60 @@ def crl(this, nxt, revoked=()):
 write("old.crl", crl(NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30)))
 write("ca.crl", crl(NOW, NOW + dt.timedelta(days=7), [(stolen[0].serial_number, NOW - dt.timedelta(days=5)),
                                                        (bt.serial_number, NOW - dt.timedelta(days=4))]))
+
+
+# A signer whose certificate names no place for its status, revoked a day ago (keyCompromise),
+# and answers about it that a trust file renewed over plain HTTP may hold (helper 149,
+# 2026-12-05: each was TOTAL-PASSED, "its revocation status was not checked"):
+# - plain-reordered.ocsp: the delegated responder's genuine "revoked", with another certificate
+#   of the same responder key, not certified for OCSP signing, put first in its certificates
+#   (which its signature does not cover): the first signer alone decided, and was refused;
+# - plain-forged.ocsp: a "good" for it signed by a responder of another CA: an answer not to
+#   be believed is no "no answer";
+# - plain-many.ocsp: the delegated responder's 64 "good" answers (SHA-256 CertIDs) before its
+#   "revoked" one (SHA-1): only the first 64 answers for a certificate were read.
+def answer(subject, responder, responder_key, statuses, certs):
+    """A BasicOCSPResponse about `subject`, one SingleResponse per (hash, status), produced now."""
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    singles = []
+    for h, status in statuses:
+        cert_status = (aocsp.CertStatus(name="good", value=acore.Null()) if status == "good" else
+                       aocsp.CertStatus(name="revoked", value={"revocation_time": NOW - dt.timedelta(days=1),
+                                                               "revocation_reason": "key_compromise"}))
+        singles.append({
+            "cert_id": {"hash_algorithm": {"algorithm": h},
+                        "issuer_name_hash": getattr(a_ca.subject, h),
+                        "issuer_key_hash": getattr(a_ca.public_key, h),
+                        "serial_number": subject.serial_number},
+            "cert_status": cert_status,
+            "this_update": when,
+            "next_update": when + dt.timedelta(days=7),
+        })
+    tbs = aocsp.ResponseData({
+        "responder_id": aocsp.ResponderId(name="by_key", value=ax509.Certificate.load(der(responder)).public_key.sha1),
+        "produced_at": when,
+        "responses": singles,
+    })
+    basic = aocsp.BasicOCSPResponse({
+        "tbs_response_data": tbs,
+        "signature_algorithm": {"algorithm": "sha256_rsa"},
+        "signature": responder_key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256()),
+        "certs": [ax509.Certificate.load(der(c)) for c in certs],
+    })
+    return aocsp.OCSPResponse({
+        "response_status": "successful",
+        "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+    }).dump()
+
+
+plain = sign("plain")
+n_cert, n_key = nocheck
+sibling = cert(n_cert.subject, n_key, ca.subject, ca_k, nocheck=True)
+write("plain-reordered.ocsp", answer(plain, n_cert, n_key, [("sha1", "revoked")], [sibling, n_cert]))
+other_k = rsa.generate_private_key(65537, 2048)
+other = cert(name("Another CA"), other_k, name("Another CA"), other_k, ca=True)
+rogue_k = rsa.generate_private_key(65537, 2048)
+rogue = cert(name("OCSP responder (rogue)"), rogue_k, other.subject, other_k,
+             eku=[ExtendedKeyUsageOID.OCSP_SIGNING], nocheck=True)
+write("plain-forged.ocsp", answer(plain, rogue, rogue_k, [("sha1", "good")], [rogue]))
+write("plain-many.ocsp", answer(plain, n_cert, n_key, [("sha256", "good")] * 64 + [("sha1", "revoked")], [n_cert]))

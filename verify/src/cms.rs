@@ -1464,6 +1464,12 @@ fn validate_signer(
                         SubIndication::TryLater,
                         format!("the status of {name} at {} cannot be told: CRLs or OCSP responses that may be about it were left unread", rfc3339(control)),
                     );
+                } else if out.ignored {
+                    r.fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("an OCSP response at hand answers for {name} but is not to be believed (the notes say why): its status at {} cannot be told", rfc3339(control)),
+                    );
                 } else if !sources.is_empty() {
                     r.fail(
                         Indication::Indeterminate,

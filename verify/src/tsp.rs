@@ -437,6 +437,12 @@ pub fn validate_imprint(
                         SubIndication::TryLater,
                         format!("the status of the TSA certificate {name} cannot be told: CRLs or OCSP responses that may be about it were left unread"),
                     ));
+                } else if out.ignored {
+                    return Err(fail(
+                        Indication::Indeterminate,
+                        SubIndication::TryLater,
+                        format!("an OCSP response at hand answers for the TSA certificate {name} but is not to be believed (the notes say why): its status cannot be told"),
+                    ));
                 } else if sources.is_empty() {
                     notes.push(format!("no revocation data for {name} (it names no place to get any)"));
                 } else {

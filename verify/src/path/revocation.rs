@@ -554,11 +554,6 @@ fn from_crl(
     }
 }
 
-/// Does the CertID of a single response name `cert` issued by `issuer` (RFC 6960 §4.1.1)?
-fn cert_id_matches(id: &x509_ocsp::CertId, cert: &Cert, issuer: &Cert) -> bool {
-    id.serial_number == cert.tbs().serial_number && cert_id_names_issuer(id, issuer)
-}
-
 /// Does a CertID name `issuer` (its name and key hashes)?
 fn cert_id_names_issuer(id: &x509_ocsp::CertId, issuer: &Cert) -> bool {
     let Some(h) = Hash::from_oid(&id.hash_algorithm.oid) else {
@@ -596,12 +591,31 @@ pub(crate) fn delegated_signers<'a>(
 /// [`MAX_RESPONDER_CERTS`] the response carries). Not whether the responder was valid or
 /// revoked when it answered: that is judged when a signature's status is. What the service
 /// asks of an OCSP response read again from a trust file before it replaces the one in use.
-pub fn answered_by(resp: &Ocsp, ca: &Cert) -> bool {
+pub fn answered_by(resp: &Ocsp, ca: &CertRef) -> bool {
     let answers = &resp.basic.tbs_response_data.responses;
     !answers.is_empty()
         && answers.iter().all(|a| cert_id_names_issuer(&a.cert_id, ca))
-        && (resp.signed_by(ca).is_ok()
-            || delegated_signers(resp, ca).any(|r| certified_for_ocsp(&r)))
+        && (resp.signed_by(ca).is_ok() || delegated_responder(resp, ca).is_some())
+}
+
+/// The delegated responder that answered in `resp` for `issuer`: the first certificate it
+/// carries that `issuer` issued, whose key signed the response, that `issuer` certified for
+/// OCSP signing, and that was valid when the response was produced. Which one it is must not
+/// hang on the order of the response's certificates, which its signature does not cover:
+/// the first signer alone decided, and the same key's older certificate put first (expired,
+/// or without id-kp-OCSPSigning) made a genuine "revoked" ignored (helper 149). Its own status
+/// is not judged here.
+fn delegated_responder(resp: &Ocsp, issuer: &CertRef) -> Option<CertRef> {
+    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
+    delegated_signers(resp, issuer).find(|r| {
+        certified_for_ocsp(r)
+            && super::check(
+                &[r.clone(), issuer.clone()],
+                produced,
+                Purpose::OcspResponder,
+            )
+            .is_empty()
+    })
 }
 
 /// Its issuer certified `r` for OCSP signing (id-kp-OCSPSigning, RFC 6960 §4.2.2.2).
@@ -628,25 +642,41 @@ fn responder_ok(
     if resp.signed_by(issuer).is_ok() {
         return true;
     }
-    // The first delegated signer decides (as the loop over the candidates did).
-    if let Some(r) = delegated_signers(resp, issuer).next() {
+    let Some(r) = delegated_responder(resp, issuer) else {
+        // Why not, said of the first certificate that signed it.
+        match delegated_signers(resp, issuer).next() {
+            _ if kyso_pdf::stop::stopped() => {}
+            Some(r) if !certified_for_ocsp(&r) => notes.push(format!(
+                "an OCSP response is signed by {}, which the issuer did not certify for OCSP signing; ignored",
+                r.subject_string()
+            )),
+            Some(r) => {
+                let problems = super::check(
+                    &[r.clone(), issuer.clone()],
+                    produced,
+                    Purpose::OcspResponder,
+                );
+                let p = problems
+                    .first()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                notes.push(format!(
+                    "the OCSP responder {} was not valid when it answered ({p}); its response is ignored",
+                    r.subject_string()
+                ));
+            }
+            None => notes.push(format!(
+                "an OCSP response for a certificate of {} is not signed by it or by a responder it delegated; ignored",
+                issuer.subject_string()
+            )),
+        }
+        return false;
+    };
+    {
         if kyso_pdf::stop::stopped() {
             return false;
         }
         let name = r.subject_string();
-        if !certified_for_ocsp(&r) {
-            notes.push(format!("an OCSP response is signed by {name}, which the issuer did not certify for OCSP signing; ignored"));
-            return false;
-        }
-        let problems = super::check(
-            &[r.clone(), issuer.clone()],
-            produced,
-            Purpose::OcspResponder,
-        );
-        if let Some(p) = problems.first() {
-            notes.push(format!("the OCSP responder {name} was not valid when it answered ({p}); its response is ignored"));
-            return false;
-        }
         let nocheck = r
             .tbs()
             .extensions
@@ -736,13 +766,8 @@ fn responder_ok(
                 }
             }
         }
-        return true;
     }
-    notes.push(format!(
-        "an OCSP response for a certificate of {} is not signed by it or by a responder it delegated; ignored",
-        issuer.subject_string()
-    ));
-    false
+    true
 }
 
 /// An OCSP response's archiveCutoff (RFC 6960 §4.4.4): it answers for certificates that
@@ -771,21 +796,59 @@ fn from_ocsp(
     now: SystemTime,
     fetcher: Option<&crate::fetch::Fetcher>,
     notes: &mut Vec<String>,
+    unread: &mut usize,
+    ignored: &mut bool,
 ) -> Option<Said> {
     use x509_ocsp::CertStatus;
-    // The single responses for this serial number (a real response has one, a batch a few),
-    // at most MAX_CANDIDATES of them hashed against the issuer.
-    let singles: Vec<_> = resp
+    // The single responses for this certificate (a real response has one, a batch a few):
+    // the issuer's name and key hashed once per hash algorithm, not once per answer.
+    let name_der = issuer.tbs().subject.to_der().unwrap_or_default();
+    let key = issuer
+        .tbs()
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    let mut hashed: Vec<(Hash, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut names_issuer = |id: &x509_ocsp::CertId| {
+        let Some(h) = Hash::from_oid(&id.hash_algorithm.oid) else {
+            return false;
+        };
+        let i = match hashed.iter().position(|(g, ..)| *g == h) {
+            Some(i) => i,
+            None => {
+                hashed.push((h, h.digest(&[&name_der]), h.digest(&[key])));
+                hashed.len() - 1
+            }
+        };
+        let (_, n, k) = &hashed[i];
+        n.as_slice() == id.issuer_name_hash.as_bytes()
+            && k.as_slice() == id.issuer_key_hash.as_bytes()
+    };
+    let mut singles: Vec<_> = resp
         .basic
         .tbs_response_data
         .responses
         .iter()
         .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
-        .take(MAX_CANDIDATES)
-        .filter(|s| cert_id_matches(&s.cert_id, cert, issuer))
+        .filter(|s| names_issuer(&s.cert_id))
         .collect();
-    if singles.is_empty() || !responder_ok(resp, cert, issuer, data, now, fetcher, notes) {
+    if singles.is_empty() {
         return None;
+    }
+    // An answer for this certificate that is not believed is not "no answer": a certificate
+    // naming no place for its status passed as "not checked" when its "revoked" was made
+    // unbelievable (helper 149).
+    if !responder_ok(resp, cert, issuer, data, now, fetcher, notes) {
+        *ignored = true;
+        return None;
+    }
+    // At most MAX_CANDIDATES answers for one certificate are read, those saying "revoked"
+    // first; past them the status is not told from part of them (64 "good" answers put before
+    // the "revoked" one hid it; helper 149).
+    singles.sort_by_key(|s| !matches!(s.cert_status, CertStatus::Revoked(_)));
+    if singles.len() > MAX_CANDIDATES {
+        *unread += singles.len() - MAX_CANDIDATES;
+        singles.truncate(MAX_CANDIDATES);
     }
     let mut out: Option<Said> = None;
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
@@ -793,6 +856,7 @@ fn from_ocsp(
         let this_update = single.this_update.0.to_system_time();
         if this_update > now + SKEW {
             notes.push("an OCSP response is dated in the future; ignored".into());
+            *ignored = true;
             continue;
         }
         // thisUpdate is when the responder knew the status, producedAt when it signed (RFC
@@ -812,6 +876,7 @@ fn from_ocsp(
                 crate::rfc3339(this_update),
                 crate::rfc3339(produced)
             ));
+            *ignored = true;
             continue;
         }
         // A hold (a suspension) that began after the control time tells that the certificate
@@ -886,6 +951,10 @@ pub struct Outcome {
     /// The status is unknown because the certificate was on hold (certificateHold) at the
     /// control time, since this time: never let through as "no data" either.
     pub on_hold: Option<SystemTime>,
+    /// An OCSP response at hand answers for the certificate (its CertID: serial, issuer's name
+    /// and key) but was not believed — its responder unauthorized, invalid or revoked, its
+    /// dates impossible: when the status is unknown, not "no data" either.
+    pub ignored: bool,
 }
 
 /// Most OCSP responses looked at for one certificate.
@@ -910,6 +979,8 @@ struct Found {
     /// Unknown because the certificate was on hold (suspended) at the control time, since
     /// then, and nothing at hand shows the hold lifted before it.
     on_hold: Option<SystemTime>,
+    /// See [`Outcome::ignored`].
+    ignored: bool,
 }
 
 /// Evaluate the data at hand: the status, and which items gave one. Only items that can be
@@ -930,6 +1001,7 @@ fn evaluate(
     // Past the cap, what was not looked at may be what says "revoked": a "good" from the rest
     // is not enough (below).
     let mut left_unread = 0;
+    let mut ignored = false;
     let mut candidates = data.ocsps.iter().filter(|r| {
         r.basic
             .tbs_response_data
@@ -941,7 +1013,18 @@ fn evaluate(
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
-        if let Some(s) = from_ocsp(r, cert, issuer, data, control, now, fetcher, notes) {
+        if let Some(s) = from_ocsp(
+            r,
+            cert,
+            issuer,
+            data,
+            control,
+            now,
+            fetcher,
+            notes,
+            &mut left_unread,
+            &mut ignored,
+        ) {
             said.push((s, None, Some(r.clone())));
         }
     }
@@ -1042,6 +1125,7 @@ fn evaluate(
     let mut found = Found {
         on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
+        ignored: status == Status::Unknown && ignored,
         status: status.clone(),
         freshness: best,
         crls: Vec::new(),
@@ -1106,6 +1190,7 @@ pub fn status(
             ocsps: at_hand.ocsps,
             unread: at_hand.unread,
             on_hold: at_hand.on_hold,
+            ignored: at_hand.ignored,
         };
     }
     if let Some(f) = fetcher {
@@ -1118,6 +1203,7 @@ pub fn status(
                 ocsps: got.ocsps,
                 unread: got.unread,
                 on_hold: got.on_hold,
+                ignored: got.ignored,
             };
         }
     }
@@ -1152,6 +1238,7 @@ pub fn status(
         ocsps: at_hand.ocsps,
         unread: at_hand.unread,
         on_hold: at_hand.on_hold,
+        ignored: at_hand.ignored,
     }
 }
 
