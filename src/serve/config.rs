@@ -568,6 +568,7 @@ impl Config {
         let readable = |k: &str, p: &Path| if files { readable(k, p) } else { Ok(()) };
         let exists = |k: &str, p: &Path| if files { exists(k, p) } else { Ok(()) };
         let secret = |k: &str, p: &Path| if files { secret(k, p) } else { Ok(()) };
+        let trusted = |k: &str, p: &Path| if files { trusted(k, p) } else { Ok(()) };
         let s = &self.server;
         if s.plain_http {
             if !s.listen.ip().is_loopback() {
