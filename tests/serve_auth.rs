@@ -1354,9 +1354,34 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         "it is older (an earlier producedAt) than the response in use",
         1,
     );
+    // Each refused file is judged and said once, not at every tick while it stays (a 64 MiB
+    // forgery cost 25 s of CPU a tick; helper 149).
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let log = a.service_log();
+    assert_eq!(
+        log.matches("trust file holds an OCSP response not taken")
+            .count(),
+        4,
+        "{log}"
+    );
     // The responder the CA certified renews it: taken.
     ca("answer responder official official.ocsp");
     logged(read_again, 2);
+    let (i, text) = judged();
+    assert_eq!(i, revoked, "{text}");
+    assert!(text.contains("revoked"), "{text}");
+    // The same with another certificate of the responder's key, not certified for OCSP
+    // signing, put first among the response's certificates (its signature does not cover
+    // them): taken, and still believed (the first alone decided, and the signature was
+    // TOTAL-PASSED; helper 149).
+    ca(r#"
+openssl ca -batch -config docca.cnf -extensions signing -preserveDN -utf8 -notext -days 30 \
+  -in responder.csr -out sibling.pem 2>/dev/null
+openssl ocsp -index docca.db/index.txt -rsigner sibling.pem -rkey responder.key -rother responder.pem \
+  -CA docca.pem -issuer docca.pem -cert official.pem -respout official.ocsp.new -ndays 1 2>/dev/null
+mv official.ocsp.new official.ocsp
+"#);
+    logged(read_again, 3);
     let (i, text) = judged();
     assert_eq!(i, revoked, "{text}");
     assert!(text.contains("revoked"), "{text}");

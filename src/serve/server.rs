@@ -354,7 +354,22 @@ pub struct TrustRead {
     /// signer (helper 147).
     retained: Vec<kyso_verify::Crl>,
     ocsps: TrustHeld<kyso_verify::Ocsp>,
+    /// The files (by [`file_print`]) last refused or unparsable, each with the time it may be
+    /// judged again (`None`: at the next SIGHUP): a refused file left in place was parsed,
+    /// verified and warned of at every tick — a 64 MiB forgery cost 25 s of CPU each
+    /// (helper 149).
+    refused: Refused,
 }
+
+/// A file's [`file_print`] and bytes.
+type Printed = ([u8; 32], Vec<u8>);
+
+/// File prints refused, and when they may be judged again (`None`: on SIGHUP).
+type Refused = Vec<([u8; 32], Option<std::time::SystemTime>)>;
+
+/// Most answers (SingleResponses) an OCSP response in a trust file may hold: a verifier's
+/// responses answer for a certificate each, a batch for a few hundred.
+const MAX_TRUST_OCSP_ANSWERS: usize = 10_000;
 
 /// The names a directory of anchors is read for: certificates, not an editor's backup or a
 /// file renamed to withdraw it.
@@ -426,11 +441,13 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
     Ok((anchors, certs, seen.finalize().into()))
 }
 
-/// Each CRL file's, the CRLs kept though no file holds them, each OCSP file's.
+/// Each CRL file's, the CRLs kept though no file holds them, each OCSP file's, the files
+/// refused.
 type RevocationRead = (
     TrustHeld<kyso_verify::Crl>,
     Vec<kyso_verify::Crl>,
     TrustHeld<kyso_verify::Ocsp>,
+    Refused,
 );
 
 /// `[trust]`'s CRLs and OCSP responses, each file on its own, and the CRLs kept though no
@@ -448,18 +465,37 @@ type RevocationRead = (
 /// - produced more than 300 s ahead,
 /// - that no certificate in `trusted` answered in (the CA its CertIDs name, by name and key
 ///   hash, signing it or certifying for OCSP signing the responder that did),
-/// - that does not answer for every certificate (CertID) the file's response answered for, or
+/// - that does not answer for every certificate (CertID) the file's response answered for,
+/// - answering for more than [`MAX_TRUST_OCSP_ANSWERS`], or
 /// - produced before the file's response.
 ///
-/// Each is logged by file. Without `before` (at start) a file that cannot be read is an error.
+/// Each is logged by file, once: a file refused or unparsable is not judged again while it
+/// stays as it is, until the time it claims is no longer ahead, or a SIGHUP (`rejudge`;
+/// [`TrustRead::refused`]). Without `before` (at start) a file that cannot be read is an
+/// error.
 fn revocation_files(
     cfg: &Config,
     before: Option<&TrustRead>,
     trusted: &[kyso_verify::CertRef],
+    rejudge: bool,
 ) -> Result<RevocationRead, String> {
     use kyso_verify::x509;
     let kept = |key: &str, e: String| tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
-    let ahead = std::time::SystemTime::now() + Duration::from_secs(300);
+    let now = std::time::SystemTime::now();
+    let ahead = now + Duration::from_secs(300);
+    // Refused before and not to be judged again yet: kept refused, silently.
+    let mut refused_now: Refused = Vec::new();
+    let mut still_refused = |fp: &[u8; 32]| {
+        let r = before.filter(|_| !rejudge).and_then(|b| {
+            b.refused
+                .iter()
+                .find(|(f, until)| f == fp && until.is_none_or(|t| now < t))
+        });
+        if let Some(r) = r {
+            refused_now.push(*r);
+        }
+        r.is_some()
+    };
     let this_update = |c: &kyso_verify::Crl| c.list.tbs_cert_list.this_update.to_system_time();
     // The certificate in `trusted` whose key signed a CRL: its CA, told apart by key, not by
     // name (a CA re-keyed under its name, or another of a look-alike name, is another CA; a
@@ -499,8 +535,7 @@ fn revocation_files(
             .map(|(c, _)| this_update(c))
             .max()
     };
-    // Why a CRL newly read is not taken in place of what its file held.
-    let refused = |crl: &kyso_verify::Crl| -> Option<String> {
+    let crl_refused = |crl: &kyso_verify::Crl| -> Option<String> {
         if this_update(crl) > ahead {
             return Some("its thisUpdate is ahead of this machine's clock".into());
         }
@@ -521,40 +556,79 @@ fn revocation_files(
         }
         None
     };
+    // Why a CRL newly read is not taken in place of what its file held, and when to judge it
+    // again (`None`: on SIGHUP).
+    let refused = |crl: &kyso_verify::Crl| -> Option<(String, Option<std::time::SystemTime>)> {
+        let why = crl_refused(crl)?;
+        let until = (this_update(crl) > ahead)
+            .then(|| this_update(crl).checked_sub(Duration::from_secs(300)))
+            .flatten();
+        Some((why, until))
+    };
+    // One file: its print and bytes if it is to be judged; `None`: keep what it held (it
+    // could not be read, is unchanged, or was refused before and stays so). At start a file
+    // that cannot be read is an error.
+    let mut read_one = |key: &str,
+                        p: &std::path::Path,
+                        old: Option<&[u8; 32]>|
+     -> Result<Option<Printed>, String> {
+        let b = match read_trust_file(key, p) {
+            Ok(b) => b,
+            Err(e) if before.is_none() => return Err(e),
+            Err(e) => {
+                kept(key, e);
+                return Ok(None);
+            }
+        };
+        let fp = file_print(p, &b);
+        if old == Some(&fp) || (before.is_some() && still_refused(&fp)) {
+            return Ok(None);
+        }
+        Ok(Some((fp, b)))
+    };
+    let mut refusals: Refused = Vec::new();
+    // A file that does not parse: an error at start; later, kept as it was, said once.
+    let unparsed =
+        |refusals: &mut Refused, key: &str, p: &std::path::Path, fp: [u8; 32], e: String| {
+            let e = format!("config: {key}: {}: {e}", p.display());
+            if before.is_none() {
+                return Err(e);
+            }
+            kept(key, e);
+            refusals.push((fp, None));
+            Ok(())
+        };
     let mut crls = Vec::new();
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
         let old = before.and_then(|b| b.crls.get(i).cloned().flatten());
-        let read = read_trust_file(&key, p).and_then(|b| {
-            let fp = file_print(p, &b);
-            if let Some(same) = old.as_ref().filter(|(f, _)| *f == fp) {
-                return Ok(same.clone());
+        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f))? else {
+            crls.push(old);
+            continue;
+        };
+        let crl = match x509::load_crl(&b) {
+            Ok(c) => c,
+            Err(e) => {
+                unparsed(&mut refusals, &key, p, fp, e.to_string())?;
+                crls.push(old);
+                continue;
             }
-            let crl =
-                x509::load_crl(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
-            Ok((fp, crl))
-        });
-        crls.push(match (read, before) {
-            (Ok((fp, crl)), None) => Some((fp, crl)),
-            (Ok((fp, crl)), Some(_)) => {
-                let same = old.as_ref().is_some_and(|(f, _)| *f == fp);
-                match refused(&crl).filter(|_| !same) {
-                    Some(why) => {
-                        tracing::warn!(
-                            file = key,
-                            path = %p.display(),
-                            "trust file holds a CRL not taken ({why}): what the file held before stays in use"
-                        );
-                        old
-                    }
-                    None => Some((fp, crl)),
-                }
-            }
-            (Err(e), None) => return Err(e),
-            (Err(e), Some(_)) => {
-                kept(&key, e);
+        };
+        if before.is_none() {
+            crls.push(Some((fp, crl)));
+            continue;
+        }
+        crls.push(match refused(&crl) {
+            Some((why, until)) => {
+                tracing::warn!(
+                    file = key,
+                    path = %p.display(),
+                    "trust file holds a CRL not taken ({why}): what the file held before stays in use"
+                );
+                refusals.push((fp, until));
                 old
             }
+            None => Some((fp, crl)),
         });
     }
     // The newest held before of each CA (by key) stays while no file holds one as new: at
@@ -593,7 +667,7 @@ fn revocation_files(
             .iter()
             .any(|c| kyso_verify::path::revocation::answered_by(o, c))
     };
-    let asked = |o: &kyso_verify::Ocsp| -> Vec<Vec<u8>> {
+    let asked = |o: &kyso_verify::Ocsp| -> std::collections::HashSet<Vec<u8>> {
         use der::Encode;
         o.basic
             .tbs_response_data
@@ -602,16 +676,25 @@ fn revocation_files(
             .map(|r| r.cert_id.to_der().unwrap_or_default())
             .collect()
     };
+    let answers = |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.responses.len();
     // Why a response newly read is not taken in place of `old`, what its file held.
     let ocsp_refused = |o: &kyso_verify::Ocsp, old: Option<&kyso_verify::Ocsp>| {
         if produced(o) > ahead {
             return Some("it was produced ahead of this machine's clock".to_string());
         }
+        if answers(o) > MAX_TRUST_OCSP_ANSWERS {
+            return Some(format!(
+                "it answers for {} certificates, more than {MAX_TRUST_OCSP_ANSWERS}",
+                answers(o)
+            ));
+        }
         if !ca_answered(o) {
             return Some("no certificate in [trust] answered in it: neither the CA its answers name nor a responder that CA certified signed it, or the CA is not in [trust] (add it to trust.certs, SIGHUP)".into());
         }
         // One dated ahead, or one nobody here can verify, guards nothing.
-        let old = old.filter(|h| produced(h) <= ahead && ca_answered(h))?;
+        let old = old.filter(|h| {
+            produced(h) <= ahead && answers(h) <= MAX_TRUST_OCSP_ANSWERS && ca_answered(h)
+        })?;
         let now = asked(o);
         if asked(old).iter().any(|id| !now.contains(id)) {
             return Some("it does not answer for every certificate the response in use answers for: restart to change which certificates the file is for".into());
@@ -625,48 +708,53 @@ fn revocation_files(
     for (i, p) in cfg.trust.ocsps.iter().enumerate() {
         let key = format!("trust.ocsps[{i}]");
         let old = before.and_then(|b| b.ocsps.get(i).cloned().flatten());
-        let read = read_trust_file(&key, p).and_then(|b| {
-            let fp = file_print(p, &b);
-            let ocsp =
-                x509::load_ocsp(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?;
-            Ok((fp, ocsp))
-        });
-        ocsps.push(match (read, before) {
-            (Ok((fp, ocsp)), None) => Some((fp, ocsp)),
-            (Ok((fp, ocsp)), Some(_)) => match &old {
-                Some((f, _)) if *f == fp => old,
-                _ => match ocsp_refused(&ocsp, old.as_ref().map(|(_, o)| o)) {
-                    Some(why) => {
-                        tracing::warn!(
-                            file = key,
-                            path = %p.display(),
-                            "trust file holds an OCSP response not taken ({why}): what the file held before stays in use"
-                        );
-                        old
-                    }
-                    None => Some((fp, ocsp)),
-                },
-            },
-            (Err(e), None) => return Err(e),
-            (Err(e), Some(_)) => {
-                kept(&key, e);
+        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f))? else {
+            ocsps.push(old);
+            continue;
+        };
+        let ocsp = match x509::load_ocsp(&b) {
+            Ok(o) => o,
+            Err(e) => {
+                unparsed(&mut refusals, &key, p, fp, e.to_string())?;
+                ocsps.push(old);
+                continue;
+            }
+        };
+        if before.is_none() {
+            ocsps.push(Some((fp, ocsp)));
+            continue;
+        }
+        ocsps.push(match ocsp_refused(&ocsp, old.as_ref().map(|(_, o)| o)) {
+            Some(why) => {
+                tracing::warn!(
+                    file = key,
+                    path = %p.display(),
+                    "trust file holds an OCSP response not taken ({why}): what the file held before stays in use"
+                );
+                let until = (produced(&ocsp) > ahead)
+                    .then(|| produced(&ocsp).checked_sub(Duration::from_secs(300)))
+                    .flatten();
+                refusals.push((fp, until));
                 old
             }
+            None => Some((fp, ocsp)),
         });
     }
-    Ok((crls, retained, ocsps))
+    refused_now.extend(refusals);
+    Ok((crls, retained, ocsps, refused_now))
 }
 
 /// The validator `[trust]` makes, and what was read.
 fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
     let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
-    let (crls, retained, ocsps) = revocation_files(cfg, None, &trusted)?;
+    let (crls, retained, ocsps, refused) = revocation_files(cfg, None, &trusted, false)?;
     let read = TrustRead {
         anchors: anchors_print,
         crls,
         retained,
         ocsps,
+        refused,
     };
     let mut v = kyso_verify::Validator::default();
     (v.anchors, v.certs) = (anchors, certs);
@@ -736,7 +824,13 @@ fn reload_trust(state: &Shared, why: &'static str) {
             }
         }
         let trusted: Certs = v.anchors.iter().chain(&v.certs).cloned().collect();
-        let (crls, retained, ocsps) = match revocation_files(&st.cfg, Some(&read), &trusted) {
+        let sighup = why == "SIGHUP";
+        let (crls, retained, ocsps, refused) = match revocation_files(
+            &st.cfg,
+            Some(&read),
+            &trusted,
+            sighup,
+        ) {
             Ok(x) => x,
             Err(e) => {
                 tracing::error!(error = %e, trigger = why, "trust files not read; the ones read before stay in use");
@@ -748,6 +842,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             crls,
             retained,
             ocsps,
+            refused,
         };
         for (i, (_, c)) in fresh
             .crls
@@ -778,6 +873,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             )
         };
         if prints(&read) == prints(&fresh) {
+            read.refused = fresh.refused;
             if why == "SIGHUP" {
                 tracing::info!(trigger = why, "trust files read again: unchanged");
             }
