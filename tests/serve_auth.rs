@@ -1262,15 +1262,132 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     mode(0o755);
     let (i, _, text) = judged();
     assert_eq!(i, revoked, "{text}");
-    // Renamed out of *.pem, the anchor is withdrawn on SIGHUP.
+    // Renamed out of *.pem, the anchor is withdrawn on SIGHUP (in use once the re-read says
+    // so: the warning comes before).
+    let n = a.service_log().matches(read_again).count();
     std::fs::rename(p("anchors/docca.pem"), p("anchors/docca.pem.withdrawn")).unwrap();
     unsafe_kill(a.pid(), 1);
     logged("trust anchors: fewer than before", 1);
+    logged(read_again, n + 1);
     let (i, sub, text) = judged();
     assert_eq!(
         (i.as_str(), sub.as_str()),
         ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
         "{text}"
+    );
+}
+
+/// The newest CRL of each CA and each OCSP file's response in use are kept across a restart
+/// (`trust.state`, here `<db>.trust`): older ones replayed into the files before it are not
+/// taken (before, a restart took what the files held, and a revoked signer passed again from
+/// then on; helper 149). A state file that is not one stops the start.
+#[test]
+fn the_newest_crl_and_ocsp_answer_outlive_a_restart_and_replays_before_it() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    let ca = |commands: &str| openssl_ca(pki.path(), &format!("{ANSWER}\n{commands}"));
+    ca(r#"
+mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA publishing CRLs"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering OCSP"
+issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a CRL" signing -days 30
+issue docca answered "/C=VN/O=UBND tỉnh (test)/CN=Official asked of" signing -days 30
+crl crlca crlca.crl
+cp crlca.crl good.crl
+answer docca answered answered.ocsp
+cp answered.ocsp good.ocsp
+printf 'Quyết định số 44/QĐ-UBND\n' > doc.txt
+for s in listed answered; do
+  openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer $s.pem -inkey $s.key -in doc.txt -out $s.p7m
+done
+"#);
+    let mut a = Appliance::start_with(Options {
+        anchors: vec![
+            p("crlca.pem").display().to_string(),
+            p("docca.pem").display().to_string(),
+        ],
+        trust: vec![format!(
+            "crls = [{:?}]\nocsps = [{:?}]",
+            p("crlca.crl"),
+            p("answered.ocsp")
+        )],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        ..Default::default()
+    });
+    let judged = |a: &Appliance, who: &str| {
+        let p7m = std::fs::read(p(&format!("{who}.p7m"))).unwrap();
+        let r = a.agent(Who::Token("verifier")).send(
+            "POST",
+            "/v1/verify",
+            "application/pkcs7-mime",
+            &p7m,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let s = &r.json()["signatures"][0];
+        (
+            s["indication"].as_str().unwrap_or_default().to_string(),
+            r.text(),
+        )
+    };
+    for who in ["listed", "answered"] {
+        let (i, text) = judged(&a, who);
+        assert_eq!(i, "TOTAL-PASSED", "{who}: {text}");
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    ca("revoke crlca listed\ncrl crlca crlca.crl.new\nmv crlca.crl.new crlca.crl\nrevoke docca answered\nanswer docca answered answered.ocsp");
+    let state = a.db().with_file_name("db.trust");
+    let revoked = |a: &Appliance| {
+        for who in ["listed", "answered"] {
+            let (i, text) = judged(a, who);
+            assert_ne!(i, "TOTAL-PASSED", "{who}: {text}");
+            assert!(text.contains("revoked"), "{who}: {text}");
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (l, _) = judged(&a, "listed");
+        let (o, _) = judged(&a, "answered");
+        if l != "TOTAL-PASSED" && o != "TOTAL-PASSED" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", a.service_log());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    revoked(&a);
+    // The files put back as they were before the revocations, and the service restarted.
+    a.stop();
+    std::fs::copy(p("good.crl"), p("crlca.crl")).unwrap();
+    std::fs::copy(p("good.ocsp"), p("answered.ocsp")).unwrap();
+    a.launch();
+    revoked(&a);
+    let log = a.service_log();
+    assert!(
+        log.contains("than the newest of its CA read before the restart")
+            && log.contains("the one in use before the restart stays in use"),
+        "{log}"
+    );
+    // Another restart, the files unchanged: the same.
+    a.stop();
+    a.launch();
+    revoked(&a);
+    // What it keeps is the service's own: by its user alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", state.display());
+    // A state file that is not one: the service does not start on it, and says what to do.
+    a.stop();
+    std::fs::write(&state, b"not a state file").unwrap();
+    let o = a
+        .demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(a.dir.path().join("kyso.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("trust.state") && err.contains("move it away"),
+        "{err}"
     );
 }
 

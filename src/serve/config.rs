@@ -323,6 +323,21 @@ pub struct Archive {
     pub checkpoint_state: Option<PathBuf>,
 }
 
+impl Config {
+    /// Where `[trust]`'s state is kept ([`Trust::state`]).
+    pub fn trust_state(&self) -> PathBuf {
+        self.trust.state.clone().unwrap_or_else(|| {
+            let db = &self.archive.db;
+            let mut name = db
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_else(|| "archive".into());
+            name.push(".trust");
+            db.with_file_name(name)
+        })
+    }
+}
+
 impl Archive {
     /// Where the last signed checkpoint is kept outside the database.
     pub fn checkpoint_state(&self) -> PathBuf {
@@ -357,6 +372,11 @@ pub struct Trust {
     /// OCSP responses (DER), e.g. fetched by a cron job.
     #[serde(default)]
     pub ocsps: Vec<PathBuf>,
+    /// Where the newest CRL of each CA and each OCSP file's response in use are kept across
+    /// restarts (a replayed older one put in a file before a restart is not taken); default:
+    /// `<db>.trust` beside the archive's database directory.
+    #[serde(default)]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -558,6 +578,7 @@ impl Config {
         t.certs.iter_mut().for_each(fix);
         t.crls.iter_mut().for_each(fix);
         t.ocsps.iter_mut().for_each(fix);
+        t.state.iter_mut().for_each(fix);
         if let Some(e) = &mut self.export {
             fix(&mut e.dir);
         }

@@ -359,6 +359,8 @@ pub struct TrustRead {
     /// verified and warned of at every tick — a 64 MiB forgery cost 25 s of CPU each
     /// (helper 149).
     refused: Refused,
+    /// The [`TrustState::print`] of what `trust.state` holds.
+    saved: [u8; 32],
 }
 
 /// A file's [`file_print`] and bytes.
@@ -442,13 +444,134 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
 }
 
 /// Each CRL file's, the CRLs kept though no file holds them, each OCSP file's, the files
-/// refused.
-type RevocationRead = (
-    TrustHeld<kyso_verify::Crl>,
-    Vec<kyso_verify::Crl>,
-    TrustHeld<kyso_verify::Ocsp>,
-    Refused,
-);
+/// refused, and what a restart must not forget.
+struct RevocationRead {
+    crls: TrustHeld<kyso_verify::Crl>,
+    retained: Vec<kyso_verify::Crl>,
+    ocsps: TrustHeld<kyso_verify::Ocsp>,
+    refused: Refused,
+    state: TrustState,
+}
+
+/// What a restart must not forget of `[trust]`'s CRLs and OCSP responses (`trust.state`,
+/// default `<db>.trust`): the newest CRL of each CA a certificate in `[trust]` verifies, and
+/// each OCSP file's response in use that one verifies (by the file's path). Before, a restart
+/// took what the files held unchecked: an older CRL or OCSP response replayed into a file (a
+/// cron job fetching over plain HTTP) un-revoked a signer from the restart on (helper 149).
+#[derive(Default, Clone)]
+pub struct TrustState {
+    crls: Vec<kyso_verify::Crl>,
+    ocsps: Vec<(Vec<u8>, kyso_verify::Ocsp)>,
+}
+
+/// The first line of a trust state file.
+const TRUST_STATE_MAGIC: &[u8] = b"kyso trust state 1\n";
+/// The most bytes a trust state file is read for.
+const MAX_TRUST_STATE: u64 = 1 << 30;
+
+impl TrustState {
+    /// SHA-256 of what it holds (its items' own hashes, in order): whether it changed.
+    fn print(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for c in &self.crls {
+            h.update(b"C");
+            h.update(c.sha256());
+        }
+        for (path, o) in &self.ocsps {
+            h.update(b"O");
+            h.update((path.len() as u64).to_be_bytes());
+            h.update(path);
+            h.update(o.sha256());
+        }
+        h.finalize().into()
+    }
+
+    /// The file's bytes: the magic line, then per item a tag (`C` a CRL, `O` an OCSP response
+    /// and the path of its file), lengths as 8-byte big-endian numbers, the DER.
+    fn encode(&self) -> Vec<u8> {
+        let mut b = TRUST_STATE_MAGIC.to_vec();
+        let mut item = |tag: u8, path: Option<&[u8]>, der: &[u8]| {
+            b.push(tag);
+            if let Some(p) = path {
+                b.extend((p.len() as u64).to_be_bytes());
+                b.extend(p);
+            }
+            b.extend((der.len() as u64).to_be_bytes());
+            b.extend(der);
+        };
+        for c in &self.crls {
+            item(b'C', None, c.der());
+        }
+        for (p, o) in &self.ocsps {
+            item(b'O', Some(p), o.der());
+        }
+        b
+    }
+
+    fn decode(b: &[u8]) -> Result<TrustState, String> {
+        let mut rest = b
+            .strip_prefix(TRUST_STATE_MAGIC)
+            .ok_or("not a kyso trust state file")?;
+        let take = |rest: &mut &[u8]| -> Result<Vec<u8>, String> {
+            let (n, r) = rest.split_first_chunk::<8>().ok_or("cut short")?;
+            let n = usize::try_from(u64::from_be_bytes(*n)).map_err(|_| "cut short")?;
+            if n > r.len() {
+                return Err("cut short".into());
+            }
+            let (item, r) = r.split_at(n);
+            *rest = r;
+            Ok(item.to_vec())
+        };
+        let mut state = TrustState::default();
+        while let Some((&tag, r)) = rest.split_first() {
+            rest = r;
+            match tag {
+                b'C' => {
+                    let der = take(&mut rest)?;
+                    state.crls.push(
+                        kyso_verify::x509::load_crl(&der).map_err(|e| format!("a CRL: {e}"))?,
+                    );
+                }
+                b'O' => {
+                    let path = take(&mut rest)?;
+                    let der = take(&mut rest)?;
+                    let o = kyso_verify::Ocsp::from_basic(&der)
+                        .map_err(|e| format!("an OCSP response: {e}"))?;
+                    state.ocsps.push((path, o));
+                }
+                _ => return Err(format!("an item of unknown kind {tag:#04x}")),
+            }
+        }
+        Ok(state)
+    }
+
+    /// What `p` holds; none if there is no such file. A file that cannot be read or is not one
+    /// is an error (the service does not start on it: move it away to start without it).
+    fn load(p: &std::path::Path) -> Result<TrustState, String> {
+        use std::io::Read;
+        let what = |e: &dyn std::fmt::Display| format!("trust.state: {}: {e}", p.display());
+        let f = match std::fs::File::open(p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TrustState::default()),
+            Err(e) => return Err(what(&e)),
+        };
+        let mut b = Vec::new();
+        f.take(MAX_TRUST_STATE + 1)
+            .read_to_end(&mut b)
+            .map_err(|e| what(&e))?;
+        if b.len() as u64 > MAX_TRUST_STATE {
+            return Err(what(&format!("more than {MAX_TRUST_STATE} bytes")));
+        }
+        TrustState::decode(&b).map_err(|e| what(&e))
+    }
+
+    /// Write it in place of `p`'s content (whole or not at all).
+    fn save(&self, p: &std::path::Path) -> Result<(), String> {
+        kyso_archive::checkpointer::write_atomically(p, &self.encode())
+            .map_err(|e| format!("trust.state: {}: {e}", p.display()))
+    }
+}
 
 /// `[trust]`'s CRLs and OCSP responses, each file on its own, and the CRLs kept though no
 /// file holds them ([`TrustRead::retained`]). With `before` (a re-read), a file that cannot be
@@ -476,6 +599,7 @@ type RevocationRead = (
 fn revocation_files(
     cfg: &Config,
     before: Option<&TrustRead>,
+    persisted: &TrustState,
     trusted: &[kyso_verify::CertRef],
     rejudge: bool,
 ) -> Result<RevocationRead, String> {
@@ -517,6 +641,7 @@ fn revocation_files(
     };
     // What was held before that a certificate in `trusted` verifies, dated no later than now
     // (one dated ahead, or one nobody here can verify, guards and keeps nothing).
+    // At start, what the last run kept ([`TrustState`]).
     let held: Vec<(kyso_verify::Crl, [u8; 32])> = before
         .map(|b| {
             b.crls
@@ -524,11 +649,13 @@ fn revocation_files(
                 .flatten()
                 .map(|(_, c)| c.clone())
                 .chain(b.retained.iter().cloned())
-                .filter(|c| this_update(c) <= ahead)
-                .filter_map(|c| ca_of(&c).map(|k| (c, k)))
-                .collect()
+                .collect::<Vec<_>>()
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|| persisted.crls.clone())
+        .into_iter()
+        .filter(|c| this_update(c) <= ahead)
+        .filter_map(|c| ca_of(&c).map(|k| (c, k)))
+        .collect();
     let newest_held = |ca: [u8; 32]| {
         held.iter()
             .filter(|(_, k)| *k == ca)
@@ -615,7 +742,22 @@ fn revocation_files(
             }
         };
         if before.is_none() {
-            crls.push(Some((fp, crl)));
+            // At start a CRL is taken as it is (one of a CA not in [trust] is checked when a
+            // signature is), unless it is older than the newest of its CA the last run kept:
+            // that one stays in use (below).
+            let older = ca_of(&crl)
+                .and_then(newest_held)
+                .is_some_and(|t| this_update(&crl) < t);
+            if older {
+                tracing::warn!(
+                    file = key,
+                    path = %p.display(),
+                    "trust file holds an older CRL (an earlier thisUpdate) than the newest of its CA read before the restart: that one stays in use"
+                );
+                crls.push(None);
+            } else {
+                crls.push(Some((fp, crl)));
+            }
             continue;
         }
         crls.push(match refused(&crl) {
@@ -650,7 +792,7 @@ fn revocation_files(
             if !before.is_some_and(|b| b.retained.iter().any(|r| r.sha256() == h.sha256())) {
                 tracing::warn!(
                     issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
-                    "no trust file holds this CA's newest CRL read before any more: it stays in use until a restart"
+                    "no trust file holds this CA's newest CRL read before any more: it stays in use (and in trust.state, across restarts) until a file holds a newer one"
                 );
             }
             kept_for.push(*k);
@@ -721,7 +863,25 @@ fn revocation_files(
             }
         };
         if before.is_none() {
-            ocsps.push(Some((fp, ocsp)));
+            // At start a response is taken as it is, unless the last run kept one for this
+            // file that [trust] verifies and that it may not replace (as at a re-read).
+            let kept = persisted
+                .ocsps
+                .iter()
+                .find(|(path, _)| path.as_slice() == p.as_os_str().as_encoded_bytes())
+                .map(|(_, o)| o)
+                .filter(|k| produced(k) <= ahead && ca_answered(k));
+            match kept.and_then(|k| ocsp_refused(&ocsp, Some(k)).map(|why| (k, why))) {
+                Some((k, why)) if k.sha256() != ocsp.sha256() => {
+                    tracing::warn!(
+                        file = key,
+                        path = %p.display(),
+                        "trust file holds an OCSP response not taken ({why}): the one in use before the restart stays in use"
+                    );
+                    ocsps.push(Some((fp, k.clone())));
+                }
+                _ => ocsps.push(Some((fp, ocsp))),
+            }
             continue;
         }
         ocsps.push(match ocsp_refused(&ocsp, old.as_ref().map(|(_, o)| o)) {
@@ -741,20 +901,59 @@ fn revocation_files(
         });
     }
     refused_now.extend(refusals);
-    Ok((crls, retained, ocsps, refused_now))
-}
-
-/// The validator `[trust]` makes, and what was read.
-fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead), String> {
-    let (anchors, certs, anchors_print) = anchor_files(cfg)?;
-    let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
-    let (crls, retained, ocsps, refused) = revocation_files(cfg, None, &trusted, false)?;
-    let read = TrustRead {
-        anchors: anchors_print,
+    // What the next start must not forget: the newest CRL of each CA (by key) in use, and
+    // each file's OCSP response that [trust] verifies.
+    let mut state = TrustState::default();
+    for c in crls.iter().flatten().map(|(_, c)| c).chain(&retained) {
+        let Some(k) = ca_of(c) else { continue };
+        let newer = crls
+            .iter()
+            .flatten()
+            .map(|(_, c)| c)
+            .chain(&retained)
+            .filter(|d| ca_of(d) == Some(k))
+            .any(|d| this_update(d) > this_update(c));
+        if !newer && !state.crls.iter().any(|d| ca_of(d) == Some(k)) {
+            state.crls.push(c.clone());
+        }
+    }
+    for (p, o) in cfg.trust.ocsps.iter().zip(&ocsps) {
+        if let Some((_, o)) = o.as_ref().filter(|(_, o)| ca_answered(o)) {
+            state
+                .ocsps
+                .push((p.as_os_str().as_encoded_bytes().to_vec(), o.clone()));
+        }
+    }
+    Ok(RevocationRead {
         crls,
         retained,
         ocsps,
-        refused,
+        refused: refused_now,
+        state,
+    })
+}
+
+/// The validator `[trust]` makes, and what was read.
+fn validator(cfg: &Config, save: bool) -> Result<(kyso_verify::Validator, TrustRead), String> {
+    let (anchors, certs, anchors_print) = anchor_files(cfg)?;
+    let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
+    let state_file = cfg.trust_state();
+    let persisted = TrustState::load(&state_file).map_err(|e| {
+        format!("{e} (it keeps the newest CRLs and OCSP responses across restarts; move it away to start without it)")
+    })?;
+    let r = revocation_files(cfg, None, &persisted, &trusted, false)?;
+    let mut saved = persisted.print();
+    if save && r.state.print() != saved {
+        r.state.save(&state_file)?;
+        saved = r.state.print();
+    }
+    let read = TrustRead {
+        anchors: anchors_print,
+        crls: r.crls,
+        retained: r.retained,
+        ocsps: r.ocsps,
+        refused: r.refused,
+        saved,
     };
     let mut v = kyso_verify::Validator::default();
     (v.anchors, v.certs) = (anchors, certs);
@@ -825,9 +1024,10 @@ fn reload_trust(state: &Shared, why: &'static str) {
         }
         let trusted: Certs = v.anchors.iter().chain(&v.certs).cloned().collect();
         let sighup = why == "SIGHUP";
-        let (crls, retained, ocsps, refused) = match revocation_files(
+        let r = match revocation_files(
             &st.cfg,
             Some(&read),
+            &TrustState::default(),
             &trusted,
             sighup,
         ) {
@@ -837,12 +1037,24 @@ fn reload_trust(state: &Shared, why: &'static str) {
                 return;
             }
         };
+        // What a restart must not forget, written after what is read is in use.
+        let persist = |read: &mut TrustRead| {
+            if r.state.print() != read.saved {
+                match r.state.save(&st.cfg.trust_state()) {
+                    Ok(()) => read.saved = r.state.print(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "trust state not saved: a restart may take older CRLs or OCSP responses than those in use")
+                    }
+                }
+            }
+        };
         let fresh = TrustRead {
             anchors: anchors_print,
-            crls,
-            retained,
-            ocsps,
-            refused,
+            crls: r.crls,
+            retained: r.retained,
+            ocsps: r.ocsps,
+            refused: r.refused,
+            saved: read.saved,
         };
         for (i, (_, c)) in fresh
             .crls
@@ -874,6 +1086,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
         };
         if prints(&read) == prints(&fresh) {
             read.refused = fresh.refused;
+            persist(&mut read);
             if why == "SIGHUP" {
                 tracing::info!(trigger = why, "trust files read again: unchanged");
             }
@@ -895,6 +1108,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             ocsps,
             "trust files read again: in use from now on"
         );
+        persist(&mut read);
     });
 }
 
@@ -945,7 +1159,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             eprintln!("kyso: warning: {w}");
         }
     }
-    let (validator, trust_read) = validator(&cfg).map_err(&cfg_err)?;
+    let (validator, trust_read) = validator(&cfg, !check_only).map_err(&cfg_err)?;
     if validator.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
     }
