@@ -1378,6 +1378,15 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        // A free slot is taken here, in the order connections were accepted: taken by each
+        // connection's task, a later newcomer could get the last free slot before an earlier
+        // one, which then waited on probation (helper 150).
+        let free = slots
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(|p| (p, slots.place()));
         let (state, router, acceptor, slots) = (
             state.clone(),
             router.clone(),
@@ -1390,7 +1399,11 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             // its client (its TLS handshake, or its next request) gives its slot up: a client
             // that never sends a ClientHello, or keeps a connection open between requests,
             // holds a slot only until someone else needs it.
-            let Some((permit, place)) = slots.admit().await else {
+            let admitted = match free {
+                Some(f) => Some(f),
+                None => slots.admit().await,
+            };
+            let Some((permit, place)) = admitted else {
                 state
                     .metrics
                     .limited
