@@ -1608,7 +1608,8 @@ fn junk_crls_before_the_revoking_one_do_not_hide_it() {
 ///   a note (tests/verify_online.rs fetches the CA's current CRL, which revokes it);
 /// - for a signer naming no place for its status: the responder's genuine "revoked" with
 ///   another certificate of its key, not certified for OCSP signing, put first; a "good" by
-///   another CA's responder; 64 "good" answers before the "revoked" one (helper 149).
+///   another CA's responder; 64 "good" answers before the "revoked" one (helper 149); another
+///   certificate of its key, certified but revoked, put first; a SHA-224 CertID (helper 151).
 #[test]
 fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     let demo = Demo::new();
@@ -1668,6 +1669,23 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
             "not to be believed",
         ),
         ("plain", "plain-many", None, REVOKED, "revoked on"),
+        // And (helper 151): a revoked sibling of the responder's key, certified too, put
+        // first, an older CRL's "good" beside; a "revoked" under SHA-224, which kyso cannot
+        // match to the certificate.
+        (
+            "plain",
+            "plain-revoked-sibling",
+            Some("plain-sibling.crl"),
+            REVOKED,
+            "revoked on",
+        ),
+        (
+            "plain",
+            "plain-sha224",
+            None,
+            TRY_LATER,
+            "hash algorithm kyso does not know",
+        ),
     ] {
         let mut args = vec![
             "--detached".to_string(),

@@ -37,7 +37,8 @@ with a "good" for each:
       old.crl (at hand, lists no one), ca.crl (the CA's current CRL, to serve: revokes the
       stolen responder and the signer).
   plain.p7s: a signer naming no place for its status, revoked a day ago; plain-reordered.ocsp,
-      plain-forged.ocsp, plain-many.ocsp (below).
+      plain-forged.ocsp, plain-many.ocsp, plain-revoked-sibling.ocsp with plain-sibling.crl,
+      plain-sha224.ocsp (below).
 """
 import asyncio
 import datetime as dt
@@ -229,7 +230,13 @@ write("ca.crl", crl(NOW, NOW + dt.timedelta(days=7), [(stolen[0].serial_number, 
 # - plain-forged.ocsp: a "good" for it signed by a responder of another CA: an answer not to
 #   be believed is no "no answer";
 # - plain-many.ocsp: the delegated responder's 64 "good" answers (SHA-256 CertIDs) before its
-#   "revoked" one (SHA-1): only the first 64 answers for a certificate were read.
+#   "revoked" one (SHA-1): only the first 64 answers for a certificate were read;
+# - plain-revoked-sibling.ocsp: the responder's genuine "revoked", with another certificate of
+#   its key first, certified for OCSP signing too but revoked by the CA (plain-sibling.crl, 2
+#   days old, lists it and not the signer): that one alone was judged, the answer ignored, and
+#   the older CRL's "good" stood (helper 151);
+# - plain-sha224.ocsp: a "revoked" under a SHA-224 CertID, which kyso cannot match: it was
+#   "no data" (helper 151).
 def answer(subject, responder, responder_key, statuses, certs):
     """A BasicOCSPResponse about `subject`, one SingleResponse per (hash, status), produced now."""
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -238,10 +245,12 @@ def answer(subject, responder, responder_key, statuses, certs):
         cert_status = (aocsp.CertStatus(name="good", value=acore.Null()) if status == "good" else
                        aocsp.CertStatus(name="revoked", value={"revocation_time": NOW - dt.timedelta(days=1),
                                                                "revocation_reason": "key_compromise"}))
+        # kyso knows SHA-1 and SHA-2 CertIDs; others (SHA-224) it cannot match, only count.
+        known = h in ("sha1", "sha256")
         singles.append({
             "cert_id": {"hash_algorithm": {"algorithm": h},
-                        "issuer_name_hash": getattr(a_ca.subject, h),
-                        "issuer_key_hash": getattr(a_ca.public_key, h),
+                        "issuer_name_hash": getattr(a_ca.subject, h) if known else hashlib.new(h, a_ca.subject.dump()).digest(),
+                        "issuer_key_hash": getattr(a_ca.public_key, h) if known else hashlib.new(h, a_ca.public_key.dump()).digest(),
                         "serial_number": subject.serial_number},
             "cert_status": cert_status,
             "this_update": when,
@@ -275,3 +284,8 @@ rogue = cert(name("OCSP responder (rogue)"), rogue_k, other.subject, other_k,
              eku=[ExtendedKeyUsageOID.OCSP_SIGNING], nocheck=True)
 write("plain-forged.ocsp", answer(plain, rogue, rogue_k, [("sha1", "good")], [rogue]))
 write("plain-many.ocsp", answer(plain, n_cert, n_key, [("sha256", "good")] * 64 + [("sha1", "revoked")], [n_cert]))
+sibling_certified = cert(n_cert.subject, n_key, ca.subject, ca_k, eku=[ExtendedKeyUsageOID.OCSP_SIGNING])
+write("plain-revoked-sibling.ocsp", answer(plain, n_cert, n_key, [("sha1", "revoked")], [sibling_certified, n_cert]))
+write("plain-sibling.crl", crl(NOW - dt.timedelta(days=2), NOW + dt.timedelta(days=30),
+                               [(sibling_certified.serial_number, NOW - dt.timedelta(days=3))]))
+write("plain-sha224.ocsp", answer(plain, n_cert, n_key, [("sha224", "revoked")], [n_cert]))

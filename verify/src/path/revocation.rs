@@ -598,6 +598,49 @@ pub fn answered_by(resp: &Ocsp, ca: &CertRef) -> bool {
         && (resp.signed_by(ca).is_ok() || delegated_responder(resp, ca).is_some())
 }
 
+/// What `resp` answers, answer by answer: the certificate's serial number (as encoded), the
+/// certificate in `trusted` its CertID names as issuer (its fingerprint; `None`: none does,
+/// or its hash algorithm is not known here), and whether it says "good".
+pub fn answers(resp: &Ocsp, trusted: &[CertRef]) -> Vec<(Vec<u8>, Option<[u8; 32]>, bool)> {
+    // Each trusted certificate's name and key hashed once per hash algorithm met.
+    let mut hashed: Vec<(Hash, usize, Vec<u8>, Vec<u8>)> = Vec::new();
+    resp.basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .map(|a| {
+            let id = &a.cert_id;
+            let ca = Hash::from_oid(&id.hash_algorithm.oid).and_then(|h| {
+                (0..trusted.len()).find_map(|i| {
+                    let at = match hashed.iter().position(|(g, j, ..)| *g == h && *j == i) {
+                        Some(at) => at,
+                        None => {
+                            let c = &trusted[i];
+                            let name = c.tbs().subject.to_der().unwrap_or_default();
+                            let key = c
+                                .tbs()
+                                .subject_public_key_info
+                                .subject_public_key
+                                .raw_bytes();
+                            hashed.push((h, i, h.digest(&[&name]), h.digest(&[key])));
+                            hashed.len() - 1
+                        }
+                    };
+                    let (_, _, n, k) = &hashed[at];
+                    (n.as_slice() == id.issuer_name_hash.as_bytes()
+                        && k.as_slice() == id.issuer_key_hash.as_bytes())
+                    .then(|| trusted[i].fingerprint())
+                })
+            });
+            (
+                id.serial_number.as_bytes().to_vec(),
+                ca,
+                matches!(a.cert_status, x509_ocsp::CertStatus::Good(_)),
+            )
+        })
+        .collect()
+}
+
 /// The delegated responder that answered in `resp` for `issuer`: the first certificate it
 /// carries that `issuer` issued, whose key signed the response, that `issuer` certified for
 /// OCSP signing, and that was valid when the response was produced. Which one it is must not
@@ -642,11 +685,28 @@ fn responder_ok(
     if resp.signed_by(issuer).is_ok() {
         return true;
     }
-    let Some(r) = delegated_responder(resp, issuer) else {
+    // Every certificate it carries that the issuer certified for OCSP signing, valid when it
+    // answered, whose key signed it, is judged in turn, its own status too: the certificates
+    // are not signed, and whoever put first a sibling of the responder's key that the CA had
+    // revoked made a genuine "revoked" ignored (helper 151).
+    let signers: Vec<CertRef> = delegated_signers(resp, issuer).collect();
+    let produced_valid = |r: &CertRef| {
+        super::check(
+            &[r.clone(), issuer.clone()],
+            produced,
+            Purpose::OcspResponder,
+        )
+        .is_empty()
+    };
+    let candidates: Vec<&CertRef> = signers
+        .iter()
+        .filter(|r| certified_for_ocsp(r) && produced_valid(r))
+        .collect();
+    if candidates.is_empty() {
         // Why not, said of the first certificate that signed it.
-        match delegated_signers(resp, issuer).next() {
+        match signers.first() {
             _ if kyso_pdf::stop::stopped() => {}
-            Some(r) if !certified_for_ocsp(&r) => notes.push(format!(
+            Some(r) if !certified_for_ocsp(r) => notes.push(format!(
                 "an OCSP response is signed by {}, which the issuer did not certify for OCSP signing; ignored",
                 r.subject_string()
             )),
@@ -671,99 +731,117 @@ fn responder_ok(
             )),
         }
         return false;
-    };
-    {
-        if kyso_pdf::stop::stopped() {
-            return false;
+    }
+    candidates
+        .into_iter()
+        .any(|r| responder_standing(resp, r, cert, issuer, data, now, fetcher, notes))
+}
+
+/// A delegated responder's own status when it answered (`resp`): known and not revoked,
+/// unless it carries id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). `false`, with a note, when
+/// its answer is not to be believed.
+#[allow(clippy::too_many_arguments)]
+fn responder_standing(
+    resp: &Ocsp,
+    r: &CertRef,
+    cert: &Cert,
+    issuer: &CertRef,
+    data: Data<'_>,
+    now: SystemTime,
+    fetcher: Option<&crate::fetch::Fetcher>,
+    notes: &mut Vec<String>,
+) -> bool {
+    let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
+    if kyso_pdf::stop::stopped() {
+        return false;
+    }
+    let name = r.subject_string();
+    let nocheck = r
+        .tbs()
+        .extensions
+        .iter()
+        .flatten()
+        .any(|e| e.extn_id == ID_PKIX_OCSP_NOCHECK);
+    if !nocheck {
+        // Without id-pkix-ocsp-nocheck the responder's own status must be known (RFC 6960
+        // §4.2.2.2.1): from the CRLs at hand, else from its CRL distribution points — or,
+        // when it names none, from those of the certificate asked about: the same CA
+        // issued both, and its CRL lists the responder it revoked. A responder whose status
+        // cannot be had is not believed when either names where to look (a revoked
+        // responder's "good" is worth nothing: a delegated responder's stolen key would
+        // otherwise vouch for any certificate of its CA).
+        let mut inner = Vec::new();
+        let mut crls: Vec<Crl> = data.crls.to_vec();
+        let (ocsp_urls, mut crl_urls) = urls(r);
+        if crl_urls.is_empty() {
+            crl_urls = urls(cert).1;
         }
-        let name = r.subject_string();
-        let nocheck = r
-            .tbs()
-            .extensions
-            .iter()
-            .flatten()
-            .any(|e| e.extn_id == ID_PKIX_OCSP_NOCHECK);
-        if !nocheck {
-            // Without id-pkix-ocsp-nocheck the responder's own status must be known (RFC 6960
-            // §4.2.2.2.1): from the CRLs at hand, else from its CRL distribution points — or,
-            // when it names none, from those of the certificate asked about: the same CA
-            // issued both, and its CRL lists the responder it revoked. A responder whose status
-            // cannot be had is not believed when either names where to look (a revoked
-            // responder's "good" is worth nothing: a delegated responder's stolen key would
-            // otherwise vouch for any certificate of its CA).
-            let mut inner = Vec::new();
-            let mut crls: Vec<Crl> = data.crls.to_vec();
-            let (ocsp_urls, mut crl_urls) = urls(&r);
-            if crl_urls.is_empty() {
-                crl_urls = urls(cert).1;
-            }
-            let judge = |crls: &[Crl], inner: &mut Vec<String>| {
-                evaluate(
-                    &r,
-                    issuer,
-                    Data { crls, ocsps: &[] },
-                    produced,
-                    now,
-                    None,
-                    inner,
-                )
-            };
-            let mut found = judge(&crls, &mut inner);
-            // A "good" from a CRL issued before the response is weaker: a responder revoked
-            // after that CRL (its key stolen) does not show in it, and the response's own date
-            // is the thief's to choose. Online, its status is then fetched, as a signer's is.
-            let settled = |f: &Found| {
-                f.status != Status::Unknown
-                    && (f.status != Status::Good || f.freshness == Freshness::After)
-            };
-            if !settled(&found) {
-                if let Some(f) = fetcher {
-                    for url in crl_urls.iter().take(2) {
-                        if kyso_pdf::stop::stopped() {
-                            break;
+        let judge = |crls: &[Crl], inner: &mut Vec<String>| {
+            evaluate(
+                r,
+                issuer,
+                Data { crls, ocsps: &[] },
+                produced,
+                now,
+                None,
+                inner,
+            )
+        };
+        let mut found = judge(&crls, &mut inner);
+        // A "good" from a CRL issued before the response is weaker: a responder revoked
+        // after that CRL (its key stolen) does not show in it, and the response's own date
+        // is the thief's to choose. Online, its status is then fetched, as a signer's is.
+        let settled = |f: &Found| {
+            f.status != Status::Unknown
+                && (f.status != Status::Good || f.freshness == Freshness::After)
+        };
+        if !settled(&found) {
+            if let Some(f) = fetcher {
+                for url in crl_urls.iter().take(2) {
+                    if kyso_pdf::stop::stopped() {
+                        break;
+                    }
+                    if let Ok(c) = f.crl(url, issuer, now) {
+                        crls.push(c);
+                        let again = judge(&crls, &mut inner);
+                        if again.status != Status::Unknown {
+                            found = again;
                         }
-                        if let Ok(c) = f.crl(url, issuer, now) {
-                            crls.push(c);
-                            let again = judge(&crls, &mut inner);
-                            if again.status != Status::Unknown {
-                                found = again;
-                            }
-                            if settled(&found) {
-                                break;
-                            }
+                        if settled(&found) {
+                            break;
                         }
                     }
                 }
             }
-            if found.status == Status::Good && found.freshness != Freshness::After {
-                notes.push(format!(
-                    "the status of the OCSP responder {name} rests on a CRL issued before its response was produced: a revocation of the responder after that CRL would not show (verify online, or add fresher validation data, to rule that out)"
-                ));
+        }
+        if found.status == Status::Good && found.freshness != Freshness::After {
+            notes.push(format!(
+                "the status of the OCSP responder {name} rests on a CRL issued before its response was produced: a revocation of the responder after that CRL would not show (verify online, or add fresher validation data, to rule that out)"
+            ));
+        }
+        let known = found.status;
+        match known {
+            Status::Revoked(at) => {
+                notes.push(format!("the OCSP responder {name} was revoked on {}; its response is ignored", crate::rfc3339(at)));
+                return false;
             }
-            let known = found.status;
-            match known {
-                Status::Revoked(at) => {
-                    notes.push(format!("the OCSP responder {name} was revoked on {}; its response is ignored", crate::rfc3339(at)));
-                    return false;
-                }
-                Status::Good => {}
-                Status::Unknown
-                    if ocsp_urls.is_empty()
-                        && crl_urls.is_empty()
-                        && !found.unread
-                        && found.on_hold.is_none() =>
-                {
-                    notes.push(format!(
-                    "the OCSP responder {name} has no id-pkix-ocsp-nocheck, and neither it nor {} names a place for its status: the responder's own status was not checked",
-                    cert.subject_string()
-                ))
-                }
-                Status::Unknown => {
-                    notes.push(format!(
-                        "the OCSP responder {name} has no id-pkix-ocsp-nocheck and its own status cannot be had; its response is ignored"
-                    ));
-                    return false;
-                }
+            Status::Good => {}
+            Status::Unknown
+                if ocsp_urls.is_empty()
+                    && crl_urls.is_empty()
+                    && !found.unread
+                    && found.on_hold.is_none() =>
+            {
+                notes.push(format!(
+                "the OCSP responder {name} has no id-pkix-ocsp-nocheck, and neither it nor {} names a place for its status: the responder's own status was not checked",
+                cert.subject_string()
+            ))
+            }
+            Status::Unknown => {
+                notes.push(format!(
+                    "the OCSP responder {name} has no id-pkix-ocsp-nocheck and its own status cannot be had; its response is ignored"
+                ));
+                return false;
             }
         }
     }
@@ -832,6 +910,24 @@ fn from_ocsp(
         .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
         .filter(|s| names_issuer(&s.cert_id))
         .collect();
+    // Answers for this serial under a hash kyso does not know (SHA-224, say) may be about
+    // this certificate and say "revoked": the status does not rest on the others (a genuine
+    // "revoked" under SHA-224 was "no data"; helper 151).
+    let unknown_hash = resp
+        .basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
+        .filter(|s| Hash::from_oid(&s.cert_id.hash_algorithm.oid).is_none())
+        .count();
+    if unknown_hash > 0 {
+        notes.push(format!(
+            "an OCSP response has {unknown_hash} answers for the serial number of {} under a hash algorithm kyso does not know: they are not read",
+            cert.subject_string()
+        ));
+        *unread += unknown_hash;
+    }
     if singles.is_empty() {
         return None;
     }
