@@ -266,23 +266,95 @@ fn others_may_change(m: &std::fs::Metadata, sticky_ok: bool) -> Option<String> {
 }
 
 /// Why another user may change `p`, a file whose metadata (read from the open file) is `m`, or
-/// put another in its place: [`others_may_change`] of it and of the directory it is in.
+/// put another in its place: [`others_may_change`] of it, and [`path_loose`] of its path, which
+/// must lead to that same file.
 pub(super) fn trusted_file_loose(p: &std::path::Path, m: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
     if let Some(why) = others_may_change(m, false) {
         return Some(format!("{}: {why}", p.display()));
     }
-    let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or(std::path::Path::new("."));
-    match std::fs::metadata(dir) {
-        Err(e) => Some(format!("{}: {e}", dir.display())),
-        Ok(dm) => others_may_change(&dm, true).map(|why| {
-            format!(
-                "{} (the directory {} is in): {why}",
-                dir.display(),
-                p.display()
-            )
-        }),
+    match path_loose(p) {
+        Err(why) => Some(why),
+        Ok(real) => match std::fs::metadata(&real) {
+            Err(e) => Some(format!("{}: {e}", real.display())),
+            Ok(r) if (r.dev(), r.ino()) != (m.dev(), m.ino()) => {
+                Some(format!("{}: changed while it was read", p.display()))
+            }
+            Ok(_) => None,
+        },
     }
+}
+
+/// The path `p` resolves to, each directory it passes through and each symbolic link on the
+/// way looked at as it is followed: an error saying which one another user may change (a
+/// directory of another owner, or one group or others may write unless sticky; a link of
+/// another owner). Only the file's directory was looked at, and a link there to a file in a
+/// directory another user owns let that user put the system's whole CA bundle in its place
+/// (helper 151). As sshd's StrictModes, from `/` down.
+fn path_loose(p: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    use std::collections::VecDeque;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::{Component, PathBuf};
+    let start = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .join(p)
+    };
+    let me = rustix::process::geteuid().as_raw();
+    let mut rest: VecDeque<std::ffi::OsString> = VecDeque::new();
+    let push_front = |rest: &mut VecDeque<std::ffi::OsString>, q: &std::path::Path| {
+        for c in q.components().rev() {
+            match c {
+                Component::Normal(n) => rest.push_front(n.to_os_string()),
+                Component::ParentDir => rest.push_front("..".into()),
+                _ => {}
+            }
+        }
+    };
+    push_front(&mut rest, &start);
+    let mut at = PathBuf::from("/");
+    let mut links = 0;
+    while let Some(name) = rest.pop_front() {
+        if name == ".." {
+            at.pop();
+            continue;
+        }
+        let dm = std::fs::metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?;
+        if let Some(why) = others_may_change(&dm, true) {
+            return Err(format!(
+                "{} (a directory on the way to {}): {why}",
+                at.display(),
+                p.display()
+            ));
+        }
+        let next = at.join(&name);
+        let lm =
+            std::fs::symlink_metadata(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+        if !lm.file_type().is_symlink() {
+            at = next;
+            continue;
+        }
+        links += 1;
+        if links > 40 {
+            return Err(format!("{}: too many symbolic links", p.display()));
+        }
+        if lm.uid() != me && lm.uid() != 0 {
+            return Err(format!(
+                "{} (a symbolic link on the way to {}) belongs to another user (uid {}), who may point it elsewhere: chown -h it",
+                next.display(),
+                p.display(),
+                lm.uid()
+            ));
+        }
+        let target = std::fs::read_link(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+        if target.is_absolute() {
+            at = PathBuf::from("/");
+        }
+        push_front(&mut rest, &target);
+    }
+    Ok(at)
 }
 
 /// [`read_trust_file`], for an anchor: refused if another user may change it or the directory
@@ -410,6 +482,7 @@ fn anchor_files(cfg: &Config) -> Result<(Certs, Certs, [u8; 32]), String> {
             if let Some(why) = others_may_change(&m, false) {
                 return Err(format!("config: {key}: {}: {why}", p.display()));
             }
+            path_loose(p).map_err(|why| format!("config: {key}: {why}"))?;
             let mut f: Vec<_> = std::fs::read_dir(p)
                 .map_err(|e| format!("config: {key}: {e}"))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -809,14 +882,15 @@ fn revocation_files(
             .iter()
             .any(|c| kyso_verify::path::revocation::answered_by(o, c))
     };
-    let asked = |o: &kyso_verify::Ocsp| -> std::collections::HashSet<Vec<u8>> {
-        use der::Encode;
-        o.basic
-            .tbs_response_data
-            .responses
-            .iter()
-            .map(|r| r.cert_id.to_der().unwrap_or_default())
-            .collect()
+    // The certificates (serial number, CA in `trusted`) a response answers for; with
+    // `not_good`, those it says anything but "good" of. By serial and CA, not by CertID as
+    // encoded: a CA's SHA-256 CertIDs for its SHA-1 ones are the same certificates.
+    let asked = |o: &kyso_verify::Ocsp, not_good: bool| {
+        kyso_verify::path::revocation::answers(o, trusted)
+            .into_iter()
+            .filter(|(_, ca, good)| ca.is_some() && !(not_good && *good))
+            .map(|(serial, ca, _)| (serial, ca))
+            .collect::<std::collections::HashSet<_>>()
     };
     let answers = |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.responses.len();
     // Why a response newly read is not taken in place of `old`, what its file held.
@@ -837,9 +911,12 @@ fn revocation_files(
         let old = old.filter(|h| {
             produced(h) <= ahead && answers(h) <= MAX_TRUST_OCSP_ANSWERS && ca_answered(h)
         })?;
-        let now = asked(o);
-        if asked(old).iter().any(|id| !now.contains(id)) {
-            return Some("it does not answer for every certificate the response in use answers for: restart to change which certificates the file is for".into());
+        // Only a "revoked" or "on hold" must not be dropped: a response that answers for more
+        // certificates, taken once, refused every later answer for fewer (a "revoked" among
+        // them) while its "good" stood (helper 151).
+        let now = asked(o, false);
+        if asked(old, true).iter().any(|k| !now.contains(k)) {
+            return Some("it does not answer for a certificate the response in use says is revoked or on hold".into());
         }
         if produced(o) < produced(old) {
             return Some("it is older (an earlier producedAt) than the response in use".into());
