@@ -562,7 +562,7 @@ fn anchors_another_user_may_change_are_refused_at_start() {
     let (code, err) = check(&at("trust/ca.pem"));
     assert_eq!(code, 3, "{err}");
     assert!(
-        err.contains("the directory") && err.contains("mode 777"),
+        err.contains("a directory on the way") && err.contains("mode 777"),
         "{err}"
     );
     mode(&at("trust"), 0o1777);
@@ -624,8 +624,35 @@ fn anchors_another_user_may_change_are_refused_at_start() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    // Another user's file (as root alone may give one away).
+    // Another user's file, directory or link (as root alone may give one away).
     if rustix::process::geteuid().is_root() {
+        // A link to a file of root's in a directory of another user's: that user may put
+        // another file, or a link to the system's CA bundle, in its place (helper 151).
+        std::fs::create_dir(at("theirs")).unwrap();
+        std::fs::copy(demo.ca_pem(), at("theirs/real.pem")).unwrap();
+        mode(&at("theirs/real.pem"), 0o644);
+        std::os::unix::fs::chown(at("theirs"), Some(1234), None).unwrap();
+        std::os::unix::fs::symlink("../theirs/real.pem", at("trust/linked.pem")).unwrap();
+        let (code, err) = check(&at("trust/linked.pem"));
+        assert_eq!(code, 3, "{err}");
+        assert!(
+            err.contains("a directory on the way") && err.contains("uid 1234"),
+            "{err}"
+        );
+        std::fs::remove_file(at("trust/linked.pem")).unwrap();
+        // A link of another user's: they may point it elsewhere.
+        std::os::unix::fs::symlink("ca.pem", at("trust/linked.pem")).unwrap();
+        std::os::unix::fs::lchown(at("trust/linked.pem"), Some(4321), None).unwrap();
+        let (code, err) = check(&at("trust/linked.pem"));
+        assert_eq!(code, 3, "{err}");
+        assert!(
+            err.contains("symbolic link") && err.contains("uid 4321"),
+            "{err}"
+        );
+        std::os::unix::fs::lchown(at("trust/linked.pem"), Some(0), None).unwrap();
+        let (code, err) = check(&at("trust/linked.pem"));
+        assert_eq!(code, 0, "{err}");
+        std::fs::remove_file(at("trust/linked.pem")).unwrap();
         std::os::unix::fs::chown(at("trust/ca.pem"), Some(4321), None).unwrap();
         let (code, err) = check(&at("trust"));
         assert_eq!(code, 3, "{err}");
