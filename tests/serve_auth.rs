@@ -1277,10 +1277,13 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     );
 }
 
-/// The newest CRL of each CA and each OCSP file's response in use are kept across a restart
+/// The newest CRL of each CA and scope and the OCSP responses in use are kept across a restart
 /// (`trust.state`, here `<db>.trust`): older ones replayed into the files before it are not
 /// taken (before, a restart took what the files held, and a revoked signer passed again from
-/// then on; helper 149). A state file that is not one stops the start.
+/// then on; helper 149). The CA's CRL of end entities (issuingDistributionPoint onlyUser) and
+/// its newer ARL (onlyCA) are each kept (kept by CA alone, the ARL made the other refused at
+/// every restart; helper 152). A second service started on the same database changes nothing
+/// of it; a state file that is not one, or a FIFO in its place, stops the start.
 #[test]
 fn the_newest_crl_and_ocsp_answer_outlive_a_restart_and_replays_before_it() {
     let pki = tempfile::tempdir().unwrap();
@@ -1288,11 +1291,27 @@ fn the_newest_crl_and_ocsp_answer_outlive_a_restart_and_replays_before_it() {
     let ca = |commands: &str| openssl_ca(pki.path(), &format!("{ANSWER}\n{commands}"));
     ca(r#"
 mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA publishing CRLs"
+cat >> crlca.cnf <<CNF
+[signing_cdp]
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = emailProtection
+crlDistributionPoints = URI:http://127.0.0.1:9/user.crl
+[crl_user]
+issuingDistributionPoint = critical,@idp_user
+[idp_user]
+fullname = URI:http://127.0.0.1:9/user.crl
+onlyuser = TRUE
+[crl_ca]
+issuingDistributionPoint = critical,@idp_ca
+[idp_ca]
+onlyCA = TRUE
+CNF
 mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering OCSP"
-issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a CRL" signing -days 30
+issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a CRL" signing_cdp -days 30
 issue docca answered "/C=VN/O=UBND tỉnh (test)/CN=Official asked of" signing -days 30
-crl crlca crlca.crl
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out crlca.crl 2>/dev/null
 cp crlca.crl good.crl
+openssl ca -config crlca.cnf -gencrl -crlexts crl_ca -out arl.crl 2>/dev/null
 answer docca answered answered.ocsp
 cp answered.ocsp good.ocsp
 printf 'Quyết định số 44/QĐ-UBND\n' > doc.txt
@@ -1306,8 +1325,9 @@ done
             p("docca.pem").display().to_string(),
         ],
         trust: vec![format!(
-            "crls = [{:?}]\nocsps = [{:?}]",
+            "crls = [{:?}, {:?}]\nocsps = [{:?}]",
             p("crlca.crl"),
+            p("arl.crl"),
             p("answered.ocsp")
         )],
         server: vec!["client_crl_reload_secs = 1".into()],
@@ -1333,7 +1353,14 @@ done
         assert_eq!(i, "TOTAL-PASSED", "{who}: {text}");
     }
     std::thread::sleep(std::time::Duration::from_secs(1));
-    ca("revoke crlca listed\ncrl crlca crlca.crl.new\nmv crlca.crl.new crlca.crl\nrevoke docca answered\nanswer docca answered answered.ocsp");
+    ca(r#"revoke crlca listed
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out crlca.crl.new 2>/dev/null
+mv crlca.crl.new crlca.crl
+revoke docca answered
+answer docca answered answered.ocsp
+sleep 1
+openssl ca -config crlca.cnf -gencrl -crlexts crl_ca -out arl.crl.new 2>/dev/null
+mv arl.crl.new arl.crl"#);
     let state = a.db().with_file_name("db.trust");
     let revoked = |a: &Appliance| {
         for who in ["listed", "answered"] {
@@ -1362,7 +1389,7 @@ done
     let log = a.service_log();
     assert!(
         log.contains("than the newest of its CA read before the restart")
-            && log.contains("the one in use before the restart stays in use"),
+            && log.contains("an OCSP response in use before the restart says a certificate is revoked or on hold"),
         "{log}"
     );
     // Another restart, the files unchanged: the same.
@@ -1373,22 +1400,71 @@ done
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{}", state.display());
-    // A state file that is not one: the service does not start on it, and says what to do.
-    a.stop();
-    std::fs::write(&state, b"not a state file").unwrap();
+    // A second service on the same database, with no CRL or OCSP file: it cannot open the
+    // archive, and leaves the state as it was (it wrote an empty one first; helper 152).
+    let kept = std::fs::read(&state).unwrap();
+    let config = a.dir.path().join("kyso.toml");
+    let other = a.dir.path().join("other.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let trust_line = text
+        .lines()
+        .find(|l| l.starts_with("crls = "))
+        .unwrap()
+        .to_string();
+    let ocsp_line = text
+        .lines()
+        .find(|l| l.starts_with("ocsps = "))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &other,
+        text.replace(&trust_line, "crls = []")
+            .replace(&ocsp_line, "ocsps = []"),
+    )
+    .unwrap();
     let o = a
         .demo
         .cmd()
-        .args(["serve", "--check", "--config"])
-        .arg(a.dir.path().join("kyso.toml"))
+        .args(["serve", "--config"])
+        .arg(&other)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("archive.db"), "{err}");
+    assert_eq!(std::fs::read(&state).unwrap(), kept);
+    let check = |a: &Appliance| {
+        let o = a
+            .demo
+            .cmd()
+            .args(["serve", "--check", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // A state file that is not one: the service does not start on it, and says what to do.
+    a.stop();
+    std::fs::write(&state, b"not a state file").unwrap();
+    let (code, err) = check(&a);
+    assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("trust.state") && err.contains("move it away"),
         "{err}"
     );
+    // A FIFO in its place is refused, not waited on.
+    std::fs::remove_file(&state).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&state)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, err) = check(&a);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
 }
 
 /// `openssl ocsp` answering for `docca`'s certificate `$2` into `$3`, signed by `$1`.

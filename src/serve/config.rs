@@ -372,7 +372,7 @@ pub struct Trust {
     /// OCSP responses (DER), e.g. fetched by a cron job.
     #[serde(default)]
     pub ocsps: Vec<PathBuf>,
-    /// Where the newest CRL of each CA and each OCSP file's response in use are kept across
+    /// Where the newest CRL of each CA and the OCSP responses in use are kept across
     /// restarts (a replayed older one put in a file before a restart is not taken); default:
     /// `<db>.trust` beside the archive's database directory.
     #[serde(default)]

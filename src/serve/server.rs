@@ -431,9 +431,28 @@ pub struct TrustRead {
     /// verified and warned of at every tick — a 64 MiB forgery cost 25 s of CPU each
     /// (helper 149).
     refused: Refused,
+    /// OCSP responses no file holds that say "revoked" or "on hold" of a certificate no
+    /// response in use answers for as newly: kept from before a restart ([`TrustState`]).
+    retained_ocsps: Vec<kyso_verify::Ocsp>,
     /// The [`TrustState::print`] of what `trust.state` holds.
     saved: [u8; 32],
+    /// A save of `trust.state` failed, and was said: said again only once it worked.
+    save_failed: bool,
+    /// Which certificate in `[trust]` verifies each CRL and OCSP response met (by SHA-256),
+    /// kept from tick to tick (each check hashes the whole item) and dropped on SIGHUP.
+    verified: Verified,
 }
+
+/// Which certificate in `[trust]` verifies a CRL (its fingerprint), and whether one answered
+/// in an OCSP response, by the item's SHA-256.
+#[derive(Default, Clone)]
+struct Verified {
+    crls: std::collections::HashMap<[u8; 32], Option<[u8; 32]>>,
+    ocsps: std::collections::HashMap<[u8; 32], bool>,
+}
+
+/// Most OCSP responses kept though no file holds them ([`TrustRead::retained_ocsps`]).
+const MAX_RETAINED_OCSPS: usize = 64;
 
 /// A file's [`file_print`] and bytes.
 type Printed = ([u8; 32], Vec<u8>);
@@ -522,19 +541,36 @@ struct RevocationRead {
     crls: TrustHeld<kyso_verify::Crl>,
     retained: Vec<kyso_verify::Crl>,
     ocsps: TrustHeld<kyso_verify::Ocsp>,
+    retained_ocsps: Vec<kyso_verify::Ocsp>,
     refused: Refused,
     state: TrustState,
+    verified: Verified,
 }
 
 /// What a restart must not forget of `[trust]`'s CRLs and OCSP responses (`trust.state`,
-/// default `<db>.trust`): the newest CRL of each CA a certificate in `[trust]` verifies, and
-/// each OCSP file's response in use that one verifies (by the file's path). Before, a restart
-/// took what the files held unchecked: an older CRL or OCSP response replayed into a file (a
-/// cron job fetching over plain HTTP) un-revoked a signer from the restart on (helper 149).
+/// default `<db>.trust`): the newest CRL of each CA and scope ([`crl_scope`]) a certificate in
+/// `[trust]` verifies, and the OCSP responses in use that one verifies. Before, a restart took
+/// what the files held unchecked: an older CRL or OCSP response replayed into a file (a cron
+/// job fetching over plain HTTP) un-revoked a signer from the restart on (helper 149).
 #[derive(Default, Clone)]
 pub struct TrustState {
     crls: Vec<kyso_verify::Crl>,
-    ocsps: Vec<(Vec<u8>, kyso_verify::Ocsp)>,
+    ocsps: Vec<kyso_verify::Ocsp>,
+}
+
+/// What a CRL covers beside its CA: its issuingDistributionPoint as encoded, and whether it
+/// is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of end
+/// entities, are not a CRL and its replay: kept by CA alone, the newer one made the other
+/// refused at every restart (helper 152).
+fn crl_scope(crl: &kyso_verify::Crl) -> Vec<u8> {
+    const IDP: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.28");
+    const DELTA: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
+    let exts = crl.list.tbs_cert_list.crl_extensions.iter().flatten();
+    let mut scope = vec![u8::from(exts.clone().any(|e| e.extn_id == DELTA))];
+    if let Some(e) = exts.clone().find(|e| e.extn_id == IDP) {
+        scope.extend(e.extn_value.as_bytes());
+    }
+    scope
 }
 
 /// The first line of a trust state file.
@@ -551,38 +587,33 @@ impl TrustState {
             h.update(b"C");
             h.update(c.sha256());
         }
-        for (path, o) in &self.ocsps {
+        for o in &self.ocsps {
             h.update(b"O");
-            h.update((path.len() as u64).to_be_bytes());
-            h.update(path);
             h.update(o.sha256());
         }
         h.finalize().into()
     }
 
-    /// The file's bytes: the magic line, then per item a tag (`C` a CRL, `O` an OCSP response
-    /// and the path of its file), lengths as 8-byte big-endian numbers, the DER.
+    /// The file's bytes: the magic line, then per item a tag (`C` a CRL, `O` a
+    /// BasicOCSPResponse), its length as an 8-byte big-endian number, its DER.
     fn encode(&self) -> Vec<u8> {
         let mut b = TRUST_STATE_MAGIC.to_vec();
-        let mut item = |tag: u8, path: Option<&[u8]>, der: &[u8]| {
+        let mut item = |tag: u8, der: &[u8]| {
             b.push(tag);
-            if let Some(p) = path {
-                b.extend((p.len() as u64).to_be_bytes());
-                b.extend(p);
-            }
             b.extend((der.len() as u64).to_be_bytes());
             b.extend(der);
         };
         for c in &self.crls {
-            item(b'C', None, c.der());
+            item(b'C', c.der());
         }
-        for (p, o) in &self.ocsps {
-            item(b'O', Some(p), o.der());
+        for o in &self.ocsps {
+            item(b'O', o.der());
         }
         b
     }
 
-    fn decode(b: &[u8]) -> Result<TrustState, String> {
+    /// At most `max` items; one met twice is read once.
+    fn decode(b: &[u8], max: usize) -> Result<TrustState, String> {
         let mut rest = b
             .strip_prefix(TRUST_STATE_MAGIC)
             .ok_or("not a kyso trust state file")?;
@@ -597,38 +628,58 @@ impl TrustState {
             Ok(item.to_vec())
         };
         let mut state = TrustState::default();
+        let mut seen = std::collections::HashSet::new();
         while let Some((&tag, r)) = rest.split_first() {
             rest = r;
+            if seen.len() >= max {
+                return Err(format!("more than {max} items"));
+            }
+            let der = take(&mut rest)?;
+            {
+                use sha2::Digest;
+                if !seen.insert((tag, <[u8; 32]>::from(sha2::Sha256::digest(&der)))) {
+                    continue;
+                }
+            }
             match tag {
-                b'C' => {
-                    let der = take(&mut rest)?;
-                    state.crls.push(
-                        kyso_verify::x509::load_crl(&der).map_err(|e| format!("a CRL: {e}"))?,
-                    );
-                }
-                b'O' => {
-                    let path = take(&mut rest)?;
-                    let der = take(&mut rest)?;
-                    let o = kyso_verify::Ocsp::from_basic(&der)
-                        .map_err(|e| format!("an OCSP response: {e}"))?;
-                    state.ocsps.push((path, o));
-                }
+                b'C' => state
+                    .crls
+                    .push(kyso_verify::x509::load_crl(&der).map_err(|e| format!("a CRL: {e}"))?),
+                b'O' => state.ocsps.push(
+                    kyso_verify::Ocsp::from_basic(&der)
+                        .map_err(|e| format!("an OCSP response: {e}"))?,
+                ),
                 _ => return Err(format!("an item of unknown kind {tag:#04x}")),
             }
         }
         Ok(state)
     }
 
-    /// What `p` holds; none if there is no such file. A file that cannot be read or is not one
-    /// is an error (the service does not start on it: move it away to start without it).
-    fn load(p: &std::path::Path) -> Result<TrustState, String> {
+    /// What `p` holds, at most `max` items; none if there is no such file. A file that cannot
+    /// be read, that another user may change, or that is not one is an error (the service
+    /// does not start on it).
+    fn load(p: &std::path::Path, max: usize) -> Result<TrustState, String> {
         use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         let what = |e: &dyn std::fmt::Display| format!("trust.state: {}: {e}", p.display());
-        let f = match std::fs::File::open(p) {
+        // Opened as the trust files are: a FIFO put there held the start (helper 152).
+        let f = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(p)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TrustState::default()),
             Err(e) => return Err(what(&e)),
         };
+        let meta = f.metadata().map_err(|e| what(&e))?;
+        if !meta.is_file() {
+            return Err(what(&"not a regular file"));
+        }
+        // Whoever may change it may empty it, and replays count again after a restart.
+        if let Some(why) = trusted_file_loose(p, &meta) {
+            return Err(format!("trust.state: {why}"));
+        }
         let mut b = Vec::new();
         f.take(MAX_TRUST_STATE + 1)
             .read_to_end(&mut b)
@@ -636,7 +687,11 @@ impl TrustState {
         if b.len() as u64 > MAX_TRUST_STATE {
             return Err(what(&format!("more than {MAX_TRUST_STATE} bytes")));
         }
-        TrustState::decode(&b).map_err(|e| what(&e))
+        TrustState::decode(&b, max).map_err(|e| {
+            what(&format!(
+                "{e} (it keeps the newest CRLs and OCSP responses across restarts; move it away to start without it)"
+            ))
+        })
     }
 
     /// Write it in place of `p`'s content (whole or not at all).
@@ -699,23 +754,38 @@ fn revocation_files(
     // CRL no certificate there verifies cannot be told from a forgery; helper 148).
     // Each CRL's signature checked once per re-read (a file held and unchanged is met as held
     // and as read again; each check hashes the whole CRL).
-    let checked = std::cell::RefCell::new(std::collections::HashMap::new());
+    // Kept from tick to tick, not past a SIGHUP (what `trusted` holds may have changed); only
+    // what is met this time is kept for the next.
+    let seed = before
+        .filter(|_| !rejudge)
+        .map(|b| b.verified.clone())
+        .unwrap_or_default();
+    let verified = std::cell::RefCell::new(Verified::default());
     let ca_of = |crl: &kyso_verify::Crl| -> Option<[u8; 32]> {
-        *checked
-            .borrow_mut()
-            .entry(*crl.sha256())
-            .or_insert_with(|| {
-                trusted
-                    .iter()
-                    .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
-                    .find(|c| crl.signed_by(c).is_ok())
-                    .map(|c| c.fingerprint())
-            })
+        let h = *crl.sha256();
+        let mut v = verified.borrow_mut();
+        if let Some(k) = v.crls.get(&h) {
+            return *k;
+        }
+        let k = match seed.crls.get(&h) {
+            Some(k) => *k,
+            None => trusted
+                .iter()
+                .filter(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer))
+                .find(|c| crl.signed_by(c).is_ok())
+                .map(|c| c.fingerprint()),
+        };
+        v.crls.insert(h, k);
+        k
     };
+    // A CRL's CA and scope ([`crl_scope`]): what "newer" is judged within.
+    type CrlKey = ([u8; 32], Vec<u8>);
+    let key_of =
+        |crl: &kyso_verify::Crl| -> Option<CrlKey> { ca_of(crl).map(|k| (k, crl_scope(crl))) };
     // What was held before that a certificate in `trusted` verifies, dated no later than now
     // (one dated ahead, or one nobody here can verify, guards and keeps nothing).
     // At start, what the last run kept ([`TrustState`]).
-    let held: Vec<(kyso_verify::Crl, [u8; 32])> = before
+    let held: Vec<(kyso_verify::Crl, CrlKey)> = before
         .map(|b| {
             b.crls
                 .iter()
@@ -727,11 +797,11 @@ fn revocation_files(
         .unwrap_or_else(|| persisted.crls.clone())
         .into_iter()
         .filter(|c| this_update(c) <= ahead)
-        .filter_map(|c| ca_of(&c).map(|k| (c, k)))
+        .filter_map(|c| key_of(&c).map(|k| (c, k)))
         .collect();
-    let newest_held = |ca: [u8; 32]| {
+    let newest_held = |key: &CrlKey| {
         held.iter()
-            .filter(|(_, k)| *k == ca)
+            .filter(|(_, k)| k == key)
             .map(|(c, _)| this_update(c))
             .max()
     };
@@ -739,7 +809,7 @@ fn revocation_files(
         if this_update(crl) > ahead {
             return Some("its thisUpdate is ahead of this machine's clock".into());
         }
-        let Some(ca) = ca_of(crl) else {
+        let Some(key) = key_of(crl) else {
             let named = trusted
                 .iter()
                 .any(|c| x509::same_name(&c.tbs().subject, &crl.list.tbs_cert_list.issuer));
@@ -749,7 +819,7 @@ fn revocation_files(
                 "no certificate of its CA is in [trust] to verify it with: add the CA's certificate to trust.certs (SIGHUP), or restart".into()
             });
         };
-        if newest_held(ca).is_some_and(|t| this_update(crl) < t) {
+        if newest_held(&key).is_some_and(|t| this_update(crl) < t) {
             return Some(
                 "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
             );
@@ -818,8 +888,8 @@ fn revocation_files(
             // At start a CRL is taken as it is (one of a CA not in [trust] is checked when a
             // signature is), unless it is older than the newest of its CA the last run kept:
             // that one stays in use (below).
-            let older = ca_of(&crl)
-                .and_then(newest_held)
+            let older = key_of(&crl)
+                .and_then(|k| newest_held(&k))
                 .is_some_and(|t| this_update(&crl) < t);
             if older {
                 tracing::warn!(
@@ -848,15 +918,15 @@ fn revocation_files(
     }
     // The newest held before of each CA (by key) stays while no file holds one as new: at
     // most one per certificate in `trusted`.
-    let now_held: Vec<(std::time::SystemTime, [u8; 32])> = crls
+    let now_held: Vec<(std::time::SystemTime, CrlKey)> = crls
         .iter()
         .flatten()
-        .filter_map(|(_, c)| ca_of(c).map(|k| (this_update(c), k)))
+        .filter_map(|(_, c)| key_of(c).map(|k| (this_update(c), k)))
         .collect();
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
-    let mut kept_for: Vec<[u8; 32]> = Vec::new();
+    let mut kept_for: Vec<CrlKey> = Vec::new();
     for (h, k) in &held {
-        let newest = newest_held(*k).is_some_and(|t| this_update(h) >= t);
+        let newest = newest_held(k).is_some_and(|t| this_update(h) >= t);
         let covered = now_held
             .iter()
             .any(|(t, kk)| kk == k && *t >= this_update(h));
@@ -868,7 +938,7 @@ fn revocation_files(
                     "no trust file holds this CA's newest CRL read before any more: it stays in use (and in trust.state, across restarts) until a file holds a newer one"
                 );
             }
-            kept_for.push(*k);
+            kept_for.push(k.clone());
             retained.push(h.clone());
         }
     }
@@ -878,9 +948,22 @@ fn revocation_files(
     // went from REVOKED to INDETERMINATE), and so did an unreadable one at validation.
     let produced = |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.produced_at.0.to_system_time();
     let ca_answered = |o: &kyso_verify::Ocsp| {
-        trusted
-            .iter()
-            .any(|c| kyso_verify::path::revocation::answered_by(o, c))
+        let h = *o.sha256();
+        let mut v = verified.borrow_mut();
+        if let Some(a) = v.ocsps.get(&h) {
+            return *a;
+        }
+        let a = match seed.ocsps.get(&h) {
+            Some(a) => *a,
+            None => {
+                o.basic.tbs_response_data.responses.len() <= MAX_TRUST_OCSP_ANSWERS
+                    && trusted
+                        .iter()
+                        .any(|c| kyso_verify::path::revocation::answered_by(o, c))
+            }
+        };
+        v.ocsps.insert(h, a);
+        a
     };
     // The certificates (serial number, CA in `trusted`) a response answers for; with
     // `not_good`, those it says anything but "good" of. By serial and CA, not by CertID as
@@ -940,25 +1023,18 @@ fn revocation_files(
             }
         };
         if before.is_none() {
-            // At start a response is taken as it is, unless the last run kept one for this
-            // file that [trust] verifies and that it may not replace (as at a re-read).
-            let kept = persisted
-                .ocsps
-                .iter()
-                .find(|(path, _)| path.as_slice() == p.as_os_str().as_encoded_bytes())
-                .map(|(_, o)| o)
-                .filter(|k| produced(k) <= ahead && ca_answered(k));
-            match kept.and_then(|k| ocsp_refused(&ocsp, Some(k)).map(|why| (k, why))) {
-                Some((k, why)) if k.sha256() != ocsp.sha256() => {
-                    tracing::warn!(
-                        file = key,
-                        path = %p.display(),
-                        "trust file holds an OCSP response not taken ({why}): the one in use before the restart stays in use"
-                    );
-                    ocsps.push(Some((fp, k.clone())));
-                }
-                _ => ocsps.push(Some((fp, ocsp))),
+            // At start a response is taken as it is (what the last run kept beside it is
+            // judged below), if it is not too large to judge.
+            if answers(&ocsp) > MAX_TRUST_OCSP_ANSWERS {
+                unparsed(
+                    &mut refusals,
+                    &key,
+                    p,
+                    fp,
+                    format!("it answers for more than {MAX_TRUST_OCSP_ANSWERS} certificates"),
+                )?;
             }
+            ocsps.push(Some((fp, ocsp)));
             continue;
         }
         ocsps.push(match ocsp_refused(&ocsp, old.as_ref().map(|(_, o)| o)) {
@@ -978,64 +1054,116 @@ fn revocation_files(
         });
     }
     refused_now.extend(refusals);
-    // What the next start must not forget: the newest CRL of each CA (by key) in use, and
-    // each file's OCSP response that [trust] verifies.
+    // A response read before (at start: kept by the last run) stays in use while it says
+    // "revoked" or "on hold" of a certificate (serial number and CA) that no response in use
+    // answers for as newly — a replayed older "good", or a file pointed at other
+    // certificates, cannot drop it. At a re-read a file's response cannot drop one (it is
+    // refused above), so only those kept from before the restart are judged again here.
+    let in_use: Vec<&kyso_verify::Ocsp> = ocsps
+        .iter()
+        .flatten()
+        .map(|(_, o)| o)
+        .filter(|o| ca_answered(o))
+        .collect();
+    // What each answers for, once (a response may answer for 10,000).
+    let in_use_asked: Vec<_> = in_use
+        .iter()
+        .map(|o| (produced(o), asked(o, false)))
+        .collect();
+    let candidates: Vec<kyso_verify::Ocsp> = match before {
+        Some(b) => b.retained_ocsps.clone(),
+        None => persisted.ocsps.clone(),
+    };
+    let mut retained_ocsps: Vec<kyso_verify::Ocsp> = Vec::new();
+    for c in candidates {
+        if produced(&c) > ahead
+            || !ca_answered(&c)
+            || in_use.iter().any(|o| o.sha256() == c.sha256())
+            || retained_ocsps.iter().any(|o| o.sha256() == c.sha256())
+        {
+            continue;
+        }
+        let open = asked(&c, true).into_iter().any(|k| {
+            !in_use_asked
+                .iter()
+                .any(|(t, a)| *t >= produced(&c) && a.contains(&k))
+        });
+        if open {
+            if before.is_none() {
+                tracing::warn!(
+                    "an OCSP response in use before the restart says a certificate is revoked or on hold, and no trust file answers for it as newly: it stays in use"
+                );
+            }
+            retained_ocsps.push(c);
+        }
+    }
+    if retained_ocsps.len() > MAX_RETAINED_OCSPS {
+        retained_ocsps.sort_by_key(|o| std::cmp::Reverse(produced(o)));
+        retained_ocsps.truncate(MAX_RETAINED_OCSPS);
+        tracing::warn!("more than {MAX_RETAINED_OCSPS} OCSP responses kept from before the restart: the oldest are dropped");
+    }
+    // What the next start must not forget: the newest CRL of each CA and scope in use, and
+    // the OCSP responses in use that [trust] verifies.
     let mut state = TrustState::default();
-    for c in crls.iter().flatten().map(|(_, c)| c).chain(&retained) {
-        let Some(k) = ca_of(c) else { continue };
-        let newer = crls
+    let all: Vec<&kyso_verify::Crl> = crls
+        .iter()
+        .flatten()
+        .map(|(_, c)| c)
+        .chain(&retained)
+        .collect();
+    for c in &all {
+        let Some(k) = key_of(c) else { continue };
+        let newer = all
             .iter()
-            .flatten()
-            .map(|(_, c)| c)
-            .chain(&retained)
-            .filter(|d| ca_of(d) == Some(k))
+            .filter(|d| key_of(d).as_ref() == Some(&k))
             .any(|d| this_update(d) > this_update(c));
-        if !newer && !state.crls.iter().any(|d| ca_of(d) == Some(k)) {
-            state.crls.push(c.clone());
+        if !newer && !state.crls.iter().any(|d| key_of(d).as_ref() == Some(&k)) {
+            state.crls.push((*c).clone());
         }
     }
-    for (p, o) in cfg.trust.ocsps.iter().zip(&ocsps) {
-        if let Some((_, o)) = o.as_ref().filter(|(_, o)| ca_answered(o)) {
-            state
-                .ocsps
-                .push((p.as_os_str().as_encoded_bytes().to_vec(), o.clone()));
-        }
-    }
+    state.ocsps = in_use
+        .iter()
+        .map(|o| (*o).clone())
+        .chain(retained_ocsps.iter().cloned())
+        .collect();
     Ok(RevocationRead {
         crls,
         retained,
         ocsps,
+        retained_ocsps,
         refused: refused_now,
         state,
+        verified: verified.into_inner(),
     })
 }
 
 /// The validator `[trust]` makes, and what was read.
-fn validator(cfg: &Config, save: bool) -> Result<(kyso_verify::Validator, TrustRead), String> {
+/// With what `trust.state` is to hold now: saved by the caller once the archive is opened
+/// (its lock held: a second service started on the same database rewrote it, then exited;
+/// helper 152).
+fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead, TrustState), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
     let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
-    let state_file = cfg.trust_state();
-    let persisted = TrustState::load(&state_file).map_err(|e| {
-        format!("{e} (it keeps the newest CRLs and OCSP responses across restarts; move it away to start without it)")
-    })?;
+    // One CRL per CA and scope, one OCSP response per file, and those kept: a file of more
+    // holds no state of this service's.
+    let max = 4 * trusted.len() + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS + 16;
+    let persisted = TrustState::load(&cfg.trust_state(), max)?;
     let r = revocation_files(cfg, None, &persisted, &trusted, false)?;
-    let mut saved = persisted.print();
-    if save && r.state.print() != saved {
-        r.state.save(&state_file)?;
-        saved = r.state.print();
-    }
     let read = TrustRead {
         anchors: anchors_print,
         crls: r.crls,
         retained: r.retained,
         ocsps: r.ocsps,
+        retained_ocsps: r.retained_ocsps,
         refused: r.refused,
-        saved,
+        saved: persisted.print(),
+        save_failed: false,
+        verified: r.verified,
     };
     let mut v = kyso_verify::Validator::default();
     (v.anchors, v.certs) = (anchors, certs);
     in_use(&mut v, &read);
-    Ok((v, read))
+    Ok((v, read, r.state))
 }
 
 /// The validator's CRLs and OCSP responses: those `read` holds.
@@ -1052,7 +1180,27 @@ fn in_use(v: &mut kyso_verify::Validator, read: &TrustRead) {
         .iter()
         .flatten()
         .map(|(_, o)| o.clone())
+        .chain(read.retained_ocsps.iter().cloned())
         .collect();
+}
+
+/// Write `state` as `trust.state` if it is not what `read` last saved; a failure is said once
+/// until a save works again.
+fn persist_trust(cfg: &Config, read: &mut TrustRead, state: &TrustState) {
+    if state.print() == read.saved {
+        return;
+    }
+    match state.save(&cfg.trust_state()) {
+        Ok(()) => {
+            read.saved = state.print();
+            read.save_failed = false;
+        }
+        Err(e) if !read.save_failed => {
+            read.save_failed = true;
+            tracing::error!(error = %e, "trust state not saved: a restart may take older CRLs or OCSP responses than those in use (said once until it works)");
+        }
+        Err(_) => {}
+    }
 }
 
 /// Read `[trust]` again, so that a CRL or OCSP file a cron job renewed counts from the next
@@ -1115,23 +1263,17 @@ fn reload_trust(state: &Shared, why: &'static str) {
             }
         };
         // What a restart must not forget, written after what is read is in use.
-        let persist = |read: &mut TrustRead| {
-            if r.state.print() != read.saved {
-                match r.state.save(&st.cfg.trust_state()) {
-                    Ok(()) => read.saved = r.state.print(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "trust state not saved: a restart may take older CRLs or OCSP responses than those in use")
-                    }
-                }
-            }
-        };
+        let state = r.state;
         let fresh = TrustRead {
             anchors: anchors_print,
             crls: r.crls,
             retained: r.retained,
             ocsps: r.ocsps,
+            retained_ocsps: r.retained_ocsps,
             refused: r.refused,
             saved: read.saved,
+            save_failed: read.save_failed,
+            verified: r.verified,
         };
         for (i, (_, c)) in fresh
             .crls
@@ -1155,6 +1297,10 @@ fn reload_trust(state: &Shared, why: &'static str) {
                     .map(|c| c.as_ref().map(|x| x.0))
                     .collect::<Vec<_>>(),
                 r.retained.iter().map(|c| *c.sha256()).collect::<Vec<_>>(),
+                r.retained_ocsps
+                    .iter()
+                    .map(|c| *c.sha256())
+                    .collect::<Vec<_>>(),
                 r.ocsps
                     .iter()
                     .map(|c| c.as_ref().map(|x| x.0))
@@ -1163,7 +1309,8 @@ fn reload_trust(state: &Shared, why: &'static str) {
         };
         if prints(&read) == prints(&fresh) {
             read.refused = fresh.refused;
-            persist(&mut read);
+            read.verified = fresh.verified;
+            persist_trust(&st.cfg, &mut read, &state);
             if why == "SIGHUP" {
                 tracing::info!(trigger = why, "trust files read again: unchanged");
             }
@@ -1185,7 +1332,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             ocsps,
             "trust files read again: in use from now on"
         );
-        persist(&mut read);
+        persist_trust(&st.cfg, &mut read, &state);
     });
 }
 
@@ -1236,7 +1383,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             eprintln!("kyso: warning: {w}");
         }
     }
-    let (validator, trust_read) = validator(&cfg, !check_only).map_err(&cfg_err)?;
+    let (validator, mut trust_read, trust_state) = validator(&cfg).map_err(&cfg_err)?;
     if validator.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
     }
@@ -1280,9 +1427,28 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         })?)),
         None => None,
     };
+    // `trust.state` is written once the archive's lock is held (below), and must be writable.
+    let trust_file = cfg.trust_state();
     if check_only {
+        if !cfg.trust.crls.is_empty() || !cfg.trust.ocsps.is_empty() {
+            let dir = trust_file
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).map_err(|e| StartError {
+                message: format!(
+                    "config: trust.state: {}: its directory cannot be written ({e}): the newest CRLs and OCSP responses could not be kept across restarts",
+                    trust_file.display()
+                ),
+                code: 3,
+            })?;
+        }
         outln!("configuration, token and archive are in order");
         return Ok(());
+    }
+    if trust_state.print() != trust_read.saved {
+        trust_state.save(&trust_file).map_err(&cfg_err)?;
+        trust_read.saved = trust_state.print();
     }
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
