@@ -1124,18 +1124,8 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         server: vec!["client_crl_reload_secs = 1".into()],
         ..Default::default()
     });
-    let verifier = a.agent(Who::Token("verifier"));
     let p7m = std::fs::read(p("doc.p7m")).unwrap();
-    let judged = || {
-        let r = verifier.send("POST", "/v1/verify", "application/pkcs7-mime", &p7m);
-        assert_eq!(r.status, 200, "{}", r.text());
-        let s = &r.json()["signatures"][0];
-        (
-            s["indication"].as_str().unwrap_or_default().to_string(),
-            s["subindication"].as_str().unwrap_or_default().to_string(),
-            r.text(),
-        )
-    };
+    let judged = || verdict(&a, &p7m);
     // Waits until the log says `line` (at least n times).
     let logged = |line: &str, n: usize| wait_logged(&a, line, n);
     let read_again = "trust files read again: in use from now on";
@@ -1334,19 +1324,8 @@ done
         ..Default::default()
     });
     let judged = |a: &Appliance, who: &str| {
-        let p7m = std::fs::read(p(&format!("{who}.p7m"))).unwrap();
-        let r = a.agent(Who::Token("verifier")).send(
-            "POST",
-            "/v1/verify",
-            "application/pkcs7-mime",
-            &p7m,
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        let s = &r.json()["signatures"][0];
-        (
-            s["indication"].as_str().unwrap_or_default().to_string(),
-            r.text(),
-        )
+        let (i, _, text) = verdict(a, &std::fs::read(p(&format!("{who}.p7m"))).unwrap());
+        (i, text)
     };
     for who in ["listed", "answered"] {
         let (i, text) = judged(&a, who);
@@ -1467,6 +1446,21 @@ mv arl.crl.new arl.crl"#);
     assert!(err.contains("not a regular file"), "{err}");
 }
 
+/// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
+/// subindication, and the whole answer.
+fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {
+    let r =
+        a.agent(Who::Token("verifier"))
+            .send("POST", "/v1/verify", "application/pkcs7-mime", p7m);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s = &r.json()["signatures"][0];
+    (
+        s["indication"].as_str().unwrap_or_default().to_string(),
+        s["subindication"].as_str().unwrap_or_default().to_string(),
+        r.text(),
+    )
+}
+
 /// `openssl ocsp` answering for `docca`'s certificate `$2` into `$3`, signed by `$1`.
 const ANSWER: &str = r#"
 answer() { openssl ocsp -index docca.db/index.txt -rsigner "$1.pem" -rkey "$1.key" -CA docca.pem \
@@ -1500,16 +1494,10 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
         server: vec!["client_crl_reload_secs = 1".into()],
         ..Default::default()
     });
-    let verifier = a.agent(Who::Token("verifier"));
     let p7m = std::fs::read(p("doc.p7m")).unwrap();
     let judged = || {
-        let r = verifier.send("POST", "/v1/verify", "application/pkcs7-mime", &p7m);
-        assert_eq!(r.status, 200, "{}", r.text());
-        let s = &r.json()["signatures"][0];
-        (
-            s["indication"].as_str().unwrap_or_default().to_string(),
-            r.text(),
-        )
+        let (i, _, text) = verdict(&a, &p7m);
+        (i, text)
     };
     let logged = |line: &str, n: usize| wait_logged(&a, line, n);
     let read_again = "trust files read again: in use from now on";

@@ -510,6 +510,19 @@ fn anchors_another_user_may_change_are_refused_at_start() {
     let demo = serve_support::common::Demo::new();
     let dir = tempfile::tempdir().unwrap();
     let at = |f: &str| dir.path().join(f);
+    // `kyso serve --check` of a config: (exit code, stderr).
+    let checked = |config: &std::path::Path| {
+        let o = demo
+            .cmd()
+            .args(["serve", "--check", "--config"])
+            .arg(config)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
     let check = |anchors: &std::path::Path| {
         let p = at("kyso.toml");
         std::fs::write(
@@ -521,16 +534,7 @@ fn anchors_another_user_may_change_are_refused_at_start() {
             ),
         )
         .unwrap();
-        let o = demo
-            .cmd()
-            .args(["serve", "--check", "--config"])
-            .arg(&p)
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        checked(&p)
     };
     let mode = |p: &std::path::Path, m: u32| {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
@@ -599,31 +603,15 @@ fn anchors_another_user_may_change_are_refused_at_start() {
         ),
     );
     std::fs::write(at("kyso.toml"), toml).unwrap();
-    let o = demo
-        .cmd()
-        .args(["serve", "--check", "--config"])
-        .arg(at("kyso.toml"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let (code, err) = checked(&at("kyso.toml"));
+    assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("server.client_ca[0]") && err.contains("mode 664"),
         "{err}"
     );
     mode(&at("agency-ca.pem"), 0o644);
-    let o = demo
-        .cmd()
-        .args(["serve", "--check", "--config"])
-        .arg(at("kyso.toml"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (code, err) = checked(&at("kyso.toml"));
+    assert_eq!(code, 0, "{err}");
     // Another user's file, directory or link (as root alone may give one away).
     if rustix::process::geteuid().is_root() {
         // A link to a file of root's in a directory of another user's: that user may put
