@@ -1371,10 +1371,18 @@ mv arl.crl.new arl.crl"#);
             && log.contains("an OCSP response in use before the restart says a certificate is revoked or on hold"),
         "{log}"
     );
-    // Another restart, the files unchanged: the same.
+    // Another restart, the OCSP file now an HTML error page (a cron job's failed fetch): the
+    // service starts (it did not, and whoever could spoil the fetch kept it down; helper
+    // 153), and what it kept still says "revoked".
     a.stop();
+    std::fs::write(p("answered.ocsp"), b"<html>502 Bad Gateway</html>").unwrap();
     a.launch();
     revoked(&a);
+    assert!(
+        a.service_log().contains("trust file not read at start"),
+        "{}",
+        a.service_log()
+    );
     // What it keeps is the service's own: by its user alone.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
@@ -1529,10 +1537,15 @@ mv official.ocsp.new official.ocsp"#,
     };
     // The CA's genuine answer for another certificate in its place.
     ca("answer docca other official.ocsp");
-    still_revoked(
-        "it does not answer for a certificate the response in use says is revoked or on hold",
-        1,
-    );
+    let unsaid = "it does not say of a certificate what the response in use says";
+    still_revoked(unsaid, 1);
+    // The CA's genuine, newer "unknown" for the official (a responder that lost it from its
+    // index): it counted as an answer, and the signature passed (helper 153).
+    ca(r#": > empty.txt
+openssl ocsp -index empty.txt -rsigner docca.pem -rkey docca.key -CA docca.pem -issuer docca.pem \
+  -cert official.pem -respout official.ocsp.new -ndays 1 2>/dev/null
+mv official.ocsp.new official.ocsp"#);
+    still_revoked(unsaid, 2);
     // An answer for the official under the CA's name, signed by another key; then one signed
     // by a certificate of the CA not certified for OCSP signing.
     let forged = "no certificate in [trust] answered in it";
@@ -1553,7 +1566,7 @@ mv official.ocsp.new official.ocsp"#,
     assert_eq!(
         log.matches("trust file holds an OCSP response not taken")
             .count(),
-        4,
+        5,
         "{log}"
     );
     // The responder the CA certified renews it: taken.
@@ -1577,4 +1590,23 @@ mv official.ocsp.new official.ocsp
     let (i, text) = judged();
     assert_eq!(i, revoked, "{text}");
     assert!(text.contains("revoked"), "{text}");
+    // The same signed answers with the responder's certificate swapped for another of its
+    // key, certified for OCSP signing too, that the CA revoked (asn1crypto): nothing new, not
+    // taken (taken, the answer was no longer believed; helper 153).
+    ca(
+        r#"openssl ca -batch -config docca.cnf -extensions ocsp_signing -preserveDN -utf8 -notext \
+  -startdate "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" -days 30 -in responder.csr \
+  -out revoked-sibling.pem 2>/dev/null
+revoke docca revoked-sibling"#,
+    );
+    let file = p("official.ocsp");
+    serve_support::common::hostile(
+        "ocsp_certs.py",
+        &[
+            file.as_os_str(),
+            file.as_os_str(),
+            p("revoked-sibling.pem").as_os_str(),
+        ],
+    );
+    still_revoked("it says nothing the response in use does not", 1);
 }

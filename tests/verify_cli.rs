@@ -1609,7 +1609,8 @@ fn junk_crls_before_the_revoking_one_do_not_hide_it() {
 /// - for a signer naming no place for its status: the responder's genuine "revoked" with
 ///   another certificate of its key, not certified for OCSP signing, put first; a "good" by
 ///   another CA's responder; 64 "good" answers before the "revoked" one (helper 149); another
-///   certificate of its key, certified but revoked, put first; a SHA-224 CertID (helper 151).
+///   certificate of its key, certified but revoked, put first; a SHA-224 CertID (helper 151);
+///   that sibling alone among the certificates (helper 153).
 #[test]
 fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
     let demo = Demo::new();
@@ -1685,6 +1686,14 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
             None,
             TRY_LATER,
             "hash algorithm kyso does not know",
+        ),
+        // And (helper 153): that revoked sibling alone among the certificates.
+        (
+            "plain",
+            "plain-swapped",
+            Some("plain-sibling.crl"),
+            TRY_LATER,
+            "not to be believed says",
         ),
     ] {
         let mut args = vec![

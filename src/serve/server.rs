@@ -453,6 +453,10 @@ struct Verified {
 
 /// Most OCSP responses kept though no file holds them ([`TrustRead::retained_ocsps`]).
 const MAX_RETAINED_OCSPS: usize = 64;
+/// Most CRLs `trust.state` keeps (the newest): a CA that shards its CRLs, or moves them over
+/// the years, adds a scope each time, and a state the next start refused as too large
+/// stopped it (helper 153).
+const MAX_STATE_CRLS: usize = 1024;
 
 /// A file's [`file_print`] and bytes.
 type Printed = ([u8; 32], Vec<u8>);
@@ -796,7 +800,9 @@ fn revocation_files(
         })
         .unwrap_or_else(|| persisted.crls.clone())
         .into_iter()
-        .filter(|c| this_update(c) <= ahead)
+        // One dated ahead of the clock is kept and guards as any other: it verifies, so it is
+        // its CA's; dropped, a clock set back for a moment lost every kept revocation
+        // (helper 153).
         .filter_map(|c| key_of(&c).map(|k| (c, k)))
         .collect();
     let newest_held = |key: &CrlKey| {
@@ -844,7 +850,10 @@ fn revocation_files(
      -> Result<Option<Printed>, String> {
         let b = match read_trust_file(key, p) {
             Ok(b) => b,
-            Err(e) if before.is_none() => return Err(e),
+            Err(e) if before.is_none() => {
+                tracing::error!(file = key, error = %e, "trust file not read at start: nothing of it is in use (what trust.state kept of its CA still is)");
+                return Ok(None);
+            }
             Err(e) => {
                 kept(key, e);
                 return Ok(None);
@@ -858,16 +867,23 @@ fn revocation_files(
     };
     let mut refusals: Refused = Vec::new();
     // A file that does not parse: an error at start; later, kept as it was, said once.
-    let unparsed =
-        |refusals: &mut Refused, key: &str, p: &std::path::Path, fp: [u8; 32], e: String| {
-            let e = format!("config: {key}: {}: {e}", p.display());
-            if before.is_none() {
-                return Err(e);
-            }
+    let unparsed = |refusals: &mut Refused,
+                    key: &str,
+                    p: &std::path::Path,
+                    fp: [u8; 32],
+                    e: String| {
+        let e = format!("config: {key}: {}: {e}", p.display());
+        if before.is_none() {
+            // A cron job's file that a restart found broken (an HTML error page) stopped
+            // the start, which an attacker on its network path could then keep doing
+            // (helper 153): said, and left out.
+            tracing::error!(file = key, error = %e, "trust file not read at start: nothing of it is in use (what trust.state kept of its CA still is)");
+        } else {
             kept(key, e);
-            refusals.push((fp, None));
-            Ok(())
-        };
+        }
+        refusals.push((fp, None));
+        Ok::<(), String>(())
+    };
     let mut crls = Vec::new();
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
@@ -965,15 +981,31 @@ fn revocation_files(
         v.ocsps.insert(h, a);
         a
     };
-    // The certificates (serial number, CA in `trusted`) a response answers for; with
-    // `not_good`, those it says anything but "good" of. By serial and CA, not by CertID as
-    // encoded: a CA's SHA-256 CertIDs for its SHA-1 ones are the same certificates.
-    let asked = |o: &kyso_verify::Ocsp, not_good: bool| {
+    // What a response says of each certificate (serial number, CA in `trusted`) it answers
+    // for. By serial and CA, not by CertID as encoded: a CA's SHA-256 CertIDs for its SHA-1
+    // ones are the same certificates.
+    use kyso_verify::path::revocation::Says;
+    type Asked = std::collections::HashSet<((Vec<u8>, Option<[u8; 32]>), Says)>;
+    let asked = |o: &kyso_verify::Ocsp| -> Asked {
         kyso_verify::path::revocation::answers(o, trusted)
             .into_iter()
-            .filter(|(_, ca, good)| ca.is_some() && !(not_good && *good))
-            .map(|(serial, ca, _)| (serial, ca))
-            .collect::<std::collections::HashSet<_>>()
+            .filter(|(_, ca, _)| ca.is_some())
+            .map(|(serial, ca, says)| ((serial, ca), says))
+            .collect()
+    };
+    // Does `now` still say what `old` said of a certificate it said was revoked or on hold?
+    // A "revoked" is answered only by a "revoked"; a hold by anything but "unknown" (lifted,
+    // or revoked for good). A newer "unknown", or a lagging responder's "good", took the place
+    // of a "revoked" (helper 153).
+    let still_said = |old: &Asked, now: &Asked| {
+        old.iter().all(|(k, said)| {
+            let may: &[Says] = match said {
+                Says::Revoked => &[Says::Revoked],
+                Says::OnHold => &[Says::Good, Says::Revoked, Says::OnHold],
+                Says::Good | Says::Unknown => return true,
+            };
+            may.iter().any(|m| now.contains(&(k.clone(), *m)))
+        })
     };
     let answers = |o: &kyso_verify::Ocsp| o.basic.tbs_response_data.responses.len();
     // Why a response newly read is not taken in place of `old`, what its file held.
@@ -990,19 +1022,25 @@ fn revocation_files(
         if !ca_answered(o) {
             return Some("no certificate in [trust] answered in it: neither the CA its answers name nor a responder that CA certified signed it, or the CA is not in [trust] (add it to trust.certs, SIGHUP)".into());
         }
-        // One dated ahead, or one nobody here can verify, guards nothing.
-        let old = old.filter(|h| {
-            produced(h) <= ahead && answers(h) <= MAX_TRUST_OCSP_ANSWERS && ca_answered(h)
-        })?;
-        // Only a "revoked" or "on hold" must not be dropped: a response that answers for more
-        // certificates, taken once, refused every later answer for fewer (a "revoked" among
-        // them) while its "good" stood (helper 151).
-        let now = asked(o, false);
-        if asked(old, true).iter().any(|k| !now.contains(k)) {
-            return Some("it does not answer for a certificate the response in use says is revoked or on hold".into());
+        // One nobody here can verify guards nothing; one dated ahead of the clock does (it
+        // verifies: a clock set back for a moment let an older "good" in; helper 153).
+        let old = old.filter(|h| answers(h) <= MAX_TRUST_OCSP_ANSWERS && ca_answered(h))?;
+        // The same signed answers with other certificates beside them: nothing new, and the
+        // genuine responder's certificate swapped for a revoked sibling of its key made the
+        // "revoked" unbelievable (helper 153).
+        if o.tbs_bytes() == old.tbs_bytes() {
+            return Some(
+                "it says nothing the response in use does not (the same signed answers)".into(),
+            );
         }
         if produced(o) < produced(old) {
             return Some("it is older (an earlier producedAt) than the response in use".into());
+        }
+        // Only a "revoked" or "on hold" must not be dropped: a response that answers for more
+        // certificates, taken once, refused every later answer for fewer (a "revoked" among
+        // them) while its "good" stood (helper 151).
+        if !still_said(&asked(old), &asked(o)) {
+            return Some("it does not say of a certificate what the response in use says (revoked, or on hold)".into());
         }
         None
     };
@@ -1066,28 +1104,30 @@ fn revocation_files(
         .filter(|o| ca_answered(o))
         .collect();
     // What each answers for, once (a response may answer for 10,000).
-    let in_use_asked: Vec<_> = in_use
-        .iter()
-        .map(|o| (produced(o), asked(o, false)))
-        .collect();
+    let in_use_asked: Vec<_> = in_use.iter().map(|o| (produced(o), asked(o))).collect();
     let candidates: Vec<kyso_verify::Ocsp> = match before {
         Some(b) => b.retained_ocsps.clone(),
         None => persisted.ocsps.clone(),
     };
     let mut retained_ocsps: Vec<kyso_verify::Ocsp> = Vec::new();
     for c in candidates {
-        if produced(&c) > ahead
-            || !ca_answered(&c)
+        if !ca_answered(&c)
             || in_use.iter().any(|o| o.sha256() == c.sha256())
             || retained_ocsps.iter().any(|o| o.sha256() == c.sha256())
         {
             continue;
         }
-        let open = asked(&c, true).into_iter().any(|k| {
-            !in_use_asked
-                .iter()
-                .any(|(t, a)| *t >= produced(&c) && a.contains(&k))
-        });
+        // Open while no response in use as new says of each of its revoked or held
+        // certificates what it says (`still_said`, answer by answer).
+        let open = asked(&c)
+            .into_iter()
+            .filter(|(_, said)| matches!(said, Says::Revoked | Says::OnHold))
+            .any(|(k, said)| {
+                let one: Asked = [(k, said)].into_iter().collect();
+                !in_use_asked
+                    .iter()
+                    .any(|(t, a)| *t >= produced(&c) && still_said(&one, a))
+            });
         if open {
             if before.is_none() {
                 tracing::warn!(
@@ -1121,6 +1161,17 @@ fn revocation_files(
             state.crls.push((*c).clone());
         }
     }
+    if state.crls.len() > MAX_STATE_CRLS {
+        state
+            .crls
+            .sort_by_key(|c| std::cmp::Reverse(this_update(c)));
+        state.crls.truncate(MAX_STATE_CRLS);
+        if before.is_none() {
+            tracing::warn!(
+                "more than {MAX_STATE_CRLS} CRLs to keep across restarts: the oldest are not kept"
+            );
+        }
+    }
     state.ocsps = in_use
         .iter()
         .map(|o| (*o).clone())
@@ -1144,10 +1195,33 @@ fn revocation_files(
 fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead, TrustState), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
     let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
-    // One CRL per CA and scope, one OCSP response per file, and those kept: a file of more
-    // holds no state of this service's.
-    let max = 4 * trusted.len() + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS + 16;
-    let persisted = TrustState::load(&cfg.trust_state(), max)?;
+    // As many as a save writes: a file of more holds no state of this service's.
+    let max = MAX_STATE_CRLS + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS;
+    let file = cfg.trust_state();
+    if !cfg.trust.crls.is_empty() || !cfg.trust.ocsps.is_empty() {
+        // Whoever may write its directory may delete it, and replays count again after the
+        // next restart: checked whether the file is there or not (helper 153).
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if let Ok(m) = std::fs::metadata(dir) {
+            if let Some(why) = others_may_change(&m, true) {
+                return Err(format!(
+                    "trust.state: {} (its directory): {why}",
+                    dir.display()
+                ));
+            }
+            path_loose(dir).map_err(|why| format!("trust.state: {why}"))?;
+        }
+        if !file.exists() && cfg.archive.db.exists() {
+            tracing::warn!(
+                file = %file.display(),
+                "trust.state is not there though the archive is: the first start of this version, or it was removed (what it kept is lost: older CRLs and OCSP responses replayed into the files are taken this once)"
+            );
+        }
+    }
+    let persisted = TrustState::load(&file, max)?;
     let r = revocation_files(cfg, None, &persisted, &trusted, false)?;
     let read = TrustRead {
         anchors: anchors_print,

@@ -38,7 +38,7 @@ with a "good" for each:
       stolen responder and the signer).
   plain.p7s: a signer naming no place for its status, revoked a day ago; plain-reordered.ocsp,
       plain-forged.ocsp, plain-many.ocsp, plain-revoked-sibling.ocsp with plain-sibling.crl,
-      plain-sha224.ocsp (below).
+      plain-sha224.ocsp, plain-swapped.ocsp (below).
 """
 import asyncio
 import datetime as dt
@@ -236,7 +236,10 @@ write("ca.crl", crl(NOW, NOW + dt.timedelta(days=7), [(stolen[0].serial_number, 
 #   days old, lists it and not the signer): that one alone was judged, the answer ignored, and
 #   the older CRL's "good" stood (helper 151);
 # - plain-sha224.ocsp: a "revoked" under a SHA-224 CertID, which kyso cannot match: it was
-#   "no data" (helper 151).
+#   "no data" (helper 151);
+# - plain-swapped.ocsp: the responder's genuine "revoked" with only that revoked sibling among
+#   its certificates (swapped, not added): not believed, and plain-sibling.crl's older "good"
+#   stood (helper 153).
 def answer(subject, responder, responder_key, statuses, certs):
     """A BasicOCSPResponse about `subject`, one SingleResponse per (hash, status), produced now."""
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -289,3 +292,4 @@ write("plain-revoked-sibling.ocsp", answer(plain, n_cert, n_key, [("sha1", "revo
 write("plain-sibling.crl", crl(NOW - dt.timedelta(days=2), NOW + dt.timedelta(days=30),
                                [(sibling_certified.serial_number, NOW - dt.timedelta(days=3))]))
 write("plain-sha224.ocsp", answer(plain, n_cert, n_key, [("sha224", "revoked")], [n_cert]))
+write("plain-swapped.ocsp", answer(plain, n_cert, n_key, [("sha1", "revoked")], [sibling_certified]))

@@ -576,14 +576,21 @@ pub(crate) fn delegated_signers<'a>(
     resp: &'a Ocsp,
     issuer: &'a Cert,
 ) -> impl Iterator<Item = CertRef> + 'a {
-    resp.certificates(MAX_RESPONDER_CERTS)
-        .into_iter()
-        .filter(move |r| {
-            r.named_issuer(issuer)
-                && !kyso_pdf::stop::stopped()
-                && r.signed_by(issuer).is_ok()
-                && resp.signed_by(r).is_ok()
-        })
+    // Each certificate once (16 copies of one were each judged; helper 153).
+    let mut seen = Vec::new();
+    let mut certs = resp.certificates(MAX_RESPONDER_CERTS);
+    certs.retain(|c| {
+        let f = c.fingerprint();
+        let first = !seen.contains(&f);
+        seen.push(f);
+        first
+    });
+    certs.into_iter().filter(move |r| {
+        r.named_issuer(issuer)
+            && !kyso_pdf::stop::stopped()
+            && r.signed_by(issuer).is_ok()
+            && resp.signed_by(r).is_ok()
+    })
 }
 
 /// Did `ca` answer in `resp`: every answer's CertID names it, and it signed the response, or a
@@ -598,12 +605,23 @@ pub fn answered_by(resp: &Ocsp, ca: &CertRef) -> bool {
         && (resp.signed_by(ca).is_ok() || delegated_responder(resp, ca).is_some())
 }
 
+/// What an OCSP answer says of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Says {
+    Good,
+    Revoked,
+    /// Revoked with reason certificateHold: suspended.
+    OnHold,
+    Unknown,
+}
+
 /// What `resp` answers, answer by answer: the certificate's serial number (as encoded), the
 /// certificate in `trusted` its CertID names as issuer (its fingerprint; `None`: none does,
-/// or its hash algorithm is not known here), and whether it says "good".
-pub fn answers(resp: &Ocsp, trusted: &[CertRef]) -> Vec<(Vec<u8>, Option<[u8; 32]>, bool)> {
+/// or its hash algorithm is not known here), and what it says.
+pub fn answers(resp: &Ocsp, trusted: &[CertRef]) -> Vec<(Vec<u8>, Option<[u8; 32]>, Says)> {
     // Each trusted certificate's name and key hashed once per hash algorithm met.
-    let mut hashed: Vec<(Hash, usize, Vec<u8>, Vec<u8>)> = Vec::new();
+    type Hashes = Vec<(Vec<u8>, Vec<u8>)>;
+    let mut hashed: Vec<(Hash, Hashes)> = Vec::new();
     resp.basic
         .tbs_response_data
         .responses
@@ -611,32 +629,47 @@ pub fn answers(resp: &Ocsp, trusted: &[CertRef]) -> Vec<(Vec<u8>, Option<[u8; 32
         .map(|a| {
             let id = &a.cert_id;
             let ca = Hash::from_oid(&id.hash_algorithm.oid).and_then(|h| {
-                (0..trusted.len()).find_map(|i| {
-                    let at = match hashed.iter().position(|(g, j, ..)| *g == h && *j == i) {
-                        Some(at) => at,
-                        None => {
-                            let c = &trusted[i];
-                            let name = c.tbs().subject.to_der().unwrap_or_default();
-                            let key = c
-                                .tbs()
-                                .subject_public_key_info
-                                .subject_public_key
-                                .raw_bytes();
-                            hashed.push((h, i, h.digest(&[&name]), h.digest(&[key])));
-                            hashed.len() - 1
-                        }
-                    };
-                    let (_, _, n, k) = &hashed[at];
+                let at = match hashed.iter().position(|(g, _)| *g == h) {
+                    Some(at) => at,
+                    None => {
+                        let each = trusted
+                            .iter()
+                            .map(|c| {
+                                let name = c.tbs().subject.to_der().unwrap_or_default();
+                                let key = c
+                                    .tbs()
+                                    .subject_public_key_info
+                                    .subject_public_key
+                                    .raw_bytes();
+                                (h.digest(&[&name]), h.digest(&[key]))
+                            })
+                            .collect();
+                        hashed.push((h, each));
+                        hashed.len() - 1
+                    }
+                };
+                hashed[at].1.iter().zip(trusted).find_map(|((n, k), c)| {
                     (n.as_slice() == id.issuer_name_hash.as_bytes()
                         && k.as_slice() == id.issuer_key_hash.as_bytes())
-                    .then(|| trusted[i].fingerprint())
+                    .then(|| c.fingerprint())
                 })
             });
-            (
-                id.serial_number.as_bytes().to_vec(),
-                ca,
-                matches!(a.cert_status, x509_ocsp::CertStatus::Good(_)),
-            )
+            let says = match &a.cert_status {
+                x509_ocsp::CertStatus::Good(_) => Says::Good,
+                x509_ocsp::CertStatus::Unknown(_) => Says::Unknown,
+                x509_ocsp::CertStatus::Revoked(info) => {
+                    let reason = info
+                        .revocation_reason
+                        .map(|r| r as u32)
+                        .or_else(|| entry_reason(a.single_extensions.iter().flatten()));
+                    if reason == Some(REASON_CERTIFICATE_HOLD) {
+                        Says::OnHold
+                    } else {
+                        Says::Revoked
+                    }
+                }
+            };
+            (id.serial_number.as_bytes().to_vec(), ca, says)
         })
         .collect()
 }
@@ -936,6 +969,20 @@ fn from_ocsp(
     // unbelievable (helper 149).
     if !responder_ok(resp, cert, issuer, data, now, fetcher, notes) {
         *ignored = true;
+        // Its "revoked" or "on hold" is not believed, but no "good" from elsewhere may stand
+        // beside it: the response's certificates are not signed, and a genuine "revoked" whose
+        // responder certificate was swapped for a revoked sibling of the same key let an older
+        // CRL's "good" pass (helper 153).
+        if singles
+            .iter()
+            .any(|s| matches!(s.cert_status, CertStatus::Revoked(_)))
+        {
+            notes.push(format!(
+                "an OCSP response that is not to be believed says {} is revoked or on hold: its status cannot be told from the rest",
+                cert.subject_string()
+            ));
+            *unread += 1;
+        }
         return None;
     }
     // At most MAX_CANDIDATES answers for one certificate are read, those saying "revoked"
