@@ -1433,8 +1433,35 @@ mv arl.crl.new arl.crl"#);
             String::from_utf8_lossy(&o.stderr).into_owned(),
         )
     };
-    // A state file that is not one: the service does not start on it, and says what to do.
     a.stop();
+    // In a directory writable by others (who may delete it, and replays count again): the
+    // service does not start (helper 153).
+    let open_dir = a.dir.path().join("open");
+    std::fs::create_dir(&open_dir).unwrap();
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let elsewhere = a.dir.path().join("elsewhere.toml");
+    std::fs::write(
+        &elsewhere,
+        text.replace(
+            &trust_line,
+            &format!("state = {:?}\n{trust_line}", open_dir.join("db.trust")),
+        ),
+    )
+    .unwrap();
+    let o = a
+        .demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("trust.state") && err.contains("its directory"),
+        "{err}"
+    );
+    // A state file that is not one: the service does not start on it, and says what to do.
     std::fs::write(&state, b"not a state file").unwrap();
     let (code, err) = check(&a);
     assert_eq!(code, Some(3), "{err}");
