@@ -1481,6 +1481,93 @@ mv arl.crl.new arl.crl"#);
     assert!(err.contains("not a regular file"), "{err}");
 }
 
+/// A CA's CRLs of new scopes (shards, each its own issuingDistributionPoint) are kept up to
+/// 64 of the CA; past them a new scope is refused, and none kept is dropped: the CRL revoking
+/// a signer, the oldest kept, was left out of `trust.state` by 1,024 newer ones, and a replay
+/// after the restart passed the signer (helper 154).
+#[test]
+fn crl_shards_past_their_share_are_refused_and_drop_nothing_kept() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA sharding its CRLs"
+cat >> crlca.cnf <<CNF
+[signing_cdp]
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = emailProtection
+crlDistributionPoints = URI:http://127.0.0.1:9/user.crl
+[crl_user]
+issuingDistributionPoint = critical,@idp_user
+[idp_user]
+fullname = URI:http://127.0.0.1:9/user.crl
+CNF
+for i in $(seq 1 72); do
+  printf '[crl_s%s]\nissuingDistributionPoint = critical,@idp_s%s\n[idp_s%s]\nfullname = URI:http://127.0.0.1:9/s%s.crl\n' $i $i $i $i >> crlca.cnf
+done
+issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a sharded CRL" signing_cdp -days 30
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out user.crl 2>/dev/null
+cp user.crl good.crl
+revoke crlca listed
+sleep 1
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out user.crl 2>/dev/null
+for i in $(seq 1 72); do openssl ca -config crlca.cnf -gencrl -crlexts crl_s$i -out s$i.crl 2>/dev/null; done
+for f in 1 2 3 4 5 6 7 8; do cp s$f.crl shard$f.crl; done
+printf 'Quyết định số 45/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer listed.pem -inkey listed.key -in doc.txt -out listed.p7m
+"#,
+    );
+    let files: Vec<String> = std::iter::once(p("user.crl"))
+        .chain((1..=8).map(|f| p(&format!("shard{f}.crl"))))
+        .map(|f| format!("{f:?}"))
+        .collect();
+    let mut a = Appliance::start_with(Options {
+        anchors: vec![p("crlca.pem").display().to_string()],
+        trust: vec![format!("crls = [{}]", files.join(", "))],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        ..Default::default()
+    });
+    let p7m = std::fs::read(p("listed.p7m")).unwrap();
+    let revoked = |a: &Appliance| {
+        let (i, _, text) = verdict(a, &p7m);
+        assert_ne!(i, "TOTAL-PASSED", "{text}");
+        assert!(text.contains("revoked"), "{text}");
+    };
+    revoked(&a);
+    // Eight shards a tick, into the eight files, until 72 of the CA's scopes were offered: at
+    // most 64 are kept, the user CRL among them.
+    let read_again = "trust files read again: in use from now on";
+    for round in 1..9 {
+        let n = a.service_log().matches(read_again).count();
+        for f in 1..=8 {
+            let i = round * 8 + f;
+            if i <= 72 {
+                std::fs::copy(p(&format!("s{i}.crl")), p(&format!("shard{f}.crl"))).unwrap();
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while a.service_log().matches(read_again).count() == n
+            && !a.service_log().contains("it is of a new scope")
+        {
+            assert!(std::time::Instant::now() < deadline, "{}", a.service_log());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+    }
+    wait_logged(
+        &a,
+        "it is of a new scope (issuingDistributionPoint), and 64 of its CA",
+        1,
+    );
+    revoked(&a);
+    // The CRL of before the revocation put back, and a restart: still revoked.
+    a.stop();
+    std::fs::copy(p("good.crl"), p("user.crl")).unwrap();
+    a.launch();
+    revoked(&a);
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

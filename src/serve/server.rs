@@ -453,10 +453,14 @@ struct Verified {
 
 /// Most OCSP responses kept though no file holds them ([`TrustRead::retained_ocsps`]).
 const MAX_RETAINED_OCSPS: usize = 64;
-/// Most CRLs `trust.state` keeps (the newest): a CA that shards its CRLs, or moves them over
-/// the years, adds a scope each time, and a state the next start refused as too large
-/// stopped it (helper 153).
+/// Most CRL scopes (CA and [`crl_scope`]) kept, in all and of one CA: past them a CRL of a
+/// new scope is refused at a re-read, and none kept is ever dropped for it. A CA that shards
+/// its CRLs, or moves them over the years, adds a scope each time: a state the next start
+/// refused as too large stopped it (helper 153); dropping the oldest from it dropped the one
+/// revoking a signer, and a replay after the restart passed it (helper 154). Of one CA, well
+/// below the 1,024 CRLs the validator reads for a certificate.
 const MAX_STATE_CRLS: usize = 1024;
+const MAX_SCOPES_PER_CA: usize = 64;
 
 /// A file's [`file_print`] and bytes.
 type Printed = ([u8; 32], Vec<u8>);
@@ -805,6 +809,27 @@ fn revocation_files(
         // (helper 153).
         .filter_map(|c| key_of(&c).map(|k| (c, k)))
         .collect();
+    // The scopes kept, and those taken from the files so far this time.
+    let held_keys: std::cell::RefCell<std::collections::HashSet<CrlKey>> =
+        std::cell::RefCell::new(held.iter().map(|(_, k)| k.clone()).collect());
+    // Why a CRL of a scope not kept yet is not taken: too many kept.
+    let over_cap = |key: &CrlKey| -> Option<String> {
+        let mut keys = held_keys.borrow_mut();
+        if keys.contains(key) {
+            return None;
+        }
+        let of_ca = keys.iter().filter(|k| k.0 == key.0).count();
+        if of_ca >= MAX_SCOPES_PER_CA || keys.len() >= MAX_STATE_CRLS {
+            return Some(format!(
+                "it is of a new scope (issuingDistributionPoint), and {of_ca} of its CA and {} in all are kept, at most {MAX_SCOPES_PER_CA} and {MAX_STATE_CRLS}: none kept is dropped for it",
+                keys.len()
+            ));
+        }
+        // Counted as kept from now on (it is taken unless refused for another reason, which
+        // is judged before this).
+        keys.insert(key.clone());
+        None
+    };
     let newest_held = |key: &CrlKey| {
         held.iter()
             .filter(|(_, k)| k == key)
@@ -830,7 +855,7 @@ fn revocation_files(
                 "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
             );
         }
-        None
+        over_cap(&key)
     };
     // Why a CRL newly read is not taken in place of what its file held, and when to judge it
     // again (`None`: on SIGHUP).
@@ -904,8 +929,10 @@ fn revocation_files(
             // At start a CRL is taken as it is (one of a CA not in [trust] is checked when a
             // signature is), unless it is older than the newest of its CA the last run kept:
             // that one stays in use (below).
-            let older = key_of(&crl)
-                .and_then(|k| newest_held(&k))
+            let k = key_of(&crl);
+            let older = k
+                .as_ref()
+                .and_then(newest_held)
                 .is_some_and(|t| this_update(&crl) < t);
             if older {
                 tracing::warn!(
@@ -913,6 +940,9 @@ fn revocation_files(
                     path = %p.display(),
                     "trust file holds an older CRL (an earlier thisUpdate) than the newest of its CA read before the restart: that one stays in use"
                 );
+                crls.push(None);
+            } else if let Some(why) = k.as_ref().and_then(over_cap) {
+                tracing::warn!(file = key, path = %p.display(), "trust file holds a CRL not taken at start ({why})");
                 crls.push(None);
             } else {
                 crls.push(Some((fp, crl)));
@@ -1161,17 +1191,6 @@ fn revocation_files(
             state.crls.push((*c).clone());
         }
     }
-    if state.crls.len() > MAX_STATE_CRLS {
-        state
-            .crls
-            .sort_by_key(|c| std::cmp::Reverse(this_update(c)));
-        state.crls.truncate(MAX_STATE_CRLS);
-        if before.is_none() {
-            tracing::warn!(
-                "more than {MAX_STATE_CRLS} CRLs to keep across restarts: the oldest are not kept"
-            );
-        }
-    }
     state.ocsps = in_use
         .iter()
         .map(|o| (*o).clone())
@@ -1195,8 +1214,9 @@ fn revocation_files(
 fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead, TrustState), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
     let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
-    // As many as a save writes: a file of more holds no state of this service's.
-    let max = MAX_STATE_CRLS + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS;
+    // As many as a save writes (the scopes a re-read takes, and those of the files at a
+    // start): a file of more holds no state of this service's.
+    let max = MAX_STATE_CRLS + cfg.trust.crls.len() + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS;
     let file = cfg.trust_state();
     if !cfg.trust.crls.is_empty() || !cfg.trust.ocsps.is_empty() {
         // Whoever may write its directory may delete it, and replays count again after the
