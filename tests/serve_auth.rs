@@ -412,6 +412,22 @@ crl ca2 crls/ca2.crl
         assert_eq!(l.matches("\"message\"").count(), 1, "{l}");
         assert!(l.contains("\"detail\""), "{l}");
     }
+    // The CRL of before the revocation put back, and a restart: the client stays out (the
+    // newest client CRL of each CA is kept in trust.state; a restart took the files' CRLs,
+    // and the replay let the revoked agency in).
+    let mut a = a;
+    a.stop();
+    std::fs::copy(p("ca1-before.crl"), p("crls/ca1.crl")).unwrap();
+    a.launch();
+    let (s, body) = curl_cert(&a, &p("good.pem"), &p("good.key"), "/v1/whoami");
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
+    assert!(
+        a.service_log()
+            .contains("none read at start is as new as the one in use before the restart"),
+        "{}",
+        a.service_log()
+    );
 }
 
 #[test]

@@ -214,7 +214,12 @@ fn unhex32(h: &str) -> [u8; 32] {
 }
 
 impl Authenticator {
-    pub fn new(cfg: &Config, roots: Option<Arc<rustls::RootCertStore>>) -> Result<Self, String> {
+    /// `kept_crls`: the client CRLs `trust.state` kept ([`super::revocation::ClientRevocation::new`]).
+    pub fn new(
+        cfg: &Config,
+        roots: Option<Arc<rustls::RootCertStore>>,
+        kept_crls: &[kyso_verify::Crl],
+    ) -> Result<Self, String> {
         let verifier = match roots {
             Some(r) => Some(
                 WebPkiClientVerifier::builder(r)
@@ -294,7 +299,7 @@ impl Authenticator {
             });
         }
         let revocation = if cfg.server.checks_client_revocation() {
-            Some(super::revocation::ClientRevocation::new(cfg)?)
+            Some(super::revocation::ClientRevocation::new(cfg, kept_crls)?)
         } else {
             None
         };

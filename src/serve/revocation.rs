@@ -24,6 +24,8 @@ pub struct ClientRevocation {
     /// Held while the CRLs are read again: one re-read at a time (one stuck on a hung mount
     /// was joined by another thread each tick, until the blocking pool was full; helper 147).
     reading: std::sync::Mutex<()>,
+    /// [`ClientRevocation::kept`].
+    kept: RwLock<Vec<Crl>>,
 }
 
 /// What a re-read of the client certificate CRLs did.
@@ -67,8 +69,21 @@ fn read_crls(paths: &[PathBuf]) -> Result<Vec<Crl>, String> {
     Ok(out)
 }
 
+/// The client CA (by fingerprint) whose key signed a CRL: told apart by key, not by name (a
+/// forged CRL of an intermediate not in `client_ca` superseded the genuine one; helper 148).
+fn signer_of(anchors: &[CertRef], c: &Crl) -> Option<[u8; 32]> {
+    anchors
+        .iter()
+        .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
+        .find(|a| c.signed_by(a).is_ok())
+        .map(|a| a.fingerprint())
+}
+
 impl ClientRevocation {
-    pub fn new(cfg: &Config) -> Result<ClientRevocation, String> {
+    /// `kept`: the client CRLs the last run kept (`trust.state`): one newer than every CRL of
+    /// its CA the files hold now stays in use beside them — an older CRL replayed into a file
+    /// before a restart let a revoked agency in from then on (as for `[trust]`; helper 149).
+    pub fn new(cfg: &Config, kept: &[Crl]) -> Result<ClientRevocation, String> {
         let mut anchors = Vec::new();
         for (i, p) in cfg.server.client_ca.iter().enumerate() {
             let b = std::fs::read(p)
@@ -78,8 +93,27 @@ impl ClientRevocation {
                     .map_err(|e| format!("config: server.client_ca[{i}]: {e}"))?,
             );
         }
-        let crls = read_crls(&cfg.server.client_crls)?;
+        let mut crls = read_crls(&cfg.server.client_crls)?;
+        let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
+        for old in kept {
+            let Some(ca) = signer_of(&anchors, old) else {
+                continue;
+            };
+            let superseded = crls.iter().any(|c| {
+                c.sha256() == old.sha256()
+                    || (this_update(c) >= this_update(old) && signer_of(&anchors, c) == Some(ca))
+            });
+            if !superseded {
+                tracing::warn!(
+                    issuer = %x509::name_string(&old.list.tbs_cert_list.issuer),
+                    "client certificate CRLs: none read at start is as new as the one in use before the restart for this CA; it stays in use"
+                );
+                crls.push(old.clone());
+            }
+        }
+        let newest = Self::newest_of_each(&anchors, &crls);
         Ok(ClientRevocation {
+            kept: RwLock::new(newest),
             anchors,
             paths: cfg.server.client_crls.clone(),
             crls: RwLock::new(Arc::new(crls)),
@@ -117,13 +151,10 @@ impl ClientRevocation {
         // Each found once per re-read (a CRL kept is met as read again and as held before).
         let checked = std::cell::RefCell::new(std::collections::HashMap::new());
         let ca_of = |c: &Crl| -> Option<[u8; 32]> {
-            *checked.borrow_mut().entry(*c.sha256()).or_insert_with(|| {
-                self.anchors
-                    .iter()
-                    .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
-                    .find(|a| c.signed_by(a).is_ok())
-                    .map(|a| a.fingerprint())
-            })
+            *checked
+                .borrow_mut()
+                .entry(*c.sha256())
+                .or_insert_with(|| signer_of(&self.anchors, c))
         };
         let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
         let mut crls = read_crls(&self.paths)?;
@@ -179,10 +210,38 @@ impl ClientRevocation {
         // re-read, and each SIGHUP of a storm, made every one do so; helper 147).
         let changed = prints(&before) != prints(&crls);
         if changed {
+            *self.kept.write().unwrap_or_else(|p| p.into_inner()) =
+                Self::newest_of_each(&self.anchors, &crls);
             *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
             self.generation.send_modify(|g| *g += 1);
         }
         Ok(Reloaded::Read(n, changed))
+    }
+
+    /// What a restart must not forget: the newest CRL in use of each client CA (by key),
+    /// found when the CRLs change.
+    pub fn kept(&self) -> Vec<Crl> {
+        self.kept.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn newest_of_each(anchors: &[CertRef], crls: &[Crl]) -> Vec<Crl> {
+        let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
+        let signed: Vec<(&Crl, [u8; 32])> = crls
+            .iter()
+            .filter_map(|c| signer_of(anchors, c).map(|k| (c, k)))
+            .collect();
+        let mut out: Vec<Crl> = Vec::new();
+        let mut done: Vec<[u8; 32]> = Vec::new();
+        for (c, k) in &signed {
+            let newest = !signed
+                .iter()
+                .any(|(d, j)| j == k && this_update(d) > this_update(c));
+            if newest && !done.contains(k) {
+                done.push(*k);
+                out.push((*c).clone());
+            }
+        }
+        out
     }
 
     /// Does the check ask the network (OCSP, CRL distribution points)? Then it blocks.

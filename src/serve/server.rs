@@ -438,6 +438,8 @@ pub struct TrustRead {
     saved: [u8; 32],
     /// A save of `trust.state` failed, and was said: said again only once it worked.
     save_failed: bool,
+    /// What `[trust]`'s part of `trust.state` is now (without the client CRLs).
+    state: TrustState,
     /// Which certificate in `[trust]` verifies each CRL and OCSP response met (by SHA-256),
     /// kept from tick to tick (each check hashes the whole item) and dropped on SIGHUP.
     verified: Verified,
@@ -564,6 +566,8 @@ struct RevocationRead {
 pub struct TrustState {
     crls: Vec<kyso_verify::Crl>,
     ocsps: Vec<kyso_verify::Ocsp>,
+    /// The newest CRL of each client CA (`server.client_crls`; src/serve/revocation.rs).
+    client_crls: Vec<kyso_verify::Crl>,
 }
 
 /// What a CRL covers beside its CA: its issuingDistributionPoint as encoded, and whether it
@@ -599,11 +603,16 @@ impl TrustState {
             h.update(b"O");
             h.update(o.sha256());
         }
+        for c in &self.client_crls {
+            h.update(b"K");
+            h.update(c.sha256());
+        }
         h.finalize().into()
     }
 
     /// The file's bytes: the magic line, then per item a tag (`C` a CRL, `O` a
-    /// BasicOCSPResponse), its length as an 8-byte big-endian number, its DER.
+    /// BasicOCSPResponse, `K` a client CA's CRL), its length as an 8-byte big-endian number,
+    /// its DER.
     fn encode(&self) -> Vec<u8> {
         let mut b = TRUST_STATE_MAGIC.to_vec();
         let mut item = |tag: u8, der: &[u8]| {
@@ -616,6 +625,9 @@ impl TrustState {
         }
         for o in &self.ocsps {
             item(b'O', o.der());
+        }
+        for c in &self.client_crls {
+            item(b'K', c.der());
         }
         b
     }
@@ -652,6 +664,9 @@ impl TrustState {
             match tag {
                 b'C' => state
                     .crls
+                    .push(kyso_verify::x509::load_crl(&der).map_err(|e| format!("a CRL: {e}"))?),
+                b'K' => state
+                    .client_crls
                     .push(kyso_verify::x509::load_crl(&der).map_err(|e| format!("a CRL: {e}"))?),
                 b'O' => state.ocsps.push(
                     kyso_verify::Ocsp::from_basic(&der)
@@ -1211,14 +1226,23 @@ fn revocation_files(
 /// With what `trust.state` is to hold now: saved by the caller once the archive is opened
 /// (its lock held: a second service started on the same database rewrote it, then exited;
 /// helper 152).
-fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead, TrustState), String> {
+fn validator(
+    cfg: &Config,
+) -> Result<(kyso_verify::Validator, TrustRead, Vec<kyso_verify::Crl>), String> {
     let (anchors, certs, anchors_print) = anchor_files(cfg)?;
     let trusted: Certs = anchors.iter().chain(&certs).cloned().collect();
     // As many as a save writes (the scopes a re-read takes, and those of the files at a
     // start): a file of more holds no state of this service's.
-    let max = MAX_STATE_CRLS + cfg.trust.crls.len() + cfg.trust.ocsps.len() + MAX_RETAINED_OCSPS;
+    let max = MAX_STATE_CRLS
+        + cfg.trust.crls.len()
+        + cfg.trust.ocsps.len()
+        + MAX_RETAINED_OCSPS
+        + 64 * cfg.server.client_ca.len().max(1);
     let file = cfg.trust_state();
-    if !cfg.trust.crls.is_empty() || !cfg.trust.ocsps.is_empty() {
+    if !cfg.trust.crls.is_empty()
+        || !cfg.trust.ocsps.is_empty()
+        || !cfg.server.client_crls.is_empty()
+    {
         // Whoever may write its directory may delete it, and replays count again after the
         // next restart: checked whether the file is there or not (helper 153).
         let dir = file
@@ -1252,12 +1276,13 @@ fn validator(cfg: &Config) -> Result<(kyso_verify::Validator, TrustRead, TrustSt
         refused: r.refused,
         saved: persisted.print(),
         save_failed: false,
+        state: r.state,
         verified: r.verified,
     };
     let mut v = kyso_verify::Validator::default();
     (v.anchors, v.certs) = (anchors, certs);
     in_use(&mut v, &read);
-    Ok((v, read, r.state))
+    Ok((v, read, persisted.client_crls))
 }
 
 /// The validator's CRLs and OCSP responses: those `read` holds.
@@ -1278,9 +1303,13 @@ fn in_use(v: &mut kyso_verify::Validator, read: &TrustRead) {
         .collect();
 }
 
-/// Write `state` as `trust.state` if it is not what `read` last saved; a failure is said once
-/// until a save works again.
-fn persist_trust(cfg: &Config, read: &mut TrustRead, state: &TrustState) {
+/// Write `read`'s part of `trust.state` with the client CRLs `client` if that is not what was
+/// last saved; a failure is said once until a save works again.
+fn persist_trust(cfg: &Config, read: &mut TrustRead, client: Vec<kyso_verify::Crl>) {
+    let state = TrustState {
+        client_crls: client,
+        ..read.state.clone()
+    };
     if state.print() == read.saved {
         return;
     }
@@ -1357,7 +1386,12 @@ fn reload_trust(state: &Shared, why: &'static str) {
             }
         };
         // What a restart must not forget, written after what is read is in use.
-        let state = r.state;
+        let client = st
+            .auth
+            .revocation
+            .as_ref()
+            .map(|c| c.kept())
+            .unwrap_or_default();
         let fresh = TrustRead {
             anchors: anchors_print,
             crls: r.crls,
@@ -1367,6 +1401,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             refused: r.refused,
             saved: read.saved,
             save_failed: read.save_failed,
+            state: r.state,
             verified: r.verified,
         };
         for (i, (_, c)) in fresh
@@ -1404,7 +1439,8 @@ fn reload_trust(state: &Shared, why: &'static str) {
         if prints(&read) == prints(&fresh) {
             read.refused = fresh.refused;
             read.verified = fresh.verified;
-            persist_trust(&st.cfg, &mut read, &state);
+            read.state = fresh.state;
+            persist_trust(&st.cfg, &mut read, client);
             if why == "SIGHUP" {
                 tracing::info!(trigger = why, "trust files read again: unchanged");
             }
@@ -1426,7 +1462,7 @@ fn reload_trust(state: &Shared, why: &'static str) {
             ocsps,
             "trust files read again: in use from now on"
         );
-        persist_trust(&st.cfg, &mut read, &state);
+        persist_trust(&st.cfg, &mut read, client);
     });
 }
 
@@ -1477,12 +1513,12 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             eprintln!("kyso: warning: {w}");
         }
     }
-    let (validator, mut trust_read, trust_state) = validator(&cfg).map_err(&cfg_err)?;
+    let (validator, mut trust_read, kept_client_crls) = validator(&cfg).map_err(&cfg_err)?;
     if validator.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
     }
     let roots = client_roots(&cfg).map_err(&cfg_err)?;
-    let auth = Authenticator::new(&cfg, roots).map_err(&cfg_err)?;
+    let auth = Authenticator::new(&cfg, roots, &kept_client_crls).map_err(&cfg_err)?;
     let tls = if cfg.server.plain_http {
         None
     } else {
@@ -1524,7 +1560,10 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     // `trust.state` is written once the archive's lock is held (below), and must be writable.
     let trust_file = cfg.trust_state();
     if check_only {
-        if !cfg.trust.crls.is_empty() || !cfg.trust.ocsps.is_empty() {
+        if !cfg.trust.crls.is_empty()
+            || !cfg.trust.ocsps.is_empty()
+            || !cfg.server.client_crls.is_empty()
+        {
             let dir = trust_file
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
@@ -1540,6 +1579,14 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         outln!("configuration, token and archive are in order");
         return Ok(());
     }
+    let trust_state = TrustState {
+        client_crls: auth
+            .revocation
+            .as_ref()
+            .map(|c| c.kept())
+            .unwrap_or_default(),
+        ..trust_read.state.clone()
+    };
     if trust_state.print() != trust_read.saved {
         trust_state.save(&trust_file).map_err(&cfg_err)?;
         trust_read.saved = trust_state.print();
@@ -1882,7 +1929,12 @@ fn reload_crls(state: &Shared, why: &'static str) {
                     crls = n,
                     trigger = why,
                     "client certificate CRLs read: changed"
-                )
+                );
+                // Kept across restarts with [trust]'s (while a [trust] re-read runs, its end
+                // saves them).
+                if let Ok(mut read) = st.trust_read.try_lock() {
+                    persist_trust(&st.cfg, &mut read, r.kept());
+                }
             }
             Ok(super::revocation::Reloaded::Read(n, false)) => {
                 tracing::debug!(
