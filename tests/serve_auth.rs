@@ -1523,6 +1523,7 @@ for i in $(seq 1 72); do
   printf '[crl_s%s]\nissuingDistributionPoint = critical,@idp_s%s\n[idp_s%s]\nfullname = URI:http://127.0.0.1:9/s%s.crl\n' $i $i $i $i >> crlca.cnf
 done
 issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a sharded CRL" signing_cdp -days 30
+issue crlca later "/C=VN/O=UBND tỉnh (test)/CN=Official revoked later" signing_cdp -days 30
 openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out user.crl 2>/dev/null
 cp user.crl good.crl
 revoke crlca listed
@@ -1531,7 +1532,9 @@ openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out user.crl 2>/dev/null
 for i in $(seq 1 72); do openssl ca -config crlca.cnf -gencrl -crlexts crl_s$i -out s$i.crl 2>/dev/null; done
 for f in 1 2 3 4 5 6 7 8; do cp s$f.crl shard$f.crl; done
 printf 'Quyết định số 45/QĐ-UBND\n' > doc.txt
-openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer listed.pem -inkey listed.key -in doc.txt -out listed.p7m
+for s in listed later; do
+  openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer $s.pem -inkey $s.key -in doc.txt -out $s.p7m
+done
 "#,
     );
     let files: Vec<String> = std::iter::once(p("user.crl"))
@@ -1582,6 +1585,25 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer listed.pem -
     std::fs::copy(p("good.crl"), p("user.crl")).unwrap();
     a.launch();
     revoked(&a);
+    // Two CRLs of the same second, the later (a higher CRLNumber) revoking another official:
+    // the earlier put back is older (it was taken: the same thisUpdate).
+    let n = a.service_log().matches(read_again).count();
+    openssl_ca(
+        pki.path(),
+        r#"T=$(date -u +%Y%m%d%H%M%SZ)
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -crl_lastupdate $T -out same-second.crl 2>/dev/null
+revoke crlca later
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -crl_lastupdate $T -out user.crl.new 2>/dev/null
+mv user.crl.new user.crl"#,
+    );
+    wait_logged(&a, read_again, n + 1);
+    let later = std::fs::read(p("later.p7m")).unwrap();
+    let (i, _, text) = verdict(&a, &later);
+    assert!(i != "TOTAL-PASSED" && text.contains("revoked"), "{text}");
+    std::fs::copy(p("same-second.crl"), p("user.crl")).unwrap();
+    wait_logged(&a, "than a CRL of the same CA read before", 1);
+    let (i, _, text) = verdict(&a, &later);
+    assert!(i != "TOTAL-PASSED" && text.contains("revoked"), "{text}");
 }
 
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,

@@ -570,6 +570,27 @@ pub struct TrustState {
     client_crls: Vec<kyso_verify::Crl>,
 }
 
+/// A CRL's cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
+/// leading zeros, then its bytes; none, or one that cannot be read, is the least.
+fn crl_number(crl: &kyso_verify::Crl) -> (usize, Vec<u8>) {
+    use der::Decode;
+    const NUMBER: const_oid::ObjectIdentifier =
+        const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
+    crl.list
+        .tbs_cert_list
+        .crl_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == NUMBER)
+        .and_then(|e| der::asn1::UintRef::from_der(e.extn_value.as_bytes()).ok())
+        .map(|n| {
+            let b = n.as_bytes();
+            let b = &b[b.iter().take_while(|x| **x == 0).count()..];
+            (b.len(), b.to_vec())
+        })
+        .unwrap_or_default()
+}
+
 /// What a CRL covers beside its CA: its issuingDistributionPoint as encoded, and whether it
 /// is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of end
 /// entities, are not a CRL and its replay: kept by CA alone, the newer one made the other
@@ -772,6 +793,9 @@ fn revocation_files(
         r.is_some()
     };
     let this_update = |c: &kyso_verify::Crl| c.list.tbs_cert_list.this_update.to_system_time();
+    // Which of two CRLs of a CA and scope is newer: the later thisUpdate, and of two issued in
+    // the same second the higher CRLNumber (a replay of the other of that second was taken).
+    let rank = |c: &kyso_verify::Crl| (this_update(c), crl_number(c));
     // The certificate in `trusted` whose key signed a CRL: its CA, told apart by key, not by
     // name (a CA re-keyed under its name, or another of a look-alike name, is another CA; a
     // CRL no certificate there verifies cannot be told from a forgery; helper 148).
@@ -848,7 +872,7 @@ fn revocation_files(
     let newest_held = |key: &CrlKey| {
         held.iter()
             .filter(|(_, k)| k == key)
-            .map(|(c, _)| this_update(c))
+            .map(|(c, _)| rank(c))
             .max()
     };
     let crl_refused = |crl: &kyso_verify::Crl| -> Option<String> {
@@ -865,7 +889,7 @@ fn revocation_files(
                 "no certificate of its CA is in [trust] to verify it with: add the CA's certificate to trust.certs (SIGHUP), or restart".into()
             });
         };
-        if newest_held(&key).is_some_and(|t| this_update(crl) < t) {
+        if newest_held(&key).is_some_and(|t| rank(crl) < t) {
             return Some(
                 "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
             );
@@ -948,7 +972,7 @@ fn revocation_files(
             let older = k
                 .as_ref()
                 .and_then(newest_held)
-                .is_some_and(|t| this_update(&crl) < t);
+                .is_some_and(|t| rank(&crl) < t);
             if older {
                 tracing::warn!(
                     file = key,
@@ -979,18 +1003,17 @@ fn revocation_files(
     }
     // The newest held before of each CA (by key) stays while no file holds one as new: at
     // most one per certificate in `trusted`.
-    let now_held: Vec<(std::time::SystemTime, CrlKey)> = crls
+    type Rank = (std::time::SystemTime, (usize, Vec<u8>));
+    let now_held: Vec<(Rank, CrlKey)> = crls
         .iter()
         .flatten()
-        .filter_map(|(_, c)| key_of(c).map(|k| (this_update(c), k)))
+        .filter_map(|(_, c)| key_of(c).map(|k| (rank(c), k)))
         .collect();
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
     let mut kept_for: Vec<CrlKey> = Vec::new();
     for (h, k) in &held {
-        let newest = newest_held(k).is_some_and(|t| this_update(h) >= t);
-        let covered = now_held
-            .iter()
-            .any(|(t, kk)| kk == k && *t >= this_update(h));
+        let newest = newest_held(k).is_some_and(|t| rank(h) >= t);
+        let covered = now_held.iter().any(|(t, kk)| kk == k && *t >= rank(h));
         if newest && !covered && !kept_for.contains(k) {
             // Said once, when it starts (every tick, a log flood; helper 148).
             if !before.is_some_and(|b| b.retained.iter().any(|r| r.sha256() == h.sha256())) {
@@ -1201,7 +1224,7 @@ fn revocation_files(
         let newer = all
             .iter()
             .filter(|d| key_of(d).as_ref() == Some(&k))
-            .any(|d| this_update(d) > this_update(c));
+            .any(|d| rank(d) > rank(c));
         if !newer && !state.crls.iter().any(|d| key_of(d).as_ref() == Some(&k)) {
             state.crls.push((*c).clone());
         }
