@@ -430,6 +430,49 @@ crl ca2 crls/ca2.crl
     );
 }
 
+/// A client CRL file that a restart finds broken (a cron job's HTML error page) is logged and
+/// left out: the service starts, and the CRL `trust.state` kept still keeps the revoked agency
+/// out (the start failed: whoever could spoil the fetch kept the service down; helper 155).
+#[test]
+fn a_broken_client_crl_file_at_start_is_left_out_and_the_kept_one_still_counts() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca ca1 "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA 3"
+issue ca1 gone "/C=VN/O=Sở Tư pháp (test)/CN=Agency revoked" client -days 30
+revoke ca1 gone
+crl ca1 ca1.crl
+"#,
+    );
+    let extra = vec![format!(
+        "[[clients]]\nname = \"gone\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+        pem_sha256(&p("gone.pem"))
+    )];
+    let mut a = Appliance::start_with(Options {
+        server: vec![format!("client_crls = [{:?}]", p("ca1.crl"))],
+        client_ca: vec![p("ca1.pem").display().to_string()],
+        extra,
+        ..Default::default()
+    });
+    let refused = |a: &Appliance| {
+        let (s, body) = curl_cert(a, &p("gone.pem"), &p("gone.key"), "/v1/whoami");
+        assert_eq!(s, 401, "{body}");
+        assert!(body.contains("revoked"), "{body}");
+    };
+    refused(&a);
+    a.stop();
+    std::fs::write(p("ca1.crl"), b"<html>502 Bad Gateway</html>").unwrap();
+    a.launch();
+    refused(&a);
+    let log = a.service_log();
+    assert!(
+        log.contains("server.client_crls[0]: not read; left out"),
+        "{log}"
+    );
+}
+
 #[test]
 fn a_clerk_changes_the_status_only_of_its_own_agencys_records_and_only_to_a_version_of_the_same_document(
 ) {

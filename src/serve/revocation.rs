@@ -60,10 +60,18 @@ fn read_crls(paths: &[PathBuf]) -> Result<Vec<Crl>, String> {
                 }
             }
         } else {
-            let b = super::server::read_trust_file(&key, p)?;
-            out.push(
-                x509::load_crl(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))?,
-            );
+            // Logged and left out, as a file in a directory is: a cron job's file that a
+            // restart found broken (an HTML error page) stopped the start, and at a re-read
+            // held every other file's renewal back (helper 155). What the CRLs read before,
+            // or `trust.state`, hold of its CA stays in use.
+            match super::server::read_trust_file(&key, p).and_then(|b| {
+                x509::load_crl(&b).map_err(|e| format!("config: {key}: {}: {e}", p.display()))
+            }) {
+                Ok(c) => out.push(c),
+                Err(e) => {
+                    tracing::error!(file = %p.display(), error = %e, "{key}: not read; left out")
+                }
+            }
         }
     }
     Ok(out)
@@ -77,6 +85,28 @@ fn signer_of(anchors: &[CertRef], c: &Crl) -> Option<[u8; 32]> {
         .filter(|a| x509::same_name(&a.tbs().subject, &c.list.tbs_cert_list.issuer))
         .find(|a| c.signed_by(a).is_ok())
         .map(|a| a.fingerprint())
+}
+
+/// Which of two CRLs of a CA and scope is newer: the later thisUpdate, then the higher
+/// CRLNumber — as for `[trust]`'s (src/serve/server.rs). By CA alone and thisUpdate alone, a
+/// replayed shard, or a replay of a CRL of the same second, superseded the CRL revoking an
+/// agency (helper 155).
+type Rank = (SystemTime, (usize, Vec<u8>));
+fn rank(c: &Crl) -> Rank {
+    (
+        c.list.tbs_cert_list.this_update.to_system_time(),
+        super::server::crl_number(c),
+    )
+}
+
+/// Does `new` take the place of `old`: the same CRL, or one of the same CA (`ca`, by key) and
+/// scope that is newer.
+fn supersedes(new: &Crl, new_ca: Option<[u8; 32]>, old: &Crl, ca: Option<[u8; 32]>) -> bool {
+    new.sha256() == old.sha256()
+        || (ca.is_some()
+            && new_ca == ca
+            && super::server::crl_scope(new) == super::server::crl_scope(old)
+            && rank(new) > rank(old))
 }
 
 impl ClientRevocation {
@@ -94,15 +124,15 @@ impl ClientRevocation {
             );
         }
         let mut crls = read_crls(&cfg.server.client_crls)?;
-        let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
+        let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(|c| signer_of(&anchors, c)).collect();
         for old in kept {
             let Some(ca) = signer_of(&anchors, old) else {
                 continue;
             };
-            let superseded = crls.iter().any(|c| {
-                c.sha256() == old.sha256()
-                    || (this_update(c) >= this_update(old) && signer_of(&anchors, c) == Some(ca))
-            });
+            let superseded = crls
+                .iter()
+                .zip(&new_cas)
+                .any(|(c, k)| supersedes(c, *k, old, Some(ca)));
             if !superseded {
                 tracing::warn!(
                     issuer = %x509::name_string(&old.list.tbs_cert_list.issuer),
@@ -185,13 +215,18 @@ impl ClientRevocation {
         // Checked inside the loop below, every old CRL against every new one made a tick cost
         // as many lookups as their product.
         let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(ca_of).collect();
-        for old in before.iter().filter(|o| this_update(o) <= ahead) {
+        // One dated ahead that a client CA verifies still guards (a clock set back for a
+        // moment must not drop it; helper 153); one nobody here can verify does not.
+        for old in before
+            .iter()
+            .filter(|o| this_update(o) <= ahead || ca_of(o).is_some())
+        {
             let issuer = &old.list.tbs_cert_list.issuer;
             let ca = ca_of(old);
-            let superseded = crls.iter().zip(&new_cas).any(|(c, k)| {
-                c.sha256() == old.sha256()
-                    || (ca.is_some() && *k == ca && this_update(c) >= this_update(old))
-            });
+            let superseded = crls
+                .iter()
+                .zip(&new_cas)
+                .any(|(c, k)| supersedes(c, *k, old, ca));
             if !superseded {
                 tracing::warn!(
                     issuer = %kyso_verify::x509::name_string(issuer),
@@ -224,20 +259,19 @@ impl ClientRevocation {
         self.kept.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The newest of each client CA (by key) and scope.
     fn newest_of_each(anchors: &[CertRef], crls: &[Crl]) -> Vec<Crl> {
-        let this_update = |c: &Crl| c.list.tbs_cert_list.this_update.to_system_time();
-        let signed: Vec<(&Crl, [u8; 32])> = crls
+        type Key = ([u8; 32], Vec<u8>);
+        let signed: Vec<(&Crl, Key)> = crls
             .iter()
-            .filter_map(|c| signer_of(anchors, c).map(|k| (c, k)))
+            .filter_map(|c| signer_of(anchors, c).map(|k| (c, (k, super::server::crl_scope(c)))))
             .collect();
         let mut out: Vec<Crl> = Vec::new();
-        let mut done: Vec<[u8; 32]> = Vec::new();
+        let mut done: Vec<Key> = Vec::new();
         for (c, k) in &signed {
-            let newest = !signed
-                .iter()
-                .any(|(d, j)| j == k && this_update(d) > this_update(c));
+            let newest = !signed.iter().any(|(d, j)| j == k && rank(d) > rank(c));
             if newest && !done.contains(k) {
-                done.push(*k);
+                done.push(k.clone());
                 out.push((*c).clone());
             }
         }

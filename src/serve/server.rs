@@ -572,7 +572,7 @@ pub struct TrustState {
 
 /// A CRL's cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
 /// leading zeros, then its bytes; none, or one that cannot be read, is the least.
-fn crl_number(crl: &kyso_verify::Crl) -> (usize, Vec<u8>) {
+pub(super) fn crl_number(crl: &kyso_verify::Crl) -> (usize, Vec<u8>) {
     use der::Decode;
     const NUMBER: const_oid::ObjectIdentifier =
         const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
@@ -595,7 +595,7 @@ fn crl_number(crl: &kyso_verify::Crl) -> (usize, Vec<u8>) {
 /// is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of end
 /// entities, are not a CRL and its replay: kept by CA alone, the newer one made the other
 /// refused at every restart (helper 152).
-fn crl_scope(crl: &kyso_verify::Crl) -> Vec<u8> {
+pub(super) fn crl_scope(crl: &kyso_verify::Crl) -> Vec<u8> {
     const IDP: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.28");
     const DELTA: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
     let exts = crl.list.tbs_cert_list.crl_extensions.iter().flatten();
@@ -1260,7 +1260,7 @@ fn validator(
         + cfg.trust.crls.len()
         + cfg.trust.ocsps.len()
         + MAX_RETAINED_OCSPS
-        + 64 * cfg.server.client_ca.len().max(1);
+        + MAX_STATE_CRLS;
     let file = cfg.trust_state();
     if !cfg.trust.crls.is_empty()
         || !cfg.trust.ocsps.is_empty()
