@@ -1540,10 +1540,11 @@ mv arl.crl.new arl.crl"#);
     assert!(err.contains("not a regular file"), "{err}");
 }
 
-/// A CA's CRLs of new scopes (shards, each its own issuingDistributionPoint) are kept up to
-/// 64 of the CA; past them a new scope is refused, and none kept is dropped: the CRL revoking
-/// a signer, the oldest kept, was left out of `trust.state` by 1,024 newer ones, and a replay
-/// after the restart passed the signer (helper 154).
+/// A CA's CRLs of new scopes (shards, each its own issuingDistributionPoint) are taken on
+/// SIGHUP, not at a timer re-read (helper 155), and kept up to 64 of the CA; past them a new
+/// scope is refused, and none kept is dropped: the CRL revoking a signer, the oldest kept, was
+/// left out of `trust.state` by 1,024 newer ones, and a replay after the restart passed the
+/// signer (helper 154).
 #[test]
 fn crl_shards_past_their_share_are_refused_and_drop_nothing_kept() {
     let pki = tempfile::tempdir().unwrap();
@@ -1608,6 +1609,12 @@ done
                 std::fs::copy(p(&format!("s{i}.crl")), p(&format!("shard{f}.crl"))).unwrap();
             }
         }
+        // A scope not kept is taken on SIGHUP alone, not at a timer re-read: fed one a tick
+        // into a file, the CA's other scopes filled the caps for good (helper 155).
+        if round == 1 {
+            wait_logged(&a, "not at a timer re-read", 1);
+        }
+        unsafe_kill(a.pid(), 1);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while a.service_log().matches(read_again).count() == n
             && !a.service_log().contains("it is of a new scope")

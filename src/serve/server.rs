@@ -894,6 +894,12 @@ fn revocation_files(
                 "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
             );
         }
+        // A scope nothing kept is of is taken when an operator says so: at a timer re-read a
+        // network attacker fed one file the CA's other genuine scopes, one a tick, until the
+        // caps below refused the CA's real new one for good (helper 155).
+        if !rejudge && !held_keys.borrow().contains(&key) {
+            return Some("it is of a scope (issuingDistributionPoint) no CRL kept is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
+        }
         over_cap(&key)
     };
     // Why a CRL newly read is not taken in place of what its file held, and when to judge it
@@ -1011,9 +1017,24 @@ fn revocation_files(
         .collect();
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
     let mut kept_for: Vec<CrlKey> = Vec::new();
+    // On SIGHUP a scope no file holds any more whose newest CRL expired more than 30 days ago
+    // is let go: its caps' slot comes free (helper 155).
+    let long_expired = |c: &kyso_verify::Crl| {
+        c.list
+            .tbs_cert_list
+            .next_update
+            .is_some_and(|n| n.to_system_time() + Duration::from_secs(30 * 86400) < now)
+    };
     for (h, k) in &held {
         let newest = newest_held(k).is_some_and(|t| rank(h) >= t);
         let covered = now_held.iter().any(|(t, kk)| kk == k && *t >= rank(h));
+        if newest && !covered && rejudge && long_expired(h) {
+            tracing::warn!(
+                issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
+                "a CRL no trust file holds, expired more than 30 days ago, is let go (SIGHUP)"
+            );
+            continue;
+        }
         if newest && !covered && !kept_for.contains(k) {
             // Said once, when it starts (every tick, a log flood; helper 148).
             if !before.is_some_and(|b| b.retained.iter().any(|r| r.sha256() == h.sha256())) {
