@@ -1340,21 +1340,6 @@ fn the_newest_crl_and_ocsp_answer_outlive_a_restart_and_replays_before_it() {
     let ca = |commands: &str| openssl_ca(pki.path(), &format!("{ANSWER}\n{commands}"));
     ca(r#"
 mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA publishing CRLs"
-cat >> crlca.cnf <<CNF
-[signing_cdp]
-keyUsage = critical,digitalSignature,nonRepudiation
-extendedKeyUsage = emailProtection
-crlDistributionPoints = URI:http://127.0.0.1:9/user.crl
-[crl_user]
-issuingDistributionPoint = critical,@idp_user
-[idp_user]
-fullname = URI:http://127.0.0.1:9/user.crl
-onlyuser = TRUE
-[crl_ca]
-issuingDistributionPoint = critical,@idp_ca
-[idp_ca]
-onlyCA = TRUE
-CNF
 mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering OCSP"
 issue crlca listed "/C=VN/O=UBND tỉnh (test)/CN=Official in a CRL" signing_cdp -days 30
 issue docca answered "/C=VN/O=UBND tỉnh (test)/CN=Official asked of" signing -days 30
@@ -1553,16 +1538,6 @@ fn crl_shards_past_their_share_are_refused_and_drop_nothing_kept() {
         pki.path(),
         r#"
 mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA sharding its CRLs"
-cat >> crlca.cnf <<CNF
-[signing_cdp]
-keyUsage = critical,digitalSignature,nonRepudiation
-extendedKeyUsage = emailProtection
-crlDistributionPoints = URI:http://127.0.0.1:9/user.crl
-[crl_user]
-issuingDistributionPoint = critical,@idp_user
-[idp_user]
-fullname = URI:http://127.0.0.1:9/user.crl
-CNF
 for i in $(seq 1 72); do
   printf '[crl_s%s]\nissuingDistributionPoint = critical,@idp_s%s\n[idp_s%s]\nfullname = URI:http://127.0.0.1:9/s%s.crl\n' $i $i $i $i >> crlca.cnf
 done

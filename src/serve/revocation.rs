@@ -95,7 +95,7 @@ type Rank = (SystemTime, (usize, Vec<u8>));
 fn rank(c: &Crl) -> Rank {
     (
         c.list.tbs_cert_list.this_update.to_system_time(),
-        super::server::crl_number(c),
+        c.number(),
     )
 }
 
@@ -103,10 +103,7 @@ fn rank(c: &Crl) -> Rank {
 /// scope that is newer.
 fn supersedes(new: &Crl, new_ca: Option<[u8; 32]>, old: &Crl, ca: Option<[u8; 32]>) -> bool {
     new.sha256() == old.sha256()
-        || (ca.is_some()
-            && new_ca == ca
-            && super::server::crl_scope(new) == super::server::crl_scope(old)
-            && rank(new) > rank(old))
+        || (ca.is_some() && new_ca == ca && new.scope() == old.scope() && rank(new) > rank(old))
 }
 
 impl ClientRevocation {
@@ -264,7 +261,7 @@ impl ClientRevocation {
         type Key = ([u8; 32], Vec<u8>);
         let signed: Vec<(&Crl, Key)> = crls
             .iter()
-            .filter_map(|c| signer_of(anchors, c).map(|k| (c, (k, super::server::crl_scope(c)))))
+            .filter_map(|c| signer_of(anchors, c).map(|k| (c, (k, c.scope()))))
             .collect();
         let mut out: Vec<Crl> = Vec::new();
         let mut done: Vec<Key> = Vec::new();

@@ -455,7 +455,7 @@ struct Verified {
 
 /// Most OCSP responses kept though no file holds them ([`TrustRead::retained_ocsps`]).
 const MAX_RETAINED_OCSPS: usize = 64;
-/// Most CRL scopes (CA and [`crl_scope`]) kept, in all and of one CA: past them a CRL of a
+/// Most CRL scopes (CA and [`kyso_verify::Crl::scope`]) kept, in all and of one CA: past them a CRL of a
 /// new scope is refused at a re-read, and none kept is ever dropped for it. A CA that shards
 /// its CRLs, or moves them over the years, adds a scope each time: a state the next start
 /// refused as too large stopped it (helper 153); dropping the oldest from it dropped the one
@@ -463,9 +463,6 @@ const MAX_RETAINED_OCSPS: usize = 64;
 /// below the 1,024 CRLs the validator reads for a certificate.
 const MAX_STATE_CRLS: usize = 1024;
 const MAX_SCOPES_PER_CA: usize = 64;
-
-/// A file's [`file_print`] and bytes.
-type Printed = ([u8; 32], Vec<u8>);
 
 /// File prints refused, and when they may be judged again (`None`: on SIGHUP).
 type Refused = Vec<([u8; 32], Option<std::time::SystemTime>)>;
@@ -558,7 +555,7 @@ struct RevocationRead {
 }
 
 /// What a restart must not forget of `[trust]`'s CRLs and OCSP responses (`trust.state`,
-/// default `<db>.trust`): the newest CRL of each CA and scope ([`crl_scope`]) a certificate in
+/// default `<db>.trust`): the newest CRL of each CA and scope ([`kyso_verify::Crl::scope`]) a certificate in
 /// `[trust]` verifies, and the OCSP responses in use that one verifies. Before, a restart took
 /// what the files held unchecked: an older CRL or OCSP response replayed into a file (a cron
 /// job fetching over plain HTTP) un-revoked a signer from the restart on (helper 149).
@@ -568,42 +565,6 @@ pub struct TrustState {
     ocsps: Vec<kyso_verify::Ocsp>,
     /// The newest CRL of each client CA (`server.client_crls`; src/serve/revocation.rs).
     client_crls: Vec<kyso_verify::Crl>,
-}
-
-/// A CRL's cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
-/// leading zeros, then its bytes; none, or one that cannot be read, is the least.
-pub(super) fn crl_number(crl: &kyso_verify::Crl) -> (usize, Vec<u8>) {
-    use der::Decode;
-    const NUMBER: const_oid::ObjectIdentifier =
-        const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
-    crl.list
-        .tbs_cert_list
-        .crl_extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == NUMBER)
-        .and_then(|e| der::asn1::UintRef::from_der(e.extn_value.as_bytes()).ok())
-        .map(|n| {
-            let b = n.as_bytes();
-            let b = &b[b.iter().take_while(|x| **x == 0).count()..];
-            (b.len(), b.to_vec())
-        })
-        .unwrap_or_default()
-}
-
-/// What a CRL covers beside its CA: its issuingDistributionPoint as encoded, and whether it
-/// is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of end
-/// entities, are not a CRL and its replay: kept by CA alone, the newer one made the other
-/// refused at every restart (helper 152).
-pub(super) fn crl_scope(crl: &kyso_verify::Crl) -> Vec<u8> {
-    const IDP: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.28");
-    const DELTA: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
-    let exts = crl.list.tbs_cert_list.crl_extensions.iter().flatten();
-    let mut scope = vec![u8::from(exts.clone().any(|e| e.extn_id == DELTA))];
-    if let Some(e) = exts.clone().find(|e| e.extn_id == IDP) {
-        scope.extend(e.extn_value.as_bytes());
-    }
-    scope
 }
 
 /// The first line of a trust state file.
@@ -766,17 +727,26 @@ impl TrustState {
 ///
 /// Each is logged by file, once: a file refused or unparsable is not judged again while it
 /// stays as it is, until the time it claims is no longer ahead, or a SIGHUP (`rejudge`;
-/// [`TrustRead::refused`]). Without `before` (at start) a file that cannot be read is an
-/// error.
+/// [`TrustRead::refused`]). At start (without `before`) a file that cannot be read or parsed
+/// is logged and left out.
 fn revocation_files(
     cfg: &Config,
     before: Option<&TrustRead>,
     persisted: &TrustState,
     trusted: &[kyso_verify::CertRef],
     rejudge: bool,
-) -> Result<RevocationRead, String> {
+) -> RevocationRead {
     use kyso_verify::x509;
-    let kept = |key: &str, e: String| tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
+    // A file that cannot be read or parsed: left out at start (a cron job's file that a restart
+    // found broken, an HTML error page, stopped the start, which an attacker on its network
+    // path could then keep doing; helper 153), kept as it was later.
+    let not_read = |key: &str, e: &dyn std::fmt::Display| {
+        if before.is_none() {
+            tracing::error!(file = key, error = %e, "trust file not read at start: nothing of it is in use (what trust.state kept of its CA still is)");
+        } else {
+            tracing::error!(file = key, error = %e, "trust file not read; what it held before stays in use");
+        }
+    };
     let now = std::time::SystemTime::now();
     let ahead = now + Duration::from_secs(300);
     // Refused before and not to be judged again yet: kept refused, silently.
@@ -795,7 +765,7 @@ fn revocation_files(
     let this_update = |c: &kyso_verify::Crl| c.list.tbs_cert_list.this_update.to_system_time();
     // Which of two CRLs of a CA and scope is newer: the later thisUpdate, and of two issued in
     // the same second the higher CRLNumber (a replay of the other of that second was taken).
-    let rank = |c: &kyso_verify::Crl| (this_update(c), crl_number(c));
+    let rank = |c: &kyso_verify::Crl| (this_update(c), c.number());
     // The certificate in `trusted` whose key signed a CRL: its CA, told apart by key, not by
     // name (a CA re-keyed under its name, or another of a look-alike name, is another CA; a
     // CRL no certificate there verifies cannot be told from a forgery; helper 148).
@@ -825,10 +795,10 @@ fn revocation_files(
         v.crls.insert(h, k);
         k
     };
-    // A CRL's CA and scope ([`crl_scope`]): what "newer" is judged within.
+    // A CRL's CA and scope ([`kyso_verify::Crl::scope`]): what "newer" is judged within.
     type CrlKey = ([u8; 32], Vec<u8>);
     let key_of =
-        |crl: &kyso_verify::Crl| -> Option<CrlKey> { ca_of(crl).map(|k| (k, crl_scope(crl))) };
+        |crl: &kyso_verify::Crl| -> Option<CrlKey> { ca_of(crl).map(|k| (k, crl.scope())) };
     // What was held before that a certificate in `trusted` verifies, dated no later than now
     // (one dated ahead, or one nobody here can verify, guards and keeps nothing).
     // At start, what the last run kept ([`TrustState`]).
@@ -869,12 +839,17 @@ fn revocation_files(
         keys.insert(key.clone());
         None
     };
-    let newest_held = |key: &CrlKey| {
-        held.iter()
-            .filter(|(_, k)| k == key)
-            .map(|(c, _)| rank(c))
-            .max()
-    };
+    // The newest held of each CA and scope, found once (each re-read met every held CRL
+    // against every other).
+    type Rank = (std::time::SystemTime, (usize, Vec<u8>));
+    let mut newest: std::collections::HashMap<CrlKey, Rank> = std::collections::HashMap::new();
+    for (c, k) in &held {
+        let r = rank(c);
+        if newest.get(k).is_none_or(|n| r > *n) {
+            newest.insert(k.clone(), r);
+        }
+    }
+    let newest_held = |key: &CrlKey| newest.get(key).cloned();
     let crl_refused = |crl: &kyso_verify::Crl| -> Option<String> {
         if this_update(crl) > ahead {
             return Some("its thisUpdate is ahead of this machine's clock".into());
@@ -891,7 +866,7 @@ fn revocation_files(
         };
         if newest_held(&key).is_some_and(|t| rank(crl) < t) {
             return Some(
-                "it is older (an earlier thisUpdate) than a CRL of the same CA read before".into(),
+                "it is older (an earlier thisUpdate, or of the same second a lower CRLNumber) than a CRL of the same CA read before".into(),
             );
         }
         // A scope nothing kept is of is taken when an operator says so: at a timer re-read a
@@ -912,60 +887,35 @@ fn revocation_files(
         Some((why, until))
     };
     // One file: its print and bytes if it is to be judged; `None`: keep what it held (it
-    // could not be read, is unchanged, or was refused before and stays so). At start a file
-    // that cannot be read is an error.
-    let mut read_one = |key: &str,
-                        p: &std::path::Path,
-                        old: Option<&[u8; 32]>|
-     -> Result<Option<Printed>, String> {
-        let b = match read_trust_file(key, p) {
-            Ok(b) => b,
-            Err(e) if before.is_none() => {
-                tracing::error!(file = key, error = %e, "trust file not read at start: nothing of it is in use (what trust.state kept of its CA still is)");
-                return Ok(None);
-            }
-            Err(e) => {
-                kept(key, e);
-                return Ok(None);
-            }
-        };
+    // could not be read, is unchanged, or was refused before and stays so).
+    let mut read_one = |key: &str, p: &std::path::Path, old: Option<&[u8; 32]>| {
+        let b = read_trust_file(key, p)
+            .map_err(|e| not_read(key, &e))
+            .ok()?;
         let fp = file_print(p, &b);
         if old == Some(&fp) || (before.is_some() && still_refused(&fp)) {
-            return Ok(None);
+            return None;
         }
-        Ok(Some((fp, b)))
+        Some((fp, b))
     };
     let mut refusals: Refused = Vec::new();
-    // A file that does not parse: an error at start; later, kept as it was, said once.
-    let unparsed = |refusals: &mut Refused,
-                    key: &str,
-                    p: &std::path::Path,
-                    fp: [u8; 32],
-                    e: String| {
-        let e = format!("config: {key}: {}: {e}", p.display());
-        if before.is_none() {
-            // A cron job's file that a restart found broken (an HTML error page) stopped
-            // the start, which an attacker on its network path could then keep doing
-            // (helper 153): said, and left out.
-            tracing::error!(file = key, error = %e, "trust file not read at start: nothing of it is in use (what trust.state kept of its CA still is)");
-        } else {
-            kept(key, e);
-        }
+    // A file that does not parse: said once while it stays as it is.
+    let unparsed = |refusals: &mut Refused, key: &str, p: &std::path::Path, fp, e: String| {
+        not_read(key, &format!("config: {key}: {}: {e}", p.display()));
         refusals.push((fp, None));
-        Ok::<(), String>(())
     };
     let mut crls = Vec::new();
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
         let old = before.and_then(|b| b.crls.get(i).cloned().flatten());
-        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f))? else {
+        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f)) else {
             crls.push(old);
             continue;
         };
         let crl = match x509::load_crl(&b) {
             Ok(c) => c,
             Err(e) => {
-                unparsed(&mut refusals, &key, p, fp, e.to_string())?;
+                unparsed(&mut refusals, &key, p, fp, e.to_string());
                 crls.push(old);
                 continue;
             }
@@ -1007,14 +957,16 @@ fn revocation_files(
             None => Some((fp, crl)),
         });
     }
-    // The newest held before of each CA (by key) stays while no file holds one as new: at
-    // most one per certificate in `trusted`.
-    type Rank = (std::time::SystemTime, (usize, Vec<u8>));
-    let now_held: Vec<(Rank, CrlKey)> = crls
-        .iter()
-        .flatten()
-        .filter_map(|(_, c)| key_of(c).map(|k| (rank(c), k)))
-        .collect();
+    // The newest held before of each CA and scope stays while no file holds one as new.
+    let mut now_held: std::collections::HashMap<CrlKey, Rank> = std::collections::HashMap::new();
+    for (_, c) in crls.iter().flatten() {
+        if let Some(k) = key_of(c) {
+            let r = rank(c);
+            if now_held.get(&k).is_none_or(|n| r > *n) {
+                now_held.insert(k, r);
+            }
+        }
+    }
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
     let mut kept_for: Vec<CrlKey> = Vec::new();
     // On SIGHUP a scope no file holds any more whose newest CRL expired more than 30 days ago
@@ -1027,7 +979,7 @@ fn revocation_files(
     };
     for (h, k) in &held {
         let newest = newest_held(k).is_some_and(|t| rank(h) >= t);
-        let covered = now_held.iter().any(|(t, kk)| kk == k && *t >= rank(h));
+        let covered = now_held.get(k).is_some_and(|t| *t >= rank(h));
         if newest && !covered && rejudge && long_expired(h) {
             tracing::warn!(
                 issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
@@ -1137,14 +1089,14 @@ fn revocation_files(
     for (i, p) in cfg.trust.ocsps.iter().enumerate() {
         let key = format!("trust.ocsps[{i}]");
         let old = before.and_then(|b| b.ocsps.get(i).cloned().flatten());
-        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f))? else {
+        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f)) else {
             ocsps.push(old);
             continue;
         };
         let ocsp = match x509::load_ocsp(&b) {
             Ok(o) => o,
             Err(e) => {
-                unparsed(&mut refusals, &key, p, fp, e.to_string())?;
+                unparsed(&mut refusals, &key, p, fp, e.to_string());
                 ocsps.push(old);
                 continue;
             }
@@ -1159,7 +1111,7 @@ fn revocation_files(
                     p,
                     fp,
                     format!("it answers for more than {MAX_TRUST_OCSP_ANSWERS} certificates"),
-                )?;
+                );
             }
             ocsps.push(Some((fp, ocsp)));
             continue;
@@ -1192,11 +1144,16 @@ fn revocation_files(
         .map(|(_, o)| o)
         .filter(|o| ca_answered(o))
         .collect();
-    // What each answers for, once (a response may answer for 10,000).
-    let in_use_asked: Vec<_> = in_use.iter().map(|o| (produced(o), asked(o))).collect();
     let candidates: Vec<kyso_verify::Ocsp> = match before {
         Some(b) => b.retained_ocsps.clone(),
         None => persisted.ocsps.clone(),
+    };
+    // What each answers for, once (a response may answer for 10,000), and only when there is
+    // something to judge it against (most ticks there is none).
+    let in_use_asked: Vec<_> = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        in_use.iter().map(|o| (produced(o), asked(o))).collect()
     };
     let mut retained_ocsps: Vec<kyso_verify::Ocsp> = Vec::new();
     for c in candidates {
@@ -1234,28 +1191,22 @@ fn revocation_files(
     // What the next start must not forget: the newest CRL of each CA and scope in use, and
     // the OCSP responses in use that [trust] verifies.
     let mut state = TrustState::default();
-    let all: Vec<&kyso_verify::Crl> = crls
-        .iter()
-        .flatten()
-        .map(|(_, c)| c)
-        .chain(&retained)
-        .collect();
-    for c in &all {
+    let mut newest_of: std::collections::HashMap<CrlKey, (Rank, &kyso_verify::Crl)> =
+        std::collections::HashMap::new();
+    for c in crls.iter().flatten().map(|(_, c)| c).chain(&retained) {
         let Some(k) = key_of(c) else { continue };
-        let newer = all
-            .iter()
-            .filter(|d| key_of(d).as_ref() == Some(&k))
-            .any(|d| rank(d) > rank(c));
-        if !newer && !state.crls.iter().any(|d| key_of(d).as_ref() == Some(&k)) {
-            state.crls.push((*c).clone());
+        let r = rank(c);
+        if newest_of.get(&k).is_none_or(|(n, _)| r > *n) {
+            newest_of.insert(k, (r, c));
         }
     }
+    state.crls = newest_of.into_values().map(|(_, c)| c.clone()).collect();
     state.ocsps = in_use
         .iter()
         .map(|o| (*o).clone())
         .chain(retained_ocsps.iter().cloned())
         .collect();
-    Ok(RevocationRead {
+    RevocationRead {
         crls,
         retained,
         ocsps,
@@ -1263,7 +1214,7 @@ fn revocation_files(
         refused: refused_now,
         state,
         verified: verified.into_inner(),
-    })
+    }
 }
 
 /// The validator `[trust]` makes, and what was read.
@@ -1310,7 +1261,7 @@ fn validator(
         }
     }
     let persisted = TrustState::load(&file, max)?;
-    let r = revocation_files(cfg, None, &persisted, &trusted, false)?;
+    let r = revocation_files(cfg, None, &persisted, &trusted, false);
     let read = TrustRead {
         anchors: anchors_print,
         crls: r.crls,
@@ -1416,19 +1367,13 @@ fn reload_trust(state: &Shared, why: &'static str) {
         }
         let trusted: Certs = v.anchors.iter().chain(&v.certs).cloned().collect();
         let sighup = why == "SIGHUP";
-        let r = match revocation_files(
+        let r = revocation_files(
             &st.cfg,
             Some(&read),
             &TrustState::default(),
             &trusted,
             sighup,
-        ) {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::error!(error = %e, trigger = why, "trust files not read; the ones read before stay in use");
-                return;
-            }
-        };
+        );
         // What a restart must not forget, written after what is read is in use.
         let client = st
             .auth

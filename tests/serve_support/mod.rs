@@ -860,6 +860,19 @@ keyUsage = critical,keyEncipherment
 [ocsp_signing]
 extendedKeyUsage = OCSPSigning
 keyUsage = critical,digitalSignature
+[signing_cdp]
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = emailProtection
+crlDistributionPoints = URI:http://127.0.0.1:9/user.crl
+[crl_user]
+issuingDistributionPoint = critical,@idp_user
+[idp_user]
+fullname = URI:http://127.0.0.1:9/user.crl
+onlyuser = TRUE
+[crl_ca]
+issuingDistributionPoint = critical,@idp_ca
+[idp_ca]
+onlyCA = TRUE
 [client_ocsp]
 extendedKeyUsage = clientAuth
 keyUsage = critical,digitalSignature

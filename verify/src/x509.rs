@@ -304,6 +304,42 @@ impl std::ops::Deref for Crl {
 }
 
 impl Crl {
+    /// What it covers beside its issuer: its issuingDistributionPoint as encoded, and whether
+    /// it is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of
+    /// end entities, are not a CRL and its replay (helper 152).
+    pub fn scope(&self) -> Vec<u8> {
+        const IDP: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("2.5.29.28");
+        const DELTA: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
+        let exts = self.list.tbs_cert_list.crl_extensions.iter().flatten();
+        let mut scope = vec![u8::from(exts.clone().any(|e| e.extn_id == DELTA))];
+        if let Some(e) = exts.clone().find(|e| e.extn_id == IDP) {
+            scope.extend(e.extn_value.as_bytes());
+        }
+        scope
+    }
+
+    /// Its cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
+    /// leading zeros, then its bytes; none, or one that cannot be read, is the least.
+    pub fn number(&self) -> (usize, Vec<u8>) {
+        const NUMBER: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
+        self.list
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == NUMBER)
+            .and_then(|e| der::asn1::UintRef::from_der(e.extn_value.as_bytes()).ok())
+            .map(|n| {
+                let b = n.as_bytes();
+                let b = &b[b.iter().take_while(|x| **x == 0).count()..];
+                (b.len(), b.to_vec())
+            })
+            .unwrap_or_default()
+    }
+
     pub fn from_ber(b: &[u8]) -> Result<Crl, X509Error> {
         let (raw, tbs) = outer_and_tbs(b)?;
         Ok(Crl(Arc::new(CrlData {
