@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note revocation}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
 . ../deploy/lib.sh
@@ -36,6 +36,66 @@ if [[ " ${targets[*]} " == *" bag_package "* ]]; then
         KYSO_FUZZ_SEEDS="$PWD/fuzz/corpus/bag_package" cargo test --locked --test bag_hostile \
             write_fuzz_seeds -- --ignored --exact >&2)
     export KYSO_FUZZ_LOG_KEY="$PWD/corpus/bag_package.log.pem"
+fi
+# revocation: a CA, a signer and a delegated OCSP responder, a CRL revoking a second signer, and
+# OCSP responses signed by the CA and by the responder (OpenSSL's, signatures that hold).
+if [[ " ${targets[*]} " == *" revocation "* ]]; then
+    mkdir -p corpus/revocation
+    (
+        set -e
+        out="$PWD/corpus/revocation"
+        w=$(mktemp -d); trap 'rm -rf "$w"' EXIT; cd "$w"
+        touch index.txt; echo 1000 > crlnumber
+        cat > ca.cnf <<'CNF'
+[ca]
+default_ca = d
+[d]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 3650
+[ee]
+keyUsage = critical, digitalSignature, nonRepudiation
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:9/ocsp
+crlDistributionPoints = URI:http://127.0.0.1:9/ca.crl
+[responder]
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+noCheck = ignored
+[crl]
+issuingDistributionPoint = critical, @idp
+[idp]
+fullname = URI:http://127.0.0.1:9/ca.crl
+onlysomereasons = keyCompromise
+CNF
+        key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+        key ca.key; key ee.key; key ee2.key; key r.key
+        openssl req -x509 -new -key ca.key -out ca.pem -subj "/C=VN/CN=Fuzz CA" -days 3650 \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        issue() { # KEY CN SERIAL SECTION OUT
+            openssl req -new -key "$1" -subj "/C=VN/CN=$2" -out "$5.csr"
+            openssl x509 -req -in "$5.csr" -CA ca.pem -CAkey ca.key -set_serial "$3" -days 3650 \
+                -extfile ca.cnf -extensions "$4" -out "$5" 2>/dev/null
+        }
+        issue ee.key "Fuzz signer" 2 ee ee.pem
+        issue ee2.key "Fuzz signer revoked" 3 ee ee2.pem
+        issue r.key "Fuzz responder" 4 responder r.pem
+        printf 'R\t351231235959Z\t250101000000Z,keyCompromise\t03\tunknown\t/C=VN/CN=Fuzz signer revoked\n' > index.txt
+        printf 'V\t351231235959Z\t\t02\tunknown\t/C=VN/CN=Fuzz signer\n' >> index.txt
+        openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem -out full.crl 2>/dev/null
+        openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem -crlexts crl -out idp.crl 2>/dev/null
+        for c in ee ee2; do
+            openssl ocsp -issuer ca.pem -cert "$c.pem" -no_nonce -reqout "$c.req" 2>/dev/null
+            openssl ocsp -index index.txt -CA ca.pem -rsigner ca.pem -rkey ca.key -reqin "$c.req" \
+                -respout "$c.ca.ocsp" -ndays 3650 2>/dev/null
+            openssl ocsp -index index.txt -CA ca.pem -rsigner r.pem -rkey r.key -reqin "$c.req" \
+                -resp_key_id -respout "$c.r.ocsp" -ndays 3650 2>/dev/null
+        done
+        der() { openssl x509 -in "$1" -outform DER; }
+        { der ca.pem; printf KYSO; der ee.pem; printf KYSO; cat ee.ca.ocsp; printf KYSO; openssl crl -in full.crl -outform DER; } > "$out/ca-answers"
+        { der ca.pem; printf KYSO; der ee2.pem; printf KYSO; der r.pem; printf KYSO; cat ee2.r.ocsp; printf KYSO; cat ee.r.ocsp; printf KYSO; openssl crl -in idp.crl -outform DER; } > "$out/delegated"
+        { cat ca.pem ee2.pem; printf KYSO; cat full.crl; printf KYSO; cat ee2.ca.ocsp; } > "$out/pem"
+    )
 fi
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 found=0
