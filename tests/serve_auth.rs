@@ -1631,6 +1631,67 @@ mv user.crl.new user.crl"#,
     assert!(i != "TOTAL-PASSED" && text.contains("revoked"), "{text}");
 }
 
+/// A CA's scopes fill its share (64) with CRLs that expired long ago and that no file holds
+/// any more: on SIGHUP those are let go, and the CRL of the CA's new scope is taken (before,
+/// it was refused for good; helper 155).
+#[test]
+fn crl_scopes_expired_long_ago_and_in_no_file_are_let_go_on_sighup() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA moving its CRLs"
+for i in $(seq 1 65); do
+  printf '[crl_s%s]\nissuingDistributionPoint = critical,@idp_s%s\n[idp_s%s]\nfullname = URI:http://127.0.0.1:9/s%s.crl\n' $i $i $i $i >> crlca.cnf
+done
+printf '[signing_s65]\nkeyUsage = critical,digitalSignature,nonRepudiation\nextendedKeyUsage = emailProtection\ncrlDistributionPoints = URI:http://127.0.0.1:9/s65.crl\n' >> crlca.cnf
+FROM=$(date -u -d '-60 days' +%Y%m%d%H%M%SZ); TO=$(date -u -d '-40 days' +%Y%m%d%H%M%SZ)
+for i in $(seq 1 64); do
+  openssl ca -config crlca.cnf -gencrl -crlexts crl_s$i -crl_lastupdate $FROM -crl_nextupdate $TO -out s$i.crl 2>/dev/null
+done
+issue crlca moved "/C=VN/O=UBND tỉnh (test)/CN=Official under the new CRL" signing_s65 -days 30
+revoke crlca moved
+openssl ca -config crlca.cnf -gencrl -crlexts crl_s65 -out s65.crl 2>/dev/null
+printf 'Quyết định số 46/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer moved.pem -inkey moved.key -in doc.txt -out moved.p7m
+"#,
+    );
+    let files: Vec<String> = (1..=64)
+        .map(|i| format!("{:?}", p(&format!("s{i}.crl"))))
+        .collect();
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("crlca.pem").display().to_string()],
+        trust: vec![format!("crls = [{}]", files.join(", "))],
+        ..Default::default()
+    });
+    let p7m = std::fs::read(p("moved.p7m")).unwrap();
+    // The new scope's CRL in the place of the first: the caps are full, and the first's scope,
+    // which no file holds now, expired 40 days ago.
+    std::fs::copy(p("s65.crl"), p("s1.crl")).unwrap();
+    // A file broken at the same time (a cron job's HTML error page) still holds what it held.
+    std::fs::write(p("s2.crl"), "<html>502 Bad Gateway</html>").unwrap();
+    let let_go = "expired more than 30 days ago, is let go";
+    let refused = "it is of a new scope (issuingDistributionPoint), and 64 of its CA";
+    unsafe_kill(a.pid(), 1);
+    wait_logged(&a, let_go, 1);
+    // Refused by this SIGHUP's caps if they were counted before the release: the next takes it.
+    if a.service_log().contains(refused) {
+        unsafe_kill(a.pid(), 1);
+        wait_logged(&a, "trust files read again: in use from now on", 1);
+    }
+    let (i, sub, text) = verdict(&a, &p7m);
+    assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{sub} {text}");
+    // Only the scope no file holds went: the 63 others, expired as long but still in their
+    // files (the broken one's as it was read before), are not let go.
+    assert_eq!(
+        a.service_log().matches(let_go).count(),
+        1,
+        "{}",
+        a.service_log()
+    );
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

@@ -904,22 +904,86 @@ fn revocation_files(
         not_read(key, &format!("config: {key}: {}: {e}", p.display()));
         refusals.push((fp, None));
     };
-    let mut crls = Vec::new();
+    // Each file read once: what it held before, and what it holds now if that is to be judged.
+    enum Fresh {
+        /// Keep what it held (unreadable, unchanged, or refused before and still so).
+        Keep,
+        Unparsed([u8; 32], String),
+        Crl([u8; 32], kyso_verify::Crl),
+    }
+    type Old = Option<([u8; 32], kyso_verify::Crl)>;
+    let mut read: Vec<(String, &std::path::PathBuf, Old, Fresh)> = Vec::new();
     for (i, p) in cfg.trust.crls.iter().enumerate() {
         let key = format!("trust.crls[{i}]");
         let old = before.and_then(|b| b.crls.get(i).cloned().flatten());
-        let Some((fp, b)) = read_one(&key, p, old.as_ref().map(|(f, _)| f)) else {
-            crls.push(old);
-            continue;
+        let fresh = match read_one(&key, p, old.as_ref().map(|(f, _)| f)) {
+            None => Fresh::Keep,
+            Some((fp, b)) => match x509::load_crl(&b) {
+                Ok(c) => Fresh::Crl(fp, c),
+                Err(e) => Fresh::Unparsed(fp, e.to_string()),
+            },
         };
-        let crl = match x509::load_crl(&b) {
-            Ok(c) => c,
-            Err(e) => {
-                unparsed(&mut refusals, &key, p, fp, e.to_string());
-                crls.push(old);
+        read.push((key, p, old, fresh));
+    }
+    // At start and on SIGHUP (an operator's word), a scope whose newest CRL expired more than
+    // 30 days ago and that no file holds now is let go, before the caps are counted: its slot
+    // comes free for a CA's new scope. Filled with other scopes (a network attacker fed one
+    // file the CA's genuine ones, one a tick), the caps refused the CA's real new one for
+    // good; and one whose file now holds the new scope kept its slot as "what the file held
+    // before" (helper 155; tests/serve_auth.rs).
+    let long_expired = |c: &kyso_verify::Crl| {
+        c.list
+            .tbs_cert_list
+            .next_update
+            .is_some_and(|n| n.to_system_time() + Duration::from_secs(30 * 86400) < now)
+    };
+    let let_go: std::collections::HashSet<CrlKey> = if rejudge || before.is_none() {
+        let in_files: std::collections::HashSet<CrlKey> = read
+            .iter()
+            .filter_map(|(_, _, old, fresh)| {
+                let old = || old.as_ref().and_then(|(_, c)| key_of(c));
+                match fresh {
+                    // A file moves to the scope of what it holds now when that is a CRL it
+                    // may take but for the caps: one broken, dated ahead, or not its CA's
+                    // leaves the file holding what it held.
+                    // (At start each is taken as it is.)
+                    Fresh::Crl(_, c) if before.is_none() || this_update(c) <= ahead => {
+                        key_of(c).or_else(old)
+                    }
+                    _ => old(),
+                }
+            })
+            .collect();
+        held.iter()
+            .filter(|(h, k)| {
+                !in_files.contains(k)
+                    && newest_held(k).is_some_and(|t| rank(h) >= t)
+                    && long_expired(h)
+            })
+            .map(|(_, k)| k.clone())
+            .collect()
+    } else {
+        Default::default()
+    };
+    held_keys.borrow_mut().retain(|k| !let_go.contains(k));
+    // What a file held before, unless its scope is let go.
+    let kept_old = |old: Old| old.filter(|(_, c)| key_of(c).is_none_or(|k| !let_go.contains(&k)));
+    let mut crls = Vec::new();
+    for (key, p, old, fresh) in read {
+        let key = key.as_str();
+        let crl = match fresh {
+            Fresh::Keep => {
+                crls.push(kept_old(old));
                 continue;
             }
+            Fresh::Unparsed(fp, e) => {
+                unparsed(&mut refusals, key, p, fp, e);
+                crls.push(kept_old(old));
+                continue;
+            }
+            Fresh::Crl(fp, c) => (fp, c),
         };
+        let (fp, crl) = crl;
         if before.is_none() {
             // At start a CRL is taken as it is (one of a CA not in [trust] is checked when a
             // signature is), unless it is older than the newest of its CA the last run kept:
@@ -952,7 +1016,7 @@ fn revocation_files(
                     "trust file holds a CRL not taken ({why}): what the file held before stays in use"
                 );
                 refusals.push((fp, until));
-                old
+                kept_old(old)
             }
             None => Some((fp, crl)),
         });
@@ -969,22 +1033,17 @@ fn revocation_files(
     }
     let mut retained: Vec<kyso_verify::Crl> = Vec::new();
     let mut kept_for: Vec<CrlKey> = Vec::new();
-    // On SIGHUP a scope no file holds any more whose newest CRL expired more than 30 days ago
-    // is let go: its caps' slot comes free (helper 155).
-    let long_expired = |c: &kyso_verify::Crl| {
-        c.list
-            .tbs_cert_list
-            .next_update
-            .is_some_and(|n| n.to_system_time() + Duration::from_secs(30 * 86400) < now)
-    };
     for (h, k) in &held {
         let newest = newest_held(k).is_some_and(|t| rank(h) >= t);
         let covered = now_held.get(k).is_some_and(|t| *t >= rank(h));
-        if newest && !covered && rejudge && long_expired(h) {
-            tracing::warn!(
-                issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
-                "a CRL no trust file holds, expired more than 30 days ago, is let go (SIGHUP)"
-            );
+        if let_go.contains(k) {
+            if newest && !kept_for.contains(k) {
+                kept_for.push(k.clone());
+                tracing::warn!(
+                    issuer = %x509::name_string(&h.list.tbs_cert_list.issuer),
+                    "a CRL no trust file holds, expired more than 30 days ago, is let go"
+                );
+            }
             continue;
         }
         if newest && !covered && !kept_for.contains(k) {
