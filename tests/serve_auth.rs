@@ -473,6 +473,85 @@ crl ca1 ca1.crl
     );
 }
 
+/// A client CA's CRL of a scope none of its CRLs in use is of is taken on SIGHUP, not at a
+/// timer re-read (a file fed the CA's other genuine scopes, one a tick, grew what is kept
+/// without end, until trust.state was too large for the next start; helper 155); a CA's first
+/// is taken at any re-read; on SIGHUP a scope no file holds whose newest CRL expired more than
+/// 30 days ago is let go.
+#[test]
+fn a_client_crl_of_a_new_scope_waits_for_sighup_and_one_expired_long_ago_is_let_go() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca ca1 "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA moving its CRLs"
+mkca ca2 "/C=VN/O=Sở Nội vụ (test)/CN=Agency CA without a CRL yet"
+printf '[crl_other]\nissuingDistributionPoint = critical,@idp_other\n[idp_other]\nfullname = URI:http://127.0.0.1:9/other.crl\n[crl_old]\nissuingDistributionPoint = critical,@idp_old\n[idp_old]\nfullname = URI:http://127.0.0.1:9/old.crl\n' >> ca1.cnf
+issue ca1 moved "/C=VN/O=Sở Tư pháp (test)/CN=Agency under the new CRL" client_cdp_other -days 30
+issue ca2 first "/C=VN/O=Sở Nội vụ (test)/CN=Agency of the first CRL" client -days 30
+mkdir crls
+FROM=$(date -u -d '-60 days' +%Y%m%d%H%M%SZ); TO=$(date -u -d '-40 days' +%Y%m%d%H%M%SZ)
+openssl ca -config ca1.cnf -gencrl -crlexts crl_old -crl_lastupdate $FROM -crl_nextupdate $TO -out crls/old.crl 2>/dev/null
+revoke ca1 moved
+openssl ca -config ca1.cnf -gencrl -crlexts crl_other -out other.crl 2>/dev/null
+revoke ca2 first
+crl ca2 ca2.crl
+"#,
+    );
+    let extra = ["moved", "first"]
+        .iter()
+        .map(|n| {
+            format!(
+                "[[clients]]\nname = \"{n}\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+                pem_sha256(&p(&format!("{n}.pem")))
+            )
+        })
+        .collect();
+    let a = Appliance::start_with(Options {
+        server: vec![
+            format!("client_crls = [{:?}]", p("crls")),
+            "client_crl_reload_secs = 1".into(),
+        ],
+        client_ca: vec![
+            p("ca1.pem").display().to_string(),
+            p("ca2.pem").display().to_string(),
+        ],
+        extra,
+        ..Default::default()
+    });
+    let whoami = |name: &str| {
+        curl_cert(
+            &a,
+            &p(&format!("{name}.pem")),
+            &p(&format!("{name}.key")),
+            "/v1/whoami",
+        )
+    };
+    // No CRL in use covers either: their status is unknown.
+    for n in ["moved", "first"] {
+        let (s, body) = whoami(n);
+        assert_eq!(s, 401, "{body}");
+        assert!(!body.contains("revoked"), "{body}");
+    }
+    // The CA moves its CRL to a new distribution point; the old one's CRL is gone; the other
+    // CA's first CRL comes.
+    std::fs::remove_file(p("crls/old.crl")).unwrap();
+    std::fs::copy(p("other.crl"), p("crls/other.crl")).unwrap();
+    std::fs::copy(p("ca2.crl"), p("crls/ca2.crl")).unwrap();
+    wait_logged(&a, "not at a timer re-read", 1);
+    wait_logged(&a, "client certificate CRLs read: changed", 1);
+    let (s, body) = whoami("first");
+    assert!(s == 401 && body.contains("revoked"), "{s} {body}");
+    let (s, body) = whoami("moved");
+    assert!(s == 401 && !body.contains("revoked"), "{s} {body}");
+    unsafe_kill(a.pid(), 1);
+    wait_logged(&a, "expired more than 30 days ago, is let go", 1);
+    wait_logged(&a, "client certificate CRLs read: changed", 2);
+    let (s, body) = whoami("moved");
+    assert!(s == 401 && body.contains("revoked"), "{s} {body}");
+}
+
 #[test]
 fn a_clerk_changes_the_status_only_of_its_own_agencys_records_and_only_to_a_version_of_the_same_document(
 ) {

@@ -106,6 +106,66 @@ fn supersedes(new: &Crl, new_ca: Option<[u8; 32]>, old: &Crl, ca: Option<[u8; 32
         || (ca.is_some() && new_ca == ca && new.scope() == old.scope() && rank(new) > rank(old))
 }
 
+/// A client CRL's CA (by key) and scope ([`Crl::scope`]).
+type Key = ([u8; 32], Vec<u8>);
+
+/// Most scopes of client CRLs in use, of one client CA and in all, as for `[trust]`'s
+/// (src/serve/server.rs): past them a CRL of a new scope is refused, and none in use is dropped
+/// for it. Unbounded, a file fed a CA's genuine CRLs of other scopes, one a tick, grew what is
+/// kept, until `trust.state` was too large for the next start to read.
+const MAX_SCOPES_PER_CA: usize = 64;
+const MAX_SCOPES: usize = 1024;
+
+/// The scopes in use, and those taken so far in this reading.
+struct Scopes(std::collections::HashSet<Key>);
+
+impl Scopes {
+    /// May a CRL of `key` be taken? A CA's second scope only on an operator's word (at start,
+    /// on SIGHUP: at a timer re-read a network attacker fed one file a CA's other scopes, one a
+    /// tick, until the caps refused its real new one; helper 155), its first at any re-read
+    /// (a cron job's first good CRL of a CA), and within the caps.
+    fn admit(&mut self, key: &Key, operator: bool) -> Result<(), String> {
+        if self.0.contains(key) {
+            return Ok(());
+        }
+        if !operator && self.0.iter().any(|k| k.0 == key.0) {
+            return Err("it is of a scope (issuingDistributionPoint) no client CRL of its CA in use is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
+        }
+        let of_ca = self.0.iter().filter(|k| k.0 == key.0).count();
+        if of_ca >= MAX_SCOPES_PER_CA || self.0.len() >= MAX_SCOPES {
+            return Err(format!(
+                "it is of a new scope (issuingDistributionPoint), and {of_ca} of its CA and {} in all are in use, at most {MAX_SCOPES_PER_CA} and {MAX_SCOPES}: none in use is dropped for it",
+                self.0.len()
+            ));
+        }
+        self.0.insert(key.clone());
+        Ok(())
+    }
+}
+
+/// The scopes of `held` to let go on an operator's word (at start, on SIGHUP): those whose
+/// newest CRL expired more than 30 days ago and that no CRL read now (`read`) of the same CA is
+/// of — a broken file is read as nothing and lets its scope go only once it has expired so
+/// long. Their slots come free for a CA's new scopes, as for `[trust]`'s.
+fn let_go(
+    held: &[(&Crl, Key)],
+    read: &[(&Crl, Key)],
+    now: SystemTime,
+) -> std::collections::HashSet<Key> {
+    let month = std::time::Duration::from_secs(30 * 86400);
+    held.iter()
+        .filter(|(c, k)| {
+            !read.iter().any(|(_, j)| j == k)
+                && !held.iter().any(|(d, j)| j == k && rank(d) > rank(c))
+                && c.list
+                    .tbs_cert_list
+                    .next_update
+                    .is_some_and(|n| n.to_system_time() + month < now)
+        })
+        .map(|(_, k)| k.clone())
+        .collect()
+}
+
 impl ClientRevocation {
     /// `kept`: the client CRLs the last run kept (`trust.state`): one newer than every CRL of
     /// its CA the files hold now stays in use beside them — an older CRL replayed into a file
@@ -121,11 +181,60 @@ impl ClientRevocation {
             );
         }
         let mut crls = read_crls(&cfg.server.client_crls)?;
+        let now = SystemTime::now();
+        let keyed = |v: &[Crl]| -> Vec<(usize, Key)> {
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, c)| signer_of(&anchors, c).map(|k| (i, (k, c.scope()))))
+                .collect()
+        };
+        let (kept_keys, read_keys) = (keyed(kept), keyed(&crls));
+        let gone = let_go(
+            &kept_keys
+                .iter()
+                .map(|(i, k)| (&kept[*i], k.clone()))
+                .collect::<Vec<_>>(),
+            &read_keys
+                .iter()
+                .map(|(i, k)| (&crls[*i], k.clone()))
+                .collect::<Vec<_>>(),
+            now,
+        );
+        let mut scopes = Scopes(
+            kept_keys
+                .iter()
+                .map(|(_, k)| k.clone())
+                .filter(|k| !gone.contains(k))
+                .collect(),
+        );
+        let refused: Vec<usize> = read_keys
+            .iter()
+            .filter_map(|(i, k)| {
+                let why = scopes.admit(k, true).err()?;
+                tracing::warn!(
+                    issuer = %x509::name_string(&crls[*i].list.tbs_cert_list.issuer),
+                    "client certificate CRLs: a CRL not taken at start ({why})"
+                );
+                Some(*i)
+            })
+            .collect();
+        let mut i = 0;
+        crls.retain(|_| {
+            i += 1;
+            !refused.contains(&(i - 1))
+        });
         let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(|c| signer_of(&anchors, c)).collect();
         for old in kept {
             let Some(ca) = signer_of(&anchors, old) else {
                 continue;
             };
+            if gone.contains(&(ca, old.scope())) {
+                tracing::warn!(
+                    issuer = %x509::name_string(&old.list.tbs_cert_list.issuer),
+                    "client certificate CRLs: a CRL no file holds, expired more than 30 days ago, is let go"
+                );
+                continue;
+            }
             let superseded = crls
                 .iter()
                 .zip(&new_cas)
@@ -165,7 +274,11 @@ impl ClientRevocation {
     /// thisUpdate is more than 300 s ahead, or when it does not verify with the key of a
     /// client CA of its issuer's name (a forged one under the CA's name, later than the
     /// genuine, let a revoked client in under `if_known`; helper 147).
-    pub fn reload(&self) -> Result<Reloaded, String> {
+    ///
+    /// A CRL of a scope no CRL in use is of is taken only on the `operator`'s word (SIGHUP), and
+    /// within [`MAX_SCOPES_PER_CA`] and [`MAX_SCOPES`]; on it, a scope no file holds whose
+    /// newest CRL expired more than 30 days ago is let go ([`let_go`]).
+    pub fn reload(&self, operator: bool) -> Result<Reloaded, String> {
         let _one = match self.reading.try_lock() {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
@@ -185,15 +298,50 @@ impl ClientRevocation {
         };
         let before = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
         let mut crls = read_crls(&self.paths)?;
+        let keyed = |v: &[Crl]| -> Vec<(usize, Key)> {
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, c)| ca_of(c).map(|k| (i, (k, c.scope()))))
+                .collect()
+        };
+        let held_keys = keyed(&before);
+        let gone = if operator {
+            let read: Vec<(&Crl, Key)> = keyed(&crls)
+                .into_iter()
+                .filter(|(i, _)| this_update(&crls[*i]) <= ahead)
+                .map(|(i, k)| (&crls[i], k))
+                .collect();
+            let held: Vec<(&Crl, Key)> = held_keys
+                .iter()
+                .map(|(i, k)| (&before[*i], k.clone()))
+                .collect();
+            let_go(&held, &read, SystemTime::now())
+        } else {
+            Default::default()
+        };
+        let mut scopes = Scopes(
+            held_keys
+                .into_iter()
+                .map(|(_, k)| k)
+                .filter(|k| !gone.contains(k))
+                .collect(),
+        );
         crls.retain(|c| {
             if before.iter().any(|b| b.sha256() == c.sha256()) {
                 return true; // read at start, or taken before
             }
             let issuer = &c.list.tbs_cert_list.issuer;
+            let scope_refused;
             let why = if this_update(c) > ahead {
                 "its thisUpdate is ahead of this machine's clock"
-            } else if ca_of(c).is_some() {
-                return true;
+            } else if let Some(ca) = ca_of(c) {
+                match scopes.admit(&(ca, c.scope()), operator) {
+                    Ok(()) => return true,
+                    Err(e) => {
+                        scope_refused = e;
+                        scope_refused.as_str()
+                    }
+                }
             } else if self
                 .anchors
                 .iter()
@@ -214,12 +362,23 @@ impl ClientRevocation {
         let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(ca_of).collect();
         // One dated ahead that a client CA verifies still guards (a clock set back for a
         // moment must not drop it; helper 153); one nobody here can verify does not.
+        let mut said_gone = Vec::new();
         for old in before
             .iter()
             .filter(|o| this_update(o) <= ahead || ca_of(o).is_some())
         {
             let issuer = &old.list.tbs_cert_list.issuer;
             let ca = ca_of(old);
+            if let Some(k) = ca.map(|ca| (ca, old.scope())).filter(|k| gone.contains(k)) {
+                if !said_gone.contains(&k) {
+                    tracing::warn!(
+                        issuer = %kyso_verify::x509::name_string(issuer),
+                        "client certificate CRLs: a CRL no file holds, expired more than 30 days ago, is let go"
+                    );
+                    said_gone.push(k);
+                }
+                continue;
+            }
             let superseded = crls
                 .iter()
                 .zip(&new_cas)

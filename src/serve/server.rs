@@ -869,11 +869,16 @@ fn revocation_files(
                 "it is older (an earlier thisUpdate, or of the same second a lower CRLNumber) than a CRL of the same CA read before".into(),
             );
         }
-        // A scope nothing kept is of is taken when an operator says so: at a timer re-read a
-        // network attacker fed one file the CA's other genuine scopes, one a tick, until the
-        // caps below refused the CA's real new one for good (helper 155).
-        if !rejudge && !held_keys.borrow().contains(&key) {
-            return Some("it is of a scope (issuingDistributionPoint) no CRL kept is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
+        // A CA's second scope is taken when an operator says so: at a timer re-read a network
+        // attacker fed one file the CA's other genuine scopes, one a tick, until the caps
+        // below refused the CA's real new one for good (helper 155). Its first is taken at
+        // any re-read: a cron job's first good CRL of a CA waited for a SIGHUP.
+        let new_scope_of_a_ca_kept = || {
+            let keys = held_keys.borrow();
+            !keys.contains(&key) && keys.iter().any(|k| k.0 == key.0)
+        };
+        if !rejudge && new_scope_of_a_ca_kept() {
+            return Some("it is of a scope (issuingDistributionPoint) no CRL kept of its CA is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
         }
         over_cap(&key)
     };
@@ -1971,7 +1976,7 @@ fn reload_crls(state: &Shared, why: &'static str) {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let Some(r) = &st.auth.revocation else { return };
-        match r.reload() {
+        match r.reload(why == "SIGHUP") {
             Ok(super::revocation::Reloaded::Read(n, true)) => {
                 tracing::info!(
                     crls = n,
