@@ -1771,6 +1771,82 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer moved.pem -i
     );
 }
 
+/// A CRL in use dated ahead of the machine's clock — as every CRL is for a moment when the
+/// clock is set back — still guards: a replayed older CRL is not taken in its place, at a
+/// re-read or across a restart, for `[trust]` or the client CAs (dropped from what was held, a
+/// clock set back for a moment let the replay un-revoke a signer; helper 153, checked then by
+/// hand with libfaketime). Here the CA itself dated its CRL an hour ahead.
+#[test]
+fn a_crl_dated_ahead_of_the_clock_still_guards_against_an_older_one() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA ahead of the clock"
+mkca ca1 "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA ahead of the clock"
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Official revoked" signing -days 30
+issue ca1 gone "/C=VN/O=Sở Tư pháp (test)/CN=Agency revoked" client -days 30
+crl docca docca-before.crl
+crl ca1 ca1-before.crl
+revoke docca official
+revoke ca1 gone
+FROM=$(date -u -d '+1 hour' +%Y%m%d%H%M%SZ); TO=$(date -u -d '+8 days' +%Y%m%d%H%M%SZ)
+openssl ca -config docca.cnf -gencrl -crl_lastupdate $FROM -crl_nextupdate $TO -out docca.crl 2>/dev/null
+openssl ca -config ca1.cnf -gencrl -crl_lastupdate $FROM -crl_nextupdate $TO -out ca1.crl 2>/dev/null
+printf 'Quyết định số 47/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#,
+    );
+    let mut a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![format!("crls = [{:?}]", p("docca.crl"))],
+        server: vec![
+            format!("client_crls = [{:?}]", p("ca1.crl")),
+            "client_crl_reload_secs = 1".into(),
+            "client_revocation = \"if_known\"".into(),
+        ],
+        client_ca: vec![p("ca1.pem").display().to_string()],
+        extra: vec![format!(
+            "[[clients]]\nname = \"gone\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p("gone.pem"))
+        )],
+        ..Default::default()
+    });
+    let p7m = std::fs::read(p("doc.p7m")).unwrap();
+    // The validator cannot tell the status from a CRL dated ahead, but one that lists the
+    // certificate is no "no data": the signature is INDETERMINATE, not passed "not checked"
+    // (the official's certificate names no place for its status), and the agency is refused
+    // even under "if_known". The replay, taken, would have made both good.
+    let both_revoked = |a: &Appliance| {
+        let (i, _, text) = verdict(a, &p7m);
+        assert!(
+            i == "INDETERMINATE" && text.contains("is dated in the future and lists"),
+            "{text}"
+        );
+        let (s, body) = curl_cert(a, &p("gone.pem"), &p("gone.key"), "/v1/whoami");
+        assert!(
+            s == 401 && body.contains("cannot be told"),
+            "{s} {body} {}",
+            a.service_log()
+        );
+    };
+    both_revoked(&a);
+    // The CRLs of before the revocations, dated now (earlier than those in use): not taken.
+    std::fs::copy(p("docca-before.crl"), p("docca.crl")).unwrap();
+    std::fs::copy(p("ca1-before.crl"), p("ca1.crl")).unwrap();
+    wait_logged(&a, "than a CRL of the same CA read before", 1);
+    wait_logged(
+        &a,
+        "client certificate CRLs: none read now is as new as the one in use for this CA",
+        1,
+    );
+    both_revoked(&a);
+    a.stop();
+    a.launch();
+    both_revoked(&a);
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

@@ -485,7 +485,15 @@ impl ClientRevocation {
                         kyso_verify::rfc3339(at)
                     ))
                 }
-                Status::Unknown if self.mode == config::ClientRevocation::IfKnown => {
+                // Let in only when nothing at hand speaks against it: not a certificate on
+                // hold (suspended), listed by a CRL dated ahead of the clock, or named by
+                // items left unread.
+                Status::Unknown
+                    if self.mode == config::ClientRevocation::IfKnown
+                        && out.on_hold.is_none()
+                        && !out.ignored
+                        && !out.unread =>
+                {
                     tracing::warn!(
                         certificate = %named(),
                         // The notes name certificates by subject, and a client's names a
@@ -497,6 +505,20 @@ impl ClientRevocation {
                             .replace(&cert.subject_string(), "the client certificate"),
                         "client certificate: revocation status unknown; let in (server.client_revocation = \"if_known\")"
                     );
+                }
+                Status::Unknown if out.on_hold.is_some() || out.ignored || out.unread => {
+                    return Err(format!(
+                        "client certificate refused: the revocation status of {} cannot be told ({}, from {})",
+                        named(),
+                        if out.on_hold.is_some() {
+                            "it is on hold (suspended)"
+                        } else if out.ignored {
+                            "a CRL or OCSP answer names it that cannot be believed or is dated ahead of this machine's clock"
+                        } else {
+                            "more CRLs name it than are read"
+                        },
+                        issuer.subject_string()
+                    ))
                 }
                 Status::Unknown => {
                     return Err(format!(

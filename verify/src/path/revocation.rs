@@ -4,7 +4,8 @@
 //! - A CRL counts only if the certificate's issuer signed it (direct CRLs), the issuer may sign
 //!   CRLs, it is complete for the certificate (not a delta CRL; an issuingDistributionPoint that
 //!   covers the certificate and all reasons; no critical extension kyso does not process) and it
-//!   is not dated in the future.
+//!   is not dated in the future (one dated ahead that lists the certificate leaves its status
+//!   untold: no "good" from older items stands against it).
 //! - An OCSP response counts if the issuer signed it, or a responder the issuer certified for
 //!   OCSPSigning, valid when the response was produced, and — unless it carries
 //!   id-pkix-ocsp-nocheck — whose own status is known and not "revoked": from the CRLs at hand,
@@ -413,6 +414,7 @@ fn invalidity_date(v: &[u8]) -> Option<SystemTime> {
 }
 
 /// What one CRL says of `cert`.
+#[allow(clippy::too_many_arguments)]
 fn from_crl(
     crl: &Crl,
     cert: &Cert,
@@ -421,6 +423,7 @@ fn from_crl(
     now: SystemTime,
     notes: &mut Vec<String>,
     unread: &mut usize,
+    listed_ahead: &mut bool,
 ) -> Option<Said> {
     let t = &crl.list.tbs_cert_list;
     if !crl.names_issuer_of(cert) {
@@ -479,7 +482,23 @@ fn from_crl(
         return None;
     }
     if this_update > now + SKEW {
-        notes.push(format!("a CRL from {from} is dated in the future; ignored"));
+        // One that lists the certificate is not "no data": with the clock set back, every CRL
+        // is dated ahead for a while, and one revoking a signer whose certificate names no
+        // place for its status let the signature pass, "not checked".
+        let listed = t
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .any(|r| r.serial_number == cert.tbs().serial_number);
+        if listed {
+            notes.push(format!(
+                "a CRL from {from} is dated in the future and lists {}: its status cannot be told until this machine's clock reaches the CRL's date",
+                cert.subject_string()
+            ));
+            *listed_ahead = true;
+        } else {
+            notes.push(format!("a CRL from {from} is dated in the future; ignored"));
+        }
         return None;
     }
     // Every entry for the serial (a CRL may list it twice: the first alone was read, and a
@@ -1096,7 +1115,8 @@ pub struct Outcome {
     pub on_hold: Option<SystemTime>,
     /// An OCSP response at hand answers for the certificate (its CertID: serial, issuer's name
     /// and key) but was not believed — its responder unauthorized, invalid or revoked, its
-    /// dates impossible: when the status is unknown, not "no data" either.
+    /// dates impossible — or a CRL of its issuer dated in the future lists it: when the status
+    /// is unknown, not "no data" either.
     pub ignored: bool,
 }
 
@@ -1145,6 +1165,10 @@ fn evaluate(
     // is not enough (below).
     let mut left_unread = 0;
     let mut ignored = false;
+    // A CRL of the issuer dated ahead of the clock lists the certificate: no "good" from older
+    // items stands against it (with the clock set back, a replayed older CRL let a revoked
+    // agency in beside the newer one in use).
+    let mut listed_ahead = false;
     let mut candidates = data.ocsps.iter().filter(|r| {
         r.basic
             .tbs_response_data
@@ -1177,7 +1201,16 @@ fn evaluate(
         if kyso_pdf::stop::stopped() {
             break;
         }
-        if let Some(s) = from_crl(c, cert, issuer, control, now, notes, &mut left_unread) {
+        if let Some(s) = from_crl(
+            c,
+            cert,
+            issuer,
+            control,
+            now,
+            notes,
+            &mut left_unread,
+            &mut listed_ahead,
+        ) {
             said.push((s, Some(c.clone()), None));
         }
     }
@@ -1257,6 +1290,7 @@ fn evaluate(
             ));
             Status::Unknown
         }
+        None if listed_ahead => Status::Unknown,
         None if best > Freshness::Stale => Status::Good,
         None => Status::Unknown,
     };
@@ -1268,7 +1302,7 @@ fn evaluate(
     let mut found = Found {
         on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
-        ignored: status == Status::Unknown && ignored,
+        ignored: status == Status::Unknown && (ignored || listed_ahead),
         status: status.clone(),
         freshness: best,
         crls: Vec::new(),
