@@ -375,6 +375,13 @@ crl ca2 crls/ca2.crl
     std::fs::copy(p("ca1-before.crl"), p("crls/ca1.crl")).unwrap();
     unsafe_kill(a.pid(), 1);
     wait_logged(&a, "none read now is as new as the one in use", 1);
+    // Not taken beside it either: older CRLs replayed one a tick piled up, until the one
+    // revoking an agency was past the 1,024 the validator reads (helper 156).
+    wait_logged(
+        &a,
+        "it is older (an earlier thisUpdate, or of the same second a lower CRLNumber) than the one in use of its CA and scope",
+        1,
+    );
     let (s, body) = whoami("good");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
@@ -1726,9 +1733,12 @@ for i in $(seq 1 65); do
 done
 printf '[signing_s65]\nkeyUsage = critical,digitalSignature,nonRepudiation\nextendedKeyUsage = emailProtection\ncrlDistributionPoints = URI:http://127.0.0.1:9/s65.crl\n' >> crlca.cnf
 FROM=$(date -u -d '-60 days' +%Y%m%d%H%M%SZ); TO=$(date -u -d '-40 days' +%Y%m%d%H%M%SZ)
-for i in $(seq 1 64); do
+for i in $(seq 1 63); do
   openssl ca -config crlca.cnf -gencrl -crlexts crl_s$i -crl_lastupdate $FROM -crl_nextupdate $TO -out s$i.crl 2>/dev/null
 done
+issue crlca early "/C=VN/O=UBND tỉnh (test)/CN=Official revoked early" signing -days 30
+revoke crlca early
+openssl ca -config crlca.cnf -gencrl -crlexts crl_s64 -crl_lastupdate $FROM -crl_nextupdate $TO -out s64.crl 2>/dev/null
 issue crlca moved "/C=VN/O=UBND tỉnh (test)/CN=Official under the new CRL" signing_s65 -days 30
 revoke crlca moved
 openssl ca -config crlca.cnf -gencrl -crlexts crl_s65 -out s65.crl 2>/dev/null
@@ -1750,6 +1760,10 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer moved.pem -i
     std::fs::copy(p("s65.crl"), p("s1.crl")).unwrap();
     // A file broken at the same time (a cron job's HTML error page) still holds what it held.
     std::fs::write(p("s2.crl"), "<html>502 Bad Gateway</html>").unwrap();
+    // A scope whose CRL lists a certificate is never let go: the 64th's file made to hold
+    // another scope (anyone who answers its fetch), and starved, would drop a revocation
+    // (helper 156).
+    std::fs::copy(p("s3.crl"), p("s64.crl")).unwrap();
     let let_go = "expired more than 30 days ago, is let go";
     let refused = "it is of a new scope (issuingDistributionPoint), and 64 of its CA";
     unsafe_kill(a.pid(), 1);
@@ -1761,11 +1775,18 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer moved.pem -i
     }
     let (i, sub, text) = verdict(&a, &p7m);
     assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{sub} {text}");
-    // Only the scope no file holds went: the 63 others, expired as long but still in their
-    // files (the broken one's as it was read before), are not let go.
+    // Only the scope no file holds that lists nothing went: the 62 others, expired as long
+    // but still in their files (the broken one's as it was read before), and the 64th, which
+    // lists a certificate, are not let go.
     assert_eq!(
         a.service_log().matches(let_go).count(),
         1,
+        "{}",
+        a.service_log()
+    );
+    assert!(
+        a.service_log()
+            .contains("no trust file holds this CA's newest CRL read before any more"),
         "{}",
         a.service_log()
     );
@@ -1845,6 +1866,47 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     a.stop();
     a.launch();
     both_revoked(&a);
+}
+
+/// A `[trust]` CRL file broken at start (a spoiled fetch) takes the cron job's next genuine
+/// CRL at a timer re-read, though it is of a scope nothing kept is of — once: a file holding
+/// it takes a further new scope on SIGHUP alone (the first waited for a SIGHUP, while the
+/// signers it revokes were INDETERMINATE; helper 156).
+#[test]
+fn a_crl_file_broken_at_start_takes_its_first_genuine_crl_at_a_timer_re_read() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca crlca "/C=VN/O=Ban Cơ yếu (test)/CN=CA with two CRLs"
+printf '[crl_s1]\nissuingDistributionPoint = critical,@idp_s1\n[idp_s1]\nfullname = URI:http://127.0.0.1:9/s1.crl\n[crl_s2]\nissuingDistributionPoint = critical,@idp_s2\n[idp_s2]\nfullname = URI:http://127.0.0.1:9/s2.crl\n[signing_s1]\nkeyUsage = critical,digitalSignature,nonRepudiation\nextendedKeyUsage = emailProtection\ncrlDistributionPoints = URI:http://127.0.0.1:9/s1.crl\n' >> crlca.cnf
+issue crlca official "/C=VN/O=UBND tỉnh (test)/CN=Official under the second CRL" signing_s1 -days 30
+openssl ca -config crlca.cnf -gencrl -crlexts crl_user -out user.crl 2>/dev/null
+revoke crlca official
+openssl ca -config crlca.cnf -gencrl -crlexts crl_s1 -out s1.crl.good 2>/dev/null
+openssl ca -config crlca.cnf -gencrl -crlexts crl_s2 -out s2.crl 2>/dev/null
+printf '<html>502 Bad Gateway</html>' > s1.crl
+printf 'Quyết định số 48/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#,
+    );
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("crlca.pem").display().to_string()],
+        trust: vec![format!("crls = [{:?}, {:?}]", p("user.crl"), p("s1.crl"))],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        ..Default::default()
+    });
+    let p7m = std::fs::read(p("doc.p7m")).unwrap();
+    let (i, sub, text) = verdict(&a, &p7m);
+    assert!(i == "INDETERMINATE" && sub != "REVOKED", "{sub} {text}");
+    std::fs::copy(p("s1.crl.good"), p("s1.crl")).unwrap();
+    wait_logged(&a, "trust files read again: in use from now on", 1);
+    let (i, sub, text) = verdict(&a, &p7m);
+    assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{sub} {text}");
+    // The file holds a CRL now: another new scope waits for a SIGHUP.
+    std::fs::copy(p("s2.crl"), p("s1.crl")).unwrap();
+    wait_logged(&a, "not at a timer re-read", 1);
 }
 
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,

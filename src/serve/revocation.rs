@@ -26,7 +26,14 @@ pub struct ClientRevocation {
     reading: std::sync::Mutex<()>,
     /// [`ClientRevocation::kept`].
     kept: RwLock<Vec<Crl>>,
+    /// CRLs (by SHA-256) refused at a re-read, and until when (`None`: the next SIGHUP).
+    refused: std::sync::Mutex<std::collections::HashMap<[u8; 32], Option<SystemTime>>>,
+    /// CRLs in use though no file holds them (said when they start to be).
+    retained: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 }
+
+/// Most CRLs remembered as refused; past them all are judged again.
+const MAX_REFUSED: usize = 4096;
 
 /// What a re-read of the client certificate CRLs did.
 pub enum Reloaded {
@@ -144,9 +151,10 @@ impl Scopes {
 }
 
 /// The scopes of `held` to let go on an operator's word (at start, on SIGHUP): those whose
-/// newest CRL expired more than 30 days ago and that no CRL read now (`read`) of the same CA is
-/// of — a broken file is read as nothing and lets its scope go only once it has expired so
-/// long. Their slots come free for a CA's new scopes, as for `[trust]`'s.
+/// newest CRL lists no certificate and expired more than 30 days ago and that no CRL read now
+/// (`read`) of the same CA is of. Their slots come free for a CA's new scopes, as for
+/// `[trust]`'s; one listing a certificate is never let go (helper 156: a file made to hold
+/// another scope starved the revoking one until its release).
 fn let_go(
     held: &[(&Crl, Key)],
     read: &[(&Crl, Key)],
@@ -161,6 +169,11 @@ fn let_go(
                     .tbs_cert_list
                     .next_update
                     .is_some_and(|n| n.to_system_time() + month < now)
+                && c.list
+                    .tbs_cert_list
+                    .revoked_certificates
+                    .as_ref()
+                    .is_none_or(|v| v.is_empty())
         })
         .map(|(_, k)| k.clone())
         .collect()
@@ -260,6 +273,8 @@ impl ClientRevocation {
             mode: cfg.server.client_revocation,
             generation: tokio::sync::watch::Sender::new(0),
             reading: std::sync::Mutex::new(()),
+            refused: Default::default(),
+            retained: Default::default(),
         })
     }
 
@@ -319,6 +334,14 @@ impl ClientRevocation {
         } else {
             Default::default()
         };
+        // The newest in use of each CA and scope.
+        let mut newest: std::collections::HashMap<Key, Rank> = std::collections::HashMap::new();
+        for (i, k) in &held_keys {
+            let r = rank(&before[*i]);
+            if newest.get(k).is_none_or(|n| r > *n) {
+                newest.insert(k.clone(), r);
+            }
+        }
         let mut scopes = Scopes(
             held_keys
                 .into_iter()
@@ -326,20 +349,42 @@ impl ClientRevocation {
                 .filter(|k| !gone.contains(k))
                 .collect(),
         );
+        // Refused before and not to be judged again yet (until an operator's word, or the time
+        // a CRL dated ahead claims): passed over silently, unverified — a replay left in a file
+        // was verified and logged at every tick.
+        let now = SystemTime::now();
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        if operator || refused.len() > MAX_REFUSED {
+            refused.clear();
+        }
         crls.retain(|c| {
             if before.iter().any(|b| b.sha256() == c.sha256()) {
                 return true; // read at start, or taken before
+            }
+            if refused
+                .get(c.sha256())
+                .is_some_and(|until| until.is_none_or(|t| now < t))
+            {
+                return false;
             }
             let issuer = &c.list.tbs_cert_list.issuer;
             let scope_refused;
             let why = if this_update(c) > ahead {
                 "its thisUpdate is ahead of this machine's clock"
             } else if let Some(ca) = ca_of(c) {
-                match scopes.admit(&(ca, c.scope()), operator) {
-                    Ok(()) => return true,
-                    Err(e) => {
-                        scope_refused = e;
-                        scope_refused.as_str()
+                let key = (ca, c.scope());
+                // Older than the one in use of its CA and scope: a replay. Taken beside it,
+                // each older CRL replayed a tick stayed, until past the 1,024 the validator
+                // reads the one revoking an agency was not read (helper 156).
+                if newest.get(&key).is_some_and(|n| rank(c) < *n) {
+                    "it is older (an earlier thisUpdate, or of the same second a lower CRLNumber) than the one in use of its CA and scope"
+                } else {
+                    match scopes.admit(&key, operator) {
+                        Ok(()) => return true,
+                        Err(e) => {
+                            scope_refused = e;
+                            scope_refused.as_str()
+                        }
                     }
                 }
             } else if self
@@ -355,14 +400,21 @@ impl ClientRevocation {
                 issuer = %x509::name_string(issuer),
                 "client certificate CRLs: a CRL not taken ({why})"
             );
+            let until = (this_update(c) > ahead)
+                .then(|| this_update(c).checked_sub(std::time::Duration::from_secs(300)))
+                .flatten();
+            refused.insert(*c.sha256(), until);
             false
         });
+        drop(refused);
         // Checked inside the loop below, every old CRL against every new one made a tick cost
         // as many lookups as their product.
         let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(ca_of).collect();
         // One dated ahead that a client CA verifies still guards (a clock set back for a
         // moment must not drop it; helper 153); one nobody here can verify does not.
         let mut said_gone = Vec::new();
+        let mut retained_before = self.retained.lock().unwrap_or_else(|p| p.into_inner());
+        let mut retained_now = std::collections::HashSet::new();
         for old in before
             .iter()
             .filter(|o| this_update(o) <= ahead || ca_of(o).is_some())
@@ -384,13 +436,19 @@ impl ClientRevocation {
                 .zip(&new_cas)
                 .any(|(c, k)| supersedes(c, *k, old, ca));
             if !superseded {
-                tracing::warn!(
-                    issuer = %kyso_verify::x509::name_string(issuer),
-                    "client certificate CRLs: none read now is as new as the one in use for this CA; it stays in use"
-                );
+                // Said once, when it starts (every tick, a log flood; helper 156).
+                if retained_before.insert(*old.sha256()) {
+                    tracing::warn!(
+                        issuer = %kyso_verify::x509::name_string(issuer),
+                        "client certificate CRLs: none read now is as new as the one in use for this CA; it stays in use"
+                    );
+                }
+                retained_now.insert(*old.sha256());
                 crls.push(old.clone());
             }
         }
+        *retained_before = retained_now;
+        drop(retained_before);
         let n = crls.len();
         let prints = |v: &[Crl]| {
             let mut p: Vec<[u8; 32]> = v.iter().map(|c| *c.sha256()).collect();

@@ -569,8 +569,12 @@ pub struct TrustState {
 
 /// The first line of a trust state file.
 const TRUST_STATE_MAGIC: &[u8] = b"kyso trust state 1\n";
-/// The most bytes a trust state file is read for.
-const MAX_TRUST_STATE: u64 = 1 << 30;
+/// The most bytes a trust state file of `max` items is read for: as many items as large as a
+/// trust file may be (a fixed 1 GiB refused the state of a service holding a few national CAs'
+/// CRLs of tens of MiB each, and so its start; helper 156).
+fn max_trust_state(max: usize) -> u64 {
+    (max as u64).saturating_mul(MAX_TRUST_FILE + 9) + TRUST_STATE_MAGIC.len() as u64
+}
 
 impl TrustState {
     /// SHA-256 of what it holds (its items' own hashes, in order): whether it changed.
@@ -686,11 +690,12 @@ impl TrustState {
             return Err(format!("trust.state: {why}"));
         }
         let mut b = Vec::new();
-        f.take(MAX_TRUST_STATE + 1)
+        let limit = max_trust_state(max);
+        f.take(limit.saturating_add(1))
             .read_to_end(&mut b)
             .map_err(|e| what(&e))?;
-        if b.len() as u64 > MAX_TRUST_STATE {
-            return Err(what(&format!("more than {MAX_TRUST_STATE} bytes")));
+        if b.len() as u64 > limit {
+            return Err(what(&format!("more than {limit} bytes")));
         }
         TrustState::decode(&b, max).map_err(|e| {
             what(&format!(
@@ -850,7 +855,8 @@ fn revocation_files(
         }
     }
     let newest_held = |key: &CrlKey| newest.get(key).cloned();
-    let crl_refused = |crl: &kyso_verify::Crl| -> Option<String> {
+    // `held_nothing`: the CRL's file held nothing in use (broken at start, or new).
+    let crl_refused = |crl: &kyso_verify::Crl, held_nothing: bool| -> Option<String> {
         if this_update(crl) > ahead {
             return Some("its thisUpdate is ahead of this machine's clock".into());
         }
@@ -872,20 +878,24 @@ fn revocation_files(
         // A CA's second scope is taken when an operator says so: at a timer re-read a network
         // attacker fed one file the CA's other genuine scopes, one a tick, until the caps
         // below refused the CA's real new one for good (helper 155). Its first is taken at
-        // any re-read: a cron job's first good CRL of a CA waited for a SIGHUP.
+        // any re-read, and so is one in a file that held nothing (once: then it holds it): a
+        // cron job's first good CRL, after a fetch spoiled at start, waited for a SIGHUP
+        // while the signers it revokes were INDETERMINATE (helper 156).
         let new_scope_of_a_ca_kept = || {
             let keys = held_keys.borrow();
             !keys.contains(&key) && keys.iter().any(|k| k.0 == key.0)
         };
-        if !rejudge && new_scope_of_a_ca_kept() {
+        if !rejudge && !held_nothing && new_scope_of_a_ca_kept() {
             return Some("it is of a scope (issuingDistributionPoint) no CRL kept of its CA is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
         }
         over_cap(&key)
     };
     // Why a CRL newly read is not taken in place of what its file held, and when to judge it
     // again (`None`: on SIGHUP).
-    let refused = |crl: &kyso_verify::Crl| -> Option<(String, Option<std::time::SystemTime>)> {
-        let why = crl_refused(crl)?;
+    let refused = |crl: &kyso_verify::Crl,
+                   held_nothing: bool|
+     -> Option<(String, Option<std::time::SystemTime>)> {
+        let why = crl_refused(crl, held_nothing)?;
         let until = (this_update(crl) > ahead)
             .then(|| this_update(crl).checked_sub(Duration::from_secs(300)))
             .flatten();
@@ -930,12 +940,24 @@ fn revocation_files(
         };
         read.push((key, p, old, fresh));
     }
-    // At start and on SIGHUP (an operator's word), a scope whose newest CRL expired more than
-    // 30 days ago and that no file holds now is let go, before the caps are counted: its slot
+    // At start and on SIGHUP (an operator's word), a scope whose newest CRL lists nothing and
+    // expired more than 30 days ago and that no file holds now is let go, before the caps are counted: its slot
     // comes free for a CA's new scope. Filled with other scopes (a network attacker fed one
     // file the CA's genuine ones, one a tick), the caps refused the CA's real new one for
     // good; and one whose file now holds the new scope kept its slot as "what the file held
     // before" (helper 155; tests/serve_auth.rs).
+    // Only a CRL that lists no certificate: an attacker who can write a file can make it hold
+    // another scope and starve the one revoking a signer until it expired 30 days ago — let
+    // go, its revocation was gone, and an older CRL of its scope taken after (helper 156). A
+    // scope whose CRL lists certificates keeps its slot: past the caps a CA's new scope is
+    // refused (its signers INDETERMINATE), never a revocation dropped.
+    let lists_nothing = |c: &kyso_verify::Crl| {
+        c.list
+            .tbs_cert_list
+            .revoked_certificates
+            .as_ref()
+            .is_none_or(|v| v.is_empty())
+    };
     let long_expired = |c: &kyso_verify::Crl| {
         c.list
             .tbs_cert_list
@@ -964,6 +986,7 @@ fn revocation_files(
                 !in_files.contains(k)
                     && newest_held(k).is_some_and(|t| rank(h) >= t)
                     && long_expired(h)
+                    && lists_nothing(h)
             })
             .map(|(_, k)| k.clone())
             .collect()
@@ -1013,7 +1036,7 @@ fn revocation_files(
             }
             continue;
         }
-        crls.push(match refused(&crl) {
+        crls.push(match refused(&crl, old.is_none()) {
             Some((why, until)) => {
                 tracing::warn!(
                     file = key,
