@@ -1909,6 +1909,53 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     wait_logged(&a, "not at a timer re-read", 1);
 }
 
+/// A revocation a CA lists in a delta CRL, or in a CRL of only some reasons, counts, though
+/// the CRL is not complete for the certificate and its silence tells nothing: ignored whole,
+/// the older full CRL's "good" passed the revoked signer (helper 156).
+#[test]
+fn a_revocation_in_a_delta_or_some_reasons_crl_counts() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA publishing delta CRLs"
+printf '[delta]\n2.5.29.27 = critical,DER:02:01:01\n[some]\nissuingDistributionPoint = critical,@idp_some\n[idp_some]\nonlysomereasons = keyCompromise\n' >> docca.cnf
+issue docca first "/C=VN/O=UBND tỉnh (test)/CN=Official in a delta CRL" signing -days 30
+issue docca second "/C=VN/O=UBND tỉnh (test)/CN=Official in a key-compromise CRL" signing -days 30
+issue docca third "/C=VN/O=UBND tỉnh (test)/CN=Official not revoked" signing -days 30
+crl docca full.crl
+sleep 1
+revoke docca first
+openssl ca -config docca.cnf -gencrl -crlexts delta -out delta.crl 2>/dev/null
+revoke docca second
+openssl ca -config docca.cnf -gencrl -crlexts some -out some.crl 2>/dev/null
+printf 'Quyết định số 49/QĐ-UBND\n' > doc.txt
+for s in first second third; do
+  openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer $s.pem -inkey $s.key -in doc.txt -out $s.p7m
+done
+"#,
+    );
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![format!(
+            "crls = [{:?}, {:?}, {:?}]",
+            p("full.crl"),
+            p("delta.crl"),
+            p("some.crl")
+        )],
+        ..Default::default()
+    });
+    for s in ["first", "second"] {
+        let (i, sub, text) = verdict(&a, &std::fs::read(p(&format!("{s}.p7m"))).unwrap());
+        assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{s}: {sub} {text}");
+    }
+    // Their silence says nothing: the third stands on the full CRL alone.
+    let (i, _, text) = verdict(&a, &std::fs::read(p("third.p7m")).unwrap());
+    assert_eq!(i, "TOTAL-PASSED", "{text}");
+    assert!(text.contains("its silence tells nothing"), "{text}");
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

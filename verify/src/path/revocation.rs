@@ -237,12 +237,15 @@ enum NotComplete {
     UnknownCriticalEntry(ObjectIdentifier),
 }
 
-/// Is the CRL complete for `cert` (§6.3.3 (b)), and why not?
+/// Is the CRL complete for `cert` (§6.3.3 (b)), and why not? A delta CRL, or one of only some
+/// reasons, that is otherwise for the certificate is said as [`NotComplete::Delta`] or
+/// [`NotComplete::SomeReasons`] (its revocations count, its silence does not).
 fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
     let t = &crl.list.tbs_cert_list;
+    let mut partial = None;
     for e in t.crl_extensions.iter().flatten() {
         match e.extn_id {
-            ID_CE_DELTA_CRL_INDICATOR => return Err(NotComplete::Delta),
+            ID_CE_DELTA_CRL_INDICATOR => partial = Some(NotComplete::Delta),
             ID_CE_ISSUING_DISTRIBUTION_POINT => {
                 let idp = IssuingDistributionPoint::from_der(e.extn_value.as_bytes())
                     .map_err(|_| NotComplete::BadIdp)?;
@@ -250,7 +253,7 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
                     return Err(NotComplete::Indirect);
                 }
                 if idp.only_some_reasons.is_some() {
-                    return Err(NotComplete::SomeReasons);
+                    partial.get_or_insert(NotComplete::SomeReasons);
                 }
                 if idp.only_contains_attribute_certs {
                     return Err(NotComplete::AttributeCertsOnly);
@@ -302,7 +305,7 @@ fn crl_scope(crl: &Crl, cert: &Cert) -> Result<(), NotComplete> {
             }
         }
     }
-    Ok(())
+    partial.map_or(Ok(()), Err)
 }
 
 /// When a revoked certificate stopped being its holder's: the revocation date, or the
@@ -474,13 +477,21 @@ fn from_crl(
         }
         _ => {}
     }
-    if let Err(why) = crl_scope(crl, cert) {
-        notes.push(format!(
-            "a CRL from {from} is not a complete CRL for {}: {why}; ignored",
-            cert.subject_string()
-        ));
-        return None;
-    }
+    // A delta CRL, or one of only some reasons, otherwise for the certificate: a revocation
+    // it lists counts (the CA said so, signed), its silence does not. Ignored whole, a
+    // revocation a CA published in a delta first passed on its older full CRL's "good" (helper
+    // 156).
+    let partial = match crl_scope(crl, cert) {
+        Ok(()) => None,
+        Err(why @ (NotComplete::Delta | NotComplete::SomeReasons)) => Some(why),
+        Err(why) => {
+            notes.push(format!(
+                "a CRL from {from} is not a complete CRL for {}: {why}; ignored",
+                cert.subject_string()
+            ));
+            return None;
+        }
+    };
     if this_update > now + SKEW {
         // One that lists the certificate is not "no data": with the clock set back, every CRL
         // is dated ahead for a while, and one revoking a signer whose certificate names no
@@ -510,6 +521,40 @@ fn from_crl(
     // as REVOKED; helper 139). A hold that began after the control time tells, as an unlisted
     // serial does, that the certificate was neither suspended nor revoked then. An
     // invalidityDate moves a hold's start earlier, as a revocation's.
+    if let Some(why) = partial {
+        let revoked = t
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .filter(|r| r.serial_number == cert.tbs().serial_number)
+            .filter(|r| {
+                !matches!(
+                    entry_reason(r.crl_entry_extensions.iter().flatten()),
+                    Some(REASON_CERTIFICATE_HOLD | REASON_REMOVE_FROM_CRL)
+                )
+            })
+            .map(|r| {
+                let revoked = r.revocation_date.to_system_time();
+                (
+                    revoked,
+                    revoked_at(revoked, r.crl_entry_extensions.iter().flatten()),
+                )
+            })
+            .min_by_key(|(_, at)| *at);
+        return match revoked {
+            Some((revoked, at)) => {
+                said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
+                Some(Said::Revoked(at))
+            }
+            None => {
+                notes.push(format!(
+                    "a CRL from {from} is not a complete CRL for {}: {why}; it does not list it as revoked, and its silence tells nothing",
+                    cert.subject_string()
+                ));
+                None
+            }
+        };
+    }
     let mut revocation: Option<(SystemTime, SystemTime)> = None;
     let mut hold: Option<SystemTime> = None;
     let mut removed = false;
