@@ -222,6 +222,12 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
 }
 
 /// Waits (10 s at most) until the service has logged `line` at least `n` times.
+/// The service has logged `line`.
+fn assert_logged(a: &Appliance, line: &str) {
+    let log = a.service_log();
+    assert!(log.contains(line), "no {line:?}: {log}");
+}
+
 fn wait_logged(a: &Appliance, line: &str, n: usize) {
     let t = std::time::Instant::now();
     while a.service_log().matches(line).count() < n {
@@ -429,11 +435,9 @@ crl ca2 crls/ca2.crl
     let (s, body) = curl_cert(&a, &p("good.pem"), &p("good.key"), "/v1/whoami");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
-    assert!(
-        a.service_log()
-            .contains("none read at start is as new as the one in use before the restart"),
-        "{}",
-        a.service_log()
+    assert_logged(
+        &a,
+        "none read at start is as new as the one in use before the restart",
     );
 }
 
@@ -1139,12 +1143,7 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
-    assert!(
-        a.service_log()
-            .contains("signed neither by the certificate's issuer"),
-        "{}",
-        a.service_log()
-    );
+    assert_logged(&a, "signed neither by the certificate's issuer");
     assert!(
         !a.service_log().contains("CN=Revoked agency"),
         "a client's subject names a person: {}",
@@ -1784,11 +1783,9 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer moved.pem -i
         "{}",
         a.service_log()
     );
-    assert!(
-        a.service_log()
-            .contains("no trust file holds this CA's newest CRL read before any more"),
-        "{}",
-        a.service_log()
+    assert_logged(
+        &a,
+        "no trust file holds this CA's newest CRL read before any more",
     );
 }
 
@@ -1924,14 +1921,16 @@ printf '[delta]\n2.5.29.27 = critical,DER:02:01:01\n[some]\nissuingDistributionP
 issue docca first "/C=VN/O=UBND tỉnh (test)/CN=Official in a delta CRL" signing -days 30
 issue docca second "/C=VN/O=UBND tỉnh (test)/CN=Official in a key-compromise CRL" signing -days 30
 issue docca third "/C=VN/O=UBND tỉnh (test)/CN=Official not revoked" signing -days 30
+issue docca held "/C=VN/O=UBND tỉnh (test)/CN=Official suspended in a delta CRL" signing -days 30
 crl docca full.crl
 sleep 1
 revoke docca first
+openssl ca -config docca.cnf -revoke held.pem -crl_reason certificateHold 2>/dev/null
 openssl ca -config docca.cnf -gencrl -crlexts delta -out delta.crl 2>/dev/null
 revoke docca second
 openssl ca -config docca.cnf -gencrl -crlexts some -out some.crl 2>/dev/null
 printf 'Quyết định số 49/QĐ-UBND\n' > doc.txt
-for s in first second third; do
+for s in first second third held; do
   openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer $s.pem -inkey $s.key -in doc.txt -out $s.p7m
 done
 "#,
@@ -1950,10 +1949,132 @@ done
         let (i, sub, text) = verdict(&a, &std::fs::read(p(&format!("{s}.p7m"))).unwrap());
         assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{s}: {sub} {text}");
     }
+    // A hold in the delta is a suspension: not passed on the complete CRL's "good".
+    let (i, _, text) = verdict(&a, &std::fs::read(p("held.p7m")).unwrap());
+    assert_eq!(i, "INDETERMINATE", "{text}");
     // Their silence says nothing: the third stands on the full CRL alone.
     let (i, _, text) = verdict(&a, &std::fs::read(p("third.p7m")).unwrap());
     assert_eq!(i, "TOTAL-PASSED", "{text}");
     assert!(text.contains("its silence tells nothing"), "{text}");
+}
+
+/// A complete CRL older than the base a delta CRL of the same scope builds on is no ground for
+/// "good": revocations listed since are in neither. Kept beside the CA's newer delta (an
+/// attacker on the fetch served the old complete CRL again), it passed a signer the delta
+/// before had revoked (helper 157).
+#[test]
+fn a_complete_crl_older_than_a_deltas_base_says_no_good() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA publishing deltas"
+printf '[delta1]\n2.5.29.27 = critical,DER:02:01:01\n[delta3]\n2.5.29.27 = critical,DER:02:01:03\n' >> docca.cnf
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Official revoked in a delta" signing -days 30
+crl docca full.crl
+cp docca.db/index.txt index.before
+sleep 1
+revoke docca official
+openssl ca -config docca.cnf -gencrl -crlexts delta1 -out delta.crl 2>/dev/null
+sleep 1
+crl docca full3.crl
+# The delta on complete CRL 3 leaves out what CRL 3 lists (openssl lists its whole index).
+cp docca.db/index.txt index.after; cp index.before docca.db/index.txt
+openssl ca -config docca.cnf -gencrl -crlexts delta3 -out delta3.crl 2>/dev/null
+cp index.after docca.db/index.txt
+printf 'Quyết định số 50/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#,
+    );
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![format!(
+            "crls = [{:?}, {:?}]",
+            p("full.crl"),
+            p("delta.crl")
+        )],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        ..Default::default()
+    });
+    let p7m = std::fs::read(p("doc.p7m")).unwrap();
+    let (i, sub, text) = verdict(&a, &p7m);
+    assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{sub} {text}");
+    // The next delta (built on complete CRL 3, which lists the official) comes; complete CRL 3
+    // does not (its file still holds complete CRL 1).
+    std::fs::copy(p("delta3.crl"), p("delta.crl")).unwrap();
+    wait_logged(&a, "trust files read again: in use from now on", 1);
+    let (i, _, text) = verdict(&a, &p7m);
+    assert!(
+        i == "INDETERMINATE" && text.contains("a delta CRL of the same CA builds on"),
+        "{text}"
+    );
+    std::fs::copy(p("full3.crl"), p("full.crl")).unwrap();
+    wait_logged(&a, "trust files read again: in use from now on", 2);
+    let (i, sub, text) = verdict(&a, &p7m);
+    assert!(i != "TOTAL-PASSED" && sub == "REVOKED", "{sub} {text}");
+}
+
+/// With a client CRL dated ahead of the clock listing an agency, the CRL its distribution point
+/// serves is read beside it, not alone: the CA's older genuine CRL served there (by an attacker
+/// on the plain-HTTP path) let the revoked agency in (helper 157).
+#[test]
+fn a_crl_fetched_is_read_beside_one_dated_ahead_that_lists_the_certificate() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"
+export CRL_PORT={port}
+mkca ca1 "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA ahead and online"
+issue ca1 gone "/C=VN/O=Sở Tư pháp (test)/CN=Agency revoked" client_cdp -days 30
+crl ca1 before.crl
+revoke ca1 gone
+FROM=$(date -u -d '+1 hour' +%Y%m%d%H%M%SZ); TO=$(date -u -d '+8 days' +%Y%m%d%H%M%SZ)
+openssl ca -config ca1.cnf -gencrl -crl_lastupdate $FROM -crl_nextupdate $TO -out ahead.crl 2>/dev/null
+"#
+        ),
+    );
+    let before = std::fs::read(p("before.crl")).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    before.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&before);
+        }
+    });
+    let a = Appliance::start_with(Options {
+        server: vec![
+            format!("client_crls = [{:?}]", p("ahead.crl")),
+            "client_ocsp = true".into(),
+        ],
+        client_ca: vec![p("ca1.pem").display().to_string()],
+        extra: vec![format!(
+            "[[clients]]\nname = \"gone\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p("gone.pem"))
+        )],
+        ..Default::default()
+    });
+    let (s, body) = curl_cert(&a, &p("gone.pem"), &p("gone.key"), "/v1/whoami");
+    assert!(s == 401 && body.contains("cannot be told"), "{s} {body}");
 }
 
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,

@@ -127,15 +127,23 @@ const MAX_SCOPES: usize = 1024;
 struct Scopes(std::collections::HashSet<Key>);
 
 impl Scopes {
-    /// May a CRL of `key` be taken? A CA's second scope only on an operator's word (at start,
-    /// on SIGHUP: at a timer re-read a network attacker fed one file a CA's other scopes, one a
-    /// tick, until the caps refused its real new one; helper 155), its first at any re-read
-    /// (a cron job's first good CRL of a CA), and within the caps.
+    /// May a CRL of `key` be taken? A CA's second scope of a kind (complete or delta) only on
+    /// an operator's word (at start, on SIGHUP: at a timer re-read a network attacker fed one
+    /// file a CA's other scopes, one a tick, until the caps refused its real new one; helper
+    /// 155), its first at any re-read (a cron job's first good CRL of a CA), and within the
+    /// caps.
     fn admit(&mut self, key: &Key, operator: bool) -> Result<(), String> {
         if self.0.contains(key) {
             return Ok(());
         }
-        if !operator && self.0.iter().any(|k| k.0 == key.0) {
+        // Of the same kind (complete, or delta: the first byte of a scope): a genuine delta
+        // let in first at a tick kept the CA's complete CRL out until a SIGHUP (helper 157).
+        if !operator
+            && self
+                .0
+                .iter()
+                .any(|k| k.0 == key.0 && k.1.first() == key.1.first())
+        {
             return Err("it is of a scope (issuingDistributionPoint) no client CRL of its CA in use is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());
         }
         let of_ca = self.0.iter().filter(|k| k.0 == key.0).count();

@@ -878,12 +878,17 @@ fn revocation_files(
         // A CA's second scope is taken when an operator says so: at a timer re-read a network
         // attacker fed one file the CA's other genuine scopes, one a tick, until the caps
         // below refused the CA's real new one for good (helper 155). Its first is taken at
-        // any re-read, and so is one in a file that held nothing (once: then it holds it): a
+        // any re-read (its first complete and its first delta: a genuine delta let in first
+        // kept the complete one out; helper 157), and so is one in a file that held nothing
+        // (once: then it holds it): a
         // cron job's first good CRL, after a fetch spoiled at start, waited for a SIGHUP
         // while the signers it revokes were INDETERMINATE (helper 156).
         let new_scope_of_a_ca_kept = || {
             let keys = held_keys.borrow();
-            !keys.contains(&key) && keys.iter().any(|k| k.0 == key.0)
+            !keys.contains(&key)
+                && keys
+                    .iter()
+                    .any(|k| k.0 == key.0 && k.1.first() == key.1.first())
         };
         if !rejudge && !held_nothing && new_scope_of_a_ca_kept() {
             return Some("it is of a scope (issuingDistributionPoint) no CRL kept of its CA is of: taken on SIGHUP (systemctl reload kyso) or at a restart, not at a timer re-read".into());

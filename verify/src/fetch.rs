@@ -76,6 +76,10 @@ pub struct Fetcher {
     ocsp_cache: Mutex<HashMap<OcspKey, (Ocsp, SystemTime)>>,
     /// URLs that failed, and when: not asked again for [`RETRY_AFTER`].
     failed: Mutex<HashMap<String, (Instant, FetchError)>>,
+    /// One fetch of a URL (of an OCSP responder: per certificate) at a time: the others wait
+    /// for its answer in the cache. Each of a burst of handshakes fetched the same 32 MiB CRL
+    /// at once when it was not cached yet (memory as many times over).
+    flights: Mutex<HashMap<String, std::sync::Arc<Mutex<()>>>>,
     /// Send a nonce with OCSP requests and require it back (RFC 6960 §4.4.1; many responders
     /// serve pre-produced responses and ignore nonces, so this is off by default).
     pub nonce: bool,
@@ -118,8 +122,19 @@ impl Fetcher {
             cache: Mutex::new(HashMap::new()),
             ocsp_cache: Mutex::new(HashMap::new()),
             failed: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             nonce: false,
         }
+    }
+
+    /// Held while `key` is fetched: whoever holds it next finds the answer (or the failure)
+    /// remembered.
+    fn flight(&self, key: String) -> std::sync::Arc<Mutex<()>> {
+        let mut f = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if f.len() >= MAX_CACHED {
+            f.retain(|_, m| std::sync::Arc::strong_count(m) > 1);
+        }
+        f.entry(key).or_default().clone()
     }
 
     /// The error a URL gave less than [`RETRY_AFTER`] ago.
@@ -166,18 +181,20 @@ impl Fetcher {
     pub fn crl(&self, url: &str, issuer: &Cert, now: SystemTime) -> Result<Crl, FetchError> {
         check_scheme(url)?;
         let key = (url.to_string(), issuer.fingerprint());
-        if let Some(c) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            if c.until > now {
-                return Ok(c.crl.clone());
+        let known = || -> Option<Result<Crl, FetchError>> {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            match cache.get(&key) {
+                Some(c) if c.until > now => Some(Ok(c.crl.clone())),
+                _ => self.recent_failure(url).map(Err),
             }
+        };
+        if let Some(r) = known() {
+            return r;
         }
-        if let Some(e) = self.recent_failure(url) {
-            return Err(e);
+        let flight = self.flight(url.to_string());
+        let _one = flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = known() {
+            return r;
         }
         let r = self
             .fetch_crl(url)
@@ -240,16 +257,24 @@ impl Fetcher {
         check_scheme(url)?;
         let key = (url.to_string(), cert.fingerprint(), issuer.fingerprint());
         let now = SystemTime::now();
-        if !self.nonce {
-            let cache = self.ocsp_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((o, until)) = cache.get(&key) {
-                if *until > now {
-                    return Ok(o.clone());
+        let known = || -> Option<Result<Ocsp, FetchError>> {
+            if !self.nonce {
+                let cache = self.ocsp_cache.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some((o, until)) = cache.get(&key) {
+                    if *until > now {
+                        return Some(Ok(o.clone()));
+                    }
                 }
             }
+            self.recent_failure(url).map(Err)
+        };
+        if let Some(r) = known() {
+            return r;
         }
-        if let Some(e) = self.recent_failure(url) {
-            return Err(e);
+        let flight = self.flight(format!("{url} {}", hex::encode(cert.fingerprint())));
+        let _one = flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = known() {
+            return r;
         }
         let r = self.fetch_ocsp(url, cert, issuer).and_then(|o| {
             // A delegated responder must be certified by the issuer for OCSP signing (any
@@ -378,4 +403,60 @@ pub fn request(cert: &Cert, issuer: &Cert, nonce: Option<&[u8]>) -> Result<Vec<u
         optional_signature: None,
     }
     .to_der()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A burst of checks of one URL not cached yet makes one request: the others wait for its
+    /// answer (each fetched the same CRL, up to 32 MiB, at once).
+    #[test]
+    fn a_burst_of_checks_of_one_url_fetches_it_once() {
+        let crl =
+            crate::x509::load_crl(include_bytes!("../../tests/corpus/pki/issuing-ca.crl.pem"))
+                .unwrap();
+        let issuer =
+            crate::x509::load_certificates(include_bytes!("../../tests/corpus/pki/inter.pem"))
+                .unwrap()
+                .remove(0);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+        let asked = Arc::new(AtomicUsize::new(0));
+        let a = asked.clone();
+        let body = crl.der().to_vec();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { return };
+                a.fetch_add(1, Ordering::SeqCst);
+                let mut head = [0u8; 4096];
+                let _ = s.read(&mut head);
+                // Slow enough that every check below asks while the first waits.
+                std::thread::sleep(Duration::from_millis(300));
+                let _ = s.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = s.write_all(&body);
+            }
+        });
+        let f = Arc::new(Fetcher::new());
+        let now = SystemTime::now();
+        let checks: Vec<_> = (0..8)
+            .map(|_| {
+                let (f, url, issuer) = (f.clone(), url.clone(), issuer.clone());
+                std::thread::spawn(move || f.crl(&url, &issuer, now).map(|c| *c.sha256()))
+            })
+            .collect();
+        for c in checks {
+            assert_eq!(c.join().unwrap(), Ok(*crl.sha256()));
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+    }
 }

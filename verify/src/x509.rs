@@ -340,6 +340,30 @@ impl Crl {
             .unwrap_or_default()
     }
 
+    /// A delta CRL's BaseCRLNumber (RFC 5280 §5.2.4), as [`Crl::number`] compares; one that
+    /// cannot be read is the greatest (no complete CRL is taken as new enough for it). `None`:
+    /// not a delta CRL.
+    pub fn delta_base(&self) -> Option<(usize, Vec<u8>)> {
+        const DELTA: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
+        let e = self
+            .list
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == DELTA)?;
+        Some(
+            der::asn1::UintRef::from_der(e.extn_value.as_bytes())
+                .map(|n| {
+                    let b = n.as_bytes();
+                    let b = &b[b.iter().take_while(|x| **x == 0).count()..];
+                    (b.len(), b.to_vec())
+                })
+                .unwrap_or((usize::MAX, Vec::new())),
+        )
+    }
+
     pub fn from_ber(b: &[u8]) -> Result<Crl, X509Error> {
         let (raw, tbs) = outer_and_tbs(b)?;
         Ok(Crl(Arc::new(CrlData {

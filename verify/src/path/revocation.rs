@@ -416,6 +416,10 @@ fn invalidity_date(v: &[u8]) -> Option<SystemTime> {
     }
 }
 
+/// A delta CRL's scope (its issuingDistributionPoint as encoded) and the number of the
+/// complete CRL it builds on ([`Crl::delta_base`]).
+type DeltaBase = (Vec<u8>, (usize, Vec<u8>));
+
 /// What one CRL says of `cert`.
 #[allow(clippy::too_many_arguments)]
 fn from_crl(
@@ -427,6 +431,7 @@ fn from_crl(
     notes: &mut Vec<String>,
     unread: &mut usize,
     listed_ahead: &mut bool,
+    delta_bases: &mut Vec<DeltaBase>,
 ) -> Option<Said> {
     let t = &crl.list.tbs_cert_list;
     if !crl.names_issuer_of(cert) {
@@ -522,6 +527,11 @@ fn from_crl(
     // serial does, that the certificate was neither suspended nor revoked then. An
     // invalidityDate moves a hold's start earlier, as a revocation's.
     if let Some(why) = partial {
+        // The complete CRL a delta builds on (RFC 5280 §5.2.4): one older than it, of the same
+        // scope, lacks what was revoked since (below).
+        if let Some(base) = crl.delta_base() {
+            delta_bases.push((crl.scope()[1..].to_vec(), base));
+        }
         let revoked = t
             .revoked_certificates
             .iter()
@@ -541,12 +551,33 @@ fn from_crl(
                 )
             })
             .min_by_key(|(_, at)| *at);
-        return match revoked {
-            Some((revoked, at)) => {
+        // A hold it lists, begun by the control time, counts as a hold (a later complete CRL
+        // that no longer lists it lifts it): passed over, a suspension published in a delta
+        // passed on the complete CRL's "good" (helper 157).
+        let hold = t
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .filter(|r| r.serial_number == cert.tbs().serial_number)
+            .filter(|r| {
+                entry_reason(r.crl_entry_extensions.iter().flatten())
+                    == Some(REASON_CERTIFICATE_HOLD)
+            })
+            .map(|r| {
+                revoked_at(
+                    r.revocation_date.to_system_time(),
+                    r.crl_entry_extensions.iter().flatten(),
+                )
+            })
+            .filter(|at| *at <= control)
+            .min();
+        return match (revoked, hold) {
+            (Some((revoked, at)), _) => {
                 said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
                 Some(Said::Revoked(at))
             }
-            None => {
+            (None, Some(since)) => Some(Said::OnHold(since)),
+            (None, None) => {
                 notes.push(format!(
                     "a CRL from {from} is not a complete CRL for {}: {why}; it does not list it as revoked, and its silence tells nothing",
                     cert.subject_string()
@@ -1189,6 +1220,10 @@ struct Found {
     on_hold: Option<SystemTime>,
     /// See [`Outcome::ignored`].
     ignored: bool,
+    /// A CRL dated ahead of the clock lists the certificate: a CRL fetched is read beside the
+    /// ones at hand (alone, an older genuine CRL served at the distribution point said "good";
+    /// helper 157).
+    listed_ahead: bool,
 }
 
 /// Evaluate the data at hand: the status, and which items gave one. Only items that can be
@@ -1214,6 +1249,8 @@ fn evaluate(
     // items stands against it (with the clock set back, a replayed older CRL let a revoked
     // agency in beside the newer one in use).
     let mut listed_ahead = false;
+    // Of each scope (issuingDistributionPoint), the base CRL numbers of the delta CRLs read.
+    let mut delta_bases = Vec::new();
     let mut candidates = data.ocsps.iter().filter(|r| {
         r.basic
             .tbs_response_data
@@ -1255,11 +1292,36 @@ fn evaluate(
             notes,
             &mut left_unread,
             &mut listed_ahead,
+            &mut delta_bases,
         ) {
             said.push((s, Some(c.clone()), None));
         }
     }
     left_unread += candidates.count();
+    // A complete CRL older than the base a delta CRL of the same scope builds on: revocations
+    // listed since are in neither (the newer base lists them, the delta leaves them out), so
+    // its "good" is not taken. Kept beside the newer delta, the older full CRL passed a
+    // certificate the missing base revokes (helper 157).
+    let mut stale_base = false;
+    said.retain(|(s, c, _)| {
+        let Some(c) = c.as_ref().filter(|_| matches!(s, Said::Good(_))) else {
+            return true;
+        };
+        let scope = c.scope();
+        let newer = delta_bases
+            .iter()
+            .find(|(idp, base)| *idp == scope[1..] && c.number() < *base);
+        if let Some((_, (_, base))) = newer {
+            notes.push(format!(
+                "the CRL from {} of {} is older than the complete CRL (number {}) a delta CRL of the same CA builds on: what was revoked since is in neither; not used",
+                crate::x509::name_string(&c.list.tbs_cert_list.issuer),
+                crate::rfc3339(c.list.tbs_cert_list.this_update.to_system_time()),
+                if base.is_empty() { "unreadable".to_string() } else { hex::encode(base) }
+            ));
+            stale_base = true;
+        }
+        newer.is_none()
+    });
     let revoked = said
         .iter()
         .filter_map(|(s, ..)| match s {
@@ -1347,7 +1409,8 @@ fn evaluate(
     let mut found = Found {
         on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
-        ignored: status == Status::Unknown && (ignored || listed_ahead),
+        ignored: status == Status::Unknown && (ignored || listed_ahead || stale_base),
+        listed_ahead,
         status: status.clone(),
         freshness: best,
         crls: Vec::new(),
@@ -1416,7 +1479,7 @@ pub fn status(
         };
     }
     if let Some(f) = fetcher {
-        let held = at_hand.on_hold.is_some();
+        let held = at_hand.on_hold.is_some() || at_hand.listed_ahead;
         if let Some(got) = fetch_status(f, cert, issuer, data, control, now, held, &mut notes) {
             return Outcome {
                 status: got.status,
