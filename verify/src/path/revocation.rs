@@ -1300,11 +1300,16 @@ fn evaluate(
     left_unread += candidates.count();
     // A complete CRL older than the base a delta CRL of the same scope builds on: revocations
     // listed since are in neither (the newer base lists them, the delta leaves them out), so
-    // its "good" is not taken. Kept beside the newer delta, the older full CRL passed a
+    // its "good" is not taken when it was issued before the control time (one issued after
+    // it tells of it whatever came later: a CA's later delta, which anyone may add to a
+    // document, does not spoil it). Kept beside the newer delta, the older full CRL passed a
     // certificate the missing base revokes (helper 157).
     let mut stale_base = false;
     said.retain(|(s, c, _)| {
-        let Some(c) = c.as_ref().filter(|_| matches!(s, Said::Good(_))) else {
+        let Some(c) = c
+            .as_ref()
+            .filter(|_| matches!(s, Said::Good(Freshness::Covers)))
+        else {
             return true;
         };
         let scope = c.scope();
