@@ -1667,7 +1667,7 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
             "plain-forged",
             None,
             TRY_LATER,
-            "not to be believed",
+            "cannot be relied on",
         ),
         ("plain", "plain-many", None, REVOKED, "revoked on"),
         // And (helper 151): a revoked sibling of the responder's key, certified too, put

@@ -1468,7 +1468,7 @@ fn validate_signer(
                     r.fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
-                        format!("an OCSP response at hand answers for {name} but is not to be believed (the notes say why): its status at {} cannot be told", rfc3339(control)),
+                        format!("a CRL or OCSP response at hand names {name} but cannot be relied on (the notes say why): its status at {} cannot be told", rfc3339(control)),
                     );
                 } else if !sources.is_empty() {
                     r.fail(

@@ -441,7 +441,7 @@ pub fn validate_imprint(
                     return Err(fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
-                        format!("an OCSP response at hand answers for the TSA certificate {name} but is not to be believed (the notes say why): its status cannot be told"),
+                        format!("a CRL or OCSP response at hand names the TSA certificate {name} but cannot be relied on (the notes say why): its status cannot be told"),
                     ));
                 } else if sources.is_empty() {
                     notes.push(format!("no revocation data for {name} (it names no place to get any)"));

@@ -419,6 +419,7 @@ fn invalidity_date(v: &[u8]) -> Option<SystemTime> {
 /// A delta CRL's scope (its issuingDistributionPoint as encoded) and the number of the
 /// complete CRL it builds on ([`Crl::delta_base`]).
 type DeltaBase = (Vec<u8>, (usize, Vec<u8>));
+// Only deltas issued by the control time are recorded: a later one's base says nothing of it.
 
 /// What one CRL says of `cert`.
 #[allow(clippy::too_many_arguments)]
@@ -506,7 +507,9 @@ fn from_crl(
             .iter()
             .flatten()
             .any(|r| r.serial_number == cert.tbs().serial_number);
-        if listed {
+        // Ahead of this machine's clock, not only of a validation time asked for (`--at`): a
+        // CRL issued after that time did not exist then, and anyone may add one to a document.
+        if listed && this_update > SystemTime::now() + SKEW {
             notes.push(format!(
                 "a CRL from {from} is dated in the future and lists {}: its status cannot be told until this machine's clock reaches the CRL's date",
                 cert.subject_string()
@@ -529,7 +532,10 @@ fn from_crl(
     if let Some(why) = partial {
         // The complete CRL a delta builds on (RFC 5280 §5.2.4): one older than it, of the same
         // scope, lacks what was revoked since (below).
-        if let Some(base) = crl.delta_base() {
+        // Only one issued by the control time: its base existed then. A later one says nothing
+        // of it, and anyone may add a CA's later delta to a document (it spoiled every
+        // long-term signature resting on a complete CRL valid at its time-stamp; helper 158).
+        if let Some(base) = crl.delta_base().filter(|_| this_update <= control) {
             delta_bases.push((crl.scope()[1..].to_vec(), base));
         }
         let revoked = t
@@ -571,12 +577,26 @@ fn from_crl(
             })
             .filter(|at| *at <= control)
             .min();
+        // A delta's removeFromCRL (RFC 5280 §5.3.1): the hold is lifted as of the delta's
+        // thisUpdate. Said as a "good" that tells nothing of the control time by itself, it
+        // counts only where a hold is judged lifted (a hold placed and released within one
+        // base period is in deltas alone, and stood for good; helper 158).
+        let lifted = matches!(why, NotComplete::Delta)
+            && t.revoked_certificates
+                .iter()
+                .flatten()
+                .filter(|r| r.serial_number == cert.tbs().serial_number)
+                .any(|r| {
+                    entry_reason(r.crl_entry_extensions.iter().flatten())
+                        == Some(REASON_REMOVE_FROM_CRL)
+                });
         return match (revoked, hold) {
             (Some((revoked, at)), _) => {
                 said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
                 Some(Said::Revoked(at))
             }
             (None, Some(since)) => Some(Said::OnHold(since)),
+            (None, None) if lifted => Some(Said::Good(Freshness::Stale)),
             (None, None) => {
                 notes.push(format!(
                     "a CRL from {from} is not a complete CRL for {}: {why}; it does not list it as revoked, and its silence tells nothing",
