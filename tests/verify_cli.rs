@@ -2107,11 +2107,13 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         ),
         // ... and one made after a past validation time: what an archive time-stamp lists
         // was made before it, whenever that was (helper 143: the August one, "not
-        // considered" as of July, left the February one standing as the proof).
+        // considered" as of July, left the February one standing as the proof). The CRL of
+        // now, issued after July, lists the April revocation, before July: it counts
+        // (helper 159; before, it was ignored and the order failure alone was said).
         (
             "ats-out-of-order",
             Some("2026-07-01"),
-            ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
+            ("TOTAL-FAILED", "REVOKED"),
             "CAdES-B-B",
             "archive time-stamp 2 of 2026-02-01T00:00:00Z covers another archive time-stamp of 2026-08-01T00:00:00Z, a later time: time-stamps out of order",
         ),

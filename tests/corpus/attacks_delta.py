@@ -183,6 +183,15 @@ def main():
          "validated at an hour after the time-stamp (--at): that CRL did not exist then, and anyone may add it "
          "to a document (helper 158: at 69e2405 a CRL ahead of --at listing the signer was a veto).",
          args=("--at", (T0 + HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")))
+    case("crl-after-the-validation-time-revokes-before-it",
+         with_dss(lt, [crl(2, T0 + 2 * DAY, T0 + 9 * DAY, [(T0 - HOUR, RF.key_compromise)])]),
+         ("TOTAL-FAILED", "REVOKED"), passed,
+         "Complete CRL 1 says 'good' across the time-stamp; the CA's complete CRL 2, issued two days after it "
+         "and added in a DSS update, revokes the signer (keyCompromise) an hour before it. Validated at an hour "
+         "after the time-stamp (--at), CRL 2 did not exist yet, but the revocation it lists from before the "
+         "control time is the truth about that time (helper 159: at a8f0302 it was ignored and the signature "
+         "passed; its later entries and its silence still tell nothing).",
+         args=("--at", (T0 + HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")))
     print("delta cases written to", HERE)
 
 

@@ -507,17 +507,49 @@ fn from_crl(
             .iter()
             .flatten()
             .any(|r| r.serial_number == cert.tbs().serial_number);
-        // Ahead of this machine's clock, not only of a validation time asked for (`--at`): a
-        // CRL issued after that time did not exist then, and anyone may add one to a document.
         if listed && this_update > SystemTime::now() + SKEW {
             notes.push(format!(
                 "a CRL from {from} is dated in the future and lists {}: its status cannot be told until this machine's clock reaches the CRL's date",
                 cert.subject_string()
             ));
             *listed_ahead = true;
-        } else {
-            notes.push(format!("a CRL from {from} is dated in the future; ignored"));
+            return None;
         }
+        // Issued after a validation time asked for (`--at`), not after this machine's clock:
+        // a revocation or hold it lists from the control time or before counts (the file
+        // itself proves the key compromised then: ignored, such a CRL passed the signature;
+        // helper 159); later entries, and its silence, tell nothing of that time (anyone may
+        // add a CA's later CRL to a document: as a veto it failed signatures that stood).
+        let entries = t
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .filter(|r| listed && r.serial_number == cert.tbs().serial_number)
+            .map(|r| {
+                let reason = entry_reason(r.crl_entry_extensions.iter().flatten());
+                let revoked = r.revocation_date.to_system_time();
+                let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
+                (reason, revoked, at)
+            })
+            .filter(|(reason, _, at)| *at <= control && *reason != Some(REASON_REMOVE_FROM_CRL));
+        let (mut revocation, mut hold) = (None, None);
+        for (reason, revoked, at) in entries {
+            if reason == Some(REASON_CERTIFICATE_HOLD) {
+                hold = Some(hold.map_or(at, |h: SystemTime| h.min(at)));
+            } else if revocation.is_none_or(|(_, a)| at < a) {
+                revocation = Some((revoked, at));
+            }
+        }
+        if let Some((revoked, at)) = revocation {
+            said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
+            return Some(Said::Revoked(at));
+        }
+        if let Some(since) = hold {
+            return Some(Said::OnHold(since));
+        }
+        notes.push(format!(
+            "a CRL from {from} is dated after the validation time; ignored"
+        ));
         return None;
     }
     // Every entry for the serial (a CRL may list it twice: the first alone was read, and a
@@ -582,6 +614,7 @@ fn from_crl(
         // counts only where a hold is judged lifted (a hold placed and released within one
         // base period is in deltas alone, and stood for good; helper 158).
         let lifted = matches!(why, NotComplete::Delta)
+            && this_update <= cert.tbs().validity.not_after.to_system_time()
             && t.revoked_certificates
                 .iter()
                 .flatten()
