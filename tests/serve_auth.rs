@@ -2077,6 +2077,43 @@ openssl ca -config ca1.cnf -gencrl -crl_lastupdate $FROM -crl_nextupdate $TO -ou
     assert!(s == 401 && body.contains("cannot be told"), "{s} {body}");
 }
 
+/// An OCSP response dated ahead of the clock that says "revoked" leaves the status untold, and
+/// the CA's older CRL saying "good" does not stand against it (with the clock set back, every
+/// answer is dated ahead; ignored, the older "good" passed the revoked signer). The answer is
+/// OpenSSL's, made an hour ahead under libfaketime.
+#[test]
+fn an_ocsp_revoked_dated_ahead_of_the_clock_is_no_ground_for_an_older_good() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"{ANSWER}
+mkca docca "/C=VN/O=Ban Cơ yếu (test)/CN=CA answering ahead"
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Official revoked" signing -days 30
+crl docca before.crl
+revoke docca official
+faketime -f '+1h' bash -c "$(declare -f answer); answer docca official ahead.ocsp"
+printf 'Quyết định số 51/QĐ-UBND\n' > doc.txt
+openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem -inkey official.key -in doc.txt -out doc.p7m
+"#
+        ),
+    );
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![
+            format!("crls = [{:?}]", p("before.crl")),
+            format!("ocsps = [{:?}]", p("ahead.ocsp")),
+        ],
+        ..Default::default()
+    });
+    let (i, _, text) = verdict(&a, &std::fs::read(p("doc.p7m")).unwrap());
+    assert!(
+        i == "INDETERMINATE" && text.contains("dated in the future says"),
+        "{text}"
+    );
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

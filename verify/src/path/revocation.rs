@@ -1057,6 +1057,7 @@ fn from_ocsp(
     notes: &mut Vec<String>,
     unread: &mut usize,
     ignored: &mut bool,
+    listed_ahead: &mut bool,
 ) -> Option<Said> {
     use x509_ocsp::CertStatus;
     // The single responses for this certificate (a real response has one, a batch a few):
@@ -1146,8 +1147,44 @@ fn from_ocsp(
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
         if this_update > now + SKEW {
-            notes.push("an OCSP response is dated in the future; ignored".into());
-            *ignored = true;
+            // As for CRLs: ahead of this machine's clock, a "revoked" or hold leaves the
+            // status untold and no "good" stands against it; issued after a validation time
+            // asked for (`--at`), only a revocation or hold from the control time or before
+            // counts (helper 159).
+            let revoked = match &single.cert_status {
+                x509_ocsp::CertStatus::Revoked(info) => Some(info),
+                _ => None,
+            };
+            if this_update > SystemTime::now() + SKEW {
+                if revoked.is_some() {
+                    notes.push(format!(
+                        "an OCSP response dated in the future says {} is revoked or on hold: its status cannot be told until this machine's clock reaches the response's date",
+                        cert.subject_string()
+                    ));
+                    *listed_ahead = true;
+                } else {
+                    notes.push("an OCSP response is dated in the future; ignored".into());
+                    *ignored = true;
+                }
+                continue;
+            }
+            if let Some(info) = revoked {
+                let revoked = info.revocation_time.0.to_system_time();
+                let at = revoked_at(revoked, single.single_extensions.iter().flatten());
+                let hold = info
+                    .revocation_reason
+                    .map(|r| r as u32)
+                    .or_else(|| entry_reason(single.single_extensions.iter().flatten()))
+                    == Some(REASON_CERTIFICATE_HOLD);
+                if at <= control && hold {
+                    return Some(Said::OnHold(at));
+                }
+                if at <= control {
+                    said_compromised(notes, "an OCSP response", cert, revoked, at);
+                    return Some(Said::Revoked(at));
+                }
+            }
+            notes.push("an OCSP response is dated after the validation time; ignored".into());
             continue;
         }
         // thisUpdate is when the responder knew the status, producedAt when it signed (RFC
@@ -1326,6 +1363,7 @@ fn evaluate(
             notes,
             &mut left_unread,
             &mut ignored,
+            &mut listed_ahead,
         ) {
             said.push((s, None, Some(r.clone())));
         }
@@ -1605,7 +1643,12 @@ fn fetch_status(
         }
         match f.ocsp(url, cert, issuer) {
             Ok(r) => {
-                let got = [r];
+                // Beside the responses at hand when one dated ahead says "revoked" or a hold
+                // is at hand (as the CRLs below).
+                let got: Vec<Ocsp> = match held {
+                    true => data.ocsps.iter().cloned().chain([r]).collect(),
+                    false => vec![r],
+                };
                 let d = Data {
                     crls: data.crls,
                     ocsps: &got,
@@ -1644,7 +1687,7 @@ fn fetch_status(
                 };
                 let d = Data {
                     crls: &got,
-                    ocsps: &[],
+                    ocsps: if held { data.ocsps } else { &[] },
                 };
                 let found = evaluate(cert, issuer, d, control, now, None, notes);
                 if found.status != Status::Unknown || found.on_hold.is_some() {
