@@ -192,7 +192,7 @@ impl Fetcher {
             return r;
         }
         let flight = self.flight(url.to_string());
-        let _one = flight.lock().unwrap_or_else(|p| p.into_inner());
+        let _one = turn(&flight);
         if let Some(r) = known() {
             return r;
         }
@@ -272,7 +272,7 @@ impl Fetcher {
             return r;
         }
         let flight = self.flight(format!("{url} {}", hex::encode(cert.fingerprint())));
-        let _one = flight.lock().unwrap_or_else(|p| p.into_inner());
+        let _one = turn(&flight);
         if let Some(r) = known() {
             return r;
         }
@@ -361,6 +361,25 @@ impl Fetcher {
             }
         }
         Ok(ocsp)
+    }
+}
+
+/// Wait for the fetch of a URL under way to end: at most [`TIMEOUT`] (behind a slow
+/// responder each waiter then made its own fetch, one after another, the k-th waiting k times
+/// as long), and no longer once the validation is stopped; then fetch whether or not it ended
+/// (helper 158).
+fn turn(flight: &Mutex<()>) -> Option<std::sync::MutexGuard<'_, ()>> {
+    let start = Instant::now();
+    loop {
+        match flight.try_lock() {
+            Ok(g) => return Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        if start.elapsed() >= TIMEOUT || kyso_pdf::stop::stopped() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
