@@ -1146,6 +1146,26 @@ fn from_ocsp(
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
+        // thisUpdate is when the responder knew the status, producedAt when it signed (RFC
+        // 6960 §4.2.1, §4.2.2.1): a status known after the signing is no honest responder's.
+        // The responder is judged valid at producedAt, so an expired responder's key dated its
+        // signature back into its validity and its "good" forward past the signing time
+        // (found by an attacker's reading, 2026-12-03).
+        if this_update > produced + SKEW
+            || single
+                .next_update
+                .as_ref()
+                .is_some_and(|n| n.0.to_system_time() < this_update)
+        {
+            notes.push(format!(
+                "an OCSP response about {} is dated inconsistently (thisUpdate {} after producedAt {}, or nextUpdate before thisUpdate); ignored",
+                cert.subject_string(),
+                crate::rfc3339(this_update),
+                crate::rfc3339(produced)
+            ));
+            *ignored = true;
+            continue;
+        }
         if this_update > now + SKEW {
             // As for CRLs: ahead of this machine's clock, a "revoked" or hold leaves the
             // status untold and no "good" stands against it; issued after a validation time
@@ -1185,26 +1205,6 @@ fn from_ocsp(
                 }
             }
             notes.push("an OCSP response is dated after the validation time; ignored".into());
-            continue;
-        }
-        // thisUpdate is when the responder knew the status, producedAt when it signed (RFC
-        // 6960 §4.2.1, §4.2.2.1): a status known after the signing is no honest responder's.
-        // The responder is judged valid at producedAt, so an expired responder's key dated its
-        // signature back into its validity and its "good" forward past the signing time
-        // (found by an attacker's reading, 2026-12-03).
-        if this_update > produced + SKEW
-            || single
-                .next_update
-                .as_ref()
-                .is_some_and(|n| n.0.to_system_time() < this_update)
-        {
-            notes.push(format!(
-                "an OCSP response about {} is dated inconsistently (thisUpdate {} after producedAt {}, or nextUpdate before thisUpdate); ignored",
-                cert.subject_string(),
-                crate::rfc3339(this_update),
-                crate::rfc3339(produced)
-            ));
-            *ignored = true;
             continue;
         }
         // A hold (a suspension) that began after the control time tells that the certificate
@@ -1502,6 +1502,29 @@ fn evaluate(
         Status::Good => *s == Said::Good(best),
         Status::Unknown => on_hold.is_some() && matches!(s, Said::OnHold(_)),
     };
+    // A hold lifted by the control time: the item listing it and the first lifting it are
+    // evidence too (kept without them, a B-LT signature or an archive record turned
+    // INDETERMINATE when anyone added the item listing the hold later; helper 159).
+    let mut lift_evidence: Vec<usize> = Vec::new();
+    if status == Status::Good {
+        for (i, (s, c, o)) in said.iter().enumerate() {
+            let Said::OnHold(since) = s else { continue };
+            if *since > control {
+                continue;
+            }
+            let listed = issued(c, o);
+            let first_lift = said
+                .iter()
+                .enumerate()
+                .filter(|(_, (g, ..))| matches!(g, Said::Good(_)))
+                .map(|(j, (_, c, o))| (j, issued(c, o)))
+                .filter(|(_, t)| *t > listed)
+                .min_by_key(|(_, t)| *t);
+            if let Some((j, _)) = first_lift.filter(|(_, t)| *t <= control) {
+                lift_evidence.extend([i, j]);
+            }
+        }
+    }
     let mut found = Found {
         on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
@@ -1512,10 +1535,14 @@ fn evaluate(
         crls: Vec::new(),
         ocsps: Vec::new(),
     };
-    for (s, c, o) in said {
-        if keep(&s) {
-            found.crls.extend(c);
-            found.ocsps.extend(o);
+    for (i, (s, c, o)) in said.into_iter().enumerate() {
+        if keep(&s) || lift_evidence.contains(&i) {
+            found
+                .crls
+                .extend(c.filter(|c| !found.crls.iter().any(|k| k.sha256() == c.sha256())));
+            found
+                .ocsps
+                .extend(o.filter(|o| !found.ocsps.iter().any(|k| k.sha256() == o.sha256())));
         }
     }
     found
@@ -1643,6 +1670,7 @@ fn fetch_status(
         }
         match f.ocsp(url, cert, issuer) {
             Ok(r) => {
+                let fetched = *r.sha256();
                 // Beside the responses at hand when one dated ahead says "revoked" or a hold
                 // is at hand (as the CRLs below).
                 let got: Vec<Ocsp> = match held {
@@ -1663,8 +1691,11 @@ fn fetch_status(
                 // answer ignored left that "good" standing as if fetched; the same reading).
                 // A hold the answer tells is an answer too (it was passed over, and an older
                 // CRL decided; helper 140, 2026-12-05).
+                // The fetched answer itself among what the status rests on, not only a
+                // response at hand (a hold at hand stopped the search before the CRLs that
+                // lift it; helper 160).
                 if (found.status != Status::Unknown || found.on_hold.is_some())
-                    && !found.ocsps.is_empty()
+                    && found.ocsps.iter().any(|o| *o.sha256() == fetched)
                 {
                     return Some(found);
                 }
