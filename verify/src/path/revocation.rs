@@ -416,6 +416,49 @@ fn invalidity_date(v: &[u8]) -> Option<SystemTime> {
     }
 }
 
+/// What a CRL lists of a certificate (every entry for its serial: a CRL may list it twice, and
+/// a hold listed before a keyCompromise hid it; helper 140, 2026-12-05).
+struct Listed {
+    /// The earliest revocation (not a hold or removeFromCRL): its date, and when it took
+    /// effect ([`revoked_at`]).
+    revocation: Option<(SystemTime, SystemTime)>,
+    /// The earliest hold begun by the control time (one begun after it tells, as an unlisted
+    /// serial does, that the certificate was neither suspended nor revoked then).
+    hold: Option<SystemTime>,
+    /// A removeFromCRL entry.
+    removed: bool,
+}
+
+fn listed(t: &x509_cert::crl::TbsCertList, cert: &Cert, control: SystemTime) -> Listed {
+    let mut l = Listed {
+        revocation: None,
+        hold: None,
+        removed: false,
+    };
+    for r in t
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .filter(|r| r.serial_number == cert.tbs().serial_number)
+    {
+        let revoked = r.revocation_date.to_system_time();
+        let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
+        match entry_reason(r.crl_entry_extensions.iter().flatten()) {
+            Some(REASON_CERTIFICATE_HOLD) if at <= control => {
+                l.hold = Some(l.hold.map_or(at, |h| h.min(at)));
+            }
+            Some(REASON_CERTIFICATE_HOLD) => {}
+            Some(REASON_REMOVE_FROM_CRL) => l.removed = true,
+            _ => {
+                if l.revocation.is_none_or(|(_, a)| at < a) {
+                    l.revocation = Some((revoked, at));
+                }
+            }
+        }
+    }
+    l
+}
+
 /// A delta CRL's scope (its issuingDistributionPoint as encoded) and the number of the
 /// complete CRL it builds on ([`Crl::delta_base`]).
 type DeltaBase = (Vec<u8>, (usize, Vec<u8>));
@@ -502,12 +545,12 @@ fn from_crl(
         // One that lists the certificate is not "no data": with the clock set back, every CRL
         // is dated ahead for a while, and one revoking a signer whose certificate names no
         // place for its status let the signature pass, "not checked".
-        let listed = t
+        let names_it = t
             .revoked_certificates
             .iter()
             .flatten()
             .any(|r| r.serial_number == cert.tbs().serial_number);
-        if listed && this_update > SystemTime::now() + SKEW {
+        if names_it && this_update > SystemTime::now() + SKEW {
             notes.push(format!(
                 "a CRL from {from} is dated in the future and lists {}: its status cannot be told until this machine's clock reaches the CRL's date",
                 cert.subject_string()
@@ -520,26 +563,8 @@ fn from_crl(
         // itself proves the key compromised then: ignored, such a CRL passed the signature;
         // helper 159); later entries, and its silence, tell nothing of that time (anyone may
         // add a CA's later CRL to a document: as a veto it failed signatures that stood).
-        let entries = t
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .filter(|r| listed && r.serial_number == cert.tbs().serial_number)
-            .map(|r| {
-                let reason = entry_reason(r.crl_entry_extensions.iter().flatten());
-                let revoked = r.revocation_date.to_system_time();
-                let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
-                (reason, revoked, at)
-            })
-            .filter(|(reason, _, at)| *at <= control && *reason != Some(REASON_REMOVE_FROM_CRL));
-        let (mut revocation, mut hold) = (None, None);
-        for (reason, revoked, at) in entries {
-            if reason == Some(REASON_CERTIFICATE_HOLD) {
-                hold = Some(hold.map_or(at, |h: SystemTime| h.min(at)));
-            } else if revocation.is_none_or(|(_, a)| at < a) {
-                revocation = Some((revoked, at));
-            }
-        }
+        let l = listed(t, cert, control);
+        let (revocation, hold) = (l.revocation.filter(|(_, at)| *at <= control), l.hold);
         if let Some((revoked, at)) = revocation {
             said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
             return Some(Said::Revoked(at));
@@ -570,59 +595,18 @@ fn from_crl(
         if let Some(base) = crl.delta_base().filter(|_| this_update <= control) {
             delta_bases.push((crl.scope()[1..].to_vec(), base));
         }
-        let revoked = t
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .filter(|r| r.serial_number == cert.tbs().serial_number)
-            .filter(|r| {
-                !matches!(
-                    entry_reason(r.crl_entry_extensions.iter().flatten()),
-                    Some(REASON_CERTIFICATE_HOLD | REASON_REMOVE_FROM_CRL)
-                )
-            })
-            .map(|r| {
-                let revoked = r.revocation_date.to_system_time();
-                (
-                    revoked,
-                    revoked_at(revoked, r.crl_entry_extensions.iter().flatten()),
-                )
-            })
-            .min_by_key(|(_, at)| *at);
         // A hold it lists, begun by the control time, counts as a hold (a later complete CRL
         // that no longer lists it lifts it): passed over, a suspension published in a delta
-        // passed on the complete CRL's "good" (helper 157).
-        let hold = t
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .filter(|r| r.serial_number == cert.tbs().serial_number)
-            .filter(|r| {
-                entry_reason(r.crl_entry_extensions.iter().flatten())
-                    == Some(REASON_CERTIFICATE_HOLD)
-            })
-            .map(|r| {
-                revoked_at(
-                    r.revocation_date.to_system_time(),
-                    r.crl_entry_extensions.iter().flatten(),
-                )
-            })
-            .filter(|at| *at <= control)
-            .min();
-        // A delta's removeFromCRL (RFC 5280 §5.3.1): the hold is lifted as of the delta's
-        // thisUpdate. Said as a "good" that tells nothing of the control time by itself, it
-        // counts only where a hold is judged lifted (a hold placed and released within one
-        // base period is in deltas alone, and stood for good; helper 158).
+        // passed on the complete CRL's "good" (helper 157). A delta's removeFromCRL (RFC 5280
+        // §5.3.1): the hold is lifted as of the delta's thisUpdate. Said as a "good" that
+        // tells nothing of the control time by itself, it counts only where a hold is judged
+        // lifted (a hold placed and released within one base period is in deltas alone, and
+        // stood for good; helper 158).
+        let l = listed(t, cert, control);
+        let (revoked, hold) = (l.revocation, l.hold);
         let lifted = matches!(why, NotComplete::Delta)
             && this_update <= cert.tbs().validity.not_after.to_system_time()
-            && t.revoked_certificates
-                .iter()
-                .flatten()
-                .filter(|r| r.serial_number == cert.tbs().serial_number)
-                .any(|r| {
-                    entry_reason(r.crl_entry_extensions.iter().flatten())
-                        == Some(REASON_REMOVE_FROM_CRL)
-                });
+            && l.removed;
         return match (revoked, hold) {
             (Some((revoked, at)), _) => {
                 said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
@@ -639,30 +623,11 @@ fn from_crl(
             }
         };
     }
-    let mut revocation: Option<(SystemTime, SystemTime)> = None;
-    let mut hold: Option<SystemTime> = None;
-    let mut removed = false;
-    for r in t
-        .revoked_certificates
-        .iter()
-        .flatten()
-        .filter(|r| r.serial_number == cert.tbs().serial_number)
-    {
-        let revoked = r.revocation_date.to_system_time();
-        let at = revoked_at(revoked, r.crl_entry_extensions.iter().flatten());
-        match entry_reason(r.crl_entry_extensions.iter().flatten()) {
-            Some(REASON_CERTIFICATE_HOLD) if at <= control => {
-                hold = Some(hold.map_or(at, |h| h.min(at)));
-            }
-            Some(REASON_CERTIFICATE_HOLD) => {}
-            Some(REASON_REMOVE_FROM_CRL) => removed = true,
-            _ => {
-                if revocation.is_none_or(|(_, a)| at < a) {
-                    revocation = Some((revoked, at));
-                }
-            }
-        }
-    }
+    let Listed {
+        revocation,
+        hold,
+        removed,
+    } = listed(t, cert, control);
     if let Some((revoked, at)) = revocation {
         said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
         return Some(Said::Revoked(at));
