@@ -1108,3 +1108,50 @@ fn a_document_time_stamp_that_gives_a_signature_its_time_must_have_its_data_for_
     assert_eq!(j["indication"], "INDETERMINATE", "{j}");
     assert_eq!(j["signatures"][0]["format"], "PAdES-B-T", "{j}");
 }
+
+/// A hold lifted by the control time keeps its evidence when a signature is extended: the
+/// delta listing the hold and the delta lifting it go into the DSS beside the complete CRL.
+/// Kept without them, the B-LT file turned INDETERMINATE when anyone added the genuine hold
+/// delta later (helper 159). The document and deltas are pyHanko's and pyca's
+/// (tests/corpus/attacks_delta.py).
+#[test]
+fn a_lifted_hold_keeps_its_evidence_when_a_signature_is_extended() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let case = corpus.join("delta-hold-lifted-by-remove-from-crl");
+    let root = corpus.join("pki/d-root.pem");
+    let out = tempfile::tempdir().unwrap();
+    let lt = out.path().join("lt.pdf");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let r: Run = kyso_cmd()
+        .args([
+            "extend",
+            "--level",
+            "B-LT",
+            "--offline",
+            "--trust",
+            &s(&root),
+        ])
+        .args(["--crl", &s(&case.join("hold.crl"))])
+        .args(["--crl", &s(&case.join("release.crl"))])
+        .args(["--out", &s(&lt), &s(&case.join("base.pdf"))])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The hold delta given again, as anyone may add it to the file: the lift is in the file.
+    let r: Run = kyso_cmd()
+        .args([
+            "verify",
+            &s(&lt),
+            "--offline",
+            "--json",
+            "--trust",
+            &s(&root),
+        ])
+        .args(["--crl", &s(&case.join("hold.crl"))])
+        .output()
+        .unwrap()
+        .into();
+    let j = r.json();
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+}

@@ -170,7 +170,13 @@ def main():
          "when it signed. Before 69e2405 kyso passed it (deltas were ignored, then their holds passed over).")
     case("delta-hold-lifted-by-remove-from-crl", with_dss(holds, [hold, release]), passed, try_later,
          "The same hold, lifted before the time-stamp by the next delta's removeFromCRL entry: the signer was "
-         "not suspended when it signed (helper 158: at 69e2405 the hold stood for good).")
+         "not suspended when it signed (helper 158: at 69e2405 the hold stood for good). Beside it, for "
+         "tests/ltv_cli.rs: base.pdf (the signature with complete CRL 1 only) and the two deltas, hold.crl "
+         "and release.crl.")
+    d = os.path.join(HERE, "delta-hold-lifted-by-remove-from-crl")
+    for f, b in [("base.pdf", holds), ("hold.crl", hold.dump()), ("release.crl", release.dump())]:
+        with open(os.path.join(d, f), "wb") as out:
+            out.write(b)
     revoked = with_dss(doc, [crl(1, T0 - DAY, T0 + 6 * DAY, [(T0 - 2 * DAY, RF.key_compromise)])])
     case("delta-remove-from-crl-hides-no-revocation",
          with_dss(revoked, [crl(2, T0 - DAY / 2, T0 + DAY, [(T0 - DAY / 2 - HOUR, RF.remove_from_crl)], base=1)]),
