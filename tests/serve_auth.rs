@@ -2114,6 +2114,73 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
     );
 }
 
+/// An OCSP answer fetched for a client certificate, dated ahead of the clock, that says
+/// "revoked" leaves its status untold: the current CRL at hand, issued before the revocation,
+/// does not let the agency in over it (helper 161). The answer is OpenSSL's, made an hour ahead
+/// under libfaketime.
+#[test]
+fn a_fetched_ocsp_revoked_dated_ahead_is_not_overruled_by_an_older_crl() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        &format!(
+            r#"
+export OCSP_PORT={port}
+mkca ca1 "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA answering ahead"
+issue ca1 gone "/C=VN/O=Sở Tư pháp (test)/CN=Agency revoked" client_ocsp -days 30
+# Issued an hour ago (a "good" from before now: the responder is asked).
+openssl ca -config ca1.cnf -gencrl -crl_lastupdate $(date -u -d '-1 hour' +%Y%m%d%H%M%SZ) -out ca1.crl 2>/dev/null
+revoke ca1 gone
+faketime -f '+1h' openssl ocsp -index ca1.db/index.txt -rsigner ca1.pem -rkey ca1.key -CA ca1.pem \
+  -issuer ca1.pem -cert gone.pem -respout ahead.ocsp -ndays 1 2>/dev/null
+"#
+        ),
+    );
+    let answer = std::fs::read(p("ahead.ocsp")).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The head, then as much body as it announces (an OCSP request is small).
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    answer.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&answer);
+        }
+    });
+    let a = Appliance::start_with(Options {
+        server: vec![
+            format!("client_crls = [{:?}]", p("ca1.crl")),
+            "client_ocsp = true".into(),
+        ],
+        client_ca: vec![p("ca1.pem").display().to_string()],
+        extra: vec![format!(
+            "[[clients]]\nname = \"gone\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+            pem_sha256(&p("gone.pem"))
+        )],
+        ..Default::default()
+    });
+    let (s, body) = curl_cert(&a, &p("gone.pem"), &p("gone.key"), "/v1/whoami");
+    assert!(s == 401 && body.contains("cannot be told"), "{s} {body}");
+}
+
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
 /// subindication, and the whole answer.
 fn verdict(a: &Appliance, p7m: &[u8]) -> (String, String, String) {

@@ -1664,6 +1664,12 @@ fn fetch_status(
                 {
                     return Some(found);
                 }
+                // An answer dated ahead of this machine's clock saying "revoked" or a hold:
+                // the status cannot be told, and no CRL fetched next may say "good" over it
+                // (helper 161).
+                if found.listed_ahead {
+                    return Some(found);
+                }
             }
             Err(e) => notes.push(format!("the OCSP responder could not be asked: {e}")),
         }
