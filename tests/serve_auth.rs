@@ -1070,7 +1070,6 @@ fn a_server_key_whose_certificate_cannot_sign_now_signs_nothing() {
 /// and refuses the agency. The CRLs are OpenSSL's (`openssl ca -gencrl`).
 #[test]
 fn a_forged_crl_served_once_is_not_kept() {
-    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let pki = tempfile::tempdir().unwrap();
@@ -1096,27 +1095,12 @@ openssl ca -config rogue.cnf -gencrl -crldays 10950 -out forged.crl 2>/dev/null
     );
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = asked.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let body = if n == 0 { &forged } else { &genuine };
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                )
-                .as_bytes(),
-            );
-            let _ = s.write_all(body);
+    serve_http(listener, move |_| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == 0 {
+            forged.clone()
+        } else {
+            genuine.clone()
         }
     });
     let a = Appliance::start_with(Options {
@@ -2020,7 +2004,6 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
 /// on the plain-HTTP path) let the revoked agency in (helper 157).
 #[test]
 fn a_crl_fetched_is_read_beside_one_dated_ahead_that_lists_the_certificate() {
-    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let pki = tempfile::tempdir().unwrap();
@@ -2040,27 +2023,7 @@ openssl ca -config ca1.cnf -gencrl -crl_lastupdate $FROM -crl_nextupdate $TO -ou
         ),
     );
     let before = std::fs::read(p("before.crl")).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    before.len()
-                )
-                .as_bytes(),
-            );
-            let _ = s.write_all(&before);
-        }
-    });
+    serve_http(listener, move |_| before.clone());
     let a = Appliance::start_with(Options {
         server: vec![
             format!("client_crls = [{:?}]", p("ahead.crl")),
@@ -2120,7 +2083,6 @@ openssl cms -sign -nodetach -binary -md sha256 -outform DER -signer official.pem
 /// under libfaketime.
 #[test]
 fn a_fetched_ocsp_revoked_dated_ahead_is_not_overruled_by_an_older_crl() {
-    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let pki = tempfile::tempdir().unwrap();
@@ -2141,30 +2103,7 @@ faketime -f '+1h' openssl ocsp -index ca1.db/index.txt -rsigner ca1.pem -rkey ca
         ),
     );
     let answer = std::fs::read(p("ahead.ocsp")).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let mut req = Vec::new();
-            let mut buf = [0u8; 4096];
-            // The head, then as much body as it announces (an OCSP request is small).
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(200)));
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    answer.len()
-                )
-                .as_bytes(),
-            );
-            let _ = s.write_all(&answer);
-        }
-    });
+    serve_http(listener, move |_| answer.clone());
     let a = Appliance::start_with(Options {
         server: vec![
             format!("client_crls = [{:?}]", p("ca1.crl")),
@@ -2179,6 +2118,54 @@ faketime -f '+1h' openssl ocsp -index ca1.db/index.txt -rsigner ca1.pem -rkey ca
     });
     let (s, body) = curl_cert(&a, &p("gone.pem"), &p("gone.key"), "/v1/whoami");
     assert!(s == 401 && body.contains("cannot be told"), "{s} {body}");
+}
+
+/// An HTTP server on `listener` (loopback) that answers every request, a CRL distribution
+/// point's GET or an OCSP responder's POST, with `answer(n)`, `n` the requests before it.
+fn serve_http(listener: std::net::TcpListener, answer: impl Fn(usize) -> Vec<u8> + Send + 'static) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { return };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 4096];
+            let head_end = loop {
+                if let Some(i) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break None,
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            };
+            let Some(head_end) = head_end else { continue };
+            // The body a POST announces is read before the answer (an OCSP request).
+            let announced = String::from_utf8_lossy(&req[..head_end])
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())
+                        .flatten()
+                })
+                .unwrap_or(0);
+            while req.len() < head_end + announced {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            }
+            let body = answer(n);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&body);
+        }
+    });
 }
 
 /// A verifier's `/v1/verify` of a CMS signature: its first signature's indication,
