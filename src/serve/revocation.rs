@@ -116,6 +116,34 @@ fn supersedes(new: &Crl, new_ca: Option<[u8; 32]>, old: &Crl, ca: Option<[u8; 32
 /// A client CRL's CA (by key) and scope ([`Crl::scope`]).
 type Key = ([u8; 32], Vec<u8>);
 
+/// The newest of each client CA (by key) and scope, of CRLs given with their CA (`None`: no
+/// client CA verifies it). One pass (each CRL met with every other made a change cost the
+/// square of the CRLs in use, a rank allocated for each).
+fn newest_of_each<'c>(crls: impl Iterator<Item = (&'c Crl, Option<[u8; 32]>)>) -> Vec<Crl> {
+    let mut newest: std::collections::HashMap<Key, (Rank, &'c Crl)> =
+        std::collections::HashMap::new();
+    for (c, ca) in crls {
+        let Some(ca) = ca else { continue };
+        let r = rank(c);
+        match newest.entry((ca, c.scope())) {
+            std::collections::hash_map::Entry::Occupied(mut e) if e.get().0 < r => {
+                e.insert((r, c));
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((r, c));
+            }
+        }
+    }
+    // In a fixed order: what is saved is compared by its print.
+    let mut out: Vec<(Key, Crl)> = newest
+        .into_iter()
+        .map(|(k, (_, c))| (k, c.clone()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
 /// Most scopes of client CRLs in use, of one client CA and in all, as for `[trust]`'s
 /// (src/serve/server.rs): past them a CRL of a new scope is refused, and none in use is dropped
 /// for it. Unbounded, a file fed a CA's genuine CRLs of other scopes, one a tick, grew what is
@@ -201,15 +229,20 @@ impl ClientRevocation {
                     .map_err(|e| format!("config: server.client_ca[{i}]: {e}"))?,
             );
         }
-        let mut crls = read_crls(&cfg.server.client_crls)?;
-        let now = SystemTime::now();
-        let keyed = |v: &[Crl]| -> Vec<(usize, Key)> {
+        let read = read_crls(&cfg.server.client_crls)?;
+        // Each CRL's client CA (its signature checked) found once.
+        let cas = |v: &[Crl]| -> Vec<Option<[u8; 32]>> {
+            v.iter().map(|c| signer_of(&anchors, c)).collect()
+        };
+        let (read_cas, kept_cas) = (cas(&read), cas(kept));
+        let keyed = |v: &'_ [Crl], cas: &[Option<[u8; 32]>]| -> Vec<(usize, Key)> {
             v.iter()
+                .zip(cas)
                 .enumerate()
-                .filter_map(|(i, c)| signer_of(&anchors, c).map(|k| (i, (k, c.scope()))))
+                .filter_map(|(i, (c, k))| k.map(|k| (i, (k, c.scope()))))
                 .collect()
         };
-        let (kept_keys, read_keys) = (keyed(kept), keyed(&crls));
+        let (kept_keys, read_keys) = (keyed(kept, &kept_cas), keyed(&read, &read_cas));
         let gone = let_go(
             &kept_keys
                 .iter()
@@ -217,9 +250,9 @@ impl ClientRevocation {
                 .collect::<Vec<_>>(),
             &read_keys
                 .iter()
-                .map(|(i, k)| (&crls[*i], k.clone()))
+                .map(|(i, k)| (&read[*i], k.clone()))
                 .collect::<Vec<_>>(),
-            now,
+            SystemTime::now(),
         );
         let mut scopes = Scopes(
             kept_keys
@@ -228,25 +261,20 @@ impl ClientRevocation {
                 .filter(|k| !gone.contains(k))
                 .collect(),
         );
-        let refused: Vec<usize> = read_keys
-            .iter()
-            .filter_map(|(i, k)| {
-                let why = scopes.admit(k, true).err()?;
+        // The CRLs in use, each with its client CA.
+        let mut crls: Vec<(Crl, Option<[u8; 32]>)> = Vec::new();
+        for (c, ca) in read.into_iter().zip(read_cas) {
+            if let Some(Err(why)) = ca.map(|ca| scopes.admit(&(ca, c.scope()), true)) {
                 tracing::warn!(
-                    issuer = %x509::name_string(&crls[*i].list.tbs_cert_list.issuer),
+                    issuer = %x509::name_string(&c.list.tbs_cert_list.issuer),
                     "client certificate CRLs: a CRL not taken at start ({why})"
                 );
-                Some(*i)
-            })
-            .collect();
-        let mut i = 0;
-        crls.retain(|_| {
-            i += 1;
-            !refused.contains(&(i - 1))
-        });
-        let new_cas: Vec<Option<[u8; 32]>> = crls.iter().map(|c| signer_of(&anchors, c)).collect();
-        for old in kept {
-            let Some(ca) = signer_of(&anchors, old) else {
+                continue;
+            }
+            crls.push((c, ca));
+        }
+        for (old, ca) in kept.iter().zip(kept_cas) {
+            let Some(ca) = ca else {
                 continue;
             };
             if gone.contains(&(ca, old.scope())) {
@@ -256,19 +284,17 @@ impl ClientRevocation {
                 );
                 continue;
             }
-            let superseded = crls
-                .iter()
-                .zip(&new_cas)
-                .any(|(c, k)| supersedes(c, *k, old, Some(ca)));
+            let superseded = crls.iter().any(|(c, k)| supersedes(c, *k, old, Some(ca)));
             if !superseded {
                 tracing::warn!(
                     issuer = %x509::name_string(&old.list.tbs_cert_list.issuer),
                     "client certificate CRLs: none read at start is as new as the one in use before the restart for this CA; it stays in use"
                 );
-                crls.push(old.clone());
+                crls.push((old.clone(), Some(ca)));
             }
         }
-        let newest = Self::newest_of_each(&anchors, &crls);
+        let newest = newest_of_each(crls.iter().map(|(c, ca)| (c, *ca)));
+        let crls: Vec<Crl> = crls.into_iter().map(|(c, _)| c).collect();
         Ok(ClientRevocation {
             kept: RwLock::new(newest),
             anchors,
@@ -468,7 +494,7 @@ impl ClientRevocation {
         let changed = prints(&before) != prints(&crls);
         if changed {
             *self.kept.write().unwrap_or_else(|p| p.into_inner()) =
-                Self::newest_of_each(&self.anchors, &crls);
+                newest_of_each(crls.iter().map(|c| (c, ca_of(c))));
             *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
             self.generation.send_modify(|g| *g += 1);
         }
@@ -479,25 +505,6 @@ impl ClientRevocation {
     /// found when the CRLs change.
     pub fn kept(&self) -> Vec<Crl> {
         self.kept.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The newest of each client CA (by key) and scope.
-    fn newest_of_each(anchors: &[CertRef], crls: &[Crl]) -> Vec<Crl> {
-        type Key = ([u8; 32], Vec<u8>);
-        let signed: Vec<(&Crl, Key)> = crls
-            .iter()
-            .filter_map(|c| signer_of(anchors, c).map(|k| (c, (k, c.scope()))))
-            .collect();
-        let mut out: Vec<Crl> = Vec::new();
-        let mut done: Vec<Key> = Vec::new();
-        for (c, k) in &signed {
-            let newest = !signed.iter().any(|(d, j)| j == k && rank(d) > rank(c));
-            if newest && !done.contains(k) {
-                done.push(k.clone());
-                out.push((*c).clone());
-            }
-        }
-        out
     }
 
     /// Does the check ask the network (OCSP, CRL distribution points)? Then it blocks.

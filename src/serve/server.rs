@@ -567,6 +567,21 @@ pub struct TrustState {
     client_crls: Vec<kyso_verify::Crl>,
 }
 
+/// The directory of `trust.state` when the service keeps one: when `[trust]` names CRL or OCSP
+/// files, or `server.client_crls` CRLs.
+fn trust_state_dir(cfg: &Config) -> Option<std::path::PathBuf> {
+    let keeps = !cfg.trust.crls.is_empty()
+        || !cfg.trust.ocsps.is_empty()
+        || !cfg.server.client_crls.is_empty();
+    let file = cfg.trust_state();
+    keeps.then(|| {
+        file.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf()
+    })
+}
+
 /// The first line of a trust state file.
 const TRUST_STATE_MAGIC: &[u8] = b"kyso trust state 1\n";
 /// The most bytes a trust state file of `max` items is read for: as many items as large as a
@@ -1326,16 +1341,10 @@ fn validator(
         + MAX_RETAINED_OCSPS
         + MAX_STATE_CRLS;
     let file = cfg.trust_state();
-    if !cfg.trust.crls.is_empty()
-        || !cfg.trust.ocsps.is_empty()
-        || !cfg.server.client_crls.is_empty()
-    {
+    if let Some(dir) = trust_state_dir(cfg) {
+        let dir = dir.as_path();
         // Whoever may write its directory may delete it, and replays count again after the
         // next restart: checked whether the file is there or not (helper 153).
-        let dir = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
         if let Ok(m) = std::fs::metadata(dir) {
             if let Some(why) = others_may_change(&m, true) {
                 return Err(format!(
@@ -1641,15 +1650,8 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     // `trust.state` is written once the archive's lock is held (below), and must be writable.
     let trust_file = cfg.trust_state();
     if check_only {
-        if !cfg.trust.crls.is_empty()
-            || !cfg.trust.ocsps.is_empty()
-            || !cfg.server.client_crls.is_empty()
-        {
-            let dir = trust_file
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).map_err(|e| StartError {
+        if let Some(dir) = trust_state_dir(&cfg) {
+            rustix::fs::access(&dir, rustix::fs::Access::WRITE_OK).map_err(|e| StartError {
                 message: format!(
                     "config: trust.state: {}: its directory cannot be written ({e}): the newest CRLs and OCSP responses could not be kept across restarts",
                     trust_file.display()

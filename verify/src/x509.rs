@@ -303,40 +303,48 @@ impl std::ops::Deref for Crl {
     }
 }
 
+use const_oid::db::rfc5280::{
+    ID_CE_CRL_NUMBER, ID_CE_DELTA_CRL_INDICATOR, ID_CE_ISSUING_DISTRIBUTION_POINT,
+};
+
+/// A CRLNumber or BaseCRLNumber (an INTEGER) as a number that compares as such: its length
+/// without leading zeros, then its bytes.
+fn crl_number(der: &[u8]) -> Option<(usize, Vec<u8>)> {
+    let n = der::asn1::UintRef::from_der(der).ok()?;
+    let b = n.as_bytes();
+    let b = &b[b.iter().take_while(|x| **x == 0).count()..];
+    Some((b.len(), b.to_vec()))
+}
+
 impl Crl {
     /// What it covers beside its issuer: its issuingDistributionPoint as encoded, and whether
     /// it is a delta CRL. A CA's base CRL and its newer delta, or its ARL and a newer CRL of
     /// end entities, are not a CRL and its replay (helper 152).
     pub fn scope(&self) -> Vec<u8> {
-        const IDP: const_oid::ObjectIdentifier =
-            const_oid::ObjectIdentifier::new_unwrap("2.5.29.28");
-        const DELTA: const_oid::ObjectIdentifier =
-            const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
-        let exts = self.list.tbs_cert_list.crl_extensions.iter().flatten();
-        let mut scope = vec![u8::from(exts.clone().any(|e| e.extn_id == DELTA))];
-        if let Some(e) = exts.clone().find(|e| e.extn_id == IDP) {
+        let mut scope = vec![u8::from(
+            self.extension(ID_CE_DELTA_CRL_INDICATOR).is_some(),
+        )];
+        if let Some(e) = self.extension(ID_CE_ISSUING_DISTRIBUTION_POINT) {
             scope.extend(e.extn_value.as_bytes());
         }
         scope
     }
 
-    /// Its cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
-    /// leading zeros, then its bytes; none, or one that cannot be read, is the least.
-    pub fn number(&self) -> (usize, Vec<u8>) {
-        const NUMBER: const_oid::ObjectIdentifier =
-            const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
+    /// Its CRL extension `oid`, the first if it has several.
+    fn extension(&self, oid: const_oid::ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
         self.list
             .tbs_cert_list
             .crl_extensions
             .iter()
             .flatten()
-            .find(|e| e.extn_id == NUMBER)
-            .and_then(|e| der::asn1::UintRef::from_der(e.extn_value.as_bytes()).ok())
-            .map(|n| {
-                let b = n.as_bytes();
-                let b = &b[b.iter().take_while(|x| **x == 0).count()..];
-                (b.len(), b.to_vec())
-            })
+            .find(|e| e.extn_id == oid)
+    }
+
+    /// Its cRLNumber (RFC 5280 §5.2.3) as a number that compares as such: its length without
+    /// leading zeros, then its bytes; none, or one that cannot be read, is the least.
+    pub fn number(&self) -> (usize, Vec<u8>) {
+        self.extension(ID_CE_CRL_NUMBER)
+            .and_then(|e| crl_number(e.extn_value.as_bytes()))
             .unwrap_or_default()
     }
 
@@ -344,24 +352,8 @@ impl Crl {
     /// cannot be read is the greatest (no complete CRL is taken as new enough for it). `None`:
     /// not a delta CRL.
     pub fn delta_base(&self) -> Option<(usize, Vec<u8>)> {
-        const DELTA: const_oid::ObjectIdentifier =
-            const_oid::ObjectIdentifier::new_unwrap("2.5.29.27");
-        let e = self
-            .list
-            .tbs_cert_list
-            .crl_extensions
-            .iter()
-            .flatten()
-            .find(|e| e.extn_id == DELTA)?;
-        Some(
-            der::asn1::UintRef::from_der(e.extn_value.as_bytes())
-                .map(|n| {
-                    let b = n.as_bytes();
-                    let b = &b[b.iter().take_while(|x| **x == 0).count()..];
-                    (b.len(), b.to_vec())
-                })
-                .unwrap_or((usize::MAX, Vec::new())),
-        )
+        self.extension(ID_CE_DELTA_CRL_INDICATOR)
+            .map(|e| crl_number(e.extn_value.as_bytes()).unwrap_or((usize::MAX, Vec::new())))
     }
 
     pub fn from_ber(b: &[u8]) -> Result<Crl, X509Error> {
