@@ -1486,6 +1486,192 @@ fn backup_is_a_real_copy_that_survives_the_disk_and_restores() {
     assert!(r.stderr.contains("exists"), "{}", r.stderr);
 }
 
+/// Every file of a directory, by name, with its bytes.
+fn files_of(d: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Copy a backup (files only) to a new directory.
+fn copy_backup(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn backup_and_restore_delete_nothing_they_did_not_make_and_copy_only_a_sound_database() {
+    // Helper 162's attacks on backup and restore, each with the tools an operator has.
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
+    let dir = s.demo.path().to_path_buf();
+    let backup = dir.join("bk");
+    s.backup_to(&backup);
+    let pristine = files_of(&backup);
+    let leftovers = |d: &Path| {
+        for x in [".partial", ".restoring"] {
+            assert!(!d
+                .with_file_name(format!("{}{x}", d.file_name().unwrap().to_str().unwrap()))
+                .exists());
+        }
+    };
+
+    // A backup whose name is a restore's scratch directory: it was deleted, an empty archive
+    // made in its place, exit 0.
+    let clash = dir.join("arch.restoring");
+    std::fs::rename(&backup, &clash).unwrap();
+    let r = s.restore_run(&clash, &dir.join("arch"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("is there already"), "{}", r.stderr);
+    assert_eq!(files_of(&clash), pristine);
+    assert!(!dir.join("arch").exists());
+    std::fs::rename(&clash, &backup).unwrap();
+
+    // A database whose name is a backup's scratch directory: it was deleted, exit 0.
+    let live = dir.join("live.partial");
+    std::fs::rename(&s.db, &live).unwrap();
+    let r: Run = s
+        .demo
+        .cmd()
+        .args(["backup", "--user", "quantri", "--db"])
+        .arg(&live)
+        .arg("--to")
+        .arg(dir.join("live"))
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("is there already"), "{}", r.stderr);
+    assert!(Path::new(&live).join("CURRENT").is_file());
+    assert!(!dir.join("live").exists());
+    std::fs::rename(&live, &s.db).unwrap();
+    let size = s.audit().json()["tree_size"].as_u64().unwrap();
+
+    // A dangling link as --to: the copy was made, its rename failed (exit 21), the copy left.
+    let link = dir.join("bk-link");
+    std::os::unix::fs::symlink(dir.join("nowhere"), &link).unwrap();
+    let r = s.kyso(&[
+        "backup",
+        "--to",
+        link.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("exists"), "{}", r.stderr);
+    leftovers(&link);
+    // Inside the database: the same disk, and a directory RocksDB does not expect.
+    let inside = s.db.join("bk");
+    let r = s.kyso(&[
+        "backup",
+        "--to",
+        inside.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("inside the database"), "{}", r.stderr);
+    assert!(!inside.exists());
+    // Refusals log nothing.
+    assert_eq!(s.audit().json()["tree_size"].as_u64().unwrap(), size);
+
+    // Links planted where a backup stages its checkpoint: RocksDB emptied the directory a
+    // link at `<db>.backup-staging.tmp` pointed to.
+    let victim = dir.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("keep.txt"), b"not yours").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("archive.backup-staging.tmp")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("archive.backup-staging")).unwrap();
+    s.backup_to(&dir.join("bk2"));
+    assert_eq!(
+        std::fs::read(victim.join("keep.txt")).unwrap(),
+        b"not yours"
+    );
+    assert!(!dir.join("archive.backup-staging").exists());
+    // Something else where the staging goes is not removed, but refused.
+    std::fs::create_dir(dir.join("archive.backup-staging")).unwrap();
+    std::fs::write(dir.join("archive.backup-staging/notes.txt"), b"mine").unwrap();
+    let r = s.kyso(&[
+        "backup",
+        "--to",
+        dir.join("bk3").to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("not a backup's leftover"), "{}", r.stderr);
+    assert!(dir.join("archive.backup-staging/notes.txt").is_file());
+    leftovers(&dir.join("bk3"));
+
+    // A restore copies only what a database holds: a file added to a backup (a hard link to
+    // a secret, a note) was copied into the restored database.
+    let added = dir.join("bk-added");
+    copy_backup(&backup, &added);
+    std::fs::write(added.join("notes.txt"), b"x").unwrap();
+    let to = dir.join("restored");
+    let r = s.restore_run(&added, &to);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("notes.txt is not a file RocksDB writes"),
+        "{}",
+        r.stderr
+    );
+    assert!(!to.exists());
+    leftovers(&to);
+    // A restore inside its backup.
+    let r = s.restore_run(&backup, &backup.join("inner"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("inside the backup"), "{}", r.stderr);
+    assert_eq!(files_of(&backup), pristine);
+
+    // A damaged backup (a flipped byte in its largest table or blob file) is found before it is put in
+    // place: it restored with exit 0, and only the next audit said so.
+    let damaged = dir.join("bk-damaged");
+    copy_backup(&backup, &damaged);
+    let largest = std::fs::read_dir(&damaged)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "blob" || x == "sst"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut b = std::fs::read(&largest).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x5a;
+    std::fs::write(&largest, b).unwrap();
+    let r = s.restore_run(&damaged, &to);
+    assert_eq!(r.code, 21, "{}", r.stderr);
+    assert!(r.stderr.contains("is damaged"), "{}", r.stderr);
+    assert!(!to.exists());
+    leftovers(&to);
+
+    // A sparse file larger than the disk's free space: it filled the disk before failing.
+    let sparse = dir.join("bk-sparse");
+    copy_backup(&backup, &sparse);
+    std::fs::File::create(sparse.join("000999.sst"))
+        .unwrap()
+        .set_len(8 << 40)
+        .unwrap();
+    let r = s.restore_run(&sparse, &to);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("bytes free"), "{}", r.stderr);
+    assert!(!to.exists());
+    leftovers(&to);
+
+    // The backup itself still restores.
+    s.restore(&backup, &to);
+    assert_eq!(files_of(&backup), pristine);
+}
+
 #[test]
 fn a_restored_backup_cannot_fork_the_log_past_a_signed_checkpoint() {
     let s = Setup::new();

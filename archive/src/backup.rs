@@ -38,8 +38,15 @@ fn sibling(p: &Path, suffix: &str) -> Result<PathBuf> {
     Ok(p.with_file_name(format!("{}{suffix}", name.to_string_lossy())))
 }
 
+/// Is anything at `p` — a file, a directory, a link, even one pointing nowhere?
+fn present(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
+
 fn must_be_new(to: &Path) -> Result<()> {
-    if to.exists() {
+    // A link, even a dangling one, is there: the copy was made, then its rename failed
+    // ("Not a directory"), leaving a full copy behind (helper 162).
+    if present(to) {
         return Err(ArchiveError::Input(format!(
             "{} exists; give a new directory",
             to.display()
@@ -54,13 +61,125 @@ fn must_be_new(to: &Path) -> Result<()> {
     }
 }
 
+/// Refuse a new directory `to` inside `dir` (compared with every link resolved): a backup
+/// inside the database it copies is on the same disk and becomes part of it; a restore
+/// inside its backup spoils the backup.
+fn not_inside(to: &Path, dir: &Path, what: &str) -> Result<()> {
+    let parent = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (Ok(parent), Ok(dir)) = (parent.canonicalize(), dir.canonicalize()) else {
+        return Ok(());
+    };
+    let to = parent.join(to.file_name().unwrap_or_default());
+    if to.starts_with(&dir) {
+        return Err(ArchiveError::Input(format!(
+            "{} is inside {what} {}; give a directory outside it",
+            to.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A directory this run made (never one that was there: a name that clashed with a database
+/// or a backup had it deleted, helper 162), removed again unless [`Scratch::keep`] is called.
+struct Scratch {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Scratch {
+    fn create(path: PathBuf) -> Result<Scratch> {
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+            Ok(()) => Ok(Scratch { path, kept: false }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(ArchiveError::Input(format!(
+                    "{} is there already (left by an interrupted backup or restore, or another running now?): see what it holds, move it away, and run again",
+                    path.display()
+                )))
+            }
+            Err(e) => Err(io("create", &path, e)),
+        }
+    }
+
+    /// Rename the directory to `to` (a new path), then sync `to`'s parent.
+    fn rename_into_place(mut self, to: &Path) -> Result<()> {
+        std::fs::rename(&self.path, to).map_err(|e| io("rename to", to, e))?;
+        self.kept = true;
+        let parent = to
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("sync", parent, e))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.kept {
+            // A link put in its place is removed, not followed.
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// The staging directory of a backup of `db`: `<db>.backup-staging`, made anew (the RocksDB
+/// checkpoint goes in its `checkpoint` folder, so RocksDB's own `checkpoint.tmp` is inside a
+/// directory this run made: a link planted at `<db>.backup-staging.tmp` had RocksDB empty the
+/// directory it pointed to, helper 162). A leftover of a crash (a link, or a directory
+/// holding only `checkpoint` and `checkpoint.tmp` folders) is removed first; anything else
+/// there is refused.
+fn staging_for(db: &Path) -> Result<Scratch> {
+    let staging = sibling(db, ".backup-staging")?;
+    match std::fs::symlink_metadata(&staging) {
+        Err(_) => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::remove_file(&staging).map_err(|e| io("remove", &staging, e))?;
+        }
+        Ok(m) if m.is_dir() && leftover_staging(&staging) => {
+            std::fs::remove_dir_all(&staging).map_err(|e| io("remove", &staging, e))?;
+        }
+        Ok(_) => {
+            return Err(ArchiveError::Input(format!(
+                "{} is there and is not a backup's leftover: move it away, and run again",
+                staging.display()
+            )))
+        }
+    }
+    Scratch::create(staging)
+}
+
+fn leftover_staging(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.into_iter().all(|e| {
+        e.is_ok_and(|e| {
+            matches!(
+                e.file_name().to_str(),
+                Some("checkpoint" | "checkpoint.tmp")
+            ) && e.file_type().is_ok_and(|t| t.is_dir())
+        })
+    })
+}
+
 impl Archive {
     /// Copy the archive to `to` (a new directory, ideally on another disk), logged as done by
     /// `user`.
     pub fn backup(&self, to: &Path, user: &str) -> Result<Copied> {
         check_user(user)?;
         must_be_new(to)?;
+        not_inside(to, self.path(), "the database")?;
         let _g = self.sign_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Both directories are made before anything is logged: a clash refuses the backup
+        // and leaves the log as it was.
+        let partial = Scratch::create(sibling(to, ".partial")?)?;
+        let staging = staging_for(self.path())?;
         let leaf = self.log(
             Activity::Config {
                 change: format!("backup to {}", to.display()),
@@ -68,18 +187,12 @@ impl Archive {
             user,
         )?;
         // The checkpoint sits next to the database (same file system: hard links, no copy).
-        // Only this process can have the database open, so a leftover is from a crash.
-        let staging = sibling(self.path(), ".backup-staging")?;
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| io("remove", &staging, e))?;
-        }
+        let checkpoint = staging.path.join("checkpoint");
         rocksdb::checkpoint::Checkpoint::new(&self.db)
-            .and_then(|c| c.create_checkpoint(&staging))
+            .and_then(|c| c.create_checkpoint(&checkpoint))
             .map_err(db_err)?;
-        let copied = copy_into_place(&staging, to);
-        let removed = std::fs::remove_dir_all(&staging).map_err(|e| io("remove", &staging, e));
-        let (files, bytes) = copied?;
-        removed?;
+        let (files, bytes) = copy_files(&checkpoint, &partial.path)?;
+        partial.rename_into_place(to)?;
         Ok(Copied {
             path: to.to_path_buf(),
             files,
@@ -94,19 +207,24 @@ impl Archive {
 pub fn restore(from: &Path, to: &Path, user: &str, config: Config) -> Result<Copied> {
     check_user(user)?;
     must_be_new(to)?;
-    if !from.join("CURRENT").is_file() {
+    if !Archive::holds(from) {
         return Err(ArchiveError::Input(format!(
             "{} is not a kyso backup (no CURRENT file)",
             from.display()
         )));
     }
-    let partial = sibling(to, ".restoring")?;
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
-    }
-    let (files, bytes) = copy_files(from, &partial)?;
+    not_inside(to, from, "the backup")?;
+    let partial = Scratch::create(sibling(to, ".restoring")?)?;
+    let (files, bytes) = copy_files(from, &partial.path)?;
     let leaf = {
-        let ar = Archive::open_with(&partial, config)?;
+        let ar = Archive::open_with(&partial.path, config)?;
+        ar.read_everything().map_err(|e| match e {
+            ArchiveError::Corrupt(detail) => ArchiveError::DamagedBackup {
+                path: from.display().to_string(),
+                detail,
+            },
+            e => e,
+        })?;
         ar.log(
             Activity::Config {
                 change: format!("restored from {}", from.display()),
@@ -114,7 +232,7 @@ pub fn restore(from: &Path, to: &Path, user: &str, config: Config) -> Result<Cop
             user,
         )?
     };
-    rename_into_place(&partial, to)?;
+    partial.rename_into_place(to)?;
     Ok(Copied {
         path: to.to_path_buf(),
         files,
@@ -123,64 +241,113 @@ pub fn restore(from: &Path, to: &Path, user: &str, config: Config) -> Result<Cop
     })
 }
 
-/// Copy `src`'s files to `<to>.partial`, then rename that to `to`.
-fn copy_into_place(src: &Path, to: &Path) -> Result<(u64, u64)> {
-    let partial = sibling(to, ".partial")?;
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| io("remove", &partial, e))?;
-    }
-    let n = copy_files(src, &partial)?;
-    rename_into_place(&partial, to)?;
-    Ok(n)
+/// Is `name` a file RocksDB writes in a database or checkpoint directory?
+fn rocksdb_file(name: &str) -> bool {
+    let numbered = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(name, "CURRENT" | "IDENTITY")
+        || name.strip_prefix("MANIFEST-").is_some_and(numbered)
+        || name.strip_prefix("OPTIONS-").is_some_and(numbered)
+        || [".sst", ".blob", ".log"]
+            .iter()
+            .any(|x| name.strip_suffix(x).is_some_and(numbered))
 }
 
-fn rename_into_place(partial: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(partial, to).map_err(|e| io("rename to", to, e))?;
-    let parent = to
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::File::open(parent)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io("sync", parent, e))
-}
-
-/// Copy every file of `src` (a database directory: files only) into the new directory `dst`,
-/// byte by byte, each file and then the directory fsynced. Returns (files, bytes).
+/// Copy every file of `src` (a database directory: RocksDB's files only) into the new, empty
+/// directory `dst`, byte by byte, each file and then the directory fsynced, after checking that
+/// `dst`'s file system has room for them. Returns (files, bytes).
 fn copy_files(src: &Path, dst: &Path) -> Result<(u64, u64)> {
-    std::fs::create_dir(dst).map_err(|e| io("create", dst, e))?;
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut listed = Vec::new();
+    let mut total = 0u64;
     for entry in std::fs::read_dir(src).map_err(|e| io("read", src, e))? {
         let entry = entry.map_err(|e| io("read", src, e))?;
         let from = entry.path();
-        let kind = entry.file_type().map_err(|e| io("stat", &from, e))?;
-        if !kind.is_file() {
+        let name = entry.file_name();
+        let m = std::fs::symlink_metadata(&from).map_err(|e| io("stat", &from, e))?;
+        if !m.is_file() {
             return Err(ArchiveError::Input(format!(
                 "{} is not a plain file; a database directory holds only files",
                 from.display()
             )));
         }
-        let to = dst.join(entry.file_name());
-        let mut r = std::fs::File::open(&from).map_err(|e| io("open", &from, e))?;
-        let mut w = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&to)
-            .map_err(|e| io("create", &to, e))?;
-        loop {
-            let n = r.read(&mut buf).map_err(|e| io("read", &from, e))?;
-            if n == 0 {
-                break;
-            }
-            w.write_all(&buf[..n]).map_err(|e| io("write", &to, e))?;
-            bytes += n as u64;
+        if !name.to_str().is_some_and(rocksdb_file) {
+            return Err(ArchiveError::Input(format!(
+                "{} is not a file RocksDB writes; a backup holds only its database's files",
+                from.display()
+            )));
         }
-        w.sync_all().map_err(|e| io("sync", &to, e))?;
+        total = total.saturating_add(m.len());
+        listed.push(name);
+    }
+    // A sparse file of 10 GB, or a backup larger than the disk, filled the destination before
+    // failing (helper 162): said first, with nothing written.
+    let free = rustix::fs::statvfs(dst)
+        .map(|v| v.f_bavail.saturating_mul(v.f_frsize))
+        .map_err(|e| io("stat", dst, e.into()))?;
+    if total > free {
+        return Err(ArchiveError::Input(format!(
+            "{} holds {total} bytes, and {} has {free} bytes free",
+            src.display(),
+            dst.display()
+        )));
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for name in listed {
+        let (from, to) = (src.join(&name), dst.join(&name));
+        let n = copy_file(&from, &to, &mut buf)?;
         files += 1;
+        bytes = bytes.saturating_add(n);
+        if bytes > total {
+            return Err(ArchiveError::Input(format!(
+                "{} grew while it was copied; copy a directory nothing writes to",
+                src.display()
+            )));
+        }
     }
     std::fs::File::open(dst)
         .and_then(|d| d.sync_all())
         .map_err(|e| io("sync", dst, e))?;
     Ok((files, bytes))
+}
+
+/// Copy the plain file `from` to the new file `to` (fsynced): as long as it was when opened. A
+/// link or FIFO swapped in after the listing is refused, not followed or waited on.
+fn copy_file(from: &Path, to: &Path, buf: &mut [u8]) -> Result<u64> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let r = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(from)
+        .map_err(|e| io("open", from, e))?;
+    let m = r.metadata().map_err(|e| io("stat", from, e))?;
+    if !m.is_file() {
+        return Err(ArchiveError::Input(format!(
+            "{} is not a plain file; a database directory holds only files",
+            from.display()
+        )));
+    }
+    let mut w = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(|e| io("create", to, e))?;
+    let mut r = r.take(m.len());
+    let mut n = 0u64;
+    loop {
+        let got = r.read(buf).map_err(|e| io("read", from, e))?;
+        if got == 0 {
+            break;
+        }
+        w.write_all(&buf[..got]).map_err(|e| io("write", to, e))?;
+        n += got as u64;
+    }
+    if n != m.len() {
+        return Err(ArchiveError::Input(format!(
+            "{} changed while it was copied; copy a directory nothing writes to",
+            from.display()
+        )));
+    }
+    w.sync_all().map_err(|e| io("sync", to, e))?;
+    Ok(n)
 }

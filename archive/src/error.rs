@@ -15,6 +15,12 @@ pub enum ArchiveError {
     /// RocksDB found damaged data: a checksum mismatch, a truncated file, a missing file.
     #[error("the archive's database is corrupt: {0}; restore it from a backup (`kyso restore`)")]
     Corrupt(String),
+    /// A backup whose data does not hold its checksums, found by a restore before anything
+    /// was put in place.
+    #[error(
+        "the backup {path} is damaged ({detail}); nothing was restored: restore another backup"
+    )]
+    DamagedBackup { path: String, detail: String },
     /// Any other database failure (I/O error, full disk, …).
     #[error("database: {0}")]
     Db(String),
@@ -85,7 +91,10 @@ impl ArchiveError {
             ArchiveError::Status { .. } | ArchiveError::StatusRefused { .. } => 8,
             ArchiveError::Locked { .. } => 9,
             ArchiveError::Inconsistent(_) => 20,
-            ArchiveError::Corrupt(_) | ArchiveError::Db(_) | ArchiveError::File { .. } => 21,
+            ArchiveError::Corrupt(_)
+            | ArchiveError::DamagedBackup { .. }
+            | ArchiveError::Db(_)
+            | ArchiveError::File { .. } => 21,
             ArchiveError::Checkpoint(_) => 22,
             ArchiveError::TooLarge { .. } => 23,
             ArchiveError::RequestConflict { .. } => 24,

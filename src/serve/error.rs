@@ -294,7 +294,12 @@ impl From<kyso_archive::ArchiveError> for ApiError {
             // RocksDB's messages, and the files', carry the appliance's paths: logged whole,
             // told with the files' names only (a full disk under an export read to the
             // archivist as a database failure at /var/lib/kyso/…; 2026-12-04).
-            A::Locked { .. } | A::Db(_) | A::Corrupt(_) | A::Inconsistent(_) | A::NoArchive(_) => {
+            A::Locked { .. }
+            | A::Db(_)
+            | A::Corrupt(_)
+            | A::DamagedBackup { .. }
+            | A::Inconsistent(_)
+            | A::NoArchive(_) => {
                 tracing::error!(error = %e, "the archive failed");
                 ApiError::internal(format!("archive: {}", file_names_only(&e.to_string())))
             }
