@@ -916,14 +916,30 @@ fn consistency(
 /// A log key for the audit: a file (PEM or DER public key or certificate), or the PKCS#11 URI
 /// of its certificate or public key on a token.
 pub(crate) fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
+    log_key_certified(s, module).map(|(k, _)| k)
+}
+
+/// [`log_key`], and when the key was given as a certificate, its validity.
+pub(crate) fn log_key_certified(
+    s: &str,
+    module: Option<&Path>,
+) -> Result<
+    (
+        Vec<u8>,
+        Option<(std::time::SystemTime, std::time::SystemTime)>,
+    ),
+    ExitCode,
+> {
     if s.starts_with("pkcs11:") {
         let uri = Pkcs11Uri::parse(s).map_err(hsm_fail)?;
         let spki = kyso_hsm::public_key(module, &uri).map_err(hsm_fail)?;
-        return der::Encode::to_der(&spki).map_err(|e| usage(format!("{s}: {e}")));
+        let k = der::Encode::to_der(&spki).map_err(|e| usage(format!("{s}: {e}")))?;
+        return Ok((k, None));
     }
     let p = Path::new(s);
     let b = read_bounded(p, 1 << 20)?;
-    checkpoint::public_key_der(&b).map_err(|e| usage(format!("{}: {e}", p.display())))
+    let k = checkpoint::public_key_der(&b).map_err(|e| usage(format!("{}: {e}", p.display())))?;
+    Ok((k, checkpoint::certified_validity(&b)))
 }
 
 pub fn run_audit(a: AuditArgs) -> ExitCode {

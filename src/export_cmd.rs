@@ -2,7 +2,7 @@
 //! renewal of its evidence. Wiring only: the rules live in kyso-archive (`export`, `bag`,
 //! `bag_verify`, `renew`).
 
-use crate::archive_cmd::{fail, log_key, print, signer, unjudged_signer, usage, KeyArgs};
+use crate::archive_cmd::{fail, log_key_certified, print, signer, unjudged_signer, usage, KeyArgs};
 use crate::verify_cmd::{certs_from, LangArg};
 use clap::{Args, Subcommand, ValueEnum};
 use kyso_archive::bag::{self, ExportOptions, Format, Serialization};
@@ -299,7 +299,11 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
 fn verify_options(t: &TrustFlags, log_keys: &[String]) -> Result<VerifyOptions, ExitCode> {
     let mut o = VerifyOptions::default();
     for k in log_keys {
-        o.log_keys.push(log_key(k, None)?);
+        let (key, validity) = log_key_certified(k, None)?;
+        if let Some((from, to)) = validity {
+            o.log_key_validity.push((key.clone(), from, to));
+        }
+        o.log_keys.push(key);
     }
     for p in &t.trust {
         o.trust.extend(certs_from(p).map_err(usage)?);

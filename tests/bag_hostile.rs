@@ -93,6 +93,11 @@ impl Setup {
 
     /// `kyso bag verify --json` with more arguments (in the same shell).
     fn verify_with(&self, package: &Path, more: &[&std::ffi::OsStr]) -> Run {
+        self.verify_keyed(package, &self.demo.path().join("log.pem"), more)
+    }
+
+    /// [`Setup::verify_with`] given `log_key` as the log key.
+    fn verify_keyed(&self, package: &Path, log_key: &Path, more: &[&std::ffi::OsStr]) -> Run {
         Command::new("sh")
             .arg("-c")
             .arg("ulimit -v 600000; exec \"$0\" \"$@\"")
@@ -100,7 +105,7 @@ impl Setup {
             .args(["bag", "verify"])
             .arg(package)
             .arg("--log-key")
-            .arg(self.demo.path().join("log.pem"))
+            .arg(log_key)
             .args(more)
             .arg("--json")
             .env_remove("SOFTHSM2_CONF")
@@ -405,6 +410,73 @@ fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
             .contains("log/log-key.pem is not the log key that signed the checkpoint"),
         "{j}"
     );
+}
+
+/// A log key used past its certificate's time — retired, or stolen after — signs a forged
+/// archive's checkpoint, and a TSA dates it truly (helper 163: a checkpoint first time-stamped
+/// in 2031 by a key whose certificate expired in 2029 passed). The same key certified by
+/// OpenSSL for a month of 2020 and a month of 2040 (under libfaketime), then for the month
+/// from yesterday.
+#[test]
+fn a_checkpoint_first_time_stamped_outside_its_log_keys_certificate_fails() {
+    let s = Setup::new();
+    let d = s.demo.path();
+    let mut packages = vec![s.export("nop-luu", "bagit")];
+    packages.push(s.export("nop-luu.zip", "eark"));
+    let st = Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(d.join("issuer.key"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let certified = |name: &str, at: &str| -> PathBuf {
+        let out = d.join(name);
+        let st = Command::new("faketime")
+            .args([
+                at,
+                "openssl",
+                "x509",
+                "-new",
+                "-subj",
+                "/CN=kyso log key",
+                "-days",
+                "30",
+            ])
+            .arg("-key")
+            .arg(d.join("issuer.key"))
+            .arg("-force_pubkey")
+            .arg(packages[0].join("data/log/log-key.pem"))
+            .arg("-out")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        out
+    };
+    let past = certified("past.pem", "2020-01-01 00:00:00");
+    let future = certified("future.pem", "2040-01-01 00:00:00");
+    let now = certified("now.pem", "1 day ago");
+    for p in &packages {
+        for (key, when) in [(&past, "2020-01"), (&future, "2040-01")] {
+            let r = s.verify_keyed(p, key, &[]);
+            assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+            let problems = r.json()["checkpoint"]["problems"].to_string();
+            assert!(
+                problems.contains("outside the validity of the log key's certificate")
+                    && problems.contains(when),
+                "{problems}"
+            );
+        }
+        let r = s.verify_keyed(p, &now, &[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
 }
 
 /// A renewal dated before the time-stamp it renews, every byte of it right (OpenSSL's TSA under

@@ -30,6 +30,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Largest tag or metadata file read whole (a record's JSON, a log file, a manifest line).
 const MAX_SMALL: u64 = 16 << 20;
@@ -50,6 +51,9 @@ const MAX_MALFORMED: usize = 100;
 pub struct VerifyOptions {
     /// Log keys (DER SubjectPublicKeyInfo).
     pub log_keys: Vec<Vec<u8>>,
+    /// The validity of each log key given as a certificate (its DER SubjectPublicKeyInfo,
+    /// notBefore, notAfter): a checkpoint it signed must be first time-stamped within it.
+    pub log_key_validity: Vec<(Vec<u8>, SystemTime, SystemTime)>,
     /// Trust anchors for the signatures; none: the self-signed certificates of each record's
     /// validation data.
     pub trust: Vec<kyso_verify::CertRef>,
@@ -85,6 +89,9 @@ pub struct CheckpointResult {
     /// The TSA of each of those time-stamps (its certificate's subject).
     #[serde(skip)]
     pub(crate) tsas: Vec<String>,
+    /// The time the first of them claims, when it held.
+    #[serde(skip)]
+    pub(crate) first_time: Option<SystemTime>,
     pub problems: Vec<Problem>,
     /// What holds only as far as the reader trusts it (no problem: the verdict stands).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -872,7 +879,7 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
         ));
         return (r, None);
     }
-    match n.verify_any(&o.log_keys) {
+    let signed_by = match n.verify_any(&o.log_keys) {
         Ok(id) => {
             r.key_id = Some(hex::encode(id));
             // The public key the package carries for its reader must be the one that signed.
@@ -890,6 +897,7 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
                     format!("log/log-key.pem không phải khóa nhật ký đã ký điểm kiểm tra ({vi})"),
                 ));
             }
+            id
         }
         Err(e) => {
             r.problems.push(problem(
@@ -902,8 +910,30 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
             ));
             return (r, None);
         }
-    }
+    };
     crate::renew::check_chain(pk, data, note.as_bytes(), o, &mut r);
+    // A key used past its certificate's time — retired, or stolen after — signs a forged
+    // archive's checkpoint, and a TSA then dates it truly: the first time-stamp says when the
+    // checkpoint existed, which must be while its key was valid (helper 163: a checkpoint
+    // first time-stamped in 2031 by a key whose certificate expired in 2029 passed).
+    let window = o
+        .log_key_validity
+        .iter()
+        .find(|(k, ..)| checkpoint::key_id_der(k) == signed_by);
+    if let (Some(t), Some((_, from, to))) = (r.first_time, window) {
+        if t < *from || t > *to {
+            let (t, from, to) = (
+                kyso_verify::rfc3339(t),
+                kyso_verify::rfc3339(*from),
+                kyso_verify::rfc3339(*to),
+            );
+            r.problems.push(problem(
+                "checkpoint",
+                format!("the checkpoint was first time-stamped at {t}, outside the validity of the log key's certificate ({from} to {to}): a key used past its time signed it"),
+                format!("điểm kiểm tra được đóng dấu thời gian lần đầu lúc {t}, ngoài thời hạn của chứng thư khóa nhật ký ({from} đến {to}): khóa đã được dùng quá thời hạn để ký"),
+            ));
+        }
+    }
     r.ok = r.problems.is_empty();
     (r, Some((n.checkpoint.size, n.checkpoint.root)))
 }

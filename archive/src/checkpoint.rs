@@ -283,6 +283,22 @@ pub fn verify(note: &str, key_name: &str, spki_der: &[u8]) -> Result<Checkpoint,
 
 /// A public key given as PEM (a `PUBLIC KEY` or a `CERTIFICATE`) or DER (SPKI or
 /// certificate): its DER SubjectPublicKeyInfo.
+/// When a log key given as a certificate (PEM or DER) may have signed: its notBefore and
+/// notAfter. None for a bare public key, or bytes that are no certificate.
+pub fn certified_validity(bytes: &[u8]) -> Option<(std::time::SystemTime, std::time::SystemTime)> {
+    use der::Decode;
+    let der = if bytes.starts_with(b"-----BEGIN") {
+        der::pem::decode_vec(bytes).ok()?.1
+    } else {
+        bytes.to_vec()
+    };
+    let v = x509_cert::Certificate::from_der(&der)
+        .ok()?
+        .tbs_certificate
+        .validity;
+    Some((v.not_before.to_system_time(), v.not_after.to_system_time()))
+}
+
 pub fn public_key_der(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use der::Decode;
     let der = if bytes.starts_with(b"-----BEGIN") {

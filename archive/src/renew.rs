@@ -225,6 +225,9 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
         };
         match validate_token(o, &bytes[i], &digest, reliance) {
             Ok(t) => {
+                if i == 0 {
+                    r.first_time = Some(t.claimed);
+                }
                 r.timestamps.push(kyso_verify::rfc3339(t.claimed));
                 r.tsas.push(t.tsa);
             }
