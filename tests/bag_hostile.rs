@@ -719,6 +719,99 @@ fn renew_writes_only_into_its_package_and_a_folder_is_read_only_inside_itself() 
     assert_eq!(std::fs::read(&tar).unwrap(), before);
 }
 
+/// Helper 163's renewal attacks: bytes appended to a time-stamp token, the manifests made to
+/// match (content nothing vouches for in a file kyso writes — and `bag renew` then time-stamped
+/// it); a renewal after a gap (renewed with exit 0 into a package `bag verify` then failed);
+/// what a renewal killed before its rename leaves in a folder (failed with no word of why).
+#[test]
+fn a_token_with_bytes_after_it_or_a_renewal_past_a_gap_fails_and_is_not_renewed() {
+    let s = Setup::new();
+    let bag = s.export("nop-luu", "bagit");
+    let tar = s.export("nop-luu.tar", "bagit");
+    assert_eq!(s.renew(&bag).code, 0);
+    assert_eq!(s.renew(&tar).code, 0);
+    let append = |f: &Path| {
+        let mut b = std::fs::read(f).unwrap();
+        b.extend_from_slice(b"HIDDEN: nothing vouches for this");
+        std::fs::write(f, b).unwrap();
+    };
+    for (name, file) in [
+        ("junk-renewal", "kyso-renewal-1.tsr"),
+        ("junk-first", "data/log/checkpoint.tsr"),
+    ] {
+        let b = copy_of(&bag, name);
+        append(&b.join(file));
+        rebag(&b, &[]);
+        assert!(bagit_py_accepts(&b));
+        let r = s.verify(&b);
+        assert_eq!(r.code, 1, "{file}: {}", r.stdout);
+        let problems = r.json()["checkpoint"]["problems"].to_string();
+        assert!(
+            problems.contains("bytes follow the time-stamp token"),
+            "{problems}"
+        );
+        let r = s.renew(&b);
+        assert_ne!(r.code, 0, "{file}");
+        assert!(
+            r.stderr.contains("bytes follow the time-stamp token"),
+            "{}",
+            r.stderr
+        );
+    }
+    // A tar: a later entry of the same name, as GNU tar extracts it (Python's tarfile).
+    let t = s.demo.path().join("junk.tar");
+    std::fs::copy(&tar, &t).unwrap();
+    python(
+        "import io, sys, tarfile\n\
+         with tarfile.open(sys.argv[1]) as f:\n\
+         \x20   m = next(m for m in f.getmembers() if m.name.endswith('kyso-renewal-1.tsr'))\n\
+         \x20   b = f.extractfile(m).read() + b'HIDDEN' * 1000\n\
+         with tarfile.open(sys.argv[1], 'a', format=tarfile.USTAR_FORMAT) as f:\n\
+         \x20   m.size = len(b)\n\
+         \x20   f.addfile(m, io.BytesIO(b))\n",
+        &[&t],
+    );
+    let r = s.verify(&t);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let problems = r.json()["checkpoint"]["problems"].to_string();
+    assert!(
+        problems.contains("6000 bytes follow the time-stamp token"),
+        "{problems}"
+    );
+    let before = std::fs::read(&t).unwrap();
+    assert_ne!(s.renew(&t).code, 0);
+    assert_eq!(std::fs::read(&t).unwrap(), before);
+
+    // A renewal past a gap: renew refuses, naming it.
+    let b = copy_of(&bag, "gap");
+    std::fs::copy(b.join("kyso-renewal-1.tsr"), b.join("kyso-renewal-3.tsr")).unwrap();
+    assert_eq!(s.verify(&b).code, 1);
+    let r = s.renew(&b);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("kyso-renewal-3.tsr is not a renewal the time-stamp chain reaches"),
+        "{}",
+        r.stderr
+    );
+    assert!(!b.join("kyso-renewal-2.tsr").exists());
+
+    // A renewal killed before its rename: verify says what to do, and the rerun does it.
+    let b = copy_of(&bag, "killed");
+    std::fs::write(b.join("kyso-renewal-2.tsr.tmp"), b"half").unwrap();
+    let r = s.verify(&b);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.json()["package"].to_string().contains(
+            "kyso-renewal-2.tsr.tmp was left by an interrupted `kyso bag renew`: run it again"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(s.renew(&b).code, 0);
+    assert_eq!(s.verify(&b).code, 0);
+}
+
 /// A file added to a folder bag nine folders below `data/` (by `mkdir -p` and `cp`): the
 /// verifier read eight levels and never saw it, so the bag passed with a file in its payload
 /// that no manifest lists. It is now a problem of the package; the same folder tarred by GNU

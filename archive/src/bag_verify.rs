@@ -729,6 +729,17 @@ fn check_outside(
                 "fetch.txt: the bag says part of its payload is to be fetched from elsewhere; kyso writes complete bags, and nothing fetched is vouched for".into(),
                 "fetch.txt: gói nói một phần dữ liệu phải tải từ nơi khác; kyso chỉ ghi gói đầy đủ, và không gì tải về được xác nhận".into(),
             ));
+        } else if rel.strip_suffix(".tmp").is_some_and(|f| {
+            let name = f.rsplit('/').next().unwrap_or(f);
+            allowed(f) || (name.starts_with("kyso-renewal-") && name.ends_with(".tsr"))
+        }) {
+            // `bag renew` writes a tag file beside itself, then renames it: one killed between
+            // left it, and the package failed with no word of why (helper 163).
+            package.push(problem(
+                "unexpected",
+                format!("{rel} was left by an interrupted `kyso bag renew`: run it again, which removes it"),
+                format!("{rel} do lệnh `kyso bag renew` bị ngắt để lại: hãy chạy lại lệnh, lệnh sẽ xóa tệp này"),
+            ));
         } else if !allowed(&rel) {
             package.push(problem(
                 "unexpected",

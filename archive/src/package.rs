@@ -633,7 +633,11 @@ impl Package {
                 walk(root, rel, &|_| false, &mut out, &mut errors);
             }
             Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
-                let prefix = format!("{rel}/");
+                let prefix = if rel.is_empty() {
+                    String::new()
+                } else {
+                    format!("{rel}/")
+                };
                 out.extend(order.iter().filter(|p| p.starts_with(&prefix)).cloned());
                 if out.is_empty() {
                     errors.push((rel.to_string(), "no such folder in the package".into()));
@@ -659,7 +663,7 @@ impl Package {
         (out, errors)
     }
 
-    /// The names directly inside the folder `rel` (files and folders).
+    /// The names directly inside the folder `rel` (files and folders; `""`: the package's top).
     pub fn names_in(&self, rel: &str) -> BTreeSet<String> {
         match self {
             Package::Dir(root) => inside(root, rel, true)

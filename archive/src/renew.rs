@@ -165,6 +165,17 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
     for name in &toks {
         match pk.read(name, MAX_TOKEN) {
             Ok(b) => {
+                // The token alone, as kyso writes it: bytes after it are content nothing
+                // vouches for, which a renewal would then cover (helper 163).
+                let token = kyso_verify::ber::read(&b).map_or(0, |t| t.raw.len());
+                if token < b.len() {
+                    let n = b.len() - token;
+                    r.problems.push(problem(
+                        format!("{name}: {n} bytes follow the time-stamp token (kyso writes the token alone)"),
+                        format!("{name}: có {n} byte sau dấu thời gian (kyso chỉ ghi dấu thời gian)"),
+                    ));
+                    return;
+                }
                 total += b.len() as u64;
                 if total > MAX_CHAIN_BYTES {
                     r.problems.push(problem(
@@ -438,6 +449,26 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         )));
     }
     let toks = tokens(&pk, &chain);
+    // A renewal the chain does not reach (after a gap, or past the most read) would be
+    // written beside one `bag verify` then reaches or never does: the package, renewed with
+    // exit 0, failed (helper 163).
+    if toks.len() > MAX_RENEWALS {
+        return Err(ArchiveError::Input(format!(
+            "the time-stamp chain has {MAX_RENEWALS} renewals, the most kyso reads; it is not renewed"
+        )));
+    }
+    let stray = pk.names_in(chain.renewals).into_iter().find(|n| {
+        n.strip_prefix("kyso-renewal-")
+            .and_then(|n| n.strip_suffix(".tsr"))
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            && !toks.contains(&join(chain.renewals, n))
+    });
+    if let Some(n) = stray {
+        return Err(ArchiveError::Input(format!(
+            "{} is not a renewal the time-stamp chain reaches (one before it is missing): the package is not renewed",
+            pk.shown(&join(chain.renewals, &n))
+        )));
+    }
     let before = toks
         .iter()
         .map(|p| pk.read(p, MAX_TOKEN))
