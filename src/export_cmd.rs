@@ -362,9 +362,25 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
             let go = || -> Result<(), ExitCode> {
                 let o = verify_options(&a.trust, &[])?;
                 let tsa = tsa_source(&a.tsa, None, a.module.as_deref(), a.pin_file.clone())?;
-                let stamp = |b: &[u8; 32]| stamp_with(&tsa, b);
-                let name = kyso_archive::renew::renew(&a.path, &o, &stamp).map_err(fail)?;
-                print(&serde_json::json!({ "path": a.path, "added": name }));
+                // A TSA that fails is exit 6, as for `kyso sign` (it was 5, a bad input).
+                let tsa_failed = std::cell::Cell::new(false);
+                let stamp = |b: &[u8; 32]| {
+                    let r = stamp_with(&tsa, b);
+                    tsa_failed.set(r.is_err());
+                    r
+                };
+                let added = kyso_archive::renew::renew(&a.path, &o, &stamp).map_err(|e| {
+                    if tsa_failed.get() {
+                        eprintln!("kyso: {e}");
+                        ExitCode::from(6)
+                    } else {
+                        fail(e)
+                    }
+                })?;
+                for n in &added.notes {
+                    eprintln!("kyso: warning: {n}");
+                }
+                print(&serde_json::json!({ "path": a.path, "added": added.path }));
                 Ok(())
             };
             go().map_or_else(|c| c, |()| ExitCode::SUCCESS)

@@ -728,7 +728,26 @@ fn a_token_with_bytes_after_it_or_a_renewal_past_a_gap_fails_and_is_not_renewed(
     let s = Setup::new();
     let bag = s.export("nop-luu", "bagit");
     let tar = s.export("nop-luu.tar", "bagit");
-    assert_eq!(s.renew(&bag).code, 0);
+    // A TSA that does not answer is exit 6, as for `kyso sign` (it was 5, "time-stamping:
+    // time-stamp: …").
+    let r = s.demo.run_pin(&[
+        "bag",
+        "renew",
+        bag.to_str().unwrap(),
+        "--tsa",
+        "http://127.0.0.1:9/",
+    ]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.starts_with("kyso: time-stamp: "), "{}", r.stderr);
+    // Renewed without --tsa-trust: said, as `bag verify` says it (it passed silently).
+    let r = s.renew(&bag);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("kyso: warning: the time-stamps are trusted by their own certificates only"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.renew(&tar).code, 0);
     let append = |f: &Path| {
         let mut b = std::fs::read(f).unwrap();

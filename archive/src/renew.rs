@@ -48,6 +48,16 @@ pub(crate) const MAX_RENEWALS: usize = 1000;
 /// The first time-stamp, over the checkpoint (payload).
 pub const FIRST: &str = "data/log/checkpoint.tsr";
 
+/// What [`renew`] added.
+#[derive(Debug)]
+pub struct Renewed {
+    /// The new token's path in the package.
+    pub path: String,
+    /// What the chain renewed holds only as far as the caller trusts it (English): a
+    /// self-signed TSA, with no `--tsa-trust`, passed silently (helper 163).
+    pub notes: Vec<String>,
+}
+
 pub fn renewal_name(n: usize) -> String {
     format!("kyso-renewal-{n}.tsr")
 }
@@ -414,8 +424,9 @@ fn validate_token(
 /// of the same name, as `tar --append` does) in a copy renamed over it; an E-ARK zip gets the
 /// token and its PREMIS file as preservation metadata and a root METS that references both, in
 /// a copy renamed over it. The new token must validate over what it covers before anything is
-/// written. Returns the new token's path in the package.
-pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<String> {
+/// written. Returns the new token's path in the package, and what held only as far as the
+/// caller trusts it.
+pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> Result<Renewed> {
     // A tar or zip is renewed in a copy renamed over it: over a symbolic link, that would
     // replace the link and leave the package it names as it was.
     if let (false, Ok(to)) = (root.is_dir(), std::fs::read_link(root)) {
@@ -479,7 +490,7 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         .map_err(ArchiveError::Input)?
         .try_into()
         .map_err(|_| ArchiveError::Input("SHA-256 is not 32 bytes".into()))?;
-    let token = stamp(&sha256).map_err(|e| ArchiveError::Input(format!("time-stamping: {e}")))?;
+    let token = stamp(&sha256).map_err(ArchiveError::Input)?;
     let name = chain.renewal(toks.len());
     if pk.exists(&name) {
         return Err(ArchiveError::Input(format!("{} exists", pk.shown(&name))));
@@ -533,7 +544,10 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
                 ("METS.xml", mets.as_bytes()),
             ],
         )?;
-        return Ok(name);
+        return Ok(Renewed {
+            path: name,
+            notes: r.notes.into_iter().map(|p| p.en).collect(),
+        });
     }
     // The tag manifest lists the new tag file.
     let mut text = String::from_utf8(
@@ -556,7 +570,10 @@ pub fn renew(root: &Path, o: &VerifyOptions, stamp: crate::bag::Stamper<'_>) -> 
         )?,
         Package::Zip(_) => {}
     }
-    Ok(name)
+    Ok(Renewed {
+        path: name,
+        notes: r.notes.into_iter().map(|p| p.en).collect(),
+    })
 }
 
 /// Largest root METS read (kyso's is a few KB; the file entries are in the representation's).
