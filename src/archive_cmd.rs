@@ -919,17 +919,14 @@ pub(crate) fn log_key(s: &str, module: Option<&Path>) -> Result<Vec<u8>, ExitCod
     log_key_certified(s, module).map(|(k, _)| k)
 }
 
+/// When a log key's certificate says it may sign: notBefore, notAfter.
+pub(crate) type Validity = (std::time::SystemTime, std::time::SystemTime);
+
 /// [`log_key`], and when the key was given as a certificate, its validity.
 pub(crate) fn log_key_certified(
     s: &str,
     module: Option<&Path>,
-) -> Result<
-    (
-        Vec<u8>,
-        Option<(std::time::SystemTime, std::time::SystemTime)>,
-    ),
-    ExitCode,
-> {
+) -> Result<(Vec<u8>, Option<Validity>), ExitCode> {
     if s.starts_with("pkcs11:") {
         let uri = Pkcs11Uri::parse(s).map_err(hsm_fail)?;
         let spki = kyso_hsm::public_key(module, &uri).map_err(hsm_fail)?;

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// BagIt 1.0 (RFC 8493): a directory.
+    /// BagIt 1.0 (RFC 8493): a folder, or one tar file when --out ends in .tar.
     Bagit,
     /// E-ARK CSIP 2.x information package (METS, PREMIS v3), zipped.
     Eark,
@@ -63,13 +63,16 @@ pub struct ExportArgs {
     /// Every record of a subject (personal id or tax code).
     #[arg(long, conflicts_with_all = ["agency", "all"])]
     subject: Option<String>,
-    /// Records of an agency issued between --from and --to.
+    /// Records of an agency (its name exactly as archived), issued between --from and --to; a
+    /// record with no issue date by the day it was archived (+07:00).
     #[arg(long, conflicts_with = "all")]
     agency: Option<String>,
-    #[arg(long, default_value = "0001-01-01", requires = "agency")]
-    from: String,
-    #[arg(long, default_value = "9999-12-31", requires = "agency")]
-    to: String,
+    /// With --agency: the first issue date (YYYY-MM-DD; default: the earliest).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// With --agency: the last issue date (YYYY-MM-DD; default: the latest).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
     /// Every record of the archive.
     #[arg(long)]
     all: bool,
@@ -154,6 +157,12 @@ pub struct BagRenewArgs {
 }
 
 fn selection(a: &ExportArgs) -> Result<Selection, ExitCode> {
+    // Dates with --all were ignored, every record exported and the export logged (helper 164).
+    if a.agency.is_none() && (a.from.is_some() || a.to.is_some()) {
+        return Err(usage(
+            "--from and --to choose an agency's records by date: give --agency NAME with them (every record of a time span: one export per agency, `kyso stats --by agency` lists them)".into(),
+        ));
+    }
     Ok(if let Some(c) = &a.code {
         Selection::Code { code: c.clone() }
     } else if let Some(s) = &a.subject {
@@ -161,8 +170,8 @@ fn selection(a: &ExportArgs) -> Result<Selection, ExitCode> {
     } else if let Some(ag) = &a.agency {
         Selection::Agency {
             agency: ag.clone(),
-            from: a.from.clone(),
-            to: a.to.clone(),
+            from: a.from.clone().unwrap_or_else(|| "0001-01-01".into()),
+            to: a.to.clone().unwrap_or_else(|| "9999-12-31".into()),
         }
     } else if a.all {
         Selection::All
@@ -209,6 +218,40 @@ fn stamp_with(src: &TimestampSource, sha256: &[u8; 32]) -> Result<Vec<u8>, Strin
         .map_err(|e| e.to_string())
 }
 
+/// What an export stopped by Ctrl-C or SIGTERM says: it died with no word, its progress bar
+/// left at `0/41 records` (helper 164). Stopping is as safe as a SIGKILL (the journal keeps
+/// the place), so the handler only says so and exits.
+static INTERRUPTED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    // Only what may run in a signal handler: a write(2) of bytes made before, and _exit.
+    if let Some(m) = INTERRUPTED.get() {
+        // SAFETY: a valid buffer of its length; write(2) is async-signal-safe.
+        unsafe { libc::write(2, m.as_ptr().cast(), m.len()) };
+    }
+    // SAFETY: _exit is async-signal-safe and runs no destructors of other threads.
+    unsafe { libc::_exit(130) };
+}
+
+fn say_when_interrupted(out: &Path) {
+    let m = format!(
+        "\nkyso: interrupted: run the same command again to finish {} ({}.journal keeps its place)\n",
+        out.display(),
+        out.display()
+    );
+    if INTERRUPTED.set(m.into_bytes()).is_ok() {
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: a zeroed sigaction with a handler that only writes and exits.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
 pub fn run_export(a: ExportArgs) -> ExitCode {
     let go = || -> Result<(), ExitCode> {
         let sel = selection(&a)?;
@@ -217,6 +260,27 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
             s.push(".journal");
             PathBuf::from(s).exists()
         };
+        // A name that says another format: `--out x.zip` without `--format eark` wrote a BagIt
+        // folder named x.zip (helper 164).
+        let ext = a
+            .out
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        // (A rerun is held to its journal's arguments instead.)
+        match (&a.format, ext.to_ascii_lowercase().as_str()) {
+            (FormatArg::Bagit, "zip") if !resuming => {
+                return Err(usage(
+                    "a BagIt bag is a folder or a .tar; an E-ARK package is a .zip: give --format eark, or another --out".into(),
+                ))
+            }
+            (FormatArg::Eark, "tar") if !resuming => {
+                return Err(usage(
+                    "an E-ARK package is a .zip; a BagIt bag a folder or a .tar: give --format bagit, or another --out".into(),
+                ))
+            }
+            _ => {}
+        }
         if !resuming && a.key.key_uri().is_none() {
             // Said first, as a usage error naming the flags: without it the TSA's key was
             // asked for first, then the archive refused with exit 5 (a new user's
@@ -286,6 +350,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
                 b.set_position(done);
             }
         };
+        say_when_interrupted(&a.out);
         let r = bag::export(&ar, &opts, &mut progress);
         if let Some(b) = &bar {
             b.finish_and_clear();

@@ -1196,6 +1196,174 @@ fn insider_note(body: &str) -> String {
     )
 }
 
+/// A new archivist's walk-through (helper 164): an agency's record with no issue date was in
+/// no date range (`--agency` alone said "no record matches"); dates with `--all` were ignored,
+/// every record exported and logged; `--out x.zip` without `--format eark` wrote a BagIt folder
+/// named x.zip; a range backwards said "no record matches"; Ctrl-C stopped it with no word.
+#[test]
+fn an_agencys_undated_record_is_selected_by_its_archiving_day_and_odd_selections_are_said() {
+    let demo = Demo::new();
+    let signed = demo.sign_fixtures(&["giay-phep.pdf"]);
+    let db = demo.path().join("archive");
+    let ar = Archive::open(&db).unwrap();
+    let v = demo.validator();
+    for i in 0..3 {
+        let mut p = permit(i, signed[0].clone());
+        if i == 2 {
+            p.metadata.issue_date = None;
+        }
+        kyso_archive::ingest(&ar, &v, p).unwrap();
+    }
+    drop(ar);
+    // Today at +07:00, as the archive dates an ingest.
+    let today = String::from_utf8(
+        Command::new("date")
+            .args(["-u", "-d", "+7 hours", "+%F"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let export = |out: &Path, extra: &[&str]| -> Run {
+        let mut c = demo.cmd();
+        c.args(["export", "--db"])
+            .arg(&db)
+            .arg("--out")
+            .arg(out)
+            .args(["--user", "luutru", "--reason", "nộp lưu lịch sử"])
+            .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+            .arg(demo.path().join("checkpoint-state"))
+            .args(["--origin", "kyso.demo/archive"])
+            .args(["--tsa-key", TSA_KEY, "--pin-file"])
+            .arg(demo.pin_file())
+            .args(extra);
+        c.output().unwrap().into()
+    };
+    let agency = ["--agency", "UBND huyện Hoài Đức"];
+    let records_in =
+        |out: &Path| -> usize { std::fs::read_dir(out.join("data/records")).unwrap().count() };
+    // The undated record, by the day it was archived; the dated ones by their issue date.
+    let out = demo.path().join("today");
+    let mut a = agency.to_vec();
+    a.extend(["--from", &today, "--to", &today]);
+    let r = export(&out, &a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records_in(&out), 1);
+    let out = demo.path().join("all-of-the-agency");
+    let r = export(&out, &agency);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records_in(&out), 3);
+    let mut a = agency.to_vec();
+    a.extend(["--from", "2026-11-20", "--to", "2026-11-20"]);
+    let out = demo.path().join("november");
+    assert_eq!(export(&out, &a).code, 0);
+    assert_eq!(records_in(&out), 2);
+    // The same for a lookup.
+    let r = demo.run(&[
+        "archive",
+        "find",
+        "--db",
+        db.to_str().unwrap(),
+        "--agency",
+        "UBND huyện Hoài Đức",
+        "--from",
+        &today,
+        "--user",
+        "luutru",
+        "--purpose",
+        "tra cứu",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("001099000002.GIAY_PHEP"), "{}", r.stdout);
+    assert!(!r.stdout.contains("001099000001.GIAY_PHEP"), "{}", r.stdout);
+
+    // Selections said, nothing exported or logged.
+    let out = demo.path().join("refused");
+    for (extra, code, why) in [
+        (
+            &["--all", "--from", "2026-01-01", "--to", "2026-06-30"][..],
+            3,
+            "--from and --to choose an agency's records by date: give --agency",
+        ),
+        (&["--all"][..], 3, "give --format eark"),
+        (
+            &[
+                "--agency",
+                "UBND huyện Hoài Đức",
+                "--from",
+                "2026-12-31",
+                "--to",
+                "2026-01-01",
+            ][..],
+            5,
+            "from (2026-12-31) is after to (2026-01-01)",
+        ),
+    ] {
+        let o = if why.contains("eark") {
+            demo.path().join("refused.zip")
+        } else {
+            out.clone()
+        };
+        let r = export(&o, extra);
+        assert_eq!(r.code, code, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{extra:?}: {}", r.stderr);
+        assert!(!o.exists());
+    }
+
+    // Ctrl-C (SIGINT) says how to finish, and the same command does.
+    let out = demo.path().join("interrupted");
+    let mut c = demo.cmd();
+    c.args(["export", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)
+        .args(["--all", "--user", "luutru", "--reason", "nộp lưu lịch sử"])
+        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+        .arg(demo.path().join("checkpoint-state"))
+        .args(["--origin", "kyso.demo/archive"])
+        .args(["--tsa-key", TSA_KEY, "--pin-file"])
+        .arg(demo.pin_file())
+        .args(["--pace-ms", "400", "--commit-every", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let journal = demo.path().join("interrupted.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let done = || {
+        std::fs::read(&journal)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|j| j["done"].as_u64())
+            .unwrap_or(0)
+    };
+    while done() < 1 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("kyso: interrupted: run the same command again to finish"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let r: Run = c
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records_in(&out), 3);
+}
+
 #[test]
 fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
     let s = Setup::new();

@@ -63,6 +63,8 @@ pub struct RecordFiles {
     pub agency: Option<String>,
     #[serde(default)]
     pub issue_date: Option<String>,
+    #[serde(default)]
+    pub ingest_time: String,
 }
 
 /// One record as an export reads it: the stored bytes of the record (its SHA-256 is in the
@@ -229,6 +231,11 @@ impl Archive {
                 check_text("agency", agency, 200)?;
                 check_date("from", from)?;
                 check_date("to", to)?;
+                if from > to {
+                    return Err(ArchiveError::Input(format!(
+                        "from ({from}) is after to ({to})"
+                    )));
+                }
                 all_under(&index_prefix(b'a', agency), Some((from, to)))
             }
             Selection::Records { records } => {
@@ -363,10 +370,15 @@ impl ExportSession<'_> {
         let record: RecordFiles = serde_json::from_slice(&record_json)
             .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
         if let Some((agency, from, to)) = &self.agency {
-            let issued = record.issue_date.as_deref().unwrap_or_default();
+            // Without an issue date, the day it was archived (as the lookup selects it).
+            let issued = match &record.issue_date {
+                Some(d) => d.clone(),
+                None => crate::model::ingest_day(&record.ingest_time)
+                    .map_err(|e| naming(e, id, Some(&record.code)))?,
+            };
             if record.agency.as_deref() != Some(agency.as_str())
-                || issued < from.as_str()
-                || issued > to.as_str()
+                || issued.as_str() < from.as_str()
+                || issued.as_str() > to.as_str()
             {
                 return Err(naming(
                     ArchiveError::Inconsistent(format!(

@@ -367,6 +367,32 @@ impl Archive {
         limit: usize,
     ) -> Result<Vec<u64>> {
         let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
+        let mut out = Vec::new();
+        if let Some((from, to)) = dates {
+            // A record with no issue date is of the day it was archived (+07:00), as `stats`
+            // counts it: an agency's records between two dates left it out, whatever the
+            // dates (helper 164). Its entries (no date, the id) come before the dated ones.
+            it.seek(prefix);
+            while it.valid() && out.len() < limit {
+                let Some(k) = it.key() else { break };
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                let IndexKey::Agency { date, id, .. } = parsed_index_key(k)? else {
+                    break;
+                };
+                if !date.is_empty() {
+                    break;
+                }
+                let r = crate::writer::stored_record(&self.db, id)?;
+                let day = crate::model::ingest_day(&r.ingest_time)?;
+                if from <= day.as_str() && day.as_str() <= to {
+                    out.push(id);
+                }
+                it.next();
+            }
+            it.status().map_err(db_err)?;
+        }
         match dates {
             Some((from, _)) => {
                 let mut k = prefix.to_vec();
@@ -375,7 +401,6 @@ impl Archive {
             }
             None => it.seek(prefix),
         }
-        let mut out = Vec::new();
         while it.valid() && out.len() < limit {
             let Some(k) = it.key() else { break };
             if !k.starts_with(prefix) {

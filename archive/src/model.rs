@@ -177,6 +177,21 @@ pub struct Record {
     pub pages: Option<u64>,
 }
 
+/// The day (YYYY-MM-DD) of an ingest time (RFC 3339) at +07:00: the date a record without an
+/// issue date is counted and selected by (`stats`, an agency's records between two dates).
+pub(crate) fn ingest_day(t: &str) -> Result<String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(t, &Rfc3339)
+        .map_err(|e| ArchiveError::Inconsistent(format!("time {t:?}: {e}")))?
+        .to_offset(time::macros::offset!(+7));
+    Ok(format!(
+        "{:04}-{:02}-{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day()
+    ))
+}
+
 /// What a caller says about a document it archives.
 #[derive(Debug, Clone, Default)]
 pub struct Metadata {
