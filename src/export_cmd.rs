@@ -105,7 +105,7 @@ pub enum BagCommand {
     /// Check an exported package with no database and no network: manifests and fixity,
     /// every signature, every inclusion proof, the checkpoint's signature and time-stamps.
     /// Exit: 0 everything holds, 1 something does not (a tar or zip refused as it stands
-    /// too), 3 usage or I/O.
+    /// too), 3 usage or I/O (a folder with none of a package's files).
     Verify(BagVerifyArgs),
     /// Add a time-stamp over the package's evidence (before the last one's TSA certificate
     /// expires or its hash algorithm weakens).
@@ -386,6 +386,27 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
                 Ok(o) => o,
                 Err(c) => return c,
             };
+            // A folder with none of a package's files is not one: it was judged as a bag, a
+            // dozen "No such file" lines and "0 passed, 0 failed" (helper 164).
+            let marks = [
+                "bagit.txt",
+                "bag-info.txt",
+                "manifest-sha256.txt",
+                "manifest-sha512.txt",
+                "tagmanifest-sha256.txt",
+                "data",
+                "METS.xml",
+            ];
+            if a.path.is_dir()
+                && !marks
+                    .iter()
+                    .any(|m| std::fs::symlink_metadata(a.path.join(m)).is_ok())
+            {
+                return usage(format!(
+                    "{} is not a package: it holds no bagit.txt, bag-info.txt, manifest or data folder (BagIt) nor METS.xml (E-ARK)",
+                    a.path.display()
+                ));
+            }
             let r = if a.path.is_dir()
                 && a.path.join("METS.xml").is_file()
                 && !a.path.join("bagit.txt").exists()

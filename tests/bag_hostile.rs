@@ -719,6 +719,50 @@ fn renew_writes_only_into_its_package_and_a_folder_is_read_only_inside_itself() 
     assert_eq!(std::fs::read(&tar).unwrap(), before);
 }
 
+/// A folder with none of a package's files (helper 164: judged as a bag, a dozen "No such
+/// file" lines, "0 passed, 0 failed") is said to be none: a usage error.
+#[test]
+fn a_folder_that_is_no_package_is_said_to_be_none() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("scans");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("a.txt"), b"hi").unwrap();
+    let key = d.path().join("log.key");
+    let st = Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pem = d.path().join("log.pem");
+    let st = Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&pem)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r: Run = Command::new(kyso_bin())
+        .args(["bag", "verify"])
+        .arg(&folder)
+        .arg("--log-key")
+        .arg(&pem)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is not a package"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
 /// Helper 163's renewal attacks: bytes appended to a time-stamp token, the manifests made to
 /// match (content nothing vouches for in a file kyso writes — and `bag renew` then time-stamped
 /// it); a renewal after a gap (renewed with exit 0 into a package `bag verify` then failed);
