@@ -1320,7 +1320,10 @@ fn write_log_files(p: &mut Payload, ar: &Archive, j: &Journal) -> Result<()> {
 /// bagit.txt and bag-info.txt (RFC 8493 §2.1–2.2).
 fn tag_texts(p: &Payload, j: &Journal) -> Result<[(&'static str, String); 2]> {
     let cp = crate::checkpoint::parse(&j.checkpoint).map_err(ArchiveError::Checkpoint)?;
-    let today = &kyso_verify::rfc3339(std::time::SystemTime::now())[..10];
+    // Today in Vietnam (+07:00), as the archive dates its statistics: an export at 01:00 on
+    // 6 December said 2026-12-05 (helper 164).
+    let now = kyso_verify::rfc3339(std::time::SystemTime::now());
+    let today = &crate::model::ingest_day(&now).unwrap_or_else(|_| now[..10].to_string());
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
     let info = format!(
         "Source-Organization: {}\n\
