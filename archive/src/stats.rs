@@ -64,15 +64,7 @@ impl Quarter {
 
     /// The quarter of an RFC 3339 time, in Vietnam (+07:00).
     pub fn of_time(t: &str) -> Result<Quarter> {
-        use time::format_description::well_known::Rfc3339;
-        let t = time::OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|e| ArchiveError::Inconsistent(format!("time {t:?}: {e}")))?
-            .to_offset(time::macros::offset!(+7));
-        Ok(Quarter {
-            year: u16::try_from(t.year())
-                .map_err(|_| ArchiveError::Inconsistent(format!("year {}", t.year())))?,
-            q: (u8::from(t.month()) - 1) / 3 + 1,
-        })
+        Quarter::of_date(&crate::model::ingest_day(t)?)
     }
 
     /// `2026-Q1`.
