@@ -1670,6 +1670,32 @@ fn backup_and_restore_delete_nothing_they_did_not_make_and_copy_only_a_sound_dat
     // The backup itself still restores.
     s.restore(&backup, &to);
     assert_eq!(files_of(&backup), pristine);
+
+    // A backup to a disk too small (a 64 KiB tmpfs): refused before a byte is written, and
+    // the log that said "backup to …" says it failed.
+    std::fs::remove_dir_all(dir.join("archive.backup-staging")).unwrap();
+    let (_disk, small) = SmallDisk::under(&s.demo, "64k");
+    let r = s.kyso(&[
+        "backup",
+        "--to",
+        small.join("bk").to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("bytes free"), "{}", r.stderr);
+    assert!(std::fs::read_dir(&small).unwrap().next().is_none());
+    let size = s.audit().json()["tree_size"].as_u64().unwrap();
+    let (said, failed) = (s.event(size - 2), s.event(size - 1));
+    assert!(
+        said["change"].as_str().unwrap().starts_with("backup to "),
+        "{said}"
+    );
+    assert!(
+        failed["change"].as_str().unwrap().contains("failed: "),
+        "{failed}"
+    );
+    assert!(!dir.join("archive.backup-staging").exists());
 }
 
 #[test]

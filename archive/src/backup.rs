@@ -188,11 +188,24 @@ impl Archive {
         )?;
         // The checkpoint sits next to the database (same file system: hard links, no copy).
         let checkpoint = staging.path.join("checkpoint");
-        rocksdb::checkpoint::Checkpoint::new(&self.db)
+        let copied = rocksdb::checkpoint::Checkpoint::new(&self.db)
             .and_then(|c| c.create_checkpoint(&checkpoint))
-            .map_err(db_err)?;
-        let (files, bytes) = copy_files(&checkpoint, &partial.path)?;
-        partial.rename_into_place(to)?;
+            .map_err(db_err)
+            .and_then(|()| copy_files(&checkpoint, &partial.path))
+            .and_then(|n| partial.rename_into_place(to).map(|()| n));
+        let (files, bytes) = match copied {
+            Ok(n) => n,
+            Err(e) => {
+                // The log said a backup was made: it says too that none was (helper 162).
+                let _ = self.log(
+                    Activity::Config {
+                        change: format!("backup to {} failed: {e}", to.display()),
+                    },
+                    user,
+                );
+                return Err(e);
+            }
+        };
         Ok(Copied {
             path: to.to_path_buf(),
             files,
