@@ -223,14 +223,28 @@ fn stamp_with(src: &TimestampSource, sha256: &[u8; 32]) -> Result<Vec<u8>, Strin
 /// the place), so the handler only says so and exits.
 static INTERRUPTED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
 
-extern "C" fn on_interrupt(_: libc::c_int) {
+extern "C" fn on_interrupt(sig: libc::c_int) {
     // Only what may run in a signal handler: a write(2) of bytes made before, and _exit.
     if let Some(m) = INTERRUPTED.get() {
         // SAFETY: a valid buffer of its length; write(2) is async-signal-safe.
         unsafe { libc::write(2, m.as_ptr().cast(), m.len()) };
     }
-    // SAFETY: _exit is async-signal-safe and runs no destructors of other threads.
-    unsafe { libc::_exit(130) };
+    // SAFETY: _exit is async-signal-safe and runs no destructors of other threads. 128 + the
+    // signal, as a shell reports one (130 for SIGINT, 143 for SIGTERM).
+    unsafe { libc::_exit(128 + sig) };
+}
+
+/// The signals [`say_when_interrupted`] handles.
+const STOPS: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
+
+/// Once the export has returned, a signal is no interruption of it: the default again (a
+/// Ctrl-C after the package was complete said "run the same command again to finish", and
+/// the rerun found the package there; helper 165).
+fn interruptions_default() {
+    for sig in STOPS {
+        // SAFETY: restoring a signal's default disposition.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
 }
 
 fn say_when_interrupted(out: &Path) {
@@ -240,7 +254,7 @@ fn say_when_interrupted(out: &Path) {
         out.display()
     );
     if INTERRUPTED.set(m.into_bytes()).is_ok() {
-        for sig in [libc::SIGINT, libc::SIGTERM] {
+        for sig in STOPS {
             // SAFETY: a zeroed sigaction with a handler that only writes and exits.
             unsafe {
                 let mut sa: libc::sigaction = std::mem::zeroed();
@@ -352,6 +366,7 @@ pub fn run_export(a: ExportArgs) -> ExitCode {
         };
         say_when_interrupted(&a.out);
         let r = bag::export(&ar, &opts, &mut progress);
+        interruptions_default();
         if let Some(b) = &bar {
             b.finish_and_clear();
         }

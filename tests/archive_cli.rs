@@ -1622,7 +1622,8 @@ fn backup_and_restore_delete_nothing_they_did_not_make_and_copy_only_a_sound_dat
     let r = s.restore_run(&added, &to);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
-        r.stderr.contains("notes.txt is not a file RocksDB writes"),
+        r.stderr
+            .contains("notes.txt is not a file of a RocksDB database"),
         "{}",
         r.stderr
     );
@@ -1653,6 +1654,28 @@ fn backup_and_restore_delete_nothing_they_did_not_make_and_copy_only_a_sound_dat
     assert!(r.stderr.contains("is damaged"), "{}", r.stderr);
     assert!(!to.exists());
     leftovers(&to);
+
+    // A table file missing: the backup's damage, not the archive's.
+    let missing = dir.join("bk-missing");
+    copy_backup(&backup, &missing);
+    let sst = std::fs::read_dir(&missing)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "sst"))
+        .unwrap();
+    std::fs::remove_file(sst).unwrap();
+    let r = s.restore_run(&missing, &to);
+    assert_eq!(r.code, 21, "{}", r.stderr);
+    assert!(r.stderr.contains("is damaged"), "{}", r.stderr);
+    assert!(!to.exists());
+    leftovers(&to);
+    // A copy of a stopped archive's own directory (as a file-system snapshot of a running one
+    // holds): its lock and info logs are left out, not refused (helper 165).
+    let live = dir.join("live-copy");
+    copy_backup(&s.db, &live);
+    assert!(live.join("LOCK").exists() && live.join("LOG").exists());
+    let from_live = dir.join("from-live");
+    s.restore(&live, &from_live);
 
     // A sparse file larger than the disk's free space: it filled the disk before failing.
     let sparse = dir.join("bk-sparse");

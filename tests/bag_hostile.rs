@@ -476,6 +476,11 @@ fn a_checkpoint_first_time_stamped_outside_its_log_keys_certificate_fails() {
         }
         let r = s.verify_keyed(p, &now, &[]);
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        // Its renewed certificate beside the old one: within one of them is enough (helper
+        // 165: the first found was the only one judged).
+        let more = [std::ffi::OsStr::new("--log-key"), now.as_os_str()];
+        let r = s.verify_keyed(p, &past, &more);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     }
 }
 
@@ -858,6 +863,29 @@ fn a_token_with_bytes_after_it_or_a_renewal_past_a_gap_fails_and_is_not_renewed(
         r.stderr
     );
     assert!(!b.join("kyso-renewal-2.tsr").exists());
+    // The same in a tar (helper 165: the tar's top folder was not looked in).
+    let t = s.demo.path().join("gap.tar");
+    std::fs::copy(&tar, &t).unwrap();
+    python(
+        "import io, sys, tarfile\n\
+         with tarfile.open(sys.argv[1]) as f:\n\
+         \x20   m = next(m for m in f.getmembers() if m.name.endswith('kyso-renewal-1.tsr'))\n\
+         \x20   b = f.extractfile(m).read()\n\
+         with tarfile.open(sys.argv[1], 'a', format=tarfile.USTAR_FORMAT) as f:\n\
+         \x20   m.name = m.name.replace('renewal-1', 'renewal-3')\n\
+         \x20   f.addfile(m, io.BytesIO(b))\n",
+        &[&t],
+    );
+    let before = std::fs::read(&t).unwrap();
+    let r = s.renew(&t);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("kyso-renewal-3.tsr is not a renewal the time-stamp chain reaches"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&t).unwrap(), before);
 
     // A renewal killed before its rename: verify says what to do, and the rerun does it.
     let b = copy_of(&bag, "killed");

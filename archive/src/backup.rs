@@ -230,14 +230,17 @@ pub fn restore(from: &Path, to: &Path, user: &str, config: Config) -> Result<Cop
     let partial = Scratch::create(sibling(to, ".restoring")?)?;
     let (files, bytes) = copy_files(from, &partial.path)?;
     let leaf = {
-        let ar = Archive::open_with(&partial.path, config)?;
-        ar.read_everything().map_err(|e| match e {
+        // A file missing is found at the open, a flipped byte by the read: both are the
+        // backup's damage (a missing table file was said as the archive's, helper 165).
+        let damaged = |e| match e {
             ArchiveError::Corrupt(detail) => ArchiveError::DamagedBackup {
                 path: from.display().to_string(),
                 detail,
             },
             e => e,
-        })?;
+        };
+        let ar = Archive::open_with(&partial.path, config).map_err(damaged)?;
+        ar.read_everything().map_err(damaged)?;
         ar.log(
             Activity::Config {
                 change: format!("restored from {}", from.display()),
@@ -252,6 +255,16 @@ pub fn restore(from: &Path, to: &Path, user: &str, config: Config) -> Result<Cop
         bytes,
         leaf,
     })
+}
+
+/// Is `name` a file a live database directory holds beside its data — RocksDB's lock and
+/// info logs, kyso's direct-I/O probe — which a file-system snapshot of a running archive
+/// (docs/operations.md) copies too? Such files are left out of a restore, not refused.
+fn beside_the_data(name: &str) -> bool {
+    matches!(name, "LOCK" | "LOG" | ".kyso-direct-io-probe")
+        || name
+            .strip_prefix("LOG.old.")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Is `name` a file RocksDB writes in a database or checkpoint directory?
@@ -275,6 +288,9 @@ fn copy_files(src: &Path, dst: &Path) -> Result<(u64, u64)> {
         let entry = entry.map_err(|e| io("read", src, e))?;
         let from = entry.path();
         let name = entry.file_name();
+        if name.to_str().is_some_and(beside_the_data) {
+            continue;
+        }
         let m = std::fs::symlink_metadata(&from).map_err(|e| io("stat", &from, e))?;
         if !m.is_file() {
             return Err(ArchiveError::Input(format!(
@@ -284,7 +300,7 @@ fn copy_files(src: &Path, dst: &Path) -> Result<(u64, u64)> {
         }
         if !name.to_str().is_some_and(rocksdb_file) {
             return Err(ArchiveError::Input(format!(
-                "{} is not a file RocksDB writes; a backup holds only its database's files",
+                "{} is not a file of a RocksDB database; a backup holds only its database's files",
                 from.display()
             )));
         }

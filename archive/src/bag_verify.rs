@@ -927,21 +927,35 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
     // archive's checkpoint, and a TSA then dates it truly: the first time-stamp says when the
     // checkpoint existed, which must be while its key was valid (helper 163: a checkpoint
     // first time-stamped in 2031 by a key whose certificate expired in 2029 passed).
-    let window = o
+    // Within any certificate given for the key (a renewed certificate beside the old one
+    // made every package of one period fail; helper 165), a minute either side for the TSA's
+    // clock.
+    let slack = std::time::Duration::from_secs(60);
+    let windows: Vec<_> = o
         .log_key_validity
         .iter()
-        .find(|(k, ..)| checkpoint::key_id_der(k) == signed_by);
-    if let (Some(t), Some((_, from, to))) = (r.first_time, window) {
-        if t < *from || t > *to {
-            let (t, from, to) = (
-                kyso_verify::rfc3339(t),
-                kyso_verify::rfc3339(*from),
-                kyso_verify::rfc3339(*to),
-            );
+        .filter(|(k, ..)| checkpoint::key_id_der(k) == signed_by)
+        .collect();
+    if let Some(t) = r.first_time {
+        let within = |(_, from, to): &&(Vec<u8>, SystemTime, SystemTime)| {
+            t + slack >= *from && t <= *to + slack
+        };
+        if !windows.is_empty() && !windows.iter().any(within) {
+            let spans: Vec<String> = windows
+                .iter()
+                .map(|(_, from, to)| {
+                    format!(
+                        "{} to {}",
+                        kyso_verify::rfc3339(*from),
+                        kyso_verify::rfc3339(*to)
+                    )
+                })
+                .collect();
+            let (t, spans) = (kyso_verify::rfc3339(t), spans.join("; "));
             r.problems.push(problem(
                 "checkpoint",
-                format!("the checkpoint was first time-stamped at {t}, outside the validity of the log key's certificate ({from} to {to}): a key used past its time signed it"),
-                format!("điểm kiểm tra được đóng dấu thời gian lần đầu lúc {t}, ngoài thời hạn của chứng thư khóa nhật ký ({from} đến {to}): khóa đã được dùng quá thời hạn để ký"),
+                format!("the checkpoint was first time-stamped at {t}, outside the validity of the log key's certificate ({spans}): a key used past its time signed it"),
+                format!("điểm kiểm tra được đóng dấu thời gian lần đầu lúc {t}, ngoài thời hạn của chứng thư khóa nhật ký ({}): khóa đã được dùng quá thời hạn để ký", spans.replace(" to ", " đến ")),
             ));
         }
     }

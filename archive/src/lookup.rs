@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 /// Most records one lookup returns (the event that logs it names each of them).
 pub const MAX_FOUND: usize = 1000;
+/// Most records without an issue date a lookup of an agency's records by dates reads.
+pub const MAX_UNDATED_READ: usize = 100_000;
 
 /// The most versions a code may have and still narrow a lookup of a document.
 pub const MAX_CODE_VERSIONS: usize = 100_000;
@@ -359,7 +361,8 @@ impl Archive {
     }
 
     /// Record ids under an index prefix (at most `limit`); for agency entries, only those
-    /// issued within `dates`.
+    /// issued within `dates` (oldest first), then those with no issue date archived within
+    /// them.
     pub(crate) fn scan_index(
         &self,
         prefix: &[u8],
@@ -367,32 +370,6 @@ impl Archive {
         limit: usize,
     ) -> Result<Vec<u64>> {
         let mut it = self.db.raw_iterator_cf(self.cf(CF_INDEX)?);
-        let mut out = Vec::new();
-        if let Some((from, to)) = dates {
-            // A record with no issue date is of the day it was archived (+07:00), as `stats`
-            // counts it: an agency's records between two dates left it out, whatever the
-            // dates (helper 164). Its entries (no date, the id) come before the dated ones.
-            it.seek(prefix);
-            while it.valid() && out.len() < limit {
-                let Some(k) = it.key() else { break };
-                if !k.starts_with(prefix) {
-                    break;
-                }
-                let IndexKey::Agency { date, id, .. } = parsed_index_key(k)? else {
-                    break;
-                };
-                if !date.is_empty() {
-                    break;
-                }
-                let r = crate::writer::stored_record(&self.db, id)?;
-                let day = crate::model::ingest_day(&r.ingest_time)?;
-                if from <= day.as_str() && day.as_str() <= to {
-                    out.push(id);
-                }
-                it.next();
-            }
-            it.status().map_err(db_err)?;
-        }
         match dates {
             Some((from, _)) => {
                 let mut k = prefix.to_vec();
@@ -401,6 +378,7 @@ impl Archive {
             }
             None => it.seek(prefix),
         }
+        let mut out = Vec::new();
         while it.valid() && out.len() < limit {
             let Some(k) = it.key() else { break };
             if !k.starts_with(prefix) {
@@ -417,6 +395,42 @@ impl Archive {
                 }
             }
             out.push(key.id());
+            it.next();
+        }
+        it.status().map_err(db_err)?;
+        let Some((from, to)) = dates else {
+            return Ok(out);
+        };
+        // A record with no issue date is of the day it was archived (+07:00), as `stats`
+        // counts it: an agency's records between two dates left it out, whatever the dates
+        // (helper 164). Its entries (no date, then the id) come before the dated ones, and
+        // each is dated by reading its record: a lookup (not an export, which reads every
+        // record anyway) reads at most MAX_UNDATED_READ of them, so a narrow range asked again
+        // and again does not read a million records each time (helper 165).
+        it.seek(prefix);
+        let mut read = 0usize;
+        while it.valid() && out.len() < limit {
+            let Some(k) = it.key() else { break };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            let IndexKey::Agency { date, id, .. } = parsed_index_key(k)? else {
+                break;
+            };
+            if !date.is_empty() {
+                break;
+            }
+            read += 1;
+            if limit != usize::MAX && read > MAX_UNDATED_READ {
+                return Err(ArchiveError::Input(format!(
+                    "more than {MAX_UNDATED_READ} records of this agency have no issue date, and a lookup by dates reads each: look them up by code or subject, or export the agency's records (kyso export --agency)"
+                )));
+            }
+            let r = crate::writer::stored_record(&self.db, id)?;
+            let day = crate::model::ingest_day(&r.ingest_time)?;
+            if from <= day.as_str() && day.as_str() <= to {
+                out.push(id);
+            }
             it.next();
         }
         it.status().map_err(db_err)?;

@@ -633,11 +633,7 @@ impl Package {
                 walk(root, rel, &|_| false, &mut out, &mut errors);
             }
             Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
-                let prefix = if rel.is_empty() {
-                    String::new()
-                } else {
-                    format!("{rel}/")
-                };
+                let prefix = format!("{rel}/");
                 out.extend(order.iter().filter(|p| p.starts_with(&prefix)).cloned());
                 if out.is_empty() {
                     errors.push((rel.to_string(), "no such folder in the package".into()));
@@ -675,7 +671,11 @@ impl Package {
                 })
                 .unwrap_or_default(),
             Package::Tar(TarIndex { order, .. }) | Package::Zip(ZipIndex { order, .. }) => {
-                let prefix = format!("{rel}/");
+                let prefix = if rel.is_empty() {
+                    String::new()
+                } else {
+                    format!("{rel}/")
+                };
                 order
                     .iter()
                     .filter_map(|p| p.strip_prefix(&prefix))

@@ -42,7 +42,8 @@ pub struct SelectionRequest {
     pub code: Option<String>,
     /// Every record of a subject (personal id or tax code).
     pub subject: Option<String>,
-    /// Records of an agency issued between `from` and `to`.
+    /// Records of an agency issued between `from` and `to` (a record with no issue date: the
+    /// day it was archived, +07:00).
     pub agency: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,

@@ -365,7 +365,8 @@ pub struct FindQuery {
     pub code: Option<String>,
     /// A personal id or tax code: every record of that subject, newest first.
     pub subject: Option<String>,
-    /// An agency code, with `from` and `to` (YYYY-MM-DD, inclusive) on the issue date.
+    /// An agency code, with `from` and `to` (YYYY-MM-DD, inclusive) on the issue date (a
+    /// record with none: the day it was archived, +07:00).
     pub agency: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
