@@ -895,6 +895,78 @@ issue docca short "/C=VN/O=UBND tỉnh (test)/CN=Short-lived official" signing -
     assert!(r.text().contains("no longer valid"), "{}", r.text());
 }
 
+/// A certificate revoked after its signature was prepared: the `[trust]` CRL read again by the
+/// timer revokes it, and the finalize is refused — it finalized, the revocation data taken as
+/// "read at start: unchanged since" (helper 166). The official's key signs the digest with
+/// OpenSSL, as the desk's token would.
+#[test]
+fn a_prepared_signature_whose_certificate_was_revoked_since_is_not_finalized() {
+    let pki = tempfile::tempdir().unwrap();
+    let p = |f: &str| pki.path().join(f);
+    openssl_ca(
+        pki.path(),
+        r#"
+mkca docca "/C=VN/O=kyso test documents/CN=Document CA"
+issue docca official "/C=VN/O=UBND tỉnh (test)/CN=Official revoked later" signing -days 30
+crl docca docca.crl
+"#,
+    );
+    let token = "kyso_test_official_revoked_later";
+    let a = Appliance::start_with(Options {
+        anchors: vec![p("docca.pem").display().to_string()],
+        trust: vec![format!("crls = [{:?}]", p("docca.crl"))],
+        server: vec!["client_crl_reload_secs = 1".into()],
+        extra: vec![format!(
+            "[[api_tokens]]\nname = \"official-revoked-later\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nsigning_certs = [{{ sha256 = \"{}\" }}]\n",
+            sha256_hex(token.as_bytes()),
+            pem_sha256(&p("official.pem"))
+        )],
+        ..Default::default()
+    });
+    let official = a.agent_with(None, Some(token.to_string()));
+    let prepare = || {
+        official.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "certificate": std::fs::read_to_string(p("official.pem")).unwrap(), "document": b64(b"Quyet dinh so 10")}),
+        )
+    };
+    let r = prepare();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let prepared = r.json();
+    std::fs::write(
+        p("digest.bin"),
+        hex::decode(prepared["digest"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    succeeded(
+        std::process::Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-inkey", "official.key"])
+            .args(["-in", "digest.bin", "-out", "sig.bin"])
+            .current_dir(pki.path()),
+    );
+    let sig = hex::encode(std::fs::read(p("sig.bin")).unwrap());
+    // The CA revokes the official; the timer reads its new CRL.
+    openssl_ca(
+        pki.path(),
+        "revoke docca official\ncrl docca docca.crl.new\nmv docca.crl.new docca.crl",
+    );
+    wait_logged(&a, "trust files read again: in use from now on", 1);
+    let r = prepare();
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("was revoked"), "{}", r.text());
+    let r = official.post_json(
+        "/v1/sign/remote/finalize",
+        &json!({"handle": prepared["handle"], "signature": sig}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "cannot_sign", "{}", r.text());
+    assert!(
+        r.text().contains("no longer valid to sign with") && r.text().contains("was revoked"),
+        "{}",
+        r.text()
+    );
+}
+
 #[test]
 fn a_client_certificate_its_cas_ocsp_responder_says_is_revoked_is_refused() {
     // An agency CA whose certificates name its OCSP responder: `openssl ocsp` on loopback.

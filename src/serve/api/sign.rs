@@ -404,6 +404,10 @@ struct Entry {
     pending: Pending,
     pdf: Option<Vec<u8>>,
     timestamped: bool,
+    /// The signer's certificate and those given above it, judged at prepare and again at
+    /// finalize.
+    signer: kyso_verify::CertRef,
+    above: Vec<kyso_verify::CertRef>,
 }
 
 impl Entry {
@@ -804,6 +808,8 @@ pub async fn remote_prepare(
         pending,
         pdf,
         timestamped,
+        signer: leaf,
+        above,
     })?;
     Ok(Json(PrepareResponse {
         handle,
@@ -818,7 +824,7 @@ pub async fn remote_prepare(
     request_body = FinalizeRequest,
     responses((status = 200, body = FinalizeResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "cannot_sign: the signature does not verify over the digest (the handle is kept), or the certificate has expired since it was prepared", body = ErrorBody),
+        (status = 422, description = "cannot_sign: the signature does not verify over the digest (the handle is kept), or the certificate can no longer sign since it was prepared (expired, revoked, its anchor withdrawn)", body = ErrorBody),
         (status = 429, description = "too_many_in_flight: the caller's answers not yet sent hold its share of bytes in flight; the handle is kept; Retry-After", body = ErrorBody),
         (status = 503, description = "the service holds as many bytes in flight as it takes", body = ErrorBody)))]
 pub async fn remote_finalize(
@@ -834,26 +840,16 @@ pub async fn remote_finalize(
         return Err(ApiError::bad("signature: too long"));
     }
     let e = st.remote.take(&req.handle, &id.user)?;
-    // The certificate and its chain were judged at prepare (`check_signing_certificate`); one
-    // that expired since — up to `remote_pending_secs` later — signs nothing (an attacker's
-    // reading, 2026-12-04). The revocation data is the service's, read at start: unchanged
-    // since.
-    let not_after = std::iter::once(&e.pending.certificate)
-        .chain(&e.pending.chain)
-        .map(|c| {
-            hex::decode(c)
-                .ok()
-                .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(&d).ok())
-                .map(|c| c.tbs_certificate.validity.not_after.to_system_time())
-        })
-        .collect::<Option<Vec<_>>>()
-        .and_then(|ts| ts.into_iter().min());
-    if not_after.is_none_or(|t| std::time::SystemTime::now() > t) {
+    // The certificate and its chain were judged at prepare; they are judged again now, as
+    // then: one that expired since — up to `remote_pending_secs` later — signed (an
+    // attacker's reading, 2026-12-04), and so did one revoked since, or whose anchor was
+    // withdrawn: the trust files are read again on a timer and on SIGHUP (helper 166).
+    if let Err(err) = check_signing_certificate(&st, &id, &e.signer, &e.above) {
         return Err(ApiError::new(
             Code::CannotSign,
             format!(
-                "the certificate or a certificate of its chain is no longer valid (it expired {}): this prepared signature cannot be finalized; prepare again with a valid certificate",
-                not_after.map_or_else(|| "?".into(), kyso_verify::rfc3339)
+                "the certificate is no longer valid to sign with ({}): this prepared signature cannot be finalized; prepare again with a valid certificate",
+                err.message
             ),
         ));
     }
