@@ -469,6 +469,141 @@ fn an_attached_content_replaced_in_the_pending_state_is_refused() {
     assert_eq!(v.code, 0, "{}", v.stderr);
 }
 
+/// Helper 166's reading of `kyso sign finalize`: a prepared PDF whose /Contents hole was
+/// written in (or widened, its offsets edited), a pending state whose certificate was swapped
+/// for another over the same key, a certificate that expired since — each finalized with exit
+/// 0 into a file verifiers refused, or signed with a certificate that may not sign now. And an
+/// algorithm the key cannot make prepared a state nothing could finalize.
+#[test]
+fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_nothing() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let base = d.join("pending");
+    let p = prepare(
+        &demo,
+        "signer-ec.pem",
+        &base,
+        &[],
+        &fixture("giay-phep.pdf"),
+    );
+    let answer = d.join("answer.json");
+    std::fs::write(&answer, &p.stdout).unwrap();
+    let s = desk(&demo, EC_KEY, &answer, &fixture("giay-phep.pdf"), &[]);
+    assert_eq!(s.code, 0, "digest: {}", s.stderr);
+    let (pending, pdf) = (base.with_extension("json"), base.with_extension("pdf"));
+    let (state, prepared) = (
+        std::fs::read_to_string(&pending).unwrap(),
+        std::fs::read(&pdf).unwrap(),
+    );
+    let out = d.join("signed.pdf");
+    let finalize = |faketime: Option<&str>| -> Run {
+        let mut c = match faketime {
+            Some(t) => {
+                let mut c = std::process::Command::new("faketime");
+                c.arg(t).arg(kyso_bin());
+                c.env("SOFTHSM2_CONF", demo.conf());
+                c
+            }
+            None => demo.cmd(),
+        };
+        c.args(["sign", "finalize", "--pending"])
+            .arg(&pending)
+            .args(["--signature", s.stdout.trim(), "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+            .into()
+    };
+    // Text written into the hole (a /Reason, as the helper did).
+    let v: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let c0 = v["contents"][0].as_u64().unwrap() as usize;
+    let mut edited = prepared.clone();
+    let text = b">/Reason (EVIL) /X <";
+    edited[c0 + 100..c0 + 100 + text.len()].copy_from_slice(text);
+    std::fs::write(&pdf, &edited).unwrap();
+    let r = finalize(None);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("is not as prepared"), "{}", r.stderr);
+    assert!(!out.exists());
+    std::fs::write(&pdf, &prepared).unwrap();
+
+    // Another certificate over the official's key (OpenSSL, any issuer), put in the state.
+    let pubkey = d.join("official-pub.pem");
+    succeeded(
+        std::process::Command::new("openssl")
+            .args(["x509", "-pubkey", "-noout", "-in"])
+            .arg(d.join("signer-ec.pem"))
+            .arg("-out")
+            .arg(&pubkey),
+    );
+    succeeded(
+        std::process::Command::new("openssl")
+            .args([
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+            ])
+            .arg(d.join("any.key")),
+    );
+    let other = d.join("someone-else.der");
+    succeeded(
+        std::process::Command::new("openssl")
+            .args(["x509", "-new", "-subj", "/CN=SOMEONE ELSE", "-days", "30"])
+            .arg("-key")
+            .arg(d.join("any.key"))
+            .arg("-force_pubkey")
+            .arg(&pubkey)
+            .args(["-outform", "DER", "-out"])
+            .arg(&other),
+    );
+    let mut v2 = v.clone();
+    v2["certificate"] = serde_json::Value::String(hex::encode(std::fs::read(&other).unwrap()));
+    std::fs::write(&pending, v2.to_string()).unwrap();
+    let r = finalize(None);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the certificate is not the one its signed attributes name"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    std::fs::write(&pending, &state).unwrap();
+
+    // Finalized after the certificate expired (the demo's are valid for a few years).
+    let r = finalize(Some("10 years"));
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(!out.exists());
+    // As prepared: signed.
+    let r = finalize(None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // ECDSA asked of an RSA key: refused at prepare, nothing written.
+    let base2 = d.join("pending-alg");
+    let r = demo.run(&[
+        "sign",
+        "prepare",
+        "--cert",
+        d.join("signer-rsa.pem").to_str().unwrap(),
+        "--alg",
+        "ecdsa-sha256",
+        "--out",
+        base2.to_str().unwrap(),
+        fixture("giay-phep.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("does not fit the certificate's key (RSA)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!base2.with_extension("json").exists());
+}
+
 /// `--out BASE` gets its extensions appended: the document's own name as BASE leaves the
 /// document as it was (with the extension replaced, `--out hoso.pdf hoso.pdf` wrote the
 /// prepared PDF over it), the state finalizes from there, and a pending state is never

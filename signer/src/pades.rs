@@ -1239,13 +1239,7 @@ pub fn prepare_pdf(
     let (c_start, c_end) = find(MARK_CONTENTS).expect("contents written");
     let mut bytes = w.bytes;
     let byte_range = [0, c_start, c_end, bytes.len() - c_end];
-    let text = format!(
-        "[0 {:<w$} {:<w$} {:<w$}]",
-        byte_range[1],
-        byte_range[2],
-        byte_range[3],
-        w = BR_WIDTH
-    );
+    let text = byte_range_text(byte_range);
     debug_assert_eq!(text.len(), br_end - br_start);
     bytes[br_start..br_end].copy_from_slice(text.as_bytes());
     Ok(PreparedPdf {
@@ -1254,6 +1248,17 @@ pub fn prepare_pdf(
         byte_range,
         original_len: pdf.len(),
     })
+}
+
+/// The /ByteRange array as a prepared signature writes it (each number padded to its width).
+pub(crate) fn byte_range_text(byte_range: [usize; 4]) -> String {
+    format!(
+        "[0 {:<w$} {:<w$} {:<w$}]",
+        byte_range[1],
+        byte_range[2],
+        byte_range[3],
+        w = BR_WIDTH
+    )
 }
 
 /// PAdES-B-B: sign `pdf` with `key` as an incremental update.

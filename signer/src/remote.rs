@@ -94,6 +94,34 @@ pub fn default_algorithm(cert: &Certificate) -> Result<SignatureAlgorithm> {
     ))
 }
 
+/// Refuse an algorithm the certificate's key cannot make: an RSA key asked for ECDSA (or an
+/// EC key for RSA) prepared a state no signature could ever finalize, holding a pending slot
+/// until it expired (helper 166).
+fn fits(cert: &Certificate, alg: SignatureAlgorithm) -> Result<()> {
+    let key = cert.tbs_certificate.subject_public_key_info.algorithm.oid;
+    let rsa = key == const_oid::db::rfc5912::RSA_ENCRYPTION;
+    let ec = key == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
+    let fit = match alg {
+        SignatureAlgorithm::RsaPkcs1v15(_) | SignatureAlgorithm::RsaPss(_) => rsa,
+        SignatureAlgorithm::Ecdsa(_) => ec,
+    };
+    if fit {
+        Ok(())
+    } else {
+        Err(SignError::Input(format!(
+            "the algorithm {} does not fit the certificate's key ({})",
+            alg_name(alg),
+            if rsa {
+                "RSA"
+            } else if ec {
+                "EC"
+            } else {
+                "neither RSA nor EC"
+            }
+        )))
+    }
+}
+
 fn pending(
     format: RemoteFormat,
     alg: SignatureAlgorithm,
@@ -101,6 +129,7 @@ fn pending(
     chain: &[Certificate],
     p: &cades::Prepared,
 ) -> Result<Pending> {
+    fits(cert, alg)?;
     Ok(Pending {
         version: 1,
         format,
@@ -391,8 +420,26 @@ pub fn finalize(
             "pending state: the digest does not match the signed attributes".into(),
         ));
     }
+    // A certificate that may not sign now signs nothing, as at prepare (the CLI finalized with
+    // one expired since; helper 166).
+    if let Some(reason) = crate::unfit_to_sign(&cert, std::time::SystemTime::now()) {
+        return Err(kyso_hsm::HsmError::UnfitCertificate {
+            key: "the pending state's certificate".into(),
+            subject: cert.tbs_certificate.subject.to_string(),
+            reason,
+        }
+        .into());
+    }
     check_signature(&cert, alg, &digest, signature)?;
     let attrs = x509_cert::attr::Attributes::from_der(&dtbs)?;
+    // The certificate embedded must be the one the signed attributes name: another over the
+    // same key (another subject, issued by anyone) was embedded as the signer (helper 166).
+    let named = cades::signing_certificate_v2(&cert, alg.hash())?;
+    if !attrs.iter().any(|a| *a == named) {
+        return Err(SignError::Input(
+            "pending state: the certificate is not the one its signed attributes name (signing-certificate-v2)".into(),
+        ));
+    }
     let unsigned = match tsa {
         Some(t) => {
             let token = t.stamp(alg.hash(), &alg.hash().digest(signature))?;
@@ -444,8 +491,21 @@ pub fn finalize(
                     "the prepared PDF does not match the pending state".into(),
                 ));
             }
+            // What prepare wrote: the hole all zeros, and the /ByteRange naming it. Text put
+            // in the hole, or the hole widened with its offsets edited, finalized with exit 0
+            // into a PDF every verifier refused (helper 166).
+            let byte_range = [0, contents.0, contents.1, bytes.len() - contents.1];
+            let hole = &bytes[contents.0 + 1..contents.1 - 1];
+            let named = crate::pades::byte_range_text(byte_range);
+            if hole.iter().any(|&b| b != b'0')
+                || memchr::memmem::find(&bytes[..contents.0], named.as_bytes()).is_none()
+            {
+                return Err(SignError::Input(
+                    "the prepared PDF does not match the pending state (its /Contents or /ByteRange is not as prepared)".into(),
+                ));
+            }
             let prepared = PreparedPdf {
-                byte_range: [0, contents.0, contents.1, bytes.len() - contents.1],
+                byte_range,
                 contents,
                 original_len: 0,
                 bytes,
