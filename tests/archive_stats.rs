@@ -496,6 +496,66 @@ fn an_older_archive_gets_its_counters_at_open_and_the_audit_finds_a_forged_one()
     let e = audit::verify(dir.path(), AuditOptions::default()).unwrap_err();
     assert_eq!(e.exit_code(), 20);
     assert!(e.to_string().contains("statistics counter Ingested"), "{e}");
+
+    // Counters the log never made, at zero (helper 167: both passed the audit): a total of 0
+    // beside a cell, which `stats` reads as a total given, and a key that is no counter's,
+    // which stops every report of its quarter.
+    let open = || {
+        rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path(),
+            kyso_archive::store::CFS,
+        )
+        .unwrap()
+    };
+    let first_ingested = |db: &rocksdb::DB| {
+        let cf = db.cf_handle("stats").unwrap();
+        db.iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .map(Result::unwrap)
+            .find(|(k, _)| k[0] == b'i')
+            .unwrap()
+    };
+    {
+        // The ingested counter as it was.
+        let db = open();
+        let (k, v) = first_ingested(&db);
+        let n = u64::from_be_bytes((*v).try_into().unwrap());
+        db.put_cf(db.cf_handle("stats").unwrap(), &k, (n - 1).to_be_bytes())
+            .unwrap();
+    }
+    audit::verify(dir.path(), AuditOptions::default()).unwrap();
+    let forge = |key: &dyn Fn(&[u8]) -> Vec<u8>, why: &str| {
+        let forged = {
+            let db = open();
+            let (k, _) = first_ingested(&db);
+            let forged = key(&k);
+            db.put_cf(db.cf_handle("stats").unwrap(), &forged, 0u64.to_be_bytes())
+                .unwrap();
+            forged
+        };
+        let e = audit::verify(dir.path(), AuditOptions::default()).unwrap_err();
+        assert_eq!(e.exit_code(), 20, "{e}");
+        assert!(e.to_string().contains(why), "{e}");
+        let db = open();
+        db.delete_cf(db.cf_handle("stats").unwrap(), &forged)
+            .unwrap();
+    };
+    forge(
+        &|k| {
+            let mut t = k.to_vec();
+            t[0] = b't';
+            t
+        },
+        "statistics counter Total",
+    );
+    forge(
+        &|k| {
+            let mut t = k[..8].to_vec();
+            t.extend_from_slice(b"JUNK");
+            t
+        },
+        "which is no counter's",
+    );
 }
 
 fn kyso(args: &[&str]) -> Run {
@@ -624,4 +684,41 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
         assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
     }
     assert_eq!(size(), logged);
+
+    // A total of 0 takes the total back: the results were counted against 0, 150 % of it
+    // beside another cell's total (helper 167).
+    std::fs::write(
+        &file,
+        "agency,type,quarter,total
+UBND Hoàn Kiếm,GKS,2026-Q1,0
+",
+    )
+    .unwrap();
+    let r = kyso(&[
+        "stats",
+        "totals",
+        "--db",
+        dbs,
+        "--file",
+        file.to_str().unwrap(),
+        "--user",
+        "quantri",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = kyso(&[
+        "stats",
+        "--db",
+        dbs,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+        "--by",
+        "agency",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["rows"][0]["ingested"], 3);
+    assert!(j["rows"][0]["total"].is_null(), "{j}");
+    assert!(j["rows"][0]["percent"].is_null(), "{j}");
 }

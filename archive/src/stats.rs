@@ -702,7 +702,9 @@ impl crate::store::Archive {
                 }
                 let e = cells.entry(key.cell).or_default();
                 e.c[counter as usize] = v;
-                if counter == Counter::Total {
+                // A total of 0 is none: a cell's results counted against 0 raised the share
+                // past 100 % (helper 167); "0" is how a total given in error is taken back.
+                if counter == Counter::Total && v > 0 {
                     e.has_total = true;
                 }
                 it.next();
