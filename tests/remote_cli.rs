@@ -602,6 +602,74 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
         r.stderr
     );
     assert!(!base2.with_extension("json").exists());
+
+    // ECDSA asked of a P-521 key (OpenSSL's), a curve kyso does not sign with.
+    std::fs::write(
+        d.join("p521.cnf"),
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
+         [dn]\nCN = P-521 official\n\
+         [ext]\nkeyUsage = critical,digitalSignature,nonRepudiation\nbasicConstraints = critical,CA:FALSE\n",
+    )
+    .unwrap();
+    succeeded(
+        std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+            ])
+            .args(["-nodes", "-days", "30", "-config"])
+            .arg(d.join("p521.cnf"))
+            .arg("-keyout")
+            .arg(d.join("p521.key"))
+            .arg("-out")
+            .arg(d.join("p521.pem")),
+    );
+    let r = demo.run(&[
+        "sign",
+        "prepare",
+        "--cert",
+        d.join("p521.pem").to_str().unwrap(),
+        "--alg",
+        "ecdsa-sha512",
+        "--out",
+        base2.to_str().unwrap(),
+        fixture("giay-phep.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a curve other than P-256 or P-384"),
+        "{}",
+        r.stderr
+    );
+    assert!(!base2.with_extension("json").exists());
+
+    // The prepared PDF is judged before the TSA is asked: a refused finalize spent a
+    // time-stamp (helper 168). The TSA named does not answer; the hole's byte says first.
+    let mut edited = prepared.clone();
+    edited[c0 + 1] = b'1';
+    std::fs::write(&pdf, &edited).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let r: Run = demo
+        .cmd()
+        .args(["sign", "finalize", "--pending"])
+        .arg(&pending)
+        .args([
+            "--signature",
+            s.stdout.trim(),
+            "--tsa",
+            "http://127.0.0.1:9/",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("is not as prepared"), "{}", r.stderr);
 }
 
 /// `--out BASE` gets its extensions appended: the document's own name as BASE leaves the

@@ -103,7 +103,9 @@ fn fits(cert: &Certificate, alg: SignatureAlgorithm) -> Result<()> {
     let ec = key == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
     let fit = match alg {
         SignatureAlgorithm::RsaPkcs1v15(_) | SignatureAlgorithm::RsaPss(_) => rsa,
-        SignatureAlgorithm::Ecdsa(_) => ec,
+        // A curve kyso signs with (P-256, P-384): a P-521 key asked for ECDSA prepared a
+        // state nothing could finalize (helper 168).
+        SignatureAlgorithm::Ecdsa(_) => ec && default_algorithm(cert).is_ok(),
     };
     if fit {
         Ok(())
@@ -113,8 +115,10 @@ fn fits(cert: &Certificate, alg: SignatureAlgorithm) -> Result<()> {
             alg_name(alg),
             if rsa {
                 "RSA"
-            } else if ec {
+            } else if ec && default_algorithm(cert).is_ok() {
                 "EC"
+            } else if ec {
+                "EC, on a curve other than P-256 or P-384"
             } else {
                 "neither RSA nor EC"
             }
@@ -440,42 +444,10 @@ pub fn finalize(
             "pending state: the certificate is not the one its signed attributes name (signing-certificate-v2)".into(),
         ));
     }
-    let unsigned = match tsa {
-        Some(t) => {
-            let token = t.stamp(alg.hash(), &alg.hash().digest(signature))?;
-            let mut set = der::asn1::SetOfVec::new();
-            set.insert(crate::tsp::signature_timestamp_attribute(&token)?)?;
-            Some(set)
-        }
-        None => None,
-    };
-    let content = match &pending.attached_content {
-        Some(h) => Some(unhex("attached_content", h)?),
-        None => None,
-    };
-    // The content attached must be the one whose digest was signed: a pending state whose
-    // content was replaced made a CMS that failed verification, exit 0 (found by an
-    // attacker's reading, 2026-12-03).
-    if let Some(c) = &content {
-        if alg.hash().digest(c) != message_digest_of(&dtbs)? {
-            return Err(SignError::Input(
-                "pending state: the attached content is not the content whose digest was signed (its message-digest differs)".into(),
-            ));
-        }
-    }
-    let cms = cades::assemble(
-        Some(&cert),
-        &cert,
-        &chain,
-        alg,
-        attrs,
-        signature.to_vec(),
-        content.as_deref(),
-        ID_DATA,
-        unsigned,
-    )?;
-    match pending.format {
-        RemoteFormat::Cades => Ok(cms),
+    // The prepared PDF is judged before anything else is asked: a TSA's time-stamp (paid, or a
+    // token signature) was spent on a finalize then refused (helper 168).
+    let prepared = match pending.format {
+        RemoteFormat::Cades => None,
         RemoteFormat::Pades => {
             let bytes = prepared_pdf
                 .ok_or_else(|| SignError::Input("finalize needs the prepared PDF".into()))?;
@@ -518,8 +490,46 @@ pub fn finalize(
                     "the prepared PDF is not the one that was prepared (its digest differs)".into(),
                 ));
             }
-            prepared.embed(&cms)
+            Some(prepared)
         }
+    };
+    let content = match &pending.attached_content {
+        Some(h) => Some(unhex("attached_content", h)?),
+        None => None,
+    };
+    // The content attached must be the one whose digest was signed: a pending state whose
+    // content was replaced made a CMS that failed verification, exit 0 (found by an
+    // attacker's reading, 2026-12-03).
+    if let Some(c) = &content {
+        if alg.hash().digest(c) != message_digest_of(&dtbs)? {
+            return Err(SignError::Input(
+                "pending state: the attached content is not the content whose digest was signed (its message-digest differs)".into(),
+            ));
+        }
+    }
+    let unsigned = match tsa {
+        Some(t) => {
+            let token = t.stamp(alg.hash(), &alg.hash().digest(signature))?;
+            let mut set = der::asn1::SetOfVec::new();
+            set.insert(crate::tsp::signature_timestamp_attribute(&token)?)?;
+            Some(set)
+        }
+        None => None,
+    };
+    let cms = cades::assemble(
+        Some(&cert),
+        &cert,
+        &chain,
+        alg,
+        attrs,
+        signature.to_vec(),
+        content.as_deref(),
+        ID_DATA,
+        unsigned,
+    )?;
+    match prepared {
+        None => Ok(cms),
+        Some(prepared) => prepared.embed(&cms),
     }
 }
 

@@ -404,10 +404,6 @@ struct Entry {
     pending: Pending,
     pdf: Option<Vec<u8>>,
     timestamped: bool,
-    /// The signer's certificate and those given above it, judged at prepare and again at
-    /// finalize.
-    signer: kyso_verify::CertRef,
-    above: Vec<kyso_verify::CertRef>,
 }
 
 impl Entry {
@@ -808,8 +804,6 @@ pub async fn remote_prepare(
         pending,
         pdf,
         timestamped,
-        signer: leaf,
-        above,
     })?;
     Ok(Json(PrepareResponse {
         handle,
@@ -844,7 +838,29 @@ pub async fn remote_finalize(
     // then: one that expired since — up to `remote_pending_secs` later — signed (an
     // attacker's reading, 2026-12-04), and so did one revoked since, or whose anchor was
     // withdrawn: the trust files are read again on a timer and on SIGHUP (helper 166).
-    if let Err(err) = check_signing_certificate(&st, &id, &e.signer, &e.above) {
+    // Read again from the pending state's DER (kept parsed, they doubled what a pending
+    // signature holds beyond what its bytes are counted as; helper 168).
+    let parsed = |h: &String| {
+        hex::decode(h)
+            .ok()
+            .and_then(|d| kyso_verify::Cert::from_ber(&d).ok())
+            .map(Arc::new)
+    };
+    let judged = match (
+        parsed(&e.pending.certificate),
+        e.pending
+            .chain
+            .iter()
+            .map(parsed)
+            .collect::<Option<Vec<_>>>(),
+    ) {
+        (Some(signer), Some(above)) => check_signing_certificate(&st, &id, &signer, &above),
+        _ => Err(ApiError::new(
+            Code::CannotSign,
+            "its certificates cannot be read again",
+        )),
+    };
+    if let Err(err) = judged {
         return Err(ApiError::new(
             Code::CannotSign,
             format!(
