@@ -344,23 +344,41 @@ pub(crate) fn print(v: &impl serde::Serialize) {
 
 /// Read a file of at most `max` bytes.
 pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
+    read_at_most(p, max).map_err(|size| {
+        // Exit 23, as for a document; said of the file it is (a totals file over its 1 MiB
+        // was told about "the document" and max_document_bytes; helper 167).
+        eprintln!(
+            "kyso: {} is {size} bytes; at most {max} are read here",
+            p.display()
+        );
+        ExitCode::from(23)
+    })?
+}
+
+/// A document to archive, at most `max` bytes (exit 23 with the archive's limit named).
+pub(crate) fn read_document(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
+    read_at_most(p, max).map_err(|size| fail(ArchiveError::TooLarge { size, limit: max }))?
+}
+
+/// The bytes of `p`, or the size it has past `max` (read no further than `max` + 1 bytes).
+fn read_at_most(p: &Path, max: u64) -> Result<Result<Vec<u8>, ExitCode>, u64> {
     use std::io::Read;
-    let f = std::fs::File::open(p).map_err(|e| usage(format!("read {}: {e}", p.display())))?;
+    let f = match std::fs::File::open(p) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(usage(format!("read {}: {e}", p.display())))),
+    };
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     if size > max {
-        return Err(fail(ArchiveError::TooLarge { size, limit: max }));
+        return Err(size);
     }
     let mut v = Vec::new();
-    f.take(max + 1)
-        .read_to_end(&mut v)
-        .map_err(|e| usage(format!("read {}: {e}", p.display())))?;
-    if v.len() as u64 > max {
-        return Err(fail(ArchiveError::TooLarge {
-            size: v.len() as u64,
-            limit: max,
-        }));
+    if let Err(e) = f.take(max + 1).read_to_end(&mut v) {
+        return Ok(Err(usage(format!("read {}: {e}", p.display()))));
     }
-    Ok(v)
+    if v.len() as u64 > max {
+        return Err(v.len() as u64);
+    }
+    Ok(Ok(v))
 }
 
 /// The checkpoint signer the flags name (None without --checkpoint-key), judged before
@@ -714,9 +732,9 @@ fn stress(
 fn put(a: PutArgs) -> ExitCode {
     let go = || -> Result<(), ExitCode> {
         let config = a.limits.config();
-        let data = read_bounded(&a.file, config.max_document_bytes)?;
+        let data = read_document(&a.file, config.max_document_bytes)?;
         let detached = match &a.detached {
-            Some(p) => Some(read_bounded(p, config.max_document_bytes)?),
+            Some(p) => Some(read_document(p, config.max_document_bytes)?),
             None => None,
         };
         let v = a.trust.validator().map_err(usage)?;

@@ -787,7 +787,9 @@ fn finish(r: &mut Row) {
 /// names and document type codes are a clerk's text: a type `-2-3` showed as −5, an agency
 /// `=HYPERLINK(…)` would have been a link (an attacker's reading, 2026-12-05).
 fn spreadsheet_safe(s: String) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // After leading spaces too: a spreadsheet that trims them on import reads the formula
+    // (helper 167).
+    if s.starts_with(['\t', '\r']) || s.trim_start().starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
         s
@@ -876,6 +878,7 @@ mod tests {
             ("+1", "'+1"),
             ("@SUM(A1)", "'@SUM(A1)"),
             ("\tx", "'\tx"),
+            (" =HYPERLINK(\"http://x\")", "' =HYPERLINK(\"http://x\")"),
             ("GIAY_PHEP", "GIAY_PHEP"),
             ("UBND tỉnh Hà Nội", "UBND tỉnh Hà Nội"),
             ("2026-Q1", "2026-Q1"),

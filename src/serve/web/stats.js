@@ -2,7 +2,7 @@
 // SVG (no chart library, nothing from elsewhere: the page's CSP allows only this origin's
 // files) and a table, in Vietnamese or English. Printable: the header and the form are not
 // printed; the charts are plain SVG and paste into a report.
-import { t, start, onLanguage, api, el, fill, useToken, currentLang } from "/app.js";
+import { t, start, onLanguage, api, el, fill, useToken, currentLang, visible } from "/app.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -11,7 +11,10 @@ const state = { report: null, quarters: null, access: null, error: null, by: "ag
 function svg(tag, attrs, ...children) {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  for (const c of children) e.append(typeof c === "string" ? document.createTextNode(c) : c);
+  // Text as the page's own builder shows it (visible: bidirectional overrides and other
+  // invisible characters shown, not obeyed — an agency named with U+202E flipped its chart
+  // label, helper 167).
+  for (const c of children) e.append(typeof c === "string" ? document.createTextNode(visible(c)) : c);
   return e;
 }
 
