@@ -135,6 +135,13 @@ pub async fn stats(
         Some(other) => return Err(ApiError::bad(format!("format {other:?}: json or csv"))),
     };
     let query = Q::new(q.from.as_deref(), q.to.as_deref(), q.by.as_deref())?;
+    // Two reports are made at a time, the rest wait: each may hold 100,000 cells and its
+    // answer (eight at once took the service past 1 GB; helper 167).
+    static REPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _turn = REPORTS
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable("the statistics are closed"))?;
     let store = st.store.clone();
     let report = blocking(move || store.stats(&query)).await??;
     Ok(if csv {
