@@ -558,6 +558,55 @@ fn an_older_archive_gets_its_counters_at_open_and_the_audit_finds_a_forged_one()
     );
 }
 
+/// A clerk's 100,001 type codes in one quarter (counters written directly, as 100,001 ingests
+/// would leave them): the cap on cells counted them before grouping, so every report of the
+/// quarter failed, even one row per quarter (helper 167). Grouped, it is one row; by cell, the
+/// cap still says so.
+#[test]
+fn a_quarter_of_more_cells_than_the_cap_is_reported_by_agency_type_or_quarter() {
+    use kyso_archive::stats::{Cell, Counter, Quarter, StatKey, MAX_CELLS};
+    let dir = tempfile::tempdir().unwrap();
+    drop(Archive::open(dir.path()).unwrap());
+    {
+        let db = rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path(),
+            kyso_archive::store::CFS,
+        )
+        .unwrap();
+        let cf = db.cf_handle("stats").unwrap();
+        let mut batch = rocksdb::WriteBatch::default();
+        for i in 0..=MAX_CELLS {
+            let k = StatKey {
+                counter: Counter::Ingested,
+                cell: Cell {
+                    quarter: Quarter { year: 2026, q: 3 },
+                    agency: "UBND A".into(),
+                    doc_type: format!("T{i}"),
+                },
+            };
+            batch.put_cf(cf, k.encode(), 1u64.to_be_bytes());
+        }
+        db.write(batch).unwrap();
+    }
+    let ar = Archive::open(dir.path()).unwrap();
+    let q = |by| StatsQuery {
+        from: "2026-07-01".into(),
+        to: "2026-09-30".into(),
+        by,
+    };
+    for by in [By::Quarter, By::Agency] {
+        let r = ar.stats(&q(Some(by))).unwrap();
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.all.ingested, MAX_CELLS as u64 + 1);
+    }
+    let e = ar.stats(&q(None)).unwrap_err();
+    assert!(
+        e.to_string().contains("cells: ask for fewer quarters"),
+        "{e}"
+    );
+}
+
 fn kyso(args: &[&str]) -> Run {
     kyso_cmd().args(args).output().unwrap().into()
 }

@@ -676,9 +676,47 @@ impl crate::store::Archive {
     /// query is not logged).
     pub fn stats(&self, q: &StatsQuery) -> Result<StatsReport> {
         let (first, last) = q.quarters()?;
+        // Cells are kept one by one only where they must be: every cell when the rows are
+        // cells, else those with a total (digitized pairs a cell's ingested and superseded
+        // with its total). The counters of other cells go straight into their row: the cap
+        // on cells counted them before grouping, so a clerk's 100,000 type codes in one
+        // quarter made every report of it fail, even by quarter (helper 167).
+        let by_cell = q.by.is_none();
+        let group_of = |cell: &Cell| -> Group {
+            match q.by {
+                None => (
+                    Some(cell.agency.clone()),
+                    Some(cell.doc_type.clone()),
+                    Some(cell.quarter),
+                ),
+                Some(By::Agency) => (Some(cell.agency.clone()), None, None),
+                Some(By::Type) => (None, Some(cell.doc_type.clone()), None),
+                Some(By::Quarter) => (None, None, Some(cell.quarter)),
+            }
+        };
         let mut cells: BTreeMap<Cell, Counts> = BTreeMap::new();
+        let mut groups: BTreeMap<Group, Row> = BTreeMap::new();
+        let mut all = Row::default();
+        let row_of = |groups: &mut BTreeMap<Group, Row>, g: Group| -> Result<()> {
+            if !groups.contains_key(&g) && groups.len() == MAX_CELLS {
+                return Err(ArchiveError::Input(format!(
+                    "more than {MAX_CELLS} rows: ask for fewer quarters"
+                )));
+            }
+            groups.entry(g.clone()).or_insert_with(|| Row {
+                agency: g.0.clone(),
+                doc_type: g.1.clone(),
+                quarter: g.2.map(|q| q.to_string()),
+                ..Row::default()
+            });
+            Ok(())
+        };
         let stats = self.cf(CF_STATS)?;
-        for counter in Counter::ALL {
+        // The totals first: which cells have one.
+        let order = [Counter::Total]
+            .into_iter()
+            .chain(Counter::ALL.into_iter().filter(|c| *c != Counter::Total));
+        for counter in order {
             let mut it = self.db.raw_iterator_cf(stats);
             let mut start = vec![counter.byte()];
             start.extend_from_slice(first.to_string().as_bytes());
@@ -695,38 +733,40 @@ impl crate::store::Archive {
                 }
                 let v = parse_u64_key(v)
                     .ok_or_else(|| ArchiveError::Inconsistent("a counter is not 8 bytes".into()))?;
-                if !cells.contains_key(&key.cell) && cells.len() == MAX_CELLS {
-                    return Err(ArchiveError::Input(format!(
-                        "more than {MAX_CELLS} agency × type × quarter cells: ask for fewer quarters"
-                    )));
-                }
-                let e = cells.entry(key.cell).or_default();
-                e.c[counter as usize] = v;
                 // A total of 0 is none: a cell's results counted against 0 raised the share
                 // past 100 % (helper 167); "0" is how a total given in error is taken back.
-                if counter == Counter::Total && v > 0 {
-                    e.has_total = true;
+                let kept = by_cell || (counter == Counter::Total && v > 0);
+                if kept || cells.contains_key(&key.cell) {
+                    if !cells.contains_key(&key.cell) && cells.len() == MAX_CELLS {
+                        return Err(ArchiveError::Input(format!(
+                            "more than {MAX_CELLS} agency × type × quarter cells: ask for fewer quarters"
+                        )));
+                    }
+                    let e = cells.entry(key.cell).or_default();
+                    e.c[counter as usize] = v;
+                    if counter == Counter::Total && v > 0 {
+                        e.has_total = true;
+                    }
+                } else if counter != Counter::Total {
+                    let mut n = Counts::default();
+                    n.c[counter as usize] = v;
+                    let g = group_of(&key.cell);
+                    row_of(&mut groups, g.clone())?;
+                    if let Some(row) = groups.get_mut(&g) {
+                        add(row, &n)?;
+                    }
+                    add(&mut all, &n)?;
                 }
                 it.next();
             }
             it.status().map_err(db_err)?;
         }
-        let mut groups: BTreeMap<Group, Row> = BTreeMap::new();
-        let mut all = Row::default();
         for (cell, n) in cells {
-            let g = match q.by {
-                None => (Some(cell.agency), Some(cell.doc_type), Some(cell.quarter)),
-                Some(By::Agency) => (Some(cell.agency), None, None),
-                Some(By::Type) => (None, Some(cell.doc_type), None),
-                Some(By::Quarter) => (None, None, Some(cell.quarter)),
-            };
-            let row = groups.entry(g.clone()).or_insert_with(|| Row {
-                agency: g.0.clone(),
-                doc_type: g.1.clone(),
-                quarter: g.2.map(|q| q.to_string()),
-                ..Row::default()
-            });
-            add(row, &n)?;
+            let g = group_of(&cell);
+            row_of(&mut groups, g.clone())?;
+            if let Some(row) = groups.get_mut(&g) {
+                add(row, &n)?;
+            }
             add(&mut all, &n)?;
         }
         let mut rows: Vec<Row> = groups.into_values().collect();
