@@ -643,19 +643,22 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
     let size = || Archive::open(&db).unwrap().size();
     let logged = size();
 
-    let r = kyso(&[
-        "stats",
-        "--db",
-        dbs,
-        "--from",
-        "2026-01-01",
-        "--to",
-        "2026-03-31",
-        "--by",
-        "agency",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let by_agency_q1 = || {
+        let r = kyso(&[
+            "stats",
+            "--db",
+            dbs,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--by",
+            "agency",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let j = by_agency_q1();
     assert_eq!(j["rows"][0]["agency"], "UBND Hoàn Kiếm");
     assert_eq!(j["rows"][0]["ingested"], 3);
     assert_eq!(j["rows"][0]["total"], 4);
@@ -754,19 +757,7 @@ UBND Hoàn Kiếm,GKS,2026-Q1,0
         "quantri",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = kyso(&[
-        "stats",
-        "--db",
-        dbs,
-        "--from",
-        "2026-01-01",
-        "--to",
-        "2026-03-31",
-        "--by",
-        "agency",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let j = by_agency_q1();
     assert_eq!(j["rows"][0]["ingested"], 3);
     assert!(j["rows"][0]["total"].is_null(), "{j}");
     assert!(j["rows"][0]["percent"].is_null(), "{j}");

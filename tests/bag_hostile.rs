@@ -378,27 +378,10 @@ fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
         "{j}"
     );
     let b = copy_of(&bag, "other-key");
-    let st = Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(s.demo.path().join("other.key"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let st = Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(s.demo.path().join("other.key"))
-        .arg("-out")
-        .arg(b.join("data/log/log-key.pem"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    openssl_ec_key(
+        &s.demo.path().join("other.key"),
+        Some(&b.join("data/log/log-key.pem")),
+    );
     rebag(&b, &[]);
     assert!(bagit_py_accepts(&b));
     let r = s.verify(&b);
@@ -423,19 +406,7 @@ fn a_checkpoint_first_time_stamped_outside_its_log_keys_certificate_fails() {
     let d = s.demo.path();
     let mut packages = vec![s.export("nop-luu", "bagit")];
     packages.push(s.export("nop-luu.zip", "eark"));
-    let st = Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(d.join("issuer.key"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    openssl_ec_key(&d.join("issuer.key"), None);
     let certified = |name: &str, at: &str| -> PathBuf {
         let out = d.join(name);
         let st = Command::new("faketime")
@@ -732,29 +703,8 @@ fn a_folder_that_is_no_package_is_said_to_be_none() {
     let folder = d.path().join("scans");
     std::fs::create_dir(&folder).unwrap();
     std::fs::write(folder.join("a.txt"), b"hi").unwrap();
-    let key = d.path().join("log.key");
-    let st = Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(st.success());
     let pem = d.path().join("log.pem");
-    let st = Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&pem)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    openssl_ec_key(&d.path().join("log.key"), Some(&pem));
     let r: Run = Command::new(kyso_bin())
         .args(["bag", "verify"])
         .arg(&folder)

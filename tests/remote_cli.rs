@@ -536,18 +536,7 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
             .arg("-out")
             .arg(&pubkey),
     );
-    succeeded(
-        std::process::Command::new("openssl")
-            .args([
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-            ])
-            .arg(d.join("any.key")),
-    );
+    openssl_ec_key(&d.join("any.key"), None);
     let other = d.join("someone-else.der");
     succeeded(
         std::process::Command::new("openssl")

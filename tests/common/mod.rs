@@ -328,6 +328,32 @@ pub fn succeeded(c: &mut Command) -> std::process::Output {
     out
 }
 
+/// A new P-256 key by OpenSSL at `key`; with `public`, its public key (PEM) there too.
+#[allow(dead_code)]
+pub fn openssl_ec_key(key: &Path, public: Option<&Path>) {
+    succeeded(
+        Command::new("openssl")
+            .args([
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+            ])
+            .arg(key),
+    );
+    if let Some(p) = public {
+        succeeded(
+            Command::new("openssl")
+                .args(["ec", "-pubout", "-in"])
+                .arg(key)
+                .arg("-out")
+                .arg(p),
+        );
+    }
+}
+
 pub fn openssl(args: &[&str]) -> Run {
     Command::new("openssl")
         .args(args)
