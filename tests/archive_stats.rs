@@ -624,22 +624,22 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
         }
     }
     let file = dir.path().join("totals.csv");
-    std::fs::write(
-        &file,
-        "agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,4\r\n",
-    )
-    .unwrap();
-    let r = kyso(&[
-        "stats",
-        "totals",
-        "--db",
-        dbs,
-        "--file",
-        file.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A totals file given, which must be taken.
+    let give = |body: &str| {
+        std::fs::write(&file, body).unwrap();
+        let r = kyso(&[
+            "stats",
+            "totals",
+            "--db",
+            dbs,
+            "--file",
+            file.to_str().unwrap(),
+            "--user",
+            "quantri",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    give("agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,4\r\n");
     let size = || Archive::open(&db).unwrap().size();
     let logged = size();
 
@@ -739,24 +739,7 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
 
     // A total of 0 takes the total back: the results were counted against 0, 150 % of it
     // beside another cell's total (helper 167).
-    std::fs::write(
-        &file,
-        "agency,type,quarter,total
-UBND Hoàn Kiếm,GKS,2026-Q1,0
-",
-    )
-    .unwrap();
-    let r = kyso(&[
-        "stats",
-        "totals",
-        "--db",
-        dbs,
-        "--file",
-        file.to_str().unwrap(),
-        "--user",
-        "quantri",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    give("agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,0\r\n");
     let j = by_agency_q1();
     assert_eq!(j["rows"][0]["ingested"], 3);
     assert!(j["rows"][0]["total"].is_null(), "{j}");

@@ -779,16 +779,7 @@ fn a_token_with_bytes_after_it_or_a_renewal_past_a_gap_fails_and_is_not_renewed(
     // A tar: a later entry of the same name, as GNU tar extracts it (Python's tarfile).
     let t = s.demo.path().join("junk.tar");
     std::fs::copy(&tar, &t).unwrap();
-    python(
-        "import io, sys, tarfile\n\
-         with tarfile.open(sys.argv[1]) as f:\n\
-         \x20   m = next(m for m in f.getmembers() if m.name.endswith('kyso-renewal-1.tsr'))\n\
-         \x20   b = f.extractfile(m).read() + b'HIDDEN' * 1000\n\
-         with tarfile.open(sys.argv[1], 'a', format=tarfile.USTAR_FORMAT) as f:\n\
-         \x20   m.size = len(b)\n\
-         \x20   f.addfile(m, io.BytesIO(b))\n",
-        &[&t],
-    );
+    renewal_1_appended(&t, "renewal-1", 6000);
     let r = s.verify(&t);
     assert_eq!(r.code, 1, "{}", r.stdout);
     let problems = r.json()["checkpoint"]["problems"].to_string();
@@ -816,16 +807,7 @@ fn a_token_with_bytes_after_it_or_a_renewal_past_a_gap_fails_and_is_not_renewed(
     // The same in a tar (helper 165: the tar's top folder was not looked in).
     let t = s.demo.path().join("gap.tar");
     std::fs::copy(&tar, &t).unwrap();
-    python(
-        "import io, sys, tarfile\n\
-         with tarfile.open(sys.argv[1]) as f:\n\
-         \x20   m = next(m for m in f.getmembers() if m.name.endswith('kyso-renewal-1.tsr'))\n\
-         \x20   b = f.extractfile(m).read()\n\
-         with tarfile.open(sys.argv[1], 'a', format=tarfile.USTAR_FORMAT) as f:\n\
-         \x20   m.name = m.name.replace('renewal-1', 'renewal-3')\n\
-         \x20   f.addfile(m, io.BytesIO(b))\n",
-        &[&t],
-    );
+    renewal_1_appended(&t, "renewal-3", 0);
     let before = std::fs::read(&t).unwrap();
     let r = s.renew(&t);
     assert_ne!(r.code, 0);
@@ -928,6 +910,23 @@ fn names_in_a_package_cannot_write_on_the_terminal() {
         last.starts_with("Gói: ") && last.ends_with("KHÔNG ĐẠT"),
         "{}",
         r.stdout
+    );
+}
+
+/// The tar bag's `kyso-renewal-1.tsr` appended again by Python's tarfile, as `name`
+/// (`renewal-1`: a later entry of the same name, which GNU tar extracts) with `extra` bytes
+/// after its token.
+fn renewal_1_appended(tar: &Path, name: &str, extra: usize) {
+    python(
+        "import io, sys, tarfile\n\
+         with tarfile.open(sys.argv[1]) as f:\n\
+         \x20   m = next(m for m in f.getmembers() if m.name.endswith('kyso-renewal-1.tsr'))\n\
+         \x20   b = f.extractfile(m).read() + b'H' * int(sys.argv[3])\n\
+         with tarfile.open(sys.argv[1], 'a', format=tarfile.USTAR_FORMAT) as f:\n\
+         \x20   m.name = m.name.replace('renewal-1', sys.argv[2])\n\
+         \x20   m.size = len(b)\n\
+         \x20   f.addfile(m, io.BytesIO(b))\n",
+        &[tar, Path::new(name), Path::new(&extra.to_string())],
     );
 }
 
