@@ -739,7 +739,19 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
 
     // A total of 0 takes the total back: the results were counted against 0, 150 % of it
     // beside another cell's total (helper 167).
-    give("agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,0\r\n");
+    give("agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,0\r\nNobody,GKS,2026-Q1,0\r\n");
+    // A cell with only a total of 0 is no row, by cell as by agency (helper 169).
+    let r = kyso(&[
+        "stats",
+        "--db",
+        dbs,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("Nobody"), "{}", r.stdout);
     let j = by_agency_q1();
     assert_eq!(j["rows"][0]["ingested"], 3);
     assert!(j["rows"][0]["total"].is_null(), "{j}");

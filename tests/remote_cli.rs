@@ -659,6 +659,28 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
         .into();
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("is not as prepared"), "{}", r.stderr);
+
+    // Prepared without --timestamped, finalized with --tsa: no room for a token, said before
+    // the TSA is asked (helper 169: a token was spent, then the signature did not fit).
+    std::fs::write(&pdf, &prepared).unwrap();
+    let r: Run = demo
+        .cmd()
+        .args(["sign", "finalize", "--pending"])
+        .arg(&pending)
+        .args([
+            "--signature",
+            s.stdout.trim(),
+            "--tsa",
+            "http://127.0.0.1:9/",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("too few for one"), "{}", r.stderr);
+    assert!(!out.exists());
 }
 
 /// `--out BASE` gets its extensions appended: the document's own name as BASE leaves the

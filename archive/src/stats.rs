@@ -735,7 +735,8 @@ impl crate::store::Archive {
                     .ok_or_else(|| ArchiveError::Inconsistent("a counter is not 8 bytes".into()))?;
                 // A total of 0 is none: a cell's results counted against 0 raised the share
                 // past 100 % (helper 167); "0" is how a total given in error is taken back.
-                let kept = by_cell || (counter == Counter::Total && v > 0);
+                let kept =
+                    (by_cell && counter != Counter::Total) || (counter == Counter::Total && v > 0);
                 if kept || cells.contains_key(&key.cell) {
                     if !cells.contains_key(&key.cell) && cells.len() == MAX_CELLS {
                         return Err(ArchiveError::Input(format!(

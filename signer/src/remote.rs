@@ -94,6 +94,10 @@ pub fn default_algorithm(cert: &Certificate) -> Result<SignatureAlgorithm> {
     ))
 }
 
+/// The room a time-stamp token is given in a prepared PDF's signature (as
+/// `pades::estimate_reserve` reserves it).
+const TIMESTAMP_ROOM: usize = 8192;
+
 /// Refuse an algorithm the certificate's key cannot make: an RSA key asked for ECDSA (or an
 /// EC key for RSA) prepared a state no signature could ever finalize, holding a pending slot
 /// until it expired (helper 166).
@@ -505,6 +509,29 @@ pub fn finalize(
             return Err(SignError::Input(
                 "pending state: the attached content is not the content whose digest was signed (its message-digest differs)".into(),
             ));
+        }
+    }
+    // A time-stamp asked for a PDF whose hole has no room for one (prepared without
+    // --timestamped) was spent, then the signature did not fit (helper 169): the CMS without
+    // it must leave the room a time-stamp is reserved (8 KiB) before one is asked.
+    if let (Some(_), Some(p)) = (tsa, &prepared) {
+        let bare = cades::assemble(
+            Some(&cert),
+            &cert,
+            &chain,
+            alg,
+            attrs.clone(),
+            signature.to_vec(),
+            None,
+            ID_DATA,
+            None,
+        )?;
+        let room = (p.contents.1 - p.contents.0 - 2) / 2;
+        if bare.len() + TIMESTAMP_ROOM > room {
+            return Err(SignError::Input(format!(
+                "the prepared signature has room for {room} bytes, {} of them taken without a time-stamp: too few for one (about {TIMESTAMP_ROOM}); it was prepared without one (prepare again with --timestamped), or finalize without --tsa",
+                bare.len()
+            )));
         }
     }
     let unsigned = match tsa {

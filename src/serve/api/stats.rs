@@ -8,7 +8,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kyso_archive::stats::{Row, StatsQuery as Q, StatsReport};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -138,12 +137,25 @@ pub async fn stats(
     // Two reports are made at a time, the rest wait: each may hold 100,000 cells and its
     // answer (eight at once took the service past 1 GB; helper 167).
     static REPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-    let _turn = REPORTS
+    let turn = REPORTS
         .acquire()
         .await
         .map_err(|_| ApiError::unavailable("the statistics are closed"))?;
     let store = st.store.clone();
-    let report = blocking(move || store.stats(&query)).await??;
+    // The turn goes with the work into its thread, the answer's text made there too: a caller
+    // that hung up dropped the handler and its turn while the report went on being made
+    // (helper 169: 16 reports at once).
+    let body = blocking(move || {
+        let _turn = turn;
+        let report = store.stats(&query)?;
+        Ok::<_, ApiError>(if csv {
+            report.to_csv()
+        } else {
+            serde_json::to_vec(&StatsAnswer::from(report))
+                .map_err(|e| ApiError::internal(format!("the report: {e}")))?
+        })
+    })
+    .await??;
     Ok(if csv {
         (
             [
@@ -153,10 +165,10 @@ pub async fn stats(
                     "attachment; filename=\"kyso-stats.csv\"",
                 ),
             ],
-            report.to_csv(),
+            body,
         )
             .into_response()
     } else {
-        Json(StatsAnswer::from(report)).into_response()
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     })
 }
