@@ -166,6 +166,9 @@ fn hex_upper_into(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// The room a signature time-stamp token (its TSA's certificates too) is given in /Contents.
+pub(crate) const TIMESTAMP_ROOM: usize = 8192;
+
 /// Bytes to reserve for the CMS of `key`: certificates, signature, attributes, margin, and a
 /// time-stamp token (its TSA's certificates included) for B-T.
 pub fn estimate_reserve(key: &dyn SigningKey, timestamped: bool) -> usize {
@@ -182,7 +185,7 @@ pub fn estimate_reserve(key: &dyn SigningKey, timestamped: bool) -> usize {
         n if n > 200 => n, // RSA: about the modulus size
         _ => 150,          // ECDSA
     };
-    let ts = if timestamped { 8192 } else { 0 };
+    let ts = if timestamped { TIMESTAMP_ROOM } else { 0 };
     (certs + sig * 2 + 2048 + ts).next_multiple_of(1024)
 }
 

@@ -94,10 +94,6 @@ pub fn default_algorithm(cert: &Certificate) -> Result<SignatureAlgorithm> {
     ))
 }
 
-/// The room a time-stamp token is given in a prepared PDF's signature (as
-/// `pades::estimate_reserve` reserves it).
-const TIMESTAMP_ROOM: usize = 8192;
-
 /// Refuse an algorithm the certificate's key cannot make: an RSA key asked for ECDSA (or an
 /// EC key for RSA) prepared a state no signature could ever finalize, holding a pending slot
 /// until it expired (helper 166).
@@ -198,7 +194,15 @@ pub fn reserve_for(cert: &Certificate, chain: &[Certificate], timestamped: bool)
         .chain(chain)
         .map(|c| c.to_der().map(|d| d.len()).unwrap_or(4096))
         .sum();
-    (certs + 1024 + 2048 + if timestamped { 8192 } else { 0 }).next_multiple_of(1024)
+    (certs
+        + 1024
+        + 2048
+        + if timestamped {
+            pades::TIMESTAMP_ROOM
+        } else {
+            0
+        })
+    .next_multiple_of(1024)
 }
 
 impl Recipe {
@@ -527,10 +531,11 @@ pub fn finalize(
             None,
         )?;
         let room = (p.contents.1 - p.contents.0 - 2) / 2;
-        if bare.len() + TIMESTAMP_ROOM > room {
+        if bare.len() + pades::TIMESTAMP_ROOM > room {
             return Err(SignError::Input(format!(
-                "the prepared signature has room for {room} bytes, {} of them taken without a time-stamp: too few for one (about {TIMESTAMP_ROOM}); it was prepared without one (prepare again with --timestamped), or finalize without --tsa",
-                bare.len()
+                "the prepared signature has room for {room} bytes, {} of them taken without a time-stamp: too few for one (about {}); it was prepared without one (prepare again with --timestamped), or finalize without --tsa",
+                bare.len(),
+                pades::TIMESTAMP_ROOM
             )));
         }
     }
