@@ -177,7 +177,8 @@ fn chain_holds(covered: &Covered, o: &VerifyOptions, r: &mut CheckpointResult) {
             Ok(b) => {
                 // The token alone, as kyso writes it: bytes after it are content nothing
                 // vouches for, which a renewal would then cover (helper 163).
-                let token = kyso_verify::ber::read(&b).map_or(0, |t| t.raw.len());
+                // (Bytes that do not begin with a token are said by its validation.)
+                let token = kyso_verify::ber::read(&b).map_or(b.len(), |t| t.raw.len());
                 if token < b.len() {
                     let n = b.len() - token;
                     r.problems.push(problem(
