@@ -648,6 +648,99 @@ fn anchors_another_user_may_change_are_refused_at_start() {
     }
 }
 
+/// Helper 170's configurations: each passed `--check`, then the service misbehaved — a token
+/// hash given twice (the last entry's roles answered for both), an origin too long for any
+/// checkpoint to be signed, a FIFO for the PIN file (`--check` hung), limits past which sums
+/// wrapped or every request or connection panicked. And `--check` of a mistyped archive.db
+/// created an empty archive there.
+#[test]
+fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
+    let demo = serve_support::common::Demo::new();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("archive-typo");
+    let base = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nplain_http = true\n[token]\npin_file = \"{}\"\n[archive]\ndb = \"{}\"\nlog_key = \"pkcs11:token=kyso-dev;object=log\"\norigin = \"o\"\nkey_name = \"k\"\n",
+        demo.pin_file().display(),
+        db.display()
+    );
+    let run = |text: &str| {
+        let p = dir.path().join("kyso.toml");
+        std::fs::write(&p, text).unwrap();
+        let o = std::process::Command::new("timeout")
+            .arg("20")
+            .arg(serve_support::common::kyso_bin())
+            .args(["serve", "--check", "--config"])
+            .arg(&p)
+            .env("SOFTHSM2_CONF", demo.conf())
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&base);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("holds no archive"), "{err}");
+    assert!(!db.exists(), "--check created the archive");
+    let token = |name: &str, role: &str, hash: &str| {
+        format!("[[api_tokens]]\nname = \"{name}\"\nsha256 = \"{hash}\"\nroles = [\"{role}\"]\n")
+    };
+    let fifo = dir.path().join("pin.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (text, key) in [
+        (
+            format!(
+                "{base}{}{}",
+                token("night-auditor", "auditor", &"ab".repeat(32)),
+                token("ops-admin", "admin", &"AB".repeat(32))
+            ),
+            "api_tokens[1].sha256",
+        ),
+        (
+            base.replace(
+                "origin = \"o\"",
+                &format!("origin = \"{}\"", "a".repeat(16_400)),
+            ),
+            "archive.origin",
+        ),
+        (
+            base.replace(
+                &format!("pin_file = \"{}\"", demo.pin_file().display()),
+                &format!("pin_file = \"{}\"", fifo.display()),
+            ),
+            "token.pin_file",
+        ),
+        (
+            format!("{base}[limits]\nconcurrent_per_client = 2305843009213693952\n"),
+            "limits.concurrent_per_client",
+        ),
+        (
+            format!("{base}[limits]\nupload_bytes = 9223372036854775807\n"),
+            "limits.upload_bytes",
+        ),
+        (
+            format!("{base}[limits]\nheader_timeout_secs = 9223372036854775807\n"),
+            "limits.header_timeout_secs",
+        ),
+        (
+            base.replace(
+                "plain_http = true\n",
+                "plain_http = true\nverify_threads = 1000000\n",
+            ),
+            "server.verify_threads",
+        ),
+    ] {
+        let (code, err) = run(&text);
+        assert_eq!(code, 3, "{key}: {err}");
+        assert!(err.contains(key), "{key}: {err}");
+    }
+}
+
 #[test]
 fn a_bad_config_is_refused_at_start_with_the_key_named_and_no_pin_anywhere() {
     let demo = serve_support::common::Demo::new();

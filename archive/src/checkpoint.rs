@@ -30,7 +30,16 @@ pub fn key_id_der(spki_der: &[u8]) -> [u8; 4] {
 
 /// A log's origin (one non-empty line: it is the note's first) and its key's name (no
 /// whitespace, no '+': c2sp.org/signed-note) as a note may carry them.
+/// Longest origin or key name (bytes): a note is at most [`MAX_NOTE`], and an origin of
+/// 16,400 bytes made every checkpoint too long to sign (helper 170).
+pub const MAX_NAME: usize = 1024;
+
 pub fn check_names(origin: &str, key_name: &str) -> Result<(), String> {
+    if origin.len() > MAX_NAME || key_name.len() > MAX_NAME {
+        return Err(format!(
+            "the log's origin and key name are at most {MAX_NAME} bytes each"
+        ));
+    }
     // A line break in the origin (the CLI's `--origin`) made the log key sign a note that
     // reads as another size and root (found by an insider's reading, 2026-12-03).
     if origin.trim().is_empty() || origin.contains(['\n', '\r']) {

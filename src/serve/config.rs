@@ -691,6 +691,33 @@ impl Config {
                 return Err(bad(k, "must be greater than 0"));
             }
         }
+        // Bounds past which sums wrapped or a panic waited (helper 170): a body limit past
+        // 2^62 overflowed the largest body's sum, a header timeout of i64::MAX seconds
+        // panicked every connection, 2^61 permits per client every request.
+        for (k, v) in [
+            ("limits.json_bytes", l.json_bytes as u64),
+            ("limits.upload_bytes", l.upload_bytes as u64),
+            ("limits.batch_bytes", l.batch_bytes as u64),
+        ] {
+            if v > 1 << 42 {
+                return Err(bad(k, "at most 4 TiB"));
+            }
+        }
+        for (k, v) in [
+            ("limits.request_timeout_secs", l.request_timeout_secs),
+            ("limits.header_timeout_secs", l.header_timeout_secs),
+            ("limits.handshake_timeout_secs", l.handshake_timeout_secs),
+        ] {
+            if v > 86_400 {
+                return Err(bad(k, "at most 86400 s (a day)"));
+            }
+        }
+        if l.concurrent_per_client > 1 << 20 {
+            return Err(bad("limits.concurrent_per_client", "at most 1048576"));
+        }
+        if s.verify_threads > 1024 {
+            return Err(bad("server.verify_threads", "at most 1024"));
+        }
         if l.validation_secs() > l.request_timeout_secs {
             return Err(bad(
                 "limits.validation_secs",
@@ -767,6 +794,20 @@ impl Config {
         kyso_hsm::Pkcs11Uri::parse(&self.archive.log_key).map_err(|e| bad("archive.log_key", e))?;
         if self.archive.origin.trim().is_empty() || self.archive.origin.contains('\n') {
             return Err(bad("archive.origin", "one non-empty line"));
+        }
+        // A checkpoint note is at most 16 KiB: an origin of 16,400 bytes started a service
+        // that never signed one (helper 170).
+        if self.archive.origin.len() > kyso_archive::checkpoint::MAX_NAME {
+            return Err(bad(
+                "archive.origin",
+                format!("at most {} bytes", kyso_archive::checkpoint::MAX_NAME),
+            ));
+        }
+        if self.archive.key_name.len() > kyso_archive::checkpoint::MAX_NAME {
+            return Err(bad(
+                "archive.key_name",
+                format!("at most {} bytes", kyso_archive::checkpoint::MAX_NAME),
+            ));
         }
         if self.archive.key_name.trim().is_empty()
             || self.archive.key_name.contains(char::is_whitespace)
@@ -859,9 +900,29 @@ impl Config {
                 "clients are configured but no client CA is (their certificates cannot be checked)",
             ));
         }
+        // One hash, one entry: with two, the last token entry (the first client entry)
+        // answered for both, an auditor's token acting as the admin (helper 170).
+        let mut hashes = std::collections::BTreeSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            if let Some(h) = &c.sha256 {
+                if !hashes.insert(h.trim().to_ascii_lowercase()) {
+                    return Err(bad(
+                        &format!("clients[{i}].sha256"),
+                        "names a certificate another clients entry names",
+                    ));
+                }
+            }
+        }
+        let mut hashes = std::collections::BTreeSet::new();
         for (i, t) in self.api_tokens.iter().enumerate() {
             let at = format!("api_tokens[{i}]");
             sha256_hex(&format!("{at}.sha256"), &t.sha256)?;
+            if !hashes.insert(t.sha256.trim().to_ascii_lowercase()) {
+                return Err(bad(
+                    &format!("{at}.sha256"),
+                    "the same token as another api_tokens entry",
+                ));
+            }
             user(&at, &t.name, &t.roles, t.agency.as_deref(), &mut users)?;
             for (j, s) in t.signing_certs.iter().enumerate() {
                 signing_cert(&format!("{at}.signing_certs[{j}]"), s)?;
@@ -1069,15 +1130,34 @@ fn sha256_hex(key: &str, h: &str) -> Result<(), ConfigError> {
 }
 
 fn readable(key: &str, p: &Path) -> Result<(), ConfigError> {
-    std::fs::File::open(p)
+    opened(p)
         .map(drop)
         .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))
+}
+
+/// `p` opened to read without waiting on it, if it is a file or a directory: a FIFO named for
+/// the PIN file, a TLS certificate or a trust file held `--check` and the start forever, with
+/// no word (helper 170).
+fn opened(p: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(p)?;
+    let t = f.metadata()?.file_type();
+    if t.is_file() || t.is_dir() {
+        Ok(f)
+    } else {
+        Err(std::io::Error::other(
+            "not a regular file or directory (a FIFO, a device or a socket)",
+        ))
+    }
 }
 
 /// A file that says whom the service trusts (a client CA): readable, and no other user's to
 /// change: whoever may add a client CA may issue themselves any agency's certificate.
 fn trusted(key: &str, p: &Path) -> Result<(), ConfigError> {
-    let m = std::fs::File::open(p)
+    let m = opened(p)
         .and_then(|f| f.metadata())
         .map_err(|e| bad(key, format!("cannot read {}: {e}", p.display())))?;
     match super::server::trusted_file_loose(p, &m) {
@@ -1096,7 +1176,7 @@ fn secret(key: &str, p: &Path) -> Result<(), ConfigError> {
     } else {
         p.display().to_string()
     };
-    let m = std::fs::File::open(p)
+    let m = opened(p)
         .and_then(|f| f.metadata())
         .map_err(|e| bad(key, format!("cannot read {name}: {e}")))?;
     match kyso_hsm::pin::others_may_read(&m) {

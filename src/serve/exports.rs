@@ -176,7 +176,9 @@ impl Exports {
         let x = Exports {
             dir: cfg.dir.clone(),
             jobs_per_user: cfg.jobs_per_user,
-            min_free: cfg.min_free_mib << 20,
+            // Saturating: 2^44 MiB shifted wrapped to 0, and no room was ever asked (helper
+            // 170).
+            min_free: cfg.min_free_mib.saturating_mul(1 << 20),
             organization: cfg.organization.clone(),
             workers: cfg.workers,
             inner: Mutex::new(Inner { jobs, queue }),

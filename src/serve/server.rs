@@ -1614,20 +1614,36 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     } else {
         Some(tls_config(&cfg, &auth).map_err(&cfg_err)?)
     };
-    let store = Store::open(
-        &cfg.archive.db,
-        log_key.clone() as Arc<dyn kyso_hsm::SignDigest>,
-        cfg.archive.origin.clone(),
-        cfg.archive.key_name.clone(),
-        cfg.archive.allow_unsigned_with_reason,
-        cfg.archive.checkpoint_state(),
-        cfg.limits.upload_bytes as u64,
-    )
-    .map_err(|e| StartError {
-        message: format!("archive.db: {e}"),
-        code: u8::try_from(e.exit_code()).unwrap_or(21),
-    })?;
-    let store = Arc::new(store);
+    // A mistyped archive.db made `--check` create an empty archive there, and the start then
+    // served it without a word (helper 170): `--check` creates nothing and says so, the start
+    // says it creates one.
+    let new_archive = !kyso_archive::Archive::holds(&cfg.archive.db);
+    if new_archive {
+        let w = format!(
+            "archive.db: {} holds no archive: the service creates a new, empty one there at its start (check the path if an archive was meant)",
+            cfg.archive.db.display()
+        );
+        tracing::warn!("{w}");
+        if check_only {
+            eprintln!("kyso: warning: {w}");
+        }
+    }
+    let opened = (!(check_only && new_archive)).then(|| {
+        Store::open(
+            &cfg.archive.db,
+            log_key.clone() as Arc<dyn kyso_hsm::SignDigest>,
+            cfg.archive.origin.clone(),
+            cfg.archive.key_name.clone(),
+            cfg.archive.allow_unsigned_with_reason,
+            cfg.archive.checkpoint_state(),
+            cfg.limits.upload_bytes as u64,
+        )
+        .map_err(|e| StartError {
+            message: format!("archive.db: {e}"),
+            code: u8::try_from(e.exit_code()).unwrap_or(21),
+        })
+    });
+    let store = opened.transpose()?.map(Arc::new);
     let state = cfg.archive.checkpoint_state();
     super::error::hide_dirs(
         [
@@ -1659,9 +1675,19 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
                 code: 3,
             })?;
         }
-        outln!("configuration, token and archive are in order");
+        if new_archive {
+            outln!("configuration and token are in order; the archive is created at the start");
+        } else {
+            outln!("configuration, token and archive are in order");
+        }
         return Ok(());
     }
+    let Some(store) = store else {
+        return Err(StartError {
+            message: "archive.db: not opened".into(),
+            code: 21,
+        });
+    };
     let trust_state = TrustState {
         client_crls: auth
             .revocation
