@@ -902,25 +902,28 @@ impl Config {
         }
         // One hash, one entry: with two, the last token entry (the first client entry)
         // answered for both, an auditor's token acting as the admin (helper 170).
-        let mut hashes = std::collections::BTreeSet::new();
+        // (Entries of one user may repeat theirs: user() holds their roles and agency equal.)
+        let mut hashes = std::collections::BTreeMap::new();
         for (i, c) in self.clients.iter().enumerate() {
             if let Some(h) = &c.sha256 {
-                if !hashes.insert(h.trim().to_ascii_lowercase()) {
+                let was = hashes.insert(h.trim().to_ascii_lowercase(), c.name.as_str());
+                if was.is_some_and(|n| n != c.name) {
                     return Err(bad(
                         &format!("clients[{i}].sha256"),
-                        "names a certificate another clients entry names",
+                        "names a certificate a clients entry of another user names",
                     ));
                 }
             }
         }
-        let mut hashes = std::collections::BTreeSet::new();
+        let mut hashes = std::collections::BTreeMap::new();
         for (i, t) in self.api_tokens.iter().enumerate() {
             let at = format!("api_tokens[{i}]");
             sha256_hex(&format!("{at}.sha256"), &t.sha256)?;
-            if !hashes.insert(t.sha256.trim().to_ascii_lowercase()) {
+            let was = hashes.insert(t.sha256.trim().to_ascii_lowercase(), t.name.as_str());
+            if was.is_some_and(|n| n != t.name) {
                 return Err(bad(
                     &format!("{at}.sha256"),
-                    "the same token as another api_tokens entry",
+                    "the same token as an api_tokens entry of another user",
                 ));
             }
             user(&at, &t.name, &t.roles, t.agency.as_deref(), &mut users)?;
