@@ -734,6 +734,25 @@ fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
             ),
             "server.verify_threads",
         ),
+        // One file for two purposes: fine at first, then every start refused the file, and
+        // moving it away removed the checkpoint state.
+        (
+            base.replace(
+                "key_name = \"k\"\n",
+                &format!(
+                    "key_name = \"k\"\ncheckpoint_state = \"{0}\"\n[trust]\nstate = \"{0}\"\n",
+                    dir.path().join("state").display()
+                ),
+            ),
+            "is also archive.checkpoint_state",
+        ),
+        (
+            format!(
+                "{base}[trust]\nstate = \"{}\"\n",
+                db.join("trust.state").display()
+            ),
+            "inside the database directory",
+        ),
     ] {
         let (code, err) = run(&text);
         assert_eq!(code, 3, "{key}: {err}");

@@ -854,6 +854,9 @@ impl Config {
                 export_dir(&e.dir, &self.archive.db)?;
             }
         }
+        if files {
+            self.one_file_one_purpose()?;
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, k) in self.keys.iter().enumerate() {
             let at = format!("keys[{i}]");
@@ -969,6 +972,61 @@ impl Config {
                     format!("the service has {} keys: name the ones {name} may sign with (keys = [\"…\"], or [] for none); none is given to every signer", self.keys.len()),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// No file named for two purposes, and the trust state outside the database: the
+    /// checkpoint state and trust.state given one path both worked at first, then every
+    /// start refused the file as "not a trust state file … move it away", which removed the
+    /// checkpoint state (helper 170).
+    fn one_file_one_purpose(&self) -> Result<(), ConfigError> {
+        // Resolved through the parent (a state file may not exist yet).
+        let resolved = |p: &Path| {
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::canonicalize(parent)
+                .map(|d| d.join(p.file_name().unwrap_or_default()))
+                .unwrap_or_else(|_| p.to_path_buf())
+        };
+        let mut named: Vec<(&str, PathBuf)> = vec![
+            (
+                "archive.checkpoint_state",
+                resolved(&self.archive.checkpoint_state()),
+            ),
+            ("trust.state", resolved(&self.trust_state())),
+        ];
+        if let Some(p) = &self.token.pin_file {
+            named.push(("token.pin_file", resolved(p)));
+        }
+        if let Some(p) = &self.server.tls_cert {
+            named.push(("server.tls_cert", resolved(p)));
+        }
+        if let Some(p) = &self.server.tls_key {
+            named.push(("server.tls_key", resolved(p)));
+        }
+        for (i, (k, p)) in named.iter().enumerate() {
+            if let Some((other, _)) = named[..i].iter().find(|(_, q)| q == p) {
+                return Err(bad(
+                    k,
+                    format!("{} is also {other}: give each its own file", p.display()),
+                ));
+            }
+        }
+        let db =
+            std::fs::canonicalize(&self.archive.db).unwrap_or_else(|_| self.archive.db.clone());
+        if named[1].1.starts_with(&db) {
+            return Err(bad(
+                "trust.state",
+                format!(
+                    "{} is inside the database directory; keep it outside, where a restore does not reach",
+                    named[1].1.display()
+                ),
+            ));
         }
         Ok(())
     }
