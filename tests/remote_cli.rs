@@ -496,7 +496,7 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
         std::fs::read(&pdf).unwrap(),
     );
     let out = d.join("signed.pdf");
-    let finalize = |faketime: Option<&str>| -> Run {
+    let finalize = |faketime: Option<&str>, more: &[&str]| -> Run {
         let mut c = match faketime {
             Some(t) => {
                 let mut c = std::process::Command::new("faketime");
@@ -508,7 +508,9 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
         };
         c.args(["sign", "finalize", "--pending"])
             .arg(&pending)
-            .args(["--signature", s.stdout.trim(), "--out"])
+            .args(["--signature", s.stdout.trim()])
+            .args(more)
+            .arg("--out")
             .arg(&out)
             .output()
             .unwrap()
@@ -521,7 +523,7 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
     let text = b">/Reason (EVIL) /X <";
     edited[c0 + 100..c0 + 100 + text.len()].copy_from_slice(text);
     std::fs::write(&pdf, &edited).unwrap();
-    let r = finalize(None);
+    let r = finalize(None, &[]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("is not as prepared"), "{}", r.stderr);
     assert!(!out.exists());
@@ -551,7 +553,7 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
     let mut v2 = v.clone();
     v2["certificate"] = serde_json::Value::String(hex::encode(std::fs::read(&other).unwrap()));
     std::fs::write(&pending, v2.to_string()).unwrap();
-    let r = finalize(None);
+    let r = finalize(None, &[]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
         r.stderr
@@ -563,11 +565,11 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
     std::fs::write(&pending, &state).unwrap();
 
     // Finalized after the certificate expired (the demo's are valid for a few years).
-    let r = finalize(Some("10 years"));
+    let r = finalize(Some("10 years"), &[]);
     assert_eq!(r.code, 15, "{}", r.stderr);
     assert!(!out.exists());
     // As prepared: signed.
-    let r = finalize(None);
+    let r = finalize(None, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // ECDSA asked of an RSA key: refused at prepare, nothing written.
@@ -642,42 +644,14 @@ fn a_prepared_pdf_or_pending_state_edited_or_an_expired_certificate_finalizes_no
     edited[c0 + 1] = b'1';
     std::fs::write(&pdf, &edited).unwrap();
     std::fs::remove_file(&out).unwrap();
-    let r: Run = demo
-        .cmd()
-        .args(["sign", "finalize", "--pending"])
-        .arg(&pending)
-        .args([
-            "--signature",
-            s.stdout.trim(),
-            "--tsa",
-            "http://127.0.0.1:9/",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap()
-        .into();
+    let r = finalize(None, &["--tsa", "http://127.0.0.1:9/"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("is not as prepared"), "{}", r.stderr);
 
     // Prepared without --timestamped, finalized with --tsa: no room for a token, said before
     // the TSA is asked (helper 169: a token was spent, then the signature did not fit).
     std::fs::write(&pdf, &prepared).unwrap();
-    let r: Run = demo
-        .cmd()
-        .args(["sign", "finalize", "--pending"])
-        .arg(&pending)
-        .args([
-            "--signature",
-            s.stdout.trim(),
-            "--tsa",
-            "http://127.0.0.1:9/",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap()
-        .into();
+    let r = finalize(None, &["--tsa", "http://127.0.0.1:9/"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("too few for one"), "{}", r.stderr);
     assert!(!out.exists());
