@@ -344,7 +344,7 @@ pub(crate) fn print(v: &impl serde::Serialize) {
 
 /// Read a file of at most `max` bytes.
 pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
-    read_at_most(p, max).map_err(|size| {
+    read_limited(p, max, |size| {
         // Exit 23, as for a document; said of the file it is (a totals file over its 1 MiB
         // was told about "the document" and max_document_bytes; helper 167).
         eprintln!(
@@ -352,33 +352,36 @@ pub(crate) fn read_bounded(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
             p.display()
         );
         ExitCode::from(23)
-    })?
+    })
 }
 
 /// A document to archive, at most `max` bytes (exit 23 with the archive's limit named).
 pub(crate) fn read_document(p: &Path, max: u64) -> Result<Vec<u8>, ExitCode> {
-    read_at_most(p, max).map_err(|size| fail(ArchiveError::TooLarge { size, limit: max }))?
+    read_limited(p, max, |size| {
+        fail(ArchiveError::TooLarge { size, limit: max })
+    })
 }
 
-/// The bytes of `p`, or the size it has past `max` (read no further than `max` + 1 bytes).
-fn read_at_most(p: &Path, max: u64) -> Result<Result<Vec<u8>, ExitCode>, u64> {
+/// The bytes of `p`, reading no further than `max` + 1 bytes; past `max`, `too_large` of the
+/// size found.
+fn read_limited(
+    p: &Path,
+    max: u64,
+    too_large: impl FnOnce(u64) -> ExitCode,
+) -> Result<Vec<u8>, ExitCode> {
     use std::io::Read;
-    let f = match std::fs::File::open(p) {
-        Ok(f) => f,
-        Err(e) => return Ok(Err(usage(format!("read {}: {e}", p.display())))),
-    };
+    let unread = |e: std::io::Error| usage(format!("read {}: {e}", p.display()));
+    let f = std::fs::File::open(p).map_err(unread)?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     if size > max {
-        return Err(size);
+        return Err(too_large(size));
     }
     let mut v = Vec::new();
-    if let Err(e) = f.take(max + 1).read_to_end(&mut v) {
-        return Ok(Err(usage(format!("read {}: {e}", p.display()))));
-    }
+    f.take(max + 1).read_to_end(&mut v).map_err(unread)?;
     if v.len() as u64 > max {
-        return Err(v.len() as u64);
+        return Err(too_large(v.len() as u64));
     }
-    Ok(Ok(v))
+    Ok(v)
 }
 
 /// The checkpoint signer the flags name (None without --checkpoint-key), judged before

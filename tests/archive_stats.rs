@@ -624,10 +624,10 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
         }
     }
     let file = dir.path().join("totals.csv");
-    // A totals file given, which must be taken.
-    let give = |body: &str| {
+    // `kyso stats totals` of a file holding `body`.
+    let totals = |body: &str| -> Run {
         std::fs::write(&file, body).unwrap();
-        let r = kyso(&[
+        kyso(&[
             "stats",
             "totals",
             "--db",
@@ -636,7 +636,11 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
             file.to_str().unwrap(),
             "--user",
             "quantri",
-        ]);
+        ])
+    };
+    // A totals file given, which must be taken.
+    let give = |body: &str| {
+        let r = totals(body);
         assert_eq!(r.code, 0, "{}", r.stderr);
     };
     give("agency,type,quarter,total\r\nUBND Hoàn Kiếm,GKS,2026-Q1,4\r\n");
@@ -721,17 +725,7 @@ fn administrator_gives_totals_and_reads_the_report_from_the_cli_and_bad_input_ch
         ),
         (huge, 23, "bytes"),
     ] {
-        std::fs::write(&file, body).unwrap();
-        let r = kyso(&[
-            "stats",
-            "totals",
-            "--db",
-            dbs,
-            "--file",
-            file.to_str().unwrap(),
-            "--user",
-            "quantri",
-        ]);
+        let r = totals(&body);
         assert_eq!(r.code, code, "{says}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
     }

@@ -697,20 +697,6 @@ impl crate::store::Archive {
         let mut cells: BTreeMap<Cell, Counts> = BTreeMap::new();
         let mut groups: BTreeMap<Group, Row> = BTreeMap::new();
         let mut all = Row::default();
-        let row_of = |groups: &mut BTreeMap<Group, Row>, g: Group| -> Result<()> {
-            if !groups.contains_key(&g) && groups.len() == MAX_CELLS {
-                return Err(ArchiveError::Input(format!(
-                    "more than {MAX_CELLS} rows: ask for fewer quarters"
-                )));
-            }
-            groups.entry(g.clone()).or_insert_with(|| Row {
-                agency: g.0.clone(),
-                doc_type: g.1.clone(),
-                quarter: g.2.map(|q| q.to_string()),
-                ..Row::default()
-            });
-            Ok(())
-        };
         let stats = self.cf(CF_STATS)?;
         // The totals first: which cells have one.
         let order = [Counter::Total]
@@ -751,24 +737,14 @@ impl crate::store::Archive {
                 } else if counter != Counter::Total {
                     let mut n = Counts::default();
                     n.c[counter as usize] = v;
-                    let g = group_of(&key.cell);
-                    row_of(&mut groups, g.clone())?;
-                    if let Some(row) = groups.get_mut(&g) {
-                        add(row, &n)?;
-                    }
-                    add(&mut all, &n)?;
+                    count(&mut groups, &mut all, group_of(&key.cell), &n)?;
                 }
                 it.next();
             }
             it.status().map_err(db_err)?;
         }
         for (cell, n) in cells {
-            let g = group_of(&cell);
-            row_of(&mut groups, g.clone())?;
-            if let Some(row) = groups.get_mut(&g) {
-                add(row, &n)?;
-            }
-            add(&mut all, &n)?;
+            count(&mut groups, &mut all, group_of(&cell), &n)?;
         }
         let mut rows: Vec<Row> = groups.into_values().collect();
         for r in rows.iter_mut().chain(std::iter::once(&mut all)) {
@@ -782,6 +758,24 @@ impl crate::store::Archive {
             all,
         })
     }
+}
+
+/// Add counts to the row of group `g` (made on first use: at most [`MAX_CELLS`] rows) and to
+/// `all`.
+fn count(groups: &mut BTreeMap<Group, Row>, all: &mut Row, g: Group, n: &Counts) -> Result<()> {
+    if !groups.contains_key(&g) && groups.len() == MAX_CELLS {
+        return Err(ArchiveError::Input(format!(
+            "more than {MAX_CELLS} rows: ask for fewer quarters"
+        )));
+    }
+    let row = groups.entry(g).or_insert_with_key(|g| Row {
+        agency: g.0.clone(),
+        doc_type: g.1.clone(),
+        quarter: g.2.map(|q| q.to_string()),
+        ..Row::default()
+    });
+    add(row, n)?;
+    add(all, n)
 }
 
 /// Add a cell's counts to a row. A sum past 2^64 − 1 is damage (each count is of the log's

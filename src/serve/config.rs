@@ -906,29 +906,39 @@ impl Config {
         // One hash, one entry: with two, the last token entry (the first client entry)
         // answered for both, an auditor's token acting as the admin (helper 170).
         // (Entries of one user may repeat theirs: user() holds their roles and agency equal.)
-        let mut hashes = std::collections::BTreeMap::new();
-        for (i, c) in self.clients.iter().enumerate() {
-            if let Some(h) = &c.sha256 {
-                let was = hashes.insert(h.trim().to_ascii_lowercase(), c.name.as_str());
-                if was.is_some_and(|n| n != c.name) {
-                    return Err(bad(
-                        &format!("clients[{i}].sha256"),
-                        "names a certificate a clients entry of another user names",
-                    ));
+        let another_users =
+            |kind: &str, hashes: &[(usize, &str, &str)]| -> Result<(), ConfigError> {
+                let mut seen = std::collections::BTreeMap::new();
+                for (i, hash, name) in hashes {
+                    if seen
+                        .insert(hash.trim().to_ascii_lowercase(), name)
+                        .is_some_and(|n| n != name)
+                    {
+                        return Err(bad(
+                            &format!("{kind}[{i}].sha256"),
+                            format!("the same as a {kind} entry of another user's"),
+                        ));
+                    }
                 }
-            }
-        }
-        let mut hashes = std::collections::BTreeMap::new();
+                Ok(())
+            };
+        let hashes: Vec<_> = self
+            .clients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.sha256.as_deref().map(|h| (i, h, c.name.as_str())))
+            .collect();
+        another_users("clients", &hashes)?;
+        let hashes: Vec<_> = self
+            .api_tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.sha256.as_str(), t.name.as_str()))
+            .collect();
+        another_users("api_tokens", &hashes)?;
         for (i, t) in self.api_tokens.iter().enumerate() {
             let at = format!("api_tokens[{i}]");
             sha256_hex(&format!("{at}.sha256"), &t.sha256)?;
-            let was = hashes.insert(t.sha256.trim().to_ascii_lowercase(), t.name.as_str());
-            if was.is_some_and(|n| n != t.name) {
-                return Err(bad(
-                    &format!("{at}.sha256"),
-                    "the same token as an api_tokens entry of another user",
-                ));
-            }
             user(&at, &t.name, &t.roles, t.agency.as_deref(), &mut users)?;
             for (j, s) in t.signing_certs.iter().enumerate() {
                 signing_cert(&format!("{at}.signing_certs[{j}]"), s)?;
