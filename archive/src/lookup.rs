@@ -426,7 +426,19 @@ impl Archive {
                     "more than {MAX_UNDATED_READ} records of this agency have no issue date, and a lookup by dates reads each: look them up by code or subject, or export the agency's records (kyso export --agency)"
                 )));
             }
-            let r = crate::writer::stored_record(&self.db, id)?;
+            // Its ingest time alone (a record's whole JSON holds its validation report).
+            #[derive(serde::Deserialize)]
+            struct Archived {
+                ingest_time: String,
+            }
+            let v = self
+                .db
+                .get_pinned_cf(self.cf(CF_RECORDS)?, u64_key(id))
+                .map_err(db_err)?
+                .ok_or(ArchiveError::NoRecord(id))?;
+            let r: Archived = serde_json::from_slice(&v).map_err(|e| {
+                ArchiveError::Inconsistent(format!("record {id} is not a record: {e}"))
+            })?;
             let day = crate::model::ingest_day(&r.ingest_time)?;
             if from <= day.as_str() && day.as_str() <= to {
                 out.push(id);
