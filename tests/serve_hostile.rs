@@ -683,6 +683,8 @@ fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("holds no archive"), "{err}");
     assert!(!db.exists(), "--check created the archive");
+    // No one can be let in: said, not refused (a config may be filled in in steps).
+    assert!(err.contains("no [[clients]], no [[api_tokens]]"), "{err}");
     let token = |name: &str, role: &str, hash: &str| {
         format!("[[api_tokens]]\nname = \"{name}\"\nsha256 = \"{hash}\"\nroles = [\"{role}\"]\n")
     };
@@ -752,6 +754,14 @@ fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
                 db.join("trust.state").display()
             ),
             "inside the database directory",
+        ),
+        // The log key named again, as the key documents are signed with: whoever got a
+        // document signed would hold a checkpoint signature on bytes they chose.
+        (
+            format!(
+                "{base}[[keys]]\nname = \"so-tu-phap\"\nuri = \"pkcs11:token=kyso-dev;object=log;type=private\"\n"
+            ),
+            "keys[0].uri: the same key as archive.log_key",
         ),
     ] {
         let (code, err) = run(&text);

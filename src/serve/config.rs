@@ -449,12 +449,18 @@ pub struct CertId {
 }
 
 /// Sections `KYSO_<SECTION>_<KEY>` may override (arrays of tables are not overridable).
-const SECTIONS: [&str; 7] = [
-    "server", "limits", "token", "archive", "trust", "web", "export",
+const SECTIONS: [&str; 8] = [
+    "server", "limits", "token", "archive", "trust", "tsa", "web", "export",
 ];
 
-/// Variables that are not overrides.
-const NOT_OVERRIDES: [&str; 3] = ["KYSO_PIN", "KYSO_PKCS11_MODULE", "KYSO_CONFIG"];
+/// Variables kyso reads that are not overrides.
+const NOT_OVERRIDES: [&str; 5] = [
+    "KYSO_PIN",
+    "KYSO_PKCS11_MODULE",
+    "KYSO_CONFIG",
+    "KYSO_LOG",
+    "KYSO_MEASURE_RECORDS",
+];
 
 /// A config error: which key, and what is wrong with it.
 #[derive(Debug)]
@@ -471,22 +477,30 @@ fn bad(key: &str, what: impl std::fmt::Display) -> ConfigError {
 }
 
 /// Apply `KYSO_SECTION_KEY=value` overrides to the parsed file. A value is read as TOML when it
-/// parses as one (numbers, booleans, arrays, quoted strings), else as a plain string.
+/// parses as one (numbers, booleans, arrays, quoted strings), else as a plain string. Returns
+/// a warning for each `KYSO_` variable that overrides nothing (a misspelt section, an array of
+/// tables), by name only: its value may be a secret.
 fn apply_env(
     root: &mut toml::Table,
     env: impl Iterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+) -> Result<Vec<String>, ConfigError> {
+    let mut ignored = Vec::new();
     for (k, v) in env {
         if !k.starts_with("KYSO_") || NOT_OVERRIDES.contains(&k.as_str()) {
             continue;
         }
         let rest = k["KYSO_".len()..].to_ascii_lowercase();
-        let Some((section, key)) = rest.split_once('_') else {
+        let section = rest.split_once('_').map(|(s, key)| (s.to_string(), key));
+        let Some((section, key)) =
+            section.filter(|(s, key)| SECTIONS.contains(&s.as_str()) && !key.is_empty())
+        else {
+            ignored.push(format!(
+                "config: the environment variable {k} overrides nothing and is ignored: overrides are KYSO_<SECTION>_<KEY> for the sections {}",
+                SECTIONS.join(", ")
+            ));
             continue;
         };
-        if !SECTIONS.contains(&section) {
-            continue;
-        }
+        let section = section.as_str();
         let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
@@ -501,7 +515,7 @@ fn apply_env(
             _ => return Err(bad(section, format!("is not a table (override {k})"))),
         }
     }
-    Ok(())
+    Ok(ignored)
 }
 
 impl Config {
@@ -537,7 +551,7 @@ impl Config {
                 None => format!("config: not valid TOML: {}", e.message()),
             })
         })?;
-        apply_env(&mut root, env)?;
+        let ignored = apply_env(&mut root, env)?;
         let mut cfg: Config =
             serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
                 let path = e.path().to_string();
@@ -554,7 +568,8 @@ impl Config {
             cfg.resolve_paths(base);
         }
         cfg.validate(files)?;
-        cfg.warnings = cfg.lint();
+        cfg.warnings = ignored;
+        cfg.warnings.extend(cfg.lint());
         Ok(cfg)
     }
 
@@ -1166,6 +1181,12 @@ impl Config {
     /// What is allowed but most likely a mistake.
     fn lint(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if self.clients.is_empty() && self.api_tokens.is_empty() && !self.web.public_verification {
+            out.push(
+                "config: no [[clients]], no [[api_tokens]] and web.public_verification off: no one can be given a role, and every request that needs one will be refused (401)"
+                    .to_string(),
+            );
+        }
         let mut names = Vec::new();
         for (i, c) in self.clients.iter().enumerate() {
             names.push((format!("clients[{i}].subject"), c.subject.as_deref()));
@@ -1478,7 +1499,7 @@ key_name = "kyso.test"
     #[test]
     fn environment_overrides_the_file() {
         let c = load(
-            MIN,
+            &format!("{MIN}[web]\npublic_verification = true\n"),
             &[
                 ("KYSO_LIMITS_BURST", "7"),
                 ("KYSO_ARCHIVE_ORIGIN", "kyso.other/log"),
@@ -1488,5 +1509,32 @@ key_name = "kyso.test"
         .unwrap();
         assert_eq!(c.limits.burst, 7.0);
         assert_eq!(c.archive.origin, "kyso.other/log");
+        assert_eq!(c.warnings, Vec::<String>::new());
+        // The TSA's key, too; a misspelt section or an array of tables overrides nothing and
+        // is named in a warning, without its value.
+        let c = load(
+            MIN,
+            &[
+                ("KYSO_TSA_KEY", "pkcs11:token=kyso-dev;object=tsa"),
+                ("KYSO_SERVR_LISTEN", "0.0.0.0:1"),
+                ("KYSO_CLIENTS_NAME", "secret-value"),
+                ("KYSO_WEB_", "x"),
+                ("KYSO_LOG", "debug"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.tsa.unwrap().key, "pkcs11:token=kyso-dev;object=tsa");
+        assert_eq!(c.server.listen.port(), 0);
+        assert_eq!(c.warnings.len(), 4, "{:?}", c.warnings);
+        // MIN has no clients, no tokens and no public page: no one can be let in.
+        assert!(c.warnings[3].contains("no [[clients]]"), "{:?}", c.warnings);
+        for (w, name) in
+            c.warnings
+                .iter()
+                .zip(["KYSO_SERVR_LISTEN", "KYSO_CLIENTS_NAME", "KYSO_WEB_"])
+        {
+            assert!(w.contains(name) && w.contains("overrides nothing"), "{w}");
+            assert!(!w.contains("secret-value") && !w.contains("0.0.0.0"), "{w}");
+        }
     }
 }

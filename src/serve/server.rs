@@ -15,7 +15,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kyso_hsm::{pin, Module, Pkcs11Uri, SigningKey, Token, TokenKey};
+use kyso_hsm::{pin, Module, Pkcs11Uri, SignDigest, SigningKey, Token, TokenKey};
 use kyso_signer::tsp::{TimestampSource, Tsa};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -1586,9 +1586,29 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         }
         None => None,
     };
+    // One key, one purpose: a document signed with the log key or the TSA's key would be
+    // taken for a checkpoint or a time-stamp by whoever holds only the key (URIs may name one
+    // object differently: the public keys are compared).
+    let mut purposes = vec![("archive.log_key", log_key.public_key_info())];
+    let same_as = |what: &str,
+                   spki: &x509_cert::spki::SubjectPublicKeyInfoOwned,
+                   purposes: &[(&str, _)]| {
+        match purposes.iter().find(|(_, p)| *p == spki) {
+            Some((other, _)) => Err(cfg_err(format!(
+                "config: {what}: the same key as {other}; a key signs for one purpose — give it its own key on the token"
+            ))),
+            None => Ok(()),
+        }
+    };
+    if let Some(t) = &tsa {
+        same_as("tsa.key", t.key().public_key_info(), &purposes)?;
+        purposes.push(("tsa.key", t.key().public_key_info()));
+    }
     let mut keys = BTreeMap::new();
     for (i, k) in cfg.keys.iter().enumerate() {
-        let key = ring.open(&format!("keys[{i}].uri"), &k.uri)?;
+        let what = format!("keys[{i}].uri");
+        let key = ring.open(&what, &k.uri)?;
+        same_as(&what, key.public_key_info(), &purposes)?;
         keys.insert(
             k.name.clone(),
             ServerKey {
