@@ -821,10 +821,16 @@ fn finish(r: &mut Row) {
 /// `@`, a tab or a carriage return gets a leading `'` (OWASP's CSV injection advice). Agency
 /// names and document type codes are a clerk's text: a type `-2-3` showed as −5, an agency
 /// `=HYPERLINK(…)` would have been a link (an attacker's reading, 2026-12-05).
+///
+/// An agency or type named `all` gets one too: the last line's grouping columns say `all`,
+/// and a row of its own would read as that line (helper 167).
 fn spreadsheet_safe(s: String) -> String {
     // After leading spaces too: a spreadsheet that trims them on import reads the formula
     // (helper 167).
-    if s.starts_with(['\t', '\r']) || s.trim_start().starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(['\t', '\r'])
+        || s.trim_start().starts_with(['=', '+', '-', '@', '\''])
+        || s.trim().eq_ignore_ascii_case("all")
+    {
         format!("'{s}")
     } else {
         s
@@ -918,6 +924,10 @@ mod tests {
             ("UBND tỉnh Hà Nội", "UBND tỉnh Hà Nội"),
             ("2026-Q1", "2026-Q1"),
             ("", ""),
+            ("all", "'all"),
+            (" ALL ", "' ALL "),
+            ("'all", "''all"),
+            ("allied", "allied"),
         ] {
             assert_eq!(spreadsheet_safe(given.into()), want);
         }
