@@ -418,6 +418,30 @@ fn a_client_over_its_rate_waits_and_the_others_do_not() {
     for _ in 0..10 {
         clerk.get_with("/healthz", &[("sec-fetch-site", "cross-site")]);
     }
+    // A link opened from a mail or a document (what chromium sends for it, helper 173): not
+    // another site's, but a navigation — refused on the API, so a link cannot write a read
+    // with a purpose of its author's in the clerk's name; the page's own fetch() passes.
+    let navigation = [
+        ("sec-fetch-site", "none"),
+        ("sec-fetch-mode", "navigate"),
+        ("sec-fetch-dest", "document"),
+        ("sec-fetch-user", "?1"),
+    ];
+    let r = clerk.get_with(
+        "/v1/records?code=001099012345.GKS&purpose=link",
+        &navigation,
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("navigation"), "{}", r.text());
+    let r = clerk.get_with("/v1/whoami", &[("sec-fetch-dest", "iframe")]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(clerk.get_with("/", &navigation).status, 200);
+    let page = [
+        ("sec-fetch-site", "same-origin"),
+        ("sec-fetch-mode", "cors"),
+        ("sec-fetch-dest", "empty"),
+    ];
+    assert_eq!(clerk.get_with("/v1/whoami", &page).status, 200);
     let seconds = started.elapsed().as_secs();
     assert_eq!(clerk.get("/v1/whoami").status, 200);
     assert_eq!(

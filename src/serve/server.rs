@@ -4179,6 +4179,23 @@ fn admit(
             Some(CROSS_SITE.pass()),
         ));
     }
+    // Nor from a browser's navigation: a link opened from a mail, a chat or a document is
+    // `Sec-Fetch-Site: none`, as a typed address, and the browser presents the clerk's
+    // certificate on its own — a link with `?purpose=…` wrote a read in the clerk's name with
+    // a purpose another chose (helper 173). The service's pages ask with fetch() (mode cors,
+    // destination empty); clients that are not browsers send neither header.
+    let fetch_header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or("?"));
+    let navigation = fetch_header("sec-fetch-mode")
+        .is_some_and(|m| m != "cors" && m != "same-origin" && m != "no-cors")
+        || fetch_header("sec-fetch-dest").is_some_and(|d| d != "empty");
+    if !roles.is_empty() && navigation {
+        return Err(refuse(
+            Code::Forbidden,
+            "navigation",
+            "a browser's navigation (a link opened, an address typed) to the API is not taken; use the service's own page or a client".into(),
+            Some(CROSS_SITE.pass()),
+        ));
+    }
     // On a route open to anyone, a browser's request from another site is taken as anyone's:
     // the client certificate the browser presents on its own does not speak for the official.
     // Counted as the official's, another site's page could spend the official's requests

@@ -286,6 +286,25 @@ assert.match(v.signatures[0].items[3][1], /chưa được kiểm chứng/);
 assert.match(v.signatures[0].reason, /không xây dựng được đường dẫn tin cậy/);
 check(`a name with hidden characters: ${signerShown}`);
 
+// 4c. a file name with a right-to-left override, a Hangul filler and 300 letters in a row
+// (helper 173): the "chosen" line and the live message show the hidden ones as escapes — the
+// override turned the page's own "(… byte)" around — and the long name wraps, not the page.
+{
+  const before = Number((await page.getAttribute("body", "data-runs")) || 0);
+  const name = `ket-qua\u202efdp.\u3164${"x".repeat(300)}.pdf`;
+  await page.fill("#code", "");
+  await page.setInputFiles("#sig", []);
+  await page.setInputFiles("#doc", [{ name, mimeType: "application/pdf", buffer: fs.readFileSync(file("KYSO_WEB_SIGNED")) }]);
+  await page.waitForFunction(([n, f]) => Number(document.body.dataset.runs || 0) > n && document.body.dataset.file === f, [before, name]);
+  v = await verdict(page);
+  const chosen = await page.textContent("#doc-chosen");
+  assert.ok(!/[\u202e\u3164]/.test(chosen), chosen);
+  assert.match(chosen, /ket-qua\\u\{202e\}fdp\.\\u\{3164\}x+\.pdf \(/);
+  assert.equal(v.indication, "TOTAL-PASSED");
+  assert.ok(v.overflow <= 0, `the page is ${v.overflow} px wider than the window`);
+  check(`a file name with hidden characters: ${chosen.slice(0, 40)}…`);
+}
+
 // 5. a page changed after signing: the change is named
 v = await verifyFiles(page, file("KYSO_WEB_CHANGED"), null, "");
 assert.equal(v.indication, "TOTAL-FAILED");

@@ -52,7 +52,11 @@ export function showBytes(n) {
 /** Characters that hide, reorder or break text: controls, line and paragraph separators,
  * bidirectional controls, zero-width characters. A certificate name with U+202E read "Phan Than"
  * where the certificate says "nahT nahP" (found by an attacker's reading, 2026-12-02). */
-const HIDING = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+// The set the service refuses in a stated purpose (src/serve/api/records.rs, invisible()):
+// controls, soft hyphen, fillers, zero-width and bidirectional characters, variation
+// selectors, tags (helper 173: U+00AD, U+180E, U+3164 and tags showed as nothing here).
+const HIDING =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
 
 /** Text as the page shows it: every hiding character written as a visible `\u{…}` escape. */
 export function visible(s) {
@@ -78,7 +82,14 @@ export function el(tag, attrs, ...children) {
 
 /** Replace an element's children. */
 export function fill(target, ...children) {
-  target.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  // Strings as el() takes them: text, hiding characters shown (a file name's U+202E turned
+  // the page's own "(10.430 byte)" around; helper 173).
+  target.replaceChildren(
+    ...children
+      .flat()
+      .filter((c) => c !== null && c !== undefined && c !== false)
+      .map((c) => (typeof c === "string" ? document.createTextNode(visible(c)) : c)),
+  );
 }
 
 /** A bearer token for API calls (kept in this page's memory only). */
