@@ -831,6 +831,21 @@ fn a_signature_that_would_break_what_the_document_holds_is_refused() {
             // (A /Size past MuPDF's largest table is refused before numbers run out.)
             "gives a /Size MuPDF does not take",
         ),
+        // A signature whose field lock says /P 1, pyHanko's doc_mdp_update_value (Acrobat's
+        // "lock document after signing"): only the certification's /P was read, and the
+        // document was signed again, exit 0 (helper 172).
+        (
+            signing_input(&demo, "locked", &[], "locked.pdf"),
+            vec![],
+            "locks it against any change",
+        ),
+        // The copy stamp over a signature (no certification permitting annotations): the
+        // earlier signature was then broken, in kyso's verifier's eyes and pyHanko's.
+        (
+            signing_input(&demo, "signed", &[], "signed.pdf"),
+            vec!["--copy-stamp"],
+            "the document is signed already",
+        ),
     ];
     for (file, flags, why) in &cases {
         let mut args = flags.clone();
@@ -850,6 +865,29 @@ fn a_signature_that_would_break_what_the_document_holds_is_refused() {
             .collect::<Vec<_>>(),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // The same signed document without the stamp: a signature is what it allows.
+    let r = sign(
+        &demo,
+        &["--key", RSA_KEY, "--out-dir", out.to_str().unwrap()]
+            .into_iter()
+            .chain([cases[7].0.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // What pyHanko signs over such a lock anyway: the locked signature fails in kyso's
+    // verifier, naming the lock (it was TOTAL-PASSED, as if no lock were there).
+    let f = signing_input(&demo, "locked-cosigned", &[], "locked-cosigned.pdf");
+    let j = demo
+        .run(&["verify", f.to_str().unwrap(), "--offline", "--json"])
+        .json();
+    assert_eq!(j["signatures"][0]["indication"], "TOTAL-FAILED", "{j}");
+    assert!(
+        j["signatures"][0]["changes"]
+            .to_string()
+            .contains("which a signature's field lock (DocMDP P=1: no changes) forbids"),
+        "{j}"
+    );
+    assert_eq!(j["signatures"][1]["facts"]["integrity"], true, "{j}");
 }
 
 /// An RFC 3161 TSA on loopback (OpenSSL's, tests/hostile/tsa_server.py) whose answer is changed
@@ -1162,6 +1200,34 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let counted = signing_inputs_says("annots", &out.join("shared.signed.pdf"));
     assert_eq!(counted.stdout.trim(), "[1, 0]", "{}", counted.stderr);
+    // The form's /Fields array that is page 1's /Annots too: a stamp asked for on page 2 went
+    // on page 1 as well, the widget added to that one array (helper 172). Page 1 keeps its
+    // text field's widget alone, and the form lists the new field.
+    let f = signing_input(&demo, "fields-annots", &[], "fields-annots.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--stamp",
+            "2,300,80,230,62",
+            "--out-dir",
+            outs,
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = out.join("fields-annots.signed.pdf");
+    let counted = signing_inputs_says("annots", &signed);
+    assert_eq!(counted.stdout.trim(), "[1, 1, 0]", "{}", counted.stderr);
+    let j = demo
+        .run(&["verify", signed.to_str().unwrap(), "--offline", "--json"])
+        .json();
+    assert_eq!(j["signatures"].as_array().map(Vec::len), Some(1), "{j}");
+    assert_eq!(j["signatures"][0]["facts"]["integrity"], true, "{j}");
+    let (code, verdicts) = pyhanko_validate(&demo, &signed);
+    assert_eq!(code, 0, "{verdicts:?}");
+    assert!(verdicts[0].contains(":INTACT:TRUSTED"), "{verdicts:?}");
 
     // Two pages in the tree, /Count 1: readers show one, and a stamp on the second is on no
     // page they show (a fifth reading).
@@ -1219,17 +1285,35 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rects = signing_inputs_says("rects", &out.join("crop.signed.pdf"));
-    let pages: serde_json::Value = serde_json::from_str(rects.stdout.trim()).unwrap();
-    let stamp = pages[0]["annots"]
-        .as_array()
-        .and_then(|a| a.iter().find(|r| r[2].as_f64() > Some(0.0)))
-        .unwrap_or_else(|| panic!("no stamp: {pages}"));
-    let [x1, y1, x2, y2] = [0, 1, 2, 3].map(|i| stamp[i].as_f64().unwrap());
-    assert!(
-        x1 >= 100.0 && y1 >= 100.0 && x2 <= 400.0 && y2 <= 500.0,
-        "the copy stamp {stamp} is not within the crop box: {pages}"
+    // The same crop box on the page tree's root, the page 64 levels below: the page's
+    // attributes were read from 64 dictionaries, not the 65 there, and its stamps were placed
+    // by the /MediaBox, out of what readers show (helper 172).
+    let deep = signing_input(&demo, "deep-crop", &[], "deep-crop.pdf");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--copy-stamp",
+            "--out-dir",
+            outs,
+            deep.to_str().unwrap(),
+        ],
     );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["crop", "deep-crop"] {
+        let rects = signing_inputs_says("rects", &out.join(format!("{name}.signed.pdf")));
+        let pages: serde_json::Value = serde_json::from_str(rects.stdout.trim()).unwrap();
+        let stamp = pages[0]["annots"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r[2].as_f64() > Some(0.0)))
+            .unwrap_or_else(|| panic!("{name}: no stamp: {pages}"));
+        let [x1, y1, x2, y2] = [0, 1, 2, 3].map(|i| stamp[i].as_f64().unwrap());
+        assert!(
+            x1 >= 100.0 && y1 >= 100.0 && x2 <= 400.0 && y2 <= 500.0,
+            "{name}: the copy stamp {stamp} is not within the crop box [100 100 400 500]: {pages}"
+        );
+    }
 }
 
 /// File names reach the terminal as it may show them: a name holding a carriage return and

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 pub const MAX_DECODED: usize = 64 << 20;
 /// Most revisions followed through /Prev.
 pub const MAX_REVISIONS: usize = 10_000;
+/// The deepest a page may sit in the page tree (the root's children are at depth 1).
+pub const MAX_PAGE_DEPTH: usize = 64;
 
 /// Where an object lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -779,6 +781,36 @@ impl<'a> Document<'a> {
             .unwrap_or(1)
     }
 
+    /// The permission a signature's field lock sets for every revision after the signature:
+    /// the /P of its FieldMDP transform's parameters (in the signature dictionary `sig`'s
+    /// /Reference) or of its field's /Lock (ISO 32000-2 §12.7.5.5, Table 236: Acrobat's "lock
+    /// document after signing", pyHanko's `doc_mdp_update_value`), the lower of the two, read
+    /// as [`Document::docmdp_level`] reads a certification's. None where neither has a /P.
+    pub fn lock_level(&self, sig: &Dict, field: Option<&Dict>) -> Option<i64> {
+        let level = |params: Option<&Object>| {
+            let params = self.resolve(params?).ok()?;
+            let has_p = params.as_dict()?.get("P").is_some();
+            has_p.then(|| self.docmdp_level(Some(&params)))
+        };
+        let reference = sig
+            .get("Reference")
+            .and_then(|r| self.resolve(r).ok())
+            .and_then(|refs| {
+                refs.as_array()?
+                    .iter()
+                    .take(64)
+                    .filter_map(|r| self.resolve(r).ok())
+                    .filter_map(|r| r.as_dict().cloned())
+                    .find(|d| {
+                        d.get("TransformMethod")
+                            .is_some_and(|m| m.is_name("FieldMDP"))
+                    })
+            });
+        let from_reference = reference.and_then(|d| level(d.get("TransformParams")));
+        let from_field = field.and_then(|f| level(f.get("Lock")));
+        from_reference.into_iter().chain(from_field).min()
+    }
+
     /// Byte offsets just past each `%%EOF` marker (and its end of line): where revisions end.
     pub fn revision_ends(&self) -> Vec<usize> {
         let d = self.data;
@@ -800,15 +832,20 @@ impl<'a> Document<'a> {
     /// (§7.7.3.4: Resources, MediaBox, CropBox, Rotate), resolved.
     pub fn inherited(&self, page: ObjRef, key: &str) -> Result<Option<Object>> {
         let mut cur = Some(page);
-        for _ in 0..64 {
-            let Some(r) = cur else { break };
+        // The page and as many ancestors as `pages` lets a page have (65 levels), and never
+        // an answer from fewer: a page 64 levels down had the root's /Rotate and /CropBox
+        // read as absent, and its stamps drawn sideways and cut off (helper 172).
+        for _ in 0..=MAX_PAGE_DEPTH + 1 {
+            let Some(r) = cur else { return Ok(None) };
             let d = self.dict(r)?;
             if let Some(v) = d.get(key) {
                 return Ok(Some(self.resolve(v)?));
             }
             cur = d.get("Parent").and_then(Object::as_ref);
         }
-        Ok(None)
+        Err(PdfError::Structure(
+            "the page tree loops or is too deep".into(),
+        ))
     }
 
     /// The page objects in order (§7.7.3), walking the page tree.
@@ -822,7 +859,7 @@ impl<'a> Document<'a> {
         let mut stack = vec![(top, 0usize)];
         let mut seen = std::collections::HashSet::new();
         while let Some((r, depth)) = stack.pop() {
-            if depth > 64 || !seen.insert(r) || out.len() > 1_000_000 {
+            if depth > MAX_PAGE_DEPTH || !seen.insert(r) || out.len() > 1_000_000 {
                 return Err(PdfError::Structure(
                     "the page tree loops or is too deep".into(),
                 ));

@@ -819,12 +819,31 @@ fn has_signatures(doc: &Document<'_>) -> bool {
         .any(|(_, d, n)| n.ft.as_deref() == Some(b"Sig") && d.get("V").is_some())
 }
 
+/// The signed signature fields of the form: each field's dictionary and its signature's.
+fn signed_fields<'d>(
+    doc: &'d Document<'_>,
+) -> impl Iterator<Item = (kyso_pdf::Dict, kyso_pdf::Dict)> + 'd {
+    kyso_pdf::form::field_tree(doc)
+        .into_iter()
+        .filter(|(_, d, n)| n.ft.as_deref() == Some(b"Sig") && d.get("V").is_some())
+        .filter_map(|(_, d, _)| {
+            let sig = doc.resolve(d.get("V")?).ok()?.as_dict()?.clone();
+            Some((d, sig))
+        })
+}
+
 /// Refuse what a certification forbids: a second certification, a certification after other
 /// signatures, any signature on a document certified with P=1 (document time-stamps, the
 /// B-LTA update, are not changes under P=1: ISO 32000-2 §12.8.2.2), and the digitized-copy
 /// stamp — an annotation — on one certified with P=2 (form filling and signing only).
 fn check_docmdp(doc: &Document<'_>, opts: &PadesOptions) -> Result<()> {
     let certify = opts.certify.is_some();
+    // A signature whose field lock says P=1 ("lock document after signing"): nothing may
+    // follow it but validation data and document time-stamps, as after a certification with
+    // P=1. Signed over, it was shown broken by pyHanko and Acrobat (helper 172).
+    let locked = signed_fields(doc)
+        .filter_map(|(field, sig)| doc.lock_level(&sig, Some(&field)))
+        .min();
     if opts.doc_timestamp {
         return if certify {
             Err(SignError::Input(
@@ -833,6 +852,12 @@ fn check_docmdp(doc: &Document<'_>, opts: &PadesOptions) -> Result<()> {
         } else {
             Ok(())
         };
+    }
+    if locked == Some(1) {
+        return Err(SignError::Input("a signature in the document locks it against any change (its field lock, /P 1: \"lock document after signing\"): another signature would break it".into()));
+    }
+    if opts.copy_stamp && doc.docmdp_permission()? != Some(3) && has_signatures(doc) {
+        return Err(SignError::Input("the document is signed already: the digitized-copy stamp is an annotation, which breaks the earlier signatures (only a certification with DocMDP P=3 permits annotations); sign without it, or stamp the copy before its first signature".into()));
     }
     match doc.docmdp_permission()? {
         Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
@@ -1177,9 +1202,17 @@ pub fn prepare_pdf(
     let widget_ref = up.add(Object::Dict(widget));
     annots.push((widget_page, widget_ref));
     fields.push(Object::Ref(widget_ref));
+    // A /Fields array that is also a page's /Annots is left to the page: replaced, it put the
+    // new widget (and its stamp) on that page too (helper 172). The form gets its own array.
+    let names_annots = |r: ObjRef| {
+        pages.iter().any(|p| {
+            doc.dict(*p)
+                .is_ok_and(|d| matches!(d.get("Annots"), Some(Object::Ref(x)) if *x == r))
+        })
+    };
     match fields_ref {
-        Some(r) => up.replace(r, Object::Array(fields)),
-        None => acro.set("Fields", Object::Array(fields)),
+        Some(r) if !names_annots(r) => up.replace(r, Object::Array(fields)),
+        _ => acro.set("Fields", Object::Array(fields)),
     }
     acro.set("SigFlags", Object::Int(3));
     match acro_ref {

@@ -85,6 +85,17 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
     python3 signing_inputs.py crop IN OUT        IN with a /CropBox of [100 100 400 500] on its
                                                  page (pikepdf)
     python3 signing_inputs.py rotate IN OUT R    IN with its page's /Rotate R (pikepdf)
+    python3 signing_inputs.py deep-crop IN OUT   the crop above on the page tree's root, the
+                                                 page 64 levels below it (pikepdf)
+    python3 signing_inputs.py signed IN OUT      IN signed by pyHanko
+    python3 signing_inputs.py locked IN OUT      IN signed by pyHanko in a field locked with
+                                                 /P 1 ("lock document after signing")
+    python3 signing_inputs.py locked-cosigned IN OUT
+                                                 that, then signed again by pyHanko
+    python3 signing_inputs.py fields-annots IN OUT
+                                                 IN on three pages, a text field whose one
+                                                 indirect array is the form's /Fields and page
+                                                 1's /Annots (pikepdf)
     python3 signing_inputs.py rects IN -         prints each page's /CropBox and its
                                                  annotations' /Rect
 
@@ -561,6 +572,59 @@ elif mode == 'rotate':
     import pikepdf
     pdf = pikepdf.open(src_path)
     pdf.pages[0].obj.Rotate = int(sys.argv[4])
+    pdf.save(out)
+elif mode == 'deep-crop':
+    # The crop box on the page tree's root, the page 64 levels below it (the deepest kyso
+    # takes): its inherited /CropBox is read from the 65th dictionary up.
+    import pikepdf
+    pdf = pikepdf.open(src_path)
+    page = pdf.pages[0].obj
+    top = pdf.Root.Pages
+    top.CropBox = pikepdf.Array([100, 100, 400, 500])
+    node = top
+    for _ in range(63):
+        kid = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Pages, Count=1, Parent=node))
+        node.Kids = pikepdf.Array([kid])
+        node = kid
+    node.Kids = pikepdf.Array([page])
+    page.Parent = node
+    pdf.save(out)
+elif mode in ('signed', 'locked', 'locked-cosigned'):
+    # Signed by pyHanko; `locked`: in a field whose lock says /P 1 (FieldMDP /All and
+    # doc_mdp_update_value: Acrobat's "lock document after signing"); `locked-cosigned`: that,
+    # then signed again by pyHanko in a second field.
+    from pyhanko.sign import fields, signers
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    key, cert = key_and_cert()
+    signer = signers.SimpleSigner.load(key, cert)
+    spec = fields.SigFieldSpec('Sig1')
+    if mode != 'signed':
+        spec = fields.SigFieldSpec('Sig1', field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL),
+                                   doc_mdp_update_value=fields.MDPPerm.NO_CHANGES)
+    w = IncrementalPdfFileWriter(open(src_path, 'rb'), strict=False)
+    res = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name='Sig1'), signer=signer,
+                           new_field_spec=spec)
+    if mode == 'locked-cosigned':
+        w = IncrementalPdfFileWriter(res, strict=False)
+        res = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name='Sig2'), signer=signer,
+                               new_field_spec=fields.SigFieldSpec('Sig2'))
+    open(out, 'wb').write(res.getvalue())
+elif mode == 'fields-annots':
+    # A text field whose widget array is both the form's /Fields and page 1's /Annots (one
+    # indirect array), in a three-page document (pikepdf).
+    import pikepdf
+    pdf = pikepdf.open(src_path)
+    while len(pdf.pages) < 3:
+        pdf.pages.append(pdf.pages[0])
+    page = pdf.pages[0].obj
+    tx = pdf.make_indirect(pikepdf.Dictionary(
+        FT=pikepdf.Name.Tx, Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget,
+        Rect=[50, 700, 300, 720], T=pikepdf.String('amount'), V=pikepdf.String('100 VND'),
+        P=page, F=4))
+    shared = pdf.make_indirect(pikepdf.Array([tx]))
+    page.Annots = shared
+    pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(
+        Fields=shared, DA=pikepdf.String('/Helv 0 Tf 0 g')))
     pdf.save(out)
 elif mode == 'rects':
     import json

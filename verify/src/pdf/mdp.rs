@@ -65,6 +65,13 @@ pub fn docmdp_permission(signed: &Document<'_>, f: &Found) -> Option<i64> {
     Some(signed.docmdp_level(d.get("TransformParams")))
 }
 
+/// The permission a signature's field lock sets for the revisions after it
+/// ([`Document::lock_level`]), read in the revision the signature signed (`signed`).
+pub fn lock_permission(signed: &Document<'_>, f: &Found) -> Option<i64> {
+    let field = f.field.and_then(|r| signed.dict(r).ok());
+    signed.lock_level(&f.sig, field.as_ref())
+}
+
 /// The FieldMDP lock of a signature: from its /Reference, or else from its field's /Lock.
 pub fn field_lock(doc: &Document<'_>, f: &Found) -> Option<FieldLock> {
     let params = match reference(doc, &f.sig, "FieldMDP") {

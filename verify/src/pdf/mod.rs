@@ -361,6 +361,20 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             mdp::docmdp_permission(signed, &c.found).map(|p| (c.range.end, p))
         })
         .min_by_key(|(end, _)| *end);
+    // Field locks with a /P (ISO 32000-2): each sets, for every revision after the signature
+    // that carries it, a permission as a certification's — Acrobat's "lock document after
+    // signing". A document locked with P=1 was signed again and passed (helper 172).
+    let locks: Vec<(usize, i64)> = checked
+        .iter()
+        .filter_map(|c| {
+            let signed = if c.range.end == data.len() {
+                &doc
+            } else {
+                revisions[&c.range.end].as_ref().ok()?
+            };
+            mdp::lock_permission(signed, &c.found).map(|p| (c.range.end, p))
+        })
+        .collect();
     let last_fields = fields::field_names(&doc);
     // The object headers a reader rebuilding the table would find: read once, when some
     // signature is followed by a later revision.
@@ -407,9 +421,23 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             None
         } else {
             let signed = revisions[&c.range.end].as_ref().expect("checked above");
+            let certified = certification.and_then(|(end, p)| (end <= c.range.end).then_some(p));
+            let locked = locks
+                .iter()
+                .filter(|(end, _)| *end <= c.range.end)
+                .map(|(_, p)| *p)
+                .min();
+            // A lock only narrows: without a certification nothing but signing is permitted
+            // already, so a lock's P=2 or 3 adds nothing there, and its P=1 forbids that too.
+            let docmdp = match (certified, locked) {
+                (c, None) => c,
+                (None, Some(l)) => (l == 1).then_some(1),
+                (Some(c), Some(l)) => Some(c.min(l)),
+            };
             let perms = policy::Permissions {
-                docmdp: certification.and_then(|(end, p)| (end <= c.range.end).then_some(p)),
+                docmdp,
                 lock: mdp::field_lock(signed, &c.found),
+                locked_by_field: docmdp == Some(1) && certified != Some(1),
             };
             // The signatures made after this one that the form shows: only they may stand
             // behind new signature fields and widgets.

@@ -19,6 +19,9 @@ pub struct Permissions {
     pub docmdp: Option<i64>,
     /// This signature's FieldMDP lock.
     pub lock: Option<FieldLock>,
+    /// `docmdp`'s P=1 was set by a signature's field lock (its /P, ISO 32000-2 §12.7.5.5:
+    /// Acrobat's "lock document after signing"), not by a certification.
+    pub locked_by_field: bool,
 }
 
 /// The judgement of a signature's later changes.
@@ -44,6 +47,15 @@ impl Permissions {
         self.docmdp == Some(1)
     }
 
+    /// Who set P=1, as the messages name it.
+    fn who(&self) -> &'static str {
+        if self.locked_by_field {
+            "a signature's field lock"
+        } else {
+            "the certification"
+        }
+    }
+
     fn field(&self, f: &AddedField, j: &mut Judgement) {
         if !f.signature {
             j.violations.push(format!(
@@ -52,8 +64,9 @@ impl Permissions {
             ));
         } else if self.frozen() && !f.doc_timestamp {
             j.violations.push(format!(
-                "signature field {:?} was added, which the certification (DocMDP P=1: no changes) forbids",
-                f.name
+                "signature field {:?} was added, which {} (DocMDP P=1: no changes) forbids",
+                f.name,
+                self.who()
             ));
         }
     }
@@ -91,8 +104,9 @@ impl Permissions {
         let lta_update = a.doc_timestamp && !a.visible;
         if self.frozen() && !lta_update {
             j.violations.push(format!(
-                "a signature widget ({:?}) was added to page {page}, which the certification (DocMDP P=1: no changes) forbids",
-                a.name
+                "a signature widget ({:?}) was added to page {page}, which {} (DocMDP P=1: no changes) forbids",
+                a.name,
+                self.who()
             ));
         }
         match (a.visible, a.signed) {
@@ -141,7 +155,7 @@ impl Permissions {
                 }
                 Change::MetadataReplaced { is_stream } => {
                     if self.frozen() {
-                        j.violations.push("the document metadata changed, which the certification (DocMDP P=1) forbids".into());
+                        j.violations.push(format!("the document metadata changed, which {} (DocMDP P=1) forbids", self.who()));
                     } else if !is_stream {
                         j.violations.push("the catalog's /Metadata was replaced by something that is not a stream".into());
                     }
@@ -158,7 +172,7 @@ impl Permissions {
                 Change::NeedAppearancesCleared => {
                     let m = "a later revision removed the form's /NeedAppearances (pyHanko does when it signs): readers now show the fields' stored appearances where, when this signature was made, they redrew each field from its value; check that the fields show what was signed";
                     if self.frozen() {
-                        j.violations.push(format!("{m} (the certification, DocMDP P=1, forbids any change)"));
+                        j.violations.push(format!("{m} ({}, DocMDP P=1, forbids any change)", self.who()));
                     } else {
                         j.warnings.push(m.into());
                     }
@@ -168,7 +182,7 @@ impl Permissions {
                 ),
                 Change::FormResourcesAdded { used_for_drawing: false } => {
                     if self.frozen() {
-                        j.violations.push("the form's default resources changed, which the certification (DocMDP P=1) forbids".into());
+                        j.violations.push(format!("the form's default resources changed, which {} (DocMDP P=1) forbids", self.who()));
                     }
                 }
                 Change::Fields(ListChange::Replaced) => j
@@ -234,7 +248,7 @@ impl Permissions {
                 Change::ValidationData => {}
                 Change::Metadata => {
                     if self.frozen() {
-                        j.violations.push("the document metadata changed, which the certification (DocMDP P=1) forbids".into());
+                        j.violations.push(format!("the document metadata changed, which {} (DocMDP P=1) forbids", self.who()));
                     }
                 }
                 Change::FormFont { num, used_for_drawing } => {
@@ -243,7 +257,7 @@ impl Permissions {
                             "font {num} of the form's default resources changed, and a viewer draws field values or annotation text with it (one without an appearance)"
                         ))
                     } else if self.frozen() {
-                        j.violations.push(format!("form font {num} changed, which the certification (DocMDP P=1) forbids"))
+                        j.violations.push(format!("form font {num} changed, which {} (DocMDP P=1) forbids", self.who()))
                     }
                 }
                 Change::FormDefaults { keys: k, used_for_drawing } => {
@@ -253,7 +267,7 @@ impl Permissions {
                             keys(k)
                         ))
                     } else if self.frozen() {
-                        j.violations.push(format!("the form's {} changed, which the certification (DocMDP P=1) forbids", keys(k)))
+                        j.violations.push(format!("the form's {} changed, which {} (DocMDP P=1) forbids", keys(k), self.who()))
                     }
                 }
                 Change::Extensions => {}
@@ -308,7 +322,8 @@ impl Permissions {
         } else if value_signed && signing {
             if self.frozen() {
                 j.violations.push(format!(
-                    "signature field {name:?} was signed, which the certification (DocMDP P=1: no changes) forbids"
+                    "signature field {name:?} was signed, which {} (DocMDP P=1: no changes) forbids",
+                    self.who()
                 ));
             } else if value_timestamp && visible {
                 j.warnings.push(format!(
@@ -376,7 +391,8 @@ impl Permissions {
                 }
             }
             Some(_) => j.violations.push(format!(
-                "form field {name:?} was filled in or changed, which the certification (DocMDP P=1: no changes) forbids"
+                "form field {name:?} was filled in or changed, which {} (DocMDP P=1: no changes) forbids",
+                self.who()
             )),
             None => j.violations.push(format!(
                 "form field {name:?} was filled in or changed, which no certification permits"
@@ -412,7 +428,7 @@ mod tests {
     fn docmdp_p1_admits_only_validation_data_and_document_time_stamps() {
         let p1 = Permissions {
             docmdp: Some(1),
-            lock: None,
+            ..Default::default()
         };
         let lta = [
             Change::ValidationData,
@@ -462,14 +478,17 @@ mod tests {
             ..annot(signature, false, false, visible)
         };
         for docmdp in [None, Some(2), Some(3)] {
-            let p = Permissions { docmdp, lock: None };
+            let p = Permissions {
+                docmdp,
+                ..Default::default()
+            };
             let j = p.judge(&[grew(acting(true, false))]);
             assert_eq!(j.violations.len(), 1, "{docmdp:?} {j:?}");
             assert!(j.violations[0].contains("actions"), "{j:?}");
         }
         let p3 = Permissions {
             docmdp: Some(3),
-            lock: None,
+            ..Default::default()
         };
         let j = p3.judge(&[grew(acting(false, false))]);
         assert!(j.violations.is_empty() && j.notes.len() == 1, "{j:?}");
@@ -480,7 +499,7 @@ mod tests {
     fn unsigned_visible_fields_are_warnings_and_annotations_need_p3() {
         let p2 = Permissions {
             docmdp: Some(2),
-            lock: None,
+            ..Default::default()
         };
         let j = p2.judge(&[grew(annot(true, false, false, true))]);
         assert!(j.violations.is_empty() && j.warnings.len() == 1, "{j:?}");
@@ -494,7 +513,7 @@ mod tests {
         );
         let p3 = Permissions {
             docmdp: Some(3),
-            lock: None,
+            ..Default::default()
         };
         let added = p3.judge(&[grew(annot(false, false, false, true))]);
         assert!(added.violations.is_empty() && added.warnings.is_empty());
@@ -510,7 +529,7 @@ mod tests {
         // no viewer lets its user fill the field (read-only, a push button).
         let p2 = Permissions {
             docmdp: Some(2),
-            lock: None,
+            ..Default::default()
         };
         let filled = |fillable| Change::FieldChanged {
             fillable,
