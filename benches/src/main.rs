@@ -82,13 +82,17 @@ fn main() {
     }
     if !matches!(
         mode.as_str(),
-        "hsm" | "sign" | "verify" | "archive" | "export"
+        "hsm" | "sign" | "verify" | "archive" | "export" | "backup"
     ) {
         eprintln!(
-            "usage: kyso-bench hsm|sign|verify|archive|export [--seconds N] [--leaves N,M] \
+            "usage: kyso-bench hsm|sign|verify|archive|export|backup [--seconds N] [--leaves N,M] \
              [--sizes BYTES,…] [--writers N,…] [--puts-only] [--records N,…]"
         );
         std::process::exit(3);
+    }
+    if mode == "backup" {
+        backup_bench(&args); // needs no token
+        return;
     }
     let seconds: f64 = args
         .iter()
@@ -1189,9 +1193,7 @@ fn bench_inputs(
 /// sequential write speed measured in the same run on the same file system (`dd` of as many
 /// bytes, `conv=fdatasync`, as the export also syncs before it reports) — then `kyso bag verify`.
 fn export_bench(args: &[String], layout: &DemoLayout) {
-    use kyso_archive::{ingest, Archive, Ingest, Metadata};
     use std::process::Command;
-    use std::sync::atomic::{AtomicU64, Ordering};
     let counts = list_arg(args, "--records").unwrap_or_else(|| vec![10_000, 100_000]);
     // --doc-kib N: the documents' size (2 KiB by default: the per-record cost at its worst).
     let size = list_arg::<usize>(args, "--doc-kib")
@@ -1225,42 +1227,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db");
         if !(keep.is_some() && db.exists()) {
-            let ar = Arc::new(Archive::open(&db).unwrap());
-            let next = Arc::new(AtomicU64::new(0));
-            let validator = Arc::new(kyso_verify::Validator::default());
-            let threads: Vec<_> = (0..64)
-                .map(|w| {
-                    let (ar, next, validator) = (ar.clone(), next.clone(), validator.clone());
-                    std::thread::spawn(move || loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n {
-                            return;
-                        }
-                        ingest(
-                            &ar,
-                            &validator,
-                            Ingest {
-                                document: document(size, w, i),
-                                metadata: Metadata {
-                                    code: format!("001099{:06}.BENCH", i % 1_000_000),
-                                    title: Some(format!("Giấy phép số {i}")),
-                                    agency: Some("UBND huyện Hoài Đức".into()),
-                                    issue_date: Some("2026-11-20".into()),
-                                    ..Default::default()
-                                },
-                                user: "bench".into(),
-                                allow_unverified: Some("synthetic benchmark document".into()),
-                                media_type: Some("application/octet-stream".into()),
-                                ..Default::default()
-                            },
-                        )
-                        .unwrap();
-                    })
-                })
-                .collect();
-            for t in threads {
-                t.join().unwrap();
-            }
+            bench_archive(&db, n, size);
         }
         // --ingest-only: leave the freshly ingested archive (with --keep: to copy it and study
         // its first open).
@@ -1347,38 +1314,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             let export_s = start.elapsed().as_secs_f64();
             assert!(ok, "kyso export failed");
             let (bytes, files) = dir_size(&out);
-            // The disk: as many bytes written sequentially and synced, same file system.
-            let dd_file = dir.join("dd.bin");
-            let mb = (bytes >> 20).max(1);
-            let t = Instant::now();
-            let st = Command::new("dd")
-                .arg("if=/dev/zero")
-                .arg(format!("of={}", dd_file.display()))
-                .args(["bs=1M", &format!("count={mb}"), "conv=fdatasync"])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(st.success());
-            let dd_s = t.elapsed().as_secs_f64();
-            let _ = std::fs::remove_file(&dd_file);
-            let dd_mbs = (mb << 20) as f64 / dd_s / 1e6;
-            // The same bytes bypassing the page cache (what the tar bag's writer does).
-            let t = Instant::now();
-            let st = Command::new("dd")
-                .arg("if=/dev/zero")
-                .arg(format!("of={}", dd_file.display()))
-                .args([
-                    "bs=1M",
-                    &format!("count={mb}"),
-                    "oflag=direct",
-                    "conv=fdatasync",
-                ])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(st.success());
-            let direct_mbs = (mb << 20) as f64 / t.elapsed().as_secs_f64() / 1e6;
-            let _ = std::fs::remove_file(&dd_file);
+            let (dd_mbs, direct_mbs) = dd_rates(&dir, bytes);
             let mbs = bytes as f64 / export_s / 1e6;
             let t = Instant::now();
             // Its peak memory too (VmHWM sampled, as for the export).
@@ -1447,6 +1383,209 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
             println!("{p}");
         }
     }
+}
+
+/// `kyso-bench backup --records N,… [--doc-kib N] [--rounds R] [--keep DIR]`: per row count an
+/// archive of N records (as the export bench makes it; `--keep` reuses it), then R rounds
+/// (default 5), each: the peer — GNU `cp -a` of the database directory, then `sync -f` (what an
+/// operator would run with the service stopped: no event logged, no file synced one by one, no
+/// checksum read back) —, the release `kyso backup` and `kyso restore` of it as child
+/// processes (wall time, CPU, peak RSS), and the disk's `dd` of as many bytes. Medians, with
+/// the rounds' range: this VM's page-cache writes swing tenfold from one minute to the next.
+fn backup_bench(args: &[String]) {
+    use std::process::Command;
+    let counts = list_arg(args, "--records").unwrap_or_else(|| vec![100_000]);
+    let size = list_arg::<usize>(args, "--doc-kib")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(2)
+        * 1024;
+    let rounds = list_arg::<usize>(args, "--rounds")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(5)
+        .max(1);
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let base = keep
+        .clone()
+        .unwrap_or_else(|| tempfile_dir().join("backup"));
+    let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
+    // "median (min–max)" of a round's figures.
+    let spread = |v: &[f64], digits: usize| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(0.0, f64::max);
+        format!(
+            "{:.digits$} ({lo:.digits$}–{hi:.digits$})",
+            median(v.to_vec())
+        )
+    };
+    println!("| records | database | step | time | MB/s | CPU s | peak RSS | peer: `cp -a` + `sync` (same rounds) | kyso ÷ peer | disk `dd` MB/s (same rounds) | `dd oflag=direct` MB/s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for &n in &counts {
+        let dir = base.join(format!("export-{n}-{}k", size / 1024));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("db");
+        if !(keep.is_some() && db.exists()) {
+            bench_archive(&db, n, size);
+        }
+        let (backup, restored, copy) = (dir.join("backup"), dir.join("restored"), dir.join("copy"));
+        let (bytes, files) = dir_size(&db);
+        // [peer, backup, restore] × rounds: (seconds, CPU seconds, peak RSS KiB).
+        let mut runs: [Vec<(f64, f64, f64)>; 3] = Default::default();
+        let (mut dds, mut directs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            for p in [&backup, &restored, &copy] {
+                let _ = std::fs::remove_dir_all(p);
+            }
+            let t = Instant::now();
+            let st = Command::new("cp")
+                .arg("-a")
+                .arg(&db)
+                .arg(&copy)
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let st = Command::new("sync").arg("-f").arg(&copy).status().unwrap();
+            assert!(st.success());
+            runs[0].push((t.elapsed().as_secs_f64(), 0.0, 0.0));
+            let _ = std::fs::remove_dir_all(&copy);
+            for (i, argv) in [
+                ["backup", "--db", "--to"].map(String::from).to_vec(),
+                ["restore", "--from", "--db"].map(String::from).to_vec(),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let (from, to) = if i == 0 {
+                    (&db, &backup)
+                } else {
+                    (&backup, &restored)
+                };
+                let t = Instant::now();
+                // Reaped by wait4 (wait_rusage), which also samples the child's peak RSS.
+                #[allow(clippy::zombie_processes)]
+                let child = Command::new(&kyso)
+                    .args([&argv[0], &argv[1]])
+                    .arg(from)
+                    .arg(&argv[2])
+                    .arg(to)
+                    .args(["--user", "bench"])
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let (ok, rss_kib, cpu_s) = wait_rusage(child.id() as i32, "kyso");
+                assert!(ok, "kyso {} failed", argv[0]);
+                runs[i + 1].push((t.elapsed().as_secs_f64(), cpu_s, rss_kib as f64));
+            }
+            let (dd, direct) = dd_rates(&dir, bytes);
+            dds.push(dd);
+            directs.push(direct);
+        }
+        for p in [&backup, &restored, &copy] {
+            let _ = std::fs::remove_dir_all(p);
+        }
+        let peer: Vec<f64> = runs[0].iter().map(|r| r.0).collect();
+        for (i, step) in [
+            "`kyso backup`",
+            "`kyso restore` (copy, then every key read with its checksum)",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let r = &runs[i + 1];
+            let secs: Vec<f64> = r.iter().map(|r| r.0).collect();
+            let mbs: Vec<f64> = secs.iter().map(|s| bytes as f64 / s / 1e6).collect();
+            let ratio: Vec<f64> = secs.iter().zip(&peer).map(|(k, p)| k / p).collect();
+            println!(
+                "| {n} × {} KiB | {:.0} MB, {files} files | {step} | {} s | {} | {} | {:.0} MiB | {} s | {}× | {} | {} |",
+                size / 1024,
+                bytes as f64 / 1e6,
+                spread(&secs, 1),
+                spread(&mbs, 0),
+                spread(&r.iter().map(|r| r.1).collect::<Vec<_>>(), 1),
+                r.iter().map(|r| r.2).fold(0.0, f64::max) / 1024.0,
+                spread(&peer, 1),
+                spread(&ratio, 1),
+                spread(&dds, 0),
+                spread(&directs, 0),
+            );
+        }
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// An archive of `n` synthetic documents of `size` bytes at `db`, ingested through the policy
+/// by 64 writers (one agency, dated, unverified: the benchmarks' records).
+fn bench_archive(db: &std::path::Path, n: u64, size: usize) {
+    use kyso_archive::{ingest, Archive, Ingest, Metadata};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let ar = Arc::new(Archive::open(db).unwrap());
+    let next = Arc::new(AtomicU64::new(0));
+    let validator = Arc::new(kyso_verify::Validator::default());
+    let threads: Vec<_> = (0..64)
+        .map(|w| {
+            let (ar, next, validator) = (ar.clone(), next.clone(), validator.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return;
+                }
+                ingest(
+                    &ar,
+                    &validator,
+                    Ingest {
+                        document: document(size, w, i),
+                        metadata: Metadata {
+                            code: format!("001099{:06}.BENCH", i % 1_000_000),
+                            title: Some(format!("Giấy phép số {i}")),
+                            agency: Some("UBND huyện Hoài Đức".into()),
+                            issue_date: Some("2026-11-20".into()),
+                            ..Default::default()
+                        },
+                        user: "bench".into(),
+                        allow_unverified: Some("synthetic benchmark document".into()),
+                        media_type: Some("application/octet-stream".into()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+/// The disk under `dir`, in MB/s: `bytes` written sequentially by `dd` and synced, through
+/// the page cache (`conv=fdatasync`, as most programs write), then bypassing it
+/// (`oflag=direct`).
+fn dd_rates(dir: &std::path::Path, bytes: u64) -> (f64, f64) {
+    let dd_file = dir.join("dd.bin");
+    let mb = (bytes >> 20).max(1);
+    let rate = |flags: &[&str]| {
+        let t = Instant::now();
+        let st = std::process::Command::new("dd")
+            .arg("if=/dev/zero")
+            .arg(format!("of={}", dd_file.display()))
+            .args(["bs=1M", &format!("count={mb}")])
+            .args(flags)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let s = t.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&dd_file);
+        (mb << 20) as f64 / s / 1e6
+    };
+    (
+        rate(&["conv=fdatasync"]),
+        rate(&["oflag=direct", "conv=fdatasync"]),
+    )
 }
 
 /// The peer of a tar bag export, run on the payload of the directory bag kyso exported to
