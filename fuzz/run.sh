@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note revocation}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note revocation tsa_request}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
 . ../deploy/lib.sh
@@ -96,6 +96,15 @@ CNF
         { der ca.pem; printf KYSO; der ee2.pem; printf KYSO; der r.pem; printf KYSO; cat ee2.r.ocsp; printf KYSO; cat ee.r.ocsp; printf KYSO; openssl crl -in idp.crl -outform DER; } > "$out/delegated"
         { cat ca.pem ee2.pem; printf KYSO; cat full.crl; printf KYSO; cat ee2.ca.ocsp; } > "$out/pem"
     )
+fi
+# tsa_request: OpenSSL's requests, with and without a nonce, the certificate and a policy.
+if [[ " ${targets[*]} " == *" tsa_request "* ]]; then
+    mkdir -p corpus/tsa_request
+    printf 'kyso' > corpus/tsa_request.data
+    openssl ts -query -data corpus/tsa_request.data -sha256 -cert -out corpus/tsa_request/cert.tsq
+    openssl ts -query -data corpus/tsa_request.data -sha512 -no_nonce -out corpus/tsa_request/plain.tsq
+    openssl ts -query -data corpus/tsa_request.data -sha384 -cert -tspolicy 1.3.6.1.4.1.32473.1.1 \
+        -out corpus/tsa_request/policy.tsq
 fi
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 found=0

@@ -140,6 +140,63 @@ fn tsa_rejects_bad_requests_with_a_status_not_a_crash() {
         "{}",
         t.stdout
     );
+    // What was granted as it was given (helper 171; tests/hostile/tsa_requests.py, asn1crypto
+    // and byte edits): a hash's parameters were signed into the token, and a 60-byte nonce
+    // echoed. Each is refused with its failure; the control is granted. And a TSA outside its
+    // certificate's validity (libfaketime, 2020) grants nothing: its tokens proved nothing.
+    let q = d.join("requests");
+    hostile("tsa_requests.py", &[q.as_os_str()]);
+    let reply = |req: &str, faketime: Option<&str>| {
+        let mut c = match faketime {
+            Some(at) => {
+                let mut c = std::process::Command::new("faketime");
+                c.arg(at).arg(kyso_bin());
+                c.env("SOFTHSM2_CONF", demo.conf());
+                c
+            }
+            None => demo.cmd(),
+        };
+        let o = c
+            .args(["timestamp", "--key", TSA_KEY, "--overwrite", "--in"])
+            .arg(q.join(req))
+            .arg("--out")
+            .arg(&r)
+            .arg("--pin-file")
+            .arg(demo.pin_file())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{req}: {o:?}");
+        openssl(&["ts", "-reply", "-in", r.to_str().unwrap(), "-text"]).stdout
+    };
+    for (req, status, said) in [
+        ("ok.tsq", "Status: Granted", ""),
+        (
+            "params.tsq",
+            "Status: Rejected",
+            "unrecognized or unsupported algorithm",
+        ),
+        (
+            "ext-empty.tsq",
+            "Status: Rejected",
+            "an empty list of extensions",
+        ),
+        ("certreq-false.tsq", "Status: Rejected", "not DER"),
+        (
+            "nonce-60.tsq",
+            "Status: Rejected",
+            "a nonce of more than 32 bytes",
+        ),
+    ] {
+        let t = reply(req, None);
+        assert!(t.contains(status) && t.contains(said), "{req}: {t}");
+    }
+    let t = reply("ok.tsq", Some("2020-01-01 00:00:00"));
+    assert!(
+        t.contains("Status: Rejected")
+            && t.contains("the TSA's certificate is not valid now")
+            && t.contains("the TSA's time source is not available"),
+        "{t}"
+    );
 }
 
 #[test]

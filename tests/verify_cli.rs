@@ -1732,7 +1732,10 @@ fn ocsp_answers_by_responders_that_may_not_answer_are_not_believed() {
 /// was taken alone and a revoked CA "not checked" (a later reading the same day). And an
 /// archive time-stamp over a signature with no signature time-stamp proves when it existed:
 /// an expired signer's signature stamped while valid passes (it was OUT_OF_BOUNDS_NO_POE until
-/// 2026-12-05), one stamped after the expiry does not.
+/// 2026-12-05), one stamped after the expiry does not. Tokens RFC 3161 does not allow prove
+/// nothing (helper 171, 2026-12-05; each TOTAL-PASSED B-T before): TSTInfo version 2, a
+/// critical extension in it, no ESS signing-certificate attribute, two SignerInfos, a `tsa`
+/// naming another TSA than the certificate.
 #[test]
 fn time_stamps_prove_only_what_they_can() {
     let demo = Demo::new();
@@ -1875,6 +1878,54 @@ fn time_stamps_prove_only_what_they_can() {
             ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE"),
             "CAdES-B-B",
             "an archive time-stamp proves the signature existed by 2025-06-01T09:00:00Z",
+        ),
+        (
+            "token-shape",
+            "good.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "signature time-stamp at 2026-11-02T09:00:00Z by CN=F9 TSA,C=VN",
+        ),
+        (
+            "token-shape",
+            "version2.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-B",
+            "TSTInfo version 2",
+        ),
+        (
+            "token-shape",
+            "crit-ext.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-B",
+            "TSTInfo has a critical extension",
+        ),
+        (
+            "token-shape",
+            "no-ess.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-B",
+            "no ESS signing-certificate attribute",
+        ),
+        (
+            "token-shape",
+            "two-signers.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-B",
+            "a token is signed by one SignerInfo",
+        ),
+        (
+            "token-shape",
+            "tsa-other.p7s",
+            &["root.pem"][..],
+            ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
+            "CAdES-B-B",
+            "names another TSA than the certificate",
         ),
     ] {
         let mut args = vec!["--detached".to_string(), f(case, sig)];

@@ -86,10 +86,98 @@ fn random_int(bytes: usize) -> Int {
     Int::new(&b).expect("positive bytes are an INTEGER")
 }
 
+/// The hash an imprint's algorithm names: SHA-256, -384 or -512, its parameters absent or
+/// NULL (RFC 5754 §2) — anything else there was signed into the token as given (helper 171).
 fn hash_of(alg: &AlgorithmIdentifier<Any>) -> Option<HashAlg> {
+    let plain = alg
+        .parameters
+        .as_ref()
+        .is_none_or(|p| der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty());
     [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512]
         .into_iter()
-        .find(|h| h.oid() == alg.oid)
+        .find(|h| plain && h.oid() == alg.oid)
+}
+
+/// Longest nonce the TSA echoes (RFC 3161 sets none; clients send 8 to 20 bytes).
+pub const MAX_NONCE: usize = 32;
+
+/// A request judged as kyso's TSA with `policy` judges it (RFC 3161 §2.4.1): the request and
+/// the hash of its imprint, or the failure to answer with and why. Nothing but the bytes is
+/// looked at; no key is used.
+pub fn judge_request(
+    req_der: &[u8],
+    policy: ObjectIdentifier,
+) -> std::result::Result<(TimeStampReq, HashAlg), (FailInfo, String)> {
+    let req = TimeStampReq::from_der(req_der).map_err(|_| {
+        (
+            FailInfo::BadDataFormat,
+            "not a DER TimeStampReq".to_string(),
+        )
+    })?;
+    // DER, as RFC 3161 asks: a value written otherwise (certReq FALSE written out, which
+    // DER leaves out) was granted (helper 171).
+    if req.to_der().ok().as_deref() != Some(req_der) {
+        return Err((
+            FailInfo::BadDataFormat,
+            "not DER: a value is written otherwise than DER writes it".into(),
+        ));
+    }
+    let Some(hash) = hash_of(&req.message_imprint.hash_algorithm) else {
+        return Err((
+            FailInfo::BadAlg,
+            "hash algorithm not accepted (SHA-256, SHA-384, SHA-512, without parameters)".into(),
+        ));
+    };
+    if req.message_imprint.hashed_message.as_bytes().len() != hash.output_len() {
+        return Err((
+            FailInfo::BadDataFormat,
+            "message imprint has the wrong length".into(),
+        ));
+    }
+    if req.req_policy.is_some_and(|p| p != policy) {
+        return Err((FailInfo::UnacceptedPolicy, "policy not offered".into()));
+    }
+    match &req.extensions {
+        Some(e) if e.is_empty() => {
+            return Err((
+                FailInfo::BadDataFormat,
+                "an empty list of extensions (RFC 3161: at least one when present)".into(),
+            ))
+        }
+        Some(_) => {
+            return Err((
+                FailInfo::UnacceptedExtension,
+                "no extensions are accepted".into(),
+            ))
+        }
+        None => {}
+    }
+    if req
+        .nonce
+        .as_ref()
+        .is_some_and(|n| n.as_bytes().len() > MAX_NONCE)
+    {
+        return Err((
+            FailInfo::BadRequest,
+            format!("a nonce of more than {MAX_NONCE} bytes"),
+        ));
+    }
+    Ok((req, hash))
+}
+
+/// A DER TimeStampResp rejecting a request: status 2, the failure bit and the reason.
+pub fn rejection(fail: FailInfo, text: &str) -> Vec<u8> {
+    let s = Utf8StringRef::new(text).expect("UTF-8 text");
+    TimeStampResp {
+        status: PkiStatusInfo {
+            status: 2,
+            status_string: Some(vec![s]),
+            fail_info: Some(fail.bit_string()),
+        },
+        time_stamp_token: None,
+    }
+    .to_der()
+    .expect("a rejection always encodes")
 }
 
 /// A request for a time-stamp on `digest` (made with `hash`), with a random nonce and the
@@ -291,27 +379,18 @@ impl Tsa {
         self.key.as_ref()
     }
 
-    fn reject(fail: FailInfo, text: &str) -> Vec<u8> {
-        let s = Utf8StringRef::new(text).expect("UTF-8 text");
-        TimeStampResp {
-            status: PkiStatusInfo {
-                status: 2,
-                status_string: Some(vec![s]),
-                fail_info: Some(fail.bit_string()),
-            },
-            time_stamp_token: None,
-        }
-        .to_der()
-        .expect("a rejection always encodes")
+    /// When the TSA's certificate is valid: (notBefore, notAfter).
+    pub fn validity(&self) -> (SystemTime, SystemTime) {
+        let v = &self.key.certificate().tbs_certificate.validity;
+        (v.not_before.to_system_time(), v.not_after.to_system_time())
     }
 
     /// Answer a DER TimeStampReq with a DER TimeStampResp (RFC 3161 §2.4.2). Bad requests get
     /// a rejection with the reason, never a panic.
     pub fn respond(&self, req_der: &[u8]) -> Vec<u8> {
-        let Ok(req) = TimeStampReq::from_der(req_der) else {
-            return Tsa::reject(FailInfo::BadDataFormat, "not a DER TimeStampReq");
-        };
-        match self.token(&req, SystemTime::now()) {
+        let answer = judge_request(req_der, self.policy)
+            .and_then(|(req, _)| self.token(&req, SystemTime::now()));
+        match answer {
             Ok(token) => TimeStampResp {
                 status: PkiStatusInfo {
                     status: 0,
@@ -321,8 +400,8 @@ impl Tsa {
                 time_stamp_token: Some(token),
             }
             .to_der()
-            .unwrap_or_else(|_| Tsa::reject(FailInfo::SystemFailure, "encoding failed")),
-            Err((fail, why)) => Tsa::reject(fail, &why),
+            .unwrap_or_else(|_| rejection(FailInfo::SystemFailure, "encoding failed")),
+            Err((fail, why)) => rejection(fail, &why),
         }
     }
 
@@ -331,25 +410,18 @@ impl Tsa {
         req: &TimeStampReq,
         now: SystemTime,
     ) -> std::result::Result<cms::content_info::ContentInfo, (FailInfo, String)> {
-        let Some(hash) = hash_of(&req.message_imprint.hash_algorithm) else {
+        // A token from a TSA whose certificate is not valid then proves nothing: every one
+        // was granted, and failed verification (helper 171: the demo TSA's, before its
+        // notBefore and after its notAfter).
+        let (from, to) = self.validity();
+        if now < from || now > to {
             return Err((
-                FailInfo::BadAlg,
-                "hash algorithm not accepted (SHA-256, SHA-384, SHA-512)".into(),
-            ));
-        };
-        if req.message_imprint.hashed_message.as_bytes().len() != hash.output_len() {
-            return Err((
-                FailInfo::BadDataFormat,
-                "message imprint has the wrong length".into(),
-            ));
-        }
-        if req.req_policy.is_some_and(|p| p != self.policy) {
-            return Err((FailInfo::UnacceptedPolicy, "policy not offered".into()));
-        }
-        if req.extensions.as_ref().is_some_and(|e| !e.is_empty()) {
-            return Err((
-                FailInfo::UnacceptedExtension,
-                "no extensions are accepted".into(),
+                FailInfo::TimeNotAvailable,
+                format!(
+                    "the TSA's certificate is not valid now (valid from {} to {}): renew it",
+                    kyso_verify::rfc3339(from),
+                    kyso_verify::rfc3339(to)
+                ),
             ));
         }
         let sys = |e: String| (FailInfo::SystemFailure, e);

@@ -1577,12 +1577,34 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
                 })?,
                 None => kyso_signer::tsp::DEMO_POLICY,
             };
-            Some(Arc::new(Tsa::new(Arc::new(k), policy).map_err(|e| {
-                StartError {
-                    message: format!("config: tsa.key: {e}"),
-                    code: 3,
+            let tsa = Tsa::new(Arc::new(k), policy).map_err(|e| StartError {
+                message: format!("config: tsa.key: {e}"),
+                code: 3,
+            })?;
+            // Said at start: past its certificate's validity the TSA rejects every request.
+            let (from, to) = tsa.validity();
+            let now = std::time::SystemTime::now();
+            let said = if now < from || now > to {
+                Some(format!(
+                    "tsa.key: the TSA's certificate is not valid now (valid from {} to {}): every time-stamp request will be rejected, and B-T signing fails",
+                    kyso_verify::rfc3339(from),
+                    kyso_verify::rfc3339(to)
+                ))
+            } else if to < now + Duration::from_secs(30 * 86_400) {
+                Some(format!(
+                    "tsa.key: the TSA's certificate expires at {}: renew it before then",
+                    kyso_verify::rfc3339(to)
+                ))
+            } else {
+                None
+            };
+            if let Some(w) = said {
+                tracing::warn!("{w}");
+                if check_only {
+                    eprintln!("kyso: warning: {w}");
                 }
-            })?))
+            }
+            Some(Arc::new(tsa))
         }
         None => None,
     };

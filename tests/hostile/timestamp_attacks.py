@@ -32,6 +32,9 @@ DIR/ats-no-sig-ts/       an archive time-stamp (2024-06-01: early.p7s; 2025-06-0
                          over a signature with no signature time-stamp, by a signer whose
                          certificate expired 2025-01-01
 DIR/sha1-index/          an archive time-stamp whose ats-hash-index-v3 uses SHA-1
+DIR/token-shape/         tokens RFC 3161 does not allow (TSTInfo version 2, a critical
+                         extension, no ESS signing-certificate, two SignerInfos, TSTInfo's tsa
+                         naming another TSA; helper 171, 2026-12-05) and good.p7s, the control
 """
 import os
 import sys
@@ -376,6 +379,61 @@ def make_ats_without_sig_ts():
         open(f'{out}/{name}.p7s', 'wb').write(add_ats(base, content, at, tsa, tk))
 
 
+def make_token_shapes():
+    """Tokens RFC 3161 does not allow, each signed by a TSA the root issued, over the signature
+    value (helper 171, 2026-12-05: each was a TOTAL-PASSED B-T, and `kyso sign --tsa` embedded
+    them): version2.p7s (TSTInfo version 2), crit-ext.p7s (a critical extension in TSTInfo),
+    no-ess.p7s (no ESS signing-certificate attribute), two-signers.p7s (the token's one
+    SignerInfo given twice), tsa-other.p7s (TSTInfo's tsa naming another TSA); good.p7s, the
+    same TSA's plain token (DummyTimeStamper: its tsa names the certificate's subject)."""
+    out = case('token-shape')
+    rk = key(); root = cert(N('F9 Root'), rk, N('F9 Root'), rk, ca=True)
+    sk = key(); signer = cert(N('F9 Signer'), sk, root.subject, rk, nb=D(2024, 1, 1), na=D(2036, 1, 1))
+    tk = key(); tsa = cert(N('F9 TSA'), tk, root.subject, rk, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
+    open(f'{out}/root.pem', 'wb').write(pem(root))
+    base = cades(out, 'Giấy chứng nhận số 7/GCN\n'.encode(), signer, sk)
+    kb = tk.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+    def tst_with(**changes):
+        def build(self, mi, dt_, req):
+            t = DummyTimeStamper._build_tst_info(self, mi, dt_, req)
+            d = {k: t[k] for k in ('version', 'policy', 'message_imprint', 'serial_number', 'gen_time', 'tsa')}
+            d.update(changes)
+            return atsp.TSTInfo(d)
+        return build
+
+    def without_ess(self, data, md, dt_):
+        from asn1crypto import cms as acms
+        from cryptography.hazmat.primitives.asymmetric import padding
+        attrs = acms.CMSAttributes([
+            acms.CMSAttribute({'type': 'content_type', 'values': ['tst_info']}),
+            acms.CMSAttribute({'type': 'message_digest', 'values': [hashlib.sha256(data).digest()]})])
+        return tk.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256()), attrs
+
+    def twice(self, *a):
+        sd = DummyTimeStamper._build_signed_data(self, *a)
+        sd['signer_infos'] = sd['signer_infos'] * 2
+        return sd
+
+    other = ax509.GeneralName(name='directory_name', value=ax509.Name.build({'common_name': 'Another TSA', 'country_name': 'VN'}))
+    crit = atsp.Extensions([{'extn_id': '1.3.6.1.4.1.32473.9', 'critical': True, 'extn_value': acore.OctetString(b'x').dump()}])
+    shapes = {
+        'good': {},
+        'version2': {'_build_tst_info': tst_with(version=2)},
+        'crit-ext': {'_build_tst_info': tst_with(extensions=crit)},
+        'tsa-other': {'_build_tst_info': tst_with(tsa=other)},
+        'no-ess': {'_sign_tst_info': without_ess},
+        'two-signers': {'_build_signed_data': twice},
+    }
+    for name, hooks in shapes.items():
+        cls = type(f'Stamper_{name}', (DummyTimeStamper,), hooks)
+        st = cls(tsa_cert=ax509.Certificate.load(der(tsa)), tsa_key=akeys.PrivateKeyInfo.load(kb), certs_to_embed=[], fixed_dt=D(2026, 11, 2, 9))
+        req = atsp.TimeStampReq({'version': 1, 'message_imprint': atsp.MessageImprint({'hash_algorithm': aalgos.DigestAlgorithm({'algorithm': 'sha256'}), 'hashed_message': hashlib.sha256(sigval(signer_info(base))).digest()}), 'cert_req': True})
+        tok = asyncio.run(st.async_request_tsa_response(req))['time_stamp_token'].dump()
+        open(f'{out}/{name}.p7s', 'wb').write(add_unsigned(base, attribute(OID_TST, tok)))
+
+
 for make in (make_tsa_revoked_later, make_tsa_anchor, make_tsa_anchor_revoked, make_ats_renewal,
-             make_accuracy, make_sha1_index, make_budget_spent, make_ats_without_sig_ts):
+             make_accuracy, make_sha1_index, make_budget_spent, make_ats_without_sig_ts,
+             make_token_shapes):
     make()

@@ -32,9 +32,9 @@ struct TstInfo {
     #[asn1(optional = "true")]
     _nonce: Option<der::asn1::Int>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
-    _tsa: Option<der::Any>,
+    tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
-    _extensions: Option<x509_cert::ext::Extensions>,
+    extensions: Option<x509_cert::ext::Extensions>,
 }
 
 /// An accuracy (RFC 3161 §2.4.2) of a year or more dates nothing.
@@ -122,13 +122,33 @@ fn signed_by_a_tsa(
     pool.extend(extra.iter().cloned());
     pool.extend(v.certs.iter().cloned());
     pool.extend(v.anchors.iter().cloned());
-    let si = tok.sd.signer_infos.0.iter().next().ok_or_else(|| {
+    let malformed = |m: &str| {
         fail(
             Indication::TotalFailed,
             SubIndication::FormatFailure,
-            "the time-stamp token has no SignerInfo",
+            format!("time-stamp token: {m}"),
         )
-    })?;
+    };
+    // What RFC 3161 §2.4.2 says a token is, held before anything it says is believed (helper
+    // 171: each of these was a TOTAL-PASSED B-T, and `kyso sign --tsa` embedded them).
+    if tst.version != 1 {
+        return Err(malformed(&format!(
+            "TSTInfo version {} (RFC 3161 knows version 1 only)",
+            tst.version
+        )));
+    }
+    if let Some(e) = tst.extensions.iter().flatten().find(|e| e.critical) {
+        return Err(malformed(&format!(
+            "TSTInfo has a critical extension kyso does not know ({})",
+            e.extn_id
+        )));
+    }
+    let mut infos = tok.sd.signer_infos.0.iter();
+    let (Some(si), None) = (infos.next(), infos.next()) else {
+        return Err(malformed(
+            "a token is signed by one SignerInfo (RFC 3161 §2.4.2)",
+        ));
+    };
     let signer = cms::check_signer(tok, si, &[tst_bytes], &pool).map_err(|(f, _)| {
         Finding::new(
             f.indication,
@@ -136,6 +156,21 @@ fn signed_by_a_tsa(
             format!("time-stamp token: {}", f.message),
         )
     })?;
+    // The TSA's certificate is named inside what it signed (RFC 3161 §2.4.1, RFC 5816): a
+    // token without it can be re-signed by any key its certificates hold.
+    if !signer.signing_certificate_attr {
+        return Err(malformed(
+            "no ESS signing-certificate attribute names the TSA's certificate (RFC 3161 §2.4.1)",
+        ));
+    }
+    if let Some(name) = &tst.tsa {
+        if !names_certificate(name, &signer.cert) {
+            return Err(malformed(&format!(
+                "its TSTInfo names another TSA than the certificate it is signed with ({})",
+                signer.cert.subject_string()
+            )));
+        }
+    }
     if let Some(w) = signer.weak {
         return Err(fail(
             Indication::Indeterminate,
@@ -213,6 +248,23 @@ fn signed_by_a_tsa(
         });
     }
     Ok((signer.cert, chain, gen))
+}
+
+/// Is `name` (a TSTInfo's `tsa`) one of the certificate's names: its subject, or one of its
+/// subject alternative names (RFC 3161 §2.4.2)? Compared by encoding.
+fn names_certificate(name: &x509_cert::ext::pkix::name::GeneralName, cert: &CertRef) -> bool {
+    use der::Encode;
+    use x509_cert::ext::pkix::name::GeneralName;
+    if let GeneralName::DirectoryName(n) = name {
+        if n.to_der().ok() == cert.tbs().subject.to_der().ok() {
+            return true;
+        }
+    }
+    let want = name.to_der().ok();
+    cert.extension::<x509_cert::ext::pkix::SubjectAltName>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, san)| san.0.iter().any(|g| g.to_der().ok() == want))
 }
 
 /// A token's accuracy (RFC 3161 §2.4.2; zero when absent), at most [`MAX_ACCURACY_SECS`].
