@@ -1889,6 +1889,14 @@ fn time_stamps_prove_only_what_they_can() {
         ),
         (
             "token-shape",
+            "tsa-printable.p7s",
+            &["root.pem"][..],
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "signature time-stamp at 2026-11-02T09:00:00Z by CN=F9 TSA,C=VN",
+        ),
+        (
+            "token-shape",
             "version2.p7s",
             &["root.pem"][..],
             ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),

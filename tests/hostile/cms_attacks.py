@@ -468,7 +468,11 @@ elif mode == 'paths':
                                 'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
                                                     'hashed_message': hashlib.sha256(sig).digest()},
                                 'serial_number': serial + 1, 'gen_time': dt.datetime(2026, 1, 1, tzinfo=UTC)}).dump()
-            tsi, _ = signer_info(tsa_k, tsas[serial], '1.2.840.113549.1.9.16.1.4', tst)
+            # ESS signing-certificate-v2 naming the TSA certificate (SHA-256, the default):
+            # without it the token is refused before any path is built (RFC 3161 §2.4.1).
+            ess = attr('1.2.840.113549.1.9.16.2.47',
+                       seq(seq(seq(tlv(0x04, hashlib.sha256(tsas[serial].dump()).digest())))))
+            tsi, _ = signer_info(tsa_k, tsas[serial], '1.2.840.113549.1.9.16.1.4', tst, [ess])
             toks.append(signed_data('1.2.840.113549.1.9.16.1.4', tst, [tsi], [tsas[serial]]))
             serial += 1
         si, _ = signer_info(signer_k, signer, '1.2.840.113549.1.7.1', content, [stime],

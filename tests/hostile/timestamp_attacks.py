@@ -385,7 +385,8 @@ def make_token_shapes():
     them): version2.p7s (TSTInfo version 2), crit-ext.p7s (a critical extension in TSTInfo),
     no-ess.p7s (no ESS signing-certificate attribute), two-signers.p7s (the token's one
     SignerInfo given twice), tsa-other.p7s (TSTInfo's tsa naming another TSA); good.p7s, the
-    same TSA's plain token (DummyTimeStamper: its tsa names the certificate's subject)."""
+    same TSA's plain token (DummyTimeStamper: its tsa names the certificate's subject), and
+    tsa-printable.p7s, its tsa the subject written with PrintableStrings (the same name)."""
     out = case('token-shape')
     rk = key(); root = cert(N('F9 Root'), rk, N('F9 Root'), rk, ca=True)
     sk = key(); signer = cert(N('F9 Signer'), sk, root.subject, rk, nb=D(2024, 1, 1), na=D(2036, 1, 1))
@@ -417,8 +418,12 @@ def make_token_shapes():
 
     other = ax509.GeneralName(name='directory_name', value=ax509.Name.build({'common_name': 'Another TSA', 'country_name': 'VN'}))
     crit = atsp.Extensions([{'extn_id': '1.3.6.1.4.1.32473.9', 'critical': True, 'extn_value': acore.OctetString(b'x').dump()}])
+    # The certificate's subject written with PrintableStrings (pyca wrote UTF8String for the
+    # CN): the same name under RFC 5280's comparison, as a TSA may write it.
+    same = ax509.GeneralName(name='directory_name', value=ax509.Name.build({'country_name': 'VN', 'common_name': 'F9 TSA'}, use_printable=True))
     shapes = {
         'good': {},
+        'tsa-printable': {'_build_tst_info': tst_with(tsa=same)},
         'version2': {'_build_tst_info': tst_with(version=2)},
         'crit-ext': {'_build_tst_info': tst_with(extensions=crit)},
         'tsa-other': {'_build_tst_info': tst_with(tsa=other)},

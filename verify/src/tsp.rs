@@ -251,20 +251,28 @@ fn signed_by_a_tsa(
 }
 
 /// Is `name` (a TSTInfo's `tsa`) one of the certificate's names: its subject, or one of its
-/// subject alternative names (RFC 3161 §2.4.2)? Compared by encoding.
+/// subject alternative names (RFC 3161 §2.4.2)? Directory names are compared as RFC 5280
+/// compares names ([`crate::x509::same_name`]: a TSA may write its name with other string
+/// types than its certificate); other kinds by encoding.
 fn names_certificate(name: &x509_cert::ext::pkix::name::GeneralName, cert: &CertRef) -> bool {
     use der::Encode;
     use x509_cert::ext::pkix::name::GeneralName;
-    if let GeneralName::DirectoryName(n) = name {
-        if n.to_der().ok() == cert.tbs().subject.to_der().ok() {
-            return true;
+    let same = |a: &GeneralName, b: &GeneralName| match (a, b) {
+        (GeneralName::DirectoryName(x), GeneralName::DirectoryName(y)) => {
+            crate::x509::same_name(x, y)
         }
+        _ => a.to_der().ok().is_some_and(|d| b.to_der().ok() == Some(d)),
+    };
+    if same(
+        name,
+        &GeneralName::DirectoryName(cert.tbs().subject.clone()),
+    ) {
+        return true;
     }
-    let want = name.to_der().ok();
     cert.extension::<x509_cert::ext::pkix::SubjectAltName>()
         .ok()
         .flatten()
-        .is_some_and(|(_, san)| san.0.iter().any(|g| g.to_der().ok() == want))
+        .is_some_and(|(_, san)| san.0.iter().any(|g| same(name, g)))
 }
 
 /// A token's accuracy (RFC 3161 §2.4.2; zero when absent), at most [`MAX_ACCURACY_SECS`].
