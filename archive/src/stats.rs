@@ -829,12 +829,19 @@ fn spreadsheet_safe(s: String) -> String {
     // (helper 167).
     if s.starts_with(['\t', '\r'])
         || s.trim_start().starts_with(['=', '+', '-', '@', '\''])
-        || s.trim().eq_ignore_ascii_case("all")
+        || reads_as_all(&s)
     {
         format!("'{s}")
     } else {
         s
     }
+}
+
+/// Does a name read as `all` where shown: its letters and digits alone are "all" (a soft
+/// hyphen, a zero-width space or spaces between them show nothing; helper 174).
+fn reads_as_all(s: &str) -> bool {
+    let shown: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+    shown.eq_ignore_ascii_case("all")
 }
 
 impl StatsReport {
@@ -928,6 +935,8 @@ mod tests {
             (" ALL ", "' ALL "),
             ("'all", "''all"),
             ("allied", "allied"),
+            ("all\u{200b}", "'all\u{200b}"),
+            ("a\u{ad}ll", "'a\u{ad}ll"),
         ] {
             assert_eq!(spreadsheet_safe(given.into()), want);
         }

@@ -453,13 +453,36 @@ const SECTIONS: [&str; 8] = [
     "server", "limits", "token", "archive", "trust", "tsa", "web", "export",
 ];
 
-/// Variables kyso reads that are not overrides.
-const NOT_OVERRIDES: [&str; 5] = [
+/// Variables kyso reads that are not overrides, and those its tests, benchmarks and deploy
+/// scripts set (not warned of: deploy/test exports several to every service it starts).
+const NOT_OVERRIDES: [&str; 27] = [
     "KYSO_PIN",
     "KYSO_PKCS11_MODULE",
     "KYSO_CONFIG",
     "KYSO_LOG",
     "KYSO_MEASURE_RECORDS",
+    "KYSO_BAGIT",
+    "KYSO_BENCH_PERF",
+    "KYSO_BENCH_PERF_DWARF",
+    "KYSO_BROWSER_TOOLS",
+    "KYSO_CHROMIUM",
+    "KYSO_DEMO_DIR",
+    "KYSO_DEMO_PORT",
+    "KYSO_EARK_PYTHON",
+    "KYSO_EARK_VENV",
+    "KYSO_FUZZ_SEEDS",
+    "KYSO_MUTANTS",
+    "KYSO_MUTANTS_SEED",
+    "KYSO_NODE_MODULES",
+    "KYSO_OPENAPI_VALIDATOR",
+    "KYSO_PYHANKO",
+    "KYSO_ROCKSDB_DIR",
+    "KYSO_SCREENSHOTS",
+    "KYSO_TEST_BIN",
+    "KYSO_TEST_LEGACY_CONFIG",
+    "KYSO_TOOLS",
+    "KYSO_URL",
+    "KYSO_VENV",
 ];
 
 /// A config error: which key, and what is wrong with it.
@@ -1520,6 +1543,7 @@ key_name = "kyso.test"
                 ("KYSO_CLIENTS_NAME", "secret-value"),
                 ("KYSO_WEB_", "x"),
                 ("KYSO_LOG", "debug"),
+                ("KYSO_PYHANKO", "/opt/venv/bin/pyhanko"),
             ],
         )
         .unwrap();
