@@ -50,6 +50,9 @@ pub struct ExtendArgs {
     /// Write the result here (one input only) instead of updating the file in place.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Replace the file --out names if it exists (else refused, exit 5).
+    #[arg(long)]
+    overwrite: bool,
     /// Print a JSON line per file.
     #[arg(long)]
     json: bool,
@@ -79,6 +82,12 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
     });
     if let Some(why) = unfit {
         return Ok(crate::archive_cmd::usage(why));
+    }
+    // Another file is not replaced without a word: an unrelated file named by --out was, and
+    // took the PDF and mode 0600 (helper 175). Extending in place is what no --out asks for.
+    let named: Vec<&std::path::Path> = a.out.iter().map(PathBuf::as_path).collect();
+    if let Some(e) = crate::sign_cmd::exists_already(named, a.overwrite) {
+        return Err(SignError::Input(e));
     }
     // The token flags are the internal TSA's: said when nothing reads them.
     let internal = match a.tsa.as_deref() {

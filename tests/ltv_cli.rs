@@ -1155,3 +1155,84 @@ fn a_lifted_hold_keeps_its_evidence_when_a_signature_is_extended() {
     let j = r.json();
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
 }
+
+/// An extension never writes over what a signature covers, nor reads a DSS without bounds
+/// (helper 175; each document made by tests/hostile/dss_targets.py with pyHanko's writer from a
+/// kyso B-T): a /DSS naming the signature dictionary had the new DSS written over it — the
+/// signature then failed, and `kyso extend` said "extended"; one 1 MiB stream listed 2,000
+/// times in /Certs took the extension to 2 GB, 20,000 times past 20 GB. And `--out` replaces
+/// no file without `--overwrite`.
+#[test]
+fn an_extension_never_writes_over_what_a_signature_covers_nor_reads_a_dss_without_bounds() {
+    let demo = Demo::new();
+    let pdf = giay_phep(&demo);
+    let r = demo.run_pin(&[
+        "sign",
+        "--level",
+        "B-T",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        TSA_KEY,
+        "--key",
+        RSA_KEY,
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cases = demo.path().join("dss");
+    hostile(
+        "dss_targets.py",
+        &[
+            demo.path().join("giay-phep.signed.pdf").as_os_str(),
+            cases.as_os_str(),
+        ],
+    );
+    let ca = demo.ca_pem();
+    let extend = |name: &str, more: &[&str]| -> Run {
+        let mut c = demo.cmd();
+        c.args(["extend", "--level", "B-LT", "--trust"])
+            .arg(&ca)
+            .arg("--out")
+            .arg(cases.join(format!("{name}.lt.pdf")))
+            .args(more)
+            .arg(cases.join(format!("{name}.pdf")));
+        c.output().unwrap().into()
+    };
+    for name in ["page", "sigdict", "many"] {
+        let r = extend(name, &[]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let j: Run = demo
+            .cmd()
+            .args(["verify", "--offline", "--json", "--trust"])
+            .arg(&ca)
+            .arg(cases.join(format!("{name}.lt.pdf")))
+            .output()
+            .unwrap()
+            .into();
+        let j = j.json();
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{name}: {j}");
+        assert_eq!(j["signatures"][0]["format"], "PAdES-B-LT", "{name}: {j}");
+    }
+    // Past what kyso reads: refused, nothing written.
+    let r = extend("huge", &[]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("lists 20000 entries, more than the 10000 kyso reads"),
+        "{}",
+        r.stderr
+    );
+    assert!(!cases.join("huge.lt.pdf").exists());
+    // An existing file --out names: not replaced without --overwrite.
+    let before = std::fs::read(cases.join("page.lt.pdf")).unwrap();
+    let r = extend("page", &[]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("exists; not replaced (use --overwrite)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(cases.join("page.lt.pdf")).unwrap(), before);
+    let r = extend("page", &["--overwrite"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -846,6 +846,13 @@ fn a_signature_that_would_break_what_the_document_holds_is_refused() {
             vec!["--copy-stamp"],
             "the document is signed already",
         ),
+        // Certified with P=3 (annotations allowed), then signed in a field whose lock says
+        // /P 2: the stamp was added, and broke that signature (helper 174).
+        (
+            signing_input(&demo, "cert3-lock2", &[], "cert3-lock2.pdf"),
+            vec!["--copy-stamp"],
+            "no signature's lock narrowing it",
+        ),
     ];
     for (file, flags, why) in &cases {
         let mut args = flags.clone();
@@ -888,17 +895,59 @@ fn a_signature_that_would_break_what_the_document_holds_is_refused() {
         "{j}"
     );
     assert_eq!(j["signatures"][1]["facts"]["integrity"], true, "{j}");
+    // What such a lock allows after it: the B-LTA extension (document time-stamps and
+    // validation data), which pyHanko accepts — its time-stamp widgets had an empty appearance
+    // stream, which pyHanko took for form filling under the lock (helper 174).
+    let locked = &cases[6].0;
+    let lta = demo.path().join("locked.lta.pdf");
+    let signer_pem = format!("{}.signer.pem", locked.display());
+    let r = demo.run_pin(&[
+        "extend",
+        "--level",
+        "B-LTA",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        TSA_KEY,
+        "--trust",
+        &signer_pem,
+        "--trust",
+        demo.ca_pem().to_str().unwrap(),
+        "--out",
+        lta.to_str().unwrap(),
+        locked.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = Command::new(pyhanko())
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+        ])
+        .args(["--trust", &signer_pem, "--trust"])
+        .arg(demo.ca_pem())
+        .arg(&lta)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(":INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
+        "{text}"
+    );
 }
 
 /// An RFC 3161 TSA on loopback (OpenSSL's, tests/hostile/tsa_server.py) whose answer is changed
 /// on the way — its genTime rewritten, the imprint and nonce left right — is not embedded: the
 /// token's signature is checked before the signature is written (only the imprint and nonce
-/// were; the signed document then failed verification). The same TSA's genuine answer is.
+/// were; the signed document then failed verification). The same TSA's genuine answer is, and
+/// so is one whose genTime has milliseconds (refused as not DER until helper 175).
 #[test]
 fn a_time_stamp_changed_on_its_way_from_the_tsa_is_not_embedded() {
     let demo = Demo::new();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/tsa_server.py");
-    for (mode, signs) in [("tampered", false), ("genuine", true)] {
+    for (mode, signs) in [("tampered", false), ("genuine", true), ("fraction", true)] {
         let mut tsa = Command::new(pyhanko().with_file_name("python"))
             .arg(&script)
             .arg(mode)

@@ -1,7 +1,7 @@
 //! A time-stamp request as the internal TSA judges it (`POST /v1/timestamp`, `kyso timestamp`):
-//! taken apart without a panic; a request judged good is DER that encodes back to the bytes
-//! given, with an imprint as long as its hash; a refused one gets a rejection that reads back
-//! as a TimeStampResp with status 2, the failure's bit and no token.
+//! taken apart without a panic; a request judged good encodes to DER that reads back to the
+//! same request, with an imprint as long as its hash; a refused one gets a rejection that
+//! reads back as a TimeStampResp with status 2, the failure's bit and no token.
 #![no_main]
 use der::{Decode, Encode};
 use kyso_signer::tsp::{judge_request, rejection, TimeStampResp, DEMO_POLICY, MAX_NONCE};
@@ -9,16 +9,18 @@ use kyso_signer::tsp::{judge_request, rejection, TimeStampResp, DEMO_POLICY, MAX
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     match judge_request(data, DEMO_POLICY) {
         Ok((req, hash)) => {
-            assert_eq!(req.to_der().unwrap(), data);
+            let again = req.to_der().unwrap();
+            assert_eq!(x509_tsp::TimeStampReq::from_der(&again).unwrap(), req);
             assert_eq!(
                 req.message_imprint.hashed_message.as_bytes().len(),
                 hash.output_len()
             );
             assert!(req.extensions.is_none());
+            // A sign byte on top of the 32 counted.
             assert!(req
                 .nonce
                 .as_ref()
-                .is_none_or(|n| n.as_bytes().len() <= MAX_NONCE));
+                .is_none_or(|n| n.as_bytes().len() <= MAX_NONCE + 1));
         }
         Err((fail, why)) => {
             let answer = rejection(fail, &why);

@@ -4,7 +4,8 @@
 //! streams hold whole OCSPResponses.
 
 use crate::error::{Result, SignError};
-use kyso_pdf::{Dict, Document, ObjRef, Object, Stream, Update};
+use kyso_pdf::{Dict, Document, Object, Stream, Update};
+use std::collections::HashSet;
 
 /// Validation data to add, as DER.
 #[derive(Debug, Clone, Default)]
@@ -28,23 +29,63 @@ fn deflate(data: &[u8]) -> Vec<u8> {
     z.finish().unwrap_or_default()
 }
 
-/// The DER held by the streams a DSS array lists.
-fn existing(doc: &Document<'_>, dss: &Dict, key: &str) -> Result<(Vec<Object>, Vec<Vec<u8>>)> {
+/// Most entries a DSS array may list (as the verifier reads: verify/src/pdf/dss.rs).
+const MAX_ENTRIES: usize = 10_000;
+/// Largest item, decoded (a certificate, a CRL, an OCSP response).
+const MAX_ENTRY: usize = 32 << 20;
+/// Most bytes decoded from the DSS there is, all arrays together.
+const MAX_DECODED: usize = 512 << 20;
+
+/// The entries a DSS array lists, and the SHA-256 of the DER each stream holds (to add nothing
+/// twice). Each object is read once however often it is listed, and only digests are kept: a
+/// 1.2 MB file listing one 1 MiB stream 20,000 times took the signer past 20 GB (helper 175).
+/// `budget`: bytes left to decode.
+fn existing(
+    doc: &Document<'_>,
+    dss: &Dict,
+    key: &str,
+    budget: &mut usize,
+) -> Result<(Vec<Object>, HashSet<[u8; 32]>)> {
     let arr = match dss.get(key) {
         Some(a) => doc.resolve(a)?,
-        None => return Ok((Vec::new(), Vec::new())),
+        None => return Ok((Vec::new(), HashSet::new())),
     };
     let refs = arr
         .as_array()
         .ok_or_else(|| SignError::Input(format!("the PDF's /DSS /{key} is not an array")))?
         .to_vec();
-    let mut ders = Vec::with_capacity(refs.len());
+    if refs.len() > MAX_ENTRIES {
+        return Err(SignError::Input(format!(
+            "the PDF's /DSS /{key} lists {} entries, more than the {MAX_ENTRIES} kyso reads",
+            refs.len()
+        )));
+    }
+    let mut seen = HashSet::new();
+    let mut digests = HashSet::new();
     for r in &refs {
+        if let Object::Ref(o) = r {
+            if !seen.insert(*o) {
+                continue;
+            }
+        }
         if let Object::Stream(s) = doc.resolve(r)? {
-            ders.push(doc.decode(&s)?);
+            let der = doc.decode_at_most(&s, MAX_ENTRY.min(*budget))?;
+            *budget = budget.saturating_sub(der.len());
+            if *budget == 0 {
+                return Err(SignError::Input(format!(
+                    "the PDF's /DSS holds more than {} MiB of validation data",
+                    MAX_DECODED >> 20
+                )));
+            }
+            digests.insert(sha256(&der));
         }
     }
-    Ok((refs, ders))
+    Ok((refs, digests))
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 /// Add `data` to the PDF's DSS (creating it if needed) as an incremental update. Items the
@@ -53,26 +94,27 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
     let doc = Document::parse(pdf)?;
     let root_ref = doc.root();
     let mut root = doc.dict(root_ref)?;
-    let (mut dss, dss_ref): (Dict, Option<ObjRef>) = match root.get("DSS") {
-        Some(Object::Ref(r)) => (doc.dict(*r)?, Some(*r)),
-        Some(Object::Dict(d)) => (d.clone(), None),
+    let mut dss: Dict = match root.get("DSS") {
+        Some(Object::Ref(r)) => doc.dict(*r)?,
+        Some(Object::Dict(d)) => d.clone(),
         Some(_) => {
             return Err(SignError::Input(
                 "the PDF's /DSS is not a dictionary".into(),
             ))
         }
-        None => (Dict::new().with("Type", Object::name("DSS")), None),
+        None => Dict::new().with("Type", Object::name("DSS")),
     };
     let mut up = Update::new(&doc)?;
     let mut added = 0;
+    let mut budget = MAX_DECODED;
     for (key, items) in [
         ("Certs", &data.certs),
         ("CRLs", &data.crls),
         ("OCSPs", &data.ocsps),
     ] {
-        let (mut refs, mut have) = existing(&doc, &dss, key)?;
+        let (mut refs, mut have) = existing(&doc, &dss, key, &mut budget)?;
         for der in items {
-            if have.contains(der) {
+            if !have.insert(sha256(der)) {
                 continue;
             }
             let s = Stream {
@@ -80,7 +122,6 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
                 data: deflate(der),
             };
             refs.push(Object::Ref(up.add(Object::Stream(s))));
-            have.push(der.clone());
             added += 1;
         }
         if !refs.is_empty() {
@@ -91,13 +132,12 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
     if added == 0 {
         return Ok(pdf.to_vec());
     }
-    match dss_ref {
-        Some(r) => up.replace(r, Object::Dict(dss)),
-        None => {
-            let r = up.add(Object::Dict(dss));
-            root.set("DSS", Object::Ref(r));
-            up.replace(root_ref, Object::Dict(root));
-        }
-    }
+    // Always a new object, the catalog pointing at it: the object /DSS named may be one a
+    // signature covers for another purpose (a page, the signature dictionary, the catalog), and
+    // its new version replaced that object too — the earlier signature then failed, and kyso
+    // said it had extended the document (helper 175).
+    let r = up.add(Object::Dict(dss));
+    root.set("DSS", Object::Ref(r));
+    up.replace(root_ref, Object::Dict(root));
     Ok(up.write().bytes)
 }

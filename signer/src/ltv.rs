@@ -148,6 +148,13 @@ pub fn extend_pdf(
         let evidence = evidence_of(&report)?;
         out = crate::dss::add_dss(&out, &dss_data(&evidence))?;
     }
+    // What is handed back validates as what was given did, every signature (helper 175: an
+    // update that broke an earlier signature was written, and `kyso extend` said "extended").
+    evidence_of(&v.verify_pdf(&out)).map_err(|e| {
+        SignError::Input(format!(
+            "the extended document does not validate ({e}); nothing was written"
+        ))
+    })?;
     Ok(out)
 }
 

@@ -856,8 +856,11 @@ fn check_docmdp(doc: &Document<'_>, opts: &PadesOptions) -> Result<()> {
     if locked == Some(1) {
         return Err(SignError::Input("a signature in the document locks it against any change (its field lock, /P 1: \"lock document after signing\"): another signature would break it".into()));
     }
-    if opts.copy_stamp && doc.docmdp_permission()? != Some(3) && has_signatures(doc) {
-        return Err(SignError::Input("the document is signed already: the digitized-copy stamp is an annotation, which breaks the earlier signatures (only a certification with DocMDP P=3 permits annotations); sign without it, or stamp the copy before its first signature".into()));
+    // Annotations need a certification with P=3 and no lock narrowing it (a lock's P=2 on a
+    // document certified with P=3 forbids them after that signature; helper 174).
+    let annotations_allowed = doc.docmdp_permission()? == Some(3) && locked.is_none_or(|l| l >= 3);
+    if opts.copy_stamp && !annotations_allowed && has_signatures(doc) {
+        return Err(SignError::Input("the document is signed already: the digitized-copy stamp is an annotation, which breaks the earlier signatures (only a certification with DocMDP P=3, no signature's lock narrowing it, permits annotations); sign without it, or stamp the copy before its first signature".into()));
     }
     match doc.docmdp_permission()? {
         Some(_) if certify => Err(SignError::Input("the document is already certified; it can have only one certification signature".into())),
@@ -1183,7 +1186,11 @@ pub fn prepare_pdf(
         }
         fw.finish(&mut up)?;
     }
-    if widget.get("AP").is_none() {
+    // A document time-stamp's widget gets none unless the file declares PDF/A: pyHanko takes
+    // a new appearance stream for form filling, which a lock or a certification with P=1
+    // forbids — a B-LTA extension of such a file was then judged broken (helper 174).
+    let needs_appearance = !opts.doc_timestamp || kyso_verify::pdfa::declared(pdf).is_some();
+    if widget.get("AP").is_none() && needs_appearance {
         // An invisible signature still gets an appearance, an empty form XObject: PDF/A-1
         // (ISO 19005-1 §6.5.3, as Apache PDFBox Preflight reads it) wants one on every widget,
         // and a PDF/A document must stay PDF/A when signed.

@@ -108,20 +108,15 @@ pub fn judge_request(
     req_der: &[u8],
     policy: ObjectIdentifier,
 ) -> std::result::Result<(TimeStampReq, HashAlg), (FailInfo, String)> {
+    // DER (lengths, tags, trailing bytes: `der` holds them). A default written out (certReq
+    // FALSE, which Mozilla's winsign sends) is taken: nothing of the request is signed as it
+    // was written — the token is made of the values read (helper 174).
     let req = TimeStampReq::from_der(req_der).map_err(|_| {
         (
             FailInfo::BadDataFormat,
             "not a DER TimeStampReq".to_string(),
         )
     })?;
-    // DER, as RFC 3161 asks: a value written otherwise (certReq FALSE written out, which
-    // DER leaves out) was granted (helper 171).
-    if req.to_der().ok().as_deref() != Some(req_der) {
-        return Err((
-            FailInfo::BadDataFormat,
-            "not DER: a value is written otherwise than DER writes it".into(),
-        ));
-    }
     let Some(hash) = hash_of(&req.message_imprint.hash_algorithm) else {
         return Err((
             FailInfo::BadAlg,
@@ -152,11 +147,10 @@ pub fn judge_request(
         }
         None => {}
     }
-    if req
-        .nonce
-        .as_ref()
-        .is_some_and(|n| n.as_bytes().len() > MAX_NONCE)
-    {
+    // Counted without the sign's zero byte: a 256-bit nonce with its top bit set is 33 bytes
+    // written (helper 174).
+    let nonce_len = |n: &Int| n.as_bytes().iter().skip_while(|b| **b == 0).count();
+    if req.nonce.as_ref().is_some_and(|n| nonce_len(n) > MAX_NONCE) {
         return Err((
             FailInfo::BadRequest,
             format!("a nonce of more than {MAX_NONCE} bytes"),
@@ -220,33 +214,20 @@ pub fn token_from_response(req: &TimeStampReq, resp_der: &[u8]) -> Result<Vec<u8
     }
     let token = resp
         .time_stamp_token
-        .ok_or_else(|| bad("granted but no token".into()))?;
-    let tst = tst_info(&token)?;
-    if tst.message_imprint != req.message_imprint {
+        .ok_or_else(|| bad("granted but no token".into()))?
+        .to_der()?;
+    // Read as the verifier reads it: a genTime with fractional seconds (RFC 3161 §2.4.2;
+    // pyHanko's TSA writes one) failed `der`'s GeneralizedTime, and every such TSA with it
+    // (helper 175).
+    let (imprint, nonce) = kyso_verify::tsp::imprint_and_nonce(&token)
+        .ok_or_else(|| bad("the token holds no TSTInfo kyso can read".into()))?;
+    if imprint != req.message_imprint {
         return Err(bad("the token stamps another message imprint".into()));
     }
-    if tst.nonce != req.nonce {
+    if nonce != req.nonce {
         return Err(bad("the token's nonce is not the request's".into()));
     }
-    Ok(token.to_der()?)
-}
-
-/// The TSTInfo inside a token.
-pub fn tst_info(token: &cms::content_info::ContentInfo) -> Result<TstInfo> {
-    let bad = |m: String| SignError::Timestamp(m);
-    let sd: cms::signed_data::SignedData = token
-        .content
-        .decode_as()
-        .map_err(|e| bad(format!("token is not SignedData: {e}")))?;
-    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
-        return Err(bad("token content is not TSTInfo".into()));
-    }
-    let econtent = sd
-        .encap_content_info
-        .econtent
-        .ok_or_else(|| bad("token has no TSTInfo".into()))?;
-    let octets: OctetString = econtent.decode_as().map_err(|e| bad(e.to_string()))?;
-    TstInfo::from_der(octets.as_bytes()).map_err(|e| bad(format!("TSTInfo: {e}")))
+    Ok(token)
 }
 
 /// Where time-stamps come from.

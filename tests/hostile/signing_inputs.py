@@ -87,6 +87,8 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
     python3 signing_inputs.py rotate IN OUT R    IN with its page's /Rotate R (pikepdf)
     python3 signing_inputs.py deep-crop IN OUT   the crop above on the page tree's root, the
                                                  page 64 levels below it (pikepdf)
+    python3 signing_inputs.py cert3-lock2 IN OUT IN certified by pyHanko with P=3, then signed
+                                                 in a field locked with /P 2
     python3 signing_inputs.py signed IN OUT      IN signed by pyHanko
     python3 signing_inputs.py locked IN OUT      IN signed by pyHanko in a field locked with
                                                  /P 1 ("lock document after signing")
@@ -116,7 +118,10 @@ tmp = tempfile.mkdtemp()
 def key_and_cert():
     key, cert = os.path.join(tmp, 'k.pem'), os.path.join(tmp, 'c.pem')
     subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
-                    '-out', cert, '-days', '30', '-subj', '/C=VN/O=Other agency/CN=Other official'],
+                    '-out', cert, '-days', '30', '-subj', '/C=VN/O=Other agency/CN=Other official',
+                    # An official's certificate, not a CA's (it is trusted as itself).
+                    '-addext', 'basicConstraints=critical,CA:FALSE',
+                    '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation'],
                    check=True, capture_output=True)
     return key, cert
 
@@ -592,10 +597,13 @@ elif mode == 'deep-crop':
 elif mode in ('signed', 'locked', 'locked-cosigned'):
     # Signed by pyHanko; `locked`: in a field whose lock says /P 1 (FieldMDP /All and
     # doc_mdp_update_value: Acrobat's "lock document after signing"); `locked-cosigned`: that,
-    # then signed again by pyHanko in a second field.
+    # then signed again by pyHanko in a second field. The signer's (self-signed) certificate
+    # is written beside OUT as OUT.signer.pem, to be trusted.
+    import shutil
     from pyhanko.sign import fields, signers
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     key, cert = key_and_cert()
+    shutil.copy(cert, out + '.signer.pem')
     signer = signers.SimpleSigner.load(key, cert)
     spec = fields.SigFieldSpec('Sig1')
     if mode != 'signed':
@@ -608,6 +616,23 @@ elif mode in ('signed', 'locked', 'locked-cosigned'):
         w = IncrementalPdfFileWriter(res, strict=False)
         res = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name='Sig2'), signer=signer,
                                new_field_spec=fields.SigFieldSpec('Sig2'))
+    open(out, 'wb').write(res.getvalue())
+elif mode == 'cert3-lock2':
+    # Certified by pyHanko with DocMDP P=3 (annotations allowed), then signed by pyHanko in a
+    # second field whose lock says /P 2 (no annotations after it).
+    from pyhanko.sign import fields, signers
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    key, cert = key_and_cert()
+    signer = signers.SimpleSigner.load(key, cert)
+    w = IncrementalPdfFileWriter(open(src_path, 'rb'), strict=False)
+    res = signers.sign_pdf(w, signers.PdfSignatureMetadata(
+        field_name='Cert', certify=True, docmdp_permissions=fields.MDPPerm.ANNOTATE),
+        signer=signer, new_field_spec=fields.SigFieldSpec('Cert'))
+    w = IncrementalPdfFileWriter(res, strict=False)
+    res = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name='Sig2'), signer=signer,
+                           new_field_spec=fields.SigFieldSpec(
+                               'Sig2', field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL),
+                               doc_mdp_update_value=fields.MDPPerm.FILL_FORMS))
     open(out, 'wb').write(res.getvalue())
 elif mode == 'fields-annots':
     # A text field whose widget array is both the form's /Fields and page 1's /Annots (one

@@ -8,8 +8,10 @@ edits, nothing of kyso's, for tests/timestamp_cli.rs:
 DIR/ok.tsq             a plain SHA-256 request with a nonce and certReq (the control)
 DIR/params.tsq         SHA-256 whose AlgorithmIdentifier carries parameters INTEGER 5
 DIR/ext-empty.tsq      an empty [0] extensions list (RFC 3161: SIZE (1..MAX))
-DIR/certreq-false.tsq  certReq FALSE written out (a DEFAULT value DER leaves out)
+DIR/certreq-false.tsq  certReq FALSE written out (a DEFAULT value DER leaves out; Mozilla's
+                       winsign sends it: granted)
 DIR/nonce-60.tsq       a nonce of 60 bytes
+DIR/nonce-32.tsq       a 256-bit nonce with its top bit set (33 bytes written: granted)
 """
 import hashlib
 import os
@@ -51,7 +53,10 @@ write('certreq-false.tsq', request(imprint(), b'\x01\x01\x00'))
 nonce = core.Integer(int.from_bytes(b'\x7f' + os.urandom(59), 'big')).dump()
 body = b'\x02\x01\x01' + imprint() + nonce
 write('nonce-60.tsq', b'\x30' + bytes([len(body)]) + body)
+nonce = core.Integer(int.from_bytes(b'\xff' + os.urandom(31), 'big')).dump()
+body = b'\x02\x01\x01' + imprint() + nonce
+write('nonce-32.tsq', b'\x30' + bytes([len(body)]) + body)
 # Each but params.tsq parses as a TimeStampReq to asn1crypto (it is no garbage kyso merely
 # fails to read; asn1crypto holds SHA-256's parameters to NULL, as kyso now does).
-for name in ('ok', 'ext-empty', 'certreq-false', 'nonce-60'):
+for name in ('ok', 'ext-empty', 'certreq-false', 'nonce-60', 'nonce-32'):
     tsp.TimeStampReq.load(open(os.path.join(out, name + '.tsq'), 'rb').read()).native

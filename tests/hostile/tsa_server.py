@@ -5,7 +5,9 @@ and certificate of its own made here), over Python's http.server -- nothing of k
 
 MODE `genuine` answers as OpenSSL made the response; `tampered` rewrites the token's genTime
 year to 2001 after OpenSSL signed it (what anyone on the path of an http:// TSA can do: the
-imprint and nonce stay right, the TSA's signature no longer holds). Prints the port it
+imprint and nonce stay right, the TSA's signature no longer holds); `fraction` has OpenSSL
+write genTime with milliseconds (`clock_precision_digits = 3`), as RFC 3161 allows and kyso's
+client refused until helper 175 (2026-12-05). Prints the port it
 listens on, then serves until killed. DIR holds the TSA's key, certificate (tsa.pem) and root.
 """
 import http.server
@@ -30,7 +32,8 @@ with open(os.path.join(work, 'ext.cnf'), 'w') as f:
 with open(os.path.join(work, 'ts.cnf'), 'w') as f:
     f.write('[tsa_config]\nserial = serial\nsigner_digest = sha256\n'
             'default_policy = 1.3.6.1.4.1.99999.1\ndigests = sha256\ness_cert_id_alg = sha256\n'
-            'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n')
+            'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n'
+            + ('clock_precision_digits = 3\n' if mode == 'fraction' else ''))
 with open(os.path.join(work, 'serial'), 'w') as f:
     f.write('01\n')
 with open(os.path.join(work, 'req.cnf'), 'w') as f:

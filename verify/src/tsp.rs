@@ -30,7 +30,7 @@ struct TstInfo {
     #[asn1(default = "Default::default")]
     _ordering: bool,
     #[asn1(optional = "true")]
-    _nonce: Option<der::asn1::Int>,
+    nonce: Option<der::asn1::Int>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
@@ -45,6 +45,19 @@ const MAX_ACCURACY_SECS: u64 = 366 * 86_400;
 pub fn claimed_gen_time(token_der: &[u8]) -> Option<SystemTime> {
     let (_, tst) = tst_info(&cms::parse(token_der).ok()?)?;
     dates::generalized_time(&tst.gen_time)
+}
+
+/// What a token stamps and the nonce it echoes, read as [`validate`] reads a TSTInfo (genTime
+/// with fractional seconds, as RFC 3161 allows, too); nothing checked.
+pub fn imprint_and_nonce(
+    token_der: &[u8],
+) -> Option<(x509_tsp::MessageImprint, Option<der::asn1::Int>)> {
+    let tok = cms::parse(token_der).ok()?;
+    if tok.sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return None;
+    }
+    let (_, tst) = tst_info(&tok)?;
+    Some((tst.message_imprint, tst.nonce))
 }
 
 /// A token's TSTInfo: its encoding and what it says.
