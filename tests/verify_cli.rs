@@ -1933,7 +1933,7 @@ fn time_stamps_prove_only_what_they_can() {
             &["root.pem"][..],
             ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE"),
             "CAdES-B-B",
-            "names another TSA than the certificate",
+            "names the TSA CN=Another TSA,C=VN, which is not the certificate it is signed with",
         ),
     ] {
         let mut args = vec!["--detached".to_string(), f(case, sig)];

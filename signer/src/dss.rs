@@ -4,7 +4,7 @@
 //! streams hold whole OCSPResponses.
 
 use crate::error::{Result, SignError};
-use kyso_pdf::{Dict, Document, Object, Stream, Update};
+use kyso_pdf::{Dict, Document, ObjRef, Object, Stream, Update};
 use std::collections::HashSet;
 
 /// Validation data to add, as DER.
@@ -29,58 +29,61 @@ fn deflate(data: &[u8]) -> Vec<u8> {
     z.finish().unwrap_or_default()
 }
 
-/// Most entries a DSS array may list (as the verifier reads: verify/src/pdf/dss.rs).
+/// Most entries of a DSS array the verifier reads (verify/src/pdf/dss.rs): the entries added
+/// go first, within them.
 const MAX_ENTRIES: usize = 10_000;
-/// Largest item, decoded (a certificate, a CRL, an OCSP response).
+/// Largest item hashed, decoded (a certificate, a CRL, an OCSP response).
 const MAX_ENTRY: usize = 32 << 20;
 /// Most bytes decoded from the DSS there is, all arrays together.
 const MAX_DECODED: usize = 512 << 20;
 
-/// The entries a DSS array lists, and the SHA-256 of the DER each stream holds (to add nothing
-/// twice). Each object is read once however often it is listed, and only digests are kept: a
-/// 1.2 MB file listing one 1 MiB stream 20,000 times took the signer past 20 GB (helper 175).
-/// `budget`: bytes left to decode.
+/// The entries a DSS array lists (each reference once, in order), and the SHA-256 of the DER
+/// the streams among its first [`MAX_ENTRIES`] hold, to add nothing twice. Each object is
+/// decoded once however often it is listed (`hashed`), and only digests are kept: a 1.2 MB file
+/// listing one 1 MiB stream 20,000 times took the signer past 20 GB (helper 175). Reading is
+/// best effort: an entry that cannot be read, decodes to more than [`MAX_ENTRY`] or comes
+/// after `budget` is spent is kept but not hashed (what is added may then repeat it, which is
+/// harmless), and a value that is no array is no validation data — none is a reason to refuse,
+/// or anyone who may append an update could stop every later renewal (helper 177).
 fn existing(
     doc: &Document<'_>,
     dss: &Dict,
     key: &str,
+    hashed: &mut HashSet<ObjRef>,
     budget: &mut usize,
-) -> Result<(Vec<Object>, HashSet<[u8; 32]>)> {
-    let arr = match dss.get(key) {
-        Some(a) => doc.resolve(a)?,
-        None => return Ok((Vec::new(), HashSet::new())),
-    };
-    let refs = arr
-        .as_array()
-        .ok_or_else(|| SignError::Input(format!("the PDF's /DSS /{key} is not an array")))?
-        .to_vec();
-    if refs.len() > MAX_ENTRIES {
-        return Err(SignError::Input(format!(
-            "the PDF's /DSS /{key} lists {} entries, more than the {MAX_ENTRIES} kyso reads",
-            refs.len()
-        )));
-    }
-    let mut seen = HashSet::new();
+) -> (Vec<Object>, HashSet<[u8; 32]>) {
+    let list = dss
+        .get(key)
+        .and_then(|a| doc.resolve(a).ok())
+        .and_then(|a| a.as_array().map(<[Object]>::to_vec))
+        .unwrap_or_default();
+    let mut listed = HashSet::new();
+    let refs: Vec<Object> = list
+        .into_iter()
+        .filter(|o| match o {
+            Object::Ref(r) => listed.insert(*r),
+            _ => true,
+        })
+        .collect();
     let mut digests = HashSet::new();
-    for r in &refs {
+    for r in refs.iter().take(MAX_ENTRIES) {
+        if *budget == 0 {
+            break;
+        }
         if let Object::Ref(o) = r {
-            if !seen.insert(*o) {
+            if !hashed.insert(*o) {
                 continue;
             }
         }
-        if let Object::Stream(s) = doc.resolve(r)? {
-            let der = doc.decode_at_most(&s, MAX_ENTRY.min(*budget))?;
+        let Ok(Object::Stream(s)) = doc.resolve(r) else {
+            continue;
+        };
+        if let Ok(der) = doc.decode_at_most(&s, MAX_ENTRY.min(*budget)) {
             *budget = budget.saturating_sub(der.len());
-            if *budget == 0 {
-                return Err(SignError::Input(format!(
-                    "the PDF's /DSS holds more than {} MiB of validation data",
-                    MAX_DECODED >> 20
-                )));
-            }
             digests.insert(sha256(&der));
         }
     }
-    Ok((refs, digests))
+    (refs, digests)
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {
@@ -94,7 +97,7 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
     let doc = Document::parse(pdf)?;
     let root_ref = doc.root();
     let mut root = doc.dict(root_ref)?;
-    let mut dss: Dict = match root.get("DSS") {
+    let old: Dict = match root.get("DSS") {
         Some(Object::Ref(r)) => doc.dict(*r)?,
         Some(Object::Dict(d)) => d.clone(),
         Some(_) => {
@@ -102,17 +105,27 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
                 "the PDF's /DSS is not a dictionary".into(),
             ))
         }
-        None => Dict::new().with("Type", Object::name("DSS")),
+        None => Dict::new(),
     };
+    // A new dictionary of the DSS's own keys: the object /DSS named may be a page or the
+    // catalog, whose other keys a DSS does not carry (helper 177).
+    let mut dss = Dict::new().with("Type", Object::name("DSS"));
+    if let Some(vri) = old.get("VRI") {
+        dss.set("VRI", vri.clone());
+    }
     let mut up = Update::new(&doc)?;
     let mut added = 0;
     let mut budget = MAX_DECODED;
+    let mut hashed = HashSet::new();
     for (key, items) in [
         ("Certs", &data.certs),
         ("CRLs", &data.crls),
         ("OCSPs", &data.ocsps),
     ] {
-        let (mut refs, mut have) = existing(&doc, &dss, key, &mut budget)?;
+        let (refs, mut have) = existing(&doc, &old, key, &mut hashed, &mut budget);
+        // What is added goes first, where the verifier reads (the first 10,000): appended
+        // after 9,999 junk entries, it was never read, and kyso said "extended" (helper 177).
+        let mut list = Vec::new();
         for der in items {
             if !have.insert(sha256(der)) {
                 continue;
@@ -121,12 +134,13 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
                 dict: Dict::new().with("Filter", Object::name("FlateDecode")),
                 data: deflate(der),
             };
-            refs.push(Object::Ref(up.add(Object::Stream(s))));
+            list.push(Object::Ref(up.add(Object::Stream(s))));
             added += 1;
         }
-        if !refs.is_empty() {
-            // A direct array in the (new version of the) DSS dictionary.
-            dss.set(key, Object::Array(refs));
+        list.extend(refs);
+        if !list.is_empty() {
+            // A direct array in the new DSS dictionary.
+            dss.set(key, Object::Array(list));
         }
     }
     if added == 0 {

@@ -1186,10 +1186,13 @@ pub fn prepare_pdf(
         }
         fw.finish(&mut up)?;
     }
-    // A document time-stamp's widget gets none unless the file declares PDF/A: pyHanko takes
+    // A document time-stamp's widget gets none unless the file declares PDF/A-1: pyHanko takes
     // a new appearance stream for form filling, which a lock or a certification with P=1
     // forbids — a B-LTA extension of such a file was then judged broken (helper 174).
-    let needs_appearance = !opts.doc_timestamp || kyso_verify::pdfa::declared(pdf).is_some();
+    // Of PDF/A, only part 1 asks it of a widget with a zero /Rect (ISO 19005-2 and -3 §6.3.3
+    // exempt those, veraPDF rule 6.3.3-1; helper 177).
+    let needs_appearance =
+        !opts.doc_timestamp || kyso_verify::pdfa::declared(pdf).is_some_and(|c| c.part == 1);
     if widget.get("AP").is_none() && needs_appearance {
         // An invisible signature still gets an appearance, an empty form XObject: PDF/A-1
         // (ISO 19005-1 §6.5.3, as Apache PDFBox Preflight reads it) wants one on every widget,

@@ -9,6 +9,8 @@ OUTDIR/page.pdf     /DSS names page 1 (an object the signature covers as a page)
 OUTDIR/sigdict.pdf  /DSS names the signature dictionary
 OUTDIR/many.pdf     a DSS whose /Certs lists one 1 MiB stream 2,000 times (the signer kept 2 GB)
 OUTDIR/huge.pdf     the same stream listed 20,000 times (past 20 GB)
+OUTDIR/fill.pdf     a DSS whose /Certs lists 10,000 junk streams, each of its own (helper 177:
+                    what kyso added after them was past the 10,000 entries the verifier reads)
 """
 import os
 import sys
@@ -49,7 +51,18 @@ def repeated(n):
     return dss
 
 
+def junk(n):
+    def dss(w):
+        items = [w.add_object(generic.StreamObject(stream_data=b'junk %d' % i)) for i in range(n)]
+        certs = w.add_object(generic.ArrayObject(items))
+        return w.add_object(generic.DictionaryObject({
+            generic.NameObject('/Type'): generic.NameObject('/DSS'),
+            generic.NameObject('/Certs'): certs}))
+    return dss
+
+
 update('page.pdf', page)
+update('fill.pdf', junk(10000))
 update('sigdict.pdf', sigdict)
 update('many.pdf', repeated(2000))
 update('huge.pdf', repeated(20000))

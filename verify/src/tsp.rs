@@ -178,8 +178,14 @@ fn signed_by_a_tsa(
     }
     if let Some(name) = &tst.tsa {
         if !names_certificate(name, &signer.cert) {
+            let said = match name {
+                x509_cert::ext::pkix::name::GeneralName::DirectoryName(n) => {
+                    crate::report::shown(&n.to_string(), 256).into_owned()
+                }
+                _ => "a name that is no directory name".into(),
+            };
             return Err(malformed(&format!(
-                "its TSTInfo names another TSA than the certificate it is signed with ({})",
+                "its TSTInfo names the TSA {said}, which is not the certificate it is signed with ({}; RFC 5280 compares names part by part, in order)",
                 signer.cert.subject_string()
             )));
         }

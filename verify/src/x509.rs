@@ -702,6 +702,9 @@ fn rdns_match(
     matches!((rdn_key(a, f), rdn_key(b, f)), (Some(p), Some(q)) if p == q)
 }
 
+/// The longest attribute value (in bytes) compared by its normalized text.
+const MAX_NORMALIZED: usize = 4096;
+
 /// A directory string's value as text, whatever its string type.
 pub(crate) fn decode(v: &der::Any) -> Option<String> {
     let bytes = v.value();
@@ -737,6 +740,12 @@ pub(crate) fn decode(v: &der::Any) -> Option<String> {
 /// one space, lower case.
 fn normalize(v: &der::Any, f: Form) -> Option<String> {
     use unicode_normalization::UnicodeNormalization;
+    // No name a CA writes is this long (X.520 bounds a common name at 64 characters): longer
+    // values match byte for byte only. A 3-million-character name, each character expanding
+    // eighteenfold under NFKC, took a validation 8 s and 550 MB (helper 177).
+    if v.value().len() > MAX_NORMALIZED {
+        return None;
+    }
     let s: String = match f {
         Form::Nfkc => decode(v)?.nfkc().collect(),
         Form::Nfc => decode(v)?.nfc().collect(),
