@@ -326,6 +326,8 @@ fn objects(
     let objects: Vec<_> = objects
         .into_iter()
         .filter(|o| uri.object.as_ref().is_none_or(|l| *l == o.label))
+        // id= narrows as object= does (it was passed over: every object listed; helper 176).
+        .filter(|o| uri.id.as_ref().is_none_or(|i| hex::encode(i) == o.id))
         .filter(|o| uri.object_type.is_none_or(|t| t == o.object_type))
         .collect();
     if json {
@@ -334,10 +336,13 @@ fn objects(
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // What a token or anyone without its PIN wrote is shown with its hidden characters
+    // escaped: a serial with terminal escapes and a certificate subject with U+202E reached the
+    // terminal as they were (helper 176).
     outln!(
         "token {:?} serial {}{}",
         desc.label,
-        desc.serial,
+        shown(&desc.serial, 64),
         if logged_in {
             ""
         } else {
@@ -348,7 +353,8 @@ fn objects(
         let what = match (&o.key, &o.subject) {
             (Some(k), _) => k.to_string(),
             (None, Some(s)) => format!(
-                "subject {s}, valid {} – {}",
+                "subject {}, valid {} – {}",
+                shown(s, 256),
                 o.not_before.as_deref().unwrap_or("?"),
                 o.not_after.as_deref().unwrap_or("?")
             ),

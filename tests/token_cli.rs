@@ -998,3 +998,131 @@ fn a_pin_file_others_may_read_is_warned_of() {
         );
     }
 }
+
+/// `kyso token objects` narrows by `id=` as by `object=` (it listed every object; helper 176).
+#[test]
+fn token_objects_narrow_by_id() {
+    let demo = Demo::new();
+    let listed = demo.run_pin(&["token", "objects", "pkcs11:token=kyso-dev;id=%01", "--json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let ids: Vec<String> = listed.json()["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["01", "01", "01"], "{}", listed.stdout);
+}
+
+/// A certificate named like the CA, with another key, written to the token without its PIN
+/// (OpenSC's pkcs11-tool, no login; made by OpenSSL) is not taken for the CA: the chain is
+/// built from certificates whose keys verify the one below. It was taken by name alone when
+/// SoftHSM2 listed it first, and B-LT signing failed, NO_CERTIFICATE_CHAIN_FOUND, five times
+/// in six (helper 176).
+#[test]
+fn a_certificate_named_like_the_ca_does_not_break_the_officials_chain() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let at = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let subject = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-nameopt", "compat", "-in"])
+        .arg(demo.ca_pem())
+        .output()
+        .unwrap();
+    let subject = String::from_utf8_lossy(&subject.stdout)
+        .trim()
+        .trim_start_matches("subject=")
+        .to_string();
+    succeeded(std::process::Command::new("openssl").args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &at("fake-ca.key"),
+        "-subj",
+        &subject,
+        "-days",
+        "30",
+        "-outform",
+        "DER",
+        "-out",
+        &at("fake-ca.der"),
+    ]));
+    succeeded(
+        std::process::Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", demo.conf())
+            .args([
+                "--module",
+                "/usr/lib/softhsm/libsofthsm2.so",
+                "--token-label",
+                "kyso-dev",
+                "--write-object",
+                &at("fake-ca.der"),
+                "--type",
+                "cert",
+                "--id",
+                "c0",
+                "--label",
+                "ca",
+            ]),
+    );
+    let doc = d.join("quyet-dinh.txt");
+    std::fs::write(&doc, "Quyết định số 7/QĐ-UBND").unwrap();
+    for _ in 0..4 {
+        let r = demo.run_pin(&[
+            "sign",
+            "--key",
+            RSA_KEY,
+            "--format",
+            "cades",
+            "--level",
+            "B-LT",
+            "--tsa",
+            "internal",
+            "--tsa-key",
+            TSA_KEY,
+            "--offline",
+            "--overwrite",
+            doc.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+/// A PIN in KYSO_PIN is held as a PIN file's is: `"1234 "` cost a try that the same bytes in
+/// a file do not (helper 176); the token's count of wrong tries is untouched. And a URI's
+/// module-name is a name, not a path: `../../tmp/evil` loaded a library from outside the
+/// module directories, its constructor run.
+#[test]
+fn an_environment_pin_and_a_module_name_are_held_before_use() {
+    let demo = Demo::new();
+    let r: Run = demo
+        .cmd()
+        .args(["token", "sign-digest", "--key", RSA_KEY])
+        .env("KYSO_PIN", format!("{} ", demo.pin()))
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("begins or ends with white space") && !r.stderr.contains(&demo.pin()),
+        "{}",
+        r.stderr
+    );
+    let listed = demo.run(&["token", "list", "--json"]);
+    assert!(
+        !listed.stdout.contains("\"pin_count_low\": true"),
+        "{}",
+        listed.stdout
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=kyso-dev;object=signer-rsa?module-name=../../../tmp/evil",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("is a path, not a name"), "{}", r.stderr);
+}

@@ -272,7 +272,24 @@ fn certificates(
     Ok((out, unreadable))
 }
 
-/// Certificates above `leaf`, nearest first, chosen from `pool` by issuer = subject.
+/// Does `issuer`'s key verify `child`'s signature (OpenSSL: RSA, RSA-PSS, ECDSA)?
+fn issued(child: &Certificate, issuer: &Certificate) -> bool {
+    use der::Encode;
+    let x509 = |c: &Certificate| {
+        c.to_der()
+            .ok()
+            .and_then(|d| openssl::x509::X509::from_der(&d).ok())
+    };
+    let (Some(c), Some(i)) = (x509(child), x509(issuer)) else {
+        return false;
+    };
+    i.public_key().and_then(|k| c.verify(&k)).unwrap_or(false)
+}
+
+/// Certificates above `leaf`, nearest first, chosen from `pool` by issuer = subject and a
+/// signature that verifies: certificates are anyone's to add to a token without its PIN, and
+/// one named like the CA, with another key, was taken for it (helper 176: B-LT signing then
+/// failed, NO_CERTIFICATE_CHAIN_FOUND, as SoftHSM2 happened to list objects).
 pub fn chain_for(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
     let mut chain: Vec<Certificate> = Vec::new();
     let mut cur = leaf.clone();
@@ -281,6 +298,7 @@ pub fn chain_for(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
             c.tbs_certificate.subject == cur.tbs_certificate.issuer
                 && *c != &cur
                 && !chain.contains(c)
+                && issued(&cur, c)
         });
         match next {
             Some(c) => {

@@ -93,7 +93,10 @@ impl Module {
                         }
                     }
                 }
-                return PathBuf::from(format!("{name}.so"));
+                // Not found in them: named in the directory kyso looked in first, where
+                // loading it says it is not there (never the working directory, which dlopen
+                // would not search either).
+                return Path::new(MODULE_DIRS[0]).join(format!("{name}.so"));
             }
         }
         match std::env::var_os(MODULE_ENV) {

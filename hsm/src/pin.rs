@@ -86,7 +86,15 @@ impl PinSource {
                 Ok(Some(SecretString::from(pin.to_string())))
             }
             PinSource::Env(var) => match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Some(SecretString::from(v))),
+                // Held as a PIN file's is (helper 176: `KYSO_PIN="1234 "` cost a try that the
+                // same bytes in a file do not).
+                Ok(v) if !v.is_empty() => match unlikely_pin(&v) {
+                    Some(why) => Err(HsmError::PinSource {
+                        source_name: var.clone(),
+                        reason: format!("the PIN {why}; set it to the PIN alone"),
+                    }),
+                    None => Ok(Some(SecretString::from(v))),
+                },
                 _ => Ok(None),
             },
             PinSource::Prompt => {

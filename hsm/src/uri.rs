@@ -186,6 +186,14 @@ impl Pkcs11Uri {
                 .map_err(|_| HsmError::BadUri(format!("{name} is not UTF-8")))?;
             match name {
                 "module-path" => set(&mut uri.module_path, name, value)?,
+                // A name, looked up in the module directories (RFC 7512 §2.4): a path in it
+                // reached out of them (`../../tmp/evil`; helper 176). A path is module-path.
+                "module-name" if value.contains('/') || value.starts_with('.') => {
+                    return Err(HsmError::BadUri(format!(
+                        "module-name {:?} is a path, not a name; give a path as module-path",
+                        value
+                    )))
+                }
                 "module-name" => set(&mut uri.module_name, name, value)?,
                 "pin-source" => set(&mut uri.pin_source, name, value)?,
                 "pin-value" => return Err(HsmError::BadUri(PIN_VALUE_REFUSED.into())),
