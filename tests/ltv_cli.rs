@@ -1214,6 +1214,66 @@ fn an_extension_never_writes_over_what_a_signature_covers_nor_reads_a_dss_withou
         assert_eq!(j["indication"], "TOTAL-PASSED", "{name}: {j}");
         assert_eq!(j["signatures"][0]["format"], "PAdES-B-LT", "{name}: {j}");
     }
+    // Flate bombs put first in /Certs spend the decoding budget before kyso's own items:
+    // each renewal then added the same validation data again (helper 179). Known by their
+    // bytes as written, nothing is added twice.
+    let lta = cases.join("page.lta.pdf");
+    let r = demo.run_pin(&[
+        "extend",
+        "--level",
+        "B-LTA",
+        "--tsa",
+        "internal",
+        "--tsa-key",
+        TSA_KEY,
+        "--trust",
+        ca.to_str().unwrap(),
+        "--out",
+        lta.to_str().unwrap(),
+        cases.join("page.lt.pdf").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bombed = cases.join("bombed.pdf");
+    hostile(
+        "dss_targets.py",
+        &["bombs".as_ref(), lta.as_os_str(), bombed.as_os_str()],
+    );
+    let count = |f: &Path| {
+        let o = Command::new(python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/dss_targets.py"))
+            .arg("count")
+            .arg(f)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let before = count(&bombed);
+    let mut last = bombed.clone();
+    for n in 1..=2 {
+        let next = cases.join(format!("renewed-{n}.pdf"));
+        let r = demo.run_pin(&[
+            "extend",
+            "--level",
+            "B-LTA",
+            "--renew",
+            "--tsa",
+            "internal",
+            "--tsa-key",
+            TSA_KEY,
+            "--trust",
+            ca.to_str().unwrap(),
+            "--out",
+            next.to_str().unwrap(),
+            last.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "renewal {n}: {}", r.stderr);
+        assert_eq!(
+            count(&next),
+            before,
+            "renewal {n} added validation data again"
+        );
+        last = next;
+    }
     // An existing file --out names: not replaced without --overwrite.
     let before = std::fs::read(cases.join("page.lt.pdf")).unwrap();
     let r = extend("page", &[]);

@@ -1126,3 +1126,165 @@ fn an_environment_pin_and_a_module_name_are_held_before_use() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("is a path, not a name"), "{}", r.stderr);
 }
+
+/// A certificate that is not DER as kyso writes it back — `critical FALSE` written out in an
+/// extension (asn1crypto, a byte edit) — is neither imported nor signed with: it was stored and
+/// embedded re-encoded, and its signature no longer held, nor the check that its issuer signed
+/// it (helper 179). Written to the token by OpenSC's pkcs11-tool, it stops its key (exit 15).
+#[test]
+fn a_certificate_that_is_not_der_is_neither_imported_nor_signed_with() {
+    let demo = Demo::new();
+    let bad = demo.path().join("explicit-false.der");
+    let edit = r#"
+import sys
+from asn1crypto import x509, pem
+_, _, der = pem.unarmor(open(sys.argv[1], 'rb').read())
+c = x509.Certificate.load(der)
+exts = c['tbs_certificate']['extensions']
+for i, e in enumerate(exts):
+    if not e['critical'].native:
+        body = e.dump()[2:]
+        n = 2 + body[1]
+        new = body[:n] + b'\x01\x01\x00' + body[n:]
+        exts[i] = x509.Extension.load(bytes([0x30, len(new)]) + new)
+        break
+open(sys.argv[2], 'wb').write(c.dump(force=False))
+"#;
+    succeeded(
+        std::process::Command::new(pyhanko().with_file_name("python"))
+            .args(["-c", edit])
+            .arg(demo.path().join("signer-rsa.pem"))
+            .arg(&bad),
+    );
+    let r = demo.run_pin(&[
+        "token",
+        "import-cert",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "signer-rsa",
+        "--id",
+        "01",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("not DER"), "{}", r.stderr);
+    // A new key, and for it a certificate so written, put on the token by pkcs11-tool: the
+    // key has no other, and it signed with the one re-encoded (exit 0, a signature that fails).
+    let r = demo.run_pin(&[
+        "token",
+        "keygen",
+        "--token",
+        "pkcs11:token=kyso-dev",
+        "--label",
+        "fresh",
+        "--id",
+        "0f",
+        "--type",
+        "p-256",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let at = |f: &str| demo.path().join(f).to_str().unwrap().to_string();
+    let tool = |args: &[&str]| {
+        succeeded(
+            std::process::Command::new("pkcs11-tool")
+                .env("SOFTHSM2_CONF", demo.conf())
+                .args([
+                    "--module",
+                    "/usr/lib/softhsm/libsofthsm2.so",
+                    "--token-label",
+                    "kyso-dev",
+                ])
+                .args(args),
+        )
+    };
+    tool(&[
+        "--read-object",
+        "--type",
+        "pubkey",
+        "--id",
+        "0f",
+        "-o",
+        &at("fresh.pub.der"),
+    ]);
+    let openssl = |args: &[&str]| succeeded(std::process::Command::new("openssl").args(args));
+    openssl(&[
+        "pkey",
+        "-pubin",
+        "-inform",
+        "DER",
+        "-in",
+        &at("fresh.pub.der"),
+        "-out",
+        &at("fresh.pub.pem"),
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &at("ca.key"),
+        "-out",
+        &at("other-ca.pem"),
+        "-subj",
+        "/CN=Other CA",
+        "-days",
+        "30",
+    ]);
+    std::fs::write(
+        demo.path().join("leaf.cnf"),
+        "[leaf]\nsubjectKeyIdentifier = hash\nkeyUsage = critical, digitalSignature, nonRepudiation\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-new",
+        "-subj",
+        "/CN=fresh",
+        "-days",
+        "30",
+        "-force_pubkey",
+        &at("fresh.pub.pem"),
+        "-CA",
+        &at("other-ca.pem"),
+        "-CAkey",
+        &at("ca.key"),
+        "-extfile",
+        &at("leaf.cnf"),
+        "-extensions",
+        "leaf",
+        "-out",
+        &at("fresh.pem"),
+    ]);
+    let fresh_bad = demo.path().join("fresh-bad.der");
+    succeeded(
+        std::process::Command::new(pyhanko().with_file_name("python"))
+            .args(["-c", edit])
+            .arg(demo.path().join("fresh.pem"))
+            .arg(&fresh_bad),
+    );
+    let pin = demo.pin();
+    tool(&[
+        "--login",
+        "--pin",
+        &pin,
+        "--write-object",
+        fresh_bad.to_str().unwrap(),
+        "--type",
+        "cert",
+        "--id",
+        "0f",
+        "--label",
+        "fresh",
+    ]);
+    let r = demo.run_pin(&[
+        "token",
+        "sign-digest",
+        "--key",
+        "pkcs11:token=kyso-dev;object=fresh",
+    ]);
+    assert_eq!(r.code, 15, "{}", r.stderr);
+    assert!(r.stderr.contains("not DER"), "{}", r.stderr);
+}

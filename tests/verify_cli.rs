@@ -523,7 +523,13 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
             _ => {
                 assert!(lines[0].contains("TOTAL-FAILED"), "{out}");
                 assert!(item(&out, 6).ends_with(": không"), "{out}");
-                assert!(out.contains("Thay đổi sau khi ký:"), "{out}");
+                // Said as a change after signing, not as a file that cannot be read; the
+                // changes listed are English, and the heading says so (helper 178).
+                assert!(
+                    out.contains("Lý do: tài liệu đã bị sửa đổi sau khi ký"),
+                    "{out}"
+                );
+                assert!(out.contains("Thay đổi sau khi ký (tiếng Anh):"), "{out}");
             }
         }
     }
@@ -538,6 +544,23 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
         item(&out, 7).contains("chưa được xác nhận bằng dấu thời gian"),
         "{out}"
     );
+    // A signer's status that could not be had (TRY_LATER): item 7 says it is not known, not
+    // "có" (helper 178; corpus backdated-claim-with-old-crl, pyHanko).
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let case = corpus.join("backdated-claim-with-old-crl");
+    let out = demo
+        .run(&[
+            "verify",
+            case.join("doc.txt").to_str().unwrap(),
+            "--detached",
+            case.join("sig.p7s").to_str().unwrap(),
+            "--trust",
+            corpus.join("pki/root.pem").to_str().unwrap(),
+            "--offline",
+        ])
+        .stdout;
+    assert!(out.contains("TRY_LATER"), "{out}");
+    assert!(item(&out, 7).contains(": chưa xác định được"), "{out}");
     // A file that is no signed document: said so, not eight empty items (helper 138).
     let junk = demo.path().join("hello.txt");
     std::fs::write(&junk, "xin chào").unwrap();

@@ -264,9 +264,9 @@ fn certificates(
         }
         let a = session.get_attributes(h, &[AttributeType::Value])?;
         let value = attr_bytes(&a, AttributeType::Value).unwrap_or_default();
-        match Certificate::from_der(&value) {
+        match der_certificate(&value) {
             Ok(cert) => out.push((id, label, cert)),
-            Err(e) => unreadable.push((id, label, e.to_string())),
+            Err(e) => unreadable.push((id, label, e)),
         }
     }
     Ok((out, unreadable))
@@ -986,8 +986,22 @@ pub fn parse_certificate(bytes: &[u8]) -> std::result::Result<Certificate, Strin
             .into_iter()
             .find(|p| p.tag() == "CERTIFICATE")
             .ok_or("PEM certificate: no CERTIFICATE block")?;
-        Certificate::from_der(block.contents()).map_err(|e| format!("PEM certificate: {e}"))
+        der_certificate(block.contents()).map_err(|e| format!("PEM certificate: {e}"))
     } else {
-        Certificate::from_der(bytes).map_err(|e| format!("DER certificate: {e}"))
+        der_certificate(bytes).map_err(|e| format!("DER certificate: {e}"))
+    }
+}
+
+/// A certificate that is DER as kyso writes it back: one read with a value DER leaves out
+/// written anyway (`critical FALSE`) was stored and embedded re-encoded, and its signature no
+/// longer held, nor did the check that its issuer signed it (helper 179).
+pub fn der_certificate(bytes: &[u8]) -> std::result::Result<Certificate, String> {
+    let c = Certificate::from_der(bytes).map_err(|e| e.to_string())?;
+    match c.to_der() {
+        Ok(again) if again == bytes => Ok(c),
+        _ => Err(
+            "not DER: a value is written otherwise than DER writes it (a default written out, such as critical FALSE); its signature would not hold as kyso writes it back"
+                .into(),
+        ),
     }
 }

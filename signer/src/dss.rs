@@ -78,6 +78,10 @@ fn existing(
         let Ok(Object::Stream(s)) = doc.resolve(r) else {
             continue;
         };
+        // The stream's bytes as written, which cost no decoding: kyso's own earlier items
+        // (deflated alike) and unfiltered ones are known so, however much junk spent the
+        // decoding budget before them — each renewal added the same CRL again (helper 179).
+        digests.insert(sha256(&s.data));
         if let Ok(der) = doc.decode_at_most(&s, MAX_ENTRY.min(*budget)) {
             *budget = budget.saturating_sub(der.len());
             digests.insert(sha256(&der));
@@ -127,12 +131,13 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
         // after 9,999 junk entries, it was never read, and kyso said "extended" (helper 177).
         let mut list = Vec::new();
         for der in items {
-            if !have.insert(sha256(der)) {
+            let data = deflate(der);
+            if have.contains(&sha256(&data)) || !have.insert(sha256(der)) {
                 continue;
             }
             let s = Stream {
                 dict: Dict::new().with("Filter", Object::name("FlateDecode")),
-                data: deflate(der),
+                data,
             };
             list.push(Object::Ref(up.add(Object::Stream(s))));
             added += 1;

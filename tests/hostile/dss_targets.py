@@ -11,12 +11,48 @@ OUTDIR/many.pdf     a DSS whose /Certs lists one 1 MiB stream 2,000 times (the s
 OUTDIR/huge.pdf     the same stream listed 20,000 times (past 20 GB)
 OUTDIR/fill.pdf     a DSS whose /Certs lists 10,000 junk streams, each of its own (helper 177:
                     what kyso added after them was past the 10,000 entries the verifier reads)
+
+    python3 dss_targets.py bombs IN OUT   IN with nine Flate bombs first in its /DSS /Certs
+    python3 dss_targets.py count IN       the numbers of entries of IN's /Certs, /CRLs, /OCSPs
 """
 import os
 import sys
+import zlib
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+if sys.argv[1] == 'bombs':
+    # python3 dss_targets.py bombs IN OUT: nine 200-byte streams, each inflating (two Flate
+    # filters) to 40 MiB, put first in IN's /DSS /Certs: decoding them spends the document's
+    # budget before the items after them are read (helper 179: every renewal then added the
+    # same validation data again).
+    src, dst = sys.argv[2], sys.argv[3]
+    raw = zlib.compress(zlib.compress(b'\0' * (40 << 20), 9), 9)
+    with open(src, 'rb') as f:
+        w = IncrementalPdfFileWriter(f)
+        old = w.root['/DSS']
+        flate = generic.NameObject('/FlateDecode')
+        bombs = [w.add_object(generic.StreamObject(
+            {generic.NameObject('/Filter'): generic.ArrayObject([flate, flate])}, encoded_data=raw))
+            for _ in range(9)]
+        d = generic.DictionaryObject({generic.NameObject('/Type'): generic.NameObject('/DSS')})
+        d[generic.NameObject('/Certs')] = generic.ArrayObject(bombs + list(old.raw_get('/Certs')))
+        for k in ('/CRLs', '/OCSPs', '/VRI'):
+            if k in old:
+                d[generic.NameObject(k)] = old.raw_get(k)
+        w.root[generic.NameObject('/DSS')] = w.add_object(d)
+        w.update_root()
+        with open(dst, 'wb') as o:
+            w.write(o)
+    sys.exit(0)
+if sys.argv[1] == 'count':
+    # python3 dss_targets.py count IN: the entries of IN's /DSS /Certs, /CRLs, /OCSPs.
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    with open(sys.argv[2], 'rb') as f:
+        dss = PdfFileReader(f).root['/DSS']
+        print(' '.join(str(len(dss[k])) if k in dss else '0' for k in ('/Certs', '/CRLs', '/OCSPs')))
+    sys.exit(0)
 
 src, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)

@@ -269,7 +269,7 @@ impl Report {
                     out.push_str(&format!(
                         "  {}: {}\n",
                         tr("summary.reason", lang),
-                        tr(&format!("reason.{sub}"), lang)
+                        tr(reason_key(sub, !s.changes.is_empty()).as_str(), lang)
                     ));
                 }
             };
@@ -283,7 +283,7 @@ impl Report {
                 reason(&mut out);
             }
             if !s.changes.is_empty() {
-                out.push_str(&format!("  {}:\n", tr("page.changes", lang)));
+                out.push_str(&format!("  {}:\n", tr("summary.changes", lang)));
                 for c in &s.changes {
                     out.push_str(&format!("    * {}\n", shown(c, MAX_SHOWN_MESSAGE)));
                 }
@@ -368,13 +368,16 @@ impl Report {
             if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
                 notes.push(tr("word.revocation_unchecked", lang));
             }
+            // The status could not be had (TRY_LATER): whether the certificate was in force
+            // is not known, whatever its dates say ("có" was shown; helper 178).
+            let answer = if s.subindication == Some(SubIndication::TryLater) {
+                tr("word.unknown", lang)
+            } else {
+                yes_no(s.facts.valid_at_signing)
+            };
             match notes.is_empty() {
-                true => yes_no(s.facts.valid_at_signing).to_string(),
-                false => format!(
-                    "{} ({})",
-                    yes_no(s.facts.valid_at_signing),
-                    notes.join("; ")
-                ),
+                true => answer.to_string(),
+                false => format!("{answer} ({})", notes.join("; ")),
             }
         };
         let period = if signer.not_before.is_empty() {
@@ -416,6 +419,17 @@ impl Report {
 /// Longest value (a name, a field) and message shown whole in the human summary.
 pub const MAX_SHOWN_VALUE: usize = 512;
 pub const MAX_SHOWN_MESSAGE: usize = 2048;
+
+/// The catalogue key of a failed signature's reason: a format failure that is a change after
+/// signing is said as such — "the file is malformed, cannot be read" was all a reader of a
+/// document edited after signing was told (helper 178).
+fn reason_key(sub: &str, changed: bool) -> String {
+    if sub == "FORMAT_FAILURE" && changed {
+        "reason.CHANGED_AFTER_SIGNING".into()
+    } else {
+        format!("reason.{sub}")
+    }
+}
 
 /// Text from outside (a certificate's names, a PDF's field and key names, file names in a
 /// package, messages quoting them) as a human report shows it: every character that moves the

@@ -331,6 +331,9 @@ function signature(s, n) {
   // revocation could not be checked.
   const vouched = (v) => (facts.chain_trusted ? v : `${v} (${stopped ? notChecked : t("word.unverified")})`);
   const notes = [];
+  // Status not to be had (TRY_LATER): not known whether the certificate was in force, whatever
+  // its dates say (helper 178; report.rs says the same).
+  const inForce = s.subindication === "TRY_LATER" ? t("word.unknown") : yesNo(facts.valid_at_signing);
   if (typeof facts.valid_at_signing === "boolean" && !facts.time_proven) notes.push(t("word.claimed"));
   if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
   const items = [
@@ -340,10 +343,12 @@ function signature(s, n) {
     vouched(facts.ca_body || signer.issuer || t("word.unknown")),
     time,
     yesNo(facts.integrity),
-    stopped ? notChecked : notes.length ? `${yesNo(facts.valid_at_signing)} (${notes.join("; ")})` : yesNo(facts.valid_at_signing),
+    stopped ? notChecked : notes.length ? `${inForce} (${notes.join("; ")})` : inForce,
     signer.not_before ? t("page.period", { from: showTime(signer.not_before), to: showTime(signer.not_after) }) : t("word.unknown"),
   ];
-  const reason = s.indication !== "TOTAL-PASSED" && s.subindication ? `${t("summary.reason")}: ${t("reason." + s.subindication)}` : null;
+  // A format failure that is a change after signing is said as such (helper 178).
+  const reasonKey = s.subindication === "FORMAT_FAILURE" && (s.changes || []).length ? "reason.CHANGED_AFTER_SIGNING" : "reason." + s.subindication;
+  const reason = s.indication !== "TOTAL-PASSED" && s.subindication ? `${t("summary.reason")}: ${t(reasonKey)}` : null;
   const anchor = facts.chain_trusted && chain.length ? [`${t("summary.anchor")}`, chain[chain.length - 1]] : null;
   const unreadable = !s.signer && s.subindication === "FORMAT_FAILURE";
   const heading = t("page.sig.heading", { n }) + (s.field ? " — " + t("page.sig.field", { field: s.field }) : "");
