@@ -135,8 +135,17 @@ fn read(p: &Path) -> Result<Vec<u8>, SignError> {
 fn certs(p: &Path) -> Result<Vec<Certificate>, SignError> {
     let bytes = read(p)?;
     if bytes.starts_with(b"-----BEGIN") {
-        Certificate::load_pem_chain(&bytes)
-            .map_err(|e| SignError::Input(format!("{}: {e}", p.display())))
+        // Each block DER as kyso writes it back, as a DER file is held: a PEM chain read so
+        // was kept re-encoded, and the signature finalized over it failed (helper 180).
+        let blocks = kyso_verify::x509::load_certificates(&bytes)
+            .map_err(|e| SignError::Input(format!("{}: {e}", p.display())))?;
+        blocks
+            .iter()
+            .map(|c| {
+                kyso_hsm::key::der_certificate(c.der())
+                    .map_err(|e| SignError::Input(format!("{}: {e}", p.display())))
+            })
+            .collect()
     } else {
         kyso_hsm::key::parse_certificate(&bytes)
             .map(|c| vec![c])

@@ -629,6 +629,16 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         Ok(v) => v,
         Err(e) => return Ok(crate::archive_cmd::usage(e)),
     };
+    // What --certs gives goes into the signature: a certificate kyso would write back
+    // otherwise than it was given (not DER) was embedded re-encoded, its signature broken, and
+    // the signature made with it failed everywhere, "1 signed" said (helper 180).
+    if let Some((c, e)) = v.certs.iter().find_map(|c| {
+        kyso_hsm::key::der_certificate(c.der())
+            .err()
+            .map(|e| (c.subject_string(), e))
+    }) {
+        return Ok(crate::archive_cmd::usage(format!("--certs: {c}: {e}")));
+    }
     let stamp_font = match (&a.stamp_font, a.stamp.is_some() || a.copy_stamp) {
         (_, false) => None,
         (p, true) => {

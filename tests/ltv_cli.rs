@@ -1218,21 +1218,22 @@ fn an_extension_never_writes_over_what_a_signature_covers_nor_reads_a_dss_withou
     // each renewal then added the same validation data again (helper 179). Known by their
     // bytes as written, nothing is added twice.
     let lta = cases.join("page.lta.pdf");
-    let r = demo.run_pin(&[
-        "extend",
-        "--level",
-        "B-LTA",
-        "--tsa",
-        "internal",
-        "--tsa-key",
-        TSA_KEY,
-        "--trust",
-        ca.to_str().unwrap(),
-        "--out",
-        lta.to_str().unwrap(),
-        cases.join("page.lt.pdf").to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let to_lta = |from: &Path, to: &Path, renew: bool| {
+        let mut args = vec!["extend", "--level", "B-LTA", "--tsa", "internal"];
+        args.extend(["--tsa-key", TSA_KEY, "--trust", ca.to_str().unwrap()]);
+        args.extend(renew.then_some("--renew"));
+        args.extend(["--out", to.to_str().unwrap(), from.to_str().unwrap()]);
+        let r = demo.run_pin(&args);
+        assert_eq!(
+            r.code,
+            0,
+            "{} -> {}: {}",
+            from.display(),
+            to.display(),
+            r.stderr
+        );
+    };
+    to_lta(&cases.join("page.lt.pdf"), &lta, false);
     let bombed = cases.join("bombed.pdf");
     hostile(
         "dss_targets.py",
@@ -1251,22 +1252,7 @@ fn an_extension_never_writes_over_what_a_signature_covers_nor_reads_a_dss_withou
     let mut last = bombed.clone();
     for n in 1..=2 {
         let next = cases.join(format!("renewed-{n}.pdf"));
-        let r = demo.run_pin(&[
-            "extend",
-            "--level",
-            "B-LTA",
-            "--renew",
-            "--tsa",
-            "internal",
-            "--tsa-key",
-            TSA_KEY,
-            "--trust",
-            ca.to_str().unwrap(),
-            "--out",
-            next.to_str().unwrap(),
-            last.to_str().unwrap(),
-        ]);
-        assert_eq!(r.code, 0, "renewal {n}: {}", r.stderr);
+        to_lta(&last, &next, true);
         assert_eq!(
             count(&next),
             before,

@@ -779,8 +779,20 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -d
         );
         assert!(r.text().contains(why), "{cert}: {}", r.text());
     }
-    // A good certificate, but another official's: 403.
+    // A certificate that is not DER as kyso writes it back (critical FALSE written out;
+    // tests/hostile/nonder_cert.py): 400 at prepare, before anyone signs — it was embedded
+    // re-encoded, and finalize refused it with a wrong reason after the token had signed
+    // (helper 180).
     let ec = a.demo.path().join("signer-ec.pem");
+    let nonder = (p("ec-nonder.der"), p("ec-nonder.pem"));
+    serve_support::common::hostile(
+        "nonder_cert.py",
+        &[ec.as_os_str(), nonder.0.as_os_str(), nonder.1.as_os_str()],
+    );
+    let r = prepare(&b, &nonder.1);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("not DER"), "{}", r.text());
+    // A good certificate, but another official's: 403.
     let r = prepare(&b, &ec);
     assert_eq!(
         (r.status, err(&r).as_str()),

@@ -1322,34 +1322,24 @@ fn documents_readers_would_show_otherwise_once_signed_are_refused() {
         "{}",
         r.stderr
     );
-    let r = sign(
-        &demo,
-        &[
-            "--key",
-            RSA_KEY,
-            "--copy-stamp",
-            "--out-dir",
-            outs,
-            f.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
     // The same crop box on the page tree's root, the page 64 levels below: the page's
     // attributes were read from 64 dictionaries, not the 65 there, and its stamps were placed
     // by the /MediaBox, out of what readers show (helper 172).
     let deep = signing_input(&demo, "deep-crop", &[], "deep-crop.pdf");
-    let r = sign(
-        &demo,
-        &[
-            "--key",
-            RSA_KEY,
-            "--copy-stamp",
-            "--out-dir",
-            outs,
-            deep.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    for file in [&f, &deep] {
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                "--copy-stamp",
+                "--out-dir",
+                outs,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}: {}", file.display(), r.stderr);
+    }
     for name in ["crop", "deep-crop"] {
         let rects = signing_inputs_says("rects", &out.join(format!("{name}.signed.pdf")));
         let pages: serde_json::Value = serde_json::from_str(rects.stdout.trim()).unwrap();
@@ -2064,4 +2054,52 @@ fn documents_the_common_writers_make_are_signed_and_found_intact() {
             );
         }
     }
+}
+
+/// Certificates given to be embedded are DER as kyso writes them back, or refused before
+/// anything is signed: a `--certs` intermediate with `critical FALSE` written out was
+/// embedded re-encoded, its signature broken, and the document failed in OpenSSL, pyHanko and
+/// kyso while kyso said "1 signed"; a PEM chain for `kyso sign prepare` was kept so too
+/// (helper 180; the certificate by tests/hostile/nonder_cert.py, asn1crypto).
+#[test]
+fn certificates_given_to_embed_that_are_not_der_are_refused_before_signing() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let (der, pem) = (d.join("ca-nonder.der"), d.join("ca-nonder.pem"));
+    hostile(
+        "nonder_cert.py",
+        &[demo.ca_pem().as_os_str(), der.as_os_str(), pem.as_os_str()],
+    );
+    let pdf = d.join("giay-phep.pdf");
+    std::fs::copy(fixture("giay-phep.pdf"), &pdf).unwrap();
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--certs",
+            pem.to_str().unwrap(),
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--certs") && r.stderr.contains("not DER"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("giay-phep.signed.pdf").exists());
+    let r = demo.run(&[
+        "sign",
+        "prepare",
+        "--cert",
+        d.join("signer-rsa.pem").to_str().unwrap(),
+        "--chain",
+        pem.to_str().unwrap(),
+        "--out",
+        d.join("job").to_str().unwrap(),
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("not DER"), "{}", r.stderr);
 }

@@ -1128,33 +1128,20 @@ fn an_environment_pin_and_a_module_name_are_held_before_use() {
 }
 
 /// A certificate that is not DER as kyso writes it back — `critical FALSE` written out in an
-/// extension (asn1crypto, a byte edit) — is neither imported nor signed with: it was stored and
+/// extension (tests/hostile/nonder_cert.py: asn1crypto, a byte edit) — is neither imported nor
+/// signed with: it was stored and
 /// embedded re-encoded, and its signature no longer held, nor the check that its issuer signed
 /// it (helper 179). Written to the token by OpenSC's pkcs11-tool, it stops its key (exit 15).
 #[test]
 fn a_certificate_that_is_not_der_is_neither_imported_nor_signed_with() {
     let demo = Demo::new();
     let bad = demo.path().join("explicit-false.der");
-    let edit = r#"
-import sys
-from asn1crypto import x509, pem
-_, _, der = pem.unarmor(open(sys.argv[1], 'rb').read())
-c = x509.Certificate.load(der)
-exts = c['tbs_certificate']['extensions']
-for i, e in enumerate(exts):
-    if not e['critical'].native:
-        body = e.dump()[2:]
-        n = 2 + body[1]
-        new = body[:n] + b'\x01\x01\x00' + body[n:]
-        exts[i] = x509.Extension.load(bytes([0x30, len(new)]) + new)
-        break
-open(sys.argv[2], 'wb').write(c.dump(force=False))
-"#;
-    succeeded(
-        std::process::Command::new(pyhanko().with_file_name("python"))
-            .args(["-c", edit])
-            .arg(demo.path().join("signer-rsa.pem"))
-            .arg(&bad),
+    hostile(
+        "nonder_cert.py",
+        &[
+            demo.path().join("signer-rsa.pem").as_os_str(),
+            bad.as_os_str(),
+        ],
     );
     let r = demo.run_pin(&[
         "token",
@@ -1259,11 +1246,12 @@ open(sys.argv[2], 'wb').write(c.dump(force=False))
         &at("fresh.pem"),
     ]);
     let fresh_bad = demo.path().join("fresh-bad.der");
-    succeeded(
-        std::process::Command::new(pyhanko().with_file_name("python"))
-            .args(["-c", edit])
-            .arg(demo.path().join("fresh.pem"))
-            .arg(&fresh_bad),
+    hostile(
+        "nonder_cert.py",
+        &[
+            demo.path().join("fresh.pem").as_os_str(),
+            fresh_bad.as_os_str(),
+        ],
     );
     let pin = demo.pin();
     tool(&[

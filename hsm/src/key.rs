@@ -1000,7 +1000,7 @@ pub fn der_certificate(bytes: &[u8]) -> std::result::Result<Certificate, String>
     match c.to_der() {
         Ok(again) if again == bytes => Ok(c),
         _ => Err(
-            "not DER: a value is written otherwise than DER writes it (a default written out, such as critical FALSE); its signature would not hold as kyso writes it back"
+            "not DER: a value is written otherwise than DER writes it (a default written out, such as critical FALSE, or a set out of order); its signature would not hold as kyso writes it back"
                 .into(),
         ),
     }

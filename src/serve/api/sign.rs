@@ -681,7 +681,9 @@ fn pem_certs(
     certs
         .into_iter()
         .map(|c| {
-            let x = <x509_cert::Certificate as der::Decode>::from_der(c.der()).map_err(|e| {
+            // DER as kyso writes it back: one re-encoded was embedded, and finalize refused
+            // it with a wrong reason after the official had signed (helper 180).
+            let x = kyso_hsm::key::der_certificate(c.der()).map_err(|e| {
                 ApiError::bad(format!("{field}: not a DER-encoded certificate: {e}"))
             })?;
             Ok((c, x))

@@ -349,32 +349,26 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
             });
         }
     }
-    // The certification signature, if any: its permission applies to every later revision.
-    let certification: Option<(usize, i64)> = checked
-        .iter()
-        .filter_map(|c| {
+    // A permission each signature sets, read in the revision it signed: (end of that
+    // revision, /P).
+    let permissions = |read: fn(&Document<'_>, &Found) -> Option<i64>| {
+        let (doc, revisions) = (&doc, &revisions);
+        checked.iter().filter_map(move |c| {
             let signed = if c.range.end == data.len() {
-                &doc
+                doc
             } else {
                 revisions[&c.range.end].as_ref().ok()?
             };
-            mdp::docmdp_permission(signed, &c.found).map(|p| (c.range.end, p))
+            read(signed, &c.found).map(|p| (c.range.end, p))
         })
-        .min_by_key(|(end, _)| *end);
+    };
+    // The certification signature, if any: its permission applies to every later revision.
+    let certification: Option<(usize, i64)> =
+        permissions(mdp::docmdp_permission).min_by_key(|(end, _)| *end);
     // Field locks with a /P (ISO 32000-2): each sets, for every revision after the signature
     // that carries it, a permission as a certification's — Acrobat's "lock document after
     // signing". A document locked with P=1 was signed again and passed (helper 172).
-    let locks: Vec<(usize, i64)> = checked
-        .iter()
-        .filter_map(|c| {
-            let signed = if c.range.end == data.len() {
-                &doc
-            } else {
-                revisions[&c.range.end].as_ref().ok()?
-            };
-            mdp::lock_permission(signed, &c.found).map(|p| (c.range.end, p))
-        })
-        .collect();
+    let locks: Vec<(usize, i64)> = permissions(mdp::lock_permission).collect();
     let last_fields = fields::field_names(&doc);
     // The object headers a reader rebuilding the table would find: read once, when some
     // signature is followed by a later revision.
