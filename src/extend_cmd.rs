@@ -170,15 +170,12 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                     a.renew,
                 )?
             };
-            let path = a.out.clone().unwrap_or_else(|| f.clone());
-            crate::sign_cmd::write_atomic(&path, &out, true).map_err(|e| SignError::Io {
-                what: format!("write {}", path.display()),
-                source: e,
-            })?;
-            // What the file now is, as verify reads it offline — from what it holds, which is
+            // What the file will be, as verify reads it offline — from what it holds, which is
             // what long-term levels are about (fetching again would ask the responders a
             // third time): the level asked for is a baseline's, and a plain CMS or
-            // adbe.pkcs7.detached signature has none to reach.
+            // adbe.pkcs7.detached signature has none to reach. Read before it is written: a
+            // baseline signature below the level asked is no extension (helper 181: the CRL
+            // given with --crl was left out, kyso printed "(PAdES-B-T)" and exited 0).
             let reached = match (&content, kyso_verify::looks_like_pdf(&out)) {
                 (Some(c), false) => offline.verify_file(c, Some(&out)),
                 _ => offline.verify_file(&out, None),
@@ -188,6 +185,26 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                 .iter()
                 .map(|s| s.format.clone())
                 .collect();
+            let rank = |l: &str| ["B-B", "B-T", "B-LT", "B-LTA"].iter().position(|x| *x == l);
+            let asked = match a.level {
+                Level::BLt => "B-LT",
+                Level::BLta => "B-LTA",
+            };
+            if let Some(short) = formats.iter().find(|f| {
+                let level = f
+                    .strip_prefix("PAdES-")
+                    .or_else(|| f.strip_prefix("CAdES-"));
+                level.and_then(rank).is_some_and(|l| Some(l) < rank(asked))
+            }) {
+                return Err(SignError::Input(format!(
+                    "the extended signature reads as {short} from what the file holds, not {asked}: the validation data it rests on did not all go into it; nothing was written"
+                )));
+            }
+            let path = a.out.clone().unwrap_or_else(|| f.clone());
+            crate::sign_cmd::write_atomic(&path, &out, true).map_err(|e| SignError::Io {
+                what: format!("write {}", path.display()),
+                source: e,
+            })?;
             Ok((path, formats))
         })();
         match result {

@@ -51,7 +51,7 @@ fn existing(
     key: &str,
     hashed: &mut HashSet<ObjRef>,
     budget: &mut usize,
-) -> (Vec<Object>, HashSet<[u8; 32]>) {
+) -> (Vec<Object>, Digests) {
     let list = dss
         .get(key)
         .and_then(|a| doc.resolve(a).ok())
@@ -65,11 +65,8 @@ fn existing(
             _ => true,
         })
         .collect();
-    let mut digests = HashSet::new();
+    let mut digests = Digests::default();
     for r in refs.iter().take(MAX_ENTRIES) {
-        if *budget == 0 {
-            break;
-        }
         if let Object::Ref(o) = r {
             if !hashed.insert(*o) {
                 continue;
@@ -78,16 +75,36 @@ fn existing(
         let Ok(Object::Stream(s)) = doc.resolve(r) else {
             continue;
         };
-        // The stream's bytes as written, which cost no decoding: kyso's own earlier items
-        // (deflated alike) and unfiltered ones are known so, however much junk spent the
-        // decoding budget before them — each renewal added the same CRL again (helper 179).
-        digests.insert(sha256(&s.data));
+        // Streams written as kyso writes its items (/FlateDecode alone) are known by their
+        // bytes, which cost no decoding: kyso's own earlier items are so, however much junk
+        // spent the decoding budget before them — each renewal added the same CRL again
+        // (helper 179). Only as kyso writes them: a stream whose raw bytes were a CRL's DER
+        // under a filter it does not decode with made kyso leave that CRL out (helper 181).
+        let as_kyso_writes = s
+            .dict
+            .get("Filter")
+            .is_some_and(|f| f.is_name("FlateDecode"))
+            && s.dict.get("DecodeParms").is_none();
+        if as_kyso_writes {
+            digests.deflated.insert(sha256(&s.data));
+        }
+        if *budget == 0 {
+            continue;
+        }
         if let Ok(der) = doc.decode_at_most(&s, MAX_ENTRY.min(*budget)) {
             *budget = budget.saturating_sub(der.len());
-            digests.insert(sha256(&der));
+            digests.decoded.insert(sha256(&der));
         }
     }
     (refs, digests)
+}
+
+/// What a DSS array is known to hold: the SHA-256 of the DER its streams decode to, and of the
+/// bytes of those written as kyso writes its items (FlateDecode alone).
+#[derive(Default)]
+struct Digests {
+    decoded: HashSet<[u8; 32]>,
+    deflated: HashSet<[u8; 32]>,
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {
@@ -132,7 +149,7 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
         let mut list = Vec::new();
         for der in items {
             let data = deflate(der);
-            if have.contains(&sha256(&data)) || !have.insert(sha256(der)) {
+            if have.deflated.contains(&sha256(&data)) || !have.decoded.insert(sha256(der)) {
                 continue;
             }
             let s = Stream {
@@ -159,4 +176,50 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
     root.set("DSS", Object::Ref(r));
     up.replace(root_ref, Object::Dict(root));
     Ok(up.write().bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DSS stream whose raw bytes are an item's DER under a filter they do not decode with
+    /// is no such item: the item is still added (helper 181: kyso took a CRL so written as
+    /// there already, and left it out). One written as kyso writes its items is known by its
+    /// bytes, and not added again.
+    #[test]
+    fn an_item_is_known_by_its_bytes_only_as_kyso_writes_it() {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/giay-phep.pdf"
+        );
+        let pdf = std::fs::read(fixture).unwrap();
+        let der = b"0\x03\x02\x01\x05 not a certificate, any bytes".to_vec();
+        let with_stream = |data: Vec<u8>| {
+            let doc = Document::parse(&pdf).unwrap();
+            let mut up = Update::new(&doc).unwrap();
+            let s = up.add(Object::Stream(Stream {
+                dict: Dict::new().with("Filter", Object::name("FlateDecode")),
+                data,
+            }));
+            let dss = up.add(Object::Dict(
+                Dict::new()
+                    .with("Type", Object::name("DSS"))
+                    .with("Certs", Object::Array(vec![Object::Ref(s)])),
+            ));
+            let mut root = doc.dict(doc.root()).unwrap();
+            root.set("DSS", Object::Ref(dss));
+            up.replace(doc.root(), Object::Dict(root));
+            up.write().bytes
+        };
+        let data = DssData {
+            certs: vec![der.clone()],
+            ..Default::default()
+        };
+        // The DER itself under /FlateDecode: undecodable, not the item.
+        let poisoned = with_stream(der.clone());
+        assert_ne!(add_dss(&poisoned, &data).unwrap(), poisoned);
+        // The item as kyso deflates it: there already.
+        let kyso_wrote = with_stream(deflate(&der));
+        assert_eq!(add_dss(&kyso_wrote, &data).unwrap(), kyso_wrote);
+    }
 }

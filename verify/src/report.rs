@@ -269,7 +269,7 @@ impl Report {
                     out.push_str(&format!(
                         "  {}: {}\n",
                         tr("summary.reason", lang),
-                        tr(reason_key(sub, !s.changes.is_empty()).as_str(), lang)
+                        tr(reason_key(sub, changed_after_signing(s)).as_str(), lang)
                     ));
                 }
             };
@@ -368,9 +368,12 @@ impl Report {
             if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
                 notes.push(tr("word.revocation_unchecked", lang));
             }
-            // The status could not be had (TRY_LATER): whether the certificate was in force
-            // is not known, whatever its dates say ("có" was shown; helper 178).
-            let answer = if s.subindication == Some(SubIndication::TryLater) {
+            // The status could not be had (TRY_LATER): whether a certificate its dates put in
+            // force was so is not known ("có" was shown; helper 178). Dates that say no say
+            // no whatever the status (helper 181).
+            let answer = if s.subindication == Some(SubIndication::TryLater)
+                && s.facts.valid_at_signing == Some(true)
+            {
                 tr("word.unknown", lang)
             } else {
                 yes_no(s.facts.valid_at_signing)
@@ -419,6 +422,17 @@ impl Report {
 /// Longest value (a name, a field) and message shown whole in the human summary.
 pub const MAX_SHOWN_VALUE: usize = 512;
 pub const MAX_SHOWN_MESSAGE: usize = 2048;
+
+/// What the PDF validation says when it fails a signature for a later revision's change (the
+/// web page looks for the same words).
+pub const CHANGED_AFTER: &str = "the document was changed after this signature";
+
+/// Did a later revision change the document in a way the signature does not allow — not a
+/// signature that could not be read, nor a later revision that could not be analysed
+/// (helper 181)?
+fn changed_after_signing(s: &SignatureReport) -> bool {
+    s.messages.iter().any(|m| m.starts_with(CHANGED_AFTER))
+}
 
 /// The catalogue key of a failed signature's reason: a format failure that is a change after
 /// signing is said as such — "the file is malformed, cannot be read" was all a reader of a

@@ -333,7 +333,7 @@ function signature(s, n) {
   const notes = [];
   // Status not to be had (TRY_LATER): not known whether the certificate was in force, whatever
   // its dates say (helper 178; report.rs says the same).
-  const inForce = s.subindication === "TRY_LATER" ? t("word.unknown") : yesNo(facts.valid_at_signing);
+  const inForce = s.subindication === "TRY_LATER" && facts.valid_at_signing === true ? t("word.unknown") : yesNo(facts.valid_at_signing);
   if (typeof facts.valid_at_signing === "boolean" && !facts.time_proven) notes.push(t("word.claimed"));
   if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
   const items = [
@@ -347,7 +347,9 @@ function signature(s, n) {
     signer.not_before ? t("page.period", { from: showTime(signer.not_before), to: showTime(signer.not_after) }) : t("word.unknown"),
   ];
   // A format failure that is a change after signing is said as such (helper 178).
-  const reasonKey = s.subindication === "FORMAT_FAILURE" && (s.changes || []).length ? "reason.CHANGED_AFTER_SIGNING" : "reason." + s.subindication;
+  // (Only a change the signature does not allow: report.rs's CHANGED_AFTER words.)
+  const changedAfter = (s.messages || []).some((m) => m.startsWith("the document was changed after this signature"));
+  const reasonKey = s.subindication === "FORMAT_FAILURE" && changedAfter ? "reason.CHANGED_AFTER_SIGNING" : "reason." + s.subindication;
   const reason = s.indication !== "TOTAL-PASSED" && s.subindication ? `${t("summary.reason")}: ${t(reasonKey)}` : null;
   const anchor = facts.chain_trusted && chain.length ? [`${t("summary.anchor")}`, chain[chain.length - 1]] : null;
   const unreadable = !s.signer && s.subindication === "FORMAT_FAILURE";

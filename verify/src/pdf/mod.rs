@@ -486,7 +486,7 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                             r.fail(
                                 Indication::TotalFailed,
                                 SubIndication::FormatFailure,
-                                format!("the document was changed after this signature: {first}"),
+                                format!("{}: {first}", crate::report::CHANGED_AFTER),
                             );
                             for p in rest {
                                 r.note(p.clone());
