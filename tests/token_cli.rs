@@ -671,22 +671,19 @@ fn key_without_certificate_is_refused_until_its_certificate_is_imported() {
             .arg("-out")
             .arg(&der),
     );
-    succeeded(
-        std::process::Command::new("pkcs11-tool")
-            .env("SOFTHSM2_CONF", demo.conf())
-            .args([
-                "--module",
-                "/usr/lib/softhsm/libsofthsm2.so",
-                "--token-label",
-                "kyso-dev",
-                "--login",
-                "--pin",
-                &demo.pin(),
-                "--write-object",
-            ])
-            .arg(&der)
-            .args(["--type", "cert", "--id", "0a0b", "--label", "new-official"]),
-    );
+    demo.pkcs11_tool(&[
+        "--login",
+        "--pin",
+        &demo.pin(),
+        "--write-object",
+        der.to_str().unwrap(),
+        "--type",
+        "cert",
+        "--id",
+        "0a0b",
+        "--label",
+        "new-official",
+    ]);
     let r = demo.run_pin(&["token", "sign-digest", "--key", key]);
     assert_eq!(r.code, 15, "{}", r.stderr);
     assert!(
@@ -1050,24 +1047,16 @@ fn a_certificate_named_like_the_ca_does_not_break_the_officials_chain() {
         "-out",
         &at("fake-ca.der"),
     ]));
-    succeeded(
-        std::process::Command::new("pkcs11-tool")
-            .env("SOFTHSM2_CONF", demo.conf())
-            .args([
-                "--module",
-                "/usr/lib/softhsm/libsofthsm2.so",
-                "--token-label",
-                "kyso-dev",
-                "--write-object",
-                &at("fake-ca.der"),
-                "--type",
-                "cert",
-                "--id",
-                "c0",
-                "--label",
-                "ca",
-            ]),
-    );
+    demo.pkcs11_tool(&[
+        "--write-object",
+        &at("fake-ca.der"),
+        "--type",
+        "cert",
+        "--id",
+        "c0",
+        "--label",
+        "ca",
+    ]);
     let doc = d.join("quyet-dinh.txt");
     std::fs::write(&doc, "Quyết định số 7/QĐ-UBND").unwrap();
     for _ in 0..4 {
@@ -1172,19 +1161,7 @@ fn a_certificate_that_is_not_der_is_neither_imported_nor_signed_with() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let at = |f: &str| demo.path().join(f).to_str().unwrap().to_string();
-    let tool = |args: &[&str]| {
-        succeeded(
-            std::process::Command::new("pkcs11-tool")
-                .env("SOFTHSM2_CONF", demo.conf())
-                .args([
-                    "--module",
-                    "/usr/lib/softhsm/libsofthsm2.so",
-                    "--token-label",
-                    "kyso-dev",
-                ])
-                .args(args),
-        )
-    };
+    let tool = |args: &[&str]| demo.pkcs11_tool(args);
     tool(&[
         "--read-object",
         "--type",

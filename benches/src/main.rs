@@ -1195,11 +1195,7 @@ fn bench_inputs(
 fn export_bench(args: &[String], layout: &DemoLayout) {
     use std::process::Command;
     let counts = list_arg(args, "--records").unwrap_or_else(|| vec![10_000, 100_000]);
-    // --doc-kib N: the documents' size (2 KiB by default: the per-record cost at its worst).
-    let size = list_arg::<usize>(args, "--doc-kib")
-        .and_then(|v| v.first().copied())
-        .unwrap_or(2)
-        * 1024;
+    let size = doc_size(args);
     let kyso = std::env::current_exe().unwrap().with_file_name("kyso");
     // --workers N: `kyso export --workers N` (the default is two per core, 2 to 4).
     let workers: Option<String> = args
@@ -1210,12 +1206,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     // --drop-caches: drop the page cache before each export (root; the archive read cold, as
     // an export of older records reads it).
     let drop_caches = args.iter().any(|a| a == "--drop-caches");
-    // --keep DIR: keep each archive under DIR and reuse it on the next run (profiling).
-    let keep = args
-        .iter()
-        .position(|a| a == "--keep")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from);
+    let keep = keep_dir(args);
     let base = keep
         .clone()
         .unwrap_or_else(|| tempfile_dir().join("export"));
@@ -1395,19 +1386,12 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
 fn backup_bench(args: &[String]) {
     use std::process::Command;
     let counts = list_arg(args, "--records").unwrap_or_else(|| vec![100_000]);
-    let size = list_arg::<usize>(args, "--doc-kib")
-        .and_then(|v| v.first().copied())
-        .unwrap_or(2)
-        * 1024;
+    let size = doc_size(args);
     let rounds = list_arg::<usize>(args, "--rounds")
         .and_then(|v| v.first().copied())
         .unwrap_or(5)
         .max(1);
-    let keep = args
-        .iter()
-        .position(|a| a == "--keep")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from);
+    let keep = keep_dir(args);
     let base = keep
         .clone()
         .unwrap_or_else(|| tempfile_dir().join("backup"));
@@ -1516,6 +1500,23 @@ fn backup_bench(args: &[String]) {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
+}
+
+/// `--keep DIR`: keep each archive under DIR and reuse it on the next run.
+fn keep_dir(args: &[String]) -> Option<std::path::PathBuf> {
+    args.iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+}
+
+/// `--doc-kib N`: the synthetic documents' size in bytes (2 KiB by default: the per-record
+/// cost at its worst).
+fn doc_size(args: &[String]) -> usize {
+    list_arg::<usize>(args, "--doc-kib")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(2)
+        * 1024
 }
 
 /// An archive of `n` synthetic documents of `size` bytes at `db`, ingested through the policy

@@ -221,6 +221,22 @@ impl Demo {
             .into()
     }
 
+    /// OpenSC's `pkcs11-tool` on the demo token (its module and label given), which must
+    /// succeed: objects written as another tool writes them, with or without `--login`.
+    pub fn pkcs11_tool(&self, args: &[&str]) {
+        succeeded(
+            Command::new("pkcs11-tool")
+                .env("SOFTHSM2_CONF", self.conf())
+                .args([
+                    "--module",
+                    "/usr/lib/softhsm/libsofthsm2.so",
+                    "--token-label",
+                    "kyso-dev",
+                ])
+                .args(args),
+        );
+    }
+
     /// Put a private key (PEM, PKCS#8) and its certificate on the demo token under `label` and
     /// `id` (hex), as a token from a CA carries them: `softhsm2-util --import`, then `kyso
     /// token import-cert`.
