@@ -1214,12 +1214,7 @@ fn export_bench(args: &[String], layout: &DemoLayout) {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut peers = Vec::new();
     for &n in &counts {
-        let dir = base.join(format!("export-{n}-{}k", size / 1024));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("db");
-        if !(keep.is_some() && db.exists()) {
-            bench_archive(&db, n, size);
-        }
+        let (dir, db) = bench_dir(&base, n, size, keep.is_some());
         // --ingest-only: leave the freshly ingested archive (with --keep: to copy it and study
         // its first open).
         if args.iter().any(|a| a == "--ingest-only") {
@@ -1408,12 +1403,7 @@ fn backup_bench(args: &[String]) {
     println!("| records | database | step | time | MB/s | CPU s | peak RSS | peer: `cp -a` + `sync` (same rounds) | kyso ÷ peer | disk `dd` MB/s (same rounds) | `dd oflag=direct` MB/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &counts {
-        let dir = base.join(format!("export-{n}-{}k", size / 1024));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("db");
-        if !(keep.is_some() && db.exists()) {
-            bench_archive(&db, n, size);
-        }
+        let (dir, db) = bench_dir(&base, n, size, keep.is_some());
         let (backup, restored, copy) = (dir.join("backup"), dir.join("restored"), dir.join("copy"));
         let (bytes, files) = dir_size(&db);
         // [peer, backup, restore] × rounds: (seconds, CPU seconds, peak RSS KiB).
@@ -1517,6 +1507,23 @@ fn doc_size(args: &[String]) -> usize {
         .and_then(|v| v.first().copied())
         .unwrap_or(2)
         * 1024
+}
+
+/// The folder of a row's archive under `base`, and its database: made unless `kept` finds one
+/// from an earlier run.
+fn bench_dir(
+    base: &std::path::Path,
+    n: u64,
+    size: usize,
+    kept: bool,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = base.join(format!("export-{n}-{}k", size / 1024));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("db");
+    if !(kept && db.exists()) {
+        bench_archive(&db, n, size);
+    }
+    (dir, db)
 }
 
 /// An archive of `n` synthetic documents of `size` bytes at `db`, ingested through the policy

@@ -3,7 +3,7 @@
 //! with what its DSS already holds. Each item is a stream of its DER bytes (FlateDecode); OCSP
 //! streams hold whole OCSPResponses.
 
-use crate::error::{Result, SignError};
+use crate::error::Result;
 use kyso_pdf::{Dict, Document, ObjRef, Object, Stream, Update};
 use std::collections::HashSet;
 
@@ -118,16 +118,14 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
     let doc = Document::parse(pdf)?;
     let root_ref = doc.root();
     let mut root = doc.dict(root_ref)?;
-    let old: Dict = match root.get("DSS") {
-        Some(Object::Ref(r)) => doc.dict(*r)?,
-        Some(Object::Dict(d)) => d.clone(),
-        Some(_) => {
-            return Err(SignError::Input(
-                "the PDF's /DSS is not a dictionary".into(),
-            ))
-        }
-        None => Dict::new(),
-    };
+    // What /DSS names, if it is a dictionary: anything else is no validation data, and no
+    // reason to refuse — an update that made it an integer stopped every later renewal (as
+    // the arrays, helper 177). The new DSS replaces it.
+    let old: Dict = root
+        .get("DSS")
+        .and_then(|o| doc.resolve(o).ok())
+        .and_then(|o| o.as_dict().cloned())
+        .unwrap_or_default();
     // A new dictionary of the DSS's own keys: the object /DSS named may be a page or the
     // catalog, whose other keys a DSS does not carry (helper 177).
     let mut dss = Dict::new().with("Type", Object::name("DSS"));
@@ -221,5 +219,16 @@ mod tests {
         // The item as kyso deflates it: there already.
         let kyso_wrote = with_stream(deflate(&der));
         assert_eq!(add_dss(&kyso_wrote, &data).unwrap(), kyso_wrote);
+        // A /DSS that is no dictionary is replaced, not a reason to refuse.
+        let doc = Document::parse(&pdf).unwrap();
+        let mut up = Update::new(&doc).unwrap();
+        let mut root = doc.dict(doc.root()).unwrap();
+        root.set("DSS", Object::Int(5));
+        up.replace(doc.root(), Object::Dict(root));
+        let odd = up.write().bytes;
+        let extended = add_dss(&odd, &data).unwrap();
+        let doc = Document::parse(&extended).unwrap();
+        let dss = doc.dict(doc.root()).unwrap().get("DSS").cloned().unwrap();
+        assert!(doc.resolve(&dss).unwrap().as_dict().is_some());
     }
 }
