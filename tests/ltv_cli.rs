@@ -275,6 +275,31 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     assert_eq!(facts["valid_at_signing"], true, "{j}");
     assert_eq!(facts["integrity"], true, "{j}");
     assert!(facts["ca_body"].is_string(), "{j}");
+    // ... and in Vietnamese they speak of a time-stamp and its TSA, not of a signer (helper
+    // 178: the TSA was item 3, "Người ký").
+    let out = kyso_cmd()
+        .args(["verify", "--offline", "--trust"])
+        .arg(pki.path("root.pem"))
+        .arg("--trust")
+        .arg(demo.ca_pem())
+        .arg(&lta)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ts = text
+        .split("\nDấu thời gian của tài liệu 2")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no time-stamp heading: {text}"));
+    for want in [
+        "1. Tình trạng dấu thời gian: HỢP LỆ",
+        "3. Tổ chức cung cấp dịch vụ cấp dấu thời gian: ",
+        "5. Thời điểm gắn dấu thời gian: ",
+        "7. Chứng thư số của tổ chức cấp dấu thời gian còn hiệu lực tại thời điểm đó: có",
+    ] {
+        assert!(ts.contains(want), "{want}: {text}");
+    }
+    assert!(!ts.contains("Người ký"), "{text}");
+    assert!(text.contains("\nChữ ký 1 — "), "{text}");
     // pyHanko, asked to use the revocation data embedded in the file, agrees.
     let out = Command::new(pyhanko())
         .args([

@@ -2250,6 +2250,36 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         );
         assert_eq!(j["signatures"][0]["format"], format, "{case} {at:?}: {j}");
         assert!(j.to_string().contains(message), "{case} {at:?}: {j}");
+        // The hold and the revocation date are facts, and said in Vietnamese: a suspended
+        // signer read "no CRL or OCSP response could be had" (helper 178), and the date of a
+        // revocation was in the English messages only.
+        let facts = &j["signatures"][0]["facts"];
+        let (held, revoked) = match case {
+            "hold-at-signing" => (Some("2026-03-01T00:00:00Z"), None),
+            "hold-invalidity" => (Some("2026-05-01T00:00:00Z"), None),
+            "two-entries" => (None, Some("2026-03-01T00:00:00Z")),
+            "hold-lifted" | "hold-after-signing" | "remove-from-crl" => (None, None),
+            _ => continue,
+        };
+        assert_eq!(facts["on_hold_since"].as_str(), held, "{case}: {j}");
+        assert_eq!(facts["revoked_at"].as_str(), revoked, "{case}: {j}");
+        let mut args = vec!["verify", doc.to_str().unwrap(), "--offline"];
+        args.extend_from_slice(&more);
+        let text = demo.run(&args).stdout;
+        assert_eq!(
+            text.contains("Lý do: chứng thư số của người ký đang bị tạm dừng từ"),
+            held.is_some(),
+            "{case}: {text}"
+        );
+        assert!(
+            held.is_none() || !text.contains("chưa lấy được CRL"),
+            "{case}: {text}"
+        );
+        assert_eq!(
+            text.contains("Chứng thư số của người ký bị thu hồi từ: 01/03/2026 07:00:00 +07:00"),
+            revoked.is_some(),
+            "{case}: {text}"
+        );
     }
     // Time-stamps out of order in a PDF (pyHanko's): a document time-stamp claiming an earlier
     // time than the one it covers, or than the signature's own time-stamp, is relied on by no

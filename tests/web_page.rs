@@ -234,6 +234,13 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         .env("KYSO_WEB_SIGNED", &signed_path)
         .env("KYSO_WEB_TAMPERED", &tampered_path)
         .env("KYSO_WEB_COSIGNED", &cosigned_path)
+        .env(
+            "KYSO_WEB_DOC_TIMESTAMP",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/corpus/b-lta-good/doc.pdf"
+            ),
+        )
         .env("KYSO_WEB_DETACHED_DOC", &detached_doc)
         .env("KYSO_WEB_DETACHED_SIG", &detached_sig)
         .env("KYSO_WEB_CHANGED", &changed_path)

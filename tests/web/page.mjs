@@ -266,6 +266,18 @@ assert.equal(v.proof, "verified", v.proofText);
 check(`co-signed PDF: ${v.signatures.map((s) => s.heading + " " + s.indication).join(", ")}`);
 await page.screenshot({ path: path.join(SHOTS, "verify-cosigned-desktop.png"), fullPage: true });
 
+// 3b. a B-LTA PDF of the corpus (pyHanko's): its document time-stamp is headed and itemised as
+// a time-stamp and its TSA, not as a signer (helper 178: the TSA was "Người ký").
+v = await verifyFiles(page, file("KYSO_WEB_DOC_TIMESTAMP"), null, "");
+assert.equal(v.signatures.length, 2);
+eightItems(v.signatures[0], ITEMS_VI, "có");
+assert.match(v.signatures[1].heading, /^Dấu thời gian của tài liệu 2/);
+assert.deepEqual(
+  v.signatures[1].items.map(([k]) => k),
+  ["Tình trạng dấu thời gian", ...ITEMS_VI.slice(1, 2), "Tổ chức cung cấp dịch vụ cấp dấu thời gian", ITEMS_VI[3], "Thời điểm gắn dấu thời gian", ITEMS_VI[5], "Chứng thư số của tổ chức cấp dấu thời gian còn hiệu lực tại thời điểm đó", ITEMS_VI[7]].map((l, i) => `${i + 1}. ${l}`),
+);
+check(`document time-stamp: ${v.signatures[1].heading}, items ${v.signatures[1].items.map(([k]) => k).join(" | ")}`);
+
 // 4. a detached CAdES signature over a file: both dropped at once, the signature first
 v = await dropFiles(page, [file("KYSO_WEB_DETACHED_SIG"), file("KYSO_WEB_DETACHED_DOC")], path.basename(file("KYSO_WEB_DETACHED_DOC")));
 assert.equal(v.indication, "TOTAL-PASSED");

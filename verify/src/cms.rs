@@ -1453,6 +1453,9 @@ fn validate_signer(
                 // reading, 2026-12-03).
                 if let Some(since) = out.on_hold {
                     // Suspended when judged (EN 319 102-1 §5.2.6: on hold is TRY_LATER).
+                    if i == 0 {
+                        r.facts.on_hold_since = Some(rfc3339(since));
+                    }
                     r.fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
@@ -1488,6 +1491,9 @@ fn validate_signer(
             }
             Status::Revoked(at) => {
                 let when = rfc3339(at);
+                if i == 0 {
+                    r.facts.revoked_at = Some(when.clone());
+                }
                 match (poe, claimed) {
                     (Some(p), _) if p < at => r.note(format!(
                         "{name} was revoked on {when}, after the time-stamp: the signature stands"

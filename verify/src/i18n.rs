@@ -97,6 +97,13 @@ mod tests {
         for i in 1..=8 {
             assert!(catalogue().contains_key(&format!("item.{i}")));
         }
+        // The keys report.rs makes rather than writes out.
+        for i in crate::report::TIME_STAMP_ITEMS {
+            assert!(catalogue().contains_key(&format!("item.ts.{i}")));
+        }
+        for key in ["reason.TRY_LATER.ON_HOLD", "reason.CHANGED_AFTER_SIGNING"] {
+            assert!(catalogue().contains_key(key), "{key}");
+        }
         // A reason in both languages for every sub-indication a report can carry.
         use crate::report::SubIndication as S;
         // A new sub-indication breaks this match, and so is added to the list below.

@@ -137,6 +137,15 @@ pub struct Facts {
     /// The time `valid_at_signing` is judged at is proven by a time-stamp, not claimed by the
     /// signer.
     pub time_proven: bool,
+    /// The signer's certificate was on hold (certificateHold, a suspension) when judged, since
+    /// this time (RFC 3339), and nothing at hand shows the hold lifted: the reason for a
+    /// TRY_LATER, which "no CRL or OCSP response could be had" misstated (helper 178).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_hold_since: Option<String>,
+    /// The data at hand lists the signer's certificate revoked on this date (RFC 3339),
+    /// before or after the signature: in the English messages only until 2026-12-05.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
 }
 
 impl SignatureReport {
@@ -217,7 +226,7 @@ impl Report {
     /// The human summary, Vietnamese or English, with the eight items of Circular 15/2025;
     /// every label from the catalogue (`i18n.json`), times as the reader expects them.
     pub fn summary(&self, lang: Lang) -> String {
-        use crate::i18n::tr;
+        use crate::i18n::{display_time, tr};
         let verdict = |i: Indication| match i {
             Indication::TotalPassed => tr("verdict.TOTAL-PASSED", lang),
             Indication::TotalFailed => tr("verdict.TOTAL-FAILED", lang),
@@ -250,9 +259,15 @@ impl Report {
                 Some(f) if !f.is_empty() => format!(" — {}", shown(f, MAX_SHOWN_VALUE)),
                 _ => String::new(),
             };
+            // A document time-stamp is no one's signature: headed and itemised as what it is
+            // (its TSA was labelled "Người ký", the signer; helper 178).
+            let heading = match s.format == DOC_TIMESTAMP {
+                true => "summary.doc_timestamp",
+                false => "summary.signature",
+            };
             out.push_str(&format!(
                 "\n{} {}{field} [{}]\n",
-                tr("summary.signature", lang),
+                tr(heading, lang),
                 i + 1,
                 s.format
             ));
@@ -266,10 +281,16 @@ impl Report {
                     .as_deref()
                     .filter(|_| s.indication != Indication::TotalPassed)
                 {
+                    let key = reason_key(
+                        sub,
+                        changed_after_signing(s),
+                        s.facts.on_hold_since.is_some(),
+                    );
+                    let since = s.facts.on_hold_since.as_deref().unwrap_or_default();
                     out.push_str(&format!(
                         "  {}: {}\n",
                         tr("summary.reason", lang),
-                        tr(reason_key(sub, changed_after_signing(s)).as_str(), lang)
+                        tr(&key, lang).replace("{since}", &display_time(since, lang))
                     ));
                 }
             };
@@ -400,8 +421,12 @@ impl Report {
             valid_at_signing,
             period,
         ];
+        let time_stamp = s.format == DOC_TIMESTAMP;
         for (n, v) in values.iter().enumerate() {
-            let key = format!("item.{}", n + 1);
+            let key = match time_stamp && TIME_STAMP_ITEMS.contains(&(n + 1)) {
+                true => format!("item.ts.{}", n + 1),
+                false => format!("item.{}", n + 1),
+            };
             let label = tr(&key, lang);
             out.push_str(&format!("  {}. {label}: {v}\n", n + 1));
         }
@@ -413,15 +438,30 @@ impl Report {
                 shown(root, MAX_SHOWN_VALUE)
             ));
         }
+        if let Some(at) = &s.facts.revoked_at {
+            out.push_str(&format!(
+                "  {}: {}\n",
+                tr("summary.revoked_at", lang),
+                display_time(at, lang)
+            ));
+        }
         if !s.facts.revocation_checked && !stopped {
             out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
         }
     }
 }
 
+/// The items labelled otherwise for a document time-stamp (`item.ts.N` in the catalogue): its
+/// status, its TSA, its time, its TSA's certificate in force then.
+pub const TIME_STAMP_ITEMS: [usize; 4] = [1, 3, 5, 7];
+
 /// Longest value (a name, a field) and message shown whole in the human summary.
 pub const MAX_SHOWN_VALUE: usize = 512;
 pub const MAX_SHOWN_MESSAGE: usize = 2048;
+
+/// The format of a PDF's document time-stamp (ETSI.RFC3161): its eight items speak of the
+/// time-stamp and its TSA, not of a signer.
+pub const DOC_TIMESTAMP: &str = "PAdES document time-stamp";
 
 /// What the PDF validation says when it fails a signature for a later revision's change (the
 /// web page looks for the same words).
@@ -437,9 +477,11 @@ fn changed_after_signing(s: &SignatureReport) -> bool {
 /// The catalogue key of a failed signature's reason: a format failure that is a change after
 /// signing is said as such — "the file is malformed, cannot be read" was all a reader of a
 /// document edited after signing was told (helper 178).
-fn reason_key(sub: &str, changed: bool) -> String {
+fn reason_key(sub: &str, changed: bool, on_hold: bool) -> String {
     if sub == "FORMAT_FAILURE" && changed {
         "reason.CHANGED_AFTER_SIGNING".into()
+    } else if sub == "TRY_LATER" && on_hold {
+        "reason.TRY_LATER.ON_HOLD".into()
     } else {
         format!("reason.{sub}")
     }

@@ -349,11 +349,24 @@ function signature(s, n) {
   // A format failure that is a change after signing is said as such (helper 178).
   // (Only a change the signature does not allow: report.rs's CHANGED_AFTER words.)
   const changedAfter = (s.messages || []).some((m) => m.startsWith("the document was changed after this signature"));
-  const reasonKey = s.subindication === "FORMAT_FAILURE" && changedAfter ? "reason.CHANGED_AFTER_SIGNING" : "reason." + s.subindication;
-  const reason = s.indication !== "TOTAL-PASSED" && s.subindication ? `${t("summary.reason")}: ${t(reasonKey)}` : null;
+  // A signer's certificate on hold is said as such, not as data not to be had (report.rs).
+  const reasonKey =
+    s.subindication === "FORMAT_FAILURE" && changedAfter
+      ? "reason.CHANGED_AFTER_SIGNING"
+      : s.subindication === "TRY_LATER" && facts.on_hold_since
+        ? "reason.TRY_LATER.ON_HOLD"
+        : "reason." + s.subindication;
+  const reason =
+    s.indication !== "TOTAL-PASSED" && s.subindication
+      ? `${t("summary.reason")}: ${t(reasonKey, { since: facts.on_hold_since ? showTime(facts.on_hold_since) : "" })}`
+      : null;
+  const revoked = facts.revoked_at ? [t("summary.revoked_at"), showTime(facts.revoked_at)] : null;
+  // A document time-stamp is no one's signature: headed and itemised as what it is (report.rs).
+  const timeStamp = s.format === "PAdES document time-stamp";
+  const label = (i) => t((timeStamp && [1, 3, 5, 7].includes(i) ? "item.ts." : "item.") + i);
   const anchor = facts.chain_trusted && chain.length ? [`${t("summary.anchor")}`, chain[chain.length - 1]] : null;
   const unreadable = !s.signer && s.subindication === "FORMAT_FAILURE";
-  const heading = t("page.sig.heading", { n }) + (s.field ? " — " + t("page.sig.field", { field: s.field }) : "");
+  const heading = t(timeStamp ? "page.ts.heading" : "page.sig.heading", { n }) + (s.field ? " — " + t("page.sig.field", { field: s.field }) : "");
   const id = `sig-${n}`;
   let changes = null;
   const changed = s.changes || [];
@@ -371,10 +384,10 @@ function signature(s, n) {
     unreadable
       ? el("p", { class: "bad" }, t("summary.unreadable"))
       : pairs(
-          items.map((v, i) => [`${i + 1}. ${t("item." + (i + 1))}`, v, i === 0 ? { class: "status" } : {}]),
+          items.map((v, i) => [`${i + 1}. ${label(i + 1)}`, v, i === 0 ? { class: "status" } : {}]),
           "items",
         ),
-    anchor ? pairs([anchor], "anchor") : null,
+    anchor || revoked ? pairs([anchor, revoked], "anchor") : null,
     reason ? el("p", { class: "reason" }, reason) : null,
     facts.revocation_checked === false && !stopped && !unreadable ? el("p", { class: "warn" }, t("warning.revocation")) : null,
     changes ? el("div", { class: "changes" }, el("h4", {}, t("page.changes")), changes) : null,

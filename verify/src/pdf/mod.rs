@@ -649,7 +649,7 @@ fn check_one(
         b"ETSI.CAdES.detached" => ("PAdES", true),
         b"adbe.pkcs7.detached" => ("PDF adbe.pkcs7.detached", false),
         b"ETSI.RFC3161" => {
-            let mut r = SignatureReport::new("PAdES document time-stamp");
+            let mut r = SignatureReport::new(crate::report::DOC_TIMESTAMP);
             // The verifier's own data first, then the DSS's, each item once (as for
             // signatures: 64 junk CRLs in a DSS update pushed `--crl` past the limit).
             let mut at_hand = crate::Evidence::default();
