@@ -681,6 +681,24 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         }
         .into());
     }
+    // Who signs, said before anything is signed: the certificate is whatever the token gives
+    // for the key, and anyone who could write to the token could have put it there (an
+    // official notices a name or an issuer they never had; helper 176's reading, 2026-12-05).
+    let signer = kyso_verify::x509::Cert::from_parsed(key.certificate())
+        .map(|c| kyso_verify::cms::summary(&c))
+        .ok();
+    if let Some(c) = &signer {
+        let shown = |t: &str| {
+            kyso_verify::report::shown(t, kyso_verify::report::MAX_SHOWN_VALUE).into_owned()
+        };
+        eprintln!(
+            "kyso: signing as {} (certificate {}, issued by {}, valid until {})",
+            shown(&c.subject),
+            c.serial,
+            shown(&c.issuer),
+            c.not_after
+        );
+    }
     let tsa = match (a.level, a.tsa.as_deref()) {
         (Level::BB, _) => None,
         (_, t) => Some(timestamp_source(
@@ -773,6 +791,7 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         "failed": failed,
         "key": key.key().uri().to_string(),
         "algorithm": key.algorithm().name(),
+        "certificate": signer,
         "format": format!(
             "{}-{}",
             match a.format { Format::Pades => "PAdES", Format::Cades => "CAdES" },

@@ -358,6 +358,31 @@ fn bad_pdfs_get_clear_errors_and_leave_no_output() {
     let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(j["signed"], 1);
     assert_eq!(j["failed"], 4);
+    // Who signed is said before anything is signed, and in the summary: the certificate is
+    // whatever the token gives for the key.
+    let said = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("kyso: signing as "))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    assert!(
+        said.contains("Nguyễn Văn An")
+            && said.contains(", issued by ")
+            && said.contains("valid until 20"),
+        "{said}"
+    );
+    assert!(
+        j["certificate"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Nguyễn Văn An"),
+        "{j}"
+    );
+    assert_eq!(
+        j["certificate"]["sha256"].as_str().unwrap().len(),
+        64,
+        "{j}"
+    );
     let files = j["files"].as_array().unwrap();
     let good_row = files
         .iter()

@@ -588,7 +588,8 @@ fn ess_v1_matches(v: &der::Any, cert_der: &[u8]) -> bool {
         .is_some_and(|c| Hash::Sha1.digest(&[cert_der]) == c.cert_hash.as_bytes())
 }
 
-pub(crate) fn summary(c: &Cert) -> SignerSummary {
+/// A certificate as the report shows its signer.
+pub fn summary(c: &Cert) -> SignerSummary {
     SignerSummary {
         subject: c.subject_string(),
         issuer: crate::x509::name_string(&c.tbs().issuer),
