@@ -367,6 +367,10 @@ fn objects(
             o.id,
             what
         );
+        // A certificate kyso cannot use is said so here, not first when a signature fails.
+        if let Some(why) = &o.unusable {
+            outln!("         NOT USABLE: {}", shown(why, 512));
+        }
         outln!("         {}", o.uri);
     }
     Ok(ExitCode::SUCCESS)

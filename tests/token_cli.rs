@@ -1252,4 +1252,31 @@ fn a_certificate_that_is_not_der_is_neither_imported_nor_signed_with() {
     ]);
     assert_eq!(r.code, 15, "{}", r.stderr);
     assert!(r.stderr.contains("not DER"), "{}", r.stderr);
+    // ... and `token objects` says so of that certificate, not of the demo's own.
+    let r = demo.run(&["token", "objects", "pkcs11:token=kyso-dev", "--no-login"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fresh = r
+        .stdout
+        .split("\ncert ")
+        .find(|o| o.trim_start().starts_with("fresh "))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(fresh.contains("\n         NOT USABLE: not DER"), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("NOT USABLE").count(), 1, "{}", r.stdout);
+    let j = demo
+        .run(&[
+            "token",
+            "objects",
+            "pkcs11:token=kyso-dev",
+            "--no-login",
+            "--json",
+        ])
+        .json();
+    let unusable: Vec<_> = j["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["unusable"].is_string())
+        .map(|o| o["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unusable, ["fresh"], "{j}");
 }

@@ -90,6 +90,10 @@ pub struct ObjectDescription {
     pub not_before: Option<String>,
     pub not_after: Option<String>,
     pub uri: String,
+    /// For a certificate kyso cannot use: why (not DER, too large, not a certificate). It was
+    /// listed as any other, and signing with it then failed (exit 15; helper 181).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unusable: Option<String>,
 }
 
 fn key_template(uri: &Pkcs11Uri, class: ObjectClass) -> Vec<Attribute> {
@@ -936,16 +940,22 @@ pub fn list_objects(token: &Token) -> Result<Vec<ObjectDescription>> {
                     serial: None,
                     not_before: None,
                     not_after: None,
+                    unusable: None,
                 };
                 let size = match s.get_attribute_info(h, &[AttributeType::Value])?.first() {
                     Some(cryptoki::object::AttributeInfo::Available(n)) => *n,
                     _ => 0,
                 };
+                if ty == ObjectType::Cert && size > MAX_CERTIFICATE_BYTES {
+                    o.unusable = Some(format!(
+                        "{size} bytes, over the {MAX_CERTIFICATE_BYTES} kyso reads"
+                    ));
+                }
                 if ty == ObjectType::Cert && size <= MAX_CERTIFICATE_BYTES {
                     let v = s.get_attributes(h, &[AttributeType::Value])?;
-                    if let Ok(c) = Certificate::from_der(
-                        &attr_bytes(&v, AttributeType::Value).unwrap_or_default(),
-                    ) {
+                    let der = attr_bytes(&v, AttributeType::Value).unwrap_or_default();
+                    o.unusable = der_certificate(&der).err();
+                    if let Ok(c) = Certificate::from_der(&der) {
                         let t = &c.tbs_certificate;
                         o.subject = Some(t.subject.to_string());
                         o.issuer = Some(t.issuer.to_string());
