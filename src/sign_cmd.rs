@@ -473,6 +473,10 @@ fn sign_one(
             let code = e.exit_code();
             let hint = match e {
                 SignError::BrokenSignature(_) => " (or, knowingly, give --sign-over-broken)",
+                // PAdES is the default (a new user's walk-through, helper 182).
+                SignError::Pdf(kyso_signer::PdfError::NotPdf) => {
+                    "; to sign any other file, give --format cades"
+                }
                 _ => "",
             };
             return fail(o, format!("{}: {e}{hint}", input.display()), code);

@@ -179,6 +179,41 @@ fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
         .ok_or_else(|| format!("--at {s:?}: not an RFC 3339 time (2031-05-01T09:00:00+07:00) or a date (2031-05-01)"))
 }
 
+/// A file read as a CMS that is none, given without `--detached`: most often the content of a
+/// detached signature, verified alone (a new user's walk-through, helper 182: "the signature is
+/// neither DER nor BER", INVALID, and nothing said of `--detached`). On stderr: the report and
+/// its exit status stay what they are.
+fn detached_hint(a: &VerifyArgs, report: &kyso_verify::Report) -> Option<String> {
+    let [s] = report.signatures.as_slice() else {
+        return None;
+    };
+    let unreadable_cms = a.detached.is_none()
+        && s.signer.is_none()
+        && s.format == "CAdES"
+        && s.subindication == Some(kyso_verify::SubIndication::FormatFailure)
+        && s.messages.iter().any(|m| m.contains("neither DER nor BER"));
+    if !unreadable_cms {
+        return None;
+    }
+    let mut sig = a.file.clone().into_os_string();
+    sig.push(".p7s");
+    let sig = PathBuf::from(sig);
+    Some(match sig.is_file() {
+        true => format!(
+            "{} is neither a PDF nor a CMS signature; {} lies beside it: kyso verify {} --detached {}",
+            a.file.display(),
+            sig.display(),
+            a.file.display(),
+            sig.display()
+        ),
+        false => format!(
+            "{} is neither a PDF nor a CMS signature; if a detached signature (.p7s) signs it, give it: kyso verify {} --detached FILE.p7s",
+            a.file.display(),
+            a.file.display()
+        ),
+    })
+}
+
 pub fn run(a: VerifyArgs) -> ExitCode {
     let go = || -> Result<kyso_verify::Report, String> {
         let mut v = a.trust.validator()?;
@@ -204,6 +239,9 @@ pub fn run(a: VerifyArgs) -> ExitCode {
     };
     match go() {
         Ok(report) => {
+            if let Some(hint) = detached_hint(&a, &report) {
+                eprintln!("kyso: {hint}");
+            }
             let text = if a.json {
                 format!("{}\n", report.to_json())
             } else {

@@ -949,6 +949,21 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     let c = consistency();
     assert_eq!(c.code, 0, "{}", c.stderr);
     assert_eq!(c.json()["consistent"], true);
+    // Given the other way round: exit 5, saying which goes first (helper 182).
+    let c = s.kyso(&[
+        "log",
+        "consistency",
+        new.to_str().unwrap(),
+        old.to_str().unwrap(),
+        "--pubkey",
+        pem.to_str().unwrap(),
+    ]);
+    assert_eq!(c.code, 5, "{}", c.stderr);
+    assert!(
+        c.stderr.contains("give the older checkpoint first"),
+        "{}",
+        c.stderr
+    );
     // A forged "new" checkpoint fails its signature.
     // (9 entries, the 9 reads of them above, 5 puts.)
     assert!(cp2.stdout.contains("\n23\n"), "{}", cp2.stdout);
@@ -1892,6 +1907,33 @@ fn a_checkpoint_planted_in_the_database_never_reaches_the_state_file() {
             "the log's first {n} entries no longer match the last signed checkpoint"
         )),
         "{}",
+        r.stderr
+    );
+    // An older backup restored and written to reads the same: both refusals name the restore
+    // section (they said nothing of a restore; helper 182).
+    let restore = "see docs/operations.md, \"A backup older than the last signed checkpoint\"";
+    assert!(r.stderr.contains(restore), "{}", r.stderr);
+    let state = s.state();
+    let r = s.kyso(&[
+        "audit",
+        "verify",
+        "--log-key",
+        s.log_pem().to_str().unwrap(),
+        "--checkpoint",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 20, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("its history was rewritten")
+            || r.stderr.contains("its history was rewritten"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains(restore) || r.stderr.contains(restore),
+        "{}{}",
+        r.stdout,
         r.stderr
     );
 }

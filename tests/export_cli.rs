@@ -1300,6 +1300,12 @@ fn an_agencys_undated_record_is_selected_by_its_archiving_day_and_odd_selections
             5,
             "from (2026-12-31) is after to (2026-01-01)",
         ),
+        // An agency no record carries: said which, and where the names are (helper 182).
+        (
+            &["--agency", "UBND tỉnh Demo"][..],
+            5,
+            "no record of the agency \"UBND tỉnh Demo\" issued from",
+        ),
     ] {
         let o = if why.contains("eark") {
             demo.path().join("refused.zip")

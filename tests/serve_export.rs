@@ -365,6 +365,24 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
     std::fs::write(&zip, &z.body).unwrap();
     let v = bag_verify(&a, &zip);
     assert_eq!(v["ok"], true, "{v}");
+    // The key route's answer saved whole is not a key: said what to keep of it (it read
+    // "expected SEQUENCE, got APPLICATION [27]"; helper 182).
+    let whole = a.dir.path().join("log-key.json");
+    std::fs::write(
+        &whole,
+        a.agent(Who::Token("auditor")).get("/v1/log/key").body,
+    )
+    .unwrap();
+    let out = kyso_cmd()
+        .args(["bag", "verify"])
+        .arg(&zip)
+        .arg("--log-key")
+        .arg(&whole)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("keep its public_key_pem field"), "{err}");
     let names = python(
         "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))",
         &[zip.to_str().unwrap()],

@@ -313,7 +313,10 @@ fn bad_pdfs_get_clear_errors_and_leave_no_output() {
     broken[x..x + 4].copy_from_slice(b"XREF");
     std::fs::write(dir.join("broken-xref.pdf"), &broken).unwrap();
     let cases = [
-        ("not-a-pdf.pdf", "not a PDF file"),
+        (
+            "not-a-pdf.pdf",
+            "not a PDF file (no %PDF- header in the first 1024 bytes); to sign any other file, give --format cades",
+        ),
         ("encrypted.pdf", "the PDF is encrypted"),
         ("truncated.pdf", "truncated"),
         ("broken-xref.pdf", "broken cross-reference"),

@@ -1260,7 +1260,11 @@ fn a_certificate_that_is_not_der_is_neither_imported_nor_signed_with() {
         .split("\ncert ")
         .find(|o| o.trim_start().starts_with("fresh "))
         .unwrap_or_else(|| panic!("{}", r.stdout));
-    assert!(fresh.contains("\n         NOT USABLE: not DER"), "{}", r.stdout);
+    assert!(
+        fresh.contains("\n         NOT USABLE: not DER"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.stdout.matches("NOT USABLE").count(), 1, "{}", r.stdout);
     let j = demo
         .run(&[

@@ -570,6 +570,19 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
         "{out}"
     );
     assert!(!out.contains("3. Người ký"), "{out}");
+    // ... and stderr asks whether a detached signature signs it, naming one lying beside it
+    // (helper 182: nothing said of --detached).
+    let r = demo.run(&["verify", junk.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--detached FILE.p7s"), "{}", r.stderr);
+    std::fs::copy(p("backdated.p7s"), demo.path().join("hello.txt.p7s")).unwrap();
+    let r = demo.run(&["verify", junk.to_str().unwrap()]);
+    assert!(
+        r.stderr
+            .contains("hello.txt.p7s lies beside it: kyso verify"),
+        "{}",
+        r.stderr
+    );
     assert!(
         out.contains("Lý do: tệp hoặc chữ ký không đúng định dạng"),
         "{out}"

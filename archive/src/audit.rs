@@ -664,7 +664,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         }
         if !consistent(c.size, &c.root)? {
             return Err(bad(format!(
-                "the log does not extend the checkpoint in {from} ({} entries): its history was rewritten",
+                "the log does not extend the checkpoint in {from} ({} entries): its history was rewritten (or the database was restored from an older backup: see docs/operations.md, \"A backup older than the last signed checkpoint\")",
                 c.size
             )));
         }

@@ -54,7 +54,7 @@ fn must_be_new(to: &Path) -> Result<()> {
     }
     match to.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(d) if !d.is_dir() => Err(ArchiveError::Input(format!(
-            "{} does not exist",
+            "{} does not exist: create it first (the new directory inside it is made)",
             d.display()
         ))),
         _ => Ok(()),

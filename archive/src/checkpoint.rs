@@ -310,6 +310,14 @@ pub fn certified_validity(bytes: &[u8]) -> Option<(std::time::SystemTime, std::t
 
 pub fn public_key_der(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use der::Decode;
+    // The service's answer saved whole: said what to keep of it (it read "expected SEQUENCE,
+    // got APPLICATION [27]"; a new user's walk-through, helper 182).
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        return Err(
+            "JSON, not a key: from GET /v1/log/key keep its public_key_pem field (curl … /v1/log/key | jq -r .public_key_pem > log.pem)"
+                .into(),
+        );
+    }
     let der = if bytes.starts_with(b"-----BEGIN") {
         der::pem::decode_vec(bytes)
             .map_err(|e| format!("PEM: {e}"))?

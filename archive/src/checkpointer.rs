@@ -243,7 +243,7 @@ impl Archive {
             let proof = self.consistency_proof(*m, now)?;
             if !merkle::verify_consistency(*m, now, &proof, r, root_now) {
                 return Err(refuse(format!(
-                    "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one"
+                    "the log's first {m} entries no longer match the last signed checkpoint ({where_}): refusing to sign an inconsistent one (a database restored from an older backup? see docs/operations.md, \"A backup older than the last signed checkpoint\")"
                 )));
             }
         }

@@ -129,9 +129,16 @@ impl Archive {
         records.sort_unstable();
         records.dedup();
         if records.is_empty() {
-            return Err(ArchiveError::Input(
-                "no record matches the selection".into(),
-            ));
+            // Said what was looked for, and where the names are (an agency's name given where
+            // the records carry its code read "no record matches"; helper 182).
+            return Err(ArchiveError::Input(match selection {
+                Selection::Agency { agency, from, to } => format!(
+                    "no record of the agency {agency:?} issued from {from} to {to}: the agency as the records carry it (a service clerk's records, its configured code) — `kyso stats --by agency` lists them"
+                ),
+                Selection::Code { code } => format!("no record under the code {code:?}"),
+                Selection::Subject { subject } => format!("no record of the subject {subject:?}"),
+                _ => "no record matches the selection".into(),
+            }));
         }
         if records.len() > most {
             return Err(ArchiveError::Input(format!(

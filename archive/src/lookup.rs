@@ -642,7 +642,7 @@ impl Archive {
         }
         if old > new {
             return Err(ArchiveError::Input(format!(
-                "no consistency proof from {old} entries to fewer ({new})"
+                "no consistency proof from {old} entries to fewer ({new}): give the older checkpoint first"
             )));
         }
         let n = DbNodes::new(&self.db);

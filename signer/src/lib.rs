@@ -15,6 +15,7 @@ pub mod tsp;
 
 pub use error::{Result, SignError};
 pub use kyso_hsm::{SignDigest, SigningKey};
+pub use kyso_pdf::PdfError;
 pub use pades::PadesOptions;
 
 /// Why a certificate may not sign documents at `at`, as a verifier — kyso's own — judges the

@@ -312,7 +312,11 @@ pub struct Archive {
     pub log_key: String,
     /// The log's origin line and the key's name in signed notes.
     pub origin: String,
-    pub key_name: String,
+    /// The checkpoint key's name; default: the origin, as the CLI names the first key (a
+    /// config copied from a CLI-made archive with `origin` alone did not start; a new user's
+    /// walk-through, helper 182). A wrong name stops the start, naming the right one.
+    #[serde(default)]
+    pub key_name: Option<String>,
     /// Store documents that are not TOTAL-PASSED when the caller gives a reason.
     #[serde(default)]
     pub allow_unsigned_with_reason: bool,
@@ -339,6 +343,11 @@ impl Config {
 }
 
 impl Archive {
+    /// The checkpoint key's name: `key_name`, or the origin.
+    pub fn key_name(&self) -> &str {
+        self.key_name.as_deref().unwrap_or(&self.origin)
+    }
+
     /// Where the last signed checkpoint is kept outside the database.
     pub fn checkpoint_state(&self) -> PathBuf {
         self.checkpoint_state.clone().unwrap_or_else(|| {
@@ -841,19 +850,23 @@ impl Config {
                 format!("at most {} bytes", kyso_archive::checkpoint::MAX_NAME),
             ));
         }
-        if self.archive.key_name.len() > kyso_archive::checkpoint::MAX_NAME {
+        if self.archive.key_name().len() > kyso_archive::checkpoint::MAX_NAME {
             return Err(bad(
                 "archive.key_name",
                 format!("at most {} bytes", kyso_archive::checkpoint::MAX_NAME),
             ));
         }
-        if self.archive.key_name.trim().is_empty()
-            || self.archive.key_name.contains(char::is_whitespace)
-            || self.archive.key_name.contains('+')
+        let key_name = self.archive.key_name();
+        if key_name.trim().is_empty()
+            || key_name.contains(char::is_whitespace)
+            || key_name.contains('+')
         {
             return Err(bad(
                 "archive.key_name",
-                "a non-empty name without spaces or '+' (C2SP signed note)",
+                match self.archive.key_name {
+                    Some(_) => "a non-empty name without spaces or '+' (C2SP signed note)",
+                    None => "a non-empty name without spaces or '+' (C2SP signed note); it defaults to archive.origin, which is not one: give archive.key_name",
+                },
             ));
         }
         for (i, p) in self.trust.anchors.iter().enumerate() {
@@ -1348,6 +1361,19 @@ key_name = "kyso.test"
         );
         let e = load(&bad_role, &[]).unwrap_err();
         assert!(e.0.contains("api_tokens[0].roles"), "{e}");
+    }
+
+    #[test]
+    fn the_key_name_defaults_to_the_origin_as_on_the_command_line() {
+        assert_eq!(load(MIN, &[]).unwrap().archive.key_name(), "kyso.test");
+        let bare = MIN.replace("key_name = \"kyso.test\"\n", "");
+        assert_eq!(
+            load(&bare, &[]).unwrap().archive.key_name(),
+            "kyso.test/archive"
+        );
+        // An origin that cannot name a key says which key to give.
+        let e = load(&bare.replace("kyso.test/archive", "kyso test"), &[]).unwrap_err();
+        assert!(e.0.contains("give archive.key_name"), "{e}");
     }
 
     #[test]

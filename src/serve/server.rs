@@ -1675,7 +1675,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             &cfg.archive.db,
             log_key.clone() as Arc<dyn kyso_hsm::SignDigest>,
             cfg.archive.origin.clone(),
-            cfg.archive.key_name.clone(),
+            cfg.archive.key_name().to_string(),
             cfg.archive.allow_unsigned_with_reason,
             cfg.archive.checkpoint_state(),
             cfg.limits.upload_bytes as u64,
