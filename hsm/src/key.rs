@@ -428,12 +428,20 @@ impl KeyPair {
     }
 
     fn handle(&self, s: &Session, generation: u64) -> std::result::Result<ObjectHandle, OpError> {
-        let mut cached = self.handle.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((g, h)) = *cached {
+        if let Some((g, h)) = *self.handle.lock().unwrap_or_else(|p| p.into_inner()) {
             if g == generation {
                 return Ok(h);
             }
         }
+        self.find_handle(s, generation)
+    }
+
+    /// Find the key on the token, whatever handle is cached, and cache what is found.
+    fn find_handle(
+        &self,
+        s: &Session,
+        generation: u64,
+    ) -> std::result::Result<ObjectHandle, OpError> {
         let hits = s.find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
             Attribute::Id(self.id.clone()),
@@ -444,7 +452,7 @@ impl KeyPair {
             token: self.token.label(),
             uri: self.uri().to_string(),
         })?;
-        *cached = Some((generation, h));
+        *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, h));
         Ok(h)
     }
 
@@ -815,7 +823,29 @@ impl SignDigest for KeyPair {
         };
         let (raw, generation) = self.token.with_session(|s, generation| {
             let h = self.handle(s, generation)?;
-            Ok((s.sign(&mechanism, h, &input)?, generation))
+            match s.sign(&mechanism, h, &input) {
+                Ok(raw) => Ok((raw, generation)),
+                // The object behind the handle found earlier is gone while the session lives
+                // (SoftHSM2's token directory taken away, another program deleting the key):
+                // found again, or the token is said gone — each file of a batch failed with
+                // "object handle is not valid", exit 19 (helper 176). The key found again is
+                // checked anew before its first signature leaves. (The stale handle stays
+                // cached while the key is not found: each later file is said so too, not "no
+                // key matches".)
+                Err(e) if handle_gone(&e) => {
+                    *self.checked.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    let h = match self.find_handle(s, generation) {
+                        Err(OpError::Hsm(HsmError::NoObject { .. })) => {
+                            return Err(OpError::Hsm(HsmError::TokenRemoved {
+                                token: self.token.label(),
+                            }))
+                        }
+                        other => other?,
+                    };
+                    Ok((s.sign(&mechanism, h, &input)?, generation))
+                }
+                Err(e) => Err(e.into()),
+            }
         })?;
         let sig = match self.kind {
             KeyKind::Ec { curve } => ecdsa_raw_to_der(curve, &raw)?,
@@ -860,6 +890,18 @@ impl SignDigest for KeyPair {
         }
         Ok(sig)
     }
+}
+
+/// The object a handle named is no longer there (PKCS#11 CKR_OBJECT_HANDLE_INVALID,
+/// CKR_KEY_HANDLE_INVALID).
+fn handle_gone(e: &cryptoki::error::Error) -> bool {
+    matches!(
+        crate::error::rv(e),
+        Some(
+            cryptoki::error::RvError::ObjectHandleInvalid
+                | cryptoki::error::RvError::KeyHandleInvalid
+        )
+    )
 }
 
 impl TokenKey {
