@@ -451,6 +451,57 @@ fn archivist_exports_what_a_clerk_archived_watches_it_and_downloads_packages_tha
                "request_id": ""}),
     );
     assert_eq!(bad.status, 400, "{}", bad.text());
+
+    // Downloads racing the job's deletion: each is the package (200) or no job (404), never
+    // a 500 and an ERROR line for a package "not readable" (helper 183: 7 of 140 were).
+    for j in archivist.get("/v1/exports").json()["jobs"]
+        .as_array()
+        .unwrap()
+    {
+        let r = archivist.send(
+            "DELETE",
+            &format!("/v1/exports/{}", j["id"].as_str().unwrap()),
+            "",
+            b"",
+        );
+        assert!(r.status == 204 || r.status == 409, "{}", r.text());
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for round in 0..10u64 {
+        let r = start(
+            &archivist,
+            json!({"format": "bagit", "selection": {"subject": SUBJECT}, "reason": "đua"}),
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(watch(&archivist, &id).0["state"], "done");
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let mut hs: Vec<_> = (0..6)
+                .map(|_| {
+                    let (c, url) = (
+                        a.agent(Who::Cert("archivist")),
+                        format!("/v1/exports/{id}/package"),
+                    );
+                    s.spawn(move || c.get(&url).status)
+                })
+                .collect();
+            let (c, url) = (a.agent(Who::Cert("archivist")), format!("/v1/exports/{id}"));
+            hs.push(s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(2 * (round % 5)));
+                c.send("DELETE", &url, "", b"").status
+            }));
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for st in statuses {
+            *seen.entry(st).or_insert(0) += 1;
+        }
+    }
+    assert!(
+        seen.keys().all(|s| [200, 204, 404].contains(s)),
+        "{seen:?}: {}",
+        a.service_log()
+    );
+    assert_eq!(seen.get(&204), Some(&10), "{seen:?}");
 }
 
 #[test]

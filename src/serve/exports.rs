@@ -343,6 +343,17 @@ impl Exports {
         v
     }
 
+    /// Open a job's package file for a download, under the lock a deletion holds: `None` when
+    /// the job was deleted meanwhile — a download racing a DELETE found the file gone and
+    /// answered 500, "the package cannot be read" (helper 183: 7 of 140).
+    pub fn open_package(&self, id: &str, path: &Path) -> io::Result<Option<fs::File>> {
+        let _files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.lock().jobs.contains_key(id) {
+            return Ok(None);
+        }
+        fs::File::open(path).map(Some)
+    }
+
     /// Remove a job that is not running: its package and its file (a queued job is cancelled).
     pub fn delete(&self, id: &str, user: &str, admin: bool) -> Result<(), NotDeleted> {
         let j = self.get(id, user, admin).ok_or(NotDeleted::NotFound)?;

@@ -489,9 +489,11 @@ pub async fn get_export_package(
     let pkg = ex.package(&job);
     let file = match &pkg {
         Package::Tar(p) | Package::Zip(p) => {
-            let p = p.clone();
-            let f = blocking(move || -> io::Result<std::fs::File> {
-                let f = std::fs::File::open(&p)?;
+            let (p, ex, jid) = (p.clone(), ex.clone(), job.id.clone());
+            let f = blocking(move || -> io::Result<Option<std::fs::File>> {
+                let Some(f) = ex.open_package(&jid, &p)? else {
+                    return Ok(None);
+                };
                 let n = f.metadata()?.len();
                 if n != size {
                     return Err(io::Error::other(format!(
@@ -499,14 +501,15 @@ pub async fn get_export_package(
                         p.display()
                     )));
                 }
-                Ok(f)
+                Ok(Some(f))
             })
             .await?
             .map_err(|e: io::Error| {
                 tracing::error!(error = %e, "export package not readable");
                 ApiError::internal("the package cannot be read; see the service log")
             })?;
-            Some(f)
+            // Deleted meanwhile: no job, not a damaged package.
+            Some(f.ok_or_else(no_job)?)
         }
         Package::LegacyBag(_) => None,
     };
