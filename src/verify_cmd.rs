@@ -198,18 +198,22 @@ fn detached_hint(a: &VerifyArgs, report: &kyso_verify::Report) -> Option<String>
     let mut sig = a.file.clone().into_os_string();
     sig.push(".p7s");
     let sig = PathBuf::from(sig);
+    // File names as a terminal may show them: a name is anyone's to choose.
+    let name = |p: &Path| {
+        kyso_verify::report::shown(
+            &p.display().to_string(),
+            kyso_verify::report::MAX_SHOWN_VALUE,
+        )
+        .into_owned()
+    };
+    let file = name(&a.file);
     Some(match sig.is_file() {
         true => format!(
-            "{} is neither a PDF nor a CMS signature; {} lies beside it: kyso verify {} --detached {}",
-            a.file.display(),
-            sig.display(),
-            a.file.display(),
-            sig.display()
+            "{file} is neither a PDF nor a CMS signature; {sig} lies beside it: kyso verify {file} --detached {sig}",
+            sig = name(&sig)
         ),
         false => format!(
-            "{} is neither a PDF nor a CMS signature; if a detached signature (.p7s) signs it, give it: kyso verify {} --detached FILE.p7s",
-            a.file.display(),
-            a.file.display()
+            "{file} is neither a PDF nor a CMS signature; if a detached signature (.p7s) signs it, give it: kyso verify {file} --detached FILE.p7s"
         ),
     })
 }
