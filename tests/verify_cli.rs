@@ -2276,6 +2276,10 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         };
         assert_eq!(facts["on_hold_since"].as_str(), held, "{case}: {j}");
         assert_eq!(facts["revoked_at"].as_str(), revoked, "{case}: {j}");
+        // A "good" says when its data knew the status: a revocation published after would not
+        // show (helper 178: a stale CRL's "good" read as a plain "có").
+        let good = want.0 == "TOTAL-PASSED";
+        assert_eq!(facts["status_as_of"].is_string(), good, "{case}: {j}");
         let mut args = vec!["verify", doc.to_str().unwrap(), "--offline"];
         args.extend_from_slice(&more);
         let text = demo.run(&args).stdout;
@@ -2291,6 +2295,13 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         assert_eq!(
             text.contains("Chứng thư số của người ký bị thu hồi từ: 01/03/2026 07:00:00 +07:00"),
             revoked.is_some(),
+            "{case}: {text}"
+        );
+        assert_eq!(
+            text.contains(
+                "7. Chứng thư số còn hiệu lực tại thời điểm ký: có (theo thông tin trạng thái chứng thư số (CRL hoặc OCSP) tại thời điểm "
+            ),
+            good,
             "{case}: {text}"
         );
     }

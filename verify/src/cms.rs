@@ -1443,7 +1443,11 @@ fn validate_signer(
         r.evidence.add_ocsps(out.ocsps);
         let name = c.subject_string();
         match out.status {
-            Status::Good => {}
+            Status::Good => {
+                if i == 0 {
+                    r.facts.status_as_of = out.as_of.map(rfc3339);
+                }
+            }
             Status::Unknown => {
                 let sources = revocation::status_sources(c);
                 if i == 0 {

@@ -146,6 +146,11 @@ pub struct Facts {
     /// before or after the signature: in the English messages only until 2026-12-05.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// The signer's certificate was found not revoked by a CRL or OCSP response that knew its
+    /// status at this time (RFC 3339; the latest such item): a revocation published after it
+    /// would not show. Item 7 says it (helper 178: a stale CRL's "good" read as a plain "có").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_as_of: Option<String>,
 }
 
 impl SignatureReport {
@@ -384,10 +389,18 @@ impl Report {
         } else {
             let mut notes = Vec::new();
             if s.facts.valid_at_signing.is_some() && !s.facts.time_proven {
-                notes.push(tr("word.claimed", lang));
+                notes.push(tr("word.claimed", lang).to_string());
             }
             if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
-                notes.push(tr("word.revocation_unchecked", lang));
+                notes.push(tr("word.revocation_unchecked", lang).to_string());
+            }
+            if let Some(at) = s
+                .facts
+                .status_as_of
+                .as_deref()
+                .filter(|_| s.facts.valid_at_signing == Some(true))
+            {
+                notes.push(tr("word.status_as_of", lang).replace("{at}", &display_time(at, lang)));
             }
             // The status could not be had (TRY_LATER): whether a certificate its dates put in
             // force was so is not known ("có" was shown; helper 178). Dates that say no say

@@ -336,6 +336,8 @@ function signature(s, n) {
   const inForce = s.subindication === "TRY_LATER" && facts.valid_at_signing === true ? t("word.unknown") : yesNo(facts.valid_at_signing);
   if (typeof facts.valid_at_signing === "boolean" && !facts.time_proven) notes.push(t("word.claimed"));
   if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
+  // The time the status data knew, so that a stale CRL's "good" is not read as of today (report.rs).
+  if (facts.valid_at_signing === true && facts.status_as_of) notes.push(t("word.status_as_of", { at: showTime(facts.status_as_of) }));
   const items = [
     verdictText(s.indication, s.subindication),
     vouched(signer.issuer || t("word.unknown")),

@@ -1249,6 +1249,10 @@ pub struct Outcome {
     /// dates impossible — or a CRL of its issuer dated in the future lists it: when the status
     /// is unknown, not "no data" either.
     pub ignored: bool,
+    /// For a "good": when the latest item it rests on knew the status (a CRL's thisUpdate, an
+    /// OCSP single response's) — what a reader is shown beside "valid when signed", since a
+    /// revocation published after it would not show (helper 178).
+    pub as_of: Option<SystemTime>,
 }
 
 /// Most OCSP responses looked at for one certificate.
@@ -1275,6 +1279,8 @@ struct Found {
     on_hold: Option<SystemTime>,
     /// See [`Outcome::ignored`].
     ignored: bool,
+    /// See [`Outcome::as_of`].
+    as_of: Option<SystemTime>,
     /// A CRL dated ahead of the clock lists the certificate: a CRL fetched is read beside the
     /// ones at hand (alone, an older genuine CRL served at the distribution point said "good";
     /// helper 157).
@@ -1490,7 +1496,13 @@ fn evaluate(
             }
         }
     }
+    let as_of = said
+        .iter()
+        .filter(|(s, ..)| status == Status::Good && *s == Said::Good(best))
+        .map(|(_, c, o)| issued(c, o))
+        .max();
     let mut found = Found {
+        as_of,
         on_hold: on_hold.filter(|_| revoked.is_none()),
         unread: status == Status::Unknown && left_unread > 0,
         ignored: status == Status::Unknown && (ignored || listed_ahead || stale_base),
@@ -1564,6 +1576,7 @@ pub fn status(
             unread: at_hand.unread,
             on_hold: at_hand.on_hold,
             ignored: at_hand.ignored,
+            as_of: at_hand.as_of,
         };
     }
     if let Some(f) = fetcher {
@@ -1577,6 +1590,7 @@ pub fn status(
                 unread: got.unread,
                 on_hold: got.on_hold,
                 ignored: got.ignored,
+                as_of: got.as_of,
             };
         }
     }
@@ -1612,6 +1626,7 @@ pub fn status(
         unread: at_hand.unread,
         on_hold: at_hand.on_hold,
         ignored: at_hand.ignored,
+        as_of: at_hand.as_of,
     }
 }
 
