@@ -691,18 +691,6 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     let signer = kyso_verify::x509::Cert::from_parsed(key.certificate())
         .map(|c| kyso_verify::cms::summary(&c))
         .ok();
-    if let Some(c) = &signer {
-        let shown = |t: &str| {
-            kyso_verify::report::shown(t, kyso_verify::report::MAX_SHOWN_VALUE).into_owned()
-        };
-        eprintln!(
-            "kyso: signing as {} (certificate {}, issued by {}, valid until {})",
-            shown(&c.subject),
-            c.serial,
-            shown(&c.issuer),
-            c.not_after
-        );
-    }
     let tsa = match (a.level, a.tsa.as_deref()) {
         (Level::BB, _) => None,
         (_, t) => Some(timestamp_source(
@@ -717,6 +705,31 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     // The signature carries the signer's whole chain: what the token holds, completed from
     // --certs (tokens often hold the signer's certificate alone).
     let signing = WithChain::new(&key, &v.certs);
+    // Names anyone who can write a certificate can copy: the fingerprint too, and whether an
+    // issuer at hand signed it (a forged copy of the line's every name was byte-identical;
+    // helper 185).
+    if let Some(c) = &signer {
+        let shown = |t: &str| {
+            kyso_verify::report::shown(t, kyso_verify::report::MAX_SHOWN_VALUE).into_owned()
+        };
+        let self_signed =
+            key.certificate().tbs_certificate.issuer == key.certificate().tbs_certificate.subject;
+        let issuer = match (signing.chain().is_empty(), self_signed) {
+            (false, _) => String::new(),
+            (true, true) => " — self-signed".to_string(),
+            (true, false) => {
+                " — no certificate of that issuer on the token or in --certs signed it: the issuer is NOT checked".to_string()
+            }
+        };
+        eprintln!(
+            "kyso: signing as {} (certificate {}, SHA-256 {}, issued by {}{issuer}, valid until {})",
+            shown(&c.subject),
+            c.serial,
+            c.sha256,
+            shown(&c.issuer),
+            c.not_after
+        );
+    }
     let long_term = match a.level.long_term() {
         None => None,
         Some(l) => {

@@ -198,13 +198,15 @@ fn detached_hint(a: &VerifyArgs, report: &kyso_verify::Report) -> Option<String>
     let mut sig = a.file.clone().into_os_string();
     sig.push(".p7s");
     let sig = PathBuf::from(sig);
-    // File names as a terminal may show them: a name is anyone's to choose.
+    // File names as a terminal may show them, and quoted for a shell: a name is anyone's to
+    // choose, and a command shown is a command copied (`$(…)` in a name ran; helper 185).
     let name = |p: &Path| {
-        kyso_verify::report::shown(
+        let n = kyso_verify::report::shown(
             &p.display().to_string(),
             kyso_verify::report::MAX_SHOWN_VALUE,
         )
-        .into_owned()
+        .replace('\'', "'\\''");
+        format!("'{n}'")
     };
     let file = name(&a.file);
     Some(match sig.is_file() {

@@ -377,6 +377,20 @@ fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
             .contains("trusted by their own certificates only"),
         "{j}"
     );
+    // ... and that the signatures were judged against the roots the package carries (helper
+    // 178); with --trust, not.
+    let trust_note = |j: &serde_json::Value| {
+        j["checkpoint"]["notes"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|n| n["kind"] == "trust"))
+    };
+    assert!(trust_note(&j), "{j}");
+    let ca = s.demo.ca_pem();
+    let j = s
+        .verify_with(&bag, &["--trust".as_ref(), ca.as_os_str()])
+        .json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert!(!trust_note(&j), "{j}");
     let b = copy_of(&bag, "other-key");
     openssl_ec_key(
         &s.demo.path().join("other.key"),

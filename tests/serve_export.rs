@@ -588,7 +588,10 @@ fn hostile_export_requests_are_refused_and_change_nothing_and_a_restart_resumes_
     let (j, _) = watch(&archivist, &failed);
     assert_eq!(j["state"], "failed", "{j}");
     assert!(
-        j["error"].as_str().unwrap().contains("no record matches"),
+        j["error"]
+            .as_str()
+            .unwrap()
+            .contains("no record of the agency \"000.00.99.Z99\" issued from"),
         "{j}"
     );
     assert_eq!(

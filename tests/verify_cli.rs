@@ -579,7 +579,7 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
     let r = demo.run(&["verify", junk.to_str().unwrap()]);
     assert!(
         r.stderr
-            .contains("hello.txt.p7s lies beside it: kyso verify"),
+            .contains("hello.txt.p7s' lies beside it: kyso verify '"),
         "{}",
         r.stderr
     );

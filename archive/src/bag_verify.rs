@@ -923,6 +923,16 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
         }
     };
     crate::renew::check_chain(pk, data, note.as_bytes(), o, &mut r);
+    // Without --trust, a record's signatures are judged against the roots it carries: what a
+    // PASSED then says is said (helper 178: "ĐẠT … HỢP LỆ" read as vouched for by a root the
+    // reader trusts).
+    if o.trust.is_empty() {
+        r.notes.push(Problem {
+            kind: "trust",
+            en: "the records' signatures are judged against the self-signed roots the package carries (no --trust), with the validation data gathered at ingest: PASSED says the package holds what the archive kept and judged, not that a root you trust vouches for the signers; give the national root with --trust".into(),
+            vi: "chữ ký của các hồ sơ được đánh giá theo chứng thư gốc tự ký có trong gói (không có --trust), với dữ liệu xác minh thu thập lúc tiếp nhận: ĐẠT nghĩa là gói giữ đúng những gì kho đã lưu và đã đánh giá, không phải một chứng thư gốc bạn tin cậy bảo đảm cho người ký; hãy cho chứng thư gốc quốc gia bằng --trust".into(),
+        });
+    }
     // A key used past its certificate's time — retired, or stolen after — signs a forged
     // archive's checkpoint, and a TSA then dates it truly: the first time-stamp says when the
     // checkpoint existed, which must be while its key was valid (helper 163: a checkpoint

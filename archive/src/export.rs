@@ -133,7 +133,7 @@ impl Archive {
             // the records carry its code read "no record matches"; helper 182).
             return Err(ArchiveError::Input(match selection {
                 Selection::Agency { agency, from, to } => format!(
-                    "no record of the agency {agency:?} issued from {from} to {to}: the agency as the records carry it (a service clerk's records, its configured code) — `kyso stats --by agency` lists them"
+                    "no record of the agency {agency:?} issued from {from} to {to}: the agency as the records carry it (a service clerk's records, its configured code) — the statistics by agency list them (`kyso stats --by agency`, GET /v1/stats?by=agency)"
                 ),
                 Selection::Code { code } => format!("no record under the code {code:?}"),
                 Selection::Subject { subject } => format!("no record of the subject {subject:?}"),

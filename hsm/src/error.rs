@@ -88,6 +88,10 @@ pub enum HsmError {
     /// The token was removed (or the sessions were closed under us).
     #[error("token {token:?} was removed or its session was closed; insert it again and retry")]
     TokenRemoved { token: String },
+    /// The key found at start is no longer on the token while its session lives (the token
+    /// taken away and its objects with it, or the key deleted).
+    #[error("the key {key:?} found at start is no longer on token {token:?} (the token was removed, or the key deleted); insert the token again and retry")]
+    KeyGone { token: String, key: String },
     /// Another token took the place of the one opened (same URI, another serial number).
     #[error("token {token:?} was replaced by another (serial {serial:?}, not {was:?}); no PIN was sent to it: insert the token kyso opened and retry")]
     TokenReplaced {
@@ -166,7 +170,9 @@ impl HsmError {
             | HsmError::NotTheKeysCertificate(_)
             | HsmError::UnfitCertificate { .. } => 15,
             HsmError::MechanismNotSupported { .. } | HsmError::UnsupportedKey { .. } => 16,
-            HsmError::TokenRemoved { .. } | HsmError::TokenReplaced { .. } => 17,
+            HsmError::TokenRemoved { .. }
+            | HsmError::KeyGone { .. }
+            | HsmError::TokenReplaced { .. } => 17,
             HsmError::NoPin => 18,
             HsmError::DigestLength { .. } | HsmError::BadSignature(_) | HsmError::Pkcs11(_) => 19,
         }

@@ -48,10 +48,16 @@ pub struct KeyPair {
     kind: KeyKind,
     algorithm: SignatureAlgorithm,
     spki: SubjectPublicKeyInfoOwned,
-    /// (pool generation, handle): handles are only good until the token reconnects.
-    handle: Mutex<Option<(u64, ObjectHandle)>>,
-    /// The pool generation whose first signature was checked against `spki`.
-    checked: Mutex<Option<u64>>,
+    /// (pool generation, find, handle): handles are only good until the token reconnects, or
+    /// until the key is looked for again (`finds` counts the lookups).
+    handle: Mutex<Option<(u64, u64, ObjectHandle)>>,
+    /// Lookups of the key on the token so far.
+    finds: std::sync::atomic::AtomicU64,
+    /// The (pool generation, find) whose first signature was checked against `spki`: a key
+    /// found again is another object until a signature of it verifies. Never reset — a thread
+    /// still holding a signature of the old object set it back over a new find, and the new
+    /// object's signatures left unchecked (helper 185).
+    checked: Mutex<Option<(u64, u64)>>,
     /// `spki` as OpenSSL reads it, for the check of every RSA signature (read once).
     rsa_public: std::sync::OnceLock<Option<openssl::pkey::PKey<openssl::pkey::Public>>>,
 }
@@ -366,6 +372,7 @@ impl KeyPair {
             algorithm,
             spki,
             handle: Mutex::new(None),
+            finds: std::sync::atomic::AtomicU64::new(0),
             checked: Mutex::new(None),
             rsa_public: std::sync::OnceLock::new(),
         })
@@ -427,10 +434,15 @@ impl KeyPair {
         Ok(())
     }
 
-    fn handle(&self, s: &Session, generation: u64) -> std::result::Result<ObjectHandle, OpError> {
-        if let Some((g, h)) = *self.handle.lock().unwrap_or_else(|p| p.into_inner()) {
+    /// The key's handle and the lookup that found it.
+    fn handle(
+        &self,
+        s: &Session,
+        generation: u64,
+    ) -> std::result::Result<(ObjectHandle, u64), OpError> {
+        if let Some((g, f, h)) = *self.handle.lock().unwrap_or_else(|p| p.into_inner()) {
             if g == generation {
-                return Ok(h);
+                return Ok((h, f));
             }
         }
         self.find_handle(s, generation)
@@ -441,7 +453,7 @@ impl KeyPair {
         &self,
         s: &Session,
         generation: u64,
-    ) -> std::result::Result<ObjectHandle, OpError> {
+    ) -> std::result::Result<(ObjectHandle, u64), OpError> {
         let hits = s.find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
             Attribute::Id(self.id.clone()),
@@ -452,8 +464,12 @@ impl KeyPair {
             token: self.token.label(),
             uri: self.uri().to_string(),
         })?;
-        *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, h));
-        Ok(h)
+        let find = self
+            .finds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, find, h));
+        Ok((h, find))
     }
 
     /// Find the certificate with the key's CKA_ID and the chain certificates on the token.
@@ -821,28 +837,28 @@ impl SignDigest for KeyPair {
             ),
             SignatureAlgorithm::Ecdsa(_) => (Mechanism::Ecdsa, digest.to_vec()),
         };
-        let (raw, generation) = self.token.with_session(|s, generation| {
-            let h = self.handle(s, generation)?;
+        let (raw, generation, find) = self.token.with_session(|s, generation| {
+            let (h, find) = self.handle(s, generation)?;
             match s.sign(&mechanism, h, &input) {
-                Ok(raw) => Ok((raw, generation)),
+                Ok(raw) => Ok((raw, generation, find)),
                 // The object behind the handle found earlier is gone while the session lives
                 // (SoftHSM2's token directory taken away, another program deleting the key):
-                // found again, or the token is said gone — each file of a batch failed with
-                // "object handle is not valid", exit 19 (helper 176). The key found again is
-                // checked anew before its first signature leaves. (The stale handle stays
-                // cached while the key is not found: each later file is said so too, not "no
-                // key matches".)
+                // found again, or said gone — each file of a batch failed with "object handle is
+                // not valid", exit 19 (helper 176). The key found again is another lookup: its
+                // first signature is checked before it leaves. (The stale handle stays cached
+                // while the key is not found: each later file is said so too, not "no key
+                // matches".)
                 Err(e) if handle_gone(&e) => {
-                    *self.checked.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                    let h = match self.find_handle(s, generation) {
+                    let (h, find) = match self.find_handle(s, generation) {
                         Err(OpError::Hsm(HsmError::NoObject { .. })) => {
-                            return Err(OpError::Hsm(HsmError::TokenRemoved {
+                            return Err(OpError::Hsm(HsmError::KeyGone {
                                 token: self.token.label(),
+                                key: self.label.clone(),
                             }))
                         }
                         other => other?,
                     };
-                    Ok((s.sign(&mechanism, h, &input)?, generation))
+                    Ok((s.sign(&mechanism, h, &input)?, generation, find))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -859,7 +875,7 @@ impl SignDigest for KeyPair {
         // another key, which nothing after would notice (found by an attacker's reading,
         // 2026-12-02).
         let checked = || self.checked.lock().unwrap_or_else(|p| p.into_inner());
-        if matches!(self.kind, KeyKind::Rsa { .. }) || *checked() != Some(generation) {
+        if matches!(self.kind, KeyKind::Rsa { .. }) || *checked() != Some((generation, find)) {
             let spki = || {
                 self.spki
                     .to_der()
@@ -886,7 +902,7 @@ impl SignDigest for KeyPair {
                     self.label
                 )));
             }
-            *checked() = Some(generation);
+            *checked() = Some((generation, find));
         }
         Ok(sig)
     }
