@@ -2357,3 +2357,84 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         assert!(j.to_string().contains(message), "{case} {at:?}: {j}");
     }
 }
+
+/// A CMS in PEM armour, as OpenSSL writes it (`openssl cms -cmsout -outform PEM`, detached
+/// and attached): judged as its DER, not TOTAL-FAILED for "bytes besides padding" after the
+/// ContentInfo (helper 184's agreement sweep against OpenSSL); a PEM block that is no signature
+/// is said to be one.
+#[test]
+fn a_cms_in_pem_armour_is_judged_as_its_der() {
+    let demo = Demo::new();
+    let d = demo.path();
+    let doc = d.join("to-khai.txt");
+    std::fs::write(&doc, "Tờ khai đăng ký hộ kinh doanh\n").unwrap();
+    let ca = demo.ca_pem();
+    for attached in [false, true] {
+        let mut args = vec!["sign", "--format", "cades", "--key", RSA_KEY, "--overwrite"];
+        if attached {
+            args.push("--attached");
+        }
+        args.push(doc.to_str().unwrap());
+        let r = demo.run_pin(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let der = d.join(if attached {
+            "to-khai.txt.p7m"
+        } else {
+            "to-khai.txt.p7s"
+        });
+        let pem = d.join(if attached {
+            "attached.pem"
+        } else {
+            "detached.pem"
+        });
+        let ok = std::process::Command::new("openssl")
+            .args(["cms", "-cmsout", "-inform", "DER", "-outform", "PEM", "-in"])
+            .arg(&der)
+            .arg("-out")
+            .arg(&pem)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        assert!(std::fs::read_to_string(&pem)
+            .unwrap()
+            .starts_with("-----BEGIN CMS-----"));
+        let judge = |sig: &std::path::Path| {
+            let mut v = vec![
+                "verify",
+                "--json",
+                "--offline",
+                "--trust",
+                ca.to_str().unwrap(),
+            ];
+            if attached {
+                v.push(sig.to_str().unwrap());
+            } else {
+                v.extend([doc.to_str().unwrap(), "--detached", sig.to_str().unwrap()]);
+            }
+            demo.run(&v)
+        };
+        let (a, b) = (judge(&der), judge(&pem));
+        assert_eq!(b.code, 0, "{}", b.stdout);
+        assert_eq!(
+            a.json()["signatures"],
+            b.json()["signatures"],
+            "{}",
+            b.stdout
+        );
+    }
+    // A certificate is no signature: said so.
+    let r = demo.run(&[
+        "verify",
+        "--json",
+        doc.to_str().unwrap(),
+        "--detached",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("a PEM block labelled \\\"CERTIFICATE\\\", not a signature"),
+        "{}",
+        r.stdout
+    );
+}

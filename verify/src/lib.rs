@@ -135,9 +135,34 @@ impl Validator {
     /// detached signature.
     pub fn verify_file(&self, data: &[u8], detached: Option<&[u8]>) -> Report {
         match detached {
-            Some(sig) => self.verify_cms(sig, Some(data)),
+            Some(sig) => match cms_der(sig) {
+                Ok(sig) => self.verify_cms(&sig, Some(data)),
+                Err(r) => r,
+            },
             None if looks_like_pdf(data) => self.verify_pdf(data),
-            None => self.verify_cms(data, None),
+            None => match cms_der(data) {
+                Ok(cms) => self.verify_cms(&cms, None),
+                Err(r) => r,
+            },
         }
+    }
+}
+
+/// A CMS as DER or BER, or PEM-armoured as OpenSSL writes it (`openssl cms -outform PEM`:
+/// `-----BEGIN CMS-----`; `openssl smime -pk7out`, `pkcs7`: `-----BEGIN PKCS7-----`): its
+/// armour read as "bytes besides padding follow the signature's ContentInfo", TOTAL-FAILED
+/// (helper 184).
+fn cms_der(b: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Report> {
+    if !b.trim_ascii_start().starts_with(b"-----BEGIN ") {
+        return Ok(std::borrow::Cow::Borrowed(b));
+    }
+    match der::pem::decode_vec(b.trim_ascii()) {
+        Ok(("CMS" | "PKCS7", der)) => Ok(std::borrow::Cow::Owned(der)),
+        Ok((label, _)) => Err(Report::format_failure(format!(
+            "a PEM block labelled {label:?}, not a signature (CMS or PKCS7)"
+        ))),
+        Err(e) => Err(Report::format_failure(format!(
+            "PEM armour that does not decode as one CMS or PKCS7 block ({e}): give the signature as DER, or as one PEM block"
+        ))),
     }
 }
