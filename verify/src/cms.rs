@@ -1496,7 +1496,9 @@ fn validate_signer(
             }
             Status::Revoked(at) => {
                 let when = rfc3339(at);
-                if i == 0 {
+                // A date the data did not give readably is taken as the epoch (revoked since
+                // ever: fail closed); it is no date to show (helper 185).
+                if i == 0 && at > std::time::UNIX_EPOCH {
                     r.facts.revoked_at = Some(when.clone());
                 }
                 match (poe, claimed) {
