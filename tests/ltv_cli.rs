@@ -198,16 +198,26 @@ fn verify(demo: &Demo, pki: &Pki, file: &Path, faketime: Option<&str>) -> serde_
         }
         None => kyso_cmd(),
     };
-    let out = c
-        .args(["verify", "--offline", "--json", "--trust"])
+    let r: Run = verify_with(&mut c, demo, pki, file, &["--json"]).into();
+    r.json()
+}
+
+/// `kyso verify --offline` of `file` with both roots and `more`, as `c` runs it.
+fn verify_with(
+    c: &mut Command,
+    demo: &Demo,
+    pki: &Pki,
+    file: &Path,
+    more: &[&str],
+) -> std::process::Output {
+    c.args(["verify", "--offline", "--trust"])
         .arg(pki.path("root.pem"))
         .arg("--trust")
         .arg(demo.ca_pem())
+        .args(more)
         .arg(file)
         .output()
-        .unwrap();
-    let r: Run = out.into();
-    r.json()
+        .unwrap()
 }
 
 fn verdicts(j: &serde_json::Value) -> Vec<(String, String)> {
@@ -277,14 +287,7 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     assert!(facts["ca_body"].is_string(), "{j}");
     // ... and in Vietnamese they speak of a time-stamp and its TSA, not of a signer (helper
     // 178: the TSA was item 3, "Người ký").
-    let out = kyso_cmd()
-        .args(["verify", "--offline", "--trust"])
-        .arg(pki.path("root.pem"))
-        .arg("--trust")
-        .arg(demo.ca_pem())
-        .arg(&lta)
-        .output()
-        .unwrap();
+    let out = verify_with(&mut kyso_cmd(), &demo, &pki, &lta, &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     let ts = text
         .split("\nDấu thời gian của tài liệu 2")
