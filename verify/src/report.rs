@@ -509,17 +509,6 @@ fn reason_key(sub: &str, changed: bool, on_hold: bool) -> String {
 /// that report in place of the real verdict; a PDF name did the same with no certificate at
 /// all (found by an attacker's reading, 2026-12-02). The JSON report keeps the text as it is.
 pub fn shown(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    let hides = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{061C}'
-                    | '\u{200B}'..='\u{200F}'
-                    | '\u{2028}'..='\u{202E}'
-                    | '\u{2060}'..='\u{2069}'
-                    | '\u{FEFF}'
-            )
-    };
     if !s.chars().any(hides) && s.chars().nth(max).is_none() {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -538,9 +527,40 @@ pub fn shown(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Characters that hide, reorder or break text: controls (C0, C1, DEL), the soft hyphen,
+/// fillers (U+115F, U+1160, U+3164, U+FFA0, U+17B4/5), zero-width and bidirectional characters,
+/// line and paragraph separators, variation selectors, tags, invisible musical and shorthand
+/// format controls. One set for the CLI's reports, the service's stated purposes and the web
+/// page (`HIDING` in src/serve/web/app.js): the CLI escaped fewer — a soft hyphen, U+3164 or
+/// tags in a certificate's name showed as nothing (helper 185).
+pub fn hides(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFFB | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF)
+}
+
 /// Language of the human summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Vi,
     En,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_hides_is_shown_as_an_escape() {
+        let name = "Nguy\u{00AD}ễn\u{3164}Văn\u{E0041}An\u{202E}\u{1B}[2J";
+        assert_eq!(
+            shown(name, 512),
+            "Nguy\\u{ad}ễn\\u{3164}Văn\\u{e0041}An\\u{202e}\\u{1b}[2J"
+        );
+        assert_eq!(shown("Nguyễn Văn An", 512), "Nguyễn Văn An");
+        assert_eq!(shown("abcdef", 3), "abc…");
+    }
 }

@@ -232,13 +232,7 @@ const PURPOSE_MIN: usize = 3;
 /// spaces and joiners, bidirectional controls, the BOM, fillers, tags, variation selectors)
 /// that would let a purpose look like something else, or like nothing, in the log.
 fn invisible(c: char) -> bool {
-    c.is_whitespace()
-        || c.is_control()
-        || matches!(c as u32,
-            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
-            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
-            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFFB | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
-            | 0xE0000..=0xE0FFF)
+    c.is_whitespace() || kyso_verify::report::hides(c)
 }
 
 /// Does a character show something of its own, so that it counts toward a stated text's

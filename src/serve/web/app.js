@@ -52,7 +52,8 @@ export function showBytes(n) {
 /** Characters that hide, reorder or break text: controls, line and paragraph separators,
  * bidirectional controls, zero-width characters. A certificate name with U+202E read "Phan Than"
  * where the certificate says "nahT nahP" (found by an attacker's reading, 2026-12-02). */
-// The set the service refuses in a stated purpose (src/serve/api/records.rs, invisible()):
+// The set the service refuses in a stated purpose and the CLI escapes (verify/src/report.rs,
+// hides()):
 // controls, soft hyphen, fillers, zero-width and bidirectional characters, variation
 // selectors, tags (helper 173: U+00AD, U+180E, U+3164 and tags showed as nothing here).
 const HIDING =
