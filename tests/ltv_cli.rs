@@ -290,14 +290,14 @@ fn official_signs_b_lta_that_still_verifies_after_the_certificate_expired_and_th
     let out = verify_with(&mut kyso_cmd(), &demo, &pki, &lta, &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     let ts = text
-        .split("\nDấu thời gian của tài liệu 2")
+        .split("\nDấu thời gian 2, đóng trên toàn bộ tài liệu")
         .nth(1)
         .unwrap_or_else(|| panic!("no time-stamp heading: {text}"));
     for want in [
         "1. Tình trạng dấu thời gian: HỢP LỆ",
         "3. Tổ chức cung cấp dịch vụ cấp dấu thời gian: ",
-        "5. Thời điểm gắn dấu thời gian: ",
-        "7. Chứng thư số của tổ chức cấp dấu thời gian còn hiệu lực tại thời điểm đó: có",
+        "5. Thời điểm ghi trong dấu thời gian: ",
+        "7. Chứng thư số của tổ chức cung cấp dịch vụ cấp dấu thời gian còn hiệu lực tại thời điểm ở mục 5: có",
     ] {
         assert!(ts.contains(want), "{want}: {text}");
     }

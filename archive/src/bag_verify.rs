@@ -929,8 +929,8 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
     if o.trust.is_empty() {
         r.notes.push(Problem {
             kind: "trust",
-            en: "the records' signatures are judged against the self-signed roots the package carries (no --trust), with the validation data gathered at ingest: PASSED says the package holds what the archive kept and judged, not that a root you trust vouches for the signers; give the national root with --trust".into(),
-            vi: "chữ ký của các hồ sơ được đánh giá theo chứng thư gốc tự ký có trong gói (không có --trust), với dữ liệu xác minh thu thập lúc tiếp nhận: ĐẠT nghĩa là gói giữ đúng những gì kho đã lưu và đã đánh giá, không phải một chứng thư gốc bạn tin cậy bảo đảm cho người ký; hãy cho chứng thư gốc quốc gia bằng --trust".into(),
+            en: "the records' signatures are judged against the self-signed roots the package carries (no --trust) and the validation data gathered at ingest: PASSED only means the package holds what the archive kept and judged, not that a root the verifier trusts vouches for the signers; name the national root with --trust".into(),
+            vi: "chữ ký của các hồ sơ được đánh giá theo chứng thư gốc tự ký có sẵn trong gói (không có --trust) và dữ liệu xác minh thu thập lúc tiếp nhận: ĐẠT chỉ có nghĩa là gói giữ đúng những gì kho đã lưu và đã đánh giá, chứ không có nghĩa là người ký được bảo đảm bởi một chứng thư gốc mà người xác minh tin cậy; hãy chỉ định chứng thư gốc quốc gia bằng tùy chọn --trust".into(),
         });
     }
     // A key used past its certificate's time — retired, or stolen after — signs a forged

@@ -271,10 +271,10 @@ await page.screenshot({ path: path.join(SHOTS, "verify-cosigned-desktop.png"), f
 v = await verifyFiles(page, file("KYSO_WEB_DOC_TIMESTAMP"), null, "");
 assert.equal(v.signatures.length, 2);
 eightItems(v.signatures[0], ITEMS_VI, "có");
-assert.match(v.signatures[1].heading, /^Dấu thời gian của tài liệu 2/);
+assert.match(v.signatures[1].heading, /^Dấu thời gian 2, đóng trên toàn bộ tài liệu/);
 assert.deepEqual(
   v.signatures[1].items.map(([k]) => k),
-  ["Tình trạng dấu thời gian", ...ITEMS_VI.slice(1, 2), "Tổ chức cung cấp dịch vụ cấp dấu thời gian", ITEMS_VI[3], "Thời điểm gắn dấu thời gian", ITEMS_VI[5], "Chứng thư số của tổ chức cấp dấu thời gian còn hiệu lực tại thời điểm đó", ITEMS_VI[7]].map((l, i) => `${i + 1}. ${l}`),
+  ["Tình trạng dấu thời gian", ...ITEMS_VI.slice(1, 2), "Tổ chức cung cấp dịch vụ cấp dấu thời gian", ITEMS_VI[3], "Thời điểm ghi trong dấu thời gian", ITEMS_VI[5], "Chứng thư số của tổ chức cung cấp dịch vụ cấp dấu thời gian còn hiệu lực tại thời điểm ở mục 5", ITEMS_VI[7]].map((l, i) => `${i + 1}. ${l}`),
 );
 check(`document time-stamp: ${v.signatures[1].heading}, items ${v.signatures[1].items.map(([k]) => k).join(" | ")}`);
 

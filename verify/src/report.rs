@@ -267,15 +267,10 @@ impl Report {
             // A document time-stamp is no one's signature: headed and itemised as what it is
             // (its TSA was labelled "Người ký", the signer; helper 178).
             let heading = match s.format == DOC_TIMESTAMP {
-                true => "summary.doc_timestamp",
-                false => "summary.signature",
+                true => tr("summary.doc_timestamp", lang).replace("{n}", &(i + 1).to_string()),
+                false => format!("{} {}", tr("summary.signature", lang), i + 1),
             };
-            out.push_str(&format!(
-                "\n{} {}{field} [{}]\n",
-                tr(heading, lang),
-                i + 1,
-                s.format
-            ));
+            out.push_str(&format!("\n{heading}{field} [{}]\n", s.format));
             let sub = s.subindication.and_then(|x| {
                 serde_json::to_value(x)
                     .ok()
@@ -360,6 +355,9 @@ impl Report {
         };
         let signer = s.signer.clone().unwrap_or_default();
         let time = match (&s.timestamp, &s.signing_time) {
+            // A document time-stamp's own time: "(by a time-stamp)" after it said nothing
+            // (helper 187).
+            (Some(ts), _) if s.format == DOC_TIMESTAMP => display_time(ts, lang),
             (Some(ts), _) => format!(
                 "{} ({})",
                 display_time(ts, lang),
@@ -391,7 +389,11 @@ impl Report {
             if s.facts.valid_at_signing.is_some() && !s.facts.time_proven {
                 notes.push(tr("word.claimed", lang).to_string());
             }
-            if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
+            // On hold: said as such, not as a status that could not be checked (item 7, the
+            // reason and the warning contradicted each other; helper 187).
+            if let Some(since) = s.facts.on_hold_since.as_deref() {
+                notes.push(tr("word.on_hold", lang).replace("{since}", &display_time(since, lang)));
+            } else if s.facts.valid_at_signing == Some(true) && !s.facts.revocation_checked {
                 notes.push(tr("word.revocation_unchecked", lang).to_string());
             }
             if let Some(at) = s
@@ -458,7 +460,7 @@ impl Report {
                 display_time(at, lang)
             ));
         }
-        if !s.facts.revocation_checked && !stopped {
+        if !s.facts.revocation_checked && !stopped && s.facts.on_hold_since.is_none() {
             out.push_str(&format!("  {}\n", tr("warning.revocation", lang)));
         }
     }

@@ -319,8 +319,12 @@ function signature(s, n) {
   // "no path to a trusted root" (kyso-verify's report.rs writes the same).
   const stopped = s.indication === "TOTAL-FAILED" && chain.length === 0;
   const notChecked = t("word.not_checked");
+  // A document time-stamp is no one's signature: headed and itemised as what it is (report.rs).
+  const timeStamp = s.format === "PAdES document time-stamp";
   const time = s.timestamp
-    ? `${showTime(s.timestamp)} (${t("time.timestamp")})`
+    ? timeStamp
+      ? showTime(s.timestamp)
+      : `${showTime(s.timestamp)} (${t("time.timestamp")})`
     : s.signing_time
       ? `${showTime(s.signing_time)} (${t("time.claimed")})`
       : stopped
@@ -335,7 +339,9 @@ function signature(s, n) {
   // its dates say (helper 178; report.rs says the same).
   const inForce = s.subindication === "TRY_LATER" && facts.valid_at_signing === true ? t("word.unknown") : yesNo(facts.valid_at_signing);
   if (typeof facts.valid_at_signing === "boolean" && !facts.time_proven) notes.push(t("word.claimed"));
-  if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
+  // On hold: said as such, not as a status that could not be checked (report.rs).
+  if (facts.on_hold_since) notes.push(t("word.on_hold", { since: showTime(facts.on_hold_since) }));
+  else if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
   // The time the status data knew, so that a stale CRL's "good" is not read as of today (report.rs).
   if (facts.valid_at_signing === true && facts.status_as_of) notes.push(t("word.status_as_of", { at: showTime(facts.status_as_of) }));
   const items = [
@@ -363,8 +369,6 @@ function signature(s, n) {
       ? `${t("summary.reason")}: ${t(reasonKey, { since: facts.on_hold_since ? showTime(facts.on_hold_since) : "" })}`
       : null;
   const revoked = facts.revoked_at ? [t("summary.revoked_at"), showTime(facts.revoked_at)] : null;
-  // A document time-stamp is no one's signature: headed and itemised as what it is (report.rs).
-  const timeStamp = s.format === "PAdES document time-stamp";
   const label = (i) => t((timeStamp && [1, 3, 5, 7].includes(i) ? "item.ts." : "item.") + i);
   const anchor = facts.chain_trusted && chain.length ? [`${t("summary.anchor")}`, chain[chain.length - 1]] : null;
   const unreadable = !s.signer && s.subindication === "FORMAT_FAILURE";
@@ -391,7 +395,7 @@ function signature(s, n) {
         ),
     anchor || revoked ? pairs([anchor, revoked], "anchor") : null,
     reason ? el("p", { class: "reason" }, reason) : null,
-    facts.revocation_checked === false && !stopped && !unreadable ? el("p", { class: "warn" }, t("warning.revocation")) : null,
+    facts.revocation_checked === false && !stopped && !unreadable && !facts.on_hold_since ? el("p", { class: "warn" }, t("warning.revocation")) : null,
     changes ? el("div", { class: "changes" }, el("h4", {}, t("page.changes")), changes) : null,
     el(
       "details",
