@@ -2444,3 +2444,107 @@ fn a_cms_in_pem_armour_is_judged_as_its_der() {
         r.stdout
     );
 }
+
+/// An OCSP response that answers for the signer's serial twice: "on hold since 10 days ago"
+/// under its CA, and "good" in 2002 under another CA (tests/hostile/ocsp_batch.py: pyca,
+/// asn1crypto, OpenSSL). kyso took the earliest thisUpdate of every answer for the serial as
+/// the time the hold was known, so a CRL of 20 days ago "lifted" it, and the suspended
+/// signer's signature was TOTAL-PASSED (helper 186). The time an answer knew the status is now
+/// the deciding answer's own.
+#[test]
+fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
+    let demo = Demo::new();
+    let d = demo.path().join("ob");
+    hostile("ocsp_batch.py", &[d.as_os_str()]);
+    let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    for ocsp in ["hold.ocsp", "hold-batch.ocsp"] {
+        let j = verdict(
+            &demo,
+            &d.join("doc.txt"),
+            &[
+                "--detached",
+                &p("sig.p7s"),
+                "--trust",
+                &p("root.pem"),
+                "--crl",
+                &p("root.crl"),
+                "--ocsp",
+                &p(ocsp),
+            ],
+        );
+        assert_eq!(
+            said(&j),
+            ("INDETERMINATE".into(), "TRY_LATER".into()),
+            "{ocsp}: {j}"
+        );
+        assert!(
+            j["signatures"][0]["facts"]["on_hold_since"].is_string(),
+            "{ocsp}: {j}"
+        );
+        assert!(
+            j["signatures"][0]["facts"]["status_as_of"].is_null(),
+            "{ocsp}: {j}"
+        );
+    }
+    // The CRL alone: good, as of its own date.
+    let j = verdict(
+        &demo,
+        &d.join("doc.txt"),
+        &[
+            "--detached",
+            &p("sig.p7s"),
+            "--trust",
+            &p("root.pem"),
+            "--crl",
+            &p("root.crl"),
+        ],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j["signatures"][0]["facts"]["status_as_of"].is_string(),
+        "{j}"
+    );
+    // A path whose CA's status rests on a CRL 300 days old, the signer's on yesterday's: the
+    // path's status is known as of the older (the signer's alone was shown; helper 186).
+    let c = |f: &str| d.join("chain").join(f).to_str().unwrap().to_string();
+    let j = verdict(
+        &demo,
+        &d.join("chain/doc.txt"),
+        &[
+            "--detached",
+            &c("sig.p7s"),
+            "--trust",
+            &p("root.pem"),
+            "--crl",
+            &c("root.crl"),
+            "--crl",
+            &c("inter.crl"),
+        ],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    let root_crl = std::process::Command::new("openssl")
+        .args([
+            "crl",
+            "-inform",
+            "DER",
+            "-noout",
+            "-lastupdate",
+            "-dateopt",
+            "iso_8601",
+            "-in",
+        ])
+        .arg(c("root.crl"))
+        .output()
+        .unwrap();
+    // "lastUpdate=2026-02-08 23:21:47Z"
+    let last = String::from_utf8_lossy(&root_crl.stdout);
+    let want = last
+        .trim()
+        .trim_start_matches("lastUpdate=")
+        .replace(' ', "T");
+    assert_eq!(
+        j["signatures"][0]["facts"]["status_as_of"],
+        want.as_str(),
+        "{j}"
+    );
+}

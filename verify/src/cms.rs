@@ -1434,6 +1434,10 @@ fn validate_signer(
     let control = poe.unwrap_or(v.now);
     let mut checked_all = true;
     let mut revoked_before_signing = false;
+    // When the status data of the whole path knew it: the earliest "good" below the anchor,
+    // none unless every certificate is good (the signer's alone was shown over a CA's CRL 300
+    // days old, and beside a CA whose status could not be had; helper 186).
+    let mut as_of: Option<Option<SystemTime>> = Some(None);
     for (i, c) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
         let out = revocation::status(c, &chain[i + 1], data, control, v.now, v.fetch.as_deref());
         for n in out.notes {
@@ -1444,11 +1448,13 @@ fn validate_signer(
         let name = c.subject_string();
         match out.status {
             Status::Good => {
-                if i == 0 {
-                    r.facts.status_as_of = out.as_of.map(rfc3339);
-                }
+                as_of = as_of.map(|a| match (a, out.as_of) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                });
             }
             Status::Unknown => {
+                as_of = None;
                 let sources = revocation::status_sources(c);
                 if i == 0 {
                     checked_all = false;
@@ -1495,6 +1501,7 @@ fn validate_signer(
                 }
             }
             Status::Revoked(at) => {
+                as_of = None;
                 let when = rfc3339(at);
                 // A date the data did not give readably is taken as the epoch (revoked since
                 // ever: fail closed); it is no date to show (helper 185).
@@ -1522,6 +1529,7 @@ fn validate_signer(
         }
     }
     r.facts.revocation_checked = checked_all;
+    r.facts.status_as_of = as_of.flatten().map(|t| rfc3339(t.min(v.now)));
     for (sub, m) in ts_failed {
         r.fail(Indication::Indeterminate, sub, m);
     }

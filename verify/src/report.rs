@@ -401,6 +401,7 @@ impl Report {
                 .status_as_of
                 .as_deref()
                 .filter(|_| s.facts.valid_at_signing == Some(true))
+                .filter(|_| s.subindication != Some(SubIndication::TryLater))
             {
                 notes.push(tr("word.status_as_of", lang).replace("{at}", &display_time(at, lang)));
             }

@@ -343,7 +343,7 @@ function signature(s, n) {
   if (facts.on_hold_since) notes.push(t("word.on_hold", { since: showTime(facts.on_hold_since) }));
   else if (facts.valid_at_signing === true && facts.revocation_checked === false) notes.push(t("word.revocation_unchecked"));
   // The time the status data knew, so that a stale CRL's "good" is not read as of today (report.rs).
-  if (facts.valid_at_signing === true && facts.status_as_of) notes.push(t("word.status_as_of", { at: showTime(facts.status_as_of) }));
+  if (facts.valid_at_signing === true && s.subindication !== "TRY_LATER" && facts.status_as_of) notes.push(t("word.status_as_of", { at: showTime(facts.status_as_of) }));
   const items = [
     verdictText(s.indication, s.subindication),
     vouched(signer.issuer || t("word.unknown")),

@@ -1023,7 +1023,7 @@ fn from_ocsp(
     unread: &mut usize,
     ignored: &mut bool,
     listed_ahead: &mut bool,
-) -> Option<Said> {
+) -> Option<(Said, SystemTime)> {
     use x509_ocsp::CertStatus;
     // The single responses for this certificate (a real response has one, a batch a few):
     // the issuer's name and key hashed once per hash algorithm, not once per answer.
@@ -1107,7 +1107,11 @@ fn from_ocsp(
         *unread += singles.len() - MAX_CANDIDATES;
         singles.truncate(MAX_CANDIDATES);
     }
-    let mut out: Option<Said> = None;
+    // What the response says, and when the single response that says it knew the status (its
+    // thisUpdate; not the earliest over the response's answers for this serial, which may be
+    // another issuer's: an old answer under another CA moved a hold in force back before an
+    // older CRL's "good", and the signature passed; helper 186).
+    let mut out: Option<(Said, SystemTime)> = None;
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
@@ -1162,11 +1166,11 @@ fn from_ocsp(
                     .or_else(|| entry_reason(single.single_extensions.iter().flatten()))
                     == Some(REASON_CERTIFICATE_HOLD);
                 if at <= control && hold {
-                    return Some(Said::OnHold(at));
+                    return Some((Said::OnHold(at), this_update));
                 }
                 if at <= control {
                     said_compromised(notes, "an OCSP response", cert, revoked, at);
-                    return Some(Said::Revoked(at));
+                    return Some((Said::Revoked(at), this_update));
                 }
             }
             notes.push("an OCSP response is dated after the validation time; ignored".into());
@@ -1192,11 +1196,11 @@ fn from_ocsp(
             CertStatus::Revoked(info) if !held_after => {
                 let revoked = info.revocation_time.0.to_system_time();
                 if hold(info) {
-                    return Some(Said::OnHold(since(info)));
+                    return Some((Said::OnHold(since(info)), this_update));
                 }
                 let at = revoked_at(revoked, single.single_extensions.iter().flatten());
                 said_compromised(notes, "an OCSP response", cert, revoked, at);
-                return Some(Said::Revoked(at));
+                return Some((Said::Revoked(at), this_update));
             }
             CertStatus::Good(_) | CertStatus::Revoked(_) => match fresh(
                 cert,
@@ -1213,8 +1217,10 @@ fn from_ocsp(
                     stale_why(cert, this_update, control)
                 )),
                 f => {
-                    if !matches!(out, Some(Said::Good(g)) if g >= f) {
-                        out = Some(Said::Good(f));
+                    // The best "good"; of two as good, the later.
+                    if !matches!(out, Some((Said::Good(g), t)) if g > f || (g == f && t >= this_update))
+                    {
+                        out = Some((Said::Good(f), this_update));
                     }
                 }
             },
@@ -1301,7 +1307,9 @@ fn evaluate(
     fetcher: Option<&crate::fetch::Fetcher>,
     notes: &mut Vec<String>,
 ) -> Found {
-    let mut said: Vec<(Said, Option<Crl>, Option<Ocsp>)> = Vec::new();
+    // What each item says, the item, and when it knew the status (a CRL's thisUpdate, the
+    // deciding OCSP single response's).
+    let mut said: Vec<(Said, Option<Crl>, Option<Ocsp>, SystemTime)> = Vec::new();
     // Past the cap, what was not looked at may be what says "revoked": a "good" from the rest
     // is not enough (below).
     let mut left_unread = 0;
@@ -1323,7 +1331,7 @@ fn evaluate(
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
-        if let Some(s) = from_ocsp(
+        if let Some((s, known)) = from_ocsp(
             r,
             cert,
             issuer,
@@ -1336,7 +1344,7 @@ fn evaluate(
             &mut ignored,
             &mut listed_ahead,
         ) {
-            said.push((s, None, Some(r.clone())));
+            said.push((s, None, Some(r.clone()), known));
         }
     }
     left_unread += candidates.count();
@@ -1356,7 +1364,8 @@ fn evaluate(
             &mut listed_ahead,
             &mut delta_bases,
         ) {
-            said.push((s, Some(c.clone()), None));
+            let known = c.list.tbs_cert_list.this_update.to_system_time();
+            said.push((s, Some(c.clone()), None, known));
         }
     }
     left_unread += candidates.count();
@@ -1367,7 +1376,7 @@ fn evaluate(
     // document, does not spoil it). Kept beside the newer delta, the older full CRL passed a
     // certificate the missing base revokes (helper 157).
     let mut stale_base = false;
-    said.retain(|(s, c, _)| {
+    said.retain(|(s, c, ..)| {
         let Some(c) = c
             .as_ref()
             .filter(|_| matches!(s, Said::Good(Freshness::Covers)))
@@ -1408,34 +1417,18 @@ fn evaluate(
     // CRL or response that listed it says "good" by then: the certificate was suspended when
     // judged. A hold lifted before the control time is passed over; one that began after it
     // tells nothing of it.
-    // When an item knew the status: a CRL's thisUpdate, an OCSP single response's (not its
-    // producedAt: a responder working from an old CRL signs late what it knew before the hold;
-    // helper 140, 2026-12-05).
-    let issued = |c: &Option<Crl>, o: &Option<Ocsp>| {
-        c.as_ref()
-            .map(|c| c.list.tbs_cert_list.this_update.to_system_time())
-            .or_else(|| {
-                o.as_ref().and_then(|o| {
-                    o.basic
-                        .tbs_response_data
-                        .responses
-                        .iter()
-                        .filter(|s| s.cert_id.serial_number == cert.tbs().serial_number)
-                        .map(|s| s.this_update.0.to_system_time())
-                        .min()
-                })
-            })
-            .unwrap_or(SystemTime::UNIX_EPOCH)
-    };
+    // When an item knew the status (the fourth of each): a CRL's thisUpdate, the deciding OCSP
+    // single response's (not its producedAt: a responder working from an old CRL signs late
+    // what it knew before the hold; helper 140, 2026-12-05).
     let on_hold = said
         .iter()
-        .filter_map(|(s, c, o)| match s {
+        .filter_map(|(s, _, _, listed)| match s {
             Said::OnHold(since) if *since <= control => {
-                let listed = issued(c, o);
+                let listed = *listed;
                 let lifted = said
                     .iter()
                     .filter(|(g, ..)| matches!(g, Said::Good(_)))
-                    .map(|(_, c, o)| issued(c, o))
+                    .map(|(.., t)| *t)
                     .filter(|t| *t > listed)
                     .min();
                 lifted.is_none_or(|t| t > control).then_some(*since)
@@ -1478,17 +1471,17 @@ fn evaluate(
     // INDETERMINATE when anyone added the item listing the hold later; helper 159).
     let mut lift_evidence: Vec<usize> = Vec::new();
     if status == Status::Good {
-        for (i, (s, c, o)) in said.iter().enumerate() {
+        for (i, (s, _, _, listed)) in said.iter().enumerate() {
             let Said::OnHold(since) = s else { continue };
             if *since > control {
                 continue;
             }
-            let listed = issued(c, o);
+            let listed = *listed;
             let first_lift = said
                 .iter()
                 .enumerate()
                 .filter(|(_, (g, ..))| matches!(g, Said::Good(_)))
-                .map(|(j, (_, c, o))| (j, issued(c, o)))
+                .map(|(j, (.., t))| (j, *t))
                 .filter(|(_, t)| *t > listed)
                 .min_by_key(|(_, t)| *t);
             if let Some((j, _)) = first_lift.filter(|(_, t)| *t <= control) {
@@ -1499,7 +1492,7 @@ fn evaluate(
     let as_of = said
         .iter()
         .filter(|(s, ..)| status == Status::Good && *s == Said::Good(best))
-        .map(|(_, c, o)| issued(c, o))
+        .map(|(.., t)| *t)
         .max();
     let mut found = Found {
         as_of,
@@ -1512,7 +1505,7 @@ fn evaluate(
         crls: Vec::new(),
         ocsps: Vec::new(),
     };
-    for (i, (s, c, o)) in said.into_iter().enumerate() {
+    for (i, (s, c, o, _)) in said.into_iter().enumerate() {
         if keep(&s) || lift_evidence.contains(&i) {
             found
                 .crls
