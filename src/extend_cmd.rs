@@ -151,6 +151,13 @@ pub fn run(a: ExtendArgs) -> Result<ExitCode, SignError> {
                 what: format!("read {}", f.display()),
                 source: e,
             })?;
+            // A CMS in PEM text: written back as DER under its name, it would no longer be
+            // what its name and its readers say (helper 186).
+            if !kyso_verify::looks_like_pdf(&data) && kyso_verify::pem_armoured(&data) {
+                return Err(SignError::Input(
+                    "a signature in PEM text: convert it to DER first (openssl cms -inform PEM -outform DER -in FILE -out FILE.p7s)".into(),
+                ));
+            }
             let out = if kyso_verify::looks_like_pdf(&data) {
                 kyso_signer::ltv::extend_pdf(
                     &data,

@@ -604,7 +604,10 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     }
     // Validation flags below B-LT do no harm (scripts pass the same ones at every level), but
     // are said, so that nobody believes kyso checked the signer against them.
-    let ignored = a.trust.validation_flags();
+    // (--trust is read at every level: the "signing as" line says whether the certificate
+    // chains to one of its roots.)
+    let mut ignored = a.trust.validation_flags();
+    ignored.retain(|f| *f != "--trust");
     if a.level.long_term().is_none() && !ignored.is_empty() {
         eprintln!(
             "kyso: warning: {} ignored: nothing is validated below --level B-LT",
@@ -714,10 +717,22 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         };
         let self_signed =
             key.certificate().tbs_certificate.issuer == key.certificate().tbs_certificate.subject;
-        let issuer = match (signing.chain().is_empty(), self_signed) {
-            (false, _) => String::new(),
-            (true, true) => " — self-signed".to_string(),
-            (true, false) => {
+        // Whoever writes a certificate to the token can write its issuer there too (a
+        // look-alike root that signed a copy; helper 186): only a --trust root vouches.
+        let top = signing.chain().last().unwrap_or(key.certificate());
+        let anchored = kyso_verify::x509::Cert::from_parsed(top).is_ok_and(|top| {
+            v.anchors
+                .iter()
+                .any(|a| a.der() == top.der() || top.signed_by(a).is_ok())
+        });
+        let issuer = match (anchored, signing.chain().is_empty(), self_signed) {
+            (true, ..) => " — chains to a --trust root".to_string(),
+            (false, _, true) => " — self-signed, NOT a --trust root".to_string(),
+            (false, false, false) => {
+                " — its issuers are on the token or in --certs, NOT checked against a --trust root"
+                    .to_string()
+            }
+            (false, true, false) => {
                 " — no certificate of that issuer on the token or in --certs signed it: the issuer is NOT checked".to_string()
             }
         };

@@ -376,7 +376,9 @@ fn bad_pdfs_get_clear_errors_and_leave_no_output() {
                 "SHA-256 {}",
                 j["certificate"]["sha256"].as_str().unwrap()
             ))
-            && !said.contains("NOT checked"),
+            && said.contains(
+                "its issuers are on the token or in --certs, NOT checked against a --trust root"
+            ),
         "{said}"
     );
     assert!(
@@ -1875,9 +1877,16 @@ fn flags_nothing_reads_at_the_level_asked_for_are_said() {
     let r = sign(&demo, &["--key", RSA_KEY, "--trust", ca, "--offline", pdf]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains(
-            "warning: --trust, --offline ignored: nothing is validated below --level B-LT"
-        ),
+        r.stderr
+            .contains("warning: --offline ignored: nothing is validated below --level B-LT"),
+        "{}",
+        r.stderr
+    );
+    // --trust is read at every level: the "signing as" line says the certificate chains to
+    // one of its roots (without it, that its issuers are the token's word; helper 186).
+    assert!(
+        r.stderr
+            .contains(" — chains to a --trust root, valid until "),
         "{}",
         r.stderr
     );

@@ -2428,6 +2428,45 @@ fn a_cms_in_pem_armour_is_judged_as_its_der() {
             b.stdout
         );
     }
+    // The archive keeps signatures as DER, and kyso extend writes DER back under the file's
+    // name: both refuse PEM text, saying how to convert it — the archive kept it as
+    // `document.p7m`, application/pkcs7-mime, which DER readers then failed on (helper 186).
+    let pem = d.join("attached.pem");
+    let db = d.join("archive");
+    let r = demo.run(&[
+        "archive",
+        "put",
+        "--db",
+        db.to_str().unwrap(),
+        "--code",
+        "001099012345.TO_KHAI",
+        "--user",
+        "canbo",
+        "--trust",
+        ca.to_str().unwrap(),
+        pem.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the signature is PEM text"),
+        "{}",
+        r.stderr
+    );
+    let r = demo.run(&[
+        "extend",
+        "--level",
+        "B-LT",
+        "--trust",
+        ca.to_str().unwrap(),
+        pem.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("a signature in PEM text: convert it to DER first"),
+        "{}",
+        r.stderr
+    );
     // A certificate is no signature: said so.
     let r = demo.run(&[
         "verify",

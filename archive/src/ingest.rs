@@ -146,6 +146,19 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
     if size > limit {
         return Err(ArchiveError::TooLarge { size, limit });
     }
+    // A signature in PEM text: the verifier reads it, but the archive keeps and exports what it
+    // is given, named and typed as DER (`document.p7m`, application/pkcs7-mime), which tools
+    // reading DER then fail on (helper 186).
+    let cms = match &req.detached_signature {
+        Some(s) => Some(s.as_slice()),
+        None if !kyso_verify::looks_like_pdf(&req.document) => Some(req.document.as_slice()),
+        None => None,
+    };
+    if cms.is_some_and(kyso_verify::pem_armoured) {
+        return Err(ArchiveError::Input(
+            "the signature is PEM text: the archive keeps signatures as DER; convert it first (openssl cms -inform PEM -outform DER -in FILE -out FILE.der)".into(),
+        ));
+    }
     // A retry of a stored request needs no second validation (the writer checks again, in
     // order with concurrent requests).
     if let Some(rid) = &req.request_id {

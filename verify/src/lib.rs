@@ -148,12 +148,18 @@ impl Validator {
     }
 }
 
+/// Text in PEM armour (`-----BEGIN …`), not DER: what the verifier reads as its DER, and the
+/// archive and `kyso extend` refuse (they keep and write DER; helper 186).
+pub fn pem_armoured(b: &[u8]) -> bool {
+    b.trim_ascii_start().starts_with(b"-----BEGIN ")
+}
+
 /// A CMS as DER or BER, or PEM-armoured as OpenSSL writes it (`openssl cms -outform PEM`:
 /// `-----BEGIN CMS-----`; `openssl smime -pk7out`, `pkcs7`: `-----BEGIN PKCS7-----`): its
 /// armour read as "bytes besides padding follow the signature's ContentInfo", TOTAL-FAILED
 /// (helper 184).
 fn cms_der(b: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Report> {
-    if !b.trim_ascii_start().starts_with(b"-----BEGIN ") {
+    if !pem_armoured(b) {
         return Ok(std::borrow::Cow::Borrowed(b));
     }
     match der::pem::decode_vec(b.trim_ascii()) {
