@@ -2496,69 +2496,37 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
     let d = demo.path().join("ob");
     hostile("ocsp_batch.py", &[d.as_os_str()]);
     let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    // `kyso verify` of DIR/doc.txt with DIR/sig.p7s, the root and these CRLs and responses.
+    let judge = |dir: &str, data: &[(&str, String)]| {
+        let at = |f: &str| d.join(dir).join(f).to_str().unwrap().to_string();
+        let (sig, root) = (at("sig.p7s"), p("root.pem"));
+        let mut more = vec!["--detached", &sig, "--trust", &root];
+        for (flag, file) in data {
+            more.extend([*flag, file.as_str()]);
+        }
+        verdict(&demo, &d.join(dir).join("doc.txt"), &more)
+    };
+    let facts = |j: &serde_json::Value| j["signatures"][0]["facts"].clone();
     for ocsp in ["hold.ocsp", "hold-batch.ocsp"] {
-        let j = verdict(
-            &demo,
-            &d.join("doc.txt"),
-            &[
-                "--detached",
-                &p("sig.p7s"),
-                "--trust",
-                &p("root.pem"),
-                "--crl",
-                &p("root.crl"),
-                "--ocsp",
-                &p(ocsp),
-            ],
-        );
+        let j = judge(".", &[("--crl", p("root.crl")), ("--ocsp", p(ocsp))]);
         assert_eq!(
             said(&j),
             ("INDETERMINATE".into(), "TRY_LATER".into()),
             "{ocsp}: {j}"
         );
-        assert!(
-            j["signatures"][0]["facts"]["on_hold_since"].is_string(),
-            "{ocsp}: {j}"
-        );
-        assert!(
-            j["signatures"][0]["facts"]["status_as_of"].is_null(),
-            "{ocsp}: {j}"
-        );
+        assert!(facts(&j)["on_hold_since"].is_string(), "{ocsp}: {j}");
+        assert!(facts(&j)["status_as_of"].is_null(), "{ocsp}: {j}");
     }
     // The CRL alone: good, as of its own date.
-    let j = verdict(
-        &demo,
-        &d.join("doc.txt"),
-        &[
-            "--detached",
-            &p("sig.p7s"),
-            "--trust",
-            &p("root.pem"),
-            "--crl",
-            &p("root.crl"),
-        ],
-    );
+    let j = judge(".", &[("--crl", p("root.crl"))]);
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
-    assert!(
-        j["signatures"][0]["facts"]["status_as_of"].is_string(),
-        "{j}"
-    );
+    assert!(facts(&j)["status_as_of"].is_string(), "{j}");
     // A path whose CA's status rests on a CRL 300 days old, the signer's on yesterday's: the
     // path's status is known as of the older (the signer's alone was shown; helper 186).
     let c = |f: &str| d.join("chain").join(f).to_str().unwrap().to_string();
-    let j = verdict(
-        &demo,
-        &d.join("chain/doc.txt"),
-        &[
-            "--detached",
-            &c("sig.p7s"),
-            "--trust",
-            &p("root.pem"),
-            "--crl",
-            &c("root.crl"),
-            "--crl",
-            &c("inter.crl"),
-        ],
+    let j = judge(
+        "chain",
+        &[("--crl", c("root.crl")), ("--crl", c("inter.crl"))],
     );
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
     let root_crl = std::process::Command::new("openssl")
@@ -2581,9 +2549,5 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
         .trim()
         .trim_start_matches("lastUpdate=")
         .replace(' ', "T");
-    assert_eq!(
-        j["signatures"][0]["facts"]["status_as_of"],
-        want.as_str(),
-        "{j}"
-    );
+    assert_eq!(facts(&j)["status_as_of"], want.as_str(), "{j}");
 }

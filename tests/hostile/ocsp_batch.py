@@ -80,13 +80,20 @@ open(f"{out}/signer.key", "wb").write(signer_key.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
     serialization.NoEncryption()))
 
-crl = (x509.CertificateRevocationListBuilder().issuer_name(root.subject)
-       .last_update(now - dt.timedelta(days=20)).next_update(now + dt.timedelta(days=30))
-       .add_extension(x509.CRLNumber(1), False)
-       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-           root_key.public_key()), False)
-       .sign(root_key, hashes.SHA256()))
-open(f"{out}/root.crl", "wb").write(crl.public_bytes(serialization.Encoding.DER))
+
+
+def empty_crl(issuer, key, days_old, path):
+    """A CRL of `issuer` listing nothing, issued `days_old` days ago, valid for 30 more."""
+    c = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
+         .last_update(now - dt.timedelta(days=days_old)).next_update(now + dt.timedelta(days=30))
+         .add_extension(x509.CRLNumber(days_old + 1), False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
+                        False)
+         .sign(key, hashes.SHA256()))
+    open(path, "wb").write(c.public_bytes(serialization.Encoding.DER))
+
+
+empty_crl(root, root_key, 20, f"{out}/root.crl")
 
 open(f"{out}/doc.txt", "wb").write("Giấy phép kinh doanh số 0101\n".encode())
 subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-in", f"{out}/doc.txt",
@@ -166,16 +173,6 @@ write_pem(f"{out}/chain/signer.pem", signer2)
 open(f"{out}/chain/signer.key", "wb").write(signer2_key.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
     serialization.NoEncryption()))
-
-
-def empty_crl(issuer, key, days_old, path):
-    c = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
-         .last_update(now - dt.timedelta(days=days_old)).next_update(now + dt.timedelta(days=30))
-         .add_extension(x509.CRLNumber(days_old + 1), False)
-         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
-                        False)
-         .sign(key, hashes.SHA256()))
-    open(path, "wb").write(c.public_bytes(serialization.Encoding.DER))
 
 
 empty_crl(root, root_key, 300, f"{out}/chain/root.crl")
