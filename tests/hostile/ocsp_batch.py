@@ -45,7 +45,9 @@ def name(cn):
     ])
 
 
-def cert(subject, key, issuer, issuer_key, ca, serial):
+def cert(subject, key, issuer, issuer_key, ca, serial, crl_dp=None):
+    """A certificate; a CA's names where its status is when `crl_dp` is given, a signer's
+    always (so that its status is looked for)."""
     b = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
          .public_key(key.public_key()).serial_number(serial)
          .not_valid_before(now - dt.timedelta(days=400))
@@ -60,9 +62,10 @@ def cert(subject, key, issuer, issuer_key, ca, serial):
     else:
         b = b.add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
                                           False), True)
+        crl_dp = crl_dp or "http://127.0.0.1:9/root.crl"
+    if crl_dp:
         b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            [x509.UniformResourceIdentifier("http://127.0.0.1:9/root.crl")], None, None,
-            None)]), False)
+            [x509.UniformResourceIdentifier(crl_dp)], None, None, None)]), False)
     return b.sign(issuer_key, hashes.SHA256())
 
 
@@ -152,21 +155,8 @@ response(f"{out}/hold-batch.ocsp", [held, old_elsewhere])
 os.makedirs(f"{out}/chain", exist_ok=True)
 inter_key, signer2_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
     ec.SECP256R1())
-# A CA naming where its status is (cert() gives a CA none).
-inter = (x509.CertificateBuilder().subject_name(name("Ocsp Batch Inter")).issuer_name(root.subject)
-         .public_key(inter_key.public_key()).serial_number(3)
-         .not_valid_before(now - dt.timedelta(days=400))
-         .not_valid_after(now + dt.timedelta(days=3000))
-         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                      False), True)
-         .add_extension(x509.SubjectKeyIdentifier.from_public_key(inter_key.public_key()), False)
-         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-             root_key.public_key()), False)
-         .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-             [x509.UniformResourceIdentifier("http://127.0.0.1:9/root.crl")], None, None,
-             None)]), False)
-         .sign(root_key, hashes.SHA256()))
+inter = cert("Ocsp Batch Inter", inter_key, "Ocsp Batch Root", root_key, True, 3,
+             crl_dp="http://127.0.0.1:9/root.crl")
 signer2 = cert("Ocsp Batch Signer Two", signer2_key, "Ocsp Batch Inter", inter_key, False, 0x5252)
 write_pem(f"{out}/chain/inter.pem", inter)
 write_pem(f"{out}/chain/signer.pem", signer2)
