@@ -719,12 +719,26 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
             key.certificate().tbs_certificate.issuer == key.certificate().tbs_certificate.subject;
         // Whoever writes a certificate to the token can write its issuer there too (a
         // look-alike root that signed a copy; helper 186): only a --trust root vouches.
+        // Each issuer must be a CA that may certify (an end-entity certificate the root issued
+        // "issued" a copy of the official's and read as chained; helper 188).
+        let may_certify = |c: &x509_cert::Certificate| {
+            use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+            kyso_verify::x509::Cert::from_parsed(c).is_ok_and(|c| {
+                matches!(c.extension::<BasicConstraints>(), Ok(Some((_, b))) if b.ca)
+                    && match c.extension::<KeyUsage>() {
+                        Ok(Some((_, u))) => u.key_cert_sign(),
+                        Ok(None) => true,
+                        Err(_) => false,
+                    }
+            })
+        };
         let top = signing.chain().last().unwrap_or(key.certificate());
-        let anchored = kyso_verify::x509::Cert::from_parsed(top).is_ok_and(|top| {
-            v.anchors
-                .iter()
-                .any(|a| a.der() == top.der() || top.signed_by(a).is_ok())
-        });
+        let anchored = signing.chain().iter().all(may_certify)
+            && kyso_verify::x509::Cert::from_parsed(top).is_ok_and(|top| {
+                v.anchors.iter().any(|a| {
+                    a.der() == top.der() || (may_certify(&a.x509) && top.signed_by(a).is_ok())
+                })
+            });
         let issuer = match (anchored, signing.chain().is_empty(), self_signed) {
             (true, ..) => " — chains to a --trust root".to_string(),
             (false, _, true) => " — self-signed, NOT a --trust root".to_string(),

@@ -2100,7 +2100,14 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
             "CAdES-B-T",
             "was on hold (suspended) from 2026-03-01T00:00:00Z, and nothing at hand shows the hold lifted by 2026-06-01T00:00:00Z",
         ),
-        ("hold-after-signing", None, ("TOTAL-PASSED", ""), "CAdES-B-T", ""),
+        // ... and says the certificate is suspended since (nothing did; helper 188).
+        (
+            "hold-after-signing",
+            None,
+            ("TOTAL-PASSED", ""),
+            "CAdES-B-T",
+            "has been on hold (suspended) since 2026-09-01T00:00:00Z, after 2026-06-01T00:00:00Z (the time judged)",
+        ),
         (
             "hold-invalidity",
             None,
@@ -2517,6 +2524,34 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
         assert!(facts(&j)["on_hold_since"].is_string(), "{ocsp}: {j}");
         assert!(facts(&j)["status_as_of"].is_null(), "{ocsp}: {j}");
     }
+    // A hold listed 5 days ago to begin 3 days ago: a CRL of 4 days ago lifts nothing (it
+    // did: the lift was judged against the listing alone; helper 188).
+    let j = judge(
+        ".",
+        &[
+            ("--crl", p("crl-4d.crl")),
+            ("--ocsp", p("scheduled-hold.ocsp")),
+        ],
+    );
+    assert_eq!(
+        said(&j),
+        ("INDETERMINATE".into(), "TRY_LATER".into()),
+        "{j}"
+    );
+    // As of three days ago: a hold listed 9 days ago is lifted by a "good" of 5 days ago in a
+    // response that also holds a later one (one answer kept per response, the later, left the
+    // hold in force; helper 188).
+    let at = std::fs::read_to_string(d.join("at.txt")).unwrap();
+    let j = judge(
+        ".",
+        &[
+            ("--crl", p("root.crl")),
+            ("--ocsp", p("hold-9d.ocsp")),
+            ("--ocsp", p("two-goods.ocsp")),
+            ("--at", at),
+        ],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
     // The CRL alone: good, as of its own date.
     let j = judge(".", &[("--crl", p("root.crl"))]);
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");

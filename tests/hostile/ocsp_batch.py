@@ -150,6 +150,28 @@ old_elsewhere = single(other, ocsp.CertStatus(name="good", value=core.Null()),
 response(f"{out}/hold.ocsp", [held])
 response(f"{out}/hold-batch.ocsp", [held, old_elsewhere])
 
+# A hold listed 5 days ago to begin 3 days ago, and a CRL of 4 days ago: issued between the
+# listing and the start, that CRL's silence lifts nothing (it did; helper 188).
+hold_status = lambda days: ocsp.CertStatus(name="revoked", value=ocsp.RevokedInfo({
+    "revocation_time": now - dt.timedelta(days=days),
+    "revocation_reason": "certificate_hold",
+}))
+good = ocsp.CertStatus(name="good", value=core.Null())
+response(f"{out}/scheduled-hold.ocsp", [single(root, hold_status(3), now - dt.timedelta(days=5),
+                                               now + dt.timedelta(days=7))])
+empty_crl(root, root_key, 4, f"{out}/crl-4d.crl")
+# As of three days ago (at.txt): a hold since 10 days ago, listed 9 days ago, and one response
+# with two "good" answers — 5 days ago, and a minute after that time. The first lifts the
+# hold; one answer kept per response (the later) left it in force (helper 188).
+at = now - dt.timedelta(days=3)
+open(f"{out}/at.txt", "w").write(at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+response(f"{out}/hold-9d.ocsp", [single(root, hold_status(10), now - dt.timedelta(days=9),
+                                        now + dt.timedelta(days=7))])
+response(f"{out}/two-goods.ocsp", [
+    single(root, good, now - dt.timedelta(days=5), now + dt.timedelta(days=7)),
+    single(root, good, at + dt.timedelta(seconds=60), now + dt.timedelta(days=7)),
+])
+
 
 # The path: its status known as of the older CRL.
 os.makedirs(f"{out}/chain", exist_ok=True)

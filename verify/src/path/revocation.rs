@@ -427,6 +427,9 @@ struct Listed {
     hold: Option<SystemTime>,
     /// A removeFromCRL entry.
     removed: bool,
+    /// The earliest hold begun after the control time: the signature stands, and the reader
+    /// is told the certificate is suspended since (it was silent; helper 188).
+    held_later: Option<SystemTime>,
 }
 
 fn listed(t: &x509_cert::crl::TbsCertList, cert: &Cert, control: SystemTime) -> Listed {
@@ -434,6 +437,7 @@ fn listed(t: &x509_cert::crl::TbsCertList, cert: &Cert, control: SystemTime) -> 
         revocation: None,
         hold: None,
         removed: false,
+        held_later: None,
     };
     for r in t
         .revoked_certificates
@@ -447,7 +451,9 @@ fn listed(t: &x509_cert::crl::TbsCertList, cert: &Cert, control: SystemTime) -> 
             Some(REASON_CERTIFICATE_HOLD) if at <= control => {
                 l.hold = Some(l.hold.map_or(at, |h| h.min(at)));
             }
-            Some(REASON_CERTIFICATE_HOLD) => {}
+            Some(REASON_CERTIFICATE_HOLD) => {
+                l.held_later = Some(l.held_later.map_or(at, |h| h.min(at)));
+            }
             Some(REASON_REMOVE_FROM_CRL) => l.removed = true,
             _ => {
                 if l.revocation.is_none_or(|(_, a)| at < a) {
@@ -627,7 +633,16 @@ fn from_crl(
         revocation,
         hold,
         removed,
+        held_later,
     } = listed(t, cert, control);
+    if let (Some(later), None, None) = (held_later, revocation, hold) {
+        notes.push(held_after_note(
+            cert,
+            later,
+            control,
+            &format!("the CRL from {from}"),
+        ));
+    }
     if let Some((revoked, at)) = revocation {
         said_compromised(notes, &format!("the CRL from {from}"), cert, revoked, at);
         return Some(Said::Revoked(at));
@@ -1023,7 +1038,7 @@ fn from_ocsp(
     unread: &mut usize,
     ignored: &mut bool,
     listed_ahead: &mut bool,
-) -> Option<(Said, SystemTime)> {
+) -> Vec<(Said, SystemTime)> {
     use x509_ocsp::CertStatus;
     // The single responses for this certificate (a real response has one, a batch a few):
     // the issuer's name and key hashed once per hash algorithm, not once per answer.
@@ -1076,7 +1091,7 @@ fn from_ocsp(
         *unread += unknown_hash;
     }
     if singles.is_empty() {
-        return None;
+        return Vec::new();
     }
     // An answer for this certificate that is not believed is not "no answer": a certificate
     // naming no place for its status passed as "not checked" when its "revoked" was made
@@ -1097,7 +1112,7 @@ fn from_ocsp(
             ));
             *unread += 1;
         }
-        return None;
+        return Vec::new();
     }
     // At most MAX_CANDIDATES answers for one certificate are read, those saying "revoked"
     // first; past them the status is not told from part of them (64 "good" answers put before
@@ -1107,11 +1122,13 @@ fn from_ocsp(
         *unread += singles.len() - MAX_CANDIDATES;
         singles.truncate(MAX_CANDIDATES);
     }
-    // What the response says, and when the single response that says it knew the status (its
+    // What the response says, and when each single response that says it knew the status (its
     // thisUpdate; not the earliest over the response's answers for this serial, which may be
     // another issuer's: an old answer under another CA moved a hold in force back before an
-    // older CRL's "good", and the signature passed; helper 186).
-    let mut out: Option<(Said, SystemTime)> = None;
+    // older CRL's "good", and the signature passed; helper 186). A revocation or hold is the
+    // whole answer; every "good" counts (one kept per response left a hold lifted by its
+    // other "good" in force; helper 188).
+    let mut out: Vec<(Said, SystemTime)> = Vec::new();
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
@@ -1166,11 +1183,11 @@ fn from_ocsp(
                     .or_else(|| entry_reason(single.single_extensions.iter().flatten()))
                     == Some(REASON_CERTIFICATE_HOLD);
                 if at <= control && hold {
-                    return Some((Said::OnHold(at), this_update));
+                    return vec![(Said::OnHold(at), this_update)];
                 }
                 if at <= control {
                     said_compromised(notes, "an OCSP response", cert, revoked, at);
-                    return Some((Said::Revoked(at), this_update));
+                    return vec![(Said::Revoked(at), this_update)];
                 }
             }
             notes.push("an OCSP response is dated after the validation time; ignored".into());
@@ -1192,15 +1209,23 @@ fn from_ocsp(
         };
         let held_after = matches!(&single.cert_status,
             CertStatus::Revoked(info) if hold(info) && since(info) > control);
+        if let (true, CertStatus::Revoked(info)) = (held_after, &single.cert_status) {
+            notes.push(held_after_note(
+                cert,
+                since(info),
+                control,
+                "an OCSP response",
+            ));
+        }
         match &single.cert_status {
             CertStatus::Revoked(info) if !held_after => {
                 let revoked = info.revocation_time.0.to_system_time();
                 if hold(info) {
-                    return Some((Said::OnHold(since(info)), this_update));
+                    return vec![(Said::OnHold(since(info)), this_update)];
                 }
                 let at = revoked_at(revoked, single.single_extensions.iter().flatten());
                 said_compromised(notes, "an OCSP response", cert, revoked, at);
-                return Some((Said::Revoked(at), this_update));
+                return vec![(Said::Revoked(at), this_update)];
             }
             CertStatus::Good(_) | CertStatus::Revoked(_) => match fresh(
                 cert,
@@ -1216,13 +1241,7 @@ fn from_ocsp(
                     crate::rfc3339(control),
                     stale_why(cert, this_update, control)
                 )),
-                f => {
-                    // The best "good"; of two as good, the later.
-                    if !matches!(out, Some((Said::Good(g), t)) if g > f || (g == f && t >= this_update))
-                    {
-                        out = Some((Said::Good(f), this_update));
-                    }
-                }
+                f => out.push((Said::Good(f), this_update)),
             },
             CertStatus::Unknown(_) => notes.push(format!(
                 "the OCSP responder does not know {}",
@@ -1331,7 +1350,7 @@ fn evaluate(
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
-        if let Some((s, known)) = from_ocsp(
+        for (s, known) in from_ocsp(
             r,
             cert,
             issuer,
@@ -1424,7 +1443,9 @@ fn evaluate(
         .iter()
         .filter_map(|(s, _, _, listed)| match s {
             Said::OnHold(since) if *since <= control => {
-                let listed = *listed;
+                // After it was listed and after it began: a "good" issued between a hold's
+                // listing and its later start lifts nothing (helper 188).
+                let listed = (*listed).max(*since);
                 let lifted = said
                     .iter()
                     .filter(|(g, ..)| matches!(g, Said::Good(_)))
@@ -1476,7 +1497,7 @@ fn evaluate(
             if *since > control {
                 continue;
             }
-            let listed = *listed;
+            let listed = (*listed).max(*since);
             let first_lift = said
                 .iter()
                 .enumerate()
@@ -1516,6 +1537,17 @@ fn evaluate(
         }
     }
     found
+}
+
+/// A hold begun after the time judged: the signature stands, and the certificate has been
+/// suspended since (helper 188: nothing said it).
+fn held_after_note(cert: &Cert, since: SystemTime, control: SystemTime, by: &str) -> String {
+    format!(
+        "{by} says {} has been on hold (suspended) since {}, after {} (the time judged): it was in force then, and is suspended since",
+        cert.subject_string(),
+        crate::rfc3339(since),
+        crate::rfc3339(control)
+    )
 }
 
 /// The URLs a certificate names: (OCSP responders, CRL distribution points).
