@@ -555,7 +555,7 @@ impl ClientRevocation {
                     return Err(format!(
                         "client certificate revoked: {} was revoked on {}",
                         named(),
-                        kyso_verify::rfc3339(at)
+                        kyso_verify::revoked_when(at)
                     ))
                 }
                 // Let in only when nothing at hand speaks against it: not a certificate on

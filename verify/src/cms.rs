@@ -1504,10 +1504,7 @@ fn validate_signer(
                 as_of = None;
                 // A date the data did not give readably is the epoch (revoked since ever):
                 // said as such, not as 1970 (helper 186).
-                let when = match at > std::time::UNIX_EPOCH {
-                    true => rfc3339(at),
-                    false => "a date kyso cannot read (taken as the earliest)".to_string(),
-                };
+                let when = crate::revoked_when(at);
                 // A date the data did not give readably is taken as the epoch (revoked since
                 // ever: fail closed); it is no date to show (helper 185).
                 if i == 0 && at > std::time::UNIX_EPOCH {

@@ -13,6 +13,16 @@ pub fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_default()
 }
 
+/// A revocation's date as messages write it: the epoch — what kyso takes for a date the data
+/// does not give readably, revoked since ever to fail closed — is said as such, not as
+/// 1970-01-01 (helpers 185, 188).
+pub fn revoked_when(t: SystemTime) -> String {
+    match t > SystemTime::UNIX_EPOCH {
+        true => rfc3339(t),
+        false => "a date kyso cannot read (taken as the earliest)".to_string(),
+    }
+}
+
 /// An RFC 3339 time back to a point in time.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     OffsetDateTime::parse(s, &Rfc3339)

@@ -20,7 +20,7 @@ pub mod report;
 pub mod tsp;
 pub mod x509;
 
-pub use dates::rfc3339;
+pub use dates::{revoked_when, rfc3339};
 pub use evidence::Evidence;
 pub use kyso_pdf::Stop;
 pub use report::{Indication, Lang, Report, SignatureReport, SubIndication};

@@ -481,7 +481,7 @@ pub fn validate_imprint(
                 return Err(fail(
                     Indication::TotalFailed,
                     SubIndication::Revoked,
-                    format!("the TSA certificate {name} was revoked on {}, before the time-stamp's genTime {}", rfc3339(at), rfc3339(gen)),
+                    format!("the TSA certificate {name} was revoked on {}, before the time-stamp's genTime {}", crate::revoked_when(at), rfc3339(gen)),
                 ))
             }
             // Revoked after genTime: the token stands only if something proves it existed
@@ -492,14 +492,14 @@ pub fn validate_imprint(
                     SubIndication::RevokedNoPoe,
                     format!(
                         "the TSA certificate {name} was revoked on {}, and nothing proves the time-stamp (genTime {}) existed before that",
-                        rfc3339(at),
+                        crate::revoked_when(at),
                         rfc3339(gen)
                     ),
                 ))
             }
             Status::Revoked(at) => notes.push(format!(
                 "{name} was revoked on {}, after a later time-stamp proves this one existed",
-                rfc3339(at)
+                crate::revoked_when(at)
             )),
             Status::Unknown => {
                 revocation_checked = false;

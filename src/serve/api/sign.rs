@@ -643,7 +643,7 @@ fn check_signing_certificate(
                 format!(
                     "{} was revoked on {}",
                     pair[0].subject_string(),
-                    kyso_verify::rfc3339(at)
+                    kyso_verify::revoked_when(at)
                 ),
             ));
         }

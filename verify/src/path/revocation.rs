@@ -983,7 +983,7 @@ fn responder_standing(
         let known = found.status;
         match known {
             Status::Revoked(at) => {
-                notes.push(format!("the OCSP responder {name} was revoked on {}; its response is ignored", crate::rfc3339(at)));
+                notes.push(format!("the OCSP responder {name} was revoked on {}; its response is ignored", crate::revoked_when(at)));
                 return false;
             }
             Status::Good => {}
