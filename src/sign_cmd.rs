@@ -732,11 +732,18 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
                     }
             })
         };
+        // ... or a self-signed certificate with no extensions at all (an X.509 v1 root, which
+        // the verifier takes as an anchor too; helper 189).
+        let certifies = |c: &x509_cert::Certificate| {
+            may_certify(c)
+                || (c.tbs_certificate.extensions.is_none()
+                    && c.tbs_certificate.issuer == c.tbs_certificate.subject)
+        };
         let top = signing.chain().last().unwrap_or(key.certificate());
-        let anchored = signing.chain().iter().all(may_certify)
+        let anchored = signing.chain().iter().all(certifies)
             && kyso_verify::x509::Cert::from_parsed(top).is_ok_and(|top| {
                 v.anchors.iter().any(|a| {
-                    a.der() == top.der() || (may_certify(&a.x509) && top.signed_by(a).is_ok())
+                    a.der() == top.der() || (certifies(&a.x509) && top.signed_by(a).is_ok())
                 })
             });
         let issuer = match (anchored, signing.chain().is_empty(), self_signed) {

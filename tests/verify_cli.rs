@@ -2552,6 +2552,20 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
         ],
     );
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    // A "revoked" with impossible dates is not believed, and no "good" stands beside it (the
+    // CRL of 20 days ago passed the signature; helper 189).
+    let j = judge(
+        ".",
+        &[
+            ("--crl", p("root.crl")),
+            ("--ocsp", p("revoked-baddates.ocsp")),
+        ],
+    );
+    assert_eq!(
+        said(&j),
+        ("INDETERMINATE".into(), "TRY_LATER".into()),
+        "{j}"
+    );
     // The CRL alone: good, as of its own date.
     let j = judge(".", &[("--crl", p("root.crl"))]);
     assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");

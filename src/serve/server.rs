@@ -1829,15 +1829,28 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     result
 }
 
-async fn shutdown_signal() {
+/// SIGTERM or SIGINT, their handlers installed when this is called (not when the future is
+/// first polled): a signal between the start and the first poll took the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        match (term, int) {
+            (Some(mut t), Some(mut i)) => {
+                tokio::select! {
+                    _ = t.recv() => {}
+                    _ = i.recv() => {}
+                }
+            }
+            (Some(mut t), None) => {
+                t.recv().await;
+            }
+            (None, Some(mut i)) => {
+                i.recv().await;
+            }
+            (None, None) => std::future::pending().await,
+        }
     }
 }
 
@@ -1851,6 +1864,11 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         message: e.to_string(),
         code: 1,
     })?;
+    // The signals' handlers before the service says it listens: a SIGHUP sent on that line
+    // (tests, scripts, an operator's reload) took the default action — the process ended —
+    // when it came before the handler was installed (a test failed so under load, 2026-12-05).
+    let shutdown = shutdown_signal();
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     tracing::info!(listen = %local, tls = tls.is_some(), "kyso serve listening");
     // Tests and scripts wait for this line on stdout.
     outln!(
@@ -1866,9 +1884,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
     ));
     let per_address = Arc::new(PerAddress::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut reload =
         tokio::time::interval(Duration::from_secs(state.cfg.server.client_crl_reload_secs));
     reload.tick().await;

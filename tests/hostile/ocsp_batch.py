@@ -167,6 +167,14 @@ at = now - dt.timedelta(days=3)
 open(f"{out}/at.txt", "w").write(at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 response(f"{out}/hold-9d.ocsp", [single(root, hold_status(10), now - dt.timedelta(days=9),
                                         now + dt.timedelta(days=7))])
+# A keyCompromise answer with impossible dates (nextUpdate before thisUpdate): not believed,
+# but no "good" may stand beside it — the CRL of 20 days ago passed the signature (helper 189).
+revoked = ocsp.CertStatus(name="revoked", value=ocsp.RevokedInfo({
+    "revocation_time": now - dt.timedelta(days=10),
+    "revocation_reason": "key_compromise",
+}))
+response(f"{out}/revoked-baddates.ocsp", [single(root, revoked, now - dt.timedelta(days=1),
+                                                 now - dt.timedelta(days=2))])
 response(f"{out}/two-goods.ocsp", [
     single(root, good, now - dt.timedelta(days=5), now + dt.timedelta(days=7)),
     single(root, good, at + dt.timedelta(seconds=60), now + dt.timedelta(days=7)),

@@ -1464,13 +1464,14 @@ fn validate_signer(
                 // reading, 2026-12-03).
                 if let Some(since) = out.on_hold {
                     // Suspended when judged (EN 319 102-1 §5.2.6: on hold is TRY_LATER).
-                    if i == 0 {
+                    // (A start the data did not give readably is no date to show; helper 189.)
+                    if i == 0 && since > std::time::UNIX_EPOCH {
                         r.facts.on_hold_since = Some(rfc3339(since));
                     }
                     r.fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
-                        format!("{name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted by {} (the time the signature is judged at): verify again with a later CRL or OCSP response", rfc3339(since), rfc3339(control)),
+                        format!("{name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted by {} (the time the signature is judged at): verify again with a later CRL or OCSP response", crate::revoked_when(since), rfc3339(control)),
                     );
                 } else if out.unread {
                     r.fail(

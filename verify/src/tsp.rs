@@ -508,7 +508,7 @@ pub fn validate_imprint(
                     return Err(fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
-                        format!("the TSA certificate {name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted: verify again with a later CRL or OCSP response", rfc3339(held)),
+                        format!("the TSA certificate {name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted: verify again with a later CRL or OCSP response", crate::revoked_when(held)),
                     ));
                 } else if out.unread {
                     return Err(fail(

@@ -1129,6 +1129,9 @@ fn from_ocsp(
     // whole answer; every "good" counts (one kept per response left a hold lifted by its
     // other "good" in force; helper 188).
     let mut out: Vec<(Said, SystemTime)> = Vec::new();
+    // Holds begun after the time judged, said only when the response tells no revocation or
+    // hold in force (beside a REVOKED, "it was in force then" read wrong; helper 189).
+    let mut later_holds: Vec<String> = Vec::new();
     let produced = resp.basic.tbs_response_data.produced_at.0.to_system_time();
     for single in singles {
         let this_update = single.this_update.0.to_system_time();
@@ -1143,6 +1146,12 @@ fn from_ocsp(
                 .as_ref()
                 .is_some_and(|n| n.0.to_system_time() < this_update)
         {
+            // Its "revoked" or "on hold" is not believed, but no "good" may stand beside it, as
+            // for a response not believed (a keyCompromise with impossible dates let a CRL of 20
+            // days ago pass the signature; helper 189).
+            if matches!(single.cert_status, CertStatus::Revoked(_)) {
+                *unread += 1;
+            }
             notes.push(format!(
                 "an OCSP response about {} is dated inconsistently (thisUpdate {} after producedAt {}, or nextUpdate before thisUpdate); ignored",
                 cert.subject_string(),
@@ -1210,7 +1219,7 @@ fn from_ocsp(
         let held_after = matches!(&single.cert_status,
             CertStatus::Revoked(info) if hold(info) && since(info) > control);
         if let (true, CertStatus::Revoked(info)) = (held_after, &single.cert_status) {
-            notes.push(held_after_note(
+            later_holds.push(held_after_note(
                 cert,
                 since(info),
                 control,
@@ -1249,6 +1258,7 @@ fn from_ocsp(
             )),
         }
     }
+    notes.extend(later_holds);
     out
 }
 
