@@ -227,8 +227,9 @@ fn assert_logged(a: &Appliance, line: &str) {
     assert!(log.contains(line), "no {line:?}: {log}");
 }
 
-/// Waits (30 s at most: a reload took over 10 s on two loaded cores, 2026-12-05) until the
-/// service has logged `line` at least `n` times.
+/// Waits (30 s at most, for two loaded cores) until the service has logged `line` at least
+/// `n` times. (A wait that timed out on 2026-12-05 was a service ended by a SIGHUP sent before
+/// its handler was installed, fixed in src/serve/server.rs, not a slow reload.)
 fn wait_logged(a: &Appliance, line: &str, n: usize) {
     let t = std::time::Instant::now();
     while a.service_log().matches(line).count() < n {
