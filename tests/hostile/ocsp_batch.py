@@ -73,15 +73,27 @@ def write_pem(path, c):
     open(path, "wb").write(c.public_bytes(serialization.Encoding.PEM))
 
 
+def write_key(path, key):
+    open(path, "wb").write(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def sign_cms(d, text, *more):
+    """d/doc.txt holding `text`, and its detached CMS d/sig.p7s by d/signer.pem (OpenSSL)."""
+    open(f"{d}/doc.txt", "wb").write(text.encode())
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-in", f"{d}/doc.txt",
+                    "-signer", f"{d}/signer.pem", "-inkey", f"{d}/signer.key", *more,
+                    "-outform", "DER", "-out", f"{d}/sig.p7s"], check=True)
+
+
 root_key, other_key, signer_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
 root = cert("Ocsp Batch Root", root_key, "Ocsp Batch Root", root_key, True, 1)
 other = cert("Ocsp Batch Other CA", other_key, "Ocsp Batch Other CA", other_key, True, 2)
 signer = cert("Ocsp Batch Signer", signer_key, "Ocsp Batch Root", root_key, False, 0x5151)
 write_pem(f"{out}/root.pem", root)
 write_pem(f"{out}/signer.pem", signer)
-open(f"{out}/signer.key", "wb").write(signer_key.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-    serialization.NoEncryption()))
+write_key(f"{out}/signer.key", signer_key)
 
 
 
@@ -98,10 +110,7 @@ def empty_crl(issuer, key, days_old, path):
 
 empty_crl(root, root_key, 20, f"{out}/root.crl")
 
-open(f"{out}/doc.txt", "wb").write("Giấy phép kinh doanh số 0101\n".encode())
-subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-in", f"{out}/doc.txt",
-                "-signer", f"{out}/signer.pem", "-inkey", f"{out}/signer.key",
-                "-outform", "DER", "-out", f"{out}/sig.p7s"], check=True)
+sign_cms(out, "Giấy phép kinh doanh số 0101\n")
 
 
 def der(c):
@@ -190,15 +199,9 @@ inter = cert("Ocsp Batch Inter", inter_key, "Ocsp Batch Root", root_key, True, 3
 signer2 = cert("Ocsp Batch Signer Two", signer2_key, "Ocsp Batch Inter", inter_key, False, 0x5252)
 write_pem(f"{out}/chain/inter.pem", inter)
 write_pem(f"{out}/chain/signer.pem", signer2)
-open(f"{out}/chain/signer.key", "wb").write(signer2_key.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-    serialization.NoEncryption()))
+write_key(f"{out}/chain/signer.key", signer2_key)
 
 
 empty_crl(root, root_key, 300, f"{out}/chain/root.crl")
 empty_crl(inter, inter_key, 1, f"{out}/chain/inter.crl")
-open(f"{out}/chain/doc.txt", "wb").write("Quyết định số 42\n".encode())
-subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-in",
-                f"{out}/chain/doc.txt", "-signer", f"{out}/chain/signer.pem", "-inkey",
-                f"{out}/chain/signer.key", "-certfile", f"{out}/chain/inter.pem",
-                "-outform", "DER", "-out", f"{out}/chain/sig.p7s"], check=True)
+sign_cms(f"{out}/chain", "Quyết định số 42\n", "-certfile", f"{out}/chain/inter.pem")
