@@ -691,9 +691,10 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
     // Who signs, said before anything is signed: the certificate is whatever the token gives
     // for the key, and anyone who could write to the token could have put it there (an
     // official notices a name or an issuer they never had; helper 176's reading, 2026-12-05).
-    let signer = kyso_verify::x509::Cert::from_parsed(key.certificate())
-        .map(|c| kyso_verify::cms::summary(&c))
-        .ok();
+    let leaf = kyso_verify::x509::Cert::from_parsed(key.certificate())
+        .ok()
+        .map(std::sync::Arc::new);
+    let signer = leaf.as_deref().map(kyso_verify::cms::summary);
     let tsa = match (a.level, a.tsa.as_deref()) {
         (Level::BB, _) => None,
         (_, t) => Some(timestamp_source(
@@ -718,42 +719,36 @@ pub fn run(cmd: SignCmd) -> Result<ExitCode, SignError> {
         let self_signed =
             key.certificate().tbs_certificate.issuer == key.certificate().tbs_certificate.subject;
         // Whoever writes a certificate to the token can write its issuer there too (a
-        // look-alike root that signed a copy; helper 186): only a --trust root vouches.
-        // Each issuer must be a CA that may certify (an end-entity certificate the root issued
-        // "issued" a copy of the official's and read as chained; helper 188).
-        let may_certify = |c: &x509_cert::Certificate| {
-            use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
-            kyso_verify::x509::Cert::from_parsed(c).is_ok_and(|c| {
-                matches!(c.extension::<BasicConstraints>(), Ok(Some((_, b))) if b.ca)
-                    && match c.extension::<KeyUsage>() {
-                        Ok(Some((_, u))) => u.key_cert_sign(),
-                        Ok(None) => true,
-                        Err(_) => false,
-                    }
-            })
-        };
-        // ... or a self-signed certificate with no extensions at all (an X.509 v1 root, which
-        // the verifier takes as an anchor too; helper 189).
-        let certifies = |c: &x509_cert::Certificate| {
-            may_certify(c)
-                || (c.tbs_certificate.extensions.is_none()
-                    && c.tbs_certificate.issuer == c.tbs_certificate.subject)
-        };
-        let top = signing.chain().last().unwrap_or(key.certificate());
-        let anchored = signing.chain().iter().all(certifies)
-            && kyso_verify::x509::Cert::from_parsed(top).is_ok_and(|top| {
-                v.anchors.iter().any(|a| {
-                    a.der() == top.der() || (certifies(&a.x509) && top.signed_by(a).is_ok())
-                })
-            });
-        let issuer = match (anchored, signing.chain().is_empty(), self_signed) {
-            (true, ..) => " — chains to a --trust root".to_string(),
-            (false, _, true) => " — self-signed, NOT a --trust root".to_string(),
-            (false, false, false) => {
+        // look-alike root that signed a copy, helper 186; an end-entity certificate as its
+        // "issuer", helper 188): only a path to a --trust root vouches, built and checked as
+        // `kyso verify` does a signer's (path::build, path::check), now.
+        let judged = leaf.as_ref().and_then(|leaf| {
+            let _budget = kyso_verify::path::Budget::enter();
+            let mut pool: Vec<kyso_verify::CertRef> = key
+                .chain()
+                .iter()
+                .filter_map(|c| kyso_verify::x509::Cert::from_parsed(c).ok())
+                .map(std::sync::Arc::new)
+                .collect();
+            pool.extend(v.certs.iter().cloned());
+            let path = kyso_verify::path::build(leaf, &pool, &v.anchors).ok()?;
+            Some(kyso_verify::path::check(
+                &path,
+                SystemTime::now(),
+                kyso_verify::path::Purpose::Signer,
+            ))
+        });
+        let issuer = match (judged, signing.chain().is_empty(), self_signed) {
+            (Some(problems), ..) => match problems.first() {
+                None => " — chains to a --trust root".to_string(),
+                Some(p) => format!(" — its path to a --trust root fails: {}", shown(&p.to_string())),
+            },
+            (None, _, true) => " — self-signed, NOT a --trust root".to_string(),
+            (None, false, false) => {
                 " — its issuers are on the token or in --certs, NOT checked against a --trust root"
                     .to_string()
             }
-            (false, true, false) => {
+            (None, true, false) => {
                 " — no certificate of that issuer on the token or in --certs signed it: the issuer is NOT checked".to_string()
             }
         };

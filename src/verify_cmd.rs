@@ -183,15 +183,12 @@ fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
 /// detached signature, verified alone (a new user's walk-through, helper 182: "the signature is
 /// neither DER nor BER", INVALID, and nothing said of `--detached`). On stderr: the report and
 /// its exit status stay what they are.
-fn detached_hint(a: &VerifyArgs, report: &kyso_verify::Report) -> Option<String> {
-    let [s] = report.signatures.as_slice() else {
-        return None;
-    };
+fn detached_hint(a: &VerifyArgs, data: &[u8]) -> Option<String> {
+    // Judged on the bytes, not on the report's words: neither a PDF, nor PEM, nor BER.
     let unreadable_cms = a.detached.is_none()
-        && s.signer.is_none()
-        && s.format == "CAdES"
-        && s.subindication == Some(kyso_verify::SubIndication::FormatFailure)
-        && s.messages.iter().any(|m| m.contains("neither DER nor BER"));
+        && !kyso_verify::looks_like_pdf(data)
+        && !kyso_verify::pem_armoured(data)
+        && kyso_verify::ber::read(data).is_err();
     if !unreadable_cms {
         return None;
     }
@@ -221,7 +218,7 @@ fn detached_hint(a: &VerifyArgs, report: &kyso_verify::Report) -> Option<String>
 }
 
 pub fn run(a: VerifyArgs) -> ExitCode {
-    let go = || -> Result<kyso_verify::Report, String> {
+    let go = || -> Result<(kyso_verify::Report, Option<String>), String> {
         let mut v = a.trust.validator()?;
         if let Some(at) = &a.at {
             v.now = parse_time(at)?;
@@ -241,11 +238,16 @@ pub fn run(a: VerifyArgs) -> ExitCode {
         if let Some(p) = empty {
             return Err(format!("{} is empty: nothing to verify", p.display()));
         }
-        Ok(v.verify_file(&data, detached.as_deref()))
+        let report = v.verify_file(&data, detached.as_deref());
+        // (Looked for only when the file failed: a signed one is read once.)
+        let hint = (report.indication == kyso_verify::Indication::TotalFailed)
+            .then(|| detached_hint(&a, &data))
+            .flatten();
+        Ok((report, hint))
     };
     match go() {
-        Ok(report) => {
-            if let Some(hint) = detached_hint(&a, &report) {
+        Ok((report, hint)) => {
+            if let Some(hint) = hint {
                 eprintln!("kyso: {hint}");
             }
             let text = if a.json {
