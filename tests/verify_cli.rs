@@ -2599,4 +2599,111 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
         .trim_start_matches("lastUpdate=")
         .replace(' ', "T");
     assert_eq!(facts(&j)["status_as_of"], want.as_str(), "{j}");
+    // The intermediate CA on hold since 5 days ago: TRY_LATER, and the reason says a
+    // certificate of the path was on hold, and since when (it read "no CRL or OCSP response
+    // could be had yet"; 2026-12-06).
+    let held = [("--crl", c("root-hold.crl")), ("--crl", c("inter.crl"))];
+    let j = judge("chain", &held);
+    assert_eq!(
+        said(&j),
+        ("INDETERMINATE".into(), "TRY_LATER".into()),
+        "{j}"
+    );
+    assert!(facts(&j)["path_on_hold_since"].is_string(), "{j}");
+    assert!(facts(&j)["on_hold_since"].is_null(), "{j}");
+    let (doc, sig, root) = (c("doc.txt"), c("sig.p7s"), p("root.pem"));
+    let mut args = vec![
+        "verify",
+        &doc,
+        "--offline",
+        "--detached",
+        &sig,
+        "--trust",
+        &root,
+    ];
+    for (flag, file) in &held {
+        args.extend([*flag, file.as_str()]);
+    }
+    let r = demo.run(&args);
+    assert!(
+        r.stdout.contains("  Lý do: một chứng thư số trong chuỗi chứng thực hoặc của dấu thời gian bị tạm dừng từ "),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A time-stamp authority on hold (tests/hostile/held_tsa.py: pyca/cryptography and pyHanko):
+/// a PDF's document time-stamp by it, and a CAdES-B-T whose signature time-stamp it made, are
+/// TRY_LATER, and the reason says whose certificate is on hold — "no CRL or OCSP response could
+/// be had yet" was said (2026-12-06). With a CRL listing nothing, both pass.
+#[test]
+fn a_time_stamp_authority_on_hold_is_said_to_be() {
+    let demo = Demo::new();
+    let d = demo.path().join("ht");
+    hostile(
+        "held_tsa.py",
+        &[fixture("giay-phep.pdf").as_os_str(), d.as_os_str()],
+    );
+    let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let (root, sig, pdf, doc) = (
+        p("root.pem"),
+        p("cades-bt.p7s"),
+        p("doc-ts.pdf"),
+        p("doc.txt"),
+    );
+    for crl in ["good.crl", "hold.crl"] {
+        let crl = p(crl);
+        let common = ["--offline", "--trust", &root, "--crl", &crl];
+        let run = |first: &[&str], more: &[&str]| {
+            let mut args = vec!["verify"];
+            args.extend(first.iter().chain(&common).chain(more).copied());
+            demo.run(&args)
+        };
+        let doc_ts = |more: &[&str]| run(&[&pdf], more);
+        let cades = |more: &[&str]| run(&[&doc, "--detached", &sig], more);
+        let (jd, jc) = (doc_ts(&["--json"]).json(), cades(&["--json"]).json());
+        if crl.ends_with("good.crl") {
+            assert_eq!(jd["indication"], "TOTAL-PASSED", "{jd}");
+            assert_eq!(jc["indication"], "TOTAL-PASSED", "{jc}");
+            continue;
+        }
+        assert_eq!(
+            said(&jd),
+            ("INDETERMINATE".into(), "TRY_LATER".into()),
+            "{jd}"
+        );
+        let ts = &jd["signatures"][0];
+        assert_eq!(ts["format"], "PAdES document time-stamp", "{jd}");
+        assert!(ts["facts"]["on_hold_since"].is_string(), "{jd}");
+        let out = doc_ts(&[]).stdout;
+        assert!(
+            out.contains("  Lý do: chứng thư số của tổ chức cung cấp dịch vụ cấp dấu thời gian bị tạm dừng từ "),
+            "{out}"
+        );
+        assert!(!out.contains("chưa lấy được CRL"), "{out}");
+        // Its path was built: the items say who the TSA is and when the token says it was
+        // made, not "unknown, no path to a trusted root" (2026-12-06).
+        for item in [
+            "  3. Tổ chức cung cấp dịch vụ cấp dấu thời gian: CN=Held Tsa,C=VN\n",
+            "  5. Thời điểm ghi trong dấu thời gian: ",
+            "  Đường dẫn tin cậy tới chứng thư gốc: CN=Held Tsa Root,C=VN\n",
+        ] {
+            assert!(out.contains(item), "{item}: {out}");
+        }
+        assert!(!out.contains("không xây dựng được"), "{out}");
+        assert!(!out.contains("tự khai"), "{out}");
+        assert_eq!(
+            said(&jc),
+            ("INDETERMINATE".into(), "TRY_LATER".into()),
+            "{jc}"
+        );
+        let facts = &jc["signatures"][0]["facts"];
+        assert!(facts["path_on_hold_since"].is_string(), "{jc}");
+        assert!(facts["on_hold_since"].is_null(), "{jc}");
+        let out = cades(&["--lang", "en"]).stdout;
+        assert!(
+            out.contains("a certificate of the certification path or of a time-stamp was on hold (suspended) from "),
+            "{out}"
+        );
+    }
 }

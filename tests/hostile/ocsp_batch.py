@@ -15,8 +15,8 @@ signed by the root:
   the serial as the time the hold was known, 2002, so the CRL of 20 days ago "lifted" it and a
   suspended signer's signature passed.
 And chain/: root -> intermediate -> signer, chain/doc.txt and chain/sig.p7s, chain/root.crl (300
-days old, still valid: the intermediate good) and chain/inter.crl (yesterday's: the signer
-good). The time the path's status was known is the older, 300 days ago; kyso showed the
+days old, still valid: the intermediate good), chain/root-hold.crl (yesterday's: the
+intermediate on hold since 5 days ago) and chain/inter.crl (yesterday's: the signer good). The time the path's status was known is the older, 300 days ago; kyso showed the
 signer's alone (helper 186).
 """
 import datetime as dt
@@ -97,14 +97,20 @@ write_key(f"{out}/signer.key", signer_key)
 
 
 
-def empty_crl(issuer, key, days_old, path):
-    """A CRL of `issuer` listing nothing, issued `days_old` days ago, valid for 30 more."""
-    c = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
+def empty_crl(issuer, key, days_old, path, held=None):
+    """A CRL of `issuer` listing nothing (or the serial `held` on hold since 5 days ago),
+    issued `days_old` days ago, valid for 30 more."""
+    b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
          .last_update(now - dt.timedelta(days=days_old)).next_update(now + dt.timedelta(days=30))
          .add_extension(x509.CRLNumber(days_old + 1), False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
-                        False)
-         .sign(key, hashes.SHA256()))
+                        False))
+    if held is not None:
+        b = b.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(held)
+            .revocation_date(now - dt.timedelta(days=5))
+            .add_extension(x509.CRLReason(x509.ReasonFlags.certificate_hold), False).build())
+    c = b.sign(key, hashes.SHA256())
     open(path, "wb").write(c.public_bytes(serialization.Encoding.DER))
 
 
@@ -203,5 +209,7 @@ write_key(f"{out}/chain/signer.key", signer2_key)
 
 
 empty_crl(root, root_key, 300, f"{out}/chain/root.crl")
+# The intermediate CA on hold: the signature's reason said "no CRL could be had" (2026-12-06).
+empty_crl(root, root_key, 1, f"{out}/chain/root-hold.crl", held=3)
 empty_crl(inter, inter_key, 1, f"{out}/chain/inter.crl")
 sign_cms(f"{out}/chain", "Quyết định số 42\n", "-certfile", f"{out}/chain/inter.pem")

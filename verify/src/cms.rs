@@ -44,6 +44,22 @@ pub struct Finding {
     pub indication: Indication,
     pub sub: SubIndication,
     pub message: String,
+    /// A TRY_LATER that is a certificate on hold (suspended) and nothing at hand lifting it:
+    /// whose, and since when — the report's reason says so rather than "no CRL or OCSP
+    /// response could be had" (a time-stamp's TSA on hold read so; 2026-12-06).
+    pub held: Option<Held>,
+    /// The certification path built before the finding, when it got that far (a time-stamp's
+    /// TSA's, from its certificate to the trust anchor; empty otherwise).
+    pub chain: Vec<CertRef>,
+}
+
+/// A certificate on hold when judged (certificateHold, EN 319 102-1 §5.2.6: TRY_LATER).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// The hold's start; the epoch when the data did not give it readably.
+    pub since: SystemTime,
+    /// The certificate the finding speaks of itself (a TSA's own), not a CA above it.
+    pub leaf: bool,
 }
 
 impl Finding {
@@ -52,6 +68,8 @@ impl Finding {
             indication,
             sub,
             message: message.into(),
+            held: None,
+            chain: Vec::new(),
         }
     }
 
@@ -1117,6 +1135,23 @@ fn archive_timestamps(
     (covers, failed)
 }
 
+/// A certificate the signature rests on besides the signer's — a CA of its path, its
+/// time-stamp's TSA or a CA of that — on hold: the report's reason says so (it read "no CRL or
+/// OCSP response could be had"). The earliest readable start is kept.
+fn path_held(r: &mut SignatureReport, held: Option<Held>) {
+    let Some(h) = held.filter(|h| h.since > std::time::UNIX_EPOCH) else {
+        return;
+    };
+    let at = rfc3339(h.since);
+    if r.facts
+        .path_on_hold_since
+        .as_ref()
+        .is_none_or(|was| at < *was)
+    {
+        r.facts.path_on_hold_since = Some(at);
+    }
+}
+
 fn validate_signer(
     v: &Validator,
     cms: &SignedCms,
@@ -1237,7 +1272,7 @@ fn validate_signer(
     // The signature time-stamp's failures are reported after the signer's own (EN 319 102-1
     // validates the signer's certificate path before the time-stamps that add to it): a
     // signature with no path to a trusted root says so first, whatever its time-stamp.
-    let mut ts_failed: Vec<(SubIndication, String)> = Vec::new();
+    let mut ts_failed: Vec<(SubIndication, String, Option<Held>)> = Vec::new();
     // Archive time-stamps (B-LTA): proof of existence of the signature and its time-stamps.
     let covers = match archive {
         Some(a) => {
@@ -1287,6 +1322,7 @@ fn validate_signer(
                 "{} signature time-stamps (at most {MAX_TIMESTAMPS} are validated): none relied on",
                 sig_tokens.len()
             ),
+            None,
         ));
     } else if !sig_tokens.is_empty() {
         let several = sig_tokens.len() > 1;
@@ -1350,6 +1386,7 @@ fn validate_signer(
                             "the signature time-stamp does not prove anything: {}",
                             f.message
                         ),
+                        f.held.filter(|_| sub == SubIndication::TryLater),
                     ));
                 }
             }
@@ -1410,7 +1447,8 @@ fn validate_signer(
                 sub,
                 format!("no certification path from {} to a trusted root ({e}; give --trust, and --certs for intermediates)", check.cert.subject_string()),
             );
-            for (sub, m) in ts_failed {
+            for (sub, m, held) in ts_failed {
+                path_held(&mut r, held);
                 r.fail(Indication::Indeterminate, sub, m);
             }
             r.facts.valid_at_signing = validity_at(&check.cert, poe.or(claimed));
@@ -1467,6 +1505,8 @@ fn validate_signer(
                     // (A start the data did not give readably is no date to show; helper 189.)
                     if i == 0 && since > std::time::UNIX_EPOCH {
                         r.facts.on_hold_since = Some(rfc3339(since));
+                    } else if i > 0 {
+                        path_held(&mut r, Some(Held { since, leaf: false }));
                     }
                     r.fail(
                         Indication::Indeterminate,
@@ -1533,7 +1573,8 @@ fn validate_signer(
     }
     r.facts.revocation_checked = checked_all;
     r.facts.status_as_of = as_of.flatten().map(|t| rfc3339(t.min(v.now)));
-    for (sub, m) in ts_failed {
+    for (sub, m, held) in ts_failed {
+        path_held(&mut r, held);
         r.fail(Indication::Indeterminate, sub, m);
     }
     // B-LT when the SignedData itself holds the validation data the verdict rested on; B-LTA

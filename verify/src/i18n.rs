@@ -101,7 +101,12 @@ mod tests {
         for i in crate::report::TIME_STAMP_ITEMS {
             assert!(catalogue().contains_key(&format!("item.ts.{i}")));
         }
-        for key in ["reason.TRY_LATER.ON_HOLD", "reason.CHANGED_AFTER_SIGNING"] {
+        for key in [
+            "reason.TRY_LATER.ON_HOLD",
+            "reason.TRY_LATER.TSA_ON_HOLD",
+            "reason.TRY_LATER.PATH_ON_HOLD",
+            "reason.CHANGED_AFTER_SIGNING",
+        ] {
             assert!(catalogue().contains_key(key), "{key}");
         }
         // A reason in both languages for every sub-indication a report can carry.

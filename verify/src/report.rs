@@ -142,6 +142,13 @@ pub struct Facts {
     /// TRY_LATER, which "no CRL or OCSP response could be had" misstated (helper 178).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_hold_since: Option<String>,
+    /// Another certificate the verdict rests on — a CA of the path, a time-stamp's TSA or a CA
+    /// of that — was on hold when judged, since this time (RFC 3339; the earliest), and nothing
+    /// at hand shows the hold lifted: the reason for a TRY_LATER (it read "no CRL or OCSP
+    /// response could be had"; 2026-12-06). For a document time-stamp, `on_hold_since` is its
+    /// TSA's certificate, item 7's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_on_hold_since: Option<String>,
     /// The data at hand lists the signer's certificate revoked on this date (RFC 3339),
     /// before or after the signature: in the English messages only until 2026-12-05.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,16 +288,12 @@ impl Report {
                     .as_deref()
                     .filter(|_| s.indication != Indication::TotalPassed)
                 {
-                    let key = reason_key(
-                        sub,
-                        changed_after_signing(s),
-                        s.facts.on_hold_since.is_some(),
-                    );
-                    let since = s.facts.on_hold_since.as_deref().unwrap_or_default();
+                    let (key, since) = reason_key(s, sub);
                     out.push_str(&format!(
                         "  {}: {}\n",
                         tr("summary.reason", lang),
-                        tr(&key, lang).replace("{since}", &display_time(since, lang))
+                        tr(&key, lang)
+                            .replace("{since}", &display_time(since.unwrap_or_default(), lang))
                     ));
                 }
             };
@@ -490,17 +493,29 @@ fn changed_after_signing(s: &SignatureReport) -> bool {
     s.messages.iter().any(|m| m.starts_with(CHANGED_AFTER))
 }
 
-/// The catalogue key of a failed signature's reason: a format failure that is a change after
-/// signing is said as such — "the file is malformed, cannot be read" was all a reader of a
-/// document edited after signing was told (helper 178).
-fn reason_key(sub: &str, changed: bool, on_hold: bool) -> String {
-    if sub == "FORMAT_FAILURE" && changed {
-        "reason.CHANGED_AFTER_SIGNING".into()
-    } else if sub == "TRY_LATER" && on_hold {
-        "reason.TRY_LATER.ON_HOLD".into()
-    } else {
-        format!("reason.{sub}")
+/// The catalogue key of a failed signature's reason, and the start of the hold it names: a
+/// format failure that is a change after signing is said as such — "the file is malformed,
+/// cannot be read" was all a reader of a document edited after signing was told (helper
+/// 178) —, and a TRY_LATER that is a certificate on hold says whose: the signer's, a document
+/// time-stamp's TSA's (item 7's certificate), or another the verdict rests on (they read "no
+/// CRL or OCSP response could be had"). The web page chooses the same way (verify.js).
+fn reason_key<'a>(s: &'a SignatureReport, sub: &str) -> (String, Option<&'a str>) {
+    if sub == "FORMAT_FAILURE" && changed_after_signing(s) {
+        return ("reason.CHANGED_AFTER_SIGNING".into(), None);
     }
+    if sub == "TRY_LATER" {
+        if let Some(since) = s.facts.on_hold_since.as_deref() {
+            let key = match s.format == DOC_TIMESTAMP {
+                true => "reason.TRY_LATER.TSA_ON_HOLD",
+                false => "reason.TRY_LATER.ON_HOLD",
+            };
+            return (key.into(), Some(since));
+        }
+        if let Some(since) = s.facts.path_on_hold_since.as_deref() {
+            return ("reason.TRY_LATER.PATH_ON_HOLD".into(), Some(since));
+        }
+    }
+    (format!("reason.{sub}"), None)
 }
 
 /// Text from outside (a certificate's names, a PDF's field and key names, file names in a

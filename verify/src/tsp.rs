@@ -418,6 +418,28 @@ pub fn validate_imprint(
         ));
     }
     let (signer, chain, gen) = signed_by_a_tsa(v, &tok, tst_bytes.as_bytes(), &tst, extra, v.now)?;
+    // A finding after the TSA's path was built (its status, its certificate's expiry, the
+    // accuracy) carries that path: a document time-stamp whose TSA was on hold said "no path
+    // to a trusted root" in its eight items (2026-12-06).
+    let path = chain.clone();
+    tsa_in_force(v, &tst, &signer, chain, gen, data_at_hand, reliance).map_err(|mut f| {
+        f.chain = path;
+        f
+    })
+}
+
+/// The rest of [`validate_imprint`] once the token's signature and its TSA's path to a trust
+/// anchor hold: the path's certificates in force when relied on, their revocation at genTime
+/// and up to `reliance`, the accuracy.
+fn tsa_in_force(
+    v: &Validator,
+    tst: &TstInfo,
+    signer: &CertRef,
+    chain: Vec<CertRef>,
+    gen: SystemTime,
+    data_at_hand: revocation::Data<'_>,
+    reliance: SystemTime,
+) -> Result<Timestamp, Finding> {
     let tsa = signer.subject_string();
     // Every certificate below the anchor, and the TSA's own even when it is the anchor.
     let below_anchor = chain.len().saturating_sub(1).max(1);
@@ -505,11 +527,16 @@ pub fn validate_imprint(
                 revocation_checked = false;
                 let sources = revocation::status_sources(c);
                 if let Some(held) = out.on_hold {
-                    return Err(fail(
+                    let mut f = fail(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
                         format!("the TSA certificate {name} was on hold (suspended) from {}, and nothing at hand shows the hold lifted: verify again with a later CRL or OCSP response", crate::revoked_when(held)),
-                    ));
+                    );
+                    f.held = Some(crate::cms::Held {
+                        since: held,
+                        leaf: i == 0,
+                    });
+                    return Err(f);
                 } else if out.unread {
                     return Err(fail(
                         Indication::Indeterminate,
@@ -537,7 +564,7 @@ pub fn validate_imprint(
     // genTime is exact only within the token's accuracy (RFC 3161 §2.4.2): what it proves is
     // that the data existed by genTime + accuracy (a revocation an hour after genTime, inside
     // an accuracy of an hour, was taken as after the time-stamp).
-    let accuracy = accuracy(&tst);
+    let accuracy = accuracy(tst);
     if accuracy.as_secs() >= MAX_ACCURACY_SECS {
         return Err(fail(
             Indication::Indeterminate,

@@ -357,16 +357,22 @@ function signature(s, n) {
   // A format failure that is a change after signing is said as such (helper 178).
   // (Only a change the signature does not allow: report.rs's CHANGED_AFTER words.)
   const changedAfter = (s.messages || []).some((m) => m.startsWith("the document was changed after this signature"));
-  // A signer's certificate on hold is said as such, not as data not to be had (report.rs).
+  // A certificate on hold is said as such, and whose, not as data not to be had (report.rs's
+  // reason_key).
+  const held = s.subindication === "TRY_LATER" ? facts.on_hold_since || facts.path_on_hold_since : null;
   const reasonKey =
     s.subindication === "FORMAT_FAILURE" && changedAfter
       ? "reason.CHANGED_AFTER_SIGNING"
-      : s.subindication === "TRY_LATER" && facts.on_hold_since
-        ? "reason.TRY_LATER.ON_HOLD"
-        : "reason." + s.subindication;
+      : held && facts.on_hold_since
+        ? timeStamp
+          ? "reason.TRY_LATER.TSA_ON_HOLD"
+          : "reason.TRY_LATER.ON_HOLD"
+        : held
+          ? "reason.TRY_LATER.PATH_ON_HOLD"
+          : "reason." + s.subindication;
   const reason =
     s.indication !== "TOTAL-PASSED" && s.subindication
-      ? `${t("summary.reason")}: ${t(reasonKey, { since: facts.on_hold_since ? showTime(facts.on_hold_since) : "" })}`
+      ? `${t("summary.reason")}: ${t(reasonKey, { since: held ? showTime(held) : "" })}`
       : null;
   const revoked = facts.revoked_at ? [t("summary.revoked_at"), showTime(facts.revoked_at)] : null;
   const label = (i) => t((timeStamp && [1, 3, 5, 7].includes(i) ? "item.ts." : "item.") + i);

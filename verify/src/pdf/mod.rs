@@ -691,6 +691,33 @@ fn check_one(
                     }
                 }
                 Err(e) => {
+                    // Its TSA (item 7's certificate) or a CA above it on hold: the reason
+                    // says so.
+                    match e.held.filter(|h| h.since > std::time::UNIX_EPOCH) {
+                        Some(h) if h.leaf => r.facts.on_hold_since = Some(rfc3339(h.since)),
+                        Some(h) => r.facts.path_on_hold_since = Some(rfc3339(h.since)),
+                        None => {}
+                    }
+                    // Failed once its TSA's path to a trust anchor was built (the TSA's
+                    // status, expiry): the items say who the TSA is and what the token says
+                    // of its time, as a failed signature's do — "unknown, no path to a
+                    // trusted root" was said of a TSA on hold (2026-12-06).
+                    if let Some(c) = e.chain.first() {
+                        let gen = tsp::claimed_window(contents).map(|(_, _, gen)| gen);
+                        r.chain = e.chain.iter().map(|c| c.subject_string()).collect();
+                        r.signer = Some(cms::summary(c));
+                        r.timestamp = gen.map(rfc3339);
+                        r.facts.chain_trusted = true;
+                        // Item 7 is judged at item 5, the time the token itself writes (its
+                        // TSA's signature held): no signer's claim to say it is.
+                        r.facts.time_proven = true;
+                        r.facts.valid_at_signing = cms::validity_at(c, gen);
+                        r.facts.ca_body = e
+                            .chain
+                            .get(1)
+                            .and_then(|ca| cms::organization(&ca.tbs().subject))
+                            .or_else(|| cms::organization(&c.tbs().issuer));
+                    }
                     r.facts.integrity = Some(!matches!(
                         e.sub,
                         SubIndication::HashFailure
