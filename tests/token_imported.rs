@@ -120,12 +120,15 @@ impl Imported {
                 .starts_with("-----BEGIN PRIVATE KEY-----"),
             "PKCS#8"
         );
-        run(Command::new("openssl")
-            .args(["x509", "-outform", "DER", "-in"])
-            .arg(&cert)
-            .arg("-out")
-            .arg(&der));
-        run(self.tool("softhsm2-util").arg("--import").arg(&key).args([
+        self.put(label, id, &key, &cert, &der);
+        cert
+    }
+
+    /// The PKCS#8 `key` and its certificate `cert` (PEM; written as DER to `der`) onto the
+    /// token under `label` and `id`, the public key object removed.
+    fn put(&self, label: &str, id: &str, key: &Path, cert: &Path, der: &Path) {
+        pem_to_der(cert, der);
+        run(self.tool("softhsm2-util").arg("--import").arg(key).args([
             "--token", "imported", "--label", label, "--id", id, "--pin", USER_PIN,
         ]));
         self.pkcs11_tool(&[
@@ -139,7 +142,6 @@ impl Imported {
             label,
         ]);
         self.pkcs11_tool(&["--delete-object", "--type", "pubkey", "--id", id]);
-        cert
     }
 
     /// `pkcs11-tool` with no login: what anyone who can open a session on the token may do.
@@ -699,4 +701,119 @@ fn a_public_key_object_of_another_curve_does_not_stop_an_ec_key() {
         "--json",
     ]);
     assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
+}
+
+/// A key whose certificate's path to the `--trust` root runs through a CA whose key usage
+/// does not allow it to certify (made by OpenSSL): `kyso sign` says, before it signs, that the
+/// path fails and why, as `kyso verify` then fails the signature (the wording had no test;
+/// stop-50 note).
+#[test]
+fn the_signing_as_line_says_why_the_certificates_path_fails() {
+    let t = Imported::new();
+    let p = |f: &str| t.path().join(f).to_str().unwrap().to_string();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Root/O=So Tu phap/C=VN",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        .args(ec)
+        .args(["-keyout", &p("root.key"), "-out", &p("root.pem")]));
+    // Issued by `ca` with the extensions `ext`, from a new key `name`.key.
+    let issue = |name: &str, subject: &str, ca: &str, ext: &str| {
+        std::fs::write(p(&format!("{name}.ext")), ext).unwrap();
+        run(Command::new("openssl")
+            .args(["req", "-new", "-subj", subject])
+            .args(ec)
+            .args(["-keyout", &p(&format!("{name}.key"))])
+            .args(["-out", &p(&format!("{name}.csr"))]));
+        run(Command::new("openssl")
+            .args([
+                "x509",
+                "-req",
+                "-days",
+                "30",
+                "-in",
+                &p(&format!("{name}.csr")),
+            ])
+            .args([
+                "-CA",
+                &p(&format!("{ca}.pem")),
+                "-CAkey",
+                &p(&format!("{ca}.key")),
+            ])
+            .args(["-extfile", &p(&format!("{name}.ext"))])
+            .args(["-out", &p(&format!("{name}.pem"))]));
+    };
+    issue(
+        "ca",
+        "/CN=CA that may not certify/O=So Tu phap/C=VN",
+        "root",
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n",
+    );
+    issue(
+        "signer",
+        "/CN=Signer/O=So Tu phap/C=VN",
+        "ca",
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+    );
+    t.put(
+        "signer",
+        "0c",
+        Path::new(&p("signer.key")),
+        Path::new(&p("signer.pem")),
+        Path::new(&p("signer.der")),
+    );
+    let msg = p("to-sign.txt");
+    std::fs::write(&msg, "Quyết định số 12/QĐ-UBND").unwrap();
+    let r = t.kyso(&[
+        "sign",
+        "--key",
+        "pkcs11:token=imported;object=signer",
+        "--format",
+        "cades",
+        "--pin-file",
+        &t.pin_file(),
+        "--certs",
+        &p("ca.pem"),
+        "--trust",
+        &p("root.pem"),
+        &msg,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            " — its path to a --trust root fails: certificate C=VN,O=So Tu phap,CN=CA that may not certify may not sign certificates (keyUsage lacks keyCertSign), valid until "
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = t.kyso(&[
+        "verify",
+        &msg,
+        "--detached",
+        &format!("{msg}.p7s"),
+        "--trust",
+        &p("root.pem"),
+        "--offline",
+        "--json",
+    ]);
+    assert_eq!(
+        r.json()["subindication"],
+        "CHAIN_CONSTRAINTS_FAILURE",
+        "{}",
+        r.stdout
+    );
 }
