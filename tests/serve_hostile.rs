@@ -265,6 +265,63 @@ fn hostile_input_gets_a_clear_4xx_never_takes_the_service_down_and_changes_nothi
     );
     assert_eq!(r.status, 400);
     assert_eq!(put(&bomb).status, 400);
+    // A signature in PEM text, as OpenSSL writes it: refused, saying how to convert it, and
+    // nothing kept (the archive keeps signatures as DER; through the CLI only until
+    // 2026-12-06).
+    let w = tempfile::tempdir().unwrap();
+    let f = |n: &str| w.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(f("doc.txt"), "Giấy phép số 1").unwrap();
+    let openssl = |args: &[&str]| {
+        let ok = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=x",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &f("k.pem"),
+        "-out",
+        &f("c.pem"),
+    ]);
+    openssl(&[
+        "cms",
+        "-sign",
+        "-nodetach",
+        "-binary",
+        "-outform",
+        "PEM",
+        "-in",
+        &f("doc.txt"),
+        "-signer",
+        &f("c.pem"),
+        "-inkey",
+        &f("k.pem"),
+        "-out",
+        &f("sig.pem"),
+    ]);
+    let r = put(&std::fs::read(f("sig.pem")).unwrap());
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("the signature is PEM text"),
+        "{}",
+        r.text()
+    );
     // Unknown routes and methods.
     assert_eq!(agency.get("/v1/../../etc/passwd").status, 404);
     assert_eq!(
