@@ -312,7 +312,11 @@ fn objects(
         None
     } else {
         let sources = pin::PinSource::chain(pin.pin_file, uri.pin_source.as_deref());
-        match pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label)) {
+        match pin::resolve_for(
+            &desc,
+            &sources,
+            &format!("PIN for token {:?}: ", desc.label),
+        ) {
             Ok(p) => Some(Token::open(&m, &uri, p, 1)?),
             Err(HsmError::NoPin) => None,
             Err(e) => return Err(e),

@@ -563,14 +563,60 @@ fn wrong_pin_says_how_many_tries_the_token_reports() {
     );
     let list = demo.run(&["token", "list"]);
     assert!(list.stdout.contains("PIN: count low"), "{}", list.stdout);
-    // A token that reports its final try.
+    // A token that reports its final try: no PIN from a file or KYSO_PIN is sent, right or
+    // wrong — most likely it is the one refused before, and a script sending it again locked
+    // the official's token (the CLI spent that try until 2026-12-06; stop-50 note).
     demo.set_token_flags(CKF_USER_PIN_FINAL_TRY);
+    let refused = "says one more wrong PIN locks it: kyso then sends only a PIN typed at the prompt, not the PIN in ";
     let r = demo.run(&["token", "sign-digest", "--key", RSA_KEY, "--pin-file", bad]);
-    assert_eq!(r.code, 13);
-    assert!(r.stderr.contains("ONE try is left"), "{}", r.stderr);
-    // The right PIN still works, and clears the count.
+    assert_eq!(r.code, 13, "{}", r.stderr);
+    assert!(r.stderr.contains(refused), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("wrong PIN for token"),
+        "not sent: {}",
+        r.stderr
+    );
     let r = demo.run_pin(&["token", "sign-digest", "--key", RSA_KEY]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 13, "{}", r.stderr);
+    assert!(r.stderr.contains(refused), "{}", r.stderr);
+    let pin = std::fs::read_to_string(demo.pin_file()).unwrap();
+    let r: Run = demo
+        .cmd()
+        .args(["token", "sign-digest", "--key", RSA_KEY])
+        .env("KYSO_PIN", pin.trim())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 13, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("{refused}$KYSO_PIN")),
+        "{}",
+        r.stderr
+    );
+    // The right PIN typed at the prompt (a terminal: util-linux `script`) is sent, and works.
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec"])
+        .arg(format!(
+            "'{}' token sign-digest --key '{RSA_KEY}'",
+            kyso_bin()
+        ))
+        .arg("/dev/null")
+        .env("SOFTHSM2_CONF", demo.conf())
+        .env_remove("KYSO_PIN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(pin.as_bytes())
+        .unwrap();
+    let r: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("signature 256 bytes"), "{}", r.stdout);
 }
 
 #[test]

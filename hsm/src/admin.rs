@@ -171,7 +171,11 @@ pub fn open(
     let m = Module::for_uri(module, uri)?;
     let desc = m.find_token(&uri.token_only())?;
     let sources = crate::pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
-    let p = crate::pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let p = crate::pin::resolve_for(
+        &desc,
+        &sources,
+        &format!("PIN for token {:?}: ", desc.label),
+    )?;
     let token = Token::open(&m, uri, p, 1)?;
     let s = token.admin_session()?;
     Ok((token, s))

@@ -76,6 +76,9 @@ pub enum HsmError {
     /// The token refused the PIN kyso holds, earlier: it is not sent again.
     #[error("token {token:?} refused the PIN kyso was given, earlier: kyso does not send it again (each wrong try counts toward locking the PIN); restart with the right PIN")]
     PinRefusedBefore { token: String },
+    /// The token says one more wrong PIN locks it, and the PIN at hand is not one typed now.
+    #[error("token {token:?} says one more wrong PIN locks it: kyso then sends only a PIN typed at the prompt, not {given} (a PIN refused before and sent again locks the token until its security officer unblocks it); run kyso on a terminal without --pin-file, a pin-source or KYSO_PIN and type the PIN: a right PIN resets the count")]
+    FinalTryUnattended { token: String, given: String },
     /// The PIN is locked after too many wrong tries.
     #[error("the user PIN of token {token:?} is locked after too many wrong tries; ask the token's security officer to unblock it")]
     PinLocked { token: String },
@@ -163,7 +166,9 @@ impl HsmError {
             HsmError::NoObject { .. }
             | HsmError::AmbiguousKey { .. }
             | HsmError::AmbiguousPublicKey { .. } => 12,
-            HsmError::WrongPin { .. } | HsmError::PinRefusedBefore { .. } => 13,
+            HsmError::WrongPin { .. }
+            | HsmError::PinRefusedBefore { .. }
+            | HsmError::FinalTryUnattended { .. } => 13,
             HsmError::PinLocked { .. } => 14,
             HsmError::KeyWithoutCertificate { .. }
             | HsmError::BadCertificate { .. }

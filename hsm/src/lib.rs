@@ -53,7 +53,11 @@ fn log_in(
         return Err(HsmError::PinLocked { token: desc.label });
     }
     let sources = pin::PinSource::chain(pin_file, uri.pin_source.as_deref());
-    let pin = pin::resolve(&sources, &format!("PIN for token {:?}: ", desc.label))?;
+    let pin = pin::resolve_for(
+        &desc,
+        &sources,
+        &format!("PIN for token {:?}: ", desc.label),
+    )?;
     Ok(std::sync::Arc::new(Token::open(
         &module, uri, pin, sessions,
     )?))

@@ -132,6 +132,39 @@ fn unlikely_pin(pin: &str) -> Option<&'static str> {
     }
 }
 
+/// [`resolve`] for a token in the state `token` describes: when it says one more wrong PIN locks
+/// it (CKF_USER_PIN_FINAL_TRY), only a PIN typed at the prompt is sent. A PIN file, a
+/// pin-source or `KYSO_PIN` is most likely what the token refused before; sent again, by a
+/// script or a user who did not see the warning, it locks an official's token until its
+/// security officer unblocks it. (The service has refused that try since 2026-12-04; the
+/// command line spent it until 2026-12-06.)
+pub fn resolve_for(
+    token: &crate::module::TokenDescription,
+    sources: &[PinSource],
+    prompt: &str,
+) -> Result<SecretString> {
+    if !token.pin_final_try {
+        return resolve(sources, prompt);
+    }
+    let refuse = |given: String| HsmError::FinalTryUnattended {
+        token: token.label.clone(),
+        given,
+    };
+    for s in sources {
+        let given = match s {
+            PinSource::File(p) => format!("the PIN in the file {}", p.display()),
+            PinSource::Env(var) => format!("the PIN in ${var}"),
+            PinSource::Prompt => continue,
+        };
+        if s.read(prompt)?.is_some() {
+            return Err(refuse(given));
+        }
+    }
+    PinSource::Prompt
+        .read(prompt)?
+        .ok_or_else(|| refuse("nothing, with no terminal to ask on".into()))
+}
+
 /// Get a PIN from the first source that has one.
 pub fn resolve(sources: &[PinSource], prompt: &str) -> Result<SecretString> {
     for s in sources {

@@ -137,7 +137,7 @@ impl Keyring {
                 if desc.pin_final_try {
                     return Err(said(
                         format!(
-                            "token {:?} says one more wrong PIN locks it: the service does not spend that try unattended; check the PIN file, then log in once by hand (`kyso token objects 'pkcs11:token=…' --pin-file FILE`: a right PIN resets the count) and start the service again",
+                            "token {:?} says one more wrong PIN locks it: the service does not spend that try unattended; check the PIN file, then log in once by hand (`kyso token objects 'pkcs11:token=…'` on a terminal, typing the PIN: a right PIN resets the count) and start the service again",
                             desc.label
                         ),
                         13,
