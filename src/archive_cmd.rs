@@ -594,10 +594,25 @@ fn get(
         print(&serde_json::json!({ "record": r, "status": s }));
         return Ok(());
     };
-    let c = ar.read_content(id, access).map_err(fail)?;
-    if signature_out.is_some() && c.detached_signature.is_none() {
+    // So is a signature the record lacks, and a folder that is not there: the read was logged,
+    // then nothing written (helper 190).
+    if signature_out.is_some() && !ar.has_detached_signature(id).map_err(fail)? {
         return Err(usage(format!("record {id} has no detached signature")));
     }
+    for p in std::iter::once(&path).chain(signature_out.iter()) {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(usage(format!(
+                "write {}: the folder {} is not there",
+                p.display(),
+                dir.display()
+            )));
+        }
+    }
+    let c = ar.read_content(id, access).map_err(fail)?;
     let write = |p: &Path, bytes: &[u8]| {
         crate::sign_cmd::write_atomic(p, bytes, overwrite)
             .map_err(|e| usage(format!("write {}: {e}", p.display())))

@@ -546,6 +546,37 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("not replaced"), "{}", r.stderr);
     assert!(!s.demo.path().join("nothing-here").exists());
+    // A signature the record lacks, or a folder that is not there: refused before the read is
+    // logged (it was logged, then nothing written; helper 190).
+    let size = || {
+        s.kyso(&["log", "prove", "--leaf", "0"]).json()["tree_size"]
+            .as_u64()
+            .unwrap()
+    };
+    let was = size();
+    let sig = s.demo.path().join("ban-sao.p7s");
+    let r = get_into(&["--signature-out", sig.to_str().unwrap(), "--overwrite"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("record 0 has no detached signature"),
+        "{}",
+        r.stderr
+    );
+    let nowhere = s.demo.path().join("no-such-folder").join("ban-sao.pdf");
+    let r = s.kyso(&[
+        "archive",
+        "get",
+        "0",
+        "--out",
+        nowhere.to_str().unwrap(),
+        "--user",
+        "canbo.hk",
+        "--purpose",
+        "công dân xin bản sao",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("is not there"), "{}", r.stderr);
+    assert_eq!(size(), was, "a read was logged");
     let r = get_into(&["--overwrite"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(&mine).unwrap(), std::fs::read(&a).unwrap());

@@ -354,6 +354,31 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
             .status,
         404
     );
+    // A HEAD is no read: refused (405, its Allow naming no HEAD), nothing logged — axum
+    // answered it with the GET handler, and the log said the content was read (helper 190).
+    let logged = |a: &Appliance| {
+        events(a)
+            .iter()
+            .filter(|e| e["event"] == "read" || e["event"] == "find")
+            .count()
+    };
+    let before = logged(&a);
+    let sha = sha256_hex(&other);
+    for path in [
+        format!("/v1/records/{second}/content?purpose=cap%20ban%20sao"),
+        format!("/v1/records/{second}?purpose=kiem%20tra"),
+        "/v1/records?code=001099012345.GPXD&purpose=ho%20so%2042".to_string(),
+        format!("/v1/verify/archived?sha256={sha}"),
+    ] {
+        let r = clerk.head(&path);
+        assert_eq!(r.status, 405, "{path}");
+        let allow = r.header("allow").unwrap_or_default().to_string();
+        assert!(
+            allow.contains("GET") && !allow.contains("HEAD"),
+            "{path}: {allow}"
+        );
+    }
+    assert_eq!(logged(&a), before, "a HEAD logged a read");
 
     let ev = events(&a);
     let reads: Vec<_> = ev.iter().filter(|e| e["event"] == "read").collect();

@@ -99,6 +99,12 @@ impl Archive {
         Ok(self.record(id)?.size)
     }
 
+    /// Whether record `id` keeps a detached signature beside its document, so a caller can
+    /// refuse to write one that is not there before the read is logged. Not a read.
+    pub fn has_detached_signature(&self, id: u64) -> Result<bool> {
+        Ok(self.record(id)?.detached_signature.is_some())
+    }
+
     /// The document's bytes — a logged read: the event is durable before the bytes are
     /// returned. The bytes are checked against the record's SHA-256.
     pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
@@ -331,6 +337,16 @@ impl Archive {
         recent
             .get(&(user.to_string(), sha256.to_string(), answer_digest(records)))
             .is_some_and(|at| at.elapsed() < REPEAT_WINDOW)
+    }
+
+    /// Forget that `user` looked `sha256` up: the answer could not be given after the lookup
+    /// was logged (no checkpoint to prove it), so the next one is logged again, not taken as
+    /// already said (helper 190: a 503 stood for the 200 after it).
+    pub fn forget_lookup(&self, user: &str, sha256: &str) {
+        self.recent_lookups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(u, s, _), _| !(u == user && s == sha256));
     }
 
     fn remember_lookup(&self, user: &str, sha256: String, records: Vec<u64>) {

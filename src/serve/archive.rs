@@ -407,6 +407,11 @@ impl Store {
     }
 
     /// Log that `user` read the log's entries `[start, end)`, for `purpose`.
+    /// See [`kyso_archive::Archive::forget_lookup`].
+    pub fn forget_lookup(&self, user: &str, sha256: &str) {
+        self.archive.forget_lookup(user, sha256);
+    }
+
     pub fn log_read(&self, start: u64, end: u64, user: &str, purpose: String) -> Result<u64> {
         self.archive.log(
             Activity::LogRead {

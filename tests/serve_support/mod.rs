@@ -567,6 +567,17 @@ impl Client {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// A HEAD request (no body comes back).
+    pub fn head(&self, path: &str) -> Resp {
+        let mut rq = self.agent.head(format!("{}{path}", self.base));
+        if let Some(b) = &self.bearer {
+            rq = rq.header("Authorization", format!("Bearer {b}"));
+        }
+        rq.call()
+            .map(Client::finish)
+            .unwrap_or_else(|e| panic!("HEAD {path}: {e}"))
+    }
+
     pub fn send(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
         self.try_send(method, path, content_type, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))

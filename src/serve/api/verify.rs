@@ -408,8 +408,20 @@ pub async fn archived(
                 checkpoint: None,
             });
         };
-        let (size, note) = store.checkpoint(r.leaf + 1)?;
-        let proof = store.inclusion(r.leaf, size)?;
+        // The lookup is logged (a read); an answer that cannot be proved (no checkpoint can be
+        // signed: 503) leaves that event, and the next lookup is logged again rather than
+        // taken as said (it stood for the 200 after it; helper 190).
+        let proved = store.checkpoint(r.leaf + 1).and_then(|(size, note)| {
+            let proof = store.inclusion(r.leaf, size)?;
+            Ok((size, note, proof))
+        });
+        let (size, note, proof) = match proved {
+            Ok(p) => p,
+            Err(e) => {
+                store.forget_lookup(&idt.user, &sha.to_ascii_lowercase());
+                return Err(e.into());
+            }
+        };
         Ok(ArchivedResponse {
             archived: true,
             record: Some(r.id),
