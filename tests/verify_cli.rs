@@ -2707,3 +2707,46 @@ fn a_time_stamp_authority_on_hold_is_said_to_be() {
         );
     }
 }
+
+/// A certificate with RFC 5280's "no well-defined expiration date", notAfter
+/// 99991231235959Z (tests/hostile/no_expiry.py: pyca, OpenSSL): `kyso verify` panicked
+/// writing that date at +07:00 in the human summary (2026-12-06). It is shown in UTC.
+#[test]
+fn a_certificate_that_never_expires_is_shown_not_a_panic() {
+    let demo = Demo::new();
+    let d = demo.path().join("ne");
+    hostile("no_expiry.py", &[d.as_os_str()]);
+    let p = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let (doc, sig, cert) = (p("doc.txt"), p("sig.p7s"), p("cert.pem"));
+    for lang in ["vi", "en"] {
+        let r = demo.run(&[
+            "verify",
+            &doc,
+            "--detached",
+            &sig,
+            "--trust",
+            &cert,
+            "--offline",
+            "--lang",
+            lang,
+        ]);
+        assert!(r.code <= 2, "{lang}: {}{}", r.stdout, r.stderr);
+        let want = match lang {
+            "vi" => "đến 31/12/9999 23:59:59 +00:00",
+            _ => "9999-12-31 23:59:59 +00:00",
+        };
+        assert!(r.stdout.contains(want), "{lang}: {}", r.stdout);
+    }
+    let j = verdict(
+        &demo,
+        std::path::Path::new(&doc),
+        &["--detached", &sig, "--trust", &cert],
+    );
+    assert!(
+        j["signatures"][0]["signer"]["not_after"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("9999-12-31T23:59:59"),
+        "{j}"
+    );
+}

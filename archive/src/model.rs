@@ -181,9 +181,14 @@ pub struct Record {
 /// issue date is counted and selected by (`stats`, an agency's records between two dates).
 pub(crate) fn ingest_day(t: &str) -> Result<String> {
     use time::format_description::well_known::Rfc3339;
+    // Checked: a stored time whose +07:00 day is past year 9999 panicked the reader, the
+    // writer thread and every open that rebuilt the counters (helper 191).
     let t = time::OffsetDateTime::parse(t, &Rfc3339)
         .map_err(|e| ArchiveError::Inconsistent(format!("time {t:?}: {e}")))?
-        .to_offset(time::macros::offset!(+7));
+        .checked_to_offset(time::macros::offset!(+7))
+        .ok_or_else(|| {
+            ArchiveError::Inconsistent(format!("time {t:?}: past year 9999 at +07:00"))
+        })?;
     Ok(format!(
         "{:04}-{:02}-{:02}",
         t.year(),
@@ -578,6 +583,15 @@ pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stored time whose +07:00 day is past year 9999 is an inconsistency, not a panic of
+    /// the reader, the writer and every open that rebuilt the counters (helper 191).
+    #[test]
+    fn an_ingest_time_past_year_9999_is_an_inconsistency() {
+        assert_eq!(ingest_day("2026-12-05T20:00:00Z").unwrap(), "2026-12-06");
+        let e = ingest_day("9999-12-31T23:00:00Z").unwrap_err();
+        assert!(matches!(e, ArchiveError::Inconsistent(_)), "{e}");
+    }
 
     #[test]
     fn status_rules() {

@@ -70,7 +70,9 @@ pub struct ZipOut {
 
 /// MS-DOS time and date (§4.4.6) of `t` (UTC); 1980-01-01 for times before 1980.
 pub fn dos_time(t: time::OffsetDateTime) -> (u16, u16) {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let Some(t) = t.checked_to_offset(time::UtcOffset::UTC) else {
+        return (0, (1 << 5) | 1);
+    };
     if t.year() < 1980 || t.year() > 2107 {
         return (0, (1 << 5) | 1);
     }

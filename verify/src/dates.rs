@@ -4,12 +4,20 @@ use std::time::SystemTime;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-/// RFC 3339 in UTC, whole seconds: how kyso writes times in reports and records.
+/// RFC 3339 in UTC, whole seconds: how kyso writes times in reports and records. A time past
+/// what RFC 3339 writes (after 9999-12-31T23:59:59Z: RFC 5280's "no expiration" date plus a
+/// skew, a time-stamp's accuracy) is written as that last second, one before year 0 as its
+/// first: `OffsetDateTime::from` panicked on them (2026-12-06).
 pub fn rfc3339(t: SystemTime) -> String {
-    let t = OffsetDateTime::from(t);
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&Rfc3339)
+    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    };
+    const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    OffsetDateTime::from_unix_timestamp(secs.clamp(FIRST, LAST))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }
 
@@ -58,6 +66,21 @@ pub fn generalized_time(a: &der::Any) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 5280's "no expiration" date plus a skew, and years before 0: written at the edge,
+    /// never a panic (`OffsetDateTime::from` panicked past 9999; 2026-12-06).
+    #[test]
+    fn times_past_what_rfc_3339_writes_are_clamped() {
+        let last = parse_rfc3339("9999-12-31T23:59:59Z").unwrap();
+        let later = last + std::time::Duration::from_secs(86_400 * 400);
+        assert_eq!(rfc3339(later), "9999-12-31T23:59:59Z");
+        let first = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(70_000_000_000);
+        assert_eq!(rfc3339(first), "0000-01-01T00:00:00Z");
+        let far = crate::i18n::display_time("9999-12-31T23:59:59Z", crate::report::Lang::Vi);
+        assert_eq!(far, "31/12/9999 23:59:59 +00:00");
+        let far = crate::i18n::display_time("9999-12-31T23:59:59-05:00", crate::report::Lang::En);
+        assert_eq!(far, "9999-12-31T23:59:59-05:00");
+    }
 
     #[test]
     fn times_round_trip() {

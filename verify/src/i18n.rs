@@ -39,20 +39,30 @@ const VN: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
 };
 
 /// An RFC 3339 time as a reader expects it, in Vietnam's time (+07:00): `dd/mm/yyyy HH:MM:SS
-/// +07:00` in Vietnamese, `yyyy-mm-dd HH:MM:SS +07:00` in English. Anything else is shown as given.
+/// +07:00` in Vietnamese, `yyyy-mm-dd HH:MM:SS +07:00` in English. Anything else is shown as
+/// given; a time whose +07:00 falls past year 9999 (RFC 5280's "no expiration" date,
+/// 9999-12-31T23:59:59Z) in UTC, `+00:00` (`to_offset` panicked on it: a certificate made so
+/// aborted `kyso verify`; 2026-12-06).
 pub fn display_time(rfc3339: &str, lang: Lang) -> String {
     use time::format_description::well_known::Rfc3339;
     let Ok(t) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else {
         return rfc3339.to_string();
     };
-    let t = t.to_offset(VN);
+    let (t, zone) = match (
+        t.checked_to_offset(VN),
+        t.checked_to_offset(time::UtcOffset::UTC),
+    ) {
+        (Some(t), _) => (t, "+07:00"),
+        (None, Some(t)) => (t, "+00:00"),
+        (None, None) => return rfc3339.to_string(),
+    };
     let (y, mo, d) = (t.year(), t.month() as u8, t.day());
     let (h, mi, se) = (t.hour(), t.minute(), t.second());
     // With seconds, as the visible stamp shows the signing time (helper 138, 2026-12-05: an
     // official could not match the two).
     match lang {
-        Lang::Vi => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02}:{se:02} +07:00"),
-        Lang::En => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{se:02} +07:00"),
+        Lang::Vi => format!("{d:02}/{mo:02}/{y:04} {h:02}:{mi:02}:{se:02} {zone}"),
+        Lang::En => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{se:02} {zone}"),
     }
 }
 
