@@ -2207,3 +2207,65 @@ fn a_key_taken_away_mid_batch_is_said_removed() {
     assert!(!r.stderr.contains("object handle"), "{}", r.stderr);
     assert!(r.stderr.contains("1 signed, 2 failed"), "{}", r.stderr);
 }
+
+/// A PDF signed twice by Adobe Acrobat, its updates written with object streams (pyHanko's
+/// test data, tests/fixtures/pyhanko/): an official countersigns it, and the earlier
+/// signatures keep the verdicts they had. kyso's update rewrites the AcroForm, which an
+/// earlier object stream held, and kyso's verify then failed both earlier signatures for an
+/// object stream "holding an object the table places elsewhere" (helper 192); pyHanko
+/// accepts the result.
+#[test]
+fn an_official_countersigns_a_pdf_whose_updates_used_object_streams() {
+    let demo = Demo::new();
+    let src = fixture("pyhanko/minimal-signed-twice-both-created.pdf");
+    let verdicts = |pdf: &std::path::Path| {
+        let r = demo.run(&["verify", pdf.to_str().unwrap(), "--offline", "--json"]);
+        r.json()["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["indication"].to_string(), s["subindication"].to_string()))
+            .collect::<Vec<_>>()
+    };
+    let before = verdicts(&src);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before.iter().all(|(i, _)| i != "\"TOTAL-FAILED\""),
+        "{before:?}"
+    );
+    let out = demo.path().join("out");
+    let r = sign(
+        &demo,
+        &[
+            "--key",
+            RSA_KEY,
+            "--out-dir",
+            out.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = out.join("minimal-signed-twice-both-created.signed.pdf");
+    let after = verdicts(&signed);
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(
+        after[..2],
+        before[..],
+        "the earlier signatures' verdicts changed"
+    );
+    let ca = demo.ca_pem();
+    let r = demo.run(&[
+        "verify",
+        signed.to_str().unwrap(),
+        "--offline",
+        "--json",
+        "--trust",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.json()["signatures"][2]["indication"],
+        "TOTAL-PASSED",
+        "{}",
+        r.stdout
+    );
+}

@@ -1962,7 +1962,12 @@ impl Revisions<'_, '_> {
     /// cross-reference table places it? MuPDF, rebuilding the table, loads the members of every
     /// object stream it finds over what its headers said: a new, unreferenced object stream
     /// holding a forged page showed that page (found by an attacker's reading, 2026-12-02).
-    /// Each member must be where the final table puts it: in this stream, at its index.
+    /// Each member must be where a table of the file puts it: in this stream, at its index —
+    /// the final table, or an earlier section's that placed the stream here, when a later
+    /// update wrote the object anew (any countersignature over a file whose earlier update
+    /// used object streams failed the earlier signature; helper 192, pyHanko's
+    /// `minimal-signed-twice-*`). Such a superseded member is a version a rebuild may show,
+    /// and [`Self::rebuilt_shows_otherwise`] holds it to what the signature covers.
     fn object_stream_differs(
         &self,
         offset: usize,
@@ -1989,8 +1994,22 @@ impl Revisions<'_, '_> {
         if !complete {
             return refuse("cannot be read, or has an unreadable index");
         }
+        let sections = self.last.sections();
+        let stream_here = sections.iter().any(|s| {
+            s.entries.iter().any(|(n, e)| {
+                *n == obj.num && matches!(e, XrefEntry::Offset { offset: o, .. } if *o == offset)
+            })
+        });
         for (index, num) in members.into_iter().enumerate() {
-            let here = matches!(self.last.entry(num), Some(XrefEntry::InStream { stream, index: i }) if stream == obj.num && i as usize == index);
+            let placed = XrefEntry::InStream {
+                stream: obj.num,
+                index: index as u32,
+            };
+            let here = self.last.entry(num) == Some(placed)
+                || (stream_here
+                    && sections
+                        .iter()
+                        .any(|s| s.entries.iter().any(|(n, e)| *n == num && *e == placed)));
             if !here {
                 return refuse(&format!(
                     "holds object {num}, which the table places elsewhere"
