@@ -1165,6 +1165,17 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
             "changes the status of record 7, which was not ingested before it",
         ),
         (
+            // The signer checks the log against it before each checkpoint: written over, it
+            // stopped every checkpoint (and every put, and the service's start) while the
+            // audit said clean (helper 191).
+            "the last signed root",
+            Box::new(|d| {
+                d.put_cf(cf(d, "meta"), b"last_signed_root", [0u8; 32])
+                    .unwrap();
+            }),
+            "the database's record of the last signed root (0000",
+        ),
+        (
             "an ingest out of order",
             Box::new(|d| {
                 let rec = d

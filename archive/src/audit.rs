@@ -684,6 +684,25 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             newest.unwrap_or(0)
         )));
     }
+    // And the root it keeps with that size, which the signer checks the log against before
+    // each checkpoint: one written over (32 bytes) stopped every checkpoint, and so every put
+    // and the service's start, while this audit said clean (helper 191).
+    if signed > 0 {
+        let kept = raw
+            .get_cf(cf(&raw, CF_META)?, META_SIGNED_ROOT)
+            .map_err(db_err)?
+            .and_then(|v| Hash::try_from(v.as_slice()).ok());
+        let holds = match &kept {
+            Some(r) => consistent(signed, r)?,
+            None => false,
+        };
+        if !holds {
+            return Err(bad(format!(
+                "the database's record of the last signed root ({}) is not the log's root at {signed} entries, the newest stored checkpoint's: an edit of the database, and the signer refuses every checkpoint while it is there",
+                kept.map_or("missing".to_string(), hex::encode)
+            )));
+        }
+    }
     // The record the signer looks each given key up under (`<its name>:<its key ID>`) holds
     // that key: another key there refused every checkpoint, and passed when a note carried
     // that key's line under the record's whole text as a name (helper 113).
