@@ -3196,3 +3196,50 @@ fn a_key_planted_in_the_database_does_not_rename_the_log() {
         .collect();
     assert_ne!(ids[0], ids[1]);
 }
+
+/// An insider's files in the database directory: a write-ahead log replaced by a FIFO, or by a
+/// link to /dev/zero. RocksDB, opening the database, waited on the FIFO for good and read the
+/// link without end; every command now refuses the directory at once, naming the file
+/// (helper 191).
+#[test]
+fn a_fifo_or_a_link_among_the_databases_files_is_refused_not_waited_on() {
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
+    let wal = std::fs::read_dir(&s.db)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .expect("a write-ahead log");
+    for planted in ["fifo", "link"] {
+        std::fs::remove_file(&wal).unwrap();
+        match planted {
+            "fifo" => assert!(std::process::Command::new("mkfifo")
+                .arg(&wal)
+                .status()
+                .unwrap()
+                .success()),
+            _ => std::os::unix::fs::symlink("/dev/zero", &wal).unwrap(),
+        }
+        for r in [
+            s.audit(),
+            s.read(&["archive", "get", "0"]),
+            s.kyso(&[
+                "archive",
+                "status",
+                "0",
+                "--revoke",
+                "x",
+                "--user",
+                "lanhdao.hk",
+            ]),
+        ] {
+            assert_eq!(r.code, 20, "{planted}: {}{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains("is not a plain file"),
+                "{planted}: {}",
+                r.stderr
+            );
+        }
+    }
+}

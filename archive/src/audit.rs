@@ -284,6 +284,7 @@ impl Db<'_> {
 
 /// Audit the archive in `dir` (opened read-only: the service may keep running).
 pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
+    crate::backup::plain_files(dir)?;
     // A database made before the statistics counters has no `stats` column family until
     // kyso opens it for writing (which builds them).
     let present = DB::list_cf(&Options::default(), dir).unwrap_or_default();

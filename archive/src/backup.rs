@@ -267,6 +267,43 @@ fn beside_the_data(name: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Refuse a database directory where one of RocksDB's files is not a plain file (a link, a
+/// FIFO, a device) or is a write-ahead log mostly holes: opening it, RocksDB waited on a FIFO
+/// for good, read `/dev/zero` through a link without end, and replayed a sparse 1 GiB log of
+/// zeros for 10 s on every open (16 TiB: days) — an insider's files (helper 191). `kyso
+/// restore` refuses the same in what it copies. (The bound on holes is loose: a file system
+/// that compresses may report fewer blocks than bytes, never 64 times fewer for a log.)
+pub(crate) fn plain_files(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(()); // no directory: opening it says so
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io("read", dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str().filter(|n| rocksdb_file(n)) else {
+            continue;
+        };
+        let p = entry.path();
+        let m = std::fs::symlink_metadata(&p).map_err(|e| io("stat", &p, e))?;
+        if !m.is_file() {
+            return Err(ArchiveError::Inconsistent(format!(
+                "{} is not a plain file (a link, a FIFO or a device): a database directory holds only RocksDB's files, and it is not opened",
+                p.display()
+            )));
+        }
+        let on_disk = m.blocks().saturating_mul(512);
+        if name.ends_with(".log") && m.len() > (256 << 20) && on_disk.saturating_mul(64) < m.len() {
+            return Err(ArchiveError::Inconsistent(format!(
+                "{} is a write-ahead log of {} bytes of which {on_disk} are on disk (a file with holes, which RocksDB does not write): the database is not opened",
+                p.display(),
+                m.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Is `name` a file RocksDB writes in a database or checkpoint directory?
 fn rocksdb_file(name: &str) -> bool {
     let numbered = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

@@ -151,6 +151,7 @@ impl Archive {
             std::fs::create_dir_all(dir)
                 .map_err(|e| crate::error::file_err("cannot create", dir.display(), e))?;
         }
+        crate::backup::plain_files(dir)?;
         let mut opts = options(dir);
         if lean {
             opts.set_db_write_buffer_size(16 << 20);
