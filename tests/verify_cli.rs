@@ -2750,3 +2750,43 @@ fn a_certificate_that_never_expires_is_shown_not_a_panic() {
         "{j}"
     );
 }
+
+/// Object streams written after a signature holding forged versions a reader rebuilding the
+/// table shows, written back by a later update (tests/hostile/objstm_history.py: pyHanko and
+/// hand-written updates): a Square drawing "900 VND" under a number the signed revision did not
+/// use, named later as an empty signature widget; the catalog, the page or its font forged and
+/// listed by its update's section. Each passed, or was told as the document's history, after
+/// the rule was relaxed for Acrobat's countersigned files (helper 193): each fails.
+#[test]
+fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
+    let demo = Demo::new();
+    let d = demo.path().join("oh");
+    hostile("objstm_history.py", &[d.as_os_str()]);
+    let root = d.join("root.pem");
+    let judge = |f: &str| verdict(&demo, &d.join(f), &["--trust", root.to_str().unwrap()]);
+    assert_eq!(judge("signed.pdf")["indication"], "TOTAL-PASSED");
+    for (f, why) in [
+        ("square.pdf", "the object stream 13 0 at byte"),
+        ("square-countersigned.pdf", "the object stream 13 0 at byte"),
+        (
+            "catalog.pdf",
+            "object 1 has an earlier version in the object stream",
+        ),
+        (
+            "page.pdf",
+            "object 3 has an earlier version in the object stream",
+        ),
+        (
+            "font.pdf",
+            "object 5 has an earlier version in the object stream",
+        ),
+    ] {
+        let j = judge(f);
+        let s = &j["signatures"][0];
+        assert_eq!(s["indication"], "TOTAL-FAILED", "{f}: {j}");
+        assert!(
+            s["messages"][0].as_str().unwrap_or_default().contains(why),
+            "{f}: {j}"
+        );
+    }
+}

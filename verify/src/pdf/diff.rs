@@ -1967,7 +1967,10 @@ impl Revisions<'_, '_> {
     /// update wrote the object anew (any countersignature over a file whose earlier update
     /// used object streams failed the earlier signature; helper 192, pyHanko's
     /// `minimal-signed-twice-*`). Such a superseded member is a version a rebuild may show,
-    /// and [`Self::rebuilt_shows_otherwise`] holds it to what the signature covers.
+    /// and [`Self::rebuilt_shows_otherwise`] holds it to what the signature covers — which it
+    /// does only for numbers the signed revision uses: another number's superseded member (a
+    /// forged annotation, which a later revision's /Annots then named) passed unseen while
+    /// MuPDF's rebuild drew it (helper 193), and is refused.
     fn object_stream_differs(
         &self,
         offset: usize,
@@ -2000,6 +2003,10 @@ impl Revisions<'_, '_> {
                 *n == obj.num && matches!(e, XrefEntry::Offset { offset: o, .. } if *o == offset)
             })
         });
+        let used = |num: u32| {
+            self.roles.of.keys().any(|r| r.num == num)
+                || self.roles.unreadable.iter().any(|r| r.num == num)
+        };
         for (index, num) in members.into_iter().enumerate() {
             let placed = XrefEntry::InStream {
                 stream: obj.num,
@@ -2007,6 +2014,7 @@ impl Revisions<'_, '_> {
             };
             let here = self.last.entry(num) == Some(placed)
                 || (stream_here
+                    && used(num)
                     && sections
                         .iter()
                         .any(|s| s.entries.iter().any(|(n, e)| *n == num && *e == placed)));
@@ -2182,11 +2190,15 @@ impl Revisions<'_, '_> {
                 ),
             };
             // Whether a revision's table used this version: its entry, and its object
-            // stream's, in some section of the chain.
+            // stream's, in some section of the chain up to the signed revision's end. A section
+            // written after the signature is no history the signer saw: a forged catalog, page
+            // or font listed by one and written back by the next was told as "an earlier
+            // revision" while MuPDF's rebuild showed it (helper 193).
             let historical = changed.iter().all(|(n, e)| {
                 self.last
                     .sections()
                     .iter()
+                    .filter(|s| s.offset < self.end)
                     .any(|s| s.entries.iter().any(|(m, f)| m == n && f == e))
             });
             let Some(rebuilt) = self.last.with_entries(&changed) else {
@@ -2210,6 +2222,31 @@ impl Revisions<'_, '_> {
                 };
                 if same(&v, &signed) || self.last.get(*r).is_ok_and(|f| same(&v, &f)) {
                     continue;
+                }
+                // A version only a section after the signature placed (no history the signer
+                // saw) passes when it differs from the signed one only by what signing adds:
+                // the form's field list with a later signature's field, written into an object
+                // stream by the update that signed it and rewritten plainly by the next (an
+                // Acrobat file countersigned; helper 192). Anything else of it fails below.
+                if !historical {
+                    let forward = Revisions {
+                        signed: self.signed,
+                        last: &rebuilt,
+                        end: self.end,
+                        roles: self.roles,
+                        fields: self.fields,
+                        last_fields: self.last_fields,
+                        later_signatures: self.all_signatures,
+                        all_signatures: self.all_signatures,
+                        drawn_from_defaults: Default::default(),
+                        inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
+                        headers: self.headers,
+                    };
+                    let mut added = Vec::new();
+                    forward.object(*r, roles, &signed, &v, &mut added);
+                    if !added.is_empty() && added.iter().all(signing_adds) {
+                        continue;
+                    }
                 }
                 // What the signed revision changed over that version, judged as if it were an
                 // update of it.

