@@ -430,8 +430,14 @@ impl Report {
                 .replace("{from}", &display_time(&signer.not_before, lang))
                 .replace("{to}", &display_time(&signer.not_after, lang))
         };
+        // The ETSI name beside the reader's word for it, unless they are the same word
+        // ("INDETERMINATE (INDETERMINATE)" in English; helper 192).
+        let status = match verdict(s.indication) {
+            v if v == s.indication.as_str() => v.to_string(),
+            v => format!("{v} ({})", s.indication.as_str()),
+        };
         let values = [
-            format!("{} ({})", verdict(s.indication), s.indication.as_str()),
+            status,
             vouched(&signer.issuer),
             known(&signer.subject),
             vouched(s.facts.ca_body.as_deref().unwrap_or(&signer.issuer)),
