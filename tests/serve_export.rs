@@ -935,6 +935,19 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
             && !error.contains(a.dir.path().to_str().unwrap()),
         "{j}"
     );
+    // "Does the archive hold this document?" cannot be proved either (503); its lookup is
+    // logged, and not taken as said: the next one, answered, is logged too (the 503 stood
+    // for the 200 after it; helper 190).
+    let other = signed_fixture(&a, "three-pages.pdf");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.BAN_SAO", "title": "Bản sao", "issue_date": "2026-11-20", "content": b64(&other)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let sha = sha256_hex(&other);
+    let lookup = format!("/v1/verify/archived?sha256={sha}");
+    let r = clerk.get(&lookup);
+    assert_eq!(r.status, 503, "{}", r.text());
     // Mended: ready again once a checkpoint is signed.
     std::fs::remove_dir(&state).unwrap();
     std::fs::write(&state, "kyso: write anew from the database\n").unwrap();
@@ -943,6 +956,17 @@ fn the_service_does_not_start_under_another_name_for_its_log() {
         assert!(start.elapsed() < Duration::from_secs(20), "not ready again");
         std::thread::sleep(Duration::from_millis(250));
     }
+    let r = clerk.get(&lookup);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["archived"], true, "{}", r.text());
+    let finds = log_events(&a)
+        .into_iter()
+        .filter(|e| e["event"] == "find" && e["value"] == sha.as_str())
+        .count();
+    assert_eq!(
+        finds, 2,
+        "the lookup answered 503, then the one answered 200"
+    );
     assert_eq!(
         archivist
             .get(&format!("/v1/log/inclusion?leaf={leaf}"))

@@ -406,6 +406,9 @@ impl Archive {
     pub fn healthy(&self) -> bool {
         !self.failed.load(Ordering::Acquire)
             && self.jobs.is_some()
+            // The writer and the syncer still run: a writer thread that panicked left every
+            // write answering 500 while /readyz said the database was fine (helper 191).
+            && self.threads.iter().all(|t| !t.is_finished())
             && self
                 .db
                 .property_int_value("rocksdb.num-running-flushes")
