@@ -2756,7 +2756,10 @@ fn a_certificate_that_never_expires_is_shown_not_a_panic() {
 /// hand-written updates): a Square drawing "900 VND" under a number the signed revision did not
 /// use, named later as an empty signature widget; the catalog, the page or its font forged and
 /// listed by its update's section. Each passed, or was told as the document's history, after
-/// the rule was relaxed for Acrobat's countersigned files (helper 193): each fails.
+/// the rule was relaxed for Acrobat's countersigned files (helper 193): each fails. So do, after
+/// that fix (helper 194), an empty visible signature field planted "filled" by this very
+/// signature with an appearance drawing 900 VND, and a page planted listing a later
+/// signature's widget that no page of the final file lists.
 #[test]
 fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let demo = Demo::new();
@@ -2765,7 +2768,16 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let root = d.join("root.pem");
     let judge = |f: &str| verdict(&demo, &d.join(f), &["--trust", root.to_str().unwrap()]);
     assert_eq!(judge("signed.pdf")["indication"], "TOTAL-PASSED");
+    assert_eq!(judge("prepared-signed.pdf")["indication"], "TOTAL-PASSED");
     for (f, why) in [
+        (
+            "prepared.pdf",
+            "object 7 has an earlier version in the object stream",
+        ),
+        (
+            "phantom2.pdf",
+            "object 3 has an earlier version in the object stream",
+        ),
         ("square.pdf", "the object stream 13 0 at byte"),
         ("square-countersigned.pdf", "the object stream 13 0 at byte"),
         (

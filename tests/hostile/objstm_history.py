@@ -13,7 +13,11 @@ square.pdf (a Square annotation drawing 900 VND in an object stream after the si
 written plainly as an empty signature widget that the page's /Annots and the form's /Fields
 name; square-countersigned.pdf: pyHanko signs that field); catalog.pdf, page.pdf, font.pdf (the
 catalog, the page or its font forged in such an object stream, which its update's section lists,
-then written back as signed).
+then written back as signed); prepared.pdf (an empty visible signature field, prepared for a
+second signer, planted after the signature "filled" by this very signature with an appearance
+drawing 900 VND, written back as signed); phantom2.pdf (the page planted listing a later
+signature's widget that no page of the final file lists, then countersigned by pyHanko with the
+stamp "Payment order. Amount: 900 VND") — helper 194, against the fix of helper 193's files.
 """
 import datetime as dt
 import io
@@ -21,6 +25,11 @@ import os
 import re
 import sys
 import zlib
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.stamp import TextStampStyle
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -203,3 +212,49 @@ def forged_history(KIND):
 
 for kind in ('catalog', 'page', 'font'):
     forged_history(kind)
+
+
+# Helper 194, against the fix of helper 193's files:
+prep_page = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> /Annots [7 0 R] >>',
+    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'),
+    5: HELV,
+    6: b'<< /Fields [7 0 R] >>',
+    7: b'<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /F 4 /Rect [55 690 555 730] /P 3 0 R >>',
+}
+p_signed = sign(build(prep_page))
+save('prepared-signed.pdf', p_signed)
+prev, size = last_xref(p_signed)
+sigdict = [int(m) for m in re.findall(rb'/V (\d+) 0 R', p_signed)][-1]
+n_ap, n_os, n_x = size, size + 1, size + 2
+AP = b'1 g 0 0 500 40 re f 0 g BT /F1 20 Tf 5 10 Td (Payment order. Amount: 900 VND) Tj ET'
+ap = stream(AP, b'/Type /XObject /Subtype /Form /BBox [0 0 500 40] /Resources << /Font << /F1 5 0 R >> >> ')
+w7 = raw(p_signed, 7)
+forged7 = (w7[:-2] + b' /V %d 0 R /AP << /N %d 0 R >> >>' % (sigdict, n_ap))
+u1 = append_xref_stream(p_signed, [(n_ap, ap), (n_os, object_stream([(7, forged7)]))],
+                        {7: (2, n_os, 0)}, b'/Root 1 0 R ' + IDS, n_x)
+final = append(u1, [(7, w7)], b'/Size %d /Root 1 0 R ' % (n_x + 1) + IDS)
+save('prepared.pdf', final)
+
+
+w = (b'<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /F 4 /Rect [55 690 555 730] /P 3 0 R >>')
+page3 = raw(signed, 3)
+forged3 = page3.replace(b'/Annots [ 8 0 R ]', b'/Annots [ 8 0 R 12 0 R ]')
+assert forged3 != page3
+u1 = append_xref_stream(signed, [(12, w), (14, object_stream([(3, forged3)]))],
+                        {3: (2, 14, 0)}, b'/Root 1 0 R ' + IDS, 15)
+form7 = raw(signed, 7).replace(b'/Fields [ 8 0 R ]', b'/Fields [ 8 0 R 12 0 R ]')
+assert form7 != raw(signed, 7)
+prep = append(u1, [(3, page3), (7, form7)], b'/Size 16 /Root 1 0 R ' + IDS)
+save('phantom2-prep.pdf', prep)
+s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                              ca_chain_files=(os.path.join(D, 'root.pem'),))
+out = io.BytesIO()
+signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig2', subfilter=SigSeedSubFilter.PADES),
+                  signer=s,
+                  stamp_style=TextStampStyle(stamp_text='Payment order. Amount: 900 VND', border_width=0)
+                  ).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(prep), strict=False), output=out)
+save('phantom2.pdf', out.getvalue())

@@ -2224,10 +2224,14 @@ impl Revisions<'_, '_> {
                     continue;
                 }
                 // A version only a section after the signature placed (no history the signer
-                // saw) passes when it differs from the signed one only by what signing adds:
-                // the form's field list with a later signature's field, written into an object
-                // stream by the update that signed it and rewritten plainly by the next (an
-                // Acrobat file countersigned; helper 192). Anything else of it fails below.
+                // saw) passes when it differs from the signed one only by what a later
+                // signature adds that draws nothing: the form's field list with a later
+                // signature's field, written into an object stream by the update that signed
+                // it and rewritten plainly by the next (an Acrobat file countersigned; helper
+                // 192). Not a widget listed on a page, nor a field's value and appearance: a
+                // planted "fill" of an empty field by this very signature, and a planted page
+                // listing a later signature's widget no page of the final file lists, each
+                // drew "900 VND" in MuPDF's rebuild (helper 194). Anything else fails below.
                 if !historical {
                     let forward = Revisions {
                         signed: self.signed,
@@ -2236,7 +2240,7 @@ impl Revisions<'_, '_> {
                         roles: self.roles,
                         fields: self.fields,
                         last_fields: self.last_fields,
-                        later_signatures: self.all_signatures,
+                        later_signatures: self.later_signatures,
                         all_signatures: self.all_signatures,
                         drawn_from_defaults: Default::default(),
                         inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
@@ -2244,7 +2248,11 @@ impl Revisions<'_, '_> {
                     };
                     let mut added = Vec::new();
                     forward.object(*r, roles, &signed, &v, &mut added);
-                    if !added.is_empty() && added.iter().all(signing_adds) {
+                    let draws_nothing = |c: &Change| {
+                        signing_adds(c)
+                            && !matches!(c, Change::Annots { .. } | Change::FieldChanged { .. })
+                    };
+                    if !added.is_empty() && added.iter().all(draws_nothing) {
                         continue;
                     }
                 }
