@@ -282,6 +282,11 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     if !pdf.starts_with(b"%PDF-") {
         return refuse("the file does not begin with its %PDF- header: Poppler counts every offset from the header and MuPDF from the file's start, so they show other objects, and the update would change which".into());
     }
+    // A version other readers take: `%PDF-X.Y` (pyHanko's test file) was signed, and pyHanko
+    // could not read the result (helper 192).
+    if !matches!(pdf.get(5..8), Some([a, b'.', b]) if a.is_ascii_digit() && b.is_ascii_digit()) {
+        return refuse("the file's header names no PDF version (%PDF-1.7, %PDF-2.0): readers refuse or guess, and the signed result would read as it does".into());
+    }
     // MuPDF and Poppler look for `startxref` in the last 1,024 bytes; the update brings it
     // back within them.
     let from = pdf.len().saturating_sub(1024);

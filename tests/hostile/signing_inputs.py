@@ -15,6 +15,8 @@ attacker's reading, 2026-12-03: "pay 100 VND" shown before signing, another text
                                                  last 1,024 bytes, where readers look for it
     python3 signing_inputs.py prefix IN OUT      400 bytes of junk, then IN (Poppler counts
                                                  offsets from the header)
+    python3 signing_inputs.py version IN OUT     IN with its header %PDF-X.Y, naming no version
+                                                 (as pyHanko's test file minimal-illegal-header)
     python3 signing_inputs.py twice IN OUT       IN's page content written again after its end,
                                                  unlisted (a repairing reader shows it)
     python3 signing_inputs.py streampage IN OUT  IN with its page rewritten as a stream (no page
@@ -214,6 +216,9 @@ elif mode == 'prefix':
                                                                     m.group(2)), src)
     b = re.sub(rb'startxref\s+(\d+)', lambda m: b'startxref\n%d' % (int(m.group(1)) + len(junk)), b)
     open(out, 'wb').write(junk + b)
+elif mode == 'version':
+    assert re.match(rb'%PDF-\d\.\d', src), src[:9]
+    open(out, 'wb').write(b'%PDF-X.Y' + src[8:])
 elif mode == 'twice':
     root_num = int(re.findall(rb'/Root\s+(\d+)\s+0\s+R', src)[-1])
     pages = int(re.search(rb'/Pages (\d+) 0 R', obj(root_num)).group(1))
