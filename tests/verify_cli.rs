@@ -2759,7 +2759,9 @@ fn a_certificate_that_never_expires_is_shown_not_a_panic() {
 /// the rule was relaxed for Acrobat's countersigned files (helper 193): each fails. So do, after
 /// that fix (helper 194), an empty visible signature field planted "filled" by this very
 /// signature with an appearance drawing 900 VND, and a page planted listing a later
-/// signature's widget that no page of the final file lists.
+/// signature's widget that no page of the final file lists; and, after that fix (helper 196),
+/// a member numbered as the file's later object stream (MuPDF's repair then skips that stream
+/// and shows the forged page), and the catalog planted with /Perms or a new /Metadata.
 #[test]
 fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let demo = Demo::new();
@@ -2769,7 +2771,20 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let judge = |f: &str| verdict(&demo, &d.join(f), &["--trust", root.to_str().unwrap()]);
     assert_eq!(judge("signed.pdf")["indication"], "TOTAL-PASSED");
     assert_eq!(judge("prepared-signed.pdf")["indication"], "TOTAL-PASSED");
+    assert_eq!(judge("a2-signed.pdf")["indication"], "TOTAL-PASSED");
     for (f, why) in [
+        (
+            "a2.pdf",
+            "holds object 60, which the file numbers an object stream",
+        ),
+        (
+            "a3-perms.pdf",
+            "object 1 has an earlier version in the object stream",
+        ),
+        (
+            "a3-meta.pdf",
+            "object 1 has an earlier version in the object stream",
+        ),
         (
             "prepared.pdf",
             "object 7 has an earlier version in the object stream",

@@ -17,7 +17,12 @@ then written back as signed); prepared.pdf (an empty visible signature field, pr
 second signer, planted after the signature "filled" by this very signature with an appearance
 drawing 900 VND, written back as signed); phantom2.pdf (the page planted listing a later
 signature's widget that no page of the final file lists, then countersigned by pyHanko with the
-stamp "Payment order. Amount: 900 VND") — helper 194, against the fix of helper 193's files.
+stamp "Payment order. Amount: 900 VND") — helper 194, against the fix of helper 193's files;
+a2.pdf (a2-signed.pdf signed with a /DSS dictionary, object 60: an object stream after the
+signature holds a forged page and object 60, which the next update writes as an object stream
+holding the page as signed — MuPDF's repair, loading the first, skips the second and shows the
+forged page), a3-perms.pdf and a3-meta.pdf (the catalog planted with /Perms naming this
+signature as a certification, or a new /Metadata, written back as signed) — helper 196.
 """
 import datetime as dt
 import io
@@ -258,3 +263,57 @@ signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig2', subfilter=SigS
                   stamp_style=TextStampStyle(stamp_text='Payment order. Amount: 900 VND', border_width=0)
                   ).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(prep), strict=False), output=out)
 save('phantom2.pdf', out.getvalue())
+
+
+# Helper 196, against the fix of helper 194's files:
+DSSN = 60
+a2_page = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /DSS %d 0 R >>' % DSSN,
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'),
+    5: HELV,
+    DSSN: b'<< /Certs [] >>',
+}
+a2_signed = sign(build(a2_page))
+save('a2-signed.pdf', a2_signed)
+prev, size = last_xref(a2_signed)
+A = 30
+C = size          # forged content stream, a new number
+p3 = raw(a2_signed, 3)
+forged3 = p3.replace(b'/Contents 4 0 R', b'/Contents %d 0 R' % C)
+assert forged3 != p3
+dss = raw(a2_signed, DSSN)
+u1 = append_xref_stream(a2_signed,
+    [(C, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')),
+     (A, object_stream([(3, forged3), (DSSN, dss)]))],
+    {3: (2, A, 0), DSSN: (2, A, 1)}, b'/Root 1 0 R ' + IDS, C + 1)
+final = append_xref_stream(u1, [(DSSN, object_stream([(3, p3)]))],
+    {3: (2, DSSN, 0)}, b'/Root 1 0 R ' + IDS, C + 2)
+save('a2.pdf', final)
+
+
+a3_page = {
+    1: b'<< /Type /Catalog /Pages 2 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> >>',
+    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'),
+    5: HELV,
+}
+a3_signed = sign(build(a3_page))
+prev, size = last_xref(a3_signed)
+sigv = [int(m) for m in re.findall(rb'/V (\d+) 0 R', a3_signed)][-1]
+cat = raw(a3_signed, 1)
+for tag, extra, plain in [
+    ('perms', b' /Perms << /DocMDP %d 0 R >>' % sigv, []),
+    ('meta', b' /Metadata %d 0 R' % size,
+     [(size, stream(b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>', b'/Type /Metadata /Subtype /XML '))]),
+]:
+    forged = cat[:-2] + extra + b' >>'
+    n = size + 1
+    u1 = append_xref_stream(a3_signed, plain + [(n, object_stream([(1, forged)]))],
+                            {1: (2, n, 0)}, b'/Root 1 0 R ' + IDS, n + 1)
+    final = append(u1, [(1, cat)], b'/Size %d /Root 1 0 R ' % (n + 2) + IDS)
+    save('a3-' + tag + '.pdf', final)

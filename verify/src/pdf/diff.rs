@@ -2007,7 +2007,23 @@ impl Revisions<'_, '_> {
             self.roles.of.keys().any(|r| r.num == num)
                 || self.roles.unreadable.iter().any(|r| r.num == num)
         };
+        // A member numbered as an object stream of the file: MuPDF's repair, loading this
+        // stream first, takes that number for a plain object and then skips the stream it
+        // numbers, whose members — the table's, which kyso compares — it never loads: a
+        // forged page in this stream stood (helper 196). No writer numbers so.
+        let a_stream = |num: u32| {
+            sections.iter().any(|s| {
+                s.entries
+                    .iter()
+                    .any(|(_, e)| matches!(e, XrefEntry::InStream { stream, .. } if *stream == num))
+            })
+        };
         for (index, num) in members.into_iter().enumerate() {
+            if a_stream(num) {
+                return refuse(&format!(
+                    "holds object {num}, which the file numbers an object stream"
+                ));
+            }
             let placed = XrefEntry::InStream {
                 stream: obj.num,
                 index: index as u32,
@@ -2248,12 +2264,27 @@ impl Revisions<'_, '_> {
                     };
                     let mut added = Vec::new();
                     forward.object(*r, roles, &signed, &v, &mut added);
-                    let draws_nothing = |c: &Change| {
-                        signing_adds(c)
-                            && !matches!(c, Change::Annots { .. } | Change::FieldChanged { .. })
+                    // Only what a later signature's update writes there, listed: not all that
+                    // `signing_adds` allows (a planted catalog's /Perms or /Metadata passed,
+                    // which an ordinary update may not add; helper 196).
+                    let later_signature_writes = |c: &Change| match c {
+                        Change::Fields(ListChange::Grew(added)) => {
+                            added.iter().all(|f| f.signature)
+                        }
+                        Change::AcroFormKeys(keys) => keys.iter().all(|k| k == "SigFlags"),
+                        Change::FormResourcesAdded {
+                            used_for_drawing: false,
+                        }
+                        | Change::DssReplaced { is_dict: true }
+                        | Change::ValidationData => true,
+                        _ => false,
                     };
-                    if !added.is_empty() && added.iter().all(draws_nothing) {
-                        continue;
+                    // Anything else such a version holds fails here: the comparison below drops
+                    // what signing adds from the signed side, and let a planted /Perms through.
+                    match added.iter().find(|c| !later_signature_writes(c)) {
+                        None if !added.is_empty() => continue,
+                        None => {}
+                        Some(c) => return differs(what_differs(c)),
                     }
                 }
                 // What the signed revision changed over that version, judged as if it were an
