@@ -81,11 +81,30 @@ pub fn parse_system_time(s: &str) -> Option<SystemTime> {
     parse(s).map(SystemTime::from)
 }
 
+/// `t` seen at `offset_minutes` east of UTC (clamped to ±23:00), and the offset it is seen at:
+/// UTC when that offset would carry it past year 9999 or before year 0, and `t` itself clamped
+/// to those years (`OffsetDateTime::from` and `to_offset` panic past them; a certificate's
+/// "no expiration" date aborted `kyso verify` so, 2026-12-06).
+pub fn at_offset(t: SystemTime, offset_minutes: i32) -> (OffsetDateTime, i32) {
+    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    };
+    const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let utc = OffsetDateTime::from_unix_timestamp(secs.clamp(FIRST, LAST))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let minutes = offset_minutes.clamp(-23 * 60, 23 * 60);
+    let offset = UtcOffset::from_whole_seconds(minutes * 60).unwrap_or(UtcOffset::UTC);
+    match utc.checked_to_offset(offset) {
+        Some(dt) => (dt, minutes),
+        None => (utc, 0),
+    }
+}
+
 /// `D:YYYYMMDDHHmmSS+HH'mm'` for `t` seen at `offset_minutes` east of UTC.
 pub fn format(t: SystemTime, offset_minutes: i32) -> String {
-    let offset = UtcOffset::from_whole_seconds(offset_minutes.clamp(-23 * 60, 23 * 60) * 60)
-        .unwrap_or(UtcOffset::UTC);
-    let dt = OffsetDateTime::from(t).to_offset(offset);
+    let (dt, offset_minutes) = at_offset(t, offset_minutes);
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.unsigned_abs().min(23 * 60);
     format!(
@@ -104,6 +123,16 @@ pub fn format(t: SystemTime, offset_minutes: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Past year 9999 at the offset, the time is written in UTC, never a panic (the same
+    /// conversion aborted `kyso verify` on a certificate's "no expiration" date; 2026-12-06).
+    #[test]
+    fn times_the_offset_carries_past_9999_are_written_in_utc() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(253_402_286_400);
+        assert_eq!(format(t, 420), "D:99991231200000+00'00'");
+        let later = t + std::time::Duration::from_secs(86_400 * 800);
+        assert_eq!(format(later, 0), "D:99991231235959+00'00'");
+    }
 
     #[test]
     fn dates_of_section_7_9_4_read_and_write() {

@@ -363,13 +363,11 @@ pub fn subject_attribute(
 
 /// ISO 8601 local time with offset, e.g. `2026-11-22T16:30:00+07:00`.
 pub fn iso8601(t: std::time::SystemTime, offset_minutes: i32) -> String {
-    let offset = time::UtcOffset::from_whole_seconds(offset_minutes.clamp(-23 * 60, 23 * 60) * 60)
-        .unwrap_or(time::UtcOffset::UTC);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
     );
-    time::OffsetDateTime::from(t)
-        .to_offset(offset)
+    kyso_pdf::date::at_offset(t, offset_minutes)
+        .0
         .format(format)
         .unwrap_or_default()
 }
