@@ -2761,7 +2761,9 @@ fn a_certificate_that_never_expires_is_shown_not_a_panic() {
 /// signature with an appearance drawing 900 VND, and a page planted listing a later
 /// signature's widget that no page of the final file lists; and, after that fix (helper 196),
 /// a member numbered as the file's later object stream (MuPDF's repair then skips that stream
-/// and shows the forged page), and the catalog planted with /Perms or a new /Metadata.
+/// and shows the forged page), and the catalog planted with /Perms or a new /Metadata; and, after
+/// that (helper 197), a forged page in a low-numbered object stream written after a
+/// high-numbered one holding it as signed (MuPDF from 1.26 keeps the later one).
 #[test]
 fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let demo = Demo::new();
@@ -2776,6 +2778,10 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
         (
             "a2.pdf",
             "holds object 60, which the file numbers an object stream",
+        ),
+        (
+            "two-streams.pdf",
+            "object 3 has an earlier version in the object stream",
         ),
         (
             "a3-perms.pdf",

@@ -22,7 +22,10 @@ a2.pdf (a2-signed.pdf signed with a /DSS dictionary, object 60: an object stream
 signature holds a forged page and object 60, which the next update writes as an object stream
 holding the page as signed — MuPDF's repair, loading the first, skips the second and shows the
 forged page), a3-perms.pdf and a3-meta.pdf (the catalog planted with /Perms naming this
-signature as a certification, or a new /Metadata, written back as signed) — helper 196.
+signature as a certification, or a new /Metadata, written back as signed) — helper 196;
+two-streams.pdf (page 3 as signed in a high-numbered object stream early in the file, forged in
+a low-numbered one later, the table back on the first: MuPDF from 1.26 shows the forged page) —
+helper 197.
 """
 import datetime as dt
 import io
@@ -317,3 +320,20 @@ for tag, extra, plain in [
                             {1: (2, n, 0)}, b'/Root 1 0 R ' + IDS, n + 1)
     final = append(u1, [(1, cat)], b'/Size %d /Root 1 0 R ' % (n + 2) + IDS)
     save('a3-' + tag + '.pdf', final)
+
+
+# Helper 197: two object streams written after the signature hold versions of page 3 — as
+# signed in a high-numbered stream early in the file, forged in a low-numbered one later; the
+# last section places 3 back in the high one. MuPDF from 1.26 (its bug 708286) lets no stream
+# member replace an entry found later in the file, so the low stream's forged page stays; kyso
+# modelled the older MuPDF only.
+pg = raw(signed, 3)
+forged_pg = pg.replace(b'/Contents 4 0 R', b'/Contents 13 0 R')
+assert forged_pg != pg
+HI, LO = 40, 20
+u1 = append_xref_stream(signed, [(HI, object_stream([(3, pg)]))], {3: (2, HI, 0)},
+                        b'/Root 1 0 R ' + IDS, 41)
+u2 = append_xref_stream(u1, [(13, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')),
+                             (LO, object_stream([(3, forged_pg)]))], {3: (2, LO, 0)},
+                        b'/Root 1 0 R ' + IDS, 42)
+save('two-streams.pdf', append_xref_stream(u2, [], {3: (2, HI, 0)}, b'/Root 1 0 R ' + IDS, 43))

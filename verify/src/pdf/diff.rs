@@ -267,6 +267,17 @@ pub const MAX_READER_OBJECTS: i64 = 8_388_607;
 /// costs a copy of the table): more is refused.
 const MAX_EARLIER_VERSIONS: usize = 512;
 
+/// What the sections of a file's chain say, for judging object streams written after a
+/// signature: the numbers they name as object streams, every (member, stream, index) they
+/// place, every (number, offset) they place plainly, and the numbers the signed revision uses.
+#[derive(Default)]
+struct Placements {
+    streams: HashSet<u32>,
+    members: HashSet<(u32, u32, u32)>,
+    plain: HashSet<(u32, usize)>,
+    used: HashSet<u32>,
+}
+
 /// What the classifier compares.
 pub struct Revisions<'a, 'd> {
     pub signed: &'a Document<'d>,
@@ -1768,6 +1779,7 @@ impl Revisions<'_, '_> {
                 return Some(format!("the cross-reference table places objects in object stream {c}, which is no object stream in the final file: a PDF reader rebuilds the table and may show what no section lists"));
             }
         }
+        let placements = std::cell::OnceCell::new();
         let mut covered: Vec<std::ops::Range<usize>> = Vec::new();
         let mut streams: Vec<std::ops::Range<usize>> = Vec::new();
         // In offset order, each read once and none inside the one before it (what lies after
@@ -1789,7 +1801,10 @@ impl Revisions<'_, '_> {
                 match object_extent(data, offset, &length_of) {
                     Ok(x) if p.listed.is_none_or(|r| r == x.obj) => {
                         if offset >= start {
-                            if let Some(why) = self.object_stream_differs(offset, x.obj, &length_of) {
+                            let placements = placements.get_or_init(|| self.placements());
+                            if let Some(why) =
+                                self.object_stream_differs(offset, x.obj, &length_of, placements)
+                            {
                                 return Some(why);
                             }
                             streams.extend(x.data.clone());
@@ -1976,6 +1991,7 @@ impl Revisions<'_, '_> {
         offset: usize,
         obj: ObjRef,
         length_of: &dyn Fn(ObjRef) -> Option<i64>,
+        p: &Placements,
     ) -> Option<String> {
         let data = self.last.data();
         let Ok((_, Object::Stream(st))) =
@@ -1997,29 +2013,13 @@ impl Revisions<'_, '_> {
         if !complete {
             return refuse("cannot be read, or has an unreadable index");
         }
-        let sections = self.last.sections();
-        let stream_here = sections.iter().any(|s| {
-            s.entries.iter().any(|(n, e)| {
-                *n == obj.num && matches!(e, XrefEntry::Offset { offset: o, .. } if *o == offset)
-            })
-        });
-        let used = |num: u32| {
-            self.roles.of.keys().any(|r| r.num == num)
-                || self.roles.unreadable.iter().any(|r| r.num == num)
-        };
-        // A member numbered as an object stream of the file: MuPDF's repair, loading this
-        // stream first, takes that number for a plain object and then skips the stream it
-        // numbers, whose members — the table's, which kyso compares — it never loads: a
-        // forged page in this stream stood (helper 196). No writer numbers so.
-        let a_stream = |num: u32| {
-            sections.iter().any(|s| {
-                s.entries
-                    .iter()
-                    .any(|(_, e)| matches!(e, XrefEntry::InStream { stream, .. } if *stream == num))
-            })
-        };
+        let stream_here = p.plain.contains(&(obj.num, offset));
         for (index, num) in members.into_iter().enumerate() {
-            if a_stream(num) {
+            // A member numbered as an object stream of the file: MuPDF's repair, loading this
+            // stream first, takes that number for a plain object and then skips the stream it
+            // numbers, whose members — the table's, which kyso compares — it never loads: a
+            // forged page in this stream stood (helper 196). No writer numbers so.
+            if p.streams.contains(&num) {
                 return refuse(&format!(
                     "holds object {num}, which the file numbers an object stream"
                 ));
@@ -2030,10 +2030,8 @@ impl Revisions<'_, '_> {
             };
             let here = self.last.entry(num) == Some(placed)
                 || (stream_here
-                    && used(num)
-                    && sections
-                        .iter()
-                        .any(|s| s.entries.iter().any(|(n, e)| *n == num && *e == placed)));
+                    && p.used.contains(&num)
+                    && p.members.contains(&(num, obj.num, index as u32)));
             if !here {
                 return refuse(&format!(
                     "holds object {num}, which the table places elsewhere"
@@ -2041,6 +2039,29 @@ impl Revisions<'_, '_> {
             }
         }
         None
+    }
+
+    /// Every section's entries of the chain, gathered once for [`Self::object_stream_differs`]
+    /// (asked per member, the scans were quadratic in a file's objects).
+    fn placements(&self) -> Placements {
+        let mut p = Placements::default();
+        for s in self.last.sections() {
+            for (n, e) in &s.entries {
+                match *e {
+                    XrefEntry::InStream { stream, index } => {
+                        p.streams.insert(stream);
+                        p.members.insert((*n, stream, index));
+                    }
+                    XrefEntry::Offset { offset, .. } => {
+                        p.plain.insert((*n, offset));
+                    }
+                    XrefEntry::Free => {}
+                }
+            }
+        }
+        p.used = self.roles.of.keys().map(|r| r.num).collect();
+        p.used.extend(self.roles.unreadable.iter().map(|r| r.num));
+        p
     }
 
     /// Would a reader that rebuilds the table show, for an object the signed revision uses, an
@@ -2140,22 +2161,46 @@ impl Revisions<'_, '_> {
             }
         }
         // MuPDF loads the object streams its rebuilt table holds (the last header of each
-        // number) in the order of their numbers, each member over what came before: for each
-        // number, that one version (flagging every superseded member refused a form filled
-        // into a later object stream before signing; found by an attacker's reading).
+        // number) in the order of their numbers. Before 1.26 each member goes over what came
+        // before; from 1.26 (its bug 708286) a member does not replace an entry found later in
+        // the file than its stream — a plain header, or a member of a stream further on. For
+        // each number, the version each of the two takes (flagging every superseded member
+        // refused a form filled into a later object stream before signing; found by an
+        // attacker's reading). A higher-numbered stream placed before a lower-numbered one
+        // holding a forged page, in updates after the signature, passed: kyso modelled the
+        // older MuPDF alone, and 1.28 showed the forged page (helper 197).
         let mut loaded: Vec<&(u32, u16, usize, Vec<u32>)> = scanned
             .streams
             .iter()
             .filter(|(stream, _, at, _)| h.last.get(stream) == Some(at))
             .collect();
         loaded.sort_by_key(|(stream, ..)| *stream);
-        let mut picked: HashMap<u32, (u32, u16, usize, u32)> = HashMap::new();
+        // (stream, its generation, where it is, the member's index)
+        type Member = (u32, u16, usize, u32);
+        let mut picked: HashMap<u32, Member> = HashMap::new();
+        let mut kept: HashMap<u32, (usize, Option<Member>)> = h
+            .last
+            .iter()
+            .filter(|(n, at)| !loaded.iter().any(|(s, _, a, _)| s == *n && a == *at))
+            .map(|(n, at)| (*n, (*at, None)))
+            .collect();
         for (stream, gen, at, members) in loaded {
             for (index, num) in members.iter().enumerate() {
-                picked.insert(*num, (*stream, *gen, *at, index as u32));
+                let member = (*stream, *gen, *at, index as u32);
+                picked.insert(*num, member);
+                if kept.get(num).is_none_or(|(found, _)| *found <= *at) {
+                    kept.insert(*num, (*at, Some(member)));
+                }
             }
         }
-        for (num, (stream, gen, at, index)) in picked {
+        let newer = kept
+            .into_iter()
+            .filter_map(|(num, (_, member))| Some((num, member?)));
+        let mut both: Vec<(u32, (u32, u16, usize, u32))> =
+            picked.into_iter().chain(newer).collect();
+        both.sort_unstable();
+        both.dedup();
+        for (num, (stream, gen, at, index)) in both {
             let here = matches!(self.last.entry(stream), Some(XrefEntry::Offset { offset, .. }) if offset == at);
             let current =
                 here && self.last.entry(num) == Some(XrefEntry::InStream { stream, index });
