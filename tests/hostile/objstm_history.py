@@ -25,7 +25,9 @@ forged page), a3-perms.pdf and a3-meta.pdf (the catalog planted with /Perms nami
 signature as a certification, or a new /Metadata, written back as signed) — helper 196;
 two-streams.pdf (page 3 as signed in a high-numbered object stream early in the file, forged in
 a low-numbered one later, the table back on the first: MuPDF from 1.26 shows the forged page) —
-helper 197.
+helper 197; typeref.pdf (the stream holding the page as signed has a /Type that is a reference,
+which MuPDF's repair cannot resolve yet and skips it) and maxnum.pdf (that stream's first member
+numbered 8,388,607, which MuPDF drops unread, shifting the index) — helper 198.
 """
 import datetime as dt
 import io
@@ -337,3 +339,32 @@ u2 = append_xref_stream(u1, [(13, stream(b'BT /F1 20 Tf 60 700 Td (Payment order
                              (LO, object_stream([(3, forged_pg)]))], {3: (2, LO, 0)},
                         b'/Root 1 0 R ' + IDS, 42)
 save('two-streams.pdf', append_xref_stream(u2, [], {3: (2, HI, 0)}, b'/Root 1 0 R ' + IDS, 43))
+
+
+# Helper 198: a stream holding page 3 as signed whose /Type is a reference to /ObjStm in a
+# later-numbered stream (MuPDF's repair resolves it in the table it is still rebuilding, finds
+# nothing and skips the stream: the forged page of stream 20 stays); and one holding page 3
+# after a member numbered 8,388,607 (MuPDF drops that member unread and shifts the index: page 3
+# is never loaded from it).
+FORGED_CONTENT = stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')
+
+
+def objstm_typed(members, typ):
+    head, body = b'', b''
+    for n, o in members:
+        head += b'%d %d ' % (n, len(body))
+        body += o + b'\n'
+    data = zlib.compress(head + body)
+    return (b'<< /Type %s /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
+            % (typ, len(members), len(head), len(data)) + data + b'\nendstream')
+
+
+u1 = append_xref_stream(signed, [(13, FORGED_CONTENT), (20, object_stream([(3, forged_pg)]))],
+                        {3: (2, 20, 0)}, b'/Root 1 0 R ' + IDS, 21)
+save('typeref.pdf', append_xref_stream(
+    u1, [(30, objstm_typed([(3, pg)], b'77 0 R')), (40, object_stream([(77, b'/ObjStm')]))],
+    {3: (2, 30, 0), 77: (2, 40, 0)}, b'/Root 1 0 R ' + IDS, 41))
+TOP = 8388607
+save('maxnum.pdf', append_xref_stream(
+    u1, [(30, object_stream([(TOP, b'<< /Kind /Nothing >>'), (3, pg)]))],
+    {3: (2, 30, 1), TOP: (2, 30, 0)}, b'/Root 1 0 R ' + IDS, 31))
