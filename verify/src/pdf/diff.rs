@@ -2210,8 +2210,24 @@ impl Revisions<'_, '_> {
         let newer = kept
             .into_iter()
             .filter_map(|(num, (_, member))| Some((num, member?)));
+        // And every member of every object stream written after the signature, whichever
+        // version a model says a reader takes: four readings in a row got a forged member of
+        // such a stream shown by MuPDF's repair through a quirk of its load order kyso had not
+        // modelled (helpers 196–198). Held to what the signature covers, such a member is
+        // harmless whichever stream a reader loads.
+        let after: Vec<(u32, Member)> = scanned
+            .streams
+            .iter()
+            .filter(|(_, _, at, _)| *at >= self.end)
+            .flat_map(|(stream, gen, at, members)| {
+                members
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, num)| (*num, (*stream, *gen, *at, index as u32)))
+            })
+            .collect();
         let mut both: Vec<(u32, (u32, u16, usize, u32))> =
-            picked.into_iter().chain(newer).collect();
+            picked.into_iter().chain(newer).chain(after).collect();
         both.sort_unstable();
         both.dedup();
         for (num, (stream, gen, at, index)) in both {
