@@ -2777,6 +2777,7 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     assert_eq!(judge("signed.pdf")["indication"], "TOTAL-PASSED");
     assert_eq!(judge("prepared-signed.pdf")["indication"], "TOTAL-PASSED");
     assert_eq!(judge("a2-signed.pdf")["indication"], "TOTAL-PASSED");
+    assert_eq!(judge("reverse-signed.pdf")["indication"], "TOTAL-PASSED");
     for (f, why) in [
         (
             "a2.pdf",
@@ -2789,6 +2790,10 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
         (
             "typeref.pdf",
             "the object stream at byte 8538 cannot be read whole",
+        ),
+        (
+            "reverse.pdf",
+            "is numbered as a member of an object stream of the file",
         ),
         (
             "maxnum.pdf",

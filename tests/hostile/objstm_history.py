@@ -27,7 +27,11 @@ two-streams.pdf (page 3 as signed in a high-numbered object stream early in the 
 a low-numbered one later, the table back on the first: MuPDF from 1.26 shows the forged page) —
 helper 197; typeref.pdf (the stream holding the page as signed has a /Type that is a reference,
 which MuPDF's repair cannot resolve yet and skips it) and maxnum.pdf (that stream's first member
-numbered 8,388,607, which MuPDF drops unread, shifting the index) — helper 198.
+numbered 8,388,607, which MuPDF drops unread, shifting the index) — helper 198;
+reverse-signed.pdf (signed over a file whose object stream 10, from before signing, holds an
+older page 3 and object 60) and reverse.pdf (after signing, object 60 written as an object
+stream holding page 3 as signed, which MuPDF's repair skips: kyso lost the warning that the
+older page may show).
 """
 import datetime as dt
 import io
@@ -368,3 +372,25 @@ TOP = 8388607
 save('maxnum.pdf', append_xref_stream(
     u1, [(30, object_stream([(TOP, b'<< /Kind /Nothing >>'), (3, pg)]))],
     {3: (2, 30, 1), TOP: (2, 30, 0)}, b'/Root 1 0 R ' + IDS, 31))
+
+
+# The reverse of helper 196's a2: before signing, the preparer's object stream 10 held an older
+# page 3 (900 VND) and object 60, and a plain update put page 3 back (100 VND: what the signer
+# signs; the stream's page is the document's history, which MuPDF 1.21's repair rolls back to —
+# in the signed file too — and kyso tells as a warning once a revision follows). After signing,
+# object 60 is written as an object stream holding page 3 as signed: kyso's model took that
+# stream for the last word and said nothing of the older page (TOTAL-PASSED), while MuPDF's
+# repair, loading stream 10 first, takes 60 for a plain object and skips it. MuPDF 1.28.5 shows
+# 100 VND either way. No writer numbers a stream as another stream's member: refused.
+r_page = dict(page)
+pre = build(r_page)
+old_pg = raw(pre, 3).replace(b'/Contents 4 0 R', b'/Contents 13 0 R')
+u0 = append_xref_stream(pre, [(13, FORGED_CONTENT),
+                              (10, object_stream([(3, old_pg), (60, b'<< /Kind /Note >>')]))],
+                        {3: (2, 10, 0), 60: (2, 10, 1)}, b'/Root 1 0 R ' + IDS, 14)
+u0b = append_xref_stream(u0, [(3, raw(pre, 3))], {}, b'/Root 1 0 R ' + IDS, 15)
+r_signed = sign(u0b)
+save('reverse-signed.pdf', r_signed)
+save('reverse.pdf', append_xref_stream(
+    r_signed, [(60, object_stream([(3, raw(r_signed, 3))]))], {3: (2, 60, 0)},
+    b'/Root 1 0 R ' + IDS, int(re.findall(rb'/Size (\d+)', r_signed)[-1]) + 1))

@@ -273,6 +273,7 @@ const MAX_EARLIER_VERSIONS: usize = 512;
 #[derive(Default)]
 struct Placements {
     streams: HashSet<u32>,
+    member_numbers: HashSet<u32>,
     members: HashSet<(u32, u32, u32)>,
     plain: HashSet<(u32, usize)>,
     used: HashSet<u32>,
@@ -2023,6 +2024,13 @@ impl Revisions<'_, '_> {
         if !complete {
             return refuse("cannot be read, or has an unreadable index");
         }
+        // And the other way round: a stream written after the signature under a number some
+        // object stream of the file holds as a member is skipped by MuPDF's repair once that
+        // stream is loaded, showing whatever version came before (the reverse of helper 196's
+        // file, 2026-12-06).
+        if p.member_numbers.contains(&obj.num) {
+            return refuse("is numbered as a member of an object stream of the file");
+        }
         let stream_here = p.plain.contains(&(obj.num, offset));
         for (index, num) in members.into_iter().enumerate() {
             // A member numbered as an object stream of the file: MuPDF's repair, loading this
@@ -2061,6 +2069,7 @@ impl Revisions<'_, '_> {
                     XrefEntry::InStream { stream, index } => {
                         p.streams.insert(stream);
                         p.members.insert((*n, stream, index));
+                        p.member_numbers.insert(*n);
                     }
                     XrefEntry::Offset { offset, .. } => {
                         p.plain.insert((*n, offset));
