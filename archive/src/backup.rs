@@ -285,7 +285,13 @@ pub(crate) fn plain_files(dir: &Path) -> Result<()> {
             continue;
         };
         let p = entry.path();
-        let m = std::fs::symlink_metadata(&p).map_err(|e| io("stat", &p, e))?;
+        let m = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            // Deleted since the listing (a compaction, a log recycled by the running service
+            // while the audit opens the database): nothing to refuse (helper 199).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io("stat", &p, e)),
+        };
         if !m.is_file() {
             return Err(ArchiveError::Inconsistent(format!(
                 "{} is not a plain file (a link, a FIFO or a device): a database directory holds only RocksDB's files, and it is not opened",
