@@ -2778,6 +2778,18 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     assert_eq!(judge("prepared-signed.pdf")["indication"], "TOTAL-PASSED");
     assert_eq!(judge("a2-signed.pdf")["indication"], "TOTAL-PASSED");
     assert_eq!(judge("reverse-signed.pdf")["indication"], "TOTAL-PASSED");
+    // Honest: signed four times, the later three updates written in object streams as Acrobat
+    // writes them; each signature adds its widget to the page, and the third failed the first
+    // (helper 199).
+    for n in 2..=4 {
+        let j = judge(&format!("ac-s{n}.pdf"));
+        let sigs = j["signatures"].as_array().unwrap();
+        assert_eq!(sigs.len(), n, "ac-s{n}: {j}");
+        assert!(
+            sigs.iter().all(|s| s["indication"] == "TOTAL-PASSED"),
+            "ac-s{n}: {j}"
+        );
+    }
     for (f, why) in [
         (
             "a2.pdf",

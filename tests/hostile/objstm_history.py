@@ -31,7 +31,8 @@ numbered 8,388,607, which MuPDF drops unread, shifting the index) — helper 198
 reverse-signed.pdf (signed over a file whose object stream 10, from before signing, holds an
 older page 3 and object 60) and reverse.pdf (after signing, object 60 written as an object
 stream holding page 3 as signed, which MuPDF's repair skips: kyso lost the warning that the
-older page may show).
+older page may show); and, honest, ac-s1.pdf … ac-s4.pdf (signed four times, the later three
+updates written as Acrobat writes them, in object streams: every signature must pass).
 """
 import datetime as dt
 import io
@@ -394,3 +395,49 @@ save('reverse-signed.pdf', r_signed)
 save('reverse.pdf', append_xref_stream(
     r_signed, [(60, object_stream([(3, raw(r_signed, 3))]))], {3: (2, 60, 0)},
     b'/Root 1 0 R ' + IDS, int(re.findall(rb'/Size (\d+)', r_signed)[-1]) + 1))
+
+
+# Honest, after helper 199: four signatures by pyHanko, the second to fourth written as Acrobat
+# writes its updates — every dictionary and array of the update (the page, the form, the widget)
+# in an object stream. Each signature adds its widget to the page's /Annots, so the page's
+# version in one stream lists earlier widgets than the final page: the third signature failed
+# the first, the fourth the first two. ac-s1.pdf … ac-s4.pdf.
+from pyhanko.pdf_utils import generic
+
+
+class ObjStmWriter(IncrementalPdfFileWriter):
+    def _write_objects(self, stream, pos):
+        self.stream_xrefs = True
+        stm = None
+        for ix in sorted(list(self.objects.keys())):
+            gen, idnum = ix
+            obj = self.objects[ix]
+            plain_dict = (isinstance(obj, generic.DictionaryObject)
+                          and not isinstance(obj, generic.StreamObject)
+                          and '/ByteRange' not in obj)
+            if gen == 0 and (plain_dict or isinstance(obj, generic.ArrayObject)):
+                if stm is None:
+                    stm = self.prepare_object_stream()
+                del self.objects[ix]
+                stm.add_object(idnum, obj)
+                self.objs_in_streams[idnum] = obj
+        return super()._write_objects(stream, pos)
+
+
+def sign_acrobat_style(pdf, name):
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    w = ObjStmWriter(io.BytesIO(pdf), strict=False)
+    w.stream_xrefs = True
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name=name,
+                                                   subfilter=SigSeedSubFilter.PADES),
+                      signer=s).sign_pdf(w, output=out)
+    return out.getvalue()
+
+
+ac = sign(build(page))
+save('ac-s1.pdf', ac)
+for n in (2, 3, 4):
+    ac = sign_acrobat_style(ac, 'Sig%d' % n)
+    save('ac-s%d.pdf' % n, ac)

@@ -2351,10 +2351,33 @@ impl Revisions<'_, '_> {
                     // Only what a later signature's update writes there, listed: not all that
                     // `signing_adds` allows (a planted catalog's /Perms or /Metadata passed,
                     // which an ordinary update may not add; helper 196).
+                    // A page's annotations grown by later signatures' widgets, when the final
+                    // file's page lists them in the same order after them: every signature adds
+                    // its widget, and an Acrobat-style update wrote the page into an object
+                    // stream, so a third signature failed the first (helper 199). A widget no
+                    // page of the final file lists (helper 194's phantom2) is not this.
+                    let annots_of = |doc: &Document<'_>, o: &Object| {
+                        o.as_dict()
+                            .and_then(|d| Self::read_list(doc, d.get("Annots")))
+                    };
+                    let leads_final = || match (
+                        annots_of(&rebuilt, &v),
+                        self.last
+                            .get(*r)
+                            .ok()
+                            .and_then(|f| annots_of(self.last, &f)),
+                    ) {
+                        (Some(a), Some(b)) => b.starts_with(&a),
+                        _ => false,
+                    };
                     let later_signature_writes = |c: &Change| match c {
                         Change::Fields(ListChange::Grew(added)) => {
                             added.iter().all(|f| f.signature)
                         }
+                        Change::Annots {
+                            change: ListChange::Grew(added),
+                            ..
+                        } => added.iter().all(|a| a.signature && a.signed) && leads_final(),
                         Change::AcroFormKeys(keys) => keys.iter().all(|k| k == "SigFlags"),
                         Change::FormResourcesAdded {
                             used_for_drawing: false,
