@@ -31,7 +31,9 @@ numbered 8,388,607, which MuPDF drops unread, shifting the index) — helper 198
 reverse-signed.pdf (signed over a file whose object stream 10, from before signing, holds an
 older page 3 and object 60) and reverse.pdf (after signing, object 60 written as an object
 stream holding page 3 as signed, which MuPDF's repair skips: kyso lost the warning that the
-older page may show); and, honest, ac-s1.pdf … ac-s4.pdf (signed four times, the later three
+older page may show); hidden-s1.pdf and hidden-s2.pdf (an object stream no section lists,
+hidden by the preparer before signing, holding Squares drawing 900 VND under numbers an honest
+countersignature then uses for its widget: MuPDF 1.21's repair draws them); and, honest, ac-s1.pdf … ac-s4.pdf (signed four times, the later three
 updates written as Acrobat writes them, in object streams: every signature must pass).
 """
 import datetime as dt
@@ -441,3 +443,23 @@ save('ac-s1.pdf', ac)
 for n in (2, 3, 4):
     ac = sign_acrobat_style(ac, 'Sig%d' % n)
     save('ac-s%d.pdf' % n, ac)
+
+
+# Helper 199 (older than 2026-12-06): the preparer hides, before signing, an object stream no
+# section lists whose members 11–39 are white Squares drawing "Payment order. Amount: 900 VND".
+# The official signs (hidden-s1.pdf: nothing after it, nothing to judge); an honest
+# countersignature by pyHanko numbers its widget 12 — and MuPDF 1.21's repair takes the hidden
+# member for object 12 and draws it (hidden-s2.pdf). Both signatures were TOTAL-PASSED.
+hidden_ap = stream(b'1 g 0 0 500 40 re f 0 g BT /F1 20 Tf 5 10 Td (Payment order. Amount: 900 VND) Tj ET',
+                   b'/Type /XObject /Subtype /Form /BBox [0 0 500 40] /Resources << /Font << /F1 5 0 R >> >> ')
+hidden_sq = (b'<< /Type /Annot /Subtype /Square /F 4 /Rect [55 690 555 730] /P 3 0 R '
+             b'/AP << /N 99 0 R >> >>')
+h_base = build(page)
+h_at = h_base.rindex(b'\nxref\n') + 1
+h_hid = (b'99 0 obj\n' + hidden_ap + b'\nendobj\n98 0 obj\n'
+         + object_stream([(k, hidden_sq) for k in range(11, 40)]) + b'\nendobj\n')
+h_base = h_base[:h_at] + h_hid + h_base[h_at:]
+h_base = re.sub(rb'startxref\n\d+', b'startxref\n%d' % (h_at + len(h_hid)), h_base)
+h_s1 = sign(h_base)
+save('hidden-s1.pdf', h_s1)
+save('hidden-s2.pdf', sign(h_s1, 'Sig2'))
