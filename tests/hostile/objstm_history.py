@@ -148,14 +148,14 @@ def append_xref_stream(pdf, objs, entries, trailer, num):
             + data + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
     return bytes(out)
 
-def object_stream(members):
+def object_stream(members, typ=b'/ObjStm'):
     head, body = b'', b''
     for n, o in members:
         head += b'%d %d ' % (n, len(body))
         body += o + b'\n'
     data = zlib.compress(head + body)
-    return (b'<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
-            % (len(members), len(head), len(data)) + data + b'\nendstream')
+    return (b'<< /Type %s /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
+            % (typ, len(members), len(head), len(data)) + data + b'\nendstream')
 
 def save(name, data):
     p = os.path.join(D, name)
@@ -356,20 +356,10 @@ save('two-streams.pdf', append_xref_stream(u2, [], {3: (2, HI, 0)}, b'/Root 1 0 
 FORGED_CONTENT = stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')
 
 
-def objstm_typed(members, typ):
-    head, body = b'', b''
-    for n, o in members:
-        head += b'%d %d ' % (n, len(body))
-        body += o + b'\n'
-    data = zlib.compress(head + body)
-    return (b'<< /Type %s /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n'
-            % (typ, len(members), len(head), len(data)) + data + b'\nendstream')
-
-
 u1 = append_xref_stream(signed, [(13, FORGED_CONTENT), (20, object_stream([(3, forged_pg)]))],
                         {3: (2, 20, 0)}, b'/Root 1 0 R ' + IDS, 21)
 save('typeref.pdf', append_xref_stream(
-    u1, [(30, objstm_typed([(3, pg)], b'77 0 R')), (40, object_stream([(77, b'/ObjStm')]))],
+    u1, [(30, object_stream([(3, pg)], b'77 0 R')), (40, object_stream([(77, b'/ObjStm')]))],
     {3: (2, 30, 0), 77: (2, 40, 0)}, b'/Root 1 0 R ' + IDS, 41))
 TOP = 8388607
 save('maxnum.pdf', append_xref_stream(
