@@ -272,15 +272,8 @@ fn hostile_input_gets_a_clear_4xx_never_takes_the_service_down_and_changes_nothi
     let f = |n: &str| w.path().join(n).to_str().unwrap().to_string();
     std::fs::write(f("doc.txt"), "Giấy phép số 1").unwrap();
     let openssl = |args: &[&str]| {
-        let ok = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
-        );
+        let r = serve_support::common::openssl(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
     };
     openssl(&[
         "req",

@@ -306,18 +306,9 @@ final = append_xref_stream(u1, [(DSSN, object_stream([(3, p3)]))],
 save('a2.pdf', final)
 
 
-a3_page = {
-    1: b'<< /Type /Catalog /Pages 2 0 R >>',
-    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
-       b'/Resources << /Font << /F1 5 0 R >> >> >>',
-    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'),
-    5: HELV,
-}
-a3_signed = sign(build(a3_page))
-prev, size = last_xref(a3_signed)
-sigv = [int(m) for m in re.findall(rb'/V (\d+) 0 R', a3_signed)][-1]
-cat = raw(a3_signed, 1)
+prev, size = last_xref(signed)
+sigv = [int(m) for m in re.findall(rb'/V (\d+) 0 R', signed)][-1]
+cat = raw(signed, 1)
 for tag, extra, plain in [
     ('perms', b' /Perms << /DocMDP %d 0 R >>' % sigv, []),
     ('meta', b' /Metadata %d 0 R' % size,
@@ -325,7 +316,7 @@ for tag, extra, plain in [
 ]:
     forged = cat[:-2] + extra + b' >>'
     n = size + 1
-    u1 = append_xref_stream(a3_signed, plain + [(n, object_stream([(1, forged)]))],
+    u1 = append_xref_stream(signed, plain + [(n, object_stream([(1, forged)]))],
                             {1: (2, n, 0)}, b'/Root 1 0 R ' + IDS, n + 1)
     final = append(u1, [(1, cat)], b'/Size %d /Root 1 0 R ' % (n + 2) + IDS)
     save('a3-' + tag + '.pdf', final)
@@ -375,8 +366,7 @@ save('maxnum.pdf', append_xref_stream(
 # stream for the last word and said nothing of the older page (TOTAL-PASSED), while MuPDF's
 # repair, loading stream 10 first, takes 60 for a plain object and skips it. MuPDF 1.28.5 shows
 # 100 VND either way. No writer numbers a stream as another stream's member: refused.
-r_page = dict(page)
-pre = build(r_page)
+pre = build(page)
 old_pg = raw(pre, 3).replace(b'/Contents 4 0 R', b'/Contents 13 0 R')
 u0 = append_xref_stream(pre, [(13, FORGED_CONTENT),
                               (10, object_stream([(3, old_pg), (60, b'<< /Kind /Note >>')]))],

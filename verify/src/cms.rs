@@ -48,9 +48,10 @@ pub struct Finding {
     /// whose, and since when — the report's reason says so rather than "no CRL or OCSP
     /// response could be had" (a time-stamp's TSA on hold read so; 2026-12-06).
     pub held: Option<Held>,
-    /// The certification path built before the finding, when it got that far (a time-stamp's
-    /// TSA's, from its certificate to the trust anchor; empty otherwise).
-    pub chain: Vec<CertRef>,
+    /// A time-stamp's TSA's certification path (its certificate to the trust anchor) and the
+    /// token's genTime as written, when the finding came after the path was built and the
+    /// token's signature held.
+    pub tsa: Option<(Vec<CertRef>, SystemTime)>,
 }
 
 /// A certificate on hold when judged (certificateHold, EN 319 102-1 §5.2.6: TRY_LATER).
@@ -69,7 +70,7 @@ impl Finding {
             sub,
             message: message.into(),
             held: None,
-            chain: Vec::new(),
+            tsa: None,
         }
     }
 

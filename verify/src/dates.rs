@@ -9,15 +9,9 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// skew, a time-stamp's accuracy) is written as that last second, one before year 0 as its
 /// first: `OffsetDateTime::from` panicked on them (2026-12-06).
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    };
-    const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
-    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    OffsetDateTime::from_unix_timestamp(secs.clamp(FIRST, LAST))
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+    kyso_pdf::date::at_offset(t, 0)
+        .0
+        .format(&Rfc3339)
         .unwrap_or_default()
 }
 

@@ -423,7 +423,7 @@ pub fn validate_imprint(
     // to a trusted root" in its eight items (2026-12-06).
     let path = chain.clone();
     tsa_in_force(v, &tst, &signer, chain, gen, data_at_hand, reliance).map_err(|mut f| {
-        f.chain = path;
+        f.tsa = Some((path, gen));
         f
     })
 }

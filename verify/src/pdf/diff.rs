@@ -1046,7 +1046,7 @@ fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Docu
     })
 }
 
-impl Revisions<'_, '_> {
+impl<'d> Revisions<'_, 'd> {
     /// Whether object `num` may read differently in the final file: its entry differs, or it
     /// sits in an object stream whose entry differs.
     fn entry_changed(&self, num: u32) -> bool {
@@ -2059,6 +2059,33 @@ impl Revisions<'_, '_> {
         None
     }
 
+    /// This comparison's rules between two other readings of the file (a version a rebuild may
+    /// show, and the signed revision), one object at a time.
+    fn between<'b>(
+        &'b self,
+        signed: &'b Document<'d>,
+        last: &'b Document<'d>,
+        last_fields: &'b HashMap<ObjRef, FieldNode>,
+        later_signatures: &'b Signatures,
+    ) -> Revisions<'b, 'd> {
+        Revisions {
+            signed,
+            last,
+            end: self.end,
+            roles: self.roles,
+            fields: self.fields,
+            last_fields,
+            later_signatures,
+            all_signatures: self.all_signatures,
+            drawn_from_defaults: Default::default(),
+            // Not asked here (whether a field holds fields matters only to a fill's judgement),
+            // and worked out per object and version it would cost a walk of both field trees
+            // each time.
+            inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
+            headers: self.headers,
+        }
+    }
+
     /// Every section's entries of the chain, gathered once for [`Self::object_stream_differs`]
     /// (asked per member, the scans were quadratic in a file's objects).
     fn placements(&self) -> Placements {
@@ -2365,19 +2392,12 @@ impl Revisions<'_, '_> {
                 // listing a later signature's widget no page of the final file lists, each
                 // drew "900 VND" in MuPDF's rebuild (helper 194). Anything else fails below.
                 if !historical {
-                    let forward = Revisions {
-                        signed: self.signed,
-                        last: &rebuilt,
-                        end: self.end,
-                        roles: self.roles,
-                        fields: self.fields,
-                        last_fields: self.last_fields,
-                        later_signatures: self.later_signatures,
-                        all_signatures: self.all_signatures,
-                        drawn_from_defaults: Default::default(),
-                        inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
-                        headers: self.headers,
-                    };
+                    let forward = self.between(
+                        self.signed,
+                        &rebuilt,
+                        self.last_fields,
+                        self.later_signatures,
+                    );
                     let mut added = Vec::new();
                     forward.object(*r, roles, &signed, &v, &mut added);
                     // Only what a later signature's update writes there, listed: not all that
@@ -2428,22 +2448,7 @@ impl Revisions<'_, '_> {
                 }
                 // What the signed revision changed over that version, judged as if it were an
                 // update of it.
-                let reverse = Revisions {
-                    signed: &rebuilt,
-                    last: self.signed,
-                    end: self.end,
-                    roles: self.roles,
-                    fields: self.fields,
-                    last_fields: self.fields,
-                    later_signatures: self.all_signatures,
-                    all_signatures: self.all_signatures,
-                    drawn_from_defaults: Default::default(),
-                    // Not asked here (whether a field holds fields matters only to a fill's
-                    // judgement), and worked out per object and version it would cost a walk
-                    // of both field trees each time.
-                    inherited_from: std::cell::OnceCell::from(Some(HashSet::new())),
-                    headers: self.headers,
-                };
+                let reverse = self.between(&rebuilt, self.signed, self.fields, self.all_signatures);
                 let mut out = Vec::new();
                 reverse.object(*r, roles, &v, &signed, &mut out);
                 // Signing an empty signature field replaces what its widget showed: that

@@ -625,6 +625,25 @@ fn set_aside_contradicted(
     });
 }
 
+/// A document time-stamp's eight items from its TSA's path to a trust anchor and the time the
+/// token writes (its TSA's signature held): who the TSA is, its path vouches for items 2 and 4,
+/// and item 7 is judged at item 5, which no signer claims (they read "not verified" and
+/// "unknown" beside TOTAL-PASSED; a new user's reading, 2026-12-04).
+fn tsa_items(r: &mut SignatureReport, chain: &[crate::x509::CertRef], gen: SystemTime) {
+    r.timestamp = Some(rfc3339(gen));
+    r.chain = chain.iter().map(|c| c.subject_string()).collect();
+    if let Some(c) = chain.first() {
+        r.signer = Some(cms::summary(c));
+        r.facts.chain_trusted = true;
+        r.facts.time_proven = true;
+        r.facts.valid_at_signing = cms::validity_at(c, Some(gen));
+        r.facts.ca_body = chain
+            .get(1)
+            .and_then(|ca| cms::organization(&ca.tbs().subject))
+            .or_else(|| cms::organization(&c.tbs().issuer));
+    }
+}
+
 fn check_one(
     v: &Validator,
     f: &Found,
@@ -666,24 +685,8 @@ fn check_one(
                 Ok(ts) => {
                     proof = Some(ts.gen_time);
                     r.evidence.merge(&ts.evidence);
-                    r.timestamp = Some(rfc3339(ts.claimed));
                     r.facts.integrity = Some(true);
-                    r.chain = ts.chain.iter().map(|c| c.subject_string()).collect();
-                    if let Some(c) = ts.chain.first() {
-                        r.signer = Some(cms::summary(c));
-                        // The eight items of a time-stamp that validated: its path reached a
-                        // trust anchor, the TSA's certificate was valid at genTime, which the
-                        // token itself proves (they read "not verified" and "unknown" beside
-                        // TOTAL-PASSED; a new user's reading, 2026-12-04).
-                        r.facts.chain_trusted = true;
-                        r.facts.time_proven = true;
-                        r.facts.valid_at_signing = cms::validity_at(c, Some(ts.claimed));
-                        r.facts.ca_body = ts
-                            .chain
-                            .get(1)
-                            .and_then(|ca| cms::organization(&ca.tbs().subject))
-                            .or_else(|| cms::organization(&c.tbs().issuer));
-                    }
+                    tsa_items(&mut r, &ts.chain, ts.claimed);
                     r.facts.revocation_checked = ts.revocation_checked;
                     r.note(format!("document time-stamp by {}", ts.tsa));
                     for n in ts.notes {
@@ -702,21 +705,8 @@ fn check_one(
                     // status, expiry): the items say who the TSA is and what the token says
                     // of its time, as a failed signature's do — "unknown, no path to a
                     // trusted root" was said of a TSA on hold (2026-12-06).
-                    if let Some(c) = e.chain.first() {
-                        let gen = tsp::claimed_window(contents).map(|(_, _, gen)| gen);
-                        r.chain = e.chain.iter().map(|c| c.subject_string()).collect();
-                        r.signer = Some(cms::summary(c));
-                        r.timestamp = gen.map(rfc3339);
-                        r.facts.chain_trusted = true;
-                        // Item 7 is judged at item 5, the time the token itself writes (its
-                        // TSA's signature held): no signer's claim to say it is.
-                        r.facts.time_proven = true;
-                        r.facts.valid_at_signing = cms::validity_at(c, gen);
-                        r.facts.ca_body = e
-                            .chain
-                            .get(1)
-                            .and_then(|ca| cms::organization(&ca.tbs().subject))
-                            .or_else(|| cms::organization(&c.tbs().issuer));
+                    if let Some((chain, gen)) = &e.tsa {
+                        tsa_items(&mut r, chain, *gen);
                     }
                     r.facts.integrity = Some(!matches!(
                         e.sub,
