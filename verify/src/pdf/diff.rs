@@ -2302,6 +2302,18 @@ impl<'d> Revisions<'_, 'd> {
             ));
         }
         versions.sort_by_key(|(num, _)| *num);
+        // Every entry of the sections up to the signed revision's end, gathered once (scanned
+        // per version, it cost a pass over every entry of the file for each).
+        let history: HashSet<(u32, XrefEntry)> = if versions.is_empty() {
+            HashSet::new()
+        } else {
+            self.last
+                .sections()
+                .iter()
+                .filter(|s| s.offset < self.end)
+                .flat_map(|s| s.entries.iter().copied())
+                .collect()
+        };
         for (num, version) in versions {
             if kyso_pdf::stop::stopped() {
                 return Ok(warnings); // the caller discards the result
@@ -2334,13 +2346,7 @@ impl<'d> Revisions<'_, 'd> {
             // written after the signature is no history the signer saw: a forged catalog, page
             // or font listed by one and written back by the next was told as "an earlier
             // revision" while MuPDF's rebuild showed it (helper 193).
-            let historical = changed.iter().all(|(n, e)| {
-                self.last
-                    .sections()
-                    .iter()
-                    .filter(|s| s.offset < self.end)
-                    .any(|s| s.entries.iter().any(|(m, f)| m == n && f == e))
-            });
+            let historical = changed.iter().all(|entry| history.contains(entry));
             let Some(rebuilt) = self.last.with_entries(&changed) else {
                 return Err("the file's rebuilt reading cannot be compared".into());
             };
