@@ -1133,7 +1133,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 append_event(
                     d,
                     &format!(
-                        r#"{{"event":"status","record":0,"status":{st},"user":"insider","time":"2026-12-01T00:00:00Z"}}"#
+                        r#"{{"event":"status","record":0,"status":{st},"user":"insider","time":"2099-12-01T00:00:00Z"}}"#
                     ),
                 );
                 d.put_cf(cf(d, "status"), 0u64.to_be_bytes(), st).unwrap();
@@ -1147,7 +1147,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 append_event(
                     d,
                     &format!(
-                        r#"{{"event":"status","record":1,"status":{st},"user":"insider","time":"2026-12-01T00:00:00Z"}}"#
+                        r#"{{"event":"status","record":1,"status":{st},"user":"insider","time":"2099-12-01T00:00:00Z"}}"#
                     ),
                 );
                 d.put_cf(cf(d, "status"), 1u64.to_be_bytes(), st).unwrap();
@@ -1159,7 +1159,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
             Box::new(|d| {
                 append_event(
                     d,
-                    r#"{"event":"status","record":7,"status":{"state":"revoked","reason":"x"},"user":"insider","time":"2026-12-01T00:00:00Z"}"#,
+                    r#"{"event":"status","record":7,"status":{"state":"revoked","reason":"x"},"user":"insider","time":"2099-12-01T00:00:00Z"}"#,
                 );
             }),
             "changes the status of record 7, which was not ingested before it",
@@ -1185,7 +1185,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 append_event(
                     d,
                     &format!(
-                        r#"{{"event":"ingest","record":0,"code":"001099012345.A","content_sha256":"{}","record_sha256":"{}","user":"insider","time":"2026-12-01T00:00:00Z"}}"#,
+                        r#"{{"event":"ingest","record":0,"code":"001099012345.A","content_sha256":"{}","record_sha256":"{}","user":"insider","time":"2099-12-01T00:00:00Z"}}"#,
                         hex::encode(Sha256::digest(
                             std::fs::read(fixture("giay-phep.pdf")).unwrap()
                         )),
@@ -1194,6 +1194,48 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 );
             }),
             "ingests record 0, but records are numbered in ingest order",
+        ),
+        (
+            // The writer never dates an entry before the one ahead of it: an insider's entry
+            // backdated (to before an expired certificate's end, say) is no archive's
+            // (helper 201).
+            "an entry backdated",
+            Box::new(|d| {
+                let st = r#"{"state":"expired","on":"2027-01-01"}"#;
+                append_event(
+                    d,
+                    &format!(
+                        r#"{{"event":"status","record":1,"status":{st},"user":"insider","time":"2025-06-01T00:00:00Z"}}"#
+                    ),
+                );
+                d.put_cf(cf(d, "status"), 1u64.to_be_bytes(), st).unwrap();
+            }),
+            "is dated 2025-06-01T00:00:00Z, before the entry ahead of it (",
+        ),
+        (
+            "validated after its ingest",
+            Box::new(|d| {
+                let mut rec: serde_json::Value = serde_json::from_slice(
+                    &d.get_cf(cf(d, "records"), 1u64.to_be_bytes())
+                        .unwrap()
+                        .unwrap(),
+                )
+                .unwrap();
+                rec["validation_data"]["gathered"] = "2099-12-01T00:00:00Z".into();
+                let leaf = rec["leaf"].as_u64().unwrap().to_be_bytes();
+                let rec = serde_json::to_vec(&rec).unwrap();
+                d.put_cf(cf(d, "records"), 1u64.to_be_bytes(), &rec).unwrap();
+                // Its ingest event names the record's new hash; the tree is rebuilt.
+                let mut ev: serde_json::Value =
+                    serde_json::from_slice(&d.get_cf(cf(d, "events"), leaf).unwrap().unwrap())
+                        .unwrap();
+                assert_eq!(ev["event"], "ingest");
+                ev["record_sha256"] = hex::encode(Sha256::digest(&rec)).into();
+                d.put_cf(cf(d, "events"), leaf, serde_json::to_vec(&ev).unwrap())
+                    .unwrap();
+                rebuild_tree(d);
+            }),
+            "record 1 says it was validated at \"2099-12-01T00:00:00Z\", which is not at or before its ingest",
         ),
     ];
     for (what, f, msg) in cases {
@@ -1372,7 +1414,7 @@ fn audit_resumes_from_a_checkpoint_it_verified_and_reads_only_newer_entries() {
     tamper(&s.db, |d| {
         append_event(
             d,
-            r#"{"event":"status","record":1,"status":{"state":"expired","on":"2027-01-01"},"user":"insider","time":"2026-12-01T00:00:00Z"}"#,
+            r#"{"event":"status","record":1,"status":{"state":"expired","on":"2027-01-01"},"user":"insider","time":"2099-12-01T00:00:00Z"}"#,
         );
         d.put_cf(
             cf(d, "status"),

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::SystemTime;
 
 /// Largest event and record the audit reads (anything larger was not written by kyso).
 const MAX_EVENT: usize = 4 << 20;
@@ -423,6 +424,22 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         }
     };
     let mut at_newest: Option<State> = (newest == Some(start)).then(|| state.clone());
+    // The time of the entry before: the writer never dates an entry before it. Resuming, the
+    // entry before `start` is the audited checkpoint's last, read as its leaf holds it.
+    let mut last_time: Option<(SystemTime, String)> = match start.checked_sub(1) {
+        None => None,
+        Some(p) => {
+            let bytes = db
+                .get(CF_EVENTS, &u64_key(p), MAX_EVENT)?
+                .ok_or_else(|| bad(format!("event {p} is missing")))?;
+            if db.node(0, p)?.as_deref() != Some(merkle::leaf_hash(&bytes).as_slice()) {
+                return Err(bad(format!("event {p} or its leaf was changed: the stored leaf is not the hash of the stored event")));
+            }
+            let event: Event = serde_json::from_slice(&bytes)
+                .map_err(|e| bad(format!("event {p} is not an event: {e}")))?;
+            Some(entry_time(p, &event)?)
+        }
+    };
 
     // Every entry from `start`: its leaf and tree nodes, and what it says.
     for i in start..size {
@@ -445,6 +462,15 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         if event.user().is_empty() || event.time().is_empty() {
             return Err(bad(format!("event {i} has no user or no time")));
         }
+        let (at, time) = entry_time(i, &event)?;
+        if let Some((before, was)) = &last_time {
+            if at < *before {
+                return Err(bad(format!(
+                    "event {i} is dated {time}, before the entry ahead of it ({was}): the archive never dates an entry before the one ahead of it, so it was backdated (an insider appending an entry backdated past an expired certificate's end makes its signature pass as of then)"
+                )));
+            }
+        }
+        last_time = Some((at, time));
         let before = match &event {
             Event::Status { record, .. } => Some((
                 *record,
@@ -794,6 +820,14 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
 }
 
 /// What one event says, against what is stored and the state the log built so far.
+/// An entry's time, read.
+fn entry_time(i: u64, event: &Event) -> Result<(SystemTime, String)> {
+    let t = event.time();
+    kyso_verify::dates::parse_rfc3339(t)
+        .map(|at| (at, t.to_string()))
+        .ok_or_else(|| bad(format!("event {i}'s time {t:?} is not an RFC 3339 time")))
+}
+
 fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> {
     let exists = |id: u64, state: &State| id < state.records;
     match event {
@@ -832,6 +866,17 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                 return Err(bad(format!(
                     "record {record} does not say what its ingest event {i} says (id, leaf, code, content, user or time)"
                 )));
+            }
+            // The writer dates an ingest no earlier than its validation: a validation time
+            // after it, or unreadable, is no archive's.
+            if let Some(v) = &r.validation_data {
+                let gathered = kyso_verify::dates::parse_rfc3339(&v.gathered);
+                if gathered.is_none() || gathered > kyso_verify::dates::parse_rfc3339(time) {
+                    return Err(bad(format!(
+                        "record {record} says it was validated at {:?}, which is not at or before its ingest ({time})",
+                        v.gathered
+                    )));
+                }
             }
             check_blob(
                 db,

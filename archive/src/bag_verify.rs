@@ -14,8 +14,8 @@
 //!    order, the status events exactly those the export event names, `status` what they say; the record
 //!    (`metadata.json`) against the SHA-256 its ingest event holds; the document and detached
 //!    signature against the record's SHA-256 and SHA-512; the validation data against the
-//!    record's digests; and every signature, validated as of the ingest (when the log proves
-//!    the archive held it) with the package's validation data as the only revocation source —
+//!    record's digests; and every signature, validated as of the ingest (the time of its log
+//!    entry, which the archive dates no earlier than the entry before) with the package's validation data as the only revocation source —
 //!    trust anchors given with `--trust`, else the self-signed certificates of the record's
 //!    validation data, which the log vouches for through the record's digests;
 //! 5. for an E-ARK package, what its descriptive metadata (`tt05-2025.xml`) and PREMIS say,
@@ -1526,6 +1526,7 @@ fn check_record(
                             code,
                             content_sha256,
                             record_sha256,
+                            time,
                             ..
                         }) => {
                             if record != id || p.leaf != rec.leaf || code != rec.code {
@@ -1551,6 +1552,15 @@ fn check_record(
                                     "record",
                                     "the ingest event names another document".into(),
                                     "sự kiện lưu trữ ghi nhận tài liệu khác".into(),
+                                );
+                            } else if time != rec.ingest_time {
+                                // The signatures are judged as of the log entry's time.
+                                log_ok = false;
+                                fail(
+                                    r,
+                                    "record",
+                                    format!("metadata.json dates the ingest {}, its log entry {time}", rec.ingest_time),
+                                    format!("metadata.json ghi thời điểm lưu trữ {}, mục nhật ký ghi {time}", rec.ingest_time),
                                 );
                             } else {
                                 ingest_ok = true;
@@ -1730,13 +1740,12 @@ fn check_record(
         return (refs, facts);
     };
     r.held.push("document");
-    // The signatures, as of the ingest: the log proves the archive held the document then.
-    let at = rec
-        .validation_data
-        .as_ref()
-        .map(|d| d.gathered.as_str())
-        .unwrap_or(&rec.ingest_time);
-    if let Some(t) = kyso_verify::dates::parse_rfc3339(at) {
+    // The signatures, as of the ingest: the time its log entry holds, which the archive
+    // dates no earlier than the entry before it (the audit checks it) — not the validation time
+    // the record states beside it, which nothing bounds: an insider's record "validated" in
+    // 2025, appended in 2026 and signed into the log, passed a signature expired in between
+    // (helper 201).
+    if let Some(t) = kyso_verify::dates::parse_rfc3339(&rec.ingest_time) {
         v.now = t;
     }
     let report = v.verify_file(&document, signature.as_deref());

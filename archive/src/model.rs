@@ -504,10 +504,6 @@ pub(crate) fn new_salt() -> crate::Result<String> {
     Ok(hex::encode(b))
 }
 
-pub(crate) fn now_rfc3339() -> String {
-    kyso_verify::rfc3339(std::time::SystemTime::now())
-}
-
 /// Text the archive keeps: no control characters, at most `max` bytes.
 pub(crate) fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
     if s.len() > max {

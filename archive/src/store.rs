@@ -3,7 +3,7 @@
 use crate::code::DocumentCode;
 use crate::error::{db_err, open_err, ArchiveError, Result};
 use crate::merkle::Frontier;
-use crate::model::{check_text, check_user, Activity, NewRecord, Status};
+use crate::model::{check_text, check_user, Activity, Event, NewRecord, Status};
 use crate::schema::*;
 use crate::writer::{
     syncer_loop, writer_loop, Hashed, HashedEvidence, Job, Outcome, Reply, Writer, Written,
@@ -188,6 +188,7 @@ impl Archive {
             next_id,
             max_batch_bytes: config.max_batch_bytes,
             largest_batch: largest_batch.clone(),
+            last_time: last_entry_time(&db, size)?,
         };
         let writer = spawn(
             "kyso-archive-writer",
@@ -422,6 +423,22 @@ impl Archive {
 }
 
 /// The counters in `meta` against the last keys of the column families they number: the
+/// When the log's last entry was written (the epoch for an empty log, or one whose time
+/// cannot be read: the audit tells that).
+fn last_entry_time(db: &DB, size: u64) -> Result<std::time::SystemTime> {
+    let Some(last) = size.checked_sub(1) else {
+        return Ok(std::time::UNIX_EPOCH);
+    };
+    let bytes = db
+        .get_cf(cf(db, CF_EVENTS)?, u64_key(last))
+        .map_err(db_err)?
+        .unwrap_or_default();
+    Ok(serde_json::from_slice::<Event>(&bytes)
+        .ok()
+        .and_then(|e| kyso_verify::dates::parse_rfc3339(e.time()))
+        .unwrap_or(std::time::UNIX_EPOCH))
+}
+
 /// writer takes the next record id and leaf index from the counters and writes without
 /// looking, so a counter behind its data would overwrite a record, an event or a tree node.
 fn check_counters(db: &DB, size: u64, next_id: u64) -> Result<()> {

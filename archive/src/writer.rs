@@ -13,8 +13,7 @@ use crate::code::DocumentCode;
 use crate::error::{db_err, ArchiveError, Result};
 use crate::merkle::{self, Frontier};
 use crate::model::{
-    now_rfc3339, Activity, Blob, Event, FindBy, Gathered, NewRecord, ReadPart, Record, Status,
-    ValidationData,
+    Activity, Blob, Event, FindBy, Gathered, NewRecord, ReadPart, Record, Status, ValidationData,
 };
 use crate::schema::*;
 use crate::stats::{self, Cell, Op, View};
@@ -211,6 +210,26 @@ pub(crate) struct Writer {
     pub max_batch_bytes: u64,
     /// The largest batch written, in bytes (tests and the benchmark read it).
     pub largest_batch: Arc<AtomicU64>,
+    /// The time of the last entry written: the next is never dated before it.
+    pub last_time: std::time::SystemTime,
+}
+
+impl Writer {
+    /// The time of the next entry: now, but never before the entry before it, nor before the
+    /// time the document it ingests was validated at (`not_before`). A clock set back is not
+    /// followed — the entries keep the last entry's time until it catches up — so an entry
+    /// dated before the one before it is no honest log's, and the audit fails it: an insider
+    /// who appends an entry backdated past an expired signer's certificate is caught
+    /// (helper 201), and can backdate no further than the entry before, which an earlier
+    /// checkpoint holds.
+    fn stamp(&mut self, not_before: Option<std::time::SystemTime>) -> String {
+        let mut t = std::time::SystemTime::now().max(self.last_time);
+        if let Some(v) = not_before {
+            t = t.max(v);
+        }
+        self.last_time = t;
+        kyso_verify::rfc3339(t)
+    }
 }
 
 /// A batch the writer applied (WAL buffer and memtables) that waits for its WAL sync.
@@ -481,7 +500,13 @@ fn apply(
     i: usize,
     job: &Job,
 ) -> Result<Outcome> {
-    let time = now_rfc3339();
+    let validated = match job {
+        Job::Ingest {
+            evidence: Some(e), ..
+        } => kyso_verify::dates::parse_rfc3339(&e.time),
+        _ => None,
+    };
+    let time = w.stamp(validated);
     let next_id = w.next_id;
     let exists = |id: u64| id < next_id;
     let (record, event) = match job {
@@ -871,5 +896,35 @@ pub(crate) fn stored_status(db: &DB, id: u64) -> Result<Status> {
         Some(v) => serde_json::from_slice(&v)
             .map_err(|e| ArchiveError::Inconsistent(format!("status of record {id}: {e}"))),
         None => Ok(Status::Valid),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    /// A clock set back is not followed: the next entry keeps the last one's time (the audit
+    /// fails an entry dated before the one ahead of it); nor is an ingest dated before its
+    /// validation.
+    #[test]
+    fn an_entry_is_never_dated_before_the_one_ahead_of_it_nor_its_validation() {
+        let ahead = SystemTime::now() + Duration::from_secs(7 * 3600);
+        let mut w = Writer {
+            frontier: Frontier::default(),
+            next_id: 0,
+            max_batch_bytes: 1,
+            largest_batch: Default::default(),
+            last_time: ahead,
+        };
+        assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
+        assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
+        let validated = ahead + Duration::from_secs(60);
+        assert_eq!(w.stamp(Some(validated)), kyso_verify::rfc3339(validated));
+        assert_eq!(w.last_time, validated);
+        // With the clock ahead of both, the clock's time.
+        w.last_time = std::time::UNIX_EPOCH;
+        let t = kyso_verify::dates::parse_rfc3339(&w.stamp(Some(std::time::UNIX_EPOCH))).unwrap();
+        assert!(t + Duration::from_secs(5) > SystemTime::now());
     }
 }
