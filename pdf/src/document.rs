@@ -905,6 +905,15 @@ pub fn read_indirect(
     offset: usize,
     length_of: &dyn Fn(ObjRef) -> Option<i64>,
 ) -> Result<(ObjRef, Object)> {
+    read_indirect_to(data, offset, length_of).map(|(r, o, _)| (r, o))
+}
+
+/// [`read_indirect`], and where what it read ends (after the object, or its stream's data).
+pub fn read_indirect_to(
+    data: &[u8],
+    offset: usize,
+    length_of: &dyn Fn(ObjRef) -> Option<i64>,
+) -> Result<(ObjRef, Object, usize)> {
     if offset >= data.len() {
         return Err(PdfError::BrokenXref {
             offset,
@@ -958,10 +967,11 @@ pub fn read_indirect(
                     dict: d.clone(),
                     data: data[start..end].to_vec(),
                 }),
+                end,
             ));
         }
     }
-    Ok((r, obj))
+    Ok((r, obj, p.pos))
 }
 
 /// White space as writers put it between the parts of a file's structure: no comment, no NUL.

@@ -196,8 +196,17 @@ fn structural(
             }
         }
     }
+    // Each /Annots array by reference and each annotation read once (N pages sharing one
+    // array of M read it N times, and each annotation in it: N × M; helper 200).
+    let mut arrays = HashSet::new();
+    let mut annotations = HashSet::new();
     for p in pages {
         let Ok(d) = doc.dict(*p) else { continue };
+        if let Some(Object::Ref(a)) = d.get("Annots") {
+            if !arrays.insert(*a) {
+                continue;
+            }
+        }
         let Some(annots) = d.get("Annots").and_then(|a| doc.resolve(a).ok()) else {
             continue;
         };
@@ -207,6 +216,9 @@ fn structural(
             .iter()
             .filter_map(Object::as_ref)
         {
+            if !annotations.insert(a) {
+                continue;
+            }
             if let Ok(Object::Dict(ad)) = doc.get(a) {
                 let subtype = ad.get("Subtype").and_then(Object::as_name);
                 if subtype.is_some_and(|s| ANNOTATION_SUBTYPES.contains(&s)) {
@@ -241,6 +253,11 @@ pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<R
         .collect();
     let places = structural(doc, &page_list, fields);
     let mut seen: HashSet<(ObjRef, Role, bool)> = HashSet::new();
+    // An object reached again under another role (an /Annots array every page shares, as
+    // Annots(n) of each) is parsed once: N pages over one array of M parsed it N times
+    // (helper 200). Streams are not kept (their data is the bulk of a file); dictionaries and
+    // arrays, at most once each, hold no more than the file's own objects.
+    let mut parsed: HashMap<ObjRef, std::rc::Rc<Object>> = HashMap::new();
     let mut work: Vec<(ObjRef, Edge)> = Vec::new();
     let t = doc.trailer();
     if let Some(r) = t.get("Root").and_then(Object::as_ref) {
@@ -268,12 +285,21 @@ pub fn walk(doc: &Document<'_>, fields: &HashMap<ObjRef, FieldNode>) -> Result<R
         if seen.len() > MAX_OBJECTS {
             return Err(WalkError::TooLarge);
         }
-        let obj = match doc.get(r) {
-            Ok(o) => o,
-            Err(_) => {
-                roles.unreadable.insert(r);
-                continue;
-            }
+        let obj = match parsed.get(&r) {
+            Some(o) => o.clone(),
+            None => match doc.get(r) {
+                Ok(o) => {
+                    let o = std::rc::Rc::new(o);
+                    if !matches!(*o, Object::Stream(_)) {
+                        parsed.insert(r, o.clone());
+                    }
+                    o
+                }
+                Err(_) => {
+                    roles.unreadable.insert(r);
+                    continue;
+                }
+            },
         };
         roles.of.entry(r).or_default().insert(role);
         roles.numbers.insert(r.num);
