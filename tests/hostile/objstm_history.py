@@ -34,7 +34,10 @@ stream holding page 3 as signed, which MuPDF's repair skips: kyso lost the warni
 older page may show); hidden-s1.pdf and hidden-s2.pdf (an object stream no section lists,
 hidden by the preparer before signing, holding Squares drawing 900 VND under numbers an honest
 countersignature then uses for its widget: MuPDF 1.21's repair draws them); and, honest, ac-s1.pdf … ac-s4.pdf (signed four times, the later three
-updates written as Acrobat writes them, in object streams: every signature must pass).
+updates written as Acrobat writes them, in object streams: every signature must pass); and
+helper 202's: stream-page.pdf, stream-page-hidden-s2.pdf, stream-objstm.pdf (MuPDF's repair
+keeps the first stream it measures of a number), catalog-history-s2.pdf (a catalog of the
+document's history leading to a forged page), and, honest, info-pap.pdf and ppa.pdf.
 """
 import datetime as dt
 import io
@@ -443,3 +446,70 @@ h_base = re.sub(rb'startxref\n\d+', b'startxref\n%d' % (h_at + len(h_hid)), h_ba
 h_s1 = sign(h_base)
 save('hidden-s1.pdf', h_s1)
 save('hidden-s2.pdf', sign(h_s1, 'Sig2'))
+
+
+# Helper 202: MuPDF's repair keeps the dictionary of a number's first stream whose length it
+# measures (its /Length indirect, say), whatever headers of the number come after, and reads
+# the data under the last header. stream-page.pdf: after the signature, page 3 written as a
+# stream whose dictionary is the forged page, then written back as signed (kyso compared only
+# the last header; MuPDF 1.21 and 1.28 drew 900 VND after a repair); stream-page-hidden-s2.pdf:
+# the same stream page hidden by the preparer before signing, then countersigned by pyHanko;
+# stream-objstm.pdf: object stream 30 written (indirect /Length) holding page 3 as signed, then
+# written again as a plain stream whose data is an index with a forged page 3 — MuPDF reads it
+# with the first dictionary; catalog-history-s2.pdf: before signing, an object stream held a
+# catalog whose /Pages led to a forged page and the next update put the plain catalog back
+# (the document's history: told, as content rolled back, not as a note).
+s_pg = raw(signed, 3)
+s_forged = s_pg.replace(b'/Contents 4 0 R', b'/Contents 99 0 R')
+u1 = append(signed, [(98, b'1'), (99, FORGED_CONTENT),
+                     (3, s_forged[:-2] + b' /Length 98 0 R >>\nstream\nx\nendstream')],
+            b'/Size 100 /Root 1 0 R ' + IDS)
+save('stream-page.pdf', append(u1, [(3, s_pg)], b'/Size 100 /Root 1 0 R ' + IDS))
+
+f_base = build(page)
+f_at = f_base.index(b'1 0 obj')
+f_hid = (b'3 0 obj\n' + page[3].replace(b'/Contents 4 0 R', b'/Contents 99 0 R')[:-2]
+         + b' /Length 1 >>\nstream\nxx\nendstream\nendobj\n99 0 obj\n' + FORGED_CONTENT + b'\nendobj\n')
+f_base = f_base[:f_at] + f_hid + f_base[f_at:]
+f_base = re.sub(rb'startxref\n\d+', b'startxref\n%d' % (f_base.rindex(b'\nxref\n') + 1), f_base)
+f_base = re.sub(rb'\n(\d{10}) 00000 n ',
+                lambda m: b'\n%010d 00000 n ' % (int(m.group(1)) + len(f_hid)), f_base)
+save('stream-page-hidden-s2.pdf', sign(sign(f_base), 'Sig2'))
+
+o_at = signed.rindex(b'\n3 0 obj') + 1
+o_head = b'3 0 '
+o_signed = zlib.compress(o_head + s_pg + b'\n', 0)
+o_forged = zlib.compress(o_head + s_forged.replace(b'/Contents 99 0 R', b'/Contents 99 0 R') + b'\n', 9)
+u1 = append_xref_stream(signed, [(31, b'%d' % len(o_signed)),
+                                 (30, b'<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length 31 0 R >>\nstream\n'
+                                  % len(o_head) + o_signed + b'\nendstream')],
+                        {3: (2, 30, 0)}, b'/Root 1 0 R ' + IDS, 32)
+save('stream-objstm.pdf', append_xref_stream(
+    u1, [(99, FORGED_CONTENT), (30, b'<< /Length %d >>\nstream\n' % len(o_forged) + o_forged + b'\nendstream')],
+    {3: (1, o_at, 0)}, b'/Root 1 0 R ' + IDS, 33))
+
+EXT = b'/Extensions << /ESIC << /Type /DeveloperExtensions /BaseVersion /1.7 /ExtensionLevel 2 >> >>'
+c_prep = dict(page)
+c_prep[1] = b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R ' + EXT + b' >>'
+c_prep[6] = b'<< /Fields [] >>'
+r0 = build(c_prep)
+c_forged = c_prep[1].replace(b'/Pages 2 0 R', b'/Pages 11 0 R')
+c_page = c_prep[3].replace(b'/Parent 2 0 R', b'/Parent 11 0 R').replace(b'/Contents 4 0 R', b'/Contents 13 0 R')
+r1 = append_xref_stream(r0, [(13, FORGED_CONTENT), (20, object_stream(
+    [(1, c_forged), (11, b'<< /Type /Pages /Kids [12 0 R] /Count 1 >>'), (12, c_page)]))],
+    {1: (2, 20, 0), 11: (2, 20, 1), 12: (2, 20, 2)}, b'/Root 1 0 R ' + IDS, 21)
+r2 = append(r1, [], b'/Size 22 /Root 1 0 R ' + IDS, entries={1: r0.index(b'1 0 obj')})
+save('catalog-history-s2.pdf', sign(sign(r2), 'Sig2'))
+
+
+# Honest (helper 202): signed plainly, then Acrobat-style (the trailer's /Info goes into its
+# object stream), then plainly again a second later (pyHanko rewrites /Info's /ModDate
+# plainly): info-pap.pdf; and plainly twice, then Acrobat-style (the page's plain versions from
+# the two plain updates, then the page in an object stream): ppa.pdf. Every signature passes.
+import time
+i1 = sign(build(page))
+time.sleep(1.1)
+i2 = sign_acrobat_style(i1, 'Sig2')
+time.sleep(1.1)
+save('info-pap.pdf', sign(i2, 'Sig3'))
+save('ppa.pdf', sign_acrobat_style(sign(i1, 'Sig2'), 'Sig3'))

@@ -360,6 +360,27 @@ pub struct Scanned {
     /// follows it, else up to the first `endstream`), in file order: headers inside are not
     /// read.
     pub data: Vec<std::ops::Range<usize>>,
+    /// The streams under the headers, by number, in file order: MuPDF's repair loads — and
+    /// keeps — the dictionary of a number's first stream whose length it measures, whatever
+    /// headers of that number come after, and reads the data where the last header's stream
+    /// begins, as long as the last stream it measured (a page written as a stream after the
+    /// signature, then written back as signed, was MuPDF's page after its repair; helper 202).
+    pub streams_of: kyso_pdf::Map<u32, Vec<StreamHeader>>,
+}
+
+/// A stream under a header, as MuPDF's repair reads it ([`Scanned::streams_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamHeader {
+    pub gen: u64,
+    /// Where the header begins.
+    pub at: usize,
+    /// Where the data begins.
+    pub begin: usize,
+    /// The length MuPDF's repair measures (up to `endstream`) when its /Length is no direct
+    /// positive integer followed by `endstream`.
+    pub measured: Option<usize>,
+    /// Shaped as an object stream (/Type /ObjStm, or /N and /First).
+    pub objstm: bool,
 }
 
 impl Headers {
@@ -507,6 +528,18 @@ impl Headers {
             // headers inside a string nested a thousand deep each read the rest of the file
             // (a 468 KB file took 100 s; found by an attacker's reading, 2026-12-02).
             let mut budget = data.len().saturating_mul(4).saturating_add(1 << 20);
+            // Every `endstream`, found once: each stream's end is looked up, not searched for
+            // from its start (N headers inside one stream's data each searched to its end:
+            // quadratic, 65 s for 6.4 MB; helper 200).
+            let endstreams: Vec<usize> = memchr::memmem::find_iter(data, b"endstream").collect();
+            let next_endstream = |from: usize| {
+                endstreams
+                    .get(endstreams.partition_point(|e| *e < from))
+                    .copied()
+            };
+            // Each /Type given by reference, resolved once (N dictionaries naming one large
+            // array as their /Type each parsed it; helper 200).
+            let mut types: HashMap<u32, Option<Vec<u8>>> = HashMap::new();
             for &(num, gen, at, kw) in &self.all {
                 if kyso_pdf::stop::stopped() {
                     break; // the caller discards the result
@@ -532,8 +565,9 @@ impl Headers {
                 // A `stream` readers begin elsewhere is no stream here: its data is looked
                 // through for headers, as a reader that sees none would.
                 if let Ok(Some(begin)) = q.stream_start() {
+                    // (MuPDF measures a /Length of 0 too.)
                     let skipped = match d.get("Length") {
-                        Some(Object::Int(n)) if *n >= 0 => {
+                        Some(Object::Int(n)) if *n > 0 => {
                             begin.checked_add(*n as usize).filter(|e| {
                                 data.get(*e..).is_some_and(|t| {
                                     let ws = t
@@ -546,26 +580,41 @@ impl Headers {
                         }
                         _ => None,
                     };
-                    let end = skipped.or_else(|| {
-                        memchr::memmem::find(&data[begin..], b"endstream").map(|k| begin + k)
+                    let end = skipped.or_else(|| next_endstream(begin));
+                    let end = end.unwrap_or(data.len());
+                    out.data.push(begin..end);
+                    out.streams_of.entry(num).or_default().push(StreamHeader {
+                        gen,
+                        at,
+                        begin,
+                        measured: skipped.is_none().then_some(end - begin),
+                        objstm: (d.get("N").is_some() && d.get("First").is_some())
+                            || d.get("Type").and_then(Object::as_name) == Some(b"ObjStm"),
                     });
-                    out.data.push(begin..end.unwrap_or(data.len()));
                 }
                 // MuPDF resolves /Type ignoring generations: a reference whose generation kyso's
                 // table does not hold still names /ObjStm there (found by an attacker's
                 // reading, 2026-12-02).
-                let kind = match d.get("Type") {
-                    Some(Object::Ref(t)) => match doc.entry(t.num) {
-                        Some(XrefEntry::Offset { gen, .. }) => {
-                            doc.get(ObjRef::new(t.num, gen)).ok()
-                        }
-                        Some(XrefEntry::InStream { .. }) => doc.get(ObjRef::new(t.num, 0)).ok(),
-                        _ => None,
-                    },
-                    t => t.cloned(),
+                let kind: Option<Vec<u8>> = match d.get("Type") {
+                    Some(Object::Ref(t)) => types
+                        .entry(t.num)
+                        .or_insert_with(|| {
+                            let o = match doc.entry(t.num) {
+                                Some(XrefEntry::Offset { gen, .. }) => {
+                                    doc.get(ObjRef::new(t.num, gen)).ok()
+                                }
+                                Some(XrefEntry::InStream { .. }) => {
+                                    doc.get(ObjRef::new(t.num, 0)).ok()
+                                }
+                                _ => None,
+                            };
+                            o.as_ref().and_then(Object::as_name).map(<[u8]>::to_vec)
+                        })
+                        .clone(),
+                    t => t.and_then(Object::as_name).map(<[u8]>::to_vec),
                 };
                 let shaped = d.get("N").is_some() && d.get("First").is_some();
-                match kind.as_ref().and_then(Object::as_name) {
+                match kind.as_deref() {
                     // A stream shaped as an object stream whose /Type kyso cannot read may be
                     // one to a reader; and one whose /Type is a reference is read as MuPDF's
                     // repair resolves it — in the table it is still rebuilding, in number order,
@@ -1355,6 +1404,11 @@ impl<'d> Revisions<'_, 'd> {
                 let mut set = HashSet::new();
                 let mut budget = 4 * kyso_pdf::form::MAX_FIELD_NODES;
                 for doc in [self.signed, self.last] {
+                    // Each parent read once: whether it is titled, and its /Parent (a parent of
+                    // N kids, its /Kids inline, was parsed once per kid: N², 71 s for 855 KB;
+                    // helper 200).
+                    type Up = Option<std::rc::Rc<Object>>;
+                    let mut read: HashMap<ObjRef, (bool, Up)> = HashMap::new();
                     // (node, the field whose /Kids list it, for an untitled node of the tree)
                     let mut nodes: Vec<(Dict, Option<ObjRef>)> = Vec::new();
                     for (_, d, n) in kyso_pdf::form::field_tree(doc) {
@@ -1378,31 +1432,41 @@ impl<'d> Revisions<'_, 'd> {
                         // The chain, each node once (a loop ends it), through direct
                         // dictionaries too.
                         let mut chain: Vec<ObjRef> = Vec::new();
-                        let mut up = d.get("Parent").cloned();
+                        let mut up: Up = d.get("Parent").cloned().map(std::rc::Rc::new);
                         let mut first_titled: Option<ObjRef> = None;
                         for steps in 0.. {
                             if steps > kyso_pdf::form::MAX_FIELD_DEPTH || budget == 0 {
                                 return None;
                             }
                             budget -= 1;
-                            let parent = match up {
+                            up = match up.as_deref() {
                                 Some(Object::Ref(r)) => {
+                                    let r = *r;
                                     if chain.contains(&r) {
                                         break;
                                     }
                                     chain.push(r);
-                                    let p = doc.dict(r).ok();
-                                    if first_titled.is_none()
-                                        && p.as_ref().is_some_and(|p| p.get("T").is_some())
-                                    {
+                                    let (titled, next) = read
+                                        .entry(r)
+                                        .or_insert_with(|| {
+                                            let p = doc.dict(r).ok();
+                                            (
+                                                p.as_ref().is_some_and(|p| p.get("T").is_some()),
+                                                p.and_then(|p| p.get("Parent").cloned())
+                                                    .map(std::rc::Rc::new),
+                                            )
+                                        })
+                                        .clone();
+                                    if first_titled.is_none() && titled {
                                         first_titled = Some(r);
                                     }
-                                    p
+                                    next
                                 }
-                                Some(Object::Dict(p)) => Some(p),
+                                Some(Object::Dict(p)) => {
+                                    p.get("Parent").cloned().map(std::rc::Rc::new)
+                                }
                                 _ => None,
                             };
-                            up = parent.and_then(|p| p.get("Parent").cloned());
                             if up.is_none() {
                                 break;
                             }
@@ -1907,6 +1971,13 @@ impl<'d> Revisions<'_, 'd> {
         }
         let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
         numbers.sort_unstable();
+        let used: HashSet<u32> = self
+            .roles
+            .of
+            .keys()
+            .chain(&self.roles.unreadable)
+            .map(|r| r.num)
+            .collect();
         for (&num, &at) in numbers {
             let differs = match self.last.entry(num) {
                 Some(XrefEntry::Offset { offset, .. }) => {
@@ -1914,8 +1985,12 @@ impl<'d> Revisions<'_, 'd> {
                     offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset)
                 }
                 // Freed, or in an object stream: an old plain version in the signed bytes is
-                // left as it was; a new one after the signature is what a rebuild would show.
-                _ => at >= start,
+                // left as it was; a new one after the signature is what a rebuild would show —
+                // of an object the signature covers, held to it with every other version in
+                // `rebuilt_shows_otherwise` (a plain countersignature's page, then an Acrobat-
+                // style one writing the page into an object stream, failed the first signature;
+                // helper 202); of any other, refused.
+                _ => at >= start && !used.contains(&num),
             };
             if differs {
                 return Some(format!(
@@ -1943,7 +2018,8 @@ impl<'d> Revisions<'_, 'd> {
                             != kyso_pdf::parse::header_from(data, offset)
                             || gen != i64::from(g))
                 }
-                _ => at >= start,
+                // As above: a version of an object the signature covers is compared.
+                _ => at >= start && !used.contains(&num),
             };
             if differs {
                 return Some(format!(
@@ -2185,6 +2261,15 @@ impl<'d> Revisions<'_, 'd> {
                 at: usize,
                 index: u32,
             },
+            /// As MuPDF's repair reads it ([`Scanned::streams_of`]): the dictionary of the
+            /// stream at `dict_at`, the data in `body` (none: the last header holds no stream,
+            /// and the object is that dictionary), the number's last header at `last_at`.
+            Measured {
+                dict_at: usize,
+                gen: u64,
+                body: Option<(usize, usize)>,
+                last_at: usize,
+            },
         }
         // Each number the signed revision uses: the references, and their roles (`None`: one
         // it could not read).
@@ -2217,6 +2302,46 @@ impl<'d> Revisions<'_, 'd> {
                 && !matches!(self.last.entry(num), Some(XrefEntry::Offset { .. }))
             {
                 versions.push((num, Version::Plain { at, gen }));
+            }
+        }
+        // MuPDF's repair keeps the dictionary of a number's first stream whose length it
+        // measures, over every later header of the number, and reads the data where the last
+        // header's stream begins, as long as the last stream it measured: a page written as a
+        // stream (its dictionary a forged page, its /Length indirect) in one update after the
+        // signature and written back as signed in the next was MuPDF 1.21's and 1.28's page
+        // after a repair, while every section and header kyso compared held the signed one
+        // (helper 202). That reading is a version like the others; an object stream read so is
+        // refused (its members would come from another stream's data, with another index).
+        let mut measured: Vec<(&u32, &Vec<StreamHeader>)> = scanned.streams_of.iter().collect();
+        measured.sort_unstable_by_key(|(n, _)| **n);
+        for (&num, streams) in measured {
+            let (Some(first), Some(&last_at)) = (
+                streams.iter().find(|s| s.measured.is_some()),
+                h.last.get(&num),
+            ) else {
+                continue;
+            };
+            if first.at == last_at {
+                continue;
+            }
+            let last = streams.iter().find(|s| s.at == last_at);
+            if first.objstm || last.is_some_and(|s| s.objstm) {
+                return Err(format!(
+                    "object stream {num} is read by MuPDF's repair with the dictionary of its stream at byte {} and the data under its last header, at byte {last_at}: kyso cannot compare the objects a PDF reader rebuilding the table would take from it",
+                    first.at
+                ));
+            }
+            if used.contains_key(&num) || (later.contains(&num) && first.at < self.end) {
+                let len = streams.iter().rev().find_map(|s| s.measured).unwrap_or(0);
+                versions.push((
+                    num,
+                    Version::Measured {
+                        dict_at: first.at,
+                        gen: first.gen,
+                        body: last.map(|s| (s.begin, s.begin.saturating_add(len).min(data.len()))),
+                        last_at,
+                    },
+                ));
             }
         }
         // MuPDF loads the object streams its rebuilt table holds (the last header of each
@@ -2319,6 +2444,19 @@ impl<'d> Revisions<'_, 'd> {
                 return Ok(warnings); // the caller discards the result
             }
             let (changed, read, place) = match version {
+                Version::Measured {
+                    dict_at, gen, body, ..
+                } => {
+                    let gen = u16::try_from(gen).unwrap_or(u16::MAX);
+                    (
+                        vec![(num, XrefEntry::Offset { offset: dict_at, gen })],
+                        ObjRef::new(num, gen),
+                        match body {
+                            Some((b, _)) => format!("as MuPDF's repair reads it (the dictionary of the stream at byte {dict_at}, the data at byte {b})"),
+                            None => format!("as MuPDF's repair reads it (the dictionary of the stream at byte {dict_at})"),
+                        },
+                    )
+                }
                 Version::Plain { at, gen } => {
                     let gen = u16::try_from(gen).unwrap_or(u16::MAX);
                     (
@@ -2346,7 +2484,8 @@ impl<'d> Revisions<'_, 'd> {
             // written after the signature is no history the signer saw: a forged catalog, page
             // or font listed by one and written back by the next was told as "an earlier
             // revision" while MuPDF's rebuild showed it (helper 193).
-            let historical = changed.iter().all(|entry| history.contains(entry));
+            let historical = changed.iter().all(|entry| history.contains(entry))
+                && !matches!(version, Version::Measured { last_at, .. } if last_at >= self.end);
             let Some(rebuilt) = self.last.with_entries(&changed) else {
                 return Err("the file's rebuilt reading cannot be compared".into());
             };
@@ -2358,6 +2497,16 @@ impl<'d> Revisions<'_, 'd> {
             // What kyso cannot read a reader may repair into view: not compared, refused.
             let Ok(v) = rebuilt.get(read) else {
                 return differs("kyso cannot read that version".into());
+            };
+            let v = match (version, v) {
+                (Version::Measured { body, .. }, Object::Stream(s)) => match body {
+                    Some((b, e)) => Object::Stream(kyso_pdf::object::Stream {
+                        dict: s.dict,
+                        data: data.get(b..e).unwrap_or_default().to_vec(),
+                    }),
+                    None => Object::Dict(s.dict),
+                },
+                (_, v) => v,
             };
             // A number only a later revision writes: its version from before the signature
             // must be the final one (no writer leaves one behind).
@@ -2441,7 +2590,11 @@ impl<'d> Revisions<'_, 'd> {
                             used_for_drawing: false,
                         }
                         | Change::DssReplaced { is_dict: true }
-                        | Change::ValidationData => true,
+                        | Change::ValidationData
+                        // The trailer's /Info: Acrobat writes it into its object streams, and
+                        // pyHanko's next signature rewrites its /ModDate plainly; a reader
+                        // draws nothing of it (helper 202: such countersigned files failed).
+                        | Change::Metadata => true,
                         _ => false,
                     };
                     // Anything else such a version holds fails here: the comparison below drops
@@ -2511,11 +2664,27 @@ impl<'d> Revisions<'_, 'd> {
                 if !historical {
                     return differs(what_differs(c));
                 }
-                let content = other.iter().any(|c| {
-                    matches!(
-                        c,
-                        Change::Content { .. } | Change::PageKeys { .. } | Change::CatalogReplaced
-                    )
+                // What a reader draws: a catalog of the history naming other pages (/Pages),
+                // layers or actions — the page it led to drew "900 VND" in MuPDF's repair while
+                // kyso only noted it (helper 202) — or annotations the signed revision does not
+                // show, or shows otherwise. (A /Lang, or annotations the signed revision added,
+                // missing from the history is everyday: a note.)
+                let content = other.iter().any(|c| match c {
+                    Change::Content { .. }
+                    | Change::PageKeys { .. }
+                    | Change::CatalogReplaced
+                    | Change::AnnotationModified { .. }
+                    | Change::Annots {
+                        change: ListChange::Replaced,
+                        ..
+                    } => true,
+                    Change::CatalogKeys(keys) => keys.iter().any(|k| {
+                        matches!(
+                            k.as_str(),
+                            "Pages" | "OCProperties" | "OpenAction" | "AA" | "Names" | "Collection"
+                        )
+                    }),
+                    _ => false,
                 });
                 warnings.push(Change::RebuiltHistory {
                     num,

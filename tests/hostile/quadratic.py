@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""PDFs whose cost to a validator grew with the square of their size: one shared object read
+again for every item that names it, or one long run of bytes read again from every header in
+it. Found by an algorithmic-complexity reading of verify/ and pdf/ (helper 200, 2026-12-06),
+each measured at two or three sizes in a debug build before the fix. Written by hand (Python)
+and signed by pyHanko, nothing of kyso's.
+
+    python3 quadratic.py OUTDIR
+
+OUTDIR gets root.pem and:
+  kids-array.pdf     1,000 form fields whose /Kids all name one array of 200,000 integers: the
+                     field tree re-read the array for every field (verification, and signing,
+                     which has no time limit); unsigned.
+  page-annots.pdf    1,000 pages whose /Annots all name one array of 100,000 integers, signed,
+                     then an /Info update: the structure walk re-read it for every page.
+  type-ref.pdf       1,000 unused dictionaries whose /Type names one array of 100,000
+                     integers, signed, then an /Info update: the scan of object headers
+                     resolved it for every header.
+  form-parent.pdf    a text field of 10,000 kids (its /Kids inline), signed, then one kid filled:
+                     each kid's /Parent chain re-read the parent.
+  lock-names.pdf     a signature field locking 400,000 names (/Include), 4,000 text fields,
+                     signed by pyHanko, then every field filled: each field looked through
+                     every name.
+  endstreams.pdf     one unused stream whose data holds 80,000 `999 0 obj<<>>stream` lines and
+                     8 MB more, signed, then an /Info update: each such header searched for
+                     `endstream` to the stream's end.
+  hidden-byterange.pdf  999 headers each opening a string and naming /ByteRange, before 4 MB
+                     of one string; unsigned: the search for signatures no field shows read
+                     the whole string from each header.
+"""
+import datetime as dt
+import io
+import os
+import re
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+
+D = sys.argv[1]
+os.makedirs(D, exist_ok=True)
+NOW = dt.datetime.now(dt.timezone.utc)
+IDS = b'/ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]'
+
+
+def cert(name, key, issuer, issuer_key, ca):
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+
+
+rk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+rn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Quadratic Root')])
+root = cert(rn, rk, rn, rk, True)
+sk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+signer = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Nguyen Van A')]), sk, rn, rk, False)
+for name, data in [('root.pem', root.public_bytes(serialization.Encoding.PEM)),
+                   ('signer.pem', signer.public_bytes(serialization.Encoding.PEM)),
+                   ('signer.key', sk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))]:
+    open(os.path.join(D, name), 'wb').write(data)
+
+
+def build(objs, trailer=b''):
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    offs = {}
+    for n in sorted(objs):
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+    size = max(objs) + 1
+    x = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+    for n in range(1, size):
+        out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+    out += b'trailer\n<< /Size %d /Root 1 0 R %s %s >>\nstartxref\n%d\n%%%%EOF\n' % (size, IDS, trailer, x)
+    return bytes(out)
+
+
+def sign(pdf):
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES),
+                      signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=out)
+    return out.getvalue()
+
+
+def update(pdf, objs, trailer=b''):
+    """A classic incremental update writing `objs` [(num, body)]."""
+    out = bytearray(pdf)
+    offs = {}
+    for num, body in objs:
+        offs[num] = len(out)
+        out += b'%d 0 obj\n' % num + body + b'\nendobj\n'
+    prev = int(re.findall(rb'startxref\s+(\d+)', pdf)[-1])
+    size = max([int(re.findall(rb'/Size (\d+)', pdf)[-1])] + [n + 1 for n in offs])
+    x = len(out)
+    out += b'xref\n'
+    for n in sorted(offs):
+        out += b'%d 1\n%010d 00000 n \n' % (n, offs[n])
+    out += b'trailer\n<< /Size %d /Root 1 0 R /Prev %d %s %s >>\nstartxref\n%d\n%%%%EOF\n' % (
+        size, prev, IDS, trailer, x)
+    return bytes(out)
+
+
+def save(name, data):
+    open(os.path.join(D, name), 'wb').write(data)
+
+
+PAGE = b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>'
+PAGES = b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>'
+
+
+def info_update(objs):
+    """Signed, then an /Info update, so that the signature's later revisions are judged."""
+    objs[8] = b'<< /Producer (x) >>'
+    return update(sign(build(objs, b'/Info 8 0 R')), [(8, b'<< /Producer (y) >>')], b'/Info 8 0 R')
+
+
+# kids-array
+N, M = 1000, 200000
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 4 0 R >> >>', 2: PAGES, 3: PAGE,
+        4: b'[' + b' '.join(b'%d 0 R' % (10 + i) for i in range(N)) + b']',
+        5: b'[' + b'0 ' * M + b']'}
+for i in range(N):
+    objs[10 + i] = b'<< /T (f%d) /Kids 5 0 R >>' % i
+save('kids-array.pdf', build(objs))
+
+# page-annots
+N, M = 1000, 100000
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R >>',
+        2: b'<< /Type /Pages /Kids [' + b' '.join(b'%d 0 R' % (10 + i) for i in range(N)) + b'] /Count %d >>' % N,
+        7: b'[' + b'0 ' * M + b']'}
+for i in range(N):
+    objs[10 + i] = b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots 7 0 R >>'
+save('page-annots.pdf', info_update(objs))
+
+# type-ref
+N, M = 1000, 100000
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R >>', 2: PAGES, 3: PAGE, 5: b'[' + b'0 ' * M + b']'}
+for i in range(N):
+    objs[10 + i] = b'<< /Type 5 0 R >>'
+save('type-ref.pdf', info_update(objs))
+
+# form-parent
+N = 10000
+kids = list(range(10, 10 + N))
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /DA (/Helv 0 Tf 0 g) >> >>',
+        2: PAGES, 3: PAGE,
+        4: b'<< /T (table) /FT /Tx /Kids [' + b' '.join(b'%d 0 R' % k for k in kids) + b'] >>'}
+for k in kids:
+    objs[k] = b'<< /T (k%d) /Parent 4 0 R /V (a) >>' % k
+save('form-parent.pdf', update(sign(build(objs)), [(kids[0], b'<< /T (k%d) /Parent 4 0 R /V (b) >>' % kids[0])]))
+
+# lock-names
+C, L = 4000, 400000
+fields = list(range(20, 20 + C))
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R ' + b' '.join(b'%d 0 R' % f for f in fields)
+           + b'] /DA (/Helv 0 Tf 0 g) >> >>',
+        2: PAGES,
+        3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [4 0 R] >>',
+        4: b'<< /FT /Sig /T (Sig1) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 2 /P 3 0 R /Lock 5 0 R >>',
+        5: b'<< /Type /SigFieldLock /Action /Include /Fields [' + b'(z) ' * L + b'] >>'}
+for f in fields:
+    objs[f] = b'<< /FT /Tx /T (f%d) /V (a) >>' % f
+save('lock-names.pdf', update(sign(build(objs)), [(f, b'<< /FT /Tx /T (f%d) /V (b) >>' % f) for f in fields]))
+
+# endstreams
+data = b'999 0 obj<<>>stream\n' * 80000 + b'%' * 8000000
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R >>', 2: PAGES, 3: PAGE,
+        5: b'<< /Length %d >>\nstream\n' % len(data) + data + b'\nendstream'}
+save('endstreams.pdf', info_update(objs))
+
+# hidden-byterange
+H, F = 999, 4000000
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R >>', 2: PAGES, 3: PAGE,
+        4: b'(' + b'9 0 obj << /X ( /ByteRange ' * H + b'a' * F + b')' * (H + 1)}
+save('hidden-byterange.pdf', build(objs))
