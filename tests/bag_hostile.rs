@@ -1639,3 +1639,70 @@ fn write_fuzz_seeds() {
     key.push(".log.pem");
     std::fs::copy(s.demo.path().join("log.pem"), key).unwrap();
 }
+
+/// A record archived while the appliance's clock ran four years ahead keeps that time in the
+/// log once the clock is set right (the archive never dates an entry before the one ahead of
+/// it, and the audit holds it to that), but the archive held it no later than the checkpoint's
+/// first time-stamp, which the TSA dated: `bag verify` judges its signatures as of then
+/// (TOTAL-PASSED), not four years on, when the signer's certificate (three years) had expired.
+#[test]
+fn a_record_archived_while_the_clock_ran_ahead_is_judged_as_of_the_checkpoints_time_stamp() {
+    let s = Setup::build(false);
+    let d = s.demo.path();
+    // The PDF the setup signed on the token (signed now, valid three years).
+    let signed = d.join("giay-phep.signed.pdf");
+    let r: Run = Command::new("faketime")
+        .args(["-f", "+4y", kyso_bin()])
+        .args(["archive", "put", "--db"])
+        .arg(&s.db)
+        .args([
+            "--code",
+            "001099012345.AHEAD",
+            "--user",
+            "canbo",
+            "--offline",
+        ])
+        .arg("--trust")
+        .arg(s.demo.ca_pem())
+        .args(["--allow-unsigned", "đồng hồ chạy trước"])
+        .arg(&signed)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["record"], 2);
+    assert_ne!(r.json()["indication"], "TOTAL-PASSED", "{}", r.stdout);
+    let package = s.export("ahead", "bagit");
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(package.join("data/records/2/metadata.json")).unwrap(),
+    )
+    .unwrap();
+    let year = |t: &str| t[..4].parse::<i32>().unwrap();
+    let ingest = meta["ingest_time"].as_str().unwrap().to_string();
+    let r = s.verify(&package);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let now = r.json()["checkpoint"]["timestamps"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(year(&ingest) >= year(&now) + 3, "{ingest} {now}");
+    let j = r.json();
+    let rec = j["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == 2)
+        .unwrap();
+    assert_eq!(rec["indication"], "TOTAL-PASSED", "{rec}");
+    // The export event, written with the clock right, keeps the time of the entry ahead of it;
+    // the audit finds the log in order.
+    let r = s.demo.run(&[
+        "audit",
+        "verify",
+        "--db",
+        s.db.to_str().unwrap(),
+        "--log-key",
+        d.join("log.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
