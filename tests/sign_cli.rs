@@ -1097,8 +1097,10 @@ fn a_document_kyso_signed_keeps_its_signature_through_mupdf_saves_and_pyhanko_co
             let kyso = &j["signatures"][0];
             let (want, words) = match (base, tool) {
                 ("form-needapp", "pyhanko") => ("INDETERMINATE", "/NeedAppearances"),
-                // The empty appearance rewritten as a predicted stream that draws "900 VND".
-                (_, "predicted") => ("INDETERMINATE", "shows an appearance"),
+                // The empty appearance rewritten as a predicted stream that draws "900 VND": its
+                // first dictionary over the new data is what MuPDF's repair may draw (helper
+                // 203), and an object only a later revision writes must be that one.
+                (_, "predicted") => ("TOTAL-FAILED", "as MuPDF's repair may read it"),
                 _ => ("TOTAL-PASSED", ""),
             };
             assert_eq!(kyso["indication"], want, "{base} then {tool}: {j}");

@@ -37,7 +37,9 @@ countersignature then uses for its widget: MuPDF 1.21's repair draws them); and,
 updates written as Acrobat writes them, in object streams: every signature must pass); and
 helper 202's: stream-page.pdf, stream-page-hidden-s2.pdf, stream-objstm.pdf (MuPDF's repair
 keeps the first stream it measures of a number), catalog-history-s2.pdf (a catalog of the
-document's history leading to a forged page), and, honest, info-pap.pdf and ppa.pdf.
+document's history leading to a forged page), and, honest, info-pap.pdf and ppa.pdf; and
+helper 203's: stream-space.pdf, stream-run-in.pdf, stream-in-string.pdf, stream-decoy.pdf,
+later-stream-s2.pdf, needappearances-s2.pdf, and, honest, content-edited-s2.pdf.
 """
 import datetime as dt
 import io
@@ -513,3 +515,82 @@ i2 = sign_acrobat_style(i1, 'Sig2')
 time.sleep(1.1)
 save('info-pap.pdf', sign(i2, 'Sig3'))
 save('ppa.pdf', sign_acrobat_style(sign(i1, 'Sig2'), 'Sig3'))
+
+
+# Helper 203, against the first model of that quirk (which header MuPDF measures first): page 3
+# forged as a stream after the signature, then written back as signed — its /Length direct and
+# right but `stream ` followed by a space (stream-space.pdf), its `endstream` run into `endobj`
+# (stream-run-in.pdf), its header inside a string of a listed array (stream-in-string.pdf), or
+# behind a decoy copy of the signed page in another stream's data (stream-decoy.pdf);
+# later-stream-s2.pdf: object 12 written as a stream whose dictionary is a Square drawing 900
+# VND, then as the empty signature field pyHanko signs; needappearances-s2.pdf: the preparer's
+# history holds /NeedAppearances true over a field whose value says 900 while its appearance
+# says 100 (MuPDF 1.28 draws the value after a repair). And, honest, content-edited-s2.pdf: a
+# content stream with an indirect /Length rewritten in place before signing, signed twice.
+def update_raw(pdf, objs, trailer):
+    """An update whose objects are written as given, `N 0 obj` and all (no `endobj` added)."""
+    out = bytearray(pdf)
+    offs = {}
+    for num, body in objs:
+        offs[num] = len(out)
+        out += b'%d 0 obj\n' % num + body + b'\n'
+    x = len(out)
+    out += b'xref\n'
+    for num in sorted(offs):
+        out += b'%d 1\n%010d 00000 n \n' % (num, offs[num])
+    out += b'trailer\n<< ' + trailer + b' /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (last_xref(pdf)[0], x)
+    return bytes(out)
+
+
+T100 = b'/Size 100 /Root 1 0 R ' + IDS
+for tag, u1 in [
+    ('stream-space', append(signed, [(99, FORGED_CONTENT),
+                                     (3, s_forged[:-2] + b' /Length 2 >>\nstream \nxy\nendstream')], T100)),
+    ('stream-run-in', update_raw(signed, [(99, FORGED_CONTENT + b'\nendobj'),
+                                          (3, s_forged[:-2] + b' /Length 1 >>\nstream\nx\nendstreamendobj')], T100)),
+    ('stream-in-string', append(signed, [(98, b'1'), (99, FORGED_CONTENT), (20, b'[ 5 (\n3 0 obj\n' + s_forged[:-2]
+                                          + b' /Length 98 0 R >>\nstream%\nx\nendstream\nendobj\n) ]')], T100)),
+    ('stream-decoy', append(signed, [
+        (20, stream(b'\n3 0 obj\n' + s_pg + b'\nstream\nzz\n')), (98, b'1'), (99, FORGED_CONTENT),
+        (3, s_forged[:-2] + b' /Length 98 0 R >>\nstream\nx\nendstream')], T100)),
+]:
+    save(tag + '.pdf', append(u1, [(3, s_pg)], T100))
+
+sq_ap = stream(b'1 g 0 0 500 40 re f 0 g BT /F1 20 Tf 5 10 Td (Payment order. Amount: 900 VND) Tj ET',
+               b'/Type /XObject /Subtype /Form /BBox [0 0 500 40] /Resources << /Font << /F1 5 0 R >> >> ')
+sq12 = (b'<< /Type /Annot /Subtype /Square /F 4 /Rect [55 690 555 730] /P 3 0 R '
+        b'/AP << /N 14 0 R >> /Length 15 0 R >>\nstream\nx\nendstream')
+u1 = append(signed, [(14, sq_ap), (15, b'1'), (12, sq12)], b'/Size 16 /Root 1 0 R ' + IDS)
+w12 = b'<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /F 132 /Rect [0 0 0 0] /P 3 0 R >>'
+u2 = append(u1, [(3, raw(signed, 3).replace(b'/Annots [ 8 0 R ]', b'/Annots [ 8 0 R 12 0 R ]')),
+                 (7, raw(signed, 7).replace(b'/Fields [ 8 0 R ]', b'/Fields [ 8 0 R 12 0 R ]')), (12, w12)],
+            b'/Size 16 /Root 1 0 R ' + IDS)
+save('later-stream-s2.pdf', sign(u2, 'Sig2'))
+
+AP100 = b'/Tx BMC BT /Helv 20 Tf 2 8 Td (Amount: 100 VND) Tj ET EMC'
+na = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> /Annots [10 0 R 12 0 R 13 0 R] >>',
+    4: stream(b'BT /F1 20 Tf 60 700 Td (Payment order.) Tj ET'),
+    5: HELV,
+    6: b'<< /Fields [10 0 R 12 0 R 13 0 R] /DR << /Font << /Helv 5 0 R >> >> /DA (/Helv 12 Tf 0 g) /SigFlags 3 >>',
+    10: b'<< /FT /Tx /T (amount) /V (Amount: 900 VND) /Ff 1 /Type /Annot /Subtype /Widget /Rect [60 600 400 630] '
+        b'/P 3 0 R /F 4 /DA (/Helv 20 Tf 0 g) /AP << /N 11 0 R >> >>',
+    11: stream(AP100, b'/Type /XObject /Subtype /Form /BBox [0 0 340 30] /Resources << /Font << /Helv 5 0 R >> >> '),
+    12: b'<< /FT /Sig /T (Sig1) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>',
+    13: b'<< /FT /Sig /T (Sig2) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>',
+}
+r0 = build(na)
+r1 = append_xref_stream(r0, [(20, object_stream([(6, na[6][:-2] + b'/NeedAppearances true >>')]))],
+                        {6: (2, 20, 0)}, b'/Root 1 0 R ' + IDS, 21)
+r2 = append(r1, [], b'/Size 22 /Root 1 0 R ' + IDS, entries={6: r0.index(b'\n6 0 obj') + 1})
+save('needappearances-s2.pdf', sign(sign(r2, 'Sig1'), 'Sig2'))
+
+ce = dict(page)
+ce[4] = b'<< /Length 9 0 R >>\nstream\nBT /F1 20 Tf 60 700 Td (Payment order. Draft) Tj ET\nendstream'
+ce[9] = b'%d' % len(b'BT /F1 20 Tf 60 700 Td (Payment order. Draft) Tj ET')
+ce_edit = append(build(ce), [(4, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'))],
+                 b'/Size 10 /Root 1 0 R ' + IDS)
+save('content-edited-s2.pdf', sign(sign(ce_edit), 'Sig2'))

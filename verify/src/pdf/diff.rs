@@ -360,25 +360,25 @@ pub struct Scanned {
     /// follows it, else up to the first `endstream`), in file order: headers inside are not
     /// read.
     pub data: Vec<std::ops::Range<usize>>,
-    /// The streams under the headers, by number, in file order: MuPDF's repair loads — and
-    /// keeps — the dictionary of a number's first stream whose length it measures, whatever
-    /// headers of that number come after, and reads the data where the last header's stream
-    /// begins, as long as the last stream it measured (a page written as a stream after the
-    /// signature, then written back as signed, was MuPDF's page after its repair; helper 202).
+    /// The headers whose dictionary a `stream` keyword follows, however written (spaces,
+    /// comments, `stream%`), wherever they are (in strings and stream data too), by number, in
+    /// file order. MuPDF's repair loads — and keeps — the dictionary of a number's first
+    /// stream whose length it measures, whatever headers of the number come after, and reads
+    /// its data under the last header: a page written as a stream after the signature, then
+    /// written back as signed, was MuPDF's page after its repair (helper 202). Which of them
+    /// it measures first rests on how it lexes (a `stream` followed by a space, an `endstream`
+    /// run into `endobj`, a header in a string, a decoy in another stream's data: helper 203),
+    /// so every one is held to what the signature covers.
     pub streams_of: kyso_pdf::Map<u32, Vec<StreamHeader>>,
 }
 
-/// A stream under a header, as MuPDF's repair reads it ([`Scanned::streams_of`]).
-#[derive(Debug, Clone, Copy)]
+/// A header whose dictionary a `stream` keyword follows ([`Scanned::streams_of`]).
+#[derive(Debug, Clone)]
 pub struct StreamHeader {
     pub gen: u64,
     /// Where the header begins.
     pub at: usize,
-    /// Where the data begins.
-    pub begin: usize,
-    /// The length MuPDF's repair measures (up to `endstream`) when its /Length is no direct
-    /// positive integer followed by `endstream`.
-    pub measured: Option<usize>,
+    pub dict: Dict,
     /// Shaped as an object stream (/Type /ObjStm, or /N and /First).
     pub objstm: bool,
 }
@@ -561,13 +561,35 @@ impl Headers {
                 let Ok(Object::Dict(d)) = parsed else {
                     continue;
                 };
+                // A `stream` keyword after white space and comments, as MuPDF's lexer reads it.
+                let mut k = p.pos;
+                while k < data.len() {
+                    if kyso_pdf::parse::is_ws(data[k]) {
+                        k += 1;
+                    } else if data[k] == b'%' {
+                        k += data[k..]
+                            .iter()
+                            .take_while(|c| **c != b'\n' && **c != b'\r')
+                            .count();
+                    } else {
+                        break;
+                    }
+                }
+                if data[k.min(data.len())..].starts_with(b"stream") {
+                    out.streams_of.entry(num).or_default().push(StreamHeader {
+                        gen,
+                        at,
+                        objstm: (d.get("N").is_some() && d.get("First").is_some())
+                            || d.get("Type").and_then(Object::as_name) == Some(b"ObjStm"),
+                        dict: d.clone(),
+                    });
+                }
                 let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
                 // A `stream` readers begin elsewhere is no stream here: its data is looked
                 // through for headers, as a reader that sees none would.
                 if let Ok(Some(begin)) = q.stream_start() {
-                    // (MuPDF measures a /Length of 0 too.)
                     let skipped = match d.get("Length") {
-                        Some(Object::Int(n)) if *n > 0 => {
+                        Some(Object::Int(n)) if *n >= 0 => {
                             begin.checked_add(*n as usize).filter(|e| {
                                 data.get(*e..).is_some_and(|t| {
                                     let ws = t
@@ -581,16 +603,7 @@ impl Headers {
                         _ => None,
                     };
                     let end = skipped.or_else(|| next_endstream(begin));
-                    let end = end.unwrap_or(data.len());
-                    out.data.push(begin..end);
-                    out.streams_of.entry(num).or_default().push(StreamHeader {
-                        gen,
-                        at,
-                        begin,
-                        measured: skipped.is_none().then_some(end - begin),
-                        objstm: (d.get("N").is_some() && d.get("First").is_some())
-                            || d.get("Type").and_then(Object::as_name) == Some(b"ObjStm"),
-                    });
+                    out.data.push(begin..end.unwrap_or(data.len()));
                 }
                 // MuPDF resolves /Type ignoring generations: a reference whose generation kyso's
                 // table does not hold still names /ObjStm there (found by an attacker's
@@ -2261,14 +2274,12 @@ impl<'d> Revisions<'_, 'd> {
                 at: usize,
                 index: u32,
             },
-            /// As MuPDF's repair reads it ([`Scanned::streams_of`]): the dictionary of the
-            /// stream at `dict_at`, the data in `body` (none: the last header holds no stream,
-            /// and the object is that dictionary), the number's last header at `last_at`.
+            /// As MuPDF's repair may read it ([`Scanned::streams_of`]): the dictionary of the
+            /// stream at `dict_at` over the number's final data (none: the final object is no
+            /// stream, and the version is that dictionary).
             Measured {
                 dict_at: usize,
                 gen: u64,
-                body: Option<(usize, usize)>,
-                last_at: usize,
             },
         }
         // Each number the signed revision uses: the references, and their roles (`None`: one
@@ -2305,43 +2316,45 @@ impl<'d> Revisions<'_, 'd> {
             }
         }
         // MuPDF's repair keeps the dictionary of a number's first stream whose length it
-        // measures, over every later header of the number, and reads the data where the last
-        // header's stream begins, as long as the last stream it measured: a page written as a
-        // stream (its dictionary a forged page, its /Length indirect) in one update after the
-        // signature and written back as signed in the next was MuPDF 1.21's and 1.28's page
-        // after a repair, while every section and header kyso compared held the signed one
-        // (helper 202). That reading is a version like the others; an object stream read so is
-        // refused (its members would come from another stream's data, with another index).
+        // measures over every later header of the number, with the data under the last: a page
+        // written as a stream (its dictionary a forged page) in one update after the signature
+        // and written back as signed in the next was MuPDF 1.21's and 1.28's page after a
+        // repair, while every section and header kyso compared held the signed one (helper 202).
+        // Which header it measures first rests on its lexing (helper 203 got four past a model
+        // of it), so every stream header of a number but its last is a version: its dictionary
+        // over the number's final data. An object stream's is refused unless it is the final
+        // one's (its members would come from another stream's data, with another index).
         let mut measured: Vec<(&u32, &Vec<StreamHeader>)> = scanned.streams_of.iter().collect();
         measured.sort_unstable_by_key(|(n, _)| **n);
         for (&num, streams) in measured {
-            let (Some(first), Some(&last_at)) = (
-                streams.iter().find(|s| s.measured.is_some()),
-                h.last.get(&num),
-            ) else {
+            let Some(&last_at) = h.last.get(&num) else {
                 continue;
             };
-            if first.at == last_at {
-                continue;
-            }
             let last = streams.iter().find(|s| s.at == last_at);
-            if first.objstm || last.is_some_and(|s| s.objstm) {
-                return Err(format!(
-                    "object stream {num} is read by MuPDF's repair with the dictionary of its stream at byte {} and the data under its last header, at byte {last_at}: kyso cannot compare the objects a PDF reader rebuilding the table would take from it",
-                    first.at
-                ));
-            }
-            if used.contains_key(&num) || (later.contains(&num) && first.at < self.end) {
-                let len = streams.iter().rev().find_map(|s| s.measured).unwrap_or(0);
-                versions.push((
-                    num,
-                    Version::Measured {
-                        dict_at: first.at,
-                        gen: first.gen,
-                        body: last.map(|s| (s.begin, s.begin.saturating_add(len).min(data.len()))),
-                        last_at,
-                    },
-                ));
+            let xref = |d: &Dict| d.get("Type").and_then(Object::as_name) == Some(b"XRef");
+            for s in streams.iter().filter(|s| s.at != last_at) {
+                // A cross-reference stream's number used again by the next update's (MuPDF's
+                // incremental saves do): no object of the document.
+                if xref(&s.dict) && last.is_some_and(|l| xref(&l.dict)) {
+                    continue;
+                }
+                if (s.objstm || last.is_some_and(|l| l.objstm))
+                    && !last.is_some_and(|l| same_dict(&s.dict, &l.dict, &["Length"]))
+                {
+                    return Err(format!(
+                        "object stream {num} has another stream's dictionary at byte {}, which MuPDF's repair may read its data with: kyso cannot compare the objects a PDF reader rebuilding the table would take from it",
+                        s.at
+                    ));
+                }
+                if used.contains_key(&num) || later.contains(&num) {
+                    versions.push((
+                        num,
+                        Version::Measured {
+                            dict_at: s.at,
+                            gen: s.gen,
+                        },
+                    ));
+                }
             }
         }
         // MuPDF loads the object streams its rebuilt table holds (the last header of each
@@ -2427,6 +2440,15 @@ impl<'d> Revisions<'_, 'd> {
             ));
         }
         versions.sort_by_key(|(num, _)| *num);
+        // The final file's object of a number.
+        let final_of = |num: u32| -> Option<Object> {
+            let r = match self.last.entry(num) {
+                Some(XrefEntry::Offset { gen, .. }) => ObjRef::new(num, gen),
+                Some(XrefEntry::InStream { .. }) => ObjRef::new(num, 0),
+                _ => return None,
+            };
+            self.last.get(r).ok()
+        };
         // Every entry of the sections up to the signed revision's end, gathered once (scanned
         // per version, it cost a pass over every entry of the file for each).
         let history: HashSet<(u32, XrefEntry)> = if versions.is_empty() {
@@ -2444,17 +2466,12 @@ impl<'d> Revisions<'_, 'd> {
                 return Ok(warnings); // the caller discards the result
             }
             let (changed, read, place) = match version {
-                Version::Measured {
-                    dict_at, gen, body, ..
-                } => {
+                Version::Measured { dict_at, gen } => {
                     let gen = u16::try_from(gen).unwrap_or(u16::MAX);
                     (
                         vec![(num, XrefEntry::Offset { offset: dict_at, gen })],
                         ObjRef::new(num, gen),
-                        match body {
-                            Some((b, _)) => format!("as MuPDF's repair reads it (the dictionary of the stream at byte {dict_at}, the data at byte {b})"),
-                            None => format!("as MuPDF's repair reads it (the dictionary of the stream at byte {dict_at})"),
-                        },
+                        format!("as MuPDF's repair may read it (the dictionary of the stream at byte {dict_at})"),
                     )
                 }
                 Version::Plain { at, gen } => {
@@ -2484,8 +2501,7 @@ impl<'d> Revisions<'_, 'd> {
             // written after the signature is no history the signer saw: a forged catalog, page
             // or font listed by one and written back by the next was told as "an earlier
             // revision" while MuPDF's rebuild showed it (helper 193).
-            let historical = changed.iter().all(|entry| history.contains(entry))
-                && !matches!(version, Version::Measured { last_at, .. } if last_at >= self.end);
+            let historical = changed.iter().all(|entry| history.contains(entry));
             let Some(rebuilt) = self.last.with_entries(&changed) else {
                 return Err("the file's rebuilt reading cannot be compared".into());
             };
@@ -2498,32 +2514,28 @@ impl<'d> Revisions<'_, 'd> {
             let Ok(v) = rebuilt.get(read) else {
                 return differs("kyso cannot read that version".into());
             };
+            // The final object's data under that dictionary (what MuPDF reads there with
+            // another length is not modelled).
             let v = match (version, v) {
-                (Version::Measured { body, .. }, Object::Stream(s)) => match body {
-                    Some((b, e)) => Object::Stream(kyso_pdf::object::Stream {
+                (Version::Measured { .. }, Object::Stream(s)) => match final_of(num) {
+                    Some(Object::Stream(f)) => Object::Stream(kyso_pdf::object::Stream {
                         dict: s.dict,
-                        data: data.get(b..e).unwrap_or_default().to_vec(),
+                        data: f.data,
                     }),
-                    None => Object::Dict(s.dict),
+                    _ => Object::Dict(s.dict),
                 },
                 (_, v) => v,
             };
-            // A number only a later revision writes: its version from before the signature
-            // must be the final one (no writer leaves one behind).
+            // A number only a later revision writes: its version from before the signature, or
+            // a stream header of it a later revision wrote before its last (a Square drawing
+            // 900 VND, then the empty signature field it is now; helper 203), must be the final
+            // one (no writer leaves one behind).
             let Some(uses) = used.get(&num) else {
-                let fin = match self.last.entry(num) {
-                    Some(XrefEntry::Offset { gen, .. }) => Some(ObjRef::new(num, gen)),
-                    Some(XrefEntry::InStream { .. }) => Some(ObjRef::new(num, 0)),
-                    _ => None,
-                };
-                if fin
-                    .and_then(|f| self.last.get(f).ok())
-                    .is_some_and(|f| same(&v, &f))
-                {
+                if final_of(num).is_some_and(|f| same(&v, &f)) {
                     continue;
                 }
                 return differs(
-                    "a version from before the signature of an object only a later revision writes"
+                    "another version of an object only a later revision writes than the one it writes"
                         .into(),
                 );
             };
@@ -2664,28 +2676,59 @@ impl<'d> Revisions<'_, 'd> {
                 if !historical {
                     return differs(what_differs(c));
                 }
-                // What a reader draws: a catalog of the history naming other pages (/Pages),
-                // layers or actions — the page it led to drew "900 VND" in MuPDF's repair while
-                // kyso only noted it (helper 202) — or annotations the signed revision does not
-                // show, or shows otherwise. (A /Lang, or annotations the signed revision added,
-                // missing from the history is everyday: a note.)
-                let content = other.iter().any(|c| match c {
-                    Change::Content { .. }
-                    | Change::PageKeys { .. }
-                    | Change::CatalogReplaced
-                    | Change::AnnotationModified { .. }
-                    | Change::Annots {
-                        change: ListChange::Replaced,
-                        ..
-                    } => true,
-                    Change::CatalogKeys(keys) => keys.iter().any(|k| {
+                // A note only for what draws nothing: a catalog's /Lang and the like, metadata,
+                // validation data, and what the signed revision added to the history (a
+                // field, an annotation, a signature's /SigFlags, form resources drawing
+                // nothing) — an everyday file kept in object streams and edited plainly. All
+                // else may draw: a catalog leading to other pages, a widget's other appearance
+                // with another key changed, /NeedAppearances (MuPDF draws the field from its
+                // value) made a note under TOTAL-PASSED while MuPDF's repair drew "900 VND"
+                // (helpers 202, 203).
+                let draws_nothing = |c: &Change| match c {
+                    Change::CatalogKeys(keys) => keys.iter().all(|k| {
                         matches!(
                             k.as_str(),
-                            "Pages" | "OCProperties" | "OpenAction" | "AA" | "Names" | "Collection"
+                            "Lang"
+                                | "Version"
+                                | "PageLabels"
+                                | "PageMode"
+                                | "PageLayout"
+                                | "ViewerPreferences"
+                                | "Outlines"
+                                | "Threads"
+                                | "URI"
+                                | "Dests"
+                                | "StructTreeRoot"
+                                | "MarkInfo"
+                                | "PieceInfo"
+                                | "SpiderInfo"
+                                | "Legal"
+                                | "Requirements"
                         )
                     }),
+                    Change::AcroFormKeys(keys) => keys.iter().all(|k| k == "SigFlags"),
+                    // A signature field before it was signed (the preparer's drawing of it
+                    // included: MuPDF's rebuild showed the field unsigned and no reader drew
+                    // the text, case `prepared-widget`).
+                    Change::FieldChanged {
+                        signature: true, ..
+                    } => true,
+                    Change::Fields(ListChange::Grew(_))
+                    | Change::Annots {
+                        change: ListChange::Grew(_),
+                        ..
+                    }
+                    | Change::FormResourcesAdded {
+                        used_for_drawing: false,
+                    }
+                    | Change::Metadata
+                    | Change::MetadataReplaced { .. }
+                    | Change::DssReplaced { .. }
+                    | Change::ValidationData
+                    | Change::Extensions => true,
                     _ => false,
-                });
+                };
+                let content = !other.iter().all(|c| draws_nothing(c));
                 warnings.push(Change::RebuiltHistory {
                     num,
                     place: place.clone(),
