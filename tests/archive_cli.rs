@@ -1002,6 +1002,62 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
     assert_eq!(consistency().code, 1);
 }
 
+/// The checkpoint signer holds what it adds to the log to the order the writer keeps: an
+/// insider's entry appended with its leaf and nodes, dated a year back, is not signed (signed,
+/// it went out with every export and `bag verify` passed an expired signer; helpers 201, 204);
+/// one dated two minutes back, as a release before 2026-12-06 dated an entry when the clock
+/// was stepped back, is — and audits clean.
+#[test]
+fn a_checkpoint_is_not_signed_over_an_entry_dated_back_past_the_one_ahead_of_it() {
+    let s = Setup::new();
+    let a = s.signed("a.pdf", "giay-phep.pdf");
+    assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
+    assert_eq!(s.checkpoint().code, 0);
+    let status = |d: &rocksdb::DB, state: &str, time: &str| {
+        append_event(
+            d,
+            &format!(
+                r#"{{"event":"status","record":0,"status":{state},"user":"insider","time":"{time}"}}"#
+            ),
+        );
+        d.put_cf(cf(d, "status"), 0u64.to_be_bytes(), state)
+            .unwrap();
+    };
+    tamper(&s.db, |d| {
+        let mut it = d.raw_iterator_cf(cf(d, "events"));
+        it.seek_to_last();
+        let last: serde_json::Value = serde_json::from_slice(it.value().unwrap()).unwrap();
+        let at = kyso_verify::dates::parse_rfc3339(last["time"].as_str().unwrap()).unwrap();
+        let back = kyso_verify::rfc3339(at - std::time::Duration::from_secs(120));
+        append_event(
+            d,
+            &format!(
+                r#"{{"event":"log_read","start":0,"end":1,"user":"insider","purpose":"x","time":"{back}"}}"#
+            ),
+        );
+    });
+    let r = s.checkpoint();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = s.audit();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    tamper(&s.db, |d| {
+        status(
+            d,
+            r#"{"state":"revoked","reason":"x"}"#,
+            "2025-06-01T00:00:00Z",
+        )
+    });
+    let r = s.checkpoint();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "is dated 2025-06-01T00:00:00Z, more than 5 minutes before the entry ahead of it"
+        ) && r.stderr.contains("refusing to sign it"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn audit_catches_every_kind_of_tampering_and_names_it() {
     let s = Setup::new();
@@ -1210,7 +1266,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 );
                 d.put_cf(cf(d, "status"), 1u64.to_be_bytes(), st).unwrap();
             }),
-            "is dated 2025-06-01T00:00:00Z, before the entry ahead of it (",
+            "is dated 2025-06-01T00:00:00Z, more than 5 minutes before the entry ahead of it (",
         ),
         (
             "validated after its ingest",
@@ -1408,6 +1464,58 @@ fn audit_resumes_from_a_checkpoint_it_verified_and_reads_only_newer_entries() {
         (Some(5), Some(4))
     );
     assert_eq!(j["records"], 7);
+
+    // The entry before the resumed start is the audited checkpoint's last, proved to its root:
+    // forged with its leaf (dated back, so that an entry after it could be), it was taken
+    // (helper 204). At an even size that leaf lies under a node of the tree, not among the
+    // frontier's own (at 9, leaf 8 is one, and the audit already compares them): audited again
+    // there first, and that file set aside.
+    let at_ten = s.demo.path().join("audited-10.json");
+    let r = s.kyso(&[
+        "archive", "status", "3", "--revoke", "sai", "--user", "lanhdao",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(s.checkpoint().code, 0);
+    let r = audit(&[
+        "--since",
+        saved.to_str().unwrap(),
+        "--save",
+        at_ten.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["last_checkpoint"], 10, "{}", r.stdout);
+    let key = 9u64.to_be_bytes();
+    let node = kyso_archive::schema::node_key(0, 9);
+    let kept = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    tamper(&s.db, |d| {
+        let event = d.get_cf(cf(d, "events"), key).unwrap().unwrap();
+        let leaf = d.get_cf(cf(d, "nodes"), node).unwrap().unwrap();
+        let mut forged: serde_json::Value = serde_json::from_slice(&event).unwrap();
+        forged["time"] = "2025-05-01T00:00:00Z".into();
+        let forged = serde_json::to_vec(&forged).unwrap();
+        d.put_cf(cf(d, "events"), key, &forged).unwrap();
+        d.put_cf(
+            cf(d, "nodes"),
+            node,
+            kyso_archive::merkle::leaf_hash(&forged),
+        )
+        .unwrap();
+        *kept.borrow_mut() = (event, leaf);
+    });
+    let r = audit(&["--since", at_ten.to_str().unwrap()]);
+    assert_eq!(r.code, 20, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("event 9 is not the one the audited checkpoint holds"),
+        "{}",
+        r.stderr
+    );
+    tamper(&s.db, |d| {
+        let (event, leaf) = kept.take();
+        d.put_cf(cf(d, "events"), key, event).unwrap();
+        d.put_cf(cf(d, "nodes"), node, leaf).unwrap();
+    });
+    assert_eq!(audit(&["--since", at_ten.to_str().unwrap()]).code, 0);
 
     // What the resumed audit relies on is checked: the revocation before the checkpoint still
     // holds (an insider's status change of record 1 after it is caught) …

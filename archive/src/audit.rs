@@ -425,19 +425,25 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
     };
     let mut at_newest: Option<State> = (newest == Some(start)).then(|| state.clone());
     // The time of the entry before: the writer never dates an entry before it. Resuming, the
-    // entry before `start` is the audited checkpoint's last, read as its leaf holds it.
+    // entry before `start` is the audited checkpoint's last, proved to its root (its stored
+    // leaf alone, forged with it, let an entry after it be backdated; helper 204).
     let mut last_time: Option<(SystemTime, String)> = match start.checked_sub(1) {
         None => None,
         Some(p) => {
             let bytes = db
                 .get(CF_EVENTS, &u64_key(p), MAX_EVENT)?
                 .ok_or_else(|| bad(format!("event {p} is missing")))?;
-            if db.node(0, p)?.as_deref() != Some(merkle::leaf_hash(&bytes).as_slice()) {
-                return Err(bad(format!("event {p} or its leaf was changed: the stored leaf is not the hash of the stored event")));
+            let leaf = merkle::leaf_hash(&bytes);
+            let proved = since.is_some_and(|(m, root)| {
+                merkle::inclusion_proof(&DbNodes::new(&raw), p, m)
+                    .is_ok_and(|proof| merkle::verify_inclusion(&leaf, p, m, &proof, &root))
+            });
+            if !proved {
+                return Err(bad(format!("event {p} is not the one the audited checkpoint holds (it or the tree's nodes were changed)")));
             }
             let event: Event = serde_json::from_slice(&bytes)
                 .map_err(|e| bad(format!("event {p} is not an event: {e}")))?;
-            Some(entry_time(p, &event)?)
+            Some(crate::model::entry_in_order(p, &event, None).map_err(bad)?)
         }
     };
 
@@ -462,15 +468,7 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
         if event.user().is_empty() || event.time().is_empty() {
             return Err(bad(format!("event {i} has no user or no time")));
         }
-        let (at, time) = entry_time(i, &event)?;
-        if let Some((before, was)) = &last_time {
-            if at < *before {
-                return Err(bad(format!(
-                    "event {i} is dated {time}, before the entry ahead of it ({was}): the archive never dates an entry before the one ahead of it, so it was backdated (an insider appending an entry backdated past an expired certificate's end makes its signature pass as of then)"
-                )));
-            }
-        }
-        last_time = Some((at, time));
+        last_time = Some(crate::model::entry_in_order(i, &event, last_time.as_ref()).map_err(bad)?);
         let before = match &event {
             Event::Status { record, .. } => Some((
                 *record,
@@ -820,14 +818,6 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
 }
 
 /// What one event says, against what is stored and the state the log built so far.
-/// An entry's time, read.
-fn entry_time(i: u64, event: &Event) -> Result<(SystemTime, String)> {
-    let t = event.time();
-    kyso_verify::dates::parse_rfc3339(t)
-        .map(|at| (at, t.to_string()))
-        .ok_or_else(|| bad(format!("event {i}'s time {t:?} is not an RFC 3339 time")))
-}
-
 fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> {
     let exists = |id: u64, state: &State| id < state.records;
     match event {

@@ -992,8 +992,6 @@ fn verify_records(
         evidence,
         ..
     } = fx;
-    // When a TSA says the checkpoint, and so every record under it, existed.
-    let held_by = checkpoint.first_time;
     // Which records the archive exported: the export events, proved to the checkpoint.
     let mut named: Option<BTreeSet<u64>> = None;
     // The first export event: its log index, user and reason.
@@ -1223,7 +1221,7 @@ fn verify_records(
                     v
                 });
                 let facts;
-                (refs, facts) = check_record(pk, data, id, anchor, held_by, o, files, statuses, want_facts, r);
+                (refs, facts) = check_record(pk, data, id, anchor, o, files, statuses, want_facts, r);
                 if let Some(f) = facts {
                     *slot = Some(crate::eark_check::Bound::of(&f));
                     agg.add(&f);
@@ -1408,7 +1406,6 @@ fn check_record(
     data: &str,
     id: u64,
     anchor: Anchor,
-    held_by: Option<SystemTime>,
     o: &VerifyOptions,
     files: u8,
     statuses: Option<Vec<u64>>,
@@ -1748,12 +1745,11 @@ fn check_record(
     // the record states beside it, which nothing bounds: an insider's record "validated" in
     // 2025, appended in 2026 and signed into the log, passed a signature expired in between
     // (helper 201).
-    // No later than the checkpoint's first time-stamp, which a TSA dated: the archive held the
-    // record by then, whatever its own clock said (a clock set ahead, then back, keeps the
-    // log's times ahead until it catches up: the writer never dates an entry before the one
-    // ahead of it).
+    // (Not capped by the checkpoint's first time-stamp: by default the appliance's own TSA
+    // signs it, and an export run with the clock set back dated it before the entries it
+    // covers, flipping an expired signer to PASSED and an honest one to failed; helper 204.)
     if let Some(t) = kyso_verify::dates::parse_rfc3339(&rec.ingest_time) {
-        v.now = held_by.map_or(t, |h| t.min(h));
+        v.now = t;
     }
     let report = v.verify_file(&document, signature.as_deref());
     let ind = report.indication.as_str().to_string();

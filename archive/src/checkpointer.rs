@@ -61,6 +61,56 @@ fn refuse(m: String) -> ArchiveError {
 }
 
 impl Archive {
+    /// What a checkpoint of `size` entries adds to the last signed one (`from` entries, its
+    /// tree anchored by then): each entry hashes to the leaf `root` holds, and none is dated
+    /// before the one ahead of it (by more than [`crate::model::CLOCK_SLACK`]). A backdated
+    /// entry an insider appended, leaf and nodes recomputed, was signed into the next
+    /// checkpoint and went out with every export, `kyso bag verify` passing an expired signer;
+    /// only the audit caught it (helper 204).
+    fn check_added(&self, from: u64, size: u64, root: &Hash) -> Result<()> {
+        use crate::model::{entry_in_order, Event};
+        let nodes = crate::schema::DbNodes::new(&self.db);
+        let mut f = nodes.result(
+            merkle::Frontier::load(&nodes, from),
+            ArchiveError::Inconsistent,
+        )?;
+        let read = |i: u64| -> Result<(Vec<u8>, Event)> {
+            let bytes = self.event_bytes(i)?;
+            let e = serde_json::from_slice(&bytes).map_err(|e| {
+                refuse(format!(
+                    "event {i} is not an event ({e}): refusing to sign it; run kyso audit verify"
+                ))
+            })?;
+            Ok((bytes, e))
+        };
+        // The entry before them, proved to the signed tree.
+        let mut last = match from.checked_sub(1) {
+            None => None,
+            Some(p) => {
+                let (bytes, e) = read(p)?;
+                let leaf = merkle::leaf_hash(&bytes);
+                let proved = merkle::inclusion_proof(&nodes, p, from)
+                    .is_ok_and(|proof| merkle::verify_inclusion(&leaf, p, from, &proof, &f.root()));
+                if !proved {
+                    return Err(refuse(format!("event {p}, the last one signed, is not the one the signed tree holds: refusing to sign; run kyso audit verify")));
+                }
+                Some(entry_in_order(p, &e, None).map_err(refuse)?)
+            }
+        };
+        for i in from..size {
+            let (bytes, e) = read(i)?;
+            f.push(merkle::leaf_hash(&bytes));
+            last =
+                Some(entry_in_order(i, &e, last.as_ref()).map_err(|m| {
+                    refuse(format!("{m}: refusing to sign it; run kyso audit verify"))
+                })?);
+        }
+        if f.root() != *root {
+            return Err(refuse(format!("the log's events from {from} to {size} do not hash to its tree's root: refusing to sign them; run kyso audit verify")));
+        }
+        Ok(())
+    }
+
     /// Sign a checkpoint over the durable log (never over entries that are not durable: the
     /// size read is the synced one), consistent with the last one signed — both the one in the
     /// database and the one in the state file. Returns the signed note (the stored one when
@@ -109,6 +159,7 @@ impl Archive {
         };
         let anchors = self.anchors(s, state.as_ref(), now, &root_now)?;
         let db_size = read_u64(&self.db, META_SIGNED)?;
+        self.check_added(db_size.min(size), size, &root)?;
         let in_file = state.as_ref().map(|c| c.size);
         // The note stored for this size is used again only if this key signed it over this
         // log's root: anyone who can write to the database could have put one there, and the

@@ -494,6 +494,34 @@ pub enum Activity {
     },
 }
 
+/// How far an entry may be dated before the entry ahead of it. The writer never dates one
+/// back at all (since 2026-12-06); releases before it took the clock as it was, and a clock
+/// stepped back a few seconds by its time service dated an honest entry back (helper 204).
+/// An insider's backdated entry (an expired signer's record, judged by `bag verify` as of its
+/// ingest) gains this much over the entry before it, no more.
+pub const CLOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Entry `i`'s time, read, held to the entry ahead of it (`before`: its time, read, and as
+/// written) — or why not.
+pub(crate) fn entry_in_order(
+    i: u64,
+    event: &Event,
+    before: Option<&(std::time::SystemTime, String)>,
+) -> std::result::Result<(std::time::SystemTime, String), String> {
+    let t = event.time();
+    let at = kyso_verify::dates::parse_rfc3339(t)
+        .ok_or_else(|| format!("event {i}'s time {t:?} is not an RFC 3339 time"))?;
+    if let Some((b, was)) = before {
+        if at + CLOCK_SLACK < *b {
+            return Err(format!(
+                "event {i} is dated {t}, more than {} minutes before the entry ahead of it ({was}): the archive never dates an entry before the one ahead of it, so it was backdated or written by another program",
+                CLOCK_SLACK.as_secs() / 60
+            ));
+        }
+    }
+    Ok((at, t.to_string()))
+}
+
 /// A salt for an event that names who looked at whose data: 128 random bits, hex.
 pub(crate) fn new_salt() -> crate::Result<String> {
     use ring::rand::SecureRandom;

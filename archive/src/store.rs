@@ -189,6 +189,7 @@ impl Archive {
             max_batch_bytes: config.max_batch_bytes,
             largest_batch: largest_batch.clone(),
             last_time: last_entry_time(&db, size)?,
+            clock_warned: None,
         };
         let writer = spawn(
             "kyso-archive-writer",

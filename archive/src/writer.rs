@@ -212,6 +212,8 @@ pub(crate) struct Writer {
     pub largest_batch: Arc<AtomicU64>,
     /// The time of the last entry written: the next is never dated before it.
     pub last_time: std::time::SystemTime,
+    /// When the writer last said that the clock is behind the log.
+    pub clock_warned: Option<std::time::Instant>,
 }
 
 impl Writer {
@@ -223,7 +225,22 @@ impl Writer {
     /// (helper 201), and can backdate no further than the entry before, which an earlier
     /// checkpoint holds.
     fn stamp(&mut self, not_before: Option<std::time::SystemTime>) -> String {
-        let mut t = std::time::SystemTime::now().max(self.last_time);
+        let now = std::time::SystemTime::now();
+        // A clock well behind the log is said, every ten minutes while it lasts: entries are
+        // dated ahead of it (docs/operations.md, "The clock").
+        if now + crate::model::CLOCK_SLACK < self.last_time
+            && self
+                .clock_warned
+                .is_none_or(|w| w.elapsed() >= std::time::Duration::from_secs(600))
+        {
+            self.clock_warned = Some(std::time::Instant::now());
+            eprintln!(
+                "kyso: archive: the clock reads {}, before the log's last entry ({}): new entries keep that time until the clock catches up (docs/operations.md, \"The clock\")",
+                kyso_verify::rfc3339(now),
+                kyso_verify::rfc3339(self.last_time)
+            );
+        }
+        let mut t = now.max(self.last_time);
         if let Some(v) = not_before {
             t = t.max(v);
         }
@@ -916,8 +933,13 @@ mod tests {
             max_batch_bytes: 1,
             largest_batch: Default::default(),
             last_time: ahead,
+            clock_warned: None,
         };
         assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
+        assert!(
+            w.clock_warned.is_some(),
+            "a clock hours behind the log is said"
+        );
         assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
         let validated = ahead + Duration::from_secs(60);
         assert_eq!(w.stamp(Some(validated)), kyso_verify::rfc3339(validated));
