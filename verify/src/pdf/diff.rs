@@ -2346,7 +2346,12 @@ impl<'d> Revisions<'_, 'd> {
                         s.at
                     ));
                 }
-                if used.contains_key(&num) || later.contains(&num) {
+                // The final object's own dictionary (less /Length) over its own data is the
+                // final object: nothing to compare, and not counted against the versions kyso
+                // compares (an honest file rewriting its streams in many updates).
+                let is_final = matches!(self.last.entry(num), Some(XrefEntry::Offset { .. }))
+                    && last.is_some_and(|l| same_dict(&s.dict, &l.dict, &["Length"]));
+                if !is_final && (used.contains_key(&num) || later.contains(&num)) {
                     versions.push((
                         num,
                         Version::Measured {
