@@ -1006,56 +1006,69 @@ fn proofs_verify_with_an_independent_rfc9162_implementation_and_checkpoints_with
 /// insider's entry appended with its leaf and nodes, dated a year back, is not signed (signed,
 /// it went out with every export and `bag verify` passed an expired signer; helpers 201, 204);
 /// one dated two minutes back, as a release before 2026-12-06 dated an entry when the clock
-/// was stepped back, is — and audits clean.
+/// was stepped back, is — and audits clean; a chain of entries each 4 minutes before the one
+/// just ahead is not, nor is it once the database's record of the last signed checkpoint is
+/// moved past it (helper 206).
 #[test]
 fn a_checkpoint_is_not_signed_over_an_entry_dated_back_past_the_one_ahead_of_it() {
     let s = Setup::new();
     let a = s.signed("a.pdf", "giay-phep.pdf");
     assert_eq!(s.put("001099012345.A", &a, &[]).code, 0);
     assert_eq!(s.checkpoint().code, 0);
-    let status = |d: &rocksdb::DB, state: &str, time: &str| {
-        append_event(
-            d,
-            &format!(
-                r#"{{"event":"status","record":0,"status":{state},"user":"insider","time":"{time}"}}"#
-            ),
-        );
-        d.put_cf(cf(d, "status"), 0u64.to_be_bytes(), state)
-            .unwrap();
-    };
-    tamper(&s.db, |d| {
+    // Log reads (they touch no counter) dated `back` minutes before the last entry's time.
+    let read_dated_back = |d: &rocksdb::DB, minutes: u64| {
         let mut it = d.raw_iterator_cf(cf(d, "events"));
         it.seek_to_last();
         let last: serde_json::Value = serde_json::from_slice(it.value().unwrap()).unwrap();
         let at = kyso_verify::dates::parse_rfc3339(last["time"].as_str().unwrap()).unwrap();
-        let back = kyso_verify::rfc3339(at - std::time::Duration::from_secs(120));
+        let back = kyso_verify::rfc3339(at - std::time::Duration::from_secs(60 * minutes));
         append_event(
             d,
             &format!(
                 r#"{{"event":"log_read","start":0,"end":1,"user":"insider","purpose":"x","time":"{back}"}}"#
             ),
         );
-    });
+    };
+    tamper(&s.db, |d| read_dated_back(d, 2));
     let r = s.checkpoint();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = s.audit();
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Each entry 4 minutes before the one just ahead of it: within the slack of that one, not of
+    // the latest ahead (a chain of such reached back an hour; helper 206).
     tamper(&s.db, |d| {
-        status(
-            d,
-            r#"{"state":"revoked","reason":"x"}"#,
-            "2025-06-01T00:00:00Z",
-        )
+        read_dated_back(d, 4);
+        read_dated_back(d, 4);
     });
-    let r = s.checkpoint();
-    assert_ne!(r.code, 0, "{}", r.stdout);
-    assert!(
-        r.stderr.contains(
-            "is dated 2025-06-01T00:00:00Z, more than 5 minutes before the entry ahead of it"
-        ) && r.stderr.contains("refusing to sign it"),
-        "{}",
-        r.stderr
-    );
+    let refused = |r: &Run| {
+        assert_ne!(r.code, 0, "{}", r.stdout);
+        assert!(
+            r.stderr
+                .contains("more than 5 minutes before an entry ahead of it")
+                && r.stderr.contains("refusing to sign it"),
+            "{}",
+            r.stderr
+        );
+    };
+    refused(&s.checkpoint());
+    assert_eq!(s.audit().code, 20);
+    // The database's own record of the last signed checkpoint moved to the whole log, as an
+    // insider who can write it would: the signer still checks from the state file's (it did
+    // from the database's, and signed; helper 206).
+    tamper(&s.db, |d| {
+        let size = u64::from_be_bytes(
+            d.get_cf(cf(d, "meta"), b"tree_size").unwrap().unwrap()[..]
+                .try_into()
+                .unwrap(),
+        );
+        let root = kyso_archive::merkle::Frontier::load(&RawNodes(d), size)
+            .unwrap()
+            .root();
+        d.put_cf(cf(d, "meta"), b"last_signed_size", size.to_be_bytes())
+            .unwrap();
+        d.put_cf(cf(d, "meta"), b"last_signed_root", root).unwrap();
+    });
+    refused(&s.checkpoint());
 }
 
 #[test]
@@ -1266,7 +1279,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 );
                 d.put_cf(cf(d, "status"), 1u64.to_be_bytes(), st).unwrap();
             }),
-            "is dated 2025-06-01T00:00:00Z, more than 5 minutes before the entry ahead of it (",
+            "is dated 2025-06-01T00:00:00Z, more than 5 minutes before an entry ahead of it (",
         ),
         (
             "validated after its ingest",
@@ -1280,7 +1293,8 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                 rec["validation_data"]["gathered"] = "2099-12-01T00:00:00Z".into();
                 let leaf = rec["leaf"].as_u64().unwrap().to_be_bytes();
                 let rec = serde_json::to_vec(&rec).unwrap();
-                d.put_cf(cf(d, "records"), 1u64.to_be_bytes(), &rec).unwrap();
+                d.put_cf(cf(d, "records"), 1u64.to_be_bytes(), &rec)
+                    .unwrap();
                 // Its ingest event names the record's new hash; the tree is rebuilt.
                 let mut ev: serde_json::Value =
                     serde_json::from_slice(&d.get_cf(cf(d, "events"), leaf).unwrap().unwrap())
@@ -1291,7 +1305,7 @@ fn audit_catches_every_kind_of_tampering_and_names_it() {
                     .unwrap();
                 rebuild_tree(d);
             }),
-            "record 1 says it was validated at \"2099-12-01T00:00:00Z\", which is not at or before its ingest",
+            "record 1 says it was validated at \"2099-12-01T00:00:00Z\", after its ingest",
         ),
     ];
     for (what, f, msg) in cases {

@@ -2971,10 +2971,8 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
             "stream-space.pdf",
             "object 3 has an earlier version as MuPDF's repair may read it",
         ),
-        (
-            "stream-run-in.pdf",
-            "object 3 has an earlier version as MuPDF's repair may read it",
-        ),
+        // (Now refused before: `endstream` run into `endobj` after the signature.)
+        ("stream-run-in.pdf", "`endstream` run into"),
         (
             "stream-in-string.pdf",
             "object 3 has an earlier version as MuPDF's repair may read it",
@@ -2987,6 +2985,9 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
             "later-stream-s2.pdf",
             "object 12 has an earlier version as MuPDF's repair may read it",
         ),
+        // Helper 205: `endstream` run into the data, and a dictionary kyso cannot parse.
+        ("run-in-endstream.pdf", "`endstream` run into"),
+        ("unparsed-page.pdf", "object 3 has a header at byte"),
         (
             "stream-objstm.pdf",
             "object stream 30 has another stream's dictionary at byte",

@@ -860,10 +860,14 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
             // The writer dates an ingest no earlier than its validation: a validation time
             // after it, or unreadable, is no archive's.
             if let Some(v) = &r.validation_data {
+                // (Within the slack: a release before 2026-12-06 took the clock as it was, and
+                // a clock stepped back between validating and writing dated it so; helper 206.)
                 let gathered = kyso_verify::dates::parse_rfc3339(&v.gathered);
-                if gathered.is_none() || gathered > kyso_verify::dates::parse_rfc3339(time) {
+                let ingest =
+                    kyso_verify::dates::parse_rfc3339(time).map(|t| t + crate::model::CLOCK_SLACK);
+                if gathered.is_none() || gathered > ingest {
                     return Err(bad(format!(
-                        "record {record} says it was validated at {:?}, which is not at or before its ingest ({time})",
+                        "record {record} says it was validated at {:?}, after its ingest ({time})",
                         v.gathered
                     )));
                 }

@@ -61,19 +61,24 @@ fn refuse(m: String) -> ArchiveError {
 }
 
 impl Archive {
-    /// What a checkpoint of `size` entries adds to the last signed one (`from` entries, its
-    /// tree anchored by then): each entry hashes to the leaf `root` holds, and none is dated
-    /// before the one ahead of it (by more than [`crate::model::CLOCK_SLACK`]). A backdated
-    /// entry an insider appended, leaf and nodes recomputed, was signed into the next
-    /// checkpoint and went out with every export, `kyso bag verify` passing an expired signer;
-    /// only the audit caught it (helper 204).
-    fn check_added(&self, from: u64, size: u64, root: &Hash) -> Result<()> {
+    /// What a checkpoint of `size` entries adds to the last one signed (`from` entries, whose
+    /// root `anchor` the state file or the database holds): each entry hashes to the leaf
+    /// `root` holds, and none is dated more than [`crate::model::CLOCK_SLACK`] before an entry
+    /// ahead of it. A backdated entry an insider
+    /// appended, leaf and nodes recomputed, was signed into the next checkpoint and went out
+    /// with every export, `kyso bag verify` passing an expired signer (helper 204); starting
+    /// from the database's own last signed size, which the insider can write, it still was
+    /// (helper 206). The prefix found in order is kept: a refusal repeated by the service's
+    /// publisher reads only what is new.
+    fn check_added(&self, from: u64, anchor: Option<&Hash>, size: u64, root: &Hash) -> Result<()> {
         use crate::model::{entry_in_order, Event};
         let nodes = crate::schema::DbNodes::new(&self.db);
-        let mut f = nodes.result(
-            merkle::Frontier::load(&nodes, from),
-            ArchiveError::Inconsistent,
-        )?;
+        let load = |m: u64| {
+            nodes.result(
+                merkle::Frontier::load(&nodes, m),
+                ArchiveError::Inconsistent,
+            )
+        };
         let read = |i: u64| -> Result<(Vec<u8>, Event)> {
             let bytes = self.event_bytes(i)?;
             let e = serde_json::from_slice(&bytes).map_err(|e| {
@@ -83,31 +88,62 @@ impl Archive {
             })?;
             Ok((bytes, e))
         };
-        // The entry before them, proved to the signed tree.
-        let mut last = match from.checked_sub(1) {
-            None => None,
-            Some(p) => {
-                let (bytes, e) = read(p)?;
-                let leaf = merkle::leaf_hash(&bytes);
-                let proved = merkle::inclusion_proof(&nodes, p, from)
-                    .is_ok_and(|proof| merkle::verify_inclusion(&leaf, p, from, &proof, &f.root()));
-                if !proved {
-                    return Err(refuse(format!("event {p}, the last one signed, is not the one the signed tree holds: refusing to sign; run kyso audit verify")));
+        let kept = self
+            .ordered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (start, mut f, mut last) = match kept {
+            Some((m, r, last)) if m >= from && m <= size && load(m)?.root() == r => {
+                (m, load(m)?, last)
+            }
+            _ => {
+                let f = load(from)?;
+                if anchor.is_some_and(|a| *a != f.root()) {
+                    return Err(refuse(format!("the log's first {from} entries are not those of the last signed checkpoint: refusing to sign; run kyso audit verify")));
                 }
-                Some(entry_in_order(p, &e, None).map_err(refuse)?)
+                // The entry before them, proved to the signed tree.
+                let last = match from.checked_sub(1) {
+                    None => None,
+                    Some(p) => {
+                        let (bytes, e) = read(p)?;
+                        let leaf = merkle::leaf_hash(&bytes);
+                        let proved = merkle::inclusion_proof(&nodes, p, from).is_ok_and(|proof| {
+                            merkle::verify_inclusion(&leaf, p, from, &proof, &f.root())
+                        });
+                        if !proved {
+                            return Err(refuse(format!("event {p}, the last one signed, is not the one the signed tree holds: refusing to sign; run kyso audit verify")));
+                        }
+                        Some(entry_in_order(p, &e, None).map_err(refuse)?)
+                    }
+                };
+                (from, f, last)
             }
         };
-        for i in from..size {
+        // (An entry dated far ahead is not refused: a clock that ran ahead and was set right
+        // before the next checkpoint dates honest entries so, and refusing them would stop
+        // every checkpoint until the clock caught up. An insider who dates one ahead dates
+        // every later entry ahead with it — see docs/operations.md, "The clock"; helper 206.)
+        for i in start..size {
             let (bytes, e) = read(i)?;
+            let next = entry_in_order(i, &e, last.as_ref());
+            let l = match next {
+                Ok(l) => l,
+                Err(m) => {
+                    *self.ordered.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((i, f.root(), last));
+                    return Err(refuse(format!(
+                        "{m}: refusing to sign it; run kyso audit verify"
+                    )));
+                }
+            };
             f.push(merkle::leaf_hash(&bytes));
-            last =
-                Some(entry_in_order(i, &e, last.as_ref()).map_err(|m| {
-                    refuse(format!("{m}: refusing to sign it; run kyso audit verify"))
-                })?);
+            last = Some(l);
         }
         if f.root() != *root {
-            return Err(refuse(format!("the log's events from {from} to {size} do not hash to its tree's root: refusing to sign them; run kyso audit verify")));
+            return Err(refuse(format!("the log's events from {start} to {size} do not hash to its tree's root: refusing to sign them; run kyso audit verify")));
         }
+        *self.ordered.lock().unwrap_or_else(|p| p.into_inner()) = Some((size, f.root(), last));
         Ok(())
     }
 
@@ -158,8 +194,14 @@ impl Archive {
             r
         };
         let anchors = self.anchors(s, state.as_ref(), now, &root_now)?;
+        // From the earliest anchor, the state file's when it is older than the database's
+        // (which whoever writes the database can move).
+        match anchors.iter().min_by_key(|(m, _, _)| *m) {
+            Some((m, r, _)) if *m <= size => self.check_added(*m, Some(r), size, &root)?,
+            Some(_) => {}
+            None => self.check_added(0, None, size, &root)?,
+        }
         let db_size = read_u64(&self.db, META_SIGNED)?;
-        self.check_added(db_size.min(size), size, &root)?;
         let in_file = state.as_ref().map(|c| c.size);
         // The note stored for this size is used again only if this key signed it over this
         // log's root: anyone who can write to the database could have put one there, and the

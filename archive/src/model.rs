@@ -501,25 +501,29 @@ pub enum Activity {
 /// ingest) gains this much over the entry before it, no more.
 pub const CLOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Entry `i`'s time, read, held to the entry ahead of it (`before`: its time, read, and as
-/// written) — or why not.
+/// The latest time of the entries up to one, read, and as written: what the next is held to.
+pub(crate) type Latest = (std::time::SystemTime, String);
+
+/// Entry `i`'s time held to the latest of the entries ahead of it (`before`), or why not; the
+/// latest then. Against the latest, not the one entry before: a chain of entries each dated
+/// the slack before the one ahead reached back an hour, and a year with 105,000 of them
+/// (helper 206).
 pub(crate) fn entry_in_order(
     i: u64,
     event: &Event,
-    before: Option<&(std::time::SystemTime, String)>,
-) -> std::result::Result<(std::time::SystemTime, String), String> {
+    before: Option<&Latest>,
+) -> std::result::Result<Latest, String> {
     let t = event.time();
     let at = kyso_verify::dates::parse_rfc3339(t)
         .ok_or_else(|| format!("event {i}'s time {t:?} is not an RFC 3339 time"))?;
-    if let Some((b, was)) = before {
-        if at + CLOCK_SLACK < *b {
-            return Err(format!(
-                "event {i} is dated {t}, more than {} minutes before the entry ahead of it ({was}): the archive never dates an entry before the one ahead of it, so it was backdated or written by another program",
-                CLOCK_SLACK.as_secs() / 60
-            ));
-        }
+    match before {
+        Some((b, was)) if at + CLOCK_SLACK < *b => Err(format!(
+            "event {i} is dated {t}, more than {} minutes before an entry ahead of it ({was}): the archive never dates an entry before the ones ahead of it, so it was backdated or written by another program",
+            CLOCK_SLACK.as_secs() / 60
+        )),
+        Some((b, was)) if at < *b => Ok((*b, was.clone())),
+        _ => Ok((at, t.to_string())),
     }
-    Ok((at, t.to_string()))
 }
 
 /// A salt for an event that names who looked at whose data: 128 random bits, hex.

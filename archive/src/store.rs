@@ -61,6 +61,9 @@ pub struct Archive {
     /// two lookups of other answers (narrowed by a code, and not) taken in turn logged every
     /// request (an attacker's reading, 2026-12-05).
     pub(crate) recent_lookups: Mutex<std::collections::HashMap<RecentLookup, std::time::Instant>>,
+    /// The longest prefix of the log the checkpoint signer found in order: its size, root and
+    /// latest time (`Archive::check_added`).
+    pub(crate) ordered: Mutex<Option<(u64, crate::merkle::Hash, Option<crate::model::Latest>)>>,
 }
 
 /// A content lookup already in the log: who, which document, and the SHA-256 of the record
@@ -214,6 +217,7 @@ impl Archive {
             failed,
             sign_lock: Mutex::new(()),
             recent_lookups: Mutex::new(Default::default()),
+            ordered: Mutex::new(None),
         })
     }
 

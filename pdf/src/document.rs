@@ -1066,8 +1066,21 @@ pub fn object_extent(
             if !data[e..].starts_with(b"endstream") {
                 return Err("a stream whose /Length does not end at `endstream`".into());
             }
-            stream = Some(start..end);
+            // `endstream` a word of its own, white space before it (an end of line, as writers
+            // write, counted in /Length or not) and after: MuPDF reads `…ETendstream` and
+            // `endstreamendobj` as other tokens and reads on to the next `endstream`, and so
+            // does Poppler's rebuild; both drew another object's operators (helper 205).
+            if e == 0 || !crate::parse::is_ws(data[e - 1]) {
+                return Err("`endstream` run into the stream's data".into());
+            }
             at = e + b"endstream".len();
+            if data
+                .get(at)
+                .is_some_and(|&c| !crate::parse::is_ws(c) && !crate::parse::is_delim(c))
+            {
+                return Err("`endstream` run into what follows it".into());
+            }
+            stream = Some(start..end);
         }
     }
     let e = skip_plain_space(data, at);

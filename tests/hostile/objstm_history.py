@@ -39,7 +39,8 @@ helper 202's: stream-page.pdf, stream-page-hidden-s2.pdf, stream-objstm.pdf (MuP
 keeps the first stream it measures of a number), catalog-history-s2.pdf (a catalog of the
 document's history leading to a forged page), and, honest, info-pap.pdf and ppa.pdf; and
 helper 203's: stream-space.pdf, stream-run-in.pdf, stream-in-string.pdf, stream-decoy.pdf,
-later-stream-s2.pdf, needappearances-s2.pdf, and, honest, content-edited-s2.pdf.
+later-stream-s2.pdf, needappearances-s2.pdf, and, honest, content-edited-s2.pdf; and
+helper 205's: run-in-endstream.pdf, unparsed-page.pdf.
 """
 import datetime as dt
 import io
@@ -594,3 +595,22 @@ ce[9] = b'%d' % len(b'BT /F1 20 Tf 60 700 Td (Payment order. Draft) Tj ET')
 ce_edit = append(build(ce), [(4, stream(b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'))],
                  b'/Size 10 /Root 1 0 R ' + IDS)
 save('content-edited-s2.pdf', sign(sign(ce_edit), 'Sig2'))
+
+
+# Helper 205, against that rule: page content 4 rewritten after the signature with `endstream`
+# run into its last operator (`…ETendstream`) and a stream drawing 900 VND after it — MuPDF's
+# repair, reading 4's data with an earlier header's longer length, and Poppler's rebuild,
+# reading to the next `endstream` word, drew it (run-in-endstream.pdf); a forged page whose
+# dictionary kyso's parser refuses (a key given twice), its header in a string after the
+# signature (unparsed-page.pdf).
+L4 = b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'
+u1 = update_raw(signed, [(4, b'<< /Length %d >>\nstream\n' % len(L4) + L4 + b'\nendstreamendobj')],
+                b'/Size 12 /Root 1 0 R ' + IDS)
+save('run-in-endstream.pdf', update_raw(u1, [
+    (4, b'<< /Length %d >>\nstream\n' % len(L4) + L4 + b'endstream\nendobj'),
+    (11, stream(b'1 g 40 680 520 50 re f 0 g BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')
+     + b'\nendobj')], b'/Size 12 /Root 1 0 R ' + IDS))
+u1 = update_raw(signed, [(99, FORGED_CONTENT + b'\nendobj'),
+                         (20, b'[ 5 (\n3 0 obj\n' + s_forged[:-2] + b' /Foo 1 /Foo 2 /Length 0 >>\nstream\nxx\n'
+                          b'endstream\nendobj\n) ]\nendobj')], T100)
+save('unparsed-page.pdf', update_raw(u1, [(3, s_pg + b'\nendobj')], T100))

@@ -370,6 +370,10 @@ pub struct Scanned {
     /// run into `endobj`, a header in a string, a decoy in another stream's data: helper 203),
     /// so every one is held to what the signature covers.
     pub streams_of: kyso_pdf::Map<u32, Vec<StreamHeader>>,
+    /// Headers whose object kyso cannot parse (a key given twice, an integer past 64 bits, a
+    /// bad escape), in file order: MuPDF's repair may read it all the same, a forged page
+    /// inside a string among them (helper 205).
+    pub unparsed: Vec<(u32, usize)>,
 }
 
 /// A header whose dictionary a `stream` keyword follows ([`Scanned::streams_of`]).
@@ -558,8 +562,13 @@ impl Headers {
                     out.exhausted = true;
                     break;
                 }
-                let Ok(Object::Dict(d)) = parsed else {
-                    continue;
+                let d = match parsed {
+                    Ok(Object::Dict(d)) => d,
+                    Ok(_) => continue,
+                    Err(_) => {
+                        out.unparsed.push((num, at));
+                        continue;
+                    }
                 };
                 // A `stream` keyword after white space and comments, as MuPDF's lexer reads it.
                 let mut k = p.pos;
@@ -2305,6 +2314,20 @@ impl<'d> Revisions<'_, 'd> {
             .flat_map(|s| s.entries.iter().map(|(n, _)| *n))
             .filter(|n| !used.contains_key(n))
             .collect();
+        // (The table's own object of the number, unreadable, is told where it is used.)
+        let the_tables = |n: u32, at: usize| {
+            matches!(self.last.entry(n), Some(XrefEntry::Offset { offset, .. })
+                if kyso_pdf::parse::header_from(data, offset) == at)
+        };
+        if let Some((num, at)) = scanned
+            .unparsed
+            .iter()
+            .find(|(n, at)| (used.contains_key(n) || later.contains(n)) && !the_tables(*n, *at))
+        {
+            return Err(format!(
+                "object {num} has a header at byte {at} whose object kyso cannot read: a PDF reader rebuilding the table may read it and show it"
+            ));
+        }
         let mut versions: Vec<(u32, Version)> = Vec::new();
         for &(num, gen, at, _) in &h.all {
             // A number the table places at an offset has its last header there, and that of
@@ -2717,7 +2740,7 @@ impl<'d> Revisions<'_, 'd> {
                     // the text, case `prepared-widget`).
                     Change::FieldChanged {
                         signature: true, ..
-                    } => true,
+                    } => !drew || v.as_dict().is_none_or(|d| d.get("V").is_none()),
                     Change::Fields(ListChange::Grew(_))
                     | Change::Annots {
                         change: ListChange::Grew(_),
