@@ -64,12 +64,11 @@ impl Archive {
     /// What a checkpoint of `size` entries adds to the last one signed (`from` entries, whose
     /// root `anchor` the state file or the database holds): each entry hashes to the leaf
     /// `root` holds, and none is dated more than [`crate::model::CLOCK_SLACK`] before an entry
-    /// ahead of it. A backdated entry an insider
-    /// appended, leaf and nodes recomputed, was signed into the next checkpoint and went out
-    /// with every export, `kyso bag verify` passing an expired signer (helper 204); starting
-    /// from the database's own last signed size, which the insider can write, it still was
-    /// (helper 206). The prefix found in order is kept: a refusal repeated by the service's
-    /// publisher reads only what is new.
+    /// ahead of it. A backdated entry an insider appended, leaf and nodes recomputed, was
+    /// signed into the next checkpoint and went out with every export, `kyso bag verify`
+    /// passing an expired signer (helper 204); starting from the database's own last signed
+    /// size, which the insider can write, it still was (helper 206). The prefix found in order
+    /// is kept: a refusal repeated by the service's publisher reads only what is new.
     fn check_added(&self, from: u64, anchor: Option<&Hash>, size: u64, root: &Hash) -> Result<()> {
         use crate::model::{entry_in_order, Event};
         let nodes = crate::schema::DbNodes::new(&self.db);

@@ -1070,8 +1070,12 @@ pub fn object_extent(
             // write, counted in /Length or not) and after: MuPDF reads `…ETendstream` and
             // `endstreamendobj` as other tokens and reads on to the next `endstream`, and so
             // does Poppler's rebuild; both drew another object's operators (helper 205).
-            if e == 0 || !crate::parse::is_ws(data[e - 1]) {
-                return Err("`endstream` run into the stream's data".into());
+            // An end of line right before it: Poppler's rebuild reads lines in 255-byte pieces
+            // and records an `endstream` only whole in one, on a line not begun by a digit
+            // (190 spaces before it, or ` endstream` after `0 0 0 rg`, and it read on; helper
+            // 208).
+            if e == 0 || !matches!(data[e - 1], b'\n' | b'\r') {
+                return Err("`endstream` not at the start of a line".into());
             }
             at = e + b"endstream".len();
             if data

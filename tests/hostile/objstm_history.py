@@ -40,7 +40,8 @@ keeps the first stream it measures of a number), catalog-history-s2.pdf (a catal
 document's history leading to a forged page), and, honest, info-pap.pdf and ppa.pdf; and
 helper 203's: stream-space.pdf, stream-run-in.pdf, stream-in-string.pdf, stream-decoy.pdf,
 later-stream-s2.pdf, needappearances-s2.pdf, and, honest, content-edited-s2.pdf; and
-helper 205's: run-in-endstream.pdf, unparsed-page.pdf.
+helper 205's: run-in-endstream.pdf, unparsed-page.pdf; and helper 208's:
+token-before-stream-s2.pdf, endstream-split.pdf, run-in-signed.pdf, longer-length.pdf.
 """
 import datetime as dt
 import io
@@ -614,3 +615,47 @@ u1 = update_raw(signed, [(99, FORGED_CONTENT + b'\nendobj'),
                          (20, b'[ 5 (\n3 0 obj\n' + s_forged[:-2] + b' /Foo 1 /Foo 2 /Length 0 >>\nstream\nxx\n'
                           b'endstream\nendobj\n) ]\nendobj')], T100)
 save('unparsed-page.pdf', update_raw(u1, [(3, s_pg + b'\nendobj')], T100))
+
+
+# Helper 208, against that: token-before-stream-s2.pdf (the preparer's history writes page 3 as
+# `<< forged page >> /X stream`: MuPDF's repair reads over the name to `stream` and keeps that
+# dictionary), endstream-split.pdf (after the signature, page content 4 written as signed with
+# spaces that put `endstream` across byte 255 of its line, then a stream drawing 900 VND:
+# Poppler's rebuild reads on into it), run-in-signed.pdf (the preparer's own content written
+# `…ETendstream` over a history version with an indirect /Length, and after signing only a
+# stream drawing 900 VND), longer-length.pdf (after the signature, content 4 written with an
+# indirect /Length over longer data, then as signed: MuPDF's repair reads the final data with
+# that length and drops the page's second content stream, "Status: REJECTED by the bank").
+P100 = b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'
+COVER = stream(b'1 g 40 680 520 50 re f 0 g BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET')
+tb = dict(page)
+tb[3] = (page[3].replace(b'/Contents 4 0 R', b'/Contents 11 0 R')[:-2] + b'/Length 12 0 R >>'
+         + b' /X stream\nxxxxxxxxxx\nendstream')
+tb[11] = FORGED_CONTENT
+tb[12] = b'10'
+for k in range(6, 11):
+    tb[k] = b'null'
+tb1 = append(build(tb), [(3, page[3])], b'/Size 13 /Root 1 0 R ' + IDS)
+save('token-before-stream-s2.pdf', sign(sign(tb1), 'Sig2'))
+
+save('endstream-split.pdf', append(signed, [
+    (4, b'<< /Length %d >>\nstream\n' % len(P100) + P100 + b' ' * (250 - len(P100)) + b'endstream'),
+    (11, COVER)], b'/Size 12 /Root 1 0 R ' + IDS))
+
+ri = dict(page)
+ri[4] = b'<< /Length 6 0 R >>\nstream\n' + P100 + b' ' * 40 + b'\nendstream'
+ri[6] = b'%d' % (len(P100) + 40)
+ri_signed = sign(append(build(ri), [(4, b'<< /Length %d >>\nstream\n' % len(P100) + P100 + b'endstream')],
+                        b'/Size 7 /Root 1 0 R ' + IDS))
+n = last_xref(ri_signed)[1]
+save('run-in-signed.pdf', append(ri_signed, [(n, COVER)], b'/Size %d /Root 1 0 R ' % (n + 1) + IDS))
+
+ll = dict(page)
+ll[3] = ll[3].replace(b'/Contents 4 0 R', b'/Contents [4 0 R 6 0 R]')
+ll[6] = stream(b'BT /F1 20 Tf 60 650 Td (Status: REJECTED by the bank) Tj ET')
+ll_signed = sign(build(ll))
+n = last_xref(ll_signed)[1]
+T = b'/Size %d /Root 1 0 R ' % (n + 1) + IDS
+u1 = append(ll_signed, [(4, b'<< /Length %d 0 R >>\nstream\n' % n + P100 + b' ' * 300 + b'\nendstream'),
+                        (n, b'%d' % (len(P100) + 300))], T)
+save('longer-length.pdf', append(u1, [(4, stream(P100))], T))

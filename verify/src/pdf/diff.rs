@@ -385,6 +385,9 @@ pub struct StreamHeader {
     pub dict: Dict,
     /// Shaped as an object stream (/Type /ObjStm, or /N and /First).
     pub objstm: bool,
+    /// The length MuPDF's repair measures for its data (`usize::MAX`: not known), when it
+    /// measures one.
+    pub measured: Option<usize>,
 }
 
 impl Headers {
@@ -570,33 +573,42 @@ impl Headers {
                         continue;
                     }
                 };
-                // A `stream` keyword after white space and comments, as MuPDF's lexer reads it.
-                let mut k = p.pos;
-                while k < data.len() {
-                    if kyso_pdf::parse::is_ws(data[k]) {
-                        k += 1;
-                    } else if data[k] == b'%' {
-                        k += data[k..]
-                            .iter()
-                            .take_while(|c| **c != b'\n' && **c != b'\r')
-                            .count();
-                    } else {
-                        break;
-                    }
-                }
-                if data[k.min(data.len())..].starts_with(b"stream") {
+                // A `stream` keyword after the dictionary, as MuPDF's repair looks for one.
+                let Some(follows) = stream_follows(data, p.pos, &mut budget) else {
+                    out.exhausted = true;
+                    break;
+                };
+                let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
+                let strict = q.stream_start();
+                if follows {
+                    // The length MuPDF's repair measures: none when a direct /Length ends at
+                    // `endstream`; to the next `endstream` when kyso finds where the data
+                    // begins; unknown (the largest) otherwise.
+                    let measured = match &strict {
+                        Ok(Some(begin)) => {
+                            let direct = matches!(d.get("Length"), Some(Object::Int(n))
+                                if *n >= 0 && begin.checked_add(*n as usize).is_some_and(|e| {
+                                    data.get(e..).is_some_and(|t| {
+                                        let ws = t.iter().take_while(|c| kyso_pdf::parse::is_ws(**c)).count();
+                                        t[ws..].starts_with(b"endstream")
+                                    })
+                                }));
+                            (!direct).then(|| next_endstream(*begin).unwrap_or(data.len()) - begin)
+                        }
+                        _ => Some(usize::MAX),
+                    };
                     out.streams_of.entry(num).or_default().push(StreamHeader {
                         gen,
                         at,
                         objstm: (d.get("N").is_some() && d.get("First").is_some())
                             || d.get("Type").and_then(Object::as_name) == Some(b"ObjStm"),
                         dict: d.clone(),
+                        measured,
                     });
                 }
-                let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
                 // A `stream` readers begin elsewhere is no stream here: its data is looked
                 // through for headers, as a reader that sees none would.
-                if let Ok(Some(begin)) = q.stream_start() {
+                if let Ok(Some(begin)) = strict {
                     let skipped = match d.get("Length") {
                         Some(Object::Int(n)) if *n >= 0 => {
                             begin.checked_add(*n as usize).filter(|e| {
@@ -666,6 +678,86 @@ impl Headers {
             out
         })
     }
+}
+
+/// Whether MuPDF's repair takes a `stream` keyword to follow a header's dictionary ending at
+/// `from`: `pdf_repair_obj` reads on over any token — a name, a string, a real, a keyword —
+/// until `stream`, `endobj`, an integer or the end (a forged page written `<<…>> /X stream`
+/// in the preparer's history was its page after a repair while kyso, looking for `stream`
+/// after white space only, never compared it; helper 208). What it reads is charged to
+/// `budget`; `None` once that is spent.
+fn stream_follows(data: &[u8], from: usize, budget: &mut usize) -> Option<bool> {
+    use kyso_pdf::parse::{is_delim, is_ws};
+    let mut k = from;
+    let regular = |c: u8| !is_ws(c) && !is_delim(c);
+    let found = loop {
+        while k < data.len() && is_ws(data[k]) {
+            k += 1;
+        }
+        let Some(&c) = data.get(k) else {
+            break false;
+        };
+        let rest = &data[k..];
+        if rest.starts_with(b"stream") && rest.get(6).is_none_or(|&n| !regular(n)) {
+            break true;
+        }
+        if rest.starts_with(b"endobj") && rest.get(6).is_none_or(|&n| !regular(n)) {
+            break false;
+        }
+        let start = k;
+        match c {
+            b'%' => {
+                k += rest
+                    .iter()
+                    .take_while(|c| **c != b'\n' && **c != b'\r')
+                    .count()
+            }
+            b'(' => {
+                // A literal string, its parentheses balanced and escapes read.
+                let mut depth = 0usize;
+                while k < data.len() {
+                    match data[k] {
+                        b'\\' => k += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                k += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    k += 1;
+                }
+            }
+            b'<' if rest.get(1) != Some(&b'<') => {
+                k += rest
+                    .iter()
+                    .position(|c| *c == b'>')
+                    .map_or(rest.len(), |n| n + 1)
+            }
+            b'<' | b'>' => k += if rest.get(1) == Some(&c) { 2 } else { 1 },
+            b'[' | b']' | b'{' | b'}' | b')' => k += 1,
+            b'/' => k += 1 + rest[1..].iter().take_while(|c| regular(**c)).count(),
+            _ => {
+                let n = rest.iter().take_while(|c| regular(**c)).count();
+                let word = &rest[..n];
+                let number = !word.is_empty()
+                    && word
+                        .iter()
+                        .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.'))
+                    && word.iter().any(u8::is_ascii_digit);
+                if number && !word.contains(&b'.') {
+                    break false; // an integer: the next object's header
+                }
+                k += n.max(1);
+            }
+        }
+        let spent = k - start;
+        *budget = budget.checked_sub(spent.max(1))?;
+    };
+    Some(found)
 }
 
 /// The lengths a linearization dictionary that is the file's first object may give, as Poppler
@@ -2263,6 +2355,41 @@ impl<'d> Revisions<'_, 'd> {
                 "object {num}'s header at byte {offset} is not where a PDF reader rebuilding the table finds one (inside another object's data, a string, or after something else than an object's end): it would take another version"
             ));
         }
+        // Each stream the signed revision uses ends with `endstream` at the start of a line:
+        // the preparer's own content written `…ETendstream` was read on past it by Poppler's
+        // rebuild, and by MuPDF's with a longer length from the history, into a stream
+        // drawing 900 VND added after the signature (helper 208).
+        let length_of = |r: ObjRef| self.last.get(r).ok().and_then(|o| o.as_int());
+        let mut streams: Vec<(ObjRef, usize)> = self
+            .roles
+            .of
+            .keys()
+            .filter_map(|r| match self.last.entry(r.num) {
+                Some(XrefEntry::Offset { offset, .. }) => Some((*r, offset)),
+                _ => None,
+            })
+            .collect();
+        streams.sort_unstable();
+        for (r, offset) in streams {
+            let Ok((_, Object::Stream(_), end)) =
+                kyso_pdf::document::read_indirect_to(data, offset, &length_of)
+            else {
+                continue;
+            };
+            let e = end
+                + data[end.min(data.len())..]
+                    .iter()
+                    .take_while(|c| kyso_pdf::parse::is_ws(**c))
+                    .count();
+            if data[e.min(data.len())..].starts_with(b"endstream")
+                && !(e > 0 && matches!(data[e - 1], b'\n' | b'\r'))
+            {
+                return Err(format!(
+                    "object {}'s `endstream` does not begin a line: a PDF reader rebuilding the table reads its data on past it",
+                    r.num
+                ));
+            }
+        }
         if scanned.exhausted {
             return Err("the objects under the file's object headers take more reading than a file of its size can need (headers inside nested strings): kyso cannot compare what a PDF reader rebuilding the table would show".into());
         }
@@ -2347,6 +2474,16 @@ impl<'d> Revisions<'_, 'd> {
         // of it), so every stream header of a number but its last is a version: its dictionary
         // over the number's final data. An object stream's is refused unless it is the final
         // one's (its members would come from another stream's data, with another index).
+        let final_data_len = |num: u32| -> Option<usize> {
+            let r = match self.last.entry(num) {
+                Some(XrefEntry::Offset { gen, .. }) => ObjRef::new(num, gen),
+                _ => return None,
+            };
+            match self.last.get(r) {
+                Ok(Object::Stream(s)) => Some(s.data.len()),
+                _ => None,
+            }
+        };
         let mut measured: Vec<(&u32, &Vec<StreamHeader>)> = scanned.streams_of.iter().collect();
         measured.sort_unstable_by_key(|(n, _)| **n);
         for (&num, streams) in measured {
@@ -2374,6 +2511,21 @@ impl<'d> Revisions<'_, 'd> {
                 // compares (an honest file rewriting its streams in many updates).
                 let is_final = matches!(self.last.entry(num), Some(XrefEntry::Offset { .. }))
                     && last.is_some_and(|l| same_dict(&s.dict, &l.dict, &["Length"]));
+                // Written after the signature with a length MuPDF measures otherwise than the
+                // final data's: after a repair it reads the final data with that length, and a
+                // longer one ran past `endstream` and ended a page's content array there,
+                // dropping "Status: REJECTED by the bank" (helper 208).
+                if s.at >= self.end {
+                    if let Some(m) = s.measured {
+                        let len = final_data_len(num);
+                        if len.is_none_or(|l| m < l || m > l + 2) {
+                            return Err(format!(
+                                "object {num} is written after the signature as a stream at byte {} whose length MuPDF's repair measures otherwise than the final data's: it would read that data so",
+                                s.at
+                            ));
+                        }
+                    }
+                }
                 if !is_final && (used.contains_key(&num) || later.contains(&num)) {
                     versions.push((
                         num,
