@@ -1074,7 +1074,14 @@ pub fn object_extent(
             // and records an `endstream` only whole in one, on a line not begun by a digit
             // (190 spaces before it, or ` endstream` after `0 0 0 rg`, and it read on; helper
             // 208).
-            if e == 0 || !matches!(data[e - 1], b'\n' | b'\r') {
+            // (A filtered stream's decoder ends where its data does, whatever follows: Ghostscript
+            // writes compressed data run into `endstream`; helper 207.)
+            let filtered = match d.get("Filter") {
+                Some(Object::Name(_)) => true,
+                Some(Object::Array(a)) => !a.is_empty(),
+                _ => false,
+            };
+            if !filtered && (e == 0 || !matches!(data[e - 1], b'\n' | b'\r')) {
                 return Err("`endstream` not at the start of a line".into());
             }
             at = e + b"endstream".len();

@@ -2371,11 +2371,20 @@ impl<'d> Revisions<'_, 'd> {
             .collect();
         streams.sort_unstable();
         for (r, offset) in streams {
-            let Ok((_, Object::Stream(_), end)) =
+            let Ok((_, Object::Stream(st), end)) =
                 kyso_pdf::document::read_indirect_to(data, offset, &length_of)
             else {
                 continue;
             };
+            // A filtered stream's decoder ends where its data does (Ghostscript writes its
+            // compressed page contents run into `endstream`; helper 207).
+            if match st.dict.get("Filter") {
+                Some(Object::Name(_)) => true,
+                Some(Object::Array(a)) => !a.is_empty(),
+                _ => false,
+            } {
+                continue;
+            }
             let e = end
                 + data[end.min(data.len())..]
                     .iter()
@@ -2446,11 +2455,28 @@ impl<'d> Revisions<'_, 'd> {
             matches!(self.last.entry(n), Some(XrefEntry::Offset { offset, .. })
                 if kyso_pdf::parse::header_from(data, offset) == at)
         };
-        if let Some((num, at)) = scanned
-            .unparsed
-            .iter()
-            .find(|(n, at)| (used.contains_key(n) || later.contains(n)) && !the_tables(*n, *at))
-        {
+        // A header a rebuild may take: the number's last or highest-generation one, or one
+        // a `stream` keyword follows before `endobj` (MuPDF's repair keeps a measured stream's
+        // dictionary). An earlier plain copy a later one replaced is taken by no reader (a
+        // page version with /Rotate given twice, rewritten before signing, failed an honest
+        // countersigned file; helper 207).
+        // (Looked for within 64 KiB: one whose `endobj` is further counts as taken, so that many
+        // such headers cost no more than that each.)
+        let may_take = |n: u32, at: usize| {
+            let rest = &data[at.min(data.len())..];
+            let rest = &rest[..rest.len().min(64 << 10)];
+            let Some(endobj) = memchr::memmem::find(rest, b"endobj") else {
+                return true;
+            };
+            let stream = memchr::memmem::find_iter(&rest[..endobj], b"stream")
+                .any(|k| k < 3 || &rest[k - 3..k] != b"end");
+            stream
+                || h.last.get(&n) == Some(&at)
+                || h.highest.get(&n).is_some_and(|&(_, a)| a == at)
+        };
+        if let Some((num, at)) = scanned.unparsed.iter().find(|(n, at)| {
+            (used.contains_key(n) || later.contains(n)) && !the_tables(*n, *at) && may_take(*n, *at)
+        }) {
             return Err(format!(
                 "object {num} has a header at byte {at} whose object kyso cannot read: a PDF reader rebuilding the table may read it and show it"
             ));
@@ -2459,7 +2485,15 @@ impl<'d> Revisions<'_, 'd> {
         for &(num, gen, at, _) in &h.all {
             // A number the table places at an offset has its last header there, and that of
             // its highest generation (readers_would_repair): its earlier headers lose a rebuild.
-            if (used.contains_key(&num) || (later.contains(&num) && at < self.end))
+            // Otherwise the header a rebuild takes is its last, or that of its highest
+            // generation (Poppler); an earlier plain copy a later one replaced is shown by
+            // no reader (MuPDF's cache of a measured stream aside: `streams_of`). Each was
+            // compared, and told content rolled back when the table later moved the object
+            // into an object stream (helper 207: annotations deleted before signing).
+            let taken =
+                h.last.get(&num) == Some(&at) || h.highest.get(&num).is_some_and(|&(_, a)| a == at);
+            if taken
+                && (used.contains_key(&num) || (later.contains(&num) && at < self.end))
                 && !matches!(self.last.entry(num), Some(XrefEntry::Offset { .. }))
             {
                 versions.push((num, Version::Plain { at, gen }));
@@ -2492,7 +2526,13 @@ impl<'d> Revisions<'_, 'd> {
             };
             let last = streams.iter().find(|s| s.at == last_at);
             let xref = |d: &Dict| d.get("Type").and_then(Object::as_name) == Some(b"XRef");
-            for s in streams.iter().filter(|s| s.at != last_at) {
+            // (Not one inside another stream's data, which MuPDF's repair skips: uncompressed
+            // page text showing `(5 0 obj << … >> stream …)` failed an honest file; helper 207.)
+            let skipped = |at: usize| {
+                let i = scanned.data.partition_point(|d| d.start <= at);
+                i > 0 && scanned.data[i - 1].contains(&at)
+            };
+            for s in streams.iter().filter(|s| s.at != last_at && !skipped(s.at)) {
                 // A cross-reference stream's number used again by the next update's (MuPDF's
                 // incremental saves do): no object of the document.
                 if xref(&s.dict) && last.is_some_and(|l| xref(&l.dict)) {
