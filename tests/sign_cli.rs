@@ -2273,3 +2273,55 @@ fn an_official_countersigns_a_pdf_whose_updates_used_object_streams() {
         r.stdout
     );
 }
+
+/// A Ghostscript file (pdfwrite writes its compressed page content run into `endstream`,
+/// with no end of line before it), signed and then countersigned by kyso: both signatures
+/// pass. The rule that `endstream` begins a line (helper 208), first applied to filtered
+/// streams too, failed every Ghostscript file once a revision followed (helper 207).
+#[test]
+fn a_ghostscript_file_signed_and_countersigned_keeps_both_signatures() {
+    let demo = Demo::new();
+    let page = ghostscript_page(demo.path(), "giay-chung-nhan", None);
+    let bytes = std::fs::read(&page).unwrap();
+    assert!(
+        bytes
+            .windows(10)
+            .any(|w| &w[1..] == b"endstream" && !matches!(w[0], b'\n' | b'\r')),
+        "Ghostscript wrote every `endstream` at a line's start: the case is gone"
+    );
+    let once = demo.path().join("once");
+    let twice = demo.path().join("twice");
+    for (from, to) in [
+        (page.clone(), &once),
+        (once.join("giay-chung-nhan.signed.pdf"), &twice),
+    ] {
+        let r = sign(
+            &demo,
+            &[
+                "--key",
+                RSA_KEY,
+                "--out-dir",
+                to.to_str().unwrap(),
+                from.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let ca = demo.ca_pem();
+    let signed = twice.join("giay-chung-nhan.signed.signed.pdf");
+    let r = demo.run(&[
+        "verify",
+        signed.to_str().unwrap(),
+        "--trust",
+        ca.to_str().unwrap(),
+        "--offline",
+        "--json",
+    ]);
+    let sigs = r.json()["signatures"].as_array().unwrap().clone();
+    assert_eq!(sigs.len(), 2, "{}", r.stdout);
+    assert!(
+        sigs.iter().all(|s| s["indication"] == "TOTAL-PASSED"),
+        "{}",
+        r.stdout
+    );
+}
