@@ -433,11 +433,8 @@ pub fn verify(dir: &Path, mut opts: AuditOptions) -> Result<AuditReport> {
             let bytes = db
                 .get(CF_EVENTS, &u64_key(p), MAX_EVENT)?
                 .ok_or_else(|| bad(format!("event {p} is missing")))?;
-            let leaf = merkle::leaf_hash(&bytes);
-            let proved = since.is_some_and(|(m, root)| {
-                merkle::inclusion_proof(&DbNodes::new(&raw), p, m)
-                    .is_ok_and(|proof| merkle::verify_inclusion(&leaf, p, m, &proof, &root))
-            });
+            let proved = since
+                .is_some_and(|(m, root)| merkle::proves(&DbNodes::new(&raw), &bytes, p, m, &root));
             if !proved {
                 return Err(bad(format!("event {p} is not the one the audited checkpoint holds (it or the tree's nodes were changed)")));
             }

@@ -106,11 +106,7 @@ impl Archive {
                     None => None,
                     Some(p) => {
                         let (bytes, e) = read(p)?;
-                        let leaf = merkle::leaf_hash(&bytes);
-                        let proved = merkle::inclusion_proof(&nodes, p, from).is_ok_and(|proof| {
-                            merkle::verify_inclusion(&leaf, p, from, &proof, &f.root())
-                        });
-                        if !proved {
+                        if !merkle::proves(&nodes, &bytes, p, from, &f.root()) {
                             return Err(refuse(format!("event {p}, the last one signed, is not the one the signed tree holds: refusing to sign; run kyso audit verify")));
                         }
                         Some(entry_in_order(p, &e, None).map_err(refuse)?)

@@ -128,6 +128,13 @@ fn subproof(
     Ok(())
 }
 
+/// Whether `entry` is leaf `index` of the tree of `size` leaves whose root is `root`, proved
+/// with nodes read from `nodes` (which need not be trusted: the proof is checked).
+pub fn proves(nodes: &dyn Nodes, entry: &[u8], index: u64, size: u64, root: &Hash) -> bool {
+    inclusion_proof(nodes, index, size)
+        .is_ok_and(|proof| verify_inclusion(&leaf_hash(entry), index, size, &proof, root))
+}
+
 /// Verify an inclusion proof (§2.1.3.2).
 pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {

@@ -1066,24 +1066,11 @@ pub fn object_extent(
             if !data[e..].starts_with(b"endstream") {
                 return Err("a stream whose /Length does not end at `endstream`".into());
             }
-            // `endstream` a word of its own, white space before it (an end of line, as writers
-            // write, counted in /Length or not) and after: MuPDF reads `…ETendstream` and
-            // `endstreamendobj` as other tokens and reads on to the next `endstream`, and so
-            // does Poppler's rebuild; both drew another object's operators (helper 205).
-            // An end of line right before it: Poppler's rebuild reads lines in 255-byte pieces
-            // and records an `endstream` only whole in one, on a line not begun by a digit
-            // (190 spaces before it, or ` endstream` after `0 0 0 rg`, and it read on; helper
-            // 208).
-            // (A filtered stream's decoder ends where its data does, whatever follows: Ghostscript
-            // writes compressed data run into `endstream`; helper 207.)
-            let filtered = match d.get("Filter") {
-                Some(Object::Name(_)) => true,
-                Some(Object::Array(a)) => !a.is_empty(),
-                _ => false,
-            };
-            if !filtered && (e == 0 || !matches!(data[e - 1], b'\n' | b'\r')) {
+            if !endstream_ends_data(d, data, e) {
                 return Err("`endstream` not at the start of a line".into());
             }
+            // `endstream` a word of its own: MuPDF reads `endstreamendobj` as another token
+            // and reads on to the next `endstream` (helper 205).
             at = e + b"endstream".len();
             if data
                 .get(at)
@@ -1103,6 +1090,21 @@ pub fn object_extent(
         whole: offset..e + b"endobj".len(),
         data: stream,
     })
+}
+
+/// Whether the `endstream` at `e` ends a stream's data for every reader: it begins a line, or
+/// the stream is filtered (its decoder ends where its data does, whatever follows —
+/// Ghostscript writes compressed data run into `endstream`; helper 207). Run into the data
+/// (`…ETendstream`), MuPDF and Poppler's rebuild read on to the next `endstream`, and
+/// Poppler's rebuild, reading lines in 255-byte pieces, records one only whole in a piece on a
+/// line not begun by a digit: each drew a later object's operators (helpers 205, 208).
+pub fn endstream_ends_data(dict: &Dict, data: &[u8], e: usize) -> bool {
+    let filtered = match dict.get("Filter") {
+        Some(Object::Name(_)) => true,
+        Some(Object::Array(a)) => !a.is_empty(),
+        _ => false,
+    };
+    filtered || (e > 0 && matches!(data.get(e - 1), Some(b'\n' | b'\r')))
 }
 
 /// Where a classic cross-reference section at `offset` and its trailer end, read strictly as

@@ -376,6 +376,14 @@ pub struct Scanned {
     pub unparsed: Vec<(u32, usize)>,
 }
 
+impl Scanned {
+    /// Whether `at` lies inside stream data MuPDF's repair skips (headers there it never reads).
+    fn skips(&self, at: usize) -> bool {
+        let i = self.data.partition_point(|d| d.start <= at);
+        i > 0 && self.data[i - 1].contains(&at)
+    }
+}
+
 /// A header whose dictionary a `stream` keyword follows ([`Scanned::streams_of`]).
 #[derive(Debug, Clone)]
 pub struct StreamHeader {
@@ -579,23 +587,29 @@ impl Headers {
                     break;
                 };
                 let mut q = kyso_pdf::parse::Parser::new(data, p.pos);
-                let strict = q.stream_start();
+                // Where the data begins (a `stream` readers begin elsewhere is no stream here:
+                // its data is looked through for headers, as a reader that sees none would),
+                // and where a direct /Length that `endstream` follows ends it (MuPDF's repair
+                // then measures nothing and skips the data).
+                let begin = q.stream_start().ok().flatten();
+                let skipped = begin.and_then(|begin| match d.get("Length") {
+                    Some(Object::Int(n)) if *n >= 0 => begin.checked_add(*n as usize).filter(|e| {
+                        data.get(*e..).is_some_and(|t| {
+                            let ws = t.iter().take_while(|c| kyso_pdf::parse::is_ws(**c)).count();
+                            t[ws..].starts_with(b"endstream")
+                        })
+                    }),
+                    _ => None,
+                });
                 if follows {
-                    // The length MuPDF's repair measures: none when a direct /Length ends at
-                    // `endstream`; to the next `endstream` when kyso finds where the data
-                    // begins; unknown (the largest) otherwise.
-                    let measured = match &strict {
-                        Ok(Some(begin)) => {
-                            let direct = matches!(d.get("Length"), Some(Object::Int(n))
-                                if *n >= 0 && begin.checked_add(*n as usize).is_some_and(|e| {
-                                    data.get(e..).is_some_and(|t| {
-                                        let ws = t.iter().take_while(|c| kyso_pdf::parse::is_ws(**c)).count();
-                                        t[ws..].starts_with(b"endstream")
-                                    })
-                                }));
-                            (!direct).then(|| next_endstream(*begin).unwrap_or(data.len()) - begin)
-                        }
-                        _ => Some(usize::MAX),
+                    // The length MuPDF's repair measures: none when it skips the data; to the
+                    // next `endstream` when kyso finds where the data begins; unknown (the
+                    // largest) otherwise.
+                    let measured = match begin {
+                        Some(b) => skipped
+                            .is_none()
+                            .then(|| next_endstream(b).unwrap_or(data.len()) - b),
+                        None => Some(usize::MAX),
                     };
                     out.streams_of.entry(num).or_default().push(StreamHeader {
                         gen,
@@ -606,23 +620,7 @@ impl Headers {
                         measured,
                     });
                 }
-                // A `stream` readers begin elsewhere is no stream here: its data is looked
-                // through for headers, as a reader that sees none would.
-                if let Ok(Some(begin)) = strict {
-                    let skipped = match d.get("Length") {
-                        Some(Object::Int(n)) if *n >= 0 => {
-                            begin.checked_add(*n as usize).filter(|e| {
-                                data.get(*e..).is_some_and(|t| {
-                                    let ws = t
-                                        .iter()
-                                        .take_while(|c| kyso_pdf::parse::is_ws(**c))
-                                        .count();
-                                    t[ws..].starts_with(b"endstream")
-                                })
-                            })
-                        }
-                        _ => None,
-                    };
+                if let Some(begin) = begin {
                     let end = skipped.or_else(|| next_endstream(begin));
                     out.data.push(begin..end.unwrap_or(data.len()));
                 }
@@ -2342,8 +2340,7 @@ impl<'d> Revisions<'_, 'd> {
             let Some(XrefEntry::Offset { offset, .. }) = self.last.entry(r.num) else {
                 continue;
             };
-            let i = scanned.data.partition_point(|d| d.start <= offset);
-            let inside = i > 0 && scanned.data[i - 1].contains(&offset);
+            let inside = scanned.skips(offset);
             if inside || !after_object_boundary(data, offset) {
                 hidden_at = Some(
                     hidden_at.map_or((offset, r.num), |h: (usize, u32)| h.min((offset, r.num))),
@@ -2376,22 +2373,13 @@ impl<'d> Revisions<'_, 'd> {
             else {
                 continue;
             };
-            // A filtered stream's decoder ends where its data does (Ghostscript writes its
-            // compressed page contents run into `endstream`; helper 207).
-            if match st.dict.get("Filter") {
-                Some(Object::Name(_)) => true,
-                Some(Object::Array(a)) => !a.is_empty(),
-                _ => false,
-            } {
-                continue;
-            }
             let e = end
                 + data[end.min(data.len())..]
                     .iter()
                     .take_while(|c| kyso_pdf::parse::is_ws(**c))
                     .count();
             if data[e.min(data.len())..].starts_with(b"endstream")
-                && !(e > 0 && matches!(data[e - 1], b'\n' | b'\r'))
+                && !kyso_pdf::document::endstream_ends_data(&st.dict, data, e)
             {
                 return Err(format!(
                     "object {}'s `endstream` does not begin a line: a PDF reader rebuilding the table reads its data on past it",
@@ -2508,16 +2496,16 @@ impl<'d> Revisions<'_, 'd> {
         // of it), so every stream header of a number but its last is a version: its dictionary
         // over the number's final data. An object stream's is refused unless it is the final
         // one's (its members would come from another stream's data, with another index).
-        let final_data_len = |num: u32| -> Option<usize> {
+        // The final file's object of a number.
+        let final_of = |num: u32| -> Option<Object> {
             let r = match self.last.entry(num) {
                 Some(XrefEntry::Offset { gen, .. }) => ObjRef::new(num, gen),
+                Some(XrefEntry::InStream { .. }) => ObjRef::new(num, 0),
                 _ => return None,
             };
-            match self.last.get(r) {
-                Ok(Object::Stream(s)) => Some(s.data.len()),
-                _ => None,
-            }
+            self.last.get(r).ok()
         };
+        let xref = |d: &Dict| d.get("Type").and_then(Object::as_name) == Some(b"XRef");
         let mut measured: Vec<(&u32, &Vec<StreamHeader>)> = scanned.streams_of.iter().collect();
         measured.sort_unstable_by_key(|(n, _)| **n);
         for (&num, streams) in measured {
@@ -2525,14 +2513,12 @@ impl<'d> Revisions<'_, 'd> {
                 continue;
             };
             let last = streams.iter().find(|s| s.at == last_at);
-            let xref = |d: &Dict| d.get("Type").and_then(Object::as_name) == Some(b"XRef");
             // (Not one inside another stream's data, which MuPDF's repair skips: uncompressed
             // page text showing `(5 0 obj << … >> stream …)` failed an honest file; helper 207.)
-            let skipped = |at: usize| {
-                let i = scanned.data.partition_point(|d| d.start <= at);
-                i > 0 && scanned.data[i - 1].contains(&at)
-            };
-            for s in streams.iter().filter(|s| s.at != last_at && !skipped(s.at)) {
+            for s in streams
+                .iter()
+                .filter(|s| s.at != last_at && !scanned.skips(s.at))
+            {
                 // A cross-reference stream's number used again by the next update's (MuPDF's
                 // incremental saves do): no object of the document.
                 if xref(&s.dict) && last.is_some_and(|l| xref(&l.dict)) {
@@ -2557,7 +2543,10 @@ impl<'d> Revisions<'_, 'd> {
                 // dropping "Status: REJECTED by the bank" (helper 208).
                 if s.at >= self.end {
                     if let Some(m) = s.measured {
-                        let len = final_data_len(num);
+                        let len = final_of(num).and_then(|o| match o {
+                            Object::Stream(s) => Some(s.data.len()),
+                            _ => None,
+                        });
                         if len.is_none_or(|l| m < l || m > l + 2) {
                             return Err(format!(
                                 "object {num} is written after the signature as a stream at byte {} whose length MuPDF's repair measures otherwise than the final data's: it would read that data so",
@@ -2660,15 +2649,6 @@ impl<'d> Revisions<'_, 'd> {
             ));
         }
         versions.sort_by_key(|(num, _)| *num);
-        // The final file's object of a number.
-        let final_of = |num: u32| -> Option<Object> {
-            let r = match self.last.entry(num) {
-                Some(XrefEntry::Offset { gen, .. }) => ObjRef::new(num, gen),
-                Some(XrefEntry::InStream { .. }) => ObjRef::new(num, 0),
-                _ => return None,
-            };
-            self.last.get(r).ok()
-        };
         // Every entry of the sections up to the signed revision's end, gathered once (scanned
         // per version, it cost a pass over every entry of the file for each).
         let history: HashSet<(u32, XrefEntry)> = if versions.is_empty() {
