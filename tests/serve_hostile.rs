@@ -1231,6 +1231,87 @@ fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() 
     );
 }
 
+/// Reading a document to sign it is held to the same limit as a validation: a PDF whose form
+/// spends the decode budget to its last byte had a batch's blocking thread, and the key's
+/// session permit, held past the request's end, and a remote prepare's too, outside every
+/// limit (found by reading the service for what no stop covered, 2026-12-06). The slow
+/// document fails alone; the thread and the permit are free for the next.
+#[test]
+fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_signed() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["validation_secs = 1"]),
+        server: lines(&["verify_threads = 1"]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow.pdf");
+    let st = std::process::Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/slow_pdf.py"))
+        .args(["inflate-budget-page", slow.to_str().unwrap(), "8"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let slow = std::fs::read(&slow).unwrap();
+    let small = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    let before = log_size(&a);
+    let official = a.agent(Who::Token("signer"));
+    let started = Instant::now();
+    let r = official.post_json(
+        "/v1/sign",
+        &json!({"format": "pades", "documents": [
+            {"name": "slow.pdf", "content": b64(&slow)},
+            {"name": "giay-phep.pdf", "content": b64(&small)},
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(
+        (j["signed"].clone(), j["failed"].clone()),
+        (json!(1), json!(1)),
+        "{j}"
+    );
+    let error = j["documents"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("limits.validation_secs") && error.contains("not signed"),
+        "{error}"
+    );
+    assert!(j["documents"][0]["content"].is_null(), "{j}");
+    assert!(j["documents"][1]["content"].is_string(), "{j}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the batch took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        log_size(&a),
+        before + 1,
+        "one signature event: the small document's"
+    );
+    // A remote prepare reads its document on the verification threads, under the same limit.
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let prepare = |doc: &[u8]| {
+        official.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "pades", "certificate": cert, "document": b64(doc)}),
+        )
+    };
+    let r = prepare(&slow);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("limits.validation_secs") && msg.contains("nothing was prepared"),
+        "{msg}"
+    );
+    // Its one thread is free: the next preparation is served.
+    let r = prepare(&small);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
+        2.0
+    );
+}
+
 #[test]
 fn a_graceful_stop_cancels_queued_validations_after_drain_secs_and_exits_in_time() {
     let mut a = Appliance::start_with(Options {

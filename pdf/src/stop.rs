@@ -10,8 +10,11 @@
 //! What such work returns after it was stopped is not an answer: its caller asks
 //! [`Stop::heeded`] and discards it (a half-read document must never be reported as
 //! judged). The stop is the calling thread's (a thread-local): the work checks it on the
-//! thread it runs on, and code that runs outside any [`Stop::run`] — signing, the CLI — is
-//! never stopped.
+//! thread it runs on, and code that runs outside any [`Stop::run`] — the CLI — is never
+//! stopped. Work that sets a limit of its own inside another's (the signer checking the
+//! signatures already in a document) takes a [`Stop::child`] of [`current`], so that the outer
+//! stop still ends it, and a child heeded because its parent fired marks the parent heeded
+//! too.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +69,15 @@ impl Stop {
         }
     }
 
+    /// A stop under the one in force on this thread, if any, else a new one: fires at
+    /// `deadline`, or with the stop in force.
+    pub fn within_current(deadline: Option<Instant>) -> Stop {
+        match current() {
+            Some(outer) => outer.child(deadline),
+            None => Stop::new(deadline),
+        }
+    }
+
     /// Stop the work now (its requester is gone).
     pub fn cancel(&self) {
         self.inner.fired.store(true, Ordering::Relaxed);
@@ -111,6 +123,11 @@ impl Stop {
     }
 }
 
+/// The stop in force on this thread (inside [`Stop::run`]).
+pub fn current() -> Option<Stop> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
 /// Has the work running on this thread been stopped? `false` outside any [`Stop::run`].
 pub fn stopped() -> bool {
     CURRENT
@@ -119,6 +136,13 @@ pub fn stopped() -> bool {
                 let fired = s.fired();
                 if fired {
                     s.inner.heeded.store(true, Ordering::Relaxed);
+                    // And each parent that fired: its work was cut short too (the signer's
+                    // check of earlier signatures under the service's time limit).
+                    let mut up = s.inner.parent.as_ref();
+                    while let Some(p) = up.filter(|p| p.fired()) {
+                        p.inner.heeded.store(true, Ordering::Relaxed);
+                        up = p.inner.parent.as_ref();
+                    }
                 }
                 fired
             })
@@ -173,9 +197,27 @@ mod tests {
         assert!(!child.fired());
         parent.cancel();
         assert!(child.run(stopped) && child.heeded());
+        assert!(parent.heeded(), "the parent's work was cut short too");
         let parent = Stop::new(None);
         let child = parent.child(Some(Instant::now()));
         assert!(child.fired() && !parent.fired());
+        assert!(child.run(stopped) && child.heeded());
+        assert!(
+            !parent.heeded(),
+            "the child's own limit is not the parent's"
+        );
+        // A limit of its own inside another's: the outer one still ends it.
+        let outer = Stop::new(None);
+        outer.run(|| {
+            let inner = Stop::within_current(Some(Instant::now() + Duration::from_secs(3600)));
+            outer.cancel();
+            assert!(inner.run(stopped));
+        });
+        assert!(outer.heeded());
+        assert!(
+            !Stop::within_current(None).fired(),
+            "no stop in force: a new one"
+        );
         // A panic in the work does not leave its stop in force.
         let r = std::panic::catch_unwind(|| past.run(|| panic!("in the work")));
         assert!(r.is_err());

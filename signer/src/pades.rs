@@ -892,8 +892,15 @@ fn check_earlier_signatures(pdf: &[u8], doc: &Document<'_>) -> Result<()> {
     if !has_signatures(doc) && memchr::memmem::find(pdf, b"/ByteRange").is_none() {
         return Ok(());
     }
-    let stop = kyso_pdf::stop::Stop::new(Some(std::time::Instant::now() + EARLIER_CHECK_LIMIT));
+    // Under the caller's stop, if any (the service's time limit, its request gone): that one
+    // ends the check too, and is then what the caller is told of.
+    let outer = kyso_pdf::stop::current();
+    let stop =
+        kyso_pdf::stop::Stop::within_current(Some(std::time::Instant::now() + EARLIER_CHECK_LIMIT));
     let report = stop.run(|| kyso_verify::Validator::default().verify_pdf(pdf));
+    if outer.is_some_and(|o| o.heeded()) {
+        return Err(SignError::Pdf(kyso_pdf::PdfError::Stopped));
+    }
     if stop.heeded() {
         return Err(SignError::Input(format!(
             "the signatures already in the document could not be checked within {} s: kyso does not sign over signatures it cannot check",

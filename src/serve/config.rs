@@ -193,7 +193,8 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// Seconds one validation may run on a verification thread (from when it starts, queueing
     /// not counted): past it the validation is stopped, its thread freed, and the caller
-    /// answered 422 `too_slow`. At most `request_timeout_secs`; unset: 30, or
+    /// answered 422 `too_slow`. The same limit holds the reading of a document to sign (a
+    /// remote `prepare`, each document of a batch before its token signs it). At most `request_timeout_secs`; unset: 30, or
     /// `request_timeout_secs` if less. A validation whose request is gone (timed out, the
     /// client left) is stopped too.
     pub validation_secs: Option<u64>,

@@ -46,8 +46,9 @@ pub enum Code {
     CannotSign,
     /// 422: the validator failed on the document.
     Unreadable,
-    /// 422: the validation ran past `limits.validation_secs` and was stopped: the document
-    /// was not judged (nor stored).
+    /// 422: the validation (or a remote `prepare`'s reading of its document) ran past
+    /// `limits.validation_secs` and was stopped: the document was not judged (nor stored, nor
+    /// prepared).
     TooSlow,
     /// 422: this status change is not allowed for this record.
     StatusRefused,

@@ -20,6 +20,8 @@ Shapes:
   inflate-budget        N object streams, each a zlib bomb of 64 MiB that one form field
                         reaches, and N MB of padding: the document's decode budget (32 times
                         its size) spent to the last byte. Bounded, but seconds of work.
+  inflate-budget-page   the same, with a page: a document a signer reads (its form's fields)
+                        before it signs.
   shared-kids           N form fields named by 200-byte /T strings, each with /Kids naming
                         one array of all N: a walk of the field tree that meets a kid once per
                         parent makes N² steps, each with a copy of a name up to 32 × 200 bytes.
@@ -255,7 +257,7 @@ elif shape == "field-copies":
         + b"\nendstream"
     )
     pdf = write_xref_stream(objs, 70, 71, {60: (50, 0)})
-elif shape == "inflate-budget":
+elif shape in ("inflate-budget", "inflate-budget-page"):
     z = zlib.compressobj(9)
     bomb = b"".join(z.compress(bytes(1 << 20)) for _ in range(63)) + z.flush()
     first = 100
@@ -265,6 +267,9 @@ elif shape == "inflate-budget":
         2: b"<< /Type /Pages /Kids [] /Count 0 >>",
         3: b"<< /Length %d >>\nstream\n" % (n << 20) + b"%" * (n << 20) + b"\nendstream",
     }
+    if shape == "inflate-budget-page":
+        objs[2] = b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>"
+        objs[4] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
     # Object `first + i` is the only object of stream `10 + i` (a type 2 entry).
     for i in range(n):
         objs[10 + i] = (

@@ -191,9 +191,13 @@ pub async fn put_record(
         allow_unsigned: req.allow_unsigned,
     };
     let (store, user, v) = (st.store.clone(), id.user.clone(), st.validator());
-    let prepared = super::verify::on_pool(&st, &id, held.map(|h| h.0), move || {
-        store.prepare(&v, ingest, content, &user)
-    })
+    let prepared = super::verify::on_pool(
+        &st,
+        &id,
+        held.map(|h| h.0),
+        super::verify::Work::Validation,
+        move || store.prepare(&v, ingest, content, &user),
+    )
     .await??;
     let store = st.store.clone();
     let r = blocking(move || store.store(prepared)).await??;

@@ -2,6 +2,7 @@
 //! for an official's USB token on a desk PC (the handle belongs to the caller who prepared it),
 //! and the internal RFC 3161 TSA.
 
+use super::verify::CancelOnDrop;
 use super::{b64, to_b64};
 use crate::serve::auth::Identity;
 use crate::serve::budget::Held;
@@ -238,15 +239,17 @@ pub async fn sign(
     let fmt = format_name(req.format, req.level);
     // One blocking task per document, as many at once as the key has sessions.
     let sem = Arc::new(tokio::sync::Semaphore::new(st.cfg.token.sessions));
-    // Set when this request is gone (answered, timed out, or its client left): a document
-    // not begun by then is not signed. Each signature costs token time and leaves a permanent
-    // log event; a batch whose caller gets a 408 went on signing thousands of them.
-    let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let _gone = SetOnDrop(gone.clone());
+    // Fires when this request is gone (answered, timed out, or its client left): a document
+    // not begun by then is not signed, and one being read is stopped. Each signature costs
+    // token time and leaves a permanent log event; a batch whose caller gets a 408 went on
+    // signing thousands of them.
+    let gone = kyso_verify::Stop::new(None);
+    let _gone = CancelOnDrop(gone.clone());
+    let secs = st.cfg.limits.validation_secs();
     let mut tasks = Vec::new();
     for (name, data) in inputs {
         let (k, tsa, opts, sem) = (key.key.clone(), tsa.clone(), opts.clone(), sem.clone());
-        let gone = gone.clone();
+        let (gone, shared) = (gone.clone(), st.clone());
         let (format, attached) = (req.format, req.attached);
         let store = st.store.clone();
         let (user, signer, fmt) = (id.user.clone(), signer.clone(), fmt.clone());
@@ -255,20 +258,44 @@ pub async fn sign(
         tasks.push(tokio::spawn(async move {
             let _held = held;
             let _p = sem.acquire_owned().await;
-            if gone.load(std::sync::atomic::Ordering::Acquire) {
+            if gone.fired() {
                 let why = "not signed: the request was gone before it began".to_string();
                 return (name, Ok(Err((false, why))));
             }
             // Err((the token failed, message))
             let r = blocking(move || -> Result<Vec<u8>, (bool, String)> {
                 let now = SystemTime::now();
-                let out = match format {
+                // Reading the document is an upload's reading like a validation's, under the
+                // same limit from when it begins (a hostile PDF had held the thread and the
+                // key's session permit past the request's end); the token's work is not cut.
+                let stop = gone.child(Instant::now().checked_add(Duration::from_secs(secs)));
+                let out = stop.run(|| match format {
                     Format::Pades => pades::sign_pdf(k.as_ref(), &data, now, &opts, tsa.as_ref()),
                     Format::Cades => {
                         cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref())
                     }
+                });
+                if stop.heeded() {
+                    // Whatever it returned is no answer (it is neither released nor logged).
+                    if gone.fired() {
+                        let why = "not signed: the request was gone before its reading ended";
+                        return Err((false, why.to_string()));
+                    }
+                    shared
+                        .metrics
+                        .limited
+                        .with_label_values(&["validation_secs"])
+                        .inc();
+                    tracing::warn!(
+                        user = %user,
+                        "reading a document to sign ran past limits.validation_secs ({secs} s) and was stopped"
+                    );
+                    return Err((false, format!(
+                        "not signed: reading the document ran past {secs} s (limits.validation_secs) and was stopped (the operator sets the limit)"
+                    )));
                 }
-                .map_err(|e| (matches!(e, kyso_signer::SignError::Token(_)), e.to_string()))?;
+                let out = out
+                    .map_err(|e| (matches!(e, kyso_signer::SignError::Token(_)), e.to_string()))?;
                 let sha = ring::digest::digest(&ring::digest::SHA256, &out);
                 store
                     .log_signature(sha.as_ref(), signer, &fmt, &user)
@@ -663,15 +690,6 @@ const MAX_CERTIFICATE_PEM: usize = 256 << 10;
 /// bytes received) and as embedded (decoded from those same bytes). Two readers of the text
 /// found different certificates in one field — one skipped a `TRUSTED CERTIFICATE` block the
 /// other took — so the signature embedded a certificate no check had seen.
-/// Sets its flag when dropped: with the request's future, when the request is gone.
-struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Release);
-    }
-}
-
 fn pem_certs(
     field: &str,
     s: &str,
@@ -701,9 +719,9 @@ fn pem_certs(
         (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
         (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options, or was finalized already (Retry-After: 1)", body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails)", body = ErrorBody),
-        (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; Retry-After", body = ErrorBody),
-        (status = 503, description = "all users' prepared documents hold the service's whole store; Retry-After", body = ErrorBody)))]
+        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails); too_slow: reading the document ran past limits.validation_secs and was stopped, nothing prepared; unreadable: the reader failed on it", body = ErrorBody),
+        (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; too_many_in_flight: its validations and preparations queued or running are at limits.verify_queue_per_client; Retry-After", body = ErrorBody),
+        (status = 503, description = "all users' prepared documents hold the service's whole store (Retry-After), or the verification threads' queue is full", body = ErrorBody)))]
 pub async fn remote_prepare(
     State(st): State<Shared>,
     Extension(id): Extension<Arc<Identity>>,
@@ -785,12 +803,16 @@ pub async fn remote_prepare(
         attached: req.attached,
         ..remote::Recipe::now(format, alg)
     };
-    let held = held.map(|h| h.0);
+    // On the verification threads, under their time limit: the document is an upload read
+    // like any other (a slow one had held a thread past its request's end).
     let r = recipe.clone();
-    let (pdf, pending) = blocking(move || {
-        let _held = held;
-        r.prepare(&data, &cert, &chain)
-    })
+    let (pdf, pending) = super::verify::on_pool(
+        &st,
+        &id,
+        held.map(|h| h.0),
+        super::verify::Work::Preparation,
+        move || r.prepare(&data, &cert, &chain),
+    )
     .await??;
     let resp = PrepareResponse {
         handle: String::new(),

@@ -98,28 +98,59 @@ pub fn precheck(data: &[u8], detached: Option<&[u8]>) -> ApiResult<()> {
     Ok(())
 }
 
+/// Cancels a request's stop when the request is gone (its handler's future dropped: a
+/// deadline, the client left), and when the handler ends (its jobs have ended too).
+pub struct CancelOnDrop(pub kyso_verify::Stop);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// What a job on the verification threads does: what its caller is told when it is stopped,
+/// fails or finds no room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Validating a document (to verify it, or to archive it).
+    Validation,
+    /// Reading a document to prepare its signature (remote signing): no token work, which
+    /// would hold a thread validations wait for.
+    Preparation,
+}
+
+impl Work {
+    fn name(self) -> &'static str {
+        match self {
+            Work::Validation => "validation",
+            Work::Preparation => "preparation of a signature",
+        }
+    }
+
+    /// What was not done when it was stopped.
+    fn undone(self) -> &'static str {
+        match self {
+            Work::Validation => "the document was not judged, neither valid nor invalid",
+            Work::Preparation => "nothing was prepared, nor kept for signing",
+        }
+    }
+}
+
 /// Run CPU work on the verification threads (off the runtime, with their large stacks), in
 /// `who`'s share of the queue (the public's within theirs). The job holds `held` (the request
 /// body's byte reservation) until it ends; if this future is dropped first (a deadline), a job
 /// not yet started is dropped unrun, and a running one is stopped. A job runs under a
 /// [`Stop`](kyso_verify::Stop) that fires `limits.validation_secs` after it starts: the
-/// validator's readers heed it, and a job that did is a 422 `too_slow` (what it returned is
-/// no verdict: dropped). A panic is a 422 and counted; a client over its share 429, a full
-/// queue 503.
+/// readers of kyso-pdf and kyso-verify heed it, and a job that did is a 422 `too_slow` (what
+/// it returned is no answer: dropped). A panic is a 422 and counted; a client over its share
+/// 429, a full queue 503. `work` says what the job does, in these answers.
 pub async fn on_pool<T: Send + 'static>(
     st: &Shared,
     who: &Identity,
     held: Option<Held>,
+    work: Work,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
-    /// Cancels the job's stop when the request is gone (this future dropped), and when it
-    /// ends (then the job has ended too).
-    struct CancelOnDrop(kyso_verify::Stop);
-    impl Drop for CancelOnDrop {
-        fn drop(&mut self) {
-            self.0.cancel();
-        }
-    }
     let requester = kyso_verify::Stop::new(None);
     let _cancel = CancelOnDrop(requester.clone());
     let secs = st.cfg.limits.validation_secs();
@@ -138,23 +169,32 @@ pub async fn on_pool<T: Send + 'static>(
         Ok(Some(x)) => Ok(x),
         Ok(None) => {
             limited("validation_secs");
+            let what = work.name();
             tracing::warn!(
                 client = %who.client_key(),
-                "a validation ran past limits.validation_secs ({secs} s) and was stopped"
+                "a {what} ran past limits.validation_secs ({secs} s) and was stopped"
             );
             Err(ApiError::new(
                 Code::TooSlow,
                 format!(
-                    "the validation ran past {secs} s (limits.validation_secs) and was stopped: the document was not judged, neither valid nor invalid (the operator sets the limit)"
+                    "the {what} ran past {secs} s (limits.validation_secs) and was stopped: {} (the operator sets the limit)",
+                    work.undone()
                 ),
             ))
         }
         Err(Refused::Panicked) => {
             st.metrics.panics.inc();
-            tracing::error!("the validator panicked on an upload");
+            tracing::error!("the reader panicked on an upload ({})", work.name());
             Err(ApiError::new(
                 Code::Unreadable,
-                "the document could not be validated (the validator failed on it; logged)",
+                match work {
+                    Work::Validation => {
+                        "the document could not be validated (the validator failed on it; logged)"
+                    }
+                    Work::Preparation => {
+                        "the document could not be prepared for signing (the reader failed on it; logged)"
+                    }
+                },
             ))
         }
         Err(Refused::ClientFull) => {
@@ -162,7 +202,7 @@ pub async fn on_pool<T: Send + 'static>(
             Err(ApiError::new(
                 Code::TooManyInFlight,
                 format!(
-                    "{} of your validations are queued or running (limits.verify_queue_per_client), also those whose requests timed out; wait for them",
+                    "{} of your validations and signature preparations are queued or running (limits.verify_queue_per_client), also those whose requests timed out; wait for them",
                     st.cfg.limits.verify_queue_per_client
                 ),
             )
@@ -171,7 +211,7 @@ pub async fn on_pool<T: Send + 'static>(
         Err(Refused::Full) => {
             limited("verify_queue");
             Err(ApiError::unavailable(
-                "too many validations queued; retry shortly",
+                "too many validations and signature preparations queued; retry shortly",
             ))
         }
         Err(Refused::PublicFull) => {
@@ -180,9 +220,10 @@ pub async fn on_pool<T: Send + 'static>(
                 "too many public validations queued (limits.public_share); retry shortly",
             ))
         }
-        Err(Refused::Stopping) => Err(ApiError::unavailable(
-            "the service is stopping; validation cancelled",
-        )),
+        Err(Refused::Stopping) => Err(ApiError::unavailable(format!(
+            "the service is stopping; {} cancelled",
+            work.name()
+        ))),
     }
 }
 
@@ -197,7 +238,7 @@ pub async fn run_verify(
 ) -> ApiResult<(kyso_verify::Report, Bytes)> {
     precheck(&data, detached.as_deref())?;
     let v = st.validator();
-    on_pool(st, who, held, move || {
+    on_pool(st, who, held, Work::Validation, move || {
         let report = v.verify_file(&data, detached.as_deref());
         (report, data)
     })
