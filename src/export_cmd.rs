@@ -131,6 +131,10 @@ pub struct BagVerifyArgs {
     /// The log key's certificate or public key (PEM or DER), from outside the package.
     #[arg(long = "log-key", value_name = "PEM", required = true)]
     log_keys: Vec<String>,
+    /// The log the package must come from (its checkpoint's origin, e.g.
+    /// `archive.example.gov.vn/records`): a key that signs two logs vouches for either.
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<String>,
     #[command(flatten)]
     trust: TrustFlags,
     /// Print the JSON report.
@@ -398,7 +402,10 @@ pub fn run_bag(cmd: BagCommand) -> ExitCode {
     match cmd {
         BagCommand::Verify(a) => {
             let o = match verify_options(&a.trust, &a.log_keys) {
-                Ok(o) => o,
+                Ok(o) => VerifyOptions {
+                    origin: a.origin.clone(),
+                    ..o
+                },
                 Err(c) => return c,
             };
             // A folder with none of a package's files is not one: it was judged as a bag, a

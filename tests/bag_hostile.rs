@@ -365,7 +365,7 @@ fn an_unproved_record_that_says_its_document_is_1_gib_is_not_read() {
 /// key, the manifests made to match: it was listed and hashed, never compared with the key
 /// that signed the checkpoint (found by an attacker's reading, 2026-12-02).
 #[test]
-fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
+fn a_log_key_file_that_is_not_the_checkpoints_key_or_of_another_log_fails() {
     let s = Setup::new();
     let bag = s.export("nop-luu", "bagit");
     let j = s.verify(&bag).json();
@@ -391,6 +391,18 @@ fn a_log_key_file_that_is_not_the_checkpoints_key_fails() {
         .json();
     assert_eq!(j["ok"], true, "{j}");
     assert!(!trust_note(&j), "{j}");
+    // The log named: its own passes; another log's package, signed by the same key, fails
+    // (one key may sign two logs; the origin was shown, never checked).
+    let r = s.verify_with(&bag, &["--origin".as_ref(), "kyso.demo/archive".as_ref()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = s.verify_with(&bag, &["--origin".as_ref(), "kyso.demo/other".as_ref()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let problems = r.json()["checkpoint"]["problems"].to_string();
+    assert!(
+        problems.contains("the checkpoint is of the log")
+            && problems.contains("not \\\"kyso.demo/other\\\" (--origin)"),
+        "{problems}"
+    );
     let b = copy_of(&bag, "other-key");
     openssl_ec_key(
         &s.demo.path().join("other.key"),

@@ -60,6 +60,9 @@ pub struct VerifyOptions {
     /// Trust anchors for the checkpoint's time-stamps (TSA roots); none: the self-signed
     /// certificates in the time-stamp tokens.
     pub tsa_trust: Vec<kyso_verify::CertRef>,
+    /// The log the checkpoint must be of (its origin line): one key may sign two logs, and a
+    /// package of the other passed on the key alone.
+    pub origin: Option<String>,
 }
 
 /// A finding, in English and Vietnamese.
@@ -882,6 +885,20 @@ fn check_checkpoint(pk: &Package, data: &str, o: &VerifyOptions) -> (CheckpointR
     r.origin = Some(n.checkpoint.origin.clone());
     r.size = Some(n.checkpoint.size);
     r.root = Some(hex::encode(n.checkpoint.root));
+    if let Some(want) = o.origin.as_ref().filter(|w| **w != n.checkpoint.origin) {
+        r.problems.push(problem(
+            "checkpoint",
+            format!(
+                "the checkpoint is of the log {:?}, not {want:?} (--origin)",
+                n.checkpoint.origin
+            ),
+            format!(
+                "điểm kiểm tra thuộc nhật ký {:?}, không phải {want:?} (--origin)",
+                n.checkpoint.origin
+            ),
+        ));
+        return (r, None);
+    }
     if o.log_keys.is_empty() {
         r.problems.push(problem(
             "checkpoint",
