@@ -51,6 +51,8 @@ pub struct Archive {
     pub(crate) syncs: Arc<AtomicU64>,
     /// The largest write batch, in bytes.
     largest_batch: Arc<AtomicU64>,
+    /// The time of the log's last entry, in milliseconds since 1970 (the writer's).
+    log_time_ms: Arc<AtomicU64>,
     /// Set when a write or a sync failed: no more writes until the archive is reopened.
     pub(crate) failed: Arc<AtomicBool>,
     /// Serializes checkpoint signing and backups.
@@ -179,6 +181,8 @@ impl Archive {
         let durable = Arc::new(AtomicU64::new(size));
         let failed = Arc::new(AtomicBool::new(false));
         let largest_batch = Arc::new(AtomicU64::new(0));
+        let last_time = last_entry_time(&db, size)?;
+        let log_time_ms = Arc::new(AtomicU64::new(crate::writer::unix_ms(last_time)));
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())
@@ -191,7 +195,8 @@ impl Archive {
             next_id,
             max_batch_bytes: config.max_batch_bytes,
             largest_batch: largest_batch.clone(),
-            last_time: last_entry_time(&db, size)?,
+            last_time,
+            log_time_ms: log_time_ms.clone(),
             clock_warned: None,
         };
         let writer = spawn(
@@ -214,6 +219,7 @@ impl Archive {
             durable,
             syncs,
             largest_batch,
+            log_time_ms,
             failed,
             sign_lock: Mutex::new(()),
             recent_lookups: Mutex::new(Default::default()),
@@ -407,6 +413,17 @@ impl Archive {
         self.largest_batch.load(Ordering::Relaxed)
     }
 
+    /// How far the log's last entry is dated ahead of the clock now (zero when it is not):
+    /// past [`crate::model::CLOCK_SLACK`], the clock was set back, or had run ahead when
+    /// that entry was written, and new entries keep the log's time until it catches up
+    /// (docs/operations.md, "The clock"). For a service's gauge; cheap.
+    pub fn log_ahead_of_clock(&self) -> std::time::Duration {
+        let log = std::time::UNIX_EPOCH
+            + std::time::Duration::from_millis(self.log_time_ms.load(Ordering::Relaxed));
+        log.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+    }
+
     /// Can the archive take writes and answer reads now: no failed write or sync since it was
     /// opened, and the database answers (for a service's readiness probe; cheap).
     pub fn healthy(&self) -> bool {
@@ -556,6 +573,30 @@ mod tests {
 
     fn access() -> Access {
         Access::new("test", "check")
+    }
+
+    /// How far the log is dated ahead of the clock is what the service's gauge shows: zero for
+    /// an honest log, the distance once an entry was dated ahead (here by its validation,
+    /// made with a clock two hours fast), and the same after the archive is opened again.
+    #[test]
+    fn the_log_dated_ahead_of_the_clock_is_measured_and_kept_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let ar = Archive::open(dir.path()).unwrap();
+            assert_eq!(ar.log_ahead_of_clock(), std::time::Duration::ZERO);
+            put(&ar, b"giay to hom nay".to_vec());
+            assert_eq!(ar.log_ahead_of_clock(), std::time::Duration::ZERO);
+            let fast = kyso_verify::Validator {
+                now: std::time::SystemTime::now() + std::time::Duration::from_secs(7200),
+                ..Default::default()
+            };
+            ingest(&ar, &fast, doc(b"giay to ngay mai".to_vec())).unwrap();
+            let ahead = ar.log_ahead_of_clock().as_secs();
+            assert!((7100..=7200).contains(&ahead), "{ahead}");
+        }
+        let ar = Archive::open(dir.path()).unwrap();
+        let ahead = ar.log_ahead_of_clock().as_secs();
+        assert!((7100..=7200).contains(&ahead), "{ahead}");
     }
 
     /// A record's content is read only through the record its ingest event names: the stored

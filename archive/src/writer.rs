@@ -212,8 +212,17 @@ pub(crate) struct Writer {
     pub largest_batch: Arc<AtomicU64>,
     /// The time of the last entry written: the next is never dated before it.
     pub last_time: std::time::SystemTime,
+    /// [`Writer::last_time`] in milliseconds since 1970, for the archive's readers
+    /// ([`crate::Archive::log_ahead_of_clock`]).
+    pub log_time_ms: Arc<AtomicU64>,
     /// When the writer last said that the clock is behind the log.
     pub clock_warned: Option<std::time::Instant>,
+}
+
+/// Milliseconds since 1970 (0 before it).
+pub(crate) fn unix_ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Writer {
@@ -245,6 +254,7 @@ impl Writer {
             t = t.max(v);
         }
         self.last_time = t;
+        self.log_time_ms.store(unix_ms(t), Ordering::Relaxed);
         kyso_verify::rfc3339(t)
     }
 }
@@ -933,6 +943,7 @@ mod tests {
             max_batch_bytes: 1,
             largest_batch: Default::default(),
             last_time: ahead,
+            log_time_ms: Default::default(),
             clock_warned: None,
         };
         assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
@@ -944,6 +955,11 @@ mod tests {
         let validated = ahead + Duration::from_secs(60);
         assert_eq!(w.stamp(Some(validated)), kyso_verify::rfc3339(validated));
         assert_eq!(w.last_time, validated);
+        assert_eq!(
+            w.log_time_ms.load(Ordering::Relaxed),
+            unix_ms(validated),
+            "readers see the log's time"
+        );
         // With the clock ahead of both, the clock's time.
         w.last_time = std::time::UNIX_EPOCH;
         let t = kyso_verify::dates::parse_rfc3339(&w.stamp(Some(std::time::UNIX_EPOCH))).unwrap();

@@ -588,6 +588,13 @@ impl Store {
             .map(|t| t.elapsed().as_secs_f64())
     }
 
+    /// Seconds the log's last entry is dated ahead of the clock (0 when it is not): a clock
+    /// set back, or one that ran ahead when an entry was written (docs/operations.md, "The
+    /// clock").
+    pub fn log_ahead_of_clock(&self) -> f64 {
+        self.archive.log_ahead_of_clock().as_secs_f64()
+    }
+
     /// Ready: the database answers, the checkpoint publisher ran within 5 s and no checkpoint
     /// has failed for longer than 5 s, the token signed within its last probe. With the state
     /// file's file system read-only or full, the service said it was ready while it signed no

@@ -20,6 +20,7 @@ pub struct Metrics {
     pub log_size: Gauge,
     pub checkpoint_age: Gauge,
     pub checkpoint_errors: Gauge,
+    pub log_ahead_of_clock: Gauge,
     pub inflight_bytes: Gauge,
     pub verify_queued: Gauge,
     pub verify_running: Gauge,
@@ -82,6 +83,10 @@ impl Metrics {
             "kyso_checkpoint_errors",
             "Checkpoints that could not be signed",
         )?;
+        let log_ahead_of_clock = Gauge::new(
+            "kyso_log_ahead_of_clock_seconds",
+            "Seconds the log's last entry is dated ahead of the clock (0: not): new entries keep the log's time until the clock catches up",
+        )?;
         let inflight_bytes = Gauge::new(
             "kyso_inflight_body_bytes",
             "Bytes of request bodies being received or held until their validation ends",
@@ -100,6 +105,7 @@ impl Metrics {
             Box::new(log_size.clone()),
             Box::new(checkpoint_age.clone()),
             Box::new(checkpoint_errors.clone()),
+            Box::new(log_ahead_of_clock.clone()),
             Box::new(inflight_bytes.clone()),
             Box::new(verify_queued.clone()),
             Box::new(verify_running.clone()),
@@ -119,6 +125,7 @@ impl Metrics {
             log_size,
             checkpoint_age,
             checkpoint_errors,
+            log_ahead_of_clock,
             inflight_bytes,
             verify_queued,
             verify_running,

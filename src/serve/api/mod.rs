@@ -646,6 +646,7 @@ async fn metrics(State(st): State<Shared>) -> Response {
     }
     m.checkpoint_age
         .set(st.store.checkpoint_age().unwrap_or(-1.0));
+    m.log_ahead_of_clock.set(st.store.log_ahead_of_clock());
     m.checkpoint_errors.set(
         st.store
             .checkpoint_errors
