@@ -614,7 +614,10 @@ fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches
     assert!(text.contains("kyso_log_size 9"), "{text}");
     assert!(text.contains("kyso_checkpoint_age_seconds"), "{text}");
     // The clock is right: the log is dated no later than now.
-    assert!(text.contains("kyso_log_ahead_of_clock_seconds 0\n"), "{text}");
+    assert!(
+        text.contains("kyso_log_ahead_of_clock_seconds 0\n"),
+        "{text}"
+    );
 }
 
 /// A document prepared again while its first preparation waits — the same signed data, so the

@@ -528,6 +528,74 @@ fn pin_source_in_the_uri_is_read() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+/// An official at a terminal runs kyso with its standard input redirected (`find … | xargs
+/// kyso sign` gives it /dev/null): the PIN is asked on the terminal, typed there, not echoed,
+/// and the signature made. The prompt had looked at standard input alone and answered "no
+/// PIN". The terminal is a pseudo-terminal Python's `pty` makes, kyso's controlling one, with
+/// only its standard error on it.
+#[test]
+fn the_pin_is_asked_on_the_terminal_when_standard_input_is_redirected() {
+    let demo = Demo::new();
+    let script = r#"
+import fcntl, os, subprocess, sys, termios, time
+pin = sys.argv[1]
+m, s = os.openpty()
+def own_terminal():
+    os.setsid()
+    fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=s, preexec_fn=own_terminal, pass_fds=(s,))
+os.close(s)
+seen, typed, end = b"", False, time.time() + 60
+while time.time() < end:
+    try:
+        b = os.read(m, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    seen += b
+    if not typed and b"PIN for token" in seen:
+        # Typed once the terminal no longer echoes (kyso turns echo off after its prompt).
+        while termios.tcgetattr(m)[3] & termios.ECHO and time.time() < end:
+            time.sleep(0.01)
+        os.write(m, pin.encode() + b"\r")
+        typed = True
+out = p.communicate(timeout=60)[0]
+sys.stdout.write(repr(seen) + "\n" + str(p.returncode) + "\n" + out.decode())
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(demo.pin())
+        .arg(kyso_bin())
+        .args(["token", "sign-digest", "--key", RSA_KEY, "--json"])
+        .env_remove("KYSO_PIN")
+        .env("SOFTHSM2_CONF", demo.conf())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let terminal = lines.next().unwrap_or_default().to_string();
+    let code = lines.next().unwrap_or_default().to_string();
+    let json: String = lines.collect::<Vec<_>>().join("\n");
+    assert!(
+        terminal.contains("PIN for token \"kyso-dev\""),
+        "{terminal} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !terminal.contains(&demo.pin()),
+        "the PIN was echoed: {terminal}"
+    );
+    assert_eq!(code, "0", "{terminal}");
+    let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        j["signature"].as_str().is_some_and(|s| !s.is_empty()),
+        "{j}"
+    );
+}
+
 #[test]
 fn no_pin_anywhere_is_a_clear_error() {
     let demo = Demo::new();

@@ -98,8 +98,20 @@ impl PinSource {
                 _ => Ok(None),
             },
             PinSource::Prompt => {
+                // The prompt is written to and read from the controlling terminal (/dev/tty),
+                // not standard input: a command whose input is redirected asks too, when the
+                // user is there to see it (a standard stream on a terminal). `find … | xargs
+                // kyso sign` gives it /dev/null, and it was refused "no PIN" at an official's
+                // desk. Without a terminal (a service, cron, a test's pipes): nothing.
                 use std::io::IsTerminal;
-                if !std::io::stdin().is_terminal() {
+                let attended = std::io::stdin().is_terminal()
+                    || std::io::stderr().is_terminal()
+                    || std::io::stdout().is_terminal();
+                let tty = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/tty");
+                if !attended || !tty.is_ok_and(|t| t.is_terminal()) {
                     return Ok(None);
                 }
                 let pin = rpassword::prompt_password(prompt).map_err(|e| HsmError::PinSource {
