@@ -197,6 +197,10 @@ pub enum ArchiveCommand {
         expired: Option<String>,
         #[command(flatten)]
         user: UserArg,
+        /// Sign a checkpoint over the change (as `archive put` does): until one covers it, a
+        /// revocation could be taken out of the log unseen.
+        #[command(flatten)]
+        key: KeyArgs,
     },
 }
 
@@ -553,6 +557,7 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
             revoke,
             expired,
             user,
+            key,
         } => {
             let status = match (superseded_by, revoke, expired) {
                 (Some(r), _, _) => Status::SupersededBy { record: r },
@@ -565,8 +570,24 @@ pub fn run_archive(cmd: ArchiveCommand) -> ExitCode {
                 }
             };
             open(&db.db).and_then(|a| {
+                // The checkpoint key is judged before the change, as for a put.
+                let signer = signer(&key, a.path(), Some(&a))?;
                 let leaf = a.set_status(id, status, &user.user).map_err(fail)?;
-                print(&serde_json::json!({ "record": id, "leaf": leaf }));
+                let cp = match signer {
+                    Some(s) => Some(a.sign_checkpoint(&s).map_err(|e| {
+                        eprintln!(
+                            "kyso: the status of record {id} is changed (log entry {leaf}), but no checkpoint covers it yet:"
+                        );
+                        fail(e)
+                    })?),
+                    None => {
+                        eprintln!(
+                            "kyso: note: the status of record {id} is changed (log entry {leaf}); no checkpoint was signed (no --checkpoint-key), so none covers it yet: sign one (kyso log checkpoint)"
+                        );
+                        None
+                    }
+                };
+                print(&serde_json::json!({ "record": id, "leaf": leaf, "checkpoint": cp }));
                 Ok(())
             })
         }

@@ -377,6 +377,9 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(e["user"], "canbo.hk");
     assert_eq!(e["purpose"], "tra cứu hồ sơ");
     assert_eq!(e["records"], serde_json::json!([1, 0]));
+    // The revocation is signed over at once (a checkpoint whose tree holds its entry), as a
+    // put is: until one covers it, it could be taken out of the log unseen.
+    let (pin, state) = (s.demo.pin_file(), s.state());
     let r = s.kyso(&[
         "archive",
         "status",
@@ -385,8 +388,23 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         "cấp nhầm",
         "--user",
         "lanhdao.hk",
+        "--checkpoint-key",
+        LOG_KEY,
+        "--checkpoint-state",
+        state.to_str().unwrap(),
+        "--origin",
+        ORIGIN,
+        "--pin-file",
+        pin.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let leaf = r.json()["leaf"].as_u64().unwrap();
+    let note = r.json()["checkpoint"].as_str().unwrap().to_string();
+    assert_eq!(
+        note.lines().nth(1),
+        Some((leaf + 1).to_string().as_str()),
+        "{note}"
+    );
     let f = s
         .read(&["archive", "find", "--code", "001099012345.KS_KETHON"])
         .json();
