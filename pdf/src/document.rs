@@ -43,6 +43,9 @@ pub struct Section {
     /// A hybrid-reference file's cross-reference stream (`/XRefStm`, §7.5.8.4) merged into
     /// this section: its offset.
     pub xref_stm: Option<usize>,
+    /// The cross-reference streams read for this section (its own, a hybrid file's
+    /// `/XRefStm`): each one's object number and generation, and its offset.
+    pub xref_streams: Vec<(ObjRef, usize)>,
 }
 
 /// The objects of one decoded object stream: (number, object).
@@ -92,6 +95,11 @@ struct Shared {
     /// read: twice what the file may hold (a hybrid file's table and stream may both list
     /// every object), so a section claiming more than that is refused before it is indexed.
     entries_left: std::sync::atomic::AtomicUsize,
+    /// Bytes the objects parsed from object streams (kept, decoded once, for the document's
+    /// life) may take: as many as the decoded streams themselves. An array of 33 million `0 `
+    /// inflated within the decode budget from 64 KB held 1.7 GB as objects (found by an
+    /// attacker's reading, 2026-12-06).
+    parsed_budget: std::sync::atomic::AtomicUsize,
     /// Decoded object streams by where the stream object starts in the file and how many
     /// bytes its data has (two revisions placing one object at one offset, with data of one
     /// length, place the same stream).
@@ -99,6 +107,32 @@ struct Shared {
 }
 
 impl Shared {
+    /// Count `n` more objects parsed from an object stream and kept; an error once the
+    /// file's share is spent.
+    fn charge_parsed(&self, n: usize) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let bytes = n.saturating_mul(std::mem::size_of::<Object>());
+        self.parsed_budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                Some(left.saturating_sub(bytes))
+            })
+            .ok()
+            .filter(|left| *left >= bytes)
+            .map(|_| ())
+            .ok_or_else(|| {
+                PdfError::Limit(
+                    "the document's object streams hold more objects than it could".into(),
+                )
+            })
+    }
+
+    /// Objects that may still be parsed from object streams and kept.
+    fn parsed_left(&self) -> usize {
+        self.parsed_budget
+            .load(std::sync::atomic::Ordering::Relaxed)
+            / std::mem::size_of::<Object>()
+    }
+
     /// Count `n` more cross-reference entries read; an error once the file's share is spent.
     fn charge_entries(&self, n: usize) -> Result<()> {
         use std::sync::atomic::Ordering;
@@ -178,6 +212,7 @@ impl<'a> Document<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
         let shared = Arc::new(Shared {
             decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+            parsed_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
             entries_left: std::sync::atomic::AtomicUsize::new(
                 max_entries(data.len()).saturating_mul(2),
             ),
@@ -250,6 +285,7 @@ impl<'a> Document<'a> {
                 extra.entries.retain(|(n, _)| !listed.contains(n));
                 last.entries.extend(extra.entries);
                 last.xref_stm = Some(s);
+                last.xref_streams.extend(extra.xref_streams);
             }
         }
         let total: usize = sections.iter().map(|s| s.entries.len()).sum();
@@ -380,6 +416,74 @@ impl<'a> Document<'a> {
     /// Cross-reference sections, newest first.
     pub fn sections(&self) -> &[Section] {
         &self.sections[self.base..]
+    }
+
+    /// The cross-reference streams that MuPDF reads as other objects than the table does.
+    /// MuPDF takes each cross-reference stream it reads — a section's, or a hybrid file's
+    /// `/XRefStm` — as the object of its own number in that section, over whatever the
+    /// section lists for that number (`pdf_read_new_xref`); kyso and Poppler take the table's
+    /// entry. An `/XRefStm` whose number the classic table placed at a blank appearance was
+    /// drawn by MuPDF, its data "900 VND" (found by an attacker's reading, 2026-12-06); a
+    /// section that leaves its stream's number out makes MuPDF resolve a reference kyso reads
+    /// as null. Honest writers list each cross-reference stream at its own offset (some
+    /// hybrid files leave it out, unreferenced). Each stream of the chain, newest first, whose
+    /// number no newer section lists and whose own section does not place at the stream
+    /// itself: its number, its offset, and what the table holds for the number instead
+    /// (`None`: nothing, or a free entry — the caller asks whether anything refers to it).
+    pub fn xref_streams_read_otherwise(&self) -> Vec<(u32, usize, Option<XrefEntry>)> {
+        let mut out = Vec::new();
+        // Numbers the sections newer than the one at hand list: both readers take those.
+        let mut newer: crate::Set<u32> = Default::default();
+        for s in self.sections() {
+            for &(own, at) in &s.xref_streams {
+                if newer.contains(&own.num) {
+                    continue;
+                }
+                // No newer section lists it: the table's entry is this section's, or an
+                // older one's.
+                match self.entry(own.num) {
+                    Some(XrefEntry::Offset { offset, gen }) if offset == at && gen == own.gen => {}
+                    Some(XrefEntry::Free) | None => out.push((own.num, at, None)),
+                    other => out.push((own.num, at, other)),
+                }
+            }
+            newer.extend(s.entries.iter().map(|(n, _)| *n));
+        }
+        out
+    }
+
+    /// Does any object the table places, or the trailer, refer to object number `num`? (A
+    /// reading of every object, for the rare file that needs the answer; an object kyso
+    /// cannot read counts as referring to it.)
+    pub fn refers_to(&self, num: u32) -> Result<bool> {
+        if self
+            .trailer()
+            .0
+            .iter()
+            .any(|(_, v)| matches!(v, Object::Ref(r) if r.num == num))
+        {
+            return Ok(true);
+        }
+        let numbers: std::collections::BTreeSet<u32> = self
+            .sections()
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|(n, _)| *n))
+            .collect();
+        let mut refs = Vec::new();
+        for n in numbers {
+            crate::stop::check()?;
+            let gen = match self.entry(n) {
+                Some(XrefEntry::Offset { gen, .. }) => gen,
+                Some(XrefEntry::InStream { .. }) => 0,
+                _ => continue,
+            };
+            refs.clear();
+            match self.references(ObjRef::new(n, gen), &mut refs) {
+                Ok(()) if !refs.iter().any(|r| r.num == num) => {}
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
     }
 
     /// Where the cross-reference data of the chain lies, newest first: each section's offset,
@@ -725,7 +829,9 @@ impl<'a> Document<'a> {
                 .copied()
                 .unwrap_or(data.len());
             let mut q = Parser::new(&data[..end], at);
+            q.max_built = self.shared.parsed_left();
             objs.push((on, q.object(0)?));
+            self.shared.charge_parsed(q.built)?;
         }
         Ok(std::sync::Arc::new(objs))
     }
@@ -1522,6 +1628,7 @@ fn read_table(data: &[u8], off: usize, charge: &dyn Fn(usize) -> Result<()>) -> 
         trailer,
         entries,
         xref_stm: None,
+        xref_streams: Vec::new(),
     })
 }
 
@@ -1533,7 +1640,7 @@ fn read_xref_stream(
     charge: &dyn Fn(usize) -> Result<()>,
 ) -> Result<Section> {
     let broken = |what: String| PdfError::BrokenXref { offset: off, what };
-    let (_, obj) = read_indirect(data, off, &|_| None)
+    let (own, obj) = read_indirect(data, off, &|_| None)
         .map_err(|e| broken(format!("no xref table or stream here ({e})")))?;
     let Object::Stream(s) = obj else {
         return Err(broken("not a cross-reference stream".into()));
@@ -1637,6 +1744,7 @@ fn read_xref_stream(
         trailer: s.dict,
         entries,
         xref_stm: None,
+        xref_streams: vec![(own, off)],
     })
 }
 

@@ -281,18 +281,66 @@ pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
 /// digits (found by an attacker's reading, 2026-12-02). Each: (number, generation, where its
 /// number begins). A number of 0 or less is none (both readers skip it).
 pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
-    loose_headers_in(b, at, &std::cell::Cell::new((0, 0)))
+    loose_headers_in(b, at, &Lines::default())
 }
 
-/// [`loose_headers`] for keywords met in file order: `line` remembers where the line of the
-/// last position asked about starts, so a line without line ends (binary data) is walked once
-/// for all its keywords, however long its comment (a 4 KiB bound missed `4 0 %<5,000
-/// bytes>⏎obj`, which MuPDF reads; found by an attacker's reading, 2026-12-02).
-pub fn loose_headers_in(
-    b: &[u8],
-    at: usize,
-    line: &std::cell::Cell<(usize, usize)>,
-) -> Vec<(u64, u64, usize)> {
+/// What [`loose_headers_in`] remembers of the lines it walked, for keywords met in file order:
+/// each line's start, and its first `%`, are searched for once however many keywords it (or
+/// the line after it) holds. Asked afresh per keyword, a line of 800,000 `x obj` took 29 s,
+/// and a comment line of keywords after a long line 47 s for 320 KB (found by an attacker's
+/// reading, 2026-12-06).
+#[derive(Default)]
+pub struct Lines {
+    /// The line of the furthest position asked about, and an earlier one back-tracking
+    /// reached last.
+    current: std::cell::Cell<Line>,
+    earlier: std::cell::Cell<Option<Line>>,
+    /// The last comment skipped going back: where its `%` is, and where going back from it
+    /// ends (the same for every keyword after it on its line).
+    comment: std::cell::Cell<Option<(usize, usize)>>,
+    /// The last two integer tokens read back from a position (a generation and a number
+    /// those keywords share).
+    ints: std::cell::Cell<[Option<(usize, IntToken)>; 2]>,
+}
+
+/// An integer token read back from a position: its value and where it begins.
+type IntToken = Option<(i64, usize)>;
+
+#[derive(Default, Clone, Copy)]
+struct Line {
+    /// Positions at or after `start` up to `known` are on this line.
+    start: usize,
+    known: usize,
+    /// Its first `%` before `searched`, if any.
+    searched: usize,
+    percent: Option<usize>,
+}
+
+impl Line {
+    fn at(start: usize, known: usize) -> Line {
+        Line {
+            start,
+            known,
+            searched: start,
+            percent: None,
+        }
+    }
+
+    /// The first `%` of the line before `i` (on the line), searching on from where it left.
+    fn percent_before(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        if self.percent.is_none() && self.searched < i {
+            self.percent = memchr::memchr(b'%', &b[self.searched..i]).map(|c| self.searched + c);
+            self.searched = i;
+        }
+        self.percent.filter(|&p| p < i)
+    }
+}
+
+/// [`loose_headers`] for keywords met in file order, `lines` shared between them: a line
+/// without line ends (binary data) is walked once for all its keywords, however long its
+/// comment (a 4 KiB bound missed `4 0 %<5,000 bytes>⏎obj`, which MuPDF reads; found by an
+/// attacker's reading, 2026-12-02).
+pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, usize)> {
     let space = |c: u8| is_ws(c) || c == 0x0b;
     let skip_space = |mut i: usize| {
         while i > 0 && space(b[i - 1]) {
@@ -301,34 +349,57 @@ pub fn loose_headers_in(
         i
     };
     let newline = |c: &u8| *c == b'\n' || *c == b'\r';
-    let line_start = |i: usize| {
-        let (known, start) = line.get();
-        let ls = if known <= i {
-            b[known..i]
-                .iter()
-                .rposition(newline)
-                .map_or(start, |p| known + p + 1)
-        } else if i >= start {
-            start // back on the same line
-        } else {
-            // An earlier line: walked once, by the first keyword after it.
-            b[..i].iter().rposition(newline).map_or(0, |p| p + 1)
-        };
-        if known <= i {
-            line.set((i, ls));
+    // The first `%` on the line of `i`, before `i`.
+    let percent_before = |i: usize| -> Option<usize> {
+        let mut cur = lines.current.get();
+        if cur.known <= i {
+            match b[cur.known..i].iter().rposition(newline) {
+                Some(p) => cur = Line::at(cur.known + p + 1, i),
+                None => cur.known = i,
+            }
         }
-        ls
+        if i >= cur.start {
+            let p = cur.percent_before(b, i);
+            lines.current.set(cur);
+            return p;
+        }
+        lines.current.set(cur);
+        // An earlier line: found once, by the first keyword that goes back onto it.
+        let mut e = match lines.earlier.get() {
+            // (`known`: where its line end is; `i` there is the end of its text.)
+            Some(e) if e.start <= i && i <= e.known => e,
+            _ => {
+                let start = b[..i].iter().rposition(newline).map_or(0, |p| p + 1);
+                let end = memchr::memchr2(b'\n', b'\r', &b[i..]).map_or(b.len(), |p| i + p);
+                Line::at(start, end)
+            }
+        };
+        let p = e.percent_before(b, i);
+        lines.earlier.set(Some(e));
+        p
     };
     // Back over white space, and over comments when `comments`: a `%` earlier on a line makes
     // the rest of it a comment (strings aside: both readings are taken).
     let back = |i: usize, comments: bool| {
         let mut i = skip_space(i);
-        while comments && i > 0 {
-            let ls = line_start(i);
-            match memchr::memchr(b'%', &b[ls..i]) {
-                Some(c) => i = skip_space(ls + c),
-                None => break,
+        if !comments {
+            return i;
+        }
+        let mut first = None;
+        while i > 0 {
+            let Some(p) = percent_before(i) else {
+                break;
+            };
+            if let Some((q, end)) = lines.comment.get().filter(|(q, _)| *q == p) {
+                debug_assert_eq!(q, p);
+                i = end;
+                break;
             }
+            first.get_or_insert(p);
+            i = skip_space(p);
+        }
+        if let Some(p) = first {
+            lines.comment.set(Some((p, i)));
         }
         i
     };
@@ -336,7 +407,7 @@ pub fn loose_headers_in(
     // The whole run of digits: a number of 20 digits or more is past every object number
     // (i64::MAX here; MuPDF wraps it: `18446744073709551619 0 %c⏎obj` was object 3 to it, and
     // a 19-digit bound dropped the header; found by an attacker's reading, 2026-12-03).
-    let int = |i: usize| -> Option<(i64, usize)> {
+    let int_at = |i: usize| -> Option<(i64, usize)> {
         let mut j = i;
         while j > 0 && b[j - 1].is_ascii_digit() {
             j -= 1;
@@ -356,6 +427,15 @@ pub fn loose_headers_in(
             Some(b'-') => Some((-v, j - 1)),
             _ => Some((v, j)),
         }
+    };
+    let int = |i: usize| -> Option<(i64, usize)> {
+        let [a, b] = lines.ints.get();
+        if let Some((_, v)) = [a, b].into_iter().flatten().find(|(k, _)| *k == i) {
+            return v;
+        }
+        let v = int_at(i);
+        lines.ints.set([Some((i, v)), a]);
+        v
     };
     let whole = |j: usize| j == 0 || space(b[j - 1]) || is_delim(b[j - 1]);
     let mut out = Vec::new();
@@ -655,11 +735,21 @@ pub const MAX_NAME_BYTES: usize = 127;
 pub struct Parser<'a> {
     pub data: &'a [u8],
     pub pos: usize,
+    /// Objects [`Parser::object`] has built (each array element and dictionary value
+    /// counts): what a caller that keeps them holds, beyond the bytes they came from.
+    pub built: usize,
+    /// Most objects it may build: past it, [`PdfError::Limit`](crate::PdfError::Limit).
+    pub max_built: usize,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(data: &'a [u8], pos: usize) -> Self {
-        Parser { data, pos }
+        Parser {
+            data,
+            pos,
+            built: 0,
+            max_built: usize::MAX,
+        }
     }
 
     pub fn peek(&self) -> Option<u8> {
@@ -730,6 +820,18 @@ impl<'a> Parser<'a> {
     pub fn object(&mut self, depth: usize) -> Result<Object> {
         if depth > MAX_DEPTH {
             return Err(syntax(self.pos, "objects nested too deeply"));
+        }
+        // A long array of small numbers is many objects from few bytes (`0 ` two bytes, an
+        // object some thirty): a stop is heeded within one object's reading too.
+        self.built += 1;
+        if self.built > self.max_built {
+            return Err(crate::PdfError::Limit(format!(
+                "more than {} objects read where they are kept",
+                self.max_built
+            )));
+        }
+        if self.built % 65_536 == 0 {
+            crate::stop::check()?;
         }
         self.skip_ws();
         let at = self.pos;

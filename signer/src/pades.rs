@@ -321,6 +321,23 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
             ));
         }
     }
+    // MuPDF takes each cross-reference stream as the object of its own number, over what its
+    // section lists (kyso_pdf::Document::xref_streams_read_otherwise): a stream whose number
+    // the table places elsewhere, or leaves out while an object refers to it, is shown by
+    // MuPDF as another object than by other readers (found by an attacker's reading,
+    // 2026-12-06).
+    for (num, at, held) in doc.xref_streams_read_otherwise() {
+        let instead = if held.is_some() {
+            "places another object there"
+        } else if doc.refers_to(num)? {
+            "holds none, and the document refers to it"
+        } else {
+            continue;
+        };
+        return refuse(format!(
+            "the cross-reference stream at byte {at} is object {num} to MuPDF, which takes each cross-reference stream as the object of its number, while the table {instead}: readers show other objects"
+        ));
+    }
     let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
     numbers.sort_unstable();
     let mut shadowed = HashSet::new();

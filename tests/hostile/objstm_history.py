@@ -41,7 +41,8 @@ document's history leading to a forged page), and, honest, info-pap.pdf and ppa.
 helper 203's: stream-space.pdf, stream-run-in.pdf, stream-in-string.pdf, stream-decoy.pdf,
 later-stream-s2.pdf, needappearances-s2.pdf, and, honest, content-edited-s2.pdf; and
 helper 205's: run-in-endstream.pdf, unparsed-page.pdf; and helper 208's:
-token-before-stream-s2.pdf, endstream-split.pdf, run-in-signed.pdf, longer-length.pdf.
+token-before-stream-s2.pdf, endstream-split.pdf, run-in-signed.pdf, longer-length.pdf; and
+helper 210's: xrefstm-number.pdf, sig-value-stream.pdf, xrefstm-content.pdf.
 """
 import datetime as dt
 import io
@@ -659,3 +660,57 @@ T = b'/Size %d /Root 1 0 R ' % (n + 1) + IDS
 u1 = append(ll_signed, [(4, b'<< /Length %d 0 R >>\nstream\n' % n + P100 + b' ' * 300 + b'\nendstream'),
                         (n, b'%d' % (len(P100) + 300))], T)
 save('longer-length.pdf', append(u1, [(4, stream(P100))], T))
+
+
+# Helper 210: MuPDF takes a cross-reference stream as the object of its own number, over what
+# its section lists. xrefstm-number.pdf: after the signature, a new signature field whose value
+# is a stream (MuPDF takes any dictionary for a signature value and draws the widget's own
+# appearance), its appearance object 12 a blank form in the classic table, while the trailer's
+# /XRefStm is a cross-reference stream numbered 12 whose data draws 900 VND (MuPDF draws it);
+# sig-value-stream.pdf: the same field and value with a plain appearance that draws nothing
+# (the value, which kyso passed over, must be judged); xrefstm-content.pdf: the preparer's page
+# content 4 carries /Type /XRef /Size /W /Index [] (ignored on a content stream), and after the
+# signature an update lists 4 as signed while its /XRefStm is a `4 0 obj` drawing 900 VND.
+prev, size = last_xref(signed)
+assert size == 11, size
+C900 = b'1 1 1 rg 50 690 500 40 re f 0 g BT /F1 20 Tf 60 700 Td (Payment order. Amount: 900 VND) Tj ET'
+FD = (b'/Type /XRef /Size 14 /W [1 4 2] /Index [] /Subtype /Form /BBox [0 0 595 842] '
+      b'/Resources << /Font << /F1 5 0 R >> >> ')
+page3 = raw(signed, 3).replace(b'/Annots [ 8 0 R ]', b'/Annots [ 8 0 R 11 0 R ]')
+form7 = raw(signed, 7).replace(b'/Fields [ 8 0 R ]', b'/Fields [ 8 0 R 11 0 R ]')
+assert page3 != raw(signed, 3) and form7 != raw(signed, 7)
+for name, xrefstm in [('xrefstm-number.pdf', True), ('sig-value-stream.pdf', False)]:
+    out = bytearray(signed)
+    offs = {}
+    for n, body in [(11, b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig2) /V 13 0 R '
+                         b'/Rect [0 0 595 842] /P 3 0 R /F 4 /AP << /N 12 0 R >> >>'),
+                    (13, stream(b'x')), (7, form7), (3, page3)]:
+        offs[n] = len(out)
+        out += b'%d 0 obj\n' % n + body + b'\nendobj\n'
+    X = len(out)
+    if xrefstm:
+        out += b'12 0 obj\n' + stream(C900, FD) + b'\nendobj\n'
+    offs[12] = len(out)
+    out += b'12 0 obj\n' + stream(b' ' * len(C900), FD) + b'\nendobj\n'
+    x = len(out)
+    out += b'xref\n' + b''.join(b'%d 1\n%010d 00000 n \n' % (n, offs[n]) for n in sorted(offs))
+    out += (b'trailer\n<< /Size 14 /Root 1 0 R %s%s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n'
+            % (IDS, b' /XRefStm %d' % X if xrefstm else b'', prev, x))
+    save(name, bytes(out))
+
+P100 = b'BT /F1 20 Tf 60 700 Td (Payment order. Amount: 100 VND) Tj ET'
+XD = b'/Type /XRef /Size 6 /W [1 4 2] /Index [] '
+xc = dict(page)
+xc[4] = stream(P100, XD)
+xc_signed = sign(build(xc))
+prev, size = last_xref(xc_signed)
+signed4 = raw(xc_signed, 4)
+out = bytearray(xc_signed)
+X = len(out)
+out += b'4 0 obj\n' + stream(C900.replace(b'1 1 1 rg 50 690 500 40 re f 0 g ', b''), XD) + b'\nendobj\n'
+Y = len(out)
+out += b'4 0 obj\n' + signed4 + b'\nendobj\n'
+x = len(out)
+out += (b'xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R %s /XRefStm %d /Prev %d >>\n'
+        b'startxref\n%d\n%%%%EOF\n' % (Y, size, IDS, X, prev, x))
+save('xrefstm-content.pdf', bytes(out))

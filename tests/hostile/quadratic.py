@@ -27,6 +27,17 @@ OUTDIR gets root.pem and:
   hidden-byterange.pdf  999 headers each opening a string and naming /ByteRange, before 4 MB
                      of one string; unsigned: the search for signatures no field shows read
                      the whole string from each header.
+
+And, from a reading of signing for what grew unchecked (helper 209, 2026-12-06), each unsigned
+(for `kyso sign`) and as NAME-s.pdf signed then updated (for verification):
+  long-line.pdf      a stream of one 4.8 MB line of `x obj `: the search for a comment before
+                     each odd header read the line from its start.
+  comment-line.pdf   a 160 KB line, then a comment line of 26,000 `x obj `: each went back over
+                     the long line.
+  poppler-names.pdf  `/Linearized 1 /L#0/L#0/…` (40,000), and the file's own length as digits:
+                     every name, read as Poppler reads `#0/`, ran to the run's end.
+  objstm-ints.pdf    two object streams (without /Type), each one array of 33 million `0 `
+                     (64 MiB inflated from 64 KB), that the catalog names: 3.2 GB of objects.
 """
 import datetime as dt
 import io
@@ -187,3 +198,66 @@ H, F = 999, 4000000
 objs = {1: b'<< /Type /Catalog /Pages 2 0 R >>', 2: PAGES, 3: PAGE,
         4: b'(' + b'9 0 obj << /X ( /ByteRange ' * H + b'a' * F + b')' * (H + 1)}
 save('hidden-byterange.pdf', build(objs))
+
+
+# Helper 209's. Each unsigned, and signed then updated (NAME-s.pdf).
+def both(name, objs, own_length=False):
+    if own_length:
+        # The file holds its length as digits (what the signer's linearization check needs).
+        objs[6] = b'(0000000000)'
+        first = build(objs)
+        objs[6] = b'(%010d)' % len(first)
+        pdf = build(objs)
+        assert len(pdf) == len(first)
+        save(name + '.pdf', pdf)
+    else:
+        save(name + '.pdf', build(objs))
+    save(name + '-s.pdf', info_update(dict(objs)))
+
+
+def stream(data, extra=b''):
+    return b'<< /Length %d %s>>\nstream\n' % (len(data), extra) + data + b'\nendstream'
+
+
+CAT = b'<< /Type /Catalog /Pages 2 0 R >>'
+both('long-line', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'x obj ' * 800000)})
+both('comment-line', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'A' * 160000 + b'\n%' + b'x obj ' * 26000)})
+both('poppler-names', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'/Linearized 1 /' + b'L#0/' * 40000)},
+     own_length=True)
+
+# objstm-ints: written with a cross-reference stream (the members are type-2 entries).
+import zlib
+K = 2
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R /X [%s] >>' % b' '.join(b'%d 0 R' % (100 + s) for s in range(K)),
+        2: PAGES, 3: PAGE}
+members = {}
+for s in range(K):
+    c = zlib.compressobj(9)
+    block = b'0 ' * (1 << 16)
+    body = c.compress(b'%d 0 ' % (100 + s)) + c.compress(b' ' * (16 - len(b'%d 0 ' % (100 + s))))
+    body += c.compress(b'[') + b''.join(c.compress(block) for _ in range(511)) + c.compress(b']') + c.flush()
+    # (No /Type /ObjStm: kyso reads /N and /First alone, and the file then holds no `Stm` for
+    # the header scan to decode the streams early and spend the budget twice.)
+    objs[10 + s] = b'<< /N 1 /First 16 /Filter /FlateDecode /Length %d >>\nstream\n' % len(body) + body + b'\nendstream'
+    members[100 + s] = 10 + s
+pdf = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+offs = {}
+for num in sorted(objs):
+    offs[num] = len(pdf)
+    pdf += b'%d 0 obj\n' % num + objs[num] + b'\nendobj\n'
+xnum = 100 + K
+offs[xnum] = len(pdf)
+rows = bytearray()
+for num in range(xnum + 1):
+    if num in offs:
+        rows += bytes([1]) + offs[num].to_bytes(4, 'big') + bytes(2)
+    elif num in members:
+        rows += bytes([2]) + members[num].to_bytes(4, 'big') + bytes(2)
+    else:
+        rows += bytes([0]) + bytes(4) + b'\xff\xff'
+x = zlib.compress(bytes(rows))
+pdf += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R %s /Filter /FlateDecode /Length %d >>\nstream\n'
+        % (xnum, xnum + 1, IDS, len(x)) + x + b'\nendstream\nendobj\n')
+pdf += b'startxref\n%d\n%%%%EOF\n' % offs[xnum]
+save('objstm-ints.pdf', bytes(pdf))
+save('objstm-ints-s.pdf', sign(bytes(pdf)))

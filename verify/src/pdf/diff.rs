@@ -401,7 +401,7 @@ pub struct StreamHeader {
 impl Headers {
     pub fn find(data: &[u8]) -> Headers {
         let mut h = Headers::default();
-        let line = std::cell::Cell::new((0, 0));
+        let line = kyso_pdf::parse::Lines::default();
         // `obj` and `trailer` tokens, found in one reading of the file.
         let words: [&[u8]; 2] = [b"obj", b"trailer"];
         let mut last_trailer_token = None;
@@ -782,13 +782,37 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // never less; an /L equal to the final length anywhere beside a /Linearized is not
     // otherwise met. Lazily: collecting them took 32 times the file's size.
     let head = data;
-    let names = || memchr::memchr_iter(b'/', head).map(|slash| poppler_name(head, slash + 1));
-    if !names().any(|(n, _)| n == *b"Linearized".as_slice()) {
+    // Each name's first bytes, walked only until they are settled (at most 16, or a NUL).
+    let names =
+        || memchr::memchr_iter(b'/', head).map(|slash| (slash, poppler_name(head, slash + 1)));
+    if !names().any(|(_, (n, _))| n == *b"Linearized".as_slice()) {
         return Vec::new();
     }
+    // Where an /L name ends, when its NUL leaves it unread to its end: walked once for a run.
+    // A slash inside the last walk's span is the swallowed third byte of a `#` escape (a
+    // slash it stepped on would have ended it; one after a lone hex digit is none), so the
+    // name after it goes on along that walk to the same end. Walked again from each slash, a
+    // run of `/#0` made a 120 KB file take 33 s (found by an attacker's reading, 2026-12-06).
+    let mut walked: Option<(usize, usize)> = None;
+    let mut end_of = |slash: usize, from: usize| -> usize {
+        if let Some((start, end)) = walked.filter(|(start, end)| *start < slash && slash < *end) {
+            debug_assert!(start < end);
+            return end;
+        }
+        let mut i = from;
+        while let Some((_, next)) = poppler_name_step(head, i) {
+            i = next;
+        }
+        walked = Some((slash, i));
+        i
+    };
     names()
-        .filter(|(n, _)| *n == *b"L".as_slice())
-        .filter_map(|(_, after)| {
+        .filter(|(_, (n, _))| *n == *b"L".as_slice())
+        .filter_map(|(slash, (_, stop))| {
+            let after = match stop {
+                Ok(end) => end,
+                Err(rest) => end_of(slash, rest),
+            };
             let mut p = Parser::new(head, after);
             p.skip_ws();
             let t = p.token();
@@ -799,38 +823,46 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
         .collect()
 }
 
-/// A name as Poppler's lexer reads it, from just after its `/`: regular characters, `#` and
-/// two hex digits one byte, `#` and one hex digit one byte that swallows the next character
-/// whatever it is — a delimiter too (`/L#0G` is "L" and a NUL; `/V#0>>` is "V", a NUL, ">",
-/// then a lone `>`: found by attackers' readings, 2026-12-03) — up to white space or a
-/// delimiter; kept as a C string (it ends at a NUL). Returns its first 16 bytes so read (no
-/// longer name equals one compared here) and where it ends.
-fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, usize) {
+/// One step of a name as Poppler's lexer reads it, at `i`: the byte it adds and where the
+/// next step begins; `None` at its end (white space, a delimiter, the file's end). Regular
+/// characters, `#` and two hex digits one byte, `#` and one hex digit one byte that swallows
+/// the next character whatever it is — a delimiter too (`/L#0G` is "L" and a NUL; `/V#0>>` is
+/// "V", a NUL, ">", then a lone `>`: found by attackers' readings, 2026-12-03).
+fn poppler_name_step(b: &[u8], i: usize) -> Option<(u8, usize)> {
     use kyso_pdf::parse::{is_delim, is_ws};
     let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
-    let mut n = PopplerName::default();
-    let mut cut = false;
-    while i < b.len() {
-        let c = b[i];
-        let byte = match hex(b.get(i + 1)) {
-            Some(h) if c == b'#' => {
-                let v = h << 4 | hex(b.get(i + 2)).unwrap_or(0);
-                i = (i + 3).min(b.len());
-                v
-            }
-            _ if is_ws(c) || is_delim(c) => break,
-            _ => {
-                i += 1;
-                c
-            }
-        };
-        cut |= byte == 0;
-        if !cut && n.len < n.bytes.len() {
-            n.bytes[n.len] = byte;
-            n.len += 1;
-        }
+    let c = *b.get(i)?;
+    match hex(b.get(i + 1)) {
+        Some(h) if c == b'#' => Some((
+            h << 4 | hex(b.get(i + 2)).unwrap_or(0),
+            (i + 3).min(b.len()),
+        )),
+        _ if is_ws(c) || is_delim(c) => None,
+        _ => Some((c, i + 1)),
     }
-    (n, i)
+}
+
+/// A name as Poppler's lexer reads it, from just after its `/` ([`poppler_name_step`]), kept
+/// as a C string (it ends at a NUL), walked only until what it is is settled: its end, a
+/// decoded NUL, or a 17th byte (no longer name equals one compared here). Returns it, and
+/// `Ok(where it ends)`, or `Err(where the rest of it begins)`.
+fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, Result<usize, usize>) {
+    let mut n = PopplerName::default();
+    loop {
+        let Some((byte, next)) = poppler_name_step(b, i) else {
+            return (n, Ok(i));
+        };
+        if byte == 0 {
+            return (n, Err(next));
+        }
+        if n.len == n.bytes.len() {
+            n.longer = true;
+            return (n, Err(i));
+        }
+        n.bytes[n.len] = byte;
+        n.len += 1;
+        i = next;
+    }
 }
 
 /// The first 16 bytes of a name, without allocating (every name of a file is read).
@@ -838,11 +870,13 @@ fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, usize) {
 struct PopplerName {
     bytes: [u8; 16],
     len: usize,
+    /// It has more.
+    longer: bool,
 }
 
 impl PartialEq<[u8]> for PopplerName {
     fn eq(&self, other: &[u8]) -> bool {
-        &self.bytes[..self.len] == other
+        !self.longer && &self.bytes[..self.len] == other
     }
 }
 
@@ -1890,6 +1924,28 @@ impl<'d> Revisions<'_, 'd> {
             return Some("the file's last `startxref` is not within its last 1,024 bytes, where PDF readers look for it: they rebuild its cross-reference table from what they find, which the signature does not vouch for".into());
         }
         let start = self.end.min(data.len());
+        // A cross-reference stream is, to MuPDF, the object of its own number, whatever its
+        // section lists for that number (kyso::pdf::Document::xref_streams_read_otherwise).
+        // After the signature any such stream is refused (honest writers list their streams
+        // at their own offsets); in the signed revision, one whose number the table places
+        // elsewhere, or that an object refers to.
+        for (num, at, held) in self.last.xref_streams_read_otherwise() {
+            let refused = held.is_some() || at >= start || self.last.refers_to(num).unwrap_or(true);
+            if refused {
+                let instead = match held {
+                    Some(XrefEntry::Offset { offset, .. }) => {
+                        format!("the object at byte {offset}")
+                    }
+                    Some(XrefEntry::InStream { stream, .. }) => {
+                        format!("an object in object stream {stream}")
+                    }
+                    _ => "nothing".to_string(),
+                };
+                return Some(format!(
+                    "the cross-reference stream at byte {at} is object {num} to MuPDF, which takes each cross-reference stream as the object of its number, while the table gives {instead} for object {num}: readers show other objects"
+                ));
+            }
+        }
         let length_of = |r: ObjRef| self.last.get(r).ok().and_then(|o| o.as_int());
         // What the sections after the signature place where: an object they list (its number
         // and generation), a cross-reference stream, a classic section.

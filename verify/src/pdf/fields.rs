@@ -71,17 +71,36 @@ pub fn signature_fields(doc: &Document<'_>) -> (Vec<Found>, Vec<String>) {
                     }
                     continue;
                 }
-                if let Ok(Object::Dict(sig)) = doc.get(*v) {
-                    at.insert(*v, found.len());
-                    found.push(Found {
-                        name: node.name,
-                        field: r,
-                        sig_ref: Some(*v),
-                        sig,
-                        hidden: false,
-                        shared_by: Vec::new(),
-                    });
-                }
+                // A value MuPDF takes for a signature (any dictionary, a stream's too, so it
+                // draws the widget's own appearance) is judged as one: a stream or an object
+                // kyso cannot read fails as a signature, where it was passed over unreported
+                // (found by an attacker's reading, 2026-12-06). A value that is not there is
+                // an empty field.
+                let sig = match doc.get(*v) {
+                    Ok(Object::Dict(sig)) => sig,
+                    Ok(Object::Stream(s)) => s.dict,
+                    Ok(Object::Null) => {
+                        empty.push(node.name);
+                        continue;
+                    }
+                    Err(_) if !doc.holds(v.num) => {
+                        empty.push(node.name);
+                        continue;
+                    }
+                    // Not a dictionary (a number, a string): no reader takes it for a
+                    // signature.
+                    Ok(_) => continue,
+                    Err(_) => Dict::new(),
+                };
+                at.insert(*v, found.len());
+                found.push(Found {
+                    name: node.name,
+                    field: r,
+                    sig_ref: Some(*v),
+                    sig,
+                    hidden: false,
+                    shared_by: Vec::new(),
+                });
             }
             Some(Object::Dict(sig)) => found.push(Found {
                 name: node.name,
