@@ -452,18 +452,15 @@ impl<'a> Document<'a> {
         out
     }
 
-    /// Does any object the table places, or the trailer, refer to object number `num`? (A
-    /// reading of every object, for the rare file that needs the answer; an object kyso
-    /// cannot read counts as referring to it.)
-    pub fn refers_to(&self, num: u32) -> Result<bool> {
-        if self
-            .trailer()
-            .0
-            .iter()
-            .any(|(_, v)| matches!(v, Object::Ref(r) if r.num == num))
-        {
-            return Ok(true);
-        }
+    /// The object numbers that the objects the table places, and the trailer, refer to (one
+    /// reading of every object, for the rare file that needs the answer). `None` when some
+    /// object cannot be read: what it refers to is unknown.
+    pub fn referenced_numbers(&self) -> Result<Option<crate::Set<u32>>> {
+        let mut out: crate::Set<u32> = Default::default();
+        out.extend(self.trailer().0.iter().filter_map(|(_, v)| match v {
+            Object::Ref(r) => Some(r.num),
+            _ => None,
+        }));
         let numbers: std::collections::BTreeSet<u32> = self
             .sections()
             .iter()
@@ -478,12 +475,12 @@ impl<'a> Document<'a> {
                 _ => continue,
             };
             refs.clear();
-            match self.references(ObjRef::new(n, gen), &mut refs) {
-                Ok(()) if !refs.iter().any(|r| r.num == num) => {}
-                _ => return Ok(true),
+            if self.references(ObjRef::new(n, gen), &mut refs).is_err() {
+                return Ok(None);
             }
+            out.extend(refs.iter().map(|r| r.num));
         }
-        Ok(false)
+        Ok(Some(out))
     }
 
     /// Where the cross-reference data of the chain lies, newest first: each section's offset,

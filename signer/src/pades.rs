@@ -326,10 +326,19 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // the table places elsewhere, or leaves out while an object refers to it, is shown by
     // MuPDF as another object than by other readers (found by an attacker's reading,
     // 2026-12-06).
+    // (What the document refers to is read once, when a stream needs it; `None` inside: some
+    // object cannot be read, so it may refer to any.)
+    let mut referenced = None;
     for (num, at, held) in doc.xref_streams_read_otherwise() {
+        if held.is_none() && referenced.is_none() {
+            referenced = Some(doc.referenced_numbers()?);
+        }
         let instead = if held.is_some() {
             "places another object there"
-        } else if doc.refers_to(num)? {
+        } else if referenced
+            .as_ref()
+            .is_some_and(|r| r.as_ref().is_none_or(|r| r.contains(&num)))
+        {
             "holds none, and the document refers to it"
         } else {
             continue;

@@ -1929,8 +1929,15 @@ impl<'d> Revisions<'_, 'd> {
         // After the signature any such stream is refused (honest writers list their streams
         // at their own offsets); in the signed revision, one whose number the table places
         // elsewhere, or that an object refers to.
+        // (What the document refers to is read once, when a stream needs it.)
+        let referenced = std::cell::OnceCell::new();
         for (num, at, held) in self.last.xref_streams_read_otherwise() {
-            let refused = held.is_some() || at >= start || self.last.refers_to(num).unwrap_or(true);
+            let refused = held.is_some()
+                || at >= start
+                || referenced
+                    .get_or_init(|| self.last.referenced_numbers().ok().flatten())
+                    .as_ref()
+                    .is_none_or(|r| r.contains(&num));
             if refused {
                 let instead = match held {
                     Some(XrefEntry::Offset { offset, .. }) => {
