@@ -442,7 +442,11 @@ impl<'a> Document<'a> {
                 // No newer section lists it: the table's entry is this section's, or an
                 // older one's.
                 match self.entry(own.num) {
-                    Some(XrefEntry::Offset { offset, gen }) if offset == at && gen == own.gen => {}
+                    // (White space before a header is read over by every reader.)
+                    Some(XrefEntry::Offset { offset, gen })
+                        if crate::parse::header_from(self.data, offset)
+                            == crate::parse::header_from(self.data, at)
+                            && gen == own.gen => {}
                     Some(XrefEntry::Free) | None => out.push((own.num, at, None)),
                     other => out.push((own.num, at, other)),
                 }
