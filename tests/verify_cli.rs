@@ -2871,7 +2871,9 @@ fn a_certificate_that_never_expires_is_shown_not_a_panic() {
 /// signed (MuPDF's repair keeps the first stream's dictionary), and an object stream written
 /// again with another stream's data (read with the first one's dictionary); and (helper 210) a
 /// hybrid update whose /XRefStm is numbered as an object its table places elsewhere (MuPDF,
-/// with no repair, takes the cross-reference stream as that object and draws 900 VND).
+/// with no repair, takes the cross-reference stream as that object and draws 900 VND); and
+/// (helper 211) entries Poppler cannot read, /XRefStm chains readers follow otherwise, and the
+/// same cross-reference stream under a signature over the whole file.
 #[test]
 fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     let demo = Demo::new();
@@ -3055,4 +3057,65 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
         .find(|s| s["field"] == "Sig2")
         .unwrap_or_else(|| panic!("{j}"));
     assert_eq!(second["subindication"], "FORMAT_FAILURE", "{j}");
+    // Helper 211, against that fix: an update whose cross-reference stream holds an entry
+    // Poppler cannot read (it then reads nothing older: no signature, no "VOID" stamp).
+    for v in ["type3", "offset", "gen"] {
+        let j = judge(&format!("xref-entry-{v}.pdf"));
+        assert_eq!(j["indication"], "TOTAL-FAILED", "{v}: {j}");
+        assert!(
+            j.to_string()
+                .contains("Poppler stops reading the cross-reference chain there"),
+            "{v}: {j}"
+        );
+    }
+    // The signer refuses the preparer's chains that readers follow otherwise: an /XRefStm in
+    // a stream's dictionary, an /XRefStm naming a classic table with one of its own, and a
+    // cross-reference stream numbered as the page content the table places elsewhere.
+    for (f, why) in [
+        (
+            "xrefstm-in-stream-unsigned.pdf",
+            "a cross-reference stream names an /XRefStm",
+        ),
+        (
+            "xrefstm-nested-unsigned.pdf",
+            "/XRefStm names a classic table, or a stream naming an /XRefStm of its own",
+        ),
+        (
+            "xrefstm-whole-unsigned.pdf",
+            "is object 4 to MuPDF, which takes each cross-reference stream as the object of its number",
+        ),
+    ] {
+        let r = demo.run_pin(&[
+            "sign",
+            "--key",
+            "pkcs11:token=kyso-dev;object=signer-ec",
+            "--format",
+            "pades",
+            d.join(f).to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 5, "{f}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{f}: {}", r.stderr);
+    }
+    // The last, signed over the whole file by another signer (OpenSSL, a hand-written
+    // update): nothing follows the signature, and MuPDF shows 900 VND where Poppler shows 100.
+    let whole = d.join("xrefstm-whole.pdf");
+    hostile(
+        "signing_inputs.py",
+        &[
+            "docmdp".as_ref(),
+            d.join("xrefstm-whole-unsigned.pdf").as_os_str(),
+            whole.as_os_str(),
+            "2".as_ref(),
+        ],
+    );
+    let j = judge("xrefstm-whole.pdf");
+    assert_eq!(j["signatures"][0]["covers_whole_document"], true, "{j}");
+    assert_eq!(j["indication"], "TOTAL-FAILED", "{j}");
+    assert!(
+        j["signatures"][0]["messages"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PDF readers show the signed document otherwise"),
+        "{j}"
+    );
 }

@@ -246,6 +246,16 @@ impl<'a> Document<'a> {
                     what: e.to_string(),
                 }
             })?;
+            // /XRefStm is a classic trailer's key (§7.5.8.4): Poppler follows it nowhere else,
+            // while kyso and MuPDF did from a stream's dictionary too — a page content listed
+            // only there read "100 VND" to them and "900 VND" to Poppler and Ghostscript
+            // (found by an attacker's reading, 2026-12-06).
+            if stm.is_some() && section.is_stream {
+                return Err(PdfError::BrokenXref {
+                    offset: off,
+                    what: "a cross-reference stream names an /XRefStm, which only a classic trailer may: PDF readers read its entries or do not".into(),
+                });
+            }
             next = match section.trailer.get("Prev") {
                 None => None,
                 Some(p) => Some(
@@ -279,6 +289,15 @@ impl<'a> Document<'a> {
                     });
                 }
                 let mut extra = read_section(data, s, &mut budget, &|n| shared.charge_entries(n))?;
+                // It must be a cross-reference stream, naming no /XRefStm of its own: Poppler
+                // reads a classic table there too and follows its /XRefStm before the /Prev,
+                // which kyso and MuPDF do not (found by the same reading).
+                if !extra.is_stream || extra.trailer.get("XRefStm").is_some() {
+                    return Err(PdfError::BrokenXref {
+                        offset: s,
+                        what: "/XRefStm names a classic table, or a stream naming an /XRefStm of its own: PDF readers follow such chains differently".into(),
+                    });
+                }
                 // Entries of the table take precedence over the stream's (§7.5.8.4).
                 let last = sections.last_mut().expect("just pushed");
                 let listed: crate::Set<u32> = last.entries.iter().map(|(n, _)| *n).collect();
@@ -1692,6 +1711,13 @@ fn read_xref_stream(
     if rec == 0 {
         return Err(broken("/W is all zero".into()));
     }
+    // Poppler refuses wider fields (its type and generation are C ints), and then reads none
+    // of the chain behind the stream.
+    if w[0] > 4 || w[2] > 4 {
+        return Err(broken(
+            "/W gives a field wider than PDF readers take".into(),
+        ));
+    }
     let field = |b: &[u8]| b.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64);
     let mut entries = Vec::new();
     let mut at = 0usize;
@@ -1709,6 +1735,19 @@ fn read_xref_stream(
             let f2 = field(&r[w[0]..w[0] + w[1]]);
             let f3 = field(&r[w[0] + w[1]..]);
             let num = (first + i) as u32;
+            // An entry Poppler cannot read ends its reading of the chain there — it reads
+            // nothing older, so it showed the signed revision without its "VOID" stamp, and
+            // saw no signature, where kyso and MuPDF passed over the entry (found by an
+            // attacker's reading, 2026-12-06): a type other than 0, 1, 2; an offset past
+            // 2^63 - 1; a generation past 2^31 - 1 (object 0's free head aside).
+            let unreadable = ty > 2
+                || (ty != 2 && f2 > i64::MAX as u64)
+                || (ty != 2 && f3 > i32::MAX as u64 && !(num == 0 && ty == 0));
+            if unreadable {
+                return Err(broken(format!(
+                    "the entry of object {num} is one PDF readers cannot read (type {ty}, fields {f2} and {f3}): Poppler stops reading the cross-reference chain there"
+                )));
+            }
             let e = match ty {
                 0 => XrefEntry::Free,
                 1 => {
@@ -1729,7 +1768,7 @@ fn read_xref_stream(
                     stream: f2.min(u32::MAX as u64) as u32,
                     index: f3.min(u32::MAX as u64) as u32,
                 },
-                _ => continue,
+                _ => continue, // (refused above)
             };
             entries.push((num, e));
             if entries.len() > max_entries(data.len()) {

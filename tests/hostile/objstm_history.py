@@ -714,3 +714,92 @@ x = len(out)
 out += (b'xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R %s /XRefStm %d /Prev %d >>\n'
         b'startxref\n%d\n%%%%EOF\n' % (Y, size, IDS, X, prev, x))
 save('xrefstm-content.pdf', bytes(out))
+
+
+# Helper 211, against that fix: xref-entry-type3.pdf, xref-entry-offset.pdf, xref-entry-gen.pdf
+# (after the signature, an update that changes nothing, as a cross-reference stream whose last
+# entry Poppler cannot read — type 3, a free entry's offset 2^64 - 1, its generation 2^31 — so
+# Poppler reads nothing older, the signature and the page's "VOID" stamp gone; then a clean
+# update); xrefstm-in-stream.pdf (a cross-reference stream's dictionary naming an /XRefStm that
+# lists the page content at another version: Poppler and Ghostscript do not follow it);
+# xrefstm-nested.pdf (an /XRefStm naming a classic table with an /XRefStm of its own, which only
+# Poppler follows) — those three signed by pyHanko or unsigned, as kyso is to sign them;
+# xrefstm-whole-unsigned.pdf (the preparer's /XRefStm numbered as the page content the table
+# places elsewhere; the test signs it over the whole file with OpenSSL).
+C2 = b'BT /F1 24 Tf 60 640 Td (TRANG THAI: DA HUY - VOID) Tj ET'
+void = dict(page)
+void[3] = page[3].replace(b'/Font << /F1 5 0 R >>', b'/Font << /F1 5 0 R >> /XObject << /X1 6 0 R >>')
+void[4] = stream(P100 + b' /X1 Do')
+void[6] = stream(C2, b'/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> ')
+void_signed = sign(build(void))
+prev, size = last_xref(void_signed)
+offs = {n: [m.start() + 1 for m in re.finditer(rb'\n%d 0 obj' % n, void_signed)][-1] for n in range(1, 6)}
+N1, N2 = size, size + 1
+for variant, W, bad in [('type3', (1, 4, 2), (N2 + 1, 3, 0, 0)),
+                        ('offset', (1, 8, 2), (N2 + 1, 0, 2**64 - 1, 0)),
+                        ('gen', (1, 4, 4), (N2 + 1, 0, 0, 0x80000000))]:
+    def xs(num, entries, sz, extra):
+        rows = b''.join(t.to_bytes(W[0], 'big') + f2.to_bytes(W[1], 'big') + f3.to_bytes(W[2], 'big')
+                        for (_, t, f2, f3) in entries)
+        idx = b' '.join(b'%d 1' % n for (n, _, _, _) in entries)
+        return b'%d 0 obj\n' % num + stream(rows, b'/Type /XRef /Size %d /W [%d %d %d] /Index [%s] %s'
+                                            % ((sz,) + W + (idx, extra))) + b'\nendobj\n'
+    out = bytearray(void_signed)
+    U1 = len(out)
+    out += xs(N1, [(n, 1, offs[n], 0) for n in range(1, 6)] + [(N1, 1, U1, 0), bad], N2 + 2,
+              b'/Root 1 0 R %s /Prev %d ' % (IDS, prev))
+    out += b'startxref\n%d\n%%%%EOF\n' % U1
+    U2 = len(out)
+    out += xs(N2, [(N2, 1, U2, 0)], N2 + 2, b'/Root 1 0 R %s /Prev %d ' % (IDS, U1))
+    out += b'startxref\n%d\n%%%%EOF\n' % U2
+    save('xref-entry-%s.pdf' % variant, bytes(out))
+
+
+def xref_stream_obj(num, entries, size, extra=b''):
+    rows = b''.join(bytes([t]) + f2.to_bytes(4, 'big') + f3.to_bytes(2, 'big') for (_, t, f2, f3) in entries)
+    idx = b' '.join(b'%d 1' % n for (n, _, _, _) in entries)
+    return (b'%d 0 obj\n' % num + stream(rows, b'/Type /XRef /Size %d /W [1 4 2] /Index [%s] %s' % (size, idx, extra))
+            + b'\nendobj\n')
+
+
+P900 = P100.replace(b'100 VND', b'900 VND')
+base = dict(page)
+base[4] = stream(P900)
+base = build(base)
+prev, size = last_xref(base)
+out = bytearray(base)
+P = len(out)
+out += b'4 0 obj\n' + stream(P100) + b'\nendobj\n'
+T = len(out)
+out += xref_stream_obj(7, [(4, 1, P, 0), (7, 1, T, 0)], 8)
+S = len(out)
+out += xref_stream_obj(6, [(6, 1, S, 0)], 8, b'/Root 1 0 R %s /XRefStm %d /Prev %d ' % (IDS, T, prev))
+out += b'startxref\n%d\n%%%%EOF\n' % S
+save('xrefstm-in-stream-unsigned.pdf', bytes(out))
+
+out = bytearray(base)
+P = len(out)
+out += b'4 0 obj\n' + stream(P100) + b'\nendobj\n'
+B = len(out)  # the /XRefStm: a classic table, whose own trailer names one more
+out += b'xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size 6 /XRefStm %d >>\n' % (P, P)
+A = len(out)
+out += (b'xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 6 /Root 1 0 R %s /XRefStm %d /Prev %d >>\n'
+        b'startxref\n%d\n%%%%EOF\n' % (IDS, B, prev, A))
+save('xrefstm-nested-unsigned.pdf', bytes(out))
+
+w = dict(page)
+XD = b'/Type /XRef /Size 6 /W [1 4 2] /Index [] '
+w[4] = stream(P100, XD)
+wb = build(w)
+prev, size = last_xref(wb)
+out = bytearray(wb)
+X = len(out)
+out += b'4 0 obj\n' + stream(P900, XD) + b'\nendobj\n'
+Y = len(out)
+out += b'4 0 obj\n' + stream(P100, XD) + b'\nendobj\n'
+x = len(out)
+out += (b'xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R %s /XRefStm %d /Prev %d >>\n'
+        b'startxref\n%d\n%%%%EOF\n' % (Y, IDS, X, prev, x))
+save('xrefstm-whole-unsigned.pdf', bytes(out))
+# (pyHanko refuses to sign it, "trailing data in cross-reference stream": the test certifies
+# it with OpenSSL and a hand-written update, signing_inputs.py docmdp.)

@@ -758,6 +758,38 @@ fn stream_follows(data: &[u8], from: usize, budget: &mut usize) -> Option<bool> 
     Some(found)
 }
 
+/// A cross-reference stream MuPDF reads as another object than the table does: to MuPDF each
+/// one is the object of its own number, whatever its section lists for that number
+/// (`kyso_pdf::Document::xref_streams_read_otherwise`). One written at or after `start` (the
+/// signed revision's end) is refused whatever its number (honest writers list their streams
+/// at their own offsets); one before it when its number is placed elsewhere or referred to.
+/// For the signed revision alone, `start` is the file's length.
+pub fn xref_streams_differ(doc: &Document<'_>, start: usize) -> Option<String> {
+    // (What the document refers to is read once, when a stream needs it.)
+    let referenced = std::cell::OnceCell::new();
+    for (num, at, held) in doc.xref_streams_read_otherwise() {
+        let refused = held.is_some()
+            || at >= start
+            || referenced
+                .get_or_init(|| doc.referenced_numbers().ok().flatten())
+                .as_ref()
+                .is_none_or(|r| r.contains(&num));
+        if refused {
+            let instead = match held {
+                Some(XrefEntry::Offset { offset, .. }) => format!("the object at byte {offset}"),
+                Some(XrefEntry::InStream { stream, .. }) => {
+                    format!("an object in object stream {stream}")
+                }
+                _ => "nothing".to_string(),
+            };
+            return Some(format!(
+                "the cross-reference stream at byte {at} is object {num} to MuPDF, which takes each cross-reference stream as the object of its number, while the table gives {instead} for object {num}: readers show other objects"
+            ));
+        }
+    }
+    None
+}
+
 /// The lengths a linearization dictionary that is the file's first object may give, as Poppler
 /// reads it (the first object a parser reads from the file's start, a dictionary whose
 /// /Linearized is a positive number, its /L an integer): a file of that length is linearized
@@ -1924,34 +1956,8 @@ impl<'d> Revisions<'_, 'd> {
             return Some("the file's last `startxref` is not within its last 1,024 bytes, where PDF readers look for it: they rebuild its cross-reference table from what they find, which the signature does not vouch for".into());
         }
         let start = self.end.min(data.len());
-        // A cross-reference stream is, to MuPDF, the object of its own number, whatever its
-        // section lists for that number (kyso::pdf::Document::xref_streams_read_otherwise).
-        // After the signature any such stream is refused (honest writers list their streams
-        // at their own offsets); in the signed revision, one whose number the table places
-        // elsewhere, or that an object refers to.
-        // (What the document refers to is read once, when a stream needs it.)
-        let referenced = std::cell::OnceCell::new();
-        for (num, at, held) in self.last.xref_streams_read_otherwise() {
-            let refused = held.is_some()
-                || at >= start
-                || referenced
-                    .get_or_init(|| self.last.referenced_numbers().ok().flatten())
-                    .as_ref()
-                    .is_none_or(|r| r.contains(&num));
-            if refused {
-                let instead = match held {
-                    Some(XrefEntry::Offset { offset, .. }) => {
-                        format!("the object at byte {offset}")
-                    }
-                    Some(XrefEntry::InStream { stream, .. }) => {
-                        format!("an object in object stream {stream}")
-                    }
-                    _ => "nothing".to_string(),
-                };
-                return Some(format!(
-                    "the cross-reference stream at byte {at} is object {num} to MuPDF, which takes each cross-reference stream as the object of its number, while the table gives {instead} for object {num}: readers show other objects"
-                ));
-            }
+        if let Some(why) = xref_streams_differ(self.last, start) {
+            return Some(why);
         }
         let length_of = |r: ObjRef| self.last.get(r).ok().and_then(|o| o.as_int());
         // What the sections after the signature place where: an object they list (its number

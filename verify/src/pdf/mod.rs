@@ -411,6 +411,15 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 }
             }
         }
+        // Nothing follows a signature over the whole file, but its signed bytes may read
+        // otherwise to PDF readers: a cross-reference stream MuPDF takes as the object its
+        // table places elsewhere passed one (found by an attacker's reading, 2026-12-06).
+        // (Later revisions' analysis checks the signed revision's streams too.)
+        let read_otherwise = if covers {
+            diff::xref_streams_differ(&doc, data.len())
+        } else {
+            None
+        };
         let judgement = if covers {
             None
         } else {
@@ -452,6 +461,14 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         };
         for mut r in c.reports {
             r.covers_whole_document = Some(covers);
+            if let Some(why) = &read_otherwise {
+                r.facts.integrity = Some(false);
+                r.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!("PDF readers show the signed document otherwise: {why}"),
+                );
+            }
             if let Some(n) = dss.skipped_note() {
                 r.note(n);
             }
