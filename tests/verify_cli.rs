@@ -1237,7 +1237,10 @@ fn pdfs_that_made_the_reader_repeat_its_work_are_judged() {
 /// 20 s of CPU, with the verdict it had. Signing walks the same field tree (no time limit).
 /// So, from a reading of signing (helper 209): a long line of odd `obj` keywords, a comment
 /// line of them after a long line, names Poppler reads to a run's end, and object streams
-/// whose arrays of `0 ` made 50 bytes of objects of every 2 bytes inflated.
+/// whose arrays of `0 ` made 50 bytes of objects of every 2 bytes inflated. And (helper 213)
+/// runs of spaces before a comment line of keywords, `/L%` names each skipping one comment, a
+/// thousand /ByteRange names each searching back 1 MiB, objects in use written on one line,
+/// and headers nested in strings that an update lists.
 #[test]
 fn pdfs_whose_cost_grew_with_the_square_of_their_size_are_judged_in_bounded_time() {
     let demo = Demo::new();
@@ -1325,6 +1328,53 @@ fn pdfs_whose_cost_grew_with_the_square_of_their_size_are_judged_in_bounded_time
         );
         let j = judge(&format!("{f}-s.pdf"));
         assert_eq!(j["indication"], "TOTAL-PASSED", "{f}: {j}");
+    }
+    // Helper 213's: each within the same bounds, where each took 20 s to minutes. Spaces
+    // walked again per keyword reach the bound on that reading: the file is refused, said so.
+    let prepare = |f: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -t 20; ulimit -v 1500000; exec \"$0\" \"$@\"")
+            .arg(kyso_bin())
+            .args(["sign", "prepare", "--cert"])
+            .arg(d.join("signer.pem"))
+            .arg("--out")
+            .arg(d.join(format!("prepared-{f}")))
+            .arg(d.join(format!("{f}.pdf")))
+            .output()
+            .unwrap()
+    };
+    for f in ["l-comments", "byterange-window"] {
+        let o = prepare(f);
+        assert!(
+            o.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    for f in ["l-comments-s", "byterange-window-s", "one-line-s"] {
+        let j = judge(&format!("{f}.pdf"));
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{f}: {j}");
+    }
+    // (The signer refuses it at an earlier check: `1 … 0 %⏎obj` is object 1 to MuPDF's lexer.)
+    let o = prepare("spaces");
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let odd = "than kyso reads the way PDF readers' repairs may";
+    for (f, why) in [
+        ("spaces-s.pdf", odd),
+        (
+            "nested-listed-s.pdf",
+            "that a section after the signature lists lies inside the one it lists before it",
+        ),
+    ] {
+        let j = judge(f);
+        assert_eq!(j["indication"], "TOTAL-FAILED", "{f}: {j}");
+        assert!(j.to_string().contains(why), "{f}: {j}");
     }
 }
 

@@ -281,7 +281,7 @@ pub fn header_start(b: &[u8], at: usize) -> Option<usize> {
 /// digits (found by an attacker's reading, 2026-12-02). Each: (number, generation, where its
 /// number begins). A number of 0 or less is none (both readers skip it).
 pub fn loose_headers(b: &[u8], at: usize) -> Vec<(u64, u64, usize)> {
-    loose_headers_in(b, at, &Lines::default())
+    loose_headers_in(b, at, &Lines::for_file(b.len()))
 }
 
 /// What [`loose_headers_in`] remembers of the lines it walked, for keywords met in file order:
@@ -301,6 +301,34 @@ pub struct Lines {
     /// The last two integer tokens read back from a position (a generation and a number
     /// those keywords share).
     ints: std::cell::Cell<[Option<(usize, IntToken)>; 2]>,
+    /// Bytes walked so far, and the most it may walk ([`Lines::for_file`]): the memos above
+    /// answer what keywords share in the shapes found so far, and this bounds the rest
+    /// (a one-slot memo still let runs of digits, spaces or an earlier line be walked again
+    /// per keyword: 320 KB took 25 s; found by an attacker's reading, 2026-12-06). Past it,
+    /// the reading stops and [`Lines::exhausted`] says so: the caller refuses the file.
+    work: std::cell::Cell<usize>,
+    limit: usize,
+}
+
+impl Lines {
+    /// For the keywords of a file of `len` bytes: at most 16 times its bytes walked, and 16 MiB.
+    pub fn for_file(len: usize) -> Lines {
+        Lines {
+            limit: len.saturating_mul(16).saturating_add(16 << 20),
+            ..Lines::default()
+        }
+    }
+
+    /// Did the reading stop at its bound? (Then some keywords were not read: the file holds
+    /// more odd `obj` keywords than kyso models.)
+    pub fn exhausted(&self) -> bool {
+        self.work.get() > self.limit
+    }
+
+    /// Count `n` bytes walked.
+    fn walked(&self, n: usize) {
+        self.work.set(self.work.get().saturating_add(n));
+    }
 }
 
 /// An integer token read back from a position: its value and where it begins.
@@ -341,11 +369,16 @@ impl Line {
 /// comment (a 4 KiB bound missed `4 0 %<5,000 bytes>⏎obj`, which MuPDF reads; found by an
 /// attacker's reading, 2026-12-02).
 pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, usize)> {
+    if lines.exhausted() {
+        return Vec::new();
+    }
     let space = |c: u8| is_ws(c) || c == 0x0b;
     let skip_space = |mut i: usize| {
+        let from = i;
         while i > 0 && space(b[i - 1]) {
             i -= 1;
         }
+        lines.walked(from - i + 1);
         i
     };
     let newline = |c: &u8| *c == b'\n' || *c == b'\r';
@@ -353,6 +386,7 @@ pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, us
     let percent_before = |i: usize| -> Option<usize> {
         let mut cur = lines.current.get();
         if cur.known <= i {
+            lines.walked(i - cur.known);
             match b[cur.known..i].iter().rposition(newline) {
                 Some(p) => cur = Line::at(cur.known + p + 1, i),
                 None => cur.known = i,
@@ -371,6 +405,7 @@ pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, us
             _ => {
                 let start = b[..i].iter().rposition(newline).map_or(0, |p| p + 1);
                 let end = memchr::memchr2(b'\n', b'\r', &b[i..]).map_or(b.len(), |p| i + p);
+                lines.walked(end - start);
                 Line::at(start, end)
             }
         };
@@ -412,6 +447,7 @@ pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, us
         while j > 0 && b[j - 1].is_ascii_digit() {
             j -= 1;
         }
+        lines.walked(2 * (i - j) + 1);
         if j == i {
             return None;
         }
@@ -462,6 +498,7 @@ pub fn loose_headers_in(b: &[u8], at: usize, lines: &Lines) -> Vec<(u64, u64, us
         while g > 0 && b[g - 1].is_ascii_digit() {
             g -= 1;
         }
+        lines.walked(2 * (i - g));
         let sp = skip_space(g);
         if g < i && sp < g {
             let mut n = sp;

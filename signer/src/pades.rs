@@ -484,6 +484,9 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     } else {
         0
     };
+    if h.odd_unread {
+        return refuse(kyso_verify::pdf::diff::ODD_UNREAD.into());
+    }
     if h.trailer_unreadable {
         return refuse("the file's last `trailer` is followed by a dictionary kyso cannot read: a PDF reader rebuilding the table reads its /Root all the same".into());
     }

@@ -38,6 +38,18 @@ And, from a reading of signing for what grew unchecked (helper 209, 2026-12-06),
                      every name, read as Poppler reads `#0/`, ran to the run's end.
   objstm-ints.pdf    two object streams (without /Type), each one array of 33 million `0 `
                      (64 MiB inflated from 64 KB), that the catalog names: 3.2 GB of objects.
+
+And from a third sweep (helper 213, 2026-12-06), the same way:
+  spaces.pdf         `1`, 200,000 spaces, `0`, then a comment line of `obj` keywords: the
+                     spaces walked again for each.
+  l-comments.pdf     `/Linearized 1` and 60,000 `/L%` on one line (and the file's length): each
+                     /L skipped its comment to the line's end.
+  byterange-window.pdf  a 1 MiB line, then 998 `/ByteRange` names: each searched back 1 MiB
+                     byte by byte for an object's header.
+  one-line-s.pdf     20,000 objects the catalog uses, written on one line, signed, then an
+                     /Info update: each walked back to the line's start.
+  nested-listed-s.pdf  16,000 headers nested in one another's strings in the signed bytes, each
+                     listed by the update after the signature: each read to the end of the nest.
 """
 import datetime as dt
 import io
@@ -261,3 +273,45 @@ pdf += (b'%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R %s /Filter /F
 pdf += b'startxref\n%d\n%%%%EOF\n' % offs[xnum]
 save('objstm-ints.pdf', bytes(pdf))
 save('objstm-ints-s.pdf', sign(bytes(pdf)))
+
+
+# Helper 213's.
+both('spaces', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'\n1' + b' ' * 200000 + b'0\n%' + b'obj ' * 100000 + b'\n')})
+both('l-comments', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'/Linearized 1 ' + b'/L%' * 60000 + b'\n')},
+     own_length=True)
+both('byterange-window', {1: CAT, 2: PAGES, 3: PAGE, 5: stream(b'A' * 1048576 + b'\n' + b'/ByteRange ' * 998)})
+
+N = 20000
+nums = list(range(10, 10 + N))
+objs = {1: b'<< /Type /Catalog /Pages 2 0 R /X [' + b' '.join(b'%d 0 R' % n for n in nums) + b'] >>',
+        2: PAGES, 3: PAGE, 8: b'<< /Producer (x) >>'}
+out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+offs = {}
+for n in sorted(objs):
+    offs[n] = len(out)
+    out += b'%d 0 obj\n' % n + objs[n] + b'\nendobj\n'
+for n in nums:
+    offs[n] = len(out)
+    out += b'%d 0 obj 0 endobj ' % n
+out += b'\n'
+size = max(offs) + 1
+x = len(out)
+out += b'xref\n0 %d\n0000000000 65535 f \n' % size
+for n in range(1, size):
+    out += (b'%010d 00000 n \n' % offs[n]) if n in offs else b'0000000000 00000 f \n'
+out += b'trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R %s >>\nstartxref\n%d\n%%%%EOF\n' % (size, IDS, x)
+save('one-line-s.pdf', update(sign(bytes(out)), [(8, b'<< /Producer (y) >>')], b'/Info 8 0 R'))
+
+N, B = 16000, 100000
+data = b''.join(b'(%d 0 obj ' % (B + k) for k in range(N)) + b'(x)' + b' endobj)' * N
+signed = sign(build({1: CAT, 2: PAGES, 3: PAGE, 5: stream(data), 8: b'<< /Producer (x) >>'}, b'/Info 8 0 R'))
+out = bytearray(signed)
+offs = {B + k: signed.index(b'(%d 0 obj ' % (B + k)) + 1 for k in range(N)}
+offs[8] = len(out)
+out += b'8 0 obj\n<< /Producer (y) >>\nendobj\n'
+prev = int(re.findall(rb'startxref\s+(\d+)', signed)[-1])
+x = len(out)
+out += b'xref\n' + b''.join(b'%d 1\n%010d 00000 n \n' % (n, offs[n]) for n in sorted(offs))
+out += b'trailer\n<< /Size %d /Root 1 0 R /Prev %d %s /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n' % (
+    B + N, prev, IDS, x)
+save('nested-listed-s.pdf', bytes(out))

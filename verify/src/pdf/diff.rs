@@ -335,6 +335,9 @@ pub struct Headers {
     /// The last `trailer` is followed by a dictionary kyso cannot read (Poppler reads past a
     /// key that is no name and takes its /Root).
     pub trailer_unreadable: bool,
+    /// The odd `obj` keywords cost more to read as readers' repairs may than the file's bound
+    /// ([`kyso_pdf::parse::Lines::exhausted`]): some were not read.
+    pub odd_unread: bool,
     /// What the objects under those headers are, read once when a signature needs it.
     pub scanned: std::cell::OnceCell<Scanned>,
     /// The lengths a linearization dictionary may give ([`linearized_lengths`]): every name of
@@ -401,7 +404,7 @@ pub struct StreamHeader {
 impl Headers {
     pub fn find(data: &[u8]) -> Headers {
         let mut h = Headers::default();
-        let line = kyso_pdf::parse::Lines::default();
+        let line = kyso_pdf::parse::Lines::for_file(data.len());
         // `obj` and `trailer` tokens, found in one reading of the file.
         let words: [&[u8]; 2] = [b"obj", b"trailer"];
         let mut last_trailer_token = None;
@@ -466,6 +469,7 @@ impl Headers {
         // What Poppler's rebuild takes, as it reads lines (which no lexical reading models:
         // `3 0 objx`, a NUL or a 255-byte split between a header's parts, a header after an
         // `endobj` on a line; found by attackers' readings, 2026-12-03).
+        h.odd_unread = line.exhausted();
         h.poppler = kyso_pdf::parse::poppler_rebuild(data);
         // Each header it reads counts as the lexical readings' do (the versions a rebuild
         // may take are weighed by `rebuilt_shows_otherwise`; a header only Poppler reads in
@@ -758,6 +762,9 @@ fn stream_follows(data: &[u8], from: usize, budget: &mut usize) -> Option<bool> 
     Some(found)
 }
 
+/// Said of a file whose odd `obj` keywords cost more to read than its bound.
+pub const ODD_UNREAD: &str = "the file holds more `obj` keywords not written as `N G obj` than kyso reads the way PDF readers' repairs may: a repairing reader may take objects from them that kyso cannot see";
+
 /// A cross-reference stream MuPDF reads as another object than the table does: to MuPDF each
 /// one is the object of its own number, whatever its section lists for that number
 /// (`kyso_pdf::Document::xref_streams_read_otherwise`). One written at or after `start` (the
@@ -827,8 +834,7 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
     // run of `/#0` made a 120 KB file take 33 s (found by an attacker's reading, 2026-12-06).
     let mut walked: Option<(usize, usize)> = None;
     let mut end_of = |slash: usize, from: usize| -> usize {
-        if let Some((start, end)) = walked.filter(|(start, end)| *start < slash && slash < *end) {
-            debug_assert!(start < end);
+        if let Some((_, end)) = walked.filter(|(start, end)| *start < slash && slash < *end) {
             return end;
         }
         let mut i = from;
@@ -838,6 +844,44 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
         walked = Some((slash, i));
         i
     };
+    // What follows an /L name, over white space and comments: the comment last skipped and the
+    // number last read are remembered (a line of `/L%` each skipped its comment to the line's
+    // end again: 120 KB took 21 s; found by an attacker's reading, 2026-12-06).
+    // (A comment from .0 runs to .1, and the skip from there ends at .2.)
+    let mut comment: Option<(usize, usize, usize)> = None;
+    let mut number: Option<(usize, Option<usize>)> = None;
+    let mut value_after = |mut i: usize| -> Option<usize> {
+        let mut first = None;
+        loop {
+            while i < head.len() && kyso_pdf::parse::is_ws(head[i]) {
+                i += 1;
+            }
+            if head.get(i) != Some(&b'%') {
+                break;
+            }
+            if let Some((_, _, end)) = comment.filter(|(from, to, _)| *from <= i && i < *to) {
+                i = end;
+                break;
+            }
+            let to = memchr::memchr2(b'\n', b'\r', &head[i..]).map_or(head.len(), |p| i + p);
+            first.get_or_insert((i, to));
+            i = to;
+        }
+        if let Some((from, to)) = first {
+            comment = Some((from, to, i));
+        }
+        if let Some((_, v)) = number.filter(|(at, _)| *at == i) {
+            return v;
+        }
+        let t = Parser::new(head, i).token();
+        let t = t.strip_prefix(b"+").unwrap_or(t);
+        let digits = &t[..t.iter().take_while(|c| c.is_ascii_digit()).count()];
+        let v = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse::<usize>().ok());
+        number = Some((i, v));
+        v
+    };
     names()
         .filter(|(_, (n, _))| *n == *b"L".as_slice())
         .filter_map(|(slash, (_, stop))| {
@@ -845,12 +889,7 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
                 Ok(end) => end,
                 Err(rest) => end_of(slash, rest),
             };
-            let mut p = Parser::new(head, after);
-            p.skip_ws();
-            let t = p.token();
-            let t = t.strip_prefix(b"+").unwrap_or(t);
-            let digits = &t[..t.iter().take_while(|c| c.is_ascii_digit()).count()];
-            std::str::from_utf8(digits).ok()?.parse::<usize>().ok()
+            value_after(after)
         })
         .collect()
 }
@@ -950,11 +989,54 @@ fn objstm_members(doc: &Document<'_>, st: &kyso_pdf::Stream) -> (Vec<u32>, bool)
     (out, complete)
 }
 
+/// A line of the file as [`after_object_boundary`] reads it: where it starts and ends, its
+/// first `%` and its first byte that is no digit. Found once for every header on it: all the
+/// objects in use written on one line each walked back to its start (a 1.2 MB line took 47 s;
+/// found by an attacker's reading, 2026-12-06).
+#[derive(Default, Clone, Copy)]
+struct LineAt {
+    start: usize,
+    end: usize,
+    percent: usize,
+    /// Where the line's content before its `%` ends, back over white space.
+    before_percent: usize,
+    non_digit: usize,
+}
+
+/// The line holding position `i` (a position just after a byte of it), from `last` if it is
+/// that line.
+fn line_at(data: &[u8], i: usize, last: &std::cell::Cell<Option<LineAt>>) -> LineAt {
+    if let Some(l) = last.get().filter(|l| l.start <= i && i <= l.end) {
+        return l;
+    }
+    let newline = |c: &u8| *c == b'\n' || *c == b'\r';
+    let start = data[..i].iter().rposition(newline).map_or(0, |p| p + 1);
+    let end = memchr::memchr2(b'\n', b'\r', &data[i..]).map_or(data.len(), |p| i + p);
+    let line = &data[start..end];
+    let percent = start + memchr::memchr(b'%', line).unwrap_or(line.len());
+    let l = LineAt {
+        start,
+        end,
+        percent,
+        before_percent: start
+            + data[start..percent]
+                .iter()
+                .rposition(|c| !kyso_pdf::parse::is_ws(*c))
+                .map_or(0, |k| k + 1),
+        non_digit: start
+            + line
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(line.len()),
+    };
+    last.set(Some(l));
+    l
+}
+
 /// Does the object header at `at` follow what ends an object or a revision (`endobj`,
 /// `startxref N` and its `%%EOF`, the file's header lines), over white space and comment lines,
-/// with nothing else before it on its line?
-fn after_object_boundary(data: &[u8], at: usize) -> bool {
-    let newline = |c: &u8| *c == b'\n' || *c == b'\r';
+/// with nothing else before it on its line? `lines`: the last line read, shared between calls.
+fn after_object_boundary(data: &[u8], at: usize, lines: &std::cell::Cell<Option<LineAt>>) -> bool {
     let mut i = at;
     let mut digits_seen = false;
     for _ in 0..16 {
@@ -964,25 +1046,21 @@ fn after_object_boundary(data: &[u8], at: usize) -> bool {
         if i == 0 {
             return !digits_seen;
         }
-        let ls = data[..i].iter().rposition(newline).map_or(0, |p| p + 1);
-        let line = &data[ls..i];
-        // Up to a comment on the line.
-        let content = &line[..memchr::memchr(b'%', line).unwrap_or(line.len())];
-        let end = content
-            .iter()
-            .rposition(|c| !kyso_pdf::parse::is_ws(*c))
-            .map_or(0, |k| k + 1);
-        let content = &content[..end];
+        let l = line_at(data, i, lines);
+        // Up to a comment on the line, and back over white space before it (`i` is just
+        // after a byte that is none).
+        let end = if l.percent < i { l.before_percent } else { i };
+        let content = &data[l.start..end];
         if content.is_empty() {
-            i = ls; // a comment line
+            i = l.start; // a comment line
             continue;
         }
         if digits_seen {
             return content.ends_with(b"startxref") && content.len() == b"startxref".len();
         }
-        if content.iter().all(u8::is_ascii_digit) {
+        if l.non_digit >= end {
             digits_seen = true; // the offset after `startxref`
-            i = ls;
+            i = l.start;
             continue;
         }
         return content.ends_with(b"endobj");
@@ -2039,11 +2117,18 @@ impl<'d> Revisions<'_, 'd> {
         let mut covered: Vec<std::ops::Range<usize>> = Vec::new();
         let mut streams: Vec<std::ops::Range<usize>> = Vec::new();
         // In offset order, each read once and none inside the one before it (what lies after
-        // the signature is read once in all, however its sections list it).
-        let mut frontier = start;
+        // the signature is read once in all, however its sections list it). So too what they
+        // list inside the signed bytes: headers nested in one another's strings, each listed,
+        // had each read to the end of the nest (420 KB: 13 s; found by an attacker's reading,
+        // 2026-12-06).
+        let mut frontier = 0;
         for (&offset, p) in &placed {
-            if offset >= start && offset < frontier {
-                return Some(format!("an object or cross-reference section at byte {offset} after the signed revision lies inside the one before it: readers take such bytes apart otherwise"));
+            if offset < frontier {
+                return Some(if offset >= start {
+                    format!("an object or cross-reference section at byte {offset} after the signed revision lies inside the one before it: readers take such bytes apart otherwise")
+                } else {
+                    format!("an object at byte {offset} that a section after the signature lists lies inside the one it lists before it: readers take such bytes apart otherwise")
+                });
             }
             let mut end = if p.classic {
                 if p.listed.is_some() || p.xref_stream || p.hybrid {
@@ -2087,8 +2172,8 @@ impl<'d> Revisions<'_, 'd> {
             }
             if offset >= start {
                 covered.push(offset..end);
-                frontier = end;
             }
+            frontier = end;
         }
         covered.sort_by_key(|r| (r.start, r.end));
         let mut at = start;
@@ -2144,6 +2229,9 @@ impl<'d> Revisions<'_, 'd> {
         }
         if h.trailer_unreadable {
             return Some("the file's last `trailer` is followed by a dictionary kyso cannot read: a PDF reader rebuilding the table reads its /Root all the same".into());
+        }
+        if h.odd_unread {
+            return Some(ODD_UNREAD.into());
         }
         if let Some(k) = h.odd.iter().find(|k| **k >= start && !in_stream(**k)) {
             return Some(format!(
@@ -2405,12 +2493,13 @@ impl<'d> Revisions<'_, 'd> {
         // show the forged one (found by an attacker's reading, 2026-12-02).
         let data = self.last.data();
         let mut hidden_at = None;
+        let lines = std::cell::Cell::new(None);
         for r in self.roles.of.keys() {
             let Some(XrefEntry::Offset { offset, .. }) = self.last.entry(r.num) else {
                 continue;
             };
             let inside = scanned.skips(offset);
-            if inside || !after_object_boundary(data, offset) {
+            if inside || !after_object_boundary(data, offset, &lines) {
                 hidden_at = Some(
                     hidden_at.map_or((offset, r.num), |h: (usize, u32)| h.min((offset, r.num))),
                 );
