@@ -96,9 +96,9 @@ struct Shared {
     /// every object), so a section claiming more than that is refused before it is indexed.
     entries_left: std::sync::atomic::AtomicUsize,
     /// Bytes the objects parsed from object streams (kept, decoded once, for the document's
-    /// life) may take: as many as the decoded streams themselves. An array of 33 million `0 `
-    /// inflated within the decode budget from 64 KB held 1.7 GB as objects (found by an
-    /// attacker's reading, 2026-12-06).
+    /// life) may take ([`parsed_budget`]). An array of 33 million `0 ` inflated within the
+    /// decode budget from 64 KB held 1.7 GB as objects (found by an attacker's reading,
+    /// 2026-12-06).
     parsed_budget: std::sync::atomic::AtomicUsize,
     /// Decoded object streams by where the stream object starts in the file and how many
     /// bytes its data has (two revisions placing one object at one offset, with data of one
@@ -154,6 +154,15 @@ impl Shared {
 /// least 256 MiB (a compression bomb of a few kilobytes must not exhaust memory).
 fn decode_budget(len: usize) -> usize {
     len.saturating_mul(32).max(256 << 20)
+}
+
+/// Most bytes the objects parsed from a document's object streams may take: two objects for
+/// every byte of the file, at least 256 MiB. Honest files with large structure trees parse
+/// up to about 0.64 objects per byte (a 13 MB qpdf file: 8.4 million; a false-failure sweep,
+/// 2026-12-06), which the decode budget's 0.67 (at 48 bytes an object) left no room for.
+fn parsed_budget(len: usize) -> usize {
+    len.saturating_mul(2 * std::mem::size_of::<Object>())
+        .max(256 << 20)
 }
 
 /// Most cross-reference entries a document may have: more than its bytes could hold objects
@@ -212,7 +221,7 @@ impl<'a> Document<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
         let shared = Arc::new(Shared {
             decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
-            parsed_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
+            parsed_budget: std::sync::atomic::AtomicUsize::new(parsed_budget(data.len())),
             entries_left: std::sync::atomic::AtomicUsize::new(
                 max_entries(data.len()).saturating_mul(2),
             ),
