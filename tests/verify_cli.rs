@@ -3090,7 +3090,7 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
     assert_eq!(second["subindication"], "FORMAT_FAILURE", "{j}");
     // Helper 211, against that fix: an update whose cross-reference stream holds an entry
     // Poppler cannot read (it then reads nothing older: no signature, no "VOID" stamp).
-    for v in ["type3", "offset", "gen"] {
+    for v in ["type3", "offset", "gen", "gen0"] {
         let j = judge(&format!("xref-entry-{v}.pdf"));
         assert_eq!(j["indication"], "TOTAL-FAILED", "{v}: {j}");
         assert!(

@@ -1720,9 +1720,9 @@ fn read_xref_stream(
     if rec == 0 {
         return Err(broken("/W is all zero".into()));
     }
-    // Poppler refuses wider fields (its type and generation are C ints), and then reads none
-    // of the chain behind the stream.
-    if w[0] > 4 || w[2] > 4 {
+    // Poppler refuses a wider type field (a C int), and then reads none of the chain behind
+    // the stream (its other fields may take 8 bytes, as here).
+    if w[0] > 4 {
         return Err(broken(
             "/W gives a field wider than PDF readers take".into(),
         ));
@@ -1747,11 +1747,13 @@ fn read_xref_stream(
             // An entry Poppler cannot read ends its reading of the chain there — it reads
             // nothing older, so it showed the signed revision without its "VOID" stamp, and
             // saw no signature, where kyso and MuPDF passed over the entry (found by an
-            // attacker's reading, 2026-12-06): a type other than 0, 1, 2; an offset past
-            // 2^63 - 1; a generation past 2^31 - 1 (object 0's free head aside).
+            // attacker's reading, 2026-12-06): a type other than 0, 1, 2; a second field past
+            // 2^63 - 1 or a third past 2^31 - 1, whatever the type (Poppler checks both before
+            // it looks at the type, in entries a newer section hides too), but object 0's
+            // generation 2^32 - 1, which Poppler takes as 65535 (a broken generator's).
             let unreadable = ty > 2
-                || (ty != 2 && f2 > i64::MAX as u64)
-                || (ty != 2 && f3 > i32::MAX as u64 && !(num == 0 && ty == 0));
+                || f2 > i64::MAX as u64
+                || (f3 > i32::MAX as u64 && !(num == 0 && f3 == u64::from(u32::MAX)));
             if unreadable {
                 return Err(broken(format!(
                     "the entry of object {num} is one PDF readers cannot read (type {ty}, fields {f2} and {f3}): Poppler stops reading the cross-reference chain there"

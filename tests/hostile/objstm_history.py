@@ -737,7 +737,9 @@ offs = {n: [m.start() + 1 for m in re.finditer(rb'\n%d 0 obj' % n, void_signed)]
 N1, N2 = size, size + 1
 for variant, W, bad in [('type3', (1, 4, 2), (N2 + 1, 3, 0, 0)),
                         ('offset', (1, 8, 2), (N2 + 1, 0, 2**64 - 1, 0)),
-                        ('gen', (1, 4, 4), (N2 + 1, 0, 0, 0x80000000))]:
+                        ('gen', (1, 4, 4), (N2 + 1, 0, 0, 0x80000000)),
+                        # (helper 214: object 0's own free entry, exempted by mistake)
+                        ('gen0', (1, 4, 4), (0, 0, 0, 0x80000000))]:
     def xs(num, entries, sz, extra):
         rows = b''.join(t.to_bytes(W[0], 'big') + f2.to_bytes(W[1], 'big') + f3.to_bytes(W[2], 'big')
                         for (_, t, f2, f3) in entries)
