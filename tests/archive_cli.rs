@@ -625,6 +625,57 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(status("0", "--superseded-by", "99").code, 8);
     assert_eq!(status("2", "--superseded-by", "2").code, 8);
     assert_eq!(status("2", "--expired", "2027-02-30").code, 5);
+    // An expiry is of a day that has come, in Vietnam's time (helper 216: a future one read
+    // "expired" at once), and what someone states is the archive's rule for the command line
+    // as for the service (helper 216: ".", "x" and a zero-width space were logged).
+    let r = status("2", "--expired", "2999-01-01");
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.stderr.contains("has not come"), "{}", r.stderr);
+    let was = size();
+    for said in [
+        ".",
+        "x",
+        "a\u{200B}bc",
+        "\u{0E31}\u{0E31}\u{0E31}",
+        "ab\u{202E}cd",
+    ] {
+        let r = status("2", "--revoke", said);
+        assert_eq!(r.code, 5, "{said:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("revocation reason: required"),
+            "{}",
+            r.stderr
+        );
+        let r = s.kyso(&[
+            "archive",
+            "get",
+            "0",
+            "--user",
+            "canbo.hk",
+            "--purpose",
+            said,
+        ]);
+        assert_eq!(r.code, 5, "{said:?}: {}", r.stderr);
+        assert!(r.stderr.contains("purpose: required"), "{}", r.stderr);
+    }
+    assert_eq!(size(), was, "nothing refused was logged");
+    // Spaces of every width are plain ones in the log, none at either end.
+    let r = s.kyso(&[
+        "archive",
+        "get",
+        "0",
+        "--user",
+        "canbo.hk",
+        "--purpose",
+        "\u{3000}tra\u{00A0}cứu ",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = s.event(size() - 1);
+    assert_eq!(
+        (read["event"].as_str(), read["purpose"].as_str()),
+        (Some("read"), Some("tra cứu")),
+        "{read}"
+    );
 
     // Bad codes and documents are refused, nothing is stored.
     for (code, why) in [
@@ -1477,11 +1528,11 @@ fn audit_resumes_from_a_checkpoint_it_verified_and_reads_only_newer_entries() {
         "status",
         "2",
         "--expired",
-        "2027-01-01",
+        "2026-01-01",
         "--user",
         "lanhdao",
     ]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(s.checkpoint().code, 0);
     let r = audit(&[
         "--since",

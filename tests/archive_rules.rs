@@ -70,7 +70,7 @@ fn revoking_and_expiring_at_once_never_leaves_a_status_after_a_revocation() {
         reason: format!("cấp nhầm {id}"),
     });
     let expire = act(|_| Status::Expired {
-        on: "2027-01-01".into(),
+        on: "2026-01-01".into(),
     });
     let (revoked, expired) = (revoke.join().unwrap(), expire.join().unwrap());
     // A revocation is never refused (nothing before it is final); an expiry is refused

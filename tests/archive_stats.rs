@@ -163,7 +163,7 @@ fn archive_a_year(ar: &Archive) -> BTreeMap<Key, Count> {
                 reason: "cấp nhầm".into(),
             },
             1 if !matches!(r.status, Status::SupersededBy { .. }) => Status::Expired {
-                on: "2027-01-01".into(),
+                on: "2026-01-01".into(),
             },
             _ => continue,
         };

@@ -42,7 +42,7 @@ impl Setup {
             assert_eq!(got.indication, "TOTAL-PASSED");
         }
         if statuses {
-            let on = "2026-12-31".to_string();
+            let on = "2026-11-30".to_string();
             ar.set_status(1, Status::Expired { on }, "lanhdao").unwrap();
             let reason = "cấp sai đối tượng".to_string();
             ar.set_status(1, Status::Revoked { reason }, "lanhdao")

@@ -1450,6 +1450,29 @@ fn an_export_killed_mid_way_finishes_when_rerun_and_refuses_other_arguments() {
         r.stderr
     );
     assert!(!fresh.exists());
+    // A reason that says nothing (".", helper 216) is the archive's to refuse, as the service
+    // refuses it: before anything is read, logged or written.
+    let before = Archive::open(&s.db).unwrap().size();
+    let r: Run = s
+        .demo
+        .cmd()
+        .args(["export", "--db"])
+        .arg(&s.db)
+        .arg("--out")
+        .arg(&fresh)
+        .args(["--all", "--user", "luutru", "--reason", "."])
+        .args(["--checkpoint-key", LOG_KEY, "--checkpoint-state"])
+        .arg(s.demo.path().join("checkpoint-state"))
+        .args(["--origin", "kyso.demo/archive"])
+        .args(["--tsa-key", TSA_KEY, "--pin-file"])
+        .arg(s.demo.pin_file())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("reason: required"), "{}", r.stderr);
+    assert!(!fresh.exists());
+    assert_eq!(Archive::open(&s.db).unwrap().size(), before);
 
     // The same arguments on another archive (found by an attacker's reading, 2026-12-02: the
     // rerun finished the package with the other archive's records and logged reading them):

@@ -12,7 +12,9 @@
 use crate::code::{parse_subject, DocumentCode};
 use crate::error::{db_err, ArchiveError, Result};
 use crate::lookup::{validation_item, DETACHED_SIGNATURE, DOCUMENT};
-use crate::model::{check_date, check_text, Access, Blob, Event, Status};
+use crate::model::{
+    check_date, check_stated, check_text, check_user, Access, Blob, Event, Status, PURPOSE_MAX,
+};
 use crate::schema::*;
 use crate::store::Archive;
 use crate::writer::{stored_record, stored_status, Job};
@@ -118,7 +120,9 @@ impl Archive {
         access: &Access,
         most: usize,
     ) -> Result<ExportSession<'_>> {
-        access.check()?;
+        // The reason an export states is its access's purpose: refused under its own name.
+        check_user(&access.user)?;
+        check_stated("reason", &access.purpose, PURPOSE_MAX)?;
         check_text("export format", format, 100)?;
         // The log's size before the selection is read: every record ingested within it is
         // visible to the selection (a record and its ingest event are one write). Read after,

@@ -199,8 +199,9 @@ pub fn prepare(archive: &Archive, validator: &Validator, req: Ingest) -> Result<
     } else {
         match &req.allow_unverified {
             Some(reason) if !reason.trim().is_empty() => {
-                check_text("reason", reason, 1000)?;
-                Some(reason.clone())
+                let reason = crate::model::stated_form(reason);
+                crate::model::check_stated("reason", &reason, crate::model::REASON_MAX)?;
+                Some(reason)
             }
             Some(_) => {
                 return Err(ArchiveError::Input(

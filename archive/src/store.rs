@@ -3,7 +3,10 @@
 use crate::code::DocumentCode;
 use crate::error::{db_err, open_err, ArchiveError, Result};
 use crate::merkle::Frontier;
-use crate::model::{check_text, check_user, Activity, Event, NewRecord, Status};
+use crate::model::{
+    check_stated, check_text, check_user, stated_form, Activity, Event, NewRecord, Status,
+    PURPOSE_MAX, REASON_MAX,
+};
 use crate::schema::*;
 use crate::writer::{
     syncer_loop, writer_loop, Hashed, HashedEvidence, Job, Outcome, Reply, Writer, Written,
@@ -329,6 +332,14 @@ impl Archive {
         scope: Option<Option<String>>,
     ) -> Result<u64> {
         check_user(user)?;
+        let mut status = status;
+        // Said by whoever revokes, kept with the record: the archive's rule, not the caller's
+        // (the command line had kept "." as a reason; helper 216). An expiry's day is checked
+        // by the writer, against the event's own day.
+        if let Status::Revoked { reason } = &mut status {
+            *reason = stated_form(reason);
+            check_stated("revocation reason", reason, REASON_MAX)?;
+        }
         self.submit(Job::Status {
             record: id,
             status,
@@ -340,8 +351,16 @@ impl Archive {
 
     /// Log an export, a signature, a configuration change, totals or a read of the log's
     /// entries by `user`. Returns its log index.
-    pub fn log(&self, activity: Activity, user: &str) -> Result<u64> {
+    pub fn log(&self, mut activity: Activity, user: &str) -> Result<u64> {
         check_user(user)?;
+        // What someone states is kept in one form (trimmed, plain spaces) under one rule.
+        match &mut activity {
+            Activity::Export {
+                reason: Some(r), ..
+            } => *r = stated_form(r),
+            Activity::LogRead { purpose, .. } => *purpose = stated_form(purpose),
+            _ => {}
+        }
         match &activity {
             Activity::Export {
                 records,
@@ -350,7 +369,7 @@ impl Archive {
             } => {
                 check_text("export format", format, 100)?;
                 if let Some(r) = reason {
-                    check_text("export reason", r, 500)?;
+                    check_stated("export reason", r, PURPOSE_MAX)?;
                 }
                 if records.len() > 100_000 {
                     return Err(ArchiveError::Input(
@@ -373,7 +392,7 @@ impl Archive {
                 end,
                 purpose,
             } => {
-                check_text("purpose", purpose, 256)?;
+                check_stated("purpose", purpose, PURPOSE_MAX)?;
                 // Entries the log holds (it only grows: so it will when the event is written).
                 if start >= end || *end > self.size() {
                     return Err(ArchiveError::Input(format!(

@@ -714,6 +714,21 @@ fn apply(
             };
             let current = status_of(*record)?;
             Status::check_change(*record, &current, status, exists)?;
+            // A record expires on a day that has come, in Vietnam's time as the archive counts
+            // its days: marked expired ahead of its end date, it read "expired" to every relying
+            // party, the public page and the statistics at once, and could no longer be
+            // superseded (helper 216).
+            if let Status::Expired { on } = status {
+                let today = crate::model::ingest_day(&time)?;
+                if on.as_str() > today.as_str() {
+                    return Err(ArchiveError::StatusRefused {
+                        id: *record,
+                        what: format!(
+                            "its expiry date {on} has not come (today is {today}, Vietnam time): mark a record expired on or after the day it ends (its end date can be kept in its metadata until then)"
+                        ),
+                    });
+                }
+            }
             if let Status::SupersededBy { record: by } = status {
                 let new = owner(*by)?;
                 let refuse = |what: String| ArchiveError::StatusRefused { id: *record, what };

@@ -11,7 +11,7 @@ use kyso_hsm::SignDigest;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 type Result<T> = std::result::Result<T, ArchiveError>;
 
@@ -43,7 +43,7 @@ pub struct Store {
     allow_unsigned: bool,
     /// The newest signed checkpoint: (tree size, note).
     latest: Mutex<Option<(u64, String)>>,
-    latest_at: Mutex<Option<Instant>>,
+    latest_at: Mutex<Option<SystemTime>>,
     /// Seconds since the epoch of the publisher's last round; and the token probe's result.
     publisher_tick: AtomicU64,
     token_ok: AtomicBool,
@@ -152,12 +152,21 @@ impl Store {
         {
             archive.sign_checkpoint(&signer)?;
         }
+        // The newest checkpoint's time, after a restart: when the state file was last written,
+        // as every checkpoint writes it (the stored notes carry no time). The age read -1,
+        // "none yet", on an appliance that had signed for months until it signed again
+        // (helper 216).
+        let latest_at = latest.as_ref().and_then(|_| {
+            std::fs::metadata(&signer.state_file)
+                .and_then(|m| m.modified())
+                .ok()
+        });
         Ok(Store {
             archive,
             signer,
             allow_unsigned,
             latest: Mutex::new(latest),
-            latest_at: Mutex::new(None),
+            latest_at: Mutex::new(latest_at),
             publisher_tick: AtomicU64::new(now_secs()),
             token_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
@@ -517,7 +526,7 @@ impl Store {
                         *l = Some((size, note));
                     }
                 }
-                *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+                *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(SystemTime::now());
                 self.token_ok.store(true, Ordering::Relaxed);
                 self.failing.signed(size);
                 Ok(())
@@ -580,12 +589,13 @@ impl Store {
         &self.signer.key_name
     }
 
-    /// Seconds since the newest checkpoint was signed by this process (None: none yet).
+    /// Seconds since the newest checkpoint was signed (None: none yet); after a restart, since
+    /// the checkpoint state file was last written.
     pub fn checkpoint_age(&self) -> Option<f64> {
         self.latest_at
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .map(|t| t.elapsed().as_secs_f64())
+            .map(|t| t.elapsed().unwrap_or_default().as_secs_f64())
     }
 
     /// Seconds the log's last entry is dated ahead of the clock (0 when it is not): a clock

@@ -333,12 +333,24 @@ impl From<kyso_archive::ArchiveError> for ApiError {
     }
 }
 
+/// A signing error as a caller reads it, with what to do where there is one: PAdES is the
+/// default, and a clerk sending a Word file was told only "not a PDF file", where the command
+/// line says which flag signs it (helper 216).
+pub(crate) fn with_hint(e: &kyso_signer::SignError) -> String {
+    match e {
+        kyso_signer::SignError::Pdf(kyso_signer::PdfError::NotPdf) => {
+            format!("{e}; to sign any other file, give \"format\": \"cades\"")
+        }
+        _ => e.to_string(),
+    }
+}
+
 impl From<kyso_signer::SignError> for ApiError {
     fn from(e: kyso_signer::SignError) -> Self {
         use kyso_signer::SignError as S;
         match &e {
             S::Pdf(_) | S::Input(_) | S::BrokenSignature(_) => {
-                ApiError::new(Code::CannotSign, e.to_string())
+                ApiError::new(Code::CannotSign, with_hint(&e))
             }
             S::Timestamp(_) => ApiError::new(Code::Timestamp, e.to_string()),
             S::Token(_) => ApiError::unavailable(format!("token: {e}")),

@@ -154,7 +154,11 @@ pub async fn put_record(
     }
     // Why a document whose signatures did not pass is kept: the record keeps it.
     if let Some(r) = &req.allow_unsigned {
-        req.allow_unsigned = Some(stated_within("allow_unsigned", r, 1024)?);
+        req.allow_unsigned = Some(stated_within(
+            "allow_unsigned",
+            r,
+            kyso_archive::model::REASON_MAX,
+        )?);
     }
     if req.meta.len() > MAX_META
         || req.meta.iter().any(|(k, v)| {
@@ -225,61 +229,29 @@ pub async fn put_record(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
-    /// Why the record is read (kept in the log with the caller).
+    /// Why the record is read (kept in the log with the caller). Required; missing, it is
+    /// refused by the purpose rule's words, not serde's ("missing field", helper 216).
+    #[serde(default)]
+    #[param(required = true)]
     pub purpose: String,
 }
 
-/// Fewest visible characters a purpose has.
-const PURPOSE_MIN: usize = 3;
-
-/// Characters that show nothing: white space, controls, and the format characters (zero-width
-/// spaces and joiners, bidirectional controls, the BOM, fillers, tags, variation selectors)
-/// that would let a purpose look like something else, or like nothing, in the log.
-fn invisible(c: char) -> bool {
-    c.is_whitespace() || kyso_verify::report::hides(c)
-}
-
-/// Does a character show something of its own, so that it counts toward a stated text's
-/// visible characters: a letter or digit, not a combining mark (alone it shows nothing, or
-/// sits on nothing) nor a conjoining Hangul jamo (the fillers among them render blank). The
-/// braille blank, a musical null notehead, a Thai vowel sign or a combining accent, three of
-/// each, passed as a purpose (an attacker's reading, 2026-12-05).
-fn shows(c: char) -> bool {
-    c.is_alphanumeric()
-        && !unicode_normalization::char::is_combining_mark(c)
-        && !matches!(c as u32, 0x1100..=0x11FF | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
-}
-
-/// A stated purpose: at most 256 bytes, at least three letters or digits, and no invisible
-/// character but spaces.
+/// A stated purpose: the archive's rule ([`kyso_archive::model::check_stated`]).
 fn purpose(p: &str) -> ApiResult<String> {
     stated("purpose", p)
 }
 
 /// A stated purpose or reason (`field` names it in the error): the rules of [`purpose`].
 pub fn stated(field: &str, p: &str) -> ApiResult<String> {
-    stated_within(field, p, 256)
+    stated_within(field, p, kyso_archive::model::PURPOSE_MAX)
 }
 
 /// The rules of [`purpose`], at most `max` bytes; as kept: trimmed, each space a plain one.
+/// Refused before the archive is asked, with the archive's words, as a bad request.
 fn stated_within(field: &str, p: &str, max: usize) -> ApiResult<String> {
-    // Spaces of every width (a no-break space pasted from a word processor) are spaces: kept
-    // as plain ones, none at either end (a run of wide ones pushed the text out of a log
-    // viewer's sight; a reviewer's reading, 2026-12-05).
-    let space = |c: char| {
-        matches!(
-            c,
-            ' ' | '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
-        )
-    };
-    let p = p.trim_matches(space);
-    let visible = p.chars().filter(|c| shows(*c)).count();
-    if p.len() > max || visible < PURPOSE_MIN || p.chars().any(|c| !space(c) && invisible(c)) {
-        return Err(ApiError::bad(format!(
-            "{field}: required: at least {PURPOSE_MIN} letters or digits, at most {max} bytes, no control or invisible characters (it is logged with your name)"
-        )));
-    }
-    Ok(p.chars().map(|c| if space(c) { ' ' } else { c }).collect())
+    let p = kyso_archive::model::stated_form(p);
+    kyso_archive::model::check_stated(field, &p, max).map_err(|e| ApiError::bad(e.to_string()))?;
+    Ok(p)
 }
 
 /// A record's metadata and current status. The read is logged with the caller and purpose.
@@ -304,7 +276,8 @@ pub async fn get_record(
 /// with the caller and purpose before the bytes leave.
 #[utoipa::path(get, path = "/v1/records/{id}/content", operation_id = "get_content", tag = "archive",
     params(("id" = u64, Path, description = "record id"), Purpose),
-    responses((status = 200, body = Vec<u8>, content_type = "application/pdf"), (status = 400, body = ErrorBody),
+    responses((status = 200, description = "the document's bytes as archived: a PDF, or a CMS (.p7m)",
+            content(("application/pdf"), ("application/pkcs7-mime"))), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, description = "too_many_in_flight: the caller's answers and requests not yet sent hold its share of bytes (limits.inflight_bytes_per_client); Retry-After", body = ErrorBody),
         (status = 503, description = "the service holds as many bytes in flight as it takes (limits.inflight_bytes)", body = ErrorBody)))]
@@ -368,7 +341,10 @@ pub struct FindQuery {
     pub agency: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// Why (kept in the log with the caller, for every record returned).
+    /// Why (kept in the log with the caller, for every record returned). Required: missing, it
+    /// is refused by the purpose rule's words.
+    #[serde(default)]
+    #[param(required = true)]
     pub purpose: String,
 }
 
@@ -491,7 +467,7 @@ pub async fn set_status(
 ) -> ApiResult<Json<StatusResponse>> {
     let (Path(id), Json(mut req)) = (id?, req?);
     if let Some(r) = &req.reason {
-        req.reason = Some(stated_within("reason", r, 1024)?);
+        req.reason = Some(stated_within("reason", r, kyso_archive::model::REASON_MAX)?);
     }
     if let Some(on) = &req.on {
         if !is_date(on) {

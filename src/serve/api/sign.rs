@@ -294,8 +294,12 @@ pub async fn sign(
                         "not signed: reading the document ran past {secs} s (limits.validation_secs) and was stopped (the operator sets the limit)"
                     )));
                 }
-                let out = out
-                    .map_err(|e| (matches!(e, kyso_signer::SignError::Token(_)), e.to_string()))?;
+                let out = out.map_err(|e| {
+                    (
+                        matches!(e, kyso_signer::SignError::Token(_)),
+                        crate::serve::error::with_hint(&e),
+                    )
+                })?;
                 let sha = ring::digest::digest(&ring::digest::SHA256, &out);
                 store
                     .log_signature(sha.as_ref(), signer, &fmt, &user)
@@ -971,8 +975,8 @@ impl FromDerHex for x509_cert::Certificate {
 
 /// The internal TSA (RFC 3161 over HTTP, §3.4): a DER TimeStampReq in, a TimeStampResp out.
 #[utoipa::path(post, path = "/v1/timestamp", operation_id = "timestamp", tag = "signing",
-    request_body(content = Vec<u8>, content_type = "application/timestamp-query"),
-    responses((status = 200, body = Vec<u8>, content_type = "application/timestamp-reply"),
+    request_body(description = "a DER TimeStampReq", content(("application/timestamp-query"))),
+    responses((status = 200, description = "a DER TimeStampResp", content(("application/timestamp-reply"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn timestamp(

@@ -120,8 +120,8 @@ impl From<StatsReport> for StatsAnswer {
 /// the archive's counters.
 #[utoipa::path(get, path = "/v1/stats", operation_id = "stats", tag = "archive",
     params(StatsQuery),
-    responses((status = 200, body = StatsAnswer),
-        (status = 200, description = "format=csv", body = String, content_type = "text/csv; charset=utf-8"),
+    responses((status = 200, description = "JSON (the default), or CSV with format=csv",
+            content((StatsAnswer = "application/json"), (String = "text/csv; charset=utf-8"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn stats(
     State(st): State<Shared>,

@@ -268,7 +268,8 @@ const DOCUMENT_TYPES: [&str; 4] = [
 /// answer is `kyso verify --json`'s report (ETSI EN 319 102-1 indications); the header
 /// `X-Content-SHA256` carries the document's SHA-256 for `/v1/verify/archived`.
 #[utoipa::path(post, path = "/v1/verify", operation_id = "verify", tag = "verification",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(description = "the document's bytes, as sent (no schema: binary)",
+        content(("application/pdf"), ("application/pkcs7-mime"), ("application/pkcs7-signature"), ("application/octet-stream"))),
     responses((status = 200, description = "the validation report", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 408, body = ErrorBody),
