@@ -3150,3 +3150,52 @@ fn forged_versions_in_object_streams_written_after_the_signature_fail_it() {
         "{j}"
     );
 }
+
+/// An encryption dictionary where kyso did not look (helper 217, 2026-12-06): readers that
+/// rebuild the cross-reference table take an /Encrypt from an earlier trailer or a dictionary
+/// between objects and decrypt the page with it — "So tien: 100 VND" as written, "900 VND"
+/// decrypted. The preparer's file signed (by pyHanko), then two updates whose /Size MuPDF
+/// does not take made MuPDF repair it and draw 900: TOTAL-PASSED by the build before, as was an
+/// outsider's /Encrypt in one update's trailer and not the next's, and a /Size of -1 or a
+/// reference after the signature. Now the file is refused (an /Encrypt anywhere but the last
+/// trailer), the /Size fails the signature, and kyso will not sign the preparer's file.
+#[test]
+fn an_encryption_dictionary_outside_the_last_trailer_is_refused() {
+    let demo = Demo::new();
+    let d = demo.path().join("enc");
+    hostile("encrypt_elsewhere.py", &[d.as_os_str()]);
+    let root = d.join("root.pem");
+    let judge = |f: &str| verdict(&demo, &d.join(f), &["--trust", root.to_str().unwrap()]);
+    assert_eq!(judge("signed.pdf")["indication"], "TOTAL-PASSED");
+    for f in ["planted-signed.pdf", "planted-final.pdf", "outsider.pdf"] {
+        let j = judge(f);
+        assert_eq!(
+            said(&j),
+            ("TOTAL-FAILED".to_string(), "FORMAT_FAILURE".to_string()),
+            "{f}: {j}"
+        );
+        assert!(
+            j.to_string().contains("holds an /Encrypt at byte"),
+            "{f}: {j}"
+        );
+    }
+    for f in ["negative-size.pdf", "indirect-size.pdf"] {
+        let j = judge(f);
+        assert_eq!(j["signatures"][0]["indication"], "TOTAL-FAILED", "{f}: {j}");
+        assert!(
+            j.to_string()
+                .contains("gives a /Size that is no direct integer from 0"),
+            "{f}: {j}"
+        );
+    }
+    // The signer refuses the preparer's file, and writes nothing.
+    let planted = d.join("planted.pdf");
+    let r = demo.run_pin(&["sign", "--key", RSA_KEY, planted.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("holds an /Encrypt at byte"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("planted.signed.pdf").exists());
+}

@@ -1691,3 +1691,66 @@ mod tests {
         }
     }
 }
+
+/// One step of a name as Poppler's lexer reads it, at `i`: the byte it adds and where the
+/// next step begins; `None` at its end (white space, a delimiter, the file's end). Regular
+/// characters, `#` and two hex digits one byte, `#` and one hex digit one byte that swallows
+/// the next character whatever it is — a delimiter too (`/L#0G` is "L" and a NUL; `/V#0>>` is
+/// "V", a NUL, ">", then a lone `>`: found by attackers' readings, 2026-12-03).
+pub fn poppler_name_step(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
+    let c = *b.get(i)?;
+    match hex(b.get(i + 1)) {
+        Some(h) if c == b'#' => Some((
+            h << 4 | hex(b.get(i + 2)).unwrap_or(0),
+            (i + 3).min(b.len()),
+        )),
+        _ if is_ws(c) || is_delim(c) => None,
+        _ => Some((c, i + 1)),
+    }
+}
+
+/// A name as Poppler's lexer reads it, from just after its `/` ([`poppler_name_step`]), kept
+/// as a C string (it ends at a NUL), walked only until what it is is settled: its end, a
+/// decoded NUL, or a 17th byte (no longer name equals one compared here). Returns it, and
+/// `Ok(where it ends)`, or `Err(where the rest of it begins)`.
+pub fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, std::result::Result<usize, usize>) {
+    let mut n = PopplerName::default();
+    loop {
+        let Some((byte, next)) = poppler_name_step(b, i) else {
+            return (n, Ok(i));
+        };
+        if byte == 0 {
+            return (n, Err(next));
+        }
+        if n.len == n.bytes.len() {
+            n.longer = true;
+            return (n, Err(i));
+        }
+        n.bytes[n.len] = byte;
+        n.len += 1;
+        i = next;
+    }
+}
+
+/// The first 16 bytes of a name, without allocating (every name of a file is read).
+#[derive(Default)]
+pub struct PopplerName {
+    bytes: [u8; 16],
+    len: usize,
+    /// It has more.
+    pub longer: bool,
+}
+
+impl PartialEq<[u8]> for PopplerName {
+    fn eq(&self, other: &[u8]) -> bool {
+        !self.longer && &self.bytes[..self.len] == other
+    }
+}
+
+/// Where the first name reading as `name` is, Poppler's way ([`poppler_name`]) — wherever it
+/// is: in an object, a string, a comment, stream data. (Any name MuPDF's lexer reads as one of
+/// letters reads so too: it decodes only whole `#` escapes.) At most 16 bytes.
+pub fn name_anywhere(data: &[u8], name: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'/', data).find(|&slash| poppler_name(data, slash + 1).0 == *name)
+}

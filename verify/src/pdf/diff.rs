@@ -803,6 +803,7 @@ pub fn xref_streams_differ(doc: &Document<'_>, start: usize) -> Option<String> {
 /// to Poppler, which then reads the cross-reference section after that object's `endobj` (in
 /// the first 1,024 bytes) instead of the one `startxref` names.
 pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
+    use kyso_pdf::parse::{poppler_name, poppler_name_step};
     // Read as Poppler's tolerant parser may read it, not as kyso's strict one: a first object
     // kyso cannot parse (a header `-1 0 obj`, an entry beside /L that kyso refuses) hid it
     // from the first version of this check (found by an attacker's reading, 2026-12-03). So
@@ -892,63 +893,6 @@ pub fn linearized_lengths(data: &[u8]) -> Vec<usize> {
             value_after(after)
         })
         .collect()
-}
-
-/// One step of a name as Poppler's lexer reads it, at `i`: the byte it adds and where the
-/// next step begins; `None` at its end (white space, a delimiter, the file's end). Regular
-/// characters, `#` and two hex digits one byte, `#` and one hex digit one byte that swallows
-/// the next character whatever it is — a delimiter too (`/L#0G` is "L" and a NUL; `/V#0>>` is
-/// "V", a NUL, ">", then a lone `>`: found by attackers' readings, 2026-12-03).
-fn poppler_name_step(b: &[u8], i: usize) -> Option<(u8, usize)> {
-    use kyso_pdf::parse::{is_delim, is_ws};
-    let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16)).map(|d| d as u8);
-    let c = *b.get(i)?;
-    match hex(b.get(i + 1)) {
-        Some(h) if c == b'#' => Some((
-            h << 4 | hex(b.get(i + 2)).unwrap_or(0),
-            (i + 3).min(b.len()),
-        )),
-        _ if is_ws(c) || is_delim(c) => None,
-        _ => Some((c, i + 1)),
-    }
-}
-
-/// A name as Poppler's lexer reads it, from just after its `/` ([`poppler_name_step`]), kept
-/// as a C string (it ends at a NUL), walked only until what it is is settled: its end, a
-/// decoded NUL, or a 17th byte (no longer name equals one compared here). Returns it, and
-/// `Ok(where it ends)`, or `Err(where the rest of it begins)`.
-fn poppler_name(b: &[u8], mut i: usize) -> (PopplerName, Result<usize, usize>) {
-    let mut n = PopplerName::default();
-    loop {
-        let Some((byte, next)) = poppler_name_step(b, i) else {
-            return (n, Ok(i));
-        };
-        if byte == 0 {
-            return (n, Err(next));
-        }
-        if n.len == n.bytes.len() {
-            n.longer = true;
-            return (n, Err(i));
-        }
-        n.bytes[n.len] = byte;
-        n.len += 1;
-        i = next;
-    }
-}
-
-/// The first 16 bytes of a name, without allocating (every name of a file is read).
-#[derive(Default)]
-struct PopplerName {
-    bytes: [u8; 16],
-    len: usize,
-    /// It has more.
-    longer: bool,
-}
-
-impl PartialEq<[u8]> for PopplerName {
-    fn eq(&self, other: &[u8]) -> bool {
-        !self.longer && &self.bytes[..self.len] == other
-    }
 }
 
 /// The object numbers an object stream's index lists, in order, as far as it reads (MuPDF
@@ -2308,8 +2252,21 @@ impl<'d> Revisions<'_, 'd> {
         // /Size or an object number past MuPDF's largest (8,388,607: "trailer Size entry out of
         // range", then a repair), an /Info that does not exist (Poppler); found by an
         // attacker's reading, 2026-12-02.
+        // A /Size that is no direct integer from 0 (a reference, a negative number, a real)
+        // makes MuPDF repair a classic section ("trailer Size entry is indirect", "out of
+        // range") and Poppler a cross-reference stream: read as 0 here, it was a trigger
+        // (helper 217, 2026-12-06), as the signer refuses it before signing.
         for s in self.last.sections().iter().filter(|s| s.offset >= start) {
-            let size = s.trailer.get("Size").and_then(Object::as_int).unwrap_or(0);
+            let size = match s.trailer.get("Size") {
+                None => 0,
+                Some(Object::Int(n)) if *n >= 0 => *n,
+                Some(_) => {
+                    return Some(format!(
+                        "a cross-reference section after the signature (byte {}) gives a /Size that is no direct integer from 0: PDF readers rebuild the table on opening",
+                        s.offset
+                    ))
+                }
+            };
             let top = s.entries.iter().map(|(n, _)| *n).max().unwrap_or(0);
             if size > MAX_READER_OBJECTS + 1 || top > MAX_READER_OBJECTS as u32 {
                 return Some(format!(
