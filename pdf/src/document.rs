@@ -84,13 +84,21 @@ pub struct Document<'a> {
     /// Bytes stream decoding may still produce for this file, and the object streams decoded
     /// so far: shared with the views of its earlier revisions.
     shared: Arc<Shared>,
+    /// [`Document::xref_streams_read_otherwise`] and [`Document::referenced_numbers`], found
+    /// once: every signature asked again, 64 of them 51 s for a 70 KB file (helper 215).
+    otherwise: std::sync::OnceLock<Vec<(u32, usize, Option<XrefEntry>)>>,
+    referenced: std::sync::OnceLock<Option<crate::Set<u32>>>,
 }
 
 /// What a file and the views of its earlier revisions share: a file of many revisions, each
 /// reaching a zlib bomb of its own, inflates them within the file's budget, not one budget
 /// per revision; and an object stream every revision reaches is decoded once.
 struct Shared {
-    decode_budget: std::sync::atomic::AtomicUsize,
+    /// Shared by the file and every earlier revision parsed from it ([`Document::parse_revision`]),
+    /// as are `parsed_budget` and `objstms`: each revision with a budget of its own held K
+    /// times the file's share of memory — eight signed revisions of an 18 KB file naming one
+    /// 5.5-million-element array aborted the process (helper 215, 2026-12-06).
+    decode_budget: Arc<std::sync::atomic::AtomicUsize>,
     /// Cross-reference entries the parse may still read, each part paid for before it is
     /// read: twice what the file may hold (a hybrid file's table and stream may both list
     /// every object), so a section claiming more than that is refused before it is indexed.
@@ -99,12 +107,15 @@ struct Shared {
     /// life) may take ([`parsed_budget`]). An array of 33 million `0 ` inflated within the
     /// decode budget from 64 KB held 1.7 GB as objects (found by an attacker's reading,
     /// 2026-12-06).
-    parsed_budget: std::sync::atomic::AtomicUsize,
+    parsed_budget: Arc<std::sync::atomic::AtomicUsize>,
     /// Decoded object streams by where the stream object starts in the file and how many
     /// bytes its data has (two revisions placing one object at one offset, with data of one
     /// length, place the same stream).
-    objstms: Mutex<HashMap<(usize, usize), Result<ObjStm>>>,
+    objstms: Arc<ObjStms>,
 }
+
+/// Decoded object streams by (offset of the stream object, bytes of its data).
+type ObjStms = Mutex<HashMap<(usize, usize), Result<ObjStm>>>;
 
 impl Shared {
     /// Count `n` more objects parsed from an object stream and kept; an error once the
@@ -157,12 +168,13 @@ fn decode_budget(len: usize) -> usize {
 }
 
 /// Most bytes the objects parsed from a document's object streams may take: two objects for
-/// every byte of the file, at least 256 MiB. Honest files with large structure trees parse
+/// every byte of the file, at least 64 MiB. Honest files with large structure trees parse
 /// up to about 0.64 objects per byte (a 13 MB qpdf file: 8.4 million; a false-failure sweep,
-/// 2026-12-06), which the decode budget's 0.67 (at 48 bytes an object) left no room for.
+/// 2026-12-06), which the decode budget's 0.67 (at 48 bytes an object) left no room for. The
+/// floor was 256 MiB, and a 13 KB file held 552 MB with two signed revisions (helper 215).
 fn parsed_budget(len: usize) -> usize {
     len.saturating_mul(2 * std::mem::size_of::<Object>())
-        .max(256 << 20)
+        .max(64 << 20)
 }
 
 /// Most cross-reference entries a document may have: more than its bytes could hold objects
@@ -219,13 +231,40 @@ impl<'a> Document<'a> {
     /// Parse the file's cross-reference chain. Refuses encrypted files, and files whose
     /// cross-reference data is broken (kyso does not guess at a damaged file it is to sign).
     pub fn parse(data: &'a [u8]) -> Result<Document<'a>> {
+        Self::parse_sharing(data, None)
+    }
+
+    /// The file's first `end` bytes — an earlier revision — parsed as a document of their own
+    /// (their own chain and table), within this file's budgets of decoding and of parsed
+    /// objects, sharing the object streams it decoded: reading them so costs the file no more
+    /// than once (each with budgets of its own: K revisions, K times the memory; helper 215).
+    /// Its cross-reference entries are counted anew (each revision reads its chain again).
+    pub fn parse_revision(&self, end: usize) -> Result<Document<'a>> {
+        Self::parse_sharing(&self.data[..end.min(self.data.len())], Some(&self.shared))
+    }
+
+    fn parse_sharing(data: &'a [u8], with: Option<&Shared>) -> Result<Document<'a>> {
         let shared = Arc::new(Shared {
-            decode_budget: std::sync::atomic::AtomicUsize::new(decode_budget(data.len())),
-            parsed_budget: std::sync::atomic::AtomicUsize::new(parsed_budget(data.len())),
+            decode_budget: with.map_or_else(
+                || {
+                    Arc::new(std::sync::atomic::AtomicUsize::new(decode_budget(
+                        data.len(),
+                    )))
+                },
+                |s| s.decode_budget.clone(),
+            ),
+            parsed_budget: with.map_or_else(
+                || {
+                    Arc::new(std::sync::atomic::AtomicUsize::new(parsed_budget(
+                        data.len(),
+                    )))
+                },
+                |s| s.parsed_budget.clone(),
+            ),
             entries_left: std::sync::atomic::AtomicUsize::new(
                 max_entries(data.len()).saturating_mul(2),
             ),
-            objstms: Mutex::new(HashMap::new()),
+            objstms: with.map_or_else(Default::default, |s| s.objstms.clone()),
         });
         let head = &data[..data.len().min(1024)];
         if !head.windows(5).any(|w| w == b"%PDF-") {
@@ -340,6 +379,8 @@ impl<'a> Document<'a> {
             versions: std::sync::OnceLock::new(),
             objstm_cache: Mutex::new(HashMap::new()),
             shared,
+            otherwise: Default::default(),
+            referenced: Default::default(),
         };
         doc.check_trailer()?;
         Ok(doc)
@@ -415,6 +456,8 @@ impl<'a> Document<'a> {
             versions: std::sync::OnceLock::from(versions),
             objstm_cache: Mutex::new(HashMap::new()),
             shared: self.shared.clone(),
+            otherwise: Default::default(),
+            referenced: Default::default(),
         };
         doc.check_trailer()?;
         Ok(doc)
@@ -442,6 +485,8 @@ impl<'a> Document<'a> {
             versions: std::sync::OnceLock::new(),
             objstm_cache: Mutex::new(HashMap::new()),
             shared: self.shared.clone(),
+            otherwise: Default::default(),
+            referenced: Default::default(),
         })
     }
 
@@ -471,10 +516,16 @@ impl<'a> Document<'a> {
     /// number no newer section lists and whose own section does not place at the stream
     /// itself: its number, its offset, and what the table holds for the number instead
     /// (`None`: nothing, or a free entry — the caller asks whether anything refers to it).
-    pub fn xref_streams_read_otherwise(&self) -> Vec<(u32, usize, Option<XrefEntry>)> {
+    pub fn xref_streams_read_otherwise(&self) -> &[(u32, usize, Option<XrefEntry>)] {
+        self.otherwise
+            .get_or_init(|| self.find_xref_streams_read_otherwise())
+    }
+
+    fn find_xref_streams_read_otherwise(&self) -> Vec<(u32, usize, Option<XrefEntry>)> {
         let mut out = Vec::new();
         // Numbers the sections newer than the one at hand list: both readers take those.
         let mut newer: crate::Set<u32> = Default::default();
+        let header = crate::parse::HeaderFrom::default();
         for s in self.sections() {
             for &(own, at) in &s.xref_streams {
                 if newer.contains(&own.num) {
@@ -485,8 +536,7 @@ impl<'a> Document<'a> {
                 match self.entry(own.num) {
                     // (White space before a header is read over by every reader.)
                     Some(XrefEntry::Offset { offset, gen })
-                        if crate::parse::header_from(self.data, offset)
-                            == crate::parse::header_from(self.data, at)
+                        if header.at(self.data, offset) == header.at(self.data, at)
                             && gen == own.gen => {}
                     Some(XrefEntry::Free) | None => out.push((own.num, at, None)),
                     other => out.push((own.num, at, other)),
@@ -500,7 +550,16 @@ impl<'a> Document<'a> {
     /// The object numbers that the objects the table places, and the trailer, refer to (one
     /// reading of every object, for the rare file that needs the answer). `None` when some
     /// object cannot be read: what it refers to is unknown.
-    pub fn referenced_numbers(&self) -> Result<Option<crate::Set<u32>>> {
+    pub fn referenced_numbers(&self) -> Result<Option<&crate::Set<u32>>> {
+        if let Some(r) = self.referenced.get() {
+            return Ok(r.as_ref());
+        }
+        // (A stop is not remembered: the answer is then none.)
+        let found = self.find_referenced_numbers()?;
+        Ok(self.referenced.get_or_init(|| found).as_ref())
+    }
+
+    fn find_referenced_numbers(&self) -> Result<Option<crate::Set<u32>>> {
         let mut out: crate::Set<u32> = Default::default();
         out.extend(self.trailer().0.iter().filter_map(|(_, v)| match v {
             Object::Ref(r) => Some(r.num),
@@ -871,7 +930,10 @@ impl<'a> Document<'a> {
                 .copied()
                 .unwrap_or(data.len());
             let mut q = Parser::new(&data[..end], at);
-            q.max_built = self.shared.parsed_left();
+            q.max_built = self
+                .shared
+                .parsed_left()
+                .min(crate::parse::MAX_OBJECT_PARTS);
             objs.push((on, q.object(0)?));
             self.shared.charge_parsed(q.built)?;
         }
@@ -1069,6 +1131,7 @@ pub fn read_indirect_to(
         });
     }
     let mut p = Parser::new(data, offset);
+    p.max_built = crate::parse::MAX_OBJECT_PARTS;
     let num = p.uint().map_err(|_| PdfError::BrokenXref {
         offset,
         what: "no object at this offset".into(),

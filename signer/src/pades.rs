@@ -331,11 +331,13 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     let mut numbers: Vec<(&u32, &usize)> = h.last.iter().collect();
     numbers.sort_unstable();
     let mut shadowed = HashSet::new();
+    // Each run of white space before the headers walked once (helper 215).
+    let header = kyso_pdf::parse::HeaderFrom::default();
     for (&num, &at) in numbers {
         match doc.entry(num).map(|e| match e {
             // An entry pointing at white space before its header is read there by all.
             kyso_pdf::XrefEntry::Offset { offset, gen } => kyso_pdf::XrefEntry::Offset {
-                offset: kyso_pdf::parse::header_from(pdf, offset),
+                offset: header.at(pdf, offset),
                 gen,
             },
             other => other,
@@ -360,9 +362,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     // than after (found by an attacker's reading, 2026-12-03).
     for &num in &nums {
         if let Some(kyso_pdf::XrefEntry::Offset { offset, gen }) = doc.entry(num) {
-            if header_at(pdf, kyso_pdf::parse::header_from(pdf, offset))
-                != Some((num, u64::from(gen)))
-            {
+            if header_at(pdf, header.at(pdf, offset)) != Some((num, u64::from(gen))) {
                 return refuse(format!(
                     "the cross-reference table places object {num} {gen} at byte {offset}, where it is not written: PDF readers rebuild the table from what they find"
                 ));
@@ -383,9 +383,7 @@ fn check_reading(pdf: &[u8], doc: &Document<'_>, pages: &[ObjRef]) -> Result<Rea
     for (&num, &(gen, at)) in rebuilt {
         match doc.entry(num) {
             Some(kyso_pdf::XrefEntry::Offset { offset, gen: g })
-                if kyso_pdf::parse::header_from(pdf, at)
-                    != kyso_pdf::parse::header_from(pdf, offset)
-                    || gen != i64::from(g) =>
+                if header.at(pdf, at) != header.at(pdf, offset) || gen != i64::from(g) =>
             {
                 return refuse(format!(
                     "Poppler rebuilding the cross-reference table takes object {num} from byte {at}, not from byte {offset} where the table places it"

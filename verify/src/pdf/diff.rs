@@ -774,7 +774,7 @@ pub const ODD_UNREAD: &str = "the file holds more `obj` keywords not written as 
 pub fn xref_streams_differ(doc: &Document<'_>, start: usize) -> Option<String> {
     // (What the document refers to is read once, when a stream needs it.)
     let referenced = std::cell::OnceCell::new();
-    for (num, at, held) in doc.xref_streams_read_otherwise() {
+    for &(num, at, held) in doc.xref_streams_read_otherwise() {
         let refused = held.is_some()
             || at >= start
             || referenced
@@ -1957,6 +1957,7 @@ impl<'d> Revisions<'_, 'd> {
     fn readers_would_repair(&self) -> Option<String> {
         use kyso_pdf::document::{classic_section_end, object_extent, revision_end_marker};
         let data = self.last.data();
+        let header = kyso_pdf::parse::HeaderFrom::default();
         // Bytes before `%PDF-`: Poppler counts every offset from the header, MuPDF refuses
         // the header and rebuilds the table; kyso counts from the file's first byte. A later
         // revision's string held a cross-reference section that only Poppler's offsets
@@ -2194,7 +2195,7 @@ impl<'d> Revisions<'_, 'd> {
         for (&num, &at) in numbers {
             let differs = match self.last.entry(num) {
                 Some(XrefEntry::Offset { offset, .. }) => {
-                    let offset = kyso_pdf::parse::header_from(data, offset);
+                    let offset = header.at(data, offset);
                     offset < at || h.highest.get(&num).is_some_and(|&(_, a)| a != offset)
                 }
                 // Freed, or in an object stream: an old plain version in the signed bytes is
@@ -2227,9 +2228,7 @@ impl<'d> Revisions<'_, 'd> {
             let differs = match self.last.entry(num) {
                 Some(XrefEntry::Offset { offset, gen: g }) => {
                     (at >= start || offset >= start)
-                        && (kyso_pdf::parse::header_from(data, at)
-                            != kyso_pdf::parse::header_from(data, offset)
-                            || gen != i64::from(g))
+                        && (header.at(data, at) != header.at(data, offset) || gen != i64::from(g))
                 }
                 // As above: a version of an object the signature covers is compared.
                 _ => at >= start && !used.contains(&num),
@@ -2554,9 +2553,10 @@ impl<'d> Revisions<'_, 'd> {
             .filter(|n| !used.contains_key(n))
             .collect();
         // (The table's own object of the number, unreadable, is told where it is used.)
+        let header = kyso_pdf::parse::HeaderFrom::default();
         let the_tables = |n: u32, at: usize| {
             matches!(self.last.entry(n), Some(XrefEntry::Offset { offset, .. })
-                if kyso_pdf::parse::header_from(data, offset) == at)
+                if header.at(data, offset) == at)
         };
         // A header a rebuild may take: the number's last or highest-generation one, or one
         // a `stream` keyword follows before `endobj` (MuPDF's repair keeps a measured stream's
