@@ -632,12 +632,19 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("has not come"), "{}", r.stderr);
     let was = size();
+    let braille = format!("{}abc", "\u{2800}".repeat(80));
+    let piled = format!("abc{}", "\u{0301}".repeat(6));
     for said in [
         ".",
         "x",
         "a\u{200B}bc",
         "\u{0E31}\u{0E31}\u{0E31}",
         "ab\u{202E}cd",
+        // Blank without being spaces, and accents piled on a letter (helper 218).
+        &braille,
+        "abc\u{13430}",
+        "abc\u{0600}",
+        &piled,
     ] {
         let r = status("2", "--revoke", said);
         assert_eq!(r.code, 5, "{said:?}: {}", r.stderr);
@@ -676,6 +683,22 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         (Some("read"), Some("tra cứu")),
         "{read}"
     );
+    // Korean typed decomposed (conjoining jamo, each no letter alone) is read, and logged as
+    // composed, as Vietnamese typed either way is (helper 218: refused).
+    let nfd =
+        "\u{1109}\u{1161}\u{1107}\u{1169}\u{11AB} \u{1107}\u{1161}\u{11AF}\u{1100}\u{1173}\u{11B8}";
+    let r = s.kyso(&[
+        "archive",
+        "get",
+        "0",
+        "--user",
+        "canbo.hk",
+        "--purpose",
+        nfd,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = s.event(size() - 1);
+    assert_eq!(read["purpose"], "사본 발급", "{read}");
 
     // Bad codes and documents are refused, nothing is stored.
     for (code, why) in [

@@ -665,6 +665,21 @@ fn auditor_recomputes_the_log_from_its_entries_and_the_signed_checkpoint_matches
         .parse()
         .unwrap();
     assert!((1.0..600.0).contains(&age), "{age}: {text}");
+    // A state file dated ahead of the clock (set by hand, or by a clock that ran ahead) makes
+    // the age unknown, -1, not 0, which an alert would take for fresh (helper 218).
+    a.stop();
+    std::fs::File::options()
+        .write(true)
+        .open(a.dir.path().join("db.checkpoint"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400))
+        .unwrap();
+    a.launch();
+    let text = a.agent(Who::Token("admin")).get("/metrics").text();
+    assert!(
+        text.contains("\nkyso_checkpoint_age_seconds -1\n"),
+        "{text}"
+    );
 }
 
 /// A document prepared again while its first preparation waits — the same signed data, so the

@@ -561,13 +561,30 @@ fn stated_shows(c: char) -> bool {
         && !matches!(c as u32, 0x1100..=0x11FF | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
 }
 
-/// A stated purpose or reason as the archive keeps it: trimmed, each space a plain one.
+/// A stated purpose or reason as the archive keeps it: trimmed, each space a plain one, in
+/// Unicode NFC (Korean typed decomposed was all conjoining jamo, which count as no letter, and
+/// was refused; Vietnamese logged two ways; helper 218).
 pub fn stated_form(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     text.trim_matches(stated_space)
         .chars()
         .map(|c| if stated_space(c) { ' ' } else { c })
+        .nfc()
         .collect()
 }
+
+/// Characters that show nothing and are no space, beyond controls and the default-ignorable
+/// ones (`kyso_verify::report::hides`): the braille blank, the musical null notehead,
+/// Egyptian hieroglyph format controls, prepended number signs — each kept in a logged
+/// purpose, eighty braille blanks pushing its text out of sight (helper 218, 2026-12-06).
+fn stated_blank(c: char) -> bool {
+    matches!(c as u32,
+        0x2800 | 0x1D159 | 0x13430..=0x1345F | 0x0600..=0x0605 | 0x06DD | 0x070F
+        | 0x0890..=0x0891 | 0x08E2 | 0x110BD | 0x110CD)
+}
+
+/// Most combining marks on one character: Vietnamese takes two (ệ), Thai three.
+const STATED_MARKS: usize = 4;
 
 /// The rules of a purpose or reason someone states, which the log keeps with their name
 /// (`what` names it in the error): at most `max` bytes, at least [`STATED_MIN`] letters or
@@ -576,19 +593,30 @@ pub fn stated_form(text: &str) -> String {
 /// space through where the service refused them (helper 216).
 pub fn check_stated(what: &str, text: &str, max: usize) -> Result<()> {
     let visible = text.chars().filter(|c| stated_shows(*c)).count();
+    let mut marks = 0;
+    let piled = text.chars().any(|c| {
+        marks = if unicode_normalization::char::is_combining_mark(c) {
+            marks + 1
+        } else {
+            0
+        };
+        marks > STATED_MARKS
+    });
     if text.len() > max
         || visible < STATED_MIN
-        || text
-            .chars()
-            .any(|c| !stated_space(c) && (c.is_whitespace() || kyso_verify::report::hides(c)))
+        || piled
+        || text.chars().any(|c| {
+            !stated_space(c)
+                && (c.is_whitespace() || kyso_verify::report::hides(c) || stated_blank(c))
+        })
     {
         return Err(ArchiveError::Input(format!(
-            "{what}: required: at least {STATED_MIN} letters or digits, at most {max} bytes, no control or invisible characters (it is logged with your name)"
+            "{what}: required: at least {STATED_MIN} letters or digits, at most {max} bytes, no control or invisible characters, at most {STATED_MARKS} accents on a letter (it is logged with your name)"
         )));
     }
     if stated_form(text) != text {
         return Err(ArchiveError::Input(format!(
-            "{what}: give it without spaces at either end, each space a plain one"
+            "{what}: give it without spaces at either end, each space a plain one, in Unicode NFC"
         )));
     }
     Ok(())

@@ -1769,10 +1769,16 @@ fn read_xref_stream(
     if w.len() != 3 || w.iter().any(|&x| x > 8) {
         return Err(broken("bad /W".into()));
     }
-    let size = direct_int(&s.dict, "Size", "cross-reference stream")
+    // Without a /Size, or with a negative one, MuPDF ("xref stream missing Size entry") and
+    // Poppler rebuild the table: read as 0, one after a signature was a trigger of that
+    // rebuild TOTAL-PASSED, and the signer countersigned it (helper 218, 2026-12-06).
+    let size = match direct_int(&s.dict, "Size", "cross-reference stream")
         .map_err(|e| broken(e.to_string()))?
-        .unwrap_or(0)
-        .max(0) as u64;
+    {
+        Some(n) if n >= 0 => n as u64,
+        Some(_) => return Err(broken("a negative /Size".into())),
+        None => return Err(broken("no /Size (PDF readers rebuild the table)".into())),
+    };
     let index: Vec<u64> = match s.dict.get("Index") {
         None | Some(Object::Null) => vec![0, size],
         Some(_) => ints("Index")

@@ -11,7 +11,7 @@ use kyso_hsm::SignDigest;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 type Result<T> = std::result::Result<T, ArchiveError>;
 
@@ -43,7 +43,10 @@ pub struct Store {
     allow_unsigned: bool,
     /// The newest signed checkpoint: (tree size, note).
     latest: Mutex<Option<(u64, String)>>,
-    latest_at: Mutex<Option<SystemTime>>,
+    /// When the newest checkpoint's age was last known, and that age: the clock that counts
+    /// it on is the monotonic one (a clock set back read 0 for as long as it was behind;
+    /// helper 218).
+    latest_at: Mutex<Option<(Instant, Duration)>>,
     /// Seconds since the epoch of the publisher's last round; and the token probe's result.
     publisher_tick: AtomicU64,
     token_ok: AtomicBool,
@@ -157,9 +160,20 @@ impl Store {
         // "none yet", on an appliance that had signed for months until it signed again
         // (helper 216).
         let latest_at = latest.as_ref().and_then(|_| {
-            std::fs::metadata(&signer.state_file)
+            let written = std::fs::metadata(&signer.state_file)
                 .and_then(|m| m.modified())
-                .ok()
+                .ok()?;
+            match SystemTime::now().duration_since(written) {
+                Ok(age) => Some((Instant::now(), age)),
+                // Written in the future: the clock or the file was set otherwise; unknown
+                // (-1) rather than 0, which an alert on the age would take for fresh.
+                Err(_) => {
+                    tracing::warn!(
+                        "the checkpoint state file is dated ahead of the clock: the newest checkpoint's age is unknown until the next one"
+                    );
+                    None
+                }
+            }
         });
         Ok(Store {
             archive,
@@ -526,7 +540,8 @@ impl Store {
                         *l = Some((size, note));
                     }
                 }
-                *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(SystemTime::now());
+                *self.latest_at.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), Duration::ZERO));
                 self.token_ok.store(true, Ordering::Relaxed);
                 self.failing.signed(size);
                 Ok(())
@@ -595,7 +610,7 @@ impl Store {
         self.latest_at
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .map(|t| t.elapsed().unwrap_or_default().as_secs_f64())
+            .map(|(at, age)| (age + at.elapsed()).as_secs_f64())
     }
 
     /// Seconds the log's last entry is dated ahead of the clock (0 when it is not): a clock

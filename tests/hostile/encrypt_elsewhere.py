@@ -18,7 +18,8 @@ named in a dictionary between objects, which pyHanko signs), planted-final.pdf (
 MuPDF repairs and a cross-reference stream Poppler rebuilds); outsider.pdf (signed.pdf, then an
 update whose trailer names an /Encrypt and a second one whose trailer does not);
 negative-size.pdf and indirect-size.pdf (signed.pdf, then an /Info update whose trailer's /Size
-is -1, or a reference: MuPDF repairs the file on opening).
+is -1, or a reference: MuPDF repairs the file on opening); no-size-stream.pdf (the update's
+section a cross-reference stream without /Size: both readers rebuild; helper 218).
 """
 import datetime as dt
 import hashlib
@@ -111,7 +112,8 @@ def append(pdf, objs, trailer):
 
 
 def append_xref_stream(pdf, objs, trailer, num, size):
-    """An update whose section is a cross-reference stream, object `num`, its /Size `size`."""
+    """An update whose section is a cross-reference stream, object `num`, its /Size `size`
+    (None: none)."""
     out = bytearray(pdf)
     ent = {}
     for n, body in objs:
@@ -122,7 +124,8 @@ def append_xref_stream(pdf, objs, trailer, num, size):
     rows = b''.join(b'\x01' + ent[n].to_bytes(4, 'big') + b'\0\0' for n in sorted(ent))
     index = b' '.join(b'%d 1' % n for n in sorted(ent))
     data = zlib.compress(rows)
-    out += (b'%d 0 obj\n<< /Type /XRef /Size %s /W [1 4 2] /Index [%s] %s /Prev %d /Length %d '
+    size = b'' if size is None else b'/Size ' + size
+    out += (b'%d 0 obj\n<< /Type /XRef %s /W [1 4 2] /Index [%s] %s /Prev %d /Length %d '
             b'/Filter /FlateDecode >>\nstream\n' % (num, size, index, trailer, last_xref(pdf), len(data))
             + data + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
     return bytes(out)
@@ -244,3 +247,7 @@ write('outsider.pdf', u)
 # A /Size MuPDF does not take, after the signature: it repairs the file on opening.
 for name, given in [('negative-size.pdf', b'-1'), ('indirect-size.pdf', b'%d 0 R' % size)]:
     write(name, append(signed, [(size, b'<< /Title (x) >>')], b'/Size ' + given + b' /Root 1 0 R /Info %d 0 R ' % size + ID))
+# A cross-reference stream without /Size after the signature: MuPDF ("xref stream missing Size
+# entry") and Poppler rebuild the table on opening (helper 218).
+write('no-size-stream.pdf', append_xref_stream(signed, [(size, b'<< /Title (Cap nhat) >>')],
+                                               b'/Root 1 0 R /Info %d 0 R ' % size + ID, size + 1, None))
