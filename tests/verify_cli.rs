@@ -3279,3 +3279,45 @@ fn pdfs_that_made_kyso_repeat_its_work_per_revision_or_signature_are_judged_in_b
         assert!(err.contains(why), "{f}: {err}");
     }
 }
+
+/// An object a signed page names but no table holds, defined after the signature in a way kyso
+/// cannot read — one object of more than 2^21 parts, a key given twice, arrays nested 70 deep:
+/// the first was read as undefined, so TOTAL-PASSED (and the signer countersigned), while
+/// Poppler, MuPDF and PyMuPDF drew its "900 VND" over the signed "100 VND" (helper 219,
+/// 2026-12-06; tests/hostile/defined_after.py). Each fails the signature, and is not signed.
+#[test]
+fn an_object_defined_after_the_signature_that_kyso_cannot_read_fails_it() {
+    let demo = Demo::new();
+    let d = demo.path().join("after");
+    std::fs::create_dir_all(&d).unwrap();
+    let base = d.join("base.pdf");
+    hostile("defined_after.py", &["base".as_ref(), base.as_os_str()]);
+    let r = demo.run_pin(&["sign", "--key", EC_KEY, base.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let signed = d.join("base.signed.pdf");
+    let ca = demo.ca_pem();
+    for (variant, why) in [
+        ("parts", "where kyso cannot read it (PDF limit exceeded"),
+        ("dupkey", "where readers find none"),
+        ("deep", "where readers find none"),
+    ] {
+        let f = d.join(format!("{variant}.pdf"));
+        hostile(
+            "defined_after.py",
+            &[
+                "after".as_ref(),
+                signed.as_os_str(),
+                f.as_os_str(),
+                variant.as_ref(),
+            ],
+        );
+        let j = verdict(&demo, &f, &["--trust", ca.to_str().unwrap()]);
+        assert_eq!(
+            j["signatures"][0]["indication"], "TOTAL-FAILED",
+            "{variant}: {j}"
+        );
+        assert!(j.to_string().contains(why), "{variant}: {j}");
+        let r = demo.run_pin(&["sign", "--key", EC_KEY, f.to_str().unwrap()]);
+        assert_eq!(r.code, 5, "{variant}: {}", r.stderr);
+    }
+}

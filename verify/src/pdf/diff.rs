@@ -2086,6 +2086,16 @@ impl<'d> Revisions<'_, 'd> {
             } else {
                 match object_extent(data, offset, &length_of) {
                     Ok(x) if p.listed.is_none_or(|r| r == x.obj) => {
+                        // A plain object a section lists must be one kyso reads where it lies,
+                        // as an object stream's must (above): what kyso cannot read (past its
+                        // limits, a key given twice), readers read, and its judgement of what
+                        // that changes was blind — a Square drawing "900 VND" beside an array
+                        // of 2^21 + 10 elements passed (helper 219). Each read once, in order.
+                        if let Some(r) = p.listed {
+                            if let Err(e) = self.last.read_at(offset, 0) {
+                                return Some(format!("a cross-reference section after the signature places object {} {} at byte {offset}, where kyso cannot read it ({e}): readers read it, and what it shows cannot be judged", r.num, r.gen));
+                            }
+                        }
                         if offset >= start {
                             let placements = placements.get_or_init(|| self.placements());
                             if let Some(why) =
@@ -3148,7 +3158,10 @@ impl<'d> Revisions<'_, 'd> {
             }
         }
         for r in &self.roles.unreadable {
-            if self.entry_changed(r.num) && self.last.get(*r).is_ok() {
+            // Defined, readable or not: an object past kyso's limits (2^21 parts) read as
+            // undefined, and a later annotation drawing "900 VND" where the signed page named
+            // a missing object passed (helper 219, 2026-12-06). Readers read what they find.
+            if self.entry_changed(r.num) && self.last.holds(r.num) {
                 out.push(Change::DefinedAfterUnreadable { num: r.num });
             }
         }
