@@ -3232,6 +3232,7 @@ fn pdfs_that_made_kyso_repeat_its_work_per_revision_or_signature_are_judged_in_b
         ("revisions-array.pdf", "objects read where they are kept"),
         ("unparsed-blanks.pdf", ""),
         ("signatures-refs.pdf", ""),
+        ("sections-names.pdf", ""),
     ] {
         let file = d.join(f);
         let o = bounded(&[

@@ -383,25 +383,30 @@ impl<'a> Document<'a> {
             referenced: Default::default(),
         };
         doc.check_trailer()?;
+        // (Once for the file: an earlier revision's bytes are part of them, and its views
+        // read the same bytes — scanned again for each, a file of many sections read its
+        // whole length once per section.)
+        if with.is_none() {
+            // An /Encrypt anywhere else — an earlier trailer, a cross-reference stream, any
+            // dictionary — is taken by readers that rebuild the table (MuPDF keeps the last one in
+            // a dictionary outside an object or in a /Type /XRef object, Poppler the first
+            // trailer naming the catalog) or read an earlier trailer (Ghostscript), and they
+            // decrypt the document with it: a page planted by the preparer to draw "100 VND" as
+            // written and "900 VND" decrypted with an empty password passed as TOTAL-PASSED while
+            // MuPDF and Poppler drew 900 once a later update made them rebuild (found by an
+            // attacker's reading, 2026-12-06). Any name reading as /Encrypt, wherever it is.
+            if let Some(at) = crate::parse::name_anywhere(data, b"Encrypt") {
+                return Err(PdfError::Structure(format!(
+                    "the file holds an /Encrypt at byte {at}, outside its last trailer: PDF readers that rebuild the cross-reference table, or read an earlier trailer, decrypt the document with it, and show what kyso does not read; kyso signs and validates only unencrypted PDFs"
+                )));
+            }
+        }
         Ok(doc)
     }
 
     fn check_trailer(&self) -> Result<()> {
         if self.trailer().get("Encrypt").is_some() {
             return Err(PdfError::Encrypted);
-        }
-        // An /Encrypt anywhere else — an earlier trailer, a cross-reference stream, any
-        // dictionary — is taken by readers that rebuild the table (MuPDF keeps the last one in
-        // a dictionary outside an object or in a /Type /XRef object, Poppler the first
-        // trailer naming the catalog) or read an earlier trailer (Ghostscript), and they
-        // decrypt the document with it: a page planted by the preparer to draw "100 VND" as
-        // written and "900 VND" decrypted with an empty password passed as TOTAL-PASSED while
-        // MuPDF and Poppler drew 900 once a later update made them rebuild (found by an
-        // attacker's reading, 2026-12-06). Any name reading as /Encrypt, wherever it is.
-        if let Some(at) = crate::parse::name_anywhere(self.data, b"Encrypt") {
-            return Err(PdfError::Structure(format!(
-                "the file holds an /Encrypt at byte {at}, outside its last trailer: PDF readers that rebuild the cross-reference table, or read an earlier trailer, decrypt the document with it, and show what kyso does not read; kyso signs and validates only unencrypted PDFs"
-            )));
         }
         if self
             .trailer()
