@@ -3141,7 +3141,8 @@ fn answers_say_what_docs_api_md_says_they_say() {
         let r = clerk.get(&format!("/v1/records/{rec}?purpose={p}"));
         assert_eq!(r.status, 200, "{p}: {}", r.text());
     }
-    // ... and logged as a plain one, none at the end.
+    // ... and logged as a plain one, none at the end; and, since helper 218's reading, each
+    // composed (NFC): the decomposed one too, four in all.
     let purposes: Vec<String> = log_events(&a)
         .into_iter()
         .filter(|e| e["event"] == "read")
@@ -3149,7 +3150,7 @@ fn answers_say_what_docs_api_md_says_they_say() {
         .collect();
     assert_eq!(
         purposes.iter().filter(|p| *p == "kiểm tra").count(),
-        3,
+        4,
         "{purposes:?}"
     );
     // A revocation's reason follows the same rules, and a refused one changes nothing.
