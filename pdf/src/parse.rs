@@ -1786,7 +1786,7 @@ pub struct PopplerName {
     bytes: [u8; 16],
     len: usize,
     /// It has more.
-    pub longer: bool,
+    longer: bool,
 }
 
 impl PartialEq<[u8]> for PopplerName {

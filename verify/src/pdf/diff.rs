@@ -772,14 +772,14 @@ pub const ODD_UNREAD: &str = "the file holds more `obj` keywords not written as 
 /// at their own offsets); one before it when its number is placed elsewhere or referred to.
 /// For the signed revision alone, `start` is the file's length.
 pub fn xref_streams_differ(doc: &Document<'_>, start: usize) -> Option<String> {
-    // (What the document refers to is read once, when a stream needs it.)
-    let referenced = std::cell::OnceCell::new();
+    // (What the document refers to is read once, when a stream needs it, and kept with it.)
     for &(num, at, held) in doc.xref_streams_read_otherwise() {
         let refused = held.is_some()
             || at >= start
-            || referenced
-                .get_or_init(|| doc.referenced_numbers().ok().flatten())
-                .as_ref()
+            || doc
+                .referenced_numbers()
+                .ok()
+                .flatten()
                 .is_none_or(|r| r.contains(&num));
         if refused {
             let instead = match held {
