@@ -23,6 +23,10 @@ OUTDIR gets:
   sections-names.pdf    3,000 one-object updates behind a 2 MB string, signed: the scan for
                         /Encrypt names ran over the whole file for every earlier revision's
                         view (16.6 s for 2.5 MB; my own, found re-reading the change).
+  revisions-table.pdf   64 signed revisions over one cross-reference stream of 300,000 free
+                        entries behind a megabyte of padding: each signed revision read the
+                        whole table with a count of its own (1.1 GB; a 4 MB file of this
+                        shape held 4.9 GB; found while measuring, 2026-12-06).
 """
 import os
 import re
@@ -235,3 +239,31 @@ for k in range(3000):
     p.add(3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
     prev = p.classic_xref(b"/Root 1 0 R", {n: (o, 0, "n") for n, o in p.offsets.items()}, prev=prev, size=7)
 write("sections-names.pdf", byteranges(p.buf, None))
+
+# revisions-table.pdf
+p = PDF()
+p.add(1, catalog(0))
+p.add(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+p.add(3, page(0))
+p.add_stream(4, b"", b"%" * 1_000_000, compress=False)
+# One subsection of 300,001 entries (`/Index [0 300001]`), all free but the five objects and
+# the stream itself: nine bytes each, compressed to a few kilobytes.
+entries = {n: (0, 0, 0) for n in range(300_000)}
+entries.update({n: (1, o, 0) for n, o in p.offsets.items()})
+prev = len(p.buf)
+entries[300_000] = (1, prev, 0)
+body = zlib.compress(b"".join(t.to_bytes(1, "big") + a.to_bytes(4, "big") + b.to_bytes(4, "big")
+                              for t, a, b in (entries[n] for n in range(300_001))), 9)
+p.buf += (b"300000 0 obj\n<< /Length %d /Filter /FlateDecode /Type /XRef /Size 300100 /W [1 4 4] "
+          b"/Index [0 300001] /Root 1 0 R >>\nstream\n" % len(body)
+          + body + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % prev)
+p.offsets = {}
+ends = []
+for k in range(64):
+    p.add(1, catalog(k + 1))
+    p.add(3, page(k + 1))
+    p.add(10 + k, "<< /FT /Sig /T (S%d) /V %d 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>" % (k, 200 + k))
+    p.add(200 + k, sig(200 + k))
+    prev = p.xref_stream(300_011 + k, b"/Root 1 0 R", prev=prev, size=300_100)
+    ends.append(len(p.buf))
+write("revisions-table.pdf", byteranges(p.buf, ends))
