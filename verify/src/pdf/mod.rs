@@ -400,6 +400,8 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
         .iter()
         .map(|(_, contents, ts)| (contents.clone(), *ts))
         .collect();
+    // One budget for the walks of all signed revisions (they hold mostly the same objects).
+    let mut walk_left = roles::MAX_WALKED;
     for mut c in checked {
         if kyso_pdf::stop::stopped() {
             break; // no verdict: the caller discards the report
@@ -457,7 +459,10 @@ pub fn verify_pdf(v: &Validator, data: &[u8]) -> Report {
                 &last_fields,
                 (&later, &all_signatures),
                 &perms,
-                headers.get_or_init(|| diff::Headers::find(data)),
+                (
+                    headers.get_or_init(|| diff::Headers::find(data)),
+                    &mut walk_left,
+                ),
             ))
         };
         for mut r in c.reports {
@@ -580,7 +585,9 @@ fn held_from(r: &SignatureReport, dss: &dss::Dss) -> Option<usize> {
     Some(from)
 }
 
-/// Classify and judge what the revisions after `end` changed.
+/// Classify and judge what the revisions after `end` changed. With what the file's analyses
+/// share: the object headers a reader rebuilding the table finds, and what the walks of its
+/// signed revisions may still visit.
 fn later_changes(
     signed: &Document<'_>,
     last: &Document<'_>,
@@ -588,10 +595,10 @@ fn later_changes(
     last_fields: &HashMap<kyso_pdf::ObjRef, fields::FieldNode>,
     (later_signatures, all_signatures): (&diff::Signatures, &diff::Signatures),
     perms: &policy::Permissions,
-    headers: &diff::Headers,
+    (headers, walk_left): (&diff::Headers, &mut usize),
 ) -> Result<policy::Judgement, roles::WalkError> {
     let signed_fields = fields::field_names(signed);
-    let roles = roles::walk(signed, &signed_fields)?;
+    let roles = roles::walk(signed, &signed_fields, walk_left)?;
     let changes = diff::Revisions {
         signed,
         last,
