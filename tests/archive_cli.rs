@@ -631,6 +631,16 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     let r = status("2", "--expired", "2999-01-01");
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("has not come"), "{}", r.stderr);
+    // Nor one before the record's issue date (helper 218: 0001-01-01 was accepted).
+    for before in ["2026-11-24", "0001-01-01"] {
+        let r = status("3", "--expired", before);
+        assert_eq!(r.code, 8, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("before its issue date 2026-11-25"),
+            "{}",
+            r.stderr
+        );
+    }
     let was = size();
     let braille = format!("{}abc", "\u{2800}".repeat(80));
     let piled = format!("abc{}", "\u{0301}".repeat(6));

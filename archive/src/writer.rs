@@ -470,6 +470,8 @@ struct Owner {
     code: String,
     agency: Option<String>,
     user: String,
+    /// Its issue date, if it has one (YYYY-MM-DD).
+    issued: Option<String>,
     /// Its statistics cell.
     cell: Cell,
 }
@@ -480,6 +482,7 @@ impl Owner {
             code: r.code.clone(),
             agency: r.agency.clone(),
             user: r.ingest_user.clone(),
+            issued: r.issue_date.clone(),
             cell: Cell::of(r)?,
         })
     }
@@ -730,6 +733,17 @@ fn apply(
                         id: *record,
                         what: format!(
                             "its expiry date {on} has not come (today is {today}, Vietnam time): mark a record expired on or after the day it ends (its end date can be kept in its metadata until then)"
+                        ),
+                    });
+                }
+                // Nor before it was issued: a result does not end before it begins (0001-01-01
+                // was accepted and shown on the public page; helper 218). A paper result
+                // digitized long after it ended may well have expired before its ingest.
+                if let Some(issued) = this.issued.as_deref().filter(|i| on.as_str() < *i) {
+                    return Err(ArchiveError::StatusRefused {
+                        id: *record,
+                        what: format!(
+                            "its expiry date {on} is before its issue date {issued}: a result ends on or after the day it was issued"
                         ),
                     });
                 }

@@ -458,7 +458,7 @@ pub struct StatusResponse {
         (status = 403, description = "the record is not of the caller's agency", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 405, body = ErrorBody),
         (status = 409, description = "the record is revoked (final)", body = ErrorBody),
-        (status = 422, description = "invalid_json (e.g. a date that is no date), status_refused (e.g. superseded by a record of another code)", body = ErrorBody)))]
+        (status = 422, description = "invalid_json (e.g. a date that is no date), status_refused (e.g. superseded by a record of another code, an expiry date that has not come or is before the record's issue date)", body = ErrorBody)))]
 pub async fn set_status(
     State(st): State<Shared>,
     Extension(idt): Extension<Arc<Identity>>,
