@@ -358,19 +358,23 @@ impl Exports {
     pub fn delete(&self, id: &str, user: &str, admin: bool) -> Result<(), NotDeleted> {
         let j = self.get(id, user, admin).ok_or(NotDeleted::NotFound)?;
         let _files = self.files.lock().unwrap_or_else(|p| p.into_inner());
-        let queued = {
+        let (queued, held) = {
             let mut g = self.lock();
             match g.jobs.get(id).map(|j| &j.state) {
                 Some(State::Running { .. }) => return Err(NotDeleted::Running),
                 None => return Err(NotDeleted::NotFound),
                 _ => {}
             }
-            // Out of the queue (no thread starts it meanwhile), still a job until its files
-            // are gone: forgotten first, a deletion that failed left a package no one could
-            // remove, and the job back after a restart (an attacker's reading, 2026-12-05).
+            // Out of the queue and out of the jobs under the lock that saw it queued: a worker
+            // that had already taken it from the queue finds no job and runs nothing. Left a
+            // job until its files were gone, it was marked running meanwhile and exported the
+            // citizens' documents into a package no job named, after the DELETE's 204 (helper
+            // 221: 2 of 25). Put back if its files cannot be removed: forgotten then, a package
+            // no one could remove was left, and the job came back after a restart (an
+            // attacker's reading, 2026-12-05).
             let queued = g.queue.iter().any(|q| q == id);
             g.queue.retain(|q| q != id);
-            queued
+            (queued, g.jobs.remove(id))
         };
         let removed = self.remove_files(&j).and_then(|()| {
             fs::remove_file(self.job_path(id))
@@ -383,15 +387,16 @@ impl Exports {
                 })
                 .map_err(|e| e.to_string())
         });
-        let mut g = self.lock();
         match removed {
-            Ok(()) => {
-                g.jobs.remove(id);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
-                if queued {
-                    g.queue.push_back(id.to_string());
+                let mut g = self.lock();
+                if let Some(j) = held {
+                    g.jobs.insert(id.to_string(), j);
+                    if queued {
+                        g.queue.push_back(id.to_string());
+                        self.wake.notify_one();
+                    }
                 }
                 Err(NotDeleted::Io(e))
             }
@@ -453,21 +458,23 @@ impl Exports {
         Ok(())
     }
 
+    /// The queued job `id` taken from the queue, marked running; `None` if it was deleted
+    /// meanwhile. Taken and marked under one lock: a DELETE between the two saw it queued,
+    /// removed it and its files, and the export then ran anyway, leaving a package no job
+    /// names (found by an attacker's reading, 2026-12-02).
+    fn take(&self, id: &str) -> Option<Job> {
+        let mut g = self.lock();
+        let j = g
+            .jobs
+            .get_mut(id)
+            .filter(|j| matches!(j.state, State::Queued))?;
+        j.state = State::Running { done: 0, total: 0 };
+        Some(j.clone())
+    }
+
     fn run(&self, id: &str, store: &Store, tsa: Option<&Arc<kyso_signer::tsp::Tsa>>) {
-        // Taken and marked running under one lock: a DELETE between the two saw it queued,
-        // removed it and its files, and the export then ran anyway, leaving a package no job
-        // names (found by an attacker's reading, 2026-12-02).
-        let job = {
-            let mut g = self.lock();
-            let Some(j) = g
-                .jobs
-                .get_mut(id)
-                .filter(|j| matches!(j.state, State::Queued))
-            else {
-                return;
-            };
-            j.state = State::Running { done: 0, total: 0 };
-            j.clone()
+        let Some(job) = self.take(id) else {
+            return;
         };
         if let Err(e) = self.save(id) {
             tracing::error!(job = id, error = %e, "export job file not written");
@@ -506,6 +513,11 @@ impl Exports {
             }
         };
         if deleted {
+            // Not reachable through `delete`, which refuses a running job; whatever else
+            // removed it, its files go with it.
+            if let Err(e) = self.remove_files(&job) {
+                tracing::error!(job = id, error = %e, "a deleted export's files not removed");
+            }
             return;
         }
         if let Err(e) = self.save(id) {
@@ -941,5 +953,38 @@ mod tests {
             }
         }
         assert_eq!(back, 0, "of 500 deleted jobs, {back} came back");
+    }
+
+    /// A queued job a worker has just taken from the queue, deleted at that moment: either
+    /// the worker runs it and the DELETE is refused, or the DELETE succeeds and the worker
+    /// finds nothing to run — never both (helper 221: a 204 while the export ran on, its
+    /// package named by no job, 2 of 25).
+    #[test]
+    fn a_job_is_either_deleted_or_run_never_both() {
+        let d = tempfile::tempdir().unwrap();
+        let x = std::sync::Arc::new(exports(d.path()));
+        let (mut ran, mut deleted) = (0, 0);
+        for i in 0..500u32 {
+            x.lock().jobs.insert(ID.into(), job(Format::Bagit));
+            x.save(ID).unwrap();
+            // Popped from the queue, as a worker does before it takes the job.
+            let y = x.clone();
+            let worker = std::thread::spawn(move || y.take(ID).is_some());
+            // At moments spread over the worker's start.
+            std::thread::sleep(std::time::Duration::from_micros(u64::from(i % 100)));
+            let del = x.delete(ID, "archivist", false);
+            let took = worker.join().unwrap();
+            assert!(!(took && del.is_ok()), "round {i}: run and deleted");
+            assert!(took || del.is_ok(), "round {i}: neither");
+            if took {
+                ran += 1;
+                assert!(matches!(del, Err(NotDeleted::Running)), "{del:?}");
+                x.lock().jobs.remove(ID);
+            } else {
+                deleted += 1;
+                assert!(!x.lock().jobs.contains_key(ID));
+            }
+        }
+        eprintln!("ran {ran}, deleted {deleted}");
     }
 }
