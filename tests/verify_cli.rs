@@ -630,6 +630,17 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ("flags-control", shown, "shows an appearance"),
         ("flags-big", shown, "shows an appearance"),
         ("rect-five", shown, "shows an appearance"),
+        // Helper 220: /F past 2^31 - 1 (Poppler's flags 0), an /Image appearance of white
+        // space bytes (Ghostscript draws the image).
+        ("flags-past-int32", shown, "shows an appearance"),
+        ("image-appearance", shown, "shows an appearance"),
+        // Helper 220: an object stream's /Length `9 0 R`, object 9 rewritten shorter after
+        // signing (all three readers lose the member holding the font's encoding).
+        (
+            "objstm-indirect-length",
+            failed,
+            "object 7 was replaced by one that cannot be read",
+        ),
         ("ap-state-dict-da", failed, "/DA changed"),
         // Found reading the first fixes: an escaped keyword with a short xref entry (MuPDF),
         // the new content listed as the /Info object (Poppler), both (both readers).

@@ -101,6 +101,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 /F 2^32+2 (Poppler takes it as 0: shown) drawing "DAT" over
                                 the page; flags-control.pdf: the same with /F 4
     DIR/rect-five.pdf           the same with /F 4 and a /Rect of five numbers
+    DIR/flags-past-int32.pdf    the same with /F 2^31+2 (Poppler reads an integer past 2^31-1
+                                as a 64-bit one, and the flags as 0: shown; helper 220)
+    DIR/image-appearance.pdf    the same with /F 4, its appearance an 8-bit indexed /Image
+                                whose data is spaces and NULs (Ghostscript draws it; kyso read
+                                white space and took it for drawing nothing; helper 220)
     DIR/ap-state-dict-da.pdf    a text field whose /AP /N is a state dictionary and has no
                                 /AS (MuPDF draws it from /DA); the update turns /AcroForm
                                 /DA white
@@ -580,16 +585,26 @@ signed = sign(build(page3))
 prev, size = last_xref(signed)
 cat, pg = raw(signed, 1), raw(signed, 3)
 acro = re.search(rb'/AcroForm\s*(\d+) 0 R', cat)
-for name, rect, flags in [('flags-control', b'[40 680 560 730]', b'4'),
-                          ('flags-big', b'[40 680 560 730]', b'4294967298'),
-                          ('rect-five', b'[40 680 560 730 0]', b'4')]:
+DRAWN = stream(b'1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET',
+               b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> ')
+# A 26 x 5 bitmap of "DAT" in palette indices 0x00 (black) and 0x20 (white): bytes that are all
+# white space to a reader of text.
+DAT = [' ### ### ### ', ' #  ## ## #  ', ' #  #####  # ', ' #  ## ## #  ', ' ### ## ## # ']
+IMAGE = stream(b''.join(bytes(0 if c == '#' else 0x20 for c in row) * 2 for row in DAT),
+               b'/Type /XObject /Subtype /Image /Width 26 /Height 5 /BitsPerComponent 8 '
+               b'/ColorSpace [/Indexed /DeviceRGB 32 <' + b'000000' + b'FFFFFF' * 32 + b'>] '
+               b'/BBox [0 0 1 1] ')  # Ghostscript maps the image's unit square onto the /Rect
+for name, rect, flags, drawn in [('flags-control', b'[40 680 560 730]', b'4', DRAWN),
+                                 ('flags-big', b'[40 680 560 730]', b'4294967298', DRAWN),
+                                 ('rect-five', b'[40 680 560 730 0]', b'4', DRAWN),
+                                 ('flags-past-int32', b'[40 680 560 730]', b'2147483650', DRAWN),
+                                 ('image-appearance', b'[40 680 560 730]', b'4', IMAGE)]:
     w, f, ap = size, size + 1, size + 2
     objs = {
         w: b'<< /Type /Annot /Subtype /Widget /Rect %s /F %s /P 3 0 R /Parent %d 0 R /AP << /N %d 0 R >> >>'
            % (rect, flags, f, ap),
         f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
-        ap: stream(b'1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET',
-                   b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> '),
+        ap: drawn,
     }
     objs[3] = (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
                if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w)
@@ -1283,3 +1298,46 @@ def prepared_widget(name, first_rect):
 
 prepared_widget('prepared-widget', [72, 600, 300, 660])
 prepared_widget('prepared-widget-moved', [72, 500, 300, 560])
+
+
+# 13. Found by a seventh attacker's reading of the reader-difference model (helper 220,
+#     2026-12-06): the signer's file keeps the page font's encoding (`/Differences [57 /one]`,
+#     which draws the page's "900" as "100") as the second member of an uncompressed object
+#     stream whose /Length is `9 0 R`, with the text `endstream` in its data before that
+#     member; after signing, an update rewrites only object 9, shorter, ending the stream at
+#     that inner `endstream`. Poppler, MuPDF and Ghostscript lose the member and draw "900";
+#     kyso compared the members' and the stream's entries only: TOTAL-PASSED.
+def objstm_length():
+    enc = b'<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [57 /one] >>'
+    mid = b'(pad)\nendstream\n'
+    index = (b'11 0 7 %d' % len(mid)).ljust(16)
+    data = index + mid + enc
+    out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
+    ent = {0: (0, 0, 65535)}
+
+    def obj(n, body):
+        ent[n] = (1, len(out), 0)
+        out.extend(b'%d 0 obj\n' % n + body + b'\nendobj\n')
+    obj(1, b'<< /Type /Catalog /Pages 2 0 R >>')
+    obj(2, b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>')
+    obj(3, b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+           b'/Resources << /Font << /F1 5 0 R >> >> >>')
+    obj(4, stream(b'BT /F1 20 Tf 60 700 Td (So tien: 900 VND) Tj ET'))
+    obj(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding 7 0 R >>')
+    obj(9, b'%d' % len(data))
+    obj(10, b'<< /Type /ObjStm /N 2 /First 16 /Length 9 0 R >>\nstream\n' + data + b'\nendstream')
+    ent[11], ent[7] = (2, 10, 0), (2, 10, 1)
+    x = len(out)
+    ent[12] = (1, x, 0)
+    rows = b''.join(bytes([t]) + a.to_bytes(4, 'big') + g.to_bytes(2, 'big')
+                    for t, a, g in (ent.get(i, (0, 0, 0)) for i in range(13)))
+    out += (b'12 0 obj\n<< /Type /XRef /Size 13 /W [1 4 2] /Root 1 0 R %s /Length %d >>\nstream\n'
+            % (IDS, len(rows)) + rows + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
+    signed = sign(bytes(out))
+    size = last_xref(signed)[1]
+    shorter = len(index) + len(b'(pad)')
+    save('objstm-indirect-length', signed,
+         append_xref_stream(signed, [(9, b'%d' % shorter)], {}, b'/Root 1 0 R ' + IDS, size))
+
+
+objstm_length()

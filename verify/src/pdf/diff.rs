@@ -302,6 +302,8 @@ pub struct Revisions<'a, 'd> {
     pub drawn_from_defaults: std::cell::OnceCell<bool>,
     /// [`Revisions::inherited_from`], once worked out.
     pub inherited_from: std::cell::OnceCell<Option<HashSet<ObjRef>>>,
+    /// [`Revisions::stream_dict_changed`] by object stream, once worked out.
+    pub objstm_dicts: std::cell::RefCell<HashMap<u32, bool>>,
     /// Where the file's object headers are, as a reader rebuilding its table finds them (one
     /// reading for all its signatures).
     pub headers: &'a Headers,
@@ -1194,7 +1196,9 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
 }
 
 /// Does an annotation show something, on screen or on paper? Yes unless it is unambiguously
-/// hidden: /F an integer flag word (0 to 2³² − 1) with Hidden set, or NoView without Print
+/// hidden: /F an integer flag word (0 to 2³¹ − 1: Poppler reads a larger integer as a 64-bit
+/// one and its flags as 0, and drew a widget /F 2³¹ + 2 hid from kyso, MuPDF and Ghostscript,
+/// "900 VND" over the signed amount; helper 220) with Hidden set, or NoView without Print
 /// (§12.5.3: NoView hides it on screen only, and a printed copy showed a widget with /F 36
 /// over the signed text; found by an attacker's reading, 2026-12-02), or a rectangle of four
 /// numbers with no area. Readers differ on anything else — Poppler took an /F of 2³² + 2 as
@@ -1206,7 +1210,7 @@ fn shows(doc: &Document<'_>, d: &Dict) -> bool {
         .get("F")
         .and_then(|f| doc.resolve(f).ok())
         .and_then(|f| f.as_int())
-        .filter(|f| (0..=i64::from(u32::MAX)).contains(f))
+        .filter(|f| (0..=i64::from(i32::MAX)).contains(f))
         .is_some_and(|f| f & 2 != 0 || (f & 32 != 0 && f & 4 == 0));
     !hidden && area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
 }
@@ -1261,9 +1265,14 @@ fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
     // (an incomplete last predictor row, which kyso's decoder drops and Poppler draws, hid
     // "900 VND" in an appearance kyso read as white space; found by an attacker's reading,
     // 2026-12-03).
+    // A form XObject only (/Subtype /Form, or none, written directly): Ghostscript draws an
+    // /Image appearance as the image, and an 8-bit indexed image of spaces and NULs, its
+    // palette making "900 VND" of them, read to kyso as white space drawing nothing (helper
+    // 220).
     match normal_appearance(doc, d) {
         Some(Object::Stream(st)) => {
-            st.dict.get("Filter").is_none()
+            st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
+                && st.dict.get("Filter").is_none()
                 && st.dict.get("DecodeParms").is_none()
                 && st.data.iter().all(|c| kyso_pdf::parse::is_ws(*c))
         }
@@ -1297,7 +1306,8 @@ fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Docu
 
 impl<'d> Revisions<'_, 'd> {
     /// Whether object `num` may read differently in the final file: its entry differs, or it
-    /// sits in an object stream whose entry differs.
+    /// sits in an object stream whose entry differs, or whose dictionary refers to an object
+    /// whose entry differs.
     fn entry_changed(&self, num: u32) -> bool {
         let (a, b) = (self.signed.entry(num), self.last.entry(num));
         if a != b {
@@ -1306,9 +1316,43 @@ impl<'d> Revisions<'_, 'd> {
         match a {
             Some(XrefEntry::InStream { stream, .. }) => {
                 self.signed.entry(stream) != self.last.entry(stream)
+                    || self.stream_dict_changed(stream)
             }
             _ => false,
         }
+    }
+
+    /// Whether an object the dictionary of object stream `num` (in the signed revision) refers
+    /// to may read differently in the final file. No walk reaches an object stream's
+    /// dictionary: its /Length given as `9 0 R`, object 9 rewritten after signing shorter,
+    /// ended the stream at an `endstream` inside its data, and Poppler, MuPDF and Ghostscript
+    /// lost the member after it — the font encoding that drew the signed "900" as "100" —
+    /// while kyso, comparing the members' and the stream's entries only, said TOTAL-PASSED
+    /// (helper 220).
+    fn stream_dict_changed(&self, num: u32) -> bool {
+        if let Some(known) = self.objstm_dicts.borrow().get(&num) {
+            return *known;
+        }
+        let gen = match self.signed.entry(num) {
+            Some(XrefEntry::Offset { gen, .. }) => gen,
+            _ => 0,
+        };
+        let changed = match self.signed.get(ObjRef { num, gen }) {
+            Ok(Object::Stream(st)) => st.dict.0.iter().any(|(_, v)| {
+                let mut refs = Vec::new();
+                collect_refs(v, 0, &mut refs);
+                refs.iter().any(|r| {
+                    let (a, b) = (self.signed.entry(r.num), self.last.entry(r.num));
+                    a != b
+                        || matches!(a, Some(XrefEntry::InStream { stream, .. })
+                            if self.signed.entry(stream) != self.last.entry(stream))
+                })
+            }),
+            // Read when its member was: a failure now is a difference kyso cannot rule out.
+            _ => true,
+        };
+        self.objstm_dicts.borrow_mut().insert(num, changed);
+        changed
     }
 
     fn list(doc: &Document<'_>, o: Option<&Object>) -> Vec<Object> {
@@ -2389,6 +2433,7 @@ impl<'d> Revisions<'_, 'd> {
             later_signatures,
             all_signatures: self.all_signatures,
             drawn_from_defaults: Default::default(),
+            objstm_dicts: Default::default(),
             // Not asked here (whether a field holds fields matters only to a fill's judgement),
             // and worked out per object and version it would cost a walk of both field trees
             // each time.
@@ -3166,6 +3211,22 @@ impl<'d> Revisions<'_, 'd> {
             }
         }
         out
+    }
+}
+
+/// The references in `o`, inline dictionaries and arrays looked into (to kyso's nesting limit).
+fn collect_refs(o: &Object, depth: usize, out: &mut Vec<ObjRef>) {
+    if depth > kyso_pdf::parse::MAX_DEPTH {
+        return;
+    }
+    match o {
+        Object::Ref(r) => out.push(*r),
+        Object::Array(a) => a.iter().for_each(|x| collect_refs(x, depth + 1, out)),
+        Object::Dict(d) => {
+            d.0.iter()
+                .for_each(|(_, x)| collect_refs(x, depth + 1, out))
+        }
+        _ => {}
     }
 }
 
