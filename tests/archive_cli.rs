@@ -618,6 +618,20 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     );
     assert_eq!(r.json()["record"], 3, "{}", r.stderr);
     assert_eq!(status("0", "--superseded-by", "3").code, 0);
+    // A status moves on from valid (helper 221: the same change sent twice wrote two events,
+    // and a second clerk's supersession silently re-pointed the first's): nothing logged.
+    let before = size();
+    for (flag, v) in [("--superseded-by", "3"), ("--expired", "2026-11-25")] {
+        let r = status("0", flag, v);
+        assert_eq!(r.code, 8, "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("record 0 is superseded by record 3; nothing was changed"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(size(), before);
     let r = status("1", "--superseded-by", "0");
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("revoked"), "{}", r.stderr);

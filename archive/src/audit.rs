@@ -848,7 +848,12 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                 && r.ingest_time == *time
                 && parsed
                     .as_ref()
-                    .is_ok_and(|c| c.subject.as_str() == r.subject && c.doc_type == r.doc_type);
+                    // (An older record may keep a type code in lower case: read in upper case
+                    // since 2026-12-06.)
+                    .is_ok_and(|c| {
+                        c.subject.as_str() == r.subject
+                            && c.doc_type.eq_ignore_ascii_case(&r.doc_type)
+                    });
             if !same {
                 return Err(bad(format!(
                     "record {record} does not say what its ingest event {i} says (id, leaf, code, content, user or time)"

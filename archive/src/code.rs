@@ -143,7 +143,10 @@ pub fn parse_subject(s: &str) -> Result<Subject, String> {
 
 impl std::str::FromStr for DocumentCode {
     type Err = String;
-    /// `<subject id>.<document type code>`; the type code is 1–40 letters, digits, `_` or `-`.
+    /// `<subject id>.<document type code>`; the type code is 1–40 letters, digits, `_` or `-`,
+    /// kept in upper case: `gpxd` and `GPXD` are one type, or a clerk typing the one made a
+    /// history of the document apart from the other's, neither superseding the other, and an
+    /// export of the one found nothing (helper 221).
     fn from_str(s: &str) -> Result<Self, String> {
         let (subject, doc_type) = s.split_once('.').ok_or_else(|| {
             format!("document code {s:?} must be <subject id>.<document type code>")
@@ -161,7 +164,7 @@ impl std::str::FromStr for DocumentCode {
         }
         Ok(DocumentCode {
             subject,
-            doc_type: doc_type.into(),
+            doc_type: doc_type.to_ascii_uppercase(),
         })
     }
 }
@@ -223,5 +226,14 @@ mod tests {
         assert!(validate_personal_id("001226000001", 2026).is_ok());
         assert!(validate_personal_id("001400000001", 2026).is_err());
         assert!(this_year() >= 2025);
+    }
+
+    #[test]
+    fn a_document_type_code_is_kept_in_upper_case() {
+        let c: DocumentCode = "001099012345.gpxd".parse().unwrap();
+        assert_eq!(c.doc_type, "GPXD");
+        assert_eq!(c.to_string(), "001099012345.GPXD");
+        let c: DocumentCode = "001099012345.Ks_KetHon-2".parse().unwrap();
+        assert_eq!(c.to_string(), "001099012345.KS_KETHON-2");
     }
 }

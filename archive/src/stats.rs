@@ -511,7 +511,8 @@ pub fn parse_totals_csv(bytes: &[u8]) -> Result<Vec<Total>> {
         let total = field(3);
         let t = Total {
             agency: field(0),
-            doc_type: field(1),
+            // In upper case, as document codes keep it.
+            doc_type: field(1).to_ascii_uppercase(),
             quarter: field(2),
             total: total.parse().map_err(|_| {
                 ArchiveError::Input(format!(

@@ -717,6 +717,29 @@ fn apply(
             };
             let current = status_of(*record)?;
             Status::check_change(*record, &current, status, exists)?;
+            // A status moves on from valid; a superseded record only to revoked, an expired one
+            // to superseded or revoked. The same change sent twice (a retry after a lost answer)
+            // wrote a second event, and two clerks superseding one record by two others both
+            // got 200 while the second silently re-pointed it (helper 221). The writer's rule,
+            // not the audit's: older logs may hold such events, and they are no tampering.
+            let moves_on = matches!(
+                (&current, status),
+                (Status::Valid, _)
+                    | (_, Status::Revoked { .. })
+                    | (Status::Expired { .. }, Status::SupersededBy { .. })
+            );
+            if !moves_on {
+                let now = match &current {
+                    Status::SupersededBy { record: by } => format!("superseded by record {by}"),
+                    Status::Expired { on } => format!("expired on {on}"),
+                    other => other.name().to_string(),
+                };
+                return Err(ArchiveError::Status {
+                    id: *record,
+                    status: now,
+                    what: "nothing was changed (a status moves on from valid; a superseded record may still be revoked, an expired one superseded or revoked)".into(),
+                });
+            }
             // A record expires on a day that has come, in Vietnam's time as the archive counts
             // its days: marked expired ahead of its end date, it read "expired" to every relying
             // party, the public page and the statistics at once, and could no longer be

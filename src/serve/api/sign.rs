@@ -435,12 +435,37 @@ struct Entry {
     pending: Pending,
     pdf: Option<Vec<u8>>,
     timestamped: bool,
+    /// Being finalized now: what it holds was taken for the work.
+    busy: bool,
+    /// Finalized: the answer, kept for the rest of the handle's time to live.
+    finished: Option<Finished>,
+}
+
+/// A finalize's answer, for a retry with the same signature: a finalize whose answer was lost
+/// (a dropped connection, a proxy's timeout) was logged, and its retry answered 404, the
+/// signed document gone and the official to sign again (helper 221).
+#[derive(Clone)]
+struct Finished {
+    /// SHA-256 of the signature value it was finalized with.
+    signature: [u8; 32],
+    out: Arc<Vec<u8>>,
+    format: String,
+}
+
+/// What [`PendingStore::take`] found.
+enum Taken {
+    /// To finalize now (marked busy in the store until [`PendingStore::finish`] or
+    /// [`PendingStore::put_back`]).
+    Fresh(Box<Entry>),
+    /// Finalized already with this signature: its answer.
+    Again(Finished),
 }
 
 impl Entry {
     /// Bytes it keeps in memory.
     fn bytes(&self) -> usize {
-        self.pdf.as_ref().map_or(0, Vec::len)
+        self.finished.as_ref().map_or(0, |f| f.out.len())
+            + self.pdf.as_ref().map_or(0, Vec::len)
             + self
                 .pending
                 .attached_content
@@ -548,7 +573,10 @@ impl PendingStore {
         // three prepares, one signature, three events). The same signed data asked for with
         // other options (attached, time-stamped; a CAdES digest does not show them) is refused
         // rather than answered with a handle that would finalize otherwise than asked.
-        if let Some((h, x)) = m.iter().find(|(_, x)| x.pending.digest == e.pending.digest) {
+        if let Some((h, x)) = m
+            .iter()
+            .find(|(_, x)| !x.busy && x.finished.is_none() && x.pending.digest == e.pending.digest)
+        {
             // Another user's, waiting: one token signature would finalize both.
             if x.owner != e.owner {
                 return Err(ApiError::new(
@@ -594,13 +622,55 @@ impl PendingStore {
         m.insert(handle, e);
     }
 
-    /// Take the entry if it exists, is fresh and belongs to `owner`. Another caller's handle
-    /// looks exactly like one that does not exist.
-    fn take(&self, handle: &str, owner: &str) -> ApiResult<Entry> {
+    /// Keep a finalize's answer under its handle, in place of what was taken, until the
+    /// handle would have expired (within the same memory limits as what waits).
+    fn finish(&self, handle: &str, f: Finished) {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        match m.get(handle) {
+        if let Some(e) = m.get_mut(handle) {
+            e.busy = false;
+            e.finished = Some(f);
+        }
+    }
+
+    /// Take the entry if it exists, is fresh and belongs to `owner`, marking it busy; or, if
+    /// it was finalized with the signature whose SHA-256 is `signature`, its answer. Another
+    /// caller's handle looks exactly like one that does not exist; one being finalized, or
+    /// finalized with another signature, is a conflict (a wrong and a right signature sent
+    /// at once got a 404 for the right one; helper 221).
+    fn take(&self, handle: &str, owner: &str, signature: [u8; 32]) -> ApiResult<Taken> {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match m.get_mut(handle) {
+            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl && e.busy => {
+                Err(ApiError::new(
+                    Code::RequestConflict,
+                    "this prepared signature is being finalized; ask again in a moment",
+                )
+                .retry_after(1))
+            }
+            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl && e.finished.is_some() => {
+                let f = e.finished.clone().expect("checked");
+                if f.signature == signature {
+                    Ok(Taken::Again(f))
+                } else {
+                    Err(ApiError::new(
+                        Code::RequestConflict,
+                        "this prepared signature was finalized already, with another signature value",
+                    ))
+                }
+            }
             Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
-                let e = m.remove(handle).expect("present");
+                // What it holds is taken for the work; a busy placeholder stays.
+                let taken = Entry {
+                    owner: e.owner.clone(),
+                    at: e.at,
+                    pending: e.pending.clone(),
+                    pdf: e.pdf.take(),
+                    timestamped: e.timestamped,
+                    busy: false,
+                    finished: None,
+                };
+                e.busy = true;
+                let e = taken;
                 let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
                 if done.len() >= MAX_DONE {
                     let ttl = self.ttl;
@@ -614,7 +684,7 @@ impl PendingStore {
                     }
                 }
                 done.insert(e.pending.digest.clone(), Instant::now());
-                Ok(e)
+                Ok(Taken::Fresh(Box::new(e)))
             }
             _ => Err(ApiError::not_found(
                 "no such prepared signature (unknown, expired, finalized, or not yours)",
@@ -832,6 +902,8 @@ pub async fn remote_prepare(
         pending,
         pdf,
         timestamped,
+        busy: false,
+        finished: None,
     })?;
     Ok(Json(PrepareResponse {
         handle,
@@ -844,8 +916,9 @@ pub async fn remote_prepare(
 /// signature must verify with the prepared certificate over the prepared digest.
 #[utoipa::path(post, path = "/v1/sign/remote/finalize", operation_id = "remote_finalize", tag = "signing",
     request_body = FinalizeRequest,
-    responses((status = 200, body = FinalizeResponse), (status = 400, body = ErrorBody),
+    responses((status = 200, description = "the signed document; sent again, with the same signature, until the handle expires (nothing more signed or logged)", body = FinalizeResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "request_conflict: being finalized (Retry-After), or finalized with another signature value", body = ErrorBody),
         (status = 422, description = "cannot_sign: the signature does not verify over the digest (the handle is kept), or the certificate can no longer sign since it was prepared (expired, revoked, its anchor withdrawn)", body = ErrorBody),
         (status = 429, description = "too_many_in_flight: the caller's answers not yet sent hold its share of bytes in flight; the handle is kept; Retry-After", body = ErrorBody),
         (status = 503, description = "the service holds as many bytes in flight as it takes", body = ErrorBody)))]
@@ -861,7 +934,26 @@ pub async fn remote_finalize(
     if signature.len() > 2048 {
         return Err(ApiError::bad("signature: too long"));
     }
-    let e = st.remote.take(&req.handle, &id.user)?;
+    let signature_sha: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, &signature)
+        .as_ref()
+        .try_into()
+        .expect("32 bytes");
+    let e = match st.remote.take(&req.handle, &id.user, signature_sha)? {
+        Taken::Fresh(e) => *e,
+        // The answer again, to a retry with the same signature: nothing new is signed or
+        // logged.
+        Taken::Again(f) => {
+            let room = reserve_answer(&st, &who, f.out.len() / 3 * 4 + (64 << 10), None)?;
+            let mut resp = Json(FinalizeResponse {
+                content: to_b64(&f.out),
+                sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &f.out)),
+                format: f.format,
+            })
+            .into_response();
+            resp.extensions_mut().insert(room);
+            return Ok(resp);
+        }
+    };
     // The certificate and its chain were judged at prepare; they are judged again now, as
     // then: one that expired since — up to `remote_pending_secs` later — signed (an
     // attacker's reading, 2026-12-04), and so did one revoked since, or whose anchor was
@@ -946,7 +1038,23 @@ pub async fn remote_finalize(
     let sha = ring::digest::digest(&ring::digest::SHA256, &out);
     let sha_bytes = sha.as_ref().to_vec();
     let fmt2 = fmt.clone();
-    blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user)).await??;
+    if let Err(err) = blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user))
+        .await
+        .and_then(|r| r.map_err(ApiError::from))
+    {
+        // Not logged, not answered: the caller may finalize it again.
+        st.remote.put_back(handle, e);
+        return Err(err);
+    }
+    let out = Arc::new(out);
+    st.remote.finish(
+        &handle,
+        Finished {
+            signature: signature_sha,
+            out: out.clone(),
+            format: fmt.clone(),
+        },
+    );
     st.metrics.signatures.with_label_values(&["remote"]).inc();
     let mut resp = Json(FinalizeResponse {
         content: to_b64(&out),
