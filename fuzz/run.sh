@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"; shift || true
-targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note revocation tsa_request}")
+targets=("${@:-pdf_document cms_signed_data certificate verify_pdf prepare_pdf bag_package xmp checkpoint_note revocation tsa_request tsa_response}")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The archive links RocksDB: the machine's prebuilt library (deploy/lib.sh), as every build.
 . ../deploy/lib.sh
@@ -105,6 +105,28 @@ if [[ " ${targets[*]} " == *" tsa_request "* ]]; then
     openssl ts -query -data corpus/tsa_request.data -sha512 -no_nonce -out corpus/tsa_request/plain.tsq
     openssl ts -query -data corpus/tsa_request.data -sha384 -cert -tspolicy 1.3.6.1.4.1.32473.1.1 \
         -out corpus/tsa_request/policy.tsq
+fi
+# tsa_response: OpenSSL's TSA granting the target's request (SHA-256 of 00…07, no nonce), with
+# and without its certificate, and refusing a request for another policy.
+if [[ " ${targets[*]} " == *" tsa_response "* ]]; then
+    mkdir -p corpus/tsa_response
+    (
+        t=$(mktemp -d); trap 'rm -rf "$t"' EXIT; cd "$t"
+        printf '[tsa]\ndefault_tsa = t\n[t]\nserial = ./serial\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.32473.1.1\nother_policies = 1.3.6.1.4.1.32473.1.2\ndigests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n' > ts.cnf
+        echo 01 > serial
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out tsa.key 2>/dev/null
+        openssl req -x509 -new -key tsa.key -out tsa.pem -subj "/C=VN/CN=Fuzz TSA" -days 3650 \
+            -addext "basicConstraints=critical,CA:FALSE" -addext "keyUsage=critical,digitalSignature" \
+            -addext "extendedKeyUsage=critical,timeStamping" 2>/dev/null
+        d=$(printf '%064d' 7)
+        openssl ts -query -digest "$d" -sha256 -no_nonce -cert -out cert.tsq
+        openssl ts -query -digest "$d" -sha256 -no_nonce -out plain.tsq
+        openssl ts -query -digest "$d" -sha256 -no_nonce -tspolicy 1.3.6.1.4.1.32473.1.9 -out other.tsq
+        for q in cert plain other; do
+            openssl ts -reply -config ts.cnf -queryfile "$q.tsq" -inkey tsa.key -signer tsa.pem \
+                -out "$OLDPWD/corpus/tsa_response/$q.tsr" 2>/dev/null
+        done
+    )
 fi
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 found=0
