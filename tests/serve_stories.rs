@@ -7,6 +7,7 @@ mod serve_support;
 use serde_json::json;
 use serve_support::common::{fixture, EC_KEY};
 use serve_support::*;
+use std::time::Duration;
 
 fn events(a: &Appliance) -> Vec<serde_json::Value> {
     log_events(a)
@@ -187,10 +188,39 @@ fn official_signs_a_batch_with_the_service_key_and_a_document_remotely_with_a_us
         &json!({"handle": handle, "signature": "3006020101020101"}),
     );
     assert_eq!(wrong.status, 422, "{}", wrong.text());
-    let r = desk.post_json(
-        "/v1/sign/remote/finalize",
-        &json!({"handle": handle, "signature": sig}),
+    // The desk gives up on the answer after 5 ms (a dropped connection, a proxy's timeout):
+    // the finalize goes on, and the desk's retry with the same signature gets the document —
+    // once it is done (409 and Retry-After while it is being finalized) — and one signature
+    // event in all (below; helper 221: the retry got 404, the document gone).
+    let gone = a
+        .impatient_agent(Who::Cert("signer"), Duration::from_millis(5))
+        .try_send(
+            "POST",
+            "/v1/sign/remote/finalize",
+            "application/json",
+            json!({"handle": handle, "signature": sig})
+                .to_string()
+                .as_bytes(),
+        );
+    assert!(
+        gone.is_err(),
+        "answered within 5 ms: {:?}",
+        gone.map(|r| r.status)
     );
+    let r = (0..100)
+        .map(|_| {
+            let r = desk.post_json(
+                "/v1/sign/remote/finalize",
+                &json!({"handle": handle, "signature": sig}),
+            );
+            if r.status == 409 {
+                assert_eq!(r.header("retry-after"), Some("1"), "{}", r.text());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            r
+        })
+        .find(|r| r.status != 409)
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     let signed = unb64(r.json()["content"].as_str().unwrap());
     let rep = report_of(&a, &signed, "application/pdf");

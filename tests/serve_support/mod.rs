@@ -419,6 +419,13 @@ min_free_mib = 1
         self.agent_with(self.client_cert(who), bearer)
     }
 
+    /// A client of `who` that gives up on an answer after `timeout` (a dropped connection).
+    pub fn impatient_agent(&self, who: Who, timeout: Duration) -> Client {
+        let mut c = self.agent(who);
+        c.timeout = timeout;
+        c
+    }
+
     /// A client with this certificate (DER) and key (PEM), or this bearer token.
     pub fn agent_with(&self, cert: Option<(Vec<u8>, Vec<u8>)>, bearer: Option<String>) -> Client {
         use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
@@ -441,6 +448,7 @@ min_free_mib = 1
             agent,
             base: self.base.clone(),
             bearer,
+            timeout: Duration::from_secs(60),
         }
     }
 
@@ -483,6 +491,8 @@ pub struct Client {
     pub agent: ureq::Agent,
     pub base: String,
     pub bearer: Option<String>,
+    /// How long a POST, PUT or PATCH waits for its answer once sent.
+    pub timeout: Duration,
 }
 
 /// A response, read whole.
@@ -608,7 +618,11 @@ impl Client {
         if let Some(b) = &self.bearer {
             rq = rq.header("Authorization", format!("Bearer {b}"));
         }
-        rq.send(body).map(Client::finish)
+        rq.config()
+            .timeout_recv_response(Some(self.timeout))
+            .build()
+            .send(body)
+            .map(Client::finish)
     }
 
     pub fn post_json(&self, path: &str, v: &serde_json::Value) -> Resp {

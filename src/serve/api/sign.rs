@@ -622,6 +622,14 @@ impl PendingStore {
         m.insert(handle, e);
     }
 
+    /// Forget a handle whose entry was lost (the work on it stopped).
+    fn forget(&self, handle: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(handle);
+    }
+
     /// Keep a finalize's answer under its handle, in place of what was taken, until the
     /// handle would have expired (within the same memory limits as what waits).
     fn finish(&self, handle: &str, f: Finished) {
@@ -981,6 +989,8 @@ pub async fn remote_finalize(
         )),
     };
     if let Err(err) = judged {
+        // Given back (not left busy): a retry is told the same.
+        st.remote.put_back(req.handle.clone(), e);
         return Err(ApiError::new(
             Code::CannotSign,
             format!(
@@ -1020,45 +1030,60 @@ pub async fn remote_finalize(
     );
     let (store, user) = (st.store.clone(), id.user.clone());
     let handle = req.handle.clone();
-    let r = blocking(move || {
-        let out = remote::finalize(&e.pending, e.pdf.clone(), &signature, tsa.as_ref());
-        (out, e)
-    })
-    .await?;
-    let (out, e) = r;
-    let out = match out {
-        Ok(o) => o,
-        Err(err) => {
-            // Put it back: the caller may retry with the right signature until it expires.
+    // The work goes on if the caller goes away (a dropped connection drops this handler): its
+    // answer is kept for a retry with the same signature, or the handle given back — never
+    // left marked as being finalized.
+    let st2 = st.clone();
+    let work = tokio::spawn(async move {
+        let st = st2;
+        let r = blocking(move || {
+            let out = remote::finalize(&e.pending, e.pdf.clone(), &signature, tsa.as_ref());
+            (out, e)
+        })
+        .await;
+        let (out, e) = match r {
+            Ok(r) => r,
+            Err(err) => {
+                st.remote.forget(&handle);
+                return Err(err);
+            }
+        };
+        let out = match out {
+            Ok(o) => o,
+            Err(err) => {
+                // Put it back: the caller may retry with the right signature until it expires.
+                st.remote.put_back(handle, e);
+                return Err(err.into());
+            }
+        };
+        let signer = x509_cert::Certificate::from_der_hex(&e.pending.certificate);
+        let sha = ring::digest::digest(&ring::digest::SHA256, &out);
+        let sha_bytes = sha.as_ref().to_vec();
+        let fmt2 = fmt.clone();
+        if let Err(err) = blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user))
+            .await
+            .and_then(|r| r.map_err(ApiError::from))
+        {
+            // Not logged, not answered: the caller may finalize it again.
             st.remote.put_back(handle, e);
-            return Err(err.into());
+            return Err(err);
         }
-    };
-    let signer = x509_cert::Certificate::from_der_hex(&e.pending.certificate);
-    let sha = ring::digest::digest(&ring::digest::SHA256, &out);
-    let sha_bytes = sha.as_ref().to_vec();
-    let fmt2 = fmt.clone();
-    if let Err(err) = blocking(move || store.log_signature(&sha_bytes, signer, &fmt2, &user))
-        .await
-        .and_then(|r| r.map_err(ApiError::from))
-    {
-        // Not logged, not answered: the caller may finalize it again.
-        st.remote.put_back(handle, e);
-        return Err(err);
-    }
-    let out = Arc::new(out);
-    st.remote.finish(
-        &handle,
-        Finished {
-            signature: signature_sha,
-            out: out.clone(),
-            format: fmt.clone(),
-        },
-    );
-    st.metrics.signatures.with_label_values(&["remote"]).inc();
+        let out = Arc::new(out);
+        st.remote.finish(
+            &handle,
+            Finished {
+                signature: signature_sha,
+                out: out.clone(),
+                format: fmt.clone(),
+            },
+        );
+        st.metrics.signatures.with_label_values(&["remote"]).inc();
+        Ok((out, hex::encode(sha), fmt))
+    });
+    let (out, sha, fmt) = work.await??;
     let mut resp = Json(FinalizeResponse {
         content: to_b64(&out),
-        sha256: hex::encode(sha),
+        sha256: sha,
         format: fmt,
     })
     .into_response();
