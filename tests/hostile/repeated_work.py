@@ -161,15 +161,23 @@ p.add_stream(5, d, data)
 entries = {0: (0, 0, 65535), 6: (2, 5, 0)}
 entries.update({n: (1, o, 0) for n, o in p.offsets.items()})
 prev = p.xref_stream(1000, b"/Root 1 0 R", entries=entries, size=1100)
-ends = []
-for k in range(8):
-    p.add(1, catalog(k + 1))
-    p.add(3, page(k + 1))
-    p.add(10 + k, "<< /FT /Sig /T (S%d) /V %d 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>" % (k, 200 + k))
-    p.add(200 + k, sig(200 + k))
-    prev = p.xref_stream(1001 + k, b"/Root 1 0 R", prev=prev, size=1100)
-    ends.append(len(p.buf))
-write("revisions-array.pdf", byteranges(p.buf, ends))
+
+
+def signed_revisions(p, prev, count, first_xref, size):
+    """`count` updates over `prev`, each adding a signature field and its placeholder
+    signature; the end of each."""
+    ends = []
+    for k in range(count):
+        p.add(1, catalog(k + 1))
+        p.add(3, page(k + 1))
+        p.add(10 + k, "<< /FT /Sig /T (S%d) /V %d 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>" % (k, 200 + k))
+        p.add(200 + k, sig(200 + k))
+        prev = p.xref_stream(first_xref + k, b"/Root 1 0 R", prev=prev, size=size)
+        ends.append(len(p.buf))
+    return ends
+
+
+write("revisions-array.pdf", byteranges(p.buf, signed_revisions(p, prev, 8, 1001, 1100)))
 
 # xrefstm-blanks.pdf
 p = PDF()
@@ -258,12 +266,4 @@ p.buf += (b"300000 0 obj\n<< /Length %d /Filter /FlateDecode /Type /XRef /Size 3
           b"/Index [0 300001] /Root 1 0 R >>\nstream\n" % len(body)
           + body + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % prev)
 p.offsets = {}
-ends = []
-for k in range(64):
-    p.add(1, catalog(k + 1))
-    p.add(3, page(k + 1))
-    p.add(10 + k, "<< /FT /Sig /T (S%d) /V %d 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 >>" % (k, 200 + k))
-    p.add(200 + k, sig(200 + k))
-    prev = p.xref_stream(300_011 + k, b"/Root 1 0 R", prev=prev, size=300_100)
-    ends.append(len(p.buf))
-write("revisions-table.pdf", byteranges(p.buf, ends))
+write("revisions-table.pdf", byteranges(p.buf, signed_revisions(p, prev, 64, 300_011, 300_100)))
