@@ -841,7 +841,8 @@ fn put(a: PutArgs) -> ExitCode {
         print(&serde_json::json!({
             "record": got.record,
             "leaf": got.leaf,
-            "code": a.code,
+            // As kept: the type code in upper case.
+            "code": a.code.parse::<kyso_archive::DocumentCode>().map_or_else(|_| a.code.clone(), |c| c.to_string()),
             "existing": got.existing,
             "indication": got.report.as_ref().map(|r| r.indication.as_str()),
             "pdfa_declared": got.pdfa_declared,

@@ -935,3 +935,32 @@ fn the_service_leaves_no_core_dump() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
 }
+
+/// Answers kept for a finalize's retry are not prepared signatures waiting: an official whose
+/// share is two documents finalizes one after another, and each finalized answer kept for a
+/// retry does not refuse the next prepare (it would have, with `too_many_pending`, once the
+/// answers were kept; found re-reading the change, 2026-12-06).
+#[test]
+fn finalized_answers_kept_for_a_retry_do_not_hold_the_officials_share() {
+    let a = Appliance::start_with(Options {
+        limits: vec!["remote_pending_per_user = 2".into()],
+        ..Options::default()
+    });
+    let desk = a.agent(Who::Cert("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    for i in 0..5 {
+        let doc = format!("biên nhận hồ sơ số {i}");
+        let p = desk.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "cades", "certificate": cert, "document": b64(doc.as_bytes())}),
+        );
+        assert_eq!(p.status, 200, "document {i}: {}", p.text());
+        let p = p.json();
+        let sig = desk_signs(&a, p["digest"].as_str().unwrap());
+        let r = desk.post_json(
+            "/v1/sign/remote/finalize",
+            &json!({"handle": p["handle"], "signature": sig}),
+        );
+        assert_eq!(r.status, 200, "document {i}: {}", r.text());
+    }
+}

@@ -641,6 +641,13 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "object 7 was replaced by one that cannot be read",
         ),
+        // ... and that length kept in another object stream, whose own /Length is rewritten
+        // (helper 222).
+        (
+            "objstm-length-two-levels",
+            failed,
+            "object 7 was replaced by one that cannot be read",
+        ),
         ("ap-state-dict-da", failed, "/DA changed"),
         // Found reading the first fixes: an escaped keyword with a short xref entry (MuPDF),
         // the new content listed as the /Info object (Poppler), both (both readers).

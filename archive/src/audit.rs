@@ -936,7 +936,9 @@ fn check_event(db: &Db, i: u64, event: &Event, state: &mut State) -> Result<()> 
                 let this = db.record(*record)?.map(|(_, r)| r);
                 let new = db.record(*by)?.map(|(_, r)| r);
                 let same = match (&this, &new) {
-                    (Some(a), Some(b)) => a.code == b.code && a.agency == b.agency,
+                    (Some(a), Some(b)) => {
+                        a.code.eq_ignore_ascii_case(&b.code) && a.agency == b.agency
+                    }
                     _ => false,
                 };
                 let revoked = !matches!(state.statuses.get(by), None | Some(Status::Valid));

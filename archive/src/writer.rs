@@ -775,7 +775,9 @@ fn apply(
                 let new = owner(*by)?;
                 let refuse = |what: String| ArchiveError::StatusRefused { id: *record, what };
                 // One answer for another agency and another code, and it names neither.
-                if new.agency != this.agency || new.code != this.code {
+                // (Codes compared in any case: a record archived before type codes were kept
+                // in upper case is the same document as its upper-case version; helper 222.)
+                if new.agency != this.agency || !new.code.eq_ignore_ascii_case(&this.code) {
                     return Err(refuse(format!(
                         "record {by} is not another version of the same document (a record is superseded only by one of the same subject, document type and agency)"
                     )));

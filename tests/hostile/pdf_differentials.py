@@ -1307,11 +1307,16 @@ prepared_widget('prepared-widget-moved', [72, 500, 300, 560])
 #     member; after signing, an update rewrites only object 9, shorter, ending the stream at
 #     that inner `endstream`. Poppler, MuPDF and Ghostscript lose the member and draw "900";
 #     kyso compared the members' and the stream's entries only: TOTAL-PASSED.
-def objstm_length():
+#     `objstm-length-two-levels` (helper 222, reading that fix): object 9 is itself kept in an
+#     object stream 20 whose /Length is `21 0 R`, and only 21 is rewritten, shorter: 20 loses
+#     9, and 10 its length.
+def objstm_length(name, two_levels):
     enc = b'<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [57 /one] >>'
     mid = b'(pad)\nendstream\n'
     index = (b'11 0 7 %d' % len(mid)).ljust(16)
     data = index + mid + enc
+    index2 = (b'22 0 9 %d' % len(mid)).ljust(16)
+    data2 = index2 + mid + b'%d' % len(data)
     out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
     ent = {0: (0, 0, 65535)}
 
@@ -1324,20 +1329,26 @@ def objstm_length():
            b'/Resources << /Font << /F1 5 0 R >> >> >>')
     obj(4, stream(b'BT /F1 20 Tf 60 700 Td (So tien: 900 VND) Tj ET'))
     obj(5, b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding 7 0 R >>')
-    obj(9, b'%d' % len(data))
+    if two_levels:
+        obj(21, b'%d' % len(data2))
+        obj(20, b'<< /Type /ObjStm /N 2 /First 16 /Length 21 0 R >>\nstream\n' + data2 + b'\nendstream')
+        ent[22], ent[9] = (2, 20, 0), (2, 20, 1)
+    else:
+        obj(9, b'%d' % len(data))
     obj(10, b'<< /Type /ObjStm /N 2 /First 16 /Length 9 0 R >>\nstream\n' + data + b'\nendstream')
     ent[11], ent[7] = (2, 10, 0), (2, 10, 1)
     x = len(out)
     ent[12] = (1, x, 0)
     rows = b''.join(bytes([t]) + a.to_bytes(4, 'big') + g.to_bytes(2, 'big')
-                    for t, a, g in (ent.get(i, (0, 0, 0)) for i in range(13)))
-    out += (b'12 0 obj\n<< /Type /XRef /Size 13 /W [1 4 2] /Root 1 0 R %s /Length %d >>\nstream\n'
+                    for t, a, g in (ent.get(i, (0, 0, 0)) for i in range(23)))
+    out += (b'12 0 obj\n<< /Type /XRef /Size 23 /W [1 4 2] /Root 1 0 R %s /Length %d >>\nstream\n'
             % (IDS, len(rows)) + rows + b'\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n' % x)
     signed = sign(bytes(out))
     size = last_xref(signed)[1]
     shorter = len(index) + len(b'(pad)')
-    save('objstm-indirect-length', signed,
-         append_xref_stream(signed, [(9, b'%d' % shorter)], {}, b'/Root 1 0 R ' + IDS, size))
+    rewritten = (21, b'%d' % (len(index2) + len(b'(pad)'))) if two_levels else (9, b'%d' % shorter)
+    save(name, signed, append_xref_stream(signed, [rewritten], {}, b'/Root 1 0 R ' + IDS, size))
 
 
-objstm_length()
+objstm_length('objstm-indirect-length', False)
+objstm_length('objstm-length-two-levels', True)

@@ -215,7 +215,11 @@ pub async fn put_record(
         Json(PutResponse {
             record: r.record,
             leaf: r.leaf,
-            code: req.code,
+            // As kept: the type code in upper case (helper 222: the code as typed came back).
+            code: req
+                .code
+                .parse::<kyso_archive::DocumentCode>()
+                .map_or(req.code, |c| c.to_string()),
             indication: r.indication,
             replayed: r.existing,
             pdfa_declared: r.pdfa_declared,

@@ -513,9 +513,32 @@ impl PendingStore {
 
     /// May `owner` keep `more` bytes more? Refuses with Retry-After: when the oldest entry
     /// that stands in the way expires.
-    fn room(&self, m: &HashMap<String, Entry>, owner: &str, more: usize) -> ApiResult<()> {
+    /// Answers kept for a retry (finalized) do not count against the caller's share, and are
+    /// dropped, oldest first, when all of them together stand in the way of what waits.
+    fn room(&self, m: &mut HashMap<String, Entry>, owner: &str, more: usize) -> ApiResult<()> {
+        loop {
+            let all: usize = m.values().map(Entry::bytes).sum();
+            if all + more <= self.bytes_all {
+                break;
+            }
+            let oldest = m
+                .iter()
+                .filter(|(_, x)| x.finished.is_some())
+                .min_by_key(|(_, x)| x.at)
+                .map(|(h, _)| h.clone());
+            match oldest {
+                Some(h) => {
+                    m.remove(&h);
+                }
+                None => break,
+            }
+        }
+        let m = &*m;
         let left = |e: &Entry| self.ttl.saturating_sub(e.at.elapsed()).as_secs() + 1;
-        let mine = || m.values().filter(|x| x.owner == owner);
+        let mine = || {
+            m.values()
+                .filter(|x| x.owner == owner && x.finished.is_none())
+        };
         let oldest_mine = || mine().map(left).min().unwrap_or(1);
         if mine().count() >= self.per_user {
             return Err(ApiError::new(
@@ -555,7 +578,7 @@ impl PendingStore {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         m.retain(|_, x| x.at.elapsed() < ttl);
-        self.room(&m, owner, estimate)
+        self.room(&mut m, owner, estimate)
     }
 
     /// Keep `e` under a new handle: the handle and the seconds it lives.
@@ -606,7 +629,7 @@ impl PendingStore {
             )
             .retry_after(1));
         }
-        self.room(&m, &e.owner, e.bytes())?;
+        self.room(&mut m, &e.owner, e.bytes())?;
         m.insert(handle.clone(), e);
         Ok((handle, ttl.as_secs()))
     }
@@ -638,6 +661,21 @@ impl PendingStore {
             e.busy = false;
             e.finished = Some(f);
         }
+        // Within the limit of all that is kept: the oldest answers go first, this one last
+        // (kept only for a retry; helper 222 found the answers added past the limit).
+        while m.values().map(Entry::bytes).sum::<usize>() > self.bytes_all {
+            let oldest = m
+                .iter()
+                .filter(|(_, x)| x.finished.is_some())
+                .min_by_key(|(h, x)| (h.as_str() == handle, x.at))
+                .map(|(h, _)| h.clone());
+            match oldest {
+                Some(h) => {
+                    m.remove(&h);
+                }
+                None => break,
+            }
+        }
     }
 
     /// Take the entry if it exists, is fresh and belongs to `owner`, marking it busy; or, if
@@ -667,11 +705,15 @@ impl PendingStore {
                 }
             }
             Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
-                // What it holds is taken for the work; a busy placeholder stays.
+                // What it holds is taken for the work (the document, an attached content); a
+                // busy placeholder stays.
+                let attached = e.pending.attached_content.take();
+                let mut pending = e.pending.clone();
+                pending.attached_content = attached;
                 let taken = Entry {
                     owner: e.owner.clone(),
                     at: e.at,
-                    pending: e.pending.clone(),
+                    pending,
                     pdf: e.pdf.take(),
                     timestamped: e.timestamped,
                     busy: false,
