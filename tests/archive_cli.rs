@@ -656,6 +656,17 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
         );
     }
     let was = size();
+    let read_for = |purpose: &str| {
+        s.kyso(&[
+            "archive",
+            "get",
+            "0",
+            "--user",
+            "canbo.hk",
+            "--purpose",
+            purpose,
+        ])
+    };
     let braille = format!("{}abc", "\u{2800}".repeat(80));
     let piled = format!("abc{}", "\u{0301}".repeat(6));
     for said in [
@@ -677,15 +688,7 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
             "{}",
             r.stderr
         );
-        let r = s.kyso(&[
-            "archive",
-            "get",
-            "0",
-            "--user",
-            "canbo.hk",
-            "--purpose",
-            said,
-        ]);
+        let r = read_for(said);
         assert_eq!(r.code, 5, "{said:?}: {}", r.stderr);
         assert!(r.stderr.contains("purpose: required"), "{}", r.stderr);
     }
@@ -696,15 +699,7 @@ fn clerk_archives_finds_reads_and_changes_status_and_every_event_is_logged() {
     let nfd =
         "\u{1109}\u{1161}\u{1107}\u{1169}\u{11AB} \u{1107}\u{1161}\u{11AF}\u{1100}\u{1173}\u{11B8}";
     for (typed, logged) in [("\u{3000}tra\u{00A0}cứu ", "tra cứu"), (nfd, "사본 발급")] {
-        let r = s.kyso(&[
-            "archive",
-            "get",
-            "0",
-            "--user",
-            "canbo.hk",
-            "--purpose",
-            typed,
-        ]);
+        let r = read_for(typed);
         assert_eq!(r.code, 0, "{typed:?}: {}", r.stderr);
         let read = s.event(size() - 1);
         assert_eq!(

@@ -435,10 +435,17 @@ struct Entry {
     pending: Pending,
     pdf: Option<Vec<u8>>,
     timestamped: bool,
+    phase: Phase,
+}
+
+/// Where a prepared signature is in its life.
+enum Phase {
+    /// Waiting for its finalize.
+    Waiting,
     /// Being finalized now: what it holds was taken for the work.
-    busy: bool,
+    Busy,
     /// Finalized: the answer, kept for the rest of the handle's time to live.
-    finished: Option<Finished>,
+    Finished(Finished),
 }
 
 /// A finalize's answer, for a retry with the same signature: a finalize whose answer was lost
@@ -449,6 +456,8 @@ struct Finished {
     /// SHA-256 of the signature value it was finalized with.
     signature: [u8; 32],
     out: Arc<Vec<u8>>,
+    /// SHA-256 of `out`, hex.
+    sha256: String,
     format: String,
 }
 
@@ -464,7 +473,11 @@ enum Taken {
 impl Entry {
     /// Bytes it keeps in memory.
     fn bytes(&self) -> usize {
-        self.finished.as_ref().map_or(0, |f| f.out.len())
+        let answer = match &self.phase {
+            Phase::Finished(f) => f.out.len(),
+            _ => 0,
+        };
+        answer
             + self.pdf.as_ref().map_or(0, Vec::len)
             + self
                 .pending
@@ -511,33 +524,40 @@ impl PendingStore {
         }
     }
 
-    /// May `owner` keep `more` bytes more? Refuses with Retry-After: when the oldest entry
-    /// that stands in the way expires.
-    /// Answers kept for a retry (finalized) do not count against the caller's share, and are
-    /// dropped, oldest first, when all of them together stand in the way of what waits.
-    fn room(&self, m: &mut HashMap<String, Entry>, owner: &str, more: usize) -> ApiResult<()> {
-        loop {
-            let all: usize = m.values().map(Entry::bytes).sum();
+    /// Drop answers kept for a retry, oldest first (`last`'s last of all), while all that is
+    /// kept and `more` bytes would pass `remote_pending_bytes`: they are kept only for a retry,
+    /// and must not stand in the way of what waits (helper 222 found them past the limit).
+    fn evict_answers(&self, m: &mut HashMap<String, Entry>, more: usize, last: Option<&str>) {
+        let mut all: usize = m.values().map(Entry::bytes).sum();
+        if all + more <= self.bytes_all {
+            return;
+        }
+        let mut answers: Vec<(bool, Instant, String)> = m
+            .iter()
+            .filter(|(_, x)| matches!(x.phase, Phase::Finished(_)))
+            .map(|(h, x)| (Some(h.as_str()) == last, x.at, h.clone()))
+            .collect();
+        answers.sort_unstable();
+        for (_, _, h) in answers {
             if all + more <= self.bytes_all {
                 break;
             }
-            let oldest = m
-                .iter()
-                .filter(|(_, x)| x.finished.is_some())
-                .min_by_key(|(_, x)| x.at)
-                .map(|(h, _)| h.clone());
-            match oldest {
-                Some(h) => {
-                    m.remove(&h);
-                }
-                None => break,
+            if let Some(x) = m.remove(&h) {
+                all -= x.bytes();
             }
         }
+    }
+
+    /// May `owner` keep `more` bytes more? Refuses with Retry-After: when the oldest entry
+    /// that stands in the way expires. Answers kept for a retry (finalized) do not count
+    /// against the caller's share, and are dropped when all that is kept stands in the way.
+    fn room(&self, m: &mut HashMap<String, Entry>, owner: &str, more: usize) -> ApiResult<()> {
+        self.evict_answers(m, more, None);
         let m = &*m;
         let left = |e: &Entry| self.ttl.saturating_sub(e.at.elapsed()).as_secs() + 1;
         let mine = || {
             m.values()
-                .filter(|x| x.owner == owner && x.finished.is_none())
+                .filter(|x| x.owner == owner && !matches!(x.phase, Phase::Finished(_)))
         };
         let oldest_mine = || mine().map(left).min().unwrap_or(1);
         if mine().count() >= self.per_user {
@@ -596,10 +616,9 @@ impl PendingStore {
         // three prepares, one signature, three events). The same signed data asked for with
         // other options (attached, time-stamped; a CAdES digest does not show them) is refused
         // rather than answered with a handle that would finalize otherwise than asked.
-        if let Some((h, x)) = m
-            .iter()
-            .find(|(_, x)| !x.busy && x.finished.is_none() && x.pending.digest == e.pending.digest)
-        {
+        if let Some((h, x)) = m.iter().find(|(_, x)| {
+            matches!(x.phase, Phase::Waiting) && x.pending.digest == e.pending.digest
+        }) {
             // Another user's, waiting: one token signature would finalize both.
             if x.owner != e.owner {
                 return Err(ApiError::new(
@@ -658,24 +677,9 @@ impl PendingStore {
     fn finish(&self, handle: &str, f: Finished) {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = m.get_mut(handle) {
-            e.busy = false;
-            e.finished = Some(f);
+            e.phase = Phase::Finished(f);
         }
-        // Within the limit of all that is kept: the oldest answers go first, this one last
-        // (kept only for a retry; helper 222 found the answers added past the limit).
-        while m.values().map(Entry::bytes).sum::<usize>() > self.bytes_all {
-            let oldest = m
-                .iter()
-                .filter(|(_, x)| x.finished.is_some())
-                .min_by_key(|(h, x)| (h.as_str() == handle, x.at))
-                .map(|(h, _)| h.clone());
-            match oldest {
-                Some(h) => {
-                    m.remove(&h);
-                }
-                None => break,
-            }
-        }
+        self.evict_answers(&mut m, 0, Some(handle));
     }
 
     /// Take the entry if it exists, is fresh and belongs to `owner`, marking it busy; or, if
@@ -685,26 +689,26 @@ impl PendingStore {
     /// at once got a 404 for the right one; helper 221).
     fn take(&self, handle: &str, owner: &str, signature: [u8; 32]) -> ApiResult<Taken> {
         let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        match m.get_mut(handle) {
-            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl && e.busy => {
-                Err(ApiError::new(
-                    Code::RequestConflict,
-                    "this prepared signature is being finalized; ask again in a moment",
-                )
-                .retry_after(1))
+        let e = match m.get_mut(handle) {
+            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => e,
+            _ => {
+                return Err(ApiError::not_found(
+                    "no such prepared signature (unknown, expired, finalized, or not yours)",
+                ))
             }
-            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl && e.finished.is_some() => {
-                let f = e.finished.clone().expect("checked");
-                if f.signature == signature {
-                    Ok(Taken::Again(f))
-                } else {
-                    Err(ApiError::new(
-                        Code::RequestConflict,
-                        "this prepared signature was finalized already, with another signature value",
-                    ))
-                }
-            }
-            Some(e) if e.owner == owner && e.at.elapsed() < self.ttl => {
+        };
+        match &e.phase {
+            Phase::Busy => Err(ApiError::new(
+                Code::RequestConflict,
+                "this prepared signature is being finalized; ask again in a moment",
+            )
+            .retry_after(1)),
+            Phase::Finished(f) if f.signature == signature => Ok(Taken::Again(f.clone())),
+            Phase::Finished(_) => Err(ApiError::new(
+                Code::RequestConflict,
+                "this prepared signature was finalized already, with another signature value",
+            )),
+            Phase::Waiting => {
                 // What it holds is taken for the work (the document, an attached content); a
                 // busy placeholder stays.
                 let attached = e.pending.attached_content.take();
@@ -716,10 +720,9 @@ impl PendingStore {
                     pending,
                     pdf: e.pdf.take(),
                     timestamped: e.timestamped,
-                    busy: false,
-                    finished: None,
+                    phase: Phase::Waiting,
                 };
-                e.busy = true;
+                e.phase = Phase::Busy;
                 let e = taken;
                 let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
                 if done.len() >= MAX_DONE {
@@ -736,9 +739,6 @@ impl PendingStore {
                 done.insert(e.pending.digest.clone(), Instant::now());
                 Ok(Taken::Fresh(Box::new(e)))
             }
-            _ => Err(ApiError::not_found(
-                "no such prepared signature (unknown, expired, finalized, or not yours)",
-            )),
         }
     }
 }
@@ -952,8 +952,7 @@ pub async fn remote_prepare(
         pending,
         pdf,
         timestamped,
-        busy: false,
-        finished: None,
+        phase: Phase::Waiting,
     })?;
     Ok(Json(PrepareResponse {
         handle,
@@ -996,7 +995,7 @@ pub async fn remote_finalize(
             let room = reserve_answer(&st, &who, f.out.len() / 3 * 4 + (64 << 10), None)?;
             let mut resp = Json(FinalizeResponse {
                 content: to_b64(&f.out),
-                sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &f.out)),
+                sha256: f.sha256,
                 format: f.format,
             })
             .into_response();
@@ -1116,6 +1115,7 @@ pub async fn remote_finalize(
             Finished {
                 signature: signature_sha,
                 out: out.clone(),
+                sha256: hex::encode(sha),
                 format: fmt.clone(),
             },
         );
