@@ -804,6 +804,14 @@ fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
             "limits.header_timeout_secs",
         ),
         (
+            format!("{base}[limits]\nvalidation_memory_mib = 0\n"),
+            "limits.validation_memory_mib",
+        ),
+        (
+            format!("{base}[limits]\nvalidation_memory_mib = 9223372036854775807\n"),
+            "limits.validation_memory_mib",
+        ),
+        (
             base.replace(
                 "plain_http = true\n",
                 "plain_http = true\nverify_threads = 1000000\n",
@@ -1309,6 +1317,106 @@ fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
         2.0
+    );
+}
+
+/// A document whose validation holds more memory than `limits.validation_memory_mib`:
+/// tests/hostile/repeated_work.py's `revisions-table.pdf` (Python, 1 MB: 64 signed revisions
+/// over one cross-reference stream of 300,000 free entries) holds about 85 MB to judge. The
+/// parsers' budgets bound it, but not below what an appliance running several such
+/// validations at once can hold: a 32 MiB file of this shape held 2.4 GB (2026-12-06). Under
+/// a 48 MiB limit its validation, its archiving, a remote prepare and a batch's reading of it
+/// are stopped and said so (422 `too_much_memory`, not a verdict), nothing is stored, and the
+/// one verification thread goes on serving an honest document within the same limit.
+#[test]
+fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_serves_the_next() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["validation_memory_mib = 48"]),
+        server: lines(&["verify_threads = 1"]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("python3")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/repeated_work.py"),
+        )
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let costly = std::fs::read(dir.path().join("revisions-table.pdf")).unwrap();
+    let small = signed_fixture(&a, "giay-phep.pdf");
+    let verifier = a.agent(Who::Token("verifier"));
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", &costly);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("48 MiB (limits.validation_memory_mib)") && msg.contains("not judged"),
+        "{msg}"
+    );
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", &small);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.text());
+    let clerk = a.agent(Who::Token("clerk"));
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&costly), "request_id": "costly-1"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["records"], json!([]), "nothing archived");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&small), "request_id": "small-1"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Reading it to sign: a remote prepare, and one document of a batch (the other signed).
+    let official = a.agent(Who::Token("signer"));
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let r = official.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "pades", "certificate": cert, "document": b64(&costly)}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
+    assert!(r.text().contains("nothing was prepared"), "{}", r.text());
+    let plain = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    let before = log_size(&a);
+    let r = official.post_json(
+        "/v1/sign",
+        &json!({"format": "pades", "documents": [
+            {"name": "costly.pdf", "content": b64(&costly)},
+            {"name": "giay-phep.pdf", "content": b64(&plain)},
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(
+        (j["signed"].clone(), j["failed"].clone()),
+        (json!(1), json!(1)),
+        "{j}"
+    );
+    let error = j["documents"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("limits.validation_memory_mib") && error.contains("not signed"),
+        "{error}"
+    );
+    assert!(j["documents"][0]["content"].is_null(), "{j}");
+    assert_eq!(
+        log_size(&a),
+        before + 1,
+        "one signature event: the small document's"
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"validation_memory_mib\"}"),
+        4.0
+    );
+    assert_eq!(
+        metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
+        0.0
     );
 }
 

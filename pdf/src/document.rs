@@ -383,8 +383,11 @@ impl<'a> Document<'a> {
         let mut xref = crate::Map::default();
         xref.reserve(total);
         for s in sections.iter().rev() {
-            for (n, e) in &s.entries {
+            for (i, (n, e)) in s.entries.iter().enumerate() {
                 xref.insert(*n, *e);
+                if i % 65_536 == 65_535 {
+                    crate::stop::check()?;
+                }
             }
         }
         let doc = Document {
@@ -1744,6 +1747,9 @@ fn read_table(data: &[u8], off: usize, charge: &dyn Fn(usize) -> Result<()>) -> 
             if entries.len() > max_entries(data.len()) {
                 return Err(broken("more entries than the file could hold objects for"));
             }
+            if entries.len() % 65_536 == 0 {
+                crate::stop::check()?;
+            }
         }
     }
     let trailer = match p.object(0)? {
@@ -1891,6 +1897,9 @@ fn read_xref_stream(
                 return Err(broken(
                     "more entries than the file could hold objects for".into(),
                 ));
+            }
+            if entries.len() % 65_536 == 0 {
+                crate::stop::check()?;
             }
         }
     }

@@ -15,9 +15,20 @@
 //! signatures already in a document) takes a [`Stop::child`] of [`current`], so that the outer
 //! stop still ends it, and a child heeded because its parent fired marks the parent heeded
 //! too.
+//!
+//! A stop may also bound the memory its work holds ([`Stop::child_within`]): the bytes
+//! allocated on the work's thread and not yet freed, counted from when it began by the
+//! [`Counting`] allocator, which the program installs as its global allocator (`kyso` does;
+//! without it nothing is counted and no memory limit fires). The parsers' budgets bound what
+//! each structure of a hostile file may hold, but their sum can still be many times the
+//! file (a 32 MiB upload held 2.4 GB, 2026-12-06), and the service runs several at once. The
+//! check is [`stopped`]'s, so the work ends at the next check after the limit is passed: by
+//! at most what one step between two checks allocates (one object, one inflated chunk,
+//! 65,536 cross-reference entries).
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,10 +48,68 @@ struct Inner {
     deadline: Option<Instant>,
     /// Fires this one too (a job's stop under its request's).
     parent: Option<Stop>,
+    /// Most bytes the work may hold: allocated on its thread since [`Stop::run`] began it,
+    /// and not freed.
+    memory: Option<usize>,
+    /// [`held`] when the first [`Stop::run`] of this stop began.
+    base: AtomicI64,
+    based: AtomicBool,
+    /// It fired because its work held more than `memory`.
+    over_memory: AtomicBool,
 }
 
 thread_local! {
     static CURRENT: RefCell<Option<Stop>> = const { RefCell::new(None) };
+    /// Bytes allocated on this thread and not freed on it ([`Counting`]).
+    static HELD: Cell<i64> = const { Cell::new(0) };
+}
+
+/// A global allocator that counts, per thread, the bytes allocated and not yet freed on it,
+/// for the memory limits of [`Stop::child_within`]: install it with `#[global_allocator]`.
+/// Memory freed on another thread than the one that allocated it is counted off there: the
+/// limits measure what a piece of work allocated since it began, on its own thread.
+pub struct Counting<A>(pub A);
+
+fn count(delta: i64) {
+    // (A thread being torn down has no counter left: nothing to count.)
+    let _ = HELD.try_with(|h| h.set(h.get().wrapping_add(delta)));
+}
+
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.0.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as i64);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.0.alloc_zeroed(layout) };
+        if !p.is_null() {
+            count(layout.size() as i64);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) };
+        count(-(layout.size() as i64));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { self.0.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            count(new_size as i64 - layout.size() as i64);
+        }
+        p
+    }
+}
+
+/// Bytes allocated on this thread and not freed on it, as [`Counting`] counts them (0 if it
+/// is not the global allocator).
+pub fn held() -> i64 {
+    HELD.try_with(Cell::get).unwrap_or(0)
 }
 
 impl Stop {
@@ -52,6 +121,10 @@ impl Stop {
                 heeded: AtomicBool::new(false),
                 deadline,
                 parent: None,
+                memory: None,
+                base: AtomicI64::new(0),
+                based: AtomicBool::new(false),
+                over_memory: AtomicBool::new(false),
             }),
         }
     }
@@ -59,13 +132,41 @@ impl Stop {
     /// A stop that fires at `deadline` or when this one fires (a job's time limit, counted
     /// from when it starts, under its requester's cancel).
     pub fn child(&self, deadline: Option<Instant>) -> Stop {
+        self.child_within(deadline, None)
+    }
+
+    /// [`Stop::child`], that also fires when its work holds more than `memory` bytes
+    /// allocated on its thread since it began ([`Counting`]; [`Stop::over_memory`] then says
+    /// so).
+    pub fn child_within(&self, deadline: Option<Instant>, memory: Option<usize>) -> Stop {
         Stop {
             inner: Arc::new(Inner {
                 fired: AtomicBool::new(false),
                 heeded: AtomicBool::new(false),
                 deadline,
                 parent: Some(self.clone()),
+                memory,
+                base: AtomicI64::new(0),
+                based: AtomicBool::new(false),
+                over_memory: AtomicBool::new(false),
             }),
+        }
+    }
+
+    /// Did it fire because its work held more memory than its limit?
+    pub fn over_memory(&self) -> bool {
+        self.inner.over_memory.load(Ordering::Relaxed)
+    }
+
+    /// Fire it if its work, on this thread, holds more than its memory limit.
+    fn check_memory(&self) {
+        if let Some(limit) = self.inner.memory {
+            if self.inner.based.load(Ordering::Relaxed)
+                && held().saturating_sub(self.inner.base.load(Ordering::Relaxed)) > limit as i64
+            {
+                self.inner.over_memory.store(true, Ordering::Relaxed);
+                self.inner.fired.store(true, Ordering::Relaxed);
+            }
         }
     }
 
@@ -114,6 +215,9 @@ impl Stop {
                 let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
             }
         }
+        if !self.inner.based.swap(true, Ordering::Relaxed) {
+            self.inner.base.store(held(), Ordering::Relaxed);
+        }
         let prev = CURRENT
             .try_with(|c| c.borrow_mut().replace(self.clone()))
             .ok()
@@ -133,6 +237,13 @@ pub fn stopped() -> bool {
     CURRENT
         .try_with(|c| {
             c.borrow().as_ref().is_some_and(|s| {
+                // The memory limits of this stop and of those it is under (their work runs
+                // on this thread too, and counts from when each began).
+                let mut up = Some(s);
+                while let Some(p) = up {
+                    p.check_memory();
+                    up = p.inner.parent.as_ref();
+                }
                 let fired = s.fired();
                 if fired {
                     s.inner.heeded.store(true, Ordering::Relaxed);
@@ -222,5 +333,64 @@ mod tests {
         let r = std::panic::catch_unwind(|| past.run(|| panic!("in the work")));
         assert!(r.is_err());
         assert!(!stopped());
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting<std::alloc::System> = Counting(std::alloc::System);
+
+    fn mib(n: usize) -> Vec<u8> {
+        std::hint::black_box(vec![1u8; n << 20])
+    }
+
+    #[test]
+    fn a_memory_limit_fires_once_the_work_holds_more_than_it_since_it_began() {
+        let before = mib(16); // held before the work began: not the work's
+        let s = Stop::new(None).child_within(None, Some(8 << 20));
+        let n = s.run(|| {
+            let mut kept = vec![mib(4)];
+            assert!(!stopped(), "4 MiB held");
+            kept.clear(); // freed: counted off
+            kept.extend([mib(4), mib(3)]);
+            assert!(!stopped(), "7 MiB held, 4 more allocated and freed before");
+            kept.push(mib(2));
+            assert!(stopped(), "9 MiB held");
+            kept.len()
+        });
+        assert_eq!(n, 3);
+        assert!(s.heeded() && s.over_memory());
+        drop(before);
+        // A stop without a memory limit, or one whose work stays under it, is not over it.
+        let t = Stop::new(None).child_within(None, Some(8 << 20));
+        assert!(!t.run(|| {
+            let _m = mib(6);
+            stopped()
+        }));
+        assert!(!t.over_memory());
+        let u = Stop::new(None).child(None);
+        assert!(!u.run(|| {
+            let _m = mib(64);
+            stopped()
+        }));
+        assert!(!u.over_memory());
+        // A stop inside a limited one (the signer's own check of earlier signatures) ends
+        // when the outer one's work holds too much, counted from when the outer one began.
+        let outer = Stop::new(None).child_within(None, Some(8 << 20));
+        outer.run(|| {
+            let _m = mib(6);
+            let inner = Stop::within_current(None);
+            assert!(!inner.run(stopped));
+            assert!(inner.run(|| {
+                let _more = mib(4);
+                stopped()
+            }));
+        });
+        assert!(outer.heeded() && outer.over_memory());
+        // Counted per thread: another thread's memory is not this work's.
+        let v = Stop::new(None).child_within(None, Some(8 << 20));
+        assert!(!v.run(|| {
+            let other = std::thread::spawn(|| mib(32)).join().unwrap();
+            drop(other); // freed here: counted off this thread, never over
+            stopped()
+        }));
     }
 }

@@ -50,6 +50,10 @@ pub enum Code {
     /// `limits.validation_secs` and was stopped: the document was not judged (nor stored, nor
     /// prepared).
     TooSlow,
+    /// 422: the validation (or a remote `prepare`'s reading of its document) held more memory
+    /// than `limits.validation_memory_mib` and was stopped: the document was not judged (nor
+    /// stored, nor prepared).
+    TooMuchMemory,
     /// 422: this status change is not allowed for this record.
     StatusRefused,
     /// 429: too many requests (`Retry-After`).
@@ -73,7 +77,7 @@ pub enum Code {
 impl Code {
     /// Every code (docs/api.md lists them; a test checks it).
     #[cfg_attr(not(test), allow(dead_code))]
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::BadRequest,
         Code::BadQuery,
         Code::BadPath,
@@ -93,6 +97,7 @@ impl Code {
         Code::CannotSign,
         Code::Unreadable,
         Code::TooSlow,
+        Code::TooMuchMemory,
         Code::StatusRefused,
         Code::RateLimited,
         Code::TooManyInFlight,
@@ -116,9 +121,8 @@ impl Code {
             StatusConflict | RequestConflict | ExportNotReady => StatusCode::CONFLICT,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            InvalidJson | NotVerified | CannotSign | Unreadable | TooSlow | StatusRefused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            InvalidJson | NotVerified | CannotSign | Unreadable | TooSlow | TooMuchMemory
+            | StatusRefused => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited | TooManyInFlight | TooManyPending | TooManyExports => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -151,6 +155,7 @@ impl Code {
             CannotSign => "cannot_sign",
             Unreadable => "unreadable",
             TooSlow => "too_slow",
+            TooMuchMemory => "too_much_memory",
             StatusRefused => "status_refused",
             RateLimited => "rate_limited",
             TooManyInFlight => "too_many_in_flight",

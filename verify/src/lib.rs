@@ -22,6 +22,7 @@ pub mod x509;
 
 pub use dates::{revoked_when, rfc3339};
 pub use evidence::Evidence;
+pub use kyso_pdf::stop::Counting;
 pub use kyso_pdf::Stop;
 pub use report::{Indication, Lang, Report, SignatureReport, SubIndication};
 pub use x509::{Cert, CertRef, Crl, Ocsp};

@@ -246,6 +246,8 @@ pub async fn sign(
     let gone = kyso_verify::Stop::new(None);
     let _gone = CancelOnDrop(gone.clone());
     let secs = st.cfg.limits.validation_secs();
+    let memory = st.cfg.limits.validation_memory();
+    let mib = st.cfg.limits.validation_memory_mib;
     let mut tasks = Vec::new();
     for (name, data) in inputs {
         let (k, tsa, opts, sem) = (key.key.clone(), tsa.clone(), opts.clone(), sem.clone());
@@ -268,7 +270,8 @@ pub async fn sign(
                 // Reading the document is an upload's reading like a validation's, under the
                 // same limit from when it begins (a hostile PDF had held the thread and the
                 // key's session permit past the request's end); the token's work is not cut.
-                let stop = gone.child(Instant::now().checked_add(Duration::from_secs(secs)));
+                let deadline = Instant::now().checked_add(Duration::from_secs(secs));
+                let stop = gone.child_within(deadline, Some(memory));
                 let out = stop.run(|| match format {
                     Format::Pades => pades::sign_pdf(k.as_ref(), &data, now, &opts, tsa.as_ref()),
                     Format::Cades => {
@@ -277,9 +280,24 @@ pub async fn sign(
                 });
                 if stop.heeded() {
                     // Whatever it returned is no answer (it is neither released nor logged).
+                    drop(out);
                     if gone.fired() {
                         let why = "not signed: the request was gone before its reading ended";
                         return Err((false, why.to_string()));
+                    }
+                    if stop.over_memory() {
+                        shared
+                            .metrics
+                            .limited
+                            .with_label_values(&["validation_memory_mib"])
+                            .inc();
+                        tracing::warn!(
+                            user = %user,
+                            "reading a document to sign held more than limits.validation_memory_mib ({mib} MiB) and was stopped"
+                        );
+                        return Err((false, format!(
+                            "not signed: reading the document needed more than {mib} MiB (limits.validation_memory_mib) and was stopped (the operator sets the limit)"
+                        )));
                     }
                     shared
                         .metrics
@@ -843,7 +861,7 @@ fn pem_certs(
         (status = 403, description = "the certificate is not one the caller signs with (signing_certs)", body = ErrorBody),
         (status = 409, description = "request_conflict: the same signed data is prepared and waiting with other options, or was finalized already (Retry-After: 1)", body = ErrorBody),
         (status = 405, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails); too_slow: reading the document ran past limits.validation_secs and was stopped, nothing prepared; unreadable: the reader failed on it", body = ErrorBody),
+        (status = 422, description = "cannot_sign: the certificate does not chain to the trust anchors, is not valid now, may not sign, or is revoked; or the document cannot be prepared (not a PDF, encrypted, damaged, or an earlier signature in it already fails); too_slow: reading the document ran past limits.validation_secs and was stopped, nothing prepared; too_much_memory: reading it held more than limits.validation_memory_mib and was stopped, nothing prepared; unreadable: the reader failed on it", body = ErrorBody),
         (status = 429, description = "too_many_pending: the caller's prepared signatures (count or bytes) are at its share; too_many_in_flight: its validations and preparations queued or running are at limits.verify_queue_per_client; Retry-After", body = ErrorBody),
         (status = 503, description = "all users' prepared documents hold the service's whole store (Retry-After), or the verification threads' queue is full", body = ErrorBody)))]
 pub async fn remote_prepare(

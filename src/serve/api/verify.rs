@@ -140,9 +140,11 @@ impl Work {
 /// `who`'s share of the queue (the public's within theirs). The job holds `held` (the request
 /// body's byte reservation) until it ends; if this future is dropped first (a deadline), a job
 /// not yet started is dropped unrun, and a running one is stopped. A job runs under a
-/// [`Stop`](kyso_verify::Stop) that fires `limits.validation_secs` after it starts: the
-/// readers of kyso-pdf and kyso-verify heed it, and a job that did is a 422 `too_slow` (what
-/// it returned is no answer: dropped). A panic is a 422 and counted; a client over its share
+/// [`Stop`](kyso_verify::Stop) that fires `limits.validation_secs` after it starts, or once
+/// the job holds more than `limits.validation_memory_mib` (counted on its thread by the
+/// global allocator, `kyso_pdf::stop::Counting`): the readers of kyso-pdf and kyso-verify
+/// heed it, and a job that did is a 422 `too_slow` or `too_much_memory` (what it returned is
+/// no answer: dropped). A panic is a 422 and counted; a client over its share
 /// 429, a full queue 503. `work` says what the job does, in these answers.
 pub async fn on_pool<T: Send + 'static>(
     st: &Shared,
@@ -154,20 +156,45 @@ pub async fn on_pool<T: Send + 'static>(
     let requester = kyso_verify::Stop::new(None);
     let _cancel = CancelOnDrop(requester.clone());
     let secs = st.cfg.limits.validation_secs();
+    let memory = st.cfg.limits.validation_memory();
     let r = st
         .verify_pool
         .run(&who.client_key(), who.is_public(), move || {
             let _held = held;
             // (A limit too far to reckon is none: the request's own deadline still ends it.)
-            let stop = requester.child(Instant::now().checked_add(Duration::from_secs(secs)));
+            let deadline = Instant::now().checked_add(Duration::from_secs(secs));
+            let stop = requester.child_within(deadline, Some(memory));
             let out = stop.run(f);
-            (!stop.heeded()).then_some(out)
+            if !stop.heeded() {
+                Ok(out)
+            } else {
+                // What it returned is no answer; the memory it held is freed here, on its
+                // thread, before the next job.
+                drop(out);
+                Err(stop.over_memory())
+            }
         })
         .await;
     let limited = |what: &str| st.metrics.limited.with_label_values(&[what]).inc();
     match r {
-        Ok(Some(x)) => Ok(x),
-        Ok(None) => {
+        Ok(Ok(x)) => Ok(x),
+        Ok(Err(true)) => {
+            limited("validation_memory_mib");
+            let what = work.name();
+            let mib = st.cfg.limits.validation_memory_mib;
+            tracing::warn!(
+                client = %who.client_key(),
+                "a {what} held more than limits.validation_memory_mib ({mib} MiB) and was stopped"
+            );
+            Err(ApiError::new(
+                Code::TooMuchMemory,
+                format!(
+                    "the {what} needed more than {mib} MiB (limits.validation_memory_mib) and was stopped: {} (the operator sets the limit)",
+                    work.undone()
+                ),
+            ))
+        }
+        Ok(Err(false)) => {
             limited("validation_secs");
             let what = work.name();
             tracing::warn!(
