@@ -440,6 +440,28 @@ impl<'a> Document<'a> {
         Ok(())
     }
 
+    /// Every section's entries, for [`Document::earlier`]: one table of them in place (it
+    /// may hold millions), made under the stop.
+    fn versions_of_sections(&self) -> Result<Versions> {
+        let total = self.sections.iter().map(|s| s.entries.len()).sum();
+        let mut v: Vec<(u32, u32, XrefEntry)> = Vec::with_capacity(total);
+        for (i, s) in self.sections.iter().enumerate() {
+            for (n, e) in &s.entries {
+                v.push((*n, i as u32, *e));
+                if v.len() % 65_536 == 0 {
+                    crate::stop::check()?;
+                }
+            }
+        }
+        // Stable: a number a section lists twice keeps its order, and the last wins (reversed,
+        // the last is the first of its run, which dedup keeps).
+        v.sort_by_key(|(n, i, _)| (*n, *i));
+        v.reverse();
+        v.dedup_by_key(|(n, i, _)| (*n, *i));
+        v.reverse();
+        Ok(Arc::new(v))
+    }
+
     /// The file as the `k`-th section of its cross-reference chain left it (0: as it is; 1:
     /// before its newest update; …): that section and the ones its /Prev chain reaches, over
     /// the same bytes. These are the revisions the file says it has, whatever `%%EOF`
@@ -451,27 +473,13 @@ impl<'a> Document<'a> {
             .checked_add(k)
             .filter(|b| *b < self.sections.len())
             .ok_or_else(|| PdfError::Structure(format!("the file has no revision {k} back")))?;
-        let versions = self
-            .versions
-            .get_or_init(|| {
-                let mut v: Vec<(u32, u32, XrefEntry)> = Vec::new();
-                for (i, s) in self.sections.iter().enumerate() {
-                    for (n, e) in &s.entries {
-                        v.push((*n, i as u32, *e));
-                    }
-                }
-                // Stable: a number a section lists twice keeps its order, and the last wins.
-                v.sort_by_key(|(n, i, _)| (*n, *i));
-                let mut out: Vec<(u32, u32, XrefEntry)> = Vec::with_capacity(v.len());
-                for x in v {
-                    match out.last_mut() {
-                        Some(last) if (last.0, last.1) == (x.0, x.1) => *last = x,
-                        _ => out.push(x),
-                    }
-                }
-                Arc::new(out)
-            })
-            .clone();
+        let versions = match self.versions.get() {
+            Some(v) => v.clone(),
+            None => {
+                let built = self.versions_of_sections()?;
+                self.versions.get_or_init(|| built).clone()
+            }
+        };
         let doc = Document {
             data: self.data,
             sections: self.sections.clone(),
@@ -2071,6 +2079,45 @@ mod tests {
         assert!(e.to_string().contains("ends inside a row"), "{e}");
         // A cross-reference stream reads whole entries: the row is dropped there.
         assert_eq!(unpredict(partial, &parms, false).unwrap(), b"7 0 792");
+    }
+
+    #[test]
+    fn an_earlier_revision_reads_its_sections_entries_one_listed_twice_alike() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut at = Vec::new();
+        for text in [
+            "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /V 1 >>\nendobj\n",
+            "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /V 2 >>\nendobj\n",
+            "2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n",
+        ] {
+            at.push(pdf.len());
+            pdf.extend_from_slice(text.as_bytes());
+        }
+        let first = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "xref\n0 3\n0000000000 65535 f \n{:010} 00000 n \n{:010} 00000 n \n1 1\n{:010} 00000 n \ntrailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n{first}\n%%EOF\n",
+                at[1], at[2], at[1]
+            )
+            .as_bytes(),
+        );
+        let update = pdf.len();
+        pdf.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /V 3 >>\nendobj\n");
+        let second = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "xref\n1 1\n{update:010} 00000 n \ntrailer\n<< /Size 3 /Root 1 0 R /Prev {first} >>\nstartxref\n{second}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        let doc = Document::parse(&pdf).unwrap();
+        let v = |d: &Document| match d.get(ObjRef { num: 1, gen: 0 }).unwrap() {
+            Object::Dict(d) => d.get("V").cloned(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(v(&doc), Some(Object::Int(3)));
+        assert_eq!(v(&doc.earlier(1).unwrap()), Some(Object::Int(2)));
+        assert_eq!(v(&doc.earlier(0).unwrap()), Some(Object::Int(3)));
     }
 
     #[test]
