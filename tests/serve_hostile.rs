@@ -1418,6 +1418,33 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
         metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
         0.0
     );
+    // What each job held at its most: two validations stopped at 48 MiB and two honest
+    // ones, a preparation stopped, a batch document stopped and one signed. Those stopped
+    // read ~40 MiB, and were stopped before the table that would have passed the limit was
+    // made: none held more than the limit.
+    let count = |work: &str| {
+        metric(
+            &a,
+            &format!("kyso_job_memory_bytes_count{{work=\"{work}\"}}"),
+        )
+    };
+    let sum = |work: &str| metric(&a, &format!("kyso_job_memory_bytes_sum{{work=\"{work}\"}}"));
+    assert_eq!(
+        (count("validation"), count("preparation"), count("signing")),
+        (4.0, 1.0, 2.0)
+    );
+    let mib = 1024.0 * 1024.0;
+    for (work, stopped, all) in [
+        ("validation", 2.0, 4.0),
+        ("preparation", 1.0, 1.0),
+        ("signing", 1.0, 2.0),
+    ] {
+        let held = sum(work) / mib;
+        assert!(
+            held > 32.0 * stopped && held <= 48.0 * all,
+            "{work}: {held} MiB"
+        );
+    }
 }
 
 #[test]

@@ -183,6 +183,13 @@ fn parsed_budget(len: usize) -> usize {
 
 /// Most cross-reference entries a document may have: more than its bytes could hold objects
 /// for is a bomb, not a document.
+/// About what a hash table of `n` entries takes (its buckets, at most half of them full
+/// after growing, and a control byte each): asked of the memory limit before one is made.
+fn map_bytes<K, V>(n: usize) -> usize {
+    n.saturating_mul(std::mem::size_of::<(K, V)>() + 1)
+        .saturating_mul(2)
+}
+
 fn max_entries(len: usize) -> usize {
     len / 4 + 100_000
 }
@@ -380,6 +387,7 @@ impl<'a> Document<'a> {
                 data.len()
             )));
         }
+        crate::stop::afford(map_bytes::<u32, XrefEntry>(total))?;
         let mut xref = crate::Map::default();
         xref.reserve(total);
         for s in sections.iter().rev() {
@@ -443,7 +451,8 @@ impl<'a> Document<'a> {
     /// Every section's entries, for [`Document::earlier`]: one table of them in place (it
     /// may hold millions), made under the stop.
     fn versions_of_sections(&self) -> Result<Versions> {
-        let total = self.sections.iter().map(|s| s.entries.len()).sum();
+        let total: usize = self.sections.iter().map(|s| s.entries.len()).sum();
+        crate::stop::afford(total.saturating_mul(std::mem::size_of::<(u32, u32, XrefEntry)>()))?;
         let mut v: Vec<(u32, u32, XrefEntry)> = Vec::with_capacity(total);
         for (i, s) in self.sections.iter().enumerate() {
             for (n, e) in &s.entries {
@@ -576,6 +585,9 @@ impl<'a> Document<'a> {
                     other => out.push((own.num, at, other)),
                 }
             }
+            if crate::stop::afford(map_bytes::<u32, ()>(newer.len() + s.entries.len())).is_err() {
+                return out; // (stopped: what the work returns is no answer)
+            }
             newer.extend(s.entries.iter().map(|(n, _)| *n));
         }
         out
@@ -599,6 +611,8 @@ impl<'a> Document<'a> {
             Object::Ref(r) => Some(r.num),
             _ => None,
         }));
+        let total: usize = self.sections().iter().map(|s| s.entries.len()).sum();
+        crate::stop::afford(total.saturating_mul(16))?;
         let numbers: std::collections::BTreeSet<u32> = self
             .sections()
             .iter()
@@ -635,6 +649,12 @@ impl<'a> Document<'a> {
     /// objects a newer section replaced or freed (a signature dictionary hidden by a later
     /// revision is still in the file).
     pub fn all_offsets(&self) -> Vec<(ObjRef, usize)> {
+        let total: usize = self.sections().iter().map(|s| s.entries.len()).sum();
+        if crate::stop::afford(total.saturating_mul(std::mem::size_of::<(ObjRef, usize)>()))
+            .is_err()
+        {
+            return Vec::new(); // (stopped: what the work returns is no answer)
+        }
         let mut out: Vec<(ObjRef, usize)> = self
             .sections()
             .iter()
@@ -1694,9 +1714,19 @@ fn read_section(
     } else {
         read_xref_stream(data, off, budget, charge)?
     };
+    // Listed in rising order (as writers list them), no number can be listed twice; else
+    // each is looked up in a table of them, which for millions of entries is hundreds of
+    // megabytes: asked of the memory limit before it is made, and filled under the stop.
+    if s.entries.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Ok(s);
+    }
+    crate::stop::afford(map_bytes::<u32, XrefEntry>(s.entries.len()))?;
     let mut seen: crate::Map<u32, XrefEntry> =
         crate::Map::with_capacity_and_hasher(s.entries.len(), Default::default());
-    for (n, e) in &s.entries {
+    for (i, (n, e)) in s.entries.iter().enumerate() {
+        if i % 65_536 == 65_535 {
+            crate::stop::check()?;
+        }
         if let Some(prev) = seen.insert(*n, *e) {
             if prev != *e {
                 return Err(PdfError::BrokenXref {

@@ -62,24 +62,50 @@ thread_local! {
     static CURRENT: RefCell<Option<Stop>> = const { RefCell::new(None) };
     /// Bytes allocated on this thread and not freed on it ([`Counting`]).
     static HELD: Cell<i64> = const { Cell::new(0) };
+    /// The most `HELD` has been since a stop with a memory limit began on this thread.
+    static PEAK: Cell<i64> = const { Cell::new(0) };
 }
 
-/// A global allocator that counts, per thread, the bytes allocated and not yet freed on it,
-/// for the memory limits of [`Stop::child_within`]: install it with `#[global_allocator]`.
+/// A global allocator that counts, per thread, the bytes allocated and not yet freed on it
+/// (each block as the system allocator holds it, [`footprint`]), for the memory limits of
+/// [`Stop::child_within`]: install it with `#[global_allocator]`.
 /// Memory freed on another thread than the one that allocated it is counted off there: the
 /// limits measure what a piece of work allocated since it began, on its own thread.
 pub struct Counting<A>(pub A);
 
+/// What the system allocator holds for a block of `size` bytes aligned to `align`: glibc's
+/// malloc adds an 8-byte header, rounds to 16 and takes at least 32 bytes (a 1-byte name
+/// holds 32: arrays of millions of short names held 1.6 times what their sizes add up to,
+/// helper 223), and an alignment past 16 may cost as much again.
+fn footprint(size: usize, align: usize) -> i64 {
+    let chunk = size.saturating_add(8).next_multiple_of(16).max(32);
+    let extra = if align > 16 { align } else { 0 };
+    i64::try_from(chunk.saturating_add(extra)).unwrap_or(i64::MAX)
+}
+
 fn count(delta: i64) {
     // (A thread being torn down has no counter left: nothing to count.)
-    let _ = HELD.try_with(|h| h.set(h.get().wrapping_add(delta)));
+    let Ok(now) = HELD.try_with(|h| {
+        let now = h.get().wrapping_add(delta);
+        h.set(now);
+        now
+    }) else {
+        return;
+    };
+    if delta > 0 {
+        let _ = PEAK.try_with(|p| {
+            if now > p.get() {
+                p.set(now);
+            }
+        });
+    }
 }
 
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { self.0.alloc(layout) };
         if !p.is_null() {
-            count(layout.size() as i64);
+            count(footprint(layout.size(), layout.align()));
         }
         p
     }
@@ -87,20 +113,20 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { self.0.alloc_zeroed(layout) };
         if !p.is_null() {
-            count(layout.size() as i64);
+            count(footprint(layout.size(), layout.align()));
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { self.0.dealloc(ptr, layout) };
-        count(-(layout.size() as i64));
+        count(-footprint(layout.size(), layout.align()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = unsafe { self.0.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            count(new_size as i64 - layout.size() as i64);
+            count(footprint(new_size, layout.align()) - footprint(layout.size(), layout.align()));
         }
         p
     }
@@ -153,16 +179,27 @@ impl Stop {
         }
     }
 
+    /// The most its work held at once, for a stop with a memory limit, asked on the thread
+    /// that ran it once the work is done (another stop with a limit begun since on this
+    /// thread restarts the count).
+    pub fn peak_memory(&self) -> Option<usize> {
+        self.inner.memory?;
+        let peak = PEAK.try_with(Cell::get).ok()?;
+        usize::try_from(peak.saturating_sub(self.inner.base.load(Ordering::Relaxed))).ok()
+    }
+
     /// Did it fire because its work held more memory than its limit?
     pub fn over_memory(&self) -> bool {
         self.inner.over_memory.load(Ordering::Relaxed)
     }
 
-    /// Fire it if its work, on this thread, holds more than its memory limit.
-    fn check_memory(&self) {
+    /// Fire it if its work, on this thread, holds more than its memory limit, or would with
+    /// `more` bytes.
+    fn check_memory(&self, more: usize) {
         if let Some(limit) = self.inner.memory {
+            let holds = held().saturating_sub(self.inner.base.load(Ordering::Relaxed));
             if self.inner.based.load(Ordering::Relaxed)
-                && held().saturating_sub(self.inner.base.load(Ordering::Relaxed)) > limit as i64
+                && holds.saturating_add(i64::try_from(more).unwrap_or(i64::MAX)) > limit as i64
             {
                 self.inner.over_memory.store(true, Ordering::Relaxed);
                 self.inner.fired.store(true, Ordering::Relaxed);
@@ -216,7 +253,11 @@ impl Stop {
             }
         }
         if !self.inner.based.swap(true, Ordering::Relaxed) {
-            self.inner.base.store(held(), Ordering::Relaxed);
+            let now = held();
+            self.inner.base.store(now, Ordering::Relaxed);
+            if self.inner.memory.is_some() {
+                let _ = PEAK.try_with(|p| p.set(now));
+            }
         }
         let prev = CURRENT
             .try_with(|c| c.borrow_mut().replace(self.clone()))
@@ -234,6 +275,21 @@ pub fn current() -> Option<Stop> {
 
 /// Has the work running on this thread been stopped? `false` outside any [`Stop::run`].
 pub fn stopped() -> bool {
+    stopped_with(0)
+}
+
+/// `Err(Stopped)` if the work on this thread has been stopped, or would pass a memory limit
+/// holding `bytes` more: asked before a large allocation whose size is known, so that it is
+/// not made.
+pub fn afford(bytes: usize) -> crate::Result<()> {
+    if stopped_with(bytes) {
+        Err(crate::PdfError::Stopped)
+    } else {
+        Ok(())
+    }
+}
+
+fn stopped_with(more: usize) -> bool {
     CURRENT
         .try_with(|c| {
             c.borrow().as_ref().is_some_and(|s| {
@@ -241,7 +297,7 @@ pub fn stopped() -> bool {
                 // on this thread too, and counts from when each began).
                 let mut up = Some(s);
                 while let Some(p) = up {
-                    p.check_memory();
+                    p.check_memory(more);
                     up = p.inner.parent.as_ref();
                 }
                 let fired = s.fired();
@@ -358,6 +414,9 @@ mod tests {
         });
         assert_eq!(n, 3);
         assert!(s.heeded() && s.over_memory());
+        let peak = s.peak_memory().unwrap();
+        assert!((9 << 20..10 << 20).contains(&peak), "{peak}");
+        assert_eq!(Stop::new(None).peak_memory(), None, "no limit: not counted");
         drop(before);
         // A stop without a memory limit, or one whose work stays under it, is not over it.
         let t = Stop::new(None).child_within(None, Some(8 << 20));
@@ -385,6 +444,28 @@ mod tests {
             }));
         });
         assert!(outer.heeded() && outer.over_memory());
+        // Asked before an allocation: stopped before it is made.
+        let w = Stop::new(None).child_within(None, Some(8 << 20));
+        w.run(|| {
+            let _m = mib(4);
+            assert!(afford(3 << 20).is_ok());
+            assert!(!stopped());
+            assert!(afford(5 << 20).is_err());
+            assert!(stopped());
+        });
+        assert!(w.heeded() && w.over_memory());
+        assert!(
+            afford(usize::MAX).is_ok(),
+            "no stop in force: nothing to pass"
+        );
+        // Each block counted as the system allocator holds it: 300,000 one-byte blocks hold
+        // 9.6 MB, not 300 KB.
+        let x = Stop::new(None).child_within(None, Some(8 << 20));
+        assert!(x.run(|| {
+            let boxes: Vec<Box<u8>> = (0..300_000).map(|i| Box::new(i as u8)).collect();
+            std::hint::black_box(&boxes);
+            stopped()
+        }));
         // Counted per thread: another thread's memory is not this work's.
         let v = Stop::new(None).child_within(None, Some(8 << 20));
         assert!(!v.run(|| {

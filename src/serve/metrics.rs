@@ -9,6 +9,10 @@ pub struct Metrics {
     registry: Registry,
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
+    /// The most memory each job on the verification threads, and each batch document's
+    /// reading, held at once (`limits.validation_memory_mib` bounds it), by `work`
+    /// (`validation`, `preparation`, `signing`).
+    pub job_memory: HistogramVec,
     pub signatures: IntCounterVec,
     pub token_errors: IntCounter,
     pub auth_failures: IntCounterVec,
@@ -46,6 +50,19 @@ impl Metrics {
                 10.0, 30.0,
             ]),
             &["route", "method", "status"],
+        )?;
+        let job_memory = HistogramVec::new(
+            HistogramOpts::new(
+                "kyso_job_memory_bytes",
+                "The most memory a validation, a remote preparation or a batch document's reading held at once",
+            )
+            .buckets(
+                [1u64, 4, 16, 64, 256, 1024, 4096]
+                    .iter()
+                    .map(|mib| (mib << 20) as f64)
+                    .collect(),
+            ),
+            &["work"],
         )?;
         let signatures = IntCounterVec::new(
             Opts::new("kyso_signatures_total", "Signatures made, by kind"),
@@ -96,6 +113,7 @@ impl Metrics {
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
+            Box::new(job_memory.clone()),
             Box::new(signatures.clone()),
             Box::new(token_errors.clone()),
             Box::new(auth_failures.clone()),
@@ -116,6 +134,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            job_memory,
             signatures,
             token_errors,
             auth_failures,

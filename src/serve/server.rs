@@ -54,6 +54,12 @@ pub struct AppState {
     pub trust_read: std::sync::Mutex<TrustRead>,
     pub metrics: Metrics,
     pub verify_pool: Pool,
+    /// Batch documents being signed at once, all requests together (each also within its
+    /// request's `token.sessions`): as many as the token has sessions or the verification
+    /// threads are, whichever is more. Each may hold `limits.validation_memory_mib` while it is
+    /// read; before this bound, four batches at once of two documents each held 1.35 GB with
+    /// one verification thread and a 128 MiB limit (helper 223).
+    pub sign_readings: Arc<tokio::sync::Semaphore>,
     /// Bytes of request bodies in flight (all clients, and each).
     pub budget: Budget,
     pub remote: api::sign::PendingStore,
@@ -1787,6 +1793,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
                 code: 1,
             })?;
     }
+    let cfg_sessions = cfg.token.sessions;
     let state = Arc::new(AppState {
         exports,
         remote: api::sign::PendingStore::new(&cfg.limits),
@@ -1800,6 +1807,9 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         validator: std::sync::Mutex::new((Instant::now(), Arc::new(validator))),
         trust_read: std::sync::Mutex::new(trust_read),
         metrics,
+        sign_readings: Arc::new(tokio::sync::Semaphore::new(
+            cfg_sessions.max(verify_threads),
+        )),
         verify_pool,
         draining: Default::default(),
     });

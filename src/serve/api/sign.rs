@@ -260,6 +260,9 @@ pub async fn sign(
         tasks.push(tokio::spawn(async move {
             let _held = held;
             let _p = sem.acquire_owned().await;
+            // Then the service's: this request queues at most its own sessions' worth of
+            // documents for it, so the requests take turns.
+            let _r = shared.sign_readings.clone().acquire_owned().await;
             if gone.fired() {
                 let why = "not signed: the request was gone before it began".to_string();
                 return (name, Ok(Err((false, why))));
@@ -278,6 +281,7 @@ pub async fn sign(
                         cades::sign_cades(k.as_ref(), &data, attached, now, tsa.as_ref())
                     }
                 });
+                crate::serve::api::verify::after_job(&shared, &stop, "signing");
                 if stop.heeded() {
                     // Whatever it returned is no answer (it is neither released nor logged).
                     drop(out);
