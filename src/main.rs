@@ -130,14 +130,14 @@ enum AuditCommand {
 /// Exit status for usage and I/O errors (as `kyso verify` defines it).
 pub const EXIT_USAGE: u8 = 3;
 
-/// Set when standard output failed for another reason than a reader gone (a full disk): the
-/// command's output is incomplete, so its exit status becomes [`EXIT_USAGE`].
 /// The system allocator, counting per thread what is allocated and not freed: the service's
 /// validations are stopped past `limits.validation_memory_mib` (`kyso_pdf::stop`).
 #[global_allocator]
 static ALLOCATOR: kyso_verify::Counting<std::alloc::System> =
     kyso_verify::Counting(std::alloc::System);
 
+/// Set when standard output failed for another reason than a reader gone (a full disk): the
+/// command's output is incomplete, so its exit status becomes [`EXIT_USAGE`].
 static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Write to standard output, as `print!` does, but without its panic: a reader that closed

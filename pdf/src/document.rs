@@ -181,8 +181,6 @@ fn parsed_budget(len: usize) -> usize {
         .max(64 << 20)
 }
 
-/// Most cross-reference entries a document may have: more than its bytes could hold objects
-/// for is a bomb, not a document.
 /// About what a hash table of `n` entries takes (its buckets, at most half of them full
 /// after growing, and a control byte each): asked of the memory limit before one is made.
 fn map_bytes<K, V>(n: usize) -> usize {
@@ -190,6 +188,8 @@ fn map_bytes<K, V>(n: usize) -> usize {
         .saturating_mul(2)
 }
 
+/// Most cross-reference entries a document may have: more than its bytes could hold objects
+/// for is a bomb, not a document.
 fn max_entries(len: usize) -> usize {
     len / 4 + 100_000
 }
@@ -448,9 +448,15 @@ impl<'a> Document<'a> {
         Ok(())
     }
 
+    /// How many entries the sections of this document's chain list, all told.
+    fn entries_in_sections(&self) -> usize {
+        self.sections().iter().map(|s| s.entries.len()).sum()
+    }
+
     /// Every section's entries, for [`Document::earlier`]: one table of them in place (it
     /// may hold millions), made under the stop.
     fn versions_of_sections(&self) -> Result<Versions> {
+        // (The whole chain's, whichever revision this view is.)
         let total: usize = self.sections.iter().map(|s| s.entries.len()).sum();
         crate::stop::afford(total.saturating_mul(std::mem::size_of::<(u32, u32, XrefEntry)>()))?;
         let mut v: Vec<(u32, u32, XrefEntry)> = Vec::with_capacity(total);
@@ -611,8 +617,7 @@ impl<'a> Document<'a> {
             Object::Ref(r) => Some(r.num),
             _ => None,
         }));
-        let total: usize = self.sections().iter().map(|s| s.entries.len()).sum();
-        crate::stop::afford(total.saturating_mul(16))?;
+        crate::stop::afford(self.entries_in_sections().saturating_mul(16))?;
         let numbers: std::collections::BTreeSet<u32> = self
             .sections()
             .iter()
@@ -649,10 +654,8 @@ impl<'a> Document<'a> {
     /// objects a newer section replaced or freed (a signature dictionary hidden by a later
     /// revision is still in the file).
     pub fn all_offsets(&self) -> Vec<(ObjRef, usize)> {
-        let total: usize = self.sections().iter().map(|s| s.entries.len()).sum();
-        if crate::stop::afford(total.saturating_mul(std::mem::size_of::<(ObjRef, usize)>()))
-            .is_err()
-        {
+        let each = std::mem::size_of::<(ObjRef, usize)>();
+        if crate::stop::afford(self.entries_in_sections().saturating_mul(each)).is_err() {
             return Vec::new(); // (stopped: what the work returns is no answer)
         }
         let mut out: Vec<(ObjRef, usize)> = self

@@ -24,11 +24,12 @@
 //! file (a 32 MiB upload held 2.4 GB, 2026-12-06), and the service runs several at once. The
 //! check is [`stopped`]'s, so the work ends at the next check after the limit is passed: by
 //! at most what one step between two checks allocates (one object, one inflated chunk,
-//! 65,536 cross-reference entries).
+//! 65,536 cross-reference entries); a large table whose size is known is asked of the limit
+//! before it is made ([`afford`]).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -51,9 +52,8 @@ struct Inner {
     /// Most bytes the work may hold: allocated on its thread since [`Stop::run`] began it,
     /// and not freed.
     memory: Option<usize>,
-    /// [`held`] when the first [`Stop::run`] of this stop began.
-    base: AtomicI64,
-    based: AtomicBool,
+    /// With a memory limit, [`held`] when the first [`Stop::run`] of this stop began.
+    base: std::sync::OnceLock<i64>,
     /// It fired because its work held more than `memory`.
     over_memory: AtomicBool,
 }
@@ -148,8 +148,7 @@ impl Stop {
                 deadline,
                 parent: None,
                 memory: None,
-                base: AtomicI64::new(0),
-                based: AtomicBool::new(false),
+                base: std::sync::OnceLock::new(),
                 over_memory: AtomicBool::new(false),
             }),
         }
@@ -172,8 +171,7 @@ impl Stop {
                 deadline,
                 parent: Some(self.clone()),
                 memory,
-                base: AtomicI64::new(0),
-                based: AtomicBool::new(false),
+                base: std::sync::OnceLock::new(),
                 over_memory: AtomicBool::new(false),
             }),
         }
@@ -184,8 +182,9 @@ impl Stop {
     /// thread restarts the count).
     pub fn peak_memory(&self) -> Option<usize> {
         self.inner.memory?;
+        let base = self.inner.base.get()?;
         let peak = PEAK.try_with(Cell::get).ok()?;
-        usize::try_from(peak.saturating_sub(self.inner.base.load(Ordering::Relaxed))).ok()
+        usize::try_from(peak.saturating_sub(*base)).ok()
     }
 
     /// Did it fire because its work held more memory than its limit?
@@ -196,11 +195,9 @@ impl Stop {
     /// Fire it if its work, on this thread, holds more than its memory limit, or would with
     /// `more` bytes.
     fn check_memory(&self, more: usize) {
-        if let Some(limit) = self.inner.memory {
-            let holds = held().saturating_sub(self.inner.base.load(Ordering::Relaxed));
-            if self.inner.based.load(Ordering::Relaxed)
-                && holds.saturating_add(i64::try_from(more).unwrap_or(i64::MAX)) > limit as i64
-            {
+        if let (Some(limit), Some(base)) = (self.inner.memory, self.inner.base.get()) {
+            let holds = held().saturating_sub(*base);
+            if holds.saturating_add(i64::try_from(more).unwrap_or(i64::MAX)) > limit as i64 {
                 self.inner.over_memory.store(true, Ordering::Relaxed);
                 self.inner.fired.store(true, Ordering::Relaxed);
             }
@@ -252,12 +249,10 @@ impl Stop {
                 let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
             }
         }
-        if !self.inner.based.swap(true, Ordering::Relaxed) {
+        if self.inner.memory.is_some() && self.inner.base.get().is_none() {
             let now = held();
-            self.inner.base.store(now, Ordering::Relaxed);
-            if self.inner.memory.is_some() {
-                let _ = PEAK.try_with(|p| p.set(now));
-            }
+            let _ = self.inner.base.set(now);
+            let _ = PEAK.try_with(|p| p.set(now));
         }
         let prev = CURRENT
             .try_with(|c| c.borrow_mut().replace(self.clone()))

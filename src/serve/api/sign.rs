@@ -289,31 +289,18 @@ pub async fn sign(
                         let why = "not signed: the request was gone before its reading ended";
                         return Err((false, why.to_string()));
                     }
-                    if stop.over_memory() {
-                        shared
-                            .metrics
-                            .limited
-                            .with_label_values(&["validation_memory_mib"])
-                            .inc();
-                        tracing::warn!(
-                            user = %user,
-                            "reading a document to sign held more than limits.validation_memory_mib ({mib} MiB) and was stopped"
-                        );
-                        return Err((false, format!(
-                            "not signed: reading the document needed more than {mib} MiB (limits.validation_memory_mib) and was stopped (the operator sets the limit)"
-                        )));
-                    }
-                    shared
-                        .metrics
-                        .limited
-                        .with_label_values(&["validation_secs"])
-                        .inc();
+                    let (limit, what) = if stop.over_memory() {
+                        ("validation_memory_mib", format!("needed more than {mib} MiB"))
+                    } else {
+                        ("validation_secs", format!("ran past {secs} s"))
+                    };
+                    shared.metrics.limited.with_label_values(&[limit]).inc();
                     tracing::warn!(
                         user = %user,
-                        "reading a document to sign ran past limits.validation_secs ({secs} s) and was stopped"
+                        "reading a document to sign {what} (limits.{limit}) and was stopped"
                     );
                     return Err((false, format!(
-                        "not signed: reading the document ran past {secs} s (limits.validation_secs) and was stopped (the operator sets the limit)"
+                        "not signed: reading the document {what} (limits.{limit}) and was stopped (the operator sets the limit)"
                     )));
                 }
                 let out = out.map_err(|e| {

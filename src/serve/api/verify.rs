@@ -211,33 +211,28 @@ pub async fn on_pool<T: Send + 'static>(
     let limited = |what: &str| st.metrics.limited.with_label_values(&[what]).inc();
     match r {
         Ok(Ok(x)) => Ok(x),
-        Ok(Err(true)) => {
-            limited("validation_memory_mib");
-            let what = work.name();
-            let mib = st.cfg.limits.validation_memory_mib;
-            tracing::warn!(
-                client = %who.client_key(),
-                "a {what} held more than limits.validation_memory_mib ({mib} MiB) and was stopped"
-            );
-            Err(ApiError::new(
-                Code::TooMuchMemory,
-                format!(
-                    "the {what} needed more than {mib} MiB (limits.validation_memory_mib) and was stopped: {} (the operator sets the limit)",
-                    work.undone()
-                ),
-            ))
-        }
-        Ok(Err(false)) => {
-            limited("validation_secs");
+        Ok(Err(over_memory)) => {
+            let (code, limit, how) = if over_memory {
+                let mib = st.cfg.limits.validation_memory_mib;
+                let how = format!("needed more than {mib} MiB");
+                (Code::TooMuchMemory, "validation_memory_mib", how)
+            } else {
+                (
+                    Code::TooSlow,
+                    "validation_secs",
+                    format!("ran past {secs} s"),
+                )
+            };
+            limited(limit);
             let what = work.name();
             tracing::warn!(
                 client = %who.client_key(),
-                "a {what} ran past limits.validation_secs ({secs} s) and was stopped"
+                "a {what} {how} (limits.{limit}) and was stopped"
             );
             Err(ApiError::new(
-                Code::TooSlow,
+                code,
                 format!(
-                    "the {what} ran past {secs} s (limits.validation_secs) and was stopped: {} (the operator sets the limit)",
+                    "the {what} {how} (limits.{limit}) and was stopped: {} (the operator sets the limit)",
                     work.undone()
                 ),
             ))
