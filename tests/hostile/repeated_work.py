@@ -27,6 +27,12 @@ OUTDIR gets:
                         entries behind a megabyte of padding: each signed revision read the
                         whole table with a count of its own (1.1 GB; a 4 MB file of this
                         shape held 4.9 GB; found while measuring, 2026-12-06).
+
+    python3 repeated_work.py OUTDIR --upload-limit
+
+writes only revisions-table-32m.pdf: the same shape at the service's upload limit (8,000,000
+entries behind 32 MB of padding), which held 2.4 GB after the shared count and before
+limits.validation_memory_mib (docs/benchmarks.md, "Memory").
 """
 import os
 import re
@@ -34,6 +40,7 @@ import sys
 import zlib
 
 D = sys.argv[1]
+UPLOAD_LIMIT = sys.argv[2:] == ["--upload-limit"]
 os.makedirs(D, exist_ok=True)
 
 
@@ -120,6 +127,8 @@ def byteranges(buf, ends):
 
 
 def write(name, buf):
+    if UPLOAD_LIMIT and name != "revisions-table-32m.pdf":
+        return
     open(os.path.join(D, name), "wb").write(bytes(buf))
 
 
@@ -248,22 +257,29 @@ for k in range(3000):
     prev = p.classic_xref(b"/Root 1 0 R", {n: (o, 0, "n") for n, o in p.offsets.items()}, prev=prev, size=7)
 write("sections-names.pdf", byteranges(p.buf, None))
 
-# revisions-table.pdf
-p = PDF()
-p.add(1, catalog(0))
-p.add(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-p.add(3, page(0))
-p.add_stream(4, b"", b"%" * 1_000_000, compress=False)
-# One subsection of 300,001 entries (`/Index [0 300001]`), all free but the five objects and
-# the stream itself: nine bytes each, compressed to a few kilobytes.
-entries = {n: (0, 0, 0) for n in range(300_000)}
-entries.update({n: (1, o, 0) for n, o in p.offsets.items()})
-prev = len(p.buf)
-entries[300_000] = (1, prev, 0)
-body = zlib.compress(b"".join(t.to_bytes(1, "big") + a.to_bytes(4, "big") + b.to_bytes(4, "big")
-                              for t, a, b in (entries[n] for n in range(300_001))), 9)
-p.buf += (b"300000 0 obj\n<< /Length %d /Filter /FlateDecode /Type /XRef /Size 300100 /W [1 4 4] "
-          b"/Index [0 300001] /Root 1 0 R >>\nstream\n" % len(body)
-          + body + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % prev)
-p.offsets = {}
-write("revisions-table.pdf", byteranges(p.buf, signed_revisions(p, prev, 64, 300_011, 300_100)))
+# revisions-table.pdf (and, --upload-limit, revisions-table-32m.pdf)
+def revisions_table(name, n, pad, w3=4):
+    p = PDF()
+    p.add(1, catalog(0))
+    p.add(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    p.add(3, page(0))
+    p.add_stream(4, b"", b"%" * pad, compress=False)
+    # One subsection of n + 1 entries (`/Index [0 n+1]`), all free but the five objects and
+    # the stream itself: 5 + w3 bytes each (decoded within kyso's 64 MiB a stream), compressed
+    # to a few kilobytes a 300,000.
+    entries = {k: (0, 0, 0) for k in range(n)}
+    entries.update({k: (1, o, 0) for k, o in p.offsets.items()})
+    prev = len(p.buf)
+    entries[n] = (1, prev, 0)
+    body = zlib.compress(b"".join(t.to_bytes(1, "big") + a.to_bytes(4, "big") + b.to_bytes(w3, "big")
+                                  for t, a, b in (entries[k] for k in range(n + 1))), 9)
+    p.buf += (b"%d 0 obj\n<< /Length %d /Filter /FlateDecode /Type /XRef /Size %d /W [1 4 %d] "
+              b"/Index [0 %d] /Root 1 0 R >>\nstream\n" % (n, len(body), n + 100, w3, n + 1)
+              + body + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % prev)
+    p.offsets = {}
+    write(name, byteranges(p.buf, signed_revisions(p, prev, 64, n + 11, n + 100)))
+
+
+revisions_table("revisions-table.pdf", 300_000, 1_000_000)
+if UPLOAD_LIMIT:
+    revisions_table("revisions-table-32m.pdf", 8_000_000, 32_000_000, w3=1)
