@@ -66,6 +66,8 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
     let modules = node_modules();
     let a = Appliance::start_with(Options {
         web: vec!["public_verification = true".into()],
+        // Within what every document below needs; not within what revisions-table.pdf does.
+        limits: vec!["validation_memory_mib = 48".into()],
         ..Default::default()
     });
     let dir = a.dir.path().join("web");
@@ -125,6 +127,17 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A document whose checking holds more than the 48 MiB limit (tests/hostile/repeated_work.py).
+    let st = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/hostile/repeated_work.py"
+        ))
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let costly = dir.join("revisions-table.pdf");
     let changed_path = dir.join("trang-bi-sua-sau-khi-ky.pdf");
     std::fs::copy(
         concat!(
@@ -244,6 +257,7 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         .env("KYSO_WEB_DETACHED_DOC", &detached_doc)
         .env("KYSO_WEB_DETACHED_SIG", &detached_sig)
         .env("KYSO_WEB_CHANGED", &changed_path)
+        .env("KYSO_WEB_COSTLY", &costly)
         .env("KYSO_WEB_BIDI_DOC", spoof.join("doc.txt"))
         .env("KYSO_WEB_BIDI_SIG", spoof.join("bidi.p7s"))
         .env("KYSO_WEB_CODE", code)

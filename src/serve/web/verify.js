@@ -179,6 +179,9 @@ function why(r) {
   if (r.status === 403) return t("page.error.forbidden");
   if (r.status === 413) return t("page.error.large");
   if (r.status === 429 || r.status === 503) return t("page.error.busy");
+  // A validation stopped at the service's limits: said in the page's language, not a verdict.
+  if (r.status === 422 && r.json && r.json.error === "too_slow") return t("page.error.slow");
+  if (r.status === 422 && r.json && r.json.error === "too_much_memory") return t("page.error.costly");
   return (r.json && r.json.message) || `HTTP ${r.status}`;
 }
 
