@@ -905,6 +905,26 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ("columns-past-2-20", failed, "/Columns 1048577"),
         ("bad-adler-32", failed, "does not inflate"),
         ("first-inside-index", failed, "index runs past its /First"),
+        // Helper 224: a /Rect with no area, which Ghostscript 10.00 draws at the appearance's
+        // /BBox (an unsigned signature field, a document time-stamp under DocMDP P=1, an empty
+        // field given an appearance) or, for a text field without one, from /DA and the /DR
+        // font whose encoding was rewritten.
+        ("zero-rect", shown, "shows an appearance"),
+        (
+            "zero-rect-timestamp",
+            failed,
+            "(DocMDP P=1: no changes) forbids",
+        ),
+        (
+            "empty-field-appearance",
+            shown,
+            "was given an appearance after this signature",
+        ),
+        (
+            "zero-rect-text-dr",
+            failed,
+            "form's default resources changed",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

@@ -106,6 +106,8 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/image-appearance.pdf    the same with /F 4, its appearance an 8-bit indexed /Image
                                 whose data is spaces and NULs (Ghostscript draws it; kyso read
                                 white space and took it for drawing nothing; helper 220)
+    DIR/zero-rect.pdf           the same with /F 4 and a /Rect of no area (Ghostscript 10.00
+                                draws the appearance at its /BBox's size; helper 224)
     DIR/ap-state-dict-da.pdf    a text field whose /AP /N is a state dictionary and has no
                                 /AS (MuPDF draws it from /DA); the update turns /AcroForm
                                 /DA white
@@ -176,6 +178,18 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 900,000 VND" in an object stream, blanked (and moved) by a
                                 plain update before A signs it; signed again: passes, with a
                                 note naming the earlier version a rebuild may show
+
+    DIR/zero-rect-timestamp.pdf a certification allowing no change (DocMDP P=1), then a
+                                document time-stamp (pyHanko, its DummyTimeStamper) whose
+                                widget has a /Rect of no area and an appearance drawing "DAT"
+                                (Ghostscript 10.00 draws it; helper 224)
+    DIR/empty-field-appearance.pdf
+                                pyHanko's invisible empty field for a second signer (/Rect
+                                [0 0 0 0], no appearance), signed; after signing, given an
+                                appearance over the page (Ghostscript draws it)
+    DIR/zero-rect-text-dr.pdf   a text field without an appearance whose /Rect has no area
+                                (Ghostscript draws its value from /DA and the /DR font); after
+                                signing, that font given /Differences [49 /nine]
 
 DIR/root.pem is the anchor to trust.
 """
@@ -598,7 +612,10 @@ for name, rect, flags, drawn in [('flags-control', b'[40 680 560 730]', b'4', DR
                                  ('flags-big', b'[40 680 560 730]', b'4294967298', DRAWN),
                                  ('rect-five', b'[40 680 560 730 0]', b'4', DRAWN),
                                  ('flags-past-int32', b'[40 680 560 730]', b'2147483650', DRAWN),
-                                 ('image-appearance', b'[40 680 560 730]', b'4', IMAGE)]:
+                                 ('image-appearance', b'[40 680 560 730]', b'4', IMAGE),
+                                 # helper 224: Ghostscript 10.00 draws the appearance at its
+                                 # /BBox's size at a /Rect with no area
+                                 ('zero-rect', b'[40 680 40 680]', b'4', DRAWN)]:
     w, f, ap = size, size + 1, size + 2
     objs = {
         w: b'<< /Type /Annot /Subtype /Widget /Rect %s /F %s /P 3 0 R /Parent %d 0 R /AP << /N %d 0 R >> >>'
@@ -1352,3 +1369,95 @@ def objstm_length(name, two_levels):
 
 objstm_length('objstm-indirect-length', False)
 objstm_length('objstm-length-two-levels', True)
+
+
+# 14. Found by an eighth attacker's reading (helper 224, 2026-12-06): kyso took a /Rect with no
+#     area for hidden; Ghostscript 10.00 (pdfi) draws an appearance there at its /BBox's size,
+#     and a text field's value from /DA and the /DR font, unclipped, at the /Rect's corner.
+#     (`zero-rect`, an unsigned signature field added after signing, is in case 3's list.)
+def zero_rect_timestamp():
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers, timestamps
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+    tk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tc = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Differentials TSA')]))
+          .issuer_name(rn).public_key(tk.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+          .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+          .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+          .sign(rk, hashes.SHA256()))
+    open(os.path.join(D, 'tsa.pem'), 'wb').write(tc.public_bytes(serialization.Encoding.PEM))
+    open(os.path.join(D, 'tsa.key'), 'wb').write(tk.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    stamper = timestamps.DummyTimeStamper(tsa_cert=load_cert_from_pemder(os.path.join(D, 'tsa.pem')),
+                                          tsa_key=load_private_key_from_pemder(os.path.join(D, 'tsa.key'), None))
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
+                                        docmdp_permissions=MDPPerm.NO_CHANGES)
+    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(build(page3)), strict=False),
+                                               output=out)
+    certified = out.getvalue()
+    # The time-stamp's field, added first with a /Rect of no area and "DAT" as its appearance.
+    _, size = last_xref(certified)
+    pg = raw(certified, 3)
+    acro_n = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(certified, 1)).group(1))
+    w, ap = size, size + 1
+    objs = {
+        w: b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (TS) /F 4 /Rect [40 680 40 680] /P 3 0 R '
+           b'/AP << /N %d 0 R >> >>' % ap,
+        ap: DRAWN,
+        3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
+            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
+        acro_n: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % w,
+                       raw(certified, acro_n), flags=re.S),
+    }
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper, field_name='TS').timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(update(certified, objs)), strict=False), 'sha256', output=out)
+    save('zero-rect-timestamp', certified, out.getvalue())
+
+
+zero_rect_timestamp()
+
+
+def empty_field_appearance():
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+    w = IncrementalPdfFileWriter(io.BytesIO(build(page3)), strict=False)
+    append_signature_field(w, SigFieldSpec('Signer2'))  # invisible: /Rect [0 0 0 0]
+    prepared = io.BytesIO()
+    w.write(prepared)
+    signed = sign(prepared.getvalue())
+    n = next(int(m.group(1)) for m in re.finditer(rb'\n(\d+) 0 obj', signed)
+             if b'/T (Signer2)' in raw(signed, int(m.group(1))))
+    body = raw(signed, n)
+    assert b'/AP' not in body and re.search(rb'/Rect \[ ?0 0 0 0 ?\]', body), body
+    _, size = last_xref(signed)
+    over = stream(b'1 g 40 680 520 50 re f BT 0 g /F1 16 Tf 60 700 Td (Ket qua: DAT - da duyet) Tj ET',
+                  b'/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> ')
+    given = body.rstrip()[:-2] + b' /AP << /N %d 0 R >> >>' % size
+    save('empty-field-appearance', signed, update(signed, {n: given, size: over}))
+
+
+empty_field_appearance()
+
+zero_text = {
+    1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 7 0 R >>',
+    2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+       b'/Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R] >>',
+    4: stream(b'BT /F1 16 Tf 60 800 Td (Hop dong so 7) Tj ET'),
+    5: HELV,
+    6: b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (So tien: 100 VND) /F 4 '
+       b'/Rect [58 740 58 740] /P 3 0 R /DA (/Helv 24 Tf 0 g) >>',
+    7: b'<< /Fields [6 0 R] /DR << /Font << /Helv 8 0 R >> >> /DA (/Helv 24 Tf 0 g) >>',
+    8: HELV,
+}
+signed = sign(build(zero_text))
+save('zero-rect-text-dr', signed, update(signed, {8: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica '
+                                                  b'/Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding '
+                                                  b'/Differences [49 /nine] >> >>'}))

@@ -1196,23 +1196,39 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
 }
 
 /// Does an annotation show something, on screen or on paper? Yes unless it is unambiguously
-/// hidden: /F an integer flag word (0 to 2³¹ − 1: Poppler reads a larger integer as a 64-bit
-/// one and its flags as 0, and drew a widget /F 2³¹ + 2 hid from kyso, MuPDF and Ghostscript,
-/// "900 VND" over the signed amount; helper 220) with Hidden set, or NoView without Print
-/// (§12.5.3: NoView hides it on screen only, and a printed copy showed a widget with /F 36
-/// over the signed text; found by an attacker's reading, 2026-12-02), or a rectangle of four
-/// numbers with no area. Readers differ on anything else — Poppler took an /F of 2³² + 2 as
-/// 0 and drew the widget kyso counted as hidden, MuPDF drew a widget with a five-number
-/// /Rect (found by an attacker's reading, 2026-12-02) — so anything else shows. Whether it
-/// has an appearance stream does not matter: viewers draw some annotations without one.
+/// hidden: by its flags ([`hidden_by_flags`]), or by a rectangle of four numbers with no
+/// area when it has no appearance of its own to draw ([`draws_something`]). Readers differ on
+/// anything else — Poppler took an /F of 2³² + 2 as 0 and drew the widget kyso counted as
+/// hidden, MuPDF drew a widget with a five-number /Rect (found by an attacker's reading,
+/// 2026-12-02), Ghostscript 10.00 draws an appearance whose /Rect has no area at its /BBox's
+/// size (an unsigned signature field added after signing, a document time-stamp under
+/// DocMDP P=1, an empty field given an appearance: "900 VND" over the signed amount, each
+/// TOTAL-PASSED; helper 224) — so anything else shows. Whether it has an appearance stream
+/// does not matter otherwise: viewers draw some annotations without one.
 fn shows(doc: &Document<'_>, d: &Dict) -> bool {
-    let hidden = d
-        .get("F")
+    !hidden_by_flags(doc, d)
+        && (area(doc, d.get("Rect")).is_none_or(|a| a > 1.0) || draws_something(doc, d))
+}
+
+/// Is an annotation hidden by its flags: /F an integer flag word (0 to 2³¹ − 1: Poppler reads
+/// a larger integer as a 64-bit one and its flags as 0, and drew a widget /F 2³¹ + 2 hid from
+/// kyso, MuPDF and Ghostscript, "900 VND" over the signed amount; helper 220) with Hidden set,
+/// or NoView without Print (§12.5.3: NoView hides it on screen only, and a printed copy showed
+/// a widget with /F 36 over the signed text; found by an attacker's reading, 2026-12-02)?
+fn hidden_by_flags(doc: &Document<'_>, d: &Dict) -> bool {
+    d.get("F")
         .and_then(|f| doc.resolve(f).ok())
         .and_then(|f| f.as_int())
         .filter(|f| (0..=i64::from(i32::MAX)).contains(f))
-        .is_some_and(|f| f & 2 != 0 || (f & 32 != 0 && f & 4 == 0));
-    !hidden && area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
+        .is_some_and(|f| f & 2 != 0 || (f & 32 != 0 && f & 4 == 0))
+}
+
+/// Is an annotation with no appearance of its own drawn from the form's defaults wherever it
+/// is: not hidden by its flags, whatever its /Rect (Ghostscript draws a text field's value
+/// from /DA and the /DR font, unclipped, at the corner of a /Rect with no area; a /DR font
+/// rewritten after signing turned it "900 VND", TOTAL-PASSED; helper 224).
+fn drawn_from_da(doc: &Document<'_>, d: &Dict) -> bool {
+    !hidden_by_flags(doc, d) && !drawn_by_appearance(doc, d)
 }
 
 /// An annotation's /Subtype, resolved.
@@ -1511,7 +1527,7 @@ impl<'d> Revisions<'_, 'd> {
                 && self
                     .last
                     .dict(*r)
-                    .is_ok_and(|d| shows(self.last, &d) && !drawn_by_appearance(self.last, &d))
+                    .is_ok_and(|d| drawn_from_da(self.last, &d))
         }) || self.annotations_drawn_from_defaults()
     }
 
@@ -1548,7 +1564,7 @@ impl<'d> Revisions<'_, 'd> {
                         .is_none_or(|(_, ft)| ft.as_deref() != Some(b"Sig")),
                     _ => false,
                 };
-                drawn_from_defaults && shows(self.last, &d) && !drawn_by_appearance(self.last, &d)
+                drawn_from_defaults && drawn_from_da(self.last, &d)
             })
         })
     }
