@@ -203,7 +203,7 @@ pub struct Limits {
     /// work is stopped at its next check, its thread freed, and the caller answered 422
     /// `too_much_memory`. The parsers' budgets bound each structure of a hostile file, but
     /// together they could still hold 2.4 GB for a 32 MiB upload; the busiest honest file
-    /// measured (200,000 objects, five signatures, 2.2 MB) held 457 MiB. The service's
+    /// measured (200,000 objects, five signatures, 2.2 MB) held 349 MiB. The service's
     /// validations may hold `server.verify_threads` times this at once, and the batch
     /// documents being signed as many times as the token's sessions or those threads are.
     pub validation_memory_mib: usize,
