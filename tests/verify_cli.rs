@@ -910,6 +910,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         // field given an appearance) or, for a text field without one, from /DA and the /DR
         // font whose encoding was rewritten.
         ("zero-rect", shown, "shows an appearance"),
+        ("zero-rect-other-generation", shown, "shows an appearance"),
         (
             "zero-rect-timestamp",
             failed,
@@ -939,6 +940,8 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         "filled-into-object-stream",
         "object-streams-lang-set",
         "object-streams-annotated",
+        // An invisible time-stamp under DocMDP P=1, its empty appearance Flate-compressed.
+        "flate-empty-timestamp",
     ] {
         let j = verdict(
             &demo,
@@ -951,6 +954,19 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
     // stream a reader rebuilding the table takes, blanked by a plain update before A signed:
     // told in A's report (it was dropped as what signing adds; an attacker's reading,
     // 2026-12-04). MuPDF's rebuild showed the field unsigned; no reader drew the text.
+    // Under P=3 a FreeText of no area is allowed and said added (readers draw its /Contents
+    // wherever its /Rect is; helper 225).
+    let j = verdict(
+        &demo,
+        &d.join("annotated-zero-rect.pdf"),
+        &["--trust", root.to_str().unwrap()],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j.to_string()
+            .contains("a FreeText annotation was added to page 1 after this signature"),
+        "{j}"
+    );
     for case in ["prepared-widget", "prepared-widget-moved"] {
         let j = verdict(
             &demo,

@@ -183,6 +183,14 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 document time-stamp (pyHanko, its DummyTimeStamper) whose
                                 widget has a /Rect of no area and an appearance drawing "DAT"
                                 (Ghostscript 10.00 draws it; helper 224)
+    DIR/flate-empty-timestamp.pdf
+                                the same time-stamp with an empty appearance stored
+                                Flate-compressed, as signing libraries write one: passes
+    DIR/zero-rect-other-generation.pdf
+                                zero-rect.pdf with its appearance named `N 1 R` where the
+                                table holds N 0 (Ghostscript ignores generations; helper 225)
+    DIR/annotated-zero-rect.pdf a certification allowing annotations (P=3), then a FreeText
+                                of no area and no appearance: passes, and is said added
     DIR/empty-field-appearance.pdf
                                 pyHanko's invisible empty field for a second signer (/Rect
                                 [0 0 0 0], no appearance), signed; after signing, given an
@@ -1375,7 +1383,7 @@ objstm_length('objstm-length-two-levels', True)
 #     area for hidden; Ghostscript 10.00 (pdfi) draws an appearance there at its /BBox's size,
 #     and a text field's value from /DA and the /DR font, unclipped, at the /Rect's corner.
 #     (`zero-rect`, an unsigned signature field added after signing, is in case 3's list.)
-def zero_rect_timestamp():
+def zero_rect_timestamp(name, appearance):
     from cryptography.x509.oid import ExtendedKeyUsageOID
     from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -1409,7 +1417,7 @@ def zero_rect_timestamp():
     objs = {
         w: b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (TS) /F 4 /Rect [40 680 40 680] /P 3 0 R '
            b'/AP << /N %d 0 R >> >>' % ap,
-        ap: DRAWN,
+        ap: appearance,
         3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
             if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
         acro_n: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % w,
@@ -1418,10 +1426,66 @@ def zero_rect_timestamp():
     out = io.BytesIO()
     signers.PdfTimeStamper(stamper, field_name='TS').timestamp_pdf(
         IncrementalPdfFileWriter(io.BytesIO(update(certified, objs)), strict=False), 'sha256', output=out)
-    save('zero-rect-timestamp', certified, out.getvalue())
+    save(name, certified, out.getvalue())
 
 
-zero_rect_timestamp()
+zero_rect_timestamp('zero-rect-timestamp', DRAWN)
+# Honest: an invisible time-stamp's empty appearance stored Flate-compressed (the bytes some
+# signing libraries write; helper 225): it draws nothing, and P=1 admits the time-stamp.
+zero_rect_timestamp('flate-empty-timestamp',
+                    b'<< /Type /XObject /Subtype /Form /BBox [0 0 0 0] /Filter /FlateDecode /Length 8 >>\n'
+                    b'stream\n\x78\x9c\x03\x00\x00\x00\x00\x01\nendstream')
+
+
+# A /Rect of no area and an appearance named by a reference of another generation than the
+# table's: kyso read no appearance, Ghostscript ignores generations and draws it (helper 225).
+def other_generation():
+    signed = sign(build(page3))
+    _, size = last_xref(signed)
+    pg = raw(signed, 3)
+    acro_n = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(signed, 1)).group(1))
+    w, f, ap = size, size + 1, size + 2
+    objs = {
+        w: b'<< /Type /Annot /Subtype /Widget /Rect [40 680 40 680] /F 4 /P 3 0 R /Parent %d 0 R '
+           b'/AP << /N %d 1 R >> >>' % (f, ap),
+        f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
+        ap: DRAWN,
+        3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
+            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
+        acro_n: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
+                       raw(signed, acro_n), flags=re.S),
+    }
+    save('zero-rect-other-generation', signed, update(signed, objs))
+
+
+other_generation()
+
+
+# Under DocMDP P=3, a FreeText annotation of no area and no appearance added after signing:
+# readers draw it from its /Contents and /DA wherever its /Rect is, so kyso says it was added
+# (it said nothing; helper 225).
+def annotated_zero_rect():
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
+                                        docmdp_permissions=MDPPerm.ANNOTATE)
+    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(build(page3)), strict=False),
+                                               output=out)
+    certified = out.getvalue()
+    _, size = last_xref(certified)
+    pg = raw(certified, 3)
+    note = (b'<< /Type /Annot /Subtype /FreeText /Rect [60 700 60 700] /F 4 /P 3 0 R '
+            b'/Contents (Ket qua: DAT) /DA (/Helv 16 Tf 0 g) >>')
+    page = (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % size, pg, flags=re.S)
+            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % size)
+    save('annotated-zero-rect', certified, update(certified, {size: note, 3: page}))
+
+
+annotated_zero_rect()
 
 
 def empty_field_appearance():

@@ -1196,8 +1196,10 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
 }
 
 /// Does an annotation show something, on screen or on paper? Yes unless it is unambiguously
-/// hidden: by its flags ([`hidden_by_flags`]), or by a rectangle of four numbers with no
-/// area when it has no appearance of its own to draw ([`draws_something`]). Readers differ on
+/// hidden: by its flags ([`hidden_by_flags`]), or, for a widget, by a rectangle of four
+/// numbers with no area when it has no appearance of its own to draw ([`draws_something`]):
+/// readers draw other annotations from their own geometry (an Ink's /InkList, a Line's /L, a
+/// FreeText's /Contents) wherever the /Rect is (helper 225). Readers differ on
 /// anything else — Poppler took an /F of 2³² + 2 as 0 and drew the widget kyso counted as
 /// hidden, MuPDF drew a widget with a five-number /Rect (found by an attacker's reading,
 /// 2026-12-02), Ghostscript 10.00 draws an appearance whose /Rect has no area at its /BBox's
@@ -1207,7 +1209,9 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
 /// does not matter otherwise: viewers draw some annotations without one.
 fn shows(doc: &Document<'_>, d: &Dict) -> bool {
     !hidden_by_flags(doc, d)
-        && (area(doc, d.get("Rect")).is_none_or(|a| a > 1.0) || draws_something(doc, d))
+        && (area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
+            || draws_something(doc, d)
+            || subtype(doc, d).is_some_and(|s| s != b"Widget"))
 }
 
 /// Is an annotation hidden by its flags: /F an integer flag word (0 to 2³¹ − 1: Poppler reads
@@ -1249,28 +1253,40 @@ fn drawn_by_appearance(doc: &Document<'_>, d: &Dict) -> bool {
 
 /// The stream a reader draws the annotation from ([`drawn_by_appearance`]), if any.
 fn normal_appearance(doc: &Document<'_>, d: &Dict) -> Option<Object> {
-    let normal = d
-        .get("AP")
-        .and_then(|a| doc.resolve(a).ok())
-        .and_then(|a| a.as_dict().and_then(|a| a.get("N").cloned()))
-        .and_then(|n| doc.resolve(&n).ok());
-    match normal {
-        Some(s @ Object::Stream(_)) => Some(s),
-        Some(Object::Dict(states)) => d
-            .get("AS")
-            .and_then(|s| doc.resolve(s).ok())
-            .and_then(|s| s.as_name().map(<[u8]>::to_vec))
-            .and_then(|s| {
-                states
-                    .0
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| *k == s)
-                    .map(|(_, v)| v.clone())
-            })
-            .and_then(|v| doc.resolve(&v).ok())
-            .filter(|v| matches!(v, Object::Stream(_))),
-        _ => None,
+    appearance_read(doc, d).ok().flatten()
+}
+
+/// [`normal_appearance`], or `Err` when the annotation names an appearance (its /AP, /N, /AS
+/// or the state /AS picks) that kyso cannot read: a reference of another generation than the
+/// table's, which Ghostscript ignores and draws (an unsigned signature field of no area
+/// given `/AP << /N 11 1 R >>` after signing drew "900 VND", TOTAL-PASSED; helper 225).
+fn appearance_read(doc: &Document<'_>, d: &Dict) -> Result<Option<Object>, ()> {
+    let Some(ap) = d.get("AP") else {
+        return Ok(None);
+    };
+    let ap = doc.resolve(ap).map_err(|_| ())?;
+    let Some(n) = ap.as_dict().and_then(|a| a.get("N")) else {
+        return Ok(None);
+    };
+    match doc.resolve(n).map_err(|_| ())? {
+        s @ Object::Stream(_) => Ok(Some(s)),
+        Object::Dict(states) => {
+            let Some(s) = d.get("AS") else {
+                return Ok(None);
+            };
+            let s = doc.resolve(s).map_err(|_| ())?;
+            let Some((_, v)) = s
+                .as_name()
+                .and_then(|s| states.0.iter().rev().find(|(k, _)| k.as_slice() == s))
+            else {
+                return Ok(None);
+            };
+            match doc.resolve(v).map_err(|_| ())? {
+                v @ Object::Stream(_) => Ok(Some(v)),
+                _ => Ok(None),
+            }
+        }
+        _ => Ok(None),
     }
 }
 
@@ -1285,21 +1301,55 @@ fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
     // /Image appearance as the image, and an 8-bit indexed image of spaces and NULs, its
     // palette making "900 VND" of them, read to kyso as white space drawing nothing (helper
     // 220).
+    // Or Flate alone, written directly, with no parameters: one whole zlib stream (its
+    // Adler-32 checked, nothing after it) inflating to white space, which readers inflate
+    // alike (no predictor rows to read otherwise). Invisible signatures are written so (the
+    // bytes 78 9C 03 00 00 00 00 01; helper 225): counted as drawing, a document time-stamp
+    // after a certification failed it.
+    let blank = |b: &[u8]| b.iter().all(|c| kyso_pdf::parse::is_ws(*c));
     match normal_appearance(doc, d) {
         Some(Object::Stream(st)) => {
             st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
-                && st.dict.get("Filter").is_none()
                 && st.dict.get("DecodeParms").is_none()
-                && st.data.iter().all(|c| kyso_pdf::parse::is_ws(*c))
+                && st.dict.get("DP").is_none()
+                && match st.dict.get("Filter") {
+                    None => blank(&st.data),
+                    Some(f) if f.is_name("FlateDecode") || one_flate(f) => {
+                        inflates_to(&st.data).is_some_and(|out| blank(&out))
+                    }
+                    Some(_) => false,
+                }
         }
         _ => false,
     }
 }
 
+/// `[/FlateDecode]`, written directly.
+fn one_flate(f: &Object) -> bool {
+    matches!(f.as_array(), Some([one]) if one.is_name("FlateDecode"))
+}
+
+/// What `data`, one whole zlib stream and nothing after it, inflates to, if at most 4 KiB.
+fn inflates_to(data: &[u8]) -> Option<Vec<u8>> {
+    let mut z = flate2::Decompress::new(true);
+    let mut out = vec![0u8; 4096];
+    let done = z.decompress(data, &mut out, flate2::FlushDecompress::Finish);
+    (matches!(done, Ok(flate2::Status::StreamEnd)) && z.total_in() == data.len() as u64).then(
+        || {
+            out.truncate(z.total_out() as usize);
+            out
+        },
+    )
+}
+
 /// Does the annotation draw something of its own: an appearance stream a reader draws
-/// ([`normal_appearance`]) that is not empty ([`draws_nothing`])?
+/// ([`normal_appearance`]) that is not empty ([`draws_nothing`]), or one kyso cannot read?
 fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
-    normal_appearance(doc, d).is_some() && !draws_nothing(doc, d)
+    match appearance_read(doc, d) {
+        Err(()) => true,
+        Ok(Some(_)) => !draws_nothing(doc, d),
+        Ok(None) => false,
+    }
 }
 
 /// The default resources only gained entries: every entry of every category kept as it was.
