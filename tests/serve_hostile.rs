@@ -1336,14 +1336,7 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("python3")
-        .arg(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/repeated_work.py"),
-        )
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    serve_support::common::hostile("repeated_work.py", &[dir.path().as_os_str()]);
     let costly = std::fs::read(dir.path().join("revisions-table.pdf")).unwrap();
     let small = signed_fixture(&a, "giay-phep.pdf");
     let verifier = a.agent(Who::Token("verifier"));

@@ -128,15 +128,7 @@ fn relying_agency_verifies_on_the_web_page_in_vietnamese_and_english_and_checks_
         String::from_utf8_lossy(&out.stderr)
     );
     // A document whose checking holds more than the 48 MiB limit (tests/hostile/repeated_work.py).
-    let st = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/hostile/repeated_work.py"
-        ))
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    serve_support::common::hostile("repeated_work.py", &[dir.as_os_str()]);
     let costly = dir.join("revisions-table.pdf");
     let changed_path = dir.join("trang-bi-sua-sau-khi-ky.pdf");
     std::fs::copy(

@@ -308,6 +308,33 @@ def raw(pdf, n):
     return re.findall(rb'\n%d 0 obj\s*(.*?)\s*endobj' % n, pdf, re.S)[-1]
 
 
+def with_annot(pg, n):
+    """The page dictionary `pg` with annotation `n` added to its /Annots."""
+    return (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % n, pg, flags=re.S)
+            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % n)
+
+
+def with_field(pdf, f):
+    """(number, body) of the interactive form of `pdf` with field `f` added to its /Fields."""
+    n = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(pdf, 1)).group(1))
+    return n, re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
+                     raw(pdf, n), flags=re.S)
+
+
+def certify(pdf, perm):
+    """`pdf` certified by pyHanko with these DocMDP permissions (pyhanko.sign.fields.MDPPerm)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
+                                        docmdp_permissions=perm)
+    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=out)
+    return out.getvalue()
+
+
 HELV = b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
 page = {
     1: b'<< /Type /Catalog /Pages 2 0 R >>',
@@ -605,8 +632,7 @@ page3 = dict(page)
 page3[4] = stream(b'BT /F1 16 Tf 60 700 Td (Ket qua: KHONG DAT) Tj ET')
 signed = sign(build(page3))
 prev, size = last_xref(signed)
-cat, pg = raw(signed, 1), raw(signed, 3)
-acro = re.search(rb'/AcroForm\s*(\d+) 0 R', cat)
+pg = raw(signed, 3)
 DRAWN = stream(b'1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET',
                b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> ')
 # A 26 x 5 bitmap of "DAT" in palette indices 0x00 (black) and 0x20 (white): bytes that are all
@@ -631,11 +657,9 @@ for name, rect, flags, drawn in [('flags-control', b'[40 680 560 730]', b'4', DR
         f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
         ap: drawn,
     }
-    objs[3] = (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
-               if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w)
-    n = int(acro.group(1))
-    objs[n] = re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
-                     raw(signed, n), flags=re.S)
+    objs[3] = with_annot(pg, w)
+    n, form = with_field(signed, f)
+    objs[n] = form
     save(name, signed, update(signed, objs))
 
 # 4. A field drawn from /DA by MuPDF (its /AP /N a state dictionary, no /AS): /DA turned white.
@@ -1388,7 +1412,7 @@ def zero_rect_timestamp(name, appearance):
     from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers, timestamps
-    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+    from pyhanko.sign.fields import MDPPerm
     tk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     tc = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Differentials TSA')]))
           .issuer_name(rn).public_key(tk.public_key()).serial_number(x509.random_serial_number())
@@ -1401,27 +1425,17 @@ def zero_rect_timestamp(name, appearance):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     stamper = timestamps.DummyTimeStamper(tsa_cert=load_cert_from_pemder(os.path.join(D, 'tsa.pem')),
                                           tsa_key=load_private_key_from_pemder(os.path.join(D, 'tsa.key'), None))
-    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
-                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
-    out = io.BytesIO()
-    meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
-                                        docmdp_permissions=MDPPerm.NO_CHANGES)
-    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(build(page3)), strict=False),
-                                               output=out)
-    certified = out.getvalue()
+    certified = certify(build(page3), MDPPerm.NO_CHANGES)
     # The time-stamp's field, added first with a /Rect of no area and "DAT" as its appearance.
     _, size = last_xref(certified)
-    pg = raw(certified, 3)
-    acro_n = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(certified, 1)).group(1))
     w, ap = size, size + 1
+    acro_n, form = with_field(certified, w)
     objs = {
         w: b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (TS) /F 4 /Rect [40 680 40 680] /P 3 0 R '
            b'/AP << /N %d 0 R >> >>' % ap,
         ap: appearance,
-        3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
-            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
-        acro_n: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % w,
-                       raw(certified, acro_n), flags=re.S),
+        3: with_annot(raw(certified, 3), w),
+        acro_n: form,
     }
     out = io.BytesIO()
     signers.PdfTimeStamper(stamper, field_name='TS').timestamp_pdf(
@@ -1442,18 +1456,15 @@ zero_rect_timestamp('flate-empty-timestamp',
 def other_generation():
     signed = sign(build(page3))
     _, size = last_xref(signed)
-    pg = raw(signed, 3)
-    acro_n = int(re.search(rb'/AcroForm\s*(\d+) 0 R', raw(signed, 1)).group(1))
     w, f, ap = size, size + 1, size + 2
+    acro_n, form = with_field(signed, f)
     objs = {
         w: b'<< /Type /Annot /Subtype /Widget /Rect [40 680 40 680] /F 4 /P 3 0 R /Parent %d 0 R '
            b'/AP << /N %d 1 R >> >>' % (f, ap),
         f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w,
         ap: DRAWN,
-        3: (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % w, pg, flags=re.S)
-            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % w),
-        acro_n: re.sub(rb'/Fields\s*\[(.*?)\]', lambda m: b'/Fields [' + m.group(1) + b' %d 0 R]' % f,
-                       raw(signed, acro_n), flags=re.S),
+        3: with_annot(raw(signed, 3), w),
+        acro_n: form,
     }
     save('zero-rect-other-generation', signed, update(signed, objs))
 
@@ -1465,24 +1476,12 @@ other_generation()
 # readers draw it from its /Contents and /DA wherever its /Rect is, so kyso says it was added
 # (it said nothing; helper 225).
 def annotated_zero_rect():
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
-    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
-                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
-    out = io.BytesIO()
-    meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
-                                        docmdp_permissions=MDPPerm.ANNOTATE)
-    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(build(page3)), strict=False),
-                                               output=out)
-    certified = out.getvalue()
+    from pyhanko.sign.fields import MDPPerm
+    certified = certify(build(page3), MDPPerm.ANNOTATE)
     _, size = last_xref(certified)
-    pg = raw(certified, 3)
     note = (b'<< /Type /Annot /Subtype /FreeText /Rect [60 700 60 700] /F 4 /P 3 0 R '
             b'/Contents (Ket qua: DAT) /DA (/Helv 16 Tf 0 g) >>')
-    page = (re.sub(rb'/Annots\s*\[(.*?)\]', lambda m: b'/Annots [' + m.group(1) + b' %d 0 R]' % size, pg, flags=re.S)
-            if b'/Annots' in pg else pg.rstrip()[:-2] + b' /Annots [%d 0 R] >>' % size)
-    save('annotated-zero-rect', certified, update(certified, {size: note, 3: page}))
+    save('annotated-zero-rect', certified, update(certified, {size: note, 3: with_annot(raw(certified, 3), size)}))
 
 
 annotated_zero_rect()
