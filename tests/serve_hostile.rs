@@ -1192,6 +1192,33 @@ fn one_client_flooding_validations_cannot_take_the_queue_from_others_even_past_i
 /// about 20 s of one thread in a debug build (1.5 s in release). With `limits.validation_secs
 /// = 1` the validation is stopped, the caller told so (422 `too_slow`, not a verdict), nothing
 /// is archived, and the one validation thread serves the next caller at once.
+/// `doc`'s validation, on the appliance's one verification thread, is stopped: a 422 `code`
+/// whose message names the limit (`says`) and says nothing was judged; the thread then serves
+/// an honest document; archiving `doc` is stopped the same way and stores nothing.
+fn stopped_and_not_judged(a: &Appliance, doc: &[u8], code: &str, says: &str) {
+    let verifier = a.agent(Who::Token("verifier"));
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", doc);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], code, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains(says) && msg.contains("not judged"), "{msg}");
+    // The thread is free: the next validation is served.
+    let small = signed_fixture(a, "giay-phep.pdf");
+    let r = verifier.send("POST", "/v1/verify", "application/pdf", &small);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.text());
+    let clerk = a.agent(Who::Token("clerk"));
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(doc), "request_id": format!("{code}-1")}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], code, "{}", r.text());
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["records"], json!([]), "nothing archived");
+}
+
 #[test]
 fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() {
     let a = Appliance::start_with(Options {
@@ -1201,38 +1228,12 @@ fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() 
     });
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("slow.pdf");
-    let st = std::process::Command::new("python3")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/slow_pdf.py"))
-        .args(["inflate-budget", slow.to_str().unwrap(), "16"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    serve_support::common::hostile(
+        "slow_pdf.py",
+        &["inflate-budget".as_ref(), slow.as_os_str(), "16".as_ref()],
+    );
     let slow = std::fs::read(&slow).unwrap();
-    let small = signed_fixture(&a, "giay-phep.pdf");
-    let verifier = a.agent(Who::Token("verifier"));
-    let r = verifier.send("POST", "/v1/verify", "application/pdf", &slow);
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
-    let msg = r.json()["message"].as_str().unwrap().to_string();
-    assert!(
-        msg.contains("limits.validation_secs") && msg.contains("not judged"),
-        "{msg}"
-    );
-    // The thread is free: the next validation is served.
-    let r = verifier.send("POST", "/v1/verify", "application/pdf", &small);
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.text());
-    // Archiving it is stopped the same way, and stores nothing.
-    let clerk = a.agent(Who::Token("clerk"));
-    let r = clerk.post_json(
-        "/v1/records",
-        &json!({"code": "001099012345.GPXD", "content": b64(&slow), "request_id": "slow-1"}),
-    );
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
-    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["records"], json!([]), "nothing archived");
+    stopped_and_not_judged(&a, &slow, "too_slow", "limits.validation_secs");
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
         2.0
@@ -1338,29 +1339,14 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
     let dir = tempfile::tempdir().unwrap();
     serve_support::common::hostile("repeated_work.py", &[dir.path().as_os_str()]);
     let costly = std::fs::read(dir.path().join("revisions-table.pdf")).unwrap();
+    stopped_and_not_judged(
+        &a,
+        &costly,
+        "too_much_memory",
+        "48 MiB (limits.validation_memory_mib)",
+    );
     let small = signed_fixture(&a, "giay-phep.pdf");
-    let verifier = a.agent(Who::Token("verifier"));
-    let r = verifier.send("POST", "/v1/verify", "application/pdf", &costly);
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
-    let msg = r.json()["message"].as_str().unwrap().to_string();
-    assert!(
-        msg.contains("48 MiB (limits.validation_memory_mib)") && msg.contains("not judged"),
-        "{msg}"
-    );
-    let r = verifier.send("POST", "/v1/verify", "application/pdf", &small);
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["indication"], "TOTAL-PASSED", "{}", r.text());
     let clerk = a.agent(Who::Token("clerk"));
-    let r = clerk.post_json(
-        "/v1/records",
-        &json!({"code": "001099012345.GPXD", "content": b64(&costly), "request_id": "costly-1"}),
-    );
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
-    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["records"], json!([]), "nothing archived");
     let r = clerk.post_json(
         "/v1/records",
         &json!({"code": "001099012345.GPXD", "content": b64(&small), "request_id": "small-1"}),
