@@ -1192,6 +1192,61 @@ fn one_client_flooding_validations_cannot_take_the_queue_from_others_even_past_i
 /// about 20 s of one thread in a debug build (1.5 s in release). With `limits.validation_secs
 /// = 1` the validation is stopped, the caller told so (422 `too_slow`, not a verdict), nothing
 /// is archived, and the one validation thread serves the next caller at once.
+/// Reading `doc` to sign it is stopped at a limit (`code`, its message naming `says`): in a
+/// batch beside an honest document, `doc` fails alone and the other is signed (one signature
+/// event); a remote prepare of it is a 422 `code`, nothing prepared, and the verification
+/// thread then prepares the honest one.
+fn read_to_sign_and_stopped(a: &Appliance, doc: &[u8], code: &str, says: &str) {
+    let small = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
+    let before = log_size(a);
+    let official = a.agent(Who::Token("signer"));
+    let r = official.post_json(
+        "/v1/sign",
+        &json!({"format": "pades", "documents": [
+            {"name": "hostile.pdf", "content": b64(doc)},
+            {"name": "giay-phep.pdf", "content": b64(&small)},
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(
+        (j["signed"].clone(), j["failed"].clone()),
+        (json!(1), json!(1)),
+        "{j}"
+    );
+    let error = j["documents"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(says) && error.contains("not signed"),
+        "{error}"
+    );
+    assert!(j["documents"][0]["content"].is_null(), "{j}");
+    assert!(j["documents"][1]["content"].is_string(), "{j}");
+    assert_eq!(
+        log_size(a),
+        before + 1,
+        "one signature event: the small document's"
+    );
+    // A remote prepare reads its document on the verification threads, under the same limit.
+    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
+    let prepare = |doc: &[u8]| {
+        official.post_json(
+            "/v1/sign/remote/prepare",
+            &json!({"format": "pades", "certificate": cert, "document": b64(doc)}),
+        )
+    };
+    let r = prepare(doc);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], code, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains(says) && msg.contains("nothing was prepared"),
+        "{msg}"
+    );
+    // Its one thread is free: the next preparation is served.
+    let r = prepare(&small);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 /// `doc`'s validation, on the appliance's one verification thread, is stopped: a 422 `code`
 /// whose message names the limit (`says`) and says nothing was judged; the thread then serves
 /// an honest document; archiving `doc` is stopped the same way and stores nothing.
@@ -1261,60 +1316,13 @@ fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_
         .unwrap();
     assert!(st.success());
     let slow = std::fs::read(&slow).unwrap();
-    let small = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
-    let before = log_size(&a);
-    let official = a.agent(Who::Token("signer"));
     let started = Instant::now();
-    let r = official.post_json(
-        "/v1/sign",
-        &json!({"format": "pades", "documents": [
-            {"name": "slow.pdf", "content": b64(&slow)},
-            {"name": "giay-phep.pdf", "content": b64(&small)},
-        ]}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let j = r.json();
-    assert_eq!(
-        (j["signed"].clone(), j["failed"].clone()),
-        (json!(1), json!(1)),
-        "{j}"
-    );
-    let error = j["documents"][0]["error"].as_str().unwrap_or_default();
-    assert!(
-        error.contains("limits.validation_secs") && error.contains("not signed"),
-        "{error}"
-    );
-    assert!(j["documents"][0]["content"].is_null(), "{j}");
-    assert!(j["documents"][1]["content"].is_string(), "{j}");
+    read_to_sign_and_stopped(&a, &slow, "too_slow", "limits.validation_secs");
     assert!(
         started.elapsed() < Duration::from_secs(30),
-        "the batch took {:?}",
+        "the batch and the prepares took {:?}",
         started.elapsed()
     );
-    assert_eq!(
-        log_size(&a),
-        before + 1,
-        "one signature event: the small document's"
-    );
-    // A remote prepare reads its document on the verification threads, under the same limit.
-    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
-    let prepare = |doc: &[u8]| {
-        official.post_json(
-            "/v1/sign/remote/prepare",
-            &json!({"format": "pades", "certificate": cert, "document": b64(doc)}),
-        )
-    };
-    let r = prepare(&slow);
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_slow", "{}", r.text());
-    let msg = r.json()["message"].as_str().unwrap().to_string();
-    assert!(
-        msg.contains("limits.validation_secs") && msg.contains("nothing was prepared"),
-        "{msg}"
-    );
-    // Its one thread is free: the next preparation is served.
-    let r = prepare(&small);
-    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
         2.0
@@ -1352,42 +1360,12 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
         &json!({"code": "001099012345.GPXD", "content": b64(&small), "request_id": "small-1"}),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    // Reading it to sign: a remote prepare, and one document of a batch (the other signed).
-    let official = a.agent(Who::Token("signer"));
-    let cert = std::fs::read_to_string(a.demo.path().join("signer-ec.pem")).unwrap();
-    let r = official.post_json(
-        "/v1/sign/remote/prepare",
-        &json!({"format": "pades", "certificate": cert, "document": b64(&costly)}),
-    );
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
-    assert!(r.text().contains("nothing was prepared"), "{}", r.text());
-    let plain = std::fs::read(serve_support::common::fixture("giay-phep.pdf")).unwrap();
-    let before = log_size(&a);
-    let r = official.post_json(
-        "/v1/sign",
-        &json!({"format": "pades", "documents": [
-            {"name": "costly.pdf", "content": b64(&costly)},
-            {"name": "giay-phep.pdf", "content": b64(&plain)},
-        ]}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let j = r.json();
-    assert_eq!(
-        (j["signed"].clone(), j["failed"].clone()),
-        (json!(1), json!(1)),
-        "{j}"
-    );
-    let error = j["documents"][0]["error"].as_str().unwrap_or_default();
-    assert!(
-        error.contains("limits.validation_memory_mib") && error.contains("not signed"),
-        "{error}"
-    );
-    assert!(j["documents"][0]["content"].is_null(), "{j}");
-    assert_eq!(
-        log_size(&a),
-        before + 1,
-        "one signature event: the small document's"
+    // Reading it to sign: one document of a batch (the other signed), a remote prepare.
+    read_to_sign_and_stopped(
+        &a,
+        &costly,
+        "too_much_memory",
+        "limits.validation_memory_mib",
     );
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"validation_memory_mib\"}"),
@@ -1398,9 +1376,9 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
         0.0
     );
     // What each job held at its most: two validations stopped at 48 MiB and two honest
-    // ones, a preparation stopped, a batch document stopped and one signed. Those stopped
-    // read ~40 MiB, and were stopped before the table that would have passed the limit was
-    // made: none held more than the limit.
+    // ones, a preparation stopped and an honest one, a batch document stopped and one
+    // signed. Those stopped read ~40 MiB, and were stopped before the table that would have
+    // passed the limit was made: none held more than the limit.
     let count = |work: &str| {
         metric(
             &a,
@@ -1410,12 +1388,12 @@ fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_ser
     let sum = |work: &str| metric(&a, &format!("kyso_job_memory_bytes_sum{{work=\"{work}\"}}"));
     assert_eq!(
         (count("validation"), count("preparation"), count("signing")),
-        (4.0, 1.0, 2.0)
+        (4.0, 2.0, 2.0)
     );
     let mib = 1024.0 * 1024.0;
     for (work, stopped, all) in [
         ("validation", 2.0, 4.0),
-        ("preparation", 1.0, 1.0),
+        ("preparation", 1.0, 2.0),
         ("signing", 1.0, 2.0),
     ] {
         let held = sum(work) / mib;
