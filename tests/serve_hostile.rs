@@ -1309,12 +1309,14 @@ fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_
     });
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("slow.pdf");
-    let st = std::process::Command::new("python3")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/slow_pdf.py"))
-        .args(["inflate-budget-page", slow.to_str().unwrap(), "8"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    serve_support::common::hostile(
+        "slow_pdf.py",
+        &[
+            "inflate-budget-page".as_ref(),
+            slow.as_os_str(),
+            "8".as_ref(),
+        ],
+    );
     let slow = std::fs::read(&slow).unwrap();
     let started = Instant::now();
     read_to_sign_and_stopped(&a, &slow, "too_slow", "limits.validation_secs");
