@@ -1293,6 +1293,14 @@ fn appearance_read(doc: &Document<'_>, d: &Dict) -> Result<Option<Object>, ()> {
 /// Is the annotation's appearance an empty stream (no data, or white space only): nothing
 /// drawn, as pyHanko's `addfields` writes a new signature field's?
 fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
+    match normal_appearance(doc, d) {
+        Some(Object::Stream(st)) => blank_form(&st),
+        _ => false,
+    }
+}
+
+/// An appearance stream that draws nothing ([`draws_nothing`]).
+fn blank_form(st: &kyso_pdf::Stream) -> bool {
     // Unfiltered only: what a filter makes of the bytes is where readers and kyso may differ
     // (an incomplete last predictor row, which kyso's decoder drops and Poppler draws, hid
     // "900 VND" in an appearance kyso read as white space; found by an attacker's reading,
@@ -1307,21 +1315,16 @@ fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
     // bytes 78 9C 03 00 00 00 00 01; helper 225): counted as drawing, a document time-stamp
     // after a certification failed it.
     let blank = |b: &[u8]| b.iter().all(|c| kyso_pdf::parse::is_ws(*c));
-    match normal_appearance(doc, d) {
-        Some(Object::Stream(st)) => {
-            st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
-                && st.dict.get("DecodeParms").is_none()
-                && st.dict.get("DP").is_none()
-                && match st.dict.get("Filter") {
-                    None => blank(&st.data),
-                    Some(f) if f.is_name("FlateDecode") || one_flate(f) => {
-                        inflates_to(&st.data).is_some_and(|out| blank(&out))
-                    }
-                    Some(_) => false,
-                }
+    st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
+        && st.dict.get("DecodeParms").is_none()
+        && st.dict.get("DP").is_none()
+        && match st.dict.get("Filter") {
+            None => blank(&st.data),
+            Some(f) if f.is_name("FlateDecode") || one_flate(f) => {
+                inflates_to(&st.data).is_some_and(|out| blank(&out))
+            }
+            Some(_) => false,
         }
-        _ => false,
-    }
 }
 
 /// `[/FlateDecode]`, written directly.
@@ -1347,8 +1350,8 @@ fn inflates_to(data: &[u8]) -> Option<Vec<u8>> {
 fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
     match appearance_read(doc, d) {
         Err(()) => true,
-        Ok(Some(_)) => !draws_nothing(doc, d),
-        Ok(None) => false,
+        Ok(Some(Object::Stream(st))) => !blank_form(&st),
+        Ok(_) => false,
     }
 }
 
