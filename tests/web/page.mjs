@@ -336,7 +336,10 @@ check(`changed after signing: ${v.signatures[0].changes.replace(/\s+/g, " ")}`);
   await page.fill("#code", "");
   await page.setInputFiles("#sig", []);
   await page.setInputFiles("#doc", [file("KYSO_WEB_COSTLY")]);
-  await page.waitForFunction((n) => Number(document.body.dataset.runs || 0) > n, before);
+  // Clearing the signature field verifies the page's last document again: wait for this one's
+  // answer, not that one's (CI saw the earlier run finish while this one was still asked).
+  const name = path.basename(file("KYSO_WEB_COSTLY"));
+  await page.waitForFunction(([n, f]) => Number(document.body.dataset.runs || 0) > n && document.body.dataset.file === f, [before, name]);
   const live = await page.textContent("#live");
   assert.match(live, /Không xác minh được: việc kiểm tra tài liệu này cần nhiều bộ nhớ hơn máy chủ cho phép/);
   assert.ok(await page.isHidden("#result"), "no verdict shown");
