@@ -1231,10 +1231,10 @@ pub fn read_indirect_to(
             };
             return Ok((
                 r,
-                Object::Stream(Stream {
+                Object::Stream(Box::new(Stream {
                     dict: d.clone(),
                     data: data[start..end].to_vec(),
-                }),
+                })),
                 end,
             ));
         }

@@ -142,10 +142,10 @@ impl<'d, 'a> Update<'d, 'a> {
             out.extend_from_slice(format!("{} 0 obj\n", me.num).as_bytes());
             write_object(
                 &mut out,
-                &Object::Stream(Stream {
+                &Object::Stream(Box::new(Stream {
                     dict: trailer,
                     data: body,
-                }),
+                })),
                 &mut marks,
             );
             out.extend_from_slice(b"\nendobj\n");

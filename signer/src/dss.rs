@@ -154,7 +154,7 @@ pub fn add_dss(pdf: &[u8], data: &DssData) -> Result<Vec<u8>> {
                 dict: Dict::new().with("Filter", Object::name("FlateDecode")),
                 data,
             };
-            list.push(Object::Ref(up.add(Object::Stream(s))));
+            list.push(Object::Ref(up.add(Object::Stream(Box::new(s)))));
             added += 1;
         }
         list.extend(refs);
@@ -195,10 +195,10 @@ mod tests {
         let with_stream = |data: Vec<u8>| {
             let doc = Document::parse(&pdf).unwrap();
             let mut up = Update::new(&doc).unwrap();
-            let s = up.add(Object::Stream(Stream {
+            let s = up.add(Object::Stream(Box::new(Stream {
                 dict: Dict::new().with("Filter", Object::name("FlateDecode")),
                 data,
-            }));
+            })));
             let dss = up.add(Object::Dict(
                 Dict::new()
                     .with("Type", Object::name("DSS"))

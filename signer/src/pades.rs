@@ -1217,13 +1217,13 @@ pub fn prepare_pdf(
         // An invisible signature still gets an appearance, an empty form XObject: PDF/A-1
         // (ISO 19005-1 §6.5.3, as Apache PDFBox Preflight reads it) wants one on every widget,
         // and a PDF/A document must stay PDF/A when signed.
-        let empty = up.add(Object::Stream(Stream {
+        let empty = up.add(Object::Stream(Box::new(Stream {
             dict: Dict::new()
                 .with("Type", Object::name("XObject"))
                 .with("Subtype", Object::name("Form"))
                 .with("BBox", Object::Array(vec![Object::Int(0); 4])),
             data: Vec::new(),
-        }));
+        })));
         widget.set(
             "AP",
             Object::Dict(Dict::new().with("N", Object::Ref(empty))),

@@ -179,7 +179,7 @@ impl<'f> FontWriter<'f> {
             "Font",
             Object::Dict(Dict::new().with("F1", Object::Ref(self.font_ref))),
         );
-        Ok(Object::Stream(Stream {
+        Ok(Object::Stream(Box::new(Stream {
             dict: Dict::new()
                 .with("Type", Object::name("XObject"))
                 .with("Subtype", Object::name("Form"))
@@ -204,7 +204,7 @@ impl<'f> FontWriter<'f> {
                 )
                 .with("Resources", Object::Dict(resources)),
             data: content,
-        }))
+        })))
     }
 
     /// Write the subsetted font: Type0 → CIDFontType2 → FontDescriptor → FontFile2, and the
@@ -222,16 +222,16 @@ impl<'f> FontWriter<'f> {
         let glyphs = ttf_parser::Face::parse(&subset, 0)
             .map_err(|e| SignError::Encoding(format!("the subset stamp font: {e}")))?
             .number_of_glyphs();
-        let cid_set = up.add(Object::Stream(Stream {
+        let cid_set = up.add(Object::Stream(Box::new(Stream {
             dict: Dict::new(),
             data: cid_set(glyphs),
-        }));
-        let file = up.add(Object::Stream(Stream {
+        })));
+        let file = up.add(Object::Stream(Box::new(Stream {
             dict: Dict::new()
                 .with("Filter", Object::name("FlateDecode"))
                 .with("Length1", Object::Int(subset.len() as i64)),
             data: compressed,
-        }));
+        })));
         // A subset tag derived from the glyphs used (§9.6.4).
         let tag: String = {
             let mut h: u64 = 1469598103934665603;
@@ -311,10 +311,10 @@ impl<'f> FontWriter<'f> {
             cmap.push_str("endbfchar\n");
         }
         cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-        let to_unicode = up.add(Object::Stream(Stream {
+        let to_unicode = up.add(Object::Stream(Box::new(Stream {
             dict: Dict::new(),
             data: cmap.into_bytes(),
-        }));
+        })));
         up.replace(
             self.font_ref,
             Object::Dict(

@@ -2965,10 +2965,10 @@ impl<'d> Revisions<'_, 'd> {
             // another length is not modelled).
             let v = match (version, v) {
                 (Version::Measured { .. }, Object::Stream(s)) => match final_of(num) {
-                    Some(Object::Stream(f)) => Object::Stream(kyso_pdf::object::Stream {
+                    Some(Object::Stream(f)) => Object::Stream(Box::new(kyso_pdf::object::Stream {
                         dict: s.dict,
                         data: f.data,
-                    }),
+                    })),
                     _ => Object::Dict(s.dict),
                 },
                 (_, v) => v,

@@ -351,7 +351,7 @@ mod tests {
         let mut u = Update::new(&doc).unwrap();
         let refs = crls
             .into_iter()
-            .map(|s| Object::Ref(u.add(Object::Stream(s))))
+            .map(|s| Object::Ref(u.add(Object::Stream(Box::new(s)))))
             .collect();
         let dss = u.add(Object::Dict(Dict::new().with("CRLs", Object::Array(refs))));
         let mut cat = doc.dict(doc.root()).unwrap();
