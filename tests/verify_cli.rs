@@ -926,6 +926,14 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "form's default resources changed",
         ),
+        // Helper 226: readers drawing a widget otherwise than from the appearance kyso read as
+        // empty — Poppler from /MK under /NeedAppearances, Ghostscript from /D, PDFium from a
+        // state /AS does not name, and MuPDF, PDFium and pdf.js from a /Length of 75.0.
+        ("need-appearances-mk", shown, "shows an appearance"),
+        ("zero-rect-down", shown, "shows an appearance"),
+        ("zero-rect-states-no-as", shown, "shows an appearance"),
+        ("zero-rect-string-as", shown, "shows an appearance"),
+        ("real-length-appearance", shown, "shows an appearance"),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }
@@ -965,6 +973,19 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
     assert!(
         j.to_string()
             .contains("a FreeText annotation was added to page 1 after this signature"),
+        "{j}"
+    );
+    // ... and a text widget with an empty appearance, which readers draw themselves under
+    // /NeedAppearances (its /V over the signed text in Poppler, PDFium and pdf.js; helper 226).
+    let j = verdict(
+        &demo,
+        &d.join("need-appearances-text.pdf"),
+        &["--trust", root.to_str().unwrap()],
+    );
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
+    assert!(
+        j.to_string()
+            .contains("a Widget annotation was added to page 1 after this signature"),
         "{j}"
     );
     for case in ["prepared-widget", "prepared-widget-moved"] {

@@ -198,6 +198,25 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/zero-rect-text-dr.pdf   a text field without an appearance whose /Rect has no area
                                 (Ghostscript draws its value from /DA and the /DR font); after
                                 signing, that font given /Differences [49 /nine]
+    DIR/need-appearances-mk.pdf /NeedAppearances kept in the signed form (pyHanko told not to
+                                drop it, as Acrobat and kyso keep it), then an unsigned
+                                signature field whose widget has an empty appearance and a
+                                white /MK background over the signed text (Poppler draws the
+                                widget itself, and the text is gone; helper 226)
+    DIR/need-appearances-text.pdf
+                                the same form certified allowing annotations (P=3), then a text
+                                widget of no field with an empty appearance and a /V: passes,
+                                and is said added (Poppler, PDFium and pdf.js show its value)
+    DIR/zero-rect-down.pdf      an unsigned signature widget of no area with only a /D
+                                appearance (Ghostscript draws it)
+    DIR/zero-rect-states-no-as.pdf, zero-rect-string-as.pdf
+                                the same with appearance states and no /AS, or a string /AS
+                                (PDFium draws /Off, or the state the string names)
+    DIR/real-length-appearance.pdf
+                                the signed file holding an unused form XObject of /Length 75.0
+                                (one space up to its first `endstream`, "DAT" in its 75 bytes),
+                                then an unsigned signature widget naming it (MuPDF, PDFium and
+                                pdf.js draw "DAT")
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1524,3 +1543,77 @@ signed = sign(build(zero_text))
 save('zero-rect-text-dr', signed, update(signed, {8: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica '
                                                   b'/Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding '
                                                   b'/Differences [49 /nine] >> >>'}))
+
+
+# 15. Found by a tenth attacker's reading (helper 226, 2026-12-06).
+def kept_need_appearances(sign_with, pdf):
+    """`pdf` signed by `sign_with` with the form's /NeedAppearances kept, as Acrobat and kyso
+    keep it (pyHanko drops it when it signs: told here not to)."""
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers import cms_embedder
+    drop = cms_embedder.ensure_sig_flags
+    cms_embedder.ensure_sig_flags = lambda writer, lock_sig_flags=True: fields.ensure_sig_flags(writer, False)
+    try:
+        return sign_with(pdf)
+    finally:
+        cms_embedder.ensure_sig_flags = drop
+
+
+need = dict(page3)
+need[1] = b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>'
+need[6] = b'<< /Fields [] /NeedAppearances true /DA (/Helv 16 Tf 0 g) /DR << /Font << /Helv 5 0 R >> >> >>'
+BLANK = stream(b' ', b'/Type /XObject /Subtype /Form /BBox [0 0 520 50] ')
+
+
+def added_sig_widget(signed, widget, extra):
+    """`signed` updated with an unsigned signature field whose one widget is `widget` (its
+    `%(F)d` the field, `%(X)d` the first of the `extra` objects, numbered after it)."""
+    _, size = last_xref(signed)
+    w, f = size, size + 1
+    objs = {w: widget % {b'F': f, b'X': size + 2}, f: b'<< /FT /Sig /T (Sig2) /Kids [%d 0 R] >>' % w}
+    for i, body in enumerate(extra):
+        objs[size + 2 + i] = body
+    objs[3] = with_annot(raw(signed, 3), w)
+    acro_n, form = with_field(signed, f)
+    objs[acro_n] = form
+    return update(signed, objs)
+
+
+# /NeedAppearances kept in the signed form: Poppler draws each widget itself, filling its /MK
+# background over the signed text, whatever its appearance stream (empty, to kyso: nothing).
+signed = kept_need_appearances(sign, build(need))
+assert b'/NeedAppearances true' in signed[signed.rindex(b'%%EOF', 0, len(signed) - 6):]
+save('need-appearances-mk', signed, added_sig_widget(
+    signed, b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F 4 /P 3 0 R /Parent %(F)d 0 R '
+            b'/MK << /BG [1] >> /AP << /N %(X)d 0 R >> >>', [BLANK]))
+# ... and a text widget of no field under a P=3 certification: its /V shown by Poppler, PDFium
+# and pdf.js. Permitted, and said added.
+certified = kept_need_appearances(lambda p: certify(p, __import__('pyhanko.sign.fields').sign.fields.MDPPerm.ANNOTATE),
+                                  build(need))
+_, size = last_xref(certified)
+text = (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (ketqua) /V (Ket qua: DAT) /F 4 /P 3 0 R '
+        b'/Rect [40 690 560 720] /DA (/Helv 16 Tf 0 g) /AP << /N %d 0 R >> >>' % (size + 1))
+save('need-appearances-text', certified,
+     update(certified, {size: text, size + 1: BLANK, 3: with_annot(raw(certified, 3), size)}))
+
+# A /Rect of no area and an appearance dictionary whose normal appearance kyso finds none of:
+# Ghostscript draws /D (or /R) when there is no /N; PDFium draws the state /Off when there is
+# no /AS, and the state a string /AS names.
+signed = sign(build(page3))
+zero = b'<< /Type /Annot /Subtype /Widget /Rect [40 680 40 680] /F 4 /P 3 0 R /Parent %(F)d 0 R '
+for name, ap in [('zero-rect-down', b'/AP << /D %(X)d 0 R >>'),
+                 ('zero-rect-states-no-as', b'/AP << /N << /Off %(X)d 0 R >> >>'),
+                 ('zero-rect-string-as', b'/AS (On) /AP << /N << /On %(X)d 0 R >> >>')]:
+    save(name, signed, added_sig_widget(signed, zero + ap + b' >>', [DRAWN]))
+
+# The signed file already holds an unused form XObject of `/Length 75.0`: to kyso, which took
+# the data up to the first `endstream`, one space; MuPDF, PDFium and pdf.js read 75 bytes, on to
+# "DAT". After signing, an unsigned signature widget names it as its appearance.
+drawing = b' \nendstream\n1 g 0 0 520 50 re f BT 0 g /F1 16 Tf 20 20 Td (Ket qua: DAT - da duyet) Tj ET'
+shadow = dict(page3)
+shadow[6] = (b'<< /Type /XObject /Subtype /Form /BBox [0 0 520 50] /Resources << /Font << /F1 5 0 R >> >> '
+             b'/Length %d.0 >>\nstream\n' % len(drawing) + drawing + b'\nendstream')
+signed = sign(build(shadow))
+save('real-length-appearance', signed, added_sig_widget(
+    signed, b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F 4 /P 3 0 R /Parent %(F)d 0 R '
+            b'/AP << /N 6 0 R >> >>', []))

@@ -300,6 +300,8 @@ pub struct Revisions<'a, 'd> {
     /// and it reads every field (N fonts × N fields took 72 s for a 700 KB file; found by an
     /// attacker's reading, 2026-12-02).
     pub drawn_from_defaults: std::cell::OnceCell<bool>,
+    /// [`Revisions::need_appearances`], once read.
+    pub need_appearances: std::cell::OnceCell<bool>,
     /// [`Revisions::inherited_from`], once worked out.
     pub inherited_from: std::cell::OnceCell<Option<HashSet<ObjRef>>>,
     /// [`Revisions::stream_dict_changed`] by object stream, once worked out.
@@ -1235,6 +1237,29 @@ fn drawn_from_da(doc: &Document<'_>, d: &Dict) -> bool {
     !hidden_by_flags(doc, d) && !drawn_by_appearance(doc, d)
 }
 
+/// Does a reader that draws a widget itself (/NeedAppearances), in place of its appearance
+/// stream, draw something: for a field other than a signature (or a widget no field of the
+/// form reaches), its value from /DA; for a signature field, the colours of its /MK, which
+/// Poppler fills (/BG) and strokes (/BC)? Seven unsigned signature fields added after
+/// signing, each with an empty appearance and an /MK background, drew "900 VND" in bars in
+/// Poppler; a text widget under a P=3 certification showed its /V in Poppler, PDFium and
+/// pdf.js — both counted as drawing nothing (helper 226).
+fn redrawn(doc: &Document<'_>, d: &Dict, ft: Option<&[u8]>) -> bool {
+    if ft != Some(b"Sig") {
+        return true;
+    }
+    let Some(mk) = d.get("MK") else {
+        return false;
+    };
+    match doc.resolve(mk) {
+        Ok(Object::Dict(mk)) => ["BG", "BC"].iter().any(|k| {
+            mk.get(k)
+                .is_some_and(|c| !matches!(doc.resolve(c), Ok(Object::Array(a)) if a.is_empty()))
+        }),
+        _ => true,
+    }
+}
+
 /// An annotation's /Subtype, resolved.
 fn subtype(doc: &Document<'_>, d: &Dict) -> Option<Vec<u8>> {
     doc.resolve(d.get("Subtype")?)
@@ -1294,13 +1319,13 @@ fn appearance_read(doc: &Document<'_>, d: &Dict) -> Result<Option<Object>, ()> {
 /// drawn, as pyHanko's `addfields` writes a new signature field's?
 fn draws_nothing(doc: &Document<'_>, d: &Dict) -> bool {
     match normal_appearance(doc, d) {
-        Some(Object::Stream(st)) => blank_form(&st),
+        Some(Object::Stream(st)) => blank_form(doc, &st),
         _ => false,
     }
 }
 
 /// An appearance stream that draws nothing ([`draws_nothing`]).
-fn blank_form(st: &kyso_pdf::Stream) -> bool {
+fn blank_form(doc: &Document<'_>, st: &kyso_pdf::Stream) -> bool {
     // Unfiltered only: what a filter makes of the bytes is where readers and kyso may differ
     // (an incomplete last predictor row, which kyso's decoder drops and Poppler draws, hid
     // "900 VND" in an appearance kyso read as white space; found by an attacker's reading,
@@ -1315,7 +1340,8 @@ fn blank_form(st: &kyso_pdf::Stream) -> bool {
     // bytes 78 9C 03 00 00 00 00 01; helper 225): counted as drawing, a document time-stamp
     // after a certification failed it.
     let blank = |b: &[u8]| b.iter().all(|c| kyso_pdf::parse::is_ws(*c));
-    st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
+    read_as_declared(doc, st)
+        && st.dict.get("Subtype").is_none_or(|s| s.is_name("Form"))
         && st.dict.get("DecodeParms").is_none()
         && st.dict.get("DP").is_none()
         && match st.dict.get("Filter") {
@@ -1325,6 +1351,21 @@ fn blank_form(st: &kyso_pdf::Stream) -> bool {
             }
             Some(_) => false,
         }
+}
+
+/// Was the stream's data read by its /Length: a non-negative integer, direct or one
+/// reference away, as long as the bytes kyso took? Otherwise kyso took the data up to the
+/// first `endstream`, and readers that take a real /Length for its integer part (MuPDF,
+/// PDFium, pdf.js) read on past it: an unused form XObject of `/Length 75.0` in the signed
+/// file was one space to kyso and "900 VND" to them once a widget added after signing named
+/// it as its appearance (TOTAL-PASSED; helper 226).
+fn read_as_declared(doc: &Document<'_>, st: &kyso_pdf::Stream) -> bool {
+    let declared = match st.dict.get("Length") {
+        Some(r @ Object::Ref(_)) => doc.resolve(r).ok().and_then(|n| n.as_int()),
+        Some(Object::Int(n)) => Some(*n),
+        _ => None,
+    };
+    declared.is_some_and(|n| usize::try_from(n).is_ok_and(|n| n == st.data.len()))
 }
 
 /// `[/FlateDecode]`, written directly.
@@ -1350,8 +1391,12 @@ fn inflates_to(data: &[u8]) -> Option<Vec<u8>> {
 fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
     match appearance_read(doc, d) {
         Err(()) => true,
-        Ok(Some(Object::Stream(st))) => !blank_form(&st),
-        Ok(_) => false,
+        Ok(Some(Object::Stream(st))) => !blank_form(doc, &st),
+        // An appearance dictionary whose normal appearance kyso does not find (no /N, states
+        // with no /AS, an /AS that is not a name): readers draw another one, at a /Rect of no
+        // area too — Ghostscript the /D or /R appearance, PDFium the state /Off or the one a
+        // string /AS names ("900 VND" over the signed amount, TOTAL-PASSED; helper 226).
+        Ok(_) => d.get("AP").is_some(),
     }
 }
 
@@ -1510,8 +1555,16 @@ impl<'d> Revisions<'_, 'd> {
             signed,
             doc_timestamp,
             // An empty appearance draws nothing (pyHanko's `addfields` writes one; it was a
-            // warning as "shown", a false failure pyHanko does not make).
-            visible: shows(self.last, &d) && !draws_nothing(self.last, &d),
+            // warning as "shown", a false failure pyHanko does not make) — unless readers
+            // draw the widget themselves, /NeedAppearances set, and their drawing shows
+            // something ([`redrawn`]).
+            visible: if self.need_appearances()
+                && redrawn(self.last, &d, node.and_then(|n| n.ft.as_deref()))
+            {
+                !hidden_by_flags(self.last, &d)
+            } else {
+                shows(self.last, &d) && !draws_nothing(self.last, &d)
+            },
             name: node
                 .map(|n| n.name.clone())
                 .unwrap_or_else(|| own_name(self.last, &d).unwrap_or_default()),
@@ -1552,36 +1605,45 @@ impl<'d> Revisions<'_, 'd> {
             .get_or_init(|| self.find_drawn_from_defaults())
     }
 
-    fn find_drawn_from_defaults(&self) -> bool {
-        // Given indirectly too (`/NeedAppearances 10 0 R`, 10 being `true`, made Poppler
-        // redraw every field while kyso read no flag; found by an attacker's reading,
-        // 2026-12-02).
-        // A form or a flag kyso cannot read counts as asking readers to redraw (they may read
-        // it; found by an attacker's reading, 2026-12-03).
-        let form = self
-            .last
-            .dict(self.last.root())
-            .ok()
-            .and_then(|r| r.get("AcroForm").cloned());
-        let need = match form.map(|a| self.last.resolve(&a)) {
-            None => false,
-            Some(Err(_)) => true,
-            Some(Ok(a)) => match a.as_dict().and_then(|a| a.get("NeedAppearances")) {
+    /// The final form's /NeedAppearances: readers draw the fields themselves, not from their
+    /// appearance streams.
+    fn need_appearances(&self) -> bool {
+        *self.need_appearances.get_or_init(|| {
+            // Given indirectly too (`/NeedAppearances 10 0 R`, 10 being `true`, made Poppler
+            // redraw every field while kyso read no flag; found by an attacker's reading,
+            // 2026-12-02).
+            // A form or a flag kyso cannot read counts as asking readers to redraw (they may
+            // read it; found by an attacker's reading, 2026-12-03).
+            let form = self
+                .last
+                .dict(self.last.root())
+                .ok()
+                .and_then(|r| r.get("AcroForm").cloned());
+            match form.map(|a| self.last.resolve(&a)) {
                 None => false,
-                Some(n) => match self.last.resolve(n) {
-                    Ok(Object::Bool(b)) => b,
-                    Ok(_) => false,
-                    Err(_) => true,
+                Some(Err(_)) => true,
+                Some(Ok(a)) => match a.as_dict().and_then(|a| a.get("NeedAppearances")) {
+                    None => false,
+                    Some(n) => match self.last.resolve(n) {
+                        Ok(Object::Bool(b)) => b,
+                        Ok(_) => false,
+                        Err(_) => true,
+                    },
                 },
-            },
-        };
-        need || self.last_fields.iter().any(|(r, n)| {
-            n.ft.as_deref() != Some(b"Sig")
-                && self
-                    .last
-                    .dict(*r)
-                    .is_ok_and(|d| drawn_from_da(self.last, &d))
-        }) || self.annotations_drawn_from_defaults()
+            }
+        })
+    }
+
+    fn find_drawn_from_defaults(&self) -> bool {
+        self.need_appearances()
+            || self.last_fields.iter().any(|(r, n)| {
+                n.ft.as_deref() != Some(b"Sig")
+                    && self
+                        .last
+                        .dict(*r)
+                        .is_ok_and(|d| drawn_from_da(self.last, &d))
+            })
+            || self.annotations_drawn_from_defaults()
     }
 
     /// Is an annotation on a page drawn from the form's defaults: a shown free-text
@@ -2510,6 +2572,7 @@ impl<'d> Revisions<'_, 'd> {
             later_signatures,
             all_signatures: self.all_signatures,
             drawn_from_defaults: Default::default(),
+            need_appearances: Default::default(),
             objstm_dicts: Default::default(),
             // Not asked here (whether a field holds fields matters only to a fill's judgement),
             // and worked out per object and version it would cost a walk of both field trees

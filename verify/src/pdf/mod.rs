@@ -609,6 +609,7 @@ fn later_changes(
         later_signatures,
         all_signatures,
         drawn_from_defaults: Default::default(),
+        need_appearances: Default::default(),
         objstm_dicts: Default::default(),
         inherited_from: Default::default(),
         headers,
