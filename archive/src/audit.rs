@@ -37,7 +37,7 @@ use std::time::SystemTime;
 
 /// Largest event and record the audit reads (anything larger was not written by kyso).
 const MAX_EVENT: usize = 4 << 20;
-const MAX_RECORD: usize = 4 << 20;
+use crate::model::MAX_RECORD;
 
 /// Where an audit may resume: a signed checkpoint it verified, and what it derived from the
 /// entries up to it. Kept by the auditor (`kyso audit verify --save FILE`), outside the

@@ -495,6 +495,12 @@ pub enum Activity {
     },
 }
 
+/// Largest record (its JSON) the writer stores and the audit reads: a record larger was not
+/// written by kyso. Its validation report has bounds of its own (`kyso_verify::report`,
+/// under 4 MB); a report of 353 MB was stored whole, and the audit then refused the archive
+/// (helper 227).
+pub const MAX_RECORD: usize = 4 << 20;
+
 /// How far an entry may be dated before the entry ahead of it. The writer never dates one
 /// back at all (since 2026-12-06); releases before it took the clock as it was, and a clock
 /// stepped back a few seconds by its time service dated an honest entry back (helper 204).

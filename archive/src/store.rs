@@ -618,6 +618,60 @@ mod tests {
         assert!((7100..=7200).contains(&ahead), "{ahead}");
     }
 
+    /// A record larger than the audit reads is refused by the writer, and nothing of it is
+    /// written (a 353 MB validation report was stored whole, then failed the audit; helper
+    /// 227).
+    #[test]
+    fn a_record_larger_than_the_audit_reads_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        put(&ar, b"giay to truoc".to_vec());
+        let size = ar.size();
+        let rec = |report: serde_json::Value| crate::model::NewRecord {
+            meta: Metadata {
+                code: "001099012345.TEST".into(),
+                ..Default::default()
+            },
+            media_type: "application/octet-stream".into(),
+            signatures: Vec::new(),
+            report,
+            kept_unverified: Some("unit test".into()),
+            request_id: None,
+            user: "test".into(),
+            validation: None,
+            pdfa_declared: None,
+            pages: None,
+        };
+        let code: crate::code::DocumentCode = "001099012345.TEST".parse().unwrap();
+        let huge = serde_json::Value::String("x".repeat(crate::model::MAX_RECORD));
+        let e = ar
+            .put(rec(huge), code.clone(), b"giay to lon".to_vec(), None)
+            .expect_err("refused");
+        assert!(
+            e.to_string().contains("an archive record holds at most"),
+            "{e}"
+        );
+        assert_eq!(ar.size(), size, "no event");
+        assert!(ar
+            .db
+            .get_cf(
+                crate::schema::cf(&ar.db, CF_RECORDS).unwrap(),
+                crate::schema::u64_key(1)
+            )
+            .unwrap()
+            .is_none());
+        // The next is stored as record 1.
+        let o = ar
+            .put(
+                rec(serde_json::json!({})),
+                code,
+                b"giay to lon".to_vec(),
+                None,
+            )
+            .unwrap();
+        assert_eq!(o.record, Some(1));
+    }
+
     /// A record's content is read only through the record its ingest event names: the stored
     /// record pointed at another citizen's document is refused, not read under its name.
     #[test]

@@ -644,6 +644,14 @@ fn apply(
                 pages: rec.pages,
             };
             let json = serde_json::to_vec(&record).map_err(|e| ArchiveError::Db(e.to_string()))?;
+            // Refused before anything is written: the audit reads no larger record.
+            if json.len() > crate::model::MAX_RECORD {
+                return Err(ArchiveError::Input(format!(
+                    "the record would be {} bytes (its metadata and validation report); an archive record holds at most {} bytes",
+                    json.len(),
+                    crate::model::MAX_RECORD
+                )));
+            }
             let owner = Owner::of(&record)?;
             let event = Event::Ingest {
                 record: id,

@@ -207,9 +207,107 @@ pub struct Report {
     pub messages: Vec<String>,
 }
 
+/// Most characters of one text of a report (a message, a name): past it the text is cut and
+/// ends in "…".
+pub const MAX_TEXT: usize = 2_000;
+/// Most entries of one list of a report (messages, changes, the chain): past it the rest are
+/// told as one entry.
+pub const MAX_ENTRIES: usize = 64;
+/// Most characters of all the texts of a report together. Past it each list keeps its first
+/// entry (a signature's first message is the reason for its verdict) and tells how many more
+/// were left out, and every other text is cut to [`MIN_TEXT`] characters.
+/// A file signed 64 times, whose later revision gave its catalog 3,600 keys of 127 control
+/// characters, made a report of 353 MB of JSON — written after the validation's memory limit,
+/// stored whole with an archive record the audit then refused (helper 227). At most six bytes
+/// of JSON a character (`\u001b`), a report stays under 4 MB.
+pub const MAX_REPORT_TEXT: usize = 512 * 1024;
+/// What any text keeps once [`MAX_REPORT_TEXT`] is spent.
+pub const MIN_TEXT: usize = 64;
+
+/// `s` cut to at most `max` characters, the last of them "…".
+fn cut(s: &mut String, max: usize) {
+    if let Some((at, _)) = s.char_indices().nth(max.saturating_sub(1)) {
+        if s[at..].chars().nth(1).is_some() {
+            s.truncate(at);
+            s.push('…');
+        }
+    }
+}
+
+/// The characters the texts of a report may still take ([`MAX_REPORT_TEXT`]).
+struct TextBudget(usize);
+
+impl TextBudget {
+    fn text(&mut self, s: &mut String) {
+        cut(s, MAX_TEXT.min(self.0).max(MIN_TEXT));
+        self.0 = self.0.saturating_sub(s.chars().count());
+    }
+
+    fn optional(&mut self, s: &mut Option<String>) {
+        if let Some(s) = s {
+            self.text(s);
+        }
+    }
+
+    fn list(&mut self, v: &mut Vec<String>) {
+        // Room left for the entry telling what was left out, if anything is.
+        let room = if v.len() > MAX_ENTRIES {
+            MAX_ENTRIES - 1
+        } else {
+            v.len()
+        };
+        let mut kept = 0;
+        for s in v.iter_mut().take(room) {
+            if kept > 0 && self.0 == 0 {
+                break;
+            }
+            self.text(s);
+            kept += 1;
+        }
+        if kept < v.len() {
+            let more = v.len() - kept;
+            v.truncate(kept);
+            v.push(format!(
+                "… and {more} more left out: a report holds at most {MAX_ENTRIES} entries a list and {MAX_REPORT_TEXT} characters in all"
+            ));
+        }
+    }
+
+    fn signature(&mut self, s: &mut SignatureReport) {
+        self.list(&mut s.messages);
+        self.list(&mut s.changes);
+        self.text(&mut s.format);
+        self.optional(&mut s.field);
+        if let Some(who) = &mut s.signer {
+            for t in [
+                &mut who.subject,
+                &mut who.issuer,
+                &mut who.serial,
+                &mut who.not_before,
+                &mut who.not_after,
+            ] {
+                self.text(t);
+            }
+        }
+        self.optional(&mut s.signing_time);
+        self.optional(&mut s.timestamp);
+        self.optional(&mut s.facts.ca_body);
+        self.list(&mut s.chain);
+    }
+}
+
 impl Report {
-    /// The worst indication over all signatures, or NO_SIGNATURE.
-    pub fn from_signatures(signatures: Vec<SignatureReport>, messages: Vec<String>) -> Report {
+    /// The worst indication over all signatures, or NO_SIGNATURE; every text and list within
+    /// the report's bounds ([`MAX_REPORT_TEXT`]).
+    pub fn from_signatures(
+        mut signatures: Vec<SignatureReport>,
+        mut messages: Vec<String>,
+    ) -> Report {
+        let mut budget = TextBudget(MAX_REPORT_TEXT);
+        budget.list(&mut messages);
+        for s in &mut signatures {
+            budget.signature(s);
+        }
         let worst = signatures.iter().max_by_key(|s| s.indication.rank());
         let (indication, subindication) = match worst {
             Some(s) => (s.indication, s.subindication),
@@ -576,6 +674,59 @@ pub enum Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Helper 227's report: 64 signatures, each with copies of a message naming keys of 127
+    /// control characters (3,600 of them there, 100 here), and a list longer than any.
+    #[test]
+    fn a_report_stays_within_its_bounds_and_keeps_each_verdicts_reason() {
+        let keys = "\u{1}".repeat(127);
+        let long = format!("the catalog's {} changed", vec![keys; 100].join(", "));
+        let signatures: Vec<SignatureReport> = (0..64)
+            .map(|i| {
+                let mut s = SignatureReport::new("PAdES-B-B");
+                s.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    long.clone(),
+                );
+                s.changes = vec![long.clone(); 60];
+                s.messages
+                    .extend((0..100).map(|n| format!("note {n} of signature {i}")));
+                s
+            })
+            .collect();
+        let honest = SignatureReport::new("PAdES-B-B");
+        let r = Report::from_signatures(signatures, vec!["x".repeat(10); 200]);
+        let json = r.to_json();
+        assert!(json.len() < 4 << 20, "{} bytes", json.len());
+        for s in &r.signatures {
+            assert!(s.messages.len() <= MAX_ENTRIES, "{}", s.messages.len());
+            // The reason for the verdict is kept, cut.
+            assert!(s.messages[0].starts_with("the catalog's \u{1}"));
+            assert!(s.messages[0].ends_with('…'));
+            assert!(s.messages[0].chars().count() <= MAX_TEXT);
+            assert!(s.messages.last().unwrap().contains("more left out"));
+        }
+        // The first signature's list is cut by its length, a later one's by the total.
+        assert_eq!(r.signatures[0].messages.len(), MAX_ENTRIES);
+        assert!(r.signatures[0].messages[62].starts_with("note 61 "));
+        assert_eq!(r.signatures[63].messages.len(), 2);
+        assert_eq!(r.signatures[63].changes.len(), 2);
+        assert_eq!(r.signatures[63].messages[0].chars().count(), MIN_TEXT);
+        assert_eq!(r.messages.len(), MAX_ENTRIES);
+        assert!(r.messages[63].starts_with("… and 137 more left out"));
+        // A report within its bounds is left as it is.
+        let mut small = honest.clone();
+        small.note("a note");
+        let r = Report::from_signatures(vec![small], vec!["a message".into()]);
+        assert_eq!(r.signatures[0].messages, ["a note"]);
+        assert_eq!(r.messages, ["a message"]);
+        let mut s = "abc".to_string();
+        cut(&mut s, 3);
+        assert_eq!(s, "abc");
+        cut(&mut s, 2);
+        assert_eq!(s, "a…");
+    }
 
     #[test]
     fn what_hides_is_shown_as_an_escape() {

@@ -35,12 +35,7 @@ pub struct Judgement {
     pub notes: Vec<String>,
 }
 
-fn keys(k: &[String]) -> String {
-    k.iter()
-        .map(|k| format!("/{k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use super::diff::key_list as keys;
 
 impl Permissions {
     fn frozen(&self) -> bool {
@@ -404,6 +399,19 @@ impl Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_names_sixteen_keys_and_counts_the_rest() {
+        let many: Vec<String> = (0..3600).map(|i| format!("K{i}")).collect();
+        let j = Permissions::default().judge(&[Change::CatalogKeys(many)]);
+        assert_eq!(j.violations.len(), 1);
+        assert!(
+            j.violations[0].contains("/K0, /K1,") && j.violations[0].contains("/K15 and 3584 more"),
+            "{:?}",
+            j.violations
+        );
+        assert!(j.violations[0].len() < 300, "{}", j.violations[0]);
+    }
 
     fn annot(signature: bool, signed: bool, ts: bool, visible: bool) -> AddedAnnot {
         AddedAnnot {
