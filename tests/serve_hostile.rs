@@ -1274,6 +1274,44 @@ fn stopped_and_not_judged(a: &Appliance, doc: &[u8], code: &str, says: &str) {
     assert_eq!(r.json()["records"], json!([]), "nothing archived");
 }
 
+/// A CRL in a DSS added after signing, 32 MB inflated from ~70 KB, whose 3.6 million tiny
+/// extensions parse to ~14 times its size: held 463 MB under a 64 MiB limit and was judged,
+/// the parse done between two checks (helper 227). Now asked of the limit before it is
+/// parsed: stopped, having held less than the limit.
+#[test]
+fn a_crl_that_parses_to_many_times_its_size_is_stopped_before_it_is_parsed() {
+    let a = Appliance::start_with(Options {
+        limits: lines(&["validation_memory_mib = 48"]),
+        server: lines(&["verify_threads = 1"]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let signed = dir.path().join("signed.pdf");
+    std::fs::write(&signed, signed_fixture(&a, "giay-phep.pdf")).unwrap();
+    let costly = dir.path().join("crl-extensions.pdf");
+    serve_support::common::hostile(
+        "crl_extensions.py",
+        &[signed.as_os_str(), costly.as_os_str(), "3600000".as_ref()],
+    );
+    let costly = std::fs::read(&costly).unwrap();
+    assert!(costly.len() < 200_000, "{}", costly.len());
+    stopped_and_not_judged(
+        &a,
+        &costly,
+        "too_much_memory",
+        "48 MiB (limits.validation_memory_mib)",
+    );
+    // The stopped validations (verified, archived) held less than the limit, the honest one a
+    // few MB: parsed, the CRL alone held 463 MB.
+    let mib = 1024.0 * 1024.0;
+    let (count, held) = (
+        metric(&a, "kyso_job_memory_bytes_count{work=\"validation\"}"),
+        metric(&a, "kyso_job_memory_bytes_sum{work=\"validation\"}") / mib,
+    );
+    assert_eq!(count, 3.0);
+    assert!(held < 2.0 * 48.0 + 8.0, "{held} MiB");
+}
+
 #[test]
 fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() {
     let a = Appliance::start_with(Options {

@@ -235,6 +235,9 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     let mut crls = Vec::new();
     let mut ocsps = Vec::new();
     let mut rest: Vec<u8> = Vec::new();
+    // The encapsulated content (a .p7m's whole document) is copied whole, not parsed into
+    // structures: what the parse below may hold is reckoned apart from it.
+    let mut bulk = 0;
     // SignedData's fields in RFC 5652 §5.1's order, each once: version, digestAlgorithms,
     // encapContentInfo, [0] certificates, [1] crls, signerInfos. kyso took [0] and [1]
     // anywhere and any number of times, the archive time-stamp's index only the first of
@@ -290,7 +293,12 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
                     }
                 }
             }
-            _ => rest.extend_from_slice(child.raw),
+            tag => {
+                if tag == 0x30 {
+                    bulk = child.raw.len();
+                }
+                rest.extend_from_slice(child.raw)
+            }
         }
     }
     let mut stripped = vec![0x30];
@@ -304,6 +312,8 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
         stripped.extend_from_slice(&b[skip..]);
     }
     stripped.extend_from_slice(&rest);
+    crate::x509::afford_parse(stripped.len().saturating_sub(bulk), bulk)
+        .map_err(|e| Finding::format(format!("SignedData: {e}")))?;
     let sd = match SignedData::from_der(&stripped) {
         Ok(sd) => sd,
         Err(_) => {

@@ -69,6 +69,7 @@ fn tst_info(tok: &cms::SignedCms) -> Option<(OctetString, TstInfo)> {
         .as_ref()?
         .decode_as::<OctetString>()
         .ok()?;
+    crate::x509::afford_parse(bytes.as_bytes().len(), 0).ok()?;
     let tst = TstInfo::from_der(bytes.as_bytes()).ok()?;
     Some((bytes, tst))
 }
@@ -382,6 +383,13 @@ pub fn validate_imprint(
                 "the time-stamp token has no TSTInfo",
             )
         })?;
+    crate::x509::afford_parse(tst_bytes.as_bytes().len(), 0).map_err(|e| {
+        fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!("TSTInfo: {e}"),
+        )
+    })?;
     let tst = TstInfo::from_der(tst_bytes.as_bytes()).map_err(|e| {
         fail(
             Indication::TotalFailed,

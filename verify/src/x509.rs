@@ -32,8 +32,30 @@ pub enum X509Error {
     OcspNoBody,
 }
 
+/// What the `der` crate's structures may hold for each byte of DER they are parsed from, the
+/// BER-normalized copy made when strict DER fails included: a CRL of 3.6 million 9-byte
+/// extensions, 32 MB inflated from a 74 KB stream in a PDF's DSS, held 463 MB parsed, past a
+/// 64 MiB memory limit before any check (helper 227). An honest CRL holds two to three times its
+/// size.
+pub const PARSED_PER_BYTE: usize = 16;
+
+/// `Err` when the work on this thread may not hold what parsing `structured` bytes of DER may
+/// take ([`PARSED_PER_BYTE`]), and `bulk` bytes copied whole beside them (its stop then fires:
+/// `kyso_pdf::stop::afford`).
+pub(crate) fn afford_parse(structured: usize, bulk: usize) -> Result<(), kyso_pdf::PdfError> {
+    kyso_pdf::stop::afford(
+        structured
+            .saturating_mul(PARSED_PER_BYTE)
+            .saturating_add(bulk.saturating_mul(2)),
+    )
+}
+
 /// Parse `raw` (exactly one value) as `T`: strict DER first, then the BER-normalized bytes.
 fn parse_lenient<T: for<'a> Decode<'a>>(raw: &[u8], what: &'static str) -> Result<T, X509Error> {
+    afford_parse(raw.len(), 0).map_err(|e| X509Error::Parse {
+        what,
+        reason: e.to_string(),
+    })?;
     match T::from_der(raw) {
         Ok(t) => Ok(t),
         Err(strict) => {
