@@ -1277,9 +1277,12 @@ fn stopped_and_not_judged(a: &Appliance, doc: &[u8], code: &str, says: &str) {
 /// A CRL in a DSS added after signing, 32 MB inflated from ~70 KB, whose 3.6 million tiny
 /// extensions parse to ~14 times its size: held 463 MB under a 64 MiB limit and was judged,
 /// the parse done between two checks (helper 227). Now asked of the limit before it is
-/// parsed: stopped, having held less than the limit.
+/// parsed: stopped, having held less than the limit. And a BER signature of 4 million NULLs,
+/// re-encoded as DER value by value before it is parsed, each value in a buffer of its own
+/// (helper 229: 16 million held 1 GB under a 256 MiB limit; these 224 MB): now judged within
+/// the limit.
 #[test]
-fn a_crl_that_parses_to_many_times_its_size_is_stopped_before_it_is_parsed() {
+fn der_that_parses_or_re_encodes_to_many_times_its_size_is_stopped_within_the_limit() {
     let a = Appliance::start_with(Options {
         limits: lines(&["validation_memory_mib = 48"]),
         server: lines(&["verify_threads = 1"]),
@@ -1301,15 +1304,27 @@ fn a_crl_that_parses_to_many_times_its_size_is_stopped_before_it_is_parsed() {
         "too_much_memory",
         "48 MiB (limits.validation_memory_mib)",
     );
-    // The stopped validations (verified, archived) held less than the limit, the honest one a
-    // few MB: parsed, the CRL alone held 463 MB.
+    // The stopped validations (verified, archived, and the BER one below) held less than the
+    // limit, the honest one a few MB: parsed, the CRL alone held 463 MB, converted, the NULLs
+    // 224 MB.
+    let ber = dir.path().join("ber-values.p7m");
+    serve_support::common::hostile("ber_values.py", &[ber.as_os_str(), "4000000".as_ref()]);
+    let r = a.agent(Who::Token("verifier")).send(
+        "POST",
+        "/v1/verify",
+        "application/pkcs7-mime",
+        &std::fs::read(&ber).unwrap(),
+    );
+    // Re-encoded in place, it now fits the limit: judged (it has no SignerInfo).
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["indication"], "TOTAL-FAILED", "{}", r.text());
     let mib = 1024.0 * 1024.0;
     let (count, held) = (
         metric(&a, "kyso_job_memory_bytes_count{work=\"validation\"}"),
         metric(&a, "kyso_job_memory_bytes_sum{work=\"validation\"}") / mib,
     );
-    assert_eq!(count, 3.0);
-    assert!(held < 2.0 * 48.0 + 8.0, "{held} MiB");
+    assert_eq!(count, 4.0);
+    assert!(held < 3.0 * 48.0 + 8.0, "{held} MiB");
 }
 
 #[test]

@@ -225,6 +225,7 @@ import io
 import os
 import re
 import sys
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -1457,6 +1458,9 @@ def zero_rect_timestamp(name, appearance):
         acro_n: form,
     }
     out = io.BytesIO()
+    # pyHanko sets /Info /ModDate at every update: a second later, it differs from the
+    # certification's (kyso failed the time-stamp for it whenever the two seconds differed).
+    time.sleep(1.1)
     signers.PdfTimeStamper(stamper, field_name='TS').timestamp_pdf(
         IncrementalPdfFileWriter(io.BytesIO(update(certified, objs)), strict=False), 'sha256', output=out)
     save(name, certified, out.getvalue())

@@ -25,6 +25,8 @@ pub enum BerError {
     IndefinitePrimitive,
     #[error("values nested more than {MAX_DEPTH} deep")]
     TooDeep,
+    #[error("stopped at the work's limit while re-encoding")]
+    Stopped,
 }
 
 /// A length as encoded.
@@ -240,7 +242,20 @@ fn whole_seconds(c: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerError> {
+/// How often [`convert`] asks whether its work was stopped: every this many values.
+const CHECK_EVERY: usize = 1 << 16;
+
+/// `t` re-encoded as DER at the end of `out`; `seen` counts the values converted so far. A
+/// constructed value's members are written in place, its length put before them once they are
+/// (a SET's members then sorted by their encodings, 16 bytes held a member). Each value had
+/// held a buffer of its own until its parent was written, 56 bytes for a 2-byte NULL: a BER
+/// signature of 16 million NULLs (32 MB) held 1 GB under a 256 MiB memory limit, converted
+/// between two checks (helper 229). The stop is asked every [`CHECK_EVERY`] values.
+fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>, seen: &mut usize) -> Result<(), BerError> {
+    *seen += 1;
+    if *seen % CHECK_EVERY == 0 && kyso_pdf::stop::stopped() {
+        return Err(BerError::Stopped);
+    }
     if depth > MAX_DEPTH {
         return Err(BerError::TooDeep);
     }
@@ -264,34 +279,63 @@ fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>) -> Result<(), BerError>
         out.extend_from_slice(&joined);
         return Ok(());
     }
-    let mut children: Vec<Vec<u8>> = Vec::new();
-    for c in t.children() {
-        let mut v = Vec::new();
-        convert(&c?, depth + 1, &mut v)?;
-        children.push(v);
-    }
-    if t.tag == [0x31] {
-        children.sort();
-    }
-    let body: usize = children.iter().map(Vec::len).sum();
     out.extend_from_slice(t.tag);
-    write_len(out, body);
-    for c in children {
-        out.extend_from_slice(&c);
+    let body = out.len();
+    let set = t.tag == [0x31];
+    let mut members: Vec<std::ops::Range<usize>> = Vec::new();
+    for c in t.children() {
+        let start = out.len();
+        convert(&c?, depth + 1, out, seen)?;
+        if set {
+            if members.len() == members.capacity() {
+                // The list doubles: asked of the limit before it does.
+                let more =
+                    members.capacity().max(8) * 2 * std::mem::size_of::<std::ops::Range<usize>>();
+                kyso_pdf::stop::afford(more).map_err(|_| BerError::Stopped)?;
+            }
+            members.push(start..out.len());
+        }
     }
+    if members.len() > 1 {
+        members.sort_by(|a, b| out[a.clone()].cmp(&out[b.clone()]));
+        let sorted: Vec<u8> = members
+            .iter()
+            .flat_map(|m| out[m.clone()].iter().copied())
+            .collect();
+        out.truncate(body);
+        out.extend_from_slice(&sorted);
+    }
+    let mut len = Vec::new();
+    write_len(&mut len, out.len() - body);
+    out.splice(body..body, len);
     Ok(())
 }
 
 /// DER for the first value of `b` (trailing bytes, such as PDF zero padding, are ignored).
 pub fn to_der(b: &[u8]) -> Result<Vec<u8>, BerError> {
     let mut out = Vec::with_capacity(b.len().min(1 << 20));
-    convert(&read(b)?, 0, &mut out)?;
+    convert(&read(b)?, 0, &mut out, &mut 0)?;
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Re-encoding heeds the stop (helper 229: 16 million NULLs held 1 GB between two checks).
+    #[test]
+    fn re_encoding_many_values_heeds_the_stop() {
+        let mut ber = vec![0x30, 0x80];
+        for _ in 0..(CHECK_EVERY + 10) {
+            ber.extend_from_slice(&[0x05, 0x00]);
+        }
+        ber.extend_from_slice(&[0x00, 0x00]);
+        // Outside a stop, converted: a definite length of three bytes for the indefinite one.
+        assert_eq!(to_der(&ber).unwrap().len(), ber.len() - 4 + 5);
+        let stop = kyso_pdf::stop::Stop::new(Some(std::time::Instant::now()));
+        assert!(matches!(stop.run(|| to_der(&ber)), Err(BerError::Stopped)));
+        assert!(stop.heeded());
+    }
 
     #[test]
     fn indefinite_lengths_and_constructed_strings_become_der() {

@@ -234,6 +234,36 @@ fn cut(s: &mut String, max: usize) {
     }
 }
 
+/// Each text of `v` once, where it first is, with how many times it was there: 1,000 junk
+/// CRLs each said "does not verify" and pushed the one message that told what was not looked
+/// at past a list's bounds.
+fn once_each(v: &mut Vec<String>) {
+    use std::collections::hash_map::{Entry, HashMap};
+    let mut place: HashMap<&str, usize> = HashMap::new();
+    let mut keep: Vec<(usize, usize)> = Vec::new();
+    for (i, s) in v.iter().enumerate() {
+        match place.entry(s.as_str()) {
+            Entry::Occupied(e) => keep[*e.get()].1 += 1,
+            Entry::Vacant(e) => {
+                e.insert(keep.len());
+                keep.push((i, 1));
+            }
+        }
+    }
+    if keep.len() == v.len() {
+        return;
+    }
+    let mut once = Vec::with_capacity(keep.len());
+    for (i, times) in keep {
+        let mut s = std::mem::take(&mut v[i]);
+        if times > 1 {
+            s.push_str(&format!(" ({times} times)"));
+        }
+        once.push(s);
+    }
+    *v = once;
+}
+
 /// The characters the texts of a report may still take ([`MAX_REPORT_TEXT`]).
 struct TextBudget(usize);
 
@@ -250,6 +280,7 @@ impl TextBudget {
     }
 
     fn list(&mut self, v: &mut Vec<String>) {
+        once_each(v);
         // Room left for the entry telling what was left out, if anything is.
         let room = if v.len() > MAX_ENTRIES {
             MAX_ENTRIES - 1
@@ -689,7 +720,7 @@ mod tests {
                     SubIndication::FormatFailure,
                     long.clone(),
                 );
-                s.changes = vec![long.clone(); 60];
+                s.changes = (0..60).map(|n| format!("{n}: {long}")).collect();
                 s.messages
                     .extend((0..100).map(|n| format!("note {n} of signature {i}")));
                 s
@@ -713,8 +744,24 @@ mod tests {
         assert_eq!(r.signatures[63].messages.len(), 2);
         assert_eq!(r.signatures[63].changes.len(), 2);
         assert_eq!(r.signatures[63].messages[0].chars().count(), MIN_TEXT);
-        assert_eq!(r.messages.len(), MAX_ENTRIES);
-        assert!(r.messages[63].starts_with("… and 137 more left out"));
+        assert_eq!(r.messages.len(), 1);
+        assert!(r.messages[0].ends_with(" (200 times)"));
+        // A text said many times is said once, with how many.
+        let mut s = SignatureReport::new("CAdES");
+        s.fail(Indication::Indeterminate, SubIndication::TryLater, "why");
+        for _ in 0..1000 {
+            s.note("a CRL does not verify");
+        }
+        s.note("1,100 CRLs were not looked at");
+        let r = Report::from_signatures(vec![s], Vec::new());
+        assert_eq!(
+            r.signatures[0].messages,
+            [
+                "why",
+                "a CRL does not verify (1000 times)",
+                "1,100 CRLs were not looked at"
+            ]
+        );
         // A report within its bounds is left as it is.
         let mut small = honest.clone();
         small.note("a note");
