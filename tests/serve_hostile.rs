@@ -1280,7 +1280,7 @@ fn stopped_and_not_judged(a: &Appliance, doc: &[u8], code: &str, says: &str) {
 /// parsed: stopped, having held less than the limit. And a BER signature of 4 million NULLs,
 /// re-encoded as DER value by value before it is parsed, each value in a buffer of its own
 /// (helper 229: 16 million held 1 GB under a 256 MiB limit; these 224 MB): now judged within
-/// the limit.
+/// the limit. And XMP metadata whose PDF/A declaration the archive reads at ingest.
 #[test]
 fn der_that_parses_or_re_encodes_to_many_times_its_size_is_stopped_within_the_limit() {
     let a = Appliance::start_with(Options {
@@ -1318,13 +1318,27 @@ fn der_that_parses_or_re_encodes_to_many_times_its_size_is_stopped_within_the_li
     // Re-encoded in place, it now fits the limit: judged (it has no SignerInfo).
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["indication"], "TOTAL-FAILED", "{}", r.text());
+    // XMP metadata of 280,000 namespace declarations added after signing: its PDF/A
+    // declaration read at ingest is asked of the limit first (helper 229: 80 MB under 16 MiB).
+    let xmp = dir.path().join("xmp-declarations.pdf");
+    serve_support::common::hostile(
+        "xmp_declarations.py",
+        &[signed.as_os_str(), xmp.as_os_str(), "280000".as_ref()],
+    );
+    let r = a.agent(Who::Token("clerk")).post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&std::fs::read(&xmp).unwrap()),
+                "request_id": "xmp-1"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_much_memory", "{}", r.text());
     let mib = 1024.0 * 1024.0;
     let (count, held) = (
         metric(&a, "kyso_job_memory_bytes_count{work=\"validation\"}"),
         metric(&a, "kyso_job_memory_bytes_sum{work=\"validation\"}") / mib,
     );
-    assert_eq!(count, 4.0);
-    assert!(held < 3.0 * 48.0 + 8.0, "{held} MiB");
+    assert_eq!(count, 5.0);
+    assert!(held < 4.0 * 48.0 + 8.0, "{held} MiB");
 }
 
 #[test]
