@@ -55,6 +55,8 @@ pub enum Query {
 /// What a lookup found.
 #[derive(Debug, Clone)]
 pub struct Found {
+    /// Each record without its validation report (`null`): [`Archive::bound_record`] reads
+    /// one whole.
     pub records: Vec<(Record, Status)>,
     /// More than [`MAX_FOUND`] matched; narrow the query.
     pub truncated: bool,
@@ -285,7 +287,8 @@ impl Archive {
         ids.truncate(MAX_FOUND);
         let mut records = Vec::with_capacity(ids.len());
         for id in &ids {
-            records.push((self.record(*id)?, self.status(*id)?));
+            let r = crate::model::listing(|| self.record(*id))?;
+            records.push((r, self.status(*id)?));
         }
         if by == FindBy::Code {
             // The current valid version first, then newest first.

@@ -618,6 +618,32 @@ mod tests {
         assert!((7100..=7200).contains(&ahead), "{ahead}");
     }
 
+    /// A lookup's records are read without their validation reports (helper 229: half a
+    /// megabyte a record, built for a code, title and status); the record read whole has it.
+    #[test]
+    fn a_lookup_reads_records_without_their_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        let (id, _) = put(&ar, b"giay to tra cuu".to_vec());
+        let found = ar
+            .find(
+                &crate::lookup::Query::Code("001099012345.TEST".into()),
+                &access(),
+            )
+            .unwrap();
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(found.records[0].0.id, id);
+        assert_eq!(found.records[0].0.report, serde_json::Value::Null);
+        let whole = ar.bound_record(id).unwrap();
+        assert_eq!(
+            whole.report["indication"], "TOTAL-FAILED",
+            "{}",
+            whole.report
+        );
+        // The thread reads whole records again once the lookup is done.
+        assert_eq!(ar.record(id).unwrap().report, whole.report);
+    }
+
     /// A record larger than the audit reads is refused by the writer, and nothing of it is
     /// written (a 353 MB validation report was stored whole, then failed the audit; helper
     /// 227).
