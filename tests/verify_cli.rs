@@ -934,6 +934,18 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         ("zero-rect-states-no-as", shown, "shows an appearance"),
         ("zero-rect-string-as", shown, "shows an appearance"),
         ("real-length-appearance", shown, "shows an appearance"),
+        // Helper 228: an empty signature field's appearance, part of what the signer saw,
+        // hidden after signing by its /F alone.
+        (
+            "empty-field-hidden",
+            shown,
+            "showed an appearance when this signature was made",
+        ),
+        (
+            "empty-field-hidden-certified",
+            failed,
+            "was shown otherwise after this signature, which the certification (DocMDP P=1",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

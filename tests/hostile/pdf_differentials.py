@@ -217,6 +217,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 (one space up to its first `endstream`, "DAT" in its 75 bytes),
                                 then an unsigned signature widget naming it (MuPDF, PDFium and
                                 pdf.js draw "DAT")
+    DIR/empty-field-hidden.pdf  the page says "900 VND", an empty signature field's appearance
+                                paints "1" over the "9"; after signing, the field's /F turned to
+                                Hidden (every reader shows "900 VND"; helper 228);
+                                empty-field-hidden-certified.pdf: the same certified at P=1
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1621,3 +1625,33 @@ signed = sign(build(shadow))
 save('real-length-appearance', signed, added_sig_widget(
     signed, b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F 4 /P 3 0 R /Parent %(F)d 0 R '
             b'/AP << /N 6 0 R >> >>', []))
+
+
+# 16. Found by an eleventh attacker's reading (helper 228, 2026-12-06): the page says
+#     "900 VND"; an empty signature field for a second signer paints a white box and a "1" over
+#     the "9", so every reader shows "100 VND" when the first signer signs. After signing, only
+#     the field's /F turns 4 into 2 (Hidden): every reader shows "900 VND". TOTAL-PASSED,
+#     under DocMDP P=1 too.
+def hidden_field(name, sign_with):
+    cover = stream(b'1 g 0 0 14 28 re f BT 0 g /F1 24 Tf 0.56 6 Td (1) Tj ET',
+                   b'/Type /XObject /Subtype /Form /BBox [0 0 14 28] /Resources << /Font << /F1 5 0 R >> >> ')
+    widget = (b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (KeToanTruong) /F 4 /Rect [147.5 744 161.5 772] '
+              b'/P 3 0 R /AP << /N 8 0 R >> >>')
+    objs = {
+        1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>',
+        2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+           b'/Resources << /Font << /F1 5 0 R >> >> /Annots [7 0 R] >>',
+        4: stream(b'BT /F1 24 Tf 60 750 Td (So tien: 900 VND) Tj ET'),
+        5: HELV,
+        6: b'<< /Fields [7 0 R] /DA (/Helv 0 Tf 0 g) /DR << /Font << /Helv 5 0 R >> >> >>',
+        7: widget,
+        8: cover,
+    }
+    signed = sign_with(build(objs))
+    save(name, signed, update(signed, {7: raw(signed, 7).replace(b'/F 4', b'/F 2')}))
+
+
+hidden_field('empty-field-hidden', sign)
+hidden_field('empty-field-hidden-certified',
+             lambda p: certify(p, __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES))

@@ -109,6 +109,11 @@ pub enum Change {
         value_timestamp: bool,
         /// The changed widget shows something in the final file.
         visible: bool,
+        /// It showed something in the signed revision: what it showed was part of what the
+        /// signer saw (an empty signature field's appearance painting "1" over the page's "9",
+        /// hidden after signing by its /F alone, showed "900 VND" in every reader,
+        /// TOTAL-PASSED, under DocMDP P=1 too; helper 228).
+        was_visible: bool,
         keys: Vec<String>,
     },
     /// The form's default resources only gained entries (new fonts for new fields); whether a
@@ -2079,6 +2084,7 @@ impl<'d> Revisions<'_, 'd> {
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
+                        was_visible: shows(self.signed, bd) && !draws_nothing(self.signed, bd),
                         keys: self.field_keys(bd, ad),
                     });
                 }

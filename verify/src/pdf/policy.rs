@@ -217,6 +217,7 @@ impl Permissions {
                     value_signed,
                     value_timestamp,
                     visible,
+                    was_visible,
                     keys: k,
                 } => {
                     // Locked under any name it goes by (readers name a field up its /Parent
@@ -231,7 +232,7 @@ impl Permissions {
                             locked,
                             *was_empty,
                             (*value_signed, *value_timestamp),
-                            *visible,
+                            (*was_visible, *visible),
                             k,
                             &mut j,
                         )
@@ -296,7 +297,7 @@ impl Permissions {
         locked: bool,
         was_empty: bool,
         (value_signed, value_timestamp): (bool, bool),
-        visible: bool,
+        (was_visible, visible): (bool, bool),
         k: &[String],
         j: &mut Judgement,
     ) {
@@ -329,9 +330,23 @@ impl Permissions {
                 j.notes.push(format!(
                     "a later signature ({name:?}) put a visible appearance on an empty signature field of this one: what it shows was not signed by this signature"
                 ));
+            } else if was_visible {
+                j.notes.push(format!(
+                    "a later signature ({name:?}) took away what an empty signature field of this one showed when it was made: the page shows otherwise than this signature saw it"
+                ));
             }
         } else if appearance_only {
-            if visible {
+            if self.frozen() && (visible || was_visible) {
+                j.violations.push(format!(
+                    "the unsigned signature field {name:?} was shown otherwise after this signature, which {} (DocMDP P=1: no changes) forbids",
+                    self.who()
+                ));
+            } else if was_visible {
+                // What it showed was part of what the signer saw (helper 228).
+                j.warnings.push(format!(
+                    "the unsigned signature field {name:?} showed an appearance when this signature was made, and was shown otherwise after it: the page shows what no signature covers"
+                ));
+            } else if visible {
                 j.warnings.push(format!(
                     "the unsigned signature field {name:?} was given an appearance after this signature that no signature covers"
                 ));
@@ -467,6 +482,7 @@ mod tests {
                 value_signed: true,
                 value_timestamp: false,
                 visible: false,
+                was_visible: false,
                 terminal: true,
                 keys: vec!["V".into()],
             },
@@ -550,6 +566,7 @@ mod tests {
             value_signed: false,
             value_timestamp: false,
             visible: true,
+            was_visible: false,
             keys: vec!["V".into()],
         };
         assert_eq!(p2.judge(&[filled(false)]).violations.len(), 1);
@@ -575,6 +592,7 @@ mod tests {
             value_signed: false,
             value_timestamp: false,
             visible: true,
+            was_visible: false,
             keys: ["AP", "DA", "BS", "V"].map(String::from).to_vec(),
         };
         assert!(p2.judge(&[restyled(true)]).violations.is_empty());
@@ -599,6 +617,7 @@ mod tests {
             value_signed: true,
             value_timestamp: true,
             visible,
+            was_visible: false,
             keys: vec!["V".into(), "AP".into()],
         };
         let j = none.judge(&[stamp(true)]);
