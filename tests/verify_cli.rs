@@ -946,6 +946,12 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "was shown otherwise after this signature, which the certification (DocMDP P=1",
         ),
+        // ... and an open popup's /Parent, which no page lists, its text rewritten.
+        (
+            "popup-parent-rewritten",
+            failed,
+            "a Text annotation of page 1 was changed",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

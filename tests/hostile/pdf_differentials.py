@@ -221,6 +221,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 paints "1" over the "9"; after signing, the field's /F turned to
                                 Hidden (every reader shows "900 VND"; helper 228);
                                 empty-field-hidden-certified.pdf: the same certified at P=1
+    DIR/popup-parent-rewritten.pdf
+                                an open popup whose /Parent, a Text annotation no page lists,
+                                holds its text; after signing, that text rewritten (Ghostscript
+                                draws it; helper 228)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1655,3 +1659,14 @@ def hidden_field(name, sign_with):
 hidden_field('empty-field-hidden', sign)
 hidden_field('empty-field-hidden-certified',
              lambda p: certify(p, __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES))
+
+# A page's open popup whose /Parent, a Text annotation no page lists, holds the text it shows:
+# kyso's walk took a popup's /Parent for a back reference and compared nothing of it; the text
+# rewritten after signing was drawn by Ghostscript. TOTAL-PASSED (helper 228).
+popup = dict(page3)
+popup[3] = page3[3].rstrip()[:-2] + b' /Annots [6 0 R] >>'
+popup[6] = b'<< /Type /Annot /Subtype /Popup /Parent 7 0 R /Rect [300 735 560 800] /Open true /F 4 >>'
+popup[7] = (b'<< /Type /Annot /Subtype /Text /Contents (Da duyet: 100 VND) /T (Ke toan truong) /F 4 '
+            b'/Rect [0 0 0 0] /Popup 6 0 R >>')
+signed = sign(build(popup))
+save('popup-parent-rewritten', signed, update(signed, {7: raw(signed, 7).replace(b'100 VND', b'900 VND')}))

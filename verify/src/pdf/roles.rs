@@ -97,11 +97,15 @@ fn child_role(role: Role, key: &[u8], sig_field: bool, widget: bool) -> Edge {
         // it: readers take the value, type and appearance settings a widget inherits from
         // its /Parent chain (a widget whose /Parent no /Fields array held had that field's
         // value changed after signing, unseen; found by an attacker's reading, 2026-12-02).
-        // A popup's /Parent is its markup annotation, an annotation's /P its page: back
-        // references of structure walked from its root anyway.
+        // A popup's /Parent is its markup annotation, whose text and author it shows, whether
+        // or not a page lists that annotation: an annotation of the same page (Ghostscript drew
+        // an open popup's text from a parent no page listed, which no walk reached, rewritten
+        // "900 VND" after signing, TOTAL-PASSED; helper 228). An annotation's /P is its page,
+        // a back reference of a structure walked from its root anyway.
         (Field, b"Parent") => Field,
         (Annotation(_), b"Parent") if widget => Field,
-        (Annotation(_) | Field, b"P" | b"Parent") => return Edge::Skip,
+        (Annotation(n), b"Parent") => Annotation(n),
+        (Annotation(_) | Field, b"P") => return Edge::Skip,
         (Catalog, b"Pages") => PageTreeNode,
         (Catalog, b"AcroForm") => AcroForm,
         (Catalog, b"DSS") => Dss,
