@@ -994,18 +994,31 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         "{j}"
     );
     // ... and a text widget with an empty appearance, which readers draw themselves under
-    // /NeedAppearances (its /V over the signed text in Poppler, PDFium and pdf.js; helper 226).
-    let j = verdict(
-        &demo,
-        &d.join("need-appearances-text.pdf"),
-        &["--trust", root.to_str().unwrap()],
-    );
-    assert_eq!(j["indication"], "TOTAL-PASSED", "{j}");
-    assert!(
-        j.to_string()
-            .contains("a Widget annotation was added to page 1 after this signature"),
-        "{j}"
-    );
+    // /NeedAppearances (its /V over the signed text in Poppler, PDFium and pdf.js; helper 226),
+    // and without it pdf.js's forms layer; an open popup flagged Hidden, which pdf.js shows
+    // (helper 228).
+    for (case, said) in [
+        (
+            "need-appearances-text",
+            "a Widget annotation was added to page 1",
+        ),
+        (
+            "p3-text-widget-blank",
+            "a Widget annotation was added to page 1",
+        ),
+        (
+            "p3-hidden-open-popup",
+            "a Popup annotation was added to page 1",
+        ),
+    ] {
+        let j = verdict(
+            &demo,
+            &d.join(format!("{case}.pdf")),
+            &["--trust", root.to_str().unwrap()],
+        );
+        assert_eq!(j["indication"], "TOTAL-PASSED", "{case}: {j}");
+        assert!(j.to_string().contains(said), "{case}: {j}");
+    }
     for case in ["prepared-widget", "prepared-widget-moved"] {
         let j = verdict(
             &demo,

@@ -225,6 +225,10 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 an open popup whose /Parent, a Text annotation no page lists,
                                 holds its text; after signing, that text rewritten (Ghostscript
                                 draws it; helper 228)
+    DIR/p3-text-widget-blank.pdf, p3-hidden-open-popup.pdf
+                                under P=3, a text widget with an empty appearance and a /V
+                                (pdf.js's forms layer shows the value), and a Text annotation
+                                whose open popup is Hidden (pdf.js shows it): passes, said added
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1670,3 +1674,22 @@ popup[7] = (b'<< /Type /Annot /Subtype /Text /Contents (Da duyet: 100 VND) /T (K
             b'/Rect [0 0 0 0] /Popup 6 0 R >>')
 signed = sign(build(popup))
 save('popup-parent-rewritten', signed, update(signed, {7: raw(signed, 7).replace(b'100 VND', b'900 VND')}))
+
+# Under a certification allowing annotations (P=3), added after it and said nothing of: a text
+# widget no field lists, with an empty appearance and a /V (pdf.js's forms layer shows its value
+# in a control of its own), and a Text annotation with an empty appearance whose popup is open
+# and Hidden (pdf.js gives the popup its parent's flags and shows it). Permitted, and now said
+# added (helper 228).
+certified = certify(build(page3), __import__('pyhanko.sign.fields').sign.fields.MDPPerm.ANNOTATE)
+_, size = last_xref(certified)
+blank = stream(b' ', b'/Type /XObject /Subtype /Form /BBox [0 0 520 30] ')
+text = (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (ketqua) /V (Ket qua: DAT) /F 4 /P 3 0 R '
+        b'/Rect [40 690 560 720] /DA (/Helv 16 Tf 0 g) /AP << /N %d 0 R >> >>' % (size + 1))
+save('p3-text-widget-blank', certified,
+     update(certified, {size: text, size + 1: blank, 3: with_annot(raw(certified, 3), size)}))
+note = (b'<< /Type /Annot /Subtype /Text /Contents (Ket qua: DAT) /F 4 /P 3 0 R /Rect [40 690 60 710] '
+        b'/Popup %d 0 R /AP << /N %d 0 R >> >>' % (size + 1, size + 2))
+hidden_popup = b'<< /Type /Annot /Subtype /Popup /Parent %d 0 R /Open true /F 2 /Rect [40 600 560 720] >>' % size
+pg = with_annot(with_annot(raw(certified, 3), size), size + 1)
+save('p3-hidden-open-popup', certified,
+     update(certified, {size: note, size + 1: hidden_popup, size + 2: blank, 3: pg}))

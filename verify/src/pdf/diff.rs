@@ -1563,6 +1563,21 @@ impl<'d> Revisions<'_, 'd> {
             .into_iter()
             .flatten()
             .any(|x| x.get("A").is_some() || x.get("AA").is_some());
+        // An empty appearance draws nothing (pyHanko's `addfields` writes one; it was a
+        // warning as "shown", a false failure pyHanko does not make) — unless readers draw the
+        // widget themselves: /NeedAppearances set, and their drawing shows something
+        // ([`redrawn`]), or a field other than a signature, whose value pdf.js's forms layer
+        // (Firefox's viewer) shows in a control of its own whatever the appearance (a text
+        // widget with an empty appearance and a /V added under P=3 showed "900 VND" without
+        // the note; helper 228). And an open popup: pdf.js gives one its parent's flags and
+        // shows it whatever its own (helper 228).
+        let visible = if self.draws_itself(&d, kind.as_deref(), node.and_then(|n| n.ft.as_deref()))
+        {
+            !hidden_by_flags(self.last, &d)
+        } else {
+            (shows(self.last, &d) && !draws_nothing(self.last, &d))
+                || self.open_popup_shown(&d, kind.as_deref())
+        };
         AddedAnnot {
             actions,
             subtype: kind
@@ -1571,17 +1586,7 @@ impl<'d> Revisions<'_, 'd> {
             signature,
             signed,
             doc_timestamp,
-            // An empty appearance draws nothing (pyHanko's `addfields` writes one; it was a
-            // warning as "shown", a false failure pyHanko does not make) — unless readers
-            // draw the widget themselves, /NeedAppearances set, and their drawing shows
-            // something ([`redrawn`]).
-            visible: if self.need_appearances()
-                && redrawn(self.last, &d, node.and_then(|n| n.ft.as_deref()))
-            {
-                !hidden_by_flags(self.last, &d)
-            } else {
-                shows(self.last, &d) && !draws_nothing(self.last, &d)
-            },
+            visible,
             name: node
                 .map(|n| n.name.clone())
                 .unwrap_or_else(|| own_name(self.last, &d).unwrap_or_default()),
@@ -1620,6 +1625,41 @@ impl<'d> Revisions<'_, 'd> {
         *self
             .drawn_from_defaults
             .get_or_init(|| self.find_drawn_from_defaults())
+    }
+
+    /// Do readers draw the added annotation `d` (of /Subtype `kind`, a widget of a field of
+    /// type `ft`) themselves, not from its appearance stream: a widget of a field other than a
+    /// signature (pdf.js's forms layer; its type read from the widget when no field of the
+    /// form reaches it), or one [`redrawn`] under /NeedAppearances?
+    fn draws_itself(&self, d: &Dict, kind: Option<&[u8]>, ft: Option<&[u8]>) -> bool {
+        if kind != Some(b"Widget") {
+            return false;
+        }
+        let own = d
+            .get("FT")
+            .and_then(|t| self.last.resolve(t).ok())
+            .and_then(|t| t.as_name().map(<[u8]>::to_vec));
+        let ft = ft.map(<[u8]>::to_vec).or(own);
+        ft.as_deref() != Some(b"Sig")
+            || (self.need_appearances() && redrawn(self.last, d, ft.as_deref()))
+    }
+
+    /// Is `d` a popup set to open (/Open true) that some reader shows: pdf.js takes its
+    /// parent's flags for its own, so it is hidden only if both are.
+    fn open_popup_shown(&self, d: &Dict, kind: Option<&[u8]>) -> bool {
+        if kind != Some(b"Popup") {
+            return false;
+        }
+        let open = d
+            .get("Open")
+            .and_then(|o| self.last.resolve(o).ok())
+            .is_none_or(|o| !matches!(o, Object::Bool(false)));
+        let parent = d
+            .get("Parent")
+            .and_then(|p| self.last.resolve(p).ok())
+            .and_then(|p| p.as_dict().cloned());
+        open && !(hidden_by_flags(self.last, d)
+            && parent.is_some_and(|p| hidden_by_flags(self.last, &p)))
     }
 
     /// The final form's /NeedAppearances: readers draw the fields themselves, not from their
