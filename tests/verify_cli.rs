@@ -946,6 +946,18 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "was shown otherwise after this signature, which the certification (DocMDP P=1",
         ),
+        // ... hidden, then given a document time-stamp (helper 230)
+        (
+            "empty-field-hidden-stamped",
+            shown,
+            "took away what an empty signature field of this one showed",
+        ),
+        // ... the trailer's /Info named anew under P=1 (helper 230)
+        (
+            "info-renamed-certified",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
         // ... and an open popup's /Parent, which no page lists, its text rewritten.
         (
             "popup-parent-rewritten",

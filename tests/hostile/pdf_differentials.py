@@ -220,7 +220,12 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/empty-field-hidden.pdf  the page says "900 VND", an empty signature field's appearance
                                 paints "1" over the "9"; after signing, the field's /F turned to
                                 Hidden (every reader shows "900 VND"; helper 228);
-                                empty-field-hidden-certified.pdf: the same certified at P=1
+                                empty-field-hidden-certified.pdf: the same certified at P=1;
+                                empty-field-hidden-stamped.pdf: hidden, then given a document
+                                time-stamp (pyHanko) in that field (helper 230)
+    DIR/info-renamed-certified.pdf
+                                certified at P=1, then the trailer's /Info pointed at a new
+                                object of another /Title (helper 230)
     DIR/popup-parent-rewritten.pdf
                                 an open popup whose /Parent, a Text annotation no page lists,
                                 holds its text; after signing, that text rewritten (Ghostscript
@@ -1661,6 +1666,30 @@ def hidden_field(name, sign_with):
 
 
 hidden_field('empty-field-hidden', sign)
+
+
+# ... and hidden, then given a document time-stamp in that field (anyone can have one made):
+# the drawing taken away by a "later signature" was only a note (helper 230).
+def stamper():
+    """pyHanko's DummyTimeStamper with the TSA `zero_rect_timestamp` made."""
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign import timestamps
+    return timestamps.DummyTimeStamper(tsa_cert=load_cert_from_pemder(os.path.join(D, 'tsa.pem')),
+                                       tsa_key=load_private_key_from_pemder(os.path.join(D, 'tsa.key'), None))
+
+
+def hidden_then_stamped():
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    hidden = open(os.path.join(D, 'empty-field-hidden.pdf'), 'rb').read()
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper(), field_name='KeToanTruong').timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(hidden), strict=False), 'sha256', output=out)
+    save('empty-field-hidden-stamped', open(os.path.join(D, 'empty-field-hidden-signed.pdf'), 'rb').read(),
+         out.getvalue())
+
+
+hidden_then_stamped()
 hidden_field('empty-field-hidden-certified',
              lambda p: certify(p, __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES))
 
@@ -1693,3 +1722,14 @@ hidden_popup = b'<< /Type /Annot /Subtype /Popup /Parent %d 0 R /Open true /F 2 
 pg = with_annot(with_annot(raw(certified, 3), size), size + 1)
 save('p3-hidden-open-popup', certified,
      update(certified, {size: note, size + 1: hidden_popup, size + 2: blank, 3: pg}))
+
+# Certified allowing no change (P=1), then the trailer's /Info pointed at a new object of
+# another /Title: passed, where the same change made in place failed (helper 230).
+certified = certify(build(page3), __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES)
+info = int(re.findall(rb'/Info (\d+) 0 R', certified)[-1])
+_, size = last_xref(certified)
+renamed = raw(certified, info)
+renamed = (re.sub(rb'/Title\s*\([^)]*\)', b'', renamed).rstrip()[:-2]
+           + b' /Title (Hop dong so 7: 900 VND) >>')
+save('info-renamed-certified', certified,
+     append(certified, [(size, renamed)], b'/Size %d /Root 1 0 R /Info %d 0 R' % (size + 1, size)))

@@ -3362,6 +3362,21 @@ impl<'d> Revisions<'_, 'd> {
             out.push(Change::CatalogReplaced);
             return out;
         }
+        // The trailer's /Info named anew: the new dictionary is held to the signed one as the
+        // object would be (one naming a new object of another /Title passed under P=1, the
+        // same change made in place failed; helper 230). /ModDate alone is no change (below).
+        let info = |d: &Document<'_>| d.trailer().get("Info").and_then(Object::as_ref);
+        let (was, now) = (info(self.signed), info(self.last));
+        if was != now {
+            let dict = |d: &Document<'_>, r: Option<ObjRef>| r.and_then(|r| d.dict(r).ok());
+            let dates_only = matches!(
+                (dict(self.signed, was), dict(self.last, now)),
+                (Some(o), Some(n)) if changed_keys(&o, &n).iter().all(|k| k == "ModDate")
+            );
+            if !dates_only {
+                out.push(Change::Metadata);
+            }
+        }
         // An object the signed revision uses that is there but that kyso cannot read (a key
         // given twice with different values, nesting past its limits): readers read it, and
         // what it refers to was never walked, so no later change below it can be judged (a

@@ -331,7 +331,10 @@ impl Permissions {
                     "a later signature ({name:?}) put a visible appearance on an empty signature field of this one: what it shows was not signed by this signature"
                 ));
             } else if was_visible {
-                j.notes.push(format!(
+                // A warning: a document time-stamp (anyone can have one made) put into the
+                // field after it was hidden took the drawing away, and "900 VND" showed
+                // (helper 230).
+                j.warnings.push(format!(
                     "a later signature ({name:?}) took away what an empty signature field of this one showed when it was made: the page shows otherwise than this signature saw it"
                 ));
             }
