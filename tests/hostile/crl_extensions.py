@@ -12,11 +12,9 @@ FlateDecode stream of one CRL: one revoked entry carrying N crlEntryExtensions o
 signature BIT STRING declaring 8 unused bits, so that the CRL fails to parse only after every
 entry was read.
 """
-import re
 import sys
-import zlib
 
-import pikepdf
+from catalog_update import with_catalog_stream
 
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -38,21 +36,4 @@ exts = tlv(0x30, b'\x30\x07\x06\x03\x55\x1d\x15\x04\x00' * n)
 revoked = tlv(0x30, tlv(0x30, tlv(0x02, b'\x01') + when(b'261201000000Z') + exts))
 tbs = tlv(0x30, tlv(0x02, b'\x01') + alg + name + when(b'261201000000Z') + when(b'270101000000Z') + revoked)
 crl = tlv(0x30, tbs + alg + tlv(0x03, b'\x08' + b'\x11' * 256))
-z = zlib.compress(crl, 9)
-
-data = open(src, 'rb').read()
-pdf = pikepdf.open(src)
-num, gen = pdf.Root.objgen
-catalog = pdf.Root.unparse(resolved=True).strip()[:-2]
-new = int(pdf.trailer.Size)
-prev = int(re.findall(rb'startxref\s+(\d+)', data)[-1])
-if not data.endswith(b'\n'):
-    data += b'\n'
-at_stream = len(data)
-s = b'%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n' % (new, len(z)) + z + b'\nendstream\nendobj\n'
-at_catalog = at_stream + len(s)
-c = b'%d %d obj\n' % (num, gen) + catalog + b' /DSS << /CRLs [%d 0 R] >> >>\nendobj\n' % new
-x = at_catalog + len(c)
-table = b'xref\n%d 1\n%010d %05d n \n%d 1\n%010d 00000 n \n' % (num, at_catalog, gen, new, at_stream)
-trailer = b'trailer\n<< /Size %d /Root %d %d R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (new + 1, num, gen, prev, x)
-open(out, 'wb').write(data + s + c + table + trailer)
+with_catalog_stream(src, out, b'/DSS << /CRLs [%d 0 R] >>', b'', crl)
