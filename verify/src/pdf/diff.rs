@@ -1650,10 +1650,11 @@ impl<'d> Revisions<'_, 'd> {
         if kind != Some(b"Popup") {
             return false;
         }
+        // Closed unless /Open says otherwise (ISO 32000-2 §12.5.6.14); one kyso cannot read
+        // may be open to a reader.
         let open = d
             .get("Open")
-            .and_then(|o| self.last.resolve(o).ok())
-            .is_none_or(|o| !matches!(o, Object::Bool(false)));
+            .is_some_and(|o| !matches!(self.last.resolve(o), Ok(Object::Bool(false))));
         let parent = d
             .get("Parent")
             .and_then(|p| self.last.resolve(p).ok())
