@@ -1099,19 +1099,15 @@ fn outcome(r: Result<Resp, ureq::Error>) -> String {
 fn one_client_flooding_validations_cannot_take_the_queue_from_others_even_past_its_deadlines() {
     // One validation thread, a short request deadline, a small queue: the attacker review's
     // finding 1 within seconds. Byte budgets out of the way (they would stop the flood first).
-    let a = Appliance::start_with(Options {
-        limits: lines(&[
-            "request_timeout_secs = 2",
-            "verify_queue = 16",
-            "verify_queue_per_client = 12",
-            "inflight_bytes = 4294967296",
-            "inflight_bytes_per_client = 2147483648",
-            "rate_per_second = 1000",
-            "burst = 1000",
-        ]),
-        server: lines(&["verify_threads = 1"]),
-        ..Default::default()
-    });
+    let a = one_verify_thread(&[
+        "request_timeout_secs = 2",
+        "verify_queue = 16",
+        "verify_queue_per_client = 12",
+        "inflight_bytes = 4294967296",
+        "inflight_bytes_per_client = 2147483648",
+        "rate_per_second = 1000",
+        "burst = 1000",
+    ]);
     let slow = Arc::new(slow_pdf(100_000));
     let small = signed_fixture(&a, "giay-phep.pdf");
     let stop = Arc::new(AtomicBool::new(false));
@@ -1283,11 +1279,7 @@ fn stopped_and_not_judged(a: &Appliance, doc: &[u8], code: &str, says: &str) {
 /// the limit. And XMP metadata whose PDF/A declaration the archive reads at ingest.
 #[test]
 fn der_that_parses_or_re_encodes_to_many_times_its_size_is_stopped_within_the_limit() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&["validation_memory_mib = 48"]),
-        server: lines(&["verify_threads = 1"]),
-        ..Default::default()
-    });
+    let a = one_verify_thread(&["validation_memory_mib = 48"]);
     let dir = tempfile::tempdir().unwrap();
     let signed = dir.path().join("signed.pdf");
     std::fs::write(&signed, signed_fixture(&a, "giay-phep.pdf")).unwrap();
@@ -1341,20 +1333,31 @@ fn der_that_parses_or_re_encodes_to_many_times_its_size_is_stopped_within_the_li
     assert!(held < 4.0 * 48.0 + 8.0, "{held} MiB");
 }
 
-#[test]
-fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&["validation_secs = 1"]),
+/// An appliance with one verification thread and these `[limits]` lines: the limit tests'
+/// (a stopped job must leave that one thread free for the next).
+fn one_verify_thread(limits: &[&str]) -> Appliance {
+    Appliance::start_with(Options {
+        limits: lines(limits),
         server: lines(&["verify_threads = 1"]),
         ..Default::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
+    })
+}
+
+/// tests/hostile/slow_pdf.py's document of this kind and size, made in `dir`.
+fn hostile_slow_pdf(dir: &tempfile::TempDir, kind: &str, n: &str) -> Vec<u8> {
     let slow = dir.path().join("slow.pdf");
     serve_support::common::hostile(
         "slow_pdf.py",
-        &["inflate-budget".as_ref(), slow.as_os_str(), "16".as_ref()],
+        &[kind.as_ref(), slow.as_os_str(), n.as_ref()],
     );
-    let slow = std::fs::read(&slow).unwrap();
+    std::fs::read(&slow).unwrap()
+}
+
+#[test]
+fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() {
+    let a = one_verify_thread(&["validation_secs = 1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let slow = hostile_slow_pdf(&dir, "inflate-budget", "16");
     stopped_and_not_judged(&a, &slow, "too_slow", "limits.validation_secs");
     assert_eq!(
         metric(&a, "kyso_limited_total{limit=\"validation_secs\"}"),
@@ -1369,22 +1372,9 @@ fn a_validation_past_its_time_limit_is_stopped_and_its_thread_serves_the_next() 
 /// document fails alone; the thread and the permit are free for the next.
 #[test]
 fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_signed() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&["validation_secs = 1"]),
-        server: lines(&["verify_threads = 1"]),
-        ..Default::default()
-    });
+    let a = one_verify_thread(&["validation_secs = 1"]);
     let dir = tempfile::tempdir().unwrap();
-    let slow = dir.path().join("slow.pdf");
-    serve_support::common::hostile(
-        "slow_pdf.py",
-        &[
-            "inflate-budget-page".as_ref(),
-            slow.as_os_str(),
-            "8".as_ref(),
-        ],
-    );
-    let slow = std::fs::read(&slow).unwrap();
+    let slow = hostile_slow_pdf(&dir, "inflate-budget-page", "8");
     let started = Instant::now();
     read_to_sign_and_stopped(&a, &slow, "too_slow", "limits.validation_secs");
     assert!(
@@ -1408,11 +1398,7 @@ fn a_document_to_sign_whose_reading_runs_past_the_time_limit_is_stopped_and_not_
 /// one verification thread goes on serving an honest document within the same limit.
 #[test]
 fn a_validation_holding_more_memory_than_its_limit_is_stopped_and_its_thread_serves_the_next() {
-    let a = Appliance::start_with(Options {
-        limits: lines(&["validation_memory_mib = 48"]),
-        server: lines(&["verify_threads = 1"]),
-        ..Default::default()
-    });
+    let a = one_verify_thread(&["validation_memory_mib = 48"]);
     let dir = tempfile::tempdir().unwrap();
     serve_support::common::hostile("repeated_work.py", &[dir.path().as_os_str()]);
     let costly = std::fs::read(dir.path().join("revisions-table.pdf")).unwrap();
