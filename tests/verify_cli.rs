@@ -964,6 +964,25 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "a Text annotation of page 1 was changed",
         ),
+        // Helper 231: flags hide a widget from some readers only; a popup's /P that names no
+        // page.
+        ("hidden-sig-widget", shown, "shows an appearance"),
+        ("noview-sig-widget", shown, "shows an appearance"),
+        (
+            "hidden-field-drawn",
+            shown,
+            "was given an appearance after this signature that no signature covers",
+        ),
+        (
+            "hidden-timestamp-certified",
+            failed,
+            "which the certification (DocMDP P=1: no changes) forbids",
+        ),
+        (
+            "popup-p-rewritten",
+            failed,
+            "annotation of page 1 was changed",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }

@@ -234,6 +234,17 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 under P=3, a text widget with an empty appearance and a /V
                                 (pdf.js's forms layer shows the value), and a Text annotation
                                 whose open popup is Hidden (pdf.js shows it): passes, said added
+    DIR/hidden-sig-widget.pdf, noview-sig-widget.pdf
+                                an unsigned signature widget drawing over the page added after
+                                signing, /F 2 (Hidden) or 32 (NoView): pdf.js's forms layer,
+                                PDFium's and Ghostscript's screen output draw them (helper 231);
+    DIR/hidden-field-drawn.pdf  an empty signature field, Hidden and blank when signed, given a
+                                drawing after it;
+    DIR/hidden-timestamp-certified.pdf
+                                certified at P=1, then a Hidden signature field drawing over the
+                                page added and given a document time-stamp (pyHanko)
+    DIR/popup-p-rewritten.pdf   an open popup with no /Parent, whose /P names a dictionary with
+                                its text, rewritten after signing (Ghostscript draws it; helper 231)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1733,3 +1744,54 @@ renamed = (re.sub(rb'/Title\s*\([^)]*\)', b'', renamed).rstrip()[:-2]
            + b' /Title (Hop dong so 7: 900 VND) >>')
 save('info-renamed-certified', certified,
      append(certified, [(size, renamed)], b'/Size %d /Root 1 0 R /Info %d 0 R' % (size + 1, size)))
+
+# 17. Found by a twelfth attacker's reading (helper 231, 2026-12-06): flags hide a widget from
+#     Poppler and MuPDF, not from every reader. pdf.js's forms layer (Firefox) draws a signature
+#     widget whatever its /F; PDFium's (Chrome) and Ghostscript's screen output draw one that is
+#     NoView (32) without Print. Added after signing with a drawing over the page, Hidden (2) or
+#     NoView: TOTAL-PASSED; under DocMDP P=1 given a document time-stamp too.
+signed = sign(build(page3))
+for name, flags in [('hidden-sig-widget', b'2'), ('noview-sig-widget', b'32')]:
+    save(name, signed, added_sig_widget(
+        signed, b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F ' + flags
+                + b' /P 3 0 R /Parent %(F)d 0 R /AP << /N %(X)d 0 R >> >>', [DRAWN]))
+# ... an empty signature field, Hidden and blank when signed, given a drawing after.
+hidden = dict(page3)
+hidden[1] = b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>'
+hidden[3] = page3[3].rstrip()[:-2] + b' /Annots [7 0 R] >>'
+hidden[6] = b'<< /Fields [7 0 R] >>'
+hidden[7] = b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig2) /F 2 /Rect [40 680 560 730] /P 3 0 R /AP << /N 8 0 R >> >>'
+hidden[8] = BLANK
+signed = sign(build(hidden))
+_, size = last_xref(signed)
+save('hidden-field-drawn', signed,
+     update(signed, {7: raw(signed, 7).replace(b'/N 8 0 R', b'/N %d 0 R' % size), size: DRAWN}))
+
+
+# ... certified at P=1, then a Hidden signature field drawing over the page added and given a
+# document time-stamp (pyHanko).
+def hidden_timestamp_certified():
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    certified = certify(build(page3), __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES)
+    widget = (b'<< /Type /Annot /Subtype /Widget /Rect [40 680 560 730] /F 2 /P 3 0 R /Parent %(F)d 0 R '
+              b'/AP << /N %(X)d 0 R >> >>')
+    prepared = added_sig_widget(certified, widget, [DRAWN])
+    time.sleep(1.1)
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper(), field_name='Sig2').timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(prepared), strict=False), 'sha256', output=out)
+    save('hidden-timestamp-certified', certified, out.getvalue())
+
+
+hidden_timestamp_certified()
+
+# An open popup with no /Parent: Ghostscript takes its text from the dictionary its /P names
+# (its page, as a rule). That dictionary, rewritten after signing, was never walked:
+# TOTAL-PASSED (helper 231).
+popup = dict(page3)
+popup[3] = page3[3].rstrip()[:-2] + b' /Annots [6 0 R] >>'
+popup[6] = b'<< /Type /Annot /Subtype /Popup /Rect [60 560 400 720] /Open true /F 4 /P 7 0 R >>'
+popup[7] = b'<< /Contents (Duyet chi: 100 VND) /T (Ke toan truong) /C [1 1 0.6] >>'
+signed = sign(build(popup))
+save('popup-p-rewritten', signed, update(signed, {7: raw(signed, 7).replace(b'100 VND', b'900 VND')}))

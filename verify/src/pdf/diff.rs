@@ -107,8 +107,12 @@ pub enum Change {
         value_signed: bool,
         /// That later signature is a document time-stamp (anyone can have one made).
         value_timestamp: bool,
-        /// The changed widget shows something in the final file.
+        /// The changed widget shows something in the final file, in some reader: its flags
+        /// do not hide it from all of them ([`shows`]).
         visible: bool,
+        /// Its flags hide it in the final file from the readers that honour them (Poppler,
+        /// MuPDF): what it showed when it was signed may be gone there ([`hidden_by_flags`]).
+        flag_hidden: bool,
         /// It showed something in the signed revision: what it showed was part of what the
         /// signer saw (an empty signature field's appearance painting "1" over the page's "9",
         /// hidden after signing by its /F alone, showed "900 VND" in every reader,
@@ -1214,9 +1218,13 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
     }
 }
 
-/// Does an annotation show something, on screen or on paper? Yes unless it is unambiguously
-/// hidden: by its flags ([`hidden_by_flags`]), or, for a widget, by a rectangle of four
-/// numbers with no area when it has no appearance of its own to draw ([`draws_something`]):
+/// Does an annotation show something, on screen or on paper, in some reader? Yes unless, for
+/// a widget, a rectangle of four numbers with no area leaves it nothing of its own to draw
+/// ([`draws_something`]). Its flags hide nothing here: pdf.js's forms layer (Firefox) draws a
+/// signature widget whatever its /F, PDFium's (Chrome) and Ghostscript's screen output one
+/// with NoView — a signature field added after signing, "900 VND" over the signed amount, /F
+/// 2, 6 or 32, passed as TOTAL-PASSED, under DocMDP P=1 given a document time-stamp too
+/// (helper 231). Other annotations:
 /// readers draw other annotations from their own geometry (an Ink's /InkList, a Line's /L, a
 /// FreeText's /Contents) wherever the /Rect is (helper 225). Readers differ on
 /// anything else — Poppler took an /F of 2³² + 2 as 0 and drew the widget kyso counted as
@@ -1227,13 +1235,13 @@ fn area(doc: &Document<'_>, rect: Option<&Object>) -> Option<f64> {
 /// TOTAL-PASSED; helper 224) — so anything else shows. Whether it has an appearance stream
 /// does not matter otherwise: viewers draw some annotations without one.
 fn shows(doc: &Document<'_>, d: &Dict) -> bool {
-    !hidden_by_flags(doc, d)
-        && (area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
-            || draws_something(doc, d)
-            || subtype(doc, d).is_some_and(|s| s != b"Widget"))
+    area(doc, d.get("Rect")).is_none_or(|a| a > 1.0)
+        || draws_something(doc, d)
+        || subtype(doc, d).is_some_and(|s| s != b"Widget")
 }
 
-/// Is an annotation hidden by its flags: /F an integer flag word (0 to 2³¹ − 1: Poppler reads
+/// Is an annotation hidden by its flags from the readers that honour them — what it showed may
+/// be gone there, though others still draw it ([`shows`]): /F an integer flag word (0 to 2³¹ − 1: Poppler reads
 /// a larger integer as a 64-bit one and its flags as 0, and drew a widget /F 2³¹ + 2 hid from
 /// kyso, MuPDF and Ghostscript, "900 VND" over the signed amount; helper 220) with Hidden set,
 /// or NoView without Print (§12.5.3: NoView hides it on screen only, and a printed copy showed
@@ -1247,11 +1255,11 @@ fn hidden_by_flags(doc: &Document<'_>, d: &Dict) -> bool {
 }
 
 /// Is an annotation with no appearance of its own drawn from the form's defaults wherever it
-/// is: not hidden by its flags, whatever its /Rect (Ghostscript draws a text field's value
+/// is, whatever its flags ([`shows`]) and its /Rect (Ghostscript draws a text field's value
 /// from /DA and the /DR font, unclipped, at the corner of a /Rect with no area; a /DR font
 /// rewritten after signing turned it "900 VND", TOTAL-PASSED; helper 224).
 fn drawn_from_da(doc: &Document<'_>, d: &Dict) -> bool {
-    !hidden_by_flags(doc, d) && !drawn_by_appearance(doc, d)
+    !drawn_by_appearance(doc, d)
 }
 
 /// Does a reader that draws a widget itself (/NeedAppearances), in place of its appearance
@@ -1569,15 +1577,11 @@ impl<'d> Revisions<'_, 'd> {
         // ([`redrawn`]), or a field other than a signature, whose value pdf.js's forms layer
         // (Firefox's viewer) shows in a control of its own whatever the appearance (a text
         // widget with an empty appearance and a /V added under P=3 showed "900 VND" without
-        // the note; helper 228). And an open popup: pdf.js gives one its parent's flags and
-        // shows it whatever its own (helper 228).
-        let visible = if self.draws_itself(&d, kind.as_deref(), node.and_then(|n| n.ft.as_deref()))
-        {
-            !hidden_by_flags(self.last, &d)
-        } else {
-            (shows(self.last, &d) && !draws_nothing(self.last, &d))
-                || self.open_popup_shown(&d, kind.as_deref())
-        };
+        // the note; helper 228). And an open popup (helper 228). Flags hide none of them from
+        // every reader ([`shows`]; helper 231).
+        let visible = self.draws_itself(&d, kind.as_deref(), node.and_then(|n| n.ft.as_deref()))
+            || (shows(self.last, &d) && !draws_nothing(self.last, &d))
+            || self.open_popup_shown(&d, kind.as_deref());
         AddedAnnot {
             actions,
             subtype: kind
@@ -1644,23 +1648,15 @@ impl<'d> Revisions<'_, 'd> {
             || (self.need_appearances() && redrawn(self.last, d, ft.as_deref()))
     }
 
-    /// Is `d` a popup set to open (/Open true) that some reader shows: pdf.js takes its
-    /// parent's flags for its own, so it is hidden only if both are.
+    /// Is `d` a popup set to open (/Open true): some reader shows it, whatever its flags and
+    /// its parent's (pdf.js takes its parent's flags for its own, helper 228; flags hide
+    /// nothing from every reader, [`shows`]).
     fn open_popup_shown(&self, d: &Dict, kind: Option<&[u8]>) -> bool {
-        if kind != Some(b"Popup") {
-            return false;
-        }
         // Closed unless /Open says otherwise (ISO 32000-2 §12.5.6.14); one kyso cannot read
         // may be open to a reader.
-        let open = d
-            .get("Open")
-            .is_some_and(|o| !matches!(self.last.resolve(o), Ok(Object::Bool(false))));
-        let parent = d
-            .get("Parent")
-            .and_then(|p| self.last.resolve(p).ok())
-            .and_then(|p| p.as_dict().cloned());
-        open && !(hidden_by_flags(self.last, d)
-            && parent.is_some_and(|p| hidden_by_flags(self.last, &p)))
+        kind == Some(b"Popup")
+            && d.get("Open")
+                .is_some_and(|o| !matches!(self.last.resolve(o), Ok(Object::Bool(false))))
     }
 
     /// The final form's /NeedAppearances: readers draw the fields themselves, not from their
@@ -2125,6 +2121,7 @@ impl<'d> Revisions<'_, 'd> {
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
+                        flag_hidden: hidden_by_flags(self.last, ad),
                         was_visible: shows(self.signed, bd) && !draws_nothing(self.signed, bd),
                         keys: self.field_keys(bd, ad),
                     });

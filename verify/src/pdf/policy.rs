@@ -217,6 +217,7 @@ impl Permissions {
                     value_signed,
                     value_timestamp,
                     visible,
+                    flag_hidden,
                     was_visible,
                     keys: k,
                 } => {
@@ -232,7 +233,7 @@ impl Permissions {
                             locked,
                             *was_empty,
                             (*value_signed, *value_timestamp),
-                            (*was_visible, *visible),
+                            (*was_visible, *visible, *flag_hidden),
                             k,
                             &mut j,
                         )
@@ -297,10 +298,13 @@ impl Permissions {
         locked: bool,
         was_empty: bool,
         (value_signed, value_timestamp): (bool, bool),
-        (was_visible, visible): (bool, bool),
+        (was_visible, visible, flag_hidden): (bool, bool, bool),
         k: &[String],
         j: &mut Judgement,
     ) {
+        // What it showed when this signature was made is gone from some reader: drawn
+        // no more, or hidden by flags that Poppler and MuPDF honour (pdf.js does not).
+        let taken_away = was_visible && (!visible || flag_hidden);
         if locked {
             j.violations.push(format!(
                 "signature field {name:?} is locked by this signature (FieldMDP) and was changed"
@@ -321,6 +325,13 @@ impl Permissions {
                     "signature field {name:?} was signed, which {} (DocMDP P=1: no changes) forbids",
                     self.who()
                 ));
+            } else if taken_away {
+                // A warning: a document time-stamp (anyone can have one made) put into the
+                // field after it was hidden took the drawing away, and "900 VND" showed
+                // (helper 230).
+                j.warnings.push(format!(
+                    "a later signature ({name:?}) took away what an empty signature field of this one showed when it was made: the page shows otherwise than this signature saw it"
+                ));
             } else if value_timestamp && visible {
                 j.warnings.push(format!(
                     "signature field {name:?} was given a document time-stamp after this signature and shows an appearance: no signer vouches for what it shows"
@@ -329,13 +340,6 @@ impl Permissions {
                 // As for a visible signature added in a field of its own.
                 j.notes.push(format!(
                     "a later signature ({name:?}) put a visible appearance on an empty signature field of this one: what it shows was not signed by this signature"
-                ));
-            } else if was_visible {
-                // A warning: a document time-stamp (anyone can have one made) put into the
-                // field after it was hidden took the drawing away, and "900 VND" showed
-                // (helper 230).
-                j.warnings.push(format!(
-                    "a later signature ({name:?}) took away what an empty signature field of this one showed when it was made: the page shows otherwise than this signature saw it"
                 ));
             }
         } else if appearance_only {
@@ -485,6 +489,7 @@ mod tests {
                 value_signed: true,
                 value_timestamp: false,
                 visible: false,
+                flag_hidden: false,
                 was_visible: false,
                 terminal: true,
                 keys: vec!["V".into()],
@@ -569,6 +574,7 @@ mod tests {
             value_signed: false,
             value_timestamp: false,
             visible: true,
+            flag_hidden: false,
             was_visible: false,
             keys: vec!["V".into()],
         };
@@ -595,6 +601,7 @@ mod tests {
             value_signed: false,
             value_timestamp: false,
             visible: true,
+            flag_hidden: false,
             was_visible: false,
             keys: ["AP", "DA", "BS", "V"].map(String::from).to_vec(),
         };
@@ -620,6 +627,7 @@ mod tests {
             value_signed: true,
             value_timestamp: true,
             visible,
+            flag_hidden: false,
             was_visible: false,
             keys: vec!["V".into(), "AP".into()],
         };

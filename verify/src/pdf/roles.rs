@@ -76,9 +76,15 @@ impl Roles {
 /// How an edge gives its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {
-    /// Not followed: back references of the document's structure (an annotation's /P, a
-    /// popup's /Parent): the structure is walked from its root anyway.
+    /// Not followed: back references of the document's structure (a field's /P): the
+    /// structure is walked from its root anyway.
     Skip,
+    /// A back reference followed only when it names no place of the structure (a page, a page
+    /// tree node, a field: walked from the root anyway): an annotation's /P names its page,
+    /// but Ghostscript takes an open popup's text from the dictionary its /P names when it
+    /// has no /Parent — one rewritten "900 VND" after signing, never walked, passed as
+    /// TOTAL-PASSED (helper 231).
+    Back(Role),
     /// The target takes the role — unless the role is content and the target has a place of
     /// its own in the document's structure (a structure element's /Pg, an outline's /Dest
     /// name a page; they do not make it content).
@@ -101,11 +107,12 @@ fn child_role(role: Role, key: &[u8], sig_field: bool, widget: bool) -> Edge {
         // or not a page lists that annotation: an annotation of the same page (Ghostscript drew
         // an open popup's text from a parent no page listed, which no walk reached, rewritten
         // "900 VND" after signing, TOTAL-PASSED; helper 228). An annotation's /P is its page,
-        // a back reference of a structure walked from its root anyway.
+        // unless it names something else ([`Edge::Back`]).
         (Field, b"Parent") => Field,
         (Annotation(_), b"Parent") if widget => Field,
         (Annotation(n), b"Parent") => Annotation(n),
-        (Annotation(_) | Field, b"P") => return Edge::Skip,
+        (Annotation(n), b"P") => return Edge::Back(Annotation(n)),
+        (Field, b"P") => return Edge::Skip,
         (Catalog, b"Pages") => PageTreeNode,
         (Catalog, b"AcroForm") => AcroForm,
         (Catalog, b"DSS") => Dss,
@@ -290,7 +297,8 @@ pub fn walk(
         let (mut role, strong) = match edge {
             Edge::Skip => continue,
             Edge::Role(Role::Content) if places.contains(&r) => continue,
-            Edge::Role(role) => (role, false),
+            Edge::Back(_) if places.contains(&r) => continue,
+            Edge::Role(role) | Edge::Back(role) => (role, false),
             Edge::Strong(role) => (role, true),
         };
         // A page tree kid that is a page is that page.
@@ -357,6 +365,7 @@ fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(O
             let e = match edge {
                 Edge::Skip => return,
                 Edge::Role(r) => Edge::Role(element(r)),
+                Edge::Back(r) => Edge::Back(element(r)),
                 Edge::Strong(r) => Edge::Strong(element(r)),
             };
             for x in a {
@@ -376,7 +385,7 @@ fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(O
                 let child = match edge {
                     Edge::Skip => return,
                     Edge::Strong(_) => Edge::Strong(Role::Content),
-                    Edge::Role(role) => child_role(role, k, sig_field, widget),
+                    Edge::Role(role) | Edge::Back(role) => child_role(role, k, sig_field, widget),
                 };
                 edges(v, child, false, depth + 1, out);
             }
