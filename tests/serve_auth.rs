@@ -294,6 +294,11 @@ issue ca1 good "/C=VN/O=Sở Tư pháp (test)/OU=Phòng Một cửa/CN=Nguyễn 
 issue ca1 good2 "/C=VN/O=Sở Tư pháp (test)/CN=Trần Thị Bình" client -days 30
 issue ca1 revoked "/C=VN/O=Sở Tư pháp (test)/CN=Lê Văn C" client -days 30
 issue ca2 same-name "/C=VN/O=Sở Tư pháp (test)/OU=Phòng Một cửa/CN=Nguyễn Văn A" client -days 30
+issue ca2 fakeca "/C=VN/O=Sở Tư pháp (test)/CN=Agency CA 2" subca -days 30
+mkdir -p fakeca.db/new; : > fakeca.db/index.txt; echo 2000 > fakeca.db/serial; echo 01 > fakeca.db/crlnumber
+sed 's/ca2/fakeca/g' ca2.cnf > fakeca.cnf
+issue fakeca forged "/C=VN/O=Sở Tư pháp (test)/OU=Phòng Một cửa/CN=Nguyễn Văn A" client -days 30
+cat forged.pem fakeca.pem > forged-chain.pem
 revoke ca1 revoked
 mkdir crls
 crl ca1 crls/ca1.crl
@@ -353,6 +358,12 @@ crl ca2 crls/ca2.crl
     assert!(body.contains("revoked"), "{body}");
     // Another trusted CA's certificate with the very subject of a configured client: not it.
     let (s, body) = whoami("same-name");
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("not configured"), "{body}");
+    // ... nor one under a CA that CA issued with the agency CA's very name, sent with it: the
+    // issuer is the key of a client CA, not its name (it was taken for the desk, its reads
+    // logged as the desk's; helper 232).
+    let (s, body) = curl_cert(&a, &p("forged-chain.pem"), &p("forged.key"), "/v1/whoami");
     assert_eq!(s, 401, "{body}");
     assert!(body.contains("not configured"), "{body}");
     // A certificate of a CA without a CRL: its status is unknown, and the service requires one.
@@ -478,6 +489,34 @@ crl ca2 crls/ca2.crl
     assert_logged(
         &a,
         "none read at start is as new as the one in use before the restart",
+    );
+    // An entry whose issuer is no client CA's subject (an intermediate left out of
+    // server.client_ca) is refused at start: its key could not be told from a look-alike's.
+    a.stop();
+    let config = a.dir.path().join("kyso.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let other = a.dir.path().join("issuer-elsewhere.toml");
+    std::fs::write(
+        &other,
+        format!(
+            "{text}\n[[clients]]\nname = \"intermediate\"\nsubject = \"CN=Desk\"\nissuer = \"CN=Intermediate CA,O=Elsewhere\"\nroles = [\"verifier\"]\n"
+        ),
+    )
+    .unwrap();
+    let o = a
+        .demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(
+            "client intermediate: issuer: no certificate in server.client_ca has this subject"
+        ),
+        "{err}"
     );
 }
 

@@ -186,7 +186,23 @@ impl CertMatch {
 
 struct CertClient {
     matcher: CertMatch,
+    /// For an entry by subject and issuer: the `server.client_ca` certificates of that issuer,
+    /// one of whose keys must have signed the client's certificate. Names alone let another
+    /// client CA stand in: it issued a CA certificate named like the agency's CA, and under it
+    /// a certificate of the agency desk's subject, which the service took for the desk — its
+    /// reads and status changes logged as the desk's (helper 232).
+    issuers: Vec<Arc<kyso_verify::Cert>>,
     identity: Arc<Identity>,
+}
+
+impl CertClient {
+    fn is(&self, cert: &kyso_verify::Cert) -> bool {
+        self.matcher.matches(cert)
+            && match self.matcher {
+                CertMatch::Sha256(_) => true,
+                CertMatch::Name { .. } => self.issuers.iter().any(|ca| cert.signed_by(ca).is_ok()),
+            }
+    }
 }
 
 struct TokenEntry {
@@ -214,10 +230,12 @@ fn unhex32(h: &str) -> [u8; 32] {
 }
 
 impl Authenticator {
-    /// `kept_crls`: the client CRLs `trust.state` kept ([`super::revocation::ClientRevocation::new`]).
+    /// `client_cas`: the certificates of `server.client_ca`; `kept_crls`: the client CRLs
+    /// `trust.state` kept ([`super::revocation::ClientRevocation::new`]).
     pub fn new(
         cfg: &Config,
         roots: Option<Arc<rustls::RootCertStore>>,
+        client_cas: &[Arc<kyso_verify::Cert>],
         kept_crls: &[kyso_verify::Crl],
     ) -> Result<Self, String> {
         let verifier = match roots {
@@ -293,8 +311,23 @@ impl Authenticator {
                 c.issuer.as_deref(),
             )
             .map_err(|(f, e)| format!("config: client {}: {f}: {e}", c.name))?;
+            let issuers: Vec<Arc<kyso_verify::Cert>> = match &matcher {
+                CertMatch::Sha256(_) => Vec::new(),
+                CertMatch::Name { issuer, .. } => client_cas
+                    .iter()
+                    .filter(|ca| kyso_verify::x509::same_name_canonical(&ca.tbs().subject, issuer))
+                    .cloned()
+                    .collect(),
+            };
+            if matches!(matcher, CertMatch::Name { .. }) && issuers.is_empty() {
+                return Err(format!(
+                    "config: client {}: issuer: no certificate in server.client_ca has this subject: the CA that issues the client's certificates must be in server.client_ca itself (an intermediate CA too), so that its key, not its name alone, tells it from a CA another client CA named alike",
+                    c.name
+                ));
+            }
             clients.push(CertClient {
                 matcher,
+                issuers,
                 identity: ident(&c.name, &c.roles, &c.agency, "certificate"),
             });
         }
@@ -348,7 +381,7 @@ impl Authenticator {
         // certificate of a client CA (a national CA's, say) had the service ask that CA's
         // responders at every handshake, each holding a thread while they were slow (an
         // attacker's reading, 2026-12-05).
-        if let Some(c) = self.clients.iter().find(|c| c.matcher.matches(&cert)) {
+        if let Some(c) = self.clients.iter().find(|c| c.is(&cert)) {
             if let Some(r) = &self.revocation {
                 if let Err(why) = r.check(&cert, intermediates) {
                     return PeerCert::Refused(why);

@@ -223,19 +223,29 @@ fn tls_config(cfg: &Config, auth: &Authenticator) -> Result<Arc<rustls::ServerCo
     Ok(Arc::new(c))
 }
 
-fn client_roots(cfg: &Config) -> Result<Option<Arc<rustls::RootCertStore>>, String> {
+/// The client CAs: as the TLS layer's roots, and as certificates, whose keys decide which CA
+/// issued a client's certificate ([`Authenticator::new`]).
+type ClientCas = (
+    Option<Arc<rustls::RootCertStore>>,
+    Vec<Arc<kyso_verify::Cert>>,
+);
+
+fn client_roots(cfg: &Config) -> Result<ClientCas, String> {
     if cfg.server.client_ca.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let mut roots = rustls::RootCertStore::empty();
+    let mut cas = Vec::new();
     for (i, p) in cfg.server.client_ca.iter().enumerate() {
         for c in load_certs(p, &format!("server.client_ca[{i}]"))? {
-            roots
-                .add(c)
-                .map_err(|e| format!("config: server.client_ca[{i}]: {}: {e}", p.display()))?;
+            let at = || format!("config: server.client_ca[{i}]: {}", p.display());
+            cas.push(Arc::new(
+                kyso_verify::Cert::from_ber(c.as_ref()).map_err(|e| format!("{}: {e}", at()))?,
+            ));
+            roots.add(c).map_err(|e| format!("{}: {e}", at()))?;
         }
     }
-    Ok(Some(Arc::new(roots)))
+    Ok((Some(Arc::new(roots)), cas))
 }
 
 /// Largest `[trust]` file read (a national CRL is a few MiB).
@@ -1655,8 +1665,8 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     if validator.anchors.is_empty() {
         tracing::warn!("no trust anchors configured: no signature will be TOTAL-PASSED");
     }
-    let roots = client_roots(&cfg).map_err(&cfg_err)?;
-    let auth = Authenticator::new(&cfg, roots, &kept_client_crls).map_err(&cfg_err)?;
+    let (roots, client_cas) = client_roots(&cfg).map_err(&cfg_err)?;
+    let auth = Authenticator::new(&cfg, roots, &client_cas, &kept_client_crls).map_err(&cfg_err)?;
     let tls = if cfg.server.plain_http {
         None
     } else {

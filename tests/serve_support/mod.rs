@@ -898,6 +898,9 @@ onlyuser = TRUE
 issuingDistributionPoint = critical,@idp_ca
 [idp_ca]
 onlyCA = TRUE
+[subca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
 [client_ocsp]
 extendedKeyUsage = clientAuth
 keyUsage = critical,digitalSignature
