@@ -57,14 +57,23 @@ fn zio(e: std::io::Error) -> ArchiveError {
     ArchiveError::Db(e.to_string())
 }
 
-/// XML text or attribute value, escaped (borrowed when nothing needs it: the end of an E-ARK
-/// export escapes several strings per record).
+/// A character XML 1.0 allows in a document (its `Char` production: no C0 control but tab and
+/// line ends, no U+FFFE or U+FFFF; Rust's strings hold no surrogates).
+pub(crate) fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+}
+
+/// XML text or attribute value, escaped, characters XML does not allow dropped ([`xml_char`]:
+/// a record titled with U+FFFF, kept by an older kyso, made `tt05-2025.xml` a file no XML parser
+/// reads; helper 232) — borrowed when nothing needs it: the end of an E-ARK export escapes
+/// several strings per record.
 pub(crate) fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     let plain = |b: u8| {
         !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')
             && (b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
     };
-    if s.bytes().all(plain) {
+    // (U+FFFE and U+FFFF are the bytes EF BF BE and EF BF BF.)
+    if s.bytes().all(plain) && !s.contains(['\u{FFFE}', '\u{FFFF}']) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut o = String::with_capacity(s.len() + 16);
@@ -75,7 +84,7 @@ pub(crate) fn esc(s: &str) -> std::borrow::Cow<'_, str> {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => {}
+            c if !xml_char(c) => {}
             c => o.push(c),
         }
     }
@@ -1448,6 +1457,18 @@ pub(crate) fn finish_zip(
 
 #[cfg(test)]
 mod tests {
+    /// What XML does not allow is dropped, what it escapes escaped, the rest kept as it is.
+    #[test]
+    fn escaping_leaves_only_what_xml_allows() {
+        assert!(matches!(
+            esc("Giấy phép số 12"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(esc("a\u{FFFF}b\u{FFFE}c\u{1}d\te"), "abcd\te");
+        assert_eq!(esc("<&>\"'\u{FFFD}"), "&lt;&amp;&gt;&quot;&apos;\u{FFFD}");
+        assert!(esc("x\u{FFFF}").chars().all(xml_char));
+    }
+
     use super::*;
 
     #[test]

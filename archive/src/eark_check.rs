@@ -87,7 +87,7 @@ pub(crate) struct Item {
 /// parser reads them.
 fn canon_text(s: &str) -> String {
     // Most values: nothing to drop or change.
-    if s.bytes().all(|b| b >= 0x20 || b == b'\t' || b == b'\n') {
+    if plain(s) {
         return s.to_string();
     }
     let mut o = String::with_capacity(s.len());
@@ -103,12 +103,32 @@ fn canon_text(s: &str) -> String {
             continue;
         }
         cr = false;
-        if (c as u32) < 0x20 && c != '\t' && c != '\n' {
+        if !crate::eark::xml_char(c) {
             continue;
         }
         o.push(c);
     }
     o
+}
+
+/// Text with nothing for [`canon_text`] to drop or change.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 || b == b'\t' || b == b'\n')
+        && !s.contains(['\u{FFFE}', '\u{FFFF}'])
+}
+
+/// A file's text, attribute or reference holds only characters XML allows
+/// ([`crate::eark::xml_char`]): a file that holds another is no XML document, which kyso
+/// never writes and no archive's parser reads (`tt05-2025.xml` holding U+FFFF passed; helper
+/// 232).
+fn well_formed(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| !crate::eark::xml_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "holds U+{:04X}, a character XML does not allow: not an XML document",
+            c as u32
+        )),
+    }
 }
 
 /// An attribute value: as text, then tabs and line ends as spaces (XML's attribute-value
@@ -912,7 +932,7 @@ impl<'a> Xml<'a> {
                     };
                     let text = if children && text.chars().all(char::is_whitespace) {
                         String::new()
-                    } else if text.bytes().all(|b| b >= 0x20 || b == b'\t' || b == b'\n') {
+                    } else if plain(&text) {
                         text
                     } else {
                         canon_text(&text)
@@ -931,6 +951,7 @@ impl<'a> Xml<'a> {
                 }
                 X::Text(t) => {
                     let s = t.decode().map_err(|e| e.to_string())?;
+                    well_formed(&s)?;
                     match stack.last_mut() {
                         Some(top) => {
                             bytes += s.len();
@@ -942,6 +963,7 @@ impl<'a> Xml<'a> {
                 }
                 X::CData(t) => {
                     let s = t.decode().map_err(|e| e.to_string())?;
+                    well_formed(&s)?;
                     let Some(top) = stack.last_mut() else {
                         return Err("CDATA between elements".into());
                     };
@@ -964,6 +986,8 @@ impl<'a> Xml<'a> {
                             }
                         },
                     };
+                    // (`&#xFFFF;` no more than the character itself: XML 1.0 §4.1.)
+                    well_formed(c.encode_utf8(&mut [0; 4]))?;
                     let Some(top) = stack.last_mut() else {
                         return Err("a reference between elements".into());
                     };
@@ -1049,7 +1073,9 @@ fn attributes(
         if key.as_namespace_binding().is_some() {
             continue;
         }
-        let v = canon_attr(&a.unescape_value().map_err(|e| e.to_string())?);
+        let v = a.unescape_value().map_err(|e| e.to_string())?;
+        well_formed(&v)?;
+        let v = canon_attr(&v);
         let name = if key.prefix().is_none() {
             String::from_utf8_lossy(key.as_ref()).into_owned()
         } else {
@@ -2351,6 +2377,23 @@ mod tests {
             (format!("{root}</duLieuLuuTru><x/>"), "an element after its root"),
             (format!("{root}<phong>"), "ends before its root element does"),
             ("<EAD xmlns=\"urn:isbn:1-931666-22-9\"/>".to_string(), "its root element is"),
+            // Characters XML does not allow, written, referred to, in an attribute (helper 232).
+            (
+                format!("{root}<phong><tenPhong>S\u{FFFF}</tenPhong></phong></duLieuLuuTru>"),
+                "holds U+FFFF, a character XML does not allow",
+            ),
+            (
+                format!("{root}<phong><tenPhong>S&#xFFFE;</tenPhong></phong></duLieuLuuTru>"),
+                "holds U+FFFE",
+            ),
+            (
+                format!("{root}<phong><tenPhong>S&#1;</tenPhong></phong></duLieuLuuTru>"),
+                "holds U+0001",
+            ),
+            (
+                format!("{root}<phong x=\"\u{FFFF}\"><tenPhong>S</tenPhong></phong></duLieuLuuTru>"),
+                "holds U+FFFF",
+            ),
         ];
         let dir = d.path().join("metadata/descriptive");
         fs::create_dir_all(&dir).unwrap();

@@ -679,7 +679,21 @@ pub(crate) fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
             "{what} contains a control character"
         )));
     }
+    // Unicode's noncharacters are not for interchange, and two of them are not XML: a title
+    // with U+FFFF made every E-ARK package holding its record a file no XML parser reads
+    // (helper 232).
+    if let Some(c) = s.chars().find(|c| noncharacter(*c)) {
+        return Err(ArchiveError::Input(format!(
+            "{what} contains U+{:04X}, a Unicode noncharacter",
+            c as u32
+        )));
+    }
     Ok(())
+}
+
+/// U+FDD0–U+FDEF, and the last two code points of every plane.
+fn noncharacter(c: char) -> bool {
+    ('\u{FDD0}'..='\u{FDEF}').contains(&c) || (c as u32) & 0xFFFE == 0xFFFE
 }
 
 /// A user name as the caller authenticated it: 1–256 bytes, no control characters.
@@ -741,6 +755,34 @@ pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Kept text refuses control characters and Unicode's noncharacters, and keeps the rest.
+    #[test]
+    fn kept_text_refuses_noncharacters() {
+        for bad in [
+            "t\u{FFFF}",
+            "\u{FFFE}",
+            "a\u{FDD0}",
+            "\u{1FFFF}",
+            "\u{10FFFE}",
+            "x\u{7}",
+        ] {
+            assert!(check_text("title", bad, 100).is_err(), "{bad:?}");
+        }
+        let e = check_text("title", "Giấy\u{FFFF}", 100)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("U+FFFF, a Unicode noncharacter"), "{e}");
+        for good in [
+            "Giấy phép",
+            "\u{FFFD}",
+            "\u{FDCF}\u{FDF0}",
+            "\u{1FFFD}",
+            "\u{E000}",
+        ] {
+            check_text("title", good, 100).unwrap();
+        }
+    }
 
     /// A stored time whose +07:00 day is past year 9999 is an inconsistency, not a panic of
     /// the reader, the writer and every open that rebuilt the counters (helper 191).
