@@ -2494,3 +2494,115 @@ revoke docca revoked-sibling"#,
     );
     still_revoked("it says nothing the response in use does not", 1);
 }
+
+/// Clients and tokens removed from kyso.toml stop working on SIGHUP (`systemctl reload kyso`),
+/// one added works, and a connection a removed certificate holds is closed: a removed admin
+/// token kept its access until a restart (helper 232, 2026-12-06).
+#[test]
+fn clients_and_tokens_removed_from_the_configuration_stop_working_on_sighup() {
+    let a = Appliance::start();
+    let config = a.dir.path().join("kyso.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let without = |text: &str, entry: &str| {
+        let at = text
+            .find(entry)
+            .unwrap_or_else(|| panic!("{entry}: {text}"));
+        let end = text[at + 2..]
+            .find("\n[")
+            .map_or(text.len(), |e| at + 2 + e);
+        format!("{}{}", &text[..at], &text[end..])
+    };
+    let text = without(&text, "[[api_tokens]]\nname = \"admin-script\"");
+    let text = without(&text, "[[clients]]\nname = \"verifier-agency\"");
+    let added = "kyso_test_added_0123456789abcdef";
+    let text = format!(
+        "{text}\n[[api_tokens]]\nname = \"added-script\"\nsha256 = \"{}\"\nroles = [\"verifier\"]\n",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(added.as_bytes()))
+    );
+    let bearer = |token: &str| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(a.server_ca_pem())
+            .args(["-H", &format!("Authorization: Bearer {token}")])
+            .args(["-w", "\n%{http_code}"])
+            .arg(format!("{}/v1/whoami", a.base))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.rsplit_once('\n')
+            .map_or(0, |(_, c)| c.trim().parse::<u16>().unwrap_or(0))
+    };
+    let admin = a.agent(Who::Token("admin"));
+    assert_eq!(admin.get("/v1/whoami").status, 200);
+    assert_eq!(a.agent(Who::Cert("verifier")).get("/v1/whoami").status, 200);
+    assert_eq!(bearer(added), 401);
+    // A client keeping one connection busy with the verifier agency's certificate (a request
+    // every 300 ms), across the reload.
+    let (der, key) = a.client_cert(Who::Cert("verifier")).unwrap();
+    let (cert_pem, key_pem) = (a.dir.path().join("v.pem"), a.dir.path().join("v.key"));
+    std::fs::write(a.dir.path().join("v.der"), der).unwrap();
+    std::fs::write(&key_pem, key).unwrap();
+    let made = std::process::Command::new("openssl")
+        .args(["x509", "-inform", "DER", "-in"])
+        .arg(a.dir.path().join("v.der"))
+        .arg("-out")
+        .arg(&cert_pem)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let busy = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--rate",
+            "200/m",
+            "-w",
+            "\nCODE %{http_code}\n",
+            "--cacert",
+        ])
+        .arg(a.server_ca_pem())
+        .arg("--cert")
+        .arg(&cert_pem)
+        .arg("--key")
+        .arg(&key_pem)
+        .args(std::iter::repeat_n(format!("{}/v1/whoami", a.base), 20))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    std::fs::write(&config, &text).unwrap();
+    unsafe_kill(a.pid(), 1);
+    wait_logged(
+        &a,
+        "clients and tokens read again from the configuration: changed",
+        1,
+    );
+    assert_eq!(admin.get("/v1/whoami").status, 401);
+    assert_eq!(
+        a.agent(Who::Token("verifier")).get("/v1/whoami").status,
+        200
+    );
+    assert_eq!(a.agent(Who::Cert("verifier")).get("/v1/whoami").status, 401);
+    assert_eq!(a.agent(Who::Cert("clerk")).get("/v1/whoami").status, 200);
+    assert_eq!(bearer(added), 200);
+    let out = busy.wait_with_output().unwrap();
+    let codes: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("CODE ").map(str::to_string))
+        .collect();
+    assert_eq!(codes.len(), 20, "{codes:?}");
+    assert_eq!(codes[0], "200", "{codes:?}");
+    assert_eq!(codes[19], "401", "{codes:?}");
+    assert_logged(
+        &a,
+        "client certificate refused now that the configured clients were read again",
+    );
+    // A file that no longer validates leaves the clients and tokens in use.
+    std::fs::write(&config, format!("{text}\n[[api_tokens]]\nname = \"x\"\n")).unwrap();
+    unsafe_kill(a.pid(), 1);
+    wait_logged(&a, "the configuration could not be read again", 1);
+    assert_eq!(bearer(added), 200);
+    assert_eq!(
+        a.agent(Who::Token("verifier")).get("/v1/whoami").status,
+        200
+    );
+}

@@ -210,13 +210,131 @@ struct TokenEntry {
     identity: Arc<Identity>,
 }
 
+/// The configured clients and tokens: read at start, and again on SIGHUP
+/// ([`Authenticator::reload_credentials`]).
+struct Credentials {
+    clients: Vec<CertClient>,
+    tokens: Vec<TokenEntry>,
+}
+
 /// The configured clients and tokens.
 pub struct Authenticator {
     verifier: Option<Arc<dyn ClientCertVerifier>>,
-    clients: Vec<CertClient>,
-    tokens: Vec<TokenEntry>,
+    credentials: std::sync::RwLock<Arc<Credentials>>,
+    /// `server.client_ca`'s certificates (their keys tell an entry's issuer).
+    client_cas: Vec<Arc<kyso_verify::Cert>>,
+    /// Moves each time the credentials read again differ from those in use: connections
+    /// judged by a certificate are judged again then.
+    pub credentials_generation: tokio::sync::watch::Sender<u64>,
+    /// What the credentials in use were made of ([`entries_digest`]).
+    entries: std::sync::Mutex<[u8; 32]>,
     /// Revocation checks of client certificates, when configured.
     pub revocation: Option<super::revocation::ClientRevocation>,
+}
+
+/// A digest of the `[[clients]]` and `[[api_tokens]]` entries as read (token hashes, never
+/// tokens): whether a configuration read again changes them.
+fn entries_digest(cfg: &Config) -> [u8; 32] {
+    Sha256::digest(format!("{:?}{:?}", cfg.clients, cfg.api_tokens).as_bytes()).into()
+}
+
+/// The clients and tokens `cfg` configures; `client_cas`: `server.client_ca`'s certificates.
+fn credentials(cfg: &Config, client_cas: &[Arc<kyso_verify::Cert>]) -> Result<Credentials, String> {
+    // Every entry of one user signs with the certificates any of its entries names.
+    let mut signing: std::collections::BTreeMap<&str, Vec<CertMatch>> = Default::default();
+    let entries = cfg
+        .clients
+        .iter()
+        .map(|c| (c.name.as_str(), &c.signing_certs))
+        .chain(
+            cfg.api_tokens
+                .iter()
+                .map(|t| (t.name.as_str(), &t.signing_certs)),
+        );
+    for (name, certs) in entries {
+        let list = signing.entry(name).or_default();
+        for c in certs {
+            list.push(
+                CertMatch::parse(
+                    c.sha256.as_deref(),
+                    c.subject.as_deref(),
+                    c.issuer.as_deref(),
+                )
+                .map_err(|(f, e)| format!("config: {name}: signing_certs: {f}: {e}"))?,
+            );
+        }
+    }
+    let signing: std::collections::BTreeMap<&str, Arc<Vec<CertMatch>>> =
+        signing.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+    // Every entry of one user signs with the keys any of its entries names.
+    let mut keys: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (name, ks) in cfg
+        .clients
+        .iter()
+        .map(|c| (c.name.as_str(), &c.keys))
+        .chain(cfg.api_tokens.iter().map(|t| (t.name.as_str(), &t.keys)))
+    {
+        let Some(ks) = ks else { continue };
+        let list = keys.entry(name).or_default();
+        list.extend(ks.iter().cloned());
+        list.sort();
+        list.dedup();
+    }
+    let keys: std::collections::BTreeMap<&str, Arc<Vec<String>>> =
+        keys.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+    let ident = |user: &str, roles: &[Role], agency: &Option<String>, method| {
+        let mut roles = roles.to_vec();
+        roles.sort();
+        roles.dedup();
+        Arc::new(Identity {
+            user: user.to_string(),
+            roles,
+            method,
+            agency: agency.clone(),
+            signing_certs: signing.get(user).cloned().unwrap_or_default(),
+            keys: keys.get(user).cloned(),
+            address: None,
+        })
+    };
+    let mut clients = Vec::new();
+    for c in &cfg.clients {
+        let matcher = CertMatch::parse(
+            c.sha256.as_deref(),
+            c.subject.as_deref(),
+            c.issuer.as_deref(),
+        )
+        .map_err(|(f, e)| format!("config: client {}: {f}: {e}", c.name))?;
+        let issuers: Vec<Arc<kyso_verify::Cert>> = match &matcher {
+            CertMatch::Sha256(_) => Vec::new(),
+            CertMatch::Name { issuer, .. } => client_cas
+                .iter()
+                .filter(|ca| kyso_verify::x509::same_name_canonical(&ca.tbs().subject, issuer))
+                .cloned()
+                .collect(),
+        };
+        if matches!(matcher, CertMatch::Name { .. }) && issuers.is_empty() {
+            return Err(format!(
+                    "config: client {}: issuer: no certificate in server.client_ca has this subject: the CA that issues the client's certificates must be in server.client_ca itself (an intermediate CA too), so that its key, not its name alone, tells it from a CA another client CA named alike",
+                    c.name
+                ));
+        }
+        clients.push(CertClient {
+            matcher,
+            issuers,
+            identity: ident(&c.name, &c.roles, &c.agency, "certificate"),
+        });
+    }
+    Ok(Credentials {
+        clients,
+        tokens: cfg
+            .api_tokens
+            .iter()
+            .map(|t| TokenEntry {
+                sha256: unhex32(&t.sha256),
+                identity: ident(&t.name, &t.roles, &t.agency, "token"),
+            })
+            .collect(),
+    })
 }
 
 fn unhex32(h: &str) -> [u8; 32] {
@@ -247,90 +365,7 @@ impl Authenticator {
             ),
             None => None,
         };
-        // Every entry of one user signs with the certificates any of its entries names.
-        let mut signing: std::collections::BTreeMap<&str, Vec<CertMatch>> = Default::default();
-        let entries = cfg
-            .clients
-            .iter()
-            .map(|c| (c.name.as_str(), &c.signing_certs))
-            .chain(
-                cfg.api_tokens
-                    .iter()
-                    .map(|t| (t.name.as_str(), &t.signing_certs)),
-            );
-        for (name, certs) in entries {
-            let list = signing.entry(name).or_default();
-            for c in certs {
-                list.push(
-                    CertMatch::parse(
-                        c.sha256.as_deref(),
-                        c.subject.as_deref(),
-                        c.issuer.as_deref(),
-                    )
-                    .map_err(|(f, e)| format!("config: {name}: signing_certs: {f}: {e}"))?,
-                );
-            }
-        }
-        let signing: std::collections::BTreeMap<&str, Arc<Vec<CertMatch>>> =
-            signing.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
-        // Every entry of one user signs with the keys any of its entries names.
-        let mut keys: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-        for (name, ks) in cfg
-            .clients
-            .iter()
-            .map(|c| (c.name.as_str(), &c.keys))
-            .chain(cfg.api_tokens.iter().map(|t| (t.name.as_str(), &t.keys)))
-        {
-            let Some(ks) = ks else { continue };
-            let list = keys.entry(name).or_default();
-            list.extend(ks.iter().cloned());
-            list.sort();
-            list.dedup();
-        }
-        let keys: std::collections::BTreeMap<&str, Arc<Vec<String>>> =
-            keys.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
-        let ident = |user: &str, roles: &[Role], agency: &Option<String>, method| {
-            let mut roles = roles.to_vec();
-            roles.sort();
-            roles.dedup();
-            Arc::new(Identity {
-                user: user.to_string(),
-                roles,
-                method,
-                agency: agency.clone(),
-                signing_certs: signing.get(user).cloned().unwrap_or_default(),
-                keys: keys.get(user).cloned(),
-                address: None,
-            })
-        };
-        let mut clients = Vec::new();
-        for c in &cfg.clients {
-            let matcher = CertMatch::parse(
-                c.sha256.as_deref(),
-                c.subject.as_deref(),
-                c.issuer.as_deref(),
-            )
-            .map_err(|(f, e)| format!("config: client {}: {f}: {e}", c.name))?;
-            let issuers: Vec<Arc<kyso_verify::Cert>> = match &matcher {
-                CertMatch::Sha256(_) => Vec::new(),
-                CertMatch::Name { issuer, .. } => client_cas
-                    .iter()
-                    .filter(|ca| kyso_verify::x509::same_name_canonical(&ca.tbs().subject, issuer))
-                    .cloned()
-                    .collect(),
-            };
-            if matches!(matcher, CertMatch::Name { .. }) && issuers.is_empty() {
-                return Err(format!(
-                    "config: client {}: issuer: no certificate in server.client_ca has this subject: the CA that issues the client's certificates must be in server.client_ca itself (an intermediate CA too), so that its key, not its name alone, tells it from a CA another client CA named alike",
-                    c.name
-                ));
-            }
-            clients.push(CertClient {
-                matcher,
-                issuers,
-                identity: ident(&c.name, &c.roles, &c.agency, "certificate"),
-            });
-        }
+        let credentials = credentials(cfg, client_cas)?;
         let revocation = if cfg.server.checks_client_revocation() {
             Some(super::revocation::ClientRevocation::new(cfg, kept_crls)?)
         } else {
@@ -338,17 +373,38 @@ impl Authenticator {
         };
         Ok(Authenticator {
             verifier,
-            clients,
-            tokens: cfg
-                .api_tokens
-                .iter()
-                .map(|t| TokenEntry {
-                    sha256: unhex32(&t.sha256),
-                    identity: ident(&t.name, &t.roles, &t.agency, "token"),
-                })
-                .collect(),
+            credentials: std::sync::RwLock::new(Arc::new(credentials)),
+            client_cas: client_cas.to_vec(),
+            credentials_generation: tokio::sync::watch::Sender::new(0),
+            entries: std::sync::Mutex::new(entries_digest(cfg)),
             revocation,
         })
+    }
+
+    /// Take the clients and tokens of `cfg` (kyso.toml read again on SIGHUP) in place of those
+    /// in use: a token or a certificate removed from the file stops working then, not at the
+    /// next restart (a removed admin token kept its access after `systemctl reload`; helper
+    /// 232). Returns how many clients and tokens are now configured, and whether they changed;
+    /// on an error those in use stay.
+    pub fn reload_credentials(&self, cfg: &Config) -> Result<(usize, usize, bool), String> {
+        let c = credentials(cfg, &self.client_cas)?;
+        let counts = (c.clients.len(), c.tokens.len());
+        let digest = entries_digest(cfg);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = *entries != digest;
+        if changed {
+            *self.credentials.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
+            *entries = digest;
+            self.credentials_generation.send_modify(|g| *g += 1);
+        }
+        Ok((counts.0, counts.1, changed))
+    }
+
+    fn current(&self) -> Arc<Credentials> {
+        self.credentials
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The verifier the TLS layer uses: it checks that the client holds the certificate's key
@@ -381,7 +437,7 @@ impl Authenticator {
         // certificate of a client CA (a national CA's, say) had the service ask that CA's
         // responders at every handshake, each holding a thread while they were slow (an
         // attacker's reading, 2026-12-05).
-        if let Some(c) = self.clients.iter().find(|c| c.is(&cert)) {
+        if let Some(c) = self.current().clients.iter().find(|c| c.is(&cert)) {
             if let Some(r) = &self.revocation {
                 if let Err(why) = r.check(&cert, intermediates) {
                     return PeerCert::Refused(why);
@@ -403,7 +459,7 @@ impl Authenticator {
     pub fn token(&self, presented: &str) -> Option<Arc<Identity>> {
         let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let mut found = None;
-        for t in &self.tokens {
+        for t in &self.current().tokens {
             if bool::from(subtle::ConstantTimeEq::ct_eq(&t.sha256[..], &h[..])) {
                 found = Some(t.identity.clone());
             }

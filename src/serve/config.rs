@@ -37,6 +37,9 @@ pub struct Config {
     /// What looks wrong but is not an error (logged at start).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// The file it was read from (read again on SIGHUP for its clients and tokens).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// The verification page (`GET /`) and who may use it without credentials.
@@ -571,7 +574,9 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("config: cannot read {}: {e}", path.display())))?;
-        Config::from_text(&text, std::env::vars(), path.parent())
+        let mut cfg = Config::from_text(&text, std::env::vars(), path.parent())?;
+        cfg.source = Some(path.to_path_buf());
+        Ok(cfg)
     }
 
     pub fn from_text(

@@ -1934,6 +1934,7 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
             Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
                 reload_crls(&state, "SIGHUP");
                 reload_trust(&state, "SIGHUP");
+                reload_credentials(&state);
                 continue;
             }
             _ = reload.tick() => {
@@ -2055,24 +2056,32 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
                         }
                     };
                     let chain = peer_chain(&tls);
-                    // Told of every reading of the CRLs from before this judgement on.
+                    // Told of every reading of the CRLs, and of the clients configured, from
+                    // before this judgement on.
                     let generation = state.auth.revocation.as_ref().map(|r| r.subscribe());
+                    let configured = state.auth.credentials_generation.subscribe();
                     let cert = client_certificate(&state, chain.clone()).await;
                     if let PeerCert::Refused(why) = &cert {
                         if let Some(skipped) = CERT_REFUSED.pass() {
                             tracing::warn!(peer = %peer, reason = %why, skipped, "client certificate refused");
                         }
                     }
-                    let known = matches!(cert, PeerCert::Known(_));
-                    if known {
+                    let known = match &cert {
+                        PeerCert::Known(id) => Some(id.clone()),
+                        _ => None,
+                    };
+                    if known.is_some() {
                         activity.agency();
                     }
                     let svc = service(router, Conn { peer, cert }, activity.clone());
                     // A connection kept busy keeps its certificate's judgement: judged again
-                    // each time the CRLs are read, it is closed (after its request in flight)
-                    // once that certificate is refused.
-                    let stop = match (generation, chain) {
-                        (Some(g), Some(chain)) if known => rejudged(&state, g, chain, stop, peer),
+                    // each time the CRLs or the configured clients are read, it is closed
+                    // (after its request in flight) once that certificate is refused, or is
+                    // another client's now.
+                    let stop = match (known, chain) {
+                        (Some(id), Some(chain)) => {
+                            rejudged(&state, (generation, configured), (chain, id), stop, peer)
+                        }
                         _ => stop,
                     };
                     let io = Lingering::new(tls, write_t)
@@ -2105,6 +2114,36 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Read the configuration file again for its `[[clients]]` and `[[api_tokens]]` (SIGHUP, off
+/// the runtime's threads): a token or a client certificate removed from it stops working, one
+/// added works; connections judged by a certificate are judged again. The other settings take
+/// effect at a restart. A file that no longer reads or validates leaves those in use.
+fn reload_credentials(state: &Shared) {
+    let Some(path) = state.cfg.source.clone() else {
+        return;
+    };
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let read = Config::load(&path)
+            .map_err(|e| e.0)
+            .and_then(|c| st.auth.reload_credentials(&c));
+        match read {
+            Ok((clients, tokens, true)) => tracing::info!(
+                clients,
+                tokens,
+                "clients and tokens read again from the configuration: changed, in use from now on (its other settings take effect at a restart)"
+            ),
+            Ok((_, _, false)) => {
+                tracing::info!("clients and tokens read again from the configuration: unchanged")
+            }
+            Err(e) => tracing::error!(
+                error = %super::redact::redact_text(&e),
+                "the configuration could not be read again: the clients and tokens in use are kept"
+            ),
+        }
+    });
 }
 
 /// Re-read the client certificates' CRLs (off the runtime's threads).
@@ -2161,8 +2200,11 @@ fn peer_chain<IO>(tls: &tokio_rustls::server::TlsStream<IO>) -> Option<Chain> {
 /// never went idle: found by an attacker's reading, 2026-12-02).
 fn rejudged(
     state: &Shared,
-    mut generation: tokio::sync::watch::Receiver<u64>,
-    chain: Chain,
+    (mut generation, mut configured): (
+        Option<tokio::sync::watch::Receiver<u64>>,
+        tokio::sync::watch::Receiver<u64>,
+    ),
+    (chain, was): (Chain, Arc<Identity>),
     mut stop: tokio::sync::watch::Receiver<bool>,
     peer: std::net::SocketAddr,
 ) -> tokio::sync::watch::Receiver<bool> {
@@ -2170,21 +2212,42 @@ fn rejudged(
     let st = state.clone();
     tokio::spawn(async move {
         loop {
-            tokio::select! {
+            let why = tokio::select! {
                 _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => {
                     let _ = tx.send(true);
                     return;
                 }
                 _ = tx.closed() => return,
-                moved = generation.changed() => {
+                moved = async {
+                    match generation.as_mut() {
+                        Some(g) => g.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if moved.is_err() {
+                        generation = None;
+                        continue;
+                    }
+                    "the CRLs were read again"
+                }
+                moved = configured.changed() => {
                     if moved.is_err() {
                         return;
                     }
-                    if let PeerCert::Refused(why) = client_certificate(&st, Some(chain.clone())).await {
-                        tracing::warn!(peer = %peer, reason = %why, "client certificate refused now that the CRLs were read again: its connection is closed");
-                        let _ = tx.send(true);
-                        return;
-                    }
+                    "the configured clients were read again"
+                }
+            };
+            match client_certificate(&st, Some(chain.clone())).await {
+                PeerCert::Known(id) if format!("{id:?}") == format!("{was:?}") => {}
+                PeerCert::Refused(reason) => {
+                    tracing::warn!(peer = %peer, reason = %reason, "client certificate refused now that {why}: its connection is closed");
+                    let _ = tx.send(true);
+                    return;
+                }
+                _ => {
+                    tracing::info!(peer = %peer, "client certificate configured otherwise now that {why}: its connection is closed");
+                    let _ = tx.send(true);
+                    return;
                 }
             }
         }
