@@ -1435,7 +1435,10 @@ mod tests {
         }
         assert!(found > 1000, "{found}");
         assert_eq!(name_anywhere(b"x /#45ncrypt", b"Encrypt"), Some(2));
-        assert_eq!(name_anywhere(b"/Encryp /E#6ecrypt#00x", b"Encrypt"), Some(8));
+        assert_eq!(
+            name_anywhere(b"/Encryp /E#6ecrypt#00x", b"Encrypt"),
+            Some(8)
+        );
         assert_eq!(name_anywhere(b"/Encrypted /Fncrypt", b"Encrypt"), None);
     }
 
@@ -1449,7 +1452,9 @@ mod tests {
                 .map(|c| {
                     let digits = std::str::from_utf8(c).ok()?;
                     // (`from_str_radix` takes a leading `+`; a PDF hex string does not.)
-                    c.iter().all(u8::is_ascii_hexdigit).then(|| u8::from_str_radix(digits, 16).ok())?
+                    c.iter()
+                        .all(u8::is_ascii_hexdigit)
+                        .then(|| u8::from_str_radix(digits, 16).ok())?
                 })
                 .collect()
         };
