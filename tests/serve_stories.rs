@@ -371,6 +371,14 @@ fn clerk_archives_results_finds_them_by_code_and_every_read_is_logged_with_its_p
         "{}",
         r.text()
     );
+    // Dates bound a find by agency only: with a code they were ignored (helper 232).
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&from=2099-01-01&purpose=ho%20so%2042");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("from and to go with agency only"),
+        "{}",
+        r.text()
+    );
     let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=ho%20so%2042");
     assert_eq!(r.status, 200, "{}", r.text());
     let found = r.json();

@@ -343,7 +343,9 @@ pub struct FindQuery {
     /// An agency code, with `from` and `to` (YYYY-MM-DD, inclusive) on the issue date (a
     /// record with none: the day it was archived, +07:00).
     pub agency: Option<String>,
+    /// With `agency` only (400 with a code or a subject).
     pub from: Option<String>,
+    /// With `agency` only (400 with a code or a subject).
     pub to: Option<String>,
     /// Why (kept in the log with the caller, for every record returned). Required: missing, it
     /// is refused by the purpose rule's words.
@@ -396,7 +398,15 @@ pub async fn find_records(
     }
     let (store, user) = (st.store.clone(), idt.user.clone());
     let (found, truncated) = blocking(move || {
+        // Dates bound a find by agency only: given with a code or a subject they were
+        // ignored, and every version answered (helper 232).
+        let dated = q.from.is_some() || q.to.is_some();
         let by = match (&q.code, &q.subject, &q.agency) {
+            (Some(_), None, None) | (None, Some(_), None) if dated => {
+                return Err(kyso_archive::ArchiveError::Input(
+                    "from and to go with agency only: a find by code or subject answers every record of it".into(),
+                ))
+            }
             (Some(c), None, None) => Find::Code(c),
             (None, Some(s), None) => Find::Subject(s),
             (None, None, Some(a)) => Find::Agency {
