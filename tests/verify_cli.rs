@@ -983,6 +983,12 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "annotation of page 1 was changed",
         ),
+        // ... and a title changed in the XMP packet under P=1, then a document time-stamp.
+        (
+            "xmp-retitled-certified",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
     ] {
         signed_then_judged(&demo, &d, case, want, message);
     }
@@ -999,6 +1005,10 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
         "object-streams-annotated",
         // An invisible time-stamp under DocMDP P=1, its empty appearance Flate-compressed.
         "flate-empty-timestamp",
+        // ... with XMP metadata pyHanko writes anew, and /Info's /Producer it changes (helper
+        // 231).
+        "xmp-certified-stamped",
+        "producer-certified-stamped",
     ] {
         let j = verdict(
             &demo,

@@ -245,6 +245,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 page added and given a document time-stamp (pyHanko)
     DIR/popup-p-rewritten.pdf   an open popup with no /Parent, whose /P names a dictionary with
                                 its text, rewritten after signing (Ghostscript draws it; helper 231)
+    DIR/xmp-certified-stamped.pdf, producer-certified-stamped.pdf
+                                certified at P=1 with XMP metadata, then given a document
+                                time-stamp by pyHanko, which writes the packet anew and /Info's
+                                /Producer (passes; helper 231); xmp-retitled-certified.pdf: the
+                                same with the packet's title changed first (fails)
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1795,3 +1800,53 @@ popup[6] = b'<< /Type /Annot /Subtype /Popup /Rect [60 560 400 720] /Open true /
 popup[7] = b'<< /Contents (Duyet chi: 100 VND) /T (Ke toan truong) /C [1 1 0.6] >>'
 signed = sign(build(popup))
 save('popup-p-rewritten', signed, update(signed, {7: raw(signed, 7).replace(b'100 VND', b'900 VND')}))
+
+
+# 18. Certified allowing no change (P=1), with XMP metadata (as every PDF/A has), then given a
+#     document time-stamp by pyHanko, which writes the packet anew (its dates, its producer)
+#     and, when the certifier was another pyHanko release, /Info's /Producer too: failed as a
+#     metadata change, which pyHanko accepts (helper 231). Both pass now; the same with the
+#     packet's title changed does not.
+XMP = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+       '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+       '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" '
+       'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" '
+       'xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+       '<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>\n'
+       '<xmp:CreateDate>2026-12-01T10:00:00+07:00</xmp:CreateDate><xmp:ModifyDate>2026-12-01T10:00:00+07:00</xmp:ModifyDate>\n'
+       '<pdf:Producer>LibreOffice 7.5</pdf:Producer>\n'
+       '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Giấy phép xây dựng</rdf:li></rdf:Alt></dc:title>\n'
+       '</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>').encode()
+
+
+def certified_then_stamped(name, vendor=None, retitle=False):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.metadata import model as md_model
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import MDPPerm
+    objs = dict(page3)
+    objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+    objs[6] = stream(XMP, b'/Type /Metadata /Subtype /XML ')
+    objs[7] = b"<< /Producer (LibreOffice 7.5) /CreationDate (D:20261201100000+07'00') >>"
+    pdf = build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R')
+    real = md_model.VENDOR
+    if vendor:
+        md_model.VENDOR = vendor  # what another pyHanko release writes
+    try:
+        certified = certify(pdf, MDPPerm.NO_CHANGES)
+    finally:
+        md_model.VENDOR = real
+    time.sleep(1.1)
+    stamped = certified
+    if retitle:
+        stamped = update(certified, {6: stream(XMP.replace('xây dựng'.encode(), 'phá dỡ'.encode()),
+                                               b'/Type /Metadata /Subtype /XML ')})
+    w = IncrementalPdfFileWriter(io.BytesIO(stamped), strict=False)
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper()).timestamp_pdf(w, 'sha256', output=out)
+    save(name, certified, out.getvalue())
+
+
+certified_then_stamped('xmp-certified-stamped')
+certified_then_stamped('producer-certified-stamped', vendor='pyHanko 0.20.1')
+certified_then_stamped('xmp-retitled-certified', retitle=True)

@@ -1425,6 +1425,14 @@ fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
     }
 }
 
+/// A document information dictionary changed in /ModDate and /Producer alone (pyHanko sets
+/// both at every update).
+fn dates_only(old: &Dict, new: &Dict) -> bool {
+    changed_keys(old, new)
+        .iter()
+        .all(|k| matches!(k.as_str(), "ModDate" | "Producer"))
+}
+
 /// The default resources only gained entries: every entry of every category kept as it was.
 fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Document<'_>) -> bool {
     let new = index(new);
@@ -1646,6 +1654,27 @@ impl<'d> Revisions<'_, 'd> {
         let ft = ft.map(<[u8]>::to_vec).or(own);
         ft.as_deref() != Some(b"Sig")
             || (self.need_appearances() && redrawn(self.last, d, ft.as_deref()))
+    }
+
+    /// Is the catalog's XMP stream, `before` in the signed revision and `after` in the final
+    /// file, stating the same but the dates and the producer
+    /// ([`crate::pdfa::xmp_same_but_dates`])? Read within the packet's limit, and asked of the
+    /// work's memory limit as the PDF/A declaration's reading is.
+    fn xmp_dates_only(&self, before: &Object, after: &Object) -> bool {
+        use crate::pdfa::{MAX_XMP, XMP_HELD_PER_BYTE};
+        let (Object::Stream(a), Object::Stream(b)) = (before, after) else {
+            return false;
+        };
+        let read = |d: &Document<'_>, s: &kyso_pdf::Stream| {
+            d.decode_at_most(s, MAX_XMP)
+                .ok()
+                .filter(|x| x.len() <= MAX_XMP)
+        };
+        let (Some(x), Some(y)) = (read(self.signed, a), read(self.last, b)) else {
+            return false;
+        };
+        kyso_pdf::stop::afford((x.len() + y.len()).saturating_mul(XMP_HELD_PER_BYTE)).is_ok()
+            && crate::pdfa::xmp_same_but_dates(&x, &y)
     }
 
     /// Is `d` a popup set to open (/Open true): some reader shows it, whatever its flags and
@@ -2152,12 +2181,15 @@ impl<'d> Revisions<'_, 'd> {
                 }
                 Role::SignatureValue => out.push(Change::SignatureValueChanged { num: r.num }),
                 Role::Dss => out.push(Change::ValidationData),
-                // The document information's /ModDate alone: pyHanko sets it at every update,
-                // a document time-stamp's under DocMDP P=1 too, and judges it no change (its
-                // DocInfoRule); so did kyso only when both were written within one second
-                // (the `flate-empty-timestamp` case failed now and then).
-                Role::Info if matches!((bd, ad), (Some(o), Some(n)) if changed_keys(o, n) == ["ModDate"]) =>
-                    {}
+                // The document information's /ModDate and /Producer alone: pyHanko sets them at
+                // every update, a document time-stamp's under DocMDP P=1 too, and judges it no
+                // change (its DocInfoRule); so did kyso only when both were written within one
+                // second (the `flate-empty-timestamp` case failed now and then), and with the
+                // producer unchanged (helper 231).
+                Role::Info if matches!((bd, ad), (Some(o), Some(n)) if dates_only(o, n)) => {}
+                // The XMP packet stating what it stated, those aside: pyHanko writes it anew at
+                // every update (helper 231; [`crate::pdfa::xmp_same_but_dates`]).
+                Role::Metadata if self.xmp_dates_only(before, after) => {}
                 Role::Metadata | Role::Info => {
                     if shape_changed {
                         out.push(Change::Content {
@@ -3367,11 +3399,11 @@ impl<'d> Revisions<'_, 'd> {
         let (was, now) = (info(self.signed), info(self.last));
         if was != now {
             let dict = |d: &Document<'_>, r: Option<ObjRef>| r.and_then(|r| d.dict(r).ok());
-            let dates_only = matches!(
+            let same = matches!(
                 (dict(self.signed, was), dict(self.last, now)),
-                (Some(o), Some(n)) if changed_keys(&o, &n).iter().all(|k| k == "ModDate")
+                (Some(o), Some(n)) if dates_only(&o, &n)
             );
-            if !dates_only {
+            if !same {
                 out.push(Change::Metadata);
             }
         }
