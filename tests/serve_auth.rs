@@ -2596,10 +2596,19 @@ fn clients_and_tokens_removed_from_the_configuration_stop_working_on_sighup() {
         &a,
         "client certificate refused now that the configured clients were read again",
     );
-    // A file that no longer validates leaves the clients and tokens in use.
+    // A file that no longer validates leaves the clients and tokens in use; so does one whose
+    // keys are not those in use (a signer naming none may sign with every key in use).
     std::fs::write(&config, format!("{text}\n[[api_tokens]]\nname = \"x\"\n")).unwrap();
     unsafe_kill(a.pid(), 1);
     wait_logged(&a, "the configuration could not be read again", 1);
+    let more_keys = format!(
+        "{}\n[[keys]]\nname = \"extra\"\nuri = \"pkcs11:token=kyso-dev;object=signer-ec\"\n",
+        text.replace("added-script", "added-again")
+    );
+    std::fs::write(&config, more_keys).unwrap();
+    unsafe_kill(a.pid(), 1);
+    wait_logged(&a, "the configuration could not be read again", 2);
+    assert_logged(&a, "its [[keys]] are not those in use");
     assert_eq!(bearer(added), 200);
     assert_eq!(
         a.agent(Who::Token("verifier")).get("/v1/whoami").status,

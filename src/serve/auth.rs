@@ -226,10 +226,24 @@ pub struct Authenticator {
     /// Moves each time the credentials read again differ from those in use: connections
     /// judged by a certificate are judged again then.
     pub credentials_generation: tokio::sync::watch::Sender<u64>,
-    /// What the credentials in use were made of ([`entries_digest`]).
+    /// What the credentials in use were made of ([`entries_digest`]); held while the
+    /// configuration is read again, so that reloads apply in turn, each reading the file as it
+    /// is then (two quick SIGHUPs, the slower read of the older file applied last, brought a
+    /// removed token back; helper 233).
     entries: std::sync::Mutex<[u8; 32]>,
+    /// The names of the keys the service started with: a reload naming others is refused (a
+    /// signer with no `keys` may sign with every key; one key fewer in the file read again gave
+    /// such a signer every running key, another agency's too; helper 233).
+    key_names: Vec<String>,
     /// Revocation checks of client certificates, when configured.
     pub revocation: Option<super::revocation::ClientRevocation>,
+}
+
+/// The names of the configured keys, sorted.
+fn key_names(cfg: &Config) -> Vec<String> {
+    let mut v: Vec<String> = cfg.keys.iter().map(|k| k.name.clone()).collect();
+    v.sort();
+    v
 }
 
 /// A digest of the `[[clients]]` and `[[api_tokens]]` entries as read (token hashes, never
@@ -377,6 +391,7 @@ impl Authenticator {
             client_cas: client_cas.to_vec(),
             credentials_generation: tokio::sync::watch::Sender::new(0),
             entries: std::sync::Mutex::new(entries_digest(cfg)),
+            key_names: key_names(cfg),
             revocation,
         })
     }
@@ -386,11 +401,18 @@ impl Authenticator {
     /// next restart (a removed admin token kept its access after `systemctl reload`; helper
     /// 232). Returns how many clients and tokens are now configured, and whether they changed;
     /// on an error those in use stay.
-    pub fn reload_credentials(&self, cfg: &Config) -> Result<(usize, usize, bool), String> {
-        let c = credentials(cfg, &self.client_cas)?;
-        let counts = (c.clients.len(), c.tokens.len());
-        let digest = entries_digest(cfg);
+    pub fn reload_credentials(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<(usize, usize, bool), String> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let cfg = Config::load(path).map_err(|e| e.0)?;
+        if key_names(&cfg) != self.key_names {
+            return Err("its [[keys]] are not those in use: keys change at a restart".into());
+        }
+        let c = credentials(&cfg, &self.client_cas)?;
+        let counts = (c.clients.len(), c.tokens.len());
+        let digest = entries_digest(&cfg);
         let changed = *entries != digest;
         if changed {
             *self.credentials.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);

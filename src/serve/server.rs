@@ -2126,10 +2126,7 @@ fn reload_credentials(state: &Shared) {
     };
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
-        let read = Config::load(&path)
-            .map_err(|e| e.0)
-            .and_then(|c| st.auth.reload_credentials(&c));
-        match read {
+        match st.auth.reload_credentials(&path) {
             Ok((clients, tokens, true)) => tracing::info!(
                 clients,
                 tokens,

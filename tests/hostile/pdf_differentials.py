@@ -250,6 +250,15 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 time-stamp by pyHanko, which writes the packet anew and /Info's
                                 /Producer (passes; helper 231); xmp-retitled-certified.pdf: the
                                 same with the packet's title changed first (fails)
+    DIR/popup-p-shared.pdf, popup-parent-shared.pdf
+                                the popups of 2,000 pages naming one dictionary of 300,000
+                                numbers by /P or /Parent (helper 233: walked once per page)
+    DIR/p3-annot-orphan-p.pdf, p2-countersign-orphan-p.pdf, hidden-empty-then-signed.pdf
+                                honest updates that failed (helper 233): a Text annotation
+                                added under P=3, and a visible pyHanko countersignature under
+                                P=2, to a file whose Square names a page no longer in its tree
+                                by /P; an empty signature field Hidden when the first
+                                signature was made, signed by pyHanko
 
 DIR/root.pem is the anchor to trust.
 """
@@ -1850,3 +1859,71 @@ def certified_then_stamped(name, vendor=None, retitle=False):
 certified_then_stamped('xmp-certified-stamped')
 certified_then_stamped('producer-certified-stamped', vendor='pyHanko 0.20.1')
 certified_then_stamped('xmp-retitled-certified', retitle=True)
+
+
+# 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's
+#     fix walks it) or by /Parent: walked once per page, 20 s for one revision (helper 233).
+#     Judged in bounded time now.
+def shared_by_popups(name, key):
+    o = {1: b'<< /Type /Catalog /Pages 2 0 R >>', 4: stream(b'BT /F1 16 Tf 60 700 Td (x) Tj ET'), 5: HELV,
+         9: b'<< /Contents (Duyet chi) /Big [' + b'0 ' * 300000 + b'] >>'}
+    kids = []
+    for i in range(2000):
+        p, a = 10 + 2 * i, 11 + 2 * i
+        kids.append(b'%d 0 R' % p)
+        o[p] = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R '
+                b'/Resources << /Font << /F1 5 0 R >> >> /Annots [%d 0 R] >>' % a)
+        o[a] = (b'<< /Type /Annot /Subtype /Popup /Rect [0 0 10 10] /P 9 0 R >>' if key == b'P' else
+                b'<< /Type /Annot /Subtype /Popup /Rect [0 0 10 10] /P %d 0 R /Parent 9 0 R >>' % p)
+    o[2] = b'<< /Type /Pages /Kids [' + b' '.join(kids) + b'] /Count 2000 >>'
+    signed = sign(build(o))
+    _, size = last_xref(signed)
+    save(name, signed, update(signed, {size: b'<< /Producer (x) >>'}))
+
+
+shared_by_popups('popup-p-shared', b'P')
+shared_by_popups('popup-parent-shared', b'Parent')
+
+
+# 20. Honest updates that failed (helper 233): an annotation whose /P names a page no page
+#     tree holds any longer (a copy left after the page was replaced), then a Text annotation
+#     added under P=3, or a visible countersignature under P=2; and an empty signature field
+#     Hidden when the first signature was made, signed by pyHanko after it.
+def with_orphan_p():
+    o = dict(page)
+    o[3] = page[3].rstrip()[:-2] + b' /Annots [6 0 R] >>'
+    o[6] = b'<< /Type /Annot /Subtype /Square /Rect [50 50 100 100] /C [1 0 0] /F 4 /P 7 0 R >>'
+    o[7] = page[3]
+    return build(o)
+
+
+def honest_after_orphan():
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import MDPPerm, SigFieldSpec
+    certified = certify(with_orphan_p(), MDPPerm.ANNOTATE)
+    _, size = last_xref(certified)
+    note = b'<< /Type /Annot /Subtype /Text /Rect [200 200 220 220] /Contents (ok) /F 4 /P 3 0 R >>'
+    save('p3-annot-orphan-p', certified,
+         update(certified, {size: note, 3: with_annot(raw(certified, 3), size)}))
+    certified = certify(with_orphan_p(), MDPPerm.FILL_FORMS)
+    s = signers.SimpleSigner.load(os.path.join(D, 'signer.key'), os.path.join(D, 'signer.pem'),
+                                  ca_chain_files=(os.path.join(D, 'root.pem'),))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig2'), signer=s,
+                      new_field_spec=SigFieldSpec('Sig2', box=(300, 300, 400, 340))).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(certified), strict=False), output=out)
+    save('p2-countersign-orphan-p', certified, out.getvalue())
+    o = dict(page)
+    o[1] = b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R >>'
+    o[3] = page[3].rstrip()[:-2] + b' /Annots [7 0 R] >>'
+    o[6] = b'<< /Fields [7 0 R] >>'
+    o[7] = b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig2) /F 2 /Rect [300 100 500 150] /P 3 0 R >>'
+    first = sign(build(o))
+    out = io.BytesIO()
+    signers.PdfSigner(signers.PdfSignatureMetadata(field_name='Sig2'), signer=s).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(first), strict=False), output=out)
+    save('hidden-empty-then-signed', first, out.getvalue())
+
+
+honest_after_orphan()

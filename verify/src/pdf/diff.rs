@@ -110,8 +110,9 @@ pub enum Change {
         /// The changed widget shows something in the final file, in some reader: its flags
         /// do not hide it from all of them ([`shows`]).
         visible: bool,
-        /// Its flags hide it in the final file from the readers that honour them (Poppler,
-        /// MuPDF): what it showed when it was signed may be gone there ([`hidden_by_flags`]).
+        /// Its flags hide it in the final file, and did not in the signed revision, from the
+        /// readers that honour them (Poppler, MuPDF): what it showed when it was signed may
+        /// be gone there ([`hidden_by_flags`]).
         flag_hidden: bool,
         /// It showed something in the signed revision: what it showed was part of what the
         /// signer saw (an empty signature field's appearance painting "1" over the page's "9",
@@ -2150,7 +2151,10 @@ impl<'d> Revisions<'_, 'd> {
                         value_signed,
                         value_timestamp,
                         visible: shows(self.last, ad),
-                        flag_hidden: hidden_by_flags(self.last, ad),
+                        // Newly: a field already Hidden when signed was hidden then too, and
+                        // signing it took nothing away (helper 233).
+                        flag_hidden: hidden_by_flags(self.last, ad)
+                            && !hidden_by_flags(self.signed, bd),
                         was_visible: shows(self.signed, bd) && !draws_nothing(self.signed, bd),
                         keys: self.field_keys(bd, ad),
                     });

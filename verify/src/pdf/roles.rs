@@ -110,7 +110,8 @@ fn child_role(role: Role, key: &[u8], sig_field: bool, widget: bool) -> Edge {
         // unless it names something else ([`Edge::Back`]).
         (Field, b"Parent") => Field,
         (Annotation(_), b"Parent") if widget => Field,
-        (Annotation(n), b"Parent") => Annotation(n),
+        // Walked once whichever page's popup names it (below).
+        (Annotation(n), b"Parent") => return Edge::Back(Annotation(n)),
         (Annotation(n), b"P") => return Edge::Back(Annotation(n)),
         (Field, b"P") => return Edge::Skip,
         (Catalog, b"Pages") => PageTreeNode,
@@ -256,6 +257,9 @@ pub enum WalkError {
     TooMany,
     #[error("the signed revision's page tree cannot be read: {0}")]
     PageTree(String),
+    /// The work's stop fired (its time or memory limit): the caller discards the walk.
+    #[error("stopped at the work's limit")]
+    Stopped,
 }
 
 /// Walk `doc` from its trailer. `fields`: the field tree's nodes by object (for which values
@@ -293,11 +297,21 @@ pub fn walk(
     if let Some(r) = t.get("Info").and_then(Object::as_ref) {
         work.push((r, Edge::Role(Role::Info)));
     }
+    // What back references reached: each walked once, whichever page's annotation named it (one
+    // dictionary that annotations of 4,000 pages name, holding an array of 1.5 million
+    // elements, was walked once per page: 20 s for one revision; helper 233).
+    let mut walked_back: HashSet<ObjRef> = HashSet::new();
     while let Some((r, edge)) = work.pop() {
+        // Objects read from the cache check no stop: a walk that revisits them checks here,
+        // so the service's time limit ends it (helper 233).
+        if kyso_pdf::stop::stopped() {
+            return Err(WalkError::Stopped);
+        }
+        let back = matches!(edge, Edge::Back(_));
         let (mut role, strong) = match edge {
             Edge::Skip => continue,
             Edge::Role(Role::Content) if places.contains(&r) => continue,
-            Edge::Back(_) if places.contains(&r) => continue,
+            Edge::Back(_) if places.contains(&r) || !walked_back.insert(r) => continue,
             Edge::Role(role) | Edge::Back(role) => (role, false),
             Edge::Strong(role) => (role, true),
         };
@@ -330,6 +344,13 @@ pub fn walk(
                 }
             },
         };
+        // A page no page tree holds any longer, named by an annotation's /P: a page, not what
+        // a popup shows (walked as an annotation, its /Parent up the page tree made every page
+        // a field, and an annotation added under P=3 failed; helper 233). A /Contents that is
+        // text is what Ghostscript shows, whatever the /Type says.
+        if back && page_like(&obj) {
+            continue;
+        }
         roles.of.entry(r).or_default().insert(role);
         roles.numbers.insert(r.num);
         let sig_field = fields
@@ -337,12 +358,23 @@ pub fn walk(
             .is_some_and(|n| n.ft.as_deref() == Some(b"Sig"));
         let through = if strong {
             Edge::Strong(role)
+        } else if back {
+            Edge::Back(role)
         } else {
             Edge::Role(role)
         };
         edges(&obj, through, sig_field, 0, &mut work);
     }
     Ok(roles)
+}
+
+/// A page or a page tree node (/Type /Page or /Pages) whose /Contents is no text.
+fn page_like(o: &Object) -> bool {
+    o.as_dict().is_some_and(|d| {
+        d.get("Type")
+            .is_some_and(|t| t.is_name("Page") || t.is_name("Pages"))
+            && !matches!(d.get("Contents"), Some(Object::String(_)))
+    })
 }
 
 /// The references in `o` (reached by `edge`), each with the edge that reaches it; inline
@@ -385,7 +417,9 @@ fn edges(o: &Object, edge: Edge, sig_field: bool, depth: usize, out: &mut Vec<(O
                 let child = match edge {
                     Edge::Skip => return,
                     Edge::Strong(_) => Edge::Strong(Role::Content),
-                    Edge::Role(role) | Edge::Back(role) => child_role(role, k, sig_field, widget),
+                    Edge::Role(role) => child_role(role, k, sig_field, widget),
+                    // What a back reference names is no widget: its /Parent is no field.
+                    Edge::Back(role) => child_role(role, k, sig_field, false),
                 };
                 edges(v, child, false, depth + 1, out);
             }
