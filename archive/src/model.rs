@@ -216,7 +216,8 @@ pub struct Metadata {
 
 impl Metadata {
     /// Refuse what cannot be stored: control characters (the lookup keys use 0x00), lengths
-    /// beyond what a record needs, dates that are not calendar dates.
+    /// beyond what a record needs, dates that are not calendar dates; characters that show
+    /// nothing or turn the text around ([`check_shown`]); metadata keys not in Unicode NFC.
     pub fn check(&self) -> Result<()> {
         for (what, v, max) in [
             ("title", &self.title, 1000),
@@ -226,6 +227,7 @@ impl Metadata {
         ] {
             if let Some(v) = v {
                 check_text(what, v, max)?;
+                check_shown(what, v)?;
             }
         }
         if let Some(d) = &self.issue_date {
@@ -243,8 +245,35 @@ impl Metadata {
             }
             check_text("metadata key", k, 64)?;
             check_text("metadata value", v, 1000)?;
+            check_shown("metadata key", k)?;
+            check_shown("metadata value", v)?;
+            // Keys are names: "Họ tên" typed composed and decomposed were two keys holding two
+            // names that show alike (helper 232).
+            use unicode_normalization::UnicodeNormalization;
+            if !k.nfc().eq(k.chars()) {
+                return Err(ArchiveError::Input(format!(
+                    "metadata key {k:?} is not in Unicode NFC: give it composed"
+                )));
+            }
         }
         Ok(())
+    }
+}
+
+/// Text a record shows (its title, metadata): no character that shows nothing or turns the
+/// text around — zero-width spaces and joiners, bidirectional overrides and isolates, and the
+/// others [`kyso_verify::report::hides`] names (a title with U+202E read backwards, a key
+/// with U+200B was another key that showed alike; helper 232).
+fn check_shown(what: &str, s: &str) -> Result<()> {
+    match s
+        .chars()
+        .find(|c| kyso_verify::report::hides(*c) && *c != '\n' && *c != '\t')
+    {
+        None => Ok(()),
+        Some(c) => Err(ArchiveError::Input(format!(
+            "{what} contains U+{:04X}, a character that shows nothing or turns the text around",
+            c as u32
+        ))),
     }
 }
 
@@ -755,6 +784,42 @@ pub(crate) fn check_date(what: &str, d: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a record shows has no character that shows nothing or turns the text around, and
+    /// its metadata keys are in NFC (helper 232); Vietnamese as typed passes.
+    #[test]
+    fn record_metadata_shows_what_it_says() {
+        let with = |title: &str, key: &str, value: &str| Metadata {
+            code: "001099012345.GPXD".into(),
+            title: Some(title.into()),
+            meta: [(key.to_string(), value.to_string())].into(),
+            ..Default::default()
+        };
+        with("Giấy phép xây dựng", "Họ tên", "Nguyễn Văn A")
+            .check()
+            .unwrap();
+        for (m, why) in [
+            (
+                with("Giấy \u{202E}phép", "Họ tên", "A"),
+                "title contains U+202E",
+            ),
+            (
+                with("Giấy phép", "Họ tên\u{200B}", "A"),
+                "metadata key contains U+200B",
+            ),
+            (
+                with("Giấy phép", "Họ tên", "A\u{2066}B"),
+                "metadata value contains U+2066",
+            ),
+            (
+                with("Giấy phép", "Ho\u{323}\u{302} te\u{302}n", "A"),
+                "is not in Unicode NFC",
+            ),
+        ] {
+            let e = m.check().unwrap_err().to_string();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+    }
 
     /// Kept text refuses control characters and Unicode's noncharacters, and keeps the rest.
     #[test]
