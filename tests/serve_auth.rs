@@ -833,20 +833,38 @@ issue docca encipher "/C=VN/O=UBND tỉnh (test)/CN=Only encipherment" encipher 
 issue docca expired "/C=VN/O=UBND tỉnh (test)/CN=Expired official" signing -startdate 20200101000000Z -enddate 20210101000000Z
 openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -days 30 -utf8 \
   -subj "/C=VN/O=UBND tỉnh Ninh Bình/CN=Chủ tịch UBND tỉnh" 2>/dev/null
+issue docca real "/C=VN/O=UBND tỉnh (test)/CN=Trần Văn Ký" signing -days 30
+mkca docca2 "/C=VN/O=another licensed CA (test)/CN=Another CA"
+issue docca2 lookalike "/C=VN/O=kyso test documents/CN=Document CA" subca -days 30
+mkdir -p lookalike.db/new; : > lookalike.db/index.txt; echo 3000 > lookalike.db/serial; echo 01 > lookalike.db/crlnumber
+sed 's/docca2/lookalike/g' docca2.cnf > lookalike.cnf
+issue lookalike forged "/C=VN/O=UBND tỉnh (test)/CN=Trần Văn Ký" signing -days 30
 "#,
     );
     let official_b = "kyso_test_official_b";
+    let official_c = "kyso_test_official_c";
     let listed: Vec<String> = ["encipher", "expired", "fake"]
         .iter()
         .map(|n| format!("{{ sha256 = \"{}\" }}", pem_sha256(&p(&format!("{n}.pem")))))
         .collect();
     let a = Appliance::start_with(Options {
-        anchors: vec![p("docca.pem").display().to_string()],
-        extra: vec![format!(
-            "[[api_tokens]]\nname = \"official-b\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nsigning_certs = [{}]\n",
-            sha256_hex(official_b.as_bytes()),
-            listed.join(", ")
-        )],
+        anchors: vec![
+            p("docca.pem").display().to_string(),
+            p("docca2.pem").display().to_string(),
+        ],
+        extra: vec![
+            format!(
+                "[[api_tokens]]\nname = \"official-b\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nsigning_certs = [{}]\n",
+                sha256_hex(official_b.as_bytes()),
+                listed.join(", ")
+            ),
+            format!(
+                "[[api_tokens]]\nname = \"official-c\"\nsha256 = \"{}\"\nroles = [\"signer\"]\nsigning_certs = [{{ subject = '{}', issuer = '{}' }}]\n",
+                sha256_hex(official_c.as_bytes()),
+                openssl_subject(&p("real.pem"), "-subject"),
+                openssl_subject(&p("real.pem"), "-issuer")
+            ),
+        ],
         ..Default::default()
     });
     let prepare = |c: &Client, cert: &std::path::Path| {
@@ -857,6 +875,25 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout fake.key -out fake.pem -d
     };
     let b = a.agent_with(None, Some(official_b.to_string()));
     let err = |r: &Resp| r.json()["error"].as_str().unwrap_or("").to_string();
+    // Listed by subject and issuer: the official's own certificate is taken; one of that
+    // subject under a CA certificate another trusted CA issued with the official's CA's
+    // name, sent along, is not (helper 232's reading of client certificates, the same here).
+    let c = a.agent_with(None, Some(official_c.to_string()));
+    let r = prepare(&c, &p("real.pem"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = c.post_json(
+        "/v1/sign/remote/prepare",
+        &json!({"format": "cades", "certificate": std::fs::read_to_string(p("forged.pem")).unwrap(),
+                "chain": [std::fs::read_to_string(p("lookalike.pem")).unwrap()],
+                "document": b64(b"Quyet dinh so 1")}),
+    );
+    assert_eq!(
+        (r.status, err(&r).as_str()),
+        (403, "forbidden"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("not in [trust]"), "{}", r.text());
     // Listed for the caller, but not a certificate that may sign now: 422, saying why.
     for (cert, why) in [
         ("fake", "trust anchors"),

@@ -4,7 +4,7 @@
 
 use super::verify::CancelOnDrop;
 use super::{b64, to_b64};
-use crate::serve::auth::Identity;
+use crate::serve::auth::{CertMatch, Identity};
 use crate::serve::budget::Held;
 use crate::serve::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::serve::server::{blocking, reserve_answer, subject, ClientKey, Shared};
@@ -783,6 +783,26 @@ fn check_signing_certificate(
             format!("{who} does not lead to the appliance's trust anchors: {e}"),
         )
     })?;
+    // An entry by subject and issuer holds the issuer to a certificate of [trust] (an anchor,
+    // or one of trust.certs), not one the caller sent along: by name alone, a CA certificate
+    // another trusted CA issued under the official's CA's name would stand in for it (as it
+    // did for client certificates; helper 232).
+    let by_fingerprint = id
+        .signing_certs
+        .iter()
+        .any(|m| matches!(m, CertMatch::Sha256(_)) && m.matches(cert));
+    let trusted = |c: &kyso_verify::CertRef| {
+        v.anchors
+            .iter()
+            .chain(v.certs.iter())
+            .any(|t| t.fingerprint() == c.fingerprint())
+    };
+    if !by_fingerprint && !found.get(1).is_some_and(trusted) {
+        return Err(ApiError::forbidden(format!(
+            "{who} is listed for {} by subject and issuer, and was issued by a certificate not in [trust] (anchors or certs): list its CA there, or the certificate by sha256",
+            id.user
+        )));
+    }
     let now = SystemTime::now();
     if let Some(p) = path::check(&found, now, path::Purpose::Signer).first() {
         return Err(ApiError::new(
