@@ -259,6 +259,21 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
     assert_eq!(table, from_spec, "docs/api.md and the served spec disagree");
 }
 
+/// `kyso serve --check --config CONFIG` with the appliance's demo token: (exit code, stderr).
+fn serve_check(a: &Appliance, config: &std::path::Path) -> (Option<i32>, String) {
+    let o = a
+        .demo
+        .cmd()
+        .args(["serve", "--check", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// The service has logged `line`.
 fn assert_logged(a: &Appliance, line: &str) {
     let log = a.service_log();
@@ -503,15 +518,8 @@ crl ca2 crls/ca2.crl
         ),
     )
     .unwrap();
-    let o = a
-        .demo
-        .cmd()
-        .args(["serve", "--check", "--config"])
-        .arg(&other)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let (code, err) = serve_check(&a, &other);
+    assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains(
             "client intermediate: issuer: no certificate in server.client_ca has this subject"
@@ -1744,19 +1752,7 @@ mv arl.crl.new arl.crl"#);
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("archive.db"), "{err}");
     assert_eq!(std::fs::read(&state).unwrap(), kept);
-    let check = |a: &Appliance| {
-        let o = a
-            .demo
-            .cmd()
-            .args(["serve", "--check", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let check = |a: &Appliance| serve_check(a, &config);
     a.stop();
     // In a directory writable by others (who may delete it, and replays count again): the
     // service does not start (helper 153).
@@ -1772,15 +1768,8 @@ mv arl.crl.new arl.crl"#);
         ),
     )
     .unwrap();
-    let o = a
-        .demo
-        .cmd()
-        .args(["serve", "--check", "--config"])
-        .arg(&elsewhere)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let (code, err) = serve_check(&a, &elsewhere);
+    assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("trust.state") && err.contains("its directory"),
         "{err}"

@@ -1025,15 +1025,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
     // within 10 s of CPU in a debug build (walked once per page, 20 s for one revision in a
     // release build; helper 233).
     for case in ["popup-p-shared", "popup-parent-shared"] {
-        let o = std::process::Command::new("sh")
-            .arg("-c")
-            .arg("ulimit -t 10; exec \"$0\" \"$@\"")
-            .arg(kyso_bin())
-            .args(["verify", "--offline", "--json", "--trust"])
-            .arg(&root)
-            .arg(d.join(format!("{case}.pdf")))
-            .output()
-            .unwrap();
+        let o = verify_within(10, &root, &d.join(format!("{case}.pdf")));
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| {
             panic!(
                 "{case}: {:?} {}",
@@ -1101,15 +1093,7 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
     }
     // Judged within 20 s of CPU (a minute, and 100 s, before): 0 passed, 1 failed.
     for (case, code) in [("fonts-fields", 0), ("nested-string-headers", 1)] {
-        let o = std::process::Command::new("sh")
-            .arg("-c")
-            .arg("ulimit -t 20; exec \"$0\" \"$@\"")
-            .arg(kyso_bin())
-            .args(["verify", "--offline", "--json", "--trust"])
-            .arg(&root)
-            .arg(d.join(format!("{case}.pdf")))
-            .output()
-            .unwrap();
+        let o = verify_within(20, &root, &d.join(format!("{case}.pdf")));
         assert_eq!(
             o.status.code(),
             Some(code),
@@ -1117,6 +1101,23 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+/// `kyso verify --offline --json --trust ROOT FILE` within `cpu_secs` seconds of CPU.
+fn verify_within(
+    cpu_secs: u32,
+    root: &std::path::Path,
+    file: &std::path::Path,
+) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -t {cpu_secs}; exec \"$0\" \"$@\""))
+        .arg(kyso_bin())
+        .args(["verify", "--offline", "--json", "--trust"])
+        .arg(root)
+        .arg(file)
+        .output()
+        .unwrap()
 }
 
 /// Forms kyso read otherwise than readers do (found by an attacker's reading of form fields,

@@ -233,29 +233,11 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                 if !empty && opened.len() >= MAX_DEPTH {
                     return None;
                 }
-                let mut mine = Vec::new();
-                let mut attrs = Vec::new();
-                for a in e.attributes().with_checks(false) {
-                    let a = a.ok()?;
-                    let key = a.key.as_ref();
-                    let prefix = if key == b"xmlns" {
-                        Some(&b""[..])
-                    } else {
-                        key.strip_prefix(b"xmlns:")
-                    };
-                    match prefix {
-                        Some(p) => {
-                            let ns = match a.unescape_value().ok()?.as_bytes() {
-                                PDFAID => Ns::Pdfaid,
-                                RDF => Ns::Rdf,
-                                _ => Ns::Other,
-                            };
-                            bound.entry(p.to_vec()).or_default().push(ns);
-                            mine.push(p.to_vec());
-                        }
-                        None => attrs.push(a),
-                    }
-                }
+                let (mine, attrs) = bind(e, &mut bound, |uri| match uri {
+                    PDFAID => Ns::Pdfaid,
+                    RDF => Ns::Rdf,
+                    _ => Ns::Other,
+                })?;
                 let parent = opened.last().map(|(role, _)| *role);
                 let name = e.name();
                 let (p, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
@@ -430,25 +412,7 @@ fn statements(xmp: &[u8]) -> Option<Vec<Statement>> {
                 if opened.len() >= MAX_DEPTH {
                     return None;
                 }
-                let mut mine = Vec::new();
-                let mut attrs = Vec::new();
-                for a in e.attributes().with_checks(false) {
-                    let a = a.ok()?;
-                    let key = a.key.as_ref();
-                    let prefix = if key == b"xmlns" {
-                        Some(&b""[..])
-                    } else {
-                        key.strip_prefix(b"xmlns:")
-                    };
-                    match prefix {
-                        Some(p) => {
-                            let u = a.unescape_value().ok()?.as_bytes().to_vec();
-                            bound.entry(p.to_vec()).or_default().push(u);
-                            mine.push(p.to_vec());
-                        }
-                        None => attrs.push(a),
-                    }
-                }
+                let (mine, attrs) = bind(e, &mut bound, <[u8]>::to_vec)?;
                 let parent = opened.last();
                 let name = e.name();
                 let (p, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
@@ -567,6 +531,40 @@ fn statements(xmp: &[u8]) -> Option<Vec<Statement>> {
     Some(out)
 }
 
+/// The namespace declarations of element `e` pushed on `bound` (per prefix, `b""` the default
+/// namespace; each URI as `ns` makes it), read without quick-xml's duplicate check (see
+/// [`in_xmp`]): the prefixes it bound, to pop when it closes, and its other attributes.
+#[allow(clippy::type_complexity)]
+fn bind<'e, T>(
+    e: &'e quick_xml::events::BytesStart<'_>,
+    bound: &mut HashMap<Vec<u8>, Vec<T>>,
+    ns: impl Fn(&[u8]) -> T,
+) -> Option<(
+    Vec<Vec<u8>>,
+    Vec<quick_xml::events::attributes::Attribute<'e>>,
+)> {
+    let mut mine = Vec::new();
+    let mut attrs = Vec::new();
+    for a in e.attributes().with_checks(false) {
+        let a = a.ok()?;
+        let key = a.key.as_ref();
+        let prefix = if key == b"xmlns" {
+            Some(&b""[..])
+        } else {
+            key.strip_prefix(b"xmlns:")
+        };
+        match prefix {
+            Some(p) => {
+                let uri = ns(a.unescape_value().ok()?.as_bytes());
+                bound.entry(p.to_vec()).or_default().push(uri);
+                mine.push(p.to_vec());
+            }
+            None => attrs.push(a),
+        }
+    }
+    Some((mine, attrs))
+}
+
 /// `prefix:local` split at its colon (`None`: no prefix).
 fn split(qname: &[u8]) -> Option<(&[u8], &[u8])> {
     let i = qname.iter().position(|&b| b == b':')?;
@@ -583,17 +581,17 @@ mod tests {
     #[test]
     fn a_packet_written_anew_states_the_same_but_its_dates() {
         let old = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:dc="http://purl.org/dc/elements/1.1/"><pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance><xmp:CreateDate>2026-12-01T10:00:00+07:00</xmp:CreateDate><xmp:ModifyDate>2026-12-01T10:00:00+07:00</xmp:ModifyDate><pdf:Producer>LibreOffice 7.5</pdf:Producer><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Giấy phép &amp; số 12</rdf:li></rdf:Alt></dc:title><dc:creator><rdf:Seq><rdf:li>A</rdf:li><rdf:li>B</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#.as_bytes();
-        let anew = |title: &str, extra: &str| {
+        let anew = |extra: &str| {
             format!(
                 r#"<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="pyHanko 0.38.0"><r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><r:Description xmlns:a="http://www.aiim.org/pdfa/ns/id/" xmlns:m="http://ns.adobe.com/xap/1.0/" xmlns:p="http://ns.adobe.com/pdf/1.3/" p:Producer="pyHanko 0.38.0" a:part="2" m:ModifyDate="2026-12-06T17:26:37+00:00" m:MetadataDate="2026-12-06T17:26:37+00:00" a:conformance="B" m:CreateDate="2026-12-01T10:00:00+07:00" r:about=""{extra}><d:creator xmlns:d="http://purl.org/dc/elements/1.1/"><r:Seq><r:li>A</r:li><r:li>B</r:li></r:Seq></d:creator><d:title xmlns:d="http://purl.org/dc/elements/1.1/"><r:Alt><r:li xml:lang="x-default"><![CDATA[Giấy phép & số 12]]></r:li></r:Alt></d:title></r:Description></r:RDF></x:xmpmeta>"#
             )
             .into_bytes()
         };
-        assert!(xmp_same_but_dates(old, &anew("", "")));
+        assert!(xmp_same_but_dates(old, &anew("")));
         assert!(xmp_same_but_dates(old, old));
         // Another title, a property more, another language, the declaration changed, a
         // CreateDate changed: stated otherwise.
-        let changed = String::from_utf8(anew("", "")).unwrap();
+        let changed = String::from_utf8(anew("")).unwrap();
         for (from, to) in [
             ("Giấy phép & số 12", "Giấy phép & số 13"),
             (r#"r:about="""#, r#"r:about="" m:Label="x""#),
