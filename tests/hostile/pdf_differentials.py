@@ -246,10 +246,14 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/popup-p-rewritten.pdf   an open popup with no /Parent, whose /P names a dictionary with
                                 its text, rewritten after signing (Ghostscript draws it; helper 231)
     DIR/xmp-certified-stamped.pdf, producer-certified-stamped.pdf
-                                certified at P=1 with XMP metadata, then given a document
-                                time-stamp by pyHanko, which writes the packet anew and /Info's
-                                /Producer (passes; helper 231); xmp-retitled-certified.pdf: the
-                                same with the packet's title changed first (fails)
+                                certified at P=1, then given a document time-stamp by pyHanko,
+                                which writes /Info's /Producer (passes; helper 231) and, with XMP
+                                metadata, the packet anew (fails: a known false failure, helper
+                                234); xmp-retitled-certified.pdf: the packet's title changed
+                                first (fails)
+    DIR/info-producer-dict-certified.pdf
+                                certified at P=1, then /Info's /Producer made a dictionary with
+                                a /Title (fails; helper 234)
     DIR/popup-p-shared.pdf, popup-parent-shared.pdf
                                 the popups of 2,000 pages naming one dictionary of 300,000
                                 numbers by /P or /Parent (helper 233: walked once per page)
@@ -1828,14 +1832,15 @@ XMP = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
        '</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>').encode()
 
 
-def certified_then_stamped(name, vendor=None, retitle=False):
+def certified_then_stamped(name, vendor=None, retitle=False, xmp=True):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.metadata import model as md_model
     from pyhanko.sign import signers
     from pyhanko.sign.fields import MDPPerm
     objs = dict(page3)
-    objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
-    objs[6] = stream(XMP, b'/Type /Metadata /Subtype /XML ')
+    if xmp:
+        objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+        objs[6] = stream(XMP, b'/Type /Metadata /Subtype /XML ')
     objs[7] = b"<< /Producer (LibreOffice 7.5) /CreationDate (D:20261201100000+07'00') >>"
     pdf = build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R')
     real = md_model.VENDOR
@@ -1857,7 +1862,7 @@ def certified_then_stamped(name, vendor=None, retitle=False):
 
 
 certified_then_stamped('xmp-certified-stamped')
-certified_then_stamped('producer-certified-stamped', vendor='pyHanko 0.20.1')
+certified_then_stamped('producer-certified-stamped', vendor='pyHanko 0.20.1', xmp=False)
 certified_then_stamped('xmp-retitled-certified', retitle=True)
 
 
@@ -1927,3 +1932,12 @@ def honest_after_orphan():
 
 
 honest_after_orphan()
+
+
+# 21. Under P=1, /Info's /ModDate and /Producer may change, as strings: a /Producer made a
+#     dictionary holding a /Title passed too (helper 234).
+certified = certify(build(page3), __import__('pyhanko.sign.fields').sign.fields.MDPPerm.NO_CHANGES)
+info = int(re.findall(rb'/Info (\d+) 0 R', certified)[-1])
+odd = re.sub(rb'/Producer\s*\((?:[^()\\]|\\.)*\)', b'', raw(certified, info)).rstrip()[:-2] + \
+    b' /Producer << /Title (Hop dong so 7: 900 VND) >> >>'
+save('info-producer-dict-certified', certified, update(certified, {info: odd}))

@@ -1426,12 +1426,14 @@ fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
     }
 }
 
-/// A document information dictionary changed in /ModDate and /Producer alone (pyHanko sets
-/// both at every update).
+/// A document information dictionary changed in /ModDate and /Producer alone, each a string
+/// written directly (pyHanko sets both at every update; any other value, an array or a
+/// dictionary, is a change: helper 234).
 fn dates_only(old: &Dict, new: &Dict) -> bool {
-    changed_keys(old, new)
-        .iter()
-        .all(|k| matches!(k.as_str(), "ModDate" | "Producer"))
+    changed_keys(old, new).iter().all(|k| {
+        matches!(k.as_str(), "ModDate" | "Producer")
+            && matches!(new.get(k), Some(Object::String(_)) | None)
+    })
 }
 
 /// The default resources only gained entries: every entry of every category kept as it was.
@@ -1655,27 +1657,6 @@ impl<'d> Revisions<'_, 'd> {
         let ft = ft.map(<[u8]>::to_vec).or(own);
         ft.as_deref() != Some(b"Sig")
             || (self.need_appearances() && redrawn(self.last, d, ft.as_deref()))
-    }
-
-    /// Is the catalog's XMP stream, `before` in the signed revision and `after` in the final
-    /// file, stating the same but the dates and the producer
-    /// ([`crate::pdfa::xmp_same_but_dates`])? Read within the packet's limit, and asked of the
-    /// work's memory limit as the PDF/A declaration's reading is.
-    fn xmp_dates_only(&self, before: &Object, after: &Object) -> bool {
-        use crate::pdfa::{MAX_XMP, XMP_HELD_PER_BYTE};
-        let (Object::Stream(a), Object::Stream(b)) = (before, after) else {
-            return false;
-        };
-        let read = |d: &Document<'_>, s: &kyso_pdf::Stream| {
-            d.decode_at_most(s, MAX_XMP)
-                .ok()
-                .filter(|x| x.len() <= MAX_XMP)
-        };
-        let (Some(x), Some(y)) = (read(self.signed, a), read(self.last, b)) else {
-            return false;
-        };
-        kyso_pdf::stop::afford((x.len() + y.len()).saturating_mul(XMP_HELD_PER_BYTE)).is_ok()
-            && crate::pdfa::xmp_same_but_dates(&x, &y)
     }
 
     /// Is `d` a popup set to open (/Open true): some reader shows it, whatever its flags and
@@ -2191,9 +2172,6 @@ impl<'d> Revisions<'_, 'd> {
                 // second (the `flate-empty-timestamp` case failed now and then), and with the
                 // producer unchanged (helper 231).
                 Role::Info if matches!((bd, ad), (Some(o), Some(n)) if dates_only(o, n)) => {}
-                // The XMP packet stating what it stated, those aside: pyHanko writes it anew at
-                // every update (helper 231; [`crate::pdfa::xmp_same_but_dates`]).
-                Role::Metadata if self.xmp_dates_only(before, after) => {}
                 Role::Metadata | Role::Info => {
                     if shape_changed {
                         out.push(Change::Content {
