@@ -259,6 +259,43 @@ fn the_openapi_document_is_valid_openapi_3_1_and_docs_api_md_lists_the_same_role
     assert_eq!(table, from_spec, "docs/api.md and the served spec disagree");
 }
 
+/// curl keeping one connection busy with a client certificate: `n` requests to /v1/whoami,
+/// one every 300 ms.
+fn busy_whoami(
+    a: &Appliance,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    n: usize,
+) -> std::process::Child {
+    std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--rate",
+            "200/m",
+            "-w",
+            "\nCODE %{http_code}\n",
+            "--cacert",
+        ])
+        .arg(a.server_ca_pem())
+        .arg("--cert")
+        .arg(cert)
+        .arg("--key")
+        .arg(key)
+        .args(std::iter::repeat_n(format!("{}/v1/whoami", a.base), n))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The status of each answer [`busy_whoami`] got, in order.
+fn status_codes(busy: std::process::Child) -> Vec<String> {
+    let out = busy.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("CODE ").map(str::to_string))
+        .collect()
+}
+
 /// `kyso serve --check --config CONFIG` with the appliance's demo token: (exit code, stderr).
 fn serve_check(a: &Appliance, config: &std::path::Path) -> (Option<i32>, String) {
     let o = a
@@ -390,24 +427,7 @@ crl ca2 crls/ca2.crl
     // refused. The judgement was made once per connection, and a revoked certificate kept
     // working on a connection that never went idle (found by an attacker's reading,
     // 2026-12-02).
-    let busy = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "--rate",
-            "200/m",
-            "-w",
-            "\nCODE %{http_code}\n",
-            "--cacert",
-        ])
-        .arg(a.server_ca_pem())
-        .arg("--cert")
-        .arg(p("good.pem"))
-        .arg("--key")
-        .arg(p("good.key"))
-        .args(std::iter::repeat_n(format!("{}/v1/whoami", a.base), 40))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let busy = busy_whoami(&a, &p("good.pem"), &p("good.key"), 40);
     std::thread::sleep(std::time::Duration::from_secs(1));
     // The CA revokes a certificate in use; on SIGHUP the new CRL is read and it stops working.
     std::fs::copy(p("crls/ca1.crl"), p("ca1-before.crl")).unwrap();
@@ -427,11 +447,7 @@ crl ca2 crls/ca2.crl
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert_eq!(whoami("good2").0, 200);
-    let out = busy.wait_with_output().unwrap();
-    let codes: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix("CODE ").map(str::to_string))
-        .collect();
+    let codes = status_codes(busy);
     assert_eq!(codes.len(), 40, "{codes:?}");
     assert_eq!(codes[0], "200", "{codes:?}");
     assert_eq!(codes[39], "401", "{codes:?}");
@@ -2576,24 +2592,7 @@ fn clients_and_tokens_removed_from_the_configuration_stop_working_on_sighup() {
         .status()
         .unwrap();
     assert!(made.success());
-    let busy = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "--rate",
-            "200/m",
-            "-w",
-            "\nCODE %{http_code}\n",
-            "--cacert",
-        ])
-        .arg(a.server_ca_pem())
-        .arg("--cert")
-        .arg(&cert_pem)
-        .arg("--key")
-        .arg(&key_pem)
-        .args(std::iter::repeat_n(format!("{}/v1/whoami", a.base), 20))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let busy = busy_whoami(&a, &cert_pem, &key_pem, 20);
     std::thread::sleep(std::time::Duration::from_secs(1));
     std::fs::write(&config, &text).unwrap();
     unsafe_kill(a.pid(), 1);
@@ -2610,11 +2609,7 @@ fn clients_and_tokens_removed_from_the_configuration_stop_working_on_sighup() {
     assert_eq!(a.agent(Who::Cert("verifier")).get("/v1/whoami").status, 401);
     assert_eq!(a.agent(Who::Cert("clerk")).get("/v1/whoami").status, 200);
     assert_eq!(bearer(added), 200);
-    let out = busy.wait_with_output().unwrap();
-    let codes: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix("CODE ").map(str::to_string))
-        .collect();
+    let codes = status_codes(busy);
     assert_eq!(codes.len(), 20, "{codes:?}");
     assert_eq!(codes[0], "200", "{codes:?}");
     assert_eq!(codes[19], "401", "{codes:?}");
