@@ -248,8 +248,8 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/xmp-certified-stamped.pdf, producer-certified-stamped.pdf
                                 certified at P=1, then given a document time-stamp by pyHanko,
                                 which writes /Info's /Producer (passes; helper 231) and, with XMP
-                                metadata, the packet anew (fails: a known false failure, helper
-                                234); xmp-retitled-certified.pdf: the packet's title changed
+                                metadata, the packet anew, its dates and producer restated
+                                (passes); xmp-retitled-certified.pdf: the packet's title changed
                                 first (fails)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
@@ -1818,8 +1818,8 @@ save('popup-p-rewritten', signed, update(signed, {7: raw(signed, 7).replace(b'10
 # 18. Certified allowing no change (P=1), with XMP metadata (as every PDF/A has), then given a
 #     document time-stamp by pyHanko, which writes the packet anew (its dates, its producer)
 #     and, when the certifier was another pyHanko release, /Info's /Producer too: failed as a
-#     metadata change, which pyHanko accepts (helper 231). Both pass now; the same with the
-#     packet's title changed does not.
+#     metadata change, which pyHanko accepts (helper 231). Both pass now (the packet compared
+#     as written: xmp_same_but_stamps); the same with the packet's title changed does not.
 XMP = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
        '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" '

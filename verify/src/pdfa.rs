@@ -19,7 +19,7 @@ const PDFAID: &[u8] = b"http://www.aiim.org/pdfa/ns/id/";
 /// RDF's namespace.
 const RDF: &[u8] = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 /// The most metadata read: XMP packets with a thumbnail run to a few hundred KB.
-const MAX_XMP: usize = 4 << 20;
+pub(crate) const MAX_XMP: usize = 4 << 20;
 /// The deepest element followed (an XMP packet nests five or six).
 const MAX_DEPTH: usize = 64;
 
@@ -155,7 +155,7 @@ fn in_document(doc: &Document<'_>) -> Option<PdfaClaim> {
 }
 
 /// What reading an XMP packet may hold for each of its bytes ([`in_xmp`]).
-const XMP_HELD_PER_BYTE: usize = 20;
+pub(crate) const XMP_HELD_PER_BYTE: usize = 20;
 
 /// The namespaces a declaration is read in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -163,6 +163,8 @@ enum Ns {
     Other,
     Pdfaid,
     Rdf,
+    Xmp,
+    Pdf,
 }
 
 /// What an open element is to the declaration.
@@ -351,6 +353,217 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
     PdfaClaim::checked(part, conformance)
 }
 
+/// The XMP basic schema's namespace (ISO 16684-1 §8.4).
+const XMP_NS: &[u8] = b"http://ns.adobe.com/xap/1.0/";
+/// The Adobe PDF schema's namespace (ISO 32000-1 §14.3.2, its /Info keys in XMP).
+const PDF_NS: &[u8] = b"http://ns.adobe.com/pdf/1.3/";
+
+/// A property an update may restate, and what its value may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// `xmp:ModifyDate`, `xmp:MetadataDate`: a date (ISO 8601's characters alone).
+    Date,
+    /// `pdf:Producer`: a line of visible text.
+    Producer,
+}
+
+impl Stamp {
+    fn of(ns: Ns, local: &[u8]) -> Option<Stamp> {
+        match (ns, local) {
+            (Ns::Xmp, b"ModifyDate" | b"MetadataDate") => Some(Stamp::Date),
+            (Ns::Pdf, b"Producer") => Some(Stamp::Producer),
+            _ => None,
+        }
+    }
+
+    /// Is `raw` (as written: no reference is expanded) a value of this property?
+    fn holds(self, raw: &[u8]) -> bool {
+        let Ok(s) = std::str::from_utf8(raw) else {
+            return false;
+        };
+        match self {
+            Stamp::Date => {
+                (1..=40).contains(&s.len())
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || b"TZ:+-.".contains(&b))
+            }
+            Stamp::Producer => {
+                (1..=256).contains(&s.chars().count())
+                    && !s.chars().any(|c| {
+                        crate::report::hides(c) || matches!(c, '<' | '>' | '&' | '"' | '\'')
+                    })
+            }
+        }
+    }
+}
+
+/// Does the XMP packet `new` state what `old` states, but for the dates an update sets and
+/// the producer that wrote it (`xmp:ModifyDate`, `xmp:MetadataDate`, `pdf:Producer`)? What a
+/// document time-stamp by pyHanko changes under DocMDP P=1, as it changes /Info's /ModDate and
+/// /Producer ([`crate::pdf`]'s `dates_only`).
+///
+/// Judged as written, not as RDF (a comparison of what both packets mean was broken five ways
+/// and held 1.5 GB for an 11 KB file: helper 234): both packets read as the same sequence of
+/// XML events, byte for byte — the same elements in the same order, the same attributes in the
+/// same order, the same text, comments and instructions — except the value of those three
+/// properties, written as an attribute or as an element holding text alone, each a plain
+/// date or a line of visible text without references, and the white space outside the root
+/// element (a packet's padding). Both in UTF-8 and declaring no other encoding, with no
+/// document type. Linear in the packets, each open element's bindings held once.
+pub fn xmp_same_but_stamps(old: &[u8], new: &[u8]) -> bool {
+    same_but_stamps(old, new).is_some()
+}
+
+fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
+    for p in [old, new] {
+        // UTF-8, as XMP's packets are read here: another encoding (UTF-7, UTF-16) reads the
+        // same bytes as other characters.
+        if std::str::from_utf8(p).is_err() || p.contains(&0) {
+            return None;
+        }
+    }
+    let (mut a, mut b) = (Reader::from_reader(old), Reader::from_reader(new));
+    let mut bound: HashMap<Vec<u8>, Vec<Ns>> = HashMap::new();
+    // Per open element, its role and the prefixes it bound.
+    let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
+    // The property element just opened, when it is one a stamp is written in.
+    let mut stamp: Option<Stamp> = None;
+    let ns_of = |bound: &HashMap<Vec<u8>, Vec<Ns>>, prefix: &[u8]| {
+        bound
+            .get(prefix)
+            .and_then(|v| v.last())
+            .copied()
+            .unwrap_or(Ns::Other)
+    };
+    loop {
+        let (x, y) = (a.read_event().ok()?, b.read_event().ok()?);
+        let opening = stamp.take();
+        match (&x, &y) {
+            (Event::Start(e), Event::Start(f)) | (Event::Empty(e), Event::Empty(f)) => {
+                let empty = matches!(x, Event::Empty(_));
+                if e.name() != f.name() || (!empty && opened.len() >= MAX_DEPTH) {
+                    return None;
+                }
+                let mut pairs = Vec::new();
+                let mut mine = Vec::new();
+                let (mut ea, mut fa) = (e.attributes(), f.attributes());
+                ea.with_checks(false);
+                fa.with_checks(false);
+                loop {
+                    match (ea.next(), fa.next()) {
+                        (None, None) => break,
+                        (Some(p), Some(q)) => {
+                            let (p, q) = (p.ok()?, q.ok()?);
+                            if p.key != q.key {
+                                return None;
+                            }
+                            let key = p.key.as_ref();
+                            let prefix = if key == b"xmlns" {
+                                Some(&b""[..])
+                            } else {
+                                key.strip_prefix(b"xmlns:")
+                            };
+                            if let Some(prefix) = prefix {
+                                if p.value != q.value {
+                                    return None;
+                                }
+                                let ns = match p.unescape_value().ok()?.as_bytes() {
+                                    RDF => Ns::Rdf,
+                                    XMP_NS => Ns::Xmp,
+                                    PDF_NS => Ns::Pdf,
+                                    _ => Ns::Other,
+                                };
+                                bound.entry(prefix.to_vec()).or_default().push(ns);
+                                mine.push(prefix.to_vec());
+                            } else {
+                                pairs.push((p, q));
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+                let name = e.name();
+                let (prefix, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
+                let parent = opened.last().map(|(role, _)| *role);
+                let role = match (ns_of(&bound, prefix), local) {
+                    (Ns::Rdf, b"RDF") => Role::Rdf,
+                    (Ns::Rdf, b"Description") if parent == Some(Role::Rdf) => Role::Description,
+                    _ => Role::Other,
+                };
+                // Attributes read once every binding of the element is known (a declaration
+                // may follow its use); a stamp only as a property of a description directly
+                // under rdf:RDF (nested in another property's value, a reader may show its
+                // text as that value's).
+                for (p, q) in pairs {
+                    let kind = split(p.key.as_ref())
+                        .filter(|_| role == Role::Description)
+                        .and_then(|(prefix, local)| Stamp::of(ns_of(&bound, prefix), local));
+                    let same = match kind {
+                        Some(k) => k.holds(&p.value) && k.holds(&q.value),
+                        None => p.value == q.value,
+                    };
+                    if !same {
+                        return None;
+                    }
+                }
+                if empty {
+                    for p in mine {
+                        bound.get_mut(&p)?.pop();
+                    }
+                } else {
+                    if parent == Some(Role::Description) {
+                        stamp = Stamp::of(ns_of(&bound, prefix), local);
+                    }
+                    opened.push((role, mine));
+                }
+            }
+            (Event::Text(s), Event::Text(t)) if s.as_ref() != t.as_ref() => {
+                let padding = |t: &[u8]| t.iter().all(|b| b" \t\r\n".contains(b));
+                match opening {
+                    // A stamp's value: its element's only content.
+                    Some(k) if k.holds(s.as_ref()) && k.holds(t.as_ref()) => {
+                        let (x, y) = (a.read_event().ok()?, b.read_event().ok()?);
+                        let (Event::End(e), Event::End(f)) = (x, y) else {
+                            return None;
+                        };
+                        if e.name() != f.name() {
+                            return None;
+                        }
+                        for p in opened.pop()?.1 {
+                            bound.get_mut(&p)?.pop();
+                        }
+                    }
+                    None if opened.is_empty() && padding(s.as_ref()) && padding(t.as_ref()) => {}
+                    _ => return None,
+                }
+            }
+            (Event::End(e), Event::End(f)) => {
+                if e.name() != f.name() {
+                    return None;
+                }
+                for p in opened.pop()?.1 {
+                    bound.get_mut(&p)?.pop();
+                }
+            }
+            (Event::Decl(_), Event::Decl(_)) if x != y => return None,
+            (Event::Decl(d), Event::Decl(_)) => {
+                if let Some(enc) = d.encoding() {
+                    if !enc.ok()?.eq_ignore_ascii_case(b"utf-8") {
+                        return None;
+                    }
+                }
+            }
+            (Event::DocType(_), _) | (_, Event::DocType(_)) => return None,
+            (Event::Eof, Event::Eof) => {
+                return opened.is_empty().then_some(());
+            }
+            // Anything else (text, references, comments, instructions, CDATA) as written.
+            _ if x == y => {}
+            _ => return None,
+        }
+    }
+}
+
 /// `prefix:local` split at its colon (`None`: no prefix).
 fn split(qname: &[u8]) -> Option<(&[u8], &[u8])> {
     let i = qname.iter().position(|&b| b == b':')?;
@@ -449,6 +662,199 @@ mod tests {
         assert_eq!(in_xmp(&xmp(d)), None);
         let d = "<rdf:Description xmlns=\"http://www.aiim.org/pdfa/ns/id/\"><part>2</part><conformance>B</conformance></rdf:Description>";
         assert_eq!(in_xmp(&xmp(d)).map(|c| c.label()), Some("PDF/A-2b".into()));
+    }
+
+    /// The packet pyHanko writes (attributes), and one in the element form.
+    const STAMPED: &str = "<rdf:Description xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmp:CreateDate=\"2026-12-01T10:00:00+07:00\" xmp:ModifyDate=\"2026-12-06T19:16:36+00:00\" pdf:Producer=\"pyHanko 0.38.0\" rdf:about=\"\"><dc:title xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><rdf:Alt><rdf:li xml:lang=\"x-default\">Giấy phép xây dựng</rdf:li></rdf:Alt></dc:title></rdf:Description>";
+    const ELEMENTS: &str = "<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<xmp:ModifyDate>2026-12-01T10:00:00+07:00</xmp:ModifyDate><xmp:MetadataDate>2026-12-01T10:00:00+07:00</xmp:MetadataDate>\n<pdf:Producer>LibreOffice 7.5</pdf:Producer>\n<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Giấy phép xây dựng</rdf:li></rdf:Alt></dc:title>\n<dc:subject><rdf:Bag><rdf:li>a</rdf:li><rdf:li>b</rdf:li></rdf:Bag></dc:subject>\n</rdf:Description>";
+
+    fn same(old: &str, new: &str) -> bool {
+        xmp_same_but_stamps(&xmp(old), &xmp(new))
+    }
+
+    #[test]
+    fn an_update_may_restate_its_dates_and_producer() {
+        assert!(same(STAMPED, STAMPED));
+        let later = STAMPED
+            .replace("2026-12-06T19:16:36+00:00", "2026-12-06T19:16:37Z")
+            .replace("pyHanko 0.38.0", "pyHanko 0.39.0 (Việt)");
+        assert!(same(STAMPED, &later));
+        let later = ELEMENTS
+            .replace(
+                "<xmp:ModifyDate>2026-12-01T10:00:00+07:00",
+                "<xmp:ModifyDate>2026-12-06T10:00:00.5+07:00",
+            )
+            .replace(
+                "<xmp:MetadataDate>2026-12-01T10:00:00+07:00",
+                "<xmp:MetadataDate>2026-12-06",
+            )
+            .replace("LibreOffice 7.5", "kyso");
+        assert!(same(ELEMENTS, &later));
+        // The packet's padding, outside its root element.
+        let padded = |p: &[u8], n: usize| {
+            let mut v = p.to_vec();
+            let at = v.len() - b"<?xpacket end=\"w\"?>".len();
+            v.splice(at..at, std::iter::repeat_n(b' ', n));
+            v
+        };
+        assert!(xmp_same_but_stamps(
+            &xmp(ELEMENTS),
+            &padded(&xmp(&later), 2000)
+        ));
+    }
+
+    #[test]
+    fn anything_else_an_update_changes_in_the_packet_is_a_change() {
+        let both = |old: &str, new: &str| same(old, new) || same(new, old);
+        for (what, old, new) in [
+            ("the title", STAMPED, STAMPED.replace("xây dựng", "phá dỡ")),
+            (
+                "a date written otherwise",
+                STAMPED,
+                STAMPED.replace("2026-12-06T19:16:36+00:00", "6 Dec 2026"),
+            ),
+            (
+                "a date not a stamp",
+                STAMPED,
+                STAMPED.replace("2026-12-01T10:00:00+07:00", "2026-12-02T10:00:00+07:00"),
+            ),
+            (
+                "a producer with a reference",
+                STAMPED,
+                STAMPED.replace("pyHanko 0.38.0", "a &amp; b"),
+            ),
+            (
+                "a producer read backwards",
+                STAMPED,
+                STAMPED.replace("pyHanko 0.38.0", "\u{202e}okhnaHyp"),
+            ),
+            (
+                "attributes reordered",
+                STAMPED,
+                STAMPED.replace(
+                    "pdf:Producer=\"pyHanko 0.38.0\" rdf:about=\"\"",
+                    "rdf:about=\"\" pdf:Producer=\"pyHanko 0.38.0\"",
+                ),
+            ),
+            (
+                "the prefix bound anew",
+                STAMPED,
+                STAMPED.replace(
+                    "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"",
+                    "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/#\"",
+                ),
+            ),
+            (
+                "a list reordered",
+                ELEMENTS,
+                ELEMENTS.replace(
+                    "<rdf:li>a</rdf:li><rdf:li>b</rdf:li>",
+                    "<rdf:li>b</rdf:li><rdf:li>a</rdf:li>",
+                ),
+            ),
+            (
+                "text beside a child element",
+                ELEMENTS,
+                ELEMENTS.replace("<rdf:Alt>", "phá dỡ<rdf:Alt>"),
+            ),
+            (
+                "white space in a value",
+                ELEMENTS,
+                ELEMENTS.replace("<rdf:li>a</rdf:li>", "<rdf:li> a</rdf:li>"),
+            ),
+            (
+                "white space inside the root",
+                ELEMENTS,
+                ELEMENTS.replace(">\n<pdf:Producer>", ">\n\n<pdf:Producer>"),
+            ),
+            (
+                "a property moved into a structure",
+                ELEMENTS,
+                ELEMENTS.replace(
+                    "<pdf:Producer>LibreOffice 7.5</pdf:Producer>\n<dc:title>",
+                    "<dc:title><pdf:Producer>LibreOffice 7.5</pdf:Producer>",
+                ),
+            ),
+            (
+                "a stamp given a child",
+                ELEMENTS,
+                ELEMENTS.replace(
+                    "<pdf:Producer>LibreOffice 7.5</pdf:Producer>",
+                    "<pdf:Producer>LibreOffice<dc:title>x</dc:title></pdf:Producer>",
+                ),
+            ),
+            (
+                "a stamp's value cut by a reference",
+                ELEMENTS,
+                ELEMENTS.replace(
+                    "LibreOffice 7.5</pdf:Producer>",
+                    "LibreOffice&#60;</pdf:Producer>",
+                ),
+            ),
+            (
+                "a comment added",
+                ELEMENTS,
+                ELEMENTS.replace("</rdf:Description>", "<!-- x --></rdf:Description>"),
+            ),
+            (
+                "an element's form",
+                ELEMENTS,
+                ELEMENTS.replace("<rdf:li>a</rdf:li>", "<rdf:li>a</rdf:li ><rdf:li/>"),
+            ),
+        ] {
+            assert!(!both(old, &new), "{what}");
+        }
+        // A stamp nested in another property's value: a reader may take the value's text.
+        let nested = ELEMENTS.replace("<rdf:li xml:lang=\"x-default\">Giấy phép xây dựng</rdf:li>", "<rdf:li xml:lang=\"x-default\"><pdf:Producer>Giấy phép xây dựng</pdf:Producer></rdf:li>");
+        assert!(!same(&nested, &nested.replace("xây dựng", "phá dỡ")));
+        let nested = STAMPED.replace(
+            "<rdf:Alt>",
+            "<rdf:Alt><rdf:Description pdf:Producer=\"x\"/>",
+        );
+        assert!(!same(
+            &nested,
+            &nested.replace("Producer=\"x\"", "Producer=\"y\"")
+        ));
+    }
+
+    #[test]
+    fn packets_read_otherwise_than_as_utf8_or_not_well_formed_are_changes() {
+        let rdf = |p: &str| {
+            format!("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">{p}</rdf:RDF></x:xmpmeta>")
+        };
+        let utf7 = |p: &str| format!("<?xml version=\"1.0\" encoding=\"UTF-7\"?>{}", rdf(p));
+        let old = utf7(STAMPED);
+        assert!(!xmp_same_but_stamps(
+            old.as_bytes(),
+            utf7(&STAMPED.replace("pyHanko 0.38.0", "pyHanko +ADw-b+AD4-")).as_bytes()
+        ));
+        assert!(!xmp_same_but_stamps(old.as_bytes(), old.as_bytes()));
+        let utf8 = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", rdf(STAMPED));
+        assert!(xmp_same_but_stamps(
+            utf8.as_bytes(),
+            utf8.replace("pyHanko 0.38.0", "x").as_bytes()
+        ));
+        let doctype = format!("<!DOCTYPE x [<!ENTITY t \"phá dỡ\">]>{}", rdf(STAMPED));
+        assert!(!xmp_same_but_stamps(doctype.as_bytes(), doctype.as_bytes()));
+        let utf16: Vec<u8> = rdf(STAMPED)
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(!xmp_same_but_stamps(&utf16, &utf16));
+        let open = rdf(STAMPED).replace("</rdf:Description>", "");
+        assert!(!xmp_same_but_stamps(open.as_bytes(), open.as_bytes()));
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert!(!xmp_same_but_stamps(deep.as_bytes(), deep.as_bytes()));
+    }
+
+    #[test]
+    fn packets_of_many_declarations_are_compared_in_linear_time() {
+        let mut d = String::from("<rdf:Description ");
+        for i in 0..150_000 {
+            d.push_str(&format!("xmlns:n{i}=\"u\" n{i}:a=\"\" "));
+        }
+        d.push_str("xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" pdf:Producer=\"a\"/>");
+        assert!(same(&d, &d.replace("Producer=\"a\"", "Producer=\"b\"")));
     }
 
     #[test]

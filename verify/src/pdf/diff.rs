@@ -1659,6 +1659,34 @@ impl<'d> Revisions<'_, 'd> {
             || (self.need_appearances() && redrawn(self.last, d, ft.as_deref()))
     }
 
+    /// Is the catalog's XMP stream, `before` in the signed revision and `after` in the final
+    /// file, as it was but for the dates and the producer an update restates
+    /// ([`crate::pdfa::xmp_same_but_stamps`]), its dictionary the same but for how the data is
+    /// encoded? Read within the packet's limit, and asked of the work's memory limit as the
+    /// PDF/A declaration's reading is.
+    fn xmp_stamps_only(&self, before: &Object, after: &Object) -> bool {
+        use crate::pdfa::{MAX_XMP, XMP_HELD_PER_BYTE};
+        let (Object::Stream(a), Object::Stream(b)) = (before, after) else {
+            return false;
+        };
+        if !changed_keys(&a.dict, &b.dict)
+            .iter()
+            .all(|k| matches!(k.as_str(), "Length" | "Filter" | "DecodeParms"))
+        {
+            return false;
+        }
+        let read = |d: &Document<'_>, s: &kyso_pdf::Stream| {
+            d.decode_at_most(s, MAX_XMP)
+                .ok()
+                .filter(|x| x.len() <= MAX_XMP)
+        };
+        let (Some(x), Some(y)) = (read(self.signed, a), read(self.last, b)) else {
+            return false;
+        };
+        kyso_pdf::stop::afford((x.len() + y.len()).saturating_mul(XMP_HELD_PER_BYTE)).is_ok()
+            && crate::pdfa::xmp_same_but_stamps(&x, &y)
+    }
+
     /// Is `d` a popup set to open (/Open true): some reader shows it, whatever its flags and
     /// its parent's (pdf.js takes its parent's flags for its own, helper 228; flags hide
     /// nothing from every reader, [`shows`]).
@@ -2172,6 +2200,10 @@ impl<'d> Revisions<'_, 'd> {
                 // second (the `flate-empty-timestamp` case failed now and then), and with the
                 // producer unchanged (helper 231).
                 Role::Info if matches!((bd, ad), (Some(o), Some(n)) if dates_only(o, n)) => {}
+                // The XMP packet as it was but for the same two (and xmp:MetadataDate), read as
+                // written: pyHanko writes the packet anew at every update (helper 231; a
+                // comparison of what the packets mean was withdrawn, helper 234).
+                Role::Metadata if self.xmp_stamps_only(before, after) => {}
                 Role::Metadata | Role::Info => {
                     if shape_changed {
                         out.push(Change::Content {
