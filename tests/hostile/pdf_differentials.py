@@ -250,7 +250,17 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 which writes /Info's /Producer (passes; helper 231) and, with XMP
                                 metadata, the packet anew, its dates and producer restated
                                 (passes); xmp-retitled-certified.pdf: the packet's title changed
-                                first (fails)
+                                first (fails); xmptk-certified-stamped.pdf: certified by
+                                one pyHanko release, time-stamped by another, which names
+                                itself in the packet's x:xmptk (passes; helper 235)
+    DIR/xmp-nested-rdf-title.pdf, xmp-literal-rdf-title.pdf
+                                certified at P=1 keeping the author's packet, whose title holds
+                                an rdf:RDF (in an rdf:li, or as an XML literal) with a
+                                description's pdf:Producer, then that producer, the title
+                                pdf.js shows, rewritten (fails; helper 235)
+    DIR/xmp-dates-past-info.pdf certified at P=1, /Info's title and the packet's differing, the
+                                packet older; then its dates moved past /Info's /ModDate, so
+                                that Adobe shows its title (fails; helper 235)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -387,8 +397,9 @@ def with_field(pdf, f):
                      raw(pdf, n), flags=re.S)
 
 
-def certify(pdf, perm):
-    """`pdf` certified by pyHanko with these DocMDP permissions (pyhanko.sign.fields.MDPPerm)."""
+def certify(pdf, perm, keep_xmp=False):
+    """`pdf` certified by pyHanko with these DocMDP permissions (pyhanko.sign.fields.MDPPerm);
+    `keep_xmp`: its XMP packet left as written, as certifiers other than pyHanko leave it."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -397,7 +408,10 @@ def certify(pdf, perm):
     out = io.BytesIO()
     meta = signers.PdfSignatureMetadata(field_name='Sig1', subfilter=SigSeedSubFilter.PADES, certify=True,
                                         docmdp_permissions=perm)
-    signers.PdfSigner(meta, signer=s).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=out)
+    w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    if keep_xmp:
+        w._update_meta = lambda: None  # pyHanko writes the packet anew otherwise
+    signers.PdfSigner(meta, signer=s).sign_pdf(w, output=out)
     return out.getvalue()
 
 
@@ -1832,6 +1846,18 @@ XMP = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
        '</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>').encode()
 
 
+def raw_xmp(pdf):
+    """The last XMP packet written in `pdf`."""
+    return re.findall(rb'<\?xpacket begin.*?<\?xpacket end[^>]*>', pdf, re.S)[-1]
+
+
+def meta_update(pdf, xmp):
+    """An update writing the XMP packet (object 6) anew, its trailer naming /Info as before."""
+    out = update(pdf, {6: stream(xmp, b'/Type /Metadata /Subtype /XML ')})
+    i = out.rindex(b'/Root 1 0 R /Prev')
+    return out[:i] + b'/Root 1 0 R /Info 7 0 R' + out[i + len(b'/Root 1 0 R'):]
+
+
 def certified_then_stamped(name, vendor=None, retitle=False, xmp=True):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.metadata import model as md_model
@@ -1853,8 +1879,7 @@ def certified_then_stamped(name, vendor=None, retitle=False, xmp=True):
     time.sleep(1.1)
     stamped = certified
     if retitle:
-        stamped = update(certified, {6: stream(XMP.replace('xây dựng'.encode(), 'phá dỡ'.encode()),
-                                               b'/Type /Metadata /Subtype /XML ')})
+        stamped = meta_update(certified, raw_xmp(certified).replace('xây dựng'.encode(), 'phá dỡ'.encode()))
     w = IncrementalPdfFileWriter(io.BytesIO(stamped), strict=False)
     out = io.BytesIO()
     signers.PdfTimeStamper(stamper()).timestamp_pdf(w, 'sha256', output=out)
@@ -1864,6 +1889,49 @@ def certified_then_stamped(name, vendor=None, retitle=False, xmp=True):
 certified_then_stamped('xmp-certified-stamped')
 certified_then_stamped('producer-certified-stamped', vendor='pyHanko 0.20.1', xmp=False)
 certified_then_stamped('xmp-retitled-certified', retitle=True)
+# The packet's toolkit (x:xmptk) is the release that wrote it: certified by one pyHanko release,
+# time-stamped years later by another (helper 235: failed).
+certified_then_stamped('xmptk-certified-stamped', vendor='pyHanko 0.20.1')
+
+
+# 18b. The packet compared as written under P=1 (helper 235): a date or producer of the packet's
+#      own description may change, nothing else. A pdf:Producer in a description of an rdf:RDF
+#      nested in the title (as an rdf:li's content, or an XML literal) is the title to pdf.js,
+#      which reads dc:title's text; and moving the packet's dates past /Info's /ModDate makes
+#      Adobe show the packet's title instead of /Info's ("if the XMP metadata is newer, the XMP
+#      properties are used"). Certified by pyHanko keeping the author's packet, then updated.
+def packet(body, title):
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+            'xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+            + body.replace('TITLE', title) +
+            '\n</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>').encode()
+
+
+def packet_changed(name, body, was, now, info=b''):
+    objs = dict(page3)
+    objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+    objs[6] = stream(packet(body, was), b'/Type /Metadata /Subtype /XML ')
+    objs[7] = b"<< /Producer (LibreOffice 7.5) /CreationDate (D:20261201100000+07'00') " + info + b'>>'
+    pdf = build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R')
+    certified = certify(pdf, MDPPerm.NO_CHANGES, keep_xmp=True)
+    save(name, certified, meta_update(certified, packet(body, now)))
+
+
+from pyhanko.sign.fields import MDPPerm  # noqa: E402
+NESTED = ('<xmp:ModifyDate>2026-12-01T10:00:00+07:00</xmp:ModifyDate><pdf:Producer>LibreOffice 7.5</pdf:Producer>\n'
+          '<dc:title><rdf:Alt><rdf:li xml:lang="x-default"><rdf:RDF><rdf:Description>'
+          '<pdf:Producer>TITLE</pdf:Producer></rdf:Description></rdf:RDF></rdf:li></rdf:Alt></dc:title>')
+packet_changed('xmp-nested-rdf-title', NESTED, 'Giay phep xay dung', 'Thu hoi giay phep xay dung')
+packet_changed('xmp-literal-rdf-title', NESTED.replace('<rdf:Alt><rdf:li xml:lang="x-default">', '')
+               .replace('</rdf:li></rdf:Alt>', '').replace('<dc:title>', '<dc:title rdf:parseType="Literal">'),
+               'Giay phep xay dung', 'Thu hoi giay phep xay dung')
+packet_changed('xmp-dates-past-info',
+               '<xmp:ModifyDate>TITLE</xmp:ModifyDate><xmp:MetadataDate>TITLE</xmp:MetadataDate>\n'
+               '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>',
+               '2020-01-01T00:00:00Z', '2030-01-01T00:00:00Z',
+               info=b"/ModDate (D:20261201100000+07'00') /Title (Giay phep xay dung) ")
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -165,6 +165,8 @@ enum Ns {
     Rdf,
     Xmp,
     Pdf,
+    /// `adobe:ns:meta/`, the `x:xmpmeta` wrapper's.
+    Meta,
 }
 
 /// What an open element is to the declaration.
@@ -175,6 +177,8 @@ enum Role {
     /// An `rdf:Description` directly under `rdf:RDF`, about the document (`rdf:about` absent
     /// or empty): its properties are the packet's.
     Description,
+    /// An `x:xmpmeta` (or the older `x:xapmeta`) that is the document element.
+    Meta,
     Other,
 }
 
@@ -357,13 +361,16 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
 const XMP_NS: &[u8] = b"http://ns.adobe.com/xap/1.0/";
 /// The Adobe PDF schema's namespace (ISO 32000-1 §14.3.2, its /Info keys in XMP).
 const PDF_NS: &[u8] = b"http://ns.adobe.com/pdf/1.3/";
+/// The XMP packet wrapper's namespace (ISO 16684-1 §7.3.3).
+const META_NS: &[u8] = b"adobe:ns:meta/";
 
 /// A property an update may restate, and what its value may be.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stamp {
     /// `xmp:ModifyDate`, `xmp:MetadataDate`: a date (ISO 8601's characters alone).
     Date,
-    /// `pdf:Producer`: a line of visible text.
+    /// `pdf:Producer` (and `x:xmptk`): a line of visible text, no backslash (pdf.js reads
+    /// octal escapes in XMP text; helper 235).
     Producer,
 }
 
@@ -390,7 +397,7 @@ impl Stamp {
             Stamp::Producer => {
                 (1..=256).contains(&s.chars().count())
                     && !s.chars().any(|c| {
-                        crate::report::hides(c) || matches!(c, '<' | '>' | '&' | '"' | '\'')
+                        crate::report::hides(c) || matches!(c, '<' | '>' | '&' | '"' | '\'' | '\\')
                     })
             }
         }
@@ -398,23 +405,113 @@ impl Stamp {
 }
 
 /// Does the XMP packet `new` state what `old` states, but for the dates an update sets and
-/// the producer that wrote it (`xmp:ModifyDate`, `xmp:MetadataDate`, `pdf:Producer`)? What a
-/// document time-stamp by pyHanko changes under DocMDP P=1, as it changes /Info's /ModDate and
-/// /Producer ([`crate::pdf`]'s `dates_only`).
+/// the producer that wrote it (`xmp:ModifyDate`, `xmp:MetadataDate`, `pdf:Producer`, and the
+/// toolkit `x:xmptk` names)? What a document time-stamp by pyHanko changes under DocMDP P=1,
+/// as it changes /Info's /ModDate and /Producer ([`crate::pdf`]'s `dates_only`).
 ///
 /// Judged as written, not as RDF (a comparison of what both packets mean was broken five ways
 /// and held 1.5 GB for an 11 KB file: helper 234): both packets read as the same sequence of
 /// XML events, byte for byte — the same elements in the same order, the same attributes in the
-/// same order, the same text, comments and instructions — except the value of those three
-/// properties, written as an attribute or as an element holding text alone, each a plain
-/// date or a line of visible text without references, and the white space outside the root
-/// element (a packet's padding). Both in UTF-8 and declaring no other encoding, with no
-/// document type. Linear in the packets, each open element's bindings held once.
+/// same order, the same text, comments and instructions — except the value of those
+/// properties, written as an attribute of, or as the only text of a child element of, an
+/// `rdf:Description` of the packet's own `rdf:RDF` (the document element, or the child of an
+/// `x:xmpmeta` that is: a description under an `rdf:RDF` nested in a title is the title pdf.js
+/// shows; helper 235), each a plain date or a line of visible text without references or
+/// escapes, `x:xmptk` of the `x:xmpmeta` that is the document element, and the white space
+/// outside it (a packet's padding). Both in UTF-8 and declaring no other encoding, with no
+/// document type and one document element. Linear in the packets, each open element's
+/// bindings held once.
 pub fn xmp_same_but_stamps(old: &[u8], new: &[u8]) -> bool {
     same_but_stamps(old, new).is_some()
 }
 
-fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
+/// The dates an XMP packet gives the document (`xmp:ModifyDate`, `xmp:MetadataDate` where
+/// [`xmp_same_but_stamps`] lets an update restate them), as written, in the packet's order;
+/// `None` for a packet it does not read.
+pub fn xmp_dates(xmp: &[u8]) -> Option<Vec<Vec<u8>>> {
+    same_but_stamps(xmp, xmp).map(|(dates, _)| dates)
+}
+
+/// An XMP date (ISO 16684-1 §8.2.1.1, a subset of ISO 8601): `YYYY`, `YYYY-MM`,
+/// `YYYY-MM-DD`, then optionally `Thh:mm`, `:ss`, `.s…` and a zone (`Z`, `±hh:mm`; UTC when
+/// none is given, as kyso reads a PDF date without one).
+pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
+    use time::{Date, Month, Time, UtcOffset};
+    let s = std::str::from_utf8(raw).ok()?;
+    let num = |p: &str, len: usize| -> Option<u32> {
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut d = date.split('-');
+    let year = num(d.next()?, 4)?;
+    let month = d.next().map_or(Some(1), |m| num(m, 2))?;
+    let day = d.next().map_or(Some(1), |m| num(m, 2))?;
+    if d.next().is_some() || (time.is_some() && date.len() != 10) {
+        return None;
+    }
+    let date = Date::from_calendar_date(
+        i32::try_from(year).ok()?,
+        Month::try_from(u8::try_from(month).ok()?).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let Some(t) = time else {
+        return Some(date.midnight().assume_utc());
+    };
+    let (clock, zone) = match t.find(['Z', '+', '-']) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let offset = match zone {
+        "" | "Z" => UtcOffset::UTC,
+        z => {
+            let sign: i8 = if z.starts_with('-') { -1 } else { 1 };
+            let (h, m) = z[1..].split_once(':')?;
+            let (h, m) = (num(h, 2)?, num(m, 2)?);
+            UtcOffset::from_hms(
+                sign * i8::try_from(h).ok()?,
+                sign * i8::try_from(m).ok()?,
+                0,
+            )
+            .ok()?
+        }
+    };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (clock, None),
+    };
+    let mut c = hms.split(':');
+    let hour = num(c.next()?, 2)?;
+    let minute = num(c.next()?, 2)?;
+    let second = c.next().map_or(Some(0), |x| num(x, 2))?;
+    if c.next().is_some() || (frac.is_some() && hms.len() != 8) {
+        return None;
+    }
+    let nanos = match frac {
+        None => 0,
+        Some(f) if (1..=9).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
+            f.parse::<u32>().ok()? * 10u32.pow(9 - f.len() as u32)
+        }
+        Some(_) => return None,
+    };
+    let time = Time::from_hms_nano(
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+        nanos,
+    )
+    .ok()?;
+    Some(date.with_time(time).assume_offset(offset))
+}
+
+/// The dates of each packet ([`xmp_dates`]) when `new` is `old` but for its stamps.
+#[allow(clippy::type_complexity)]
+fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
     for p in [old, new] {
         // UTF-8, as XMP's packets are read here: another encoding (UTF-7, UTF-16) reads the
         // same bytes as other characters.
@@ -428,6 +525,11 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
     let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
     // The property element just opened, when it is one a stamp is written in.
     let mut stamp: Option<Stamp> = None;
+    // Whether the document element was read; the dates of each packet.
+    let mut rooted = false;
+    let (mut old_dates, mut new_dates) = (Vec::new(), Vec::new());
+    // A pair read ahead, to be read again.
+    let mut again = None;
     let ns_of = |bound: &HashMap<Vec<u8>, Vec<Ns>>, prefix: &[u8]| {
         bound
             .get(prefix)
@@ -435,14 +537,31 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
             .copied()
             .unwrap_or(Ns::Other)
     };
+    let close = |bound: &mut HashMap<Vec<u8>, Vec<Ns>>, prefixes: Vec<Vec<u8>>| -> Option<()> {
+        for p in prefixes {
+            bound.get_mut(&p)?.pop();
+        }
+        Some(())
+    };
     loop {
-        let (x, y) = (a.read_event().ok()?, b.read_event().ok()?);
+        let (x, y) = match again.take() {
+            Some(pair) => pair,
+            None => (a.read_event().ok()?, b.read_event().ok()?),
+        };
         let opening = stamp.take();
         match (&x, &y) {
             (Event::Start(e), Event::Start(f)) | (Event::Empty(e), Event::Empty(f)) => {
                 let empty = matches!(x, Event::Empty(_));
                 if e.name() != f.name() || (!empty && opened.len() >= MAX_DEPTH) {
                     return None;
+                }
+                if opening == Some(Stamp::Date) {
+                    // A date's element holding an element: a date no reader reads alike.
+                    old_dates.push(Vec::new());
+                    new_dates.push(Vec::new());
+                }
+                if opened.is_empty() && std::mem::replace(&mut rooted, true) {
+                    return None; // a second document element: not XML
                 }
                 let mut pairs = Vec::new();
                 let mut mine = Vec::new();
@@ -471,6 +590,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
                                     RDF => Ns::Rdf,
                                     XMP_NS => Ns::Xmp,
                                     PDF_NS => Ns::Pdf,
+                                    META_NS => Ns::Meta,
                                     _ => Ns::Other,
                                 };
                                 bound.entry(prefix.to_vec()).or_default().push(ns);
@@ -486,30 +606,42 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
                 let (prefix, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
                 let parent = opened.last().map(|(role, _)| *role);
                 let role = match (ns_of(&bound, prefix), local) {
-                    (Ns::Rdf, b"RDF") => Role::Rdf,
+                    (Ns::Meta, b"xmpmeta" | b"xapmeta") if parent.is_none() => Role::Meta,
+                    (Ns::Rdf, b"RDF") if matches!(parent, None | Some(Role::Meta)) => Role::Rdf,
                     (Ns::Rdf, b"Description") if parent == Some(Role::Rdf) => Role::Description,
                     _ => Role::Other,
                 };
                 // Attributes read once every binding of the element is known (a declaration
-                // may follow its use); a stamp only as a property of a description directly
-                // under rdf:RDF (nested in another property's value, a reader may show its
-                // text as that value's).
+                // may follow its use).
                 for (p, q) in pairs {
-                    let kind = split(p.key.as_ref())
-                        .filter(|_| role == Role::Description)
-                        .and_then(|(prefix, local)| Stamp::of(ns_of(&bound, prefix), local));
+                    let kind = split(p.key.as_ref()).and_then(|(prefix, local)| {
+                        match (role, ns_of(&bound, prefix), local) {
+                            (Role::Description, ns, local) => Stamp::of(ns, local),
+                            (Role::Meta, Ns::Meta, b"xmptk") => Some(Stamp::Producer),
+                            _ => None,
+                        }
+                    });
                     let same = match kind {
-                        Some(k) => k.holds(&p.value) && k.holds(&q.value),
+                        Some(k) => p.value == q.value || (k.holds(&p.value) && k.holds(&q.value)),
                         None => p.value == q.value,
                     };
                     if !same {
                         return None;
                     }
+                    if kind == Some(Stamp::Date) {
+                        old_dates.push(p.value.to_vec());
+                        new_dates.push(q.value.to_vec());
+                    }
                 }
                 if empty {
-                    for p in mine {
-                        bound.get_mut(&p)?.pop();
+                    if parent == Some(Role::Description)
+                        && Stamp::of(ns_of(&bound, prefix), local) == Some(Stamp::Date)
+                    {
+                        // A date element with no value: a date no reader reads.
+                        old_dates.push(Vec::new());
+                        new_dates.push(Vec::new());
                     }
+                    close(&mut bound, mine)?;
                 } else {
                     if parent == Some(Role::Description) {
                         stamp = Stamp::of(ns_of(&bound, prefix), local);
@@ -517,33 +649,39 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
                     opened.push((role, mine));
                 }
             }
+            // A stamp's element: its only content may change, within what the property holds.
+            (Event::Text(s), Event::Text(t)) if opening.is_some() => {
+                let (k, s, t) = (opening?, s.as_ref(), t.as_ref());
+                if s != t && !(k.holds(s) && k.holds(t)) {
+                    return None;
+                }
+                let next = (a.read_event().ok()?, b.read_event().ok()?);
+                let whole = matches!(next, (Event::End(_), Event::End(_)));
+                if s != t && !whole {
+                    return None;
+                }
+                if k == Stamp::Date {
+                    // Anything more in the element makes the date one no reader reads alike.
+                    old_dates.push(if whole { s.to_vec() } else { Vec::new() });
+                    new_dates.push(if whole { t.to_vec() } else { Vec::new() });
+                }
+                again = Some(next);
+            }
             (Event::Text(s), Event::Text(t)) if s.as_ref() != t.as_ref() => {
                 let padding = |t: &[u8]| t.iter().all(|b| b" \t\r\n".contains(b));
-                match opening {
-                    // A stamp's value: its element's only content.
-                    Some(k) if k.holds(s.as_ref()) && k.holds(t.as_ref()) => {
-                        let (x, y) = (a.read_event().ok()?, b.read_event().ok()?);
-                        let (Event::End(e), Event::End(f)) = (x, y) else {
-                            return None;
-                        };
-                        if e.name() != f.name() {
-                            return None;
-                        }
-                        for p in opened.pop()?.1 {
-                            bound.get_mut(&p)?.pop();
-                        }
-                    }
-                    None if opened.is_empty() && padding(s.as_ref()) && padding(t.as_ref()) => {}
-                    _ => return None,
+                if !(opened.is_empty() && padding(s.as_ref()) && padding(t.as_ref())) {
+                    return None;
                 }
             }
             (Event::End(e), Event::End(f)) => {
                 if e.name() != f.name() {
                     return None;
                 }
-                for p in opened.pop()?.1 {
-                    bound.get_mut(&p)?.pop();
+                if opening == Some(Stamp::Date) {
+                    old_dates.push(Vec::new());
+                    new_dates.push(Vec::new());
                 }
+                close(&mut bound, opened.pop()?.1)?;
             }
             (Event::Decl(_), Event::Decl(_)) if x != y => return None,
             (Event::Decl(d), Event::Decl(_)) => {
@@ -555,10 +693,16 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<()> {
             }
             (Event::DocType(_), _) | (_, Event::DocType(_)) => return None,
             (Event::Eof, Event::Eof) => {
-                return opened.is_empty().then_some(());
+                return opened.is_empty().then_some((old_dates, new_dates));
             }
-            // Anything else (text, references, comments, instructions, CDATA) as written.
-            _ if x == y => {}
+            // Anything else (text, references, comments, instructions, CDATA) as written; in
+            // a date's element, the date is then one no reader reads alike.
+            _ if x == y => {
+                if opening == Some(Stamp::Date) {
+                    old_dates.push(Vec::new());
+                    new_dates.push(Vec::new());
+                }
+            }
             _ => return None,
         }
     }
@@ -675,6 +819,12 @@ mod tests {
     #[test]
     fn an_update_may_restate_its_dates_and_producer() {
         assert!(same(STAMPED, STAMPED));
+        // A value left as it was, whatever it is.
+        let odd = STAMPED.replace("pyHanko 0.38.0", "");
+        assert!(same(
+            &odd,
+            &odd.replace("2026-12-06T19:16:36+00:00", "2026-12-07")
+        ));
         let later = STAMPED
             .replace("2026-12-06T19:16:36+00:00", "2026-12-06T19:16:37Z")
             .replace("pyHanko 0.38.0", "pyHanko 0.39.0 (Việt)");
@@ -815,6 +965,110 @@ mod tests {
             &nested,
             &nested.replace("Producer=\"x\"", "Producer=\"y\"")
         ));
+        // ... or in a description of an rdf:RDF nested in the title (in an rdf:li, or as an XML
+        // literal): pdf.js shows the title's text (helper 235).
+        for title in [
+            "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\"><rdf:RDF><rdf:Description><pdf:Producer>Giấy phép</pdf:Producer></rdf:Description></rdf:RDF></rdf:li></rdf:Alt></dc:title>",
+            "<dc:title rdf:parseType=\"Literal\"><rdf:RDF><rdf:Description pdf:Producer=\"Giấy phép\"/></rdf:RDF></dc:title>",
+        ] {
+            let d = ELEMENTS.replace("<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Giấy phép xây dựng</rdf:li></rdf:Alt></dc:title>", title);
+            assert!(!same(&d, &d.replace("Giấy phép", "Thu hồi")), "{title}");
+        }
+        // ... or a producer with escapes pdf.js reads (octal, in its repair of packets).
+        assert!(!same(
+            STAMPED,
+            &STAMPED.replace("pyHanko 0.38.0", "\\376\\377\\000A")
+        ));
+        // ... or a second document element.
+        let two = String::from_utf8(xmp(STAMPED)).unwrap().replace(
+            "<?xpacket end",
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/><?xpacket end",
+        );
+        assert!(!xmp_same_but_stamps(two.as_bytes(), two.as_bytes()));
+    }
+
+    #[test]
+    fn the_toolkit_may_change_and_the_dates_are_read() {
+        let old = xmp(STAMPED);
+        let toolkit = |p: &[u8], t: &str| {
+            String::from_utf8(p.to_vec()).unwrap().replace(
+                "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">",
+                &format!("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"{t}\">"),
+            )
+        };
+        let (a, b) = (
+            toolkit(&old, "pyHanko 0.20.1"),
+            toolkit(&old, "pyHanko 0.38.0"),
+        );
+        assert!(xmp_same_but_stamps(a.as_bytes(), b.as_bytes()));
+        assert!(!xmp_same_but_stamps(
+            a.as_bytes(),
+            toolkit(&old, "a&amp;b").as_bytes()
+        ));
+        // The dates, attribute and element forms, in order.
+        assert_eq!(
+            xmp_dates(&xmp(ELEMENTS)),
+            Some(vec![b"2026-12-01T10:00:00+07:00".to_vec(); 2])
+        );
+        assert_eq!(
+            xmp_dates(&old),
+            Some(vec![b"2026-12-06T19:16:36+00:00".to_vec()])
+        );
+        // A date element holding more than text: a date no reader reads alike.
+        let odd = ELEMENTS.replace(
+            "+07:00</xmp:ModifyDate>",
+            "+07:00<!-- x --></xmp:ModifyDate>",
+        );
+        assert_eq!(
+            xmp_dates(&xmp(&odd)).map(|d| d[0].clone()),
+            Some(Vec::new())
+        );
+        assert_eq!(xmp_dates(b"<a><b></a>"), None);
+    }
+
+    #[test]
+    fn xmp_dates_read_as_iso_16684_writes_them() {
+        let at = |s: &str| xmp_date(s.as_bytes()).map(|t| t.unix_timestamp_nanos());
+        let utc = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .unix_timestamp_nanos()
+        };
+        assert_eq!(
+            at("2026-12-06T19:16:36+00:00"),
+            Some(utc("2026-12-06T19:16:36Z"))
+        );
+        assert_eq!(
+            at("2026-12-06T19:16:36+07:00"),
+            Some(utc("2026-12-06T12:16:36Z"))
+        );
+        assert_eq!(
+            at("2026-12-06T19:16-01:30"),
+            Some(utc("2026-12-06T20:46:00Z"))
+        );
+        assert_eq!(
+            at("2026-12-06T19:16:36.25Z"),
+            Some(utc("2026-12-06T19:16:36.25Z"))
+        );
+        assert_eq!(at("2026-12-06T19:16:36"), Some(utc("2026-12-06T19:16:36Z")));
+        assert_eq!(at("2026-12"), Some(utc("2026-12-01T00:00:00Z")));
+        assert_eq!(at("2026"), Some(utc("2026-01-01T00:00:00Z")));
+        for bad in [
+            "",
+            "26-12-06",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-12-06T25:00Z",
+            "2026-12-06T19",
+            "2026-12-06T19:16:36.Z",
+            "2026-12-06T19:16:36+0700",
+            "2026-12T10:00Z",
+            "2026-12-06T19:16:60Z",
+            "2026-12-06T19:16:36+07:00:00",
+            "+2026-12-06",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1436,6 +1436,16 @@ fn dates_only(old: &Dict, new: &Dict) -> bool {
     })
 }
 
+/// The /ModDate of the document information the trailer names: `None` when there is none,
+/// `Some(None)` when it is not a string.
+fn info_mod_date(doc: &Document<'_>) -> Option<Option<Vec<u8>>> {
+    let info = doc.resolve(doc.trailer().get("Info")?).ok()?;
+    match info.as_dict()?.get("ModDate")? {
+        Object::String(s) => Some(Some(s.clone())),
+        _ => Some(None),
+    }
+}
+
 /// The default resources only gained entries: every entry of every category kept as it was.
 fn resources_grow(old: &Dict, new: &Dict, doc_old: &Document<'_>, doc_new: &Document<'_>) -> bool {
     let new = index(new);
@@ -1685,6 +1695,63 @@ impl<'d> Revisions<'_, 'd> {
         };
         kyso_pdf::stop::afford((x.len() + y.len()).saturating_mul(XMP_HELD_PER_BYTE)).is_ok()
             && crate::pdfa::xmp_same_but_stamps(&x, &y)
+    }
+
+    /// Would a reader that shows the newer of the two stores of metadata now show the other?
+    /// Adobe's: "if the XMP metadata is newer, the XMP properties are used" (the /Info's
+    /// /ModDate against the packet's `xmp:ModifyDate` and `xmp:MetadataDate`). Each store's
+    /// dates may change under P=1 ([`dates_only`], [`Self::xmp_stamps_only`]), and a
+    /// certified file whose /Info and packet give two titles showed the other title once its
+    /// packet's dates moved past /Info's (helper 235). Compared when a date changed: the
+    /// newer store, for each of the packet's dates, must stay the newer, every date read (a
+    /// date kyso does not read, or a packet, is a change).
+    fn stores_swapped(&self) -> bool {
+        let metadata = |d: &Document<'_>| {
+            let catalog = d.dict(d.root()).ok()?;
+            Some(catalog.get("Metadata").map(|m| d.resolve(m)))
+        };
+        let (m0, m1) = (metadata(self.signed), metadata(self.last));
+        let (i0, i1) = (info_mod_date(self.signed), info_mod_date(self.last));
+        let same_packet = match (&m0, &m1) {
+            (Some(Some(Ok(a))), Some(Some(Ok(b)))) => a == b,
+            // Unreadable in both: judged where it is read (no date of it is read either way).
+            (Some(Some(Err(_))), Some(Some(Err(_)))) | (Some(None), Some(None)) => true,
+            _ => false,
+        };
+        if same_packet && i0 == i1 {
+            return false;
+        }
+        let order = |d: &Document<'_>,
+                     m: Option<Option<kyso_pdf::Result<Object>>>,
+                     info: &Option<Option<Vec<u8>>>| {
+            let dates = match m? {
+                None => Vec::new(),
+                Some(m) => {
+                    let Object::Stream(s) = m.ok()? else {
+                        return None;
+                    };
+                    let x = d
+                        .decode_at_most(&s, crate::pdfa::MAX_XMP)
+                        .ok()
+                        .filter(|x| x.len() <= crate::pdfa::MAX_XMP)?;
+                    kyso_pdf::stop::afford(x.len().saturating_mul(crate::pdfa::XMP_HELD_PER_BYTE))
+                        .ok()?;
+                    crate::pdfa::xmp_dates(&x)?
+                }
+            };
+            let info = match info {
+                None => return Some(Vec::new()), // no /ModDate: no order to keep
+                Some(i) => kyso_pdf::date::parse(std::str::from_utf8(i.as_deref()?).ok()?)?,
+            };
+            dates
+                .iter()
+                .map(|x| crate::pdfa::xmp_date(x).map(|x| x > info))
+                .collect::<Option<Vec<bool>>>()
+        };
+        match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
+            (Some(a), Some(b)) => a != b,
+            _ => true,
+        }
     }
 
     /// Is `d` a popup set to open (/Open true): some reader shows it, whatever its flags and
@@ -3420,6 +3487,10 @@ impl<'d> Revisions<'_, 'd> {
             if !same {
                 out.push(Change::Metadata);
             }
+        }
+        // The dates deciding which store of metadata a reader shows moved past each other.
+        if self.stores_swapped() && !out.contains(&Change::Metadata) {
+            out.push(Change::Metadata);
         }
         // An object the signed revision uses that is there but that kyso cannot read (a key
         // given twice with different values, nesting past its limits): readers read it, and
