@@ -260,7 +260,9 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 pdf.js shows, rewritten (fails; helper 235)
     DIR/xmp-dates-past-info.pdf certified at P=1, /Info's title and the packet's differing, the
                                 packet older; then its dates moved past /Info's /ModDate, so
-                                that Adobe shows its title (fails; helper 235)
+                                that Adobe shows its title (fails; helper 235);
+                                info-date-past-xmp.pdf: the packet newer, then /Info's /ModDate
+                                moved past it (fails)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -1851,11 +1853,16 @@ def raw_xmp(pdf):
     return re.findall(rb'<\?xpacket begin.*?<\?xpacket end[^>]*>', pdf, re.S)[-1]
 
 
-def meta_update(pdf, xmp):
-    """An update writing the XMP packet (object 6) anew, its trailer naming /Info as before."""
-    out = update(pdf, {6: stream(xmp, b'/Type /Metadata /Subtype /XML ')})
+def info_update(pdf, objs):
+    """An update writing these objects, its trailer naming /Info (object 7) as before."""
+    out = update(pdf, objs)
     i = out.rindex(b'/Root 1 0 R /Prev')
     return out[:i] + b'/Root 1 0 R /Info 7 0 R' + out[i + len(b'/Root 1 0 R'):]
+
+
+def meta_update(pdf, xmp):
+    """An update writing the XMP packet (object 6) anew."""
+    return info_update(pdf, {6: stream(xmp, b'/Type /Metadata /Subtype /XML ')})
 
 
 def certified_then_stamped(name, vendor=None, retitle=False, xmp=True):
@@ -1932,6 +1939,15 @@ packet_changed('xmp-dates-past-info',
                '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>',
                '2020-01-01T00:00:00Z', '2030-01-01T00:00:00Z',
                info=b"/ModDate (D:20261201100000+07'00') /Title (Giay phep xay dung) ")
+# ... and the other way: the packet newer, then /Info's /ModDate (a string, as pyHanko writes
+# it at every update) moved past the packet's dates.
+packet_changed('info-date-past-xmp', '<xmp:ModifyDate>TITLE</xmp:ModifyDate>\n'
+               '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>',
+               '2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z',
+               info=b"/ModDate (D:20261201100000+07'00') /Title (Giay phep xay dung) ")
+certified = open(os.path.join(D, 'info-date-past-xmp-signed.pdf'), 'rb').read()
+save('info-date-past-xmp', certified, info_update(certified, {7: raw(certified, 7).replace(
+    b"/ModDate (D:20261201100000+07'00')", b"/ModDate (D:20280101000000Z)")}))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's
