@@ -1012,6 +1012,23 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "the document metadata changed, which the certification (DocMDP P=1) forbids",
         ),
+        // ... read wherever the packet is, compared by the clock when a date has no zone; an
+        // /Info written into a later trailer directly (helper 236).
+        (
+            "xmp-wrapped-dates",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "zoneless-dates",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "info-direct-added",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
         // /Info's /Producer made a dictionary under P=1 (helper 234).
         (
             "info-producer-dict-certified",

@@ -263,6 +263,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 that Adobe shows its title (fails; helper 235);
                                 info-date-past-xmp.pdf: the packet newer, then /Info's /ModDate
                                 moved past it (fails)
+    DIR/xmp-wrapped-dates.pdf, zoneless-dates.pdf, info-direct-added.pdf
+                                the same under an x:xmpmeta of another namespace; with dates
+                                made zoneless, newer by the clock, older in UTC; and an /Info
+                                written directly into a later trailer of a file that had none
+                                (each fails; helper 236)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -1948,6 +1953,40 @@ packet_changed('info-date-past-xmp', '<xmp:ModifyDate>TITLE</xmp:ModifyDate>\n'
 certified = open(os.path.join(D, 'info-date-past-xmp-signed.pdf'), 'rb').read()
 save('info-date-past-xmp', certified, info_update(certified, {7: raw(certified, 7).replace(
     b"/ModDate (D:20261201100000+07'00')", b"/ModDate (D:20280101000000Z)")}))
+
+
+# 18c. Helper 236, on 18b: the packet's dates read wherever they are (a packet under an
+#      x:xmpmeta of another namespace, which Adobe's toolkit reads, dated before /Info, then
+#      /Info's /ModDate moved before it); dates without a zone compared as Adobe's toolkit
+#      compares them, by the clock (/ModDate made zoneless and the packet given a zone, newer
+#      by the clock, older in UTC); and an /Info written directly into a later trailer of a
+#      file that had none (pdfinfo and pdf.js show its title).
+def dated(date, ns='adobe:ns:meta/'):
+    return packet('<xmp:ModifyDate>%s</xmp:ModifyDate><xmp:MetadataDate>%s</xmp:MetadataDate>\n'
+                  '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>'
+                  % (date, date), '').replace(b'adobe:ns:meta/', ns.encode())
+
+
+def certified_with(xmp, info):
+    objs = dict(page3)
+    objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+    objs[6] = stream(xmp, b'/Type /Metadata /Subtype /XML ')
+    pdf = build(objs)
+    if info:
+        objs[7] = b"<< /Producer (LibreOffice 7.5) /Title (Giay phep xay dung) /ModDate (%s) >>" % info
+        pdf = build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R')
+    return certify(pdf, MDPPerm.NO_CHANGES, keep_xmp=True)
+
+
+c = certified_with(dated('2026-06-01T00:00:00Z', 'adobe:ns:meta'), b"D:20261201100000+07'00'")
+save('xmp-wrapped-dates', c, info_update(c, {7: raw(c, 7).replace(b'D:20261201', b'D:20260101')}))
+c = certified_with(dated('2026-12-01T09:00:00Z'), b'D:20261201100000Z')
+save('zoneless-dates', c, info_update(c, {6: stream(dated('2026-12-01T12:00:00+05:00'), b'/Type /Metadata /Subtype /XML '),
+                                          7: raw(c, 7).replace(b'D:20261201100000Z', b'D:20261201100000')}))
+c = certified_with(dated('2026-12-01T09:00:00Z'), None)
+prev, size = last_xref(c)
+save('info-direct-added', c, c + b'xref\n0 0\ntrailer\n<< /Size %d /Root 1 0 R /Info << /Title (Thu hoi giay phep xay dung) '
+     b'/Author (So Xay dung) >> /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size, prev, len(c)))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -425,9 +425,10 @@ pub fn xmp_same_but_stamps(old: &[u8], new: &[u8]) -> bool {
     same_but_stamps(old, new).is_some()
 }
 
-/// The dates an XMP packet gives the document (`xmp:ModifyDate`, `xmp:MetadataDate` where
-/// [`xmp_same_but_stamps`] lets an update restate them), as written, in the packet's order;
-/// `None` for a packet it does not read.
+/// The dates of the XMP basic schema an XMP packet gives (`xmp:ModifyDate`,
+/// `xmp:MetadataDate`, wherever they are written), as written, in the packet's order (empty
+/// for a date element holding more than text); `None` for a packet [`xmp_same_but_stamps`]
+/// does not read.
 pub fn xmp_dates(xmp: &[u8]) -> Option<Vec<Vec<u8>>> {
     same_but_stamps(xmp, xmp).map(|(dates, _)| dates)
 }
@@ -436,6 +437,47 @@ pub fn xmp_dates(xmp: &[u8]) -> Option<Vec<Vec<u8>>> {
 /// `YYYY-MM-DD`, then optionally `Thh:mm`, `:ss`, `.s…` and a zone (`Z`, `±hh:mm`; UTC when
 /// none is given, as kyso reads a PDF date without one).
 pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
+    xmp_date_read(raw).map(|(t, _)| t)
+}
+
+/// Is the packet's date `xmp` later than /Info's /ModDate `info`, as Adobe's XMP toolkit
+/// compares two dates (XMPUtils::CompareDateTime: in UTC when both give a zone, by their
+/// clocks otherwise), and as a reader taking a date without a zone for UTC does? `None` when
+/// either does not read as a time: a date without one (`2026-12-06`, compared with a time as
+/// neither earlier nor later by the toolkit), or a /ModDate not written as ISO 32000-1 §7.9.4
+/// writes one (an offset `+0'7'0'0` kyso reads as +07:00 and pdf.js as +00:00; helper 236).
+pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(bool, bool)> {
+    let (x, x_zoned) = xmp_date_read(xmp)?;
+    let s = std::str::from_utf8(info).ok()?;
+    let digits = s.strip_prefix("D:").unwrap_or(s);
+    let rest = digits.trim_start_matches(|c: char| c.is_ascii_digit());
+    let i_zoned = match rest.as_bytes() {
+        b"" => false,
+        b"Z" | b"Z00'00'" | b"Z00'00" => true,
+        // `HH'mm'`, `HH'mm`, `HHmm`, `HH'`, `HH`.
+        [b'+' | b'-', h1, h2, tail @ ..] if h1.is_ascii_digit() && h2.is_ascii_digit() => {
+            let d = |c: &u8| c.is_ascii_digit();
+            match tail {
+                [] | [b'\''] => true,
+                [b'\'', m1, m2] | [b'\'', m1, m2, b'\''] | [m1, m2] if d(m1) && d(m2) => true,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let i = kyso_pdf::date::parse(s)?;
+    let utc = x > i;
+    let clock = |t: time::OffsetDateTime| time::PrimitiveDateTime::new(t.date(), t.time());
+    let adobe = if x_zoned && i_zoned {
+        utc
+    } else {
+        clock(x) > clock(i)
+    };
+    Some((adobe, utc))
+}
+
+/// [`xmp_date`], and whether it gave a zone; `None` for a date without a time.
+fn xmp_date_read(raw: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
     use time::{Date, Month, Time, UtcOffset};
     let s = std::str::from_utf8(raw).ok()?;
     let num = |p: &str, len: usize| -> Option<u32> {
@@ -460,9 +502,7 @@ pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
         u8::try_from(day).ok()?,
     )
     .ok()?;
-    let Some(t) = time else {
-        return Some(date.midnight().assume_utc());
-    };
+    let t = time?;
     let (clock, zone) = match t.find(['Z', '+', '-']) {
         Some(i) => t.split_at(i),
         None => (t, ""),
@@ -506,7 +546,7 @@ pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
         nanos,
     )
     .ok()?;
-    Some(date.with_time(time).assume_offset(offset))
+    Some((date.with_time(time).assume_offset(offset), !zone.is_empty()))
 }
 
 /// The dates of each packet ([`xmp_dates`]) when `new` is `old` but for its stamps.
@@ -523,8 +563,13 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
     let mut bound: HashMap<Vec<u8>, Vec<Ns>> = HashMap::new();
     // Per open element, its role and the prefixes it bound.
     let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
-    // The property element just opened, when it is one a stamp is written in.
+    // The property element just opened, when it is one a stamp is written in; whether the
+    // element just opened is a date of the XMP basic schema, wherever it is (what decides
+    // which store of metadata Adobe shows is read wherever its toolkit finds it: in a packet
+    // under another wrapper, or none; helper 236).
     let mut stamp: Option<Stamp> = None;
+    let mut dating = false;
+    let is_date = |ns: Ns, local: &[u8]| Stamp::of(ns, local) == Some(Stamp::Date);
     // Whether the document element was read; the dates of each packet.
     let mut rooted = false;
     let (mut old_dates, mut new_dates) = (Vec::new(), Vec::new());
@@ -548,14 +593,14 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
             Some(pair) => pair,
             None => (a.read_event().ok()?, b.read_event().ok()?),
         };
-        let opening = stamp.take();
+        let (opening, date_opening) = (stamp.take(), std::mem::take(&mut dating));
         match (&x, &y) {
             (Event::Start(e), Event::Start(f)) | (Event::Empty(e), Event::Empty(f)) => {
                 let empty = matches!(x, Event::Empty(_));
                 if e.name() != f.name() || (!empty && opened.len() >= MAX_DEPTH) {
                     return None;
                 }
-                if opening == Some(Stamp::Date) {
+                if date_opening {
                     // A date's element holding an element: a date no reader reads alike.
                     old_dates.push(Vec::new());
                     new_dates.push(Vec::new());
@@ -628,15 +673,16 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                     if !same {
                         return None;
                     }
-                    if kind == Some(Stamp::Date) {
+                    let date = split(p.key.as_ref())
+                        .is_some_and(|(prefix, local)| is_date(ns_of(&bound, prefix), local));
+                    if date {
                         old_dates.push(p.value.to_vec());
                         new_dates.push(q.value.to_vec());
                     }
                 }
+                let date = is_date(ns_of(&bound, prefix), local);
                 if empty {
-                    if parent == Some(Role::Description)
-                        && Stamp::of(ns_of(&bound, prefix), local) == Some(Stamp::Date)
-                    {
+                    if date {
                         // A date element with no value: a date no reader reads.
                         old_dates.push(Vec::new());
                         new_dates.push(Vec::new());
@@ -646,13 +692,15 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                     if parent == Some(Role::Description) {
                         stamp = Stamp::of(ns_of(&bound, prefix), local);
                     }
+                    dating = date;
                     opened.push((role, mine));
                 }
             }
-            // A stamp's element: its only content may change, within what the property holds.
-            (Event::Text(s), Event::Text(t)) if opening.is_some() => {
-                let (k, s, t) = (opening?, s.as_ref(), t.as_ref());
-                if s != t && !(k.holds(s) && k.holds(t)) {
+            // A stamp's element: its only content may change, within what the property holds;
+            // a date's, read.
+            (Event::Text(s), Event::Text(t)) if opening.is_some() || date_opening => {
+                let (s, t) = (s.as_ref(), t.as_ref());
+                if s != t && !opening.is_some_and(|k| k.holds(s) && k.holds(t)) {
                     return None;
                 }
                 let next = (a.read_event().ok()?, b.read_event().ok()?);
@@ -660,7 +708,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 if s != t && !whole {
                     return None;
                 }
-                if k == Stamp::Date {
+                if date_opening {
                     // Anything more in the element makes the date one no reader reads alike.
                     old_dates.push(if whole { s.to_vec() } else { Vec::new() });
                     new_dates.push(if whole { t.to_vec() } else { Vec::new() });
@@ -677,7 +725,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 if e.name() != f.name() {
                     return None;
                 }
-                if opening == Some(Stamp::Date) {
+                if date_opening {
                     old_dates.push(Vec::new());
                     new_dates.push(Vec::new());
                 }
@@ -698,7 +746,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
             // Anything else (text, references, comments, instructions, CDATA) as written; in
             // a date's element, the date is then one no reader reads alike.
             _ if x == y => {
-                if opening == Some(Stamp::Date) {
+                if date_opening {
                     old_dates.push(Vec::new());
                     new_dates.push(Vec::new());
                 }
@@ -1027,6 +1075,73 @@ mod tests {
     }
 
     #[test]
+    fn the_newer_store_is_judged_as_adobe_compares_dates_and_in_utc() {
+        let newer = |x: &str, i: &str| packet_newer(x.as_bytes(), i.as_bytes());
+        assert_eq!(
+            newer("2026-12-01T10:00:01+07:00", "D:20261201100000+07'00'"),
+            Some((true, true))
+        );
+        assert_eq!(
+            newer("2026-12-01T10:00:00+07:00", "D:20261201100000+07'00'"),
+            Some((false, false))
+        );
+        assert_eq!(
+            newer("2026-12-01T03:00:00Z", "D:20261201100000+07'00"),
+            Some((false, false))
+        );
+        assert_eq!(
+            newer("2026-12-01T03:00:01Z", "D:202612011000+0700"),
+            Some((true, true))
+        );
+        // A zone missing on either side: by the clock for Adobe, in UTC for others.
+        assert_eq!(
+            newer("2026-12-01T12:00:00+05:00", "D:20261201100000"),
+            Some((true, false))
+        );
+        assert_eq!(
+            newer("2026-12-01T09:30:00", "D:20261201050000-05'00'"),
+            Some((true, false))
+        );
+        assert_eq!(
+            newer("2026-12-01T09:30:00", "D:20261201050000Z"),
+            Some((true, true))
+        );
+        // Dates not read alike, or without a time: no order.
+        for (x, i) in [
+            ("2026-12-01", "D:20261201100000Z"),
+            ("2026-12-01T10:00:00Z", "D:20261201100000+0'7'0'0"),
+            ("2026-12-01T10:00:00Z", "D:20261201100000Zjunk"),
+            ("2026-12-01T10:00:00Z", "not a date"),
+            ("", "D:20261201100000Z"),
+        ] {
+            assert_eq!(newer(x, i), None, "{x} {i}");
+        }
+        assert_eq!(
+            newer("2026-12-01T03:00:00Z", "D:20261201100000+07'"),
+            Some((false, false))
+        );
+    }
+
+    #[test]
+    fn dates_are_read_wherever_the_packet_writes_them() {
+        // Under an x:xmpmeta of another namespace, and in a nested description: Adobe's
+        // toolkit finds a packet at any depth (helper 236).
+        let p = "<x:xmpmeta xmlns:x=\"adobe:ns:meta\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmp:MetadataDate=\"2026-06-01T00:00:00Z\"><xmp:ModifyDate>2026-06-02T00:00:00Z</xmp:ModifyDate></rdf:Description></rdf:RDF></x:xmpmeta>";
+        assert_eq!(
+            xmp_dates(p.as_bytes()),
+            Some(vec![
+                b"2026-06-01T00:00:00Z".to_vec(),
+                b"2026-06-02T00:00:00Z".to_vec()
+            ])
+        );
+        // ... where they may not change.
+        assert!(!xmp_same_but_stamps(
+            p.as_bytes(),
+            p.replace("06-02", "06-03").as_bytes()
+        ));
+    }
+
+    #[test]
     fn xmp_dates_read_as_iso_16684_writes_them() {
         let at = |s: &str| xmp_date(s.as_bytes()).map(|t| t.unix_timestamp_nanos());
         let utc = |s: &str| {
@@ -1051,9 +1166,12 @@ mod tests {
             Some(utc("2026-12-06T19:16:36.25Z"))
         );
         assert_eq!(at("2026-12-06T19:16:36"), Some(utc("2026-12-06T19:16:36Z")));
-        assert_eq!(at("2026-12"), Some(utc("2026-12-01T00:00:00Z")));
-        assert_eq!(at("2026"), Some(utc("2026-01-01T00:00:00Z")));
         for bad in [
+            // a date without a time: no point in time to compare (the toolkit compares it with
+            // a time as neither earlier nor later)
+            "2026-12-06",
+            "2026-12",
+            "2026",
             "",
             "26-12-06",
             "2026-13-01",

@@ -1703,8 +1703,10 @@ impl<'d> Revisions<'_, 'd> {
     /// dates may change under P=1 ([`dates_only`], [`Self::xmp_stamps_only`]), and a
     /// certified file whose /Info and packet give two titles showed the other title once its
     /// packet's dates moved past /Info's (helper 235). Compared when a date changed: the
-    /// newer store, for each of the packet's dates, must stay the newer, every date read (a
-    /// date kyso does not read, or a packet, is a change).
+    /// newer store, for each of the packet's dates wherever it is, must stay the newer as
+    /// Adobe's toolkit compares dates and in UTC ([`crate::pdfa::packet_newer`]), every date
+    /// read (a date kyso does not read, a date without a time or a packet it does not read is
+    /// a change).
     fn stores_swapped(&self) -> bool {
         let metadata = |d: &Document<'_>| {
             let catalog = d.dict(d.root()).ok()?;
@@ -1739,14 +1741,14 @@ impl<'d> Revisions<'_, 'd> {
                     crate::pdfa::xmp_dates(&x)?
                 }
             };
-            let info = match info {
-                None => return Some(Vec::new()), // no /ModDate: no order to keep
-                Some(i) => kyso_pdf::date::parse(std::str::from_utf8(i.as_deref()?).ok()?)?,
+            let Some(info) = info else {
+                return Some(Vec::new()); // no /ModDate: no order to keep
             };
+            let info = info.as_deref()?;
             dates
                 .iter()
-                .map(|x| crate::pdfa::xmp_date(x).map(|x| x > info))
-                .collect::<Option<Vec<bool>>>()
+                .map(|x| crate::pdfa::packet_newer(x, info))
+                .collect::<Option<Vec<_>>>()
         };
         match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
             (Some(a), Some(b)) => a != b,
@@ -3476,10 +3478,15 @@ impl<'d> Revisions<'_, 'd> {
         // The trailer's /Info named anew: the new dictionary is held to the signed one as the
         // object would be (one naming a new object of another /Title passed under P=1, the
         // same change made in place failed; helper 230). /ModDate alone is no change (below).
-        let info = |d: &Document<'_>| d.trailer().get("Info").and_then(Object::as_ref);
+        // Given directly in the trailer or not: a dictionary of /Title, /Author and /Subject
+        // written into a later trailer of a file that had none passed under P=1 (helper 236).
+        let info = |d: &Document<'_>| d.trailer().get("Info").cloned();
         let (was, now) = (info(self.signed), info(self.last));
         if was != now {
-            let dict = |d: &Document<'_>, r: Option<ObjRef>| r.and_then(|r| d.dict(r).ok());
+            let dict = |d: &Document<'_>, o: Option<Object>| {
+                o.and_then(|o| d.resolve(&o).ok())
+                    .and_then(|o| o.as_dict().cloned())
+            };
             let same = matches!(
                 (dict(self.signed, was), dict(self.last, now)),
                 (Some(o), Some(n)) if dates_only(&o, &n)

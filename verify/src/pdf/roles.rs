@@ -294,8 +294,12 @@ pub fn walk(
     if let Some(r) = t.get("Root").and_then(Object::as_ref) {
         work.push((r, Edge::Role(Role::Catalog)));
     }
-    if let Some(r) = t.get("Info").and_then(Object::as_ref) {
-        work.push((r, Edge::Role(Role::Info)));
+    match t.get("Info") {
+        Some(Object::Ref(r)) => work.push((*r, Edge::Role(Role::Info))),
+        // Given directly in the trailer: what it refers to is the document information's too
+        // (helper 236).
+        Some(info @ Object::Dict(_)) => edges(info, Edge::Role(Role::Info), false, 0, &mut work),
+        _ => {}
     }
     // What back references reached: each walked once, whichever page's annotation named it (one
     // dictionary that annotations of 4,000 pages name, holding an array of 1.5 million
