@@ -1029,6 +1029,24 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "the document metadata changed, which the certification (DocMDP P=1) forbids",
         ),
+        // ... dated by an alias Adobe's toolkit reads; a packet made no XML; /Info's producer
+        // over lines; /Info a stream, then a dictionary (helper 237).
+        (
+            "xmp-alias-date",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "xmp-attributes-unspaced",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "info-producer-lines",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        ("info-stream-to-dict", failed, "a stream made a dictionary"),
         // /Info's /Producer made a dictionary under P=1 (helper 234).
         (
             "info-producer-dict-certified",

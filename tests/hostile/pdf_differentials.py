@@ -268,6 +268,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 made zoneless, newer by the clock, older in UTC; and an /Info
                                 written directly into a later trailer of a file that had none
                                 (each fails; helper 236)
+    DIR/xmp-alias-date.pdf, xmp-attributes-unspaced.pdf, info-producer-lines.pdf,
+    DIR/info-stream-to-dict.pdf a packet dated by pdf:ModDate, /Info's /ModDate moved past it; a
+                                packet made no XML by two attributes unspaced; /Info's /Producer
+                                rewritten over lines; an /Info stream rewritten as a dictionary
+                                (each fails; helper 237)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -1987,6 +1992,26 @@ c = certified_with(dated('2026-12-01T09:00:00Z'), None)
 prev, size = last_xref(c)
 save('info-direct-added', c, c + b'xref\n0 0\ntrailer\n<< /Size %d /Root 1 0 R /Info << /Title (Thu hoi giay phep xay dung) '
      b'/Author (So Xay dung) >> /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size, prev, len(c)))
+
+
+# 18d. Helper 237, on 18c: a packet dated by pdf:ModDate, which Adobe's toolkit reads as
+#      xmp:ModifyDate, then /Info's /ModDate moved past it; a packet rewritten with no space
+#      between two attributes (the same events to quick-xml, no XML to expat: Adobe's toolkit
+#      then reads no packet, and shows /Info's title); /Info's /Producer rewritten over lines
+#      (pdfinfo prints a "Title:" line the document never had); /Info written as a stream
+#      (Poppler and pdf.js read none), rewritten as a dictionary of the same keys.
+c = certified_with(packet('<pdf:ModDate>2026-12-03T10:00:00+07:00</pdf:ModDate>\n'
+                          '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>', ''),
+                   b"D:20261205100000+07'00'")
+save('xmp-alias-date', c, info_update(c, {7: raw(c, 7).replace(b'D:20261205', b'D:20261202')}))
+c = certified_with(dated('2026-12-03T10:00:00+07:00'), b"D:20261205100000+07'00'")
+save('xmp-attributes-unspaced', c, meta_update(c, raw_xmp(c).replace(b'rdf:about="" xmlns:xmp', b'rdf:about=""xmlns:xmp')))
+save('info-producer-lines', c, info_update(c, {7: raw(c, 7).replace(
+    b'/Producer (LibreOffice 7.5)', b'/Producer (LibreOffice 7.5\nTitle:          Giay phep xay dung - DA DUYET)')}))
+objs = dict(page3)
+objs[7] = b'<< /Title (Giay phep xay dung - DA DUYET) /Author (Bo Xay dung) /Length 0 >>\nstream\n\nendstream'
+c = certify(build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R'), MDPPerm.NO_CHANGES, keep_xmp=True)
+save('info-stream-to-dict', c, info_update(c, {7: b'<< /Title (Giay phep xay dung - DA DUYET) /Author (Bo Xay dung) /Length 0 >>'}))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -167,6 +167,9 @@ enum Ns {
     Pdf,
     /// `adobe:ns:meta/`, the `x:xmpmeta` wrapper's.
     Meta,
+    /// The TIFF and PNG schemas (dates the XMP toolkit takes for `xmp:ModifyDate`).
+    Tiff,
+    Png,
 }
 
 /// What an open element is to the declaration.
@@ -395,13 +398,23 @@ impl Stamp {
                         .all(|b| b.is_ascii_digit() || b"TZ:+-.".contains(&b))
             }
             Stamp::Producer => {
-                (1..=256).contains(&s.chars().count())
-                    && !s.chars().any(|c| {
-                        crate::report::hides(c) || matches!(c, '<' | '>' | '&' | '"' | '\'' | '\\')
-                    })
+                visible_line(s)
+                    && !s
+                        .chars()
+                        .any(|c| matches!(c, '<' | '>' | '&' | '"' | '\'' | '\\'))
             }
         }
     }
+}
+
+/// One line of visible text, at most 256 characters: what a producer may be rewritten to
+/// (no control, invisible or bidirectional character, nor U+FFFE or U+FFFF, which XML
+/// refuses: a packet holding one is no packet to expat, and its title went; helper 237).
+pub fn visible_line(s: &str) -> bool {
+    (1..=256).contains(&s.chars().count())
+        && !s
+            .chars()
+            .any(|c| crate::report::hides(c) || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 
 /// Does the XMP packet `new` state what `old` states, but for the dates an update sets and
@@ -569,7 +582,17 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
     // under another wrapper, or none; helper 236).
     let mut stamp: Option<Stamp> = None;
     let mut dating = false;
-    let is_date = |ns: Ns, local: &[u8]| Stamp::of(ns, local) == Some(Stamp::Date);
+    // The toolkit's aliases of xmp:ModifyDate among them (pdf:ModDate, tiff:DateTime,
+    // png:ModificationTime: a packet dated so was no date to kyso; helper 237).
+    let is_date = |ns: Ns, local: &[u8]| {
+        matches!(
+            (ns, local),
+            (Ns::Xmp, b"ModifyDate" | b"MetadataDate")
+                | (Ns::Pdf, b"ModDate")
+                | (Ns::Tiff, b"DateTime")
+                | (Ns::Png, b"ModificationTime")
+        )
+    };
     // Whether the document element was read; the dates of each packet.
     let mut rooted = false;
     let (mut old_dates, mut new_dates) = (Vec::new(), Vec::new());
@@ -636,6 +659,8 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                                     XMP_NS => Ns::Xmp,
                                     PDF_NS => Ns::Pdf,
                                     META_NS => Ns::Meta,
+                                    b"http://ns.adobe.com/tiff/1.0/" => Ns::Tiff,
+                                    b"http://ns.adobe.com/png/1.0/" => Ns::Png,
                                     _ => Ns::Other,
                                 };
                                 bound.entry(prefix.to_vec()).or_default().push(ns);
@@ -657,8 +682,12 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                     _ => Role::Other,
                 };
                 // Attributes read once every binding of the element is known (a declaration
-                // may follow its use).
-                for (p, q) in pairs {
+                // may follow its use). The tags, but for the stamps' values, the same bytes:
+                // quick-xml reads alike tags that XML parsers refuse (two attributes with no
+                // space between them; a packet expat refuses is none to Adobe's toolkit, and
+                // its title and PDF/A claim went; helper 237).
+                let (mut cut_e, mut cut_f): (Vec<&[u8]>, Vec<&[u8]>) = (Vec::new(), Vec::new());
+                for (p, q) in &pairs {
                     let kind = split(p.key.as_ref()).and_then(|(prefix, local)| {
                         match (role, ns_of(&bound, prefix), local) {
                             (Role::Description, ns, local) => Stamp::of(ns, local),
@@ -673,12 +702,19 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                     if !same {
                         return None;
                     }
+                    if kind.is_some() {
+                        cut_e.push(&p.value);
+                        cut_f.push(&q.value);
+                    }
                     let date = split(p.key.as_ref())
                         .is_some_and(|(prefix, local)| is_date(ns_of(&bound, prefix), local));
                     if date {
                         old_dates.push(p.value.to_vec());
                         new_dates.push(q.value.to_vec());
                     }
+                }
+                if cut(e, &cut_e)? != cut(f, &cut_f)? {
+                    return None;
                 }
                 let date = is_date(ns_of(&bound, prefix), local);
                 if empty {
@@ -722,7 +758,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 }
             }
             (Event::End(e), Event::End(f)) => {
-                if e.name() != f.name() {
+                if e.as_ref() != f.as_ref() {
                     return None;
                 }
                 if date_opening {
@@ -754,6 +790,25 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
             _ => return None,
         }
     }
+}
+
+/// The bytes of a tag without these values of its attributes (slices of it, in its order);
+/// `None` if one is not.
+fn cut(tag: &[u8], values: &[&[u8]]) -> Option<Vec<u8>> {
+    let base = tag.as_ptr() as usize;
+    let mut out = Vec::with_capacity(tag.len());
+    let mut at = 0;
+    for v in values {
+        let start = (v.as_ptr() as usize).checked_sub(base)?;
+        let end = start.checked_add(v.len())?;
+        if start < at || end > tag.len() {
+            return None;
+        }
+        out.extend_from_slice(&tag[at..start]);
+        at = end;
+    }
+    out.extend_from_slice(&tag[at..]);
+    Some(out)
 }
 
 /// `prefix:local` split at its colon (`None`: no prefix).
@@ -1027,6 +1082,18 @@ mod tests {
             STAMPED,
             &STAMPED.replace("pyHanko 0.38.0", "\\376\\377\\000A")
         ));
+        // ... or a tag XML refuses that quick-xml reads alike (no space between attributes), or
+        // a producer of a character XML refuses (helper 237).
+        let tight = STAMPED.replace(
+            "pdf:Producer=\"pyHanko 0.38.0\" rdf:about",
+            "pdf:Producer=\"pyHanko 0.38.0\"rdf:about",
+        );
+        assert!(!same(STAMPED, &tight));
+        assert!(!same(&tight, STAMPED));
+        assert!(!same(
+            STAMPED,
+            &STAMPED.replace("pyHanko 0.38.0", "pyHanko\u{FFFF}")
+        ));
         // ... or a second document element.
         let two = String::from_utf8(xmp(STAMPED)).unwrap().replace(
             "<?xpacket end",
@@ -1139,6 +1206,12 @@ mod tests {
             p.as_bytes(),
             p.replace("06-02", "06-03").as_bytes()
         ));
+        // The toolkit's aliases of xmp:ModifyDate (helper 237).
+        let aliases = "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" xmlns:png=\"http://ns.adobe.com/png/1.0/\" pdf:ModDate=\"1\" tiff:DateTime=\"2\"><png:ModificationTime>3</png:ModificationTime></rdf:Description></rdf:RDF>";
+        assert_eq!(
+            xmp_dates(aliases.as_bytes()),
+            Some(vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()])
+        );
     }
 
     #[test]

@@ -1429,11 +1429,24 @@ fn draws_something(doc: &Document<'_>, d: &Dict) -> bool {
 /// A document information dictionary changed in /ModDate and /Producer alone, each a string
 /// written directly (pyHanko sets both at every update; any other value, an array or a
 /// dictionary, is a change: helper 234).
+///
+/// The new values held as the packet's are ([`crate::pdfa::xmp_same_but_stamps`]): a /ModDate
+/// a date, a /Producer one line of visible text — a producer of several lines made `pdfinfo`
+/// print a "Title:" line the document never had, and a /ModDate of any text printed as such
+/// (helper 237).
 fn dates_only(old: &Dict, new: &Dict) -> bool {
-    changed_keys(old, new).iter().all(|k| {
-        matches!(k.as_str(), "ModDate" | "Producer")
-            && matches!(new.get(k), Some(Object::String(_)) | None)
-    })
+    changed_keys(old, new)
+        .iter()
+        .all(|k| match (k.as_str(), new.get(k)) {
+            (_, None) => matches!(k.as_str(), "ModDate" | "Producer"),
+            ("ModDate", Some(v @ Object::String(_))) => {
+                kyso_pdf::date::parse(&kyso_pdf::form::text(Some(v))).is_some()
+            }
+            ("Producer", Some(v @ Object::String(_))) => {
+                crate::pdfa::visible_line(&kyso_pdf::form::text(Some(v)))
+            }
+            _ => false,
+        })
 }
 
 /// The /ModDate of the document information the trailer names: `None` when there is none,
@@ -2047,6 +2060,21 @@ impl<'d> Revisions<'_, 'd> {
         let what = || describe(before);
         let (bd, ad) = (before.as_dict(), after.as_dict());
         let shape_changed = std::mem::discriminant(before) != std::mem::discriminant(after);
+        // A dictionary made a stream, or a stream a dictionary, whatever its role: readers
+        // take no stream where they look for a dictionary (Poppler and pdf.js ignore an /Info
+        // or a catalog that is a stream), so what it holds appears or goes, while its keys, read
+        // through the stream's dictionary, compare alike (an /Info stream rewritten as a
+        // dictionary of the same keys showed a title under P=1, TOTAL-PASSED; helper 237).
+        if matches!(
+            (before, after),
+            (Object::Stream(_), Object::Dict(_)) | (Object::Dict(_), Object::Stream(_))
+        ) {
+            out.push(Change::Content {
+                num: r.num,
+                what: format!("{} made {}", what(), describe(after)),
+            });
+            return;
+        }
         for role in roles {
             if kyso_pdf::stop::stopped() {
                 return; // the caller discards the result
@@ -3483,9 +3511,9 @@ impl<'d> Revisions<'_, 'd> {
         let info = |d: &Document<'_>| d.trailer().get("Info").cloned();
         let (was, now) = (info(self.signed), info(self.last));
         if was != now {
-            let dict = |d: &Document<'_>, o: Option<Object>| {
-                o.and_then(|o| d.resolve(&o).ok())
-                    .and_then(|o| o.as_dict().cloned())
+            let dict = |d: &Document<'_>, o: Option<Object>| match d.resolve(&o?).ok()? {
+                Object::Dict(d) => Some(d),
+                _ => None, // a stream is no document information to readers (helper 237)
             };
             let same = matches!(
                 (dict(self.signed, was), dict(self.last, now)),
