@@ -1047,6 +1047,23 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             "the document metadata changed, which the certification (DocMDP P=1) forbids",
         ),
         ("info-stream-to-dict", failed, "a stream made a dictionary"),
+        // ... /ModDate tied with the packet's date, given where neither store was dated; a
+        // producer written as PRONOM's signature of PDF/A-1b (helper 238).
+        (
+            "info-date-tied",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "info-date-added",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
+        (
+            "info-producer-pronom",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
         // /Info's /Producer made a dictionary under P=1 (helper 234).
         (
             "info-producer-dict-certified",

@@ -273,6 +273,11 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 packet made no XML by two attributes unspaced; /Info's /Producer
                                 rewritten over lines; an /Info stream rewritten as a dictionary
                                 (each fails; helper 237)
+    DIR/info-date-tied.pdf, info-date-added.pdf, info-producer-pronom.pdf
+                                /Info's /ModDate set back to the packet's date; a /ModDate
+                                given where neither store had a date; /Info's
+                                /Producer rewritten to PRONOM's byte signature of PDF/A-1b
+                                (each fails; helper 238)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -1977,8 +1982,9 @@ def certified_with(xmp, info):
     objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
     objs[6] = stream(xmp, b'/Type /Metadata /Subtype /XML ')
     pdf = build(objs)
-    if info:
-        objs[7] = b"<< /Producer (LibreOffice 7.5) /Title (Giay phep xay dung) /ModDate (%s) >>" % info
+    if info is not None:  # b'': an /Info with no /ModDate
+        objs[7] = (b"<< /Producer (LibreOffice 7.5) /Title (Giay phep xay dung)%s >>"
+                   % (b" /ModDate (%s)" % info if info else b''))
         pdf = build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R')
     return certify(pdf, MDPPerm.NO_CHANGES, keep_xmp=True)
 
@@ -2012,6 +2018,20 @@ objs = dict(page3)
 objs[7] = b'<< /Title (Giay phep xay dung - DA DUYET) /Author (Bo Xay dung) /Length 0 >>\nstream\n\nendstream'
 c = certify(build(objs).replace(b'/Root 1 0 R', b'/Root 1 0 R /Info 7 0 R'), MDPPerm.NO_CHANGES, keep_xmp=True)
 save('info-stream-to-dict', c, info_update(c, {7: b'<< /Title (Giay phep xay dung - DA DUYET) /Author (Bo Xay dung) /Length 0 >>'}))
+
+
+# 18e. Helper 238, on 18d: /Info's /ModDate set back to the packet's date (which store a
+#      reader takes on a tie is not said); a /ModDate added where neither store was dated;
+#      /Info's /Producer rewritten to the bytes PRONOM's signature of PDF/A-1b looks for
+#      (DROID and Siegfried would call the file PDF/A-1b).
+c = certified_with(dated('2026-12-03T10:00:00+07:00'), b"D:20261205100000+07'00'")
+save('info-date-tied', c, info_update(c, {7: raw(c, 7).replace(b'D:20261205', b'D:20261203')}))
+undated = packet('<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Thu hoi giay phep</rdf:li></rdf:Alt></dc:title>', '')
+c = certified_with(undated, b'')
+save('info-date-added', c, info_update(c, {7: raw(c, 7).replace(b' >>', b" /ModDate (D:20261205100000+07'00') >>")}))
+c = certified_with(undated, b"D:20261205100000+07'00'")
+save('info-producer-pronom', c, info_update(c, {7: raw(c, 7).replace(b'/Producer (LibreOffice 7.5)', b'/Producer (LibreOffice 7.5 '
+     b'xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="1" pdfaid:conformance="B")')}))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -386,6 +386,15 @@ impl Stamp {
         }
     }
 
+    /// May the value `old` be restated as `new` (each as written)? Both values of the
+    /// property, and a date restated a whole date and time with a zone (a date restated as
+    /// one no reader orders, `9999-99-99T…`, passed; helper 238).
+    fn restated(self, old: &[u8], new: &[u8]) -> bool {
+        self.holds(old)
+            && self.holds(new)
+            && (self != Stamp::Date || xmp_date_read(new).is_some_and(|(_, zoned)| zoned))
+    }
+
     /// Is `raw` (as written: no reference is expanded) a value of this property?
     fn holds(self, raw: &[u8]) -> bool {
         let Ok(s) = std::str::from_utf8(raw) else {
@@ -405,6 +414,14 @@ impl Stamp {
             }
         }
     }
+}
+
+/// What a producer may be rewritten to: [`visible_line`], and none of XML's markup
+/// characters or a backslash (/Info's too: a producer written as
+/// `xmlns:pdfaid="…" pdfaid:part="1" pdfaid:conformance="B"` is what PRONOM's byte signature
+/// of PDF/A-1b looks for; helper 238).
+pub fn plain_producer(s: &str) -> bool {
+    Stamp::Producer.holds(s.as_bytes())
 }
 
 /// One line of visible text, at most 256 characters: what a producer may be rewritten to
@@ -453,13 +470,15 @@ pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
     xmp_date_read(raw).map(|(t, _)| t)
 }
 
-/// Is the packet's date `xmp` later than /Info's /ModDate `info`, as Adobe's XMP toolkit
-/// compares two dates (XMPUtils::CompareDateTime: in UTC when both give a zone, by their
-/// clocks otherwise), and as a reader taking a date without a zone for UTC does? `None` when
+/// How the packet's date `xmp` compares with /Info's /ModDate `info` (later, the same, or
+/// earlier: which store a reader takes on a tie is not said, so a tie is an order of its own;
+/// helper 238), as Adobe's XMP toolkit compares two dates (XMPUtils::CompareDateTime: in UTC
+/// when both give a zone, by their clocks otherwise), and as a reader taking a date without a
+/// zone for UTC does? `None` when
 /// either does not read as a time: a date without one (`2026-12-06`, compared with a time as
 /// neither earlier nor later by the toolkit), or a /ModDate not written as ISO 32000-1 §7.9.4
 /// writes one (an offset `+0'7'0'0` kyso reads as +07:00 and pdf.js as +00:00; helper 236).
-pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(bool, bool)> {
+pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(std::cmp::Ordering, std::cmp::Ordering)> {
     let (x, x_zoned) = xmp_date_read(xmp)?;
     let s = std::str::from_utf8(info).ok()?;
     let digits = s.strip_prefix("D:").unwrap_or(s);
@@ -479,12 +498,12 @@ pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(bool, bool)> {
         _ => return None,
     };
     let i = kyso_pdf::date::parse(s)?;
-    let utc = x > i;
+    let utc = x.cmp(&i);
     let clock = |t: time::OffsetDateTime| time::PrimitiveDateTime::new(t.date(), t.time());
     let adobe = if x_zoned && i_zoned {
         utc
     } else {
-        clock(x) > clock(i)
+        clock(x).cmp(&clock(i))
     };
     Some((adobe, utc))
 }
@@ -526,6 +545,9 @@ fn xmp_date_read(raw: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
             let sign: i8 = if z.starts_with('-') { -1 } else { 1 };
             let (h, m) = z[1..].split_once(':')?;
             let (h, m) = (num(h, 2)?, num(m, 2)?);
+            if h > 23 || m > 59 {
+                return None; // as the toolkit reads a zone (helper 238)
+            }
             UtcOffset::from_hms(
                 sign * i8::try_from(h).ok()?,
                 sign * i8::try_from(m).ok()?,
@@ -696,7 +718,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                         }
                     });
                     let same = match kind {
-                        Some(k) => p.value == q.value || (k.holds(&p.value) && k.holds(&q.value)),
+                        Some(k) => p.value == q.value || k.restated(&p.value, &q.value),
                         None => p.value == q.value,
                     };
                     if !same {
@@ -736,7 +758,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
             // a date's, read.
             (Event::Text(s), Event::Text(t)) if opening.is_some() || date_opening => {
                 let (s, t) = (s.as_ref(), t.as_ref());
-                if s != t && !opening.is_some_and(|k| k.holds(s) && k.holds(t)) {
+                if s != t && !opening.is_some_and(|k| k.restated(s, t)) {
                     return None;
                 }
                 let next = (a.read_event().ok()?, b.read_event().ok()?);
@@ -926,8 +948,17 @@ mod tests {
         let odd = STAMPED.replace("pyHanko 0.38.0", "");
         assert!(same(
             &odd,
-            &odd.replace("2026-12-06T19:16:36+00:00", "2026-12-07")
+            &odd.replace("2026-12-06T19:16:36+00:00", "2026-12-07T00:00:00Z")
         ));
+        // A date restated as one no reader orders (helper 238).
+        for bad in [
+            "2026-12-07",
+            "9999-99-99T99:99:99+99:99",
+            "2026-12-07T10:00:00",
+        ] {
+            let new = STAMPED.replace("2026-12-06T19:16:36+00:00", bad);
+            assert!(!same(STAMPED, &new), "{bad}");
+        }
         let later = STAMPED
             .replace("2026-12-06T19:16:36+00:00", "2026-12-06T19:16:37Z")
             .replace("pyHanko 0.38.0", "pyHanko 0.39.0 (Việt)");
@@ -939,7 +970,7 @@ mod tests {
             )
             .replace(
                 "<xmp:MetadataDate>2026-12-01T10:00:00+07:00",
-                "<xmp:MetadataDate>2026-12-06",
+                "<xmp:MetadataDate>2026-12-06T10:00-07:00",
             )
             .replace("LibreOffice 7.5", "kyso");
         assert!(same(ELEMENTS, &later));
@@ -1143,41 +1174,50 @@ mod tests {
 
     #[test]
     fn the_newer_store_is_judged_as_adobe_compares_dates_and_in_utc() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
         let newer = |x: &str, i: &str| packet_newer(x.as_bytes(), i.as_bytes());
         for (x, i, want) in [
             (
                 "2026-12-01T10:00:01+07:00",
                 "D:20261201100000+07'00'",
-                (true, true),
+                (Greater, Greater),
             ),
             (
                 "2026-12-01T10:00:00+07:00",
                 "D:20261201100000+07'00'",
-                (false, false),
+                (Equal, Equal),
             ),
             (
-                "2026-12-01T03:00:00Z",
+                "2026-12-01T02:59:59Z",
                 "D:20261201100000+07'00",
-                (false, false),
+                (Less, Less),
             ),
-            ("2026-12-01T03:00:01Z", "D:202612011000+0700", (true, true)),
+            (
+                "2026-12-01T03:00:01Z",
+                "D:202612011000+0700",
+                (Greater, Greater),
+            ),
             (
                 "2026-12-01T03:00:00Z",
                 "D:20261201100000+07'",
-                (false, false),
+                (Equal, Equal),
             ),
             // A zone missing on either side: by the clock for Adobe, in UTC for others.
             (
                 "2026-12-01T12:00:00+05:00",
                 "D:20261201100000",
-                (true, false),
+                (Greater, Less),
             ),
             (
                 "2026-12-01T09:30:00",
                 "D:20261201050000-05'00'",
-                (true, false),
+                (Greater, Less),
             ),
-            ("2026-12-01T09:30:00", "D:20261201050000Z", (true, true)),
+            (
+                "2026-12-01T09:30:00",
+                "D:20261201050000Z",
+                (Greater, Greater),
+            ),
         ] {
             assert_eq!(newer(x, i), Some(want), "{x} {i}");
         }
@@ -1261,6 +1301,10 @@ mod tests {
             "2026-12-06T19:16:60Z",
             "2026-12-06T19:16:36+07:00:00",
             "+2026-12-06",
+            // zones the toolkit does not read (helper 238)
+            "2026-12-06T19:16:36+24:00",
+            "2026-12-06T19:16:36-25:59",
+            "2026-12-06T19:16:36+07:60",
         ] {
             assert_eq!(at(bad), None, "{bad}");
         }

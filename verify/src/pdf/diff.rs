@@ -1443,7 +1443,7 @@ fn dates_only(old: &Dict, new: &Dict) -> bool {
                 kyso_pdf::date::parse(&kyso_pdf::form::text(Some(v))).is_some()
             }
             ("Producer", Some(v @ Object::String(_))) => {
-                crate::pdfa::visible_line(&kyso_pdf::form::text(Some(v)))
+                crate::pdfa::plain_producer(&kyso_pdf::form::text(Some(v)))
             }
             _ => false,
         })
@@ -1740,7 +1740,7 @@ impl<'d> Revisions<'_, 'd> {
                      m: Option<Option<kyso_pdf::Result<Object>>>,
                      info: &Option<Option<Vec<u8>>>| {
             let dates = match m? {
-                None => Vec::new(),
+                None => return Some(None), // no packet: one store
                 Some(m) => {
                     let Object::Stream(s) = m.ok()? else {
                         return None;
@@ -1754,14 +1754,23 @@ impl<'d> Revisions<'_, 'd> {
                     crate::pdfa::xmp_dates(&x)?
                 }
             };
-            let Some(info) = info else {
-                return Some(Vec::new()); // no /ModDate: no order to keep
+            // Whether /Info is dated, and how each of the packet's dates compares with it;
+            // without a /ModDate, each date read (a date added to /Info where neither store
+            // had one, or a packet's date made one no reader reads, passed; helper 238).
+            let order = match info {
+                None => dates
+                    .iter()
+                    .map(|x| crate::pdfa::xmp_date(x).map(|_| None))
+                    .collect::<Option<Vec<_>>>()?,
+                Some(info) => {
+                    let info = info.as_deref()?;
+                    dates
+                        .iter()
+                        .map(|x| crate::pdfa::packet_newer(x, info).map(Some))
+                        .collect::<Option<Vec<_>>>()?
+                }
             };
-            let info = info.as_deref()?;
-            dates
-                .iter()
-                .map(|x| crate::pdfa::packet_newer(x, info))
-                .collect::<Option<Vec<_>>>()
+            Some(Some((info.is_some(), order)))
         };
         match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
             (Some(a), Some(b)) => a != b,
