@@ -277,7 +277,12 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 /Info's /ModDate set back to the packet's date; a /ModDate
                                 given where neither store had a date; /Info's
                                 /Producer rewritten to PRONOM's byte signature of PDF/A-1b
-                                (each fails; helper 238)
+                                (each fails but the tie: a tie is /Info's by Adobe's rule;
+                                helper 238)
+    DIR/dated-alike-stamped.pdf, metadata-day-stamped.pdf
+                                a packet in pyHanko's form, its dates alike (or its
+                                xmp:MetadataDate a day), certified as it is, then time-stamped by
+                                pyHanko (passes; helper 239)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -2032,6 +2037,39 @@ save('info-date-added', c, info_update(c, {7: raw(c, 7).replace(b' >>', b" /ModD
 c = certified_with(undated, b"D:20261205100000+07'00'")
 save('info-producer-pronom', c, info_update(c, {7: raw(c, 7).replace(b'/Producer (LibreOffice 7.5)', b'/Producer (LibreOffice 7.5 '
      b'xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="1" pdfaid:conformance="B")')}))
+
+
+# 18f. Honest time-stamps the order of dates must let through (helper 239): a packet in
+#      pyHanko's form whose three dates are alike, or whose xmp:MetadataDate is a date without
+#      a time, certified as it is, then time-stamped by pyHanko (which restates /ModDate and
+#      xmp:ModifyDate, not xmp:MetadataDate): both failed when a tie was an order of its own
+#      and a date without a time no order.
+def pyhanko_stamped(pdf):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper()).timestamp_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False),
+                                                    'sha256', output=out)
+    return out.getvalue()
+
+
+LO = packet('<xmp:ModifyDate>2026-12-03T10:00:00+07:00</xmp:ModifyDate>'
+            '<xmp:MetadataDate>2026-12-03T10:00:00+07:00</xmp:MetadataDate><pdf:Producer>LibreOffice 7.5</pdf:Producer>\n'
+            '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Giay phep xay dung</rdf:li></rdf:Alt></dc:title>', '')
+objs = dict(page3)
+objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+objs[6] = stream(LO, b'/Type /Metadata /Subtype /XML ')
+PYFORM = raw_xmp(certify(build(objs), MDPPerm.NO_CHANGES))  # the packet as pyHanko writes it
+
+
+def dates_set(x, modify, metadata):
+    x = re.sub(rb'xmp:ModifyDate="[^"]*"', b'xmp:ModifyDate="%s"' % modify, x)
+    return re.sub(rb'xmp:MetadataDate="[^"]*"', b'xmp:MetadataDate="%s"' % metadata, x)
+
+
+for name, metadata in [('dated-alike-stamped', b'2026-12-03T10:00:00+07:00'), ('metadata-day-stamped', b'2026-12-03')]:
+    c = certified_with(dates_set(PYFORM, b'2026-12-03T10:00:00+07:00', metadata), b"D:20261203100000+07'00'")
+    save(name, c, pyhanko_stamped(c))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -470,20 +470,31 @@ pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
     xmp_date_read(raw).map(|(t, _)| t)
 }
 
-/// How the packet's date `xmp` compares with /Info's /ModDate `info` (later, the same, or
-/// earlier: which store a reader takes on a tie is not said, so a tie is an order of its own;
-/// helper 238), as Adobe's XMP toolkit compares two dates (XMPUtils::CompareDateTime: in UTC
-/// when both give a zone, by their clocks otherwise), and as a reader taking a date without a
-/// zone for UTC does? `None` when
-/// either does not read as a time: a date without one (`2026-12-06`, compared with a time as
-/// neither earlier nor later by the toolkit), or a /ModDate not written as ISO 32000-1 §7.9.4
-/// writes one (an offset `+0'7'0'0` kyso reads as +07:00 and pdf.js as +00:00; helper 236).
-pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(std::cmp::Ordering, std::cmp::Ordering)> {
+/// How the packet's date `xmp` compares with /Info's /ModDate `info`, as Adobe's XMP toolkit
+/// compares two dates (XMPUtils::CompareDateTime: in UTC when both give a zone, by their
+/// clocks otherwise; a zoneless date compared in UTC once failed honest time-stamps of packets
+/// written in local time: helper 239). `None` when either does not read as a time: a date
+/// without one (`2026-12-06`, compared with a time as neither earlier nor later by the
+/// toolkit), or a /ModDate not read by [`pdf_mod_date`].
+pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<std::cmp::Ordering> {
     let (x, x_zoned) = xmp_date_read(xmp)?;
+    let (i, i_zoned) = pdf_mod_date(info)?;
+    let clock = |t: time::OffsetDateTime| time::PrimitiveDateTime::new(t.date(), t.time());
+    Some(if x_zoned && i_zoned {
+        x.cmp(&i)
+    } else {
+        clock(x).cmp(&clock(i))
+    })
+}
+
+/// A /ModDate as written (ISO 32000-1 §7.9.4), and whether it gave a zone; `None` for one
+/// not written so (an offset `+0'7'0'0` kyso reads as +07:00 and pdf.js as +00:00; helper
+/// 236).
+pub fn pdf_mod_date(info: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
     let s = std::str::from_utf8(info).ok()?;
     let digits = s.strip_prefix("D:").unwrap_or(s);
     let rest = digits.trim_start_matches(|c: char| c.is_ascii_digit());
-    let i_zoned = match rest.as_bytes() {
+    let zoned = match rest.as_bytes() {
         b"" => false,
         b"Z" | b"Z00'00'" | b"Z00'00" => true,
         // `HH'mm'`, `HH'mm`, `HHmm`, `HH'`, `HH`.
@@ -497,15 +508,7 @@ pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<(std::cmp::Ordering, std:
         }
         _ => return None,
     };
-    let i = kyso_pdf::date::parse(s)?;
-    let utc = x.cmp(&i);
-    let clock = |t: time::OffsetDateTime| time::PrimitiveDateTime::new(t.date(), t.time());
-    let adobe = if x_zoned && i_zoned {
-        utc
-    } else {
-        clock(x).cmp(&clock(i))
-    };
-    Some((adobe, utc))
+    Some((kyso_pdf::date::parse(s)?, zoned))
 }
 
 /// [`xmp_date`], and whether it gave a zone; `None` for a date without a time.
@@ -1173,51 +1176,27 @@ mod tests {
     }
 
     #[test]
-    fn the_newer_store_is_judged_as_adobe_compares_dates_and_in_utc() {
+    fn the_newer_store_is_judged_as_adobe_compares_dates() {
         use std::cmp::Ordering::{Equal, Greater, Less};
         let newer = |x: &str, i: &str| packet_newer(x.as_bytes(), i.as_bytes());
         for (x, i, want) in [
             (
                 "2026-12-01T10:00:01+07:00",
                 "D:20261201100000+07'00'",
-                (Greater, Greater),
+                Greater,
             ),
             (
                 "2026-12-01T10:00:00+07:00",
                 "D:20261201100000+07'00'",
-                (Equal, Equal),
+                Equal,
             ),
-            (
-                "2026-12-01T02:59:59Z",
-                "D:20261201100000+07'00",
-                (Less, Less),
-            ),
-            (
-                "2026-12-01T03:00:01Z",
-                "D:202612011000+0700",
-                (Greater, Greater),
-            ),
-            (
-                "2026-12-01T03:00:00Z",
-                "D:20261201100000+07'",
-                (Equal, Equal),
-            ),
-            // A zone missing on either side: by the clock for Adobe, in UTC for others.
-            (
-                "2026-12-01T12:00:00+05:00",
-                "D:20261201100000",
-                (Greater, Less),
-            ),
-            (
-                "2026-12-01T09:30:00",
-                "D:20261201050000-05'00'",
-                (Greater, Less),
-            ),
-            (
-                "2026-12-01T09:30:00",
-                "D:20261201050000Z",
-                (Greater, Greater),
-            ),
+            ("2026-12-01T02:59:59Z", "D:20261201100000+07'00", Less),
+            ("2026-12-01T03:00:01Z", "D:202612011000+0700", Greater),
+            ("2026-12-01T03:00:00Z", "D:20261201100000+07'", Equal),
+            // A zone missing on either side: by the clock.
+            ("2026-12-01T12:00:00+05:00", "D:20261201100000", Greater),
+            ("2026-12-01T09:30:00", "D:20261201050000-05'00'", Greater),
+            ("2026-12-01T09:30:00", "D:20261201100000Z", Less),
         ] {
             assert_eq!(newer(x, i), Some(want), "{x} {i}");
         }

@@ -1754,22 +1754,30 @@ impl<'d> Revisions<'_, 'd> {
                     crate::pdfa::xmp_dates(&x)?
                 }
             };
-            // Whether /Info is dated, and how each of the packet's dates compares with it;
-            // without a /ModDate, each date read (a date added to /Info where neither store
-            // had one, or a packet's date made one no reader reads, passed; helper 238).
-            let order = match info {
-                None => dates
-                    .iter()
-                    .map(|x| crate::pdfa::xmp_date(x).map(|_| None))
-                    .collect::<Option<Vec<_>>>()?,
-                Some(info) => {
-                    let info = info.as_deref()?;
-                    dates
-                        .iter()
-                        .map(|x| crate::pdfa::packet_newer(x, info).map(Some))
-                        .collect::<Option<Vec<_>>>()?
-                }
+            // Whether /Info is dated (a date added to /Info where neither store had one passed;
+            // helper 238), and for each of the packet's dates, whether it is the newer, as
+            // Adobe's rule reads: newer, not merely as new (a tie, and a packet's date left
+            // behind by a later /ModDate, are /Info's; pyHanko restates /ModDate and
+            // xmp:ModifyDate but not xmp:MetadataDate, and files dated alike failed every
+            // time-stamp when a tie was an order of its own: helper 239). A date no reader
+            // orders (a date without a time) stays as it was written, byte for byte.
+            let info: Option<&[u8]> = match info {
+                None => None,
+                Some(i) => Some(i.as_deref()?),
             };
+            if let Some(i) = info {
+                crate::pdfa::pdf_mod_date(i)?;
+            }
+            let mut order = Vec::with_capacity(dates.len());
+            for x in &dates {
+                order.push(match (info, crate::pdfa::xmp_date(x)) {
+                    (_, None) => Err(x.clone()),
+                    (None, Some(_)) => Ok(false),
+                    (Some(i), Some(_)) => {
+                        Ok(crate::pdfa::packet_newer(x, i)? == std::cmp::Ordering::Greater)
+                    }
+                });
+            }
             Some(Some((info.is_some(), order)))
         };
         match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
