@@ -1059,6 +1059,12 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "the document metadata changed, which the certification (DocMDP P=1) forbids",
         ),
+        // ... /ModDate moved across a packet's date of a day alone (helper 240).
+        (
+            "xmp-day-passed",
+            failed,
+            "the document metadata changed, which the certification (DocMDP P=1) forbids",
+        ),
         // /Info's /Producer made a dictionary under P=1 (helper 234).
         (
             "info-producer-dict-certified",

@@ -282,7 +282,8 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
     DIR/dated-alike-stamped.pdf, metadata-day-stamped.pdf
                                 a packet in pyHanko's form, its dates alike (or its
                                 xmp:MetadataDate a day), certified as it is, then time-stamped by
-                                pyHanko (passes; helper 239)
+                                pyHanko (passes; helper 239); xmp-day-passed.pdf: a packet
+                                dated by a day, /ModDate moved across it (fails; helper 240)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -2070,6 +2071,10 @@ def dates_set(x, modify, metadata):
 for name, metadata in [('dated-alike-stamped', b'2026-12-03T10:00:00+07:00'), ('metadata-day-stamped', b'2026-12-03')]:
     c = certified_with(dates_set(PYFORM, b'2026-12-03T10:00:00+07:00', metadata), b"D:20261203100000+07'00'")
     save(name, c, pyhanko_stamped(c))
+# ... while a packet dated by a day alone is still ordered: /ModDate moved from the day before
+# to the day after it fails (helper 240: it passed when such a date had only to stay as written).
+c = certified_with(dated('2026-12-04'), b"D:20261203100000+07'00'")
+save('xmp-day-passed', c, info_update(c, {7: raw(c, 7).replace(b'D:20261203', b'D:20261205')}))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

@@ -473,18 +473,56 @@ pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
 /// How the packet's date `xmp` compares with /Info's /ModDate `info`, as Adobe's XMP toolkit
 /// compares two dates (XMPUtils::CompareDateTime: in UTC when both give a zone, by their
 /// clocks otherwise; a zoneless date compared in UTC once failed honest time-stamps of packets
-/// written in local time: helper 239). `None` when either does not read as a time: a date
-/// without one (`2026-12-06`, compared with a time as neither earlier nor later by the
-/// toolkit), or a /ModDate not read by [`pdf_mod_date`].
+/// written in local time: helper 239). A packet date without a time (`2026-12-06`, `2026-12`,
+/// `2026`) compares by the fields it gives with /ModDate's own (a later day is later, the same
+/// day a tie; kept only as written, /ModDate moved across such a day passed: helper 240).
+/// `None` when either does not read: a packet date [`xmp_date`] and [`xmp_day`] do not read,
+/// or a /ModDate [`pdf_mod_date`] does not.
 pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<std::cmp::Ordering> {
-    let (x, x_zoned) = xmp_date_read(xmp)?;
     let (i, i_zoned) = pdf_mod_date(info)?;
     let clock = |t: time::OffsetDateTime| time::PrimitiveDateTime::new(t.date(), t.time());
+    let Some((x, x_zoned)) = xmp_date_read(xmp) else {
+        let (y, m, d) = xmp_day(xmp)?;
+        let mine = [Some(y), m.map(i32::from), d.map(i32::from)];
+        let theirs = [i.year(), i32::from(u8::from(i.month())), i32::from(i.day())];
+        return Some(
+            mine.iter()
+                .zip(theirs)
+                .map_while(|(a, b)| a.map(|a| a.cmp(&b)))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        );
+    };
     Some(if x_zoned && i_zoned {
         x.cmp(&i)
     } else {
         clock(x).cmp(&clock(i))
     })
+}
+
+/// A packet date without a time: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real day.
+pub fn xmp_day(raw: &[u8]) -> Option<(i32, Option<u8>, Option<u8>)> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let num = |p: &str, len: usize| -> Option<u16> {
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let mut parts = s.split('-');
+    let year = i32::from(num(parts.next()?, 4)?);
+    let mut next = || -> Option<Option<u8>> {
+        match parts.next() {
+            None => Some(None),
+            Some(p) => Some(Some(u8::try_from(num(p, 2)?).ok()?)),
+        }
+    };
+    let (month, day) = (next()?, next()?);
+    if parts.next().is_some() || (month.is_none() && day.is_some()) {
+        return None;
+    }
+    let m = time::Month::try_from(month.unwrap_or(1)).ok()?;
+    time::Date::from_calendar_date(year, m, day.unwrap_or(1)).ok()?;
+    Some((year, month, day))
 }
 
 /// A /ModDate as written (ISO 32000-1 §7.9.4), and whether it gave a zone; `None` for one
@@ -1200,9 +1238,29 @@ mod tests {
         ] {
             assert_eq!(newer(x, i), Some(want), "{x} {i}");
         }
-        // Dates not read alike, or without a time: no order.
+        // A packet date without a time: by the fields it gives, against /ModDate's own (the
+        // same day a tie; helper 240).
+        for (x, i, want) in [
+            ("2026-12-01", "D:20261201235959+07'00'", Equal),
+            ("2026-12-02", "D:20261201235959-10'00'", Greater),
+            ("2026-11-30", "D:20261201000000Z", Less),
+            ("2026-12", "D:20261231100000Z", Equal),
+            ("2027", "D:20261231100000Z", Greater),
+            ("2025", "D:20260101000000Z", Less),
+        ] {
+            assert_eq!(newer(x, i), Some(want), "{x} {i}");
+        }
+        for bad in [
+            "2026-02-30",
+            "2026--01",
+            "2026-1-01",
+            "26-12-01",
+            "2026-12-01-01",
+        ] {
+            assert_eq!(xmp_day(bad.as_bytes()), None, "{bad}");
+        }
+        // Dates not read alike: no order.
         for (x, i) in [
-            ("2026-12-01", "D:20261201100000Z"),
             ("2026-12-01T10:00:00Z", "D:20261201100000+0'7'0'0"),
             ("2026-12-01T10:00:00Z", "D:20261201100000Zjunk"),
             ("2026-12-01T10:00:00Z", "not a date"),

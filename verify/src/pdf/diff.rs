@@ -1439,8 +1439,13 @@ fn dates_only(old: &Dict, new: &Dict) -> bool {
         .iter()
         .all(|k| match (k.as_str(), new.get(k)) {
             (_, None) => matches!(k.as_str(), "ModDate" | "Producer"),
+            // A whole date and time, as the packet's restated dates must be (a /ModDate of a
+            // day alone, read as midnight by kyso, may be a day to Acrobat; helper 240).
             ("ModDate", Some(v @ Object::String(_))) => {
-                kyso_pdf::date::parse(&kyso_pdf::form::text(Some(v))).is_some()
+                let t = kyso_pdf::form::text(Some(v));
+                let digits = t.strip_prefix("D:").unwrap_or(&t).bytes();
+                digits.take_while(u8::is_ascii_digit).count() == 14
+                    && kyso_pdf::date::parse(&t).is_some()
             }
             ("Producer", Some(v @ Object::String(_))) => {
                 crate::pdfa::plain_producer(&kyso_pdf::form::text(Some(v)))
@@ -1717,9 +1722,8 @@ impl<'d> Revisions<'_, 'd> {
     /// certified file whose /Info and packet give two titles showed the other title once its
     /// packet's dates moved past /Info's (helper 235). Compared when a date changed: the
     /// newer store, for each of the packet's dates wherever it is, must stay the newer as
-    /// Adobe's toolkit compares dates and in UTC ([`crate::pdfa::packet_newer`]), every date
-    /// read (a date kyso does not read, a date without a time or a packet it does not read is
-    /// a change).
+    /// Adobe's toolkit compares dates ([`crate::pdfa::packet_newer`]); a /ModDate or a packet
+    /// kyso does not read is a change, a packet date it does not read must stay as written.
     fn stores_swapped(&self) -> bool {
         let metadata = |d: &Document<'_>| {
             let catalog = d.dict(d.root()).ok()?;
@@ -1759,8 +1763,8 @@ impl<'d> Revisions<'_, 'd> {
             // Adobe's rule reads: newer, not merely as new (a tie, and a packet's date left
             // behind by a later /ModDate, are /Info's; pyHanko restates /ModDate and
             // xmp:ModifyDate but not xmp:MetadataDate, and files dated alike failed every
-            // time-stamp when a tie was an order of its own: helper 239). A date no reader
-            // orders (a date without a time) stays as it was written, byte for byte.
+            // time-stamp when a tie was an order of its own: helper 239). A date kyso does not
+            // read stays as it was written, byte for byte.
             let info: Option<&[u8]> = match info {
                 None => None,
                 Some(i) => Some(i.as_deref()?),
@@ -1770,12 +1774,11 @@ impl<'d> Revisions<'_, 'd> {
             }
             let mut order = Vec::with_capacity(dates.len());
             for x in &dates {
-                order.push(match (info, crate::pdfa::xmp_date(x)) {
-                    (_, None) => Err(x.clone()),
-                    (None, Some(_)) => Ok(false),
-                    (Some(i), Some(_)) => {
-                        Ok(crate::pdfa::packet_newer(x, i)? == std::cmp::Ordering::Greater)
-                    }
+                let reads = crate::pdfa::xmp_date(x).is_some() || crate::pdfa::xmp_day(x).is_some();
+                order.push(match info {
+                    _ if !reads => Err(x.clone()),
+                    None => Ok(false),
+                    Some(i) => Ok(crate::pdfa::packet_newer(x, i)? == std::cmp::Ordering::Greater),
                 });
             }
             Some(Some((info.is_some(), order)))
