@@ -455,17 +455,18 @@ pub fn xmp_same_but_stamps(old: &[u8], new: &[u8]) -> bool {
     same_but_stamps(old, new).is_some()
 }
 
-/// The dates of the XMP basic schema an XMP packet gives (`xmp:ModifyDate`,
-/// `xmp:MetadataDate`, wherever they are written), as written, in the packet's order (empty
-/// for a date element holding more than text); `None` for a packet [`xmp_same_but_stamps`]
-/// does not read.
+/// The dates an XMP packet gives the document (`xmp:ModifyDate`, `xmp:MetadataDate` and the
+/// toolkit's aliases of the first, `pdf:ModDate`, `tiff:DateTime`, `png:ModificationTime`,
+/// wherever they are written), as written, in the packet's order (empty for a date element
+/// holding more than text); `None` for a packet [`xmp_same_but_stamps`] does not read.
 pub fn xmp_dates(xmp: &[u8]) -> Option<Vec<Vec<u8>>> {
     same_but_stamps(xmp, xmp).map(|(dates, _)| dates)
 }
 
-/// An XMP date (ISO 16684-1 §8.2.1.1, a subset of ISO 8601): `YYYY`, `YYYY-MM`,
-/// `YYYY-MM-DD`, then optionally `Thh:mm`, `:ss`, `.s…` and a zone (`Z`, `±hh:mm`; UTC when
-/// none is given, as kyso reads a PDF date without one).
+/// An XMP date with a time (ISO 16684-1 §8.2.1.1, a subset of ISO 8601): `YYYY-MM-DD`, then
+/// `Thh:mm`, optionally `:ss` and `.s…`, and a zone (`Z`, `±hh:mm` up to 23:59; UTC when none
+/// is given, as kyso reads a PDF date without one). `None` for a date without a time
+/// ([`xmp_day`] reads those).
 pub fn xmp_date(raw: &[u8]) -> Option<time::OffsetDateTime> {
     xmp_date_read(raw).map(|(t, _)| t)
 }
