@@ -76,6 +76,40 @@ pub fn parse(s: &str) -> Option<OffsetDateTime> {
     Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
 }
 
+/// A PDF date read strictly: its offset, if any, in one of the forms ISO 32000-1 §7.9.4 and
+/// signing tools write (`Z`, `Z00'00'`, `+HH'mm'`, `+HH'mm`, `+HHmm`, `+HH'`, `+HH`), where
+/// [`parse`] reads as Acrobat does and takes more (`+0'7'0'0`, read +07:00 here and +00:00 by
+/// pdf.js; anything after `Z`).
+pub struct Written {
+    pub at: OffsetDateTime,
+    /// An offset was given (otherwise [`parse`]'s UTC).
+    pub zoned: bool,
+    /// All six parts were given, down to the second.
+    pub whole: bool,
+}
+
+/// [`Written`], `None` for a date not written so.
+pub fn as_written(s: &str) -> Option<Written> {
+    let body = s.strip_prefix("D:").unwrap_or(s);
+    let rest = body.trim_start_matches(|c: char| c.is_ascii_digit());
+    let d = |c: &u8| c.is_ascii_digit();
+    let zoned = match rest.as_bytes() {
+        b"" => false,
+        b"Z" | b"Z00'00'" | b"Z00'00" => true,
+        [b'+' | b'-', h1, h2, tail @ ..] if d(h1) && d(h2) => match tail {
+            [] | [b'\''] => true,
+            [b'\'', m1, m2] | [b'\'', m1, m2, b'\''] | [m1, m2] if d(m1) && d(m2) => true,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Written {
+        at: parse(s)?,
+        zoned,
+        whole: body.len() - rest.len() == 14,
+    })
+}
+
 /// A PDF date as a point in time.
 pub fn parse_system_time(s: &str) -> Option<SystemTime> {
     parse(s).map(SystemTime::from)
@@ -132,6 +166,23 @@ mod tests {
         assert_eq!(format(t, 420), "D:99991231200000+00'00'");
         let later = t + std::time::Duration::from_secs(86_400 * 800);
         assert_eq!(format(later, 0), "D:99991231235959+00'00'");
+    }
+
+    #[test]
+    fn dates_as_written_say_their_zone_and_whether_whole() {
+        let w = |s: &str| as_written(s).map(|w| (w.zoned, w.whole));
+        assert_eq!(w("D:20261206191636+07'00'"), Some((true, true)));
+        assert_eq!(w("D:20261206191636Z"), Some((true, true)));
+        assert_eq!(w("D:20261206191636"), Some((false, true)));
+        assert_eq!(w("D:20261206+0700"), Some((true, false)));
+        for odd in [
+            "D:20261206191636+0'7'0'0",
+            "D:20261206191636Zjunk",
+            "D:20261206191636+7",
+            "x",
+        ] {
+            assert_eq!(w(odd), None, "{odd}");
+        }
     }
 
     #[test]

@@ -185,6 +185,61 @@ enum Role {
     Other,
 }
 
+impl Ns {
+    /// The namespace a declaration's value names.
+    fn of(uri: &[u8]) -> Ns {
+        match uri {
+            PDFAID => Ns::Pdfaid,
+            RDF => Ns::Rdf,
+            XMP_NS => Ns::Xmp,
+            PDF_NS => Ns::Pdf,
+            META_NS => Ns::Meta,
+            b"http://ns.adobe.com/tiff/1.0/" => Ns::Tiff,
+            b"http://ns.adobe.com/png/1.0/" => Ns::Png,
+            _ => Ns::Other,
+        }
+    }
+}
+
+/// The prefix an attribute named `key` declares (`b""` for the default namespace), if it is a
+/// namespace declaration.
+fn declares(key: &[u8]) -> Option<&[u8]> {
+    if key == b"xmlns" {
+        Some(b"")
+    } else {
+        key.strip_prefix(b"xmlns:")
+    }
+}
+
+/// The namespace bindings in scope: per prefix, the namespace of each of its bindings,
+/// innermost last (a stack per prefix in a map, so that reading a packet stays linear in it;
+/// quick-xml's `NsReader` searches every binding in scope).
+#[derive(Default)]
+struct Scopes(HashMap<Vec<u8>, Vec<Ns>>);
+
+impl Scopes {
+    fn ns(&self, prefix: &[u8]) -> Ns {
+        self.0
+            .get(prefix)
+            .and_then(|v| v.last())
+            .copied()
+            .unwrap_or(Ns::Other)
+    }
+
+    fn bind(&mut self, prefix: &[u8], ns: Ns) {
+        self.0.entry(prefix.to_vec()).or_default().push(ns);
+    }
+
+    /// The bindings an element made, ended with it.
+    fn close(&mut self, prefixes: Vec<Vec<u8>>) {
+        for p in prefixes {
+            if let Some(v) = self.0.get_mut(&p) {
+                v.pop();
+            }
+        }
+    }
+}
+
 /// The declaration an XMP packet makes (ISO 16684-1's serialization, as ISO 19005 reads it):
 /// `pdfaid:part` and `pdfaid:conformance` as properties of an `rdf:Description` of the
 /// document directly under `rdf:RDF` — child elements of plain text, or attributes (RDF's
@@ -199,9 +254,8 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
     let mut r = Reader::from_reader(xmp);
     let mut buf = Vec::new();
     let (mut part, mut conformance): (Option<String>, Option<String>) = (None, None);
-    // Per prefix (b"" the default namespace), the namespace of each of its bindings in scope,
-    // innermost last; per open element, its role and the prefixes it bound.
-    let mut bound: HashMap<Vec<u8>, Vec<Ns>> = HashMap::new();
+    // The bindings in scope; per open element, its role and the prefixes it bound.
+    let mut bound = Scopes::default();
     let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
     // The property whose element is open (part or conformance), and its text so far.
     let mut open: Option<(bool, String)> = None;
@@ -212,20 +266,6 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
             _ => {
                 *slot = Some(v);
                 Some(())
-            }
-        }
-    };
-    let ns_of = |bound: &HashMap<Vec<u8>, Vec<Ns>>, prefix: &[u8]| {
-        bound
-            .get(prefix)
-            .and_then(|v| v.last())
-            .copied()
-            .unwrap_or(Ns::Other)
-    };
-    let unbind = |bound: &mut HashMap<Vec<u8>, Vec<Ns>>, prefixes: Vec<Vec<u8>>| {
-        for p in prefixes {
-            if let Some(v) = bound.get_mut(&p) {
-                v.pop();
             }
         }
     };
@@ -246,20 +286,9 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                 let mut attrs = Vec::new();
                 for a in e.attributes().with_checks(false) {
                     let a = a.ok()?;
-                    let key = a.key.as_ref();
-                    let prefix = if key == b"xmlns" {
-                        Some(&b""[..])
-                    } else {
-                        key.strip_prefix(b"xmlns:")
-                    };
-                    match prefix {
+                    match declares(a.key.as_ref()) {
                         Some(p) => {
-                            let ns = match a.unescape_value().ok()?.as_bytes() {
-                                PDFAID => Ns::Pdfaid,
-                                RDF => Ns::Rdf,
-                                _ => Ns::Other,
-                            };
-                            bound.entry(p.to_vec()).or_default().push(ns);
+                            bound.bind(p, Ns::of(a.unescape_value().ok()?.as_bytes()));
                             mine.push(p.to_vec());
                         }
                         None => attrs.push(a),
@@ -268,7 +297,7 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                 let parent = opened.last().map(|(role, _)| *role);
                 let name = e.name();
                 let (p, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
-                let ns = ns_of(&bound, p);
+                let ns = bound.ns(p);
                 let mut role = match (ns, local) {
                     (Ns::Rdf, b"RDF") => Role::Rdf,
                     (Ns::Rdf, b"Description") if parent == Some(Role::Rdf) => Role::Description,
@@ -281,7 +310,7 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                     let Some((ap, al)) = split(a.key.as_ref()) else {
                         continue;
                     };
-                    match (ns_of(&bound, ap), al) {
+                    match (bound.ns(ap), al) {
                         (Ns::Rdf, b"about") if !a.unescape_value().ok()?.is_empty() => {
                             role = Role::Other; // about another resource
                         }
@@ -318,7 +347,7 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                     }
                 }
                 if empty {
-                    unbind(&mut bound, mine);
+                    bound.close(mine);
                 } else {
                     opened.push((role, mine));
                 }
@@ -338,7 +367,7 @@ pub fn in_xmp(xmp: &[u8]) -> Option<PdfaClaim> {
                         put(&mut conformance, &text)?;
                     }
                 }
-                unbind(&mut bound, opened.pop()?.1);
+                bound.close(opened.pop()?.1);
             }
             Event::Eof if opened.is_empty() => break,
             Event::Eof => return None,
@@ -501,16 +530,18 @@ pub fn packet_newer(xmp: &[u8], info: &[u8]) -> Option<std::cmp::Ordering> {
     })
 }
 
+/// `p`, exactly `len` ASCII digits, as a number.
+fn num(p: &str, len: usize) -> Option<u32> {
+    (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| p.parse().ok())
+        .flatten()
+}
+
 /// A packet date without a time: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real day.
 pub fn xmp_day(raw: &[u8]) -> Option<(i32, Option<u8>, Option<u8>)> {
     let s = std::str::from_utf8(raw).ok()?;
-    let num = |p: &str, len: usize| -> Option<u16> {
-        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
     let mut parts = s.split('-');
-    let year = i32::from(num(parts.next()?, 4)?);
+    let year = i32::try_from(num(parts.next()?, 4)?).ok()?;
     let mut next = || -> Option<Option<u8>> {
         match parts.next() {
             None => Some(None),
@@ -526,39 +557,16 @@ pub fn xmp_day(raw: &[u8]) -> Option<(i32, Option<u8>, Option<u8>)> {
     Some((year, month, day))
 }
 
-/// A /ModDate as written (ISO 32000-1 §7.9.4), and whether it gave a zone; `None` for one
-/// not written so (an offset `+0'7'0'0` kyso reads as +07:00 and pdf.js as +00:00; helper
-/// 236).
+/// A /ModDate as written ([`kyso_pdf::date::as_written`]), and whether it gave a zone.
 pub fn pdf_mod_date(info: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
-    let s = std::str::from_utf8(info).ok()?;
-    let digits = s.strip_prefix("D:").unwrap_or(s);
-    let rest = digits.trim_start_matches(|c: char| c.is_ascii_digit());
-    let zoned = match rest.as_bytes() {
-        b"" => false,
-        b"Z" | b"Z00'00'" | b"Z00'00" => true,
-        // `HH'mm'`, `HH'mm`, `HHmm`, `HH'`, `HH`.
-        [b'+' | b'-', h1, h2, tail @ ..] if h1.is_ascii_digit() && h2.is_ascii_digit() => {
-            let d = |c: &u8| c.is_ascii_digit();
-            match tail {
-                [] | [b'\''] => true,
-                [b'\'', m1, m2] | [b'\'', m1, m2, b'\''] | [m1, m2] if d(m1) && d(m2) => true,
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    Some((kyso_pdf::date::parse(s)?, zoned))
+    let w = kyso_pdf::date::as_written(std::str::from_utf8(info).ok()?)?;
+    Some((w.at, w.zoned))
 }
 
 /// [`xmp_date`], and whether it gave a zone; `None` for a date without a time.
 fn xmp_date_read(raw: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
     use time::{Date, Month, Time, UtcOffset};
     let s = std::str::from_utf8(raw).ok()?;
-    let num = |p: &str, len: usize| -> Option<u32> {
-        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),
@@ -637,7 +645,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
         }
     }
     let (mut a, mut b) = (Reader::from_reader(old), Reader::from_reader(new));
-    let mut bound: HashMap<Vec<u8>, Vec<Ns>> = HashMap::new();
+    let mut bound = Scopes::default();
     // Per open element, its role and the prefixes it bound.
     let mut opened: Vec<(Role, Vec<Vec<u8>>)> = Vec::new();
     // The property element just opened, when it is one a stamp is written in; whether the
@@ -662,19 +670,6 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
     let (mut old_dates, mut new_dates) = (Vec::new(), Vec::new());
     // A pair read ahead, to be read again.
     let mut again = None;
-    let ns_of = |bound: &HashMap<Vec<u8>, Vec<Ns>>, prefix: &[u8]| {
-        bound
-            .get(prefix)
-            .and_then(|v| v.last())
-            .copied()
-            .unwrap_or(Ns::Other)
-    };
-    let close = |bound: &mut HashMap<Vec<u8>, Vec<Ns>>, prefixes: Vec<Vec<u8>>| -> Option<()> {
-        for p in prefixes {
-            bound.get_mut(&p)?.pop();
-        }
-        Some(())
-    };
     loop {
         let (x, y) = match again.take() {
             Some(pair) => pair,
@@ -708,26 +703,11 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                             if p.key != q.key {
                                 return None;
                             }
-                            let key = p.key.as_ref();
-                            let prefix = if key == b"xmlns" {
-                                Some(&b""[..])
-                            } else {
-                                key.strip_prefix(b"xmlns:")
-                            };
-                            if let Some(prefix) = prefix {
+                            if let Some(prefix) = declares(p.key.as_ref()) {
                                 if p.value != q.value {
                                     return None;
                                 }
-                                let ns = match p.unescape_value().ok()?.as_bytes() {
-                                    RDF => Ns::Rdf,
-                                    XMP_NS => Ns::Xmp,
-                                    PDF_NS => Ns::Pdf,
-                                    META_NS => Ns::Meta,
-                                    b"http://ns.adobe.com/tiff/1.0/" => Ns::Tiff,
-                                    b"http://ns.adobe.com/png/1.0/" => Ns::Png,
-                                    _ => Ns::Other,
-                                };
-                                bound.entry(prefix.to_vec()).or_default().push(ns);
+                                bound.bind(prefix, Ns::of(p.unescape_value().ok()?.as_bytes()));
                                 mine.push(prefix.to_vec());
                             } else {
                                 pairs.push((p, q));
@@ -739,7 +719,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 let name = e.name();
                 let (prefix, local) = split(name.as_ref()).unwrap_or((b"", name.as_ref()));
                 let parent = opened.last().map(|(role, _)| *role);
-                let role = match (ns_of(&bound, prefix), local) {
+                let role = match (bound.ns(prefix), local) {
                     (Ns::Meta, b"xmpmeta" | b"xapmeta") if parent.is_none() => Role::Meta,
                     (Ns::Rdf, b"RDF") if matches!(parent, None | Some(Role::Meta)) => Role::Rdf,
                     (Ns::Rdf, b"Description") if parent == Some(Role::Rdf) => Role::Description,
@@ -753,7 +733,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 let (mut cut_e, mut cut_f): (Vec<&[u8]>, Vec<&[u8]>) = (Vec::new(), Vec::new());
                 for (p, q) in &pairs {
                     let kind = split(p.key.as_ref()).and_then(|(prefix, local)| {
-                        match (role, ns_of(&bound, prefix), local) {
+                        match (role, bound.ns(prefix), local) {
                             (Role::Description, ns, local) => Stamp::of(ns, local),
                             (Role::Meta, Ns::Meta, b"xmptk") => Some(Stamp::Producer),
                             _ => None,
@@ -771,7 +751,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                         cut_f.push(&q.value);
                     }
                     let date = split(p.key.as_ref())
-                        .is_some_and(|(prefix, local)| is_date(ns_of(&bound, prefix), local));
+                        .is_some_and(|(prefix, local)| is_date(bound.ns(prefix), local));
                     if date {
                         old_dates.push(p.value.to_vec());
                         new_dates.push(q.value.to_vec());
@@ -780,17 +760,17 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                 if cut(e, &cut_e)? != cut(f, &cut_f)? {
                     return None;
                 }
-                let date = is_date(ns_of(&bound, prefix), local);
+                let date = is_date(bound.ns(prefix), local);
                 if empty {
                     if date {
                         // A date element with no value: a date no reader reads.
                         old_dates.push(Vec::new());
                         new_dates.push(Vec::new());
                     }
-                    close(&mut bound, mine)?;
+                    bound.close(mine);
                 } else {
                     if parent == Some(Role::Description) {
-                        stamp = Stamp::of(ns_of(&bound, prefix), local);
+                        stamp = Stamp::of(bound.ns(prefix), local);
                     }
                     dating = date;
                     opened.push((role, mine));
@@ -829,7 +809,7 @@ fn same_but_stamps(old: &[u8], new: &[u8]) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>
                     old_dates.push(Vec::new());
                     new_dates.push(Vec::new());
                 }
-                close(&mut bound, opened.pop()?.1)?;
+                bound.close(opened.pop()?.1);
             }
             (Event::Decl(_), Event::Decl(_)) if x != y => return None,
             (Event::Decl(d), Event::Decl(_)) => {

@@ -1442,10 +1442,7 @@ fn dates_only(old: &Dict, new: &Dict) -> bool {
             // A whole date and time, as the packet's restated dates must be (a /ModDate of a
             // day alone, read as midnight by kyso, may be a day to Acrobat; helper 240).
             ("ModDate", Some(v @ Object::String(_))) => {
-                let t = kyso_pdf::form::text(Some(v));
-                let digits = t.strip_prefix("D:").unwrap_or(&t).bytes();
-                digits.take_while(u8::is_ascii_digit).count() == 14
-                    && kyso_pdf::date::parse(&t).is_some()
+                kyso_pdf::date::as_written(&kyso_pdf::form::text(Some(v))).is_some_and(|w| w.whole)
             }
             ("Producer", Some(v @ Object::String(_))) => {
                 crate::pdfa::plain_producer(&kyso_pdf::form::text(Some(v)))
