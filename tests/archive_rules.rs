@@ -233,6 +233,136 @@ fn an_archive_whose_counters_are_behind_its_data_refuses_to_open() {
     assert_eq!(c.document, b"doc 2");
 }
 
+/// The lookup entries are derived from the records: an insider who moves one to another
+/// citizen's record, or changes a stored record, has a lookup or a read refuse (exit 20,
+/// naming the record), not answer with another citizen's record — and a refused lookup logs
+/// nothing. (The audit found both; until 2026-12-06 the lookups returned the record.)
+#[test]
+fn a_lookup_entry_moved_to_another_record_or_a_changed_record_is_refused_not_returned() {
+    use kyso_archive::schema::IndexKey;
+    let dir = tempfile::tempdir().unwrap();
+    let ar = Archive::open(dir.path()).unwrap();
+    put(&ar, "001099012345.GKS", b"giay khai sinh A");
+    let mut b = request("079099000001.GKS", b"giay khai sinh B".to_vec());
+    b.metadata.agency = Some("UBND-Q1".into());
+    b.metadata.issue_date = Some("2026-03-02".into());
+    ingest(&ar, &kyso_verify::Validator::default(), b).unwrap();
+    drop(ar);
+    let who = Access::new("canbo.hk", "công dân yêu cầu");
+    let sha_a = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"giay khai sinh A"));
+    let content_named = format!("record 1 for the document {sha_a}");
+    let planted = [
+        (
+            IndexKey::Code {
+                code: "001099012345.GKS".into(),
+                id: 1,
+            },
+            Query::Code("001099012345.gks".into()),
+            "record 1 for the code 001099012345.GKS",
+        ),
+        (
+            IndexKey::Subject {
+                subject: "001099012345".into(),
+                id: 1,
+            },
+            Query::Subject("001099012345".into()),
+            "record 1 for the subject 001099012345",
+        ),
+        (
+            IndexKey::Agency {
+                agency: "UBND-Q1".into(),
+                date: "2026-01-05".into(),
+                id: 0,
+            },
+            Query::Agency {
+                agency: "UBND-Q1".into(),
+                from: "2026-01-01".into(),
+                to: "2026-01-31".into(),
+            },
+            "record 0 for agency UBND-Q1 and issue dates 2026-01-01 to 2026-01-31",
+        ),
+        (
+            IndexKey::Content {
+                sha256: sha_a.clone(),
+                id: 1,
+            },
+            Query::Content {
+                sha256: sha_a.clone(),
+                code: None,
+                record: None,
+            },
+            content_named.as_str(),
+        ),
+    ];
+    for (key, query, named) in planted {
+        tamper(dir.path(), |d| {
+            d.put_cf(d.cf_handle("index").unwrap(), key.encode(), [])
+                .unwrap();
+        });
+        let ar = Archive::open(dir.path()).unwrap();
+        let size = ar.size();
+        let e = ar.find(&query, &who).unwrap_err();
+        assert_eq!(e.exit_code(), 20, "{query:?}: {e}");
+        assert!(e.to_string().contains(named), "{query:?}: {e}");
+        assert!(
+            e.to_string().contains("they were changed"),
+            "{query:?}: {e}"
+        );
+        assert_eq!(ar.size(), size, "{query:?}: a refused lookup logs nothing");
+        drop(ar);
+        tamper(dir.path(), |d| {
+            d.delete_cf(d.cf_handle("index").unwrap(), key.encode())
+                .unwrap();
+        });
+    }
+    // Put right, each lookup answers with its own record.
+    let ar = Archive::open(dir.path()).unwrap();
+    let found = ar
+        .find(&Query::Subject("001099012345".into()), &who)
+        .unwrap();
+    assert_eq!(found.records.len(), 1);
+    assert_eq!(found.records[0].0.code, "001099012345.GKS");
+    drop(ar);
+    audit_clean(dir.path());
+    // Record 1 given record 0's code, its lookup entries moved with it (the record, as the
+    // lookup holds it to, agrees): its ingest event does not name those bytes.
+    tamper(dir.path(), |d| {
+        let cf = d.cf_handle("records").unwrap();
+        let v = d.get_cf(cf, 1u64.to_be_bytes()).unwrap().unwrap();
+        let v = String::from_utf8(v)
+            .unwrap()
+            .replace("079099000001", "001099012345");
+        d.put_cf(cf, 1u64.to_be_bytes(), v).unwrap();
+        for k in [
+            IndexKey::Code {
+                code: "001099012345.GKS".into(),
+                id: 1,
+            },
+            IndexKey::Subject {
+                subject: "001099012345".into(),
+                id: 1,
+            },
+        ] {
+            d.put_cf(d.cf_handle("index").unwrap(), k.encode(), [])
+                .unwrap();
+        }
+    });
+    let ar = Archive::open(dir.path()).unwrap();
+    let changed = "record 1 is not the one its ingest event (log entry 1) names";
+    let e = ar
+        .find(&Query::Code("001099012345.GKS".into()), &who)
+        .unwrap_err();
+    assert!(e.to_string().contains(changed), "{e}");
+    for e in [
+        ar.read_record(1, &who).map(|_| ()).unwrap_err(),
+        ar.read_validation_data(1, &who).map(|_| ()).unwrap_err(),
+        ar.read_content(1, &who).map(|_| ()).unwrap_err(),
+    ] {
+        assert_eq!(e.exit_code(), 20, "{e}");
+        assert!(e.to_string().contains(changed), "{e}");
+    }
+}
+
 #[test]
 fn a_document_whose_stored_bytes_were_replaced_is_refused_not_linked_to_them() {
     let dir = tempfile::tempdir().unwrap();

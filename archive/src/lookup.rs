@@ -91,7 +91,7 @@ impl Archive {
     /// A record and its current status — a logged read.
     pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
         self.log_read(id, ReadPart::Metadata, access)?;
-        Ok((self.record(id)?, self.status(id)?))
+        Ok((self.bound_record(id)?, self.status(id)?))
     }
 
     /// How many bytes [`Archive::read_content`] of record `id` returns (its document), so a
@@ -129,7 +129,7 @@ impl Archive {
     /// stored before the archive kept validation data has none.
     pub fn read_validation_data(&self, id: u64, access: &Access) -> Result<Evidence> {
         self.log_read(id, ReadPart::ValidationData, access)?;
-        let record = self.record(id)?;
+        let record = self.bound_record(id)?;
         let mut items = Vec::new();
         if let Some(v) = &record.validation_data {
             for (kind, b) in v.blobs() {
@@ -174,18 +174,21 @@ impl Archive {
     /// Look records up — a logged read naming every record returned.
     pub fn find(&self, query: &Query, access: &Access) -> Result<Found> {
         access.check()?;
-        let (by, value, mut ids) = match query {
+        // What a record found must have: the lookup entry it was found by, read off the record
+        // itself (`Asked::holds`).
+        let (by, value, asked, mut ids) = match query {
             Query::Code(code) => {
                 let code: DocumentCode = code.parse().map_err(ArchiveError::Input)?;
                 let code = code.to_string();
                 let ids = self.scan_newest(&index_prefix(b'c', &code), MAX_FOUND + 1)?;
-                (FindBy::Code, code, ids)
+                (FindBy::Code, code.clone(), Asked::Code(code), ids)
             }
             Query::Subject(subject) => {
                 parse_subject(subject).map_err(ArchiveError::Input)?;
                 let mut ids = self.scan_newest(&index_prefix(b's', subject), MAX_FOUND + 1)?;
                 ids.sort_unstable_by(|a, b| b.cmp(a));
-                (FindBy::Subject, subject.clone(), ids)
+                let asked = Asked::Subject(subject.clone());
+                (FindBy::Subject, subject.clone(), asked, ids)
             }
             Query::Agency { agency, from, to } => {
                 check_text("agency", agency, 200)?;
@@ -199,7 +202,12 @@ impl Archive {
                 }
                 let prefix = index_prefix(b'a', agency);
                 let ids = self.scan_index(&prefix, Some((from, to)), MAX_FOUND + 1)?;
-                (FindBy::Agency, format!("{agency} {from}..{to}"), ids)
+                let asked = Asked::Agency {
+                    agency: agency.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                (FindBy::Agency, format!("{agency} {from}..{to}"), asked, ids)
             }
             Query::Content {
                 sha256,
@@ -280,14 +288,27 @@ impl Archive {
                     }
                 };
                 ids.sort_unstable_by(|a, b| b.cmp(a));
-                (FindBy::Content, sha256, ids)
+                let asked = Asked::Content {
+                    sha256: sha256.clone(),
+                    code,
+                };
+                (FindBy::Content, sha256, asked, ids)
             }
         };
         let truncated = ids.len() > MAX_FOUND;
         ids.truncate(MAX_FOUND);
         let mut records = Vec::with_capacity(ids.len());
         for id in &ids {
-            let r = crate::model::listing(|| self.record(*id))?;
+            // Each record as its ingest event binds it, and of the lookup: the lookup entries
+            // are derived, and one moved to another citizen's record had a lookup by one
+            // citizen's code list another's (the audit found it; the lookups did not).
+            let r = crate::model::listing(|| self.bound_record(*id))?;
+            if !asked.holds(&r)? {
+                return Err(ArchiveError::Inconsistent(format!(
+                    "the archive's lookup entries list record {id} for {}, which it is not of: they were changed (run kyso audit verify); nothing was returned",
+                    asked.what()
+                )));
+            }
             records.push((r, self.status(*id)?));
         }
         if by == FindBy::Code {
@@ -673,6 +694,75 @@ impl Archive {
 }
 
 /// What a content lookup's answer is remembered by.
+/// What a lookup asked, normalized as its lookup entries are written: a record it lists must
+/// have the entry it was found by ([`IndexKey::of`]).
+enum Asked {
+    Code(String),
+    Subject(String),
+    Agency {
+        agency: String,
+        from: String,
+        to: String,
+    },
+    Content {
+        sha256: String,
+        code: Option<String>,
+    },
+}
+
+impl Asked {
+    fn holds(&self, r: &Record) -> Result<bool> {
+        let keys = IndexKey::of(r);
+        let has = |k: IndexKey| keys.contains(&k);
+        Ok(match self {
+            Asked::Code(code) => has(IndexKey::Code {
+                code: code.clone(),
+                id: r.id,
+            }),
+            Asked::Subject(subject) => has(IndexKey::Subject {
+                subject: subject.clone(),
+                id: r.id,
+            }),
+            Asked::Agency { agency, from, to } => {
+                // Without an issue date, the day it was archived (as `scan_index` selects it).
+                let issued = match &r.issue_date {
+                    Some(d) => d.clone(),
+                    None => crate::model::ingest_day(&r.ingest_time)?,
+                };
+                r.agency.as_deref() == Some(agency.as_str())
+                    && from.as_str() <= issued.as_str()
+                    && issued.as_str() <= to.as_str()
+            }
+            Asked::Content { sha256, code } => {
+                has(IndexKey::Content {
+                    sha256: sha256.clone(),
+                    id: r.id,
+                }) && code.as_ref().is_none_or(|c| {
+                    has(IndexKey::Code {
+                        code: c.clone(),
+                        id: r.id,
+                    })
+                })
+            }
+        })
+    }
+
+    fn what(&self) -> String {
+        match self {
+            Asked::Code(code) => format!("the code {code}"),
+            Asked::Subject(subject) => format!("the subject {subject}"),
+            Asked::Agency { agency, from, to } => {
+                format!("agency {agency} and issue dates {from} to {to}")
+            }
+            Asked::Content { sha256, code: None } => format!("the document {sha256}"),
+            Asked::Content {
+                sha256,
+                code: Some(c),
+            } => format!("the document {sha256} under the code {c}"),
+        }
+    }
+}
+
 fn answer_digest(records: &[u64]) -> [u8; 32] {
     let mut h = Sha256::new();
     for id in records {
