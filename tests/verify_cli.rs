@@ -1065,6 +1065,14 @@ fn pdfs_that_readers_show_otherwise_than_kyso_read_them_fail() {
             failed,
             "the document metadata changed, which the certification (DocMDP P=1) forbids",
         ),
+        // A packet past the 4 MiB kyso compares, its date restated: not compared, and said so
+        // (its limit, or the file's decoding budget spent by many signatures, was reported as
+        // a change of the metadata; helper 237).
+        (
+            "xmp-past-limit-restated",
+            failed,
+            "forbids but for an update's restated dates and producer, and kyso could not compare the two packets: a stream decodes to more than the 4194304 bytes read of it",
+        ),
         // /Info's /Producer made a dictionary under P=1 (helper 234).
         (
             "info-producer-dict-certified",

@@ -284,6 +284,9 @@ PDF layer, 2026-12-02; each case's "-signed.pdf" is the signed revision alone):
                                 xmp:MetadataDate a day), certified as it is, then time-stamped by
                                 pyHanko (passes; helper 239); xmp-day-passed.pdf: a packet
                                 dated by a day, /ModDate moved across it (fails; helper 240)
+    DIR/xmp-past-limit-restated.pdf
+                                a packet over the 4 MiB kyso compares, certified, its date
+                                restated (fails, saying the limit; helper 237)
     DIR/info-producer-dict-certified.pdf
                                 certified at P=1, then /Info's /Producer made a dictionary with
                                 a /Title (fails; helper 234)
@@ -2075,6 +2078,31 @@ for name, metadata in [('dated-alike-stamped', b'2026-12-03T10:00:00+07:00'), ('
 # to the day after it fails (helper 240: it passed when such a date had only to stay as written).
 c = certified_with(dated('2026-12-04'), b"D:20261203100000+07'00'")
 save('xmp-day-passed', c, info_update(c, {7: raw(c, 7).replace(b'D:20261203', b'D:20261205')}))
+
+
+# 18g. A packet larger than kyso compares (over 4 MiB decoded; a few hundred KB as written),
+#      certified, then its date restated: not compared, and said so. Its limit, or the file's
+#      decoding budget (helper 237: 63 time-stamps of a 4 MiB packet, each signature decoding
+#      it again, spent it), was reported as "the document metadata changed".
+def flate_stream(data, extra=b''):
+    import zlib
+    z = zlib.compress(data, 9)
+    return b'<< /Length %d /Filter /FlateDecode %s>>\nstream\n' % (len(z), extra) + z + b'\nendstream'
+
+
+KEYWORDS = ''.join('<rdf:li>k%d</rdf:li>' % i for i in range(200000))
+
+
+def big_packet(date):
+    return flate_stream(packet('<xmp:ModifyDate>%s</xmp:ModifyDate>\n<dc:subject><rdf:Bag>%s</rdf:Bag></dc:subject>'
+                               % (date, KEYWORDS), ''), b'/Type /Metadata /Subtype /XML ')
+
+
+objs = dict(page3)
+objs[1] = b'<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>'
+objs[6] = big_packet('2026-12-01T10:00:00+07:00')
+c = certify(build(objs), MDPPerm.NO_CHANGES, keep_xmp=True)
+save('xmp-past-limit-restated', c, update(c, {6: big_packet('2026-12-02T10:00:00+07:00')}))
 
 
 # 19. One dictionary (300,000 numbers) that the popups of 2,000 pages name, by /P (helper 231's

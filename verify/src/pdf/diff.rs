@@ -136,6 +136,9 @@ pub enum Change {
     ValidationData,
     /// Document metadata (XMP /Metadata, the trailer's /Info) changed.
     Metadata,
+    /// The XMP packet changed, and a limit (said) kept kyso from comparing the two versions,
+    /// to tell an update's restated dates and producer from another change.
+    MetadataUnread(String),
     /// A font of the form's default resources changed; whether a viewer draws some field value
     /// with the form's defaults (a text or choice field without an appearance, or
     /// /NeedAppearances).
@@ -1199,6 +1202,7 @@ fn signing_adds(c: &Change) -> bool {
         }
         | Change::ValidationData
         | Change::Metadata
+        | Change::MetadataUnread(_)
         | Change::Extensions => true,
         _ => false,
     }
@@ -1453,6 +1457,26 @@ fn dates_only(old: &Dict, new: &Dict) -> bool {
 
 /// The /ModDate of the document information the trailer names: `None` when there is none,
 /// `Some(None)` when it is not a string.
+/// The XMP packet a stream holds, decoded within the packet's limit and the document's
+/// decoding budget, and asked of the work's memory limit as the PDF/A declaration's reading
+/// is. `Ok(None)`: a packet kyso does not read (damaged). `Err`: a limit kept it from being read,
+/// named.
+fn xmp_packet(d: &Document<'_>, s: &kyso_pdf::Stream) -> Result<Option<Vec<u8>>, String> {
+    use crate::pdfa::{MAX_XMP, XMP_HELD_PER_BYTE};
+    match d.decode_at_most(s, MAX_XMP) {
+        Ok(x) if x.len() <= MAX_XMP => {
+            kyso_pdf::stop::afford(x.len().saturating_mul(XMP_HELD_PER_BYTE))
+                .map_err(|e| e.to_string())?;
+            Ok(Some(x))
+        }
+        Ok(_) => Err(format!(
+            "a stream decodes to more than the {MAX_XMP} bytes read of it"
+        )),
+        Err(kyso_pdf::PdfError::Limit(m)) => Err(m),
+        Err(_) => Ok(None),
+    }
+}
+
 fn info_mod_date(doc: &Document<'_>) -> Option<Option<Vec<u8>>> {
     let info = doc.resolve(doc.trailer().get("Info")?).ok()?;
     match info.as_dict()?.get("ModDate")? {
@@ -1689,27 +1713,24 @@ impl<'d> Revisions<'_, 'd> {
     /// ([`crate::pdfa::xmp_same_but_stamps`]), its dictionary the same but for how the data is
     /// encoded? Read within the packet's limit, and asked of the work's memory limit as the
     /// PDF/A declaration's reading is.
-    fn xmp_stamps_only(&self, before: &Object, after: &Object) -> bool {
-        use crate::pdfa::{MAX_XMP, XMP_HELD_PER_BYTE};
+    ///
+    /// `Err` names the limit that kept the two packets from being compared (the packet's, the
+    /// document's decoding budget, the work's memory): a file time-stamped 63 times, each
+    /// update writing a 4 MiB packet anew, spent the budget and was told its metadata changed.
+    fn xmp_stamps_only(&self, before: &Object, after: &Object) -> Result<bool, String> {
         let (Object::Stream(a), Object::Stream(b)) = (before, after) else {
-            return false;
+            return Ok(false);
         };
         if !changed_keys(&a.dict, &b.dict)
             .iter()
             .all(|k| matches!(k.as_str(), "Length" | "Filter" | "DecodeParms"))
         {
-            return false;
+            return Ok(false);
         }
-        let read = |d: &Document<'_>, s: &kyso_pdf::Stream| {
-            d.decode_at_most(s, MAX_XMP)
-                .ok()
-                .filter(|x| x.len() <= MAX_XMP)
+        let (Some(x), Some(y)) = (xmp_packet(self.signed, a)?, xmp_packet(self.last, b)?) else {
+            return Ok(false);
         };
-        let (Some(x), Some(y)) = (read(self.signed, a), read(self.last, b)) else {
-            return false;
-        };
-        kyso_pdf::stop::afford((x.len() + y.len()).saturating_mul(XMP_HELD_PER_BYTE)).is_ok()
-            && crate::pdfa::xmp_same_but_stamps(&x, &y)
+        Ok(crate::pdfa::xmp_same_but_stamps(&x, &y))
     }
 
     /// Would a reader that shows the newer of the two stores of metadata now show the other?
@@ -1721,7 +1742,9 @@ impl<'d> Revisions<'_, 'd> {
     /// newer store, for each of the packet's dates wherever it is, must stay the newer as
     /// Adobe's toolkit compares dates ([`crate::pdfa::packet_newer`]); a /ModDate or a packet
     /// kyso does not read is a change, a packet date it does not read must stay as written.
-    fn stores_swapped(&self) -> bool {
+    ///
+    /// `Err` names the limit that kept a packet from being read (as [`Self::xmp_stamps_only`]).
+    fn stores_swapped(&self) -> Result<bool, String> {
         let metadata = |d: &Document<'_>| {
             let catalog = d.dict(d.root()).ok()?;
             Some(catalog.get("Metadata").map(|m| d.resolve(m)))
@@ -1735,8 +1758,9 @@ impl<'d> Revisions<'_, 'd> {
             _ => false,
         };
         if same_packet && i0 == i1 {
-            return false;
+            return Ok(false);
         }
+        let limit = std::cell::RefCell::new(None);
         let order = |d: &Document<'_>,
                      m: Option<Option<kyso_pdf::Result<Object>>>,
                      info: &Option<Option<Vec<u8>>>| {
@@ -1746,12 +1770,9 @@ impl<'d> Revisions<'_, 'd> {
                     let Object::Stream(s) = m.ok()? else {
                         return None;
                     };
-                    let x = d
-                        .decode_at_most(&s, crate::pdfa::MAX_XMP)
-                        .ok()
-                        .filter(|x| x.len() <= crate::pdfa::MAX_XMP)?;
-                    kyso_pdf::stop::afford(x.len().saturating_mul(crate::pdfa::XMP_HELD_PER_BYTE))
-                        .ok()?;
+                    let x = xmp_packet(d, &s)
+                        .map_err(|why| *limit.borrow_mut() = Some(why))
+                        .ok()??;
                     crate::pdfa::xmp_dates(&x)?
                 }
             };
@@ -1780,9 +1801,13 @@ impl<'d> Revisions<'_, 'd> {
             }
             Some(Some((info.is_some(), order)))
         };
-        match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
+        let swapped = match (order(self.signed, m0, &i0), order(self.last, m1, &i1)) {
             (Some(a), Some(b)) => a != b,
             _ => true,
+        };
+        match limit.into_inner() {
+            Some(why) => Err(why),
+            None => Ok(swapped),
         }
     }
 
@@ -2317,8 +2342,16 @@ impl<'d> Revisions<'_, 'd> {
                 // The XMP packet as it was but for the same two (and xmp:MetadataDate), read as
                 // written: pyHanko writes the packet anew at every update (helper 231; a
                 // comparison of what the packets mean was withdrawn, helper 234).
-                Role::Metadata if self.xmp_stamps_only(before, after) => {}
-                Role::Metadata | Role::Info => {
+                Role::Metadata => match self.xmp_stamps_only(before, after) {
+                    Ok(true) => {}
+                    // Not compared: said, not taken for a change of what the packet says.
+                    Err(why) if !out.iter().any(|c| matches!(c, Change::MetadataUnread(_))) => {
+                        out.push(Change::MetadataUnread(why))
+                    }
+                    Ok(false) if !out.contains(&Change::Metadata) => out.push(Change::Metadata),
+                    _ => {}
+                },
+                Role::Info => {
                     if shape_changed {
                         out.push(Change::Content {
                             num: r.num,
@@ -3338,7 +3371,8 @@ impl<'d> Revisions<'_, 'd> {
                         // The trailer's /Info: Acrobat writes it into its object streams, and
                         // pyHanko's next signature rewrites its /ModDate plainly; a reader
                         // draws nothing of it (helper 202: such countersigned files failed).
-                        | Change::Metadata => true,
+                        | Change::Metadata
+                        | Change::MetadataUnread(_) => true,
                         _ => false,
                     };
                     // Anything else such a version holds fails here: the comparison below drops
@@ -3454,6 +3488,7 @@ impl<'d> Revisions<'_, 'd> {
                         used_for_drawing: false,
                     }
                     | Change::Metadata
+                    | Change::MetadataUnread(_)
                     | Change::MetadataReplaced { .. }
                     | Change::DssReplaced { .. }
                     | Change::ValidationData
@@ -3541,8 +3576,10 @@ impl<'d> Revisions<'_, 'd> {
             }
         }
         // The dates deciding which store of metadata a reader shows moved past each other.
-        if self.stores_swapped() && !out.contains(&Change::Metadata) {
-            out.push(Change::Metadata);
+        match self.stores_swapped() {
+            Ok(true) if !out.contains(&Change::Metadata) => out.push(Change::Metadata),
+            Err(why) => out.push(Change::MetadataUnread(why)),
+            _ => {}
         }
         // An object the signed revision uses that is there but that kyso cannot read (a key
         // given twice with different values, nesting past its limits): readers read it, and

@@ -248,6 +248,11 @@ impl Permissions {
                         j.violations.push(format!("the document metadata changed, which {} (DocMDP P=1) forbids", self.who()));
                     }
                 }
+                Change::MetadataUnread(why) => {
+                    if self.frozen() {
+                        j.violations.push(format!("the document metadata (XMP) changed, which {} (DocMDP P=1) forbids but for an update's restated dates and producer, and kyso could not compare the two packets: {why}", self.who()));
+                    }
+                }
                 Change::FormFont { num, used_for_drawing } => {
                     if *used_for_drawing {
                         j.violations.push(format!(
@@ -476,6 +481,7 @@ mod tests {
             grew(annot(true, true, false, false)),
             grew(annot(true, true, true, true)),
             Change::Metadata,
+            Change::MetadataUnread("the XMP packet was not read: a limit".into()),
             Change::FormResourcesAdded {
                 used_for_drawing: false,
             },
