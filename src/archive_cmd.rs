@@ -897,7 +897,7 @@ pub fn run_log(cmd: LogCommand) -> ExitCode {
                 Access::new(user.clone(), purpose.clone())
                     .check()
                     .map_err(fail)?;
-                let event = ar.event_bytes(index).map_err(fail)?;
+                let event = ar.entry(index).map_err(fail)?;
                 let read = ar
                     .log(
                         Activity::LogRead {

@@ -353,14 +353,48 @@ fn a_lookup_entry_moved_to_another_record_or_a_changed_record_is_refused_not_ret
         .find(&Query::Code("001099012345.GKS".into()), &who)
         .unwrap_err();
     assert!(e.to_string().contains(changed), "{e}");
+    let size = ar.size();
     for e in [
         ar.read_record(1, &who).map(|_| ()).unwrap_err(),
         ar.read_validation_data(1, &who).map(|_| ()).unwrap_err(),
         ar.read_content(1, &who).map(|_| ()).unwrap_err(),
+        // `kyso log prove 1` proved (and showed) the entry the record's `leaf` named.
+        ar.record_leaf(1).map(|_| ()).unwrap_err(),
     ] {
         assert_eq!(e.exit_code(), 20, "{e}");
         assert!(e.to_string().contains(changed), "{e}");
     }
+    assert_eq!(ar.size(), size, "a refused read logs nothing");
+    drop(ar);
+    // A record deleted (not the last: the archive then refuses to open): its read is refused
+    // as one that does not exist, and not logged.
+    tamper(dir.path(), |d| {
+        d.delete_cf(d.cf_handle("records").unwrap(), 0u64.to_be_bytes())
+            .unwrap();
+    });
+    let ar = Archive::open(dir.path()).unwrap();
+    let e = ar.read_record(0, &who).unwrap_err();
+    assert!(matches!(e, ArchiveError::NoRecord(0)), "{e}");
+    assert_eq!(ar.size(), size);
+    // An entry rewritten alone is not shown as the log's.
+    assert!(ar.entry(0).is_ok());
+    drop(ar);
+    tamper(dir.path(), |d| {
+        let cf = d.cf_handle("events").unwrap();
+        let v = d.get_cf(cf, 0u64.to_be_bytes()).unwrap().unwrap();
+        let v = String::from_utf8(v)
+            .unwrap()
+            .replace("canbo.motcua", "canbo.khac");
+        d.put_cf(cf, 0u64.to_be_bytes(), v).unwrap();
+    });
+    let ar = Archive::open(dir.path()).unwrap();
+    let e = ar.entry(0).unwrap_err();
+    assert_eq!(e.exit_code(), 20, "{e}");
+    assert!(
+        e.to_string()
+            .contains("log entry 0 is not the one its leaf's hash says"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -163,6 +163,24 @@ impl Archive {
                 unlisted.len()
             )));
         }
+        // An agency's records, each by its own agency and date, before the export is logged:
+        // checked only as each was read, a planted entry stopped the export after its event
+        // said it exported records it never wrote, and left a package that could not finish
+        // (helper 241). (The log does not say a record's agency, so an entry deleted — a
+        // record left out — is the audit's to find.)
+        if let Selection::Agency { agency, from, to } = selection {
+            for &id in &records {
+                let json = self
+                    .db
+                    .get_pinned_cf(self.cf(CF_RECORDS)?, u64_key(id))
+                    .map_err(db_err)?
+                    .ok_or(ArchiveError::NoRecord(id))?;
+                let r: RecordFiles = serde_json::from_slice(&json).map_err(|e| {
+                    ArchiveError::Inconsistent(format!("record {id} is not a record: {e}"))
+                })?;
+                of_agency(id, &r, agency, from, to)?;
+            }
+        }
         // Each event names its records and their status events: at most MAX_EXPORT_EVENT
         // numbers' worth (a status event is two), so that its JSON stays well under the
         // audit's limit whatever the statuses.
@@ -349,6 +367,28 @@ impl Archive {
 
 /// What is damaged in the stored data, with the record it was met in named by its id and, when
 /// known, its code: an archivist whose export stops must know which record to restore.
+/// Is record `id` of the agency and issue dates an `--agency` selection names — by its own
+/// agency and issue date, or without one the day it was archived (as the lookup selects it)?
+/// The lookup entries are derived from the records: an entry planted for another agency's
+/// record is an error, naming the record.
+fn of_agency(id: u64, record: &RecordFiles, agency: &str, from: &str, to: &str) -> Result<()> {
+    let issued = match &record.issue_date {
+        Some(d) => d.clone(),
+        None => crate::model::ingest_day(&record.ingest_time)
+            .map_err(|e| naming(e, id, Some(&record.code)))?,
+    };
+    if record.agency.as_deref() != Some(agency) || issued.as_str() < from || issued.as_str() > to {
+        return Err(naming(
+            ArchiveError::Inconsistent(format!(
+                "the archive's lookup entries select record {id} for agency {agency} and issue dates {from} to {to}, which it is not of: they were changed"
+            )),
+            id,
+            Some(&record.code),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn naming(e: ArchiveError, id: u64, code: Option<&str>) -> ArchiveError {
     match e {
         ArchiveError::Inconsistent(m) => ArchiveError::Inconsistent(match code {
@@ -381,24 +421,7 @@ impl ExportSession<'_> {
         let record: RecordFiles = serde_json::from_slice(&record_json)
             .map_err(|e| ArchiveError::Inconsistent(format!("record {id} is not a record: {e}")))?;
         if let Some((agency, from, to)) = &self.agency {
-            // Without an issue date, the day it was archived (as the lookup selects it).
-            let issued = match &record.issue_date {
-                Some(d) => d.clone(),
-                None => crate::model::ingest_day(&record.ingest_time)
-                    .map_err(|e| naming(e, id, Some(&record.code)))?,
-            };
-            if record.agency.as_deref() != Some(agency.as_str())
-                || issued.as_str() < from.as_str()
-                || issued.as_str() > to.as_str()
-            {
-                return Err(naming(
-                    ArchiveError::Inconsistent(format!(
-                        "the archive's lookup entries select record {id} for agency {agency} and issue dates {from} to {to}, which it is not of: they were changed"
-                    )),
-                    id,
-                    Some(&record.code),
-                ));
-            }
+            of_agency(id, &record, agency, from, to)?;
         }
         // A record no status event names is valid (the status column family is derived from
         // those events): no lookup — a miss is the costliest read, every level searched.
@@ -579,21 +602,39 @@ mod tests {
                 "{e}"
             );
         }
-        let s = ar
-            .begin_export(
-                &Selection::Agency {
+        // By agency: refused before the export is logged (it was refused at the record's
+        // read, after its event said it was exported; helper 241).
+        let size = ar.size();
+        let agency = Selection::Agency {
+            agency: "UBND".into(),
+            from: "2026-01-01".into(),
+            to: "2026-12-31".into(),
+        };
+        let e = ar
+            .begin_export(&agency, "bagit", &access)
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string().contains(&format!(
+                "select record {b} for agency UBND and issue dates 2026-01-01 to 2026-12-31, which it is not of"
+            )),
+            "{e}"
+        );
+        assert_eq!(ar.size(), size, "nothing logged");
+        ar.db
+            .delete_cf(
+                ar.cf(CF_INDEX).unwrap(),
+                IndexKey::Agency {
                     agency: "UBND".into(),
-                    from: "2026-01-01".into(),
-                    to: "2026-12-31".into(),
-                },
-                "bagit",
-                &access,
+                    date: "2026-11-20".into(),
+                    id: b,
+                }
+                .encode(),
             )
             .unwrap();
-        assert_eq!(s.records(), [a, b]);
+        let s = ar.begin_export(&agency, "bagit", &access).unwrap();
+        assert_eq!(s.records(), [a]);
         assert!(s.read(a).is_ok());
-        let e = s.read(b).err().expect("refused");
-        assert!(e.to_string().contains("which it is not of"), "{e}");
     }
 
     /// A selection larger than a package may hold is refused before anything is logged.

@@ -88,10 +88,15 @@ pub(crate) fn validation_item(kind: &str) -> String {
 }
 
 impl Archive {
-    /// A record and its current status — a logged read.
+    /// A record and its current status — a logged read. The record is read, and held to its
+    /// ingest event, before the read is logged: one that is not there, or not the one its event
+    /// names, is refused and not logged (a record deleted behind the archive's back was logged
+    /// as read, then refused; helper 241).
     pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
+        access.check()?;
+        let r = self.bound_record(id)?;
         self.log_read(id, ReadPart::Metadata, access)?;
-        Ok((self.bound_record(id)?, self.status(id)?))
+        Ok((r, self.status(id)?))
     }
 
     /// How many bytes [`Archive::read_content`] of record `id` returns (its document), so a
@@ -110,8 +115,9 @@ impl Archive {
     /// The document's bytes — a logged read: the event is durable before the bytes are
     /// returned. The bytes are checked against the record's SHA-256.
     pub fn read_content(&self, id: u64, access: &Access) -> Result<Content> {
-        self.log_read(id, ReadPart::Content, access)?;
+        access.check()?;
         let r = self.bound_record(id)?;
+        self.log_read(id, ReadPart::Content, access)?;
         let document = self.blob(id, DOCUMENT, &r.content_sha256)?;
         let detached_signature = match &r.detached_signature {
             Some(b) => Some(self.blob(id, DETACHED_SIGNATURE, &b.sha256)?),
@@ -128,8 +134,9 @@ impl Archive {
     /// they name the signer) — a logged read; each item checked against its SHA-256. A record
     /// stored before the archive kept validation data has none.
     pub fn read_validation_data(&self, id: u64, access: &Access) -> Result<Evidence> {
-        self.log_read(id, ReadPart::ValidationData, access)?;
+        access.check()?;
         let record = self.bound_record(id)?;
+        self.log_read(id, ReadPart::ValidationData, access)?;
         let mut items = Vec::new();
         if let Some(v) = &record.validation_data {
             for (kind, b) in v.blobs() {
@@ -610,9 +617,11 @@ impl Archive {
     }
 
     /// The log index of a record's ingest event (for `kyso log prove ID`: a number, though the
-    /// event proved names the record's code).
+    /// event proved names the record's code), read from the record held to that event: a
+    /// record whose `leaf` was changed had `log prove` prove, and show, another citizen's
+    /// entry (helper 241).
     pub fn record_leaf(&self, id: u64) -> Result<u64> {
-        self.record(id).map(|r| r.leaf)
+        crate::model::listing(|| self.bound_record(id)).map(|r| r.leaf)
     }
 
     pub fn root(&self, size: u64) -> Result<Hash> {
@@ -623,6 +632,18 @@ impl Archive {
     pub fn leaf(&self, index: u64) -> Result<Hash> {
         let n = DbNodes::new(&self.db);
         n.result(n.node(0, index), ArchiveError::Inconsistent)
+    }
+
+    /// The entry at a leaf, to be shown: held to the leaf's stored hash, which proofs are read
+    /// from (an event rewritten alone was shown as the log's; helper 241).
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
+        let event = self.event_bytes(index)?;
+        if merkle::leaf_hash(&event) != self.leaf(index)? {
+            return Err(ArchiveError::Inconsistent(format!(
+                "log entry {index} is not the one its leaf's hash says: the stored entry was changed (run kyso audit verify)"
+            )));
+        }
+        Ok(event)
     }
 
     pub fn event_bytes(&self, index: u64) -> Result<Vec<u8>> {

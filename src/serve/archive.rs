@@ -451,7 +451,7 @@ impl Store {
     }
 
     pub fn event(&self, index: u64) -> Result<Vec<u8>> {
-        self.archive.event_bytes(index)
+        self.archive.entry(index)
     }
 
     pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>> {
