@@ -1838,6 +1838,99 @@ fn said(j: &serde_json::Value) -> (String, String) {
     )
 }
 
+/// Signed attributes, algorithms and ContentInfo as OpenSSL and pyHanko judge them (helper
+/// 242, 2026-12-06; detached signatures built with asn1crypto, signed with pyca/cryptography):
+/// a message digest given twice, for two documents, passed with either; an ESS issuerSerial of
+/// another certificate passed; zeros labelled ECDSA under an RSA certificate were left
+/// INDETERMINATE; bytes after SignedData inside ContentInfo passed (OpenSSL refuses those).
+/// An honest signer's attributes signed in the order written, an unsigned attribute or the
+/// digest algorithm listed twice (edits anyone can make) failed, and pass (OpenSSL accepts
+/// them). Item 7 of a signature revoked after the time it claims, nothing proving it older,
+/// said "no": it is not known.
+#[test]
+fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() {
+    let demo = Demo::new();
+    let d = demo.path().join("attrs");
+    cms_attacks(&["attributes".as_ref(), d.as_os_str()]);
+    let path = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let judge = |file: &str, doc: &str, crl: Option<&str>| {
+        let (sig, root) = (path(file), path("root.pem"));
+        let mut more = vec!["--detached", &sig, "--trust", &root];
+        let crl = crl.map(path);
+        if let Some(c) = &crl {
+            more.extend(["--crl", c.as_str()]);
+        }
+        verdict(&demo, &d.join(doc), &more)
+    };
+    let passed = ("TOTAL-PASSED", "");
+    let format = ("TOTAL-FAILED", "FORMAT_FAILURE");
+    for (file, want, message) in [
+        ("honest.p7s", passed, ""),
+        ("unsorted.p7s", passed, ""),
+        ("unsigned-twice.p7s", passed, ""),
+        ("algs-twice.p7s", passed, ""),
+        (
+            "md-twice.p7s",
+            format,
+            "the signed attributes give message-digest twice",
+        ),
+        (
+            "md-two-values.p7s",
+            format,
+            "the signed message-digest attribute has 2 values, not one",
+        ),
+        (
+            "ct-twice.p7s",
+            format,
+            "the signed attributes give content-type twice",
+        ),
+        (
+            "time-twice.p7s",
+            format,
+            "the signed attributes give signing-time twice",
+        ),
+        (
+            "ess-serial-other.p7s",
+            ("INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND"),
+            "the signing-certificate attribute names another certificate",
+        ),
+        (
+            "ecdsa-label.p7s",
+            ("TOTAL-FAILED", "SIG_CRYPTO_FAILURE"),
+            "does not match the signed data",
+        ),
+        ("ci-extra.p7s", format, "bytes no signature covers"),
+        ("explicit-extra.p7s", format, "bytes no signature covers"),
+    ] {
+        let j = judge(file, "doc.txt", None);
+        assert_eq!(
+            said(&j),
+            (want.0.to_string(), want.1.to_string()),
+            "{file}: {j}"
+        );
+        assert!(j.to_string().contains(message), "{file}: {j}");
+        // Of the two message digests, the other document's passes no more than this one.
+        if file.starts_with("md-") {
+            assert_eq!(
+                said(&judge(file, "other.txt", None)).0,
+                "TOTAL-FAILED",
+                "{file}"
+            );
+        }
+    }
+    let j = judge("revoked-later.p7s", "doc.txt", Some("revoked.crl"));
+    assert_eq!(
+        said(&j),
+        ("INDETERMINATE".to_string(), "REVOKED_NO_POE".to_string()),
+        "{j}"
+    );
+    assert_eq!(
+        j["signatures"][0]["facts"]["valid_at_signing"],
+        serde_json::Value::Null,
+        "{j}"
+    );
+}
+
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each
 /// was TOTAL-PASSED by the release of the day before): an attached .p7m around a PDF with an
 /// incremental update appended, or put in an unsigned attribute, which Poppler shows ("PAY

@@ -250,8 +250,14 @@ pub fn extend_cms(
         let parts = kyso_verify::ats::parts(&out).map_err(|e| SignError::Input(e.to_string()))?;
         let bad = || SignError::Input("the CMS signature has no such signer".into());
         let index = kyso_verify::ats::hash_index(&parts, si, h).ok_or_else(bad)?;
-        let m =
-            kyso_verify::ats::imprint_input(&parts, si, content, h, &index).ok_or_else(|| {
+        let m = parts
+            .econtent
+            .as_deref()
+            .or(content)
+            .and_then(|signed| {
+                kyso_verify::ats::imprint_input(&parts, si, &h.digest(&[signed]), &index)
+            })
+            .ok_or_else(|| {
                 SignError::Input(
                     "a detached signature needs its content (--content) for B-LTA".into(),
                 )

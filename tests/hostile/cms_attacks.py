@@ -44,6 +44,24 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               of its own, all naming an issuer shared by 70 junk
                                               certificates with RSA-8192 keys (e = 2^33-1)
 
+    python3 cms_attacks.py attributes DIR     detached signatures of DIR/doc.txt built with
+                                              asn1crypto and signed with pyca/cryptography
+                                              (helper 242): honest.p7s; md-twice.p7s (a
+                                              message-digest for doc.txt and one for
+                                              other.txt), md-two-values.p7s, ct-twice.p7s,
+                                              time-twice.p7s; ess-serial-other.p7s (an ESS
+                                              certHash of the signer with another's serial);
+                                              unsorted.p7s (the signer signed its attributes
+                                              in the order written, not DER's); ecdsa-label.p7s
+                                              (zeros labelled ecdsa-with-SHA256 under the RSA
+                                              signer); unsigned-twice.p7s and algs-twice.p7s
+                                              (an unsigned attribute, or the digest algorithm,
+                                              given twice: edits anyone can make);
+                                              ci-extra.p7s and explicit-extra.p7s (a ZIP after
+                                              SignedData inside ContentInfo or its [0]);
+                                              revoked-later.p7s with revoked.crl (revoked after
+                                              the time it claims, no time-stamp)
+
 Each DIR gets root.pem, the anchor to trust.
 """
 import base64
@@ -480,5 +498,121 @@ elif mode == 'paths':
         sis.append(si)
     open(os.path.join(d, 'paths.p7m'), 'wb').write(
         signed_data('1.2.840.113549.1.7.1', content, sis, [signer] + junk))
+elif mode == 'attributes':
+    # Signed and unsigned attributes, algorithms and ContentInfo as OpenSSL and pyHanko refuse
+    # or accept them (helper 242, 2026-12-06).
+    import io
+    import zipfile
+    from asn1crypto import cms, core, tsp
+    from asn1crypto import x509 as ax509
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    sk = rsa.generate_private_key(65537, 2048)
+    sc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Attribute Signer')), sk, rc.subject, rk)
+    ok = rsa.generate_private_key(65537, 2048)
+    oc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Other Signer')), ok, rc.subject, rk)
+    der = lambda c: c.public_bytes(serialization.Encoding.DER)
+    signer, other = ax509.Certificate.load(der(sc)), ax509.Certificate.load(der(oc))
+    doc, other_doc = b'Giay phep so 1: cap cho Nguyen Van A.\n', b'Giay phep so 1: cap cho Tran Thi B.\n'
+    for f, b in (('doc.txt', doc), ('other.txt', other_doc)):
+        with open(os.path.join(d, f), 'wb') as out:
+            out.write(b)
+    signed_at = NOW - dt.timedelta(hours=1)
+
+    def attr(t, vals):
+        return cms.CMSAttribute({'type': t, 'values': vals})
+
+    def ess(serial=None):
+        return attr('signing_certificate_v2', [tsp.SigningCertificateV2({'certs': [{
+            'cert_hash': hashlib.sha256(signer.dump()).digest(),
+            'issuer_serial': {'issuer': [ax509.GeneralName({'directory_name': signer.issuer})],
+                              'serial_number': serial if serial is not None else signer.serial_number}}]})])
+
+    ct = attr('content_type', ['data'])
+    st = attr('signing_time', [cms.Time({'utc_time': signed_at})])
+    md = attr('message_digest', [hashlib.sha256(doc).digest()])
+    md_other = attr('message_digest', [hashlib.sha256(other_doc).digest()])
+
+    def ci(attrs, raw=None, alg='sha256_rsa', unsigned=None, algs=1, zeros=False):
+        sa = cms.CMSAttributes(attrs)
+        data = raw if raw is not None else sa.dump(force=True)
+        if raw is not None:
+            sa = cms.CMSAttributes.load(raw)
+        sig = b'\0' * 256 if zeros else sk.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        si = {'version': 'v1',
+              'sid': cms.SignerIdentifier({'issuer_and_serial_number': {
+                  'issuer': signer.issuer, 'serial_number': signer.serial_number}}),
+              'digest_algorithm': {'algorithm': 'sha256'}, 'signed_attrs': sa,
+              'signature_algorithm': {'algorithm': alg}, 'signature': sig}
+        if unsigned:
+            si['unsigned_attrs'] = cms.CMSAttributes(unsigned)
+        return cms.ContentInfo({'content_type': 'signed_data', 'content': cms.SignedData({
+            'version': 'v1', 'digest_algorithms': [{'algorithm': 'sha256'}] * algs,
+            'encap_content_info': {'content_type': 'data'},
+            'certificates': [cms.CertificateChoices({'certificate': signer})],
+            'signer_infos': [cms.SignerInfo(si)]})}).dump()
+
+    def save(n, b):
+        with open(os.path.join(d, n + '.p7s'), 'wb') as out:
+            out.write(b)
+
+    def tlv(tag, body):
+        n = len(body)
+        head = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, 'big')
+        return bytes([tag]) + head + body
+
+    def split(b):
+        """The first TLV of `b` (DER, one-byte tag), its contents and what follows."""
+        n, at = b[1], 2
+        if n & 0x80:
+            n, at = int.from_bytes(b[2:2 + (n & 0x7f)], 'big'), 2 + (n & 0x7f)
+        return b[:at + n], b[at:at + n], b[at + n:]
+
+    def children(b):
+        """The TLVs inside the DER value `b`."""
+        body, out = split(b)[1], []
+        while body:
+            one, _, body = split(body)
+            out.append(one)
+        return out
+
+    honest = ci([ct, st, md, ess()])
+    save('honest', honest)
+    save('md-twice', ci([ct, st, md, md_other, ess()]))
+    save('md-two-values', ci([ct, st, attr('message_digest', [hashlib.sha256(doc).digest(),
+                                                               hashlib.sha256(other_doc).digest()]), ess()]))
+    save('ct-twice', ci([ct, st, md, ess(), attr('content_type', ['signed_data'])]))
+    save('time-twice', ci([ct, st, attr('signing_time', [cms.Time({'utc_time': NOW})]), md, ess()]))
+    save('ess-serial-other', ci([ct, st, md, ess(serial=other.serial_number)]))
+    # The attributes as the signer wrote and signed them, in an order DER does not sort to.
+    parts = [a.dump() for a in (md, ess(), st, ct)]
+    save('unsorted', ci([], raw=tlv(0x31, b''.join(parts))))
+    save('ecdsa-label', ci([ct, st, md, ess()], alg='sha256_ecdsa', zeros=True))
+    junk = attr('1.3.6.1.4.1.99999.1', [core.OctetString(b'note added later')])
+    save('unsigned-twice', ci([ct, st, md, ess()], unsigned=[junk, junk]))
+    save('algs-twice', ci([ct, st, md, ess()], algs=2))
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, 'w') as f:
+        f.writestr('lenh-chi.txt', 'Chi 900.000.000 VND cho Tran Thi B')
+    zip_der = tlv(0x04, z.getvalue())
+    oid, explicit = children(honest)
+    save('ci-extra', tlv(0x30, oid + explicit + zip_der))
+    save('explicit-extra', tlv(0x30, oid + tlv(0xa0, children(explicit)[0] + zip_der)))
+    # Revoked now, an hour after the time the signature claims; nothing proves it older.
+    save('revoked-later', honest)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(rc.subject)
+           .last_update(NOW - dt.timedelta(minutes=1)).next_update(NOW + dt.timedelta(days=7))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(sc.serial_number)
+                                    .revocation_date(NOW - dt.timedelta(minutes=2)).build())
+           .sign(rk, hashes.SHA256()))
+    with open(os.path.join(d, 'revoked.crl'), 'wb') as out:
+        out.write(crl.public_bytes(serialization.Encoding.DER))
+    # OpenSSL, for the record: what it refuses and accepts of these.
+    for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra'):
+        r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
+                            '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
+                           cwd=d, capture_output=True)
+        print(n, 'openssl:', 'accepts' if r.returncode == 0 else 'refuses')
 else:
     sys.exit(f'unknown mode {mode}')

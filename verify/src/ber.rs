@@ -252,6 +252,17 @@ const CHECK_EVERY: usize = 1 << 16;
 /// signature of 16 million NULLs (32 MB) held 1 GB under a 256 MiB memory limit, converted
 /// between two checks (helper 229). The stop is asked every [`CHECK_EVERY`] values.
 fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>, seen: &mut usize) -> Result<(), BerError> {
+    convert_as(t, depth, out, seen, false)
+}
+
+/// [`convert`], and with `unique` a SET's members written once each (see [`to_der_unique`]).
+fn convert_as(
+    t: &Tlv<'_>,
+    depth: usize,
+    out: &mut Vec<u8>,
+    seen: &mut usize,
+    unique: bool,
+) -> Result<(), BerError> {
     *seen += 1;
     if *seen % CHECK_EVERY == 0 && kyso_pdf::stop::stopped() {
         return Err(BerError::Stopped);
@@ -282,11 +293,15 @@ fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>, seen: &mut usize) -> Re
     out.extend_from_slice(t.tag);
     let body = out.len();
     let set = t.tag == [0x31];
+    // Read as a SET OF by the RustCrypto types, which sort and refuse equal members: a
+    // SignerInfo's [0] signed and [1] unsigned attributes (SignedData's [0] certificates and
+    // [1] CRLs are read apart). Their equal members are written once, in their order.
+    let implicit_set = unique && (t.tag == [0xa0] || t.tag == [0xa1]);
     let mut members: Vec<std::ops::Range<usize>> = Vec::new();
     for c in t.children() {
         let start = out.len();
-        convert(&c?, depth + 1, out, seen)?;
-        if set {
+        convert_as(&c?, depth + 1, out, seen, unique)?;
+        if set || implicit_set {
             if members.len() == members.capacity() {
                 // The list doubles: asked of the limit before it does.
                 let more =
@@ -296,8 +311,32 @@ fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>, seen: &mut usize) -> Re
             members.push(start..out.len());
         }
     }
-    if members.len() > 1 {
+    if implicit_set && members.len() > 1 {
+        let mut by_value: Vec<usize> = (0..members.len()).collect();
+        by_value.sort_by(|&a, &b| {
+            out[members[a].clone()]
+                .cmp(&out[members[b].clone()])
+                .then(a.cmp(&b))
+        });
+        let mut again = vec![false; members.len()];
+        for w in by_value.windows(2) {
+            if out[members[w[0]].clone()] == out[members[w[1]].clone()] {
+                again[w[1]] = true;
+            }
+        }
+        let kept: Vec<u8> = members
+            .iter()
+            .zip(&again)
+            .filter(|(_, again)| !**again)
+            .flat_map(|(m, _)| out[m.clone()].iter().copied())
+            .collect();
+        out.truncate(body);
+        out.extend_from_slice(&kept);
+    } else if members.len() > 1 {
         members.sort_by(|a, b| out[a.clone()].cmp(&out[b.clone()]));
+        if unique {
+            members.dedup_by(|a, b| out[a.clone()] == out[b.clone()]);
+        }
         let sorted: Vec<u8> = members
             .iter()
             .flat_map(|m| out[m.clone()].iter().copied())
@@ -315,6 +354,17 @@ fn convert(t: &Tlv<'_>, depth: usize, out: &mut Vec<u8>, seen: &mut usize) -> Re
 pub fn to_der(b: &[u8]) -> Result<Vec<u8>, BerError> {
     let mut out = Vec::with_capacity(b.len().min(1 << 20));
     convert(&read(b)?, 0, &mut out, &mut 0)?;
+    Ok(out)
+}
+
+/// DER for the first value of `b` as [`to_der`] writes it, each SET's equal members written
+/// once: X.690 lets a DER SET OF hold equal members, the RustCrypto types refuse them, and an
+/// unsigned attribute or a digest algorithm listed twice — an edit anyone can make to a
+/// signature — had a sound signature read as malformed (helper 242). For reading what a CMS
+/// says, never for bytes a signature covers.
+pub fn to_der_unique(b: &[u8]) -> Result<Vec<u8>, BerError> {
+    let mut out = Vec::with_capacity(b.len().min(1 << 20));
+    convert_as(&read(b)?, 0, &mut out, &mut 0, true)?;
     Ok(out)
 }
 
@@ -361,6 +411,27 @@ mod tests {
         );
         let der = [0x30, 0x03, 0x02, 0x01, 0x07];
         assert_eq!(to_der(&der).unwrap(), der);
+        // Equal members: kept by to_der, written once by to_der_unique.
+        let twice = [
+            0x31, 0x09, 0x02, 0x01, 0x09, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09,
+        ];
+        assert_eq!(
+            to_der(&twice).unwrap(),
+            [0x31, 0x09, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09, 0x02, 0x01, 0x09]
+        );
+        assert_eq!(
+            to_der_unique(&twice).unwrap(),
+            [0x31, 0x06, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09]
+        );
+        // A SignerInfo's [1] unsigned attributes: equal members once, in their order.
+        let implicit = [
+            0xa1, 0x09, 0x02, 0x01, 0x09, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09,
+        ];
+        assert_eq!(to_der(&implicit).unwrap(), implicit);
+        assert_eq!(
+            to_der_unique(&implicit).unwrap(),
+            [0xa1, 0x06, 0x02, 0x01, 0x09, 0x02, 0x01, 0x03]
+        );
     }
 
     #[test]

@@ -91,6 +91,79 @@ pub struct SignedCms {
     pub crls: Vec<Crl>,
     /// OCSP responses among SignedData.crls (RFC 5940).
     pub ocsps: Vec<Ocsp>,
+    /// Each SignerInfo's signed attributes as its signer signed them, in `sd.signer_infos`'
+    /// order (`None`: it has none).
+    signed_attrs: Vec<Option<SignedAttrs>>,
+}
+
+/// A SignerInfo's signed attributes as received.
+struct SignedAttrs {
+    /// What the signature covers: the attributes in the order they came, each in DER, under a
+    /// SET tag (RFC 5652 §5.4; OpenSSL's and pyHanko's reading). Re-encoded as the sorted DER
+    /// SET the parse holds, a signer's attributes written in another order failed as "does
+    /// not match" (helper 242).
+    der: Vec<u8>,
+    /// An attribute RFC 5652 §11 (and RFC 5035) allows once with one value, given twice or
+    /// with several: which. kyso read the first, so of two message digests either document
+    /// passed (helper 242; OpenSSL and pyHanko refuse such a signature).
+    repeated: Option<String>,
+}
+
+/// The signed attributes of a SignerInfo as received (`raw`: the SignerInfo's encoding).
+fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> {
+    // version, sid, digestAlgorithm, [0] IMPLICIT signedAttrs OPTIONAL, …
+    let Some(attrs) = raw.children().nth(3).transpose()? else {
+        return Ok(None);
+    };
+    if attrs.tag_byte() != 0xa0 {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    let mut seen: Vec<(ObjectIdentifier, usize)> = Vec::new();
+    let mut repeated = None;
+    for a in attrs.children() {
+        let a = a?;
+        body.extend_from_slice(&ber::to_der(a.raw)?);
+        let mut parts = a.children();
+        let oid = parts.next().transpose()?.and_then(|t| oid_of(&t));
+        let values = match parts.next().transpose()? {
+            Some(set) => set.children().count(),
+            None => 0,
+        };
+        let Some(oid) = oid else { continue };
+        let name = match oid {
+            rfc6268::ID_CONTENT_TYPE => "content-type",
+            rfc6268::ID_MESSAGE_DIGEST => "message-digest",
+            rfc6268::ID_SIGNING_TIME => "signing-time",
+            ID_AA_SIGNING_CERTIFICATE => "signing-certificate",
+            ID_AA_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
+            _ => continue,
+        };
+        let before = seen.iter().any(|(o, _)| *o == oid);
+        seen.push((oid, values));
+        if repeated.is_none() && (before || values != 1) {
+            repeated = Some(if before {
+                format!("the signed attributes give {name} twice")
+            } else {
+                format!("the signed {name} attribute has {values} values, not one")
+            });
+        }
+    }
+    let mut der = vec![0x31];
+    write_der_len(&mut der, body.len());
+    der.extend_from_slice(&body);
+    Ok(Some(SignedAttrs { der, repeated }))
+}
+
+fn write_der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let b = len.to_be_bytes();
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        out.push(0x80 | (b.len() - skip) as u8);
+        out.extend_from_slice(&b[skip..]);
+    }
 }
 
 fn oid_of(t: &Tlv<'_>) -> Option<ObjectIdentifier> {
@@ -238,6 +311,14 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
         .transpose()
         .map_err(ber_err)?
         .ok_or_else(|| Finding::format("ContentInfo without content"))?;
+    // Nothing else inside ContentInfo or its [0]: bytes there are no part of SignedData, and
+    // no signature covers them (an attached signature carrying an unsigned ZIP there read as
+    // valid while unzip opened it; OpenSSL refuses both; helper 242).
+    if parts.next().is_some() || explicit.children().nth(1).is_some() {
+        return Err(Finding::format(
+            "the signature's ContentInfo holds more than its content type and SignedData: bytes no signature covers",
+        ));
+    }
     // Certificates and revocation data are taken as received; the rest goes to the `cms` types.
     let mut certs = Vec::new();
     let mut crls = Vec::new();
@@ -310,31 +391,60 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
         }
     }
     let mut stripped = vec![0x30];
-    let len = rest.len();
-    if len < 0x80 {
-        stripped.push(len as u8);
-    } else {
-        let b = len.to_be_bytes();
-        let skip = b.iter().take_while(|x| **x == 0).count();
-        stripped.push(0x80 | (b.len() - skip) as u8);
-        stripped.extend_from_slice(&b[skip..]);
-    }
+    write_der_len(&mut stripped, rest.len());
     stripped.extend_from_slice(&rest);
     crate::x509::afford_parse(stripped.len().saturating_sub(bulk), bulk)
         .map_err(|e| Finding::format(format!("SignedData: {e}")))?;
-    let sd = match SignedData::from_der(&stripped) {
-        Ok(sd) => sd,
+    let (sd, normalized) = match SignedData::from_der(&stripped) {
+        Ok(sd) => (sd, false),
         Err(_) => {
-            let der = ber::to_der(&stripped).map_err(ber_err)?;
-            SignedData::from_der(&der)
-                .map_err(|e| Finding::format(format!("SignedData does not parse: {e}")))?
+            let der = ber::to_der_unique(&stripped).map_err(ber_err)?;
+            let sd = SignedData::from_der(&der)
+                .map_err(|e| Finding::format(format!("SignedData does not parse: {e}")))?;
+            (sd, true)
         }
     };
+    // Each SignerInfo's signed attributes as received, matched to the parsed SignerInfo by
+    // its encoding (normalized, the SET of SignerInfos may have been reordered).
+    let raw_infos: Vec<Tlv<'_>> = match sd_tlv.children().last() {
+        Some(set) => set.map_err(ber_err)?.children().collect::<Result<_, _>>(),
+        None => Ok(Vec::new()),
+    }
+    .map_err(ber_err)?;
+    // (Past the SignerInfos a validation reads, none: the signature is refused for them.)
+    let mut signed_attrs = Vec::new();
+    let within = sd.signer_infos.0.len() <= MAX_SIGNER_INFOS;
+    for si in sd.signer_infos.0.iter().filter(|_| within) {
+        let raw = if normalized {
+            let mine = si
+                .to_der()
+                .map_err(|e| Finding::format(format!("SignerInfo: {e}")))?;
+            let mut found = None;
+            // (Equal SignerInfos written once in the parse: a SET of a million alike and one
+            // other is read no further than this.)
+            for r in raw_infos.iter().take(4 * MAX_SIGNER_INFOS) {
+                if ber::to_der_unique(r.raw).map_err(ber_err)? == mine {
+                    found = Some(r);
+                    break;
+                }
+            }
+            found
+        } else {
+            raw_infos
+                .get(signed_attrs.len())
+                .filter(|r| r.raw.len() == si.encoded_len().map_or(0, |l| u32::from(l) as usize))
+        };
+        signed_attrs.push(match raw {
+            Some(r) => signed_attrs_of(r).map_err(ber_err)?,
+            None => None,
+        });
+    }
     Ok(SignedCms {
         sd,
         certs,
         crls,
         ocsps,
+        signed_attrs,
     })
 }
 
@@ -430,8 +540,8 @@ pub fn check_signer(
     let ess_v2 = attr(si, ID_AA_SIGNING_CERTIFICATE_V2);
     let ess_v1 = attr(si, ID_AA_SIGNING_CERTIFICATE);
     let named = |c: &Cert| match (ess_v2, ess_v1) {
-        (Some(v), _) => Some(ess_v2_matches(v, c.der())),
-        (None, Some(v)) => Some(ess_v1_matches(v, c.der())),
+        (Some(v), _) => Some(ess_v2_matches(v, c)),
+        (None, Some(v)) => Some(ess_v1_matches(v, c)),
         (None, None) => None,
     };
     // Each certificate once (a set, not a scan per certificate), those the signed ESS
@@ -465,12 +575,28 @@ pub fn check_signer(
     let missing = content.is_empty();
     let content_digest = digest.digest(content);
     let signature = si.signature.as_bytes();
+    // Without signed attributes the signature is over the content: by its digest, made once
+    // above, for every candidate, when the signature algorithm hashes as the SignerInfo says.
+    let prehashed = si.signed_attrs.is_none()
+        && crypto::scheme_hash(&si.signature_algorithm, Some(digest)) == Some(digest);
     let signed_bytes: Vec<u8> = match &si.signed_attrs {
         None if missing => {
             return Err((signed_data_not_found(), Some(first)));
         }
+        None if prehashed => Vec::new(),
         None => content.concat(),
         Some(attrs) => {
+            let received = cms
+                .sd
+                .signer_infos
+                .0
+                .iter()
+                .position(|x| std::ptr::eq(x, si))
+                .and_then(|i| cms.signed_attrs.get(i))
+                .and_then(Option::as_ref);
+            if let Some(why) = received.and_then(|r| r.repeated.as_ref()) {
+                return Err((Finding::format(why.clone()), Some(first.clone())));
+            }
             let md = attr(si, rfc6268::ID_MESSAGE_DIGEST)
                 .and_then(|v| v.decode_as::<OctetString>().ok())
                 .ok_or_else(|| {
@@ -499,9 +625,12 @@ pub fn check_signer(
                     Some(first),
                 ));
             }
-            attrs
-                .to_der()
-                .map_err(|e| (Finding::format(e.to_string()), Some(first.clone())))?
+            match received {
+                Some(r) => r.der.clone(),
+                None => attrs
+                    .to_der()
+                    .map_err(|e| (Finding::format(e.to_string()), Some(first.clone())))?,
+            }
         }
     };
     // The signature value, with each candidate.
@@ -511,13 +640,25 @@ pub fn check_signer(
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
         }
-        match crypto::verify(
-            &c.tbs().subject_public_key_info,
-            &si.signature_algorithm,
-            Some(digest),
-            &signed_bytes,
-            signature,
-        ) {
+        let spki = &c.tbs().subject_public_key_info;
+        let checked = if prehashed {
+            crypto::verify_digest(
+                spki,
+                &si.signature_algorithm,
+                Some(digest),
+                &content_digest,
+                signature,
+            )
+        } else {
+            crypto::verify(
+                spki,
+                &si.signature_algorithm,
+                Some(digest),
+                &signed_bytes,
+                signature,
+            )
+        };
+        match checked {
             Ok(()) => sound.push((c.clone(), None)),
             Err(CryptoFail::Weak(w)) => sound.push((c.clone(), Some(w))),
             Err(CryptoFail::Unsupported(u)) => unsupported = unsupported.or(Some(u)),
@@ -584,16 +725,39 @@ pub fn check_signer(
     })
 }
 
+/// `IssuerSerial { issuer GeneralNames, serialNumber CertificateSerialNumber, … }` (RFC 5035):
+/// when an ESS certificate identifier gives it, it must name the certificate too — its issuer
+/// among the names, its serial number. A certHash alone was taken, with an issuerSerial
+/// naming another certificate (helper 242; pyHanko refuses it).
+#[derive(der::Sequence)]
+struct IssuerSerial {
+    issuer: x509_cert::ext::pkix::name::GeneralNames,
+    serial_number: x509_cert::serial_number::SerialNumber,
+    #[asn1(optional = "true")]
+    _issuer_uid: Option<der::Any>,
+}
+
+fn issuer_serial_names(i: &Option<IssuerSerial>, c: &Cert) -> bool {
+    use x509_cert::ext::pkix::name::GeneralName;
+    i.as_ref().is_none_or(|i| {
+        i.serial_number == c.tbs().serial_number
+            && i.issuer
+                .iter()
+                .any(|n| matches!(n, GeneralName::DirectoryName(d) if *d == c.tbs().issuer))
+    })
+}
+
 /// `SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 }`: the first certHash must be the
-/// certificate's hash (with the given or default SHA-256 algorithm).
-fn ess_v2_matches(v: &der::Any, cert_der: &[u8]) -> bool {
+/// certificate's hash (with the given or default SHA-256 algorithm), and its issuerSerial,
+/// if given, the certificate's.
+fn ess_v2_matches(v: &der::Any, c: &Cert) -> bool {
     #[derive(der::Sequence)]
     struct EssCertIdV2 {
         #[asn1(optional = "true")]
         hash_algorithm: Option<spki::AlgorithmIdentifierOwned>,
         cert_hash: OctetString,
         #[asn1(optional = "true")]
-        _issuer_serial: Option<der::Any>,
+        issuer_serial: Option<IssuerSerial>,
     }
     #[derive(der::Sequence)]
     struct SigningCertificateV2 {
@@ -611,16 +775,17 @@ fn ess_v2_matches(v: &der::Any, cert_der: &[u8]) -> bool {
         None => Some(Hash::Sha256),
         Some(a) => Hash::from_oid(&a.oid),
     };
-    h.is_some_and(|h| h.digest(&[cert_der]) == first.cert_hash.as_bytes())
+    h.is_some_and(|h| h.digest(&[c.der()]) == first.cert_hash.as_bytes())
+        && issuer_serial_names(&first.issuer_serial, c)
 }
 
 /// `SigningCertificate { certs SEQUENCE OF ESSCertID }` with SHA-1 hashes (RFC 2634 §5.4).
-fn ess_v1_matches(v: &der::Any, cert_der: &[u8]) -> bool {
+fn ess_v1_matches(v: &der::Any, c: &Cert) -> bool {
     #[derive(der::Sequence)]
     struct EssCertId {
         cert_hash: OctetString,
         #[asn1(optional = "true")]
-        _issuer_serial: Option<der::Any>,
+        issuer_serial: Option<IssuerSerial>,
     }
     #[derive(der::Sequence)]
     struct SigningCertificate {
@@ -631,9 +796,10 @@ fn ess_v1_matches(v: &der::Any, cert_der: &[u8]) -> bool {
     let Ok(sc) = v.decode_as::<SigningCertificate>() else {
         return false;
     };
-    sc.certs
-        .first()
-        .is_some_and(|c| Hash::Sha1.digest(&[cert_der]) == c.cert_hash.as_bytes())
+    sc.certs.first().is_some_and(|id| {
+        Hash::Sha1.digest(&[c.der()]) == id.cert_hash.as_bytes()
+            && issuer_serial_names(&id.issuer_serial, c)
+    })
 }
 
 /// A certificate as the report shows its signer.
@@ -1100,6 +1266,10 @@ fn archive_timestamps(
         ));
     }
     order.retain(|(n, _)| !set_aside.contains_key(n));
+    // What each token's check hashes of the signer's SignedData (its content, its
+    // certificates, CRLs and unsigned values), hashed once per algorithm for all of them.
+    let mut present: Vec<crate::ats::Present> = Vec::new();
+    let mut content_digests: Vec<(crate::crypto::Hash, Vec<u8>)> = Vec::new();
     for (n, (attr_type, token)) in order.iter().rev().map(|(n, _)| (*n, &tokens[*n])) {
         if kyso_pdf::stop::stopped() {
             break; // the caller discards the result
@@ -1122,7 +1292,11 @@ fn archive_timestamps(
                     "the archive time-stamp's ats-hash-index-v3 uses SHA-1",
                 ));
             }
-            let missing = crate::ats::missing(parts, si, &index);
+            if !present.iter().any(|p| p.hash == h) {
+                present.extend(crate::ats::Present::of(parts, si, h));
+            }
+            let missing =
+                crate::ats::missing(parts, si, &index, present.iter().find(|p| p.hash == h));
             if let Some(m) = missing.first() {
                 return Err(Finding::new(
                     Indication::Indeterminate,
@@ -1130,7 +1304,16 @@ fn archive_timestamps(
                     format!("{m} the archive time-stamp covered was removed"),
                 ));
             }
-            let m = crate::ats::imprint_input(parts, si, Some(&detached), h, index_tlv)
+            let signed = parts.econtent.as_deref().unwrap_or(&detached);
+            if !content_digests.iter().any(|(x, _)| *x == h) {
+                content_digests.push((h, h.digest(&[signed])));
+            }
+            let digest = content_digests
+                .iter()
+                .find(|(x, _)| *x == h)
+                .map(|(_, d)| d.as_slice())
+                .unwrap_or_default();
+            let m = crate::ats::imprint_input(parts, si, digest, index_tlv)
                 .ok_or_else(|| Finding::format("no signed content for the archive time-stamp"))?;
             Ok((tsp::validate(v, token, &[&m], extra, data, at)?, index))
         })();
@@ -1502,6 +1685,10 @@ fn validate_signer(
     let control = poe.unwrap_or(v.now);
     let mut checked_all = true;
     let mut revoked_before_signing = false;
+    // Revoked after the time the signature claims (or with no time claimed), and nothing
+    // proving it was made before: whether the certificate was valid when it signed is not
+    // known — item 7 said "no" beside REVOKED_NO_POE (helper 242).
+    let mut revoked_unproven = false;
     // When the status data of the whole path knew it: the earliest "good" below the anchor,
     // none unless every certificate is good (the signer's alone was shown over a CA's CRL 300
     // days old, and beside a CA whose status could not be had; helper 186).
@@ -1594,7 +1781,7 @@ fn validate_signer(
                         )
                     }
                     _ => {
-                        revoked_before_signing = true;
+                        revoked_unproven = true;
                         r.fail(Indication::Indeterminate, SubIndication::RevokedNoPoe, format!("{name} was revoked on {when} and nothing proves the signature was made before"))
                     }
                 }
@@ -1673,8 +1860,10 @@ fn validate_signer(
             r.format = format!("{}-{lt}", r.format.trim_end_matches("-B-T"));
         }
     }
-    r.facts.valid_at_signing =
-        validity_at(&check.cert, poe.or(claimed)).map(|ok| ok && !revoked_before_signing);
+    r.facts.valid_at_signing = match validity_at(&check.cert, poe.or(claimed)) {
+        Some(true) if revoked_unproven && !revoked_before_signing => None,
+        v => v.map(|ok| ok && !revoked_before_signing),
+    };
     r.facts.time_proven = poe.is_some();
     r
 }
