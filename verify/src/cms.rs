@@ -727,7 +727,8 @@ pub fn check_signer(
 
 /// `IssuerSerial { issuer GeneralNames, serialNumber CertificateSerialNumber, … }` (RFC 5035):
 /// when an ESS certificate identifier gives it, it must name the certificate too — its issuer
-/// among the names, its serial number. A certHash alone was taken, with an issuerSerial
+/// among the names (compared as RFC 5280 §7.1 asks: a tool that writes the name in other
+/// string types names the same issuer), its serial number. A certHash alone was taken, with an issuerSerial
 /// naming another certificate (helper 242; pyHanko refuses it).
 #[derive(der::Sequence)]
 struct IssuerSerial {
@@ -743,7 +744,7 @@ fn issuer_serial_names(i: &Option<IssuerSerial>, c: &Cert) -> bool {
         i.serial_number == c.tbs().serial_number
             && i.issuer
                 .iter()
-                .any(|n| matches!(n, GeneralName::DirectoryName(d) if *d == c.tbs().issuer))
+                .any(|n| matches!(n, GeneralName::DirectoryName(d) if crate::x509::same_name(d, &c.tbs().issuer)))
     })
 }
 
