@@ -495,19 +495,24 @@ fn from_crl(
     let key = (*crl.sha256(), issuer.fingerprint());
     let mut why = None;
     match super::budgeted(key, || {
-        crl.signed_by(issuer)
-            .map_err(|e| why = Some(e.to_string()))
-            .is_ok()
+        crl.signed_by(issuer).map_err(|e| why = Some(e)).is_ok()
     }) {
         None => {
             *unread += 1;
             return None;
         }
         Some(false) => {
-            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
-            notes.push(format!(
-                "a CRL from {from} does not verify with its issuer's key{why}; ignored"
-            ));
+            // A sound signature by a weak algorithm is said as such: "does not verify … (the
+            // signature itself is sound)" contradicted itself (helper 242).
+            notes.push(match why {
+                Some(crate::crypto::CryptoFail::Weak(w)) => format!(
+                    "a CRL from {from} is signed by its issuer with an algorithm not accepted ({w}); ignored"
+                ),
+                Some(w) => format!(
+                    "a CRL from {from} does not verify with its issuer's key ({w}); ignored"
+                ),
+                None => format!("a CRL from {from} does not verify with its issuer's key; ignored"),
+            });
             return None;
         }
         Some(true) => {}
