@@ -1931,6 +1931,84 @@ fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() 
     );
 }
 
+/// Certification paths (helper 243, 2026-12-06; certificates by pyca/cryptography, edited by
+/// asn1crypto, signatures by OpenSSL): a Sub CA trusted beside its root ended the path, its
+/// revocation by the root unasked — TOTAL-PASSED; a signer's CRL distribution points given
+/// twice read as none; a TBS naming md5WithRSA under an outer SHA-256 passed; a time-stamp
+/// older than a CA in the path passed. Each was TOTAL-PASSED by the release before.
+#[test]
+fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_are_judged() {
+    let demo = Demo::new();
+    let d = demo.path().join("paths");
+    cms_attacks(&["trust-paths".as_ref(), d.as_os_str()]);
+    let path = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let judge = |file: &str, more: &[&str]| {
+        let sig = path(file);
+        let mut args = vec!["--detached", sig.as_str()];
+        let owned: Vec<String> = more
+            .iter()
+            .map(|m| {
+                if m.starts_with("--") {
+                    m.to_string()
+                } else {
+                    path(m)
+                }
+            })
+            .collect();
+        args.extend(owned.iter().map(String::as_str));
+        verdict(&demo, &d.join("doc.txt"), &args)
+    };
+    for trust in ["root.pem", "root-and-sub.pem"] {
+        let j = judge(
+            "revoked-sub.p7s",
+            &["--trust", trust, "--crl", "root.crl", "--crl", "sub.crl"],
+        );
+        assert_eq!(
+            said(&j),
+            ("TOTAL-FAILED".to_string(), "REVOKED".to_string()),
+            "{trust}: {j}"
+        );
+        assert!(
+            j.to_string().contains("CN=Sub CA,C=VN was revoked"),
+            "{trust}: {j}"
+        );
+    }
+    let constraints = (
+        "INDETERMINATE".to_string(),
+        "CHAIN_CONSTRAINTS_FAILURE".to_string(),
+    );
+    let j = judge(
+        "crldp-twice.p7s",
+        &["--trust", "root.pem", "--crl", "sub.crl"],
+    );
+    assert_eq!(said(&j), constraints, "{j}");
+    assert!(
+        j.to_string().contains("has the extension 2.5.29.31 twice"),
+        "{j}"
+    );
+    let j = judge("alg-mismatch.p7s", &["--trust", "root.pem"]);
+    assert_eq!(said(&j), constraints, "{j}");
+    assert!(
+        j.to_string()
+            .contains("names one signature algorithm in its signed part (1.2.840.113549.1.1.4)"),
+        "{j}"
+    );
+    let j = judge(
+        "poe-before-ca.p7s",
+        &["--trust", "root.pem", "--trust", "tsa-root.pem"],
+    );
+    assert_eq!(
+        said(&j),
+        ("INDETERMINATE".to_string(), "NOT_YET_VALID".to_string()),
+        "{j}"
+    );
+    assert!(
+        j.to_string()
+            .contains("before the CA certificate CN=Young Sub CA,C=VN in its path was valid"),
+        "{j}"
+    );
+}
+
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each
 /// was TOTAL-PASSED by the release of the day before): an attached .p7m around a PDF with an
 /// incremental update appended, or put in an unsigned attribute, which Poppler shows ("PAY

@@ -4,6 +4,7 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = kyso_verify::ber::to_der(data);
+    let _ = kyso_verify::ber::to_der_unique(data);
     let _ = kyso_verify::cms::parse(data);
     let v = kyso_verify::Validator::default();
     for r in [

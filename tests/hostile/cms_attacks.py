@@ -61,6 +61,18 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               SignedData inside ContentInfo or its [0]);
                                               revoked-later.p7s with revoked.crl (revoked after
                                               the time it claims, no time-stamp)
+    python3 cms_attacks.py trust-paths DIR    detached signatures of DIR/doc.txt by OpenSSL
+                                              under certificates pyca/cryptography makes (and
+                                              asn1crypto edits, re-signed; helper 243):
+                                              revoked-sub.p7s, its Sub CA revoked by the root's
+                                              CRL (root.crl; sub.crl is the Sub CA's), to be
+                                              trusted with root-and-sub.pem as well as root.pem;
+                                              crldp-twice.p7s (the signer's certificate names
+                                              its CRL distribution points twice);
+                                              alg-mismatch.p7s (its TBS names md5WithRSA, its
+                                              issuer signed with SHA-256); poe-before-ca.p7s (a
+                                              signature time-stamp, tsa-root.pem's, older than
+                                              the Sub CA its signer's path runs through)
 
 Each DIR gets root.pem, the anchor to trust.
 """
@@ -614,5 +626,119 @@ elif mode == 'attributes':
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)
         print(n, 'openssl:', 'accepts' if r.returncode == 0 else 'refuses')
+elif mode == 'trust-paths':
+    # Certification paths through trusted intermediates, repeated extensions, algorithm
+    # mismatches and a proof of existence older than a CA (helper 243, 2026-12-06).
+    from asn1crypto import algos, cms, core, tsp
+    from asn1crypto import x509 as ax509
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    der = lambda c: c.public_bytes(serialization.Encoding.DER)
+
+    def ca(cn, issuer, issuer_key, days_back=30):
+        k = rsa.generate_private_key(65537, 2048)
+        return make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, cn)), k, issuer, issuer_key,
+                         ca=True, days_back=days_back), k
+
+    def leaf(cn, issuer, issuer_key, days_back=30, extra=()):
+        k = rsa.generate_private_key(65537, 2048)
+        return make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, cn)), k, issuer, issuer_key,
+                         days_back=days_back, extra=extra), k
+
+    def crl(issuer, key, serials):
+        b = (x509.CertificateRevocationListBuilder().issuer_name(issuer)
+             .last_update(NOW - dt.timedelta(minutes=1)).next_update(NOW + dt.timedelta(days=7)))
+        for s in serials:
+            b = b.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(s)
+                                          .revocation_date(NOW - dt.timedelta(days=2)).build())
+        return b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def write(n, b):
+        with open(os.path.join(d, n), 'wb') as f:
+            f.write(b)
+
+    def resigned(cert, issuer_key, edit):
+        """`cert` with its TBS edited by asn1crypto and signed again by `issuer_key`."""
+        c = ax509.Certificate.load(der(cert))
+        tbs = c['tbs_certificate']
+        edit(tbs)
+        body = tbs.dump(force=True)
+        return ax509.Certificate({'tbs_certificate': tbs, 'signature_algorithm': c['signature_algorithm'],
+                                  'signature_value': issuer_key.sign(body, padding.PKCS1v15(), hashes.SHA256())}).dump()
+
+    def signed(out, cert_der, key, chain_pems):
+        with open(os.path.join(d, 's.pem'), 'wb') as f:
+            f.write(x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM))
+        key_pem(os.path.join(d, 's.key'), key)
+        with open(os.path.join(d, 'chain.pem'), 'wb') as f:
+            for c in chain_pems:
+                f.write(c.public_bytes(serialization.Encoding.PEM))
+        sh('openssl', 'cms', '-sign', '-binary', '-in', 'doc.txt', '-signer', 's.pem', '-inkey', 's.key',
+           '-certfile', 'chain.pem', '-md', 'sha256', '-outform', 'DER', '-out', out, cwd=d)
+
+    write('doc.txt', b'Quyet dinh so 12: cap phep xay dung.\n')
+    sc, sk = ca('Sub CA', rc.subject, rk)
+    lc, lk = leaf('Signer', sc.subject, sk)
+    with open(os.path.join(d, 'root-and-sub.pem'), 'wb') as f:
+        f.write(rc.public_bytes(serialization.Encoding.PEM) + sc.public_bytes(serialization.Encoding.PEM))
+    write('root.crl', crl(rc.subject, rk, [sc.serial_number]))
+    write('sub.crl', crl(sc.subject, sk, []))
+    signed('revoked-sub.p7s', der(lc), lk, [sc])
+    # The signer's certificate with its CRL distribution points given twice.
+    dp = x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier('http://127.0.0.1:9/sub.crl')], None, None, None)])
+    tc, tk = leaf('Signer Twice', sc.subject, sk, extra=((dp, False),))
+
+    def twice(tbs):
+        exts = tbs['extensions']
+        dup = [e for e in exts if e['extn_id'].native == 'crl_distribution_points'][0]
+        tbs['extensions'] = ax509.Extensions(list(exts) + [ax509.Extension.load(dup.dump())])
+    signed('crldp-twice.p7s', resigned(tc, sk, twice), tk, [sc])
+
+    # The TBS names md5WithRSA; the issuer signed with SHA-256 (the outer field says so).
+    mc, mk = leaf('Signer Mismatch', sc.subject, sk)
+
+    def md5(tbs):
+        tbs['signature'] = algos.SignedDigestAlgorithm({'algorithm': 'md5_rsa'})
+    signed('alg-mismatch.p7s', resigned(mc, sk, md5), mk, [sc])
+
+    # A Sub CA valid from 5 days ago, its signer from 30 days ago, and a time-stamp of 10.
+    yc, yk = ca('Young Sub CA', rc.subject, rk, days_back=5)
+    oc, ok = leaf('Signer Older Than Its CA', yc.subject, yk, days_back=30)
+    signed('poe-before-ca.p7s', der(oc), ok, [yc])
+    trk = rsa.generate_private_key(65537, 2048)
+    trn = name(x509.NameAttribute(NameOID.COMMON_NAME, 'TSA Root'))
+    trc = make_cert(trn, trk, trn, trk, ca=True, days_back=60)
+    tak = rsa.generate_private_key(65537, 2048)
+    tac = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'TSA')), tak, trn, trk, days_back=60,
+                    extra=((x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True),))
+    pem(os.path.join(d, 'tsa-root.pem'), trc)
+    ci = cms.ContentInfo.load(open(os.path.join(d, 'poe-before-ca.p7s'), 'rb').read())
+    si = ci['content']['signer_infos'][0]
+    gen = (NOW - dt.timedelta(days=10)).replace(microsecond=0)
+    tst = tsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.1',
+                       'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
+                                           'hashed_message': hashlib.sha256(si['signature'].native).digest()},
+                       'serial_number': 7, 'gen_time': gen}).dump()
+    ta = ax509.Certificate.load(der(tac))
+    attrs = cms.CMSAttributes([
+        cms.CMSAttribute({'type': 'content_type', 'values': ['tst_info']}),
+        cms.CMSAttribute({'type': 'message_digest', 'values': [hashlib.sha256(tst).digest()]}),
+        cms.CMSAttribute({'type': 'signing_certificate_v2', 'values': [tsp.SigningCertificateV2(
+            {'certs': [{'cert_hash': hashlib.sha256(ta.dump()).digest()}]})]})])
+    token = cms.ContentInfo({'content_type': 'signed_data', 'content': cms.SignedData({
+        'version': 'v3', 'digest_algorithms': [{'algorithm': 'sha256'}],
+        'encap_content_info': {'content_type': 'tst_info', 'content': core.ParsableOctetString(tst)},
+        'certificates': [cms.CertificateChoices({'certificate': ta})],
+        'signer_infos': [cms.SignerInfo({
+            'version': 'v1', 'sid': cms.SignerIdentifier({'issuer_and_serial_number': {
+                'issuer': ta.issuer, 'serial_number': ta.serial_number}}),
+            'digest_algorithm': {'algorithm': 'sha256'}, 'signed_attrs': attrs,
+            'signature_algorithm': {'algorithm': 'sha256_rsa'},
+            'signature': tak.sign(attrs.dump(force=True), padding.PKCS1v15(), hashes.SHA256())})]})})
+    si['unsigned_attrs'] = cms.CMSAttributes([cms.CMSAttribute(
+        {'type': 'signature_time_stamp_token', 'values': [token]})])
+    write('poe-before-ca.p7s', ci.dump())
 else:
     sys.exit(f'unknown mode {mode}')

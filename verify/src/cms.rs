@@ -1897,6 +1897,27 @@ pub(crate) fn judge_path(
             );
         }
     }
+    // ... nor before a CA certificate between it and the anchor was valid: the path did not
+    // exist then (a time-stamp 10 days old over a sub-CA valid from 5 days ago passed, item 7
+    // "yes"; helper 243 — OpenSSL at that time and certvalidator refuse it). The anchor's
+    // dates are trusted as they are (`path::check`).
+    if let Some(t) = poe {
+        for ca in chain.iter().skip(1).take(chain.len().saturating_sub(2)) {
+            let not_before = ca.tbs().validity.not_before.to_system_time();
+            if t + std::time::Duration::from_secs(60) < not_before {
+                r.fail(
+                    Indication::Indeterminate,
+                    SubIndication::NotYetValid,
+                    format!(
+                        "a time-stamp proves the signature existed on {}, before the CA certificate {} in its path was valid (from {}): the path did not exist then",
+                        crate::rfc3339(t),
+                        ca.subject_string(),
+                        crate::rfc3339(not_before)
+                    ),
+                );
+            }
+        }
+    }
     let now_problems = path::check(chain, now, purpose);
     let at_poe = poe.map(|t| path::check(chain, t, purpose));
     for p in &now_problems {

@@ -201,7 +201,33 @@ const KNOWN: [ObjectIdentifier; 16] = [
 /// Build a path from `leaf` to one of `anchors`, using `pool` for intermediates: leaf first,
 /// anchor last. Candidates are tried by name and confirmed by signature (over the bytes
 /// received), each pair checked at most once, at most [`MAX_SIGNATURE_CHECKS`] checks.
+///
+/// To a trusted root when there is one: the self-issued anchors first, the others then taken
+/// as intermediates, checked as any (revocation, dates, name and policy constraints); only
+/// when no path reaches such a root does a trusted intermediate (or the leaf) end it. Ended at
+/// the first trusted certificate met, a sub-CA or signer certificate trusted beside its root
+/// passed though its CA had revoked it, and a TSA's CA trusted so let a compromised CA's
+/// time-stamp rescue an expired signer (helper 243; tsp.rs did this for the TSA's own
+/// certificate since 2026-12-03).
 pub fn build(
+    leaf: &CertRef,
+    pool: &[CertRef],
+    anchors: &[CertRef],
+) -> Result<Vec<CertRef>, BuildError> {
+    let (roots, others): (Vec<CertRef>, Vec<CertRef>) =
+        anchors.iter().cloned().partition(|a| a.is_self_issued());
+    if others.is_empty() || roots.is_empty() {
+        return build_to(leaf, pool, anchors);
+    }
+    let mut wider = pool.to_vec();
+    wider.extend(others);
+    match build_to(leaf, &wider, &roots) {
+        Err(BuildError::NoPath) => build_to(leaf, pool, anchors),
+        r => r,
+    }
+}
+
+fn build_to(
     leaf: &CertRef,
     pool: &[CertRef],
     anchors: &[CertRef],
@@ -360,6 +386,30 @@ pub fn check(path: &[CertRef], at: SystemTime, purpose: Purpose) -> Vec<PathProb
                 &c.x509.signature_algorithm,
             ) {
                 problems.push(PathProblem::Crypto(format!("certificate {name}: {w}")));
+            }
+        }
+        // RFC 5280 §4.1.1.2: the algorithm the issuer signed with, outside the TBS, must be the
+        // one the TBS names; the weakness check reads the outer one (a TBS naming md5WithRSA
+        // under an outer SHA-256 passed; helper 243; OpenSSL refuses it).
+        if c.x509.signature_algorithm != c.tbs().signature {
+            problems.push(PathProblem::Constraints(format!(
+                "certificate {name} names one signature algorithm in its signed part ({}) and another outside it ({}): RFC 5280 §4.1.1.2 requires the same",
+                c.tbs().signature.oid,
+                c.x509.signature_algorithm.oid
+            )));
+        }
+        // §4.2: an extension once. Read twice, a reader takes one of them, and kyso took none —
+        // CRL distribution points given twice read as "names no place to get one", and a
+        // revoked signer passed (helper 243; OpenSSL refuses such a certificate). Of those
+        // kyso reads: an unknown one given twice, which OpenSSL and pyHanko accept, decides
+        // nothing.
+        let mut seen = std::collections::HashSet::new();
+        for e in c.tbs().extensions.iter().flatten() {
+            if KNOWN.contains(&e.extn_id) && !seen.insert(e.extn_id) {
+                problems.push(PathProblem::Constraints(format!(
+                    "certificate {name} has the extension {} twice (RFC 5280 §4.2 allows it once)",
+                    e.extn_id
+                )));
             }
         }
         for e in c.tbs().extensions.iter().flatten() {
