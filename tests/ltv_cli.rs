@@ -1301,3 +1301,57 @@ fn an_extension_never_writes_over_what_a_signature_covers_nor_reads_a_dss_withou
     let r = extend("page", &["--overwrite"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// What `kyso extend` must take to B-LTA without `--renew` (helper 244, 2026-12-06; made by
+/// pyHanko, OpenSSL and asn1crypto): pyHanko's PAdES-B-T with a document time-stamp and no
+/// DSS (the DSS written after that time-stamp was covered by none, and the extension refused
+/// "the validation data it rests on did not all go into it"), and a CAdES signature carrying a
+/// signature-time-stamp attribute of no value — an edit anyone can make — which was taken for a
+/// time-stamp, so none was added and both levels were refused.
+#[test]
+fn extend_takes_a_document_time_stamp_before_any_dss_and_an_empty_time_stamp_attribute_to_b_lta() {
+    let demo = Demo::new();
+    let d = demo.path().join("inputs");
+    hostile("cms_attacks.py", &["extend-inputs".as_ref(), d.as_os_str()]);
+    let p = |f: &str| d.join(f).display().to_string();
+    for (file, level, want) in [
+        ("bt-docts.pdf", "B-LTA", "(PAdES-B-LTA"),
+        ("empty-ts.p7s", "B-LT", "(CAdES-B-LT)"),
+        ("empty-ts.p7s", "B-LTA", "(CAdES-B-LTA)"),
+    ] {
+        let out = p(&format!("out-{level}-{file}"));
+        let (root, ca, crl, input) = (
+            p("root.pem"),
+            demo.ca_pem().display().to_string(),
+            p("root.crl"),
+            p(file),
+        );
+        let content = p("doc.txt");
+        let mut args = vec![
+            "extend",
+            "--level",
+            level,
+            "--offline",
+            "--trust",
+            &root,
+            "--trust",
+            &ca,
+            "--crl",
+            &crl,
+            "--tsa",
+            "internal",
+            "--tsa-key",
+            TSA_KEY,
+            "--out",
+            &out,
+        ];
+        if file.ends_with(".p7s") {
+            args.extend(["--content", content.as_str()]);
+        }
+        args.push(&input);
+        let r = demo.run_pin(&args);
+        assert_eq!(r.code, 0, "{file} {level}: {}", r.stderr);
+        let said = format!("{}{}", r.stdout, r.stderr);
+        assert!(said.contains(want), "{file} {level}: {said}");
+    }
+}

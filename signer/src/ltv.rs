@@ -137,8 +137,12 @@ pub fn extend_pdf(
     let evidence = evidence_of(&report)?;
     let mut out = crate::dss::add_dss(&pdf, &dss_data(&evidence))?;
     // The time-stamp just added gives the trusted time; the DSS after it is covered only by
-    // another.
-    if level == Level::BLta && (renew || stamped || !newest_is_doc_timestamp(&report)) {
+    // another — as is validation data added after an older document time-stamp (a pyHanko
+    // B-T with a document time-stamp and no DSS was refused B-LTA without --renew, "the
+    // validation data it rests on did not all go into it"; helper 244).
+    let dss_added = out.as_slice() != &*pdf;
+    if level == Level::BLta && (renew || stamped || dss_added || !newest_is_doc_timestamp(&report))
+    {
         let tsa = tsa.ok_or_else(|| {
             SignError::Input("B-LTA needs a time-stamping authority (--tsa internal|URL)".into())
         })?;
@@ -196,11 +200,12 @@ pub fn extend_cms(
             let parts =
                 kyso_verify::ats::parts(&cms).map_err(|e| SignError::Input(e.to_string()))?;
             let signer = &parts.signers[si];
-            if signer
-                .unsigned
-                .iter()
-                .any(|a| a.oid == Some(crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
-            {
+            // One with a token: an attribute of no value (an edit anyone can make) is none
+            // (helper 244: such a signature was never time-stamped, and the extension was
+            // refused as if validation data were missing).
+            if signer.unsigned.iter().any(|a| {
+                a.oid == Some(crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN) && !a.values.is_empty()
+            }) {
                 continue;
             }
             let value = signer
@@ -228,13 +233,23 @@ pub fn extend_cms(
     let (signers, stamped) = {
         let parts = kyso_verify::ats::parts(&out).map_err(|e| SignError::Input(e.to_string()))?;
         let stamped = parts.signers.iter().all(|s| {
-            s.unsigned
-                .iter()
-                .any(|a| a.oid == Some(kyso_verify::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3))
+            s.unsigned.iter().any(|a| {
+                a.oid == Some(kyso_verify::ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+                    && !a.values.is_empty()
+            })
         });
         (parts.signers.len(), stamped)
     };
-    if stamped && !renew {
+    // Stamped already, and the stamp covers the validation data: done. Data the archive
+    // time-stamp came before (added just now, or by another tool) needs a new one — the
+    // extension was refused as if validation data were missing (helper 244).
+    if stamped
+        && !renew
+        && v.verify_cms(&out, content)
+            .signatures
+            .iter()
+            .all(|s| s.format.ends_with("-B-LTA"))
+    {
         return Ok(out);
     }
     let tsa = tsa.ok_or_else(|| {

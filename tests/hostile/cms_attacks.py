@@ -73,6 +73,12 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               issuer signed with SHA-256); poe-before-ca.p7s (a
                                               signature time-stamp, tsa-root.pem's, older than
                                               the Sub CA its signer's path runs through)
+    python3 cms_attacks.py extend-inputs DIR  what `kyso extend` must take to B-LTA (helper
+                                              244): bt-docts.pdf, pyHanko's PAdES-B-T with a
+                                              document time-stamp and no DSS; empty-ts.p7s,
+                                              OpenSSL's CAdES of DIR/doc.txt with a
+                                              signature-time-stamp attribute of no value
+                                              (asn1crypto); root.crl, the root's (empty)
 
 Each DIR gets root.pem, the anchor to trust.
 """
@@ -740,5 +746,50 @@ elif mode == 'trust-paths':
     si['unsigned_attrs'] = cms.CMSAttributes([cms.CMSAttribute(
         {'type': 'signature_time_stamp_token', 'values': [token]})])
     write('poe-before-ca.p7s', ci.dump())
+elif mode == 'extend-inputs':
+    # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
+    from asn1crypto import cms
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers, timestamps
+    from pyhanko.sign.fields import SigSeedSubFilter
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    d = sys.argv[2]
+    os.makedirs(d, exist_ok=True)
+    rc, rk = root(d)
+    sk = rsa.generate_private_key(65537, 2048)
+    sc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Signer')), sk, rc.subject, rk)
+    tk = rsa.generate_private_key(65537, 2048)
+    tc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'TSA')), tk, rc.subject, rk, days_back=10,
+                   extra=[(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)])
+    for tag, c, k in (('signer', sc, sk), ('tsa', tc, tk)):
+        pem(os.path.join(d, tag + '.pem'), c)
+        key_pem(os.path.join(d, tag + '.key'), k)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(rc.subject)
+           .last_update(NOW - dt.timedelta(minutes=1)).next_update(NOW + dt.timedelta(days=7))
+           .sign(rk, hashes.SHA256()))
+    with open(os.path.join(d, 'root.crl'), 'wb') as f:
+        f.write(crl.public_bytes(serialization.Encoding.DER))
+    signer = signers.SimpleSigner.load(os.path.join(d, 'signer.key'), os.path.join(d, 'signer.pem'),
+                                       ca_chain_files=[os.path.join(d, 'root.pem')])
+    stamper = timestamps.DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(os.path.join(d, 'tsa.pem')),
+        tsa_key=load_private_key_from_pemder(os.path.join(d, 'tsa.key'), None))
+    w = IncrementalPdfFileWriter(open(FIXTURE, 'rb'), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name='Signature1', subfilter=SigSeedSubFilter.PADES)
+    bt = signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(w)
+    out = signers.PdfTimeStamper(stamper).timestamp_pdf(IncrementalPdfFileWriter(bt, strict=False), 'sha256')
+    with open(os.path.join(d, 'bt-docts.pdf'), 'wb') as f:
+        f.write(out.getvalue())
+    with open(os.path.join(d, 'doc.txt'), 'wb') as f:
+        f.write(b'Quyet dinh so 7: cap giay phep.\n')
+    sh('openssl', 'cms', '-sign', '-binary', '-cades', '-in', 'doc.txt', '-signer', 'signer.pem',
+       '-inkey', 'signer.key', '-md', 'sha256', '-outform', 'DER', '-out', 'bb.p7s', cwd=d)
+    ci = cms.ContentInfo.load(open(os.path.join(d, 'bb.p7s'), 'rb').read())
+    si = ci['content']['signer_infos'][0]
+    si['unsigned_attrs'] = cms.CMSAttributes([cms.CMSAttribute(
+        {'type': 'signature_time_stamp_token', 'values': []})])
+    with open(os.path.join(d, 'empty-ts.p7s'), 'wb') as f:
+        f.write(ci.dump())
 else:
     sys.exit(f'unknown mode {mode}')
