@@ -1867,6 +1867,14 @@ fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() 
     for (file, want, message) in [
         ("honest.p7s", passed, ""),
         ("unsorted.p7s", passed, ""),
+        // The same with an indefinite-length encapContentInfo: the parse re-encodes all, and
+        // a SignerInfo matched to its received bytes by its encoding found none (helper 245).
+        ("unsorted-ber.p7s", passed, ""),
+        (
+            "md-twice-ber.p7s",
+            format,
+            "the signed attributes give message-digest twice",
+        ),
         ("unsigned-twice.p7s", passed, ""),
         ("algs-twice.p7s", passed, ""),
         (
@@ -1917,6 +1925,18 @@ fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() 
                 "{file}"
             );
         }
+    }
+    // Two signers whose SignerInfos the parse reorders: each was checked against the other's
+    // attributes and failed (helper 245; OpenSSL and pyHanko accept them).
+    for n in 0..12 {
+        let file = format!("two-signers-{n}.p7s");
+        let j = judge(&file, "doc.txt", None);
+        assert_eq!(said(&j).0, "TOTAL-PASSED", "{file}: {j}");
+        assert_eq!(
+            j["signatures"].as_array().map(Vec::len),
+            Some(2),
+            "{file}: {j}"
+        );
     }
     let j = judge("revoked-later.p7s", "doc.txt", Some("revoked.crl"));
     assert_eq!(
@@ -1973,6 +1993,13 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
             "{trust}: {j}"
         );
     }
+    // An expired older certificate of the trusted Sub CA in the signature: the trusted one is
+    // taken (helper 245: the path went through the expired one, OUT_OF_BOUNDS_NO_POE).
+    let j = judge(
+        "stale-sub.p7s",
+        &["--trust", "root-and-sub.pem", "--crl", "sub.crl"],
+    );
+    assert_eq!(said(&j).0, "TOTAL-PASSED", "{j}");
     let constraints = (
         "INDETERMINATE".to_string(),
         "CHAIN_CONSTRAINTS_FAILURE".to_string(),

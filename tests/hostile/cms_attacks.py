@@ -60,7 +60,11 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               ci-extra.p7s and explicit-extra.p7s (a ZIP after
                                               SignedData inside ContentInfo or its [0]);
                                               revoked-later.p7s with revoked.crl (revoked after
-                                              the time it claims, no time-stamp)
+                                              the time it claims, no time-stamp); (helper 245)
+                                              unsorted-ber.p7s and md-twice-ber.p7s (those two
+                                              with an indefinite-length encapContentInfo);
+                                              two-signers.p7s (OpenSSL's CAdES by two signers,
+                                              their SignerInfos out of DER's order)
     python3 cms_attacks.py trust-paths DIR    detached signatures of DIR/doc.txt by OpenSSL
                                               under certificates pyca/cryptography makes (and
                                               asn1crypto edits, re-signed; helper 243):
@@ -72,7 +76,10 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               alg-mismatch.p7s (its TBS names md5WithRSA, its
                                               issuer signed with SHA-256); poe-before-ca.p7s (a
                                               signature time-stamp, tsa-root.pem's, older than
-                                              the Sub CA its signer's path runs through)
+                                              the Sub CA its signer's path runs through);
+                                              stale-sub.p7s, carrying an expired older
+                                              certificate of the Sub CA (same name and key),
+                                              to be trusted with root-and-sub.pem (helper 245)
     python3 cms_attacks.py extend-inputs DIR  what `kyso extend` must take to B-LTA (helper
                                               244): bt-docts.pdf, pyHanko's PAdES-B-T with a
                                               document time-stamp and no DSS; empty-ts.p7s,
@@ -626,8 +633,35 @@ elif mode == 'attributes':
            .sign(rk, hashes.SHA256()))
     with open(os.path.join(d, 'revoked.crl'), 'wb') as out:
         out.write(crl.public_bytes(serialization.Encoding.DER))
+    # BER outside the SignerInfos (an indefinite-length encapContentInfo): the parse then
+    # re-encodes everything, and a SignerInfo matched to its received bytes by its encoding
+    # found none (helper 245: the unsorted attributes failed, two digests passed).
+    def indefinite(tag, body):
+        return bytes([tag, 0x80]) + body + b'\0\0'
+
+    def with_ber_encap(b):
+        oid, explicit = children(b)
+        parts = children(children(explicit)[0])
+        parts[2] = indefinite(0x30, b''.join(children(parts[2])))
+        return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(parts))))
+    save('unsorted-ber', with_ber_encap(open(os.path.join(d, 'unsorted.p7s'), 'rb').read()))
+    save('md-twice-ber', with_ber_encap(open(os.path.join(d, 'md-twice.p7s'), 'rb').read()))
+    # Two signers: OpenSSL writes their SignerInfos in byte order, the parse sorts them by value,
+    # which differs for about seven pairs of random serial numbers in ten — each was then
+    # checked against the other's attributes, and failed (helper 245). Twelve pairs.
+    for n in range(12):
+        pair = []
+        for tag in ('one', 'two'):
+            k = rsa.generate_private_key(65537, 2048)
+            c = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, f'Signer {tag} {n}')), k, rc.subject, rk)
+            pem(os.path.join(d, tag + '.pem'), c)
+            key_pem(os.path.join(d, tag + '.key'), k)
+        sh('openssl', 'cms', '-sign', '-binary', '-cades', '-in', 'doc.txt', '-md', 'sha256',
+           '-signer', 'one.pem', '-inkey', 'one.key', '-signer', 'two.pem', '-inkey', 'two.key',
+           '-outform', 'DER', '-out', f'two-signers-{n}.p7s', cwd=d)
     # OpenSSL, for the record: what it refuses and accepts of these.
-    for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra'):
+    for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra',
+              'unsorted-ber', 'md-twice-ber', 'two-signers-0'):
         r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)
@@ -691,6 +725,14 @@ elif mode == 'trust-paths':
     write('root.crl', crl(rc.subject, rk, [sc.serial_number]))
     write('sub.crl', crl(sc.subject, sk, []))
     signed('revoked-sub.p7s', der(lc), lk, [sc])
+    # An older certificate of the same Sub CA (same name, same key), expired, in the signature:
+    # taken before the trusted current one, the path failed as expired (helper 245).
+    old_sub = (x509.CertificateBuilder().subject_name(sc.subject).issuer_name(rc.subject)
+               .public_key(sk.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - dt.timedelta(days=400)).not_valid_after(NOW - dt.timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .sign(rk, hashes.SHA256()))
+    signed('stale-sub.p7s', der(lc), lk, [old_sub])
     # The signer's certificate with its CRL distribution points given twice.
     dp = x509.CRLDistributionPoints([x509.DistributionPoint(
         [x509.UniformResourceIdentifier('http://127.0.0.1:9/sub.crl')], None, None, None)])

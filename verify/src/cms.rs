@@ -98,6 +98,11 @@ pub struct SignedCms {
 
 /// A SignerInfo's signed attributes as received.
 struct SignedAttrs {
+    /// Which attributes these are, whatever their order: each one's DER, sorted, equal ones
+    /// once — as the parsed copy holds them.
+    key: Vec<Vec<u8>>,
+    /// The SignerInfo's signature value, in DER.
+    signature: Vec<u8>,
     /// What the signature covers: the attributes in the order they came, each in DER, under a
     /// SET tag (RFC 5652 §5.4; OpenSSL's and pyHanko's reading). Re-encoded as the sorted DER
     /// SET the parse holds, a signer's attributes written in another order failed as "does
@@ -118,12 +123,20 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
     if attrs.tag_byte() != 0xa0 {
         return Ok(None);
     }
+    // signatureAlgorithm, then signature (an OCTET STRING, in pieces in BER).
+    let signature = match raw.children().nth(5).transpose()? {
+        Some(s) => ber::to_der(s.raw)?,
+        None => return Ok(None),
+    };
     let mut body = Vec::new();
+    let mut key = Vec::new();
     let mut seen: Vec<(ObjectIdentifier, usize)> = Vec::new();
     let mut repeated = None;
     for a in attrs.children() {
         let a = a?;
-        body.extend_from_slice(&ber::to_der(a.raw)?);
+        let one = ber::to_der(a.raw)?;
+        body.extend_from_slice(&one);
+        key.push(one);
         let mut parts = a.children();
         let oid = parts.next().transpose()?.and_then(|t| oid_of(&t));
         let values = match parts.next().transpose()? {
@@ -152,7 +165,41 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
     let mut der = vec![0x31];
     write_der_len(&mut der, body.len());
     der.extend_from_slice(&body);
-    Ok(Some(SignedAttrs { der, repeated }))
+    key.sort();
+    key.dedup();
+    Ok(Some(SignedAttrs {
+        key,
+        signature,
+        der,
+        repeated,
+    }))
+}
+
+/// An attribute RFC 5652 §11 allows once with one value, as the parsed copy holds it (equal
+/// ones written once): given twice, or with several values — which.
+fn repeated_in(attrs: &x509_cert::attr::Attributes) -> Option<String> {
+    let mut seen: Vec<ObjectIdentifier> = Vec::new();
+    for a in attrs.iter() {
+        let name = match a.oid {
+            rfc6268::ID_CONTENT_TYPE => "content-type",
+            rfc6268::ID_MESSAGE_DIGEST => "message-digest",
+            rfc6268::ID_SIGNING_TIME => "signing-time",
+            ID_AA_SIGNING_CERTIFICATE => "signing-certificate",
+            ID_AA_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
+            _ => continue,
+        };
+        if seen.contains(&a.oid) {
+            return Some(format!("the signed attributes give {name} twice"));
+        }
+        if a.values.len() != 1 {
+            return Some(format!(
+                "the signed {name} attribute has {} values, not one",
+                a.values.len()
+            ));
+        }
+        seen.push(a.oid);
+    }
+    None
 }
 
 fn write_der_len(out: &mut Vec<u8>, len: usize) {
@@ -395,49 +442,53 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     stripped.extend_from_slice(&rest);
     crate::x509::afford_parse(stripped.len().saturating_sub(bulk), bulk)
         .map_err(|e| Finding::format(format!("SignedData: {e}")))?;
-    let (sd, normalized) = match SignedData::from_der(&stripped) {
-        Ok(sd) => (sd, false),
+    let sd = match SignedData::from_der(&stripped) {
+        Ok(sd) => sd,
         Err(_) => {
             let der = ber::to_der_unique(&stripped).map_err(ber_err)?;
-            let sd = SignedData::from_der(&der)
-                .map_err(|e| Finding::format(format!("SignedData does not parse: {e}")))?;
-            (sd, true)
+            SignedData::from_der(&der)
+                .map_err(|e| Finding::format(format!("SignedData does not parse: {e}")))?
         }
     };
     // Each SignerInfo's signed attributes as received, matched to the parsed SignerInfo by
-    // its encoding (normalized, the SET of SignerInfos may have been reordered).
+    // what they are — its signature value and the same attributes, in any order — never by
+    // position: the parse sorts the SET of SignerInfos (DER or not), and a SignerInfo matched
+    // by its place was checked against another's attributes — an honest two-signer CAdES
+    // failed, and a copy given another message digest passed on the honest one's (helper
+    // 245). The bytes checked then hold exactly the attributes kyso reads.
     let raw_infos: Vec<Tlv<'_>> = match sd_tlv.children().last() {
         Some(set) => set.map_err(ber_err)?.children().collect::<Result<_, _>>(),
         None => Ok(Vec::new()),
     }
     .map_err(ber_err)?;
-    // (Past the SignerInfos a validation reads, none: the signature is refused for them.)
-    let mut signed_attrs = Vec::new();
+    // (Past the SignerInfos a validation reads, none: the signature is refused for them. Equal
+    // SignerInfos are written once in the parse: a SET of a million alike and one other is
+    // read no further than this.)
     let within = sd.signer_infos.0.len() <= MAX_SIGNER_INFOS;
+    let mut received = Vec::new();
+    if within {
+        for r in raw_infos.iter().take(4 * MAX_SIGNER_INFOS) {
+            received.extend(signed_attrs_of(r).map_err(ber_err)?);
+        }
+    }
+    let mut signed_attrs = Vec::new();
     for si in sd.signer_infos.0.iter().filter(|_| within) {
-        let raw = if normalized {
-            let mine = si
-                .to_der()
-                .map_err(|e| Finding::format(format!("SignerInfo: {e}")))?;
-            let mut found = None;
-            // (Equal SignerInfos written once in the parse: a SET of a million alike and one
-            // other is read no further than this.)
-            for r in raw_infos.iter().take(4 * MAX_SIGNER_INFOS) {
-                if ber::to_der_unique(r.raw).map_err(ber_err)? == mine {
-                    found = Some(r);
-                    break;
-                }
-            }
-            found
-        } else {
-            raw_infos
-                .get(signed_attrs.len())
-                .filter(|r| r.raw.len() == si.encoded_len().map_or(0, |l| u32::from(l) as usize))
+        let key = |si: &SignerInfo| -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+            let attrs = si.signed_attrs.as_ref()?;
+            let mut k = attrs
+                .iter()
+                .map(|a| a.to_der().ok())
+                .collect::<Option<Vec<_>>>()?;
+            k.sort();
+            k.dedup();
+            Some((si.signature.to_der().ok()?, k))
         };
-        signed_attrs.push(match raw {
-            Some(r) => signed_attrs_of(r).map_err(ber_err)?,
-            None => None,
+        let found = key(si).and_then(|(sig, k)| {
+            received
+                .iter()
+                .position(|r| r.signature == sig && r.key == k)
         });
+        signed_attrs.push(found.map(|i| received.swap_remove(i)));
     }
     Ok(SignedCms {
         sd,
@@ -594,8 +645,11 @@ pub fn check_signer(
                 .position(|x| std::ptr::eq(x, si))
                 .and_then(|i| cms.signed_attrs.get(i))
                 .and_then(Option::as_ref);
-            if let Some(why) = received.and_then(|r| r.repeated.as_ref()) {
-                return Err((Finding::format(why.clone()), Some(first.clone())));
+            if let Some(why) = received
+                .and_then(|r| r.repeated.clone())
+                .or_else(|| repeated_in(attrs))
+            {
+                return Err((Finding::format(why), Some(first.clone())));
             }
             let md = attr(si, rfc6268::ID_MESSAGE_DIGEST)
                 .and_then(|v| v.decode_as::<OctetString>().ok())

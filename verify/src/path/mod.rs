@@ -219,8 +219,11 @@ pub fn build(
     if others.is_empty() || roots.is_empty() {
         return build_to(leaf, pool, anchors);
     }
-    let mut wider = pool.to_vec();
-    wider.extend(others);
+    // The trusted ones first: an older certificate of the same CA (same name and key, expired)
+    // carried in the signature was taken before the trusted current one, and the path failed
+    // as expired (helper 245; OpenSSL and certvalidator take the current one).
+    let mut wider = others;
+    wider.extend_from_slice(pool);
     match build_to(leaf, &wider, &roots) {
         Err(BuildError::NoPath) => build_to(leaf, pool, anchors),
         r => r,
