@@ -1870,6 +1870,7 @@ fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() 
         // The same with an indefinite-length encapContentInfo: the parse re-encodes all, and
         // a SignerInfo matched to its received bytes by its encoding found none (helper 245).
         ("unsorted-ber.p7s", passed, ""),
+        ("content-ts.p7s", passed, ""),
         (
             "md-twice-ber.p7s",
             format,

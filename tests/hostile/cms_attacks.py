@@ -63,8 +63,11 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               the time it claims, no time-stamp); (helper 245)
                                               unsorted-ber.p7s and md-twice-ber.p7s (those two
                                               with an indefinite-length encapContentInfo);
-                                              two-signers.p7s (OpenSSL's CAdES by two signers,
-                                              their SignerInfos out of DER's order)
+                                              two-signers-N.p7s (OpenSSL's CAdES by two
+                                              signers, N < 12); content-ts.p7s (a signed
+                                              content time-stamp by `openssl ts`, its genTime
+                                              with milliseconds, the attributes in the order
+                                              written)
     python3 cms_attacks.py trust-paths DIR    detached signatures of DIR/doc.txt by OpenSSL
                                               under certificates pyca/cryptography makes (and
                                               asn1crypto edits, re-signed; helper 243):
@@ -659,9 +662,42 @@ elif mode == 'attributes':
         sh('openssl', 'cms', '-sign', '-binary', '-cades', '-in', 'doc.txt', '-md', 'sha256',
            '-signer', 'one.pem', '-inkey', 'one.key', '-signer', 'two.pem', '-inkey', 'two.key',
            '-outform', 'DER', '-out', f'two-signers-{n}.p7s', cwd=d)
+    # A content time-stamp among the signed attributes (EN 319 122-1 §5.2.8), made by
+    # `openssl ts` with milliseconds in its genTime: an honest shape the matching of received
+    # and parsed attributes must keep whole.
+    tk = rsa.generate_private_key(65537, 2048)
+    tc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Content TSA')), tk, rc.subject, rk,
+                   extra=[(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)])
+    pem(os.path.join(d, 'tsa.pem'), tc)
+    key_pem(os.path.join(d, 'tsa.key'), tk)
+    with open(os.path.join(d, 'ts.cnf'), 'w') as f:
+        f.write(f"""[tsa]
+default_tsa = t
+[t]
+dir = {d}
+serial = {d}/ts.serial
+crypto_device = builtin
+signer_cert = {d}/tsa.pem
+signer_key = {d}/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+clock_precision_digits = 3
+ess_cert_id_alg = sha256
+""")
+    with open(os.path.join(d, 'ts.serial'), 'w') as f:
+        f.write('01\n')
+    sh('openssl', 'ts', '-query', '-data', 'doc.txt', '-sha256', '-cert', '-no_nonce', '-out', 'ct.tsq', cwd=d)
+    sh('openssl', 'ts', '-reply', '-config', 'ts.cnf', '-queryfile', 'ct.tsq', '-out', 'ct.tsr', cwd=d)
+    token = tsp.TimeStampResp.load(open(os.path.join(d, 'ct.tsr'), 'rb').read())['time_stamp_token']
+    assert b'.' in token['content']['encap_content_info']['content'].parsed['gen_time'].contents
+    content_ts = cms.CMSAttribute({'type': '1.2.840.113549.1.9.16.2.20', 'values': [token]})
+    # (Signed in the order written, not DER's: the bytes covered are the attributes as received.)
+    save('content-ts', ci([], raw=tlv(0x31, b''.join(a.dump() for a in (content_ts, md, ess(), st, ct)))))
     # OpenSSL, for the record: what it refuses and accepts of these.
     for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra',
-              'unsorted-ber', 'md-twice-ber', 'two-signers-0'):
+              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts'):
         r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)

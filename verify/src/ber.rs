@@ -357,6 +357,47 @@ pub fn to_der(b: &[u8]) -> Result<Vec<u8>, BerError> {
     Ok(out)
 }
 
+/// Are the lengths and strings of `b`'s first value written as DER writes them, all the way
+/// down — definite, minimal lengths, no string in pieces — so that its bytes are what DER
+/// gives, but for the order of SET members and the other choices DER makes inside values (a
+/// GeneralizedTime's fraction, which [`to_der`] drops)? Such a value is signed as it is; only
+/// one that is not needs [`to_der`].
+pub fn lengths_are_der(b: &[u8]) -> bool {
+    fn walk(t: &Tlv<'_>, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let Ok(h) = header(t.raw) else {
+            return false;
+        };
+        let Length::Definite(n) = h.length else {
+            return false;
+        };
+        let written = h.len - h.tag_len;
+        let minimal = if n < 0x80 {
+            written == 1
+        } else {
+            written == 1 + (usize::BITS - n.leading_zeros()).div_ceil(8) as usize
+        };
+        if !minimal {
+            return false;
+        }
+        if t.constructed {
+            if t.tag.len() == 1 && is_string_type(t.tag[0]) {
+                return false;
+            }
+            for c in t.children() {
+                match c {
+                    Ok(c) if walk(&c, depth + 1) => {}
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+    read(b).is_ok_and(|t| walk(&t, 0))
+}
+
 /// DER for the first value of `b` as [`to_der`] writes it, each SET's equal members written
 /// once: X.690 lets a DER SET OF hold equal members, the RustCrypto types refuse them, and an
 /// unsigned attribute or a digest algorithm listed twice — an edit anyone can make to a
@@ -423,6 +464,16 @@ mod tests {
             to_der_unique(&twice).unwrap(),
             [0x31, 0x06, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09]
         );
+        // Lengths and strings as DER writes them, or not.
+        assert!(lengths_are_der(&[0x30, 0x03, 0x02, 0x01, 0x07]));
+        assert!(!lengths_are_der(&[
+            0x30, 0x80, 0x02, 0x01, 0x07, 0x00, 0x00
+        ]));
+        assert!(!lengths_are_der(&[0x30, 0x81, 0x03, 0x02, 0x01, 0x07]));
+        assert!(!lengths_are_der(&[0x24, 0x03, 0x04, 0x01, 0x07]));
+        assert!(lengths_are_der(&[
+            0x31, 0x06, 0x02, 0x01, 0x09, 0x02, 0x01, 0x03
+        ]));
         // A SignerInfo's [1] unsigned attributes: equal members once, in their order.
         let implicit = [
             0xa1, 0x09, 0x02, 0x01, 0x09, 0x02, 0x01, 0x03, 0x02, 0x01, 0x09,

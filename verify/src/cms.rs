@@ -98,8 +98,8 @@ pub struct SignedCms {
 
 /// A SignerInfo's signed attributes as received.
 struct SignedAttrs {
-    /// Which attributes these are, whatever their order: each one's DER, sorted, equal ones
-    /// once — as the parsed copy holds them.
+    /// Which attributes these are, whatever their order: each one normalized
+    /// ([`ber::to_der_unique`]), sorted, equal ones once — as the parsed copy's are.
     key: Vec<Vec<u8>>,
     /// The SignerInfo's signature value, in DER.
     signature: Vec<u8>,
@@ -134,9 +134,15 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
     let mut repeated = None;
     for a in attrs.children() {
         let a = a?;
-        let one = ber::to_der(a.raw)?;
-        body.extend_from_slice(&one);
-        key.push(one);
+        // As written when its lengths are DER's ([`ber::to_der`] makes choices inside values —
+        // a GeneralizedTime's fraction dropped — that the signer did not make); otherwise
+        // (BER), in DER.
+        if ber::lengths_are_der(a.raw) {
+            body.extend_from_slice(a.raw);
+        } else {
+            body.extend_from_slice(&ber::to_der(a.raw)?);
+        }
+        key.push(ber::to_der_unique(a.raw)?);
         let mut parts = a.children();
         let oid = parts.next().transpose()?.and_then(|t| oid_of(&t));
         let values = match parts.next().transpose()? {
@@ -475,9 +481,10 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
     for si in sd.signer_infos.0.iter().filter(|_| within) {
         let key = |si: &SignerInfo| -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
             let attrs = si.signed_attrs.as_ref()?;
+            // Both sides normalized alike (the parsed copy is DER as received, or normalized).
             let mut k = attrs
                 .iter()
-                .map(|a| a.to_der().ok())
+                .map(|a| ber::to_der_unique(&a.to_der().ok()?).ok())
                 .collect::<Option<Vec<_>>>()?;
             k.sort();
             k.dedup();
