@@ -1871,6 +1871,15 @@ fn cms_attributes_and_containers_are_judged_as_openssl_and_pyhanko_judge_them() 
         // a SignerInfo matched to its received bytes by its encoding found none (helper 245).
         ("unsorted-ber.p7s", passed, ""),
         ("content-ts.p7s", passed, ""),
+        // A signed value written in BER, in a BER SignedData: covered as written (helper 246:
+        // re-encoded whole, it failed); and one digest value given twice, after signing
+        // (checked against a copy of kyso's making, it passed).
+        ("ber-value.p7s", passed, ""),
+        (
+            "md-same-twice.p7s",
+            format,
+            "the signed message-digest attribute has 2 values, not one",
+        ),
         (
             "md-twice-ber.p7s",
             format,
@@ -2001,6 +2010,23 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
         &["--trust", "root-and-sub.pem", "--crl", "sub.crl"],
     );
     assert_eq!(said(&j).0, "TOTAL-PASSED", "{j}");
+    // ... and the expired one listed first on the trust list (helper 246).
+    let j = judge(
+        "current-sub.p7s",
+        &["--trust", "root-old-and-sub.pem", "--crl", "sub.crl"],
+    );
+    assert_eq!(said(&j).0, "TOTAL-PASSED", "{j}");
+    // A rollover link certificate (self-issued, not self-signed), expired, on the trust list:
+    // no root, its dates held (helper 246: taken for a root, TOTAL-PASSED).
+    let j = judge("rolled.p7s", &["--trust", "root-and-link.pem"]);
+    assert_eq!(
+        said(&j),
+        (
+            "INDETERMINATE".to_string(),
+            "OUT_OF_BOUNDS_NO_POE".to_string()
+        ),
+        "{j}"
+    );
     let constraints = (
         "INDETERMINATE".to_string(),
         "CHAIN_CONSTRAINTS_FAILURE".to_string(),

@@ -67,7 +67,9 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               signers, N < 12); content-ts.p7s (a signed
                                               content time-stamp by `openssl ts`, its genTime
                                               with milliseconds, the attributes in the order
-                                              written)
+                                              written); md-same-twice.p7s (one digest value
+                                              given twice, after signing); ber-value.p7s (a
+                                              signed private attribute whose value is BER)
     python3 cms_attacks.py trust-paths DIR    detached signatures of DIR/doc.txt by OpenSSL
                                               under certificates pyca/cryptography makes (and
                                               asn1crypto edits, re-signed; helper 243):
@@ -82,7 +84,11 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               the Sub CA its signer's path runs through);
                                               stale-sub.p7s, carrying an expired older
                                               certificate of the Sub CA (same name and key),
-                                              to be trusted with root-and-sub.pem (helper 245)
+                                              to be trusted with root-and-sub.pem (helper 245);
+                                              current-sub.p7s with root-old-and-sub.pem (the
+                                              expired one listed first); rolled.p7s, signed
+                                              under a rollover link certificate that
+                                              root-and-link.pem trusts, expired (helper 246)
     python3 cms_attacks.py extend-inputs DIR  what `kyso extend` must take to B-LTA (helper
                                               244): bt-docts.pdf, pyHanko's PAdES-B-T with a
                                               document time-stamp and no DSS; empty-ts.p7s,
@@ -648,6 +654,27 @@ elif mode == 'attributes':
         parts[2] = indefinite(0x30, b''.join(children(parts[2])))
         return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(parts))))
     save('unsorted-ber', with_ber_encap(open(os.path.join(d, 'unsorted.p7s'), 'rb').read()))
+    # One message-digest attribute holding the same value twice, an edit made after signing
+    # (helper 246: checked against a copy of kyso's making, it passed); and a private attribute
+    # whose value the signer wrote in BER, signed as written, in a BER SignedData (re-encoded
+    # whole, it failed).
+    def same_value_twice(b):
+        oid, explicit = children(b)
+        sd = children(children(explicit)[0])
+        si = children(children(sd[-1])[0])
+        attrs = children(si[3])
+        for n, a in enumerate(attrs):
+            t, vals = children(a)
+            if t == tlv(0x06, bytes.fromhex('2a864886f70d010904')):
+                v = children(vals)[0]
+                attrs[n] = tlv(0x30, t + tlv(0x31, v + v))
+        si[3] = tlv(0xa0, b''.join(attrs))
+        sd[-1] = tlv(0x31, tlv(0x30, b''.join(si)))
+        return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(sd))))
+    save('md-same-twice', same_value_twice(honest))
+    ber_value = bytes([0x30, 0x80]) + tlv(0x0c, b'ghi chu') + b'\0\0'
+    private = tlv(0x30, tlv(0x06, bytes.fromhex('2b0601040182e4ff0101')) + tlv(0x31, ber_value))
+    save('ber-value', with_ber_encap(ci([], raw=tlv(0x31, ct.dump() + md.dump() + ess().dump() + private))))
     save('md-twice-ber', with_ber_encap(open(os.path.join(d, 'md-twice.p7s'), 'rb').read()))
     # Two signers: OpenSSL writes their SignerInfos in byte order, the parse sorts them by value,
     # which differs for about seven pairs of random serial numbers in ten — each was then
@@ -697,7 +724,7 @@ ess_cert_id_alg = sha256
     save('content-ts', ci([], raw=tlv(0x31, b''.join(a.dump() for a in (content_ts, md, ess(), st, ct)))))
     # OpenSSL, for the record: what it refuses and accepts of these.
     for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra',
-              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts'):
+              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts', 'md-same-twice', 'ber-value'):
         r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)
@@ -769,6 +796,24 @@ elif mode == 'trust-paths':
                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                .sign(rk, hashes.SHA256()))
     signed('stale-sub.p7s', der(lc), lk, [old_sub])
+    with open(os.path.join(d, 'root-old-and-sub.pem'), 'wb') as f:
+        for c in (rc, old_sub, sc):
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    signed('current-sub.p7s', der(lc), lk, [sc])
+    # A key rollover's link certificate (the root's name, a new key, signed by the old key),
+    # expired, on the trust list beside the old root: self-issued but not self-signed, it is
+    # no root (helper 246: taken for one, its dates went unchecked).
+    nk = rsa.generate_private_key(65537, 2048)
+    link = (x509.CertificateBuilder().subject_name(rc.subject).issuer_name(rc.subject)
+            .public_key(nk.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=400)).not_valid_after(NOW - dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(rk, hashes.SHA256()))
+    with open(os.path.join(d, 'root-and-link.pem'), 'wb') as f:
+        for c in (rc, link):
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    rolled, rolled_key = leaf('Signer Under New Key', rc.subject, nk)
+    signed('rolled.p7s', der(rolled), rolled_key, [link])
     # The signer's certificate with its CRL distribution points given twice.
     dp = x509.CRLDistributionPoints([x509.DistributionPoint(
         [x509.UniformResourceIdentifier('http://127.0.0.1:9/sub.crl')], None, None, None)])

@@ -214,14 +214,14 @@ pub fn build(
     pool: &[CertRef],
     anchors: &[CertRef],
 ) -> Result<Vec<CertRef>, BuildError> {
+    // A root signs itself: a self-issued link certificate (a key rollover's, new key signed by
+    // the old) on the trust list is no root, and taken for one its dates went unchecked
+    // (helper 246).
     let (roots, others): (Vec<CertRef>, Vec<CertRef>) =
-        anchors.iter().cloned().partition(|a| a.is_self_issued());
+        anchors.iter().cloned().partition(self_signed);
     if others.is_empty() || roots.is_empty() {
         return build_to(leaf, pool, anchors);
     }
-    // The trusted ones first: an older certificate of the same CA (same name and key, expired)
-    // carried in the signature was taken before the trusted current one, and the path failed
-    // as expired (helper 245; OpenSSL and certvalidator take the current one).
     let mut wider = others;
     wider.extend_from_slice(pool);
     match build_to(leaf, &wider, &roots) {
@@ -230,11 +230,43 @@ pub fn build(
     }
 }
 
+/// Is `c` self-signed (self-issued, and its signature verifies with its own key)? Kept for the
+/// process: trust lists are few certificates, asked at every path.
+fn self_signed(c: &CertRef) -> bool {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<HashMap<[u8; 32], bool>>> =
+        std::sync::OnceLock::new();
+    if !c.is_self_issued() {
+        return false;
+    }
+    let seen = SEEN.get_or_init(Default::default);
+    let key = c.fingerprint();
+    if let Some(ok) = seen.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return *ok;
+    }
+    let ok = !matches!(
+        c.signed_by(c),
+        Err(CryptoFail::Invalid(_) | CryptoFail::Unsupported(_))
+    );
+    let mut m = seen.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= 4096 {
+        m.clear();
+    }
+    m.insert(key, ok);
+    ok
+}
+
 fn build_to(
     leaf: &CertRef,
     pool: &[CertRef],
     anchors: &[CertRef],
 ) -> Result<Vec<CertRef>, BuildError> {
+    // Of certificates that may link alike — the same CA renewed, same name and key — the one
+    // valid longest first: the search takes the first path that links, and an expired one
+    // tried first (trusted or carried in the signature) failed the path as expired, where
+    // OpenSSL and pyHanko took the current one (helpers 245, 246).
+    let mut pool = pool.to_vec();
+    pool.sort_by_key(|c| std::cmp::Reverse(c.tbs().validity.not_after.to_system_time()));
+    let pool = &pool[..];
     struct Walk<'a> {
         pool: &'a [CertRef],
         anchors: &'a [CertRef],
