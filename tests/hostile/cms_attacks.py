@@ -69,7 +69,9 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               with milliseconds, the attributes in the order
                                               written); md-same-twice.p7s (one digest value
                                               given twice, after signing); ber-value.p7s (a
-                                              signed private attribute whose value is BER)
+                                              signed private attribute whose value is BER);
+                                              md-pieces.p7s (the digest rewritten in BER
+                                              pieces after signing)
     python3 cms_attacks.py trust-paths DIR    detached signatures of DIR/doc.txt by OpenSSL
                                               under certificates pyca/cryptography makes (and
                                               asn1crypto edits, re-signed; helper 243):
@@ -88,7 +90,9 @@ attacker's reading of kyso's verifier, 2026-12-02):
                                               current-sub.p7s with root-old-and-sub.pem (the
                                               expired one listed first); rolled.p7s, signed
                                               under a rollover link certificate that
-                                              root-and-link.pem trusts, expired (helper 246)
+                                              root-and-link.pem trusts, expired (helper 246);
+                                              renewal-carried.p7s, carrying a renewal of the
+                                              Sub CA pre-dated into next month (helper 247)
     python3 cms_attacks.py extend-inputs DIR  what `kyso extend` must take to B-LTA (helper
                                               244): bt-docts.pdf, pyHanko's PAdES-B-T with a
                                               document time-stamp and no DSS; empty-ts.p7s,
@@ -672,6 +676,23 @@ elif mode == 'attributes':
         sd[-1] = tlv(0x31, tlv(0x30, b''.join(si)))
         return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(sd))))
     save('md-same-twice', same_value_twice(honest))
+
+    def digest_in_pieces(b):
+        """The message digest written as a constructed OCTET STRING of two pieces, after signing
+        (the signature is over DER, as RFC 5652 §5.4 asks; OpenSSL accepts it)."""
+        oid, explicit = children(b)
+        sd = children(children(explicit)[0])
+        si = children(children(sd[-1])[0])
+        attrs = children(si[3])
+        for n, a in enumerate(attrs):
+            t, vals = children(a)
+            if t == tlv(0x06, bytes.fromhex('2a864886f70d010904')):
+                v = split(children(vals)[0])[1]
+                attrs[n] = tlv(0x30, t + tlv(0x31, tlv(0x24, tlv(0x04, v[:16]) + tlv(0x04, v[16:]))))
+        si[3] = tlv(0xa0, b''.join(attrs))
+        sd[-1] = tlv(0x31, tlv(0x30, b''.join(si)))
+        return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(sd))))
+    save('md-pieces', digest_in_pieces(honest))
     ber_value = bytes([0x30, 0x80]) + tlv(0x0c, b'ghi chu') + b'\0\0'
     private = tlv(0x30, tlv(0x06, bytes.fromhex('2b0601040182e4ff0101')) + tlv(0x31, ber_value))
     save('ber-value', with_ber_encap(ci([], raw=tlv(0x31, ct.dump() + md.dump() + ess().dump() + private))))
@@ -724,7 +745,7 @@ ess_cert_id_alg = sha256
     save('content-ts', ci([], raw=tlv(0x31, b''.join(a.dump() for a in (content_ts, md, ess(), st, ct)))))
     # OpenSSL, for the record: what it refuses and accepts of these.
     for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra',
-              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts', 'md-same-twice', 'ber-value'):
+              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts', 'md-same-twice', 'ber-value', 'md-pieces'):
         r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)
@@ -800,6 +821,14 @@ elif mode == 'trust-paths':
         for c in (rc, old_sub, sc):
             f.write(c.public_bytes(serialization.Encoding.PEM))
     signed('current-sub.p7s', der(lc), lk, [sc])
+    # A renewal of the Sub CA pre-dated into next month (same name and key), carried after the
+    # current one: sorted first by its later end, it failed the path (helper 247).
+    renewal = (x509.CertificateBuilder().subject_name(sc.subject).issuer_name(rc.subject)
+               .public_key(sk.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(NOW + dt.timedelta(days=30)).not_valid_after(NOW + dt.timedelta(days=3000))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .sign(rk, hashes.SHA256()))
+    signed('renewal-carried.p7s', der(lc), lk, [sc, renewal])
     # A key rollover's link certificate (the root's name, a new key, signed by the old key),
     # expired, on the trust list beside the old root: self-issued but not self-signed, it is
     # no root (helper 246: taken for one, its dates went unchecked).

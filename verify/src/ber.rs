@@ -398,6 +398,33 @@ pub fn lengths_are_der(b: &[u8]) -> bool {
     read(b).is_ok_and(|t| walk(&t, 0))
 }
 
+/// One value of a signed attribute as OpenSSL re-encodes it before checking a signature: a
+/// primitive with a minimal length, a string written in pieces joined into one, and any other
+/// constructed value (a SEQUENCE, a time-stamp token) byte for byte as written — RFC 5652 asks
+/// for the DER of the attributes, and OpenSSL keeps such a value's encoding (helper 247: a
+/// message digest written as a constructed OCTET STRING, signed in DER, failed).
+pub fn value_as_signed(b: &[u8]) -> Result<Vec<u8>, BerError> {
+    let t = read(b)?;
+    if t.constructed && !(t.tag.len() == 1 && is_string_type(t.tag[0])) {
+        return Ok(t.raw.to_vec());
+    }
+    let mut contents = Vec::new();
+    if t.constructed {
+        join_pieces(&t, 1, &mut contents)?;
+    } else {
+        contents.extend_from_slice(t.contents);
+    }
+    let mut out = Vec::with_capacity(contents.len() + 8);
+    if t.constructed {
+        out.push(t.tag[0] & !0x20);
+    } else {
+        out.extend_from_slice(t.tag);
+    }
+    write_len(&mut out, contents.len());
+    out.extend_from_slice(&contents);
+    Ok(out)
+}
+
 /// DER for the first value of `b` as [`to_der`] writes it, each SET's equal members written
 /// once: X.690 lets a DER SET OF hold equal members, the RustCrypto types refuse them, and an
 /// unsigned attribute or a digest algorithm listed twice — an edit anyone can make to a

@@ -202,10 +202,13 @@ fn repeated_in(attrs: &x509_cert::attr::Attributes) -> Option<String> {
 }
 
 /// An attribute as its signer signed it: as written when its lengths are DER's; otherwise its
-/// `SEQUENCE { type, SET OF value }` given DER lengths, each value as written (OpenSSL's
-/// reading). Re-encoded whole ([`ber::to_der`]), choices were made inside values that the
-/// signer did not make — a GeneralizedTime's fraction dropped, a SET inside a value sorted,
-/// a value's own BER rewritten — and an honest BER signature failed (helper 246).
+/// `SEQUENCE { type, SET OF value }` given DER lengths, its values sorted as DER sorts a SET,
+/// each as OpenSSL re-encodes it ([`ber::value_as_signed`]: primitives with minimal lengths,
+/// strings in pieces joined, other constructed values as written). Re-encoded whole
+/// ([`ber::to_der`]), choices were made inside values that the signer did not make — a
+/// GeneralizedTime's fraction dropped, a SET inside a value sorted — and an honest BER
+/// signature failed (helper 246); each value kept as written, a digest in BER pieces signed
+/// in DER failed (helper 247).
 fn attribute_as_signed(a: &Tlv<'_>) -> Result<Vec<u8>, ber::BerError> {
     if ber::lengths_are_der(a.raw) {
         return Ok(a.raw.to_vec());
@@ -214,10 +217,12 @@ fn attribute_as_signed(a: &Tlv<'_>) -> Result<Vec<u8>, ber::BerError> {
     for (i, part) in a.children().enumerate() {
         let part = part?;
         if i == 1 && part.tag_byte() == 0x31 {
-            let mut values = Vec::new();
+            let mut each = Vec::new();
             for v in part.children() {
-                values.extend_from_slice(v?.raw);
+                each.push(ber::value_as_signed(v?.raw)?);
             }
+            each.sort();
+            let values = each.concat();
             body.push(0x31);
             write_der_len(&mut body, values.len());
             body.extend_from_slice(&values);

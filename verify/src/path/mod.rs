@@ -222,6 +222,8 @@ pub fn build(
     if others.is_empty() || roots.is_empty() {
         return build_to(leaf, pool, anchors);
     }
+    // The trusted ones first (an older expired certificate of the same Sub CA carried in the
+    // signature was taken before the trusted current one; helper 245).
     let mut wider = others;
     wider.extend_from_slice(pool);
     match build_to(leaf, &wider, &roots) {
@@ -260,12 +262,17 @@ fn build_to(
     pool: &[CertRef],
     anchors: &[CertRef],
 ) -> Result<Vec<CertRef>, BuildError> {
-    // Of certificates that may link alike — the same CA renewed, same name and key — the one
-    // valid longest first: the search takes the first path that links, and an expired one
-    // tried first (trusted or carried in the signature) failed the path as expired, where
-    // OpenSSL and pyHanko took the current one (helpers 245, 246).
+    // The search takes the first path that links. Of certificates that may link alike (the
+    // same CA renewed: same name and key), those valid now are tried first, in their order:
+    // an expired older one listed first (trusted or carried), or a renewal pre-dated into next
+    // month, failed the path where OpenSSL and pyHanko took the current one (helpers 245–247).
+    // Not by their end: look-alikes dated decades ahead were then all tried first (helper 247).
+    let now = std::time::SystemTime::now();
     let mut pool = pool.to_vec();
-    pool.sort_by_key(|c| std::cmp::Reverse(c.tbs().validity.not_after.to_system_time()));
+    pool.sort_by_key(|c| {
+        let v = &c.tbs().validity;
+        !(v.not_before.to_system_time() <= now && now <= v.not_after.to_system_time())
+    });
     let pool = &pool[..];
     struct Walk<'a> {
         pool: &'a [CertRef],
