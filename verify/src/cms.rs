@@ -130,7 +130,7 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
     };
     let mut body = Vec::new();
     let mut key = Vec::new();
-    let mut seen: Vec<(ObjectIdentifier, usize)> = Vec::new();
+    let mut seen: Vec<ObjectIdentifier> = Vec::new();
     let mut repeated = None;
     for a in attrs.children() {
         let a = a?;
@@ -143,22 +143,10 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
             None => 0,
         };
         let Some(oid) = oid else { continue };
-        let name = match oid {
-            rfc6268::ID_CONTENT_TYPE => "content-type",
-            rfc6268::ID_MESSAGE_DIGEST => "message-digest",
-            rfc6268::ID_SIGNING_TIME => "signing-time",
-            ID_AA_SIGNING_CERTIFICATE => "signing-certificate",
-            ID_AA_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
-            _ => continue,
-        };
-        let before = seen.iter().any(|(o, _)| *o == oid);
-        seen.push((oid, values));
-        if repeated.is_none() && (before || values != 1) {
-            repeated = Some(if before {
-                format!("the signed attributes give {name} twice")
-            } else {
-                format!("the signed {name} attribute has {values} values, not one")
-            });
+        let before = seen.contains(&oid);
+        seen.push(oid);
+        if repeated.is_none() {
+            repeated = repetition(oid, before, values);
         }
     }
     let mut der = vec![0x31];
@@ -179,26 +167,36 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
 fn repeated_in(attrs: &x509_cert::attr::Attributes) -> Option<String> {
     let mut seen: Vec<ObjectIdentifier> = Vec::new();
     for a in attrs.iter() {
-        let name = match a.oid {
-            rfc6268::ID_CONTENT_TYPE => "content-type",
-            rfc6268::ID_MESSAGE_DIGEST => "message-digest",
-            rfc6268::ID_SIGNING_TIME => "signing-time",
-            ID_AA_SIGNING_CERTIFICATE => "signing-certificate",
-            ID_AA_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
-            _ => continue,
-        };
-        if seen.contains(&a.oid) {
-            return Some(format!("the signed attributes give {name} twice"));
-        }
-        if a.values.len() != 1 {
-            return Some(format!(
-                "the signed {name} attribute has {} values, not one",
-                a.values.len()
-            ));
+        if let Some(why) = repetition(a.oid, seen.contains(&a.oid), a.values.len()) {
+            return Some(why);
         }
         seen.push(a.oid);
     }
     None
+}
+
+/// What is wrong with an attribute of type `oid` — given before (`before`), with `values`
+/// values — when RFC 5652 §11 (or RFC 5035) allows it once with one value; `None` for the
+/// others, and for one as it should be. One reading for the attributes as received and for
+/// the parsed copy.
+fn repetition(oid: ObjectIdentifier, before: bool, values: usize) -> Option<String> {
+    let name = match oid {
+        rfc6268::ID_CONTENT_TYPE => "content-type",
+        rfc6268::ID_MESSAGE_DIGEST => "message-digest",
+        rfc6268::ID_SIGNING_TIME => "signing-time",
+        ID_AA_SIGNING_CERTIFICATE => "signing-certificate",
+        ID_AA_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
+        _ => return None,
+    };
+    if before {
+        Some(format!("the signed attributes give {name} twice"))
+    } else if values != 1 {
+        Some(format!(
+            "the signed {name} attribute has {values} values, not one"
+        ))
+    } else {
+        None
+    }
 }
 
 /// An attribute as its signer signed it: as written when its lengths are DER's; otherwise its
