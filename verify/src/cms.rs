@@ -103,10 +103,10 @@ struct SignedAttrs {
     key: Vec<Vec<u8>>,
     /// The SignerInfo's signature value, in DER.
     signature: Vec<u8>,
-    /// What the signature covers: the attributes in the order they came, each in DER, under a
-    /// SET tag (RFC 5652 §5.4; OpenSSL's and pyHanko's reading). Re-encoded as the sorted DER
-    /// SET the parse holds, a signer's attributes written in another order failed as "does
-    /// not match" (helper 242).
+    /// What the signature covers: the attributes in the order they came, each as its signer
+    /// signed it ([`attribute_as_signed`]), under a SET tag (RFC 5652 §5.4 as OpenSSL and
+    /// pyHanko read it). Re-encoded as the sorted DER SET the parse holds, a signer's
+    /// attributes written in another order failed as "does not match" (helper 242).
     der: Vec<u8>,
     /// An attribute RFC 5652 §11 (and RFC 5035) allows once with one value, given twice or
     /// with several: which. kyso read the first, so of two message digests either document
@@ -823,8 +823,8 @@ pub fn check_signer(
 /// `IssuerSerial { issuer GeneralNames, serialNumber CertificateSerialNumber, … }` (RFC 5035):
 /// when an ESS certificate identifier gives it, it must name the certificate too — its issuer
 /// among the names (compared as RFC 5280 §7.1 asks: a tool that writes the name in other
-/// string types names the same issuer), its serial number. A certHash alone was taken, with an issuerSerial
-/// naming another certificate (helper 242; pyHanko refuses it).
+/// string types names the same issuer), its serial number. A certHash alone was taken, with
+/// an issuerSerial naming another certificate (helper 242; pyHanko refuses it).
 #[derive(der::Sequence)]
 struct IssuerSerial {
     issuer: x509_cert::ext::pkix::name::GeneralNames,
