@@ -1744,7 +1744,7 @@ fn validate_signer(
     };
 
     // Certification path to a trust anchor.
-    let chain = match path::build(&check.cert, &all, &v.anchors) {
+    let chain = match path::build_at(&check.cert, &all, &v.anchors, v.now) {
         Ok(c) => c,
         Err(e) => {
             let sub = match e {

@@ -226,9 +226,9 @@ fn signed_by_a_tsa(
     // Only when no such path exists: a path building that gave up (its budget spent by junk
     // tokens) must not fall back to the TSA alone, whose revocation no one then asks about
     // (found by an attacker's reading, 2026-12-03).
-    let chain = path::build(&signer.cert, &pool, &anchors_but_tsa)
+    let chain = path::build_at(&signer.cert, &pool, &anchors_but_tsa, v.now)
         .or_else(|e| match e {
-            BuildError::NoPath => path::build(&signer.cert, &pool, &v.anchors),
+            BuildError::NoPath => path::build_at(&signer.cert, &pool, &v.anchors, v.now),
             e => Err(e),
         })
         .map_err(|e| match e {

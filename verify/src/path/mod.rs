@@ -214,20 +214,31 @@ pub fn build(
     pool: &[CertRef],
     anchors: &[CertRef],
 ) -> Result<Vec<CertRef>, BuildError> {
+    build_at(leaf, pool, anchors, SystemTime::now())
+}
+
+/// [`build`] for a path judged at `at` (a validation's time, `--at`): the certificates valid
+/// then are tried first.
+pub fn build_at(
+    leaf: &CertRef,
+    pool: &[CertRef],
+    anchors: &[CertRef],
+    at: SystemTime,
+) -> Result<Vec<CertRef>, BuildError> {
     // A root signs itself: a self-issued link certificate (a key rollover's, new key signed by
     // the old) on the trust list is no root, and taken for one its dates went unchecked
     // (helper 246).
     let (roots, others): (Vec<CertRef>, Vec<CertRef>) =
         anchors.iter().cloned().partition(self_signed);
     if others.is_empty() || roots.is_empty() {
-        return build_to(leaf, pool, anchors);
+        return build_to(leaf, pool, anchors, at);
     }
     // The trusted ones first (an older expired certificate of the same Sub CA carried in the
     // signature was taken before the trusted current one; helper 245).
     let mut wider = others;
     wider.extend_from_slice(pool);
-    match build_to(leaf, &wider, &roots) {
-        Err(BuildError::NoPath) => build_to(leaf, pool, anchors),
+    match build_to(leaf, &wider, &roots, at) {
+        Err(BuildError::NoPath) => build_to(leaf, pool, anchors, at),
         r => r,
     }
 }
@@ -261,17 +272,18 @@ fn build_to(
     leaf: &CertRef,
     pool: &[CertRef],
     anchors: &[CertRef],
+    at: SystemTime,
 ) -> Result<Vec<CertRef>, BuildError> {
     // The search takes the first path that links. Of certificates that may link alike (the
     // same CA renewed: same name and key), those valid now are tried first, in their order:
     // an expired older one listed first (trusted or carried), or a renewal pre-dated into next
     // month, failed the path where OpenSSL and pyHanko took the current one (helpers 245–247).
     // Not by their end: look-alikes dated decades ahead were then all tried first (helper 247).
-    let now = std::time::SystemTime::now();
+    // Valid at the time the path is judged at, not the clock's (a validation `--at` a past time).
     let mut pool = pool.to_vec();
     pool.sort_by_key(|c| {
         let v = &c.tbs().validity;
-        !(v.not_before.to_system_time() <= now && now <= v.not_after.to_system_time())
+        !(v.not_before.to_system_time() <= at && at <= v.not_after.to_system_time())
     });
     let pool = &pool[..];
     struct Walk<'a> {
