@@ -16,18 +16,7 @@ fn bad(what: &str) -> SignError {
 
 /// A TLV with a definite length.
 pub fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = body.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let b = n.to_be_bytes();
-        let skip = b.iter().take_while(|x| **x == 0).count();
-        out.push(0x80 | (b.len() - skip) as u8);
-        out.extend_from_slice(&b[skip..]);
-    }
-    out.extend_from_slice(body);
-    out
+    kyso_verify::ber::tlv(tag, body)
 }
 
 /// `Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value }` with one value.

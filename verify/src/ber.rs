@@ -193,6 +193,15 @@ pub fn read(b: &[u8]) -> Result<Tlv<'_>, BerError> {
     })
 }
 
+/// A value of one-byte tag `tag` with these contents, its length definite and minimal (DER's).
+pub fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(contents.len() + 6);
+    out.push(tag);
+    write_len(&mut out, contents.len());
+    out.extend_from_slice(contents);
+    out
+}
+
 fn write_len(out: &mut Vec<u8>, n: usize) {
     if n < 0x80 {
         out.push(n as u8);

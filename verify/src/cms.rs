@@ -149,9 +149,7 @@ fn signed_attrs_of(raw: &Tlv<'_>) -> Result<Option<SignedAttrs>, ber::BerError> 
             repeated = repetition(oid, before, values);
         }
     }
-    let mut der = vec![0x31];
-    write_der_len(&mut der, body.len());
-    der.extend_from_slice(&body);
+    let der = ber::tlv(0x31, &body);
     key.sort();
     key.dedup();
     Ok(Some(SignedAttrs {
@@ -220,29 +218,12 @@ fn attribute_as_signed(a: &Tlv<'_>) -> Result<Vec<u8>, ber::BerError> {
                 each.push(ber::value_as_signed(v?.raw)?);
             }
             each.sort();
-            let values = each.concat();
-            body.push(0x31);
-            write_der_len(&mut body, values.len());
-            body.extend_from_slice(&values);
+            body.extend_from_slice(&ber::tlv(0x31, &each.concat()));
         } else {
             body.extend_from_slice(&ber::to_der(part.raw)?);
         }
     }
-    let mut out = vec![0x30];
-    write_der_len(&mut out, body.len());
-    out.extend_from_slice(&body);
-    Ok(out)
-}
-
-fn write_der_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let b = len.to_be_bytes();
-        let skip = b.iter().take_while(|x| **x == 0).count();
-        out.push(0x80 | (b.len() - skip) as u8);
-        out.extend_from_slice(&b[skip..]);
-    }
+    Ok(ber::tlv(0x30, &body))
 }
 
 fn oid_of(t: &Tlv<'_>) -> Option<ObjectIdentifier> {
@@ -469,9 +450,7 @@ pub fn parse(bytes: &[u8]) -> Result<SignedCms, Finding> {
             }
         }
     }
-    let mut stripped = vec![0x30];
-    write_der_len(&mut stripped, rest.len());
-    stripped.extend_from_slice(&rest);
+    let stripped = ber::tlv(0x30, &rest);
     crate::x509::afford_parse(stripped.len().saturating_sub(bulk), bulk)
         .map_err(|e| Finding::format(format!("SignedData: {e}")))?;
     let sd = match SignedData::from_der(&stripped) {
