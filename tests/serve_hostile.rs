@@ -4442,3 +4442,76 @@ fn a_thousand_copies_do_not_hide_the_issuers_revocation() {
     assert_eq!(listed[0].len(), 1000);
     assert_eq!(listed[0][0].as_u64(), Some(issued + 1001), "newest first");
 }
+
+/// An insider with write access to the database's files, while the service is stopped, plants
+/// lookup entries that point at a record of other bytes and another citizen's code. Over HTTP,
+/// as from the command line (archive_rules), the lookup is refused and logged by nobody; the
+/// public page is never told that the archive holds a document it never held, and a clerk
+/// asking for one citizen's code is never handed another citizen's record (helper 241's
+/// reading, 2026-12-06, checked below the service; this is the service's end).
+#[test]
+fn index_entries_planted_while_the_service_was_stopped_are_refused_over_http_not_answered() {
+    use kyso_archive::schema::IndexKey;
+    let mut a = Appliance::start_with(Options {
+        web: lines(&["public_verification = true"]),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let record = r.json()["record"].as_u64().unwrap();
+    let never = sha256_hex(b"a licence this archive never held");
+    a.stop();
+    {
+        let mut o = rocksdb::Options::default();
+        o.create_if_missing(false);
+        let d = rocksdb::DB::open_cf(&o, a.db(), kyso_archive::store::CFS).unwrap();
+        let cf = d.cf_handle("index").unwrap();
+        for key in [
+            IndexKey::Content {
+                sha256: never.clone(),
+                id: record,
+            },
+            IndexKey::Code {
+                code: "079099000001.GPXD".into(),
+                id: record,
+            },
+        ] {
+            d.put_cf(cf, key.encode(), []).unwrap();
+        }
+        d.flush_wal(true).unwrap();
+    }
+    a.launch();
+    let size = log_size(&a);
+    let anon = a.agent(Who::Anonymous);
+    let r = anon.get(&format!("/v1/verify/archived?sha256={never}"));
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        r.text().contains("they were changed") && !r.text().contains("\"archived\""),
+        "{}",
+        r.text()
+    );
+    let clerk = a.agent(Who::Token("clerk"));
+    let r = clerk.get("/v1/records?code=079099000001.GPXD&purpose=kiem%20tra");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        r.text()
+            .contains(&format!("record {record} for the code 079099000001.GPXD"))
+            && r.text().contains("they were changed")
+            && !r.text().contains(&sha256_hex(&pdf)),
+        "{}",
+        r.text()
+    );
+    assert_eq!(log_size(&a), size, "a refused lookup logs nothing");
+    // The genuine entries still answer: the record's own code, and its own bytes.
+    let r = clerk.get("/v1/records?code=001099012345.GPXD&purpose=kiem%20tra");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = anon.get(&format!("/v1/verify/archived?sha256={}", sha256_hex(&pdf)));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["record"].as_u64(), Some(record), "{}", r.text());
+    assert!(a.alive());
+}
