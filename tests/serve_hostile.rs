@@ -803,6 +803,25 @@ fn odd_configurations_are_refused_by_check_and_check_creates_no_archive() {
             format!("{base}[limits]\nheader_timeout_secs = 9223372036854775807\n"),
             "limits.header_timeout_secs",
         ),
+        // Timeouts past a day, as docs/operations.md says (these three were taken).
+        (
+            format!("{base}[limits]\nremote_pending_secs = 86401\n"),
+            "limits.remote_pending_secs",
+        ),
+        (
+            base.replace(
+                "plain_http = true\n",
+                "plain_http = true\ndrain_secs = 9223372036854775807\n",
+            ),
+            "server.drain_secs",
+        ),
+        (
+            base.replace(
+                "plain_http = true\n",
+                "plain_http = true\nclient_crl_reload_secs = 86401\n",
+            ),
+            "server.client_crl_reload_secs",
+        ),
         (
             format!("{base}[limits]\nvalidation_memory_mib = 0\n"),
             "limits.validation_memory_mib",

@@ -527,15 +527,21 @@ fn bad(key: &str, what: impl std::fmt::Display) -> ConfigError {
     ConfigError(format!("config: {key}: {what}"))
 }
 
+/// An override read as a TOML value other than a string: the key (`section.key`) and the
+/// text as given, taken as that text if the key wants one (`KYSO_SERVER_TLS_MIN=1.3`).
+type Typed = (String, String);
+
 /// Apply `KYSO_SECTION_KEY=value` overrides to the parsed file. A value is read as TOML when it
-/// parses as one (numbers, booleans, arrays, quoted strings), else as a plain string. Returns
-/// a warning for each `KYSO_` variable that overrides nothing (a misspelt section, an array of
-/// tables), by name only: its value may be a secret.
+/// parses as one (numbers, booleans, arrays, quoted strings), else as a plain string; one read
+/// as a number, boolean, date or array is listed in the second vector, to be taken as plain
+/// text if its key wants text. Returns a warning for each `KYSO_` variable that overrides
+/// nothing (a misspelt section, an array of tables), by name only: its value may be a secret.
 fn apply_env(
     root: &mut toml::Table,
     env: impl Iterator<Item = (String, String)>,
-) -> Result<Vec<String>, ConfigError> {
+) -> Result<(Vec<String>, Vec<Typed>), ConfigError> {
     let mut ignored = Vec::new();
+    let mut typed = Vec::new();
     for (k, v) in env {
         if !k.starts_with("KYSO_") || NOT_OVERRIDES.contains(&k.as_str()) {
             continue;
@@ -552,10 +558,17 @@ fn apply_env(
             continue;
         };
         let section = section.as_str();
-        let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+        let value = match toml::from_str::<toml::Table>(&format!("v = {v}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(v));
+        {
+            Some(s @ toml::Value::String(_)) => s,
+            Some(value) => {
+                typed.push((format!("{section}.{key}"), v));
+                value
+            }
+            None => toml::Value::String(v),
+        };
         let table = root
             .entry(section.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -566,7 +579,7 @@ fn apply_env(
             _ => return Err(bad(section, format!("is not a table (override {k})"))),
         }
     }
-    Ok(ignored)
+    Ok((ignored, typed))
 }
 
 impl Config {
@@ -604,10 +617,25 @@ impl Config {
                 None => format!("config: not valid TOML: {}", e.message()),
             })
         })?;
-        let ignored = apply_env(&mut root, env)?;
-        let mut cfg: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
-                let path = e.path().to_string();
+        let (ignored, mut typed) = apply_env(&mut root, env)?;
+        // An override read as a number (`KYSO_SERVER_TLS_MIN=1.3`, `KYSO_ARCHIVE_ORIGIN=123`)
+        // where its key takes text is that text: each is tried as given once its key is
+        // refused, so no more tries than overrides.
+        let mut cfg: Config = loop {
+            let e = match serde_path_to_error::deserialize(toml::Value::Table(root.clone())) {
+                Ok(cfg) => break cfg,
+                Err(e) => e,
+            };
+            let path = e.path().to_string();
+            if let Some(i) = typed.iter().position(|(k, _)| *k == path) {
+                let (key, text) = typed.swap_remove(i);
+                let (section, key) = key.split_once('.').unwrap_or((&key, ""));
+                if let Some(toml::Value::Table(t)) = root.get_mut(section) {
+                    t.insert(key.to_string(), toml::Value::String(text));
+                    continue;
+                }
+            }
+            return Err({
                 if path.starts_with("token") {
                     bad(
                         &path,
@@ -616,7 +644,8 @@ impl Config {
                 } else {
                     bad(&path, e.into_inner())
                 }
-            })?;
+            });
+        };
         if let Some(base) = base.filter(|b| !b.as_os_str().is_empty()) {
             cfg.resolve_paths(base);
         }
@@ -779,6 +808,11 @@ impl Config {
             ("limits.request_timeout_secs", l.request_timeout_secs),
             ("limits.header_timeout_secs", l.header_timeout_secs),
             ("limits.handshake_timeout_secs", l.handshake_timeout_secs),
+            // A helper's reading, 2026-12-07: the docs say a timeout past a day is refused,
+            // and these three were taken (`drain_secs = i64::MAX` too).
+            ("limits.remote_pending_secs", l.remote_pending_secs),
+            ("server.drain_secs", s.drain_secs),
+            ("server.client_crl_reload_secs", s.client_crl_reload_secs),
         ] {
             if v > 86_400 {
                 return Err(bad(k, "at most 86400 s (a day)"));
@@ -1590,6 +1624,34 @@ key_name = "kyso.test"
         assert_eq!(c.limits.burst, 7.0);
         assert_eq!(c.archive.origin, "kyso.other/log");
         assert_eq!(c.warnings, Vec::<String>::new());
+        // Text that reads as a number, a boolean or a date where the key takes text is that
+        // text (a helper's reading, 2026-12-07: `KYSO_SERVER_TLS_MIN=1.3`, as the docs write
+        // it, was refused as a float); where the key takes a number it is still one, and a
+        // number given where one is wanted but of the wrong kind is still refused by its key.
+        let c = load(
+            MIN,
+            &[
+                ("KYSO_SERVER_TLS_MIN", "1.3"),
+                ("KYSO_ARCHIVE_ORIGIN", "2026"),
+                ("KYSO_ARCHIVE_KEY_NAME", "true"),
+                ("KYSO_LIMITS_BURST", "9"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.server.tls_min, "1.3");
+        assert_eq!(c.archive.origin, "2026");
+        assert_eq!(c.archive.key_name.as_deref(), Some("true"));
+        assert_eq!(c.limits.burst, 9.0);
+        let e = load(MIN, &[("KYSO_LIMITS_BURST", "lots")]).unwrap_err();
+        assert!(
+            e.0.contains("limits.burst") && e.0.contains("expected f64"),
+            "{e}"
+        );
+        let e = load(MIN, &[("KYSO_SERVER_VERIFY_THREADS", "1.5")]).unwrap_err();
+        assert!(
+            e.0.contains("server.verify_threads") && e.0.contains("expected usize"),
+            "{e}"
+        );
         // The TSA's key, too; a misspelt section or an array of tables overrides nothing and
         // is named in a warning, without its value.
         let c = load(
