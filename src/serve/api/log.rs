@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 /// ones you see: a later one must be consistent with each (`/v1/log/consistency`).
 #[utoipa::path(get, path = "/v1/log/checkpoint", operation_id = "checkpoint", tag = "log",
     responses((status = 200, body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 400, description = "the log holds no entry yet: there is nothing to sign", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn checkpoint(State(st): State<Shared>) -> ApiResult<Response> {
