@@ -575,6 +575,18 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
     let r = demo.run(&["verify", junk.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("--detached FILE.p7s"), "{}", r.stderr);
+    // ... and its report calls it unreadable, as docs/verification.md says, not CAdES (a
+    // helper's reading of the docs, 2026-12-07).
+    let r = demo.run(&["verify", junk.to_str().unwrap(), "--json"]);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["signatures"][0]["format"].as_str(),
+            j["subindication"].as_str()
+        ),
+        (Some("unreadable"), Some("FORMAT_FAILURE")),
+        "{j}"
+    );
     std::fs::copy(p("backdated.p7s"), demo.path().join("hello.txt.p7s")).unwrap();
     let r = demo.run(&["verify", junk.to_str().unwrap()]);
     assert!(

@@ -939,7 +939,16 @@ pub fn validate(v: &Validator, cms_der: &[u8], ctx: &Context<'_>) -> Vec<Signatu
     let cms = match parse(cms_der) {
         Ok(c) => c,
         Err(f) => {
-            let mut r = SignatureReport::new(ctx.format);
+            // A file given alone that is no CMS at all (a text file, a damaged .p7s) is not
+            // called CAdES: `unreadable`, as a PDF that cannot be read is (docs/verification.md;
+            // a helper's reading of the docs, 2026-12-07). A signature inside a PDF keeps the
+            // PDF's format.
+            let format = if ctx.format == "CAdES" {
+                "unreadable"
+            } else {
+                ctx.format
+            };
+            let mut r = SignatureReport::new(format);
             r.fail(f.indication, f.sub, f.message);
             r.facts.integrity = Some(false);
             return vec![r];
