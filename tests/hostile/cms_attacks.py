@@ -697,6 +697,17 @@ elif mode == 'attributes':
     private = tlv(0x30, tlv(0x06, bytes.fromhex('2b0601040182e4ff0101')) + tlv(0x31, ber_value))
     save('ber-value', with_ber_encap(ci([], raw=tlv(0x31, ct.dump() + md.dump() + ess().dump() + private))))
     save('md-twice-ber', with_ber_encap(open(os.path.join(d, 'md-twice.p7s'), 'rb').read()))
+    # A private attribute whose value is a context-specific primitive [0] with a long-form
+    # length, signed as written: OpenSSL keeps a value of a class other than universal whole
+    # (helper 248: re-encoded with a minimal length, it failed).
+    ctx_value = tlv(0x30, tlv(0x06, bytes.fromhex('2b0601040182e4ff0105')) + tlv(0x31, b'\x80\x81\x03abc'))
+    save('ctx-long-length', ci([], raw=tlv(0x31, ct.dump() + md.dump() + ess().dump() + st.dump() + ctx_value)))
+    # 60,000 private attributes of distinct types beside the honest ones, signed: each type was
+    # searched for among all those before it (helper 248: 100,000 took 47 s, before any
+    # signature check).
+    many = [tlv(0x30, core.ObjectIdentifier('1.3.6.1.4.1.99999.7.%d' % i).dump() + tlv(0x31, tlv(0x05, b'')))
+            for i in range(60000)]
+    save('many-attribute-types', ci([], raw=tlv(0x31, b''.join(sorted([ct.dump(), md.dump(), ess().dump(), st.dump()] + many)))))
     # Two signers: OpenSSL writes their SignerInfos in byte order, the parse sorts them by value,
     # which differs for about seven pairs of random serial numbers in ten — each was then
     # checked against the other's attributes, and failed (helper 245). Twelve pairs.
@@ -745,7 +756,8 @@ ess_cert_id_alg = sha256
     save('content-ts', ci([], raw=tlv(0x31, b''.join(a.dump() for a in (content_ts, md, ess(), st, ct)))))
     # OpenSSL, for the record: what it refuses and accepts of these.
     for n in ('honest', 'md-twice', 'unsorted', 'unsigned-twice', 'algs-twice', 'ci-extra', 'explicit-extra',
-              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts', 'md-same-twice', 'ber-value', 'md-pieces'):
+              'unsorted-ber', 'md-twice-ber', 'two-signers-0', 'content-ts', 'md-same-twice', 'ber-value', 'md-pieces',
+              'ctx-long-length', 'many-attribute-types'):
         r = subprocess.run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', n + '.p7s',
                             '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'],
                            cwd=d, capture_output=True)

@@ -411,10 +411,14 @@ pub fn lengths_are_der(b: &[u8]) -> bool {
 /// primitive with a minimal length, a string written in pieces joined into one, and any other
 /// constructed value (a SEQUENCE, a time-stamp token) byte for byte as written — RFC 5652 asks
 /// for the DER of the attributes, and OpenSSL keeps such a value's encoding (helper 247: a
-/// message digest written as a constructed OCTET STRING, signed in DER, failed).
+/// message digest written as a constructed OCTET STRING, signed in DER, failed). A value of a
+/// class other than universal (context-specific, application, private) is kept as written
+/// too, primitive or not: OpenSSL reads it as "other" and keeps its encoding whole (helper
+/// 248: a `[0]` primitive with a long-form length, signed as written, failed).
 pub fn value_as_signed(b: &[u8]) -> Result<Vec<u8>, BerError> {
     let t = read(b)?;
-    if t.constructed && !(t.tag.len() == 1 && is_string_type(t.tag[0])) {
+    let universal = t.tag[0] & 0xc0 == 0;
+    if !universal || (t.constructed && !(t.tag.len() == 1 && is_string_type(t.tag[0]))) {
         return Ok(t.raw.to_vec());
     }
     let mut contents = Vec::new();
