@@ -2109,6 +2109,24 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
             .contains("before the CA certificate CN=Young Sub CA,C=VN in its path was valid"),
         "{j}"
     );
+    // A Sub CA renewed with the same name and key, the signature time-stamped 200 days ago
+    // under the old certificate: the renewal, valid today but not then, carried in the
+    // signature or given with --certs, is not taken before the certificate valid at the
+    // time-stamp's time (helper 248: NOT_YET_VALID; OpenSSL -attime and pyHanko pass it).
+    for (file, more) in [
+        ("renewed-sub.p7s", vec![]),
+        (
+            "renewed-sub-given.p7s",
+            vec!["--certs", "renewed-sub-ca.pem"],
+        ),
+        ("renewed-sub-given.p7s", vec![]),
+    ] {
+        let mut args = vec!["--trust", "renewal-root.pem"];
+        args.extend(more);
+        let j = judge(file, &args);
+        assert_eq!(said(&j).0, "TOTAL-PASSED", "{file} {args:?}: {j}");
+        assert_eq!(j["signatures"][0]["facts"]["time_proven"], true, "{j}");
+    }
 }
 
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each

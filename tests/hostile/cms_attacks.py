@@ -884,32 +884,71 @@ elif mode == 'trust-paths':
     tac = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'TSA')), tak, trn, trk, days_back=60,
                     extra=((x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True),))
     pem(os.path.join(d, 'tsa-root.pem'), trc)
-    ci = cms.ContentInfo.load(open(os.path.join(d, 'poe-before-ca.p7s'), 'rb').read())
-    si = ci['content']['signer_infos'][0]
-    gen = (NOW - dt.timedelta(days=10)).replace(microsecond=0)
-    tst = tsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.1',
-                       'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
-                                           'hashed_message': hashlib.sha256(si['signature'].native).digest()},
-                       'serial_number': 7, 'gen_time': gen}).dump()
-    ta = ax509.Certificate.load(der(tac))
-    attrs = cms.CMSAttributes([
-        cms.CMSAttribute({'type': 'content_type', 'values': ['tst_info']}),
-        cms.CMSAttribute({'type': 'message_digest', 'values': [hashlib.sha256(tst).digest()]}),
-        cms.CMSAttribute({'type': 'signing_certificate_v2', 'values': [tsp.SigningCertificateV2(
-            {'certs': [{'cert_hash': hashlib.sha256(ta.dump()).digest()}]})]})])
-    token = cms.ContentInfo({'content_type': 'signed_data', 'content': cms.SignedData({
-        'version': 'v3', 'digest_algorithms': [{'algorithm': 'sha256'}],
-        'encap_content_info': {'content_type': 'tst_info', 'content': core.ParsableOctetString(tst)},
-        'certificates': [cms.CertificateChoices({'certificate': ta})],
-        'signer_infos': [cms.SignerInfo({
-            'version': 'v1', 'sid': cms.SignerIdentifier({'issuer_and_serial_number': {
-                'issuer': ta.issuer, 'serial_number': ta.serial_number}}),
-            'digest_algorithm': {'algorithm': 'sha256'}, 'signed_attrs': attrs,
-            'signature_algorithm': {'algorithm': 'sha256_rsa'},
-            'signature': tak.sign(attrs.dump(force=True), padding.PKCS1v15(), hashes.SHA256())})]})})
-    si['unsigned_attrs'] = cms.CMSAttributes([cms.CMSAttribute(
-        {'type': 'signature_time_stamp_token', 'values': [token]})])
-    write('poe-before-ca.p7s', ci.dump())
+    def stamped(n, days_ago, tsa_cert, tsa_key):
+        """The signature in file `n` with a signature time-stamp of `days_ago` days ago by
+        `tsa_cert`, a token built by asn1crypto, signed by pyca/cryptography."""
+        ci = cms.ContentInfo.load(open(os.path.join(d, n), 'rb').read())
+        si = ci['content']['signer_infos'][0]
+        gen = (NOW - dt.timedelta(days=days_ago)).replace(microsecond=0)
+        tst = tsp.TSTInfo({'version': 'v1', 'policy': '1.2.3.4.1',
+                           'message_imprint': {'hash_algorithm': {'algorithm': 'sha256'},
+                                               'hashed_message': hashlib.sha256(si['signature'].native).digest()},
+                           'serial_number': 7, 'gen_time': gen}).dump()
+        ta = ax509.Certificate.load(der(tsa_cert))
+        attrs = cms.CMSAttributes([
+            cms.CMSAttribute({'type': 'content_type', 'values': ['tst_info']}),
+            cms.CMSAttribute({'type': 'message_digest', 'values': [hashlib.sha256(tst).digest()]}),
+            cms.CMSAttribute({'type': 'signing_certificate_v2', 'values': [tsp.SigningCertificateV2(
+                {'certs': [{'cert_hash': hashlib.sha256(ta.dump()).digest()}]})]})])
+        token = cms.ContentInfo({'content_type': 'signed_data', 'content': cms.SignedData({
+            'version': 'v3', 'digest_algorithms': [{'algorithm': 'sha256'}],
+            'encap_content_info': {'content_type': 'tst_info', 'content': core.ParsableOctetString(tst)},
+            'certificates': [cms.CertificateChoices({'certificate': ta})],
+            'signer_infos': [cms.SignerInfo({
+                'version': 'v1', 'sid': cms.SignerIdentifier({'issuer_and_serial_number': {
+                    'issuer': ta.issuer, 'serial_number': ta.serial_number}}),
+                'digest_algorithm': {'algorithm': 'sha256'}, 'signed_attrs': attrs,
+                'signature_algorithm': {'algorithm': 'sha256_rsa'},
+                'signature': tsa_key.sign(attrs.dump(force=True), padding.PKCS1v15(), hashes.SHA256())})]})})
+        si['unsigned_attrs'] = cms.CMSAttributes([cms.CMSAttribute(
+            {'type': 'signature_time_stamp_token', 'values': [token]})])
+        write(n, ci.dump())
+    stamped('poe-before-ca.p7s', 10, tac, tak)
+
+    # A Sub CA renewed with the same name and key: signed (faketime) and time-stamped 200 days
+    # ago under the old certificate (valid then, expired 10 days ago), the renewal (valid from
+    # 30 days ago) carried beside it or given with --certs. Built for today's validity, the path
+    # took the renewal and failed as not yet valid at the time-stamp's time (helper 248;
+    # OpenSSL `-attime` and pyHanko pass it).
+    ark = rsa.generate_private_key(65537, 2048)
+    arn = name(x509.NameAttribute(NameOID.COMMON_NAME, 'Renewal Root'))
+    arc = make_cert(arn, ark, arn, ark, ca=True, days_back=3000)
+    pem(os.path.join(d, 'renewal-root.pem'), arc)
+    rsk = rsa.generate_private_key(65537, 2048)
+    rsn = name(x509.NameAttribute(NameOID.COMMON_NAME, 'Renewed Sub CA'))
+
+    def sub_cert(start, end):
+        return (x509.CertificateBuilder().subject_name(rsn).issuer_name(arn).public_key(rsk.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(NOW + dt.timedelta(days=start)).not_valid_after(NOW + dt.timedelta(days=end))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(ark, hashes.SHA256()))
+    old_rs, new_rs = sub_cert(-400, -10), sub_cert(-30, 1000)
+    pem(os.path.join(d, 'renewed-sub-ca.pem'), new_rs)
+    rlc, rlk = leaf('Signer Under Renewed CA', rsn, rsk, days_back=300)
+    rtc = make_cert(name(x509.NameAttribute(NameOID.COMMON_NAME, 'Renewal TSA')), tak, arn, ark, days_back=400,
+                    extra=((x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True),))
+    pem(os.path.join(d, 'rs.pem'), rlc)
+    key_pem(os.path.join(d, 'rs.key'), rlk)
+    past = (NOW - dt.timedelta(days=200)).strftime('%Y-%m-%d %H:%M:%S')
+    for n, chain in (('renewed-sub.p7s', [old_rs, new_rs]), ('renewed-sub-given.p7s', [old_rs])):
+        with open(os.path.join(d, 'rs-chain.pem'), 'wb') as f:
+            for c in chain:
+                f.write(c.public_bytes(serialization.Encoding.PEM))
+        subprocess.run(['faketime', '-f', '@' + past, 'openssl', 'cms', '-sign', '-binary', '-in', 'doc.txt',
+                        '-signer', 'rs.pem', '-inkey', 'rs.key', '-certfile', 'rs-chain.pem', '-md', 'sha256',
+                        '-outform', 'DER', '-out', n], cwd=d, check=True, env=dict(os.environ, TZ='UTC'))
+        stamped(n, 200, rtc, tak)
 elif mode == 'extend-inputs':
     # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
     from asn1crypto import cms

@@ -1738,7 +1738,7 @@ fn validate_signer(
     };
 
     // Certification path to a trust anchor.
-    let chain = match path::build_at(&check.cert, &all, &v.anchors, v.now) {
+    let chain = match path::build_when(&check.cert, &all, &v.anchors, v.now, poe) {
         Ok(c) => c,
         Err(e) => {
             let sub = match e {

@@ -225,6 +225,23 @@ pub fn build_at(
     anchors: &[CertRef],
     at: SystemTime,
 ) -> Result<Vec<CertRef>, BuildError> {
+    build_when(leaf, pool, anchors, at, None)
+}
+
+/// [`build_at`] for a path judged at a proof of existence `poe` (a time-stamp's time) when
+/// there is one: the certificates valid both then and at `at` are tried first, then those
+/// valid then, then those valid at `at`. A Sub CA renewed with the same name and key, the
+/// renewal carried beside the certificate valid when the signature was time-stamped, was
+/// taken for being valid today, and the path failed as "not yet valid" at the time-stamp's
+/// time (helper 248; OpenSSL `-attime` and pyHanko take the older one).
+pub fn build_when(
+    leaf: &CertRef,
+    pool: &[CertRef],
+    anchors: &[CertRef],
+    at: SystemTime,
+    poe: Option<SystemTime>,
+) -> Result<Vec<CertRef>, BuildError> {
+    let at = When { at, poe };
     // A root signs itself: a self-issued link certificate (a key rollover's, new key signed by
     // the old) on the trust list is no root, and taken for one its dates went unchecked
     // (helper 246).
@@ -268,11 +285,18 @@ fn self_signed(c: &CertRef) -> bool {
     ok
 }
 
+/// The times a path is judged at: the validation's, and a proof of existence's if any.
+#[derive(Clone, Copy)]
+struct When {
+    at: SystemTime,
+    poe: Option<SystemTime>,
+}
+
 fn build_to(
     leaf: &CertRef,
     pool: &[CertRef],
     anchors: &[CertRef],
-    at: SystemTime,
+    at: When,
 ) -> Result<Vec<CertRef>, BuildError> {
     // The search takes the first path that links. Of certificates that may link alike (the
     // same CA renewed: same name and key), those valid now are tried first, in their order:
@@ -280,10 +304,13 @@ fn build_to(
     // month, failed the path where OpenSSL and pyHanko took the current one (helpers 245–247).
     // Not by their end: look-alikes dated decades ahead were then all tried first (helper 247).
     // Valid at the time the path is judged at, not the clock's (a validation `--at` a past time).
+    // And with a proof of existence, valid then first ([`build_when`]).
     let mut pool = pool.to_vec();
     pool.sort_by_key(|c| {
         let v = &c.tbs().validity;
-        !(v.not_before.to_system_time() <= at && at <= v.not_after.to_system_time())
+        let valid =
+            |t: SystemTime| v.not_before.to_system_time() <= t && t <= v.not_after.to_system_time();
+        (at.poe.is_some_and(|p| !valid(p)), !valid(at.at))
     });
     let pool = &pool[..];
     struct Walk<'a> {
