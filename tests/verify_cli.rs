@@ -2127,6 +2127,18 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
         assert_eq!(said(&j).0, "TOTAL-PASSED", "{file} {args:?}: {j}");
         assert_eq!(j["signatures"][0]["facts"]["time_proven"], true, "{j}");
     }
+    // A Sub CA trusted without its root, beside an unrelated root, and 120 certificates named
+    // like it appended to the signature: the path ends at the trusted Sub CA, as before the
+    // flood (helper 248: the budget ran out ruling them out, CERTIFICATE_CHAIN_GENERAL_FAILURE).
+    for file in ["current-sub.p7s", "flooded-sub.p7s"] {
+        let j = judge(file, &["--trust", "other-root-and-sub.pem"]);
+        assert_eq!(said(&j).0, "TOTAL-PASSED", "{file}: {j}");
+        assert_eq!(
+            j["signatures"][0]["chain"],
+            serde_json::json!(["CN=Signer,C=VN", "CN=Sub CA,C=VN"]),
+            "{file}: {j}"
+        );
+    }
 }
 
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each
@@ -2561,7 +2573,8 @@ fn time_stamps_prove_only_what_they_can() {
             "fields-out-of-order.p7s",
             &["root.pem"][..],
             ("TOTAL-FAILED", "FORMAT_FAILURE"),
-            "CAdES",
+            // A CMS file that cannot be read as one (docs/verification.md).
+            "unreadable",
             "not in the order RFC 5652",
         ),
         (
@@ -2569,7 +2582,7 @@ fn time_stamps_prove_only_what_they_can() {
             "fields-repeated.p7s",
             &["root.pem"][..],
             ("TOTAL-FAILED", "FORMAT_FAILURE"),
-            "CAdES",
+            "unreadable",
             "or one is repeated",
         ),
         (

@@ -949,6 +949,28 @@ elif mode == 'trust-paths':
                         '-signer', 'rs.pem', '-inkey', 'rs.key', '-certfile', 'rs-chain.pem', '-md', 'sha256',
                         '-outform', 'DER', '-out', n], cwd=d, check=True, env=dict(os.environ, TZ='UTC'))
         stamped(n, 200, rtc, tak)
+
+    # The Sub CA trusted, its root absent, an unrelated root trusted beside it; 120 certificates
+    # named like the Sub CA (other keys) appended to the signature, as anyone may: each had to
+    # be ruled out by a signature check before the path could end at the trusted Sub CA, and
+    # the budget ran out (helper 248; OpenSSL -partial_chain and pyHanko pass it).
+    from cryptography.hazmat.primitives.asymmetric import ec
+    with open(os.path.join(d, 'other-root-and-sub.pem'), 'wb') as f:
+        f.write(trc.public_bytes(serialization.Encoding.PEM) + sc.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(d, 'root-other-root-and-sub.pem'), 'wb') as f:
+        for c in (rc, trc, sc):
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    fk = ec.generate_private_key(ec.SECP256R1())
+    ci = cms.ContentInfo.load(open(os.path.join(d, 'current-sub.p7s'), 'rb').read())
+    look_alikes = [cms.CertificateChoices({'certificate': ax509.Certificate.load(der(
+        x509.CertificateBuilder().subject_name(sc.subject).issuer_name(rc.subject)
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .serial_number(1000 + i).not_valid_before(NOW - dt.timedelta(days=30))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(fk, hashes.SHA256())))}) for i in range(120)]
+    ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + look_alikes)
+    write('flooded-sub.p7s', ci.dump(force=True))
 elif mode == 'extend-inputs':
     # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
     from asn1crypto import cms

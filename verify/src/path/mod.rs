@@ -252,10 +252,35 @@ pub fn build_when(
     }
     // The trusted ones first (an older expired certificate of the same Sub CA carried in the
     // signature was taken before the trusted current one; helper 245).
-    let mut wider = others;
+    let mut wider = others.clone();
     wider.extend_from_slice(pool);
     match build_to(leaf, &wider, &roots, at) {
         Err(BuildError::NoPath) => build_to(leaf, pool, anchors, at),
+        // Out of work before every way to a root was ruled out: a path may still end at a
+        // trusted intermediate whose issuer no certificate at hand is even named as — no root
+        // could have been reached above it, so none was missed. Certificates named like a
+        // trusted Sub CA whose root is absent, appended to a signature (anyone may: they are
+        // unsigned), each had to be ruled out by a signature check first, and an honest
+        // signature failed (helper 248; OpenSSL `-partial_chain` and pyHanko pass it). Not to
+        // one whose issuer is at hand: a flood must not skip its revocation by that issuer.
+        Err(BuildError::TooMuchWork(n)) => {
+            let orphans: Vec<CertRef> = others
+                .iter()
+                .filter(|o| {
+                    !roots
+                        .iter()
+                        .chain(&wider)
+                        .any(|c| c.tbs().subject == o.tbs().issuer)
+                })
+                .cloned()
+                .collect();
+            if orphans.is_empty() {
+                return Err(BuildError::TooMuchWork(n));
+            }
+            let mut ends = roots;
+            ends.extend(orphans);
+            build_to(leaf, &wider, &ends, at).map_err(|_| BuildError::TooMuchWork(n))
+        }
         r => r,
     }
 }
