@@ -87,7 +87,12 @@ pub fn ingest(archive: &Archive, validator: &Validator, req: Ingest) -> Result<I
 /// id again, in order with concurrent requests.
 pub fn store(archive: &Archive, p: Prepared) -> Result<Ingested> {
     match p.step {
-        Step::Existing(i) => Ok(i),
+        // Found by a read that may have seen the first try applied but not yet synced: told
+        // only once it is durable.
+        Step::Existing(i) => {
+            archive.durable_through(i.leaf)?;
+            Ok(i)
+        }
         Step::Store {
             rec,
             code,

@@ -95,8 +95,11 @@ impl Archive {
     pub fn read_record(&self, id: u64, access: &Access) -> Result<(Record, Status)> {
         access.check()?;
         let r = self.bound_record(id)?;
+        // The status read before the read is logged: the log's sync then covers it (read
+        // after, a status change written but not yet synced could be shown; helper 250).
+        let status = self.status(id)?;
         self.log_read(id, ReadPart::Metadata, access)?;
-        Ok((r, self.status(id)?))
+        Ok((r, status))
     }
 
     /// How many bytes [`Archive::read_content`] of record `id` returns (its document), so a
@@ -333,6 +336,8 @@ impl Archive {
         }
         let named: Vec<u64> = records.iter().map(|(r, _)| r.id).collect();
         if by == FindBy::Content && self.logged_lately(&access.user, &value, &named) {
+            // Nothing logged, so no sync covers what was read.
+            self.reads_durable()?;
             return Ok(Found { records, truncated });
         }
         let cells = match by {
@@ -591,6 +596,8 @@ impl Archive {
                 out.push((id, stored_status(&self.db, id)?));
             }
         }
+        // Logged by nobody: what was read is held until it is durable.
+        self.reads_durable()?;
         Ok(Some(out))
     }
 
@@ -610,10 +617,13 @@ impl Archive {
             return Ok(None);
         }
         ids.sort_unstable_by(|a, b| b.cmp(a));
-        ids.into_iter()
+        let out = ids
+            .into_iter()
             .map(|id| Ok((id, stored_status(&self.db, id)?)))
-            .collect::<Result<Vec<_>>>()
-            .map(Some)
+            .collect::<Result<Vec<_>>>()?;
+        // Logged by nobody: what was read is held until it is durable.
+        self.reads_durable()?;
+        Ok(Some(out))
     }
 
     /// The log index of a record's ingest event (for `kyso log prove ID`: a number, though the

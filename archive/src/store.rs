@@ -50,6 +50,8 @@ pub struct Archive {
     threads: Vec<std::thread::JoinHandle<()>>,
     /// The tree size known to be on disk (the syncer advances it after each WAL sync).
     pub(crate) durable: Arc<AtomicU64>,
+    /// The tree size the writer has handed to the database, synced or not ([`Writer::applied`]).
+    applied: Arc<AtomicU64>,
     /// WAL syncs made since the archive was opened.
     pub(crate) syncs: Arc<AtomicU64>,
     /// The largest write batch, in bytes.
@@ -182,6 +184,7 @@ impl Archive {
         let (tx, rx) = bounded::<(Job, Reply)>(4096);
         let (sync_tx, sync_rx) = bounded::<Written>(64);
         let durable = Arc::new(AtomicU64::new(size));
+        let applied = Arc::new(AtomicU64::new(size));
         let failed = Arc::new(AtomicBool::new(false));
         let largest_batch = Arc::new(AtomicU64::new(0));
         let last_time = last_entry_time(&db, size)?;
@@ -201,6 +204,7 @@ impl Archive {
             last_time,
             log_time_ms: log_time_ms.clone(),
             clock_warned: None,
+            applied: applied.clone(),
         };
         let writer = spawn(
             "kyso-archive-writer",
@@ -220,6 +224,7 @@ impl Archive {
             jobs: Some(tx),
             threads: vec![writer, syncer],
             durable,
+            applied,
             syncs,
             largest_batch,
             log_time_ms,
@@ -260,6 +265,39 @@ impl Archive {
             it.status().map_err(db_err)?;
         }
         Ok(())
+    }
+
+    /// Returns once log entry `leaf` is durable: at once when it is, else after the writer's
+    /// next WAL sync (a barrier job, which writes no event). What a reader found in the
+    /// database may have been applied by the writer and not yet synced: a retried ingest found
+    /// its first try's record and answered "stored" before that record was on disk, and a
+    /// crash then lost it (helper 250).
+    pub(crate) fn durable_through(&self, leaf: u64) -> Result<()> {
+        if self.size() > leaf {
+            return Ok(());
+        }
+        self.submit(Job::Barrier)?;
+        if self.size() > leaf {
+            Ok(())
+        } else {
+            Err(ArchiveError::Inconsistent(format!(
+                "log entry {leaf} was read but is not durable after a sync (the log has {} durable entries)",
+                self.size()
+            )))
+        }
+    }
+
+    /// Returns once whatever a read made before this call may have seen is durable: at once
+    /// when the writer has nothing unsynced, else after its next sync. A lookup that logs
+    /// nothing (a repeat) showed a revocation not yet on disk, which a crash then undid
+    /// (helper 250).
+    pub(crate) fn reads_durable(&self) -> Result<()> {
+        let applied = self.applied.load(Ordering::SeqCst);
+        if applied > self.size() {
+            self.durable_through(applied - 1)
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn submit(&self, job: Job) -> Result<Outcome> {
@@ -571,6 +609,78 @@ mod tests {
     use crate::ingest::{ingest, Ingest};
     use crate::model::{Access, Metadata};
     use sha2::{Digest, Sha256};
+
+    /// With the syncer held, a write is applied (readable) but not durable: a retry of the
+    /// same request, and a lookup that logs nothing, wait for the sync rather than answer from
+    /// it (helper 250: a retry was told "stored" 3 ms after the first try was applied, a crash
+    /// then lost the record and its number went to another citizen's document; a repeated
+    /// public lookup said "revoked" for a revocation a crash then undid).
+    #[test]
+    fn a_retry_or_an_unlogged_lookup_answers_only_from_what_is_durable() {
+        use std::sync::mpsc::channel;
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        let v = kyso_verify::Validator::default();
+        let req = || Ingest {
+            request_id: Some("yeu-cau-1".into()),
+            ..doc(b"giay phep xay dung".to_vec())
+        };
+        let held = |ar: &Archive| {
+            for _ in 0..10_000 {
+                if ar.applied.load(Ordering::SeqCst) > ar.size() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            panic!("the writer applied nothing");
+        };
+        let sha = hex::encode(Sha256::digest(b"giay phep xay dung"));
+        let (ar, v, sha) = (&ar, &v, &sha);
+        std::thread::scope(|s| {
+            let gate = crate::writer::SYNC_GATE.lock().unwrap();
+            let (first_tx, first) = channel();
+            s.spawn(move || first_tx.send(ingest(ar, v, req())).unwrap());
+            held(ar);
+            let (retry_tx, retry) = channel();
+            s.spawn(move || retry_tx.send(ingest(ar, v, req())).unwrap());
+            assert!(
+                retry.recv_timeout(Duration::from_millis(300)).is_err(),
+                "the retry was answered before the first try was durable"
+            );
+            drop(gate);
+            let a = first.recv().unwrap().unwrap();
+            let b = retry.recv().unwrap().unwrap();
+            assert_eq!((a.record, b.existing), (b.record, true));
+            assert!(ar.size() > b.leaf);
+        });
+        std::thread::scope(|s| {
+            let gate = crate::writer::SYNC_GATE.lock().unwrap();
+            let revoked = Status::Revoked {
+                reason: "cap nham".into(),
+            };
+            let (status_tx, status) = channel();
+            s.spawn(move || {
+                status_tx
+                    .send(ar.set_status(0, revoked, "operator"))
+                    .unwrap()
+            });
+            held(ar);
+            let (tx, statuses) = channel();
+            s.spawn(move || tx.send(ar.content_statuses(sha, 10)).unwrap());
+            assert!(
+                statuses.recv_timeout(Duration::from_millis(300)).is_err(),
+                "a revocation was shown before it was durable"
+            );
+            drop(gate);
+            status.recv().unwrap().unwrap();
+            let seen = statuses.recv().unwrap().unwrap().unwrap();
+            assert!(
+                matches!(seen[..], [(0, Status::Revoked { .. })]),
+                "{seen:?}"
+            );
+        });
+    }
 
     fn doc(bytes: Vec<u8>) -> Ingest {
         Ingest {

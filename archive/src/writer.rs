@@ -149,6 +149,9 @@ pub(crate) enum Job {
         activity: Activity,
         user: String,
     },
+    /// Nothing to write: answered once everything the writer applied before it is durable
+    /// ([`crate::Archive::durable_through`]).
+    Barrier,
     /// One event of an export ([`crate::Archive::begin_export`]): its records, with their
     /// status events and which part of the export it is.
     Export {
@@ -217,6 +220,10 @@ pub(crate) struct Writer {
     pub log_time_ms: Arc<AtomicU64>,
     /// When the writer last said that the clock is behind the log.
     pub clock_warned: Option<std::time::Instant>,
+    /// The log size of the batches handed to the database, synced or not: raised before each
+    /// write, so a reader that saw a batch's data then reads at least its size here
+    /// ([`crate::Archive::reads_durable`]).
+    pub applied: Arc<AtomicU64>,
 }
 
 /// Milliseconds since 1970 (0 before it).
@@ -309,6 +316,7 @@ pub(crate) fn writer_loop(
         w.largest_batch.fetch_max(bytes, Ordering::Relaxed);
         let saved = (w.frontier.clone(), w.next_id);
         let (b, results) = build_batch(&db, &mut w, &jobs);
+        w.applied.fetch_max(w.frontier.size, Ordering::SeqCst);
         match b.and_then(|b| db.write(b).map_err(db_err)) {
             Ok(()) => {
                 let replies = jobs.into_iter().map(|(_, r)| r).zip(results).collect();
@@ -334,6 +342,11 @@ pub(crate) fn writer_loop(
     }
 }
 
+/// Held by a unit test to keep the syncer from syncing: batches are then applied, readable,
+/// and not durable — the window a retry or a repeated lookup must not answer from.
+#[cfg(test)]
+pub(crate) static SYNC_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub(crate) const FAILED: &str = "an earlier write did not reach the disk; the archive refuses \
      writes until it is reopened (acknowledged records are safe; a request that got an error \
      may or may not have been stored: retry it with the same request id)";
@@ -353,6 +366,8 @@ pub(crate) fn syncer_loop(
         while let Ok(w) = rx.try_recv() {
             group.push(w);
         }
+        #[cfg(test)]
+        let _gate = SYNC_GATE.lock().unwrap_or_else(|p| p.into_inner());
         let result = if failed.load(Ordering::Acquire) {
             Err(FAILED.to_string())
         } else {
@@ -530,6 +545,13 @@ fn apply(
     i: usize,
     job: &Job,
 ) -> Result<Outcome> {
+    if let Job::Barrier = job {
+        return Ok(Outcome {
+            record: None,
+            leaf: w.frontier.size,
+            existing: false,
+        });
+    }
     let validated = match job {
         Job::Ingest {
             evidence: Some(e), ..
@@ -854,6 +876,12 @@ fn apply(
             p.count(db, &event, None, Some(cells))?;
             (None, event)
         }
+        // Answered above, before any event is made.
+        Job::Barrier => {
+            return Err(ArchiveError::Inconsistent(
+                "a barrier reached the event writer".into(),
+            ))
+        }
         Job::Export {
             records,
             format,
@@ -1012,6 +1040,7 @@ mod tests {
             last_time: ahead,
             log_time_ms: Default::default(),
             clock_warned: None,
+            applied: Default::default(),
         };
         assert_eq!(w.stamp(None), kyso_verify::rfc3339(ahead));
         assert!(
