@@ -4534,3 +4534,72 @@ fn index_entries_planted_while_the_service_was_stopped_are_refused_over_http_not
     assert_eq!(r.json()["record"].as_u64(), Some(record), "{}", r.text());
     assert!(a.alive());
 }
+
+/// Anonymous callers asking again and again for a proof of the newest entry while clerks
+/// archive share the checkpoints signed on demand — at most one per half second beside the
+/// publisher's — rather than each have the log key sign one of its own (helper 250: four public
+/// clients had 629 signed in 10 s, each a token signature, a state-file write and a stored
+/// checkpoint every audit checks again).
+#[test]
+fn public_proofs_of_the_newest_entry_share_checkpoints_and_do_not_sign_one_each() {
+    use std::sync::atomic::AtomicU64;
+    let mut a = Appliance::start_with(Options {
+        web: lines(&["public_verification = true"]),
+        limits: lines(&["rate_per_second = 100000", "burst = 100000"]),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let r = clerk.post_json(
+        "/v1/records",
+        &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let newest = AtomicU64::new(r.json()["leaf"].as_u64().unwrap());
+    let done = AtomicBool::new(false);
+    let asked = AtomicU64::new(0);
+    let before = kyso_archive::Archive::open_existing(&a.db());
+    assert!(before.is_err(), "the service holds its archive");
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..40 {
+                let r = clerk.post_json(
+                    "/v1/records",
+                    &json!({"code": format!("0010990{i:05}.GPXD"), "content": b64(&pdf)}),
+                );
+                assert_eq!(r.status, 201, "{}", r.text());
+                newest.store(r.json()["leaf"].as_u64().unwrap(), Ordering::SeqCst);
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        for _ in 0..4 {
+            s.spawn(|| {
+                let anon = a.agent(Who::Anonymous);
+                while !done.load(Ordering::SeqCst) {
+                    let leaf = newest.load(Ordering::SeqCst);
+                    let r = anon.get(&format!("/v1/log/inclusion?leaf={leaf}"));
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    asked.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    a.stop();
+    let signed = kyso_archive::Archive::open_existing(&a.db())
+        .unwrap()
+        .checkpoints()
+        .unwrap()
+        .len() as u128;
+    // The publisher's, one per half second at most, and as many on demand, and a few for the
+    // start and the stop.
+    let bound = 2 * (elapsed.as_millis() / 500 + 1) + 4;
+    let asked = asked.load(Ordering::Relaxed);
+    // (A proof waits for the next shared signature: up to half a second each.)
+    assert!(asked >= 8, "the public asked only {asked} times");
+    assert!(
+        signed <= bound,
+        "{signed} checkpoints signed in {elapsed:?} for {asked} public proofs (at most {bound})"
+    );
+}

@@ -47,6 +47,9 @@ pub struct Store {
     /// it on is the monotonic one (a clock set back read 0 for as long as it was behind;
     /// helper 218).
     latest_at: Mutex<Option<(Instant, Duration)>>,
+    /// Checkpoints signed on demand ([`Store::checkpoint`]), one at a time, and when the last
+    /// was: at most one per [`CHECKPOINT_INTERVAL`].
+    on_demand: Mutex<Option<Instant>>,
     /// Seconds since the epoch of the publisher's last round; and the token probe's result.
     publisher_tick: AtomicU64,
     token_ok: AtomicBool,
@@ -181,6 +184,7 @@ impl Store {
             allow_unsigned,
             latest: Mutex::new(latest),
             latest_at: Mutex::new(latest_at),
+            on_demand: Mutex::new(None),
             publisher_tick: AtomicU64::new(now_secs()),
             token_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
@@ -478,6 +482,13 @@ impl Store {
     /// inclusion); `what` says it as the caller asked.
     fn check_size(&self, size: u64, what: impl FnOnce() -> String) -> Result<()> {
         let have = self.archive.size();
+        if size > have && have == 0 {
+            // Not "0 entries (0 to 0)" (a helper's reading, 2026-12-07).
+            return Err(ArchiveError::Input(format!(
+                "the log has no entries yet: {}",
+                what()
+            )));
+        }
         if size > have {
             return Err(ArchiveError::Input(format!(
                 "the log has {have} entries (0 to {}): {}",
@@ -496,17 +507,36 @@ impl Store {
         self.check_size(min_size, || {
             format!("no entry {} yet", min_size.saturating_sub(1))
         })?;
-        if let Some((size, note)) = self
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
-            if size >= min_size && size > 0 {
-                return Ok((size, note));
+        let covered = || {
+            self.latest
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .filter(|(size, _)| *size >= min_size && *size > 0)
+        };
+        if let Some(c) = covered() {
+            return Ok(c);
+        }
+        // Signed on demand one at a time, at most once per interval: the callers waiting
+        // meanwhile share that signature. Each public proof of the newest entry signed one of
+        // its own — 629 token signatures, state-file writes and stored checkpoints in 10 s
+        // from four anonymous clients, against 20 with them quiet (helper 250).
+        let mut last = self.on_demand.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = covered() {
+            return Ok(c);
+        }
+        if let Some(at) = *last {
+            let wait = CHECKPOINT_INTERVAL.saturating_sub(at.elapsed());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+                if let Some(c) = covered() {
+                    return Ok(c);
+                }
             }
         }
-        self.sign_now()?;
+        let signed = self.sign_now();
+        *last = Some(Instant::now());
+        signed?;
         self.latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
