@@ -4477,12 +4477,9 @@ fn index_entries_planted_while_the_service_was_stopped_are_refused_over_http_not
     });
     let clerk = a.agent(Who::Token("clerk"));
     let pdf = signed_fixture(&a, "giay-phep.pdf");
-    let r = clerk.post_json(
-        "/v1/records",
-        &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let record = r.json()["record"].as_u64().unwrap();
+    let record = archived(&clerk, "001099012345.GPXD", &pdf)["record"]
+        .as_u64()
+        .unwrap();
     let never = sha256_hex(b"a licence this archive never held");
     a.stop();
     {
@@ -4550,12 +4547,8 @@ fn public_proofs_of_the_newest_entry_share_checkpoints_and_do_not_sign_one_each(
     });
     let clerk = a.agent(Who::Token("clerk"));
     let pdf = signed_fixture(&a, "giay-phep.pdf");
-    let r = clerk.post_json(
-        "/v1/records",
-        &json!({"code": "001099012345.GPXD", "content": b64(&pdf)}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let newest = AtomicU64::new(r.json()["leaf"].as_u64().unwrap());
+    let first = archived(&clerk, "001099012345.GPXD", &pdf);
+    let newest = AtomicU64::new(first["leaf"].as_u64().unwrap());
     let done = AtomicBool::new(false);
     let asked = AtomicU64::new(0);
     let before = kyso_archive::Archive::open_existing(&a.db());
@@ -4564,12 +4557,8 @@ fn public_proofs_of_the_newest_entry_share_checkpoints_and_do_not_sign_one_each(
     std::thread::scope(|s| {
         s.spawn(|| {
             for i in 0..40 {
-                let r = clerk.post_json(
-                    "/v1/records",
-                    &json!({"code": format!("0010990{i:05}.GPXD"), "content": b64(&pdf)}),
-                );
-                assert_eq!(r.status, 201, "{}", r.text());
-                newest.store(r.json()["leaf"].as_u64().unwrap(), Ordering::SeqCst);
+                let r = archived(&clerk, &format!("0010990{i:05}.GPXD"), &pdf);
+                newest.store(r["leaf"].as_u64().unwrap(), Ordering::SeqCst);
             }
             done.store(true, Ordering::SeqCst);
         });

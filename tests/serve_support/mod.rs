@@ -634,6 +634,16 @@ impl Client {
     }
 }
 
+/// `doc` archived by `c` under `code` (`POST /v1/records`): the 201's JSON.
+pub fn archived(c: &Client, code: &str, doc: &[u8]) -> serde_json::Value {
+    let r = c.post_json(
+        "/v1/records",
+        &serde_json::json!({"code": code, "content": b64(doc)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
 pub fn b64(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
