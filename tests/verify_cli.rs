@@ -2130,7 +2130,14 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
     // A Sub CA trusted without its root, beside an unrelated root, and 120 certificates named
     // like it appended to the signature: the path ends at the trusted Sub CA, as before the
     // flood (helper 248: the budget ran out ruling them out, CERTIFICATE_CHAIN_GENERAL_FAILURE).
-    for file in ["current-sub.p7s", "flooded-sub.p7s"] {
+    // Nor with one more certificate appended, named like the Sub CA's absent root, or that root
+    // itself, untrusted (helper 251: judged by names, either turned the fallback off).
+    for file in [
+        "current-sub.p7s",
+        "flooded-sub.p7s",
+        "flooded-sub-root-named.p7s",
+        "flooded-sub-with-root.p7s",
+    ] {
         let j = judge(file, &["--trust", "other-root-and-sub.pem"]);
         assert_eq!(said(&j).0, "TOTAL-PASSED", "{file}: {j}");
         assert_eq!(

@@ -969,8 +969,21 @@ elif mode == 'trust-paths':
         .not_valid_after(NOW + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(fk, hashes.SHA256())))}) for i in range(120)]
-    ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + look_alikes)
+    carried = list(ci['content']['certificates'])
+    ci['content']['certificates'] = cms.CertificateSet(carried + look_alikes)
     write('flooded-sub.p7s', ci.dump(force=True))
+    # The same flood and one more certificate named like the Sub CA's absent root: a junk one
+    # self-signed by another key, or the real root itself, untrusted (signers often embed it).
+    # Judged by names, either turned the fallback off (helper 251).
+    junk_root = (x509.CertificateBuilder().subject_name(rc.subject).issuer_name(rc.subject)
+                 .public_key(fk.public_key()).serial_number(7).not_valid_before(NOW - dt.timedelta(days=30))
+                 .not_valid_after(NOW + dt.timedelta(days=30))
+                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                 .sign(fk, hashes.SHA256()))
+    for n, extra in (('flooded-sub-root-named.p7s', junk_root), ('flooded-sub-with-root.p7s', rc)):
+        ci['content']['certificates'] = cms.CertificateSet(
+            carried + look_alikes + [cms.CertificateChoices({'certificate': ax509.Certificate.load(der(extra))})])
+        write(n, ci.dump(force=True))
 elif mode == 'extend-inputs':
     # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
     from asn1crypto import cms

@@ -257,21 +257,19 @@ pub fn build_when(
     match build_to(leaf, &wider, &roots, at) {
         Err(BuildError::NoPath) => build_to(leaf, pool, anchors, at),
         // Out of work before every way to a root was ruled out: a path may still end at a
-        // trusted intermediate whose issuer no certificate at hand is even named as — no root
-        // could have been reached above it, so none was missed. Certificates named like a
-        // trusted Sub CA whose root is absent, appended to a signature (anyone may: they are
-        // unsigned), each had to be ruled out by a signature check first, and an honest
-        // signature failed (helper 248; OpenSSL `-partial_chain` and pyHanko pass it). Not to
-        // one whose issuer is at hand: a flood must not skip its revocation by that issuer.
+        // trusted intermediate from which no root can be reached — searched from it, by
+        // signatures, within its own budget — so none was missed above it. Certificates named
+        // like a trusted Sub CA whose root is absent, appended to a signature (anyone may: they
+        // are unsigned), each had to be ruled out by a signature check first, and an honest
+        // signature failed (helper 248; OpenSSL `-partial_chain` and pyHanko pass it). Judged
+        // by names at first, one more appended certificate named like the absent root (or the
+        // real root, untrusted, as signers often embed it) turned the fallback off (helper
+        // 251). Not to one with a way to a root, nor one whose search ran out of work: a flood
+        // must not skip its revocation by that root's CA.
         Err(BuildError::TooMuchWork(n)) => {
             let orphans: Vec<CertRef> = others
                 .iter()
-                .filter(|o| {
-                    !roots
-                        .iter()
-                        .chain(&wider)
-                        .any(|c| c.tbs().subject == o.tbs().issuer)
-                })
+                .filter(|o| matches!(build_to(o, &wider, &roots, at), Err(BuildError::NoPath)))
                 .cloned()
                 .collect();
             if orphans.is_empty() {
