@@ -610,6 +610,25 @@ mod tests {
     use crate::model::{Access, Metadata};
     use sha2::{Digest, Sha256};
 
+    /// A write batch RocksDB refused reached no memtable: lookups of what is durable still
+    /// answer, though writes are refused until the archive is reopened (helper 251: after one
+    /// ingest refused for a full disk, every repeated public lookup failed until a restart).
+    #[test]
+    fn a_refused_write_leaves_lookups_of_durable_records_answering() {
+        let dir = tempfile::tempdir().unwrap();
+        let ar = Archive::open(dir.path()).unwrap();
+        let v = kyso_verify::Validator::default();
+        ingest(&ar, &v, doc(b"giay phep".to_vec())).unwrap();
+        let sha = hex::encode(Sha256::digest(b"giay phep"));
+        crate::writer::FAIL_WRITES.store(true, Ordering::SeqCst);
+        let refused = ingest(&ar, &v, doc(b"giay phep khac".to_vec()));
+        crate::writer::FAIL_WRITES.store(false, Ordering::SeqCst);
+        assert!(refused.is_err());
+        let statuses = ar.content_statuses(&sha, 10).unwrap().unwrap();
+        assert!(matches!(statuses[..], [(0, Status::Valid)]), "{statuses:?}");
+        assert!(ingest(&ar, &v, doc(b"giay phep thu ba".to_vec())).is_err());
+    }
+
     /// With the syncer held, a write is applied (readable) but not durable: a retry of the
     /// same request, and a lookup that logs nothing, wait for the sync rather than answer from
     /// it (helper 250: a retry was told "stored" 3 ms after the first try was applied, a crash

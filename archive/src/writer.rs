@@ -317,6 +317,16 @@ pub(crate) fn writer_loop(
         let saved = (w.frontier.clone(), w.next_id);
         let (b, results) = build_batch(&db, &mut w, &jobs);
         w.applied.fetch_max(w.frontier.size, Ordering::SeqCst);
+        #[cfg(test)]
+        let b = b.and_then(|b| {
+            if FAIL_WRITES.load(Ordering::SeqCst) {
+                Err(ArchiveError::Db(
+                    "no space left on device (a test's)".into(),
+                ))
+            } else {
+                Ok(b)
+            }
+        });
         match b.and_then(|b| db.write(b).map_err(db_err)) {
             Ok(()) => {
                 let replies = jobs.into_iter().map(|(_, r)| r).zip(results).collect();
@@ -333,6 +343,10 @@ pub(crate) fn writer_loop(
                 failed.store(true, Ordering::Release);
                 w.frontier = saved.0;
                 w.next_id = saved.1;
+                // Nothing of it reached the memtables: no reader saw it. Left raised, every
+                // unlogged lookup of durable data asked the failed writer for a sync and was
+                // refused until a restart (helper 251: a full disk, one refused ingest).
+                w.applied.store(w.frontier.size, Ordering::SeqCst);
                 let msg = e.to_string();
                 for (_, reply) in jobs {
                     let _ = reply.send(Err(ArchiveError::Db(msg.clone())));
@@ -346,6 +360,11 @@ pub(crate) fn writer_loop(
 /// and not durable — the window a retry or a repeated lookup must not answer from.
 #[cfg(test)]
 pub(crate) static SYNC_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Set by a unit test: the writer's next batches fail as a write RocksDB refused (a full disk)
+/// would, writing nothing.
+#[cfg(test)]
+pub(crate) static FAIL_WRITES: AtomicBool = AtomicBool::new(false);
 
 pub(crate) const FAILED: &str = "an earlier write did not reach the disk; the archive refuses \
      writes until it is reopened (acknowledged records are safe; a request that got an error \
