@@ -4592,3 +4592,63 @@ fn public_proofs_of_the_newest_entry_share_checkpoints_and_do_not_sign_one_each(
         "{signed} checkpoints signed in {elapsed:?} for {asked} public proofs (at most {bound})"
     );
 }
+
+/// While the log key cannot sign (its state file unwritable here; an unplugged token or a
+/// full disk alike), callers asking for a proof of an entry no checkpoint covers share the
+/// failure — one attempt per half second, told to all — rather than each wait their turn to
+/// try again (helper 251: sixteen anonymous callers took 8 s each, a hundred filled every
+/// blocking thread and the clerks' ingests timed out). Signing again once mended.
+#[test]
+fn while_the_log_key_cannot_sign_callers_share_the_failure_and_are_not_queued() {
+    let a = Appliance::start_with(Options {
+        web: lines(&["public_verification = true"]),
+        limits: lines(&["rate_per_second = 100000", "burst = 100000"]),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let first = archived(&clerk, "001099012345.GPXD", &pdf)["leaf"]
+        .as_u64()
+        .unwrap();
+    let anon = a.agent(Who::Anonymous);
+    assert_eq!(
+        anon.get(&format!("/v1/log/inclusion?leaf={first}")).status,
+        200
+    );
+    let state = a.dir.path().join("db.checkpoint");
+    let kept = std::fs::read(&state).unwrap();
+    std::fs::remove_file(&state).unwrap();
+    std::fs::create_dir(&state).unwrap();
+    let newest = archived(&clerk, "001099012346.GPXD", &pdf)["leaf"]
+        .as_u64()
+        .unwrap();
+    let answers: Vec<(u16, Duration)> = std::thread::scope(|s| {
+        let asks: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let anon = a.agent(Who::Anonymous);
+                    let t = Instant::now();
+                    let r = anon.get(&format!("/v1/log/inclusion?leaf={newest}"));
+                    (r.status, t.elapsed())
+                })
+            })
+            .collect();
+        asks.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, took) in &answers {
+        assert_eq!(*status, 503, "{answers:?}");
+        // At most the 5 s a caller waits for a signature, never its turn behind the others'.
+        assert!(*took < Duration::from_secs(6), "{answers:?}");
+    }
+    std::fs::remove_dir(&state).unwrap();
+    std::fs::write(&state, kept).unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = anon.get(&format!("/v1/log/inclusion?leaf={newest}")).status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status, 200);
+}
