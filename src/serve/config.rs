@@ -621,6 +621,9 @@ impl Config {
         // An override read as a number (`KYSO_SERVER_TLS_MIN=1.3`, `KYSO_ARCHIVE_ORIGIN=123`)
         // where its key takes text is that text: each is tried as given once its key is
         // refused, so no more tries than overrides.
+        // Refused as text too, a key is refused as it was given (`drain_secs = 1.5` is a
+        // number of the wrong kind, not a string; a helper's reading, 2026-12-07).
+        let mut as_given: std::collections::HashMap<String, String> = Default::default();
         let mut cfg: Config = loop {
             let e = match serde_path_to_error::deserialize(toml::Value::Table(root.clone())) {
                 Ok(cfg) => break cfg,
@@ -629,11 +632,15 @@ impl Config {
             let path = e.path().to_string();
             if let Some(i) = typed.iter().position(|(k, _)| *k == path) {
                 let (key, text) = typed.swap_remove(i);
+                as_given.insert(key.clone(), e.inner().to_string());
                 let (section, key) = key.split_once('.').unwrap_or((&key, ""));
                 if let Some(toml::Value::Table(t)) = root.get_mut(section) {
                     t.insert(key.to_string(), toml::Value::String(text));
                     continue;
                 }
+            }
+            if let Some(first) = as_given.get(&path).filter(|_| !path.starts_with("token")) {
+                return Err(bad(&path, first));
             }
             return Err({
                 if path.starts_with("token") {
@@ -1649,7 +1656,8 @@ key_name = "kyso.test"
         );
         let e = load(MIN, &[("KYSO_SERVER_VERIFY_THREADS", "1.5")]).unwrap_err();
         assert!(
-            e.0.contains("server.verify_threads") && e.0.contains("expected usize"),
+            e.0.contains("server.verify_threads")
+                && e.0.contains("floating point `1.5`, expected usize"),
             "{e}"
         );
         // The TSA's key, too; a misspelt section or an array of tables overrides nothing and
