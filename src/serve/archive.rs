@@ -513,7 +513,7 @@ impl Store {
 
     /// The newest signed checkpoint covering at least `min_size` entries; signs one now if the
     /// newest does not (the publisher would within a second anyway).
-    pub fn checkpoint(&self, min_size: u64) -> Result<(u64, String)> {
+    pub fn checkpoint(self: &Arc<Self>, min_size: u64) -> Result<(u64, String)> {
         // Asked for entry `min_size - 1` (its inclusion proof), or for a tree of `min_size`
         // entries: said as the entry (a proof for entry 99999 said "not 100000").
         self.check_size(min_size, || {
@@ -564,15 +564,32 @@ impl Store {
                     .0;
                 continue;
             }
+            // Signed on a thread of its own, the caller waiting like the others: a token that
+            // hangs held the caller that signed for as long (40 s; helper 252).
             d.signing = true;
-            drop(d);
-            let signed = self.sign_now();
-            d = lock.lock().unwrap_or_else(|p| p.into_inner());
-            d.signing = false;
-            d.at = Some(Instant::now());
-            d.failed = signed.as_ref().err().map(|e| e.to_string());
-            turn.notify_all();
-            signed?;
+            let me = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name("kyso-checkpoint".into())
+                .spawn(move || {
+                    let signed =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.sign_now()));
+                    let (lock, turn) = &me.on_demand;
+                    let mut d = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    d.signing = false;
+                    d.at = Some(Instant::now());
+                    d.failed = match signed {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(_) => Some("the checkpoint signer failed unexpectedly".into()),
+                    };
+                    turn.notify_all();
+                });
+            if let Err(e) = spawned {
+                d.signing = false;
+                return Err(ArchiveError::Checkpoint(format!(
+                    "no thread to sign a checkpoint on: {e}"
+                )));
+            }
         }
     }
 
