@@ -64,13 +64,13 @@ fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
         "1. Tình trạng chữ ký",
         "2. Tổ chức cấp chứng thư số",
         "3. Người ký",
-        "4. Tổ chức quản lý chứng thư số",
+        "4. Tổ chức cung cấp dịch vụ chứng thực chữ ký số",
         "5. Thời gian ký",
-        "6. Tính toàn vẹn của nội dung: có",
+        "6. Nội dung còn toàn vẹn (không bị thay đổi sau khi ký): có",
         // Valid, but whether revoked was not known: item 7 says so itself (helper 138).
-        "7. Chứng thư số còn hiệu lực tại thời điểm ký: có (chưa kiểm tra được trạng thái thu hồi)",
+        "7. Chứng thư số còn hiệu lực tại thời điểm ký: có (chỉ xét theo thời hạn hiệu lực, chưa kiểm tra được trạng thái thu hồi)",
         "8. Thời hạn hiệu lực của chứng thư số: từ ",
-        "Đường dẫn tin cậy tới chứng thư gốc: ",
+        "Chứng thư số gốc tin cậy: ",
         "chưa kiểm tra được trạng thái chứng thư số",
     ] {
         assert!(r.stdout.contains(item), "missing {item:?}:\n{}", r.stdout);
@@ -147,7 +147,7 @@ fn relying_agency_accepts_what_kyso_signs_and_sees_the_eight_items() {
     for line in [
         "  Lý do: nội dung đã bị thay đổi sau khi ký\n",
         "  2. Tổ chức cấp chứng thư số: ",
-        "  7. Chứng thư số còn hiệu lực tại thời điểm ký: chưa kiểm tra, vì chữ ký đã không hợp lệ\n",
+        "  7. Chứng thư số còn hiệu lực tại thời điểm ký: không kiểm tra, vì chữ ký đã được xác định là không hợp lệ\n",
     ] {
         assert!(r.stdout.contains(line), "missing {line:?}:\n{}", r.stdout);
     }
@@ -509,7 +509,7 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
                 // The reason, in Vietnamese, beside the English details.
                 assert!(
                     out.contains(
-                        "  Lý do: không xây dựng được đường dẫn tin cậy tới chứng thư gốc\n"
+                        "  Lý do: không xác lập được đường dẫn tin cậy tới chứng thư số gốc\n"
                     ),
                     "{out}"
                 );
@@ -3015,7 +3015,7 @@ fn holds_are_suspensions_not_revocations_and_impossible_times_are_said() {
         // ... and item 7 says it was on hold, with no warning that the status could not be
         // checked beside the reason that cites the list showing the hold (helper 187).
         if held.is_some() {
-            assert!(!text.contains("chưa lấy được CRL"), "{case}: {text}");
+            assert!(!text.contains("chưa có CRL hoặc phản hồi OCSP"), "{case}: {text}");
             assert!(
                 text.contains("7. Chứng thư số còn hiệu lực tại thời điểm ký: chưa xác định được (chứng thư số bị tạm dừng từ "),
                 "{case}: {text}"
@@ -3343,7 +3343,7 @@ fn a_hold_in_a_batch_response_is_not_lifted_by_another_cas_older_answer() {
     }
     let r = demo.run(&args);
     assert!(
-        r.stdout.contains("  Lý do: một chứng thư số trong chuỗi chứng thực hoặc của dấu thời gian bị tạm dừng từ "),
+        r.stdout.contains("  Lý do: một chứng thư số trong đường dẫn tin cậy hoặc của dấu thời gian bị tạm dừng từ "),
         "{}",
         r.stdout
     );
@@ -3397,17 +3397,17 @@ fn a_time_stamp_authority_on_hold_is_said_to_be() {
             out.contains("  Lý do: chứng thư số của tổ chức cung cấp dịch vụ cấp dấu thời gian bị tạm dừng từ "),
             "{out}"
         );
-        assert!(!out.contains("chưa lấy được CRL"), "{out}");
+        assert!(!out.contains("chưa có CRL hoặc phản hồi OCSP"), "{out}");
         // Its path was built: the items say who the TSA is and when the token says it was
         // made, not "unknown, no path to a trusted root" (2026-12-06).
         for item in [
             "  3. Tổ chức cung cấp dịch vụ cấp dấu thời gian: CN=Held Tsa,C=VN\n",
             "  5. Thời điểm ghi trong dấu thời gian: ",
-            "  Đường dẫn tin cậy tới chứng thư gốc: CN=Held Tsa Root,C=VN\n",
+            "  Chứng thư số gốc tin cậy: CN=Held Tsa Root,C=VN\n",
         ] {
             assert!(out.contains(item), "{item}: {out}");
         }
-        assert!(!out.contains("không xây dựng được"), "{out}");
+        assert!(!out.contains("không xác lập được"), "{out}");
         assert!(!out.contains("tự khai"), "{out}");
         assert_eq!(
             said(&jc),

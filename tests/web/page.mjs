@@ -105,13 +105,13 @@ const ITEMS_VI = [
   "Tình trạng chữ ký",
   "Tổ chức cấp chứng thư số",
   "Người ký",
-  "Tổ chức quản lý chứng thư số",
+  "Tổ chức cung cấp dịch vụ chứng thực chữ ký số",
   "Thời gian ký",
-  "Tính toàn vẹn của nội dung",
+  "Nội dung còn toàn vẹn (không bị thay đổi sau khi ký)",
   "Chứng thư số còn hiệu lực tại thời điểm ký",
   "Thời hạn hiệu lực của chứng thư số",
 ];
-const ITEMS_EN = ["Signature status", "Certificate issuer", "Signer", "Body managing the certificate", "Signing time", "Integrity", "Certificate valid when signed", "Certificate validity period"];
+const ITEMS_EN = ["Signature status", "Certificate issuer", "Signer", "Certification service provider", "Signing time", "Content intact (unchanged since signing)", "Certificate valid when signed", "Certificate validity period"];
 
 function eightItems(sig, labels, yes) {
   assert.deepEqual(
@@ -244,10 +244,10 @@ assert.match(v.live, /KHÔNG HỢP LỆ/);
 eightItems(v.signatures[0], ITEMS_VI, "không");
 // Why, in Vietnamese; what was never checked is not said to be missing.
 assert.match(v.signatures[0].reason, /nội dung đã bị thay đổi sau khi ký/);
-assert.match(v.signatures[0].items[1][1], /chưa kiểm tra/);
+assert.match(v.signatures[0].items[1][1], /không kiểm tra, vì chữ ký đã được xác định là không hợp lệ/);
 assert.doesNotMatch(v.signatures[0].items[1][1], /đường dẫn tin cậy/);
 assert.equal(v.archive, "absent");
-assert.match(v.archiveText, /không giữ đúng bản tài liệu này/);
+assert.match(v.archiveText, /không có bản lưu nào của đúng tài liệu này/);
 assert.equal(v.proof, null);
 check(`tampered PDF: ${v.live.trim()} | ${v.archiveText}`);
 await page.screenshot({ path: path.join(SHOTS, "verify-tampered-desktop.png"), fullPage: true });
@@ -296,7 +296,7 @@ assert.ok(!/[\u202e\u200b\u2028]/.test(signerShown), signerShown);
 assert.match(signerShown, /Nguyen Van A\\u\{202e\}nahT nahP\\u\{202c\}\\u\{200b\}\\u\{2028\}x/);
 assert.match(v.signatures[0].items[1][1], /chưa được kiểm chứng/);
 assert.match(v.signatures[0].items[3][1], /chưa được kiểm chứng/);
-assert.match(v.signatures[0].reason, /không xây dựng được đường dẫn tin cậy/);
+assert.match(v.signatures[0].reason, /không xác lập được đường dẫn tin cậy/);
 check(`a name with hidden characters: ${signerShown}`);
 
 // 4c. a file name with a right-to-left override, a Hangul filler and 300 letters in a row

@@ -499,6 +499,9 @@ impl Report {
                 format!("{} ({})", display_time(st, lang), tr("time.claimed", lang))
             }
             _ if stopped => not_checked(),
+            // A document time-stamp always carries a time: one not verified is not known,
+            // never "none" (a reviewer of the Vietnamese texts, 2026-12-07).
+            _ if s.format == DOC_TIMESTAMP => tr("word.unknown", lang).to_string(),
             _ => tr("word.none", lang).to_string(),
         };
         // Items 2 and 4 are what the signer's certificate says until a path to a trust anchor

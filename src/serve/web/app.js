@@ -35,6 +35,12 @@ function two(n) {
  * An RFC 3339 time in Vietnam's time (+07:00): dd/mm/yyyy HH:MM:SS in Vietnamese, yyyy-mm-dd
  * HH:MM:SS in English (kyso-verify's i18n::display_time writes the same).
  */
+/** A day (YYYY-MM-DD) as the reader writes it: dd/mm/yyyy in Vietnamese. */
+export function showDay(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  return m && lang === "vi" ? `${m[3]}/${m[2]}/${m[1]}` : s;
+}
+
 export function showTime(s) {
   const ms = Date.parse(s);
   if (!s || Number.isNaN(ms)) return s || "";

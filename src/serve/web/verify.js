@@ -4,7 +4,7 @@
 // RFC 9162 inclusion proof checked here against the latest signed checkpoint (WebCrypto).
 // The file's bytes go to the service and nowhere else; nothing of them is kept in the page.
 
-import { t, start, onLanguage, el, fill, api, useToken, showTime, showBytes } from "/app.js";
+import { t, start, onLanguage, el, fill, api, useToken, showTime, showDay, showBytes } from "/app.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -332,7 +332,9 @@ function signature(s, n) {
       ? `${showTime(s.signing_time)} (${t("time.claimed")})`
       : stopped
         ? notChecked
-        : t("word.none");
+        : timeStamp
+          ? t("word.unknown")
+          : t("word.none");
   // Items 2 and 4 are the certificate's word until a path to a trust anchor vouches for them;
   // item 7 rests on the signer's claimed time unless a time-stamp proves it, and says when
   // revocation could not be checked.
@@ -445,7 +447,8 @@ function archiveState(a) {
     case "revoked":
       return d.reason ? t("page.state.revoked", { reason: d.reason }) : t("page.state.revoked_public");
     case "expired":
-      return t("page.state.expired", { on: d.on || "" });
+      // A day as the reader writes it: dd/mm/yyyy in Vietnamese, as showTime does.
+      return t("page.state.expired", { on: showDay(d.on || "") });
     default:
       return a.status;
   }
