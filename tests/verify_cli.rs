@@ -2146,6 +2146,27 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
             "{file}: {j}"
         );
     }
+    // A Sub CA trusted twice — under a retired root no longer at hand, and under the trusted
+    // root, which revoked it: revoked, and still revoked when certificates named like the
+    // retired root are appended (helper 252: the fallback ended the path at the first alias,
+    // TOTAL-PASSED).
+    for file in ["alias-revoked.p7s", "alias-revoked-flooded.p7s"] {
+        let j = judge(
+            file,
+            &[
+                "--trust",
+                "root-and-both-aliases.pem",
+                "--crl",
+                "alias-root.crl",
+                "--crl",
+                "alias-sub.crl",
+            ],
+        );
+        assert_ne!(said(&j).0, "TOTAL-PASSED", "{file}: {j}");
+        if file == "alias-revoked.p7s" {
+            assert_eq!(said(&j).1, "REVOKED", "{file}: {j}");
+        }
+    }
 }
 
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each

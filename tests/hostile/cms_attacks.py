@@ -984,6 +984,41 @@ elif mode == 'trust-paths':
         ci['content']['certificates'] = cms.CertificateSet(
             carried + look_alikes + [cms.CertificateChoices({'certificate': ax509.Certificate.load(der(extra))})])
         write(n, ci.dump(force=True))
+
+    # One Sub CA trusted twice (same name and key): under an old root no longer at hand (a
+    # root rollover), and under the trusted root, which revoked it. Honest verdict: revoked.
+    # Certificates named like the old root, appended, used up the search above the first
+    # alias; the fallback then ended the path there, the revocation never looked at
+    # (helper 252: TOTAL-PASSED).
+    old_root_name = name(x509.NameAttribute(NameOID.COMMON_NAME, 'Retired Root G1'))
+    ork = rsa.generate_private_key(65537, 2048)
+    ask = rsa.generate_private_key(65537, 2048)
+    asn = name(x509.NameAttribute(NameOID.COMMON_NAME, 'Rolled Over Sub CA'))
+
+    def alias(issuer, issuer_key):
+        return (x509.CertificateBuilder().subject_name(asn).issuer_name(issuer).public_key(ask.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(NOW - dt.timedelta(days=30))
+                .not_valid_after(NOW + dt.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(issuer_key, hashes.SHA256()))
+    a_old, a_new = alias(old_root_name, ork), alias(rc.subject, rk)
+    with open(os.path.join(d, 'root-and-both-aliases.pem'), 'wb') as f:
+        for c in (rc, a_old, a_new):
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    write('alias-root.crl', crl(rc.subject, rk, [a_new.serial_number]))
+    write('alias-sub.crl', crl(asn, ask, []))
+    ac, ak = leaf('Signer Under Rolled Over CA', asn, ask)
+    signed('alias-revoked.p7s', der(ac), ak, [a_new])
+    ci = cms.ContentInfo.load(open(os.path.join(d, 'alias-revoked.p7s'), 'rb').read())
+    ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + [
+        cms.CertificateChoices({'certificate': ax509.Certificate.load(der(
+            x509.CertificateBuilder().subject_name(old_root_name).issuer_name(old_root_name)
+            .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+            .serial_number(2000 + i).not_valid_before(NOW - dt.timedelta(days=30))
+            .not_valid_after(NOW + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(fk, hashes.SHA256())))}) for i in range(110)])
+    write('alias-revoked-flooded.p7s', ci.dump(force=True))
 elif mode == 'extend-inputs':
     # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
     from asn1crypto import cms

@@ -265,11 +265,27 @@ pub fn build_when(
         // by names at first, one more appended certificate named like the absent root (or the
         // real root, untrusted, as signers often embed it) turned the fallback off (helper
         // 251). Not to one with a way to a root, nor one whose search ran out of work: a flood
-        // must not skip its revocation by that root's CA.
+        // must not skip its revocation by that root's CA. Nor to one of which another
+        // certificate of the same CA (its name and key: a re-issue under a new root, trusted
+        // or at hand) has a way to a root: a Sub CA trusted twice, once under an absent old
+        // root and once under the trusted new one that revoked it, passed through the first
+        // once the search for the second was flooded (helper 252: REVOKED became TOTAL-PASSED).
         Err(BuildError::TooMuchWork(n)) => {
+            let same_ca = |a: &CertRef, b: &CertRef| {
+                a.tbs().subject == b.tbs().subject
+                    && a.tbs().subject_public_key_info == b.tbs().subject_public_key_info
+            };
             let orphans: Vec<CertRef> = others
                 .iter()
-                .filter(|o| matches!(build_to(o, &wider, &roots, at), Err(BuildError::NoPath)))
+                .filter(|o| {
+                    others
+                        .iter()
+                        .chain(pool)
+                        .filter(|c| same_ca(c, o))
+                        .all(|alias| {
+                            matches!(build_to(alias, &wider, &roots, at), Err(BuildError::NoPath))
+                        })
+                })
                 .cloned()
                 .collect();
             if orphans.is_empty() {
