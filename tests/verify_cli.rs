@@ -2167,6 +2167,26 @@ fn trusted_intermediates_repeated_extensions_and_paths_younger_than_their_proof_
             assert_eq!(said(&j).1, "REVOKED", "{file}: {j}");
         }
     }
+    // ... and when the re-issue's name is written otherwise (capitals, PrintableString),
+    // which the search links as the same name (helper 254: TOTAL-PASSED when compared as
+    // bytes).
+    for tag in ["case", "printable"] {
+        for file in [
+            format!("alias-{tag}.p7s"),
+            format!("alias-{tag}-flooded.p7s"),
+        ] {
+            let file = file.as_str();
+            let (trust, crl) = (
+                format!("root-and-{tag}-aliases.pem"),
+                format!("alias-{tag}-root.crl"),
+            );
+            let j = judge(
+                file,
+                &["--trust", &trust, "--crl", &crl, "--crl", "alias-sub.crl"],
+            );
+            assert_ne!(said(&j).0, "TOTAL-PASSED", "{tag} {file}: {j}");
+        }
+    }
 }
 
 /// CMS signatures that passed and must not (found by an attacker's reading, 2026-12-02; each

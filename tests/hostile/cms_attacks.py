@@ -1010,15 +1010,34 @@ elif mode == 'trust-paths':
     ac, ak = leaf('Signer Under Rolled Over CA', asn, ask)
     signed('alias-revoked.p7s', der(ac), ak, [a_new])
     ci = cms.ContentInfo.load(open(os.path.join(d, 'alias-revoked.p7s'), 'rb').read())
-    ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + [
-        cms.CertificateChoices({'certificate': ax509.Certificate.load(der(
-            x509.CertificateBuilder().subject_name(old_root_name).issuer_name(old_root_name)
-            .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
-            .serial_number(2000 + i).not_valid_before(NOW - dt.timedelta(days=30))
-            .not_valid_after(NOW + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(fk, hashes.SHA256())))}) for i in range(110)])
+    flood = [cms.CertificateChoices({'certificate': ax509.Certificate.load(der(
+        x509.CertificateBuilder().subject_name(old_root_name).issuer_name(old_root_name)
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .serial_number(2000 + i).not_valid_before(NOW - dt.timedelta(days=30))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(fk, hashes.SHA256())))}) for i in range(110)]
+    ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + flood)
     write('alias-revoked-flooded.p7s', ci.dump(force=True))
+    # The same with the re-issue's name written otherwise — in capitals, or as a
+    # PrintableString — which the search links as the same name: compared as bytes, it was
+    # not counted as the same CA and the flood passed again (helper 254).
+    for tag, cn in (('case', x509.NameAttribute(NameOID.COMMON_NAME, 'ROLLED OVER SUB CA')),
+                    ('printable', x509.NameAttribute(NameOID.COMMON_NAME, 'Rolled Over Sub CA',
+                                                     _type=_ASN1Type.PrintableString))):
+        other = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(rc.subject)
+                 .public_key(ask.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(NOW - dt.timedelta(days=30)).not_valid_after(NOW + dt.timedelta(days=30))
+                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                 .sign(rk, hashes.SHA256()))
+        with open(os.path.join(d, f'root-and-{tag}-aliases.pem'), 'wb') as f:
+            for c in (rc, a_old, other):
+                f.write(c.public_bytes(serialization.Encoding.PEM))
+        write(f'alias-{tag}-root.crl', crl(rc.subject, rk, [other.serial_number]))
+        signed(f'alias-{tag}.p7s', der(ac), ak, [other])
+        ci = cms.ContentInfo.load(open(os.path.join(d, f'alias-{tag}.p7s'), 'rb').read())
+        ci['content']['certificates'] = cms.CertificateSet(list(ci['content']['certificates']) + flood)
+        write(f'alias-{tag}-flooded.p7s', ci.dump(force=True))
 elif mode == 'extend-inputs':
     # Inputs `kyso extend` refused as if validation data were missing (helper 244, 2026-12-06).
     from asn1crypto import cms

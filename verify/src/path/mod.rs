@@ -151,6 +151,9 @@ fn remember(key: Pair, ok: bool) {
 pub const MAX_CANDIDATES: usize = 100_000;
 /// Longest path considered, anchor included.
 pub const MAX_PATH_LEN: usize = 10;
+/// Most certificates named as a trusted intermediate that are searched for a way to a root
+/// before a path may end at it after the search for a root ran out of work ([`build_when`]).
+const MAX_ALIASES: usize = 256;
 
 /// id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
 pub const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -266,23 +269,27 @@ pub fn build_when(
         // real root, untrusted, as signers often embed it) turned the fallback off (helper
         // 251). Not to one with a way to a root, nor one whose search ran out of work: a flood
         // must not skip its revocation by that root's CA. Nor to one of which another
-        // certificate of the same CA (its name and key: a re-issue under a new root, trusted
-        // or at hand) has a way to a root: a Sub CA trusted twice, once under an absent old
-        // root and once under the trusted new one that revoked it, passed through the first
-        // once the search for the second was flooded (helper 252: REVOKED became TOTAL-PASSED).
+        // certificate named as that CA (a re-issue under a new root, trusted or at hand) has a
+        // way to a root: a Sub CA trusted twice, once under an absent old root and once under
+        // the trusted new one that revoked it, passed through the first once the search for
+        // the second was flooded (helper 252: REVOKED became TOTAL-PASSED). Named as the
+        // search links names — string types, case and spaces aside (`same_name`), whatever the
+        // key's encoding: compared as bytes, a re-issue written in PrintableString, in capitals
+        // or with its RSA key's NULL parameters left out was not counted (helper 254). Junk
+        // named like it reaches no root and does not count; past [`MAX_ALIASES`] such
+        // certificates the fallback is not taken at all.
         Err(BuildError::TooMuchWork(n)) => {
-            let same_ca = |a: &CertRef, b: &CertRef| {
-                a.tbs().subject == b.tbs().subject
-                    && a.tbs().subject_public_key_info == b.tbs().subject_public_key_info
-            };
             let orphans: Vec<CertRef> = others
                 .iter()
                 .filter(|o| {
-                    others
+                    let aliases: Vec<&CertRef> = others
                         .iter()
                         .chain(pool)
-                        .filter(|c| same_ca(c, o))
-                        .all(|alias| {
+                        .filter(|c| crate::x509::same_name(&c.tbs().subject, &o.tbs().subject))
+                        .take(MAX_ALIASES + 1)
+                        .collect();
+                    aliases.len() <= MAX_ALIASES
+                        && aliases.iter().all(|alias| {
                             matches!(build_to(alias, &wider, &roots, at), Err(BuildError::NoPath))
                         })
                 })
