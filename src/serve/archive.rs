@@ -556,10 +556,12 @@ impl Store {
             if let (Some(_), Some(why)) = (recent, &d.failed) {
                 return Err(ArchiveError::Checkpoint(why.clone()));
             }
+            // Looked at again every interval at least: the publisher's checkpoint may cover
+            // the entry while a signature of ours hangs (it notifies no one; helper 254).
             if d.signing || recent.is_some() {
                 let wait = recent.map_or(give_up - now, |e| CHECKPOINT_INTERVAL - e);
                 d = turn
-                    .wait_timeout(d, wait.min(give_up - now))
+                    .wait_timeout(d, wait.min(give_up - now).min(CHECKPOINT_INTERVAL))
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
                 continue;
