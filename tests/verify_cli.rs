@@ -570,6 +570,13 @@ fn outside_text_cannot_write_on_the_terminal_and_the_items_say_what_is_known() {
         "{out}"
     );
     assert!(!out.contains("3. Người ký"), "{out}");
+    // A PDF with no signature: the overall message, English, is labelled so in Vietnamese.
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/giay-phep.pdf");
+    let unsigned = text(&[fixture]);
+    assert!(
+        unsigned.contains("  Chi tiết kỹ thuật (tiếng Anh):\n  the PDF has no signature\n"),
+        "{unsigned}"
+    );
     // ... and stderr asks whether a detached signature signs it, naming one lying beside it
     // (helper 182: nothing said of --detached).
     let r = demo.run(&["verify", junk.to_str().unwrap()]);

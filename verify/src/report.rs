@@ -391,6 +391,11 @@ impl Report {
                 .unwrap_or_default()
         );
         out.push_str(&result);
+        // The overall messages are English: labelled so in the Vietnamese summary, as each
+        // signature's details are (a reviewer of the Vietnamese texts, 2026-12-07).
+        if !self.messages.is_empty() && lang == Lang::Vi {
+            out.push_str(&format!("  {}:\n", tr("summary.details", lang)));
+        }
         for m in &self.messages {
             out.push_str(&format!("  {}\n", shown(m, MAX_SHOWN_MESSAGE)));
         }
