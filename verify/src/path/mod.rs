@@ -151,9 +151,6 @@ fn remember(key: Pair, ok: bool) {
 pub const MAX_CANDIDATES: usize = 100_000;
 /// Longest path considered, anchor included.
 pub const MAX_PATH_LEN: usize = 10;
-/// Most certificates named as a trusted intermediate that are searched for a way to a root
-/// before a path may end at it after the search for a root ran out of work ([`build_when`]).
-const MAX_ALIASES: usize = 256;
 
 /// id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
 pub const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -255,53 +252,22 @@ pub fn build_when(
     }
     // The trusted ones first (an older expired certificate of the same Sub CA carried in the
     // signature was taken before the trusted current one; helper 245).
-    let mut wider = others.clone();
+    let mut wider = others;
     wider.extend_from_slice(pool);
     match build_to(leaf, &wider, &roots, at) {
         Err(BuildError::NoPath) => build_to(leaf, pool, anchors, at),
-        // Out of work before every way to a root was ruled out: a path may still end at a
-        // trusted intermediate from which no root can be reached — searched from it, by
-        // signatures, within its own budget — so none was missed above it. Certificates named
-        // like a trusted Sub CA whose root is absent, appended to a signature (anyone may: they
-        // are unsigned), each had to be ruled out by a signature check first, and an honest
-        // signature failed (helper 248; OpenSSL `-partial_chain` and pyHanko pass it). Judged
-        // by names at first, one more appended certificate named like the absent root (or the
-        // real root, untrusted, as signers often embed it) turned the fallback off (helper
-        // 251). Not to one with a way to a root, nor one whose search ran out of work: a flood
-        // must not skip its revocation by that root's CA. Nor to one of which another
-        // certificate named as that CA (a re-issue under a new root, trusted or at hand) has a
-        // way to a root: a Sub CA trusted twice, once under an absent old root and once under
-        // the trusted new one that revoked it, passed through the first once the search for
-        // the second was flooded (helper 252: REVOKED became TOTAL-PASSED). Named as the
-        // search links names — string types, case and spaces aside (`same_name`), whatever the
-        // key's encoding: compared as bytes, a re-issue written in PrintableString, in capitals
-        // or with its RSA key's NULL parameters left out was not counted (helper 254). Junk
-        // named like it reaches no root and does not count; past [`MAX_ALIASES`] such
-        // certificates the fallback is not taken at all.
-        Err(BuildError::TooMuchWork(n)) => {
-            let orphans: Vec<CertRef> = others
-                .iter()
-                .filter(|o| {
-                    let aliases: Vec<&CertRef> = others
-                        .iter()
-                        .chain(pool)
-                        .filter(|c| crate::x509::same_name(&c.tbs().subject, &o.tbs().subject))
-                        .take(MAX_ALIASES + 1)
-                        .collect();
-                    aliases.len() <= MAX_ALIASES
-                        && aliases.iter().all(|alias| {
-                            matches!(build_to(alias, &wider, &roots, at), Err(BuildError::NoPath))
-                        })
-                })
-                .cloned()
-                .collect();
-            if orphans.is_empty() {
-                return Err(BuildError::TooMuchWork(n));
-            }
-            let mut ends = roots;
-            ends.extend(orphans);
-            build_to(leaf, &wider, &ends, at).map_err(|_| BuildError::TooMuchWork(n))
-        }
+        // Out of work before every way to a root was ruled out: no path, never a fallback to
+        // a trusted intermediate. Certificates named like a trusted Sub CA whose root is absent,
+        // appended to an honest signature (anyone may: they are unsigned), each had to be ruled
+        // out by a signature check first, and the signature read INDETERMINATE where OpenSSL
+        // `-partial_chain` and pyHanko pass it (helper 248). Four fallbacks were tried on
+        // 2026-12-07 — to a trusted intermediate whose issuer no certificate at hand is named
+        // as, from which no root can be reached, nor from any certificate of the same CA,
+        // named as the search names them — and each was broken by appending certificates:
+        // REVOKED, or a name-constraint failure, became TOTAL-PASSED (helpers 251, 252, 254).
+        // Whether a way to a root exists is what the exhausted search could not tell, and a
+        // path ended short of it skips the revocation and constraints that way would check:
+        // appended certificates may make a verdict INDETERMINATE, never better.
         r => r,
     }
 }
