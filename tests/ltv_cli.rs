@@ -36,23 +36,48 @@ struct Pki {
 }
 
 impl Pki {
+    /// A PKI whose certificates name CRL and OCSP URLs on two free ports, served. A port
+    /// found free can be taken by another test's process before the server binds it, and the
+    /// readiness check then met that process: the CRL was not ours, and a B-LT signing said
+    /// TRY_LATER (once in a full run, 2026-12-07). So the CRL served is read back and compared,
+    /// and on a mismatch the PKI is made again on other ports.
     fn new() -> Pki {
-        let dir = tempfile::tempdir().unwrap();
-        let (crl_port, ocsp_port) = (free_port(), free_port());
-        succeeded(
-            Command::new(python())
-                .arg(script("make_pki.py"))
-                .arg(dir.path())
-                .args([crl_port.to_string(), ocsp_port.to_string()]),
-        );
-        let mut p = Pki {
-            dir,
-            crl_port,
-            ocsp_port,
-            servers: Vec::new(),
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let (crl_port, ocsp_port) = (free_port(), free_port());
+            succeeded(
+                Command::new(python())
+                    .arg(script("make_pki.py"))
+                    .arg(dir.path())
+                    .args([crl_port.to_string(), ocsp_port.to_string()]),
+            );
+            let mut p = Pki {
+                dir,
+                crl_port,
+                ocsp_port,
+                servers: Vec::new(),
+            };
+            p.start();
+            if p.serves_its_crl() {
+                return p;
+            }
+            p.stop();
+        }
+        panic!("the PKI's CRL server could not be started on a port of its own");
+    }
+
+    /// Does the CRL port answer with this PKI's root CRL (not another process's answer)?
+    fn serves_its_crl(&self) -> bool {
+        use std::io::{Read, Write};
+        let want = std::fs::read(self.path("crl/root.crl")).unwrap();
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.crl_port)) else {
+            return false;
         };
-        p.start();
-        p
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+        let mut got = Vec::new();
+        s.write_all(b"GET /crl/root.crl HTTP/1.0\r\n\r\n").is_ok()
+            && s.read_to_end(&mut got).is_ok()
+            && got.ends_with(&want)
     }
 
     fn path(&self, f: &str) -> PathBuf {
