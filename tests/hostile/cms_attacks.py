@@ -662,7 +662,9 @@ elif mode == 'attributes':
     # (helper 246: checked against a copy of kyso's making, it passed); and a private attribute
     # whose value the signer wrote in BER, signed as written, in a BER SignedData (re-encoded
     # whole, it failed).
-    def same_value_twice(b):
+    def digest_rewritten(b, values):
+        """`b` with its message-digest attribute's values (a SET's contents) made by
+        `values(value)` from the one value it signed, after signing."""
         oid, explicit = children(b)
         sd = children(children(explicit)[0])
         si = children(children(sd[-1])[0])
@@ -670,29 +672,14 @@ elif mode == 'attributes':
         for n, a in enumerate(attrs):
             t, vals = children(a)
             if t == tlv(0x06, bytes.fromhex('2a864886f70d010904')):
-                v = children(vals)[0]
-                attrs[n] = tlv(0x30, t + tlv(0x31, v + v))
+                attrs[n] = tlv(0x30, t + tlv(0x31, values(children(vals)[0])))
         si[3] = tlv(0xa0, b''.join(attrs))
         sd[-1] = tlv(0x31, tlv(0x30, b''.join(si)))
         return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(sd))))
-    save('md-same-twice', same_value_twice(honest))
-
-    def digest_in_pieces(b):
-        """The message digest written as a constructed OCTET STRING of two pieces, after signing
-        (the signature is over DER, as RFC 5652 §5.4 asks; OpenSSL accepts it)."""
-        oid, explicit = children(b)
-        sd = children(children(explicit)[0])
-        si = children(children(sd[-1])[0])
-        attrs = children(si[3])
-        for n, a in enumerate(attrs):
-            t, vals = children(a)
-            if t == tlv(0x06, bytes.fromhex('2a864886f70d010904')):
-                v = split(children(vals)[0])[1]
-                attrs[n] = tlv(0x30, t + tlv(0x31, tlv(0x24, tlv(0x04, v[:16]) + tlv(0x04, v[16:]))))
-        si[3] = tlv(0xa0, b''.join(attrs))
-        sd[-1] = tlv(0x31, tlv(0x30, b''.join(si)))
-        return tlv(0x30, oid + tlv(0xa0, tlv(0x30, b''.join(sd))))
-    save('md-pieces', digest_in_pieces(honest))
+    save('md-same-twice', digest_rewritten(honest, lambda v: v + v))
+    # The message digest written as a constructed OCTET STRING of two pieces, after signing
+    # (the signature is over DER, as RFC 5652 §5.4 asks; OpenSSL accepts it).
+    save('md-pieces', digest_rewritten(honest, lambda v: tlv(0x24, tlv(0x04, split(v)[1][:16]) + tlv(0x04, split(v)[1][16:]))))
     ber_value = bytes([0x30, 0x80]) + tlv(0x0c, b'ghi chu') + b'\0\0'
     private = tlv(0x30, tlv(0x06, bytes.fromhex('2b0601040182e4ff0101')) + tlv(0x31, ber_value))
     save('ber-value', with_ber_encap(ci([], raw=tlv(0x31, ct.dump() + md.dump() + ess().dump() + private))))
