@@ -961,7 +961,8 @@ elif mode == 'trust-paths':
     write('flooded-sub.p7s', ci.dump(force=True))
     # The same flood and one more certificate named like the Sub CA's absent root: a junk one
     # self-signed by another key, or the real root itself, untrusted (signers often embed it).
-    # Judged by names, either turned the fallback off (helper 251).
+    # Judged by names, either turned off a fallback tried on 2026-12-07 (helper 251); there is
+    # none now, and all three floods read INDETERMINATE.
     junk_root = (x509.CertificateBuilder().subject_name(rc.subject).issuer_name(rc.subject)
                  .public_key(fk.public_key()).serial_number(7).not_valid_before(NOW - dt.timedelta(days=30))
                  .not_valid_after(NOW + dt.timedelta(days=30))
@@ -975,8 +976,8 @@ elif mode == 'trust-paths':
     # One Sub CA trusted twice (same name and key): under an old root no longer at hand (a
     # root rollover), and under the trusted root, which revoked it. Honest verdict: revoked.
     # Certificates named like the old root, appended, used up the search above the first
-    # alias; the fallback then ended the path there, the revocation never looked at
-    # (helper 252: TOTAL-PASSED).
+    # alias; a fallback tried on 2026-12-07 then ended the path there, the revocation never
+    # looked at (helper 252: TOTAL-PASSED). Never TOTAL-PASSED now.
     old_root_name = name(x509.NameAttribute(NameOID.COMMON_NAME, 'Retired Root G1'))
     ork = rsa.generate_private_key(65537, 2048)
     ask = rsa.generate_private_key(65537, 2048)
