@@ -4652,3 +4652,104 @@ fn while_the_log_key_cannot_sign_callers_share_the_failure_and_are_not_queued() 
     }
     assert_eq!(status, 200);
 }
+
+/// A token that hangs when the service is stopped (a USB token pulled mid-call; here SoftHSM2
+/// held on its token's `generation` file, whose lock every call on the token takes): the stop
+/// waits at most 10 s for the last checkpoint — the publisher's, and one a public proof had
+/// asked for on demand — says so, and exits. Nothing acknowledged is lost, and the next start
+/// signs the checkpoint. Before, the stop waited for as long as the token hung (helper 254).
+#[test]
+fn a_stop_while_the_token_hangs_ends_within_its_bound_and_the_next_start_signs_the_checkpoint() {
+    use std::io::BufRead;
+    let mut a = Appliance::start_with(Options {
+        web: lines(&["public_verification = true"]),
+        server: lines(&["drain_secs = 2"]),
+        ..Default::default()
+    });
+    let clerk = a.agent(Who::Token("clerk"));
+    let pdf = signed_fixture(&a, "giay-phep.pdf");
+    let generation = std::fs::read_dir(a.demo.path().join("tokens"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("generation"))
+        .find(|p| p.is_file())
+        .expect("the demo token's generation file");
+    let mut holder = KillOnDrop(
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR)\nfcntl.lockf(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)",
+            ])
+            .arg(&generation)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(holder.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "held");
+    // Archived while the token hangs (ingest needs no key): the log is now ahead of every
+    // checkpoint, and the publisher's signature of it hangs.
+    let leaf = archived(&clerk, "001099012345.GPXD", &pdf)["leaf"]
+        .as_u64()
+        .unwrap();
+    // A public proof of it asks for a checkpoint on demand: told 503 after 5 s, its signing
+    // thread left hanging too.
+    let answer = a
+        .agent(Who::Anonymous)
+        .get(&format!("/v1/log/inclusion?leaf={leaf}"));
+    assert_eq!(answer.status, 503, "{}", answer.text());
+    let stopping = Instant::now();
+    unsafe_kill(a.pid(), 15);
+    let mut child = a.child.take().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if stopping.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running 40 s after SIGTERM\n{}", a.service_log());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = stopping.elapsed();
+    let log = a.service_log();
+    assert!(status.success(), "{status:?}\n{log}");
+    // No request in flight: the checkpoint's 10 s, and a margin.
+    assert!(
+        took < Duration::from_secs(18),
+        "stopped {took:?} after SIGTERM\n{log}"
+    );
+    assert!(log.contains("stopping without a last checkpoint"), "{log}");
+    drop(holder);
+    // Started again with the token answering: the entry is there, and a checkpoint covers it.
+    a.launch();
+    let auditor = a.agent(Who::Token("auditor"));
+    let key = unb64(
+        auditor.get("/v1/log/key").json()["public_key"]
+            .as_str()
+            .unwrap(),
+    );
+    let mut size = 0;
+    for _ in 0..50 {
+        let note = auditor.get("/v1/log/checkpoint").text();
+        size = verify_note(&note, &key).1;
+        if size > leaf {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(size > leaf, "no checkpoint covers entry {leaf}: {size}");
+    a.stop();
+    let audit = a.demo.run(&[
+        "audit",
+        "verify",
+        "--db",
+        a.db().to_str().unwrap(),
+        "--log-key",
+        "pkcs11:token=kyso-dev;object=log",
+    ]);
+    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+}

@@ -566,6 +566,14 @@ impl Store {
                     .0;
                 continue;
             }
+            // None begun once the service stops: the stop waits, bounded, for the one being
+            // signed ([`Store::idle_by`]), and a thread begun after that wait held the archive
+            // open past it. Read under the lock `idle_by` takes.
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(ArchiveError::Checkpoint(
+                    "the service is stopping: no checkpoint is signed on demand now".into(),
+                ));
+            }
             // Signed on a thread of its own, the caller waiting like the others: a token that
             // hangs held the caller that signed for as long (40 s; helper 252).
             d.signing = true;
@@ -593,6 +601,24 @@ impl Store {
                 )));
             }
         }
+    }
+
+    /// Wait until no checkpoint is being signed on demand, or until `deadline`: whether none
+    /// is. After [`Store::stop`] none is begun.
+    pub fn idle_by(&self, deadline: Instant) -> bool {
+        let (lock, turn) = &self.on_demand;
+        let mut d = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while d.signing {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            d = turn
+                .wait_timeout(d, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     fn signed_size(&self) -> u64 {
