@@ -2826,10 +2826,11 @@ fn the_state_file_names_only_what_the_log_key_signed_and_a_refused_checkpoint_st
     let checkpoint = |extra: &[&str]| checkpoint_by(LOG_KEY, extra);
     let entries = || Archive::open_existing(&s.db).unwrap().size();
     let stored = || {
-        Archive::open_existing(&s.db)
-            .unwrap()
-            .checkpoints()
-            .unwrap()
+        let a = Archive::open_existing(&s.db).unwrap();
+        let all = a.checkpoints().unwrap();
+        // The service's start reads only the newest (one key from the end).
+        assert_eq!(a.last_checkpoint().unwrap(), all.last().cloned());
+        all
     };
     let r = put("001099012345.R0", LOG_KEY, &["--origin", ORIGIN]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -151,7 +151,7 @@ impl Store {
         };
         let archive = Arc::new(Archive::open_with(db, config)?);
         // The newest checkpoint, once at start.
-        let latest = archive.checkpoints()?.pop();
+        let latest = archive.last_checkpoint()?;
         let signer = CheckpointSigner {
             origin,
             key_name,
