@@ -4656,10 +4656,12 @@ fn while_the_log_key_cannot_sign_callers_share_the_failure_and_are_not_queued() 
 /// A token that hangs when the service is stopped (a USB token pulled mid-call; here SoftHSM2
 /// held on its token's `generation` file, whose lock every call on the token takes): the stop
 /// waits at most 10 s for the last checkpoint — the publisher's, and one a public proof had
-/// asked for on demand — says so, and exits. Nothing acknowledged is lost, and the next start
-/// signs the checkpoint. Before, the stop waited for as long as the token hung (helper 254).
+/// asked for on demand — says so, and exits. Nothing acknowledged is lost. Before, the stop
+/// waited for as long as the token hung (helper 254). Started again while the token still
+/// hangs, the service says what it waits on and survives a SIGHUP (helper 255); once the
+/// token answers it listens, answers the SIGHUP, and signs the checkpoint.
 #[test]
-fn a_stop_while_the_token_hangs_ends_within_its_bound_and_the_next_start_signs_the_checkpoint() {
+fn a_token_that_hangs_bounds_the_stop_and_a_start_waits_for_it_saying_so_and_keeping_a_reload() {
     use std::io::BufRead;
     let mut a = Appliance::start_with(Options {
         web: lines(&["public_verification = true"]),
@@ -4723,10 +4725,64 @@ fn a_stop_while_the_token_hangs_ends_within_its_bound_and_the_next_start_signs_t
         "stopped {took:?} after SIGTERM\n{log}"
     );
     assert!(log.contains("stopping without a last checkpoint"), "{log}");
-    drop(holder);
-    // Started again with the token answering: the entry is there, and a checkpoint covers it.
+    // Started again while the token still hangs: the start says what it waits on, and a
+    // SIGHUP meanwhile (`systemctl reload` right after a restart) is answered once it listens
+    // — it ended the service before (helper 255). Then the token answers.
+    let conf = a.dir.path().join("kyso.toml");
+    let log_file = a.log.clone();
+    let releaser = std::thread::spawn(move || {
+        let t = Instant::now();
+        let pid = loop {
+            let found = std::fs::read_dir("/proc").unwrap().find_map(|e| {
+                let e = e.ok()?;
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+                let conf = conf.to_str().unwrap().as_bytes();
+                cmdline
+                    .windows(conf.len())
+                    .any(|w| w == conf)
+                    .then_some(pid)
+            });
+            if let Some(pid) = found {
+                break pid;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the service did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_secs(1));
+        unsafe_kill(pid, 1);
+        while !std::fs::read_to_string(&log_file)
+            .unwrap_or_default()
+            .contains("still starting")
+        {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "the start never said what it waits on"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(holder);
+        pid
+    });
     a.launch();
+    let pid = releaser.join().unwrap();
+    assert_eq!(a.pid(), pid);
     let auditor = a.agent(Who::Token("auditor"));
+    assert_eq!(auditor.get("/v1/whoami").status, 200);
+    let mut log = String::new();
+    for _ in 0..50 {
+        log = a.service_log();
+        if log.contains("read again from the configuration") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(log.contains("still starting"), "{log}");
+    assert!(log.contains("read again from the configuration"), "{log}");
+    // The entry is there, and a checkpoint covers it.
     let key = unb64(
         auditor.get("/v1/log/key").json()["public_key"]
             .as_str()
@@ -4742,7 +4798,7 @@ fn a_stop_while_the_token_hangs_ends_within_its_bound_and_the_next_start_signs_t
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(size > leaf, "no checkpoint covers entry {leaf}: {size}");
-    a.stop();
+    assert!(a.stop().success());
     let audit = a.demo.run(&[
         "audit",
         "verify",

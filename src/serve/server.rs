@@ -99,10 +99,14 @@ struct Keyring {
     module_override: Option<std::path::PathBuf>,
     pin_file: Option<std::path::PathBuf>,
     sessions: usize,
+    starting: Starting,
 }
 
 impl Keyring {
     fn open(&mut self, what: &str, uri: &str) -> Result<TokenKey, StartError> {
+        // (Named by the config key, not the URI: a URI may carry a pin-value.)
+        self.starting
+            .step(format!("opening the key of {what} on its token"));
         // The CLI's exit codes (docs/cli.md): a wrong PIN is 13, a locked one 14, no PIN 18.
         // The unit does not restart on 13 and 14 (deploy/kyso.service): restarted, each start
         // spent one more of the token's tries (all were 10; a new user's reading, 2026-12-04);
@@ -1575,12 +1579,35 @@ fn reload_trust(state: &Shared, why: &'static str) {
 /// Build everything, then serve until SIGTERM or SIGINT.
 pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     let cfg_err = start_err(3);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kyso-http")
+        // A batch document is read, and the signatures already in it validated, on a blocking
+        // thread: give those threads the stack the CLI's main thread has (8 MiB), on which the
+        // readers are fuzzed, not tokio's 2 MiB. (Depth-64 nestings, chained through 300
+        // objects and diffed across revisions, needed under 512 KiB in a debug build.)
+        .thread_stack_size(8 << 20)
+        .build()
+        .map_err(|e| StartError {
+            message: format!("runtime: {e}"),
+            code: 1,
+        })?;
+    // SIGHUP's handler first of all: one that came while the tokens were opened (`systemctl
+    // restart` then `reload`: the unit is active from exec on) took the default action, and
+    // the service ended by a signal, which systemd counts as clean and does not restart
+    // (helper 255). One that comes during the start is answered once the service listens.
+    let hup = {
+        let _in = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+    };
+    let starting = Starting::begin();
     let mut ring = Keyring {
         modules: Vec::new(),
         tokens: Vec::new(),
         module_override: cfg.token.module.clone(),
         pin_file: cfg.token.pin_file.clone(),
         sessions: cfg.token.sessions,
+        starting: starting.clone(),
     };
     let log_key = Arc::new(ring.open("archive.log_key", &cfg.archive.log_key)?);
     let tsa = match &cfg.tsa {
@@ -1686,6 +1713,7 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
             eprintln!("kyso: warning: {w}");
         }
     }
+    starting.step("opening the archive (and signing a checkpoint if one is due)".into());
     let opened = (!(check_only && new_archive)).then(|| {
         Store::open(
             &cfg.archive.db,
@@ -1823,20 +1851,8 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         verify_pool,
         draining: Default::default(),
     });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("kyso-http")
-        // A batch document is read, and the signatures already in it validated, on a blocking
-        // thread: give those threads the stack the CLI's main thread has (8 MiB), on which the
-        // readers are fuzzed, not tokio's 2 MiB. (Depth-64 nestings, chained through 300
-        // objects and diffed across revisions, needed under 512 KiB in a debug build.)
-        .thread_stack_size(8 << 20)
-        .build()
-        .map_err(|e| StartError {
-            message: format!("runtime: {e}"),
-            code: 1,
-        })?;
-    let result = rt.block_on(serve(state.clone(), tls));
+    starting.done();
+    let result = rt.block_on(serve(state.clone(), tls, hup));
     // Requests are drained (or past the deadline: dropped). Work on blocking threads (token,
     // RocksDB) gets a moment to end; validations still running are abandoned. Then stop the
     // publisher (it signs a last checkpoint over everything written), then close the archive:
@@ -1862,13 +1878,88 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
     } else {
         let _ = publisher.join();
     }
+    // Work the runtime gave up on (a request's token call) still holds the state.
+    let abandoned = Arc::strong_count(&state) > 1;
     drop(state);
-    match Arc::try_unwrap(store) {
-        Ok(s) => drop(s),
-        Err(_) => tracing::warn!("archive still in use at exit (by a token call or an export): every entry acknowledged is on disk; RocksDB replays its log at the next start"),
-    }
+    let closed = match Arc::try_unwrap(store) {
+        Ok(s) => {
+            drop(s);
+            true
+        }
+        Err(_) => {
+            tracing::warn!("archive still in use at exit (by a token call or an export): every entry acknowledged is on disk; RocksDB replays its log at the next start");
+            false
+        }
+    };
     tracing::info!("kyso serve stopped");
+    if !(published && on_demand && closed) || abandoned {
+        // Threads are left inside token calls. Ending the process the usual way runs the
+        // libraries' exit handlers (OpenSSL's, the PKCS#11 module's) under them: a token that
+        // answered just as the stop gave up crashed the exit (SIGSEGV in `C_Sign`, 3 stops in
+        // 84; helper 255), and systemd then reports a core dump. Nothing is left to write:
+        // every acknowledged entry is synced, and the logs go to stderr unbuffered.
+        let code = match &result {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("kyso: {}", super::redact::redact_text(&e.message));
+                i32::from(e.code)
+            }
+        };
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: `_exit` ends the process at once; no Rust state is used after it.
+        unsafe { libc::_exit(code) };
+    }
     result
+}
+
+/// Says what a start still waits on, every [`START_NOTICE`]: a token that hangs at login (a
+/// USB token pulled, a held lock) kept the start silent and not listening for as long
+/// (helper 255). Cloned into what opens the keys; [`Starting::done`] once all is open.
+#[derive(Clone)]
+struct Starting(Arc<std::sync::Mutex<Option<String>>>);
+
+/// How often a start that waits says so ([`Starting`]).
+const START_NOTICE: Duration = Duration::from_secs(5);
+
+impl Starting {
+    fn begin() -> Starting {
+        let s = Starting(Arc::new(std::sync::Mutex::new(Some(
+            "reading the configuration".into(),
+        ))));
+        let watched = Arc::downgrade(&s.0);
+        let began = Instant::now();
+        let _ = std::thread::Builder::new()
+            .name("kyso-start".into())
+            .spawn(move || {
+                let mut notice = START_NOTICE;
+                loop {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let Some(s) = watched.upgrade() else { return };
+                    let Some(step) = s.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+                        return;
+                    };
+                    if began.elapsed() >= notice {
+                        tracing::warn!(
+                            waited_secs = notice.as_secs(),
+                            step = %step,
+                            "still starting: not listening yet"
+                        );
+                        notice += START_NOTICE;
+                    }
+                }
+            });
+        s
+    }
+
+    fn step(&self, what: String) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
+    }
+
+    fn done(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// How long a stop waits for the last checkpoint's signature ([`run`]).
@@ -1899,7 +1990,11 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<(), StartError> {
+async fn serve(
+    state: Shared,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    mut hup: Option<tokio::signal::unix::Signal>,
+) -> Result<(), StartError> {
     let listen = state.cfg.server.listen;
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError {
         message: format!("config: server.listen: cannot listen on {listen}: {e}"),
@@ -1909,11 +2004,9 @@ async fn serve(state: Shared, tls: Option<Arc<rustls::ServerConfig>>) -> Result<
         message: e.to_string(),
         code: 1,
     })?;
-    // The signals' handlers before the service says it listens: a SIGHUP sent on that line
-    // (tests, scripts, an operator's reload) took the default action — the process ended —
-    // when it came before the handler was installed (a test failed so under load, 2026-12-05).
+    // SIGTERM's handler before the service says it listens (SIGHUP's is installed first thing,
+    // in `run`): a signal sent on that line took the default action when it came before.
     let shutdown = shutdown_signal();
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     tracing::info!(listen = %local, tls = tls.is_some(), "kyso serve listening");
     // Tests and scripts wait for this line on stdout.
     outln!(
