@@ -552,6 +552,12 @@ fn shutdown_drains_requests_in_flight_and_the_archive_reopens_clean_with_a_final
     assert_eq!(r.json()["signed"], 40);
     let status = a.child.take().unwrap().wait().unwrap();
     assert!(status.success(), "{status:?}\n{}", a.service_log());
+    // A stop with nothing left running ends the usual way (the token finalized).
+    assert!(
+        !a.service_log().contains("ending without"),
+        "{}",
+        a.service_log()
+    );
     // Reopened: every signature is logged and the last checkpoint covers all of them.
     a.launch();
     let auditor = a.agent(Who::Token("auditor"));
@@ -4725,6 +4731,10 @@ fn a_token_that_hangs_bounds_the_stop_and_a_start_waits_for_it_saying_so_and_kee
         "stopped {took:?} after SIGTERM\n{log}"
     );
     assert!(log.contains("stopping without a last checkpoint"), "{log}");
+    assert!(
+        log.contains("ending without the libraries' exit handlers"),
+        "{log}"
+    );
     // Started again while the token still hangs: the start says what it waits on, and a
     // SIGHUP meanwhile (`systemctl reload` right after a restart) is answered once it listens
     // — it ended the service before (helper 255). Then the token answers.

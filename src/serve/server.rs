@@ -1898,6 +1898,9 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         // answered just as the stop gave up crashed the exit (SIGSEGV in `C_Sign`, 3 stops in
         // 84; helper 255), and systemd then reports a core dump. Nothing is left to write:
         // every acknowledged entry is synced, and the logs go to stderr unbuffered.
+        tracing::warn!(
+            "work is still running in token calls: ending without the libraries' exit handlers"
+        );
         let code = match &result {
             Ok(()) => 0,
             Err(e) => {
