@@ -403,15 +403,7 @@ fn hostile_input_gets_a_clear_4xx_never_takes_the_service_down_and_changes_nothi
     assert_eq!(found["records"].as_array().unwrap().len(), 1);
     let status = a.stop();
     assert!(status.success(), "{status:?}\n{}", a.service_log());
-    let audit = a.demo.run(&[
-        "audit",
-        "verify",
-        "--db",
-        a.db().to_str().unwrap(),
-        "--log-key",
-        "pkcs11:token=kyso-dev;object=log",
-    ]);
-    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+    audit_clean(&a);
 }
 
 #[test]
@@ -570,15 +562,7 @@ fn shutdown_drains_requests_in_flight_and_the_archive_reopens_clean_with_a_final
     let (_, size, _) = verify_note(&note, &key);
     assert_eq!(size, 40, "{note}");
     a.stop();
-    let audit = a.demo.run(&[
-        "audit",
-        "verify",
-        "--db",
-        a.db().to_str().unwrap(),
-        "--log-key",
-        "pkcs11:token=kyso-dev;object=log",
-    ]);
-    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+    audit_clean(&a);
 }
 
 /// Trust anchors another user may change are refused at start (and on SIGHUP, which keeps
@@ -4809,13 +4793,5 @@ fn a_token_that_hangs_bounds_the_stop_and_a_start_waits_for_it_saying_so_and_kee
     }
     assert!(size > leaf, "no checkpoint covers entry {leaf}: {size}");
     assert!(a.stop().success());
-    let audit = a.demo.run(&[
-        "audit",
-        "verify",
-        "--db",
-        a.db().to_str().unwrap(),
-        "--log-key",
-        "pkcs11:token=kyso-dev;object=log",
-    ]);
-    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+    audit_clean(&a);
 }

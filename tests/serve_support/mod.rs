@@ -634,6 +634,19 @@ impl Client {
     }
 }
 
+/// `kyso audit verify` of the stopped appliance's archive, with its log key: clean.
+pub fn audit_clean(a: &Appliance) {
+    let audit = a.demo.run(&[
+        "audit",
+        "verify",
+        "--db",
+        a.db().to_str().unwrap(),
+        "--log-key",
+        "pkcs11:token=kyso-dev;object=log",
+    ]);
+    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+}
+
 /// `doc` archived by `c` under `code` (`POST /v1/records`): the 201's JSON.
 pub fn archived(c: &Client, code: &str, doc: &[u8]) -> serde_json::Value {
     let r = c.post_json(
