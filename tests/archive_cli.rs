@@ -1599,6 +1599,15 @@ fn audit_resumes_from_a_checkpoint_it_verified_and_reads_only_newer_entries() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["last_checkpoint"], 10, "{}", r.stdout);
+    // The stored checkpoints verified again: the audited one (9) and the one after it, not
+    // the one before (verified by the first audit).
+    let stored = kyso_archive::Archive::open_existing(&s.db)
+        .unwrap()
+        .checkpoints()
+        .unwrap();
+    let sizes: Vec<u64> = stored.iter().map(|(n, _)| *n).collect();
+    assert_eq!(sizes, [5, 9, 10]);
+    assert_eq!(r.json()["checkpoints"], 2, "{}", r.stdout);
     let key = 9u64.to_be_bytes();
     let node = kyso_archive::schema::node_key(0, 9);
     let kept = std::cell::RefCell::new((Vec::new(), Vec::new()));
