@@ -171,6 +171,14 @@ fn emitted(r: std::io::Result<()>) {
 }
 
 fn main() -> ExitCode {
+    // `kyso serve`: a SIGHUP is kept for the service from the process's first instructions.
+    if std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .is_some_and(|a| a == "serve")
+    {
+        serve::catch_early_sighup();
+    }
     harden_process();
     let code = run();
     // A command that failed keeps its own status; one that succeeded but whose output was

@@ -100,6 +100,35 @@ fn client_id(path: &std::path::Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A SIGHUP that came before the service's own handler (tokio's, installed when the runtime is
+/// built): [`catch_early_sighup`]'s handler notes it, and the service answers it once it
+/// listens.
+static EARLY_SIGHUP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_early_sighup(_: libc::c_int) {
+    EARLY_SIGHUP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Note a SIGHUP from now on rather than die of it: called first thing in `main` for `kyso
+/// serve`. Until the runtime's handler was installed (after the configuration was read and the
+/// runtime built) a SIGHUP ended the service — `systemctl restart kyso && systemctl reload
+/// kyso` in 14 starts of 20 at 0 ms, 2 of 20 at 6 ms (helper 257) — by a signal systemd counts
+/// as a clean exit, so the unit was not restarted.
+pub fn catch_early_sighup() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(
+            libc::SIGHUP,
+            on_early_sighup as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
+/// Whether a SIGHUP came before the service's own handler (and forget it).
+pub fn early_sighup() -> bool {
+    EARLY_SIGHUP.swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
 pub fn run(cmd: ServeCmd) -> ExitCode {
     if let Some(ServeSub::ClientId { cert }) = &cmd.sub {
         return client_id(cert);

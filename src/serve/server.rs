@@ -2016,6 +2016,13 @@ async fn serve(
         "listening on {}://{local}",
         if tls.is_some() { "https" } else { "http" }
     );
+    // A SIGHUP before the runtime's handler was installed ([`super::early_sighup`]): answered
+    // now, as one during the start is.
+    if super::early_sighup() {
+        reload_crls(&state, "SIGHUP");
+        reload_trust(&state, "SIGHUP");
+        reload_credentials(&state);
+    }
     let router = api::router(state.clone());
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let limits = &state.cfg.limits;

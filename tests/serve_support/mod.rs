@@ -332,6 +332,12 @@ min_free_mib = 1
 
     /// Start (or restart) the service on the same config, token and database.
     pub fn launch(&mut self) {
+        self.launch_with(|_| {});
+    }
+
+    /// [`Appliance::launch`], calling `started` with the process id once it is running and
+    /// before it says it listens.
+    pub fn launch_with(&mut self, started: impl FnOnce(u32)) {
         let mut child = self
             .demo
             .cmd()
@@ -341,6 +347,7 @@ min_free_mib = 1
             .stderr(std::fs::File::create(&self.log).unwrap())
             .spawn()
             .unwrap();
+        started(child.id());
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
