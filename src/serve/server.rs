@@ -1600,7 +1600,11 @@ pub fn run(cfg: Config, check_only: bool) -> Result<(), StartError> {
         let _in = rt.enter();
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
     };
-    let starting = Starting::begin();
+    let starting = Starting::begin(if check_only {
+        "still checking"
+    } else {
+        "still starting: not listening yet"
+    });
     let mut ring = Keyring {
         modules: Vec::new(),
         tokens: Vec::new(),
@@ -1927,7 +1931,8 @@ struct Starting(Arc<std::sync::Mutex<Option<String>>>);
 const START_NOTICE: Duration = Duration::from_secs(5);
 
 impl Starting {
-    fn begin() -> Starting {
+    /// `saying`: the log line's message (a check never listens).
+    fn begin(saying: &'static str) -> Starting {
         let s = Starting(Arc::new(std::sync::Mutex::new(Some(
             "reading the configuration".into(),
         ))));
@@ -1947,7 +1952,7 @@ impl Starting {
                         tracing::warn!(
                             waited_secs = notice.as_secs(),
                             step = %step,
-                            "still starting: not listening yet"
+                            "{saying}"
                         );
                         notice += START_NOTICE;
                     }
