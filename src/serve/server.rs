@@ -1973,6 +1973,13 @@ impl Starting {
 /// How long a stop waits for the last checkpoint's signature ([`run`]).
 const LAST_CHECKPOINT_WAIT: Duration = Duration::from_secs(10);
 
+/// What a SIGHUP reads again: CRLs, trust files, clients and API tokens.
+fn on_sighup(state: &Shared) {
+    reload_crls(state, "SIGHUP");
+    reload_trust(state, "SIGHUP");
+    reload_credentials(state);
+}
+
 /// SIGTERM or SIGINT, their handlers installed when this is called (not when the future is
 /// first polled): a signal between the start and the first poll took the default action.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
@@ -2024,9 +2031,7 @@ async fn serve(
     // A SIGHUP before the runtime's handler was installed ([`super::early_sighup`]): answered
     // now, as one during the start is.
     if super::early_sighup() {
-        reload_crls(&state, "SIGHUP");
-        reload_trust(&state, "SIGHUP");
-        reload_credentials(&state);
+        on_sighup(&state);
     }
     let router = api::router(state.clone());
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -2060,9 +2065,7 @@ async fn serve(
             },
             _ = &mut shutdown => break,
             Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
-                reload_crls(&state, "SIGHUP");
-                reload_trust(&state, "SIGHUP");
-                reload_credentials(&state);
+                on_sighup(&state);
                 continue;
             }
             _ = reload.tick() => {
