@@ -2237,7 +2237,7 @@ async fn serve(
         tracing::warn!(
             queued,
             running,
-            "drain deadline passed with requests still in flight; queued validations cancelled"
+            "drain deadline passed with connections still open (requests in flight, or closing); queued validations cancelled"
         );
         state.verify_pool.stop(Duration::ZERO);
         if !slots.all_closed(Duration::from_secs(2)).await {
