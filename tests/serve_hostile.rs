@@ -4766,14 +4766,7 @@ fn a_token_that_hangs_bounds_the_stop_and_a_start_waits_for_it_saying_so_and_kee
     assert_eq!(a.pid(), pid);
     let auditor = a.agent(Who::Token("auditor"));
     assert_eq!(auditor.get("/v1/whoami").status, 200);
-    let mut log = String::new();
-    for _ in 0..50 {
-        log = a.service_log();
-        if log.contains("read again from the configuration") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let log = a.service_log_with("read again from the configuration");
     assert!(log.contains("still starting"), "{log}");
     assert!(log.contains("read again from the configuration"), "{log}");
     // The entry is there, and a checkpoint covers it.
@@ -4848,14 +4841,7 @@ fn a_sighup_before_the_configuration_is_read_is_answered_once_the_service_listen
             .unwrap();
         std::fs::rename(&plain, &conf).unwrap();
     });
-    let mut log = String::new();
-    for _ in 0..50 {
-        log = a.service_log();
-        if log.contains("read again from the configuration") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let log = a.service_log_with("read again from the configuration");
     assert!(log.contains("read again from the configuration"), "{log}");
     let auditor = a.agent(Who::Token("auditor"));
     assert_eq!(auditor.get("/v1/whoami").status, 200);

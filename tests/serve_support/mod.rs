@@ -472,6 +472,18 @@ min_free_mib = 1
             .is_some_and(|c| c.try_wait().unwrap().is_none())
     }
 
+    /// The service's log once it holds `needle`, or after 5 s as it is then.
+    pub fn service_log_with(&self, needle: &str) -> String {
+        let t = std::time::Instant::now();
+        loop {
+            let log = self.service_log();
+            if log.contains(needle) || t.elapsed() > Duration::from_secs(5) {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn service_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
